@@ -1,0 +1,144 @@
+// Package cli is schemagate's command tree. Each command has an options struct and a run function; exit
+// codes are defined here and nowhere else. Only this package writes to stdout and stderr.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0 // all good
+	ExitFailure = 1 // the tool itself failed
+	ExitUsage   = 2 // usage or bad input
+	ExitBlocked = 3 // a migration or round trip failed, or policy blocks the change
+	ExitPending = 4 // DBA approval pending
+)
+
+// ExitError carries an exit code through cobra to Main.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageErr marks err as a usage or bad-input error (exit 2).
+func usageErr(err error) error { return &ExitError{Code: ExitUsage, Err: err} }
+
+// exitCode marks err with an exit code; a nil err with a non-zero code still exits with it.
+func exitCode(code int, err error) error { return &ExitError{Code: code, Err: err} }
+
+// App is what every command shares: its streams, environment and logger.
+type App struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Stdin  io.Reader
+	// Getenv reads the environment (tests substitute it).
+	Getenv func(string) string
+	Logger *slog.Logger
+	// Version is the build's version string.
+	Version string
+}
+
+// Version is set at build time with -ldflags "-X github.com/schemagate/schemagate/internal/cli.Version=...".
+var Version = "dev"
+
+// Main runs schemagate with args (without the program name) and returns the exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := &App{Stdout: stdout, Stderr: stderr, Stdin: stdin, Getenv: os.Getenv, Version: Version}
+	return app.Run(ctx, args)
+}
+
+// Run executes the command line and maps errors to exit codes.
+func (a *App) Run(ctx context.Context, args []string) int {
+	if a.Getenv == nil {
+		a.Getenv = os.Getenv
+	}
+	level := slog.LevelInfo
+	if a.Getenv("SCHEMAGATE_DEBUG") != "" || a.Getenv("RUNNER_DEBUG") == "1" {
+		level = slog.LevelDebug
+	}
+	if a.Logger == nil {
+		a.Logger = slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: level}))
+	}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	root.SetIn(a.Stdin)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintf(a.Stderr, "schemagate: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(a.Stderr, "schemagate: interrupted")
+		return ExitFailure
+	}
+	// cobra's own flag and argument errors are usage errors.
+	fmt.Fprintf(a.Stderr, "schemagate: %v\n", err)
+	if isUsage(err) {
+		fmt.Fprintln(a.Stderr, "Run 'schemagate --help' for usage.")
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+type flagError struct{ error }
+
+func (e flagError) Unwrap() error { return e.error }
+
+func isUsage(err error) bool {
+	var fe flagError
+	return errors.As(err, &fe)
+}
+
+func (a *App) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "schemagate",
+		Short: "Guard PostgreSQL schema migrations from pull request to production",
+		Long: `schemagate rehearses migrations on a throwaway PostgreSQL, proves each one reversible,
+classifies every statement safe / caution / dangerous, reports on the pull request, enforces DBA
+approval, and deploys inside maintenance windows with a snapshot and automatic rollback.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       a.Version,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
+	for _, c := range []*cobra.Command{
+		a.newCheckCmd(),
+		a.newLintCmd(),
+		a.newGateCmd(),
+		a.newCommentCmd(),
+		a.newDeployCmd(),
+		a.newWindowCmd(),
+		a.newRollbackScriptCmd(),
+		a.newActionCmd(),
+	} {
+		if c != nil {
+			root.AddCommand(c)
+		}
+	}
+	return root
+}

@@ -1,0 +1,39 @@
+// Package config is schemagate's typed configuration: defaults < schemagate.yml < environment < flags.
+// Validate reports every problem at once, each with its place in the file.
+package config
+
+// Config is the whole of schemagate.yml.
+type Config struct {
+	// Dir is the migration folder.
+	Dir string `yaml:"dir" json:"dir,omitempty"`
+	// Format is the migration folder's format (auto by default).
+	Format string `yaml:"format" json:"format,omitempty"`
+	// Database configures the throwaway database of `check`.
+	Database Database `yaml:"database" json:"database,omitempty"`
+	// Lint configures the risk rules.
+	Lint Lint `yaml:"lint" json:"lint,omitempty"`
+	// Approval is the DBA approval policy.
+	Approval Approval `yaml:"approval" json:"approval,omitempty"`
+	// Environments are the deploy targets, by name.
+	Environments map[string]*Environment `yaml:"environments" json:"environments,omitempty"`
+}
+
+// Database configures the throwaway database.
+type Database struct {
+	// Provider is auto, local, docker or url.
+	Provider string `yaml:"provider" json:"provider,omitempty"`
+	// PGVersion is the PostgreSQL major version to rehearse on.
+	PGVersion int `yaml:"pg_version" json:"pg_version,omitempty"`
+	// Image is the container image of the docker provider (default postgres:<pg_version>).
+	Image string `yaml:"image" json:"image,omitempty"`
+	// URL is the existing server of the url provider.
+	URL string `yaml:"url" json:"url,omitempty"`
+}
+
+// Lint configures the rules.
+type Lint struct {
+	// Rules changes a rule's class ("safe", "caution", "dangerous") or turns it off ("off").
+	Rules map[string]string `yaml:"rules" json:"rules,omitempty"`
+	// FailOn is the lowest risk that makes check and lint exit non-zero: dangerous (default), caution, never.
+	FailOn string `yaml:"fail_on" json:"fail_on,omitempty"`
+}

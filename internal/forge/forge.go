@@ -1,0 +1,94 @@
+// Package forge is the code-host interface schemagate talks to: change requests (GitHub pull requests,
+// GitLab merge requests), their comments, reviews/approvals, commit statuses and changed files.
+// Implementations live in forge/github and forge/gitlab; forgetest holds the conformance suite both pass.
+package forge
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrReadOnly is returned (wrapped) when the token may read but not write, e.g. a fork pull request's
+// GITHUB_TOKEN (HTTP 403) or a GitLab CI_JOB_TOKEN. Callers skip the write with a notice.
+var ErrReadOnly = errors.New("token cannot write")
+
+// ErrNotFound is returned (wrapped) when the change request, comment or file does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrForbidden is returned (wrapped) when the token may not read what was asked, e.g. organization team
+// membership with a default GITHUB_TOKEN. Callers must not guess: they report it.
+var ErrForbidden = errors.New("token may not read this")
+
+// Ref identifies a change request: a repository (owner/name or GitLab project path/ID) and its number.
+type Ref struct {
+	Repo   string
+	Number int
+}
+
+// ChangeRequest is a pull request or merge request.
+type ChangeRequest struct {
+	Ref
+	Title   string
+	Author  string
+	HeadSHA string
+	BaseSHA string
+	BaseRef string
+	State   string
+	Merged  bool
+	// Fork is set when the head lives in another repository (its token is read-only).
+	Fork bool
+}
+
+// Comment is a conversation comment (GitHub issue comment, GitLab MR note).
+type Comment struct {
+	ID     int64
+	Author string
+	Body   string
+	System bool
+}
+
+// Review is one review decision (GitHub review, GitLab approval).
+type Review struct {
+	Author string
+	// State is APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING.
+	State       string
+	CommitSHA   string
+	SubmittedAt time.Time
+}
+
+// Status is a commit status.
+type Status struct {
+	Context     string
+	State       string // success | pending | failure | error
+	Description string
+	TargetURL   string
+}
+
+// Forge is a code host. Every method takes a context, returns wrapped ErrReadOnly / ErrNotFound /
+// ErrForbidden where those apply, and retries rate-limited requests itself (Retry-After / reset headers).
+type Forge interface {
+	// ChangeRequest returns the change request.
+	ChangeRequest(ctx context.Context, ref Ref) (*ChangeRequest, error)
+	// FindChangeRequestBySHA returns the open (or most recently merged) change request whose head is sha.
+	FindChangeRequestBySHA(ctx context.Context, repo, sha string) (*ChangeRequest, error)
+	// Me returns the login of the token's user (the bot), used to find our own comments.
+	Me(ctx context.Context) (string, error)
+	// Comments lists every comment of the change request, all pages.
+	Comments(ctx context.Context, ref Ref) ([]Comment, error)
+	// CreateComment adds a comment and returns its ID.
+	CreateComment(ctx context.Context, ref Ref, body string) (int64, error)
+	// UpdateComment replaces a comment's body.
+	UpdateComment(ctx context.Context, ref Ref, id int64, body string) error
+	// Reviews lists every review, all pages, in chronological order.
+	Reviews(ctx context.Context, ref Ref) ([]Review, error)
+	// ChangedFiles lists the paths the change request adds or modifies, all pages.
+	ChangedFiles(ctx context.Context, ref Ref) ([]string, error)
+	// FileAt returns a file's content at a ref (branch or SHA); wrapped ErrNotFound if absent.
+	FileAt(ctx context.Context, repo, path, ref string) ([]byte, error)
+	// IsMember reports whether user belongs to team ("org/team" on GitHub, group path on GitLab);
+	// wrapped ErrForbidden when the token cannot read membership.
+	IsMember(ctx context.Context, team, user string) (bool, error)
+	// SetStatus sets a commit status on sha.
+	SetStatus(ctx context.Context, repo, sha string, st Status) error
+}

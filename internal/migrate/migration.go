@@ -1,0 +1,161 @@
+// Package migrate models migrations as users already keep them (golang-migrate, goose, dbmate, Flyway,
+// sqitch, sql-migrate, plain folders of .sql files) and reads such folders from an fs.FS.
+package migrate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// Format names a migration folder layout.
+type Format string
+
+// The supported formats. FormatAuto asks Read to detect the layout.
+const (
+	FormatAuto          Format = "auto"
+	FormatGolangMigrate Format = "golang-migrate"
+	FormatGoose         Format = "goose"
+	FormatDbmate        Format = "dbmate"
+	FormatFlyway        Format = "flyway"
+	FormatSqitch        Format = "sqitch"
+	FormatSQLMigrate    Format = "sql-migrate"
+	FormatPlain         Format = "plain"
+)
+
+// Formats lists every concrete format, in the order auto-detection tries them.
+var Formats = []Format{FormatSqitch, FormatGolangMigrate, FormatFlyway, FormatGoose, FormatSQLMigrate, FormatDbmate, FormatPlain}
+
+// ParseFormat validates a format name given by a user.
+func ParseFormat(s string) (Format, error) {
+	if s == "" || s == string(FormatAuto) {
+		return FormatAuto, nil
+	}
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	names := make([]string, 0, len(Formats)+1)
+	names = append(names, string(FormatAuto))
+	for _, f := range Formats {
+		names = append(names, string(f))
+	}
+	return "", fmt.Errorf("unknown migration format %q (want one of %s)", s, strings.Join(names, ", "))
+}
+
+// Script is one SQL script of a migration (its up, down or verify part).
+type Script struct {
+	// File is the script's path relative to the migration folder, with forward slashes.
+	File string
+	// SQL is the script's text: the whole file, or for single-file formats the section of it.
+	SQL string
+	// Start is the byte offset of SQL within File's content (non-zero for a section of a file).
+	Start int
+	// Statements are SQL split by the PostgreSQL parser, positioned in File.
+	Statements []sqlparse.Statement
+}
+
+// Empty reports whether the script holds no statement.
+func (s *Script) Empty() bool { return s == nil || len(s.Statements) == 0 }
+
+// Migration is one versioned (or repeatable) change to a database schema.
+type Migration struct {
+	// Version orders migrations; its form is the format's own (a number, a timestamp, a dotted Flyway
+	// version, a sqitch change name). Compare with the order of Set.Migrations, not by string.
+	Version string
+	// Name is the human part of the file name or the sqitch change's note-less name.
+	Name string
+	Up   *Script
+	// Down undoes Up; nil when the migration has none.
+	Down *Script
+	// Verify is a sqitch verify script; nil for other formats.
+	Verify *Script
+	// NoTransaction is set when the tool that owns the format would run Up outside a transaction
+	// (goose "NO TRANSACTION", dbmate "transaction:false", sql-migrate "notransaction").
+	NoTransaction bool
+	// Repeatable marks Flyway R__ migrations, re-applied whenever their checksum changes.
+	Repeatable bool
+	// Requires lists sqitch dependencies.
+	Requires []string
+	// Checksum is a SHA-256 of the migration's scripts, stable across reads; deploys compare it.
+	Checksum string
+}
+
+// ID is a stable identifier for messages: "version_name".
+func (m *Migration) ID() string {
+	if m.Name == "" {
+		return m.Version
+	}
+	return m.Version + "_" + m.Name
+}
+
+// Files lists the files the migration is made of.
+func (m *Migration) Files() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range []*Script{m.Up, m.Down, m.Verify} {
+		if s != nil && !seen[s.File] {
+			seen[s.File] = true
+			out = append(out, s.File)
+		}
+	}
+	return out
+}
+
+// computeChecksum fills Checksum from the scripts' text.
+func (m *Migration) computeChecksum() {
+	h := sha256.New()
+	for _, s := range []*Script{m.Up, m.Down, m.Verify} {
+		if s == nil {
+			h.Write([]byte{0})
+			continue
+		}
+		h.Write([]byte(s.SQL))
+		h.Write([]byte{0})
+	}
+	m.Checksum = hex.EncodeToString(h.Sum(nil))
+}
+
+// Set is the ordered content of a migration folder.
+type Set struct {
+	Format     Format
+	Migrations []*Migration
+}
+
+// Find returns the migration with the given version, or nil.
+func (s *Set) Find(version string) *Migration {
+	for _, m := range s.Migrations {
+		if m.Version == version {
+			return m
+		}
+	}
+	return nil
+}
+
+// Error is a problem with a migration folder, positioned where possible.
+type Error struct {
+	File string
+	Line int // 0 when the problem concerns the whole file
+	Msg  string
+	Hint string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Hint != "" {
+		b.WriteString(" (hint: " + e.Hint + ")")
+	}
+	return b.String()
+}

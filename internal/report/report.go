@@ -1,0 +1,193 @@
+// Package report is the model of what schemagate found: the rehearsal of each migration, the risk
+// findings, the schema changes and the approval state. Markdown, text, JSON and SARIF are renderings of it.
+package report
+
+import (
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+// Migration statuses.
+const (
+	StatusApplied = "applied"
+	StatusFailed  = "failed"
+	StatusNotRun  = "not-run"
+	StatusBase    = "base"
+)
+
+// Round-trip statuses.
+const (
+	RoundtripOK      = "ok"
+	RoundtripFailed  = "failed"
+	RoundtripNoDown  = "no-down"
+	RoundtripSkipped = "skipped"
+)
+
+// Report is the result of one schemagate run over one migration folder.
+type Report struct {
+	Tool    string `json:"tool"`
+	Version string `json:"version"`
+	// Dir is the migration folder, relative to the repository root when known.
+	Dir    string `json:"dir"`
+	Format string `json:"format"`
+	// Risk is the highest risk among the new migrations.
+	Risk lint.Risk `json:"risk"`
+	// OK is false when a migration or a round trip failed.
+	OK       bool      `json:"ok"`
+	Database *Database `json:"database,omitempty"`
+	// Base is the git ref whose migrations count as history.
+	Base       string      `json:"base,omitempty"`
+	Migrations []Migration `json:"migrations"`
+	// Approval is filled by the gate (or by check when a policy is configured).
+	Approval *Approval `json:"approval,omitempty"`
+	// DurationMS is the whole run's wall time.
+	DurationMS int64 `json:"duration_ms"`
+	// Notes are messages for the reader that concern the whole run.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Database describes the throwaway database a rehearsal ran on.
+type Database struct {
+	Provider      string `json:"provider"`
+	ServerVersion string `json:"server_version"`
+	ReadyMS       int64  `json:"ready_ms"`
+}
+
+// Migration is what happened to one migration.
+type Migration struct {
+	Version    string     `json:"version"`
+	Name       string     `json:"name"`
+	File       string     `json:"file"`
+	DownFile   string     `json:"down_file,omitempty"`
+	Checksum   string     `json:"checksum"`
+	New        bool       `json:"new"`
+	Status     string     `json:"status"`
+	DurationMS int64      `json:"duration_ms"`
+	Statements int        `json:"statements"`
+	Risk       lint.Risk  `json:"risk"`
+	Error      *SQLError  `json:"error,omitempty"`
+	Roundtrip  *Roundtrip `json:"roundtrip,omitempty"`
+	// Findings are the risk engine's findings on this migration's up script.
+	Findings []lint.Finding `json:"findings"`
+	// Trace is the dynamic evidence recorded per statement during the rehearsal.
+	Trace []StatementTrace `json:"trace,omitempty"`
+	// SchemaDiff is what the migration changed in the catalog.
+	SchemaDiff *schema.Diff `json:"schema_diff,omitempty"`
+	// GeneratedDown is a rollback script schemagate wrote and verified, when asked to.
+	GeneratedDown *GeneratedDown `json:"generated_down,omitempty"`
+}
+
+// SQLError is a statement that failed, with its place in the file.
+type SQLError struct {
+	Message  string `json:"message"`
+	SQLState string `json:"sqlstate,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+	Hint     string `json:"hint,omitempty"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	// Phase says which step failed: "up", "down" or "re-up".
+	Phase     string `json:"phase,omitempty"`
+	Statement string `json:"statement,omitempty"`
+}
+
+// Roundtrip is the proof that a migration can be undone and redone exactly.
+type Roundtrip struct {
+	Status string `json:"status"`
+	// Problems describe each difference found, e.g. "index users_email_idx is left behind by the down".
+	Problems []string  `json:"problems"`
+	Error    *SQLError `json:"error,omitempty"`
+}
+
+// StatementTrace is what one statement did in the throwaway database.
+type StatementTrace struct {
+	File       string  `json:"file"`
+	Line       int     `json:"line"`
+	Column     int     `json:"column"`
+	Statement  string  `json:"statement"`
+	DurationMS float64 `json:"duration_ms"`
+	Locks      []Lock  `json:"locks,omitempty"`
+	// Rewritten lists relations whose storage was rewritten (new filenode).
+	Rewritten []string `json:"rewritten,omitempty"`
+	// Scanned lists tables read in full (sequential scans counted inside the statement).
+	Scanned []string `json:"scanned,omitempty"`
+	// FastDefault lists columns added with a stored "missing" value (no rewrite).
+	FastDefault []string `json:"fast_default,omitempty"`
+	// InvalidIndexes lists indexes left INVALID after the statement.
+	InvalidIndexes []string `json:"invalid_indexes,omitempty"`
+	// Concurrent is set for statements run outside a transaction and observed from a second connection.
+	Concurrent bool `json:"concurrent,omitempty"`
+}
+
+// Lock is a lock a statement took.
+type Lock struct {
+	Relation string `json:"relation"`
+	Mode     string `json:"mode"`
+	// Dropped is set when the relation no longer exists after the statement.
+	Dropped bool `json:"dropped,omitempty"`
+}
+
+// GeneratedDown is a rollback script written from the schema diff.
+type GeneratedDown struct {
+	SQL string `json:"sql"`
+	// Verified is true when the script took the database back to the before-catalog and the up ran again.
+	Verified bool     `json:"verified"`
+	Problems []string `json:"problems,omitempty"`
+	// DataLoss is set when some step cannot restore data; the snapshot is the rollback then.
+	DataLoss bool     `json:"data_loss"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Approval is the DBA approval state of a change request.
+type Approval struct {
+	Required bool     `json:"required"`
+	State    string   `json:"state"` // approved | pending | blocked | not-required
+	Reason   string   `json:"reason,omitempty"`
+	Owners   []string `json:"owners,omitempty"`
+	Approved []string `json:"approved_by,omitempty"`
+	Needed   int      `json:"needed,omitempty"`
+	// Checksum binds the approval to the approved migrations' content.
+	Checksum string `json:"checksum,omitempty"`
+}
+
+// New returns the migrations that are new in this run.
+func (r *Report) New() []Migration {
+	var out []Migration
+	for _, m := range r.Migrations {
+		if m.New {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Findings returns every finding of every new migration, in order.
+func (r *Report) Findings() []lint.Finding {
+	var out []lint.Finding
+	for _, m := range r.Migrations {
+		if m.New {
+			out = append(out, m.Findings...)
+		}
+	}
+	return out
+}
+
+// Finish computes the report's overall risk and status from its migrations.
+func (r *Report) Finish() {
+	r.Risk = lint.Safe
+	r.OK = true
+	for i := range r.Migrations {
+		m := &r.Migrations[i]
+		if !m.New {
+			continue
+		}
+		m.Risk = lint.Highest(m.Findings)
+		if m.Status == StatusFailed {
+			m.Risk = lint.Dangerous
+		}
+		r.Risk = lint.Max(r.Risk, m.Risk)
+		if m.Status == StatusFailed || (m.Roundtrip != nil && m.Roundtrip.Status == RoundtripFailed) {
+			r.OK = false
+		}
+	}
+}

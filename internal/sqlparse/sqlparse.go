@@ -1,0 +1,285 @@
+// Package sqlparse puts the PostgreSQL parser (pg_query_go, the server's own grammar) behind a small API
+// that splits SQL text into statements and keeps the byte offset, line and column of each one.
+package sqlparse
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
+)
+
+// GrammarVersion is the PostgreSQL major version whose grammar the embedded parser implements.
+const GrammarVersion = 17
+
+// Position is a place in a file: a byte offset and the 1-based line and column (in characters) it falls on.
+type Position struct {
+	Offset int `json:"offset"`
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+func (p Position) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+
+// Statement is one SQL statement of a script.
+type Statement struct {
+	// SQL is the statement's text from its first token to its end, without the terminating semicolon.
+	SQL string
+	// Pos is where the statement's first token stands; End is the offset just past its last character.
+	Pos Position
+	End int
+	// Node is the statement's parse tree; nil when it did not parse (then Err says why).
+	Node *pg_query.Node
+	// Err is the parser's error for this statement, positioned in the file; nil when it parsed.
+	Err *Error
+}
+
+// Error is a syntax error with its position in the file.
+type Error struct {
+	Message string
+	Pos     Position
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Column, e.Message) }
+
+// Lines maps byte offsets of a text to line and column numbers.
+type Lines struct {
+	text   string
+	starts []int
+}
+
+// NewLines indexes the line starts of text.
+func NewLines(text string) *Lines {
+	starts := make([]int, 1, 64)
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &Lines{text: text, starts: starts}
+}
+
+// Pos returns the position of byte offset off (clamped to the text).
+func (l *Lines) Pos(off int) Position {
+	if off < 0 {
+		off = 0
+	}
+	if off > len(l.text) {
+		off = len(l.text)
+	}
+	lo, hi := 0, len(l.starts)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if l.starts[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	col := utf8.RuneCountInString(l.text[l.starts[lo]:off]) + 1
+	return Position{Offset: off, Line: lo + 1, Column: col}
+}
+
+// Parse splits src into statements with the PostgreSQL parser. It never fails as a whole: a statement that
+// does not parse is returned with Err set (and Node nil), the others still carry their trees.
+func Parse(src string) []Statement {
+	return ParseRange(src, 0, len(src), nil)
+}
+
+// ParseRange parses src[start:end], a section of a larger file, with positions in the whole file.
+// lines may be nil; pass a shared index when parsing several sections of one file.
+func ParseRange(src string, start, end int, lines *Lines) []Statement {
+	if lines == nil {
+		lines = NewLines(src)
+	}
+	section := src[start:end]
+	if strings.TrimSpace(section) == "" {
+		return nil
+	}
+	if tree, err := pg_query.Parse(section); err == nil {
+		return fromTree(src, start, section, tree, lines)
+	}
+	// Some statement does not parse: split with the scanner (tolerant of grammar errors) and parse each
+	// piece alone, so every good statement keeps its tree and the bad one gets a positioned error.
+	var out []Statement
+	for _, piece := range splitPieces(section) {
+		text := section[piece.start:piece.end]
+		first := piece.start + skipSpaceAndComments(text)
+		if first >= piece.end {
+			continue
+		}
+		tree, err := pg_query.Parse(text)
+		if err == nil {
+			out = append(out, fromTree(src, start+piece.start, text, tree, lines)...)
+			continue
+		}
+		st := Statement{SQL: strings.TrimSpace(section[first:piece.end]), Pos: lines.Pos(start + first), End: start + piece.end}
+		st.SQL = strings.TrimSuffix(st.SQL, ";")
+		perr := &Error{Message: err.Error(), Pos: st.Pos}
+		var pe *parser.Error
+		if errors.As(err, &pe) {
+			perr.Message = pe.Message
+			if pe.Cursorpos > 0 {
+				perr.Pos = lines.Pos(start + piece.start + pe.Cursorpos - 1)
+			}
+		}
+		st.Err = perr
+		out = append(out, st)
+	}
+	return out
+}
+
+func fromTree(src string, base int, section string, tree *pg_query.ParseResult, lines *Lines) []Statement {
+	out := make([]Statement, 0, len(tree.Stmts))
+	for _, raw := range tree.Stmts {
+		loc := int(raw.StmtLocation)
+		end := len(section)
+		if raw.StmtLen > 0 {
+			end = loc + int(raw.StmtLen)
+		}
+		if end > len(section) {
+			end = len(section)
+		}
+		first := loc + skipSpaceAndComments(section[loc:end])
+		text := strings.TrimRight(section[first:end], " \t\r\n;")
+		out = append(out, Statement{
+			SQL:  text,
+			Pos:  lines.Pos(base + first),
+			End:  base + end,
+			Node: raw.Stmt,
+		})
+	}
+	return out
+}
+
+type piece struct{ start, end int }
+
+// splitPieces cuts text at top-level semicolons, honouring quotes, dollar quotes and comments, so that a
+// syntax error in one statement does not swallow the rest of the file. Each piece includes its semicolon.
+func splitPieces(text string) []piece {
+	var out []piece
+	start := 0
+	i := 0
+	depthParen := 0
+	for i < len(text) {
+		c := text[i]
+		switch {
+		case c == '-' && i+1 < len(text) && text[i+1] == '-':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			i = skipBlockComment(text, i)
+			continue
+		case c == '\'' || c == '"':
+			i = skipQuoted(text, i, c)
+			continue
+		case c == '$':
+			if tag, ok := dollarTag(text, i); ok {
+				closeAt := strings.Index(text[i+len(tag):], tag)
+				if closeAt < 0 {
+					i = len(text)
+				} else {
+					i += len(tag) + closeAt + len(tag)
+				}
+				continue
+			}
+		case c == '(':
+			depthParen++
+		case c == ')':
+			if depthParen > 0 {
+				depthParen--
+			}
+		case c == ';' && depthParen == 0:
+			out = append(out, piece{start, i + 1})
+			start = i + 1
+		}
+		i++
+	}
+	if start < len(text) {
+		out = append(out, piece{start, len(text)})
+	}
+	return out
+}
+
+func skipBlockComment(text string, i int) int {
+	depth := 0
+	for i < len(text) {
+		if strings.HasPrefix(text[i:], "/*") {
+			depth++
+			i += 2
+			continue
+		}
+		if strings.HasPrefix(text[i:], "*/") {
+			depth--
+			i += 2
+			if depth == 0 {
+				return i
+			}
+			continue
+		}
+		i++
+	}
+	return i
+}
+
+func skipQuoted(text string, i int, q byte) int {
+	i++
+	for i < len(text) {
+		if text[i] == q {
+			if i+1 < len(text) && text[i+1] == q {
+				i += 2
+				continue
+			}
+			return i + 1
+		}
+		i++
+	}
+	return i
+}
+
+// dollarTag reports the dollar-quote opening tag ($$ or $name$) at text[i], if there is one.
+func dollarTag(text string, i int) (string, bool) {
+	if i > 0 {
+		p := text[i-1]
+		if p == '_' || p >= 'a' && p <= 'z' || p >= 'A' && p <= 'Z' || p >= '0' && p <= '9' {
+			return "", false // part of an identifier such as a$b
+		}
+	}
+	j := i + 1
+	for j < len(text) {
+		c := text[j]
+		if c == '$' {
+			return text[i : j+1], true
+		}
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 || (j > i+1 && c >= '0' && c <= '9')) {
+			return "", false
+		}
+		j++
+	}
+	return "", false
+}
+
+// skipSpaceAndComments returns the offset of the first token in text.
+func skipSpaceAndComments(text string) int {
+	i := 0
+	for i < len(text) {
+		switch c := text[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		case c == '-' && i+1 < len(text) && text[i+1] == '-':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			i = skipBlockComment(text, i)
+		default:
+			return i
+		}
+	}
+	return i
+}
