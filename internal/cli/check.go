@@ -1,6 +1,350 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 
-// newCheckCmd is a placeholder until the command is built; returning nil leaves it out of the tree.
-func (a *App) newCheckCmd() *cobra.Command { return nil }
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/gitfs"
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
+)
+
+// CheckOptions are the inputs of `schemagate check` (also used by `schemagate action`).
+type CheckOptions struct {
+	Dir          string
+	Format       string
+	ConfigFile   string
+	Base         string
+	Provider     string
+	PGVersion    int
+	Image        string
+	DatabaseURL  string
+	PGBinDir     string
+	ReportJSON   string
+	ReportMD     string
+	FailOn       string
+	GenerateDown bool
+	NoRoundtrip  bool
+	NoTrace      bool
+	Rules        []string
+	Quiet        bool
+
+	// set tracks which flags the user gave, so they override the configuration file.
+	set map[string]bool
+}
+
+func (a *App) newCheckCmd() *cobra.Command {
+	o := &CheckOptions{}
+	cmd := &cobra.Command{
+		Use:   "check [--dir DIR]",
+		Short: "Rehearse migrations on a throwaway PostgreSQL and prove each new one reversible",
+		Long: `check starts a throwaway PostgreSQL, replays the migration history (the migrations present at
+--base), applies each new migration while tracing the locks, rewrites and scans of every statement,
+proves it reversible (down, then up again, comparing the catalog), and classifies its risk.
+
+Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fail-on),
+2 usage or bad input, 1 the tool itself failed.`,
+		Example: `  schemagate check --dir examples/shop
+  schemagate check --dir db/migrations --base origin/main --report-json report.json
+  schemagate check --provider docker --pg-version 17
+  schemagate check --provider url --database-url postgres://postgres:secret@localhost:5432/postgres`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.set = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
+			rep, err := a.runCheck(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return checkExit(rep, o.FailOn)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Dir, "dir", "", "migration folder (default: dir from schemagate.yml, else ./migrations)")
+	f.StringVar(&o.Format, "format", "", "migration format: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, plain")
+	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
+	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history (default: every migration is new)")
+	f.StringVar(&o.Provider, "provider", "", "throwaway database: auto, local, docker or url")
+	f.IntVar(&o.PGVersion, "pg-version", 0, "PostgreSQL major version (default: newest local, 15 for docker)")
+	f.StringVar(&o.Image, "image", "", "container image for --provider docker (default postgres:<pg-version>)")
+	f.StringVar(&o.DatabaseURL, "database-url", "", "existing server for --provider url (a database is created and dropped)")
+	f.StringVar(&o.PGBinDir, "pg-bindir", "", "folder of initdb/postgres for --provider local")
+	f.StringVar(&o.ReportJSON, "report-json", "", "write the JSON report to this file")
+	f.StringVar(&o.ReportMD, "report-md", "", "write the Markdown report to this file")
+	f.StringVar(&o.FailOn, "fail-on", "", "lowest risk that fails the check: dangerous, caution or never (default never: the approval gate handles risk)")
+	f.BoolVar(&o.GenerateDown, "generate-down", false, "write and verify a rollback script for migrations without a working down")
+	f.BoolVar(&o.NoRoundtrip, "no-roundtrip", false, "skip the down/up proof")
+	f.BoolVar(&o.NoTrace, "no-trace", false, "skip per-statement lock/rewrite/scan tracing")
+	f.StringArrayVar(&o.Rules, "rule", nil, "change a rule's class: id=safe|caution|dangerous|off (repeatable)")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
+	return cmd
+}
+
+// resolveCheck merges defaults < file < environment < flags.
+func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
+	file, required := o.ConfigFile, o.ConfigFile != ""
+	if file == "" {
+		file = config.DefaultFile
+	}
+	cfg, err := config.Load(file, required)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if err := cfg.ApplyEnv(a.Getenv); err != nil {
+		return nil, usageErr(err)
+	}
+	if o.Dir != "" {
+		cfg.Dir = o.Dir
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = "migrations"
+	}
+	if o.Format != "" {
+		cfg.Format = o.Format
+	}
+	if o.Provider != "" {
+		cfg.Database.Provider = o.Provider
+	}
+	if o.PGVersion != 0 {
+		cfg.Database.PGVersion = o.PGVersion
+	}
+	if o.Image != "" {
+		cfg.Database.Image = o.Image
+	}
+	if o.DatabaseURL != "" {
+		cfg.Database.URL = o.DatabaseURL
+		if o.Provider == "" {
+			cfg.Database.Provider = "url"
+		}
+	}
+	if o.FailOn != "" {
+		cfg.Lint.FailOn = o.FailOn
+	}
+	for _, r := range o.Rules {
+		id, class, ok := strings.Cut(r, "=")
+		if !ok {
+			return nil, usageErr(fmt.Errorf("--rule %q: want id=class", r))
+		}
+		if cfg.Lint.Rules == nil {
+			cfg.Lint.Rules = map[string]string{}
+		}
+		cfg.Lint.Rules[id] = class
+	}
+	if ps := cfg.Validate(); len(ps) > 0 {
+		return nil, usageErr(ps)
+	}
+	o.FailOn = cfg.Lint.FailOn
+	return cfg, nil
+}
+
+// runCheck runs the rehearsal and writes the reports; it returns the report even when migrations fail.
+func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, error) {
+	cfg, err := a.resolveCheck(o)
+	if err != nil {
+		return nil, err
+	}
+	format, err := migrate.ParseFormat(cfg.Format)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	info, err := os.Stat(cfg.Dir)
+	if err != nil || !info.IsDir() {
+		return nil, usageErr(fmt.Errorf("migration folder %s not found (pass --dir or set dir in schemagate.yml)", cfg.Dir))
+	}
+	set, err := migrate.Read(os.DirFS(cfg.Dir), format)
+	if err != nil {
+		return nil, usageErr(prefixFiles(err, cfg.Dir))
+	}
+	var base *migrate.Set
+	if o.Base != "" {
+		if base, err = readBase(ctx, cfg.Dir, o.Base, set.Format); err != nil {
+			return nil, usageErr(err)
+		}
+	}
+	lcfg := lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules}
+	if err := lcfg.Validate(); err != nil {
+		return nil, usageErr(err)
+	}
+	prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{
+		PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL,
+		BinDir: o.PGBinDir, Logger: a.Logger,
+	})
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	progress := func(format string, args ...any) {
+		if !o.Quiet {
+			fmt.Fprintf(a.Stderr, format+"\n", args...)
+		}
+	}
+	rep, err := rehearse.Run(ctx, rehearse.Options{
+		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg,
+		NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
+		Progress: progress, Logger: a.Logger,
+	})
+	if err != nil {
+		if errors.Is(err, sandbox.ErrUnavailable) {
+			return nil, exitCode(ExitFailure, err)
+		}
+		return nil, err
+	}
+	rep.Version = a.Version
+	// Findings carry paths relative to the folder; the report names them from the repository.
+	for i := range rep.Migrations {
+		m := &rep.Migrations[i]
+		m.File = filepath.ToSlash(filepath.Join(cfg.Dir, m.File))
+		if m.DownFile != "" {
+			m.DownFile = filepath.ToSlash(filepath.Join(cfg.Dir, m.DownFile))
+		}
+		if m.Error != nil && m.Error.File != "" {
+			m.Error.File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Error.File))
+		}
+		if m.Roundtrip != nil && m.Roundtrip.Error != nil && m.Roundtrip.Error.File != "" && !strings.Contains(m.Roundtrip.Error.File, ".generated.") {
+			m.Roundtrip.Error.File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Roundtrip.Error.File))
+		}
+		for j := range m.Findings {
+			m.Findings[j].File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Findings[j].File))
+		}
+		for j := range m.Trace {
+			m.Trace[j].File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Trace[j].File))
+		}
+	}
+	writeCheckText(a.Stdout, rep)
+	if o.ReportJSON != "" {
+		if err := writeJSON(o.ReportJSON, rep); err != nil {
+			return rep, err
+		}
+	}
+	if o.ReportMD != "" {
+		md := report.Markdown(rep, report.MarkdownOptions{})
+		if err := os.WriteFile(o.ReportMD, []byte(md), 0o644); err != nil {
+			return rep, fmt.Errorf("write Markdown report: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+// checkExit maps a report to the exit code: 3 when a migration or round trip failed or the risk
+// reaches failOn.
+func checkExit(rep *report.Report, failOn string) error {
+	if !rep.OK {
+		return exitCode(ExitBlocked, nil)
+	}
+	if failOn != "" && failOn != "never" {
+		limit, err := lint.ParseRisk(failOn)
+		if err == nil && rep.Risk >= limit {
+			return exitCode(ExitBlocked, fmt.Errorf("risk %s reaches --fail-on %s", rep.Risk, failOn))
+		}
+	}
+	return nil
+}
+
+func readBase(ctx context.Context, dir, ref string, format migrate.Format) (*migrate.Set, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	top, err := exec.CommandContext(ctx, "git", "-C", abs, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return nil, fmt.Errorf("--base %s: %s is not inside a git repository", ref, dir)
+	}
+	root := strings.TrimSpace(string(top))
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := gitfs.New(ctx, root, ref, filepath.ToSlash(rel))
+	if err != nil {
+		return nil, err
+	}
+	if entries, _ := fs.ReadDir(fsys, "."); len(entries) == 0 {
+		return &migrate.Set{Format: format}, nil // the folder is new in this change
+	}
+	set, err := migrate.Read(fsys, format)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations at %s: %w", ref, err)
+	}
+	return set, nil
+}
+
+// prefixFiles is a hook for naming files from the working folder in read errors.
+func prefixFiles(err error, dir string) error {
+	return fmt.Errorf("read %s: %w", dir, err)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write JSON report: %w", err)
+	}
+	return nil
+}
+
+func writeCheckText(w io.Writer, rep *report.Report) {
+	fmt.Fprintf(w, "\nschemagate check: %s — risk %s\n", map[bool]string{true: "ok", false: "FAILED"}[rep.OK], rep.Risk)
+	for _, m := range rep.Migrations {
+		if !m.New && m.Status != report.StatusFailed {
+			continue
+		}
+		rt := "-"
+		if m.Roundtrip != nil {
+			rt = m.Roundtrip.Status
+		}
+		fmt.Fprintf(w, "  %-8s %-10s %s_%s  (%d ms, round trip %s)\n", m.Status, m.Risk, m.Version, m.Name, m.DurationMS, rt)
+		if m.Error != nil {
+			fmt.Fprintf(w, "    %s:%d:%d: error: %s", m.Error.File, m.Error.Line, m.Error.Column, m.Error.Message)
+			if m.Error.SQLState != "" {
+				fmt.Fprintf(w, " (SQLSTATE %s)", m.Error.SQLState)
+			}
+			fmt.Fprintln(w)
+			if m.Error.Hint != "" {
+				fmt.Fprintf(w, "      hint: %s\n", m.Error.Hint)
+			}
+		}
+		if m.Roundtrip != nil {
+			for _, p := range m.Roundtrip.Problems {
+				fmt.Fprintf(w, "    round trip: %s\n", p)
+			}
+		}
+		for _, f := range m.Findings {
+			if f.Ignored {
+				continue
+			}
+			fmt.Fprintf(w, "    %s\n", f.String())
+			if f.Suggestion != "" {
+				fmt.Fprintf(w, "      suggestion: %s\n", f.Suggestion)
+			}
+		}
+		if m.GeneratedDown != nil {
+			state := "verified"
+			if !m.GeneratedDown.Verified {
+				state = "NOT verified"
+			}
+			fmt.Fprintf(w, "    generated down (%s):\n", state)
+			for _, l := range strings.Split(strings.TrimSpace(m.GeneratedDown.SQL), "\n") {
+				fmt.Fprintf(w, "      %s\n", l)
+			}
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}

@@ -1,0 +1,242 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+// DefaultFile is the configuration file looked for in the working folder.
+const DefaultFile = "schemagate.yml"
+
+// Problem is one thing wrong with a configuration, positioned in its file when possible.
+type Problem struct {
+	File string
+	Line int
+	Path string // dotted path of the setting, e.g. environments.prod.window.cron
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		b.WriteString(": ")
+	}
+	if p.Path != "" {
+		b.WriteString(p.Path + ": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Problems is every problem of a configuration; it is an error when not empty.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Error()
+	}
+	if len(ps) == 1 {
+		return "invalid configuration: " + msgs[0]
+	}
+	return fmt.Sprintf("invalid configuration (%d problems):\n  %s", len(ps), strings.Join(msgs, "\n  "))
+}
+
+// Default returns the built-in defaults.
+func Default() *Config {
+	return &Config{Format: string(migrate.FormatAuto), Database: Database{Provider: "auto"}, Lint: Lint{FailOn: "never"}}
+}
+
+// Load reads a configuration file over the defaults. A missing file is an error only when required
+// (the user named it). Every problem is reported at once: unknown keys, wrong types, bad values.
+func Load(path string, required bool) (*Config, error) {
+	cfg := Default()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !required {
+			return cfg, nil
+		}
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	if err := Parse(path, data, cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML data into cfg and validates the result.
+func Parse(file string, data []byte, cfg *Config) error {
+	var probs Problems
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Problems{{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())}}
+	}
+	lines := map[string]int{}
+	indexLines(&root, "", lines)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				probs = append(probs, Problem{File: file, Line: yamlLine(e), Msg: cleanYAMLError(e)})
+			}
+		} else {
+			probs = append(probs, Problem{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())})
+		}
+	}
+	for _, p := range cfg.Validate() {
+		if p.File == "" {
+			p.File = file
+		}
+		if p.Line == 0 {
+			p.Line = lineOf(lines, p.Path)
+		}
+		probs = append(probs, p)
+	}
+	if len(probs) > 0 {
+		return probs
+	}
+	return nil
+}
+
+// lineOf finds the line of a dotted path, or of its closest ancestor.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if l, ok := lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndex(path, ".")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+func indexLines(n *yaml.Node, prefix string, out map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			indexLines(c, prefix, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if prefix != "" {
+				p = prefix + "." + k.Value
+			}
+			out[p] = k.Line
+			indexLines(v, p, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := prefix + "." + strconv.Itoa(i)
+			out[p] = c.Line
+			indexLines(c, p, out)
+		}
+	}
+}
+
+func yamlLine(msg string) int {
+	// "yaml: line 3: field foo not found in type config.Config" / "line 3: cannot unmarshal ..."
+	i := strings.Index(msg, "line ")
+	if i < 0 {
+		return 0
+	}
+	rest := msg[i+5:]
+	j := strings.IndexByte(rest, ':')
+	if j < 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(rest[:j])
+	return n
+}
+
+func cleanYAMLError(msg string) string {
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if i := strings.Index(msg, "line "); i == 0 {
+		if j := strings.Index(msg, ": "); j > 0 {
+			msg = msg[j+2:]
+		}
+	}
+	msg = strings.ReplaceAll(msg, " in type config.", " in section ")
+	return msg
+}
+
+// Validate checks values; it returns every problem, with dotted paths.
+func (c *Config) Validate() Problems {
+	var ps Problems
+	add := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if _, err := migrate.ParseFormat(c.Format); err != nil {
+		add("format", "%v", err)
+	}
+	switch c.Database.Provider {
+	case "", "auto", "local", "docker", "url":
+	default:
+		add("database.provider", "unknown provider %q (want auto, local, docker or url)", c.Database.Provider)
+	}
+	if v := c.Database.PGVersion; v != 0 && (v < 10 || v > 19) {
+		add("database.pg_version", "PostgreSQL version %d is not supported (want 10 to 19)", v)
+	}
+	if c.Database.Provider == "url" && c.Database.URL == "" {
+		add("database.url", "provider url needs database.url (or --database-url / SCHEMAGATE_DATABASE_URL)")
+	}
+	switch c.Lint.FailOn {
+	case "", "never", "caution", "dangerous":
+	default:
+		add("lint.fail_on", "unknown value %q (want dangerous, caution or never)", c.Lint.FailOn)
+	}
+	for id, class := range c.Lint.Rules {
+		switch class {
+		case "off", "safe", "caution", "dangerous":
+		default:
+			add("lint.rules."+id, "unknown class %q (want off, safe, caution or dangerous)", class)
+		}
+	}
+	for _, p := range c.validateSections() {
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// ApplyEnv overrides settings from SCHEMAGATE_* environment variables (between the file and flags).
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	if v := getenv("SCHEMAGATE_DATABASE_URL"); v != "" {
+		c.Database.URL = v
+	}
+	if v := getenv("SCHEMAGATE_PROVIDER"); v != "" {
+		c.Database.Provider = v
+	}
+	if v := getenv("SCHEMAGATE_PG_VERSION"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("SCHEMAGATE_PG_VERSION=%q is not a number", v)
+		}
+		c.Database.PGVersion = n
+	}
+	if v := getenv("SCHEMAGATE_DIR"); v != "" {
+		c.Dir = v
+	}
+	if v := getenv("SCHEMAGATE_FORMAT"); v != "" {
+		c.Format = v
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+// Package pg talks to PostgreSQL: connecting, applying migration scripts statement by statement with
+// positioned errors, tracing what each statement locks, rewrites and scans, and inspecting the catalog.
+package pg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// StatementError is a statement that failed, positioned in its file.
+type StatementError struct {
+	File      string
+	Line      int
+	Column    int
+	SQLState  string
+	Message   string
+	Detail    string
+	Hint      string
+	Statement string
+	Err       error
+}
+
+func (e *StatementError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
+	if e.SQLState != "" {
+		fmt.Fprintf(&b, " (SQLSTATE %s)", e.SQLState)
+	}
+	if e.Detail != "" {
+		b.WriteString("\n  detail: " + e.Detail)
+	}
+	if e.Hint != "" {
+		b.WriteString("\n  hint: " + e.Hint)
+	}
+	return b.String()
+}
+
+func (e *StatementError) Unwrap() error { return e.Err }
+
+// Execer runs SQL on a connection or in a transaction.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// StatementResult is what ApplyScript reports per statement (when asked to).
+type StatementResult struct {
+	Index    int
+	Duration time.Duration
+}
+
+// ApplyOptions tune ApplyScript.
+type ApplyOptions struct {
+	// Before and After, when set, run around each statement (tracing); an error from them stops the apply.
+	Before func(ctx context.Context, i int, st *sqlparse.Statement) error
+	After  func(ctx context.Context, i int, st *sqlparse.Statement, d time.Duration) error
+	// Whole sends the script as one multi-statement query (one round trip; used to replay history fast).
+	// A failing statement is then located from the server's error position.
+	Whole bool
+}
+
+// ApplyScript runs a script's statements in order on conn. It does not begin or commit a transaction:
+// the caller decides (see Migration.NoTransaction). On failure it returns a *StatementError.
+func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts ApplyOptions) error {
+	if s == nil {
+		return nil
+	}
+	if opts.Whole && opts.Before == nil && opts.After == nil {
+		return applyWhole(ctx, conn, s)
+	}
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		if opts.Before != nil {
+			if err := opts.Before(ctx, i, st); err != nil {
+				return err
+			}
+		}
+		start := time.Now()
+		err := execSimple(ctx, conn, st.SQL)
+		d := time.Since(start)
+		if err != nil {
+			return positioned(s, st, err)
+		}
+		if opts.After != nil {
+			if err := opts.After(ctx, i, st, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// execSimple runs one statement with the simple query protocol (like psql), so any statement works,
+// including those the extended protocol refuses.
+func execSimple(ctx context.Context, conn *pgx.Conn, sql string) error {
+	_, err := conn.PgConn().Exec(ctx, sql).ReadAll()
+	return err
+}
+
+func applyWhole(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
+	if len(s.Statements) == 0 {
+		return nil
+	}
+	// Send the statements' own text joined, so server positions map back to statements exactly.
+	var b strings.Builder
+	starts := make([]int, len(s.Statements))
+	for i, st := range s.Statements {
+		starts[i] = utf8.RuneCountInString(b.String())
+		b.WriteString(st.SQL)
+		b.WriteString(";\n")
+	}
+	err := execSimple(ctx, conn, b.String())
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Position > 0 {
+		pos := int(pe.Position) - 1
+		idx := 0
+		for i := range starts {
+			if starts[i] <= pos {
+				idx = i
+			}
+		}
+		shifted := *pe
+		shifted.Position = int32(pos - starts[idx] + 1)
+		return positioned(s, &s.Statements[idx], &shifted)
+	}
+	// No position: the failing statement is unknown; blame the script's first statement line but say so.
+	se := positioned(s, &s.Statements[0], err)
+	return se
+}
+
+// Positioned turns an execution error of statement st of script s into a *StatementError.
+func Positioned(s *migrate.Script, st *sqlparse.Statement, err error) *StatementError {
+	return positioned(s, st, err)
+}
+
+// ConnectionLost reports whether err means the server went away (as opposed to a statement failing).
+func ConnectionLost(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	// Anything that is not the server's answer to a statement is a broken connection.
+	return err != nil
+}
+
+// positioned turns an execution error into a *StatementError at the statement (or, when the server
+// gives a character position, at that character).
+func positioned(s *migrate.Script, st *sqlparse.Statement, err error) *StatementError {
+	se := &StatementError{File: s.File, Line: st.Pos.Line, Column: st.Pos.Column, Statement: st.SQL, Message: err.Error(), Err: err}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		se.SQLState, se.Message, se.Detail, se.Hint = pe.Code, pe.Message, pe.Detail, pe.Hint
+		if pe.Position > 0 {
+			se.Line, se.Column = advance(st.Pos, st.SQL, int(pe.Position)-1)
+		}
+	}
+	return se
+}
+
+// advance moves from a statement's position by n characters of its text.
+func advance(p sqlparse.Position, text string, n int) (line, col int) {
+	line, col = p.Line, p.Column
+	i := 0
+	for _, r := range text {
+		if i == n {
+			break
+		}
+		if r == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+		i++
+	}
+	return line, col
+}
+
+// ApplyMigration runs m's up (or down) script in the migration's transaction mode: in one transaction
+// unless the migration is non-transactional.
+func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s *migrate.Script, opts ApplyOptions) error {
+	if m.NoTransaction {
+		return ApplyScript(ctx, conn, s, opts)
+	}
+	if err := execSimple(ctx, conn, "BEGIN"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := ApplyScript(ctx, conn, s, opts); err != nil {
+		_ = execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK")
+		return err
+	}
+	if err := execSimple(ctx, conn, "COMMIT"); err != nil {
+		if s == nil || len(s.Statements) == 0 {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return positioned(s, &s.Statements[len(s.Statements)-1], err) // deferred constraints fail here
+	}
+	return nil
+}

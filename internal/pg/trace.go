@@ -1,0 +1,275 @@
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// Tracer records, statement by statement, what a migration does inside its transaction: the locks it
+// takes (also on relations it drops), relations it rewrites (new filenode), tables it reads in full
+// (pg_stat_xact_user_tables), columns added with a fast default (atthasmissing) and indexes left INVALID.
+// One catalog query runs between statements: the state after one statement is the state before the next.
+type Tracer struct {
+	conn *pgx.Conn
+	file string
+	prev *traceState
+	// Preexisting holds relation OIDs that existed before the migration began.
+	preexisting map[uint32]bool
+	Evidence    []lint.Evidence
+}
+
+type traceRel struct {
+	OID      uint32 `json:"oid"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	Filenode *int64 `json:"filenode"`
+	SeqScan  int64  `json:"seq_scan"`
+}
+
+type traceLock struct {
+	Locktype string  `json:"locktype"`
+	OID      *uint32 `json:"oid"`
+	ClassID  *uint32 `json:"classid"`
+	ObjID    *uint32 `json:"objid"`
+	Mode     string  `json:"mode"`
+}
+
+type traceState struct {
+	Rels    []traceRel  `json:"rels"`
+	Locks   []traceLock `json:"locks"`
+	Missing []string    `json:"missing"`
+	Invalid []string    `json:"invalid"`
+	byOID   map[uint32]traceRel
+}
+
+const traceQuery = `SELECT json_build_object(
+ 'rels', COALESCE((SELECT json_agg(json_build_object('oid', c.oid, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+     'kind', c.relkind, 'filenode', pg_relation_filenode(c.oid), 'seq_scan', COALESCE(s.seq_scan, 0)))
+   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid
+   WHERE c.relkind IN ('r','i','m','p','I','S','t') AND n.nspname NOT IN ('pg_catalog','information_schema')
+     AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'), '[]'),
+ 'locks', COALESCE((SELECT json_agg(json_build_object('locktype', l.locktype, 'oid', l.relation, 'classid', l.classid, 'objid', l.objid, 'mode', l.mode))
+   FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND l.locktype IN ('relation','object')
+     AND (l.relation IS NULL OR l.relation >= 16384)), '[]'),
+ 'missing', COALESCE((SELECT json_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname))
+   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0 AND n.nspname NOT IN ('pg_catalog','information_schema')), '[]'),
+ 'invalid', COALESCE((SELECT json_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname))
+   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE NOT i.indisvalid), '[]'))`
+
+func readTraceState(ctx context.Context, conn *pgx.Conn) (*traceState, error) {
+	var raw []byte
+	if err := conn.QueryRow(ctx, traceQuery).Scan(&raw); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	st := &traceState{}
+	if err := json.Unmarshal(raw, st); err != nil {
+		return nil, fmt.Errorf("trace: decode: %w", err)
+	}
+	st.byOID = make(map[uint32]traceRel, len(st.Rels))
+	for _, r := range st.Rels {
+		st.byOID[r.OID] = r
+	}
+	return st, nil
+}
+
+// NewTracer starts tracing on conn (inside the migration's transaction, before its first statement).
+func NewTracer(ctx context.Context, conn *pgx.Conn, file string) (*Tracer, error) {
+	st, err := readTraceState(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	pre := make(map[uint32]bool, len(st.Rels))
+	for _, r := range st.Rels {
+		pre[r.OID] = true
+	}
+	return &Tracer{conn: conn, file: file, prev: st, preexisting: pre}, nil
+}
+
+// After records the evidence of the statement that just ran.
+func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d time.Duration) error {
+	cur, err := readTraceState(ctx, t.conn)
+	if err != nil {
+		return err
+	}
+	ev := diffTrace(t.prev, cur, t.preexisting)
+	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
+	ev.DurationMS = float64(d.Microseconds()) / 1000
+	t.Evidence = append(t.Evidence, ev)
+	t.prev = cur
+	return nil
+}
+
+func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evidence {
+	var ev lint.Evidence
+	held := map[string]bool{}
+	for _, l := range before.Locks {
+		held[lockKey(l)] = true
+	}
+	seen := map[string]bool{}
+	for _, l := range after.Locks {
+		k := lockKey(l)
+		if held[k] || seen[k] || l.Locktype != "relation" || l.OID == nil {
+			continue
+		}
+		seen[k] = true
+		rel, ok := after.byOID[*l.OID]
+		dropped := false
+		if !ok {
+			rel, ok = before.byOID[*l.OID]
+			dropped = true
+		}
+		if !ok {
+			continue // a relation created and dropped within the statement
+		}
+		if rel.Kind == "S" {
+			continue // sequence locks are noise for risk purposes
+		}
+		ev.Locks = append(ev.Locks, lint.LockEvidence{Relation: rel.Name, Mode: l.Mode, Dropped: dropped, Preexisting: preexisting[*l.OID]})
+	}
+	sort.Slice(ev.Locks, func(i, j int) bool {
+		if ev.Locks[i].Relation != ev.Locks[j].Relation {
+			return ev.Locks[i].Relation < ev.Locks[j].Relation
+		}
+		return ev.Locks[i].Mode < ev.Locks[j].Mode
+	})
+	for _, r := range after.Rels {
+		b, ok := before.byOID[r.OID]
+		if !ok {
+			continue
+		}
+		if b.Filenode != nil && r.Filenode != nil && *b.Filenode != *r.Filenode && preexisting[r.OID] {
+			ev.Rewritten = append(ev.Rewritten, r.Name)
+		}
+		if r.SeqScan > b.SeqScan && (r.Kind == "r" || r.Kind == "m" || r.Kind == "t" || r.Kind == "p") && preexisting[r.OID] {
+			ev.Scanned = append(ev.Scanned, r.Name)
+		}
+	}
+	for _, m := range after.Missing {
+		if !slices.Contains(before.Missing, m) {
+			ev.FastDefault = append(ev.FastDefault, m)
+		}
+	}
+	for _, m := range after.Invalid {
+		if !slices.Contains(before.Invalid, m) {
+			ev.InvalidIndexes = append(ev.InvalidIndexes, m)
+		}
+	}
+	return ev
+}
+
+func lockKey(l traceLock) string {
+	var b strings.Builder
+	b.WriteString(l.Locktype)
+	for _, p := range []*uint32{l.OID, l.ClassID, l.ObjID} {
+		if p != nil {
+			fmt.Fprintf(&b, ":%d", *p)
+		} else {
+			b.WriteString(":-")
+		}
+	}
+	b.WriteString(":" + l.Mode)
+	return b.String()
+}
+
+// ConcurrentTracer traces statements that run outside a transaction (CREATE INDEX CONCURRENTLY and
+// friends): each runs in autocommit on the migration's connection while a second connection polls
+// pg_locks for that backend, and compares relations and indexes before and after.
+type ConcurrentTracer struct {
+	run, observe *pgx.Conn
+	file         string
+	pid          uint32
+	prev         *traceState
+	preexisting  map[uint32]bool
+	Evidence     []lint.Evidence
+	// PollEvery is the lock polling interval (default 2 ms).
+	PollEvery time.Duration
+}
+
+// NewConcurrentTracer starts tracing statements run on run, observed from observe.
+func NewConcurrentTracer(ctx context.Context, run, observe *pgx.Conn, file string) (*ConcurrentTracer, error) {
+	st, err := readTraceState(ctx, observe)
+	if err != nil {
+		return nil, err
+	}
+	pre := make(map[uint32]bool, len(st.Rels))
+	for _, r := range st.Rels {
+		pre[r.OID] = true
+	}
+	return &ConcurrentTracer{run: run, observe: observe, file: file, pid: run.PgConn().PID(), prev: st, preexisting: pre, PollEvery: 2 * time.Millisecond}, nil
+}
+
+// Exec runs one statement on the run connection while polling its locks; it returns the statement's
+// own error (nil when it succeeded) after recording its evidence.
+func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) error {
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- execSimple(ctx, t.run, stmt.SQL) }()
+	seen := map[string]lint.LockEvidence{}
+	var execErr error
+	for polling := true; polling; {
+		select {
+		case execErr = <-done:
+			polling = false
+		case <-time.After(t.PollEvery):
+		}
+		rows, err := t.observe.Query(ctx, `SELECT COALESCE(quote_ident(n.nspname) || '.' || quote_ident(c.relname), l.relation::text), c.relkind::text, l.mode
+			FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE l.pid = $1 AND l.locktype = 'relation' AND l.relation >= 16384`, t.pid)
+		if err != nil {
+			if polling {
+				<-done
+			}
+			return fmt.Errorf("trace: poll locks: %w", err)
+		}
+		for rows.Next() {
+			var rel, kind *string
+			var mode string
+			if err := rows.Scan(&rel, &kind, &mode); err != nil || rel == nil {
+				continue
+			}
+			if kind != nil && *kind == "S" {
+				continue
+			}
+			seen[*rel+"|"+mode] = lint.LockEvidence{Relation: *rel, Mode: mode}
+		}
+		rows.Close()
+	}
+	d := time.Since(start)
+	cur, err := readTraceState(ctx, t.observe)
+	if err != nil {
+		return err
+	}
+	ev := diffTrace(t.prev, cur, t.preexisting)
+	ev.Locks = ev.Locks[:0]
+	for _, l := range seen {
+		for _, r := range t.prev.Rels {
+			if r.Name == l.Relation && t.preexisting[r.OID] {
+				l.Preexisting = true
+			}
+		}
+		ev.Locks = append(ev.Locks, l)
+	}
+	sort.Slice(ev.Locks, func(i, j int) bool { return ev.Locks[i].Relation+ev.Locks[i].Mode < ev.Locks[j].Relation+ev.Locks[j].Mode })
+	ev.Concurrent = true
+	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
+	ev.DurationMS = float64(d.Microseconds()) / 1000
+	if execErr != nil {
+		ev.Err = execErr.Error()
+	}
+	t.Evidence = append(t.Evidence, ev)
+	t.prev = cur
+	return execErr
+}

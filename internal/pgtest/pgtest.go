@@ -1,0 +1,142 @@
+// Package pgtest hands each test a fresh database on a real PostgreSQL server: the local provider's
+// throwaway server, started once per test binary. Tests that need PostgreSQL fail (never skip) under
+// CI=true when it is missing; elsewhere they skip with the reason.
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/sandbox"
+)
+
+var (
+	once     sync.Once
+	inst     *sandbox.Instance
+	startErr error
+	mu       sync.Mutex
+	counter  int
+)
+
+// Main runs the tests of a package and stops the shared server afterwards; call it from TestMain.
+// Without it the server still stops when the test binary exits (it dies with its parent), but its
+// folder is only removed by a later run.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if inst != nil {
+		_ = inst.Close(context.Background())
+	}
+	return code
+}
+
+// Server returns the shared throwaway server, starting it on first use.
+func Server(t testing.TB) *sandbox.Instance {
+	t.Helper()
+	once.Do(func() {
+		p := sandbox.NewLocal(sandbox.Options{PGVersion: pgVersion()})
+		inst, startErr = p.Start(context.Background())
+	})
+	if startErr != nil {
+		Unavailable(t, "PostgreSQL: %v", startErr)
+	}
+	return inst
+}
+
+func pgVersion() int {
+	var v int
+	fmt.Sscanf(os.Getenv("SCHEMAGATE_TEST_PG_VERSION"), "%d", &v)
+	return v
+}
+
+// Unavailable fails the test under CI=true and skips it elsewhere: CI never skips tests that need
+// PostgreSQL or Docker.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("required test dependency missing under CI=true: %s", msg)
+	}
+	t.Skipf("skipping: %s (set up the machine with scripts/setup-machine.sh)", msg)
+}
+
+// URL returns the URL of a fresh empty database, dropped when the test ends.
+func URL(t testing.TB) string {
+	t.Helper()
+	s := Server(t)
+	mu.Lock()
+	counter++
+	name := fmt.Sprintf("t%d_%s", counter, sanitize(t.Name()))
+	mu.Unlock()
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, s.AdminURL)
+	if err != nil {
+		t.Fatalf("connect to test server: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), s.AdminURL)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	})
+	return WithDatabase(s.AdminURL, name)
+}
+
+// Conn returns a connection to a fresh database, closed when the test ends.
+func Conn(t testing.TB) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), URL(t))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// WithDatabase returns u with its database replaced by db.
+func WithDatabase(u, db string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	rest := u[i+3:]
+	slash := strings.Index(rest, "/")
+	q := ""
+	if qi := strings.Index(rest, "?"); qi >= 0 {
+		q = rest[qi:]
+		if slash < 0 || slash > qi {
+			slash = qi
+			rest = rest[:qi] + "/" + rest[qi:]
+		}
+	}
+	if slash < 0 {
+		return u + "/" + db
+	}
+	return u[:i+3] + rest[:slash] + "/" + db + q
+}
+
+func sanitize(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,370 @@
+// Package rehearse is the pull-request job: on a throwaway PostgreSQL it replays the migration history,
+// applies each new migration while tracing what every statement locks, rewrites and scans, proves the
+// migration reversible (down, then up again, comparing the catalog), and classifies its risk.
+package rehearse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
+	"github.com/schemagate/schemagate/internal/schema"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// Options configure a rehearsal.
+type Options struct {
+	// Set is the migration folder as it is now.
+	Set *migrate.Set
+	// Base, when not nil, is the folder at the base ref: its migrations (same version and checksum) are
+	// history, applied once without checks. Nil means every migration is new.
+	Base *migrate.Set
+	// BaseRef names the base for the report.
+	BaseRef string
+	// Dir names the folder for the report.
+	Dir string
+	// Provider starts the throwaway database.
+	Provider sandbox.Provider
+	// Lint configures the risk rules.
+	Lint lint.Config
+	// NoTrace turns off per-statement tracing (dynamic evidence).
+	NoTrace bool
+	// NoRoundtrip skips the down/up proof.
+	NoRoundtrip bool
+	// GenerateDown writes and verifies a rollback script for migrations without a (working) down.
+	// CompareDown also generates one for migrations whose hand-written down fails its round trip.
+	GenerateDown bool
+	// Progress receives one line per step for the user (may be nil).
+	Progress func(format string, args ...any)
+	Logger   *slog.Logger
+	// Now is the clock (tests inject one).
+	Now func() time.Time
+}
+
+// Run rehearses the migrations and returns the report. It returns an error only when the tool itself
+// cannot work (no database, broken connection); failing migrations are reported in the Report.
+func Run(ctx context.Context, opts Options) (*report.Report, error) {
+	if opts.Progress == nil {
+		opts.Progress = func(string, ...any) {}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	started := opts.Now()
+	rep := &report.Report{Tool: "schemagate", Dir: opts.Dir, Format: string(opts.Set.Format), Base: opts.BaseRef}
+
+	history, fresh := split(opts.Set, opts.Base)
+	opts.Progress("%d migrations: %d history, %d new", len(opts.Set.Migrations), len(history), len(fresh))
+
+	opts.Progress("starting a throwaway PostgreSQL (%s provider)", opts.Provider.Name())
+	t0 := time.Now()
+	inst, err := opts.Provider.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start throwaway database: %w", err)
+	}
+	defer func() { _ = inst.Close(context.WithoutCancel(ctx)) }()
+	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
+	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
+	if opts.Lint.PGVersion == 0 {
+		opts.Lint.PGVersion = inst.ServerVersion / 10000
+	}
+
+	r := &run{opts: opts, inst: inst, rep: rep}
+	if err := r.connect(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { r.close(context.WithoutCancel(ctx)) }()
+
+	isNew := map[*migrate.Migration]bool{}
+	for _, m := range fresh {
+		isNew[m] = true
+	}
+	for _, m := range opts.Set.Migrations {
+		rm := report.Migration{Version: m.Version, Name: m.Name, File: m.Up.File, Checksum: m.Checksum, New: isNew[m], Status: report.StatusNotRun, Findings: []lint.Finding{}}
+		if m.Down != nil {
+			rm.DownFile = m.Down.File
+		}
+		rm.Statements = len(m.Up.Statements)
+		if rm.New {
+			rm.Findings = lint.Analyze(m, opts.Lint)
+		}
+		rep.Migrations = append(rep.Migrations, rm)
+	}
+	index := map[*migrate.Migration]int{}
+	for i, m := range opts.Set.Migrations {
+		index[m] = i
+	}
+
+	// History: applied once, fast, one round trip per migration.
+	if len(history) > 0 {
+		opts.Progress("replaying %d history migrations", len(history))
+	}
+	for _, m := range history {
+		rm := &rep.Migrations[index[m]]
+		start := time.Now()
+		err := pg.ApplyMigration(ctx, r.conn, m, m.Up, pg.ApplyOptions{Whole: true})
+		rm.DurationMS = time.Since(start).Milliseconds()
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			rm.Status = report.StatusFailed
+			rm.Error = sqlError(err, "up")
+			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", m.ID()))
+			opts.Progress("FAILED history %s: %s", m.ID(), rm.Error.Message)
+			return r.finish(started), nil
+		}
+		rm.Status = report.StatusBase
+	}
+
+	var before *schema.Catalog
+	for i, m := range fresh {
+		rm := &rep.Migrations[index[m]]
+		opts.Progress("[%d/%d] %s", i+1, len(fresh), m.ID())
+		if before == nil {
+			if before, err = pg.Inspect(ctx, r.conn); err != nil {
+				return nil, fmt.Errorf("inspect catalog: %w", err)
+			}
+		}
+		after, ok, err := r.up(ctx, m, rm)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			opts.Progress("  FAILED at %s:%d:%d: %s", rm.Error.File, rm.Error.Line, rm.Error.Column, rm.Error.Message)
+			break // later migrations stay not-run
+		}
+		rm.SchemaDiff = schema.Compare(before, after)
+		if !opts.NoRoundtrip {
+			if err := r.roundtrip(ctx, m, rm, before, after); err != nil {
+				return nil, err
+			}
+		} else {
+			rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
+		}
+		if opts.GenerateDown && (m.Down.Empty() || rm.Roundtrip.Status == report.RoundtripFailed) {
+			if err := r.generateDown(ctx, m, rm, before, after); err != nil {
+				return nil, err
+			}
+		}
+		rm.Risk = lint.Highest(rm.Findings)
+		opts.Progress("  applied in %d ms, %d statements, round trip %s, risk %s", rm.DurationMS, rm.Statements, rm.Roundtrip.Status, rm.Risk)
+		before = after
+	}
+	return r.finish(started), nil
+}
+
+// split returns the history (present at base with the same content) and the new migrations, each in
+// folder order.
+func split(cur, base *migrate.Set) (history, fresh []*migrate.Migration) {
+	if base == nil {
+		return nil, cur.Migrations
+	}
+	old := map[string]string{}
+	for _, m := range base.Migrations {
+		old[m.Version] = m.Checksum
+	}
+	for _, m := range cur.Migrations {
+		if sum, ok := old[m.Version]; ok && sum == m.Checksum {
+			history = append(history, m)
+		} else {
+			fresh = append(fresh, m)
+		}
+	}
+	return history, fresh
+}
+
+type run struct {
+	opts    Options
+	inst    *sandbox.Instance
+	rep     *report.Report
+	conn    *pgx.Conn
+	observe *pgx.Conn
+}
+
+func (r *run) connect(ctx context.Context) error {
+	var err error
+	if r.conn, err = pgx.Connect(ctx, r.inst.URL); err != nil {
+		return fmt.Errorf("connect to throwaway database: %w", err)
+	}
+	return nil
+}
+
+func (r *run) close(ctx context.Context) {
+	if r.conn != nil {
+		r.conn.Close(ctx)
+		r.conn = nil
+	}
+	if r.observe != nil {
+		r.observe.Close(ctx)
+		r.observe = nil
+	}
+}
+
+func (r *run) observer(ctx context.Context) (*pgx.Conn, error) {
+	if r.observe != nil {
+		return r.observe, nil
+	}
+	c, err := pgx.Connect(ctx, r.inst.URL)
+	if err != nil {
+		return nil, fmt.Errorf("connect observer: %w", err)
+	}
+	r.observe = c
+	return c, nil
+}
+
+func (r *run) finish(started time.Time) *report.Report {
+	r.rep.Finish()
+	r.rep.DurationMS = r.opts.Now().Sub(started).Milliseconds()
+	return r.rep
+}
+
+// up applies m's up script with tracing. ok is false when the migration failed (rm says why).
+func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration) (*schema.Catalog, bool, error) {
+	start := time.Now()
+	var evidence []lint.Evidence
+	var err error
+	switch {
+	case r.opts.NoTrace:
+		err = pg.ApplyMigration(ctx, r.conn, m, m.Up, pg.ApplyOptions{})
+	case m.NoTransaction:
+		obs, oerr := r.observer(ctx)
+		if oerr != nil {
+			return nil, false, oerr
+		}
+		tr, terr := pg.NewConcurrentTracer(ctx, r.conn, obs, m.Up.File)
+		if terr != nil {
+			return nil, false, terr
+		}
+		for i := range m.Up.Statements {
+			st := &m.Up.Statements[i]
+			if e := tr.Exec(ctx, st); e != nil {
+				err = pg.Positioned(m.Up, st, e)
+				break
+			}
+		}
+		evidence = tr.Evidence
+	default:
+		if e := beginTx(ctx, r.conn); e != nil {
+			return nil, false, e
+		}
+		tr, terr := pg.NewTracer(ctx, r.conn, m.Up.File)
+		if terr != nil {
+			return nil, false, terr
+		}
+		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{After: tr.After})
+		evidence = tr.Evidence
+		if err == nil {
+			err = commitTx(ctx, r.conn, m.Up)
+		} else {
+			rollbackTx(ctx, r.conn)
+		}
+	}
+	rm.DurationMS = time.Since(start).Milliseconds()
+	rm.Trace = traces(m.Up, evidence)
+	if !r.opts.NoTrace {
+		rm.Findings = lint.ApplyEvidence(rm.Findings, evidence)
+	}
+	if err != nil {
+		if isToolError(ctx, err) {
+			return nil, false, err
+		}
+		rm.Status = report.StatusFailed
+		rm.Error = sqlError(err, "up")
+		return nil, false, nil
+	}
+	rm.Status = report.StatusApplied
+	after, err := pg.Inspect(ctx, r.conn)
+	if err != nil {
+		return nil, false, fmt.Errorf("inspect catalog: %w", err)
+	}
+	return after, true, nil
+}
+
+// isToolError tells a broken rehearsal (cancelled, connection lost) from a failing migration.
+func isToolError(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	var se *pg.StatementError
+	if errors.As(err, &se) {
+		return se.SQLState == "" && pg.ConnectionLost(err)
+	}
+	return pg.ConnectionLost(err)
+}
+
+func traces(s *migrate.Script, ev []lint.Evidence) []report.StatementTrace {
+	out := make([]report.StatementTrace, 0, len(ev))
+	for i, e := range ev {
+		t := report.StatementTrace{File: e.File, Line: e.Line, Column: e.Column, DurationMS: e.DurationMS,
+			Rewritten: e.Rewritten, Scanned: e.Scanned, FastDefault: e.FastDefault, InvalidIndexes: e.InvalidIndexes, Concurrent: e.Concurrent}
+		if i < len(s.Statements) {
+			t.Statement = shorten(s.Statements[i].SQL, 200)
+		}
+		for _, l := range e.Locks {
+			t.Locks = append(t.Locks, report.Lock{Relation: l.Relation, Mode: l.Mode, Dropped: l.Dropped})
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func sqlError(err error, phase string) *report.SQLError {
+	var se *pg.StatementError
+	if errors.As(err, &se) {
+		return &report.SQLError{Message: se.Message, SQLState: se.SQLState, Detail: se.Detail, Hint: se.Hint,
+			File: se.File, Line: se.Line, Column: se.Column, Phase: phase, Statement: shorten(se.Statement, 500)}
+	}
+	return &report.SQLError{Message: err.Error(), Phase: phase}
+}
+
+func formatVersion(v int) string {
+	if v >= 100000 {
+		return fmt.Sprintf("%d.%d", v/10000, v%10000)
+	}
+	return fmt.Sprintf("%d.%d.%d", v/10000, v/100%100, v%100)
+}
+
+func beginTx(ctx context.Context, c *pgx.Conn) error {
+	_, err := c.Exec(ctx, "BEGIN")
+	return err
+}
+
+func commitTx(ctx context.Context, c *pgx.Conn, s *migrate.Script) error {
+	if _, err := c.Exec(ctx, "COMMIT"); err != nil {
+		if len(s.Statements) > 0 {
+			return pg.Positioned(s, &s.Statements[len(s.Statements)-1], err)
+		}
+		return err
+	}
+	return nil
+}
+
+func rollbackTx(ctx context.Context, c *pgx.Conn) {
+	_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+}
+
+// parseGenerated turns generated SQL into a script positioned in a virtual file.
+func parseGenerated(file, sql string) *migrate.Script {
+	return &migrate.Script{File: file, SQL: sql, Statements: sqlparse.Parse(sql)}
+}

@@ -1,0 +1,158 @@
+package rehearse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+// roundtrip proves that m's down takes the catalog back to before, and that its up then takes it to
+// after again. The database is left in its after-up state whatever happens: transactional migrations run
+// down and re-up inside one transaction that is rolled back; non-transactional ones run on the database
+// while a copy taken before (CREATE DATABASE ... TEMPLATE) stands ready to replace it.
+func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *schema.Catalog) error {
+	rt := &report.Roundtrip{Status: report.RoundtripOK, Problems: []string{}}
+	rm.Roundtrip = rt
+	if m.Down.Empty() {
+		rt.Status = report.RoundtripNoDown
+		return nil
+	}
+	if m.NoTransaction {
+		return r.roundtripWithCopy(ctx, m, rt, before, after)
+	}
+	if err := beginTx(ctx, r.conn); err != nil {
+		return fmt.Errorf("begin round trip: %w", err)
+	}
+	defer rollbackTx(ctx, r.conn)
+	return r.downUp(ctx, m, rt, before, after)
+}
+
+// downUp runs the down, compares, runs the up again, compares. Statement errors are reported in rt.
+func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Roundtrip, before, after *schema.Catalog) error {
+	if err := pg.ApplyScript(ctx, r.conn, m.Down, pg.ApplyOptions{}); err != nil {
+		if isToolError(ctx, err) {
+			return err
+		}
+		rt.Status = report.RoundtripFailed
+		rt.Error = sqlError(err, "down")
+		rt.Problems = append(rt.Problems, fmt.Sprintf("the down fails: %s", rt.Error.Message))
+		return nil
+	}
+	afterDown, err := pg.Inspect(ctx, r.conn)
+	if err != nil {
+		return fmt.Errorf("inspect catalog after down: %w", err)
+	}
+	if d := schema.Compare(before, afterDown); !d.Empty() {
+		rt.Status = report.RoundtripFailed
+		rt.Problems = append(rt.Problems, schema.Describe(d, schema.PhaseDown)...)
+	}
+	if err := pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{}); err != nil {
+		if isToolError(ctx, err) {
+			return err
+		}
+		rt.Status = report.RoundtripFailed
+		rt.Error = sqlError(err, "re-up")
+		rt.Problems = append(rt.Problems, fmt.Sprintf("the up fails when run again after the down: %s", rt.Error.Message))
+		return nil
+	}
+	afterReUp, err := pg.Inspect(ctx, r.conn)
+	if err != nil {
+		return fmt.Errorf("inspect catalog after re-up: %w", err)
+	}
+	if d := schema.Compare(after, afterReUp); !d.Empty() {
+		rt.Status = report.RoundtripFailed
+		rt.Problems = append(rt.Problems, schema.Describe(d, schema.PhaseReUp)...)
+	}
+	return nil
+}
+
+// roundtripWithCopy handles non-transactional migrations: it copies the database first and swaps the
+// copy back in when the round trip fails, so the run goes on from the after-up state.
+func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *report.Roundtrip, before, after *schema.Catalog) error {
+	if r.inst.AdminURL == "" {
+		rt.Status = report.RoundtripSkipped
+		rt.Problems = append(rt.Problems, "non-transactional migration: the round trip needs a server where schemagate may copy databases")
+		return nil
+	}
+	work, err := currentDatabase(ctx, r.conn)
+	if err != nil {
+		return err
+	}
+	backup := work + "_rt"
+	admin, err := pgx.Connect(ctx, r.inst.AdminURL)
+	if err != nil {
+		return fmt.Errorf("connect for round-trip copy: %w", err)
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	r.close(ctx) // CREATE DATABASE ... TEMPLATE needs the source without sessions
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident(backup)+" TEMPLATE "+ident(work)); err != nil {
+		return fmt.Errorf("copy database before round trip: %w", err)
+	}
+	if err := r.connect(ctx); err != nil {
+		return err
+	}
+	if err := r.downUp(ctx, m, rt, before, after); err != nil {
+		return err
+	}
+	if rt.Status == report.RoundtripOK {
+		_, err := admin.Exec(ctx, "DROP DATABASE "+ident(backup))
+		return err
+	}
+	// Put the copy back: the database is in its after-up state again.
+	r.close(ctx)
+	for _, q := range []string{
+		"DROP DATABASE " + ident(work) + " WITH (FORCE)",
+		"ALTER DATABASE " + ident(backup) + " RENAME TO " + ident(work),
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			return fmt.Errorf("restore database after failed round trip: %w", err)
+		}
+	}
+	return r.connect(ctx)
+}
+
+func currentDatabase(ctx context.Context, c *pgx.Conn) (string, error) {
+	var db string
+	err := c.QueryRow(ctx, "SELECT current_database()").Scan(&db)
+	return db, err
+}
+
+func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// generateDown writes a rollback script from the schema diff and proves it in the database (up, generated
+// down, compare with the before-catalog, up again, compare with the after-catalog) before offering it.
+func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *schema.Catalog) error {
+	ds := schema.GenerateDown(before, after)
+	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings}
+	rm.GeneratedDown = gd
+	if strings.TrimSpace(ds.SQL) == "" {
+		gd.Problems = append(gd.Problems, "nothing to undo: the migration changes no schema object")
+		gd.Verified = len(ds.Warnings) == 0
+		return nil
+	}
+	gm := &migrate.Migration{Version: m.Version, Name: m.Name, Up: m.Up, Down: parseGenerated(m.Version+".generated.down.sql", ds.SQL), NoTransaction: m.NoTransaction || ds.NoTransaction}
+	rt := &report.Roundtrip{Status: report.RoundtripOK, Problems: []string{}}
+	var err error
+	if gm.NoTransaction {
+		err = r.roundtripWithCopy(ctx, gm, rt, before, after)
+	} else {
+		if err := beginTx(ctx, r.conn); err != nil {
+			return err
+		}
+		err = r.downUp(ctx, gm, rt, before, after)
+		rollbackTx(ctx, r.conn)
+	}
+	if err != nil {
+		return err
+	}
+	gd.Verified = rt.Status == report.RoundtripOK
+	gd.Problems = append(gd.Problems, rt.Problems...)
+	return nil
+}

@@ -1,0 +1,454 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Local runs PostgreSQL from the server binaries on this machine. It keeps one initialized cluster per
+// PostgreSQL version in a cache folder and copies it for every instance, so an instance is ready in a
+// fraction of a second. When run as root it runs the server as the unprivileged `postgres` user
+// (PostgreSQL refuses to run as root). The server listens on a private Unix socket only, with
+// durability off.
+type Local struct {
+	opts Options
+}
+
+var _ Provider = (*Local)(nil)
+
+// NewLocal returns the local-binaries provider.
+func NewLocal(opts Options) *Local {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Local{opts: opts}
+}
+
+// Name implements Provider.
+func (l *Local) Name() string { return "local" }
+
+// binDir finds the folder holding initdb and postgres for the wanted version.
+func (l *Local) binDir() (string, error) {
+	if l.opts.BinDir != "" {
+		if _, err := os.Stat(filepath.Join(l.opts.BinDir, "postgres")); err != nil {
+			return "", fmt.Errorf("%w: no postgres binary in %s", ErrUnavailable, l.opts.BinDir)
+		}
+		return l.opts.BinDir, nil
+	}
+	var candidates []string
+	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+		candidates = append(candidates, strings.TrimSpace(string(out)))
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOfDir(dirs[i]) > versionOfDir(dirs[j]) })
+	candidates = append(candidates, dirs...)
+	candidates = append(candidates, "/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin")
+	for _, d := range candidates {
+		if _, err := os.Stat(filepath.Join(d, "postgres")); err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
+			continue
+		}
+		if l.opts.PGVersion != 0 {
+			if v := versionOfDir(d); v != 0 && v != l.opts.PGVersion {
+				continue
+			}
+			if v := versionOfDir(d); v == 0 {
+				if bv, _ := binaryMajor(d); bv != l.opts.PGVersion {
+					continue
+				}
+			}
+		}
+		return d, nil
+	}
+	if l.opts.PGVersion != 0 {
+		return "", fmt.Errorf("%w: PostgreSQL %d server binaries not found (looked in pg_config --bindir and /usr/lib/postgresql/*/bin; install postgresql-%d or pass --pg-bindir)", ErrUnavailable, l.opts.PGVersion, l.opts.PGVersion)
+	}
+	return "", fmt.Errorf("%w: PostgreSQL server binaries not found (looked in pg_config --bindir and /usr/lib/postgresql/*/bin; install the postgresql server package or pass --pg-bindir)", ErrUnavailable)
+}
+
+func versionOfDir(d string) int {
+	// /usr/lib/postgresql/15/bin
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+	return v
+}
+
+// binaryMajor asks postgres --version for its major version.
+func binaryMajor(bin string) (int, error) {
+	out, err := exec.Command(filepath.Join(bin, "postgres"), "--version").Output()
+	if err != nil {
+		return 0, err
+	}
+	// postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)
+	f := strings.Fields(string(out))
+	if len(f) < 3 {
+		return 0, fmt.Errorf("unexpected postgres --version output %q", out)
+	}
+	major, err := strconv.Atoi(strings.SplitN(f[2], ".", 2)[0])
+	return major, err
+}
+
+// runAs is the OS user the server runs as: the current user, or `postgres` when we are root.
+type runAs struct {
+	uid, gid int
+	cred     *syscall.Credential
+}
+
+func currentRunAs() (runAs, error) {
+	if os.Geteuid() != 0 {
+		return runAs{uid: os.Getuid(), gid: os.Getgid()}, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return runAs{}, fmt.Errorf("%w: running as root, and PostgreSQL refuses to run as root; create an unprivileged `postgres` user (useradd --system postgres)", ErrUnavailable)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return runAs{uid: uid, gid: gid, cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}, nil
+}
+
+func (r runAs) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.cred, Setpgid: true}
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "LANG=C.UTF-8")
+	return cmd
+}
+
+func (r runAs) chown(path string) error {
+	if r.cred == nil {
+		return nil
+	}
+	return os.Lchown(path, r.uid, r.gid)
+}
+
+func (l *Local) cacheDir(ra runAs) string {
+	if l.opts.CacheDir != "" {
+		return l.opts.CacheDir
+	}
+	if ra.cred != nil {
+		// The unprivileged server user must be able to reach the cache: not under /root.
+		return filepath.Join("/var/tmp", "schemagate-cache")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "schemagate")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("schemagate-cache-%d", os.Getuid()))
+}
+
+// workDir is where instance folders go: memory-backed /dev/shm when it has room (a throwaway cluster
+// needs no durability, and copying the template to disk costs ten times more), else the temp folder.
+func (l *Local) workDir() string {
+	if l.opts.WorkDir != "" {
+		return l.opts.WorkDir
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs("/dev/shm", &st); err == nil && st.Bavail*uint64(st.Bsize) > 1<<30 {
+		if f, err := os.CreateTemp("/dev/shm", ".schemagate-probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "/dev/shm"
+		}
+	}
+	return os.TempDir()
+}
+
+var templateMu sync.Mutex
+
+// template returns an initialized cluster for bin, creating it once per version.
+func (l *Local) template(ctx context.Context, bin string, ra runAs) (string, error) {
+	major, err := binaryMajor(bin)
+	if err != nil {
+		return "", fmt.Errorf("read server version: %w", err)
+	}
+	base := l.cacheDir(ra)
+	dir := filepath.Join(base, fmt.Sprintf("cluster-v2-%d-%s", major, hashPath(bin)))
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
+		return dir, nil
+	}
+	templateMu.Lock()
+	defer templateMu.Unlock()
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", fmt.Errorf("create cache folder: %w", err)
+	}
+	tmp, err := os.MkdirTemp(base, "init-")
+	if err != nil {
+		return "", fmt.Errorf("create cache folder: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o700); err != nil {
+		return "", err
+	}
+	if err := ra.chown(tmp); err != nil {
+		return "", fmt.Errorf("hand the cache folder to the server user: %w", err)
+	}
+	l.opts.Logger.Info("initializing a PostgreSQL cluster template (once per version)", "version", major, "dir", dir)
+	cmd := ra.command(ctx, filepath.Join(bin, "initdb"), "-D", tmp, "-U", "postgres", "--auth=trust",
+		"-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions", "--wal-segsize=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		// Older initdb lack --no-instructions; retry without it.
+		out.Reset()
+		cmd = ra.command(ctx, filepath.Join(bin, "initdb"), "-D", tmp, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--wal-segsize=1")
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err2 := cmd.Run(); err2 != nil {
+			return "", fmt.Errorf("initdb: %w\n%s", err, lastLines(out.String(), 15))
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, statErr := os.Stat(filepath.Join(dir, "PG_VERSION")); statErr == nil {
+			return dir, nil // another process won the race
+		}
+		return "", fmt.Errorf("store cluster template: %w", err)
+	}
+	return dir, nil
+}
+
+func hashPath(p string) string {
+	var h uint32 = 2166136261
+	for i := 0; i < len(p); i++ {
+		h ^= uint32(p[i])
+		h *= 16777619
+	}
+	return strconv.FormatUint(uint64(h), 36)
+}
+
+// Start implements Provider.
+func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
+	bin, err := l.binDir()
+	if err != nil {
+		return nil, err
+	}
+	ra, err := currentRunAs()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := l.template(ctx, bin, ra)
+	if err != nil {
+		return nil, err
+	}
+	work := l.workDir()
+	pruneStale(work)
+	root, err := os.MkdirTemp(work, "schemagate-pg-")
+	if err != nil {
+		return nil, fmt.Errorf("create instance folder: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(root)
+		}
+	}()
+	if err := ra.chown(root); err != nil {
+		return nil, fmt.Errorf("hand the instance folder to the server user: %w", err)
+	}
+	data := filepath.Join(root, "data")
+	if err := copyTree(tmpl, data, ra); err != nil {
+		return nil, fmt.Errorf("copy cluster template: %w", err)
+	}
+	logPath := filepath.Join(root, "server.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := ra.chown(logPath); err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	const port = 5432 // only names the socket file: the server listens on no TCP address
+	cmd := ra.command(context.WithoutCancel(ctx), filepath.Join(bin, "postgres"), "-D", data,
+		"-c", "listen_addresses=", "-c", "unix_socket_directories="+root, "-p", strconv.Itoa(port),
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "autovacuum=off", "-c", "max_connections=50", "-c", "shared_buffers=32MB",
+		"-c", "max_wal_size=1GB", "-c", "wal_level=minimal", "-c", "max_wal_senders=0",
+		"-c", "logging_collector=off", "-c", "log_min_messages=warning")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT // the server dies with us, even on kill -9
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start postgres: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logFile.Close() }()
+
+	var once sync.Once
+	var closeErr error
+	closeFn := func(context.Context) error {
+		once.Do(func() {
+			// Immediate shutdown: nothing in a throwaway cluster is worth a checkpoint.
+			_ = cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-exited
+			}
+			closeErr = os.RemoveAll(root)
+		})
+		return closeErr
+	}
+	defer func() {
+		if err != nil {
+			_ = closeFn(context.Background())
+		}
+	}()
+
+	if err := waitReady(ctx, data, exited, logPath); err != nil {
+		return nil, err
+	}
+	u := socketURL(root, port, "postgres")
+	version, err := serverVersion(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn}, nil
+}
+
+// waitReady polls postmaster.pid until the server says it accepts connections.
+func waitReady(ctx context.Context, data string, exited <-chan error, logPath string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for delay := time.Millisecond; ; {
+		if b, err := os.ReadFile(filepath.Join(data, "postmaster.pid")); err == nil {
+			lines := strings.Split(string(b), "\n")
+			if len(lines) >= 8 && strings.TrimSpace(lines[7]) == "ready" {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			log, _ := os.ReadFile(logPath)
+			return fmt.Errorf("postgres exited during start-up (%v):\n%s", err, lastLines(string(log), 15))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logPath)
+			return fmt.Errorf("postgres not ready after 60s:\n%s", lastLines(string(log), 15))
+		}
+		if delay < 20*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+func socketURL(dir string, port int, db string) string {
+	q := url.Values{}
+	q.Set("host", dir)
+	q.Set("port", strconv.Itoa(port))
+	q.Set("sslmode", "disable")
+	return (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + db, RawQuery: q.Encode()}).String()
+}
+
+func serverVersion(ctx context.Context, u string) (int, error) {
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return 0, fmt.Errorf("connect to the throwaway server: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var v int
+	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read server version: %w", err)
+	}
+	return v, nil
+}
+
+// copyTree copies a cluster folder, handing every file to the server user.
+func copyTree(src, dst string, ra runAs) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if err := os.Mkdir(target, info.Mode().Perm()); err != nil {
+				return err
+			}
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if err := os.Symlink(link, target); err != nil {
+				return err
+			}
+		default:
+			if err := copyFile(p, target, info.Mode().Perm()); err != nil {
+				return err
+			}
+		}
+		return ra.chown(target)
+	})
+}
+
+func copyFile(src, dst string, perm fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// pruneStale removes instance folders left by processes that died without cleaning up (their server
+// is gone too: it dies with its parent).
+func pruneStale(tmp string) {
+	dirs, _ := filepath.Glob(filepath.Join(tmp, "schemagate-pg-*"))
+	for _, d := range dirs {
+		info, err := os.Stat(d)
+		if err != nil || time.Since(info.ModTime()) < time.Minute {
+			continue
+		}
+		pidFile := filepath.Join(d, "data", "postmaster.pid")
+		if f, err := os.Open(pidFile); err == nil {
+			sc := bufio.NewScanner(f)
+			alive := false
+			if sc.Scan() {
+				if pid, err := strconv.Atoi(strings.TrimSpace(sc.Text())); err == nil {
+					alive = syscall.Kill(pid, 0) == nil || errors.Is(syscall.Kill(pid, 0), syscall.EPERM)
+				}
+			}
+			f.Close()
+			if alive {
+				continue
+			}
+		}
+		os.RemoveAll(d)
+	}
+}

@@ -1,0 +1,197 @@
+package sandbox
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func requireLocal(t testing.TB) *Local {
+	t.Helper()
+	l := NewLocal(Options{})
+	if _, err := l.binDir(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL server binaries missing under CI=true: %v", err)
+		}
+		t.Skip(err)
+	}
+	return l
+}
+
+func TestLocalStartAndClose(t *testing.T) {
+	l := requireLocal(t)
+	ctx := context.Background()
+	inst, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(inst.URL)
+	dir := u.Query().Get("host")
+	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil {
+		t.Fatalf("instance folder missing: %v", err)
+	}
+	if inst.ServerVersion < 100000 {
+		t.Fatalf("server version %d", inst.ServerVersion)
+	}
+	conn, err := pgx.Connect(ctx, inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fsync string
+	if err := conn.QueryRow(ctx, "SHOW fsync").Scan(&fsync); err != nil || fsync != "off" {
+		t.Fatalf("fsync = %q (%v), want off", fsync, err)
+	}
+	var listen string
+	conn.QueryRow(ctx, "SHOW listen_addresses").Scan(&listen)
+	if listen != "" {
+		t.Fatalf("server listens on %q, want the private socket only", listen)
+	}
+	conn.Close(ctx)
+	if err := inst.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("instance folder %s still exists after Close (%v)", dir, err)
+	}
+	if err := inst.Close(ctx); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestLocalInstancesAreIndependent(t *testing.T) {
+	l := requireLocal(t)
+	ctx := context.Background()
+	a, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	b, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	ca, _ := pgx.Connect(ctx, a.URL)
+	defer ca.Close(ctx)
+	cb, _ := pgx.Connect(ctx, b.URL)
+	defer cb.Close(ctx)
+	if _, err := ca.Exec(ctx, "CREATE TABLE x (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	cb.QueryRow(ctx, "SELECT count(*) FROM pg_class WHERE relname='x'").Scan(&n)
+	if n != 0 {
+		t.Fatal("instances share a cluster")
+	}
+}
+
+// TestLocalServerDiesWithParent runs a child process that starts an instance and is killed with
+// SIGKILL: the server must not outlive it.
+func TestLocalServerDiesWithParent(t *testing.T) {
+	requireLocal(t)
+	if os.Getenv("SCHEMAGATE_SANDBOX_CHILD") == "1" {
+		inst, err := NewLocal(Options{}).Start(context.Background())
+		if err != nil {
+			os.Exit(3)
+		}
+		u, _ := url.Parse(inst.URL)
+		os.Stdout.WriteString(u.Query().Get("host") + "\n")
+		time.Sleep(time.Minute)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLocalServerDiesWithParent$")
+	cmd.Env = append(os.Environ(), "SCHEMAGATE_SANDBOX_CHILD=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	n, _ := out.Read(buf)
+	dir := string(buf[:n])
+	dir = dir[:len(dir)-1]
+	pidBytes, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatalf("child did not start a server: %v (%q)", err, dir)
+	}
+	var pid int
+	for _, c := range string(pidBytes) {
+		if c == '\n' {
+			break
+		}
+		pid = pid*10 + int(c-'0')
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("postgres (pid %d) outlived its killed parent", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	os.RemoveAll(dir)
+}
+
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	// A zombie (state Z) is dead for our purposes.
+	for i := len(b) - 1; i > 0; i-- {
+		if b[i] == ')' {
+			return i+2 < len(b) && b[i+2] != 'Z'
+		}
+	}
+	return true
+}
+
+func itoa(i int) string { return formatInt(i) }
+
+func formatInt(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var d []byte
+	for i > 0 {
+		d = append([]byte{byte('0' + i%10)}, d...)
+		i /= 10
+	}
+	return string(d)
+}
+
+// BenchmarkLocalReady measures the time until a local instance accepts connections (template cached).
+func BenchmarkLocalReady(b *testing.B) {
+	l := requireLocal(b)
+	ctx := context.Background()
+	warm, err := l.Start(ctx) // builds the template once
+	if err != nil {
+		b.Fatal(err)
+	}
+	warm.Close(ctx)
+	var times []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		inst, err := l.Start(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		times = append(times, time.Since(start))
+		b.StopTimer()
+		inst.Close(ctx)
+		b.StartTimer()
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+}

@@ -1,0 +1,71 @@
+// Package sandbox starts throwaway PostgreSQL databases for rehearsals: from the server binaries on the
+// machine (local, the default), in a container (docker, through testcontainers), or on an existing server
+// (url). Whatever a provider starts, the Instance's Close removes, also after a failure.
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strings"
+)
+
+// Provider starts throwaway PostgreSQL databases.
+type Provider interface {
+	// Name is the provider's name as the user selects it: local, docker or url.
+	Name() string
+	// Start returns a ready, empty database the caller owns; Close removes everything Start created.
+	// On error nothing is left behind.
+	Start(ctx context.Context) (*Instance, error)
+}
+
+// Instance is a running throwaway database.
+type Instance struct {
+	// URL is the postgres:// URL of the database, for a role that owns it (a superuser for local and docker).
+	URL string
+	// AdminURL is a maintenance connection (database postgres) on the same server, "" if there is none.
+	AdminURL string
+	// ServerVersion is server_version_num, e.g. 150018.
+	ServerVersion int
+	// Close stops and removes what Start created. It is safe to call more than once and works with a
+	// fresh context after the run's context was cancelled.
+	Close func(ctx context.Context) error
+}
+
+// Options configure providers; each uses the fields that concern it.
+type Options struct {
+	// PGVersion is the PostgreSQL major version wanted (0: the newest available locally, 15 for docker).
+	PGVersion int
+	// Image is the docker provider's image (default postgres:<PGVersion>).
+	Image string
+	// DatabaseURL is the url provider's existing server.
+	DatabaseURL string
+	// BinDir overrides where the local provider finds initdb and postgres.
+	BinDir string
+	// CacheDir is where the local provider keeps initialized clusters (one per version) to copy from.
+	CacheDir string
+	// WorkDir is where the local provider puts instance folders (default /dev/shm when it has room).
+	WorkDir string
+	Logger  *slog.Logger
+}
+
+// ErrUnavailable is returned (wrapped) when a provider cannot run on this machine (no binaries, no Docker).
+var ErrUnavailable = errors.New("provider unavailable")
+
+// randomHex returns n random bytes as hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails since Go 1.24
+	return hex.EncodeToString(b)
+}
+
+// lastLines returns the last n lines of s, for error messages that quote a server log.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
