@@ -1,6 +1,209 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 
-// newActionCmd is a placeholder until the command is built; returning nil leaves it out of the tree.
-func (a *App) newActionCmd() *cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/schemagate/schemagate/internal/ci"
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// defaultActionReport is where the action writes the JSON report, relative to the workspace so that the
+// path means the same inside the container and in later steps on the host.
+const defaultActionReport = "schemagate-report.json"
+
+func (a *App) newActionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "action",
+		Short: "Run as the GitHub container action (reads INPUT_* and the event payload)",
+		Long: `action is the entrypoint of schemagate's GitHub Action. It reads the action's inputs (INPUT_*),
+the event payload (GITHUB_EVENT_PATH) and the file-command paths the runner provides, runs the check
+with the pull request's base SHA as --base, then writes annotations, the job summary and the outputs
+(risk, new-migrations, approval-required, report-json) and creates or updates one sticky comment per
+migration folder. On a fork pull request (read-only token) the comment is skipped with a notice; post
+the report later with 'schemagate comment' from a workflow_run workflow.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAction(cmd.Context()) },
+	}
+}
+
+// actionInputs reads the action's inputs into check options.
+func actionInputs(env *ci.GitHubEnv) (*CheckOptions, error) {
+	o := &CheckOptions{
+		Dir: env.Input("dir"), Format: env.Input("format"), ConfigFile: env.Input("config"), Base: env.Input("base"),
+		Provider: env.Input("provider"), Image: env.Input("image"), DatabaseURL: env.Input("database-url"),
+		FailOn: env.Input("fail-on"), ReportJSON: env.Input("report-json"), set: map[string]bool{},
+	}
+	if v := env.Input("pg-version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 9 {
+			return nil, fmt.Errorf("input pg-version: want a PostgreSQL major version such as 15, got %q", v)
+		}
+		o.PGVersion = n
+	}
+	switch o.FailOn {
+	case "", "dangerous", "caution", "never":
+	default:
+		return nil, fmt.Errorf("input fail-on: want dangerous, caution or never, got %q", o.FailOn)
+	}
+	if o.ReportJSON == "" {
+		o.ReportJSON = defaultActionReport
+	}
+	return o, nil
+}
+
+func (a *App) runAction(ctx context.Context) error {
+	env, ok := ci.DetectGitHub(a.Getenv)
+	if !ok {
+		return usageErr(errors.New("schemagate action runs inside GitHub Actions (GITHUB_ACTIONS=true); use 'schemagate check' elsewhere"))
+	}
+	// One stream for everything: the runner reads stdout and stderr concurrently, and a stop-commands
+	// token on one stream does not order lines on the other.
+	a.Stderr = a.Stdout
+	acts := ci.NewActions(env, a.Stdout)
+	token := env.Input("github-token")
+	acts.Mask(token)
+	o, err := actionInputs(env)
+	if err != nil {
+		return usageErr(err)
+	}
+	if u, err := url.Parse(o.DatabaseURL); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			acts.Mask(pw)
+		}
+	}
+	comment, err := env.BoolInput("comment", true)
+	if err != nil {
+		return usageErr(err)
+	}
+	// The workspace belongs to the runner's user, the container runs as root: let git trust it.
+	for _, kv := range env.GitConfigEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+
+	var pr *ci.GitHubPullRequestEvent
+	if env.EventName == ci.GitHubPullRequest || env.EventName == "pull_request_review" {
+		ev, err := ci.ReadGitHubEvent(env.EventName, env.EventPath)
+		if err != nil {
+			return usageErr(err)
+		}
+		pr = ev.PullRequest
+	}
+	if pr != nil && o.Base == "" {
+		o.Base = pr.BaseSHA
+		if err := ensureCommit(ctx, env.Workspace, o.Base); err != nil {
+			return usageErr(err)
+		}
+	}
+
+	// Everything the check logs may quote the pull request: the runner must not execute it.
+	stop, err := acts.StopCommands()
+	if err != nil {
+		return err
+	}
+	rep, err := a.runCheck(ctx, o)
+	if err != nil {
+		// The error may quote a file name or SQL: print it while commands are still stopped.
+		fmt.Fprintf(a.Stderr, "schemagate: %v\n", err)
+		acts.Resume(stop)
+		code := ExitFailure
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			code = ee.Code
+		}
+		return exitCode(code, nil)
+	}
+	acts.Resume(stop)
+
+	mdOpts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: env.RunURL(), Artifact: o.ReportJSON}
+	if dropped := acts.Annotate(report.Annotations(rep)); dropped > 0 {
+		acts.Notice(fmt.Sprintf("schemagate: %d more annotations are in the job summary (GitHub shows 10 per level and step)", dropped))
+	}
+	if env.SummaryPath != "" {
+		if err := acts.AddSummary(report.JobSummary(rep, mdOpts)); err != nil {
+			a.Logger.Warn("job summary not written", "err", err)
+		}
+	}
+	if env.OutputPath != "" {
+		required := rep.Approval != nil && rep.Approval.Required
+		if err := acts.SetOutputs(map[string]string{
+			"risk": rep.Risk.String(), "new-migrations": strconv.Itoa(len(rep.New())),
+			"approval-required": strconv.FormatBool(required), "report-json": o.ReportJSON,
+		}, "risk", "new-migrations", "approval-required", "report-json"); err != nil {
+			return err
+		}
+	}
+	if comment && pr != nil {
+		if err := a.actionComment(ctx, env, acts, pr, token, rep, mdOpts); err != nil {
+			return err
+		}
+	}
+	return checkExit(rep, o.FailOn)
+}
+
+func (a *App) actionComment(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions, pr *ci.GitHubPullRequestEvent,
+	token string, rep *report.Report, mdOpts report.MarkdownOptions) error {
+	skip := func(why string) {
+		acts.Notice(fmt.Sprintf("schemagate: comment skipped: %s. The report is in %s and the job summary; post it from a "+
+			"workflow_run workflow with 'schemagate comment --report %s'.", why, mdOpts.Artifact, mdOpts.Artifact))
+	}
+	if pr.Fork {
+		skip("pull requests from forks get a read-only token")
+		return nil
+	}
+	if token == "" {
+		skip("no github-token")
+		return nil
+	}
+	repo := pr.BaseRepo
+	if repo == "" {
+		repo = env.Repository
+	}
+	f, err := github.New(github.Options{Token: token, BaseURL: env.APIURL, FallbackLogin: github.ActionsBotLogin})
+	if err != nil {
+		return usageErr(err)
+	}
+	id, created, err := forge.Upsert(ctx, f, forge.Ref{Repo: repo, Number: pr.Number}, mdOpts.Marker, report.Markdown(rep, mdOpts))
+	if errors.Is(err, forge.ErrReadOnly) {
+		skip("the token may not write comments (give the job 'pull-requests: write')")
+		return nil
+	}
+	if err != nil {
+		return exitCode(ExitFailure, err)
+	}
+	verb := "updated"
+	if created {
+		verb = "created"
+	}
+	a.Logger.Info("comment "+verb, "pull_request", pr.Number, "comment_id", id)
+	return nil
+}
+
+// ensureCommit makes sure sha is in the local clone: actions/checkout fetches one commit by default, so
+// the base is fetched (with the credentials checkout left in the git config) when missing.
+func ensureCommit(ctx context.Context, workspace, sha string) error {
+	if workspace == "" {
+		workspace = "."
+	}
+	if exec.CommandContext(ctx, "git", "-C", workspace, "cat-file", "-e", sha+"^{commit}").Run() == nil {
+		return nil
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", workspace, "fetch", "--no-tags", "--depth=1", "origin", sha).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("fetch base commit %s: %v: %s (check out with actions/checkout fetch-depth: 0)", sha, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

@@ -1,6 +1,145 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
 
-// newCommentCmd is a placeholder until the command is built; returning nil leaves it out of the tree.
-func (a *App) newCommentCmd() *cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/schemagate/schemagate/internal/ci"
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// CommentOptions are the inputs of `schemagate comment`.
+type CommentOptions struct {
+	Report string
+	Repo   string
+	SHA    string
+	PR     int
+	Token  string
+	APIURL string
+}
+
+func (a *App) newCommentCmd() *cobra.Command {
+	o := &CommentOptions{}
+	cmd := &cobra.Command{
+		Use:   "comment --report FILE [--repo OWNER/NAME] [--sha SHA | --pr N]",
+		Short: "Post a JSON report as the sticky pull request comment (for workflow_run workflows)",
+		Long: `comment creates or updates schemagate's comment on a pull request from a JSON report written by
+'schemagate check --report-json' or the action. It is meant for a workflow_run workflow that posts the
+report of a fork pull request, whose own token could not. The pull request is found by --pr or by the
+head SHA (--sha, default the workflow_run event's head_sha), and checked to still have that head.
+
+The token comes from --token, else GITHUB_TOKEN or GH_TOKEN; the API from --api-url, else GITHUB_API_URL.
+The report is untrusted data: everything in it is escaped in the comment.`,
+		Example: `  schemagate comment --report schemagate-report.json
+  schemagate comment --report report.json --repo acme/shop --sha 3484a3fb816e0859fd6e1cea078d76385ff50625
+  schemagate comment --report report.json --repo acme/shop --pr 42`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runComment(cmd.Context(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Report, "report", "", "JSON report to post (required)")
+	f.StringVar(&o.Repo, "repo", "", "repository owner/name (default GITHUB_REPOSITORY)")
+	f.StringVar(&o.SHA, "sha", "", "head commit of the pull request (default the workflow_run event's head_sha)")
+	f.IntVar(&o.PR, "pr", 0, "pull request number (default: found by --sha)")
+	f.StringVar(&o.Token, "token", "", "GitHub token with pull-requests: write (default GITHUB_TOKEN)")
+	f.StringVar(&o.APIURL, "api-url", "", "GitHub REST API root (default GITHUB_API_URL, else https://api.github.com)")
+	return cmd
+}
+
+// readReport reads and sanity-checks a JSON report; it may come from an untrusted workflow artifact.
+func readReport(path string) (*report.Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	if r.Tool != "" && r.Tool != "schemagate" {
+		return nil, fmt.Errorf("read report %s: written by %q, not schemagate", path, r.Tool)
+	}
+	return &r, nil
+}
+
+func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
+	if o.Report == "" {
+		return usageErr(errors.New("--report is required"))
+	}
+	_, inActions := ci.DetectGitHub(a.Getenv)
+	env := ci.ReadGitHubEnv(a.Getenv)
+	if o.Repo == "" {
+		o.Repo = env.Repository
+	}
+	if o.Token == "" {
+		o.Token = env.Token
+	}
+	if o.APIURL == "" {
+		o.APIURL = env.APIURL
+	}
+	if o.SHA == "" && o.PR == 0 && inActions && env.EventName == ci.GitHubWorkflowRun {
+		ev, err := ci.ReadGitHubEvent(env.EventName, env.EventPath)
+		if err != nil {
+			return usageErr(err)
+		}
+		o.SHA = ev.WorkflowRun.HeadSHA
+	}
+	switch {
+	case o.Repo == "":
+		return usageErr(errors.New("--repo is required outside GitHub Actions"))
+	case o.SHA == "" && o.PR == 0:
+		return usageErr(errors.New("give --sha or --pr (or run in a workflow_run workflow)"))
+	case o.Token == "":
+		return usageErr(errors.New("no token: pass --token or set GITHUB_TOKEN"))
+	}
+	if inActions {
+		ci.NewActions(env, a.Stdout).Mask(o.Token)
+	}
+	rep, err := readReport(o.Report)
+	if err != nil {
+		return usageErr(err)
+	}
+	f, err := github.New(github.Options{Token: o.Token, BaseURL: o.APIURL, FallbackLogin: github.ActionsBotLogin})
+	if err != nil {
+		return usageErr(err)
+	}
+	var cr *forge.ChangeRequest
+	if o.PR > 0 {
+		cr, err = f.ChangeRequest(ctx, forge.Ref{Repo: o.Repo, Number: o.PR})
+	} else {
+		cr, err = f.FindChangeRequestBySHA(ctx, o.Repo, o.SHA)
+	}
+	if err != nil {
+		return exitCode(ExitFailure, fmt.Errorf("find the pull request: %w", err))
+	}
+	// The artifact and the event could be stale or forged: post only on a pull request whose head is
+	// still the commit the report was made for.
+	if o.SHA != "" && !strings.EqualFold(cr.HeadSHA, o.SHA) {
+		return exitCode(ExitFailure, fmt.Errorf("pull request #%d has head %s, not %s: report not posted (a newer run will post)", cr.Number, cr.HeadSHA, o.SHA))
+	}
+	if cr.State != "" && cr.State != "open" {
+		return exitCode(ExitFailure, fmt.Errorf("pull request #%d is %s: report not posted", cr.Number, cr.State))
+	}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: env.RunURL(), Artifact: o.Report}
+	id, created, err := forge.Upsert(ctx, f, cr.Ref, opts.Marker, report.Markdown(rep, opts))
+	if err != nil {
+		if errors.Is(err, forge.ErrReadOnly) {
+			return exitCode(ExitFailure, fmt.Errorf("%w (give the workflow 'permissions: pull-requests: write')", err))
+		}
+		return exitCode(ExitFailure, err)
+	}
+	verb := "updated"
+	if created {
+		verb = "created"
+	}
+	fmt.Fprintf(a.Stdout, "schemagate: comment %d %s on %s#%d\n", id, verb, cr.Repo, cr.Number)
+	return nil
+}

@@ -1,6 +1,309 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
-// newDeployCmd is a placeholder until the command is built; returning nil leaves it out of the tree.
-func (a *App) newDeployCmd() *cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/deploy"
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/gate"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+// DeployOptions are the inputs of `schemagate deploy`.
+type DeployOptions struct {
+	Env         string
+	ConfigFile  string
+	Dir         string
+	Format      string
+	DryRun      bool
+	Recover     bool
+	BreakWindow bool
+	Reason      string
+	RunID       string
+	Commit      string
+	ReportJSON  string
+	ReportMD    string
+	Repo        string
+	PR          int
+	TokenEnv    string
+	APIURL      string
+	NoComment   bool
+}
+
+func (a *App) newDeployCmd() *cobra.Command {
+	o := &DeployOptions{}
+	cmd := &cobra.Command{
+		Use:   "deploy --env NAME",
+		Short: "Deploy pending migrations to an environment with a snapshot and automatic rollback",
+		Long: `deploy takes the pending migrations of the folder to the database of an environment configured
+in schemagate.yml (environments.NAME, see docs/deploy.md), in this order: wait for the maintenance
+window; take the deploy lock (one deploy per database); check history for drift and an unfinished
+earlier run; verify the DBA approval when required; maintenance mode on; snapshot; apply each
+migration in its transaction mode with lock_timeout and retries; verify; on failure roll back (down
+migrations, or the snapshot) and verify again; maintenance mode off; report.
+
+The database URL comes from the environment variable named by database_url_env (default
+SCHEMAGATE_<NAME>_DATABASE_URL).
+
+Exit codes: 0 deployed or up to date, 3 blocked or rolled back (the database is as it was),
+2 usage, 1 the deploy or its rollback failed (the database needs a person).`,
+		Example: `  schemagate deploy --env production
+  schemagate deploy --env staging --dry-run
+  schemagate deploy --env production --recover
+  schemagate deploy --env production --break-window --reason "hotfix for incident 42"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runDeploy(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Env, "env", "", "environment name from schemagate.yml (required)")
+	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml)")
+	f.StringVar(&o.Dir, "dir", "", "migration folder (default: dir from schemagate.yml, else ./migrations)")
+	f.StringVar(&o.Format, "format", "", "migration format (default auto)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "check window, history, drift and approval, print the plan, change nothing")
+	f.BoolVar(&o.Recover, "recover", false, "roll back an earlier run that died, turn maintenance mode off, then deploy")
+	f.BoolVar(&o.BreakWindow, "break-window", false, "deploy outside the maintenance window (needs --reason)")
+	f.StringVar(&o.Reason, "reason", "", "why the window is broken; recorded in history")
+	f.StringVar(&o.RunID, "run-id", "", "identifier of this run (default: the CI run, else local-<time>)")
+	f.StringVar(&o.Commit, "commit", "", "commit being deployed (default GITHUB_SHA / CI_COMMIT_SHA)")
+	f.StringVar(&o.ReportJSON, "report-json", "", "write the deploy report as JSON to this file")
+	f.StringVar(&o.ReportMD, "report-md", "", "write the deploy report as Markdown to this file")
+	f.StringVar(&o.Repo, "repo", "", "repository owner/name for the approval and the comment (default GITHUB_REPOSITORY)")
+	f.IntVar(&o.PR, "pr", 0, "merged pull request to check the approval of and comment on (default: found by commit)")
+	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
+	f.StringVar(&o.APIURL, "api-url", "", "GitHub REST API URL (default GITHUB_API_URL, else https://api.github.com)")
+	f.BoolVar(&o.NoComment, "no-comment", false, "do not comment on the pull request")
+	return cmd
+}
+
+// deployEnv loads the configuration and the named environment.
+func (a *App) deployEnv(file, name string) (*config.Config, *config.Environment, error) {
+	if name == "" {
+		return nil, nil, usageErr(errors.New("--env is required"))
+	}
+	required := file != ""
+	if file == "" {
+		file = config.DefaultFile
+	}
+	cfg, err := config.Load(file, required)
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	if err := cfg.ApplyEnv(a.Getenv); err != nil {
+		return nil, nil, usageErr(err)
+	}
+	env := cfg.Environments[name]
+	if env == nil {
+		var names []string
+		for n := range cfg.Environments {
+			names = append(names, n)
+		}
+		return nil, nil, usageErr(fmt.Errorf("%s: no environment %q (configured: %s)", file, name, strings.Join(names, ", ")))
+	}
+	if err := env.Validate(name); err != nil {
+		return nil, nil, usageErr(fmt.Errorf("%s: %w", file, err))
+	}
+	return cfg, env, nil
+}
+
+func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
+	cfg, env, err := a.deployEnv(o.ConfigFile, o.Env)
+	if err != nil {
+		return err
+	}
+	if o.BreakWindow && strings.TrimSpace(o.Reason) == "" {
+		return usageErr(errors.New("--break-window needs --reason \"...\" (it is recorded in history)"))
+	}
+	urlEnv := env.URLEnv(o.Env)
+	url := a.Getenv(urlEnv)
+	if url == "" {
+		return usageErr(fmt.Errorf("no database URL for environment %s: set %s", o.Env, urlEnv))
+	}
+	dir := firstNonEmpty(o.Dir, cfg.Dir, "migrations")
+	format, err := migrate.ParseFormat(firstNonEmpty(o.Format, cfg.Format))
+	if err != nil {
+		return usageErr(err)
+	}
+	set, err := migrate.Read(os.DirFS(dir), format)
+	if err != nil {
+		return usageErr(fmt.Errorf("read %s: %w", dir, err))
+	}
+	maint, err := deploy.NewMaintenance(env.Maintenance, url, a.Getenv)
+	if err != nil {
+		return usageErr(fmt.Errorf("environments.%s.%w", o.Env, err))
+	}
+	opts := deploy.Options{
+		Env: o.Env, Config: env, URL: url, Set: set,
+		RunID:  firstNonEmpty(o.RunID, a.ciRunID()),
+		Holder: a.ciHolder(),
+		Commit: firstNonEmpty(o.Commit, a.Getenv("GITHUB_SHA"), a.Getenv("CI_COMMIT_SHA")),
+		JobURL: a.ciJobURL(),
+		DryRun: o.DryRun, Recover: o.Recover, BreakWindow: o.BreakWindow, Reason: o.Reason,
+		Snapshotter: deploySnapshotter(env, url, o.Env),
+		Maintenance: maint,
+		Logger:      a.Logger,
+		Progress:    func(msg string) { fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg) },
+	}
+	f, ref := a.deployForge(ctx, o, opts.Commit)
+	if ref.Number != 0 {
+		opts.PR = fmt.Sprintf("%s#%d", ref.Repo, ref.Number)
+	}
+	if f != nil && ref.Number != 0 {
+		opts.Approval = &approvalChecker{f: f, ref: ref}
+	}
+	res, runErr := deploy.Run(ctx, opts)
+	if err := a.writeDeployReports(ctx, o, res, f, ref, env); err != nil {
+		a.Logger.Warn("write deploy reports", "err", err)
+	}
+	switch {
+	case res.OK:
+		return nil
+	case res.Outcome == deploy.OutcomeBlocked || res.Outcome == deploy.OutcomeRolledBack:
+		return exitCode(ExitBlocked, runErr)
+	}
+	return exitCode(ExitFailure, runErr)
+}
+
+// deploySnapshotter builds the environment's snapshotter; nil for kind none.
+func deploySnapshotter(env *config.Environment, url, name string) snapshot.Snapshotter {
+	s := env.Snapshot
+	schema := firstNonEmpty(env.HistorySchema, "schemagate")
+	switch s.Kind {
+	case "none":
+		return nil
+	case "command":
+		return &snapshot.Command{Take: s.Command, Restore: s.RestoreCommand,
+			Env: []string{"SCHEMAGATE_DATABASE_URL=" + url, "SCHEMAGATE_ENV=" + name}}
+	}
+	return &snapshot.PGDump{URL: url, Dir: filepath.Join(s.Dir, name), Jobs: s.Jobs, Compress: s.Compress, Keep: s.Keep, KeepDays: s.KeepDays,
+		Bin: s.PGBin, ExcludeSchemas: []string{schema}}
+}
+
+// deployForge connects to GitHub when a repository and a token are known, and finds the merged pull
+// request. Both are optional: without them there is no approval check and no comment.
+func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) (forge.Forge, forge.Ref) {
+	repo := firstNonEmpty(o.Repo, a.Getenv("GITHUB_REPOSITORY"))
+	token := a.Getenv(o.TokenEnv)
+	if repo == "" || token == "" {
+		return nil, forge.Ref{}
+	}
+	opts := github.Options{Token: token, BaseURL: firstNonEmpty(o.APIURL, a.Getenv("GITHUB_API_URL"))}
+	if a.Getenv("GITHUB_ACTIONS") == "true" {
+		opts.FallbackLogin = github.ActionsBotLogin
+	}
+	f, err := github.New(opts)
+	if err != nil {
+		a.Logger.Warn("no GitHub client", "err", err)
+		return nil, forge.Ref{}
+	}
+	ref := forge.Ref{Repo: repo, Number: o.PR}
+	if ref.Number == 0 && commit != "" {
+		if cr, err := f.FindChangeRequestBySHA(ctx, repo, commit); err == nil {
+			ref.Number = cr.Number
+		} else {
+			a.Logger.Info("no pull request found for the deployed commit", "commit", commit, "err", err)
+		}
+	}
+	return f, ref
+}
+
+// approvalChecker checks the gate's approval record on the merged pull request.
+type approvalChecker struct {
+	f   forge.Forge
+	ref forge.Ref
+}
+
+var _ deploy.ApprovalChecker = (*approvalChecker)(nil)
+
+func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migration) error {
+	rec, err := gate.LatestApproval(ctx, c.f, c.ref)
+	if err != nil {
+		return fmt.Errorf("read the approval of %s#%d: %w", c.ref.Repo, c.ref.Number, err)
+	}
+	r := &report.Report{}
+	for _, m := range pending {
+		r.Migrations = append(r.Migrations, report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, New: true})
+	}
+	if sum := gate.Checksum(r); !rec.Approves(sum) {
+		return fmt.Errorf("the approval recorded on %s#%d (state %s, checksum %.12s) is not for these migrations (checksum %.12s)",
+			c.ref.Repo, c.ref.Number, rec.State, rec.Checksum, sum)
+	}
+	return nil
+}
+
+// writeDeployReports prints the text report and writes JSON, Markdown, the job summary and the comment.
+func (a *App) writeDeployReports(ctx context.Context, o *DeployOptions, res *deploy.Result, f forge.Forge, ref forge.Ref, env *config.Environment) error {
+	var errs []error
+	errs = append(errs, res.WriteText(a.Stdout))
+	if o.ReportJSON != "" {
+		fh, err := os.Create(o.ReportJSON)
+		if err == nil {
+			err = errors.Join(res.WriteJSON(fh), fh.Close())
+		}
+		errs = append(errs, err)
+	}
+	md := res.Markdown()
+	if o.ReportMD != "" {
+		errs = append(errs, os.WriteFile(o.ReportMD, []byte(md), 0o644))
+	}
+	if p := a.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
+		fh, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err == nil {
+			_, err = fh.WriteString(md + "\n")
+			err = errors.Join(err, fh.Close())
+		}
+		errs = append(errs, err)
+	}
+	comment := env.Comment == nil || *env.Comment
+	if f != nil && ref.Number != 0 && comment && !o.NoComment && res.Outcome != deploy.OutcomeDryRun {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, _, err := forge.Upsert(ctx, f, ref, deploy.CommentMarker(o.Env), md); err != nil {
+			if errors.Is(err, forge.ErrReadOnly) {
+				fmt.Fprintf(a.Stderr, "schemagate: the token cannot comment on %s#%d; skipped the comment\n", ref.Repo, ref.Number)
+			} else {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) ciRunID() string {
+	if id := a.Getenv("GITHUB_RUN_ID"); id != "" {
+		return id + "-" + firstNonEmpty(a.Getenv("GITHUB_RUN_ATTEMPT"), "1")
+	}
+	if id := a.Getenv("CI_JOB_ID"); id != "" {
+		return "gl-" + id
+	}
+	return "local-" + strconv.FormatInt(time.Now().UnixMilli(), 36)
+}
+
+func (a *App) ciHolder() string {
+	if u := firstNonEmpty(a.Getenv("GITHUB_ACTOR"), a.Getenv("GITLAB_USER_LOGIN")); u != "" {
+		return u
+	}
+	host, _ := os.Hostname()
+	return firstNonEmpty(a.Getenv("USER"), "unknown") + "@" + host
+}
+
+func (a *App) ciJobURL() string {
+	if id := a.Getenv("GITHUB_RUN_ID"); id != "" && a.Getenv("GITHUB_REPOSITORY") != "" {
+		return firstNonEmpty(a.Getenv("GITHUB_SERVER_URL"), "https://github.com") + "/" + a.Getenv("GITHUB_REPOSITORY") + "/actions/runs/" + id
+	}
+	return a.Getenv("CI_JOB_URL")
+}

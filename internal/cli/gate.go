@@ -1,6 +1,412 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 
-// newGateCmd is a placeholder until the command is built; returning nil leaves it out of the tree.
-func (a *App) newGateCmd() *cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/schemagate/schemagate/internal/codeowners"
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/gate"
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// GateOptions are the inputs of `schemagate gate`.
+type GateOptions struct {
+	Report       string
+	UpdateReport bool
+	Dir          string
+	Format       string
+	Base         string
+	Repo         string
+	PR           int
+	ConfigFile   string
+	TokenEnv     string
+	APIURL       string
+	BotLogin     string
+	TargetURL    string
+	NoStatus     bool
+	NoRecord     bool
+	JSON         bool
+}
+
+func (a *App) newGateCmd() *cobra.Command {
+	o := &GateOptions{}
+	cmd := &cobra.Command{
+		Use:   "gate --repo OWNER/NAME --pr N [--report FILE]",
+		Short: "Enforce DBA approval of risky migrations from CODEOWNERS and reviews",
+		Long: `gate decides whether the pull request's new migrations may merge. Migrations whose risk the
+policy (approval.require in schemagate.yml: risky, dangerous, always, never) says need approval
+must be approved by their owners: the CODEOWNERS file of the BASE branch (so a pull request cannot
+approve itself by editing it), plus approval.dba_users and approval.dba_teams. An approval counts
+when it is the reviewer's latest decision, on the current head commit, not by the author.
+
+It sets the commit status schemagate/dba-approval on the head commit (make it required in branch
+protection), records an approval bound to the migrations' checksum for the deploy job, and appends
+the decision to the job summary. Without --report it analyses the new migrations statically
+(those absent at --base).
+
+Reading team membership needs a token with read:org (PAT) or Members: read (GitHub App); the
+Actions GITHUB_TOKEN cannot, so list the DBAs in approval.dba_users when using it.
+
+In GitHub Actions the repository, pull request and token come from the event
+(pull_request, pull_request_review, workflow_run) and GITHUB_TOKEN.
+
+Exit codes: 0 approved or not required, 4 approval pending, 3 blocked, 2 usage, 1 the tool failed.`,
+		Example: `  schemagate gate --report report.json
+  schemagate gate --repo acme/shop --pr 42 --dir db/migrations --base origin/main
+  schemagate gate --repo acme/shop --pr 42 --report report.json --api-url https://ghes.example.com/api/v3`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runGate(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Report, "report", "", "JSON report of schemagate check (default: analyse the new migrations statically)")
+	f.BoolVar(&o.UpdateReport, "update-report", false, "write the approval decision back into the --report file")
+	f.StringVar(&o.Dir, "dir", "", "migration folder, without --report (default: dir from schemagate.yml, else ./migrations)")
+	f.StringVar(&o.Format, "format", "", "migration format, without --report (default auto)")
+	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history, without --report (default: every migration is new)")
+	f.StringVar(&o.Repo, "repo", "", "repository owner/name (default: the Actions event, else GITHUB_REPOSITORY)")
+	f.IntVar(&o.PR, "pr", 0, "pull request number (default: the Actions event)")
+	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
+	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
+	f.StringVar(&o.APIURL, "api-url", "", "GitHub REST API URL (default GITHUB_API_URL, else https://api.github.com; GHES: https://HOST/api/v3)")
+	f.StringVar(&o.BotLogin, "bot-login", "", "login of the token's user when GET /user cannot tell (default github-actions[bot] in Actions)")
+	f.StringVar(&o.TargetURL, "target-url", "", "link of the commit status (default: this Actions run)")
+	f.BoolVar(&o.NoStatus, "no-status", false, "do not set the commit status")
+	f.BoolVar(&o.NoRecord, "no-record", false, "do not record the approval on the pull request")
+	f.BoolVar(&o.JSON, "json", false, "print the decision as JSON")
+	return cmd
+}
+
+func (a *App) runGate(ctx context.Context, o *GateOptions) error {
+	cfg, err := a.gateConfig(o)
+	if err != nil {
+		return err
+	}
+	ev, err := readGitHubEvent(a.Getenv("GITHUB_EVENT_PATH"))
+	if err != nil {
+		return usageErr(err)
+	}
+	if o.Repo == "" {
+		o.Repo = firstNonEmpty(ev.repo(), a.Getenv("GITHUB_REPOSITORY"))
+	}
+	if o.Repo == "" || !strings.Contains(o.Repo, "/") {
+		return usageErr(fmt.Errorf("--repo owner/name is required outside GitHub Actions (got %q)", o.Repo))
+	}
+	token := a.Getenv(o.TokenEnv)
+	if token == "" {
+		return usageErr(fmt.Errorf("no GitHub token: set %s (in a workflow: env: %s: ${{ github.token }})", o.TokenEnv, o.TokenEnv))
+	}
+	opts := github.Options{Token: token, BaseURL: firstNonEmpty(o.APIURL, a.Getenv("GITHUB_API_URL")), Login: o.BotLogin}
+	if a.Getenv("GITHUB_ACTIONS") == "true" {
+		opts.FallbackLogin = github.ActionsBotLogin
+	}
+	f, err := github.New(opts)
+	if err != nil {
+		return usageErr(err)
+	}
+	rep, err := a.gateReport(ctx, o, cfg)
+	if err != nil {
+		return err
+	}
+	ref := forge.Ref{Repo: o.Repo, Number: o.PR}
+	if ref.Number == 0 {
+		ref.Number = ev.number()
+	}
+	if ref.Number == 0 && ev.headSHA() != "" {
+		cr, err := f.FindChangeRequestBySHA(ctx, o.Repo, ev.headSHA())
+		if err != nil {
+			return fmt.Errorf("find the pull request of %s: %w", ev.headSHA(), err)
+		}
+		ref.Number = cr.Number
+	}
+	if ref.Number == 0 {
+		return usageErr(errors.New("--pr is required outside a pull_request, pull_request_review or workflow_run event"))
+	}
+	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger})
+	if err != nil {
+		if errors.Is(err, forge.ErrNotFound) {
+			return usageErr(err)
+		}
+		return err
+	}
+	a.writeGate(o, d)
+	a.publishGate(ctx, o, f, ref, cr, rep, d)
+	if o.UpdateReport && o.Report != "" {
+		rep.Approval = d.Report()
+		if err := writeJSON(o.Report, rep); err != nil {
+			return err
+		}
+	}
+	switch d.State {
+	case gate.Pending:
+		return exitCode(ExitPending, nil)
+	case gate.Blocked:
+		return exitCode(ExitBlocked, nil)
+	}
+	return nil
+}
+
+// publishGate sets the status, records the decision and appends the job summary. A read-only token
+// (a fork's pull request) skips the writes with a notice; the exit code still carries the decision.
+func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref forge.Ref, cr *forge.ChangeRequest, rep *report.Report, d *gate.Decision) {
+	notice := func(what string, err error) {
+		if errors.Is(err, forge.ErrReadOnly) {
+			fmt.Fprintf(a.Stderr, "schemagate: notice: %s skipped: the token cannot write (%v)\n", what, err)
+			return
+		}
+		fmt.Fprintf(a.Stderr, "schemagate: warning: %s: %v\n", what, err)
+	}
+	if !o.NoStatus {
+		target := o.TargetURL
+		if target == "" && a.Getenv("GITHUB_RUN_ID") != "" {
+			target = fmt.Sprintf("%s/%s/actions/runs/%s", firstNonEmpty(a.Getenv("GITHUB_SERVER_URL"), "https://github.com"), o.Repo, a.Getenv("GITHUB_RUN_ID"))
+		}
+		if err := f.SetStatus(ctx, ref.Repo, cr.HeadSHA, gate.Status(d, target)); err != nil {
+			notice("commit status", err)
+		}
+	}
+	if !o.NoRecord {
+		if _, err := gate.Save(ctx, f, ref, rep.Dir, d); err != nil {
+			notice("approval record", err)
+		}
+	}
+	if p := a.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
+		if err := appendFile(p, gate.Markdown(d)+"\n"); err != nil {
+			notice("job summary", err)
+		}
+	}
+}
+
+func (a *App) writeGate(o *GateOptions, d *gate.Decision) {
+	if o.JSON {
+		b, _ := json.MarshalIndent(d, "", "  ")
+		fmt.Fprintln(a.Stdout, string(b))
+		return
+	}
+	fmt.Fprintf(a.Stdout, "schemagate gate: %s — %s\n", d.State, d.Reason)
+	for _, n := range d.Notes {
+		fmt.Fprintf(a.Stdout, "  note: %s\n", n)
+	}
+}
+
+// gateConfig merges defaults < file < environment for the approval policy.
+func (a *App) gateConfig(o *GateOptions) (*config.Config, error) {
+	file, required := o.ConfigFile, o.ConfigFile != ""
+	if file == "" {
+		file = config.DefaultFile
+	}
+	cfg, err := config.Load(file, required)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if err := cfg.ApplyEnv(a.Getenv); err != nil {
+		return nil, usageErr(err)
+	}
+	if ps := cfg.Approval.Validate(); len(ps) > 0 {
+		for i := range ps {
+			ps[i].File = file
+		}
+		return nil, usageErr(ps)
+	}
+	if o.Dir != "" {
+		cfg.Dir = o.Dir
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = "migrations"
+	}
+	if o.Format != "" {
+		cfg.Format = o.Format
+	}
+	return cfg, nil
+}
+
+// gateReport reads --report, or analyses the new migrations statically.
+func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config) (*report.Report, error) {
+	if o.Report != "" {
+		data, err := os.ReadFile(o.Report)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("read report: %w", err))
+		}
+		var rep report.Report
+		if err := json.Unmarshal(data, &rep); err != nil {
+			return nil, usageErr(fmt.Errorf("read report %s: %w", o.Report, err))
+		}
+		if rep.Dir == "" {
+			rep.Dir = cfg.Dir
+		}
+		return &rep, nil
+	}
+	format, err := migrate.ParseFormat(cfg.Format)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if info, err := os.Stat(cfg.Dir); err != nil || !info.IsDir() {
+		return nil, usageErr(fmt.Errorf("migration folder %s not found (pass --dir, --report, or set dir in schemagate.yml)", cfg.Dir))
+	}
+	set, err := migrate.Read(os.DirFS(cfg.Dir), format)
+	if err != nil {
+		return nil, usageErr(prefixFiles(err, cfg.Dir))
+	}
+	var base *migrate.Set
+	if o.Base != "" {
+		if base, err = readBase(ctx, cfg.Dir, o.Base, set.Format); err != nil {
+			return nil, usageErr(err)
+		}
+	}
+	lcfg := lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules}
+	if err := lcfg.Validate(); err != nil {
+		return nil, usageErr(err)
+	}
+	rep := staticReport(cfg.Dir, set, base, lcfg)
+	rep.Dir = repoRelative(ctx, cfg.Dir)
+	return rep, nil
+}
+
+// repoRelative names dir from the root of its git repository, as CODEOWNERS patterns and the pull
+// request's changed files do; outside a repository it is left as given.
+func repoRelative(ctx context.Context, dir string) string {
+	clean := filepath.ToSlash(filepath.Clean(dir))
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return clean
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", abs, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return clean
+	}
+	rel, err := filepath.Rel(strings.TrimSpace(string(out)), abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return clean
+	}
+	return filepath.ToSlash(rel)
+}
+
+// staticReport builds a report from the parse tree alone: the migrations absent from base are new.
+func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.Report {
+	rep := &report.Report{Tool: "schemagate", Dir: filepath.ToSlash(filepath.Clean(dir)), Format: string(set.Format), Base: "", Migrations: []report.Migration{}}
+	for _, m := range set.Migrations {
+		rm := report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, Status: report.StatusNotRun}
+		if m.Up != nil {
+			rm.File = filepath.ToSlash(filepath.Join(dir, m.Up.File))
+			rm.Statements = len(m.Up.Statements)
+		}
+		if m.Down != nil {
+			rm.DownFile = filepath.ToSlash(filepath.Join(dir, m.Down.File))
+		}
+		if base == nil || base.Find(m.Version) == nil {
+			rm.New = true
+			rm.Findings = lint.Analyze(m, lcfg)
+			for i := range rm.Findings {
+				rm.Findings[i].File = filepath.ToSlash(filepath.Join(dir, rm.Findings[i].File))
+			}
+		} else {
+			rm.Status = report.StatusBase
+		}
+		rep.Migrations = append(rep.Migrations, rm)
+	}
+	rep.Finish()
+	return rep
+}
+
+// githubEvent is the part of a GitHub Actions event payload the gate reads.
+type githubEvent struct {
+	Number      int `json:"number"`
+	PullRequest *struct {
+		Number int `json:"number"`
+		Head   struct {
+			SHA string `json:"sha"`
+		} `json:"head"`
+		Base struct {
+			Repo struct {
+				FullName string `json:"full_name"`
+			} `json:"repo"`
+		} `json:"base"`
+	} `json:"pull_request"`
+	Repository struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+	WorkflowRun *struct {
+		HeadSHA      string `json:"head_sha"`
+		PullRequests []struct {
+			Number int `json:"number"`
+		} `json:"pull_requests"`
+	} `json:"workflow_run"`
+}
+
+func readGitHubEvent(path string) (*githubEvent, error) {
+	ev := &githubEvent{}
+	if path == "" {
+		return ev, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read GITHUB_EVENT_PATH: %w", err)
+	}
+	if err := json.Unmarshal(data, ev); err != nil {
+		return nil, fmt.Errorf("read GITHUB_EVENT_PATH %s: %w", path, err)
+	}
+	return ev, nil
+}
+
+func (e *githubEvent) repo() string {
+	if e.PullRequest != nil && e.PullRequest.Base.Repo.FullName != "" {
+		return e.PullRequest.Base.Repo.FullName
+	}
+	return e.Repository.FullName
+}
+
+func (e *githubEvent) number() int {
+	switch {
+	case e.PullRequest != nil && e.PullRequest.Number != 0:
+		return e.PullRequest.Number
+	case e.WorkflowRun != nil && len(e.WorkflowRun.PullRequests) == 1:
+		return e.WorkflowRun.PullRequests[0].Number
+	}
+	return 0
+}
+
+// headSHA is the head commit a workflow_run ran on; its pull_requests list is empty for forks.
+func (e *githubEvent) headSHA() string {
+	if e.WorkflowRun != nil {
+		return e.WorkflowRun.HeadSHA
+	}
+	return ""
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func appendFile(path, s string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(s); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

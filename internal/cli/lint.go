@@ -1,6 +1,237 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
 
-// newLintCmd is a placeholder until the command is built; returning nil leaves it out of the tree.
-func (a *App) newLintCmd() *cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// LintOptions are the inputs of `schemagate lint`.
+type LintOptions struct {
+	Dir       string
+	Format    string
+	Files     []string
+	PGVersion string
+	JSON      bool
+	SARIF     string
+	FailOn    string
+	Rules     []string
+	// NoTransaction treats plain FILE arguments as run outside a transaction.
+	NoTransaction bool
+}
+
+func (a *App) newLintCmd() *cobra.Command {
+	o := &LintOptions{}
+	cmd := &cobra.Command{
+		Use:   "lint [--dir DIR | FILE...]",
+		Short: "Classify the risk of migration statements from their parse tree (no database needed)",
+		Long: `lint parses migrations with PostgreSQL's own grammar and reports each risky statement
+compiler-style (file:line:col: risk rule: message) with a safer alternative. With --dir it reads a
+migration folder in any supported format (and knows which tool runs a file in a transaction); with
+FILE arguments each file is one migration that the tool runs in a transaction (--no-transaction to
+say otherwise).
+
+Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input.`,
+		Example: `  schemagate lint --dir db/migrations
+  schemagate lint db/migrations/0042_add_email.sql --pg-version 14.2
+  schemagate lint --dir db --sarif lint.sarif --rule prefer-bigint=off --rule drop-column=dangerous`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = args
+			return a.runLint(o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Dir, "dir", "", "migration folder")
+	f.StringVar(&o.Format, "format", "", "migration format of --dir: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, plain")
+	f.StringVar(&o.PGVersion, "pg-version", "", "target PostgreSQL version, e.g. 15 or 14.2 (default 15)")
+	f.BoolVar(&o.JSON, "json", false, `print {"findings": [...]} as JSON instead of text`)
+	f.StringVar(&o.SARIF, "sarif", "", "also write a SARIF 2.1.0 log to this file")
+	f.StringVar(&o.FailOn, "fail-on", "dangerous", "lowest risk that makes lint exit 3: dangerous, caution, safe or never")
+	f.StringArrayVar(&o.Rules, "rule", nil, "change a rule's class: id=safe|caution|dangerous|off (repeatable)")
+	f.BoolVar(&o.NoTransaction, "no-transaction", false, "FILE arguments run outside a transaction")
+	return cmd
+}
+
+// lintUnit is one script to analyse and the name its findings carry.
+type lintUnit struct {
+	script *migrate.Script
+	inTx   bool
+}
+
+func (a *App) runLint(o *LintOptions) error {
+	cfg, failOn, err := lintConfig(o)
+	if err != nil {
+		return usageErr(err)
+	}
+	units, err := lintUnits(o)
+	if err != nil {
+		return err
+	}
+	results := make([][]lint.Finding, len(units))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range max(1, min(runtime.GOMAXPROCS(0), len(units))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = lint.AnalyzeScript(units[i].script, units[i].inTx, cfg)
+			}
+		}()
+	}
+	for i := range units {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var findings []lint.Finding
+	for _, r := range results {
+		findings = append(findings, r...)
+	}
+	if findings == nil {
+		findings = []lint.Finding{}
+	}
+	if o.JSON {
+		enc := json.NewEncoder(a.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Findings []lint.Finding `json:"findings"`
+		}{findings}); err != nil {
+			return exitCode(ExitFailure, fmt.Errorf("write json: %w", err))
+		}
+	} else if err := report.WriteText(a.Stdout, findings); err != nil {
+		return exitCode(ExitFailure, fmt.Errorf("write findings: %w", err))
+	}
+	if o.SARIF != "" {
+		var b bytes.Buffer
+		if err := report.WriteSARIF(&b, findings, a.Version); err != nil {
+			return exitCode(ExitFailure, fmt.Errorf("render sarif: %w", err))
+		}
+		if err := os.WriteFile(o.SARIF, b.Bytes(), 0o644); err != nil {
+			return exitCode(ExitFailure, fmt.Errorf("write sarif: %w", err))
+		}
+	}
+	fmt.Fprintf(a.Stderr, "schemagate lint: %d file%s, %s\n", len(units), plural(len(units)), report.Summary(findings))
+	if failOn >= 0 {
+		for _, f := range findings {
+			if !f.Ignored && f.Risk >= failOn {
+				return exitCode(ExitBlocked, nil)
+			}
+		}
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// lintConfig validates the flags; failOn is -1 for "never".
+func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
+	var cfg lint.Config
+	var errs []error
+	if o.PGVersion != "" {
+		v, err := lint.ParseVersion(o.PGVersion)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--pg-version: %w", err))
+		}
+		cfg.PGVersion = v
+	}
+	for _, r := range o.Rules {
+		id, class, ok := strings.Cut(r, "=")
+		if !ok || id == "" {
+			errs = append(errs, fmt.Errorf("--rule %q: want id=class", r))
+			continue
+		}
+		if cfg.Rules == nil {
+			cfg.Rules = map[string]string{}
+		}
+		cfg.Rules[strings.TrimSpace(id)] = strings.TrimSpace(class)
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	failOn := lint.Risk(-1)
+	if o.FailOn != "never" {
+		r, err := lint.ParseRisk(o.FailOn)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--fail-on: %w", err))
+		}
+		failOn = r
+	}
+	if o.Dir != "" && len(o.Files) > 0 {
+		errs = append(errs, errors.New("give --dir or FILE arguments, not both"))
+	}
+	if o.Dir == "" && len(o.Files) == 0 {
+		errs = append(errs, errors.New("nothing to lint: give --dir DIR or FILE arguments"))
+	}
+	return cfg, failOn, errors.Join(errs...)
+}
+
+func lintUnits(o *LintOptions) ([]lintUnit, error) {
+	if o.Dir != "" {
+		format, err := migrate.ParseFormat(o.Format)
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
+			return nil, usageErr(fmt.Errorf("--dir %s: not a directory", o.Dir))
+		}
+		set, err := migrate.Read(os.DirFS(o.Dir), format)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("read %s: %w", o.Dir, err))
+		}
+		var units []lintUnit
+		for _, m := range set.Migrations {
+			if m.Up == nil {
+				continue
+			}
+			s := *m.Up
+			s.File = filepath.ToSlash(filepath.Join(o.Dir, s.File))
+			units = append(units, lintUnit{script: &s, inTx: !m.NoTransaction && !m.Up.NoTransaction})
+		}
+		return units, nil
+	}
+	units := make([]lintUnit, len(o.Files))
+	errs := make([]error, len(o.Files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	for i, name := range o.Files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			b, err := os.ReadFile(name)
+			if err != nil {
+				errs[i] = fmt.Errorf("read %s: %w", name, errors.Unwrap(err))
+				if errors.Unwrap(err) == nil {
+					errs[i] = fmt.Errorf("read %s: %w", name, err)
+				}
+				return
+			}
+			src := string(b)
+			units[i] = lintUnit{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: !o.NoTransaction}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, usageErr(err)
+	}
+	return units, nil
+}

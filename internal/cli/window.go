@@ -1,6 +1,89 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"time"
 
-// newWindowCmd is a placeholder until the command is built; returning nil leaves it out of the tree.
-func (a *App) newWindowCmd() *cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/schemagate/schemagate/internal/deploy"
+)
+
+// WindowOptions are the inputs of `schemagate window`.
+type WindowOptions struct {
+	Env        string
+	ConfigFile string
+	Count      int
+	// Now overrides the clock (tests; RFC 3339).
+	Now string
+}
+
+func (a *App) newWindowCmd() *cobra.Command {
+	o := &WindowOptions{}
+	cmd := &cobra.Command{
+		Use:   "window --env NAME [--count N]",
+		Short: "Print the next maintenance windows of an environment",
+		Long: `window prints whether the environment's maintenance window is open now and when the next ones
+open and close, in the windows' time zone and in UTC, with blackouts taken out.`,
+		Example: `  schemagate window --env production --count 5`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runWindow(o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Env, "env", "", "environment name from schemagate.yml (required)")
+	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml)")
+	f.IntVar(&o.Count, "count", 5, "how many windows to print")
+	f.StringVar(&o.Now, "now", "", "pretend it is this time (RFC 3339)")
+	_ = f.MarkHidden("now")
+	return cmd
+}
+
+func (a *App) runWindow(o *WindowOptions) error {
+	_, env, err := a.deployEnv(o.ConfigFile, o.Env)
+	if err != nil {
+		return err
+	}
+	if o.Count < 1 {
+		return usageErr(fmt.Errorf("--count must be at least 1"))
+	}
+	sched, err := deploy.NewSchedule(env)
+	if err != nil {
+		return usageErr(err)
+	}
+	now := time.Now()
+	if o.Now != "" {
+		if now, err = time.Parse(time.RFC3339, o.Now); err != nil {
+			return usageErr(fmt.Errorf("--now: %w", err))
+		}
+	}
+	loc, err := env.Location()
+	if err != nil {
+		return usageErr(err)
+	}
+	if sched.Always() {
+		_, open := sched.Open(now)
+		if open {
+			fmt.Fprintf(a.Stdout, "%s has no maintenance windows: deploys may run at any time\n", o.Env)
+		} else {
+			fmt.Fprintf(a.Stdout, "%s has no maintenance windows, but %s is in a blackout\n", o.Env, now.In(loc).Format(time.DateOnly))
+		}
+		return nil
+	}
+	if iv, ok := sched.Open(now); ok {
+		fmt.Fprintf(a.Stdout, "open now, until %s (%s left)\n", iv.End.In(loc).Format(time.RFC3339), iv.End.Sub(now).Round(time.Second))
+	} else {
+		fmt.Fprintln(a.Stdout, "closed now")
+	}
+	next := sched.Next(now, o.Count)
+	if len(next) == 0 {
+		fmt.Fprintln(a.Stdout, "no window opens in the next two years")
+		return nil
+	}
+	for _, iv := range next {
+		fmt.Fprintf(a.Stdout, "%s  to  %s  (%s; UTC %s)\n", iv.Start.In(loc).Format("Mon 2006-01-02 15:04 MST"),
+			iv.End.In(loc).Format("Mon 2006-01-02 15:04 MST"), iv.End.Sub(iv.Start), iv.Start.UTC().Format("2006-01-02 15:04"))
+	}
+	return nil
+}

@@ -34,6 +34,7 @@ type Database struct {
 type Lint struct {
 	// Rules changes a rule's class ("safe", "caution", "dangerous") or turns it off ("off").
 	Rules map[string]string `yaml:"rules" json:"rules,omitempty"`
-	// FailOn is the lowest risk that makes check and lint exit non-zero: dangerous (default), caution, never.
+	// FailOn is the lowest risk that makes check exit non-zero: dangerous, caution or never (default: the
+	// approval gate, not the check, handles risk).
 	FailOn string `yaml:"fail_on" json:"fail_on,omitempty"`
 }

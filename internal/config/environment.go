@@ -1,4 +1,284 @@
 package config
 
-// Environment is a deploy target (see the deploy package).
-type Environment struct{}
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Environment is a deploy target (see the deploy package and docs/deploy.md).
+type Environment struct {
+	// DatabaseURLEnv names the environment variable holding the target's postgres:// URL; the URL itself
+	// never sits in the file. Default SCHEMAGATE_<NAME>_DATABASE_URL.
+	DatabaseURLEnv string `yaml:"database_url_env" json:"database_url_env,omitempty"`
+	// TimeZone is the IANA zone of windows and blackouts that do not name their own (default UTC).
+	TimeZone string `yaml:"time_zone" json:"time_zone,omitempty"`
+	// Windows are the recurring maintenance windows; none means a deploy may run at any time.
+	Windows []Window `yaml:"windows" json:"windows,omitempty"`
+	// Blackouts are date ranges in which no window opens.
+	Blackouts []Blackout `yaml:"blackouts" json:"blackouts,omitempty"`
+	// OutsideWindow is what a deploy does outside a window: "fail" (default) or "wait".
+	OutsideWindow string `yaml:"outside_window" json:"outside_window,omitempty"`
+	// MaxWait is the longest a deploy waits for the next window (with outside_window: wait).
+	MaxWait time.Duration `yaml:"max_wait" json:"max_wait,omitempty"`
+	// LockWait is how long a deploy waits for another deploy of the same database (default 10m).
+	LockWait time.Duration `yaml:"lock_wait" json:"lock_wait,omitempty"`
+	// LockTimeout is PostgreSQL's lock_timeout for each migration statement (default 5s).
+	LockTimeout time.Duration `yaml:"lock_timeout" json:"lock_timeout,omitempty"`
+	// StatementTimeout is PostgreSQL's statement_timeout for each migration statement (0: none).
+	StatementTimeout time.Duration `yaml:"statement_timeout" json:"statement_timeout,omitempty"`
+	// Retries is how many times a migration is retried after a lock timeout (SQLSTATE 55P03, default 3).
+	Retries *int `yaml:"retries" json:"retries,omitempty"`
+	// RetryBackoff is the first pause between retries; it doubles each time (default 2s).
+	RetryBackoff time.Duration `yaml:"retry_backoff" json:"retry_backoff,omitempty"`
+	// HistorySchema holds schemagate_history, schemagate_runs and schemagate_lock (default "schemagate").
+	HistorySchema string `yaml:"history_schema" json:"history_schema,omitempty"`
+	// Snapshot configures the backup taken before migrating.
+	Snapshot Snapshot `yaml:"snapshot" json:"snapshot,omitempty"`
+	// Maintenance switches the application's maintenance mode around the deploy.
+	Maintenance Maintenance `yaml:"maintenance" json:"maintenance,omitempty"`
+	// Verify configures the checks run after applying.
+	Verify Verify `yaml:"verify" json:"verify,omitempty"`
+	// RequireApproval makes the deploy check that the merged change's DBA approval covers exactly the
+	// pending migrations' checksums.
+	RequireApproval bool `yaml:"require_approval" json:"require_approval,omitempty"`
+	// Comment posts the deploy report on the merged change request (default true when a forge is known).
+	Comment *bool `yaml:"comment" json:"comment,omitempty"`
+}
+
+// Window is one recurring maintenance window.
+type Window struct {
+	// Cron is a five-field cron expression (or @daily, @weekly, ...) for the window's start.
+	Cron string `yaml:"cron" json:"cron"`
+	// Duration is how long the window stays open, in elapsed time.
+	Duration time.Duration `yaml:"duration" json:"duration"`
+	// TimeZone overrides the environment's zone.
+	TimeZone string `yaml:"time_zone" json:"time_zone,omitempty"`
+}
+
+// Blackout is a range of whole days, both ends included, in the environment's zone.
+type Blackout struct {
+	// From is the first day of the blackout, YYYY-MM-DD.
+	From string `yaml:"from" json:"from"`
+	// To is the last day of the blackout, YYYY-MM-DD (included).
+	To string `yaml:"to" json:"to"`
+	// Reason is shown when a deploy is refused during the blackout.
+	Reason string `yaml:"reason" json:"reason,omitempty"`
+}
+
+// Snapshot configures the backup.
+type Snapshot struct {
+	// Kind is "pg_dump" (default), "command" or "none".
+	Kind string `yaml:"kind" json:"kind,omitempty"`
+	// Dir is where pg_dump snapshots go (one folder per run with a manifest.json).
+	Dir string `yaml:"dir" json:"dir,omitempty"`
+	// Jobs is pg_dump's and pg_restore's parallelism (default 2).
+	Jobs int `yaml:"jobs" json:"jobs,omitempty"`
+	// Compress is pg_dump's compression level 0-9 (default: pg_dump's own, gzip 6 in PostgreSQL 15). 0 dumps
+	// about four times faster and twice as large: shorter maintenance mode for more disk.
+	Compress *int `yaml:"compress" json:"compress,omitempty"`
+	// Keep is how many snapshots to keep (0: no limit by count).
+	Keep int `yaml:"keep" json:"keep,omitempty"`
+	// KeepDays removes snapshots older than this many days (0: no limit by age).
+	KeepDays int `yaml:"keep_days" json:"keep_days,omitempty"`
+	// PGBin is the folder holding pg_dump and pg_restore (default: PATH, then /usr/lib/postgresql/*/bin).
+	PGBin string `yaml:"pg_bin" json:"pg_bin,omitempty"`
+	// Command takes a platform snapshot and prints its id on the last line of its output.
+	Command string `yaml:"command" json:"command,omitempty"`
+	// RestoreCommand restores a platform snapshot; it gets the id in SCHEMAGATE_SNAPSHOT_ID.
+	RestoreCommand string `yaml:"restore_command" json:"restore_command,omitempty"`
+	// BeforeMaintenance takes the snapshot before maintenance mode goes on (shorter maintenance); writes
+	// in between are detected and forbid an automatic restore.
+	BeforeMaintenance bool `yaml:"before_maintenance" json:"before_maintenance,omitempty"`
+}
+
+// Maintenance configures maintenance mode.
+type Maintenance struct {
+	// On switches maintenance mode on before the snapshot (or before the migrations).
+	On Action `yaml:"on" json:"on,omitempty"`
+	// Off switches maintenance mode off; it always runs, also after failures.
+	Off Action `yaml:"off" json:"off,omitempty"`
+	// Timeout bounds each action (default 30s).
+	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+}
+
+// Action is one way to switch maintenance mode: exactly one of its fields is set.
+type Action struct {
+	// Command is run with sh -c.
+	Command string `yaml:"command" json:"command,omitempty"`
+	// Webhook is an HTTP request.
+	Webhook *Webhook `yaml:"webhook" json:"webhook,omitempty"`
+	// SQL runs on the target database.
+	SQL string `yaml:"sql" json:"sql,omitempty"`
+}
+
+// IsZero reports whether the action does nothing.
+func (a Action) IsZero() bool { return a.Command == "" && a.Webhook == nil && a.SQL == "" }
+
+// Webhook is an HTTP request; a 2xx answer is success.
+type Webhook struct {
+	// Method is the HTTP method (default POST).
+	Method string `yaml:"method" json:"method,omitempty"`
+	// URL is the endpoint to call.
+	URL string `yaml:"url" json:"url"`
+	// Headers maps a header name to the name of the environment variable holding its value.
+	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
+	// Body is the request body, sent as is.
+	Body string `yaml:"body" json:"body,omitempty"`
+}
+
+// Verify configures the post-apply checks.
+type Verify struct {
+	// RowCounts checks that pre-existing tables keep their row count unless a migration inserts or
+	// deletes (default true).
+	RowCounts *bool `yaml:"row_counts" json:"row_counts,omitempty"`
+	// ForeignKeys checks that foreign keys of touched tables hold (default true).
+	ForeignKeys *bool `yaml:"foreign_keys" json:"foreign_keys,omitempty"`
+	// Checks are user checks.
+	Checks []Check `yaml:"checks" json:"checks,omitempty"`
+}
+
+// Check is a user check: SQL whose single value must be true, or whose rows must equal Rows.
+type Check struct {
+	// Name identifies the check in the report.
+	Name string `yaml:"name" json:"name"`
+	// SQL is the query run on the target after the migrations.
+	SQL string `yaml:"sql" json:"sql"`
+	// Rows are the expected rows, each a list of values compared as text; nil means "one row, true".
+	Rows [][]string `yaml:"rows" json:"rows,omitempty"`
+}
+
+// Location loads the environment's time zone (UTC when empty).
+func (e *Environment) Location() (*time.Location, error) {
+	return LoadZone(e.TimeZone)
+}
+
+// LoadZone loads an IANA zone; "" is UTC.
+func LoadZone(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("load time zone %q: %w", name, err)
+	}
+	return loc, nil
+}
+
+// URLEnv is the environment variable that holds the database URL of environment name.
+func (e *Environment) URLEnv(name string) string {
+	if e.DatabaseURLEnv != "" {
+		return e.DatabaseURLEnv
+	}
+	up := strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name))
+	return "SCHEMAGATE_" + up + "_DATABASE_URL"
+}
+
+// Problems reports every problem of environment name at once, each with its dotted path
+// (environments.NAME.windows.0.cron) so that the loader can place it on its line. Cron expressions are
+// checked by the deploy package, which owns their meaning.
+func (e *Environment) Problems(name string) Problems {
+	var ps Problems
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: "environments." + name + "." + path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if _, err := LoadZone(e.TimeZone); err != nil {
+		bad("time_zone", "%v", err)
+	}
+	for i, w := range e.Windows {
+		if strings.TrimSpace(w.Cron) == "" {
+			bad(fmt.Sprintf("windows.%d.cron", i), "missing")
+		}
+		if w.Duration <= 0 {
+			bad(fmt.Sprintf("windows.%d.duration", i), "must be positive (e.g. 2h)")
+		}
+		if _, err := LoadZone(w.TimeZone); err != nil {
+			bad(fmt.Sprintf("windows.%d.time_zone", i), "%v", err)
+		}
+	}
+	for i, b := range e.Blackouts {
+		from, err1 := time.Parse(time.DateOnly, b.From)
+		to, err2 := time.Parse(time.DateOnly, b.To)
+		if err1 != nil {
+			bad(fmt.Sprintf("blackouts.%d.from", i), "want YYYY-MM-DD, got %q", b.From)
+		}
+		if err2 != nil {
+			bad(fmt.Sprintf("blackouts.%d.to", i), "want YYYY-MM-DD, got %q", b.To)
+		}
+		if err1 == nil && err2 == nil && to.Before(from) {
+			bad(fmt.Sprintf("blackouts.%d", i), "to %s is before from %s", b.To, b.From)
+		}
+	}
+	switch e.OutsideWindow {
+	case "", "fail", "wait":
+	default:
+		bad("outside_window", "want fail or wait, got %q", e.OutsideWindow)
+	}
+	if e.OutsideWindow == "wait" && e.MaxWait <= 0 {
+		bad("max_wait", "must be positive with outside_window: wait")
+	}
+	if e.Retries != nil && *e.Retries < 0 {
+		bad("retries", "must not be negative")
+	}
+	switch e.Snapshot.Kind {
+	case "", "pg_dump":
+		if e.Snapshot.Dir == "" {
+			bad("snapshot.dir", "missing (where pg_dump snapshots go)")
+		}
+	case "command":
+		if e.Snapshot.Command == "" || e.Snapshot.RestoreCommand == "" {
+			bad("snapshot", "kind command needs command and restore_command")
+		}
+	case "none":
+	default:
+		bad("snapshot.kind", "want pg_dump, command or none, got %q", e.Snapshot.Kind)
+	}
+	if c := e.Snapshot.Compress; c != nil && (*c < 0 || *c > 9) {
+		bad("snapshot.compress", "want 0 to 9, got %d", *c)
+	}
+	if e.Snapshot.Jobs < 0 || e.Snapshot.Keep < 0 || e.Snapshot.KeepDays < 0 {
+		bad("snapshot", "jobs, keep and keep_days must not be negative")
+	}
+	for _, p := range []struct {
+		where string
+		a     Action
+	}{{"maintenance.on", e.Maintenance.On}, {"maintenance.off", e.Maintenance.Off}} {
+		n := 0
+		if p.a.Command != "" {
+			n++
+		}
+		if p.a.SQL != "" {
+			n++
+		}
+		if p.a.Webhook != nil {
+			n++
+			if u, err := url.Parse(p.a.Webhook.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				bad(p.where+".webhook.url", "want an http(s) URL, got %q", p.a.Webhook.URL)
+			}
+		}
+		if n > 1 {
+			bad(p.where, "set only one of command, webhook, sql")
+		}
+	}
+	if e.Maintenance.On.IsZero() != e.Maintenance.Off.IsZero() {
+		bad("maintenance", "set both on and off, or neither")
+	}
+	for i, c := range e.Verify.Checks {
+		if strings.TrimSpace(c.SQL) == "" {
+			bad(fmt.Sprintf("verify.checks.%d.sql", i), "missing")
+		}
+	}
+	if e.HistorySchema != "" && strings.ContainsAny(e.HistorySchema, `"; `) {
+		bad("history_schema", "%q is not a plain identifier", e.HistorySchema)
+	}
+	return ps
+}
+
+// Validate is Problems as an error; nil when the environment is valid.
+func (e *Environment) Validate(name string) error {
+	if ps := e.Problems(name); len(ps) > 0 {
+		return ps
+	}
+	return nil
+}

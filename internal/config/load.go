@@ -115,6 +115,7 @@ func Parse(file string, data []byte, cfg *Config) error {
 
 // lineOf finds the line of a dotted path, or of its closest ancestor.
 func lineOf(lines map[string]int, path string) int {
+	path = strings.NewReplacer("[", ".", "]", "").Replace(path) // dba_users[1] -> dba_users.1
 	for path != "" {
 		if l, ok := lines[path]; ok {
 			return l

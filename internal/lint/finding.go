@@ -49,7 +49,6 @@ func (r *Risk) UnmarshalText(b []byte) error {
 	return nil
 }
 
-
 // Max returns the higher of two risks.
 func Max(a, b Risk) Risk {
 	if a > b {

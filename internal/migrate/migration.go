@@ -57,6 +57,9 @@ type Script struct {
 	Start int
 	// Statements are SQL split by the PostgreSQL parser, positioned in File.
 	Statements []sqlparse.Statement
+	// NoTransaction is set when the owning tool runs this script outside a transaction (for the Up
+	// script it equals Migration.NoTransaction; dbmate and sql-migrate can mark a Down alone).
+	NoTransaction bool
 }
 
 // Empty reports whether the script holds no statement.
@@ -81,14 +84,20 @@ type Migration struct {
 	Repeatable bool
 	// Requires lists sqitch dependencies.
 	Requires []string
+	// EnvSub is set when a goose file turns on "-- +goose ENVSUB ON": goose substitutes ${VAR}
+	// references from its environment before running the SQL. The scripts keep the text unsubstituted.
+	EnvSub bool
 	// Checksum is a SHA-256 of the migration's scripts, stable across reads; deploys compare it.
 	Checksum string
 }
 
 // ID is a stable identifier for messages: "version_name".
 func (m *Migration) ID() string {
-	if m.Name == "" {
-		return m.Version
+	switch {
+	case m.Version == "":
+		return m.Name // a Flyway repeatable migration
+	case m.Name == "" || m.Version == m.Name || strings.HasPrefix(m.Version, m.Name+"@"):
+		return m.Version // a sqitch change, versioned by its own name
 	}
 	return m.Version + "_" + m.Name
 }
@@ -124,6 +133,9 @@ func (m *Migration) computeChecksum() {
 type Set struct {
 	Format     Format
 	Migrations []*Migration
+	// Warnings are problems that do not stop a read: files ignored because they fit no pattern of the
+	// format, migrations that do nothing.
+	Warnings []*Error
 }
 
 // Find returns the migration with the given version, or nil.

@@ -53,13 +53,13 @@ type traceState struct {
 }
 
 const traceQuery = `SELECT json_build_object(
- 'rels', COALESCE((SELECT json_agg(json_build_object('oid', c.oid, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-     'kind', c.relkind, 'filenode', pg_relation_filenode(c.oid), 'seq_scan', COALESCE(s.seq_scan, 0)))
+ 'rels', COALESCE((SELECT json_agg(json_build_object('oid', c.oid::bigint, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+     'kind', c.relkind, 'filenode', pg_relation_filenode(c.oid)::bigint, 'seq_scan', COALESCE(s.seq_scan, 0)))
    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid
    WHERE c.relkind IN ('r','i','m','p','I','S','t') AND n.nspname NOT IN ('pg_catalog','information_schema')
      AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'), '[]'),
- 'locks', COALESCE((SELECT json_agg(json_build_object('locktype', l.locktype, 'oid', l.relation, 'classid', l.classid, 'objid', l.objid, 'mode', l.mode))
+ 'locks', COALESCE((SELECT json_agg(json_build_object('locktype', l.locktype, 'oid', l.relation::bigint, 'classid', l.classid::bigint, 'objid', l.objid::bigint, 'mode', l.mode))
    FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND l.locktype IN ('relation','object')
      AND (l.relation IS NULL OR l.relation >= 16384)), '[]'),
  'missing', COALESCE((SELECT json_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname))
@@ -262,7 +262,9 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 		}
 		ev.Locks = append(ev.Locks, l)
 	}
-	sort.Slice(ev.Locks, func(i, j int) bool { return ev.Locks[i].Relation+ev.Locks[i].Mode < ev.Locks[j].Relation+ev.Locks[j].Mode })
+	sort.Slice(ev.Locks, func(i, j int) bool {
+		return ev.Locks[i].Relation+ev.Locks[i].Mode < ev.Locks[j].Relation+ev.Locks[j].Mode
+	})
 	ev.Concurrent = true
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
 	ev.DurationMS = float64(d.Microseconds()) / 1000

@@ -24,7 +24,7 @@ func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Mi
 		rt.Status = report.RoundtripNoDown
 		return nil
 	}
-	if m.NoTransaction {
+	if m.NoTransaction || m.Down.NoTransaction {
 		return r.roundtripWithCopy(ctx, m, rt, before, after)
 	}
 	if err := beginTx(ctx, r.conn); err != nil {
@@ -51,7 +51,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	}
 	if d := schema.Compare(before, afterDown); !d.Empty() {
 		rt.Status = report.RoundtripFailed
-		rt.Problems = append(rt.Problems, schema.Describe(d, schema.PhaseDown)...)
+		rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
 	}
 	if err := pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{}); err != nil {
 		if isToolError(ctx, err) {
@@ -68,7 +68,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	}
 	if d := schema.Compare(after, afterReUp); !d.Empty() {
 		rt.Status = report.RoundtripFailed
-		rt.Problems = append(rt.Problems, schema.Describe(d, schema.PhaseReUp)...)
+		rt.Problems = append(rt.Problems, schema.Describe(d, schema.ReUpPhrasing)...)
 	}
 	return nil
 }
@@ -137,10 +137,12 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 		gd.Verified = len(ds.Warnings) == 0
 		return nil
 	}
-	gm := &migrate.Migration{Version: m.Version, Name: m.Name, Up: m.Up, Down: parseGenerated(m.Version+".generated.down.sql", ds.SQL), NoTransaction: m.NoTransaction || ds.NoTransaction}
+	down := parseGenerated(m.Version+".generated.down.sql", ds.SQL)
+	down.NoTransaction = ds.NoTransaction
+	gm := &migrate.Migration{Version: m.Version, Name: m.Name, Up: m.Up, Down: down, NoTransaction: m.NoTransaction}
 	rt := &report.Roundtrip{Status: report.RoundtripOK, Problems: []string{}}
 	var err error
-	if gm.NoTransaction {
+	if gm.NoTransaction || gm.Down.NoTransaction {
 		err = r.roundtripWithCopy(ctx, gm, rt, before, after)
 	} else {
 		if err := beginTx(ctx, r.conn); err != nil {

@@ -95,9 +95,23 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 	if lines == nil {
 		lines = NewLines(src)
 	}
+	end = min(max(end, 0), len(src))
+	start = min(max(start, 0), end)
 	section := src[start:end]
 	if strings.TrimSpace(section) == "" {
 		return nil
+	}
+	if nul := strings.IndexByte(section, 0); nul >= 0 {
+		// The parser reads C strings and would silently drop everything after a NUL byte, and
+		// PostgreSQL refuses such text: report it instead of losing statements.
+		out := ParseRange(src, start, start+nul, lines)
+		pos := lines.Pos(start + nul)
+		return append(out, Statement{
+			SQL: strings.ReplaceAll(strings.TrimSpace(section[nul:]), "\x00", `\0`),
+			Pos: pos,
+			End: end,
+			Err: &Error{Message: "NUL byte in SQL text (PostgreSQL rejects it)", Pos: pos},
+		})
 	}
 	if tree, err := pg_query.Parse(section); err == nil {
 		return fromTree(src, start, section, tree, lines)
@@ -105,7 +119,12 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 	// Some statement does not parse: split with the scanner (tolerant of grammar errors) and parse each
 	// piece alone, so every good statement keeps its tree and the bad one gets a positioned error.
 	var out []Statement
-	for _, piece := range splitPieces(section) {
+	pieces, open := splitPieces(section, true)
+	if open {
+		// An unclosed parenthesis (the likely syntax error) would swallow every later statement.
+		pieces, _ = splitPieces(section, false)
+	}
+	for _, piece := range pieces {
 		text := section[piece.start:piece.end]
 		first := piece.start + skipSpaceAndComments(text)
 		if first >= piece.end {
@@ -123,7 +142,9 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 		if errors.As(err, &pe) {
 			perr.Message = pe.Message
 			if pe.Cursorpos > 0 {
-				perr.Pos = lines.Pos(start + piece.start + pe.Cursorpos - 1)
+				// Cursorpos counts characters, not bytes.
+				off := max(byteOffset(text, pe.Cursorpos-1), first-piece.start)
+				perr.Pos = lines.Pos(start + piece.start + off)
 			}
 		}
 		st.Err = perr
@@ -155,11 +176,33 @@ func fromTree(src string, base int, section string, tree *pg_query.ParseResult, 
 	return out
 }
 
+// byteOffset returns the byte offset of the n-th character (0-based) of text, clamped to len(text).
+// Characters are counted as PostgreSQL does (pg_utf_mblen: the length a UTF-8 lead byte announces), so
+// that positions agree with the parser's even in text that is not valid UTF-8.
+func byteOffset(text string, n int) int {
+	i := 0
+	for ; n > 0 && i < len(text); n-- {
+		switch c := text[i]; {
+		case c&0xe0 == 0xc0:
+			i += 2
+		case c&0xf0 == 0xe0:
+			i += 3
+		case c&0xf8 == 0xf0:
+			i += 4
+		default:
+			i++
+		}
+	}
+	return min(i, len(text))
+}
+
 type piece struct{ start, end int }
 
 // splitPieces cuts text at top-level semicolons, honouring quotes, dollar quotes and comments, so that a
 // syntax error in one statement does not swallow the rest of the file. Each piece includes its semicolon.
-func splitPieces(text string) []piece {
+// With parens, semicolons inside parentheses do not cut (CREATE RULE ... DO (a; b)); open reports a
+// parenthesis left unclosed at the end.
+func splitPieces(text string, parens bool) (pieces []piece, open bool) {
 	var out []piece
 	start := 0
 	i := 0
@@ -168,7 +211,7 @@ func splitPieces(text string) []piece {
 		c := text[i]
 		switch {
 		case c == '-' && i+1 < len(text) && text[i+1] == '-':
-			for i < len(text) && text[i] != '\n' {
+			for i < len(text) && text[i] != '\n' && text[i] != '\r' {
 				i++
 			}
 			continue
@@ -188,7 +231,7 @@ func splitPieces(text string) []piece {
 				}
 				continue
 			}
-		case c == '(':
+		case c == '(' && parens:
 			depthParen++
 		case c == ')':
 			if depthParen > 0 {
@@ -203,7 +246,7 @@ func splitPieces(text string) []piece {
 	if start < len(text) {
 		out = append(out, piece{start, len(text)})
 	}
-	return out
+	return out, depthParen > 0
 }
 
 func skipBlockComment(text string, i int) int {
@@ -264,7 +307,8 @@ func dollarTag(text string, i int) (string, bool) {
 	return "", false
 }
 
-// skipSpaceAndComments returns the offset of the first token in text.
+// skipSpaceAndComments returns the offset of the first token in text. Like PostgreSQL's scanner, it ends
+// a -- comment at a carriage return as well as at a line feed.
 func skipSpaceAndComments(text string) int {
 	i := 0
 	for i < len(text) {
@@ -272,7 +316,7 @@ func skipSpaceAndComments(text string) int {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			i++
 		case c == '-' && i+1 < len(text) && text[i+1] == '-':
-			for i < len(text) && text[i] != '\n' {
+			for i < len(text) && text[i] != '\n' && text[i] != '\r' {
 				i++
 			}
 		case c == '/' && i+1 < len(text) && text[i+1] == '*':

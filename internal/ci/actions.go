@@ -1,0 +1,208 @@
+package ci
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// AnnotationCap is how many annotations of each level GitHub shows per step; more are dropped by the
+// runner, so schemagate sends the most severe ones itself.
+const AnnotationCap = 10
+
+// MaxSummaryBytes is the runner's limit for one step's job summary.
+const MaxSummaryBytes = 1 << 20
+
+// Actions writes workflow commands (annotations, masks, stop-commands) to the step's log and file
+// commands (outputs, job summary) to the files the runner names.
+type Actions struct {
+	env *GitHubEnv
+	w   io.Writer
+	gha *githubactions.Action
+}
+
+// NewActions returns an Actions writing workflow commands to w (the step's stdout).
+func NewActions(env *GitHubEnv, w io.Writer) *Actions {
+	getenv := func(string) string { return "" }
+	if env != nil && env.getenv != nil {
+		getenv = env.getenv
+	}
+	return &Actions{env: env, w: w, gha: githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv))}
+}
+
+// SetOutputs appends outputs to GITHUB_OUTPUT, each as a heredoc whose delimiter occurs in no value.
+func (a *Actions) SetOutputs(outputs map[string]string, keys ...string) error {
+	if a.env == nil || a.env.OutputPath == "" {
+		return fmt.Errorf("write outputs: GITHUB_OUTPUT is not set")
+	}
+	var b strings.Builder
+	for _, k := range keys {
+		v := outputs[k]
+		if k == "" || strings.ContainsAny(k, "\r\n=<") {
+			return fmt.Errorf("write outputs: bad output name %q", k)
+		}
+		delim, err := delimiter(v)
+		if err != nil {
+			return fmt.Errorf("write outputs: %w", err)
+		}
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", k, delim, v, delim)
+	}
+	return appendFile(a.env.OutputPath, b.String())
+}
+
+// delimiter returns a random heredoc delimiter that does not occur in v.
+func delimiter(v string) (string, error) {
+	for range 10 {
+		buf := make([]byte, 12)
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		d := "ghadelimiter_" + hex.EncodeToString(buf)
+		if !strings.Contains(v, d) {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("no delimiter free in the value")
+}
+
+func appendFile(path, s string) (err error) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", path, cerr)
+		}
+	}()
+	if _, err := f.WriteString(s); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// AddSummary appends Markdown to the job summary (GITHUB_STEP_SUMMARY), cut at a line boundary to stay
+// within the runner's 1 MiB limit together with what the file already holds.
+func (a *Actions) AddSummary(md string) error {
+	if a.env == nil || a.env.SummaryPath == "" {
+		return fmt.Errorf("write job summary: GITHUB_STEP_SUMMARY is not set")
+	}
+	used := int64(0)
+	if st, err := os.Stat(a.env.SummaryPath); err == nil {
+		used = st.Size()
+	}
+	room := int(MaxSummaryBytes - used - 200)
+	if room <= 0 {
+		return fmt.Errorf("write job summary: %s is already full", a.env.SummaryPath)
+	}
+	if len(md) > room {
+		cut := strings.LastIndexByte(md[:room], '\n')
+		if cut < 0 {
+			cut = 0
+		}
+		md = md[:cut] + "\n\n*(job summary cut at the 1 MiB limit)*\n"
+	}
+	return appendFile(a.env.SummaryPath, md+"\n")
+}
+
+// Annotate writes file:line annotations, most severe first, at most AnnotationCap per level (the
+// runner's per-step limit); it returns how many were left out. The list should come sorted from
+// report.Annotations.
+func (a *Actions) Annotate(as []report.Annotation) (dropped int) {
+	counts := map[string]int{}
+	for _, an := range as {
+		if counts[an.Level] >= AnnotationCap {
+			dropped++
+			continue
+		}
+		counts[an.Level]++
+		// WithFieldsMap replaces the fields: file, line, col and title go together.
+		fields := map[string]string{"title": clip(an.Title, 200)}
+		if an.File != "" {
+			fields["file"] = an.File
+			if an.Line > 0 {
+				fields["line"] = strconv.Itoa(an.Line)
+				if an.Col > 0 {
+					fields["col"] = strconv.Itoa(an.Col)
+				}
+			}
+		}
+		msg := clip(an.Message, 4000)
+		act := a.gha.WithFieldsMap(fields)
+		switch an.Level {
+		case report.LevelError:
+			act.Errorf("%s", msg)
+		case report.LevelWarning:
+			act.Warningf("%s", msg)
+		default:
+			act.Noticef("%s", msg)
+		}
+	}
+	return dropped
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// Notice writes a notice annotation without a file.
+func (a *Actions) Notice(msg string) {
+	a.gha.Noticef("%s", msg)
+}
+
+// Mask asks the runner to hide value in the log from now on (database passwords, tokens).
+func (a *Actions) Mask(value string) {
+	if strings.TrimSpace(value) == "" {
+		return
+	}
+	for _, line := range strings.Split(value, "\n") {
+		if line != "" {
+			a.gha.AddMask(line)
+		}
+	}
+}
+
+// StopCommands stops the runner from executing workflow commands in the log until Resume is called with
+// the returned token: what is logged in between (progress naming migrations, SQL errors) is untrusted.
+func (a *Actions) StopCommands() (token string, err error) {
+	buf := make([]byte, 16)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("stop commands: %w", err)
+	}
+	token = hex.EncodeToString(buf)
+	_, err = fmt.Fprintf(a.w, "::stop-commands::%s\n", token)
+	return token, err
+}
+
+// Resume lets the runner execute workflow commands again.
+func (a *Actions) Resume(token string) {
+	fmt.Fprintf(a.w, "::%s::\n", token)
+}
+
+// Untrusted writes text that comes from the change request (SQL, error messages) to the log between
+// ::stop-commands:: and its random resume token, so that a line like "::set-output" or "::add-mask" in
+// it is not executed by the runner.
+func (a *Actions) Untrusted(text string) error {
+	buf := make([]byte, 16)
+	if _, err := rand.Read(buf); err != nil {
+		return fmt.Errorf("write log: %w", err)
+	}
+	token := hex.EncodeToString(buf)
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	_, err := fmt.Fprintf(a.w, "::stop-commands::%s\n%s::%s::\n", token, text, token)
+	return err
+}

@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+)
+
+// TestActionImage builds the action image from the repository's Dockerfile (base images substituted by
+// scripts/test-action-image.sh) and runs it the way the GitHub runner runs a container action: inputs
+// as INPUT_* variables, the pull_request payload at /github/workflow/event.json, the workspace at
+// /github/workspace owned by another user, file commands under /github/file_commands and the Docker
+// socket mounted. The comment must reach the fake GitHub API and the outputs must be written.
+func TestActionImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a container image")
+	}
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("docker is required under CI: %v", err)
+		}
+		t.Skipf("docker not available: %v", err)
+	}
+	image := "schemagate/action:test"
+	if prebuilt := os.Getenv("SCHEMAGATE_ACTION_IMAGE"); prebuilt != "" {
+		image = prebuilt // already built by scripts/test-action-image.sh
+	} else {
+		build := exec.Command("bash", filepath.Join("..", "..", "scripts", "test-action-image.sh"), image)
+		var buildErr bytes.Buffer
+		build.Stderr = &buildErr
+		if out, err := build.Output(); err != nil || strings.TrimSpace(string(out)) != image {
+			t.Fatalf("build image: %v (%q)\n%s", err, out, buildErr.String())
+		}
+	}
+
+	root, base, head := gitRepo(t)
+	if os.Geteuid() == 0 { // the runner's workspace belongs to the runner user, not to the container's root
+		_ = filepath.Walk(root, func(p string, _ os.FileInfo, err error) error {
+			if err == nil {
+				err = os.Lchown(p, 1001, 1001)
+			}
+			return err
+		})
+	}
+	fake := githubtest.New(t)
+	fake.SetInstallationToken(true)
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: actionRepo}, HeadSHA: head, BaseSHA: base, BaseRef: "main"}, nil)
+	workflow, fileCmds, temp := t.TempDir(), t.TempDir(), t.TempDir()
+	prEvent(t, workflow, ref.Number, base, head, actionRepo)
+	for _, f := range []string{"set_output_1", "step_summary_1"} {
+		if err := os.WriteFile(filepath.Join(fileCmds, f), nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{
+		"INPUT_DIR": "db/migrations", "INPUT_PROVIDER": "local", "INPUT_FAIL-ON": "never", "INPUT_COMMENT": "true",
+		"INPUT_REPORT-JSON": "schemagate-report.json", "INPUT_GITHUB-TOKEN": githubtest.Token,
+		"INPUT_FORMAT": "", "INPUT_CONFIG": "", "INPUT_BASE": "", "INPUT_PG-VERSION": "", "INPUT_IMAGE": "", "INPUT_DATABASE-URL": "",
+		"HOME": "/github/home", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+		"GITHUB_WORKSPACE": "/github/workspace", "GITHUB_OUTPUT": "/github/file_commands/set_output_1",
+		"GITHUB_STEP_SUMMARY": "/github/file_commands/step_summary_1", "GITHUB_REPOSITORY": actionRepo,
+		"GITHUB_RUN_ID": "99", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": fake.URL(),
+		"RUNNER_TEMP": "/github/runner_temp", "GITHUB_ACTIONS": "true", "CI": "true",
+	}
+	args := []string{"run", "--rm", "--workdir", "/github/workspace", "--network", "host"}
+	cmdEnv := os.Environ()
+	for k, v := range env {
+		args = append(args, "-e", k) // the runner passes names; the values come from the docker CLI's environment
+		cmdEnv = append(cmdEnv, k+"="+v)
+	}
+	args = append(args,
+		"-v", "/var/run/docker.sock:/var/run/docker.sock",
+		"-v", temp+":/github/runner_temp",
+		"-v", t.TempDir()+":/github/home",
+		"-v", workflow+":/github/workflow",
+		"-v", fileCmds+":/github/file_commands",
+		"-v", root+":/github/workspace",
+		image, "action")
+	cmd := exec.Command("docker", args...)
+	cmd.Env = cmdEnv
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker run: %v\n%s", err, out)
+	}
+	cs := fake.Comments(ref)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, "<!-- schemagate:comment dir=db/migrations -->") || !strings.Contains(cs[0].Body, "0004") {
+		t.Fatalf("comments = %+v\nlog:\n%s", cs, out)
+	}
+	outs := readOutputs(t, filepath.Join(fileCmds, "set_output_1"))
+	if outs["risk"] != "dangerous" || outs["new-migrations"] != "2" || outs["report-json"] != "schemagate-report.json" {
+		t.Errorf("outputs = %v\nlog:\n%s", outs, out)
+	}
+	if _, err := os.Stat(filepath.Join(root, "schemagate-report.json")); err != nil {
+		t.Errorf("report not in the workspace: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(fileCmds, "step_summary_1")); !bytes.Contains(b, []byte("| Version | Name |")) {
+		t.Errorf("job summary not written:\n%s", b)
+	}
+}

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// run executes schemagate in-process and returns its exit code, stdout and stderr.
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(""), Version: "test",
+		Getenv: func(k string) string { return env[k] }}
+	code := app.Run(context.Background(), args)
+	return code, out.String(), errb.String()
+}
+
+func requirePG(t *testing.T) {
+	t.Helper()
+	pgtest.Server(t) // fails under CI=true, skips elsewhere, when PostgreSQL is missing
+}
+
+func TestCheckShopExample(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "report.json")
+	code, out, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--report-json", jsonPath, "--report-md", filepath.Join(dir, "report.md"))
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "[5/5] 0005_require_customer_phone") {
+		t.Errorf("no progress per migration on stderr:\n%s", errOut)
+	}
+	if !strings.Contains(out, "examples/shop/0004_index_orders_by_status.up.sql:2:1: dangerous") {
+		t.Errorf("stdout lacks the compiler-style finding for 0004:\n%s", out)
+	}
+	var rep map[string]any
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep["risk"] != "dangerous" {
+		t.Errorf("risk = %v", rep["risk"])
+	}
+	migs := rep["migrations"].([]any)
+	if len(migs) != 5 {
+		t.Fatalf("%d migrations in report", len(migs))
+	}
+	m := migs[3].(map[string]any)
+	for _, key := range []string{"version", "name", "file", "new", "status", "duration_ms", "risk", "roundtrip", "findings"} {
+		if _, ok := m[key]; !ok {
+			t.Errorf("migration lacks key %q: %v", key, m)
+		}
+	}
+	if m["status"] != "applied" || m["roundtrip"].(map[string]any)["status"] != "ok" {
+		t.Errorf("0004: %v", m)
+	}
+	f := m["findings"].([]any)[0].(map[string]any)
+	for _, key := range []string{"rule", "risk", "file", "line", "column", "message", "lock", "rewrite", "scan", "suggestion"} {
+		if _, ok := f[key]; !ok {
+			t.Errorf("finding lacks key %q: %v", key, f)
+		}
+	}
+	if md, _ := os.ReadFile(filepath.Join(dir, "report.md")); !bytes.Contains(md, []byte("0004")) {
+		t.Errorf("Markdown report does not mention 0004")
+	}
+}
+
+func TestCheckExitCodes(t *testing.T) {
+	requirePG(t)
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"failing round trip", []string{"check", "--dir", "../rehearse/testdata/down-leaves-index"}, ExitBlocked, "left behind"},
+		{"syntax error", []string{"check", "--dir", "../rehearse/testdata/syntax-error"}, ExitBlocked, "2_bad.up.sql:4"},
+		{"unknown format", []string{"check", "--dir", "../../examples/shop", "--format", "liquibase"}, ExitUsage, "unknown migration format"},
+		{"missing folder", []string{"check", "--dir", "does/not/exist"}, ExitUsage, "not found"},
+		{"unknown flag", []string{"check", "--frobnicate"}, ExitUsage, "unknown flag"},
+		{"bad provider", []string{"check", "--dir", "../../examples/shop", "--provider", "podman"}, ExitUsage, "unknown provider"},
+		{"fail on dangerous", []string{"check", "--dir", "../../examples/shop", "--fail-on", "dangerous", "-q"}, ExitBlocked, "reaches --fail-on"},
+		{"unknown rule", []string{"check", "--dir", "../../examples/shop", "--rule", "no-such-rule=off"}, ExitUsage, "no-such-rule"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := run(t, nil, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out, errOut)
+			}
+			if !strings.Contains(out+errOut, c.msg) {
+				t.Fatalf("output lacks %q\nstdout:\n%s\nstderr:\n%s", c.msg, out, errOut)
+			}
+		})
+	}
+}
+
+func TestCheckBrokenConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "schemagate.yml")
+	os.WriteFile(cfg, []byte("database:\n  provider: podman\nlint:\n  fail_on: often\n"), 0o644)
+	code, _, errOut := run(t, nil, "check", "--config", cfg, "--dir", "../../examples/shop")
+	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml:2") || !strings.Contains(errOut, "schemagate.yml:4") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// TestCheckBase rehearses with --base: migrations committed at the base are history, the rest new.
+func TestCheckBase(t *testing.T) {
+	requirePG(t)
+	repo := t.TempDir()
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	mig := filepath.Join(repo, "db", "migrations")
+	os.MkdirAll(mig, 0o755)
+	entries, _ := os.ReadDir("../../examples/shop")
+	copyN := func(prefixes ...string) {
+		for _, e := range entries {
+			for _, p := range prefixes {
+				if strings.HasPrefix(e.Name(), p) {
+					b, _ := os.ReadFile(filepath.Join("../../examples/shop", e.Name()))
+					os.WriteFile(filepath.Join(mig, e.Name()), b, 0o644)
+				}
+			}
+		}
+	}
+	copyN("0001", "0002", "0003")
+	git("add", ".")
+	git("commit", "-qm", "base")
+	copyN("0004", "0005")
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	code, out, errOut := run(t, nil, "check", "--dir", mig, "--base", "main", "--report-json", jsonPath, "-q")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rep struct {
+		Migrations []struct {
+			Version, Status string
+			New             bool
+		}
+	}
+	b, _ := os.ReadFile(jsonPath)
+	json.Unmarshal(b, &rep)
+	var got []string
+	for _, m := range rep.Migrations {
+		got = append(got, m.Version+":"+m.Status)
+	}
+	if strings.Join(got, " ") != "0001:base 0002:base 0003:base 0004:applied 0005:applied" {
+		t.Fatalf("statuses %v", got)
+	}
+	code, _, errOut = run(t, nil, "check", "--dir", mig, "--base", "no-such-ref", "-q")
+	if code != ExitUsage || !strings.Contains(errOut, "no-such-ref") {
+		t.Fatalf("unknown base ref: exit %d, %s", code, errOut)
+	}
+}

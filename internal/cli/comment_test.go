@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+const headSHA = "3484a3fb816e0859fd6e1cea078d76385ff50625" // the workflow_run payload's head_sha
+
+func writeReport(t *testing.T, r *report.Report) string {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "schemagate-report.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func hostileArtifact() *report.Report {
+	r := &report.Report{Tool: "schemagate", Dir: "db/migrations", Migrations: []report.Migration{{
+		Version: "0002", Name: "x</details>@acme/dba\n/merge", File: "db/migrations/0002.sql", New: true, Status: report.StatusApplied,
+		Findings: []lint.Finding{{Rule: "r", Risk: lint.Dangerous, File: "db/migrations/0002.sql", Line: 1, Column: 1,
+			Message: "<!-- schemagate:comment dir=db/migrations --> ```` @acme/dba", Statement: "````\n/approve\n</details>"}},
+	}}}
+	r.Finish()
+	return r
+}
+
+func TestCommentFromWorkflowRun(t *testing.T) {
+	fake := githubtest.New(t)
+	fake.SetInstallationToken(true)
+	fake.SetPageSize(1)
+	repo := "octo-org/octo-repo"
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
+	fake.AddComment(ref, "octocat", "first")
+	fake.AddComment(ref, "octocat", "second")
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
+		"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
+		"GITHUB_TOKEN":      githubtest.Token,
+	}
+	path := writeReport(t, hostileArtifact())
+	code, out, errOut := run(t, env, "comment", "--report", path)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	cs := fake.Comments(ref)
+	if len(cs) != 3 {
+		t.Fatalf("%d comments, want 3", len(cs))
+	}
+	body := cs[2].Body
+	marker := report.Marker("db/migrations")
+	if strings.Count(body, marker) != 1 || strings.Count(body, "<!--") != 1 {
+		t.Errorf("marker forged or missing:\n%s", body)
+	}
+	if strings.Contains(body, "\n/merge") || strings.Contains(body, " @acme") || strings.Contains(body, "x</details>") {
+		t.Errorf("hostile artifact content not inert:\n%s", body)
+	}
+	// Again: updated in place.
+	code, out, errOut = run(t, env, "comment", "--report", path)
+	if code != ExitOK || len(fake.Comments(ref)) != 3 {
+		t.Fatalf("second run: exit %d, %d comments\n%s%s", code, len(fake.Comments(ref)), out, errOut)
+	}
+}
+
+func TestCommentRefusesStaleHead(t *testing.T) {
+	fake := githubtest.New(t)
+	repo := "acme/shop"
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: "ffff", BaseSHA: "b", BaseRef: "main"}, nil)
+	path := writeReport(t, hostileArtifact())
+	code, _, errOut := run(t, map[string]string{"GITHUB_TOKEN": githubtest.Token}, "comment", "--report", path,
+		"--repo", repo, "--pr", "1", "--sha", headSHA, "--api-url", fake.URL())
+	if code != ExitFailure || !strings.Contains(errOut, "not "+headSHA) {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if len(fake.Comments(ref)) != 0 {
+		t.Error("commented on a pull request whose head moved")
+	}
+}
+
+func TestCommentReadOnlyFails(t *testing.T) {
+	fake := githubtest.New(t)
+	fake.SetReadOnly(true)
+	repo := "acme/shop"
+	fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
+	path := writeReport(t, hostileArtifact())
+	code, _, errOut := run(t, nil, "comment", "--report", path, "--repo", repo, "--sha", headSHA,
+		"--api-url", fake.URL(), "--token", githubtest.Token)
+	if code != ExitFailure || !strings.Contains(errOut, "pull-requests: write") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestCommentUsage(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"tool":"other"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no report", []string{"comment"}, "--report is required"},
+		{"no repo", []string{"comment", "--report", bad, "--sha", "a", "--token", "x"}, "--repo is required"},
+		{"no sha", []string{"comment", "--report", bad, "--repo", "a/b", "--token", "x"}, "--sha or --pr"},
+		{"no token", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1"}, "no token"},
+		{"foreign report", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token", "x"}, "not schemagate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := run(t, nil, tc.args...)
+			if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d: %s", code, errOut)
+			}
+		})
+	}
+}

@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/deploy"
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+const windowConfig = `
+environments:
+  prod:
+    time_zone: Europe/Berlin
+    windows:
+      - cron: "30 2 * * *"
+        duration: 1h
+    blackouts:
+      - from: 2026-03-30
+        to: 2026-03-30
+        reason: release day
+    snapshot: {kind: none}
+`
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }, Version: "test"}
+	code := app.Run(t.Context(), args)
+	return code, out.String(), errb.String()
+}
+
+func TestWindowCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "schemagate.yml")
+	if err := os.WriteFile(cfg, []byte(windowConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, nil, "window", "--env", "prod", "--config", cfg, "--count", "3", "--now", "2026-03-28T12:00:00Z")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// Spring forward on the 29th: 02:30 does not exist and opens at 03:30 CEST; the 30th is blacked out.
+	want := []string{"closed now", "Sun 2026-03-29 03:30 CEST", "Tue 2026-03-31 02:30 CEST", "Wed 2026-04-01 02:30 CEST"}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "2026-03-30") {
+		t.Errorf("blackout day listed:\n%s", out)
+	}
+	if code, _, errs := runCLI(t, nil, "window", "--env", "nope", "--config", cfg); code != ExitUsage || !strings.Contains(errs, `no environment "nope"`) {
+		t.Errorf("unknown environment: exit %d, %s", code, errs)
+	}
+	if code, _, _ := runCLI(t, nil, "window", "--config", cfg); code != ExitUsage {
+		t.Errorf("missing --env: exit %d", code)
+	}
+}
+
+// TestDeployBinaryKilledThenRecovered builds schemagate, kills it with SIGKILL in the middle of a
+// migration, and checks that the next run recovers and leaves maintenance mode off.
+func TestDeployBinaryKilledThenRecovered(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY, name text);
+		INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 1000) g;
+		CREATE TABLE app_settings (key text PRIMARY KEY, value text);
+		INSERT INTO app_settings VALUES ('maintenance', 'off');`); err != nil {
+		t.Fatal(err)
+	}
+	maintenance := func() string {
+		var v string
+		if err := conn.QueryRow(ctx, "SELECT value FROM app_settings").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	work := t.TempDir()
+	bin := os.Getenv("SCHEMAGATE_TEST_BINARY") // a prebuilt binary, to save the build
+	if bin == "" {
+		bin = filepath.Join(work, "schemagate")
+		build := exec.Command("go", "build", "-o", bin, "../../cmd/schemagate")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+	}
+	migs := filepath.Join(work, "migrations")
+	files := map[string]string{
+		"1_price.up.sql":   "ALTER TABLE items ADD COLUMN price numeric;",
+		"1_price.down.sql": "ALTER TABLE items DROP COLUMN price;",
+		"2_slow.up.sql":    "SELECT pg_sleep(60);\nUPDATE items SET price = 1;",
+		"2_slow.down.sql":  "UPDATE items SET price = NULL;",
+	}
+	if err := os.MkdirAll(migs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, sql := range files {
+		if err := os.WriteFile(filepath.Join(migs, name), []byte(sql), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(work, "schemagate.yml")
+	yml := `dir: ` + migs + `
+format: golang-migrate
+environments:
+  prod:
+    snapshot:
+      dir: ` + filepath.Join(work, "snapshots") + `
+      jobs: 2
+    maintenance:
+      on: {sql: "UPDATE app_settings SET value = 'on'"}
+      off: {sql: "UPDATE app_settings SET value = 'off'"}
+`
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci"}
+
+	cmd := exec.Command(bin, "deploy", "--env", "prod", "--config", cfg, "--run-id", "doomed")
+	cmd.Env = append(os.Environ(), "SCHEMAGATE_PROD_DATABASE_URL="+url)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	reached := false
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "applying 2/2") {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		_ = cmd.Process.Kill()
+		t.Fatal("the deploy never reached the slow migration")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if maintenance() != "on" {
+		t.Fatal("the killed deploy did not leave maintenance mode on; the test proves nothing")
+	}
+
+	// Without --recover: blocked (exit 3), and maintenance mode goes off.
+	code, _, errs := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--run-id", "second")
+	if code != ExitBlocked || !strings.Contains(errs, "doomed") || !strings.Contains(errs, "--recover") {
+		t.Fatalf("deploy over a dead run: exit %d\n%s", code, errs)
+	}
+	if maintenance() != "off" {
+		t.Error("maintenance mode left on by the run that found it on")
+	}
+
+	// With --recover and the slow migration fixed: recovered and deployed.
+	if err := os.WriteFile(filepath.Join(migs, "2_slow.up.sql"), []byte("UPDATE items SET price = 1;"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reportPath := filepath.Join(work, "report.json")
+	code, out, errs := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--run-id", "third", "--recover", "--report-json", reportPath,
+		"--report-md", filepath.Join(work, "report.md"))
+	if code != ExitOK {
+		t.Fatalf("recover: exit %d\n%s\n%s", code, out, errs)
+	}
+	var res deploy.Result
+	b, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != deploy.OutcomeDeployed || res.Recovered == nil || res.Recovered.RunID != "doomed" {
+		t.Errorf("report: outcome %s, recovered %+v", res.Outcome, res.Recovered)
+	}
+	if res.Snapshot == nil || !strings.HasPrefix(res.Snapshot.Location, filepath.Join(work, "snapshots", "prod")) {
+		t.Errorf("snapshot %+v", res.Snapshot)
+	}
+	if maintenance() != "off" {
+		t.Error("maintenance mode left on")
+	}
+	var priced int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM items WHERE price = 1").Scan(&priced); err != nil || priced != 1000 {
+		t.Errorf("priced items %d, %v", priced, err)
+	}
+	if !strings.Contains(out, "deployed 2 migrations to prod") {
+		t.Errorf("text report:\n%s", out)
+	}
+
+	// Dry run: nothing pending.
+	if code, out, _ := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--dry-run"); code != ExitOK || !strings.Contains(out, "dry run: 0 migrations pending") {
+		t.Errorf("dry run: exit %d\n%s", code, out)
+	}
+	if code, _, errs := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--break-window"); code != ExitUsage || !strings.Contains(errs, "--reason") {
+		t.Errorf("--break-window without --reason: exit %d %s", code, errs)
+	}
+}

@@ -1,0 +1,279 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+	"github.com/schemagate/schemagate/internal/gate"
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// The event payloads in testdata/github are GitHub's own examples (octokit/webhooks): pull request #2 of
+// Codertocat/Hello-World, head ec26c3e.
+const (
+	evRepo = "Codertocat/Hello-World"
+	evHead = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+	evBase = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"
+)
+
+type gateEnv struct {
+	s       *githubtest.Server
+	ref     forge.Ref
+	dir     string
+	env     map[string]string
+	summary string
+	report  string
+}
+
+func newGateEnv(t *testing.T, policy string) *gateEnv {
+	t.Helper()
+	s := githubtest.New(t)
+	s.SetInstallationToken(true) // the Actions GITHUB_TOKEN: GET /user is refused
+	ref := s.AddChangeRequest(forge.ChangeRequest{
+		Ref: forge.Ref{Repo: evRepo, Number: 2}, Title: "Update the README with new information.", Author: "Codertocat",
+		HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master",
+	}, []string{"db/migrations/002_orders_status.up.sql", "db/migrations/002_orders_status.down.sql"})
+	s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @Codertocat\n/db/migrations/ @dora\n"))
+	dir := t.TempDir()
+	rep := &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{
+		{Version: "001", Name: "init", File: "db/migrations/001_init.up.sql", Checksum: "c1", Status: report.StatusBase},
+		{Version: "002", Name: "orders_status", File: "db/migrations/002_orders_status.up.sql", Checksum: "c2", New: true,
+			Status: report.StatusApplied, Findings: []lint.Finding{{Rule: "add-column-volatile-default", Risk: lint.Dangerous}}},
+	}}
+	rep.Finish()
+	e := &gateEnv{s: s, ref: ref, dir: dir, summary: filepath.Join(dir, "summary.md"), report: filepath.Join(dir, "report.json")}
+	writeFile(t, e.report, mustJSON(t, rep))
+	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte(policy))
+	e.env = map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_TOKEN":        githubtest.Token,
+		"GITHUB_API_URL":      s.URL(),
+		"GITHUB_STEP_SUMMARY": e.summary,
+		"GITHUB_RUN_ID":       "77",
+		"GITHUB_SERVER_URL":   "https://github.com",
+	}
+	e.event(t, "pull_request.opened.with-organization.payload.json")
+	return e
+}
+
+func (e *gateEnv) event(t *testing.T, name string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "github", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(e.dir, "event.json")
+	writeFile(t, p, data)
+	e.env["GITHUB_EVENT_PATH"] = p
+}
+
+func (e *gateEnv) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
+	args = append([]string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml")}, args...)
+	code := app.Run(t.Context(), args)
+	return code, stdout.String(), stderr.String()
+}
+
+func (e *gateEnv) lastStatus(t *testing.T) forge.Status {
+	t.Helper()
+	sts := e.s.Statuses(evRepo, evHead)
+	if len(sts) == 0 {
+		t.Fatal("no commit status was set on the head commit")
+	}
+	return sts[len(sts)-1]
+}
+
+func writeFile(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestGateEndToEnd(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	e.s.Expect("POST /repos/{owner}/{repo}/statuses/{sha}")
+	e.s.Expect("GET /repos/{owner}/{repo}/contents/{path...}")
+
+	code, out, errOut := e.run(t, "--report", e.report)
+	if code != ExitPending {
+		t.Fatalf("first gate exit = %d, want %d (pending)\nstdout: %s\nstderr: %s", code, ExitPending, out, errOut)
+	}
+	st := e.lastStatus(t)
+	if st.Context != gate.StatusContext || st.State != "pending" || !strings.Contains(st.Description, "@dora") ||
+		st.TargetURL != "https://github.com/"+evRepo+"/actions/runs/77" {
+		t.Errorf("status after the first run = %+v, want pending naming @dora with the run's link", st)
+	}
+	if len(e.s.Comments(e.ref)) != 0 {
+		t.Errorf("a pending gate wrote a comment")
+	}
+
+	// The DBA approves the head commit; the pull_request_review workflow runs the gate again.
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: evHead})
+	e.event(t, "pull_request_review.submitted.with-organization.payload.json")
+	code, out, errOut = e.run(t, "--report", e.report, "--update-report")
+	if code != ExitOK {
+		t.Fatalf("gate after approval exit = %d, want 0\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if st := e.lastStatus(t); st.State != "success" || st.Description != "Approved by dora" {
+		t.Errorf("status after approval = %+v, want success by dora", st)
+	}
+	if !strings.Contains(out, "approved — approved by dora") {
+		t.Errorf("stdout = %q", out)
+	}
+	// The record binds the approval to the SQL, written by the bot, readable by the deploy job.
+	f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: e.s.URL(), FallbackLogin: github.ActionsBotLogin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := gate.LatestApproval(t.Context(), f, e.ref)
+	if err != nil {
+		t.Fatalf("LatestApproval: %v", err)
+	}
+	var rep report.Report
+	data, _ := os.ReadFile(e.report)
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Approves(gate.Checksum(&rep)) || rec.HeadSHA != evHead {
+		t.Errorf("record = %+v, want an approval of the report's checksum on %s", rec, evHead)
+	}
+	if rep.Approval == nil || rep.Approval.State != gate.Approved || rep.Approval.Checksum != rec.Checksum {
+		t.Errorf("--update-report wrote approval %+v", rep.Approval)
+	}
+	summary, _ := os.ReadFile(e.summary)
+	if !strings.Contains(string(summary), "DBA approval: pending") || !strings.Contains(string(summary), "DBA approval: approved") {
+		t.Errorf("job summary lacks the two decisions:\n%s", summary)
+	}
+
+	// Changes requested: blocked, and the record no longer approves.
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "CHANGES_REQUESTED", CommitSHA: evHead})
+	if code, out, _ := e.run(t, "--report", e.report); code != ExitBlocked {
+		t.Errorf("gate after changes requested exit = %d, want %d\n%s", code, ExitBlocked, out)
+	}
+	if st := e.lastStatus(t); st.State != "failure" {
+		t.Errorf("status after changes requested = %+v, want failure", st)
+	}
+	if rec, _ := gate.LatestApproval(t.Context(), f, e.ref); rec == nil || rec.Approves(gate.Checksum(&rep)) {
+		t.Errorf("record after changes requested = %+v, want no approval", rec)
+	}
+}
+
+func TestGateWorkflowRunFindsPullRequestBySHA(t *testing.T) {
+	e := newGateEnv(t, "")
+	// workflow_run of a fork: no pull_requests in the payload, only the head SHA.
+	e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 9}, Author: "eve",
+		HeadSHA: "3484a3fb816e0859fd6e1cea078d76385ff50625", BaseSHA: evBase, BaseRef: "master", Fork: true}, nil)
+	data, err := os.ReadFile(filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["workflow_run"].(map[string]any)["pull_requests"] = []any{}
+	p := filepath.Join(e.dir, "run.json")
+	writeFile(t, p, mustJSON(t, ev))
+	e.env["GITHUB_EVENT_PATH"] = p
+	e.s.Expect("GET /repos/{owner}/{repo}/commits/{sha}/pulls")
+	code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--no-record")
+	if code != ExitPending {
+		t.Fatalf("exit = %d\n%s\n%s", code, out, errOut)
+	}
+	if sts := e.s.Statuses(evRepo, "3484a3fb816e0859fd6e1cea078d76385ff50625"); len(sts) != 1 {
+		t.Errorf("statuses on the fork's head = %+v, want one", sts)
+	}
+}
+
+func TestGateReadOnlyTokenStillDecides(t *testing.T) {
+	e := newGateEnv(t, "")
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: evHead})
+	e.s.SetReadOnly(true)
+	code, _, errOut := e.run(t, "--report", e.report)
+	if code != ExitOK {
+		t.Errorf("exit = %d, want 0: the decision stands even when it cannot be posted\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "notice: commit status skipped: the token cannot write") {
+		t.Errorf("stderr = %q, want a notice about the skipped status", errOut)
+	}
+}
+
+func TestGateNotRequiredAndStatic(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: never\n")
+	if code, out, errOut := e.run(t, "--report", e.report); code != ExitOK || !strings.Contains(out, "not-required") {
+		t.Errorf("require never: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if st := e.lastStatus(t); st.State != "success" || !strings.HasPrefix(st.Description, "Not required") {
+		t.Errorf("status = %+v", st)
+	}
+	// Without --report the new migrations are read and analysed from the folder.
+	mig := filepath.Join(e.dir, "db", "migrations")
+	if err := os.MkdirAll(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mig, "002_orders_status.up.sql"), []byte("SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN status text;\n"))
+	writeFile(t, filepath.Join(mig, "002_orders_status.down.sql"), []byte("ALTER TABLE orders DROP COLUMN status;\n"))
+	if out, err := exec.Command("git", "init", "-q", e.dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	writeFile(t, filepath.Join(e.dir, "schemagate.yml"), []byte("approval:\n  require: risky\n"))
+	if code, out, errOut := e.run(t, "--dir", mig, "--format", "golang-migrate"); code != ExitOK || !strings.Contains(out, "not-required") {
+		t.Fatalf("static gate on an adding migration: exit %d, want 0 not-required\n%s\n%s", code, out, errOut)
+	}
+	writeFile(t, filepath.Join(mig, "003_orders_amount.up.sql"), []byte("ALTER TABLE orders ALTER COLUMN amount TYPE bigint;\n"))
+	writeFile(t, filepath.Join(mig, "003_orders_amount.down.sql"), []byte("ALTER TABLE orders ALTER COLUMN amount TYPE integer;\n"))
+	code, out, errOut := e.run(t, "--dir", mig, "--format", "golang-migrate", "--json")
+	if code != ExitPending {
+		t.Fatalf("static gate exit = %d, want pending\n%s\n%s", code, out, errOut)
+	}
+	var d gate.Decision
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out)
+	}
+	// The folder is named from the repository root, so the CODEOWNERS rule /db/migrations/ applies.
+	if d.State != gate.Pending || d.Risk != lint.Dangerous || d.Checksum == "" || strings.Join(d.Owners, ",") != "@dora" {
+		t.Errorf("decision = %+v, want pending on @dora", d)
+	}
+}
+
+func TestGateUsage(t *testing.T) {
+	e := newGateEnv(t, "")
+	delete(e.env, "GITHUB_TOKEN")
+	if code, _, errOut := e.run(t, "--report", e.report); code != ExitUsage || !strings.Contains(errOut, "GITHUB_TOKEN") {
+		t.Errorf("no token: exit %d, %q", code, errOut)
+	}
+	e = newGateEnv(t, "approval:\n  require: sometimes\n")
+	if code, _, errOut := e.run(t, "--report", e.report); code != ExitUsage || !strings.Contains(errOut, "approval.require") {
+		t.Errorf("bad policy: exit %d, %q", code, errOut)
+	}
+	e = newGateEnv(t, "")
+	delete(e.env, "GITHUB_EVENT_PATH")
+	if code, _, errOut := e.run(t, "--report", e.report, "--repo", evRepo); code != ExitUsage || !strings.Contains(errOut, "--pr") {
+		t.Errorf("no PR: exit %d, %q", code, errOut)
+	}
+	e = newGateEnv(t, "")
+	if code, _, errOut := e.run(t, "--report", e.report, "--pr", "404"); code != ExitUsage || !strings.Contains(errOut, "not found") {
+		t.Errorf("missing PR: exit %d, %q", code, errOut)
+	}
+}

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func lintRun(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(""), Version: "test",
+		Getenv: func(string) string { return "" }}
+	code := app.Run(context.Background(), append([]string{"lint"}, args...))
+	return code, out.String(), errb.String()
+}
+
+func writeSQL(t *testing.T, dir, name, sql string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(sql), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLintExitCodes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	risky := writeSQL(t, dir, "risky.sql", "SET lock_timeout = '1s';\nSET statement_timeout = '1min';\n\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
+	okFile := writeSQL(t, dir, "ok.sql", "SET lock_timeout = '1s';\nSET statement_timeout = '1min';\nALTER TABLE users ADD COLUMN bio text;\n")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"dangerous", []string{risky}, ExitBlocked, risky + ":4:1: dangerous set-not-null: SET NOT NULL on users.email", "1 finding"},
+		{"suggestion line", []string{risky}, ExitBlocked, "    suggestion: ALTER TABLE users ADD CONSTRAINT email_not_null", ""},
+		{"rule lowered", []string{risky, "--rule", "set-not-null=caution"}, ExitOK, "caution set-not-null", ""},
+		{"fail on caution", []string{risky, "--rule", "set-not-null=caution", "--fail-on", "caution"}, ExitBlocked, "", ""},
+		{"safe file", []string{okFile}, ExitOK, "safe add-column-nullable", "0 dangerous"},
+		{"directory", []string{"--dir", "testdata/lint/migrations"}, ExitBlocked, "testdata/lint/migrations/002_email.up.sql:3:1: dangerous set-not-null", "2 files"},
+		{"unknown file", []string{filepath.Join(dir, "nope.sql")}, ExitUsage, "", "nope.sql"},
+		{"bad pg version", []string{risky, "--pg-version", "fifteen"}, ExitUsage, "", "--pg-version"},
+		{"unknown rule", []string{risky, "--rule", "set-not-nul=off"}, ExitUsage, "", `did you mean "set-not-null"`},
+		{"no input", nil, ExitUsage, "", "nothing to lint"},
+		{"missing dir", []string{"--dir", filepath.Join(dir, "none")}, ExitUsage, "", "not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errs := lintRun(t, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) || !strings.Contains(errs, tt.stderr) {
+				t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s\nwant stdout %q, stderr %q", code, tt.code, out, errs, tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestLintJSONAndSARIF(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := writeSQL(t, dir, "m.sql", "-- schemagate:ignore drop-column unused since 2024\nALTER TABLE users DROP COLUMN age;\nCREATE INDEX users_age_idx ON users (age);\n")
+	sarif := filepath.Join(dir, "out.sarif")
+	code, out, errs := lintRun(t, f, "--json", "--sarif", sarif, "--pg-version", "14.2")
+	if code != ExitBlocked {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Findings []struct {
+			Rule    string `json:"rule"`
+			Risk    string `json:"risk"`
+			Line    int    `json:"line"`
+			Ignored bool   `json:"ignored"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	var sawIgnored, sawIndex bool
+	for _, f := range doc.Findings {
+		if f.Rule == "drop-column" && f.Ignored && f.Line == 2 {
+			sawIgnored = true
+		}
+		if f.Rule == "create-index-blocking" && f.Risk == "dangerous" && f.Line == 3 {
+			sawIndex = true
+		}
+	}
+	if !sawIgnored || !sawIndex {
+		t.Errorf("findings %+v", doc.Findings)
+	}
+	b, err := os.ReadFile(sarif)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{`"version": "2.1.0"`, `"ruleId": "create-index-blocking"`, `"level": "error"`, `"kind": "inSource"`, `"helpUri": "https://github.com/schemagate/schemagate/blob/main/docs/rules/drop-column.md"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("sarif lacks %s", want)
+		}
+	}
+}

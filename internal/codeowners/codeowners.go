@@ -1,0 +1,281 @@
+// Package codeowners parses CODEOWNERS files in GitHub's and GitLab's dialects and answers who owns a
+// path. It reads no files itself: callers fetch the file (from the base branch, never the change's head)
+// from one of Locations.
+package codeowners
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Dialect is a code host's flavour of CODEOWNERS.
+type Dialect int
+
+// Dialects.
+const (
+	GitHub Dialect = iota
+	GitLab
+)
+
+func (d Dialect) String() string {
+	if d == GitLab {
+		return "gitlab"
+	}
+	return "github"
+}
+
+// Locations are the places the platform looks for CODEOWNERS, in order; the first found is used.
+func Locations(d Dialect) []string {
+	if d == GitLab {
+		return []string{"CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"}
+	}
+	return []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
+}
+
+// Problem is a line the platform would skip, with its 1-based line number.
+type Problem struct {
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.Msg) }
+
+// Rule is one pattern line.
+type Rule struct {
+	Pattern string
+	// Owners are the line's owners as written ("@user", "@org/team", "a@b.c", GitLab "@@role"); on
+	// GitLab a line without owners takes its section header's default owners.
+	Owners []string
+	Line   int
+	// Exclude marks a GitLab "!pattern" line: matching paths are not owned in the section.
+	Exclude bool
+
+	pat *pattern
+}
+
+// Section is a GitLab section (GitHub files have one unnamed section).
+type Section struct {
+	// Name is the section's name as first written; "" for entries before any section header.
+	Name string
+	// Optional sections (^[Name]) do not block merge requests.
+	Optional bool
+	// Approvals is the section's required approval count ([Name][N]); 1 when not written.
+	Approvals int
+	Rules     []*Rule
+	Line      int
+}
+
+// File is a parsed CODEOWNERS file.
+type File struct {
+	Dialect  Dialect
+	Sections []*Section
+}
+
+// Match is one section's owners of a path.
+type Match struct {
+	Section   string
+	Optional  bool
+	Approvals int
+	// Rule is the pattern line that decided, nil when none matched.
+	Rule *Rule
+	// Owners owns the path in this section; empty means explicitly un-owned.
+	Owners []string
+}
+
+var (
+	userRe    = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?$`)
+	teamRe    = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9_.-]+$`)
+	groupRe   = regexp.MustCompile(`^@[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$`)
+	roleRe    = regexp.MustCompile(`^@@(?:developer|developers|maintainer|maintainers|owner|owners)$`)
+	emailRe   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	sectionRe = regexp.MustCompile(`^(\^)?\[([^\]]*)\](?:\[([^\]]*)\])?(?:\s+(.*))?$`)
+)
+
+// Parse parses a CODEOWNERS file. Lines the platform would skip are reported as problems, never fatal.
+func Parse(d Dialect, data []byte) (*File, []Problem) {
+	f := &File{Dialect: d}
+	var probs []Problem
+	cur := &Section{Approvals: 1}
+	f.Sections = append(f.Sections, cur)
+	var defaults []string
+	for i, raw := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
+		n := i + 1
+		line := strings.TrimSpace(raw)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if d == GitLab && (strings.HasPrefix(line, "[") || strings.HasPrefix(line, "^[")) {
+			if m := sectionRe.FindStringSubmatch(line); m != nil {
+				sec, defs, problems := parseSection(m, n)
+				probs = append(probs, problems...)
+				if sec == nil {
+					continue
+				}
+				cur, defaults = f.mergeSection(sec), defs
+				continue
+			}
+			if !strings.Contains(line, " ") || strings.HasPrefix(line, "^") {
+				probs = append(probs, Problem{n, fmt.Sprintf("malformed section header %q", line)})
+				continue
+			}
+		}
+		fields := splitFields(line, d == GitHub)
+		pat := fields[0]
+		rule := &Rule{Pattern: pat, Line: n}
+		if d == GitLab {
+			pat = strings.Replace(pat, `\#`, "#", 1)
+			if rest, ok := strings.CutPrefix(pat, "!"); ok {
+				rule.Exclude, pat = true, rest
+			}
+		}
+		var err error
+		if d == GitLab {
+			rule.pat, err = compileGitLab(pat)
+		} else {
+			rule.pat, err = compileGitHub(pat)
+		}
+		if err != nil {
+			probs = append(probs, Problem{n, fmt.Sprintf("pattern %q: %v", fields[0], err)})
+			continue
+		}
+		bad := false
+		for _, o := range fields[1:] {
+			if !validOwner(d, o) {
+				probs = append(probs, Problem{n, fmt.Sprintf("owner %q is not a @user, @org/team or e-mail address", o)})
+				bad = true
+				continue
+			}
+			rule.Owners = append(rule.Owners, o)
+		}
+		if bad && d == GitHub {
+			// GitHub skips the whole line when an owner is invalid.
+			continue
+		}
+		if len(rule.Owners) == 0 && !rule.Exclude {
+			rule.Owners = slices.Clone(defaults)
+		}
+		cur.Rules = append(cur.Rules, rule)
+	}
+	return f, probs
+}
+
+func parseSection(m []string, line int) (*Section, []string, []Problem) {
+	var probs []Problem
+	name := strings.TrimSpace(m[2])
+	if name == "" {
+		return nil, nil, []Problem{{line, "section header with an empty name"}}
+	}
+	sec := &Section{Name: name, Optional: m[1] == "^", Approvals: 1, Line: line}
+	if m[3] != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(m[3]))
+		if err != nil || n < 1 {
+			probs = append(probs, Problem{line, fmt.Sprintf("section %q: approval count %q is not a positive number", name, m[3])})
+		} else {
+			sec.Approvals = n
+		}
+	}
+	var defs []string
+	for _, o := range splitFields(m[4], false) {
+		if o == "" {
+			continue
+		}
+		if !validOwner(GitLab, o) {
+			probs = append(probs, Problem{line, fmt.Sprintf("section %q: default owner %q is not a @user, @group or e-mail address", name, o)})
+			continue
+		}
+		defs = append(defs, o)
+	}
+	return sec, defs, probs
+}
+
+// mergeSection returns the existing section of the same name (case-insensitive), merged, or adds sec.
+// A section written once as required and once as optional is required.
+func (f *File) mergeSection(sec *Section) *Section {
+	for _, s := range f.Sections[1:] {
+		if strings.EqualFold(s.Name, sec.Name) {
+			s.Optional = s.Optional && sec.Optional
+			s.Approvals = max(s.Approvals, sec.Approvals)
+			return s
+		}
+	}
+	f.Sections = append(f.Sections, sec)
+	return sec
+}
+
+// splitFields splits a line on unescaped whitespace; with comments, an unescaped " #" starts one.
+func splitFields(line string, comments bool) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\' && i+1 < len(line) && (line[i+1] == ' ' || line[i+1] == '\t'):
+			b.WriteByte(line[i+1])
+			i++
+		case c == ' ' || c == '\t':
+			flush()
+		case c == '#' && comments && b.Len() == 0 && len(out) > 0:
+			flush()
+			return out
+		default:
+			b.WriteByte(c)
+		}
+	}
+	flush()
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
+}
+
+func validOwner(d Dialect, o string) bool {
+	if emailRe.MatchString(o) {
+		return true
+	}
+	if d == GitLab {
+		return roleRe.MatchString(o) || groupRe.MatchString(o)
+	}
+	return userRe.MatchString(o) || teamRe.MatchString(o)
+}
+
+// Owners returns who owns path, one Match per section that has a say: on GitHub the last matching
+// line (none when nothing matches); on GitLab the last matching line of every section whose
+// exclusions do not cover the path, the unnamed section first. A Match with no owners means the
+// path is explicitly un-owned. path is relative to the repository root.
+func (f *File) Owners(path string) []Match {
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	var out []Match
+	for _, s := range f.Sections {
+		var hit *Rule
+		excluded := false
+		for _, r := range s.Rules {
+			if !r.pat.matchParts(parts) {
+				continue
+			}
+			if r.Exclude {
+				excluded = true
+				continue
+			}
+			hit = r
+		}
+		if hit == nil || excluded {
+			continue
+		}
+		out = append(out, Match{Section: s.Name, Optional: s.Optional, Approvals: s.Approvals, Rule: hit, Owners: hit.Owners})
+	}
+	return out
+}
+
+// Match reports whether the rule's pattern matches path.
+func (r *Rule) Match(path string) bool {
+	return r.pat != nil && r.pat.match(strings.TrimPrefix(path, "/"))
+}

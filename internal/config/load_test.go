@@ -1,0 +1,81 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
+	src := `dir: db
+format: flywayy
+database:
+  provider: podman
+  pg_version: 7
+  colour: blue
+lint:
+  fail_on: sometimes
+  rules:
+    set-not-null: fatal
+`
+	path := filepath.Join(t.TempDir(), "schemagate.yml")
+	os.WriteFile(path, []byte(src), 0o644)
+	_, err := Load(path, true)
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want Problems, got %v", err)
+	}
+	want := []string{
+		"schemagate.yml:2: format: unknown migration format \"flywayy\"",
+		"schemagate.yml:4: database.provider: unknown provider \"podman\"",
+		"schemagate.yml:5: database.pg_version: PostgreSQL version 7 is not supported",
+		"schemagate.yml:6: field colour not found",
+		"schemagate.yml:8: lint.fail_on: unknown value \"sometimes\"",
+		"schemagate.yml:10: lint.rules.set-not-null: unknown class \"fatal\"",
+	}
+	msg := err.Error()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error does not contain %q:\n%s", w, msg)
+		}
+	}
+	if len(ps) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", len(ps), len(want), msg)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	cfg, err := Load(filepath.Join(t.TempDir(), "nope.yml"), false)
+	if err != nil || cfg.Database.Provider != "auto" {
+		t.Fatalf("optional missing file: cfg=%+v err=%v", cfg, err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "nope.yml"), true); err == nil {
+		t.Fatal("a named configuration file that does not exist must be an error")
+	}
+}
+
+func TestLoadBrokenYAML(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "schemagate.yml")
+	os.WriteFile(path, []byte("dir: [unclosed\nformat: goose\n"), 0o644)
+	_, err := Load(path, true)
+	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:") {
+		t.Fatalf("want a positioned YAML error, got %v", err)
+	}
+}
+
+func TestEnvAndDefaults(t *testing.T) {
+	cfg := Default()
+	env := map[string]string{"SCHEMAGATE_PROVIDER": "url", "SCHEMAGATE_DATABASE_URL": "postgres://x", "SCHEMAGATE_PG_VERSION": "17"}
+	if err := cfg.ApplyEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.Provider != "url" || cfg.Database.URL != "postgres://x" || cfg.Database.PGVersion != 17 {
+		t.Fatalf("env not applied: %+v", cfg.Database)
+	}
+	env["SCHEMAGATE_PG_VERSION"] = "seventeen"
+	if err := cfg.ApplyEnv(func(k string) string { return env[k] }); err == nil {
+		t.Fatal("a non-numeric SCHEMAGATE_PG_VERSION must be an error")
+	}
+}

@@ -1,0 +1,177 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+var updateSchema = flag.Bool("update", false, "rewrite ../../schemagate.schema.json from the Config structs")
+
+// TestJSONSchemaUpToDate generates the JSON Schema from the Config structs and their doc comments and
+// compares it with the committed file (go test ./internal/config -run JSONSchema -update rewrites it).
+func TestJSONSchemaUpToDate(t *testing.T) {
+	docs := fieldDocs(t)
+	s := map[string]any{
+		"$schema":     "https://json-schema.org/draft/2020-12/schema",
+		"$id":         "https://github.com/schemagate/schemagate/raw/main/schemagate.schema.json",
+		"title":       "schemagate.yml",
+		"description": "Configuration of schemagate (https://github.com/schemagate/schemagate). Flags and SCHEMAGATE_* variables override it.",
+	}
+	for k, v := range schemaFor(reflect.TypeOf(Config{}), "", docs) {
+		s[k] = v
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	const path = "../../schemagate.schema.json"
+	if *updateSchema {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	have, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(have, buf.Bytes()) {
+		t.Errorf("%s is out of date with the Config structs: run go test ./internal/config -run JSONSchemaUpToDate -update", path)
+	}
+}
+
+// enums are the closed value sets, by dotted path (* for map values, [] for list items).
+var enums = map[string][]any{
+	"database.provider":                             {"auto", "local", "docker", "url"},
+	"lint.fail_on":                                  {"dangerous", "caution", "never"},
+	"lint.rules.*":                                  {"off", "safe", "caution", "dangerous"},
+	"approval.require":                              {RequireRisky, RequireDangerous, RequireAlways, RequireNever},
+	"environments.*.outside_window":                 {"fail", "wait"},
+	"environments.*.snapshot.kind":                  {"pg_dump", "command", "none"},
+	"environments.*.maintenance.on.webhook.method":  {"GET", "POST", "PUT", "PATCH", "DELETE"},
+	"environments.*.maintenance.off.webhook.method": {"GET", "POST", "PUT", "PATCH", "DELETE"},
+}
+
+func init() {
+	f := []any{string(migrate.FormatAuto)}
+	for _, x := range migrate.Formats {
+		f = append(f, string(x))
+	}
+	enums["format"] = f
+}
+
+const durationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+
+func schemaFor(typ reflect.Type, path string, docs map[string]string) map[string]any {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	out := map[string]any{}
+	if e, ok := enums[path]; ok {
+		out["enum"] = e
+	}
+	if typ == reflect.TypeOf(time.Duration(0)) {
+		out["type"] = "string"
+		out["pattern"] = durationPattern
+		return out
+	}
+	switch typ.Kind() {
+	case reflect.String:
+		out["type"] = "string"
+	case reflect.Int, reflect.Int64:
+		out["type"] = "integer"
+	case reflect.Bool:
+		out["type"] = "boolean"
+	case reflect.Map:
+		out["type"] = "object"
+		out["additionalProperties"] = schemaFor(typ.Elem(), path+".*", docs)
+	case reflect.Slice:
+		out["type"] = "array"
+		out["items"] = schemaFor(typ.Elem(), path+"[]", docs)
+	case reflect.Struct:
+		out["type"] = "object"
+		props := map[string]any{}
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if !f.IsExported() || tag == "-" {
+				continue
+			}
+			sub := schemaFor(f.Type, prefix(path)+tag, docs)
+			if d := docs[typ.Name()+"."+f.Name]; d != "" {
+				sub["description"] = d
+			}
+			props[tag] = sub
+		}
+		out["properties"] = props
+		out["additionalProperties"] = false
+	}
+	return out
+}
+
+// fieldDocs reads the doc comments of the struct fields of this package: "Type.Field" -> text.
+func fieldDocs(t *testing.T) map[string]string {
+	fset := token.NewFileSet()
+	docs := map[string]string{}
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, e.Name(), nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok {
+				return true
+			}
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				return false
+			}
+			for _, fld := range st.Fields.List {
+				text := fld.Doc.Text()
+				if text == "" {
+					text = fld.Comment.Text()
+				}
+				text = strings.Join(strings.Fields(text), " ")
+				for _, name := range fld.Names {
+					if text != "" {
+						docs[ts.Name.Name+"."+name.Name] = sentence(strings.TrimPrefix(text, name.Name+" "))
+					}
+				}
+			}
+			return false
+		})
+	}
+	return docs
+}
+
+// sentence turns "is the zone of ..." into "The zone of ...".
+func sentence(s string) string {
+	for _, p := range []string{"is ", "are "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,179 @@
+package deploy
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+// effects is what a script does, read from its parse tree.
+type effects struct {
+	// Tables are every relation the script names.
+	Tables map[string]bool
+	// Rows are relations whose row count it may change (INSERT, DELETE, TRUNCATE, MERGE, COPY FROM).
+	Rows map[string]bool
+	// Updated are the columns, by relation, whose values it may change in place (UPDATE ... SET).
+	Updated map[string]map[string]bool
+	// Created are relations it creates; AddedColumns "relation.column" pairs it adds.
+	Created      map[string]bool
+	AddedColumns map[string]bool
+	// Validates are "relation.constraint" pairs it validates (ALTER TABLE ... VALIDATE CONSTRAINT).
+	Validates map[string]bool
+	// Opaque is set when some statement may do anything (DO blocks, CALL): every table is suspect.
+	Opaque bool
+	// Losses describe statements that destroy data: dropped tables or columns, TRUNCATE, DELETE.
+	Losses []loss
+}
+
+type loss struct {
+	what     string // "table", "column", "truncate", "delete"
+	relation string
+	column   string
+	line     int
+}
+
+func newEffects() *effects {
+	return &effects{Tables: map[string]bool{}, Rows: map[string]bool{}, Updated: map[string]map[string]bool{}, Created: map[string]bool{},
+		AddedColumns: map[string]bool{}, Validates: map[string]bool{}}
+}
+
+func rvName(rv *pg_query.RangeVar) string {
+	if rv == nil {
+		return ""
+	}
+	if rv.Schemaname != "" {
+		return rv.Schemaname + "." + rv.Relname
+	}
+	return rv.Relname
+}
+
+// analyze reads the effects of a script.
+func analyze(s *migrate.Script) *effects {
+	e := newEffects()
+	if s == nil {
+		return e
+	}
+	for _, st := range s.Statements {
+		if st.Node == nil {
+			continue
+		}
+		walkRangeVars(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) { e.Tables[rvName(rv)] = true })
+		line := st.Pos.Line
+		switch n := st.Node.Node.(type) {
+		case *pg_query.Node_InsertStmt:
+			e.Rows[rvName(n.InsertStmt.Relation)] = true
+		case *pg_query.Node_DeleteStmt:
+			rel := rvName(n.DeleteStmt.Relation)
+			e.Rows[rel] = true
+			e.Losses = append(e.Losses, loss{what: "delete", relation: rel, line: line})
+		case *pg_query.Node_UpdateStmt:
+			rel := rvName(n.UpdateStmt.Relation)
+			if e.Updated[rel] == nil {
+				e.Updated[rel] = map[string]bool{}
+			}
+			for _, t := range n.UpdateStmt.TargetList {
+				if rt := t.GetResTarget(); rt != nil {
+					e.Updated[rel][rt.Name] = true
+				}
+			}
+		case *pg_query.Node_MergeStmt:
+			e.Rows[rvName(n.MergeStmt.Relation)] = true
+		case *pg_query.Node_CopyStmt:
+			if n.CopyStmt.IsFrom {
+				e.Rows[rvName(n.CopyStmt.Relation)] = true
+			}
+		case *pg_query.Node_TruncateStmt:
+			for _, r := range n.TruncateStmt.Relations {
+				rel := rvName(r.GetRangeVar())
+				e.Rows[rel] = true
+				e.Losses = append(e.Losses, loss{what: "truncate", relation: rel, line: line})
+			}
+		case *pg_query.Node_CreateStmt:
+			e.Created[rvName(n.CreateStmt.Relation)] = true
+		case *pg_query.Node_CreateTableAsStmt:
+			if n.CreateTableAsStmt.Into != nil {
+				e.Created[rvName(n.CreateTableAsStmt.Into.Rel)] = true
+			}
+		case *pg_query.Node_AlterTableStmt:
+			rel := rvName(n.AlterTableStmt.Relation)
+			for _, c := range n.AlterTableStmt.Cmds {
+				cmd := c.GetAlterTableCmd()
+				if cmd == nil {
+					continue
+				}
+				switch cmd.Subtype {
+				case pg_query.AlterTableType_AT_AddColumn:
+					if cd := cmd.Def.GetColumnDef(); cd != nil {
+						e.AddedColumns[rel+"."+cd.Colname] = true
+					}
+				case pg_query.AlterTableType_AT_DropColumn:
+					e.Losses = append(e.Losses, loss{what: "column", relation: rel, column: cmd.Name, line: line})
+				case pg_query.AlterTableType_AT_ValidateConstraint:
+					e.Validates[rel+"."+cmd.Name] = true
+				}
+			}
+		case *pg_query.Node_DropStmt:
+			if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_TABLE || n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW {
+				for _, o := range n.DropStmt.Objects {
+					var parts []string
+					for _, it := range o.GetList().GetItems() {
+						parts = append(parts, it.GetString_().GetSval())
+					}
+					e.Losses = append(e.Losses, loss{what: "table", relation: strings.Join(parts, "."), line: line})
+				}
+			}
+		case *pg_query.Node_DoStmt, *pg_query.Node_CallStmt:
+			e.Opaque = true
+		}
+	}
+	return e
+}
+
+// walkRangeVars calls f for every RangeVar in a parse tree.
+func walkRangeVars(m protoreflect.Message, f func(*pg_query.RangeVar)) {
+	if rv, ok := m.Interface().(*pg_query.RangeVar); ok {
+		f(rv)
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList():
+			if fd.Kind() == protoreflect.MessageKind {
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walkRangeVars(l.Get(i).Message(), f)
+				}
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			walkRangeVars(v.Message(), f)
+		}
+		return true
+	})
+}
+
+// downLosesData explains why running m's down would destroy data that existed before m's up ran: it drops
+// a table or column the up did not create, or empties a table the up did not fill. "" when it does not.
+func downLosesData(m *migrate.Migration) string {
+	up, down := analyze(m.Up), analyze(m.Down)
+	for _, l := range down.Losses {
+		switch l.what {
+		case "table":
+			if !up.Created[l.relation] {
+				return fmt.Sprintf("%s:%d drops table %s, which its up did not create", m.Down.File, l.line, l.relation)
+			}
+		case "column":
+			if !up.Created[l.relation] && !up.AddedColumns[l.relation+"."+l.column] {
+				return fmt.Sprintf("%s:%d drops column %s.%s, which its up did not add", m.Down.File, l.line, l.relation, l.column)
+			}
+		case "truncate", "delete":
+			if !up.Created[l.relation] && !up.Rows[l.relation] {
+				return fmt.Sprintf("%s:%d empties %s, which its up did not fill", m.Down.File, l.line, l.relation)
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,93 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDownLosesData(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		up, down string
+		want     string // substring of the reason; "" for no loss
+	}{
+		{"drops what up created", "CREATE TABLE t (id int);", "DROP TABLE t;", ""},
+		{"drops a column up added", "ALTER TABLE users ADD COLUMN nick text;", "ALTER TABLE users DROP COLUMN nick;", ""},
+		{"drops a pre-existing column", "ALTER TABLE users RENAME COLUMN name TO full_name;", "ALTER TABLE users DROP COLUMN full_name;\nALTER TABLE users ADD COLUMN name text;", "drops column users.full_name"},
+		{"drops a pre-existing table", "ALTER TABLE old RENAME TO legacy;", "DROP TABLE legacy;", "drops table legacy"},
+		{"deletes what up inserted", "INSERT INTO roles VALUES ('admin');", "DELETE FROM roles WHERE name = 'admin';", ""},
+		{"truncates a pre-existing table", "UPDATE users SET active = true;", "TRUNCATE users;", "empties users"},
+		{"schema-qualified create and drop", "CREATE TABLE app.t (id int);", "DROP TABLE app.t;", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			set := folderB(t, map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down})
+			got := downLosesData(set.Migrations[0])
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("downLosesData = %q, want %q", got, tc.want)
+			}
+			if tc.want != "" && !strings.Contains(got, "1_x.down.sql:") {
+				t.Errorf("reason %q is not positioned", got)
+			}
+		})
+	}
+}
+
+func TestAnalyzeEffects(t *testing.T) {
+	t.Parallel()
+	set := folderB(t, map[string]string{"1_x.up.sql": `
+CREATE TABLE a (id int);
+INSERT INTO b SELECT * FROM c;
+ALTER TABLE d VALIDATE CONSTRAINT d_fk;
+COPY e FROM STDIN;
+UPDATE f SET x = (SELECT max(y) FROM g);`})
+	e := analyze(set.Migrations[0].Up)
+	for _, tb := range []string{"a", "b", "c", "d", "f", "g"} {
+		if !e.Tables[tb] {
+			t.Errorf("table %s not seen (tables %v)", tb, e.Tables)
+		}
+	}
+	if !e.Rows["b"] || e.Rows["c"] || e.Rows["f"] {
+		t.Errorf("row changers %v, want b (and e)", e.Rows)
+	}
+	if !e.Validates["d.d_fk"] || !e.Created["a"] || e.Opaque {
+		t.Errorf("effects %+v", e)
+	}
+	if !analyze(folderB(t, map[string]string{"1_y.up.sql": "DO $$ BEGIN NULL; END $$;"}).Migrations[0].Up).Opaque {
+		t.Error("DO block not opaque")
+	}
+}
+
+func TestPlanDrift(t *testing.T) {
+	t.Parallel()
+	set := folderB(t, map[string]string{"1_a.up.sql": "SELECT 1;", "2_b.up.sql": "SELECT 2;", "3_c.up.sql": "SELECT 3;"})
+	sum := func(v string) string { return set.Find(v).Checksum }
+	tests := []struct {
+		name    string
+		history []appliedRow
+		pending string
+		drift   string
+	}{
+		{"fresh", nil, "1 2 3", ""},
+		{"one applied", []appliedRow{{Version: "1", Checksum: sum("1"), Status: StatusApplied}}, "2 3", ""},
+		{"rolled back is pending", []appliedRow{{Version: "1", Checksum: sum("1"), Status: StatusRolledBack}}, "1 2 3", ""},
+		{"changed", []appliedRow{{Version: "1", Checksum: "x", Status: StatusApplied}}, "2 3", "changed after it was applied"},
+		{"missing", []appliedRow{{Version: "0", Name: "gone", Checksum: "x", Status: StatusApplied}}, "1 2 3", "missing from the migration folder"},
+		{"gap", []appliedRow{{Version: "2", Checksum: sum("2"), Status: StatusApplied}}, "3", "sorts before applied"},
+	}
+	for _, tc := range tests {
+		pending, drift := plan(set, tc.history)
+		var vs []string
+		for _, m := range pending {
+			vs = append(vs, m.Version)
+		}
+		if strings.Join(vs, " ") != tc.pending {
+			t.Errorf("%s: pending %v, want %s", tc.name, vs, tc.pending)
+		}
+		if got := strings.Join(drift, "; "); (tc.drift == "") != (got == "") || !strings.Contains(got, tc.drift) {
+			t.Errorf("%s: drift %q, want %q", tc.name, got, tc.drift)
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// sqlstateLockNotAvailable is lock_timeout's error (and NOWAIT's).
+const sqlstateLockNotAvailable = "55P03"
+
+// applier runs scripts on the work connection with the environment's timeouts and lock-timeout retries.
+type applier struct {
+	conn             *pgx.Conn
+	lockTimeout      time.Duration
+	statementTimeout time.Duration
+	retries          int
+	backoff          time.Duration
+	clock            Clock
+	// retrying is told about each retry.
+	retrying func(m *migrate.Migration, attempt int, wait time.Duration, err error)
+}
+
+// step is one script run: its outcome and how many statements of it committed (outside a transaction).
+type step struct {
+	attempts int
+	duration time.Duration
+	// executed counts statements that ran to completion and stay (non-transactional scripts).
+	executed int
+}
+
+// run applies script s of m in its transaction mode. inTx, when set, runs inside the transaction just
+// before COMMIT (the history row), so the script and its record commit together.
+func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Script, inTx func(pgx.Tx) error) (step, error) {
+	var st step
+	start := a.clock.Now()
+	defer func() { st.duration = a.clock.Now().Sub(start) }()
+	noTx := m.NoTransaction
+	if s != nil && s != m.Up {
+		noTx = s.NoTransaction
+	}
+	if noTx {
+		err := a.runOutside(ctx, m, s, &st)
+		if err == nil && inTx != nil {
+			err = pgx.BeginFunc(ctx, a.conn, inTx)
+		}
+		st.duration = a.clock.Now().Sub(start)
+		return st, err
+	}
+	for {
+		st.attempts++
+		err := pgx.BeginFunc(ctx, a.conn, func(tx pgx.Tx) error {
+			if err := a.setTimeouts(ctx, tx, "SET LOCAL"); err != nil {
+				return err
+			}
+			if err := execScript(ctx, a.conn, s); err != nil {
+				return err
+			}
+			if inTx != nil {
+				return inTx(tx)
+			}
+			return nil
+		})
+		if err == nil {
+			st.duration = a.clock.Now().Sub(start)
+			return st, nil
+		}
+		if !a.retry(ctx, m, st.attempts, err) {
+			st.duration = a.clock.Now().Sub(start)
+			return st, commitErr(s, err)
+		}
+	}
+}
+
+// runOutside runs a non-transactional script statement by statement, retrying only the statement that
+// hit a lock timeout (the ones before it stay done).
+func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migrate.Script, st *step) error {
+	if err := a.setTimeouts(ctx, a.conn, "SET"); err != nil {
+		return err
+	}
+	defer a.conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout")
+	if s == nil {
+		return nil
+	}
+	for i := range s.Statements {
+		one := &migrate.Script{File: s.File, SQL: s.SQL, Start: s.Start, Statements: s.Statements[i : i+1]}
+		attempt := 0
+		for {
+			attempt++
+			st.attempts = max(st.attempts, attempt)
+			err := execScript(ctx, a.conn, one)
+			if err == nil {
+				st.executed++
+				break
+			}
+			if !a.retry(ctx, m, attempt, err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// retry waits before another attempt when err is a lock timeout and attempts remain.
+func (a *applier) retry(ctx context.Context, m *migrate.Migration, attempt int, err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != sqlstateLockNotAvailable || attempt > a.retries {
+		return false
+	}
+	wait := a.backoff << (attempt - 1)
+	if a.retrying != nil {
+		a.retrying(m, attempt, wait, err)
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-a.clock.After(wait):
+		return true
+	}
+}
+
+func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
+	q := fmt.Sprintf("%s lock_timeout = %d; %s statement_timeout = %d", set, a.lockTimeout.Milliseconds(), set, a.statementTimeout.Milliseconds())
+	if _, err := x.Exec(ctx, q); err != nil {
+		return fmt.Errorf("set timeouts: %w", err)
+	}
+	return nil
+}
+
+// StatementError is a statement that failed, positioned in its file. (The deploy keeps its own small
+// executor rather than pg.ApplyScript: it retries single statements after lock timeouts.)
+type StatementError struct {
+	File      string
+	Line      int
+	Column    int
+	Statement string
+	Err       error
+}
+
+func (e *StatementError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
+}
+
+func (e *StatementError) Unwrap() error { return e.Err }
+
+// execScript runs a script's statements one by one with the simple protocol (any statement, like psql).
+func execScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		if _, err := conn.PgConn().Exec(ctx, st.SQL).ReadAll(); err != nil {
+			return positioned(s, st, err)
+		}
+	}
+	return nil
+}
+
+// positioned places err at its statement, or at the character the server points to.
+func positioned(s *migrate.Script, st *sqlparse.Statement, err error) *StatementError {
+	se := &StatementError{File: s.File, Line: st.Pos.Line, Column: st.Pos.Column, Statement: st.SQL, Err: err}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Position > 0 {
+		n := int(pe.Position) - 1
+		i := 0
+		for _, r := range st.SQL {
+			if i == n {
+				break
+			}
+			if r == '\n' {
+				se.Line++
+				se.Column = 1
+			} else {
+				se.Column++
+			}
+			i++
+		}
+	}
+	return se
+}
+
+// commitErr positions an error raised at COMMIT (deferred constraints) on the script's last statement.
+func commitErr(s *migrate.Script, err error) error {
+	var se *StatementError
+	if errors.As(err, &se) || s == nil || len(s.Statements) == 0 {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return positioned(s, &s.Statements[len(s.Statements)-1], err)
+	}
+	return err
+}
+
+// sqlError turns an apply error into the report's form.
+func sqlError(err error, phase string) *SQLError {
+	if err == nil {
+		return nil
+	}
+	out := &SQLError{Message: err.Error(), Phase: phase}
+	var se *StatementError
+	if errors.As(err, &se) {
+		out.File, out.Line, out.Column, out.Statement = se.File, se.Line, se.Column, se.Statement
+		out.Message = se.Err.Error()
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		out.Message, out.SQLState, out.Detail, out.Hint = pe.Message, pe.Code, pe.Detail, pe.Hint
+	}
+	return out
+}

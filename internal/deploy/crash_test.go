@@ -1,0 +1,188 @@
+package deploy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+// childEnv makes the test binary a deploy process that the crash test kills with SIGKILL.
+const childEnv = "SCHEMAGATE_TEST_DEPLOY_CHILD"
+
+// deployChild deploys the folder in $SCHEMAGATE_TEST_DIR to $SCHEMAGATE_TEST_URL, printing progress.
+func deployChild() int {
+	url, dir := os.Getenv("SCHEMAGATE_TEST_URL"), os.Getenv("SCHEMAGATE_TEST_DIR")
+	format := migrate.FormatGolangMigrate
+	if f := os.Getenv("SCHEMAGATE_TEST_FORMAT"); f != "" {
+		format = migrate.Format(f)
+	}
+	set, err := migrate.Read(os.DirFS(dir), format)
+	if err != nil {
+		fmt.Println("read:", err)
+		return 1
+	}
+	env := &config.Environment{Maintenance: config.Maintenance{
+		On:  config.Action{SQL: "UPDATE app_settings SET value = 'on' WHERE key = 'maintenance'"},
+		Off: config.Action{SQL: "UPDATE app_settings SET value = 'off' WHERE key = 'maintenance'"},
+	}}
+	maint, _ := NewMaintenance(env.Maintenance, url, os.Getenv)
+	o := Options{Env: "test", Config: env, URL: url, Set: set, RunID: "run-killed",
+		Holder: "doomed", Maintenance: maint, Progress: func(m string) { fmt.Println(m) }}
+	if snaps := os.Getenv("SCHEMAGATE_TEST_SNAPDIR"); snaps != "" {
+		o.Snapshotter = &snapshot.PGDump{URL: url, Dir: snaps, ExcludeSchemas: []string{"schemagate"}}
+	}
+	_, err = Run(context.Background(), o)
+	if err != nil {
+		fmt.Println("deploy:", err)
+		return 1
+	}
+	return 0
+}
+
+func writeFolder(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, sql := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(sql), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDeployKilledThenRecovered(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	dir := t.TempDir()
+	files := with(goodMigrations, map[string]string{
+		"2_backfill.up.sql": "SELECT pg_sleep(60);\nINSERT INTO customers SELECT id, 'x' FROM accounts;",
+	})
+	writeFolder(t, dir, files)
+
+	seen := startAndKill(t, tg.url, dir, nil)
+	if !strings.HasPrefix(seen, "maintenance mode on") {
+		t.Fatalf("child output: %q", seen)
+	}
+	if tg.maintenance(t) != "on" {
+		t.Fatal("the killed deploy did not leave maintenance mode on; the test proves nothing")
+	}
+
+	// A plain deploy refuses to run over the unfinished run, but turns maintenance mode off.
+	fixed := with(files, map[string]string{"2_backfill.up.sql": goodMigrations["2_backfill.up.sql"]})
+	o := tg.options(t, folder(t, fixed), "run-next")
+	res, err := Run(t.Context(), o)
+	var b *Blocked
+	if !errors.As(err, &b) || !strings.Contains(b.Reason, "run-killed") || !strings.Contains(b.Hint, "--recover") {
+		t.Fatalf("deploy over a dead run: %v", err)
+	}
+	if tg.maintenance(t) != "off" || res.Maintenance == nil || !res.Maintenance.Inherited {
+		t.Errorf("maintenance mode %s after the run that found it left on; result %+v", tg.maintenance(t), res.Maintenance)
+	}
+	if res.Lock == nil || !strings.Contains(res.Lock.Stale, "doomed") {
+		t.Errorf("stale lock row not reported: %+v", res.Lock)
+	}
+
+	// --recover undoes what the dead run applied, then deploys.
+	o = tg.options(t, folder(t, fixed), "run-recover")
+	o.Recover = true
+	res, err = Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	if res.Recovered == nil || res.Recovered.RunID != "run-killed" || strings.Join(res.Recovered.Undone, ",") != "1" || res.Recovered.Method != "down" {
+		t.Errorf("recovery %+v", res.Recovered)
+	}
+	if res.Outcome != OutcomeDeployed {
+		t.Errorf("outcome %s", res.Outcome)
+	}
+	if got, want := tg.historyOf(t), "1:rolled-back 2:failed 1:applied 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-killed'"); got != "recovered" {
+		t.Errorf("dead run recorded as %q", got)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}
+
+// startAndKill runs a deploy child on dir and kills it with SIGKILL once it is inside migration 2.
+func startAndKill(t *testing.T, url, dir string, env []string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), childEnv+"=1", "SCHEMAGATE_TEST_URL="+url, "SCHEMAGATE_TEST_DIR="+dir), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var seen []string
+	for sc.Scan() {
+		seen = append(seen, sc.Text())
+		if strings.HasPrefix(sc.Text(), "applying 2/") {
+			break
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // inside pg_sleep
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	return strings.Join(seen, "\n")
+}
+
+func TestDeployKilledOutsideTransactionRecoveredBySnapshot(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	data := func() string { return strings.SplitN(tg.checksums(t), "app_settings", 2)[0] }
+	before := data()
+	dir := t.TempDir()
+	writeFolder(t, dir, map[string]string{
+		"00001_customers.sql": "-- +goose Up\nCREATE TABLE customers (id bigint PRIMARY KEY);\n-- +goose Down\nDROP TABLE customers;\n",
+		"00002_reprice.sql":   "-- +goose NO TRANSACTION\n-- +goose Up\nUPDATE orders SET total = 0;\nSELECT pg_sleep(60);\n-- +goose Down\nSELECT 1;\n",
+	})
+	snaps := t.TempDir()
+	seen := startAndKill(t, tg.url, dir, []string{"SCHEMAGATE_TEST_FORMAT=goose", "SCHEMAGATE_TEST_SNAPDIR=" + snaps})
+	if !strings.Contains(seen, "snapshot") {
+		t.Fatalf("child output: %q", seen)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM orders WHERE total <> 0"); got != "0" {
+		t.Fatal("the killed run's first statement did not commit; the test proves nothing")
+	}
+
+	// Recover with the repricing removed: the half-applied migration forces the snapshot.
+	writeFolder(t, dir, map[string]string{"00002_reprice.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 2;\n-- +goose Down\nSELECT 1;\n"})
+	set, err := migrate.Read(os.DirFS(dir), migrate.FormatGoose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tg.options(t, set, "run-recover")
+	o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: snaps, ExcludeSchemas: []string{"schemagate"}}
+	o.Recover = true
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	if res.Recovered == nil || res.Recovered.Method != "snapshot" || strings.Join(res.Recovered.Undone, ",") != "1,2" {
+		t.Errorf("recovery %+v", res.Recovered)
+	}
+	if after := data(); after != before {
+		t.Errorf("data after recovery differs:\n%s\n---\n%s", before, after)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}

@@ -1,0 +1,418 @@
+// Package deploy is the production job: it takes the pending migrations of a folder to an environment's
+// database inside a maintenance window, one deploy at a time, with a snapshot, maintenance mode, verification
+// and automatic rollback, and either finishes with the new schema verified or leaves the database as it was.
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+// ApprovalChecker verifies that the DBA approval recorded for the merged change covers exactly the pending
+// migrations. It returns nil when it does, and an error saying why not otherwise.
+type ApprovalChecker interface {
+	Check(ctx context.Context, pending []*migrate.Migration) error
+}
+
+// Options is one deploy.
+type Options struct {
+	// Env is the environment's name and Config its configuration.
+	Env    string
+	Config *config.Environment
+	// URL is the target database.
+	URL string
+	// Set is the migration folder.
+	Set *migrate.Set
+
+	// RunID identifies this run (the CI run id); Holder is who runs it (CI actor, user@host); Commit,
+	// PR ("owner/repo#12") and JobURL are recorded in history and shown to anyone waiting for the lock.
+	RunID, Holder, Commit, PR, JobURL string
+
+	// DryRun stops after the preflight and reports the plan.
+	DryRun bool
+	// Recover rolls back an earlier run that died before carrying on.
+	Recover bool
+	// BreakWindow deploys outside the window; Reason is required with it and recorded.
+	BreakWindow bool
+	Reason      string
+
+	// Snapshotter takes the snapshot (nil: none, and failures cannot be undone by restoring).
+	Snapshotter snapshot.Snapshotter
+	// Maintenance switches maintenance mode (nil: none).
+	Maintenance Maintenance
+	// Approval checks the DBA approval (required when Config.RequireApproval).
+	Approval ApprovalChecker
+
+	Clock  Clock
+	Logger *slog.Logger
+	// Progress receives one line per step, for people watching the job.
+	Progress func(msg string)
+}
+
+// Blocked is returned when the deploy refused to start; nothing changed.
+type Blocked struct {
+	Reason string
+	Hint   string
+}
+
+func (e *Blocked) Error() string {
+	if e.Hint == "" {
+		return e.Reason
+	}
+	return e.Reason + " (hint: " + e.Hint + ")"
+}
+
+type deployer struct {
+	o       *Options
+	env     *config.Environment
+	res     *Result
+	hist    history
+	log     *slog.Logger
+	clock   Clock
+	lock    *lock
+	conn    *pgx.Conn
+	run     *runRow
+	base    *baseline
+	restore snapshot.RestoreFunc
+	// maintOn is set from the moment maintenance mode may be on until it is off again.
+	maintOn   bool
+	maintFrom time.Time
+	// snapOK is set when the snapshot holds every write up to the migrations.
+	snapOK bool
+}
+
+// Run deploys. It always returns a Result (also on error) that says what happened; the error is a
+// *Blocked when the deploy refused to start, and describes the failure otherwise.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	d := &deployer{o: &o, env: o.Config, clock: o.Clock, log: o.Logger}
+	if d.env == nil {
+		d.env = &config.Environment{}
+	}
+	if d.clock == nil {
+		d.clock = RealClock
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	schema := d.env.HistorySchema
+	if schema == "" {
+		schema = "schemagate"
+	}
+	d.hist = history{schema: schema}
+	d.res = &Result{Env: o.Env, RunID: o.RunID, Commit: o.Commit, PR: o.PR, JobURL: o.JobURL,
+		StartedAt: d.clock.Now().UTC(), Migrations: []MigrationResult{}}
+	err := d.deploy(ctx)
+	d.finish(ctx, err)
+	return d.res, err
+}
+
+func (d *deployer) progress(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if d.o.Progress != nil {
+		d.o.Progress(msg)
+		d.log.Debug(msg)
+		return
+	}
+	d.log.Info(msg)
+}
+
+func (d *deployer) note(format string, args ...any) {
+	d.res.Notes = append(d.res.Notes, fmt.Sprintf(format, args...))
+}
+
+func (d *deployer) deploy(ctx context.Context) error {
+	o := d.o
+	if o.Set == nil {
+		return errors.New("deploy: no migration set")
+	}
+	if o.BreakWindow && o.Reason == "" {
+		return &Blocked{Reason: "--break-window needs --reason", Hint: "say why the window is broken; it is recorded in history"}
+	}
+	if err := d.window(ctx); err != nil {
+		return err
+	}
+	if o.DryRun {
+		return d.dryRun(ctx)
+	}
+	if err := d.acquire(ctx); err != nil {
+		return err
+	}
+	dead, err := d.hist.unfinished(ctx, d.conn, o.RunID)
+	if err != nil {
+		return err
+	}
+	for _, r := range dead {
+		if r.MaintenanceOn {
+			// The crashed run left maintenance mode on: it must go off whatever happens next.
+			d.maintOn = true
+			d.res.Maintenance = &MaintenanceResult{Inherited: true}
+		}
+	}
+	var running []deadRun
+	for _, r := range dead {
+		if r.Status == "running" {
+			running = append(running, r)
+		}
+	}
+	if len(running) > 0 && !o.Recover {
+		r := running[len(running)-1]
+		return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
+			Hint: "run again with --recover to roll back what it applied and turn maintenance mode off"}
+	}
+	if len(running) > 0 {
+		if err := d.recoverRuns(ctx, running); err != nil {
+			return err
+		}
+	}
+	pending, err := d.preflight(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		d.res.Outcome = OutcomeNothing
+		d.progress("nothing to deploy: %d migrations applied", len(o.Set.Migrations))
+		return nil
+	}
+	if d.run, err = d.hist.startRun(ctx, d.conn, o, d.res.Window != nil && d.res.Window.Broken); err != nil {
+		return err
+	}
+	if err := d.protect(ctx, pending); err != nil {
+		return err
+	}
+	return d.applyAll(ctx, pending)
+}
+
+// window checks the maintenance window, waiting for the next one when configured to.
+func (d *deployer) window(ctx context.Context) error {
+	sched, err := NewSchedule(d.env)
+	if err != nil {
+		return &Blocked{Reason: "read windows of " + d.o.Env + ": " + err.Error()}
+	}
+	now := d.clock.Now()
+	w := &WindowResult{}
+	d.res.Window = w
+	if iv, ok := sched.Open(now); ok {
+		w.Open, w.Always = true, sched.Always()
+		if !w.Always {
+			w.Start, w.End = &iv.Start, &iv.End
+		}
+		return nil
+	}
+	next := sched.Next(now, 1)
+	if len(next) > 0 {
+		w.Next = &next[0].Start
+	}
+	if d.o.BreakWindow {
+		w.Broken, w.Reason = true, d.o.Reason
+		d.progress("outside the maintenance window; breaking it: %s", d.o.Reason)
+		return nil
+	}
+	if d.o.DryRun {
+		d.note("outside the maintenance window; the deploy would wait or fail")
+		return nil
+	}
+	if len(next) == 0 {
+		return &Blocked{Reason: "outside the maintenance window and none opens in the next two years", Hint: "check windows and blackouts"}
+	}
+	wait := next[0].Start.Sub(now)
+	if d.env.OutsideWindow != "wait" || wait > d.env.MaxWait {
+		return &Blocked{Reason: fmt.Sprintf("outside the maintenance window; the next opens at %s (in %s)",
+			next[0].Start.Format(time.RFC3339), wait.Round(time.Second)),
+			Hint: "wait for it (outside_window: wait with a max_wait covering it) or break it with --break-window --reason"}
+	}
+	d.progress("outside the maintenance window; waiting until %s (%s)", next[0].Start.Format(time.RFC3339), wait.Round(time.Second))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.clock.After(wait):
+	}
+	w.WaitedMS = wait.Milliseconds()
+	w.Open, w.Start, w.End, w.Next = true, &next[0].Start, &next[0].End, nil
+	return nil
+}
+
+// acquire takes the deploy lock and opens the work connection.
+func (d *deployer) acquire(ctx context.Context) error {
+	wait := d.env.LockWait
+	if wait <= 0 {
+		wait = 10 * time.Minute
+	}
+	l, waited, err := acquireLock(ctx, d.o.URL, d.hist.schema, wait, d.clock, func(h *Holder) {
+		d.progress("waiting for the deploy lock held by %s", h)
+		if d.res.Lock == nil {
+			d.res.Lock = &LockResult{}
+		}
+		d.res.Lock.WaitedFor = h.String()
+	})
+	if d.res.Lock == nil {
+		d.res.Lock = &LockResult{}
+	}
+	d.res.Lock.WaitMS = waited.Milliseconds()
+	if err != nil {
+		var le *LockError
+		if errors.As(err, &le) {
+			return &Blocked{Reason: le.Error(), Hint: "wait for that deploy to finish, or raise lock_wait"}
+		}
+		return err
+	}
+	d.lock = l
+	if err := d.hist.ensure(ctx, l.conn); err != nil {
+		return err
+	}
+	me := &Holder{Name: d.o.Holder, RunID: d.o.RunID, Commit: d.o.Commit, JobURL: d.o.JobURL}
+	stale, err := l.claim(ctx, me)
+	if err != nil {
+		return err
+	}
+	if stale != nil {
+		d.res.Lock.Stale = stale.String()
+		d.note("the deploy lock row of %s was left by a process that died", stale)
+	}
+	cfg, err := pgx.ParseConfig(d.o.URL)
+	if err != nil {
+		return fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.RuntimeParams["application_name"] = "schemagate deploy"
+	if d.conn, err = pgx.ConnectConfig(ctx, cfg); err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
+	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+; older servers ignore it.
+	_, _ = d.conn.Exec(ctx, "SET client_connection_check_interval = '1s'")
+	return nil
+}
+
+// preflight reads history, blocks on drift and checks the approval. It returns the pending migrations.
+func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) {
+	latest, err := d.hist.latest(ctx, d.conn)
+	if err != nil {
+		return nil, err
+	}
+	pending, drift := plan(d.o.Set, latest)
+	d.res.Drift = drift
+	for _, m := range pending {
+		d.res.Migrations = append(d.res.Migrations, MigrationResult{Version: m.Version, Name: m.Name, File: fileOf(m),
+			Checksum: m.Checksum, Status: StatusPending, NoTransaction: m.NoTransaction})
+	}
+	if len(drift) > 0 {
+		return nil, &Blocked{Reason: fmt.Sprintf("drift between history and the migration folder: %s", drift[0]),
+			Hint: "an applied migration must never change; add a new migration instead"}
+	}
+	if len(pending) > 0 && d.env.RequireApproval {
+		if d.o.Approval == nil {
+			return nil, &Blocked{Reason: "approval required but no change request to read it from", Hint: "run from the merge commit's CI job, or set require_approval: false"}
+		}
+		if err := d.o.Approval.Check(ctx, pending); err != nil {
+			return nil, &Blocked{Reason: "approval does not cover these migrations: " + err.Error(),
+				Hint: "a DBA must approve exactly these migrations on the change request"}
+		}
+	}
+	return pending, nil
+}
+
+// dryRun reads history without the lock and reports the plan.
+func (d *deployer) dryRun(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, d.o.URL)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	d.conn = conn
+	defer func() { d.conn = nil }()
+	pending, err := d.preflight(ctx)
+	if err != nil {
+		return err
+	}
+	d.res.Outcome = OutcomeDryRun
+	for _, m := range pending {
+		d.progress("would apply %s (%s)", m.ID(), fileOf(m))
+	}
+	if len(pending) == 0 {
+		d.progress("nothing to deploy")
+	}
+	return nil
+}
+
+// finish turns maintenance mode off, records the run, releases the lock and fills the outcome.
+func (d *deployer) finish(ctx context.Context, err error) {
+	ctx = context.WithoutCancel(ctx)
+	if d.maintOn {
+		d.maintenanceOff(ctx)
+	}
+	var b *Blocked
+	switch {
+	case err == nil:
+		if d.res.Outcome == "" {
+			d.res.Outcome = OutcomeDeployed
+		}
+		d.res.OK = true
+	case errors.As(err, &b):
+		d.res.Outcome, d.res.Reason, d.res.Hint = OutcomeBlocked, b.Reason, b.Hint
+	default:
+		if d.res.Outcome == "" {
+			d.res.Outcome = OutcomeFailed
+		}
+		if d.res.Reason == "" {
+			d.res.Reason = err.Error()
+		}
+	}
+	for _, m := range d.res.Migrations {
+		d.res.MigrationsMS += m.DurationMS
+	}
+	if mr := d.res.Maintenance; mr != nil && mr.On != nil && mr.Off != nil {
+		mr.DurationMS = mr.Off.Sub(*mr.On).Milliseconds()
+		mr.OverheadMS = mr.DurationMS - d.res.MigrationsMS
+	}
+	d.res.DurationMS = d.clock.Now().Sub(d.res.StartedAt).Milliseconds()
+	if d.run != nil {
+		if ferr := d.run.finish(ctx, d.res); ferr != nil {
+			d.log.Warn("record run", "err", ferr)
+		}
+	}
+	if d.conn != nil {
+		d.conn.Close(ctx)
+	}
+	if d.lock != nil {
+		if rerr := d.lock.release(ctx); rerr != nil {
+			d.log.Warn("release lock", "err", rerr)
+		}
+	}
+}
+
+func (d *deployer) maintenanceOff(ctx context.Context) {
+	if d.res.Maintenance == nil {
+		d.res.Maintenance = &MaintenanceResult{}
+	}
+	if d.o.Maintenance == nil {
+		d.maintOn = false
+		return
+	}
+	d.progress("maintenance mode off")
+	if err := d.o.Maintenance.Off(ctx); err != nil {
+		d.res.Maintenance.Error = err.Error()
+		d.note("maintenance mode may still be on: %v; the next deploy turns it off", err)
+		return
+	}
+	now := d.clock.Now().UTC()
+	d.res.Maintenance.Off = &now
+	d.maintOn = false
+	if d.conn != nil {
+		// The switch is the environment's: every run that had left it on is now off.
+		_, _ = d.conn.Exec(ctx, fmt.Sprintf("UPDATE %s SET maintenance_on = false WHERE maintenance_on", d.hist.table("schemagate_runs")))
+	}
+}
+
+func snapshotJSON(info *snapshot.Info) []byte {
+	b, _ := json.Marshal(info)
+	return b
+}

@@ -1,0 +1,545 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+var goodMigrations = map[string]string{
+	"1_customers.up.sql":     "CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL);\nALTER TABLE accounts ADD COLUMN customer_id bigint;",
+	"1_customers.down.sql":   "ALTER TABLE accounts DROP COLUMN customer_id;\nDROP TABLE customers;",
+	"2_backfill.up.sql":      "INSERT INTO customers SELECT id, 'c' || id || '@example.com' FROM accounts;\nUPDATE accounts SET customer_id = id;",
+	"2_backfill.down.sql":    "UPDATE accounts SET customer_id = NULL;\nDELETE FROM customers;",
+	"3_fk.up.sql":            "ALTER TABLE accounts ADD CONSTRAINT accounts_customer_fk FOREIGN KEY (customer_id) REFERENCES customers NOT VALID;\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_customer_fk;",
+	"3_fk.down.sql":          "ALTER TABLE accounts DROP CONSTRAINT accounts_customer_fk;",
+	"4_orders_note.up.sql":   "ALTER TABLE orders ALTER COLUMN note SET DEFAULT '';",
+	"4_orders_note.down.sql": "ALTER TABLE orders ALTER COLUMN note DROP DEFAULT;",
+}
+
+func with(base map[string]string, extra map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range extra {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func TestDeploySuccess(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, goodMigrations), "run-1")
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if res.Outcome != OutcomeDeployed || !res.OK {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
+	if got, want := tg.historyOf(t), "1:applied 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM customers"); got != "3000" {
+		t.Errorf("customers = %s, want 3000", got)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+	if res.Snapshot == nil || res.Snapshot.Location == "" || res.Snapshot.SHA256 == "" {
+		t.Errorf("snapshot not reported: %+v", res.Snapshot)
+	}
+	if m := res.Maintenance; m == nil || m.On == nil || m.Off == nil || m.DurationMS < res.MigrationsMS {
+		t.Errorf("maintenance timeline not reported: %+v", m)
+	}
+	names := map[string]bool{}
+	for _, c := range res.Verify {
+		names[c.Name] = c.OK
+	}
+	for _, want := range []string{"row counts unchanged", "no invalid index", "constraints validated", "foreign keys hold"} {
+		if ok, found := names[want]; !found || !ok {
+			t.Errorf("check %q: found=%v ok=%v in %+v", want, found, ok, res.Verify)
+		}
+	}
+	for _, c := range res.Verify {
+		// Only the new accounts_customer_fk can be broken: orders' key to accounts is not updated.
+		if c.Name == "foreign keys hold" && c.Message != "1 foreign keys checked" {
+			t.Errorf("foreign key check: %q, want only the new key checked", c.Message)
+		}
+	}
+	if got := tg.value(t, "SELECT outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-1'"); got != OutcomeDeployed {
+		t.Errorf("run recorded as %q", got)
+	}
+	if n := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_lock"); n != "0" {
+		t.Errorf("lock row left behind: %s rows", n)
+	}
+	var text bytes.Buffer
+	if err := res.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	md := res.Markdown()
+	for _, want := range []string{"Snapshot", "Maintenance mode", "Lock wait", "1_customers"} {
+		if !strings.Contains(text.String(), want) || !strings.Contains(md, want) {
+			t.Errorf("reports lack %q:\n%s\n%s", want, text.String(), md)
+		}
+	}
+
+	// The same run id twice is refused before anything changes.
+	o.Set = folder(t, with(goodMigrations, map[string]string{"5_more.up.sql": "CREATE TABLE more (id int);"}))
+	if _, err := Run(t.Context(), o); err == nil || !strings.Contains(err.Error(), "run id run-1 was used") {
+		t.Errorf("reused run id: %v", err)
+	}
+	o.Set = folder(t, goodMigrations)
+
+	// A second run finds nothing to do and leaves everything alone.
+	o.RunID = "run-2"
+	res, err = Run(t.Context(), o)
+	if err != nil || res.Outcome != OutcomeNothing {
+		t.Fatalf("second deploy: %v, outcome %s", err, res.Outcome)
+	}
+}
+
+func TestDeployFailureHalfWayRollsBackByDowns(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	set := folder(t, with(goodMigrations, map[string]string{
+		"3_fk.up.sql": "UPDATE orders SET total = 0;\nALTER TABLE accounts ADD COLUMN z int;\nSELECT 1 / 0;",
+	}))
+	res, err := Run(t.Context(), tg.options(t, set, "run-fail"))
+	if err == nil {
+		t.Fatal("deploy succeeded")
+	}
+	if res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down" {
+		t.Fatalf("outcome %s, rollback %+v", res.Outcome, res.Rollback)
+	}
+	if got, want := statuses(res), "1:rolled-back 2:rolled-back 3:failed 4:not-run"; got != want {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
+	e := res.Migrations[2].Error
+	if e == nil || e.File != "3_fk.up.sql" || e.Line != 3 || e.SQLState != "22012" {
+		t.Errorf("error not positioned: %+v", e)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
+	}
+	if got, want := tg.historyOf(t), "1:rolled-back 2:rolled-back 3:failed"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+	for _, c := range res.Verify {
+		if c.Phase == "rollback" && !c.OK {
+			t.Errorf("verification after rollback failed: %+v", c)
+		}
+	}
+}
+
+func TestDeployNoDownRestoresSnapshot(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	set := folder(t, with(goodMigrations, map[string]string{
+		"2_backfill.down.sql": "",
+		"2_backfill.up.sql":   "INSERT INTO customers SELECT id, 'c' || id FROM accounts;\nUPDATE accounts SET name = upper(name), customer_id = id;\nDELETE FROM orders WHERE id % 7 = 0;",
+		"3_fk.up.sql":         "ALTER TABLE accounts ADD CONSTRAINT broken CHECK (balance < 0);",
+	}))
+	res, err := Run(t.Context(), tg.options(t, set, "run-nodown"))
+	if err == nil {
+		t.Fatal("deploy succeeded")
+	}
+	if res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "snapshot" ||
+		!strings.Contains(res.Rollback.Why, "2_backfill has no down") {
+		t.Fatalf("outcome %s, rollback %+v", res.Outcome, res.Rollback)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("database differs after restore:\n%s\n---\n%s", before, after)
+	}
+	if got, want := tg.historyOf(t), "1:restored 2:restored 3:failed"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}
+
+func TestDeployVerifyFailureRollsBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		files  map[string]string
+		checks []config.Check
+		check  string // the failing check
+		method string
+	}{
+		{
+			name:   "user check",
+			files:  goodMigrations,
+			checks: []config.Check{{Name: "no customer without email", SQL: "SELECT count(*) FROM customers WHERE email LIKE 'c1@%'", Rows: [][]string{{"0"}}}},
+			check:  "no customer without email", method: "down",
+		},
+		{
+			name: "foreign key broken behind the server's back",
+			files: with(goodMigrations, map[string]string{
+				"4_orders_note.up.sql":   "SET LOCAL session_replication_role = replica;\nDELETE FROM accounts WHERE id = 5;",
+				"4_orders_note.down.sql": "",
+			}),
+			check: "foreign keys hold", method: "snapshot",
+		},
+		{
+			// The DELETE hides in a DO block, so every table is counted; the down cannot bring the rows
+			// back, the check after it says so, and the snapshot is restored.
+			name: "rows lost in a DO block",
+			files: with(goodMigrations, map[string]string{
+				"4_orders_note.up.sql": "DO $$ BEGIN DELETE FROM orders WHERE id >= 100; END $$;",
+			}),
+			check: "row counts unchanged", method: "down+snapshot",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			o := tg.options(t, folder(t, tc.files), "run-verify")
+			o.Config.Verify.Checks = tc.checks
+			res, err := Run(t.Context(), o)
+			if err == nil {
+				t.Fatal("deploy succeeded")
+			}
+			failed := failedChecks(res.Verify)
+			if len(failed) == 0 || failed[0].Name != tc.check || failed[0].Phase != "apply" {
+				t.Fatalf("failed checks %+v, want %q first", failed, tc.check)
+			}
+			if res.Outcome != OutcomeRolledBack || res.Rollback.Method != tc.method {
+				t.Fatalf("outcome %s, rollback %+v, want rolled back by %s", res.Outcome, res.Rollback, tc.method)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+		})
+	}
+}
+
+func TestDeployDrift(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, goodMigrations), "run-1")
+	if _, err := Run(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"changed file", with(goodMigrations, map[string]string{"2_backfill.up.sql": "SELECT 2;"}), "2_backfill (2_backfill.up.sql) changed after it was applied"},
+		{"missing file", with(goodMigrations, map[string]string{"3_fk.up.sql": "", "3_fk.down.sql": ""}), "version 3 (fk) is applied but missing"},
+		{"inserted before applied", with(goodMigrations, map[string]string{"0_early.up.sql": "SELECT 1;"}), "sorts before applied"},
+	}
+	for _, tc := range tests {
+		o := tg.options(t, folder(t, tc.files), "run-drift")
+		res, err := Run(t.Context(), o)
+		var b *Blocked
+		if !errors.As(err, &b) || res.Outcome != OutcomeBlocked || !strings.Contains(strings.Join(res.Drift, "\n"), tc.want) {
+			t.Errorf("%s: err %v, outcome %s, drift %q; want blocked with %q", tc.name, err, res.Outcome, res.Drift, tc.want)
+		}
+	}
+}
+
+func TestDeployWindow(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	set := folder(t, goodMigrations)
+	berlin := mustZone(t, "Europe/Berlin")
+	// 01:59:30 on the night Berlin springs forward; the window opens at 03:00 CEST, 30 s of elapsed time later.
+	now := time.Date(2026, 3, 29, 1, 59, 30, 0, berlin)
+	window := []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
+
+	t.Run("fail", func(t *testing.T) {
+		o := tg.options(t, set, "run-closed")
+		o.Config.TimeZone, o.Config.Windows = "Europe/Berlin", window
+		o.Clock = &fakeClock{now: now}
+		res, err := Run(t.Context(), o)
+		var b *Blocked
+		if !errors.As(err, &b) || !strings.Contains(b.Reason, "2026-03-29T03:00:00+02:00") {
+			t.Fatalf("err %v, want blocked naming the next window", err)
+		}
+		if res.Window == nil || res.Window.Next == nil || res.Window.Next.Sub(now) != 30*time.Second {
+			t.Errorf("window %+v, want next in 30s across the DST change", res.Window)
+		}
+		if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'customers'"); got != "0" {
+			t.Error("blocked deploy changed the database")
+		}
+	})
+	t.Run("wait too long", func(t *testing.T) {
+		o := tg.options(t, set, "run-toolong")
+		o.Config.TimeZone, o.Config.Windows = "Europe/Berlin", window
+		o.Config.OutsideWindow, o.Config.MaxWait = "wait", 10*time.Second
+		o.Clock = &fakeClock{now: now}
+		if _, err := Run(t.Context(), o); err == nil {
+			t.Fatal("deploy ran although the window is further than max_wait")
+		}
+	})
+	t.Run("wait then deploy", func(t *testing.T) {
+		o := tg.options(t, set, "run-wait")
+		o.Config.TimeZone, o.Config.Windows = "Europe/Berlin", window
+		o.Config.OutsideWindow, o.Config.MaxWait = "wait", time.Minute
+		var msgs []string
+		o.Progress = func(m string) { msgs = append(msgs, m) }
+		o.Clock = &fakeClock{now: now}
+		res, err := Run(t.Context(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Window.WaitedMS != 30000 || !strings.Contains(strings.Join(msgs, "\n"), "waiting until 2026-03-29T03:00:00+02:00") {
+			t.Errorf("waited %d ms, messages %q", res.Window.WaitedMS, msgs)
+		}
+	})
+}
+
+func TestDeployBreakWindowRecorded(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, goodMigrations), "run-break")
+	o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
+	o.Clock = &fakeClock{now: time.Date(2026, 5, 5, 12, 0, 0, 0, time.UTC)}
+	o.BreakWindow = true
+	if _, err := Run(t.Context(), o); err == nil {
+		t.Fatal("--break-window without a reason was accepted")
+	}
+	o.Reason = "hotfix for incident 42"
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Window.Broken {
+		t.Error("broken window not reported")
+	}
+	if got := tg.value(t, "SELECT break_reason FROM schemagate.schemagate_runs WHERE run_id = 'run-break' AND window_broken"); got != o.Reason {
+		t.Errorf("recorded reason %q", got)
+	}
+}
+
+func TestDeployConcurrent(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	slow := with(goodMigrations, map[string]string{"4_orders_note.up.sql": "SELECT pg_sleep(3);\nALTER TABLE orders ALTER COLUMN note SET DEFAULT '';"})
+	first := tg.options(t, folder(t, slow), "run-first")
+	first.Holder = "alice"
+	first.JobURL = "https://ci.example/jobs/1"
+	started := make(chan struct{})
+	var once sync.Once
+	first.Progress = func(m string) {
+		if strings.HasPrefix(m, "applying") {
+			once.Do(func() { close(started) })
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(t.Context(), first)
+		done <- err
+	}()
+	<-started
+
+	second := tg.options(t, folder(t, slow), "run-second")
+	second.Holder = "bob"
+	second.Config.LockWait = 500 * time.Millisecond
+	res, err := Run(t.Context(), second)
+	var b *Blocked
+	if !errors.As(err, &b) || !strings.Contains(b.Reason, "alice") || !strings.Contains(b.Reason, "run-first") ||
+		!strings.Contains(b.Reason, "https://ci.example/jobs/1") {
+		t.Fatalf("second deploy: %v, want blocked naming alice's run", err)
+	}
+	if res.Lock == nil || res.Lock.WaitMS < 500 {
+		t.Errorf("lock wait not reported: %+v", res.Lock)
+	}
+
+	third := tg.options(t, folder(t, slow), "run-third")
+	third.Config.LockWait = time.Minute
+	res, err = Run(t.Context(), third)
+	if err != nil || res.Outcome != OutcomeNothing || res.Lock.WaitedFor == "" {
+		t.Fatalf("third deploy: %v, outcome %s, lock %+v; want it to wait for the first and find nothing to do", err, res.Outcome, res.Lock)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("first deploy: %v", err)
+	}
+}
+
+func TestDeployWebhookFails(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		if r.URL.Path == "/on" {
+			http.Error(w, "maintenance service down", http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	o := tg.options(t, folder(t, goodMigrations), "run-hook")
+	cfg := config.Maintenance{
+		On:  config.Action{Webhook: &config.Webhook{URL: srv.URL + "/on", Headers: map[string]string{"Authorization": "HOOK_TOKEN"}}},
+		Off: config.Action{Webhook: &config.Webhook{Method: "DELETE", URL: srv.URL + "/off", Headers: map[string]string{"Authorization": "HOOK_TOKEN"}}},
+	}
+	env := map[string]string{"HOOK_TOKEN": "Bearer s3cret"}
+	m, err := NewMaintenance(cfg, tg.url, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Maintenance = m
+	res, err := Run(t.Context(), o)
+	if err == nil || res.Outcome != OutcomeFailed || !strings.Contains(res.Reason, "HTTP 502") || !strings.Contains(res.Reason, "nothing was changed") {
+		t.Fatalf("err %v, outcome %s, reason %q", err, res.Outcome, res.Reason)
+	}
+	if res.Snapshot != nil {
+		t.Error("snapshot taken although maintenance mode failed")
+	}
+	mu.Lock()
+	got := strings.Join(calls, "\n")
+	mu.Unlock()
+	if got != "POST /on Bearer s3cret\nDELETE /off Bearer s3cret" {
+		t.Errorf("webhook calls:\n%s", got)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Error("database changed")
+	}
+	if _, err := NewMaintenance(cfg, tg.url, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "HOOK_TOKEN") {
+		t.Errorf("missing header variable: %v", err)
+	}
+}
+
+func TestDeployRefusesRestoreAfterWrites(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	set := folder(t, with(goodMigrations, map[string]string{
+		"1_customers.down.sql": "",
+		"2_backfill.up.sql":    "SELECT 1 / 0;",
+	}))
+	o := tg.options(t, set, "run-writes")
+	o.Config.Snapshot.BeforeMaintenance = true
+	// The application writes between the snapshot and maintenance mode.
+	o.Maintenance = &Switch{
+		OnAction:  &CommandAction{Command: `psql -q "$DB" -c "INSERT INTO orders (account_id, total) VALUES (1, 12345.67)" -c "UPDATE app_settings SET value = 'on'"`, Env: []string{"DB=" + tg.url, "PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin"}},
+		OffAction: &SQLAction{URL: tg.url, SQL: "UPDATE app_settings SET value = 'off'"},
+	}
+	res, err := Run(t.Context(), o)
+	if err == nil {
+		t.Fatal("deploy succeeded")
+	}
+	if res.Writes == nil || !res.Writes.Detected || res.Writes.XIDs < 1 {
+		t.Fatalf("writes not detected: %+v", res.Writes)
+	}
+	if res.Outcome != OutcomeFailed || res.Rollback == nil || !strings.Contains(res.Rollback.Error, "lose them") {
+		t.Fatalf("outcome %s, rollback %+v; want an automatic restore refused", res.Outcome, res.Rollback)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM orders WHERE total = 12345.67"); got != "1" {
+		t.Errorf("the write between snapshot and maintenance is gone: %s rows", got)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}
+
+func TestDeployLockTimeoutRetries(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, goodMigrations), "run-retry")
+	o.Config.LockTimeout = 100 * time.Millisecond
+	o.Config.RetryBackoff = 300 * time.Millisecond
+	// Another session holds a lock on orders for about a second.
+	blocker, err := pgx.Connect(t.Context(), tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close(context.Background())
+	tx, err := blocker.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE orders IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(time.Second)
+		_ = tx.Rollback(t.Context())
+	}()
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Migrations[3].Attempts < 2 {
+		t.Errorf("migration 4 took %d attempts, want a retry after the lock timeout", res.Migrations[3].Attempts)
+	}
+}
+
+func TestDeploySnapshotFailureChangesNothing(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	o := tg.options(t, folder(t, goodMigrations), "run-nosnap")
+	o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: t.TempDir(), Bin: t.TempDir()} // no pg_dump there
+	res, err := Run(t.Context(), o)
+	if err == nil || res.Outcome != OutcomeFailed || !strings.Contains(res.Reason, "nothing was changed") {
+		t.Fatalf("err %v, outcome %s, reason %q", err, res.Outcome, res.Reason)
+	}
+	if got := statuses(res); got != "1:pending 2:pending 3:pending 4:pending" {
+		t.Errorf("statuses %q", got)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Error("database changed")
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}
+
+func TestDeployLostLockRollsBack(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	set := folder(t, with(goodMigrations, map[string]string{
+		// Cut the lock's connection from inside the run, as a network failure would.
+		"1_customers.up.sql": goodMigrations["1_customers.up.sql"] + "\nSELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'schemagate deploy lock' AND datname = current_database();",
+	}))
+	res, err := Run(t.Context(), tg.options(t, set, "run-lostlock"))
+	if err == nil || !strings.Contains(res.Reason, "lost the deploy lock") || res.Outcome != OutcomeRolledBack {
+		t.Fatalf("err %v, outcome %s, reason %q", err, res.Outcome, res.Reason)
+	}
+	if got, want := statuses(res), "1:rolled-back 2:not-run 3:not-run 4:not-run"; got != want {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Error("database not back")
+	}
+}

@@ -1,0 +1,314 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+// history is schemagate's bookkeeping in the target database: one row per migration per run in
+// schemagate_history, one row per run in schemagate_runs, and the visible lock row in schemagate_lock.
+type history struct {
+	schema string
+}
+
+func (h history) table(name string) string { return ident(h.schema) + "." + name }
+
+// ensure creates the schema and tables when missing (run only under the deploy lock).
+func (h history) ensure(ctx context.Context, conn *pgx.Conn) error {
+	sql := fmt.Sprintf(`
+CREATE SCHEMA IF NOT EXISTS %[1]s;
+CREATE TABLE IF NOT EXISTS %[1]s.schemagate_history (
+  id             bigserial PRIMARY KEY,
+  run_id         text NOT NULL,
+  version        text NOT NULL,
+  name           text NOT NULL,
+  checksum       text NOT NULL,
+  status         text NOT NULL,
+  no_transaction boolean NOT NULL DEFAULT false,
+  applied_at     timestamptz,
+  applied_by     text,
+  duration_ms    bigint,
+  attempts       int,
+  pr             text,
+  commit         text,
+  error          text,
+  recorded_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS schemagate_history_version_idx ON %[1]s.schemagate_history (version, id);
+CREATE TABLE IF NOT EXISTS %[1]s.schemagate_runs (
+  run_id         text PRIMARY KEY,
+  env            text NOT NULL,
+  status         text NOT NULL,
+  started_at     timestamptz NOT NULL DEFAULT now(),
+  finished_at    timestamptz,
+  holder         text,
+  commit         text,
+  pr             text,
+  job_url        text,
+  backend_pid    int,
+  maintenance_on boolean NOT NULL DEFAULT false,
+  snapshot       jsonb,
+  snapshot_safe  boolean NOT NULL DEFAULT false,
+  window_broken  boolean NOT NULL DEFAULT false,
+  break_reason   text,
+  outcome        text,
+  reason         text,
+  result         jsonb
+);
+CREATE TABLE IF NOT EXISTS %[1]s.schemagate_lock (
+  id          int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  holder      text,
+  run_id      text,
+  commit      text,
+  job_url     text,
+  since       timestamptz,
+  backend_pid int
+);`, ident(h.schema))
+	if _, err := conn.PgConn().Exec(ctx, sql).ReadAll(); err != nil {
+		return fmt.Errorf("create the history tables in schema %s: %w", h.schema, err)
+	}
+	return nil
+}
+
+// appliedRow is the latest history row of a version.
+type appliedRow struct {
+	Version  string
+	Name     string
+	Checksum string
+	Status   string
+	RunID    string
+}
+
+// latest returns the latest row of every version, in first-applied order; nil when the tables are missing.
+func (h history) latest(ctx context.Context, conn *pgx.Conn) ([]appliedRow, error) {
+	rows, err := conn.Query(ctx, fmt.Sprintf(`
+		SELECT version, name, checksum, status, run_id FROM (
+		  SELECT DISTINCT ON (version) version, name, checksum, status, run_id, id,
+		         min(id) OVER (PARTITION BY version) AS first
+		    FROM %s ORDER BY version, id DESC) t
+		ORDER BY first`, h.table("schemagate_history")))
+	if err != nil {
+		if isUndefined(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[appliedRow])
+}
+
+func isUndefined(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "3F000")
+}
+
+// plan compares history with the folder: the pending migrations in order and every drift found.
+func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, drift []string) {
+	byVersion := map[string]appliedRow{}
+	for _, r := range latest {
+		byVersion[r.Version] = r
+		if r.Status != StatusApplied {
+			continue
+		}
+		m := set.Find(r.Version)
+		switch {
+		case m == nil:
+			drift = append(drift, fmt.Sprintf("version %s (%s) is applied but missing from the migration folder", r.Version, r.Name))
+		case m.Repeatable:
+		case m.Checksum != r.Checksum:
+			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied (checksum %s, applied %s)",
+				m.ID(), fileOf(m), short(m.Checksum), short(r.Checksum)))
+		}
+	}
+	lastApplied := -1
+	for i, m := range set.Migrations {
+		if r, ok := byVersion[m.Version]; ok && r.Status == StatusApplied && !m.Repeatable {
+			lastApplied = i
+		}
+	}
+	for i, m := range set.Migrations {
+		r, ok := byVersion[m.Version]
+		applied := ok && r.Status == StatusApplied
+		if m.Repeatable {
+			if !applied || r.Checksum != m.Checksum {
+				pending = append(pending, m)
+			}
+			continue
+		}
+		if applied {
+			continue
+		}
+		if i < lastApplied {
+			drift = append(drift, fmt.Sprintf("migration %s is not applied but sorts before applied %s; rename it to sort last",
+				m.ID(), set.Migrations[lastApplied].ID()))
+			continue
+		}
+		pending = append(pending, m)
+	}
+	return pending, drift
+}
+
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}
+
+func fileOf(m *migrate.Migration) string {
+	if m.Up != nil {
+		return m.Up.File
+	}
+	return m.ID()
+}
+
+// deadRun is a run that never finished: its process died (this run holds the lock, so it is not running).
+type deadRun struct {
+	RunID         string
+	Since         time.Time
+	Holder        string
+	BackendPID    int
+	MaintenanceOn bool
+	Snapshot      *snapshot.Info
+	SnapshotSafe  bool
+	Status        string
+}
+
+// unfinished returns the runs left running or with maintenance mode on, oldest first.
+func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([]deadRun, error) {
+	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT run_id, started_at, coalesce(holder,''), coalesce(backend_pid,0),
+		maintenance_on, snapshot, snapshot_safe, status FROM %s
+		WHERE (status = 'running' OR maintenance_on) AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self)
+	if err != nil {
+		return nil, fmt.Errorf("read unfinished runs: %w", err)
+	}
+	defer rows.Close()
+	var out []deadRun
+	for rows.Next() {
+		var d deadRun
+		var snap []byte
+		if err := rows.Scan(&d.RunID, &d.Since, &d.Holder, &d.BackendPID, &d.MaintenanceOn, &snap, &d.SnapshotSafe, &d.Status); err != nil {
+			return nil, fmt.Errorf("read unfinished runs: %w", err)
+		}
+		if len(snap) > 0 && string(snap) != "null" {
+			d.Snapshot = &snapshot.Info{}
+			if err := json.Unmarshal(snap, d.Snapshot); err != nil {
+				return nil, fmt.Errorf("read snapshot of run %s: %w", d.RunID, err)
+			}
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// runRow is the row of this run in schemagate_runs.
+type runRow struct {
+	h    history
+	conn *pgx.Conn
+	id   string
+}
+
+func (h history) startRun(ctx context.Context, conn *pgx.Conn, o *Options, brokeWindow bool) (*runRow, error) {
+	_, err := conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, env, status, holder, commit, pr, job_url, backend_pid, window_broken, break_reason)
+		VALUES ($1, $2, 'running', $3, $4, $5, $6, pg_backend_pid(), $7, nullif($8, ''))`, h.table("schemagate_runs")),
+		o.RunID, o.Env, o.Holder, o.Commit, o.PR, o.JobURL, brokeWindow, o.Reason)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return nil, &Blocked{Reason: fmt.Sprintf("run id %s was used by an earlier run", o.RunID), Hint: "pass a new --run-id"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record the run: %w", err)
+	}
+	return &runRow{h: h, conn: conn, id: o.RunID}, nil
+}
+
+func (r *runRow) set(ctx context.Context, column string, value any) error {
+	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf("UPDATE %s SET %s = $2 WHERE run_id = $1",
+		r.h.table("schemagate_runs"), column), r.id, value)
+	if err != nil {
+		return fmt.Errorf("record %s of the run: %w", column, err)
+	}
+	return nil
+}
+
+func (r *runRow) finish(ctx context.Context, res *Result) error {
+	js, _ := json.Marshal(res)
+	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = 'finished', finished_at = now(),
+		outcome = $2, reason = nullif($3, ''), result = $4 WHERE run_id = $1`, r.h.table("schemagate_runs")), r.id, res.Outcome, res.Reason, js)
+	if err != nil {
+		return fmt.Errorf("record the end of the run: %w", err)
+	}
+	return nil
+}
+
+// markRun sets the status (and maintenance flag) of another run.
+func (h history) markRun(ctx context.Context, conn *pgx.Conn, runID, status string, maintenanceOn bool) error {
+	_, err := conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $2, maintenance_on = $3,
+		finished_at = coalesce(finished_at, now()) WHERE run_id = $1`, h.table("schemagate_runs")), runID, status, maintenanceOn)
+	if err != nil {
+		return fmt.Errorf("record run %s as %s: %w", runID, status, err)
+	}
+	return nil
+}
+
+// begin records a migration as running and returns its history row id.
+func (h history) begin(ctx context.Context, conn *pgx.Conn, o *Options, m *migrate.Migration) (int64, error) {
+	var id int64
+	err := conn.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, status, no_transaction, applied_by, pr, commit)
+		VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8) RETURNING id`, h.table("schemagate_history")),
+		o.RunID, m.Version, m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("record migration %s: %w", m.ID(), err)
+	}
+	return id, nil
+}
+
+// execer is a connection or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// mark sets the status of history row id; applied also stamps applied_at.
+func (h history) mark(ctx context.Context, x execer, id int64, status string, d time.Duration, attempts int, errText string) error {
+	_, err := x.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $2,
+		applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END,
+		duration_ms = coalesce($3, duration_ms), attempts = coalesce($4, attempts), error = nullif($5, '')
+		WHERE id = $1`, h.table("schemagate_history")), id, status, nullInt(d.Milliseconds()), nullInt(int64(attempts)), errText)
+	if err != nil {
+		return fmt.Errorf("record migration status %s: %w", status, err)
+	}
+	return nil
+}
+
+func nullInt(n int64) *int64 {
+	if n <= 0 {
+		return nil
+	}
+	return &n
+}
+
+// runMigrations returns the history rows of a run that may have changed the database: applied ones,
+// and non-transactional ones left running. Newest first.
+func (h history) runMigrations(ctx context.Context, conn *pgx.Conn, runID string) ([]runMigration, error) {
+	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, version, status, no_transaction FROM %s
+		WHERE run_id = $1 ORDER BY id DESC`, h.table("schemagate_history")), runID)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations of run %s: %w", runID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[runMigration])
+}
+
+type runMigration struct {
+	ID            int64
+	Version       string
+	Status        string
+	NoTransaction bool
+}

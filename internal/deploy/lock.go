@@ -1,0 +1,155 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// lockKey is the advisory lock every schemagate deploy of a database takes (a fixed bigint, "sgdeploy").
+const lockKey int64 = 0x7367_6465_706c_6f79
+
+// Holder identifies who holds (or wants) the deploy lock.
+type Holder struct {
+	Name   string
+	RunID  string
+	Commit string
+	JobURL string
+	Since  time.Time
+	PID    int
+}
+
+func (h *Holder) String() string {
+	s := h.Name
+	if s == "" {
+		s = "unknown"
+	}
+	s += " (run " + h.RunID
+	if h.Commit != "" {
+		s += ", commit " + shortSHA(h.Commit)
+	}
+	if h.JobURL != "" {
+		s += ", " + h.JobURL
+	}
+	s += ")"
+	if !h.Since.IsZero() {
+		s += " since " + h.Since.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// LockError is returned when another deploy holds the lock longer than the wait allows.
+type LockError struct {
+	Holder *Holder // nil when the holder left no row
+	Waited time.Duration
+}
+
+func (e *LockError) Error() string {
+	who := "another deploy"
+	if e.Holder != nil {
+		who = e.Holder.String()
+	}
+	return fmt.Sprintf("deploy lock held by %s; gave up after %s", who, e.Waited.Round(time.Millisecond))
+}
+
+// lock is the deploy lock: a session-level advisory lock on a dedicated connection, so that a process that
+// dies releases it with its connection, plus a row in schemagate_lock that says who holds it.
+type lock struct {
+	conn   *pgx.Conn
+	schema string
+}
+
+// acquireLock waits up to wait for the advisory lock, polling, and reports each new holder seen.
+func acquireLock(ctx context.Context, url, schema string, wait time.Duration, clock Clock, waiting func(*Holder)) (*lock, time.Duration, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, 0, fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.RuntimeParams["application_name"] = "schemagate deploy lock"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, 0, fmt.Errorf("connect for the deploy lock: %w", err)
+	}
+	start := clock.Now()
+	var seen string
+	for {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&ok); err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			return nil, 0, fmt.Errorf("take the deploy lock: %w", err)
+		}
+		waited := clock.Now().Sub(start)
+		if ok {
+			return &lock{conn: conn, schema: schema}, waited, nil
+		}
+		h := readHolder(ctx, conn, schema)
+		if h != nil && h.RunID != seen && waiting != nil {
+			seen = h.RunID
+			waiting(h)
+		}
+		if waited >= wait {
+			conn.Close(context.WithoutCancel(ctx))
+			return nil, waited, &LockError{Holder: h, Waited: waited}
+		}
+		select {
+		case <-ctx.Done():
+			conn.Close(context.WithoutCancel(ctx))
+			return nil, waited, ctx.Err()
+		case <-clock.After(min(500*time.Millisecond, max(wait-waited, time.Millisecond))):
+		}
+	}
+}
+
+// readHolder reads the lock row; nil when there is none (or the table does not exist yet).
+func readHolder(ctx context.Context, conn *pgx.Conn, schema string) *Holder {
+	var h Holder
+	var pid *int32
+	err := conn.QueryRow(ctx, fmt.Sprintf(`SELECT coalesce(holder,''), coalesce(run_id,''), coalesce(commit,''), coalesce(job_url,''), since, backend_pid
+		FROM %s.schemagate_lock WHERE id = 1`, ident(schema))).Scan(&h.Name, &h.RunID, &h.Commit, &h.JobURL, &h.Since, &pid)
+	if err != nil {
+		return nil
+	}
+	if pid != nil {
+		h.PID = int(*pid)
+	}
+	return &h
+}
+
+// claim writes the lock row; it returns the row a dead holder left behind, if any.
+func (l *lock) claim(ctx context.Context, h *Holder) (*Holder, error) {
+	stale := readHolder(ctx, l.conn, l.schema)
+	_, err := l.conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.schemagate_lock (id, holder, run_id, commit, job_url, since, backend_pid)
+		VALUES (1, $1, $2, $3, $4, now(), pg_backend_pid())
+		ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, run_id = excluded.run_id, commit = excluded.commit,
+		  job_url = excluded.job_url, since = excluded.since, backend_pid = excluded.backend_pid`, ident(l.schema)),
+		h.Name, h.RunID, h.Commit, h.JobURL)
+	if err != nil {
+		return nil, fmt.Errorf("write the lock row: %w", err)
+	}
+	return stale, nil
+}
+
+// release clears the row and the advisory lock and closes the connection. A failure is harmless: the
+// lock goes with the connection, and the next holder overwrites the row.
+func (l *lock) release(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	defer l.conn.Close(ctx)
+	_, err1 := l.conn.Exec(ctx, fmt.Sprintf("DELETE FROM %s.schemagate_lock WHERE id = 1", ident(l.schema)))
+	_, err2 := l.conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", lockKey)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("release the deploy lock: %w", err)
+	}
+	return nil
+}
+
+func ident(s string) string { return pgx.Identifier{s}.Sanitize() }

@@ -1,0 +1,180 @@
+package deploy
+
+import (
+	"time"
+
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+// Outcomes of a deploy.
+const (
+	OutcomeDeployed   = "deployed"    // every pending migration applied and verified
+	OutcomeNothing    = "up-to-date"  // nothing was pending
+	OutcomeDryRun     = "dry-run"     // the plan was printed, nothing changed
+	OutcomeBlocked    = "blocked"     // refused before changing anything (window, drift, approval, ...)
+	OutcomeRolledBack = "rolled-back" // a migration or check failed; the database is back as it was
+	OutcomeFailed     = "failed"      // the deploy or its rollback failed; the database needs a person
+)
+
+// Migration statuses in a Result and in schemagate_history.
+const (
+	StatusPending    = "pending"
+	StatusRunning    = "running"
+	StatusApplied    = "applied"
+	StatusFailed     = "failed"
+	StatusRolledBack = "rolled-back" // undone by its down migration
+	StatusRestored   = "restored"    // undone by restoring the snapshot
+	StatusNotRun     = "not-run"
+)
+
+// Result is what a deploy did; reports render it.
+type Result struct {
+	Env    string `json:"env"`
+	RunID  string `json:"run_id"`
+	Commit string `json:"commit,omitempty"`
+	PR     string `json:"pr,omitempty"`
+	JobURL string `json:"job_url,omitempty"`
+	// Outcome is one of the Outcome constants; OK is true for deployed, up-to-date and dry-run.
+	Outcome string `json:"outcome"`
+	OK      bool   `json:"ok"`
+	// Reason says why the deploy did not deploy; Hint what to do about it.
+	Reason     string    `json:"reason,omitempty"`
+	Hint       string    `json:"hint,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS int64     `json:"duration_ms"`
+
+	Window *WindowResult `json:"window,omitempty"`
+	Lock   *LockResult   `json:"lock,omitempty"`
+	// Drift lists every mismatch between history and the migration folder.
+	Drift []string `json:"drift,omitempty"`
+	// Recovered describes the earlier run this one cleaned up after.
+	Recovered *Recovery `json:"recovered,omitempty"`
+
+	Snapshot *snapshot.Info `json:"snapshot,omitempty"`
+	// Writes is set when the snapshot was taken before maintenance mode and writes came in between.
+	Writes *Writes `json:"writes,omitempty"`
+
+	Maintenance *MaintenanceResult `json:"maintenance,omitempty"`
+
+	Migrations []MigrationResult `json:"migrations"`
+	// MigrationsMS is the time spent applying migrations (their own time).
+	MigrationsMS int64   `json:"migrations_ms"`
+	Verify       []Check `json:"verify,omitempty"`
+	// Rollback describes the rollback, when one ran.
+	Rollback *RollbackResult `json:"rollback,omitempty"`
+	Notes    []string        `json:"notes,omitempty"`
+}
+
+// WindowResult is the maintenance window the deploy ran in.
+type WindowResult struct {
+	Always   bool       `json:"always,omitempty"`
+	Open     bool       `json:"open"`
+	Start    *time.Time `json:"start,omitempty"`
+	End      *time.Time `json:"end,omitempty"`
+	Next     *time.Time `json:"next,omitempty"`
+	WaitedMS int64      `json:"waited_ms,omitempty"`
+	// Broken is set when --break-window overrode a closed window; Reason is the user's reason.
+	Broken bool   `json:"broken,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// LockResult is how the deploy lock was taken.
+type LockResult struct {
+	WaitMS int64 `json:"wait_ms"`
+	// WaitedFor names the holder the deploy waited for, if any.
+	WaitedFor string `json:"waited_for,omitempty"`
+	// Stale describes a lock row left by a process that died.
+	Stale string `json:"stale,omitempty"`
+}
+
+// MaintenanceResult is the maintenance mode's timeline.
+type MaintenanceResult struct {
+	On  *time.Time `json:"on,omitempty"`
+	Off *time.Time `json:"off,omitempty"`
+	// DurationMS is the time in maintenance mode; OverheadMS the part not spent applying migrations.
+	DurationMS int64 `json:"duration_ms"`
+	OverheadMS int64 `json:"overhead_ms"`
+	// Inherited is set when a crashed run had left maintenance mode on.
+	Inherited bool   `json:"inherited,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Writes is the evidence of writes between a snapshot and the migrations.
+type Writes struct {
+	Detected bool `json:"detected"`
+	// XIDs is the number of transaction ids assigned meanwhile by others; WALBytes how far the WAL moved.
+	XIDs     int64 `json:"xids"`
+	WALBytes int64 `json:"wal_bytes"`
+}
+
+// MigrationResult is what happened to one pending migration.
+type MigrationResult struct {
+	Version    string `json:"version"`
+	Name       string `json:"name"`
+	File       string `json:"file"`
+	Checksum   string `json:"checksum"`
+	Status     string `json:"status"`
+	DurationMS int64  `json:"duration_ms"`
+	// Attempts counts tries (more than 1 after lock timeouts).
+	Attempts      int       `json:"attempts,omitempty"`
+	NoTransaction bool      `json:"no_transaction,omitempty"`
+	Error         *SQLError `json:"error,omitempty"`
+	RollbackMS    int64     `json:"rollback_ms,omitempty"`
+	RollbackError *SQLError `json:"rollback_error,omitempty"`
+}
+
+// Check is the result of one verification.
+type Check struct {
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message,omitempty"`
+	// Phase is "apply" (after the migrations) or "rollback" (after rolling back).
+	Phase string `json:"phase"`
+}
+
+// RollbackResult is how the database was put back.
+type RollbackResult struct {
+	// Method is "down" (the down migrations, newest first) or "snapshot".
+	Method string `json:"method"`
+	// Why says why the snapshot was needed, when it was.
+	Why        string `json:"why,omitempty"`
+	OK         bool   `json:"ok"`
+	DurationMS int64  `json:"duration_ms"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Recovery describes an unfinished earlier run that this run cleaned up.
+type Recovery struct {
+	RunID  string `json:"run_id"`
+	Since  string `json:"since"`
+	Holder string `json:"holder,omitempty"`
+	// Undone lists the versions that were rolled back.
+	Undone []string `json:"undone,omitempty"`
+	Method string   `json:"method,omitempty"`
+	// MaintenanceOff is set when the run had left maintenance mode on and this run turned it off.
+	MaintenanceOff bool `json:"maintenance_off,omitempty"`
+}
+
+// SQLError is a statement that failed, with its place in the file (the shape of report.SQLError).
+type SQLError struct {
+	Message   string `json:"message"`
+	SQLState  string `json:"sqlstate,omitempty"`
+	Detail    string `json:"detail,omitempty"`
+	Hint      string `json:"hint,omitempty"`
+	File      string `json:"file,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Column    int    `json:"column,omitempty"`
+	Phase     string `json:"phase"`
+	Statement string `json:"statement,omitempty"`
+}
+
+// failedChecks returns the checks that failed.
+func failedChecks(cs []Check) []Check {
+	var out []Check
+	for _, c := range cs {
+		if !c.OK {
+			out = append(out, c)
+		}
+	}
+	return out
+}

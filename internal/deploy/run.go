@@ -1,0 +1,478 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+// protect turns maintenance mode on and takes the snapshot (in the configured order) and the baseline the
+// verification compares with. On error nothing has changed in the database.
+func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) error {
+	eff := newEffects()
+	for _, m := range pending {
+		merge(eff, analyze(m.Up))
+	}
+	countRows := enabled(d.env.Verify.RowCounts)
+	if d.o.Snapshotter == nil {
+		d.note("no snapshot configured: a failure that the down migrations cannot undo needs a person")
+	}
+	if d.env.Snapshot.BeforeMaintenance {
+		before, err := d.activity(ctx)
+		if err != nil {
+			return err
+		}
+		if err := d.takeSnapshot(ctx); err != nil {
+			return err
+		}
+		if err := d.maintenanceOn(ctx); err != nil {
+			return err
+		}
+		after, err := d.activity(ctx)
+		if err != nil {
+			return err
+		}
+		d.res.Writes = d.compare(ctx, before, after)
+		d.snapOK = !d.res.Writes.Detected
+		if d.res.Writes.Detected {
+			d.note("%d transactions wrote between the snapshot and maintenance mode: an automatic restore would lose them, so it is refused", d.res.Writes.XIDs)
+		}
+		if d.base, err = takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows); err != nil {
+			return err
+		}
+	} else {
+		if err := d.maintenanceOn(ctx); err != nil {
+			return err
+		}
+		// The baseline needs the work connection, the snapshot its own: take them side by side (nothing
+		// else may use the work connection meanwhile).
+		type baseRes struct {
+			b   *baseline
+			err error
+		}
+		ch := make(chan baseRes, 1)
+		go func() {
+			b, err := takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows)
+			ch <- baseRes{b, err}
+		}()
+		snapErr := d.takeSnapshot(ctx)
+		br := <-ch
+		if snapErr != nil {
+			return snapErr
+		}
+		if br.err != nil {
+			return br.err
+		}
+		d.base, d.snapOK = br.b, true
+	}
+	if d.res.Snapshot != nil {
+		// Recorded before any migration runs, for the recovery of a run that dies.
+		if err := d.run.set(ctx, "snapshot", snapshotJSON(d.res.Snapshot)); err != nil {
+			return err
+		}
+		if err := d.run.set(ctx, "snapshot_safe", d.snapOK); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *deployer) maintenanceOn(ctx context.Context) error {
+	if d.o.Maintenance == nil {
+		return nil
+	}
+	// Recorded before switching, so that a crash in between still gets it turned off by the next run.
+	if err := d.run.set(ctx, "maintenance_on", true); err != nil {
+		return err
+	}
+	d.maintOn = true
+	if d.res.Maintenance == nil {
+		d.res.Maintenance = &MaintenanceResult{}
+	}
+	d.progress("maintenance mode on")
+	if err := d.o.Maintenance.On(ctx); err != nil {
+		d.res.Maintenance.Error = err.Error()
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	now := d.clock.Now().UTC()
+	d.res.Maintenance.On = &now
+	return nil
+}
+
+func (d *deployer) takeSnapshot(ctx context.Context) error {
+	if d.o.Snapshotter == nil {
+		return nil
+	}
+	d.progress("taking snapshot")
+	info, restore, err := d.o.Snapshotter.Snapshot(ctx, d.o.RunID)
+	if err != nil {
+		return fmt.Errorf("take snapshot: %w; nothing was changed", err)
+	}
+	d.res.Snapshot, d.restore = info, restore
+	where := info.Location
+	if where == "" {
+		where = info.ID
+	}
+	d.progress("snapshot %s taken in %s", where, time.Duration(info.DurationMS)*time.Millisecond)
+	return nil
+}
+
+type activity struct {
+	lsn  string
+	xmax int64
+}
+
+func (d *deployer) activity(ctx context.Context) (activity, error) {
+	var a activity
+	err := d.conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text, pg_snapshot_xmax(pg_current_snapshot())::text::bigint").Scan(&a.lsn, &a.xmax)
+	if err != nil {
+		return a, fmt.Errorf("read write activity: %w", err)
+	}
+	return a, nil
+}
+
+// compare counts the transaction ids others took between two readings. Transaction ids are cluster-wide,
+// so writes to other databases of the server count too: the check errs on the side of refusing a restore.
+func (d *deployer) compare(ctx context.Context, before, after activity) *Writes {
+	// Our own: the maintenance_on record, and maintenance SQL that wrote.
+	own := ownXIDs(d.o.Maintenance)
+	if d.o.Maintenance != nil {
+		own++ // maintenanceOn's record
+	}
+	w := &Writes{XIDs: max(0, after.xmax-before.xmax-own)}
+	_ = d.conn.QueryRow(ctx, "SELECT pg_wal_lsn_diff($1::text::pg_lsn, $2::text::pg_lsn)::bigint", after.lsn, before.lsn).Scan(&w.WALBytes)
+	w.Detected = w.XIDs > 0
+	return w
+}
+
+func (d *deployer) applier() *applier {
+	lt := d.env.LockTimeout
+	if lt <= 0 {
+		lt = 5 * time.Second
+	}
+	retries := 3
+	if d.env.Retries != nil {
+		retries = *d.env.Retries
+	}
+	backoff := d.env.RetryBackoff
+	if backoff <= 0 {
+		backoff = 2 * time.Second
+	}
+	return &applier{conn: d.conn, lockTimeout: lt, statementTimeout: d.env.StatementTimeout, retries: retries,
+		backoff: backoff, clock: d.clock, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
+			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
+		}}
+}
+
+// applyAll applies the pending migrations, verifies, and rolls back on failure.
+func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) error {
+	ap := d.applier()
+	ids := map[string]int64{}
+	for i, m := range pending {
+		mr := &d.res.Migrations[i]
+		if err := d.lock.conn.Ping(ctx); err != nil {
+			// Without its connection the lock is gone and another deploy may start: stop here.
+			for j := i; j < len(pending); j++ {
+				d.res.Migrations[j].Status = StatusNotRun
+			}
+			return d.rollback(ctx, undoPlan{migs: pending[:i], ids: ids}, "lost the deploy lock's connection: "+err.Error())
+		}
+		mr.Status = StatusRunning
+		d.progress("applying %d/%d %s", i+1, len(pending), m.ID())
+		id, err := d.hist.begin(ctx, d.conn, d.o, m)
+		if err != nil {
+			return err
+		}
+		ids[m.Version] = id
+		st, err := ap.run(ctx, m, m.Up, func(tx pgx.Tx) error {
+			return d.hist.mark(ctx, tx, id, StatusApplied, 0, 0, "")
+		})
+		mr.DurationMS, mr.Attempts = st.duration.Milliseconds(), st.attempts
+		if err != nil {
+			mr.Status, mr.Error = StatusFailed, sqlError(err, "up")
+			_ = d.hist.mark(ctx, d.conn, id, StatusFailed, st.duration, st.attempts, err.Error())
+			for j := i + 1; j < len(pending); j++ {
+				d.res.Migrations[j].Status = StatusNotRun
+			}
+			var partial *migrate.Migration
+			if m.NoTransaction && st.executed > 0 {
+				partial = m
+			}
+			why := fmt.Sprintf("%s failed: %v", m.ID(), err)
+			d.progress("%s", why)
+			return d.rollback(ctx, undoPlan{migs: pending[:i], ids: ids, partial: partial}, why)
+		}
+		_ = d.hist.mark(ctx, d.conn, id, StatusApplied, st.duration, st.attempts, "")
+		mr.Status = StatusApplied
+		d.progress("applied %s in %s", m.ID(), st.duration.Round(time.Millisecond))
+	}
+	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
+	d.res.Verify = v.afterApply(ctx, d.base, pending)
+	if bad := failedChecks(d.res.Verify); len(bad) > 0 {
+		why := fmt.Sprintf("verification %q failed: %s", bad[0].Name, bad[0].Message)
+		d.progress("%s", why)
+		return d.rollback(ctx, undoPlan{migs: pending, ids: ids}, why)
+	}
+	d.progress("verified: %d checks passed", len(d.res.Verify))
+	return nil
+}
+
+// undoPlan is what a rollback must undo.
+type undoPlan struct {
+	// migs are the migrations applied, in apply order; ids their history rows by version.
+	migs []*migrate.Migration
+	ids  map[string]int64
+	// partial is a non-transactional migration that failed after some of its statements committed.
+	partial *migrate.Migration
+}
+
+// rollback undoes a failed run of this deploy, verifies the database is back to the baseline, and returns
+// the error that describes the failure.
+func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
+	d.res.Reason = why
+	rb := d.undo(ctx, p, d.restore, d.restoreRefusal())
+	d.res.Rollback = rb
+	if !rb.OK {
+		d.res.Outcome = OutcomeFailed
+		d.res.Hint = "the database is not back to where it was: " + rb.Error
+		return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
+	}
+	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
+	checks := v.afterRollback(ctx, d.base)
+	d.res.Verify = append(d.res.Verify, checks...)
+	bad := failedChecks(checks)
+	if len(bad) > 0 && rb.Method == "down" && d.restoreRefusal() == "" {
+		// The downs ran but did not bring the database back (a down that cannot restore deleted rows):
+		// the snapshot can.
+		d.progress("after the down migrations, %q failed: restoring the snapshot", bad[0].Name)
+		if err := d.restoreAll(ctx, p); err != nil {
+			rb.OK, rb.Error = false, err.Error()
+			d.res.Outcome = OutcomeFailed
+			d.res.Hint = "the database is not back to where it was: " + rb.Error
+			return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
+		}
+		rb.Method, rb.Why = "down+snapshot", fmt.Sprintf("after the downs, %q failed: %s", bad[0].Name, bad[0].Message)
+		checks = v.afterRollback(ctx, d.base)
+		d.res.Verify = append(d.res.Verify, checks...)
+		bad = failedChecks(checks)
+	}
+	if len(bad) > 0 {
+		d.res.Outcome = OutcomeFailed
+		d.res.Hint = fmt.Sprintf("after rolling back, %q failed: %s", bad[0].Name, bad[0].Message)
+		return fmt.Errorf("%s; rolled back by %s but %s", why, rb.Method, d.res.Hint)
+	}
+	d.res.Outcome = OutcomeRolledBack
+	d.progress("rolled back by %s and verified", rb.Method)
+	return fmt.Errorf("%s; rolled back by %s", why, rb.Method)
+}
+
+func (d *deployer) restoreRefusal() string {
+	switch {
+	case d.restore == nil:
+		return "no snapshot was taken"
+	case !d.snapOK:
+		return "writes reached the database after the snapshot, and restoring it would lose them"
+	}
+	return ""
+}
+
+// undo rolls migrations back: their downs newest first, or the snapshot when a down is missing, would lose
+// data or fails, or when a non-transactional migration stopped half way.
+func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.RestoreFunc, refusal string) *RollbackResult {
+	start := d.clock.Now()
+	rb := &RollbackResult{Method: "down"}
+	defer func() { rb.DurationMS = d.clock.Now().Sub(start).Milliseconds() }()
+	need := ""
+	if p.partial != nil {
+		need = p.partial.ID() + " stopped half way outside a transaction"
+	}
+	for i := len(p.migs) - 1; i >= 0 && need == ""; i-- {
+		m := p.migs[i]
+		if m.Down.Empty() {
+			need = m.ID() + " has no down migration"
+		} else if loss := downLosesData(m); loss != "" {
+			need = "the down of " + m.ID() + " would lose data: " + loss
+		}
+	}
+	if need == "" {
+		ap := d.applier()
+		for i := len(p.migs) - 1; i >= 0; i-- {
+			m := p.migs[i]
+			id := p.ids[m.Version]
+			d.progress("rolling back %s with its down migration", m.ID())
+			st, err := ap.run(ctx, m, m.Down, func(tx pgx.Tx) error {
+				return d.hist.mark(ctx, tx, id, StatusRolledBack, 0, 0, "")
+			})
+			mr := d.resultOf(m)
+			if mr != nil {
+				mr.RollbackMS = st.duration.Milliseconds()
+			}
+			if err != nil {
+				if mr != nil {
+					mr.RollbackError = sqlError(err, "down")
+				}
+				need = fmt.Sprintf("the down of %s failed: %v", m.ID(), err)
+				break
+			}
+			if mr != nil {
+				mr.Status = StatusRolledBack
+			}
+		}
+		if need == "" {
+			rb.OK = true
+			return rb
+		}
+	}
+	rb.Method, rb.Why = "snapshot", need
+	if refusal != "" {
+		rb.Error = need + ", and the snapshot cannot be restored: " + refusal
+		return rb
+	}
+	d.progress("restoring the snapshot: %s", need)
+	if err := d.restoreWith(ctx, restore, p); err != nil {
+		rb.Error = err.Error()
+		return rb
+	}
+	rb.OK = true
+	return rb
+}
+
+// restoreAll restores this run's snapshot.
+func (d *deployer) restoreAll(ctx context.Context, p undoPlan) error {
+	return d.restoreWith(ctx, d.restore, p)
+}
+
+// restoreWith restores a snapshot and records the plan's migrations as restored.
+func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc, p undoPlan) error {
+	start := d.clock.Now()
+	if err := restore(ctx); err != nil {
+		return fmt.Errorf("restore snapshot: %w", err)
+	}
+	d.progress("snapshot restored in %s", d.clock.Now().Sub(start).Round(time.Millisecond))
+	// The restore dropped and recreated objects; statements cached on the connection may be stale.
+	_ = d.conn.DeallocateAll(ctx)
+	all := append([]*migrate.Migration{}, p.migs...)
+	if p.partial != nil {
+		all = append(all, p.partial)
+	}
+	for _, m := range all {
+		_ = d.hist.mark(ctx, d.conn, p.ids[m.Version], StatusRestored, 0, 0, "")
+		if mr := d.resultOf(m); mr != nil {
+			mr.Status = StatusRestored
+		}
+	}
+	return nil
+}
+
+func (d *deployer) resultOf(m *migrate.Migration) *MigrationResult {
+	for i := range d.res.Migrations {
+		if d.res.Migrations[i].Version == m.Version {
+			return &d.res.Migrations[i]
+		}
+	}
+	return nil
+}
+
+// recoverRuns cleans up after runs that died: it waits for their work connection to go, then rolls back
+// what they applied (downs, or their snapshot when maintenance mode has stayed on since it was taken).
+func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
+	for i := len(dead) - 1; i >= 0; i-- {
+		r := dead[i]
+		d.progress("recovering run %s of %s (started %s)", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339))
+		if err := d.waitGone(ctx, r.BackendPID); err != nil {
+			return err
+		}
+		rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)
+		if err != nil {
+			return err
+		}
+		p := undoPlan{ids: map[string]int64{}}
+		rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format(time.RFC3339), Holder: r.Holder, MaintenanceOff: r.MaintenanceOn}
+		for j := len(rows) - 1; j >= 0; j-- { // oldest first
+			row := rows[j]
+			m := d.o.Set.Find(row.Version)
+			switch {
+			case row.Status == StatusRunning && !row.NoTransaction:
+				// Its transaction died with the connection: nothing to undo.
+				_ = d.hist.mark(ctx, d.conn, row.ID, StatusFailed, 0, 0, "run died")
+				continue
+			case row.Status != StatusApplied && row.Status != StatusRunning:
+				continue
+			case m == nil:
+				return &Blocked{Reason: fmt.Sprintf("cannot recover run %s: version %s it applied is not in the migration folder", r.RunID, row.Version),
+					Hint: "deploy from the commit that run deployed, with --recover"}
+			}
+			p.ids[m.Version] = row.ID
+			if row.Status == StatusRunning {
+				p.partial = m
+			} else {
+				p.migs = append(p.migs, m)
+			}
+			rec.Undone = append(rec.Undone, m.Version)
+		}
+		if len(p.migs) > 0 || p.partial != nil {
+			var restore snapshot.RestoreFunc
+			refusal := "run " + r.RunID + " recorded no snapshot"
+			if r.Snapshot != nil && d.o.Snapshotter != nil {
+				switch rf, err := d.o.Snapshotter.Reopen(ctx, r.Snapshot); {
+				case err != nil:
+					refusal = "its snapshot cannot be opened: " + err.Error()
+				case !r.SnapshotSafe || !r.MaintenanceOn:
+					refusal = "writes may have reached the database since its snapshot"
+				default:
+					restore, refusal = rf, ""
+				}
+			}
+			rb := d.undo(ctx, p, restore, refusal)
+			rec.Method = rb.Method
+			if !rb.OK {
+				d.res.Recovered = rec
+				return fmt.Errorf("recover run %s: %s", r.RunID, rb.Error)
+			}
+		}
+		if err := d.hist.markRun(ctx, d.conn, r.RunID, "recovered", r.MaintenanceOn); err != nil {
+			return err
+		}
+		d.res.Recovered = rec
+		d.note("recovered run %s: undid %d migrations", r.RunID, len(rec.Undone))
+	}
+	return nil
+}
+
+// waitGone waits until a dead run's work connection has left the server, terminating it if it lingers
+// (a statement that does not notice its client is gone).
+func (d *deployer) waitGone(ctx context.Context, pid int) error {
+	if pid == 0 {
+		return nil
+	}
+	deadline := d.clock.Now().Add(time.Minute)
+	terminated := false
+	for {
+		var alive bool
+		if err := d.conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND application_name = 'schemagate deploy')", pid).Scan(&alive); err != nil {
+			return fmt.Errorf("check the dead run's connection: %w", err)
+		}
+		if !alive {
+			return nil
+		}
+		if !terminated {
+			d.progress("terminating the dead run's connection (pid %d)", pid)
+			_, _ = d.conn.Exec(ctx, "SELECT pg_terminate_backend($1)", pid)
+			terminated = true
+		}
+		if d.clock.Now().After(deadline) {
+			return errors.New("the dead run's connection (pid " + fmt.Sprint(pid) + ") does not go away; terminate it by hand")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

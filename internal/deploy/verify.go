@@ -1,0 +1,514 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+// baseline is the state of the database before the migrations, to verify against.
+type baseline struct {
+	// counts are exact row counts of the tables the migrations name (all tables when one is opaque), by oid.
+	counts map[uint32]tableCount
+	// invalid are the indexes already INVALID before.
+	invalid map[string]bool
+	// fks are the foreign key constraint oids that existed before.
+	fks map[uint32]bool
+	// catalog is the shape of the user schemas, one line per object.
+	catalog []string
+}
+
+type tableCount struct {
+	name string
+	rows int64
+}
+
+// userSchemas filters out system schemas and schemagate's own.
+const userSchemas = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%%' AND n.nspname NOT LIKE 'pg\_temp%%' AND n.nspname <> %s`
+
+// takeBaseline counts the rows of the tables named in eff (or all tables when eff is opaque).
+func takeBaseline(ctx context.Context, conn *pgx.Conn, historySchema string, eff *effects, countRows bool) (*baseline, error) {
+	b := &baseline{counts: map[uint32]tableCount{}, invalid: map[string]bool{}, fks: map[uint32]bool{}}
+	var err error
+	if b.catalog, err = catalog(ctx, conn, historySchema); err != nil {
+		return nil, err
+	}
+	inv, err := invalidIndexes(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range inv {
+		b.invalid[i] = true
+	}
+	rows, err := conn.Query(ctx, "SELECT oid FROM pg_constraint WHERE contype = 'f'")
+	if err != nil {
+		return nil, fmt.Errorf("list foreign keys: %w", err)
+	}
+	fks, err := pgx.CollectRows(rows, pgx.RowTo[uint32])
+	if err != nil {
+		return nil, fmt.Errorf("list foreign keys: %w", err)
+	}
+	for _, o := range fks {
+		b.fks[o] = true
+	}
+	if !countRows {
+		return b, nil
+	}
+	tables, err := tablesOf(ctx, conn, historySchema, eff)
+	if err != nil {
+		return nil, err
+	}
+	for oid, name := range tables {
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM ONLY "+name).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count rows of %s: %w", name, err)
+		}
+		b.counts[oid] = tableCount{name: name, rows: n}
+	}
+	return b, nil
+}
+
+// tablesOf resolves the tables named in eff to oids (every user table when eff is opaque or nil).
+func tablesOf(ctx context.Context, conn *pgx.Conn, historySchema string, eff *effects) (map[uint32]string, error) {
+	out := map[uint32]string{}
+	q := fmt.Sprintf(`SELECT c.oid, format('%%I.%%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND `+userSchemas, quoteLit(historySchema))
+	if eff != nil && !eff.Opaque {
+		names := make([]string, 0, len(eff.Tables))
+		for t := range eff.Tables {
+			names = append(names, t)
+		}
+		q += ` AND c.oid = ANY (SELECT to_regclass(x) FROM unnest($1::text[]) x)`
+		rows, err := conn.Query(ctx, q, names)
+		if err != nil {
+			return nil, fmt.Errorf("resolve tables: %w", err)
+		}
+		return collectNames(rows, out)
+	}
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return collectNames(rows, out)
+}
+
+func collectNames(rows pgx.Rows, out map[uint32]string) (map[uint32]string, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var oid uint32
+		var name string
+		if err := rows.Scan(&oid, &name); err != nil {
+			return nil, err
+		}
+		out[oid] = name
+	}
+	return out, rows.Err()
+}
+
+func quoteLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func invalidIndexes(ctx context.Context, conn *pgx.Conn) ([]string, error) {
+	rows, err := conn.Query(ctx, "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid ORDER BY 1")
+	if err != nil {
+		return nil, fmt.Errorf("list invalid indexes: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// catalog lists the user schemas' objects and their definitions, sorted. Sequence positions are left
+// out: nextval is not transactional, so a rolled-back insert moves them.
+func catalog(ctx context.Context, conn *pgx.Conn, historySchema string) ([]string, error) {
+	us := fmt.Sprintf(userSchemas, quoteLit(historySchema))
+	q := fmt.Sprintf(`
+SELECT 'schema ' || n.nspname FROM pg_namespace n WHERE %[1]s
+UNION ALL
+SELECT format('relation %%I.%%I %%s', n.nspname, c.relname, c.relkind) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE %[1]s
+UNION ALL
+SELECT format('column %%s.%%I %%s%%s%%s', a.attrelid::regclass, a.attname, format_type(a.atttypid, a.atttypmod),
+       CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''))
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p','v','m','f') AND %[1]s
+UNION ALL
+SELECT format('constraint %%s %%I %%s%%s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid), CASE WHEN c.convalidated THEN '' ELSE ' not valid' END)
+  FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE %[1]s
+UNION ALL
+SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE %[1]s
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE %[1]s
+UNION ALL
+SELECT format('trigger %%s %%I', t.tgrelid::regclass, t.tgname) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND %[1]s
+UNION ALL
+SELECT format('type %%I.%%I %%s', n.nspname, t.typname, t.typtype) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype IN ('e','d','r') AND %[1]s
+UNION ALL
+SELECT 'extension ' || extname FROM pg_extension
+ORDER BY 1`, us)
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read catalog: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// verifier runs the checks after applying (phase "apply") or after rolling back (phase "rollback").
+type verifier struct {
+	conn          *pgx.Conn
+	historySchema string
+	cfg           config.Verify
+}
+
+// afterApply checks the database after the migrations: row counts of tables they name but do not fill or
+// empty, no new INVALID index, validated constraints validated, foreign keys hold, user checks, sqitch verify.
+func (v *verifier) afterApply(ctx context.Context, b *baseline, migs []*migrate.Migration) []Check {
+	const phase = "apply"
+	eff := newEffects()
+	for _, m := range migs {
+		e := analyze(m.Up)
+		merge(eff, e)
+	}
+	var out []Check
+	if b != nil && len(b.counts) > 0 {
+		out = append(out, v.rowCounts(ctx, b, eff, phase))
+	}
+	out = append(out, v.invalidIndexes(ctx, b, phase))
+	if len(eff.Validates) > 0 {
+		out = append(out, v.validated(ctx, eff, phase))
+	}
+	if enabled(v.cfg.ForeignKeys) {
+		out = append(out, v.foreignKeys(ctx, b, eff, phase))
+	}
+	out = append(out, v.userChecks(ctx, phase)...)
+	for _, m := range migs {
+		if !m.Verify.Empty() {
+			out = append(out, v.sqitchVerify(ctx, m, phase))
+		}
+	}
+	return out
+}
+
+// afterRollback checks the database is back to the baseline: same catalog, same row counts, no new
+// INVALID index. User checks are left out: they describe the new schema.
+func (v *verifier) afterRollback(ctx context.Context, b *baseline) []Check {
+	const phase = "rollback"
+	var out []Check
+	now, err := catalog(ctx, v.conn, v.historySchema)
+	c := Check{Name: "schema as before", OK: err == nil, Phase: phase}
+	if err != nil {
+		c.Message = err.Error()
+	} else if diff := diffLines(b.catalog, now); diff != "" {
+		c.OK, c.Message = false, diff
+	}
+	out = append(out, c)
+	if len(b.counts) > 0 {
+		out = append(out, v.rowCounts(ctx, b, newEffects(), phase))
+	}
+	out = append(out, v.invalidIndexes(ctx, b, phase))
+	return out
+}
+
+func merge(dst, e *effects) {
+	for k := range e.Tables {
+		dst.Tables[k] = true
+	}
+	for k := range e.Rows {
+		dst.Rows[k] = true
+	}
+	for rel, cols := range e.Updated {
+		if dst.Updated[rel] == nil {
+			dst.Updated[rel] = map[string]bool{}
+		}
+		for c := range cols {
+			dst.Updated[rel][c] = true
+		}
+	}
+	for k := range e.Validates {
+		dst.Validates[k] = true
+	}
+	for k := range e.Created {
+		dst.Created[k] = true
+	}
+	dst.Opaque = dst.Opaque || e.Opaque
+}
+
+func enabled(b *bool) bool { return b == nil || *b }
+
+func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, phase string) Check {
+	c := Check{Name: "row counts unchanged", OK: true, Phase: phase}
+	// Tables the migrations fill or empty may change; resolve their names now (they may be new).
+	changes := map[uint32]bool{}
+	if len(eff.Rows) > 0 {
+		names := make([]string, 0, len(eff.Rows))
+		for n := range eff.Rows {
+			names = append(names, n)
+		}
+		rows, err := v.conn.Query(ctx, "SELECT to_regclass(x)::oid FROM unnest($1::text[]) x WHERE to_regclass(x) IS NOT NULL", names)
+		if err == nil {
+			oids, _ := pgx.CollectRows(rows, pgx.RowTo[uint32])
+			for _, o := range oids {
+				changes[o] = true
+			}
+		}
+	}
+	var bad []string
+	skipped := 0
+	for oid, tc := range b.counts {
+		if changes[oid] {
+			skipped++
+			continue
+		}
+		// By oid (a rename keeps it); after a snapshot restore the tables are new, so by name.
+		var found *string
+		err := v.conn.QueryRow(ctx, `SELECT coalesce((SELECT oid::regclass::text FROM pg_class WHERE oid = $1),
+			to_regclass($2)::text)`, oid, tc.name).Scan(&found)
+		if err == nil && found == nil {
+			err = pgx.ErrNoRows
+		}
+		if err == pgx.ErrNoRows {
+			// Gone (dropped, or dropped and created again under the same name).
+			if phase == "rollback" {
+				bad = append(bad, tc.name+" is missing")
+			}
+			continue
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", tc.name, err))
+			continue
+		}
+		name := *found
+		var n int64
+		if err := v.conn.QueryRow(ctx, "SELECT count(*) FROM ONLY "+name).Scan(&n); err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if n != tc.rows {
+			bad = append(bad, fmt.Sprintf("%s has %d rows, had %d", name, n, tc.rows))
+		}
+	}
+	slices.Sort(bad)
+	if len(bad) > 0 {
+		c.OK, c.Message = false, strings.Join(bad, "; ")
+	} else {
+		c.Message = fmt.Sprintf("%d tables checked", len(b.counts)-skipped)
+	}
+	return c
+}
+
+func (v *verifier) invalidIndexes(ctx context.Context, b *baseline, phase string) Check {
+	c := Check{Name: "no invalid index", OK: true, Phase: phase}
+	inv, err := invalidIndexes(ctx, v.conn)
+	if err != nil {
+		return Check{Name: c.Name, Phase: phase, Message: err.Error()}
+	}
+	var bad []string
+	for _, i := range inv {
+		if b == nil || !b.invalid[i] {
+			bad = append(bad, i)
+		}
+	}
+	if len(bad) > 0 {
+		c.OK, c.Message = false, "INVALID: "+strings.Join(bad, ", ")+" (a failed CREATE INDEX CONCURRENTLY leaves one)"
+	}
+	return c
+}
+
+func (v *verifier) validated(ctx context.Context, eff *effects, phase string) Check {
+	c := Check{Name: "constraints validated", OK: true, Phase: phase}
+	var bad []string
+	for rc := range eff.Validates {
+		i := strings.LastIndex(rc, ".")
+		rel, name := rc[:i], rc[i+1:]
+		var ok bool
+		err := v.conn.QueryRow(ctx, "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2", rel, name).Scan(&ok)
+		if err == pgx.ErrNoRows {
+			continue // dropped later in the run
+		}
+		if err != nil || !ok {
+			bad = append(bad, fmt.Sprintf("%s on %s is still NOT VALID", name, rel))
+		}
+	}
+	slices.Sort(bad)
+	if len(bad) > 0 {
+		c.OK, c.Message = false, strings.Join(bad, "; ")
+	}
+	return c
+}
+
+// foreignKeys checks that the validated foreign keys that the migrations could have broken hold (no child
+// row without its parent): new ones, those whose child or parent table had rows inserted or deleted, and
+// those whose key columns were updated. Schema changes alone cannot break a foreign key, and checking one
+// costs a scan of its child table.
+func (v *verifier) foreignKeys(ctx context.Context, b *baseline, eff *effects, phase string) Check {
+	c := Check{Name: "foreign keys hold", OK: true, Phase: phase}
+	names := make([]string, 0, len(eff.Rows))
+	for t := range eff.Rows {
+		names = append(names, t)
+	}
+	var updRel, updCol []string
+	for rel, cols := range eff.Updated {
+		for col := range cols {
+			updRel, updCol = append(updRel, rel), append(updCol, col)
+		}
+	}
+	known := []uint32{}
+	if b != nil {
+		for o := range b.fks {
+			known = append(known, o)
+		}
+	}
+	rows, err := v.conn.Query(ctx, `
+		WITH fk AS (
+		  SELECT c.oid, c.conname, c.conrelid, c.confrelid,
+		         array(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
+		                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
+		         array(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
+		                JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) AS pcols
+		    FROM pg_constraint c WHERE c.contype = 'f' AND c.convalidated)
+		SELECT oid, conname, conrelid::regclass::text, confrelid::regclass::text,
+		       array(SELECT format('%I', x) FROM unnest(cols) x), array(SELECT format('%I', x) FROM unnest(pcols) x)
+		  FROM fk
+		 WHERE $2 OR NOT oid = ANY ($3::oid[])
+		    OR conrelid = ANY (SELECT to_regclass(x) FROM unnest($1::text[]) x)
+		    OR confrelid = ANY (SELECT to_regclass(x) FROM unnest($1::text[]) x)
+		    OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[]) u(rel, col)
+		                WHERE (to_regclass(u.rel) = conrelid AND u.col = ANY (cols))
+		                   OR (to_regclass(u.rel) = confrelid AND u.col = ANY (pcols)))`,
+		names, eff.Opaque, known, updRel, updCol)
+	if err != nil {
+		return Check{Name: c.Name, Phase: phase, Message: err.Error()}
+	}
+	type fk struct {
+		oid             uint32
+		name, child, pt string
+		cols, pcols     []string
+	}
+	var fks []fk
+	for rows.Next() {
+		var f fk
+		if err := rows.Scan(&f.oid, &f.name, &f.child, &f.pt, &f.cols, &f.pcols); err != nil {
+			rows.Close()
+			return Check{Name: c.Name, Phase: phase, Message: err.Error()}
+		}
+		fks = append(fks, f)
+	}
+	rows.Close()
+	var bad []string
+	for _, f := range fks {
+		var notNull, join []string
+		for i := range f.cols {
+			notNull = append(notNull, "c."+f.cols[i]+" IS NOT NULL")
+			join = append(join, "p."+f.pcols[i]+" = c."+f.cols[i])
+		}
+		q := fmt.Sprintf("SELECT count(*) FROM ONLY %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM ONLY %s p WHERE %s)",
+			f.child, strings.Join(notNull, " AND "), f.pt, strings.Join(join, " AND "))
+		var n int64
+		if err := v.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", f.name, err))
+		} else if n > 0 {
+			bad = append(bad, fmt.Sprintf("%s on %s: %d rows without a parent in %s", f.name, f.child, n, f.pt))
+		}
+	}
+	if len(bad) > 0 {
+		c.OK, c.Message = false, strings.Join(bad, "; ")
+	} else {
+		c.Message = fmt.Sprintf("%d foreign keys checked", len(fks))
+	}
+	return c
+}
+
+func (v *verifier) userChecks(ctx context.Context, phase string) []Check {
+	var out []Check
+	for i, uc := range v.cfg.Checks {
+		name := uc.Name
+		if name == "" {
+			name = fmt.Sprintf("check %d", i+1)
+		}
+		c := Check{Name: name, Phase: phase}
+		got, err := queryText(ctx, v.conn, uc.SQL)
+		switch {
+		case err != nil:
+			c.Message = err.Error()
+		case uc.Rows == nil:
+			c.OK = len(got) == 1 && len(got[0]) == 1 && (got[0][0] == "true" || got[0][0] == "t")
+			if !c.OK {
+				c.Message = fmt.Sprintf("want one row holding true, got %v", got)
+			}
+		default:
+			c.OK = fmt.Sprint(got) == fmt.Sprint(uc.Rows)
+			if !c.OK {
+				c.Message = fmt.Sprintf("want rows %v, got %v", uc.Rows, got)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// queryText runs sql and returns its rows as text.
+func queryText(ctx context.Context, conn *pgx.Conn, sql string) ([][]string, error) {
+	res, err := conn.PgConn().Exec(ctx, sql).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(res) == 0 {
+		return nil, nil
+	}
+	out := [][]string{}
+	for _, r := range res[len(res)-1].Rows {
+		row := make([]string, len(r))
+		for i, v := range r {
+			if v == nil {
+				row[i] = "NULL"
+			} else {
+				row[i] = string(v)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// sqitchVerify runs a sqitch verify script in a transaction that is rolled back; an error fails it.
+func (v *verifier) sqitchVerify(ctx context.Context, m *migrate.Migration, phase string) Check {
+	c := Check{Name: "verify " + m.Verify.File, Phase: phase, OK: true}
+	tx, err := v.conn.Begin(ctx)
+	if err != nil {
+		return Check{Name: c.Name, Phase: phase, Message: err.Error()}
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := execScript(ctx, v.conn, m.Verify); err != nil {
+		c.OK, c.Message = false, err.Error()
+	}
+	return c
+}
+
+// diffLines describes what differs between two sorted lists.
+func diffLines(before, after []string) string {
+	b, a := map[string]bool{}, map[string]bool{}
+	for _, l := range before {
+		b[l] = true
+	}
+	for _, l := range after {
+		a[l] = true
+	}
+	var msgs []string
+	for _, l := range before {
+		if !a[l] {
+			msgs = append(msgs, "missing: "+l)
+		}
+	}
+	for _, l := range after {
+		if !b[l] {
+			msgs = append(msgs, "extra: "+l)
+		}
+	}
+	if len(msgs) > 10 {
+		msgs = append(msgs[:10], fmt.Sprintf("and %d more", len(msgs)-10))
+	}
+	return strings.Join(msgs, "; ")
+}

@@ -1,0 +1,266 @@
+package deploy
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/schemagate/schemagate/internal/config"
+)
+
+// Clock is the time source of a deploy; tests substitute a fake one.
+type Clock interface {
+	Now() time.Time
+	// After waits like time.After.
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// RealClock is the wall clock.
+var RealClock Clock = realClock{}
+
+// Interval is one open maintenance window.
+type Interval struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Contains reports whether t is inside [Start, End).
+func (i Interval) Contains(t time.Time) bool { return !t.Before(i.Start) && t.Before(i.End) }
+
+// Schedule is an environment's windows and blackouts. Windows are computed in their own zone, day by day,
+// so DST changes neither move nor duplicate them: a start in a skipped hour (spring forward) opens at the
+// same wall-clock offset after the gap, a start in a repeated hour (fall back) opens once, at its first
+// occurrence. Durations are elapsed time.
+type Schedule struct {
+	windows   []window
+	blackouts []Interval
+}
+
+type window struct {
+	spec *cron.SpecSchedule
+	dur  time.Duration
+	loc  *time.Location
+	src  string
+}
+
+// searchDays bounds how far ahead Next looks for an open window.
+const searchDays = 800
+
+// NewSchedule builds the schedule of env. An environment without windows is always open.
+func NewSchedule(env *config.Environment) (*Schedule, error) {
+	envLoc, err := env.Location()
+	if err != nil {
+		return nil, err
+	}
+	s := &Schedule{}
+	for i, w := range env.Windows {
+		src := strings.TrimSpace(w.Cron)
+		if strings.HasPrefix(src, "TZ=") || strings.HasPrefix(src, "CRON_TZ=") {
+			return nil, fmt.Errorf("windows[%d].cron %q: put the zone in time_zone, not in the expression", i, w.Cron)
+		}
+		sched, err := cron.ParseStandard(src)
+		if err != nil {
+			return nil, fmt.Errorf("windows[%d].cron %q: %w", i, w.Cron, err)
+		}
+		spec, ok := sched.(*cron.SpecSchedule)
+		if !ok {
+			return nil, fmt.Errorf("windows[%d].cron %q: @every is not a calendar schedule", i, w.Cron)
+		}
+		if w.Duration <= 0 {
+			return nil, fmt.Errorf("windows[%d]: duration must be positive", i)
+		}
+		loc := envLoc
+		if w.TimeZone != "" {
+			if loc, err = config.LoadZone(w.TimeZone); err != nil {
+				return nil, fmt.Errorf("windows[%d]: %w", i, err)
+			}
+		}
+		s.windows = append(s.windows, window{spec: spec, dur: w.Duration, loc: loc, src: src})
+	}
+	for i, b := range env.Blackouts {
+		from, err := time.ParseInLocation(time.DateOnly, b.From, envLoc)
+		if err != nil {
+			return nil, fmt.Errorf("blackouts[%d].from %q: want YYYY-MM-DD", i, b.From)
+		}
+		to, err := time.ParseInLocation(time.DateOnly, b.To, envLoc)
+		if err != nil {
+			return nil, fmt.Errorf("blackouts[%d].to %q: want YYYY-MM-DD", i, b.To)
+		}
+		end := time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, envLoc)
+		if !end.After(from) {
+			return nil, fmt.Errorf("blackouts[%d]: to %s is before from %s", i, b.To, b.From)
+		}
+		s.blackouts = append(s.blackouts, Interval{Start: from, End: end})
+	}
+	return s, nil
+}
+
+// Always reports whether the schedule has no windows (a deploy may run at any time).
+func (s *Schedule) Always() bool { return len(s.windows) == 0 }
+
+// Open returns the window containing t, if any.
+func (s *Schedule) Open(t time.Time) (Interval, bool) {
+	if s.Always() {
+		if s.blackedOut(t) {
+			return Interval{}, false
+		}
+		return Interval{Start: t, End: t}, true
+	}
+	var longest time.Duration
+	for _, w := range s.windows {
+		longest = max(longest, w.dur)
+	}
+	for _, iv := range s.intervals(t.Add(-longest-48*time.Hour), t.Add(48*time.Hour)) {
+		if iv.Contains(t) {
+			return iv, true
+		}
+	}
+	return Interval{}, false
+}
+
+// Next returns up to n windows that are open at t or open after it, in order. Blackouts cut windows short
+// or remove them.
+func (s *Schedule) Next(t time.Time, n int) []Interval {
+	if s.Always() || n <= 0 {
+		return nil
+	}
+	var out []Interval
+	from := t
+	for day := 0; day < searchDays && len(out) < n; day += 7 {
+		to := t.Add(time.Duration(day+7) * 24 * time.Hour)
+		for _, iv := range s.intervals(from.Add(-48*time.Hour), to) {
+			if !iv.End.After(t) || (len(out) > 0 && !iv.Start.After(out[len(out)-1].Start)) {
+				continue
+			}
+			out = append(out, iv)
+			if len(out) == n {
+				break
+			}
+		}
+		from = to
+	}
+	return out
+}
+
+// intervals returns the open intervals whose start falls in [from, to), merged and with blackouts removed.
+func (s *Schedule) intervals(from, to time.Time) []Interval {
+	var raw []Interval
+	for _, w := range s.windows {
+		for _, st := range w.starts(from, to) {
+			raw = append(raw, Interval{Start: st, End: st.Add(w.dur)})
+		}
+	}
+	sort.Slice(raw, func(i, j int) bool { return raw[i].Start.Before(raw[j].Start) })
+	var merged []Interval
+	for _, iv := range raw {
+		if k := len(merged) - 1; k >= 0 && !iv.Start.After(merged[k].End) {
+			if iv.End.After(merged[k].End) {
+				merged[k].End = iv.End
+			}
+			continue
+		}
+		merged = append(merged, iv)
+	}
+	return s.cut(merged)
+}
+
+// cut removes the blackout periods from the intervals.
+func (s *Schedule) cut(ivs []Interval) []Interval {
+	for _, b := range s.blackouts {
+		var out []Interval
+		for _, iv := range ivs {
+			if !iv.Start.Before(b.End) || !iv.End.After(b.Start) {
+				out = append(out, iv)
+				continue
+			}
+			if iv.Start.Before(b.Start) {
+				out = append(out, Interval{Start: iv.Start, End: b.Start})
+			}
+			if iv.End.After(b.End) {
+				out = append(out, Interval{Start: b.End, End: iv.End})
+			}
+		}
+		ivs = out
+	}
+	return ivs
+}
+
+func (s *Schedule) blackedOut(t time.Time) bool {
+	for _, b := range s.blackouts {
+		if b.Contains(t) {
+			return true
+		}
+	}
+	return false
+}
+
+const starBit = 1 << 63
+
+// starts lists the window's start times in [from, to), computed on the local calendar of its zone.
+func (w window) starts(from, to time.Time) []time.Time {
+	var out []time.Time
+	lf := from.In(w.loc)
+	day := time.Date(lf.Year(), lf.Month(), lf.Day(), 12, 0, 0, 0, w.loc)
+	for !day.After(to.Add(24 * time.Hour)) {
+		if w.dayMatches(day) {
+			for h := 0; h < 24; h++ {
+				if w.spec.Hour&(1<<uint(h)) == 0 {
+					continue
+				}
+				for m := 0; m < 60; m++ {
+					if w.spec.Minute&(1<<uint(m)) == 0 {
+						continue
+					}
+					st := wallTime(day.Year(), day.Month(), day.Day(), h, m, w.loc)
+					if !st.Before(from) && st.Before(to) {
+						out = append(out, st)
+					}
+				}
+			}
+		}
+		day = time.Date(day.Year(), day.Month(), day.Day()+1, 12, 0, 0, 0, w.loc)
+	}
+	return out
+}
+
+// dayMatches follows cron's rule: when both day-of-month and day-of-week are restricted, either matches.
+func (w window) dayMatches(t time.Time) bool {
+	if w.spec.Month&(1<<uint(t.Month())) == 0 {
+		return false
+	}
+	dom := w.spec.Dom&(1<<uint(t.Day())) != 0
+	dow := w.spec.Dow&(1<<uint(t.Weekday())) != 0
+	if w.spec.Dom&starBit != 0 || w.spec.Dow&starBit != 0 {
+		return dom && dow
+	}
+	return dom || dow
+}
+
+// wallTime is the first instant showing the given wall clock in loc. A wall time skipped by a DST change
+// maps to the same offset after the gap (02:30 becomes 03:30); a repeated one maps to its first occurrence.
+// time.Date promises neither, so both offsets around the day are tried.
+func wallTime(y int, mo time.Month, d, h, mi int, loc *time.Location) time.Time {
+	u := time.Date(y, mo, d, h, mi, 0, 0, time.UTC)
+	_, offBefore := u.Add(-14 * time.Hour).In(loc).Zone()
+	_, offAfter := u.Add(14 * time.Hour).In(loc).Zone()
+	var best time.Time
+	for _, off := range []int{offBefore, offAfter} {
+		c := u.Add(-time.Duration(off) * time.Second).In(loc)
+		if c.Hour() == h && c.Minute() == mi && c.Day() == d && (best.IsZero() || c.Before(best)) {
+			best = c
+		}
+	}
+	if best.IsZero() {
+		// In the gap: read the wall clock with the offset in force before it.
+		best = u.Add(-time.Duration(offBefore) * time.Second).In(loc)
+	}
+	return best
+}

@@ -1,0 +1,154 @@
+package deploy
+
+import (
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/config"
+)
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatalf("load zone: %v", err)
+	}
+	return loc
+}
+
+func TestScheduleNextAcrossDST(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		zone string
+		cron string
+		dur  time.Duration
+		now  string // RFC 3339
+		// want are the starts (RFC 3339 with offset) and the elapsed durations of the next windows.
+		want []string
+	}{
+		{
+			name: "berlin spring forward keeps 01:00 local",
+			zone: "Europe/Berlin", cron: "0 1 * * *", dur: 2 * time.Hour,
+			now:  "2026-03-28T12:00:00Z",
+			want: []string{"2026-03-29T01:00:00+01:00", "2026-03-30T01:00:00+02:00"},
+		},
+		{
+			name: "berlin spring forward start in the skipped hour opens after the gap",
+			zone: "Europe/Berlin", cron: "30 2 * * *", dur: time.Hour,
+			now:  "2026-03-28T12:00:00Z",
+			want: []string{"2026-03-29T03:30:00+02:00", "2026-03-30T02:30:00+02:00"},
+		},
+		{
+			name: "berlin fall back repeated hour opens once",
+			zone: "Europe/Berlin", cron: "30 2 * * *", dur: time.Hour,
+			now:  "2026-10-24T12:00:00Z",
+			want: []string{"2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"},
+		},
+		{
+			name: "new york spring forward",
+			zone: "America/New_York", cron: "0 22 * * 6", dur: 3 * time.Hour,
+			now:  "2026-03-02T00:00:00Z",
+			want: []string{"2026-03-07T22:00:00-05:00", "2026-03-14T22:00:00-04:00"},
+		},
+		{
+			name: "new york fall back repeated hour",
+			zone: "America/New_York", cron: "30 1 * * *", dur: 30 * time.Minute,
+			now:  "2026-10-31T12:00:00Z",
+			want: []string{"2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"},
+		},
+		{
+			name: "new york spring forward skipped start",
+			zone: "America/New_York", cron: "15 2 * * *", dur: time.Hour,
+			now:  "2026-03-07T12:00:00Z",
+			want: []string{"2026-03-08T03:15:00-04:00", "2026-03-09T02:15:00-04:00"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := NewSchedule(&config.Environment{TimeZone: tc.zone, Windows: []config.Window{{Cron: tc.cron, Duration: tc.dur}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now, _ := time.Parse(time.RFC3339, tc.now)
+			got := s.Next(now, len(tc.want))
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d windows, want %d: %v", len(got), len(tc.want), got)
+			}
+			loc := mustZone(t, tc.zone)
+			for i, w := range tc.want {
+				want, _ := time.Parse(time.RFC3339, w)
+				if !got[i].Start.Equal(want) {
+					t.Errorf("window %d starts %s, want %s", i, got[i].Start.In(loc).Format(time.RFC3339), w)
+				}
+				if d := got[i].End.Sub(got[i].Start); d != tc.dur {
+					t.Errorf("window %d lasts %s, want %s", i, d, tc.dur)
+				}
+			}
+		})
+	}
+}
+
+func TestScheduleOpenAndBlackout(t *testing.T) {
+	t.Parallel()
+	env := &config.Environment{
+		TimeZone:  "Europe/Berlin",
+		Windows:   []config.Window{{Cron: "0 22 * * 1-5", Duration: 3 * time.Hour}},
+		Blackouts: []config.Blackout{{From: "2026-12-21", To: "2026-12-23", Reason: "freeze"}},
+	}
+	s, err := NewSchedule(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := mustZone(t, "Europe/Berlin")
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	tests := []struct {
+		name string
+		t    time.Time
+		open bool
+	}{
+		{"inside monday window", at("2026-12-14 23:00"), true},
+		{"after midnight still inside", at("2026-12-15 00:59"), true},
+		{"window end excluded", at("2026-12-15 01:00"), false},
+		{"saturday closed", at("2026-12-19 23:00"), false},
+		{"blackout day", at("2026-12-22 23:00"), false},
+		{"last blackout window cut at midnight", at("2026-12-23 23:30"), false},
+		{"window running into the day after blackout opens at midnight", at("2026-12-24 00:30"), true},
+	}
+	for _, tc := range tests {
+		if _, open := s.Open(tc.t); open != tc.open {
+			t.Errorf("%s: open = %v, want %v", tc.name, open, tc.open)
+		}
+	}
+	next := s.Next(at("2026-12-21 08:00"), 2)
+	if len(next) != 2 || !next[0].Start.Equal(at("2026-12-24 00:00")) || !next[1].Start.Equal(at("2026-12-24 22:00")) {
+		t.Errorf("next windows around the blackout = %v", next)
+	}
+}
+
+func TestNewScheduleErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  config.Environment
+	}{
+		{"bad cron", config.Environment{Windows: []config.Window{{Cron: "61 * * * *", Duration: time.Hour}}}},
+		{"every", config.Environment{Windows: []config.Window{{Cron: "@every 1h", Duration: time.Hour}}}},
+		{"zone in cron", config.Environment{Windows: []config.Window{{Cron: "CRON_TZ=UTC 0 1 * * *", Duration: time.Hour}}}},
+		{"bad zone", config.Environment{TimeZone: "Mars/Olympus", Windows: []config.Window{{Cron: "0 1 * * *", Duration: time.Hour}}}},
+		{"zero duration", config.Environment{Windows: []config.Window{{Cron: "0 1 * * *"}}}},
+		{"bad blackout", config.Environment{Blackouts: []config.Blackout{{From: "2026-13-01", To: "2026-12-01"}}}},
+	}
+	for _, tc := range tests {
+		if _, err := NewSchedule(&tc.env); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}

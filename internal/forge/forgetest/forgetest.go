@@ -1,0 +1,460 @@
+// Package forgetest is the conformance suite every forge.Forge implementation passes: one set of
+// behaviours (pagination, error mapping, read-only tokens, rate limits, sticky comments) checked the
+// same way against the GitHub and the GitLab httptest fakes.
+//
+// To run it for a platform:
+//
+//  1. Write an httptest fake of the platform's REST API that answers with the real payload shapes.
+//  2. Make it satisfy Backend, the platform-neutral controls the suite drives it through.
+//  3. Call Run from a test with a constructor that returns a fresh fake and a Forge pointed at it
+//     whose retry sleep returns at once (the suite rate-limits requests on purpose).
+package forgetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/forge"
+)
+
+// Backend is a platform's httptest fake seen through platform-neutral controls.
+type Backend interface {
+	// AddChangeRequest stores an open change request with its changed files and returns its ref.
+	// cr.Repo must be set; a zero cr.Number is assigned by the backend.
+	AddChangeRequest(cr forge.ChangeRequest, files []string) forge.Ref
+	// AddComment adds a comment by author and returns its ID.
+	AddComment(ref forge.Ref, author, body string) int64
+	// AddReview appends a review decision (GitLab: an approval when State is APPROVED, a revoked
+	// approval when DISMISSED).
+	AddReview(ref forge.Ref, r forge.Review)
+	// SetFile stores a file's content at a ref (branch name or SHA).
+	SetFile(repo, path, ref string, content []byte)
+	// AddTeamMember makes user an active member of team ("org/team" on GitHub, group path on GitLab).
+	AddTeamMember(team, user string)
+	// SetMembershipForbidden makes membership reads fail the way the platform refuses a token that
+	// may not read them.
+	SetMembershipForbidden(forbidden bool)
+	// SetReadOnly makes every write fail the way the platform refuses a read-only token.
+	SetReadOnly(readOnly bool)
+	// SetPageSize caps the number of items per page of every list endpoint.
+	SetPageSize(n int)
+	// RateLimitNext makes the next n requests answer rate-limited with Retry-After: 1.
+	RateLimitNext(n int)
+	// BotLogin is the login of the token's user.
+	BotLogin() string
+	// Comments returns the change request's comments as stored, oldest first.
+	Comments(ref forge.Ref) []forge.Comment
+	// Statuses returns the commit statuses set on sha, oldest first.
+	Statuses(repo, sha string) []forge.Status
+}
+
+// Run runs the conformance suite. newForge returns a fresh backend and a Forge talking to it; the
+// Forge's retry sleep must return at once.
+func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, f forge.Forge, b Backend)
+	}{
+		{"ChangeRequest", testChangeRequest},
+		{"ChangeRequestNotFound", testChangeRequestNotFound},
+		{"FindChangeRequestBySHA", testFindBySHA},
+		{"Me", testMe},
+		{"CommentsPaginated", testCommentsPaginated},
+		{"CreateAndUpdateComment", testCreateUpdateComment},
+		{"UpdateMissingComment", testUpdateMissingComment},
+		{"ReviewsPaginatedInOrder", testReviews},
+		{"ChangedFilesPaginated", testChangedFiles},
+		{"FileAt", testFileAt},
+		{"IsMember", testIsMember},
+		{"IsMemberForbidden", testIsMemberForbidden},
+		{"SetStatus", testSetStatus},
+		{"ReadOnly", testReadOnly},
+		{"RateLimitRetried", testRateLimit},
+		{"RateLimitBounded", testRateLimitBounded},
+		{"UpsertCreatesThenUpdates", testUpsert},
+		{"UpsertIgnoresForgedMarker", testUpsertForged},
+		{"UpsertKeepsMarkersApart", testUpsertMarkers},
+		{"UpsertReadOnly", testUpsertReadOnly},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, b := newForge(t)
+			tt.fn(t, f, b)
+		})
+	}
+}
+
+func newCR(b Backend, files ...string) (forge.Ref, forge.ChangeRequest) {
+	cr := forge.ChangeRequest{
+		Ref:     forge.Ref{Repo: "acme/shop"},
+		Title:   "Add orders.status",
+		Author:  "alice",
+		HeadSHA: "1111111111111111111111111111111111111111",
+		BaseSHA: "2222222222222222222222222222222222222222",
+		BaseRef: "main",
+	}
+	ref := b.AddChangeRequest(cr, files)
+	cr.Ref = ref
+	return ref, cr
+}
+
+func testChangeRequest(t *testing.T, f forge.Forge, b Backend) {
+	ref, want := newCR(b, "db/migrations/001_init.up.sql")
+	got, err := f.ChangeRequest(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("ChangeRequest: %v", err)
+	}
+	if got.Ref != ref || got.Title != want.Title || got.Author != want.Author ||
+		got.HeadSHA != want.HeadSHA || got.BaseSHA != want.BaseSHA || got.BaseRef != want.BaseRef {
+		t.Errorf("ChangeRequest = %+v, want %+v", *got, want)
+	}
+	if got.State == "" {
+		t.Errorf("ChangeRequest state is empty")
+	}
+	if got.Merged || got.Fork {
+		t.Errorf("ChangeRequest merged=%v fork=%v, want false", got.Merged, got.Fork)
+	}
+}
+
+func testChangeRequestNotFound(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	ref.Number += 1000
+	_, err := f.ChangeRequest(t.Context(), ref)
+	if !errors.Is(err, forge.ErrNotFound) {
+		t.Fatalf("ChangeRequest of a missing number: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testFindBySHA(t *testing.T, f forge.Forge, b Backend) {
+	newCR(b)
+	cr := forge.ChangeRequest{
+		Ref: forge.Ref{Repo: "acme/shop"}, Title: "Second", Author: "bob",
+		HeadSHA: "3333333333333333333333333333333333333333",
+		BaseSHA: "2222222222222222222222222222222222222222", BaseRef: "main",
+	}
+	ref := b.AddChangeRequest(cr, nil)
+	got, err := f.FindChangeRequestBySHA(t.Context(), "acme/shop", cr.HeadSHA)
+	if err != nil {
+		t.Fatalf("FindChangeRequestBySHA: %v", err)
+	}
+	if got.Ref != ref || got.Author != "bob" {
+		t.Errorf("FindChangeRequestBySHA = %+v, want ref %+v by bob", *got, ref)
+	}
+	_, err = f.FindChangeRequestBySHA(t.Context(), "acme/shop", "4444444444444444444444444444444444444444")
+	if !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("FindChangeRequestBySHA of an unknown SHA: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testMe(t *testing.T, f forge.Forge, b Backend) {
+	me, err := f.Me(t.Context())
+	if err != nil {
+		t.Fatalf("Me: %v", err)
+	}
+	if me != b.BotLogin() {
+		t.Errorf("Me = %q, want %q", me, b.BotLogin())
+	}
+}
+
+func testCommentsPaginated(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	b.SetPageSize(2)
+	var want []forge.Comment
+	for i := range 5 {
+		author := "alice"
+		if i%2 == 1 {
+			author = "bob"
+		}
+		body := fmt.Sprintf("comment %d\nline two", i)
+		id := b.AddComment(ref, author, body)
+		want = append(want, forge.Comment{ID: id, Author: author, Body: body})
+	}
+	got, err := f.Comments(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Comments: %v", err)
+	}
+	var user []forge.Comment
+	for _, c := range got {
+		if !c.System {
+			user = append(user, c)
+		}
+	}
+	if !slices.Equal(user, want) {
+		t.Errorf("Comments over pages of 2 =\n%+v\nwant\n%+v", user, want)
+	}
+}
+
+func testCreateUpdateComment(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	ctx := t.Context()
+	id, err := f.CreateComment(ctx, ref, "first body")
+	if err != nil {
+		t.Fatalf("CreateComment: %v", err)
+	}
+	if err := f.UpdateComment(ctx, ref, id, "second body"); err != nil {
+		t.Fatalf("UpdateComment: %v", err)
+	}
+	stored := b.Comments(ref)
+	if len(stored) != 1 || stored[0].ID != id || stored[0].Body != "second body" || stored[0].Author != b.BotLogin() {
+		t.Errorf("stored comments = %+v, want one by %s with the updated body", stored, b.BotLogin())
+	}
+}
+
+func testUpdateMissingComment(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	err := f.UpdateComment(t.Context(), ref, 987654, "body")
+	if !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("UpdateComment of a missing comment: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testReviews(t *testing.T, f forge.Forge, b Backend) {
+	ref, cr := newCR(b)
+	b.SetPageSize(2)
+	base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	want := []forge.Review{
+		{Author: "dba1", State: "APPROVED", CommitSHA: cr.HeadSHA, SubmittedAt: base},
+		{Author: "dba2", State: "APPROVED", CommitSHA: cr.HeadSHA, SubmittedAt: base.Add(time.Minute)},
+		{Author: "dba1", State: "DISMISSED", CommitSHA: cr.HeadSHA, SubmittedAt: base.Add(2 * time.Minute)},
+		{Author: "dba3", State: "APPROVED", CommitSHA: cr.HeadSHA, SubmittedAt: base.Add(3 * time.Minute)},
+		{Author: "dba2", State: "DISMISSED", CommitSHA: cr.HeadSHA, SubmittedAt: base.Add(4 * time.Minute)},
+	}
+	for _, r := range want {
+		b.AddReview(ref, r)
+	}
+	got, err := f.Reviews(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Reviews: %v", err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Reviews over pages of 2 = %d reviews %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Author != w.Author || g.State != w.State || g.CommitSHA != w.CommitSHA || !g.SubmittedAt.Equal(w.SubmittedAt) {
+			t.Errorf("review %d = %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func testChangedFiles(t *testing.T, f forge.Forge, b Backend) {
+	want := []string{
+		"db/migrations/001_init.up.sql", "db/migrations/001_init.down.sql",
+		"db/migrations/002_orders.up.sql", "db/migrations/002_orders.down.sql", "README.md",
+	}
+	ref, _ := newCR(b, want...)
+	b.SetPageSize(2)
+	got, err := f.ChangedFiles(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("ChangedFiles: %v", err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ChangedFiles over pages of 2 = %q, want %q", got, want)
+	}
+}
+
+func testFileAt(t *testing.T, f forge.Forge, b Backend) {
+	content := []byte("# owners\n/db/ @acme/dba\n\x00binary-safe é\n")
+	b.SetFile("acme/shop", ".github/CODEOWNERS", "main", content)
+	b.SetFile("acme/shop", ".github/CODEOWNERS", "feature", []byte("* @mallory\n"))
+	got, err := f.FileAt(t.Context(), "acme/shop", ".github/CODEOWNERS", "main")
+	if err != nil {
+		t.Fatalf("FileAt: %v", err)
+	}
+	if string(got) != string(content) {
+		t.Errorf("FileAt = %q, want %q", got, content)
+	}
+	_, err = f.FileAt(t.Context(), "acme/shop", "CODEOWNERS", "main")
+	if !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("FileAt of a missing file: err = %v, want ErrNotFound", err)
+	}
+	_, err = f.FileAt(t.Context(), "acme/shop", ".github/CODEOWNERS", "no-such-branch")
+	if !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("FileAt at a missing ref: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testIsMember(t *testing.T, f forge.Forge, b Backend) {
+	b.AddTeamMember("acme/dba", "dora")
+	b.AddTeamMember("acme/web", "walt")
+	for _, tc := range []struct {
+		team, user string
+		want       bool
+	}{
+		{"acme/dba", "dora", true},
+		{"acme/dba", "walt", false},
+		{"acme/web", "walt", true},
+		{"acme/dba", "mallory", false},
+	} {
+		got, err := f.IsMember(t.Context(), tc.team, tc.user)
+		if err != nil {
+			t.Errorf("IsMember(%s, %s): %v", tc.team, tc.user, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("IsMember(%s, %s) = %v, want %v", tc.team, tc.user, got, tc.want)
+		}
+	}
+}
+
+func testIsMemberForbidden(t *testing.T, f forge.Forge, b Backend) {
+	b.AddTeamMember("acme/dba", "dora")
+	b.SetMembershipForbidden(true)
+	for _, user := range []string{"dora", "mallory"} {
+		ok, err := f.IsMember(t.Context(), "acme/dba", user)
+		if !errors.Is(err, forge.ErrForbidden) {
+			t.Errorf("IsMember(%s) with a token that cannot read membership = %v, %v; want ErrForbidden", user, ok, err)
+		}
+	}
+}
+
+func testSetStatus(t *testing.T, f forge.Forge, b Backend) {
+	_, cr := newCR(b)
+	ctx := t.Context()
+	sts := []forge.Status{
+		{Context: "schemagate/dba-approval", State: "pending", Description: "waiting for @acme/dba", TargetURL: "https://example.com/run/1"},
+		{Context: "schemagate/dba-approval", State: "success", Description: "approved by dora"},
+	}
+	for _, st := range sts {
+		if err := f.SetStatus(ctx, "acme/shop", cr.HeadSHA, st); err != nil {
+			t.Fatalf("SetStatus: %v", err)
+		}
+	}
+	got := b.Statuses("acme/shop", cr.HeadSHA)
+	if !slices.Equal(got, sts) {
+		t.Errorf("statuses = %+v, want %+v", got, sts)
+	}
+}
+
+func testReadOnly(t *testing.T, f forge.Forge, b Backend) {
+	ref, cr := newCR(b)
+	id := b.AddComment(ref, b.BotLogin(), "old")
+	b.SetReadOnly(true)
+	ctx := t.Context()
+	if _, err := f.CreateComment(ctx, ref, "x"); !errors.Is(err, forge.ErrReadOnly) {
+		t.Errorf("CreateComment read-only: err = %v, want ErrReadOnly", err)
+	}
+	if err := f.UpdateComment(ctx, ref, id, "x"); !errors.Is(err, forge.ErrReadOnly) {
+		t.Errorf("UpdateComment read-only: err = %v, want ErrReadOnly", err)
+	}
+	if err := f.SetStatus(ctx, "acme/shop", cr.HeadSHA, forge.Status{Context: "c", State: "pending"}); !errors.Is(err, forge.ErrReadOnly) {
+		t.Errorf("SetStatus read-only: err = %v, want ErrReadOnly", err)
+	}
+	if _, err := f.Comments(ctx, ref); err != nil {
+		t.Errorf("Comments with a read-only token: %v", err)
+	}
+	if got := b.Comments(ref); len(got) != 1 || got[0].Body != "old" {
+		t.Errorf("comments after refused writes = %+v, want the old one unchanged", got)
+	}
+}
+
+func testRateLimit(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	b.AddComment(ref, "alice", "hello")
+	b.RateLimitNext(2)
+	got, err := f.Comments(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Comments after two rate-limited answers: %v", err)
+	}
+	if len(got) != 1 || got[0].Body != "hello" {
+		t.Errorf("Comments = %+v, want the one comment", got)
+	}
+	b.RateLimitNext(1)
+	if _, err := f.CreateComment(t.Context(), ref, "after limit"); err != nil {
+		t.Fatalf("CreateComment after a rate-limited answer: %v", err)
+	}
+	if n := len(b.Comments(ref)); n != 2 {
+		t.Errorf("comments after a retried create = %d, want 2 (created exactly once)", n)
+	}
+}
+
+func testRateLimitBounded(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	b.RateLimitNext(1000)
+	_, err := f.Comments(t.Context(), ref)
+	if err == nil {
+		t.Fatal("Comments under an endless rate limit: err = nil, want an error after bounded retries")
+	}
+	if errors.Is(err, forge.ErrReadOnly) || errors.Is(err, forge.ErrNotFound) || errors.Is(err, forge.ErrForbidden) {
+		t.Errorf("Comments under a rate limit: err = %v, mistaken for a permission or existence error", err)
+	}
+	b.RateLimitNext(0)
+}
+
+const testMarker = "<!-- schemagate:report db/migrations -->"
+
+func testUpsert(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	ctx := t.Context()
+	b.AddComment(ref, "alice", "unrelated")
+	id, created, err := forge.Upsert(ctx, f, ref, testMarker, "report v1")
+	if err != nil || !created {
+		t.Fatalf("first Upsert = %d, %v, %v; want created", id, created, err)
+	}
+	id2, created, err := forge.Upsert(ctx, f, ref, testMarker, "report v2")
+	if err != nil || created || id2 != id {
+		t.Fatalf("second Upsert = %d, %v, %v; want update of %d", id2, created, err, id)
+	}
+	var ours []forge.Comment
+	for _, c := range b.Comments(ref) {
+		if strings.Contains(c.Body, testMarker) {
+			ours = append(ours, c)
+		}
+	}
+	if len(ours) != 1 || !strings.Contains(ours[0].Body, "report v2") || strings.Contains(ours[0].Body, "report v1") {
+		t.Errorf("marked comments = %+v, want one holding report v2", ours)
+	}
+}
+
+func testUpsertForged(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	forged := b.AddComment(ref, "alice", testMarker+"\nall good, approved")
+	id, created, err := forge.Upsert(t.Context(), f, ref, testMarker, "real report")
+	if err != nil || !created || id == forged {
+		t.Fatalf("Upsert next to a pasted marker = %d, %v, %v; want a new comment", id, created, err)
+	}
+	for _, c := range b.Comments(ref) {
+		if c.ID == forged && !strings.Contains(c.Body, "all good") {
+			t.Errorf("the PR author's comment was overwritten: %q", c.Body)
+		}
+	}
+}
+
+func testUpsertMarkers(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	ctx := t.Context()
+	m1, m2 := "<!-- schemagate:report db/a -->", "<!-- schemagate:report db/b -->"
+	id1, _, err := forge.Upsert(ctx, f, ref, m1, "a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, created, err := forge.Upsert(ctx, f, ref, m2, "b1")
+	if err != nil || !created || id2 == id1 {
+		t.Fatalf("Upsert of a second marker = %d, %v, %v; want a second comment", id2, created, err)
+	}
+	if _, _, err := forge.Upsert(ctx, f, ref, m1, "a2"); err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[int64]string{}
+	for _, c := range b.Comments(ref) {
+		bodies[c.ID] = c.Body
+	}
+	if len(bodies) != 2 || !strings.Contains(bodies[id1], "a2") || !strings.Contains(bodies[id2], "b1") {
+		t.Errorf("comments = %v, want %d holding a2 and %d holding b1", bodies, id1, id2)
+	}
+}
+
+func testUpsertReadOnly(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	b.SetReadOnly(true)
+	_, _, err := forge.Upsert(t.Context(), f, ref, testMarker, "body")
+	if !errors.Is(err, forge.ErrReadOnly) {
+		t.Errorf("Upsert read-only: err = %v, want ErrReadOnly", err)
+	}
+}

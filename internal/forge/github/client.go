@@ -1,0 +1,457 @@
+// Package github is the GitHub (and GitHub Enterprise Server) adapter of forge.Forge, over the REST API
+// with go-github. It paginates every list, maps GitHub's refusals onto forge's errors and retries
+// rate-limited requests itself.
+package github
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/schemagate/schemagate/internal/forge"
+)
+
+var _ forge.Forge = (*Client)(nil)
+
+// DefaultBaseURL is GitHub.com's REST API.
+const DefaultBaseURL = "https://api.github.com/"
+
+// ActionsBotLogin is the login GitHub shows for comments written with a workflow's GITHUB_TOKEN.
+const ActionsBotLogin = "github-actions[bot]"
+
+// Options configures a Client.
+type Options struct {
+	// Token authenticates every request (GITHUB_TOKEN, an App installation token or a PAT).
+	Token string
+	// BaseURL is the REST API root: GITHUB_API_URL, e.g. https://api.github.com or
+	// https://ghes.example.com/api/v3. Empty means GitHub.com.
+	BaseURL string
+	// HTTPClient sends the requests; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
+	// Login is the token's user when known; empty means ask GET /user.
+	Login string
+	// FallbackLogin is used when GET /user refuses the token as an installation token (the Actions
+	// GITHUB_TOKEN cannot read /user): set it to ActionsBotLogin inside GitHub Actions.
+	FallbackLogin string
+	// Sleep waits between rate-limited attempts; nil means a timer that honours ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock used to read x-ratelimit-reset; nil means time.Now.
+	Now func() time.Time
+	// MaxRetries bounds the retries of a rate-limited request (default 3).
+	MaxRetries int
+	// MaxWait is the longest single wait accepted (default 2 minutes); a longer one fails at once.
+	MaxWait time.Duration
+}
+
+// Client talks to one GitHub instance.
+type Client struct {
+	gh *gh.Client
+
+	mu       sync.Mutex
+	login    string
+	fallback string
+}
+
+// New returns a Client.
+func New(opts Options) (*Client, error) {
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	rt := &rateLimitTransport{base: base, sleep: opts.Sleep, now: opts.Now, maxRetries: opts.MaxRetries, maxWait: opts.MaxWait}
+	if rt.sleep == nil {
+		rt.sleep = sleepCtx
+	}
+	if rt.now == nil {
+		rt.now = time.Now
+	}
+	if rt.maxRetries == 0 {
+		rt.maxRetries = 3
+	}
+	if rt.maxWait == 0 {
+		rt.maxWait = 2 * time.Minute
+	}
+	wrapped := *hc
+	wrapped.Transport = rt
+	c := gh.NewClient(&wrapped)
+	if opts.Token != "" {
+		c = c.WithAuthToken(opts.Token)
+	}
+	if opts.BaseURL != "" {
+		u, err := url.Parse(opts.BaseURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("parse GitHub API URL %q: want e.g. https://api.github.com or https://ghes.example.com/api/v3", opts.BaseURL)
+		}
+		if !strings.HasSuffix(u.Path, "/") {
+			u.Path += "/"
+		}
+		c.BaseURL = u
+	}
+	return &Client{gh: c, login: opts.Login, fallback: opts.FallbackLogin}, nil
+}
+
+func splitRepo(repo string) (owner, name string, err error) {
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", fmt.Errorf("repository %q: want owner/name", repo)
+	}
+	return owner, name, nil
+}
+
+// mapErr translates GitHub's refusals: 404 → forge.ErrNotFound; 403 on a write → forge.ErrReadOnly
+// (a fork's or a read-only GITHUB_TOKEN: "Resource not accessible by integration"); 403 on a read →
+// forge.ErrForbidden. Rate limits never reach here as 403s: the transport turns them into
+// RateLimitError.
+func mapErr(err error, write bool) error {
+	if err == nil {
+		return nil
+	}
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		msg := er.Message
+		if msg == "" {
+			msg = er.Response.Status
+		}
+		switch er.Response.StatusCode {
+		case http.StatusNotFound:
+			return fmt.Errorf("%w: GitHub answered 404 %s", forge.ErrNotFound, msg)
+		case http.StatusForbidden:
+			if write {
+				return fmt.Errorf("%w: GitHub answered 403 %q (a fork's pull request or a token without write permission)", forge.ErrReadOnly, msg)
+			}
+			return fmt.Errorf("%w: GitHub answered 403 %q", forge.ErrForbidden, msg)
+		}
+	}
+	return err
+}
+
+func statusOf(err error) int {
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode
+	}
+	return 0
+}
+
+// ChangeRequest returns the pull request.
+func (c *Client) ChangeRequest(ctx context.Context, ref forge.Ref) (*forge.ChangeRequest, error) {
+	owner, name, err := splitRepo(ref.Repo)
+	if err != nil {
+		return nil, err
+	}
+	pr, _, err := c.gh.PullRequests.Get(ctx, owner, name, ref.Number)
+	if err != nil {
+		return nil, fmt.Errorf("get pull request %s#%d: %w", ref.Repo, ref.Number, mapErr(err, false))
+	}
+	return toChangeRequest(ref.Repo, pr), nil
+}
+
+func toChangeRequest(repo string, pr *gh.PullRequest) *forge.ChangeRequest {
+	cr := &forge.ChangeRequest{
+		Ref:     forge.Ref{Repo: repo, Number: pr.GetNumber()},
+		Title:   pr.GetTitle(),
+		Author:  pr.GetUser().GetLogin(),
+		HeadSHA: pr.GetHead().GetSHA(),
+		BaseSHA: pr.GetBase().GetSHA(),
+		BaseRef: pr.GetBase().GetRef(),
+		State:   pr.GetState(),
+		Merged:  pr.GetMerged() || pr.MergedAt != nil,
+	}
+	head, base := pr.GetHead().GetRepo(), pr.GetBase().GetRepo()
+	// A deleted fork leaves head.repo null; it was a fork all the same.
+	cr.Fork = head == nil || (base != nil && !strings.EqualFold(head.GetFullName(), base.GetFullName()))
+	return cr
+}
+
+// FindChangeRequestBySHA returns the open (else the most recently merged) pull request whose head is
+// sha. It asks the commit's associated pulls first and falls back to the open pulls, since
+// workflow_run payloads of fork pull requests carry no pull request list.
+func (c *Client) FindChangeRequestBySHA(ctx context.Context, repo, sha string) (*forge.ChangeRequest, error) {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return nil, err
+	}
+	var found []*gh.PullRequest
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		prs, resp, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, name, sha, opts)
+		// An unknown commit answers 422 "No commit found for SHA"; the open pulls may still know it.
+		if err != nil && statusOf(err) != http.StatusUnprocessableEntity && !errors.Is(mapErr(err, false), forge.ErrNotFound) {
+			return nil, fmt.Errorf("list pull requests of commit %s: %w", sha, mapErr(err, false))
+		}
+		found = append(found, prs...)
+		if err != nil || resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if best := pickBySHA(found, sha); best != nil {
+		return toChangeRequest(repo, best), nil
+	}
+	lopts := &gh.PullRequestListOptions{State: "open", ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		prs, resp, err := c.gh.PullRequests.List(ctx, owner, name, lopts)
+		if err != nil {
+			return nil, fmt.Errorf("list open pull requests of %s: %w", repo, mapErr(err, false))
+		}
+		if best := pickBySHA(prs, sha); best != nil {
+			return toChangeRequest(repo, best), nil
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		lopts.Page = resp.NextPage
+	}
+	return nil, fmt.Errorf("find pull request with head %s in %s: %w", sha, repo, forge.ErrNotFound)
+}
+
+func pickBySHA(prs []*gh.PullRequest, sha string) *gh.PullRequest {
+	var best *gh.PullRequest
+	for _, pr := range prs {
+		if pr.GetHead().GetSHA() != sha {
+			continue
+		}
+		if pr.GetState() == "open" {
+			return pr
+		}
+		if pr.MergedAt != nil && (best == nil || best.MergedAt == nil || pr.MergedAt.After(best.MergedAt.Time)) {
+			best = pr
+		}
+	}
+	return best
+}
+
+// Me returns the token's login: Options.Login when set, else GET /user.
+func (c *Client) Me(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	login := c.login
+	c.mu.Unlock()
+	if login != "" {
+		return login, nil
+	}
+	u, _, err := c.gh.Users.Get(ctx, "")
+	if err != nil {
+		err = mapErr(err, false)
+		if errors.Is(err, forge.ErrForbidden) && c.fallback != "" {
+			c.mu.Lock()
+			c.login = c.fallback
+			c.mu.Unlock()
+			return c.fallback, nil
+		}
+		if errors.Is(err, forge.ErrForbidden) {
+			return "", fmt.Errorf("get the token's user: %w (an installation token such as GITHUB_TOKEN cannot read /user; its login is %s)", err, ActionsBotLogin)
+		}
+		return "", fmt.Errorf("get the token's user: %w", err)
+	}
+	c.mu.Lock()
+	c.login = u.GetLogin()
+	c.mu.Unlock()
+	return u.GetLogin(), nil
+}
+
+// Comments lists the pull request's conversation comments, all pages.
+func (c *Client) Comments(ctx context.Context, ref forge.Ref) ([]forge.Comment, error) {
+	owner, name, err := splitRepo(ref.Repo)
+	if err != nil {
+		return nil, err
+	}
+	var out []forge.Comment
+	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		cs, resp, err := c.gh.Issues.ListComments(ctx, owner, name, ref.Number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list comments of %s#%d: %w", ref.Repo, ref.Number, mapErr(err, false))
+		}
+		for _, cm := range cs {
+			out = append(out, forge.Comment{ID: cm.GetID(), Author: cm.GetUser().GetLogin(), Body: cm.GetBody()})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// CreateComment adds a conversation comment.
+func (c *Client) CreateComment(ctx context.Context, ref forge.Ref, body string) (int64, error) {
+	owner, name, err := splitRepo(ref.Repo)
+	if err != nil {
+		return 0, err
+	}
+	cm, _, err := c.gh.Issues.CreateComment(ctx, owner, name, ref.Number, &gh.IssueComment{Body: gh.String(body)})
+	if err != nil {
+		return 0, fmt.Errorf("comment on %s#%d: %w", ref.Repo, ref.Number, mapErr(err, true))
+	}
+	return cm.GetID(), nil
+}
+
+// UpdateComment replaces a comment's body.
+func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, body string) error {
+	owner, name, err := splitRepo(ref.Repo)
+	if err != nil {
+		return err
+	}
+	if _, _, err := c.gh.Issues.EditComment(ctx, owner, name, id, &gh.IssueComment{Body: gh.String(body)}); err != nil {
+		return fmt.Errorf("update comment %d on %s: %w", id, ref.Repo, mapErr(err, true))
+	}
+	return nil
+}
+
+// Reviews lists the pull request's reviews, all pages, oldest first (GitHub's order).
+func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, error) {
+	owner, name, err := splitRepo(ref.Repo)
+	if err != nil {
+		return nil, err
+	}
+	var out []forge.Review
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		rs, resp, err := c.gh.PullRequests.ListReviews(ctx, owner, name, ref.Number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list reviews of %s#%d: %w", ref.Repo, ref.Number, mapErr(err, false))
+		}
+		for _, r := range rs {
+			out = append(out, forge.Review{
+				Author:      r.GetUser().GetLogin(),
+				State:       strings.ToUpper(r.GetState()),
+				CommitSHA:   r.GetCommitID(),
+				SubmittedAt: r.GetSubmittedAt().Time,
+			})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// ChangedFiles lists the paths the pull request adds or modifies (and the new path of a rename), all
+// pages. GitHub caps this list at 3000 files.
+func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, error) {
+	owner, name, err := splitRepo(ref.Repo)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		fs, resp, err := c.gh.PullRequests.ListFiles(ctx, owner, name, ref.Number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list files of %s#%d: %w", ref.Repo, ref.Number, mapErr(err, false))
+		}
+		for _, f := range fs {
+			if f.GetStatus() == "removed" {
+				continue
+			}
+			out = append(out, f.GetFilename())
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// FileAt returns a file's content at ref.
+func (c *Client) FileAt(ctx context.Context, repo, path, ref string) ([]byte, error) {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return nil, err
+	}
+	fc, dir, _, err := c.gh.Repositories.GetContents(ctx, owner, name, path, &gh.RepositoryContentGetOptions{Ref: ref})
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", path, ref, mapErr(err, false))
+	}
+	if fc == nil || dir != nil {
+		return nil, fmt.Errorf("read %s at %s: is a directory", path, ref)
+	}
+	var raw string
+	if fc.Content != nil {
+		raw = *fc.Content
+	}
+	switch fc.GetEncoding() {
+	case "base64":
+		// GitHub wraps the base64 text every 60 characters.
+		data, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(raw, "\n", ""))
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: decode content: %w", path, ref, err)
+		}
+		return data, nil
+	case "":
+		return []byte(raw), nil
+	default:
+		// Files over 1 MB come back with encoding "none"; CODEOWNERS is capped at 3 MB by GitHub.
+		return nil, fmt.Errorf("read %s at %s: content not inlined (encoding %q, %d bytes)", path, ref, fc.GetEncoding(), fc.GetSize())
+	}
+}
+
+// IsMember reports whether user is an active member of team ("org/team-slug"). GitHub answers 404 both
+// for "not a member" and for "you may not see this team" (the Actions GITHUB_TOKEN cannot read
+// organization membership), so a 404 is settled by reading the team itself: a visible team means not a
+// member, an invisible one is forge.ErrForbidden.
+func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) {
+	org, slug, ok := strings.Cut(strings.TrimPrefix(team, "@"), "/")
+	if !ok || org == "" || slug == "" {
+		return false, fmt.Errorf("team %q: want org/team-slug", team)
+	}
+	m, _, err := c.gh.Teams.GetTeamMembershipBySlug(ctx, org, slug, user)
+	if err == nil {
+		return m.GetState() == "active", nil
+	}
+	err = mapErr(err, false)
+	forbidden := fmt.Errorf("read membership of %s in @%s/%s: %w: reading team membership needs a token with read:org "+
+		"(PAT) or Members: read (GitHub App); the Actions GITHUB_TOKEN has neither", user, org, slug, forge.ErrForbidden)
+	switch {
+	case errors.Is(err, forge.ErrForbidden):
+		return false, forbidden
+	case !errors.Is(err, forge.ErrNotFound):
+		return false, fmt.Errorf("read membership of %s in @%s/%s: %w", user, org, slug, err)
+	}
+	if _, _, terr := c.gh.Teams.GetTeamBySlug(ctx, org, slug); terr != nil {
+		terr = mapErr(terr, false)
+		if errors.Is(terr, forge.ErrNotFound) || errors.Is(terr, forge.ErrForbidden) {
+			return false, forbidden
+		}
+		return false, fmt.Errorf("read team @%s/%s: %w", org, slug, terr)
+	}
+	return false, nil
+}
+
+// SetStatus sets a commit status on sha. GitHub rejects descriptions over 140 characters, so longer
+// ones are cut with an ellipsis.
+func (c *Client) SetStatus(ctx context.Context, repo, sha string, st forge.Status) error {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return err
+	}
+	s := &gh.RepoStatus{State: gh.String(st.State), Context: gh.String(st.Context), Description: gh.String(Truncate(st.Description, 140))}
+	if st.TargetURL != "" {
+		s.TargetURL = gh.String(st.TargetURL)
+	}
+	if _, _, err := c.gh.Repositories.CreateStatus(ctx, owner, name, sha, s); err != nil {
+		return fmt.Errorf("set status %s on %s: %w", st.Context, sha, mapErr(err, true))
+	}
+	return nil
+}
+
+// Truncate cuts s to at most n characters, ending with "…" when cut.
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,178 @@
+package github_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/forgetest"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+)
+
+func noSleep(context.Context, time.Duration) error { return nil }
+
+func newClient(t *testing.T, s *githubtest.Server, opts github.Options) *github.Client {
+	t.Helper()
+	opts.Token = githubtest.Token
+	opts.BaseURL = s.URL()
+	if opts.Sleep == nil {
+		opts.Sleep = noSleep
+	}
+	c, err := github.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestConformance(t *testing.T) {
+	forgetest.Run(t, func(t *testing.T) (forge.Forge, forgetest.Backend) {
+		s := githubtest.New(t)
+		return newClient(t, s, github.Options{}), s
+	})
+}
+
+func TestConformanceInstallationToken(t *testing.T) {
+	forgetest.Run(t, func(t *testing.T) (forge.Forge, forgetest.Backend) {
+		s := githubtest.New(t)
+		s.SetInstallationToken(true)
+		return newClient(t, s, github.Options{FallbackLogin: github.ActionsBotLogin}), s
+	})
+}
+
+func TestMeInstallationTokenSaysWhy(t *testing.T) {
+	s := githubtest.New(t)
+	s.SetInstallationToken(true)
+	s.Expect("GET /user")
+	_, err := newClient(t, s, github.Options{}).Me(t.Context())
+	if !errors.Is(err, forge.ErrForbidden) || !strings.Contains(err.Error(), github.ActionsBotLogin) {
+		t.Errorf("Me with an installation token: err = %v, want ErrForbidden naming %s", err, github.ActionsBotLogin)
+	}
+}
+
+func TestMeFallbackLogin(t *testing.T) {
+	s := githubtest.New(t)
+	s.SetInstallationToken(true)
+	c := newClient(t, s, github.Options{FallbackLogin: github.ActionsBotLogin})
+	for range 2 {
+		me, err := c.Me(t.Context())
+		if err != nil || me != github.ActionsBotLogin {
+			t.Errorf("Me = %q, %v; want %s", me, err, github.ActionsBotLogin)
+		}
+	}
+	if n := len(s.Requests()); n != 1 {
+		t.Errorf("requests = %d, want one GET /user (the answer is kept)", n)
+	}
+}
+
+func TestRateLimitWaitsAsAsked(t *testing.T) {
+	s := githubtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice", HeadSHA: "abc"}, nil)
+	var waits []time.Duration
+	c := newClient(t, s, github.Options{Sleep: func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		return nil
+	}})
+	s.RateLimitNext(2)
+	if _, err := c.Comments(t.Context(), ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 2 || waits[0] != time.Second || waits[1] != time.Second {
+		t.Errorf("waits = %v, want two waits of 1s (Retry-After: 1)", waits)
+	}
+}
+
+func TestRateLimitHonoursContext(t *testing.T) {
+	s := githubtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice", HeadSHA: "abc"}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	c := newClient(t, s, github.Options{Sleep: func(ctx context.Context, d time.Duration) error {
+		cancel()
+		<-ctx.Done()
+		return ctx.Err()
+	}})
+	s.RateLimitNext(1)
+	_, err := c.Comments(ctx, ref)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Comments cancelled while waiting for a rate limit: err = %v, want context.Canceled", err)
+	}
+}
+
+func TestRateLimitTooLongFailsAtOnce(t *testing.T) {
+	s := githubtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice", HeadSHA: "abc"}, nil)
+	slept := 0
+	c := newClient(t, s, github.Options{MaxWait: 500 * time.Millisecond, Sleep: func(context.Context, time.Duration) error {
+		slept++
+		return nil
+	}})
+	s.RateLimitNext(1)
+	_, err := c.Comments(t.Context(), ref)
+	var rl *github.RateLimitError
+	if !errors.As(err, &rl) || slept != 0 {
+		t.Errorf("Comments asked to wait 1s with MaxWait 0.5s: err = %v, slept %d times; want RateLimitError without sleeping", err, slept)
+	}
+}
+
+func TestIsMemberForbiddenExplains(t *testing.T) {
+	s := githubtest.New(t)
+	s.AddTeamMember("acme/dba", "dora")
+	s.SetMembershipForbidden(true)
+	s.Expect("GET /orgs/{org}/teams/{team}/memberships/{user}")
+	s.Expect("GET /orgs/{org}/teams/{team}")
+	_, err := newClient(t, s, github.Options{}).IsMember(t.Context(), "@acme/dba", "dora")
+	if !errors.Is(err, forge.ErrForbidden) || !strings.Contains(err.Error(), "read:org") {
+		t.Errorf("IsMember with GITHUB_TOKEN: err = %v, want ErrForbidden explaining read:org", err)
+	}
+}
+
+func TestStatusDescriptionTruncated(t *testing.T) {
+	s := githubtest.New(t)
+	c := newClient(t, s, github.Options{})
+	long := strings.Repeat("é", 200)
+	if err := c.SetStatus(t.Context(), "acme/shop", "abc", forge.Status{Context: "x", State: "pending", Description: long}); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Statuses("acme/shop", "abc")
+	if len(got) != 1 || len([]rune(got[0].Description)) != 140 || !strings.HasSuffix(got[0].Description, "…") {
+		t.Errorf("statuses = %+v, want one with a 140-character description ending in …", got)
+	}
+}
+
+func TestFindBySHAForkAndMerged(t *testing.T) {
+	s := githubtest.New(t)
+	s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "eve", HeadSHA: "f00", Fork: true, State: "closed", Merged: true}, nil)
+	want := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "eve", HeadSHA: "f00", Fork: true}, nil)
+	cr, err := newClient(t, s, github.Options{}).FindChangeRequestBySHA(t.Context(), "acme/shop", "f00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.Ref != want || !cr.Fork {
+		t.Errorf("FindChangeRequestBySHA = %+v, want the open fork pull request %v", cr, want)
+	}
+}
+
+func TestBadBaseURL(t *testing.T) {
+	for _, u := range []string{"api.github.com", "://x", "/api/v3"} {
+		if _, err := github.New(github.Options{BaseURL: u}); err == nil {
+			t.Errorf("New(BaseURL %q): err = nil, want an error", u)
+		}
+	}
+}
+
+func TestRemovedFilesLeftOut(t *testing.T) {
+	s := githubtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "a", HeadSHA: "1"},
+		[]string{"db/1.sql", "-db/old.sql", "db/2.sql"})
+	got, err := newClient(t, s, github.Options{}).ChangedFiles(t.Context(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "db/1.sql,db/2.sql" {
+		t.Errorf("ChangedFiles = %q, want the removed file left out", got)
+	}
+}

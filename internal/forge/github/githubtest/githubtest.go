@@ -1,0 +1,417 @@
+// Package githubtest is an httptest fake of the part of GitHub's REST API schemagate uses. It keeps
+// pull requests, comments, reviews, files, teams and statuses in memory, answers with GitHub's payload
+// shapes (Link pagination, base64 contents, 403/404 bodies, rate-limit headers), fails the test on a
+// request it has no route for and, at cleanup, on an expected request that never came.
+package githubtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/forgetest"
+)
+
+var _ forgetest.Backend = (*Server)(nil)
+
+// Token is the only token the fake accepts; others get GitHub's 401 "Bad credentials".
+const Token = "ghs_fake_token"
+
+// Prefix is the path the API is served under, as on GitHub Enterprise Server.
+const Prefix = "/api/v3"
+
+const docsBase = "https://docs.github.com/rest"
+
+type pull struct {
+	repo, title, author string
+	number              int
+	headSHA, baseSHA    string
+	headRef, baseRef    string
+	headRepo            string
+	state               string
+	merged              bool
+	files               []string
+	comments            []*comment
+	reviews             []*review
+	created             time.Time
+}
+
+type comment struct {
+	id               int64
+	author, body     string
+	created, updated time.Time
+}
+
+type review struct {
+	id                    int64
+	author, state, commit string
+	submitted             time.Time
+}
+
+type status struct {
+	forge.Status
+	repo, sha string
+	id        int64
+	created   time.Time
+}
+
+type expectation struct {
+	pattern string
+	hits    int
+}
+
+// Server is the fake. Its methods are safe for concurrent use.
+type Server struct {
+	t   testing.TB
+	srv *httptest.Server
+	mux *http.ServeMux
+
+	mu                  sync.Mutex
+	bot                 string
+	installation        bool
+	pulls               map[string]*pull
+	nextNumber          map[string]int
+	nextID              int64
+	users               map[string]int64
+	files               map[string][]byte // repo \x00 ref \x00 path
+	teams               map[string]map[string]bool
+	membershipForbidden bool
+	readOnly            bool
+	pageSize            int
+	rateLimit           int
+	statuses            []*status
+	expects             []*expectation
+	log                 []string
+	clock               time.Time
+}
+
+// New starts a fake whose token user is "schemagate-bot"; it is closed and verified at cleanup.
+func New(t testing.TB) *Server {
+	s := &Server{
+		t: t, bot: "schemagate-bot",
+		pulls: map[string]*pull{}, nextNumber: map[string]int{}, nextID: 1000,
+		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{},
+		clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(func() {
+		s.srv.Close()
+		s.verify()
+	})
+	return s
+}
+
+// URL is the API root to give the client (GITHUB_API_URL), ending in /api/v3.
+func (s *Server) URL() string { return s.srv.URL + Prefix }
+
+// SetInstallationToken makes the token behave like the Actions GITHUB_TOKEN: GET /user is refused and
+// comments are written by github-actions[bot].
+func (s *Server) SetInstallationToken(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.installation = on
+}
+
+// Expect registers a request that must arrive before cleanup, by route pattern, e.g.
+// "POST /repos/{owner}/{repo}/statuses/{sha}".
+func (s *Server) Expect(pattern string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expects = append(s.expects, &expectation{pattern: pattern})
+}
+
+// Requests returns every request received as "METHOD /path?query", in order.
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+func (s *Server) verify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.expects {
+		if e.hits == 0 {
+			s.t.Errorf("githubtest: expected request %q never came; requests were:\n%s", e.pattern, strings.Join(s.log, "\n"))
+		}
+	}
+}
+
+func (s *Server) tick() time.Time {
+	s.clock = s.clock.Add(time.Second)
+	return s.clock
+}
+
+func (s *Server) userID(login string) int64 {
+	if id, ok := s.users[login]; ok {
+		return id
+	}
+	id := int64(21031067 + len(s.users))
+	s.users[login] = id
+	return id
+}
+
+func (s *Server) commentAuthor() string {
+	if s.installation {
+		return "github-actions[bot]"
+	}
+	return s.bot
+}
+
+func key(repo string, n int) string { return repo + "#" + strconv.Itoa(n) }
+
+// AddChangeRequest stores an open pull request whose head is a branch of the same repository.
+func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.Ref {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := cr.Number
+	if n == 0 {
+		s.nextNumber[cr.Repo]++
+		n = s.nextNumber[cr.Repo]
+	}
+	p := &pull{
+		repo: cr.Repo, number: n, title: cr.Title, author: cr.Author,
+		headSHA: cr.HeadSHA, baseSHA: cr.BaseSHA, headRef: "feature-" + strconv.Itoa(n), baseRef: cr.BaseRef,
+		headRepo: cr.Repo, state: "open", files: slices.Clone(files), created: s.tick(),
+	}
+	if cr.Fork {
+		p.headRepo = cr.Author + "/" + strings.SplitN(cr.Repo, "/", 2)[1]
+	}
+	if cr.State != "" {
+		p.state = cr.State
+	}
+	p.merged = cr.Merged
+	s.pulls[key(cr.Repo, n)] = p
+	return forge.Ref{Repo: cr.Repo, Number: n}
+}
+
+// SetHead moves a pull request's head, as a push does.
+func (s *Server) SetHead(ref forge.Ref, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustPull(ref).headSHA = sha
+}
+
+func (s *Server) mustPull(ref forge.Ref) *pull {
+	p, ok := s.pulls[key(ref.Repo, ref.Number)]
+	if !ok {
+		s.t.Fatalf("githubtest: no pull request %s#%d", ref.Repo, ref.Number)
+	}
+	return p
+}
+
+// AddComment adds a conversation comment by author.
+func (s *Server) AddComment(ref forge.Ref, author, body string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPull(ref)
+	s.nextID++
+	now := s.tick()
+	p.comments = append(p.comments, &comment{id: s.nextID, author: author, body: body, created: now, updated: now})
+	return s.nextID
+}
+
+// AddReview appends a review; State is GitHub's upper-case review state.
+func (s *Server) AddReview(ref forge.Ref, r forge.Review) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPull(ref)
+	s.nextID++
+	at := r.SubmittedAt
+	if at.IsZero() {
+		at = s.tick()
+	}
+	commit := r.CommitSHA
+	if commit == "" {
+		commit = p.headSHA
+	}
+	p.reviews = append(p.reviews, &review{id: s.nextID, author: r.Author, state: r.State, commit: commit, submitted: at})
+}
+
+// SetFile stores a file at a ref (branch name or SHA).
+func (s *Server) SetFile(repo, path, ref string, content []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[repo+"\x00"+ref+"\x00"+path] = slices.Clone(content)
+}
+
+// AddTeamMember makes user an active member of "org/team".
+func (s *Server) AddTeamMember(team, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	team = strings.TrimPrefix(team, "@")
+	if s.teams[team] == nil {
+		s.teams[team] = map[string]bool{}
+	}
+	if user != "" {
+		s.teams[team][user] = true
+	}
+}
+
+// SetMembershipForbidden makes team and membership reads answer 404, as GitHub does for a token
+// without read:org (the Actions GITHUB_TOKEN).
+func (s *Server) SetMembershipForbidden(forbidden bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.membershipForbidden = forbidden
+}
+
+// SetReadOnly makes every write answer 403 "Resource not accessible by integration".
+func (s *Server) SetReadOnly(readOnly bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readOnly = readOnly
+}
+
+// SetPageSize caps the items per page of every list.
+func (s *Server) SetPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = n
+}
+
+// RateLimitNext answers the next n requests with a secondary rate limit (403, Retry-After: 1).
+func (s *Server) RateLimitNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimit = n
+}
+
+// BotLogin is the token user's login as comments show it.
+func (s *Server) BotLogin() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commentAuthor()
+}
+
+// Comments returns a pull request's comments, oldest first.
+func (s *Server) Comments(ref forge.Ref) []forge.Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []forge.Comment
+	for _, c := range s.mustPull(ref).comments {
+		out = append(out, forge.Comment{ID: c.id, Author: c.author, Body: c.body})
+	}
+	return out
+}
+
+// Statuses returns the statuses set on sha, oldest first.
+func (s *Server) Statuses(repo, sha string) []forge.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []forge.Status
+	for _, st := range s.statuses {
+		if st.repo == repo && st.sha == sha {
+			out = append(out, st.Status)
+		}
+	}
+	return out
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.log = append(s.log, r.Method+" "+r.URL.RequestURI())
+	s.mu.Unlock()
+	if !strings.HasPrefix(r.URL.Path, Prefix+"/") {
+		s.t.Errorf("githubtest: request outside %s: %s %s", Prefix, r.Method, r.URL.Path)
+		writeError(w, http.StatusNotFound, "Not Found", docsBase)
+		return
+	}
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		s.t.Errorf("githubtest: unexpected request %s %s", r.Method, r.URL.RequestURI())
+		writeError(w, http.StatusNotFound, "Not Found", docsBase)
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer "+Token {
+		writeError(w, http.StatusUnauthorized, "Bad credentials", docsBase)
+		return
+	}
+	s.mu.Lock()
+	for _, e := range s.expects {
+		if e.pattern == strings.Replace(pattern, Prefix, "", 1) {
+			e.hits++
+		}
+	}
+	limited := s.rateLimit > 0
+	if limited {
+		s.rateLimit--
+	}
+	readOnly := s.readOnly && r.Method != http.MethodGet
+	s.mu.Unlock()
+	if limited {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusForbidden, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+			"https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits")
+		return
+	}
+	if readOnly {
+		writeError(w, http.StatusForbidden, "Resource not accessible by integration", docsBase)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-RateLimit-Limit", "5000")
+	w.Header().Set("X-RateLimit-Remaining", "4999")
+	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg, doc string) {
+	writeJSON(w, code, map[string]any{"message": msg, "documentation_url": doc})
+}
+
+// page slices items per the request's page/per_page and sets GitHub's Link header.
+func page[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T) []T {
+	q := r.URL.Query()
+	per := 30
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
+		per = min(v, 100)
+	}
+	s.mu.Lock()
+	if s.pageSize > 0 {
+		per = min(per, s.pageSize)
+	}
+	s.mu.Unlock()
+	pg := 1
+	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
+		pg = v
+	}
+	last := max(1, (len(items)+per-1)/per)
+	link := func(n int, rel string) string {
+		u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path}
+		qq := r.URL.Query()
+		qq.Set("page", strconv.Itoa(n))
+		qq.Set("per_page", strconv.Itoa(per))
+		u.RawQuery = qq.Encode()
+		return fmt.Sprintf("<%s>; rel=%q", u.String(), rel)
+	}
+	var links []string
+	if pg < last {
+		links = append(links, link(pg+1, "next"), link(last, "last"))
+	}
+	if pg > 1 {
+		links = append(links, link(1, "first"), link(pg-1, "prev"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	lo := min((pg-1)*per, len(items))
+	hi := min(lo+per, len(items))
+	return items[lo:hi]
+}

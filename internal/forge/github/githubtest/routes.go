@@ -1,0 +1,357 @@
+package githubtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/schemagate/schemagate/internal/forge"
+)
+
+func (s *Server) routes() {
+	h := func(pattern string, fn http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		s.mux.HandleFunc(method+" "+Prefix+path, fn)
+	}
+	h("GET /user", s.getUser)
+	h("GET /repos/{owner}/{repo}/pulls", s.listPulls)
+	h("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
+	h("GET /repos/{owner}/{repo}/commits/{sha}/pulls", s.commitPulls)
+	h("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
+	h("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)
+	h("PATCH /repos/{owner}/{repo}/issues/comments/{id}", s.editComment)
+	h("GET /repos/{owner}/{repo}/pulls/{number}/reviews", s.listReviews)
+	h("GET /repos/{owner}/{repo}/pulls/{number}/files", s.listFiles)
+	h("GET /repos/{owner}/{repo}/contents/{path...}", s.getContents)
+	h("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
+	h("GET /orgs/{org}/teams/{team}/memberships/{user}", s.getMembership)
+	h("GET /orgs/{org}/teams/{team}", s.getTeam)
+}
+
+func repoOf(r *http.Request) string { return r.PathValue("owner") + "/" + r.PathValue("repo") }
+
+// pullOf returns the request's pull request, or answers 404 and returns nil.
+func (s *Server) pullOf(w http.ResponseWriter, r *http.Request, doc string) *pull {
+	n, err := strconv.Atoi(r.PathValue("number"))
+	s.mu.Lock()
+	p := s.pulls[key(repoOf(r), n)]
+	s.mu.Unlock()
+	if err != nil || p == nil {
+		writeError(w, http.StatusNotFound, "Not Found", docsBase+doc)
+		return nil
+	}
+	return p
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	inst, bot := s.installation, s.bot
+	u := s.userJSON(bot)
+	s.mu.Unlock()
+	if inst {
+		writeError(w, http.StatusForbidden, "Resource not accessible by integration", docsBase+"/users/users#get-the-authenticated-user")
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) getPull(w http.ResponseWriter, r *http.Request) {
+	p := s.pullOf(w, r, "/pulls/pulls#get-a-pull-request")
+	if p == nil {
+		return
+	}
+	s.mu.Lock()
+	out := s.pullJSON(p, true)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) pullsWhere(repo string, keep func(*pull) bool) []*pull {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ps []*pull
+	for _, p := range s.pulls {
+		if p.repo == repo && keep(p) {
+			ps = append(ps, p)
+		}
+	}
+	// Newest first, GitHub's default order for lists of pulls.
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			if ps[j].number > ps[i].number {
+				ps[i], ps[j] = ps[j], ps[i]
+			}
+		}
+	}
+	return ps
+}
+
+func (s *Server) writePulls(w http.ResponseWriter, r *http.Request, ps []*pull) {
+	ps = page(s, w, r, ps)
+	out := []any{}
+	s.mu.Lock()
+	for _, p := range ps {
+		out = append(out, s.pullJSON(p, false))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) {
+	state := r.URL.Query().Get("state")
+	if state == "" {
+		state = "open"
+	}
+	s.writePulls(w, r, s.pullsWhere(repoOf(r), func(p *pull) bool { return state == "all" || p.state == state }))
+}
+
+func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request) {
+	sha := r.PathValue("sha")
+	known := len(s.pullsWhere(repoOf(r), func(p *pull) bool { return p.headSHA == sha || p.baseSHA == sha })) > 0
+	if !known {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+			"message": "No commit found for SHA: " + sha, "documentation_url": docsBase + "/commits/commits#list-pull-requests-associated-with-a-commit"})
+		return
+	}
+	s.writePulls(w, r, s.pullsWhere(repoOf(r), func(p *pull) bool { return p.headSHA == sha }))
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
+	p := s.pullOf(w, r, "/issues/comments#list-issue-comments")
+	if p == nil {
+		return
+	}
+	s.mu.Lock()
+	cs := append([]*comment(nil), p.comments...)
+	s.mu.Unlock()
+	cs = page(s, w, r, cs)
+	out := []any{}
+	s.mu.Lock()
+	for _, c := range cs {
+		out = append(out, s.commentJSON(p.repo, p.number, c))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "Problems parsing JSON", docsBase)
+		return false
+	}
+	return true
+}
+
+func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
+	p := s.pullOf(w, r, "/issues/comments#create-an-issue-comment")
+	if p == nil {
+		return
+	}
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if !readBody(w, r, &in) {
+		return
+	}
+	if in.Body == nil {
+		writeJSON(w, http.StatusUnprocessableEntity, validation("IssueComment", "body", "missing_field", ""))
+		return
+	}
+	if utf8.RuneCountInString(*in.Body) > 65536 {
+		writeJSON(w, http.StatusUnprocessableEntity, validation("IssueComment", "body", "custom", "Body is too long (maximum is 65536 characters)"))
+		return
+	}
+	s.mu.Lock()
+	s.nextID++
+	now := s.tick()
+	c := &comment{id: s.nextID, author: s.commentAuthor(), body: *in.Body, created: now, updated: now}
+	p.comments = append(p.comments, c)
+	out := s.commentJSON(p.repo, p.number, c)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func validation(resource, field, code, msg string) map[string]any {
+	e := map[string]any{"resource": resource, "field": field, "code": code}
+	if msg != "" {
+		e["message"] = msg
+	}
+	return map[string]any{"message": "Validation Failed", "errors": []any{e}, "documentation_url": docsBase}
+}
+
+func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if !readBody(w, r, &in) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pulls {
+		if p.repo != repoOf(r) {
+			continue
+		}
+		for _, c := range p.comments {
+			if c.id != id {
+				continue
+			}
+			if c.author != s.commentAuthor() {
+				// GitHub would let a maintainer's token do this; schemagate must never.
+				s.t.Errorf("githubtest: comment %d by %s was edited with the bot's token", id, c.author)
+			}
+			if in.Body != nil {
+				c.body = *in.Body
+			}
+			c.updated = s.tick()
+			writeJSON(w, http.StatusOK, s.commentJSON(p.repo, p.number, c))
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "Not Found", docsBase+"/issues/comments#update-an-issue-comment")
+}
+
+func (s *Server) listReviews(w http.ResponseWriter, r *http.Request) {
+	p := s.pullOf(w, r, "/pulls/reviews#list-reviews-for-a-pull-request")
+	if p == nil {
+		return
+	}
+	s.mu.Lock()
+	rs := append([]*review(nil), p.reviews...)
+	s.mu.Unlock()
+	rs = page(s, w, r, rs)
+	out := []any{}
+	s.mu.Lock()
+	for _, rv := range rs {
+		out = append(out, s.reviewJSON(p, rv))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) {
+	p := s.pullOf(w, r, "/pulls/pulls#list-pull-requests-files")
+	if p == nil {
+		return
+	}
+	s.mu.Lock()
+	type f struct {
+		i    int
+		name string
+	}
+	var fs []f
+	for i, name := range p.files {
+		fs = append(fs, f{i, name})
+	}
+	s.mu.Unlock()
+	fs = page(s, w, r, fs)
+	out := []any{}
+	for _, x := range fs {
+		status := "added"
+		name := x.name
+		if rest, ok := strings.CutPrefix(name, "-"); ok { // "-path" marks a removed file
+			status, name = "removed", rest
+		}
+		out = append(out, fileJSON(p.repo, x.i, name, status))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getContents(w http.ResponseWriter, r *http.Request) {
+	repo, path, ref := repoOf(r), r.PathValue("path"), r.URL.Query().Get("ref")
+	if ref == "" {
+		ref = "main"
+	}
+	s.mu.Lock()
+	data, ok := s.files[repo+"\x00"+ref+"\x00"+path]
+	refKnown := false
+	for k := range s.files {
+		if strings.HasPrefix(k, repo+"\x00"+ref+"\x00") {
+			refKnown = true
+			break
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case ok:
+		writeJSON(w, http.StatusOK, contentJSON(repo, path, ref, data))
+	case !refKnown:
+		writeError(w, http.StatusNotFound, "No commit found for the ref "+ref, docsBase+"/repos/contents#get-repository-content")
+	default:
+		writeError(w, http.StatusNotFound, "Not Found", docsBase+"/repos/contents#get-repository-content")
+	}
+}
+
+func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		State       string  `json:"state"`
+		TargetURL   *string `json:"target_url"`
+		Description *string `json:"description"`
+		Context     *string `json:"context"`
+	}
+	if !readBody(w, r, &in) {
+		return
+	}
+	switch in.State {
+	case "error", "failure", "pending", "success":
+	default:
+		writeJSON(w, http.StatusUnprocessableEntity, validation("Status", "state", "custom", "state is not included in the list"))
+		return
+	}
+	st := &status{repo: repoOf(r), sha: r.PathValue("sha"), Status: forge.Status{State: in.State, Context: "default"}}
+	if in.Context != nil {
+		st.Context = *in.Context
+	}
+	if in.Description != nil {
+		st.Description = *in.Description
+	}
+	if in.TargetURL != nil {
+		st.TargetURL = *in.TargetURL
+	}
+	if utf8.RuneCountInString(st.Description) > 140 {
+		writeJSON(w, http.StatusUnprocessableEntity, validation("Status", "description", "custom", "description is too long (maximum is 140 characters)"))
+		return
+	}
+	s.mu.Lock()
+	s.nextID++
+	st.id = s.nextID
+	st.created = s.tick()
+	s.statuses = append(s.statuses, st)
+	out := s.statusJSON(st)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) getMembership(w http.ResponseWriter, r *http.Request) {
+	team := r.PathValue("org") + "/" + r.PathValue("team")
+	user := r.PathValue("user")
+	s.mu.Lock()
+	forbidden := s.membershipForbidden
+	member := s.teams[team][user]
+	s.mu.Unlock()
+	if forbidden || !member {
+		writeError(w, http.StatusNotFound, "Not Found", docsBase+"/teams/members#get-team-membership-for-a-user")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"url":   "https://api.github.com/teams/1/memberships/" + user,
+		"role":  "member",
+		"state": "active",
+	})
+}
+
+func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
+	org, slug := r.PathValue("org"), r.PathValue("team")
+	s.mu.Lock()
+	forbidden := s.membershipForbidden
+	_, exists := s.teams[org+"/"+slug]
+	s.mu.Unlock()
+	if forbidden || !exists {
+		writeError(w, http.StatusNotFound, "Not Found", docsBase+"/teams/teams#get-a-team-by-name")
+		return
+	}
+	writeJSON(w, http.StatusOK, teamJSON(org, slug, int64(len(org)*1000+len(slug))))
+}

@@ -1,0 +1,403 @@
+// Package gitlab is the GitLab (gitlab.com and self-managed) adapter of forge.Forge, over the REST API v4
+// with client-go. It paginates every list, maps GitLab's refusals onto forge's errors with a hint a user
+// can act on, retries rate-limited requests itself, and passes every note body through SanitizeNote so
+// that no text of the merge request can run a quick action with the bot's rights.
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	gl "gitlab.com/gitlab-org/api/client-go"
+
+	"github.com/schemagate/schemagate/internal/forge"
+)
+
+var _ forge.Forge = (*Client)(nil)
+
+// DefaultBaseURL is gitlab.com's REST API.
+const DefaultBaseURL = "https://gitlab.com/api/v4"
+
+// TokenHint is what to do when GitLab refuses the token.
+const TokenHint = "put a project or group access token with `api` scope in GITLAB_TOKEN " +
+	"(a masked, protected CI/CD variable); CI_JOB_TOKEN cannot write notes or commit statuses"
+
+// maxPages bounds every pagination loop, in case a server keeps answering a next page.
+const maxPages = 10000
+
+// Options configures a Client.
+type Options struct {
+	// Token is a project, group or personal access token sent as PRIVATE-TOKEN (GITLAB_TOKEN).
+	Token string
+	// JobToken is CI_JOB_TOKEN, sent as JOB-TOKEN when Token is empty: it reads merge requests and notes
+	// but cannot write notes, so writes fail with forge.ErrReadOnly.
+	JobToken string
+	// BaseURL is the REST API root: CI_API_V4_URL, e.g. https://gitlab.example.com/api/v4. Empty means
+	// gitlab.com.
+	BaseURL string
+	// HTTPClient sends the requests; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
+	// Sleep waits between rate-limited attempts; nil means a timer that honours ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock used to read RateLimit-Reset; nil means time.Now.
+	Now func() time.Time
+	// MaxRetries bounds the retries of a rate-limited request (default 3).
+	MaxRetries int
+	// MaxWait is the longest single wait accepted (default 2 minutes); a longer one fails at once.
+	MaxWait time.Duration
+}
+
+// Client talks to one GitLab instance.
+type Client struct {
+	api *gl.Client
+	// anonymous is set when no access token was given: the client may read, never write.
+	anonymous bool
+
+	mu    sync.Mutex
+	login string
+}
+
+// New returns a Client.
+func New(opts Options) (*Client, error) {
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	rt := &retryTransport{base: base, sleep: opts.Sleep, now: opts.Now, maxRetries: opts.MaxRetries, maxWait: opts.MaxWait}
+	if rt.sleep == nil {
+		rt.sleep = sleepCtx
+	}
+	if rt.now == nil {
+		rt.now = time.Now
+	}
+	if rt.maxRetries == 0 {
+		rt.maxRetries = 3
+	}
+	if rt.maxWait == 0 {
+		rt.maxWait = 2 * time.Minute
+	}
+	wrapped := *hc
+	wrapped.Transport = rt
+	baseURL := opts.BaseURL
+	if baseURL == "" {
+		baseURL = DefaultBaseURL
+	}
+	if u, err := url.Parse(baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("parse GitLab API URL %q: want e.g. https://gitlab.com/api/v4 (CI_API_V4_URL)", baseURL)
+	}
+	copts := []gl.ClientOptionFunc{gl.WithBaseURL(baseURL), gl.WithHTTPClient(&wrapped), gl.WithoutRetries()}
+	var (
+		api *gl.Client
+		err error
+	)
+	if opts.Token == "" && opts.JobToken != "" {
+		api, err = gl.NewJobClient(opts.JobToken, copts...)
+	} else {
+		api, err = gl.NewClient(opts.Token, copts...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create GitLab client: %w", err)
+	}
+	return &Client{api: api, anonymous: opts.Token == ""}, nil
+}
+
+// APIError is a refusal by GitLab, mapped onto forge's errors (Unwrap) with what to do about it (Hint).
+type APIError struct {
+	// Op is what was being done, e.g. "create note".
+	Op string
+	// Status is the HTTP status GitLab answered.
+	Status int
+	// Message is GitLab's "message" or "error".
+	Message string
+	// Err is forge.ErrReadOnly, forge.ErrNotFound or forge.ErrForbidden.
+	Err error
+	fix string
+}
+
+func (e *APIError) Error() string {
+	s := e.Op + ":"
+	if e.Status != 0 {
+		s += fmt.Sprintf(" GitLab answered %d", e.Status)
+	}
+	if e.Message != "" {
+		s += " " + e.Message
+	}
+	s += ": " + e.Err.Error()
+	if e.fix != "" {
+		s += " (" + e.fix + ")"
+	}
+	return s
+}
+
+// Unwrap returns the forge error e maps to.
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Hint says what to do about it.
+func (e *APIError) Hint() string { return e.fix }
+
+// kind says how a refusal of an operation maps onto forge's errors.
+type kind int
+
+const (
+	read  kind = iota // 401/403 → ErrForbidden
+	write             // 401/403 → ErrReadOnly
+)
+
+// mapErr translates GitLab's refusals: 404 → forge.ErrNotFound; 401 or 403 on a write →
+// forge.ErrReadOnly (CI_JOB_TOKEN, a missing or expired token, a token without `api` scope or below the
+// Reporter role); 401 or 403 on a read → forge.ErrForbidden. Rate limits never reach here: the
+// transport retries them or returns a RateLimitError.
+func mapErr(op string, err error, k kind) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, gl.ErrNotFound) {
+		return &APIError{Op: op, Status: http.StatusNotFound, Message: "404 Not Found", Err: forge.ErrNotFound}
+	}
+	var er *gl.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	code := er.Response.StatusCode
+	e := &APIError{Op: op, Status: code, Message: er.Message}
+	switch code {
+	case http.StatusNotFound:
+		e.Err = forge.ErrNotFound
+	case http.StatusUnauthorized, http.StatusForbidden:
+		e.Err = forge.ErrForbidden
+		if k == write {
+			e.Err = forge.ErrReadOnly
+		}
+		e.fix = TokenHint
+		if code == http.StatusUnauthorized {
+			e.fix = "the token is missing, expired or revoked: " + TokenHint
+		}
+	default:
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return e
+}
+
+func ctxOpt(ctx context.Context) gl.RequestOptionFunc { return gl.WithContext(ctx) }
+
+// ChangeRequest returns the merge request ref.Number (its IID) of project ref.Repo.
+func (c *Client) ChangeRequest(ctx context.Context, ref forge.Ref) (*forge.ChangeRequest, error) {
+	mr, _, err := c.api.MergeRequests.GetMergeRequest(ref.Repo, int64(ref.Number), nil, ctxOpt(ctx))
+	if err != nil {
+		return nil, mapErr(fmt.Sprintf("get merge request %s!%d", ref.Repo, ref.Number), err, read)
+	}
+	return toChangeRequest(ref.Repo, &mr.BasicMergeRequest, mr.DiffRefs), nil
+}
+
+func toChangeRequest(repo string, mr *gl.BasicMergeRequest, refs gl.MergeRequestDiffRefs) *forge.ChangeRequest {
+	cr := &forge.ChangeRequest{
+		Ref:     forge.Ref{Repo: repo, Number: int(mr.IID)},
+		Title:   mr.Title,
+		HeadSHA: mr.SHA,
+		BaseSHA: refs.BaseSha,
+		BaseRef: mr.TargetBranch,
+		State:   mr.State,
+		Merged:  mr.State == "merged",
+		Fork:    mr.SourceProjectID != 0 && mr.TargetProjectID != 0 && mr.SourceProjectID != mr.TargetProjectID,
+	}
+	if cr.HeadSHA == "" {
+		cr.HeadSHA = refs.HeadSha
+	}
+	if mr.State == "opened" {
+		cr.State = "open"
+	}
+	if mr.Author != nil {
+		cr.Author = mr.Author.Username
+	}
+	return cr
+}
+
+// FindChangeRequestBySHA returns the open merge request whose head is sha, else the most recently merged
+// merge request that holds sha (its head, merge or squash commit): what a deploy on the default branch
+// needs to find the merge request it ships.
+func (c *Client) FindChangeRequestBySHA(ctx context.Context, repo, sha string) (*forge.ChangeRequest, error) {
+	op := fmt.Sprintf("find merge request of commit %s in %s", sha, repo)
+	mrs, _, err := c.api.Commits.ListMergeRequestsByCommit(repo, sha, ctxOpt(ctx))
+	if err != nil {
+		return nil, mapErr(op, err, read)
+	}
+	best := pickBySHA(mrs, sha)
+	if best == nil {
+		return nil, &APIError{Op: op, Status: http.StatusOK, Message: "no merge request holds the commit", Err: forge.ErrNotFound}
+	}
+	// The list entries carry no diff_refs: read the merge request itself for its base SHA.
+	return c.ChangeRequest(ctx, forge.Ref{Repo: repo, Number: int(best.IID)})
+}
+
+func pickBySHA(mrs []*gl.BasicMergeRequest, sha string) *gl.BasicMergeRequest {
+	for _, mr := range mrs {
+		if mr.State == "opened" && mr.SHA == sha {
+			return mr
+		}
+	}
+	var merged []*gl.BasicMergeRequest
+	for _, mr := range mrs {
+		if mr.State == "merged" {
+			merged = append(merged, mr)
+		}
+	}
+	slices.SortStableFunc(merged, func(a, b *gl.BasicMergeRequest) int {
+		return mergedAt(b).Compare(mergedAt(a))
+	})
+	if len(merged) > 0 {
+		return merged[0]
+	}
+	for _, mr := range mrs {
+		if mr.SHA == sha {
+			return mr
+		}
+	}
+	return nil
+}
+
+func mergedAt(mr *gl.BasicMergeRequest) time.Time {
+	if mr.MergedAt != nil {
+		return *mr.MergedAt
+	}
+	return time.Time{}
+}
+
+// Me returns the username of the token's user (a project access token's bot user). It is only needed
+// to write, so without an access token (none, or CI_JOB_TOKEN alone, which cannot read /user) and when
+// GitLab refuses the token it fails with a wrapped forge.ErrReadOnly that names the fix.
+func (c *Client) Me(ctx context.Context) (string, error) {
+	const op = "get the token's user"
+	if c.anonymous {
+		return "", &APIError{Op: op, Message: "no access token", Err: forge.ErrReadOnly, fix: TokenHint}
+	}
+	c.mu.Lock()
+	login := c.login
+	c.mu.Unlock()
+	if login != "" {
+		return login, nil
+	}
+	u, _, err := c.api.Users.CurrentUser(ctxOpt(ctx))
+	if err != nil {
+		return "", mapErr(op, err, write)
+	}
+	c.mu.Lock()
+	c.login = u.Username
+	c.mu.Unlock()
+	return u.Username, nil
+}
+
+// ChangedFiles lists the paths the merge request adds, modifies or renames to, all pages, in GitLab's
+// order; deleted files are left out.
+func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, error) {
+	op := fmt.Sprintf("list changes of merge request %s!%d", ref.Repo, ref.Number)
+	opt := &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}}
+	var out []string
+	for range maxPages {
+		diffs, resp, err := c.api.MergeRequests.ListMergeRequestDiffs(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
+		if err != nil {
+			return nil, mapErr(op, err, read)
+		}
+		for _, d := range diffs {
+			if !d.DeletedFile {
+				out = append(out, d.NewPath)
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+}
+
+// FileAt returns a file's raw content at a branch, tag or SHA; wrapped forge.ErrNotFound when the file
+// or the ref does not exist.
+func (c *Client) FileAt(ctx context.Context, repo, path, ref string) ([]byte, error) {
+	path = strings.TrimPrefix(path, "/")
+	b, _, err := c.api.RepositoryFiles.GetRawFile(repo, path, &gl.GetRawFileOptions{Ref: gl.Ptr(ref)}, ctxOpt(ctx))
+	if err != nil {
+		return nil, mapErr(fmt.Sprintf("read %s at %s in %s", path, ref, repo), err, read)
+	}
+	return b, nil
+}
+
+// member is an entry of GET /groups/:id/members/all, with membership_state which client-go drops.
+type member struct {
+	Username        string `json:"username"`
+	State           string `json:"state"`
+	MembershipState string `json:"membership_state"`
+}
+
+// IsMember reports whether user is an active member of group team (a full path such as "acme/dba"),
+// directly or through an ancestor group; a blocked user or a membership awaiting a seat does not count.
+// A group the token cannot see answers 404 on GitLab, so both 403 and 404 yield a wrapped
+// forge.ErrForbidden: the gate must not read them as "not a member".
+func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) {
+	op := fmt.Sprintf("read members of group %s", team)
+	opt := &gl.ListGroupMembersOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}, Query: gl.Ptr(user)}
+	path := "groups/" + gl.PathEscape(team) + "/members/all"
+	for range maxPages {
+		req, err := c.api.NewRequest(http.MethodGet, path, opt, []gl.RequestOptionFunc{ctxOpt(ctx)})
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", op, err)
+		}
+		var ms []member
+		resp, err := c.api.Do(req, &ms)
+		if err != nil {
+			err = mapErr(op, err, read)
+			var ae *APIError
+			if errors.As(err, &ae) && errors.Is(err, forge.ErrNotFound) {
+				ae.Err = forge.ErrForbidden
+				ae.fix = "the group does not exist or the token cannot see it: " + TokenHint
+			}
+			return false, err
+		}
+		for _, m := range ms {
+			if strings.EqualFold(m.Username, user) && (m.State == "" || m.State == "active") &&
+				(m.MembershipState == "" || m.MembershipState == "active") {
+				return true, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return false, nil
+		}
+		opt.Page = resp.NextPage
+	}
+	return false, fmt.Errorf("%s: more than %d pages", op, maxPages)
+}
+
+// SetStatus sets an external commit status on sha: Context is the status name, forge's "failure" and
+// "error" both become GitLab's "failed".
+func (c *Client) SetStatus(ctx context.Context, repo, sha string, st forge.Status) error {
+	var state gl.BuildStateValue
+	switch st.State {
+	case "success":
+		state = gl.Success
+	case "pending":
+		state = gl.Pending
+	case "failure", "error":
+		state = gl.Failed
+	default:
+		return fmt.Errorf("set status %q on %s: unknown state %q (want success, pending, failure or error)", st.Context, sha, st.State)
+	}
+	opt := &gl.SetCommitStatusOptions{State: state, Name: gl.Ptr(st.Context)}
+	if st.Description != "" {
+		opt.Description = gl.Ptr(st.Description)
+	}
+	if st.TargetURL != "" {
+		opt.TargetURL = gl.Ptr(st.TargetURL)
+	}
+	_, _, err := c.api.Commits.SetCommitStatus(repo, sha, opt, ctxOpt(ctx))
+	return mapErr(fmt.Sprintf("set status %q on %s", st.Context, sha), err, write)
+}

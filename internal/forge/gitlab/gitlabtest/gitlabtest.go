@@ -1,0 +1,423 @@
+// Package gitlabtest is an httptest fake of the part of GitLab's REST API v4 schemagate uses. It keeps
+// projects, merge requests, notes, approvals, approval rules, files, groups and commit statuses in
+// memory, answers with GitLab's payload shapes (X-Page / X-Next-Page / X-Total-Pages and Link
+// pagination, {"message": "403 Forbidden"} refusals, 429 with Retry-After), tells a project access token
+// from a CI job token, fails the test on a request it has no route for and, at cleanup, on an expected
+// request that never came.
+package gitlabtest
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/forgetest"
+)
+
+var _ forgetest.Backend = (*Server)(nil)
+
+// Token is the project access token the fake accepts as PRIVATE-TOKEN; others get 401.
+const Token = "glpat-fake-project-token"
+
+// JobToken is the CI_JOB_TOKEN the fake accepts as JOB-TOKEN: it may read merge requests, their notes
+// and changes and repository files, and is refused everything else, as on GitLab.
+const JobToken = "glcbt-fake-job-token"
+
+// Prefix is the path the API is served under.
+const Prefix = "/api/v4"
+
+type project struct {
+	id   int64
+	path string
+	mrs  map[int64]*mr
+	next int64
+}
+
+type mr struct {
+	id, iid          int64
+	title, author    string
+	headSHA, baseSHA string
+	headRef, baseRef string
+	sourceProject    int64
+	state            string
+	mergeSHA         string
+	mergedAt         time.Time
+	files            []string
+	notes            []*note
+	approvals        []approval
+	rules            []Rule
+	rulesStatus      int // non-zero: approval_state answers this status (a tier without rules)
+	created          time.Time
+}
+
+type note struct {
+	id               int64
+	author, body     string
+	system           bool
+	created, updated time.Time
+}
+
+type approval struct {
+	user string
+	at   time.Time
+}
+
+type status struct {
+	id                                  int64
+	project, sha                        string
+	name, state, description, targetURL string
+	created                             time.Time
+}
+
+// Rule is an approval rule of a merge request's approval state (GET .../approval_state).
+type Rule struct {
+	Name string
+	// Type is regular, code_owner, report_approver or any_approver.
+	Type string
+	// Section is the CODEOWNERS section of a code_owner rule.
+	Section  string
+	Required int
+	// Eligible are the users who may approve; ApprovedBy those who did. The rule is approved when
+	// len(ApprovedBy) >= Required.
+	Eligible   []string
+	ApprovedBy []string
+	Groups     []string
+}
+
+type expectation struct {
+	route string
+	hits  int
+}
+
+// Server is the fake. Its methods are safe for concurrent use.
+type Server struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu                  sync.Mutex
+	bot                 string
+	projects            map[string]*project
+	nextID              int64
+	users               map[string]int64
+	files               map[string][]byte // project \x00 ref \x00 path
+	refs                map[string]bool   // project \x00 ref
+	groups              map[string][]string
+	awaiting            map[string]bool // group \x00 user: membership awaiting a seat
+	membershipForbidden bool
+	readOnly            bool
+	pageSize            int
+	rateLimit           int
+	statuses            []*status
+	actions             []string
+	expects             []*expectation
+	log                 []string
+	clock               time.Time
+}
+
+// New starts a fake whose token user is a project access token's bot; it is closed and verified at
+// cleanup.
+func New(t testing.TB) *Server {
+	s := &Server{
+		t: t, bot: "project_42_bot_3cca1d029554e372cf8f39df76bf507d",
+		projects: map[string]*project{}, nextID: 1000, users: map[string]int64{},
+		files: map[string][]byte{}, refs: map[string]bool{}, groups: map[string][]string{}, awaiting: map[string]bool{},
+		clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+	}
+	s.srv = httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.srv.Close()
+		s.verify()
+	})
+	return s
+}
+
+// URL is the API root to give the client (CI_API_V4_URL), ending in /api/v4.
+func (s *Server) URL() string { return s.srv.URL + Prefix }
+
+// BotLogin is the username of Token's user.
+func (s *Server) BotLogin() string { return s.bot }
+
+// Expect fails the test at cleanup unless a request reached route, written "METHOD name" with the
+// route names of routes.go, e.g. "POST notes" or "GET approval_state".
+func (s *Server) Expect(route string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expects = append(s.expects, &expectation{route: route})
+}
+
+// Requests returns every request received, as "METHOD /path?query" (path still escaped).
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+func (s *Server) verify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.expects {
+		if e.hits == 0 {
+			s.t.Errorf("gitlabtest: expected request %s never came; got %q", e.route, s.log)
+		}
+	}
+}
+
+// tick advances the fake's clock: every stored object gets a distinct time.
+func (s *Server) tick() time.Time {
+	s.clock = s.clock.Add(time.Second)
+	return s.clock
+}
+
+func (s *Server) id() int64 {
+	s.nextID++
+	return s.nextID
+}
+
+func (s *Server) userID(name string) int64 {
+	if id, ok := s.users[name]; ok {
+		return id
+	}
+	id := int64(100 + len(s.users))
+	s.users[name] = id
+	return id
+}
+
+func (s *Server) project(path string) *project {
+	if p, ok := s.projects[path]; ok {
+		return p
+	}
+	p := &project{id: int64(40 + len(s.projects)), path: path, mrs: map[int64]*mr{}}
+	s.projects[path] = p
+	return p
+}
+
+// AddChangeRequest stores an open merge request with its changed files and returns its ref. A zero
+// cr.Number takes the project's next IID; cr.Fork puts the source branch in another project.
+func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.Ref {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.project(cr.Repo)
+	iid := int64(cr.Number)
+	if iid == 0 {
+		p.next++
+		iid = p.next
+	} else if iid > p.next {
+		p.next = iid
+	}
+	m := &mr{
+		id: s.id(), iid: iid, title: cr.Title, author: cr.Author,
+		headSHA: cr.HeadSHA, baseSHA: cr.BaseSHA, baseRef: cr.BaseRef, headRef: fmt.Sprintf("feature-%d", iid),
+		sourceProject: p.id, state: "opened", files: slices.Clone(files), created: s.tick(),
+	}
+	if cr.Fork {
+		m.sourceProject = p.id + 1000
+	}
+	if cr.State == "merged" || cr.Merged {
+		m.state = "merged"
+	}
+	p.mrs[iid] = m
+	s.userID(cr.Author)
+	return forge.Ref{Repo: cr.Repo, Number: int(iid)}
+}
+
+// Merge marks the merge request merged into its target branch by mergeSHA (a merge or squash commit),
+// as a deploy on the default branch then finds it.
+func (s *Server) Merge(ref forge.Ref, mergeSHA string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMR(ref)
+	if m == nil {
+		return
+	}
+	m.state, m.mergeSHA, m.mergedAt = "merged", mergeSHA, s.tick()
+}
+
+func (s *Server) mustMR(ref forge.Ref) *mr {
+	p, ok := s.projects[ref.Repo]
+	if !ok || p.mrs[int64(ref.Number)] == nil {
+		s.t.Errorf("gitlabtest: no merge request %s!%d", ref.Repo, ref.Number)
+		return nil
+	}
+	return p.mrs[int64(ref.Number)]
+}
+
+// AddComment adds a user note by author and returns its ID.
+func (s *Server) AddComment(ref forge.Ref, author, body string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMR(ref)
+	if m == nil {
+		return 0
+	}
+	now := s.tick()
+	n := &note{id: s.id(), author: author, body: body, created: now, updated: now}
+	m.notes = append(m.notes, n)
+	return n.id
+}
+
+// AddReview records an approval (State APPROVED) or a revoked approval (DISMISSED) the way GitLab does:
+// a system note "approved / unapproved this merge request" at r.SubmittedAt and a change of
+// GET .../approvals. Other states have no GitLab counterpart and fail the test.
+func (s *Server) AddReview(ref forge.Ref, r forge.Review) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMR(ref)
+	if m == nil {
+		return
+	}
+	at := r.SubmittedAt
+	if at.IsZero() {
+		at = s.tick()
+	}
+	body := "approved this merge request"
+	switch r.State {
+	case "APPROVED":
+		m.approvals = slices.DeleteFunc(m.approvals, func(a approval) bool { return a.user == r.Author })
+		m.approvals = append(m.approvals, approval{user: r.Author, at: at})
+	case "DISMISSED":
+		body = "unapproved this merge request"
+		m.approvals = slices.DeleteFunc(m.approvals, func(a approval) bool { return a.user == r.Author })
+	default:
+		s.t.Errorf("gitlabtest: GitLab has no review state %q (only approvals)", r.State)
+		return
+	}
+	m.notes = append(m.notes, &note{id: s.id(), author: r.Author, body: body, system: true, created: at, updated: at})
+}
+
+// ResetApprovals drops every current approval without a system note, as a push does when the project
+// resets approvals on push.
+func (s *Server) ResetApprovals(ref forge.Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.mustMR(ref); m != nil {
+		m.approvals = nil
+	}
+}
+
+// SetApprovalRules sets the rules GET .../approval_state answers.
+func (s *Server) SetApprovalRules(ref forge.Ref, rules []Rule) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.mustMR(ref); m != nil {
+		m.rules = slices.Clone(rules)
+	}
+}
+
+// SetApprovalRulesUnavailable makes GET .../approval_state answer status (403 or 404), as on a tier
+// without approval rules; 0 restores it.
+func (s *Server) SetApprovalRulesUnavailable(ref forge.Ref, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.mustMR(ref); m != nil {
+		m.rulesStatus = status
+	}
+}
+
+// SetFile stores a file's content at a ref (branch name or SHA).
+func (s *Server) SetFile(repo, path, ref string, content []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project(repo)
+	s.files[repo+"\x00"+ref+"\x00"+strings.TrimPrefix(path, "/")] = slices.Clone(content)
+	s.refs[repo+"\x00"+ref] = true
+}
+
+// AddTeamMember makes user an active member of group team (a full path).
+func (s *Server) AddTeamMember(team, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[team] = append(s.groups[team], user)
+	s.userID(user)
+}
+
+// AddAwaitingMember adds user to group team with a membership awaiting a seat (membership_state
+// "awaiting"), which GitLab lists but does not let act as a member.
+func (s *Server) AddAwaitingMember(team, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[team] = append(s.groups[team], user)
+	s.awaiting[team+"\x00"+user] = true
+	s.userID(user)
+}
+
+// SetMembershipForbidden makes group member reads answer 403 Forbidden.
+func (s *Server) SetMembershipForbidden(forbidden bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.membershipForbidden = forbidden
+}
+
+// SetReadOnly makes every write answer 403 Forbidden, as for a Guest or a token without `api` scope.
+func (s *Server) SetReadOnly(readOnly bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readOnly = readOnly
+}
+
+// SetPageSize caps the number of items per page of every list endpoint.
+func (s *Server) SetPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = n
+}
+
+// RateLimitNext makes the next n requests answer 429 with Retry-After: 1.
+func (s *Server) RateLimitNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimit = n
+}
+
+// Comments returns the merge request's notes as stored (system notes included), oldest first.
+func (s *Server) Comments(ref forge.Ref) []forge.Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMR(ref)
+	if m == nil {
+		return nil
+	}
+	var out []forge.Comment
+	for _, n := range sortedNotes(m.notes, true) {
+		out = append(out, forge.Comment{ID: n.id, Author: n.author, Body: n.body, System: n.system})
+	}
+	return out
+}
+
+// Statuses returns the commit statuses set on sha, oldest first, with GitLab's "failed" read back as
+// forge's "failure".
+func (s *Server) Statuses(repo, sha string) []forge.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []forge.Status
+	for _, st := range s.statuses {
+		if st.project != repo || st.sha != sha {
+			continue
+		}
+		state := st.state
+		if state == "failed" {
+			state = "failure"
+		}
+		out = append(out, forge.Status{Context: st.name, State: state, Description: st.description, TargetURL: st.targetURL})
+	}
+	return out
+}
+
+func sortedNotes(ns []*note, asc bool) []*note {
+	out := slices.Clone(ns)
+	slices.SortStableFunc(out, func(a, b *note) int {
+		c := a.created.Compare(b.created)
+		if c == 0 {
+			c = int(a.id - b.id)
+		}
+		if !asc {
+			c = -c
+		}
+		return c
+	})
+	return out
+}

@@ -1,0 +1,188 @@
+package gitlabtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/forge"
+)
+
+// recorder stands in for the test the fake reports to, so that its failures can be checked.
+type recorder struct {
+	testing.TB
+	mu       sync.Mutex
+	errs     []string
+	cleanups []func()
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+
+func (r *recorder) finish() string {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.errs, "\n")
+}
+
+// call sends a request with a header ("PRIVATE-TOKEN: x") and returns the status, headers and body.
+func call(t *testing.T, s *Server, method, path, header, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, s.URL()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if k, v, ok := strings.Cut(header, ": "); ok {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+const auth = "PRIVATE-TOKEN: " + Token
+
+func TestUnexpectedRequestFails(t *testing.T) {
+	rec := &recorder{TB: t}
+	s := New(rec)
+	if code, _, _ := call(t, s, "DELETE", "/projects/acme%2Fshop/merge_requests/1/notes/5", auth, ""); code != 404 {
+		t.Errorf("unknown route answered %d, want 404", code)
+	}
+	if errs := rec.finish(); !strings.Contains(errs, "unexpected request DELETE /api/v4/projects/acme%2Fshop/merge_requests/1/notes/5") {
+		t.Errorf("errors = %q, want the unexpected request reported", errs)
+	}
+}
+
+func TestExpectedRequestNeverCameFails(t *testing.T) {
+	rec := &recorder{TB: t}
+	s := New(rec)
+	s.Expect("POST status")
+	s.Expect("GET user")
+	call(t, s, "GET", "/user", auth, "")
+	errs := rec.finish()
+	if !strings.Contains(errs, "expected request POST status never came") || strings.Contains(errs, "GET user never") {
+		t.Errorf("errors = %q, want only the status request reported missing", errs)
+	}
+}
+
+func TestPagination(t *testing.T) {
+	s := New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice"}, nil)
+	for i := range 5 {
+		s.AddComment(ref, "alice", fmt.Sprint("note ", i))
+	}
+	code, h, body := call(t, s, "GET", "/projects/acme%2Fshop/merge_requests/1/notes?per_page=2&page=2&sort=asc", auth, "")
+	if code != 200 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	for k, want := range map[string]string{"X-Page": "2", "X-Per-Page": "2", "X-Total": "5", "X-Total-Pages": "3", "X-Next-Page": "3", "X-Prev-Page": "1"} {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	link := h.Get("Link")
+	for _, rel := range []string{`rel="next"`, `rel="prev"`, `rel="first"`, `rel="last"`} {
+		if !strings.Contains(link, rel) {
+			t.Errorf("Link %q has no %s", link, rel)
+		}
+	}
+	if !strings.Contains(link, "page=3") || !strings.Contains(link, "sort=asc") {
+		t.Errorf("Link %q does not keep the query and point at page 3", link)
+	}
+	var notes []map[string]any
+	if err := json.Unmarshal([]byte(body), &notes); err != nil || len(notes) != 2 || notes[0]["body"] != "note 2" {
+		t.Errorf("page 2 = %s, %v; want notes 2 and 3", body, err)
+	}
+	for _, key := range []string{"noteable_type", "resolvable", "confidential", "author", "system"} {
+		if _, ok := notes[0][key]; !ok {
+			t.Errorf("note payload lacks GitLab's %q field", key)
+		}
+	}
+	_, h, _ = call(t, s, "GET", "/projects/acme%2Fshop/merge_requests/1/notes?per_page=2&page=3", auth, "")
+	if h.Get("X-Next-Page") != "" || strings.Contains(h.Get("Link"), `rel="next"`) {
+		t.Errorf("last page announces a next page: %q, %q", h.Get("X-Next-Page"), h.Get("Link"))
+	}
+}
+
+func TestTokens(t *testing.T) {
+	s := New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice"}, nil)
+	notes := fmt.Sprintf("/projects/acme%%2Fshop/merge_requests/%d/notes", ref.Number)
+	tests := []struct {
+		name, method, path, header string
+		code                       int
+		message                    string
+	}{
+		{"no token", "GET", notes, "", 401, "401 Unauthorized"},
+		{"wrong token", "GET", notes, "PRIVATE-TOKEN: nope", 401, "401 Unauthorized"},
+		{"job token reads notes", "GET", notes, "JOB-TOKEN: " + JobToken, 200, ""},
+		{"job token cannot write notes", "POST", notes, "JOB-TOKEN: " + JobToken, 403, "403 Forbidden"},
+		{"job token cannot read approvals", "GET", "/projects/acme%2Fshop/merge_requests/1/approvals", "JOB-TOKEN: " + JobToken, 401, "401 Unauthorized"},
+		{"unknown project", "GET", "/projects/acme%2Fnope/merge_requests/1", auth, 404, "404 Project Not Found"},
+		{"numeric project id", "GET", "/projects/40/merge_requests/1", auth, 200, ""},
+	}
+	for _, tt := range tests {
+		code, _, body := call(t, s, tt.method, tt.path, tt.header, `{"body":"x"}`)
+		if code != tt.code {
+			t.Errorf("%s: status %d, want %d (%s)", tt.name, code, tt.code, body)
+		}
+		if tt.message != "" && body != fmt.Sprintf(`{"message":%q}`, tt.message) {
+			t.Errorf("%s: body %s, want GitLab's {\"message\":%q}", tt.name, body, tt.message)
+		}
+	}
+}
+
+func TestRateLimitAnswer(t *testing.T) {
+	s := New(t)
+	s.RateLimitNext(1)
+	code, h, body := call(t, s, "GET", "/user", auth, "")
+	if code != 429 || h.Get("Retry-After") != "1" || h.Get("RateLimit-Remaining") != "0" || h.Get("RateLimit-Reset") == "" || body != "Retry later\n" {
+		t.Errorf("rate-limited answer = %d %v %q", code, h, body)
+	}
+	if code, _, _ := call(t, s, "GET", "/user", auth, ""); code != 200 {
+		t.Errorf("answer after the limit = %d, want 200", code)
+	}
+}
+
+func TestQuickActionsRun(t *testing.T) {
+	s := New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice"}, nil)
+	body := "report\n/approve\n```\n/merge\n```\n/label ~db"
+	code, _, resp := call(t, s, "POST", "/projects/acme%2Fshop/merge_requests/1/notes", auth, `{"body":`+jsonQuote(body)+`}`)
+	if code != 201 {
+		t.Fatalf("create note: %d %s", code, resp)
+	}
+	got := s.QuickActions()
+	if strings.Join(got, ",") != "/approve,/label ~db" {
+		t.Errorf("quick actions = %q, want /approve and /label outside the code block", got)
+	}
+	stored := s.Comments(ref)[0].Body
+	if strings.Contains(stored, "/approve") || !strings.Contains(stored, "/merge") {
+		t.Errorf("stored body %q: want command lines removed, code kept", stored)
+	}
+}
+
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

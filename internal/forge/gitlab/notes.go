@@ -1,0 +1,245 @@
+package gitlab
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	gl "gitlab.com/gitlab-org/api/client-go"
+
+	"github.com/schemagate/schemagate/internal/forge"
+)
+
+// System note bodies GitLab writes when someone approves or revokes an approval.
+const (
+	approvedNote   = "approved this merge request"
+	unapprovedNote = "unapproved this merge request"
+)
+
+// Comments lists every note of the merge request, all pages, oldest first; system notes (approvals,
+// pushes, label changes) are included with System set, and callers skip them.
+func (c *Client) Comments(ctx context.Context, ref forge.Ref) ([]forge.Comment, error) {
+	notes, err := c.notes(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]forge.Comment, 0, len(notes))
+	for _, n := range notes {
+		out = append(out, forge.Comment{ID: n.ID, Author: n.Author.Username, Body: n.Body, System: n.System})
+	}
+	return out, nil
+}
+
+func (c *Client) notes(ctx context.Context, ref forge.Ref) ([]*gl.Note, error) {
+	op := fmt.Sprintf("list notes of merge request %s!%d", ref.Repo, ref.Number)
+	opt := &gl.ListMergeRequestNotesOptions{
+		ListOptions: gl.ListOptions{PerPage: 100, Page: 1},
+		OrderBy:     gl.Ptr("created_at"),
+		Sort:        gl.Ptr("asc"),
+	}
+	var out []*gl.Note
+	for range maxPages {
+		ns, resp, err := c.api.Notes.ListMergeRequestNotes(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
+		if err != nil {
+			return nil, mapErr(op, err, read)
+		}
+		out = append(out, ns...)
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+}
+
+// MaxNoteLength is the longest note GitLab accepts, in characters.
+const MaxNoteLength = 1_000_000
+
+func checkLength(op, body string) error {
+	if n := utf8.RuneCountInString(body); n > MaxNoteLength {
+		return fmt.Errorf("%s: the note has %d characters, GitLab accepts at most %d", op, n, MaxNoteLength)
+	}
+	return nil
+}
+
+// CreateComment adds a note, its body passed through SanitizeNote, and returns its ID. A token that
+// cannot write notes (CI_JOB_TOKEN, none, too weak a role) yields a wrapped forge.ErrReadOnly whose Hint
+// names the fix.
+func (c *Client) CreateComment(ctx context.Context, ref forge.Ref, body string) (int64, error) {
+	op := fmt.Sprintf("create note on merge request %s!%d", ref.Repo, ref.Number)
+	body = SanitizeNote(body)
+	if err := checkLength(op, body); err != nil {
+		return 0, err
+	}
+	n, _, err := c.api.Notes.CreateMergeRequestNote(ref.Repo, int64(ref.Number),
+		&gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, ctxOpt(ctx))
+	if err != nil {
+		return 0, mapErr(op, err, write)
+	}
+	return n.ID, nil
+}
+
+// UpdateComment replaces a note's body, passed through SanitizeNote.
+func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, body string) error {
+	op := fmt.Sprintf("update note %d on merge request %s!%d", id, ref.Repo, ref.Number)
+	body = SanitizeNote(body)
+	if err := checkLength(op, body); err != nil {
+		return err
+	}
+	_, _, err := c.api.Notes.UpdateMergeRequestNote(ref.Repo, int64(ref.Number), id,
+		&gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr(body)}, ctxOpt(ctx))
+	return mapErr(op, err, write)
+}
+
+// approvals is GET /projects/:id/merge_requests/:iid/approvals, with approved_at which client-go drops.
+type approvals struct {
+	ApprovedBy []struct {
+		User       gl.BasicUser `json:"user"`
+		ApprovedAt *time.Time   `json:"approved_at"`
+	} `json:"approved_by"`
+}
+
+// Reviews returns the approval history of the merge request, oldest first: GitLab keeps no list of
+// approval events, so it is read from the "approved / unapproved this merge request" system notes and
+// reconciled with the current approvals (GET .../approvals, which holds approvals whose notes are gone,
+// and drops approvals GitLab reset on push). Every review carries the merge request's head SHA: a GitLab
+// approval belongs to the merge request, and the project's reset-on-push setting decides whether a push
+// keeps it.
+func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, error) {
+	mr, err := c.ChangeRequest(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := c.notes(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	path := fmt.Sprintf("projects/%s/merge_requests/%d/approvals", gl.PathEscape(ref.Repo), ref.Number)
+	req, err := c.api.NewRequest(http.MethodGet, path, nil, []gl.RequestOptionFunc{ctxOpt(ctx)})
+	if err != nil {
+		return nil, fmt.Errorf("read approvals of merge request %s!%d: %w", ref.Repo, ref.Number, err)
+	}
+	var cur approvals
+	if _, err := c.api.Do(req, &cur); err != nil {
+		return nil, mapErr(fmt.Sprintf("read approvals of merge request %s!%d", ref.Repo, ref.Number), err, read)
+	}
+
+	var out []forge.Review
+	last := map[string]string{} // lower-cased username → latest state in the notes
+	var latest time.Time
+	for _, n := range notes {
+		if !n.System {
+			continue
+		}
+		var state string
+		switch strings.TrimSpace(n.Body) {
+		case approvedNote:
+			state = "APPROVED"
+		case unapprovedNote:
+			state = "DISMISSED"
+		default:
+			continue
+		}
+		at := noteTime(n)
+		latest = maxTime(latest, at)
+		out = append(out, forge.Review{Author: n.Author.Username, State: state, CommitSHA: mr.HeadSHA, SubmittedAt: at})
+		last[strings.ToLower(n.Author.Username)] = state
+	}
+	approved := map[string]bool{}
+	for _, a := range cur.ApprovedBy {
+		name := strings.ToLower(a.User.Username)
+		approved[name] = true
+		if last[name] == "APPROVED" {
+			continue
+		}
+		at := latest
+		if a.ApprovedAt != nil {
+			at = *a.ApprovedAt
+		}
+		latest = maxTime(latest, at)
+		out = append(out, forge.Review{Author: a.User.Username, State: "APPROVED", CommitSHA: mr.HeadSHA, SubmittedAt: at})
+		last[name] = "APPROVED"
+	}
+	// Approvals the notes show but GitLab no longer counts were reset (a push, a rule change).
+	for _, r := range slices.Clone(out) {
+		name := strings.ToLower(r.Author)
+		if last[name] == "APPROVED" && !approved[name] {
+			out = append(out, forge.Review{Author: r.Author, State: "DISMISSED", CommitSHA: mr.HeadSHA, SubmittedAt: latest})
+			last[name] = "DISMISSED"
+		}
+	}
+	slices.SortStableFunc(out, func(a, b forge.Review) int { return a.SubmittedAt.Compare(b.SubmittedAt) })
+	return out, nil
+}
+
+func noteTime(n *gl.Note) time.Time {
+	if n.CreatedAt != nil {
+		return *n.CreatedAt
+	}
+	return time.Time{}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// ApprovalRule is one rule of a merge request's approval state (GitLab Premium and Ultimate).
+type ApprovalRule struct {
+	// Name is the rule's name; for a code-owner rule, the CODEOWNERS pattern or owner.
+	Name string
+	// Type is GitLab's rule_type: regular, code_owner, report_approver or any_approver.
+	Type string
+	// Section is the CODEOWNERS section of a code-owner rule ("codeowners" for the default section).
+	Section string
+	// Required is approvals_required; 0 for an optional CODEOWNERS section ("^[Section]").
+	Required int
+	// Approved reports whether GitLab counts the rule as satisfied.
+	Approved bool
+	// ApprovedBy are the usernames whose approvals count toward the rule.
+	ApprovedBy []string
+	// Eligible are the usernames who may approve for the rule.
+	Eligible []string
+	// Groups are the full paths of the groups the rule names.
+	Groups []string
+}
+
+// ApprovalRules returns the merge request's approval rules with what GitLab counts toward each
+// (GET .../approval_state). Tiers without approval rules (Free) answer 404 or 403: the error then wraps
+// forge.ErrNotFound or forge.ErrForbidden and callers fall back to Reviews and CODEOWNERS.
+func (c *Client) ApprovalRules(ctx context.Context, ref forge.Ref) ([]ApprovalRule, error) {
+	st, _, err := c.api.MergeRequestApprovals.GetApprovalState(ref.Repo, int64(ref.Number), ctxOpt(ctx))
+	if err != nil {
+		return nil, mapErr(fmt.Sprintf("read approval state of merge request %s!%d", ref.Repo, ref.Number), err, read)
+	}
+	out := make([]ApprovalRule, 0, len(st.Rules))
+	for _, r := range st.Rules {
+		if r == nil {
+			continue
+		}
+		ar := ApprovalRule{Name: r.Name, Type: r.RuleType, Section: r.Section, Required: int(r.ApprovalsRequired), Approved: r.Approved}
+		for _, u := range r.ApprovedBy {
+			if u != nil {
+				ar.ApprovedBy = append(ar.ApprovedBy, u.Username)
+			}
+		}
+		for _, u := range r.EligibleApprovers {
+			if u != nil {
+				ar.Eligible = append(ar.Eligible, u.Username)
+			}
+		}
+		for _, g := range r.Groups {
+			if g != nil {
+				ar.Groups = append(ar.Groups, g.FullPath)
+			}
+		}
+		out = append(out, ar)
+	}
+	return out, nil
+}

@@ -1,0 +1,66 @@
+package forge
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Upsert keeps one comment per marker on a change request: it updates the comment that carries marker
+// and was written by the token's own user (f.Me), or creates one. The marker alone is never trusted,
+// since anyone who can comment can paste it. marker should name what the comment is about (e.g. the
+// migration folder) so that two folders get two comments. body is stored with the marker appended
+// when it does not hold it already. A read-only token yields a wrapped ErrReadOnly: callers skip the
+// comment with a notice.
+func Upsert(ctx context.Context, f Forge, ref Ref, marker, body string) (id int64, created bool, err error) {
+	if marker == "" {
+		return 0, false, fmt.Errorf("upsert comment: empty marker")
+	}
+	if !strings.Contains(body, marker) {
+		body = body + "\n\n" + marker
+	}
+	me, err := f.Me(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("upsert comment: %w", err)
+	}
+	c, err := FindOwn(ctx, f, ref, me, marker)
+	if err != nil {
+		return 0, false, fmt.Errorf("upsert comment: %w", err)
+	}
+	if c != nil {
+		if c.Body == body {
+			return c.ID, false, nil
+		}
+		if err := f.UpdateComment(ctx, ref, c.ID, body); err != nil {
+			return 0, false, fmt.Errorf("upsert comment: %w", err)
+		}
+		return c.ID, false, nil
+	}
+	id, err = f.CreateComment(ctx, ref, body)
+	if err != nil {
+		return 0, false, fmt.Errorf("upsert comment: %w", err)
+	}
+	return id, true, nil
+}
+
+// FindOwn returns the newest non-system comment written by author that holds marker, or nil.
+func FindOwn(ctx context.Context, f Forge, ref Ref, author, marker string) (*Comment, error) {
+	cs, err := f.Comments(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(cs) - 1; i >= 0; i-- {
+		c := cs[i]
+		if !c.System && SameLogin(c.Author, author) && strings.Contains(c.Body, marker) {
+			return &c, nil
+		}
+	}
+	return nil, nil
+}
+
+// SameLogin reports whether two logins name the same account: GitHub shows an App's bot as
+// "name[bot]" in comments while some endpoints answer "name"; logins are case-insensitive.
+func SameLogin(a, b string) bool {
+	trim := func(s string) string { return strings.TrimSuffix(strings.ToLower(s), "[bot]") }
+	return a != "" && trim(a) == trim(b)
+}

@@ -1,0 +1,126 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/codeowners"
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// Request is what Evaluate needs besides the forge.
+type Request struct {
+	Ref     forge.Ref
+	Policy  config.Approval
+	Dialect codeowners.Dialect
+	// Report holds the new migrations, their risk and checksums; Report.Dir is the migration folder
+	// relative to the repository root.
+	Report *report.Report
+	Logger *slog.Logger
+}
+
+// Evaluate reads the change request, its reviews and changed files and the base branch's CODEOWNERS
+// through f, and decides. CODEOWNERS is read at the base commit, never the head, so a change that
+// edits CODEOWNERS cannot approve itself.
+func Evaluate(ctx context.Context, f forge.Forge, req Request) (*Decision, *forge.ChangeRequest, error) {
+	log := req.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cr, err := f.ChangeRequest(ctx, req.Ref)
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate approval: %w", err)
+	}
+	in := Input{
+		Policy: req.Policy, Dialect: req.Dialect, Risk: req.Report.Risk,
+		NewMigrations: len(req.Report.New()), Author: cr.Author, HeadSHA: cr.HeadSHA,
+		Checksum: Checksum(req.Report),
+	}
+	if in.NewMigrations == 0 || !Required(req.Policy, in.Risk) {
+		d, err := Decide(ctx, in, f)
+		return d, cr, err
+	}
+	if in.Reviews, err = f.Reviews(ctx, req.Ref); err != nil {
+		return nil, nil, fmt.Errorf("evaluate approval: %w", err)
+	}
+	changed, err := f.ChangedFiles(ctx, req.Ref)
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate approval: %w", err)
+	}
+	in.Files = MigrationFiles(req.Report, changed)
+	base := cr.BaseSHA
+	if base == "" {
+		base = cr.BaseRef
+	}
+	file, where, notes, err := ReadCodeOwners(ctx, f, req.Ref.Repo, base, req.Dialect, req.Policy.CodeownersPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate approval: %w", err)
+	}
+	in.CodeOwners, in.Notes = file, notes
+	log.Debug("approval inputs", "codeowners", where, "base", base, "files", in.Files, "reviews", len(in.Reviews))
+	d, err := Decide(ctx, in, f)
+	return d, cr, err
+}
+
+// MigrationFiles returns the repository paths the approval is about: every file of the new migrations,
+// and every changed file inside the migration folder (an edited old migration matters as much).
+func MigrationFiles(r *report.Report, changed []string) []string {
+	dir := strings.Trim(path.Clean("/"+r.Dir), "/")
+	join := func(f string) string {
+		f = strings.TrimPrefix(path.Clean("/"+f), "/")
+		if dir == "" || strings.HasPrefix(f, dir+"/") {
+			return f
+		}
+		return dir + "/" + f
+	}
+	var out []string
+	for _, m := range r.New() {
+		for _, f := range []string{m.File, m.DownFile} {
+			if f != "" {
+				out = appendNew(out, join(f))
+			}
+		}
+	}
+	if dir != "" {
+		for _, c := range changed {
+			if strings.HasPrefix(c, dir+"/") {
+				out = appendNew(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// ReadCodeOwners reads CODEOWNERS at ref: path when set, else the dialect's first location present.
+// It returns nil without error when there is none, and the file's problems as notes.
+func ReadCodeOwners(ctx context.Context, f forge.Forge, repo, ref string, d codeowners.Dialect, path string) (*codeowners.File, string, []string, error) {
+	places := codeowners.Locations(d)
+	if path != "" {
+		places = []string{path}
+	}
+	for _, p := range places {
+		data, err := f.FileAt(ctx, repo, p, ref)
+		if errors.Is(err, forge.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("read %s at %s: %w", p, short(ref), err)
+		}
+		file, probs := codeowners.Parse(d, data)
+		var notes []string
+		for _, pr := range probs {
+			notes = append(notes, fmt.Sprintf("%s:%d: %s (line skipped)", p, pr.Line, pr.Msg))
+		}
+		return file, p, notes, nil
+	}
+	if path != "" {
+		return nil, "", []string{fmt.Sprintf("approval.codeowners_path %s does not exist at %s", path, short(ref))}, nil
+	}
+	return nil, "", nil, nil
+}

@@ -1,0 +1,292 @@
+package gate_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/codeowners"
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+	"github.com/schemagate/schemagate/internal/gate"
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+const (
+	repo = "acme/shop"
+	head = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	base = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+)
+
+func testReport(risk lint.Risk) *report.Report {
+	r := &report.Report{Dir: "db/migrations", Migrations: []report.Migration{
+		{Version: "001", Name: "init", File: "001_init.up.sql", Checksum: "c1", Status: report.StatusBase},
+		{Version: "002", Name: "orders_status", File: "002_orders_status.up.sql", DownFile: "002_orders_status.down.sql",
+			Checksum: "c2", New: true, Status: report.StatusApplied},
+	}}
+	r.Risk = risk
+	return r
+}
+
+type env struct {
+	s   *githubtest.Server
+	f   *github.Client
+	ref forge.Ref
+}
+
+// newEnv makes a pull request by alice changing one migration, with base-branch CODEOWNERS giving
+// db/migrations to @acme/dba and dora.
+func newEnv(t *testing.T, codeownersFile string) *env {
+	t.Helper()
+	s := githubtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{
+		Ref: forge.Ref{Repo: repo}, Title: "orders.status", Author: "alice",
+		HeadSHA: head, BaseSHA: base, BaseRef: "main",
+	}, []string{"db/migrations/002_orders_status.up.sql", "db/migrations/002_orders_status.down.sql", "app/orders.go"})
+	if codeownersFile != "" {
+		s.SetFile(repo, ".github/CODEOWNERS", base, []byte(codeownersFile))
+	}
+	s.SetFile(repo, "README.md", base, []byte("base commit exists"))
+	s.AddTeamMember("acme/dba", "dan")
+	s.AddTeamMember("acme/web", "wendy")
+	f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: s.URL(), Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{s: s, f: f, ref: ref}
+}
+
+const owners = "* @acme/web\n/db/migrations/ @acme/dba @dora\n"
+
+func (e *env) review(author, state string) {
+	e.s.AddReview(e.ref, forge.Review{Author: author, State: state, CommitSHA: head})
+}
+
+func (e *env) decide(t *testing.T, p config.Approval) *gate.Decision {
+	t.Helper()
+	d, cr, err := gate.Evaluate(t.Context(), e.f, gate.Request{Ref: e.ref, Policy: p, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	if cr.Ref != e.ref {
+		t.Fatalf("Evaluate returned change request %v", cr.Ref)
+	}
+	return d
+}
+
+func wantState(t *testing.T, d *gate.Decision, state string, reasonHas ...string) {
+	t.Helper()
+	if d.State != state {
+		t.Errorf("state = %s (%s; notes %q), want %s", d.State, d.Reason, d.Notes, state)
+	}
+	all := d.Reason + " | " + strings.Join(d.Notes, " | ")
+	for _, s := range reasonHas {
+		if !strings.Contains(all, s) {
+			t.Errorf("reason and notes %q do not mention %q", all, s)
+		}
+	}
+}
+
+func TestReviewSequenceApproveChangesApprove(t *testing.T) {
+	e := newEnv(t, owners)
+	d := e.decide(t, config.Approval{})
+	wantState(t, d, gate.Pending, "@acme/dba", "@dora")
+	if d.Needed != 1 || !d.Required {
+		t.Errorf("needed = %d, required = %v; want 1, true", d.Needed, d.Required)
+	}
+	e.review("dora", "APPROVED")
+	d = e.decide(t, config.Approval{})
+	wantState(t, d, gate.Approved, "dora")
+	e.review("dora", "COMMENTED") // a comment changes nothing
+	wantState(t, e.decide(t, config.Approval{}), gate.Approved)
+	e.review("dora", "CHANGES_REQUESTED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Blocked, "changes requested by dora")
+	e.review("dora", "APPROVED")
+	d = e.decide(t, config.Approval{})
+	wantState(t, d, gate.Approved)
+	if strings.Join(d.ApprovedBy, ",") != "dora" {
+		t.Errorf("approved by %q, want dora once", d.ApprovedBy)
+	}
+}
+
+func TestDismissedApprovalNoLongerCounts(t *testing.T) {
+	e := newEnv(t, owners)
+	e.review("dora", "APPROVED")
+	e.review("dora", "DISMISSED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending)
+}
+
+func TestApprovalGoesStaleOnPush(t *testing.T) {
+	e := newEnv(t, owners)
+	e.review("dora", "APPROVED")
+	e.s.SetHead(e.ref, "cccccccccccccccccccccccccccccccccccccccc")
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "approved commit aaaaaaa, not the head ccccccc")
+	off := false
+	wantState(t, e.decide(t, config.Approval{StaleOnPush: &off}), gate.Approved)
+}
+
+func TestAuthorsOwnApprovalDoesNotCount(t *testing.T) {
+	e := newEnv(t, "/db/ @alice @dora\n")
+	e.review("alice", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "alice opened the change")
+}
+
+func TestNonOwnerApprovalDoesNotCount(t *testing.T) {
+	e := newEnv(t, owners)
+	e.review("wendy", "APPROVED") // owns * but not the migrations
+	e.review("mallory", "CHANGES_REQUESTED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "wendy approved but owns none", "mallory requested changes but owns none")
+}
+
+func TestTeamMemberApproval(t *testing.T) {
+	t.Run("token reads membership", func(t *testing.T) {
+		e := newEnv(t, owners)
+		e.s.Expect("GET /orgs/{org}/teams/{team}/memberships/{user}")
+		e.review("dan", "APPROVED")
+		wantState(t, e.decide(t, config.Approval{}), gate.Approved, "dan")
+	})
+	t.Run("GITHUB_TOKEN cannot", func(t *testing.T) {
+		e := newEnv(t, owners)
+		e.s.SetMembershipForbidden(true)
+		e.review("dan", "APPROVED")
+		d := e.decide(t, config.Approval{})
+		wantState(t, d, gate.Pending, "cannot read team membership (@acme/dba)", "read:org", "approval.dba_users")
+	})
+	t.Run("GITHUB_TOKEN with dba_users fallback", func(t *testing.T) {
+		e := newEnv(t, owners)
+		e.s.SetMembershipForbidden(true)
+		e.review("dan", "APPROVED")
+		d := e.decide(t, config.Approval{DBAUsers: []string{"dan"}})
+		wantState(t, d, gate.Approved, "cannot read the members of @acme/dba", "dba_users still count")
+	})
+	t.Run("member of another team", func(t *testing.T) {
+		e := newEnv(t, owners)
+		e.review("wendy", "APPROVED")
+		wantState(t, e.decide(t, config.Approval{}), gate.Pending)
+	})
+}
+
+func TestPaginatedReviews(t *testing.T) {
+	e := newEnv(t, owners)
+	e.s.SetPageSize(2)
+	e.review("dora", "CHANGES_REQUESTED")
+	for range 5 {
+		e.review("bob", "COMMENTED")
+	}
+	e.review("dora", "APPROVED") // on the fourth page
+	wantState(t, e.decide(t, config.Approval{}), gate.Approved)
+}
+
+func TestCodeownersReadFromBaseNotHead(t *testing.T) {
+	e := newEnv(t, owners)
+	// The pull request rewrites CODEOWNERS to own the migrations itself.
+	e.s.SetFile(repo, ".github/CODEOWNERS", head, []byte("* @mallory\n"))
+	e.s.SetFile(repo, ".github/CODEOWNERS", "main", []byte("* @mallory\n"))
+	e.review("mallory", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "mallory approved but owns none")
+}
+
+func TestCodeownersLocationsAndPath(t *testing.T) {
+	e := newEnv(t, "")
+	e.s.SetFile(repo, "docs/CODEOWNERS", base, []byte("/db/ @dora\n"))
+	e.s.SetFile(repo, "CODEOWNERS", base, []byte("/db/ @zed\n"))
+	e.review("zed", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Approved) // CODEOWNERS comes before docs/CODEOWNERS
+	wantState(t, e.decide(t, config.Approval{CodeownersPath: "docs/CODEOWNERS"}), gate.Pending, "zed approved but owns none")
+}
+
+func TestTwoApprovalsNeeded(t *testing.T) {
+	e := newEnv(t, owners)
+	e.review("dora", "APPROVED")
+	d := e.decide(t, config.Approval{Approvals: 2})
+	wantState(t, d, gate.Pending, "needs 1 more approval")
+	e.review("dan", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{Approvals: 2}), gate.Approved)
+}
+
+func TestUnownedAndFallback(t *testing.T) {
+	e := newEnv(t, "")
+	wantState(t, e.decide(t, config.Approval{}), gate.Blocked, "nobody may approve db/migrations/002_orders_status.up.sql")
+	e.review("dan", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{DBATeams: []string{"acme/dba"}}), gate.Approved)
+}
+
+func TestInvalidCodeownersLinesAreNotes(t *testing.T) {
+	e := newEnv(t, "/db/ not-an-owner\n/db/ @dora\n")
+	d := e.decide(t, config.Approval{})
+	wantState(t, d, gate.Pending, ".github/CODEOWNERS:1: owner")
+}
+
+func TestNotRequired(t *testing.T) {
+	tests := []struct {
+		name    string
+		require string
+		risk    lint.Risk
+		want    bool
+	}{
+		{"risky safe", "", lint.Safe, false},
+		{"risky caution", "", lint.Caution, true},
+		{"dangerous caution", "dangerous", lint.Caution, false},
+		{"dangerous dangerous", "dangerous", lint.Dangerous, true},
+		{"always safe", "always", lint.Safe, true},
+		{"never dangerous", "never", lint.Dangerous, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := gate.Required(config.Approval{Require: tt.require}, tt.risk); got != tt.want {
+				t.Errorf("Required = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	e := newEnv(t, owners)
+	d, _, err := gate.Evaluate(t.Context(), e.f, gate.Request{Ref: e.ref, Report: testReport(lint.Safe)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, d, gate.NotRequired, "risk is safe")
+	for _, r := range e.s.Requests() {
+		if strings.Contains(r, "/reviews") || strings.Contains(r, "/contents/") {
+			t.Errorf("a not-required gate read %s", r)
+		}
+	}
+}
+
+func TestGitLabSectionsNeedTheirCount(t *testing.T) {
+	file, _ := codeowners.Parse(codeowners.GitLab, []byte("[DB][2] @dora @dan @dave\n/db/\n^[Docs] @writer\n*.sql\n"))
+	in := gate.Input{
+		Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/1.sql"},
+		Author: "alice", HeadSHA: head, CodeOwners: file,
+		Reviews: []forge.Review{{Author: "dora", State: "APPROVED", CommitSHA: head}},
+	}
+	d, err := gate.Decide(t.Context(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, d, gate.Pending, "needs 1 more approval")
+	in.Reviews = append(in.Reviews, forge.Review{Author: "dave", State: "APPROVED", CommitSHA: head})
+	d, _ = gate.Decide(t.Context(), in, nil)
+	wantState(t, d, gate.Approved) // the optional Docs section does not block
+}
+
+func TestEmailOwnersCannotApprove(t *testing.T) {
+	e := newEnv(t, "/db/ dora@example.com\n")
+	e.review("dora", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora@example.com are e-mail addresses or roles", "dora approved but owns none")
+}
+
+func TestMembershipErrorFails(t *testing.T) {
+	in := gate.Input{Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/1.sql"}, Author: "alice", HeadSHA: head,
+		Policy:  config.Approval{DBATeams: []string{"acme/dba"}},
+		Reviews: []forge.Review{{Author: "dan", State: "APPROVED", CommitSHA: head}}}
+	e := newEnv(t, "")
+	e.s.RateLimitNext(100)
+	_, err := gate.Decide(t.Context(), in, e.f)
+	if err == nil || errors.Is(err, forge.ErrForbidden) {
+		t.Errorf("Decide with a failing membership check: err = %v, want a failure (not a guess)", err)
+	}
+}

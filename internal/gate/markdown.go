@@ -1,0 +1,136 @@
+package gate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/forge"
+)
+
+// StatusContext is the commit status the gate sets on the head commit; make it required in branch
+// protection to enforce the gate.
+const StatusContext = "schemagate/dba-approval"
+
+// Status is the commit status for the decision; its description (at most 140 characters) says who must
+// approve.
+func Status(d *Decision, targetURL string) forge.Status {
+	st := forge.Status{Context: StatusContext, TargetURL: targetURL}
+	switch d.State {
+	case Approved:
+		st.State, st.Description = "success", "Approved by "+strings.Join(d.ApprovedBy, ", ")
+	case NotRequired:
+		st.State, st.Description = "success", "Not required: "+d.Reason
+	case Blocked:
+		st.State = "failure"
+		if len(d.BlockedBy) > 0 {
+			st.Description = "Changes requested by " + strings.Join(d.BlockedBy, ", ")
+		} else {
+			st.Description = "No one may approve " + strings.Join(d.Unowned, ", ")
+		}
+	default:
+		st.State = "pending"
+		st.Description = fmt.Sprintf("Needs %d approval%s from %s", d.Needed, plural(d.Needed), strings.Join(d.Owners, ", "))
+	}
+	if r := []rune(st.Description); len(r) > 140 {
+		st.Description = string(r[:139]) + "…"
+	}
+	return st
+}
+
+// Markdown renders the decision as the "DBA approval" section of the pull request comment. Logins,
+// teams and paths are put in code spans so that they neither ping anyone nor inject Markdown.
+func Markdown(d *Decision) string {
+	var b strings.Builder
+	icon := map[string]string{Approved: "✅", Pending: "⏳", Blocked: "⛔", NotRequired: "➖"}[d.State]
+	fmt.Fprintf(&b, "### %s DBA approval: %s\n\n", icon, d.State)
+	switch d.State {
+	case NotRequired:
+		fmt.Fprintf(&b, "Not required (%s).\n", text(d.Reason))
+	case Approved:
+		fmt.Fprintf(&b, "Approved by %s.\n", codeList(d.ApprovedBy))
+	case Blocked:
+		if len(d.BlockedBy) > 0 {
+			fmt.Fprintf(&b, "Changes requested by %s. Their approval is needed before merging.\n", codeList(d.BlockedBy))
+		} else {
+			fmt.Fprintf(&b, "Nobody may approve %s: add a CODEOWNERS rule on the base branch or set `approval.dba_users`.\n", codeList(d.Unowned))
+		}
+	default:
+		fmt.Fprintf(&b, "Waiting for %d approval%s from %s.\n", d.Needed, plural(d.Needed), codeList(d.Owners))
+	}
+	if len(d.Requirements) > 0 {
+		b.WriteString("\n| Owners | Files | Approved |\n|---|---|---|\n")
+		for _, r := range d.Requirements {
+			owners := codeList(r.Owners)
+			if r.Section != "" {
+				owners = text(r.Section) + ": " + owners
+			}
+			approved := fmt.Sprintf("%d of %d", min(len(r.ApprovedBy), r.Needed), r.Needed)
+			if len(r.ApprovedBy) > 0 {
+				approved += " (" + codeList(r.ApprovedBy) + ")"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", owners, codeList(r.Files), approved)
+		}
+	}
+	if len(d.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range d.Notes {
+			fmt.Fprintf(&b, "- %s\n", text(n))
+		}
+	}
+	if d.Checksum != "" && d.Required {
+		fmt.Fprintf(&b, "\n<sub>Approval applies to migrations checksum `%s`; any change to their SQL needs a new approval.</sub>\n", d.Checksum[:min(12, len(d.Checksum))])
+	}
+	return b.String()
+}
+
+// code puts s in a code span whose backtick fence is longer than any run of backticks inside.
+func code(s string) string {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ")
+	fence, run := "`", 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			if run >= len(fence) {
+				fence = strings.Repeat("`", run+1)
+			}
+		} else {
+			run = 0
+		}
+	}
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		pad = " "
+	}
+	return fence + pad + s + pad + fence
+}
+
+func codeList(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = code(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// text escapes prose: HTML, Markdown punctuation, table pipes, mentions and line breaks.
+func text(s string) string {
+	var b strings.Builder
+	for _, c := range strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ") {
+		switch c {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '@':
+			b.WriteString("@\u200b") // no mention
+		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '~', '|':
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,391 @@
+// Package gate decides whether a change request's migrations may merge: the approval policy, the risk
+// of the new migrations, the reviews and the CODEOWNERS file of the base branch give a Decision
+// (approved, pending, blocked or not required), bound to the approved SQL by a checksum.
+package gate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/codeowners"
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// Decision states.
+const (
+	Approved    = "approved"
+	Pending     = "pending"
+	Blocked     = "blocked"
+	NotRequired = "not-required"
+)
+
+// Membership answers team membership; forge.Forge is one. It returns a wrapped forge.ErrForbidden when
+// the token may not read membership.
+type Membership interface {
+	IsMember(ctx context.Context, team, user string) (bool, error)
+}
+
+// Input is everything a decision depends on.
+type Input struct {
+	Policy  config.Approval
+	Dialect codeowners.Dialect
+	// Risk is the highest risk of the new migrations; NewMigrations counts them.
+	Risk          lint.Risk
+	NewMigrations int
+	// Files are the repository paths of the migration files the change adds or modifies.
+	Files   []string
+	Author  string
+	HeadSHA string
+	// Reviews are every review, oldest first.
+	Reviews []forge.Review
+	// CodeOwners is the base branch's CODEOWNERS, nil when it has none.
+	CodeOwners *codeowners.File
+	// Checksum binds the decision to the migrations' content (see Checksum).
+	Checksum string
+	// Notes are carried into the decision (e.g. CODEOWNERS problems found while reading it).
+	Notes []string
+}
+
+// Requirement is one group of files with the same owners and how many of them must approve.
+type Requirement struct {
+	// Section is the GitLab section's name; "" on GitHub and for the unnamed section.
+	Section    string   `json:"section,omitempty"`
+	Owners     []string `json:"owners"`
+	Files      []string `json:"files"`
+	Needed     int      `json:"needed"`
+	ApprovedBy []string `json:"approved_by,omitempty"`
+}
+
+// Missing is how many more approvals the requirement needs.
+func (r Requirement) Missing() int { return max(0, r.Needed-len(r.ApprovedBy)) }
+
+// Decision is the gate's verdict.
+type Decision struct {
+	State    string `json:"state"`
+	Required bool   `json:"required"`
+	// Needed is the number of approvals still missing.
+	Needed int `json:"needed"`
+	// Owners are who may still give the missing approvals.
+	Owners       []string      `json:"owners,omitempty"`
+	ApprovedBy   []string      `json:"approved_by,omitempty"`
+	BlockedBy    []string      `json:"blocked_by,omitempty"`
+	Requirements []Requirement `json:"requirements,omitempty"`
+	// Unowned are migration files nobody may approve (no CODEOWNERS rule, no dba_users/dba_teams).
+	Unowned []string `json:"unowned,omitempty"`
+	Reason  string   `json:"reason"`
+	// Notes explain what did not count and why (stale, author's own, non-owner, unreadable teams).
+	Notes    []string  `json:"notes,omitempty"`
+	Risk     lint.Risk `json:"risk"`
+	HeadSHA  string    `json:"head_sha,omitempty"`
+	Checksum string    `json:"checksum,omitempty"`
+}
+
+// Report converts the decision into the report model's approval section.
+func (d *Decision) Report() *report.Approval {
+	return &report.Approval{
+		Required: d.Required, State: d.State, Reason: d.Reason, Owners: d.Owners,
+		Approved: d.ApprovedBy, Needed: d.Needed, Checksum: d.Checksum,
+	}
+}
+
+// Checksum is a SHA-256 over the version and checksum of each new migration, in order: an approval
+// recorded with it holds only for exactly that SQL.
+func Checksum(r *report.Report) string {
+	h := sha256.New()
+	for _, m := range r.New() {
+		fmt.Fprintf(h, "%s\x00%s\n", m.Version, m.Checksum)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Required reports whether the policy asks for approval of changes of this risk.
+func Required(p config.Approval, risk lint.Risk) bool {
+	switch p.RequireLevel() {
+	case config.RequireNever:
+		return false
+	case config.RequireAlways:
+		return true
+	case config.RequireDangerous:
+		return risk >= lint.Dangerous
+	default:
+		return risk >= lint.Caution
+	}
+}
+
+// Decide computes the decision. Team membership is read through m; an error other than
+// forge.ErrForbidden (which becomes a note) fails the decision.
+func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
+	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes)}
+	switch {
+	case in.NewMigrations == 0:
+		d.State, d.Reason = NotRequired, "no new migrations"
+		return d, nil
+	case !Required(in.Policy, in.Risk):
+		d.State = NotRequired
+		d.Reason = fmt.Sprintf("risk is %s; approval.require=%s", in.Risk, in.Policy.RequireLevel())
+		return d, nil
+	}
+	d.Required = true
+	reqs, unowned := requirements(in)
+	d.Unowned = unowned
+	var unmatchable []string
+	for _, r := range reqs {
+		for _, o := range r.Owners {
+			if strings.HasPrefix(o, "@@") || !strings.HasPrefix(o, "@") {
+				unmatchable = appendNew(unmatchable, o)
+			}
+		}
+	}
+	if len(unmatchable) > 0 {
+		d.Notes = append(d.Notes, fmt.Sprintf("owners %s are e-mail addresses or roles that cannot be matched to a reviewer's login; name the users or teams instead", strings.Join(unmatchable, ", ")))
+	}
+	e := &eligibility{ctx: ctx, m: m, dialect: in.Dialect, cache: map[string]bool{}, forbidden: map[string]bool{}}
+
+	for _, rv := range latestDecisive(in.Reviews) {
+		who := rv.Author
+		if forge.SameLogin(who, in.Author) {
+			if rv.State == "APPROVED" {
+				d.Notes = append(d.Notes, fmt.Sprintf("%s opened the change; an author's own approval does not count", who))
+			}
+			continue
+		}
+		var owns []int
+		for i := range reqs {
+			ok, err := e.owns(who, reqs[i].Owners)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				owns = append(owns, i)
+			}
+		}
+		switch rv.State {
+		case "CHANGES_REQUESTED":
+			if len(owns) > 0 {
+				d.BlockedBy = append(d.BlockedBy, who)
+			} else {
+				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes but owns none of the migration files", who))
+			}
+		case "APPROVED":
+			switch {
+			case in.Policy.Stale() && in.HeadSHA != "" && rv.CommitSHA != in.HeadSHA:
+				d.Notes = append(d.Notes, fmt.Sprintf("%s approved commit %s, not the head %s: approvals must be renewed after a push", who, short(rv.CommitSHA), short(in.HeadSHA)))
+			case len(owns) == 0:
+				d.Notes = append(d.Notes, fmt.Sprintf("%s approved but owns none of the migration files", who))
+			default:
+				d.ApprovedBy = append(d.ApprovedBy, who)
+				for _, i := range owns {
+					reqs[i].ApprovedBy = append(reqs[i].ApprovedBy, who)
+				}
+			}
+		}
+	}
+	for _, team := range sortedKeys(e.forbidden) {
+		note := fmt.Sprintf("the token cannot read the members of %s (a PAT with read:org or a GitHub App with Members: read can); its members' approvals were not counted", team)
+		if len(in.Policy.DBAUsers) > 0 {
+			note += "; approval.dba_users still count"
+		} else {
+			note += "; list the DBAs in approval.dba_users to approve with this token"
+		}
+		d.Notes = append(d.Notes, note)
+	}
+	d.Requirements = reqs
+	for _, r := range reqs {
+		if r.Missing() > 0 {
+			d.Needed += r.Missing()
+			d.Owners = appendNew(d.Owners, r.Owners...)
+		}
+	}
+	switch {
+	case len(d.BlockedBy) > 0:
+		d.State = Blocked
+		d.Reason = "changes requested by " + strings.Join(d.BlockedBy, ", ")
+	case len(unowned) > 0:
+		d.State = Blocked
+		d.Reason = fmt.Sprintf("nobody may approve %s: add a CODEOWNERS rule on the base branch or set approval.dba_users", strings.Join(unowned, ", "))
+	case d.Needed == 0:
+		d.State = Approved
+		d.Reason = "approved by " + strings.Join(d.ApprovedBy, ", ")
+	default:
+		d.State = Pending
+		d.Reason = fmt.Sprintf("needs %d more approval%s from %s", d.Needed, plural(d.Needed), strings.Join(d.Owners, ", "))
+	}
+	if len(e.forbidden) > 0 && d.State != Approved {
+		d.Reason += fmt.Sprintf("; the token cannot read team membership (%s)", strings.Join(sortedKeys(e.forbidden), ", "))
+	}
+	return d, nil
+}
+
+// requirements groups the files by owners. Files no CODEOWNERS rule owns fall to approval.dba_users and
+// dba_teams, who may also approve every file.
+func requirements(in Input) ([]Requirement, []string) {
+	var extra []string
+	for _, u := range in.Policy.DBAUsers {
+		extra = appendNew(extra, "@"+strings.TrimPrefix(u, "@"))
+	}
+	for _, t := range in.Policy.DBATeams {
+		extra = appendNew(extra, "@"+strings.TrimPrefix(t, "@"))
+	}
+	byKey := map[string]int{}
+	var reqs []Requirement
+	var unowned []string
+	add := func(section string, owners []string, needed int, file string) {
+		owners = appendNew(slices.Clone(owners), extra...)
+		key := strings.ToLower(section) + "\x00" + strings.Join(owners, " ")
+		i, ok := byKey[key]
+		if !ok {
+			i = len(reqs)
+			byKey[key] = i
+			reqs = append(reqs, Requirement{Section: section, Owners: owners, Needed: needed})
+		}
+		reqs[i].Needed = max(reqs[i].Needed, needed)
+		reqs[i].Files = appendNew(reqs[i].Files, file)
+	}
+	for _, file := range in.Files {
+		owned := false
+		if in.CodeOwners != nil {
+			for _, mt := range in.CodeOwners.Owners(file) {
+				if mt.Optional || len(mt.Owners) == 0 {
+					continue
+				}
+				owned = true
+				add(mt.Section, mt.Owners, max(in.Policy.Needed(), mt.Approvals), file)
+			}
+		}
+		if owned {
+			continue
+		}
+		if len(extra) == 0 {
+			unowned = append(unowned, file)
+			continue
+		}
+		add("", nil, in.Policy.Needed(), file)
+	}
+	return reqs, unowned
+}
+
+// latestDecisive returns each reviewer's latest decisive review (APPROVED, CHANGES_REQUESTED or
+// DISMISSED; comments and pending reviews change nothing), in order of the reviewers' first review.
+// rs is in the forge's chronological order.
+func latestDecisive(rs []forge.Review) []forge.Review {
+	idx := map[string]int{}
+	var out []forge.Review
+	for _, r := range rs {
+		switch strings.ToUpper(r.State) {
+		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+		default:
+			continue
+		}
+		r.State = strings.ToUpper(r.State)
+		k := strings.ToLower(r.Author)
+		if i, ok := idx[k]; ok {
+			out[i] = r
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, r)
+	}
+	return out
+}
+
+type eligibility struct {
+	ctx       context.Context
+	m         Membership
+	dialect   codeowners.Dialect
+	cache     map[string]bool
+	forbidden map[string]bool
+}
+
+// owns reports whether login is one of owners, directly or through a team.
+func (e *eligibility) owns(login string, owners []string) (bool, error) {
+	for _, o := range owners {
+		if strings.HasPrefix(o, "@@") || !strings.HasPrefix(o, "@") {
+			continue // roles and e-mail addresses cannot be matched to a login
+		}
+		name := o[1:]
+		if forge.SameLogin(name, login) {
+			return true, nil
+		}
+		isTeam := strings.Contains(name, "/")
+		if !isTeam && e.dialect != codeowners.GitLab {
+			continue
+		}
+		// On GitLab "@name" may be a user or a top-level group.
+		ok, err := e.member(name, login, !isTeam)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (e *eligibility) member(team, login string, maybeUser bool) (bool, error) {
+	key := strings.ToLower(team + "\x00" + login)
+	if v, ok := e.cache[key]; ok {
+		return v, nil
+	}
+	if e.m == nil {
+		e.forbidden["@"+team] = true
+		return false, nil
+	}
+	ok, err := e.m.IsMember(e.ctx, team, login)
+	switch {
+	case err == nil:
+	case errors.Is(err, forge.ErrForbidden):
+		e.forbidden["@"+team] = true
+		ok = false
+	case errors.Is(err, forge.ErrNotFound) && maybeUser:
+		ok = false
+	default:
+		return false, fmt.Errorf("check whether %s is in %s: %w", login, team, err)
+	}
+	e.cache[key] = ok
+	return ok, nil
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, it) }) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	if sha == "" {
+		return "(unknown)"
+	}
+	return sha
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

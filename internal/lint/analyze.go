@@ -1,0 +1,239 @@
+package lint
+
+import (
+	"regexp"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// Analyze judges the up script of m from its parse tree. The owning tool runs the script in a
+// transaction unless m.NoTransaction; explicit BEGIN/COMMIT in the file count as well. Objects created
+// earlier in the same migration are exempt from the lock rules; earlier SET lock_timeout /
+// statement_timeout are remembered; rules are gated on cfg's PostgreSQL version. Findings come in
+// statement order, with configuration overrides and ignore comments applied.
+func Analyze(m *migrate.Migration, cfg Config) []Finding {
+	if m == nil || m.Up == nil {
+		return nil
+	}
+	return AnalyzeScript(m.Up, !m.NoTransaction && !m.Up.NoTransaction, cfg)
+}
+
+// AnalyzeScript judges one script; inTx says whether the tool wraps it in a transaction.
+func AnalyzeScript(s *migrate.Script, inTx bool, cfg Config) []Finding {
+	if s == nil {
+		return nil
+	}
+	a := newAnalyzer(s, inTx, cfg)
+	for i := range s.Statements {
+		a.statement(i, &s.Statements[i])
+	}
+	a.finish()
+	return a.result()
+}
+
+// lock levels, numbered as PostgreSQL numbers them (LOCKMODE).
+type lockLevel int
+
+const (
+	lockNone lockLevel = 0
+	lockAS   lockLevel = 1
+	lockRS   lockLevel = 2
+	lockRX   lockLevel = 3
+	lockSUE  lockLevel = 4
+	lockSH   lockLevel = 5
+	lockSRE  lockLevel = 6
+	lockEX   lockLevel = 7
+	lockAE   lockLevel = 8
+)
+
+type analyzer struct {
+	cfg    Config
+	script *migrate.Script
+	toolTx bool
+	st     *state
+	out    []Finding
+
+	stmt    *sqlparse.Statement // the statement being judged
+	stmtIdx int
+	first   int       // index in out of the statement's first finding
+	lock    lockLevel // strongest lock the statement takes on a pre-existing relation
+
+	explicitTx      bool // inside BEGIN … COMMIT written in the file
+	beginStmt       *sqlparse.Statement
+	txAE            bool // the current transaction holds ACCESS EXCLUSIVE on a pre-existing table
+	txStrong        bool // … or SHARE ROW EXCLUSIVE
+	txAfterAEDone   bool
+	txNotValid      map[string]bool
+	pendingEnum     []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
+	lockTimeout     bool
+	stmtTimeout     bool
+	lockTimeoutDone bool
+	stmtTimeoutDone bool
+	alters          map[string]int
+}
+
+func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
+	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, st: newState(), alters: map[string]int{}, txNotValid: map[string]bool{}}
+	if cfg.Schema != "" {
+		for _, st := range sqlparse.Parse(cfg.Schema) {
+			if st.Node != nil {
+				a.st.learn(st.Node, false)
+			}
+		}
+	}
+	return a
+}
+
+func (a *analyzer) inTx() bool { return a.toolTx || a.explicitTx }
+
+// add records a finding of rule id on the current statement. msg replaces the rule's summary when set.
+func (a *analyzer) add(id, msg string) *Finding {
+	r, ok := Lookup(id)
+	if !ok {
+		r = Rule{ID: id, Risk: Dangerous}
+	}
+	if msg == "" {
+		msg = r.Summary
+	}
+	f := Finding{Rule: r.ID, Risk: r.Risk, File: a.script.File, Line: a.stmt.Pos.Line, Column: a.stmt.Pos.Column,
+		Message: msg, Lock: r.Lock, Rewrite: r.Rewrite, Scan: r.Scan, Suggestion: r.Suggestion, URL: r.URL(),
+		Source: "static", Statement: shorten(a.stmt.SQL)}
+	a.out = append(a.out, f)
+	return &a.out[len(a.out)-1]
+}
+
+// takes notes that the statement takes lock l on a pre-existing relation.
+func (a *analyzer) takes(l lockLevel) {
+	if l > a.lock {
+		a.lock = l
+	}
+}
+
+func (a *analyzer) statement(i int, st *sqlparse.Statement) {
+	a.stmt, a.stmtIdx, a.first, a.lock = st, i, len(a.out), lockNone
+	if st.Err != nil {
+		a.parseError(st)
+		a.applyIgnores()
+		return
+	}
+	if st.Node == nil {
+		return
+	}
+	if len(a.pendingEnum) > 0 && a.inTx() && !isTxControl(st.Node) {
+		for _, k := range a.pendingEnum {
+			a.out[k].Risk = Caution
+			a.out[k].Message = "ALTER TYPE … ADD VALUE followed by more statements in the same transaction: the new value cannot be used until COMMIT"
+		}
+		a.pendingEnum = nil
+	}
+	if a.inTx() && a.txAE && !a.txAfterAEDone && !isTxControl(st.Node) && st.Node.GetVariableSetStmt() == nil {
+		a.txAfterAEDone = true
+		a.add("statement-after-access-exclusive", "statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing table, which stays locked until COMMIT")
+	}
+	a.check(st.Node)
+	if a.lock >= lockSH && !a.lockTimeout && !a.lockTimeoutDone {
+		a.lockTimeoutDone = true
+		a.add("missing-lock-timeout", "statement takes "+a.lock.String()+" on a pre-existing relation without an earlier SET lock_timeout: while it waits, every later query on the table queues behind it")
+	}
+	if a.lock >= lockSUE && !a.stmtTimeout && !a.stmtTimeoutDone {
+		a.stmtTimeoutDone = true
+		a.add("missing-statement-timeout", "DDL on a pre-existing relation without an earlier SET statement_timeout")
+	}
+	if a.inTx() {
+		if a.lock == lockAE {
+			a.txAE = true
+		}
+		if a.lock >= lockSRE {
+			a.txStrong = true
+		}
+	}
+	a.st.learn(st.Node, true)
+	a.applyIgnores()
+}
+
+func isTxControl(n *pg_query.Node) bool { return n.GetTransactionStmt() != nil }
+
+func (l lockLevel) String() string {
+	switch l {
+	case lockAS:
+		return "ACCESS SHARE"
+	case lockRS:
+		return "ROW SHARE"
+	case lockRX:
+		return "ROW EXCLUSIVE"
+	case lockSUE:
+		return "SHARE UPDATE EXCLUSIVE"
+	case lockSH:
+		return "SHARE"
+	case lockSRE:
+		return "SHARE ROW EXCLUSIVE"
+	case lockEX:
+		return "EXCLUSIVE"
+	case lockAE:
+		return "ACCESS EXCLUSIVE"
+	}
+	return "no lock"
+}
+
+// newerSyntax matches statements that the PG17 grammar rejects but newer servers accept.
+var newerSyntax = regexp.MustCompile(`(?is)\bNOT\s+NULL\b.*\bNOT\s+VALID\b|\bVIRTUAL\b|\bNOT\s+ENFORCED\b|^\s*REPACK\b|\bSET\s+EXPRESSION\b|\bWITHOUT\s+OVERLAPS\b|\bPERIOD\b|\bMERGE\s+PARTITIONS\b|\bSPLIT\s+PARTITION\b|\bOLD\s*\.|\bNEW\s*\.`)
+
+func (a *analyzer) parseError(st *sqlparse.Statement) {
+	f := a.add("parse-error", "syntax error: "+st.Err.Message)
+	f.Line, f.Column = st.Err.Pos.Line, st.Err.Pos.Column
+	if newerSyntax.MatchString(st.SQL) {
+		f.Risk = Caution
+		f.Message = "statement does not parse with the PostgreSQL 17 grammar (" + st.Err.Message + "); it looks like newer syntax, so the rehearsal on the target server judges it"
+	}
+}
+
+func (a *analyzer) finish() {
+	a.dropPendingEnum()
+	if a.explicitTx && a.beginStmt != nil {
+		a.stmt, a.first = a.beginStmt, len(a.out)
+		a.add("transaction-boundaries", "BEGIN without COMMIT: the transaction is never committed, so the migration silently does not apply")
+		a.ignoreFindings(false) // the BEGIN's comments were already checked for reasons
+	}
+}
+
+// result applies configuration: overridden classes, rules turned off, opt-in rules.
+func (a *analyzer) result() []Finding {
+	out := a.out[:0]
+	for _, f := range a.out {
+		if f.Rule == "" {
+			continue // withdrawn
+		}
+		class, set := a.cfg.Rules[f.Rule]
+		if !set {
+			if r, ok := Lookup(f.Rule); ok && r.Off {
+				continue
+			}
+			out = append(out, f)
+			continue
+		}
+		if strings.EqualFold(class, "off") {
+			continue
+		}
+		if r, err := ParseRisk(class); err == nil {
+			f.Risk = r
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func shorten(sql string) string {
+	sql = strings.Join(strings.Fields(sql), " ")
+	if len(sql) > 200 {
+		cut := 197
+		for cut > 0 && sql[cut]&0xc0 == 0x80 {
+			cut--
+		}
+		sql = sql[:cut] + "..."
+	}
+	return sql
+}

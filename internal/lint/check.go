@@ -1,0 +1,558 @@
+package lint
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+)
+
+// check runs the rules on one parsed statement.
+func (a *analyzer) check(n *pg_query.Node) {
+	a.styleRules(n)
+	switch {
+	case n.GetTransactionStmt() != nil:
+		a.transaction(n.GetTransactionStmt())
+	case n.GetVariableSetStmt() != nil:
+		v := n.GetVariableSetStmt()
+		on := v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE && !zeroSetting(v.Args)
+		switch strings.ToLower(v.Name) {
+		case "lock_timeout":
+			a.lockTimeout = on
+		case "statement_timeout":
+			a.stmtTimeout = on
+		}
+	case n.GetAlterTableStmt() != nil:
+		a.alterTable(n.GetAlterTableStmt())
+	case n.GetRenameStmt() != nil:
+		a.rename(n.GetRenameStmt())
+	case n.GetAlterObjectSchemaStmt() != nil:
+		s := n.GetAlterObjectSchemaStmt()
+		if s.ObjectType == pg_query.ObjectType_OBJECT_TABLE && !a.st.created[relName(s.Relation)] {
+			a.takes(lockAE)
+			a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", relName(s.Relation)))
+		}
+	case n.GetIndexStmt() != nil:
+		a.index(n.GetIndexStmt())
+	case n.GetDropStmt() != nil:
+		a.drop(n.GetDropStmt())
+	case n.GetDropdbStmt() != nil:
+		a.add("drop-schema-or-database", fmt.Sprintf("DROP DATABASE %s destroys every object and row in it", n.GetDropdbStmt().Dbname))
+	case n.GetTruncateStmt() != nil:
+		t := n.GetTruncateStmt()
+		for _, r := range t.Relations {
+			name := relName(r.GetRangeVar())
+			if a.st.created[name] {
+				continue
+			}
+			a.takes(lockAE)
+			a.add("truncate", fmt.Sprintf("TRUNCATE %s deletes every row under ACCESS EXCLUSIVE", name))
+			break
+		}
+		if t.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+			a.add("truncate-cascade", "TRUNCATE … CASCADE also empties every table that references these by foreign key")
+		}
+	case n.GetVacuumStmt() != nil:
+		v := n.GetVacuumStmt()
+		full := false
+		for _, o := range v.Options {
+			if strings.EqualFold(o.GetDefElem().GetDefname(), "full") {
+				full = true
+			}
+		}
+		if v.IsVacuumcmd && a.inTx() {
+			a.add("concurrently-in-transaction", "VACUUM cannot run inside a transaction block: the deploy fails")
+		}
+		if full {
+			a.takes(lockAE)
+			a.add("vacuum-full-or-cluster", "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE")
+		} else if len(v.Rels) > 0 {
+			a.takes(lockSUE)
+		}
+	case n.GetClusterStmt() != nil:
+		a.takes(lockAE)
+		a.add("vacuum-full-or-cluster", "CLUSTER rewrites the table and its indexes under ACCESS EXCLUSIVE")
+	case n.GetReindexStmt() != nil:
+		a.reindex(n.GetReindexStmt())
+	case n.GetRefreshMatViewStmt() != nil:
+		r := n.GetRefreshMatViewStmt()
+		if a.st.created[relName(r.Relation)] {
+			return
+		}
+		if r.Concurrent {
+			a.takes(lockEX)
+			return
+		}
+		a.takes(lockAE)
+		a.add("refresh-matview-blocking", fmt.Sprintf("REFRESH MATERIALIZED VIEW %s blocks every reader until it finishes", relName(r.Relation)))
+	case n.GetLockStmt() != nil:
+		l := n.GetLockStmt()
+		mode := lockLevel(l.Mode)
+		if mode == lockNone {
+			mode = lockAE
+		}
+		a.takes(mode)
+		if mode <= lockRX {
+			return // ACCESS SHARE … ROW EXCLUSIVE conflict only with what DDL takes anyway
+		}
+		f := a.add("lock-table", fmt.Sprintf("LOCK TABLE … IN %s MODE", mode))
+		if mode < lockSH {
+			f.Risk = Caution
+		}
+		f.Lock = mode.String()
+	case n.GetViewStmt() != nil:
+		v := n.GetViewStmt()
+		if v.Replace && !a.st.created[relName(v.View)] {
+			a.add("replace-or-drop-view", fmt.Sprintf("CREATE OR REPLACE VIEW %s takes ACCESS EXCLUSIVE on the view; readers of removed or renamed columns break", relName(v.View)))
+		}
+	case n.GetCreateTrigStmt() != nil:
+		t := n.GetCreateTrigStmt()
+		if !a.st.created[relName(t.Relation)] {
+			a.takes(lockSRE)
+			a.add("create-trigger", fmt.Sprintf("CREATE TRIGGER %s on %s takes SHARE ROW EXCLUSIVE and adds per-row cost to writes", t.Trigname, relName(t.Relation)))
+		}
+	case n.GetCreatePolicyStmt() != nil:
+		if t := relName(n.GetCreatePolicyStmt().Table); !a.st.created[t] {
+			a.takes(lockAE)
+			a.add("row-level-security", fmt.Sprintf("CREATE POLICY on %s takes ACCESS EXCLUSIVE and changes which rows roles see", t))
+		}
+	case n.GetAlterPolicyStmt() != nil:
+		if t := relName(n.GetAlterPolicyStmt().Table); !a.st.created[t] {
+			a.takes(lockAE)
+			a.add("row-level-security", fmt.Sprintf("ALTER POLICY on %s takes ACCESS EXCLUSIVE and changes which rows roles see", t))
+		}
+	case n.GetAlterEnumStmt() != nil:
+		e := n.GetAlterEnumStmt()
+		name := lastName(e.TypeName)
+		if a.st.created[name] {
+			return
+		}
+		if e.OldVal != "" {
+			a.add("enum-rename-value", fmt.Sprintf("RENAME VALUE '%s' of %s: running code and stored literals that use the old label break", e.OldVal, name))
+			return
+		}
+		switch {
+		case a.inTx() && a.cfg.major() < 12:
+			f := a.add("enum-add-value", fmt.Sprintf("ALTER TYPE … ADD VALUE cannot run inside a transaction block on PostgreSQL %d", a.cfg.major()))
+			f.Risk = Dangerous
+		case a.inTx():
+			a.pendingEnum = append(a.pendingEnum, len(a.out))
+			a.add("enum-add-value", "")
+			// Resolved when a later statement of the transaction appears (see statement); a lone
+			// ADD VALUE stays safe.
+		}
+	case n.GetCreateEnumStmt() != nil:
+		a.add("create-enum", fmt.Sprintf("enum %s: adding values later is fine but removing or renaming them is hard; a lookup table is more flexible", lastName(n.GetCreateEnumStmt().TypeName)))
+	case n.GetAlterDomainStmt() != nil:
+		d := n.GetAlterDomainStmt()
+		if d.Subtype == "C" && !d.Def.GetConstraint().GetSkipValidation() && !a.st.created[lastName(d.TypeName)] {
+			a.takes(lockSH)
+			a.add("domain-constraint", fmt.Sprintf("ALTER DOMAIN %s ADD CONSTRAINT scans every table that uses the domain under SHARE", lastName(d.TypeName)))
+		}
+	case n.GetCreateDomainStmt() != nil:
+		for _, c := range n.GetCreateDomainStmt().Constraints {
+			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_CHECK {
+				a.add("domain-constraint", "CREATE DOMAIN with a CHECK: adding a column of this domain later rewrites the table, and changing the check scans every table that uses it")
+				break
+			}
+		}
+	case n.GetCreateStmt() != nil:
+		a.createTable(n.GetCreateStmt())
+	case n.GetUpdateStmt() != nil:
+		u := n.GetUpdateStmt()
+		if !a.st.created[relName(u.Relation)] {
+			a.takes(lockRX)
+			if u.WhereClause == nil {
+				a.add("backfill-in-migration", fmt.Sprintf("UPDATE of every row of %s in the migration: long row locks, bloat and a long transaction", relName(u.Relation)))
+			}
+		}
+	case n.GetDeleteStmt() != nil:
+		d := n.GetDeleteStmt()
+		if !a.st.created[relName(d.Relation)] {
+			a.takes(lockRX)
+			if d.WhereClause == nil {
+				a.add("backfill-in-migration", fmt.Sprintf("DELETE of every row of %s in the migration: long row locks and a long transaction", relName(d.Relation)))
+			}
+		}
+	case n.GetInsertStmt() != nil:
+		ins := n.GetInsertStmt()
+		if sel := ins.SelectStmt.GetSelectStmt(); sel != nil && len(sel.FromClause) > 0 && !a.st.created[relName(ins.Relation)] {
+			a.takes(lockRX)
+			a.add("backfill-in-migration", fmt.Sprintf("INSERT … SELECT into %s copies rows inside the migration's transaction", relName(ins.Relation)))
+		}
+	case n.GetDoStmt() != nil:
+		a.add("opaque-statement", "DO block: its effect is invisible to the parser; the rehearsal's trace judges it")
+	case n.GetExecuteStmt() != nil:
+		a.add("opaque-statement", "EXECUTE of a prepared statement: invisible to the parser")
+	case n.GetSelectStmt() != nil:
+		if fn := calledFunction(n); fn != "" {
+			a.add("opaque-statement", fmt.Sprintf("SELECT calls %s(): a function may change the schema invisibly; the rehearsal's trace judges it", fn))
+		}
+	}
+}
+
+var harmlessFuncs = map[string]bool{"set_config": true, "current_setting": true, "pg_advisory_lock": true, "pg_advisory_unlock": true,
+	"pg_advisory_xact_lock": true, "pg_try_advisory_lock": true, "pg_try_advisory_xact_lock": true, "now": true, "count": true}
+
+func calledFunction(n *pg_query.Node) string {
+	found := ""
+	walk(n, func(m proto.Message) {
+		if fc, ok := m.(*pg_query.FuncCall); ok && found == "" {
+			if name := lastName(fc.Funcname); !harmlessFuncs[name] {
+				found = name
+			}
+		}
+	})
+	return found
+}
+
+func zeroSetting(args []*pg_query.Node) bool {
+	if len(args) != 1 {
+		return false
+	}
+	c := args[0].GetAConst()
+	if c == nil {
+		return false
+	}
+	if c.GetIval() != nil {
+		return c.GetIval().Ival == 0
+	}
+	if s := c.GetSval(); s != nil {
+		v := strings.TrimSpace(s.Sval)
+		return v == "0" || v == "0ms" || v == "0s"
+	}
+	return false
+}
+
+func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
+	switch t.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+		if a.explicitTx {
+			a.add("transaction-boundaries", "BEGIN inside an open transaction: PostgreSQL ignores it with a warning, and the first COMMIT ends both")
+		}
+		a.explicitTx, a.beginStmt = true, a.stmt
+		a.resetTx()
+	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		if !a.explicitTx {
+			if a.toolTx {
+				a.add("transaction-boundaries", "COMMIT/ROLLBACK without BEGIN in a migration the tool runs in a transaction: it ends the tool's transaction early")
+			} else {
+				a.add("transaction-boundaries", "COMMIT/ROLLBACK without BEGIN").Risk = Caution
+			}
+		}
+		a.explicitTx, a.beginStmt = false, nil
+		a.resetTx()
+		a.dropPendingEnum()
+	}
+}
+
+// dropPendingEnum withdraws ADD VALUE findings whose transaction ended with no later statement.
+func (a *analyzer) dropPendingEnum() {
+	for _, k := range a.pendingEnum {
+		a.out[k].Rule = ""
+	}
+	a.pendingEnum = nil
+}
+
+func (a *analyzer) resetTx() {
+	a.txAE, a.txStrong, a.txAfterAEDone = false, false, false
+	a.txNotValid = map[string]bool{}
+}
+
+func (a *analyzer) rename(r *pg_query.RenameStmt) {
+	rel := relName(r.Relation)
+	if a.st.created[rel] {
+		return
+	}
+	switch r.RenameType {
+	case pg_query.ObjectType_OBJECT_COLUMN:
+		a.takes(lockAE)
+		a.add("rename-column", fmt.Sprintf("RENAME COLUMN %s.%s TO %s breaks running code that uses the old name", rel, r.Subname, r.Newname))
+	case pg_query.ObjectType_OBJECT_TABLE:
+		a.takes(lockAE)
+		a.add("rename-table", fmt.Sprintf("RENAME %s TO %s breaks running code that uses the old name", rel, r.Newname))
+	case pg_query.ObjectType_OBJECT_SCHEMA:
+		if !a.st.created[strings.ToLower(r.Subname)] {
+			a.add("move-or-rename-schema", fmt.Sprintf("RENAME SCHEMA %s breaks every qualified reference to it", r.Subname))
+		}
+	case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
+		a.takes(lockAE)
+		a.add("alter-rename-constraint", "")
+	case pg_query.ObjectType_OBJECT_INDEX:
+		if !a.st.created[rel] {
+			a.takes(lockSUE)
+		}
+	}
+}
+
+func (a *analyzer) index(is *pg_query.IndexStmt) {
+	rel := relName(is.Relation)
+	fresh := a.st.created[rel]
+	if !a.inTx() && !is.IfNotExists {
+		a.add("non-idempotent-ddl", "CREATE INDEX without IF NOT EXISTS in a migration that runs outside a transaction: a retry after a failure stops at it")
+	}
+	if !is.Unique && len(is.IndexParams) > 3 {
+		a.add("index-too-many-columns", fmt.Sprintf("non-unique index with %d key columns: large and rarely used beyond the first few", len(is.IndexParams)))
+	}
+	if !is.Concurrent {
+		if !fresh {
+			a.takes(lockSH)
+			a.add("create-index-blocking", fmt.Sprintf("CREATE INDEX on %s without CONCURRENTLY blocks writes (SHARE) for the whole build", rel))
+		}
+		return
+	}
+	if !fresh {
+		a.takes(lockSUE)
+	}
+	a.concurrent("CREATE INDEX CONCURRENTLY")
+	if is.Idxname == "" || !is.IfNotExists {
+		a.add("concurrent-index-hygiene", "CREATE INDEX CONCURRENTLY without an explicit name and IF NOT EXISTS: a failed build leaves an INVALID index that blocks the retry")
+	}
+}
+
+// concurrent raises the rules every CONCURRENTLY operation shares.
+func (a *analyzer) concurrent(what string) {
+	if a.inTx() {
+		a.add("concurrently-in-transaction", what+" cannot run inside a transaction block: the deploy fails")
+	}
+	if num, minorKnown := a.cfg.versionNum(); minorKnown && num >= 140000 && num < 140004 {
+		a.add("concurrent-index-buggy-version", fmt.Sprintf("%s on PostgreSQL 14.%d can silently corrupt the index (fixed in 14.4)", what, num%10000))
+	}
+}
+
+func (a *analyzer) reindex(r *pg_query.ReindexStmt) {
+	conc := false
+	for _, p := range r.Params {
+		if strings.EqualFold(p.GetDefElem().GetDefname(), "concurrently") {
+			conc = true
+		}
+	}
+	if conc {
+		a.takes(lockSUE)
+		a.concurrent("REINDEX CONCURRENTLY")
+		return
+	}
+	a.takes(lockSH)
+	a.add("reindex-blocking", "REINDEX without CONCURRENTLY blocks writes to the table and reads through the index while it rebuilds")
+}
+
+func (a *analyzer) drop(d *pg_query.DropStmt) {
+	names := dropNames(d)
+	allFresh := len(names) > 0
+	for _, n := range names {
+		if !a.st.created[n] {
+			allFresh = false
+		}
+	}
+	if d.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+		a.add("drop-cascade", "DROP … CASCADE also drops every dependent object (views, foreign keys, …)")
+	}
+	if !a.inTx() && !d.MissingOk && !d.Concurrent {
+		a.add("non-idempotent-ddl", "DROP without IF EXISTS in a migration that runs outside a transaction")
+	}
+	list := strings.Join(names, ", ")
+	switch d.RemoveType {
+	case pg_query.ObjectType_OBJECT_INDEX:
+		if d.Concurrent {
+			a.concurrent("DROP INDEX CONCURRENTLY")
+			if !a.inTx() && !d.MissingOk {
+				a.add("non-idempotent-ddl", "DROP INDEX CONCURRENTLY without IF EXISTS in a migration that runs outside a transaction")
+			}
+			return
+		}
+		if !allFresh {
+			a.takes(lockAE)
+			a.add("drop-index-blocking", fmt.Sprintf("DROP INDEX %s takes ACCESS EXCLUSIVE on its table", list))
+		}
+	case pg_query.ObjectType_OBJECT_TABLE:
+		if !allFresh {
+			a.takes(lockAE)
+			a.add("drop-table", fmt.Sprintf("DROP TABLE %s destroys its data and locks every table it references by foreign key", list))
+		}
+	case pg_query.ObjectType_OBJECT_SCHEMA:
+		if !allFresh {
+			a.add("drop-schema-or-database", fmt.Sprintf("DROP SCHEMA %s destroys every object in it", list))
+		}
+	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
+		if !allFresh {
+			a.takes(lockAE)
+			a.add("replace-or-drop-view", fmt.Sprintf("DROP VIEW %s breaks its readers", list))
+		}
+	case pg_query.ObjectType_OBJECT_TRIGGER:
+		if !allFresh {
+			a.takes(lockAE)
+			a.add("drop-or-toggle-trigger", "DROP TRIGGER takes ACCESS EXCLUSIVE on the table and stops what the trigger enforced").Lock = "ACCESS EXCLUSIVE"
+		}
+	case pg_query.ObjectType_OBJECT_POLICY:
+		if !allFresh {
+			a.takes(lockAE)
+			a.add("row-level-security", "DROP POLICY takes ACCESS EXCLUSIVE and changes which rows roles see")
+		}
+	}
+}
+
+// dropNames returns the bare names a DROP names; for triggers and policies, the table's name.
+func dropNames(d *pg_query.DropStmt) []string {
+	var out []string
+	for _, o := range d.Objects {
+		var items []*pg_query.Node
+		if l := o.GetList(); l != nil {
+			items = l.Items
+		} else {
+			items = []*pg_query.Node{o}
+		}
+		switch d.RemoveType {
+		case pg_query.ObjectType_OBJECT_TRIGGER, pg_query.ObjectType_OBJECT_POLICY, pg_query.ObjectType_OBJECT_RULE:
+			if len(items) >= 2 {
+				out = append(out, strings.ToLower(items[len(items)-2].GetString_().GetSval()))
+			}
+		default:
+			if len(items) > 0 {
+				if s := items[len(items)-1].GetString_(); s != nil {
+					out = append(out, strings.ToLower(s.Sval))
+				} else if tn := items[len(items)-1].GetTypeName(); tn != nil {
+					out = append(out, lastName(tn.Names))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
+	if !a.inTx() && !cs.IfNotExists {
+		a.add("non-idempotent-ddl", "CREATE TABLE without IF NOT EXISTS in a migration that runs outside a transaction")
+	}
+	seen := map[string]bool{}
+	var fkTo string
+	for _, e := range cs.TableElts {
+		if cd := e.GetColumnDef(); cd != nil {
+			name := strings.ToLower(cd.Colname)
+			if seen[name] {
+				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is defined twice: the statement fails", name))
+			}
+			seen[name] = true
+			a.columnTypeRules(cd.Colname, cd.TypeName)
+			for _, c := range cd.Constraints {
+				if k := c.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
+					fkTo = relName(k.Pktable)
+				}
+			}
+		} else if k := e.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
+			fkTo = relName(k.Pktable)
+		}
+	}
+	if fkTo != "" && !a.st.created[fkTo] && fkTo != relName(cs.Relation) {
+		a.takes(lockSRE)
+		a.add("create-table-with-fk", fmt.Sprintf("the foreign key takes SHARE ROW EXCLUSIVE on %s (brief; needs lock_timeout)", fkTo)).Lock = "SHARE ROW EXCLUSIVE on " + fkTo
+	}
+}
+
+// columnTypeRules are the type-advice rules shared by CREATE TABLE and ADD COLUMN.
+func (a *analyzer) columnTypeRules(col string, t *pg_query.TypeName) {
+	typ, mods := typeName(t)
+	switch typ {
+	case "json":
+		a.add("json-column", fmt.Sprintf("column %s has type json: prefer jsonb", col))
+	case "int4", "int2", "int", "integer", "smallint", "serial", "serial4", "smallserial", "serial2":
+		a.add("prefer-bigint", fmt.Sprintf("column %s is %s: a 32-bit or smaller key overflows, and widening it later rewrites the table", col, typ))
+	case "varchar":
+		if len(mods) > 0 {
+			a.add("prefer-text", fmt.Sprintf("column %s is varchar(%d): changing the limit later may rewrite the table; use text with a CHECK", col, mods[0]))
+		}
+	case "bpchar":
+		a.add("prefer-text", fmt.Sprintf("column %s is char(n): blank-padded and no faster; use text", col))
+	case "timestamp":
+		a.add("prefer-timestamptz", fmt.Sprintf("column %s is timestamp without time zone: prefer timestamptz", col))
+	}
+	if serialTypes[typ] {
+		a.add("prefer-identity", fmt.Sprintf("column %s is %s: prefer GENERATED BY DEFAULT AS IDENTITY", col, typ))
+	}
+}
+
+// styleRules are the rules that look at every statement's names.
+func (a *analyzer) styleRules(n *pg_query.Node) {
+	// The parser truncates long identifiers in the tree, so the statement text is what tells.
+	long := longIdentifier(a.stmt.SQL)
+	if long != "" {
+		a.add("identifier-too-long", fmt.Sprintf("identifier %q is %d bytes; PostgreSQL truncates it to 63, so later statements naming it in full miss", long, len(long)))
+	}
+	var target *pg_query.RangeVar
+	switch {
+	case n.GetCreateStmt() != nil:
+		target = n.GetCreateStmt().Relation
+	case n.GetAlterTableStmt() != nil:
+		target = n.GetAlterTableStmt().Relation
+	case n.GetIndexStmt() != nil:
+		target = n.GetIndexStmt().Relation
+	}
+	if target != nil && target.Schemaname == "" {
+		unqualified := target.Relname
+		a.add("unqualified-name", fmt.Sprintf("table %s is not schema-qualified: it resolves through search_path", unqualified))
+	}
+	switch {
+	case n.GetUpdateStmt() != nil:
+		seen := map[string]bool{}
+		for _, t := range n.GetUpdateStmt().TargetList {
+			name := strings.ToLower(t.GetResTarget().GetName())
+			if seen[name] {
+				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is assigned twice: the statement fails", name))
+				break
+			}
+			seen[name] = true
+		}
+	case n.GetInsertStmt() != nil:
+		seen := map[string]bool{}
+		for _, t := range n.GetInsertStmt().Cols {
+			name := strings.ToLower(t.GetResTarget().GetName())
+			if seen[name] {
+				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is listed twice: the statement fails", name))
+				break
+			}
+			seen[name] = true
+		}
+	}
+}
+
+// longIdentifier finds an identifier over 63 bytes in the statement text: the parser has already
+// truncated it in the tree. The scanner tells identifiers from string literals and comments.
+func longIdentifier(sql string) string {
+	if !hasLongWord(sql) {
+		return ""
+	}
+	res, err := pg_query.Scan(sql)
+	if err != nil {
+		return ""
+	}
+	for _, t := range res.Tokens {
+		if t.Token != pg_query.Token_IDENT || t.End > int32(len(sql)) || t.Start < 0 {
+			continue
+		}
+		text := strings.Trim(sql[t.Start:t.End], `"`)
+		if len(text) > 63 {
+			return text
+		}
+	}
+	return ""
+}
+
+// hasLongWord is a fast pre-check: a run of over 63 identifier bytes, or a quoted run.
+func hasLongWord(sql string) bool {
+	run, quoted := 0, false
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c == '"':
+			quoted, run = !quoted, 0
+		case quoted || c == '_' || c == '$' || c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+			run++
+			if run > 63 {
+				return true
+			}
+		default:
+			run = 0
+		}
+	}
+	return false
+}

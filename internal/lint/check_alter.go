@@ -1,0 +1,503 @@
+package lint
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+)
+
+// volatileFuncs are functions whose DEFAULT forces a table rewrite (provolatile = 'v').
+var volatileFuncs = map[string]bool{
+	"clock_timestamp": true, "random": true, "gen_random_uuid": true, "uuid_generate_v1": true,
+	"uuid_generate_v1mc": true, "uuid_generate_v4": true, "uuidv4": true, "uuidv7": true, "uuid_generate_v7": true,
+	"nextval": true, "timeofday": true, "txid_current": true, "setseed": true, "random_normal": true,
+	"gen_random_bytes": true, "pg_current_xact_id": true,
+}
+
+var serialTypes = map[string]bool{"serial": true, "serial4": true, "bigserial": true, "serial8": true, "smallserial": true, "serial2": true}
+
+// suePerms are storage parameters that ALTER TABLE … SET changes under SHARE UPDATE EXCLUSIVE.
+func sueParam(name string) bool {
+	name = strings.ToLower(name)
+	switch {
+	case name == "fillfactor", name == "parallel_workers", name == "vacuum_index_cleanup", name == "vacuum_truncate",
+		name == "toast_tuple_target", name == "log_autovacuum_min_duration",
+		strings.HasPrefix(name, "autovacuum_"), strings.HasPrefix(name, "toast."):
+		return true
+	}
+	return false
+}
+
+func callsVolatile(n *pg_query.Node) string {
+	found := ""
+	walk(n, func(m proto.Message) {
+		if fc, ok := m.(*pg_query.FuncCall); ok && found == "" {
+			if name := lastName(fc.Funcname); volatileFuncs[name] {
+				found = name
+			}
+		}
+	})
+	return found
+}
+
+func (a *analyzer) alterTable(at *pg_query.AlterTableStmt) {
+	rel := relName(at.Relation)
+	fresh := a.st.created[rel]
+	if at.Objtype == pg_query.ObjectType_OBJECT_INDEX {
+		if !fresh {
+			a.takes(lockSUE)
+		}
+		return
+	}
+	if !fresh {
+		a.alters[rel]++
+		if a.alters[rel] == 2 {
+			a.add("multiple-alter-same-table", fmt.Sprintf("second ALTER TABLE on %s in this migration: combine the subcommands into one statement so the table is locked (and scanned or rewritten) once", rel))
+		}
+	}
+	for _, c := range at.Cmds {
+		if cmd := c.GetAlterTableCmd(); cmd != nil {
+			a.alterCmd(rel, fresh, cmd)
+		}
+	}
+}
+
+func (a *analyzer) alterCmd(rel string, fresh bool, cmd *pg_query.AlterTableCmd) {
+	col := strings.ToLower(cmd.Name)
+	lock := lockAE
+	defer func() {
+		if !fresh {
+			a.takes(lock)
+		}
+	}()
+	if cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE && (cmd.Subtype == pg_query.AlterTableType_AT_DropColumn || cmd.Subtype == pg_query.AlterTableType_AT_DropConstraint) {
+		a.add("drop-cascade", fmt.Sprintf("DROP … CASCADE on %s also drops every dependent object (views, constraints, indexes)", rel))
+	}
+	switch cmd.Subtype {
+	case pg_query.AlterTableType_AT_AddColumn:
+		if cd := cmd.Def.GetColumnDef(); cd != nil {
+			a.columnTypeRules(cd.Colname, cd.TypeName)
+			if !a.inTx() && !cmd.MissingOk {
+				a.add("non-idempotent-ddl", "ADD COLUMN without IF NOT EXISTS in a migration that runs outside a transaction: a retry after a partial run fails")
+			}
+			if !fresh {
+				a.addColumn(rel, cd)
+			}
+		}
+	case pg_query.AlterTableType_AT_AlterColumnType:
+		if cd := cmd.Def.GetColumnDef(); cd != nil {
+			if n, _ := typeName(cd.TypeName); n == "json" {
+				a.add("json-column", fmt.Sprintf("column %s changes to type json: prefer jsonb (json has no equality operator, breaking DISTINCT, UNION and unique indexes)", col))
+			}
+			if !fresh {
+				a.alterType(rel, col, cd)
+			}
+		}
+	case pg_query.AlterTableType_AT_SetNotNull:
+		if fresh {
+			return
+		}
+		if t := a.st.known(rel); t != nil {
+			for _, ck := range t.checks {
+				if ck.validated && ck.notNullOf == col {
+					a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, col, col))
+					return
+				}
+			}
+		}
+		a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, col)).Suggestion =
+			fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s_not_null; then SET NOT NULL (no scan) and DROP CONSTRAINT %s_not_null", rel, col, col, col, col)
+	case pg_query.AlterTableType_AT_DropNotNull:
+		if !fresh {
+			a.add("drop-not-null", fmt.Sprintf("DROP NOT NULL on %s.%s: readers that assume a value get NULLs", rel, col))
+		}
+	case pg_query.AlterTableType_AT_ColumnDefault:
+		if !fresh {
+			a.add("set-drop-default", "")
+		}
+	case pg_query.AlterTableType_AT_AddIdentity, pg_query.AlterTableType_AT_SetIdentity, pg_query.AlterTableType_AT_DropIdentity:
+		if !fresh {
+			a.add("add-identity-existing-column", "")
+		}
+	case pg_query.AlterTableType_AT_SetExpression:
+		if !fresh {
+			a.add("set-generated-expression", fmt.Sprintf("SET EXPRESSION on %s.%s rewrites the table under ACCESS EXCLUSIVE", rel, col))
+		}
+	case pg_query.AlterTableType_AT_SetStorage, pg_query.AlterTableType_AT_SetCompression, pg_query.AlterTableType_AT_DropExpression:
+		if !fresh {
+			a.add("column-storage-options", "")
+		}
+	case pg_query.AlterTableType_AT_SetStatistics, pg_query.AlterTableType_AT_SetOptions, pg_query.AlterTableType_AT_ResetOptions:
+		lock = lockSUE
+		if !fresh {
+			a.add("column-statistics", "")
+		}
+	case pg_query.AlterTableType_AT_DropColumn:
+		if !a.inTx() && !cmd.MissingOk {
+			a.add("non-idempotent-ddl", "DROP COLUMN without IF EXISTS in a migration that runs outside a transaction")
+		}
+		if !fresh {
+			a.add("drop-column", fmt.Sprintf("DROP COLUMN %s.%s: running code that still reads or writes it fails", rel, col))
+		}
+	case pg_query.AlterTableType_AT_AddConstraint:
+		if c := cmd.Def.GetConstraint(); c != nil {
+			lock = a.addConstraint(rel, fresh, c)
+		}
+	case pg_query.AlterTableType_AT_ValidateConstraint:
+		lock = lockSUE
+		if fresh {
+			return
+		}
+		if a.inTx() && (a.txNotValid[rel+"."+col] || a.txStrong) {
+			a.add("validate-in-same-transaction", fmt.Sprintf("VALIDATE CONSTRAINT %s runs in a transaction that already holds a strong lock on %s, so the validation scan blocks writes", col, rel))
+		} else {
+			a.add("validate-constraint", "")
+		}
+	case pg_query.AlterTableType_AT_DropConstraint:
+		if !fresh {
+			a.add("drop-constraint", fmt.Sprintf("DROP CONSTRAINT %s on %s (a foreign key also takes ACCESS EXCLUSIVE on the referenced table)", col, rel))
+		}
+	case pg_query.AlterTableType_AT_AlterConstraint:
+		if !fresh {
+			a.add("alter-rename-constraint", "")
+		}
+	case pg_query.AlterTableType_AT_SetLogged, pg_query.AlterTableType_AT_SetUnLogged:
+		if !fresh {
+			a.add("set-logged-unlogged", fmt.Sprintf("SET LOGGED/UNLOGGED rewrites %s and its indexes under ACCESS EXCLUSIVE", rel))
+		}
+	case pg_query.AlterTableType_AT_SetTableSpace:
+		if !fresh {
+			a.add("set-tablespace", fmt.Sprintf("SET TABLESPACE copies %s's data files under ACCESS EXCLUSIVE", rel))
+		}
+	case pg_query.AlterTableType_AT_SetAccessMethod:
+		if !fresh && !strings.EqualFold(cmd.Name, "heap") {
+			a.add("set-access-method", fmt.Sprintf("SET ACCESS METHOD %s rewrites %s under ACCESS EXCLUSIVE", cmd.Name, rel))
+		}
+	case pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ResetRelOptions:
+		lock = lockSUE
+		var strong []string
+		for _, o := range cmd.Def.GetList().GetItems() {
+			if d := o.GetDefElem(); d != nil {
+				name := d.Defname
+				if d.Defnamespace != "" {
+					name = d.Defnamespace + "." + name
+				}
+				if !sueParam(name) {
+					strong = append(strong, name)
+				}
+			}
+		}
+		if len(strong) > 0 {
+			lock = lockAE
+		}
+		if fresh || len(strong) == 0 {
+			return // fillfactor, autovacuum_*, toast.*: SHARE UPDATE EXCLUSIVE, future writes only
+		}
+		f := a.add("storage-params", fmt.Sprintf("storage parameter %s takes ACCESS EXCLUSIVE on %s", strings.Join(strong, ", "), rel))
+		f.Risk, f.Lock = Caution, "ACCESS EXCLUSIVE"
+	case pg_query.AlterTableType_AT_ChangeOwner:
+		if !fresh {
+			a.add("alter-owner", "")
+		}
+	case pg_query.AlterTableType_AT_AddInherit, pg_query.AlterTableType_AT_DropInherit, pg_query.AlterTableType_AT_AddOf, pg_query.AlterTableType_AT_DropOf:
+		if !fresh {
+			a.add("inherit-change", "")
+		}
+	case pg_query.AlterTableType_AT_DetachPartition:
+		pc := cmd.Def.GetPartitionCmd()
+		if pc.GetConcurrent() {
+			lock = lockSUE
+			if a.inTx() {
+				a.add("concurrently-in-transaction", "DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block: the deploy fails")
+			}
+		} else if !fresh {
+			a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+		}
+	case pg_query.AlterTableType_AT_DetachPartitionFinalize:
+		lock = lockSUE
+	case pg_query.AlterTableType_AT_AttachPartition:
+		lock = lockSUE
+		part := relName(cmd.Def.GetPartitionCmd().GetName())
+		if a.st.created[part] {
+			return
+		}
+		if t := a.st.known(part); t != nil {
+			for _, ck := range t.checks {
+				if ck.validated {
+					return
+				}
+			}
+		}
+		a.add("attach-partition-scan", fmt.Sprintf("ATTACH PARTITION scans %s under ACCESS EXCLUSIVE to check the bound", part))
+	case pg_query.AlterTableType_AT_EnableTrig, pg_query.AlterTableType_AT_EnableAlwaysTrig, pg_query.AlterTableType_AT_EnableReplicaTrig,
+		pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_EnableTrigAll, pg_query.AlterTableType_AT_DisableTrigAll,
+		pg_query.AlterTableType_AT_EnableTrigUser, pg_query.AlterTableType_AT_DisableTrigUser:
+		lock = lockSRE
+		if !fresh {
+			a.add("drop-or-toggle-trigger", "ENABLE/DISABLE TRIGGER takes SHARE ROW EXCLUSIVE and changes what writes do").Lock = "SHARE ROW EXCLUSIVE"
+		}
+	case pg_query.AlterTableType_AT_EnableRowSecurity, pg_query.AlterTableType_AT_ForceRowSecurity:
+		if !fresh {
+			a.add("row-level-security", fmt.Sprintf("enabling row level security on %s denies every row to roles without a policy", rel))
+		}
+	case pg_query.AlterTableType_AT_ReplicaIdentity:
+		if !fresh {
+			a.add("replica-identity", "")
+		}
+	case pg_query.AlterTableType_AT_ClusterOn, pg_query.AlterTableType_AT_DropCluster:
+		lock = lockSUE
+	}
+}
+
+func (a *analyzer) addColumn(rel string, cd *pg_query.ColumnDef) {
+	col := cd.Colname
+	typ, _ := typeName(cd.TypeName)
+	var def *pg_query.Node
+	var notNull, identity, generated, unique, checkC, fk bool
+	notNull = cd.IsNotNull
+	for _, n := range cd.Constraints {
+		c := n.GetConstraint()
+		switch c.GetContype() {
+		case pg_query.ConstrType_CONSTR_DEFAULT:
+			def = c.RawExpr
+		case pg_query.ConstrType_CONSTR_NOTNULL:
+			notNull = true
+		case pg_query.ConstrType_CONSTR_IDENTITY:
+			identity = true
+		case pg_query.ConstrType_CONSTR_GENERATED:
+			generated = true
+		case pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_PRIMARY:
+			unique = true
+		case pg_query.ConstrType_CONSTR_CHECK:
+			checkC = true
+		case pg_query.ConstrType_CONSTR_FOREIGN:
+			fk = true
+		}
+	}
+	if cd.RawDefault != nil {
+		def = cd.RawDefault
+	}
+	flagged := false
+	switch {
+	case serialTypes[typ]:
+		a.add("add-column-serial", fmt.Sprintf("ADD COLUMN %s %s fills every row from a sequence: the table and its indexes are rewritten under ACCESS EXCLUSIVE", col, typ))
+		flagged = true
+	case identity:
+		a.add("add-column-identity", fmt.Sprintf("ADD COLUMN %s … AS IDENTITY rewrites %s and its indexes under ACCESS EXCLUSIVE", col, rel))
+		flagged = true
+	case generated:
+		a.add("add-column-generated-stored", fmt.Sprintf("ADD COLUMN %s … GENERATED ALWAYS AS (…) STORED rewrites %s under ACCESS EXCLUSIVE", col, rel))
+		flagged = true
+	case a.st.domains[typ]:
+		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
+		flagged = true
+	case def != nil:
+		if fn := callsVolatile(def); fn != "" {
+			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s() rewrites %s and all its indexes under ACCESS EXCLUSIVE", col, fn, rel))
+		} else {
+			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT is metadata-only on PostgreSQL 11+", col))
+			f.Suggestion = ""
+			if a.cfg.major() <= 10 {
+				f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
+				f.Risk, f.Rewrite = Dangerous, true
+				f.Message = fmt.Sprintf("ADD COLUMN %s with a DEFAULT rewrites %s on PostgreSQL %d (fast defaults arrived in 11)", col, rel, a.cfg.major())
+			}
+		}
+		flagged = true
+	}
+	if notNull && def == nil && !identity && !generated && !serialTypes[typ] {
+		a.add("add-column-required", fmt.Sprintf("ADD COLUMN %s NOT NULL without DEFAULT fails on a table that has rows", col))
+		flagged = true
+	}
+	if unique {
+		a.add("add-column-inline-unique-pk", fmt.Sprintf("ADD COLUMN %s with UNIQUE/PRIMARY KEY builds an index while holding ACCESS EXCLUSIVE on %s", col, rel))
+		flagged = true
+	}
+	if checkC {
+		a.add("add-column-inline-check", fmt.Sprintf("ADD COLUMN %s with CHECK scans %s under ACCESS EXCLUSIVE", col, rel))
+		flagged = true
+	}
+	if fk {
+		a.add("add-column-inline-fk", fmt.Sprintf("ADD COLUMN %s REFERENCES also locks the referenced table (SHARE ROW EXCLUSIVE)", col))
+		flagged = true
+	}
+	if !flagged {
+		a.add("add-column-nullable", fmt.Sprintf("ADD COLUMN %s without default or constraints is metadata-only (brief ACCESS EXCLUSIVE)", col))
+	}
+}
+
+func (a *analyzer) addConstraint(rel string, fresh bool, c *pg_query.Constraint) lockLevel {
+	name := strings.ToLower(c.Conname)
+	switch c.Contype {
+	case pg_query.ConstrType_CONSTR_CHECK:
+		if fresh {
+			return lockAE
+		}
+		if c.SkipValidation {
+			a.txNotValid[rel+"."+name] = true
+			a.add("add-constraint-not-valid", "")
+		} else {
+			a.add("add-check-constraint", fmt.Sprintf("ADD CONSTRAINT %s CHECK scans %s under ACCESS EXCLUSIVE", name, rel))
+		}
+		return lockAE
+	case pg_query.ConstrType_CONSTR_FOREIGN:
+		if fresh && a.st.created[relName(c.Pktable)] {
+			return lockSRE
+		}
+		if c.SkipValidation {
+			a.txNotValid[rel+"."+name] = true
+			a.add("add-constraint-not-valid", "").Lock = "SHARE ROW EXCLUSIVE on both tables"
+		} else {
+			a.add("add-foreign-key", fmt.Sprintf("ADD FOREIGN KEY scans %s and %s while holding SHARE ROW EXCLUSIVE on both (writes blocked)", rel, relName(c.Pktable)))
+		}
+		if t := a.st.known(rel); t != nil && !fresh {
+			cols := colNames(c.FkAttrs)
+			indexed := false
+			for _, ix := range t.indexes {
+				if len(ix) >= len(cols) && slices.Equal(ix[:len(cols)], cols) {
+					indexed = true
+				}
+			}
+			if !indexed && len(cols) > 0 {
+				a.add("fk-missing-index", fmt.Sprintf("no index on %s (%s): deletes and updates on %s scan %s", rel, strings.Join(cols, ", "), relName(c.Pktable), rel)).Suggestion =
+					fmt.Sprintf("CREATE INDEX CONCURRENTLY %s_%s_idx ON %s (%s);", rel, strings.Join(cols, "_"), rel, strings.Join(cols, ", "))
+			}
+		}
+		return lockSRE
+	case pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_PRIMARY:
+		if fresh {
+			return lockAE
+		}
+		kind := "UNIQUE"
+		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY {
+			kind = "PRIMARY KEY"
+		}
+		if c.Indexname == "" {
+			if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY {
+				a.add("add-primary-key", fmt.Sprintf("ADD PRIMARY KEY builds an index on %s while holding ACCESS EXCLUSIVE", rel))
+			} else {
+				a.add("add-unique-constraint", fmt.Sprintf("ADD %s builds an index on %s while holding ACCESS EXCLUSIVE", kind, rel))
+			}
+			return lockAE
+		}
+		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY && a.nullableIndex(rel, strings.ToLower(c.Indexname)) {
+			a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL scan of %s", c.Indexname, rel))
+		}
+		return lockAE
+	case pg_query.ConstrType_CONSTR_EXCLUSION:
+		if !fresh {
+			a.add("add-exclusion-constraint", "")
+		}
+	}
+	return lockAE
+}
+
+// nullableIndex reports whether a known index has a column not known to be NOT NULL.
+func (a *analyzer) nullableIndex(rel, index string) bool {
+	cols, ok := a.st.indexCols[index]
+	t := a.st.known(rel)
+	if !ok || t == nil {
+		return false
+	}
+	for _, c := range cols {
+		if col := t.cols[c]; col == nil || !col.notNull {
+			return true
+		}
+	}
+	return false
+}
+
+// coercible reports whether changing old to new keeps the on-disk format (no rewrite), and whether
+// that could be judged at all (false when the old type is unknown).
+func coercible(oldT string, oldM []int, newT string, newM []int) bool {
+	norm := func(t string) string {
+		switch t {
+		case "character varying":
+			return "varchar"
+		case "timestamp without time zone":
+			return "timestamp"
+		case "timestamp with time zone":
+			return "timestamptz"
+		}
+		return t
+	}
+	oldT, newT = norm(oldT), norm(newT)
+	switch {
+	case oldT == newT && (oldT == "varchar" || oldT == "bpchar" || oldT == "bit" || oldT == "varbit"):
+		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
+	case oldT == newT && oldT == "numeric":
+		if len(newM) == 0 {
+			return true
+		}
+		if len(oldM) == 0 {
+			return false
+		}
+		os, ns := 0, 0
+		if len(oldM) > 1 {
+			os = oldM[1]
+		}
+		if len(newM) > 1 {
+			ns = newM[1]
+		}
+		return ns == os && newM[0] >= oldM[0]
+	case oldT == newT && (oldT == "time" || oldT == "timetz" || oldT == "interval" || oldT == "timestamp" || oldT == "timestamptz"):
+		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
+	case oldT == "varchar" && newT == "text", oldT == "text" && newT == "varchar" && len(newM) == 0,
+		oldT == "cidr" && newT == "inet", oldT == "bpchar" && newT == "text", oldT == "xml" && newT == "text":
+		return true
+	case oldT == newT && len(oldM) == 0 && len(newM) == 0:
+		return true
+	}
+	return false
+}
+
+func (a *analyzer) alterType(rel, col string, cd *pg_query.ColumnDef) {
+	newT, newM := typeName(cd.TypeName)
+	var old *column
+	if t := a.st.known(rel); t != nil {
+		old = t.cols[col]
+	}
+	using := cd.RawDefault != nil
+	switch {
+	case old != nil && a.st.domains[newT]:
+		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, col, newT))
+	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
+		if cd.CollClause != nil && a.indexed(rel, col) {
+			a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, col))
+		} else {
+			a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, col, old.typ, newT))
+		}
+	case old != nil || using:
+		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, col, newT))
+	case newT == "text" || newT == "varchar" || newT == "numeric" || newT == "timestamptz" || newT == "inet":
+		// The old type is unknown: these targets are often binary-coercible; the rehearsal decides.
+		f := a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, col, newT))
+		f.Risk = Caution
+	default:
+		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, col, newT))
+	}
+	if t := a.st.known(rel); t != nil {
+		for name, ck := range t.checks {
+			if slices.Contains(ck.cols, col) {
+				a.add("change-column-type-with-checks", fmt.Sprintf("%s.%s is used by CHECK %s, which is re-validated (scan) after the type change", rel, col, name))
+				break
+			}
+		}
+	}
+}
+
+func (a *analyzer) indexed(rel, col string) bool {
+	t := a.st.known(rel)
+	if t == nil {
+		return false
+	}
+	for _, ix := range t.indexes {
+		if slices.Contains(ix, col) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,130 @@
+package lint
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// DefaultPGVersion is the server version assumed when Config.PGVersion is zero.
+const DefaultPGVersion = 15
+
+// Config tunes the analysis.
+type Config struct {
+	// PGVersion is the target server: a major version (15) or a server_version_num (140002 = 14.2).
+	// Zero means DefaultPGVersion.
+	PGVersion int
+	// Rules maps a rule id to "safe", "caution", "dangerous" (override its class) or "off".
+	Rules map[string]string
+	// Schema is optional DDL of the database the migration runs against (for example the schema of
+	// earlier migrations). Its objects count as pre-existing; it tells the rules column types,
+	// nullability, indexes, CHECK constraints and domains that a lone migration cannot show.
+	Schema string
+}
+
+// Validate reports every unknown rule id and bad class at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.PGVersion < 0 || (c.PGVersion > 0 && c.PGVersion < 9) || (c.PGVersion >= 100 && c.PGVersion < 90000) {
+		errs = append(errs, fmt.Errorf("pg version %d: want a major version (9-30) or a server_version_num such as 140002", c.PGVersion))
+	}
+	ids := make([]string, 0, len(c.Rules))
+	for id := range c.Rules {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		class := c.Rules[id]
+		if _, ok := Lookup(id); !ok {
+			errs = append(errs, fmt.Errorf("rule %q: unknown rule id%s", id, nearest(id)))
+		}
+		if strings.EqualFold(class, "off") {
+			continue
+		}
+		if _, err := ParseRisk(class); err != nil {
+			errs = append(errs, fmt.Errorf("rule %q: unknown class %q (want safe, caution, dangerous or off)", id, class))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ParseVersion reads a PostgreSQL version as a user writes it ("15", "14.2", "9.6") into the form
+// Config.PGVersion takes (a major version, or a server_version_num when a minor is given).
+func ParseVersion(s string) (int, error) {
+	var major, minor int
+	s = strings.TrimSpace(s)
+	if n, err := fmt.Sscanf(s, "%d.%d", &major, &minor); err == nil && n == 2 && fmt.Sprintf("%d.%d", major, minor) == s {
+		if major < 9 || major > 30 || minor < 0 {
+			return 0, fmt.Errorf("pg version %q out of range", s)
+		}
+		if major < 10 {
+			return major*10000 + minor*100, nil
+		}
+		return major*10000 + minor, nil
+	}
+	if n, err := fmt.Sscanf(s, "%d", &major); err == nil && n == 1 && fmt.Sprint(major) == s {
+		if major >= 9 && major <= 30 {
+			return major, nil
+		}
+		if major >= 90000 && major < 310000 {
+			return major, nil
+		}
+	}
+	return 0, fmt.Errorf("pg version %q: want a version such as 15 or 14.2", s)
+}
+
+// versionNum returns the configured version as a server_version_num (minor 0 when only a major is known,
+// except that an unknown minor counts as the latest for bug gating).
+func (c Config) versionNum() (num int, minorKnown bool) {
+	v := c.PGVersion
+	if v == 0 {
+		v = DefaultPGVersion
+	}
+	if v < 100 {
+		return v * 10000, false
+	}
+	return v, true
+}
+
+func (c Config) major() int {
+	n, _ := c.versionNum()
+	if n < 100000 {
+		return n / 100 / 100 // 9.6 -> 9
+	}
+	return n / 10000
+}
+
+// nearest suggests a rule id close to a misspelt one.
+func nearest(id string) string {
+	best, bestD := "", 4
+	for _, r := range allRules {
+		if d := editDistance(id, r.ID); d < bestD {
+			best, bestD = r.ID, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

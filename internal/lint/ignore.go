@@ -1,0 +1,89 @@
+package lint
+
+import (
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// IgnoreDirective is the comment that suppresses a finding: `-- schemagate:ignore <rule-id>[,<rule-id>] <reason>`
+// on the comment line(s) directly above the statement.
+const IgnoreDirective = "schemagate:ignore"
+
+type ignore struct {
+	rules  []string
+	reason string
+	line   int
+	column int
+}
+
+// ignoresAbove reads the ignore comments on the comment lines directly above the statement.
+func (a *analyzer) ignoresAbove(st *sqlparse.Statement) []ignore {
+	src := a.script.SQL
+	off := st.Pos.Offset - a.script.Start
+	if off < 0 || off > len(src) {
+		return nil
+	}
+	line := st.Pos.Line
+	// Start at the beginning of the statement's own line; text before it on that line is not "above".
+	end := strings.LastIndexByte(src[:off], '\n')
+	var out []ignore
+	for end >= 0 {
+		start := strings.LastIndexByte(src[:end], '\n') + 1
+		text := strings.TrimSpace(src[start:end])
+		line--
+		if !strings.HasPrefix(text, "--") {
+			break
+		}
+		body := strings.TrimSpace(strings.TrimPrefix(text, "--"))
+		if rest, ok := strings.CutPrefix(body, IgnoreDirective); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			fields := strings.Fields(rest)
+			ig := ignore{line: line, column: strings.Index(src[start:end], "--") + 1}
+			if len(fields) > 0 {
+				for _, id := range strings.Split(fields[0], ",") {
+					if id = strings.TrimSpace(id); id != "" {
+						ig.rules = append(ig.rules, id)
+					}
+				}
+				ig.reason = strings.Join(fields[1:], " ")
+			}
+			out = append(out, ig)
+		}
+		end = start - 1
+	}
+	return out
+}
+
+// applyIgnores marks the current statement's findings that an ignore comment names, and raises
+// ignore-without-reason for a comment that gives none (then nothing is suppressed).
+func (a *analyzer) applyIgnores() { a.ignoreFindings(true) }
+
+// ignoreFindings applies the ignore comments above the current statement to its findings from
+// a.first on; raise says whether to report comments without a reason (once per statement).
+func (a *analyzer) ignoreFindings(raise bool) {
+	igs := a.ignoresAbove(a.stmt)
+	if len(igs) == 0 {
+		return
+	}
+	for _, ig := range igs {
+		if ig.reason == "" {
+			if !raise {
+				continue
+			}
+			f := a.add("ignore-without-reason", "")
+			f.Line, f.Column = ig.line, ig.column
+			if len(ig.rules) > 0 {
+				f.Message = "schemagate:ignore " + strings.Join(ig.rules, ",") + " gives no reason, so nothing is suppressed"
+			}
+			continue
+		}
+		for i := a.first; i < len(a.out); i++ {
+			f := &a.out[i]
+			for _, id := range ig.rules {
+				if strings.EqualFold(id, f.Rule) && f.Rule != "ignore-without-reason" {
+					f.Ignored, f.Reason = true, ig.reason
+				}
+			}
+		}
+	}
+}

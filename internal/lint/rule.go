@@ -1,0 +1,96 @@
+package lint
+
+import "strings"
+
+// DocsBase is where the rule pages live; a rule's URL is DocsBase + id + ".md".
+const DocsBase = "https://github.com/schemagate/schemagate/blob/main/docs/rules/"
+
+// Rule describes one risk rule: its stable id, default class, what it costs the database and what to do
+// instead. The checks that raise its findings live in check_*.go.
+type Rule struct {
+	// ID is the rule's stable kebab-case name, used in configuration and ignore comments.
+	ID string
+	// Risk is the default class of the rule's findings (a finding may raise or lower it, e.g. by version).
+	Risk Risk
+	// Lock is the lock the statement takes, in PostgreSQL's words.
+	Lock string
+	// Rewrite and Scan say whether the statement rewrites or fully scans the table.
+	Rewrite, Scan bool
+	// Summary says what the rule detects; findings use it as their message unless a check says more.
+	Summary string
+	// Suggestion is the safe alternative.
+	Suggestion string
+	// Why explains the class (documentation only).
+	Why string
+	// Bad and Good are example SQL for the documentation: one that triggers and one that does not.
+	Bad, Good string
+	// Off marks opt-in rules, silent unless configuration gives them a class.
+	Off bool
+	// Dynamic marks rules raised only from rehearsal evidence (ApplyEvidence), never from the parse tree.
+	Dynamic bool
+}
+
+// URL returns the rule's documentation page.
+func (r Rule) URL() string { return DocsBase + r.ID + ".md" }
+
+// extraRules are the rules beyond the catalog: parser failures, suppression hygiene and the rules
+// raised from rehearsal evidence.
+var extraRules = []Rule{
+	{ID: "parse-error", Risk: Dangerous, Lock: "unknown",
+		Summary:    "statement does not parse with the PostgreSQL 17 grammar",
+		Suggestion: "fix the syntax; if it is newer-than-PG17 syntax, the rehearsal on the target server decides",
+		Why:        "Risk: dangerous when the text is not valid SQL (the deploy will fail); caution when it looks like syntax newer than the embedded grammar (PG18 NOT NULL … NOT VALID, VIRTUAL generated columns, NOT ENFORCED, REPACK), which the rehearsal's trace judges.",
+		Bad:        "ALTER TABLE users ADD COLUMN x int DEFALT 0;",
+		Good:       "ALTER TABLE users ADD COLUMN x int DEFAULT 0;"},
+	{ID: "ignore-without-reason", Risk: Caution,
+		Summary:    "schemagate:ignore comment without a reason; the finding is not suppressed",
+		Suggestion: "write why the risk is accepted after the rule id: -- schemagate:ignore <rule-id> <reason>",
+		Why:        "Risk: caution. A suppression is a reviewed decision; without a reason reviewers cannot judge it.",
+		Bad:        "-- schemagate:ignore set-not-null\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+		Good:       "-- schemagate:ignore set-not-null users has 200 rows\nALTER TABLE users ALTER COLUMN email SET NOT NULL;"},
+	{ID: "table-rewrite", Risk: Dangerous, Lock: "as observed", Rewrite: true, Dynamic: true,
+		Summary:    "the rehearsal saw a pre-existing table rewritten (new relfilenode) that no static rule explains",
+		Suggestion: "split the change so no step rewrites the table (new column + batched backfill + swap)",
+		Why:        "Risk: dangerous. A rewrite copies the whole table while holding ACCESS EXCLUSIVE; time grows with table size.",
+		Bad:        "ALTER TABLE users ALTER COLUMN age TYPE bigint;",
+		Good:       "ALTER TABLE users ADD COLUMN age_big bigint;"},
+	{ID: "table-scan", Risk: Dangerous, Lock: "as observed", Scan: true, Dynamic: true,
+		Summary:    "the rehearsal saw a full scan of a pre-existing table that no static rule explains",
+		Suggestion: "validate constraints separately (NOT VALID, then VALIDATE CONSTRAINT) or build indexes CONCURRENTLY",
+		Why:        "Risk: dangerous while a lock of SHARE or stronger is held (writes wait for the whole scan); caution under weaker locks.",
+		Bad:        "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0);",
+		Good:       "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0) NOT VALID;"},
+	{ID: "invalid-index", Risk: Dangerous, Lock: "SHARE UPDATE EXCLUSIVE", Dynamic: true,
+		Summary:    "the rehearsal left an INVALID index behind (a concurrent build failed)",
+		Suggestion: "DROP INDEX CONCURRENTLY IF EXISTS the invalid index, fix the cause (lock timeout, duplicates) and retry",
+		Why:        "Risk: dangerous. An INVALID index costs writes, is never used by queries and blocks a retry with the same name.",
+		Bad:        "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email); -- fails on duplicates",
+		Good:       "DROP INDEX CONCURRENTLY IF EXISTS users_email_key;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);"},
+}
+
+// Rules returns every rule: the catalog first, then parse-error, ignore-without-reason and the dynamic
+// rules. The slice is a copy.
+func Rules() []Rule {
+	out := make([]Rule, 0, len(catalog)+len(extraRules))
+	out = append(out, catalog...)
+	return append(out, extraRules...)
+}
+
+var ruleIndex = func() map[string]int {
+	m := make(map[string]int, len(catalog)+len(extraRules))
+	for i, r := range Rules() {
+		m[r.ID] = i
+	}
+	return m
+}()
+
+var allRules = Rules()
+
+// Lookup returns the rule with the given id.
+func Lookup(id string) (Rule, bool) {
+	i, ok := ruleIndex[strings.ToLower(id)]
+	if !ok {
+		return Rule{}, false
+	}
+	return allRules[i], true
+}

@@ -1,0 +1,303 @@
+package lint
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// state is what the analysis knows about the database: objects of Config.Schema (pre-existing) and
+// objects the migration created so far (exempt from lock rules).
+type state struct {
+	created   map[string]bool // bare lower-case names of relations, types, schemas created in this migration
+	tables    map[string]*table
+	domains   map[string]bool     // domains with CHECK / NOT NULL constraints
+	indexCols map[string][]string // index name -> key columns
+}
+
+type table struct {
+	cols    map[string]*column
+	indexes [][]string // key columns of each non-partial index
+	checks  map[string]*check
+}
+
+type column struct {
+	typ     string
+	mods    []int
+	notNull bool
+}
+
+type check struct {
+	notNullOf string // the column of CHECK (col IS NOT NULL)
+	cols      []string
+	validated bool
+}
+
+func newState() *state {
+	return &state{created: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{}}
+}
+
+func (s *state) table(name string) *table {
+	t := s.tables[name]
+	if t == nil {
+		t = &table{cols: map[string]*column{}, checks: map[string]*check{}}
+		s.tables[name] = t
+	}
+	return t
+}
+
+// known returns the table when the schema or the migration described it.
+func (s *state) known(name string) *table { return s.tables[name] }
+
+func relName(rv *pg_query.RangeVar) string {
+	if rv == nil {
+		return ""
+	}
+	return strings.ToLower(rv.Relname)
+}
+
+// qualifiedName returns the last element of a name list (schema.name -> name).
+func lastName(nodes []*pg_query.Node) string {
+	if len(nodes) == 0 {
+		return ""
+	}
+	return strings.ToLower(nodes[len(nodes)-1].GetString_().GetSval())
+}
+
+// typeName returns a type's canonical last name (int4, varchar, timestamp …) and its integer modifiers.
+func typeName(t *pg_query.TypeName) (string, []int) {
+	if t == nil {
+		return "", nil
+	}
+	name := lastName(t.Names)
+	var mods []int
+	for _, m := range t.Typmods {
+		if c := m.GetAConst(); c != nil && c.GetIval() != nil {
+			mods = append(mods, int(c.GetIval().Ival))
+		}
+	}
+	if len(t.ArrayBounds) > 0 {
+		name += "[]"
+	}
+	return name, mods
+}
+
+func colNames(nodes []*pg_query.Node) []string {
+	out := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		if s := n.GetString_(); s != nil {
+			out = append(out, strings.ToLower(s.Sval))
+		} else if e := n.GetIndexElem(); e != nil {
+			out = append(out, strings.ToLower(e.Name))
+		}
+	}
+	return out
+}
+
+// learn updates the state with what a statement creates or changes.
+func (s *state) learn(n *pg_query.Node, created bool) {
+	switch {
+	case n.GetCreateStmt() != nil:
+		cs := n.GetCreateStmt()
+		name := relName(cs.Relation)
+		if created {
+			s.created[name] = true
+		}
+		t := s.table(name)
+		for _, e := range cs.TableElts {
+			if cd := e.GetColumnDef(); cd != nil {
+				s.addColumn(t, name, cd)
+			} else if c := e.GetConstraint(); c != nil {
+				s.addConstraint(t, name, c)
+			}
+		}
+	case n.GetIndexStmt() != nil:
+		is := n.GetIndexStmt()
+		if created && is.Idxname != "" {
+			s.created[strings.ToLower(is.Idxname)] = true
+		}
+		if is.Idxname != "" {
+			s.indexCols[strings.ToLower(is.Idxname)] = colNames(is.IndexParams)
+		}
+		if is.WhereClause == nil {
+			t := s.table(relName(is.Relation))
+			t.indexes = append(t.indexes, colNames(is.IndexParams))
+		}
+	case n.GetViewStmt() != nil:
+		if created {
+			s.created[relName(n.GetViewStmt().View)] = true
+		}
+	case n.GetCreateTableAsStmt() != nil:
+		if created && n.GetCreateTableAsStmt().Into != nil {
+			s.created[relName(n.GetCreateTableAsStmt().Into.Rel)] = true
+		}
+	case n.GetCreateEnumStmt() != nil:
+		if created {
+			s.created[lastName(n.GetCreateEnumStmt().TypeName)] = true
+		}
+	case n.GetCreateDomainStmt() != nil:
+		d := n.GetCreateDomainStmt()
+		name := lastName(d.Domainname)
+		if created {
+			s.created[name] = true
+		}
+		for _, c := range d.Constraints {
+			if k := c.GetConstraint().GetContype(); k == pg_query.ConstrType_CONSTR_CHECK || k == pg_query.ConstrType_CONSTR_NOTNULL {
+				s.domains[name] = true
+			}
+		}
+	case n.GetAlterDomainStmt() != nil:
+		if d := n.GetAlterDomainStmt(); d.Subtype == "C" {
+			s.domains[lastName(d.TypeName)] = true
+		}
+	case n.GetCreateSchemaStmt() != nil:
+		if created {
+			s.created[strings.ToLower(n.GetCreateSchemaStmt().Schemaname)] = true
+		}
+	case n.GetCreateSeqStmt() != nil:
+		if created {
+			s.created[relName(n.GetCreateSeqStmt().Sequence)] = true
+		}
+	case n.GetAlterTableStmt() != nil:
+		at := n.GetAlterTableStmt()
+		name := relName(at.Relation)
+		t := s.table(name)
+		for _, c := range at.Cmds {
+			cmd := c.GetAlterTableCmd()
+			if cmd == nil {
+				continue
+			}
+			col := strings.ToLower(cmd.Name)
+			switch cmd.Subtype {
+			case pg_query.AlterTableType_AT_AddColumn:
+				if cd := cmd.Def.GetColumnDef(); cd != nil {
+					s.addColumn(t, name, cd)
+				}
+			case pg_query.AlterTableType_AT_AddConstraint:
+				if c := cmd.Def.GetConstraint(); c != nil {
+					s.addConstraint(t, name, c)
+				}
+			case pg_query.AlterTableType_AT_ValidateConstraint:
+				if ck := t.checks[col]; ck != nil {
+					ck.validated = true
+				}
+			case pg_query.AlterTableType_AT_DropConstraint:
+				delete(t.checks, col)
+			case pg_query.AlterTableType_AT_SetNotNull:
+				if c := t.cols[col]; c != nil {
+					c.notNull = true
+				}
+			case pg_query.AlterTableType_AT_DropNotNull:
+				if c := t.cols[col]; c != nil {
+					c.notNull = false
+				}
+			case pg_query.AlterTableType_AT_AlterColumnType:
+				if cd := cmd.Def.GetColumnDef(); cd != nil && t.cols[col] != nil {
+					t.cols[col].typ, t.cols[col].mods = typeName(cd.TypeName)
+				}
+			case pg_query.AlterTableType_AT_DropColumn:
+				delete(t.cols, col)
+			}
+		}
+	case n.GetRenameStmt() != nil:
+		r := n.GetRenameStmt()
+		if r.RenameType == pg_query.ObjectType_OBJECT_TABLE {
+			old, nw := relName(r.Relation), strings.ToLower(r.Newname)
+			if t, ok := s.tables[old]; ok {
+				s.tables[nw] = t
+				delete(s.tables, old)
+			}
+			if s.created[old] {
+				s.created[nw] = true
+			}
+		}
+	}
+}
+
+func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef) {
+	typ, mods := typeName(cd.TypeName)
+	c := &column{typ: typ, mods: mods, notNull: cd.IsNotNull}
+	name := strings.ToLower(cd.Colname)
+	for _, n := range cd.Constraints {
+		k := n.GetConstraint()
+		switch k.GetContype() {
+		case pg_query.ConstrType_CONSTR_NOTNULL, pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_IDENTITY:
+			c.notNull = true
+		}
+		if k.GetContype() == pg_query.ConstrType_CONSTR_PRIMARY || k.GetContype() == pg_query.ConstrType_CONSTR_UNIQUE {
+			t.indexes = append(t.indexes, []string{name})
+		}
+	}
+	t.cols[name] = c
+}
+
+func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
+	switch c.Contype {
+	case pg_query.ConstrType_CONSTR_CHECK:
+		ck := &check{validated: !c.SkipValidation, cols: exprColumns(c.RawExpr)}
+		if nt := c.RawExpr.GetNullTest(); nt != nil && nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL {
+			if cols := exprColumns(c.RawExpr); len(cols) == 1 {
+				ck.notNullOf = cols[0]
+			}
+		}
+		t.checks[strings.ToLower(c.Conname)] = ck
+	case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE:
+		keys := colNames(c.Keys)
+		if len(keys) > 0 {
+			t.indexes = append(t.indexes, keys)
+		}
+		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY {
+			for _, k := range keys {
+				if col := t.cols[k]; col != nil {
+					col.notNull = true
+				}
+			}
+		}
+	}
+}
+
+// exprColumns lists the column names an expression references.
+func exprColumns(n *pg_query.Node) []string {
+	var out []string
+	walk(n, func(m proto.Message) {
+		if cr, ok := m.(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
+			if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil {
+				out = append(out, strings.ToLower(s.Sval))
+			}
+		}
+	})
+	return out
+}
+
+// walk calls fn for every message in the tree under m (m included).
+func walk(m proto.Message, fn func(proto.Message)) {
+	if m == nil {
+		return
+	}
+	r := m.ProtoReflect()
+	if !r.IsValid() {
+		return
+	}
+	walkReflect(r, fn, 0)
+}
+
+func walkReflect(r protoreflect.Message, fn func(proto.Message), depth int) {
+	if depth > 400 {
+		return // deeply nested expressions: the parser already bounds depth; stay safe anyway
+	}
+	fn(r.Interface())
+	r.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				walkReflect(l.Get(i).Message(), fn, depth+1)
+			}
+		case fd.Message() != nil && !fd.IsMap():
+			walkReflect(v.Message(), fn, depth+1)
+		}
+		return true
+	})
+}

@@ -1,0 +1,9 @@
+-- Rule attach-partition-scan: cases that must and must not trigger it.
+
+-- case
+-- want: attach-partition-scan
+ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+
+-- case
+-- want-none
+ALTER TABLE events_2025 ADD CONSTRAINT b CHECK (ts >= '2025-01-01' AND ts < '2026-01-01') NOT VALID;

@@ -1,0 +1,18 @@
+-- Rule set-not-null-proven: cases that must and must not trigger it.
+
+-- case
+ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;
+COMMIT;
+ALTER TABLE users VALIDATE CONSTRAINT email_nn;
+-- want: set-not-null-proven
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- case
+-- want-none
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- case
+-- A NOT VALID check proves nothing yet.
+ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;
+-- want-none
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;

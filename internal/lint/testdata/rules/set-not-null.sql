@@ -1,0 +1,14 @@
+-- Rule set-not-null: cases that must and must not trigger it.
+
+-- case
+-- want: set-not-null
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- case
+-- want-none
+ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;
+
+-- case
+CREATE TABLE fresh (email text);
+-- want-none
+ALTER TABLE fresh ALTER COLUMN email SET NOT NULL;

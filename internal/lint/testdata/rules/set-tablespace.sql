@@ -1,0 +1,9 @@
+-- Rule set-tablespace: cases that must and must not trigger it.
+
+-- case
+-- want: set-tablespace
+ALTER TABLE users SET TABLESPACE fast_ssd;
+
+-- case
+-- want-none
+CREATE TABLE t4 (id int) TABLESPACE fast_ssd;

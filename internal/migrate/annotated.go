@@ -1,0 +1,201 @@
+package migrate
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// This file holds what goose, dbmate and sql-migrate share: one file per migration, cut into an up and
+// a down section by control comments on lines of their own.
+
+// directiveKind is what a control comment asks for.
+type directiveKind int
+
+const (
+	dirNone directiveKind = iota
+	dirUp
+	dirDown
+	dirBegin // StatementBegin
+	dirEnd   // StatementEnd
+	dirNoTx  // a whole-file "no transaction"
+	dirEnvOn
+	dirEnvOff
+)
+
+// directive is one control comment line, as a format's classifier understood it.
+type directive struct {
+	kind directiveKind
+	noTx bool   // an up or down section's own "no transaction" option
+	err  string // set when the line is meant as a directive but is wrong
+	hint string
+}
+
+// dialect describes one single-file format.
+type dialect struct {
+	tool     string // the tool's name, for messages
+	up, down string // how the up and down directives are written, for messages
+	// upFirst requires the up section before the down section.
+	upFirst bool
+	// classify recognises a directive line (without its line break); dirNone means plain SQL or comment.
+	classify func(line string) directive
+}
+
+// section is the byte range of an up or down section: from just after its directive line to the next
+// section directive (or the end of the file).
+type section struct {
+	start, end int
+	line       int // line of the directive
+	noTx       bool
+}
+
+// sections is a single-file migration cut into its parts.
+type sections struct {
+	up, down *section
+	noTx     bool // the whole migration runs outside a transaction
+	envSub   bool
+}
+
+// split cuts src into sections, reporting misplaced, repeated and unknown directives of file.
+func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) sections {
+	var (
+		out        sections
+		cur        *section
+		blockLine  int // line of an open StatementBegin, 0 when none
+		firstStart = -1
+	)
+	closeSection := func(at int) {
+		if cur == nil {
+			return
+		}
+		cur.end = at
+		if blockLine > 0 {
+			r.errorf(file, blockLine, "add a StatementEnd line after the statement", "StatementBegin is never closed")
+			blockLine = 0
+		}
+		cur = nil
+	}
+	lineNo := 0
+	for off := 0; off < len(src); {
+		lineNo++
+		next := strings.IndexByte(src[off:], '\n')
+		lineEnd := len(src)
+		if next >= 0 {
+			lineEnd = off + next + 1
+		}
+		text := strings.TrimRight(src[off:lineEnd], "\r\n")
+		if lineNo == 1 {
+			text = strings.TrimPrefix(text, "\uFEFF")
+		}
+		start := off
+		off = lineEnd
+		dir := d.classify(text)
+		if dir.err != "" {
+			r.errorf(file, lineNo, dir.hint, "%s", dir.err)
+			continue
+		}
+		switch dir.kind {
+		case dirUp, dirDown:
+			name, slot, other := d.up, &out.up, out.down
+			if dir.kind == dirDown {
+				name, slot, other = d.down, &out.down, out.up
+			}
+			if *slot != nil {
+				r.errorf(file, lineNo, "keep one "+name+" section per file", "second %s (the first is on line %d)", name, (*slot).line)
+				continue
+			}
+			if dir.kind == dirDown && d.upFirst && other == nil {
+				r.errorf(file, lineNo, "put the "+d.up+" section first", "%s before %s", d.down, d.up)
+			}
+			closeSection(start)
+			if firstStart < 0 {
+				firstStart = start
+			}
+			cur = &section{start: lineEnd, end: len(src), line: lineNo, noTx: dir.noTx}
+			*slot = cur
+		case dirBegin:
+			switch {
+			case cur == nil:
+				r.errorf(file, lineNo, "move it below "+d.up+" or "+d.down, "StatementBegin outside the %s and %s sections", d.up, d.down)
+			case blockLine > 0:
+				r.errorf(file, lineNo, "close the block on line "+strconv.Itoa(blockLine)+" with StatementEnd first", "StatementBegin inside another StatementBegin block")
+			default:
+				blockLine = lineNo
+			}
+		case dirEnd:
+			if blockLine == 0 {
+				r.errorf(file, lineNo, "add a StatementBegin line before the statement or delete this line", "StatementEnd without StatementBegin")
+			}
+			blockLine = 0
+		case dirNoTx:
+			out.noTx = true
+		case dirEnvOn:
+			out.envSub = true
+		}
+	}
+	closeSection(len(src))
+	if out.up == nil {
+		r.errorf(file, 0, "start the migration's SQL with a "+d.up+" line", "no %s section", d.up)
+		return out
+	}
+	if bomLen := len(src) - len(strings.TrimPrefix(src, "\uFEFF")); firstStart > bomLen {
+		if st := sqlparse.ParseRange(src, bomLen, firstStart, lines); len(st) > 0 {
+			r.errorf(file, st[0].Pos.Line, "move it below "+d.up+" or "+d.down,
+				"SQL before the first %s/%s line is never run by %s", d.up, d.down, d.tool)
+		}
+	}
+	return out
+}
+
+// readSingleFile reads one migration file of a single-file format.
+func (r *reader) readSingleFile(file, version, name string, d dialect) *Migration {
+	src, ok := r.load(file)
+	if !ok {
+		return nil
+	}
+	lines := sqlparse.NewLines(src)
+	s := r.split(file, src, d, lines)
+	if s.up == nil {
+		return nil
+	}
+	m := &Migration{Version: version, Name: name, EnvSub: s.envSub}
+	m.Up = script(file, src, s.up.start, s.up.end, lines)
+	m.Up.NoTransaction = s.noTx || s.up.noTx
+	m.NoTransaction = m.Up.NoTransaction
+	if s.down != nil {
+		m.Down = script(file, src, s.down.start, s.down.end, lines)
+		m.Down.NoTransaction = s.noTx || s.down.noTx
+	}
+	r.checkEmpty(m, s.up.line, d.tool, d.up+" section")
+	return m
+}
+
+// checkEmpty reports an up script without statements: an error when the down script has some (the SQL
+// is probably in the wrong section), else a warning (the tool runs it as a no-op).
+func (r *reader) checkEmpty(m *Migration, line int, tool, upName string) {
+	if !m.Up.Empty() {
+		return
+	}
+	if !m.Down.Empty() {
+		r.errorf(m.Up.File, line, "put the migration's SQL in the "+upName,
+			"%s has no SQL statement but the down script has", upName)
+		return
+	}
+	r.warnf(m.Up.File, line, "", "migration %s has no SQL statement; %s runs it as a no-op", m.ID(), tool)
+}
+
+// commentBody returns what follows "--" and blanks on a comment line, and whether the line (after
+// indentation) is a comment; indented reports leading white space.
+func commentBody(line string) (body string, isComment, indented bool) {
+	t := strings.TrimLeft(line, " \t")
+	if !strings.HasPrefix(t, "--") {
+		return "", false, false
+	}
+	return strings.TrimLeft(t[2:], " \t"), true, len(t) != len(line)
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}

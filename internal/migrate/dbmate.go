@@ -1,0 +1,72 @@
+package migrate
+
+import (
+	"strconv"
+	"strings"
+)
+
+// dbmate (github.com/amacneil/dbmate): {version}_{name}.sql files (the version is the leading digits,
+// usually a timestamp) with "-- migrate:up" and "-- migrate:down" blocks; "transaction:false" after a
+// directive runs that block outside a transaction. dbmate applies files in file-name order.
+
+var dbmateDialect = dialect{
+	tool:     "dbmate",
+	up:       "-- migrate:up",
+	down:     "-- migrate:down",
+	upFirst:  true,
+	classify: dbmateDirective,
+}
+
+const dbmateKnown = "dbmate knows -- migrate:up and -- migrate:down, optionally followed by transaction:false"
+
+func dbmateDirective(line string) directive {
+	body, ok, indented := commentBody(line)
+	if !ok || !hasPrefixFold(body, "migrate:") {
+		return directive{}
+	}
+	if indented {
+		return directive{err: "dbmate directive must start its line", hint: "remove the leading white space"}
+	}
+	fields := strings.Fields(body)
+	var d directive
+	switch fields[0] {
+	case "migrate:up":
+		d.kind = dirUp
+	case "migrate:down":
+		d.kind = dirDown
+	default:
+		hint := dbmateKnown
+		if strings.EqualFold(fields[0], "migrate:up") || strings.EqualFold(fields[0], "migrate:down") {
+			hint = "dbmate directives are lower-case: write " + strings.ToLower(fields[0])
+		}
+		return directive{err: "unknown dbmate directive " + strconv.Quote(fields[0]), hint: hint}
+	}
+	for _, opt := range fields[1:] {
+		switch opt {
+		case "transaction:false":
+			d.noTx = true
+		case "transaction:true":
+		default:
+			return directive{err: "unknown dbmate option " + strconv.Quote(opt), hint: "dbmate knows transaction:false and transaction:true"}
+		}
+	}
+	return d
+}
+
+func (r *reader) readDbmate() {
+	for _, name := range r.topFiles() {
+		if !isSQL(name) {
+			continue
+		}
+		digits := leadingDigits(name)
+		if digits == "" {
+			r.warnf(name, 0, "dbmate names migrations {timestamp}_{name}.sql", "ignored: not a dbmate migration file name")
+			continue
+		}
+		rest := strings.TrimLeft(trimSQL(name)[len(digits):], "_")
+		if m := r.readSingleFile(name, digits, rest, dbmateDialect); m != nil {
+			r.migrations = append(r.migrations, m)
+		}
+	}
+	r.checkDuplicates(func(m *Migration) string { return m.Version })
+}

@@ -1,0 +1,75 @@
+package migrate
+
+import "testing"
+
+func TestReadDbmate(t *testing.T) {
+	t.Parallel()
+	runReadCases(t, FormatDbmate, []readCase{
+		{
+			name: "blocks and options in file-name order",
+			files: map[string]string{
+				"20240102000000_b.sql": "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (id);\n\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY i;\n",
+				"20240101000000_a.sql": "-- a header comment\n--migrate:up\ncreate table t (id int);\ninsert into t values (1);\n-- migrate:down transaction:true\ndrop table t;\n",
+				"20240103000000_c.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down transaction:false\nSELECT 2;\n",
+				"README.md":            "docs",
+			},
+			want: []string{"20240101000000_a up:2 down:1", "20240102000000_b up:1 down:1 notx down-notx", "20240103000000_c up:1 down:1 down-notx"},
+		},
+		{
+			name: "unknown directives and options",
+			files: map[string]string{
+				"1_a.sql": "-- migrate:upp\n-- migrate:up\nSELECT 1;\n-- migrate:UP\n-- migrate:down transaction:off\n-- migrate:down notx\n -- migrate:down\n",
+			},
+			want: []string{"1_a up:1 down:-"},
+			errs: []string{`1_a.sql:1: unknown dbmate directive "migrate:upp"`, `1_a.sql:4: unknown dbmate directive "migrate:UP"`,
+				`1_a.sql:5: unknown dbmate option "transaction:off"`, `1_a.sql:6: unknown dbmate option "notx"`,
+				"1_a.sql:7: dbmate directive must start its line"},
+		},
+		{
+			name: "sections",
+			files: map[string]string{
+				"1_noup.sql":    "create table t (id int);\n",
+				"2_order.sql":   "-- migrate:down\ndrop table t;\n-- migrate:up\ncreate table t (id int);\n",
+				"3_outside.sql": "select 0;\n-- migrate:up\nselect 1;\n",
+				"4_empty.sql":   "-- migrate:up\n\n-- migrate:down\ndrop table t;\n",
+				"5_noop.sql":    "-- migrate:up\n",
+			},
+			want: []string{"2_order up:1 down:1", "3_outside up:1 down:-", "4_empty up:0 down:1", "5_noop up:0 down:-"},
+			errs: []string{"1_noup.sql:0: no -- migrate:up section", "2_order.sql:1: -- migrate:down before -- migrate:up",
+				"3_outside.sql:1: SQL before the first -- migrate:up/-- migrate:down line is never run by dbmate",
+				"4_empty.sql:1: -- migrate:up section has no SQL statement but the down script has"},
+			warns: []string{"5_noop.sql:1: migration 5_noop has no SQL statement; dbmate runs it as a no-op"},
+		},
+		{
+			name: "names, duplicates, encoding",
+			files: map[string]string{
+				"20240101_a.sql": "-- migrate:up\nselect 1;\n",
+				"20240101_b.sql": "-- migrate:up\nselect 2;\n",
+				"20240102.sql":   "-- migrate:up\nselect 3;\n",
+				"seed.sql":       "insert into t values (1);\n",
+				"20240103_x.sql": "-- migrate:up\nselect '\xff';\n",
+				"20240104_y.sql": "\n\n",
+			},
+			want:  []string{"20240101_a up:1 down:-", "20240101_b up:1 down:-", "20240102 up:1 down:-"},
+			errs:  []string{"20240101_b.sql:0: duplicate version 20240101 (also 20240101_a.sql)", "20240103_x.sql:2: file is not valid UTF-8", "20240104_y.sql:0: empty file"},
+			warns: []string{"seed.sql:0: ignored: not a dbmate migration file name"},
+		},
+	})
+}
+
+func TestReadDbmatePositions(t *testing.T) {
+	t.Parallel()
+	src := "-- migrate:up\r\ncreate table t (id int);\r\n\r\n-- migrate:down\r\n\r\n  drop table t;\r\n"
+	set, err := Read(mapFS(map[string]string{"20240101_t.sql": src}), FormatDbmate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := set.Migrations[0]
+	up, down := m.Up.Statements[0], m.Down.Statements[0]
+	if up.Pos.String() != "2:1" || down.Pos.String() != "6:3" || down.SQL != "drop table t" {
+		t.Errorf("up at %v, down %q at %v; want 2:1 and 6:3", up.Pos, down.SQL, down.Pos)
+	}
+	if m.Down.Start != len("-- migrate:up\r\ncreate table t (id int);\r\n\r\n-- migrate:down\r\n") {
+		t.Errorf("down section starts at %d", m.Down.Start)
+	}
+}

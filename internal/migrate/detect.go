@@ -1,0 +1,123 @@
+package migrate
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// Detect names the format of the migration folder fsys from its file names and control comments. It
+// fails when nothing looks like a migration, and when the folder holds evidence for two formats (the
+// error says which files point to which).
+func Detect(fsys fs.FS) (Format, error) {
+	evidence := map[Format][]string{}
+	add := func(f Format, file string) { evidence[f] = append(evidence[f], file) }
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return "", &Error{Msg: fmt.Sprintf("read migration folder: %v", err)}
+	}
+	sqlFiles := 0
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			if !strings.HasPrefix(name, ".") {
+				flywayEvidence(fsys, name, add)
+			}
+			continue
+		}
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if name == sqitchPlan {
+			add(FormatSqitch, name)
+			continue
+		}
+		if strings.HasSuffix(name, ".go") && leadingDigits(name) != "" {
+			if b, err := fs.ReadFile(fsys, name); err == nil && bytes.Contains(b, []byte("goose")) {
+				add(FormatGoose, name)
+			}
+			continue
+		}
+		if !isSQL(name) {
+			continue
+		}
+		sqlFiles++
+		if golangMigrateName.MatchString(name) {
+			add(FormatGolangMigrate, name)
+		}
+		if kind, _, _, _ := parseFlywayName(name); kind != 0 {
+			add(FormatFlyway, name)
+		}
+		if b, err := fs.ReadFile(fsys, name); err == nil {
+			if f := directiveFormat(b); f != "" {
+				add(f, name)
+			}
+		}
+	}
+	var found []Format
+	for _, f := range Formats {
+		if len(evidence[f]) > 0 {
+			found = append(found, f)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case len(found) > 1:
+		var parts, flags []string
+		for _, f := range found {
+			files := evidence[f]
+			more := ""
+			if len(files) > 3 {
+				files, more = files[:3], fmt.Sprintf(" and %d more", len(files)-3)
+			}
+			parts = append(parts, fmt.Sprintf("%s (%s%s)", f, strings.Join(files, ", "), more))
+			flags = append(flags, "--format "+string(f))
+		}
+		return "", &Error{
+			Msg:  "ambiguous migration folder: files look like " + strings.Join(parts, " and like "),
+			Hint: "pass " + strings.Join(flags, " or "),
+		}
+	case sqlFiles > 0:
+		return FormatPlain, nil
+	}
+	return "", &Error{
+		Msg:  "no migrations found",
+		Hint: "looked for sqitch.plan, {version}_{title}.up.sql, V{version}__{description}.sql, goose, dbmate and sql-migrate annotations, and any .sql file; point the migration folder at the right directory",
+	}
+}
+
+// flywayEvidence adds Flyway-named scripts below dir (Flyway reads subfolders; the other formats do not).
+func flywayEvidence(fsys fs.FS, dir string, add func(Format, string)) {
+	_ = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") {
+			return fs.SkipDir
+		}
+		if kind, _, _, _ := parseFlywayName(path.Base(p)); kind != 0 && d.Type().IsRegular() {
+			add(FormatFlyway, p)
+		}
+		return nil
+	})
+}
+
+// directiveFormat returns the single-file format whose control comment the text holds first, or "".
+func directiveFormat(b []byte) Format {
+	for line := range strings.Lines(string(b)) {
+		body, ok, _ := commentBody(strings.TrimPrefix(line, "\uFEFF"))
+		switch {
+		case !ok:
+		case hasPrefixFold(body, "+goose"):
+			return FormatGoose
+		case hasPrefixFold(body, "+migrate"):
+			return FormatSQLMigrate
+		case hasPrefixFold(body, "migrate:up") || hasPrefixFold(body, "migrate:down"):
+			return FormatDbmate
+		}
+	}
+	return ""
+}

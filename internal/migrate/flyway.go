@@ -1,0 +1,221 @@
+package migrate
+
+import (
+	"cmp"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Flyway: V{version}__{description}.sql versioned migrations (the version dotted or underscored, 1.10
+// or 1_10, compared part by part as numbers), U{version}__{description}.sql undo scripts (our Down),
+// R__{description}.sql repeatable migrations (run after the versioned ones, ordered by description), in
+// the folder and its subfolders. {file}.conf beside a script may say executeInTransaction=false.
+
+var (
+	flywayVersion  = regexp.MustCompile(`^[0-9]+([._][0-9]+)*$`)
+	flywayLooksVer = regexp.MustCompile(`^[VUR][0-9]`)
+	flywayCallback = regexp.MustCompile(`^(before|after)[A-Za-z]*(__.*)?\.sql$`)
+)
+
+// flywayConfKeys are the script settings Flyway knows; only executeInTransaction changes what we do.
+var flywayConfKeys = map[string]bool{"executeInTransaction": true, "encoding": true, "placeholderReplacement": true, "shouldExecute": true}
+
+func (r *reader) readFlyway() {
+	var names []string
+	confs := map[string]bool{}
+	err := fs.WalkDir(r.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			r.errorf(p, 0, "", "read migration folder: %v", err)
+			return nil
+		}
+		switch {
+		case d.IsDir() && p != "." && strings.HasPrefix(d.Name(), "."):
+			return fs.SkipDir
+		case !d.Type().IsRegular():
+		case strings.HasSuffix(p, ".sql.conf"):
+			confs[p] = true
+		case isSQL(p):
+			names = append(names, p)
+		}
+		return nil
+	})
+	if err != nil {
+		r.errorf("", 0, "", "read migration folder: %v", err)
+	}
+	type versioned struct {
+		parts    []string
+		up, down *Migration
+	}
+	var (
+		byVersion   []*versioned
+		repeatables []*Migration
+	)
+	find := func(parts []string) *versioned {
+		for _, v := range byVersion {
+			if compareFlywayVersions(v.parts, parts) == 0 {
+				return v
+			}
+		}
+		v := &versioned{parts: parts}
+		byVersion = append(byVersion, v)
+		return v
+	}
+	for _, p := range names {
+		base := path.Base(p)
+		kind, version, desc, problem := parseFlywayName(base)
+		if problem != "" {
+			r.errorf(p, 0, "Flyway names scripts V{version}__{description}.sql, U{version}__{description}.sql or R__{description}.sql", "%s", problem)
+			continue
+		}
+		if kind == 0 {
+			if flywayCallback.MatchString(base) {
+				r.warnf(p, 0, "schemagate does not run Flyway callbacks", "ignored: Flyway callback script")
+			} else {
+				r.warnf(p, 0, "Flyway reads V{version}__{description}.sql, U…, R__… scripts", "ignored: not a Flyway migration file name")
+			}
+			continue
+		}
+		src, ok := r.load(p)
+		if !ok {
+			continue
+		}
+		s := script(p, src, 0, len(src), nil)
+		if confs[p+".conf"] {
+			delete(confs, p+".conf")
+			s.NoTransaction = r.readFlywayConf(p + ".conf")
+		}
+		m := &Migration{Version: version, Name: desc, Up: s, NoTransaction: s.NoTransaction}
+		switch kind {
+		case 'R':
+			m.Repeatable = true
+			repeatables = append(repeatables, m)
+		case 'V', 'U':
+			v := find(strings.Split(version, "."))
+			slot := &v.up
+			if kind == 'U' {
+				slot = &v.down
+			}
+			if *slot != nil {
+				r.errorf(p, 0, "give each migration its own version", "duplicate version %s (also %s)", version, (*slot).Up.File)
+				continue
+			}
+			*slot = m
+		}
+	}
+	for c := range confs {
+		r.errorf(c, 0, "rename it after its script or delete it", "script settings for a missing script %s", strings.TrimSuffix(c, ".conf"))
+	}
+	slices.SortFunc(byVersion, func(a, b *versioned) int { return compareFlywayVersions(a.parts, b.parts) })
+	for _, v := range byVersion {
+		if v.up == nil {
+			r.errorf(v.down.Up.File, 0, "add the V script it undoes or delete it", "undo script without a versioned migration")
+			continue
+		}
+		if v.down != nil {
+			v.up.Down = v.down.Up
+		}
+		r.checkEmpty(v.up, 0, "Flyway", "V script")
+		r.migrations = append(r.migrations, v.up)
+	}
+	slices.SortStableFunc(repeatables, func(a, b *Migration) int { return cmp.Compare(a.Name, b.Name) })
+	for i, m := range repeatables {
+		if i > 0 && repeatables[i-1].Name == m.Name {
+			r.errorf(m.Up.File, 0, "give each repeatable migration its own description",
+				"duplicate repeatable migration %q (also %s)", m.Name, repeatables[i-1].Up.File)
+			continue
+		}
+		r.checkEmpty(m, 0, "Flyway", "R script")
+		r.migrations = append(r.migrations, m)
+	}
+}
+
+// parseFlywayName splits a script name. kind is 'V', 'U' or 'R', or 0 for a name that is no migration
+// (then problem says why when the name looks like a versioned one).
+func parseFlywayName(base string) (kind byte, version, desc, problem string) {
+	if !isSQL(base) {
+		return 0, "", "", ""
+	}
+	stem := trimSQL(base)
+	switch {
+	case strings.HasPrefix(stem, "R__"):
+		if stem == "R__" {
+			return 0, "", "", "repeatable migration without a description"
+		}
+		return 'R', "", stem[3:], ""
+	case len(stem) > 1 && (stem[0] == 'V' || stem[0] == 'U'):
+		sep := strings.Index(stem, "__")
+		if sep < 0 {
+			if flywayLooksVer.MatchString(stem) {
+				return 0, "", "", "Flyway file name has no __ between version and description"
+			}
+			return 0, "", "", ""
+		}
+		raw := stem[1:sep]
+		if !flywayVersion.MatchString(raw) {
+			if flywayLooksVer.MatchString(stem) {
+				return 0, "", "", "invalid Flyway version " + raw + " (want numbers separated by . or _)"
+			}
+			return 0, "", "", ""
+		}
+		return stem[0], strings.ReplaceAll(raw, "_", "."), stem[sep+2:], ""
+	case len(stem) > 1 && stem[0] == 'B' && stem[1] >= '0' && stem[1] <= '9':
+		return 0, "", "", "Flyway baseline migrations are not supported"
+	case len(stem) > 1 && strings.ContainsRune("vur", rune(stem[0])) && flywayLooksVer.MatchString(strings.ToUpper(stem[:1])+stem[1:]):
+		return 0, "", "", "Flyway prefixes are upper-case: V, U and R"
+	}
+	return 0, "", "", ""
+}
+
+// compareFlywayVersions compares dotted versions part by part as numbers; missing parts count as 0,
+// so 1.0 equals 1 as in Flyway.
+func compareFlywayVersions(a, b []string) int {
+	for i := range max(len(a), len(b)) {
+		x, y := "0", "0"
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if c := compareNumbers(x, y); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// readFlywayConf reads a script's settings and reports whether it runs outside a transaction.
+func (r *reader) readFlywayConf(name string) (noTx bool) {
+	src, ok := r.load(name)
+	if !ok {
+		return false
+	}
+	for i, line := range strings.Split(src, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, value, found := strings.Cut(line, "=")
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		switch {
+		case !found:
+			r.errorf(name, i+1, "write key=value", "malformed Flyway script setting %q", line)
+		case !flywayConfKeys[key]:
+			r.errorf(name, i+1, "Flyway script settings are executeInTransaction, encoding, placeholderReplacement and shouldExecute",
+				"unknown Flyway script setting %q", key)
+		case key == "executeInTransaction":
+			switch strings.ToLower(value) {
+			case "false":
+				noTx = true
+			case "true":
+				noTx = false
+			default:
+				r.errorf(name, i+1, "write true or false", "invalid executeInTransaction value %q", value)
+			}
+		}
+	}
+	return noTx
+}

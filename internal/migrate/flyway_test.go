@@ -1,0 +1,98 @@
+package migrate
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestReadFlyway(t *testing.T) {
+	t.Parallel()
+	runReadCases(t, FormatFlyway, []readCase{
+		{
+			name: "versions part by part, undo, repeatables last, subfolders, settings",
+			files: map[string]string{
+				"V1__init.sql":                 "CREATE TABLE t (id int);",
+				"V1.10__later.sql":             "SELECT 110;",
+				"V1_2__underscored.sql":        "SELECT 12;",
+				"U1_2__underscored.sql":        "SELECT -12;",
+				"V1.2.1__patch.sql":            "SELECT 121;",
+				"V2__index.sql":                "CREATE INDEX CONCURRENTLY i ON t (id);",
+				"V2__index.sql.conf":           "# script settings\nexecuteInTransaction = false\nencoding=UTF-8\n",
+				"U2__index.sql":                "DROP INDEX CONCURRENTLY i;",
+				"U2__index.sql.conf":           "executeInTransaction=FALSE",
+				"R__views.sql":                 "CREATE OR REPLACE VIEW v AS SELECT 1;",
+				"R__a_functions.sql":           "SELECT 1;",
+				"sub/V3__deeper.sql":           "SELECT 3;",
+				"beforeMigrate.sql":            "SELECT 0;",
+				"README.md":                    "docs",
+				".hidden/V9__not_read.sql":     "SELECT 9;",
+				"V10__trailing_zero_parts.sql": "SELECT 10;",
+				"V10.0.1__after_ten.sql":       "SELECT 1001;",
+				"views.sql":                    "SELECT 4;",
+			},
+			want: []string{
+				"1_init up:1 down:-", "1.2_underscored up:1 down:1", "1.2.1_patch up:1 down:-", "1.10_later up:1 down:-",
+				"2_index up:1 down:1 notx down-notx", "3_deeper up:1 down:-", "10_trailing_zero_parts up:1 down:-",
+				"10.0.1_after_ten up:1 down:-", "a_functions up:1 down:- repeatable", "views up:1 down:- repeatable",
+			},
+			warns: []string{"beforeMigrate.sql:0: ignored: Flyway callback script", "views.sql:0: ignored: not a Flyway migration file name"},
+		},
+		{
+			name: "duplicates and undo without migration",
+			files: map[string]string{
+				"V1__a.sql":      "SELECT 1;",
+				"V1.0__b.sql":    "SELECT 2;",
+				"sub/V01__c.sql": "SELECT 3;",
+				"U7__gone.sql":   "SELECT 4;",
+				"R__v.sql":       "SELECT 5;",
+				"other/R__v.sql": "SELECT 6;",
+			},
+			want: []string{"1.0_b up:1 down:-", "v up:1 down:- repeatable"},
+			errs: []string{"U7__gone.sql:0: undo script without a versioned migration", "V1__a.sql:0: duplicate version 1 (also V1.0__b.sql)",
+				"other/R__v.sql:0: duplicate repeatable migration \"v\" (also R__v.sql)", "sub/V01__c.sql:0: duplicate version 01 (also V1.0__b.sql)"},
+		},
+		{
+			name: "versioned-looking names that fit no pattern",
+			files: map[string]string{
+				"V1__ok.sql":    "SELECT 1;",
+				"V2_single.sql": "SELECT 2;",
+				"V3.x__bad.sql": "SELECT 3;",
+				"v4__lower.sql": "SELECT 4;",
+				"B5__base.sql":  "SELECT 5;",
+				"R__.sql":       "SELECT 6;",
+			},
+			want: []string{"1_ok up:1 down:-"},
+			errs: []string{"B5__base.sql:0: Flyway baseline migrations are not supported", "R__.sql:0: repeatable migration without a description",
+				"V2_single.sql:0: Flyway file name has no __ between version and description", "V3.x__bad.sql:0: invalid Flyway version 3.x",
+				"v4__lower.sql:0: Flyway prefixes are upper-case"},
+		},
+		{
+			name: "script settings",
+			files: map[string]string{
+				"V1__a.sql":      "SELECT 1;",
+				"V1__a.sql.conf": "executeInTransaction\nmixed=1\nexecuteInTransaction=maybe\n",
+				"V2__b.sql.conf": "executeInTransaction=false",
+				"V3__c.sql":      "\n",
+				"V4__d.sql":      "-- nothing yet",
+				"U4__d.sql":      "SELECT 1;",
+			},
+			want: []string{"1_a up:1 down:-", "4_d up:0 down:1"},
+			errs: []string{"V1__a.sql.conf:1: malformed Flyway script setting", "V1__a.sql.conf:2: unknown Flyway script setting \"mixed\"",
+				"V1__a.sql.conf:3: invalid executeInTransaction value \"maybe\"", "V2__b.sql.conf:0: script settings for a missing script V2__b.sql",
+				"V3__c.sql:0: empty file", "V4__d.sql:0: V script has no SQL statement but the down script has"},
+		},
+	})
+}
+
+func TestCompareFlywayVersions(t *testing.T) {
+	t.Parallel()
+	versions := [][]string{{"1", "10"}, {"2"}, {"1", "9"}, {"1"}, {"1", "2", "1"}, {"1", "2"}, {"10"}, {"99999999999999999999999"}}
+	slices.SortFunc(versions, compareFlywayVersions)
+	want := [][]string{{"1"}, {"1", "2"}, {"1", "2", "1"}, {"1", "9"}, {"1", "10"}, {"2"}, {"10"}, {"99999999999999999999999"}}
+	if !slices.EqualFunc(versions, want, slices.Equal) {
+		t.Errorf("sorted = %q, want %q", versions, want)
+	}
+	if compareFlywayVersions([]string{"1", "0", "0"}, []string{"01"}) != 0 {
+		t.Error("1.0.0 and 01 should be the same version")
+	}
+}

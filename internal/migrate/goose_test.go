@@ -1,0 +1,144 @@
+package migrate
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestReadGoose(t *testing.T) {
+	t.Parallel()
+	runReadCases(t, FormatGoose, []readCase{
+		{
+			name: "sections, blocks and options",
+			files: map[string]string{
+				"00001_init.sql": "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n-- +goose StatementEnd\nCREATE TABLE t (id int);\n\n-- +goose Down\nDROP TABLE t;\nDROP FUNCTION f;\n",
+				"00002_idx.sql":  "-- +goose NO TRANSACTION\n-- +goose ENVSUB ON\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (id);\n-- +goose ENVSUB OFF\n-- +goose Down\nDROP INDEX CONCURRENTLY i;\n",
+				"README.md":      "# not a migration\n",
+				"embed.go":       "package migrations\n",
+			},
+			want: []string{"1_init up:2 down:2", "2_idx up:1 down:1 notx down-notx envsub"},
+		},
+		{
+			name: "annotations ignore case and CRLF, numeric order",
+			files: map[string]string{
+				"10_c.sql":             "-- +GOOSE UP\r\nSELECT 10;\r\n-- +goose down\r\nSELECT -10;\r\n",
+				"2_b.sql":              "\uFEFF-- a byte-order mark and a comment first\n-- +goose up\nSELECT 2;\n",
+				"1_a.sql":              "--+goose Up\nSELECT 1;",
+				"20240101120000_t.sql": "-- +goose Up\n-- +goose no   transaction\nSELECT 3;\n",
+			},
+			want: []string{"1_a up:1 down:-", "2_b up:1 down:-", "10_c up:1 down:1", "20240101120000_t up:1 down:- notx"},
+		},
+		{
+			name:  "a statement that does not parse is no read error",
+			files: map[string]string{"1_bad.sql": "-- +goose Up\nCREATE TABLE t (id int,);\nSELECT 1;\n"},
+			want:  []string{"1_bad up:2 down:-"},
+		},
+		{
+			name: "unknown annotations",
+			files: map[string]string{
+				"1_a.sql": "-- +goose Up\nSELECT 1;\n-- +goose Upp\n-- +gooseDown\n-- +goose\n-- +goose NO TRANSACTIONS\n",
+			},
+			want: []string{"1_a up:1 down:-"},
+			errs: []string{`1_a.sql:3: unknown goose annotation "Upp"`, `1_a.sql:4: unknown goose annotation "+gooseDown"`,
+				"1_a.sql:5: empty goose annotation", `1_a.sql:6: unknown goose annotation "NO TRANSACTIONS"`},
+		},
+		{
+			name:  "indented annotation",
+			files: map[string]string{"1_a.sql": "-- +goose Up\nSELECT 1;\n  -- +goose Down\nSELECT 2;\n"},
+			want:  []string{"1_a up:2 down:-"},
+			errs:  []string{"1_a.sql:3: goose annotation must start its line"},
+		},
+		{
+			name: "misplaced sections",
+			files: map[string]string{
+				"1_noup.sql":   "CREATE TABLE t (id int);\n",
+				"2_downup.sql": "-- +goose Down\nSELECT 1;\n-- +goose Up\nSELECT 2;\n",
+				"3_twice.sql":  "-- +goose Up\nSELECT 1;\n-- +goose Up\nSELECT 2;\n-- +goose Down\n-- +goose Down\n",
+				"4_before.sql": "-- a comment is fine\nSELECT 0;\n-- +goose Up\nSELECT 1;\n",
+			},
+			want: []string{"2_downup up:1 down:1", "3_twice up:2 down:0", "4_before up:1 down:-"},
+			errs: []string{"1_noup.sql:0: no -- +goose Up section", "2_downup.sql:1: -- +goose Down before -- +goose Up",
+				"3_twice.sql:3: second -- +goose Up (the first is on line 1)", "3_twice.sql:6: second -- +goose Down (the first is on line 5)",
+				"4_before.sql:2: SQL before the first -- +goose Up/-- +goose Down line is never run by goose"},
+		},
+		{
+			name: "statement blocks",
+			files: map[string]string{
+				"1_open.sql":   "-- +goose Up\n-- +goose StatementBegin\nSELECT 1;\n-- +goose Down\nSELECT 2;\n",
+				"2_end.sql":    "-- +goose Up\nSELECT 1;\n-- +goose StatementEnd\n",
+				"3_nested.sql": "-- +goose Up\n-- +goose StatementBegin\n-- +goose StatementBegin\nSELECT 1;\n-- +goose StatementEnd\n",
+				"4_out.sql":    "-- +goose StatementBegin\n-- +goose Up\nSELECT 1;\n",
+				"5_eof.sql":    "-- +goose Up\nSELECT 1;\n-- +goose Down\n-- +goose StatementBegin\nSELECT 2;\n",
+			},
+			want: []string{"1_open up:1 down:1", "2_end up:1 down:-", "3_nested up:1 down:-", "4_out up:1 down:-", "5_eof up:1 down:1"},
+			errs: []string{"1_open.sql:2: StatementBegin is never closed", "2_end.sql:3: StatementEnd without StatementBegin",
+				"3_nested.sql:3: StatementBegin inside another StatementBegin block", "4_out.sql:1: StatementBegin outside the",
+				"5_eof.sql:4: StatementBegin is never closed"},
+		},
+		{
+			name: "file names",
+			files: map[string]string{
+				"1_a.sql":                      "-- +goose Up\nSELECT 1;\n",
+				"001_b.sql":                    "-- +goose Up\nSELECT 1;\n",
+				"2.sql":                        "-- +goose Up\nSELECT 2;\n",
+				"0_zero.sql":                   "-- +goose Up\nSELECT 0;\n",
+				"3_code.go":                    "package migrations\n\nimport \"github.com/pressly/goose/v3\"\n",
+				"schema.sql":                   "CREATE TABLE t (id int);\n",
+				"notes.txt":                    "ignored\n",
+				"99999999999999999999_big.sql": "-- +goose Up\nSELECT 1;\n",
+			},
+			want: []string{"1_b up:1 down:-", "1_a up:1 down:-"},
+			errs: []string{"0_zero.sql:0: invalid goose version 0", "1_a.sql:0: duplicate version 1 (also 001_b.sql)",
+				"2.sql:0: goose file name has no _ after the version", "3_code.go:0: goose Go migrations are not supported",
+				"99999999999999999999_big.sql:0: invalid goose version"},
+			warns: []string{"schema.sql:0: ignored: not a goose migration file name"},
+		},
+		{
+			name: "bad content",
+			files: map[string]string{
+				"1_latin1.sql": "-- +goose Up\nSELECT 1;\nSELECT 'caf\xe9';\n",
+				"2_empty.sql":  " \n\t\n",
+				"3_void.sql":   "",
+				"4_updown.sql": "-- +goose Up\n-- nothing here\n-- +goose Down\nDROP TABLE t;\n",
+				"5_noop.sql":   "-- +goose Up\n-- +goose Down\n",
+			},
+			want: []string{"4_updown up:0 down:1", "5_noop up:0 down:0"},
+			errs: []string{"1_latin1.sql:3: file is not valid UTF-8 (byte 0xe9 at offset 34)", "2_empty.sql:0: empty file",
+				"3_void.sql:0: empty file", "4_updown.sql:1: -- +goose Up section has no SQL statement but the down script has"},
+			warns: []string{"5_noop.sql:1: migration 5_noop has no SQL statement; goose runs it as a no-op"},
+		},
+	})
+}
+
+// TestReadGoosePositions checks that statements of the down section keep their place in the file.
+func TestReadGoosePositions(t *testing.T) {
+	t.Parallel()
+	src := "-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE t (\n  id int\n);\n-- +goose StatementEnd\n\n-- +goose Down\n  DROP TABLE t;  SELECT 'é', 1;\n\tSELEC 2;\n"
+	set, err := Read(mapFS(map[string]string{"7_t.sql": src}), FormatGoose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := set.Migrations[0]
+	if m.Up.Start != len("-- +goose Up\n") || m.Up.SQL != src[m.Up.Start:m.Down.Start-len("-- +goose Down\n")] {
+		t.Errorf("up section = %d %q", m.Up.Start, m.Up.SQL)
+	}
+	var got []string
+	for _, s := range []*Script{m.Up, m.Down} {
+		for _, st := range s.Statements {
+			g := fmt.Sprintf("%s:%d:%d %s", s.File, st.Pos.Line, st.Pos.Column, st.SQL)
+			if st.Err != nil {
+				g += fmt.Sprintf(" (error at %d:%d)", st.Err.Pos.Line, st.Err.Pos.Column)
+			}
+			got = append(got, g)
+		}
+	}
+	want := []string{
+		"7_t.sql:3:1 CREATE TABLE t (\n  id int\n)",
+		"7_t.sql:9:3 DROP TABLE t",
+		"7_t.sql:9:18 SELECT 'é', 1",
+		"7_t.sql:10:2 SELEC 2 (error at 10:2)",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("statements:\n got %q\nwant %q", got, want)
+	}
+}

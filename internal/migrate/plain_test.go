@@ -1,0 +1,43 @@
+package migrate
+
+import "testing"
+
+func TestReadPlain(t *testing.T) {
+	t.Parallel()
+	runReadCases(t, FormatPlain, []readCase{
+		{
+			name: "natural order, versions from leading numbers or names",
+			files: map[string]string{
+				"10-users.sql":   "CREATE TABLE users (id int);",
+				"2_init.sql":     "CREATE SCHEMA app;",
+				"1.sql":          "SELECT 1;",
+				"seed.sql":       "INSERT INTO users VALUES (1);",
+				"functions.SQL":  "SELECT 2;",
+				"notes.md":       "docs",
+				"sub/9_deep.sql": "SELECT 9;",
+			},
+			want: []string{"1 up:1 down:-", "2_init up:1 down:-", "10_users up:1 down:-", "functions up:1 down:-", "seed up:1 down:-"},
+		},
+		{
+			name:   "auto-detected",
+			format: FormatAuto,
+			files:  map[string]string{"001_a.sql": "SELECT 1;", "002_b.sql": "SELECT 2;"},
+			want:   []string{"001_a up:1 down:-", "002_b up:1 down:-"},
+		},
+		{
+			name: "down scripts, duplicates, bad files",
+			files: map[string]string{
+				"1_a.sql":    "SELECT 1;",
+				"01_b.sql":   "SELECT 2;",
+				"x.down.sql": "SELECT 3;",
+				"3_e.sql":    "  ",
+				"4_f.sql":    "SELECT '\x80';",
+				"5_g.sql":    "-- later\n",
+				"6_h.sql":    "CREATE TABLE (;", // a syntax error is the lint's business
+			},
+			want:  []string{"1_a up:1 down:-", "01_b up:1 down:-", "5_g up:0 down:-", "6_h up:1 down:-"},
+			errs:  []string{"01_b.sql:0: duplicate version 01 (also 1_a.sql)", "3_e.sql:0: empty file", "4_f.sql:1: file is not valid UTF-8", "x.down.sql:0: plain folders have no down scripts"},
+			warns: []string{"5_g.sql:0: migration 5_g has no SQL statement"},
+		},
+	})
+}

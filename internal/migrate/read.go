@@ -1,0 +1,216 @@
+package migrate
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// Read reads the migration folder fsys (rooted at the folder) in the given format; FormatAuto (or "")
+// detects it first. Problems are collected rather than stopping at the first: the error joins one
+// *Error per problem (file and line where there is one). Read returns the migrations it could read
+// even when the error is not nil, so that callers may still show them; a statement that does not
+// parse is not a read error (it stays in Script.Statements with Err set).
+func Read(fsys fs.FS, format Format) (*Set, error) {
+	if format == "" || format == FormatAuto {
+		f, err := Detect(fsys)
+		if err != nil {
+			return nil, err
+		}
+		format = f
+	}
+	r := &reader{fsys: fsys}
+	switch format {
+	case FormatGolangMigrate:
+		r.readGolangMigrate()
+	case FormatGoose:
+		r.readGoose()
+	case FormatDbmate:
+		r.readDbmate()
+	case FormatFlyway:
+		r.readFlyway()
+	case FormatSqitch:
+		r.readSqitch()
+	case FormatSQLMigrate:
+		r.readSQLMigrate()
+	case FormatPlain:
+		r.readPlain()
+	default:
+		_, err := ParseFormat(string(format))
+		return nil, &Error{Msg: err.Error(), Hint: "pass --format auto to detect it"}
+	}
+	for _, m := range r.migrations {
+		m.computeChecksum()
+	}
+	if len(r.migrations) == 0 && len(r.errs) == 0 {
+		r.errorf("", 0, "schemagate looked for "+lookedFor[format], "no %s migrations found", format)
+	}
+	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings}
+	sortErrors(set.Warnings)
+	sortErrors(r.errs)
+	errs := make([]error, len(r.errs))
+	for i, e := range r.errs {
+		errs[i] = e
+	}
+	return set, errors.Join(errs...)
+}
+
+// lookedFor says, per format, which files Read looks for; it is the hint when it finds none.
+var lookedFor = map[Format]string{
+	FormatGolangMigrate: "{version}_{title}.up.sql and .down.sql files at the top of the folder",
+	FormatGoose:         "{version}_{name}.sql files with -- +goose Up at the top of the folder",
+	FormatDbmate:        "{timestamp}_{name}.sql files with -- migrate:up at the top of the folder",
+	FormatFlyway:        "V{version}__{description}.sql and R__{description}.sql files in the folder and below",
+	FormatSqitch:        "a sqitch.plan file with deploy/, revert/ and verify/ folders",
+	FormatSQLMigrate:    ".sql files with -- +migrate Up at the top of the folder",
+	FormatPlain:         ".sql files at the top of the folder",
+}
+
+// reader collects what one Read finds: migrations, errors and warnings.
+type reader struct {
+	fsys       fs.FS
+	migrations []*Migration
+	errs       []*Error
+	warnings   []*Error
+}
+
+func (r *reader) errorf(file string, line int, hint, format string, args ...any) {
+	r.errs = append(r.errs, &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func (r *reader) warnf(file string, line int, hint, format string, args ...any) {
+	r.warnings = append(r.warnings, &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// topFiles lists the regular files at the top of the folder, sorted by name.
+func (r *reader) topFiles() []string {
+	entries, err := fs.ReadDir(r.fsys, ".")
+	if err != nil {
+		r.errorf("", 0, "", "read migration folder: %v", err)
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// load reads a file as text. It reports non-UTF-8 content (at the line of the first bad byte) and
+// files with nothing but white space, returning ok=false for both.
+func (r *reader) load(name string) (string, bool) {
+	b, err := fs.ReadFile(r.fsys, name)
+	if err != nil {
+		r.errorf(name, 0, "", "read file: %v", err)
+		return "", false
+	}
+	if !utf8.Valid(b) {
+		bad := firstInvalidUTF8(b)
+		r.errorf(name, 1+bytes.Count(b[:bad], []byte{'\n'}), "save the file as UTF-8",
+			"file is not valid UTF-8 (byte 0x%02x at offset %d)", b[bad], bad)
+		return "", false
+	}
+	if len(bytes.TrimSpace(bytes.TrimPrefix(b, bom))) == 0 {
+		r.errorf(name, 0, "write the migration's SQL or delete the file", "empty file")
+		return "", false
+	}
+	return string(b), true
+}
+
+var bom = []byte("\uFEFF")
+
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		c, size := utf8.DecodeRune(b[i:])
+		if c == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
+}
+
+// script builds the script for src[start:end] of file, with statements positioned in the file.
+func script(file, src string, start, end int, lines *sqlparse.Lines) *Script {
+	if start == 0 && strings.HasPrefix(src, "\uFEFF") {
+		start = len("\uFEFF")
+	}
+	if lines == nil {
+		lines = sqlparse.NewLines(src)
+	}
+	return &Script{File: file, SQL: src[start:end], Start: start, Statements: sqlparse.ParseRange(src, start, end, lines)}
+}
+
+// checkDuplicates reports migrations whose keys are equal; migrations must be sorted by key already.
+func (r *reader) checkDuplicates(key func(*Migration) string) {
+	seen := map[string]*Migration{}
+	for _, m := range r.migrations {
+		k := key(m)
+		if prev, ok := seen[k]; ok {
+			r.errorf(m.Up.File, 0, "give each migration its own version",
+				"duplicate version %s (also %s)", m.Version, prev.Up.File)
+			continue
+		}
+		seen[k] = m
+	}
+}
+
+func sortErrors(errs []*Error) {
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+}
+
+// isSQL reports whether a file name ends in .sql (any case).
+func isSQL(name string) bool { return strings.EqualFold(path.Ext(name), ".sql") }
+
+// trimSQL removes the .sql extension.
+func trimSQL(name string) string { return name[:len(name)-len(path.Ext(name))] }
+
+// leadingDigits returns the run of ASCII digits that starts s.
+func leadingDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
+}
+
+// compareNumbers compares two strings of decimal digits by value, without overflow.
+func compareNumbers(a, b string) int {
+	a = strings.TrimLeft(a, "0")
+	b = strings.TrimLeft(b, "0")
+	return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
+}
+
+// naturalCompare orders names so that digit runs compare by value: 2_a.sql < 10_a.sql.
+func naturalCompare(a, b string) int {
+	x, y := a, b
+	for x != "" && y != "" {
+		dx, dy := leadingDigits(x), leadingDigits(y)
+		if dx != "" && dy != "" {
+			if c := compareNumbers(dx, dy); c != 0 {
+				return c
+			}
+			x, y = x[len(dx):], y[len(dy):]
+			continue
+		}
+		rx, nx := utf8.DecodeRuneInString(x)
+		ry, ny := utf8.DecodeRuneInString(y)
+		if rx != ry {
+			return cmp.Compare(rx, ry)
+		}
+		x, y = x[nx:], y[ny:]
+	}
+	return cmp.Or(cmp.Compare(len(x), len(y)), cmp.Compare(a, b))
+}

@@ -1,0 +1,411 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// mapFS builds a folder from file names and contents.
+func mapFS(files map[string]string) fstest.MapFS {
+	m := fstest.MapFS{}
+	for name, content := range files {
+		m[name] = &fstest.MapFile{Data: []byte(content)}
+	}
+	return m
+}
+
+// readErrors splits Read's error into its *Error parts; it fails the test on anything else.
+func readErrors(t testing.TB, err error) []*Error {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	var parts []error
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		parts = joined.Unwrap()
+	} else {
+		parts = []error{err}
+	}
+	out := make([]*Error, 0, len(parts))
+	for _, p := range parts {
+		var e *Error
+		if !errors.As(p, &e) {
+			t.Fatalf("error %q (%T) is not a *migrate.Error", p, p)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// summary describes a migration in one line: "ID up:N down:N" (statement counts, - when absent) and flags.
+func summary(m *Migration) string {
+	count := func(s *Script) string {
+		if s == nil {
+			return "-"
+		}
+		return fmt.Sprint(len(s.Statements))
+	}
+	out := fmt.Sprintf("%s up:%s down:%s", m.ID(), count(m.Up), count(m.Down))
+	if m.Verify != nil {
+		out += " verify:" + count(m.Verify)
+	}
+	if m.NoTransaction {
+		out += " notx"
+	}
+	if m.Down != nil && m.Down.NoTransaction {
+		out += " down-notx"
+	}
+	if m.EnvSub {
+		out += " envsub"
+	}
+	if m.Repeatable {
+		out += " repeatable"
+	}
+	if len(m.Requires) > 0 {
+		out += " requires=" + strings.Join(m.Requires, ",")
+	}
+	return out
+}
+
+func summaries(set *Set) []string {
+	if set == nil {
+		return nil
+	}
+	out := make([]string, len(set.Migrations))
+	for i, m := range set.Migrations {
+		out[i] = summary(m)
+	}
+	return out
+}
+
+// describe renders problems as "file:line: message" without hints, for comparing with substrings.
+func describe(errs []*Error) []string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return out
+}
+
+// readCase is one table row shared by the format tests.
+type readCase struct {
+	name   string
+	files  map[string]string
+	want   []string // migration summaries, in order
+	errs   []string // each error, as "file:line: message substring", in order
+	warns  []string // each warning, same form
+	format Format   // FormatAuto when empty: the case also checks detection
+}
+
+func runReadCases(t *testing.T, format Format, cases []readCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := cmpOr(tc.format, format)
+			set, err := Read(mapFS(tc.files), f)
+			errs := readErrors(t, err)
+			matchProblems(t, "error", describe(errs), tc.errs)
+			if set == nil {
+				t.Fatalf("Read returned no set (err %v)", err)
+			}
+			if set.Format != format {
+				t.Errorf("Format = %s, want %s", set.Format, format)
+			}
+			matchProblems(t, "warning", describe(set.Warnings), tc.warns)
+			if got := summaries(set); !slices.Equal(got, tc.want) {
+				t.Errorf("migrations:\n got %q\nwant %q", got, tc.want)
+			}
+			for _, m := range set.Migrations {
+				checkScripts(t, tc.files, m)
+			}
+		})
+	}
+}
+
+func cmpOr(a, b Format) Format {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func matchProblems(t *testing.T, kind string, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%ss:\n got %q\nwant %q", kind, got, want)
+		return
+	}
+	for i := range got {
+		file, msg, _ := strings.Cut(want[i], " ")
+		if !strings.HasPrefix(got[i], file+" ") || !strings.Contains(got[i], msg) {
+			t.Errorf("%s %d = %q, want %q then %q", kind, i, got[i], file, msg)
+		}
+	}
+}
+
+// checkScripts verifies what every script promises: SQL is the file's text at Start, statements lie
+// inside it in order, their positions agree with the file's lines, and the checksum is set.
+func checkScripts(t testing.TB, files map[string]string, m *Migration) {
+	t.Helper()
+	if len(m.Checksum) != 64 {
+		t.Errorf("%s: checksum %q", m.ID(), m.Checksum)
+	}
+	for _, s := range []*Script{m.Up, m.Down, m.Verify} {
+		if s == nil {
+			continue
+		}
+		src, ok := files[s.File]
+		if !ok {
+			t.Errorf("%s: script file %q is not in the folder", m.ID(), s.File)
+			continue
+		}
+		if s.Start < 0 || s.Start+len(s.SQL) > len(src) || src[s.Start:s.Start+len(s.SQL)] != s.SQL {
+			t.Errorf("%s: SQL of %s is not the file's text at offset %d", m.ID(), s.File, s.Start)
+		}
+		checkStatements(t, src, s.Start, s.Start+len(s.SQL), s)
+	}
+}
+
+func checkStatements(t testing.TB, src string, start, end int, s *Script) {
+	t.Helper()
+	prev := start
+	for _, st := range s.Statements {
+		if st.Pos.Offset < prev || st.End < st.Pos.Offset || st.End > end {
+			t.Errorf("%s: statement %q at %d..%d outside %d..%d or out of order", s.File, st.SQL, st.Pos.Offset, st.End, prev, end)
+			return
+		}
+		if !strings.HasPrefix(src[st.Pos.Offset:], st.SQL) && !strings.Contains(src[st.Pos.Offset:st.End], "\x00") {
+			t.Errorf("%s: statement %q is not the file's text at %v", s.File, st.SQL, st.Pos)
+		}
+		line := 1 + strings.Count(src[:st.Pos.Offset], "\n")
+		col := 1 + len([]rune(src[strings.LastIndexByte(src[:st.Pos.Offset], '\n')+1:st.Pos.Offset]))
+		if st.Pos.Line != line || st.Pos.Column != col {
+			t.Errorf("%s: statement %q at %d:%d, want %d:%d", s.File, st.SQL, st.Pos.Line, st.Pos.Column, line, col)
+		}
+		prev = st.End
+	}
+}
+
+func TestReadUnknownFormat(t *testing.T) {
+	t.Parallel()
+	set, err := Read(mapFS(map[string]string{"1.sql": "SELECT 1;"}), Format("liquibase"))
+	errs := readErrors(t, err)
+	if set != nil || len(errs) != 1 || !strings.Contains(errs[0].Msg, `unknown migration format "liquibase"`) ||
+		!strings.Contains(errs[0].Msg, "golang-migrate") {
+		t.Fatalf("Read = %v, %v; want one unknown-format error naming the formats", set, err)
+	}
+}
+
+func TestReadNoMigrations(t *testing.T) {
+	t.Parallel()
+	for _, f := range Formats {
+		t.Run(string(f), func(t *testing.T) {
+			t.Parallel()
+			_, err := Read(mapFS(map[string]string{"README.md": "# migrations\n"}), f)
+			errs := readErrors(t, err)
+			if len(errs) != 1 || !strings.Contains(errs[0].Msg, "no "+string(f)+" migrations found") || errs[0].Hint == "" {
+				t.Fatalf("err = %v; want one no-migrations error with a hint of what was looked for", err)
+			}
+		})
+	}
+	_, err := Read(mapFS(map[string]string{"README.md": "#"}), FormatAuto)
+	errs := readErrors(t, err)
+	if len(errs) != 1 || errs[0].Msg != "no migrations found" || !strings.Contains(errs[0].Hint, "sqitch.plan") {
+		t.Fatalf("auto: err = %v; want no migrations found, with what was looked for", err)
+	}
+}
+
+// corpora are real migration folders of other projects (see /work/shared/corpora/README.md).
+const corpora = "../../../shared/corpora"
+
+func corpus(t *testing.T, name string) fs.FS {
+	t.Helper()
+	dir := corpora + "/" + name
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("corpus %s: %v", name, err)
+	}
+	return os.DirFS(dir)
+}
+
+func TestReadCorpora(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		dir    string
+		format Format
+		want   []string
+		warns  int
+	}{
+		{"golang-migrate-examples", FormatGolangMigrate, []string{
+			"1085649617_create_users_table up:1 down:1",
+			"1185749658_add_city_to_users up:1 down:1",
+			"1285849751_add_index_on_user_emails up:1 down:1",
+			"1385949617_create_books_table up:1 down:1",
+			"1485949617_create_movies_table up:1 down:1",
+			"1585849751_just_a_comment up:0 down:-",
+			"1685849751_another_comment up:0 down:-",
+			"1785849751_another_comment up:0 down:-",
+			"1885849751_another_comment up:0 down:-",
+		}, 4},
+		{"goose-testdata", FormatGoose, []string{
+			"1_table up:3 down:3",
+			"2_insert up:3 down:1",
+			"3_alter up:1 down:1",
+			"4_empty up:0 down:-",
+			"5_no_tx up:1 down:1 notx down-notx",
+			"6_complex up:1 down:1",
+		}, 1},
+		{"openfga", FormatGoose, []string{
+			"1_initialize_schema up:8 down:5",
+			"2_add_authorization_model_version up:1 down:1",
+			"3_add_reverse_lookup_index up:1 down:1",
+			"4_add_authorization_model_serialized_protobuf up:1 down:1",
+			"5_add_conditions_to_tuples up:2 down:2",
+			"6_add_collate_index up:2 down:2 notx down-notx",
+		}, 0},
+		{"dbmate-testdata", FormatDbmate, []string{
+			"20151129054053_test_migration up:2 down:1",
+			"20200227231541_test_posts up:1 down:1",
+		}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.dir, func(t *testing.T) {
+			t.Parallel()
+			fsys := corpus(t, tc.dir)
+			if f, err := Detect(fsys); err != nil || f != tc.format {
+				t.Fatalf("Detect = %s, %v; want %s", f, err, tc.format)
+			}
+			set, err := Read(fsys, FormatAuto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summaries(set); !slices.Equal(got, tc.want) {
+				t.Errorf("migrations:\n got %q\nwant %q", got, tc.want)
+			}
+			if len(set.Warnings) != tc.warns {
+				t.Errorf("warnings = %q, want %d", describe(set.Warnings), tc.warns)
+			}
+			files := readAll(t, fsys)
+			for _, m := range set.Migrations {
+				checkScripts(t, files, m)
+				for _, s := range []*Script{m.Up, m.Down} {
+					for _, st := range stmts(s) {
+						if st.Err != nil {
+							t.Errorf("%s:%v: %v", s.File, st.Pos, st.Err)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestReadCorpusKestra(t *testing.T) {
+	t.Parallel()
+	fsys := corpus(t, "kestra")
+	if f, err := Detect(fsys); err != nil || f != FormatFlyway {
+		t.Fatalf("Detect = %s, %v; want flyway", f, err)
+	}
+	set, err := Read(fsys, FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []string
+	for _, m := range set.Migrations {
+		versions = append(versions, m.Version)
+		if m.Down != nil || m.Repeatable || m.NoTransaction {
+			t.Errorf("%s: unexpected down/repeatable/no-transaction", m.ID())
+		}
+	}
+	// V1_1 … V1_27 without V1_11, ordered by number: 1.9 before 1.10.
+	var want []string
+	for i := 1; i <= 27; i++ {
+		if i != 11 {
+			want = append(want, fmt.Sprintf("1.%d", i))
+		}
+	}
+	if !slices.Equal(versions, want) {
+		t.Errorf("versions = %q, want %q", versions, want)
+	}
+	if got := set.Migrations[0].ID(); got != "1.1_initial" {
+		t.Errorf("first ID = %q", got)
+	}
+	files := readAll(t, fsys)
+	for _, m := range set.Migrations {
+		checkScripts(t, files, m)
+		if m.Up.Empty() {
+			t.Errorf("%s: no statements", m.ID())
+		}
+	}
+}
+
+// stmts returns the statements of a script that may be absent.
+func stmts(s *Script) []sqlparse.Statement {
+	if s == nil {
+		return nil
+	}
+	return s.Statements
+}
+
+func readAll(t *testing.T, fsys fs.FS) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		out[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestNaturalCompare(t *testing.T) {
+	t.Parallel()
+	names := []string{"10_b.sql", "2_a.sql", "002_a.sql", "1_z.sql", "a10.sql", "a9.sql", "b.sql", "A.sql", "99999999999999999999999_x.sql"}
+	slices.SortFunc(names, naturalCompare)
+	want := []string{"1_z.sql", "002_a.sql", "2_a.sql", "10_b.sql", "99999999999999999999999_x.sql", "A.sql", "a9.sql", "a10.sql", "b.sql"}
+	if !slices.Equal(names, want) {
+		t.Errorf("sorted = %q, want %q", names, want)
+	}
+}
+
+func TestMigrationID(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		m    Migration
+		want string
+	}{
+		{Migration{Version: "1", Name: "init"}, "1_init"},
+		{Migration{Version: "1"}, "1"},
+		{Migration{Name: "views", Repeatable: true}, "views"},
+		{Migration{Version: "users", Name: "users"}, "users"},
+		{Migration{Version: "users@v1", Name: "users"}, "users@v1"},
+	} {
+		if got := tc.m.ID(); got != tc.want {
+			t.Errorf("ID(%+v) = %q, want %q", tc.m, got, tc.want)
+		}
+	}
+}
+
+func BenchmarkReadKestra(b *testing.B) {
+	fsys := os.DirFS(corpora + "/kestra")
+	for b.Loop() {
+		if _, err := Read(fsys, FormatAuto); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,115 @@
+package migrate
+
+import (
+	"maps"
+	"testing"
+)
+
+const flipr = `%syntax-version=1.0.0
+%project=flipr
+%uri=https://github.com/sqitchers/sqitch-intro/
+
+appschema 2013-12-30T23:19:19Z Marge N. O’Vera <marge@example.com> # Add schema for all flipr objects.
+users [appschema] 2013-12-31T01:16:45Z Marge N. O’Vera <marge@example.com> # Creates table to track our users.
+@v1.0.0-dev1 2013-12-31T19:51:29Z Marge N. O’Vera <marge@example.com> # Tag v1.0.0-dev1.
+
+# a comment line
+insert_user [users appschema] 2014-01-01T01:54:21Z Marge N. O’Vera <marge@example.com> # Creates a function to insert a user.
+change_pass [users !old_pass other:thing] 2014-01-01T02:01:53Z Marge N. O’Vera <marge@example.com>
+@v1.0.0-dev2 2014-01-02T21:03:10Z Marge N. O’Vera <marge@example.com> # Tag v1.0.0-dev2.
+@v1.0.0-dev3 2014-01-02T21:04:10Z Marge N. O’Vera <marge@example.com>
+insert_user [insert_user@v1.0.0-dev2] 2014-01-03T00:07:00Z Marge N. O’Vera <marge@example.com> # Change insert_user to log inserts.
++schema/audit [users] 2014-01-04T00:00:00Z Marge <marge@example.com>
+`
+
+func fliprFiles() map[string]string {
+	return map[string]string{
+		"sqitch.plan":                        flipr,
+		"sqitch.conf":                        "[core]\n\tengine = pg\n",
+		"deploy/appschema.sql":               "BEGIN;\nCREATE SCHEMA flipr;\nCOMMIT;\n",
+		"revert/appschema.sql":               "BEGIN;\nDROP SCHEMA flipr;\nCOMMIT;\n",
+		"verify/appschema.sql":               "SELECT pg_catalog.has_schema_privilege('flipr', 'usage');\n",
+		"deploy/users.sql":                   "CREATE TABLE flipr.users (nickname text PRIMARY KEY);\n",
+		"revert/users.sql":                   "DROP TABLE flipr.users;\n",
+		"deploy/insert_user@v1.0.0-dev3.sql": "CREATE FUNCTION flipr.insert_user() RETURNS void LANGUAGE sql AS 'SELECT 1';\n",
+		"revert/insert_user@v1.0.0-dev3.sql": "DROP FUNCTION flipr.insert_user();\n",
+		"deploy/insert_user.sql":             "CREATE OR REPLACE FUNCTION flipr.insert_user() RETURNS void LANGUAGE sql AS 'SELECT 2';\n",
+		"revert/insert_user.sql":             "CREATE OR REPLACE FUNCTION flipr.insert_user() RETURNS void LANGUAGE sql AS 'SELECT 1';\n",
+		"deploy/change_pass.sql":             "CREATE FUNCTION flipr.change_pass() RETURNS void LANGUAGE sql AS 'SELECT 1';\n",
+		"deploy/schema/audit.sql":            "CREATE TABLE flipr.audit (id int);\n",
+		"README.md":                          "docs",
+	}
+}
+
+func with(base map[string]string, changes map[string]string) map[string]string {
+	out := maps.Clone(base)
+	for k, v := range changes {
+		if v == "" {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func TestReadSqitch(t *testing.T) {
+	t.Parallel()
+	ok := []string{
+		"appschema up:3 down:3 verify:1",
+		"users up:1 down:1 requires=appschema",
+		"insert_user@v1.0.0-dev3 up:1 down:1 requires=users,appschema",
+		"change_pass up:1 down:- requires=users,other:thing",
+		"insert_user up:1 down:1 requires=insert_user@v1.0.0-dev2",
+		"schema/audit up:1 down:- requires=users",
+	}
+	runReadCases(t, FormatSqitch, []readCase{
+		{name: "plan with tags, reworks, dependencies, nested names", files: fliprFiles(), want: ok},
+		{
+			name:  "reworked change falls back to the first tag's file name",
+			files: with(fliprFiles(), map[string]string{"deploy/insert_user@v1.0.0-dev3.sql": "", "revert/insert_user@v1.0.0-dev3.sql": ""}),
+			want:  append(ok[:2:2], ok[3:]...),
+			errs:  []string{"sqitch.plan:10: change insert_user@v1.0.0-dev2 has no deploy script deploy/insert_user@v1.0.0-dev2.sql"},
+		},
+		{
+			name:  "missing and stray deploy scripts",
+			files: with(fliprFiles(), map[string]string{"deploy/users.sql": "", "deploy/forgotten.sql": "SELECT 1;", "deploy/notes.txt": "x"}),
+			want:  []string{ok[0], ok[2], ok[3], ok[4], ok[5]},
+			errs:  []string{"deploy/forgotten.sql:0: deploy script of no change in sqitch.plan", "sqitch.plan:6: change users has no deploy script deploy/users.sql"},
+		},
+		{
+			name: "malformed plan",
+			files: map[string]string{
+				"sqitch.plan": "%project=x\n" +
+					"@early 2014-01-01T00:00:00Z A <a@example.com>\n" +
+					"a 2014-01-01T00:00:00Z A <a@example.com>\n" +
+					"b [a missing] 2014-01-01T00:00:00Z A <a@example.com>\n" +
+					"c yesterday A <a@example.com>\n" +
+					"a 2014-01-02T00:00:00Z A <a@example.com> # rework without a tag\n" +
+					"@t1 2014-01-01T00:00:00Z A <a@example.com>\n" +
+					"@t1 2014-01-01T00:00:00Z A <a@example.com>\n" +
+					"@bad tag\n" +
+					"-b 2014-01-01T00:00:00Z A <a@example.com>\n",
+				"deploy/a.sql": "SELECT 1;",
+				"deploy/b.sql": "SELECT 2;",
+			},
+			want: []string{"b up:1 down:- requires=a,missing", "a up:1 down:-"}, // the first a is left out: its rework has no tag
+			errs: []string{"sqitch.plan:2: tag @early before any change", "sqitch.plan:4: change b requires missing, which is not planned before it",
+				"sqitch.plan:5: malformed sqitch change line", "sqitch.plan:6: change a is planned again without a tag since line 3",
+				"sqitch.plan:8: duplicate tag @t1 (also line 7)", "sqitch.plan:9: malformed sqitch tag line",
+				"sqitch.plan:10: reverting a change in the plan (-b) is not supported"},
+		},
+		{
+			name: "bad scripts",
+			files: map[string]string{
+				"sqitch.plan":  "a 2014-01-01T00:00:00Z A <a@example.com>\nb 2014-01-01T00:00:00Z A <a@example.com>\n",
+				"deploy/a.sql": "SELECT '\xfe';",
+				"deploy/b.sql": "-- todo\n",
+				"revert/b.sql": "DROP TABLE b;",
+				"verify/b.sql": "",
+			},
+			want: []string{"b up:0 down:1"},
+			errs: []string{"deploy/a.sql:1: file is not valid UTF-8", "deploy/b.sql:0: deploy script has no SQL statement but the down script has", "verify/b.sql:0: empty file"},
+		},
+	})
+}

@@ -1,0 +1,314 @@
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+// Querier runs queries on a connection or in a transaction; *pgx.Conn and pgx.Tx satisfy it.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+var (
+	_ Querier = (*pgx.Conn)(nil)
+	_ Querier = (pgx.Tx)(nil)
+)
+
+// Inspect reads the catalog of the database q is connected to, leaving out the system schemas,
+// objects that belong to extensions, and what schema.DefaultIgnore lists.
+func Inspect(ctx context.Context, q Querier) (*schema.Catalog, error) {
+	return InspectIgnoring(ctx, q, schema.DefaultIgnore)
+}
+
+// InspectIgnoring is Inspect with an explicit ignore list. It takes one round trip: the whole catalog
+// comes back as a single JSON document.
+func InspectIgnoring(ctx context.Context, q Querier, ig schema.Ignore) (*schema.Catalog, error) {
+	var doc []byte
+	if err := q.QueryRow(ctx, inspectSQL).Scan(&doc); err != nil {
+		return nil, fmt.Errorf("inspect catalog: %w", err)
+	}
+	var raw struct {
+		Schemas     []*schema.Schema     `json:"schemas"`
+		Tables      []*schema.Table      `json:"tables"`
+		Sequences   []*schema.Sequence   `json:"sequences"`
+		Views       []*schema.View       `json:"views"`
+		Functions   []*schema.Function   `json:"functions"`
+		Enums       []*schema.Enum       `json:"enums"`
+		Domains     []*schema.Domain     `json:"domains"`
+		Extensions  []*schema.Extension  `json:"extensions"`
+		Constraints []*schema.Constraint `json:"constraints"`
+		Indexes     []*schema.Index      `json:"indexes"`
+		Triggers    []*schema.Trigger    `json:"triggers"`
+		Policies    []*schema.Policy     `json:"policies"`
+		Comments    []comment            `json:"comments"`
+	}
+	if err := json.Unmarshal(doc, &raw); err != nil {
+		return nil, fmt.Errorf("decode catalog: %w", err)
+	}
+	c := schema.NewCatalog()
+	for _, x := range raw.Schemas {
+		c.Schemas[x.Name] = x
+	}
+	for _, x := range raw.Tables {
+		c.Tables[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.Sequences {
+		c.Sequences[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.Views {
+		c.Views[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.Functions {
+		c.Functions[x.Signature()] = x
+	}
+	for _, x := range raw.Enums {
+		c.Enums[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.Domains {
+		c.Domains[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.Extensions {
+		c.Extensions[x.Name] = x
+	}
+	for _, x := range raw.Constraints {
+		// The validated state is its own property: keep the definition the same either way.
+		x.Definition = strings.TrimSuffix(x.Definition, " NOT VALID")
+		c.Constraints[x.Schema+"."+x.Table+"."+x.Name] = x
+	}
+	for _, x := range raw.Indexes {
+		c.Indexes[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.Triggers {
+		c.Triggers[x.Schema+"."+x.Table+"."+x.Name] = x
+	}
+	for _, x := range raw.Policies {
+		c.Policies[x.Schema+"."+x.Table+"."+x.Name] = x
+	}
+	setComments(c, raw.Comments)
+	return c.Filter(ig), nil
+}
+
+// comment is a row of pg_description; comments are read in one go and matched by OID, which is much
+// cheaper than calling obj_description for every object.
+type comment struct {
+	Class string `json:"class"`
+	OID   uint32 `json:"oid"`
+	Sub   int    `json:"sub"`
+	Text  string `json:"text"`
+}
+
+func setComments(c *schema.Catalog, comments []comment) {
+	if len(comments) == 0 {
+		return
+	}
+	byOID := map[string]map[uint32]*string{}
+	add := func(class string, oid uint32, p *string) {
+		if byOID[class] == nil {
+			byOID[class] = map[uint32]*string{}
+		}
+		byOID[class][oid] = p
+	}
+	columns := map[uint32]*schema.Table{}
+	for _, x := range c.Schemas {
+		add("pg_namespace", x.OID, &x.Comment)
+	}
+	for _, x := range c.Tables {
+		add("pg_class", x.OID, &x.Comment)
+		columns[x.OID] = x
+	}
+	for _, x := range c.Sequences {
+		add("pg_class", x.OID, &x.Comment)
+	}
+	for _, x := range c.Views {
+		add("pg_class", x.OID, &x.Comment)
+	}
+	for _, x := range c.Indexes {
+		add("pg_class", x.OID, &x.Comment)
+	}
+	for _, x := range c.Functions {
+		add("pg_proc", x.OID, &x.Comment)
+	}
+	for _, x := range c.Enums {
+		add("pg_type", x.OID, &x.Comment)
+	}
+	for _, x := range c.Domains {
+		add("pg_type", x.OID, &x.Comment)
+	}
+	for _, x := range c.Extensions {
+		add("pg_extension", x.OID, &x.Comment)
+	}
+	for _, x := range c.Constraints {
+		add("pg_constraint", x.OID, &x.Comment)
+	}
+	for _, x := range c.Triggers {
+		add("pg_trigger", x.OID, &x.Comment)
+	}
+	for _, d := range comments {
+		if d.Sub > 0 {
+			if t := columns[d.OID]; t != nil {
+				for _, col := range t.Columns {
+					if col.Num == d.Sub {
+						col.Comment = d.Text
+					}
+				}
+			}
+			continue
+		}
+		if p := byOID[d.Class][d.OID]; p != nil {
+			*p = d.Text
+		}
+	}
+}
+
+// inspectSQL builds the catalog as one JSON document. User namespaces exclude the system ones and
+// temporary ones; objects an extension owns (pg_depend deptype 'e') are left out, probed by index.
+const inspectSQL = `
+WITH ns AS (
+  SELECT n.oid, n.nspname FROM pg_namespace n
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+),
+rel AS (
+  SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity, c.relpartbound,
+         ns.nspname
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+    AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+),
+cols AS (
+  SELECT a.attrelid, json_agg(json_build_object(
+        'num', a.attnum, 'name', a.attname, 'inherited', NOT a.attislocal,
+        'type', format_type(a.atttypid, a.atttypmod),
+        'not_null', a.attnotnull,
+        'default', CASE WHEN a.attgenerated = '' THEN coalesce(pg_get_expr(ad.adbin, ad.adrelid), '') ELSE '' END,
+        'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' ELSE '' END,
+        'generated', CASE WHEN a.attgenerated <> '' THEN coalesce(pg_get_expr(ad.adbin, ad.adrelid), '') ELSE '' END,
+        'collation', CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
+            THEN (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname)
+                ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
+                FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation)
+            ELSE '' END) ORDER BY a.attnum) AS columns
+  FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid AND r.relkind IN ('r', 'p') JOIN pg_type t ON t.oid = a.atttypid
+      LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+      WHERE a.attnum > 0 AND NOT a.attisdropped
+  GROUP BY a.attrelid
+)
+SELECT json_build_object(
+'schemas', (SELECT coalesce(json_agg(json_build_object(
+    'oid', ns.oid::int8, 'name', ns.nspname)), '[]') FROM ns),
+'tables', (SELECT coalesce(json_agg(json_build_object(
+    'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
+    'partitioned', r.relkind = 'p',
+    'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) ELSE '' END,
+    'partition_of', coalesce((SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i
+        JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+        WHERE i.inhrelid = r.oid AND r.relispartition), ''),
+    'partition_bound', coalesce(pg_get_expr(r.relpartbound, r.oid), ''),
+    'inherits', (SELECT coalesce(json_agg(pn.nspname || '.' || pc.relname ORDER BY i.inhseqno), '[]') FROM pg_inherits i
+        JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+        WHERE i.inhrelid = r.oid AND NOT r.relispartition),
+    'unlogged', r.relpersistence = 'u',
+    'row_security', r.relrowsecurity,
+    'columns', coalesce(cols.columns, '[]')
+  ) ORDER BY r.nspname, r.relname), '[]') FROM rel r LEFT JOIN cols ON cols.attrelid = r.oid WHERE r.relkind IN ('r', 'p')),
+'sequences', (SELECT coalesce(json_agg(json_build_object(
+    'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
+    'type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
+    'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
+    'owned_by', coalesce((SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname FROM pg_depend d
+        JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+        JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+          AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1), ''))), '[]')
+  FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
+  WHERE r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+      AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i')),
+'views', (SELECT coalesce(json_agg(json_build_object(
+    'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname, 'materialized', r.relkind = 'm',
+    'definition', pg_get_viewdef(r.oid),
+    'columns', (SELECT coalesce(json_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum), '[]')
+        FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
+    'depends_on', (SELECT coalesce(json_agg(DISTINCT dn.nspname || '.' || dc.relname), '[]')
+        FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+        JOIN pg_class dc ON dc.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass
+        JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+        WHERE rw.ev_class = r.oid AND dc.oid <> r.oid AND dc.relkind IN ('r', 'p', 'v', 'm', 'f')))), '[]')
+  FROM rel r WHERE r.relkind IN ('v', 'm')),
+'functions', (SELECT coalesce(json_agg(json_build_object(
+    'oid', p.oid::int8, 'schema', ns.nspname, 'name', p.proname,
+    'args', pg_get_function_identity_arguments(p.oid), 'kind', p.prokind,
+    'result', coalesce(pg_get_function_result(p.oid), ''),
+    'definition', CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) ELSE '' END,
+    'depends_on', (SELECT coalesce(json_agg(DISTINCT rn.nspname || '.' || rp.proname || '(' || pg_get_function_identity_arguments(rp.oid) || ')'), '[]')
+        FROM pg_depend d JOIN pg_proc rp ON rp.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = rp.pronamespace
+        WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass
+          AND rp.oid <> p.oid AND rn.nspname NOT IN ('pg_catalog', 'information_schema')))), '[]')
+  FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+  WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')),
+'enums', (SELECT coalesce(json_agg(json_build_object(
+    'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname,
+    'values', (SELECT coalesce(json_agg(e.enumlabel ORDER BY e.enumsortorder), '[]') FROM pg_enum e WHERE e.enumtypid = t.oid),
+    'value_oids', (SELECT coalesce(json_agg(e.oid::int8 ORDER BY e.enumsortorder), '[]') FROM pg_enum e WHERE e.enumtypid = t.oid))), '[]')
+  FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+  WHERE t.typtype = 'e' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
+'domains', (SELECT coalesce(json_agg(json_build_object(
+    'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname,
+    'base_type', format_type(t.typbasetype, t.typtypmod),
+    'default', coalesce(t.typdefault, ''), 'not_null', t.typnotnull,
+    'collation', CASE WHEN t.typcollation <> bt.typcollation AND t.typcollation <> 0
+        THEN (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = t.typcollation) ELSE '' END,
+    'constraints', (SELECT coalesce(json_object_agg(c.conname, pg_get_constraintdef(c.oid)), '{}')
+        FROM pg_constraint c WHERE c.contypid = t.oid))), '[]')
+  FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
+  WHERE t.typtype = 'd' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
+'extensions', (SELECT coalesce(json_agg(json_build_object(
+    'oid', e.oid::int8, 'name', e.extname, 'version', e.extversion, 'schema', en.nspname)), '[]')
+  FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace),
+'constraints', (SELECT coalesce(json_agg(json_build_object(
+    'oid', c.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', c.conname, 'type', c.contype,
+    'definition', pg_get_constraintdef(c.oid), 'validated', c.convalidated,
+    'deferrable', c.condeferrable, 'deferred', c.condeferred,
+    'references', coalesce((SELECT fn.nspname || '.' || fc.relname FROM pg_class fc
+        JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = c.confrelid), ''),
+    'inherited', NOT c.conislocal OR c.conparentid <> 0)), '[]')
+  FROM pg_constraint c JOIN rel r ON r.oid = c.conrelid),
+'indexes', (SELECT coalesce(json_agg(json_build_object(
+    'oid', i.indexrelid::int8, 'schema', r.nspname, 'table', r.relname, 'name', ic.relname,
+    'definition', pg_get_indexdef(i.indexrelid), 'valid', i.indisvalid,
+    'unique', i.indisunique, 'primary', i.indisprimary,
+    'constraint', coalesce((SELECT c.conname FROM pg_constraint c WHERE c.conindid = i.indexrelid
+        AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x') LIMIT 1), ''),
+    'inherited', EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid))), '[]')
+  FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid),
+'triggers', (SELECT coalesce(json_agg(json_build_object(
+    'oid', tg.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', tg.tgname,
+    'definition', pg_get_triggerdef(tg.oid), 'enabled', tg.tgenabled,
+    'function', (SELECT fn.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+        FROM pg_proc p JOIN pg_namespace fn ON fn.oid = p.pronamespace WHERE p.oid = tg.tgfoid))), '[]')
+  FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid WHERE NOT tg.tgisinternal AND tg.tgparentid = 0),
+'policies', (SELECT coalesce(json_agg(json_build_object(
+    'schema', r.nspname, 'table', r.relname, 'name', p.polname,
+    'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+        WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+    'permissive', p.polpermissive,
+    'roles', (SELECT string_agg(CASE WHEN ro = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(ro)) END, ', ' ORDER BY 1)
+        FROM unnest(p.polroles) ro),
+    'using', coalesce(pg_get_expr(p.polqual, p.polrelid), ''),
+    'with_check', coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''))), '[]')
+  FROM pg_policy p JOIN rel r ON r.oid = p.polrelid),
+'comments', (SELECT coalesce(json_agg(json_build_object(
+    'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
+  FROM pg_description d
+  WHERE d.classoid IN ('pg_namespace'::regclass, 'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass,
+      'pg_extension'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass)
+    AND (d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass))
+)::text`

@@ -1,0 +1,433 @@
+package pg_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+func inspect(t testing.TB, conn *pgx.Conn) *schema.Catalog {
+	t.Helper()
+	c, err := pg.Inspect(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func exec(t testing.TB, conn *pgx.Conn, sql string) {
+	t.Helper()
+	if _, err := conn.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("exec %q: %v", sql, err)
+	}
+}
+
+// applyDown runs a generated down the way its flags say: one transaction, or step by step in
+// autocommit when it must run outside one.
+func applyDown(ctx context.Context, conn *pgx.Conn, d *schema.DownScript) error {
+	if !d.NoTransaction {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		for _, s := range d.Statements() {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return &stepError{s, err}
+			}
+		}
+		return tx.Commit(ctx)
+	}
+	for _, s := range d.Statements() {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return &stepError{s, err}
+		}
+	}
+	return nil
+}
+
+type stepError struct {
+	sql string
+	err error
+}
+
+func (e *stepError) Error() string { return e.err.Error() + "\nin: " + e.sql }
+
+// roundTrip is the proof of a generated down: before, up, generate, down, compare with before, up again,
+// compare with after.
+type roundTrip struct {
+	before, after *schema.Catalog
+	down          *schema.DownScript
+	// downProblems and reUpProblems describe differences; downErr and reUpErr are failures to apply.
+	downProblems, reUpProblems []string
+	downErr, reUpErr           error
+}
+
+func (r *roundTrip) exact() bool {
+	return r.downErr == nil && r.reUpErr == nil && len(r.downProblems) == 0 && len(r.reUpProblems) == 0
+}
+
+func runRoundTrip(t testing.TB, conn *pgx.Conn, up string) *roundTrip {
+	t.Helper()
+	ctx := context.Background()
+	r := &roundTrip{before: inspect(t, conn)}
+	exec(t, conn, up)
+	r.after = inspect(t, conn)
+	r.down = schema.GenerateDown(r.before, r.after)
+	if r.downErr = applyDown(ctx, conn, r.down); r.downErr != nil {
+		return r
+	}
+	r.downProblems = schema.Describe(schema.Compare(r.before, inspect(t, conn)), schema.DownPhrasing)
+	if len(r.downProblems) > 0 {
+		return r
+	}
+	if _, err := conn.Exec(ctx, up); err != nil {
+		r.reUpErr = err
+		return r
+	}
+	r.reUpProblems = schema.Describe(schema.Compare(r.after, inspect(t, conn)), schema.ReUpPhrasing)
+	return r
+}
+
+const baseSchema = `
+CREATE TYPE status AS ENUM ('new', 'paid', 'shipped');
+CREATE DOMAIN positive AS integer CONSTRAINT positive_check CHECK (VALUE > 0);
+CREATE TABLE users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL,
+    name varchar(100) COLLATE "C",
+    bio text DEFAULT 'none',
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX users_email_idx ON users (email);
+CREATE TABLE orders (
+    id serial PRIMARY KEY,
+    user_id bigint NOT NULL CONSTRAINT orders_user_fk REFERENCES users (id),
+    status status NOT NULL DEFAULT 'new',
+    qty positive,
+    note text,
+    total numeric(10,2) CHECK (total >= 0),
+    doubled numeric GENERATED ALWAYS AS (total * 2) STORED
+);
+CREATE INDEX orders_user_idx ON orders (user_id);
+CREATE SEQUENCE invoice_no START 1000 INCREMENT 5;
+CREATE VIEW user_orders AS SELECT u.email, o.id, o.total FROM users u JOIN orders o ON o.user_id = u.id;
+CREATE MATERIALIZED VIEW order_totals AS SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id;
+CREATE UNIQUE INDEX order_totals_user_idx ON order_totals (user_id);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := coalesce(NEW.note, ''); RETURN NEW; END $$;
+CREATE FUNCTION order_count(uid bigint) RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM orders WHERE user_id = uid $$;
+CREATE PROCEDURE reset_notes() LANGUAGE sql AS $$ UPDATE orders SET note = NULL $$;
+CREATE TRIGGER orders_touch BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE SCHEMA audit;
+CREATE TABLE audit.events (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload jsonb);
+CREATE TABLE audit.events_archive (archived_at timestamptz) INHERITS (audit.events);
+CREATE EXTENSION citext;
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY users_self ON users FOR SELECT USING (email = current_user);
+COMMENT ON TABLE users IS 'people who order';
+COMMENT ON COLUMN users.email IS 'login';
+CREATE TABLE events (id bigint, at date NOT NULL, kind text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX events_kind_idx ON events (kind);
+INSERT INTO users (email) VALUES ('a@example.com');
+INSERT INTO orders (user_id, total) VALUES (1, 10);
+`
+
+// kindCases is one migration per object kind and direction; every one must round-trip exactly, unless
+// irreversible says otherwise.
+var kindCases = []struct {
+	name         string
+	up           string
+	dataLoss     bool
+	irreversible bool
+	noTx         bool
+}{
+	{name: "create schema", up: `CREATE SCHEMA billing`},
+	{name: "drop schema", up: `DROP TABLE audit.events CASCADE; DROP SCHEMA audit`, dataLoss: true},
+	{name: "create table", up: `CREATE TABLE items (id int PRIMARY KEY, order_id int REFERENCES orders (id) ON DELETE CASCADE, sku text UNIQUE, price numeric CHECK (price > 0) NOT NULL)`},
+	{name: "drop table", up: `DROP VIEW user_orders; DROP TABLE orders CASCADE`, dataLoss: true},
+	{name: "create partitioned table", up: `CREATE TABLE logs (id bigint, at date NOT NULL, msg text) PARTITION BY RANGE (at);
+		CREATE TABLE logs_2024 PARTITION OF logs FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+		CREATE INDEX logs_at_idx ON logs (at)`},
+	{name: "drop partition", up: `DROP TABLE events_2024`, dataLoss: true},
+	{name: "detach partition", up: `ALTER TABLE events DETACH PARTITION events_2024`},
+	{name: "drop partitioned table", up: `DROP TABLE events`, dataLoss: true},
+	{name: "create inheriting table", up: `CREATE TABLE base (id int, at date); CREATE TABLE sub (extra text) INHERITS (base); ALTER TABLE base ADD COLUMN late int`},
+	{name: "add column to an inherited parent", up: `ALTER TABLE audit.events ADD COLUMN source text`},
+	{name: "drop inheriting table", up: `DROP TABLE audit.events_archive`, dataLoss: true},
+	{name: "stop inheriting", up: `ALTER TABLE audit.events_archive NO INHERIT audit.events`},
+	{name: "set unlogged", up: `ALTER TABLE audit.events_archive SET UNLOGGED`},
+	{name: "add column", up: `ALTER TABLE users ADD COLUMN phone text NOT NULL DEFAULT ''`},
+	{name: "drop column", up: `ALTER TABLE orders DROP COLUMN note`, dataLoss: true},
+	{name: "change column type", up: `ALTER TABLE orders ALTER COLUMN note TYPE varchar(20)`},
+	{name: "change type under a view", up: `DROP VIEW user_orders; ALTER TABLE orders ALTER COLUMN id TYPE bigint;
+		CREATE VIEW user_orders AS SELECT u.email, o.id, o.total FROM users u JOIN orders o ON o.user_id = u.id`},
+	{name: "set default", up: `ALTER TABLE orders ALTER COLUMN note SET DEFAULT 'n/a'`},
+	{name: "drop default", up: `ALTER TABLE users ALTER COLUMN bio DROP DEFAULT`},
+	{name: "set not null", up: `ALTER TABLE users ALTER COLUMN bio SET NOT NULL`},
+	{name: "drop not null", up: `ALTER TABLE users ALTER COLUMN email DROP NOT NULL`},
+	{name: "add identity", up: `ALTER TABLE orders ALTER COLUMN user_id ADD GENERATED BY DEFAULT AS IDENTITY`},
+	{name: "drop identity", up: `ALTER TABLE users ALTER COLUMN id DROP IDENTITY`},
+	{name: "identity kind", up: `ALTER TABLE users ALTER COLUMN id SET GENERATED BY DEFAULT`},
+	{name: "add generated column", up: `ALTER TABLE orders ADD COLUMN tripled numeric GENERATED ALWAYS AS (total * 3) STORED`},
+	{name: "drop generated expression", up: `ALTER TABLE orders ALTER COLUMN doubled DROP EXPRESSION`},
+	{name: "change collation", up: `ALTER TABLE users ALTER COLUMN name TYPE varchar(100) COLLATE "POSIX"`},
+	{name: "rename column", up: `ALTER TABLE orders RENAME COLUMN note TO remark`},
+	{name: "rename table", up: `ALTER TABLE orders RENAME TO purchases`},
+	{name: "add check constraint", up: `ALTER TABLE users ADD CONSTRAINT users_email_check CHECK (email LIKE '%@%')`},
+	{name: "add constraint not valid", up: `ALTER TABLE users ADD CONSTRAINT users_bio_len CHECK (length(bio) < 500) NOT VALID`},
+	{name: "validate constraint", up: `ALTER TABLE orders ADD CONSTRAINT orders_qty_check CHECK (qty < 100) NOT VALID; ` +
+		`SELECT 1; ALTER TABLE orders VALIDATE CONSTRAINT orders_qty_check`},
+	{name: "drop foreign key", up: `ALTER TABLE orders DROP CONSTRAINT orders_user_fk`},
+	{name: "drop primary key under a foreign key", up: `ALTER TABLE users DROP CONSTRAINT users_pkey CASCADE`},
+	{name: "deferrable foreign key", up: `ALTER TABLE orders ALTER CONSTRAINT orders_user_fk DEFERRABLE INITIALLY DEFERRED`},
+	{name: "rename constraint", up: `ALTER TABLE orders RENAME CONSTRAINT orders_user_fk TO orders_user_id_fkey`},
+	{name: "create index", up: `CREATE INDEX orders_status_idx ON orders (status) WHERE status <> 'shipped'`},
+	{name: "drop index", up: `DROP INDEX users_email_idx`, noTx: true},
+	{name: "rename index", up: `ALTER INDEX orders_user_idx RENAME TO orders_by_user`},
+	{name: "create sequence", up: `CREATE SEQUENCE ticket_no AS integer START 7 INCREMENT 3 CACHE 10 CYCLE`},
+	{name: "drop sequence", up: `DROP SEQUENCE invoice_no`},
+	{name: "alter sequence", up: `ALTER SEQUENCE invoice_no INCREMENT 10 MAXVALUE 99999`},
+	{name: "serial column", up: `ALTER TABLE users ADD COLUMN seq serial`},
+	{name: "create view", up: `CREATE VIEW paid_orders AS SELECT * FROM orders WHERE status = 'paid'`},
+	{name: "drop view", up: `DROP VIEW user_orders`},
+	{name: "replace view", up: `CREATE OR REPLACE VIEW user_orders AS SELECT u.email, o.id, o.total, o.note FROM users u JOIN orders o ON o.user_id = u.id`},
+	{name: "create materialized view", up: `CREATE MATERIALIZED VIEW paid AS SELECT id FROM orders WHERE status = 'paid'; CREATE INDEX paid_id_idx ON paid (id)`},
+	{name: "drop materialized view", up: `DROP MATERIALIZED VIEW order_totals`},
+	{name: "create function", up: `CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b'`},
+	{name: "drop function", up: `DROP FUNCTION order_count(bigint)`},
+	{name: "replace function", up: `CREATE OR REPLACE FUNCTION order_count(uid bigint) RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) + 0 FROM orders WHERE user_id = uid $$`},
+	{name: "change function result", up: `DROP FUNCTION order_count(bigint); CREATE FUNCTION order_count(uid bigint) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$`},
+	{name: "create procedure", up: `CREATE PROCEDURE noop() LANGUAGE plpgsql AS $$ BEGIN END $$`},
+	{name: "drop procedure", up: `DROP PROCEDURE reset_notes()`},
+	{name: "create trigger", up: `CREATE TRIGGER users_touch BEFORE UPDATE ON orders FOR EACH ROW WHEN (OLD.note IS DISTINCT FROM NEW.note) EXECUTE FUNCTION touch()`},
+	{name: "drop trigger and function", up: `DROP TRIGGER orders_touch ON orders; DROP FUNCTION touch()`},
+	{name: "disable trigger", up: `ALTER TABLE orders DISABLE TRIGGER orders_touch`},
+	{name: "create enum", up: `CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); ALTER TABLE users ADD COLUMN mood mood`},
+	{name: "drop enum", up: `ALTER TABLE orders ALTER COLUMN status DROP DEFAULT; ALTER TABLE orders ALTER COLUMN status TYPE text; DROP TYPE status`},
+	{name: "rename enum value", up: `ALTER TYPE status RENAME VALUE 'shipped' TO 'sent'`},
+	{name: "add enum value", up: `ALTER TYPE status ADD VALUE 'refunded' AFTER 'paid'`, irreversible: true},
+	{name: "create domain", up: `CREATE DOMAIN email AS citext NOT NULL CHECK (VALUE ~ '@')`},
+	{name: "drop domain", up: `ALTER TABLE orders ALTER COLUMN qty TYPE integer; DROP DOMAIN positive`},
+	{name: "alter domain", up: `ALTER DOMAIN positive SET DEFAULT 1; ALTER DOMAIN positive ADD CONSTRAINT small CHECK (VALUE < 1000); ALTER DOMAIN positive DROP CONSTRAINT positive_check`},
+	{name: "create extension", up: `CREATE EXTENSION pg_trgm; CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops)`},
+	{name: "drop extension", up: `DROP EXTENSION citext`},
+	{name: "create policy", up: `CREATE POLICY orders_own ON orders USING (user_id = 1) WITH CHECK (user_id = 1); ALTER TABLE orders ENABLE ROW LEVEL SECURITY`},
+	{name: "drop policy", up: `DROP POLICY users_self ON users; ALTER TABLE users DISABLE ROW LEVEL SECURITY`},
+	{name: "comments", up: `COMMENT ON TABLE users IS 'customers'; COMMENT ON COLUMN users.email IS NULL; COMMENT ON INDEX orders_user_idx IS 'fk lookup'; COMMENT ON FUNCTION touch() IS 'trigger'`},
+}
+
+func TestGenerateDownRoundTrip(t *testing.T) {
+	for _, tc := range kindCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			conn := pgtest.Conn(t)
+			exec(t, conn, baseSchema)
+			r := runRoundTrip(t, conn, tc.up)
+			t.Logf("generated down:\n%s", r.down.SQL)
+			if r.down.Empty() {
+				t.Fatalf("no down generated for %s", tc.up)
+			}
+			if r.down.DataLoss != tc.dataLoss {
+				t.Errorf("DataLoss = %v, want %v\n%s", r.down.DataLoss, tc.dataLoss, r.down.SQL)
+			}
+			if tc.noTx && !r.down.NoTransaction {
+				t.Errorf("NoTransaction = false, want true (CONCURRENTLY)\n%s", r.down.SQL)
+			}
+			if tc.irreversible {
+				if r.down.Reversible() || len(r.down.Warnings) == 0 {
+					t.Errorf("want an irreversible step and a warning\n%s", r.down.SQL)
+				}
+				if r.downErr != nil || len(r.downProblems) == 0 {
+					t.Errorf("irreversible down: downErr %v, problems %q; want no error and a reported difference", r.downErr, r.downProblems)
+				}
+				return
+			}
+			if !r.exact() {
+				t.Errorf("round trip not exact:\ndown error: %v\nre-up error: %v\nafter down: %q\nafter re-up: %q\n--- down:\n%s",
+					r.downErr, r.reUpErr, r.downProblems, r.reUpProblems, r.down.SQL)
+			}
+		})
+	}
+}
+
+// TestGenerateDownFromEmpty proves both directions for whole schemas: the base schema created from an
+// empty database is dropped exactly, and dropping it all is restored (empty).
+func TestGenerateDownWholeSchema(t *testing.T) {
+	t.Parallel()
+	conn := pgtest.Conn(t)
+	r := runRoundTrip(t, conn, baseSchema)
+	if !r.exact() {
+		t.Fatalf("create all: round trip not exact: %v %v %q %q\n%s", r.downErr, r.reUpErr, r.downProblems, r.reUpProblems, r.down.SQL)
+	}
+	r = runRoundTrip(t, conn, `DROP SCHEMA audit CASCADE; DROP VIEW user_orders; DROP MATERIALIZED VIEW order_totals;
+		DROP TABLE orders, users; DROP PROCEDURE reset_notes(); DROP FUNCTION order_count(bigint), touch();
+		DROP DOMAIN positive; DROP TYPE status; DROP SEQUENCE invoice_no; DROP EXTENSION citext`)
+	if !r.exact() {
+		t.Fatalf("drop all: round trip not exact: %v %v %q %q\n%s", r.downErr, r.reUpErr, r.downProblems, r.reUpProblems, r.down.SQL)
+	}
+	if !r.down.DataLoss {
+		t.Errorf("re-created tables must be flagged as data loss")
+	}
+}
+
+func TestInspectIgnoresBookkeepingAndExtensions(t *testing.T) {
+	t.Parallel()
+	conn := pgtest.Conn(t)
+	exec(t, conn, `CREATE EXTENSION hstore; CREATE TABLE schema_migrations (version bigint PRIMARY KEY);
+		CREATE TABLE schemagate_runs (id int); CREATE SCHEMA sqitch; CREATE TABLE sqitch.changes (id int);
+		CREATE TABLE kept (id int)`)
+	c := inspect(t, conn)
+	if c.Tables["public.kept"] == nil {
+		t.Fatalf("table kept missing: %v", keys(c.Tables))
+	}
+	for _, k := range []string{"public.schema_migrations", "public.schemagate_runs", "sqitch.changes"} {
+		if c.Tables[k] != nil {
+			t.Errorf("table %s must be ignored", k)
+		}
+	}
+	if c.Schemas["sqitch"] != nil {
+		t.Errorf("schema sqitch must be ignored")
+	}
+	for k := range c.Functions {
+		if strings.Contains(k, "hstore") {
+			t.Errorf("function %s belongs to an extension and must be left out", k)
+		}
+	}
+	if c.Extensions["hstore"] == nil {
+		t.Errorf("extension hstore missing")
+	}
+	custom, err := pg.InspectIgnoring(context.Background(), conn, schema.Ignore{Tables: []string{"kept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if custom.Tables["public.kept"] != nil || custom.Tables["public.schema_migrations"] == nil {
+		t.Errorf("custom ignore list not applied: %v", keys(custom.Tables))
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestInspectCatalogContents(t *testing.T) {
+	t.Parallel()
+	conn := pgtest.Conn(t)
+	exec(t, conn, baseSchema)
+	c := inspect(t, conn)
+	u := c.Tables["public.users"]
+	if u == nil {
+		t.Fatalf("users missing: %v", keys(c.Tables))
+	}
+	id, name := u.Column("id"), u.Column("name")
+	if id.Identity != "always" || !id.NotNull || id.Type != "bigint" {
+		t.Errorf("users.id = %+v", id)
+	}
+	if name.Type != "character varying(100)" || name.Collation != `"C"` {
+		t.Errorf("users.name = %+v", name)
+	}
+	if u.Comment != "people who order" || u.Column("email").Comment != "login" || !u.RowSecurity {
+		t.Errorf("users = %+v", u)
+	}
+	o := c.Tables["public.orders"]
+	if d := o.Column("doubled"); d.Generated == "" || d.Default != "" {
+		t.Errorf("orders.doubled = %+v", d)
+	}
+	if s := c.Sequences["public.orders_id_seq"]; s == nil || s.OwnedBy != "public.orders.id" {
+		t.Errorf("orders_id_seq = %+v", s)
+	}
+	for k := range c.Sequences {
+		if strings.HasPrefix(k, "public.users_id") {
+			t.Errorf("identity sequence %s must be left out", k)
+		}
+	}
+	if s := c.Sequences["public.invoice_no"]; s == nil || s.Start != 1000 || s.Increment != 5 {
+		t.Errorf("invoice_no = %+v", s)
+	}
+	if fk := c.Constraints["public.orders.orders_user_fk"]; fk == nil || fk.Type != "f" || fk.References != "public.users" || !fk.Validated {
+		t.Errorf("orders_user_fk = %+v", fk)
+	}
+	if ix := c.Indexes["public.users_email_idx"]; ix == nil || !ix.Unique || !ix.Valid || ix.Constraint != "" {
+		t.Errorf("users_email_idx = %+v", ix)
+	}
+	if ix := c.Indexes["public.users_pkey"]; ix == nil || !ix.Primary || ix.Constraint != "users_pkey" {
+		t.Errorf("users_pkey = %+v", ix)
+	}
+	if v := c.Views["public.user_orders"]; v == nil || !slices.Contains(v.DependsOn, "public.orders") || len(v.Columns) != 3 {
+		t.Errorf("user_orders = %+v", v)
+	}
+	if v := c.Views["public.order_totals"]; v == nil || !v.Materialized {
+		t.Errorf("order_totals = %+v", v)
+	}
+	if f := c.Functions["public.order_count(uid bigint)"]; f == nil || !strings.Contains(f.Definition, "count(*)") {
+		t.Errorf("order_count = %+v (functions %v)", f, keys(c.Functions))
+	}
+	if p := c.Functions["public.reset_notes()"]; p == nil || p.Kind != "p" {
+		t.Errorf("reset_notes = %+v", p)
+	}
+	if e := c.Enums["public.status"]; e == nil || !slices.Equal(e.Values, []string{"new", "paid", "shipped"}) {
+		t.Errorf("status = %+v", e)
+	}
+	if d := c.Domains["public.positive"]; d == nil || d.BaseType != "integer" || d.Constraints["positive_check"] != "CHECK ((VALUE > 0))" {
+		t.Errorf("positive = %+v", d)
+	}
+	if tr := c.Triggers["public.orders.orders_touch"]; tr == nil || tr.Enabled != "O" || tr.Function != "public.touch()" {
+		t.Errorf("orders_touch = %+v", tr)
+	}
+	if p := c.Policies["public.users.users_self"]; p == nil || p.Command != "SELECT" || p.Roles != "public" {
+		t.Errorf("users_self = %+v", p)
+	}
+	if c.Schemas["audit"] == nil || c.Tables["audit.events"] == nil || c.Extensions["citext"] == nil {
+		t.Errorf("audit schema, audit.events or citext missing")
+	}
+}
+
+// TestCompareSentences checks the round-trip wording on real catalogs: a down that leaves an index
+// behind, and a re-up that changes a column's type.
+func TestCompareSentences(t *testing.T) {
+	t.Parallel()
+	conn := pgtest.Conn(t)
+	exec(t, conn, `CREATE TABLE users (id int PRIMARY KEY, email text); CREATE TABLE orders (id int, note text)`)
+	before := inspect(t, conn)
+	exec(t, conn, `CREATE INDEX users_email_idx ON users (email); ALTER TABLE orders ADD CONSTRAINT orders_id_check CHECK (id > 0)`)
+	afterUp := inspect(t, conn)
+	exec(t, conn, `ALTER TABLE orders DROP CONSTRAINT orders_id_check`) // a down that forgets the index
+	got := schema.Describe(schema.Compare(before, inspect(t, conn)), schema.DownPhrasing)
+	want := []string{"index users_email_idx is left behind by the down"}
+	if !slices.Equal(got, want) {
+		t.Errorf("down: got %q, want %q", got, want)
+	}
+	exec(t, conn, `ALTER TABLE orders ALTER COLUMN note TYPE varchar(20);
+		ALTER TABLE orders ADD CONSTRAINT orders_id_check CHECK (id > 0) NOT VALID`) // a re-up that differs
+	got = schema.Describe(schema.Compare(afterUp, inspect(t, conn)), schema.ReUpPhrasing)
+	want = []string{
+		"column orders.note is varchar(20) after re-up, was text",
+		"constraint orders_id_check on orders is NOT VALID after re-up, was validated",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("re-up: got %q, want %q", got, want)
+	}
+}
+
+func BenchmarkInspect(b *testing.B) {
+	conn := pgtest.Conn(b)
+	exec(b, conn, baseSchema)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := pg.Inspect(ctx, conn); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

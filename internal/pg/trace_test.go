@@ -1,0 +1,208 @@
+package pg_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+const traceSetup = `
+CREATE TABLE t (id bigint PRIMARY KEY, a int, b text);
+INSERT INTO t SELECT g, g, 'x' FROM generate_series(1, 100) g;
+CREATE TABLE parent (id bigint PRIMARY KEY);
+CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint CONSTRAINT child_parent_fk REFERENCES parent (id));
+`
+
+func script(sql string) *migrate.Script {
+	return &migrate.Script{File: "m.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+}
+
+// traceOne runs sql in a transaction on a fresh database holding traceSetup and returns its evidence.
+func traceOne(t *testing.T, sql string) []lint.Evidence {
+	t.Helper()
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	if _, err := conn.Exec(ctx, traceSetup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "ROLLBACK")
+	tr, err := pg.NewTracer(ctx, conn, "m.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.ApplyScript(ctx, conn, script(sql), pg.ApplyOptions{After: tr.After}); err != nil {
+		t.Fatal(err)
+	}
+	return tr.Evidence
+}
+
+func hasLock(ev lint.Evidence, rel, mode string) bool {
+	for _, l := range ev.Locks {
+		if l.Relation == rel && l.Mode == mode {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTraceRewrite(t *testing.T) {
+	ev := traceOne(t, "ALTER TABLE t ALTER COLUMN a TYPE bigint")
+	if !slices.Contains(ev[0].Rewritten, "public.t") {
+		t.Fatalf("int -> bigint not seen as a rewrite: %+v", ev[0])
+	}
+	if !hasLock(ev[0], "public.t", "AccessExclusiveLock") {
+		t.Fatalf("no AccessExclusiveLock on t: %+v", ev[0].Locks)
+	}
+	ev = traceOne(t, "ALTER TABLE t ALTER COLUMN b TYPE varchar")
+	if len(ev[0].Rewritten) != 0 {
+		t.Fatalf("text -> varchar is binary-coercible but was seen as a rewrite: %+v", ev[0])
+	}
+}
+
+func TestTraceValidationScan(t *testing.T) {
+	ev := traceOne(t, "ALTER TABLE t ALTER COLUMN b SET NOT NULL")
+	if !slices.Contains(ev[0].Scanned, "public.t") {
+		t.Fatalf("SET NOT NULL scan not seen: %+v", ev[0])
+	}
+	ev = traceOne(t, "ALTER TABLE t ADD CONSTRAINT a_pos CHECK (a > 0) NOT VALID;\nALTER TABLE t ALTER COLUMN a SET DEFAULT 1")
+	if len(ev) != 2 || len(ev[0].Scanned) != 0 {
+		t.Fatalf("NOT VALID check must not scan: %+v", ev)
+	}
+}
+
+func TestTraceIndexBuild(t *testing.T) {
+	ev := traceOne(t, "CREATE INDEX t_b_idx ON t (b)")
+	if !slices.Contains(ev[0].Scanned, "public.t") || !hasLock(ev[0], "public.t", "ShareLock") {
+		t.Fatalf("index build: want a scan and a ShareLock on t, got %+v", ev[0])
+	}
+}
+
+func TestTraceFastDefault(t *testing.T) {
+	ev := traceOne(t, "ALTER TABLE t ADD COLUMN c int DEFAULT 0")
+	if !slices.Contains(ev[0].FastDefault, "public.t.c") || len(ev[0].Rewritten) != 0 {
+		t.Fatalf("constant default: want fast default and no rewrite, got %+v", ev[0])
+	}
+	ev = traceOne(t, "ALTER TABLE t ADD COLUMN d timestamptz DEFAULT clock_timestamp()")
+	if len(ev[0].FastDefault) != 0 || !slices.Contains(ev[0].Rewritten, "public.t") {
+		t.Fatalf("volatile default: want a rewrite and no fast default, got %+v", ev[0])
+	}
+}
+
+func TestTraceDropForeignKeyLocksReferencedTable(t *testing.T) {
+	ev := traceOne(t, "ALTER TABLE child DROP CONSTRAINT child_parent_fk")
+	if !hasLock(ev[0], "public.parent", "AccessExclusiveLock") {
+		t.Fatalf("dropping an FK must show the AccessExclusiveLock on the referenced table: %+v", ev[0].Locks)
+	}
+}
+
+func TestTraceDroppedRelationStillNamed(t *testing.T) {
+	ev := traceOne(t, "DROP TABLE child")
+	found := false
+	for _, l := range ev[0].Locks {
+		if l.Relation == "public.child" && l.Dropped && l.Mode == "AccessExclusiveLock" {
+			found = true
+		}
+	}
+	if !found || !hasLock(ev[0], "public.parent", "AccessExclusiveLock") {
+		t.Fatalf("DROP TABLE child: want AE on dropped child and on parent, got %+v", ev[0].Locks)
+	}
+}
+
+// TestTraceConcurrentIndex observes CREATE INDEX CONCURRENTLY from a second connection while an older
+// transaction makes it wait, and sees an INVALID index left behind when it times out.
+func TestTraceConcurrentIndex(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.URL(t)
+	connect := func() *pgx.Conn {
+		c, err := pgx.Connect(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(ctx) })
+		return c
+	}
+	run, observe, old := connect(), connect(), connect()
+	if _, err := run.Exec(ctx, traceSetup); err != nil {
+		t.Fatal(err)
+	}
+	// An older transaction with a snapshot: CIC must wait for it.
+	if _, err := old.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(ctx, "SELECT count(*) FROM parent"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		old.Exec(context.Background(), "COMMIT")
+	}()
+	tr, err := pg.NewConcurrentTracer(ctx, run, observe, "m.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := script("CREATE INDEX CONCURRENTLY t_a_idx ON t (a)")
+	if err := tr.Exec(ctx, &s.Statements[0]); err != nil {
+		t.Fatal(err)
+	}
+	ev := tr.Evidence[0]
+	if !ev.Concurrent || !hasLock(ev, "public.t", "ShareUpdateExclusiveLock") {
+		t.Fatalf("CIC: want a ShareUpdateExclusiveLock on t seen from the observer, got %+v", ev)
+	}
+	if ev.DurationMS < 250 {
+		t.Fatalf("CIC did not wait for the older transaction (%.1f ms)", ev.DurationMS)
+	}
+
+	// With a lock timeout, CIC fails behind an older transaction and leaves an INVALID index.
+	if _, err := old.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ"); err != nil {
+		t.Fatal(err)
+	}
+	old.Exec(ctx, "SELECT count(*) FROM parent")
+	defer old.Exec(ctx, "ROLLBACK")
+	if _, err := run.Exec(ctx, "SET lock_timeout = '200ms'"); err != nil {
+		t.Fatal(err)
+	}
+	s = script("CREATE INDEX CONCURRENTLY t_b_idx ON t (b)")
+	if err := tr.Exec(ctx, &s.Statements[0]); err == nil {
+		t.Fatal("CIC behind an older transaction with lock_timeout 200ms should fail")
+	}
+	ev = tr.Evidence[1]
+	if !slices.Contains(ev.InvalidIndexes, "public.t_b_idx") || ev.Err == "" {
+		t.Fatalf("want INVALID index t_b_idx and the error recorded, got %+v", ev)
+	}
+}
+
+func TestApplyScriptPositionsErrors(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	src := "CREATE TABLE a (id int);\n\nINSERT INTO a VALUES (1);\nSELECT nosuchcolumn\n  FROM a;\n"
+	err := pg.ApplyScript(ctx, conn, script(src), pg.ApplyOptions{})
+	var se *pg.StatementError
+	if !errors.As(err, &se) {
+		t.Fatalf("want *StatementError, got %v", err)
+	}
+	if se.Line != 4 || se.Column != 8 || se.SQLState != "42703" {
+		t.Fatalf("got %s:%d:%d SQLSTATE %s, want m.sql:4:8 42703 (%s)", se.File, se.Line, se.Column, se.SQLState, se.Message)
+	}
+	// The same error found when the script is sent whole (history replay).
+	conn2 := pgtest.Conn(t)
+	err = pg.ApplyScript(ctx, conn2, script(src), pg.ApplyOptions{Whole: true})
+	if !errors.As(err, &se) || se.Line != 4 || se.Column != 8 {
+		t.Fatalf("whole-script apply: got %v", err)
+	}
+}

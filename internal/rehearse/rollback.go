@@ -1,0 +1,67 @@
+package rehearse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// RollbackScript writes a rollback script for one migration: on a throwaway database it applies every
+// migration before it, inspects the catalog, applies it, inspects again, generates the down from the
+// difference and proves it (generated down, compare with the before-catalog, up again). The returned
+// script says whether it was verified; an unverified one must not be used.
+func RollbackScript(ctx context.Context, opts Options, version string) (*report.GeneratedDown, error) {
+	if opts.Progress == nil {
+		opts.Progress = func(string, ...any) {}
+	}
+	var target *migrate.Migration
+	var before []*migrate.Migration
+	for _, m := range opts.Set.Migrations {
+		if m.Version == version {
+			target = m
+			break
+		}
+		before = append(before, m)
+	}
+	if target == nil {
+		return nil, fmt.Errorf("no migration with version %q in the folder", version)
+	}
+	inst, err := opts.Provider.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start throwaway database: %w", err)
+	}
+	defer func() { _ = inst.Close(context.WithoutCancel(ctx)) }()
+	r := &run{opts: opts, inst: inst, rep: &report.Report{}}
+	if err := r.connect(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { r.close(context.WithoutCancel(ctx)) }()
+	opts.Progress("applying %d migrations before %s", len(before), target.ID())
+	for _, m := range before {
+		if err := pg.ApplyMigration(ctx, r.conn, m, m.Up, pg.ApplyOptions{Whole: true}); err != nil {
+			return nil, fmt.Errorf("apply %s: %w", m.ID(), err)
+		}
+	}
+	beforeCat, err := pg.Inspect(ctx, r.conn)
+	if err != nil {
+		return nil, fmt.Errorf("inspect catalog: %w", err)
+	}
+	start := time.Now()
+	if err := pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{}); err != nil {
+		return nil, fmt.Errorf("apply %s: %w", target.ID(), err)
+	}
+	afterCat, err := pg.Inspect(ctx, r.conn)
+	if err != nil {
+		return nil, fmt.Errorf("inspect catalog: %w", err)
+	}
+	opts.Progress("applied %s in %d ms; generating and verifying its down", target.ID(), time.Since(start).Milliseconds())
+	rm := &report.Migration{}
+	if err := r.generateDown(ctx, target, rm, beforeCat, afterCat); err != nil {
+		return nil, err
+	}
+	return rm.GeneratedDown, nil
+}

@@ -1,0 +1,2 @@
+-- drops the wrong table
+DROP TABLE user_accounts;

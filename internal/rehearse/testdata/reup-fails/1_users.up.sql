@@ -1,0 +1,2 @@
+CREATE TABLE users (id bigint PRIMARY KEY);
+CREATE TABLE audit (id bigint);

@@ -1,0 +1,4 @@
+ALTER TABLE users ADD COLUMN age int;
+
+ALTER TABLE users ADD COLUMN nick text,
+  ADD COLUMN;

@@ -1,0 +1,183 @@
+package report
+
+import (
+	"strings"
+	"unicode"
+)
+
+// zwsp is U+200B ZERO WIDTH SPACE: inserted where a sequence must lose its meaning without visibly
+// changing the text (after "@" of a mention, inside "<!--").
+const zwsp = "\u200b"
+
+// defuseComment breaks "<!--" and "-->" so untrusted text can neither open an HTML comment that hides
+// the rest of the comment nor forge or close schemagate's hidden marker.
+func defuseComment(s string) string {
+	s = strings.ReplaceAll(s, "<!--", "<!"+zwsp+"--")
+	s = strings.ReplaceAll(s, "-->", "--"+zwsp+">")
+	return s
+}
+
+// defuseMentions inserts U+200B after every "@" that precedes a login or team character, so
+// "@org/team" is shown but pings nobody.
+func defuseMentions(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		b.WriteRune(r)
+		if r == '@' && i+1 < len(rs) && (unicode.IsLetter(rs[i+1]) || unicode.IsDigit(rs[i+1]) || rs[i+1] == '-' || rs[i+1] == '_') {
+			b.WriteString(zwsp)
+		}
+	}
+	return b.String()
+}
+
+// oneLine collapses line breaks and tabs so a value stays on its line (no quick action, no table break).
+func oneLine(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ", "\u2028", " ", "\u2029", " ").Replace(s)
+	return strings.TrimSpace(s)
+}
+
+// mdSpecial are the characters that carry Markdown meaning inline; each is backslash-escaped.
+const mdSpecial = "\\`*_[]()#!~|{}+-.>=:"
+
+// Text escapes untrusted text for Markdown prose or a table cell: one line, HTML-escaped, Markdown
+// punctuation backslash-escaped (which also neutralises "|" in tables and a leading "/" of a GitLab quick
+// action), mentions and HTML comments defused.
+func Text(s string) string {
+	s = defuseComment(defuseMentions(oneLine(s)))
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '/' && b.Len() == 0:
+			b.WriteString(`\/`)
+		case strings.ContainsRune(mdSpecial, r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			b.WriteRune('\uFFFD')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Code renders untrusted text as an inline code span: one line, delimited by a backtick run longer than
+// any inside it. Pipes are backslash-escaped (GFM splits table cells before reading code spans) and
+// HTML comment openers defused, so the marker cannot be copied.
+func Code(s string) string {
+	s = defuseComment(oneLine(s))
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+	s = strings.ReplaceAll(s, "|", `\|`)
+	if s == "" {
+		return "` `"
+	}
+	ticks := strings.Repeat("`", longestRun(s, '`')+1)
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || strings.HasPrefix(s, " ") {
+		pad = " "
+	}
+	return ticks + pad + s + pad + ticks
+}
+
+// Fence renders untrusted text as a fenced code block starting at column 0, fenced with a backtick run
+// longer than any inside (at least three), so the text cannot close the block. Inside a fence nothing is
+// a mention, HTML or a GitLab quick action; HTML comment openers are still defused so the marker cannot
+// be found in the body.
+func Fence(s, lang string) string {
+	s = defuseComment(strings.ReplaceAll(s, "\r\n", "\n"))
+	s = strings.TrimRight(s, "\n")
+	n := longestRun(s, '`') + 1
+	if n < 3 {
+		n = 3
+	}
+	ticks := strings.Repeat("`", n)
+	return ticks + safeLang(lang) + "\n" + s + "\n" + ticks + "\n"
+}
+
+func safeLang(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+func longestRun(s string, c rune) int {
+	best, cur := 0, 0
+	for _, r := range s {
+		if r == c {
+			cur++
+			if cur > best {
+				best = cur
+			}
+		} else {
+			cur = 0
+		}
+	}
+	return best
+}
+
+// MermaidID turns an untrusted name into a Mermaid erDiagram identifier: letters, digits and "_" only
+// ("public.users" becomes "public_users"), never empty, never starting with a digit.
+func MermaidID(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	out := b.String()
+	if out == "" || (out[0] >= '0' && out[0] <= '9') {
+		out = "x_" + out
+	}
+	if len(out) > 64 {
+		out = out[:64]
+	}
+	return out
+}
+
+// Marker returns the hidden marker that identifies schemagate's comment for one migration folder. The
+// folder is reduced to characters that cannot end the HTML comment.
+func Marker(dir string) string {
+	var b strings.Builder
+	for _, r := range dir {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || strings.ContainsRune("._/", r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	d := b.String()
+	if d == "" {
+		d = "."
+	}
+	return "<!-- schemagate:comment dir=" + d + " -->"
+}
+
+// HTMLCode renders untrusted text as <code> for places Markdown does not reach, such as a <summary>
+// line (an HTML block): HTML-escaped, one line, mentions and comments defused.
+func HTMLCode(s string) string {
+	s = defuseComment(defuseMentions(oneLine(s)))
+	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "`", "&#96;").Replace(s)
+	return "<code>" + s + "</code>"
+}

@@ -1,0 +1,47 @@
+package report
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var unescapedPipe = regexp.MustCompile(`(^|[^\\])\|`)
+
+// FuzzEscape checks the escapers' invariants on any input: one line, no raw HTML or comment opener, no
+// leading "/", no unescaped pipe, and a fence that the content cannot close.
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{"", "/merge", "a|b", "<!-- x -->", "```", "@org/team", "</details>", "\\|", "a\n/b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, out := range map[string]string{"Text": Text(s), "Code": Code(s), "HTMLCode": HTMLCode(s)} {
+			if strings.ContainsAny(out, "\n\r") {
+				t.Errorf("%s(%q) spans lines: %q", name, s, out)
+			}
+			if strings.Contains(out, "<!--") || strings.Contains(out, "-->") {
+				t.Errorf("%s(%q) holds a comment delimiter: %q", name, s, out)
+			}
+			if strings.HasPrefix(out, "/") {
+				t.Errorf("%s(%q) starts with /: %q", name, s, out)
+			}
+		}
+		if out := Text(s); strings.ContainsAny(out, "<>") || unescapedPipe.MatchString(out) {
+			t.Errorf("Text(%q) = %q", s, out)
+		}
+		if out := Code(s); unescapedPipe.MatchString(out) {
+			t.Errorf("Code(%q) has an unescaped pipe: %q", s, out)
+		}
+		fence := Fence(s, "sql")
+		lines := strings.Split(strings.TrimSuffix(fence, "\n"), "\n")
+		open := strings.TrimSuffix(lines[0], "sql")
+		for _, l := range lines[1 : len(lines)-1] {
+			if strings.HasPrefix(strings.TrimLeft(l, " "), open) {
+				t.Errorf("Fence(%q): inner line %q closes the fence", s, l)
+			}
+		}
+		if lines[len(lines)-1] != open {
+			t.Errorf("Fence(%q) does not end with its opener", s)
+		}
+	})
+}

@@ -1,0 +1,559 @@
+package report
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+// DefaultMaxRunes keeps a comment under GitHub's 65,536-character limit with room for the marker.
+const DefaultMaxRunes = 65000
+
+// MarkdownOptions tune the Markdown rendering.
+type MarkdownOptions struct {
+	// Marker is the hidden marker appended to the comment (see Marker); empty means none.
+	Marker string
+	// MaxRunes bounds the rendering's length in runes; 0 means DefaultMaxRunes, negative means no bound.
+	MaxRunes int
+	// MaxBytes bounds the rendering's length in bytes (the job summary's 1 MiB); 0 means no bound.
+	MaxBytes int
+	// SummaryURL links the full report (the job summary); JobURL links the job's log.
+	SummaryURL string
+	JobURL     string
+	// RuleURLBase is prefixed to a rule id when a finding carries no URL.
+	RuleURLBase string
+	// Artifact names the report file or artifact that holds the full report.
+	Artifact string
+}
+
+// section is one droppable part of the rendering; drop is its order of removal (1 first, 0 never).
+type section struct {
+	title string
+	text  string
+	drop  int
+}
+
+// Markdown renders the report as the sticky change-request comment (the same text serves GitHub
+// comments and GitLab notes). Everything that comes from the change request is escaped: it cannot leave
+// a code block, inject HTML, mention anyone, forge the marker or start a line with a GitLab quick
+// action. Past opts.MaxRunes, sections are dropped from the least important (ER diagram, schema
+// changes, statement details, findings) and the summary table and approval are kept.
+func Markdown(r *Report, opts MarkdownOptions) string {
+	if opts.MaxRunes == 0 {
+		opts.MaxRunes = DefaultMaxRunes
+	}
+	secs := []section{
+		{title: "status", text: mdHeader(r)},
+		{title: "migrations", text: mdTable(r)},
+		{title: "approval", text: mdApproval(r.Approval)},
+		{title: "failures", text: mdFailures(r), drop: 6},
+		{title: "findings", text: mdFindings(r, opts, true), drop: 5},
+		{title: "schema changes", text: mdSchema(r), drop: 3},
+		{title: "ER diagram", text: mdER(r), drop: 2},
+		{title: "notes", text: mdNotes(r), drop: 1},
+	}
+	fits := func(s string) bool {
+		if opts.MaxRunes > 0 && utf8.RuneCountInString(s) > opts.MaxRunes {
+			return false
+		}
+		return opts.MaxBytes <= 0 || len(s) <= opts.MaxBytes
+	}
+	out := assemble(secs, nil, opts)
+	if fits(out) {
+		return out
+	}
+	// First try the findings without their collapsed statements.
+	var dropped []string
+	for _, i := range dropOrder(secs) {
+		if secs[i].title == "findings" {
+			secs[i].text = mdFindings(r, opts, false)
+			if out = assemble(secs, dropped, opts); fits(out) {
+				return out
+			}
+		}
+		dropped = append(dropped, secs[i].title)
+		secs[i].text = ""
+		if out = assemble(secs, dropped, opts); fits(out) {
+			return out
+		}
+	}
+	// Only the kept sections remain: shorten the migration table row by row.
+	rows := strings.Split(secs[1].text, "\n")
+	for len(rows) > 4 {
+		rows = rows[:len(rows)-2]
+		secs[1].text = strings.Join(rows, "\n") + "\n| … | *more migrations left out* | | | | | |\n"
+		if out = assemble(secs, append(dropped, "migration rows"), opts); fits(out) {
+			return out
+		}
+	}
+	return out
+}
+
+func dropOrder(secs []section) []int {
+	var idx []int
+	for i, s := range secs {
+		if s.drop > 0 && s.text != "" {
+			idx = append(idx, i)
+		}
+	}
+	sort.Slice(idx, func(a, b int) bool { return secs[idx[a]].drop < secs[idx[b]].drop })
+	return idx
+}
+
+func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
+	var b strings.Builder
+	for _, s := range secs {
+		if s.text != "" {
+			b.WriteString(s.text)
+			b.WriteString("\n")
+		}
+	}
+	if len(dropped) > 0 {
+		b.WriteString("> [!NOTE]\n> This comment is shortened to fit the size limit; left out: " + strings.Join(dropped, ", ") + ".\n")
+		b.WriteString("> " + fullReportPointer(opts) + "\n\n")
+	}
+	var links []string
+	if u := safeURL(opts.SummaryURL); u != "" {
+		links = append(links, "[job summary]("+u+")")
+	}
+	if u := safeURL(opts.JobURL); u != "" {
+		links = append(links, "[job log]("+u+")")
+	}
+	b.WriteString("<sub>schemagate")
+	if len(links) > 0 {
+		b.WriteString(" · " + strings.Join(links, " · "))
+	}
+	b.WriteString("</sub>\n")
+	if opts.Marker != "" {
+		b.WriteString("\n" + opts.Marker + "\n")
+	}
+	return b.String()
+}
+
+func fullReportPointer(opts MarkdownOptions) string {
+	where := "the job summary"
+	if u := safeURL(opts.SummaryURL); u != "" {
+		where = "the [job summary](" + u + ")"
+	}
+	if opts.Artifact != "" {
+		where += " and the report file " + Code(opts.Artifact)
+	} else {
+		where += " and the JSON report (--report-json)"
+	}
+	return "The full report is in " + where + "."
+}
+
+var urlOK = regexp.MustCompile(`^https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+$`)
+
+// safeURL returns u when it is a plain http(s) URL that cannot break a Markdown link, else "".
+func safeURL(u string) string {
+	if !urlOK.MatchString(u) || strings.Contains(u, "'") {
+		return ""
+	}
+	return u
+}
+
+var riskIcon = map[lint.Risk]string{lint.Safe: "✅", lint.Caution: "⚠️", lint.Dangerous: "🛑"}
+
+func mdHeader(r *Report) string {
+	var b strings.Builder
+	status := "passed"
+	icon := riskIcon[r.Risk]
+	if !r.OK {
+		status, icon = "failed", "❌"
+	}
+	fmt.Fprintf(&b, "## %s schemagate: %s, risk **%s**\n\n", icon, status, r.Risk)
+	var facts []string
+	if r.Dir != "" {
+		facts = append(facts, "folder "+Code(r.Dir))
+	}
+	if r.Base != "" {
+		facts = append(facts, "base "+Code(shortSHA(r.Base)))
+	}
+	if r.Format != "" {
+		facts = append(facts, "format "+Code(r.Format))
+	}
+	if db := r.Database; db != nil {
+		facts = append(facts, "rehearsed on PostgreSQL "+Text(db.ServerVersion)+" ("+Text(db.Provider)+")")
+	}
+	n := len(r.New())
+	facts = append(facts, fmt.Sprintf("%d new migration%s", n, pluralS(n)))
+	b.WriteString(strings.Join(facts, " · ") + "\n")
+	return b.String()
+}
+
+func shortSHA(s string) string {
+	if len(s) == 40 && strings.Trim(s, "0123456789abcdef") == "" {
+		return s[:12]
+	}
+	return s
+}
+
+func pluralS(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func mdTable(r *Report) string {
+	news := r.New()
+	if len(news) == 0 {
+		return "No new migrations in this change.\n"
+	}
+	var b strings.Builder
+	b.WriteString("| Version | Name | Risk | Status | Duration | Locks | Round trip |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, m := range news {
+		rt := "–"
+		if m.Roundtrip != nil {
+			rt = roundtripLabel(m.Roundtrip.Status)
+		}
+		status := Text(m.Status)
+		if m.Status == StatusFailed {
+			status = "❌ failed"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s | %s | %s |\n", Code(m.Version), Text(m.Name),
+			riskIcon[m.Risk], m.Risk, status, duration(m.DurationMS), locks(m), rt)
+	}
+	return b.String()
+}
+
+func roundtripLabel(s string) string {
+	switch s {
+	case RoundtripOK:
+		return "✅ ok"
+	case RoundtripFailed:
+		return "❌ failed"
+	case RoundtripNoDown:
+		return "⚠️ no down"
+	}
+	return Text(s)
+}
+
+func duration(ms int64) string {
+	switch {
+	case ms < 1000:
+		return fmt.Sprintf("%d ms", ms)
+	case ms < 60000:
+		return fmt.Sprintf("%.1f s", float64(ms)/1000)
+	}
+	return fmt.Sprintf("%d min %d s", ms/60000, ms%60000/1000)
+}
+
+// locks lists the strongest lock modes a migration took, per relation, from its trace and findings.
+func locks(m Migration) string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, t := range m.Trace {
+		for _, l := range t.Locks {
+			if strings.Contains(l.Mode, "Exclusive") || strings.Contains(l.Mode, "Share") {
+				add(Code(l.Mode) + " " + Text(l.Relation))
+			}
+		}
+	}
+	if len(out) == 0 {
+		for _, f := range m.Findings {
+			if f.Lock != "" && !f.Ignored {
+				add(Code(f.Lock))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return "–"
+	}
+	if len(out) > 4 {
+		out = append(out[:4], fmt.Sprintf("+%d more", len(out)-4))
+	}
+	return strings.Join(out, "<br>")
+}
+
+func mdApproval(a *Approval) string {
+	if a == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("### DBA approval\n\n")
+	switch {
+	case !a.Required || a.State == "not-required":
+		b.WriteString("✅ Not required for this change.")
+	case a.State == "approved":
+		b.WriteString("✅ **Approved**")
+		if len(a.Approved) > 0 {
+			b.WriteString(" by " + people(a.Approved))
+		}
+		b.WriteString(".")
+	case a.State == "blocked":
+		b.WriteString("🛑 **Blocked**.")
+	default:
+		b.WriteString("⏳ **Required** and pending")
+		if a.Needed > 0 {
+			fmt.Fprintf(&b, " (%d more approval%s needed)", a.Needed, pluralS(a.Needed))
+		}
+		b.WriteString(".")
+	}
+	if a.Reason != "" {
+		b.WriteString(" " + Text(a.Reason))
+	}
+	b.WriteString("\n")
+	if len(a.Owners) > 0 {
+		b.WriteString("\nOwners: " + people(a.Owners) + "\n")
+	}
+	return b.String()
+}
+
+// people shows logins and teams without mentioning them.
+func people(ps []string) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = Code(p)
+	}
+	return strings.Join(out, ", ")
+}
+
+func sqlErrorText(e *SQLError) string {
+	var b strings.Builder
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
+	}
+	b.WriteString(Code(loc))
+	if e.Phase != "" {
+		b.WriteString(" (" + Text(e.Phase) + ")")
+	}
+	if e.SQLState != "" {
+		b.WriteString(" SQLSTATE " + Code(e.SQLState))
+	}
+	b.WriteString(": " + Text(e.Message) + "\n")
+	if e.Detail != "" {
+		b.WriteString("\n**Detail:** " + Text(e.Detail) + "\n")
+	}
+	if e.Hint != "" {
+		b.WriteString("\n**Hint:** " + Text(e.Hint) + "\n")
+	}
+	if e.Statement != "" {
+		b.WriteString("\n" + details("Statement", Fence(e.Statement, "sql")))
+	}
+	return b.String()
+}
+
+func details(summary, body string) string {
+	return "<details><summary>" + summary + "</summary>\n\n" + body + "\n</details>\n"
+}
+
+func mdFailures(r *Report) string {
+	var b strings.Builder
+	for _, m := range r.Migrations {
+		if m.Status == StatusFailed && m.Error != nil {
+			fmt.Fprintf(&b, "### ❌ Migration %s failed\n\n", Code(m.Version+" "+m.Name))
+			b.WriteString(sqlErrorText(m.Error))
+			b.WriteString("\n")
+		}
+		if rt := m.Roundtrip; rt != nil && rt.Status == RoundtripFailed {
+			fmt.Fprintf(&b, "### ❌ Round trip of %s failed\n\n", Code(m.Version+" "+m.Name))
+			b.WriteString("Applying the down and then the up again did not give back the same schema.\n\n")
+			for _, p := range rt.Problems {
+				b.WriteString("- " + Text(p) + "\n")
+			}
+			if rt.Error != nil {
+				b.WriteString("\n" + sqlErrorText(rt.Error))
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func (o MarkdownOptions) ruleLink(f lint.Finding) string {
+	u := safeURL(f.URL)
+	if u == "" && o.RuleURLBase != "" {
+		u = safeURL(o.RuleURLBase + f.Rule)
+	}
+	if u == "" {
+		return Code(f.Rule)
+	}
+	return "[" + Text(f.Rule) + "](" + u + ")"
+}
+
+func mdFindings(r *Report, opts MarkdownOptions, withStatements bool) string {
+	var b strings.Builder
+	var ignored int
+	fs := r.Findings()
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Risk > fs[j].Risk })
+	for _, f := range fs {
+		if f.Ignored {
+			ignored++
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("### Findings\n\n")
+		}
+		fmt.Fprintf(&b, "- %s **%s** %s at %s: %s", riskIcon[f.Risk], f.Risk, opts.ruleLink(f),
+			Code(fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)), Text(f.Message))
+		var tags []string
+		if f.Lock != "" {
+			tags = append(tags, "lock "+Code(f.Lock))
+		}
+		if f.Rewrite {
+			tags = append(tags, "rewrites the table")
+		}
+		if f.Scan {
+			tags = append(tags, "scans the table")
+		}
+		if len(tags) > 0 {
+			b.WriteString(" (" + strings.Join(tags, ", ") + ")")
+		}
+		b.WriteString("\n")
+		if f.Suggestion != "" {
+			b.WriteString("  - **Safe alternative:** " + Text(f.Suggestion) + "\n")
+		}
+		if withStatements && f.Statement != "" {
+			// A fence inside a list item would be indented, and an indented line may not start with "/"
+			// for GitLab; collapsed statements are written at column 0 after the list instead.
+			b.WriteString("\n" + details("Statement at "+HTMLCode(fmt.Sprintf("%s:%d", f.File, f.Line)), Fence(f.Statement, "sql")) + "\n")
+		}
+	}
+	if ignored > 0 {
+		if b.Len() == 0 {
+			b.WriteString("### Findings\n\n")
+		}
+		fmt.Fprintf(&b, "\n%d finding%s ignored by `schemagate:ignore` comments.\n", ignored, pluralS(ignored))
+	}
+	return b.String()
+}
+
+func mdSchema(r *Report) string {
+	var body strings.Builder
+	for _, m := range r.New() {
+		d := m.SchemaDiff
+		if d.Empty() {
+			continue
+		}
+		fmt.Fprintf(&body, "**%s**\n\n", Code(m.Version+" "+m.Name))
+		list := func(verb string, cs []schema.Change) {
+			for _, c := range cs {
+				fmt.Fprintf(&body, "- %s %s %s", verb, Text(c.Kind), Code(c.Name))
+				for _, p := range c.Properties {
+					fmt.Fprintf(&body, "; %s: %s → %s", Text(p.Property), Code(p.Old), Code(p.New))
+				}
+				body.WriteString("\n")
+			}
+		}
+		list("➕ added", d.Added)
+		list("✏️ changed", d.Changed)
+		list("➖ removed", d.Removed)
+		body.WriteString("\n")
+	}
+	if body.Len() == 0 {
+		return ""
+	}
+	return details("Schema changes", body.String())
+}
+
+var fkRef = regexp.MustCompile(`REFERENCES\s+([A-Za-z0-9_."]+)`)
+
+// mdER draws the tables the new migrations add, change or remove, with the columns the diff names and
+// the foreign keys it adds.
+func mdER(r *Report) string {
+	type entity struct {
+		cols  []string
+		state string
+	}
+	ents := map[string]*entity{}
+	var order []string
+	get := func(name string) *entity {
+		id := MermaidID(name)
+		e, ok := ents[id]
+		if !ok {
+			e = &entity{}
+			ents[id] = e
+			order = append(order, id)
+		}
+		return e
+	}
+	var rels []string
+	for _, m := range r.New() {
+		d := m.SchemaDiff
+		if d == nil {
+			continue
+		}
+		visit := func(cs []schema.Change, state string) {
+			for _, c := range cs {
+				switch {
+				case c.Kind == "table":
+					get(c.Name).state = state
+				case c.Table != "":
+					e := get(c.Table)
+					if c.Kind == "column" {
+						name := c.Name[strings.LastIndex(c.Name, ".")+1:]
+						typ := "column"
+						if f := strings.Fields(c.Definition); len(f) > 1 {
+							typ = f[1]
+						} else if len(f) == 1 && f[0] != name {
+							typ = f[0]
+						}
+						e.cols = append(e.cols, MermaidID(typ)+" "+MermaidID(name)+` "`+state+`"`)
+					}
+					if c.Kind == "constraint" && state == "added" {
+						if mm := fkRef.FindStringSubmatch(c.Definition); mm != nil {
+							ref := strings.ReplaceAll(mm[1], `"`, "")
+							if !strings.Contains(ref, ".") {
+								if i := strings.Index(c.Table, "."); i > 0 {
+									ref = c.Table[:i] + "." + ref
+								}
+							}
+							get(ref)
+							rels = append(rels, fmt.Sprintf("    %s }o--|| %s : %s", MermaidID(c.Table), MermaidID(ref), MermaidID(c.Name[strings.LastIndex(c.Name, ".")+1:])))
+						}
+					}
+				}
+			}
+		}
+		visit(d.Added, "added")
+		visit(d.Changed, "changed")
+		visit(d.Removed, "removed")
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("erDiagram\n")
+	for _, id := range order {
+		e := ents[id]
+		if len(e.cols) == 0 {
+			fmt.Fprintf(&b, "    %s {\n    }\n", id)
+			continue
+		}
+		fmt.Fprintf(&b, "    %s {\n", id)
+		for _, c := range e.cols {
+			b.WriteString("        " + c + "\n")
+		}
+		b.WriteString("    }\n")
+	}
+	for _, rel := range rels {
+		b.WriteString(rel + "\n")
+	}
+	return details("Tables changed (ER diagram)", Fence(b.String(), "mermaid"))
+}
+
+func mdNotes(r *Report) string {
+	if len(r.Notes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, n := range r.Notes {
+		b.WriteString("- " + Text(n) + "\n")
+	}
+	return details("Notes", b.String())
+}

@@ -1,0 +1,441 @@
+package report
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const testMarker = "<!-- schemagate:comment dir=db/migrations -->"
+
+func baseReport() *Report {
+	return &Report{
+		Tool: "schemagate", Version: "test", Dir: "db/migrations", Format: "golang-migrate",
+		Base:     "0123456789abcdef0123456789abcdef01234567",
+		Database: &Database{Provider: "local", ServerVersion: "15.8"},
+		Migrations: []Migration{
+			{Version: "001", Name: "users", File: "db/migrations/001_users.up.sql", Status: StatusBase},
+		},
+	}
+}
+
+func safeReport() *Report {
+	r := baseReport()
+	r.Migrations = append(r.Migrations, Migration{
+		Version: "002", Name: "add_orders", File: "db/migrations/002_add_orders.up.sql", New: true,
+		Status: StatusApplied, DurationMS: 42, Statements: 2, Roundtrip: &Roundtrip{Status: RoundtripOK},
+		Trace: []StatementTrace{{Locks: []Lock{{Relation: "public.users", Mode: "ShareRowExclusiveLock"}}}},
+		SchemaDiff: &schema.Diff{Added: []schema.Change{
+			{Kind: "table", Name: "public.orders"},
+			{Kind: "column", Name: "public.orders.id", Table: "public.orders", Definition: "id bigint NOT NULL"},
+			{Kind: "column", Name: "public.orders.user_id", Table: "public.orders", Definition: "user_id bigint"},
+			{Kind: "constraint", Name: "public.orders.orders_user_fk", Table: "public.orders", Definition: "FOREIGN KEY (user_id) REFERENCES users(id)"},
+		}},
+	})
+	r.Approval = &Approval{Required: false, State: "not-required"}
+	r.Finish()
+	return r
+}
+
+func dangerousReport() *Report {
+	r := safeReport()
+	r.Migrations = append(r.Migrations, Migration{
+		Version: "003", Name: "users_email", File: "db/migrations/003_users_email.up.sql", New: true,
+		Status: StatusApplied, DurationMS: 1234, Roundtrip: &Roundtrip{Status: RoundtripNoDown},
+		Findings: []lint.Finding{
+			{Rule: "add-column-volatile-default", Risk: lint.Dangerous, File: "db/migrations/003_users_email.up.sql", Line: 1, Column: 1,
+				Message: "adding a column with a volatile default rewrites the table", Lock: "AccessExclusiveLock", Rewrite: true,
+				Suggestion: "add the column without a default, then backfill in batches", URL: "https://schemagate.dev/rules/add-column-volatile-default",
+				Statement: "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"},
+			{Rule: "create-index-non-concurrently", Risk: lint.Caution, File: "db/migrations/003_users_email.up.sql", Line: 3, Column: 1,
+				Message: "CREATE INDEX blocks writes", Lock: "ShareLock", Suggestion: "use CREATE INDEX CONCURRENTLY",
+				Statement: "CREATE INDEX users_email_idx ON users (email);"},
+			{Rule: "set-not-null", Risk: lint.Caution, File: "db/migrations/003_users_email.up.sql", Line: 5, Column: 1,
+				Message: "ignored", Ignored: true, Reason: "table is empty"},
+		},
+		Trace: []StatementTrace{{Locks: []Lock{{Relation: "public.users", Mode: "AccessExclusiveLock"}}}},
+		SchemaDiff: &schema.Diff{
+			Added:   []schema.Change{{Kind: "column", Name: "public.users.token", Table: "public.users", Definition: "token uuid DEFAULT gen_random_uuid()"}},
+			Changed: []schema.Change{{Kind: "column", Name: "public.users.email", Table: "public.users", Properties: []schema.PropertyChange{{Property: "not null", Old: "false", New: "true"}}}},
+			Removed: []schema.Change{{Kind: "index", Name: "public.users_old_idx", Table: "public.users"}},
+		},
+	})
+	r.Approval = &Approval{Required: true, State: "pending", Reason: "dangerous migrations need a DBA review", Owners: []string{"@acme/dba"}, Needed: 1}
+	r.Finish()
+	return r
+}
+
+func failedReport() *Report {
+	r := baseReport()
+	r.Migrations = append(r.Migrations, Migration{
+		Version: "002", Name: "broken", File: "db/migrations/002_broken.up.sql", New: true, Status: StatusFailed, DurationMS: 7,
+		Error: &SQLError{Message: `relation "userz" does not exist`, SQLState: "42P01", Hint: "check the table name",
+			File: "db/migrations/002_broken.up.sql", Line: 4, Column: 13, Phase: "up", Statement: "ALTER TABLE userz ADD COLUMN x int;"},
+	})
+	r.Finish()
+	return r
+}
+
+func roundtripReport() *Report {
+	r := baseReport()
+	r.Migrations = append(r.Migrations, Migration{
+		Version: "002", Name: "email_idx", File: "db/migrations/002_email_idx.up.sql", DownFile: "db/migrations/002_email_idx.down.sql",
+		New: true, Status: StatusApplied, DurationMS: 15,
+		Roundtrip: &Roundtrip{Status: RoundtripFailed, Problems: []string{"index public.users_email_idx is left behind by the down"}},
+	})
+	r.Finish()
+	return r
+}
+
+func truncatedReport() *Report {
+	r := dangerousReport()
+	long := strings.Repeat("UPDATE users SET email = lower(email) WHERE id = 1;\n", 400)
+	for i := 0; i < 40; i++ {
+		m := r.Migrations[2]
+		m.Version = "1" + strings.Repeat("0", 2) + string(rune('0'+i/10)) + string(rune('0'+i%10))
+		m.Findings = append([]lint.Finding(nil), m.Findings...)
+		for j := range m.Findings {
+			m.Findings[j].Statement = long
+		}
+		r.Migrations = append(r.Migrations, m)
+	}
+	r.Finish()
+	return r
+}
+
+const hostileName = "x`````y</details><img src=x onerror=alert(1)>@acme/dba " + testMarker + " -->\n/merge\n/approve"
+
+func hostileReport() *Report {
+	r := baseReport()
+	r.Dir = "db/migrations"
+	stmt := "-- ```` not the end\n````\n</details>\n/merge\n@acme/dba please\n" + testMarker + "\nSELECT 1;"
+	r.Migrations = append(r.Migrations, Migration{
+		Version: "002|x", Name: hostileName, File: "db/migrations/002_" + hostileName + ".up.sql", New: true, Status: StatusFailed,
+		Error: &SQLError{Message: "syntax error at or near \"</details>\" @acme/dba\n/merge", SQLState: "42601",
+			Hint: "<script>alert(1)</script> <!-- hidden", File: "db/migrations/002_x.up.sql", Line: 2, Column: 3, Statement: stmt},
+		Roundtrip: &Roundtrip{Status: RoundtripFailed, Problems: []string{"/close\n@org/team " + testMarker}},
+		Findings: []lint.Finding{{Rule: "x](javascript:alert(1))", Risk: lint.Dangerous, File: "db/migrations/002_x.up.sql", Line: 1, Column: 1,
+			Message: "| broken | table |\n/label ~bug", Suggestion: "@everyone </details> <b>bold</b>", Statement: stmt,
+			URL: "javascript:alert(1)"}},
+		SchemaDiff: &schema.Diff{Added: []schema.Change{
+			{Kind: "table", Name: "public.\"weird}{ table\"\n/merge"},
+			{Kind: "column", Name: "public.t.c", Table: "public.\"weird}{ table\"\n/merge", Definition: "c int } evil {"},
+		}},
+	})
+	r.Notes = []string{"/unapprove", "@acme/dba"}
+	r.Approval = &Approval{Required: true, State: "pending", Owners: []string{"@acme/dba", "@alice"}, Reason: "<!-- x -->"}
+	r.Finish()
+	return r
+}
+
+var cases = []struct {
+	name string
+	r    func() *Report
+	opts MarkdownOptions
+}{
+	{"all-safe", safeReport, MarkdownOptions{}},
+	{"dangerous-findings", dangerousReport, MarkdownOptions{}},
+	{"failed-migration", failedReport, MarkdownOptions{}},
+	{"failed-roundtrip", roundtripReport, MarkdownOptions{}},
+	{"truncated", truncatedReport, MarkdownOptions{MaxRunes: 20000}},
+	{"hostile", hostileReport, MarkdownOptions{}},
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Marker = testMarker
+			opts.SummaryURL = "https://github.com/acme/shop/actions/runs/1"
+			opts.RuleURLBase = "https://schemagate.dev/rules/"
+			got := Markdown(tc.r(), opts)
+			checkInert(t, got, testMarker)
+			if strings.Contains(got, "```mermaid") {
+				checkMermaid(t, got)
+			}
+			max := opts.MaxRunes
+			if max == 0 {
+				max = DefaultMaxRunes
+			}
+			if n := utf8.RuneCountInString(got); n > max {
+				t.Errorf("rendering has %d runes, limit %d", n, max)
+			}
+			path := filepath.Join("testdata", "golden", tc.name+".md")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("read golden (run with -update): %v", err)
+			}
+			if got != string(want) {
+				t.Errorf("rendering differs from %s (run go test ./internal/report -run TestMarkdownGolden -update):\n%s", path, got)
+			}
+		})
+	}
+}
+
+var (
+	fenceOpen   = regexp.MustCompile("^(`{3,})([A-Za-z0-9]*)$")
+	allowedTag  = regexp.MustCompile(`^</?(details|summary|sub|br|code)>`)
+	liveMention = regexp.MustCompile(`(^|[^A-Za-z0-9` + "`" + `])@[A-Za-z0-9]`)
+)
+
+// checkInert parses the rendering the way GitHub and GitLab do, at the level that matters: fenced
+// blocks, HTML tags and comments, mentions and line starts outside code.
+func checkInert(t *testing.T, md, marker string) {
+	t.Helper()
+	if n := strings.Count(md, marker); n != 1 {
+		t.Errorf("marker occurs %d times, want exactly once", n)
+	}
+	if n := strings.Count(md, "<!--"); n != 1 {
+		t.Errorf("%d HTML comment openers, want only the marker's", n)
+	}
+	if n := strings.Count(md, "-->"); n != 1 {
+		t.Errorf("%d HTML comment closers, want only the marker's", n)
+	}
+	if !strings.HasSuffix(md, marker+"\n") {
+		t.Errorf("the marker is not the last line")
+	}
+	fence := ""
+	opens, closes := 0, 0
+	for i, line := range strings.Split(md, "\n") {
+		if fence != "" {
+			if strings.TrimRight(line, " ") == fence {
+				fence = ""
+			} else if strings.HasPrefix(line, fence) && strings.Trim(line, "`") == "" {
+				t.Errorf("line %d: a longer backtick run closes the fence: %q", i+1, line)
+			}
+			continue
+		}
+		if m := fenceOpen.FindStringSubmatch(line); m != nil {
+			fence = m[1]
+			continue
+		}
+		if strings.HasPrefix(strings.TrimLeft(line, " "), "/") {
+			t.Errorf("line %d starts with / outside code (GitLab quick action): %q", i+1, line)
+		}
+		if strings.HasPrefix(line, "    ") && !strings.HasPrefix(strings.TrimLeft(line, " "), "-") {
+			t.Errorf("line %d is an indented code block: %q", i+1, line)
+		}
+		rest := stripCodeSpans(line)
+		if liveMention.MatchString(rest) {
+			t.Errorf("line %d mentions someone: %q", i+1, line)
+		}
+		for j := 0; j < len(rest); j++ {
+			if rest[j] != '<' {
+				continue
+			}
+			if strings.HasPrefix(rest[j:], marker) {
+				continue
+			}
+			tag := allowedTag.FindString(rest[j:])
+			if tag == "" {
+				t.Errorf("line %d has raw HTML %q", i+1, rest[j:min(len(rest), j+20)])
+				continue
+			}
+			switch tag {
+			case "<details>":
+				opens++
+			case "</details>":
+				closes++
+			}
+		}
+		if strings.Contains(rest, "](javascript:") {
+			t.Errorf("line %d links to javascript: %q", i+1, line)
+		}
+	}
+	if fence != "" {
+		t.Errorf("fence %q never closed", fence)
+	}
+	if opens != closes {
+		t.Errorf("%d <details> but %d </details>", opens, closes)
+	}
+}
+
+// liveText is the rendering outside fenced blocks and code spans: what GitHub interprets.
+func liveText(md string) string {
+	var b strings.Builder
+	fence := ""
+	for _, line := range strings.Split(md, "\n") {
+		if fence != "" {
+			if strings.TrimRight(line, " ") == fence {
+				fence = ""
+			}
+			continue
+		}
+		if m := fenceOpen.FindStringSubmatch(line); m != nil {
+			fence = m[1]
+			continue
+		}
+		b.WriteString(stripCodeSpans(line) + "\n")
+	}
+	return b.String()
+}
+
+// stripCodeSpans removes inline code spans (matching backtick runs), where nothing is HTML or a mention.
+func stripCodeSpans(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] != '`' || (i > 0 && s[i-1] == '\\') {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		n := 0
+		for i+n < len(s) && s[i+n] == '`' {
+			n++
+		}
+		run := s[i : i+n]
+		end := -1
+		for k := i + n; k < len(s); {
+			if s[k] == '`' {
+				m := 0
+				for k+m < len(s) && s[k+m] == '`' {
+					m++
+				}
+				if m == n {
+					end = k
+					break
+				}
+				k += m
+				continue
+			}
+			k++
+		}
+		if end < 0 {
+			b.WriteString(run)
+			i += n
+			continue
+		}
+		i = end + n
+	}
+	return b.String()
+}
+
+func TestHostileContentIsInert(t *testing.T) {
+	md := Markdown(hostileReport(), MarkdownOptions{Marker: testMarker})
+	checkInert(t, md, testMarker)
+	// The hostile statement is shown whole inside one fence longer than its own backtick runs.
+	if !strings.Contains(md, "`````sql\n-- ```` not the end\n````\n</details>\n/merge") {
+		t.Errorf("hostile statement not fenced with a longer run:\n%s", md)
+	}
+	live := liveText(md)
+	for _, bad := range []string{"<script", "<img", "<b>", "(javascript:", "@acme"} {
+		if strings.Contains(live, bad) {
+			t.Errorf("%q survived outside code", bad)
+		}
+	}
+	if !strings.Contains(md, "@\u200bacme/dba") {
+		t.Errorf("mention not defused")
+	}
+	checkMermaid(t, md)
+}
+
+var mermaidLine = regexp.MustCompile(`^(erDiagram|    [A-Za-z0-9_]+ \{|        [A-Za-z0-9_]+ [A-Za-z0-9_]+ "(added|changed|removed)"|    \}|    [A-Za-z0-9_]+ \}o--\|\| [A-Za-z0-9_]+ : [A-Za-z0-9_]+)$`)
+
+// checkMermaid checks every line of the ER diagram against the small grammar schemagate writes.
+func checkMermaid(t *testing.T, md string) {
+	t.Helper()
+	start := strings.Index(md, "```mermaid\n")
+	if start < 0 {
+		t.Fatal("no mermaid block")
+	}
+	body := md[start+len("```mermaid\n"):]
+	body = body[:strings.Index(body, "\n```")]
+	for _, line := range strings.Split(body, "\n") {
+		if !mermaidLine.MatchString(line) {
+			t.Errorf("ER diagram line outside the grammar: %q", line)
+		}
+	}
+}
+
+func TestTruncationKeepsSummary(t *testing.T) {
+	r := truncatedReport()
+	full := Markdown(r, MarkdownOptions{MaxRunes: -1})
+	if utf8.RuneCountInString(full) <= DefaultMaxRunes {
+		t.Fatalf("test report too small to truncate: %d runes", utf8.RuneCountInString(full))
+	}
+	md := Markdown(r, MarkdownOptions{Marker: testMarker, SummaryURL: "https://example.test/summary"})
+	if n := utf8.RuneCountInString(md); n > DefaultMaxRunes {
+		t.Fatalf("%d runes over the limit", n)
+	}
+	checkInert(t, md, testMarker)
+	for _, want := range []string{"| Version | Name |", "shortened to fit", "[job summary](https://example.test/summary)", "DBA approval"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("truncated comment lacks %q", want)
+		}
+	}
+	// Tiny limit: even the table is cut, the marker survives.
+	tiny := Markdown(r, MarkdownOptions{Marker: testMarker, MaxRunes: 3000})
+	if n := utf8.RuneCountInString(tiny); n > 3000 {
+		t.Errorf("tiny limit: %d runes", n)
+	}
+	checkInert(t, tiny, testMarker)
+}
+
+func TestJobSummaryBounded(t *testing.T) {
+	r := truncatedReport()
+	r.Migrations = r.Migrations[:12]
+	if utf8.RuneCountInString(Markdown(r, MarkdownOptions{MaxRunes: -1})) <= DefaultMaxRunes {
+		t.Fatal("test report fits a comment; make it larger")
+	}
+	s := JobSummary(r, MarkdownOptions{Marker: testMarker})
+	if strings.Contains(s, testMarker) {
+		t.Errorf("job summary carries the marker")
+	}
+	if len(s) > MaxSummaryBytes {
+		t.Errorf("job summary %d bytes", len(s))
+	}
+	if !strings.Contains(s, "UPDATE users SET email") {
+		t.Errorf("job summary should keep the statements that the comment drops")
+	}
+}
+
+func TestAnnotationsMostSevereFirst(t *testing.T) {
+	r := dangerousReport()
+	r.Migrations = append(r.Migrations, failedReport().Migrations[1], roundtripReport().Migrations[1])
+	as := Annotations(r)
+	if len(as) != 4 {
+		t.Fatalf("got %d annotations, want 4 (ignored finding left out): %+v", len(as), as)
+	}
+	wantLevels := []string{LevelError, LevelError, LevelError, LevelWarning}
+	for i, a := range as {
+		if a.Level != wantLevels[i] {
+			t.Errorf("annotation %d level %s, want %s (%+v)", i, a.Level, wantLevels[i], a)
+		}
+	}
+	fail := as[0]
+	if fail.File != "db/migrations/002_broken.up.sql" || fail.Line != 4 || fail.Col != 13 || !strings.Contains(fail.Message, "42P01") {
+		t.Errorf("failed migration annotation = %+v", fail)
+	}
+}
+
+func TestEscapers(t *testing.T) {
+	tests := []struct{ name, got, want string }{
+		{"code with backticks", Code("a``b"), "```a``b```"},
+		{"code with pipe", Code("a|b"), "`a\\|b`"},
+		{"text leading slash", Text("/merge now"), `\/merge now`},
+		{"text html", Text("<b>&"), "&lt;b&gt;&amp;"},
+		{"text mention", Text("hi @bob"), "hi @\u200bbob"},
+		{"fence", Fence("a\n```\nb", "sql"), "````sql\na\n```\nb\n````\n"},
+		{"mermaid", MermaidID("public.\"x y\"}"), "public__x_y__"},
+		{"marker", Marker("db/mig -->"), "<!-- schemagate:comment dir=db/mig____ -->"},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}

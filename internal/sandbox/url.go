@@ -1,0 +1,206 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// DatabasePrefix starts the name of every database the url provider creates, so that leftovers (after
+// a kill -9) can be recognised: SELECT datname FROM pg_database WHERE datname LIKE 'schemagate\_%'.
+const DatabasePrefix = "schemagate_"
+
+// URL uses an existing PostgreSQL server (a CI service container, a shared test server): Start creates
+// a uniquely named, empty database on it for the run, and Close drops that database. It touches nothing
+// else on the server. The role in the URL needs the CREATEDB privilege (or to be a superuser).
+type URL struct {
+	opts Options
+}
+
+var _ Provider = (*URL)(nil)
+
+// NewURL returns the provider that uses the server at opts.DatabaseURL.
+func NewURL(opts Options) *URL {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &URL{opts: opts}
+}
+
+// Name implements Provider.
+func (p *URL) Name() string { return "url" }
+
+// Start implements Provider. The new database's URL uses the credentials of opts.DatabaseURL;
+// AdminURL is opts.DatabaseURL itself.
+func (p *URL) Start(ctx context.Context) (*Instance, error) {
+	server, err := parseServerURL(p.opts.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	shown := server.Redacted()
+	admin, err := connect(ctx, server.String())
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w (is the server running and reachable from here? check --database-url)", shown, scrub(err, server))
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+
+	var role string
+	var version int
+	var mayCreate bool
+	err = admin.QueryRow(ctx, `SELECT current_user, current_setting('server_version_num')::int,
+		rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&role, &version, &mayCreate)
+	if err != nil {
+		return nil, fmt.Errorf("read role and version on %s: %w", shown, err)
+	}
+	if !mayCreate {
+		return nil, noCreateDB(role, shown, nil)
+	}
+
+	name := DatabasePrefix + randomHex(6)
+	// template0: the database is empty even when the server's template1 holds objects.
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42501" { // insufficient_privilege
+			return nil, noCreateDB(role, shown, err)
+		}
+		return nil, fmt.Errorf("create database %s on %s: %w", name, shown, err)
+	}
+	p.opts.Logger.Info("created the rehearsal database", "database", name, "server", shown)
+
+	dbURL := *server
+	dbURL.Path, dbURL.RawPath = "/"+name, ""
+	var once sync.Once
+	var closeErr error
+	closeFn := func(ctx context.Context) error {
+		once.Do(func() {
+			closeErr = p.drop(ctx, server, name, version)
+		})
+		return closeErr
+	}
+	return &Instance{URL: dbURL.String(), AdminURL: server.String(), ServerVersion: version, Close: closeFn}, nil
+}
+
+// drop removes the run's database, first ending the sessions still connected to it (that database's
+// only: pg_terminate_backend on its own sessions needs no privilege beyond the owning role).
+func (p *URL) drop(ctx context.Context, server *url.URL, name string, version int) error {
+	if ctx.Err() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	shown := server.Redacted()
+	admin, err := connect(ctx, server.String())
+	if err != nil {
+		return fmt.Errorf("connect to %s to drop database %s: %w (drop it by hand)", shown, name, scrub(err, server))
+	}
+	defer admin.Close(ctx)
+	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
+	if version >= 130000 {
+		drop += " WITH (FORCE)"
+	}
+	for attempt := 0; ; attempt++ {
+		if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = $1 AND pid <> pg_backend_pid()`, name); err != nil {
+			p.opts.Logger.Warn("could not end sessions on the rehearsal database", "database", name, "err", err)
+		}
+		_, err = admin.Exec(ctx, drop)
+		var pgErr *pgconn.PgError
+		// object_in_use: before PostgreSQL 13 a session can connect between terminate and drop.
+		if err != nil && errors.As(err, &pgErr) && pgErr.Code == "55006" && attempt < 20 {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("drop database %s on %s: %w", name, shown, err)
+		}
+		p.opts.Logger.Info("dropped the rehearsal database", "database", name)
+		return nil
+	}
+}
+
+// connect opens a connection with a bounded wait: an unreachable host must not hang the run.
+func connect(ctx context.Context, u string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(u)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 15 * time.Second
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
+func noCreateDB(role, server string, err error) error {
+	msg := fmt.Sprintf("role %q on %s may not create databases, and the url provider creates one per run; "+
+		"grant it (ALTER ROLE %s CREATEDB), use a role that has it, or use --provider local or docker",
+		role, server, displayIdent(role))
+	if err != nil {
+		return fmt.Errorf("%s: %w", msg, err)
+	}
+	return errors.New(msg)
+}
+
+// displayIdent quotes a role name for a SQL hint only when it needs quotes.
+func displayIdent(s string) string {
+	if plainIdentRE.MatchString(s) {
+		return s
+	}
+	return pgx.Identifier{s}.Sanitize()
+}
+
+var plainIdentRE = regexp.MustCompile(`^[a-z_][a-z0-9_$]*$`)
+
+// parseServerURL checks --database-url without ever echoing its password.
+func parseServerURL(s string) (*url.URL, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("the url provider needs the URL of an existing server: pass --database-url postgres://user:password@host:5432/postgres")
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || (u.Host == "" && u.Query().Get("host") == "") {
+		return nil, fmt.Errorf("invalid --database-url %s: want postgres://user:password@host:port/database (percent-encode special characters in the password)", redactURL(s))
+	}
+	if _, err := pgx.ParseConfig(s); err != nil {
+		var pce *pgconn.ParseConfigError
+		reason := "cannot parse it"
+		if errors.As(err, &pce) && pce.Unwrap() != nil {
+			reason = scrub(pce.Unwrap(), u).Error()
+		}
+		return nil, fmt.Errorf("invalid --database-url %s: %s", u.Redacted(), reason)
+	}
+	return u, nil
+}
+
+var userinfoRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:)(.*)@`)
+var passwordRE = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
+
+// redactURL masks the password of a connection string that may not even parse.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+	}
+	s = userinfoRE.ReplaceAllString(s, "${1}xxxxx@")
+	return passwordRE.ReplaceAllString(s, "${1}xxxxx")
+}
+
+// scrub removes the password from an error message, whatever quoted it.
+func scrub(err error, u *url.URL) error {
+	if u == nil || u.User == nil {
+		return err
+	}
+	pw, ok := u.User.Password()
+	if !ok || pw == "" || !strings.Contains(err.Error(), pw) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+}

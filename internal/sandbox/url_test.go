@@ -1,0 +1,239 @@
+package sandbox
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// existingServer starts a real PostgreSQL server with the local provider, standing in for the CI
+// service container the url provider is meant for, and returns its admin URL.
+func existingServer(t *testing.T) string {
+	t.Helper()
+	l := requireLocal(t)
+	inst, err := l.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close(context.Background()) })
+	return inst.AdminURL
+}
+
+func execSQL(t *testing.T, dsn string, sql ...string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, s := range sql {
+		if _, err := conn.Exec(t.Context(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func databases(t *testing.T, dsn string) []string {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, _ := conn.Query(t.Context(), "SELECT datname FROM pg_database ORDER BY datname")
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+func withDatabase(t *testing.T, dsn, db string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+func TestURLCreatesAndDropsItsDatabase(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	// Someone else's database on the same server, which the provider must leave alone.
+	execSQL(t, server, "CREATE DATABASE app")
+	execSQL(t, withDatabase(t, server, "app"), "CREATE TABLE keep (id int)", "INSERT INTO keep VALUES (42)")
+	before := databases(t, server)
+
+	ctx := t.Context()
+	p := NewURL(Options{DatabaseURL: server})
+	inst, err := p.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if !regexp.MustCompile(`^schemagate_[0-9a-f]{12}$`).MatchString(name) {
+		t.Errorf("database name %q, want schemagate_<random>", name)
+	}
+	if inst.AdminURL != server {
+		t.Errorf("AdminURL = %q, want the given server URL %q", inst.AdminURL, server)
+	}
+	if after := databases(t, server); !slices.Contains(after, name) || len(after) != len(before)+1 {
+		t.Errorf("databases after Start: %v, want %v plus %s", after, before, name)
+	}
+
+	conn, err := pgx.Connect(ctx, inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var db string
+	var version, tables int
+	err = conn.QueryRow(ctx, `SELECT current_database(), current_setting('server_version_num')::int,
+		(SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace)`).Scan(&db, &version, &tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db != name || version != inst.ServerVersion || tables != 0 {
+		t.Errorf("connected to %s (version %d, %d relations), want %s (version %d, empty)", db, version, tables, name, inst.ServerVersion)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatalf("use the database: %v", err)
+	}
+	// conn stays open: Close must end it rather than fail to drop the database.
+
+	if err := inst.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Ping(ctx); err == nil {
+		t.Error("a session on the dropped database survived Close")
+	}
+	conn.Close(ctx)
+	if after := databases(t, server); !slices.Equal(after, before) {
+		t.Errorf("databases after Close: %v, want %v", after, before)
+	}
+	var kept int
+	app, err := pgx.Connect(ctx, withDatabase(t, server, "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close(ctx)
+	if err := app.QueryRow(ctx, "SELECT id FROM keep").Scan(&kept); err != nil || kept != 42 {
+		t.Errorf("the other database changed: %d, %v", kept, err)
+	}
+	if err := inst.Close(ctx); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestURLRunsAreIndependent(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	p := NewURL(Options{DatabaseURL: server})
+	a, err := p.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.URL == b.URL {
+		t.Fatalf("two runs got the same database %s", a.URL)
+	}
+	// Close after the run's context was cancelled, with a cancelled context too: still dropped.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	names := databases(t, server)
+	ua, _ := url.Parse(a.URL)
+	ub, _ := url.Parse(b.URL)
+	if slices.Contains(names, strings.TrimPrefix(ua.Path, "/")) || !slices.Contains(names, strings.TrimPrefix(ub.Path, "/")) {
+		t.Errorf("databases %v: want %s dropped and %s kept", names, ua.Path, ub.Path)
+	}
+	if err := b.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestURLRoleWithoutCreateDB(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	execSQL(t, server, "CREATE ROLE reader LOGIN")
+	before := databases(t, server)
+	u, _ := url.Parse(server)
+	u.User = url.User("reader")
+	_, err := NewURL(Options{DatabaseURL: u.String()}).Start(t.Context())
+	if err == nil {
+		t.Fatal("Start succeeded for a role without CREATEDB")
+	}
+	for _, w := range []string{`role "reader"`, "may not create databases", "ALTER ROLE reader CREATEDB", "--provider local or docker"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
+	}
+	if after := databases(t, server); !slices.Equal(after, before) {
+		t.Errorf("databases changed: %v, was %v", after, before)
+	}
+}
+
+func TestURLBadInput(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-pw"
+	tests := []struct {
+		name string
+		url  string
+		want []string
+	}{
+		{name: "missing", url: "", want: []string{"--database-url postgres://"}},
+		{name: "keyword form", url: "host=localhost password=" + secret + " dbname=x", want: []string{"invalid --database-url", "password=xxxxx", "want postgres://"}},
+		{name: "other scheme", url: "mysql://root:" + secret + "@127.0.0.1/db", want: []string{"invalid --database-url mysql://root:xxxxx@127.0.0.1/db"}},
+		{name: "unencoded slash in password", url: "postgres://u:" + secret + "/x@127.0.0.1:5432/db", want: []string{"invalid --database-url postgres://u:xxxxx@127.0.0.1:5432/db", "percent-encode"}},
+		{name: "bad option", url: "postgres://u:" + secret + "@127.0.0.1:5432/db?sslmode=sometimes", want: []string{"invalid --database-url postgres://u:xxxxx@127.0.0.1:5432/db", "sslmode"}},
+		{name: "unreachable", url: "postgres://u:" + secret + "@127.0.0.1:1/db", want: []string{"connect to postgres://u:xxxxx@127.0.0.1:1/db", "is the server running"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := NewURL(Options{DatabaseURL: tt.url}).Start(t.Context())
+			if err == nil {
+				t.Fatal("Start succeeded")
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q shows the password", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{name: "url", in: "postgres://u:pw@h:5432/db", want: "postgres://u:xxxxx@h:5432/db"},
+		{name: "no password", in: "postgres://u@h/db", want: "postgres://u@h/db"},
+		{name: "malformed", in: "postgres://u:p/w@d@h/db", want: "postgres://u:xxxxx@h/db"},
+		{name: "keywords", in: "host=h password='a b' user=u", want: "host=h password=xxxxx user=u"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := redactURL(tt.in); got != tt.want {
+				t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

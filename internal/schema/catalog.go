@@ -1,0 +1,380 @@
+package schema
+
+import (
+	"path"
+	"strings"
+)
+
+// Catalog is a snapshot of the user-visible objects of one database. Objects are keyed by stable,
+// qualified names (never OIDs) so that catalogs taken from different databases compare; the OID fields
+// (JSON "oid") are kept only to recognise renames between two snapshots of the same database.
+type Catalog struct {
+	Schemas     map[string]*Schema     `json:"schemas"`
+	Tables      map[string]*Table      `json:"tables"`
+	Sequences   map[string]*Sequence   `json:"sequences"`
+	Views       map[string]*View       `json:"views"`
+	Functions   map[string]*Function   `json:"functions"`
+	Enums       map[string]*Enum       `json:"enums"`
+	Domains     map[string]*Domain     `json:"domains"`
+	Extensions  map[string]*Extension  `json:"extensions"`
+	Constraints map[string]*Constraint `json:"constraints"`
+	Indexes     map[string]*Index      `json:"indexes"`
+	Triggers    map[string]*Trigger    `json:"triggers"`
+	Policies    map[string]*Policy     `json:"policies"`
+}
+
+// NewCatalog returns an empty catalog with every map allocated.
+func NewCatalog() *Catalog {
+	return &Catalog{
+		Schemas:     map[string]*Schema{},
+		Tables:      map[string]*Table{},
+		Sequences:   map[string]*Sequence{},
+		Views:       map[string]*View{},
+		Functions:   map[string]*Function{},
+		Enums:       map[string]*Enum{},
+		Domains:     map[string]*Domain{},
+		Extensions:  map[string]*Extension{},
+		Constraints: map[string]*Constraint{},
+		Indexes:     map[string]*Index{},
+		Triggers:    map[string]*Trigger{},
+		Policies:    map[string]*Policy{},
+	}
+}
+
+// Schema is a namespace.
+type Schema struct {
+	OID     uint32 `json:"oid,omitempty"`
+	Name    string `json:"name"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// Table is an ordinary or partitioned table.
+type Table struct {
+	OID    uint32 `json:"oid,omitempty"`
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	// Partitioned is set for a partitioned table; PartitionKey is pg_get_partkeydef.
+	Partitioned  bool   `json:"partitioned,omitempty"`
+	PartitionKey string `json:"partition_key,omitempty"`
+	// PartitionOf and PartitionBound are set for a partition.
+	PartitionOf    string `json:"partition_of,omitempty"`
+	PartitionBound string `json:"partition_bound,omitempty"`
+	// Inherits lists the qualified parents of a table that uses (non-partition) inheritance, in order.
+	Inherits    []string `json:"inherits,omitempty"`
+	Unlogged    bool     `json:"unlogged,omitempty"`
+	RowSecurity bool     `json:"row_security,omitempty"`
+	Comment     string   `json:"comment,omitempty"`
+	// Columns are in attribute order.
+	Columns []*Column `json:"columns"`
+}
+
+// QName is the table's qualified name.
+func (t *Table) QName() string { return t.Schema + "." + t.Name }
+
+// Column returns the column named name, or nil.
+func (t *Table) Column(name string) *Column {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Column is a table column.
+type Column struct {
+	// Num is the attribute number: stable across a rename, so it identifies renamed columns.
+	Num     int    `json:"num"`
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	NotNull bool   `json:"not_null,omitempty"`
+	Default string `json:"default,omitempty"`
+	// Identity is "always", "by default" or empty.
+	Identity string `json:"identity,omitempty"`
+	// Generated is the expression of a stored generated column.
+	Generated string `json:"generated,omitempty"`
+	// Inherited is set for a column that comes only from a parent table (not declared locally): it
+	// comes and goes with the parent's.
+	Inherited bool `json:"inherited,omitempty"`
+	// Collation is set when it differs from the type's default collation.
+	Collation string `json:"collation,omitempty"`
+	Comment   string `json:"comment,omitempty"`
+}
+
+// Constraint is a table constraint.
+type Constraint struct {
+	OID    uint32 `json:"oid,omitempty"`
+	Schema string `json:"schema"`
+	Table  string `json:"table"`
+	Name   string `json:"name"`
+	// Type is p (primary key), u (unique), f (foreign key), c (check), x (exclusion) or t (trigger).
+	Type       string `json:"type"`
+	Definition string `json:"definition"`
+	Validated  bool   `json:"validated"`
+	Deferrable bool   `json:"deferrable,omitempty"`
+	Deferred   bool   `json:"deferred,omitempty"`
+	// References is the qualified table a foreign key points to.
+	References string `json:"references,omitempty"`
+	// Inherited is set for a constraint a partition or child table got from its parent: it comes and
+	// goes with the parent's.
+	Inherited bool   `json:"inherited,omitempty"`
+	Comment   string `json:"comment,omitempty"`
+}
+
+// QTable is the qualified name of the constraint's table.
+func (c *Constraint) QTable() string { return c.Schema + "." + c.Table }
+
+// Index is an index on a table or materialized view.
+type Index struct {
+	OID        uint32 `json:"oid,omitempty"`
+	Schema     string `json:"schema"`
+	Table      string `json:"table"`
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
+	Valid      bool   `json:"valid"`
+	Unique     bool   `json:"unique,omitempty"`
+	Primary    bool   `json:"primary,omitempty"`
+	// Constraint is set when the index implements a constraint (created and dropped with it).
+	Constraint string `json:"constraint,omitempty"`
+	// Inherited is set for a partition's index attached to its parent's index.
+	Inherited bool   `json:"inherited,omitempty"`
+	Comment   string `json:"comment,omitempty"`
+}
+
+// QTable is the qualified name of the index's table.
+func (i *Index) QTable() string { return i.Schema + "." + i.Table }
+
+// Sequence is a sequence that is not an identity column's.
+type Sequence struct {
+	OID       uint32 `json:"oid,omitempty"`
+	Schema    string `json:"schema"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Start     int64  `json:"start"`
+	Increment int64  `json:"increment"`
+	Min       int64  `json:"min"`
+	Max       int64  `json:"max"`
+	Cache     int64  `json:"cache"`
+	Cycle     bool   `json:"cycle,omitempty"`
+	// OwnedBy is "schema.table.column" when the sequence belongs to a column (serial).
+	OwnedBy string `json:"owned_by,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// View is a view or materialized view.
+type View struct {
+	OID          uint32 `json:"oid,omitempty"`
+	Schema       string `json:"schema"`
+	Name         string `json:"name"`
+	Materialized bool   `json:"materialized,omitempty"`
+	Definition   string `json:"definition"`
+	// Columns are "name type", in order.
+	Columns []string `json:"columns"`
+	// DependsOn lists the qualified tables and views the view reads.
+	DependsOn []string `json:"depends_on,omitempty"`
+	Comment   string   `json:"comment,omitempty"`
+}
+
+// QName is the view's qualified name.
+func (v *View) QName() string { return v.Schema + "." + v.Name }
+
+// Function is a function or procedure (aggregates and window functions are listed without a definition).
+type Function struct {
+	OID    uint32 `json:"oid,omitempty"`
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	// Args are the identity arguments, e.g. "a integer, b text".
+	Args string `json:"args"`
+	// Kind is f (function), p (procedure), a (aggregate) or w (window).
+	Kind       string `json:"kind"`
+	Result     string `json:"result,omitempty"`
+	Definition string `json:"definition"`
+	// DependsOn lists the signatures of the functions this one's body refers to (recorded by
+	// PostgreSQL for SQL-standard bodies only).
+	DependsOn []string `json:"depends_on,omitempty"`
+	Comment   string   `json:"comment,omitempty"`
+}
+
+// Signature is "schema.name(args)".
+func (f *Function) Signature() string { return f.Schema + "." + f.Name + "(" + f.Args + ")" }
+
+// Enum is an enum type with its values in order.
+type Enum struct {
+	OID    uint32   `json:"oid,omitempty"`
+	Schema string   `json:"schema"`
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
+	// ValueOIDs parallel Values; they survive ALTER TYPE ... RENAME VALUE.
+	ValueOIDs []uint32 `json:"value_oids,omitempty"`
+	Comment   string   `json:"comment,omitempty"`
+}
+
+// Domain is a domain type.
+type Domain struct {
+	OID       uint32 `json:"oid,omitempty"`
+	Schema    string `json:"schema"`
+	Name      string `json:"name"`
+	BaseType  string `json:"base_type"`
+	Default   string `json:"default,omitempty"`
+	NotNull   bool   `json:"not_null,omitempty"`
+	Collation string `json:"collation,omitempty"`
+	// Constraints maps constraint name to its definition (pg_get_constraintdef).
+	Constraints map[string]string `json:"constraints,omitempty"`
+	Comment     string            `json:"comment,omitempty"`
+}
+
+// Extension is an installed extension.
+type Extension struct {
+	OID     uint32 `json:"oid,omitempty"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Schema  string `json:"schema"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// Trigger is a table trigger (not the internal ones of constraints).
+type Trigger struct {
+	OID        uint32 `json:"oid,omitempty"`
+	Schema     string `json:"schema"`
+	Table      string `json:"table"`
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
+	// Enabled is O (origin), D (disabled), R (replica) or A (always).
+	Enabled string `json:"enabled"`
+	// Function is the signature of the trigger function.
+	Function string `json:"function,omitempty"`
+	Comment  string `json:"comment,omitempty"`
+}
+
+// QTable is the qualified name of the trigger's table.
+func (t *Trigger) QTable() string { return t.Schema + "." + t.Table }
+
+// Policy is a row-level security policy.
+type Policy struct {
+	Schema     string `json:"schema"`
+	Table      string `json:"table"`
+	Name       string `json:"name"`
+	Command    string `json:"command"`
+	Permissive bool   `json:"permissive"`
+	Roles      string `json:"roles"`
+	Using      string `json:"using,omitempty"`
+	WithCheck  string `json:"with_check,omitempty"`
+}
+
+// QTable is the qualified name of the policy's table.
+func (p *Policy) QTable() string { return p.Schema + "." + p.Table }
+
+// Ignore says which objects a catalog leaves out: bookkeeping tables of schemagate and of migration
+// tools, which a migration's down must not be blamed for.
+type Ignore struct {
+	// Schemas are schema names (path.Match patterns) left out entirely.
+	Schemas []string
+	// Tables are table names (path.Match patterns, matched against the bare and the qualified name) left
+	// out, with their sequences, indexes, constraints and triggers.
+	Tables []string
+}
+
+// DefaultIgnore leaves out schemagate's own tables and those of golang-migrate, goose, Flyway,
+// sql-migrate, dbmate and sqitch.
+var DefaultIgnore = Ignore{
+	Schemas: []string{"sqitch", "schemagate"},
+	Tables: []string{"schemagate_*", "schema_migrations", "goose_db_version", "flyway_schema_history",
+		"gorp_migrations", "schema_migrations_*", "ar_internal_metadata"},
+}
+
+// SchemaIgnored reports whether schema s is left out.
+func (ig Ignore) SchemaIgnored(s string) bool {
+	return matchAny(ig.Schemas, s)
+}
+
+// TableIgnored reports whether the relation schema.name is left out.
+func (ig Ignore) TableIgnored(schema, name string) bool {
+	return ig.SchemaIgnored(schema) || matchAny(ig.Tables, name) || matchAny(ig.Tables, schema+"."+name)
+}
+
+func matchAny(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Filter removes from c, in place, every object ig leaves out, and returns c.
+func (c *Catalog) Filter(ig Ignore) *Catalog {
+	for k, s := range c.Schemas {
+		if ig.SchemaIgnored(s.Name) {
+			delete(c.Schemas, k)
+		}
+	}
+	for k, t := range c.Tables {
+		if ig.TableIgnored(t.Schema, t.Name) {
+			delete(c.Tables, k)
+		}
+	}
+	for k, s := range c.Sequences {
+		owner := ""
+		if parts := strings.Split(s.OwnedBy, "."); len(parts) == 3 {
+			owner = parts[1]
+		}
+		if ig.TableIgnored(s.Schema, s.Name) || (owner != "" && ig.TableIgnored(s.Schema, owner)) {
+			delete(c.Sequences, k)
+		}
+	}
+	for k, v := range c.Views {
+		if ig.TableIgnored(v.Schema, v.Name) {
+			delete(c.Views, k)
+		}
+	}
+	for k, x := range c.Constraints {
+		if ig.TableIgnored(x.Schema, x.Table) {
+			delete(c.Constraints, k)
+		}
+	}
+	for k, x := range c.Indexes {
+		if ig.TableIgnored(x.Schema, x.Table) {
+			delete(c.Indexes, k)
+		}
+	}
+	for k, x := range c.Triggers {
+		if ig.TableIgnored(x.Schema, x.Table) {
+			delete(c.Triggers, k)
+		}
+	}
+	for k, x := range c.Policies {
+		if ig.TableIgnored(x.Schema, x.Table) {
+			delete(c.Policies, k)
+		}
+	}
+	for k, f := range c.Functions {
+		if ig.SchemaIgnored(f.Schema) {
+			delete(c.Functions, k)
+		}
+	}
+	for k, e := range c.Enums {
+		if ig.SchemaIgnored(e.Schema) {
+			delete(c.Enums, k)
+		}
+	}
+	for k, d := range c.Domains {
+		if ig.SchemaIgnored(d.Schema) {
+			delete(c.Domains, k)
+		}
+	}
+	return c
+}
+
+// relation returns the kind ("table", "view", "materialized view") of the relation named q, or "".
+func (c *Catalog) relation(q string) string {
+	if _, ok := c.Tables[q]; ok {
+		return "table"
+	}
+	if v, ok := c.Views[q]; ok {
+		if v.Materialized {
+			return "materialized view"
+		}
+		return "view"
+	}
+	return ""
+}

@@ -1,0 +1,360 @@
+package schema
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Kinds of objects in a Change.
+const (
+	KindSchema           = "schema"
+	KindExtension        = "extension"
+	KindTable            = "table"
+	KindColumn           = "column"
+	KindConstraint       = "constraint"
+	KindIndex            = "index"
+	KindSequence         = "sequence"
+	KindView             = "view"
+	KindMaterializedView = "materialized view"
+	KindFunction         = "function"
+	KindProcedure        = "procedure"
+	KindEnum             = "enum"
+	KindDomain           = "domain"
+	KindTrigger          = "trigger"
+	KindPolicy           = "policy"
+)
+
+// kindRank orders kinds inside a group: the relation first, then its parts.
+var kindRank = map[string]int{
+	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindSequence: 4, KindTable: 5,
+	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
+	KindTrigger: 11, KindPolicy: 12, KindFunction: 13, KindProcedure: 14,
+}
+
+// object is one catalog object flattened for comparison.
+type object struct {
+	kind  string
+	key   string
+	table string
+	// id identifies the object across a rename (OID, or table OID and attribute number); "" if unknown.
+	id    string
+	props []PropertyChange // Property and New only
+	def   string
+}
+
+func prop(name, value string) PropertyChange { return PropertyChange{Property: name, New: value} }
+
+func boolStr(b bool) string { return strconv.FormatBool(b) }
+
+func oidStr(o uint32) string {
+	if o == 0 {
+		return ""
+	}
+	return strconv.FormatUint(uint64(o), 10)
+}
+
+// objects flattens c. Columns of every table are listed; Compare drops those of added and removed tables.
+func (c *Catalog) objects() []object {
+	var out []object
+	for k, s := range c.Schemas {
+		out = append(out, object{kind: KindSchema, key: k, id: oidStr(s.OID), def: "CREATE SCHEMA " + Ident(s.Name),
+			props: []PropertyChange{prop("comment", s.Comment)}})
+	}
+	for k, e := range c.Extensions {
+		out = append(out, object{kind: KindExtension, key: k, def: e.Name + " " + e.Version,
+			props: []PropertyChange{prop("version", e.Version), prop("schema", e.Schema), prop("comment", e.Comment)}})
+	}
+	for k, t := range c.Tables {
+		out = append(out, object{kind: KindTable, key: k, id: oidStr(t.OID), def: tableSummary(t),
+			props: []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),
+				prop("partition bound", t.PartitionBound), prop("inherits", strings.Join(t.Inherits, ", ")),
+				prop("unlogged", boolStr(t.Unlogged)),
+				prop("row security", boolStr(t.RowSecurity)), prop("comment", t.Comment)}})
+		for _, col := range t.Columns {
+			id := ""
+			if t.OID != 0 {
+				id = fmt.Sprintf("%d:%d", t.OID, col.Num)
+			}
+			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, def: columnSummary(col),
+				props: []PropertyChange{prop("type", col.Type), prop("not null", boolStr(col.NotNull)),
+					prop("default", col.Default), prop("identity", col.Identity), prop("generated", col.Generated),
+					prop("collation", col.Collation), prop("comment", col.Comment)}})
+		}
+	}
+	for k, s := range c.Sequences {
+		out = append(out, object{kind: KindSequence, key: k, id: oidStr(s.OID), def: sequenceSummary(s),
+			props: []PropertyChange{prop("type", s.Type), prop("start", i64(s.Start)), prop("increment", i64(s.Increment)),
+				prop("min", i64(s.Min)), prop("max", i64(s.Max)), prop("cache", i64(s.Cache)), prop("cycle", boolStr(s.Cycle)),
+				prop("owned by", s.OwnedBy), prop("comment", s.Comment)}})
+	}
+	for k, v := range c.Views {
+		kind := KindView
+		if v.Materialized {
+			kind = KindMaterializedView
+		}
+		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition,
+			props: []PropertyChange{prop("definition", v.Definition), prop("columns", strings.Join(v.Columns, ", ")),
+				prop("comment", v.Comment)}})
+	}
+	for k, f := range c.Functions {
+		kind := KindFunction
+		if f.Kind == "p" {
+			kind = KindProcedure
+		}
+		out = append(out, object{kind: kind, key: k, id: oidStr(f.OID), def: f.Definition,
+			props: []PropertyChange{prop("kind", f.Kind), prop("result", f.Result), prop("definition", f.Definition),
+				prop("comment", f.Comment)}})
+	}
+	for k, e := range c.Enums {
+		out = append(out, object{kind: KindEnum, key: k, id: oidStr(e.OID), def: "(" + strings.Join(quoteAll(e.Values), ", ") + ")",
+			props: []PropertyChange{prop("values", "("+strings.Join(quoteAll(e.Values), ", ")+")"), prop("comment", e.Comment)}})
+	}
+	for k, d := range c.Domains {
+		out = append(out, object{kind: KindDomain, key: k, id: oidStr(d.OID), def: domainSummary(d),
+			props: []PropertyChange{prop("base type", d.BaseType), prop("default", d.Default), prop("not null", boolStr(d.NotNull)),
+				prop("collation", d.Collation), prop("constraints", domainConstraints(d)), prop("comment", d.Comment)}})
+	}
+	for k, x := range c.Constraints {
+		out = append(out, object{kind: KindConstraint, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
+			props: []PropertyChange{prop("definition", x.Definition), prop("validated", boolStr(x.Validated)),
+				prop("deferrable", boolStr(x.Deferrable)), prop("deferred", boolStr(x.Deferred)), prop("comment", x.Comment)}})
+	}
+	for k, x := range c.Indexes {
+		out = append(out, object{kind: KindIndex, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
+			props: []PropertyChange{prop("definition", x.Definition), prop("valid", boolStr(x.Valid)), prop("comment", x.Comment)}})
+	}
+	for k, x := range c.Triggers {
+		out = append(out, object{kind: KindTrigger, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
+			props: []PropertyChange{prop("definition", x.Definition), prop("enabled", x.Enabled), prop("comment", x.Comment)}})
+	}
+	for k, x := range c.Policies {
+		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), def: policySummary(x),
+			props: []PropertyChange{prop("command", x.Command), prop("permissive", boolStr(x.Permissive)), prop("roles", x.Roles),
+				prop("using", x.Using), prop("with check", x.WithCheck)}})
+	}
+	return out
+}
+
+func i64(v int64) string { return strconv.FormatInt(v, 10) }
+
+func quoteAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = Literal(v)
+	}
+	return out
+}
+
+func tableSummary(t *Table) string {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = Ident(c.Name) + " " + columnSummary(c)
+	}
+	return "(" + strings.Join(cols, ", ") + ")"
+}
+
+func columnSummary(c *Column) string {
+	s := c.Type
+	if c.Collation != "" {
+		s += " COLLATE " + c.Collation
+	}
+	if c.Identity != "" {
+		s += " GENERATED " + strings.ToUpper(c.Identity) + " AS IDENTITY"
+	}
+	if c.Generated != "" {
+		s += " GENERATED ALWAYS AS (" + c.Generated + ") STORED"
+	}
+	if c.Default != "" {
+		s += " DEFAULT " + c.Default
+	}
+	if c.NotNull {
+		s += " NOT NULL"
+	}
+	return s
+}
+
+func sequenceSummary(s *Sequence) string {
+	return fmt.Sprintf("AS %s START %d INCREMENT %d MINVALUE %d MAXVALUE %d CACHE %d%s",
+		s.Type, s.Start, s.Increment, s.Min, s.Max, s.Cache, map[bool]string{true: " CYCLE"}[s.Cycle])
+}
+
+func domainSummary(d *Domain) string {
+	s := d.BaseType
+	if d.Collation != "" {
+		s += " COLLATE " + d.Collation
+	}
+	if d.Default != "" {
+		s += " DEFAULT " + d.Default
+	}
+	if d.NotNull {
+		s += " NOT NULL"
+	}
+	if cs := domainConstraints(d); cs != "" {
+		s += " " + cs
+	}
+	return s
+}
+
+func domainConstraints(d *Domain) string {
+	names := sortedKeys(d.Constraints)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = "CONSTRAINT " + Ident(n) + " " + d.Constraints[n]
+	}
+	return strings.Join(parts, " ")
+}
+
+func policySummary(p *Policy) string {
+	s := "FOR " + p.Command + " TO " + p.Roles
+	if !p.Permissive {
+		s = "AS RESTRICTIVE " + s
+	}
+	if p.Using != "" {
+		s += " USING (" + p.Using + ")"
+	}
+	if p.WithCheck != "" {
+		s += " WITH CHECK (" + p.WithCheck + ")"
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Compare returns what differs from before to after: objects only in after are Added, objects only in
+// before are Removed, objects in both with different properties are Changed (old → new). An object
+// renamed between two snapshots of the same database is one Change with a "name" property. Columns of
+// an added or removed table are not listed on their own (the table's Definition has them). Changes are
+// grouped by table and sorted, so the result is stable. Column order, sequence positions and identity
+// sequence options are not compared: a down that re-adds a column at the end is exact.
+func Compare(before, after *Catalog) *Diff {
+	if before == nil {
+		before = NewCatalog()
+	}
+	if after == nil {
+		after = NewCatalog()
+	}
+	bo, ao := before.objects(), after.objects()
+	bmap := make(map[string]*object, len(bo))
+	amap := make(map[string]*object, len(ao))
+	for i := range bo {
+		bmap[bo[i].kind+"\x00"+bo[i].key] = &bo[i]
+	}
+	for i := range ao {
+		amap[ao[i].kind+"\x00"+ao[i].key] = &ao[i]
+	}
+	d := &Diff{}
+	// Renames: an object only in before and one only in after with the same identity.
+	renamedFrom := map[*object]*object{}
+	byID := map[string]*object{}
+	for i := range bo {
+		o := &bo[i]
+		if o.id != "" && amap[o.kind+"\x00"+o.key] == nil {
+			byID[o.kind+"\x00"+o.id] = o
+		}
+	}
+	for i := range ao {
+		o := &ao[i]
+		if o.id == "" || bmap[o.kind+"\x00"+o.key] != nil {
+			continue
+		}
+		if old := byID[o.kind+"\x00"+o.id]; old != nil {
+			renamedFrom[o] = old
+			delete(byID, o.kind+"\x00"+o.id)
+		}
+	}
+	renamedOld := map[*object]bool{}
+	for _, old := range renamedFrom {
+		renamedOld[old] = true
+	}
+	addedTables, removedTables := map[string]bool{}, map[string]bool{}
+	for i := range ao {
+		o := &ao[i]
+		if o.kind == KindTable && bmap[o.kind+"\x00"+o.key] == nil && renamedFrom[o] == nil {
+			addedTables[o.key] = true
+		}
+	}
+	for i := range bo {
+		o := &bo[i]
+		if o.kind == KindTable && amap[o.kind+"\x00"+o.key] == nil && !renamedOld[o] {
+			removedTables[o.key] = true
+		}
+	}
+	for i := range ao {
+		o := &ao[i]
+		old := bmap[o.kind+"\x00"+o.key]
+		if old == nil {
+			old = renamedFrom[o]
+		}
+		if old == nil {
+			if o.kind == KindColumn && addedTables[o.table] {
+				continue
+			}
+			d.Added = append(d.Added, Change{Kind: o.kind, Name: o.key, Table: o.table, Definition: o.def})
+			continue
+		}
+		var props []PropertyChange
+		if lastName(old.key) != lastName(o.key) {
+			props = append(props, PropertyChange{Property: "name", Old: lastName(old.key), New: lastName(o.key)})
+		}
+		for j, p := range o.props {
+			if j < len(old.props) && old.props[j].New != p.New {
+				props = append(props, PropertyChange{Property: p.Property, Old: old.props[j].New, New: p.New})
+			}
+		}
+		if len(props) > 0 {
+			d.Changed = append(d.Changed, Change{Kind: o.kind, Name: o.key, Table: o.table, Properties: props})
+		}
+	}
+	for i := range bo {
+		o := &bo[i]
+		if amap[o.kind+"\x00"+o.key] != nil || renamedOld[o] {
+			continue
+		}
+		if o.kind == KindColumn && removedTables[o.table] {
+			continue
+		}
+		d.Removed = append(d.Removed, Change{Kind: o.kind, Name: o.key, Table: o.table, Definition: o.def})
+	}
+	sortChanges(d.Added)
+	sortChanges(d.Changed)
+	sortChanges(d.Removed)
+	return d
+}
+
+// lastName is the last dot-separated part of a key (function signatures keep their argument list).
+func lastName(key string) string {
+	if i := strings.IndexByte(key, '('); i >= 0 {
+		j := strings.LastIndexByte(key[:i], '.')
+		return key[j+1:]
+	}
+	return key[strings.LastIndexByte(key, '.')+1:]
+}
+
+// group is the table a change is shown under; objects not tied to a table sort after all tables.
+func group(c Change) string {
+	if c.Table != "" {
+		return c.Table
+	}
+	switch c.Kind {
+	case KindTable, KindView, KindMaterializedView:
+		return c.Name
+	}
+	return "\xff" + fmt.Sprintf("%02d", kindRank[c.Kind])
+}
+
+func sortChanges(cs []Change) {
+	slices.SortFunc(cs, func(a, b Change) int {
+		return cmp.Or(cmp.Compare(group(a), group(b)), cmp.Compare(kindRank[a.Kind], kindRank[b.Kind]),
+			cmp.Compare(a.Name, b.Name))
+	})
+}

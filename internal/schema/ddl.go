@@ -1,0 +1,212 @@
+package schema
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// This file builds the DDL statements GenerateDown emits, one object at a time.
+
+func tableName(key string) string { return qkey(key) }
+
+func constraintOwner(x *Constraint) string { return QIdent(x.Schema, x.Table) }
+
+func createTableSQL(t *Table) string {
+	prefix := "CREATE TABLE "
+	if t.Unlogged {
+		prefix = "CREATE UNLOGGED TABLE "
+	}
+	if t.PartitionOf != "" {
+		return prefix + QIdent(t.Schema, t.Name) + " PARTITION OF " + qkey(t.PartitionOf) + " " + t.PartitionBound
+	}
+	var cols []string
+	for _, c := range t.Columns {
+		if !c.Inherited {
+			cols = append(cols, "    "+Ident(c.Name)+" "+columnSummary(c))
+		}
+	}
+	s := prefix + QIdent(t.Schema, t.Name) + " (\n" + strings.Join(cols, ",\n") + "\n)"
+	if len(cols) == 0 {
+		s = prefix + QIdent(t.Schema, t.Name) + " ()"
+	}
+	if len(t.Inherits) > 0 {
+		parents := make([]string, len(t.Inherits))
+		for i, p := range t.Inherits {
+			parents[i] = qkey(p)
+		}
+		s += " INHERITS (" + strings.Join(parents, ", ") + ")"
+	}
+	if t.Partitioned {
+		s += " PARTITION BY " + t.PartitionKey
+	}
+	return s
+}
+
+func addConstraintSQL(x *Constraint) string {
+	s := "ALTER TABLE " + constraintOwner(x) + " ADD CONSTRAINT " + Ident(x.Name) + " " + x.Definition
+	if !x.Validated && (x.Type == "c" || x.Type == "f") && !strings.HasSuffix(x.Definition, "NOT VALID") {
+		s += " NOT VALID"
+	}
+	return s
+}
+
+func dropConstraintSQL(x *Constraint) string {
+	return "ALTER TABLE " + constraintOwner(x) + " DROP CONSTRAINT " + Ident(x.Name)
+}
+
+// createIndexSQL is the index's definition, built CONCURRENTLY when concurrent.
+func createIndexSQL(x *Index, concurrent bool) string {
+	// pg_get_indexdef says ON ONLY for a partitioned table's index; without ONLY the index is built on
+	// every partition too, as it was.
+	def := strings.Replace(x.Definition, " ON ONLY ", " ON ", 1)
+	if concurrent {
+		for _, p := range []string{"CREATE UNIQUE INDEX ", "CREATE INDEX "} {
+			if strings.HasPrefix(def, p) {
+				def = p + "CONCURRENTLY " + def[len(p):]
+				break
+			}
+		}
+	}
+	return def
+}
+
+func createSequenceSQL(s *Sequence) string {
+	return "CREATE SEQUENCE " + QIdent(s.Schema, s.Name) + " " + sequenceOptions(s)
+}
+
+func sequenceOptions(s *Sequence) string {
+	cycle := "NO CYCLE"
+	if s.Cycle {
+		cycle = "CYCLE"
+	}
+	return fmt.Sprintf("AS %s INCREMENT BY %d MINVALUE %d MAXVALUE %d START WITH %d CACHE %d %s",
+		s.Type, s.Increment, s.Min, s.Max, s.Start, s.Cache, cycle)
+}
+
+func ownedBySQL(s *Sequence) string {
+	owner := "NONE"
+	if s.OwnedBy != "" {
+		parts := strings.SplitN(s.OwnedBy, ".", 3)
+		if len(parts) == 3 {
+			owner = QIdent(parts[0], parts[1]) + "." + Ident(parts[2])
+		}
+	}
+	return "ALTER SEQUENCE " + QIdent(s.Schema, s.Name) + " OWNED BY " + owner
+}
+
+func createViewSQL(v *View) string {
+	def := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v.Definition), ";"))
+	if v.Materialized {
+		return "CREATE MATERIALIZED VIEW " + QIdent(v.Schema, v.Name) + " AS\n" + def
+	}
+	return "CREATE VIEW " + QIdent(v.Schema, v.Name) + " AS\n" + def
+}
+
+func dropViewSQL(v *View) string {
+	if v.Materialized {
+		return "DROP MATERIALIZED VIEW " + QIdent(v.Schema, v.Name)
+	}
+	return "DROP VIEW " + QIdent(v.Schema, v.Name)
+}
+
+func functionKeyword(f *Function) string {
+	if f.Kind == "p" {
+		return "PROCEDURE"
+	}
+	return "FUNCTION"
+}
+
+func functionRef(f *Function) string {
+	return functionKeyword(f) + " " + QIdent(f.Schema, f.Name) + "(" + f.Args + ")"
+}
+
+func createEnumSQL(e *Enum) string {
+	return "CREATE TYPE " + QIdent(e.Schema, e.Name) + " AS ENUM (" + strings.Join(quoteAll(e.Values), ", ") + ")"
+}
+
+func createDomainSQL(d *Domain) string {
+	return "CREATE DOMAIN " + QIdent(d.Schema, d.Name) + " AS " + domainSummary(d)
+}
+
+func createExtensionSQL(e *Extension) string {
+	return "CREATE EXTENSION IF NOT EXISTS " + Ident(e.Name) + " WITH SCHEMA " + Ident(e.Schema) +
+		" VERSION " + Literal(e.Version)
+}
+
+func createTriggerSQL(t *Trigger) string { return t.Definition }
+
+func dropTriggerSQL(t *Trigger) string {
+	return "DROP TRIGGER " + Ident(t.Name) + " ON " + QIdent(t.Schema, t.Table)
+}
+
+func triggerEnableSQL(t *Trigger) string {
+	verb := map[string]string{"O": "ENABLE TRIGGER ", "D": "DISABLE TRIGGER ", "R": "ENABLE REPLICA TRIGGER ",
+		"A": "ENABLE ALWAYS TRIGGER "}[t.Enabled]
+	if verb == "" {
+		verb = "ENABLE TRIGGER "
+	}
+	return "ALTER TABLE " + QIdent(t.Schema, t.Table) + " " + verb + Ident(t.Name)
+}
+
+func createPolicySQL(p *Policy) string {
+	s := "CREATE POLICY " + Ident(p.Name) + " ON " + QIdent(p.Schema, p.Table)
+	if !p.Permissive {
+		s += " AS RESTRICTIVE"
+	}
+	s += " FOR " + p.Command + " TO " + p.Roles
+	if p.Using != "" {
+		s += " USING (" + p.Using + ")"
+	}
+	if p.WithCheck != "" {
+		s += " WITH CHECK (" + p.WithCheck + ")"
+	}
+	return s
+}
+
+func dropPolicySQL(p *Policy) string {
+	return "DROP POLICY " + Ident(p.Name) + " ON " + QIdent(p.Schema, p.Table)
+}
+
+func commentSQL(target, comment string) string {
+	v := "NULL"
+	if comment != "" {
+		v = Literal(comment)
+	}
+	return "COMMENT ON " + target + " IS " + v
+}
+
+// columnTarget names a column in COMMENT ON / ALTER TABLE.
+func columnTarget(tableKey, col string) string { return qkey(tableKey) + "." + Ident(col) }
+
+// orderRelations sorts relation keys so that each comes after the relations it depends on (deps gives
+// them); cycles keep their sorted order.
+func orderRelations(keys []string, deps func(string) []string) []string {
+	slices.Sort(keys)
+	in := map[string]bool{}
+	for _, k := range keys {
+		in[k] = true
+	}
+	var out []string
+	state := map[string]int{}
+	var visit func(k string)
+	visit = func(k string) {
+		if state[k] != 0 {
+			return
+		}
+		state[k] = 1
+		d := slices.Clone(deps(k))
+		slices.Sort(d)
+		for _, x := range d {
+			if in[x] {
+				visit(x)
+			}
+		}
+		state[k] = 2
+		out = append(out, k)
+	}
+	for _, k := range keys {
+		visit(k)
+	}
+	return out
+}

@@ -1,0 +1,635 @@
+package schema
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func (g *downGen) markCreated(kind, key string) { g.created[kind+"\x00"+key] = true }
+
+func (g *downGen) wasCreated(kind, key string) bool { return g.created[kind+"\x00"+key] }
+
+// rebuiltTables are tables kept by the down whose columns change type, collation or generation
+// expression: views that read them must be dropped and re-created around the change.
+func (g *downGen) rebuiltTables() map[string]bool {
+	out := map[string]bool{}
+	for k, t := range g.a.Tables {
+		bt := g.b.Tables[k]
+		if bt == nil {
+			continue
+		}
+		for _, c := range t.Columns {
+			bc := bt.Column(c.Name)
+			if bc != nil && (bc.Type != c.Type || bc.Collation != c.Collation || bc.Generated != c.Generated) {
+				out[k] = true
+			}
+		}
+	}
+	return out
+}
+
+func constraintChanged(x, bx *Constraint) bool {
+	return x.Definition != bx.Definition || x.Type != bx.Type || x.Deferrable != bx.Deferrable ||
+		x.Deferred != bx.Deferred || (x.Validated && !bx.Validated)
+}
+
+func viewChanged(v, bv *View) bool {
+	return v.Definition != bv.Definition || v.Materialized != bv.Materialized || !slices.Equal(v.Columns, bv.Columns)
+}
+
+// dropDependents drops the triggers, policies, views, constraints and indexes of the after-catalog
+// that the before-catalog does not have (or has differently), on relations the down keeps.
+func (g *downGen) dropDependents() {
+	a, b := g.a, g.b
+	keptRel := func(q string) bool { return b.relation(q) != "" && a.relation(q) != "" }
+	rebuilt := g.rebuiltTables()
+	for k, v := range a.Views {
+		if bv := b.Views[k]; bv == nil || viewChanged(v, bv) {
+			g.dropViews[k] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for k, v := range a.Views {
+			if g.dropViews[k] {
+				continue
+			}
+			for _, d := range v.DependsOn {
+				if rebuilt[d] || g.dropViews[d] || a.Tables[d] != nil && b.Tables[d] == nil {
+					g.dropViews[k] = true
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	keptRelAfterViews := func(q string) bool { return keptRel(q) && !g.dropViews[q] }
+
+	for _, k := range sortedKeys(a.Triggers) {
+		x := a.Triggers[k]
+		if !keptRelAfterViews(x.QTable()) {
+			continue
+		}
+		if bx := b.Triggers[k]; bx == nil || bx.Definition != x.Definition {
+			g.dropTrg[k] = true
+			g.add(fmt.Sprintf("drop trigger %s on %s", x.Name, display(x.QTable())), dropTriggerSQL(x))
+		}
+	}
+	for _, k := range sortedKeys(a.Policies) {
+		x := a.Policies[k]
+		if !keptRel(x.QTable()) {
+			continue
+		}
+		// A policy's expressions block a change of type of the columns they use.
+		if bx := b.Policies[k]; bx == nil || policySummary(bx) != policySummary(x) || rebuilt[x.QTable()] {
+			g.dropPol[k] = true
+			g.add(fmt.Sprintf("drop policy %s on %s", x.Name, display(x.QTable())), dropPolicySQL(x))
+		}
+	}
+	var views []string
+	for k := range g.dropViews {
+		views = append(views, k)
+	}
+	views = orderRelations(views, func(k string) []string { return a.Views[k].DependsOn })
+	slices.Reverse(views)
+	for _, k := range views {
+		v := a.Views[k]
+		g.add(fmt.Sprintf("drop %s %s", strings.ToLower(kindOfView(v)), display(k)), dropViewSQL(v))
+	}
+
+	for _, k := range sortedKeys(a.Constraints) {
+		x := a.Constraints[k]
+		if x.Inherited || !keptRel(x.QTable()) {
+			continue
+		}
+		if bx := b.Constraints[k]; bx == nil || constraintChanged(x, bx) {
+			g.dropCons[k] = true
+		}
+	}
+	// A key or unique constraint cannot go while foreign keys use it: drop and re-create those too.
+	for k, x := range a.Constraints {
+		if (x.Type == "p" || x.Type == "u") && g.dropCons[k] {
+			for fk, f := range a.Constraints {
+				if f.Type == "f" && f.References == x.QTable() && keptRel(f.QTable()) && !f.Inherited {
+					g.dropCons[fk] = true
+				}
+			}
+		}
+	}
+	for _, foreign := range []bool{true, false} {
+		for _, k := range sortedKeys(g.dropCons) {
+			x := a.Constraints[k]
+			if (x.Type == "f") == foreign {
+				g.add(fmt.Sprintf("drop constraint %s on %s", x.Name, display(x.QTable())), dropConstraintSQL(x))
+			}
+		}
+	}
+	for _, k := range sortedKeys(a.Indexes) {
+		x := a.Indexes[k]
+		if x.Constraint != "" || x.Inherited || !keptRelAfterViews(x.QTable()) {
+			continue
+		}
+		if bx := b.Indexes[k]; bx == nil || bx.Definition != x.Definition || bx.Constraint != "" {
+			g.dropIdx[k] = true
+			g.add("drop index "+display(k), "DROP INDEX "+qkey(k))
+		}
+	}
+}
+
+func kindOfView(v *View) string {
+	if v.Materialized {
+		return KindMaterializedView
+	}
+	return KindView
+}
+
+// dropTablesAndColumns drops the tables and columns the up added and undoes column properties that
+// would stand in the way of restoring types and functions (defaults, identity, generation).
+func (g *downGen) dropTablesAndColumns() {
+	a, b := g.a, g.b
+	var tables []string
+	for _, k := range sortedKeys(a.Tables) {
+		if b.Tables[k] == nil {
+			tables = append(tables, k)
+		}
+	}
+	if len(tables) > 0 {
+		names := make([]string, len(tables))
+		for i, k := range tables {
+			names[i] = qkey(k)
+		}
+		shown := make([]string, len(tables))
+		for i, k := range tables {
+			shown[i] = display(k)
+		}
+		g.add("drop table "+strings.Join(shown, ", ")+" (added by the up)", "DROP TABLE "+strings.Join(names, ", "))
+	}
+	for _, k := range sortedKeys(a.Tables) {
+		t, bt := a.Tables[k], b.Tables[k]
+		if bt == nil {
+			continue
+		}
+		if t.PartitionOf != "" && (t.PartitionOf != bt.PartitionOf || t.PartitionBound != bt.PartitionBound) {
+			g.add(fmt.Sprintf("detach partition %s from %s", display(k), display(t.PartitionOf)),
+				"ALTER TABLE "+qkey(t.PartitionOf)+" DETACH PARTITION "+qkey(k))
+		}
+		for _, p := range t.Inherits {
+			if !slices.Contains(bt.Inherits, p) {
+				g.add(fmt.Sprintf("stop %s inheriting from %s", display(k), display(p)), "ALTER TABLE "+qkey(k)+" NO INHERIT "+qkey(p))
+			}
+		}
+		for _, c := range t.Columns {
+			if c.Inherited {
+				continue // the parent's column: it changes with the parent
+			}
+			bc := bt.Column(c.Name)
+			alter := "ALTER TABLE " + qkey(k) + " ALTER COLUMN " + Ident(c.Name) + " "
+			where := display(k) + "." + c.Name
+			switch {
+			case bc == nil:
+				g.add("drop column "+where+" (added by the up)", "ALTER TABLE "+qkey(k)+" DROP COLUMN "+Ident(c.Name))
+				continue
+			case bc.Generated != "" && bc.Generated != c.Generated:
+				g.regenCols[k+"."+c.Name] = true
+				g.add("drop column "+where+" to re-add it as a generated column", "ALTER TABLE "+qkey(k)+" DROP COLUMN "+Ident(c.Name))
+				continue
+			}
+			if c.Identity != "" && bc.Identity == "" {
+				g.add("drop identity of "+where, alter+"DROP IDENTITY")
+			}
+			if c.Default != "" && c.Default != bc.Default {
+				g.add("drop default of "+where, alter+"DROP DEFAULT")
+			}
+			if c.Generated != "" && bc.Generated == "" {
+				g.add("make "+where+" a plain column", alter+"DROP EXPRESSION")
+			}
+		}
+	}
+	for _, k := range sortedKeys(a.Functions) {
+		f, bf := a.Functions[k], b.Functions[k]
+		if bf != nil && bf.Definition != f.Definition && (bf.Result != f.Result || bf.Kind != f.Kind) {
+			g.add("drop "+strings.ToLower(functionKeyword(f))+" "+display(k)+" to re-create it with its old result",
+				"DROP "+functionRef(f))
+			delete(a.Functions, k)
+		}
+	}
+}
+
+// createTypes re-creates schemas, extensions, enums, domains, sequences and functions the up removed
+// or changed.
+func (g *downGen) createTypes() {
+	a, b := g.a, g.b
+	for _, k := range sortedKeys(b.Functions) {
+		if a.Functions[k] == nil || a.Functions[k].Definition != b.Functions[k].Definition {
+			g.add("let function bodies refer to tables re-created later", setBodiesOff)
+			break
+		}
+	}
+	for _, k := range sortedKeys(b.Schemas) {
+		if a.Schemas[k] == nil {
+			g.add("re-create schema "+k, "CREATE SCHEMA "+Ident(k))
+			g.markCreated(KindSchema, k)
+		}
+	}
+	for _, k := range sortedKeys(b.Extensions) {
+		e, ae := b.Extensions[k], a.Extensions[k]
+		switch {
+		case ae == nil:
+			g.add("re-create extension "+k, createExtensionSQL(e))
+			g.markCreated(KindExtension, k)
+		case ae.Version != e.Version:
+			g.add(fmt.Sprintf("return extension %s to version %s", k, e.Version),
+				"ALTER EXTENSION "+Ident(k)+" UPDATE TO "+Literal(e.Version))
+		}
+		if ae != nil && ae.Schema != e.Schema {
+			g.add("move extension "+k+" back to schema "+e.Schema, "ALTER EXTENSION "+Ident(k)+" SET SCHEMA "+Ident(e.Schema))
+		}
+	}
+	for _, k := range sortedKeys(b.Enums) {
+		e, ae := b.Enums[k], a.Enums[k]
+		if ae == nil {
+			g.add("re-create enum "+display(k), createEnumSQL(e))
+			g.markCreated(KindEnum, k)
+			continue
+		}
+		g.enumValues(k, ae, e)
+	}
+	for _, k := range sortedKeys(b.Domains) {
+		d, ad := b.Domains[k], a.Domains[k]
+		if ad == nil {
+			g.add("re-create domain "+display(k), createDomainSQL(d))
+			g.markCreated(KindDomain, k)
+			continue
+		}
+		g.domainChanges(k, ad, d)
+	}
+	for _, k := range sortedKeys(b.Sequences) {
+		s, as := b.Sequences[k], a.Sequences[k]
+		if as == nil {
+			g.add("re-create sequence "+display(k)+" (its current value is not restored)", createSequenceSQL(s))
+			g.markCreated(KindSequence, k)
+			continue
+		}
+		if sequenceOptions(as) != sequenceOptions(s) {
+			g.add("restore the options of sequence "+display(k), "ALTER SEQUENCE "+qkey(k)+" "+sequenceOptions(s))
+		}
+	}
+	var funcs []string
+	for k, f := range b.Functions {
+		if af := a.Functions[k]; af == nil || af.Definition != f.Definition {
+			funcs = append(funcs, k)
+		}
+	}
+	// SQL-standard bodies are parsed when created: the functions they call must exist first.
+	funcs = orderRelations(funcs, func(k string) []string { return b.Functions[k].DependsOn })
+	for _, k := range funcs {
+		f, af := b.Functions[k], a.Functions[k]
+		word := strings.ToLower(functionKeyword(f))
+		if f.Kind == "a" || f.Kind == "w" || f.Definition == "" {
+			g.irreversible(fmt.Sprintf("aggregate %s cannot be re-created from the catalog: write its CREATE AGGREGATE by hand", display(k)))
+			continue
+		}
+		verb := "re-create "
+		if af != nil {
+			verb = "restore the definition of "
+		}
+		g.add(verb+word+" "+display(k), strings.TrimRight(strings.TrimSpace(f.Definition), ";"))
+		if af == nil {
+			g.markCreated(f.kindName(), k)
+		}
+	}
+}
+
+func (f *Function) kindName() string {
+	if f.Kind == "p" {
+		return KindProcedure
+	}
+	return KindFunction
+}
+
+func (g *downGen) enumValues(k string, ae, e *Enum) {
+	for _, v := range ae.Values {
+		if !slices.Contains(e.Values, v) {
+			g.irreversible(fmt.Sprintf("enum %s keeps value %s that the up added: PostgreSQL cannot drop an enum value "+
+				"(re-create the type by hand, or restore the snapshot)", display(k), Literal(v)))
+		}
+	}
+	have := slices.Clone(ae.Values)
+	for i, v := range e.Values {
+		if slices.Contains(have, v) {
+			continue
+		}
+		pos := ""
+		if i > 0 {
+			pos = " AFTER " + Literal(e.Values[i-1])
+		} else if len(have) > 0 {
+			pos = " BEFORE " + Literal(have[0])
+		}
+		g.add(fmt.Sprintf("restore value %s of enum %s", Literal(v), display(k)),
+			"ALTER TYPE "+qkey(k)+" ADD VALUE "+Literal(v)+pos)
+		j := 0
+		if i > 0 {
+			j = slices.Index(have, e.Values[i-1]) + 1
+		}
+		have = slices.Insert(have, j, v)
+	}
+	var kept []string
+	for _, v := range have {
+		if slices.Contains(e.Values, v) {
+			kept = append(kept, v)
+		}
+	}
+	if !slices.Equal(kept, e.Values) {
+		g.irreversible(fmt.Sprintf("enum %s has its values in another order than before: the order cannot be changed in place", display(k)))
+	}
+}
+
+func (g *downGen) domainChanges(k string, ad, d *Domain) {
+	alter := "ALTER DOMAIN " + qkey(k) + " "
+	if ad.BaseType != d.BaseType || ad.Collation != d.Collation {
+		g.irreversible(fmt.Sprintf("domain %s is %s, was %s: a domain's type cannot be changed in place", display(k),
+			ad.BaseType, d.BaseType))
+	}
+	if ad.Default != d.Default {
+		if d.Default == "" {
+			g.add("drop default of domain "+display(k), alter+"DROP DEFAULT")
+		} else {
+			g.add("restore default of domain "+display(k), alter+"SET DEFAULT "+d.Default)
+		}
+	}
+	if ad.NotNull != d.NotNull {
+		if d.NotNull {
+			g.add("make domain "+display(k)+" NOT NULL again", alter+"SET NOT NULL")
+		} else {
+			g.add("make domain "+display(k)+" nullable again", alter+"DROP NOT NULL")
+		}
+	}
+	for _, n := range sortedKeys(ad.Constraints) {
+		if def, ok := d.Constraints[n]; !ok || def != ad.Constraints[n] {
+			g.add(fmt.Sprintf("drop constraint %s of domain %s", n, display(k)), alter+"DROP CONSTRAINT "+Ident(n))
+		}
+	}
+	for _, n := range sortedKeys(d.Constraints) {
+		if def, ok := ad.Constraints[n]; !ok || def != d.Constraints[n] {
+			g.add(fmt.Sprintf("restore constraint %s of domain %s", n, display(k)),
+				alter+"ADD CONSTRAINT "+Ident(n)+" "+d.Constraints[n])
+		}
+	}
+}
+
+// restoreColumns takes the columns of kept tables back to their old type, default, identity and
+// nullability, and re-adds the columns the up dropped (empty: data loss).
+func (g *downGen) restoreColumns() {
+	a, b := g.a, g.b
+	for _, k := range sortedKeys(b.Tables) {
+		bt, t := b.Tables[k], a.Tables[k]
+		if t == nil {
+			continue
+		}
+		for _, bc := range bt.Columns {
+			c := t.Column(bc.Name)
+			if bc.Inherited || c != nil && c.Inherited {
+				continue
+			}
+			where := display(k) + "." + bc.Name
+			if c == nil || g.regenCols[k+"."+bc.Name] {
+				// A NOT NULL column without a default cannot be added to a table that has rows: add it
+				// nullable and say what the separate SET NOT NULL needs.
+				later := c == nil && bc.NotNull && bc.Default == "" && bc.Identity == "" && bc.Generated == ""
+				def := *bc
+				def.NotNull = bc.NotNull && !later
+				st := g.add("re-add column "+where, "ALTER TABLE "+qkey(k)+" ADD COLUMN "+Ident(bc.Name)+" "+columnSummary(&def))
+				if c == nil {
+					st.DataLoss = true
+					st.Comment = "re-add column " + where + " (its values are lost: it comes back empty or with its default)"
+				}
+				if later {
+					g.add("make "+where+" NOT NULL again (fails while rows have no value: fill them from the snapshot first)",
+						"ALTER TABLE "+qkey(k)+" ALTER COLUMN "+Ident(bc.Name)+" SET NOT NULL")
+				}
+				g.markCreated(KindColumn, k+"."+bc.Name)
+				continue
+			}
+			alter := "ALTER TABLE " + qkey(k) + " ALTER COLUMN " + Ident(bc.Name) + " "
+			if c.Type != bc.Type || c.Collation != bc.Collation {
+				s := alter + "TYPE " + bc.Type
+				if bc.Collation != "" {
+					s += " COLLATE " + bc.Collation
+				}
+				if c.Type != bc.Type {
+					s += " USING " + Ident(bc.Name) + "::" + bc.Type
+				}
+				g.add(fmt.Sprintf("change %s back to %s", where, bc.Type), s)
+			}
+			if bc.Default != "" && bc.Default != c.Default {
+				g.add("restore default of "+where, alter+"SET DEFAULT "+bc.Default)
+			}
+			if bc.NotNull && !c.NotNull {
+				g.add("make "+where+" NOT NULL again", alter+"SET NOT NULL")
+			}
+			switch {
+			case bc.Identity != "" && c.Identity == "":
+				g.add("make "+where+" an identity column again", alter+"ADD GENERATED "+strings.ToUpper(bc.Identity)+" AS IDENTITY")
+			case bc.Identity != "" && c.Identity != bc.Identity:
+				g.add("restore identity kind of "+where, alter+"SET GENERATED "+strings.ToUpper(bc.Identity))
+			}
+			if !bc.NotNull && c.NotNull {
+				g.add("make "+where+" nullable again", alter+"DROP NOT NULL")
+			}
+		}
+	}
+}
+
+// createTables re-creates the tables the up dropped (empty: data loss), parents before partitions.
+func (g *downGen) createTables() {
+	a, b := g.a, g.b
+	var keys []string
+	for k := range b.Tables {
+		if a.Tables[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	keys = orderRelations(keys, func(k string) []string {
+		if p := b.Tables[k].PartitionOf; p != "" {
+			return []string{p}
+		}
+		return b.Tables[k].Inherits
+	})
+	for _, k := range keys {
+		st := g.add("re-create table "+display(k)+" (its rows are lost: it comes back empty)", createTableSQL(b.Tables[k]))
+		st.DataLoss = true
+		g.markCreated(KindTable, k)
+		for _, c := range b.Tables[k].Columns {
+			g.markCreated(KindColumn, k+"."+c.Name)
+		}
+	}
+	for _, k := range sortedKeys(b.Tables) {
+		bt, t := b.Tables[k], a.Tables[k]
+		if t != nil && t.Unlogged != bt.Unlogged {
+			mode := "LOGGED"
+			if bt.Unlogged {
+				mode = "UNLOGGED"
+			}
+			g.add("make "+display(k)+" "+strings.ToLower(mode)+" again", "ALTER TABLE "+qkey(k)+" SET "+mode)
+		}
+		if t != nil && t.PartitionKey != bt.PartitionKey {
+			g.irreversible(fmt.Sprintf("table %s is partitioned by %q, was %q: a partition key cannot be changed in place",
+				display(k), t.PartitionKey, bt.PartitionKey))
+		}
+		for _, p := range bt.Inherits {
+			if t != nil && !slices.Contains(t.Inherits, p) {
+				g.add(fmt.Sprintf("make %s inherit from %s again", display(k), display(p)), "ALTER TABLE "+qkey(k)+" INHERIT "+qkey(p))
+			}
+		}
+		if t != nil && bt.PartitionOf != "" && (t.PartitionOf != bt.PartitionOf || t.PartitionBound != bt.PartitionBound) {
+			g.add(fmt.Sprintf("attach %s again as a partition of %s", display(k), display(bt.PartitionOf)),
+				"ALTER TABLE "+qkey(bt.PartitionOf)+" ATTACH PARTITION "+qkey(k)+" "+bt.PartitionBound)
+		}
+	}
+	for _, k := range sortedKeys(b.Tables) {
+		bt, t := b.Tables[k], a.Tables[k]
+		if bt.RowSecurity && (t == nil || !t.RowSecurity) {
+			g.add("enable row level security on "+display(k), "ALTER TABLE "+qkey(k)+" ENABLE ROW LEVEL SECURITY")
+		} else if !bt.RowSecurity && t != nil && t.RowSecurity {
+			g.add("disable row level security on "+display(k), "ALTER TABLE "+qkey(k)+" DISABLE ROW LEVEL SECURITY")
+		}
+	}
+	for _, k := range sortedKeys(b.Sequences) {
+		s, as := b.Sequences[k], a.Sequences[k]
+		if (as == nil && s.OwnedBy != "") || (as != nil && as.OwnedBy != s.OwnedBy) {
+			g.add("restore the owner of sequence "+display(k), ownedBySQL(s))
+		}
+	}
+}
+
+// createDependents re-creates constraints, views, indexes, triggers and policies.
+func (g *downGen) createDependents() {
+	a, b := g.a, g.b
+	for _, foreign := range []bool{false, true} {
+		for _, k := range sortedKeys(b.Constraints) {
+			x := b.Constraints[k]
+			if x.Inherited || (x.Type == "f") != foreign {
+				continue
+			}
+			if a.Constraints[k] == nil || g.dropCons[k] || g.wasCreated(KindTable, x.QTable()) {
+				g.add(fmt.Sprintf("re-create constraint %s on %s", x.Name, display(x.QTable())), addConstraintSQL(x))
+				g.markCreated(KindConstraint, k)
+			}
+		}
+	}
+	for _, k := range sortedKeys(b.Constraints) {
+		x, ax := b.Constraints[k], a.Constraints[k]
+		if !g.wasCreated(KindConstraint, k) && ax != nil && x.Validated && !ax.Validated && !x.Inherited {
+			g.add(fmt.Sprintf("validate constraint %s on %s again", x.Name, display(x.QTable())),
+				"ALTER TABLE "+constraintOwner(x)+" VALIDATE CONSTRAINT "+Ident(x.Name))
+		}
+	}
+	var views []string
+	for k := range b.Views {
+		if a.Views[k] == nil || g.dropViews[k] {
+			views = append(views, k)
+		}
+	}
+	views = orderRelations(views, func(k string) []string { return b.Views[k].DependsOn })
+	for _, k := range views {
+		v := b.Views[k]
+		g.add(fmt.Sprintf("re-create %s %s", kindOfView(v), display(k)), createViewSQL(v))
+		g.markCreated(kindOfView(v), k)
+	}
+	for _, k := range sortedKeys(b.Indexes) {
+		x := b.Indexes[k]
+		if x.Constraint != "" || x.Inherited {
+			continue
+		}
+		rel := x.QTable()
+		fresh := g.wasCreated(KindTable, rel) || g.wasCreated(KindView, rel) || g.wasCreated(KindMaterializedView, rel)
+		if a.Indexes[k] != nil && !g.dropIdx[k] && !fresh {
+			continue
+		}
+		concurrent := !fresh && !(b.Tables[rel] != nil && b.Tables[rel].Partitioned)
+		st := g.add("re-create index "+display(k), createIndexSQL(x, concurrent))
+		st.NoTransaction = concurrent
+		if !x.Valid {
+			g.warns = append(g.warns, fmt.Sprintf("index %s was invalid before the up; the down builds it valid", display(k)))
+		}
+		g.markCreated(KindIndex, k)
+	}
+	for _, k := range sortedKeys(b.Triggers) {
+		x := b.Triggers[k]
+		rel := x.QTable()
+		fresh := g.wasCreated(KindTable, rel) || g.wasCreated(KindView, rel) || g.wasCreated(KindMaterializedView, rel)
+		ax := a.Triggers[k]
+		if ax == nil || g.dropTrg[k] || fresh {
+			g.add(fmt.Sprintf("re-create trigger %s on %s", x.Name, display(rel)), createTriggerSQL(x))
+			g.markCreated(KindTrigger, k)
+			if x.Enabled != "O" {
+				g.add(fmt.Sprintf("restore the enabled state of trigger %s on %s", x.Name, display(rel)), triggerEnableSQL(x))
+			}
+		} else if ax.Enabled != x.Enabled {
+			g.add(fmt.Sprintf("restore the enabled state of trigger %s on %s", x.Name, display(rel)), triggerEnableSQL(x))
+		}
+	}
+	for _, k := range sortedKeys(b.Policies) {
+		x := b.Policies[k]
+		if a.Policies[k] == nil || g.dropPol[k] || g.wasCreated(KindTable, x.QTable()) {
+			g.markCreated(KindPolicy, k)
+			g.add(fmt.Sprintf("re-create policy %s on %s", x.Name, display(x.QTable())), createPolicySQL(x))
+		}
+	}
+}
+
+// dropTypes drops what the up added that tables, views or functions used: functions, domains, enums,
+// sequences, extensions and schemas, in that order.
+func (g *downGen) dropTypes() {
+	a, b := g.a, g.b
+	// One statement per kind: PostgreSQL resolves the dependencies among the objects of one DROP.
+	var funcs, aggs, domains, enums, seqs, exts, schemas []string
+	for _, k := range sortedKeys(a.Functions) {
+		if f := a.Functions[k]; b.Functions[k] == nil {
+			ref := QIdent(f.Schema, f.Name) + "(" + f.Args + ")"
+			if f.Kind == "a" {
+				aggs = append(aggs, ref)
+			} else {
+				funcs = append(funcs, ref)
+			}
+		}
+	}
+	for _, k := range sortedKeys(a.Domains) {
+		if b.Domains[k] == nil {
+			domains = append(domains, qkey(k))
+		}
+	}
+	for _, k := range sortedKeys(a.Enums) {
+		if b.Enums[k] == nil {
+			enums = append(enums, qkey(k))
+		}
+	}
+	for _, k := range sortedKeys(a.Sequences) {
+		if b.Sequences[k] == nil {
+			seqs = append(seqs, qkey(k))
+		}
+	}
+	for _, k := range sortedKeys(a.Extensions) {
+		if b.Extensions[k] == nil {
+			exts = append(exts, Ident(k))
+		}
+	}
+	for _, k := range sortedKeys(a.Schemas) {
+		if b.Schemas[k] == nil {
+			schemas = append(schemas, Ident(k))
+		}
+	}
+	dropMany := func(what, stmt string, names []string) {
+		if len(names) > 0 {
+			g.add("drop "+what+" "+strings.Join(names, ", ")+" (added by the up)", stmt+" "+strings.Join(names, ", "))
+		}
+	}
+	dropMany("aggregate", "DROP AGGREGATE", aggs)
+	dropMany("routine", "DROP ROUTINE", funcs)
+	dropMany("domain", "DROP DOMAIN", domains)
+	dropMany("type", "DROP TYPE", enums)
+	dropMany("sequence", "DROP SEQUENCE IF EXISTS", seqs)
+	dropMany("extension", "DROP EXTENSION", exts)
+	dropMany("schema", "DROP SCHEMA", schemas)
+}

@@ -1,0 +1,188 @@
+package schema
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// stepIndex is the position of the first step whose SQL is prefix or starts with prefix and a space, or -1.
+func stepIndex(d *DownScript, prefix string) int {
+	return slices.IndexFunc(d.Steps, func(s Step) bool { return s.SQL == prefix || strings.HasPrefix(s.SQL, prefix+" ") })
+}
+
+func TestGenerateDownNothingToDo(t *testing.T) {
+	if d := GenerateDown(shop(), shop()); !d.Empty() || d.SQL != "" {
+		t.Fatalf("down of no change: %q", d.SQL)
+	}
+}
+
+func TestGenerateDownDropsDependentsFirst(t *testing.T) {
+	before := shop()
+	after := shop()
+	after.Tables["public.items"] = &Table{OID: 700, Schema: "public", Name: "items", Columns: []*Column{
+		{Num: 1, Name: "id", Type: "integer"}, {Num: 2, Name: "order_id", Type: "integer"}}}
+	after.Views["public.item_view"] = &View{OID: 701, Schema: "public", Name: "item_view", Definition: "SELECT id FROM items",
+		DependsOn: []string{"public.items"}}
+	after.Views["public.item_view2"] = &View{OID: 702, Schema: "public", Name: "item_view2", Definition: "SELECT id FROM item_view",
+		DependsOn: []string{"public.item_view"}}
+	after.Enums["public.mood"] = &Enum{OID: 703, Schema: "public", Name: "mood", Values: []string{"ok"}}
+	after.Tables["public.orders"].Columns = append(after.Tables["public.orders"].Columns,
+		&Column{Num: 4, Name: "mood", Type: "mood"})
+
+	d := GenerateDown(before, after)
+	order := []string{"DROP VIEW item_view2", "DROP VIEW item_view", "DROP TABLE items", "ALTER TABLE orders DROP COLUMN mood", "DROP TYPE mood"}
+	last := -1
+	for _, p := range order {
+		i := stepIndex(d, p)
+		if i <= last {
+			t.Fatalf("step %q at %d, want after %d\n%s", p, i, last, d.SQL)
+		}
+		last = i
+	}
+	if d.DataLoss || d.NoTransaction {
+		t.Errorf("dropping what the up added loses nothing and needs no CONCURRENTLY: %+v", d)
+	}
+}
+
+func TestGenerateDownRecreatesInDependencyOrder(t *testing.T) {
+	before := shop()
+	after := shop()
+	delete(after.Views, "public.user_orders")
+	delete(after.Constraints, "public.orders.orders_user_fk")
+	delete(after.Tables, "public.users")
+	delete(after.Constraints, "public.users.users_pkey")
+	delete(after.Indexes, "public.users_pkey")
+	delete(after.Enums, "public.status")
+
+	d := GenerateDown(before, after)
+	order := []string{"CREATE TYPE status", "CREATE TABLE users", "ALTER TABLE users ADD CONSTRAINT users_pkey",
+		"ALTER TABLE orders ADD CONSTRAINT orders_user_fk", "CREATE VIEW user_orders"}
+	last := -1
+	for _, p := range order {
+		i := stepIndex(d, p)
+		if i <= last {
+			t.Fatalf("step %q at %d, want after %d\n%s", p, i, last, d.SQL)
+		}
+		last = i
+	}
+	if !d.DataLoss || !d.Steps[stepIndex(d, "CREATE TABLE users")].DataLoss {
+		t.Errorf("re-created table must be data loss")
+	}
+	if !slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, "snapshot") }) {
+		t.Errorf("warnings must point to the snapshot: %q", d.Warnings)
+	}
+	if !strings.Contains(d.SQL, "-- DATA LOSS: re-create table users") {
+		t.Errorf("script must mark the data-losing step:\n%s", d.SQL)
+	}
+}
+
+func TestGenerateDownIndexConcurrently(t *testing.T) {
+	before := shop()
+	before.Indexes["public.orders_note_idx"] = &Index{OID: 800, Schema: "public", Table: "orders", Name: "orders_note_idx",
+		Definition: "CREATE INDEX orders_note_idx ON public.orders USING btree (note)", Valid: true}
+	d := GenerateDown(before, shop())
+	if !d.NoTransaction || len(d.Steps) != 1 || d.Steps[0].SQL != "CREATE INDEX CONCURRENTLY orders_note_idx ON public.orders USING btree (note)" {
+		t.Fatalf("got %+v", d)
+	}
+	// On a table the down re-creates, the index is built plainly (the table is empty and new).
+	after := shop()
+	delete(after.Tables, "public.orders")
+	delete(after.Constraints, "public.orders.orders_user_fk")
+	delete(after.Views, "public.user_orders")
+	d = GenerateDown(before, after)
+	if d.NoTransaction || stepIndex(d, "CREATE INDEX orders_note_idx") < 0 {
+		t.Fatalf("got\n%s", d.SQL)
+	}
+}
+
+func TestGenerateDownEnumValues(t *testing.T) {
+	before, after := shop(), shop()
+	after.Enums["public.status"].Values = []string{"new", "refunded", "paid"}
+	after.Enums["public.status"].ValueOIDs = []uint32{401, 403, 402}
+	d := GenerateDown(before, after)
+	if d.Reversible() || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "'refunded'") {
+		t.Fatalf("adding an enum value must be irreversible with a warning: %+v", d)
+	}
+	if !strings.Contains(d.SQL, "-- IRREVERSIBLE: enum status keeps value 'refunded'") {
+		t.Errorf("script:\n%s", d.SQL)
+	}
+
+	after = shop()
+	after.Enums["public.status"].Values = []string{"new", "settled"}
+	d = GenerateDown(before, after)
+	if !d.Reversible() || len(d.Steps) != 1 || d.Steps[0].SQL != "ALTER TYPE status RENAME VALUE 'settled' TO 'paid'" {
+		t.Fatalf("renamed value: %+v", d.Steps)
+	}
+
+	after = shop()
+	after.Enums["public.status"].Values = []string{"paid"}
+	after.Enums["public.status"].ValueOIDs = []uint32{402}
+	d = GenerateDown(before, after)
+	if len(d.Steps) != 1 || d.Steps[0].SQL != "ALTER TYPE status ADD VALUE 'new' BEFORE 'paid'" {
+		t.Fatalf("removed value: %+v", d.Steps)
+	}
+}
+
+func TestGenerateDownColumnChanges(t *testing.T) {
+	before, after := shop(), shop()
+	u := after.Tables["public.users"]
+	u.Columns[0].Identity = ""
+	u.Columns[1].Type = "character varying(200)"
+	u.Columns[1].NotNull = false
+	u.Columns[1].Default = "'x'::character varying"
+	d := GenerateDown(before, after)
+	order := []string{
+		"ALTER TABLE users ALTER COLUMN email DROP DEFAULT",
+		"ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY",
+		"ALTER TABLE users ALTER COLUMN email TYPE text USING email::text",
+		"ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+	}
+	for _, p := range order {
+		if stepIndex(d, p) < 0 {
+			t.Errorf("missing %q in\n%s", p, d.SQL)
+		}
+	}
+	if stepIndex(d, order[0]) > stepIndex(d, order[2]) {
+		t.Errorf("the default must go before the type changes:\n%s", d.SQL)
+	}
+	if d.DataLoss {
+		t.Errorf("changing a column back loses no rows")
+	}
+}
+
+func TestGenerateDownRenames(t *testing.T) {
+	before, after := shop(), shop()
+	o := after.Tables["public.orders"]
+	delete(after.Tables, "public.orders")
+	o.Name = "purchases"
+	o.Columns[2].Name = "remark"
+	after.Tables["public.purchases"] = o
+	fk := after.Constraints["public.orders.orders_user_fk"]
+	delete(after.Constraints, "public.orders.orders_user_fk")
+	fk.Table = "purchases"
+	after.Constraints["public.purchases.orders_user_fk"] = fk
+	d := GenerateDown(before, after)
+	if d.Steps[0].SQL != "ALTER TABLE purchases RENAME TO orders" ||
+		d.Steps[1].SQL != "ALTER TABLE orders RENAME COLUMN remark TO note" || d.DataLoss {
+		t.Fatalf("got\n%s", d.SQL)
+	}
+	if stepIndex(d, "ALTER TABLE orders DROP CONSTRAINT") >= 0 || stepIndex(d, "CREATE TABLE") >= 0 {
+		t.Errorf("a rename must not drop or re-create:\n%s", d.SQL)
+	}
+}
+
+func TestGenerateDownReaddsNotNullColumnInTwoSteps(t *testing.T) {
+	before, after := shop(), shop()
+	u := after.Tables["public.users"]
+	u.Columns = u.Columns[:1] // the up dropped users.email (text NOT NULL, no default)
+	d := GenerateDown(before, after)
+	add := stepIndex(d, "ALTER TABLE users ADD COLUMN email text")
+	set := stepIndex(d, "ALTER TABLE users ALTER COLUMN email SET NOT NULL")
+	if add < 0 || set < add || d.Steps[add].SQL != "ALTER TABLE users ADD COLUMN email text" {
+		t.Fatalf("got\n%s", d.SQL)
+	}
+	if !d.Steps[add].DataLoss || !d.DataLoss {
+		t.Errorf("a re-added column is data loss")
+	}
+}

@@ -1,0 +1,71 @@
+// Package snapshot takes backups of a database before a deploy and hands back their restore, in the
+// style of atlas's Snapshot(ctx) (RestoreFunc, error): the thing that takes a snapshot knows how to undo.
+// Two kinds exist: pg_dump in directory format with parallel jobs (PGDump), and a command hook for
+// platform snapshots (Command).
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RestoreFunc puts the database back to the snapshot.
+type RestoreFunc func(ctx context.Context) error
+
+// Info describes a snapshot.
+type Info struct {
+	// Kind is "pg_dump" or "command".
+	Kind string `json:"kind"`
+	// ID identifies the snapshot: the folder name for pg_dump, the hook's printed id for command.
+	ID string `json:"id"`
+	// Location is where it is: the folder of a pg_dump snapshot; empty for a command snapshot.
+	Location string `json:"location,omitempty"`
+	// Database and ServerVersion describe what was dumped.
+	Database      string `json:"database,omitempty"`
+	ServerVersion string `json:"server_version,omitempty"`
+	// Size is the snapshot's size in bytes on disk (pg_dump only).
+	Size int64 `json:"size,omitempty"`
+	// SHA256 is the checksum of the snapshot's files, in name order (pg_dump only).
+	SHA256 string `json:"sha256,omitempty"`
+	// Format is pg_dump's format ("directory" or "custom").
+	Format string `json:"format,omitempty"`
+	// Jobs is the parallelism it was taken with.
+	Jobs int `json:"jobs,omitempty"`
+	// Time is when it was taken; RunID is the deploy that took it.
+	Time  time.Time `json:"time"`
+	RunID string    `json:"run_id"`
+	// DurationMS is how long taking it took.
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// Snapshotter takes snapshots.
+type Snapshotter interface {
+	// Snapshot takes a snapshot for run runID and returns its description and its restore. On error no
+	// usable snapshot exists and the database is unchanged.
+	Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc, error)
+	// Reopen returns the restore of a snapshot taken earlier (by a run that died), or an error wrapping
+	// ErrNotFound when it is gone.
+	Reopen(ctx context.Context, info *Info) (RestoreFunc, error)
+}
+
+// ErrNotFound is returned (wrapped) by Reopen for a snapshot that no longer exists.
+var ErrNotFound = errors.New("snapshot not found")
+
+// Error is a failed snapshot or restore step with a hint for the reader.
+type Error struct {
+	Op   string
+	Err  error
+	Hint string
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%s: %v", e.Op, e.Err)
+	if e.Hint != "" {
+		s += " (hint: " + e.Hint + ")"
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,163 @@
+package sqlparse
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// brief renders statements as "line:col SQL" plus "!line:col message" for errors.
+func brief(sts []Statement) []string {
+	out := make([]string, len(sts))
+	for i, st := range sts {
+		out[i] = fmt.Sprintf("%d:%d %s", st.Pos.Line, st.Pos.Column, st.SQL)
+		if st.Err != nil {
+			out[i] += fmt.Sprintf(" !%d:%d %s", st.Err.Pos.Line, st.Err.Pos.Column, st.Err.Message)
+		}
+	}
+	return out
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"empty", "", nil},
+		{"blank and comments", "  \n-- nothing\n/* at all */\n", nil},
+		{"two statements", "CREATE TABLE t (id int);\n  INSERT INTO t VALUES (1);\n", []string{"1:1 CREATE TABLE t (id int)", "2:3 INSERT INTO t VALUES (1)"}},
+		{"leading comments are skipped", "-- head\n/* block */ SELECT 1;", []string{"2:13 SELECT 1"}},
+		{"no final semicolon", "SELECT 1;\nSELECT 2", []string{"1:1 SELECT 1", "2:1 SELECT 2"}},
+		{"columns count characters", "SELECT 'ééé'; SELECT 2;", []string{"1:1 SELECT 'ééé'", "1:15 SELECT 2"}},
+		{"dollar quotes", "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\nSELECT 2;",
+			[]string{"1:1 CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql", "2:1 SELECT 2"}},
+		{"syntax error keeps the other statements", "SELECT 1;\nSELEC 2;\nSELECT 3;",
+			[]string{"1:1 SELECT 1", `2:1 SELEC 2 !2:1 syntax error at or near "SELEC"`, "3:1 SELECT 3"}},
+		{"error position counts characters", "SELECT 'ééé' FRM x;\nSELECT 2;",
+			[]string{`1:1 SELECT 'ééé' FRM x !1:18 syntax error at or near "x"`, "2:1 SELECT 2"}},
+		{"error at end of input", "SELECT 1;\nSELECT (", []string{"1:1 SELECT 1", "2:1 SELECT ( !2:9 syntax error at end of input"}},
+		{"quotes and comments hide semicolons when splitting", "SELEC ';'; SELECT \"a;b\" /* ; */ FROM t; -- ;\nSELECT $x$;$x$;",
+			[]string{`1:1 SELEC ';' !1:1 syntax error at or near "SELEC"`, `1:12 SELECT "a;b" /* ; */ FROM t`, "2:1 SELECT $x$;$x$"}},
+		{"an unclosed parenthesis does not swallow later statements", "CREATE TABLE t (id int;\nSELECT 2;",
+			[]string{`1:1 CREATE TABLE t (id int !1:23 syntax error at or near ";"`, "2:1 SELECT 2"}},
+		{"semicolons inside parentheses stay together", "CREATE RULE r AS ON INSERT TO t DO ALSO (NOTIFY a; NOTIFY b);\nSELEC 1;",
+			[]string{"1:1 CREATE RULE r AS ON INSERT TO t DO ALSO (NOTIFY a; NOTIFY b)", `2:1 SELEC 1 !2:1 syntax error at or near "SELEC"`}},
+		{"NUL byte", "SELECT 1;\nSELECT 2;\x00DROP TABLE t;", []string{"1:1 SELECT 1", "2:1 SELECT 2", "2:10 \\0DROP TABLE t; !2:10 NUL byte in SQL text (PostgreSQL rejects it)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sts := Parse(tc.src)
+			if got := brief(sts); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("Parse:\n got %q\nwant %q", got, tc.want)
+			}
+			checkInvariants(t, tc.src, 0, len(tc.src), sts)
+			for _, st := range sts {
+				if (st.Node == nil) == (st.Err == nil) {
+					t.Errorf("%q: Node %v and Err %v: want exactly one", st.SQL, st.Node, st.Err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseRange(t *testing.T) {
+	t.Parallel()
+	src := "-- +goose Up\nCREATE TABLE t (id int);\n-- +goose Down\n  DROP TABLE t;\n"
+	down := strings.Index(src, "  DROP")
+	lines := NewLines(src)
+	up := ParseRange(src, len("-- +goose Up\n"), down, lines)
+	dn := ParseRange(src, down, len(src), lines)
+	if got := brief(up); fmt.Sprint(got) != "[2:1 CREATE TABLE t (id int)]" {
+		t.Errorf("up = %q", got)
+	}
+	if got := brief(dn); fmt.Sprint(got) != "[4:3 DROP TABLE t]" {
+		t.Errorf("down = %q", got)
+	}
+	if dn[0].Pos.Offset != down+2 || dn[0].End > len(src) {
+		t.Errorf("down offsets %d..%d", dn[0].Pos.Offset, dn[0].End)
+	}
+	// Out-of-range bounds are clamped, not a panic.
+	for _, r := range [][2]int{{-5, 3}, {10, 5}, {0, 1 << 20}, {len(src) + 1, len(src) + 9}} {
+		sts := ParseRange(src, r[0], r[1], nil)
+		checkInvariants(t, src, 0, len(src), sts)
+	}
+}
+
+func TestLinesPos(t *testing.T) {
+	t.Parallel()
+	l := NewLines("ab\nçd\n\nx")
+	for _, tc := range []struct {
+		off  int
+		want string
+	}{{-1, "1:1"}, {0, "1:1"}, {2, "1:3"}, {3, "2:1"}, {5, "2:2"}, {7, "3:1"}, {8, "4:1"}, {9, "4:2"}, {99, "4:2"}} {
+		if got := l.Pos(tc.off).String(); got != tc.want {
+			t.Errorf("Pos(%d) = %s, want %s", tc.off, got, tc.want)
+		}
+	}
+}
+
+// checkInvariants verifies what every statement promises: it lies in [start, end] after the previous
+// one, its SQL is the text at its position, and its line and column agree with the text.
+func checkInvariants(t testing.TB, src string, start, end int, sts []Statement) {
+	t.Helper()
+	end = min(max(end, 0), len(src))
+	start = min(max(start, 0), end)
+	prev := start
+	for _, st := range sts {
+		if st.Pos.Offset < prev || st.End < st.Pos.Offset || st.End > end {
+			t.Fatalf("statement %q at %d..%d is outside %d..%d or out of order", st.SQL, st.Pos.Offset, st.End, prev, end)
+		}
+		if !strings.HasPrefix(src[st.Pos.Offset:], st.SQL) && !strings.Contains(src[st.Pos.Offset:st.End], "\x00") {
+			t.Errorf("statement %q is not the text at offset %d", st.SQL, st.Pos.Offset)
+		}
+		if strings.TrimSpace(st.SQL) == "" {
+			t.Errorf("empty statement at %v", st.Pos)
+		}
+		want := wantPos(src, st.Pos.Offset)
+		if st.Pos != want {
+			t.Errorf("statement %q at %+v, want %+v", st.SQL, st.Pos, want)
+		}
+		if st.Err != nil {
+			if st.Err.Pos.Offset < st.Pos.Offset || st.Err.Pos.Offset > st.End || st.Err.Pos != wantPos(src, st.Err.Pos.Offset) {
+				t.Errorf("error of %q at %+v, outside the statement %d..%d", st.SQL, st.Err.Pos, st.Pos.Offset, st.End)
+			}
+		}
+		prev = st.End
+	}
+}
+
+// wantPos computes a position the slow way.
+func wantPos(src string, off int) Position {
+	line := 1 + strings.Count(src[:off], "\n")
+	lineStart := strings.LastIndexByte(src[:off], '\n') + 1
+	return Position{Offset: off, Line: line, Column: 1 + utf8.RuneCountInString(src[lineStart:off])}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Fuzz(func(t *testing.T, src string) {
+		checkInvariants(t, src, 0, len(src), Parse(src))
+	})
+}
+
+func FuzzParseRange(f *testing.F) {
+	f.Fuzz(func(t *testing.T, src string, start, end int) {
+		checkInvariants(t, src, start, end, ParseRange(src, start, end, nil))
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	var sb strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&sb, "CREATE TABLE t%d (id bigint PRIMARY KEY, name text NOT NULL, created timestamptz DEFAULT now());\n", i)
+		fmt.Fprintf(&sb, "CREATE INDEX CONCURRENTLY t%d_name ON t%d (name);\n", i, i)
+	}
+	src := sb.String()
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		Parse(src)
+	}
+}
