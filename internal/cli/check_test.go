@@ -38,7 +38,7 @@ func TestCheckShopExample(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "[5/5] 0005_require_customer_phone") {
+	if !strings.Contains(errOut, "[5/5] 5_require_customer_phone") {
 		t.Errorf("no progress per migration on stderr:\n%s", errOut)
 	}
 	if !strings.Contains(out, "examples/shop/0004_index_orders_by_status.up.sql:2:1: dangerous") {
@@ -164,7 +164,7 @@ func TestCheckBase(t *testing.T) {
 	for _, m := range rep.Migrations {
 		got = append(got, m.Version+":"+m.Status)
 	}
-	if strings.Join(got, " ") != "0001:base 0002:base 0003:base 0004:applied 0005:applied" {
+	if strings.Join(got, " ") != "1:base 2:base 3:base 4:applied 5:applied" {
 		t.Fatalf("statuses %v", got)
 	}
 	code, _, errOut = run(t, nil, "check", "--dir", mig, "--base", "no-such-ref", "-q")

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/snapshot"
@@ -116,6 +118,32 @@ func TestDeployKilledThenRecovered(t *testing.T) {
 	}
 }
 
+// waitForSleep waits until a session on url runs pg_sleep.
+func waitForSleep(t *testing.T, url string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE state = 'active' AND query ILIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the deploy child never reached pg_sleep in migration 2")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // startAndKill runs a deploy child on dir and kills it with SIGKILL once it is inside migration 2.
 func startAndKill(t *testing.T, url, dir string, env []string) string {
 	t.Helper()
@@ -136,7 +164,7 @@ func startAndKill(t *testing.T, url, dir string, env []string) string {
 			break
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // inside pg_sleep
+	waitForSleep(t, url) // the child is inside pg_sleep: what came before it in migration 2 has run
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

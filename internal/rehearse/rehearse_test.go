@@ -68,7 +68,7 @@ func TestShopExample(t *testing.T) {
 		}
 	}
 	// 0004 builds an index on an existing table without CONCURRENTLY: dangerous, seen statically and by trace.
-	m := migration(t, rep, "0004")
+	m := migration(t, rep, "4")
 	if m.Risk != lint.Dangerous {
 		t.Errorf("0004 risk = %s, want dangerous (%+v)", m.Risk, m.Findings)
 	}
@@ -78,7 +78,7 @@ func TestShopExample(t *testing.T) {
 	if rep.Risk != lint.Dangerous {
 		t.Errorf("report risk %s, want dangerous", rep.Risk)
 	}
-	if m := migration(t, rep, "0003"); m.SchemaDiff.Empty() {
+	if m := migration(t, rep, "3"); m.SchemaDiff.Empty() {
 		t.Errorf("0003 adds a column but its schema diff is empty")
 	}
 }
@@ -170,11 +170,11 @@ func TestBaseMakesHistory(t *testing.T) {
 	var statuses []string
 	for _, m := range rep.Migrations {
 		statuses = append(statuses, m.Version+":"+m.Status)
-		if m.New != (m.Version >= "0004") {
+		if m.New != (m.Version >= "4") {
 			t.Errorf("%s new=%v", m.Version, m.New)
 		}
 	}
-	want := "0001:base 0002:base 0003:base 0004:applied 0005:applied"
+	want := "1:base 2:base 3:base 4:applied 5:applied"
 	if got := strings.Join(statuses, " "); got != want {
 		t.Fatalf("statuses %q, want %q", got, want)
 	}
