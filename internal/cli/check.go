@@ -308,7 +308,7 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 		if m.Roundtrip != nil {
 			rt = m.Roundtrip.Status
 		}
-		fmt.Fprintf(w, "  %-8s %-10s %s_%s  (%d ms, round trip %s)\n", m.Status, m.Risk, m.Version, m.Name, m.DurationMS, rt)
+		fmt.Fprintf(w, "  %-8s %-10s %s  (%d ms, round trip %s)\n", m.Status, m.Risk, m.Label(), m.DurationMS, rt)
 		if m.Error != nil {
 			fmt.Fprintf(w, "    %s:%d:%d: error: %s", m.Error.File, m.Error.Line, m.Error.Column, m.Error.Message)
 			if m.Error.SQLState != "" {

@@ -48,6 +48,7 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		return nil, &Error{Msg: err.Error(), Hint: "pass --format auto to detect it"}
 	}
 	for _, m := range r.migrations {
+		inferAutocommit(format, m)
 		m.computeChecksum()
 	}
 	if len(r.migrations) == 0 && len(r.errs) == 0 {
@@ -213,4 +214,30 @@ func naturalCompare(a, b string) int {
 		x, y = x[nx:], y[ny:]
 	}
 	return cmp.Or(cmp.Compare(len(x), len(y)), cmp.Compare(a, b))
+}
+
+// inferAutocommit marks scripts that their tool runs outside a transaction without being told:
+// golang-migrate and plain folders send each file as one query, so a file holding a single statement
+// that refuses a transaction block (CREATE INDEX CONCURRENTLY) runs in autocommit; Flyway runs a script
+// made only of such statements outside a transaction. A file mixing them with other statements fails
+// under those tools, and the rehearsal lets it fail the same way.
+func inferAutocommit(format Format, m *Migration) {
+	for _, s := range []*Script{m.Up, m.Down} {
+		if s == nil || s.NoTransaction || len(s.Statements) == 0 {
+			continue
+		}
+		switch format {
+		case FormatGolangMigrate, FormatPlain:
+			s.NoTransaction = len(s.Statements) == 1 && sqlparse.NeedsAutocommit(s.Statements[0].Node)
+		case FormatFlyway:
+			all := true
+			for _, st := range s.Statements {
+				all = all && sqlparse.NeedsAutocommit(st.Node)
+			}
+			s.NoTransaction = all
+		}
+	}
+	if m.Up != nil && m.Up.NoTransaction {
+		m.NoTransaction = true
+	}
 }

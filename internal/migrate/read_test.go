@@ -248,7 +248,7 @@ func TestReadCorpora(t *testing.T) {
 		{"golang-migrate-examples", FormatGolangMigrate, []string{
 			"1085649617_create_users_table up:1 down:1",
 			"1185749658_add_city_to_users up:1 down:1",
-			"1285849751_add_index_on_user_emails up:1 down:1",
+			"1285849751_add_index_on_user_emails up:1 down:1 notx",
 			"1385949617_create_books_table up:1 down:1",
 			"1485949617_create_movies_table up:1 down:1",
 			"1585849751_just_a_comment up:0 down:-",

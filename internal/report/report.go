@@ -5,6 +5,7 @@ package report
 import (
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/schema"
+	"strings"
 )
 
 // Migration statuses.
@@ -190,4 +191,16 @@ func (r *Report) Finish() {
 			r.OK = false
 		}
 	}
+}
+
+// Label names the migration for people: "version_name", or the one of them that says it all (a sqitch
+// change is versioned by its own name, a Flyway repeatable migration has no version).
+func (m *Migration) Label() string {
+	switch {
+	case m.Version == "":
+		return m.Name
+	case m.Name == "" || m.Name == m.Version || strings.HasPrefix(m.Version, m.Name+"@"):
+		return m.Version
+	}
+	return m.Version + "_" + m.Name
 }

@@ -327,3 +327,36 @@ func skipSpaceAndComments(text string) int {
 	}
 	return i
 }
+
+// NeedsAutocommit reports whether PostgreSQL refuses to run the statement inside a transaction block
+// (SQLSTATE 25001): CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, CREATE/DROP DATABASE,
+// CREATE/DROP TABLESPACE, ALTER SYSTEM, and ALTER TABLE … DETACH PARTITION … CONCURRENTLY.
+func NeedsAutocommit(n *pg_query.Node) bool {
+	switch {
+	case n == nil:
+		return false
+	case n.GetIndexStmt() != nil:
+		return n.GetIndexStmt().Concurrent
+	case n.GetDropStmt() != nil:
+		return n.GetDropStmt().Concurrent
+	case n.GetReindexStmt() != nil:
+		for _, p := range n.GetReindexStmt().Params {
+			if d := p.GetDefElem(); d != nil && d.Defname == "concurrently" {
+				return true
+			}
+		}
+		return false
+	case n.GetVacuumStmt() != nil:
+		return n.GetVacuumStmt().IsVacuumcmd
+	case n.GetCreatedbStmt() != nil, n.GetDropdbStmt() != nil, n.GetCreateTableSpaceStmt() != nil,
+		n.GetDropTableSpaceStmt() != nil, n.GetAlterSystemStmt() != nil:
+		return true
+	case n.GetAlterTableStmt() != nil:
+		for _, c := range n.GetAlterTableStmt().Cmds {
+			if pc := c.GetAlterTableCmd().GetDef().GetPartitionCmd(); pc != nil && pc.Concurrent {
+				return true
+			}
+		}
+	}
+	return false
+}

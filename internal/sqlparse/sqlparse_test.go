@@ -161,3 +161,30 @@ func BenchmarkParse(b *testing.B) {
 		Parse(src)
 	}
 }
+
+func TestNeedsAutocommit(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"CREATE INDEX CONCURRENTLY i ON t (a)":           true,
+		"CREATE INDEX i ON t (a)":                        false,
+		"DROP INDEX CONCURRENTLY i":                      true,
+		"DROP INDEX i":                                   false,
+		"REINDEX (CONCURRENTLY) INDEX i":                 true,
+		"REINDEX INDEX CONCURRENTLY i":                   true,
+		"REINDEX INDEX i":                                false,
+		"VACUUM t":                                       true,
+		"ANALYZE t":                                      false,
+		"CREATE DATABASE d":                              true,
+		"ALTER SYSTEM SET work_mem = '8MB'":              true,
+		"ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY": true,
+		"ALTER TABLE p DETACH PARTITION p1":              false,
+		"ALTER TABLE t ADD COLUMN b int":                 false,
+	} {
+		sts := Parse(sql)
+		if len(sts) != 1 || sts[0].Node == nil {
+			t.Fatalf("%s: did not parse", sql)
+		}
+		if got := NeedsAutocommit(sts[0].Node); got != want {
+			t.Errorf("NeedsAutocommit(%s) = %v, want %v", sql, got, want)
+		}
+	}
+}

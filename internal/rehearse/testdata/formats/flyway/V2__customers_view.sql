@@ -1,0 +1,1 @@
+CREATE VIEW customer_emails AS SELECT id, email FROM customers;

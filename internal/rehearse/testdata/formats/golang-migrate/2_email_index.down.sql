@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY customers_email_lower_idx;

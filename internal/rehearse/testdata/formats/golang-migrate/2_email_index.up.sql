@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY customers_email_lower_idx ON customers (lower(email));

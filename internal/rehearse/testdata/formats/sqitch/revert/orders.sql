@@ -1,0 +1,7 @@
+-- Revert shop:orders from pg
+
+BEGIN;
+
+DROP TABLE orders;
+
+COMMIT;

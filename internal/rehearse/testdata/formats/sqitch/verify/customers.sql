@@ -1,0 +1,7 @@
+-- Verify shop:customers on pg
+
+BEGIN;
+
+SELECT id, email FROM customers WHERE false;
+
+ROLLBACK;
