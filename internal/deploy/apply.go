@@ -155,8 +155,12 @@ func execScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
 	if s == nil {
 		return nil
 	}
+	inTx := conn.PgConn().TxStatus() == 'T'
 	for i := range s.Statements {
 		st := &s.Statements[i]
+		if inTx && sqlparse.OpensOrCommits(st.Node) {
+			continue // the script's own BEGIN/COMMIT: the deploy's transaction already makes it atomic
+		}
 		if _, err := conn.PgConn().Exec(ctx, st.SQL).ReadAll(); err != nil {
 			return positioned(s, st, err)
 		}

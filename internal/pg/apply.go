@@ -77,8 +77,12 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 	if opts.Whole && opts.Before == nil && opts.After == nil {
 		return applyWhole(ctx, conn, s)
 	}
+	inTx := conn.PgConn().TxStatus() == 'T'
 	for i := range s.Statements {
 		st := &s.Statements[i]
+		if inTx && sqlparse.OpensOrCommits(st.Node) {
+			continue // the script's own BEGIN/COMMIT: the caller's transaction already makes it atomic
+		}
 		if opts.Before != nil {
 			if err := opts.Before(ctx, i, st); err != nil {
 				return err

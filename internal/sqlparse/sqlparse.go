@@ -360,3 +360,20 @@ func NeedsAutocommit(n *pg_query.Node) bool {
 	}
 	return false
 }
+
+// OpensOrCommits reports whether the statement is BEGIN, START TRANSACTION, COMMIT or END: the
+// transaction control that sqitch scripts (and some hand-written files) carry themselves. Inside a
+// transaction schemagate already holds, running them would commit its transaction half way; skipping
+// them keeps the script exactly as atomic as its author meant.
+func OpensOrCommits(n *pg_query.Node) bool {
+	t := n.GetTransactionStmt()
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START,
+		pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
+		return true
+	}
+	return false
+}

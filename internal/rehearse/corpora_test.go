@@ -1,0 +1,199 @@
+package rehearse_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
+)
+
+func TestMain(m *testing.M) {
+	// testcontainers must reach published ports on 127.0.0.1 (never the gateway), and no registry is
+	// reachable for its reaper image: the provider removes its containers itself.
+	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	os.Exit(m.Run())
+}
+
+const corpora = "../../../shared/corpora"
+
+// corpusOutcome is what a folder's SQL deserves: per migration "status/roundtrip", in order.
+type corpusOutcome struct {
+	format   migrate.Format
+	outcomes []string
+	// problem is a text every failed round trip's problems must contain.
+	problem string
+}
+
+var corpusOutcomes = map[string]corpusOutcome{
+	// The CONCURRENTLY index sits alone in its file: golang-migrate sends the file as one query, so
+	// it runs outside a transaction and succeeds, as it does under golang-migrate.
+	"golang-migrate-examples": {migrate.FormatGolangMigrate, []string{
+		"applied/ok", "applied/ok", "applied/ok", "applied/ok", "applied/ok",
+		"applied/no-down", "applied/no-down", "applied/no-down", "applied/no-down"}, ""},
+	// 00002's down deletes the rows its up inserted but not the sequence values they used: the
+	// re-up inserts owners with new ids and its hard-coded foreign keys no longer match.
+	"goose-testdata": {migrate.FormatGoose, []string{
+		"applied/ok", "applied/failed", "applied/ok", "applied/no-down", "applied/ok", "applied/ok"},
+		"violates foreign key constraint"},
+	"openfga": {migrate.FormatGoose, []string{
+		"applied/ok", "applied/ok", "applied/ok", "applied/ok", "applied/ok", "applied/ok"}, ""},
+	"dbmate-testdata": {migrate.FormatDbmate, []string{"applied/ok", "applied/ok"}, ""},
+	"kestra": {migrate.FormatFlyway, repeat("applied/no-down", 26), ""},
+}
+
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+func corpusDir(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(corpora, name)
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("corpus %s: %v", name, err)
+	}
+	return dir
+}
+
+func checkOutcome(t *testing.T, rep *report.Report, want corpusOutcome) {
+	t.Helper()
+	var got []string
+	for _, m := range rep.Migrations {
+		rt := "-"
+		if m.Roundtrip != nil {
+			rt = m.Roundtrip.Status
+		}
+		got = append(got, m.Status+"/"+rt)
+		if rt == report.RoundtripFailed && !containsAll(m.Roundtrip.Problems, want.problem) {
+			t.Errorf("%s: round-trip problems %q lack %q", m.Label(), m.Roundtrip.Problems, want.problem)
+		}
+		if m.Status == report.StatusApplied && m.DurationMS < 0 {
+			t.Errorf("%s: negative duration", m.Label())
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want.outcomes, " ") {
+		t.Errorf("outcomes\n got %v\nwant %v", got, want.outcomes)
+	}
+	wantOK := !strings.Contains(strings.Join(want.outcomes, " "), "failed")
+	if rep.OK != wantOK {
+		t.Errorf("report OK = %v, want %v", rep.OK, wantOK)
+	}
+}
+
+func rehearseWith(t *testing.T, p sandbox.Provider, dir string, format migrate.Format) *report.Report {
+	t.Helper()
+	set := readDir(t, dir, migrate.FormatAuto)
+	if set.Format != format {
+		t.Fatalf("%s detected as %s, want %s", dir, set.Format, format)
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: p, Dir: dir, Lint: lint.Config{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestCorpora rehearses the public migration folders with the local provider.
+func TestCorpora(t *testing.T) {
+	p := provider(t)
+	for name, want := range corpusOutcomes {
+		t.Run(name, func(t *testing.T) {
+			checkOutcome(t, rehearseWith(t, p, corpusDir(t, name), want.format), want)
+		})
+	}
+}
+
+// formatDirs are folders in testdata/formats, one per format, each the same small schema written the
+// way its tool wants it (transaction directives, StatementBegin/End, sqitch's own BEGIN/COMMIT, U files).
+var formatDirs = map[string]corpusOutcome{
+	"golang-migrate": {migrate.FormatGolangMigrate, repeat("applied/ok", 2), ""},
+	"goose":          {migrate.FormatGoose, repeat("applied/ok", 2), ""},
+	"dbmate":         {migrate.FormatDbmate, repeat("applied/ok", 2), ""},
+	"flyway":         {migrate.FormatFlyway, repeat("applied/ok", 2), ""},
+	"sqitch":         {migrate.FormatSqitch, repeat("applied/ok", 2), ""},
+	"sql-migrate":    {migrate.FormatSQLMigrate, repeat("applied/ok", 3), ""},
+	"plain":          {migrate.FormatPlain, repeat("applied/no-down", 3), ""},
+}
+
+func TestFormats(t *testing.T) {
+	p := provider(t)
+	for name, want := range formatDirs {
+		t.Run(name, func(t *testing.T) {
+			checkOutcome(t, rehearseWith(t, p, filepath.Join("testdata/formats", name), want.format), want)
+		})
+	}
+}
+
+// TestSqitchOwnTransactions: sqitch scripts carry BEGIN/COMMIT. Inside the rehearsal's transaction they
+// must not commit half way, or a failed round trip could not be rolled back: here the second change's
+// revert forgets a table, the round trip fails, and the third change still applies on the after-up state.
+func TestSqitchOwnTransactions(t *testing.T) {
+	rep := rehearseWith(t, provider(t), "testdata/sqitch-bad-revert", migrate.FormatSqitch)
+	checkOutcome(t, rep, corpusOutcome{outcomes: []string{"applied/ok", "applied/failed", "applied/ok"}, problem: "customer_audit"})
+}
+
+// dockerProvider returns the docker provider on a locally built image, failing under CI=true when
+// Docker or the image is missing (scripts/setup-machine.sh builds them).
+func dockerProvider(t *testing.T, version int) sandbox.Provider {
+	t.Helper()
+	image := fmt.Sprintf("schemagate/postgres:%d", version)
+	if !sandbox.DockerAvailable(context.Background()) {
+		unavailable(t, "no Docker daemon answers")
+	}
+	p := sandbox.NewDocker(sandbox.Options{Image: image, PGVersion: version})
+	return p
+}
+
+func unavailable(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("required under CI=true: %s (run scripts/setup-machine.sh)", why)
+	}
+	t.Skip(why)
+}
+
+// TestCorporaDocker rehearses the same folders in containers: every corpus on PostgreSQL 15, and every
+// format folder on PostgreSQL 17 (a second major version).
+func TestCorporaDocker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no containers")
+	}
+	t.Run("pg15", func(t *testing.T) {
+		p := dockerProvider(t, 15)
+		for name, want := range corpusOutcomes {
+			t.Run(name, func(t *testing.T) {
+				rep := rehearseWith(t, p, corpusDir(t, name), want.format)
+				if !strings.HasPrefix(rep.Database.ServerVersion, "15") {
+					t.Errorf("server version %s, want 15.x", rep.Database.ServerVersion)
+				}
+				checkOutcome(t, rep, want)
+			})
+		}
+	})
+	t.Run("pg17", func(t *testing.T) {
+		p := dockerProvider(t, 17)
+		for name, want := range formatDirs {
+			t.Run(name, func(t *testing.T) {
+				rep := rehearseWith(t, p, filepath.Join("testdata/formats", name), want.format)
+				if !strings.HasPrefix(rep.Database.ServerVersion, "17") {
+					t.Errorf("server version %s, want 17.x", rep.Database.ServerVersion)
+				}
+				checkOutcome(t, rep, want)
+			})
+		}
+	})
+}

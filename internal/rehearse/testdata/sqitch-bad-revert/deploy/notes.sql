@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE customers ADD COLUMN note text;
+COMMIT;
