@@ -2,7 +2,7 @@
 # bench-downgen.sh: issue 8's measurement of generated rollback scripts. Runs, on the test PostgreSQL
 # (internal/pgtest), the proof of every generated down (up, generated down, compare with the
 # before-catalog, up again, compare with the after-catalog) over a generated history of 246 migrations
-# covering every object kind and over the folders in ../shared/corpora, printing the share that
+# covering every object kind and over the folders in testdata/corpora, printing the share that
 # round-trips exactly and the time taken; then the benchmarks of Inspect and GenerateDown.
 #
 # Usage: scripts/bench-downgen.sh [extra go test flags]

@@ -225,8 +225,8 @@ func TestReadNoMigrations(t *testing.T) {
 	}
 }
 
-// corpora are real migration folders of other projects (see /work/shared/corpora/README.md).
-const corpora = "../../../shared/corpora"
+// corpora are real migration folders of other projects (see testdata/corpora/README.md, copied from the team's shared references).
+const corpora = "../../testdata/corpora"
 
 func corpus(t *testing.T, name string) fs.FS {
 	t.Helper()

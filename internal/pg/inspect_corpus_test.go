@@ -212,7 +212,7 @@ func TestGeneratedDownsOnGeneratedHistory(t *testing.T) {
 	}
 }
 
-const corporaDir = "../../../shared/corpora"
+const corporaDir = "../../testdata/corpora"
 
 // TestGeneratedDownsOnCorpora runs the same proof over the real migration folders.
 func TestGeneratedDownsOnCorpora(t *testing.T) {

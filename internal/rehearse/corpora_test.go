@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-const corpora = "../../../shared/corpora"
+const corpora = "../../testdata/corpora"
 
 // corpusOutcome is what a folder's SQL deserves: per migration "status/roundtrip", in order.
 type corpusOutcome struct {
@@ -49,7 +49,7 @@ var corpusOutcomes = map[string]corpusOutcome{
 	"openfga": {migrate.FormatGoose, []string{
 		"applied/ok", "applied/ok", "applied/ok", "applied/ok", "applied/ok", "applied/ok"}, ""},
 	"dbmate-testdata": {migrate.FormatDbmate, []string{"applied/ok", "applied/ok"}, ""},
-	"kestra": {migrate.FormatFlyway, repeat("applied/no-down", 26), ""},
+	"kestra":          {migrate.FormatFlyway, repeat("applied/no-down", 26), ""},
 }
 
 func repeat(s string, n int) []string {
