@@ -78,7 +78,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.StringVar(&o.Dir, "dir", "", "migration folder (default: dir from schemagate.yml, else ./migrations)")
 	f.StringVar(&o.Format, "format", "", "migration format: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, plain")
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
-	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history (default: every migration is new)")
+	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history (default: CI_MERGE_REQUEST_DIFF_BASE_SHA in a GitLab merge request pipeline, else every migration is new)")
 	f.StringVar(&o.Provider, "provider", "", "throwaway database: auto, local, docker or url")
 	f.IntVar(&o.PGVersion, "pg-version", 0, "PostgreSQL major version (default: newest local, 15 for docker)")
 	f.StringVar(&o.Image, "image", "", "container image for --provider docker (default postgres:<pg-version>)")
@@ -134,6 +134,10 @@ func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
 	}
 	if o.FailOn != "" {
 		cfg.Lint.FailOn = o.FailOn
+	}
+	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.IsMergeRequest() && gl.DiffBaseSHA != "" {
+		// In a merge request pipeline the history is what the target branch had at the diff base.
+		o.Base = gl.DiffBaseSHA
 	}
 	for _, r := range o.Rules {
 		id, class, ok := strings.Cut(r, "=")

@@ -37,6 +37,11 @@ report of a fork pull request, whose own token could not. The pull request is fo
 head SHA (--sha, default the workflow_run event's head_sha), and checked to still have that head.
 
 The token comes from --token, else GITHUB_TOKEN or GH_TOKEN; the API from --api-url, else GITHUB_API_URL.
+
+In GitLab CI (GITLAB_CI=true) it writes the merge request note instead: the project and merge request
+come from the job's predefined variables (or --repo and --pr), the token from GITLAB_TOKEN, which must
+be a project or group access token with api scope (CI_JOB_TOKEN cannot write notes). No line of the
+note starts with a slash outside a code block, so nothing in the report can run a quick action.
 The report is untrusted data: everything in it is escaped in the comment.`,
 		Example: `  schemagate comment --report schemagate-report.json
   schemagate comment --report report.json --repo acme/shop --sha 3484a3fb816e0859fd6e1cea078d76385ff50625
@@ -73,6 +78,9 @@ func readReport(path string) (*report.Report, error) {
 func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if o.Report == "" {
 		return usageErr(errors.New("--report is required"))
+	}
+	if gl, ok := a.gitlabJob(); ok {
+		return a.runCommentGitLab(ctx, o, gl)
 	}
 	_, inActions := ci.DetectGitHub(a.Getenv)
 	env := ci.ReadGitHubEnv(a.Getenv)
@@ -141,5 +149,44 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 		verb = "created"
 	}
 	fmt.Fprintf(a.Stdout, "schemagate: comment %d %s on %s#%d\n", id, verb, cr.Repo, cr.Number)
+	return nil
+}
+
+// runCommentGitLab writes the report as the merge request's sticky note.
+func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.GitLabEnv) error {
+	if o.Token != "" {
+		gl.Token = o.Token
+	}
+	if gl.Token == "" {
+		return usageErr(errors.New("no GitLab token to write the merge request note: " + gitlabReadOnlyHint))
+	}
+	ref := forge.Ref{Repo: firstNonEmpty(o.Repo, gl.Project()), Number: o.PR}
+	if ref.Number == 0 {
+		ref.Number = gl.MergeRequestIID
+	}
+	if ref.Repo == "" || ref.Number == 0 {
+		return usageErr(errors.New("no merge request: run in a merge request pipeline or pass --repo and --pr"))
+	}
+	rep, err := readReport(o.Report)
+	if err != nil {
+		return usageErr(err)
+	}
+	c, err := newGitLab(gl, o.APIURL)
+	if err != nil {
+		return usageErr(err)
+	}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: gl.JobURL, Artifact: o.Report}
+	id, created, err := forge.Upsert(ctx, c, ref, opts.Marker, report.Markdown(rep, opts))
+	if err != nil {
+		if errors.Is(err, forge.ErrReadOnly) {
+			return exitCode(ExitFailure, fmt.Errorf("%w: %s", err, gitlabReadOnlyHint))
+		}
+		return exitCode(ExitFailure, err)
+	}
+	verb := "updated"
+	if created {
+		verb = "created"
+	}
+	fmt.Fprintf(a.Stdout, "schemagate: note %d %s on %s!%d\n", id, verb, ref.Repo, ref.Number)
 	return nil
 }

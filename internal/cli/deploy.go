@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/schemagate/schemagate/internal/ci"
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/deploy"
 	"github.com/schemagate/schemagate/internal/forge"
@@ -196,6 +197,9 @@ func deploySnapshotter(env *config.Environment, url, name string) snapshot.Snaps
 // deployForge connects to GitHub when a repository and a token are known, and finds the merged pull
 // request. Both are optional: without them there is no approval check and no comment.
 func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) (forge.Forge, forge.Ref) {
+	if gl, ok := a.gitlabJob(); ok {
+		return a.deployGitLab(ctx, o, gl, commit)
+	}
 	repo := firstNonEmpty(o.Repo, a.Getenv("GITHUB_REPOSITORY"))
 	token := a.Getenv(o.TokenEnv)
 	if repo == "" || token == "" {
@@ -306,4 +310,23 @@ func (a *App) ciJobURL() string {
 		return firstNonEmpty(a.Getenv("GITHUB_SERVER_URL"), "https://github.com") + "/" + a.Getenv("GITHUB_REPOSITORY") + "/actions/runs/" + id
 	}
 	return a.Getenv("CI_JOB_URL")
+}
+
+// deployGitLab connects to GitLab in a GitLab CI job and finds the merge request merged as commit
+// (the pipeline of the default branch runs on the merge commit or the squashed commit).
+func (a *App) deployGitLab(ctx context.Context, o *DeployOptions, gl *ci.GitLabEnv, commit string) (forge.Forge, forge.Ref) {
+	c, err := newGitLab(gl, o.APIURL)
+	if err != nil {
+		a.Logger.Warn("no GitLab client: no approval check, no note", "err", err)
+		return nil, forge.Ref{}
+	}
+	ref := forge.Ref{Repo: firstNonEmpty(o.Repo, gl.Project()), Number: o.PR}
+	if ref.Number == 0 && commit != "" {
+		if cr, err := c.FindChangeRequestBySHA(ctx, ref.Repo, commit); err == nil {
+			ref.Number = cr.Number
+		} else {
+			a.Logger.Info("no merge request found for the deployed commit", "commit", commit, "err", err)
+		}
+	}
+	return c, ref
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/schemagate/schemagate/internal/ci"
 	"github.com/schemagate/schemagate/internal/codeowners"
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/forge"
@@ -63,6 +64,12 @@ Actions GITHUB_TOKEN cannot, so list the DBAs in approval.dba_users when using i
 In GitHub Actions the repository, pull request and token come from the event
 (pull_request, pull_request_review, workflow_run) and GITHUB_TOKEN.
 
+In GitLab CI (GITLAB_CI=true) the project, merge request, diff base and job link come from the job's
+predefined variables and the token from GITLAB_TOKEN (api scope; CI_JOB_TOKEN can only read): CODEOWNERS
+is read in GitLab's dialect (sections, [Section][N] counts, ^optional, ! exclusions) from the target
+branch, and where the tier has code-owner approval rules, a required rule GitLab does not count as
+approved keeps the gate pending.
+
 Exit codes: 0 approved or not required, 4 approval pending, 3 blocked, 2 usage, 1 the tool failed.`,
 		Example: `  schemagate gate --report report.json
   schemagate gate --repo acme/shop --pr 42 --dir db/migrations --base origin/main
@@ -95,6 +102,9 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	cfg, err := a.gateConfig(o)
 	if err != nil {
 		return err
+	}
+	if gl, ok := a.gitlabJob(); ok {
+		return a.runGateGitLab(ctx, o, cfg, gl)
 	}
 	ev, err := readGitHubEvent(a.Getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
@@ -143,6 +153,47 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		}
 		return err
 	}
+	return a.finishGate(ctx, o, f, ref, cr, rep, d)
+}
+
+// runGateGitLab is the gate in a GitLab merge request pipeline: the merge request, project and token
+// come from the job's predefined variables, CODEOWNERS is read in GitLab's dialect from the target
+// branch, and the merge request's code-owner approval rules count where the tier has them.
+func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Config, gl *ci.GitLabEnv) error {
+	c, err := newGitLab(gl, o.APIURL)
+	if err != nil {
+		return usageErr(err)
+	}
+	ref := forge.Ref{Repo: firstNonEmpty(o.Repo, gl.Project()), Number: o.PR}
+	if ref.Number == 0 {
+		ref.Number = gl.MergeRequestIID
+	}
+	if ref.Repo == "" || ref.Number == 0 {
+		return usageErr(errors.New("no merge request: run the gate in a merge request pipeline (rules: - if: $CI_PIPELINE_SOURCE == \"merge_request_event\") or pass --repo and --pr"))
+	}
+	if o.Base == "" {
+		o.Base = gl.DiffBaseSHA
+	}
+	if o.TargetURL == "" {
+		o.TargetURL = gl.JobURL
+	}
+	rep, err := a.gateReport(ctx, o, cfg)
+	if err != nil {
+		return err
+	}
+	d, cr, err := gate.Evaluate(ctx, c, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitLab, Report: rep, Logger: a.Logger})
+	if err != nil {
+		if errors.Is(err, forge.ErrNotFound) {
+			return usageErr(err)
+		}
+		return err
+	}
+	applyGitLabRules(ctx, c, ref, rep, d)
+	return a.finishGate(ctx, o, c, ref, cr, rep, d)
+}
+
+// finishGate prints and publishes the decision and turns it into the exit code.
+func (a *App) finishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref forge.Ref, cr *forge.ChangeRequest, rep *report.Report, d *gate.Decision) error {
 	a.writeGate(o, d)
 	a.publishGate(ctx, o, f, ref, cr, rep, d)
 	if o.UpdateReport && o.Report != "" {
@@ -165,7 +216,11 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref forge.Ref, cr *forge.ChangeRequest, rep *report.Report, d *gate.Decision) {
 	notice := func(what string, err error) {
 		if errors.Is(err, forge.ErrReadOnly) {
-			fmt.Fprintf(a.Stderr, "schemagate: notice: %s skipped: the token cannot write (%v)\n", what, err)
+			hint := ""
+			if _, ok := a.gitlabJob(); ok {
+				hint = " — " + gitlabReadOnlyHint
+			}
+			fmt.Fprintf(a.Stderr, "schemagate: notice: %s skipped: the token cannot write (%v)%s\n", what, err, hint)
 			return
 		}
 		fmt.Fprintf(a.Stderr, "schemagate: warning: %s: %v\n", what, err)

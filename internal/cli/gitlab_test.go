@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/gitlab/gitlabtest"
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+const (
+	glProject = "acme/shop"
+	glHead    = "1f3ad6c3e57ca3a959ca5aad62de7213c562f8c8"
+	glBase    = "9a0b1f852bd8fca8fcc58a9a2d6c842781e32a21"
+)
+
+type glEnv struct {
+	s      *gitlabtest.Server
+	ref    forge.Ref
+	dir    string
+	env    map[string]string
+	report string
+}
+
+// newGLEnv is a GitLab merge request pipeline: the predefined variables GitLab sets, a project access
+// token, a merge request changing a dangerous migration, and CODEOWNERS on the target branch.
+func newGLEnv(t *testing.T, migrationName string) *glEnv {
+	t.Helper()
+	s := gitlabtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{
+		Ref: forge.Ref{Repo: glProject, Number: 7}, Title: "Orders status", Author: "dev",
+		HeadSHA: glHead, BaseSHA: glBase, BaseRef: "main",
+	}, []string{"db/migrations/2_orders_status.up.sql", "db/migrations/2_orders_status.down.sql"})
+	s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database][1]\n/db/migrations/ @dora\n\n^[Docs]\n*.md @writer\n"))
+	dir := t.TempDir()
+	rep := &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{
+		{Version: "1", Name: "init", File: "db/migrations/1_init.up.sql", Checksum: "c1", Status: report.StatusBase},
+		{Version: "2", Name: migrationName, File: "db/migrations/2_orders_status.up.sql", Checksum: "c2", New: true,
+			Status: report.StatusApplied, Findings: []lint.Finding{{Rule: "add-column-volatile-default", Risk: lint.Dangerous,
+				Message: "/close\n/merge\n@all look", File: "db/migrations/2_orders_status.up.sql", Line: 1, Column: 1}}},
+	}}
+	rep.Finish()
+	e := &glEnv{s: s, ref: ref, dir: dir, report: filepath.Join(dir, "report.json")}
+	writeFile(t, e.report, mustJSON(t, rep))
+	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte("approval:\n  require: risky\n"))
+	e.env = map[string]string{
+		"GITLAB_CI":                      "true",
+		"CI_API_V4_URL":                  s.URL(),
+		"CI_SERVER_URL":                  "https://gitlab.example.com",
+		"CI_PROJECT_ID":                  "42",
+		"CI_PROJECT_PATH":                glProject,
+		"CI_PIPELINE_SOURCE":             "merge_request_event",
+		"CI_MERGE_REQUEST_IID":           "7",
+		"CI_MERGE_REQUEST_DIFF_BASE_SHA": glBase,
+		"CI_COMMIT_SHA":                  glHead,
+		"CI_JOB_URL":                     "https://gitlab.example.com/acme/shop/-/jobs/99",
+		"CI_JOB_TOKEN":                   gitlabtest.JobToken,
+		"GITLAB_TOKEN":                   gitlabtest.Token,
+	}
+	return e
+}
+
+func (e *glEnv) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
+	code := app.Run(t.Context(), args)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestGitLabCommentCreatesThenUpdatesTheNote(t *testing.T) {
+	e := newGLEnv(t, "orders_status\n/approve\n/merge")
+	e.s.SetPageSize(2)
+	for i := 0; i < 3; i++ {
+		e.s.AddComment(e.ref, "someone", "unrelated note")
+	}
+	for run := 1; run <= 2; run++ {
+		code, out, errOut := e.run(t, "comment", "--report", e.report)
+		if code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s\n%s", run, code, out, errOut)
+		}
+		if want := map[int]string{1: "created", 2: "updated"}[run]; !strings.Contains(out, want) {
+			t.Errorf("run %d: %q does not say %s", run, out, want)
+		}
+	}
+	var ours []forge.Comment
+	for _, c := range e.s.Comments(e.ref) {
+		if c.Author == e.s.BotLogin() {
+			ours = append(ours, c)
+		}
+	}
+	if len(ours) != 1 {
+		t.Fatalf("%d notes by schemagate after two runs, want 1", len(ours))
+	}
+	body := ours[0].Body
+	if !strings.Contains(body, report.Marker("db/migrations")) {
+		t.Errorf("note lacks the marker")
+	}
+	inFence := false
+	for _, line := range strings.Split(body, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			inFence = !inFence
+			continue
+		}
+		if !inFence && strings.HasPrefix(trimmed, "/") {
+			t.Errorf("line starts a quick action outside a code block: %q", line)
+		}
+	}
+	if strings.Contains(body, "@all") {
+		t.Errorf("note mentions @all")
+	}
+}
+
+func TestGitLabCommentNeedsAWriteToken(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	delete(e.env, "GITLAB_TOKEN")
+	code, _, errOut := e.run(t, "comment", "--report", e.report)
+	if code != ExitUsage || !strings.Contains(errOut, "GITLAB_TOKEN") || !strings.Contains(errOut, "api scope") {
+		t.Fatalf("exit %d, stderr %q: want a usage error naming GITLAB_TOKEN and the api scope", code, errOut)
+	}
+	if n := len(e.s.Comments(e.ref)); n != 0 {
+		t.Errorf("%d notes written without a write token", n)
+	}
+}
+
+func TestGitLabGateEndToEnd(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report}
+
+	// No approval yet: pending, with a status on the head commit naming the owner from the Database section.
+	code, out, errOut := e.run(t, gateArgs...)
+	if code != ExitPending {
+		t.Fatalf("first gate exit %d, want %d\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	sts := e.s.Statuses(glProject, glHead)
+	if len(sts) == 0 {
+		t.Fatal("no commit status on the head commit")
+	}
+	if st := sts[len(sts)-1]; st.State != "pending" || !strings.Contains(st.Description, "dora") || st.TargetURL != e.env["CI_JOB_URL"] {
+		t.Errorf("status %+v, want pending naming dora linking the job", st)
+	}
+
+	// The author's own approval does not count.
+	e.s.AddReview(e.ref, forge.Review{Author: "dev", State: "APPROVED"})
+	if code, out, _ := e.run(t, gateArgs...); code != ExitPending {
+		t.Errorf("after the author's approval exit %d, want pending\n%s", code, out)
+	}
+
+	// The DBA approves: approved, and the status says so.
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	code, out, errOut = e.run(t, gateArgs...)
+	if code != ExitOK {
+		t.Fatalf("after dora's approval exit %d, want 0\n%s\n%s", code, out, errOut)
+	}
+	sts = e.s.Statuses(glProject, glHead)
+	if st := sts[len(sts)-1]; st.State != "success" {
+		t.Errorf("status %+v, want success", st)
+	}
+
+	// On a tier with code-owner rules, GitLab's own unapproved rule for the migrations keeps it pending.
+	e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{
+		{Name: "/db/migrations/", Type: "code_owner", Section: "Database", Required: 2, Eligible: []string{"dora", "erin"}, ApprovedBy: []string{"dora"}},
+		{Name: "*.md", Type: "code_owner", Section: "Docs", Required: 1, Eligible: []string{"writer"}},
+	})
+	code, out, _ = e.run(t, gateArgs...)
+	if code != ExitPending || !strings.Contains(out, "/db/migrations/") || strings.Contains(out, "*.md") {
+		t.Errorf("with an unapproved Database rule exit %d, want pending naming only that rule\n%s", code, out)
+	}
+	e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{
+		{Name: "/db/migrations/", Type: "code_owner", Section: "Database", Required: 2, Eligible: []string{"dora", "erin"}, ApprovedBy: []string{"dora", "erin"}},
+	})
+	if code, out, _ := e.run(t, gateArgs...); code != ExitOK {
+		t.Errorf("with the rule approved exit %d, want 0\n%s", code, out)
+	}
+	// A tier without rules: the CODEOWNERS decision stands, and the output says how it was made.
+	e.s.SetApprovalRulesUnavailable(e.ref, 403)
+	code, out, _ = e.run(t, gateArgs...)
+	if code != ExitOK || !strings.Contains(out, "CODEOWNERS of the target branch") {
+		t.Errorf("without approval rules exit %d, want 0 with a note\n%s", code, out)
+	}
+}
+
+// CI_JOB_TOKEN cannot read a merge request's approvals: the gate must not decide without them, and
+// says which token it needs.
+func TestGitLabGateJobTokenCannotReadApprovals(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	delete(e.env, "GITLAB_TOKEN")
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+	if code == ExitOK || code == ExitPending {
+		t.Fatalf("exit %d with the job token alone, want a failure\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "GITLAB_TOKEN") || !strings.Contains(errOut, "api") {
+		t.Errorf("the failure does not say which token is needed: %q", errOut)
+	}
+	if n := len(e.s.Statuses(glProject, glHead)); n != 0 {
+		t.Errorf("%d statuses written with the job token", n)
+	}
+}
