@@ -19,8 +19,11 @@ import (
 	"github.com/schemagate/schemagate/internal/forge/github"
 	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
 	"github.com/schemagate/schemagate/internal/snapshot"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // DeployOptions are the inputs of `schemagate deploy`.
@@ -165,6 +168,9 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	}
 	if f != nil && ref.Number != 0 {
 		opts.Approval = &approvalChecker{f: f, ref: ref}
+	}
+	if env.GeneratedDowns {
+		opts.Downs = a.generatedDowns(cfg, set)
 	}
 	res, runErr := deploy.Run(ctx, opts)
 	if err := a.writeDeployReports(ctx, o, res, f, ref, env); err != nil {
@@ -329,4 +335,46 @@ func (a *App) deployGitLab(ctx context.Context, o *DeployOptions, gl *ci.GitLabE
 		}
 	}
 	return c, ref
+}
+
+// generatedDowns gives each pending migration without a down a generated rollback script, proven on a
+// throwaway PostgreSQL (the provider of the database section) by replaying the folder up to it, applying
+// it, running the generated down, comparing catalogs and applying it again. Scripts that fail the proof
+// or would lose data are not used: the snapshot stays the rollback of those migrations.
+func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.Context, []*migrate.Migration) ([]string, error) {
+	return func(ctx context.Context, pending []*migrate.Migration) ([]string, error) {
+		var given []string
+		var prov sandbox.Provider
+		for _, m := range pending {
+			if !m.Down.Empty() {
+				continue
+			}
+			if prov == nil {
+				p, err := sandbox.New(cfg.Database.Provider, sandbox.Options{PGVersion: cfg.Database.PGVersion,
+					Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL, Logger: a.Logger})
+				if err != nil {
+					return nil, err
+				}
+				prov = p
+			}
+			fmt.Fprintf(a.Stderr, "schemagate: generating a down for %s on a throwaway PostgreSQL\n", m.ID())
+			gd, err := rehearse.RollbackScript(ctx, rehearse.Options{Set: set, Provider: prov, Logger: a.Logger}, m.Version)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", m.ID(), err)
+			}
+			switch {
+			case !gd.Verified:
+				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s failed its proof (%s): the snapshot stays its rollback\n", m.ID(), strings.Join(gd.Problems, "; "))
+				continue
+			case gd.DataLoss:
+				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s would lose data: the snapshot stays its rollback\n", m.ID())
+				continue
+			case strings.TrimSpace(gd.SQL) == "":
+				continue
+			}
+			m.Down = &migrate.Script{File: m.Version + ".generated.down.sql", SQL: gd.SQL, Statements: sqlparse.Parse(gd.SQL), NoTransaction: gd.NoTransaction}
+			given = append(given, m.Version)
+		}
+		return given, nil
+	}
 }

@@ -218,3 +218,78 @@ environments:
 		t.Errorf("--break-window without --reason: exit %d %s", code, errs)
 	}
 }
+
+// TestDeployRollsBackWithAGeneratedDown: migration 1 has no down and no snapshot is configured. With
+// generated_downs the deploy proves a generated down before it starts, and when migration 2 fails it
+// undoes migration 1 with it; without, the failed deploy cannot be undone and needs a person.
+func TestDeployRollsBackWithAGeneratedDown(t *testing.T) {
+	for _, generated := range []bool{true, false} {
+		t.Run(map[bool]string{true: "generated", false: "none"}[generated], func(t *testing.T) {
+			url := pgtest.URL(t)
+			ctx := t.Context()
+			conn, err := pgx.Connect(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			work := t.TempDir()
+			migs := filepath.Join(work, "migrations")
+			if err := os.MkdirAll(migs, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			cfg := filepath.Join(work, "schemagate.yml")
+			yml := "dir: " + migs + "\nformat: golang-migrate\nenvironments:\n  prod:\n    snapshot: {kind: none}\n"
+			if generated {
+				yml += "    generated_downs: true\n"
+			}
+			writeFile(t, cfg, []byte(yml))
+			env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci"}
+
+			// A first deploy creates the table, which then holds data.
+			writeFile(t, filepath.Join(migs, "0_items.up.sql"), []byte("CREATE TABLE items (id int PRIMARY KEY, name text);"))
+			writeFile(t, filepath.Join(migs, "0_items.down.sql"), []byte("DROP TABLE items;"))
+			if code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg); code != ExitOK {
+				t.Fatalf("first deploy: exit %d\n%s\n%s", code, out, errOut)
+			}
+			if _, err := conn.Exec(ctx, `INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g`); err != nil {
+				t.Fatal(err)
+			}
+			for name, sql := range map[string]string{
+				"1_price.up.sql": "ALTER TABLE items ADD COLUMN price numeric;\nCREATE INDEX items_price_idx ON items (price);",
+				"2_bad.up.sql":   "UPDATE items SET no_such_column = 1;",
+				"2_bad.down.sql": "SELECT 1;",
+			} {
+				writeFile(t, filepath.Join(migs, name), []byte(sql))
+			}
+
+			code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--report-json", filepath.Join(work, "r.json"))
+			var hasPrice bool
+			if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+				WHERE table_name = 'items' AND column_name = 'price')`).Scan(&hasPrice); err != nil {
+				t.Fatal(err)
+			}
+			if generated {
+				if code != ExitBlocked {
+					t.Fatalf("exit %d, want %d (rolled back)\n%s\n%s", code, ExitBlocked, out, errOut)
+				}
+				if hasPrice {
+					t.Error("items.price is still there: migration 1 was not rolled back")
+				}
+				var n int
+				if err := conn.QueryRow(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil || n != 100 {
+					t.Errorf("items holds %d rows after the rollback (%v), want 100", n, err)
+				}
+				if !strings.Contains(errOut, "generating a down for 1_price") {
+					t.Errorf("no progress line for the generation:\n%s", errOut)
+				}
+				if !strings.Contains(out+errOut, "generated down") {
+					t.Errorf("the report does not say the rollback used a generated down:\n%s", out)
+				}
+				return
+			}
+			if code != ExitFailure {
+				t.Fatalf("exit %d, want %d (rollback impossible without a down or a snapshot)\n%s\n%s", code, ExitFailure, out, errOut)
+			}
+		})
+	}
+}

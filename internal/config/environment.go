@@ -43,6 +43,10 @@ type Environment struct {
 	// RequireApproval makes the deploy check that the merged change's DBA approval covers exactly the
 	// pending migrations' checksums.
 	RequireApproval bool `yaml:"require_approval" json:"require_approval,omitempty"`
+	// GeneratedDowns gives pending migrations that have no down script a generated one, proven on a
+	// throwaway PostgreSQL before the deploy (as check --generate-down does), so that a rollback can
+	// undo them without restoring the snapshot. Generated downs that would lose data are not used.
+	GeneratedDowns bool `yaml:"generated_downs" json:"generated_downs,omitempty"`
 	// Comment posts the deploy report on the merged change request (default true when a forge is known).
 	Comment *bool `yaml:"comment" json:"comment,omitempty"`
 }

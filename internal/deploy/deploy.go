@@ -52,6 +52,10 @@ type Options struct {
 	Maintenance Maintenance
 	// Approval checks the DBA approval (required when Config.RequireApproval).
 	Approval ApprovalChecker
+	// Downs, when set, may give pending migrations without a down script one (a generated rollback
+	// proven on a throwaway database): it runs after the preflight, before maintenance mode, and its
+	// error blocks the deploy. It returns the versions it gave a down.
+	Downs func(ctx context.Context, pending []*migrate.Migration) ([]string, error)
 
 	Clock  Clock
 	Logger *slog.Logger
@@ -182,6 +186,15 @@ func (d *deployer) deploy(ctx context.Context) error {
 		d.res.Outcome = OutcomeNothing
 		d.progress("nothing to deploy: %d migrations applied", len(o.Set.Migrations))
 		return nil
+	}
+	if o.Downs != nil {
+		given, err := o.Downs(ctx, pending)
+		if err != nil {
+			return &Blocked{Reason: "generate rollback scripts: " + err.Error(), Hint: "fix the problem, or turn generated_downs off to roll back by snapshot"}
+		}
+		for _, v := range given {
+			d.note("migration %s has no down script: its rollback is a generated down, verified on a throwaway PostgreSQL", v)
+		}
 	}
 	if d.run, err = d.hist.startRun(ctx, d.conn, o, d.res.Window != nil && d.res.Window.Broken); err != nil {
 		return err

@@ -130,7 +130,7 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 // down, compare with the before-catalog, up again, compare with the after-catalog) before offering it.
 func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *schema.Catalog) error {
 	ds := schema.GenerateDown(before, after)
-	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings}
+	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings, NoTransaction: ds.NoTransaction}
 	rm.GeneratedDown = gd
 	if strings.TrimSpace(ds.SQL) == "" {
 		gd.Problems = append(gd.Problems, "nothing to undo: the migration changes no schema object")

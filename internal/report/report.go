@@ -137,6 +137,8 @@ type GeneratedDown struct {
 	// DataLoss is set when some step cannot restore data; the snapshot is the rollback then.
 	DataLoss bool     `json:"data_loss"`
 	Warnings []string `json:"warnings,omitempty"`
+	// NoTransaction is set when a step cannot run in a transaction block (DROP INDEX CONCURRENTLY).
+	NoTransaction bool `json:"no_transaction,omitempty"`
 }
 
 // Approval is the DBA approval state of a change request.
