@@ -130,7 +130,8 @@ func waitForSleep(t *testing.T, url string) {
 	for {
 		var n int
 		err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
-			WHERE state = 'active' AND query ILIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()`).Scan(&n)
+			WHERE state = 'active' AND query ILIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()
+			  AND datname = current_database()`).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}

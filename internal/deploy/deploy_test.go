@@ -477,7 +477,7 @@ func TestDeployLockTimeoutRetries(t *testing.T) {
 	o := tg.options(t, folder(t, goodMigrations), "run-retry")
 	o.Config.LockTimeout = 100 * time.Millisecond
 	o.Config.RetryBackoff = 300 * time.Millisecond
-	// Another session holds a lock on orders for about a second.
+	// Another session holds a lock on orders.
 	blocker, err := pgx.Connect(t.Context(), tg.url)
 	if err != nil {
 		t.Fatal(err)
@@ -490,10 +490,18 @@ func TestDeployLockTimeoutRetries(t *testing.T) {
 	if _, err := tx.Exec(t.Context(), "LOCK TABLE orders IN ACCESS SHARE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		time.Sleep(time.Second)
-		_ = tx.Rollback(t.Context())
-	}()
+	// The blocker lets go once the deploy reports a lock timeout, however long the steps before take.
+	var once sync.Once
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		if progress != nil {
+			progress(msg)
+		}
+		if strings.Contains(msg, "lock timeout") {
+			once.Do(func() { _ = tx.Rollback(context.Background()) })
+		}
+	}
+	defer once.Do(func() { _ = tx.Rollback(context.Background()) })
 	res, err := Run(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)

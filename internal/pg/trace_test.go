@@ -148,8 +148,20 @@ func TestTraceConcurrentIndex(t *testing.T) {
 	if _, err := old.Exec(ctx, "SELECT count(*) FROM parent"); err != nil {
 		t.Fatal(err)
 	}
+	// Let the old transaction go once the build waits for it, however late the build starts.
+	poll := connect()
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			var waiting bool
+			err := poll.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+				WHERE datname = current_database() AND query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock')`).Scan(&waiting)
+			if err != nil || waiting {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond) // a wait long enough to see in the evidence
 		old.Exec(context.Background(), "COMMIT")
 	}()
 	tr, err := pg.NewConcurrentTracer(ctx, run, observe, "m.sql")
