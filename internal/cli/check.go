@@ -208,6 +208,9 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		return nil, err
 	}
 	rep.Version = a.Version
+	// The folder as the repository names it (CODEOWNERS patterns, changed files, the comment's marker),
+	// whatever directory schemagate runs from.
+	rep.Dir = repoRelative(ctx, cfg.Dir)
 	// Findings carry paths relative to the folder; the report names them from the repository.
 	for i := range rep.Migrations {
 		m := &rep.Migrations[i]

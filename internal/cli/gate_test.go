@@ -277,3 +277,74 @@ func TestGateUsage(t *testing.T) {
 		t.Errorf("missing PR: exit %d, %q", code, errOut)
 	}
 }
+
+// TestCheckThenGate is the pull request flow end to end: the check rehearses the branch's new migrations
+// on a real PostgreSQL and writes its report; the gate reads it, finds the dangerous index build owned
+// by the DBA in the base branch's CODEOWNERS, and waits; the DBA approves; the gate passes. Statuses
+// reach the fake GitHub API.
+func TestCheckThenGate(t *testing.T) {
+	requirePG(t)
+	repo := t.TempDir()
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	mig := filepath.Join(repo, "db", "migrations")
+	if err := os.MkdirAll(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir("../../examples/shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyShop := func(prefixes ...string) {
+		for _, e := range entries {
+			for _, p := range prefixes {
+				if strings.HasPrefix(e.Name(), p) {
+					b, _ := os.ReadFile(filepath.Join("../../examples/shop", e.Name()))
+					writeFile(t, filepath.Join(mig, e.Name()), b)
+				}
+			}
+		}
+	}
+	copyShop("0001", "0002", "0003")
+	git("add", ".")
+	git("commit", "-qm", "base")
+	copyShop("0004")
+
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	reportPath := filepath.Join(e.dir, "check.json")
+	var stdout, stderr bytes.Buffer
+	check := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, Version: "test"}
+	if code := check.Run(t.Context(), []string{"check", "--dir", mig, "--base", "main", "--report-json", reportPath, "-q"}); code != ExitOK {
+		t.Fatalf("check: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	var rep report.Report
+	data, _ := os.ReadFile(reportPath)
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Dir != "db/migrations" || rep.Risk != lint.Dangerous || len(rep.New()) != 1 {
+		t.Fatalf("check report: dir %q risk %s, %d new; want db/migrations, dangerous, 1", rep.Dir, rep.Risk, len(rep.New()))
+	}
+
+	code, out, errOut := e.run(t, "--report", reportPath)
+	if code != ExitPending {
+		t.Fatalf("gate before approval: exit %d, want %d\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	if st := e.lastStatus(t); st.State != "pending" || !strings.Contains(st.Description, "dora") {
+		t.Errorf("status %+v, want pending naming dora", st)
+	}
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: evHead})
+	code, out, errOut = e.run(t, "--report", reportPath)
+	if code != ExitOK {
+		t.Fatalf("gate after approval: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if st := e.lastStatus(t); st.State != "success" {
+		t.Errorf("status %+v, want success", st)
+	}
+}

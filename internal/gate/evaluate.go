@@ -77,6 +77,10 @@ func MigrationFiles(r *report.Report, changed []string) []string {
 		if dir == "" || strings.HasPrefix(f, dir+"/") {
 			return f
 		}
+		// A path given from elsewhere (../../db/migrations/x.sql, /home/ci/repo/db/migrations/x.sql).
+		if i := strings.LastIndex("/"+f, "/"+dir+"/"); i >= 0 {
+			return f[i:]
+		}
 		return dir + "/" + f
 	}
 	var out []string
