@@ -162,27 +162,9 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	format, err := migrate.ParseFormat(cfg.Format)
+	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir or set dir in schemagate.yml")
 	if err != nil {
-		return nil, usageErr(err)
-	}
-	info, err := os.Stat(cfg.Dir)
-	if err != nil || !info.IsDir() {
-		return nil, usageErr(fmt.Errorf("migration folder %s not found (pass --dir or set dir in schemagate.yml)", cfg.Dir))
-	}
-	set, err := migrate.Read(os.DirFS(cfg.Dir), format)
-	if err != nil {
-		return nil, usageErr(prefixFiles(err, cfg.Dir))
-	}
-	var base *migrate.Set
-	if o.Base != "" {
-		if base, err = readBase(ctx, cfg.Dir, o.Base, set.Format); err != nil {
-			return nil, usageErr(err)
-		}
-	}
-	lcfg := lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules}
-	if err := lcfg.Validate(); err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
 	prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{
 		PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL,
@@ -354,4 +336,30 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+}
+
+// readFolder reads the configured migration folder, the same folder at base (when given) and the lint
+// configuration, with usage errors naming the file and line of every problem.
+func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string) (set, base *migrate.Set, lcfg lint.Config, err error) {
+	format, err := migrate.ParseFormat(cfg.Format)
+	if err != nil {
+		return nil, nil, lcfg, usageErr(err)
+	}
+	if info, err := os.Stat(cfg.Dir); err != nil || !info.IsDir() {
+		return nil, nil, lcfg, usageErr(fmt.Errorf("migration folder %s not found (%s)", cfg.Dir, hint))
+	}
+	set, err = migrate.Read(os.DirFS(cfg.Dir), format)
+	if err != nil {
+		return nil, nil, lcfg, usageErr(prefixFiles(err, cfg.Dir))
+	}
+	if baseRef != "" {
+		if base, err = readBase(ctx, cfg.Dir, baseRef, set.Format); err != nil {
+			return nil, nil, lcfg, usageErr(err)
+		}
+	}
+	lcfg = lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules}
+	if err := lcfg.Validate(); err != nil {
+		return nil, nil, lcfg, usageErr(err)
+	}
+	return set, base, lcfg, nil
 }

@@ -305,26 +305,9 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		}
 		return &rep, nil
 	}
-	format, err := migrate.ParseFormat(cfg.Format)
+	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir, --report, or set dir in schemagate.yml")
 	if err != nil {
-		return nil, usageErr(err)
-	}
-	if info, err := os.Stat(cfg.Dir); err != nil || !info.IsDir() {
-		return nil, usageErr(fmt.Errorf("migration folder %s not found (pass --dir, --report, or set dir in schemagate.yml)", cfg.Dir))
-	}
-	set, err := migrate.Read(os.DirFS(cfg.Dir), format)
-	if err != nil {
-		return nil, usageErr(prefixFiles(err, cfg.Dir))
-	}
-	var base *migrate.Set
-	if o.Base != "" {
-		if base, err = readBase(ctx, cfg.Dir, o.Base, set.Format); err != nil {
-			return nil, usageErr(err)
-		}
-	}
-	lcfg := lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules}
-	if err := lcfg.Validate(); err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
 	rep := staticReport(cfg.Dir, set, base, lcfg)
 	rep.Dir = repoRelative(ctx, cfg.Dir)

@@ -2,7 +2,6 @@ package github
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/schemagate/schemagate/internal/forge"
 )
 
 // RateLimitError is returned (wrapped) when GitHub kept refusing a request for its rate limit after
@@ -30,57 +31,31 @@ func (e *RateLimitError) Hint() string {
 	return "re-run the job later, or use a token with a higher rate limit (a GitHub App installation token)"
 }
 
-// rateLimitTransport retries requests GitHub answers as rate-limited (HTTP 429, or 403 with
+// newRateLimitTransport retries requests GitHub answers as rate-limited (HTTP 429, or 403 with
 // Retry-After, x-ratelimit-remaining: 0 or a secondary-rate-limit message), waiting as long as GitHub
 // asks, a bounded number of times. It owns rate limiting alone: it strips the rate headers from the
 // answers it passes on so that go-github's own client-side gate (which refuses requests until the reset
 // time without asking) never engages.
-type rateLimitTransport struct {
-	base       http.RoundTripper
-	sleep      func(ctx context.Context, d time.Duration) error
-	now        func() time.Time
-	maxRetries int
-	maxWait    time.Duration
-}
-
-func (t *rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	for attempt := 1; ; attempt++ {
-		r := req
-		if attempt > 1 {
-			r = req.Clone(ctx)
-			if req.GetBody != nil {
-				body, err := req.GetBody()
-				if err != nil {
-					return nil, fmt.Errorf("replay request body: %w", err)
-				}
-				r.Body = body
-			}
-		}
-		resp, err := t.base.RoundTrip(r)
-		if err != nil {
-			return nil, err
-		}
-		wait, limited := t.rateLimited(resp)
-		if !limited {
-			stripRateHeaders(resp.Header)
-			return resp, nil
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if attempt > t.maxRetries || wait > t.maxWait {
-			return nil, &RateLimitError{Wait: wait, Attempts: attempt}
-		}
-		if err := t.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("wait for rate limit: %w", err)
-		}
+func newRateLimitTransport(base http.RoundTripper, opts Options) *forge.RetryTransport {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &forge.RetryTransport{
+		Base:       base,
+		Limited:    func(resp *http.Response, _ int) (time.Duration, bool) { return rateLimited(resp, now()) },
+		Strip:      stripRateHeaders,
+		Exhausted:  func(wait time.Duration, attempts int) error { return &RateLimitError{Wait: wait, Attempts: attempts} },
+		Sleep:      opts.Sleep,
+		MaxRetries: opts.MaxRetries,
+		MaxWait:    opts.MaxWait,
 	}
 }
 
 // rateLimited reports whether resp is a rate-limit refusal and how long GitHub asks to wait.
 // Documented rules (docs.github.com "Rate limits for the REST API"): honour retry-after; else if
 // x-ratelimit-remaining is 0 wait until x-ratelimit-reset; else wait at least a minute.
-func (t *rateLimitTransport) rateLimited(resp *http.Response) (time.Duration, bool) {
+func rateLimited(resp *http.Response, now time.Time) (time.Duration, bool) {
 	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusForbidden {
 		return 0, false
 	}
@@ -92,7 +67,7 @@ func (t *rateLimitTransport) rateLimited(resp *http.Response) (time.Duration, bo
 	}
 	if h.Get("X-RateLimit-Remaining") == "0" {
 		if n, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-			d := time.Unix(n, 0).Sub(t.now()) + time.Second
+			d := time.Unix(n, 0).Sub(now) + time.Second
 			return max(d, time.Second), true
 		}
 		return time.Minute, true
@@ -114,21 +89,6 @@ func (t *rateLimitTransport) rateLimited(resp *http.Response) (time.Duration, bo
 func stripRateHeaders(h http.Header) {
 	for _, k := range []string{"X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Limit", "X-RateLimit-Used", "Retry-After"} {
 		h.Del(k)
-	}
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 
 func TestRateLimited(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	tr := &rateLimitTransport{now: func() time.Time { return now }}
 	resp := func(code int, h map[string]string, body string) *http.Response {
 		r := &http.Response{StatusCode: code, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}
 		for k, v := range h {
@@ -38,7 +37,7 @@ func TestRateLimited(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wait, limited := tr.rateLimited(tt.resp)
+			wait, limited := rateLimited(tt.resp, now)
 			if limited != tt.limited || wait != tt.wait {
 				t.Errorf("rateLimited = %v, %v; want %v, %v", wait, limited, tt.wait, tt.limited)
 			}
@@ -67,8 +66,8 @@ func TestRateLimitReplaysBody(t *testing.T) {
 		}
 		return &http.Response{StatusCode: code, Header: h, Body: io.NopCloser(strings.NewReader("{}"))}, nil
 	})
-	tr := &rateLimitTransport{base: base, now: time.Now, maxRetries: 3, maxWait: time.Minute,
-		sleep: func(context.Context, time.Duration) error { return nil }}
+	tr := newRateLimitTransport(base, Options{MaxRetries: 3, MaxWait: time.Minute,
+		Sleep: func(context.Context, time.Duration) error { return nil }})
 	req, _ := http.NewRequest("POST", "http://127.0.0.1/x", strings.NewReader(`{"body":"hi"}`))
 	resp, err := tr.RoundTrip(req)
 	if err != nil || resp.StatusCode != 201 {

@@ -74,19 +74,7 @@ func New(opts Options) (*Client, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	rt := &retryTransport{base: base, sleep: opts.Sleep, now: opts.Now, maxRetries: opts.MaxRetries, maxWait: opts.MaxWait}
-	if rt.sleep == nil {
-		rt.sleep = sleepCtx
-	}
-	if rt.now == nil {
-		rt.now = time.Now
-	}
-	if rt.maxRetries == 0 {
-		rt.maxRetries = 3
-	}
-	if rt.maxWait == 0 {
-		rt.maxWait = 2 * time.Minute
-	}
+	rt := newRetryTransport(base, opts)
 	wrapped := *hc
 	wrapped.Transport = rt
 	baseURL := opts.BaseURL

@@ -1,0 +1,107 @@
+package forge
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// RetryTransport resends requests a code host refuses for its rate limit, waiting as long as the host
+// asks, a bounded number of times and never past the request's context. The host's rules (which answers
+// are rate limits, how long to wait, which headers to hide from the API client so that its own limiter
+// never engages) are its fields; forge/github and forge/gitlab fill them in.
+type RetryTransport struct {
+	// Base sends the requests (default http.DefaultTransport).
+	Base http.RoundTripper
+	// Limited reports whether resp is a rate-limit refusal of the given attempt (1, 2, ...) and how long
+	// to wait before the next. It may read resp.Body if it puts back what it read.
+	Limited func(resp *http.Response, attempt int) (wait time.Duration, limited bool)
+	// Strip removes rate-limit headers from the answers passed on (nil: none).
+	Strip func(http.Header)
+	// Prepare adjusts each attempt's request before it is sent (nil: none).
+	Prepare func(*http.Request)
+	// Exhausted is the error returned when the retries run out or the host asks for more than MaxWait.
+	Exhausted func(wait time.Duration, attempts int) error
+	// Sleep waits between attempts (default: a timer that honours ctx).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxRetries bounds the retries (default 3); MaxWait is the longest single wait accepted (default 2m).
+	MaxRetries int
+	MaxWait    time.Duration
+}
+
+// RoundTrip implements http.RoundTripper. The request body is read once and replayed on each attempt.
+func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	base, sleep, maxRetries, maxWait := t.Base, t.Sleep, t.MaxRetries, t.MaxWait
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if sleep == nil {
+		sleep = SleepCtx
+	}
+	if maxRetries == 0 {
+		maxRetries = 3
+	}
+	if maxWait == 0 {
+		maxWait = 2 * time.Minute
+	}
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+		body = b
+	}
+	for attempt := 1; ; attempt++ {
+		r := req.Clone(ctx)
+		if body != nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		if t.Prepare != nil {
+			t.Prepare(r)
+		}
+		resp, err := base.RoundTrip(r)
+		if err != nil {
+			return nil, err
+		}
+		wait, limited := t.Limited(resp, attempt)
+		if !limited {
+			if t.Strip != nil {
+				t.Strip(resp.Header)
+			}
+			return resp, nil
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if attempt > maxRetries || wait > maxWait {
+			if t.Exhausted != nil {
+				return nil, t.Exhausted(wait, attempt)
+			}
+			return nil, fmt.Errorf("rate limited after %d attempts (asked to wait %s)", attempt, wait)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("wait for rate limit: %w", err)
+		}
+	}
+}
+
+// SleepCtx waits for d or until ctx is done.
+func SleepCtx(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
+}

@@ -1,0 +1,96 @@
+package forge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+var errExhausted = errors.New("exhausted")
+
+// limitedTransport answers 429 to the first n requests and 200 after, recording the bodies and waits.
+func limitedTransport(n int, wait time.Duration) (*RetryTransport, *[]string, *[]time.Duration) {
+	var bodies []string
+	var slept []time.Duration
+	calls := 0
+	t := &RetryTransport{
+		Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			b, _ := io.ReadAll(r.Body)
+			bodies = append(bodies, string(b))
+			calls++
+			code := http.StatusOK
+			if calls <= n {
+				code = http.StatusTooManyRequests
+			}
+			return &http.Response{StatusCode: code, Header: http.Header{"X-Rate": {"1"}}, Body: io.NopCloser(strings.NewReader("{}"))}, nil
+		}),
+		Limited: func(resp *http.Response, attempt int) (time.Duration, bool) {
+			return wait, resp.StatusCode == http.StatusTooManyRequests
+		},
+		Strip:     func(h http.Header) { h.Del("X-Rate") },
+		Exhausted: func(time.Duration, int) error { return errExhausted },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			slept = append(slept, d)
+			return nil
+		},
+		MaxRetries: 2,
+		MaxWait:    time.Minute,
+	}
+	return t, &bodies, &slept
+}
+
+func TestRetryTransport(t *testing.T) {
+	post := func() *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/notes", strings.NewReader(`{"body":"x"}`))
+		return r
+	}
+	t.Run("retries then succeeds, replaying the body", func(t *testing.T) {
+		tr, bodies, slept := limitedTransport(2, 3*time.Second)
+		resp, err := tr.RoundTrip(post())
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("RoundTrip = %v, %v", resp, err)
+		}
+		if len(*bodies) != 3 || (*bodies)[2] != `{"body":"x"}` || len(*slept) != 2 || (*slept)[0] != 3*time.Second {
+			t.Errorf("bodies %q, slept %v", *bodies, *slept)
+		}
+		if resp.Header.Get("X-Rate") != "" {
+			t.Error("rate header not stripped from the answer")
+		}
+	})
+	t.Run("gives up after MaxRetries", func(t *testing.T) {
+		tr, bodies, _ := limitedTransport(10, time.Second)
+		if _, err := tr.RoundTrip(post()); !errors.Is(err, errExhausted) {
+			t.Fatalf("err = %v, want the Exhausted error", err)
+		}
+		if len(*bodies) != 3 {
+			t.Errorf("%d attempts, want 3 (1 + MaxRetries)", len(*bodies))
+		}
+	})
+	t.Run("a wait beyond MaxWait fails at once", func(t *testing.T) {
+		tr, bodies, slept := limitedTransport(1, time.Hour)
+		if _, err := tr.RoundTrip(post()); !errors.Is(err, errExhausted) {
+			t.Fatalf("err = %v", err)
+		}
+		if len(*bodies) != 1 || len(*slept) != 0 {
+			t.Errorf("%d attempts, %d sleeps; want 1 and 0", len(*bodies), len(*slept))
+		}
+	})
+	t.Run("a cancelled context stops the wait", func(t *testing.T) {
+		tr, _, _ := limitedTransport(1, time.Second)
+		tr.Sleep = nil // the real timer
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		r := post().WithContext(ctx)
+		if _, err := tr.RoundTrip(r); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
+}
