@@ -172,3 +172,57 @@ func TestCheckBase(t *testing.T) {
 		t.Fatalf("unknown base ref: exit %d, %s", code, errOut)
 	}
 }
+
+// TestGenerateDownAndRollbackScript: the plain folder has no downs. check --generate-down writes one per
+// migration and proves it; rollback-script writes the proven script for one version.
+func TestGenerateDownAndRollbackScript(t *testing.T) {
+	requirePG(t)
+	dir := "../rehearse/testdata/formats/plain"
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	code, out, errOut := run(t, nil, "check", "--dir", dir, "--generate-down", "--report-json", jsonPath, "-q")
+	if code != ExitOK {
+		t.Fatalf("check --generate-down: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rep struct {
+		Migrations []struct {
+			Version       string
+			GeneratedDown *struct {
+				SQL      string `json:"sql"`
+				Verified bool   `json:"verified"`
+			} `json:"generated_down"`
+		}
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"001": "DROP TABLE", "002": "DROP TABLE", "010": "DROP INDEX orders_customer_id_idx"}
+	for _, m := range rep.Migrations {
+		gd := m.GeneratedDown
+		if gd == nil || !gd.Verified || !strings.Contains(gd.SQL, want[m.Version]) {
+			t.Errorf("%s: generated down %+v, want a verified script with %q", m.Version, gd, want[m.Version])
+		}
+	}
+	if len(rep.Migrations) != 3 {
+		t.Fatalf("%d migrations in the report", len(rep.Migrations))
+	}
+
+	outFile := filepath.Join(t.TempDir(), "002.down.sql")
+	code, out, errOut = run(t, nil, "rollback-script", "--dir", dir, "--version", "002", "-o", outFile, "-q")
+	if code != ExitOK {
+		t.Fatalf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
+	}
+	script, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), "DROP TABLE") || !strings.Contains(string(script), "orders") {
+		t.Errorf("rollback script:\n%s", script)
+	}
+	if code, _, errOut := run(t, nil, "rollback-script", "--dir", dir, "--version", "999"); code != ExitUsage || !strings.Contains(errOut, "999") {
+		t.Errorf("unknown version: exit %d, %s", code, errOut)
+	}
+}
