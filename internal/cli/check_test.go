@@ -121,32 +121,7 @@ func TestCheckBrokenConfig(t *testing.T) {
 // TestCheckBase rehearses with --base: migrations committed at the base are history, the rest new.
 func TestCheckBase(t *testing.T) {
 	requirePG(t)
-	repo := t.TempDir()
-	git := func(args ...string) {
-		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "-q", "-b", "main")
-	mig := filepath.Join(repo, "db", "migrations")
-	os.MkdirAll(mig, 0o755)
-	entries, _ := os.ReadDir("../../examples/shop")
-	copyN := func(prefixes ...string) {
-		for _, e := range entries {
-			for _, p := range prefixes {
-				if strings.HasPrefix(e.Name(), p) {
-					b, _ := os.ReadFile(filepath.Join("../../examples/shop", e.Name()))
-					os.WriteFile(filepath.Join(mig, e.Name()), b, 0o644)
-				}
-			}
-		}
-	}
-	copyN("0001", "0002", "0003")
-	git("add", ".")
-	git("commit", "-qm", "base")
-	copyN("0004", "0005")
+	mig := shopRepo(t, []string{"0001", "0002", "0003"}, []string{"0004", "0005"})
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
 	code, out, errOut := run(t, nil, "check", "--dir", mig, "--base", "main", "--report-json", jsonPath, "-q")
 	if code != ExitOK {
@@ -225,4 +200,45 @@ func TestGenerateDownAndRollbackScript(t *testing.T) {
 	if code, _, errOut := run(t, nil, "rollback-script", "--dir", dir, "--version", "999"); code != ExitUsage || !strings.Contains(errOut, "999") {
 		t.Errorf("unknown version: exit %d, %s", code, errOut)
 	}
+}
+
+// shopRepo makes a git repository whose main branch holds the examples/shop migrations named by base
+// (prefixes) in db/migrations, and whose work tree adds those named by added. It returns the folder.
+func shopRepo(t *testing.T, base, added []string) string {
+	t.Helper()
+	repo := t.TempDir()
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	mig := filepath.Join(repo, "db", "migrations")
+	if err := os.MkdirAll(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir("../../examples/shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyShop := func(prefixes []string) {
+		for _, e := range entries {
+			for _, p := range prefixes {
+				if strings.HasPrefix(e.Name(), p) {
+					b, err := os.ReadFile(filepath.Join("../../examples/shop", e.Name()))
+					if err != nil {
+						t.Fatal(err)
+					}
+					writeFile(t, filepath.Join(mig, e.Name()), b)
+				}
+			}
+		}
+	}
+	copyShop(base)
+	git("add", ".")
+	git("commit", "-qm", "base")
+	copyShop(added)
+	return mig
 }

@@ -284,37 +284,7 @@ func TestGateUsage(t *testing.T) {
 // reach the fake GitHub API.
 func TestCheckThenGate(t *testing.T) {
 	requirePG(t)
-	repo := t.TempDir()
-	git := func(args ...string) {
-		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "-q", "-b", "main")
-	mig := filepath.Join(repo, "db", "migrations")
-	if err := os.MkdirAll(mig, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir("../../examples/shop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	copyShop := func(prefixes ...string) {
-		for _, e := range entries {
-			for _, p := range prefixes {
-				if strings.HasPrefix(e.Name(), p) {
-					b, _ := os.ReadFile(filepath.Join("../../examples/shop", e.Name()))
-					writeFile(t, filepath.Join(mig, e.Name()), b)
-				}
-			}
-		}
-	}
-	copyShop("0001", "0002", "0003")
-	git("add", ".")
-	git("commit", "-qm", "base")
-	copyShop("0004")
+	mig := shopRepo(t, []string{"0001", "0002", "0003"}, []string{"0004"})
 
 	e := newGateEnv(t, "approval:\n  require: risky\n")
 	reportPath := filepath.Join(e.dir, "check.json")
