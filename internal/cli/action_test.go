@@ -162,11 +162,14 @@ func TestActionCommentsOnceAndUpdates(t *testing.T) {
 	if ours.Author != "github-actions[bot]" || !strings.Contains(ours.Body, "0004") || !strings.Contains(ours.Body, "dangerous") {
 		t.Fatalf("our comment = %+v", ours)
 	}
+	if !strings.Contains(ours.Body, "### DBA approval") || !strings.Contains(ours.Body, "**Required** and pending") {
+		t.Errorf("the comment does not say DBA approval is required:\n%s", ours.Body)
+	}
 	if comments[5].Body != "fake <!-- schemagate:comment dir="+markerDir+" -->" {
 		t.Errorf("someone else's comment holding the marker was edited: %q", comments[5].Body)
 	}
 	outs := readOutputs(t, r.outputs)
-	if outs["risk"] != "dangerous" || outs["new-migrations"] != "2" || outs["approval-required"] != "false" || outs["report-json"] != r.env["INPUT_REPORT-JSON"] {
+	if outs["risk"] != "dangerous" || outs["new-migrations"] != "2" || outs["approval-required"] != "true" || outs["report-json"] != r.env["INPUT_REPORT-JSON"] {
 		t.Errorf("outputs = %v", outs)
 	}
 	if _, err := os.Stat(outs["report-json"]); err != nil {

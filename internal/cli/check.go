@@ -17,6 +17,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/gitfs"
+	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
@@ -190,6 +191,16 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		return nil, err
 	}
 	rep.Version = a.Version
+	if rep.Approval == nil && len(rep.New()) > 0 {
+		// What the approval policy asks of these migrations; `schemagate gate` then says who approved.
+		required := gate.Required(cfg.Approval, rep.Risk)
+		rep.Approval = &report.Approval{Required: required, State: gate.NotRequired, Checksum: gate.Checksum(rep)}
+		if required {
+			rep.Approval.State = gate.Pending
+			rep.Approval.Reason = fmt.Sprintf("The new migrations are %s and the policy (approval.require: %s) asks a code owner of the migration files to approve them.",
+				rep.Risk, cfg.Approval.RequireLevel())
+		}
+	}
 	// The folder as the repository names it (CODEOWNERS patterns, changed files, the comment's marker),
 	// whatever directory schemagate runs from.
 	rep.Dir = repoRelative(ctx, cfg.Dir)

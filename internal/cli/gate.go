@@ -39,6 +39,7 @@ type GateOptions struct {
 	TargetURL    string
 	NoStatus     bool
 	NoRecord     bool
+	NoComment    bool
 	JSON         bool
 }
 
@@ -94,6 +95,7 @@ Exit codes: 0 approved or not required, 4 approval pending, 3 blocked, 2 usage, 
 	f.StringVar(&o.TargetURL, "target-url", "", "link of the commit status (default: this Actions run)")
 	f.BoolVar(&o.NoStatus, "no-status", false, "do not set the commit status")
 	f.BoolVar(&o.NoRecord, "no-record", false, "do not record the approval on the pull request")
+	f.BoolVar(&o.NoComment, "no-comment", false, "with --report: do not update the approval section of schemagate's comment")
 	f.BoolVar(&o.JSON, "json", false, "print the decision as JSON")
 	return cmd
 }
@@ -237,6 +239,11 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 	if !o.NoRecord {
 		if _, err := gate.Save(ctx, f, ref, rep.Dir, d); err != nil {
 			notice("approval record", err)
+		}
+	}
+	if o.Report != "" && !o.NoComment && rep.Tool == "schemagate" {
+		if err := updateReportComment(ctx, f, ref, o, rep, d); err != nil {
+			notice("comment", err)
 		}
 	}
 	if p := a.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
@@ -447,4 +454,26 @@ func appendFile(path, s string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// updateReportComment keeps the approval section of the check's sticky comment current: it rewrites the
+// comment schemagate wrote for this folder, if there is one, from the check's report and the decision.
+// It never creates a comment: the check owns it.
+func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *GateOptions, rep *report.Report, d *gate.Decision) error {
+	me, err := f.Me(ctx)
+	if err != nil {
+		return err
+	}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: o.TargetURL, Artifact: o.Report}
+	c, err := forge.FindOwn(ctx, f, ref, me, opts.Marker)
+	if err != nil || c == nil {
+		return err
+	}
+	withDecision := *rep
+	withDecision.Approval = d.Report()
+	body := report.Markdown(&withDecision, opts)
+	if !strings.Contains(body, opts.Marker) {
+		body += "\n\n" + opts.Marker
+	}
+	return f.UpdateComment(ctx, ref, c.ID, body)
 }

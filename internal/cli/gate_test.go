@@ -302,7 +302,26 @@ func TestCheckThenGate(t *testing.T) {
 		t.Fatalf("check report: dir %q risk %s, %d new; want db/migrations, dangerous, 1", rep.Dir, rep.Risk, len(rep.New()))
 	}
 
-	code, out, errOut := e.run(t, "--report", reportPath)
+	// The check's sticky comment, as the action or `schemagate comment` writes it.
+	code, out, errOut := runCLI(t, e.env, "comment", "--report", reportPath, "--repo", evRepo, "--pr", "2")
+	if code != ExitOK {
+		t.Fatalf("comment: exit %d\n%s\n%s", code, out, errOut)
+	}
+	reportComment := func() string {
+		t.Helper()
+		for _, c := range e.s.Comments(e.ref) {
+			if strings.Contains(c.Body, report.Marker("db/migrations")) {
+				return c.Body
+			}
+		}
+		t.Fatal("no report comment")
+		return ""
+	}
+	if body := reportComment(); !strings.Contains(body, "**Required** and pending") {
+		t.Errorf("the check's comment does not say approval is required:\n%s", body)
+	}
+
+	code, out, errOut = e.run(t, "--report", reportPath)
 	if code != ExitPending {
 		t.Fatalf("gate before approval: exit %d, want %d\n%s\n%s", code, ExitPending, out, errOut)
 	}
@@ -316,5 +335,17 @@ func TestCheckThenGate(t *testing.T) {
 	}
 	if st := e.lastStatus(t); st.State != "success" {
 		t.Errorf("status %+v, want success", st)
+	}
+	if body := reportComment(); !strings.Contains(body, "**Approved** by `dora`") || strings.Contains(body, "pending") {
+		t.Errorf("the comment's approval section was not updated:\n%s", body)
+	}
+	n := 0
+	for _, c := range e.s.Comments(e.ref) {
+		if strings.Contains(c.Body, report.Marker("db/migrations")) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d report comments, want 1", n)
 	}
 }
