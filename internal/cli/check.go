@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/schemagate/schemagate/internal/config"
-	"github.com/schemagate/schemagate/internal/gitfs"
 	"github.com/schemagate/schemagate/internal/gate"
+	"github.com/schemagate/schemagate/internal/gitfs"
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
