@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/ci"
@@ -71,7 +72,7 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 		}
 		missing = append(missing, fmt.Sprintf("%s (%d required, approved by %d)", name, r.Required, len(r.ApprovedBy)))
 		for _, u := range r.Eligible {
-			if !contains(d.Owners, "@"+u) {
+			if !slices.ContainsFunc(d.Owners, func(o string) bool { return strings.EqualFold(o, "@"+u) }) {
 				d.Owners = append(d.Owners, "@"+u)
 			}
 		}
@@ -100,15 +101,6 @@ func ruleCovers(pattern string, files []string) bool {
 			if m.Rule != nil && len(m.Owners) > 0 {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
 		}
 	}
 	return false

@@ -91,6 +91,26 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// RateLimitError is returned (wrapped) when a code host kept refusing a request for its rate limit after
+// every allowed retry, or asked for a longer wait than allowed.
+type RateLimitError struct {
+	// Host names the code host: GitHub, GitLab.
+	Host string
+	// Wait is how long the host asked to wait.
+	Wait time.Duration
+	// Attempts is the number of requests sent.
+	Attempts int
+	// Fix says what to do about it on this host.
+	Fix string
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limited by %s after %d attempts (asked to wait %s)", e.Host, e.Attempts, e.Wait)
+}
+
+// Hint says what to do about it.
+func (e *RateLimitError) Hint() string { return e.Fix }
+
 // SleepCtx waits for d or until ctx is done.
 func SleepCtx(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {

@@ -306,8 +306,15 @@ func (a *analyzer) index(is *pg_query.IndexStmt) {
 		a.takes(lockSUE)
 	}
 	a.concurrent("CREATE INDEX CONCURRENTLY")
-	if is.Idxname == "" || !is.IfNotExists {
-		a.add("concurrent-index-hygiene", "CREATE INDEX CONCURRENTLY without an explicit name and IF NOT EXISTS: a failed build leaves an INVALID index that blocks the retry")
+	var missing []string
+	if is.Idxname == "" {
+		missing = append(missing, "an explicit name")
+	}
+	if !is.IfNotExists {
+		missing = append(missing, "IF NOT EXISTS")
+	}
+	if len(missing) > 0 {
+		a.add("concurrent-index-hygiene", "CREATE INDEX CONCURRENTLY without "+strings.Join(missing, " and ")+": a failed build leaves an INVALID index that blocks the retry")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pgtest"
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sandbox"
@@ -152,18 +153,9 @@ func dockerProvider(t *testing.T, version int) sandbox.Provider {
 	t.Helper()
 	image := fmt.Sprintf("schemagate/postgres:%d", version)
 	if !sandbox.DockerAvailable(context.Background()) {
-		unavailable(t, "no Docker daemon answers")
+		pgtest.Unavailable(t, "no Docker daemon answers (run scripts/setup-machine.sh)")
 	}
-	p := sandbox.NewDocker(sandbox.Options{Image: image, PGVersion: version})
-	return p
-}
-
-func unavailable(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("required under CI=true: %s (run scripts/setup-machine.sh)", why)
-	}
-	t.Skip(why)
+	return sandbox.NewDocker(sandbox.Options{Image: image, PGVersion: version})
 }
 
 // TestCorporaDocker rehearses the same folders in containers: every corpus on PostgreSQL 15, and every

@@ -2,8 +2,6 @@ package github
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -13,23 +11,10 @@ import (
 	"github.com/schemagate/schemagate/internal/forge"
 )
 
-// RateLimitError is returned (wrapped) when GitHub kept refusing a request for its rate limit after
-// every allowed retry, or asked for a longer wait than allowed.
-type RateLimitError struct {
-	// Wait is how long GitHub asked to wait.
-	Wait time.Duration
-	// Attempts is the number of requests sent.
-	Attempts int
-}
+// RateLimitError is returned (wrapped) when GitHub kept refusing a request for its rate limit.
+type RateLimitError = forge.RateLimitError
 
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("rate limited by GitHub after %d attempts (asked to wait %s)", e.Attempts, e.Wait)
-}
-
-// Hint says what to do about it.
-func (e *RateLimitError) Hint() string {
-	return "re-run the job later, or use a token with a higher rate limit (a GitHub App installation token)"
-}
+const rateLimitFix = "re-run the job later, or use a token with a higher rate limit (a GitHub App installation token)"
 
 // newRateLimitTransport retries requests GitHub answers as rate-limited (HTTP 429, or 403 with
 // Retry-After, x-ratelimit-remaining: 0 or a secondary-rate-limit message), waiting as long as GitHub
@@ -42,10 +27,12 @@ func newRateLimitTransport(base http.RoundTripper, opts Options) *forge.RetryTra
 		now = time.Now
 	}
 	return &forge.RetryTransport{
-		Base:       base,
-		Limited:    func(resp *http.Response, _ int) (time.Duration, bool) { return rateLimited(resp, now()) },
-		Strip:      stripRateHeaders,
-		Exhausted:  func(wait time.Duration, attempts int) error { return &RateLimitError{Wait: wait, Attempts: attempts} },
+		Base:    base,
+		Limited: func(resp *http.Response, _ int) (time.Duration, bool) { return rateLimited(resp, now()) },
+		Strip:   stripRateHeaders,
+		Exhausted: func(wait time.Duration, attempts int) error {
+			return &RateLimitError{Host: "GitHub", Wait: wait, Attempts: attempts, Fix: rateLimitFix}
+		},
 		Sleep:      opts.Sleep,
 		MaxRetries: opts.MaxRetries,
 		MaxWait:    opts.MaxWait,
@@ -90,10 +77,4 @@ func stripRateHeaders(h http.Header) {
 	for _, k := range []string{"X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Limit", "X-RateLimit-Used", "Retry-After"} {
 		h.Del(k)
 	}
-}
-
-// isRateLimit reports whether err is our rate-limit error.
-func isRateLimit(err error) bool {
-	var rl *RateLimitError
-	return errors.As(err, &rl)
 }

@@ -1,7 +1,6 @@
 package gitlab
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,23 +9,10 @@ import (
 	"github.com/schemagate/schemagate/internal/forge"
 )
 
-// RateLimitError is returned (wrapped) when GitLab kept refusing a request for its rate limit after every
-// allowed retry, or asked for a longer wait than allowed.
-type RateLimitError struct {
-	// Wait is how long GitLab asked to wait.
-	Wait time.Duration
-	// Attempts is the number of requests sent.
-	Attempts int
-}
+// RateLimitError is returned (wrapped) when GitLab kept refusing a request for its rate limit.
+type RateLimitError = forge.RateLimitError
 
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("rate limited by GitLab after %d attempts (asked to wait %s)", e.Attempts, e.Wait)
-}
-
-// Hint says what to do about it.
-func (e *RateLimitError) Hint() string {
-	return "re-run the job later, or ask the instance administrator about the authenticated API rate limit"
-}
+const rateLimitFix = "re-run the job later, or ask the instance administrator about the authenticated API rate limit"
 
 // newRetryTransport retries requests GitLab answers with 429 Too Many Requests, waiting as long as
 // Retry-After (or RateLimit-Reset) says, a bounded number of times and never past ctx. A 429 means the
@@ -55,7 +41,9 @@ func newRetryTransport(base http.RoundTripper, opts Options) *forge.RetryTranspo
 				}
 			}
 		},
-		Exhausted:  func(wait time.Duration, attempts int) error { return &RateLimitError{Wait: wait, Attempts: attempts} },
+		Exhausted: func(wait time.Duration, attempts int) error {
+			return &RateLimitError{Host: "GitLab", Wait: wait, Attempts: attempts, Fix: rateLimitFix}
+		},
 		Sleep:      opts.Sleep,
 		MaxRetries: opts.MaxRetries,
 		MaxWait:    opts.MaxWait,
