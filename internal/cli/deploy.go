@@ -338,31 +338,56 @@ func (a *App) deployGitLab(ctx context.Context, o *DeployOptions, gl *ci.GitLabE
 }
 
 // generatedDowns gives each pending migration without a down a generated rollback script, proven on a
-// throwaway PostgreSQL (the provider of the database section) by replaying the folder up to it, applying
-// it, running the generated down, comparing catalogs and applying it again. Scripts that fail the proof
-// or would lose data are not used: the snapshot stays the rollback of those migrations.
+// throwaway PostgreSQL (the provider of the database section): one rehearsal replays the applied
+// migrations once, then applies the pending ones with --generate-down (apply, generated down, compare the
+// catalogs, apply again). Scripts that fail the proof or would lose data are not used: the snapshot stays
+// the rollback of those migrations.
 func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.Context, []*migrate.Migration) ([]string, error) {
 	return func(ctx context.Context, pending []*migrate.Migration) ([]string, error) {
+		missing := 0
+		isPending := map[*migrate.Migration]bool{}
+		for _, m := range pending {
+			isPending[m] = true
+			if m.Down.Empty() {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return nil, nil
+		}
+		base := &migrate.Set{Format: set.Format}
+		for _, m := range set.Migrations {
+			if !isPending[m] {
+				base.Migrations = append(base.Migrations, m)
+			}
+		}
+		prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{PGVersion: cfg.Database.PGVersion,
+			Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL, Logger: a.Logger})
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(a.Stderr, "schemagate: generating downs on a throwaway PostgreSQL (pending migrations without one: %d)\n", missing)
+		rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Base: base, Provider: prov, GenerateDown: true, NoTrace: true, Logger: a.Logger})
+		if err != nil {
+			return nil, err
+		}
+		byVersion := map[string]*report.Migration{}
+		for i := range rep.Migrations {
+			byVersion[rep.Migrations[i].Version] = &rep.Migrations[i]
+		}
 		var given []string
-		var prov sandbox.Provider
 		for _, m := range pending {
 			if !m.Down.Empty() {
 				continue
 			}
-			if prov == nil {
-				p, err := sandbox.New(cfg.Database.Provider, sandbox.Options{PGVersion: cfg.Database.PGVersion,
-					Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL, Logger: a.Logger})
-				if err != nil {
-					return nil, err
-				}
-				prov = p
-			}
-			fmt.Fprintf(a.Stderr, "schemagate: generating a down for %s on a throwaway PostgreSQL\n", m.ID())
-			gd, err := rehearse.RollbackScript(ctx, rehearse.Options{Set: set, Provider: prov, Logger: a.Logger}, m.Version)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m.ID(), err)
+			var gd *report.GeneratedDown
+			if rm := byVersion[m.Version]; rm != nil {
+				gd = rm.GeneratedDown
 			}
 			switch {
+			case gd == nil:
+				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s (the rehearsal stopped before it): the snapshot stays its rollback\n", m.ID())
+				continue
 			case !gd.Verified:
 				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s failed its proof (%s): the snapshot stays its rollback\n", m.ID(), strings.Join(gd.Problems, "; "))
 				continue
