@@ -111,20 +111,48 @@ func execSimple(ctx context.Context, conn *pgx.Conn, sql string) error {
 }
 
 func applyWhole(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
+	return applyJoined(ctx, conn, s, false)
+}
+
+// applyJoined sends a script as one multi-statement query: one round trip. With tx it is wrapped in
+// BEGIN and COMMIT in that same query, and a failure leaves no transaction open.
+func applyJoined(ctx context.Context, conn *pgx.Conn, s *migrate.Script, tx bool) error {
 	if len(s.Statements) == 0 {
 		return nil
 	}
 	// Send the statements' own text joined, so server positions map back to statements exactly.
 	var b strings.Builder
+	if tx {
+		b.WriteString("BEGIN;\n")
+	}
 	starts := make([]int, len(s.Statements))
+	runes := utf8.RuneCountInString(b.String())
 	for i, st := range s.Statements {
-		starts[i] = utf8.RuneCountInString(b.String())
+		starts[i] = runes
 		b.WriteString(st.SQL)
 		b.WriteString(";\n")
+		runes += utf8.RuneCountInString(st.SQL) + 2
+	}
+	if tx {
+		b.WriteString("COMMIT;\n")
 	}
 	err := execSimple(ctx, conn, b.String())
 	if err == nil {
 		return nil
+	}
+	if tx {
+		// A failing statement leaves the transaction aborted; a failing COMMIT (deferred constraints)
+		// has already ended it.
+		if conn.PgConn().TxStatus() == 'I' {
+			if ConnectionLost(err) {
+				return positioned(s, &s.Statements[len(s.Statements)-1], err)
+			}
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Position == 0 {
+				return positioned(s, &s.Statements[len(s.Statements)-1], err) // the COMMIT failed
+			}
+		}
+		_ = execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK")
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Position > 0 {
@@ -142,6 +170,17 @@ func applyWhole(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
 	// No position: the failing statement is unknown; blame the script's first statement line but say so.
 	se := positioned(s, &s.Statements[0], err)
 	return se
+}
+
+// ownsTransaction tells whether a script has its own BEGIN or COMMIT (sqitch scripts do): it then runs
+// statement by statement so that those are skipped inside the migration's transaction.
+func ownsTransaction(s *migrate.Script) bool {
+	for i := range s.Statements {
+		if sqlparse.OpensOrCommits(s.Statements[i].Node) {
+			return true
+		}
+	}
+	return false
 }
 
 // Positioned turns an execution error of statement st of script s into a *StatementError.
@@ -197,6 +236,9 @@ func advance(p sqlparse.Position, text string, n int) (line, col int) {
 func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s *migrate.Script, opts ApplyOptions) error {
 	if m.NoTransaction {
 		return ApplyScript(ctx, conn, s, opts)
+	}
+	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) {
+		return applyJoined(ctx, conn, s, true) // BEGIN, the script and COMMIT in one round trip
 	}
 	if err := execSimple(ctx, conn, "BEGIN"); err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -31,28 +31,88 @@ func Inspect(ctx context.Context, q Querier) (*schema.Catalog, error) {
 // InspectIgnoring is Inspect with an explicit ignore list. It takes one round trip: the whole catalog
 // comes back as a single JSON document.
 func InspectIgnoring(ctx context.Context, q Querier, ig schema.Ignore) (*schema.Catalog, error) {
-	var doc []byte
-	if err := q.QueryRow(ctx, inspectSQL).Scan(&doc); err != nil {
+	doc, err := readCatalog(ctx, q, true, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return doc.catalog().Filter(ig), nil
+}
+
+// catalogDoc is the decoded JSON document of an inspection query (see inspectTemplate).
+type catalogDoc struct {
+	Schemas     []*schema.Schema     `json:"schemas"`
+	Tables      []*schema.Table      `json:"tables"`
+	Sequences   []*schema.Sequence   `json:"sequences"`
+	Views       []*schema.View       `json:"views"`
+	Functions   []*schema.Function   `json:"functions"`
+	Enums       []*schema.Enum       `json:"enums"`
+	Domains     []*schema.Domain     `json:"domains"`
+	Extensions  []*schema.Extension  `json:"extensions"`
+	Constraints []*schema.Constraint `json:"constraints"`
+	Indexes     []*schema.Index      `json:"indexes"`
+	Triggers    []*schema.Trigger    `json:"triggers"`
+	Policies    []*schema.Policy     `json:"policies"`
+	Comments    []comment            `json:"comments"`
+	// Relations maps the OID of every relation the document covers to its qualified name.
+	Relations []struct {
+		OID  uint32 `json:"oid"`
+		Name string `json:"name"`
+	} `json:"relations"`
+	// Dirty lists the owners a partial read covered: relations, functions and types (see inspectTemplate).
+	Dirty struct {
+		Rels  []uint32 `json:"rels"`
+		Procs []uint32 `json:"procs"`
+		Types []uint32 `json:"types"`
+	} `json:"dirty"`
+}
+
+// readCatalog reads the whole catalog when full, otherwise only the objects that own, or depend on, the
+// seed objects (classes[i], objects[i]) and the functions named like them (see inspectTemplate).
+func readCatalog(ctx context.Context, q Querier, full bool, classes, objects []uint32) (*catalogDoc, error) {
+	query := fullInspectSQL
+	input := map[string]any{}
+	if !full {
+		seeds := make([][2]uint32, len(classes))
+		for i := range classes {
+			seeds[i] = [2]uint32{classes[i], objects[i]}
+		}
+		input["seeds"] = seeds
+		query = partialInspectSQL
+	}
+	if err := setInput(ctx, q, input); err != nil {
+		return nil, err
+	}
+	var b []byte
+	if err := q.QueryRow(ctx, query).Scan(&b); err != nil {
 		return nil, fmt.Errorf("inspect catalog: %w", err)
 	}
-	var raw struct {
-		Schemas     []*schema.Schema     `json:"schemas"`
-		Tables      []*schema.Table      `json:"tables"`
-		Sequences   []*schema.Sequence   `json:"sequences"`
-		Views       []*schema.View       `json:"views"`
-		Functions   []*schema.Function   `json:"functions"`
-		Enums       []*schema.Enum       `json:"enums"`
-		Domains     []*schema.Domain     `json:"domains"`
-		Extensions  []*schema.Extension  `json:"extensions"`
-		Constraints []*schema.Constraint `json:"constraints"`
-		Indexes     []*schema.Index      `json:"indexes"`
-		Triggers    []*schema.Trigger    `json:"triggers"`
-		Policies    []*schema.Policy     `json:"policies"`
-		Comments    []comment            `json:"comments"`
-	}
-	if err := json.Unmarshal(doc, &raw); err != nil {
+	var doc catalogDoc
+	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("decode catalog: %w", err)
 	}
+	return &doc, nil
+}
+
+// setInput hands the input of the next inspection query over in the session setting
+// schemagate.inspect. The queries themselves take no parameters, so the server plans each once per
+// session and keeps the plan (planning them costs more than running them). It also turns JIT
+// compilation off for the session: the planner's cost estimates for these catalog queries pass the JIT
+// thresholds on larger schemas, and compiling them takes up to a second where running them takes
+// milliseconds (on a throwaway database the same holds for the migrations' own statements).
+func setInput(ctx context.Context, q Querier, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var ignored string
+	if err := q.QueryRow(ctx, "SELECT set_config('schemagate.inspect', $1, false) || set_config('jit', 'off', false)", string(b)).Scan(&ignored); err != nil {
+		return fmt.Errorf("inspect catalog: %w", err)
+	}
+	return nil
+}
+
+// catalog builds the (unfiltered) catalog of the document, comments attached.
+func (raw *catalogDoc) catalog() *schema.Catalog {
 	c := schema.NewCatalog()
 	for _, x := range raw.Schemas {
 		c.Schemas[x.Name] = x
@@ -93,7 +153,7 @@ func InspectIgnoring(ctx context.Context, q Querier, ig schema.Ignore) (*schema.
 		c.Policies[x.Schema+"."+x.Table+"."+x.Name] = x
 	}
 	setComments(c, raw.Comments)
-	return c.Filter(ig), nil
+	return c
 }
 
 // comment is a row of pg_description; comments are read in one go and matched by OID, which is much
@@ -168,10 +228,79 @@ func setComments(c *schema.Catalog, comments []comment) {
 	}
 }
 
-// inspectSQL builds the catalog as one JSON document. User namespaces exclude the system ones and
+// closureCTEs compute the owners of a partial read: own(kind, oid) with kind r (relation), p (function)
+// or t (type).
+const closureCTEs = `RECURSIVE input(classid, objid) AS (
+  SELECT (e->>0)::oid, (e->>1)::oid FROM jsonb_array_elements(current_setting('schemagate.inspect', true)::jsonb -> 'seeds') e
+),
+seed(classid, objid) AS (
+  SELECT classid, objid FROM input
+  UNION
+  SELECT 'pg_proc'::regclass, p.oid FROM input s JOIN pg_proc sp ON sp.oid = s.objid JOIN pg_proc p ON p.proname = sp.proname
+  WHERE s.classid = 'pg_proc'::regclass
+),
+dep(classid, objid) AS (
+  SELECT classid, objid FROM seed
+  UNION
+  SELECT x.classid, x.objid FROM dep CROSS JOIN LATERAL (SELECT d.classid, d.objid FROM pg_depend d
+      WHERE d.refclassid = dep.classid AND d.refobjid = dep.objid OFFSET 0) x
+),
+own(kind, oid) AS (
+  SELECT DISTINCT m.kind, m.oid FROM dep CROSS JOIN LATERAL (
+    SELECT 'r', dep.objid WHERE dep.classid = 'pg_class'::regclass
+    UNION ALL SELECT 'r', i.indrelid FROM pg_index i WHERE dep.classid = 'pg_class'::regclass AND i.indexrelid = dep.objid
+    UNION ALL SELECT 'r', rw.ev_class FROM pg_rewrite rw WHERE dep.classid = 'pg_rewrite'::regclass AND rw.oid = dep.objid
+    UNION ALL SELECT 'r', ad.adrelid FROM pg_attrdef ad WHERE dep.classid = 'pg_attrdef'::regclass AND ad.oid = dep.objid
+    UNION ALL SELECT 'r', co.conrelid FROM pg_constraint co WHERE dep.classid = 'pg_constraint'::regclass AND co.oid = dep.objid AND co.conrelid <> 0
+    UNION ALL SELECT 't', co.contypid FROM pg_constraint co WHERE dep.classid = 'pg_constraint'::regclass AND co.oid = dep.objid AND co.contypid <> 0
+    UNION ALL SELECT 'r', tg.tgrelid FROM pg_trigger tg WHERE dep.classid = 'pg_trigger'::regclass AND tg.oid = dep.objid
+    UNION ALL SELECT 'r', po.polrelid FROM pg_policy po WHERE dep.classid = 'pg_policy'::regclass AND po.oid = dep.objid
+    UNION ALL SELECT 'p', dep.objid WHERE dep.classid = 'pg_proc'::regclass
+    UNION ALL SELECT 't', dep.objid WHERE dep.classid = 'pg_type'::regclass
+    UNION ALL SELECT 'r', ty.typrelid FROM pg_type ty WHERE dep.classid = 'pg_type'::regclass AND ty.oid = dep.objid AND ty.typrelid <> 0
+    OFFSET 0) m(kind, oid)
+),
+`
+
+// inspectTemplate builds the catalog as one JSON document. User namespaces exclude the system ones and
 // temporary ones; objects an extension owns (pg_depend deptype 'e') are left out, probed by index.
-const inspectSQL = `
-WITH ns AS (
+//
+// fullInspectSQL reads everything. partialInspectSQL reads the owners (relation, function, type) of the
+// seed objects in the session setting schemagate.inspect ({"seeds": [[class OID, object OID], ...]})
+// and of everything that depends on them in pg_depend, transitively, and the functions that share a
+// name with a seed function (an overload changes how calls deparse). It reports those owners under
+// "dirty". Schemas and extensions are always read whole.
+var (
+	fullInspectSQL = strings.NewReplacer(
+		"{{CLOSURE}}", "",
+		"{{REL_FROM}}", "pg_class c",
+		"{{PROC_FROM}}", "pg_proc p",
+		"{{TYPE_FROM}}", "pg_type t",
+		"{{COMMENT_FROM}}", "pg_description d",
+		"{{DIRTY}}", "'{}'::json",
+	).Replace(inspectTemplate)
+	partialInspectSQL = strings.NewReplacer(
+		"{{CLOSURE}}", closureCTEs,
+		"{{REL_FROM}}", "(SELECT oid FROM own WHERE kind = 'r') o CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = o.oid OFFSET 0) c",
+		"{{PROC_FROM}}", "(SELECT oid FROM own WHERE kind = 'p') o CROSS JOIN LATERAL (SELECT * FROM pg_proc p WHERE p.oid = o.oid OFFSET 0) p",
+		"{{TYPE_FROM}}", "(SELECT oid FROM own WHERE kind = 't') o CROSS JOIN LATERAL (SELECT * FROM pg_type t WHERE t.oid = o.oid OFFSET 0) t",
+		"{{COMMENT_FROM}}", `(SELECT oid FROM own UNION SELECT oid FROM ns UNION SELECT oid FROM pg_extension
+      UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT co.oid FROM pg_constraint co
+          WHERE own.kind = 'r' AND co.conrelid = own.oid OFFSET 0) x
+      UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT co.oid FROM pg_constraint co
+          WHERE own.kind = 't' AND co.contypid = own.oid OFFSET 0) x
+      UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT tg.oid FROM pg_trigger tg
+          WHERE own.kind = 'r' AND tg.tgrelid = own.oid OFFSET 0) x) o
+    CROSS JOIN LATERAL (SELECT * FROM pg_description d WHERE d.objoid = o.oid OFFSET 0) d`,
+		"{{DIRTY}}", `json_build_object(
+    'rels', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'r'),
+    'procs', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'p'),
+    'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
+	).Replace(inspectTemplate)
+)
+
+const inspectTemplate = `
+WITH {{CLOSURE}}ns AS (
   SELECT n.oid, n.nspname FROM pg_namespace n
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
     AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
@@ -180,7 +309,7 @@ WITH ns AS (
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity, c.relpartbound,
          ns.nspname
-  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  FROM {{REL_FROM}} JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
 ),
@@ -252,13 +381,13 @@ SELECT json_build_object(
         FROM pg_depend d JOIN pg_proc rp ON rp.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = rp.pronamespace
         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass
           AND rp.oid <> p.oid AND rn.nspname NOT IN ('pg_catalog', 'information_schema')))), '[]')
-  FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+  FROM {{PROC_FROM}} JOIN ns ON ns.oid = p.pronamespace
   WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')),
 'enums', (SELECT coalesce(json_agg(json_build_object(
     'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname,
     'values', (SELECT coalesce(json_agg(e.enumlabel ORDER BY e.enumsortorder), '[]') FROM pg_enum e WHERE e.enumtypid = t.oid),
     'value_oids', (SELECT coalesce(json_agg(e.oid::int8 ORDER BY e.enumsortorder), '[]') FROM pg_enum e WHERE e.enumtypid = t.oid))), '[]')
-  FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+  FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace
   WHERE t.typtype = 'e' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
 'domains', (SELECT coalesce(json_agg(json_build_object(
     'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname,
@@ -268,7 +397,7 @@ SELECT json_build_object(
         THEN (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = t.typcollation) ELSE '' END,
     'constraints', (SELECT coalesce(json_object_agg(c.conname, pg_get_constraintdef(c.oid)), '{}')
         FROM pg_constraint c WHERE c.contypid = t.oid))), '[]')
-  FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
+  FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
   WHERE t.typtype = 'd' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
 'extensions', (SELECT coalesce(json_agg(json_build_object(
     'oid', e.oid::int8, 'name', e.extname, 'version', e.extversion, 'schema', en.nspname)), '[]')
@@ -307,8 +436,10 @@ SELECT json_build_object(
   FROM pg_policy p JOIN rel r ON r.oid = p.polrelid),
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
-  FROM pg_description d
+  FROM {{COMMENT_FROM}}
   WHERE d.classoid IN ('pg_namespace'::regclass, 'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass,
       'pg_extension'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass)
-    AND (d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass))
+    AND (d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass)),
+'relations', (SELECT coalesce(json_agg(json_build_object('oid', r.oid::int8, 'name', r.nspname || '.' || r.relname)), '[]') FROM rel r),
+'dirty', {{DIRTY}}
 )::text`

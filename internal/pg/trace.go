@@ -47,31 +47,50 @@ type traceLock struct {
 type traceState struct {
 	Rels    []traceRel  `json:"rels"`
 	Locks   []traceLock `json:"locks"`
-	Missing []string    `json:"missing"`
-	Invalid []string    `json:"invalid"`
+	Missing []traceItem `json:"missing"` // columns with a fast default (atthasmissing)
+	Invalid []traceItem `json:"invalid"` // invalid indexes
 	byOID   map[uint32]traceRel
 }
 
-const traceQuery = `SELECT json_build_object(
+// traceItem is a column or index of relation Rel.
+type traceItem struct {
+	Rel  uint32 `json:"rel"`
+	Name string `json:"name"`
+}
+
+// traceTemplate reads the trace state; {{LOCKED}} restricts it (fullTraceQuery: nothing) to the relations
+// the session holds a lock on (lockedTraceQuery), the only ones a statement can have changed: a rewrite,
+// a scan, a new column or index all lock their relation until the transaction ends.
+const traceTemplate = `SELECT json_build_object(
  'rels', COALESCE((SELECT json_agg(json_build_object('oid', c.oid::bigint, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-     'kind', c.relkind, 'filenode', pg_relation_filenode(c.oid)::bigint, 'seq_scan', COALESCE(s.seq_scan, 0)))
+     'kind', c.relkind, 'filenode', nullif(c.relfilenode, 0)::bigint,
+     'seq_scan', CASE WHEN c.relkind IN ('r', 'm', 't', 'p') THEN pg_stat_get_xact_numscans(c.oid) ELSE 0 END))
    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid
-   WHERE c.relkind IN ('r','i','m','p','I','S','t') AND n.nspname NOT IN ('pg_catalog','information_schema')
+   WHERE c.oid >= 16384 {{LOCKED}} AND c.relkind IN ('r','i','m','p','I','S','t') AND n.nspname NOT IN ('pg_catalog','information_schema')
      AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'), '[]'),
  'locks', COALESCE((SELECT json_agg(json_build_object('locktype', l.locktype, 'oid', l.relation::bigint, 'classid', l.classid::bigint, 'objid', l.objid::bigint, 'mode', l.mode))
    FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND l.locktype IN ('relation','object')
      AND (l.relation IS NULL OR l.relation >= 16384)), '[]'),
- 'missing', COALESCE((SELECT json_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname))
-   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0 AND n.nspname NOT IN ('pg_catalog','information_schema')), '[]'),
- 'invalid', COALESCE((SELECT json_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname))
+ 'missing', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname)))
+   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid >= 16384 {{LOCKED}} AND a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0 AND n.nspname NOT IN ('pg_catalog','information_schema')), '[]'),
+ 'invalid', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname)))
    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE NOT i.indisvalid), '[]'))`
+   WHERE c.oid >= 16384 {{LOCKED}} AND NOT i.indisvalid), '[]'))`
+
+var (
+	fullTraceQuery   = strings.ReplaceAll(traceTemplate, "{{LOCKED}}", "")
+	lockedTraceQuery = strings.ReplaceAll(traceTemplate, "{{LOCKED}}",
+		"AND c.oid IN (SELECT l.relation FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.relation >= 16384)")
+)
 
 func readTraceState(ctx context.Context, conn *pgx.Conn) (*traceState, error) {
+	return readTrace(ctx, conn, fullTraceQuery)
+}
+
+func readTrace(ctx context.Context, conn *pgx.Conn, query string) (*traceState, error) {
 	var raw []byte
-	if err := conn.QueryRow(ctx, traceQuery).Scan(&raw); err != nil {
+	if err := conn.QueryRow(ctx, query).Scan(&raw); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	st := &traceState{}
@@ -98,18 +117,53 @@ func NewTracer(ctx context.Context, conn *pgx.Conn, file string) (*Tracer, error
 	return &Tracer{conn: conn, file: file, prev: st, preexisting: pre}, nil
 }
 
-// After records the evidence of the statement that just ran.
+// After records the evidence of the statement that just ran. It reads only the relations the
+// transaction has locked and keeps the rest from the state before.
 func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d time.Duration) error {
-	cur, err := readTraceState(ctx, t.conn)
+	locked, err := readTrace(ctx, t.conn, lockedTraceQuery)
 	if err != nil {
 		return err
 	}
+	cur := mergeTrace(t.prev, locked)
 	ev := diffTrace(t.prev, cur, t.preexisting)
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
 	ev.DurationMS = float64(d.Microseconds()) / 1000
 	t.Evidence = append(t.Evidence, ev)
 	t.prev = cur
 	return nil
+}
+
+// mergeTrace is prev with the relations locked (and read) in locked brought up to date: their rows,
+// columns and indexes replaced, or removed when the relation is gone. Locks come from locked.
+func mergeTrace(prev, locked *traceState) *traceState {
+	covered := map[uint32]bool{}
+	for _, l := range locked.Locks {
+		if l.Locktype == "relation" && l.OID != nil {
+			covered[*l.OID] = true
+		}
+	}
+	cur := &traceState{Locks: locked.Locks, byOID: make(map[uint32]traceRel, len(prev.Rels))}
+	for _, r := range prev.Rels {
+		if !covered[r.OID] {
+			cur.Rels = append(cur.Rels, r)
+		}
+	}
+	cur.Rels = append(cur.Rels, locked.Rels...)
+	for _, r := range cur.Rels {
+		cur.byOID[r.OID] = r
+	}
+	keep := func(prev, now []traceItem) []traceItem {
+		var out []traceItem
+		for _, x := range prev {
+			if !covered[x.Rel] {
+				out = append(out, x)
+			}
+		}
+		return append(out, now...)
+	}
+	cur.Missing = keep(prev.Missing, locked.Missing)
+	cur.Invalid = keep(prev.Invalid, locked.Invalid)
+	return cur
 }
 
 func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evidence {
@@ -159,12 +213,12 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 	}
 	for _, m := range after.Missing {
 		if !slices.Contains(before.Missing, m) {
-			ev.FastDefault = append(ev.FastDefault, m)
+			ev.FastDefault = append(ev.FastDefault, m.Name)
 		}
 	}
 	for _, m := range after.Invalid {
 		if !slices.Contains(before.Invalid, m) {
-			ev.InvalidIndexes = append(ev.InvalidIndexes, m)
+			ev.InvalidIndexes = append(ev.InvalidIndexes, m.Name)
 		}
 	}
 	return ev

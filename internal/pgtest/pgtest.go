@@ -27,7 +27,13 @@ var (
 // Main runs the tests of a package and stops the shared server afterwards; call it from TestMain.
 // Without it the server still stops when the test binary exits (it dies with its parent), but its
 // folder is only removed by a later run.
+//
+// It also turns on SCHEMAGATE_INSPECT=verify (unless set): every incremental catalog read is checked
+// against a full one, so each test that inspects a catalog also tests the incremental reader.
 func Main(m *testing.M) int {
+	if os.Getenv("SCHEMAGATE_INSPECT") == "" {
+		os.Setenv("SCHEMAGATE_INSPECT", "verify")
+	}
 	code := m.Run()
 	if inst != nil {
 		_ = inst.Close(context.Background())

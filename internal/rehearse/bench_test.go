@@ -88,6 +88,7 @@ func globPsql() []string {
 // BenchmarkRehearse500With5New is the PR job on a long history: 495 migrations replayed, 5 new ones
 // applied with tracing and round trips. Compare with BenchmarkPsqlApply500.
 func BenchmarkRehearse500With5New(b *testing.B) {
+	b.Setenv("SCHEMAGATE_INSPECT", "incremental") // TestMain verifies every read; measure the real thing
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	base := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:495]}
@@ -107,12 +108,32 @@ func BenchmarkRehearse500With5New(b *testing.B) {
 // BenchmarkRoundtrip500 rehearses all 500 migrations as new: every one applied with tracing, undone and
 // redone with catalog comparisons. Compare with BenchmarkPsqlApply500.
 func BenchmarkRoundtrip500(b *testing.B) {
+	b.Setenv("SCHEMAGATE_INSPECT", "incremental") // TestMain verifies every read; measure the real thing
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	p := provider(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: p})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !rep.OK {
+			b.Fatalf("generated history does not round-trip cleanly: %+v", failed(rep))
+		}
+	}
+}
+
+// BenchmarkRoundtrip500NoTrace is BenchmarkRoundtrip500 without lock tracing: what the round trips and
+// catalog comparisons alone cost.
+func BenchmarkRoundtrip500NoTrace(b *testing.B) {
+	b.Setenv("SCHEMAGATE_INSPECT", "incremental")
+	dir := generateHistory(b, 500)
+	set := readDir(b, dir, migrate.FormatGolangMigrate)
+	p := provider(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: p, NoTrace: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -23,6 +23,10 @@ func TestMain(m *testing.M) {
 		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 	}
 	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	// Every incremental catalog read of every rehearsal is checked against a full read.
+	if os.Getenv("SCHEMAGATE_INSPECT") == "" {
+		os.Setenv("SCHEMAGATE_INSPECT", "verify")
+	}
 	os.Exit(m.Run())
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -81,7 +82,11 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		opts.Lint.PGVersion = inst.ServerVersion / 10000
 	}
 
-	r := &run{opts: opts, inst: inst, rep: rep}
+	insp, err := pg.NewInspector()
+	if err != nil {
+		return nil, err
+	}
+	r := &run{opts: opts, inst: inst, rep: rep, insp: insp}
 	if err := r.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -129,16 +134,19 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		rm.Status = report.StatusBase
 	}
 
-	var before *schema.Catalog
+	// before is the catalog the next migration starts from, kept as a mark so that each inspection
+	// reads only what the migration changed (see pg.Inspector).
+	var before *pg.Mark
 	for i, m := range fresh {
 		rm := &rep.Migrations[index[m]]
 		opts.Progress("[%d/%d] %s", i+1, len(fresh), m.ID())
 		if before == nil {
-			if before, err = pg.Inspect(ctx, r.conn); err != nil {
+			if before, err = r.insp.Inspect(ctx, r.conn); err != nil {
 				return nil, fmt.Errorf("inspect catalog: %w", err)
 			}
 		}
-		after, ok, err := r.up(ctx, m, rm)
+		r.copied = false
+		after, ok, err := r.up(ctx, m, rm, before)
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +154,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			opts.Progress("  FAILED at %s:%d:%d: %s", rm.Error.File, rm.Error.Line, rm.Error.Column, rm.Error.Message)
 			break // later migrations stay not-run
 		}
-		rm.SchemaDiff = schema.Compare(before, after)
+		rm.SchemaDiff = schema.Compare(before.Catalog(), after.Catalog())
 		if !opts.NoRoundtrip {
 			if err := r.roundtrip(ctx, m, rm, before, after); err != nil {
 				return nil, err
@@ -162,7 +170,11 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		rm.Risk = lint.Highest(rm.Findings)
 		opts.Progress("  applied in %d ms, %d statements, round trip %s, risk %s", rm.DurationMS, rm.Statements, rm.Roundtrip.Status, rm.Risk)
 		before = after
+		if r.copied {
+			before = nil // the database was copied or swapped: read it whole next time
+		}
 	}
+	opts.Logger.Debug("catalog reads", "full", r.insp.Full, "incremental", r.insp.Partial)
 	return r.finish(started), nil
 }
 
@@ -192,6 +204,10 @@ type run struct {
 	rep     *report.Report
 	conn    *pgx.Conn
 	observe *pgx.Conn
+	insp    *pg.Inspector
+	// copied is set when a round trip ran on a copy of the database (non-transactional migrations):
+	// the marks taken before no longer describe the database's catalog rows.
+	copied bool
 }
 
 func (r *run) connect(ctx context.Context) error {
@@ -231,14 +247,17 @@ func (r *run) finish(started time.Time) *report.Report {
 	return r.rep
 }
 
-// up applies m's up script with tracing. ok is false when the migration failed (rm says why).
-func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration) (*schema.Catalog, bool, error) {
+// up applies m's up script with tracing and reads the catalog after it, starting from before. ok is false
+// when the migration failed (rm says why).
+func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration, before *pg.Mark) (*pg.Mark, bool, error) {
 	start := time.Now()
 	var evidence []lint.Evidence
 	var err error
+	var locks []pg.Lock
+	incremental := false
 	switch {
-	case r.opts.NoTrace:
-		err = pg.ApplyMigration(ctx, r.conn, m, m.Up, pg.ApplyOptions{})
+	case m.NoTransaction && r.opts.NoTrace:
+		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{})
 	case m.NoTransaction:
 		obs, oerr := r.observer(ctx)
 		if oerr != nil {
@@ -260,13 +279,28 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		if e := beginTx(ctx, r.conn); e != nil {
 			return nil, false, e
 		}
-		tr, terr := pg.NewTracer(ctx, r.conn, m.Up.File)
-		if terr != nil {
-			return nil, false, terr
+		var opts pg.ApplyOptions
+		var tr *pg.Tracer
+		if !r.opts.NoTrace {
+			var terr error
+			if tr, terr = pg.NewTracer(ctx, r.conn, m.Up.File); terr != nil {
+				rollbackTx(ctx, r.conn)
+				return nil, false, terr
+			}
+			opts.After = tr.After
 		}
-		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{After: tr.After})
-		evidence = tr.Evidence
+		err = pg.ApplyScript(ctx, r.conn, m.Up, opts)
+		if tr != nil {
+			evidence = tr.Evidence
+		}
 		if err == nil {
+			// The locks the transaction holds name what it changed or dropped: the catalog read after
+			// the commit starts from them.
+			if locks, err = r.insp.Locks(ctx, r.conn); err != nil {
+				rollbackTx(ctx, r.conn)
+				return nil, false, err
+			}
+			incremental = true
 			err = commitTx(ctx, r.conn, m.Up)
 		} else {
 			rollbackTx(ctx, r.conn)
@@ -286,11 +320,24 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		return nil, false, nil
 	}
 	rm.Status = report.StatusApplied
-	after, err := pg.Inspect(ctx, r.conn)
+	if !incremental {
+		before = nil // autocommit: the locks are gone, read the catalog whole
+	}
+	after, err := r.insp.Since(ctx, r.conn, before, locks, writesCatalog(m.Up))
 	if err != nil {
 		return nil, false, fmt.Errorf("inspect catalog: %w", err)
 	}
 	return after, true, nil
+}
+
+// catalogDML matches statements that write system catalogs directly (UPDATE pg_attribute ...), also
+// inside DO blocks and function bodies: rows they delete leave no lock behind, so the catalog is read
+// whole after such a script.
+var catalogDML = regexp.MustCompile(`(?is)\b(insert\s+into|update|delete\s+from|merge\s+into|truncate)\s+(only\s+)?("?pg_catalog"?\s*\.\s*)?"?pg_[a-z_]+`)
+
+// writesCatalog tells whether a script may write system catalogs directly.
+func writesCatalog(s *migrate.Script) bool {
+	return s != nil && catalogDML.MatchString(s.SQL)
 }
 
 // isToolError tells a broken rehearsal (cancelled, connection lost) from a failing migration.

@@ -35,7 +35,11 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer func() { _ = inst.Close(context.WithoutCancel(ctx)) }()
-	r := &run{opts: opts, inst: inst, rep: &report.Report{}}
+	insp, err := pg.NewInspector()
+	if err != nil {
+		return nil, err
+	}
+	r := &run{opts: opts, inst: inst, rep: &report.Report{}, insp: insp}
 	if err := r.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -46,7 +50,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 			return nil, fmt.Errorf("apply %s: %w", m.ID(), err)
 		}
 	}
-	beforeCat, err := pg.Inspect(ctx, r.conn)
+	beforeCat, err := r.insp.Inspect(ctx, r.conn)
 	if err != nil {
 		return nil, fmt.Errorf("inspect catalog: %w", err)
 	}
@@ -54,7 +58,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	if err := pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{}); err != nil {
 		return nil, fmt.Errorf("apply %s: %w", target.ID(), err)
 	}
-	afterCat, err := pg.Inspect(ctx, r.conn)
+	afterCat, err := r.insp.Inspect(ctx, r.conn)
 	if err != nil {
 		return nil, fmt.Errorf("inspect catalog: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 // after again. The database is left in its after-up state whatever happens: transactional migrations run
 // down and re-up inside one transaction that is rolled back; non-transactional ones run on the database
 // while a copy taken before (CREATE DATABASE ... TEMPLATE) stands ready to replace it.
-func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *schema.Catalog) error {
+func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *pg.Mark) error {
 	rt := &report.Roundtrip{Status: report.RoundtripOK, Problems: []string{}}
 	rm.Roundtrip = rt
 	if m.Down.Empty() {
@@ -31,11 +31,17 @@ func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Mi
 		return fmt.Errorf("begin round trip: %w", err)
 	}
 	defer rollbackTx(ctx, r.conn)
-	return r.downUp(ctx, m, rt, before, after)
+	return r.downUp(ctx, m, rt, before, after, true)
 }
 
-// downUp runs the down, compares, runs the up again, compares. Statement errors are reported in rt.
-func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Roundtrip, before, after *schema.Catalog) error {
+// downUp runs the down, compares, runs the up again, compares. Statement errors are reported in rt. inTx
+// says the caller holds one transaction around it all, so its catalog reads can be incremental: every
+// change since after is the transaction's own, and its locks are still held.
+func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Roundtrip, before, after *pg.Mark, inTx bool) error {
+	from := after
+	if !inTx {
+		from = nil
+	}
 	if err := pg.ApplyScript(ctx, r.conn, m.Down, pg.ApplyOptions{}); err != nil {
 		if isToolError(ctx, err) {
 			return err
@@ -45,11 +51,11 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Problems = append(rt.Problems, fmt.Sprintf("the down fails: %s", rt.Error.Message))
 		return nil
 	}
-	afterDown, err := pg.Inspect(ctx, r.conn)
+	afterDown, err := r.insp.Since(ctx, r.conn, from, nil, writesCatalog(m.Down))
 	if err != nil {
 		return fmt.Errorf("inspect catalog after down: %w", err)
 	}
-	if d := schema.Compare(before, afterDown); !d.Empty() {
+	if d := schema.Compare(before.Catalog(), afterDown.Catalog()); !d.Empty() {
 		rt.Status = report.RoundtripFailed
 		rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
 	}
@@ -62,11 +68,14 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Problems = append(rt.Problems, fmt.Sprintf("the up fails when run again after the down: %s", rt.Error.Message))
 		return nil
 	}
-	afterReUp, err := pg.Inspect(ctx, r.conn)
+	if !inTx {
+		afterDown = nil
+	}
+	afterReUp, err := r.insp.Since(ctx, r.conn, afterDown, nil, writesCatalog(m.Up))
 	if err != nil {
 		return fmt.Errorf("inspect catalog after re-up: %w", err)
 	}
-	if d := schema.Compare(after, afterReUp); !d.Empty() {
+	if d := schema.Compare(after.Catalog(), afterReUp.Catalog()); !d.Empty() {
 		rt.Status = report.RoundtripFailed
 		rt.Problems = append(rt.Problems, schema.Describe(d, schema.ReUpPhrasing)...)
 	}
@@ -75,7 +84,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 
 // roundtripWithCopy handles non-transactional migrations: it copies the database first and swaps the
 // copy back in when the round trip fails, so the run goes on from the after-up state.
-func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *report.Roundtrip, before, after *schema.Catalog) error {
+func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *report.Roundtrip, before, after *pg.Mark) error {
 	if r.inst.AdminURL == "" {
 		rt.Status = report.RoundtripSkipped
 		rt.Problems = append(rt.Problems, "non-transactional migration: the round trip needs a server where schemagate may copy databases")
@@ -91,6 +100,7 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 		return fmt.Errorf("connect for round-trip copy: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
+	r.copied = true
 	r.close(ctx) // CREATE DATABASE ... TEMPLATE needs the source without sessions
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident(backup)+" TEMPLATE "+ident(work)); err != nil {
 		return fmt.Errorf("copy database before round trip: %w", err)
@@ -98,7 +108,7 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 	if err := r.connect(ctx); err != nil {
 		return err
 	}
-	if err := r.downUp(ctx, m, rt, before, after); err != nil {
+	if err := r.downUp(ctx, m, rt, before, after, false); err != nil {
 		return err
 	}
 	if rt.Status == report.RoundtripOK {
@@ -128,8 +138,8 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 
 // generateDown writes a rollback script from the schema diff and proves it in the database (up, generated
 // down, compare with the before-catalog, up again, compare with the after-catalog) before offering it.
-func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *schema.Catalog) error {
-	ds := schema.GenerateDown(before, after)
+func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *pg.Mark) error {
+	ds := schema.GenerateDown(before.Catalog(), after.Catalog())
 	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings, NoTransaction: ds.NoTransaction}
 	rm.GeneratedDown = gd
 	if strings.TrimSpace(ds.SQL) == "" {
@@ -148,7 +158,7 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 		if err := beginTx(ctx, r.conn); err != nil {
 			return err
 		}
-		err = r.downUp(ctx, gm, rt, before, after)
+		err = r.downUp(ctx, gm, rt, before, after, true)
 		rollbackTx(ctx, r.conn)
 	}
 	if err != nil {

@@ -243,6 +243,7 @@ func Compare(before, after *Catalog) *Diff {
 	if after == nil {
 		after = NewCatalog()
 	}
+	before, after = pruneShared(before, after)
 	bo, ao := before.objects(), after.objects()
 	bmap := make(map[string]*object, len(bo))
 	amap := make(map[string]*object, len(ao))
@@ -357,4 +358,37 @@ func sortChanges(cs []Change) {
 		return cmp.Or(cmp.Compare(group(a), group(b)), cmp.Compare(kindRank[a.Kind], kindRank[b.Kind]),
 			cmp.Compare(a.Name, b.Name))
 	})
+}
+
+// pruneShared leaves out of both catalogs the objects they share: the same object (pointer) under the
+// same key cannot differ, and catalogs read incrementally share every object the change left alone, so
+// comparing them costs what the change touched, not the size of the schema.
+func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
+	pa, pb := NewCatalog(), NewCatalog()
+	pruneMap(a.Schemas, b.Schemas, pa.Schemas, pb.Schemas)
+	pruneMap(a.Tables, b.Tables, pa.Tables, pb.Tables)
+	pruneMap(a.Sequences, b.Sequences, pa.Sequences, pb.Sequences)
+	pruneMap(a.Views, b.Views, pa.Views, pb.Views)
+	pruneMap(a.Functions, b.Functions, pa.Functions, pb.Functions)
+	pruneMap(a.Enums, b.Enums, pa.Enums, pb.Enums)
+	pruneMap(a.Domains, b.Domains, pa.Domains, pb.Domains)
+	pruneMap(a.Extensions, b.Extensions, pa.Extensions, pb.Extensions)
+	pruneMap(a.Constraints, b.Constraints, pa.Constraints, pb.Constraints)
+	pruneMap(a.Indexes, b.Indexes, pa.Indexes, pb.Indexes)
+	pruneMap(a.Triggers, b.Triggers, pa.Triggers, pb.Triggers)
+	pruneMap(a.Policies, b.Policies, pa.Policies, pb.Policies)
+	return pa, pb
+}
+
+func pruneMap[V comparable](a, b, pa, pb map[string]V) {
+	for k, x := range a {
+		if y, ok := b[k]; !ok || y != x {
+			pa[k] = x
+		}
+	}
+	for k, y := range b {
+		if x, ok := a[k]; !ok || x != y {
+			pb[k] = y
+		}
+	}
 }

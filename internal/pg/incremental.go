@@ -1,0 +1,506 @@
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+// Incremental inspection.
+//
+// A full Inspect deparses every object (pg_get_viewdef, pg_get_indexdef, column defaults...), which costs
+// tens of milliseconds on a schema of a few hundred tables, and a rehearsal inspects three times per
+// migration. An Inspector reads only what changed since a Mark:
+//
+//   - Catalog rows written since the mark carry a newer xmin: rows at or after the mark's horizon (the
+//     next transaction ID then, or the mark's own transaction when it was taken inside one). The probe
+//     reads the user range (OID >= 16384) of the catalogs objects are created in, by index.
+//   - Deleted rows leave nothing to see, but every DROP locks what it drops until the transaction ends,
+//     and every ALTER, COMMENT or CREATE INDEX locks its relation (which is how column and dependency
+//     rows change): the probe reads the locks the session holds, and the caller hands over the locks of
+//     a committed transaction (Locks, taken just before COMMIT).
+//   - Objects whose deparsed text mentions a changed object (a view on a renamed table, a foreign key to
+//     a renamed column) depend on it in pg_depend: the read covers the transitive dependents, and every
+//     function that shares a name with a changed one (an overload changes how calls deparse).
+//
+// Whatever this cannot vouch for falls back to a full read: a schema, extension, role, operator, cast,
+// collation or other shared-vocabulary change; an object in pg_catalog or a temporary schema; a search
+// path with more than one schema after pg_catalog, or one that changed; a function that shares a name
+// with a built-in one; catalog rows the migration wrote with DML (the caller passes Force); changes made
+// outside a transaction whose locks were not captured (the caller passes no Mark).
+//
+// SCHEMAGATE_INSPECT=full turns incremental reads off; SCHEMAGATE_INSPECT=verify checks every
+// incremental read against a full one and fails on any difference (the test suites run that way).
+
+// Mark is the catalog of a database at one inspection, and where the next incremental read starts.
+type Mark struct {
+	raw       *schema.Catalog   // unfiltered
+	relations map[uint32]string // relation OID -> qualified name, for every relation the catalog covers
+	horizon   uint32            // catalog rows with an xmin at or after it were written after the mark
+	path      string            // search_path at the mark
+	filtered  *schema.Catalog
+	ig        schema.Ignore
+	// Incremental tells whether the mark came from an incremental read (for tests and statistics).
+	Incremental bool
+}
+
+// Catalog is the mark's catalog with the ignore list applied. Callers must not modify it.
+func (m *Mark) Catalog() *schema.Catalog {
+	if m.filtered == nil {
+		m.filtered = copyCatalog(m.raw).Filter(m.ig)
+	}
+	return m.filtered
+}
+
+// Lock is a lock a transaction holds on a catalog object: a relation (Class is pg_class) or another
+// database object.
+type Lock struct {
+	Class uint32
+	OID   uint32
+	Mode  string
+}
+
+// InspectMode says how an Inspector reads the catalog.
+type InspectMode int
+
+const (
+	// InspectIncremental reads only what changed since the mark when that is sound.
+	InspectIncremental InspectMode = iota
+	// InspectFull always reads the whole catalog.
+	InspectFull
+	// InspectVerify reads incrementally and checks every result against a full read.
+	InspectVerify
+)
+
+// InspectModeFromEnv reads SCHEMAGATE_INSPECT (full, verify or incremental; empty means incremental).
+func InspectModeFromEnv() (InspectMode, error) {
+	switch v := os.Getenv("SCHEMAGATE_INSPECT"); v {
+	case "", "incremental":
+		return InspectIncremental, nil
+	case "full":
+		return InspectFull, nil
+	case "verify":
+		return InspectVerify, nil
+	default:
+		return 0, fmt.Errorf("SCHEMAGATE_INSPECT=%q: want full, verify or incremental", v)
+	}
+}
+
+// Inspector reads catalogs, incrementally where it can.
+type Inspector struct {
+	Ignore schema.Ignore
+	Mode   InspectMode
+	// Full and Partial count the reads of each kind.
+	Full, Partial int
+}
+
+// NewInspector returns an Inspector with the default ignore list and the mode SCHEMAGATE_INSPECT asks for.
+func NewInspector() (*Inspector, error) {
+	mode, err := InspectModeFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return &Inspector{Ignore: schema.DefaultIgnore, Mode: mode}, nil
+}
+
+// Locks returns the locks the session's transaction holds that may stand for a catalog change: call it
+// just before COMMIT and pass the result to Since.
+func (in *Inspector) Locks(ctx context.Context, q Querier) ([]Lock, error) {
+	rows, err := q.Query(ctx, locksSQL)
+	if err != nil {
+		return nil, fmt.Errorf("read locks: %w", err)
+	}
+	defer rows.Close()
+	var out []Lock
+	for rows.Next() {
+		var l Lock
+		if err := rows.Scan(&l.Class, &l.OID, &l.Mode); err != nil {
+			return nil, fmt.Errorf("read locks: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Inspect reads the whole catalog and marks it.
+func (in *Inspector) Inspect(ctx context.Context, q Querier) (*Mark, error) {
+	in.Full++
+	doc, err := readCatalog(ctx, q, true, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readState(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, ig: in.Ignore}
+	for _, r := range doc.Relations {
+		m.relations[r.OID] = r.Name
+	}
+	return m, nil
+}
+
+// Since reads the catalog as it is now, starting from mark: every change since the mark must have
+// happened in the session's current transaction or in transactions whose locks were captured (held).
+// With a nil mark, force set or in full mode it reads the whole catalog.
+func (in *Inspector) Since(ctx context.Context, q Querier, mark *Mark, held []Lock, force bool) (*Mark, error) {
+	if mark == nil || force || in.Mode == InspectFull {
+		return in.Inspect(ctx, q)
+	}
+	m, err := in.since(ctx, q, mark, held)
+	if err != nil || m == nil {
+		if err != nil {
+			return nil, err
+		}
+		return in.Inspect(ctx, q)
+	}
+	if in.Mode == InspectVerify {
+		full, err := in.Inspect(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		in.Full--
+		if !reflect.DeepEqual(full.raw, m.raw) || !maps.Equal(full.relations, m.relations) {
+			return nil, fmt.Errorf("incremental catalog read differs from a full read: %s", catalogDifference(full.raw, m.raw))
+		}
+		if !reflect.DeepEqual(full.Catalog(), m.Catalog()) {
+			return nil, fmt.Errorf("incremental catalog read differs from a full read once filtered: %s", catalogDifference(full.Catalog(), m.Catalog()))
+		}
+	}
+	return m, nil
+}
+
+// since is the incremental read; a nil Mark means it cannot vouch for the result.
+func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lock) (*Mark, error) {
+	locks := make([][3]any, len(held))
+	for i, l := range held {
+		locks[i] = [3]any{l.Class, l.OID, l.Mode}
+	}
+	if err := setInput(ctx, q, map[string]any{"horizon": mark.horizon, "locks": locks}); err != nil {
+		return nil, err
+	}
+	var b []byte
+	if err := q.QueryRow(ctx, probeSQL).Scan(&b); err != nil {
+		return nil, fmt.Errorf("probe catalog changes: %w", err)
+	}
+	var p struct {
+		state
+		Full  []string   `json:"full"`
+		Seeds [][2]int64 `json:"seeds"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("decode catalog changes: %w", err)
+	}
+	if len(p.Full) > 0 || p.Path != mark.path || !p.PathOK {
+		return nil, nil
+	}
+	classes, seedOIDs := []uint32{}, []uint32{}
+	for _, s := range p.Seeds {
+		classes, seedOIDs = append(classes, uint32(s[0])), append(seedOIDs, uint32(s[1]))
+	}
+	// Functions that are gone: their overloads still count (see inspectSQL), found by the old name.
+	byOID := map[uint32]*schema.Function{}
+	for _, f := range mark.raw.Functions {
+		byOID[f.OID] = f
+	}
+	for i, c := range classes {
+		if c == classProc {
+			if f := byOID[seedOIDs[i]]; f != nil {
+				for _, g := range mark.raw.Functions {
+					if g.Name == f.Name && g.OID != f.OID {
+						classes, seedOIDs = append(classes, classProc), append(seedOIDs, g.OID)
+					}
+				}
+			}
+		}
+	}
+	m := &Mark{horizon: p.horizon(), path: p.Path, ig: in.Ignore, Incremental: true}
+	if len(seedOIDs) == 0 {
+		in.Partial++
+		m.raw, m.relations, m.filtered = mark.raw, mark.relations, mark.Catalog()
+		return m, nil
+	}
+	doc, err := readCatalog(ctx, q, false, classes, seedOIDs)
+	if err != nil {
+		return nil, err
+	}
+	in.Partial++
+	part := doc.catalog()
+	m.raw, m.relations = merge(mark.raw, mark.relations, doc, part)
+	// The filtered catalog is merged the same way, so that it shares the untouched objects too.
+	m.filtered, _ = merge(mark.Catalog(), mark.relations, doc, copyCatalog(part).Filter(in.Ignore))
+	return m, nil
+}
+
+const (
+	classRelation = 1259 // pg_class
+	classProc     = 1255 // pg_proc
+)
+
+// merge replaces in a copy of base every object the partial document covered by those of part (the
+// document's catalog, possibly filtered); relations names the relations of base.
+func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, part *schema.Catalog) (*schema.Catalog, map[uint32]string) {
+	c := copyCatalog(base)
+	rels := maps.Clone(relations)
+	names := map[string]bool{} // qualified names of dirty relations, before and now
+	dirty := map[uint32]bool{}
+	for _, oid := range doc.Dirty.Rels {
+		dirty[oid] = true
+		if n, ok := rels[oid]; ok {
+			names[n] = true
+			delete(rels, oid)
+		}
+	}
+	for _, r := range doc.Relations {
+		names[r.Name] = true
+		rels[r.OID] = r.Name
+	}
+	for k, x := range c.Tables {
+		if dirty[x.OID] || names[k] {
+			delete(c.Tables, k)
+		}
+	}
+	for k, x := range c.Views {
+		if dirty[x.OID] || names[k] {
+			delete(c.Views, k)
+		}
+	}
+	for k, x := range c.Sequences {
+		if dirty[x.OID] || names[k] {
+			delete(c.Sequences, k)
+		}
+	}
+	for k, x := range c.Constraints {
+		if names[x.QTable()] {
+			delete(c.Constraints, k)
+		}
+	}
+	for k, x := range c.Indexes {
+		if dirty[x.OID] || names[x.QTable()] {
+			delete(c.Indexes, k)
+		}
+	}
+	for k, x := range c.Triggers {
+		if names[x.QTable()] {
+			delete(c.Triggers, k)
+		}
+	}
+	for k, x := range c.Policies {
+		if names[x.QTable()] {
+			delete(c.Policies, k)
+		}
+	}
+	procs := set(doc.Dirty.Procs)
+	for k, x := range c.Functions {
+		if procs[x.OID] {
+			delete(c.Functions, k)
+		}
+	}
+	types := set(doc.Dirty.Types)
+	for k, x := range c.Enums {
+		if types[x.OID] {
+			delete(c.Enums, k)
+		}
+	}
+	for k, x := range c.Domains {
+		if types[x.OID] {
+			delete(c.Domains, k)
+		}
+	}
+	// Schemas and extensions are always read whole.
+	c.Schemas, c.Extensions = part.Schemas, part.Extensions
+	maps.Copy(c.Tables, part.Tables)
+	maps.Copy(c.Views, part.Views)
+	maps.Copy(c.Sequences, part.Sequences)
+	maps.Copy(c.Constraints, part.Constraints)
+	maps.Copy(c.Indexes, part.Indexes)
+	maps.Copy(c.Triggers, part.Triggers)
+	maps.Copy(c.Policies, part.Policies)
+	maps.Copy(c.Functions, part.Functions)
+	maps.Copy(c.Enums, part.Enums)
+	maps.Copy(c.Domains, part.Domains)
+	return c, rels
+}
+
+func set(oids []uint32) map[uint32]bool {
+	m := make(map[uint32]bool, len(oids))
+	for _, o := range oids {
+		m[o] = true
+	}
+	return m
+}
+
+// copyCatalog copies the maps of c (the objects are shared: catalogs are not modified after a read).
+func copyCatalog(c *schema.Catalog) *schema.Catalog {
+	return &schema.Catalog{
+		Schemas:     maps.Clone(c.Schemas),
+		Tables:      maps.Clone(c.Tables),
+		Sequences:   maps.Clone(c.Sequences),
+		Views:       maps.Clone(c.Views),
+		Functions:   maps.Clone(c.Functions),
+		Enums:       maps.Clone(c.Enums),
+		Domains:     maps.Clone(c.Domains),
+		Extensions:  maps.Clone(c.Extensions),
+		Constraints: maps.Clone(c.Constraints),
+		Indexes:     maps.Clone(c.Indexes),
+		Triggers:    maps.Clone(c.Triggers),
+		Policies:    maps.Clone(c.Policies),
+	}
+}
+
+// catalogDifference names the first objects on which two catalogs differ.
+func catalogDifference(want, got *schema.Catalog) string {
+	var out []string
+	w, _ := json.Marshal(want)
+	g, _ := json.Marshal(got)
+	var wm, gm map[string]map[string]json.RawMessage
+	_ = json.Unmarshal(w, &wm)
+	_ = json.Unmarshal(g, &gm)
+	for kind, objs := range wm {
+		for name, x := range objs {
+			if y, ok := gm[kind][name]; !ok {
+				out = append(out, fmt.Sprintf("%s %s missing", kind, name))
+			} else if string(x) != string(y) {
+				out = append(out, fmt.Sprintf("%s %s is %s, want %s", kind, name, y, x))
+			}
+		}
+		for name := range gm[kind] {
+			if _, ok := objs[name]; !ok {
+				out = append(out, fmt.Sprintf("%s %s should not be there", kind, name))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return "relation names differ"
+	}
+	if len(out) > 5 {
+		out = append(out[:5], fmt.Sprintf("and %d more", len(out)-5))
+	}
+	return strings.Join(out, "; ")
+}
+
+// state is where the session stands: the transaction horizon and the search path.
+type state struct {
+	Next   int64  `json:"next"` // next transaction ID (32 bits)
+	Top    int64  `json:"top"`  // the session's transaction ID, 0 when it has none
+	Path   string `json:"path"`
+	PathOK bool   `json:"path_ok"`
+}
+
+// horizon is the oldest transaction ID a later change can carry: the session's own transaction when it
+// has one (later statements of it write rows with its ID), otherwise the next one.
+func (s state) horizon() uint32 {
+	if s.Top != 0 {
+		return uint32(s.Top)
+	}
+	return uint32(s.Next)
+}
+
+func readState(ctx context.Context, q Querier) (state, error) {
+	var b []byte
+	if err := q.QueryRow(ctx, `SELECT json_build_object(`+stateSQL+`)::text`).Scan(&b); err != nil {
+		return state{}, fmt.Errorf("read transaction state: %w", err)
+	}
+	var s state
+	if err := json.Unmarshal(b, &s); err != nil {
+		return state{}, fmt.Errorf("decode transaction state: %w", err)
+	}
+	return s, nil
+}
+
+// stateSQL is the state as json_build_object arguments. path_ok holds when pg_catalog comes first in the
+// effective search path, at most one other schema follows and the session has no temporary schema
+// (its tables shadow others, and come and go with no trace in the catalog): only then does the
+// visibility of a name, and so the deparsed text of what uses it, change only with the objects
+// pg_depend links.
+const stateSQL = `
+'next', txid_snapshot_xmax(txid_current_snapshot()) % 4294967296,
+'top', coalesce(txid_current_if_assigned() % 4294967296, 0),
+'path', current_setting('search_path'),
+'path_ok', pg_my_temp_schema() = 0 AND (SELECT coalesce((array_agg(s ORDER BY i))[1] = 'pg_catalog' AND count(*) <= 2, false)
+    FROM unnest(current_schemas(true)) WITH ORDINALITY AS p(s, i))`
+
+// locksSQL lists the locks of the session that may stand for a catalog change: relation locks of
+// ShareUpdateExclusiveLock and up on user relations (every ALTER, DROP, COMMENT, CREATE INDEX or TRIGGER
+// takes one), and object locks stronger than AccessShareLock (DROP and ALTER of functions, types,
+// schemas...). Namespace locks in AccessShareLock mode are what every CREATE takes and say nothing.
+const locksSQL = `
+SELECT CASE WHEN l.locktype = 'relation' THEN 'pg_class'::regclass::oid ELSE l.classid END, coalesce(l.relation, l.objid), l.mode
+FROM pg_locks l
+WHERE l.pid = pg_backend_pid() AND l.granted
+  AND ((l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.relation >= 16384
+        AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'))
+    OR (l.locktype = 'object' AND l.mode <> 'AccessShareLock'
+        AND l.classid NOT IN ('pg_database'::regclass, 'pg_tablespace'::regclass)))`
+
+// seedClasses are the catalogs whose objects a partial read maps to their owners (see inspectTemplate).
+const seedClasses = `'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass, 'pg_constraint'::regclass,
+  'pg_attrdef'::regclass, 'pg_rewrite'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass`
+
+// probeSQL finds what changed since a mark. Its input is in the session setting schemagate.inspect:
+// {"horizon": the mark's horizon, "locks": [[class OID, object OID, mode], ...] captured before a commit}.
+// It returns the seeds of a partial read, or reasons to read the whole catalog, and the new state.
+const probeSQL = `
+WITH input AS (SELECT current_setting('schemagate.inspect', true)::jsonb AS j),
+h AS (SELECT (j->>'horizon')::xid AS h FROM input),
+locks(classid, objid, mode) AS (
+  SELECT (e->>0)::oid, (e->>1)::oid, e->>2 FROM input, jsonb_array_elements(j->'locks') e
+  UNION ALL ` + locksSQL + `
+),
+chg(classid, objid) AS (
+  SELECT 'pg_class'::regclass::oid, c.oid FROM pg_class c, h WHERE c.oid >= 16384 AND age(c.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.adrelid FROM pg_attrdef x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_constraint'::regclass, x.oid FROM pg_constraint x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.indexrelid FROM pg_index x, h WHERE x.indexrelid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.tgrelid FROM pg_trigger x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.polrelid FROM pg_policy x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.ev_class FROM pg_rewrite x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.seqrelid FROM pg_sequence x, h WHERE x.seqrelid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.inhrelid FROM pg_inherits x, h WHERE x.inhrelid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.inhparent FROM pg_inherits x, h WHERE x.inhrelid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.partrelid FROM pg_partitioned_table x, h WHERE x.partrelid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_proc'::regclass, x.oid FROM pg_proc x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_type'::regclass, x.oid FROM pg_type x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_type'::regclass, x.enumtypid FROM pg_enum x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT x.classoid, x.objoid FROM pg_description x, h WHERE x.objoid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT l.classid, l.objid FROM locks l WHERE l.classid IN (` + seedClasses + `)
+),
+full_reasons(reason) AS (
+  SELECT 'schema ' || x.nspname FROM pg_namespace x, h WHERE age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'schema comment' FROM pg_namespace n JOIN pg_description x ON x.objoid = n.oid AND x.classoid = 'pg_namespace'::regclass, h
+    WHERE age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'extension ' || x.extname FROM pg_extension x, h WHERE age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'role ' || x.rolname FROM pg_authid x, h WHERE age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'operator' FROM pg_operator x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'operator class' FROM pg_opclass x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'operator family' FROM pg_opfamily x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'cast' FROM pg_cast x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'collation' FROM pg_collation x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'conversion' FROM pg_conversion x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'language' FROM pg_language x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'text search configuration' FROM pg_ts_config x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'text search dictionary' FROM pg_ts_dict x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'access method' FROM pg_am x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'relation in a system or temporary schema' FROM pg_class x, h
+    WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h) AND x.relnamespace <> 'pg_toast'::regnamespace
+      AND (x.relnamespace = 'pg_catalog'::regnamespace OR x.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%'))
+  UNION ALL SELECT 'type in a system or temporary schema' FROM pg_type x, h
+    WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+      AND (x.typnamespace = 'pg_catalog'::regnamespace OR x.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%temp\_%'))
+  UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM pg_proc x, h
+    WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+      AND (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
+        OR EXISTS (SELECT 1 FROM pg_proc b WHERE b.proname = x.proname AND b.oid < 16384))
+  UNION ALL SELECT 'lock on ' || l.classid::regclass::text FROM locks l WHERE l.classid NOT IN (` + seedClasses + `)
+)
+SELECT json_build_object(` + stateSQL + `,
+'full', (SELECT coalesce(json_agg(DISTINCT reason), '[]') FROM full_reasons),
+'seeds', (SELECT coalesce(json_agg(DISTINCT jsonb_build_array(classid::int8, objid::int8)), '[]') FROM chg WHERE objid <> 0)
+)::text`

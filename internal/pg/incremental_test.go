@@ -1,0 +1,164 @@
+package pg_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+// incrementalCases change objects whose deparsed text other objects quote: renames under views, foreign
+// keys, defaults, triggers, indexes and functions; overloads that change how a call deparses; comments
+// set and removed; drops with CASCADE; a temporary table that shadows a table; a search path change.
+var incrementalCases = []string{
+	`CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, created_at timestamptz DEFAULT now());
+	 CREATE VIEW v_users AS SELECT id, email FROM users WHERE email <> ''`,
+	`ALTER TABLE users RENAME TO members`,
+	`ALTER TABLE members RENAME COLUMN email TO mail`,
+	`CREATE TABLE orders (id int PRIMARY KEY, member_id int REFERENCES members (id), total numeric(10,2));
+	 CREATE INDEX orders_member_idx ON orders (member_id)`,
+	`ALTER TABLE members RENAME COLUMN id TO member_no`,
+	`COMMENT ON TABLE orders IS 'orders'; COMMENT ON COLUMN orders.total IS 'sum'`,
+	`COMMENT ON TABLE orders IS NULL`,
+	`CREATE FUNCTION f(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 1';
+	 CREATE VIEW v_f AS SELECT f(1::smallint) AS x`,
+	`CREATE FUNCTION f(smallint) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 2'`,
+	`DROP FUNCTION f(smallint)`,
+	`CREATE FUNCTION g(a int, b int DEFAULT 0) RETURNS int LANGUAGE sql AS 'SELECT a + b';
+	 CREATE VIEW v_g AS SELECT g(1) AS x`,
+	`CREATE FUNCTION g(a int) RETURNS int LANGUAGE sql AS 'SELECT a'`,
+	`DROP FUNCTION g(int)`,
+	`CREATE TYPE mood AS ENUM ('low', 'high'); ALTER TABLE orders ADD COLUMN m mood DEFAULT 'low'`,
+	`ALTER TYPE mood RENAME TO feeling`,
+	`ALTER TYPE feeling ADD VALUE 'mid' BEFORE 'high'`,
+	`CREATE SEQUENCE order_no; ALTER TABLE orders ALTER COLUMN id SET DEFAULT nextval('order_no')`,
+	`ALTER SEQUENCE order_no RENAME TO order_number`,
+	`CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+	 CREATE TRIGGER orders_stamp BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION stamp()`,
+	`ALTER FUNCTION stamp() RENAME TO stamp_row`,
+	`CREATE FUNCTION all_members() RETURNS SETOF members LANGUAGE sql STABLE AS 'SELECT * FROM members'`,
+	`ALTER TABLE members RENAME TO people`,
+	`CREATE DOMAIN posint AS int CHECK (VALUE > 0); ALTER TABLE orders ADD COLUMN qty posint`,
+	`ALTER DOMAIN posint RENAME TO positive`,
+	`CREATE FUNCTION lower_mail(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower($1)';
+	 CREATE INDEX people_mail_idx ON people (lower_mail(mail));
+	 ALTER TABLE people ENABLE ROW LEVEL SECURITY;
+	 CREATE POLICY people_self ON people USING (lower_mail(mail) = current_user)`,
+	`ALTER FUNCTION lower_mail(text) RENAME TO norm_mail`,
+	`CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
+	 CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')`,
+	`ALTER TABLE events RENAME TO happenings`,
+	`CREATE TABLE base (a int); CREATE TABLE child (b int) INHERITS (base)`,
+	`ALTER TABLE base RENAME TO root; ALTER TABLE root ADD COLUMN c text`,
+	`ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2) USING total`,
+	`CREATE MATERIALIZED VIEW totals AS SELECT member_id, sum(total) AS s FROM orders GROUP BY member_id;
+	 CREATE UNIQUE INDEX totals_idx ON totals (member_id)`,
+	`ALTER TABLE orders ADD COLUMN double_total numeric GENERATED ALWAYS AS (norm_total(total)) STORED`,
+	`DO $$ BEGIN EXECUTE 'ALTER TABLE orders ADD COLUMN note text'; EXECUTE 'CREATE INDEX orders_note_idx ON orders (note)'; END $$`,
+	`SAVEPOINT a; CREATE TABLE gone (id int); ROLLBACK TO SAVEPOINT a; CREATE TABLE kept (id int); RELEASE SAVEPOINT a`,
+	`ALTER TABLE orders DROP CONSTRAINT orders_member_id_fkey; ALTER TABLE orders ALTER COLUMN m DROP DEFAULT`,
+	`DROP TRIGGER orders_stamp ON orders; DROP POLICY people_self ON people`,
+	`CREATE TEMP TABLE people (x int)`,
+	`DROP VIEW v_users; DROP TABLE people CASCADE`,
+	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,
+	`ALTER TABLE app.settings SET SCHEMA public`,
+	`SET search_path = public, app`,
+	`CREATE TABLE app.orders (id int)`,
+}
+
+// TestIncrementalInspectMatchesFull applies each case three ways and checks every incremental read
+// against a full one (verify mode): committed with its locks captured, read in the middle of its own
+// transaction, and undone by a rolled-back transaction. Most reads must take the incremental path.
+func TestIncrementalInspectMatchesFull(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	exec(t, conn, `CREATE FUNCTION norm_total(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2'`)
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sql := range incrementalCases {
+		// Undone: a transaction that applies the case and the next one, read midway, rolled back.
+		exec(t, conn, "BEGIN")
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("case %d: %v\n%s", i, err, sql)
+		}
+		mid, err := in.Since(ctx, conn, mark, nil, false)
+		if err != nil {
+			t.Fatalf("case %d, read inside its transaction: %v\n%s", i, err, sql)
+		}
+		if i+1 < len(incrementalCases) && !strings.Contains(incrementalCases[i+1], "SAVEPOINT") {
+			if _, err := conn.Exec(ctx, incrementalCases[i+1]); err == nil {
+				if _, err := in.Since(ctx, conn, mid, nil, false); err != nil {
+					t.Fatalf("case %d, second read inside the transaction: %v\n%s", i, err, sql)
+				}
+			}
+		}
+		exec(t, conn, "ROLLBACK")
+		if _, err := in.Since(ctx, conn, mark, nil, false); err != nil {
+			t.Fatalf("case %d, read after rollback: %v\n%s", i, err, sql)
+		}
+
+		// Committed, with the locks it held.
+		exec(t, conn, "BEGIN")
+		exec(t, conn, sql)
+		locks, err := in.Locks(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, conn, "COMMIT")
+		next, err := in.Since(ctx, conn, mark, locks, false)
+		if err != nil {
+			t.Fatalf("case %d, read after commit: %v\n%s", i, err, sql)
+		}
+		mark = next
+	}
+	t.Logf("%d full reads, %d incremental", in.Full, in.Partial)
+	if in.Partial < 2*len(incrementalCases) {
+		t.Errorf("%d incremental reads out of %d: the incremental path is not taken", in.Partial, in.Partial+in.Full)
+	}
+}
+
+// TestIncrementalInspectWithoutLocksIsCaught shows why committed changes need their locks: a drop
+// committed without them cannot be seen, and verify mode reports the difference.
+func TestIncrementalInspectWithoutLocksIsCaught(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	exec(t, conn, `CREATE TABLE a (id int); CREATE TABLE b (id int)`)
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, conn, `DROP TABLE b`)
+	_, err = in.Since(ctx, conn, mark, nil, false)
+	if err == nil || !strings.Contains(err.Error(), "public.b") {
+		t.Fatalf("error %v, want a difference naming public.b", err)
+	}
+	mark, err = in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := mark.Catalog().Tables["public.b"]; ok {
+		t.Fatal("public.b still in a full read after the drop")
+	}
+}
+
+// TestInspectModeFromEnv checks SCHEMAGATE_INSPECT.
+func TestInspectModeFromEnv(t *testing.T) {
+	for v, want := range map[string]pg.InspectMode{"": pg.InspectIncremental, "full": pg.InspectFull, "verify": pg.InspectVerify} {
+		t.Setenv("SCHEMAGATE_INSPECT", v)
+		got, err := pg.InspectModeFromEnv()
+		if err != nil || got != want {
+			t.Errorf("SCHEMAGATE_INSPECT=%q: %v, %v; want %v", v, got, err, want)
+		}
+	}
+	t.Setenv("SCHEMAGATE_INSPECT", "fast")
+	if _, err := pg.InspectModeFromEnv(); err == nil || !strings.Contains(err.Error(), "fast") {
+		t.Errorf("SCHEMAGATE_INSPECT=fast: error %v, want one naming the value", err)
+	}
+}
