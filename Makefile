@@ -25,6 +25,7 @@ unit:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./internal/sandbox/ ./internal/rehearse/
+	$(GO) test -run '^$$' -bench CatalogRead -benchtime 100x ./internal/pg/
 
 fuzz:
 	for t in $$($(GO) test -list 'Fuzz.*' ./internal/... | grep ^Fuzz); do echo $$t; done

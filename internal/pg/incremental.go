@@ -44,6 +44,7 @@ type Mark struct {
 	relations map[uint32]string // relation OID -> qualified name, for every relation the catalog covers
 	horizon   uint32            // catalog rows with an xmin at or after it were written after the mark
 	path      string            // search_path at the mark
+	roles     string            // role names fingerprint at the mark
 	filtered  *schema.Catalog
 	ig        schema.Ignore
 	// Incremental tells whether the mark came from an incremental read (for tests and statistics).
@@ -139,7 +140,7 @@ func (in *Inspector) Inspect(ctx context.Context, q Querier) (*Mark, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, ig: in.Ignore}
+	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, roles: st.Roles, ig: in.Ignore}
 	for _, r := range doc.Relations {
 		m.relations[r.OID] = r.Name
 	}
@@ -197,7 +198,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("decode catalog changes: %w", err)
 	}
-	if len(p.Full) > 0 || p.Path != mark.path || !p.PathOK {
+	if len(p.Full) > 0 || p.Path != mark.path || !p.PathOK || p.Roles != mark.roles {
 		return nil, nil
 	}
 	classes, seedOIDs := []uint32{}, []uint32{}
@@ -220,7 +221,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 			}
 		}
 	}
-	m := &Mark{horizon: p.horizon(), path: p.Path, ig: in.Ignore, Incremental: true}
+	m := &Mark{horizon: p.horizon(), path: p.Path, roles: p.Roles, ig: in.Ignore, Incremental: true}
 	if len(seedOIDs) == 0 {
 		in.Partial++
 		m.raw, m.relations, m.filtered = mark.raw, mark.relations, mark.Catalog()
@@ -391,6 +392,8 @@ type state struct {
 	Top    int64  `json:"top"`  // the session's transaction ID, 0 when it has none
 	Path   string `json:"path"`
 	PathOK bool   `json:"path_ok"`
+	// Roles fingerprints role names (policies name roles); pg_authid itself is for superusers only.
+	Roles string `json:"roles"`
 }
 
 // horizon is the oldest transaction ID a later change can carry: the session's own transaction when it
@@ -423,6 +426,7 @@ const stateSQL = `
 'next', txid_snapshot_xmax(txid_current_snapshot()) % 4294967296,
 'top', coalesce(txid_current_if_assigned() % 4294967296, 0),
 'path', current_setting('search_path'),
+'roles', (SELECT md5(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid)) FROM pg_roles),
 'path_ok', pg_my_temp_schema() = 0 AND (SELECT coalesce((array_agg(s ORDER BY i))[1] = 'pg_catalog' AND count(*) <= 2, false)
     FROM unnest(current_schemas(true)) WITH ORDINALITY AS p(s, i))`
 
@@ -477,7 +481,6 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'schema comment' FROM pg_namespace n JOIN pg_description x ON x.objoid = n.oid AND x.classoid = 'pg_namespace'::regclass, h
     WHERE age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'extension ' || x.extname FROM pg_extension x, h WHERE age(x.xmin) <= age(h.h)
-  UNION ALL SELECT 'role ' || x.rolname FROM pg_authid x, h WHERE age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'operator' FROM pg_operator x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'operator class' FROM pg_opclass x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'operator family' FROM pg_opfamily x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
