@@ -177,6 +177,19 @@ func (in *Inspector) Since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	return m, nil
 }
 
+// Check reads the catalog whole and compares it with mark, which must describe the database as it is
+// now. It returns "" when they agree, otherwise what differs.
+func (in *Inspector) Check(ctx context.Context, q Querier, mark *Mark) (string, error) {
+	full, err := in.Inspect(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	if reflect.DeepEqual(full.Catalog(), mark.Catalog()) {
+		return "", nil
+	}
+	return catalogDifference(full.Catalog(), mark.Catalog()), nil
+}
+
 // since is the incremental read; a nil Mark means it cannot vouch for the result.
 func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lock) (*Mark, error) {
 	locks := make([][3]any, len(held))
@@ -205,7 +218,8 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	for _, s := range p.Seeds {
 		classes, seedOIDs = append(classes, uint32(s[0])), append(seedOIDs, uint32(s[1]))
 	}
-	// Functions that are gone: their overloads still count (see inspectSQL), found by the old name.
+	// A changed function's overloads count (see inspectTemplate): the query finds them by the current
+	// name; those of a function that was dropped or renamed are found here by the name it had.
 	byOID := map[uint32]*schema.Function{}
 	for _, f := range mark.raw.Functions {
 		byOID[f.OID] = f
@@ -239,10 +253,8 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	return m, nil
 }
 
-const (
-	classRelation = 1259 // pg_class
-	classProc     = 1255 // pg_proc
-)
+// classProc is pg_proc's OID.
+const classProc = 1255
 
 // merge replaces in a copy of base every object the partial document covered by those of part (the
 // document's catalog, possibly filtered); relations names the relations of base.

@@ -44,6 +44,9 @@ type Options struct {
 	// GenerateDown writes and verifies a rollback script for migrations without a (working) down.
 	// CompareDown also generates one for migrations whose hand-written down fails its round trip.
 	GenerateDown bool
+	// WholeReads reads the catalog whole after every step instead of incrementally (see pg.Inspector).
+	// A rehearsal whose incremental reads turn out to have missed a change is run again this way.
+	WholeReads bool
 	// Progress receives one line per step for the user (may be nil).
 	Progress func(format string, args ...any)
 	Logger   *slog.Logger
@@ -53,6 +56,10 @@ type Options struct {
 
 // Run rehearses the migrations and returns the report. It returns an error only when the tool itself
 // cannot work (no database, broken connection); failing migrations are reported in the Report.
+//
+// At the end it reads the catalog whole once and compares it with the last incremental read. Should
+// they differ (a change the incremental reads could not see, such as a function that deletes catalog
+// rows), every comparison of the run is suspect: the rehearsal runs again with whole reads.
 func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if opts.Progress == nil {
 		opts.Progress = func(string, ...any) {}
@@ -63,8 +70,24 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	rep, missed, err := rehearse(ctx, opts)
+	if err != nil || missed == "" {
+		return rep, err
+	}
+	opts.Logger.Warn("incremental catalog reads missed a change; rehearsing again with whole reads", "difference", missed)
+	opts.Progress("incremental catalog reads missed a change (%s); rehearsing again with whole reads", missed)
+	opts.WholeReads = true
+	rep, _, err = rehearse(ctx, opts)
+	if rep != nil {
+		rep.Notes = append(rep.Notes, "The catalog was read whole after every step: reading only what changed missed a change ("+missed+").")
+	}
+	return rep, err
+}
+
+// rehearse is one rehearsal; missed describes what the incremental catalog reads missed, if anything.
+func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed string, err error) {
 	started := opts.Now()
-	rep := &report.Report{Tool: "schemagate", Dir: opts.Dir, Format: string(opts.Set.Format), Base: opts.BaseRef}
+	rep = &report.Report{Tool: "schemagate", Dir: opts.Dir, Format: string(opts.Set.Format), Base: opts.BaseRef}
 
 	history, fresh := split(opts.Set, opts.Base)
 	opts.Progress("%d migrations: %d history, %d new", len(opts.Set.Migrations), len(history), len(fresh))
@@ -73,7 +96,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	t0 := time.Now()
 	inst, err := opts.Provider.Start(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("start throwaway database: %w", err)
+		return nil, "", fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer func() { _ = inst.Close(context.WithoutCancel(ctx)) }()
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
@@ -84,11 +107,14 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 
 	insp, err := pg.NewInspector()
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if opts.WholeReads {
+		insp.Mode = pg.InspectFull
 	}
 	r := &run{opts: opts, inst: inst, rep: rep, insp: insp}
 	if err := r.connect(ctx); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
 
@@ -123,13 +149,13 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		rm.DurationMS = time.Since(start).Milliseconds()
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, ctxErr
+				return nil, "", ctxErr
 			}
 			rm.Status = report.StatusFailed
 			rm.Error = sqlError(err, "up")
 			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", m.ID()))
 			opts.Progress("FAILED history %s: %s", m.ID(), rm.Error.Message)
-			return r.finish(started), nil
+			return r.finish(started), "", nil
 		}
 		rm.Status = report.StatusBase
 	}
@@ -137,34 +163,37 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	// before is the catalog the next migration starts from, kept as a mark so that each inspection
 	// reads only what the migration changed (see pg.Inspector).
 	var before *pg.Mark
+	failedOutsideTx := false
 	for i, m := range fresh {
 		rm := &rep.Migrations[index[m]]
 		opts.Progress("[%d/%d] %s", i+1, len(fresh), m.ID())
 		if before == nil {
 			if before, err = r.insp.Inspect(ctx, r.conn); err != nil {
-				return nil, fmt.Errorf("inspect catalog: %w", err)
+				return nil, "", fmt.Errorf("inspect catalog: %w", err)
 			}
 		}
 		r.copied = false
 		after, ok, err := r.up(ctx, m, rm, before)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if !ok {
 			opts.Progress("  FAILED at %s:%d:%d: %s", rm.Error.File, rm.Error.Line, rm.Error.Column, rm.Error.Message)
+			// A transaction rolled back leaves the catalog as before; statements in autocommit may not.
+			failedOutsideTx = m.NoTransaction
 			break // later migrations stay not-run
 		}
 		rm.SchemaDiff = schema.Compare(before.Catalog(), after.Catalog())
 		if !opts.NoRoundtrip {
 			if err := r.roundtrip(ctx, m, rm, before, after); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 		} else {
 			rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
 		}
 		if opts.GenerateDown && (m.Down.Empty() || rm.Roundtrip.Status == report.RoundtripFailed) {
 			if err := r.generateDown(ctx, m, rm, before, after); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 		}
 		rm.Risk = lint.Highest(rm.Findings)
@@ -175,7 +204,12 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		}
 	}
 	opts.Logger.Debug("catalog reads", "full", r.insp.Full, "incremental", r.insp.Partial)
-	return r.finish(started), nil
+	if before != nil && before.Incremental && !failedOutsideTx {
+		if missed, err = r.insp.Check(ctx, r.conn, before); err != nil {
+			return nil, "", fmt.Errorf("inspect catalog: %w", err)
+		}
+	}
+	return r.finish(started), missed, nil
 }
 
 // split returns the history (present at base with the same content) and the new migrations, each in

@@ -2,6 +2,7 @@ package rehearse_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -191,4 +192,50 @@ func containsAll(list []string, words ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestMissedChangeIsRehearsedAgainWhole shows the safety net of incremental catalog reads. Migration 2
+// calls a function that deletes a table's comment from pg_description: no lock, no new row, nothing an
+// incremental read can see, and no catalog DML in the migration's own text. The run's final whole read
+// notices, and the rehearsal runs again with whole reads: migration 2's round trip is then judged on the
+// real catalog (its down puts the comment back: ok) instead of a stale one.
+func TestMissedChangeIsRehearsedAgainWhole(t *testing.T) {
+	t.Setenv("SCHEMAGATE_INSPECT", "incremental") // verify mode would stop at the first stale read
+	dir := t.TempDir()
+	files := map[string]string{
+		"1_table.up.sql": `CREATE TABLE notes (id int PRIMARY KEY);
+COMMENT ON TABLE notes IS 'kept';
+CREATE FUNCTION forget_note_comment() RETURNS void LANGUAGE sql AS
+  $$ DELETE FROM pg_catalog.pg_description WHERE objoid = 'notes'::regclass AND objsubid = 0 $$;`,
+		"1_table.down.sql":  "DROP FUNCTION forget_note_comment(); DROP TABLE notes;",
+		"2_forget.up.sql":   "SELECT forget_note_comment();",
+		"2_forget.down.sql": "COMMENT ON TABLE notes IS 'kept';",
+	}
+	for name, sql := range files {
+		if err := os.WriteFile(dir+"/"+name, []byte(sql), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var progress []string
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: readDir(t, dir, migrate.FormatGolangMigrate),
+		Provider: provider(t), Dir: dir, Progress: func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := migration(t, rep, "2"); m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+		t.Errorf("migration 2 round trip = %+v, want ok (judged on whole reads)", m.Roundtrip)
+	}
+	if !rep.OK {
+		t.Errorf("report not OK: %+v", rep.Migrations)
+	}
+	joined := strings.Join(progress, "\n")
+	if !strings.Contains(joined, "rehearsing again with whole reads") || !strings.Contains(joined, "public.notes") {
+		t.Errorf("progress does not say the run was repeated, naming the table:\n%s", joined)
+	}
+	if len(rep.Notes) == 0 || !strings.Contains(rep.Notes[len(rep.Notes)-1], "read whole") {
+		t.Errorf("notes %q do not say the catalog was read whole", rep.Notes)
+	}
+	if m := migration(t, rep, "2"); m.SchemaDiff == nil || m.SchemaDiff.Empty() {
+		t.Errorf("migration 2's schema diff is empty; the comment removal should show")
+	}
 }
