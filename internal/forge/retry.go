@@ -32,6 +32,18 @@ type RetryTransport struct {
 	MaxWait    time.Duration
 }
 
+// Client returns a copy of hc (nil: a client with a 30 s timeout) whose requests go through t, t sending
+// them on with hc's own transport.
+func (t *RetryTransport) Client(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	wrapped := *hc
+	t.Base = hc.Transport
+	wrapped.Transport = t
+	return &wrapped
+}
+
 // RoundTrip implements http.RoundTripper. The request body is read once and replayed on each attempt.
 func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()

@@ -136,10 +136,7 @@ func (in *Inspector) Inspect(ctx context.Context, q Querier) (*Mark, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := readState(ctx, q)
-	if err != nil {
-		return nil, err
-	}
+	st := doc.State
 	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, roles: st.Roles, ig: in.Ignore}
 	for _, r := range doc.Relations {
 		m.relations[r.OID] = r.Name
@@ -220,12 +217,15 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	}
 	// A changed function's overloads count (see inspectTemplate): the query finds them by the current
 	// name; those of a function that was dropped or renamed are found here by the name it had.
-	byOID := map[uint32]*schema.Function{}
-	for _, f := range mark.raw.Functions {
-		byOID[f.OID] = f
-	}
+	var byOID map[uint32]*schema.Function
 	for i, c := range classes {
 		if c == classProc {
+			if byOID == nil {
+				byOID = make(map[uint32]*schema.Function, len(mark.raw.Functions))
+				for _, f := range mark.raw.Functions {
+					byOID[f.OID] = f
+				}
+			}
 			if f := byOID[seedOIDs[i]]; f != nil {
 				for _, g := range mark.raw.Functions {
 					if g.Name == f.Name && g.OID != f.OID {
@@ -415,18 +415,6 @@ func (s state) horizon() uint32 {
 		return uint32(s.Top)
 	}
 	return uint32(s.Next)
-}
-
-func readState(ctx context.Context, q Querier) (state, error) {
-	var b []byte
-	if err := q.QueryRow(ctx, `SELECT json_build_object(`+stateSQL+`)::text`).Scan(&b); err != nil {
-		return state{}, fmt.Errorf("read transaction state: %w", err)
-	}
-	var s state
-	if err := json.Unmarshal(b, &s); err != nil {
-		return state{}, fmt.Errorf("decode transaction state: %w", err)
-	}
-	return s, nil
 }
 
 // stateSQL is the state as json_build_object arguments. path_ok holds when pg_catalog comes first in the

@@ -58,6 +58,8 @@ type catalogDoc struct {
 		OID  uint32 `json:"oid"`
 		Name string `json:"name"`
 	} `json:"relations"`
+	// State is where the session stood (whole reads only).
+	State state `json:"state"`
 	// Dirty lists the owners a partial read covered: relations, functions and types (see inspectTemplate).
 	Dirty struct {
 		Rels  []uint32 `json:"rels"`
@@ -278,6 +280,8 @@ var (
 		"{{TYPE_FROM}}", "pg_type t",
 		"{{COMMENT_FROM}}", "pg_description d",
 		"{{DIRTY}}", "'{}'::json",
+		// The session's transaction state, for the mark a whole read starts (see Inspector).
+		"{{STATE}}", ",\n'state', json_build_object("+stateSQL+")",
 	).Replace(inspectTemplate)
 	partialInspectSQL = strings.NewReplacer(
 		"{{CLOSURE}}", closureCTEs,
@@ -292,6 +296,7 @@ var (
       UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT tg.oid FROM pg_trigger tg
           WHERE own.kind = 'r' AND tg.tgrelid = own.oid OFFSET 0) x) o
     CROSS JOIN LATERAL (SELECT * FROM pg_description d WHERE d.objoid = o.oid OFFSET 0) d`,
+		"{{STATE}}", "",
 		"{{DIRTY}}", `json_build_object(
     'rels', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'r'),
     'procs', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'p'),
@@ -441,5 +446,5 @@ SELECT json_build_object(
       'pg_extension'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass)
     AND (d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass)),
 'relations', (SELECT coalesce(json_agg(json_build_object('oid', r.oid::int8, 'name', r.nspname || '.' || r.relname)), '[]') FROM rel r),
-'dirty', {{DIRTY}}
+'dirty', {{DIRTY}}{{STATE}}
 )::text`

@@ -63,18 +63,8 @@ type Client struct {
 
 // New returns a Client.
 func New(opts Options) (*Client, error) {
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	rt := newRateLimitTransport(base, opts)
-	wrapped := *hc
-	wrapped.Transport = rt
-	c := gh.NewClient(&wrapped)
+	hc := newRateLimitTransport(nil, opts).Client(opts.HTTPClient)
+	c := gh.NewClient(hc)
 	if opts.Token != "" {
 		c = c.WithAuthToken(opts.Token)
 	}

@@ -66,17 +66,7 @@ type Client struct {
 
 // New returns a Client.
 func New(opts Options) (*Client, error) {
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	rt := newRetryTransport(base, opts)
-	wrapped := *hc
-	wrapped.Transport = rt
+	hc := newRetryTransport(nil, opts).Client(opts.HTTPClient)
 	baseURL := opts.BaseURL
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
@@ -84,7 +74,7 @@ func New(opts Options) (*Client, error) {
 	if u, err := url.Parse(baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("parse GitLab API URL %q: want e.g. https://gitlab.com/api/v4 (CI_API_V4_URL)", baseURL)
 	}
-	copts := []gl.ClientOptionFunc{gl.WithBaseURL(baseURL), gl.WithHTTPClient(&wrapped), gl.WithoutRetries()}
+	copts := []gl.ClientOptionFunc{gl.WithBaseURL(baseURL), gl.WithHTTPClient(hc), gl.WithoutRetries()}
 	var (
 		api *gl.Client
 		err error
