@@ -255,3 +255,96 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 	}
 	return nil
 }
+
+// Batchable tells whether ApplyBatch can replay m: a transactional migration whose up script does not
+// open or end transactions itself.
+func Batchable(m *migrate.Migration) bool {
+	return !m.NoTransaction && m.Up != nil && len(m.Up.Statements) > 0 && !ownsTransaction(m.Up)
+}
+
+// batchLimit bounds the SQL one ApplyBatch query carries: the server parses a query string whole
+// before running it, and batches of a few dozen migrations replay fastest.
+const (
+	batchMigrations = 50
+	batchBytes      = 1 << 20
+)
+
+// ApplyBatch replays the up scripts of migrations (all Batchable), each in its own transaction, as
+// few multi-statement queries as it can: "BEGIN; <script>; COMMIT;" over and over, a few dozen
+// migrations per round trip. It returns how many migrations were applied (committed) and, when one
+// failed, that migration's *StatementError: the failing statement is the one after the last that
+// completed, so it is found even when the server gives no position.
+func ApplyBatch(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (int, error) {
+	applied := 0
+	for applied < len(ms) {
+		end, size := applied, 0
+		for end < len(ms) && end-applied < batchMigrations && (end == applied || size+len(ms[end].Up.SQL) <= batchBytes) {
+			size += len(ms[end].Up.SQL)
+			end++
+		}
+		n, err := applyBatch(ctx, conn, ms[applied:end])
+		applied += n
+		if err != nil {
+			return applied, err
+		}
+	}
+	return applied, nil
+}
+
+// batchPlace is where the statement behind one result of a batch comes from: migration m, statement
+// st (-1 for the BEGIN, len(statements) for the COMMIT), starting at rune offset start of the query.
+type batchPlace struct{ m, st, start int }
+
+func applyBatch(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (int, error) {
+	var b strings.Builder
+	var places []batchPlace
+	runes := 0
+	add := func(m, st int, sql string) {
+		places = append(places, batchPlace{m, st, runes})
+		b.WriteString(sql)
+		b.WriteString(";\n")
+		runes += utf8.RuneCountInString(sql) + 2
+	}
+	for i, m := range ms {
+		add(i, -1, "BEGIN")
+		for j, st := range m.Up.Statements {
+			add(i, j, st.SQL)
+		}
+		add(i, len(m.Up.Statements), "COMMIT")
+	}
+	results, err := conn.PgConn().Exec(ctx, b.String()).ReadAll()
+	if err == nil {
+		return len(ms), nil
+	}
+	done := 0 // statements that completed: the next one failed
+	for _, r := range results {
+		if r.Err == nil {
+			done++
+		}
+	}
+	if conn.PgConn().TxStatus() != 'I' && !ConnectionLost(err) {
+		_ = execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK")
+	}
+	if done >= len(places) { // cannot happen: every statement completed, yet the query failed
+		return 0, fmt.Errorf("replay history: %w", err)
+	}
+	p := places[done]
+	m := ms[p.m]
+	sts := m.Up.Statements
+	switch {
+	case p.st < 0:
+		return p.m, positioned(m.Up, &sts[0], err)
+	case p.st >= len(sts):
+		return p.m, positioned(m.Up, &sts[len(sts)-1], err) // the COMMIT failed: deferred constraints
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Position > 0 {
+		shifted := *pe
+		shifted.Position = pe.Position - int32(p.start)
+		if shifted.Position < 1 || int(shifted.Position) > utf8.RuneCountInString(sts[p.st].SQL)+1 {
+			shifted.Position = 0 // the position is not in this statement: keep the statement's own place
+		}
+		return p.m, positioned(m.Up, &sts[p.st], &shifted)
+	}
+	return p.m, positioned(m.Up, &sts[p.st], err)
+}

@@ -193,11 +193,8 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	for i, l := range held {
 		locks[i] = [3]any{l.Class, l.OID, l.Mode}
 	}
-	if err := setInput(ctx, q, map[string]any{"horizon": mark.horizon, "locks": locks}); err != nil {
-		return nil, err
-	}
-	var b []byte
-	if err := q.QueryRow(ctx, probeSQL).Scan(&b); err != nil {
+	b, err := queryWithInput(ctx, q, map[string]any{"horizon": mark.horizon, "locks": locks}, probeSQL)
+	if err != nil {
 		return nil, fmt.Errorf("probe catalog changes: %w", err)
 	}
 	var p struct {
@@ -458,8 +455,11 @@ locks(classid, objid, mode) AS (
   SELECT (e->>0)::oid, (e->>1)::oid, e->>2 FROM input, jsonb_array_elements(j->'locks') e
   UNION ALL ` + locksSQL + `
 ),
+new_class AS MATERIALIZED (SELECT x.oid, x.relnamespace FROM pg_class x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)),
+new_proc AS MATERIALIZED (SELECT x.oid, x.proname, x.pronamespace FROM pg_proc x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)),
+new_type AS MATERIALIZED (SELECT x.oid, x.typnamespace FROM pg_type x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)),
 chg(classid, objid) AS (
-  SELECT 'pg_class'::regclass::oid, c.oid FROM pg_class c, h WHERE c.oid >= 16384 AND age(c.xmin) <= age(h.h)
+  SELECT 'pg_class'::regclass::oid, c.oid FROM new_class c
   UNION ALL SELECT 'pg_class'::regclass, x.adrelid FROM pg_attrdef x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'pg_constraint'::regclass, x.oid FROM pg_constraint x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'pg_class'::regclass, x.indexrelid FROM pg_index x, h WHERE x.indexrelid >= 16384 AND age(x.xmin) <= age(h.h)
@@ -470,8 +470,8 @@ chg(classid, objid) AS (
   UNION ALL SELECT 'pg_class'::regclass, x.inhrelid FROM pg_inherits x, h WHERE x.inhrelid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'pg_class'::regclass, x.inhparent FROM pg_inherits x, h WHERE x.inhrelid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'pg_class'::regclass, x.partrelid FROM pg_partitioned_table x, h WHERE x.partrelid >= 16384 AND age(x.xmin) <= age(h.h)
-  UNION ALL SELECT 'pg_proc'::regclass, x.oid FROM pg_proc x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
-  UNION ALL SELECT 'pg_type'::regclass, x.oid FROM pg_type x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_proc'::regclass, x.oid FROM new_proc x
+  UNION ALL SELECT 'pg_type'::regclass, x.oid FROM new_type x
   UNION ALL SELECT 'pg_type'::regclass, x.enumtypid FROM pg_enum x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT x.classoid, x.objoid FROM pg_description x, h WHERE x.objoid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT l.classid, l.objid FROM locks l WHERE l.classid IN (` + seedClasses + `)
@@ -491,15 +491,13 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'text search configuration' FROM pg_ts_config x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'text search dictionary' FROM pg_ts_dict x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'access method' FROM pg_am x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
-  UNION ALL SELECT 'relation in a system or temporary schema' FROM pg_class x, h
-    WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h) AND x.relnamespace <> 'pg_toast'::regnamespace
+  UNION ALL SELECT 'relation in a system or temporary schema' FROM new_class x
+    WHERE x.relnamespace <> 'pg_toast'::regnamespace
       AND (x.relnamespace = 'pg_catalog'::regnamespace OR x.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%'))
-  UNION ALL SELECT 'type in a system or temporary schema' FROM pg_type x, h
-    WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
-      AND (x.typnamespace = 'pg_catalog'::regnamespace OR x.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%temp\_%'))
-  UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM pg_proc x, h
-    WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
-      AND (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
+  UNION ALL SELECT 'type in a system or temporary schema' FROM new_type x
+    WHERE (x.typnamespace = 'pg_catalog'::regnamespace OR x.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%temp\_%'))
+  UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM new_proc x
+    WHERE (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
         OR EXISTS (SELECT 1 FROM pg_proc b WHERE b.proname = x.proname AND b.oid < 16384))
   UNION ALL SELECT 'lock on ' || l.classid::regclass::text FROM locks l WHERE l.classid NOT IN (` + seedClasses + `)
 )

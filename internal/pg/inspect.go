@@ -15,6 +15,7 @@ import (
 type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 var (
@@ -81,11 +82,8 @@ func readCatalog(ctx context.Context, q Querier, full bool, classes, objects []u
 		input["seeds"] = seeds
 		query = partialInspectSQL
 	}
-	if err := setInput(ctx, q, input); err != nil {
-		return nil, err
-	}
-	var b []byte
-	if err := q.QueryRow(ctx, query).Scan(&b); err != nil {
+	b, err := queryWithInput(ctx, q, input, query)
+	if err != nil {
 		return nil, fmt.Errorf("inspect catalog: %w", err)
 	}
 	var doc catalogDoc
@@ -95,22 +93,31 @@ func readCatalog(ctx context.Context, q Querier, full bool, classes, objects []u
 	return &doc, nil
 }
 
-// setInput hands the input of the next inspection query over in the session setting
-// schemagate.inspect. The queries themselves take no parameters, so the server plans each once per
-// session and keeps the plan (planning them costs more than running them). It also turns JIT
-// compilation off for the session: the planner's cost estimates for these catalog queries pass the JIT
-// thresholds on larger schemas, and compiling them takes up to a second where running them takes
-// milliseconds (on a throwaway database the same holds for the migrations' own statements).
-func setInput(ctx context.Context, q Querier, v any) error {
-	b, err := json.Marshal(v)
+// queryWithInput runs one of the inspection queries, which return one JSON document, and hands it
+// its input in the session setting schemagate.inspect, both in one round trip. The queries themselves
+// take no parameters, so the server plans each once per session and keeps the plan (planning them costs
+// more than running them). It also turns JIT compilation off for the session: the planner's cost
+// estimates for these catalog queries pass the JIT thresholds on larger schemas, and compiling them
+// takes up to a second where running them takes milliseconds (on a throwaway database the same holds
+// for the migrations' own statements).
+func queryWithInput(ctx context.Context, q Querier, input any, query string) ([]byte, error) {
+	in, err := json.Marshal(input)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var ignored string
-	if err := q.QueryRow(ctx, "SELECT set_config('schemagate.inspect', $1, false) || set_config('jit', 'off', false)", string(b)).Scan(&ignored); err != nil {
-		return fmt.Errorf("inspect catalog: %w", err)
+	batch := &pgx.Batch{}
+	batch.Queue("SELECT set_config('schemagate.inspect', $1, false) || set_config('jit', 'off', false)", string(in))
+	batch.Queue(query)
+	res := q.SendBatch(ctx, batch)
+	defer res.Close()
+	if _, err := res.Exec(); err != nil {
+		return nil, err
 	}
-	return nil
+	var out []byte
+	if err := res.QueryRow().Scan(&out); err != nil {
+		return nil, err
+	}
+	return out, res.Close()
 }
 
 // catalog builds the (unfiltered) catalog of the document, comments attached.

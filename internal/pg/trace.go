@@ -58,30 +58,46 @@ type traceItem struct {
 	Name string `json:"name"`
 }
 
-// traceTemplate reads the trace state; {{LOCKED}} restricts it (fullTraceQuery: nothing) to the relations
-// the session holds a lock on (lockedTraceQuery), the only ones a statement can have changed: a rewrite,
-// a scan, a new column or index all lock their relation until the transaction ends.
-const traceTemplate = `SELECT json_build_object(
- 'rels', COALESCE((SELECT json_agg(json_build_object('oid', c.oid::bigint, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+// traceTemplate reads the trace state. The session's locks are read once ({{LOCKS}}); {{REL}} is the
+// relations read: all of them in fullTraceQuery, only those the session holds a lock on in
+// lockedTraceQuery, the only ones a statement can have changed (a rewrite, a scan, a new column or index
+// all lock their relation until the transaction ends). Locked relations are looked up by OID, so a read
+// costs what the statement touched, not the size of the schema.
+const traceTemplate = `WITH lks AS MATERIALIZED (
+  SELECT l.locktype, l.relation, l.classid, l.objid, l.mode, l.granted FROM pg_locks l
+  WHERE l.pid = pg_backend_pid() AND l.locktype IN ('relation', 'object') AND (l.relation IS NULL OR l.relation >= 16384)
+),
+lk AS MATERIALIZED (SELECT DISTINCT relation AS oid FROM lks WHERE locktype = 'relation'),
+rel AS MATERIALIZED (
+  SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname FROM {{REL}} JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.oid >= 16384 AND c.relkind IN ('r','i','m','p','I','S','t') AND n.nspname NOT IN ('pg_catalog','information_schema')
+    AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'
+)
+SELECT json_build_object(
+ 'rels', COALESCE((SELECT json_agg(json_build_object('oid', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname),
      'kind', c.relkind, 'filenode', nullif(c.relfilenode, 0)::bigint,
      'seq_scan', CASE WHEN c.relkind IN ('r', 'm', 't', 'p') THEN pg_stat_get_xact_numscans(c.oid) ELSE 0 END))
-   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.oid >= 16384 {{LOCKED}} AND c.relkind IN ('r','i','m','p','I','S','t') AND n.nspname NOT IN ('pg_catalog','information_schema')
-     AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'), '[]'),
+   FROM rel c), '[]'),
  'locks', COALESCE((SELECT json_agg(json_build_object('locktype', l.locktype, 'oid', l.relation::bigint, 'classid', l.classid::bigint, 'objid', l.objid::bigint, 'mode', l.mode))
-   FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.granted AND l.locktype IN ('relation','object')
-     AND (l.relation IS NULL OR l.relation >= 16384)), '[]'),
- 'missing', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname)))
-   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.oid >= 16384 {{LOCKED}} AND a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0 AND n.nspname NOT IN ('pg_catalog','information_schema')), '[]'),
- 'invalid', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(n.nspname) || '.' || quote_ident(c.relname)))
-   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.oid >= 16384 {{LOCKED}} AND NOT i.indisvalid), '[]'))`
+   FROM lks l WHERE l.granted), '[]'),
+ 'missing', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname)))
+   FROM rel c JOIN pg_attribute a ON a.attrelid = c.oid
+   WHERE c.relkind IN ('r', 'p') AND a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0), '[]'),
+ 'invalid', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname)))
+   FROM rel c JOIN pg_index i ON i.indexrelid = c.oid
+   WHERE c.relkind IN ('i', 'I') AND NOT i.indisvalid), '[]'))`
 
 var (
-	fullTraceQuery   = strings.ReplaceAll(traceTemplate, "{{LOCKED}}", "")
-	lockedTraceQuery = strings.ReplaceAll(traceTemplate, "{{LOCKED}}",
-		"AND c.oid IN (SELECT l.relation FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.relation >= 16384)")
+	fullTraceQuery   = strings.ReplaceAll(traceTemplate, "{{REL}}", "pg_class c")
+	lockedTraceQuery = strings.ReplaceAll(traceTemplate, "{{REL}}",
+		"lk CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = lk.oid OFFSET 0) c")
+	// scanCountsQuery reads the scan counters of the session's transaction that are not zero: with a
+	// carried-over state, they are all a new transaction needs to know (the counters are per
+	// transaction, the rest of the state is catalog rows, which reads and rolled-back round trips leave
+	// as they were).
+	scanCountsQuery = `SELECT COALESCE(json_agg(json_build_array(c.oid::bigint, s.n)), '[]') FROM pg_class c
+  CROSS JOIN LATERAL (SELECT pg_stat_get_xact_numscans(c.oid) AS n) s
+  WHERE c.oid >= 16384 AND c.relkind IN ('r', 'm', 't', 'p') AND s.n > 0`
 )
 
 func readTraceState(ctx context.Context, conn *pgx.Conn) (*traceState, error) {
@@ -97,18 +113,62 @@ func readTrace(ctx context.Context, conn *pgx.Conn, query string) (*traceState, 
 	if err := json.Unmarshal(raw, st); err != nil {
 		return nil, fmt.Errorf("trace: decode: %w", err)
 	}
+	st.index()
+	return st, nil
+}
+
+func (st *traceState) index() {
 	st.byOID = make(map[uint32]traceRel, len(st.Rels))
 	for _, r := range st.Rels {
 		st.byOID[r.OID] = r
 	}
-	return st, nil
 }
+
+// TraceState is what a Tracer saw after a migration's last statement: its relations, fast-default
+// columns and invalid indexes. A later migration's Tracer can start from it (NewTracerFrom) instead
+// of reading every relation again, as long as nothing but reads and rolled-back transactions ran in
+// between.
+type TraceState struct{ st *traceState }
+
+// State returns the state after the last traced statement.
+func (t *Tracer) State() *TraceState { return &TraceState{st: t.prev} }
 
 // NewTracer starts tracing on conn (inside the migration's transaction, before its first statement).
 func NewTracer(ctx context.Context, conn *pgx.Conn, file string) (*Tracer, error) {
-	st, err := readTraceState(ctx, conn)
-	if err != nil {
-		return nil, err
+	return NewTracerFrom(ctx, conn, file, nil)
+}
+
+// NewTracerFrom is NewTracer starting from the state an earlier Tracer ended with (nil: read it all).
+// Between the two, the database must have seen only reads and transactions that were rolled back, so
+// its relations, file nodes, fast defaults and index validity are the ones the state describes; only
+// the per-transaction scan counters are read again.
+func NewTracerFrom(ctx context.Context, conn *pgx.Conn, file string, from *TraceState) (*Tracer, error) {
+	var st *traceState
+	if from == nil || from.st == nil {
+		var err error
+		if st, err = readTraceState(ctx, conn); err != nil {
+			return nil, err
+		}
+	} else {
+		var raw []byte
+		if err := conn.QueryRow(ctx, scanCountsQuery).Scan(&raw); err != nil {
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		var counts [][2]int64
+		if err := json.Unmarshal(raw, &counts); err != nil {
+			return nil, fmt.Errorf("trace: decode: %w", err)
+		}
+		scans := make(map[uint32]int64, len(counts))
+		for _, c := range counts {
+			scans[uint32(c[0])] = c[1]
+		}
+		prev := from.st
+		st = &traceState{Missing: prev.Missing, Invalid: prev.Invalid, Rels: make([]traceRel, len(prev.Rels))}
+		for i, r := range prev.Rels {
+			r.SeqScan = scans[r.OID]
+			st.Rels[i] = r
+		}
+		st.index()
 	}
 	pre := make(map[uint32]bool, len(st.Rels))
 	for _, r := range st.Rels {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -216,5 +217,74 @@ func TestApplyScriptPositionsErrors(t *testing.T) {
 	err = pg.ApplyScript(ctx, conn2, script(src), pg.ApplyOptions{Whole: true})
 	if !errors.As(err, &se) || se.Line != 4 || se.Column != 8 {
 		t.Fatalf("whole-script apply: got %v", err)
+	}
+}
+
+// TestTracerFromCarriedState runs migrations one after another, each traced twice over: from the
+// state the previous tracer ended with, and from a fresh read. Between them run what a rehearsal runs
+// there: a round trip that scans, rewrites and drops in a transaction rolled back, and catalog reads.
+// The evidence must be the same both ways.
+func TestTracerFromCarriedState(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	if _, err := conn.Exec(ctx, traceSetup); err != nil {
+		t.Fatal(err)
+	}
+	migrations := []string{
+		"ALTER TABLE t ADD COLUMN c int DEFAULT 0;\nCREATE INDEX t_b_idx ON t (b)",
+		// t was scanned and rewritten by the rolled-back round trip before this one: neither counts.
+		"ALTER TABLE t ADD CONSTRAINT a_pos CHECK (a > 0) NOT VALID",
+		"ALTER TABLE t ALTER COLUMN a TYPE bigint;\nALTER TABLE child ALTER COLUMN parent_id SET NOT NULL",
+		"DROP TABLE child;\nCREATE TABLE child2 (id int PRIMARY KEY);\nALTER TABLE t ALTER COLUMN b SET NOT NULL",
+		"ALTER TABLE child2 ADD COLUMN d int DEFAULT 1;\nALTER TABLE child2 RENAME TO child3",
+		"ALTER TABLE child3 ADD COLUMN e text;\nSELECT count(*) FROM t",
+	}
+	roundtrip := "SELECT count(*) FROM t;\nALTER TABLE t ALTER COLUMN b TYPE varchar(10);\nDROP TABLE parent CASCADE;\nCREATE TABLE parent (id int)"
+	trace := func(sql string, from *pg.TraceState) ([]lint.Evidence, *pg.TraceState) {
+		t.Helper()
+		tr, err := pg.NewTracerFrom(ctx, conn, "m.sql", from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pg.ApplyScript(ctx, conn, script(sql), pg.ApplyOptions{After: tr.After}); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		for i := range tr.Evidence {
+			tr.Evidence[i].DurationMS = 0 // timing differs from run to run
+		}
+		return tr.Evidence, tr.State()
+	}
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	var carried *pg.TraceState
+	sawScan, sawRewrite := false, false
+	for i, sql := range migrations {
+		exec("BEGIN")
+		fresh, _ := trace(sql, nil)
+		exec("ROLLBACK")
+		exec("BEGIN")
+		got, state := trace(sql, carried)
+		exec("COMMIT")
+		if !reflect.DeepEqual(got, fresh) {
+			t.Fatalf("migration %d: from the carried state\n%+v\nfrom a fresh read\n%+v", i+1, got, fresh)
+		}
+		for _, ev := range got {
+			sawScan = sawScan || len(ev.Scanned) > 0
+			sawRewrite = sawRewrite || len(ev.Rewritten) > 0
+		}
+		carried = state
+		exec("BEGIN")
+		exec(roundtrip)
+		exec("ROLLBACK")
+		if _, err := pg.Inspect(ctx, conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !sawScan || !sawRewrite {
+		t.Fatalf("the migrations must scan and rewrite something (scan %v, rewrite %v)", sawScan, sawRewrite)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
@@ -140,6 +142,36 @@ func BenchmarkRoundtrip500NoTrace(b *testing.B) {
 		if !rep.OK {
 			b.Fatalf("generated history does not round-trip cleanly: %+v", failed(rep))
 		}
+	}
+}
+
+// BenchmarkRoundtrip500Floor is what any round trip of the 500 costs before a single catalog read or
+// trace: on a fresh server, each up in its own transaction, then down and up again in a transaction
+// that is rolled back, every script in one round trip. Compare with BenchmarkPsqlApply500.
+func BenchmarkRoundtrip500Floor(b *testing.B) {
+	dir := generateHistory(b, 500)
+	set := readDir(b, dir, migrate.FormatGolangMigrate)
+	p := provider(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		inst, err := p.Start(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn, err := pgx.Connect(ctx, inst.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, m := range set.Migrations {
+			for _, q := range []string{"BEGIN;\n" + m.Up.SQL + "\nCOMMIT", "BEGIN;\n" + m.Down.SQL + "\n" + m.Up.SQL + "\nROLLBACK"} {
+				if _, err := conn.PgConn().Exec(ctx, q).ReadAll(); err != nil {
+					b.Fatalf("%s: %v", m.ID(), err)
+				}
+			}
+		}
+		conn.Close(ctx)
+		inst.Close(ctx)
 	}
 }
 

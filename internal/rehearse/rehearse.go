@@ -44,8 +44,9 @@ type Options struct {
 	// GenerateDown writes and verifies a rollback script for migrations without a (working) down.
 	// CompareDown also generates one for migrations whose hand-written down fails its round trip.
 	GenerateDown bool
-	// WholeReads reads the catalog whole after every step instead of incrementally (see pg.Inspector).
-	// A rehearsal whose incremental reads turn out to have missed a change is run again this way.
+	// WholeReads reads the catalog whole after every step instead of incrementally (see pg.Inspector),
+	// and the tracer's starting state before every migration instead of carrying it over from the one
+	// before. A rehearsal whose incremental reads turn out to have missed a change is run again this way.
 	WholeReads bool
 	// Progress receives one line per step for the user (may be nil).
 	Progress func(format string, args ...any)
@@ -138,26 +139,57 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		index[m] = i
 	}
 
-	// History: applied once, fast, one round trip per migration.
+	// History: applied once, fast. Transactional migrations go a few dozen per round trip, each in its
+	// own transaction (pg.ApplyBatch); the others one by one. Their durations are not measured one by one.
 	if len(history) > 0 {
 		opts.Progress("replaying %d history migrations", len(history))
 	}
-	for _, m := range history {
-		rm := &rep.Migrations[index[m]]
-		start := time.Now()
-		err := pg.ApplyMigration(ctx, r.conn, m, m.Up, pg.ApplyOptions{Whole: true})
-		rm.DurationMS = time.Since(start).Milliseconds()
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, "", ctxErr
+	replayStart := time.Now()
+	for i := 0; i < len(history); {
+		var failed *migrate.Migration
+		var err error
+		if j := i; pg.Batchable(history[i]) {
+			for j < len(history) && pg.Batchable(history[j]) {
+				j++
 			}
+			var n int
+			n, err = pg.ApplyBatch(ctx, r.conn, history[i:j])
+			for _, m := range history[i : i+n] {
+				rep.Migrations[index[m]].Status = report.StatusBase
+			}
+			if err != nil {
+				failed = history[i+n]
+			}
+			i = j
+		} else {
+			m := history[i]
+			start := time.Now()
+			err = pg.ApplyMigration(ctx, r.conn, m, m.Up, pg.ApplyOptions{Whole: true})
+			rep.Migrations[index[m]].DurationMS = time.Since(start).Milliseconds()
+			if err != nil {
+				failed = m
+			} else {
+				rep.Migrations[index[m]].Status = report.StatusBase
+			}
+			i++
+		}
+		if err != nil {
+			if isToolError(ctx, err) {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return nil, "", ctxErr
+				}
+				return nil, "", fmt.Errorf("replay history migration %s: %w", failed.ID(), err)
+			}
+			rm := &rep.Migrations[index[failed]]
 			rm.Status = report.StatusFailed
 			rm.Error = sqlError(err, "up")
-			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", m.ID()))
-			opts.Progress("FAILED history %s: %s", m.ID(), rm.Error.Message)
+			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", failed.ID()))
+			opts.Progress("FAILED history %s: %s", failed.ID(), rm.Error.Message)
 			return r.finish(started), "", nil
 		}
-		rm.Status = report.StatusBase
+	}
+	if len(history) > 0 {
+		opts.Progress("history replayed in %d ms", time.Since(replayStart).Milliseconds())
 	}
 
 	// before is the catalog the next migration starts from, kept as a mark so that each inspection
@@ -201,6 +233,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		before = after
 		if r.copied {
 			before = nil // the database was copied or swapped: read it whole next time
+			r.trace = nil
 		}
 	}
 	opts.Logger.Debug("catalog reads", "full", r.insp.Full, "incremental", r.insp.Partial)
@@ -242,6 +275,9 @@ type run struct {
 	// copied is set when a round trip ran on a copy of the database (non-transactional migrations):
 	// the marks taken before no longer describe the database's catalog rows.
 	copied bool
+	// trace is where the last transactional up's tracer ended, for the next one to start from (nil:
+	// read everything). Catalog reads and rolled-back round trips leave it true.
+	trace *pg.TraceState
 }
 
 func (r *run) connect(ctx context.Context) error {
@@ -285,6 +321,11 @@ func (r *run) finish(started time.Time) *report.Report {
 // when the migration failed (rm says why).
 func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration, before *pg.Mark) (*pg.Mark, bool, error) {
 	start := time.Now()
+	from := r.trace
+	if r.opts.WholeReads {
+		from = nil
+	}
+	r.trace = nil // set again below when this up commits with a tracer
 	var evidence []lint.Evidence
 	var err error
 	var locks []pg.Lock
@@ -317,7 +358,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		var tr *pg.Tracer
 		if !r.opts.NoTrace {
 			var terr error
-			if tr, terr = pg.NewTracer(ctx, r.conn, m.Up.File); terr != nil {
+			if tr, terr = pg.NewTracerFrom(ctx, r.conn, m.Up.File, from); terr != nil {
 				rollbackTx(ctx, r.conn)
 				return nil, false, terr
 			}
@@ -335,7 +376,9 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 				return nil, false, err
 			}
 			incremental = true
-			err = commitTx(ctx, r.conn, m.Up)
+			if err = commitTx(ctx, r.conn, m.Up); err == nil && tr != nil {
+				r.trace = tr.State()
+			}
 		} else {
 			rollbackTx(ctx, r.conn)
 		}

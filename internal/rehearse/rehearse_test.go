@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -237,5 +238,39 @@ CREATE FUNCTION forget_note_comment() RETURNS void LANGUAGE sql AS
 	}
 	if m := migration(t, rep, "2"); m.SchemaDiff == nil || m.SchemaDiff.Empty() {
 		t.Errorf("migration 2's schema diff is empty; the comment removal should show")
+	}
+}
+
+// TestHistoryFailureInLaterBatch: history replays a few dozen migrations per round trip; a failure in
+// the second batch still names the right migration, file and line, keeps the ones before it as base
+// and leaves the rest not run.
+func TestHistoryFailureInLaterBatch(t *testing.T) {
+	dir := generateHistory(t, 80)
+	bad := filepath.Join(dir, "0067_func_t7.up.sql")
+	if err := os.WriteFile(bad, []byte("CREATE INDEX t7_note_idx ON t7 (name);\nCREATE INDEX t7_note_idx ON t7 (created_at);\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set := readDir(t, dir, migrate.FormatGolangMigrate)
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK {
+		t.Fatal("a failing history must fail the run")
+	}
+	for i, m := range rep.Migrations {
+		want := report.StatusBase
+		switch {
+		case i+1 == 67:
+			want = report.StatusFailed
+			if e := m.Error; e == nil || e.File != "0067_func_t7.up.sql" || e.Line != 2 || e.SQLState != "42P07" {
+				t.Errorf("0067 error %+v, want 0067_func_t7.up.sql:2 SQLSTATE 42P07", e)
+			}
+		case i+1 > 67:
+			want = report.StatusNotRun
+		}
+		if m.Status != want {
+			t.Errorf("%s: %s, want %s", m.Version, m.Status, want)
+		}
 	}
 }

@@ -182,6 +182,10 @@ func (r *Report) Finish() {
 	for i := range r.Migrations {
 		m := &r.Migrations[i]
 		if !m.New {
+			// A history migration that fails to replay leaves the new ones unchecked: the run fails.
+			if m.Status == StatusFailed {
+				r.OK = false
+			}
 			continue
 		}
 		m.Risk = lint.Highest(m.Findings)

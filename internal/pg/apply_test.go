@@ -1,0 +1,114 @@
+package pg_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// batchSet returns n migrations creating tables h1..hn, two statements each (each table gets a
+// comment), with bad's up replaced by its SQL.
+func batchSet(n int, bad map[int]string) []*migrate.Migration {
+	var ms []*migrate.Migration
+	for i := 1; i <= n; i++ {
+		sql := fmt.Sprintf("CREATE TABLE h%d (id int PRIMARY KEY, v int);\nCOMMENT ON TABLE h%[1]d IS 'table %[1]d';\n", i)
+		if s, ok := bad[i]; ok {
+			sql = s
+		}
+		file := fmt.Sprintf("%d_h.up.sql", i)
+		ms = append(ms, &migrate.Migration{Version: fmt.Sprint(i), Name: "h",
+			Up: &migrate.Script{File: file, SQL: sql, Statements: sqlparse.Parse(sql)}})
+	}
+	return ms
+}
+
+func tables(t *testing.T, ctx context.Context, q pg.Querier) map[string]bool {
+	t.Helper()
+	rows, err := q.Query(ctx, "SELECT relname FROM pg_class WHERE relname ~ '^h[0-9]+$' AND relkind = 'r'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out[n] = true
+	}
+	return out
+}
+
+func TestApplyBatch(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	ms := batchSet(120, nil) // three round trips
+	n, err := pg.ApplyBatch(ctx, conn, ms)
+	if err != nil || n != 120 {
+		t.Fatalf("applied %d, %v; want 120, nil", n, err)
+	}
+	if got := tables(t, ctx, conn); len(got) != 120 {
+		t.Fatalf("%d tables, want 120", len(got))
+	}
+}
+
+// TestApplyBatchFailures: a failure anywhere in a batch leaves the migrations before it committed,
+// its own rolled back, the later ones not run, and names the failing statement's file, line and
+// column, whether or not the server gives a position.
+func TestApplyBatchFailures(t *testing.T) {
+	cases := []struct {
+		name      string
+		at        int
+		sql       string
+		line, col int
+		sqlstate  string
+	}{
+		// "already exists" comes without a position: found by counting the statements that completed.
+		{"no position, second statement", 75, "CREATE TABLE h75 (id int);\nCREATE TABLE h1 (id int);\n", 2, 1, "42P07"},
+		// An unknown column comes with a position in the whole query: mapped back into the file.
+		{"position", 30, "CREATE TABLE h30 (id int);\nCOMMENT ON TABLE h30 IS 'x';\nSELECT id,\n       nosuch FROM h30;\n", 4, 8, "42703"},
+		// A deferred foreign key fails at COMMIT: the last statement is blamed.
+		{"deferred constraint at commit", 101, "CREATE TABLE h101 (id int PRIMARY KEY, p int REFERENCES h1 (id) DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO h101 VALUES (1, 999);\n", 2, 1, "23503"},
+		{"first migration", 1, "CREATE TABLE h1 (id int);\nSELECT 1/0;\n", 2, 1, "22012"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			conn := pgtest.Conn(t)
+			ms := batchSet(120, map[int]string{c.at: c.sql})
+			n, err := pg.ApplyBatch(ctx, conn, ms)
+			if n != c.at-1 {
+				t.Fatalf("applied %d, want %d (err %v)", n, c.at-1, err)
+			}
+			var se *pg.StatementError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v (%T), want a *pg.StatementError", err, err)
+			}
+			wantFile := fmt.Sprintf("%d_h.up.sql", c.at)
+			if se.File != wantFile || se.Line != c.line || se.Column != c.col || se.SQLState != c.sqlstate {
+				t.Fatalf("error at %s:%d:%d SQLSTATE %s (%s), want %s:%d:%d SQLSTATE %s", se.File, se.Line, se.Column, se.SQLState, se.Message, wantFile, c.line, c.col, c.sqlstate)
+			}
+			if conn.PgConn().TxStatus() != 'I' {
+				t.Fatalf("transaction left open: status %c", conn.PgConn().TxStatus())
+			}
+			got := tables(t, ctx, conn)
+			for i := 1; i <= 120; i++ {
+				name := fmt.Sprintf("h%d", i)
+				if want := i < c.at; got[name] != want {
+					t.Errorf("table %s exists: %v, want %v", name, got[name], want)
+				}
+			}
+			if !strings.Contains(se.Error(), wantFile) {
+				t.Errorf("error text %q lacks the file", se.Error())
+			}
+		})
+	}
+}
