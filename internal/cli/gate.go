@@ -126,10 +126,11 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if a.Getenv("GITHUB_ACTIONS") == "true" {
 		opts.FallbackLogin = github.ActionsBotLogin
 	}
-	f, err := github.New(opts)
+	gh, err := github.New(opts)
 	if err != nil {
 		return usageErr(err)
 	}
+	f := forge.WithCommentCache(gh)
 	rep, err := a.gateReport(ctx, o, cfg)
 	if err != nil {
 		return err
@@ -183,7 +184,8 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	if err != nil {
 		return err
 	}
-	d, cr, err := gate.Evaluate(ctx, c, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitLab, Report: rep, Logger: a.Logger})
+	f := forge.WithCommentCache(c)
+	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitLab, Report: rep, Logger: a.Logger})
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
 			return usageErr(err)
@@ -191,7 +193,7 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 		return err
 	}
 	applyGitLabRules(ctx, c, ref, rep, d)
-	return a.finishGate(ctx, o, c, ref, cr, rep, d)
+	return a.finishGate(ctx, o, f, ref, cr, rep, d)
 }
 
 // finishGate prints and publishes the decision and turns it into the exit code.

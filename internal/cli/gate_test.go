@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -348,4 +349,50 @@ func TestCheckThenGate(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d report comments, want 1", n)
 	}
+}
+
+// TestGateListsCommentsOnce: the gate reads the pull request's comments for its approval record, its
+// saved decision and its sticky report comment; on a busy pull request each read is several pages of
+// API calls, so one run lists them once until it writes a comment.
+func TestGateListsCommentsOnce(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	e.s.SetPageSize(2)
+	for i := range 4 {
+		e.s.AddComment(e.ref, "someone", fmt.Sprintf("comment %d", i))
+	}
+	var rep report.Report
+	if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+		t.Fatal(err)
+	}
+	sticky := e.s.AddComment(e.ref, e.s.BotLogin(), "old report\n"+report.Marker(rep.Dir))
+	listings := func() int {
+		n := 0
+		for _, r := range e.s.Requests() {
+			if strings.HasPrefix(r, "GET ") && strings.Contains(r, fmt.Sprintf("/issues/%d/comments", e.ref.Number)) {
+				n++
+			}
+		}
+		return n
+	}
+	code, out, errOut := e.run(t, "--report", e.report)
+	if code != ExitPending {
+		t.Fatalf("exit = %d, want %d (pending)\nstdout: %s\nstderr: %s", code, ExitPending, out, errOut)
+	}
+	if n := listings(); n != 3 { // one listing of three pages
+		t.Fatalf("a pending gate fetched %d pages of comments, want 3 (one listing)", n)
+	}
+	for _, c := range e.s.Comments(e.ref) {
+		if c.ID == sticky && (strings.Contains(c.Body, "old report") || !strings.Contains(c.Body, "@dora")) {
+			t.Fatalf("the sticky report comment was not brought up to date with the decision:\n%s", c.Body)
+		}
+	}
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -176,3 +176,11 @@ func TestRemovedFilesLeftOut(t *testing.T) {
 		t.Errorf("ChangedFiles = %q, want the removed file left out", got)
 	}
 }
+
+// TestConformanceWithCommentCache: the gate's comment cache behaves as the client it wraps.
+func TestConformanceWithCommentCache(t *testing.T) {
+	forgetest.Run(t, func(t *testing.T) (forge.Forge, forgetest.Backend) {
+		s := githubtest.New(t)
+		return forge.WithCommentCache(newClient(t, s, github.Options{})), s
+	})
+}

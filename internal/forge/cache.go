@@ -1,0 +1,54 @@
+package forge
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// WithCommentCache returns f with its change requests' comments remembered for the life of the value:
+// one gate run reads them to find its approval record and again to find its sticky comment, and on a
+// busy pull request each read is several pages of API calls counted against the rate limit. Writing a
+// comment through it forgets what it remembered of that change request.
+func WithCommentCache(f Forge) Forge {
+	return &commentCache{Forge: f, comments: map[Ref][]Comment{}}
+}
+
+type commentCache struct {
+	Forge
+	mu       sync.Mutex
+	comments map[Ref][]Comment
+}
+
+func (c *commentCache) Comments(ctx context.Context, ref Ref) ([]Comment, error) {
+	c.mu.Lock()
+	cs, ok := c.comments[ref]
+	c.mu.Unlock()
+	if ok {
+		return slices.Clone(cs), nil
+	}
+	cs, err := c.Forge.Comments(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.comments[ref] = slices.Clone(cs)
+	c.mu.Unlock()
+	return cs, nil
+}
+
+func (c *commentCache) CreateComment(ctx context.Context, ref Ref, body string) (int64, error) {
+	c.forget(ref)
+	return c.Forge.CreateComment(ctx, ref, body)
+}
+
+func (c *commentCache) UpdateComment(ctx context.Context, ref Ref, id int64, body string) error {
+	c.forget(ref)
+	return c.Forge.UpdateComment(ctx, ref, id, body)
+}
+
+func (c *commentCache) forget(ref Ref) {
+	c.mu.Lock()
+	delete(c.comments, ref)
+	c.mu.Unlock()
+}
