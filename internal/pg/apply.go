@@ -262,8 +262,8 @@ func Batchable(m *migrate.Migration) bool {
 	return !m.NoTransaction && m.Up != nil && len(m.Up.Statements) > 0 && !ownsTransaction(m.Up)
 }
 
-// batchLimit bounds the SQL one ApplyBatch query carries: the server parses a query string whole
-// before running it, and batches of a few dozen migrations replay fastest.
+// batchMigrations and batchBytes bound what one ApplyBatch query carries: the server parses a query
+// string whole before running it, and batches of a few dozen migrations replay fastest.
 const (
 	batchMigrations = 50
 	batchBytes      = 1 << 20

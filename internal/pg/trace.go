@@ -58,7 +58,7 @@ type traceItem struct {
 	Name string `json:"name"`
 }
 
-// traceTemplate reads the trace state. The session's locks are read once ({{LOCKS}}); {{REL}} is the
+// traceTemplate reads the trace state. The session's locks are read once (lks); {{REL}} is the
 // relations read: all of them in fullTraceQuery, only those the session holds a lock on in
 // lockedTraceQuery, the only ones a statement can have changed (a rewrite, a scan, a new column or index
 // all lock their relation until the transaction ends). Locked relations are looked up by OID, so a read
