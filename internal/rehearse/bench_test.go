@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
 )
@@ -172,6 +173,47 @@ func BenchmarkRoundtrip500Floor(b *testing.B) {
 		}
 		conn.Close(ctx)
 		inst.Close(ctx)
+	}
+}
+
+// BenchmarkHistory500 replays the 500 migrations as history is replayed, on a fresh server (its start not
+// counted): batched (pg.ApplyBatch, what a rehearsal does) and one round trip per migration.
+func BenchmarkHistory500(b *testing.B) {
+	dir := generateHistory(b, 500)
+	set := readDir(b, dir, migrate.FormatGolangMigrate)
+	p := provider(b)
+	ctx := context.Background()
+	for _, mode := range []string{"batched", "one-by-one"} {
+		b.Run(mode, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				inst, err := p.Start(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				conn, err := pgx.Connect(ctx, inst.URL)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if mode == "batched" {
+					_, err = pg.ApplyBatch(ctx, conn, set.Migrations)
+				} else {
+					for _, m := range set.Migrations {
+						if err = pg.ApplyMigration(ctx, conn, m, m.Up, pg.ApplyOptions{Whole: true}); err != nil {
+							break
+						}
+					}
+				}
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				conn.Close(ctx)
+				inst.Close(ctx)
+				b.StartTimer()
+			}
+		})
 	}
 }
 
