@@ -308,7 +308,11 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 		if m.Roundtrip != nil {
 			rt = m.Roundtrip.Status
 		}
-		fmt.Fprintf(w, "  %-8s %-10s %s  (%d ms, round trip %s)\n", m.Status, m.Risk, m.Label(), m.DurationMS, rt)
+		if m.New {
+			fmt.Fprintf(w, "  %-8s %-10s %s  (%d ms, round trip %s)\n", m.Status, m.Risk, m.Label(), m.DurationMS, rt)
+		} else {
+			fmt.Fprintf(w, "  %-8s %-10s %s  (history)\n", m.Status, "", m.Label())
+		}
 		if m.Error != nil {
 			fmt.Fprintf(w, "    %s:%d:%d: error: %s", m.Error.File, m.Error.Line, m.Error.Column, m.Error.Message)
 			if m.Error.SQLState != "" {

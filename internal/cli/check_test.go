@@ -204,6 +204,23 @@ func TestGenerateDownAndRollbackScript(t *testing.T) {
 
 // shopRepo makes a git repository whose main branch holds the examples/shop migrations named by base
 // (prefixes) in db/migrations, and whose work tree adds those named by added. It returns the folder.
+// TestCheckFailingHistory: when the base itself does not apply, nothing new can be rehearsed; the check
+// fails (exit 3) and names the history migration's file and line.
+func TestCheckFailingHistory(t *testing.T) {
+	requirePG(t)
+	// At the base, orders (0002) references customers, which only the change adds (0001).
+	mig := shopRepo(t, []string{"0002", "0003"}, []string{"0001"})
+	code, out, errOut := run(t, nil, "check", "--dir", mig, "--base", "main", "-q")
+	if code != ExitBlocked {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitBlocked, out, errOut)
+	}
+	for _, want := range []string{"FAILED", "2_create_orders  (history)", "0002_create_orders.up.sql:", "42P01", "the base itself does not apply"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func shopRepo(t *testing.T, base, added []string) string {
 	t.Helper()
 	repo := t.TempDir()
