@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -112,8 +113,8 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 					f.Source = SourceBoth
 				}
 			case "drop-constraint", "drop-table":
-				for rel, l := range held {
-					if l == lockAE && !strings.Contains(f.Message, rel) && !strings.Contains(f.Lock, rel) {
+				for _, rel := range slices.Sorted(maps.Keys(held)) {
+					if held[rel] == lockAE && !mentions(f.Message, rel) && !mentions(f.Lock, rel) {
 						f.Lock += "; ACCESS EXCLUSIVE on " + rel + " (observed)"
 						f.Source = SourceBoth
 					}
@@ -195,4 +196,24 @@ func setTypeOutcome(f *Finding, rewritten bool) {
 		f.Message = "the rehearsal saw no rewrite (binary-coercible): " + f.Message
 	}
 	f.Source = SourceBoth
+}
+
+// mentions tells whether text names rel as a whole name: "public.queues" is not mentioned by
+// "public.queues_pkey".
+func mentions(text, rel string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], rel)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(rel)
+		if (start == 0 || !identChar(text[start-1])) && (end == len(text) || !identChar(text[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func identChar(c byte) bool {
+	return c == '_' || c == '$' || c == '.' || c == '"' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }

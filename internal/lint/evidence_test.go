@@ -96,3 +96,52 @@ func TestApplyEvidenceScanUnderStrongLock(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// TestApplyEvidenceNamesEveryLockedRelation: a dropped primary key locks its table and its index; the
+// finding names both, whatever order the evidence comes in, and one name being the start of the
+// other ("public.queues", "public.queues_pkey") does not hide it.
+func TestApplyEvidenceNamesEveryLockedRelation(t *testing.T) {
+	t.Parallel()
+	static := AnalyzeScript(script("ALTER TABLE queues DROP CONSTRAINT IF EXISTS queues_pkey;\n"), false, Config{})
+	locks := []LockEvidence{
+		{Relation: "public.queues_pkey", Mode: "AccessExclusiveLock", Preexisting: true, Dropped: true},
+		{Relation: "public.queues", Mode: "AccessExclusiveLock", Preexisting: true},
+	}
+	want := ""
+	for i := range 20 {
+		ls := []LockEvidence{locks[i%2], locks[1-i%2]}
+		got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: ls}})
+		var lock string
+		for _, f := range got {
+			if f.Rule == "drop-constraint" {
+				lock = f.Lock
+			}
+		}
+		if !strings.Contains(lock, "public.queues (observed)") || !strings.Contains(lock, "public.queues_pkey (observed)") {
+			t.Fatalf("drop-constraint lock %q, want both public.queues and public.queues_pkey", lock)
+		}
+		if want == "" {
+			want = lock
+		} else if lock != want {
+			t.Fatalf("lock text depends on the order: %q, then %q", want, lock)
+		}
+	}
+}
+
+func TestMentions(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		text, rel string
+		want      bool
+	}{
+		{"ACCESS EXCLUSIVE on public.queues_pkey (observed)", "public.queues", false},
+		{"ACCESS EXCLUSIVE on public.queues (observed)", "public.queues", true},
+		{"on public.queues", "public.queues", true},
+		{"x.public.queues", "public.queues", false},
+		{"public.queues_pkey and public.queues", "public.queues", true},
+	} {
+		if got := mentions(c.text, c.rel); got != c.want {
+			t.Errorf("mentions(%q, %q) = %v, want %v", c.text, c.rel, got, c.want)
+		}
+	}
+}
