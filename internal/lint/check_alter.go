@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -480,8 +481,8 @@ func (a *analyzer) alterType(rel, col string, cd *pg_query.ColumnDef) {
 		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, col, newT))
 	}
 	if t := a.st.known(rel); t != nil {
-		for name, ck := range t.checks {
-			if slices.Contains(ck.cols, col) {
+		for _, name := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message
+			if ck := t.checks[name]; slices.Contains(ck.cols, col) {
 				a.add("change-column-type-with-checks", fmt.Sprintf("%s.%s is used by CHECK %s, which is re-validated (scan) after the type change", rel, col, name))
 				break
 			}
