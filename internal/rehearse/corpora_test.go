@@ -223,12 +223,31 @@ func TestIncrementalMatchesWholeReads(t *testing.T) {
 				for j := range rep.Migrations {
 					m := &rep.Migrations[j]
 					m.DurationMS = 0
+					polled := map[[2]int]bool{}
 					for k := range m.Trace {
-						m.Trace[k].DurationMS = 0
-						if len(m.Trace[k].Locks) > 0 {
+						tr := &m.Trace[k]
+						tr.DurationMS = 0
+						if tr.Concurrent {
+							// Locks of a statement run outside a transaction are polled from a second
+							// connection: a build that takes 2 ms may or may not be seen holding one.
+							tr.Locks = nil
+							polled[[2]int{tr.Line, tr.Column}] = true
+						}
+						if len(tr.Locks) > 0 {
 							traced++
 						}
 					}
+					kept := m.Findings[:0]
+					for _, f := range m.Findings {
+						if polled[[2]int{f.Line, f.Column}] {
+							if f.Source == "dynamic" {
+								continue // drawn from the polled locks alone
+							}
+							f.Lock, f.Source = "", "" // a static finding the polled locks may confirm
+						}
+						kept = append(kept, f)
+					}
+					m.Findings = kept
 				}
 				b, err := json.MarshalIndent(rep.Migrations, "", " ")
 				if err != nil {
