@@ -64,7 +64,7 @@ type ApplyOptions struct {
 	Before func(ctx context.Context, i int, st *sqlparse.Statement) error
 	After  func(ctx context.Context, i int, st *sqlparse.Statement, d time.Duration) error
 	// Whole sends the script as one multi-statement query (one round trip; used to replay history fast).
-	// A failing statement is then located from the server's error position.
+	// A failing statement is then found by counting the statements that completed.
 	Whole bool
 }
 
@@ -75,7 +75,8 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 		return nil
 	}
 	if opts.Whole && opts.Before == nil && opts.After == nil {
-		return applyWhole(ctx, conn, s)
+		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false)
+		return err
 	}
 	inTx := conn.PgConn().TxStatus() == 'T'
 	for i := range s.Statements {
@@ -108,68 +109,6 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 func execSimple(ctx context.Context, conn *pgx.Conn, sql string) error {
 	_, err := conn.PgConn().Exec(ctx, sql).ReadAll()
 	return err
-}
-
-func applyWhole(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
-	return applyJoined(ctx, conn, s, false)
-}
-
-// applyJoined sends a script as one multi-statement query: one round trip. With tx it is wrapped in
-// BEGIN and COMMIT in that same query, and a failure leaves no transaction open.
-func applyJoined(ctx context.Context, conn *pgx.Conn, s *migrate.Script, tx bool) error {
-	if len(s.Statements) == 0 {
-		return nil
-	}
-	// Send the statements' own text joined, so server positions map back to statements exactly.
-	var b strings.Builder
-	if tx {
-		b.WriteString("BEGIN;\n")
-	}
-	starts := make([]int, len(s.Statements))
-	runes := utf8.RuneCountInString(b.String())
-	for i, st := range s.Statements {
-		starts[i] = runes
-		b.WriteString(st.SQL)
-		b.WriteString(";\n")
-		runes += utf8.RuneCountInString(st.SQL) + 2
-	}
-	if tx {
-		b.WriteString("COMMIT;\n")
-	}
-	err := execSimple(ctx, conn, b.String())
-	if err == nil {
-		return nil
-	}
-	if tx {
-		// A failing statement leaves the transaction aborted; a failing COMMIT (deferred constraints)
-		// has already ended it.
-		if conn.PgConn().TxStatus() == 'I' {
-			if ConnectionLost(err) {
-				return positioned(s, &s.Statements[len(s.Statements)-1], err)
-			}
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Position == 0 {
-				return positioned(s, &s.Statements[len(s.Statements)-1], err) // the COMMIT failed
-			}
-		}
-		_ = execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK")
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Position > 0 {
-		pos := int(pe.Position) - 1
-		idx := 0
-		for i := range starts {
-			if starts[i] <= pos {
-				idx = i
-			}
-		}
-		shifted := *pe
-		shifted.Position = int32(pos - starts[idx] + 1)
-		return positioned(s, &s.Statements[idx], &shifted)
-	}
-	// No position: the failing statement is unknown; blame the script's first statement line but say so.
-	se := positioned(s, &s.Statements[0], err)
-	return se
 }
 
 // ownsTransaction tells whether a script has its own BEGIN or COMMIT (sqitch scripts do): it then runs
@@ -238,7 +177,8 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 		return ApplyScript(ctx, conn, s, opts)
 	}
 	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) {
-		return applyJoined(ctx, conn, s, true) // BEGIN, the script and COMMIT in one round trip
+		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, true) // BEGIN, the script and COMMIT in one round trip
+		return err
 	}
 	if err := execSimple(ctx, conn, "BEGIN"); err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -256,33 +196,44 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 	return nil
 }
 
-// Batchable tells whether ApplyBatch can replay m: a transactional migration whose up script does not
-// open or end transactions itself.
-func Batchable(m *migrate.Migration) bool {
+// batchable tells whether m can be replayed in a batch: a transactional migration whose up script
+// does not open or end transactions itself.
+func batchable(m *migrate.Migration) bool {
 	return !m.NoTransaction && m.Up != nil && len(m.Up.Statements) > 0 && !ownsTransaction(m.Up)
 }
 
-// batchMigrations and batchBytes bound what one ApplyBatch query carries: the server parses a query
-// string whole before running it, and batches of a few dozen migrations replay fastest.
+// batchMigrations and batchBytes bound what one batch carries: the server parses a query string whole
+// before running it, and batches of a few dozen migrations replay fastest.
 const (
 	batchMigrations = 50
 	batchBytes      = 1 << 20
 )
 
-// ApplyBatch replays the up scripts of migrations (all Batchable), each in its own transaction, as
-// few multi-statement queries as it can: "BEGIN; <script>; COMMIT;" over and over, a few dozen
-// migrations per round trip. It returns how many migrations were applied (committed) and, when one
-// failed, that migration's *StatementError: the failing statement is the one after the last that
-// completed, so it is found even when the server gives no position.
-func ApplyBatch(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (int, error) {
+// ApplyHistory replays the up scripts of migrations in order, each in its transaction mode, as fast as
+// it can: transactional ones a few dozen per round trip ("BEGIN; <script>; COMMIT;" over and over), the
+// others one by one. It returns how many were applied and, when one failed, that migration's
+// *StatementError; the ones before it stay applied.
+func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (int, error) {
 	applied := 0
 	for applied < len(ms) {
-		end, size := applied, 0
-		for end < len(ms) && end-applied < batchMigrations && (end == applied || size+len(ms[end].Up.SQL) <= batchBytes) {
-			size += len(ms[end].Up.SQL)
-			end++
+		m := ms[applied]
+		if !batchable(m) {
+			if err := ApplyMigration(ctx, conn, m, m.Up, ApplyOptions{Whole: true}); err != nil {
+				return applied, err
+			}
+			applied++
+			continue
 		}
-		n, err := applyBatch(ctx, conn, ms[applied:end])
+		var batch []*migrate.Script
+		for size := 0; applied+len(batch) < len(ms) && len(batch) < batchMigrations; {
+			next := ms[applied+len(batch)]
+			if !batchable(next) || (len(batch) > 0 && size+len(next.Up.SQL) > batchBytes) {
+				break
+			}
+			size += len(next.Up.SQL)
+			batch = append(batch, next.Up)
+		}
+		n, err := applyJoined(ctx, conn, batch, true)
 		applied += n
 		if err != nil {
 			return applied, err
@@ -291,30 +242,46 @@ func ApplyBatch(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (i
 	return applied, nil
 }
 
-// batchPlace is where the statement behind one result of a batch comes from: migration m, statement
-// st (-1 for the BEGIN, len(statements) for the COMMIT), starting at rune offset start of the query.
-type batchPlace struct{ m, st, start int }
+// joinedPlace is where the statement behind one result of a joined query comes from: script sc,
+// statement st (-1 for a BEGIN, len(statements) for a COMMIT), starting at rune offset start.
+type joinedPlace struct{ sc, st, start int }
 
-func applyBatch(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (int, error) {
+// applyJoined sends scripts as one multi-statement query: one round trip. With tx each script is wrapped
+// in BEGIN and COMMIT in that query; without, the query runs as one implicit transaction. It returns how
+// many scripts were applied (committed) and, when a statement failed, a *StatementError at it: the
+// failing statement is the one after the last that completed, so it is found even when the server gives
+// no position (most errors), and a position, when there is one, is mapped into the statement. A failure
+// leaves no transaction open.
+func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script, tx bool) (int, error) {
 	var b strings.Builder
-	var places []batchPlace
+	var places []joinedPlace
 	runes := 0
-	add := func(m, st int, sql string) {
-		places = append(places, batchPlace{m, st, runes})
+	add := func(sc, st int, sql string) {
+		places = append(places, joinedPlace{sc, st, runes})
 		b.WriteString(sql)
 		b.WriteString(";\n")
 		runes += utf8.RuneCountInString(sql) + 2
 	}
-	for i, m := range ms {
-		add(i, -1, "BEGIN")
-		for j, st := range m.Up.Statements {
+	for i, s := range scripts {
+		if len(s.Statements) == 0 {
+			continue
+		}
+		if tx {
+			add(i, -1, "BEGIN")
+		}
+		for j, st := range s.Statements {
 			add(i, j, st.SQL)
 		}
-		add(i, len(m.Up.Statements), "COMMIT")
+		if tx {
+			add(i, len(s.Statements), "COMMIT")
+		}
+	}
+	if len(places) == 0 {
+		return len(scripts), nil
 	}
 	results, err := conn.PgConn().Exec(ctx, b.String()).ReadAll()
 	if err == nil {
-		return len(ms), nil
+		return len(scripts), nil
 	}
 	done := 0 // statements that completed: the next one failed
 	for _, r := range results {
@@ -326,16 +293,20 @@ func applyBatch(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (i
 		_ = execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK")
 	}
 	if done >= len(places) { // cannot happen: every statement completed, yet the query failed
-		return 0, fmt.Errorf("replay history: %w", err)
+		return 0, err
 	}
 	p := places[done]
-	m := ms[p.m]
-	sts := m.Up.Statements
+	applied := 0
+	if tx {
+		applied = p.sc // the scripts before it committed
+	}
+	s := scripts[p.sc]
+	sts := s.Statements
 	switch {
 	case p.st < 0:
-		return p.m, positioned(m.Up, &sts[0], err)
+		return applied, positioned(s, &sts[0], err)
 	case p.st >= len(sts):
-		return p.m, positioned(m.Up, &sts[len(sts)-1], err) // the COMMIT failed: deferred constraints
+		return applied, positioned(s, &sts[len(sts)-1], err) // the COMMIT failed: deferred constraints
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Position > 0 {
@@ -344,7 +315,7 @@ func applyBatch(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (i
 		if shifted.Position < 1 || int(shifted.Position) > utf8.RuneCountInString(sts[p.st].SQL)+1 {
 			shifted.Position = 0 // the position is not in this statement: keep the statement's own place
 		}
-		return p.m, positioned(m.Up, &sts[p.st], &shifted)
+		return applied, positioned(s, &sts[p.st], &shifted)
 	}
-	return p.m, positioned(m.Up, &sts[p.st], err)
+	return applied, positioned(s, &sts[p.st], err)
 }

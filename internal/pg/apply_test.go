@@ -14,7 +14,8 @@ import (
 )
 
 // batchSet returns n migrations creating tables h1..hn, two statements each (each table gets a
-// comment), with bad's up replaced by its SQL.
+// comment), with bad's up replaced by its SQL. Migration 60 runs outside a transaction and 61 has its
+// own BEGIN and COMMIT: both break the batches.
 func batchSet(n int, bad map[int]string) []*migrate.Migration {
 	var ms []*migrate.Migration
 	for i := 1; i <= n; i++ {
@@ -22,8 +23,18 @@ func batchSet(n int, bad map[int]string) []*migrate.Migration {
 		if s, ok := bad[i]; ok {
 			sql = s
 		}
+		noTx := false
+		if _, ok := bad[i]; !ok {
+			switch i {
+			case 60:
+				sql = "CREATE TABLE h60 (id int);\n"
+				noTx = true
+			case 61:
+				sql = "BEGIN;\nCREATE TABLE h61 (id int);\nCOMMIT;\n"
+			}
+		}
 		file := fmt.Sprintf("%d_h.up.sql", i)
-		ms = append(ms, &migrate.Migration{Version: fmt.Sprint(i), Name: "h",
+		ms = append(ms, &migrate.Migration{Version: fmt.Sprint(i), Name: "h", NoTransaction: noTx,
 			Up: &migrate.Script{File: file, SQL: sql, Statements: sqlparse.Parse(sql)}})
 	}
 	return ms
@@ -47,11 +58,11 @@ func tables(t *testing.T, ctx context.Context, q pg.Querier) map[string]bool {
 	return out
 }
 
-func TestApplyBatch(t *testing.T) {
+func TestApplyHistory(t *testing.T) {
 	ctx := context.Background()
 	conn := pgtest.Conn(t)
-	ms := batchSet(120, nil) // three round trips
-	n, err := pg.ApplyBatch(ctx, conn, ms)
+	ms := batchSet(120, nil) // batches of 1-59, then 60 and 61 alone, then 62-111 and 112-120
+	n, err := pg.ApplyHistory(ctx, conn, ms)
 	if err != nil || n != 120 {
 		t.Fatalf("applied %d, %v; want 120, nil", n, err)
 	}
@@ -60,10 +71,10 @@ func TestApplyBatch(t *testing.T) {
 	}
 }
 
-// TestApplyBatchFailures: a failure anywhere in a batch leaves the migrations before it committed,
+// TestApplyHistoryFailures: a failure anywhere in a batch leaves the migrations before it committed,
 // its own rolled back, the later ones not run, and names the failing statement's file, line and
 // column, whether or not the server gives a position.
-func TestApplyBatchFailures(t *testing.T) {
+func TestApplyHistoryFailures(t *testing.T) {
 	cases := []struct {
 		name      string
 		at        int
@@ -78,13 +89,15 @@ func TestApplyBatchFailures(t *testing.T) {
 		// A deferred foreign key fails at COMMIT: the last statement is blamed.
 		{"deferred constraint at commit", 101, "CREATE TABLE h101 (id int PRIMARY KEY, p int REFERENCES h1 (id) DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO h101 VALUES (1, 999);\n", 2, 1, "23503"},
 		{"first migration", 1, "CREATE TABLE h1 (id int);\nSELECT 1/0;\n", 2, 1, "22012"},
+		// A migration with its own BEGIN and COMMIT runs on its own, statement by statement.
+		{"own transaction", 61, "BEGIN;\nCREATE TABLE h61 (id int);\nCREATE TABLE h61 (id int);\nCOMMIT;\n", 3, 1, "42P07"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			conn := pgtest.Conn(t)
 			ms := batchSet(120, map[int]string{c.at: c.sql})
-			n, err := pg.ApplyBatch(ctx, conn, ms)
+			n, err := pg.ApplyHistory(ctx, conn, ms)
 			if n != c.at-1 {
 				t.Fatalf("applied %d, want %d (err %v)", n, c.at-1, err)
 			}
@@ -110,5 +123,27 @@ func TestApplyBatchFailures(t *testing.T) {
 				t.Errorf("error text %q lacks the file", se.Error())
 			}
 		})
+	}
+}
+
+// TestApplyScriptWholeFindsStatement: a script sent as one query names the statement that failed even
+// when the server gives no position.
+func TestApplyScriptWholeFindsStatement(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	sql := "CREATE TABLE w (id int);\nCOMMENT ON TABLE w IS 'w';\n\nCREATE TABLE w (id int);\n"
+	for _, noTx := range []bool{true, false} {
+		m := &migrate.Migration{Version: "1", NoTransaction: noTx, Up: &migrate.Script{File: "1_w.up.sql", SQL: sql, Statements: sqlparse.Parse(sql)}}
+		err := pg.ApplyMigration(ctx, conn, m, m.Up, pg.ApplyOptions{Whole: true})
+		var se *pg.StatementError
+		if !errors.As(err, &se) || se.Line != 4 || se.SQLState != "42P07" {
+			t.Fatalf("no transaction %v: error %v, want 1_w.up.sql:4 SQLSTATE 42P07", noTx, err)
+		}
+		if conn.PgConn().TxStatus() != 'I' {
+			t.Fatalf("no transaction %v: transaction left open", noTx)
+		}
+		if got := tables(t, ctx, conn); len(got) != 0 {
+			t.Fatalf("no transaction %v: the failed script left %v", noTx, got)
+		}
 	}
 }

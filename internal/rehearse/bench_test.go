@@ -177,7 +177,7 @@ func BenchmarkRoundtrip500Floor(b *testing.B) {
 }
 
 // BenchmarkHistory500 replays the 500 migrations as history is replayed, on a fresh server (its start not
-// counted): batched (pg.ApplyBatch, what a rehearsal does) and one round trip per migration.
+// counted): batched (pg.ApplyHistory, what a rehearsal does) and one round trip per migration.
 func BenchmarkHistory500(b *testing.B) {
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
@@ -197,7 +197,7 @@ func BenchmarkHistory500(b *testing.B) {
 				}
 				b.StartTimer()
 				if mode == "batched" {
-					_, err = pg.ApplyBatch(ctx, conn, set.Migrations)
+					_, err = pg.ApplyHistory(ctx, conn, set.Migrations)
 				} else {
 					for _, m := range set.Migrations {
 						if err = pg.ApplyMigration(ctx, conn, m, m.Up, pg.ApplyOptions{Whole: true}); err != nil {

@@ -139,54 +139,29 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		index[m] = i
 	}
 
-	// History: applied once, fast. Transactional migrations go a few dozen per round trip, each in its
-	// own transaction (pg.ApplyBatch); the others one by one. Their durations are not measured one by one.
+	// History: applied once, fast (pg.ApplyHistory), so not timed migration by migration.
 	if len(history) > 0 {
 		opts.Progress("replaying %d history migrations", len(history))
 	}
 	replayStart := time.Now()
-	for i := 0; i < len(history); {
-		var failed *migrate.Migration
-		var err error
-		if j := i; pg.Batchable(history[i]) {
-			for j < len(history) && pg.Batchable(history[j]) {
-				j++
+	n, err := pg.ApplyHistory(ctx, r.conn, history)
+	for _, m := range history[:n] {
+		rep.Migrations[index[m]].Status = report.StatusBase
+	}
+	if err != nil {
+		failed := history[n]
+		if isToolError(ctx, err) {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, "", ctxErr
 			}
-			var n int
-			n, err = pg.ApplyBatch(ctx, r.conn, history[i:j])
-			for _, m := range history[i : i+n] {
-				rep.Migrations[index[m]].Status = report.StatusBase
-			}
-			if err != nil {
-				failed = history[i+n]
-			}
-			i = j
-		} else {
-			m := history[i]
-			start := time.Now()
-			err = pg.ApplyMigration(ctx, r.conn, m, m.Up, pg.ApplyOptions{Whole: true})
-			rep.Migrations[index[m]].DurationMS = time.Since(start).Milliseconds()
-			if err != nil {
-				failed = m
-			} else {
-				rep.Migrations[index[m]].Status = report.StatusBase
-			}
-			i++
+			return nil, "", fmt.Errorf("replay history migration %s: %w", failed.ID(), err)
 		}
-		if err != nil {
-			if isToolError(ctx, err) {
-				if ctxErr := ctx.Err(); ctxErr != nil {
-					return nil, "", ctxErr
-				}
-				return nil, "", fmt.Errorf("replay history migration %s: %w", failed.ID(), err)
-			}
-			rm := &rep.Migrations[index[failed]]
-			rm.Status = report.StatusFailed
-			rm.Error = sqlError(err, "up")
-			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", failed.ID()))
-			opts.Progress("FAILED history %s: %s", failed.ID(), rm.Error.Message)
-			return r.finish(started), "", nil
-		}
+		rm := &rep.Migrations[index[failed]]
+		rm.Status = report.StatusFailed
+		rm.Error = sqlError(err, "up")
+		rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", failed.ID()))
+		opts.Progress("FAILED history %s: %s", failed.ID(), rm.Error.Message)
+		return r.finish(started), "", nil
 	}
 	if len(history) > 0 {
 		opts.Progress("history replayed in %d ms", time.Since(replayStart).Milliseconds())

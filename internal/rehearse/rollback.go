@@ -45,10 +45,8 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	}
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
 	opts.Progress("applying %d migrations before %s", len(before), target.ID())
-	for _, m := range before {
-		if err := pg.ApplyMigration(ctx, r.conn, m, m.Up, pg.ApplyOptions{Whole: true}); err != nil {
-			return nil, fmt.Errorf("apply %s: %w", m.ID(), err)
-		}
+	if n, err := pg.ApplyHistory(ctx, r.conn, before); err != nil {
+		return nil, fmt.Errorf("apply %s: %w", before[n].ID(), err)
 	}
 	beforeCat, err := r.insp.Inspect(ctx, r.conn)
 	if err != nil {
