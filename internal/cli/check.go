@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -353,6 +355,20 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 	}
 }
 
+// deployTimeouts are the timeouts schemagate deploy sets in each configured environment, for the
+// missing-timeout rules; nil without environments or with lint.deploy_timeouts: false.
+func deployTimeouts(cfg *config.Config) lint.DeployTimeouts {
+	if cfg.Lint.DeployTimeouts != nil && !*cfg.Lint.DeployTimeouts {
+		return nil
+	}
+	var d lint.DeployTimeouts
+	for _, name := range slices.Sorted(maps.Keys(cfg.Environments)) {
+		env := cfg.Environments[name]
+		d = append(d, lint.DeployEnvironment{Name: name, LockTimeout: env.DeployLockTimeout(), StatementTimeout: env.DeployStatementTimeout()})
+	}
+	return d
+}
+
 // readFolder reads the configured migration folder, the same folder at base (when given) and the lint
 // configuration, with usage errors naming the file and line of every problem.
 func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string) (set, base *migrate.Set, lcfg lint.Config, err error) {
@@ -372,7 +388,7 @@ func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string) (
 			return nil, nil, lcfg, usageErr(err)
 		}
 	}
-	lcfg = lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules}
+	lcfg = lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules, Deploy: deployTimeouts(cfg)}
 	if err := lcfg.Validate(); err != nil {
 		return nil, nil, lcfg, usageErr(err)
 	}

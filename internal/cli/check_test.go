@@ -259,3 +259,84 @@ func shopRepo(t *testing.T, base, added []string) string {
 	copyShop(added)
 	return mig
 }
+
+// TestCheckDeployTimeouts: with deploy environments in schemagate.yml, the missing-timeout findings the
+// deploy covers are safe and say so, which changes a migration's risk; lint.deploy_timeouts: false
+// restores the rules' classes.
+func TestCheckDeployTimeouts(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	envs := `environments:
+  production:
+    lock_timeout: 3s
+    statement_timeout: 1m
+    snapshot: {dir: ` + dir + `}
+  staging:
+    statement_timeout: 30s
+    snapshot: {dir: ` + dir + `}
+`
+	findings := func(t *testing.T, cfg string) map[string]any {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "schemagate.yml")
+		writeFile(t, path, []byte(cfg))
+		jsonPath := filepath.Join(t.TempDir(), "report.json")
+		code, out, errOut := run(t, nil, "check", "--config", path, "--dir", "../../examples/shop", "--report-json", jsonPath, "-q")
+		if code != ExitOK {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		}
+		var rep struct {
+			Migrations []struct {
+				Name     string
+				Risk     string
+				Findings []struct{ Rule, Risk, Message string }
+			}
+		}
+		b, err := os.ReadFile(jsonPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]any{}
+		for _, m := range rep.Migrations {
+			if m.Name != "create_orders" {
+				continue
+			}
+			got["risk"] = m.Risk
+			for _, f := range m.Findings {
+				got[f.Rule] = f.Risk + ": " + f.Message
+			}
+		}
+		return got
+	}
+
+	covered := findings(t, envs)
+	for rule, want := range map[string]string{
+		"missing-lock-timeout":      "safe: statement takes SHARE ROW EXCLUSIVE",
+		"missing-statement-timeout": "safe: DDL on a pre-existing relation",
+	} {
+		if s, _ := covered[rule].(string); !strings.HasPrefix(s, want) {
+			t.Errorf("%s: %q, want it to start with %q", rule, s, want)
+		}
+	}
+	for rule, want := range map[string]string{
+		"missing-lock-timeout":      "schemagate deploy runs it with lock_timeout (3s in production, 5s in staging) and retries",
+		"missing-statement-timeout": "statement_timeout (1min in production, 30s in staging)",
+	} {
+		if s, _ := covered[rule].(string); !strings.Contains(s, want) {
+			t.Errorf("%s: %q, want it to name %q", rule, s, want)
+		}
+	}
+	if covered["risk"] != "safe" {
+		t.Errorf("create_orders risk %v with the deploy's timeouts, want safe (its other findings are safe)", covered["risk"])
+	}
+
+	off := findings(t, envs+"lint:\n  deploy_timeouts: false\n")
+	if s, _ := off["missing-lock-timeout"].(string); !strings.HasPrefix(s, "dangerous: ") || strings.Contains(s, "deploy") {
+		t.Errorf("missing-lock-timeout with deploy_timeouts: false: %q", s)
+	}
+	if off["risk"] != "dangerous" {
+		t.Errorf("create_orders risk %v with deploy_timeouts: false, want dangerous", off["risk"])
+	}
+}

@@ -37,4 +37,9 @@ type Lint struct {
 	// FailOn is the lowest risk that makes check exit non-zero: dangerous, caution or never (default: the
 	// approval gate, not the check, handles risk).
 	FailOn string `yaml:"fail_on" json:"fail_on,omitempty"`
+	// DeployTimeouts counts the lock_timeout and statement_timeout that schemagate deploy sets (see
+	// environments) as the migrations' own, so missing-lock-timeout and missing-statement-timeout are
+	// safe where the deploy covers them (default true; set false when migrations also reach the
+	// database another way).
+	DeployTimeouts *bool `yaml:"deploy_timeouts" json:"deploy_timeouts,omitempty"`
 }

@@ -51,6 +51,25 @@ type Environment struct {
 	Comment *bool `yaml:"comment" json:"comment,omitempty"`
 }
 
+// DefaultLockTimeout is the lock_timeout of a deploy whose environment sets none.
+const DefaultLockTimeout = 5 * time.Second
+
+// DeployLockTimeout is the lock_timeout the deploy sets on each migration statement.
+func (e *Environment) DeployLockTimeout() time.Duration {
+	if e == nil || e.LockTimeout <= 0 {
+		return DefaultLockTimeout
+	}
+	return e.LockTimeout
+}
+
+// DeployStatementTimeout is the statement_timeout the deploy sets on each migration statement (0: none).
+func (e *Environment) DeployStatementTimeout() time.Duration {
+	if e == nil || e.StatementTimeout <= 0 {
+		return 0
+	}
+	return e.StatementTimeout
+}
+
 // Window is one recurring maintenance window.
 type Window struct {
 	// Cron is a five-field cron expression (or @daily, @weekly, ...) for the window's start.

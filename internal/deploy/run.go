@@ -152,10 +152,7 @@ func (d *deployer) compare(ctx context.Context, before, after activity) *Writes 
 }
 
 func (d *deployer) applier() *applier {
-	lt := d.env.LockTimeout
-	if lt <= 0 {
-		lt = 5 * time.Second
-	}
+	lt := d.env.DeployLockTimeout()
 	retries := 3
 	if d.env.Retries != nil {
 		retries = *d.env.Retries
@@ -164,7 +161,7 @@ func (d *deployer) applier() *applier {
 	if backoff <= 0 {
 		backoff = 2 * time.Second
 	}
-	return &applier{conn: d.conn, lockTimeout: lt, statementTimeout: d.env.StatementTimeout, retries: retries,
+	return &applier{conn: d.conn, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
 		backoff: backoff, clock: d.clock, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}}

@@ -1,8 +1,10 @@
 package lint
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -71,6 +73,8 @@ type analyzer struct {
 	pendingEnum     []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
 	lockTimeout     bool
 	stmtTimeout     bool
+	lockTimeoutOff  bool // the script turned lock_timeout off (SET … = 0, RESET, DEFAULT) before
+	stmtTimeoutOff  bool
 	lockTimeoutDone bool
 	stmtTimeoutDone bool
 	alters          map[string]int
@@ -106,6 +110,62 @@ func (a *analyzer) add(id, msg string) *Finding {
 	return &a.out[len(a.out)-1]
 }
 
+// deployCovers adjusts a missing-timeout finding for schemagate deploy, which sets setting (its value
+// in each environment given by value) before it applies the migration. When every environment sets it, the
+// finding becomes safe, unless the script turned the setting off earlier (off), which undoes the deploy's
+// timeout too.
+func (a *analyzer) deployCovers(f *Finding, setting string, value func(DeployEnvironment) time.Duration, off bool, more string) {
+	envs := a.cfg.Deploy
+	if len(envs) == 0 {
+		return
+	}
+	names := make([]string, len(envs))
+	values := make([]string, len(envs))
+	same := true
+	for i, e := range envs {
+		if value(e) <= 0 {
+			return // an environment without it: the rule's class stands
+		}
+		names[i], values[i] = e.Name, shortDuration(value(e))
+		same = same && values[i] == values[0]
+	}
+	// "lock_timeout = 5s (environment production)" or "lock_timeout (3s in production, 5s in staging)"
+	var where string
+	switch {
+	case same && len(envs) == 1:
+		where = fmt.Sprintf("%s = %s (environment %s)", setting, values[0], names[0])
+	case same:
+		where = fmt.Sprintf("%s = %s (environments %s)", setting, values[0], strings.Join(names, ", "))
+	default:
+		each := make([]string, len(envs))
+		for i := range envs {
+			each[i] = values[i] + " in " + names[i]
+		}
+		where = fmt.Sprintf("%s (%s)", setting, strings.Join(each, ", "))
+	}
+	if off {
+		f.Message += fmt.Sprintf("; an earlier statement turns %s off, undoing the deploy's %s", setting, where)
+		return
+	}
+	f.Risk = Safe
+	f.Message += fmt.Sprintf("; schemagate deploy runs it with %s%s", where, more)
+	f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, SET " + setting + " in it"
+}
+
+// shortDuration writes d in the largest unit PostgreSQL's settings take that divides it: 5s, 2min, 1h.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dmin", d/time.Minute)
+	case d%time.Second == 0:
+		return fmt.Sprintf("%ds", d/time.Second)
+	default:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+}
+
 // takes notes that the statement takes lock l on a pre-existing relation.
 func (a *analyzer) takes(l lockLevel) {
 	if l > a.lock {
@@ -137,11 +197,14 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	a.check(st.Node)
 	if a.lock >= lockSH && !a.lockTimeout && !a.lockTimeoutDone {
 		a.lockTimeoutDone = true
-		a.add("missing-lock-timeout", "statement takes "+a.lock.String()+" on a pre-existing relation without an earlier SET lock_timeout: while it waits, every later query on the table queues behind it")
+		f := a.add("missing-lock-timeout", "statement takes "+a.lock.String()+" on a pre-existing relation without an earlier SET lock_timeout: while it waits, every later query on the table queues behind it")
+		a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeoutOff,
+			" and retries the migration on SQLSTATE 55P03")
 	}
 	if a.lock >= lockSUE && !a.stmtTimeout && !a.stmtTimeoutDone {
 		a.stmtTimeoutDone = true
-		a.add("missing-statement-timeout", "DDL on a pre-existing relation without an earlier SET statement_timeout")
+		f := a.add("missing-statement-timeout", "DDL on a pre-existing relation without an earlier SET statement_timeout")
+		a.deployCovers(f, "statement_timeout", func(e DeployEnvironment) time.Duration { return e.StatementTimeout }, a.stmtTimeoutOff, "")
 	}
 	if a.inTx() {
 		if a.lock == lockAE {

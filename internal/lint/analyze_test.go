@@ -3,6 +3,7 @@ package lint
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -213,5 +214,68 @@ func TestRulesCatalog(t *testing.T) {
 	}
 	if len(catalog) != 88 {
 		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md", len(catalog))
+	}
+}
+
+// TestDeployTimeouts checks how the timeouts schemagate deploy sets change the missing-timeout findings:
+// covered ones become safe and name the deploy's setting, a script that turns the setting off keeps the
+// rule's class, and an explicit rule class in the configuration still wins.
+func TestDeployTimeouts(t *testing.T) {
+	t.Parallel()
+	both := DeployTimeouts{{Name: "production", LockTimeout: 5 * time.Second, StatementTimeout: 2 * time.Minute},
+		{Name: "staging", LockTimeout: 5 * time.Second, StatementTimeout: 2 * time.Minute}}
+	lockOnly := DeployTimeouts{{Name: "production", LockTimeout: 1500 * time.Millisecond}}
+	differ := DeployTimeouts{{Name: "production", LockTimeout: 3 * time.Second, StatementTimeout: time.Hour},
+		{Name: "staging", LockTimeout: 5 * time.Second}}
+	alter := "ALTER TABLE users ADD COLUMN bio text;\n"
+	type want struct {
+		risk string // "" when the finding must be absent
+		says string // part of the message
+	}
+	tests := []struct {
+		name       string
+		src        string
+		deploy     DeployTimeouts
+		rules      map[string]string
+		lock, stmt want
+	}{
+		{"no deploy", alter, nil, nil,
+			want{"dangerous", "without an earlier SET lock_timeout: while"}, want{"caution", "without an earlier SET statement_timeout"}},
+		{"deploy sets both", alter, both, nil,
+			want{"safe", "schemagate deploy runs it with lock_timeout = 5s (environments production, staging) and retries"},
+			want{"safe", "statement_timeout = 2min (environments production, staging)"}},
+		{"deploy sets lock_timeout only", alter, lockOnly, nil,
+			want{"safe", "lock_timeout = 1500ms (environment production)"}, want{"caution", "without an earlier SET statement_timeout"}},
+		{"script turns lock_timeout off", "SET lock_timeout = 0;\n" + alter, both, nil,
+			want{"dangerous", "an earlier statement turns lock_timeout off, undoing the deploy's lock_timeout = 5s (environments production, staging)"},
+			want{"safe", "statement_timeout = 2min"}},
+		{"script resets statement_timeout", "RESET statement_timeout;\n" + alter, both, nil,
+			want{"safe", "lock_timeout = 5s"}, want{"caution", "turns statement_timeout off"}},
+		{"script resets everything", "RESET ALL;\n" + alter, both, nil,
+			want{"dangerous", "turns lock_timeout off"}, want{"caution", "turns statement_timeout off"}},
+		{"script sets its own", "SET lock_timeout = '2s';\nSET statement_timeout TO DEFAULT;\nSET statement_timeout = '10s';\n" + alter, both, nil,
+			want{}, want{}},
+		{"environments differ", alter, differ, nil,
+			want{"safe", "lock_timeout (3s in production, 5s in staging) and retries"}, want{"caution", "without an earlier SET statement_timeout"}},
+		{"explicit class wins", alter, both, map[string]string{"missing-lock-timeout": "caution"},
+			want{"caution", "schemagate deploy runs it with lock_timeout = 5s"}, want{"safe", "statement_timeout = 2min"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := AnalyzeScript(script(tt.src), true, Config{Deploy: tt.deploy, Rules: tt.rules})
+			for rule, w := range map[string]want{"missing-lock-timeout": tt.lock, "missing-statement-timeout": tt.stmt} {
+				f := find(fs, rule)
+				switch {
+				case w.risk == "" && f != nil:
+					t.Errorf("%s present: %+v", rule, f)
+				case w.risk == "":
+				case f == nil:
+					t.Errorf("%s missing", rule)
+				case f.Risk.String() != w.risk || !strings.Contains(f.Message, w.says):
+					t.Errorf("%s: %s %q, want %s and a message with %q", rule, f.Risk, f.Message, w.risk, w.says)
+				}
+			}
+		})
 	}
 }

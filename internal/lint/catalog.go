@@ -441,13 +441,20 @@ var catalog = []Rule{
 		Suggestion: "SET lock_timeout = '1s'…'5s' + retry on SQLSTATE 55P03",
 		Why:        "Risk: dangerous. Rewrite/scan: —. Also flagged by: S require-lock-timeout; SM lock_timeout / check_lock_timeout; E E9; pgroll --lock-timeout (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD COLUMN bio text;",
-		Good:       "SET lock_timeout = '2s'; ALTER TABLE users ADD COLUMN bio text;"},
+		Good:       "SET lock_timeout = '2s'; ALTER TABLE users ADD COLUMN bio text;",
+		Notes: "When `schemagate.yml` configures deploy environments, `schemagate deploy` applies every migration with its own `lock_timeout` " +
+			"(`lock_timeout` of the environment, 5s by default) and retries on SQLSTATE 55P03. `check` and `gate` then report this finding as safe, " +
+			"naming the deploy's timeout, unless the script turns `lock_timeout` off (`SET lock_timeout = 0`, `RESET`) before the statement. " +
+			"Set `lint.deploy_timeouts: false` when the migrations also reach the database another way (an application that migrates at start, a manual `psql`)."},
 	{ID: "missing-statement-timeout", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "DDL without statement_timeout",
 		Suggestion: "SET statement_timeout",
 		Why:        "Risk: caution. Rewrite/scan: —. Also flagged by: S require-statement-timeout; SM statement_timeout (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD COLUMN bio text;",
-		Good:       "SET statement_timeout = '30s'; ALTER TABLE users ADD COLUMN bio text;"},
+		Good:       "SET statement_timeout = '30s'; ALTER TABLE users ADD COLUMN bio text;",
+		Notes: "When every deploy environment in `schemagate.yml` sets `statement_timeout`, `schemagate deploy` applies the migrations with it, " +
+			"and `check` and `gate` report this finding as safe, naming the timeout, unless the script turns `statement_timeout` off before the statement. " +
+			"`lint.deploy_timeouts: false` turns this off."},
 	{ID: "statement-after-access-exclusive", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE held longer", Rewrite: false, Scan: false,
 		Summary:    "any further statement in a transaction that already holds AE on a pre-existing table",
 		Suggestion: "commit between steps / one statement per tx",

@@ -16,12 +16,16 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.transaction(n.GetTransactionStmt())
 	case n.GetVariableSetStmt() != nil:
 		v := n.GetVariableSetStmt()
+		// SET … = 0, SET … TO DEFAULT and RESET turn a timeout off, also one the deploy set.
 		on := v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE && !zeroSetting(v.Args)
-		switch strings.ToLower(v.Name) {
-		case "lock_timeout":
-			a.lockTimeout = on
-		case "statement_timeout":
-			a.stmtTimeout = on
+		switch name := strings.ToLower(v.Name); {
+		case v.Kind == pg_query.VariableSetKind_VAR_RESET_ALL:
+			a.lockTimeout, a.lockTimeoutOff = false, true
+			a.stmtTimeout, a.stmtTimeoutOff = false, true
+		case name == "lock_timeout":
+			a.lockTimeout, a.lockTimeoutOff = on, !on
+		case name == "statement_timeout":
+			a.stmtTimeout, a.stmtTimeoutOff = on, !on
 		}
 	case n.GetAlterTableStmt() != nil:
 		a.alterTable(n.GetAlterTableStmt())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // DefaultPGVersion is the server version assumed when Config.PGVersion is zero.
@@ -21,6 +22,19 @@ type Config struct {
 	// earlier migrations). Its objects count as pre-existing; it tells the rules column types,
 	// nullability, indexes, CHECK constraints and domains that a lone migration cannot show.
 	Schema string
+	// Deploy, when set, says that schemagate deploy applies the migrations with session timeouts of its
+	// own (schemagate.yml environments): a missing lock_timeout or statement_timeout is then covered, and
+	// those findings are safe unless the script turns the deploy's timeout off.
+	Deploy DeployTimeouts
+}
+
+// DeployTimeouts are the timeouts schemagate deploy sets before it applies each migration, by environment.
+type DeployTimeouts []DeployEnvironment
+
+// DeployEnvironment is one deploy target's timeouts (zero: none).
+type DeployEnvironment struct {
+	Name                          string
+	LockTimeout, StatementTimeout time.Duration
 }
 
 // Validate reports every unknown rule id and bad class at once.

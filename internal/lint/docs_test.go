@@ -45,6 +45,9 @@ func ruleDoc(r Rule) []byte {
 	if r.Suggestion != "" {
 		b.WriteString("## Safe alternative\n\n" + r.Suggestion + "\n\n")
 	}
+	if r.Notes != "" {
+		b.WriteString("## Notes\n\n" + r.Notes + "\n\n")
+	}
 	b.WriteString("## Suppressing it\n\nWrite a comment with a reason on the line directly above the statement:\n\n")
 	fmt.Fprintf(&b, "```sql\n-- schemagate:ignore %s <why this is acceptable here>\n```\n\n", r.ID)
 	fmt.Fprintf(&b, "or change its class for the whole repository in `schemagate.yml`:\n\n```yaml\nlint:\n  rules:\n    %s: off   # or safe, caution, dangerous\n```\n", r.ID)

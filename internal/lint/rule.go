@@ -28,6 +28,8 @@ type Rule struct {
 	Off bool
 	// Dynamic marks rules raised only from rehearsal evidence (ApplyEvidence), never from the parse tree.
 	Dynamic bool
+	// Notes says more for the documentation page: when the class changes, what configuration does.
+	Notes string
 }
 
 // URL returns the rule's documentation page.
