@@ -199,7 +199,7 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		a.lockTimeoutDone = true
 		f := a.add("missing-lock-timeout", "statement takes "+a.lock.String()+" on a pre-existing relation without an earlier SET lock_timeout: while it waits, every later query on the table queues behind it")
 		a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeoutOff,
-			" and retries the migration on SQLSTATE 55P03")
+			" and retries on SQLSTATE 55P03")
 	}
 	if a.lock >= lockSUE && !a.stmtTimeout && !a.stmtTimeoutDone {
 		a.stmtTimeoutDone = true
