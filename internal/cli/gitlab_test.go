@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/gitlab/gitlabtest"
@@ -199,5 +200,42 @@ func TestGitLabGateJobTokenCannotReadApprovals(t *testing.T) {
 	}
 	if n := len(e.s.Statuses(glProject, glHead)); n != 0 {
 		t.Errorf("%d statuses written with the job token", n)
+	}
+}
+
+// TestGitLabGateApprovalBeforeAPushIsStale: GitLab keeps approvals across pushes unless the project
+// resets them, but approval.stale_on_push (the default) wants the DBA to approve what is merged: an
+// approval given before the latest push no longer counts, and the output says why.
+func TestGitLabGateApprovalBeforeAPushIsStale(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report}
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	if code, out, errOut := e.run(t, gateArgs...); code != ExitOK {
+		t.Fatalf("after dora's approval exit %d, want 0\n%s\n%s", code, out, errOut)
+	}
+
+	// The author pushes another commit: a new pipeline on the new head.
+	const pushed = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4"
+	e.s.Push(e.ref, pushed, time.Time{})
+	e.env["CI_COMMIT_SHA"] = pushed
+	code, out, errOut := e.run(t, gateArgs...)
+	if code != ExitPending || !strings.Contains(out, "dora approved commit 1f3ad6c") || !strings.Contains(out, "renewed after a push") {
+		t.Errorf("after a push exit %d, want pending with a note on dora's earlier approval\n%s\n%s", code, out, errOut)
+	}
+	if sts := e.s.Statuses(glProject, pushed); len(sts) == 0 || sts[len(sts)-1].State != "pending" {
+		t.Errorf("statuses on the pushed head %+v, want pending", sts)
+	}
+
+	// A project that accepts approvals across pushes says so.
+	lenient := filepath.Join(e.dir, "lenient.yml")
+	writeFile(t, lenient, []byte("approval:\n  require: risky\n  stale_on_push: false\n"))
+	if code, out, _ := e.run(t, "gate", "--config", lenient, "--report", e.report); code != ExitOK {
+		t.Errorf("with stale_on_push: false exit %d, want 0\n%s", code, out)
+	}
+
+	// dora approves the new head.
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	if code, out, _ := e.run(t, gateArgs...); code != ExitOK {
+		t.Errorf("after dora approves the pushed head exit %d, want 0\n%s", code, out)
 	}
 }

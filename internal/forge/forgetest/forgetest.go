@@ -31,6 +31,9 @@ type Backend interface {
 	// AddReview appends a review decision (GitLab: an approval when State is APPROVED, a revoked
 	// approval when DISMISSED).
 	AddReview(ref forge.Ref, r forge.Review)
+	// Push moves the change request's head to sha, as a push at time at does; the platform keeps the
+	// approvals given before it.
+	Push(ref forge.Ref, sha string, at time.Time)
 	// SetFile stores a file's content at a ref (branch name or SHA).
 	SetFile(repo, path, ref string, content []byte)
 	// AddTeamMember makes user an active member of team ("org/team" on GitHub, group path on GitLab).
@@ -68,6 +71,7 @@ func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
 		{"CreateAndUpdateComment", testCreateUpdateComment},
 		{"UpdateMissingComment", testUpdateMissingComment},
 		{"ReviewsPaginatedInOrder", testReviews},
+		{"ReviewsCarryTheCommitTheyApproved", testReviewsAcrossPushes},
 		{"ChangedFilesPaginated", testChangedFiles},
 		{"FileAt", testFileAt},
 		{"IsMember", testIsMember},
@@ -240,6 +244,38 @@ func testReviews(t *testing.T, f forge.Forge, b Backend) {
 		if g.Author != w.Author || g.State != w.State || g.CommitSHA != w.CommitSHA || !g.SubmittedAt.Equal(w.SubmittedAt) {
 			t.Errorf("review %d = %+v, want %+v", i, g, w)
 		}
+	}
+}
+
+// testReviewsAcrossPushes: a review names the head it was given on, so that a gate can tell an approval
+// of an earlier push from one of the current head (GitLab approvals carry no commit: the diff version
+// current at the approval's time does).
+func testReviewsAcrossPushes(t *testing.T, f forge.Forge, b Backend) {
+	ref, cr := newCR(b)
+	b.SetPageSize(1)
+	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	second, third := "4444444444444444444444444444444444444444", "5555555555555555555555555555555555555555"
+	b.AddReview(ref, forge.Review{Author: "dba1", State: "APPROVED", CommitSHA: cr.HeadSHA, SubmittedAt: base})
+	b.Push(ref, second, base.Add(time.Minute))
+	b.AddReview(ref, forge.Review{Author: "dba2", State: "APPROVED", CommitSHA: second, SubmittedAt: base.Add(2 * time.Minute)})
+	b.Push(ref, third, base.Add(3*time.Minute))
+	b.AddReview(ref, forge.Review{Author: "dba3", State: "APPROVED", CommitSHA: third, SubmittedAt: base.Add(4 * time.Minute)})
+	got, err := f.Reviews(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Reviews: %v", err)
+	}
+	want := map[string]string{"dba1": cr.HeadSHA, "dba2": second, "dba3": third}
+	if len(got) != len(want) {
+		t.Fatalf("Reviews = %+v, want one approval each by dba1, dba2, dba3", got)
+	}
+	for _, r := range got {
+		if r.State != "APPROVED" || r.CommitSHA != want[r.Author] {
+			t.Errorf("review %+v, want an approval of %s", r, want[r.Author])
+		}
+	}
+	head, err := f.ChangeRequest(t.Context(), ref)
+	if err != nil || head.HeadSHA != third {
+		t.Errorf("head after the pushes = %v (%v), want %s", head, err, third)
 	}
 }
 

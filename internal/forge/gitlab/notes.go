@@ -106,9 +106,10 @@ type approvals struct {
 // Reviews returns the approval history of the merge request, oldest first: GitLab keeps no list of
 // approval events, so it is read from the "approved / unapproved this merge request" system notes and
 // reconciled with the current approvals (GET .../approvals, which holds approvals whose notes are gone,
-// and drops approvals GitLab reset on push). Every review carries the merge request's head SHA: a GitLab
-// approval belongs to the merge request, and the project's reset-on-push setting decides whether a push
-// keeps it.
+// and drops approvals GitLab reset on push). A GitLab approval belongs to the merge request, not to a
+// commit, and a push keeps it unless the project resets approvals on push; so each review carries the
+// head of the diff version that was current when it was given (GET .../versions: GitLab records one
+// per push), and the gate's stale_on_push policy works as on GitHub.
 func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, error) {
 	mr, err := c.ChangeRequest(ctx, ref)
 	if err != nil {
@@ -173,7 +174,60 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 		}
 	}
 	slices.SortStableFunc(out, func(a, b forge.Review) int { return a.SubmittedAt.Compare(b.SubmittedAt) })
+	versions, err := c.versions(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].CommitSHA = headAt(versions, out[i].SubmittedAt, mr.HeadSHA)
+	}
 	return out, nil
+}
+
+// version is one diff version of a merge request: the head a push left, and when.
+type version struct {
+	head string
+	at   time.Time
+}
+
+// versions lists the merge request's diff versions, oldest first.
+func (c *Client) versions(ctx context.Context, ref forge.Ref) ([]version, error) {
+	op := fmt.Sprintf("list diff versions of merge request %s!%d", ref.Repo, ref.Number)
+	opt := &gl.GetMergeRequestDiffVersionsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}}
+	var out []version
+	for range maxPages {
+		vs, resp, err := c.api.MergeRequests.GetMergeRequestDiffVersions(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
+		if err != nil {
+			return nil, mapErr(op, err, read)
+		}
+		for _, v := range vs {
+			if v.CreatedAt != nil && v.HeadCommitSHA != "" {
+				out = append(out, version{head: v.HeadCommitSHA, at: *v.CreatedAt})
+			}
+		}
+		if resp.NextPage == 0 {
+			slices.SortStableFunc(out, func(a, b version) int { return a.at.Compare(b.at) })
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+}
+
+// headAt is the head of the last version pushed at or before t: the commit an approval given at t
+// approved. Without versions or a time it is head, the merge request's current head.
+func headAt(versions []version, t time.Time, head string) string {
+	if len(versions) == 0 || t.IsZero() {
+		return head
+	}
+	at := versions[0].head // an approval dated before the first version (clock skew) approved that one
+	for _, v := range versions {
+		if v.at.After(t) {
+			break
+		}
+		at = v.head
+	}
+	return at
 }
 
 func noteTime(n *gl.Note) time.Time {

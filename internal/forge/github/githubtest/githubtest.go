@@ -196,6 +196,10 @@ func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.
 	return forge.Ref{Repo: cr.Repo, Number: n}
 }
 
+// Push moves a pull request's head to sha, as a push does (GitHub's reviews keep the commit they were
+// given on, so the time does not matter here).
+func (s *Server) Push(ref forge.Ref, sha string, at time.Time) { s.SetHead(ref, sha) }
+
 // SetHead moves a pull request's head, as a push does.
 func (s *Server) SetHead(ref forge.Ref, sha string) {
 	s.mu.Lock()

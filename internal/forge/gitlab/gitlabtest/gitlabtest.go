@@ -53,6 +53,14 @@ type mr struct {
 	rules            []Rule
 	rulesStatus      int // non-zero: approval_state answers this status (a tier without rules)
 	created          time.Time
+	versions         []diffVersion // oldest first: one per push
+}
+
+// diffVersion is a merge request diff version: GitLab records one each time the branch is pushed.
+type diffVersion struct {
+	id   int64
+	head string
+	at   time.Time
 }
 
 type note struct {
@@ -214,6 +222,7 @@ func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.
 		headSHA: cr.HeadSHA, baseSHA: cr.BaseSHA, baseRef: cr.BaseRef, headRef: fmt.Sprintf("feature-%d", iid),
 		sourceProject: p.id, state: "opened", files: slices.Clone(files), created: s.tick(),
 	}
+	m.versions = []diffVersion{{id: s.id(), head: cr.HeadSHA, at: m.created}}
 	if cr.Fork {
 		m.sourceProject = p.id + 1000
 	}
@@ -223,6 +232,22 @@ func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.
 	p.mrs[iid] = m
 	s.userID(cr.Author)
 	return forge.Ref{Repo: cr.Repo, Number: int(iid)}
+}
+
+// Push moves the merge request's head to sha, as a push to its branch at time at does: GitLab records a
+// new diff version and keeps the approvals (ResetApprovals models a project that resets them on push).
+func (s *Server) Push(ref forge.Ref, sha string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMR(ref)
+	if m == nil {
+		return
+	}
+	if at.IsZero() {
+		at = s.tick()
+	}
+	m.headSHA = sha
+	m.versions = append(m.versions, diffVersion{id: s.id(), head: sha, at: at})
 }
 
 // Merge marks the merge request merged into its target branch by mergeSHA (a merge or squash commit),

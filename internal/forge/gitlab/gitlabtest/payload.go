@@ -9,9 +9,9 @@ import (
 
 // The payload templates are real GitLab v4 answers: get_merge_request.json, list_merge_request_item.json
 // (the first item of get_merge_requests.json), list_merge_request_diff.json and get_user_bot.json are
-// client-go v1.46.0's testdata; note.json, approvals.json, approval_state_rule.json, group_member.json
-// and commit_status.json are the examples of GitLab's API documentation (doc/api/notes.md,
-// merge_request_approvals.md, members.md, commits.md). The fake fills in the fields it keeps and leaves
+// client-go v1.46.0's testdata; note.json, approvals.json, approval_state_rule.json, group_member.json,
+// commit_status.json and list_merge_request_versions.json are the examples of GitLab's API documentation
+// (doc/api/notes.md, merge_request_approvals.md, members.md, commits.md, merge_requests.md). The fake fills in the fields it keeps and leaves
 // every other field as GitLab sent it, so that a client relying on a field the fake does not model still
 // sees a realistic value.
 //
@@ -117,6 +117,17 @@ func (s *Server) diffPayload(path string) map[string]any {
 	o["new_file"] = true
 	o["a_mode"] = "0"
 	o["diff"] = "@@ -0,0 +1 @@\n+-- " + path + "\n"
+	return o
+}
+
+func (s *Server) versionPayload(m *mr, v diffVersion) map[string]any {
+	o := s.firstOf("list_merge_request_versions.json")
+	o["id"] = v.id
+	o["head_commit_sha"] = v.head
+	o["base_commit_sha"] = m.baseSHA
+	o["start_commit_sha"] = m.baseSHA
+	o["created_at"] = ts(v.at)
+	o["merge_request_id"] = m.id
 	return o
 }
 

@@ -159,6 +159,14 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 		})
 	case rest[0] == "merge_requests" && n == 3 && rest[2] == "approval_state" && method == "GET":
 		return "GET approval_state", withMR(s.approvalState)
+	case rest[0] == "merge_requests" && n == 3 && rest[2] == "versions" && method == "GET":
+		return "GET versions", withMR(func(w http.ResponseWriter, r *http.Request, p *project, m *mr) {
+			items := make([]any, 0, len(m.versions))
+			for i := len(m.versions) - 1; i >= 0; i-- { // newest first, as GitLab lists them
+				items = append(items, s.versionPayload(m, m.versions[i]))
+			}
+			s.paginate(w, r, items)
+		})
 	case rest[0] == "merge_requests" && n == 3 && rest[2] == "diffs" && method == "GET":
 		return "GET diffs", withMR(func(w http.ResponseWriter, r *http.Request, p *project, m *mr) {
 			items := make([]any, 0, len(m.files))
