@@ -42,6 +42,8 @@ CREATE TABLE a (id int);
 INSERT INTO b SELECT * FROM c;
 ALTER TABLE d VALIDATE CONSTRAINT d_fk;
 COPY e FROM STDIN;
+1
+\.
 UPDATE f SET x = (SELECT max(y) FROM g);`})
 	e := analyze(set.Migrations[0].Up)
 	for _, tb := range []string{"a", "b", "c", "d", "f", "g"} {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -134,23 +135,9 @@ func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
 	return nil
 }
 
-// StatementError is a statement that failed, positioned in its file. (The deploy keeps its own small
-// executor rather than pg.ApplyScript: it retries single statements after lock timeouts.)
-type StatementError struct {
-	File      string
-	Line      int
-	Column    int
-	Statement string
-	Err       error
-}
-
-func (e *StatementError) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
-}
-
-func (e *StatementError) Unwrap() error { return e.Err }
-
-// execScript runs a script's statements one by one with the simple protocol (any statement, like psql).
+// execScript runs a script's statements one by one with the simple protocol (any statement, like psql;
+// COPY … FROM STDIN gets its inline data). The deploy keeps this small loop rather than pg.ApplyScript:
+// it retries single statements after lock timeouts. Errors are *pg.StatementError.
 func execScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
 	if s == nil {
 		return nil
@@ -161,45 +148,22 @@ func execScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
 		if inTx && sqlparse.OpensOrCommits(st.Node) {
 			continue // the script's own BEGIN/COMMIT: the deploy's transaction already makes it atomic
 		}
-		if _, err := conn.PgConn().Exec(ctx, st.SQL).ReadAll(); err != nil {
-			return positioned(s, st, err)
+		if err := pg.ExecStatement(ctx, conn.PgConn(), st); err != nil {
+			return pg.Positioned(s, st, err)
 		}
 	}
 	return nil
 }
 
-// positioned places err at its statement, or at the character the server points to.
-func positioned(s *migrate.Script, st *sqlparse.Statement, err error) *StatementError {
-	se := &StatementError{File: s.File, Line: st.Pos.Line, Column: st.Pos.Column, Statement: st.SQL, Err: err}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Position > 0 {
-		n := int(pe.Position) - 1
-		i := 0
-		for _, r := range st.SQL {
-			if i == n {
-				break
-			}
-			if r == '\n' {
-				se.Line++
-				se.Column = 1
-			} else {
-				se.Column++
-			}
-			i++
-		}
-	}
-	return se
-}
-
 // commitErr positions an error raised at COMMIT (deferred constraints) on the script's last statement.
 func commitErr(s *migrate.Script, err error) error {
-	var se *StatementError
+	var se *pg.StatementError
 	if errors.As(err, &se) || s == nil || len(s.Statements) == 0 {
 		return err
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return positioned(s, &s.Statements[len(s.Statements)-1], err)
+		return pg.Positioned(s, &s.Statements[len(s.Statements)-1], err)
 	}
 	return err
 }
@@ -210,10 +174,10 @@ func sqlError(err error, phase string) *SQLError {
 		return nil
 	}
 	out := &SQLError{Message: err.Error(), Phase: phase}
-	var se *StatementError
+	var se *pg.StatementError
 	if errors.As(err, &se) {
 		out.File, out.Line, out.Column, out.Statement = se.File, se.Line, se.Column, se.Statement
-		out.Message = se.Err.Error()
+		out.Message = se.Message
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

@@ -551,3 +551,34 @@ func TestDeployLostLockRollsBack(t *testing.T) {
 		t.Error("database not back")
 	}
 }
+
+// TestDeployCopyFromStdin: a migration that loads rows with COPY … FROM STDIN, as pg_dump writes it,
+// deploys them; a bad row fails the deploy at its line of the file and the rollback undoes the rest.
+func TestDeployCopyFromStdin(t *testing.T) {
+	t.Parallel()
+	const seed = "CREATE TABLE plans (id bigint PRIMARY KEY, name text NOT NULL);\nCOPY plans (id, name) FROM stdin;\n1\tfree\n2\tpro\n\\.\n"
+	tg := newTarget(t)
+	set := folder(t, with(goodMigrations, map[string]string{"5_plans.up.sql": seed, "5_plans.down.sql": "DROP TABLE plans;"}))
+	res, err := Run(t.Context(), tg.options(t, set, "run-copy"))
+	if err != nil || res.Outcome != OutcomeDeployed {
+		t.Fatalf("deploy: %v, outcome %s", err, res.Outcome)
+	}
+	if got := tg.value(t, "SELECT string_agg(id || '=' || name, ',' ORDER BY id) FROM plans"); got != "1=free,2=pro" {
+		t.Errorf("plans = %q, want 1=free,2=pro", got)
+	}
+
+	tg = newTarget(t)
+	before := tg.checksums(t)
+	bad := strings.Replace(seed, "2\tpro", "two\tpro", 1)
+	set = folder(t, with(goodMigrations, map[string]string{"5_plans.up.sql": bad, "5_plans.down.sql": "DROP TABLE plans;"}))
+	res, err = Run(t.Context(), tg.options(t, set, "run-copy-bad"))
+	if err == nil || res.Outcome != OutcomeRolledBack {
+		t.Fatalf("deploy of a bad row: %v, outcome %s", err, res.Outcome)
+	}
+	if e := res.Migrations[4].Error; e == nil || e.File != "5_plans.up.sql" || e.Line != 4 || e.SQLState != "22P02" {
+		t.Errorf("error %+v, want 5_plans.up.sql line 4 (the bad row) with SQLSTATE 22P02", e)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
+	}
+}

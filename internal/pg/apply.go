@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -74,7 +76,7 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 	if s == nil {
 		return nil
 	}
-	if opts.Whole && opts.Before == nil && opts.After == nil {
+	if opts.Whole && opts.Before == nil && opts.After == nil && !hasCopyData(s) {
 		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false)
 		return err
 	}
@@ -90,7 +92,7 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 			}
 		}
 		start := time.Now()
-		err := execSimple(ctx, conn, st.SQL)
+		err := ExecStatement(ctx, conn.PgConn(), st)
 		d := time.Since(start)
 		if err != nil {
 			return positioned(s, st, err)
@@ -104,8 +106,30 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 	return nil
 }
 
-// execSimple runs one statement with the simple query protocol (like psql), so any statement works,
-// including those the extended protocol refuses.
+// ExecStatement runs one statement of a script with the simple query protocol, as psql does, so any
+// statement works, including those the extended protocol refuses; a COPY … FROM STDIN is sent the data
+// that follows it in the file.
+func ExecStatement(ctx context.Context, conn *pgconn.PgConn, st *sqlparse.Statement) error {
+	if st.FromStdin {
+		_, err := conn.CopyFrom(ctx, strings.NewReader(st.CopyData), st.SQL)
+		return err
+	}
+	_, err := conn.Exec(ctx, st.SQL).ReadAll()
+	return err
+}
+
+// hasCopyData tells whether a script has COPY … FROM STDIN data: such a script runs statement by
+// statement, since a query of several statements cannot carry it.
+func hasCopyData(s *migrate.Script) bool {
+	for i := range s.Statements {
+		if s.Statements[i].FromStdin {
+			return true
+		}
+	}
+	return false
+}
+
+// execSimple runs SQL text with the simple query protocol (like psql).
 func execSimple(ctx context.Context, conn *pgx.Conn, sql string) error {
 	_, err := conn.PgConn().Exec(ctx, sql).ReadAll()
 	return err
@@ -147,8 +171,31 @@ func positioned(s *migrate.Script, st *sqlparse.Statement, err error) *Statement
 		if pe.Position > 0 {
 			se.Line, se.Column = advance(st.Pos, st.SQL, int(pe.Position)-1)
 		}
+		if n := copyLine(st, pe); n > 0 {
+			se.Line, se.Column = st.DataPos.Line+n-1, 1 // the data line the server names
+			se.Message += " (" + pe.Where + ")"
+		}
 	}
 	return se
+}
+
+// copyWhere is the context a COPY data error carries: "COPY t, line 2, column name: \"x\"".
+var copyWhere = regexp.MustCompile(`^COPY [^\n]*?, line (\d+)`)
+
+// copyLine is the data line (1-based) a failed COPY … FROM STDIN names, or 0.
+func copyLine(st *sqlparse.Statement, pe *pgconn.PgError) int {
+	if !st.FromStdin {
+		return 0
+	}
+	m := copyWhere.FindStringSubmatch(pe.Where)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n < 1 || n > strings.Count(st.CopyData, "\n")+1 {
+		return 0
+	}
+	return n
 }
 
 // advance moves from a statement's position by n characters of its text.
@@ -176,7 +223,7 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 	if m.NoTransaction {
 		return ApplyScript(ctx, conn, s, opts)
 	}
-	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) {
+	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) && !hasCopyData(s) {
 		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, true) // BEGIN, the script and COMMIT in one round trip
 		return err
 	}
@@ -197,9 +244,9 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 }
 
 // batchable tells whether m can be replayed in a batch: a transactional migration whose up script
-// does not open or end transactions itself.
+// does not open or end transactions itself and carries no COPY data.
 func batchable(m *migrate.Migration) bool {
-	return !m.NoTransaction && m.Up != nil && len(m.Up.Statements) > 0 && !ownsTransaction(m.Up)
+	return !m.NoTransaction && m.Up != nil && len(m.Up.Statements) > 0 && !ownsTransaction(m.Up) && !hasCopyData(m.Up)
 }
 
 // batchMigrations and batchBytes bound what one batch carries: the server parses a query string whole

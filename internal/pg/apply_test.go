@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
@@ -146,4 +147,67 @@ func TestApplyScriptWholeFindsStatement(t *testing.T) {
 			t.Fatalf("no transaction %v: the failed script left %v", noTx, got)
 		}
 	}
+}
+
+// TestCopyFromStdin: a COPY … FROM STDIN with its data inline (as psql and pg_dump write it) loads that
+// data on every path a script takes: statement by statement (traced), sent whole, and replayed as
+// history among batched migrations. A bad row is reported at its own line of the file.
+func TestCopyFromStdin(t *testing.T) {
+	// A COPY sent without its data leaves the server waiting for it: fail in seconds, not at the test
+	// binary's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const load = "CREATE TABLE h%[1]d (id int PRIMARY KEY, v int);\nCOPY h%[1]d (id, v) FROM stdin;\n1\t10\n2\t20\n\\.\nCOPY h%[1]d FROM STDIN WITH (FORMAT csv);\n3,30\n\\.\nCOMMENT ON TABLE h%[1]d IS 'loaded';\n"
+	rows := func(t *testing.T, conn pg.Querier, table string) string {
+		t.Helper()
+		var got string
+		if err := conn.QueryRow(ctx, "SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM "+table).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	script := func(sql string) *migrate.Script {
+		return &migrate.Script{File: "1_load.up.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+	}
+
+	t.Run("statement by statement and whole", func(t *testing.T) {
+		conn := pgtest.Conn(t)
+		for i, opts := range []pg.ApplyOptions{{}, {Whole: true}} {
+			s := script(fmt.Sprintf(load, i+1))
+			m := &migrate.Migration{Version: "1", Name: "load", Up: s}
+			if err := pg.ApplyMigration(ctx, conn, m, s, opts); err != nil {
+				t.Fatalf("%+v: %v", opts, err)
+			}
+			if got := rows(t, conn, fmt.Sprintf("h%d", i+1)); got != "1=10,2=20,3=30" {
+				t.Errorf("%+v: rows %s, want 1=10,2=20,3=30", opts, got)
+			}
+		}
+	})
+
+	t.Run("history", func(t *testing.T) {
+		conn := pgtest.Conn(t)
+		ms := batchSet(30, map[int]string{12: fmt.Sprintf(load, 12)})
+		if n, err := pg.ApplyHistory(ctx, conn, ms); err != nil || n != 30 {
+			t.Fatalf("applied %d, %v; want 30", n, err)
+		}
+		if got := rows(t, conn, "h12"); got != "1=10,2=20,3=30" {
+			t.Errorf("rows %s, want 1=10,2=20,3=30", got)
+		}
+		if got := tables(t, ctx, conn); len(got) != 30 {
+			t.Errorf("%d tables, want 30", len(got))
+		}
+	})
+
+	t.Run("a bad row names its line", func(t *testing.T) {
+		conn := pgtest.Conn(t)
+		s := script("CREATE TABLE b (id int, v int);\nCOPY b FROM stdin;\n1\t10\n2\tnope\n\\.\n")
+		err := pg.ApplyMigration(ctx, conn, &migrate.Migration{Version: "1", Name: "load", Up: s}, s, pg.ApplyOptions{})
+		var se *pg.StatementError
+		if !errors.As(err, &se) || se.Line != 4 || se.Column != 1 || se.SQLState != "22P02" || !strings.Contains(se.Message, "line 2, column v") {
+			t.Fatalf("error %v, want 1_load.up.sql:4:1 with SQLSTATE 22P02 naming data line 2", err)
+		}
+		if conn.PgConn().TxStatus() != 'I' {
+			t.Errorf("transaction left open: status %c", conn.PgConn().TxStatus())
+		}
+	})
 }

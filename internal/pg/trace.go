@@ -367,7 +367,7 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 	}
 	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- execSimple(ctx, t.run, stmt.SQL) }()
+	go func() { done <- ExecStatement(ctx, t.run.PgConn(), stmt) }()
 	var execErr error
 	for polling := true; polling; {
 		select {

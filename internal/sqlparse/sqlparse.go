@@ -35,6 +35,12 @@ type Statement struct {
 	Node *pg_query.Node
 	// Err is the parser's error for this statement, positioned in the file; nil when it parsed.
 	Err *Error
+	// FromStdin marks a COPY … FROM STDIN statement. As psql does, the lines after it up to a line
+	// holding only \. (or the end of the section) are its data, in CopyData; End is then past them.
+	FromStdin bool
+	CopyData  string
+	// DataPos is where CopyData starts (the line after the statement).
+	DataPos Position
 }
 
 // Error is a syntax error with its position in the file.
@@ -98,7 +104,7 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 	end = min(max(end, 0), len(src))
 	start = min(max(start, 0), end)
 	section := src[start:end]
-	if strings.TrimSpace(section) == "" {
+	if strings.Trim(section, pgSpace) == "" {
 		return nil
 	}
 	if nul := strings.IndexByte(section, 0); nul >= 0 {
@@ -107,14 +113,14 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 		out := ParseRange(src, start, start+nul, lines)
 		pos := lines.Pos(start + nul)
 		return append(out, Statement{
-			SQL: strings.ReplaceAll(strings.TrimSpace(section[nul:]), "\x00", `\0`),
+			SQL: strings.ReplaceAll(strings.TrimRight(section[nul:], pgSpace), "\x00", `\0`),
 			Pos: pos,
 			End: end,
 			Err: &Error{Message: "NUL byte in SQL text (PostgreSQL rejects it)", Pos: pos},
 		})
 	}
 	if tree, err := pg_query.Parse(section); err == nil {
-		return fromTree(src, start, section, tree, lines)
+		return copyData(src, end, fromTree(src, start, section, tree, lines), lines)
 	}
 	// Some statement does not parse: split with the scanner (tolerant of grammar errors) and parse each
 	// piece alone, so every good statement keeps its tree and the bad one gets a positioned error.
@@ -135,7 +141,7 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 			out = append(out, fromTree(src, start+piece.start, text, tree, lines)...)
 			continue
 		}
-		st := Statement{SQL: strings.TrimSpace(section[first:piece.end]), Pos: lines.Pos(start + first), End: start + piece.end}
+		st := Statement{SQL: strings.TrimRight(section[first:piece.end], pgSpace), Pos: lines.Pos(start + first), End: start + piece.end}
 		st.SQL = strings.TrimSuffix(st.SQL, ";")
 		perr := &Error{Message: err.Error(), Pos: st.Pos}
 		var pe *parser.Error
@@ -150,7 +156,48 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 		st.Err = perr
 		out = append(out, st)
 	}
+	return copyData(src, end, out, lines)
+}
+
+// copyData gives the first COPY … FROM STDIN statement of out its inline data, as psql reads it: the
+// lines after the one the statement ends on, up to a line holding only \. or end. Whatever out holds
+// after that statement came from parsing the data as SQL: the text after the data is parsed again.
+func copyData(src string, end int, out []Statement, lines *Lines) []Statement {
+	for k := range out {
+		if !IsCopyFromStdin(out[k].Node) {
+			continue
+		}
+		st := &out[k]
+		// The data starts on the line after the statement's semicolon.
+		dataStart := end
+		if nl := strings.IndexByte(src[min(st.End, end):end], '\n'); nl >= 0 {
+			dataStart = min(st.End, end) + nl + 1
+		}
+		dataEnd, after := end, end
+		for i := dataStart; i < end; {
+			lineEnd := strings.IndexByte(src[i:end], '\n')
+			next := end
+			if lineEnd >= 0 {
+				next = i + lineEnd + 1
+			} else {
+				lineEnd = end - i
+			}
+			if strings.TrimRight(src[i:i+lineEnd], "\r") == `\.` {
+				dataEnd, after = i, next
+				break
+			}
+			i = next
+		}
+		st.FromStdin, st.CopyData, st.DataPos, st.End = true, src[dataStart:dataEnd], lines.Pos(dataStart), after
+		return append(out[:k+1], ParseRange(src, after, end, lines)...)
+	}
 	return out
+}
+
+// IsCopyFromStdin reports whether n is COPY … FROM STDIN (whose data the client sends).
+func IsCopyFromStdin(n *pg_query.Node) bool {
+	c := n.GetCopyStmt()
+	return c != nil && c.IsFrom && c.Filename == "" && !c.IsProgram
 }
 
 func fromTree(src string, base int, section string, tree *pg_query.ParseResult, lines *Lines) []Statement {
@@ -309,6 +356,10 @@ func dollarTag(text string, i int) (string, bool) {
 
 // skipSpaceAndComments returns the offset of the first token in text. Like PostgreSQL's scanner, it ends
 // a -- comment at a carriage return as well as at a line feed.
+// pgSpace is what PostgreSQL's scanner takes for white space: ASCII only (a no-break space is part of an
+// identifier to it, so trimming Unicode space would move a statement's text off its position).
+const pgSpace = " \t\n\r\f\v"
+
 func skipSpaceAndComments(text string) int {
 	i := 0
 	for i < len(text) {

@@ -114,7 +114,7 @@ func checkInvariants(t testing.TB, src string, start, end int, sts []Statement) 
 		if !strings.HasPrefix(src[st.Pos.Offset:], st.SQL) && !strings.Contains(src[st.Pos.Offset:st.End], "\x00") {
 			t.Errorf("statement %q is not the text at offset %d", st.SQL, st.Pos.Offset)
 		}
-		if strings.TrimSpace(st.SQL) == "" {
+		if strings.Trim(st.SQL, pgSpace) == "" {
 			t.Errorf("empty statement at %v", st.Pos)
 		}
 		want := wantPos(src, st.Pos.Offset)
@@ -186,5 +186,60 @@ func TestNeedsAutocommit(t *testing.T) {
 		if got := NeedsAutocommit(sts[0].Node); got != want {
 			t.Errorf("NeedsAutocommit(%s) = %v, want %v", sql, got, want)
 		}
+	}
+}
+
+// TestCopyFromStdin: COPY … FROM STDIN takes the lines after it up to \. as its data, as psql does, and
+// the statements after the data are parsed where they stand.
+func TestCopyFromStdin(t *testing.T) {
+	t.Parallel()
+	type copyWant struct {
+		stmt int    // index of the COPY statement
+		data string // its data
+	}
+	tests := []struct {
+		name  string
+		src   string
+		want  []string
+		copyW []copyWant
+	}{
+		{"data then more statements",
+			"CREATE TABLE t (id int, name text);\nCOPY t (id, name) FROM stdin;\n1\tO'Brien; (x\n2\t\\N\n\\.\nINSERT INTO t VALUES (3, 'c');\n",
+			[]string{"1:1 CREATE TABLE t (id int, name text)", "2:1 COPY t (id, name) FROM stdin", "6:1 INSERT INTO t VALUES (3, 'c')"},
+			[]copyWant{{1, "1\tO'Brien; (x\n2\t\\N\n"}}},
+		{"CSV with options and CRLF terminator", "COPY t FROM STDIN WITH (FORMAT csv, HEADER true); -- rows follow\r\nid,name\r\n1,\"a;b\"\r\n\\.\r\nSELECT 1;",
+			[]string{"1:1 COPY t FROM STDIN WITH (FORMAT csv, HEADER true)", "5:1 SELECT 1"},
+			[]copyWant{{0, "id,name\r\n1,\"a;b\"\r\n"}}},
+		{"two blocks", "COPY a FROM stdin;\nx\n\\.\nCOPY b FROM stdin;\ny\n\\.\n",
+			[]string{"1:1 COPY a FROM stdin", "4:1 COPY b FROM stdin"},
+			[]copyWant{{0, "x\n"}, {1, "y\n"}}},
+		{"data to the end without a terminator", "COPY a FROM stdin;\n1\n2\n", []string{"1:1 COPY a FROM stdin"}, []copyWant{{0, "1\n2\n"}}},
+		{"no data at all", "COPY a FROM stdin;", []string{"1:1 COPY a FROM stdin"}, []copyWant{{0, ""}}},
+		{"a line with more than \\. is data", "COPY a FROM stdin;\n\\.x\n \\.\n\\.\nSELECT 2;", []string{"1:1 COPY a FROM stdin", "5:1 SELECT 2"},
+			[]copyWant{{0, "\\.x\n \\.\n"}}},
+		{"COPY from a file or to stdout has no data", "COPY a FROM '/tmp/a.csv';\nCOPY a TO STDOUT;\nSELECT 3;",
+			[]string{"1:1 COPY a FROM '/tmp/a.csv'", "2:1 COPY a TO STDOUT", "3:1 SELECT 3"}, nil},
+		{"a syntax error after the data keeps its place", "COPY a FROM stdin;\n1\n\\.\nSELEC 4;\n",
+			[]string{"1:1 COPY a FROM stdin", `4:1 SELEC 4 !4:1 syntax error at or near "SELEC"`}, []copyWant{{0, "1\n"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sts := Parse(tc.src)
+			if got := brief(sts); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("Parse:\n got %q\nwant %q", got, tc.want)
+			}
+			checkInvariants(t, tc.src, 0, len(tc.src), sts)
+			copies := map[int]string{}
+			for _, c := range tc.copyW {
+				copies[c.stmt] = c.data
+			}
+			for i, st := range sts {
+				data, isCopy := copies[i]
+				if st.FromStdin != isCopy || st.CopyData != data {
+					t.Errorf("statement %d %q: FromStdin %v data %q, want %v %q", i, st.SQL, st.FromStdin, st.CopyData, isCopy, data)
+				}
+			}
+		})
 	}
 }
