@@ -437,6 +437,7 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 	}
 	seen := map[string]bool{}
 	var fkTo string
+	keys := tableKeyColumns(cs)
 	for _, e := range cs.TableElts {
 		if cd := e.GetColumnDef(); cd != nil {
 			name := strings.ToLower(cd.Colname)
@@ -444,7 +445,7 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is defined twice: the statement fails", name))
 			}
 			seen[name] = true
-			a.columnTypeRules(cd.Colname, cd.TypeName)
+			a.columnTypeRules(cd, keys[name])
 			for _, c := range cd.Constraints {
 				if k := c.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
 					fkTo = relName(k.Pktable)
@@ -460,14 +461,58 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 	}
 }
 
-// columnTypeRules are the type-advice rules shared by CREATE TABLE and ADD COLUMN.
-func (a *analyzer) columnTypeRules(col string, t *pg_query.TypeName) {
+// tableKeyColumns are the columns a CREATE TABLE's table constraints make keys: PRIMARY KEY, UNIQUE and
+// FOREIGN KEY columns, lower-cased.
+func tableKeyColumns(cs *pg_query.CreateStmt) map[string]bool {
+	keys := map[string]bool{}
+	for _, e := range cs.TableElts {
+		k := e.GetConstraint()
+		var cols []*pg_query.Node
+		switch k.GetContype() {
+		case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE:
+			cols = k.Keys
+		case pg_query.ConstrType_CONSTR_FOREIGN:
+			cols = k.FkAttrs
+		}
+		for _, c := range cols {
+			keys[strings.ToLower(c.GetString_().GetSval())] = true
+		}
+	}
+	return keys
+}
+
+// keyLike tells whether a column is a key or refers to one: a table constraint made it one (tableKey),
+// it has a PRIMARY KEY, UNIQUE, REFERENCES or identity constraint, or it is named id or …_id.
+func keyLike(cd *pg_query.ColumnDef, tableKey bool) bool {
+	name := strings.ToLower(cd.Colname)
+	if tableKey || name == "id" || strings.HasSuffix(name, "_id") {
+		return true
+	}
+	for _, c := range cd.Constraints {
+		switch c.GetConstraint().GetContype() {
+		case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_FOREIGN,
+			pg_query.ConstrType_CONSTR_IDENTITY:
+			return true
+		}
+	}
+	return false
+}
+
+// columnTypeRules are the type-advice rules shared by CREATE TABLE and ADD COLUMN; tableKey says a table
+// constraint of the same statement makes the column a key.
+func (a *analyzer) columnTypeRules(cd *pg_query.ColumnDef, tableKey bool) {
+	col, t := cd.Colname, cd.TypeName
 	typ, mods := typeName(t)
 	switch typ {
 	case "json":
 		a.add("json-column", fmt.Sprintf("column %s has type json: prefer jsonb", col))
-	case "int4", "int2", "int", "integer", "smallint", "serial", "serial4", "smallserial", "serial2":
+	case "serial", "serial4", "smallserial", "serial2":
 		a.add("prefer-bigint", fmt.Sprintf("column %s is %s: a 32-bit or smaller key overflows, and widening it later rewrites the table", col, typ))
+	case "int4", "int2", "int", "integer", "smallint":
+		// Counts and quantities stay small; keys grow with every row.
+		if keyLike(cd, tableKey) {
+			a.add("prefer-bigint", fmt.Sprintf("column %s is %s: a 32-bit or smaller key overflows, and widening it later rewrites the table", col, typ))
+		}
 	case "varchar":
 		if len(mods) > 0 {
 			a.add("prefer-text", fmt.Sprintf("column %s is varchar(%d): changing the limit later may rewrite the table; use text with a CHECK", col, mods[0]))

@@ -80,7 +80,7 @@ func (a *analyzer) alterCmd(rel string, fresh bool, cmd *pg_query.AlterTableCmd)
 	switch cmd.Subtype {
 	case pg_query.AlterTableType_AT_AddColumn:
 		if cd := cmd.Def.GetColumnDef(); cd != nil {
-			a.columnTypeRules(cd.Colname, cd.TypeName)
+			a.columnTypeRules(cd, false)
 			if !a.inTx() && !cmd.MissingOk {
 				a.add("non-idempotent-ddl", "ADD COLUMN without IF NOT EXISTS in a migration that runs outside a transaction: a retry after a partial run fails")
 			}

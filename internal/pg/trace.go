@@ -281,6 +281,10 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 			ev.InvalidIndexes = append(ev.InvalidIndexes, m.Name)
 		}
 	}
+	// The relations come in pg_locks order, which changes from run to run: report them by name.
+	for _, names := range [][]string{ev.Rewritten, ev.Scanned, ev.FastDefault, ev.InvalidIndexes} {
+		slices.Sort(names)
+	}
 	return ev
 }
 
