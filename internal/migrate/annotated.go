@@ -55,6 +55,7 @@ type sections struct {
 	up, down *section
 	noTx     bool // the whole migration runs outside a transaction
 	envSub   bool
+	env      [][2]int // goose ENVSUB regions: byte ranges between ENVSUB ON and OFF (or the end)
 }
 
 // split cuts src into sections, reporting misplaced, repeated and unknown directives of file.
@@ -64,6 +65,7 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		cur        *section
 		blockLine  int // line of an open StatementBegin, 0 when none
 		firstStart = -1
+		envFrom    = -1 // start of an open ENVSUB region
 	)
 	closeSection := func(at int) {
 		if cur == nil {
@@ -132,7 +134,18 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			out.noTx = true
 		case dirEnvOn:
 			out.envSub = true
+			if envFrom < 0 {
+				envFrom = lineEnd
+			}
+		case dirEnvOff:
+			if envFrom >= 0 {
+				out.env = append(out.env, [2]int{envFrom, start})
+				envFrom = -1
+			}
 		}
+	}
+	if envFrom >= 0 {
+		out.env = append(out.env, [2]int{envFrom, len(src)})
 	}
 	closeSection(len(src))
 	if out.up == nil {
@@ -160,11 +173,37 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 		return nil
 	}
 	m := &Migration{Version: version, Name: name, EnvSub: s.envSub}
-	m.Up = script(file, src, s.up.start, s.up.end, lines)
+	build := func(sec *section) *Script {
+		text, end := src, sec.end
+		for i := len(s.env) - 1; i >= 0; i-- { // from the last region, so earlier offsets hold
+			from, to := max(s.env[i][0], sec.start), min(s.env[i][1], sec.end)
+			if from >= to {
+				continue
+			}
+			next, bad := gooseEnv(text, from, to)
+			if bad != nil {
+				r.errorf(file, lineAt(text, bad.Off), bad.Hint, "%s", bad.Msg)
+				return nil
+			}
+			end += len(next) - len(text)
+			text = next
+		}
+		if text == src {
+			return script(file, src, sec.start, sec.end, lines)
+		}
+		sc := script(file, text, sec.start, end, nil)
+		sc.Source = src[sec.start:sec.end]
+		return sc
+	}
+	if m.Up = build(s.up); m.Up == nil {
+		return nil
+	}
 	m.Up.NoTransaction = s.noTx || s.up.noTx
 	m.NoTransaction = m.Up.NoTransaction
 	if s.down != nil {
-		m.Down = script(file, src, s.down.start, s.down.end, lines)
+		if m.Down = build(s.down); m.Down == nil {
+			return nil
+		}
 		m.Down.NoTransaction = s.noTx || s.down.noTx
 	}
 	r.checkEmpty(m, s.up.line, d.tool, d.up+" section")

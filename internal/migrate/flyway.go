@@ -12,7 +12,8 @@ import (
 // Flyway: V{version}__{description}.sql versioned migrations (the version dotted or underscored, 1.10
 // or 1_10, compared part by part as numbers), U{version}__{description}.sql undo scripts (our Down),
 // R__{description}.sql repeatable migrations (run after the versioned ones, ordered by description), in
-// the folder and its subfolders. {file}.conf beside a script may say executeInTransaction=false.
+// the folder and its subfolders. {file}.conf beside a script may say executeInTransaction=false or
+// placeholderReplacement=false. Placeholders are replaced as Flyway does (see subst.go).
 
 var (
 	flywayVersion  = regexp.MustCompile(`^[0-9]+([._][0-9]+)*$`)
@@ -20,7 +21,8 @@ var (
 	flywayCallback = regexp.MustCompile(`^(before|after)[A-Za-z]*(__.*)?\.sql$`)
 )
 
-// flywayConfKeys are the script settings Flyway knows; only executeInTransaction changes what we do.
+// flywayConfKeys are the script settings Flyway knows; executeInTransaction and placeholderReplacement
+// change what we do.
 var flywayConfKeys = map[string]bool{"executeInTransaction": true, "encoding": true, "placeholderReplacement": true, "shouldExecute": true}
 
 func (r *reader) readFlyway() {
@@ -82,11 +84,24 @@ func (r *reader) readFlyway() {
 		if !ok {
 			continue
 		}
-		s := script(p, src, 0, len(src), nil)
+		noTx, replace := false, true
 		if confs[p+".conf"] {
 			delete(confs, p+".conf")
-			s.NoTransaction = r.readFlywayConf(p + ".conf")
+			noTx, replace = r.readFlywayConf(p + ".conf")
 		}
+		text := src
+		if replace {
+			var bad *substError
+			if text, bad = flywayPlaceholders(p, src); bad != nil {
+				r.errorf(p, lineAt(src, bad.Off), bad.Hint, "%s", bad.Msg)
+				continue
+			}
+		}
+		s := script(p, text, 0, len(text), nil)
+		if text != src {
+			s.Source = strings.TrimPrefix(src, "\uFEFF")
+		}
+		s.NoTransaction = noTx
 		m := &Migration{Version: version, Name: desc, Up: s, NoTransaction: s.NoTransaction}
 		switch kind {
 		case 'R':
@@ -187,11 +202,13 @@ func compareFlywayVersions(a, b []string) int {
 	return 0
 }
 
-// readFlywayConf reads a script's settings and reports whether it runs outside a transaction.
-func (r *reader) readFlywayConf(name string) (noTx bool) {
+// readFlywayConf reads a script's settings: whether it runs outside a transaction, and whether Flyway
+// replaces placeholders in it.
+func (r *reader) readFlywayConf(name string) (noTx, replace bool) {
+	replace = true
 	src, ok := r.load(name)
 	if !ok {
-		return false
+		return false, true
 	}
 	for i, line := range strings.Split(src, "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))
@@ -215,7 +232,16 @@ func (r *reader) readFlywayConf(name string) (noTx bool) {
 			default:
 				r.errorf(name, i+1, "write true or false", "invalid executeInTransaction value %q", value)
 			}
+		case key == "placeholderReplacement":
+			switch strings.ToLower(value) {
+			case "false":
+				replace = false
+			case "true":
+				replace = true
+			default:
+				r.errorf(name, i+1, "write true or false", "invalid placeholderReplacement value %q", value)
+			}
 		}
 	}
-	return noTx
+	return noTx, replace
 }

@@ -60,6 +60,9 @@ type Script struct {
 	// NoTransaction is set when the owning tool runs this script outside a transaction (for the Up
 	// script it equals Migration.NoTransaction; dbmate and sql-migrate can mark a Down alone).
 	NoTransaction bool
+	// Source is the script as written when SQL has variables substituted (Flyway placeholders, goose
+	// ENVSUB); empty otherwise. Checksums are of the text as written.
+	Source string
 }
 
 // Empty reports whether the script holds no statement.
@@ -85,7 +88,8 @@ type Migration struct {
 	// Requires lists sqitch dependencies.
 	Requires []string
 	// EnvSub is set when a goose file turns on "-- +goose ENVSUB ON": goose substitutes ${VAR}
-	// references from its environment before running the SQL. The scripts keep the text unsubstituted.
+	// references from its environment before running the SQL, and so does Read (see subst.go); the
+	// scripts' Source keeps the text as written.
 	EnvSub bool
 	// Checksum is a SHA-256 of the migration's scripts, stable across reads; deploys compare it.
 	Checksum string
@@ -123,7 +127,11 @@ func (m *Migration) computeChecksum() {
 			h.Write([]byte{0})
 			continue
 		}
-		h.Write([]byte(s.SQL))
+		if s.Source != "" {
+			h.Write([]byte(s.Source))
+		} else {
+			h.Write([]byte(s.SQL))
+		}
 		h.Write([]byte{0})
 	}
 	m.Checksum = hex.EncodeToString(h.Sum(nil))

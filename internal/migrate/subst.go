@@ -1,0 +1,180 @@
+package migrate
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Variable substitution, as the owning tools do it before they run a script:
+//
+//   - Flyway replaces placeholders ${name} everywhere in a script: user placeholders (here from
+//     FLYWAY_PLACEHOLDERS_<NAME>, as the Flyway CLI reads them), and built-ins ${flyway:defaultSchema},
+//     ${flyway:user}, ${flyway:database}, ${flyway:table}, ${flyway:filename}, ${flyway:timestamp},
+//     ${flyway:workingDirectory} and ${flyway:environment}. A placeholder without a value is an error, as in
+//     Flyway. FLYWAY_PLACEHOLDER_REPLACEMENT=false or a script's placeholderReplacement=false turn it off;
+//     FLYWAY_PLACEHOLDER_PREFIX and _SUFFIX change the ${ }.
+//   - goose, after "-- +goose ENVSUB ON" (until OFF), replaces ${VAR}, ${VAR:-default}, ${VAR-default},
+//     ${VAR:?message}, ${VAR?message}, ${VAR:+alt} and ${VAR+alt} from the environment; an unset
+//     variable without a default is empty.
+//
+// The substituted text is what is rehearsed and deployed; the checksum stays that of the text as written
+// (Script.Source), so it does not change with the environment.
+
+// getenv is the environment substitution reads (tests replace it).
+var getenv = os.LookupEnv
+
+// substError is a reference that has no value, at byte offset Off of the text.
+type substError struct {
+	Off       int
+	Msg, Hint string
+}
+
+// flywayPlaceholders replaces Flyway placeholders in the script text src of file. It returns the new text,
+// or an error for the first placeholder without a value.
+func flywayPlaceholders(file, src string) (string, *substError) {
+	if v, ok := getenv("FLYWAY_PLACEHOLDER_REPLACEMENT"); ok && strings.EqualFold(strings.TrimSpace(v), "false") {
+		return src, nil
+	}
+	prefix, suffix := "${", "}"
+	if v, ok := getenv("FLYWAY_PLACEHOLDER_PREFIX"); ok && v != "" {
+		prefix = v
+	}
+	if v, ok := getenv("FLYWAY_PLACEHOLDER_SUFFIX"); ok && v != "" {
+		suffix = v
+	}
+	re := regexp.MustCompile(regexp.QuoteMeta(prefix) + `([A-Za-z0-9_.:-]+)` + regexp.QuoteMeta(suffix))
+	var bad *substError
+	out := replaceAllIndex(re, src, func(m []int) string {
+		name := src[m[2]:m[3]]
+		if v, ok := flywayValue(file, name); ok {
+			return v
+		}
+		if bad == nil {
+			hint := "set FLYWAY_PLACEHOLDERS_" + envName(name)
+			switch strings.ToLower(name) {
+			case "flyway:user":
+				hint = "set FLYWAY_USER"
+			case "flyway:database":
+				hint = "set FLYWAY_URL"
+			default:
+				if strings.HasPrefix(strings.ToLower(name), "flyway:") {
+					hint = "Flyway has no such built-in placeholder"
+				}
+			}
+			bad = &substError{Off: m[0], Msg: "no value for Flyway placeholder " + src[m[0]:m[1]],
+				Hint: hint + ", or turn placeholders off for this script with placeholderReplacement=false in " + path.Base(file) + ".conf"}
+		}
+		return src[m[0]:m[1]]
+	})
+	return out, bad
+}
+
+// flywayValue is the value of placeholder name (case-insensitive, as in Flyway).
+func flywayValue(file, name string) (string, bool) {
+	lower := strings.ToLower(name)
+	switch lower {
+	case "flyway:defaultschema":
+		if v, ok := getenv("FLYWAY_DEFAULT_SCHEMA"); ok && v != "" {
+			return v, true
+		}
+		if v, ok := getenv("FLYWAY_SCHEMAS"); ok && v != "" {
+			return strings.TrimSpace(strings.Split(v, ",")[0]), true
+		}
+		return "public", true
+	case "flyway:user":
+		return getenv("FLYWAY_USER")
+	case "flyway:database":
+		if v, ok := getenv("FLYWAY_URL"); ok {
+			if u, err := url.Parse(strings.TrimPrefix(v, "jdbc:")); err == nil && strings.Trim(u.Path, "/") != "" {
+				return strings.Trim(u.Path, "/"), true
+			}
+		}
+		return "", false
+	case "flyway:table":
+		if v, ok := getenv("FLYWAY_TABLE"); ok && v != "" {
+			return v, true
+		}
+		return "flyway_schema_history", true
+	case "flyway:filename":
+		return path.Base(file), true
+	case "flyway:timestamp":
+		return time.Now().Format("2006-01-02 15:04:05"), true
+	case "flyway:workingdirectory":
+		wd, err := os.Getwd()
+		return wd, err == nil
+	case "flyway:environment":
+		if v, ok := getenv("FLYWAY_ENVIRONMENT"); ok && v != "" {
+			return v, true
+		}
+		return "default", true
+	}
+	if strings.HasPrefix(lower, "flyway:") {
+		return "", false
+	}
+	return getenv("FLYWAY_PLACEHOLDERS_" + envName(name))
+}
+
+// envName is the environment variable suffix the Flyway CLI reads a placeholder from.
+func envName(name string) string {
+	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
+}
+
+// gooseRef is one ${…} expansion goose's ENVSUB knows.
+var gooseRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}`)
+
+// gooseEnv replaces goose ENVSUB references in src[from:to]; the rest of src is kept.
+func gooseEnv(src string, from, to int) (string, *substError) {
+	var bad *substError
+	part := src[from:to]
+	out := replaceAllIndex(gooseRef, part, func(m []int) string {
+		name := part[m[2]:m[3]]
+		v, set := getenv(name)
+		if m[4] < 0 {
+			return v
+		}
+		op, word := part[m[4]:m[5]], part[m[6]:m[7]]
+		empty := !set || (strings.HasPrefix(op, ":") && v == "")
+		switch strings.TrimPrefix(op, ":") {
+		case "-":
+			if empty {
+				return word
+			}
+		case "+":
+			if empty {
+				return ""
+			}
+			return word
+		case "?":
+			if empty && bad == nil {
+				msg := word
+				if msg == "" {
+					msg = "not set"
+				}
+				bad = &substError{Off: from + m[0], Msg: fmt.Sprintf("goose ENVSUB: %s: %s", name, msg), Hint: "set " + name + " in the environment"}
+			}
+		}
+		return v
+	})
+	return src[:from] + out + src[to:], bad
+}
+
+// replaceAllIndex is regexp.ReplaceAllStringFunc with the match's submatch indexes.
+func replaceAllIndex(re *regexp.Regexp, s string, f func(m []int) string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		b.WriteString(s[last:m[0]])
+		b.WriteString(f(m))
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// lineAt is the 1-based line of byte offset off in text.
+func lineAt(text string, off int) int { return 1 + strings.Count(text[:min(off, len(text))], "\n") }

@@ -1,0 +1,131 @@
+package migrate
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func readMap(t *testing.T, format Format, files map[string]string) (*Set, error) {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, body := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(body)}
+	}
+	return Read(fsys, format)
+}
+
+// TestFlywayPlaceholders: placeholders are replaced as the Flyway CLI replaces them (user ones from
+// FLYWAY_PLACEHOLDERS_*, case-insensitively, and the built-ins), a missing one is an error at its line,
+// placeholderReplacement=false leaves a script alone, and the checksum is that of the text as written.
+func TestFlywayPlaceholders(t *testing.T) {
+	t.Setenv("FLYWAY_PLACEHOLDERS_SCHEMA", "app")
+	t.Setenv("FLYWAY_PLACEHOLDERS_OWNER_ROLE", "app_owner")
+	t.Setenv("FLYWAY_USER", "deployer")
+	os.Unsetenv("FLYWAY_PLACEHOLDER_REPLACEMENT")
+	files := map[string]string{
+		"V1__init.sql": "CREATE SCHEMA IF NOT EXISTS ${schema};\n" +
+			"CREATE TABLE ${Schema}.t (id int, who text DEFAULT '${flyway:user}', src text DEFAULT '${flyway:filename}');\n" +
+			"ALTER TABLE ${schema}.t OWNER TO ${owner.role};\n",
+		"V2__raw.sql":      "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT '${not_a_placeholder}' $$;\n",
+		"V2__raw.sql.conf": "placeholderReplacement=false\n",
+	}
+	set, err := readMap(t, FormatFlyway, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := set.Migrations[0].Up
+	want := []string{
+		"CREATE SCHEMA IF NOT EXISTS app",
+		"CREATE TABLE app.t (id int, who text DEFAULT 'deployer', src text DEFAULT 'V1__init.sql')",
+		"ALTER TABLE app.t OWNER TO app_owner",
+	}
+	if len(up.Statements) != len(want) {
+		t.Fatalf("statements %+v", up.Statements)
+	}
+	for i, st := range up.Statements {
+		if st.SQL != want[i] || st.Node == nil || st.Pos.Line != i+1 {
+			t.Errorf("statement %d: %q at line %d, want %q at line %d", i, st.SQL, st.Pos.Line, want[i], i+1)
+		}
+	}
+	if up.Source != files["V1__init.sql"] {
+		t.Errorf("Source %q, want the file as written", up.Source)
+	}
+	if raw := set.Migrations[1].Up.SQL; !strings.Contains(raw, "${not_a_placeholder}") || set.Migrations[1].Up.Source != "" {
+		t.Errorf("placeholderReplacement=false script changed: %q", raw)
+	}
+
+	// Another value gives other SQL but the same checksum: a deploy elsewhere matches the approval.
+	sum := set.Migrations[0].Checksum
+	t.Setenv("FLYWAY_PLACEHOLDERS_SCHEMA", "tenant_7")
+	again, err := readMap(t, FormatFlyway, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Migrations[0].Checksum != sum || !strings.Contains(again.Migrations[0].Up.SQL, "tenant_7.t") {
+		t.Errorf("checksum %s (was %s), SQL %q", again.Migrations[0].Checksum, sum, again.Migrations[0].Up.SQL)
+	}
+
+	// A placeholder without a value: an error at its line that says how to give it one.
+	_, err = readMap(t, FormatFlyway, map[string]string{"V1__init.sql": "SELECT 1;\n\nCREATE TABLE ${tenant}.t (id int);\n"})
+	if err == nil || !strings.Contains(err.Error(), "V1__init.sql:3") || !strings.Contains(err.Error(), "${tenant}") ||
+		!strings.Contains(err.Error(), "FLYWAY_PLACEHOLDERS_TENANT") {
+		t.Errorf("missing placeholder: %v", err)
+	}
+
+	// FLYWAY_PLACEHOLDER_REPLACEMENT=false turns placeholders off everywhere.
+	t.Setenv("FLYWAY_PLACEHOLDER_REPLACEMENT", "false")
+	set, err = readMap(t, FormatFlyway, map[string]string{"V1__init.sql": "SELECT '${tenant}';\n"})
+	if err != nil || set.Migrations[0].Up.Statements[0].SQL != "SELECT '${tenant}'" {
+		t.Errorf("with replacement off: %v, %+v", err, set)
+	}
+}
+
+// TestGooseEnvSub: goose's ENVSUB ON … OFF regions take their ${VAR} expansions from the environment;
+// text outside them is left alone, positions stay on their lines, and ${VAR:?msg} without a value is an
+// error at its line.
+func TestGooseEnvSub(t *testing.T) {
+	t.Setenv("GREETING", "hello")
+	os.Unsetenv("SG_TABLE")
+	os.Unsetenv("SG_REQUIRED")
+	src := "-- +goose Up\n" +
+		"CREATE TABLE t (id int);\n" +
+		"-- +goose ENVSUB ON\n" +
+		"CREATE TABLE ${SG_TABLE:-fallback} (greeting text DEFAULT '${GREETING}', alt text DEFAULT '${GREETING:+set}');\n" +
+		"-- +goose ENVSUB OFF\n" +
+		"COMMENT ON TABLE t IS '${GREETING}';\n" +
+		"-- +goose Down\n" +
+		"-- +goose ENVSUB ON\n" +
+		"DROP TABLE ${SG_TABLE:-fallback};\n" +
+		"DROP TABLE t;\n"
+	set, err := readMap(t, FormatGoose, map[string]string{"00001_init.sql": src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := set.Migrations[0]
+	got := []string{}
+	for _, s := range []*Script{m.Up, m.Down} {
+		for _, st := range s.Statements {
+			got = append(got, st.Pos.String()+" "+st.SQL)
+		}
+	}
+	want := []string{
+		"2:1 CREATE TABLE t (id int)",
+		"4:1 CREATE TABLE fallback (greeting text DEFAULT 'hello', alt text DEFAULT 'set')",
+		"6:1 COMMENT ON TABLE t IS '${GREETING}'",
+		"9:1 DROP TABLE fallback",
+		"10:1 DROP TABLE t",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("statements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !m.EnvSub || !strings.Contains(m.Up.Source, "CREATE TABLE ${SG_TABLE:-fallback} (greeting") {
+		t.Errorf("EnvSub %v, Source %q: want the text as written", m.EnvSub, m.Up.Source)
+	}
+
+	_, err = readMap(t, FormatGoose, map[string]string{"00001_init.sql": "-- +goose ENVSUB ON\n-- +goose Up\nSELECT 1;\nSELECT '${SG_REQUIRED:?set it to the tenant}';\n"})
+	if err == nil || !strings.Contains(err.Error(), "00001_init.sql:4") || !strings.Contains(err.Error(), "set it to the tenant") {
+		t.Errorf("required variable: %v", err)
+	}
+}
