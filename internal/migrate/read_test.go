@@ -169,8 +169,16 @@ func checkScripts(t testing.TB, files map[string]string, m *Migration) {
 			t.Errorf("%s: script file %q is not in the folder", m.ID(), s.File)
 			continue
 		}
-		if s.Start < 0 || s.Start+len(s.SQL) > len(src) || src[s.Start:s.Start+len(s.SQL)] != s.SQL {
+		written := s.SQL
+		if s.Source != "" {
+			written = s.Source // variables substituted: the statements are in the substituted text
+		}
+		if s.Start < 0 || s.Start+len(written) > len(src) || src[s.Start:s.Start+len(written)] != written {
 			t.Errorf("%s: SQL of %s is not the file's text at offset %d", m.ID(), s.File, s.Start)
+			continue
+		}
+		if s.Source != "" {
+			src = src[:s.Start] + s.SQL + src[s.Start+len(s.Source):]
 		}
 		checkStatements(t, src, s.Start, s.Start+len(s.SQL), s)
 	}
