@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
@@ -338,5 +340,35 @@ func TestCheckDeployTimeouts(t *testing.T) {
 	}
 	if off["risk"] != "dangerous" {
 		t.Errorf("create_orders risk %v with deploy_timeouts: false, want dangerous", off["risk"])
+	}
+}
+
+// TestCheckURLTwiceWithRoles: on an existing server (the url provider), a migration that creates a role
+// rehearses the same on a second run, because the first run dropped the role with its database; the
+// server keeps nothing of either run.
+func TestCheckURLTwiceWithRoles(t *testing.T) {
+	requirePG(t)
+	server := pgtest.Server(t).AdminURL
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "1_roles.up.sql"), []byte("CREATE ROLE sg_check_reader NOLOGIN;\nCREATE TABLE notes (id bigint PRIMARY KEY);\nGRANT SELECT ON notes TO sg_check_reader;\n"))
+	writeFile(t, filepath.Join(dir, "1_roles.down.sql"), []byte("DROP TABLE notes;\nDROP ROLE sg_check_reader;\n"))
+	for i := 1; i <= 2; i++ {
+		code, out, errOut := run(t, nil, "check", "--dir", dir, "--provider", "url", "--database-url", server, "-q")
+		if code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s\n%s", i, code, out, errOut)
+		}
+	}
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var roles, dbs int
+	if err := conn.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'sg_check_reader'),
+		(SELECT count(*) FROM pg_database WHERE datname LIKE 'schemagate\_%')`).Scan(&roles, &dbs); err != nil {
+		t.Fatal(err)
+	}
+	if roles != 0 || dbs != 0 {
+		t.Errorf("left on the server: %d roles sg_check_reader, %d schemagate databases", roles, dbs)
 	}
 }

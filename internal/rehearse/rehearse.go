@@ -99,7 +99,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if err != nil {
 		return nil, "", fmt.Errorf("start throwaway database: %w", err)
 	}
-	defer func() { _ = inst.Close(context.WithoutCancel(ctx)) }()
+	defer closeInstance(ctx, inst, opts)
+	claimRoles(inst, opts.Set, opts.Base)
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
 	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
 	if opts.Lint.PGVersion == 0 {
@@ -218,6 +219,41 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 	}
 	return r.finish(started), missed, nil
+}
+
+// closeInstance removes the throwaway database; what it could not clean up is reported, not fatal.
+func closeInstance(ctx context.Context, inst *sandbox.Instance, opts Options) {
+	if err := inst.Close(context.WithoutCancel(ctx)); err != nil {
+		opts.Progress("warning: cleaning up the throwaway database: %v", err)
+		opts.Logger.Warn("cleanup failed", "err", err)
+	}
+}
+
+// claimRoles tells a shared server (url provider) which roles the migrations create (CREATE ROLE,
+// USER or GROUP), so that it drops them with the run's database.
+func claimRoles(inst *sandbox.Instance, sets ...*migrate.Set) {
+	if inst.ClaimRoles == nil {
+		return
+	}
+	var roles []string
+	for _, set := range sets {
+		if set == nil {
+			continue
+		}
+		for _, m := range set.Migrations {
+			for _, s := range []*migrate.Script{m.Up, m.Down, m.Verify} {
+				if s == nil {
+					continue
+				}
+				for i := range s.Statements {
+					if r := s.Statements[i].Node.GetCreateRoleStmt(); r != nil {
+						roles = append(roles, r.Role)
+					}
+				}
+			}
+		}
+	}
+	inst.ClaimRoles(roles)
 }
 
 // split returns the history (present at base with the same content) and the new migrations, each in

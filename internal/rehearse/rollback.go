@@ -3,6 +3,7 @@ package rehearse
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -17,6 +18,9 @@ import (
 func RollbackScript(ctx context.Context, opts Options, version string) (*report.GeneratedDown, error) {
 	if opts.Progress == nil {
 		opts.Progress = func(string, ...any) {}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	var target *migrate.Migration
 	var before []*migrate.Migration
@@ -34,7 +38,8 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	if err != nil {
 		return nil, fmt.Errorf("start throwaway database: %w", err)
 	}
-	defer func() { _ = inst.Close(context.WithoutCancel(ctx)) }()
+	defer closeInstance(ctx, inst, opts)
+	claimRoles(inst, opts.Set)
 	insp, err := pg.NewInspector()
 	if err != nil {
 		return nil, err

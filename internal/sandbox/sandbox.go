@@ -32,6 +32,11 @@ type Instance struct {
 	// Close stops and removes what Start created. It is safe to call more than once and works with a
 	// fresh context after the run's context was cancelled.
 	Close func(ctx context.Context) error
+	// ClaimRoles, when set (a server shared with others: the url provider), names roles the run's
+	// migrations create. Roles are the server's, not the database's, so dropping the run's database
+	// leaves them behind, and the next run's CREATE ROLE fails; Close drops those of them that did not
+	// exist when the run started.
+	ClaimRoles func(names []string)
 }
 
 // Options configure providers; each uses the fields that concern it.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,21 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 		return nil, noCreateDB(role, shown, nil)
 	}
 
+	rows, err := admin.Query(ctx, "SELECT rolname FROM pg_roles")
+	if err != nil {
+		return nil, fmt.Errorf("list roles on %s: %w", shown, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list roles on %s: %w", shown, err)
+	}
+	existed := map[string]bool{}
+	for _, n := range names {
+		existed[n] = true
+	}
+	var mu sync.Mutex
+	var claimed []string
+
 	name := DatabasePrefix + randomHex(6)
 	// template0: the database is empty even when the server's template1 holds objects.
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
@@ -83,10 +99,55 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	closeFn := func(ctx context.Context) error {
 		once.Do(func() {
 			closeErr = p.drop(ctx, server, name, version)
+			mu.Lock()
+			defer mu.Unlock()
+			var mine []string
+			for _, r := range claimed {
+				if !existed[r] && !slices.Contains(mine, r) {
+					mine = append(mine, r)
+				}
+			}
+			if closeErr == nil && len(mine) > 0 {
+				closeErr = p.dropRoles(ctx, server, mine)
+			}
 		})
 		return closeErr
 	}
-	return &Instance{URL: dbURL.String(), AdminURL: server.String(), ServerVersion: version, Close: closeFn}, nil
+	claim := func(names []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		claimed = append(claimed, names...)
+	}
+	return &Instance{URL: dbURL.String(), AdminURL: server.String(), ServerVersion: version, Close: closeFn, ClaimRoles: claim}, nil
+}
+
+// dropRoles drops the roles the run's migrations created (after the run's database, which held what they
+// own). A role that still owns or may use something elsewhere on the server stays, with a warning.
+func (p *URL) dropRoles(ctx context.Context, server *url.URL, roles []string) error {
+	if ctx.Err() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	admin, err := connect(ctx, server.String())
+	if err != nil {
+		return fmt.Errorf("connect to %s to drop the roles the migrations created (%s): %w (drop them by hand)",
+			server.Redacted(), strings.Join(roles, ", "), scrub(err, server))
+	}
+	defer admin.Close(ctx)
+	var left []string
+	for _, r := range roles {
+		if _, err := admin.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{r}.Sanitize()); err != nil {
+			p.opts.Logger.Warn("could not drop a role the migrations created", "role", r, "err", err)
+			left = append(left, r)
+			continue
+		}
+		p.opts.Logger.Info("dropped a role the migrations created", "role", r)
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("roles the migrations created are left on %s: %s (drop them by hand)", server.Redacted(), strings.Join(left, ", "))
+	}
+	return nil
 }
 
 // drop removes the run's database, first ending the sessions still connected to it (that database's

@@ -237,3 +237,41 @@ func TestRedactURL(t *testing.T) {
 		})
 	}
 }
+
+// TestURLDropsTheRolesItsMigrationsCreated: roles belong to the server, not to the run's database, so
+// the url provider drops the ones the run claimed when it drops the database, and only those that did
+// not exist before the run.
+func TestURLDropsTheRolesItsMigrationsCreated(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	execSQL(t, server, "CREATE ROLE sg_before_run")
+	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.ClaimRoles == nil {
+		t.Fatal("the url provider does not take role claims")
+	}
+	// What the migrations do: create a role that owns a table in the run's database, and another one.
+	execSQL(t, inst.URL, "CREATE ROLE sg_app_owner", "CREATE TABLE owned (id int)", "ALTER TABLE owned OWNER TO sg_app_owner",
+		"CREATE ROLE sg_readonly")
+	// Not claimed: created by someone else on the shared server while the run goes on.
+	execSQL(t, server, "CREATE ROLE sg_someone_else")
+	inst.ClaimRoles([]string{"sg_app_owner", "sg_readonly", "sg_before_run", "sg_never_created"})
+	if err := inst.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, _ := conn.Query(t.Context(), "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sg\\_%' ORDER BY 1")
+	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"sg_before_run", "sg_someone_else"}; !slices.Equal(left, want) {
+		t.Errorf("roles left %v, want %v", left, want)
+	}
+}
