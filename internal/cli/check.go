@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -25,6 +26,7 @@ import (
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sandbox"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // CheckOptions are the inputs of `schemagate check` (also used by `schemagate action`).
@@ -38,6 +40,7 @@ type CheckOptions struct {
 	Image        string
 	DatabaseURL  string
 	PGBinDir     string
+	Setup        []string
 	ReportJSON   string
 	ReportMD     string
 	FailOn       string
@@ -87,6 +90,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.StringVar(&o.Image, "image", "", "container image for --provider docker (default postgres:<pg-version>)")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "existing server for --provider url (a database is created and dropped)")
 	f.StringVar(&o.PGBinDir, "pg-bindir", "", "folder of initdb/postgres for --provider local")
+	f.StringArrayVar(&o.Setup, "setup", nil, "SQL file run on the throwaway database before the history, e.g. the roles migrations GRANT to (repeatable; replaces database.setup)")
 	f.StringVar(&o.ReportJSON, "report-json", "", "write the JSON report to this file")
 	f.StringVar(&o.ReportMD, "report-md", "", "write the Markdown report to this file")
 	f.StringVar(&o.FailOn, "fail-on", "", "lowest risk that fails the check: dangerous, caution or never (default never: the approval gate handles risk)")
@@ -138,6 +142,9 @@ func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
 	if o.FailOn != "" {
 		cfg.Lint.FailOn = o.FailOn
 	}
+	if len(o.Setup) > 0 {
+		cfg.Database.Setup = o.Setup
+	}
 	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.IsMergeRequest() && gl.DiffBaseSHA != "" {
 		// In a merge request pipeline the history is what the target branch had at the diff base.
 		o.Base = gl.DiffBaseSHA
@@ -181,14 +188,21 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 			fmt.Fprintf(a.Stderr, format+"\n", args...)
 		}
 	}
+	setup, err := readSetup(cfg)
+	if err != nil {
+		return nil, err
+	}
 	rep, err := rehearse.Run(ctx, rehearse.Options{
-		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg,
+		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg, Setup: setup,
 		NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
 		Progress: progress, Logger: a.Logger,
 	})
 	if err != nil {
 		if errors.Is(err, sandbox.ErrUnavailable) {
 			return nil, exitCode(ExitFailure, err)
+		}
+		if errors.Is(err, rehearse.ErrSetup) {
+			return nil, usageErr(err)
 		}
 		return nil, err
 	}
@@ -353,6 +367,33 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+}
+
+// readSetup reads database.setup (or --setup): each file parsed into statements; a missing, non-UTF-8
+// or unparseable file is a usage error with its place.
+func readSetup(cfg *config.Config) ([]*migrate.Script, error) {
+	var out []*migrate.Script
+	for _, name := range cfg.Database.Setup {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("database.setup: %w", err))
+		}
+		if !utf8.Valid(b) {
+			return nil, usageErr(fmt.Errorf("database.setup: %s is not valid UTF-8", name))
+		}
+		src := strings.TrimPrefix(string(b), "\uFEFF")
+		s := &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}
+		for _, st := range s.Statements {
+			if st.Err != nil {
+				return nil, usageErr(fmt.Errorf("database.setup: %s:%d:%d: %s", s.File, st.Err.Pos.Line, st.Err.Pos.Column, st.Err.Message))
+			}
+		}
+		if len(s.Statements) == 0 {
+			return nil, usageErr(fmt.Errorf("database.setup: %s holds no SQL statement", name))
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // deployTimeouts are the timeouts schemagate deploy sets in each configured environment, for the

@@ -372,3 +372,65 @@ func TestCheckURLTwiceWithRoles(t *testing.T) {
 		t.Errorf("left on the server: %d roles sg_check_reader, %d schemagate databases", roles, dbs)
 	}
 }
+
+// TestCheckSetup: migrations that GRANT to a role production has fail on a bare throwaway database; a
+// setup script creating the role (--setup or database.setup) makes them rehearse, and a broken setup
+// script is bad input with its file and line. On a shared server the setup's roles are dropped too.
+func TestCheckSetup(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "migrations")
+	if err := os.MkdirAll(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mig, "1_notes.up.sql"), []byte("CREATE TABLE notes (id bigint PRIMARY KEY);\nGRANT SELECT ON notes TO sg_app_reader;\n"))
+	writeFile(t, filepath.Join(mig, "1_notes.down.sql"), []byte("DROP TABLE notes;\n"))
+	roles := filepath.Join(dir, "roles.sql")
+	writeFile(t, roles, []byte("-- what the infrastructure creates in production\nCREATE ROLE sg_app_reader NOLOGIN;\n"))
+
+	code, out, _ := run(t, nil, "check", "--dir", mig, "-q")
+	if code != ExitBlocked || !strings.Contains(out, `role "sg_app_reader" does not exist`) {
+		t.Fatalf("without setup: exit %d, want %d naming the missing role\n%s", code, ExitBlocked, out)
+	}
+	jsonPath := filepath.Join(dir, "report.json")
+	code, out, errOut := run(t, nil, "check", "--dir", mig, "--setup", roles, "--report-json", jsonPath)
+	if code != ExitOK || !strings.Contains(errOut, "running setup "+filepath.ToSlash(roles)+" (1 statements)") {
+		t.Fatalf("with --setup: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(jsonPath); !strings.Contains(string(b), "roles.sql (1 statements) ran before the migrations") {
+		t.Errorf("report does not note the setup:\n%s", b)
+	}
+
+	// From schemagate.yml, on a shared server: the setup's role does not outlive the run.
+	server := pgtest.Server(t).AdminURL
+	cfg := filepath.Join(dir, "schemagate.yml")
+	writeFile(t, cfg, []byte("dir: "+mig+"\ndatabase:\n  provider: url\n  url: "+server+"\n  setup:\n    - "+roles+"\n"))
+	if code, out, errOut := run(t, nil, "check", "--config", cfg, "-q"); code != ExitOK {
+		t.Fatalf("with database.setup: exit %d\n%s\n%s", code, out, errOut)
+	}
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_roles WHERE rolname = 'sg_app_reader'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("setup role left on the shared server: %d (%v)", n, err)
+	}
+
+	// Broken setup scripts: bad input (exit 2) with the place.
+	bad := filepath.Join(dir, "bad.sql")
+	for _, tc := range []struct{ sql, want string }{
+		{"CREATE ROLE ok;\nCREAT ROLE nope;\n", "bad.sql:2:1: syntax error"},
+		{"SELECT 1;\n\nCREATE TABLE x (id int REFERENCES missing (id));\n", `bad.sql:3:1: relation "missing" does not exist`},
+	} {
+		writeFile(t, bad, []byte(tc.sql))
+		code, out, errOut := run(t, nil, "check", "--dir", mig, "--setup", bad, "-q")
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("setup %q: exit %d, want %d with %q\n%s\n%s", tc.sql, code, ExitUsage, tc.want, out, errOut)
+		}
+	}
+	if code, _, errOut := run(t, nil, "check", "--dir", mig, "--setup", filepath.Join(dir, "nope.sql"), "-q"); code != ExitUsage || !strings.Contains(errOut, "nope.sql") {
+		t.Errorf("missing setup file: exit %d\n%s", code, errOut)
+	}
+}

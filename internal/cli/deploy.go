@@ -367,7 +367,11 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 			return nil, err
 		}
 		fmt.Fprintf(a.Stderr, "schemagate: generating downs on a throwaway PostgreSQL (pending migrations without one: %d)\n", missing)
-		rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Base: base, Provider: prov, GenerateDown: true, NoTrace: true, Logger: a.Logger})
+		setup, err := readSetup(cfg)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Base: base, Provider: prov, GenerateDown: true, NoTrace: true, Setup: setup, Logger: a.Logger})
 		if err != nil {
 			return nil, err
 		}

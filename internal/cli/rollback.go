@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -60,11 +61,18 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return usageErr(err)
 			}
-			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Provider: prov, Lint: lint.Config{}, Progress: func(f string, args ...any) {
+			setup, err := readSetup(cfg)
+			if err != nil {
+				return err
+			}
+			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Provider: prov, Lint: lint.Config{}, Setup: setup, Progress: func(f string, args ...any) {
 				if !o.Quiet {
 					fmt.Fprintf(a.Stderr, f+"\n", args...)
 				}
 			}}, o.Version)
+			if errors.Is(err, rehearse.ErrSetup) {
+				return usageErr(err)
+			}
 			if err != nil {
 				return err
 			}

@@ -28,6 +28,10 @@ type Database struct {
 	Image string `yaml:"image" json:"image,omitempty"`
 	// URL is the existing server of the url provider.
 	URL string `yaml:"url" json:"url,omitempty"`
+	// Setup are SQL files run on the throwaway database before the history, statement by statement:
+	// what production has that the migrations do not create, such as the roles they GRANT to, extensions
+	// or schemas. Paths are relative to the working directory. The deploy never runs them.
+	Setup []string `yaml:"setup" json:"setup,omitempty"`
 }
 
 // Lint configures the rules.

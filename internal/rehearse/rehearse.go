@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,10 @@ type Options struct {
 	Dir string
 	// Provider starts the throwaway database.
 	Provider sandbox.Provider
+	// Setup are scripts run on the throwaway database before anything else, statement by statement
+	// outside a transaction: what production has that the migrations do not create (roles the
+	// migrations GRANT to, extensions, schemas). A failing one is an ErrSetup.
+	Setup []*migrate.Script
 	// Lint configures the risk rules.
 	Lint lint.Config
 	// NoTrace turns off per-statement tracing (dynamic evidence).
@@ -100,7 +105,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		return nil, "", fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer closeInstance(ctx, inst, opts)
-	claimRoles(inst, opts.Set, opts.Base)
+	claimRoles(inst, opts.Setup, opts.Set, opts.Base)
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
 	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
 	if opts.Lint.PGVersion == 0 {
@@ -119,6 +124,12 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		return nil, "", err
 	}
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
+	if err := runSetup(ctx, r.conn, opts); err != nil {
+		return nil, "", err
+	}
+	for _, s := range opts.Setup {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("setup %s (%d statements) ran before the migrations", s.File, len(s.Statements)))
+	}
 
 	isNew := map[*migrate.Migration]bool{}
 	for _, m := range fresh {
@@ -221,6 +232,28 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	return r.finish(started), missed, nil
 }
 
+// ErrSetup marks a setup script that failed: bad input, not a failing migration.
+var ErrSetup = errors.New("setup script failed")
+
+// runSetup runs the setup scripts, each statement on its own (autocommit), as psql -f does.
+func runSetup(ctx context.Context, conn *pgx.Conn, opts Options) error {
+	for _, s := range opts.Setup {
+		opts.Progress("running setup %s (%d statements)", s.File, len(s.Statements))
+		for i := range s.Statements {
+			if st := &s.Statements[i]; st.Err != nil {
+				return fmt.Errorf("%w: %s:%d:%d: %s", ErrSetup, s.File, st.Err.Pos.Line, st.Err.Pos.Column, st.Err.Message)
+			}
+		}
+		if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{}); err != nil {
+			if isToolError(ctx, err) {
+				return fmt.Errorf("setup %s: %w", s.File, err)
+			}
+			return fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+	}
+	return nil
+}
+
 // closeInstance removes the throwaway database; what it could not clean up is reported, not fatal.
 func closeInstance(ctx context.Context, inst *sandbox.Instance, opts Options) {
 	if err := inst.Close(context.WithoutCancel(ctx)); err != nil {
@@ -229,27 +262,29 @@ func closeInstance(ctx context.Context, inst *sandbox.Instance, opts Options) {
 	}
 }
 
-// claimRoles tells a shared server (url provider) which roles the migrations create (CREATE ROLE,
-// USER or GROUP), so that it drops them with the run's database.
-func claimRoles(inst *sandbox.Instance, sets ...*migrate.Set) {
+// claimRoles tells a shared server (url provider) which roles the setup scripts and the migrations
+// create (CREATE ROLE, USER or GROUP), so that it drops them with the run's database.
+func claimRoles(inst *sandbox.Instance, setup []*migrate.Script, sets ...*migrate.Set) {
 	if inst.ClaimRoles == nil {
 		return
 	}
-	var roles []string
+	scripts := slices.Clone(setup)
 	for _, set := range sets {
 		if set == nil {
 			continue
 		}
 		for _, m := range set.Migrations {
-			for _, s := range []*migrate.Script{m.Up, m.Down, m.Verify} {
-				if s == nil {
-					continue
-				}
-				for i := range s.Statements {
-					if r := s.Statements[i].Node.GetCreateRoleStmt(); r != nil {
-						roles = append(roles, r.Role)
-					}
-				}
+			scripts = append(scripts, m.Up, m.Down, m.Verify)
+		}
+	}
+	var roles []string
+	for _, s := range scripts {
+		if s == nil {
+			continue
+		}
+		for i := range s.Statements {
+			if r := s.Statements[i].Node.GetCreateRoleStmt(); r != nil {
+				roles = append(roles, r.Role)
 			}
 		}
 	}

@@ -39,7 +39,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer closeInstance(ctx, inst, opts)
-	claimRoles(inst, opts.Set)
+	claimRoles(inst, opts.Setup, opts.Set)
 	insp, err := pg.NewInspector()
 	if err != nil {
 		return nil, err
@@ -49,6 +49,9 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, err
 	}
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
+	if err := runSetup(ctx, r.conn, opts); err != nil {
+		return nil, err
+	}
 	opts.Progress("applying %d migrations before %s", len(before), target.ID())
 	if n, err := pg.ApplyHistory(ctx, r.conn, before); err != nil {
 		return nil, fmt.Errorf("apply %s: %w", before[n].ID(), err)
