@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -502,11 +503,20 @@ func shorten(s string, n int) string {
 func sqlError(err error, phase string) *report.SQLError {
 	var se *pg.StatementError
 	if errors.As(err, &se) {
-		return &report.SQLError{Message: se.Message, SQLState: se.SQLState, Detail: se.Detail, Hint: se.Hint,
+		out := &report.SQLError{Message: se.Message, SQLState: se.SQLState, Detail: se.Detail, Hint: se.Hint,
 			File: se.File, Line: se.Line, Column: se.Column, Phase: phase, Statement: shorten(se.Statement, 500)}
+		if m := missingExtension.FindStringSubmatch(se.Message); m != nil && se.SQLState == "0A000" {
+			// The migration is fine; the throwaway server lacks what production has.
+			out.Hint = strings.TrimSpace(out.Hint + " The throwaway PostgreSQL does not have " + m[1] +
+				": rehearse on an image that has it (--provider docker --image IMAGE, or database.image in schemagate.yml), or install it where --provider local finds the server binaries.")
+		}
+		return out
 	}
 	return &report.SQLError{Message: err.Error(), Phase: phase}
 }
+
+// missingExtension is PostgreSQL's error for CREATE EXTENSION of an extension the server does not have.
+var missingExtension = regexp.MustCompile(`^extension "([^"]+)" is not available`)
 
 func formatVersion(v int) string {
 	if v >= 100000 {

@@ -274,3 +274,24 @@ func TestHistoryFailureInLaterBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingExtensionSaysWhatToDo: CREATE EXTENSION of an extension the throwaway server lacks fails
+// the migration at its line, and the hint says how to rehearse on a server that has it.
+func TestMissingExtensionSaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "1_geo.up.sql"), "CREATE TABLE places (id bigint PRIMARY KEY);\nCREATE EXTENSION IF NOT EXISTS sg_no_such_extension;\n")
+	writeTestFile(t, filepath.Join(dir, "1_geo.down.sql"), "DROP TABLE places;\n")
+	rep := rehearseDir(t, dir)
+	e := migration(t, rep, "1").Error
+	if e == nil || e.Line != 2 || e.SQLState != "0A000" || !strings.Contains(e.Hint, "does not have sg_no_such_extension") ||
+		!strings.Contains(e.Hint, "--image") {
+		t.Fatalf("error %+v, want line 2 with SQLSTATE 0A000 and a hint naming the extension and --image", e)
+	}
+}
+
+func writeTestFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
