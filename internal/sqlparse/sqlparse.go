@@ -107,6 +107,30 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 	if strings.Trim(section, pgSpace) == "" {
 		return nil
 	}
+	if blocks := copyBlocks(section); len(blocks) > 0 {
+		// COPY … FROM STDIN data is not SQL: parse the SQL around it, and give each COPY its data.
+		var out []Statement
+		at := start
+		for _, b := range blocks {
+			head := parseRange(src, at, start+b.stmtEnd, lines)
+			if n := len(head); n > 0 && head[n-1].Node != nil && IsCopyFromStdin(head[n-1].Node) {
+				st := &head[n-1]
+				st.FromStdin, st.CopyData, st.DataPos, st.End = true, section[b.dataStart:b.dataEnd], lines.Pos(start+b.dataStart), start+b.after
+			}
+			out = append(out, head...)
+			at = start + b.after
+		}
+		return append(out, parseRange(src, at, end, lines)...)
+	}
+	return parseRange(src, start, end, lines)
+}
+
+// parseRange is ParseRange for a section without COPY … FROM STDIN data.
+func parseRange(src string, start, end int, lines *Lines) []Statement {
+	section := src[start:end]
+	if strings.Trim(section, pgSpace) == "" {
+		return nil
+	}
 	if nul := strings.IndexByte(section, 0); nul >= 0 {
 		// The parser reads C strings and would silently drop everything after a NUL byte, and
 		// PostgreSQL refuses such text: report it instead of losing statements.
@@ -120,7 +144,7 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 		})
 	}
 	if tree, err := pg_query.Parse(section); err == nil {
-		return copyData(src, end, fromTree(src, start, section, tree, lines), lines)
+		return fromTree(src, start, section, tree, lines)
 	}
 	// Some statement does not parse: split with the scanner (tolerant of grammar errors) and parse each
 	// piece alone, so every good statement keeps its tree and the bad one gets a positioned error.
@@ -156,40 +180,54 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 		st.Err = perr
 		out = append(out, st)
 	}
-	return copyData(src, end, out, lines)
+	return out
 }
 
-// copyData gives the first COPY … FROM STDIN statement of out its inline data, as psql reads it: the
-// lines after the one the statement ends on, up to a line holding only \. or end. Whatever out holds
-// after that statement came from parsing the data as SQL: the text after the data is parsed again.
-func copyData(src string, end int, out []Statement, lines *Lines) []Statement {
-	for k := range out {
-		if !IsCopyFromStdin(out[k].Node) {
+// copyBlock is a COPY … FROM STDIN statement and its inline data, as byte offsets in a section: the
+// statement runs to stmtEnd (past its semicolon), its data from dataStart to dataEnd, and the SQL goes
+// on at after (past the \. line).
+type copyBlock struct{ stmtEnd, dataStart, dataEnd, after int }
+
+// copyBlocks finds the COPY … FROM STDIN statements of a section and their data, as psql reads it: the
+// lines after the one the statement ends on, up to a line holding only \. (or the end). It walks the
+// statements once with the scanner and parses only those that start with COPY, so a file of many COPY
+// blocks costs no more than its length.
+func copyBlocks(section string) []copyBlock {
+	if !strings.Contains(strings.ToLower(section), "stdin") {
+		return nil
+	}
+	var out []copyBlock
+	for i := 0; i < len(section); {
+		end := nextPiece(section, i, false)
+		text := section[i:end]
+		first := skipSpaceAndComments(text)
+		if len(text)-first < 4 || !strings.EqualFold(text[first:first+4], "copy") {
+			i = end
 			continue
 		}
-		st := &out[k]
-		// The data starts on the line after the statement's semicolon.
-		dataStart := end
-		if nl := strings.IndexByte(src[min(st.End, end):end], '\n'); nl >= 0 {
-			dataStart = min(st.End, end) + nl + 1
+		tree, err := pg_query.Parse(text)
+		if err != nil || len(tree.Stmts) != 1 || !IsCopyFromStdin(tree.Stmts[0].Stmt) {
+			i = end
+			continue
 		}
-		dataEnd, after := end, end
-		for i := dataStart; i < end; {
-			lineEnd := strings.IndexByte(src[i:end], '\n')
-			next := end
-			if lineEnd >= 0 {
-				next = i + lineEnd + 1
-			} else {
-				lineEnd = end - i
+		b := copyBlock{stmtEnd: end, dataStart: len(section), dataEnd: len(section), after: len(section)}
+		if nl := strings.IndexByte(section[end:], '\n'); nl >= 0 {
+			b.dataStart, b.dataEnd = end+nl+1, len(section)
+		}
+		for l := b.dataStart; l < len(section); {
+			next := len(section)
+			lineEnd := len(section)
+			if nl := strings.IndexByte(section[l:], '\n'); nl >= 0 {
+				lineEnd, next = l+nl, l+nl+1
 			}
-			if strings.TrimRight(src[i:i+lineEnd], "\r") == `\.` {
-				dataEnd, after = i, next
+			if strings.TrimRight(section[l:lineEnd], "\r") == `\.` {
+				b.dataEnd, b.after = l, next
 				break
 			}
-			i = next
+			l = next
 		}
-		st.FromStdin, st.CopyData, st.DataPos, st.End = true, src[dataStart:dataEnd], lines.Pos(dataStart), after
-		return append(out[:k+1], ParseRange(src, after, end, lines)...)
+		out = append(out, b)
+		i = b.after
 	}
 	return out
 }
@@ -251,9 +289,25 @@ type piece struct{ start, end int }
 // parenthesis left unclosed at the end.
 func splitPieces(text string, parens bool) (pieces []piece, open bool) {
 	var out []piece
-	start := 0
-	i := 0
-	depthParen := 0
+	for start := 0; start < len(text); {
+		end, depth := scanPiece(text, start, parens)
+		out = append(out, piece{start, end})
+		start = end
+		open = depth > 0
+	}
+	return out, open
+}
+
+// nextPiece returns where the piece of text starting at i ends: past its top-level semicolon, or at the
+// end of the text.
+func nextPiece(text string, i int, parens bool) int {
+	end, _ := scanPiece(text, i, parens)
+	return end
+}
+
+// scanPiece scans one piece from i with the scanner's rules (comments, quotes, dollar quotes and, with
+// parens, parentheses hide semicolons); depth is the parenthesis depth left open at its end.
+func scanPiece(text string, i int, parens bool) (end, depth int) {
 	for i < len(text) {
 		c := text[i]
 		switch {
@@ -279,21 +333,17 @@ func splitPieces(text string, parens bool) (pieces []piece, open bool) {
 				continue
 			}
 		case c == '(' && parens:
-			depthParen++
+			depth++
 		case c == ')':
-			if depthParen > 0 {
-				depthParen--
+			if depth > 0 {
+				depth--
 			}
-		case c == ';' && depthParen == 0:
-			out = append(out, piece{start, i + 1})
-			start = i + 1
+		case c == ';' && depth == 0:
+			return i + 1, 0
 		}
 		i++
 	}
-	if start < len(text) {
-		out = append(out, piece{start, len(text)})
-	}
-	return out, depthParen > 0
+	return len(text), depth
 }
 
 func skipBlockComment(text string, i int) int {
@@ -354,12 +404,12 @@ func dollarTag(text string, i int) (string, bool) {
 	return "", false
 }
 
-// skipSpaceAndComments returns the offset of the first token in text. Like PostgreSQL's scanner, it ends
-// a -- comment at a carriage return as well as at a line feed.
 // pgSpace is what PostgreSQL's scanner takes for white space: ASCII only (a no-break space is part of an
 // identifier to it, so trimming Unicode space would move a statement's text off its position).
 const pgSpace = " \t\n\r\f\v"
 
+// skipSpaceAndComments returns the offset of the first token in text. Like PostgreSQL's scanner, it ends
+// a -- comment at a carriage return as well as at a line feed.
 func skipSpaceAndComments(text string) int {
 	i := 0
 	for i < len(text) {

@@ -162,6 +162,26 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseCopyData parses a pg_dump-style file of 200 tables, each with a COPY block of 500 rows:
+// the data is walked once, not parsed as SQL (MB/s).
+func BenchmarkParseCopyData(b *testing.B) {
+	var sb strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&sb, "CREATE TABLE t%d (id bigint PRIMARY KEY, name text);\nCOPY t%[1]d (id, name) FROM stdin;\n", i)
+		for r := range 500 {
+			fmt.Fprintf(&sb, "%d\tname %d; it's (row)\n", r, r)
+		}
+		sb.WriteString("\\.\n\n")
+	}
+	src := sb.String()
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if sts := Parse(src); len(sts) != 400 {
+			b.Fatalf("%d statements, want 400", len(sts))
+		}
+	}
+}
+
 func TestNeedsAutocommit(t *testing.T) {
 	for sql, want := range map[string]bool{
 		"CREATE INDEX CONCURRENTLY i ON t (a)":           true,
@@ -219,6 +239,10 @@ func TestCopyFromStdin(t *testing.T) {
 			[]copyWant{{0, "\\.x\n \\.\n"}}},
 		{"COPY from a file or to stdout has no data", "COPY a FROM '/tmp/a.csv';\nCOPY a TO STDOUT;\nSELECT 3;",
 			[]string{"1:1 COPY a FROM '/tmp/a.csv'", "2:1 COPY a TO STDOUT", "3:1 SELECT 3"}, nil},
+		{"data with quotes, semicolons and COPY words between blocks",
+			"COPY a FROM stdin;\nit's; COPY b FROM stdin;\n(\n\\.\nCOPY b (x) FROM STDIN\n  WITH (DELIMITER ';');\n1;2\n\\.\nSELECT 'from stdin';\n",
+			[]string{"1:1 COPY a FROM stdin", "5:1 COPY b (x) FROM STDIN\n  WITH (DELIMITER ';')", "9:1 SELECT 'from stdin'"},
+			[]copyWant{{0, "it's; COPY b FROM stdin;\n(\n"}, {1, "1;2\n"}}},
 		{"a syntax error after the data keeps its place", "COPY a FROM stdin;\n1\n\\.\nSELEC 4;\n",
 			[]string{"1:1 COPY a FROM stdin", `4:1 SELEC 4 !4:1 syntax error at or near "SELEC"`}, []copyWant{{0, "1\n"}}},
 	}
