@@ -20,6 +20,7 @@ import (
 	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
 )
 
@@ -348,6 +349,11 @@ func repoRelative(ctx context.Context, dir string) string {
 // staticReport builds a report from the parse tree alone: the migrations absent from base are new.
 func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.Report {
 	rep := &report.Report{Tool: "schemagate", Dir: filepath.ToSlash(filepath.Clean(dir)), Format: string(set.Format), Base: "", Migrations: []report.Migration{}}
+	sp := rehearse.SplitHistory(set, base)
+	fresh := map[*migrate.Migration]bool{}
+	for _, m := range sp.Fresh {
+		fresh[m] = true
+	}
 	for _, m := range set.Migrations {
 		rm := report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, Status: report.StatusNotRun}
 		if m.Up != nil {
@@ -357,14 +363,19 @@ func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.
 		if m.Down != nil {
 			rm.DownFile = filepath.ToSlash(filepath.Join(dir, m.Down.File))
 		}
-		if base == nil || base.Find(m.Version) == nil {
+		if fresh[m] {
 			rm.New = true
 			rm.Findings = lint.Analyze(m, lcfg)
-			for i := range rm.Findings {
-				rm.Findings[i].File = filepath.ToSlash(filepath.Join(dir, rm.Findings[i].File))
-			}
 		} else {
 			rm.Status = report.StatusBase
+		}
+		// Edited and out-of-order migrations (against the base) count as in the rehearsal.
+		sp.Mark(m, &rm)
+		for i := range rm.Findings {
+			rm.Findings[i].File = filepath.ToSlash(filepath.Join(dir, rm.Findings[i].File))
+		}
+		if rm.Error != nil {
+			rm.Error.File = filepath.ToSlash(filepath.Join(dir, rm.Error.File))
 		}
 		rep.Migrations = append(rep.Migrations, rm)
 	}

@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github"
 	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
 	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/report"
 )
 
@@ -395,4 +397,49 @@ func readFile(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestStaticReportAgainstBase: the gate's static report (no rehearsal) judges a folder against its base
+// as the rehearsal does: an edited applied migration is part of the change and failed, a new one before
+// the base's last is flagged, and a changed Flyway repeatable migration is new while an unchanged one is not.
+func TestStaticReportAgainstBase(t *testing.T) {
+	read := func(files map[string]string, format migrate.Format) *migrate.Set {
+		fsys := fstest.MapFS{}
+		for k, v := range files {
+			fsys[k] = &fstest.MapFile{Data: []byte(v)}
+		}
+		set, err := migrate.Read(fsys, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	base := read(map[string]string{"10_a.up.sql": "CREATE TABLE a (id bigint);", "20_b.up.sql": "CREATE TABLE b (id bigint);"}, migrate.FormatGolangMigrate)
+	cur := read(map[string]string{"10_a.up.sql": "CREATE TABLE a (id bigint, note text);", "20_b.up.sql": "CREATE TABLE b (id bigint);",
+		"15_c.up.sql": "CREATE TABLE c (id bigint);"}, migrate.FormatGolangMigrate)
+	rep := staticReport("db", cur, base, lint.Config{})
+	var got []string
+	for _, m := range rep.Migrations {
+		var rules []string
+		for _, f := range m.Findings {
+			if f.Source == "history" {
+				rules = append(rules, f.Rule+"@"+f.File)
+			}
+		}
+		got = append(got, fmt.Sprintf("%s:%s:%v%v", m.Version, m.Status, m.New, rules))
+	}
+	want := "10:failed:true[edited-applied-migration@db/10_a.up.sql] 15:not-run:true[out-of-order-migration@db/15_c.up.sql] 20:base:false[]"
+	if strings.Join(got, " ") != want || rep.OK || rep.Risk != lint.Dangerous {
+		t.Errorf("static report %q (ok %v, risk %s), want %q, not ok, dangerous", strings.Join(got, " "), rep.OK, rep.Risk, want)
+	}
+
+	fbase := read(map[string]string{"V1__t.sql": "CREATE TABLE t (id bigint);", "R__v.sql": "CREATE VIEW v AS SELECT 1;", "R__w.sql": "CREATE VIEW w AS SELECT 1;"}, migrate.FormatFlyway)
+	fcur := read(map[string]string{"V1__t.sql": "CREATE TABLE t (id bigint);", "R__v.sql": "CREATE VIEW v AS SELECT 1;", "R__w.sql": "CREATE VIEW w AS SELECT 2;"}, migrate.FormatFlyway)
+	got = nil
+	for _, m := range staticReport("db", fcur, fbase, lint.Config{}).Migrations {
+		got = append(got, fmt.Sprintf("%s:%v", m.Label(), m.New))
+	}
+	if strings.Join(got, " ") != "1_t:false v:false w:true" {
+		t.Errorf("repeatables %q, want only the changed w new", strings.Join(got, " "))
+	}
 }

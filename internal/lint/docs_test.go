@@ -36,6 +36,9 @@ func ruleDoc(r Rule) []byte {
 	if r.Dynamic {
 		b.WriteString(" (raised from the rehearsal's trace, not from the parse tree)")
 	}
+	if r.History {
+		b.WriteString(" (raised by comparing the folder with `check --base`, not from the parse tree)")
+	}
 	b.WriteString("\n\n## What it detects\n\n" + r.Summary + ".\n\n")
 	b.WriteString("## Why it matters\n\n" + r.Why + "\n\n")
 	b.WriteString("| lock | rewrites the table | scans the table |\n|---|---|---|\n")

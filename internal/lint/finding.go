@@ -71,7 +71,8 @@ type Finding struct {
 	Suggestion string `json:"suggestion,omitempty"`
 	// URL is the rule's documentation page.
 	URL string `json:"url,omitempty"`
-	// Source says where the finding comes from: "static" (parse tree) or "dynamic" (rehearsal trace).
+	// Source says where the finding comes from: "static" (parse tree), "dynamic" (rehearsal trace),
+	// "static+dynamic" (both), or "history" (the folder compared with the base ref).
 	Source string `json:"source"`
 	// Statement is the statement's SQL, shortened for display.
 	Statement string `json:"statement,omitempty"`

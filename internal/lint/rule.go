@@ -30,6 +30,9 @@ type Rule struct {
 	Dynamic bool
 	// Notes says more for the documentation page: when the class changes, what configuration does.
 	Notes string
+	// History marks rules raised by comparing the folder with the base ref (check --base), never from
+	// the parse tree.
+	History bool
 }
 
 // URL returns the rule's documentation page.
@@ -62,6 +65,18 @@ var extraRules = []Rule{
 		Why:        "Risk: dangerous while a lock of SHARE or stronger is held (writes wait for the whole scan); caution under weaker locks.",
 		Bad:        "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0);",
 		Good:       "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0) NOT VALID;"},
+	{ID: "edited-applied-migration", Risk: Dangerous, History: true,
+		Summary:    "a migration the base ref already has was changed",
+		Suggestion: "revert the edit and make the change in a new migration",
+		Why:        "Risk: dangerous. Databases that applied the migration keep its old text: the migration tool skips an applied version (golang-migrate, goose, dbmate) or refuses its new checksum (Flyway validate, schemagate deploy). The rehearsal replays the base's text, as those databases ran it, and reports the migration as failed.",
+		Bad:        "-- 0003_users.up.sql at the base: ALTER TABLE users ADD COLUMN age int;\n-- the same file in the change:\nALTER TABLE users ADD COLUMN age bigint;",
+		Good:       "-- 0003_users.up.sql unchanged; a new 0007_users_age_bigint.up.sql:\nALTER TABLE users ALTER COLUMN age TYPE bigint;"},
+	{ID: "out-of-order-migration", Risk: Caution, History: true,
+		Summary:    "a new migration sorts before the last migration the base ref already has",
+		Suggestion: "give it a version after the base's last migration",
+		Why:        "Risk: caution; dangerous with golang-migrate, which only moves forward and never applies it to a database already at a later version. goose refuses it unless --allow-missing, Flyway's validate fails unless outOfOrder is on, dbmate applies it after the later ones. The rehearsal applies it after the history, as a deploy would.",
+		Bad:        "-- the base has 20240301_add_orders; the change adds:\n-- 20240215_add_invoices.up.sql\nCREATE TABLE invoices (id bigint PRIMARY KEY);",
+		Good:       "-- 20240320_add_invoices.up.sql\nCREATE TABLE invoices (id bigint PRIMARY KEY);"},
 	{ID: "invalid-index", Risk: Dangerous, Lock: "SHARE UPDATE EXCLUSIVE", Dynamic: true,
 		Summary:    "the rehearsal left an INVALID index behind (a concurrent build failed)",
 		Suggestion: "DROP INDEX CONCURRENTLY IF EXISTS the invalid index, fix the cause (lock timeout, duplicates) and retry",

@@ -96,7 +96,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	started := opts.Now()
 	rep = &report.Report{Tool: "schemagate", Dir: opts.Dir, Format: string(opts.Set.Format), Base: opts.BaseRef}
 
-	history, fresh := split(opts.Set, opts.Base)
+	sp := SplitHistory(opts.Set, opts.Base)
+	history, fresh := sp.History, sp.Fresh
 	opts.Progress("%d migrations: %d history, %d new", len(opts.Set.Migrations), len(history), len(fresh))
 
 	opts.Progress("starting a throwaway PostgreSQL (%s provider)", opts.Provider.Name())
@@ -145,11 +146,15 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		if rm.New {
 			rm.Findings = lint.Analyze(m, opts.Lint)
 		}
+		sp.Mark(m, &rm)
 		rep.Migrations = append(rep.Migrations, rm)
 	}
 	index := map[*migrate.Migration]int{}
 	for i, m := range opts.Set.Migrations {
 		index[m] = i
+		if base, ok := sp.Edited[m]; ok {
+			index[base] = i
+		}
 	}
 
 	// History: applied once, fast (pg.ApplyHistory), so not timed migration by migration.
@@ -159,7 +164,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	replayStart := time.Now()
 	n, err := pg.ApplyHistory(ctx, r.conn, history)
 	for _, m := range history[:n] {
-		rep.Migrations[index[m]].Status = report.StatusBase
+		if rm := &rep.Migrations[index[m]]; rm.Status != report.StatusFailed {
+			rm.Status = report.StatusBase
+		}
 	}
 	if err != nil {
 		failed := history[n]
@@ -292,24 +299,113 @@ func claimRoles(inst *sandbox.Instance, setup []*migrate.Script, sets ...*migrat
 	inst.ClaimRoles(roles)
 }
 
-// split returns the history (present at base with the same content) and the new migrations, each in
-// folder order.
-func split(cur, base *migrate.Set) (history, fresh []*migrate.Migration) {
+// Split is a folder split against its base ref.
+type Split struct {
+	// History is replayed once, in folder order; Fresh is rehearsed.
+	History, Fresh []*migrate.Migration
+	// Edited maps a migration whose version the base has with other text to the base's migration,
+	// which the history replays in its place: that text is what databases ran.
+	Edited map[*migrate.Migration]*migrate.Migration
+	// OutOfOrder maps a new migration that sorts before the last history migration to that one.
+	OutOfOrder map[*migrate.Migration]*migrate.Migration
+	format     migrate.Format
+}
+
+// SplitHistory sorts the folder into history (present at base with the same content) and new
+// migrations, each in folder order. Repeatable migrations (Flyway R__) are matched by name, and one
+// whose text changed is new: the tool runs it again. With no base, every migration is new.
+func SplitHistory(cur, base *migrate.Set) Split {
+	sp := Split{Edited: map[*migrate.Migration]*migrate.Migration{}, OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format}
 	if base == nil {
-		return nil, cur.Migrations
+		sp.Fresh = cur.Migrations
+		return sp
 	}
-	old := map[string]string{}
+	key := func(m *migrate.Migration) string {
+		if m.Repeatable {
+			return "R\x00" + m.Name
+		}
+		return "V\x00" + m.Version
+	}
+	old := map[string]*migrate.Migration{}
 	for _, m := range base.Migrations {
-		old[m.Version] = m.Checksum
+		old[key(m)] = m
 	}
+	var lastHistory *migrate.Migration
 	for _, m := range cur.Migrations {
-		if sum, ok := old[m.Version]; ok && sum == m.Checksum {
-			history = append(history, m)
-		} else {
-			fresh = append(fresh, m)
+		b, ok := old[key(m)]
+		switch {
+		case ok && b.Checksum == m.Checksum:
+			sp.History = append(sp.History, m)
+		case ok && !m.Repeatable:
+			sp.History = append(sp.History, b)
+			sp.Edited[m] = b
+		default:
+			sp.Fresh = append(sp.Fresh, m)
+			continue
+		}
+		if !m.Repeatable {
+			lastHistory = m
 		}
 	}
-	return history, fresh
+	// A new migration before the last history one in folder order: databases at the base's last version
+	// meet it after that one, if at all.
+	seen := false
+	for i := len(cur.Migrations) - 1; i >= 0; i-- {
+		m := cur.Migrations[i]
+		if m == lastHistory {
+			seen = true
+			continue
+		}
+		if seen && !m.Repeatable && slices.Contains(sp.Fresh, m) {
+			sp.OutOfOrder[m] = lastHistory
+		}
+	}
+	return sp
+}
+
+// Mark adds to m's report entry what comparing the folder with its base found: an edited migration is
+// part of the change, failed (databases keep the base's text, deploys refuse the changed checksum), and
+// a new one out of order gets a finding on what its tool does with it.
+func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
+	if last, ok := sp.OutOfOrder[m]; ok {
+		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.format))
+	}
+	if _, ok := sp.Edited[m]; ok {
+		f := editedFinding(m)
+		rm.New, rm.Findings = true, []lint.Finding{f}
+		rm.Status = report.StatusFailed
+		rm.Error = &report.SQLError{Message: "edited after the base applied it: the history replays the base's text (edited-applied-migration)",
+			File: f.File, Line: 1, Column: 1, Phase: "edit"}
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
+	}
+}
+
+// editedFinding says that m's text differs from the base's, which databases already ran.
+func editedFinding(m *migrate.Migration) lint.Finding {
+	r, _ := lint.Lookup("edited-applied-migration")
+	return lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+		Message: fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and schemagate deploy (like Flyway's validate) refuses the changed checksum", m.ID()),
+		Suggestion: r.Suggestion, URL: r.URL()}
+}
+
+// outOfOrderFinding says that new migration m sorts before last, the base's last migration, and what
+// the owning tool does with it on a database already at last.
+func outOfOrderFinding(m, last *migrate.Migration, format migrate.Format) lint.Finding {
+	r, _ := lint.Lookup("out-of-order-migration")
+	risk := r.Risk
+	what := "it runs after " + last.ID() + " there, not in folder order"
+	switch format {
+	case migrate.FormatGolangMigrate:
+		risk = lint.Dangerous
+		what = "golang-migrate only moves forward, so it never applies it there"
+	case migrate.FormatGoose:
+		what = "goose refuses it as a missing migration unless run with --allow-missing"
+	case migrate.FormatFlyway:
+		what = "Flyway's validate fails on it unless outOfOrder is on"
+	}
+	return lint.Finding{Rule: r.ID, Risk: risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+		Message:    fmt.Sprintf("new migration %s sorts before %s, which the base already has: on a database at %s, %s", m.ID(), last.ID(), last.Version, what),
+		Suggestion: r.Suggestion, URL: r.URL()}
 }
 
 type run struct {

@@ -295,3 +295,95 @@ func writeTestFile(t *testing.T, path, body string) {
 		t.Fatal(err)
 	}
 }
+
+// folderOf writes files into a new folder and reads it in format.
+func folderOf(t *testing.T, format migrate.Format, files map[string]string) *migrate.Set {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		writeTestFile(t, filepath.Join(dir, name), body)
+	}
+	return readDir(t, dir, format)
+}
+
+// TestEditedAndOutOfOrderMigrations: against its base, a change that edits a migration the base has is
+// failed (databases keep the base's text, which the history replays), and a new migration that sorts
+// before the base's last one says what the owning tool does with it.
+func TestEditedAndOutOfOrderMigrations(t *testing.T) {
+	baseFiles := map[string]string{
+		"10_a.up.sql": "CREATE TABLE a (id bigint PRIMARY KEY);", "10_a.down.sql": "DROP TABLE a;",
+		"20_b.up.sql": "CREATE TABLE b (id bigint PRIMARY KEY);", "20_b.down.sql": "DROP TABLE b;",
+		"30_c.up.sql": "ALTER TABLE b ADD COLUMN note text;", "30_c.down.sql": "ALTER TABLE b DROP COLUMN note;",
+	}
+	curFiles := map[string]string{}
+	for k, v := range baseFiles {
+		curFiles[k] = v
+	}
+	// The edit renames the table 30 alters: had the history replayed the edited text, 30 would fail.
+	curFiles["20_b.up.sql"] = "CREATE TABLE b_renamed (id bigint PRIMARY KEY);"
+	curFiles["15_early.up.sql"] = "CREATE TABLE early (id bigint PRIMARY KEY);"
+	curFiles["15_early.down.sql"] = "DROP TABLE early;"
+	curFiles["40_late.up.sql"] = "CREATE TABLE late (id bigint PRIMARY KEY);"
+	curFiles["40_late.down.sql"] = "DROP TABLE late;"
+	base := folderOf(t, migrate.FormatGolangMigrate, baseFiles)
+	set := folderOf(t, migrate.FormatGolangMigrate, curFiles)
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	rules := map[string][]string{}
+	for _, m := range rep.Migrations {
+		got = append(got, fmt.Sprintf("%s:%s:%v", m.Version, m.Status, m.New))
+		for _, f := range m.Findings {
+			if f.Source == "history" {
+				rules[m.Version] = append(rules[m.Version], f.Rule+" "+f.Risk.String()+": "+f.Message)
+			}
+		}
+	}
+	if want := "10:base:false 15:applied:true 20:failed:true 30:base:false 40:applied:true"; strings.Join(got, " ") != want {
+		t.Fatalf("migrations %q, want %q", strings.Join(got, " "), want)
+	}
+	if rep.OK {
+		t.Error("report OK with an edited applied migration")
+	}
+	if r := rules["20"]; len(r) != 1 || !strings.HasPrefix(r[0], "edited-applied-migration dangerous: ") || !strings.Contains(r[0], "refuses the changed checksum") {
+		t.Errorf("20: %q, want one dangerous edited-applied-migration finding", r)
+	}
+	if e := migration(t, rep, "20").Error; e == nil || e.File != "20_b.up.sql" || e.Phase != "edit" {
+		t.Errorf("20 error %+v", e)
+	}
+	if r := rules["15"]; len(r) != 1 || !strings.HasPrefix(r[0], "out-of-order-migration dangerous: ") || !strings.Contains(r[0], "golang-migrate only moves forward") {
+		t.Errorf("15: %q, want one dangerous out-of-order-migration finding", r)
+	}
+	if r := rules["40"]; len(r) != 0 {
+		t.Errorf("40 comes after the base's last migration: %q", r)
+	}
+}
+
+// TestRepeatableMigrationsMatchByName: Flyway repeatable migrations have no version; each is matched with
+// the base's by name, so an unchanged one is history and a changed one is new (Flyway runs it again).
+func TestRepeatableMigrationsMatchByName(t *testing.T) {
+	baseFiles := map[string]string{
+		"V1__init.sql":  "CREATE TABLE t (id bigint PRIMARY KEY, name text);",
+		"R__a_view.sql": "CREATE OR REPLACE VIEW a_view AS SELECT id FROM t;",
+		"R__b_view.sql": "CREATE OR REPLACE VIEW b_view AS SELECT name FROM t;",
+	}
+	curFiles := map[string]string{
+		"V1__init.sql":  baseFiles["V1__init.sql"],
+		"R__a_view.sql": baseFiles["R__a_view.sql"],
+		"R__b_view.sql": "CREATE OR REPLACE VIEW b_view AS SELECT id, name FROM t;",
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{
+		Set: folderOf(t, migrate.FormatFlyway, curFiles), Base: folderOf(t, migrate.FormatFlyway, baseFiles), Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range rep.Migrations {
+		got = append(got, fmt.Sprintf("%s:%s:%v", m.Label(), m.Status, m.New))
+	}
+	if want := "1_init:base:false a_view:base:false b_view:applied:true"; strings.Join(got, " ") != want {
+		t.Errorf("migrations %q, want %q", strings.Join(got, " "), want)
+	}
+}
