@@ -384,7 +384,7 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 func editedFinding(m *migrate.Migration) lint.Finding {
 	r, _ := lint.Lookup("edited-applied-migration")
 	return lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
-		Message: fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and schemagate deploy (like Flyway's validate) refuses the changed checksum", m.ID()),
+		Message:    fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and schemagate deploy (like Flyway's validate) refuses the changed checksum", m.ID()),
 		Suggestion: r.Suggestion, URL: r.URL()}
 }
 
