@@ -414,8 +414,9 @@ func TestStaticReportAgainstBase(t *testing.T) {
 		}
 		return set
 	}
-	base := read(map[string]string{"10_a.up.sql": "CREATE TABLE a (id bigint);", "20_b.up.sql": "CREATE TABLE b (id bigint);"}, migrate.FormatGolangMigrate)
-	cur := read(map[string]string{"10_a.up.sql": "CREATE TABLE a (id bigint, note text);", "20_b.up.sql": "CREATE TABLE b (id bigint);",
+	base := read(map[string]string{"10_a.up.sql": "CREATE TABLE a (id bigint);", "20_b.up.sql": "CREATE TABLE b\n(id bigint);"}, migrate.FormatGolangMigrate)
+	// 20 differs in line endings only (a checkout with core.autocrlf): no edit.
+	cur := read(map[string]string{"10_a.up.sql": "CREATE TABLE a (id bigint, note text);", "20_b.up.sql": "CREATE TABLE b\r\n(id bigint);",
 		"15_c.up.sql": "CREATE TABLE c (id bigint);"}, migrate.FormatGolangMigrate)
 	rep := staticReport("db", cur, base, lint.Config{})
 	var got []string
