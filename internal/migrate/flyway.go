@@ -26,6 +26,7 @@ var (
 var flywayConfKeys = map[string]bool{"executeInTransaction": true, "encoding": true, "placeholderReplacement": true, "shouldExecute": true}
 
 func (r *reader) readFlyway() {
+	settings := r.loadFlywaySettings()
 	var names []string
 	confs := map[string]bool{}
 	err := fs.WalkDir(r.fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -92,7 +93,7 @@ func (r *reader) readFlyway() {
 		text := src
 		if replace {
 			var bad *substError
-			if text, bad = flywayPlaceholders(p, src); bad != nil {
+			if text, bad = flywayPlaceholders(p, src, settings); bad != nil {
 				r.errorf(p, lineAt(src, bad.Off), bad.Hint, "%s", bad.Msg)
 				continue
 			}

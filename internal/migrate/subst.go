@@ -12,8 +12,9 @@ import (
 
 // Variable substitution, as the owning tools do it before they run a script:
 //
-//   - Flyway replaces placeholders ${name} everywhere in a script: user placeholders (here from
-//     FLYWAY_PLACEHOLDERS_<NAME>, as the Flyway CLI reads them), and built-ins ${flyway:defaultSchema},
+//   - Flyway replaces placeholders ${name} everywhere in a script: user placeholders (from
+//     flyway.toml / flyway.conf and FLYWAY_PLACEHOLDERS_<NAME>, as the Flyway CLI reads them; see
+//     flywayconf.go), and built-ins ${flyway:defaultSchema},
 //     ${flyway:user}, ${flyway:database}, ${flyway:table}, ${flyway:filename}, ${flyway:timestamp},
 //     ${flyway:workingDirectory} and ${flyway:environment}. A placeholder without a value is an error, as in
 //     Flyway. FLYWAY_PLACEHOLDER_REPLACEMENT=false or a script's placeholderReplacement=false turn it off;
@@ -36,31 +37,24 @@ type substError struct {
 
 // flywayPlaceholders replaces Flyway placeholders in the script text src of file. It returns the new text,
 // or an error for the first placeholder without a value.
-func flywayPlaceholders(file, src string) (string, *substError) {
-	if v, ok := getenv("FLYWAY_PLACEHOLDER_REPLACEMENT"); ok && strings.EqualFold(strings.TrimSpace(v), "false") {
+func flywayPlaceholders(file, src string, st flywaySettings) (string, *substError) {
+	if !st.replacement {
 		return src, nil
 	}
-	prefix, suffix := "${", "}"
-	if v, ok := getenv("FLYWAY_PLACEHOLDER_PREFIX"); ok && v != "" {
-		prefix = v
-	}
-	if v, ok := getenv("FLYWAY_PLACEHOLDER_SUFFIX"); ok && v != "" {
-		suffix = v
-	}
-	re := regexp.MustCompile(regexp.QuoteMeta(prefix) + `([A-Za-z0-9_.:-]+)` + regexp.QuoteMeta(suffix))
+	re := regexp.MustCompile(regexp.QuoteMeta(st.prefix) + `([A-Za-z0-9_.:-]+)` + regexp.QuoteMeta(st.suffix))
 	var bad *substError
 	out := replaceAllIndex(re, src, func(m []int) string {
 		name := src[m[2]:m[3]]
-		if v, ok := flywayValue(file, name); ok {
+		if v, ok := flywayValue(file, name, st); ok {
 			return v
 		}
 		if bad == nil {
-			hint := "set FLYWAY_PLACEHOLDERS_" + envName(name)
+			hint := "set FLYWAY_PLACEHOLDERS_" + envName(name) + " or flyway.placeholders." + name + " (" + flywayConfigHint() + ")"
 			switch strings.ToLower(name) {
 			case "flyway:user":
-				hint = "set FLYWAY_USER"
+				hint = "set FLYWAY_USER or the environment's user"
 			case "flyway:database":
-				hint = "set FLYWAY_URL"
+				hint = "set FLYWAY_URL or the environment's url"
 			default:
 				if strings.HasPrefix(strings.ToLower(name), "flyway:") {
 					hint = "Flyway has no such built-in placeholder"
@@ -75,29 +69,27 @@ func flywayPlaceholders(file, src string) (string, *substError) {
 }
 
 // flywayValue is the value of placeholder name (case-insensitive, as in Flyway).
-func flywayValue(file, name string) (string, bool) {
+func flywayValue(file, name string, st flywaySettings) (string, bool) {
 	lower := strings.ToLower(name)
 	switch lower {
 	case "flyway:defaultschema":
-		if v, ok := getenv("FLYWAY_DEFAULT_SCHEMA"); ok && v != "" {
-			return v, true
+		if st.defaultSchema != "" {
+			return st.defaultSchema, true
 		}
-		if v, ok := getenv("FLYWAY_SCHEMAS"); ok && v != "" {
-			return strings.TrimSpace(strings.Split(v, ",")[0]), true
+		if st.schemas != "" {
+			return strings.TrimSpace(strings.Split(st.schemas, ",")[0]), true
 		}
 		return "public", true
 	case "flyway:user":
-		return getenv("FLYWAY_USER")
+		return st.user, st.user != ""
 	case "flyway:database":
-		if v, ok := getenv("FLYWAY_URL"); ok {
-			if u, err := url.Parse(strings.TrimPrefix(v, "jdbc:")); err == nil && strings.Trim(u.Path, "/") != "" {
-				return strings.Trim(u.Path, "/"), true
-			}
+		if u, err := url.Parse(strings.TrimPrefix(st.url, "jdbc:")); err == nil && strings.Trim(u.Path, "/") != "" {
+			return strings.Trim(u.Path, "/"), true
 		}
 		return "", false
 	case "flyway:table":
-		if v, ok := getenv("FLYWAY_TABLE"); ok && v != "" {
-			return v, true
+		if st.table != "" {
+			return st.table, true
 		}
 		return "flyway_schema_history", true
 	case "flyway:filename":
@@ -108,15 +100,16 @@ func flywayValue(file, name string) (string, bool) {
 		wd, err := os.Getwd()
 		return wd, err == nil
 	case "flyway:environment":
-		if v, ok := getenv("FLYWAY_ENVIRONMENT"); ok && v != "" {
-			return v, true
-		}
-		return "default", true
+		return st.environment, true
 	}
 	if strings.HasPrefix(lower, "flyway:") {
 		return "", false
 	}
-	return getenv("FLYWAY_PLACEHOLDERS_" + envName(name))
+	v, ok := st.placeholders[strings.ReplaceAll(strings.ReplaceAll(lower, ".", "_"), "-", "_")]
+	if !ok {
+		v, ok = st.placeholders[lower]
+	}
+	return v, ok
 }
 
 // envName is the environment variable suffix the Flyway CLI reads a placeholder from.

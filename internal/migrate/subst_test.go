@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -127,5 +128,77 @@ func TestGooseEnvSub(t *testing.T) {
 	_, err = readMap(t, FormatGoose, map[string]string{"00001_init.sql": "-- +goose ENVSUB ON\n-- +goose Up\nSELECT 1;\nSELECT '${SG_REQUIRED:?set it to the tenant}';\n"})
 	if err == nil || !strings.Contains(err.Error(), "00001_init.sql:4") || !strings.Contains(err.Error(), "set it to the tenant") {
 		t.Errorf("required variable: %v", err)
+	}
+}
+
+// TestFlywayConfigFiles: placeholders and the built-ins' values come from flyway.toml or flyway.conf in the
+// working directory (or FLYWAY_CONFIG_FILES), as in the Flyway CLI, and the environment overrides them;
+// a broken file is an error with its line.
+func TestFlywayConfigFiles(t *testing.T) {
+	for _, k := range []string{"FLYWAY_PLACEHOLDERS_SCHEMA", "FLYWAY_PLACEHOLDERS_OWNER", "FLYWAY_USER", "FLYWAY_URL",
+		"FLYWAY_PLACEHOLDER_REPLACEMENT", "FLYWAY_CONFIG_FILES", "FLYWAY_ENVIRONMENT", "FLYWAY_DEFAULT_SCHEMA", "FLYWAY_SCHEMAS"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	script := map[string]string{"V1__init.sql": "CREATE TABLE ${schema}.t (who text DEFAULT '${flyway:user}', db text DEFAULT '${flyway:database}', s text DEFAULT '${flyway:defaultSchema}', o text DEFAULT '${owner}');\n"}
+	sqlOf := func(t *testing.T) string {
+		t.Helper()
+		set, err := readMap(t, FormatFlyway, script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set.Migrations[0].Up.Statements[0].SQL
+	}
+
+	dir := t.TempDir()
+	t.Chdir(dir)
+	toml := `[environments.ci]
+url = "jdbc:postgresql://db.internal:5432/billing"
+user = "deployer"
+schemas = ["billing", "public"]
+
+[flyway]
+environment = "ci"
+
+[flyway.placeholders]
+schema = "billing"
+owner = "toml-owner"
+`
+	if err := os.WriteFile("flyway.toml", []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "CREATE TABLE billing.t (who text DEFAULT 'deployer', db text DEFAULT 'billing', s text DEFAULT 'billing', o text DEFAULT 'toml-owner')"
+	if got := sqlOf(t); got != want {
+		t.Errorf("from flyway.toml:\n got %s\nwant %s", got, want)
+	}
+	t.Setenv("FLYWAY_PLACEHOLDERS_OWNER", "env-owner")
+	if got := sqlOf(t); !strings.Contains(got, "'env-owner'") {
+		t.Errorf("the environment does not override flyway.toml: %s", got)
+	}
+
+	// A legacy flyway.conf named by FLYWAY_CONFIG_FILES.
+	conf := "# legacy\nflyway.url=jdbc:postgresql://localhost/shop\nflyway.user=legacy\nflyway.placeholders.schema=shop\nflyway.defaultSchema=shop\n"
+	if err := os.WriteFile("legacy.conf", []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FLYWAY_CONFIG_FILES", "legacy.conf")
+	want = "CREATE TABLE shop.t (who text DEFAULT 'legacy', db text DEFAULT 'shop', s text DEFAULT 'shop', o text DEFAULT 'env-owner')"
+	if got := sqlOf(t); got != want {
+		t.Errorf("from FLYWAY_CONFIG_FILES:\n got %s\nwant %s", got, want)
+	}
+
+	// Broken files: errors with their lines.
+	if err := os.WriteFile("legacy.conf", []byte("flyway.url=x\nnot a setting\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readMap(t, FormatFlyway, script); err == nil || !strings.Contains(err.Error(), "legacy.conf:2") {
+		t.Errorf("broken flyway.conf: %v", err)
+	}
+	os.Unsetenv("FLYWAY_CONFIG_FILES")
+	if err := os.WriteFile("flyway.toml", []byte("[flyway]\nenvironment = \"ci\"\n[flyway.placeholders\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readMap(t, FormatFlyway, script); err == nil || !regexp.MustCompile(`flyway\.toml:[34]: read Flyway configuration`).MatchString(err.Error()) {
+		t.Errorf("broken flyway.toml: %v", err)
 	}
 }
