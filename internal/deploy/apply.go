@@ -11,7 +11,6 @@ import (
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
-	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // sqlstateLockNotAvailable is lock_timeout's error (and NOWAIT's).
@@ -135,24 +134,11 @@ func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
 	return nil
 }
 
-// execScript runs a script's statements one by one with the simple protocol (any statement, like psql;
-// COPY … FROM STDIN gets its inline data). The deploy keeps this small loop rather than pg.ApplyScript:
-// it retries single statements after lock timeouts. Errors are *pg.StatementError.
+// execScript runs a script's statements one by one (pg.ApplyScript: the simple protocol like psql, COPY
+// data, the script's own BEGIN/COMMIT skipped inside the deploy's transaction). The deploy retries single
+// statements after lock timeouts by passing one-statement scripts. Errors are *pg.StatementError.
 func execScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
-	if s == nil {
-		return nil
-	}
-	inTx := conn.PgConn().TxStatus() == 'T'
-	for i := range s.Statements {
-		st := &s.Statements[i]
-		if inTx && sqlparse.OpensOrCommits(st.Node) {
-			continue // the script's own BEGIN/COMMIT: the deploy's transaction already makes it atomic
-		}
-		if err := pg.ExecStatement(ctx, conn.PgConn(), st); err != nil {
-			return pg.Positioned(s, st, err)
-		}
-	}
-	return nil
+	return pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{})
 }
 
 // commitErr positions an error raised at COMMIT (deferred constraints) on the script's last statement.

@@ -211,38 +211,16 @@ func (r *reader) readFlywayConf(name string) (noTx, replace bool) {
 	if !ok {
 		return false, true
 	}
-	for i, line := range strings.Split(src, "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		key, value, found := strings.Cut(line, "=")
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+	r.properties(name, src, "Flyway script setting", func(line int, key, value string) {
 		switch {
-		case !found:
-			r.errorf(name, i+1, "write key=value", "malformed Flyway script setting %q", line)
 		case !flywayConfKeys[key]:
-			r.errorf(name, i+1, "Flyway script settings are executeInTransaction, encoding, placeholderReplacement and shouldExecute",
+			r.errorf(name, line, "Flyway script settings are executeInTransaction, encoding, placeholderReplacement and shouldExecute",
 				"unknown Flyway script setting %q", key)
 		case key == "executeInTransaction":
-			switch strings.ToLower(value) {
-			case "false":
-				noTx = true
-			case "true":
-				noTx = false
-			default:
-				r.errorf(name, i+1, "write true or false", "invalid executeInTransaction value %q", value)
-			}
+			noTx = !r.boolSetting(name, line, key, value, !noTx)
 		case key == "placeholderReplacement":
-			switch strings.ToLower(value) {
-			case "false":
-				replace = false
-			case "true":
-				replace = true
-			default:
-				r.errorf(name, i+1, "write true or false", "invalid placeholderReplacement value %q", value)
-			}
+			replace = r.boolSetting(name, line, key, value, replace)
 		}
-	}
+	})
 	return noTx, replace
 }

@@ -45,7 +45,7 @@ type flywayTOML struct {
 func (r *reader) loadFlywaySettings() flywaySettings {
 	st := flywaySettings{placeholders: map[string]string{}, replacement: true, prefix: "${", suffix: "}", environment: "default"}
 	var files []string
-	if v, ok := getenv("FLYWAY_CONFIG_FILES"); ok && strings.TrimSpace(v) != "" {
+	if v, ok := os.LookupEnv("FLYWAY_CONFIG_FILES"); ok && strings.TrimSpace(v) != "" {
 		for _, f := range strings.Split(v, ",") {
 			files = append(files, strings.TrimSpace(f))
 		}
@@ -75,27 +75,62 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 			st.placeholders[strings.ToLower(name)] = v
 		}
 	}
-	set := func(dst *string, key string) {
-		if v, ok := getenv(key); ok && v != "" {
-			*dst = v
+	for _, t := range st.text() {
+		if v, ok := os.LookupEnv(t.env); ok && v != "" {
+			*t.dst = v
 		}
 	}
-	set(&st.prefix, "FLYWAY_PLACEHOLDER_PREFIX")
-	set(&st.suffix, "FLYWAY_PLACEHOLDER_SUFFIX")
-	set(&st.defaultSchema, "FLYWAY_DEFAULT_SCHEMA")
-	set(&st.schemas, "FLYWAY_SCHEMAS")
-	set(&st.user, "FLYWAY_USER")
-	set(&st.url, "FLYWAY_URL")
-	set(&st.table, "FLYWAY_TABLE")
-	set(&st.environment, "FLYWAY_ENVIRONMENT")
-	if v, ok := getenv("FLYWAY_PLACEHOLDER_REPLACEMENT"); ok && v != "" {
-		st.replacement = !strings.EqualFold(strings.TrimSpace(v), "false")
+	if v, ok := os.LookupEnv("FLYWAY_PLACEHOLDER_REPLACEMENT"); ok && v != "" {
+		if b, ok := parseBool(v); ok {
+			st.replacement = b
+		}
 	}
 	return st
 }
 
+// textSetting is a text setting with its flyway.conf key and its environment variable.
+type textSetting struct {
+	conf, env string
+	dst       *string
+}
+
+// text lists the text settings, so that files and the environment set them the same way.
+func (st *flywaySettings) text() []textSetting {
+	return []textSetting{
+		{"flyway.placeholderPrefix", "FLYWAY_PLACEHOLDER_PREFIX", &st.prefix},
+		{"flyway.placeholderSuffix", "FLYWAY_PLACEHOLDER_SUFFIX", &st.suffix},
+		{"flyway.defaultSchema", "FLYWAY_DEFAULT_SCHEMA", &st.defaultSchema},
+		{"flyway.schemas", "FLYWAY_SCHEMAS", &st.schemas},
+		{"flyway.user", "FLYWAY_USER", &st.user},
+		{"flyway.url", "FLYWAY_URL", &st.url},
+		{"flyway.table", "FLYWAY_TABLE", &st.table},
+		{"flyway.environment", "FLYWAY_ENVIRONMENT", &st.environment},
+	}
+}
+
 // flywayConf reads a flyway.conf: Java properties, flyway.placeholders.NAME=VALUE and the settings above.
 func (r *reader) flywayConf(file, src string, st *flywaySettings) {
+	text := st.text()
+	r.properties(file, src, "Flyway setting", func(line int, key, value string) {
+		if name, ok := strings.CutPrefix(key, "flyway.placeholders."); ok {
+			st.placeholders[strings.ToLower(name)] = value
+			return
+		}
+		if key == "flyway.placeholderReplacement" {
+			st.replacement = r.boolSetting(file, line, key, value, st.replacement)
+			return
+		}
+		for _, t := range text {
+			if t.conf == key {
+				*t.dst = value
+			}
+		}
+	})
+}
+
+// properties calls each for every key=value line of a Java-properties-like file (# and ! comments),
+// and reports the lines that are neither.
+func (r *reader) properties(file, src, what string, each func(line int, key, value string)) {
 	for i, line := range strings.Split(src, "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))
 		if line == "" || line[0] == '#' || line[0] == '!' {
@@ -103,33 +138,32 @@ func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 		}
 		key, value, found := strings.Cut(line, "=")
 		if !found {
-			r.errorf(file, i+1, "write key=value", "malformed Flyway setting %q", line)
+			r.errorf(file, i+1, "write key=value", "malformed %s %q", what, line)
 			continue
 		}
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		if name, ok := strings.CutPrefix(key, "flyway.placeholders."); ok {
-			st.placeholders[strings.ToLower(name)] = value
-			continue
-		}
-		switch key {
-		case "flyway.placeholderReplacement":
-			st.replacement = !strings.EqualFold(value, "false")
-		case "flyway.placeholderPrefix":
-			st.prefix = value
-		case "flyway.placeholderSuffix":
-			st.suffix = value
-		case "flyway.defaultSchema":
-			st.defaultSchema = value
-		case "flyway.schemas":
-			st.schemas = value
-		case "flyway.user":
-			st.user = value
-		case "flyway.url":
-			st.url = value
-		case "flyway.table":
-			st.table = value
-		}
+		each(i+1, strings.TrimSpace(key), strings.TrimSpace(value))
 	}
+}
+
+// boolSetting reads a true/false setting; anything else is an error and keeps def.
+func (r *reader) boolSetting(file string, line int, key, value string, def bool) bool {
+	b, ok := parseBool(value)
+	if !ok {
+		r.errorf(file, line, "write true or false", "invalid %s value %q", key, value)
+		return def
+	}
+	return b
+}
+
+// parseBool reads true or false, in any case.
+func parseBool(v string) (b, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
 }
 
 // flywayTOML reads a flyway.toml: [flyway] settings and placeholders, and the selected environment's

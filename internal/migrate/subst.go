@@ -26,9 +26,6 @@ import (
 // The substituted text is what is rehearsed and deployed; the checksum stays that of the text as written
 // (Script.Source), so it does not change with the environment.
 
-// getenv is the environment substitution reads (tests replace it).
-var getenv = os.LookupEnv
-
 // substError is a reference that has no value, at byte offset Off of the text.
 type substError struct {
 	Off       int
@@ -126,7 +123,7 @@ func gooseEnv(src string, from, to int) (string, *substError) {
 	part := src[from:to]
 	out := replaceAllIndex(gooseRef, part, func(m []int) string {
 		name := part[m[2]:m[3]]
-		v, set := getenv(name)
+		v, set := os.LookupEnv(name)
 		if m[4] < 0 {
 			return v
 		}

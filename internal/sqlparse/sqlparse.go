@@ -193,7 +193,7 @@ type copyBlock struct{ stmtEnd, dataStart, dataEnd, after int }
 // statements once with the scanner and parses only those that start with COPY, so a file of many COPY
 // blocks costs no more than its length.
 func copyBlocks(section string) []copyBlock {
-	if !strings.Contains(strings.ToLower(section), "stdin") {
+	if !containsStdin(section) {
 		return nil
 	}
 	var out []copyBlock
@@ -230,6 +230,16 @@ func copyBlocks(section string) []copyBlock {
 		i = b.after
 	}
 	return out
+}
+
+// containsStdin tells whether text holds "stdin" in any case, without copying it (every parse asks).
+func containsStdin(text string) bool {
+	for i := 0; i+5 <= len(text); i++ {
+		if text[i]|0x20 == 's' && strings.EqualFold(text[i:i+5], "stdin") {
+			return true
+		}
+	}
+	return false
 }
 
 // IsCopyFromStdin reports whether n is COPY … FROM STDIN (whose data the client sends).
