@@ -394,10 +394,10 @@ func TestCheckSetup(t *testing.T) {
 	}
 	jsonPath := filepath.Join(dir, "report.json")
 	code, out, errOut := run(t, nil, "check", "--dir", mig, "--setup", roles, "--report-json", jsonPath)
-	if code != ExitOK || !strings.Contains(errOut, "running setup "+filepath.ToSlash(roles)+" (1 statements)") {
+	if code != ExitOK || !strings.Contains(errOut, "running setup "+filepath.ToSlash(roles)+" (1 statement)") {
 		t.Fatalf("with --setup: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if b, _ := os.ReadFile(jsonPath); !strings.Contains(string(b), "roles.sql (1 statements) ran before the migrations") {
+	if b, _ := os.ReadFile(jsonPath); !strings.Contains(string(b), "roles.sql (1 statement) ran before the migrations") {
 		t.Errorf("report does not note the setup:\n%s", b)
 	}
 

@@ -124,7 +124,7 @@ func (a *App) runLint(o *LintOptions) error {
 			return exitCode(ExitFailure, fmt.Errorf("write sarif: %w", err))
 		}
 	}
-	fmt.Fprintf(a.Stderr, "schemagate lint: %d file%s, %s\n", len(units), plural(len(units)), report.Summary(findings))
+	fmt.Fprintf(a.Stderr, "schemagate lint: %d file%s, %s\n", len(units), report.Plural(len(units)), report.Summary(findings))
 	if failOn >= 0 {
 		for _, f := range findings {
 			if !f.Ignored && f.Risk >= failOn {
@@ -133,13 +133,6 @@ func (a *App) runLint(o *LintOptions) error {
 		}
 	}
 	return nil
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // lintConfig validates the flags; failOn is -1 for "never".

@@ -18,7 +18,9 @@ const sqlstateLockNotAvailable = "55P03"
 
 // applier runs scripts on the work connection with the environment's timeouts and lock-timeout retries.
 type applier struct {
-	conn             *pgx.Conn
+	conn *pgx.Conn
+	// session is SQL that sets the deploy's own session settings again after a reset.
+	session          string
 	lockTimeout      time.Duration
 	statementTimeout time.Duration
 	retries          int
@@ -48,6 +50,9 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 	}
 	if noTx {
 		err := a.runOutside(ctx, m, s, &st)
+		if err == nil {
+			err = a.reset(ctx, a.conn)
+		}
 		if err == nil && inTx != nil {
 			err = pgx.BeginFunc(ctx, a.conn, inTx)
 		}
@@ -57,10 +62,18 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 	for {
 		st.attempts++
 		err := pgx.BeginFunc(ctx, a.conn, func(tx pgx.Tx) error {
+			if err := a.reset(ctx, tx); err != nil {
+				return err
+			}
 			if err := a.setTimeouts(ctx, tx, "SET LOCAL"); err != nil {
 				return err
 			}
 			if err := execScript(ctx, a.conn, s); err != nil {
+				return err
+			}
+			// What the script SET (search_path, a role) must not reach the history row, nor the
+			// next migration.
+			if err := a.reset(ctx, tx); err != nil {
 				return err
 			}
 			if inTx != nil {
@@ -82,6 +95,9 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 // runOutside runs a non-transactional script statement by statement, retrying only the statement that
 // hit a lock timeout (the ones before it stay done).
 func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migrate.Script, st *step) error {
+	if err := a.reset(ctx, a.conn); err != nil {
+		return err
+	}
 	if err := a.setTimeouts(ctx, a.conn, "SET"); err != nil {
 		return err
 	}
@@ -124,6 +140,19 @@ func (a *applier) retry(ctx context.Context, m *migrate.Migration, attempt int, 
 	case <-a.clock.After(wait):
 		return true
 	}
+}
+
+// reset puts the session back as it was after the deploy connected (pg.ResetSession, then the deploy's
+// own settings), so that each migration runs as in a session of its own, as the rehearsal ran it.
+func (a *applier) reset(ctx context.Context, x execer) error {
+	q := pg.ResetSession
+	if a.session != "" {
+		q += "; " + a.session
+	}
+	if _, err := x.Exec(ctx, q); err != nil {
+		return fmt.Errorf("reset session: %w", err)
+	}
+	return nil
 }
 
 func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {

@@ -77,7 +77,9 @@ func (e *Blocked) Error() string {
 }
 
 type deployer struct {
-	o       *Options
+	o *Options
+	// session is SQL that sets the deploy connection's own settings (see connect).
+	session string
 	env     *config.Environment
 	res     *Result
 	hist    history
@@ -300,8 +302,15 @@ func (d *deployer) acquire(ctx context.Context) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
-	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+; older servers ignore it.
-	_, _ = d.conn.Exec(ctx, "SET client_connection_check_interval = '1s'")
+	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+. Each migration starts
+	// from a reset session (pg.ResetSession), after which the applier sets it again.
+	var version int
+	if err := d.conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err == nil && version >= 140000 {
+		d.session = "SET client_connection_check_interval = '1s'"
+		if _, err := d.conn.Exec(ctx, d.session); err != nil {
+			return fmt.Errorf("set up the session: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -582,3 +582,31 @@ func TestDeployCopyFromStdin(t *testing.T) {
 		t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
 	}
 }
+
+// TestDeployStartsEachMigrationFresh: what one migration SETs (pg_dump's output empties search_path; a
+// SET ROLE) reaches neither the history row nor the next migration, which in production may well run in
+// a session of its own, and which the rehearsal runs that way.
+func TestDeployStartsEachMigrationFresh(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	role := "readonly_" + strings.ReplaceAll(t.Name(), "/", "_") + "_" + time.Now().Format("150405.000000")
+	role = strings.NewReplacer(".", "_").Replace(strings.ToLower(role))
+	tg.exec(t, "CREATE ROLE "+role+" NOLOGIN")
+	t.Cleanup(func() { _, _ = tg.conn.Exec(context.Background(), "DROP ROLE IF EXISTS "+role) })
+	set := folder(t, with(goodMigrations, map[string]string{
+		"5_dump.up.sql":    "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.audit (id bigint PRIMARY KEY);\nSET ROLE " + role + ";",
+		"5_dump.down.sql":  "DROP TABLE public.audit;",
+		"6_notes.up.sql":   "CREATE TABLE notes (id bigint PRIMARY KEY);",
+		"6_notes.down.sql": "DROP TABLE notes;",
+	}))
+	res, err := Run(t.Context(), tg.options(t, set, "run-fresh"))
+	if err != nil || res.Outcome != OutcomeDeployed {
+		t.Fatalf("deploy: %v, outcome %s, migrations %+v", err, res.Outcome, res.Migrations)
+	}
+	if got := tg.value(t, "SELECT to_regclass('public.notes')::text"); got != "notes" {
+		t.Errorf("notes is %q, want it in public", got)
+	}
+	if got := tg.value(t, "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'public.notes'::regclass"); got == role {
+		t.Errorf("notes is owned by %s: migration 6 ran as migration 5's role", got)
+	}
+}

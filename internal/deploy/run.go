@@ -161,7 +161,7 @@ func (d *deployer) applier() *applier {
 	if backoff <= 0 {
 		backoff = 2 * time.Second
 	}
-	return &applier{conn: d.conn, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
+	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
 		backoff: backoff, clock: d.clock, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/report"
 )
 
 // StatusContext is the commit status the gate sets on the head commit; make it required in branch
@@ -29,7 +30,7 @@ func Status(d *Decision, targetURL string) forge.Status {
 		}
 	default:
 		st.State = "pending"
-		st.Description = fmt.Sprintf("Needs %d approval%s from %s", d.Needed, plural(d.Needed), strings.Join(d.Owners, ", "))
+		st.Description = fmt.Sprintf("Needs %d approval%s from %s", d.Needed, report.Plural(d.Needed), strings.Join(d.Owners, ", "))
 	}
 	if r := []rune(st.Description); len(r) > 140 {
 		st.Description = string(r[:139]) + "…"
@@ -55,7 +56,7 @@ func Markdown(d *Decision) string {
 			fmt.Fprintf(&b, "Nobody may approve %s: add a CODEOWNERS rule on the base branch or set `approval.dba_users`.\n", codeList(d.Unowned))
 		}
 	default:
-		fmt.Fprintf(&b, "Waiting for %d approval%s from %s.\n", d.Needed, plural(d.Needed), codeList(d.Owners))
+		fmt.Fprintf(&b, "Waiting for %d approval%s from %s.\n", d.Needed, report.Plural(d.Needed), codeList(d.Owners))
 	}
 	if len(d.Requirements) > 0 {
 		b.WriteString("\n| Owners | Files | Approved |\n|---|---|---|\n")

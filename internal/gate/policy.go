@@ -217,7 +217,7 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		d.Reason = "approved by " + strings.Join(d.ApprovedBy, ", ")
 	default:
 		d.State = Pending
-		d.Reason = fmt.Sprintf("needs %d more approval%s from %s", d.Needed, plural(d.Needed), strings.Join(d.Owners, ", "))
+		d.Reason = fmt.Sprintf("needs %d more approval%s from %s", d.Needed, report.Plural(d.Needed), strings.Join(d.Owners, ", "))
 	}
 	if len(e.forbidden) > 0 && d.State != Approved {
 		d.Reason += fmt.Sprintf("; the token cannot read team membership (%s)", strings.Join(sortedKeys(e.forbidden), ", "))
@@ -381,11 +381,4 @@ func short(sha string) string {
 		return "(unknown)"
 	}
 	return sha
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

@@ -7,7 +7,9 @@ import (
 
 // plain: an ordered folder of .sql files, applied in natural order of their names (2_x.sql before
 // 10_x.sql). The version is the leading number of the name, or the name without .sql when it has none.
-// There are no down scripts.
+// There are no down scripts. Such files are often written for psql -f (docker-entrypoint-initdb.d runs
+// them that way, and pg_dump writes them), so psql's meta-commands are read as psql reads them (see
+// psqlScript).
 
 func (r *reader) readPlain() {
 	for _, name := range r.topFiles() {
@@ -24,7 +26,7 @@ func (r *reader) readPlain() {
 			continue
 		}
 		version, rest := splitLeadingVersion(trimSQL(name))
-		m := &Migration{Version: version, Name: rest, Up: script(name, src, 0, len(src), nil)}
+		m := &Migration{Version: version, Name: rest, Up: r.psqlScript(name, src)}
 		r.checkEmpty(m, 0, "schemagate", "script")
 		r.migrations = append(r.migrations, m)
 	}

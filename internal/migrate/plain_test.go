@@ -39,5 +39,25 @@ func TestReadPlain(t *testing.T) {
 			errs:  []string{"01_b.sql:0: duplicate version 01 (also 1_a.sql)", "3_e.sql:0: empty file", "4_f.sql:1: file is not valid UTF-8", "x.down.sql:0: plain folders have no down scripts"},
 			warns: []string{"5_g.sql:0: migration 5_g has no SQL statement"},
 		},
+		{
+			// pg_dump (15.14+, 16.10+, 17.6+) writes \restrict and \unrestrict; psql runs them, the server never sees them.
+			name: "psql meta-commands",
+			files: map[string]string{
+				"1_dump.sql": "\\restrict k3y\nSET search_path = '';\nCOPY t FROM stdin;\n\\N\n\\.\n\\unrestrict k3y\n",
+				"2_set.sql":  "\\set ON_ERROR_STOP on\n\\echo adding\nSELECT 1;\n\\dt\n\\q\n",
+				"3_bad.sql":  "\\connect other\nSELECT 1;\n\\ir more.sql\n\\if :x\n\\endif\n\\copy t from 'x'\n\\gexec\n\\frobnicate\n\\q\nSELECT 2;",
+			},
+			want: []string{"1_dump up:2 down:-", "2_set up:1 down:-", "3_bad up:2 down:-"},
+			errs: []string{
+				"3_bad.sql:1: psql meta-command \\connect is not supported",
+				"3_bad.sql:3: psql meta-command \\ir is not supported",
+				"3_bad.sql:4: psql meta-command \\if is not supported",
+				"3_bad.sql:5: psql meta-command \\endif is not supported",
+				"3_bad.sql:6: psql meta-command \\copy is not supported",
+				"3_bad.sql:7: psql meta-command \\gexec is not supported",
+				"3_bad.sql:8: psql meta-command \\frobnicate is not supported",
+				"3_bad.sql:9: psql meta-command \\q is not supported",
+			},
+		},
 	})
 }

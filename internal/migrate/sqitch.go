@@ -107,7 +107,7 @@ func (r *reader) readSqitch() {
 		if !ok {
 			continue
 		}
-		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Up: script(deploy, upSrc, 0, len(upSrc), nil)}
+		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Up: r.psqlScript(deploy, upSrc)}
 		m.Down = r.optionalScript("revert/" + version + ".sql")
 		m.Verify = r.optionalScript("verify/" + version + ".sql")
 		r.checkEmpty(m, 0, "sqitch", "deploy script")
@@ -154,7 +154,7 @@ func sqitchPlanned(changes []*sqitchChange, name string) bool {
 	return false
 }
 
-// optionalScript reads a script that may be missing (a sqitch revert or verify script).
+// optionalScript reads a script that may be missing (a sqitch revert or verify script), which psql runs.
 func (r *reader) optionalScript(name string) *Script {
 	if !r.exists(name) {
 		return nil
@@ -163,7 +163,7 @@ func (r *reader) optionalScript(name string) *Script {
 	if !ok {
 		return nil
 	}
-	return script(name, src, 0, len(src), nil)
+	return r.psqlScript(name, src)
 }
 
 func (r *reader) exists(name string) bool {

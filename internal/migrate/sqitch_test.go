@@ -66,6 +66,17 @@ func TestReadSqitch(t *testing.T) {
 	runReadCases(t, FormatSqitch, []readCase{
 		{name: "plan with tags, reworks, dependencies, nested names", files: fliprFiles(), want: ok},
 		{
+			// sqitch runs scripts with psql: its meta-commands are psql's business, in every script.
+			name: "psql meta-commands",
+			files: with(fliprFiles(), map[string]string{
+				"deploy/users.sql": "\\set ON_ERROR_STOP 1\nCREATE TABLE flipr.users (nickname text PRIMARY KEY);\n",
+				"revert/users.sql": "\\echo reverting\nDROP TABLE flipr.users;\n",
+				"verify/users.sql": "\\ir helpers.sql\nSELECT nickname FROM flipr.users WHERE false;\n",
+			}),
+			want: []string{ok[0], "users up:1 down:1 verify:1 requires=appschema", ok[2], ok[3], ok[4], ok[5]},
+			errs: []string{"verify/users.sql:1: psql meta-command \\ir is not supported"},
+		},
+		{
 			name:  "reworked change falls back to the first tag's file name",
 			files: with(fliprFiles(), map[string]string{"deploy/insert_user@v1.0.0-dev3.sql": "", "revert/insert_user@v1.0.0-dev3.sql": ""}),
 			want:  append(ok[:2:2], ok[3:]...),

@@ -68,6 +68,24 @@ type ApplyOptions struct {
 	// Whole sends the script as one multi-statement query (one round trip; used to replay history fast).
 	// A failing statement is then found by counting the statements that completed.
 	Whole bool
+	// Fresh puts the session back as a new connection has it first (ResetSession), so that what an
+	// earlier script SET does not reach this one.
+	Fresh bool
+}
+
+// ResetSession puts a session back as a new connection has it: every setting (search_path, timeouts,
+// client_min_messages...) at its default, and the role and session user it logged in as. Each migration
+// starts from it: in production each one may run in a session of its own (another deploy, psql -f per
+// file, Flyway's restored state), so one that relies on an earlier one's SET (pg_dump's output empties
+// search_path) must fail in the rehearsal, not in production. Inside a transaction it is undone with it.
+const ResetSession = "RESET ALL; RESET SESSION AUTHORIZATION"
+
+// Reset runs ResetSession on conn.
+func Reset(ctx context.Context, conn *pgx.Conn) error {
+	if err := execSimple(ctx, conn, ResetSession); err != nil {
+		return fmt.Errorf("reset session: %w", err)
+	}
+	return nil
 }
 
 // ApplyScript runs a script's statements in order on conn. It does not begin or commit a transaction:
@@ -76,8 +94,15 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 	if s == nil {
 		return nil
 	}
+	if opts.Fresh {
+		// On its own: joined to the script, it would make a single CREATE INDEX CONCURRENTLY part of a
+		// multi-statement query, which runs as one transaction.
+		if err := Reset(ctx, conn); err != nil {
+			return err
+		}
+	}
 	if opts.Whole && opts.Before == nil && opts.After == nil && !hasCopyData(s) {
-		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false)
+		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, false)
 		return err
 	}
 	inTx := conn.PgConn().TxStatus() == 'T'
@@ -224,7 +249,7 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 		return ApplyScript(ctx, conn, s, opts)
 	}
 	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) && !hasCopyData(s) {
-		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, true) // BEGIN, the script and COMMIT in one round trip
+		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, true, opts.Fresh) // BEGIN, the script and COMMIT in one round trip
 		return err
 	}
 	if err := execSimple(ctx, conn, "BEGIN"); err != nil {
@@ -256,16 +281,16 @@ const (
 	batchBytes      = 1 << 20
 )
 
-// ApplyHistory replays the up scripts of migrations in order, each in its transaction mode, as fast as
-// it can: transactional ones a few dozen per round trip ("BEGIN; <script>; COMMIT;" over and over), the
-// others one by one. It returns how many were applied and, when one failed, that migration's
+// ApplyHistory replays the up scripts of migrations in order, each in its transaction mode and from a
+// fresh session (ResetSession), as fast as it can: transactional ones a few dozen per round trip
+// ("BEGIN; <reset>; <script>; COMMIT;" over and over), the others one by one. It returns how many were applied and, when one failed, that migration's
 // *StatementError; the ones before it stay applied.
 func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (int, error) {
 	applied := 0
 	for applied < len(ms) {
 		m := ms[applied]
 		if !batchable(m) {
-			if err := ApplyMigration(ctx, conn, m, m.Up, ApplyOptions{Whole: true}); err != nil {
+			if err := ApplyMigration(ctx, conn, m, m.Up, ApplyOptions{Whole: true, Fresh: true}); err != nil {
 				return applied, err
 			}
 			applied++
@@ -280,7 +305,7 @@ func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) 
 			size += len(next.Up.SQL)
 			batch = append(batch, next.Up)
 		}
-		n, err := applyJoined(ctx, conn, batch, true)
+		n, err := applyJoined(ctx, conn, batch, true, true)
 		applied += n
 		if err != nil {
 			return applied, err
@@ -294,12 +319,13 @@ func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) 
 type joinedPlace struct{ sc, st, start int }
 
 // applyJoined sends scripts as one multi-statement query: one round trip. With tx each script is wrapped
-// in BEGIN and COMMIT in that query; without, the query runs as one implicit transaction. It returns how
+// in BEGIN and COMMIT in that query; without, the query runs as one implicit transaction. With fresh each
+// script starts with ResetSession. It returns how
 // many scripts were applied (committed) and, when a statement failed, a *StatementError at it: the
 // failing statement is the one after the last that completed, so it is found even when the server gives
 // no position (most errors), and a position, when there is one, is mapped into the statement. A failure
 // leaves no transaction open.
-func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script, tx bool) (int, error) {
+func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script, tx, fresh bool) (int, error) {
 	var b strings.Builder
 	var places []joinedPlace
 	runes := 0
@@ -315,6 +341,11 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 		}
 		if tx {
 			add(i, -1, "BEGIN")
+		}
+		if fresh {
+			for _, q := range strings.Split(ResetSession, "; ") {
+				add(i, -1, q)
+			}
 		}
 		for j, st := range s.Statements {
 			add(i, j, st.SQL)

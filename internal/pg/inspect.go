@@ -100,14 +100,22 @@ func readCatalog(ctx context.Context, q Querier, full bool, classes, objects []u
 // estimates for these catalog queries pass the JIT thresholds on larger schemas, and compiling them
 // takes up to a second where running them takes milliseconds (on a throwaway database the same holds
 // for the migrations' own statements).
+//
+// The query runs under the search path a new session would have (search_path's reset value), and the
+// session's own is put back after it: deparsed names (format_type, pg_get_viewdef, defaults) are
+// qualified or not by the search path, so a migration that sets it (pg_dump output empties it) would
+// otherwise read as changing every object outside the path.
 func queryWithInput(ctx context.Context, q Querier, input any, query string) ([]byte, error) {
 	in, err := json.Marshal(input)
 	if err != nil {
 		return nil, err
 	}
 	batch := &pgx.Batch{}
-	batch.Queue("SELECT set_config('schemagate.inspect', $1, false) || set_config('jit', 'off', false)", string(in))
+	batch.Queue(`SELECT set_config('schemagate.inspect', $1, false) || set_config('jit', 'off', false)
+  || set_config('schemagate.search_path', current_setting('search_path'), false)
+  || set_config('search_path', (SELECT reset_val FROM pg_settings WHERE name = 'search_path'), false)`, string(in))
 	batch.Queue(query)
+	batch.Queue("SELECT set_config('search_path', current_setting('schemagate.search_path'), false)")
 	res := q.SendBatch(ctx, batch)
 	defer res.Close()
 	if _, err := res.Exec(); err != nil {
@@ -115,6 +123,9 @@ func queryWithInput(ctx context.Context, q Querier, input any, query string) ([]
 	}
 	var out []byte
 	if err := res.QueryRow().Scan(&out); err != nil {
+		return nil, err
+	}
+	if _, err := res.Exec(); err != nil {
 		return nil, err
 	}
 	return out, res.Close()

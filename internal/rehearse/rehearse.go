@@ -130,7 +130,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		return nil, "", err
 	}
 	for _, s := range opts.Setup {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("setup %s (%d statements) ran before the migrations", s.File, len(s.Statements)))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("setup %s (%d statement%s) ran before the migrations", s.File, len(s.Statements), report.Plural(len(s.Statements))))
 	}
 
 	isNew := map[*migrate.Migration]bool{}
@@ -224,7 +224,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			}
 		}
 		rm.Risk = lint.Highest(rm.Findings)
-		opts.Progress("  applied in %d ms, %d statements, round trip %s, risk %s", rm.DurationMS, rm.Statements, rm.Roundtrip.Status, rm.Risk)
+		opts.Progress("  applied in %d ms, %d statement%s, round trip %s, risk %s", rm.DurationMS, rm.Statements, report.Plural(rm.Statements), rm.Roundtrip.Status, rm.Risk)
 		before = after
 		if r.copied {
 			before = nil // the database was copied or swapped: read it whole next time
@@ -246,7 +246,7 @@ var ErrSetup = errors.New("setup script failed")
 // runSetup runs the setup scripts, each statement on its own (autocommit), as psql -f does.
 func runSetup(ctx context.Context, conn *pgx.Conn, opts Options) error {
 	for _, s := range opts.Setup {
-		opts.Progress("running setup %s (%d statements)", s.File, len(s.Statements))
+		opts.Progress("running setup %s (%d statement%s)", s.File, len(s.Statements), report.Plural(len(s.Statements)))
 		for i := range s.Statements {
 			if st := &s.Statements[i]; st.Err != nil {
 				return fmt.Errorf("%w: %s:%d:%d: %s", ErrSetup, s.File, st.Err.Pos.Line, st.Err.Pos.Column, st.Err.Message)
@@ -489,6 +489,9 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	var err error
 	var locks []pg.Lock
 	incremental := false
+	if err := pg.Reset(ctx, r.conn); err != nil {
+		return nil, false, err
+	}
 	switch {
 	case m.NoTransaction && r.opts.NoTrace:
 		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{})
@@ -621,6 +624,9 @@ func sqlError(err error, phase string) *report.SQLError {
 			// The migration is fine; the throwaway server lacks what production has.
 			out.Hint = strings.TrimSpace(out.Hint + " The throwaway PostgreSQL does not have " + m[1] +
 				": rehearse on an image that has it (--provider docker --image IMAGE, or database.image in schemagate.yml), or install it where --provider local finds the server binaries.")
+		}
+		if se.SQLState == "42601" && sqlparse.IsPsqlCommand(se.Statement) {
+			out.Hint = strings.TrimSpace(out.Hint + ` This is a psql meta-command, which psql runs itself: the server does not know it, and only sqitch and plain folders are run by psql. Delete the line (pg_dump 17.6, 16.10, 15.14 and later write \restrict and \unrestrict lines).`)
 		}
 		return out
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -385,5 +388,104 @@ func TestRepeatableMigrationsMatchByName(t *testing.T) {
 	}
 	if want := "1_init:base:false a_view:base:false b_view:applied:true"; strings.Join(got, " ") != want {
 		t.Errorf("migrations %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestSessionSettingsDoNotLeak: pg_dump's output empties search_path for the session. Neither the next
+// migration (in production it runs in a session of its own) nor the catalog comparison (deparsed names
+// are qualified by the search path) may see that, whether the dump is new or history.
+func TestSessionSettingsDoNotLeak(t *testing.T) {
+	const dump = "SELECT pg_catalog.set_config('search_path', '', false);\n"
+	files := map[string]string{
+		"1_dump.up.sql":   dump + "CREATE TYPE public.mood AS ENUM ('a', 'b');\nCREATE TABLE public.t (id bigint PRIMARY KEY, m public.mood);",
+		"1_dump.down.sql": dump + "DROP TABLE public.t;\nDROP TYPE public.mood;",
+		"2_more.up.sql":   dump + "CREATE TABLE public.u (id bigint PRIMARY KEY, m public.mood DEFAULT 'a');",
+		"2_more.down.sql": "DROP TABLE u;",
+		"3_z.up.sql":      "ALTER TABLE t ADD COLUMN z int;",
+		"3_z.down.sql":    "ALTER TABLE t DROP COLUMN z;",
+		"4_idx.up.sql":    "CREATE INDEX CONCURRENTLY t_z ON t (z);",
+		"4_idx.down.sql":  "DROP INDEX CONCURRENTLY t_z;",
+	}
+	set := folderOf(t, migrate.FormatGolangMigrate, files)
+	for _, history := range []int{0, 3} {
+		t.Run(fmt.Sprintf("%d in history", history), func(t *testing.T) {
+			opts := rehearse.Options{Set: set, Provider: provider(t)}
+			if history > 0 {
+				opts.Base = &migrate.Set{Format: set.Format, Migrations: set.Migrations[:history]}
+			}
+			rep, err := rehearse.Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range rep.Migrations {
+				want := report.StatusApplied
+				if !m.New {
+					want = report.StatusBase
+				}
+				if m.Status != want || m.Error != nil {
+					t.Errorf("%s: %s %+v, want %s", m.Version, m.Status, m.Error, want)
+				}
+				if m.New && (m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK) {
+					t.Errorf("%s: round trip %+v, want ok", m.Version, m.Roundtrip)
+				}
+			}
+		})
+	}
+}
+
+// pgDump finds pg_dump where the local provider finds the server: pg_config --bindir, then Debian's
+// folders.
+func pgDump(t *testing.T) string {
+	t.Helper()
+	var dirs []string
+	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+		dirs = append(dirs, strings.TrimSpace(string(out)))
+	}
+	more, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for _, d := range append(dirs, more...) {
+		if _, err := os.Stat(filepath.Join(d, "pg_dump")); err == nil {
+			return filepath.Join(d, "pg_dump")
+		}
+	}
+	pgtest.Unavailable(t, "no pg_dump")
+	return ""
+}
+
+// TestPgDumpPlainFolder: a plain folder that starts from pg_dump's output (\restrict lines since
+// 15.14/16.10/17.6, COPY data with \N, search_path emptied) rehearses, and so does the migration after it.
+func TestPgDumpPlainFolder(t *testing.T) {
+	url := pgtest.URL(t)
+	src, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Exec(context.Background(), `
+		CREATE TYPE mood AS ENUM ('calm', 'busy');
+		CREATE TABLE plans (id bigint PRIMARY KEY, name text, m mood DEFAULT 'calm');
+		INSERT INTO plans VALUES (1, NULL, 'busy'), (2, E'back\\slash\ttab', 'calm');
+		CREATE VIEW busy_plans AS SELECT id, name FROM plans WHERE m = 'busy';`)
+	src.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pgDump(t), "--no-owner", "--no-privileges", "-d", url).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	if !strings.Contains(string(out), "\\N") || !strings.Contains(string(out), "set_config('search_path', '', false)") {
+		t.Fatalf("pg_dump wrote no NULL in COPY data or no search_path reset; the test needs both:\n%s", out)
+	}
+	set := folderOf(t, migrate.FormatPlain, map[string]string{
+		"001_baseline.sql": string(out),
+		"002_next.sql":     "\\echo adding a column\nALTER TABLE plans ADD COLUMN note text;\n",
+	})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rep.Migrations {
+		if m.Status != report.StatusApplied || m.Error != nil {
+			t.Errorf("%s: %s %+v, want applied", m.Version, m.Status, m.Error)
+		}
 	}
 }

@@ -61,7 +61,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, fmt.Errorf("inspect catalog: %w", err)
 	}
 	start := time.Now()
-	if err := pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{}); err != nil {
+	if err := pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{Fresh: true}); err != nil {
 		return nil, fmt.Errorf("apply %s: %w", target.ID(), err)
 	}
 	afterCat, err := r.insp.Inspect(ctx, r.conn)

@@ -34,7 +34,7 @@ func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Mi
 	return r.downUp(ctx, m, rt, before, after, true)
 }
 
-// downUp runs the down, compares, runs the up again, compares. Statement errors are reported in rt. inTx
+// downUp runs the down, compares, runs the up again, compares, each script from a fresh session. Statement errors are reported in rt. inTx
 // says the caller holds one transaction around it all, so its catalog reads can be incremental: every
 // change since after is the transaction's own, and its locks are still held.
 func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Roundtrip, before, after *pg.Mark, inTx bool) error {
@@ -42,7 +42,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	if !inTx {
 		from = nil
 	}
-	if err := pg.ApplyScript(ctx, r.conn, m.Down, pg.ApplyOptions{}); err != nil {
+	if err := pg.ApplyScript(ctx, r.conn, m.Down, pg.ApplyOptions{Fresh: true}); err != nil {
 		if isToolError(ctx, err) {
 			return err
 		}
@@ -59,7 +59,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Status = report.RoundtripFailed
 		rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
 	}
-	if err := pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{}); err != nil {
+	if err := pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Fresh: true}); err != nil {
 		if isToolError(ctx, err) {
 			return err
 		}

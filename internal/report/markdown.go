@@ -182,7 +182,7 @@ func mdHeader(r *Report) string {
 		facts = append(facts, "rehearsed on PostgreSQL "+Text(db.ServerVersion)+" ("+Text(db.Provider)+")")
 	}
 	n := len(r.New())
-	facts = append(facts, fmt.Sprintf("%d new migration%s", n, pluralS(n)))
+	facts = append(facts, fmt.Sprintf("%d new migration%s", n, Plural(n)))
 	b.WriteString(strings.Join(facts, " · ") + "\n")
 	return b.String()
 }
@@ -192,13 +192,6 @@ func shortSHA(s string) string {
 		return s[:12]
 	}
 	return s
-}
-
-func pluralS(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func mdTable(r *Report) string {
@@ -299,7 +292,7 @@ func mdApproval(a *Approval) string {
 	default:
 		b.WriteString("⏳ **Required** and pending")
 		if a.Needed > 0 {
-			fmt.Fprintf(&b, " (%d more approval%s needed)", a.Needed, pluralS(a.Needed))
+			fmt.Fprintf(&b, " (%d more approval%s needed)", a.Needed, Plural(a.Needed))
 		}
 		b.WriteString(".")
 	}
@@ -428,7 +421,7 @@ func mdFindings(r *Report, opts MarkdownOptions, withStatements bool) string {
 		if b.Len() == 0 {
 			b.WriteString("### Findings\n\n")
 		}
-		fmt.Fprintf(&b, "\n%d finding%s ignored by `schemagate:ignore` comments.\n", ignored, pluralS(ignored))
+		fmt.Fprintf(&b, "\n%d finding%s ignored by `schemagate:ignore` comments.\n", ignored, Plural(ignored))
 	}
 	return b.String()
 }

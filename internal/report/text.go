@@ -48,14 +48,15 @@ func Summary(findings []lint.Finding) string {
 		}
 	}
 	total := len(findings) - ignored
-	s := fmt.Sprintf("%d finding%s: %d dangerous, %d caution, %d safe", total, plural(total), n[lint.Dangerous], n[lint.Caution], n[lint.Safe])
+	s := fmt.Sprintf("%d finding%s: %d dangerous, %d caution, %d safe", total, Plural(total), n[lint.Dangerous], n[lint.Caution], n[lint.Safe])
 	if ignored > 0 {
 		s += fmt.Sprintf(" (%d ignored)", ignored)
 	}
 	return s
 }
 
-func plural(n int) string {
+// Plural is "s" unless n is 1: fmt.Sprintf("%d statement%s", n, Plural(n)).
+func Plural(n int) string {
 	if n == 1 {
 		return ""
 	}

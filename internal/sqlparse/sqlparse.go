@@ -177,6 +177,9 @@ func parseRange(src string, start, end int, lines *Lines) []Statement {
 				perr.Pos = lines.Pos(start + piece.start + off)
 			}
 		}
+		if IsPsqlCommand(st.SQL) {
+			perr.Message += ` (a psql meta-command: psql runs backslash commands itself, the server does not know them)`
+		}
 		st.Err = perr
 		out = append(out, st)
 	}
@@ -199,37 +202,48 @@ func copyBlocks(section string) []copyBlock {
 	var out []copyBlock
 	for i := 0; i < len(section); {
 		end := nextPiece(section, i, false)
-		text := section[i:end]
-		first := skipSpaceAndComments(text)
-		if len(text)-first < 4 || !strings.EqualFold(text[first:first+4], "copy") {
+		if !isCopyFromStdin(section[i:end]) {
 			i = end
 			continue
 		}
-		tree, err := pg_query.Parse(text)
-		if err != nil || len(tree.Stmts) != 1 || !IsCopyFromStdin(tree.Stmts[0].Stmt) {
-			i = end
-			continue
-		}
-		b := copyBlock{stmtEnd: end, dataStart: len(section), dataEnd: len(section), after: len(section)}
-		if nl := strings.IndexByte(section[end:], '\n'); nl >= 0 {
-			b.dataStart, b.dataEnd = end+nl+1, len(section)
-		}
-		for l := b.dataStart; l < len(section); {
-			next := len(section)
-			lineEnd := len(section)
-			if nl := strings.IndexByte(section[l:], '\n'); nl >= 0 {
-				lineEnd, next = l+nl, l+nl+1
-			}
-			if strings.TrimRight(section[l:lineEnd], "\r") == `\.` {
-				b.dataEnd, b.after = l, next
-				break
-			}
-			l = next
-		}
+		b := copyBlock{stmtEnd: end}
+		b.dataStart, b.dataEnd, b.after = copyData(section, end)
 		out = append(out, b)
 		i = b.after
 	}
 	return out
+}
+
+// isCopyFromStdin tells whether a statement's text (with its semicolon) is COPY … FROM STDIN; it parses
+// only text that starts with COPY.
+func isCopyFromStdin(text string) bool {
+	first := skipSpaceAndComments(text)
+	if len(text)-first < 4 || !strings.EqualFold(text[first:first+4], "copy") {
+		return false
+	}
+	tree, err := pg_query.Parse(text)
+	return err == nil && len(tree.Stmts) == 1 && IsCopyFromStdin(tree.Stmts[0].Stmt)
+}
+
+// copyData finds the inline data of a COPY … FROM STDIN statement that ends at end (past its
+// semicolon), as psql reads it: the lines after the one the statement ends on, up to a line holding only
+// \. (or the end of the section). The data runs from dataStart to dataEnd; the SQL goes on at after.
+func copyData(section string, end int) (dataStart, dataEnd, after int) {
+	dataStart, dataEnd, after = len(section), len(section), len(section)
+	if nl := strings.IndexByte(section[end:], '\n'); nl >= 0 {
+		dataStart = end + nl + 1
+	}
+	for l := dataStart; l < len(section); {
+		next, lineEnd := len(section), len(section)
+		if nl := strings.IndexByte(section[l:], '\n'); nl >= 0 {
+			lineEnd, next = l+nl, l+nl+1
+		}
+		if strings.TrimRight(section[l:lineEnd], "\r") == `\.` {
+			return dataStart, l, next
+		}
+		l = next
+	}
+	return dataStart, dataEnd, after
 }
 
 // containsStdin tells whether text holds "stdin" in any case, without copying it (every parse asks).

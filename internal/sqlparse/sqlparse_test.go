@@ -104,6 +104,13 @@ func TestLinesPos(t *testing.T) {
 // one, its SQL is the text at its position, and its line and column agree with the text.
 func checkInvariants(t testing.TB, src string, start, end int, sts []Statement) {
 	t.Helper()
+	checkInvariantsOf(t, src, src, start, end, sts)
+}
+
+// checkInvariantsOf is checkInvariants for statements parsed from text, a copy of src with some bytes
+// changed (psql commands blanked): positions are in src's lines and characters, statements are text's.
+func checkInvariantsOf(t testing.TB, src, text string, start, end int, sts []Statement) {
+	t.Helper()
 	end = min(max(end, 0), len(src))
 	start = min(max(start, 0), end)
 	prev := start
@@ -111,7 +118,7 @@ func checkInvariants(t testing.TB, src string, start, end int, sts []Statement) 
 		if st.Pos.Offset < prev || st.End < st.Pos.Offset || st.End > end {
 			t.Fatalf("statement %q at %d..%d is outside %d..%d or out of order", st.SQL, st.Pos.Offset, st.End, prev, end)
 		}
-		if !strings.HasPrefix(src[st.Pos.Offset:], st.SQL) && !strings.Contains(src[st.Pos.Offset:st.End], "\x00") {
+		if !strings.HasPrefix(text[st.Pos.Offset:], st.SQL) && !strings.Contains(text[st.Pos.Offset:st.End], "\x00") {
 			t.Errorf("statement %q is not the text at offset %d", st.SQL, st.Pos.Offset)
 		}
 		if strings.Trim(st.SQL, pgSpace) == "" {
