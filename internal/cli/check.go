@@ -24,6 +24,7 @@ import (
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/repofs"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sandbox"
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -374,7 +375,7 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 func readSetup(cfg *config.Config) ([]*migrate.Script, error) {
 	var out []*migrate.Script
 	for _, name := range cfg.Database.Setup {
-		b, err := os.ReadFile(name)
+		b, err := repofs.ReadFile(name)
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("database.setup: %w", err))
 		}
@@ -420,7 +421,7 @@ func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string) (
 	if info, err := os.Stat(cfg.Dir); err != nil || !info.IsDir() {
 		return nil, nil, lcfg, usageErr(fmt.Errorf("migration folder %s not found (%s)", cfg.Dir, hint))
 	}
-	set, err = migrate.Read(os.DirFS(cfg.Dir), format)
+	set, err = migrate.ReadDir(cfg.Dir, format)
 	if err != nil {
 		return nil, nil, lcfg, usageErr(prefixFiles(err, cfg.Dir))
 	}

@@ -434,3 +434,60 @@ func TestCheckSetup(t *testing.T) {
 		t.Errorf("missing setup file: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestCheckRefusesLinksOutOfTheRepository: a pull request may add symbolic links. One that points a
+// migration, a sqitch script or schemagate.yml at a file outside the repository (a secret, the
+// process's environment) is refused with exit 2, and the report never quotes the file.
+func TestCheckRefusesLinksOutOfTheRepository(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "repo")
+	mig := filepath.Join(repo, "db", "migrations")
+	sq := filepath.Join(repo, "sqitch")
+	for _, d := range []string{filepath.Join(repo, ".git"), mig, filepath.Join(sq, "deploy")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret := filepath.Join(dir, "token.txt")
+	writeFile(t, secret, []byte("ghp_0123456789secret\n"))
+	writeFile(t, filepath.Join(mig, "1_a.up.sql"), []byte("CREATE TABLE a (id bigint PRIMARY KEY);\n"))
+	writeFile(t, filepath.Join(sq, "sqitch.plan"), []byte("%project=x\n\na 2024-01-01T00:00:00Z Me <me@example.com> # a\n"))
+	links := map[string]string{
+		filepath.Join(mig, "2_b.up.sql"):        secret,
+		filepath.Join(sq, "deploy", "a.sql"):    "/proc/self/environ",
+		filepath.Join(repo, "schemagate.yml"):   "../token.txt",
+		filepath.Join(repo, "db", "shared.sql"): "migrations/1_a.up.sql", // inside: fine
+		filepath.Join(mig, "3_shared.up.sql"):   "../shared.sql",
+		filepath.Join(mig, "3_shared.down.sql"): "../shared.sql",
+	}
+	for at, target := range links {
+		if err := os.Symlink(target, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"SCHEMAGATE_TEST_TOKEN": "ghp_0123456789secret"}
+	for _, tc := range []struct {
+		args []string
+		file string
+	}{
+		{[]string{"check", "--dir", mig, "--provider", "url", "--database-url", "postgres://127.0.0.1:1/x"}, "2_b.up.sql"},
+		{[]string{"check", "--dir", sq, "--provider", "url", "--database-url", "postgres://127.0.0.1:1/x"}, "deploy/a.sql"},
+		{[]string{"check", "--config", filepath.Join(repo, "schemagate.yml"), "--dir", mig}, "schemagate.yml"},
+		{[]string{"lint", "--dir", mig}, "2_b.up.sql"},
+	} {
+		code, out, errOut := run(t, env, tc.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.file) || !strings.Contains(errOut, "out of the repository") {
+			t.Errorf("%v: exit %d, want %d naming %s as a link out of the repository\n%s%s", tc.args, code, ExitUsage, tc.file, out, errOut)
+		}
+		if strings.Contains(out+errOut, "secret") {
+			t.Errorf("%v: the output quotes the linked file:\n%s%s", tc.args, out, errOut)
+		}
+	}
+	// A link that stays inside the repository is read.
+	if err := os.Remove(filepath.Join(mig, "2_b.up.sql")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, nil, "lint", "--dir", mig); code != ExitOK || !strings.Contains(out+errOut, "2 files") {
+		t.Errorf("links inside the repository: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -142,7 +142,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	set, err := migrate.Read(os.DirFS(dir), format)
+	set, err := migrate.ReadDir(dir, format)
 	if err != nil {
 		return usageErr(fmt.Errorf("read %s: %w", dir, err))
 	}

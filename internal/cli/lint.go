@@ -15,6 +15,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/repofs"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
@@ -186,7 +187,7 @@ func lintUnits(o *LintOptions) ([]lintUnit, error) {
 		if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
 			return nil, usageErr(fmt.Errorf("--dir %s: not a directory", o.Dir))
 		}
-		set, err := migrate.Read(os.DirFS(o.Dir), format)
+		set, err := migrate.ReadDir(o.Dir, format)
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("read %s: %w", o.Dir, err))
 		}
@@ -210,7 +211,7 @@ func lintUnits(o *LintOptions) ([]lintUnit, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			b, err := os.ReadFile(name)
+			b, err := repofs.ReadFile(name)
 			if err != nil {
 				errs[i] = fmt.Errorf("read %s: %w", name, errors.Unwrap(err))
 				if errors.Unwrap(err) == nil {

@@ -50,7 +50,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return usageErr(err)
 			}
-			set, err := migrate.Read(os.DirFS(cfg.Dir), format)
+			set, err := migrate.ReadDir(cfg.Dir, format)
 			if err != nil {
 				return usageErr(fmt.Errorf("read %s: %w", cfg.Dir, err))
 			}

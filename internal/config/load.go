@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/repofs"
 )
 
 // DefaultFile is the configuration file looked for in the working folder.
@@ -64,7 +65,7 @@ func Default() *Config {
 // (the user named it). Every problem is reported at once: unknown keys, wrong types, bad values.
 func Load(path string, required bool) (*Config, error) {
 	cfg := Default()
-	data, err := os.ReadFile(path)
+	data, err := repofs.ReadFile(path) // the pull request's file: never a link out of the repository
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && !required {
 			return cfg, nil

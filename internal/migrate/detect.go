@@ -27,7 +27,7 @@ func Detect(fsys fs.FS) (Format, error) {
 			}
 			continue
 		}
-		if !e.Type().IsRegular() {
+		if !maybeFile(e) {
 			continue
 		}
 		if name == sqitchPlan {
@@ -98,7 +98,7 @@ func flywayEvidence(fsys fs.FS, dir string, add func(Format, string)) {
 		if d.IsDir() && strings.HasPrefix(d.Name(), ".") {
 			return fs.SkipDir
 		}
-		if kind, _, _, _ := parseFlywayName(path.Base(p)); kind != 0 && d.Type().IsRegular() {
+		if kind, _, _, _ := parseFlywayName(path.Base(p)); kind != 0 && maybeFile(d) {
 			add(FormatFlyway, p)
 		}
 		return nil

@@ -37,7 +37,7 @@ func (r *reader) readFlyway() {
 		switch {
 		case d.IsDir() && p != "." && strings.HasPrefix(d.Name(), "."):
 			return fs.SkipDir
-		case !d.Type().IsRegular():
+		case !r.isFile(p, d):
 		case strings.HasSuffix(p, ".sql.conf"):
 			confs[p] = true
 		case isSQL(p):

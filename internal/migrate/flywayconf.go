@@ -3,6 +3,7 @@ package migrate
 import (
 	"errors"
 	"fmt"
+	"github.com/schemagate/schemagate/internal/repofs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,13 +52,13 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 		}
 	} else {
 		for _, f := range []string{"conf/flyway.conf", "flyway.conf", "flyway.toml"} {
-			if _, err := os.Stat(f); err == nil {
+			if _, err := os.Lstat(f); err == nil {
 				files = append(files, f)
 			}
 		}
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := repofs.ReadFile(f)
 		if err != nil {
 			r.errorf(f, 0, "fix FLYWAY_CONFIG_FILES or the file", "read Flyway configuration: %v", err)
 			continue

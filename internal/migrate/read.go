@@ -11,8 +11,21 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/schemagate/schemagate/internal/repofs"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
+
+// ReadDir reads the migration folder dir on disk (see Read) without following a symbolic link out of
+// the repository that holds it (repofs): a pull request could link a migration to a secret and have the
+// report quote it.
+func ReadDir(dir string, format Format) (*Set, error) {
+	fsys, err := repofs.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer fsys.Close()
+	return Read(fsys, format)
+}
 
 // Read reads the migration folder fsys (rooted at the folder) in the given format; FormatAuto (or "")
 // detects it first. Problems are collected rather than stopping at the first: the error joins one
@@ -100,12 +113,32 @@ func (r *reader) topFiles() []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.Type().IsRegular() {
+		if r.isFile(e.Name(), e) {
 			out = append(out, e.Name())
 		}
 	}
 	return out
 }
+
+// isFile tells whether a folder entry is a file to read: a regular file, or a symbolic link to one. A link
+// the folder's file system refuses to follow (repofs: it leads out of the repository) is an error.
+func (r *reader) isFile(name string, d fs.DirEntry) bool {
+	if d.Type().IsRegular() {
+		return true
+	}
+	if d.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	info, err := fs.Stat(r.fsys, name)
+	if err != nil {
+		r.errorf(name, 0, "point the link at a file inside the repository, or copy the file in", "%v", errors.Unwrap(err))
+		return false
+	}
+	return info.Mode().IsRegular()
+}
+
+// maybeFile tells whether a folder entry may be a file (detection looks at names only).
+func maybeFile(d fs.DirEntry) bool { return d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 }
 
 // load reads a file as text. It reports non-UTF-8 content (at the line of the first bad byte) and
 // files with nothing but white space, returning ok=false for both.

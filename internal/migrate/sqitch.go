@@ -114,7 +114,7 @@ func (r *reader) readSqitch() {
 		r.migrations = append(r.migrations, m)
 	}
 	_ = fs.WalkDir(r.fsys, "deploy", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && isSQL(p) && !used[p] {
+		if err == nil && isSQL(p) && !used[p] && r.isFile(p, d) {
 			r.errorf(p, 0, "plan it with sqitch add, or delete it", "deploy script of no change in sqitch.plan")
 		}
 		return nil
@@ -169,7 +169,11 @@ func (r *reader) optionalScript(name string) *Script {
 func (r *reader) exists(name string) bool {
 	info, err := fs.Stat(r.fsys, name)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		r.errorf(name, 0, "", "read file: %v", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		r.errorf(name, 0, "", "%v", err)
 	}
 	return err == nil && info.Mode().IsRegular()
 }

@@ -99,6 +99,8 @@ type Inspector struct {
 	Mode   InspectMode
 	// Full and Partial count the reads of each kind.
 	Full, Partial int
+	// path is the search path reads run under, once the first read has found it (see queryWithInput).
+	path string
 }
 
 // NewInspector returns an Inspector with the default ignore list and the mode SCHEMAGATE_INSPECT asks for.
@@ -132,7 +134,7 @@ func (in *Inspector) Locks(ctx context.Context, q Querier) ([]Lock, error) {
 // Inspect reads the whole catalog and marks it.
 func (in *Inspector) Inspect(ctx context.Context, q Querier) (*Mark, error) {
 	in.Full++
-	doc, err := readCatalog(ctx, q, true, nil, nil)
+	doc, err := readCatalog(ctx, q, &in.path, true, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +195,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	for i, l := range held {
 		locks[i] = [3]any{l.Class, l.OID, l.Mode}
 	}
-	b, err := queryWithInput(ctx, q, map[string]any{"horizon": mark.horizon, "locks": locks}, probeSQL)
+	b, err := queryWithInput(ctx, q, &in.path, map[string]any{"horizon": mark.horizon, "locks": locks}, probeSQL)
 	if err != nil {
 		return nil, fmt.Errorf("probe catalog changes: %w", err)
 	}
@@ -238,7 +240,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 		m.raw, m.relations, m.filtered = mark.raw, mark.relations, mark.Catalog()
 		return m, nil
 	}
-	doc, err := readCatalog(ctx, q, false, classes, seedOIDs)
+	doc, err := readCatalog(ctx, q, &in.path, false, classes, seedOIDs)
 	if err != nil {
 		return nil, err
 	}

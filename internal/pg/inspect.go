@@ -32,7 +32,8 @@ func Inspect(ctx context.Context, q Querier) (*schema.Catalog, error) {
 // InspectIgnoring is Inspect with an explicit ignore list. It takes one round trip: the whole catalog
 // comes back as a single JSON document.
 func InspectIgnoring(ctx context.Context, q Querier, ig schema.Ignore) (*schema.Catalog, error) {
-	doc, err := readCatalog(ctx, q, true, nil, nil)
+	var path string
+	doc, err := readCatalog(ctx, q, &path, true, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,8 @@ type catalogDoc struct {
 
 // readCatalog reads the whole catalog when full, otherwise only the objects that own, or depend on, the
 // seed objects (classes[i], objects[i]) and the functions named like them (see inspectTemplate).
-func readCatalog(ctx context.Context, q Querier, full bool, classes, objects []uint32) (*catalogDoc, error) {
+// path is the search path reads run under (see queryWithInput).
+func readCatalog(ctx context.Context, q Querier, path *string, full bool, classes, objects []uint32) (*catalogDoc, error) {
 	query := fullInspectSQL
 	input := map[string]any{}
 	if !full {
@@ -82,7 +84,7 @@ func readCatalog(ctx context.Context, q Querier, full bool, classes, objects []u
 		input["seeds"] = seeds
 		query = partialInspectSQL
 	}
-	b, err := queryWithInput(ctx, q, input, query)
+	b, err := queryWithInput(ctx, q, path, input, query)
 	if err != nil {
 		return nil, fmt.Errorf("inspect catalog: %w", err)
 	}
@@ -101,24 +103,27 @@ func readCatalog(ctx context.Context, q Querier, full bool, classes, objects []u
 // takes up to a second where running them takes milliseconds (on a throwaway database the same holds
 // for the migrations' own statements).
 //
-// The query runs under the search path a new session would have (search_path's reset value), and the
-// session's own is put back after it: deparsed names (format_type, pg_get_viewdef, defaults) are
-// qualified or not by the search path, so a migration that sets it (pg_dump output empties it) would
-// otherwise read as changing every object outside the path.
-func queryWithInput(ctx context.Context, q Querier, input any, query string) ([]byte, error) {
+// The query runs under the search path a new session has (search_path's reset value), and the session's
+// own is put back after it: deparsed names (format_type, pg_get_viewdef, defaults) are qualified or not
+// by the search path, so a migration that sets it (pg_dump's output empties it) would otherwise read as
+// changing every object outside the path. *path holds that search path once known: reading it from
+// pg_settings costs about a millisecond, more than most incremental reads.
+func queryWithInput(ctx context.Context, q Querier, path *string, input any, query string) ([]byte, error) {
 	in, err := json.Marshal(input)
 	if err != nil {
 		return nil, err
 	}
 	batch := &pgx.Batch{}
-	batch.Queue(`SELECT set_config('schemagate.inspect', $1, false) || set_config('jit', 'off', false)
-  || set_config('schemagate.search_path', current_setting('search_path'), false)
-  || set_config('search_path', (SELECT reset_val FROM pg_settings WHERE name = 'search_path'), false)`, string(in))
+	batch.Queue(`SELECT set_config('schemagate.inspect', $1, false), set_config('jit', 'off', false),
+  set_config('schemagate.search_path', current_setting('search_path'), false),
+  set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE (SELECT reset_val FROM pg_settings WHERE name = 'search_path') END, false)`,
+		string(in), *path)
 	batch.Queue(query)
 	batch.Queue("SELECT set_config('search_path', current_setting('schemagate.search_path'), false)")
 	res := q.SendBatch(ctx, batch)
 	defer res.Close()
-	if _, err := res.Exec(); err != nil {
+	var pinned string
+	if err := res.QueryRow().Scan(nil, nil, nil, &pinned); err != nil {
 		return nil, err
 	}
 	var out []byte
@@ -128,6 +133,7 @@ func queryWithInput(ctx context.Context, q Querier, input any, query string) ([]
 	if _, err := res.Exec(); err != nil {
 		return nil, err
 	}
+	*path = pinned
 	return out, res.Close()
 }
 

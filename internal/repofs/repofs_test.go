@@ -1,0 +1,100 @@
+package repofs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// tree makes a repository (a folder with .git) holding db/migrations, and a secret next to it.
+func tree(t *testing.T) (repo, secret string) {
+	t.Helper()
+	dir := t.TempDir()
+	repo = filepath.Join(dir, "repo")
+	secret = filepath.Join(dir, "secret.txt")
+	for _, d := range []string{filepath.Join(repo, ".git"), filepath.Join(repo, "db", "migrations"), filepath.Join(repo, "shared")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(secret, "ghp_secret")
+	write(filepath.Join(repo, "shared", "common.sql"), "SELECT 1;")
+	write(filepath.Join(repo, "db", "migrations", "1_a.up.sql"), "SELECT 2;")
+	link := func(target, at string) {
+		if err := os.Symlink(target, filepath.Join(repo, at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link("../../shared/common.sql", "db/migrations/2_shared.up.sql") // inside the repository
+	link(secret, "db/migrations/3_abs.up.sql")                       // absolute, outside
+	link("../../../secret.txt", "db/migrations/4_rel.up.sql")        // relative, outside
+	link("/proc/self/environ", "schemagate.yml")
+	return repo, secret
+}
+
+func TestOpenStaysInTheRepository(t *testing.T) {
+	repo, _ := tree(t)
+	fsys, err := Open(filepath.Join(repo, "db", "migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	for name, want := range map[string]string{"1_a.up.sql": "SELECT 2;", "2_shared.up.sql": "SELECT 1;"} {
+		if b, err := fs.ReadFile(fsys, name); err != nil || string(b) != want {
+			t.Errorf("%s: %q, %v; want %q", name, b, err, want)
+		}
+	}
+	for _, name := range []string{"3_abs.up.sql", "4_rel.up.sql", "../../../secret.txt"} {
+		b, err := fs.ReadFile(fsys, name)
+		if len(b) > 0 || err == nil {
+			t.Errorf("%s: read %q, %v; want an error", name, b, err)
+		}
+		if name != "../../../secret.txt" && !errors.Is(err, ErrOutside) {
+			t.Errorf("%s: %v, want ErrOutside", name, err)
+		}
+		if _, err := fs.Stat(fsys, name); err == nil {
+			t.Errorf("%s: Stat follows the link out", name)
+		}
+	}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil || len(entries) != 4 {
+		t.Errorf("ReadDir: %d entries, %v; want 4", len(entries), err)
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	repo, secret := tree(t)
+	if b, err := ReadFile(filepath.Join(repo, "db", "migrations", "2_shared.up.sql")); err != nil || string(b) != "SELECT 1;" {
+		t.Errorf("link inside: %q, %v", b, err)
+	}
+	b, err := ReadFile(filepath.Join(repo, "schemagate.yml"))
+	if len(b) > 0 || !errors.Is(err, ErrOutside) {
+		t.Errorf("link to /proc/self/environ: read %d bytes, %v; want ErrOutside", len(b), err)
+	}
+	// A file outside any repository is read from its own folder: named directly, it is the user's choice.
+	if b, err := ReadFile(secret); err != nil || string(b) != "ghp_secret" {
+		t.Errorf("file outside a repository: %q, %v", b, err)
+	}
+	_, err = ReadFile(filepath.Join(repo, "missing.yml"))
+	var pe *fs.PathError
+	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) || pe.Path != filepath.Join(repo, "missing.yml") {
+		t.Errorf("missing file: %v, want ErrNotExist naming the path as given", err)
+	}
+}
+
+func TestTop(t *testing.T) {
+	repo, secret := tree(t)
+	if got := Top(filepath.Join(repo, "db", "migrations")); got != repo {
+		t.Errorf("Top = %s, want %s", got, repo)
+	}
+	if got := Top(filepath.Dir(secret)); got != filepath.Dir(secret) {
+		t.Errorf("Top outside a repository = %s, want the folder itself", got)
+	}
+}
