@@ -49,7 +49,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // New returns the folder subdir (relative to repoDir, with either slash) as it is at commit ref of the
 // repository that holds repoDir. The whole folder is read into memory at once. A folder that does not
 // exist at ref gives an empty FS, not an error: the change under review may be the one that creates it.
-// Symbolic links and submodules in the folder are left out.
+// Symbolic links to files of the same commit are followed; links out of the repository (or to folders)
+// and submodules are left out.
 func New(ctx context.Context, repoDir, ref, subdir string) (fs.FS, error) {
 	repo, err := open(ctx, repoDir, subdir)
 	if err != nil {
@@ -67,7 +68,7 @@ func New(ctx context.Context, repoDir, ref, subdir string) (fs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	var paths, oids []string
+	var paths, oids, links, linkSpecs []string
 	for _, rec := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
 		if rec == "" {
 			continue
@@ -83,19 +84,34 @@ func New(ctx context.Context, repoDir, ref, subdir string) (fs.FS, error) {
 			continue
 		case rel == "":
 			return nil, &Error{Msg: fmt.Sprintf("read %s at %s", repo.sub, ref), Err: errors.New("it is a file, not a folder")}
-		case fields[1] != "blob" || fields[0] == "120000":
-			continue // a submodule or a symbolic link
+		case fields[0] == "120000":
+			links = append(links, rel)
+			linkSpecs = append(linkSpecs, commit+":"+p)
+			continue
+		case fields[1] != "blob":
+			continue // a submodule
 		}
 		paths = append(paths, rel)
 		oids = append(oids, fields[2])
 	}
-	blobs, err := repo.catFile(ctx, oids)
+	blobs, err := repo.catFile(ctx, oids, false)
 	if err != nil {
 		return nil, err
 	}
 	files := make(map[string][]byte, len(paths))
 	for i, p := range paths {
 		files[p] = blobs[i]
+	}
+	// Symbolic links are followed as the working tree's reader follows them: to a file of the same
+	// commit, never out of the repository.
+	targets, err := repo.catFile(ctx, linkSpecs, true)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range links {
+		if targets[i] != nil {
+			files[p] = targets[i]
+		}
 	}
 	return newMemFS(files), nil
 }
@@ -204,37 +220,54 @@ func (r *repo) resolve(ctx context.Context, ref string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// catFile reads blobs with one git cat-file --batch process.
-func (r *repo) catFile(ctx context.Context, oids []string) ([][]byte, error) {
-	if len(oids) == 0 {
+// catFile reads objects with one git cat-file --batch process: blobs by OID, or with follow, the
+// "commit:path" of symbolic links, followed inside the commit's tree (git cat-file --follow-symlinks). A
+// link that cannot be followed to a file (out of the repository, dangling, a loop, a folder) reads as nil.
+func (r *repo) catFile(ctx context.Context, specs []string, follow bool) ([][]byte, error) {
+	if len(specs) == 0 {
 		return nil, nil
 	}
-	in := strings.Join(oids, "\n") + "\n"
-	out, err := r.git(ctx, strings.NewReader(in), "cat-file", "--batch")
+	in := strings.Join(specs, "\n") + "\n"
+	args := []string{"cat-file", "--batch"}
+	if follow {
+		args = append(args, "--follow-symlinks")
+	}
+	out, err := r.git(ctx, strings.NewReader(in), args...)
 	if err != nil {
 		return nil, err
 	}
 	br := bufio.NewReader(bytes.NewReader(out))
-	blobs := make([][]byte, len(oids))
-	for i, oid := range oids {
+	blobs := make([][]byte, len(specs))
+	for i, spec := range specs {
 		header, err := br.ReadString('\n')
 		if err != nil {
 			return nil, &Error{Msg: "read git cat-file output", Err: err}
 		}
 		fields := strings.Fields(header)
-		if len(fields) != 3 || fields[0] != oid {
-			return nil, &Error{Msg: fmt.Sprintf("read object %s", oid), Err: fmt.Errorf("unexpected git cat-file header %q", strings.TrimSpace(header))}
+		sizeField := ""
+		switch {
+		case follow && len(fields) == 2 && fields[1] == "missing":
+			continue
+		case follow && len(fields) == 2: // symlink, dangling, loop or notdir, then the link's text
+			sizeField = fields[1]
+		case len(fields) == 3 && (fields[0] == spec || follow):
+			sizeField = fields[2]
+		default:
+			return nil, &Error{Msg: fmt.Sprintf("read object %s", spec), Err: fmt.Errorf("unexpected git cat-file header %q", strings.TrimSpace(header))}
 		}
-		size, err := strconv.Atoi(fields[2])
+		size, err := strconv.Atoi(sizeField)
 		if err != nil || size < 0 {
-			return nil, &Error{Msg: fmt.Sprintf("read object %s", oid), Err: fmt.Errorf("bad size %q", fields[2])}
+			return nil, &Error{Msg: fmt.Sprintf("read object %s", spec), Err: fmt.Errorf("bad size %q", sizeField)}
 		}
-		blobs[i] = make([]byte, size)
-		if _, err := io.ReadFull(br, blobs[i]); err != nil {
-			return nil, &Error{Msg: fmt.Sprintf("read object %s", oid), Err: err}
+		content := make([]byte, size)
+		if _, err := io.ReadFull(br, content); err != nil {
+			return nil, &Error{Msg: fmt.Sprintf("read object %s", spec), Err: err}
 		}
 		if _, err := br.Discard(1); err != nil { // the newline after the content
-			return nil, &Error{Msg: fmt.Sprintf("read object %s", oid), Err: err}
+			return nil, &Error{Msg: fmt.Sprintf("read object %s", spec), Err: err}
+		}
+		if len(fields) == 3 && fields[1] == "blob" {
+			blobs[i] = content
 		}
 	}
 	return blobs, nil

@@ -66,8 +66,19 @@ func TestNewReadsFolderAtRef(t *testing.T) {
 		"README.md":                     "# repo\n",
 	}
 	write(t, dir, v1)
-	if err := os.Symlink("1_init.up.sql", filepath.Join(dir, "db/migrations/link.sql")); err != nil {
-		t.Fatal(err)
+	// Links are followed inside the commit (to its content of the target, not the working tree's);
+	// out of the repository, dangling or to a folder, they are left out.
+	for target, at := range map[string]string{
+		"1_init.up.sql":   "db/migrations/link.sql",
+		"../other.sql":    "db/migrations/up.sql",
+		"/etc/passwd":     "db/migrations/abs.sql",
+		"../../../secret": "db/migrations/out.sql",
+		"nowhere.sql":     "db/migrations/dangling.sql",
+		"sub":             "db/migrations/dir.sql",
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, at)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	commitAll(t, dir, "v1")
 	git(t, dir, "tag", "v1")
@@ -87,7 +98,7 @@ func TestNewReadsFolderAtRef(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []string{"1_init.down.sql", "1_init.up.sql", "bin.dat", "empty.sql", "sub/deep.sql"}
+			want := []string{"1_init.down.sql", "1_init.up.sql", "bin.dat", "empty.sql", "link.sql", "sub/deep.sql", "up.sql"}
 			if err := fstest.TestFS(fsys, want...); err != nil {
 				t.Fatal(err)
 			}
@@ -101,15 +112,22 @@ func TestNewReadsFolderAtRef(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !slices.Equal(got, want) {
-				t.Errorf("files = %q, want %q (no symlink, nothing from later commits)", got, want)
+				t.Errorf("files = %q, want %q (links followed inside the commit only, nothing from later commits)", got, want)
 			}
 			for _, name := range want {
 				b, err := fs.ReadFile(fsys, name)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if string(b) != v1["db/migrations/"+name] {
-					t.Errorf("%s = %q, want %q", name, b, v1["db/migrations/"+name])
+				wantText := v1["db/migrations/"+name]
+				switch name {
+				case "link.sql":
+					wantText = v1["db/migrations/1_init.up.sql"]
+				case "up.sql":
+					wantText = v1["db/other.sql"]
+				}
+				if string(b) != wantText {
+					t.Errorf("%s = %q, want %q", name, b, wantText)
 				}
 			}
 		})
