@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,4 +195,39 @@ func BenchmarkLocalReady(b *testing.B) {
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+}
+
+// TestLocalServerEnvironmentHoldsNoSecrets: migrations run as a superuser, and COPY … FROM PROGRAM runs
+// a command with the server's environment. A pull request must not find the job's tokens there.
+func TestLocalServerEnvironmentHoldsNoSecrets(t *testing.T) {
+	const secret = "ghs_schemagate_test_secret"
+	t.Setenv("GITHUB_TOKEN", secret)
+	t.Setenv("TZ", "UTC")
+	l := requireLocal(t)
+	ctx := context.Background()
+	inst, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	conn, err := pgx.Connect(ctx, inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE e (l text); COPY e FROM PROGRAM 'env'"); err != nil {
+		t.Fatal(err)
+	}
+	var env string
+	if err := conn.QueryRow(ctx, "SELECT string_agg(l, E'\\n' ORDER BY l) FROM e").Scan(&env); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(env, secret) {
+		t.Fatalf("the server's environment holds the job's token:\n%s", env)
+	}
+	for _, want := range []string{"LANG=C.UTF-8", "TZ=UTC", "PATH="} {
+		if !strings.Contains(env, want) {
+			t.Errorf("the server's environment lacks %s:\n%s", want, env)
+		}
+	}
 }
