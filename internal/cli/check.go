@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -32,24 +33,26 @@ import (
 
 // CheckOptions are the inputs of `schemagate check` (also used by `schemagate action`).
 type CheckOptions struct {
-	Dir          string
-	Format       string
-	ConfigFile   string
-	Base         string
-	Provider     string
-	PGVersion    int
-	Image        string
-	DatabaseURL  string
-	PGBinDir     string
-	Setup        []string
-	ReportJSON   string
-	ReportMD     string
-	FailOn       string
-	GenerateDown bool
-	NoRoundtrip  bool
-	NoTrace      bool
-	Rules        []string
-	Quiet        bool
+	Dir         string
+	Format      string
+	ConfigFile  string
+	Base        string
+	Provider    string
+	PGVersion   int
+	Image       string
+	DatabaseURL string
+	PGBinDir    string
+	Setup       []string
+	// StatementTimeout is --statement-timeout (set["statement-timeout"] tells whether it was given).
+	StatementTimeout time.Duration
+	ReportJSON       string
+	ReportMD         string
+	FailOn           string
+	GenerateDown     bool
+	NoRoundtrip      bool
+	NoTrace          bool
+	Rules            []string
+	Quiet            bool
 
 	// set tracks which flags the user gave, so they override the configuration file.
 	set map[string]bool
@@ -92,6 +95,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.StringVar(&o.DatabaseURL, "database-url", "", "existing server for --provider url (a database is created and dropped)")
 	f.StringVar(&o.PGBinDir, "pg-bindir", "", "folder of initdb/postgres for --provider local")
 	f.StringArrayVar(&o.Setup, "setup", nil, "SQL file run on the throwaway database before the history, e.g. the roles migrations GRANT to (repeatable; replaces database.setup)")
+	f.DurationVar(&o.StatementTimeout, "statement-timeout", 0, "longest a statement may run on the throwaway database before it is canceled and its migration failed (default 10m, database.statement_timeout; 0 for no limit)")
 	f.StringVar(&o.ReportJSON, "report-json", "", "write the JSON report to this file")
 	f.StringVar(&o.ReportMD, "report-md", "", "write the Markdown report to this file")
 	f.StringVar(&o.FailOn, "fail-on", "", "lowest risk that fails the check: dangerous, caution or never (default never: the approval gate handles risk)")
@@ -146,6 +150,12 @@ func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
 	if len(o.Setup) > 0 {
 		cfg.Database.Setup = o.Setup
 	}
+	if o.set["statement-timeout"] {
+		if o.StatementTimeout < 0 {
+			return nil, usageErr(fmt.Errorf("--statement-timeout %s: must not be negative (0 turns the limit off)", o.StatementTimeout))
+		}
+		cfg.Database.StatementTimeout = &o.StatementTimeout
+	}
 	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.IsMergeRequest() && gl.DiffBaseSHA != "" {
 		// In a merge request pipeline the history is what the target branch had at the diff base.
 		o.Base = gl.DiffBaseSHA
@@ -196,7 +206,8 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	rep, err := rehearse.Run(ctx, rehearse.Options{
 		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg, Setup: setup,
 		NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
-		Progress: progress, Logger: a.Logger,
+		StatementTimeout: cfg.Database.RehearsalStatementTimeout(),
+		Progress:         progress, Logger: a.Logger,
 	})
 	if err != nil {
 		if errors.Is(err, sandbox.ErrUnavailable) {

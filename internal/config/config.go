@@ -2,6 +2,8 @@
 // Validate reports every problem at once, each with its place in the file.
 package config
 
+import "time"
+
 // Config is the whole of schemagate.yml.
 type Config struct {
 	// Dir is the migration folder.
@@ -32,6 +34,22 @@ type Database struct {
 	// what production has that the migrations do not create, such as the roles they GRANT to, extensions
 	// or schemas. Paths are relative to the working directory. The deploy never runs them.
 	Setup []string `yaml:"setup" json:"setup,omitempty"`
+	// StatementTimeout is the longest one statement may run in the rehearsal before it is canceled and its
+	// migration failed (default 10m; 0s: no limit). A statement that loops or sleeps would otherwise hold
+	// the job until the CI platform's own timeout.
+	StatementTimeout *time.Duration `yaml:"statement_timeout" json:"statement_timeout,omitempty"`
+}
+
+// RehearsalStatementTimeout is database.statement_timeout as rehearse.Options wants it: 0 for the
+// default, negative for no limit.
+func (d Database) RehearsalStatementTimeout() time.Duration {
+	switch {
+	case d.StatementTimeout == nil:
+		return 0
+	case *d.StatementTimeout == 0:
+		return -1
+	}
+	return *d.StatementTimeout
 }
 
 // Lint configures the rules.

@@ -198,6 +198,9 @@ func (c *Config) Validate() Problems {
 	if v := c.Database.PGVersion; v != 0 && (v < 10 || v > 19) {
 		add("database.pg_version", "PostgreSQL version %d is not supported (want 10 to 19)", v)
 	}
+	if t := c.Database.StatementTimeout; t != nil && *t < 0 {
+		add("database.statement_timeout", "must not be negative (0s turns the limit off)")
+	}
 	if c.Database.Provider == "url" && c.Database.URL == "" {
 		add("database.url", "provider url needs database.url (or --database-url / SCHEMAGATE_DATABASE_URL)")
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
@@ -15,6 +16,7 @@ database:
   provider: podman
   pg_version: 7
   colour: blue
+  statement_timeout: -5s
 lint:
   fail_on: sometimes
   rules:
@@ -32,8 +34,9 @@ lint:
 		"schemagate.yml:4: database.provider: unknown provider \"podman\"",
 		"schemagate.yml:5: database.pg_version: PostgreSQL version 7 is not supported",
 		"schemagate.yml:6: field colour not found",
-		"schemagate.yml:8: lint.fail_on: unknown value \"sometimes\"",
-		"schemagate.yml:10: lint.rules.set-not-null: unknown class \"fatal\"",
+		"schemagate.yml:7: database.statement_timeout: must not be negative",
+		"schemagate.yml:9: lint.fail_on: unknown value \"sometimes\"",
+		"schemagate.yml:11: lint.rules.set-not-null: unknown class \"fatal\"",
 	}
 	msg := err.Error()
 	for _, w := range want {
@@ -77,5 +80,21 @@ func TestEnvAndDefaults(t *testing.T) {
 	env["SCHEMAGATE_PG_VERSION"] = "seventeen"
 	if err := cfg.ApplyEnv(func(k string) string { return env[k] }); err == nil {
 		t.Fatal("a non-numeric SCHEMAGATE_PG_VERSION must be an error")
+	}
+}
+
+func TestRehearsalStatementTimeout(t *testing.T) {
+	for src, want := range map[string]time.Duration{
+		"dir: db\n":                             0,  // the rehearsal's default
+		"database:\n  statement_timeout: 0s\n":  -1, // no limit
+		"database:\n  statement_timeout: 90s\n": 90 * time.Second,
+	} {
+		cfg := Default()
+		if err := Parse("schemagate.yml", []byte(src), cfg); err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if got := cfg.Database.RehearsalStatementTimeout(); got != want {
+			t.Errorf("%q: %s, want %s", src, got, want)
+		}
 	}
 }

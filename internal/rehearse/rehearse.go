@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,9 @@ type Options struct {
 	// GenerateDown writes and verifies a rollback script for migrations without a (working) down.
 	// CompareDown also generates one for migrations whose hand-written down fails its round trip.
 	GenerateDown bool
+	// StatementTimeout is the longest a statement may run before the rehearsal cancels it and fails its
+	// migration: 0 means DefaultStatementTimeout, a negative value no limit.
+	StatementTimeout time.Duration
 	// WholeReads reads the catalog whole after every step instead of incrementally (see pg.Inspector),
 	// and the tracer's starting state before every migration instead of carrying it over from the one
 	// before. A rehearsal whose incremental reads turn out to have missed a change is run again this way.
@@ -178,7 +182,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		rm := &rep.Migrations[index[failed]]
 		rm.Status = report.StatusFailed
-		rm.Error = sqlError(err, "up")
+		rm.Error = r.sqlError(err, "up")
 		rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s fails: the base itself does not apply", failed.ID()))
 		opts.Progress("FAILED history %s: %s", failed.ID(), rm.Error.Message)
 		return r.finish(started), "", nil
@@ -437,6 +441,9 @@ type run struct {
 	// trace is where the last transactional up's tracer ended, for the next one to start from (nil:
 	// read everything). Catalog reads and rolled-back round trips leave it true.
 	trace *pg.TraceState
+	// watch cancels statements that run too long (see watchdog); canceled counts those it canceled.
+	watch    *watchdog
+	canceled atomic.Int64
 }
 
 func (r *run) connect(ctx context.Context) error {
@@ -444,10 +451,11 @@ func (r *run) connect(ctx context.Context) error {
 	if r.conn, err = pgx.Connect(ctx, r.inst.URL); err != nil {
 		return fmt.Errorf("connect to throwaway database: %w", err)
 	}
-	return nil
+	return r.startWatchdog(ctx)
 }
 
 func (r *run) close(ctx context.Context) {
+	r.stopWatchdog()
 	if r.conn != nil {
 		r.conn.Close(ctx)
 		r.conn = nil
@@ -555,7 +563,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			return nil, false, err
 		}
 		rm.Status = report.StatusFailed
-		rm.Error = sqlError(err, "up")
+		rm.Error = r.sqlError(err, "up")
 		return nil, false, nil
 	}
 	rm.Status = report.StatusApplied
@@ -613,6 +621,16 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// sqlError is the report's error for a failed statement; one the watchdog canceled says so.
+func (r *run) sqlError(err error, phase string) *report.SQLError {
+	out := sqlError(err, phase)
+	if r.timedOut(out) {
+		out.Message = fmt.Sprintf("canceled after running longer than %s, the rehearsal's limit for one statement", r.statementLimit())
+		out.Hint = "On an empty throwaway database no statement should take that long: look for a loop, a sleep or a lock wait. --statement-timeout (database.statement_timeout) changes the limit; a negative value turns it off."
+	}
+	return out
 }
 
 func sqlError(err error, phase string) *report.SQLError {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -487,5 +488,30 @@ func TestPgDumpPlainFolder(t *testing.T) {
 		if m.Status != report.StatusApplied || m.Error != nil {
 			t.Errorf("%s: %s %+v, want applied", m.Version, m.Status, m.Error)
 		}
+	}
+}
+
+// TestStatementTimeout: a statement that sleeps (or loops) past the limit is canceled, whatever
+// statement_timeout the migration sets, and its migration is failed with a message that says why; a down
+// that does so fails its round trip and the run goes on.
+func TestStatementTimeout(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint PRIMARY KEY);",
+		"1_a.down.sql": "SET statement_timeout = 0;\nSELECT pg_sleep(60);\nDROP TABLE a;",
+		"2_b.up.sql":   "SET statement_timeout = 0;\nCREATE TABLE b (id bigint PRIMARY KEY);\nSELECT pg_sleep(60);",
+		"2_b.down.sql": "DROP TABLE b;",
+	})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t), StatementTimeout: 500 * time.Millisecond, NoTrace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := migration(t, rep, "1"), migration(t, rep, "2")
+	if a.Status != report.StatusApplied || a.Roundtrip == nil || a.Roundtrip.Status != report.RoundtripFailed ||
+		a.Roundtrip.Error == nil || !strings.Contains(a.Roundtrip.Error.Message, "longer than 500ms") || a.Roundtrip.Error.Line != 2 {
+		t.Errorf("1: %s, round trip %+v; want applied, its down failed at line 2 for running longer than 500ms", a.Status, a.Roundtrip)
+	}
+	if b.Status != report.StatusFailed || b.Error == nil || !strings.Contains(b.Error.Message, "longer than 500ms") ||
+		b.Error.Line != 3 || b.Error.SQLState != "57014" || !strings.Contains(b.Error.Hint, "--statement-timeout") {
+		t.Errorf("2: %s %+v; want failed at line 3, SQLSTATE 57014, for running longer than 500ms", b.Status, b.Error)
 	}
 }

@@ -48,6 +48,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	if err := r.connect(ctx); err != nil {
 		return nil, err
 	}
+
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
 	if err := runSetup(ctx, r.conn, opts); err != nil {
 		return nil, err

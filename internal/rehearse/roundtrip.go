@@ -47,7 +47,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 			return err
 		}
 		rt.Status = report.RoundtripFailed
-		rt.Error = sqlError(err, "down")
+		rt.Error = r.sqlError(err, "down")
 		rt.Problems = append(rt.Problems, fmt.Sprintf("the down fails: %s", rt.Error.Message))
 		return nil
 	}
@@ -64,7 +64,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 			return err
 		}
 		rt.Status = report.RoundtripFailed
-		rt.Error = sqlError(err, "re-up")
+		rt.Error = r.sqlError(err, "re-up")
 		rt.Problems = append(rt.Problems, fmt.Sprintf("the up fails when run again after the down: %s", rt.Error.Message))
 		return nil
 	}
