@@ -86,7 +86,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Dir, "dir", "", "migration folder (default: dir from schemagate.yml, else ./migrations)")
-	f.StringVar(&o.Format, "format", "", "migration format: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, plain")
+	f.StringVar(&o.Format, "format", "", "migration format: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
 	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history (default: CI_MERGE_REQUEST_DIFF_BASE_SHA in a GitLab merge request pipeline, else every migration is new)")
 	f.StringVar(&o.Provider, "provider", "", "throwaway database: auto, local, docker or url")

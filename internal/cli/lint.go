@@ -56,7 +56,7 @@ Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Dir, "dir", "", "migration folder")
-	f.StringVar(&o.Format, "format", "", "migration format of --dir: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, plain")
+	f.StringVar(&o.Format, "format", "", "migration format of --dir: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
 	f.StringVar(&o.PGVersion, "pg-version", "", "target PostgreSQL version, e.g. 15 or 14.2 (default 15)")
 	f.BoolVar(&o.JSON, "json", false, `print {"findings": [...]} as JSON instead of text`)
 	f.StringVar(&o.SARIF, "sarif", "", "also write a SARIF 2.1.0 log to this file")

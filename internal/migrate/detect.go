@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -32,6 +33,10 @@ func Detect(fsys fs.FS) (Format, error) {
 		}
 		if name == sqitchPlan {
 			add(FormatSqitch, name)
+			continue
+		}
+		if name == atlasSum {
+			add(FormatAtlas, name)
 			continue
 		}
 		if strings.HasSuffix(name, ".go") && leadingDigits(name) != "" {
@@ -62,6 +67,10 @@ func Detect(fsys fs.FS) (Format, error) {
 			found = append(found, f)
 		}
 	}
+	if len(found) > 1 && len(evidence[FormatAtlas]) > 0 {
+		// Atlas also keeps an atlas.sum for folders in another tool's format (--dir-format).
+		found = slices.DeleteFunc(found, func(f Format) bool { return f == FormatAtlas })
+	}
 	switch {
 	case len(found) == 1:
 		return found[0], nil
@@ -85,7 +94,7 @@ func Detect(fsys fs.FS) (Format, error) {
 	}
 	return "", &Error{
 		Msg:  "no migrations found",
-		Hint: "looked for sqitch.plan, {version}_{title}.up.sql, V{version}__{description}.sql, goose, dbmate and sql-migrate annotations, and any .sql file; point the migration folder at the right directory",
+		Hint: "looked for sqitch.plan, atlas.sum, {version}_{title}.up.sql, V{version}__{description}.sql, goose, dbmate and sql-migrate annotations, and any .sql file; point the migration folder at the right directory",
 	}
 }
 

@@ -107,3 +107,6 @@ func FuzzReadPlain(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzRead(t, FormatPlain, b) })
 }
 func FuzzReadAuto(f *testing.F) { f.Fuzz(func(t *testing.T, b []byte) { fuzzRead(t, FormatAuto, b) }) }
+func FuzzReadAtlas(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzRead(t, FormatAtlas, b) })
+}

@@ -24,10 +24,11 @@ const (
 	FormatSqitch        Format = "sqitch"
 	FormatSQLMigrate    Format = "sql-migrate"
 	FormatPlain         Format = "plain"
+	FormatAtlas         Format = "atlas"
 )
 
 // Formats lists every concrete format, in the order auto-detection tries them.
-var Formats = []Format{FormatSqitch, FormatGolangMigrate, FormatFlyway, FormatGoose, FormatSQLMigrate, FormatDbmate, FormatPlain}
+var Formats = []Format{FormatSqitch, FormatAtlas, FormatGolangMigrate, FormatFlyway, FormatGoose, FormatSQLMigrate, FormatDbmate, FormatPlain}
 
 // ParseFormat validates a format name given by a user.
 func ParseFormat(s string) (Format, error) {

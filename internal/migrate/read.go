@@ -56,6 +56,8 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		r.readSQLMigrate()
 	case FormatPlain:
 		r.readPlain()
+	case FormatAtlas:
+		r.readAtlas()
 	default:
 		_, err := ParseFormat(string(format))
 		return nil, &Error{Msg: err.Error(), Hint: "pass --format auto to detect it"}
@@ -86,6 +88,7 @@ var lookedFor = map[Format]string{
 	FormatSqitch:        "a sqitch.plan file with deploy/, revert/ and verify/ folders",
 	FormatSQLMigrate:    ".sql files with -- +migrate Up at the top of the folder",
 	FormatPlain:         ".sql files at the top of the folder",
+	FormatAtlas:         "{version}_{name}.sql files and atlas.sum at the top of the folder",
 }
 
 // reader collects what one Read finds: migrations, errors and warnings.

@@ -133,6 +133,7 @@ var formatDirs = map[string]corpusOutcome{
 	"sqitch":         {migrate.FormatSqitch, repeat("applied/ok", 2), ""},
 	"sql-migrate":    {migrate.FormatSQLMigrate, repeat("applied/ok", 3), ""},
 	"plain":          {migrate.FormatPlain, repeat("applied/no-down", 3), ""},
+	"atlas":          {migrate.FormatAtlas, repeat("applied/no-down", 3), ""},
 }
 
 func TestFormats(t *testing.T) {

@@ -422,6 +422,8 @@ func outOfOrderFinding(m, last *migrate.Migration, format migrate.Format) lint.F
 		what = "goose refuses it as a missing migration unless run with --allow-missing"
 	case migrate.FormatFlyway:
 		what = "Flyway's validate fails on it unless outOfOrder is on"
+	case migrate.FormatAtlas:
+		what = "atlas migrate apply refuses to run it unless --exec-order non-linear is given"
 	}
 	return lint.Finding{Rule: r.ID, Risk: risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("new migration %s sorts before %s, which the base already has: on a database at %s, %s", m.ID(), last.ID(), last.Version, what),
