@@ -275,11 +275,11 @@ type Ignore struct {
 }
 
 // DefaultIgnore leaves out schemagate's own tables and those of golang-migrate, goose, Flyway,
-// sql-migrate, dbmate and sqitch.
+// sql-migrate, dbmate, sqitch and Atlas (its revisions live in a schema of their own).
 var DefaultIgnore = Ignore{
-	Schemas: []string{"sqitch", "schemagate"},
+	Schemas: []string{"sqitch", "schemagate", "atlas_schema_revisions"},
 	Tables: []string{"schemagate_*", "schema_migrations", "goose_db_version", "flyway_schema_history",
-		"gorp_migrations", "schema_migrations_*", "ar_internal_metadata"},
+		"gorp_migrations", "schema_migrations_*", "ar_internal_metadata", "atlas_schema_revisions"},
 }
 
 // SchemaIgnored reports whether schema s is left out.
