@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -81,57 +82,90 @@ func (a *App) runLint(o *LintOptions) error {
 	if err != nil {
 		return err
 	}
-	results := make([][]lint.Finding, len(units))
-	var wg sync.WaitGroup
+	// Findings are written as the scripts' analyses complete, in order, and then dropped: a folder of
+	// thousands of migrations has tens of thousands of findings, and holding them all would cost more
+	// memory than the parse trees (only --sarif keeps them, to write its log at the end).
+	results := make([]chan []lint.Finding, len(units))
+	for i := range results {
+		results[i] = make(chan []lint.Finding, 1)
+	}
 	next := make(chan int)
 	for range max(1, min(runtime.GOMAXPROCS(0), len(units))) {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			for i := range next {
-				results[i] = lint.AnalyzeScript(units[i].script, units[i].inTx, cfg)
+				results[i] <- lint.AnalyzeScript(units[i].script, units[i].inTx, cfg)
+				units[i].script = nil // its parse trees are no longer needed
 			}
 		}()
 	}
+	go func() {
+		for i := range units {
+			next <- i
+		}
+		close(next)
+	}()
+	out := bufio.NewWriterSize(a.Stdout, 64<<10)
+	var (
+		tally   report.Tally
+		sarif   []lint.Finding
+		blocked bool
+		first   = true
+	)
+	if o.JSON {
+		out.WriteString("{\n  \"findings\": [")
+	}
 	for i := range units {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	var findings []lint.Finding
-	for _, r := range results {
-		findings = append(findings, r...)
-	}
-	if findings == nil {
-		findings = []lint.Finding{}
+		fs := <-results[i]
+		tally.Add(fs)
+		for _, f := range fs {
+			blocked = blocked || (failOn >= 0 && !f.Ignored && f.Risk >= failOn)
+		}
+		if o.SARIF != "" {
+			sarif = append(sarif, fs...)
+		}
+		if !o.JSON {
+			if err := report.WriteText(out, fs); err != nil {
+				return exitCode(ExitFailure, fmt.Errorf("write findings: %w", err))
+			}
+			continue
+		}
+		for _, f := range fs {
+			b, err := json.MarshalIndent(f, "    ", "  ")
+			if err != nil {
+				return exitCode(ExitFailure, fmt.Errorf("write json: %w", err))
+			}
+			if !first {
+				out.WriteByte(',')
+			}
+			first = false
+			out.WriteString("\n    ")
+			out.Write(b)
+		}
 	}
 	if o.JSON {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Findings []lint.Finding `json:"findings"`
-		}{findings}); err != nil {
-			return exitCode(ExitFailure, fmt.Errorf("write json: %w", err))
+		if !first {
+			out.WriteString("\n  ")
 		}
-	} else if err := report.WriteText(a.Stdout, findings); err != nil {
+		out.WriteString("]\n}\n")
+	}
+	if err := out.Flush(); err != nil {
 		return exitCode(ExitFailure, fmt.Errorf("write findings: %w", err))
 	}
 	if o.SARIF != "" {
+		if sarif == nil {
+			sarif = []lint.Finding{}
+		}
 		var b bytes.Buffer
-		if err := report.WriteSARIF(&b, findings, a.Version); err != nil {
+		if err := report.WriteSARIF(&b, sarif, a.Version); err != nil {
 			return exitCode(ExitFailure, fmt.Errorf("render sarif: %w", err))
 		}
 		if err := os.WriteFile(o.SARIF, b.Bytes(), 0o644); err != nil {
 			return exitCode(ExitFailure, fmt.Errorf("write sarif: %w", err))
 		}
 	}
-	fmt.Fprintf(a.Stderr, "schemagate lint: %d file%s, %s\n", len(units), report.Plural(len(units)), report.Summary(findings))
-	if failOn >= 0 {
-		for _, f := range findings {
-			if !f.Ignored && f.Risk >= failOn {
-				return exitCode(ExitBlocked, nil)
-			}
-		}
+	fmt.Fprintf(a.Stderr, "schemagate lint: %d file%s, %s\n", len(units), report.Plural(len(units)), tally.String())
+	if blocked {
+		return exitCode(ExitBlocked, nil)
 	}
 	return nil
 }

@@ -36,21 +36,38 @@ func WriteText(w io.Writer, findings []lint.Finding) error {
 
 // Summary is a one-line count of findings by risk, e.g. "3 findings: 1 dangerous, 2 caution (1 ignored)".
 func Summary(findings []lint.Finding) string {
-	var n [3]int
-	ignored := 0
+	var t Tally
+	t.Add(findings)
+	return t.String()
+}
+
+// Tally counts findings by risk as they come, for a Summary of findings no longer held.
+type Tally struct {
+	byRisk  [3]int
+	total   int
+	ignored int
+}
+
+// Add counts findings.
+func (t *Tally) Add(findings []lint.Finding) {
 	for _, f := range findings {
+		t.total++
 		if f.Ignored {
-			ignored++
+			t.ignored++
 			continue
 		}
 		if f.Risk >= lint.Safe && f.Risk <= lint.Dangerous {
-			n[f.Risk]++
+			t.byRisk[f.Risk]++
 		}
 	}
-	total := len(findings) - ignored
-	s := fmt.Sprintf("%d finding%s: %d dangerous, %d caution, %d safe", total, Plural(total), n[lint.Dangerous], n[lint.Caution], n[lint.Safe])
-	if ignored > 0 {
-		s += fmt.Sprintf(" (%d ignored)", ignored)
+}
+
+// String is the Summary line.
+func (t *Tally) String() string {
+	n := t.total - t.ignored
+	s := fmt.Sprintf("%d finding%s: %d dangerous, %d caution, %d safe", n, Plural(n), t.byRisk[lint.Dangerous], t.byRisk[lint.Caution], t.byRisk[lint.Safe])
+	if t.ignored > 0 {
+		s += fmt.Sprintf(" (%d ignored)", t.ignored)
 	}
 	return s
 }
