@@ -355,6 +355,16 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 			for _, p := range m.Roundtrip.Problems {
 				fmt.Fprintf(w, "    round trip: %s\n", p)
 			}
+			if e := m.Roundtrip.Error; e != nil && e.File != "" {
+				fmt.Fprintf(w, "      at %s:%d:%d", e.File, e.Line, e.Column)
+				if e.SQLState != "" {
+					fmt.Fprintf(w, " (SQLSTATE %s)", e.SQLState)
+				}
+				fmt.Fprintln(w)
+				if e.Hint != "" {
+					fmt.Fprintf(w, "      hint: %s\n", e.Hint)
+				}
+			}
 		}
 		for _, f := range m.Findings {
 			if f.Ignored {

@@ -90,6 +90,8 @@ func TestCheckExitCodes(t *testing.T) {
 		msg  string
 	}{
 		{"failing round trip", []string{"check", "--dir", "../rehearse/testdata/down-leaves-index"}, ExitBlocked, "left behind"},
+		{"failing down names its line", []string{"check", "--dir", "../rehearse/testdata/down-fails"}, ExitBlocked,
+			"round trip: the down fails: table \"user_accounts\" does not exist\n      at ../rehearse/testdata/down-fails/1_users.down.sql:2:1 (SQLSTATE 42P01)"},
 		{"syntax error", []string{"check", "--dir", "../rehearse/testdata/syntax-error"}, ExitBlocked, "2_bad.up.sql:4"},
 		{"unknown format", []string{"check", "--dir", "../../examples/shop", "--format", "liquibase"}, ExitUsage, "unknown migration format"},
 		{"missing folder", []string{"check", "--dir", "does/not/exist"}, ExitUsage, "not found"},

@@ -283,8 +283,8 @@ const (
 
 // ApplyHistory replays the up scripts of migrations in order, each in its transaction mode and from a
 // fresh session (ResetSession), as fast as it can: transactional ones a few dozen per round trip
-// ("BEGIN; <reset>; <script>; COMMIT;" over and over), the others one by one. It returns how many were applied and, when one failed, that migration's
-// *StatementError; the ones before it stay applied.
+// ("BEGIN; <reset>; <script>; COMMIT;" over and over), the others one by one. It returns how many were
+// applied and, when one failed, that migration's *StatementError; the ones before it stay applied.
 func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (int, error) {
 	applied := 0
 	for applied < len(ms) {
