@@ -134,13 +134,14 @@ func (r runAs) command(ctx context.Context, name string, args ...string) *exec.C
 	return cmd
 }
 
-// serverEnv is the environment of initdb and the server: only what they use, never schemagate's own.
+// serverEnv is the environment of initdb and the server: only what they use, never the rest of
+// schemagate's own.
 // Migrations run as a superuser, and a pull request's migration could run COPY … FROM PROGRAM 'env' and
 // raise what it read: the job's tokens (GITHUB_TOKEN, INPUT_TOKEN, GITLAB_TOKEN, database URLs) would end
 // up in the report posted on the pull request.
 func serverEnv(getenv func(string) string) []string {
 	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C.UTF-8", "LANG=C.UTF-8"}
-	for _, k := range []string{"TZ", "TMPDIR"} {
+	for _, k := range []string{"TZ", "TMPDIR", "LD_LIBRARY_PATH"} { // the last for a server built elsewhere (--pg-bindir)
 		if v := getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}
