@@ -206,8 +206,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	rep, err := rehearse.Run(ctx, rehearse.Options{
 		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg, Setup: setup,
 		NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
-		StatementTimeout: cfg.Database.RehearsalStatementTimeout(),
-		Progress:         progress, Logger: a.Logger,
+		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.Logger,
 	})
 	if err != nil {
 		if errors.Is(err, sandbox.ErrUnavailable) {
