@@ -54,6 +54,8 @@ type Options struct {
 	// StatementTimeout is the longest a statement may run before the rehearsal cancels it and fails its
 	// migration: 0 means DefaultStatementTimeout, a negative value no limit.
 	StatementTimeout time.Duration
+	// StillRunningEvery is how often Progress hears which statement is still running (default 30s).
+	StillRunningEvery time.Duration
 	// WholeReads reads the catalog whole after every step instead of incrementally (see pg.Inspector),
 	// and the tracer's starting state before every migration instead of carrying it over from the one
 	// before. A rehearsal whose incremental reads turn out to have missed a change is run again this way.

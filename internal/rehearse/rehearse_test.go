@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -513,5 +514,39 @@ func TestStatementTimeout(t *testing.T) {
 	if b.Status != report.StatusFailed || b.Error == nil || !strings.Contains(b.Error.Message, "longer than 500ms") ||
 		b.Error.Line != 3 || b.Error.SQLState != "57014" || !strings.Contains(b.Error.Hint, "--statement-timeout") {
 		t.Errorf("2: %s %+v; want failed at line 3, SQLSTATE 57014, for running longer than 500ms", b.Status, b.Error)
+	}
+}
+
+// TestStillRunningProgress: a long statement is not silent. The progress says which one is running.
+func TestStillRunningProgress(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_slow.up.sql":   "CREATE TABLE a (id bigint PRIMARY KEY);\nSELECT pg_sleep(1.5) AS backfill;",
+		"1_slow.down.sql": "DROP TABLE a;",
+	})
+	var mu sync.Mutex
+	var lines []string
+	progress := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf(format, args...))
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t), NoTrace: true,
+		StillRunningEvery: 400 * time.Millisecond, Progress: progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := migration(t, rep, "1"); m.Status != report.StatusApplied {
+		t.Fatalf("1: %s %+v", m.Status, m.Error)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var still []string
+	for _, l := range lines {
+		if strings.Contains(l, "still running after") {
+			still = append(still, l)
+		}
+	}
+	if len(still) < 2 || !strings.Contains(still[0], "SELECT pg_sleep(1.5) AS backfill") {
+		t.Errorf("progress %q: want the sleeping statement named at least twice as still running", lines)
 	}
 }

@@ -18,7 +18,7 @@ import (
 const DefaultStatementTimeout = 10 * time.Minute
 
 // watchdog cancels (pg_cancel_backend) every statement of the rehearsal's database that runs longer than
-// limit, from a connection of its own. A migration can SET statement_timeout = 0, and each one starts from
+// limit (none when it is negative), from a connection of its own. A migration can SET statement_timeout = 0, and each one starts from
 // a reset session, so a server-side timeout would not hold: a migration that loops or sleeps, by mistake
 // or on purpose, would keep the CI job until the platform's own timeout (six hours on GitHub). The
 // canceled statement fails with SQLSTATE 57014 and its migration is reported failed.
@@ -33,14 +33,16 @@ type watchdog struct {
 
 // startWatchdog watches the rehearsal's database from a connection to it (the server's maintenance
 // database may be the rehearsal's own, and no other is sure to exist); close stops it, so that the
-// database can be copied. A negative limit watches nothing.
+// database can be copied. It also says which statement is still running, every StillRunningEvery
+// (default 30s), so that a long rehearsal is not silent. A negative limit cancels nothing.
 func (r *run) startWatchdog(ctx context.Context) error {
 	limit := r.opts.StatementTimeout
 	if limit == 0 {
 		limit = DefaultStatementTimeout
 	}
-	if limit < 0 {
-		return nil
+	every := r.opts.StillRunningEvery
+	if every <= 0 {
+		every = 30 * time.Second
 	}
 	db, err := currentDatabase(ctx, r.conn)
 	if err != nil {
@@ -52,12 +54,19 @@ func (r *run) startWatchdog(ctx context.Context) error {
 	}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	w := &watchdog{limit: limit, stop: stop, canceled: &r.canceled}
-	every := min(time.Second, max(limit/4, 10*time.Millisecond))
+	threshold := every // statements running longer are reported (and canceled past the limit)
+	if limit > 0 {
+		threshold = min(threshold, limit)
+	}
+	poll := min(time.Second, max(threshold/4, 10*time.Millisecond))
+	// The statements that ran longer than the first threshold: reported ones by their start, to
+	// report each again only a period later.
+	reported := map[time.Time]time.Duration{}
 	w.done.Add(1)
 	go func() {
 		defer w.done.Done()
 		defer conn.Close(context.Background())
-		t := time.NewTicker(every)
+		t := time.NewTicker(poll)
 		defer t.Stop()
 		for {
 			select {
@@ -65,28 +74,76 @@ func (r *run) startWatchdog(ctx context.Context) error {
 				return
 			case <-t.C:
 			}
-			var n int64
-			// MATERIALIZED: the planner may order a WHERE clause's conditions as it likes, and
-			// pg_cancel_backend must run only on the rows the others chose.
-			err := conn.QueryRow(wctx, `WITH slow AS MATERIALIZED (
-				  SELECT a.pid FROM pg_stat_activity a
+			// MATERIALIZED and CASE: the planner may order a WHERE clause's conditions as it likes,
+			// and pg_cancel_backend must run only on the rows the others chose.
+			rows, err := conn.Query(wctx, `WITH slow AS MATERIALIZED (
+				  SELECT a.pid, a.query_start, clock_timestamp() - a.query_start AS running, a.query
+				  FROM pg_stat_activity a
 				  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
-				    AND a.state = 'active' AND clock_timestamp() - a.query_start > $2)
-				SELECT count(*) FILTER (WHERE pg_cancel_backend(pid)) FROM slow`, db, limit).Scan(&n)
+				    AND a.state = 'active' AND clock_timestamp() - a.query_start > $3::interval)
+				SELECT query_start, running, left(query, 2000),
+				  CASE WHEN $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END
+				FROM slow`, db, limit, threshold)
+			if err == nil {
+				seen := map[time.Time]bool{}
+				for rows.Next() {
+					var (
+						start    time.Time
+						running  time.Duration
+						query    string
+						canceled bool
+					)
+					if err = rows.Scan(&start, &running, &query, &canceled); err != nil {
+						break
+					}
+					seen[start] = true
+					switch {
+					case canceled:
+						w.canceled.Add(1)
+						r.opts.Logger.Warn("canceled a statement that ran too long", "limit", limit, "statement", statementLine(query))
+					case running >= reported[start]+every:
+						reported[start] = running.Truncate(every)
+						r.opts.Progress("  still running after %s: %s", running.Round(time.Second), statementLine(query))
+					}
+				}
+				rows.Close()
+				if err == nil {
+					err = rows.Err()
+				}
+				for start := range reported {
+					if !seen[start] {
+						delete(reported, start)
+					}
+				}
+			}
 			if err != nil {
 				if wctx.Err() == nil {
 					r.opts.Logger.Warn("statement watchdog stopped", "error", err)
 				}
 				return
 			}
-			if n > 0 {
-				w.canceled.Add(n)
-				r.opts.Logger.Warn("canceled statements that ran too long", "count", n, "limit", limit)
-			}
 		}
 	}()
 	r.watch = w
 	return nil
+}
+
+// statementLine is a statement as a progress line shows it: the first line of the SQL that is not the
+// session reset or BEGIN the rehearsal sends ahead of it (a history batch starts so), at most 100
+// characters.
+func statementLine(q string) string {
+	for _, line := range strings.Split(q, "\n") {
+		line = strings.TrimSpace(line)
+		switch strings.TrimSuffix(strings.ToUpper(line), ";") {
+		case "", "BEGIN", "RESET ALL", "RESET SESSION AUTHORIZATION":
+			continue
+		}
+		if r := []rune(line); len(r) > 100 {
+			line = string(r[:99]) + "…"
+		}
+		return line
+	}
+	return "(statement)"
 }
 
 // stopWatchdog stops the watchdog and waits for it.
