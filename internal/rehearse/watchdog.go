@@ -18,10 +18,11 @@ import (
 const DefaultStatementTimeout = 10 * time.Minute
 
 // watchdog cancels (pg_cancel_backend) every statement of the rehearsal's database that runs longer than
-// limit (none when it is negative), from a connection of its own. A migration can SET statement_timeout = 0, and each one starts from
-// a reset session, so a server-side timeout would not hold: a migration that loops or sleeps, by mistake
-// or on purpose, would keep the CI job until the platform's own timeout (six hours on GitHub). The
-// canceled statement fails with SQLSTATE 57014 and its migration is reported failed.
+// limit (none when it is negative), from a connection of its own. A migration can SET statement_timeout
+// = 0, and each one starts from a reset session, so a server-side timeout would not hold: a migration
+// that loops or sleeps, by mistake or on purpose, would keep the CI job until the platform's own timeout
+// (six hours on GitHub). The canceled statement fails with SQLSTATE 57014 and its migration is reported
+// failed.
 type watchdog struct {
 	limit time.Duration
 	// canceled counts the statements it canceled, over the whole run (connect and close start and stop
