@@ -82,9 +82,12 @@ func psqlLines(section string) []span {
 	var out []span
 	stmt := 0 // where the current statement's text starts
 	for i := 0; i < len(section); {
-		c := section[i]
-		switch {
-		case c == '\\':
+		if next, ok := skipToken(section, i); ok {
+			i = next
+			continue
+		}
+		switch section[i] {
+		case '\\':
 			e := i
 			for e < len(section) && section[e] != '\n' {
 				e++
@@ -99,31 +102,7 @@ func psqlLines(section string) []span {
 			}
 			i = e
 			continue
-		case c == '-' && i+1 < len(section) && section[i+1] == '-':
-			for i < len(section) && section[i] != '\n' && section[i] != '\r' { // as the scanner ends it
-				i++
-			}
-			continue
-		case c == '/' && i+1 < len(section) && section[i+1] == '*':
-			i = skipBlockComment(section, i)
-			continue
-		case c == '\'' && i > 0 && section[i-1]|0x20 == 'e' && (i == 1 || !identByte(section[i-2])):
-			i = skipEscapeString(section, i)
-			continue
-		case c == '\'' || c == '"':
-			i = skipQuoted(section, i, c)
-			continue
-		case c == '$':
-			if tag, ok := dollarTag(section, i); ok {
-				closeAt := strings.Index(section[i+len(tag):], tag)
-				if closeAt < 0 {
-					i = len(section)
-				} else {
-					i += len(tag) + closeAt + len(tag)
-				}
-				continue
-			}
-		case c == ';':
+		case ';':
 			if isCopyFromStdin(section[stmt : i+1]) {
 				_, _, after := copyData(section, i+1)
 				i, stmt = after, after

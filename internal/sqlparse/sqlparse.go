@@ -333,29 +333,11 @@ func nextPiece(text string, i int, parens bool) int {
 // parens, parentheses hide semicolons); depth is the parenthesis depth left open at its end.
 func scanPiece(text string, i int, parens bool) (end, depth int) {
 	for i < len(text) {
-		c := text[i]
-		switch {
-		case c == '-' && i+1 < len(text) && text[i+1] == '-':
-			for i < len(text) && text[i] != '\n' && text[i] != '\r' {
-				i++
-			}
+		if next, ok := skipToken(text, i); ok {
+			i = next
 			continue
-		case c == '/' && i+1 < len(text) && text[i+1] == '*':
-			i = skipBlockComment(text, i)
-			continue
-		case c == '\'' || c == '"':
-			i = skipQuoted(text, i, c)
-			continue
-		case c == '$':
-			if tag, ok := dollarTag(text, i); ok {
-				closeAt := strings.Index(text[i+len(tag):], tag)
-				if closeAt < 0 {
-					i = len(text)
-				} else {
-					i += len(tag) + closeAt + len(tag)
-				}
-				continue
-			}
+		}
+		switch c := text[i]; {
 		case c == '(' && parens:
 			depth++
 		case c == ')':
@@ -368,6 +350,34 @@ func scanPiece(text string, i int, parens bool) (end, depth int) {
 		i++
 	}
 	return len(text), depth
+}
+
+// skipToken skips the comment, quoted identifier, string (E'…' with its backslash escapes) or
+// dollar-quoted string that starts at text[i], as PostgreSQL's scanner reads them (a -- comment ends at
+// a carriage return too); ok is false when none starts there.
+func skipToken(text string, i int) (next int, ok bool) {
+	switch c := text[i]; {
+	case c == '-' && i+1 < len(text) && text[i+1] == '-':
+		for i < len(text) && text[i] != '\n' && text[i] != '\r' {
+			i++
+		}
+		return i, true
+	case c == '/' && i+1 < len(text) && text[i+1] == '*':
+		return skipBlockComment(text, i), true
+	case c == '\'' && i > 0 && text[i-1]|0x20 == 'e' && (i == 1 || !identByte(text[i-2])):
+		return skipEscapeString(text, i), true
+	case c == '\'' || c == '"':
+		return skipQuoted(text, i, c), true
+	case c == '$':
+		if tag, ok := dollarTag(text, i); ok {
+			closeAt := strings.Index(text[i+len(tag):], tag)
+			if closeAt < 0 {
+				return len(text), true
+			}
+			return i + len(tag) + closeAt + len(tag), true
+		}
+	}
+	return i, false
 }
 
 func skipBlockComment(text string, i int) int {

@@ -41,6 +41,8 @@ func TestParse(t *testing.T) {
 		{"error at end of input", "SELECT 1;\nSELECT (", []string{"1:1 SELECT 1", "2:1 SELECT ( !2:9 syntax error at end of input"}},
 		{"quotes and comments hide semicolons when splitting", "SELEC ';'; SELECT \"a;b\" /* ; */ FROM t; -- ;\nSELECT $x$;$x$;",
 			[]string{`1:1 SELEC ';' !1:1 syntax error at or near "SELEC"`, `1:12 SELECT "a;b" /* ; */ FROM t`, "2:1 SELECT $x$;$x$"}},
+		{"an escape string hides its semicolons when splitting", "SELEC E'it\\'s; fine';\nSELECT e'\\\\';",
+			[]string{`1:1 SELEC E'it\'s; fine' !1:1 syntax error at or near "SELEC"`, `2:1 SELECT e'\\'`}},
 		{"an unclosed parenthesis does not swallow later statements", "CREATE TABLE t (id int;\nSELECT 2;",
 			[]string{`1:1 CREATE TABLE t (id int !1:23 syntax error at or near ";"`, "2:1 SELECT 2"}},
 		{"semicolons inside parentheses stay together", "CREATE RULE r AS ON INSERT TO t DO ALSO (NOTIFY a; NOTIFY b);\nSELEC 1;",
