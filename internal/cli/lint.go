@@ -227,7 +227,7 @@ func lintUnits(o *LintOptions) ([]lintUnit, error) {
 		}
 		var units []lintUnit
 		for _, m := range set.Migrations {
-			if m.Up == nil {
+			if m.Up == nil || m.External != "" { // a goose Go migration holds no SQL
 				continue
 			}
 			s := *m.Up

@@ -54,8 +54,12 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return usageErr(fmt.Errorf("read %s: %w", cfg.Dir, err))
 			}
-			if set.Find(o.Version) == nil {
+			target := set.Find(o.Version)
+			if target == nil {
 				return usageErr(fmt.Errorf("no migration with version %q in %s", o.Version, cfg.Dir))
+			}
+			if target.External == migrate.ExternalGo {
+				return usageErr(fmt.Errorf("migration %s is a goose Go migration: schemagate cannot run its code, so it cannot write its rollback", target.ID()))
 			}
 			prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL, BinDir: o.PGBinDir, Logger: a.Logger})
 			if err != nil {

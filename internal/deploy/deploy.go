@@ -330,6 +330,12 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		return nil, &Blocked{Reason: fmt.Sprintf("drift between history and the migration folder: %s", drift[0]),
 			Hint: "an applied migration must never change; add a new migration instead"}
 	}
+	for _, m := range pending {
+		if m.External == migrate.ExternalGo {
+			return nil, &Blocked{Reason: fmt.Sprintf("pending migration %s is a goose Go migration, whose code schemagate cannot run", m.ID()),
+				Hint: "rewrite it as a .sql migration: schemagate deploy keeps its own history and cannot record what goose runs"}
+		}
+	}
 	if len(pending) > 0 && d.env.RequireApproval {
 		if d.o.Approval == nil {
 			return nil, &Blocked{Reason: "approval required but no change request to read it from", Hint: "run from the merge commit's CI job, or set require_approval: false"}

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/snapshot"
 )
 
@@ -608,5 +610,29 @@ func TestDeployStartsEachMigrationFresh(t *testing.T) {
 	}
 	if got := tg.value(t, "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'public.notes'::regclass"); got == role {
 		t.Errorf("notes is owned by %s: migration 6 ran as migration 5's role", got)
+	}
+}
+
+// TestDeployRefusesGoMigrations: schemagate cannot run a goose Go migration's code, so a deploy with one
+// pending is blocked before anything changes.
+func TestDeployRefusesGoMigrations(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	fsys := fstest.MapFS{
+		"00001_notes.sql":   {Data: []byte("-- +goose Up\nCREATE TABLE notes (id bigint PRIMARY KEY);\n-- +goose Down\nDROP TABLE notes;\n")},
+		"00002_backfill.go": {Data: []byte("package migrations\n\nimport \"github.com/pressly/goose/v3\"\n")},
+	}
+	set, err := migrate.Read(fsys, migrate.FormatGoose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(t.Context(), tg.options(t, set, "run-go"))
+	var b *Blocked
+	if !errors.As(err, &b) || res.Outcome != OutcomeBlocked || !strings.Contains(b.Reason, "2_backfill is a goose Go migration") {
+		t.Fatalf("err %v, outcome %s; want blocked naming 2_backfill", err, res.Outcome)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("the database changed:\n%s\n---\n%s", before, after)
 	}
 }

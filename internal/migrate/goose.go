@@ -62,21 +62,17 @@ func (r *reader) readGoose() {
 	var found []entry
 	for _, name := range r.topFiles() {
 		digits := leadingDigits(name)
-		if strings.HasSuffix(name, ".go") {
-			if digits != "" {
-				r.errorf(name, 0, "schemagate reads SQL migrations only: rewrite it as a .sql migration",
-					"goose Go migrations are not supported")
-			}
-			continue
-		}
-		if !isSQL(name) {
+		goMigration := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+		if !isSQL(name) && !goMigration {
 			continue
 		}
 		if digits == "" {
-			r.warnf(name, 0, "goose names migrations {version}_{name}.sql", "ignored: not a goose migration file name")
+			if !goMigration {
+				r.warnf(name, 0, "goose names migrations {version}_{name}.sql", "ignored: not a goose migration file name")
+			}
 			continue
 		}
-		rest := trimSQL(name)[len(digits):]
+		rest := strings.TrimSuffix(trimSQL(name), ".go")[len(digits):]
 		if !strings.HasPrefix(rest, "_") {
 			r.errorf(name, 0, "name it {version}_{name}.sql", "goose file name has no _ after the version")
 			continue
@@ -86,7 +82,15 @@ func (r *reader) readGoose() {
 			r.errorf(name, 0, "goose versions are whole numbers from 1 to 9223372036854775807", "invalid goose version %s", digits)
 			continue
 		}
-		m := r.readSingleFile(name, strconv.FormatInt(v, 10), rest[1:], gooseDialect)
+		version := strconv.FormatInt(v, 10)
+		if goMigration {
+			// goose registers it from Go code (goose.AddMigration...): its SQL is not in the folder.
+			if src, ok := r.load(name); ok {
+				found = append(found, entry{&Migration{Version: version, Name: rest[1:], External: ExternalGo, Up: &Script{File: name, SQL: src}}, v})
+			}
+			continue
+		}
+		m := r.readSingleFile(name, version, rest[1:], gooseDialect)
 		if m != nil {
 			found = append(found, entry{m, v})
 		}

@@ -48,6 +48,9 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown migration format %q (want one of %s)", s, strings.Join(names, ", "))
 }
 
+// ExternalGo marks a goose migration written in Go (see Migration.External).
+const ExternalGo = "go"
+
 // Script is one SQL script of a migration (its up, down or verify part).
 type Script struct {
 	// File is the script's path relative to the migration folder, with forward slashes.
@@ -79,6 +82,10 @@ type Migration struct {
 	Up   *Script
 	// Down undoes Up; nil when the migration has none.
 	Down *Script
+	// External names what runs a migration whose SQL is not in the folder: ExternalGo for a goose Go
+	// migration. Its Up holds no statement (Up.SQL is the Go source, for the checksum), and it has no
+	// Down: schemagate can neither rehearse nor deploy it, and says so.
+	External string
 	// Verify is a sqitch verify script; nil for other formats.
 	Verify *Script
 	// NoTransaction is set when the tool that owns the format would run Up outside a transaction

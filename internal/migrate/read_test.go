@@ -70,6 +70,9 @@ func summary(m *Migration) string {
 	if m.Repeatable {
 		out += " repeatable"
 	}
+	if m.External != "" {
+		out += " external=" + m.External
+	}
 	if len(m.Requires) > 0 {
 		out += " requires=" + strings.Join(m.Requires, ",")
 	}

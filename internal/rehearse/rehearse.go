@@ -192,6 +192,11 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if len(history) > 0 {
 		opts.Progress("history replayed in %d ms", time.Since(replayStart).Milliseconds())
 	}
+	for _, m := range history {
+		if m.External == migrate.ExternalGo {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("history migration %s is a goose Go migration: it was not replayed, so the database lacks what it did", m.ID()))
+		}
+	}
 
 	// before is the catalog the next migration starts from, kept as a mark so that each inspection
 	// reads only what the migration changed (see pg.Inspector).
@@ -200,6 +205,12 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	for i, m := range fresh {
 		rm := &rep.Migrations[index[m]]
 		opts.Progress("[%d/%d] %s", i+1, len(fresh), m.ID())
+		if m.External != "" {
+			rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{"a goose Go migration: its code cannot run in the rehearsal"}}
+			rm.Risk = lint.Highest(rm.Findings)
+			opts.Progress("  not run: a goose Go migration (go-migration)")
+			continue
+		}
 		if before == nil {
 			if before, err = r.insp.Inspect(ctx, r.conn); err != nil {
 				return nil, "", fmt.Errorf("inspect catalog: %w", err)
@@ -389,6 +400,12 @@ func sameText(a, b *migrate.Migration) bool {
 // part of the change, failed (databases keep the base's text, deploys refuse the changed checksum), and
 // a new one out of order gets a finding on what its tool does with it.
 func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
+	if m.External == migrate.ExternalGo && rm.New {
+		r, _ := lint.Lookup("go-migration")
+		rm.Findings = append(rm.Findings, lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+			Message:    fmt.Sprintf("%s is a goose Go migration: its code cannot run in the rehearsal, so what it does is not checked and later migrations run without it", m.ID()),
+			Suggestion: r.Suggestion, URL: r.URL()})
+	}
 	if last, ok := sp.OutOfOrder[m]; ok {
 		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.format))
 	}

@@ -550,3 +550,31 @@ func TestStillRunningProgress(t *testing.T) {
 		t.Errorf("progress %q: want the sleeping statement named at least twice as still running", lines)
 	}
 }
+
+// TestGooseGoMigration: a goose folder may hold Go migrations. They are reported (not run, with a
+// go-migration finding for the reviewer) and the SQL migrations around them are rehearsed.
+func TestGooseGoMigration(t *testing.T) {
+	set := folderOf(t, migrate.FormatGoose, map[string]string{
+		"00001_users.sql":     "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- +goose Down\nDROP TABLE users;\n",
+		"00002_backfill.go":   "package migrations\n\nimport \"github.com/pressly/goose/v3\"\n\nfunc init() { goose.AddMigrationContext(nil, nil) }\n",
+		"00003_email_idx.sql": "-- +goose Up\nCREATE INDEX users_email ON users (email);\n-- +goose Down\nDROP INDEX users_email;\n",
+	})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t), NoTrace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range rep.Migrations {
+		s := m.Version + ":" + m.Status + "/" + m.Roundtrip.Status
+		for _, f := range m.Findings {
+			if f.Rule == "go-migration" {
+				s += "+" + f.Rule + "@" + f.File
+			}
+		}
+		got = append(got, s)
+	}
+	want := "1:applied/ok 2:not-run/skipped+go-migration@00002_backfill.go 3:applied/ok"
+	if strings.Join(got, " ") != want || !rep.OK {
+		t.Errorf("got %q (ok %v), want %q and ok", strings.Join(got, " "), rep.OK, want)
+	}
+}

@@ -34,6 +34,9 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	if target == nil {
 		return nil, fmt.Errorf("no migration with version %q in the folder", version)
 	}
+	if target.External == migrate.ExternalGo {
+		return nil, fmt.Errorf("migration %s is a goose Go migration: schemagate cannot run its code, so it cannot write its rollback", target.ID())
+	}
 	inst, err := opts.Provider.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("start throwaway database: %w", err)
