@@ -246,7 +246,7 @@ func (r *repo) catFile(ctx context.Context, specs []string, follow bool) ([][]by
 		fields := strings.Fields(header)
 		sizeField := ""
 		switch {
-		case follow && len(fields) == 2 && fields[1] == "missing":
+		case follow && strings.HasSuffix(strings.TrimSpace(header), " missing"): // "<commit>:<path> missing"
 			continue
 		case follow && len(fields) == 2: // symlink, dangling, loop or notdir, then the link's text
 			sizeField = fields[1]
