@@ -132,7 +132,10 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		return nil, "", err
 	}
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
-	if err := runSetup(ctx, r.conn, opts); err != nil {
+	done := r.apply()
+	err = runSetup(ctx, r.conn, opts)
+	done()
+	if err != nil {
 		return nil, "", err
 	}
 	for _, s := range opts.Setup {
@@ -168,7 +171,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		opts.Progress("replaying %d history migrations", len(history))
 	}
 	replayStart := time.Now()
+	done = r.apply()
 	n, err := pg.ApplyHistory(ctx, r.conn, history)
+	done()
 	for _, m := range history[:n] {
 		if rm := &rep.Migrations[index[m]]; rm.Status != report.StatusFailed {
 			rm.Status = report.StatusBase
@@ -462,9 +467,11 @@ type run struct {
 	// trace is where the last transactional up's tracer ended, for the next one to start from (nil:
 	// read everything). Catalog reads and rolled-back round trips leave it true.
 	trace *pg.TraceState
-	// watch cancels statements that run too long (see watchdog); canceled counts those it canceled.
+	// watch cancels statements that run too long (see watchdog); canceled counts those it canceled;
+	// applying is set while migrations' statements run (see apply).
 	watch    *watchdog
 	canceled atomic.Int64
+	applying atomic.Bool
 }
 
 func (r *run) connect(ctx context.Context) error {
@@ -521,6 +528,8 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	if err := pg.Reset(ctx, r.conn); err != nil {
 		return nil, false, err
 	}
+	done := r.apply()
+	defer done()
 	switch {
 	case m.NoTransaction && r.opts.NoTrace:
 		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{})
@@ -574,6 +583,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			rollbackTx(ctx, r.conn)
 		}
 	}
+	done()
 	rm.DurationMS = time.Since(start).Milliseconds()
 	rm.Trace = traces(m.Up, evidence)
 	if !r.opts.NoTrace {

@@ -53,11 +53,17 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	}
 
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
-	if err := runSetup(ctx, r.conn, opts); err != nil {
+	done := r.apply()
+	err = runSetup(ctx, r.conn, opts)
+	done()
+	if err != nil {
 		return nil, err
 	}
 	opts.Progress("applying %d migrations before %s", len(before), target.ID())
-	if n, err := pg.ApplyHistory(ctx, r.conn, before); err != nil {
+	done = r.apply()
+	n, err := pg.ApplyHistory(ctx, r.conn, before)
+	done()
+	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", before[n].ID(), err)
 	}
 	beforeCat, err := r.insp.Inspect(ctx, r.conn)
@@ -65,7 +71,10 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, fmt.Errorf("inspect catalog: %w", err)
 	}
 	start := time.Now()
-	if err := pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{Fresh: true}); err != nil {
+	done = r.apply()
+	err = pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{Fresh: true})
+	done()
+	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", target.ID(), err)
 	}
 	afterCat, err := r.insp.Inspect(ctx, r.conn)

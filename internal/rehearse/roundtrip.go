@@ -42,7 +42,10 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	if !inTx {
 		from = nil
 	}
-	if err := pg.ApplyScript(ctx, r.conn, m.Down, pg.ApplyOptions{Fresh: true}); err != nil {
+	done := r.apply()
+	err := pg.ApplyScript(ctx, r.conn, m.Down, pg.ApplyOptions{Fresh: true})
+	done()
+	if err != nil {
 		if isToolError(ctx, err) {
 			return err
 		}
@@ -59,7 +62,10 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Status = report.RoundtripFailed
 		rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
 	}
-	if err := pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Fresh: true}); err != nil {
+	done = r.apply()
+	err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Fresh: true})
+	done()
+	if err != nil {
 		if isToolError(ctx, err) {
 			return err
 		}

@@ -30,6 +30,9 @@ type watchdog struct {
 	canceled *atomic.Int64
 	stop     context.CancelFunc
 	done     sync.WaitGroup
+	// polling is held while one look at the server and what follows from it is in progress: a statement
+	// it canceled can fail before the count goes up (see timedOut).
+	polling sync.Mutex
 }
 
 // startWatchdog watches the rehearsal's database from a connection to it (the server's maintenance
@@ -75,6 +78,7 @@ func (r *run) startWatchdog(ctx context.Context) error {
 				return
 			case <-t.C:
 			}
+			w.polling.Lock()
 			// MATERIALIZED and CASE: the planner may order a WHERE clause's conditions as it likes,
 			// and pg_cancel_backend must run only on the rows the others chose.
 			rows, err := conn.Query(wctx, `WITH slow AS MATERIALIZED (
@@ -83,8 +87,8 @@ func (r *run) startWatchdog(ctx context.Context) error {
 				  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
 				    AND a.state = 'active' AND clock_timestamp() - a.query_start > $3::interval)
 				SELECT query_start, running, left(query, 2000),
-				  CASE WHEN $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END
-				FROM slow`, db, limit, threshold)
+				  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END
+				FROM slow WHERE $4`, db, limit, threshold, r.applying.Load())
 			if err == nil {
 				seen := map[time.Time]bool{}
 				for rows.Next() {
@@ -117,6 +121,7 @@ func (r *run) startWatchdog(ctx context.Context) error {
 					}
 				}
 			}
+			w.polling.Unlock()
 			if err != nil {
 				if wctx.Err() == nil {
 					r.opts.Logger.Warn("statement watchdog stopped", "error", err)
@@ -127,6 +132,13 @@ func (r *run) startWatchdog(ctx context.Context) error {
 	}()
 	r.watch = w
 	return nil
+}
+
+// apply marks the migrations' own statements as running until the returned func is called: the watchdog
+// cancels and reports those only, never schemagate's catalog reads (slow on a loaded machine).
+func (r *run) apply() (done func()) {
+	r.applying.Store(true)
+	return func() { r.applying.Store(false) }
 }
 
 // statementLine is a statement as a progress line shows it: the first line of the SQL that is not the
@@ -159,7 +171,16 @@ func (r *run) stopWatchdog() {
 // timedOut tells whether a failed statement was the watchdog's doing: canceled "due to user request"
 // (statement_timeout's own cancel says "due to statement timeout") after the watchdog canceled one.
 func (r *run) timedOut(e *report.SQLError) bool {
-	return e.SQLState == "57014" && strings.Contains(e.Message, "user request") && r.canceled.Load() > 0
+	if e.SQLState != "57014" || !strings.Contains(e.Message, "user request") {
+		return false
+	}
+	if w := r.watch; w != nil {
+		// The cancel takes effect on the server before the watchdog reads the answer that counts it:
+		// wait for the look in progress to end.
+		w.polling.Lock()
+		defer w.polling.Unlock()
+	}
+	return r.canceled.Load() > 0
 }
 
 // statementLimit is the watchdog's limit, for messages.
