@@ -271,6 +271,15 @@ func TestDeployDrift(t *testing.T) {
 			t.Errorf("%s: err %v, outcome %s, drift %q; want blocked with %q", tc.name, err, res.Outcome, res.Drift, tc.want)
 		}
 	}
+	// A checkout with other line endings (core.autocrlf) is the same folder: no drift, nothing pending.
+	crlf := map[string]string{}
+	for name, text := range goodMigrations {
+		crlf[name] = strings.ReplaceAll(text, "\n", "\r\n")
+	}
+	res, err := Run(t.Context(), tg.options(t, folder(t, crlf), "run-crlf"))
+	if err != nil || len(res.Drift) != 0 || res.Outcome != OutcomeNothing {
+		t.Errorf("CRLF checkout: err %v, drift %q, outcome %s; want up to date", err, res.Drift, res.Outcome)
+	}
 }
 
 func TestDeployWindow(t *testing.T) {

@@ -123,7 +123,7 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 		case m == nil:
 			drift = append(drift, fmt.Sprintf("version %s (%s) is applied but missing from the migration folder", r.Version, r.Name))
 		case m.Repeatable:
-		case m.Checksum != r.Checksum:
+		case !m.ChecksumMatches(r.Checksum):
 			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied (checksum %s, applied %s)",
 				m.ID(), fileOf(m), short(m.Checksum), short(r.Checksum)))
 		}
@@ -138,7 +138,7 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 		r, ok := byVersion[m.Version]
 		applied := ok && r.Status == StatusApplied
 		if m.Repeatable {
-			if !applied || r.Checksum != m.Checksum {
+			if !applied || !m.ChecksumMatches(r.Checksum) {
 				pending = append(pending, m)
 			}
 			continue

@@ -129,6 +129,23 @@ func (m *Migration) Files() []string {
 
 // computeChecksum fills Checksum from the scripts' text.
 func (m *Migration) computeChecksum() {
+	m.Checksum = m.checksum(func(s string) string { return s })
+}
+
+// ChecksumMatches tells whether a checksum recorded for this migration (by an earlier deploy) stands for
+// the same text: the same bytes, or the same text with other line endings. A checkout with
+// core.autocrlf (a Windows runner) turns every LF into CRLF without changing the migration.
+func (m *Migration) ChecksumMatches(recorded string) bool {
+	if recorded == m.Checksum {
+		return true
+	}
+	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+	crlf := func(s string) string { return strings.ReplaceAll(lf(s), "\n", "\r\n") }
+	return recorded == m.checksum(lf) || recorded == m.checksum(crlf)
+}
+
+// checksum hashes the scripts' text as written, after form.
+func (m *Migration) checksum(form func(string) string) string {
 	h := sha256.New()
 	for _, s := range []*Script{m.Up, m.Down, m.Verify} {
 		if s == nil {
@@ -136,13 +153,13 @@ func (m *Migration) computeChecksum() {
 			continue
 		}
 		if s.Source != "" {
-			h.Write([]byte(s.Source))
+			h.Write([]byte(form(s.Source)))
 		} else {
-			h.Write([]byte(s.SQL))
+			h.Write([]byte(form(s.SQL)))
 		}
 		h.Write([]byte{0})
 	}
-	m.Checksum = hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Set is the ordered content of a migration folder.
