@@ -244,15 +244,31 @@ func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migratio
 	if err != nil {
 		return fmt.Errorf("read the approval of %s#%d: %w", c.ref.Repo, c.ref.Number, err)
 	}
-	r := &report.Report{}
-	for _, m := range pending {
-		r.Migrations = append(r.Migrations, report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, New: true})
-	}
-	if sum := gate.Checksum(r); !rec.Approves(sum) {
+	if sum, ok := approves(rec, pending); !ok {
 		return fmt.Errorf("the approval recorded on %s#%d (state %s, checksum %.12s) is not for these migrations (checksum %.12s)",
 			c.ref.Repo, c.ref.Number, rec.State, rec.Checksum, sum)
 	}
 	return nil
+}
+
+// approves tells whether rec approves exactly the pending migrations, as the gate saw them: their text
+// as it is here, or all of it with other line endings (the gate's checkout may have had core.autocrlf
+// set where this one has not). sum is the checksum of the migrations as they are.
+func approves(rec *gate.Record, pending []*migrate.Migration) (sum string, ok bool) {
+	for form := range 3 {
+		r := &report.Report{}
+		for _, m := range pending {
+			r.Migrations = append(r.Migrations, report.Migration{Version: m.Version, Name: m.Name, Checksum: m.ChecksumForms()[form], New: true})
+		}
+		s := gate.Checksum(r)
+		if form == 0 {
+			sum = s
+		}
+		if rec.Approves(s) {
+			return sum, true
+		}
+	}
+	return sum, false
 }
 
 // writeDeployReports prints the text report and writes JSON, Markdown, the job summary and the comment.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -136,12 +137,15 @@ func (m *Migration) computeChecksum() {
 // the same text: the same bytes, or the same text with other line endings. A checkout with
 // core.autocrlf (a Windows runner) turns every LF into CRLF without changing the migration.
 func (m *Migration) ChecksumMatches(recorded string) bool {
-	if recorded == m.Checksum {
-		return true
-	}
+	return slices.Contains(m.ChecksumForms(), recorded)
+}
+
+// ChecksumForms are the checksums of the migration's text as it is, with LF line endings and with CRLF
+// line endings, in that order (see ChecksumMatches).
+func (m *Migration) ChecksumForms() []string {
 	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 	crlf := func(s string) string { return strings.ReplaceAll(lf(s), "\n", "\r\n") }
-	return recorded == m.checksum(lf) || recorded == m.checksum(crlf)
+	return []string{m.Checksum, m.checksum(lf), m.checksum(crlf)}
 }
 
 // checksum hashes the scripts' text as written, after form.
