@@ -280,21 +280,35 @@ func (c *Client) Me(ctx context.Context) (string, error) {
 func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, error) {
 	op := fmt.Sprintf("list changes of merge request %s!%d", ref.Repo, ref.Number)
 	opt := &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}}
+	diffs, err := allPages(op, &opt.ListOptions, func() ([]*gl.MergeRequestDiff, *gl.Response, error) {
+		return c.api.MergeRequests.ListMergeRequestDiffs(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
+	})
+	if err != nil {
+		return nil, err
+	}
 	var out []string
+	for _, d := range diffs {
+		if !d.DeletedFile {
+			out = append(out, d.NewPath)
+		}
+	}
+	return out, nil
+}
+
+// allPages calls list for page 1, 2, ... of a listing whose page list's options hold, until GitLab says
+// there is no next page, and returns every page's items; more than maxPages pages is an error.
+func allPages[T any](op string, page *gl.ListOptions, list func() ([]T, *gl.Response, error)) ([]T, error) {
+	var out []T
 	for range maxPages {
-		diffs, resp, err := c.api.MergeRequests.ListMergeRequestDiffs(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
+		items, resp, err := list()
 		if err != nil {
 			return nil, mapErr(op, err, read)
 		}
-		for _, d := range diffs {
-			if !d.DeletedFile {
-				out = append(out, d.NewPath)
-			}
-		}
+		out = append(out, items...)
 		if resp.NextPage == 0 {
 			return out, nil
 		}
-		opt.Page = resp.NextPage
+		page.Page = resp.NextPage
 	}
 	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
 }

@@ -41,19 +41,9 @@ func (c *Client) notes(ctx context.Context, ref forge.Ref) ([]*gl.Note, error) {
 		OrderBy:     gl.Ptr("created_at"),
 		Sort:        gl.Ptr("asc"),
 	}
-	var out []*gl.Note
-	for range maxPages {
-		ns, resp, err := c.api.Notes.ListMergeRequestNotes(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
-		if err != nil {
-			return nil, mapErr(op, err, read)
-		}
-		out = append(out, ns...)
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
-	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+	return allPages(op, &opt.ListOptions, func() ([]*gl.Note, *gl.Response, error) {
+		return c.api.Notes.ListMergeRequestNotes(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
+	})
 }
 
 // MaxNoteLength is the longest note GitLab accepts, in characters.
@@ -194,24 +184,20 @@ type version struct {
 func (c *Client) versions(ctx context.Context, ref forge.Ref) ([]version, error) {
 	op := fmt.Sprintf("list diff versions of merge request %s!%d", ref.Repo, ref.Number)
 	opt := &gl.GetMergeRequestDiffVersionsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}}
-	var out []version
-	for range maxPages {
-		vs, resp, err := c.api.MergeRequests.GetMergeRequestDiffVersions(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
-		if err != nil {
-			return nil, mapErr(op, err, read)
-		}
-		for _, v := range vs {
-			if v.CreatedAt != nil && v.HeadCommitSHA != "" {
-				out = append(out, version{head: v.HeadCommitSHA, at: *v.CreatedAt})
-			}
-		}
-		if resp.NextPage == 0 {
-			slices.SortStableFunc(out, func(a, b version) int { return a.at.Compare(b.at) })
-			return out, nil
-		}
-		opt.Page = resp.NextPage
+	vs, err := allPages(op, &opt.ListOptions, func() ([]*gl.MergeRequestDiffVersion, *gl.Response, error) {
+		return c.api.MergeRequests.GetMergeRequestDiffVersions(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+	var out []version
+	for _, v := range vs {
+		if v.CreatedAt != nil && v.HeadCommitSHA != "" {
+			out = append(out, version{head: v.HeadCommitSHA, at: *v.CreatedAt})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b version) int { return a.at.Compare(b.at) })
+	return out, nil
 }
 
 // headAt is the head of the last version pushed at or before t: the commit an approval given at t
