@@ -255,10 +255,14 @@ func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migratio
 // as it is here, or all of it with other line endings (the gate's checkout may have had core.autocrlf
 // set where this one has not). sum is the checksum of the migrations as they are.
 func approves(rec *gate.Record, pending []*migrate.Migration) (sum string, ok bool) {
+	forms := make([][]string, len(pending))
+	for i, m := range pending {
+		forms[i] = m.ChecksumForms()
+	}
 	for form := range 3 {
 		r := &report.Report{}
-		for _, m := range pending {
-			r.Migrations = append(r.Migrations, report.Migration{Version: m.Version, Name: m.Name, Checksum: m.ChecksumForms()[form], New: true})
+		for i, m := range pending {
+			r.Migrations = append(r.Migrations, report.Migration{Version: m.Version, Name: m.Name, Checksum: forms[i][form], New: true})
 		}
 		s := gate.Checksum(r)
 		if form == 0 {

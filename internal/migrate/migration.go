@@ -137,7 +137,7 @@ func (m *Migration) computeChecksum() {
 // the same text: the same bytes, or the same text with other line endings. A checkout with
 // core.autocrlf (a Windows runner) turns every LF into CRLF without changing the migration.
 func (m *Migration) ChecksumMatches(recorded string) bool {
-	return slices.Contains(m.ChecksumForms(), recorded)
+	return recorded == m.Checksum || slices.Contains(m.ChecksumForms()[1:], recorded)
 }
 
 // ChecksumForms are the checksums of the migration's text as it is, with LF line endings and with CRLF
