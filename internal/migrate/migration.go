@@ -140,6 +140,16 @@ func (m *Migration) ChecksumMatches(recorded string) bool {
 	return recorded == m.Checksum || slices.Contains(m.ChecksumForms()[1:], recorded)
 }
 
+// SameText tells whether two migrations hold the same text, line endings and a byte order mark aside
+// (a checkout with core.autocrlf changes both, not the migration).
+func (m *Migration) SameText(o *Migration) bool {
+	if m.Checksum == o.Checksum {
+		return true
+	}
+	norm := func(s string) string { return strings.ReplaceAll(strings.TrimPrefix(s, "\uFEFF"), "\r\n", "\n") }
+	return m.checksum(norm) == o.checksum(norm)
+}
+
 // ChecksumForms are the checksums of the migration's text as it is, with LF line endings and with CRLF
 // line endings, in that order (see ChecksumMatches).
 func (m *Migration) ChecksumForms() []string {

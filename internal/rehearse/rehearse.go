@@ -356,7 +356,7 @@ func SplitHistory(cur, base *migrate.Set) Split {
 	for _, m := range cur.Migrations {
 		b, ok := old[key(m)]
 		switch {
-		case ok && (b.Checksum == m.Checksum || sameText(b, m)):
+		case ok && m.SameText(b):
 			sp.History = append(sp.History, m)
 		case ok && !m.Repeatable:
 			sp.History = append(sp.History, b)
@@ -383,22 +383,6 @@ func SplitHistory(cur, base *migrate.Set) Split {
 		}
 	}
 	return sp
-}
-
-// sameText tells whether two migrations differ in line endings only (a checkout with core.autocrlf):
-// that is no edit.
-func sameText(a, b *migrate.Migration) bool {
-	text := func(s *migrate.Script) string {
-		if s == nil {
-			return "\x00"
-		}
-		t := s.SQL
-		if s.Source != "" {
-			t = s.Source
-		}
-		return strings.ReplaceAll(strings.TrimPrefix(t, "\uFEFF"), "\r\n", "\n")
-	}
-	return text(a.Up) == text(b.Up) && text(a.Down) == text(b.Down) && text(a.Verify) == text(b.Verify)
 }
 
 // Mark adds to m's report entry what comparing the folder with its base found: an edited migration is
