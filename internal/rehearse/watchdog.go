@@ -40,10 +40,7 @@ type watchdog struct {
 // database can be copied. It also says which statement is still running, every StillRunningEvery
 // (default 30s), so that a long rehearsal is not silent. A negative limit cancels nothing.
 func (r *run) startWatchdog(ctx context.Context) error {
-	limit := r.opts.StatementTimeout
-	if limit == 0 {
-		limit = DefaultStatementTimeout
-	}
+	limit := r.statementLimit()
 	every := r.opts.StillRunningEvery
 	if every <= 0 {
 		every = 30 * time.Second
@@ -183,7 +180,7 @@ func (r *run) timedOut(e *report.SQLError) bool {
 	return r.canceled.Load() > 0
 }
 
-// statementLimit is the watchdog's limit, for messages.
+// statementLimit is the watchdog's limit: Options.StatementTimeout, DefaultStatementTimeout for 0.
 func (r *run) statementLimit() time.Duration {
 	if r.opts.StatementTimeout == 0 {
 		return DefaultStatementTimeout
