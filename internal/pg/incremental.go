@@ -27,7 +27,10 @@ import (
 //     a committed transaction (Locks, taken just before COMMIT).
 //   - Objects whose deparsed text mentions a changed object (a view on a renamed table, a foreign key to
 //     a renamed column) depend on it in pg_depend: the read covers the transitive dependents, and every
-//     function that shares a name with a changed one (an overload changes how calls deparse).
+//     function that shares a name with a changed one (an overload changes how calls deparse). A table
+//     or sequence that kept its qualified name and its columns' names is the exception: what depends
+//     on it quotes nothing else of it, so its dependents are not read again (an ADD COLUMN re-reads one
+//     table, not every view and foreign key around it).
 //
 // Whatever this cannot vouch for falls back to a full read: a schema, extension, role, operator, cast,
 // collation or other shared-vocabulary change; an object in pg_catalog or a temporary schema; a search
@@ -97,8 +100,9 @@ func InspectModeFromEnv() (InspectMode, error) {
 type Inspector struct {
 	Ignore schema.Ignore
 	Mode   InspectMode
-	// Full and Partial count the reads of each kind.
-	Full, Partial int
+	// Full and Partial count the reads of each kind; Owners counts the relations, functions and types
+	// the partial reads covered.
+	Full, Partial, Owners int
 	// path is the search path reads run under, once the first read has found it (see queryWithInput).
 	path string
 }
@@ -134,7 +138,7 @@ func (in *Inspector) Locks(ctx context.Context, q Querier) ([]Lock, error) {
 // Inspect reads the whole catalog and marks it.
 func (in *Inspector) Inspect(ctx context.Context, q Querier) (*Mark, error) {
 	in.Full++
-	doc, err := readCatalog(ctx, q, &in.path, true, nil, nil)
+	doc, err := readCatalog(ctx, q, &in.path, true, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -240,11 +244,12 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 		m.raw, m.relations, m.filtered = mark.raw, mark.relations, mark.Catalog()
 		return m, nil
 	}
-	doc, err := readCatalog(ctx, q, &in.path, false, classes, seedOIDs)
+	doc, err := readCatalog(ctx, q, &in.path, false, classes, seedOIDs, mark.known(classes, seedOIDs))
 	if err != nil {
 		return nil, err
 	}
 	in.Partial++
+	in.Owners += len(doc.Dirty.Rels) + len(doc.Dirty.Procs) + len(doc.Dirty.Types)
 	part := doc.catalog()
 	m.raw, m.relations = merge(mark.raw, mark.relations, doc, part)
 	// The filtered catalog is merged the same way, so that it shares the untouched objects too.
@@ -252,8 +257,41 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	return m, nil
 }
 
-// classProc is pg_proc's OID.
-const classProc = 1255
+// classProc and classRelation are the OIDs of pg_proc and pg_class.
+const (
+	classProc     = 1255
+	classRelation = 1259
+)
+
+// knownRelation is a relation as a mark saw it: [OID, "schema.name", [[attnum, "column"], ...]].
+type knownRelation [3]any
+
+// known lists the seed tables and sequences of the mark with their names and columns, for the partial
+// read to tell which of them kept the names that their dependents quote (see closureCTEs). Other seeds
+// (views, whose column names the mark does not keep apart from their types, and relations it has not
+// seen) always have their dependents read.
+func (m *Mark) known(classes, oids []uint32) []knownRelation {
+	var out []knownRelation
+	for i, c := range classes {
+		if c != classRelation {
+			continue
+		}
+		name, ok := m.relations[oids[i]]
+		if !ok {
+			continue
+		}
+		cols := [][2]any{}
+		if t := m.raw.Tables[name]; t != nil && t.OID == oids[i] {
+			for _, col := range t.Columns {
+				cols = append(cols, [2]any{col.Num, col.Name})
+			}
+		} else if s := m.raw.Sequences[name]; s == nil || s.OID != oids[i] {
+			continue
+		}
+		out = append(out, knownRelation{oids[i], name, cols})
+	}
+	return out
+}
 
 // merge replaces in a copy of base every object the partial document covered by those of part (the
 // document's catalog, possibly filtered); relations names the relations of base.

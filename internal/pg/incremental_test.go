@@ -63,6 +63,11 @@ var incrementalCases = []string{
 	 CREATE UNIQUE INDEX totals_idx ON totals (member_id)`,
 	`ALTER TABLE orders ADD COLUMN double_total numeric GENERATED ALWAYS AS (norm_total(total)) STORED`,
 	`DO $$ BEGIN EXECUTE 'ALTER TABLE orders ADD COLUMN note text'; EXECUTE 'CREATE INDEX orders_note_idx ON orders (note)'; END $$`,
+	`CREATE VIEW v_orders AS SELECT id, total FROM orders; CREATE VIEW v_orders2 AS SELECT id FROM v_orders`,
+	`ALTER VIEW v_orders RENAME COLUMN id TO order_id`,
+	`ALTER TABLE orders RENAME COLUMN total TO amount`,
+	`ALTER TABLE orders ADD COLUMN extra int; ALTER TABLE orders DROP COLUMN note CASCADE`,
+	`ALTER TABLE orders DROP COLUMN amount CASCADE`,
 	`SAVEPOINT a; CREATE TABLE gone (id int); ROLLBACK TO SAVEPOINT a; CREATE TABLE kept (id int); RELEASE SAVEPOINT a`,
 	`ALTER TABLE orders DROP CONSTRAINT orders_member_id_fkey; ALTER TABLE orders ALTER COLUMN m DROP DEFAULT`,
 	`DROP TRIGGER orders_stamp ON orders; DROP POLICY people_self ON people`,
@@ -286,4 +291,44 @@ COMMENT ON TABLE t_%[1]d IS 'table %[1]d';
 			}
 		}
 	})
+}
+
+// TestIncrementalReadSkipsDependentsOfUnmovedTables checks that a change which keeps a table's name and
+// its columns' names re-reads that table alone, while a rename also re-reads what quotes it (verify mode
+// checks both results against full reads).
+func TestIncrementalReadSkipsDependentsOfUnmovedTables(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	exec(t, conn, `CREATE TABLE parent (id int PRIMARY KEY, name text);
+		CREATE VIEW parent_names AS SELECT id, name FROM parent;
+		CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id))`)
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := func(sql string) int {
+		t.Helper()
+		exec(t, conn, "BEGIN")
+		defer exec(t, conn, "ROLLBACK")
+		exec(t, conn, sql)
+		before := in.Owners
+		if _, err := in.Since(ctx, conn, mark, nil, false); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return in.Owners - before
+	}
+	if n := owners(`ALTER TABLE parent ADD COLUMN note text`); n != 1 {
+		t.Errorf("ADD COLUMN re-read %d owners, want the table alone", n)
+	}
+	if n := owners(`ALTER TABLE parent ALTER COLUMN name SET NOT NULL`); n != 1 {
+		t.Errorf("SET NOT NULL re-read %d owners, want the table alone", n)
+	}
+	// The view and the foreign key quote the renamed names.
+	if n := owners(`ALTER TABLE parent RENAME COLUMN id TO parent_no`); n < 3 {
+		t.Errorf("RENAME COLUMN re-read %d owners, want the table, the view and the child table", n)
+	}
+	if n := owners(`ALTER TABLE parent RENAME TO mother`); n < 3 {
+		t.Errorf("RENAME re-read %d owners, want the table, the view and the child table", n)
+	}
 }

@@ -33,7 +33,7 @@ func Inspect(ctx context.Context, q Querier) (*schema.Catalog, error) {
 // comes back as a single JSON document.
 func InspectIgnoring(ctx context.Context, q Querier, ig schema.Ignore) (*schema.Catalog, error) {
 	var path string
-	doc, err := readCatalog(ctx, q, &path, true, nil, nil)
+	doc, err := readCatalog(ctx, q, &path, true, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ type catalogDoc struct {
 // readCatalog reads the whole catalog when full, otherwise only the objects that own, or depend on, the
 // seed objects (classes[i], objects[i]) and the functions named like them (see inspectTemplate).
 // path is the search path reads run under (see queryWithInput).
-func readCatalog(ctx context.Context, q Querier, path *string, full bool, classes, objects []uint32) (*catalogDoc, error) {
+func readCatalog(ctx context.Context, q Querier, path *string, full bool, classes, objects []uint32, known []knownRelation) (*catalogDoc, error) {
 	query := fullInspectSQL
 	input := map[string]any{}
 	if !full {
@@ -82,6 +82,10 @@ func readCatalog(ctx context.Context, q Querier, path *string, full bool, classe
 			seeds[i] = [2]uint32{classes[i], objects[i]}
 		}
 		input["seeds"] = seeds
+		if known == nil {
+			known = []knownRelation{}
+		}
+		input["known"] = known
 		query = partialInspectSQL
 	}
 	b, err := queryWithInput(ctx, q, path, input, query)
@@ -255,7 +259,11 @@ func setComments(c *schema.Catalog, comments []comment) {
 }
 
 // closureCTEs compute the owners of a partial read: own(kind, oid) with kind r (relation), p (function)
-// or t (type).
+// or t (type). Dependents are followed from every seed except the unmoved relations: those the input
+// lists under "known" ([[OID, "schema.name", [[attnum, "column"], ...]], ...], as the mark saw them)
+// that still have that qualified name and every listed column under the same number and name. What
+// depends on a relation quotes it by those names only; a change that also alters a dependent (a rebuilt
+// foreign key, an index, a dropped view) writes or locks the dependent itself, so it is a seed of its own.
 const closureCTEs = `RECURSIVE input(classid, objid) AS (
   SELECT (e->>0)::oid, (e->>1)::oid FROM jsonb_array_elements(current_setting('schemagate.inspect', true)::jsonb -> 'seeds') e
 ),
@@ -265,11 +273,21 @@ seed(classid, objid) AS (
   SELECT 'pg_proc'::regclass, p.oid FROM input s JOIN pg_proc sp ON sp.oid = s.objid JOIN pg_proc p ON p.proname = sp.proname
   WHERE s.classid = 'pg_proc'::regclass
 ),
+known(oid, name, cols) AS (
+  SELECT (e->>0)::oid, e->>1, e->2 FROM jsonb_array_elements(current_setting('schemagate.inspect', true)::jsonb -> 'known') e
+),
+unmoved(oid) AS (
+  SELECT k.oid FROM known k CROSS JOIN LATERAL (SELECT c.relname, c.relnamespace FROM pg_class c WHERE c.oid = k.oid OFFSET 0) c
+  WHERE (SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace) || '.' || c.relname = k.name
+    AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(k.cols) a WHERE NOT EXISTS (SELECT 1 FROM pg_attribute x
+        WHERE x.attrelid = k.oid AND x.attnum = (a->>0)::int2 AND NOT x.attisdropped AND x.attname = a->>1))
+),
 dep(classid, objid) AS (
   SELECT classid, objid FROM seed
   UNION
   SELECT x.classid, x.objid FROM dep CROSS JOIN LATERAL (SELECT d.classid, d.objid FROM pg_depend d
-      WHERE d.refclassid = dep.classid AND d.refobjid = dep.objid OFFSET 0) x
+      WHERE d.refclassid = dep.classid AND d.refobjid = dep.objid
+        AND NOT (dep.classid = 'pg_class'::regclass AND dep.objid IN (SELECT oid FROM unmoved)) OFFSET 0) x
 ),
 own(kind, oid) AS (
   SELECT DISTINCT m.kind, m.oid FROM dep CROSS JOIN LATERAL (

@@ -253,7 +253,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			r.trace = nil
 		}
 	}
-	opts.Logger.Debug("catalog reads", "full", r.insp.Full, "incremental", r.insp.Partial)
+	opts.Logger.Debug("catalog reads", "full", r.insp.Full, "incremental", r.insp.Partial, "owners read incrementally", r.insp.Owners)
 	if before != nil && before.Incremental && !failedOutsideTx {
 		if missed, err = r.insp.Check(ctx, r.conn, before); err != nil {
 			return nil, "", fmt.Errorf("inspect catalog: %w", err)
