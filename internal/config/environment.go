@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -34,6 +35,10 @@ type Environment struct {
 	RetryBackoff time.Duration `yaml:"retry_backoff" json:"retry_backoff,omitempty"`
 	// HistorySchema holds schemagate_history, schemagate_runs and schemagate_lock (default "schemagate").
 	HistorySchema string `yaml:"history_schema" json:"history_schema,omitempty"`
+	// ImportHistory says where the first deploy to a database finds what another tool already applied:
+	// "auto" (default: the folder's tool's own table, e.g. golang-migrate's schema_migrations), "none",
+	// or a table name ([schema.]table) laid out as that tool lays it out.
+	ImportHistory string `yaml:"import_history" json:"import_history,omitempty"`
 	// Snapshot configures the backup taken before migrating.
 	Snapshot Snapshot `yaml:"snapshot" json:"snapshot,omitempty"`
 	// Maintenance switches the application's maintenance mode around the deploy.
@@ -50,6 +55,9 @@ type Environment struct {
 	// Comment posts the deploy report on the merged change request (default true when a forge is known).
 	Comment *bool `yaml:"comment" json:"comment,omitempty"`
 }
+
+// plainTableName is an unquoted, optionally schema-qualified table name.
+var plainTableName = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$`)
 
 // DefaultLockTimeout is the lock_timeout of a deploy whose environment sets none.
 const DefaultLockTimeout = 5 * time.Second
@@ -294,6 +302,9 @@ func (e *Environment) Problems(name string) Problems {
 	}
 	if e.HistorySchema != "" && strings.ContainsAny(e.HistorySchema, `"; `) {
 		bad("history_schema", "%q is not a plain identifier", e.HistorySchema)
+	}
+	if v := e.ImportHistory; v != "" && v != "auto" && v != "none" && !plainTableName.MatchString(v) {
+		bad("import_history", "want auto, none or a table name ([schema.]table), got %q", v)
 	}
 	return ps
 }

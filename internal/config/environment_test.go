@@ -59,13 +59,15 @@ func TestEnvironmentValidate(t *testing.T) {
 		OutsideWindow: "maybe",
 		Snapshot:      Snapshot{Kind: "command"},
 		Maintenance:   Maintenance{On: Action{SQL: "x", Command: "y"}},
+		ImportHistory: "schema_migrations; DROP TABLE x",
 	}
 	err := e.Validate("prod")
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"environments.prod.time_zone: ", "environments.prod.windows.0.cron: missing", "windows.0.duration",
-		"blackouts.0.from", "outside_window", "kind command needs", "maintenance.on: set only one", "set both on and off"} {
+		"blackouts.0.from", "outside_window", "kind command needs", "maintenance.on: set only one", "set both on and off",
+		"import_history: want auto, none or a table name"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -320,7 +321,26 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 	if err != nil {
 		return nil, err
 	}
+	var imported *Imported
+	var importDrift []string
+	if len(latest) == 0 {
+		// A database schemagate has never deployed to: take over what the folder's own tool applied.
+		var notes []string
+		if imported, importDrift, notes, err = readImport(ctx, d.conn, d.o.Set, d.env.ImportHistory); err != nil {
+			return nil, err
+		}
+		for _, n := range notes {
+			d.note("%s", n)
+		}
+		if imported != nil {
+			d.res.Imported = imported
+			for _, r := range imported.rows {
+				latest = append(latest, appliedRow{Version: historyVersion(r.m), Name: r.m.Name, Checksum: r.m.Checksum, Status: StatusApplied})
+			}
+		}
+	}
 	pending, drift := plan(d.o.Set, latest)
+	drift = append(importDrift, drift...)
 	d.res.Drift = drift
 	for _, m := range pending {
 		d.res.Migrations = append(d.res.Migrations, MigrationResult{Version: m.Version, Name: m.Name, File: fileOf(m),
@@ -345,7 +365,26 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 				Hint: "a DBA must approve exactly these migrations on the change request"}
 		}
 	}
+	if imported != nil {
+		verb := "would import"
+		if d.lock != nil { // a real run, under the deploy lock (a dry run writes nothing)
+			if err := d.hist.importRows(ctx, d.conn, d.o, imported); err != nil {
+				return nil, err
+			}
+			verb = "imported"
+		}
+		d.progress("%s %d applied migration%s from %s's %s", verb, len(imported.rows), plural(len(imported.rows)), imported.Tool, imported.Table)
+		d.note("%s %d applied migration%s from %s's history (%s). From then on schemagate_history is this database's record: %s does not see what schemagate deploys, so stop running it against this database.",
+			strings.ToUpper(verb[:1])+verb[1:], len(imported.rows), plural(len(imported.rows)), imported.Tool, imported.Table, imported.Tool)
+	}
 	return pending, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // dryRun reads history without the lock and reports the plan.

@@ -110,6 +110,25 @@ func isUndefined(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "3F000")
 }
 
+// historyVersion is the version column of m's history rows: its version, or "R__" and the description
+// for a Flyway repeatable migration, which has none (so that two of them are two rows).
+func historyVersion(m *migrate.Migration) string {
+	if m.Repeatable {
+		return "R__" + m.Name
+	}
+	return m.Version
+}
+
+// findHistoryVersion is the folder's migration whose history rows carry version v, or nil.
+func findHistoryVersion(set *migrate.Set, v string) *migrate.Migration {
+	for _, m := range set.Migrations {
+		if historyVersion(m) == v {
+			return m
+		}
+	}
+	return nil
+}
+
 // plan compares history with the folder: the pending migrations in order and every drift found.
 func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, drift []string) {
 	byVersion := map[string]appliedRow{}
@@ -118,7 +137,7 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 		if r.Status != StatusApplied {
 			continue
 		}
-		m := set.Find(r.Version)
+		m := findHistoryVersion(set, r.Version)
 		switch {
 		case m == nil:
 			drift = append(drift, fmt.Sprintf("version %s (%s) is applied but missing from the migration folder", r.Version, r.Name))
@@ -130,12 +149,12 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 	}
 	lastApplied := -1
 	for i, m := range set.Migrations {
-		if r, ok := byVersion[m.Version]; ok && r.Status == StatusApplied && !m.Repeatable {
+		if r, ok := byVersion[historyVersion(m)]; ok && r.Status == StatusApplied && !m.Repeatable {
 			lastApplied = i
 		}
 	}
 	for i, m := range set.Migrations {
-		r, ok := byVersion[m.Version]
+		r, ok := byVersion[historyVersion(m)]
 		applied := ok && r.Status == StatusApplied
 		if m.Repeatable {
 			if !applied || !m.ChecksumMatches(r.Checksum) {
@@ -264,7 +283,7 @@ func (h history) begin(ctx context.Context, conn *pgx.Conn, o *Options, m *migra
 	var id int64
 	err := conn.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, status, no_transaction, applied_by, pr, commit)
 		VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8) RETURNING id`, h.table("schemagate_history")),
-		o.RunID, m.Version, m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit).Scan(&id)
+		o.RunID, historyVersion(m), m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("record migration %s: %w", m.ID(), err)
 	}

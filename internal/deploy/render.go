@@ -113,6 +113,9 @@ func (r *Result) facts() [][2]string {
 		}
 		add("Rollback", v)
 	}
+	if im := r.Imported; im != nil {
+		add("Imported history", fmt.Sprintf("%d migrations from %s (%s)", len(im.Versions), im.Tool, im.Table))
+	}
 	if rc := r.Recovered; rc != nil {
 		add("Recovered", fmt.Sprintf("run %s (%d migrations undone by %s)", rc.RunID, len(rc.Undone), orDash(rc.Method)))
 	}

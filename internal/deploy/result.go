@@ -47,6 +47,8 @@ type Result struct {
 	Lock   *LockResult   `json:"lock,omitempty"`
 	// Drift lists every mismatch between history and the migration folder.
 	Drift []string `json:"drift,omitempty"`
+	// Imported describes the history taken over from the folder's own tool on a first deploy.
+	Imported *Imported `json:"imported,omitempty"`
 	// Recovered describes the earlier run this one cleaned up after.
 	Recovered *Recovery `json:"recovered,omitempty"`
 

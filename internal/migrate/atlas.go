@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -182,4 +184,30 @@ func atlasSumDirective(content string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(strings.TrimPrefix(line[i:], "atlas:sum")), true
+}
+
+// AtlasSum is the atlas.sum that atlas migrate hash writes for the .sql files among files (name to
+// content): a running SHA-256 over each name and content, files starting "-- atlas:sum ignore" named
+// but not summed.
+func AtlasSum(files map[string]string) string {
+	var names []string
+	for n := range files {
+		if strings.HasSuffix(n, ".sql") {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	h, total := sha256.New(), sha256.New()
+	var lines strings.Builder
+	for _, n := range names {
+		h.Write([]byte(n))
+		if strings.HasPrefix(files[n], "-- atlas:sum ignore") {
+			continue
+		}
+		h.Write([]byte(files[n]))
+		e := base64.StdEncoding.EncodeToString(h.Sum(nil))
+		total.Write([]byte(n + e))
+		fmt.Fprintf(&lines, "%s h1:%s\n", n, e)
+	}
+	return "h1:" + base64.StdEncoding.EncodeToString(total.Sum(nil)) + "\n" + lines.String()
 }

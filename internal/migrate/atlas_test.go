@@ -1,12 +1,8 @@
 package migrate
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"fmt"
 	"maps"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -25,30 +21,11 @@ func tinyurl(t *testing.T) map[string]string {
 	return files
 }
 
-// withSum returns files with an atlas.sum for their .sql files, as atlas migrate hash writes it (the
-// algorithm is checked against Atlas's own file by the tinyurl case).
+// withSum returns files with an atlas.sum for their .sql files (the algorithm is checked against
+// Atlas's own file by the tinyurl case).
 func withSum(files map[string]string) map[string]string {
 	out := maps.Clone(files)
-	var names []string
-	for n := range files {
-		if strings.HasSuffix(n, ".sql") {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	h, total := sha256.New(), sha256.New()
-	var lines strings.Builder
-	for _, n := range names {
-		h.Write([]byte(n))
-		if strings.HasPrefix(files[n], "-- atlas:sum ignore") {
-			continue
-		}
-		h.Write([]byte(files[n]))
-		e := base64.StdEncoding.EncodeToString(h.Sum(nil))
-		total.Write([]byte(n + e))
-		fmt.Fprintf(&lines, "%s h1:%s\n", n, e)
-	}
-	out["atlas.sum"] = "h1:" + base64.StdEncoding.EncodeToString(total.Sum(nil)) + "\n" + lines.String()
+	out["atlas.sum"] = AtlasSum(files)
 	return out
 }
 

@@ -185,6 +185,15 @@ func parseFlywayName(base string) (kind byte, version, desc, problem string) {
 	return 0, "", "", ""
 }
 
+// CompareFlywayVersions compares two Flyway versions as Flyway does: parts separated by . or _ are
+// numbers, missing parts count as 0 (1.0 equals 1, 01.2 equals 1.2).
+func CompareFlywayVersions(a, b string) int {
+	split := func(v string) []string {
+		return strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '_' })
+	}
+	return compareFlywayVersions(split(a), split(b))
+}
+
 // compareFlywayVersions compares dotted versions part by part as numbers; missing parts count as 0,
 // so 1.0 equals 1 as in Flyway.
 func compareFlywayVersions(a, b []string) int {

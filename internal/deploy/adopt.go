@@ -1,0 +1,476 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+// Adopting a database another tool migrated.
+//
+// The first deploy of a database (schemagate_history has no rows) reads what the folder's own tool
+// recorded as applied: golang-migrate's schema_migrations, goose's goose_db_version, dbmate's
+// schema_migrations, Flyway's flyway_schema_history, sql-migrate's gorp_migrations, sqitch's
+// sqitch.changes or Atlas's atlas_schema_revisions. Those migrations are recorded in schemagate_history
+// as applied (by the run, with applied_by naming the source) and only the rest is deployed. The tool's
+// table is left as it is: from then on schemagate_history is the record.
+//
+// What cannot be trusted blocks the deploy instead: a dirty golang-migrate version, a failed Flyway
+// migration, a partly applied Atlas version, a table of that name that is not the tool's, an applied
+// version the folder does not have (drift, as for schemagate's own history).
+
+// Imported describes the history a deploy took over from another tool.
+type Imported struct {
+	Tool  string `json:"tool"`
+	Table string `json:"table"`
+	// Versions are the IDs of the migrations recorded as applied, in folder order.
+	Versions []string `json:"versions"`
+	rows     []importedRow
+}
+
+type importedRow struct {
+	m  *migrate.Migration
+	at *time.Time
+}
+
+// ImportNone turns the import off (environment setting import_history).
+const ImportNone = "none"
+
+// importSources names each format's tool and the table it keeps its history in.
+var importSources = map[migrate.Format]struct{ tool, table string }{
+	migrate.FormatGolangMigrate: {"golang-migrate", "schema_migrations"},
+	migrate.FormatGoose:         {"goose", "goose_db_version"},
+	migrate.FormatDbmate:        {"dbmate", "schema_migrations"},
+	migrate.FormatFlyway:        {"Flyway", "flyway_schema_history"},
+	migrate.FormatSQLMigrate:    {"sql-migrate", "gorp_migrations"},
+	migrate.FormatSqitch:        {"sqitch", "sqitch.changes"},
+	migrate.FormatAtlas:         {"Atlas", "atlas_schema_revisions.atlas_schema_revisions"},
+}
+
+// importer reads one tool's history table.
+type importer struct {
+	conn  *pgx.Conn
+	set   *migrate.Set
+	table string // as PostgreSQL prints it (quoted where needed), safe to put in a query
+	res   *Imported
+	drift []string
+	notes []string
+	done  map[*migrate.Migration]*time.Time
+	order []*migrate.Migration
+}
+
+// readImport reads the history the folder's tool left in the database. setting is the environment's
+// import_history: "" or "auto" for the tool's usual table, "none", or a table name. It returns nil
+// when there is nothing to import; drift lists applied versions the folder lacks, notes what the
+// report should say.
+func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting string) (res *Imported, drift, notes []string, err error) {
+	src, known := importSources[set.Format]
+	if setting == ImportNone || !known {
+		return nil, nil, nil, nil
+	}
+	name, explicit := src.table, false
+	if setting != "" && setting != "auto" {
+		name, explicit = setting, true
+	}
+	var table *string
+	if err := conn.QueryRow(ctx, "SELECT to_regclass($1)::text", name).Scan(&table); err != nil {
+		return nil, nil, nil, fmt.Errorf("look for %s's history table %s: %w", src.tool, name, err)
+	}
+	if table == nil {
+		if explicit {
+			return nil, nil, nil, &Blocked{Reason: fmt.Sprintf("import_history names %s, which does not exist in the database", name),
+				Hint: "name the table " + src.tool + " keeps its history in, or set import_history: none"}
+		}
+		return nil, nil, nil, nil
+	}
+	im := &importer{conn: conn, set: set, table: *table, res: &Imported{Tool: src.tool, Table: *table}, done: map[*migrate.Migration]*time.Time{}}
+	switch set.Format {
+	case migrate.FormatGolangMigrate:
+		err = im.golangMigrate(ctx)
+	case migrate.FormatGoose:
+		err = im.goose(ctx)
+	case migrate.FormatDbmate:
+		err = im.byVersion(ctx, "SELECT version::text, NULL::timestamptz FROM "+im.table+" ORDER BY version", exactVersion)
+	case migrate.FormatFlyway:
+		err = im.flyway(ctx)
+	case migrate.FormatSQLMigrate:
+		err = im.byVersion(ctx, "SELECT id, applied_at FROM "+im.table+" ORDER BY applied_at, id", fileName)
+	case migrate.FormatSqitch:
+		err = im.sqitch(ctx)
+	case migrate.FormatAtlas:
+		err = im.atlas(ctx)
+	}
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "42703" || pe.Code == "42804" || pe.Code == "42883") {
+			return nil, nil, nil, &Blocked{Reason: fmt.Sprintf("%s is not %s's history table: %s", im.table, src.tool, pe.Message),
+				Hint: "name the right table in import_history, or set import_history: none"}
+		}
+		var b *Blocked
+		if errors.As(err, &b) {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, fmt.Errorf("read %s's history in %s: %w", src.tool, im.table, err)
+	}
+	for _, m := range set.Migrations {
+		if at, ok := im.done[m]; ok {
+			im.res.rows = append(im.res.rows, importedRow{m: m, at: at})
+			im.res.Versions = append(im.res.Versions, m.ID())
+		}
+	}
+	if len(im.res.rows) == 0 && len(im.drift) == 0 {
+		return nil, nil, im.notes, nil
+	}
+	return im.res, im.drift, im.notes, nil
+}
+
+// applied records m as applied at at (nil: unknown).
+func (im *importer) applied(m *migrate.Migration, at *time.Time) {
+	im.done[m] = at
+}
+
+// missing records an applied version the folder does not have.
+func (im *importer) missing(version string) {
+	im.drift = append(im.drift, fmt.Sprintf("version %s is applied (%s's %s) but missing from the migration folder", version, im.res.Tool, im.table))
+}
+
+// match finds the folder's migration for a recorded version.
+type match func(set *migrate.Set, version string) *migrate.Migration
+
+func exactVersion(set *migrate.Set, version string) *migrate.Migration { return set.Find(version) }
+
+func numericVersion(set *migrate.Set, version string) *migrate.Migration {
+	for _, m := range set.Migrations {
+		if compareDecimal(m.Version, version) == 0 {
+			return m
+		}
+	}
+	return nil
+}
+
+func fileName(set *migrate.Set, id string) *migrate.Migration {
+	for _, m := range set.Migrations {
+		if m.Up != nil && path.Base(m.Up.File) == id {
+			return m
+		}
+	}
+	return nil
+}
+
+// byVersion imports the rows of query (version, applied at), one per applied migration.
+func (im *importer) byVersion(ctx context.Context, query string, find match) error {
+	rows, err := im.conn.Query(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		var at *time.Time
+		if err := rows.Scan(&v, &at); err != nil {
+			return err
+		}
+		if m := find(im.set, v); m != nil {
+			im.applied(m, at)
+		} else {
+			im.missing(v)
+		}
+	}
+	return rows.Err()
+}
+
+// golangMigrate reads schema_migrations (version bigint, dirty boolean): one row, the version the
+// database is at; every migration up to it is applied.
+func (im *importer) golangMigrate(ctx context.Context) error {
+	var version int64
+	var dirty bool
+	err := im.conn.QueryRow(ctx, "SELECT version, dirty FROM "+im.table+" LIMIT 1").Scan(&version, &dirty)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if dirty {
+		return &Blocked{Reason: fmt.Sprintf("golang-migrate's %s marks version %d dirty: that migration failed part way", im.table, version),
+			Hint: fmt.Sprintf("repair the database by hand, run migrate force with the last version that applied completely, then deploy again")}
+	}
+	if version < 0 {
+		return nil
+	}
+	v := fmt.Sprint(version)
+	if numericVersion(im.set, v) == nil {
+		im.drift = append(im.drift, fmt.Sprintf("golang-migrate's %s is at version %s, which the migration folder does not have", im.table, v))
+		return nil
+	}
+	for _, m := range im.set.Migrations {
+		if compareDecimal(m.Version, v) <= 0 {
+			im.applied(m, nil)
+		}
+	}
+	return nil
+}
+
+// goose reads goose_db_version: a row per up and per down (is_applied false, in goose before v3); the
+// latest row of a version says whether it is applied. Version 0 is goose's own first row.
+func (im *importer) goose(ctx context.Context) error {
+	return im.byVersion(ctx, `SELECT version_id::text, tstamp::timestamptz FROM (
+		SELECT DISTINCT ON (version_id) version_id, is_applied, tstamp FROM `+im.table+` ORDER BY version_id, id DESC) x
+		WHERE is_applied AND version_id > 0 ORDER BY version_id`, numericVersion)
+}
+
+// sqitch reads sqitch.changes: one row per deployed change, by name (a reworked change is deployed
+// once per rework: the first that many changes of that name in the plan are applied).
+func (im *importer) sqitch(ctx context.Context) error {
+	rows, err := im.conn.Query(ctx, `SELECT change, count(*), max(committed_at) FROM `+im.table+` GROUP BY change ORDER BY min(committed_at)`)
+	if err != nil {
+		return err
+	}
+	type deployed struct {
+		n  int64
+		at *time.Time
+	}
+	byName := map[string]deployed{}
+	var names []string
+	for rows.Next() {
+		var name string
+		var d deployed
+		if err := rows.Scan(&name, &d.n, &d.at); err != nil {
+			rows.Close()
+			return err
+		}
+		byName[name] = d
+		names = append(names, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	seen := map[string]int64{}
+	for _, m := range im.set.Migrations {
+		if d, ok := byName[m.Name]; ok && seen[m.Name] < d.n {
+			seen[m.Name]++
+			im.applied(m, d.at)
+		}
+	}
+	for _, name := range names {
+		if seen[name] < byName[name].n {
+			im.drift = append(im.drift, fmt.Sprintf("change %s is deployed (sqitch's %s) but missing from sqitch.plan", name, im.table))
+		}
+	}
+	return nil
+}
+
+// atlas reads atlas_schema_revisions: a baseline revision (type bit 1) stands for every version up
+// to it; others are applied when all their statements were (applied = total, no error).
+func (im *importer) atlas(ctx context.Context) error {
+	rows, err := im.conn.Query(ctx, `SELECT version, type, applied, total, coalesce(error, ''), executed_at FROM `+im.table+` ORDER BY version`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var version, errText string
+		var typ, applied, total int64
+		var at *time.Time
+		if err := rows.Scan(&version, &typ, &applied, &total, &errText, &at); err != nil {
+			return err
+		}
+		switch {
+		case typ&1 != 0:
+			for _, m := range im.set.Migrations {
+				if compareDecimal(m.Version, version) <= 0 {
+					im.applied(m, nil)
+				}
+			}
+			if numericVersion(im.set, version) == nil {
+				im.missing(version)
+			}
+		case applied < total || errText != "":
+			return &Blocked{Reason: fmt.Sprintf("Atlas's %s records version %s as partly applied (%d of %d statements)", im.table, version, applied, total),
+				Hint: "finish or undo that migration by hand and record it with atlas migrate set, then deploy again"}
+		default:
+			if m := numericVersion(im.set, version); m != nil {
+				im.applied(m, at)
+			} else {
+				im.missing(version)
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// flyway reads flyway_schema_history in installed_rank order; the last row of a version decides. A
+// baseline stands for every version up to it, an undo takes its version back, a failed row blocks.
+// Checksums are compared with Flyway's own (see flywayChecksum): a repeatable migration whose file
+// changed since is deployed again, as Flyway would; a changed versioned one is reported.
+func (im *importer) flyway(ctx context.Context) error {
+	rows, err := im.conn.Query(ctx, `SELECT installed_rank, coalesce(version, ''), description, type, checksum, success, installed_on::timestamptz
+		FROM `+im.table+` ORDER BY installed_rank`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type state struct {
+		m        *migrate.Migration
+		at       *time.Time
+		checksum *int32
+		applied  bool
+	}
+	var states []*state
+	byMigration := map[*migrate.Migration]*state{}
+	for rows.Next() {
+		var rank int64
+		var version, desc, typ string
+		var checksum *int32
+		var success bool
+		var at *time.Time
+		if err := rows.Scan(&rank, &version, &desc, &typ, &checksum, &success, &at); err != nil {
+			return err
+		}
+		if typ == "SCHEMA" || typ == "DELETE" {
+			continue
+		}
+		if !success {
+			what := "V" + version
+			if version == "" {
+				what = "R__" + desc
+			}
+			return &Blocked{Reason: fmt.Sprintf("Flyway's %s records %s as failed (installed_rank %d)", im.table, what, rank),
+				Hint: "repair the database by hand and run flyway repair, then deploy again"}
+		}
+		if strings.Contains(typ, "BASELINE") {
+			for _, m := range im.set.Migrations {
+				if !m.Repeatable && migrate.CompareFlywayVersions(m.Version, version) <= 0 {
+					if s := byMigration[m]; s != nil {
+						s.applied = true
+					} else {
+						s = &state{m: m, applied: true}
+						byMigration[m], states = s, append(states, s)
+					}
+				}
+			}
+			continue
+		}
+		var m *migrate.Migration
+		for _, c := range im.set.Migrations {
+			// Flyway's description is the file's, underscores read as spaces.
+			if (version == "" && c.Repeatable && strings.ReplaceAll(c.Name, "_", " ") == desc) || (version != "" && !c.Repeatable && migrate.CompareFlywayVersions(c.Version, version) == 0) {
+				m = c
+				break
+			}
+		}
+		if m == nil {
+			if !strings.HasPrefix(typ, "UNDO") && version != "" {
+				im.missing(version)
+			}
+			continue
+		}
+		s := byMigration[m]
+		if s == nil {
+			s = &state{m: m}
+			byMigration[m], states = s, append(states, s)
+		}
+		s.applied, s.at, s.checksum = !strings.HasPrefix(typ, "UNDO"), at, checksum
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, s := range states {
+		if !s.applied {
+			continue
+		}
+		if s.checksum != nil && s.m.Up != nil && *s.checksum != flywayChecksum(flywaySource(s.m.Up)) {
+			if s.m.Repeatable {
+				im.notes = append(im.notes, fmt.Sprintf("repeatable migration %s changed since Flyway last applied it: it is deployed again", s.m.ID()))
+				continue
+			}
+			im.notes = append(im.notes, fmt.Sprintf("migration %s differs from the file Flyway applied (checksum %d, recorded %d): imported as applied; check that the change was intended",
+				s.m.ID(), flywayChecksum(flywaySource(s.m.Up)), *s.checksum))
+		}
+		im.applied(s.m, s.at)
+	}
+	return nil
+}
+
+// flywaySource is the text Flyway computes a script's checksum from: the file before placeholders.
+func flywaySource(s *migrate.Script) string {
+	if s.Source != "" {
+		return s.Source
+	}
+	return s.SQL
+}
+
+// flywayChecksum is Flyway's script checksum: a CRC-32 of the UTF-8 bytes of each line without its
+// line break (lines end at \n, \r or \r\n, as Java's BufferedReader reads them), a byte order mark
+// dropped, as a signed 32-bit number.
+func flywayChecksum(text string) int32 {
+	text = strings.TrimPrefix(text, "\uFEFF")
+	h := crc32.NewIEEE()
+	for len(text) > 0 {
+		i := strings.IndexAny(text, "\r\n")
+		if i < 0 {
+			h.Write([]byte(text))
+			break
+		}
+		h.Write([]byte(text[:i]))
+		if text[i] == '\r' && i+1 < len(text) && text[i+1] == '\n' {
+			i++
+		}
+		text = text[i+1:]
+	}
+	return int32(h.Sum32())
+}
+
+// compareDecimal compares two version strings as numbers when both are made of digits (leading zeros
+// aside), and as text otherwise.
+func compareDecimal(a, b string) int {
+	if isDigits(a) && isDigits(b) {
+		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+		if len(a) != len(b) {
+			if len(a) < len(b) {
+				return -1
+			}
+			return 1
+		}
+	}
+	return strings.Compare(a, b)
+}
+
+func isDigits(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// importRows records the imported migrations as applied by this run, in one transaction.
+func (h history) importRows(ctx context.Context, conn *pgx.Conn, o *Options, im *Imported) error {
+	by := fmt.Sprintf("imported from %s (%s)", im.Tool, im.Table)
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, r := range im.rows {
+			_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, status, no_transaction, applied_at, applied_by, pr, commit)
+				VALUES ($1, $2, $3, $4, 'applied', $5, $6, $7, $8, $9)`, h.table("schemagate_history")),
+				o.RunID, historyVersion(r.m), r.m.Name, r.m.Checksum, r.m.NoTransaction, r.at, by, o.PR, o.Commit)
+			if err != nil {
+				return fmt.Errorf("record imported migration %s: %w", r.m.ID(), err)
+			}
+		}
+		return nil
+	})
+}
