@@ -26,7 +26,7 @@ func (r *reader) readPlain() {
 			continue
 		}
 		version, rest := splitLeadingVersion(trimSQL(name))
-		m := &Migration{Version: version, Name: rest, Up: r.psqlScript(name, src)}
+		m := &Migration{Version: version, Name: rest, Up: r.psqlScript(name, src, nil)}
 		r.checkEmpty(m, 0, "schemagate", "script")
 		r.migrations = append(r.migrations, m)
 	}

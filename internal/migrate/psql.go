@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -10,18 +11,33 @@ import (
 // are taken out of the SQL. Those that only print, set psql variables or mark pg_dump output are
 // dropped; those that would change what runs (another database, an included file, a conditional) are
 // errors at their line, since schemagate cannot rehearse what psql would do with them.
-func (r *reader) psqlScript(file, src string) *Script {
+//
+// psql variables are substituted as psql does (see sqlparse.InterpolatePsql), from vars (sqitch's
+// configuration) and the script's own \set lines; the checksum stays that of the text as written.
+func (r *reader) psqlScript(file, src string, vars map[string]string) *Script {
 	start := 0
 	if strings.HasPrefix(src, "\uFEFF") {
 		start = len("\uFEFF")
 	}
-	sts, cmds := sqlparse.ParsePsql(src, start, len(src), nil)
+	text, err := sqlparse.InterpolatePsql(src, start, len(src), vars)
+	if err != nil {
+		var ve *sqlparse.PsqlVarError
+		if errors.As(err, &ve) {
+			r.errorf(file, lineAt(src, ve.Off), ve.Hint, "%s", ve.Msg)
+		}
+		text = src
+	}
+	sts, cmds := sqlparse.ParsePsql(text, start, len(text), nil)
 	for _, c := range cmds {
 		if hint, bad := psqlUnsupported(c); bad {
 			r.errorf(file, c.Pos.Line, hint, "psql meta-command \\%s is not supported in a migration", c.Name)
 		}
 	}
-	return &Script{File: file, SQL: src[start:], Start: start, Statements: sts}
+	s := &Script{File: file, SQL: text[start:], Start: start, Statements: sts}
+	if text != src {
+		s.Source = src[start:]
+	}
+	return s
 }
 
 // psqlIgnored are the meta-commands that change nothing on the server: output, display, psql

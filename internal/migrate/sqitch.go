@@ -89,6 +89,7 @@ func (r *reader) readSqitch() {
 		}
 		changes = append(changes, c)
 	}
+	vars := r.sqitchVariables()
 	used := map[string]bool{}
 	for i, c := range changes {
 		version := c.name
@@ -107,9 +108,9 @@ func (r *reader) readSqitch() {
 		if !ok {
 			continue
 		}
-		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Up: r.psqlScript(deploy, upSrc)}
-		m.Down = r.optionalScript("revert/" + version + ".sql")
-		m.Verify = r.optionalScript("verify/" + version + ".sql")
+		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Up: r.psqlScript(deploy, upSrc, vars["deploy"])}
+		m.Down = r.optionalScript("revert/"+version+".sql", vars["revert"])
+		m.Verify = r.optionalScript("verify/"+version+".sql", vars["verify"])
 		r.checkEmpty(m, 0, "sqitch", "deploy script")
 		r.migrations = append(r.migrations, m)
 	}
@@ -155,7 +156,7 @@ func sqitchPlanned(changes []*sqitchChange, name string) bool {
 }
 
 // optionalScript reads a script that may be missing (a sqitch revert or verify script), which psql runs.
-func (r *reader) optionalScript(name string) *Script {
+func (r *reader) optionalScript(name string, vars map[string]string) *Script {
 	if !r.exists(name) {
 		return nil
 	}
@@ -163,7 +164,7 @@ func (r *reader) optionalScript(name string) *Script {
 	if !ok {
 		return nil
 	}
-	return r.psqlScript(name, src)
+	return r.psqlScript(name, src, vars)
 }
 
 func (r *reader) exists(name string) bool {
@@ -176,4 +177,93 @@ func (r *reader) exists(name string) bool {
 		r.errorf(name, 0, "", "%v", err)
 	}
 	return err == nil && info.Mode().IsRegular()
+}
+
+// sqitchConf is sqitch's project configuration file, next to sqitch.plan.
+const sqitchConf = "sqitch.conf"
+
+// sqitchVariables reads the psql variables sqitch sets for each kind of script ("deploy", "revert",
+// "verify") from sqitch.conf, in sqitch's order of precedence: [core "variables"], [deploy "variables"],
+// for revert and verify scripts [revert "variables"] or [verify "variables"], then the PostgreSQL
+// engine's [engine "pg.variables"]. sqitch.conf is in Git's configuration format. (Target sections,
+// the user's and the system's sqitch.conf and --set are not read.)
+func (r *reader) sqitchVariables() map[string]map[string]string {
+	out := map[string]map[string]string{"deploy": {}, "revert": {}, "verify": {}}
+	if !r.exists(sqitchConf) {
+		return out
+	}
+	src, ok := r.load(sqitchConf)
+	if !ok {
+		return out
+	}
+	sections := map[string]map[string]string{}
+	var current map[string]string
+	for i, line := range strings.Split(src, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))
+		switch {
+		case line == "" || line[0] == '#' || line[0] == ';':
+			continue
+		case line[0] == '[':
+			m := gitConfigSection.FindStringSubmatch(line)
+			if m == nil {
+				r.errorf(sqitchConf, i+1, `sections are written [name] or [name "subsection"]`, "malformed section header in sqitch.conf")
+				current = nil
+				continue
+			}
+			current = nil
+			if sub := strings.ToLower(m[2]); (sub == "variables" || m[1] == "engine" && sub == "pg.variables") && m[3] == "" {
+				key := strings.ToLower(m[1])
+				if sections[key] == nil {
+					sections[key] = map[string]string{}
+				}
+				current = sections[key]
+			}
+		case current != nil:
+			key, value, found := strings.Cut(line, "=")
+			if !found {
+				value = "true" // Git's shorthand for a boolean
+			}
+			current[strings.TrimSpace(key)] = gitConfigValue(strings.TrimSpace(value))
+		}
+	}
+	for kind, vars := range out {
+		for _, section := range []string{"core", "deploy", kind, "engine"} {
+			for k, v := range sections[section] {
+				vars[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// gitConfigSection matches [section] and [section "subsection"], with the subsection's inner part
+// in m[2] (and m[3] set when something follows the closing bracket).
+var gitConfigSection = regexp.MustCompile(`^\[\s*([A-Za-z0-9.-]+)\s*(?:"((?:[^"\\]|\\.)*)")?\s*\](\s*[^\s#;].*)?`)
+
+// gitConfigValue reads a Git configuration value: comments after # or ; outside double quotes are
+// dropped, double quotes removed, \" \\ \n \t unescaped.
+func gitConfigValue(v string) string {
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"':
+			quoted = !quoted
+		case (c == '#' || c == ';') && !quoted:
+			return strings.TrimSpace(b.String())
+		case c == '\\' && i+1 < len(v):
+			i++
+			switch v[i] {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			default:
+				b.WriteByte(v[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"maps"
+	"strings"
 	"testing"
 )
 
@@ -123,4 +124,52 @@ func TestReadSqitch(t *testing.T) {
 			errs: []string{"deploy/a.sql:1: file is not valid UTF-8", "deploy/b.sql:0: deploy script has no SQL statement but the down script has", "verify/b.sql:0: empty file"},
 		},
 	})
+}
+
+// TestSqitchVariables: psql variables from sqitch.conf ([core "variables"], then the section of the
+// script's kind) and from the scripts' own \set lines are substituted as psql would; checksums are of
+// the files as written; a bad \set is an error at its line.
+func TestSqitchVariables(t *testing.T) {
+	files := map[string]string{
+		"sqitch.plan": "%syntax-version=1.0.0\n%project=shop\n\nwidgets 2024-01-01T00:00:00Z Dev <dev@example.com> # w\n",
+		"sqitch.conf": "[core]\n\tengine = pg\n[core \"variables\"]\n\tschema = core_schema\n\towner = admin # the owner\n" +
+			"[deploy \"variables\"]\n\tschema = \"app\"\n[verify \"variables\"]\n\tschema = checked\n[engine \"pg.variables\"]\n\towner = dba\n",
+		"deploy/widgets.sql": "CREATE SCHEMA :\"schema\";\n\\set label 'a widget'\nCREATE TABLE :\"schema\".widgets (id int, label text DEFAULT :'label');\nCOMMENT ON SCHEMA :\"schema\" IS :'owner';\n",
+		"revert/widgets.sql": "DROP SCHEMA :\"schema\" CASCADE;\n",
+		"verify/widgets.sql": "SELECT 1/count(*) FROM pg_namespace WHERE nspname = :'schema';\n",
+	}
+	set, err := readMap(t, FormatSqitch, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := set.Migrations[0]
+	var got []string
+	for _, s := range []*Script{m.Up, m.Down, m.Verify} {
+		for _, st := range s.Statements {
+			got = append(got, st.SQL)
+		}
+	}
+	want := []string{`CREATE SCHEMA "app"`, `CREATE TABLE "app".widgets (id int, label text DEFAULT 'a widget')`, `COMMENT ON SCHEMA "app" IS 'dba'`,
+		`DROP SCHEMA "app" CASCADE`, `SELECT 1/count(*) FROM pg_namespace WHERE nspname = 'checked'`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("statements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if m.Up.Source != files["deploy/widgets.sql"] || m.Up.Statements[1].Pos.Line != 3 {
+		t.Errorf("source %q, statement 2 at line %d; want the file as written and line 3", m.Up.Source, m.Up.Statements[1].Pos.Line)
+	}
+	other := maps.Clone(files)
+	other["sqitch.conf"] = strings.ReplaceAll(other["sqitch.conf"], `"app"`, "shop")
+	set2, err := readMap(t, FormatSqitch, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set2.Migrations[0].Checksum != m.Checksum || !strings.Contains(set2.Migrations[0].Up.SQL, `"shop"`) {
+		t.Error("the checksum follows the variables' values, or the new value is not used")
+	}
+
+	bad := maps.Clone(files)
+	bad["deploy/widgets.sql"] = "SELECT 1;\n\\set schema `hostname`\nCREATE SCHEMA :\"schema\";\n"
+	if _, err := readMap(t, FormatSqitch, bad); err == nil || !strings.Contains(err.Error(), "deploy/widgets.sql:2") || !strings.Contains(err.Error(), "shell command") {
+		t.Errorf("backquoted \\set: error %v, want one at deploy/widgets.sql:2", err)
+	}
 }

@@ -658,6 +658,9 @@ func sqlError(err error, phase string) *report.SQLError {
 			out.Hint = strings.TrimSpace(out.Hint + " The throwaway PostgreSQL does not have " + m[1] +
 				": rehearse on an image that has it (--provider docker --image IMAGE, or database.image in schemagate.yml), or install it where --provider local finds the server binaries.")
 		}
+		if se.SQLState == "42601" && strings.HasSuffix(se.Message, `at or near ":"`) {
+			out.Hint = strings.TrimSpace(out.Hint + ` If this is a psql variable (:name, :'name', :"name"): schemagate substitutes them in sqitch and plain folders, which psql runs, from \set lines and sqitch.conf [deploy "variables"]; this one is not set.`)
+		}
 		if se.SQLState == "42601" && sqlparse.IsPsqlCommand(se.Statement) {
 			out.Hint = strings.TrimSpace(out.Hint + ` This is a psql meta-command, which psql runs itself: the server does not know it, and only sqitch and plain folders are run by psql. Delete the line (pg_dump 17.6, 16.10, 15.14 and later write \restrict and \unrestrict lines).`)
 		}

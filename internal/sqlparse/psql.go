@@ -79,7 +79,13 @@ type span struct{ start, end int }
 // feed excluded). After a statement that is COPY … FROM STDIN, the lines up to \. are data, not
 // commands.
 func psqlLines(section string) []span {
-	var out []span
+	meta, _ := psqlRegions(section)
+	return meta
+}
+
+// psqlRegions is psqlLines, and the COPY … FROM STDIN data in between (from the line after the
+// statement to the end of its \. line or of the text).
+func psqlRegions(section string) (out, data []span) {
 	stmt := 0 // where the current statement's text starts
 	for i := 0; i < len(section); {
 		if next, ok := skipToken(section, i); ok {
@@ -105,6 +111,7 @@ func psqlLines(section string) []span {
 		case ';':
 			if isCopyFromStdin(section[stmt : i+1]) {
 				_, _, after := copyData(section, i+1)
+				data = append(data, span{i + 1, after})
 				i, stmt = after, after
 				continue
 			}
@@ -112,7 +119,7 @@ func psqlLines(section string) []span {
 		}
 		i++
 	}
-	return out
+	return out, data
 }
 
 // skipEscapeString skips an E'…' string from its quote at i: a backslash escapes the next byte.

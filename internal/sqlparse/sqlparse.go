@@ -179,6 +179,8 @@ func parseRange(src string, start, end int, lines *Lines) []Statement {
 		}
 		if IsPsqlCommand(st.SQL) {
 			perr.Message += ` (a psql meta-command: psql runs backslash commands itself, the server does not know them)`
+		} else if o := perr.Pos.Offset; o+1 < len(src) && src[o] == ':' && (psqlVarByte(src[o+1]) || src[o+1] == '\'' || src[o+1] == '"') {
+			perr.Message += ` (a psql variable: psql substitutes :name, :'name' and :"name"; set it with \set or, for sqitch, in sqitch.conf [deploy "variables"])`
 		}
 		st.Err = perr
 		out = append(out, st)
