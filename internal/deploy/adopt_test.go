@@ -21,6 +21,19 @@ type adoptCase struct {
 	want    string // IDs the deploy imports
 }
 
+// The history tables as the tools create them.
+const (
+	golangMigrateTable = `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);`
+	gooseTable         = `CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp DEFAULT now());`
+	flywayTable        = `CREATE TABLE flyway_schema_history (installed_rank integer NOT NULL PRIMARY KEY, version varchar(50),
+		description varchar(200) NOT NULL, type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum integer,
+		installed_by varchar(100) NOT NULL, installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, success boolean NOT NULL);`
+	atlasTable = `CREATE SCHEMA atlas_schema_revisions;
+		CREATE TABLE atlas_schema_revisions.atlas_schema_revisions (version varchar NOT NULL PRIMARY KEY, description varchar NOT NULL,
+		type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL,
+		execution_time bigint NOT NULL, error text, error_stmt text, hash varchar NOT NULL, partial_hashes jsonb, operator_version varchar NOT NULL);`
+)
+
 func adoptCases() []adoptCase {
 	goose := func(table string) string {
 		return fmt.Sprintf("-- +goose Up\nCREATE TABLE %s (id int PRIMARY KEY);\n-- +goose Down\nDROP TABLE %[1]s;\n", table)
@@ -52,14 +65,14 @@ func adoptCases() []adoptCase {
 			"2_b.up.sql": create("b"), "2_b.down.sql": "DROP TABLE b;",
 			"3_c.up.sql": create("c"), "3_c.down.sql": "DROP TABLE c;",
 		},
-		history: `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+		history: golangMigrateTable + `
 			INSERT INTO schema_migrations VALUES (2, false)`,
 		want: "1_a 2_b",
 	}, {
 		format: migrate.FormatGoose,
 		files:  map[string]string{"00001_a.sql": goose("a"), "00002_b.sql": goose("b"), "00003_c.sql": goose("c")},
 		// goose before v3 recorded a down as a row with is_applied false: 3 was applied, then undone.
-		history: `CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp DEFAULT now());
+		history: gooseTable + `
 			INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (3, true), (3, false)`,
 		want: "1_a 2_b",
 	}, {
@@ -71,9 +84,7 @@ func adoptCases() []adoptCase {
 		format: migrate.FormatFlyway,
 		files:  flywayFiles,
 		// R__b_view changed since Flyway ran it (its recorded checksum is of another text): it runs again.
-		history: fmt.Sprintf(`CREATE TABLE flyway_schema_history (installed_rank integer NOT NULL PRIMARY KEY, version varchar(50),
-				description varchar(200) NOT NULL, type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum integer,
-				installed_by varchar(100) NOT NULL, installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, success boolean NOT NULL);
+		history: fmt.Sprintf(flywayTable+`
 			CREATE VIEW a_view AS SELECT id FROM a; CREATE VIEW b_view AS SELECT id FROM b;
 			INSERT INTO flyway_schema_history VALUES
 			  (1, '1', 'a', 'SQL', 'V1__a.sql', %d, 'flyway', now(), 5, true),
@@ -110,10 +121,7 @@ func adoptCases() []adoptCase {
 	}, {
 		format: migrate.FormatAtlas,
 		files:  atlasFiles,
-		history: `CREATE SCHEMA atlas_schema_revisions;
-			CREATE TABLE atlas_schema_revisions.atlas_schema_revisions (version varchar NOT NULL PRIMARY KEY, description varchar NOT NULL,
-				type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL,
-				execution_time bigint NOT NULL, error text, error_stmt text, hash varchar NOT NULL, partial_hashes jsonb, operator_version varchar NOT NULL);
+		history: atlasTable + `
 			INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES
 			  ('20240101000001', 'a', 2, 1, 1, now(), 1000, NULL, NULL, 'x', NULL, 'Atlas CLI v0.30.0'),
 			  ('20240101000002', 'b', 2, 1, 1, now(), 1000, NULL, NULL, 'x', NULL, 'Atlas CLI v0.30.0')`,
@@ -186,29 +194,24 @@ func TestDeployImportRefusesWhatItCannotTrust(t *testing.T) {
 		want    string
 	}{
 		{"golang-migrate dirty", migrate.FormatGolangMigrate,
-			`CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (2, true)`,
+			golangMigrateTable + ` INSERT INTO schema_migrations VALUES (2, true)`,
 			"marks version 2 dirty"},
 		{"golang-migrate ahead of the folder", migrate.FormatGolangMigrate,
-			`CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (7, false)`,
+			golangMigrateTable + ` INSERT INTO schema_migrations VALUES (7, false)`,
 			"at version 7, which the migration folder does not have"},
 		{"not golang-migrate's table", migrate.FormatGolangMigrate,
 			`CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101')`,
 			"is not golang-migrate's history table"},
 		{"Flyway failed", migrate.FormatFlyway,
-			`CREATE TABLE flyway_schema_history (installed_rank integer NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
-				type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) NOT NULL,
-				installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, success boolean NOT NULL);
+			flywayTable + `
 			INSERT INTO flyway_schema_history VALUES (1, '1', 'a', 'SQL', 'V1__a.sql', 0, 'flyway', now(), 5, true), (2, '1.1', 'b', 'SQL', 'V1_1__b.sql', 0, 'flyway', now(), 5, false)`,
 			"records V1.1 as failed"},
 		{"goose version missing", migrate.FormatGoose,
-			`CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp DEFAULT now());
+			gooseTable + `
 			INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (9, true)`,
 			"version 9 is applied (goose's goose_db_version) but missing"},
 		{"Atlas partly applied", migrate.FormatAtlas,
-			`CREATE SCHEMA atlas_schema_revisions;
-			CREATE TABLE atlas_schema_revisions.atlas_schema_revisions (version varchar NOT NULL PRIMARY KEY, description varchar NOT NULL,
-				type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL,
-				execution_time bigint NOT NULL, error text, error_stmt text, hash varchar NOT NULL, partial_hashes jsonb, operator_version varchar NOT NULL);
+			atlasTable + `
 			INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES
 			  ('20240101000001', 'a', 2, 1, 1, now(), 1000, NULL, NULL, 'x', NULL, 'v'), ('20240101000002', 'b', 2, 0, 1, now(), 1000, 'boom', 'CREATE', 'x', NULL, 'v')`,
 			"version 20240101000002 as partly applied (0 of 1 statements)"},
