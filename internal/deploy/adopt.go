@@ -203,7 +203,7 @@ func (im *importer) golangMigrate(ctx context.Context) error {
 	}
 	if dirty {
 		return &Blocked{Reason: fmt.Sprintf("golang-migrate's %s marks version %d dirty: that migration failed part way", im.table, version),
-			Hint: fmt.Sprintf("repair the database by hand, run migrate force with the last version that applied completely, then deploy again")}
+			Hint: "repair the database by hand, run migrate force with the last version that applied completely, then deploy again"}
 	}
 	if version < 0 {
 		return nil
