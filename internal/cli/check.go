@@ -107,18 +107,29 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	return cmd
 }
 
-// resolveCheck merges defaults < file < environment < flags.
-func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
-	file, required := o.ConfigFile, o.ConfigFile != ""
+// loadConfig reads the configuration file (schemagate.yml when file is empty, and then only if it
+// exists) with the environment's overrides applied. It returns the file's name for messages; its
+// errors are usage errors.
+func (a *App) loadConfig(file string) (*config.Config, string, error) {
+	required := file != ""
 	if file == "" {
 		file = config.DefaultFile
 	}
 	cfg, err := config.Load(file, required)
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, file, usageErr(err)
 	}
 	if err := cfg.ApplyEnv(a.Getenv); err != nil {
-		return nil, usageErr(err)
+		return nil, file, usageErr(err)
+	}
+	return cfg, file, nil
+}
+
+// resolveCheck merges defaults < file < environment < flags.
+func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
+	cfg, _, err := a.loadConfig(o.ConfigFile)
+	if err != nil {
+		return nil, err
 	}
 	if o.Dir != "" {
 		cfg.Dir = o.Dir

@@ -99,16 +99,9 @@ func (a *App) deployEnv(file, name string) (*config.Config, *config.Environment,
 	if name == "" {
 		return nil, nil, usageErr(errors.New("--env is required"))
 	}
-	required := file != ""
-	if file == "" {
-		file = config.DefaultFile
-	}
-	cfg, err := config.Load(file, required)
+	cfg, file, err := a.loadConfig(file)
 	if err != nil {
-		return nil, nil, usageErr(err)
-	}
-	if err := cfg.ApplyEnv(a.Getenv); err != nil {
-		return nil, nil, usageErr(err)
+		return nil, nil, err
 	}
 	env := cfg.Environments[name]
 	if env == nil {

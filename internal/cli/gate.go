@@ -270,16 +270,9 @@ func (a *App) writeGate(o *GateOptions, d *gate.Decision) {
 
 // gateConfig merges defaults < file < environment for the approval policy.
 func (a *App) gateConfig(o *GateOptions) (*config.Config, error) {
-	file, required := o.ConfigFile, o.ConfigFile != ""
-	if file == "" {
-		file = config.DefaultFile
-	}
-	cfg, err := config.Load(file, required)
+	cfg, file, err := a.loadConfig(o.ConfigFile)
 	if err != nil {
-		return nil, usageErr(err)
-	}
-	if err := cfg.ApplyEnv(a.Getenv); err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
 	if ps := cfg.Approval.Validate(); len(ps) > 0 {
 		for i := range ps {
