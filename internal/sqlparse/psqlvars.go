@@ -45,6 +45,13 @@ func InterpolatePsql(src string, start, end int, vars map[string]string) (string
 		last = i
 	}
 	for i := 0; i < len(section); {
+		// The walk steps as psqlRegions does, so it lands on every region's start; drop one it passed.
+		for len(data) > 0 && data[0].start < i {
+			data = data[1:]
+		}
+		for len(meta) > 0 && meta[0].start < i {
+			meta = meta[1:]
+		}
 		if len(data) > 0 && i == data[0].start {
 			i, data = data[0].end, data[1:]
 			continue
