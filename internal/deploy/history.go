@@ -94,7 +94,8 @@ func (h history) latest(ctx context.Context, conn *pgx.Conn) ([]appliedRow, erro
 		SELECT version, name, checksum, status, run_id FROM (
 		  SELECT DISTINCT ON (version) version, name, checksum, status, run_id, id,
 		         min(id) OVER (PARTITION BY version) AS first
-		    FROM %s ORDER BY version, id DESC) t
+		    FROM (SELECT `+legacyVersion+` AS version, name, checksum, status, run_id, id FROM %s) h
+		    ORDER BY version, id DESC) t
 		ORDER BY first`, h.table("schemagate_history")))
 	if err != nil {
 		if isUndefined(err) {
@@ -109,6 +110,10 @@ func isUndefined(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "3F000")
 }
+
+// legacyVersion reads the version column with the rows of Flyway repeatable migrations that earlier
+// releases recorded under an empty version keyed as historyVersion keys them.
+const legacyVersion = `CASE WHEN version = '' THEN 'R__' || name ELSE version END`
 
 // historyVersion is the version column of m's history rows: its version, or "R__" and the description
 // for a Flyway repeatable migration, which has none (so that two of them are two rows).
@@ -317,7 +322,7 @@ func nullInt(n int64) *int64 {
 // runMigrations returns the history rows of a run that may have changed the database: applied ones,
 // and non-transactional ones left running. Newest first.
 func (h history) runMigrations(ctx context.Context, conn *pgx.Conn, runID string) ([]runMigration, error) {
-	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, version, status, no_transaction FROM %s
+	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, `+legacyVersion+`, status, no_transaction FROM %s
 		WHERE run_id = $1 ORDER BY id DESC`, h.table("schemagate_history")), runID)
 	if err != nil {
 		return nil, fmt.Errorf("read migrations of run %s: %w", runID, err)

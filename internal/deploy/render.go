@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/schemagate/schemagate/internal/migrate"
 )
 
 // CommentMarker identifies the deploy comment of an environment on a change request.
@@ -157,7 +159,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  drift: %s\n", d)
 	}
 	for _, m := range r.Migrations {
-		fmt.Fprintf(&b, "  %-12s %s_%s %s", m.Status, m.Version, m.Name, ms(m.DurationMS))
+		fmt.Fprintf(&b, "  %-12s %s %s", m.Status, m.id(), ms(m.DurationMS))
 		if m.Attempts > 1 {
 			fmt.Fprintf(&b, " (%d attempts)", m.Attempts)
 		}
@@ -214,7 +216,7 @@ func (r *Result) Markdown() string {
 			if m.RollbackError != nil {
 				e += fmt.Sprintf(" down `%s:%d` %s", m.RollbackError.File, m.RollbackError.Line, m.RollbackError.Message)
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(m.Version+"_"+m.Name), m.Status, ms(m.DurationMS), mdCell(e))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(m.id()), m.Status, ms(m.DurationMS), mdCell(e))
 		}
 	}
 	if len(r.Verify) > 0 {
@@ -242,4 +244,10 @@ func mdEscape(s string) string {
 
 func mdCell(s string) string {
 	return strings.ReplaceAll(mdEscape(s), "|", "\\|")
+}
+
+// id names a migration as migrate.Migration.ID does (version_name; the name alone for a Flyway
+// repeatable migration or a sqitch change).
+func (m MigrationResult) id() string {
+	return (&migrate.Migration{Version: m.Version, Name: m.Name}).ID()
 }
