@@ -229,10 +229,12 @@ func (im *importer) goose(ctx context.Context) error {
 		WHERE is_applied AND version_id > 0 ORDER BY version_id`, numericVersion)
 }
 
-// sqitch reads sqitch.changes: one row per deployed change, by name (a reworked change is deployed
-// once per rework: the first that many changes of that name in the plan are applied).
+// sqitch reads sqitch.changes: one row per deployed change of the plan's project, by name (a reworked
+// change is deployed once per rework: the first that many changes of that name in the plan are applied).
 func (im *importer) sqitch(ctx context.Context) error {
-	rows, err := im.conn.Query(ctx, `SELECT change, count(*), max(committed_at) FROM `+im.table+` GROUP BY change ORDER BY min(committed_at)`)
+	// One registry may hold several projects' changes: read this plan's (all of them when it names none).
+	rows, err := im.conn.Query(ctx, `SELECT change, count(*), max(committed_at) FROM `+im.table+`
+		WHERE $1 = '' OR project = $1 GROUP BY change ORDER BY min(committed_at)`, im.set.Project)
 	if err != nil {
 		return err
 	}

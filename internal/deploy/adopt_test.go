@@ -116,7 +116,8 @@ func adoptCases() []adoptCase {
 				committer_email text NOT NULL, planned_at timestamptz NOT NULL, planner_name text NOT NULL, planner_email text NOT NULL);
 			INSERT INTO sqitch.changes (change_id, change, project, committer_name, committer_email, planned_at, planner_name, planner_email) VALUES
 			  ('1111', 'a', 'shop', 'Dev', 'dev@example.com', now(), 'Dev', 'dev@example.com'),
-			  ('2222', 'b', 'shop', 'Dev', 'dev@example.com', now(), 'Dev', 'dev@example.com')`,
+			  ('2222', 'b', 'shop', 'Dev', 'dev@example.com', now(), 'Dev', 'dev@example.com'),
+			  ('3333', 'c', 'billing', 'Dev', 'dev@example.com', now(), 'Dev', 'dev@example.com')`, // billing's change c is another project's
 		want: "a b",
 	}, {
 		format: migrate.FormatAtlas,

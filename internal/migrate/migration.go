@@ -180,6 +180,9 @@ func (m *Migration) checksum(form func(string) string) string {
 type Set struct {
 	Format     Format
 	Migrations []*Migration
+	// Project is the project a sqitch plan names (%project=...), which sqitch's registry records with
+	// each change; empty for the other formats.
+	Project string
 	// Warnings are problems that do not stop a read: files ignored because they fit no pattern of the
 	// format, migrations that do nothing.
 	Warnings []*Error

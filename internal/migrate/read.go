@@ -69,7 +69,7 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 	if len(r.migrations) == 0 && len(r.errs) == 0 {
 		r.errorf("", 0, "schemagate looked for "+lookedFor[format], "no %s migrations found", format)
 	}
-	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings}
+	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings, Project: r.project}
 	sortErrors(set.Warnings)
 	sortErrors(r.errs)
 	errs := make([]error, len(r.errs))
@@ -94,6 +94,7 @@ var lookedFor = map[Format]string{
 // reader collects what one Read finds: migrations, errors and warnings.
 type reader struct {
 	fsys       fs.FS
+	project    string // sqitch's %project
 	migrations []*Migration
 	errs       []*Error
 	warnings   []*Error

@@ -46,6 +46,9 @@ func (r *reader) readSqitch() {
 			line = strings.TrimPrefix(line, "\uFEFF")
 		}
 		switch {
+		case strings.HasPrefix(line, "%project="):
+			r.project = strings.TrimSpace(strings.TrimPrefix(line, "%project="))
+			continue
 		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "%"):
 			continue
 		case strings.HasPrefix(line, "@"):
