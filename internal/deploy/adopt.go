@@ -8,7 +8,6 @@ import (
 	"path"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -66,7 +65,6 @@ type importer struct {
 	drift []string
 	notes []string
 	done  map[*migrate.Migration]*time.Time
-	order []*migrate.Migration
 }
 
 // readImport reads the history the folder's tool left in the database. setting is the environment's
@@ -151,7 +149,7 @@ func exactVersion(set *migrate.Set, version string) *migrate.Migration { return 
 
 func numericVersion(set *migrate.Set, version string) *migrate.Migration {
 	for _, m := range set.Migrations {
-		if compareDecimal(m.Version, version) == 0 {
+		if migrate.CompareNumbers(m.Version, version) == 0 {
 			return m
 		}
 	}
@@ -214,7 +212,7 @@ func (im *importer) golangMigrate(ctx context.Context) error {
 		return nil
 	}
 	for _, m := range im.set.Migrations {
-		if compareDecimal(m.Version, v) <= 0 {
+		if migrate.CompareNumbers(m.Version, v) <= 0 {
 			im.applied(m, nil)
 		}
 	}
@@ -291,7 +289,7 @@ func (im *importer) atlas(ctx context.Context) error {
 		switch {
 		case typ&1 != 0:
 			for _, m := range im.set.Migrations {
-				if compareDecimal(m.Version, version) <= 0 {
+				if migrate.CompareNumbers(m.Version, version) <= 0 {
 					im.applied(m, nil)
 				}
 			}
@@ -434,33 +432,6 @@ func flywayChecksum(text string) int32 {
 	return int32(h.Sum32())
 }
 
-// compareDecimal compares two version strings as numbers when both are made of digits (leading zeros
-// aside), and as text otherwise.
-func compareDecimal(a, b string) int {
-	if isDigits(a) && isDigits(b) {
-		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-		if len(a) != len(b) {
-			if len(a) < len(b) {
-				return -1
-			}
-			return 1
-		}
-	}
-	return strings.Compare(a, b)
-}
-
-func isDigits(s string) bool {
-	if s == "" || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // importRows records the imported migrations as applied by this run, in one transaction.
 func (h history) importRows(ctx context.Context, conn *pgx.Conn, o *Options, im *Imported) error {
 	by := fmt.Sprintf("imported from %s (%s)", im.Tool, im.Table)
@@ -468,7 +439,7 @@ func (h history) importRows(ctx context.Context, conn *pgx.Conn, o *Options, im 
 		for _, r := range im.rows {
 			_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, status, no_transaction, applied_at, applied_by, pr, commit)
 				VALUES ($1, $2, $3, $4, 'applied', $5, $6, $7, $8, $9)`, h.table("schemagate_history")),
-				o.RunID, historyVersion(r.m), r.m.Name, r.m.Checksum, r.m.NoTransaction, r.at, by, o.PR, o.Commit)
+				o.RunID, r.m.Key(), r.m.Name, r.m.Checksum, r.m.NoTransaction, r.at, by, o.PR, o.Commit)
 			if err != nil {
 				return fmt.Errorf("record imported migration %s: %w", r.m.ID(), err)
 			}

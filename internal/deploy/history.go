@@ -111,28 +111,9 @@ func isUndefined(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "3F000")
 }
 
-// legacyVersion reads the version column with the rows of Flyway repeatable migrations that earlier
-// releases recorded under an empty version keyed as historyVersion keys them.
+// legacyVersion reads the version column (a migration's Key) with the rows of Flyway repeatable
+// migrations that earlier releases recorded under an empty version keyed as Key keys them.
 const legacyVersion = `CASE WHEN version = '' THEN 'R__' || name ELSE version END`
-
-// historyVersion is the version column of m's history rows: its version, or "R__" and the description
-// for a Flyway repeatable migration, which has none (so that two of them are two rows).
-func historyVersion(m *migrate.Migration) string {
-	if m.Repeatable {
-		return "R__" + m.Name
-	}
-	return m.Version
-}
-
-// findHistoryVersion is the folder's migration whose history rows carry version v, or nil.
-func findHistoryVersion(set *migrate.Set, v string) *migrate.Migration {
-	for _, m := range set.Migrations {
-		if historyVersion(m) == v {
-			return m
-		}
-	}
-	return nil
-}
 
 // plan compares history with the folder: the pending migrations in order and every drift found.
 func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, drift []string) {
@@ -142,7 +123,7 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 		if r.Status != StatusApplied {
 			continue
 		}
-		m := findHistoryVersion(set, r.Version)
+		m := set.Find(r.Version)
 		switch {
 		case m == nil:
 			drift = append(drift, fmt.Sprintf("version %s (%s) is applied but missing from the migration folder", r.Version, r.Name))
@@ -154,12 +135,12 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 	}
 	lastApplied := -1
 	for i, m := range set.Migrations {
-		if r, ok := byVersion[historyVersion(m)]; ok && r.Status == StatusApplied && !m.Repeatable {
+		if r, ok := byVersion[m.Key()]; ok && r.Status == StatusApplied && !m.Repeatable {
 			lastApplied = i
 		}
 	}
 	for i, m := range set.Migrations {
-		r, ok := byVersion[historyVersion(m)]
+		r, ok := byVersion[m.Key()]
 		applied := ok && r.Status == StatusApplied
 		if m.Repeatable {
 			if !applied || !m.ChecksumMatches(r.Checksum) {
@@ -288,7 +269,7 @@ func (h history) begin(ctx context.Context, conn *pgx.Conn, o *Options, m *migra
 	var id int64
 	err := conn.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, status, no_transaction, applied_by, pr, commit)
 		VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8) RETURNING id`, h.table("schemagate_history")),
-		o.RunID, historyVersion(m), m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit).Scan(&id)
+		o.RunID, m.Key(), m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("record migration %s: %w", m.ID(), err)
 	}

@@ -186,7 +186,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		if err != nil {
 			return err
 		}
-		ids[historyVersion(m)] = id
+		ids[m.Key()] = id
 		st, err := ap.run(ctx, m, m.Up, func(tx pgx.Tx) error {
 			return d.hist.mark(ctx, tx, id, StatusApplied, 0, 0, "")
 		})
@@ -301,7 +301,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		ap := d.applier()
 		for i := len(p.migs) - 1; i >= 0; i-- {
 			m := p.migs[i]
-			id := p.ids[historyVersion(m)]
+			id := p.ids[m.Key()]
 			d.progress("rolling back %s with its down migration", m.ID())
 			st, err := ap.run(ctx, m, m.Down, func(tx pgx.Tx) error {
 				return d.hist.mark(ctx, tx, id, StatusRolledBack, 0, 0, "")
@@ -359,7 +359,7 @@ func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc
 		all = append(all, p.partial)
 	}
 	for _, m := range all {
-		_ = d.hist.mark(ctx, d.conn, p.ids[historyVersion(m)], StatusRestored, 0, 0, "")
+		_ = d.hist.mark(ctx, d.conn, p.ids[m.Key()], StatusRestored, 0, 0, "")
 		if mr := d.resultOf(m); mr != nil {
 			mr.Status = StatusRestored
 		}
@@ -393,7 +393,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 		rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format(time.RFC3339), Holder: r.Holder, MaintenanceOff: r.MaintenanceOn}
 		for j := len(rows) - 1; j >= 0; j-- { // oldest first
 			row := rows[j]
-			m := findHistoryVersion(d.o.Set, row.Version)
+			m := d.o.Set.Find(row.Version)
 			switch {
 			case row.Status == StatusRunning && !row.NoTransaction:
 				// Its transaction died with the connection: nothing to undo.
@@ -405,13 +405,13 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 				return &Blocked{Reason: fmt.Sprintf("cannot recover run %s: version %s it applied is not in the migration folder", r.RunID, row.Version),
 					Hint: "deploy from the commit that run deployed, with --recover"}
 			}
-			p.ids[historyVersion(m)] = row.ID
+			p.ids[m.Key()] = row.ID
 			if row.Status == StatusRunning {
 				p.partial = m
 			} else {
 				p.migs = append(p.migs, m)
 			}
-			rec.Undone = append(rec.Undone, historyVersion(m))
+			rec.Undone = append(rec.Undone, m.Key())
 		}
 		if len(p.migs) > 0 || p.partial != nil {
 			var restore snapshot.RestoreFunc

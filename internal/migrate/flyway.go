@@ -205,7 +205,7 @@ func compareFlywayVersions(a, b []string) int {
 		if i < len(b) {
 			y = b[i]
 		}
-		if c := compareNumbers(x, y); c != 0 {
+		if c := CompareNumbers(x, y); c != 0 {
 			return c
 		}
 	}

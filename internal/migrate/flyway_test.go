@@ -96,3 +96,25 @@ func TestCompareFlywayVersions(t *testing.T) {
 		t.Error("1.0.0 and 01 should be the same version")
 	}
 }
+
+// TestFlywayKeys: every migration of a Flyway folder has its own Key, repeatable ones by name, and Find
+// looks them up by it (they have no version, so the empty one finds nothing).
+func TestFlywayKeys(t *testing.T) {
+	set, err := readMap(t, FormatFlyway, map[string]string{
+		"V1__a.sql": "CREATE TABLE a (id int);", "R__a_view.sql": "CREATE OR REPLACE VIEW av AS SELECT 1;",
+		"R__b_view.sql": "CREATE OR REPLACE VIEW bv AS SELECT 2;",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range set.Migrations {
+		if seen[m.Key()] || set.Find(m.Key()) != m {
+			t.Errorf("key %q of %s is shared or not found", m.Key(), m.ID())
+		}
+		seen[m.Key()] = true
+	}
+	if !seen["1"] || !seen["R__a_view"] || set.Find("") != nil {
+		t.Errorf("keys %v, Find(\"\") = %v; want 1, R__a_view, R__b_view and nothing for the empty version", seen, set.Find(""))
+	}
+}

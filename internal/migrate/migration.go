@@ -115,6 +115,16 @@ func (m *Migration) ID() string {
 	return m.Version + "_" + m.Name
 }
 
+// Key identifies the migration within its set: its version, or "R__" and the name for a Flyway
+// repeatable migration, which has none (Flyway versions are numbers, so the two never meet). Deploy
+// history records it.
+func (m *Migration) Key() string {
+	if m.Repeatable {
+		return "R__" + m.Name
+	}
+	return m.Version
+}
+
 // Files lists the files the migration is made of.
 func (m *Migration) Files() []string {
 	var out []string
@@ -188,10 +198,10 @@ type Set struct {
 	Warnings []*Error
 }
 
-// Find returns the migration with the given version, or nil.
-func (s *Set) Find(version string) *Migration {
+// Find returns the migration whose Key is key (its version, for all but repeatable migrations), or nil.
+func (s *Set) Find(key string) *Migration {
 	for _, m := range s.Migrations {
-		if m.Version == version {
+		if m.Key() == key {
 			return m
 		}
 	}

@@ -224,8 +224,9 @@ func leadingDigits(s string) string {
 	return s[:i]
 }
 
-// compareNumbers compares two strings of decimal digits by value, without overflow.
-func compareNumbers(a, b string) int {
+// CompareNumbers compares two strings of decimal digits by value, without overflow (versions of
+// golang-migrate, goose, dbmate and Atlas, which may be longer than an int64).
+func CompareNumbers(a, b string) int {
 	a = strings.TrimLeft(a, "0")
 	b = strings.TrimLeft(b, "0")
 	return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
@@ -237,7 +238,7 @@ func naturalCompare(a, b string) int {
 	for x != "" && y != "" {
 		dx, dy := leadingDigits(x), leadingDigits(y)
 		if dx != "" && dy != "" {
-			if c := compareNumbers(dx, dy); c != 0 {
+			if c := CompareNumbers(dx, dy); c != 0 {
 				return c
 			}
 			x, y = x[len(dx):], y[len(dy):]

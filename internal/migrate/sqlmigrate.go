@@ -90,7 +90,7 @@ func compareLeadingVersion(a, b *Migration) int {
 	da, db := leadingDigits(a.Version) == a.Version, leadingDigits(b.Version) == b.Version
 	switch {
 	case da && db:
-		return cmp.Or(compareNumbers(a.Version, b.Version), naturalCompare(a.Up.File, b.Up.File))
+		return cmp.Or(CompareNumbers(a.Version, b.Version), naturalCompare(a.Up.File, b.Up.File))
 	case da:
 		return -1
 	case db:

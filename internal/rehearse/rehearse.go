@@ -342,19 +342,13 @@ func SplitHistory(cur, base *migrate.Set) Split {
 		sp.Fresh = cur.Migrations
 		return sp
 	}
-	key := func(m *migrate.Migration) string {
-		if m.Repeatable {
-			return "R\x00" + m.Name
-		}
-		return "V\x00" + m.Version
-	}
 	old := map[string]*migrate.Migration{}
 	for _, m := range base.Migrations {
-		old[key(m)] = m
+		old[m.Key()] = m
 	}
 	var lastHistory *migrate.Migration
 	for _, m := range cur.Migrations {
-		b, ok := old[key(m)]
+		b, ok := old[m.Key()]
 		switch {
 		case ok && m.SameText(b):
 			sp.History = append(sp.History, m)

@@ -145,9 +145,10 @@ func psqlVarByte(c byte) bool {
 // psqlSetCommand applies a \set or \unset line (without its backslash) to vars; other commands are
 // left alone. The error's offset is relative to line.
 func psqlSetCommand(line string, vars map[string]string) *PsqlVarError {
-	name, rest, _ := strings.Cut(strings.TrimRight(line, " \t\r"), " ")
-	if i := strings.IndexByte(name, '\t'); i >= 0 {
-		name, rest = name[:i], name[i+1:]+" "+rest
+	line = strings.TrimRight(line, " \t\r")
+	name, rest := line, ""
+	if i := strings.IndexAny(line, " \t"); i >= 0 {
+		name, rest = line[:i], line[i+1:]
 	}
 	if name != "set" && name != "unset" {
 		return nil

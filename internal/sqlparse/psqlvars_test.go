@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,7 @@ func TestInterpolatePsql(t *testing.T) {
 		{"set in the script, from its line on",
 			"SELECT :'v';\n\\set v one\nSELECT :'v';\n\\set v 'two words' :n\nSELECT :'v';\n\\unset v\nSELECT :'v';",
 			"SELECT :'v';\n\\set v one\nSELECT 'one';\n\\set v 'two words' :n\nSELECT 'two words3';\n\\unset v\nSELECT :'v';"},
+		{"set with a tab", "\\set\tv\tx\nSELECT :v;", "\\set\tv\tx\nSELECT x;"},
 		{"set with quotes", "\\set v 'a''b\\tc' \"Q\"\nSELECT :v;", "\\set v 'a''b\\tc' \"Q\"\nSELECT a'b\tc\"Q\";"},
 		{"not in COPY data", "COPY t FROM stdin;\n:n\t:'schema'\n\\.\nSELECT :n;", "COPY t FROM stdin;\n:n\t:'schema'\n\\.\nSELECT 3;"},
 		{"named arguments", `SELECT f(a := :n);`, `SELECT f(a := 3);`},
@@ -53,18 +55,12 @@ func TestInterpolatePsqlErrors(t *testing.T) {
 	} {
 		_, err := InterpolatePsql(tc.src, 0, len(tc.src), nil)
 		var ve *PsqlVarError
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want %q", tc.src, err, tc.want)
-		} else if errorsAs(err, &ve) && (ve.Off < 0 || ve.Off > len(tc.src)) {
-			t.Errorf("%q: offset %d out of the text", tc.src, ve.Off)
+		if !errors.As(err, &ve) || !strings.Contains(ve.Msg, tc.want) {
+			t.Errorf("%q: error %v, want a PsqlVarError with %q", tc.src, err, tc.want)
+		} else if ve.Off > len(tc.src) || strings.Count(tc.src[:ve.Off], "\n") != strings.Count(tc.src[:strings.Index(tc.src, "\\set")], "\n") {
+			t.Errorf("%q: offset %d is not on the \\set line", tc.src, ve.Off)
 		}
 	}
-}
-
-func errorsAs(err error, target **PsqlVarError) bool {
-	ve, ok := err.(*PsqlVarError)
-	*target = ve
-	return ok
 }
 
 // FuzzInterpolatePsql: without variables and without \set, nothing changes; with them, no panic and
