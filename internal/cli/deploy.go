@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/schemagate/schemagate/internal/ci"
@@ -129,6 +130,9 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	url := a.Getenv(urlEnv)
 	if url == "" {
 		return usageErr(fmt.Errorf("no database URL for environment %s: set %s", o.Env, urlEnv))
+	}
+	if _, err := pgx.ParseConfig(url); err != nil { // pgx leaves the password out of its errors
+		return usageErr(fmt.Errorf("%s: %w", urlEnv, err))
 	}
 	dir := firstNonEmpty(o.Dir, cfg.Dir, "migrations")
 	format, err := migrate.ParseFormat(firstNonEmpty(o.Format, cfg.Format))

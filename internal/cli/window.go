@@ -62,26 +62,32 @@ func (a *App) runWindow(o *WindowOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	if sched.Always() {
-		_, open := sched.Open(now)
-		if open {
-			fmt.Fprintf(a.Stdout, "%s has no maintenance windows: deploys may run at any time\n", o.Env)
-		} else {
-			fmt.Fprintf(a.Stdout, "%s has no maintenance windows, but %s is in a blackout\n", o.Env, now.In(loc).Format(time.DateOnly))
-		}
+	next := sched.Next(now, o.Count)
+	bo, blackout := sched.Blackout(now)
+	switch iv, open := sched.Open(now); {
+	case sched.Always() && open && len(next) == 0:
+		fmt.Fprintf(a.Stdout, "%s has no maintenance windows: deploys may run at any time\n", o.Env)
 		return nil
-	}
-	if iv, ok := sched.Open(now); ok {
+	case sched.Always() && open:
+		fmt.Fprintf(a.Stdout, "%s has no maintenance windows: deploys may run at any time but in its blackouts\n", o.Env)
+	case sched.Always():
+		fmt.Fprintf(a.Stdout, "%s has no maintenance windows, but it is in the %s\n", o.Env, bo)
+	case open:
 		fmt.Fprintf(a.Stdout, "open now, until %s (%s left)\n", iv.End.In(loc).Format(time.RFC3339), iv.End.Sub(now).Round(time.Second))
-	} else {
+	case blackout:
+		fmt.Fprintf(a.Stdout, "closed now: in the %s\n", bo)
+	default:
 		fmt.Fprintln(a.Stdout, "closed now")
 	}
-	next := sched.Next(now, o.Count)
 	if len(next) == 0 {
 		fmt.Fprintln(a.Stdout, "no window opens in the next two years")
 		return nil
 	}
 	for _, iv := range next {
+		if sched.Always() && iv.End.Sub(iv.Start) > 400*24*time.Hour {
+			fmt.Fprintf(a.Stdout, "%s  on  (UTC %s)\n", iv.Start.In(loc).Format("Mon 2006-01-02 15:04 MST"), iv.Start.UTC().Format("2006-01-02 15:04"))
+			continue
+		}
 		fmt.Fprintf(a.Stdout, "%s  to  %s  (%s; UTC %s)\n", iv.Start.In(loc).Format("Mon 2006-01-02 15:04 MST"),
 			iv.End.In(loc).Format("Mon 2006-01-02 15:04 MST"), iv.End.Sub(iv.Start), iv.Start.UTC().Format("2006-01-02 15:04"))
 	}

@@ -33,7 +33,9 @@ type Environment struct {
 	Retries *int `yaml:"retries" json:"retries,omitempty"`
 	// RetryBackoff is the first pause between retries; it doubles each time (default 2s).
 	RetryBackoff time.Duration `yaml:"retry_backoff" json:"retry_backoff,omitempty"`
-	// HistorySchema holds schemagate_history, schemagate_runs and schemagate_lock (default "schemagate").
+	// HistorySchema holds schemagate_history, schemagate_runs and schemagate_lock (default "schemagate"): a
+	// schema of its own, which snapshots leave out and restores keep as it is; not public,
+	// information_schema or pg_*.
 	HistorySchema string `yaml:"history_schema" json:"history_schema,omitempty"`
 	// ImportHistory says where the first deploy to a database finds what another tool already applied:
 	// "auto" (default: the folder's tool's own table, e.g. golang-migrate's schema_migrations), "none",
@@ -55,6 +57,9 @@ type Environment struct {
 	// Comment posts the deploy report on the merged change request (default true when a forge is known).
 	Comment *bool `yaml:"comment" json:"comment,omitempty"`
 }
+
+// plainIdent is an identifier that needs no quotes but may have capitals (schemagate quotes it).
+var plainIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 
 // plainTableName is an unquoted, optionally schema-qualified table name.
 var plainTableName = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$`)
@@ -207,8 +212,7 @@ func (e *Environment) URLEnv(name string) string {
 }
 
 // Problems reports every problem of environment name at once, each with its dotted path
-// (environments.NAME.windows.0.cron) so that the loader can place it on its line. Cron expressions are
-// checked by the deploy package, which owns their meaning.
+// (environments.NAME.windows.0.cron) so that the loader can place it on its line.
 func (e *Environment) Problems(name string) Problems {
 	var ps Problems
 	bad := func(path, format string, args ...any) {
@@ -220,6 +224,8 @@ func (e *Environment) Problems(name string) Problems {
 	for i, w := range e.Windows {
 		if strings.TrimSpace(w.Cron) == "" {
 			bad(fmt.Sprintf("windows.%d.cron", i), "missing")
+		} else if _, err := ParseCron(w.Cron); err != nil {
+			bad(fmt.Sprintf("windows.%d.cron", i), "%q: %v", w.Cron, err)
 		}
 		if w.Duration <= 0 {
 			bad(fmt.Sprintf("windows.%d.duration", i), "must be positive (e.g. 2h)")
@@ -248,6 +254,19 @@ func (e *Environment) Problems(name string) Problems {
 	}
 	if e.OutsideWindow == "wait" && e.MaxWait <= 0 {
 		bad("max_wait", "must be positive with outside_window: wait")
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+		ms  bool // a PostgreSQL setting, in milliseconds
+	}{{"max_wait", e.MaxWait, false}, {"lock_wait", e.LockWait, false}, {"lock_timeout", e.LockTimeout, true},
+		{"statement_timeout", e.StatementTimeout, true}, {"retry_backoff", e.RetryBackoff, false}} {
+		switch {
+		case d.v < 0:
+			bad(d.key, "must not be negative, got %s", d.v)
+		case d.ms && d.v > 0 && d.v < time.Millisecond:
+			bad(d.key, "%s is below PostgreSQL's resolution of 1ms (it would turn the timeout off)", d.v)
+		}
 	}
 	if e.Retries != nil && *e.Retries < 0 {
 		bad("retries", "must not be negative")
@@ -300,8 +319,15 @@ func (e *Environment) Problems(name string) Problems {
 			bad(fmt.Sprintf("verify.checks.%d.sql", i), "missing")
 		}
 	}
-	if e.HistorySchema != "" && strings.ContainsAny(e.HistorySchema, `"; `) {
-		bad("history_schema", "%q is not a plain identifier", e.HistorySchema)
+	if h := e.HistorySchema; h != "" {
+		switch {
+		case !plainIdent.MatchString(h) || len(h) > 63:
+			bad("history_schema", "%q is not a plain identifier (letters, digits, _ and $, at most 63 bytes)", h)
+		case strings.EqualFold(h, "public") || strings.EqualFold(h, "information_schema") || strings.HasPrefix(strings.ToLower(h), "pg_"):
+			// Snapshots leave the history schema out and restores keep it as it is: the application's
+			// objects must never live there.
+			bad("history_schema", "%q holds application or system objects; give schemagate a schema of its own (default schemagate)", h)
+		}
 	}
 	if v := e.ImportHistory; v != "" && v != "auto" && v != "none" && !plainTableName.MatchString(v) {
 		bad("import_history", "want auto, none or a table name ([schema.]table), got %q", v)

@@ -73,3 +73,64 @@ func TestEnvironmentValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvironmentHistorySchemaAndDurations(t *testing.T) {
+	for _, c := range []struct {
+		schema string
+		want   string // "" for valid
+	}{
+		{"schemagate", ""}, {"SchemaGate", ""}, {"ops_deploy$1", ""},
+		{"public", "holds application or system objects"}, {"PUBLIC", "holds application or system objects"},
+		{"pg_catalog", "holds application or system objects"}, {"information_schema", "holds application or system objects"},
+		{"a b", "not a plain identifier"}, {`x";DROP`, "not a plain identifier"}, {"sg.*", "not a plain identifier"},
+		{strings.Repeat("s", 64), "not a plain identifier"},
+	} {
+		e := &Environment{HistorySchema: c.schema, Snapshot: Snapshot{Kind: "none"}}
+		err := e.Validate("prod")
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("history_schema %q: %v", c.schema, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), "environments.prod.history_schema: ") || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("history_schema %q: got %v, want %q", c.schema, err, c.want)
+		}
+	}
+	e := &Environment{Snapshot: Snapshot{Kind: "none"}, LockTimeout: 500 * time.Microsecond, StatementTimeout: -time.Second,
+		LockWait: -time.Minute, RetryBackoff: -time.Second, MaxWait: -time.Hour}
+	err := e.Validate("prod")
+	if err == nil {
+		t.Fatal("bad durations accepted")
+	}
+	for _, want := range []string{"lock_timeout: 500µs is below PostgreSQL's resolution", "statement_timeout: must not be negative",
+		"lock_wait: must not be negative", "retry_backoff: must not be negative", "max_wait: must not be negative"} {
+		if !strings.Contains(err.Error(), "environments.prod."+want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestParseCron(t *testing.T) {
+	for _, c := range []struct {
+		expr string
+		want string // "" for valid
+	}{
+		{"0 22 * * 1-5", ""}, {"0 22 * * 7", ""}, {"0 22 * * 5-7", ""}, {"0 22 * * SAT,SUN", ""}, {"@daily", ""},
+		{"0 22 29 2 *", ""}, {"0 22 31 * *", ""}, {"0 22 31 2 1", ""}, // with a day of week, either matches
+		{"0 25 * * *", "above maximum"}, {"0 22 31 2 *", "matches no date"}, {"0 22 30,31 2 *", "matches no date"}, {"0 22 31 4,6 *", "matches no date"},
+		{"@every 1h", "not a calendar schedule"}, {"TZ=UTC 0 22 * * *", "time_zone"}, {"0 22 * * 8", "above maximum"},
+		{"0 22 * * 0-7/2", "step over 0-6"}, {"x y", "expected exactly 5 fields"},
+	} {
+		spec, err := ParseCron(c.expr)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.expr, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: got %v, want an error with %q", c.expr, err, c.want)
+		case c.want == "" && strings.HasSuffix(c.expr, "7") && spec.Dow&1 == 0:
+			t.Errorf("%q: Sunday (7) not in the day-of-week set %b", c.expr, spec.Dow)
+		}
+	}
+	e := &Environment{Snapshot: Snapshot{Kind: "none"}, Windows: []Window{{Cron: "0 25 * * *", Duration: time.Hour}}}
+	if err := e.Validate("prod"); err == nil || !strings.Contains(err.Error(), `environments.prod.windows.0.cron: "0 25 * * *": `) {
+		t.Errorf("bad cron in an environment: %v", err)
+	}
+}

@@ -8,9 +8,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // sqlstateLockNotAvailable is lock_timeout's error (and NOWAIT's).
@@ -28,6 +30,8 @@ type applier struct {
 	clock            Clock
 	// retrying is told about each retry.
 	retrying func(m *migrate.Migration, attempt int, wait time.Duration, err error)
+	// capped is told when a script's own SET would have lifted a timeout, which the deploy put back.
+	capped func(msg string)
 }
 
 // step is one script run: its outcome and how many statements of it committed (outside a transaction).
@@ -68,7 +72,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 			if err := a.setTimeouts(ctx, tx, "SET LOCAL"); err != nil {
 				return err
 			}
-			if err := execScript(ctx, a.conn, s); err != nil {
+			if err := a.exec(ctx, s); err != nil {
 				return err
 			}
 			// What the script SET (search_path, a role) must not reach the history row, nor the
@@ -111,7 +115,7 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 		for {
 			attempt++
 			st.attempts = max(st.attempts, attempt)
-			err := execScript(ctx, a.conn, one)
+			err := a.exec(ctx, one)
 			if err == nil {
 				st.executed++
 				break
@@ -161,6 +165,46 @@ func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
 		return fmt.Errorf("set timeouts: %w", err)
 	}
 	return nil
+}
+
+// exec runs a script with the environment's timeouts as ceilings: a statement of the script that SETs or
+// RESETs lock_timeout or statement_timeout may lower them, not lift or disable them (pg_dump's output
+// starts with SET lock_timeout = 0). The rule is the deploy's promise that no statement waits on a lock
+// longer than lock_timeout, which is why check and gate count missing-lock-timeout as safe.
+func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
+	return pg.ApplyScript(ctx, a.conn, s, pg.ApplyOptions{After: func(ctx context.Context, _ int, st *sqlparse.Statement, _ time.Duration) error {
+		set := st.Node.GetVariableSetStmt()
+		if set == nil {
+			return nil
+		}
+		for _, c := range []struct {
+			name  string
+			limit time.Duration
+		}{{"lock_timeout", a.lockTimeout}, {"statement_timeout", a.statementTimeout}} {
+			if c.limit <= 0 || (set.Name != c.name && set.Kind != pg_query.VariableSetKind_VAR_RESET_ALL) {
+				continue
+			}
+			var now int64 // milliseconds; 0 is no limit
+			if err := a.conn.QueryRow(ctx, "SELECT setting::bigint FROM pg_settings WHERE name = $1", c.name).Scan(&now); err != nil {
+				return pg.Positioned(s, st, fmt.Errorf("read %s: %w", c.name, err))
+			}
+			if now != 0 && now <= c.limit.Milliseconds() {
+				continue
+			}
+			local := a.conn.PgConn().TxStatus() == 'T'
+			if _, err := a.conn.Exec(ctx, "SELECT set_config($1, $2, $3)", c.name, fmt.Sprintf("%dms", c.limit.Milliseconds()), local); err != nil {
+				return pg.Positioned(s, st, fmt.Errorf("set %s: %w", c.name, err))
+			}
+			if a.capped != nil {
+				was := "off"
+				if now != 0 {
+					was = (time.Duration(now) * time.Millisecond).String()
+				}
+				a.capped(fmt.Sprintf("%s:%d turns %s %s; the deploy kept it at %s", s.File, st.Pos.Line, c.name, was, c.limit))
+			}
+		}
+		return nil
+	}})
 }
 
 // execScript runs a script's statements one by one (pg.ApplyScript: the simple protocol like psql, COPY

@@ -154,6 +154,9 @@ func (d *deployer) deploy(ctx context.Context) error {
 	if err := d.acquire(ctx); err != nil {
 		return err
 	}
+	if err := d.windowStillOpen(); err != nil {
+		return err
+	}
 	dead, err := d.hist.unfinished(ctx, d.conn, o.RunID)
 	if err != nil {
 		return err
@@ -228,25 +231,30 @@ func (d *deployer) window(ctx context.Context) error {
 	if len(next) > 0 {
 		w.Next = &next[0].Start
 	}
+	closed := "outside the maintenance window"
+	if b, in := sched.Blackout(now); in {
+		closed = "in the " + b.String()
+		w.Blackout = b.String()
+	}
 	if d.o.BreakWindow {
 		w.Broken, w.Reason = true, d.o.Reason
-		d.progress("outside the maintenance window; breaking it: %s", d.o.Reason)
+		d.progress("%s; breaking it: %s", closed, d.o.Reason)
 		return nil
 	}
 	if d.o.DryRun {
-		d.note("outside the maintenance window; the deploy would wait or fail")
+		d.note("%s; the deploy would wait or fail", closed)
 		return nil
 	}
 	if len(next) == 0 {
-		return &Blocked{Reason: "outside the maintenance window and none opens in the next two years", Hint: "check windows and blackouts"}
+		return &Blocked{Reason: closed + " and no window opens in the next two years", Hint: "check windows and blackouts"}
 	}
 	wait := next[0].Start.Sub(now)
 	if d.env.OutsideWindow != "wait" || wait > d.env.MaxWait {
-		return &Blocked{Reason: fmt.Sprintf("outside the maintenance window; the next opens at %s (in %s)",
-			next[0].Start.Format(time.RFC3339), wait.Round(time.Second)),
+		return &Blocked{Reason: fmt.Sprintf("%s; the next window opens at %s (in %s)",
+			closed, next[0].Start.Format(time.RFC3339), wait.Round(time.Second)),
 			Hint: "wait for it (outside_window: wait with a max_wait covering it) or break it with --break-window --reason"}
 	}
-	d.progress("outside the maintenance window; waiting until %s (%s)", next[0].Start.Format(time.RFC3339), wait.Round(time.Second))
+	d.progress("%s; waiting until %s (%s)", closed, next[0].Start.Format(time.RFC3339), wait.Round(time.Second))
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -254,7 +262,47 @@ func (d *deployer) window(ctx context.Context) error {
 	}
 	w.WaitedMS = wait.Milliseconds()
 	w.Open, w.Start, w.End, w.Next = true, &next[0].Start, &next[0].End, nil
+	if sched.Always() { // the blackout ended
+		w.Always, w.Start, w.End = true, nil, nil
+	}
 	return nil
+}
+
+// windowStillOpen checks the window again once the deploy lock is held: the wait for another deploy may
+// have outlasted it (or run into a blackout), and changes start now.
+func (d *deployer) windowStillOpen() error {
+	w := d.res.Window
+	if w == nil || !w.Open || w.Broken {
+		return nil
+	}
+	sched, err := NewSchedule(d.env)
+	if err != nil {
+		return &Blocked{Reason: "read windows of " + d.o.Env + ": " + err.Error()}
+	}
+	now := d.clock.Now()
+	if _, open := sched.Open(now); open {
+		return nil
+	}
+	waited := time.Duration(0)
+	if d.res.Lock != nil {
+		waited = time.Duration(d.res.Lock.WaitMS) * time.Millisecond
+	}
+	w.Open = false
+	closed := "the maintenance window closed"
+	if w.End != nil {
+		closed += " at " + w.End.UTC().Format(time.RFC3339)
+	}
+	if bo, in := sched.Blackout(now); in {
+		closed, w.Blackout = "the "+bo.String()+" began", bo.String()
+	}
+	b := &Blocked{Reason: fmt.Sprintf("%s while this deploy waited %s for the deploy lock", closed, waited.Round(time.Second)),
+		Hint: "run it again in the next window, or break this one with --break-window --reason"}
+	if next := sched.Next(now, 1); len(next) > 0 {
+		w.Next = &next[0].Start
+		b.Hint = fmt.Sprintf("the next window opens at %s; run it again then, or break this one with --break-window --reason",
+			next[0].Start.UTC().Format(time.RFC3339))
+	}
+	return b
 }
 
 // acquire takes the deploy lock and opens the work connection.
@@ -391,11 +439,42 @@ func plural(n int) string {
 func (d *deployer) dryRun(ctx context.Context) error {
 	conn, err := pgx.Connect(ctx, d.o.URL)
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return &Blocked{Reason: "cannot connect to the database: " + err.Error(),
+			Hint: "check the database URL, the password and that the server is up and reachable"}
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	d.conn = conn
 	defer func() { d.conn = nil }()
+	// What the real deploy would stop at, before the plan: a run that did not finish. While another deploy
+	// holds the lock, its run is not dead but running.
+	var free bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&free); err != nil {
+		return fmt.Errorf("probe the deploy lock: %w", err)
+	}
+	if free {
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", lockKey); err != nil {
+			return fmt.Errorf("probe the deploy lock: %w", err)
+		}
+	} else {
+		d.note("another deploy holds the deploy lock now: the deploy would wait for it (lock_wait)")
+	}
+	dead, err := d.hist.unfinished(ctx, conn, d.o.RunID)
+	if err != nil {
+		return err
+	}
+	for _, r := range dead {
+		if !free {
+			break
+		}
+		if r.Status != "running" {
+			continue
+		}
+		if !d.o.Recover {
+			return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
+				Hint: "run again with --recover to roll back what it applied and turn maintenance mode off"}
+		}
+		d.note("--recover would first roll back what run %s applied", r.RunID)
+	}
 	pending, err := d.preflight(ctx)
 	if err != nil {
 		return err

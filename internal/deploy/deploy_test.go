@@ -645,3 +645,151 @@ func TestDeployRefusesGoMigrations(t *testing.T) {
 		t.Errorf("the database changed:\n%s\n---\n%s", before, after)
 	}
 }
+
+// TestDeployWindowClosesDuringLockWait: a deploy that started inside its window but got the deploy lock
+// only after the window closed must not migrate.
+func TestDeployWindowClosesDuringLockWait(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	holder, err := pgx.Connect(t.Context(), tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // another deploy holds the lock a while (fake time runs on with every poll)
+		time.Sleep(200 * time.Millisecond)
+		holder.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", lockKey)
+	}()
+	now := time.Date(2026, 5, 5, 3, 59, 58, 0, time.UTC)
+	o := tg.options(t, folder(t, goodMigrations), "run-late")
+	o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}} // closes 2 s after now
+	o.Config.LockWait = 10 * time.Hour
+	o.Clock = &fakeClock{now: now}
+	res, err := Run(t.Context(), o)
+	var b *Blocked
+	if !errors.As(err, &b) || !strings.Contains(b.Reason, "the maintenance window closed at 2026-05-05T04:00:00Z while this deploy waited") ||
+		!strings.Contains(b.Hint, "the next window opens at 2026-05-06T03:00:00Z") {
+		t.Fatalf("err %v, want blocked: the window closed during the lock wait", err)
+	}
+	if res.Window.Open || res.Lock == nil || res.Lock.WaitMS < 2000 {
+		t.Errorf("window %+v, lock %+v", res.Window, res.Lock)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'customers'"); got != "0" {
+		t.Error("the late deploy changed the database")
+	}
+}
+
+// TestDeployRefusesAHistorySchemaHoldingTheApplication: snapshots leave the history schema out and
+// restores keep it, so a schema the application uses must not hold the history.
+func TestDeployRefusesAHistorySchemaHoldingTheApplication(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	tg.exec(t, "CREATE SCHEMA app; CREATE TABLE app.accounts (id int); CREATE TYPE app.mood AS ENUM ('ok')")
+	o := tg.options(t, folder(t, goodMigrations), "run-shared")
+	o.Config.HistorySchema = "app"
+	res, err := Run(t.Context(), o)
+	var b *Blocked
+	if !errors.As(err, &b) || !strings.Contains(b.Reason, "the history schema app holds objects that are not schemagate's: table accounts, type mood") {
+		t.Fatalf("err %v, want blocked naming the application's objects", err)
+	}
+	if res.Outcome != OutcomeBlocked {
+		t.Errorf("outcome %s", res.Outcome)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE schemaname = 'app'"); got != "1" {
+		t.Errorf("%s tables in app after a refused deploy, want only accounts", got)
+	}
+}
+
+// TestDeployDryRunSeesWhatBlocksTheDeploy: a dry run stops where the deploy would: at a run that did not
+// finish (unless another deploy is running it now) and at a database it cannot reach.
+func TestDeployDryRunSeesWhatBlocksTheDeploy(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	set := folder(t, goodMigrations)
+	o := tg.options(t, set, "run-dry-0")
+	o.DryRun = true
+	if res, err := Run(t.Context(), o); err != nil || res.Outcome != OutcomeDryRun {
+		t.Fatalf("dry run on a database never deployed to: %v, %s", err, res.Outcome)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_namespace WHERE nspname = 'schemagate'"); got != "0" {
+		t.Error("the dry run created the history schema")
+	}
+	if _, err := Run(t.Context(), tg.options(t, &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}, "run-1")); err != nil {
+		t.Fatal(err)
+	}
+	tg.exec(t, "INSERT INTO schemagate.schemagate_runs (run_id, env, status, holder) VALUES ('run-dead', 'test', 'running', 'ci@host')")
+	o = tg.options(t, set, "run-dry-1")
+	o.DryRun = true
+	var b *Blocked
+	if _, err := Run(t.Context(), o); !errors.As(err, &b) || !strings.Contains(b.Reason, "run run-dead (ci@host") || !strings.Contains(b.Hint, "--recover") {
+		t.Fatalf("dry run with an unfinished run: %v, want blocked as the deploy would be", err)
+	}
+	o.Recover = true
+	res, err := Run(t.Context(), o)
+	if err != nil || !strings.Contains(strings.Join(res.Notes, "\n"), "--recover would first roll back what run run-dead applied") {
+		t.Errorf("dry run with --recover: %v, notes %q", err, res.Notes)
+	}
+	o = tg.options(t, set, "run-dry-2")
+	o.DryRun, o.URL = true, "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"
+	if _, err := Run(t.Context(), o); !errors.As(err, &b) || !strings.Contains(b.Reason, "cannot connect to the database") {
+		t.Errorf("dry run on an unreachable server: %v, want blocked", err)
+	}
+	o.DryRun = false
+	if res, err := Run(t.Context(), o); !errors.As(err, &b) || res.Outcome != OutcomeBlocked || !strings.Contains(b.Hint, "nothing was changed") {
+		t.Errorf("deploy to an unreachable server: %v, want blocked (nothing changed)", err)
+	}
+}
+
+// TestDeployKeepsTimeoutsTheScriptLifts: pg_dump's output starts with SET lock_timeout = 0; the deploy's
+// lock_timeout must still hold (a script may lower it, not lift it).
+func TestDeployKeepsTimeoutsTheScriptLifts(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	migs := with(goodMigrations, map[string]string{"4_orders_note.up.sql": "SET statement_timeout = 0;\nSET lock_timeout = 0;\n" +
+		"SET client_encoding = 'UTF8';\nALTER TABLE orders ALTER COLUMN note SET DEFAULT '';"})
+	o := tg.options(t, folder(t, migs), "run-capped")
+	o.Config.LockTimeout = 100 * time.Millisecond
+	o.Config.StatementTimeout = time.Minute
+	o.Config.RetryBackoff = 50 * time.Millisecond
+	blocker, err := pgx.Connect(t.Context(), tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close(context.Background())
+	tx, err := blocker.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE orders IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { _ = tx.Rollback(context.Background()) }) }
+	timedOut := false
+	o.Progress = func(msg string) {
+		t.Log(msg)
+		if strings.Contains(msg, "lock timeout") {
+			timedOut = true
+			release()
+		}
+	}
+	go func() { time.Sleep(10 * time.Second); release() }() // without the ceiling the ALTER waits for this
+	defer release()
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !timedOut || res.Migrations[3].Attempts < 2 {
+		t.Errorf("migration 4: %d attempts, lock timeout seen %v; want its SET lock_timeout = 0 overridden", res.Migrations[3].Attempts, timedOut)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	for _, want := range []string{"4_orders_note.up.sql:2 turns lock_timeout off; the deploy kept it at 100ms",
+		"4_orders_note.up.sql:1 turns statement_timeout off; the deploy kept it at 1m0s"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+}

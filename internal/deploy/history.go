@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,8 +23,42 @@ type history struct {
 
 func (h history) table(name string) string { return ident(h.schema) + "." + name }
 
-// ensure creates the schema and tables when missing (run only under the deploy lock).
+// foreignSQL lists what the history schema ($1) holds besides schemagate's tables and what comes with
+// them (their indexes, row types, sequences and TOAST tables).
+const foreignSQL = `
+SELECT kind || ' ' || name FROM (
+  SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+           WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind, c.relname AS name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+     AND c.relname NOT IN ('schemagate_history', 'schemagate_runs', 'schemagate_lock', 'schemagate_history_id_seq')
+  UNION ALL
+  SELECT 'function', p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
+  UNION ALL
+  SELECT 'type', t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname = $1 AND t.typtype IN ('e', 'd', 'r', 'm') OR (n.nspname = $1 AND t.typtype = 'c'
+     AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+) o ORDER BY 1 LIMIT 6`
+
+// ensure checks the history schema holds nothing of the application's, then creates the schema and
+// tables when missing (run only under the deploy lock). Snapshots leave that schema out and restores
+// keep it as it is, so objects of the application there would be neither saved nor restored.
 func (h history) ensure(ctx context.Context, conn *pgx.Conn) error {
+	rows, err := conn.Query(ctx, foreignSQL, h.schema)
+	if err != nil {
+		return fmt.Errorf("read the history schema %s: %w", h.schema, err)
+	}
+	foreign, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("read the history schema %s: %w", h.schema, err)
+	}
+	if len(foreign) > 0 {
+		if len(foreign) > 5 {
+			foreign = append(foreign[:5], "…")
+		}
+		return &Blocked{Reason: fmt.Sprintf("the history schema %s holds objects that are not schemagate's: %s", h.schema, strings.Join(foreign, ", ")),
+			Hint: "give schemagate a schema of its own (history_schema, default schemagate): snapshots leave it out and restores keep it as it is"}
+	}
 	sql := fmt.Sprintf(`
 CREATE SCHEMA IF NOT EXISTS %[1]s;
 CREATE TABLE IF NOT EXISTS %[1]s.schemagate_history (
@@ -193,6 +228,9 @@ func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([
 		maintenance_on, snapshot, snapshot_safe, status FROM %s
 		WHERE (status = 'running' OR maintenance_on) AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self)
 	if err != nil {
+		if isUndefined(err) { // never deployed to (a dry run does not create the tables)
+			return nil, nil
+		}
 		return nil, fmt.Errorf("read unfinished runs: %w", err)
 	}
 	defer rows.Close()

@@ -78,7 +78,12 @@ func acquireLock(ctx context.Context, url, schema string, wait time.Duration, cl
 	cfg.RuntimeParams["application_name"] = "schemagate deploy lock"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, 0, fmt.Errorf("connect for the deploy lock: %w", err)
+		if ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
+		// Nothing has been touched yet: the deploy is blocked, not failed.
+		return nil, 0, &Blocked{Reason: "cannot connect to the database: " + err.Error(),
+			Hint: "check the database URL, the password and that the server is up and reachable; nothing was changed"}
 	}
 	start := clock.Now()
 	var seen string

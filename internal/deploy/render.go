@@ -62,6 +62,15 @@ func (r *Result) facts() [][2]string {
 		switch {
 		case w.Broken:
 			add("Window", "broken: "+w.Reason)
+		case !w.Open && (w.Blackout != "" || w.Next != nil):
+			s := "closed"
+			if w.Blackout != "" {
+				s += ": " + w.Blackout
+			}
+			if w.Next != nil {
+				s += "; next opens " + w.Next.Format(time.RFC3339)
+			}
+			add("Window", s)
 		case w.Always:
 			add("Window", "any time")
 		case w.Open && w.End != nil:
@@ -70,8 +79,6 @@ func (r *Result) facts() [][2]string {
 				s += " (waited " + ms(w.WaitedMS) + ")"
 			}
 			add("Window", s)
-		case w.Next != nil:
-			add("Window", "closed; next opens "+w.Next.Format(time.RFC3339))
 		}
 	}
 	if l := r.Lock; l != nil {

@@ -78,6 +78,8 @@ type WindowResult struct {
 	// Broken is set when --break-window overrode a closed window; Reason is the user's reason.
 	Broken bool   `json:"broken,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Blackout names the blackout the deploy started in, with its reason.
+	Blackout string `json:"blackout,omitempty"`
 }
 
 // LockResult is how the deploy lock was taken.

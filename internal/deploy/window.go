@@ -41,7 +41,23 @@ func (i Interval) Contains(t time.Time) bool { return !t.Before(i.Start) && t.Be
 // occurrence. Durations are elapsed time.
 type Schedule struct {
 	windows   []window
-	blackouts []Interval
+	blackouts []Blackout
+}
+
+// Blackout is a date range in which no window opens, with the reason the configuration gives.
+type Blackout struct {
+	Interval
+	Reason string
+}
+
+// String names the blackout as the configuration does: its dates (End is the day after the last one)
+// and its reason.
+func (b Blackout) String() string {
+	s := fmt.Sprintf("blackout %s to %s", b.Start.Format(time.DateOnly), b.End.Add(-time.Hour).Format(time.DateOnly))
+	if b.Reason != "" {
+		s += " (" + b.Reason + ")"
+	}
+	return s
 }
 
 type window struct {
@@ -63,16 +79,9 @@ func NewSchedule(env *config.Environment) (*Schedule, error) {
 	s := &Schedule{}
 	for i, w := range env.Windows {
 		src := strings.TrimSpace(w.Cron)
-		if strings.HasPrefix(src, "TZ=") || strings.HasPrefix(src, "CRON_TZ=") {
-			return nil, fmt.Errorf("windows[%d].cron %q: put the zone in time_zone, not in the expression", i, w.Cron)
-		}
-		sched, err := cron.ParseStandard(src)
+		spec, err := config.ParseCron(src)
 		if err != nil {
 			return nil, fmt.Errorf("windows[%d].cron %q: %w", i, w.Cron, err)
-		}
-		spec, ok := sched.(*cron.SpecSchedule)
-		if !ok {
-			return nil, fmt.Errorf("windows[%d].cron %q: @every is not a calendar schedule", i, w.Cron)
 		}
 		if w.Duration <= 0 {
 			return nil, fmt.Errorf("windows[%d]: duration must be positive", i)
@@ -98,7 +107,7 @@ func NewSchedule(env *config.Environment) (*Schedule, error) {
 		if !end.After(from) {
 			return nil, fmt.Errorf("blackouts[%d]: to %s is before from %s", i, b.To, b.From)
 		}
-		s.blackouts = append(s.blackouts, Interval{Start: from, End: end})
+		s.blackouts = append(s.blackouts, Blackout{Interval: Interval{Start: from, End: end}, Reason: b.Reason})
 	}
 	return s, nil
 }
@@ -127,16 +136,24 @@ func (s *Schedule) Open(t time.Time) (Interval, bool) {
 }
 
 // Next returns up to n windows that are open at t or open after it, in order. Blackouts cut windows short
-// or remove them.
+// or remove them. Without windows, the open periods are those between blackouts: none when t is in none
+// and no blackout lies ahead (the deploy may run at any time).
 func (s *Schedule) Next(t time.Time, n int) []Interval {
-	if s.Always() || n <= 0 {
+	if n <= 0 {
 		return nil
 	}
+	if s.Always() {
+		return s.between(t, n)
+	}
+	var longest time.Duration
+	for _, w := range s.windows {
+		longest = max(longest, w.dur)
+	}
 	var out []Interval
-	from := t
+	from := t.Add(-longest - 48*time.Hour) // a window open at t may have opened that long ago
 	for day := 0; day < searchDays && len(out) < n; day += 7 {
 		to := t.Add(time.Duration(day+7) * 24 * time.Hour)
-		for _, iv := range s.intervals(from.Add(-48*time.Hour), to) {
+		for _, iv := range s.intervals(from, to) {
 			if !iv.End.After(t) || (len(out) > 0 && !iv.Start.After(out[len(out)-1].Start)) {
 				continue
 			}
@@ -148,6 +165,27 @@ func (s *Schedule) Next(t time.Time, n int) []Interval {
 		from = to
 	}
 	return out
+}
+
+// between returns up to n periods outside every blackout, from t on, for a schedule without windows; the
+// last one ends at the far future (searchDays ahead). Empty when no blackout touches [t, far future).
+func (s *Schedule) between(t time.Time, n int) []Interval {
+	far := t.Add(searchDays * 24 * time.Hour)
+	bs := s.cut([]Interval{{Start: t, End: far}})
+	if len(bs) == 1 && bs[0] == (Interval{Start: t, End: far}) {
+		return nil
+	}
+	return bs[:min(n, len(bs))]
+}
+
+// Blackout returns the blackout t falls in, if any.
+func (s *Schedule) Blackout(t time.Time) (Blackout, bool) {
+	for _, b := range s.blackouts {
+		if b.Contains(t) {
+			return b, true
+		}
+	}
+	return Blackout{}, false
 }
 
 // intervals returns the open intervals whose start falls in [from, to), merged and with blackouts removed.
@@ -194,12 +232,8 @@ func (s *Schedule) cut(ivs []Interval) []Interval {
 }
 
 func (s *Schedule) blackedOut(t time.Time) bool {
-	for _, b := range s.blackouts {
-		if b.Contains(t) {
-			return true
-		}
-	}
-	return false
+	_, in := s.Blackout(t)
+	return in
 }
 
 const starBit = 1 << 63

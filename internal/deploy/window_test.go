@@ -152,3 +152,41 @@ func TestNewScheduleErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleBlackoutsWithoutWindows(t *testing.T) {
+	t.Parallel()
+	s, err := NewSchedule(&config.Environment{Blackouts: []config.Blackout{
+		{From: "2026-11-30", To: "2026-12-01", Reason: "year-end freeze"}, {From: "2026-12-02", To: "2026-12-02"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	if _, open := s.Open(in); open {
+		t.Error("open in a blackout")
+	}
+	b, ok := s.Blackout(in)
+	if !ok || b.Reason != "year-end freeze" || b.String() != "blackout 2026-11-30 to 2026-12-01 (year-end freeze)" {
+		t.Errorf("Blackout = %v, %v", b, ok)
+	}
+	next := s.Next(in, 3)
+	day := func(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC) }
+	if len(next) != 1 || !next[0].Start.Equal(day(3)) || next[0].End.Sub(next[0].Start) < 365*24*time.Hour {
+		t.Errorf("Next in back-to-back blackouts = %v, want one period from Dec 3 on", next)
+	}
+	if next := s.Next(day(10), 1); next != nil {
+		t.Errorf("Next with no blackout ahead = %v, want none (any time)", next)
+	}
+}
+
+func TestScheduleNextListsAWindowOpenForDays(t *testing.T) {
+	t.Parallel()
+	s, err := NewSchedule(&config.Environment{Windows: []config.Window{{Cron: "0 0 * * 6", Duration: 72 * time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC) // Monday, 71 h into the window opened on Saturday
+	next := s.Next(now, 1)
+	if len(next) != 1 || !next[0].Start.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("Next = %v, want the open window (from Saturday Dec 5) first", next)
+	}
+}

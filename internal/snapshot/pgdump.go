@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,7 +123,7 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 		args = append(args, "-Z", strconv.Itoa(*p.Compress))
 	}
 	for _, s := range p.ExcludeSchemas {
-		args = append(args, "--exclude-schema="+s)
+		args = append(args, "--exclude-schema="+quotePattern(s))
 	}
 	conn, env := p.connArgs()
 	args = append(args, conn)
@@ -323,19 +324,38 @@ func (p *PGDump) clear(ctx context.Context, toc string) error {
 	return tx.Commit(ctx)
 }
 
+// quotePattern makes a name a pg_dump pattern that matches it alone: in double quotes, case is kept and
+// the pattern characters (*, ?, .) are literal.
+func quotePattern(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// dsnPassword is the password setting of a keyword/value connection string, quoted or not.
+var dsnPassword = regexp.MustCompile(`(^|\s)password\s*=\s*('(\\.|[^'\\])*'|\S*)\s*`)
+
 // connArgs returns the connection string for the tools without its password, and the environment that
-// carries the password.
+// carries the password: a command line can be read by every user of the machine (ps), the environment
+// cannot. The password may sit in the user part or the query of a URL, or in a keyword/value string.
 func (p *PGDump) connArgs() (string, []string) {
+	cfg, err := pgx.ParseConfig(p.URL)
+	if err != nil || cfg.Password == "" {
+		return p.URL, nil
+	}
+	env := []string{"PGPASSWORD=" + cfg.Password}
+	if !strings.HasPrefix(p.URL, "postgres://") && !strings.HasPrefix(p.URL, "postgresql://") {
+		return strings.TrimSpace(dsnPassword.ReplaceAllString(p.URL, "$1")), env
+	}
 	u, err := url.Parse(p.URL)
-	if err != nil || u.User == nil {
+	if err != nil {
 		return p.URL, nil
 	}
-	pw, ok := u.User.Password()
-	if !ok {
-		return p.URL, nil
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
 	}
-	u.User = url.User(u.User.Username())
-	return u.String(), []string{"PGPASSWORD=" + pw}
+	q := u.Query()
+	if q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	return u.String(), env
 }
 
 // tool finds a PostgreSQL client program.

@@ -261,3 +261,56 @@ func TestCommandHooks(t *testing.T) {
 		t.Errorf("reopen without id: %v", err)
 	}
 }
+
+// TestPGDumpExcludedSchemaWithCapitals: the history schema may have capitals; pg_dump folds an unquoted
+// pattern to lower case, so it would dump the schema, and the restore would rewind it and then fail on
+// CREATE SCHEMA after the clear had emptied the database.
+func TestPGDumpExcludedSchemaWithCapitals(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	mustExec(t, c, `CREATE SCHEMA "SchemaGate"; CREATE TABLE "SchemaGate".h (x int); INSERT INTO "SchemaGate".h VALUES (1);
+		CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50)`)
+	p := &PGDump{URL: url, Dir: t.TempDir(), Format: FormatCustom, ExcludeSchemas: []string{"SchemaGate"}}
+	_, restore, err := p.Snapshot(ctx, "run-caps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, `INSERT INTO "SchemaGate".h VALUES (2); DROP TABLE t`)
+	if err := restore(ctx); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	var n, h int
+	if err := c.QueryRow(ctx, `SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM "SchemaGate".h)`).Scan(&n, &h); err != nil {
+		t.Fatal(err)
+	}
+	if n != 50 || h != 2 {
+		t.Errorf("after restore: %d rows in t (want 50), %d in the excluded schema (want 2, not rewound)", n, h)
+	}
+}
+
+func TestPGDumpConnArgsKeepPasswordOffTheCommandLine(t *testing.T) {
+	for _, c := range []struct{ url, want string }{
+		{"postgres://app:s3cret@127.0.0.1:5432/db", "postgres://app@127.0.0.1:5432/db"},
+		{"postgres://app@127.0.0.1:5432/db?password=s3cret&sslmode=disable", "postgres://app@127.0.0.1:5432/db?sslmode=disable"},
+		{"host=127.0.0.1 port=5432 user=app password=s3cret dbname=db", "host=127.0.0.1 port=5432 user=app dbname=db"},
+		{"host=127.0.0.1 password = 'it\\'s s3cret' dbname=db", "host=127.0.0.1 dbname=db"},
+		{"postgres://app@127.0.0.1/db", "postgres://app@127.0.0.1/db"},
+	} {
+		p := &PGDump{URL: c.url}
+		got, env := p.connArgs()
+		if got != c.want {
+			t.Errorf("connArgs(%q) = %q, want %q", c.url, got, c.want)
+		}
+		if strings.Contains(got, "s3cret") {
+			t.Errorf("connArgs(%q) leaks the password: %q", c.url, got)
+		}
+		if strings.Contains(c.url, "s3cret") && (len(env) != 1 || !strings.HasPrefix(env[0], "PGPASSWORD=") || !strings.Contains(env[0], "s3cret")) {
+			t.Errorf("connArgs(%q) env = %q, want PGPASSWORD", c.url, env)
+		}
+	}
+}
