@@ -583,3 +583,28 @@ func TestGooseGoMigration(t *testing.T) {
 		t.Errorf("got %q (ok %v), want %q and ok", strings.Join(got, " "), rep.OK, want)
 	}
 }
+
+// TestNonTransactionalRoundTripFailureGoesOn: a non-transactional migration whose down leaves something
+// behind fails its round trip; the database copy taken before it is swapped back and the run goes on.
+// With the local provider the rehearsal runs in database postgres, the one the admin URL names.
+func TestNonTransactionalRoundTripFailureGoesOn(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);",
+		"1_a.down.sql": "DROP TABLE a;",
+		"2_i.up.sql":   "CREATE INDEX CONCURRENTLY a_i ON a (id);",
+		"2_i.down.sql": "SELECT 1;",
+		"3_b.up.sql":   "ALTER TABLE a ADD COLUMN b int;",
+		"3_b.down.sql": "ALTER TABLE a DROP COLUMN b;",
+	})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := rep.Migrations[1].Roundtrip
+	if rt == nil || rt.Status != report.RoundtripFailed || !strings.Contains(strings.Join(rt.Problems, "\n"), "a_i") {
+		t.Fatalf("2_i round trip %+v, want failed naming the index left behind", rt)
+	}
+	if m := rep.Migrations[2]; m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+		t.Errorf("3_b after the failed round trip: %s %+v", m.Status, m.Roundtrip)
+	}
+}

@@ -101,7 +101,7 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 		return err
 	}
 	backup := work + "_rt"
-	admin, err := pgx.Connect(ctx, r.inst.AdminURL)
+	admin, err := adminConn(ctx, r.inst.AdminURL, work)
 	if err != nil {
 		return fmt.Errorf("connect for round-trip copy: %w", err)
 	}
@@ -132,6 +132,20 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 		}
 	}
 	return r.connect(ctx)
+}
+
+// adminConn connects to url for copying, dropping and renaming database work, which it must not be
+// connected to itself: when url names work (the local provider's rehearsal runs in database postgres),
+// it connects to template1 instead.
+func adminConn(ctx context.Context, url, work string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Database == work {
+		cfg.Database = "template1"
+	}
+	return pgx.ConnectConfig(ctx, cfg)
 }
 
 func currentDatabase(ctx context.Context, c *pgx.Conn) (string, error) {
