@@ -164,7 +164,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		opts.PR = fmt.Sprintf("%s#%d", ref.Repo, ref.Number)
 	}
 	if f != nil && ref.Number != 0 {
-		opts.Approval = &approvalChecker{f: f, ref: ref}
+		opts.Approval = &approvalChecker{f: f, ref: ref, dir: filepath.ToSlash(filepath.Clean(dir))}
 	}
 	if env.GeneratedDowns {
 		opts.Downs = a.generatedDowns(cfg, set)
@@ -228,24 +228,46 @@ func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) 
 	return f, ref
 }
 
-// approvalChecker checks the gate's approval record on the merged pull request.
+// approvalChecker checks the gate's approval record on the merged pull request. The gate keeps one
+// record per migration folder; dir is the folder deployed, as the gate names it (slashes, cleaned).
 type approvalChecker struct {
 	f   forge.Forge
 	ref forge.Ref
+	dir string
 }
 
 var _ deploy.ApprovalChecker = (*approvalChecker)(nil)
 
+// Check passes when the record of the deployed folder approves exactly the pending migrations. When no
+// record names that folder (the gate ran from another working directory), a record of another name that
+// approves exactly them does: the checksum covers their versions, names and text.
 func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migration) error {
-	rec, err := gate.LatestApproval(ctx, c.f, c.ref)
+	rs, err := gate.Approvals(ctx, c.f, c.ref)
 	if err != nil {
 		return fmt.Errorf("read the approval of %s#%d: %w", c.ref.Repo, c.ref.Number, err)
 	}
-	if sum, ok := approves(rec, pending); !ok {
-		return fmt.Errorf("the approval recorded on %s#%d (state %s, checksum %.12s) is not for these migrations (checksum %.12s)",
-			c.ref.Repo, c.ref.Number, rec.State, rec.Checksum, sum)
+	if len(rs) == 0 {
+		return fmt.Errorf("read the approval of %s#%d: no approval record: %w", c.ref.Repo, c.ref.Number, forge.ErrNotFound)
 	}
-	return nil
+	var own *gate.Record
+	for _, r := range rs {
+		if r.Dir == c.dir {
+			own = r
+		}
+	}
+	if own != nil {
+		rs = []*gate.Record{own}
+	}
+	var sum string
+	for _, r := range rs {
+		var ok bool
+		if sum, ok = approves(r, pending); ok {
+			return nil
+		}
+	}
+	r := rs[0]
+	return fmt.Errorf("the approval recorded on %s#%d for %s (state %s, checksum %.12s) is not for these migrations (checksum %.12s)",
+		c.ref.Repo, c.ref.Number, firstNonEmpty(r.Dir, "the migrations"), r.State, r.Checksum, sum)
 }
 
 // approves tells whether rec approves exactly the pending migrations, as the gate saw them: their text

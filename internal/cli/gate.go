@@ -111,7 +111,12 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	ev, err := readGitHubEvent(a.Getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
-		return usageErr(err)
+		if o.Repo == "" || o.PR == 0 {
+			return usageErr(err)
+		}
+		// --repo and --pr say all the payload would have said.
+		a.Logger.Warn("event payload ignored", "err", err)
+		ev = &githubEvent{}
 	}
 	if o.Repo == "" {
 		o.Repo = firstNonEmpty(ev.repo(), a.Getenv("GITHUB_REPOSITORY"))
@@ -138,7 +143,7 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	ref := forge.Ref{Repo: o.Repo, Number: o.PR}
 	if ref.Number == 0 {
-		ref.Number = ev.number()
+		ref.Number = ev.number(o.Repo)
 	}
 	if ref.Number == 0 && ev.headSHA() != "" {
 		cr, err := f.FindChangeRequestBySHA(ctx, o.Repo, ev.headSHA())
@@ -395,8 +400,18 @@ type githubEvent struct {
 	} `json:"repository"`
 	WorkflowRun *struct {
 		HeadSHA      string `json:"head_sha"`
+		// PullRequests lists the open pull requests whose head branch is the run's: of this repository or
+		// of others with a branch of the same name (GitHub lists those too), at whatever head they are now.
 		PullRequests []struct {
 			Number int `json:"number"`
+			Head   struct {
+				SHA string `json:"sha"`
+			} `json:"head"`
+			Base struct {
+				Repo struct {
+					URL string `json:"url"` // https://api.github.com/repos/OWNER/NAME
+				} `json:"repo"`
+			} `json:"base"`
 		} `json:"pull_requests"`
 	} `json:"workflow_run"`
 }
@@ -423,12 +438,25 @@ func (e *githubEvent) repo() string {
 	return e.Repository.FullName
 }
 
-func (e *githubEvent) number() int {
+// number is the pull request the event is about, in repository repo; 0 when the event does not say.
+func (e *githubEvent) number(repo string) int {
 	switch {
 	case e.PullRequest != nil && e.PullRequest.Number != 0:
 		return e.PullRequest.Number
-	case e.WorkflowRun != nil && len(e.WorkflowRun.PullRequests) == 1:
-		return e.WorkflowRun.PullRequests[0].Number
+	case e.WorkflowRun != nil:
+		// Only a pull request of this repository whose head is the commit the run was about; otherwise
+		// the caller finds it by that commit.
+		n := 0
+		for _, pr := range e.WorkflowRun.PullRequests {
+			if pr.Head.SHA != e.WorkflowRun.HeadSHA || !strings.HasSuffix(strings.ToLower(pr.Base.Repo.URL), "/repos/"+strings.ToLower(repo)) {
+				continue
+			}
+			if n != 0 && n != pr.Number {
+				return 0
+			}
+			n = pr.Number
+		}
+		return n
 	}
 	return 0
 }

@@ -444,3 +444,29 @@ func TestStaticReportAgainstBase(t *testing.T) {
 		t.Errorf("repeatables %q, want only the changed w new", strings.Join(got, " "))
 	}
 }
+
+// TestGateWorkflowRunIgnoresOtherPullRequests: the real payload lists, under pull_requests, PR #2 of
+// another repository (GitHub lists pull requests of every repository with a branch of that name) at
+// another head. The gate must judge the pull request whose head is the run's commit, in its own
+// repository, and set the status on that commit only.
+func TestGateWorkflowRunIgnoresOtherPullRequests(t *testing.T) {
+	const repo, runHead = "octo-org/octo-repo", "3484a3fb816e0859fd6e1cea078d76385ff50625"
+	e := newGateEnv(t, "")
+	e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo, Number: 2}, Author: "mallory",
+		HeadSHA: "2222222222222222222222222222222222222222", BaseSHA: evBase, BaseRef: "master"}, nil)
+	e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo, Number: 9}, Author: "eve",
+		HeadSHA: runHead, BaseSHA: evBase, BaseRef: "master"}, nil)
+	e.s.SetFile(repo, ".github/CODEOWNERS", evBase, []byte("/db/migrations/ @dora\n"))
+	e.env["GITHUB_EVENT_PATH"] = filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json")
+	e.s.Expect("GET /repos/{owner}/{repo}/commits/{sha}/pulls")
+	code, out, errOut := e.run(t, "--report", e.report, "--repo", repo, "--no-record")
+	if code != ExitPending {
+		t.Fatalf("exit = %d\n%s\n%s", code, out, errOut)
+	}
+	if sts := e.s.Statuses(repo, runHead); len(sts) != 1 {
+		t.Errorf("statuses on the run's commit = %+v, want one", sts)
+	}
+	if sts := e.s.Statuses(repo, "2222222222222222222222222222222222222222"); len(sts) != 0 {
+		t.Errorf("statuses on an unrelated pull request's head = %+v, want none", sts)
+	}
+}

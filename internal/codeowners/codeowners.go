@@ -86,7 +86,8 @@ type Match struct {
 }
 
 var (
-	userRe    = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?$`)
+	// GitHub logins: letters, digits and inner hyphens; Enterprise Managed Users add _shortcode.
+	userRe    = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\[bot\])?$`)
 	teamRe    = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9_.-]+$`)
 	groupRe   = regexp.MustCompile(`^@[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$`)
 	roleRe    = regexp.MustCompile(`^@@(?:developer|developers|maintainer|maintainers|owner|owners)$`)

@@ -297,3 +297,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestGitHubManagedUserLogins: Enterprise Managed Users log in as handle_shortcode; a line naming one is
+// valid, and a broader rule above it must not decide instead.
+func TestGitHubManagedUserLogins(t *testing.T) {
+	f, probs := Parse(GitHub, []byte("* @app-devs\n/db/migrations/ @dora_acme @ops/dba\n/db/bad/ @_x @y_\n"))
+	if len(probs) != 2 || probs[0].Line != 3 || probs[1].Line != 3 {
+		t.Errorf("problems = %v, want two on line 3 (a login may not start or end with _)", probs)
+	}
+	if got := owners(t, f, "db/migrations/1.sql"); got != "@dora_acme @ops/dba" {
+		t.Errorf("Owners(db/migrations/1.sql) = %q, want the managed user and the team", got)
+	}
+}

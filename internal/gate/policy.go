@@ -190,7 +190,11 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 	}
 	for _, team := range sortedKeys(e.forbidden) {
-		note := fmt.Sprintf("the token cannot read the members of %s (a PAT with read:org or a GitHub App with Members: read can); its members' approvals were not counted", team)
+		how := "a PAT with read:org or a GitHub App with Members: read can"
+		if in.Dialect == codeowners.GitLab {
+			how = "a token of a member of the group, with read_api, can"
+		}
+		note := fmt.Sprintf("the token cannot read the members of %s (%s); its members' approvals were not counted", team, how)
 		if len(in.Policy.DBAUsers) > 0 {
 			note += "; approval.dba_users still count"
 		} else {

@@ -140,6 +140,24 @@ func LatestApproval(ctx context.Context, f forge.Forge, ref forge.Ref) (*Record,
 	return ApprovalFor(ctx, f, ref, "")
 }
 
+// Approvals returns the record of each migration folder the token's own user wrote on ref (each folder's
+// newest), newest first.
+func Approvals(ctx context.Context, f forge.Forge, ref forge.Ref) ([]*Record, error) {
+	rs, err := records(ctx, f, ref)
+	if err != nil {
+		return nil, fmt.Errorf("read approval records: %w", err)
+	}
+	var out []*Record
+	seen := map[string]bool{}
+	for i := len(rs) - 1; i >= 0; i-- {
+		if !seen[rs[i].Dir] {
+			seen[rs[i].Dir] = true
+			out = append(out, rs[i])
+		}
+	}
+	return out, nil
+}
+
 // ApprovalFor is LatestApproval for one migration folder ("" means any).
 func ApprovalFor(ctx context.Context, f forge.Forge, ref forge.Ref, dir string) (*Record, error) {
 	rs, err := records(ctx, f, ref)

@@ -324,21 +324,24 @@ func (c *Client) FileAt(ctx context.Context, repo, path, ref string) ([]byte, er
 	return b, nil
 }
 
-// member is an entry of GET /groups/:id/members/all, with membership_state which client-go drops.
+// member is an entry of GET /groups/:id/members, with membership_state which client-go drops.
 type member struct {
 	Username        string `json:"username"`
 	State           string `json:"state"`
 	MembershipState string `json:"membership_state"`
 }
 
-// IsMember reports whether user is an active member of group team (a full path such as "acme/dba"),
-// directly or through an ancestor group; a blocked user or a membership awaiting a seat does not count.
-// A group the token cannot see answers 404 on GitLab, so both 403 and 404 yield a wrapped
-// forge.ErrForbidden: the gate must not read them as "not a member".
+// IsMember reports whether user is an active direct member of group team (a full path such as
+// "acme/dba"): GitLab's code owners count a group's direct members only, not those who inherit their
+// membership from an ancestor group. A blocked user or a membership awaiting a seat does not count.
+// A group the token cannot see answers 404 on GitLab, so 403 and a 404 on a subgroup path yield a
+// wrapped forge.ErrForbidden: the gate must not read them as "not a member". A 404 on a one-segment
+// name yields forge.ErrNotFound: "@dora" is most often a user (the gate then counts dora's own
+// approval only, which errs on the side of blocking).
 func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) {
 	op := fmt.Sprintf("read members of group %s", team)
 	opt := &gl.ListGroupMembersOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}, Query: gl.Ptr(user)}
-	path := "groups/" + gl.PathEscape(team) + "/members/all"
+	path := "groups/" + gl.PathEscape(team) + "/members"
 	for range maxPages {
 		req, err := c.api.NewRequest(http.MethodGet, path, opt, []gl.RequestOptionFunc{ctxOpt(ctx)})
 		if err != nil {
@@ -349,7 +352,7 @@ func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) 
 		if err != nil {
 			err = mapErr(op, err, read)
 			var ae *APIError
-			if errors.As(err, &ae) && errors.Is(err, forge.ErrNotFound) {
+			if errors.As(err, &ae) && errors.Is(err, forge.ErrNotFound) && strings.Contains(team, "/") {
 				ae.Err = forge.ErrForbidden
 				ae.fix = "the group does not exist or the token cannot see it: " + TokenHint
 			}

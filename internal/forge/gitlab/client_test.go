@@ -482,6 +482,15 @@ func TestIsMemberAwaitingSeat(t *testing.T) {
 			t.Errorf("IsMember(acme/dba, %s) = %v, %v; want %v", user, got, err, want)
 		}
 	}
+	// GitLab's code owners are a group's direct members: one of the parent group is not.
+	srv.AddTeamMember("acme", "mallory")
+	if got, err := c.IsMember(t.Context(), "acme/dba", "mallory"); err != nil || got {
+		t.Errorf("IsMember(acme/dba, mallory of the parent group) = %v, %v; want false", got, err)
+	}
+	// A one-segment name that is no group is most often a user: not found, not forbidden.
+	if _, err := c.IsMember(t.Context(), "dora", "bob"); !errors.Is(err, forge.ErrNotFound) || errors.Is(err, forge.ErrForbidden) {
+		t.Errorf("IsMember(dora, bob) with no group dora: err = %v, want ErrNotFound", err)
+	}
 	_, err := c.IsMember(t.Context(), "acme/hidden", "dora")
 	var ae *gitlab.APIError
 	if !errors.Is(err, forge.ErrForbidden) || !errors.As(err, &ae) || !strings.Contains(ae.Hint(), "cannot see it") {

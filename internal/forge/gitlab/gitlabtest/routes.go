@@ -113,7 +113,9 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 	case is("GET", 1) && segs[0] == "user":
 		return "GET user", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.userPayload()) }
 	case is("GET", 4) && segs[0] == "groups" && segs[2] == "members" && segs[3] == "all":
-		return "GET group_members", func(w http.ResponseWriter, r *http.Request) { s.groupMembers(w, r, segs[1]) }
+		return "GET group_members_all", func(w http.ResponseWriter, r *http.Request) { s.groupMembers(w, r, segs[1], true) }
+	case is("GET", 3) && segs[0] == "groups" && segs[2] == "members":
+		return "GET group_members", func(w http.ResponseWriter, r *http.Request) { s.groupMembers(w, r, segs[1], false) }
 	case len(segs) < 3 || segs[0] != "projects":
 		return "", nil
 	}
@@ -346,7 +348,9 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project, s
 	writeJSON(w, http.StatusCreated, s.statusPayload(st))
 }
 
-func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request, group string) {
+// groupMembers answers GET /groups/:id/members (direct members) and, with all, /members/all, which
+// adds the members inherited from ancestor groups (those of "acme" in "acme/dba").
+func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request, group string, all bool) {
 	if s.membershipForbidden {
 		message(w, http.StatusForbidden, "403 Forbidden")
 		return
@@ -355,6 +359,10 @@ func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request, group stri
 	if !ok {
 		message(w, http.StatusNotFound, "404 Group Not Found")
 		return
+	}
+	members = slices.Clone(members)
+	for i := strings.LastIndex(group, "/"); all && i > 0; i = strings.LastIndex(group[:i], "/") {
+		members = append(members, s.groups[group[:i]]...)
 	}
 	q := strings.ToLower(r.URL.Query().Get("query"))
 	items := []any{}
