@@ -399,7 +399,7 @@ type githubEvent struct {
 		FullName string `json:"full_name"`
 	} `json:"repository"`
 	WorkflowRun *struct {
-		HeadSHA      string `json:"head_sha"`
+		HeadSHA string `json:"head_sha"`
 		// PullRequests lists the open pull requests whose head branch is the run's: of this repository or
 		// of others with a branch of the same name (GitHub lists those too), at whatever head they are now.
 		PullRequests []struct {
