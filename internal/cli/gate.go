@@ -377,6 +377,15 @@ func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.
 		}
 		rep.Migrations = append(rep.Migrations, rm)
 	}
+	for _, b := range sp.Deleted {
+		rm := sp.DeletedEntry(b)
+		rm.File = filepath.ToSlash(filepath.Join(dir, rm.File))
+		rm.Error.File, rm.Findings[0].File = rm.File, rm.File
+		if rm.DownFile != "" {
+			rm.DownFile = filepath.ToSlash(filepath.Join(dir, rm.DownFile))
+		}
+		rep.Migrations = append(rep.Migrations, rm)
+	}
 	rep.Finish()
 	return rep
 }

@@ -165,6 +165,10 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			index[base] = i
 		}
 	}
+	for _, b := range sp.Deleted {
+		index[b] = len(rep.Migrations)
+		rep.Migrations = append(rep.Migrations, sp.DeletedEntry(b))
+	}
 
 	// History: applied once, fast (pg.ApplyHistory), so not timed migration by migration.
 	if len(history) > 0 {
@@ -330,7 +334,10 @@ type Split struct {
 	Edited map[*migrate.Migration]*migrate.Migration
 	// OutOfOrder maps a new migration that sorts before the last history migration to that one.
 	OutOfOrder map[*migrate.Migration]*migrate.Migration
-	format     migrate.Format
+	// Deleted are the base's migrations the folder no longer has, in the base's order. The history
+	// replays them where the base has them: databases ran them.
+	Deleted []*migrate.Migration
+	format  migrate.Format
 }
 
 // SplitHistory sorts the folder into history (present at base with the same content) and new
@@ -346,9 +353,29 @@ func SplitHistory(cur, base *migrate.Set) Split {
 	for _, m := range base.Migrations {
 		old[m.Key()] = m
 	}
+	now := map[string]bool{}
+	for _, m := range cur.Migrations {
+		now[m.Key()] = true
+	}
+	// A deleted migration goes into the history before the first kept one that follows it at the base.
+	deletedBefore := map[string][]*migrate.Migration{}
+	var pending []*migrate.Migration
+	for _, b := range base.Migrations {
+		if !now[b.Key()] {
+			sp.Deleted = append(sp.Deleted, b)
+			pending = append(pending, b)
+			continue
+		}
+		if len(pending) > 0 {
+			deletedBefore[b.Key()], pending = pending, nil
+		}
+	}
 	var lastHistory *migrate.Migration
 	for _, m := range cur.Migrations {
 		b, ok := old[m.Key()]
+		if ok {
+			sp.History = append(sp.History, deletedBefore[m.Key()]...)
+		}
 		switch {
 		case ok && m.SameText(b):
 			sp.History = append(sp.History, m)
@@ -363,6 +390,7 @@ func SplitHistory(cur, base *migrate.Set) Split {
 			lastHistory = m
 		}
 	}
+	sp.History = append(sp.History, pending...)
 	// A new migration before the last history one in folder order: databases at the base's last version
 	// meet it after that one, if at all.
 	seen := false
@@ -400,6 +428,24 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 			File: f.File, Line: 1, Column: 1, Phase: "edit"}
 		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
 	}
+}
+
+// DeletedEntry is the report entry of a base migration the folder no longer has: failed, for what
+// databases ran cannot be taken back by deleting the file.
+func (sp Split) DeletedEntry(b *migrate.Migration) report.Migration {
+	r, _ := lint.Lookup("deleted-applied-migration")
+	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: b.Up.File, Line: 1, Column: 1, Source: "history",
+		Message:    fmt.Sprintf("migration %s is at the base but was deleted: databases that applied it keep what it did and their history names it; the rehearsal replays it as they ran it", b.ID()),
+		Suggestion: r.Suggestion, URL: r.URL()}
+	rm := report.Migration{Version: b.Version, Name: b.Name, File: b.Up.File, Checksum: b.Checksum, New: true,
+		Status: report.StatusFailed, Statements: len(b.Up.Statements), Findings: []lint.Finding{f}, Risk: r.Risk,
+		Error: &report.SQLError{Message: "deleted after the base applied it: the history replays the base's text (deleted-applied-migration)",
+			File: b.Up.File, Line: 1, Column: 1, Phase: "edit"},
+		Roundtrip: &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}}
+	if b.Down != nil {
+		rm.DownFile = b.Down.File
+	}
+	return rm
 }
 
 // editedFinding says that m's text differs from the base's, which databases already ran.

@@ -608,3 +608,48 @@ func TestNonTransactionalRoundTripFailureGoesOn(t *testing.T) {
 		t.Errorf("3_b after the failed round trip: %s %+v", m.Status, m.Roundtrip)
 	}
 }
+
+// TestDeletedAppliedMigration: a change that deletes a migration the base has is failed, and the history
+// still replays it where the base has it (databases ran it): the migration after it, which relies on
+// it, applies; a deleted last migration is replayed last.
+func TestDeletedAppliedMigration(t *testing.T) {
+	baseFiles := map[string]string{
+		"10_a.up.sql": "CREATE TABLE a (id bigint PRIMARY KEY);", "10_a.down.sql": "DROP TABLE a;",
+		"20_b.up.sql": "CREATE TABLE b (id bigint PRIMARY KEY);", "20_b.down.sql": "DROP TABLE b;",
+		"30_c.up.sql": "ALTER TABLE b ADD COLUMN note text;", "30_c.down.sql": "ALTER TABLE b DROP COLUMN note;",
+		"35_d.up.sql": "CREATE TABLE d (id bigint PRIMARY KEY);",
+	}
+	curFiles := map[string]string{
+		"10_a.up.sql": baseFiles["10_a.up.sql"], "10_a.down.sql": baseFiles["10_a.down.sql"],
+		"30_c.up.sql": baseFiles["30_c.up.sql"], "30_c.down.sql": baseFiles["30_c.down.sql"],
+		"40_e.up.sql": "ALTER TABLE d ADD COLUMN e int;", "40_e.down.sql": "ALTER TABLE d DROP COLUMN e;",
+	}
+	base := folderOf(t, migrate.FormatGolangMigrate, baseFiles)
+	set := folderOf(t, migrate.FormatGolangMigrate, curFiles)
+	sp := rehearse.SplitHistory(set, base)
+	var hist []string
+	for _, m := range sp.History {
+		hist = append(hist, m.Version)
+	}
+	if strings.Join(hist, " ") != "10 20 30 35" {
+		t.Errorf("history %v, want the base's order with the deleted 20 and 35 in place", hist)
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range rep.Migrations {
+		got = append(got, fmt.Sprintf("%s:%s:%v", m.Version, m.Status, m.New))
+	}
+	if want := "10:base:false 30:base:false 40:applied:true 20:failed:true 35:failed:true"; strings.Join(got, " ") != want {
+		t.Fatalf("migrations %q, want %q", strings.Join(got, " "), want)
+	}
+	if rep.OK {
+		t.Error("report OK with a deleted applied migration")
+	}
+	m := migration(t, rep, "20")
+	if len(m.Findings) != 1 || m.Findings[0].Rule != "deleted-applied-migration" || m.Error == nil || m.Error.File != "20_b.up.sql" {
+		t.Errorf("20: findings %+v, error %+v", m.Findings, m.Error)
+	}
+}
