@@ -302,6 +302,13 @@ func readBase(ctx context.Context, dir, ref string, format migrate.Format) (*mig
 		return nil, fmt.Errorf("--base %s: %s is not inside a git repository", ref, dir)
 	}
 	root := strings.TrimSpace(string(top))
+	// git prints the physical path; the folder may have been reached through a symbolic link.
+	if phys, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = phys
+	}
+	if phys, err := filepath.EvalSymlinks(root); err == nil {
+		root = phys
+	}
 	rel, err := filepath.Rel(root, abs)
 	if err != nil {
 		return nil, err

@@ -150,6 +150,15 @@ func TestCheckBase(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errOut, "no-such-ref") {
 		t.Fatalf("unknown base ref: exit %d, %s", code, errOut)
 	}
+	// The same repository reached through a symbolic link (macOS /tmp, CI workspaces).
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(filepath.Dir(mig), link); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, nil, "check", "--dir", filepath.Join(link, filepath.Base(mig)), "--base", "main", "--no-roundtrip", "-q")
+	if code != ExitOK {
+		t.Fatalf("--base through a symbolic link: exit %d\n%s\n%s", code, out, errOut)
+	}
 }
 
 // TestGenerateDownAndRollbackScript: the plain folder has no downs. check --generate-down writes one per

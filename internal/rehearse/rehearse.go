@@ -683,7 +683,7 @@ func (r *run) sqlError(err error, phase string) *report.SQLError {
 	out := sqlError(err, phase)
 	if r.timedOut(out) {
 		out.Message = fmt.Sprintf("canceled after running longer than %s, the rehearsal's limit for one statement", r.statementLimit())
-		out.Hint = "On an empty throwaway database no statement should take that long: look for a loop, a sleep or a lock wait. --statement-timeout (database.statement_timeout) changes the limit; a negative value turns it off."
+		out.Hint = "On an empty throwaway database no statement should take that long: look for a loop, a sleep or a lock wait. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
 	}
 	return out
 }
