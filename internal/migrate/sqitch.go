@@ -85,9 +85,13 @@ func (r *reader) readSqitch() {
 			if strings.Contains(dep, ":") {
 				continue // another project's change
 			}
-			depName, _, _ := strings.Cut(dep, "@")
-			if !sqitchPlanned(changes, depName) {
+			// name, name@tag (the change as of a tag) or @tag (whatever the plan holds up to the tag).
+			depName, tag, hasTag := strings.Cut(dep, "@")
+			switch {
+			case depName != "" && !sqitchPlanned(changes, depName):
 				r.errorf(sqitchPlan, n, "plan "+depName+" before "+c.name, "change %s requires %s, which is not planned before it", c.name, dep)
+			case hasTag && tag != "HEAD" && tag != "ROOT" && tags[tag] == 0:
+				r.errorf(sqitchPlan, n, "tag @"+tag+" on a change planned before "+c.name, "change %s requires %s, but tag @%s is not planned before it", c.name, dep, tag)
 			}
 		}
 		changes = append(changes, c)

@@ -112,6 +112,19 @@ func TestReadSqitch(t *testing.T) {
 				"sqitch.plan:10: reverting a change in the plan (-b) is not supported"},
 		},
 		{
+			name: "tag dependencies",
+			files: map[string]string{
+				"sqitch.plan": "%project=x\n" +
+					"a 2014-01-01T00:00:00Z A <a@example.com>\n" +
+					"@v1 2014-01-01T00:00:00Z A <a@example.com>\n" +
+					"b [@v1 a@v1 a@HEAD] 2014-01-01T00:00:00Z A <a@example.com>\n" +
+					"c [@v2 b@v1] 2014-01-01T00:00:00Z A <a@example.com>\n",
+				"deploy/a.sql": "SELECT 1;", "deploy/b.sql": "SELECT 2;", "deploy/c.sql": "SELECT 3;",
+			},
+			want: []string{"a up:1 down:-", "b up:1 down:- requires=@v1,a@v1,a@HEAD", "c up:1 down:- requires=@v2,b@v1"},
+			errs: []string{"sqitch.plan:5: change c requires @v2, but tag @v2 is not planned before it"},
+		},
+		{
 			name: "bad scripts",
 			files: map[string]string{
 				"sqitch.plan":  "a 2014-01-01T00:00:00Z A <a@example.com>\nb 2014-01-01T00:00:00Z A <a@example.com>\n",

@@ -621,6 +621,16 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		rm.Error = r.sqlError(err, "up")
 		return nil, false, nil
 	}
+	if m.Verify != nil && !m.Verify.Empty() {
+		if err := r.verify(ctx, m); err != nil {
+			if isToolError(ctx, err) {
+				return nil, false, err
+			}
+			rm.Status = report.StatusFailed
+			rm.Error = r.sqlError(err, "verify")
+			return nil, false, nil
+		}
+	}
 	rm.Status = report.StatusApplied
 	if !incremental {
 		before = nil // autocommit: the locks are gone, read the catalog whole
@@ -717,6 +727,21 @@ func formatVersion(v int) string {
 		return fmt.Sprintf("%d.%d", v/10000, v%10000)
 	}
 	return fmt.Sprintf("%d.%d.%d", v/10000, v/100%100, v%100)
+}
+
+// verify runs m's sqitch verify script after its deploy, as sqitch deploy --verify (and schemagate
+// deploy) do: in a session of its own, in a transaction that is rolled back. An error fails the change.
+func (r *run) verify(ctx context.Context, m *migrate.Migration) error {
+	if err := pg.Reset(ctx, r.conn); err != nil {
+		return err
+	}
+	if err := beginTx(ctx, r.conn); err != nil {
+		return err
+	}
+	defer rollbackTx(ctx, r.conn)
+	done := r.apply()
+	defer done()
+	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{})
 }
 
 func beginTx(ctx context.Context, c *pgx.Conn) error {

@@ -653,3 +653,50 @@ func TestDeletedAppliedMigration(t *testing.T) {
 		t.Errorf("20: findings %+v, error %+v", m.Findings, m.Error)
 	}
 }
+
+// TestSqitchVerifyRuns: a change's verify script runs after its deploy, as sqitch deploy --verify and
+// schemagate deploy run it; one that fails fails the change at its line.
+func TestSqitchVerifyRuns(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("testdata", "formats", "sqitch")
+	for _, sub := range []string{"", "deploy", "revert", "verify"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := os.ReadDir(filepath.Join(src, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(src, sub, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeTestFile(t, filepath.Join(dir, sub, e.Name()), string(b))
+		}
+	}
+	rep := rehearseDir(t, dir)
+	if !rep.OK {
+		t.Fatalf("the sample sqitch project fails: %+v", failedOf(rep))
+	}
+	writeTestFile(t, filepath.Join(dir, "verify", "orders.sql"), "-- Verify shop:orders on pg\n\nBEGIN;\n\nSELECT id, no_such_column FROM orders WHERE false;\n\nROLLBACK;\n")
+	rep = rehearseDir(t, dir)
+	m := migration(t, rep, "orders")
+	if m.Status != report.StatusFailed || m.Error == nil || m.Error.Phase != "verify" || m.Error.File != "verify/orders.sql" || m.Error.Line != 5 ||
+		!strings.Contains(m.Error.Message, "no_such_column") {
+		t.Errorf("orders with a broken verify: %s %+v", m.Status, m.Error)
+	}
+}
+
+func failedOf(rep *report.Report) []string {
+	var out []string
+	for _, m := range rep.Migrations {
+		if m.Error != nil {
+			out = append(out, m.Version+": "+m.Error.Message)
+		}
+	}
+	return out
+}
