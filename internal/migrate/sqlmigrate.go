@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"cmp"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +73,18 @@ func (r *reader) readSQLMigrate() {
 		}
 	}
 	slices.SortStableFunc(r.migrations, compareLeadingVersion)
+	// sql-migrate keys a migration by its file name, so files sharing a number (several migrations of
+	// one day) are distinct, ordered by name. The first keeps the number as its version; each later
+	// one is versioned by its file name, so that adding one never renames those already applied.
+	seen := map[string]bool{}
+	for _, m := range r.migrations {
+		n := strings.TrimLeft(m.Version, "0")
+		if seen[n] && leadingDigits(m.Version) == m.Version {
+			m.Version = trimSQL(path.Base(m.Up.File))
+			m.Name = m.Version
+		}
+		seen[n] = true
+	}
 	r.checkDuplicates(func(m *Migration) string { return strings.TrimLeft(m.Version, "0") })
 }
 

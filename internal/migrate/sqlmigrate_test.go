@@ -35,8 +35,18 @@ func TestReadSQLMigrate(t *testing.T) {
 				"3_d.sql":  "-- +migrate Down\nSELECT 1;\n",
 			},
 			want: []string{"2_b up:1 down:-", "02_c up:1 down:-"},
-			errs: []string{"02_c.sql:0: duplicate version 02 (also 2_b.sql)", "1_a.sql:0: no -- +migrate Up section",
+			errs: []string{"1_a.sql:0: no -- +migrate Up section",
 				"2_b.sql:1: SQL before the first", "3_d.sql:0: no -- +migrate Up section"},
+		},
+		{
+			// sql-migrate keys migrations by file name: one number may have several, ordered by name.
+			name: "several migrations of one day",
+			files: map[string]string{
+				"20240101-b.sql": "-- +migrate Up\nSELECT 2;\n",
+				"20240101-a.sql": "-- +migrate Up\nSELECT 1;\n",
+				"20240102.sql":   "-- +migrate Up\nSELECT 3;\n",
+			},
+			want: []string{"20240101_a up:1 down:-", "20240101-b up:1 down:-", "20240102 up:1 down:-"},
 		},
 	})
 }
