@@ -109,7 +109,7 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 		return usageErr(errors.New("no token: pass --token or set GITHUB_TOKEN"))
 	}
 	if inActions {
-		ci.NewActions(env, a.Stdout).Mask(o.Token)
+		ci.NewActions(env, a.commandOut()).Mask(o.Token)
 	}
 	rep, err := readReport(o.Report)
 	if err != nil {

@@ -53,6 +53,17 @@ type App struct {
 	Logger *slog.Logger
 	// Version is the build's version string.
 	Version string
+	// rawStdout is Stdout before the workflow-command guard (see commandGuard), for the few workflow
+	// commands a command writes on purpose (::add-mask::).
+	rawStdout io.Writer
+}
+
+// commandOut is where a command writes workflow commands of its own: the unguarded stdout.
+func (a *App) commandOut() io.Writer {
+	if a.rawStdout != nil {
+		return a.rawStdout
+	}
+	return a.Stdout
 }
 
 // Version is set at build time with -ldflags "-X github.com/schemagate/schemagate/internal/cli.Version=...".
@@ -68,6 +79,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 func (a *App) Run(ctx context.Context, args []string) int {
 	if a.Getenv == nil {
 		a.Getenv = os.Getenv
+	}
+	if a.Getenv("GITHUB_ACTIONS") == "true" && (len(args) == 0 || args[0] != "action") {
+		out, errOut := newCommandGuard(a.Stdout), newCommandGuard(a.Stderr)
+		a.rawStdout, a.Stdout, a.Stderr = a.Stdout, out, errOut
+		defer func() { out.Flush(); errOut.Flush() }()
 	}
 	level := slog.LevelInfo
 	if a.Getenv("SCHEMAGATE_DEBUG") != "" || a.Getenv("RUNNER_DEBUG") == "1" {
