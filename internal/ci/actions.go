@@ -162,6 +162,11 @@ func (a *Actions) Notice(msg string) {
 	a.gha.Noticef("%s", msg)
 }
 
+// Warning writes a warning annotation without a file.
+func (a *Actions) Warning(msg string) {
+	a.gha.Warningf("%s", msg)
+}
+
 // Mask asks the runner to hide value in the log from now on (database passwords, tokens).
 func (a *Actions) Mask(value string) {
 	if strings.TrimSpace(value) == "" {

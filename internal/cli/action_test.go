@@ -262,3 +262,25 @@ func TestActionBadInputs(t *testing.T) {
 		t.Errorf("outside Actions: exit %d %q", code, errOut)
 	}
 }
+
+// TestActionCommentFailureIsAWarning: when GitHub cannot take the comment (an outage, a rate limit
+// beyond what the client waits for), the check's own result stands and the step says why in a warning.
+func TestActionCommentFailureIsAWarning(t *testing.T) {
+	requirePG(t)
+	root, base, head := gitRepo(t)
+	fake := githubtest.New(t)
+	fake.SetInstallationToken(true)
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: actionRepo}, HeadSHA: head, BaseSHA: base, BaseRef: "main"}, nil)
+	r := newActionRun(t, fake, root, prEvent(t, t.TempDir(), ref.Number, base, head, actionRepo))
+	fake.RateLimitNext(1000)
+	code, out, errOut := run(t, r.env, "action")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want the check's 0\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "::warning::schemagate: the pull request comment was not posted") {
+		t.Errorf("no warning about the comment:\n%s", out)
+	}
+	if readOutputs(t, r.outputs)["risk"] != "dangerous" {
+		t.Error("outputs not written")
+	}
+}

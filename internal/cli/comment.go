@@ -24,6 +24,8 @@ type CommentOptions struct {
 	PR     int
 	Token  string
 	APIURL string
+	// BotLogin is the token's user when GET /user cannot tell (an App installation token).
+	BotLogin string
 }
 
 func (a *App) newCommentCmd() *cobra.Command {
@@ -56,6 +58,7 @@ The report is untrusted data: everything in it is escaped in the comment.`,
 	f.IntVar(&o.PR, "pr", 0, "pull request number (default: found by --sha)")
 	f.StringVar(&o.Token, "token", "", "GitHub token with pull-requests: write (default GITHUB_TOKEN)")
 	f.StringVar(&o.APIURL, "api-url", "", "GitHub REST API root (default GITHUB_API_URL, else https://api.github.com)")
+	f.StringVar(&o.BotLogin, "bot-login", "", "login of the token's user when GET /user cannot tell, e.g. my-app[bot] for a GitHub App token (default github-actions[bot])")
 	return cmd
 }
 
@@ -115,7 +118,7 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	f, err := github.New(github.Options{Token: o.Token, BaseURL: o.APIURL, FallbackLogin: github.ActionsBotLogin})
+	f, err := github.New(github.Options{Token: o.Token, BaseURL: o.APIURL, Login: o.BotLogin, FallbackLogin: github.ActionsBotLogin})
 	if err != nil {
 		return usageErr(err)
 	}

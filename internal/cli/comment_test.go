@@ -127,3 +127,26 @@ func TestCommentUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestCommentWithAnAppToken: a GitHub App installation token cannot read GET /user, and its comments
+// are written by the App's bot: --bot-login names it, so the sticky comment is updated, not duplicated.
+func TestCommentWithAnAppToken(t *testing.T) {
+	fake := githubtest.New(t)
+	fake.SetAppInstallationToken("dba-gate[bot]")
+	repo := "octo-org/octo-repo"
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
+	env := map[string]string{"GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(), "GITHUB_TOKEN": githubtest.Token}
+	path := writeReport(t, hostileArtifact())
+	for i, want := range []int{1, 1} {
+		if code, out, errOut := run(t, env, "comment", "--report", path, "--sha", headSHA, "--bot-login", "dba-gate[bot]"); code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s\n%s", i, code, out, errOut)
+		}
+		if n := len(fake.Comments(ref)); n != want {
+			t.Errorf("after run %d: %d comments, want %d", i+1, n, want)
+		}
+	}
+	// Without it the App's comment is not recognised as its own: a second one appears.
+	if code, _, errOut := run(t, env, "comment", "--report", path, "--sha", headSHA); code != ExitOK || len(fake.Comments(ref)) != 2 {
+		t.Errorf("without --bot-login: exit %d, %d comments (want a duplicate, 2)\n%s", code, len(fake.Comments(ref)), errOut)
+	}
+}

@@ -78,6 +78,7 @@ type Server struct {
 	mu                  sync.Mutex
 	bot                 string
 	installation        bool
+	app                 string // the App of an installation token ("" for the Actions GITHUB_TOKEN)
 	pulls               map[string]*pull
 	nextNumber          map[string]int
 	nextID              int64
@@ -123,6 +124,14 @@ func (s *Server) SetInstallationToken(on bool) {
 	s.installation = on
 }
 
+// SetAppInstallationToken makes the token behave like a GitHub App's installation token: GET /user is
+// refused and comments are written by login (e.g. "my-app[bot]").
+func (s *Server) SetAppInstallationToken(login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.installation, s.app = true, login
+}
+
 // Expect registers a request that must arrive before cleanup, by route pattern, e.g.
 // "POST /repos/{owner}/{repo}/statuses/{sha}".
 func (s *Server) Expect(pattern string) {
@@ -164,6 +173,9 @@ func (s *Server) userID(login string) int64 {
 
 func (s *Server) commentAuthor() string {
 	if s.installation {
+		if s.app != "" {
+			return s.app
+		}
 		return "github-actions[bot]"
 	}
 	return s.bot
