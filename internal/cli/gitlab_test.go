@@ -239,3 +239,22 @@ func TestGitLabGateApprovalBeforeAPushIsStale(t *testing.T) {
 		t.Errorf("after dora approves the pushed head exit %d, want 0\n%s", code, out)
 	}
 }
+
+// TestGitLabGateReadsCodeOwnersOfTheTargetBranch: GitLab judges code owners by the target branch as it
+// is, not by the merge base: after the DBAs changed CODEOWNERS on main, an owner it removed no longer
+// approves a merge request that branched off before.
+func TestGitLabGateReadsCodeOwnersOfTheTargetBranch(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	const target = "5d4c3b2a19f8e7d6c5b4a39281706f5e4d3c2b1a"
+	e.s.AdvanceTarget(e.ref, target)
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", target, []byte("[Database][1]\n/db/migrations/ @erin\n"))
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record"}
+	if code, out, errOut := e.run(t, gateArgs...); code != ExitPending || !strings.Contains(out, "@erin") {
+		t.Fatalf("dora (owner at the merge base only): exit %d, want pending on @erin\n%s\n%s", code, out, errOut)
+	}
+	e.s.AddReview(e.ref, forge.Review{Author: "erin", State: "APPROVED"})
+	if code, out, errOut := e.run(t, gateArgs...); code != ExitOK {
+		t.Errorf("erin (owner on the target branch): exit %d, want 0\n%s\n%s", code, out, errOut)
+	}
+}

@@ -5,6 +5,7 @@
 package gitlab
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -183,7 +184,9 @@ func toChangeRequest(repo string, mr *gl.BasicMergeRequest, refs gl.MergeRequest
 		Ref:     forge.Ref{Repo: repo, Number: int(mr.IID)},
 		Title:   mr.Title,
 		HeadSHA: mr.SHA,
-		BaseSHA: refs.BaseSha,
+		// GitLab judges code owners by the target branch: its head (start_sha), not the merge base
+		// (base_sha), which may predate a CODEOWNERS change on the target.
+		BaseSHA: cmp.Or(refs.StartSha, refs.BaseSha),
 		BaseRef: mr.TargetBranch,
 		State:   mr.State,
 		Merged:  mr.State == "merged",

@@ -42,6 +42,7 @@ type mr struct {
 	id, iid          int64
 	title, author    string
 	headSHA, baseSHA string
+	startSHA         string // the target branch's head when the diff was made; baseSHA (the merge base) when unset
 	headRef, baseRef string
 	sourceProject    int64
 	state            string
@@ -248,6 +249,16 @@ func (s *Server) Push(ref forge.Ref, sha string, at time.Time) {
 	}
 	m.headSHA = sha
 	m.versions = append(m.versions, diffVersion{id: s.id(), head: sha, at: at})
+}
+
+// AdvanceTarget moves the target branch on to sha after the merge request branched off: its diff
+// refs then show start_sha (the target's head) apart from base_sha (the merge base).
+func (s *Server) AdvanceTarget(ref forge.Ref, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.mustMR(ref); m != nil {
+		m.startSHA = sha
+	}
 }
 
 // Merge marks the merge request merged into its target branch by mergeSHA (a merge or squash commit),

@@ -90,7 +90,11 @@ func (s *Server) mrPayload(p *project, m *mr, full bool) map[string]any {
 	o["web_url"] = fmt.Sprintf("%s/%s/-/merge_requests/%d", s.srv.URL, p.path, m.iid)
 	o["user_notes_count"] = len(m.notes)
 	if full {
-		o["diff_refs"] = map[string]any{"base_sha": m.baseSHA, "head_sha": m.headSHA, "start_sha": m.baseSHA}
+		start := m.startSHA
+		if start == "" {
+			start = m.baseSHA
+		}
+		o["diff_refs"] = map[string]any{"base_sha": m.baseSHA, "head_sha": m.headSHA, "start_sha": start}
 		o["changes_count"] = fmt.Sprint(len(m.files))
 	}
 	return o
