@@ -111,6 +111,10 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 	}
 	for i := range s.Statements {
 		one := &migrate.Script{File: s.File, SQL: s.SQL, Start: s.Start, Statements: s.Statements[i : i+1]}
+		table, valid, err := a.invalidBefore(ctx, &s.Statements[i])
+		if err != nil {
+			return pg.Positioned(s, &s.Statements[i], err)
+		}
 		attempt := 0
 		for {
 			attempt++
@@ -120,12 +124,99 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 				st.executed++
 				break
 			}
+			if table != "" {
+				// A failed CREATE INDEX or REINDEX ... CONCURRENTLY leaves an INVALID index behind, which
+				// every later write keeps up to date: drop it, before a retry too.
+				if derr := a.dropNewInvalid(ctx, table, valid); derr != nil {
+					return fmt.Errorf("%w; and dropping the INVALID index it left failed: %v", err, derr)
+				}
+			}
 			if !a.retry(ctx, m, attempt, err) {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// invalidBefore returns, for a CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY statement, the table it
+// works on and the INVALID indexes that table has before it runs; table is "" for other statements.
+func (a *applier) invalidBefore(ctx context.Context, st *sqlparse.Statement) (table string, invalid []uint32, err error) {
+	rel, isIndex := concurrentIndexTarget(st.Node)
+	if rel == "" {
+		return "", nil, nil
+	}
+	table = rel
+	if isIndex { // the leftover of REINDEX INDEX sits on the index's table
+		err := a.conn.QueryRow(ctx, "SELECT coalesce((SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = to_regclass($1)), '')", rel).Scan(&table)
+		if err != nil || table == "" {
+			return "", nil, err
+		}
+	}
+	rows, err := a.conn.Query(ctx, "SELECT indexrelid FROM pg_index WHERE indrelid = to_regclass($1) AND NOT indisvalid", table)
+	if err != nil {
+		return "", nil, fmt.Errorf("read the INVALID indexes of %s: %w", table, err)
+	}
+	invalid, err = pgx.CollectRows(rows, pgx.RowTo[uint32])
+	return table, invalid, err
+}
+
+// dropNewInvalid drops the INVALID indexes of table that were not there before (invalid).
+func (a *applier) dropNewInvalid(ctx context.Context, table string, invalid []uint32) error {
+	rows, err := a.conn.Query(ctx, `SELECT indexrelid::regclass::text FROM pg_index
+		WHERE indrelid = to_regclass($1) AND NOT indisvalid AND NOT indexrelid = ANY($2::oid[])`, table, invalid)
+	if err != nil {
+		return err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, err := a.conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+n); err != nil {
+			return err
+		}
+		if a.capped != nil {
+			a.capped(fmt.Sprintf("dropped the INVALID index %s that the failed statement left on %s", n, table))
+		}
+	}
+	return nil
+}
+
+// concurrentIndexTarget is the relation a CREATE INDEX CONCURRENTLY or REINDEX (TABLE|INDEX)
+// CONCURRENTLY statement names, quoted; isIndex tells a REINDEX INDEX; "" for any other statement.
+func concurrentIndexTarget(n *pg_query.Node) (rel string, isIndex bool) {
+	if n == nil {
+		return "", false
+	}
+	rv := func(r *pg_query.RangeVar) string {
+		if r == nil {
+			return ""
+		}
+		if r.Schemaname != "" {
+			return pgx.Identifier{r.Schemaname, r.Relname}.Sanitize()
+		}
+		return pgx.Identifier{r.Relname}.Sanitize()
+	}
+	if ix := n.GetIndexStmt(); ix != nil && ix.Concurrent {
+		return rv(ix.Relation), false
+	}
+	if re := n.GetReindexStmt(); re != nil {
+		concurrent := false
+		for _, p := range re.Params {
+			if d := p.GetDefElem(); d != nil && d.Defname == "concurrently" {
+				concurrent = true
+			}
+		}
+		switch {
+		case !concurrent:
+		case re.Kind == pg_query.ReindexObjectType_REINDEX_OBJECT_TABLE:
+			return rv(re.Relation), false
+		case re.Kind == pg_query.ReindexObjectType_REINDEX_OBJECT_INDEX:
+			return rv(re.Relation), true
+		}
+	}
+	return "", false
 }
 
 // retry waits before another attempt when err is a lock timeout and attempts remain.

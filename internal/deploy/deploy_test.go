@@ -237,6 +237,9 @@ func TestDeployVerifyFailureRollsBack(t *testing.T) {
 			if res.Outcome != OutcomeRolledBack || res.Rollback.Method != tc.method {
 				t.Fatalf("outcome %s, rollback %+v, want rolled back by %s", res.Outcome, res.Rollback, tc.method)
 			}
+			if rb := res.Rollback; strings.Contains(tc.method, "snapshot") && (rb.RestoreMS <= 0 || rb.DurationMS < rb.RestoreMS) {
+				t.Errorf("rollback %+v: its duration must include the snapshot restore", rb)
+			}
 			if after := tg.checksums(t); after != before {
 				t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
 			}
@@ -791,5 +794,32 @@ func TestDeployKeepsTimeoutsTheScriptLifts(t *testing.T) {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}
+	}
+}
+
+// TestDeployFailedConcurrentIndexLeavesNoInvalidIndex: CREATE UNIQUE INDEX CONCURRENTLY on duplicates
+// fails and leaves an INVALID index, which every write then maintains. The deploy drops it, so the
+// migration failed whole, and the earlier one is rolled back by its down (no snapshot needed).
+func TestDeployFailedConcurrentIndexLeavesNoInvalidIndex(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	tg.exec(t, "CREATE TABLE dup (email text); INSERT INTO dup SELECT 'e' || (g % 5) FROM generate_series(1, 50) g")
+	migs := map[string]string{
+		"1_z.up.sql": "CREATE TABLE z (id int);", "1_z.down.sql": "DROP TABLE z;",
+		"2_idx.up.sql": "CREATE UNIQUE INDEX CONCURRENTLY dup_email_idx ON dup (email);", "2_idx.down.sql": "DROP INDEX CONCURRENTLY dup_email_idx;",
+	}
+	o := tg.options(t, folder(t, migs), "run-cic")
+	res, err := Run(t.Context(), o)
+	if err == nil {
+		t.Fatal("deploy succeeded")
+	}
+	if res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down" {
+		t.Fatalf("outcome %s, rollback %+v, want rolled back by the down", res.Outcome, res.Rollback)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_index WHERE indrelid = 'dup'::regclass"); got != "0" {
+		t.Errorf("%s indexes left on dup, want none (the INVALID one dropped)", got)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "dropped the INVALID index dup_email_idx") {
+		t.Errorf("notes %q do not say the INVALID index was dropped", res.Notes)
 	}
 }

@@ -141,9 +141,11 @@ type RollbackResult struct {
 	// Method is "down" (the down migrations, newest first) or "snapshot".
 	Method string `json:"method"`
 	// Why says why the snapshot was needed, when it was.
-	Why        string `json:"why,omitempty"`
-	OK         bool   `json:"ok"`
+	Why string `json:"why,omitempty"`
+	OK  bool   `json:"ok"`
+	// DurationMS is the whole rollback; RestoreMS the part of it that restored the snapshot.
 	DurationMS int64  `json:"duration_ms"`
+	RestoreMS  int64  `json:"restore_ms,omitempty"`
 	Error      string `json:"error,omitempty"`
 }
 

@@ -251,7 +251,10 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 		// The downs ran but did not bring the database back (a down that cannot restore deleted rows):
 		// the snapshot can.
 		d.progress("after the down migrations, %q failed: restoring the snapshot", bad[0].Name)
-		if err := d.restoreAll(ctx, p); err != nil {
+		restoreMS, err := d.restoreAll(ctx, p)
+		rb.RestoreMS = restoreMS
+		rb.DurationMS += restoreMS // the rollback took the downs and the restore
+		if err != nil {
 			rb.OK, rb.Error = false, err.Error()
 			d.res.Outcome = OutcomeFailed
 			d.res.Hint = "the database is not back to where it was: " + rb.Error
@@ -335,7 +338,9 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		return rb
 	}
 	d.progress("restoring the snapshot: %s", need)
-	if err := d.restoreWith(ctx, restore, p); err != nil {
+	ms, err := d.restoreWith(ctx, restore, p)
+	rb.RestoreMS = ms
+	if err != nil {
 		rb.Error = err.Error()
 		return rb
 	}
@@ -343,18 +348,21 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	return rb
 }
 
-// restoreAll restores this run's snapshot.
-func (d *deployer) restoreAll(ctx context.Context, p undoPlan) error {
+// restoreAll restores this run's snapshot; ms is how long the restore took.
+func (d *deployer) restoreAll(ctx context.Context, p undoPlan) (ms int64, err error) {
 	return d.restoreWith(ctx, d.restore, p)
 }
 
-// restoreWith restores a snapshot and records the plan's migrations as restored.
-func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc, p undoPlan) error {
+// restoreWith restores a snapshot and records the plan's migrations as restored; ms is how long the
+// restore took.
+func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc, p undoPlan) (ms int64, err error) {
 	start := d.clock.Now()
-	if err := restore(ctx); err != nil {
-		return fmt.Errorf("restore snapshot: %w", err)
+	err = restore(ctx)
+	took := d.clock.Now().Sub(start)
+	if err != nil {
+		return took.Milliseconds(), fmt.Errorf("restore snapshot: %w", err)
 	}
-	d.progress("snapshot restored in %s", d.clock.Now().Sub(start).Round(time.Millisecond))
+	d.progress("snapshot restored in %s", took.Round(time.Millisecond))
 	// The restore dropped and recreated objects; statements cached on the connection may be stale.
 	_ = d.conn.DeallocateAll(ctx)
 	all := append([]*migrate.Migration{}, p.migs...)
@@ -367,7 +375,7 @@ func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc
 			mr.Status = StatusRestored
 		}
 	}
-	return nil
+	return took.Milliseconds(), nil
 }
 
 func (d *deployer) resultOf(m *migrate.Migration) *MigrationResult {
