@@ -332,6 +332,21 @@ func sqlError(err error, phase string) *SQLError {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		out.Message, out.SQLState, out.Detail, out.Hint = pe.Message, pe.Code, pe.Detail, pe.Hint
+	} else if pg.ConnectionLost(err) && ctxErr(err) == nil {
+		// Not the server's answer: the connection broke (the server went away, a network cut).
+		out.Message = "lost the connection to the database server: " + out.Message
+		out.Hint = "the server went away or the network broke while this ran; check the server, then run the deploy again (with --recover if it says a run did not finish)"
 	}
 	return out
+}
+
+// ctxErr is the context error err carries (the deploy was canceled or timed out), if any.
+func ctxErr(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return context.DeadlineExceeded
+	}
+	return nil
 }

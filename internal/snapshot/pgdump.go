@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Formats of a pg_dump snapshot.
@@ -200,12 +201,18 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 		return err
 	}
 	if err := p.clear(ctx, toc); err != nil {
-		return &Error{Op: "drop objects before restore", Err: err, Hint: "the deploy role must own the objects it restores"}
+		hint := "nothing was dropped (the drops run in one transaction); restore by hand: pg_restore -d <url> " + path
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege: "must be owner of ..."
+			hint = "the deploy role must own the objects it restores; " + hint
+		}
+		return &Error{Op: "drop objects before restore", Err: err, Hint: hint}
 	}
 	conn, env := p.connArgs()
 	args := []string{"--no-password", "--exit-on-error", "-j", strconv.Itoa(max(p.jobs(), info.Jobs, 1)), "-d", conn, path}
 	if out, err := run(ctx, env, restoreBin, args...); err != nil {
-		return &Error{Op: "run pg_restore", Err: fmt.Errorf("%w: %s", err, out), Hint: "restore by hand: pg_restore -d <url> " + path}
+		return &Error{Op: "run pg_restore", Err: fmt.Errorf("%w: %s", err, out),
+			Hint: "the objects the snapshot holds were dropped before pg_restore failed, so the database lacks them now: fix the cause and restore by hand: pg_restore --clean --if-exists -d <url> " + path}
 	}
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
