@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/repofs"
 )
@@ -99,6 +103,10 @@ func Parse(file string, data []byte, cfg *Config) error {
 			probs = append(probs, Problem{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())})
 		}
 	}
+	decoded := map[int]bool{} // lines whose value did not decode: what Validate says of them repeats it
+	for _, p := range probs {
+		decoded[p.Line] = true
+	}
 	for _, p := range cfg.Validate() {
 		if p.File == "" {
 			p.File = file
@@ -106,9 +114,13 @@ func Parse(file string, data []byte, cfg *Config) error {
 		if p.Line == 0 {
 			p.Line = lineOf(lines, p.Path)
 		}
+		if p.Line != 0 && decoded[p.Line] {
+			continue
+		}
 		probs = append(probs, p)
 	}
 	if len(probs) > 0 {
+		slices.SortStableFunc(probs, func(a, b Problem) int { return a.Line - b.Line })
 		return probs
 	}
 	return nil
@@ -177,9 +189,30 @@ func cleanYAMLError(msg string) string {
 			msg = msg[j+2:]
 		}
 	}
-	msg = strings.ReplaceAll(msg, " in type config.", " in section ")
+	msg = yamlType.ReplaceAllStringFunc(msg, func(m string) string {
+		name := yamlType.FindStringSubmatch(m)[1]
+		if name == "Config" {
+			return " at the top level"
+		}
+		var b strings.Builder
+		for i, r := range name {
+			if i > 0 && r >= 'A' && r <= 'Z' {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+		}
+		return " in section " + strings.ToLower(b.String())
+	})
+	if m := yamlDuration.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("want a duration such as 90s, 5m or 2h30m, got %s", strings.Trim(m[1], "`"))
+	}
 	return msg
 }
+
+var (
+	yamlType     = regexp.MustCompile(` in type config\.(\w+)`)
+	yamlDuration = regexp.MustCompile("^cannot unmarshal !!\\w+ (`[^`]*`|\\S+) into time\\.Duration$")
+)
 
 // Validate checks values; it returns every problem, with dotted paths.
 func (c *Config) Validate() Problems {
@@ -209,8 +242,11 @@ func (c *Config) Validate() Problems {
 	default:
 		add("lint.fail_on", "unknown value %q (want dangerous, caution or never)", c.Lint.FailOn)
 	}
-	for id, class := range c.Lint.Rules {
-		switch class {
+	for _, id := range slices.Sorted(maps.Keys(c.Lint.Rules)) {
+		if _, ok := lint.Lookup(id); !ok {
+			add("lint.rules."+id, "unknown rule id %q%s", id, lint.DidYouMean(id))
+		}
+		switch class := c.Lint.Rules[id]; class {
 		case "off", "safe", "caution", "dangerous":
 		default:
 			add("lint.rules."+id, "unknown class %q (want off, safe, caution or dangerous)", class)

@@ -21,6 +21,15 @@ lint:
   fail_on: sometimes
   rules:
     set-not-null: fatal
+    drop-tabel: off
+unknown_top: 1
+environments:
+  prod:
+    lock_timeout: 2x
+    snapshot: {kind: none}
+    windows:
+      - cron: "0 25 * * *"
+        duration: 1h
 `
 	path := filepath.Join(t.TempDir(), "schemagate.yml")
 	os.WriteFile(path, []byte(src), 0o644)
@@ -37,6 +46,10 @@ lint:
 		"schemagate.yml:7: database.statement_timeout: must not be negative",
 		"schemagate.yml:9: lint.fail_on: unknown value \"sometimes\"",
 		"schemagate.yml:11: lint.rules.set-not-null: unknown class \"fatal\"",
+		"schemagate.yml:12: lint.rules.drop-tabel: unknown rule id \"drop-tabel\" (did you mean \"drop-table\"?)",
+		"schemagate.yml:13: field unknown_top not found at the top level",
+		"schemagate.yml:16: want a duration such as 90s, 5m or 2h30m, got 2x", // once, not also "must be positive"
+		"schemagate.yml:19: environments.prod.windows.0.cron: \"0 25 * * *\": end of range (25) above maximum (23)",
 	}
 	msg := err.Error()
 	for _, w := range want {

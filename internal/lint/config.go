@@ -110,6 +110,9 @@ func (c Config) major() int {
 }
 
 // nearest suggests a rule id close to a misspelt one.
+// DidYouMean is a hint naming the rule id closest to an unknown one (" (did you mean x?)"), or "".
+func DidYouMean(id string) string { return nearest(id) }
+
 func nearest(id string) string {
 	best, bestD := "", 4
 	for _, r := range allRules {
