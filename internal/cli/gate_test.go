@@ -470,3 +470,14 @@ func TestGateWorkflowRunIgnoresOtherPullRequests(t *testing.T) {
 		t.Errorf("statuses on an unrelated pull request's head = %+v, want none", sts)
 	}
 }
+
+// TestGateRateLimitSaysWhatToDo: when GitHub keeps refusing for its rate limit, the error comes with what
+// to do about it.
+func TestGateRateLimitSaysWhatToDo(t *testing.T) {
+	e := newGateEnv(t, "")
+	e.s.RateLimitNext(1000)
+	code, out, errOut := e.run(t, "--report", e.report)
+	if code != ExitFailure || !strings.Contains(errOut, "rate limit") || !strings.Contains(errOut, "  hint: re-run the job later") {
+		t.Errorf("exit %d, want 1 with the rate limit's hint\n%s\n%s", code, out, errOut)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -105,6 +106,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
 			fmt.Fprintf(a.Stderr, "schemagate: %v\n", ee.Err)
+			a.printHint(ee.Err)
 		}
 		return ee.Code
 	}
@@ -114,11 +116,23 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	// cobra's own flag and argument errors are usage errors.
 	fmt.Fprintf(a.Stderr, "schemagate: %v\n", err)
+	a.printHint(err)
 	if isUsage(err) {
 		fmt.Fprintln(a.Stderr, "Run 'schemagate --help' for usage.")
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// printHint prints what to do about err when an error in its chain says (a rate limit, a token that
+// lacks a scope) and its message does not already.
+func (a *App) printHint(err error) {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		if hint := h.Hint(); hint != "" && !strings.Contains(err.Error(), hint) {
+			fmt.Fprintf(a.Stderr, "  hint: %s\n", hint)
+		}
+	}
 }
 
 type flagError struct{ error }
