@@ -198,10 +198,19 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
+	// A report that cannot be written is found now, not after the whole rehearsal.
+	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD} {
+		if err := writable(p); err != nil {
+			return nil, usageErr(fmt.Errorf("%s %s: %w", flag, p, err))
+		}
+	}
 	prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{
 		PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL,
 		BinDir: o.PGBinDir, Logger: a.Logger,
 	})
+	if errors.Is(err, sandbox.ErrUnavailable) {
+		return nil, exitCode(ExitFailure, err) // as when the server cannot start later on
+	}
 	if err != nil {
 		return nil, usageErr(err)
 	}
@@ -263,18 +272,41 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		}
 	}
 	writeCheckText(a.Stdout, rep)
+	var errs []error // each report is written even when another cannot be
 	if o.ReportJSON != "" {
 		if err := writeJSON(o.ReportJSON, rep); err != nil {
-			return rep, err
+			errs = append(errs, err)
 		}
 	}
 	if o.ReportMD != "" {
 		md := report.Markdown(rep, report.MarkdownOptions{})
 		if err := os.WriteFile(o.ReportMD, []byte(md), 0o644); err != nil {
-			return rep, fmt.Errorf("write Markdown report: %w", err)
+			errs = append(errs, fmt.Errorf("write Markdown report: %w", err))
 		}
 	}
-	return rep, nil
+	return rep, errors.Join(errs...)
+}
+
+// writable tells whether a report can be written at path ("" is fine: no report): its folder exists and
+// takes a new file, and path itself is not a folder.
+func writable(path string) error {
+	if path == "" {
+		return nil
+	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return errors.New("is a folder")
+	}
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	if err != nil || !info.IsDir() {
+		return fmt.Errorf("folder %s does not exist", dir)
+	}
+	f, err := os.CreateTemp(dir, ".schemagate-write-test-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // checkExit maps a report to the exit code: 3 when a migration or round trip failed or the risk
@@ -415,6 +447,10 @@ func readSetup(cfg *config.Config) ([]*migrate.Script, error) {
 	for _, name := range cfg.Database.Setup {
 		b, err := repofs.ReadFile(name)
 		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) { // not "openat /x.sql: ...": say which file and why
+				err = fmt.Errorf("%s: %w", name, pe.Err)
+			}
 			return nil, usageErr(fmt.Errorf("database.setup: %w", err))
 		}
 		if !utf8.Valid(b) {
@@ -456,8 +492,10 @@ func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string) (
 	if err != nil {
 		return nil, nil, lcfg, usageErr(err)
 	}
-	if info, err := os.Stat(cfg.Dir); err != nil || !info.IsDir() {
+	if info, err := os.Stat(cfg.Dir); err != nil {
 		return nil, nil, lcfg, usageErr(fmt.Errorf("migration folder %s not found (%s)", cfg.Dir, hint))
+	} else if !info.IsDir() {
+		return nil, nil, lcfg, usageErr(fmt.Errorf("%s is a file, not a migration folder (%s)", cfg.Dir, hint))
 	}
 	set, err = migrate.ReadDir(cfg.Dir, format)
 	if err != nil {

@@ -95,6 +95,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{"syntax error", []string{"check", "--dir", "../rehearse/testdata/syntax-error"}, ExitBlocked, "2_bad.up.sql:4"},
 		{"unknown format", []string{"check", "--dir", "../../examples/shop", "--format", "liquibase"}, ExitUsage, "unknown migration format"},
 		{"missing folder", []string{"check", "--dir", "does/not/exist"}, ExitUsage, "not found"},
+		{"file as folder", []string{"check", "--dir", "check_test.go"}, ExitUsage, "check_test.go is a file, not a migration folder"},
+		{"report folder missing", []string{"check", "--dir", "../../examples/shop", "--report-json", "no/such/dir/r.json"}, ExitUsage, "--report-json no/such/dir/r.json: folder no/such/dir does not exist"},
 		{"unknown flag", []string{"check", "--frobnicate"}, ExitUsage, "unknown flag"},
 		{"bad provider", []string{"check", "--dir", "../../examples/shop", "--provider", "podman"}, ExitUsage, "unknown provider"},
 		{"fail on dangerous", []string{"check", "--dir", "../../examples/shop", "--fail-on", "dangerous", "-q"}, ExitBlocked, "reaches --fail-on"},

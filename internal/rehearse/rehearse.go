@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -231,7 +233,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			return nil, "", err
 		}
 		if !ok {
-			opts.Progress("  FAILED at %s:%d:%d: %s", rm.Error.File, rm.Error.Line, rm.Error.Column, rm.Error.Message)
+			opts.Progress("  FAILED at %s:%d:%d: %s", path.Join(filepath.ToSlash(opts.Dir), rm.Error.File), rm.Error.Line, rm.Error.Column, rm.Error.Message)
 			// A transaction rolled back leaves the catalog as before; statements in autocommit may not.
 			failedOutsideTx = m.NoTransaction
 			break // later migrations stay not-run
