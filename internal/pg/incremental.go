@@ -48,6 +48,7 @@ type Mark struct {
 	horizon   uint32            // catalog rows with an xmin at or after it were written after the mark
 	path      string            // search_path at the mark
 	roles     string            // role names fingerprint at the mark
+	defACL    string            // default privileges fingerprint at the mark
 	filtered  *schema.Catalog
 	ig        schema.Ignore
 	// Incremental tells whether the mark came from an incremental read (for tests and statistics).
@@ -143,7 +144,7 @@ func (in *Inspector) Inspect(ctx context.Context, q Querier) (*Mark, error) {
 		return nil, err
 	}
 	st := doc.State
-	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, roles: st.Roles, ig: in.Ignore}
+	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, roles: st.Roles, defACL: st.DefACL, ig: in.Ignore}
 	for _, r := range doc.Relations {
 		m.relations[r.OID] = r.Name
 	}
@@ -211,7 +212,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("decode catalog changes: %w", err)
 	}
-	if len(p.Full) > 0 || p.Path != mark.path || !p.PathOK || p.Roles != mark.roles {
+	if len(p.Full) > 0 || p.Path != mark.path || !p.PathOK || p.Roles != mark.roles || p.DefACL != mark.defACL {
 		return nil, nil
 	}
 	classes, seedOIDs := []uint32{}, []uint32{}
@@ -238,7 +239,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 			}
 		}
 	}
-	m := &Mark{horizon: p.horizon(), path: p.Path, roles: p.Roles, ig: in.Ignore, Incremental: true}
+	m := &Mark{horizon: p.horizon(), path: p.Path, roles: p.Roles, defACL: p.DefACL, ig: in.Ignore, Incremental: true}
 	if len(seedOIDs) == 0 {
 		in.Partial++
 		m.raw, m.relations, m.filtered = mark.raw, mark.relations, mark.Catalog()
@@ -364,7 +365,7 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 		}
 	}
 	// Schemas and extensions are always read whole.
-	c.Schemas, c.Extensions = part.Schemas, part.Extensions
+	c.Schemas, c.Extensions, c.User = part.Schemas, part.Extensions, part.User
 	maps.Copy(c.Tables, part.Tables)
 	maps.Copy(c.Views, part.Views)
 	maps.Copy(c.Sequences, part.Sequences)
@@ -389,6 +390,7 @@ func set(oids []uint32) map[uint32]bool {
 // copyCatalog copies the maps of c (the objects are shared: catalogs are not modified after a read).
 func copyCatalog(c *schema.Catalog) *schema.Catalog {
 	return &schema.Catalog{
+		User:        c.User,
 		Schemas:     maps.Clone(c.Schemas),
 		Tables:      maps.Clone(c.Tables),
 		Sequences:   maps.Clone(c.Sequences),
@@ -443,6 +445,9 @@ type state struct {
 	PathOK bool   `json:"path_ok"`
 	// Roles fingerprints role names (policies name roles); pg_authid itself is for superusers only.
 	Roles string `json:"roles"`
+	// DefACL fingerprints the default privileges (pg_default_acl), which change without a lock and
+	// whose rows may go away without a trace.
+	DefACL string `json:"defacl"`
 }
 
 // horizon is the oldest transaction ID a later change can carry: the session's own transaction when it
@@ -464,6 +469,7 @@ const stateSQL = `
 'top', coalesce(txid_current_if_assigned() % 4294967296, 0),
 'path', current_setting('search_path'),
 'roles', (SELECT md5(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid)) FROM pg_roles),
+'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
 'path_ok', pg_my_temp_schema() = 0 AND (SELECT coalesce((array_agg(s ORDER BY i))[1] = 'pg_catalog' AND count(*) <= 2, false)
     FROM unnest(current_schemas(true)) WITH ORDINALITY AS p(s, i))`
 
@@ -510,6 +516,7 @@ chg(classid, objid) AS (
   UNION ALL SELECT 'pg_class'::regclass, x.inhrelid FROM pg_inherits x, h WHERE x.inhrelid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'pg_class'::regclass, x.inhparent FROM pg_inherits x, h WHERE x.inhrelid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'pg_class'::regclass, x.partrelid FROM pg_partitioned_table x, h WHERE x.partrelid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'pg_class'::regclass, x.stxrelid FROM pg_statistic_ext x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'pg_proc'::regclass, x.oid FROM new_proc x
   UNION ALL SELECT 'pg_type'::regclass, x.oid FROM new_type x
   UNION ALL SELECT 'pg_type'::regclass, x.enumtypid FROM pg_enum x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)

@@ -71,6 +71,21 @@ var incrementalCases = []string{
 	`SAVEPOINT a; CREATE TABLE gone (id int); ROLLBACK TO SAVEPOINT a; CREATE TABLE kept (id int); RELEASE SAVEPOINT a`,
 	`ALTER TABLE orders DROP CONSTRAINT orders_member_id_fkey; ALTER TABLE orders ALTER COLUMN m DROP DEFAULT`,
 	`DROP TRIGGER orders_stamp ON orders; DROP POLICY people_self ON people`,
+	`DO $$ BEGIN CREATE ROLE schemagate_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+	 GRANT SELECT, INSERT ON orders TO schemagate_reader; GRANT USAGE ON SEQUENCE order_number TO PUBLIC`,
+	`REVOKE INSERT ON orders FROM schemagate_reader; REVOKE EXECUTE ON FUNCTION stamp_row() FROM PUBLIC;
+	 GRANT USAGE ON TYPE feeling TO schemagate_reader`,
+	`ALTER TABLE orders SET (fillfactor = 70, autovacuum_enabled = false); ALTER TABLE orders REPLICA IDENTITY FULL;
+	 ALTER TABLE orders ALTER COLUMN extra SET STATISTICS 500; ALTER TABLE orders ALTER COLUMN extra SET STORAGE PLAIN`,
+	`CREATE STATISTICS orders_stats ON id, extra FROM orders; CREATE RULE orders_keep AS ON DELETE TO orders DO INSTEAD NOTHING;
+	 ALTER TABLE orders CLUSTER ON orders_pkey; ALTER VIEW v_f SET (security_barrier = true)`,
+	`DROP STATISTICS orders_stats; DROP RULE orders_keep ON orders; ALTER TABLE orders RESET (fillfactor);
+	 ALTER TABLE orders SET WITHOUT CLUSTER; ALTER TABLE orders REPLICA IDENTITY USING INDEX orders_pkey`,
+	`ALTER TABLE orders OWNER TO schemagate_reader; ALTER FUNCTION stamp_row() OWNER TO schemagate_reader;
+	 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO schemagate_reader;
+	 CREATE COLLATION public.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
+	`ALTER TABLE orders OWNER TO CURRENT_USER; ALTER FUNCTION stamp_row() OWNER TO CURRENT_USER;
+	 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM schemagate_reader; DROP COLLATION public.ci`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,

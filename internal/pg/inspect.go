@@ -55,6 +55,8 @@ type catalogDoc struct {
 	Triggers    []*schema.Trigger    `json:"triggers"`
 	Policies    []*schema.Policy     `json:"policies"`
 	Comments    []comment            `json:"comments"`
+	// User is the role the catalog was read as.
+	User string `json:"user"`
 	// Relations maps the OID of every relation the document covers to its qualified name.
 	Relations []struct {
 		OID  uint32 `json:"oid"`
@@ -144,6 +146,7 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 // catalog builds the (unfiltered) catalog of the document, comments attached.
 func (raw *catalogDoc) catalog() *schema.Catalog {
 	c := schema.NewCatalog()
+	c.User = raw.User
 	for _, x := range raw.Schemas {
 		c.Schemas[x.Name] = x
 	}
@@ -348,14 +351,14 @@ var (
 
 const inspectTemplate = `
 WITH {{CLOSURE}}ns AS (
-  SELECT n.oid, n.nspname FROM pg_namespace n
+  SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
     AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
 ),
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity, c.relpartbound,
-         ns.nspname
+         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, ns.nspname
   FROM {{REL_FROM}} JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
@@ -372,7 +375,10 @@ cols AS (
             THEN (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname)
                 ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
                 FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation)
-            ELSE '' END) ORDER BY a.attnum) AS columns
+            ELSE '' END,
+        'storage', CASE WHEN a.attstorage <> t.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+            WHEN 'm' THEN 'main' ELSE 'extended' END ELSE '' END,
+        'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text ELSE '' END) ORDER BY a.attnum) AS columns
   FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid AND r.relkind IN ('r', 'p') JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
       WHERE a.attnum > 0 AND NOT a.attisdropped
@@ -380,7 +386,20 @@ cols AS (
 )
 SELECT json_build_object(
 'schemas', (SELECT coalesce(json_agg(json_build_object(
-    'oid', ns.oid::int8, 'name', ns.nspname)), '[]') FROM ns),
+    'oid', ns.oid::int8, 'name', ns.nspname,
+    'owner', pg_get_userbyid(ns.nspowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(ns.nspacl, acldefault('n', ns.nspowner))) a),
+    'default_privileges', (SELECT coalesce(string_agg(pg_get_userbyid(d.defaclrole) || ': ' || CASE d.defaclobjtype
+          WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' ELSE 'schemas' END
+          || ': ' || (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(d.defaclacl) a), E'\n' ORDER BY 1), '')
+        FROM pg_default_acl d WHERE d.defaclnamespace = ns.oid),
+    'collations', (SELECT coalesce(string_agg(quote_ident(co.collname) || ': '
+          || CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' ELSE 'default' END || ' locale '
+          -- the ICU locale's column is colliculocale on 15 and 16, colllocale from 17
+          || coalesce(nullif(co.collcollate, ''), to_jsonb(co)->>'colliculocale', to_jsonb(co)->>'colllocale', '')
+          || CASE WHEN co.collctype IS DISTINCT FROM co.collcollate AND co.collctype <> '' THEN ' ctype ' || co.collctype ELSE '' END
+          || coalesce(' rules ' || (to_jsonb(co)->>'collicurules'), '')
+          || CASE WHEN NOT co.collisdeterministic THEN ', nondeterministic' ELSE '' END, E'\n' ORDER BY co.collname), '')
+        FROM pg_collation co WHERE co.collnamespace = ns.oid))), '[]') FROM ns),
 'tables', (SELECT coalesce(json_agg(json_build_object(
     'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
     'partitioned', r.relkind = 'p',
@@ -393,7 +412,16 @@ SELECT json_build_object(
         JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
         WHERE i.inhrelid = r.oid AND NOT r.relispartition),
     'unlogged', r.relpersistence = 'u',
-    'row_security', r.relrowsecurity,
+    'row_security', r.relrowsecurity, 'force_row_security', r.relforcerowsecurity,
+    'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
+    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''),
+    'replica_identity', CASE r.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
+        WHEN 'i' THEN 'index ' || coalesce((SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+            WHERE i.indrelid = r.oid AND i.indisreplident), '') ELSE '' END,
+    'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
+    'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid), E'\n' ORDER BY se.stxname), '') FROM pg_statistic_ext se
+        WHERE se.stxrelid = r.oid),
     'columns', coalesce(cols.columns, '[]')
   ) ORDER BY r.nspname, r.relname), '[]') FROM rel r LEFT JOIN cols ON cols.attrelid = r.oid WHERE r.relkind IN ('r', 'p')),
 'sequences', (SELECT coalesce(json_agg(json_build_object(
@@ -404,7 +432,8 @@ SELECT json_build_object(
         JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
         JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
         WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
-          AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1), ''))), '[]')
+          AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1), ''),
+    'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('s', r.relowner))) a))), '[]')
   FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
   WHERE r.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
       AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i')),
@@ -417,7 +446,9 @@ SELECT json_build_object(
         FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
         JOIN pg_class dc ON dc.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass
         JOIN pg_namespace dn ON dn.oid = dc.relnamespace
-        WHERE rw.ev_class = r.oid AND dc.oid <> r.oid AND dc.relkind IN ('r', 'p', 'v', 'm', 'f')))), '[]')
+        WHERE rw.ev_class = r.oid AND dc.oid <> r.oid AND dc.relkind IN ('r', 'p', 'v', 'm', 'f')),
+    'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
+    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''))), '[]')
   FROM rel r WHERE r.relkind IN ('v', 'm')),
 'functions', (SELECT coalesce(json_agg(json_build_object(
     'oid', p.oid::int8, 'schema', ns.nspname, 'name', p.proname,
@@ -427,13 +458,15 @@ SELECT json_build_object(
     'depends_on', (SELECT coalesce(json_agg(DISTINCT rn.nspname || '.' || rp.proname || '(' || pg_get_function_identity_arguments(rp.oid) || ')'), '[]')
         FROM pg_depend d JOIN pg_proc rp ON rp.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = rp.pronamespace
         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass
-          AND rp.oid <> p.oid AND rn.nspname NOT IN ('pg_catalog', 'information_schema')))), '[]')
+          AND rp.oid <> p.oid AND rn.nspname NOT IN ('pg_catalog', 'information_schema')),
+    'owner', pg_get_userbyid(p.proowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a))), '[]')
   FROM {{PROC_FROM}} JOIN ns ON ns.oid = p.pronamespace
   WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')),
 'enums', (SELECT coalesce(json_agg(json_build_object(
     'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname,
     'values', (SELECT coalesce(json_agg(e.enumlabel ORDER BY e.enumsortorder), '[]') FROM pg_enum e WHERE e.enumtypid = t.oid),
-    'value_oids', (SELECT coalesce(json_agg(e.oid::int8 ORDER BY e.enumsortorder), '[]') FROM pg_enum e WHERE e.enumtypid = t.oid))), '[]')
+    'value_oids', (SELECT coalesce(json_agg(e.oid::int8 ORDER BY e.enumsortorder), '[]') FROM pg_enum e WHERE e.enumtypid = t.oid),
+    'owner', pg_get_userbyid(t.typowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(t.typacl, acldefault('T', t.typowner))) a))), '[]')
   FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace
   WHERE t.typtype = 'e' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
 'domains', (SELECT coalesce(json_agg(json_build_object(
@@ -443,7 +476,8 @@ SELECT json_build_object(
     'collation', CASE WHEN t.typcollation <> bt.typcollation AND t.typcollation <> 0
         THEN (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = t.typcollation) ELSE '' END,
     'constraints', (SELECT coalesce(json_object_agg(c.conname, pg_get_constraintdef(c.oid)), '{}')
-        FROM pg_constraint c WHERE c.contypid = t.oid))), '[]')
+        FROM pg_constraint c WHERE c.contypid = t.oid),
+    'owner', pg_get_userbyid(t.typowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(t.typacl, acldefault('T', t.typowner))) a))), '[]')
   FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
   WHERE t.typtype = 'd' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
 'extensions', (SELECT coalesce(json_agg(json_build_object(
@@ -463,7 +497,8 @@ SELECT json_build_object(
     'unique', i.indisunique, 'primary', i.indisprimary,
     'constraint', coalesce((SELECT c.conname FROM pg_constraint c WHERE c.conindid = i.indexrelid
         AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x') LIMIT 1), ''),
-    'inherited', EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid))), '[]')
+    'inherited', EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid),
+    'clustered', i.indisclustered)), '[]')
   FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid),
 'triggers', (SELECT coalesce(json_agg(json_build_object(
     'oid', tg.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', tg.tgname,
@@ -488,5 +523,6 @@ SELECT json_build_object(
       'pg_extension'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass)
     AND (d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass)),
 'relations', (SELECT coalesce(json_agg(json_build_object('oid', r.oid::int8, 'name', r.nspname || '.' || r.relname)), '[]') FROM rel r),
-'dirty', {{DIRTY}}{{STATE}}
+'dirty', {{DIRTY}}{{STATE}},
+'user', current_user
 )::text`

@@ -700,3 +700,90 @@ func failedOf(rep *report.Report) []string {
 	}
 	return out
 }
+
+// TestRoundTripSeesAccessOptionsRulesAndStatistics: a down that leaves privileges, an owner, storage
+// parameters, a rule, extended statistics, a collation or default privileges behind fails its round
+// trip, saying what stayed; a down that undoes them passes. The ups are idempotent (IF NOT EXISTS, OR
+// REPLACE), so only the catalog comparison can catch a down that does nothing.
+func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
+	files := map[string]string{
+		"01_base.up.sql": "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nDO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+		"01_base.down.sql": "DROP TABLE t;",
+	}
+	cases := []struct{ name, up, down, want string }{
+		{"stats", "CREATE STATISTICS IF NOT EXISTS t_ab ON a, b FROM t;", "DROP STATISTICS IF EXISTS t_ab;", "extended statistics"},
+		{"rule", "CREATE OR REPLACE RULE r AS ON DELETE TO t DO INSTEAD NOTHING;", "DROP RULE IF EXISTS r ON t;", "rules"},
+		{"coll", "CREATE COLLATION IF NOT EXISTS mycoll (locale = 'C');", "DROP COLLATION IF EXISTS mycoll;", "collations"},
+		{"grant", "GRANT SELECT ON t TO schemagate_app;", "REVOKE SELECT ON t FROM schemagate_app;", "privileges"},
+		{"opts", "ALTER TABLE t SET (autovacuum_enabled = false, fillfactor = 70);", "ALTER TABLE t RESET (autovacuum_enabled, fillfactor);", "storage parameters"},
+		{"owner", "ALTER TABLE t OWNER TO schemagate_app;", "ALTER TABLE t OWNER TO CURRENT_USER;", "owner"},
+		{"ident", "ALTER TABLE t REPLICA IDENTITY FULL;", "ALTER TABLE t REPLICA IDENTITY DEFAULT;", "replica identity"},
+		{"defpriv", "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO schemagate_app;",
+			"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM schemagate_app;", "default privileges"},
+		{"colstats", "ALTER TABLE t ALTER COLUMN a SET STATISTICS 500;", "ALTER TABLE t ALTER COLUMN a SET STATISTICS -1;", "statistics target"},
+	}
+	for i, c := range cases {
+		files[fmt.Sprintf("%02d_%s.up.sql", 2*i+2, c.name)] = c.up
+		files[fmt.Sprintf("%02d_%s.down.sql", 2*i+2, c.name)] = "SELECT 1;" // forgets
+		// What the failed round trip left is undone by the next migration, whose down puts it back.
+		files[fmt.Sprintf("%02d_%s_ok.up.sql", 2*i+3, c.name)] = c.down
+		files[fmt.Sprintf("%02d_%s_ok.down.sql", 2*i+3, c.name)] = c.up
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGolangMigrate, files), Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		m := rep.Migrations[2*i+1]
+		if m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripFailed || !strings.Contains(strings.Join(m.Roundtrip.Problems, "\n"), c.want) {
+			t.Errorf("%s (down does nothing): round trip %+v, want failed naming %q", m.Label(), m.Roundtrip, c.want)
+		}
+		ok := rep.Migrations[2*i+2]
+		if ok.Status != report.StatusApplied || ok.Roundtrip == nil || ok.Roundtrip.Status != report.RoundtripOK {
+			t.Errorf("%s (a down that puts it back): %s %+v %+v", ok.Label(), ok.Status, ok.Error, ok.Roundtrip)
+		}
+	}
+}
+
+// TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics: --generate-down undoes grants, owners,
+// storage parameters, replica identity, CLUSTER ON, statistics targets, rules, extended statistics and
+// collations, and each generated down is proven by the rehearsal.
+func TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics(t *testing.T) {
+	ups := []string{
+		"CREATE TABLE t (id bigint PRIMARY KEY, a int, b int); CREATE TABLE u (id int); CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n" +
+			"DO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+		"CREATE STATISTICS t_ab ON a, b FROM t;",
+		"CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING;",
+		"CREATE COLLATION mycoll (locale = 'C');",
+		"GRANT SELECT, UPDATE ON t TO schemagate_app WITH GRANT OPTION; REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC;",
+		"ALTER TABLE t SET (autovacuum_enabled = false, fillfactor = 70);",
+		"ALTER TABLE u OWNER TO schemagate_app; ALTER FUNCTION f() OWNER TO schemagate_app;",
+		"ALTER TABLE t REPLICA IDENTITY FULL; ALTER TABLE t CLUSTER ON t_pkey; ALTER TABLE t FORCE ROW LEVEL SECURITY;",
+		"ALTER TABLE t ALTER COLUMN a SET STATISTICS 500;",
+		"DROP RULE r ON t; DROP STATISTICS t_ab; ALTER TABLE t RESET (fillfactor); ALTER TABLE u OWNER TO CURRENT_USER;",
+		"ALTER TABLE u OWNER TO schemagate_app; DROP TABLE t; DROP TABLE u; DROP FUNCTION f();",
+	}
+	files := map[string]string{}
+	for i, up := range ups {
+		files[fmt.Sprintf("%02d_step.sql", i+1)] = up
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatPlain, files), Provider: provider(t), GenerateDown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range rep.Migrations {
+		gd := m.GeneratedDown
+		if gd == nil {
+			t.Errorf("%s: no generated down", m.Label())
+			continue
+		}
+		if i == len(ups)-1 { // the table comes back empty: proven, but flagged as data loss
+			if !gd.DataLoss {
+				t.Errorf("%s: data loss not flagged", m.Label())
+			}
+		}
+		if !gd.Verified || len(gd.Problems) > 0 {
+			t.Errorf("%s: generated down not verified: %q\n%s", m.Label(), gd.Problems, gd.SQL)
+		}
+	}
+}

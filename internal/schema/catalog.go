@@ -21,6 +21,8 @@ type Catalog struct {
 	Indexes     map[string]*Index      `json:"indexes"`
 	Triggers    map[string]*Trigger    `json:"triggers"`
 	Policies    map[string]*Policy     `json:"policies"`
+	// User is the role the catalog was read as: who owns what a script run the same way creates.
+	User string `json:"user,omitempty"`
 }
 
 // NewCatalog returns an empty catalog with every map allocated.
@@ -46,6 +48,20 @@ type Schema struct {
 	OID     uint32 `json:"oid,omitempty"`
 	Name    string `json:"name"`
 	Comment string `json:"comment,omitempty"`
+	Access
+	// DefaultPrivileges are the ALTER DEFAULT PRIVILEGES IN SCHEMA entries (pg_default_acl), one line
+	// each: "role: object type: privileges".
+	DefaultPrivileges string `json:"default_privileges,omitempty"`
+	// Collations are the schema's own collations, one line each: "name: provider, locale".
+	Collations string `json:"collations,omitempty"`
+}
+
+// Access is who owns an object and who may use it. Privileges are the object's ACL entries sorted
+// ("grantee=privileges/grantor", PUBLIC as an empty grantee), with the owner's defaults written out,
+// so that a grant revoked again reads as it did before it.
+type Access struct {
+	Owner      string `json:"owner,omitempty"`
+	Privileges string `json:"privileges,omitempty"`
 }
 
 // Table is an ordinary or partitioned table.
@@ -63,7 +79,18 @@ type Table struct {
 	Inherits    []string `json:"inherits,omitempty"`
 	Unlogged    bool     `json:"unlogged,omitempty"`
 	RowSecurity bool     `json:"row_security,omitempty"`
-	Comment     string   `json:"comment,omitempty"`
+	// ForceRowSecurity is ALTER TABLE ... FORCE ROW LEVEL SECURITY.
+	ForceRowSecurity bool   `json:"force_row_security,omitempty"`
+	Comment          string `json:"comment,omitempty"`
+	Access
+	// Options are the storage parameters (fillfactor=70, autovacuum_enabled=false), sorted.
+	Options string `json:"options,omitempty"`
+	// ReplicaIdentity is "nothing", "full" or "index NAME"; empty for the default (the primary key).
+	ReplicaIdentity string `json:"replica_identity,omitempty"`
+	// Rules are the table's rules (pg_get_ruledef), one per line, by name.
+	Rules string `json:"rules,omitempty"`
+	// Statistics are the extended statistics on the table (pg_get_statisticsobjdef), one per line.
+	Statistics string `json:"statistics,omitempty"`
 	// Columns are in attribute order.
 	Columns []*Column `json:"columns"`
 }
@@ -99,6 +126,10 @@ type Column struct {
 	// Collation is set when it differs from the type's default collation.
 	Collation string `json:"collation,omitempty"`
 	Comment   string `json:"comment,omitempty"`
+	// Storage is set when it differs from the type's (plain, external, main or extended).
+	Storage string `json:"storage,omitempty"`
+	// Statistics is the column's statistics target when set (ALTER COLUMN ... SET STATISTICS).
+	Statistics string `json:"statistics,omitempty"`
 }
 
 // Constraint is a table constraint.
@@ -139,6 +170,8 @@ type Index struct {
 	// Inherited is set for a partition's index attached to its parent's index.
 	Inherited bool   `json:"inherited,omitempty"`
 	Comment   string `json:"comment,omitempty"`
+	// Clustered is set for the index CLUSTER uses (ALTER TABLE ... CLUSTER ON).
+	Clustered bool `json:"clustered,omitempty"`
 }
 
 // QTable is the qualified name of the index's table.
@@ -159,6 +192,7 @@ type Sequence struct {
 	// OwnedBy is "schema.table.column" when the sequence belongs to a column (serial).
 	OwnedBy string `json:"owned_by,omitempty"`
 	Comment string `json:"comment,omitempty"`
+	Access
 }
 
 // View is a view or materialized view.
@@ -173,6 +207,9 @@ type View struct {
 	// DependsOn lists the qualified tables and views the view reads.
 	DependsOn []string `json:"depends_on,omitempty"`
 	Comment   string   `json:"comment,omitempty"`
+	Access
+	// Options are the view's options (security_barrier=true, check_option=local), sorted.
+	Options string `json:"options,omitempty"`
 }
 
 // QName is the view's qualified name.
@@ -193,6 +230,7 @@ type Function struct {
 	// PostgreSQL for SQL-standard bodies only).
 	DependsOn []string `json:"depends_on,omitempty"`
 	Comment   string   `json:"comment,omitempty"`
+	Access
 }
 
 // Signature is "schema.name(args)".
@@ -207,6 +245,7 @@ type Enum struct {
 	// ValueOIDs parallel Values; they survive ALTER TYPE ... RENAME VALUE.
 	ValueOIDs []uint32 `json:"value_oids,omitempty"`
 	Comment   string   `json:"comment,omitempty"`
+	Access
 }
 
 // Domain is a domain type.
@@ -221,6 +260,7 @@ type Domain struct {
 	// Constraints maps constraint name to its definition (pg_get_constraintdef).
 	Constraints map[string]string `json:"constraints,omitempty"`
 	Comment     string            `json:"comment,omitempty"`
+	Access
 }
 
 // Extension is an installed extension.

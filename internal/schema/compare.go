@@ -61,7 +61,8 @@ func (c *Catalog) objects() []object {
 	var out []object
 	for k, s := range c.Schemas {
 		out = append(out, object{kind: KindSchema, key: k, id: oidStr(s.OID), def: "CREATE SCHEMA " + Ident(s.Name),
-			props: []PropertyChange{prop("comment", s.Comment)}})
+			props: append(access(s.Access), prop("comment", s.Comment), prop("default privileges", s.DefaultPrivileges),
+				prop("collations", s.Collations))})
 	}
 	for k, e := range c.Extensions {
 		out = append(out, object{kind: KindExtension, key: k, def: e.Name + " " + e.Version,
@@ -72,7 +73,9 @@ func (c *Catalog) objects() []object {
 			props: []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),
 				prop("partition bound", t.PartitionBound), prop("inherits", strings.Join(t.Inherits, ", ")),
 				prop("unlogged", boolStr(t.Unlogged)),
-				prop("row security", boolStr(t.RowSecurity)), prop("comment", t.Comment)}})
+				prop("row security", boolStr(t.RowSecurity)), prop("forced row security", boolStr(t.ForceRowSecurity)),
+				prop("comment", t.Comment), prop("storage parameters", t.Options), prop("replica identity", t.ReplicaIdentity),
+				prop("rules", t.Rules), prop("extended statistics", t.Statistics), prop("owner", t.Owner), prop("privileges", t.Privileges)}})
 		for _, col := range t.Columns {
 			id := ""
 			if t.OID != 0 {
@@ -81,14 +84,15 @@ func (c *Catalog) objects() []object {
 			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, def: columnSummary(col),
 				props: []PropertyChange{prop("type", col.Type), prop("not null", boolStr(col.NotNull)),
 					prop("default", col.Default), prop("identity", col.Identity), prop("generated", col.Generated),
-					prop("collation", col.Collation), prop("comment", col.Comment)}})
+					prop("collation", col.Collation), prop("comment", col.Comment), prop("storage", col.Storage),
+					prop("statistics target", col.Statistics)}})
 		}
 	}
 	for k, s := range c.Sequences {
 		out = append(out, object{kind: KindSequence, key: k, id: oidStr(s.OID), def: sequenceSummary(s),
 			props: []PropertyChange{prop("type", s.Type), prop("start", i64(s.Start)), prop("increment", i64(s.Increment)),
 				prop("min", i64(s.Min)), prop("max", i64(s.Max)), prop("cache", i64(s.Cache)), prop("cycle", boolStr(s.Cycle)),
-				prop("owned by", s.OwnedBy), prop("comment", s.Comment)}})
+				prop("owned by", s.OwnedBy), prop("comment", s.Comment), prop("owner", s.Owner), prop("privileges", s.Privileges)}})
 	}
 	for k, v := range c.Views {
 		kind := KindView
@@ -97,7 +101,7 @@ func (c *Catalog) objects() []object {
 		}
 		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition,
 			props: []PropertyChange{prop("definition", v.Definition), prop("columns", strings.Join(v.Columns, ", ")),
-				prop("comment", v.Comment)}})
+				prop("comment", v.Comment), prop("options", v.Options), prop("owner", v.Owner), prop("privileges", v.Privileges)}})
 	}
 	for k, f := range c.Functions {
 		kind := KindFunction
@@ -106,16 +110,18 @@ func (c *Catalog) objects() []object {
 		}
 		out = append(out, object{kind: kind, key: k, id: oidStr(f.OID), def: f.Definition,
 			props: []PropertyChange{prop("kind", f.Kind), prop("result", f.Result), prop("definition", f.Definition),
-				prop("comment", f.Comment)}})
+				prop("comment", f.Comment), prop("owner", f.Owner), prop("privileges", f.Privileges)}})
 	}
 	for k, e := range c.Enums {
 		out = append(out, object{kind: KindEnum, key: k, id: oidStr(e.OID), def: "(" + strings.Join(quoteAll(e.Values), ", ") + ")",
-			props: []PropertyChange{prop("values", "("+strings.Join(quoteAll(e.Values), ", ")+")"), prop("comment", e.Comment)}})
+			props: []PropertyChange{prop("values", "("+strings.Join(quoteAll(e.Values), ", ")+")"), prop("comment", e.Comment),
+				prop("owner", e.Owner), prop("privileges", e.Privileges)}})
 	}
 	for k, d := range c.Domains {
 		out = append(out, object{kind: KindDomain, key: k, id: oidStr(d.OID), def: domainSummary(d),
 			props: []PropertyChange{prop("base type", d.BaseType), prop("default", d.Default), prop("not null", boolStr(d.NotNull)),
-				prop("collation", d.Collation), prop("constraints", domainConstraints(d)), prop("comment", d.Comment)}})
+				prop("collation", d.Collation), prop("constraints", domainConstraints(d)), prop("comment", d.Comment),
+				prop("owner", d.Owner), prop("privileges", d.Privileges)}})
 	}
 	for k, x := range c.Constraints {
 		out = append(out, object{kind: KindConstraint, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
@@ -124,7 +130,8 @@ func (c *Catalog) objects() []object {
 	}
 	for k, x := range c.Indexes {
 		out = append(out, object{kind: KindIndex, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
-			props: []PropertyChange{prop("definition", x.Definition), prop("valid", boolStr(x.Valid)), prop("comment", x.Comment)}})
+			props: []PropertyChange{prop("definition", x.Definition), prop("valid", boolStr(x.Valid)), prop("comment", x.Comment),
+				prop("clustered", boolStr(x.Clustered))}})
 	}
 	for k, x := range c.Triggers {
 		out = append(out, object{kind: KindTrigger, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
@@ -136,6 +143,11 @@ func (c *Catalog) objects() []object {
 				prop("using", x.Using), prop("with check", x.WithCheck)}})
 	}
 	return out
+}
+
+// access lists who owns an object and who may use it.
+func access(a Access) []PropertyChange {
+	return []PropertyChange{prop("owner", a.Owner), prop("privileges", a.Privileges)}
 }
 
 func i64(v int64) string { return strconv.FormatInt(v, 10) }

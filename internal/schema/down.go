@@ -105,6 +105,7 @@ func GenerateDown(before, after *Catalog) *DownScript {
 	g.createDependents()
 	g.dropTypes()
 	g.comments()
+	g.properties()
 	if stepIndexSQL(g.steps, setBodiesOff) >= 0 {
 		g.add("check function bodies again for what runs next on this session", "RESET check_function_bodies")
 	}

@@ -1,0 +1,444 @@
+package schema
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// properties restores, on the objects of the before-catalog, what the up changed of their owner,
+// privileges, storage parameters, replica identity, rules, extended statistics, CLUSTER index and column
+// statistics targets, for objects the down re-created (which start from the defaults) as for those it
+// kept. Default privileges, collations and column storage are only noticed: the generated down says it
+// does not restore them.
+func (g *downGen) properties() {
+	a, b := g.a, g.b
+	for _, k := range sortedKeys(b.Schemas) {
+		x, ax := b.Schemas[k], a.Schemas[k]
+		cur := Access{}
+		if ax != nil && !g.wasCreated(KindSchema, k) {
+			cur = ax.Access
+		}
+		g.access(KindSchema, k, "SCHEMA", Ident(k), x.Access, cur, g.wasCreated(KindSchema, k) || ax == nil)
+		if ax != nil && ax.DefaultPrivileges != x.DefaultPrivileges {
+			g.irreversible(fmt.Sprintf("not restored: the default privileges in schema %s (ALTER DEFAULT PRIVILEGES); were: %s", display(k), value(x.DefaultPrivileges)))
+		}
+		if ax != nil && ax.Collations != x.Collations {
+			had, has := collationLines(x.Collations), collationLines(ax.Collations)
+			for _, n := range slices.Sorted(mapKeys(has)) {
+				if _, ok := had[n]; !ok {
+					g.add(fmt.Sprintf("drop the collation %s the up created", n), "DROP COLLATION "+QIdent(k, strings.Trim(n, `"`)))
+				}
+			}
+			for _, n := range slices.Sorted(mapKeys(had)) {
+				if has[n] != had[n] {
+					g.irreversible(fmt.Sprintf("not restored: collation %s in schema %s (%s)", n, display(k), had[n]))
+				}
+			}
+		}
+	}
+	for _, k := range sortedKeys(b.Tables) {
+		t, at := b.Tables[k], a.Tables[k]
+		fresh := g.wasCreated(KindTable, k) || at == nil
+		cur := &Table{}
+		if !fresh {
+			cur = at
+		}
+		target := qkey(k)
+		g.access(KindTable, k, "TABLE", target, t.Access, cur.Access, fresh)
+		g.options(KindTable, k, "TABLE", target, t.Options, cur.Options)
+		if cur.ReplicaIdentity != t.ReplicaIdentity {
+			ri := strings.ToUpper(t.ReplicaIdentity)
+			switch {
+			case ri == "":
+				ri = "DEFAULT"
+			case strings.HasPrefix(t.ReplicaIdentity, "index "):
+				ri = "USING INDEX " + strings.TrimPrefix(t.ReplicaIdentity, "index ")
+			}
+			g.add(fmt.Sprintf("restore the replica identity of table %s", display(k)), "ALTER TABLE "+target+" REPLICA IDENTITY "+ri)
+		}
+		if cur.ForceRowSecurity != t.ForceRowSecurity {
+			verb := "NO FORCE"
+			if t.ForceRowSecurity {
+				verb = "FORCE"
+			}
+			g.add(fmt.Sprintf("restore FORCE ROW LEVEL SECURITY on table %s", display(k)), "ALTER TABLE "+target+" "+verb+" ROW LEVEL SECURITY")
+		}
+		g.definitions(k, target, "rule", cur.Rules, t.Rules, ruleName, func(name string) string { return "DROP RULE " + name + " ON " + target })
+		g.definitions(k, target, "extended statistics", cur.Statistics, t.Statistics, statisticsName, func(name string) string { return "DROP STATISTICS " + name })
+		for _, c := range t.Columns {
+			var ac *Column
+			if !fresh {
+				ac = at.Column(c.Name)
+			}
+			if ac == nil {
+				ac = &Column{}
+			}
+			if ac.Statistics != c.Statistics {
+				n := c.Statistics
+				if n == "" {
+					n = "-1"
+				}
+				g.add(fmt.Sprintf("restore the statistics target of column %s", display(k+"."+c.Name)),
+					"ALTER TABLE "+target+" ALTER COLUMN "+Ident(c.Name)+" SET STATISTICS "+n)
+			}
+			if ac.Storage != c.Storage {
+				if c.Storage == "" {
+					g.irreversible(fmt.Sprintf("not restored: the storage of column %s (back to its type's default)", display(k+"."+c.Name)))
+				} else {
+					g.add(fmt.Sprintf("restore the storage of column %s", display(k+"."+c.Name)),
+						"ALTER TABLE "+target+" ALTER COLUMN "+Ident(c.Name)+" SET STORAGE "+strings.ToUpper(c.Storage))
+				}
+			}
+		}
+	}
+	for _, k := range sortedKeys(b.Indexes) {
+		x, ax := b.Indexes[k], a.Indexes[k]
+		was := ax != nil && !g.wasCreated(KindIndex, k) && ax.Clustered
+		if was == x.Clustered {
+			continue
+		}
+		if x.Clustered {
+			g.add(fmt.Sprintf("cluster table %s on index %s again", display(x.QTable()), display(k)),
+				"ALTER TABLE "+QIdent(x.Schema, x.Table)+" CLUSTER ON "+Ident(x.Name))
+		} else if bt := b.Tables[x.QTable()]; bt != nil && !g.otherClustered(x.QTable(), k) {
+			g.add(fmt.Sprintf("table %s was not clustered", display(x.QTable())), "ALTER TABLE "+QIdent(x.Schema, x.Table)+" SET WITHOUT CLUSTER")
+		}
+	}
+	for _, k := range sortedKeys(b.Views) {
+		v, av := b.Views[k], a.Views[k]
+		fresh := g.wasCreated(kindOfView(v), k) || av == nil
+		cur := &View{}
+		if !fresh {
+			cur = av
+		}
+		word := "VIEW"
+		if v.Materialized {
+			word = "MATERIALIZED VIEW"
+		}
+		g.access(kindOfView(v), k, "TABLE", qkey(k), v.Access, cur.Access, fresh)
+		g.ownerAs(kindOfView(v), k, word, qkey(k), v.Owner, cur.Owner, fresh)
+		g.options(kindOfView(v), k, word, qkey(k), v.Options, cur.Options)
+	}
+	for _, k := range sortedKeys(b.Sequences) {
+		s, as := b.Sequences[k], a.Sequences[k]
+		fresh := g.wasCreated(KindSequence, k) || as == nil
+		cur := Access{}
+		if !fresh {
+			cur = as.Access
+		}
+		g.access(KindSequence, k, "SEQUENCE", qkey(k), s.Access, cur, fresh)
+	}
+	for _, k := range sortedKeys(b.Functions) {
+		f, af := b.Functions[k], a.Functions[k]
+		fresh := g.wasCreated(f.kindName(), k) || af == nil
+		cur := Access{}
+		if !fresh {
+			cur = af.Access
+		}
+		g.access(f.kindName(), k, "ROUTINE", QIdent(f.Schema, f.Name)+"("+f.Args+")", f.Access, cur, fresh)
+	}
+	for _, k := range sortedKeys(b.Enums) {
+		e, ae := b.Enums[k], a.Enums[k]
+		fresh := g.wasCreated(KindEnum, k) || ae == nil
+		cur := Access{}
+		if !fresh {
+			cur = ae.Access
+		}
+		g.access(KindEnum, k, "TYPE", qkey(k), e.Access, cur, fresh)
+	}
+	for _, k := range sortedKeys(b.Domains) {
+		d, ad := b.Domains[k], a.Domains[k]
+		fresh := g.wasCreated(KindDomain, k) || ad == nil
+		cur := Access{}
+		if !fresh {
+			cur = ad.Access
+		}
+		g.access(KindDomain, k, "DOMAIN", qkey(k), d.Access, cur, fresh)
+	}
+}
+
+// otherClustered tells whether another index of table is the clustered one in the before-catalog.
+func (g *downGen) otherClustered(table, except string) bool {
+	for k, x := range g.b.Indexes {
+		if k != except && x.QTable() == table && x.Clustered {
+			return true
+		}
+	}
+	return false
+}
+
+// access restores the owner and privileges of one object. keyword is what ALTER ... OWNER and GRANT
+// call it (TABLE, SEQUENCE, ROUTINE, TYPE, DOMAIN, SCHEMA); fresh objects start from the defaults.
+func (g *downGen) access(kind, key, keyword, target string, want, have Access, fresh bool) {
+	alter := keyword
+	switch keyword {
+	case "ROUTINE", "TABLE":
+		if kind == KindProcedure {
+			alter = "PROCEDURE"
+		} else if kind == KindFunction {
+			alter = "FUNCTION"
+		} else if kind == KindView || kind == KindMaterializedView {
+			alter = "" // ownerAs handles views, which ALTER TABLE ... OWNER also takes but names oddly
+		}
+	}
+	if alter != "" {
+		g.ownerAs(kind, key, alter, target, want.Owner, have.Owner, fresh)
+	}
+	if want.Privileges == "" {
+		return
+	}
+	if fresh {
+		if defaultACL(want, kind) {
+			return
+		}
+		have = Access{Owner: want.Owner}
+	} else if have.Privileges == want.Privileges {
+		return
+	}
+	from := []string{"PUBLIC"}
+	for _, it := range strings.Split(have.Privileges, ",") {
+		if grantee, _, ok := strings.Cut(it, "="); ok && grantee != "" && !slices.Contains(from, role(grantee)) {
+			from = append(from, role(grantee))
+		}
+	}
+	if want.Owner != "" && !slices.Contains(from, role(want.Owner)) {
+		from = append(from, role(want.Owner))
+	}
+	g.add(fmt.Sprintf("restore the privileges on %s %s", kind, display(key)),
+		fmt.Sprintf("REVOKE ALL ON %s %s FROM %s", keyword, target, strings.Join(from, ", ")))
+	for _, it := range strings.Split(want.Privileges, ",") {
+		grantee, rest, ok := strings.Cut(it, "=")
+		if !ok {
+			continue
+		}
+		privs, _, _ := strings.Cut(rest, "/")
+		plain, option := aclPrivileges(privs)
+		to := "PUBLIC"
+		if grantee != "" {
+			to = role(grantee)
+		}
+		if len(plain) > 0 {
+			g.add("", fmt.Sprintf("GRANT %s ON %s %s TO %s", strings.Join(plain, ", "), keyword, target, to))
+		}
+		if len(option) > 0 {
+			g.add("", fmt.Sprintf("GRANT %s ON %s %s TO %s WITH GRANT OPTION", strings.Join(option, ", "), keyword, target, to))
+		}
+	}
+}
+
+// ownerAs restores an object's owner with ALTER keyword target OWNER TO.
+func (g *downGen) ownerAs(kind, key, keyword, target, want, have string, fresh bool) {
+	if want == "" || (!fresh && want == have) {
+		return
+	}
+	if fresh && want == g.a.User {
+		return // a re-created object is its creator's
+	}
+	g.add(fmt.Sprintf("restore the owner of %s %s", kind, display(key)), fmt.Sprintf("ALTER %s %s OWNER TO %s", keyword, target, role(want)))
+}
+
+// options restores storage parameters (or view options): what the up set is reset, what it changed or
+// removed is set again.
+func (g *downGen) options(kind, key, keyword, target, want, have string) {
+	if want == have {
+		return
+	}
+	wantKV, haveKV := splitOptions(want), splitOptions(have)
+	var reset, set []string
+	for k := range haveKV {
+		if _, ok := wantKV[k]; !ok {
+			reset = append(reset, k)
+		}
+	}
+	for k, v := range wantKV {
+		if haveKV[k] != v {
+			set = append(set, k+"="+v)
+		}
+	}
+	slices.Sort(reset)
+	slices.Sort(set)
+	if len(reset) > 0 {
+		g.add(fmt.Sprintf("restore the options of %s %s", kind, display(key)), fmt.Sprintf("ALTER %s %s RESET (%s)", keyword, target, strings.Join(reset, ", ")))
+	}
+	if len(set) > 0 {
+		g.add(fmt.Sprintf("restore the options of %s %s", kind, display(key)), fmt.Sprintf("ALTER %s %s SET (%s)", keyword, target, strings.Join(set, ", ")))
+	}
+}
+
+func splitOptions(s string) map[string]string {
+	out := map[string]string{}
+	if s == "" {
+		return out
+	}
+	for _, kv := range strings.Split(s, ", ") {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
+	}
+	return out
+}
+
+// definitions restores a table's rules or extended statistics, kept one definition per line: those the
+// up added or changed are dropped, those it dropped or changed are created again from their definition.
+func (g *downGen) definitions(key, target, what, have, want string, name func(def string) string, drop func(name string) string) {
+	if have == want {
+		return
+	}
+	haveDefs, wantDefs := defsByName(have, name), defsByName(want, name)
+	for _, n := range slices.Sorted(mapKeys(haveDefs)) {
+		if wantDefs[n] != haveDefs[n] {
+			g.add(fmt.Sprintf("drop the %s %s the up put on table %s", what, n, display(key)), drop(n))
+		}
+	}
+	for _, n := range slices.Sorted(mapKeys(wantDefs)) {
+		if haveDefs[n] != wantDefs[n] {
+			g.add(fmt.Sprintf("create the %s %s on table %s again", what, n, display(key)), strings.TrimSuffix(wantDefs[n], ";"))
+		}
+	}
+}
+
+func mapKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// defsByName splits definitions, one per line (a rule's may span lines: a line starting with CREATE
+// begins the next), by the name each defines.
+func defsByName(s string, name func(string) string) map[string]string {
+	out := map[string]string{}
+	if s == "" {
+		return out
+	}
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			def := strings.Join(cur, "\n")
+			out[name(def)] = def
+		}
+		cur = nil
+	}
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "CREATE ") {
+			flush()
+		}
+		cur = append(cur, l)
+	}
+	flush()
+	return out
+}
+
+// ruleName is the (quoted) name in "CREATE RULE name AS ...".
+func ruleName(def string) string { return leadingName(strings.TrimPrefix(def, "CREATE RULE ")) }
+
+// statisticsName is the (qualified, quoted) name in "CREATE STATISTICS schema.name ...".
+func statisticsName(def string) string {
+	return leadingName(strings.TrimPrefix(def, "CREATE STATISTICS "))
+}
+
+// leadingName reads a possibly qualified, possibly quoted name at the start of s, as written.
+func leadingName(s string) string {
+	i := 0
+	for i < len(s) {
+		if s[i] == '"' {
+			j := i + 1
+			for j < len(s) {
+				if s[j] == '"' {
+					if j+1 < len(s) && s[j+1] == '"' {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			i = j + 1
+		} else {
+			for i < len(s) && s[i] != '.' && s[i] != ' ' && s[i] != '(' && s[i] != '\n' {
+				i++
+			}
+		}
+		if i < len(s) && s[i] == '.' {
+			i++
+			continue
+		}
+		break
+	}
+	return s[:min(i, len(s))]
+}
+
+// role quotes a role name as ACL entries and owners print it (already quoted when it needs quotes).
+func role(name string) string {
+	if strings.HasPrefix(name, `"`) {
+		return name
+	}
+	return Ident(name)
+}
+
+// aclLetters are the privileges of ACL entries (aclitem's letters).
+var aclLetters = map[byte]string{
+	'r': "SELECT", 'w': "UPDATE", 'a': "INSERT", 'd': "DELETE", 'D': "TRUNCATE", 'x': "REFERENCES", 't': "TRIGGER",
+	'X': "EXECUTE", 'U': "USAGE", 'C': "CREATE", 'c': "CONNECT", 'T': "TEMPORARY", 'm': "MAINTAIN",
+}
+
+// aclPrivileges reads an ACL entry's letters ("arw*d") into privileges given plainly and with the grant
+// option (a letter followed by *).
+func aclPrivileges(letters string) (plain, option []string) {
+	for i := 0; i < len(letters); i++ {
+		p, ok := aclLetters[letters[i]]
+		if !ok {
+			continue
+		}
+		if i+1 < len(letters) && letters[i+1] == '*' {
+			option = append(option, p)
+			i++
+		} else {
+			plain = append(plain, p)
+		}
+	}
+	return plain, option
+}
+
+// defaultACL tells whether an object's privileges are those a new object gets: its owner's own, and for
+// functions, procedures and types PUBLIC's EXECUTE or USAGE.
+func defaultACL(a Access, kind string) bool {
+	switch kind {
+	case KindFunction, KindProcedure:
+		if !slices.Contains(strings.Split(a.Privileges, ","), "=X/"+role(a.Owner)) {
+			return false
+		}
+	case KindEnum, KindDomain:
+		if !slices.Contains(strings.Split(a.Privileges, ","), "=U/"+role(a.Owner)) {
+			return false
+		}
+	}
+	for _, it := range strings.Split(a.Privileges, ",") {
+		grantee, rest, _ := strings.Cut(it, "=")
+		privs, grantor, _ := strings.Cut(rest, "/")
+		switch {
+		case grantor != a.Owner && role(grantor) != role(a.Owner):
+			return false
+		case grantee == a.Owner || role(grantee) == role(a.Owner):
+		case grantee == "" && privs == "X" && (kind == KindFunction || kind == KindProcedure):
+		case grantee == "" && privs == "U" && (kind == KindEnum || kind == KindDomain):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// collationLines splits a schema's collations ("name: provider locale ...", one per line) by name.
+func collationLines(s string) map[string]string {
+	out := map[string]string{}
+	for _, l := range strings.Split(s, "\n") {
+		if n, rest, ok := strings.Cut(l, ": "); ok {
+			out[n] = rest
+		}
+	}
+	return out
+}
