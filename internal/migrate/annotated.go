@@ -40,6 +40,9 @@ type dialect struct {
 	upFirst bool
 	// classify recognises a directive line (without its line break); dirNone means plain SQL or comment.
 	classify func(line string) directive
+	// splitsAtSemicolon: the tool does not parse SQL but ends a statement at each line whose last word
+	// ends with ";" (outside StatementBegin/End), and refuses or drops a statement left without one.
+	splitsAtSemicolon bool
 }
 
 // section is the byte range of an up or down section: from just after its directive line to the next
@@ -56,6 +59,8 @@ type sections struct {
 	noTx     bool // the whole migration runs outside a transaction
 	envSub   bool
 	env      [][2]int // goose ENVSUB regions: byte ranges between ENVSUB ON and OFF (or the end)
+	// cuts are the lines at which a tool that splitsAtSemicolon ends a statement.
+	cuts []int
 }
 
 // split cuts src into sections, reporting misplaced, repeated and unknown directives of file.
@@ -66,10 +71,20 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		blockLine  int // line of an open StatementBegin, 0 when none
 		firstStart = -1
 		envFrom    = -1 // start of an open ENVSUB region
+		open       int  // first line of a statement the tool has not ended yet (splitsAtSemicolon), 0 when none
 	)
 	closeSection := func(at int) {
 		if cur == nil {
 			return
+		}
+		if open > 0 {
+			what := d.tool + " never runs it: the next section drops what is left unended"
+			if at == len(src) {
+				what = d.tool + " refuses the file (\"missing semicolon?\")"
+			}
+			r.errorf(file, open, "end the statement with ; at the end of its last line, or wrap it in StatementBegin/StatementEnd lines",
+				"statement without ; at the end of its last line: %s", what)
+			open = 0
 		}
 		cur.end = at
 		if blockLine > 0 {
@@ -97,6 +112,19 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			r.errorf(file, lineNo, dir.hint, "%s", dir.err)
 			continue
 		}
+		if d.splitsAtSemicolon && dir.kind == dirNone && cur != nil && blockLine == 0 {
+			// As the tool reads the section: comments and blank lines before a statement are skipped;
+			// a line whose last word (before a -- comment) ends with ; ends the statement.
+			t := strings.TrimSpace(text)
+			switch {
+			case open == 0 && (t == "" || strings.HasPrefix(t, "--")):
+			case endsWithSemicolon(text):
+				out.cuts = append(out.cuts, lineNo)
+				open = 0
+			case open == 0:
+				open = lineNo
+			}
+		}
 		switch dir.kind {
 		case dirUp, dirDown:
 			name, slot, other := d.up, &out.up, out.down
@@ -117,6 +145,7 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			cur = &section{start: lineEnd, end: len(src), line: lineNo, noTx: dir.noTx}
 			*slot = cur
 		case dirBegin:
+			open = 0 // the tool goes on to StatementEnd with what it holds
 			switch {
 			case cur == nil:
 				r.errorf(file, lineNo, "move it below "+d.up+" or "+d.down, "StatementBegin outside the %s and %s sections", d.up, d.down)
@@ -206,8 +235,51 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 		}
 		m.Down.NoTransaction = s.noTx || s.down.noTx
 	}
+	if d.splitsAtSemicolon {
+		r.checkCuts(file, d, s.cuts, lines, m.Up, m.Down)
+	}
 	r.checkEmpty(m, s.up.line, d.tool, d.up+" section")
 	return m
+}
+
+// checkCuts reports each line at which the tool ends a statement that goes on: the tool sends the two
+// halves as two statements, and both fail (a function body with ; inside, outside StatementBegin/End).
+func (r *reader) checkCuts(file string, d dialect, cuts []int, lines *sqlparse.Lines, scripts ...*Script) {
+	if len(cuts) == 0 {
+		return
+	}
+	for _, sc := range scripts {
+		if sc == nil || sc.Source != "" { // text substituted (ENVSUB): lines no longer match
+			continue
+		}
+		for _, st := range sc.Statements {
+			if st.Err != nil {
+				continue
+			}
+			endLine := lines.Pos(max(st.End-1, 0)).Line
+			for _, c := range cuts {
+				if c >= st.Pos.Line && c < endLine {
+					r.errorf(file, c, "wrap the statement in -- +"+strings.TrimPrefix(strings.Fields(d.up)[1], "+")+" StatementBegin and StatementEnd lines",
+						"%s ends a statement at this line (its last word ends with ;), inside the statement that starts on line %d and ends on line %d: it would send the two parts apart",
+						d.tool, st.Pos.Line, endLine)
+					break
+				}
+			}
+		}
+	}
+}
+
+// endsWithSemicolon is how goose and sql-migrate tell the end of a statement: the line's last
+// white-space-separated word before one starting with "--" ends with ";".
+func endsWithSemicolon(line string) bool {
+	prev := ""
+	for _, w := range strings.Fields(line) {
+		if strings.HasPrefix(w, "--") {
+			break
+		}
+		prev = w
+	}
+	return strings.HasSuffix(prev, ";")
 }
 
 // checkEmpty reports an up script without statements: an error when the down script has some (the SQL

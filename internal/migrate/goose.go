@@ -11,11 +11,12 @@ import (
 // "-- +goose Down" sections. Annotations are case-insensitive and must start their line.
 
 var gooseDialect = dialect{
-	tool:     "goose",
-	up:       "-- +goose Up",
-	down:     "-- +goose Down",
-	upFirst:  true,
-	classify: gooseDirective,
+	tool:              "goose",
+	up:                "-- +goose Up",
+	down:              "-- +goose Down",
+	upFirst:           true,
+	classify:          gooseDirective,
+	splitsAtSemicolon: true,
 }
 
 const gooseKnown = "goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON and ENVSUB OFF"

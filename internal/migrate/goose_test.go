@@ -96,6 +96,22 @@ func TestReadGoose(t *testing.T) {
 			warns: []string{"schema.sql:0: ignored: not a goose migration file name"},
 		},
 		{
+			// goose ends a statement at each line whose last word ends with ; (outside StatementBegin and
+			// StatementEnd), and drops or refuses one left without it.
+			name: "split as goose splits",
+			files: map[string]string{
+				"1_fn.sql": "-- +goose Up\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM 1;\n  RETURN 1;\nEND;\n$$;\n\n-- +goose Down\nDROP FUNCTION f();\n",
+				"2_ok.sql": "-- +goose Up\n-- a comment;\nCREATE TABLE a (\n  id int, -- the key;\n  note text\n); -- done\nSELECT 'x;\ny';\n-- +goose StatementBegin\nDO $$ BEGIN PERFORM 1;\nEND $$;\n-- +goose StatementEnd\n-- +goose Down\nDROP TABLE a;\n",
+				"3_nosemi.sql": "-- +goose Up\nCREATE TABLE b (id int)\n-- +goose Down\nDROP TABLE b\n",
+			},
+			want: []string{"1_fn up:1 down:1", "2_ok up:3 down:1", "3_nosemi up:1 down:1"},
+			errs: []string{"1_fn.sql:4: goose ends a statement at this line (its last word ends with ;), inside the statement that starts on line 2 and ends on line 7",
+				// goose cuts inside the string literal too ('x; ends with ;); the comments and the block do not cut.
+				"2_ok.sql:7: goose ends a statement at this line (its last word ends with ;), inside the statement that starts on line 7 and ends on line 8",
+				"3_nosemi.sql:2: statement without ; at the end of its last line: goose never runs it",
+				"3_nosemi.sql:4: statement without ; at the end of its last line: goose refuses the file"},
+		},
+		{
 			name: "bad content",
 			files: map[string]string{
 				"1_latin1.sql": "-- +goose Up\nSELECT 1;\nSELECT 'caf\xe9';\n",

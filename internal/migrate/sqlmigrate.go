@@ -13,10 +13,11 @@ import (
 // transaction). Commands are case-sensitive. Files are ordered by their leading number, then by name.
 
 var sqlMigrateDialect = dialect{
-	tool:     "sql-migrate",
-	up:       "-- +migrate Up",
-	down:     "-- +migrate Down",
-	classify: sqlMigrateDirective,
+	tool:              "sql-migrate",
+	up:                "-- +migrate Up",
+	down:              "-- +migrate Down",
+	classify:          sqlMigrateDirective,
+	splitsAtSemicolon: true,
 }
 
 const sqlMigrateKnown = "sql-migrate knows Up, Down (optionally followed by notransaction), StatementBegin and StatementEnd"

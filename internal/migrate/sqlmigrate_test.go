@@ -39,6 +39,15 @@ func TestReadSQLMigrate(t *testing.T) {
 				"2_b.sql:1: SQL before the first", "3_d.sql:0: no -- +migrate Up section"},
 		},
 		{
+			name: "split as sql-migrate splits",
+			files: map[string]string{
+				"1_fn.sql": "-- +migrate Up\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND\n$$;\n-- +migrate Down\nDROP FUNCTION f()\n",
+			},
+			want: []string{"1_fn up:1 down:1"},
+			errs: []string{"1_fn.sql:4: sql-migrate ends a statement at this line (its last word ends with ;), inside the statement that starts on line 2 and ends on line 6",
+				"1_fn.sql:8: statement without ; at the end of its last line: sql-migrate refuses the file"},
+		},
+		{
 			// sql-migrate keys migrations by file name: one number may have several, ordered by name.
 			name: "several migrations of one day",
 			files: map[string]string{
