@@ -1,13 +1,14 @@
 package migrate
 
 import (
-	"fmt"
 	"net/url"
 	"os"
 	"path"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/mfridman/interpolate"
 )
 
 // Variable substitution, as the owning tools do it before they run a script:
@@ -114,44 +115,48 @@ func envName(name string) string {
 	return strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
 }
 
-// gooseRef is one ${…} expansion goose's ENVSUB knows.
-var gooseRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}`)
-
-// gooseEnv replaces goose ENVSUB references in src[from:to]; the rest of src is kept.
+// gooseEnv replaces goose ENVSUB references in src[from:to]; the rest of src is kept. goose expands
+// each line of the region with github.com/mfridman/interpolate (the version it depends on): $NAME and
+// ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:offset[:length]}, ${NAME?message}; $$ and \$ stand for
+// a dollar sign, and a $ before anything but a letter or { is an error. So does this, with the same
+// library; comment lines and blank lines, which goose skips before a statement, are left as they are.
 func gooseEnv(src string, from, to int) (string, *substError) {
-	var bad *substError
-	part := src[from:to]
-	out := replaceAllIndex(gooseRef, part, func(m []int) string {
-		name := part[m[2]:m[3]]
-		v, set := os.LookupEnv(name)
-		if m[4] < 0 {
-			return v
+	var b strings.Builder
+	b.WriteString(src[:from])
+	for off := from; off < to; {
+		end := strings.IndexByte(src[off:to], '\n')
+		if end < 0 {
+			end = to
+		} else {
+			end += off
 		}
-		op, word := part[m[4]:m[5]], part[m[6]:m[7]]
-		empty := !set || (strings.HasPrefix(op, ":") && v == "")
-		switch strings.TrimPrefix(op, ":") {
-		case "-":
-			if empty {
-				return word
+		line := src[off:end]
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") || !strings.ContainsAny(line, "$\\") {
+			b.WriteString(line)
+		} else {
+			out, err := interpolate.Interpolate(osEnv{}, strings.TrimSuffix(line, "\r"))
+			if err != nil {
+				return src, &substError{Off: off, Msg: "goose ENVSUB: " + err.Error(),
+					Hint: "write a literal $ as $$ between ENVSUB ON and OFF (dollar quotes too: $$ becomes $), and name variables with a letter first"}
 			}
-		case "+":
-			if empty {
-				return ""
-			}
-			return word
-		case "?":
-			if empty && bad == nil {
-				msg := word
-				if msg == "" {
-					msg = "not set"
-				}
-				bad = &substError{Off: from + m[0], Msg: fmt.Sprintf("goose ENVSUB: %s: %s", name, msg), Hint: "set " + name + " in the environment"}
+			b.WriteString(out)
+			if strings.HasSuffix(line, "\r") {
+				b.WriteByte('\r')
 			}
 		}
-		return v
-	})
-	return src[:from] + out + src[to:], bad
+		if end < to {
+			b.WriteByte('\n')
+		}
+		off = end + 1
+	}
+	b.WriteString(src[to:])
+	return b.String(), nil
 }
+
+// osEnv is the process environment, as goose gives it to interpolate.
+type osEnv struct{}
+
+func (osEnv) Get(key string) (string, bool) { return os.LookupEnv(key) }
 
 // replaceAllIndex is regexp.ReplaceAllStringFunc with the match's submatch indexes.
 func replaceAllIndex(re *regexp.Regexp, s string, f func(m []int) string) string {

@@ -83,9 +83,10 @@ func TestFlywayPlaceholders(t *testing.T) {
 	}
 }
 
-// TestGooseEnvSub: goose's ENVSUB ON … OFF regions take their ${VAR} expansions from the environment;
-// text outside them is left alone, positions stay on their lines, and ${VAR:?msg} without a value is an
-// error at its line.
+// TestGooseEnvSub: goose's ENVSUB ON … OFF regions are expanded as goose expands them (line by line,
+// with the library goose uses): ${VAR}, $VAR, ${VAR:-word}, ${VAR-word}, $$ for a dollar sign (dollar
+// quotes too); text outside the regions is left alone, positions stay on their lines, and what goose
+// refuses (${VAR?msg} without a value, ${VAR:+word}, $1) is an error at its line.
 func TestGooseEnvSub(t *testing.T) {
 	t.Setenv("GREETING", "hello")
 	os.Unsetenv("SG_TABLE")
@@ -93,7 +94,8 @@ func TestGooseEnvSub(t *testing.T) {
 	src := "-- +goose Up\n" +
 		"CREATE TABLE t (id int);\n" +
 		"-- +goose ENVSUB ON\n" +
-		"CREATE TABLE ${SG_TABLE:-fallback} (greeting text DEFAULT '${GREETING}', alt text DEFAULT '${GREETING:+set}');\n" +
+		"CREATE TABLE ${SG_TABLE:-fallback} (greeting text DEFAULT '${GREETING}', alt text DEFAULT '$GREETING-${SG_TABLE-x}');\n" +
+		"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$$$ SELECT 1 $$$$;\n" +
 		"-- +goose ENVSUB OFF\n" +
 		"COMMENT ON TABLE t IS '${GREETING}';\n" +
 		"-- +goose Down\n" +
@@ -113,10 +115,11 @@ func TestGooseEnvSub(t *testing.T) {
 	}
 	want := []string{
 		"2:1 CREATE TABLE t (id int)",
-		"4:1 CREATE TABLE fallback (greeting text DEFAULT 'hello', alt text DEFAULT 'set')",
-		"6:1 COMMENT ON TABLE t IS '${GREETING}'",
-		"9:1 DROP TABLE fallback",
-		"10:1 DROP TABLE t",
+		"4:1 CREATE TABLE fallback (greeting text DEFAULT 'hello', alt text DEFAULT 'hello-x')",
+		"5:1 CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+		"7:1 COMMENT ON TABLE t IS '${GREETING}'",
+		"10:1 DROP TABLE fallback",
+		"11:1 DROP TABLE t",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("statements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -125,9 +128,15 @@ func TestGooseEnvSub(t *testing.T) {
 		t.Errorf("EnvSub %v, Source %q: want the text as written", m.EnvSub, m.Up.Source)
 	}
 
-	_, err = readMap(t, FormatGoose, map[string]string{"00001_init.sql": "-- +goose ENVSUB ON\n-- +goose Up\nSELECT 1;\nSELECT '${SG_REQUIRED:?set it to the tenant}';\n"})
-	if err == nil || !strings.Contains(err.Error(), "00001_init.sql:4") || !strings.Contains(err.Error(), "set it to the tenant") {
-		t.Errorf("required variable: %v", err)
+	for line, bad := range map[string]string{
+		"SELECT '${SG_REQUIRED?set it to the tenant}';": "$SG_REQUIRED: set it to the tenant",
+		"SELECT '${GREETING:+alt}';":                    "goose ENVSUB",
+		"CREATE FUNCTION g(int) RETURNS int LANGUAGE sql AS 'SELECT $1';": "Expected identifier to start with a letter",
+	} {
+		_, err = readMap(t, FormatGoose, map[string]string{"00001_init.sql": "-- +goose ENVSUB ON\n-- +goose Up\nSELECT 1;\n" + line + "\n"})
+		if err == nil || !strings.Contains(err.Error(), "00001_init.sql:4") || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: %v, want an error at line 4 with %q", line, err, bad)
+		}
 	}
 }
 
