@@ -363,7 +363,7 @@ func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.
 		}
 		if fresh[m] {
 			rm.New = true
-			rm.Findings = lint.Analyze(m, lcfg)
+			rm.Findings = append(lint.Analyze(m, lcfg), lint.ToolFindings(m, set.Format, lcfg)...)
 		} else {
 			rm.Status = report.StatusBase
 		}

@@ -71,6 +71,8 @@ Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input.
 type lintUnit struct {
 	script *migrate.Script
 	inTx   bool
+	// extra are the findings of the migration's tool (lint.ToolFindings).
+	extra []lint.Finding
 }
 
 func (a *App) runLint(o *LintOptions) error {
@@ -78,7 +80,7 @@ func (a *App) runLint(o *LintOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	units, err := lintUnits(o)
+	units, err := lintUnits(o, cfg)
 	if err != nil {
 		return err
 	}
@@ -93,7 +95,7 @@ func (a *App) runLint(o *LintOptions) error {
 	for range max(1, min(runtime.GOMAXPROCS(0), len(units))) {
 		go func() {
 			for i := range next {
-				results[i] <- lint.AnalyzeScript(units[i].script, units[i].inTx, cfg)
+				results[i] <- append(lint.AnalyzeScript(units[i].script, units[i].inTx, cfg), units[i].extra...)
 				units[i].script = nil // its parse trees are no longer needed
 			}
 		}()
@@ -212,7 +214,7 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	return cfg, failOn, errors.Join(errs...)
 }
 
-func lintUnits(o *LintOptions) ([]lintUnit, error) {
+func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 	if o.Dir != "" {
 		format, err := migrate.ParseFormat(o.Format)
 		if err != nil {
@@ -232,7 +234,11 @@ func lintUnits(o *LintOptions) ([]lintUnit, error) {
 			}
 			s := *m.Up
 			s.File = filepath.ToSlash(filepath.Join(o.Dir, s.File))
-			units = append(units, lintUnit{script: &s, inTx: !m.NoTransaction && !m.Up.NoTransaction})
+			extra := lint.ToolFindings(m, set.Format, lintCfg)
+			for i := range extra {
+				extra[i].File = filepath.ToSlash(filepath.Join(o.Dir, extra[i].File))
+			}
+			units = append(units, lintUnit{script: &s, inTx: !m.NoTransaction && !m.Up.NoTransaction, extra: extra})
 		}
 		return units, nil
 	}

@@ -300,3 +300,29 @@ func shorten(sql string) string {
 	}
 	return sql
 }
+
+// ToolFindings are what a migration's own tool cannot run, whatever the parse tree says: inline COPY
+// data under a tool that does not send scripts through psql (copy-data-unsupported-by-tool).
+func ToolFindings(m *migrate.Migration, format migrate.Format, cfg Config) []Finding {
+	switch format {
+	case migrate.FormatGolangMigrate, migrate.FormatGoose, migrate.FormatDbmate, migrate.FormatSQLMigrate:
+	default:
+		return nil // psql (sqitch, plain), Flyway and Atlas load the rows; schemagate deploy too
+	}
+	r, _ := Lookup("copy-data-unsupported-by-tool")
+	var out []Finding
+	for _, s := range []*migrate.Script{m.Up, m.Down} {
+		if s == nil {
+			continue
+		}
+		for _, st := range s.Statements {
+			if !st.FromStdin {
+				continue
+			}
+			out = append(out, Finding{Rule: r.ID, Risk: r.Risk, File: s.File, Line: st.Pos.Line, Column: st.Pos.Column, Statement: st.SQL,
+				Message:    fmt.Sprintf("%s does not send the rows after COPY … FROM STDIN (psql does): under %s this migration fails; schemagate deploy loads them", format, format),
+				Suggestion: r.Suggestion, URL: r.URL()})
+		}
+	}
+	return (&analyzer{cfg: cfg, out: out}).result() // the configuration's classes and "off"
+}

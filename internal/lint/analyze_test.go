@@ -279,3 +279,23 @@ func TestDeployTimeouts(t *testing.T) {
 		})
 	}
 }
+
+// TestToolFindingsCopyData: inline COPY rows are psql's to send; golang-migrate, goose, dbmate and
+// sql-migrate send SQL text, so the migration fails under them, while plain and sqitch folders (psql)
+// and Flyway load the rows.
+func TestToolFindingsCopyData(t *testing.T) {
+	src := "CREATE TABLE t (id int, s text);\nCOPY t (id, s) FROM stdin;\n1\ta\n\\.\n"
+	m := &migrate.Migration{Version: "1", Name: "seed", Up: &migrate.Script{File: "1_seed.up.sql", SQL: src, Statements: sqlparse.Parse(src)}}
+	for format, want := range map[migrate.Format]bool{
+		migrate.FormatGolangMigrate: true, migrate.FormatGoose: true, migrate.FormatDbmate: true, migrate.FormatSQLMigrate: true,
+		migrate.FormatPlain: false, migrate.FormatSqitch: false, migrate.FormatFlyway: false,
+	} {
+		fs := ToolFindings(m, format, Config{})
+		if got := len(fs) == 1 && fs[0].Rule == "copy-data-unsupported-by-tool" && fs[0].Line == 2 && fs[0].Risk == Dangerous; got != want {
+			t.Errorf("%s: findings %+v, want one at line 2: %v", format, fs, want)
+		}
+	}
+	if fs := ToolFindings(m, migrate.FormatGolangMigrate, Config{Rules: map[string]string{"copy-data-unsupported-by-tool": "off"}}); len(fs) != 0 {
+		t.Errorf("turned off in the configuration: %+v", fs)
+	}
+}

@@ -155,7 +155,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		rm.Statements = len(m.Up.Statements)
 		if rm.New {
-			rm.Findings = lint.Analyze(m, opts.Lint)
+			rm.Findings = append(lint.Analyze(m, opts.Lint), lint.ToolFindings(m, opts.Set.Format, opts.Lint)...)
 		}
 		sp.Mark(m, &rm)
 		rep.Migrations = append(rep.Migrations, rm)
