@@ -100,8 +100,8 @@ func TestReadGoose(t *testing.T) {
 			// StatementEnd), and drops or refuses one left without it.
 			name: "split as goose splits",
 			files: map[string]string{
-				"1_fn.sql": "-- +goose Up\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM 1;\n  RETURN 1;\nEND;\n$$;\n\n-- +goose Down\nDROP FUNCTION f();\n",
-				"2_ok.sql": "-- +goose Up\n-- a comment;\nCREATE TABLE a (\n  id int, -- the key;\n  note text\n); -- done\nSELECT 'x;\ny';\n-- +goose StatementBegin\nDO $$ BEGIN PERFORM 1;\nEND $$;\n-- +goose StatementEnd\n-- +goose Down\nDROP TABLE a;\n",
+				"1_fn.sql":     "-- +goose Up\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM 1;\n  RETURN 1;\nEND;\n$$;\n\n-- +goose Down\nDROP FUNCTION f();\n",
+				"2_ok.sql":     "-- +goose Up\n-- a comment;\nCREATE TABLE a (\n  id int, -- the key;\n  note text\n); -- done\nSELECT 'x;\ny';\n-- +goose StatementBegin\nDO $$ BEGIN PERFORM 1;\nEND $$;\n-- +goose StatementEnd\n-- +goose Down\nDROP TABLE a;\n",
 				"3_nosemi.sql": "-- +goose Up\nCREATE TABLE b (id int)\n-- +goose Down\nDROP TABLE b\n",
 			},
 			want: []string{"1_fn up:1 down:1", "2_ok up:3 down:1", "3_nosemi up:1 down:1"},

@@ -129,8 +129,8 @@ func TestGooseEnvSub(t *testing.T) {
 	}
 
 	for line, bad := range map[string]string{
-		"SELECT '${SG_REQUIRED?set it to the tenant}';": "$SG_REQUIRED: set it to the tenant",
-		"SELECT '${GREETING:+alt}';":                    "goose ENVSUB",
+		"SELECT '${SG_REQUIRED?set it to the tenant}';":                   "$SG_REQUIRED: set it to the tenant",
+		"SELECT '${GREETING:+alt}';":                                      "goose ENVSUB",
 		"CREATE FUNCTION g(int) RETURNS int LANGUAGE sql AS 'SELECT $1';": "Expected identifier to start with a letter",
 	} {
 		_, err = readMap(t, FormatGoose, map[string]string{"00001_init.sql": "-- +goose ENVSUB ON\n-- +goose Up\nSELECT 1;\n" + line + "\n"})

@@ -707,7 +707,7 @@ func failedOf(rep *report.Report) []string {
 // REPLACE), so only the catalog comparison can catch a down that does nothing.
 func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 	files := map[string]string{
-		"01_base.up.sql": "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nDO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+		"01_base.up.sql":   "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nDO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
 		"01_base.down.sql": "DROP TABLE t;",
 	}
 	cases := []struct{ name, up, down, want string }{
