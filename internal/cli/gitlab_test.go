@@ -258,3 +258,24 @@ func TestGitLabGateReadsCodeOwnersOfTheTargetBranch(t *testing.T) {
 		t.Errorf("erin (owner on the target branch): exit %d, want 0\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestGitLabCommentLeavesAnUnchangedNoteAlone: a report whose Markdown has lines GitLab would run as
+// quick actions is stored with them made inert; posting the same report again must not rewrite the
+// note (an edit GitLab marks and notifies about) because the stored text differs from the rendered one.
+func TestGitLabCommentLeavesAnUnchangedNoteAlone(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	writeFile(t, e.report, mustJSON(t, hostileArtifact()))
+	for run := 1; run <= 2; run++ {
+		if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s\n%s", run, code, out, errOut)
+		}
+	}
+	posts, puts := 0, 0
+	for _, r := range e.s.Requests() {
+		posts += map[bool]int{true: 1}[strings.HasPrefix(r, "POST ") && strings.Contains(r, "notes")]
+		puts += map[bool]int{true: 1}[strings.HasPrefix(r, "PUT ")]
+	}
+	if posts != 1 || puts != 0 {
+		t.Errorf("%d notes created and %d rewritten for two runs of one report, want 1 and 0: %q", posts, puts, e.s.Requests())
+	}
+}

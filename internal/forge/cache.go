@@ -20,6 +20,9 @@ type commentCache struct {
 	comments map[Ref][]Comment
 }
 
+// StoredBody passes the wrapped forge's own storage form through (see BodyStorer).
+func (c *commentCache) StoredBody(body string) string { return StoredBody(c.Forge, body) }
+
 func (c *commentCache) Comments(ctx context.Context, ref Ref) ([]Comment, error) {
 	c.mu.Lock()
 	cs, ok := c.comments[ref]

@@ -28,7 +28,7 @@ func Upsert(ctx context.Context, f Forge, ref Ref, marker, body string) (id int6
 		return 0, false, fmt.Errorf("upsert comment: %w", err)
 	}
 	if c != nil {
-		if c.Body == body {
+		if c.Body == body || c.Body == StoredBody(f, body) {
 			return c.ID, false, nil
 		}
 		if err := f.UpdateComment(ctx, ref, c.ID, body); err != nil {
@@ -41,6 +41,20 @@ func Upsert(ctx context.Context, f Forge, ref Ref, marker, body string) (id int6
 		return 0, false, fmt.Errorf("upsert comment: %w", err)
 	}
 	return id, true, nil
+}
+
+// BodyStorer is implemented by forges that store a comment body other than as given (GitLab makes
+// quick actions inert): StoredBody is what they would store.
+type BodyStorer interface {
+	StoredBody(body string) string
+}
+
+// StoredBody is body as f would store it.
+func StoredBody(f Forge, body string) string {
+	if s, ok := f.(BodyStorer); ok {
+		return s.StoredBody(body)
+	}
+	return body
 }
 
 // FindOwn returns the newest non-system comment written by author that holds marker, or nil.

@@ -73,6 +73,9 @@ func (c *Client) CreateComment(ctx context.Context, ref forge.Ref, body string) 
 	return n.ID, nil
 }
 
+// StoredBody is a note body as GitLab gets it from this client (see forge.BodyStorer).
+func (c *Client) StoredBody(body string) string { return SanitizeNote(body) }
+
 // UpdateComment replaces a note's body, passed through SanitizeNote.
 func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, body string) error {
 	op := fmt.Sprintf("update note %d on merge request %s!%d", id, ref.Repo, ref.Number)
