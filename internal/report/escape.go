@@ -74,9 +74,16 @@ func Text(s string) string {
 }
 
 // Code renders untrusted text as an inline code span: one line, delimited by a backtick run longer than
-// any inside it. Pipes are backslash-escaped (GFM splits table cells before reading code spans) and
-// HTML comment openers defused, so the marker cannot be copied.
-func Code(s string) string {
+// any inside it, HTML comment openers defused so the marker cannot be copied. For a table cell use
+// CodeCell.
+func Code(s string) string { return code(s, false) }
+
+// CodeCell is Code for a table cell: pipes are backslash-escaped, since GFM splits a row into cells
+// before it reads code spans (and drops the backslash inside the cell's code span). Outside a table
+// the backslash would show.
+func CodeCell(s string) string { return code(s, true) }
+
+func code(s string, cell bool) string {
 	s = defuseComment(oneLine(s))
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
@@ -84,7 +91,9 @@ func Code(s string) string {
 		}
 		return r
 	}, s)
-	s = strings.ReplaceAll(s, "|", `\|`)
+	if cell {
+		s = strings.ReplaceAll(s, "|", `\|`)
+	}
 	if s == "" {
 		return "` `"
 	}

@@ -29,8 +29,11 @@ func FuzzEscape(f *testing.F) {
 		if out := Text(s); strings.ContainsAny(out, "<>") || unescapedPipe.MatchString(out) {
 			t.Errorf("Text(%q) = %q", s, out)
 		}
-		if out := Code(s); unescapedPipe.MatchString(out) {
-			t.Errorf("Code(%q) has an unescaped pipe: %q", s, out)
+		if out := CodeCell(s); unescapedPipe.MatchString(out) {
+			t.Errorf("CodeCell(%q) has an unescaped pipe: %q", s, out)
+		}
+		if out := Code(s); strings.Contains(out, `\|`) && !strings.Contains(s, `\|`) {
+			t.Errorf("Code(%q) = %q: a backslash outside a table cell shows", s, out)
 		}
 		fence := Fence(s, "sql")
 		lines := strings.Split(strings.TrimSuffix(fence, "\n"), "\n")

@@ -211,7 +211,7 @@ func mdTable(r *Report) string {
 		if m.Status == StatusFailed {
 			status = "❌ failed"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s | %s | %s |\n", Code(m.Version), Text(m.Name),
+		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s | %s | %s |\n", CodeCell(m.Version), Text(m.Name),
 			riskIcon[m.Risk], m.Risk, status, duration(m.DurationMS), locks(m), rt)
 	}
 	return b.String()
@@ -252,14 +252,14 @@ func locks(m Migration) string {
 	for _, t := range m.Trace {
 		for _, l := range t.Locks {
 			if strings.Contains(l.Mode, "Exclusive") || strings.Contains(l.Mode, "Share") {
-				add(Code(l.Mode) + " " + Text(l.Relation))
+				add(CodeCell(l.Mode) + " " + Text(l.Relation))
 			}
 		}
 	}
 	if len(out) == 0 {
 		for _, f := range m.Findings {
 			if f.Lock != "" && !f.Ignored {
-				add(Code(f.Lock))
+				add(CodeCell(f.Lock))
 			}
 		}
 	}

@@ -425,7 +425,8 @@ func TestAnnotationsMostSevereFirst(t *testing.T) {
 func TestEscapers(t *testing.T) {
 	tests := []struct{ name, got, want string }{
 		{"code with backticks", Code("a``b"), "```a``b```"},
-		{"code with pipe", Code("a|b"), "`a\\|b`"},
+		{"code with pipe in a cell", CodeCell("a|b"), "`a\\|b`"},
+		{"code with pipe elsewhere", Code("a|b"), "`a|b`"},
 		{"text leading slash", Text("/merge now"), `\/merge now`},
 		{"text html", Text("<b>&"), "&lt;b&gt;&amp;"},
 		{"text mention", Text("hi @bob"), "hi @\u200bbob"},
