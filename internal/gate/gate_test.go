@@ -155,7 +155,13 @@ func TestTeamMemberApproval(t *testing.T) {
 		e.s.SetMembershipForbidden(true)
 		e.review("dan", "APPROVED")
 		d := e.decide(t, config.Approval{})
-		wantState(t, d, gate.Pending, "cannot read team membership (@acme/dba)", "read:org", "approval.dba_users")
+		wantState(t, d, gate.Pending, "cannot read team membership (@acme/dba)", "read:org", "approval.dba_users",
+			"dan approved, is not named as an owner of the migration files, and may belong to @acme/dba")
+		for _, n := range d.Notes {
+			if strings.Contains(n, "owns none") {
+				t.Errorf("note %q: dan may own them through the team, which the token cannot read", n)
+			}
+		}
 	})
 	t.Run("GITHUB_TOKEN with dba_users fallback", func(t *testing.T) {
 		e := newEnv(t, owners)

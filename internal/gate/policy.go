@@ -179,6 +179,10 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 			switch {
 			case in.Policy.Stale() && in.HeadSHA != "" && rv.CommitSHA != in.HeadSHA:
 				d.Notes = append(d.Notes, fmt.Sprintf("%s approved commit %s, not the head %s: approvals must be renewed after a push", who, short(rv.CommitSHA), short(in.HeadSHA)))
+			case len(owns) == 0 && len(e.forbidden) > 0:
+				// Not a direct owner; maybe a member of a team the token cannot read.
+				d.Notes = append(d.Notes, fmt.Sprintf("%s approved, is not named as an owner of the migration files, and may belong to %s, whose members the token cannot read",
+					who, strings.Join(sortedKeys(e.forbidden), ", ")))
 			case len(owns) == 0:
 				d.Notes = append(d.Notes, fmt.Sprintf("%s approved but owns none of the migration files", who))
 			default:
