@@ -225,15 +225,21 @@ func (a *App) finishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref
 // (a fork's pull request) skips the writes with a notice; the exit code still carries the decision.
 func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref forge.Ref, cr *forge.ChangeRequest, rep *report.Report, d *gate.Decision) {
 	notice := func(what string, err error) {
+		msg := fmt.Sprintf("warning: %s: %v", what, err)
 		if errors.Is(err, forge.ErrReadOnly) {
 			hint := ""
 			if _, ok := a.gitlabJob(); ok {
 				hint = " — " + gitlabReadOnlyHint
 			}
-			fmt.Fprintf(a.Stderr, "schemagate: notice: %s skipped: the token cannot write (%v)%s\n", what, err, hint)
+			msg = fmt.Sprintf("notice: %s skipped: the token cannot write (%v)%s", what, err, hint)
+		}
+		// On GitHub Actions an annotation, which the run's page shows: a green job whose required status
+		// never appears is otherwise easy to miss.
+		if env, ok := ci.DetectGitHub(a.Getenv); ok {
+			ci.NewActions(env, a.commandOut()).Warning("schemagate gate: " + msg)
 			return
 		}
-		fmt.Fprintf(a.Stderr, "schemagate: warning: %s: %v\n", what, err)
+		fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg)
 	}
 	if !o.NoStatus {
 		target := o.TargetURL

@@ -213,12 +213,12 @@ func TestGateReadOnlyTokenStillDecides(t *testing.T) {
 	e := newGateEnv(t, "")
 	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: evHead})
 	e.s.SetReadOnly(true)
-	code, _, errOut := e.run(t, "--report", e.report)
+	code, out, errOut := e.run(t, "--report", e.report)
 	if code != ExitOK {
 		t.Errorf("exit = %d, want 0: the decision stands even when it cannot be posted\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "notice: commit status skipped: the token cannot write") {
-		t.Errorf("stderr = %q, want a notice about the skipped status", errOut)
+	if !strings.Contains(out, "::warning::schemagate gate: notice: commit status skipped: the token cannot write") {
+		t.Errorf("stdout = %q, stderr = %q, want an annotation about the skipped status", out, errOut)
 	}
 }
 
