@@ -16,6 +16,7 @@ func (r *reader) readGolangMigrate() {
 	type entry struct {
 		v        uint64
 		up, down *Migration // a migration per file; merged below
+		badUp    bool       // the up file is there but could not be read (reported)
 	}
 	byVersion := map[uint64]*entry{}
 	for _, name := range r.topFiles() {
@@ -37,14 +38,17 @@ func (r *reader) readGolangMigrate() {
 			r.errorf(name, 0, "golang-migrate versions are whole numbers up to 18446744073709551615", "invalid version %s", match[1])
 			continue
 		}
-		src, ok := r.load(name)
-		if !ok {
-			continue
-		}
 		e := byVersion[v]
 		if e == nil {
 			e = &entry{v: v}
 			byVersion[v] = e
+		}
+		src, ok := r.load(name)
+		if !ok {
+			if match[3] == "up" {
+				e.badUp = true // already reported: its down is not "without an up"
+			}
+			continue
 		}
 		m := &Migration{Version: strconv.FormatUint(v, 10), Name: match[2], Up: script(name, src, 0, len(src), nil)}
 		slot := &e.up
@@ -64,7 +68,9 @@ func (r *reader) readGolangMigrate() {
 	slices.SortFunc(entries, func(a, b *entry) int { return cmp.Compare(a.v, b.v) })
 	for _, e := range entries {
 		if e.up == nil {
-			r.errorf(e.down.Up.File, 0, "add the matching .up.sql file or delete this one", "down migration without an up migration")
+			if e.down != nil && !e.badUp {
+				r.errorf(e.down.Up.File, 0, "add the matching .up.sql file or delete this one", "down migration without an up migration")
+			}
 			continue
 		}
 		m := e.up

@@ -55,6 +55,7 @@ func TestReadGolangMigrate(t *testing.T) {
 				"3_c.up.sql":   "-- nothing\n",
 				"3_c.down.sql": "DROP TABLE t;",
 				"4_d.up.sql":   "SELECT 1;\n\n\xc3\x28;",
+				"4_d.down.sql": "SELECT 1;", // its up is reported; it is not "without an up" as well
 				"5_e.up.sql":   "\uFEFFSELECT 1;",
 			},
 			want:  []string{"2_b up:0 down:-", "3_c up:0 down:1", "5_e up:1 down:-"},
