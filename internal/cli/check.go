@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"os/exec"
@@ -206,7 +207,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	}
 	prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{
 		PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL,
-		BinDir: o.PGBinDir, Logger: a.Logger,
+		BinDir: o.PGBinDir, Logger: a.checkLogger(o),
 	})
 	if errors.Is(err, sandbox.ErrUnavailable) {
 		return nil, exitCode(ExitFailure, err) // as when the server cannot start later on
@@ -226,7 +227,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	rep, err := rehearse.Run(ctx, rehearse.Options{
 		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg, Setup: setup,
 		NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
-		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.Logger,
+		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.checkLogger(o),
 	})
 	if err != nil {
 		if errors.Is(err, sandbox.ErrUnavailable) {
@@ -285,6 +286,15 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		}
 	}
 	return rep, errors.Join(errs...)
+}
+
+// checkLogger is the rehearsal's logger: with -q, errors only (what a warning says, such as a statement
+// canceled for running too long, is in the report).
+func (a *App) checkLogger(o *CheckOptions) *slog.Logger {
+	if o.Quiet && !a.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		return slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	return a.Logger
 }
 
 // writable tells whether a report can be written at path ("" is fine: no report): its folder exists and
