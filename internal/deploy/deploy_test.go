@@ -491,31 +491,19 @@ func TestDeployLockTimeoutRetries(t *testing.T) {
 	o := tg.options(t, folder(t, goodMigrations), "run-retry")
 	o.Config.LockTimeout = 100 * time.Millisecond
 	o.Config.RetryBackoff = 300 * time.Millisecond
-	// Another session holds a lock on orders.
-	blocker, err := pgx.Connect(t.Context(), tg.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blocker.Close(context.Background())
-	tx, err := blocker.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(t.Context(), "LOCK TABLE orders IN ACCESS SHARE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	// The blocker lets go once the deploy reports a lock timeout, however long the steps before take.
-	var once sync.Once
+	// Another session holds a lock on orders; it lets go once the deploy reports a lock timeout, however
+	// long the steps before take.
+	release := tg.holdLock(t, "orders")
 	progress := o.Progress
 	o.Progress = func(msg string) {
 		if progress != nil {
 			progress(msg)
 		}
 		if strings.Contains(msg, "lock timeout") {
-			once.Do(func() { _ = tx.Rollback(context.Background()) })
+			release()
 		}
 	}
-	defer once.Do(func() { _ = tx.Rollback(context.Background()) })
+	defer release()
 	res, err := Run(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -757,20 +745,7 @@ func TestDeployKeepsTimeoutsTheScriptLifts(t *testing.T) {
 	o.Config.LockTimeout = 100 * time.Millisecond
 	o.Config.StatementTimeout = time.Minute
 	o.Config.RetryBackoff = 50 * time.Millisecond
-	blocker, err := pgx.Connect(t.Context(), tg.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blocker.Close(context.Background())
-	tx, err := blocker.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(t.Context(), "LOCK TABLE orders IN ACCESS SHARE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release := func() { once.Do(func() { _ = tx.Rollback(context.Background()) }) }
+	release := tg.holdLock(t, "orders")
 	timedOut := false
 	o.Progress = func(msg string) {
 		t.Log(msg)

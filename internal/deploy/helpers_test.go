@@ -165,3 +165,29 @@ func statuses(r *Result) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// holdLock has another session hold ACCESS SHARE on table, as a long query would, until release (which
+// may be called any number of times; the test's end calls it too).
+func (tg *target) holdLock(t *testing.T, table string) (release func()) {
+	t.Helper()
+	blocker, err := pgx.Connect(t.Context(), tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := blocker.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE "+table+" IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_ = tx.Rollback(context.Background())
+			blocker.Close(context.Background())
+		})
+	}
+	t.Cleanup(release)
+	return release
+}

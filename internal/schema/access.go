@@ -120,41 +120,42 @@ func (g *downGen) properties() {
 		g.ownerAs(kindOfView(v), k, word, qkey(k), v.Owner, cur.Owner, fresh)
 		g.options(kindOfView(v), k, word, qkey(k), v.Options, cur.Options)
 	}
-	for _, k := range sortedKeys(b.Sequences) {
-		s, as := b.Sequences[k], a.Sequences[k]
-		fresh := g.wasCreated(KindSequence, k) || as == nil
+	// Sequences, routines and types: owner and privileges only.
+	restore := func(kind, key, keyword, target string, want Access, have *Access) {
+		fresh := have == nil || g.wasCreated(kind, key)
 		cur := Access{}
 		if !fresh {
-			cur = as.Access
+			cur = *have
 		}
-		g.access(KindSequence, k, "SEQUENCE", qkey(k), s.Access, cur, fresh)
+		g.access(kind, key, keyword, target, want, cur, fresh)
+	}
+	for _, k := range sortedKeys(b.Sequences) {
+		var have *Access
+		if x := a.Sequences[k]; x != nil {
+			have = &x.Access
+		}
+		restore(KindSequence, k, "SEQUENCE", qkey(k), b.Sequences[k].Access, have)
 	}
 	for _, k := range sortedKeys(b.Functions) {
-		f, af := b.Functions[k], a.Functions[k]
-		fresh := g.wasCreated(f.kindName(), k) || af == nil
-		cur := Access{}
-		if !fresh {
-			cur = af.Access
+		f, have := b.Functions[k], (*Access)(nil)
+		if x := a.Functions[k]; x != nil {
+			have = &x.Access
 		}
-		g.access(f.kindName(), k, "ROUTINE", QIdent(f.Schema, f.Name)+"("+f.Args+")", f.Access, cur, fresh)
+		restore(f.kindName(), k, "ROUTINE", QIdent(f.Schema, f.Name)+"("+f.Args+")", f.Access, have)
 	}
 	for _, k := range sortedKeys(b.Enums) {
-		e, ae := b.Enums[k], a.Enums[k]
-		fresh := g.wasCreated(KindEnum, k) || ae == nil
-		cur := Access{}
-		if !fresh {
-			cur = ae.Access
+		var have *Access
+		if x := a.Enums[k]; x != nil {
+			have = &x.Access
 		}
-		g.access(KindEnum, k, "TYPE", qkey(k), e.Access, cur, fresh)
+		restore(KindEnum, k, "TYPE", qkey(k), b.Enums[k].Access, have)
 	}
 	for _, k := range sortedKeys(b.Domains) {
-		d, ad := b.Domains[k], a.Domains[k]
-		fresh := g.wasCreated(KindDomain, k) || ad == nil
-		cur := Access{}
-		if !fresh {
-			cur = ad.Access
+		var have *Access
+		if x := a.Domains[k]; x != nil {
+			have = &x.Access
 		}
-		g.access(KindDomain, k, "DOMAIN", qkey(k), d.Access, cur, fresh)
+		restore(KindDomain, k, "DOMAIN", qkey(k), b.Domains[k].Access, have)
 	}
 }
 
