@@ -30,8 +30,9 @@ type applier struct {
 	clock            Clock
 	// retrying is told about each retry.
 	retrying func(m *migrate.Migration, attempt int, wait time.Duration, err error)
-	// capped is told when a script's own SET would have lifted a timeout, which the deploy put back.
-	capped func(msg string)
+	// note is told what the applier did beyond the script: a timeout the script would have lifted, put
+	// back; an INVALID index a failed statement left, dropped.
+	note func(msg string)
 }
 
 // step is one script run: its outcome and how many statements of it committed (outside a transaction).
@@ -176,8 +177,8 @@ func (a *applier) dropNewInvalid(ctx context.Context, table string, invalid []ui
 		if _, err := a.conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+n); err != nil {
 			return err
 		}
-		if a.capped != nil {
-			a.capped(fmt.Sprintf("dropped the INVALID index %s that the failed statement left on %s", n, table))
+		if a.note != nil {
+			a.note(fmt.Sprintf("dropped the INVALID index %s that the failed statement left on %s", n, table))
 		}
 	}
 	return nil
@@ -286,12 +287,12 @@ func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
 			if _, err := a.conn.Exec(ctx, "SELECT set_config($1, $2, $3)", c.name, fmt.Sprintf("%dms", c.limit.Milliseconds()), local); err != nil {
 				return pg.Positioned(s, st, fmt.Errorf("set %s: %w", c.name, err))
 			}
-			if a.capped != nil {
+			if a.note != nil {
 				was := "off"
 				if now != 0 {
 					was = (time.Duration(now) * time.Millisecond).String()
 				}
-				a.capped(fmt.Sprintf("%s:%d turns %s %s; the deploy kept it at %s", s.File, st.Pos.Line, c.name, was, c.limit))
+				a.note(fmt.Sprintf("%s:%d turns %s %s; the deploy kept it at %s", s.File, st.Pos.Line, c.name, was, c.limit))
 			}
 		}
 		return nil

@@ -164,7 +164,7 @@ func (d *deployer) applier() *applier {
 	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
 		backoff: backoff, clock: d.clock, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
-		}, capped: func(msg string) {
+		}, note: func(msg string) {
 			d.progress("%s", msg)
 			d.note("%s", msg)
 		}}
