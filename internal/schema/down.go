@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -210,6 +211,7 @@ func (g *downGen) renames() {
 							s.OwnedBy = k + "." + bc.Name
 						}
 					}
+					g.followColumnRename(k, c.Name, bc.Name)
 					c.Name = bc.Name
 					break
 				}
@@ -319,6 +321,48 @@ func (g *downGen) renames() {
 			g.add(fmt.Sprintf("rename value %s of enum %s back to %s", Literal(v), display(k), Literal(be.Values[j])),
 				"ALTER TYPE "+qkey(k)+" RENAME VALUE "+Literal(v)+" TO "+Literal(be.Values[j]))
 			e.Values[i] = be.Values[j]
+		}
+	}
+}
+
+// followColumnRename updates, in the working catalog, what PostgreSQL itself updates when column from of
+// table is renamed back to to: the definitions of the table's indexes, constraints, triggers and
+// policies that quote it. A definition is taken over only when it then reads exactly as the
+// before-catalog's, so that what the rename restores is not dropped and built again (an index build on
+// a big table) and anything else still is.
+func (g *downGen) followColumnRename(table, from, to string) {
+	word := regexp.MustCompile(`(^|[^A-Za-z0-9_$"])` + regexp.QuoteMeta(Ident(from)) + `($|[^A-Za-z0-9_$"])`)
+	sub := func(def string) string {
+		// Twice: adjacent occurrences share the separator the first pass consumed.
+		for range 2 {
+			def = word.ReplaceAllString(def, "${1}"+strings.ReplaceAll(Ident(to), "$", "$$")+"${2}")
+		}
+		return def
+	}
+	takeOver := func(have *string, want string) {
+		if *have != want && sub(*have) == want {
+			*have = want
+		}
+	}
+	for k, x := range g.a.Indexes {
+		if bx := g.b.Indexes[k]; bx != nil && x.QTable() == table {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range g.a.Constraints {
+		if bx := g.b.Constraints[k]; bx != nil && x.QTable() == table {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range g.a.Triggers {
+		if bx := g.b.Triggers[k]; bx != nil && x.QTable() == table {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range g.a.Policies {
+		if bx := g.b.Policies[k]; bx != nil && x.QTable() == table {
+			takeOver(&x.Using, bx.Using)
+			takeOver(&x.WithCheck, bx.WithCheck)
 		}
 	}
 }
