@@ -137,6 +137,16 @@ func (im *importer) applied(m *migrate.Migration, at *time.Time) {
 	im.done[m] = at
 }
 
+// record marks m, the folder's migration for an applied version, as applied at at; a nil m means the
+// folder does not have the version.
+func (im *importer) record(m *migrate.Migration, version string, at *time.Time) {
+	if m == nil {
+		im.missing(version)
+		return
+	}
+	im.applied(m, at)
+}
+
 // missing records an applied version the folder does not have.
 func (im *importer) missing(version string) {
 	im.drift = append(im.drift, fmt.Sprintf("version %s is applied (%s's %s) but missing from the migration folder", version, im.res.Tool, im.table))
@@ -178,11 +188,7 @@ func (im *importer) byVersion(ctx context.Context, query string, find match) err
 		if err := rows.Scan(&v, &at); err != nil {
 			return err
 		}
-		if m := find(im.set, v); m != nil {
-			im.applied(m, at)
-		} else {
-			im.missing(v)
-		}
+		im.record(find(im.set, v), v, at)
 	}
 	return rows.Err()
 }
@@ -300,11 +306,7 @@ func (im *importer) atlas(ctx context.Context) error {
 			return &Blocked{Reason: fmt.Sprintf("Atlas's %s records version %s as partly applied (%d of %d statements)", im.table, version, applied, total),
 				Hint: "finish or undo that migration by hand and record it with atlas migrate set, then deploy again"}
 		default:
-			if m := numericVersion(im.set, version); m != nil {
-				im.applied(m, at)
-			} else {
-				im.missing(version)
-			}
+			im.record(numericVersion(im.set, version), version, at)
 		}
 	}
 	return rows.Err()

@@ -86,6 +86,7 @@ type deployer struct {
 	hist    history
 	log     *slog.Logger
 	clock   Clock
+	sched   *Schedule // the environment's windows, once window has read them
 	lock    *lock
 	conn    *pgx.Conn
 	run     *runRow
@@ -217,6 +218,7 @@ func (d *deployer) window(ctx context.Context) error {
 	if err != nil {
 		return &Blocked{Reason: "read windows of " + d.o.Env + ": " + err.Error()}
 	}
+	d.sched = sched
 	now := d.clock.Now()
 	w := &WindowResult{}
 	d.res.Window = w
@@ -271,13 +273,9 @@ func (d *deployer) window(ctx context.Context) error {
 // windowStillOpen checks the window again once the deploy lock is held: the wait for another deploy may
 // have outlasted it (or run into a blackout), and changes start now.
 func (d *deployer) windowStillOpen() error {
-	w := d.res.Window
-	if w == nil || !w.Open || w.Broken {
+	w, sched := d.res.Window, d.sched
+	if w == nil || sched == nil || !w.Open || w.Broken {
 		return nil
-	}
-	sched, err := NewSchedule(d.env)
-	if err != nil {
-		return &Blocked{Reason: "read windows of " + d.o.Env + ": " + err.Error()}
 	}
 	now := d.clock.Now()
 	if _, open := sched.Open(now); open {

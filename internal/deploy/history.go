@@ -36,8 +36,8 @@ SELECT kind || ' ' || name FROM (
   SELECT 'function', p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
   UNION ALL
   SELECT 'type', t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-   WHERE n.nspname = $1 AND t.typtype IN ('e', 'd', 'r', 'm') OR (n.nspname = $1 AND t.typtype = 'c'
-     AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+   WHERE n.nspname = $1 AND (t.typtype IN ('e', 'd', 'r', 'm')
+     OR t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
 ) o ORDER BY 1 LIMIT 6`
 
 // ensure checks the history schema holds nothing of the application's, then creates the schema and

@@ -264,13 +264,18 @@ func (a *analyzer) finish() {
 }
 
 // result applies configuration: overridden classes, rules turned off, opt-in rules.
-func (a *analyzer) result() []Finding {
-	out := a.out[:0]
-	for _, f := range a.out {
+func (a *analyzer) result() []Finding { return configured(a.cfg, a.out) }
+
+// configured applies the configuration's classes to findings (in place): a rule set "off", or an
+// opt-in rule not turned on, drops its findings; a class replaces their risk. Withdrawn findings (no
+// rule) are dropped.
+func configured(cfg Config, fs []Finding) []Finding {
+	out := fs[:0]
+	for _, f := range fs {
 		if f.Rule == "" {
 			continue // withdrawn
 		}
-		class, set := a.cfg.Rules[f.Rule]
+		class, set := cfg.Rules[f.Rule]
 		if !set {
 			if r, ok := Lookup(f.Rule); ok && r.Off {
 				continue
@@ -324,5 +329,5 @@ func ToolFindings(m *migrate.Migration, format migrate.Format, cfg Config) []Fin
 				Suggestion: r.Suggestion, URL: r.URL()})
 		}
 	}
-	return (&analyzer{cfg: cfg, out: out}).result() // the configuration's classes and "off"
+	return configured(cfg, out)
 }

@@ -130,33 +130,29 @@ func (g *downGen) properties() {
 		g.access(kind, key, keyword, target, want, cur, fresh)
 	}
 	for _, k := range sortedKeys(b.Sequences) {
-		var have *Access
-		if x := a.Sequences[k]; x != nil {
-			have = &x.Access
-		}
-		restore(KindSequence, k, "SEQUENCE", qkey(k), b.Sequences[k].Access, have)
+		restore(KindSequence, k, "SEQUENCE", qkey(k), b.Sequences[k].Access, accessIn(a.Sequences, k))
 	}
 	for _, k := range sortedKeys(b.Functions) {
-		f, have := b.Functions[k], (*Access)(nil)
-		if x := a.Functions[k]; x != nil {
-			have = &x.Access
-		}
-		restore(f.kindName(), k, "ROUTINE", QIdent(f.Schema, f.Name)+"("+f.Args+")", f.Access, have)
+		f := b.Functions[k]
+		restore(f.kindName(), k, "ROUTINE", QIdent(f.Schema, f.Name)+"("+f.Args+")", f.Access, accessIn(a.Functions, k))
 	}
 	for _, k := range sortedKeys(b.Enums) {
-		var have *Access
-		if x := a.Enums[k]; x != nil {
-			have = &x.Access
-		}
-		restore(KindEnum, k, "TYPE", qkey(k), b.Enums[k].Access, have)
+		restore(KindEnum, k, "TYPE", qkey(k), b.Enums[k].Access, accessIn(a.Enums, k))
 	}
 	for _, k := range sortedKeys(b.Domains) {
-		var have *Access
-		if x := a.Domains[k]; x != nil {
-			have = &x.Access
-		}
-		restore(KindDomain, k, "DOMAIN", qkey(k), b.Domains[k].Access, have)
+		restore(KindDomain, k, "DOMAIN", qkey(k), b.Domains[k].Access, accessIn(a.Domains, k))
 	}
+}
+
+// accessOf is how objects that embed Access hand it out (see accessIn).
+func (a *Access) accessOf() *Access { return a }
+
+// accessIn is the Access of object k of m, nil when m has no such object.
+func accessIn[T interface{ accessOf() *Access }](m map[string]T, k string) *Access {
+	if x, ok := m[k]; ok {
+		return x.accessOf()
+	}
+	return nil
 }
 
 // otherClustered tells whether another index of table is the clustered one in the before-catalog.
