@@ -11,6 +11,9 @@ ARG BUILDER_IMAGE=golang:1.26-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${BUILDER_IMAGE} AS build
+# Marks the build stage's image, which a non-BuildKit build keeps as a dangling image, so that a script
+# that builds the action image again and again can prune it (scripts/test-action-image.sh).
+LABEL org.schemagate.stage=build
 WORKDIR /src
 ENV CGO_ENABLED=1
 COPY . .

@@ -215,6 +215,16 @@ func TestGenerateDownAndRollbackScript(t *testing.T) {
 	if code, _, errOut := run(t, nil, "rollback-script", "--dir", dir, "--version", "999"); code != ExitUsage || !strings.Contains(errOut, "999") {
 		t.Errorf("unknown version: exit %d, %s", code, errOut)
 	}
+	// The version may be the argument, as in git revert V; given twice, differently, it is a usage error.
+	if code, out, errOut := run(t, nil, "rollback-script", "--dir", dir, "-q", "002"); code != ExitOK || out != string(script) {
+		t.Errorf("version as the argument: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, nil, "rollback-script", "--dir", dir, "--version", "001", "002"); code != ExitUsage || !strings.Contains(errOut, "two versions") {
+		t.Errorf("two versions: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := run(t, nil, "rollback-script", "--dir", dir); code != ExitUsage || !strings.Contains(errOut, "--version V") {
+		t.Errorf("no version: exit %d, %s", code, errOut)
+	}
 }
 
 // shopRepo makes a git repository whose main branch holds the examples/shop migrations named by base

@@ -24,7 +24,7 @@ type rollbackOptions struct {
 func (a *App) newRollbackScriptCmd() *cobra.Command {
 	o := &rollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback-script --dir DIR --version V",
+		Use:   "rollback-script --dir DIR --version V  (or: rollback-script --dir DIR V)",
 		Short: "Write a verified rollback (down) script for a migration",
 		Long: `rollback-script applies the migrations before V on a throwaway PostgreSQL, applies V, and writes
 the DDL that takes the catalog back to where it was: schemas, tables, columns, constraints, indexes,
@@ -36,11 +36,18 @@ deploy snapshot instead.
 Exit codes: 0 written and verified, 3 generated but not verified (written only with --force),
 2 usage or bad input, 1 the tool failed.`,
 		Example: `  schemagate rollback-script --dir db/migrations --version 20240101120000
-  schemagate rollback-script --dir db/migrations --version 42 -o 42_add_index.down.sql`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+  schemagate rollback-script --dir db/migrations --version 42 -o 42_add_index.down.sql
+  schemagate rollback-script --dir db/migrations 42`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if o.Version != "" && o.Version != args[0] {
+					return usageErr(fmt.Errorf("two versions given: --version %s and %s", o.Version, args[0]))
+				}
+				o.Version = args[0]
+			}
 			if o.Version == "" {
-				return usageErr(fmt.Errorf("--version is required"))
+				return usageErr(fmt.Errorf("which migration? give its version: --version V (or as the argument)"))
 			}
 			cfg, err := a.resolveCheck(&o.CheckOptions)
 			if err != nil {

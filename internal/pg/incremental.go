@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/schema"
@@ -256,6 +257,21 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	// The filtered catalog is merged the same way, so that it shares the untouched objects too.
 	m.filtered, _ = merge(mark.Catalog(), mark.relations, doc, copyCatalog(part).Filter(in.Ignore))
 	return m, nil
+}
+
+// catalogDML matches statements that write system catalogs directly (UPDATE pg_attribute ...), also
+// inside DO blocks and function bodies: rows they delete leave no lock behind.
+var catalogDML = regexp.MustCompile(`(?is)\b(insert\s+into|update|delete\s+from|merge\s+into|truncate)\s+(only\s+)?("?pg_catalog"?\s*\.\s*)?"?pg_[a-z_]+`)
+
+// columnGrant matches GRANT and REVOKE of column privileges (GRANT SELECT (a, b), UPDATE (c) ON t ...),
+// also inside DO blocks: they rewrite pg_attribute rows and take no lock on the table.
+var columnGrant = regexp.MustCompile(`(?is)\b(grant|revoke)\s+(grant\s+option\s+for\s+)?((select|insert|update|references|all(\s+privileges)?)\s*(\([^)]*\))?\s*,\s*)*(select|insert|update|references|all(\s+privileges)?)\s*\(`)
+
+// UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
+// direct writes to system catalogs and column privileges. The catalog is then read whole after it
+// (Since's force).
+func UnseenChanges(sql string) bool {
+	return catalogDML.MatchString(sql) || columnGrant.MatchString(sql)
 }
 
 // classProc and classRelation are the OIDs of pg_proc and pg_class.

@@ -75,6 +75,8 @@ var incrementalCases = []string{
 	 GRANT SELECT, INSERT ON orders TO schemagate_reader; GRANT USAGE ON SEQUENCE order_number TO PUBLIC`,
 	`REVOKE INSERT ON orders FROM schemagate_reader; REVOKE EXECUTE ON FUNCTION stamp_row() FROM PUBLIC;
 	 GRANT USAGE ON TYPE feeling TO schemagate_reader`,
+	`GRANT SELECT (id), UPDATE (extra, id) ON orders TO schemagate_reader; GRANT REFERENCES (id) ON orders TO PUBLIC`,
+	`REVOKE UPDATE (extra) ON orders FROM schemagate_reader; REVOKE ALL (id) ON orders FROM PUBLIC`,
 	`ALTER TABLE orders SET (fillfactor = 70, autovacuum_enabled = false); ALTER TABLE orders REPLICA IDENTITY FULL;
 	 ALTER TABLE orders ALTER COLUMN extra SET STATISTICS 500; ALTER TABLE orders ALTER COLUMN extra SET STORAGE PLAIN`,
 	`CREATE STATISTICS orders_stats ON id, extra FROM orders; CREATE RULE orders_keep AS ON DELETE TO orders DO INSTEAD NOTHING;
@@ -178,13 +180,13 @@ func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string) *pg.Inspe
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatalf("case %d: %v\n%s", i, err, sql)
 		}
-		mid, err := in.Since(ctx, conn, mark, nil, false)
+		mid, err := in.Since(ctx, conn, mark, nil, pg.UnseenChanges(sql))
 		if err != nil {
 			t.Fatalf("case %d, read inside its transaction: %v\n%s", i, err, sql)
 		}
 		if i+1 < len(cases) && !strings.Contains(cases[i+1], "SAVEPOINT") {
 			if _, err := conn.Exec(ctx, cases[i+1]); err == nil {
-				if _, err := in.Since(ctx, conn, mid, nil, false); err != nil {
+				if _, err := in.Since(ctx, conn, mid, nil, pg.UnseenChanges(cases[i+1])); err != nil {
 					t.Fatalf("case %d, second read inside the transaction: %v\n%s", i, err, sql)
 				}
 			}
@@ -202,7 +204,7 @@ func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string) *pg.Inspe
 			t.Fatal(err)
 		}
 		exec(t, conn, "COMMIT")
-		next, err := in.Since(ctx, conn, mark, locks, false)
+		next, err := in.Since(ctx, conn, mark, locks, pg.UnseenChanges(sql))
 		if err != nil {
 			t.Fatalf("case %d, read after commit: %v\n%s", i, err, sql)
 		}
@@ -370,5 +372,30 @@ func TestIncrementalReadSkipsDependentsOfUnmovedTables(t *testing.T) {
 	}
 	if n := owners(`ALTER TABLE parent RENAME TO mother`); n < 3 {
 		t.Errorf("RENAME re-read %d owners, want the table, the view and the child table", n)
+	}
+}
+
+// TestUnseenChanges: column privileges and direct catalog writes force a whole read; table-level grants,
+// grants on routines (whose argument lists have parentheses) and role grants do not.
+func TestUnseenChanges(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"GRANT SELECT (a) ON t TO r":                               true,
+		"grant select, update (a, b) on t to r":                    true,
+		"GRANT INSERT (a), SELECT ON t TO r":                       true,
+		"REVOKE GRANT OPTION FOR REFERENCES (a) ON t FROM r":       true,
+		"REVOKE ALL PRIVILEGES (a) ON t FROM r":                    true,
+		"DO $$ BEGIN EXECUTE 'GRANT UPDATE (x) ON t TO r'; END $$": true,
+		"UPDATE pg_catalog.pg_attribute SET attnotnull = true":     true,
+		"GRANT SELECT ON t TO r":                                   false,
+		"GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA public TO r": false,
+		"GRANT EXECUTE ON FUNCTION f(int, text) TO r":              false,
+		"REVOKE ALL ON FUNCTION f(int) FROM PUBLIC":                false,
+		"GRANT reader TO app":                                      false,
+		"UPDATE accounts SET balance = 0":                          false,
+		"CREATE TABLE grants (id int); SELECT update_totals(1)":    false,
+	} {
+		if got := pg.UnseenChanges(sql); got != want {
+			t.Errorf("UnseenChanges(%q) = %v, want %v", sql, got, want)
+		}
 	}
 }

@@ -378,7 +378,9 @@ cols AS (
             ELSE '' END,
         'storage', CASE WHEN a.attstorage <> t.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
             WHEN 'm' THEN 'main' ELSE 'extended' END ELSE '' END,
-        'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text ELSE '' END) ORDER BY a.attnum) AS columns
+        'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text ELSE '' END,
+        'privileges', CASE WHEN a.attacl IS NULL THEN '' ELSE (SELECT coalesce(string_agg(x::text, ',' ORDER BY x::text), '') FROM unnest(a.attacl) x) END
+        ) ORDER BY a.attnum) AS columns
   FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid AND r.relkind IN ('r', 'p') JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
       WHERE a.attnum > 0 AND NOT a.attisdropped

@@ -644,14 +644,9 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	return after, true, nil
 }
 
-// catalogDML matches statements that write system catalogs directly (UPDATE pg_attribute ...), also
-// inside DO blocks and function bodies: rows they delete leave no lock behind, so the catalog is read
-// whole after such a script.
-var catalogDML = regexp.MustCompile(`(?is)\b(insert\s+into|update|delete\s+from|merge\s+into|truncate)\s+(only\s+)?("?pg_catalog"?\s*\.\s*)?"?pg_[a-z_]+`)
-
-// writesCatalog tells whether a script may write system catalogs directly.
+// writesCatalog tells whether a script may change the catalog in ways an incremental read cannot see.
 func writesCatalog(s *migrate.Script) bool {
-	return s != nil && catalogDML.MatchString(s.SQL)
+	return s != nil && pg.UnseenChanges(s.SQL)
 }
 
 // isToolError tells a broken rehearsal (cancelled, connection lost) from a failing migration.

@@ -721,6 +721,7 @@ func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 		{"defpriv", "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO schemagate_app;",
 			"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM schemagate_app;", "default privileges"},
 		{"colstats", "ALTER TABLE t ALTER COLUMN a SET STATISTICS 500;", "ALTER TABLE t ALTER COLUMN a SET STATISTICS -1;", "statistics target"},
+		{"colgrant", "GRANT SELECT (a), UPDATE (b) ON t TO schemagate_app;", "REVOKE SELECT (a), UPDATE (b) ON t FROM schemagate_app;", "column t.a has privileges"},
 	}
 	for i, c := range cases {
 		files[fmt.Sprintf("%02d_%s.up.sql", 2*i+2, c.name)] = c.up
@@ -745,7 +746,8 @@ func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 	}
 }
 
-// TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics: --generate-down undoes grants, owners,
+// TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics: --generate-down undoes grants (also on
+// columns), owners,
 // storage parameters, replica identity, CLUSTER ON, statistics targets, rules, extended statistics and
 // collations, and each generated down is proven by the rehearsal.
 func TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics(t *testing.T) {
@@ -760,6 +762,8 @@ func TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics(t *testing.T) {
 		"ALTER TABLE u OWNER TO schemagate_app; ALTER FUNCTION f() OWNER TO schemagate_app;",
 		"ALTER TABLE t REPLICA IDENTITY FULL; ALTER TABLE t CLUSTER ON t_pkey; ALTER TABLE t FORCE ROW LEVEL SECURITY;",
 		"ALTER TABLE t ALTER COLUMN a SET STATISTICS 500;",
+		"GRANT SELECT (a), UPDATE (a, b) ON t TO schemagate_app WITH GRANT OPTION; GRANT REFERENCES (b) ON t TO PUBLIC;",
+		"REVOKE UPDATE (b) ON t FROM schemagate_app; GRANT INSERT (a) ON t TO schemagate_app;",
 		"DROP RULE r ON t; DROP STATISTICS t_ab; ALTER TABLE t RESET (fillfactor); ALTER TABLE u OWNER TO CURRENT_USER;",
 		"ALTER TABLE u OWNER TO schemagate_app; DROP TABLE t; DROP TABLE u; DROP FUNCTION f();",
 	}

@@ -82,6 +82,9 @@ func (g *downGen) properties() {
 				g.add(fmt.Sprintf("restore the statistics target of column %s", display(k+"."+c.Name)),
 					"ALTER TABLE "+target+" ALTER COLUMN "+Ident(c.Name)+" SET STATISTICS "+n)
 			}
+			if ac.Privileges != c.Privileges {
+				g.columnPrivileges(k, target, c.Name, c.Privileges, ac.Privileges)
+			}
 			if ac.Storage != c.Storage {
 				if c.Storage == "" {
 					g.irreversible(fmt.Sprintf("not restored: the storage of column %s (back to its type's default)", display(k+"."+c.Name)))
@@ -220,6 +223,57 @@ func (g *downGen) access(kind, key, keyword, target string, want, have Access, f
 		}
 		if len(option) > 0 {
 			g.add("", fmt.Sprintf("GRANT %s ON %s %s TO %s WITH GRANT OPTION", strings.Join(option, ", "), keyword, target, to))
+		}
+	}
+}
+
+// columnPrivileges restores the column-level privileges of one column (GRANT SELECT (col) ON ...):
+// those it has now are revoked from their grantees, those it had are granted again.
+func (g *downGen) columnPrivileges(key, target, column, want, have string) {
+	col := "(" + Ident(column) + ")"
+	var from []string
+	for _, it := range strings.Split(have, ",") {
+		grantee, _, ok := strings.Cut(it, "=")
+		if !ok {
+			continue
+		}
+		to := "PUBLIC"
+		if grantee != "" {
+			to = role(grantee)
+		}
+		if !slices.Contains(from, to) {
+			from = append(from, to)
+		}
+	}
+	what := fmt.Sprintf("restore the privileges on column %s", display(key+"."+column))
+	if len(from) > 0 {
+		g.add(what, fmt.Sprintf("REVOKE ALL %s ON TABLE %s FROM %s", col, target, strings.Join(from, ", ")))
+		what = ""
+	}
+	for _, it := range strings.Split(want, ",") {
+		grantee, rest, ok := strings.Cut(it, "=")
+		if !ok {
+			continue
+		}
+		privs, _, _ := strings.Cut(rest, "/")
+		plain, option := aclPrivileges(privs)
+		to := "PUBLIC"
+		if grantee != "" {
+			to = role(grantee)
+		}
+		for i := range plain {
+			plain[i] += " " + col
+		}
+		for i := range option {
+			option[i] += " " + col
+		}
+		if len(plain) > 0 {
+			g.add(what, fmt.Sprintf("GRANT %s ON TABLE %s TO %s", strings.Join(plain, ", "), target, to))
+			what = ""
+		}
+		if len(option) > 0 {
+			g.add(what, fmt.Sprintf("GRANT %s ON TABLE %s TO %s WITH GRANT OPTION", strings.Join(option, ", "), target, to))
+			what = ""
 		}
 	}
 }

@@ -130,6 +130,9 @@ type Column struct {
 	Storage string `json:"storage,omitempty"`
 	// Statistics is the column's statistics target when set (ALTER COLUMN ... SET STATISTICS).
 	Statistics string `json:"statistics,omitempty"`
+	// Privileges are the column's own ACL entries (GRANT SELECT (col) ON ...), sorted and joined by
+	// commas as in Access; empty when it has none.
+	Privileges string `json:"privileges,omitempty"`
 }
 
 // Constraint is a table constraint.

@@ -85,7 +85,7 @@ func (c *Catalog) objects() []object {
 				props: []PropertyChange{prop("type", col.Type), prop("not null", boolStr(col.NotNull)),
 					prop("default", col.Default), prop("identity", col.Identity), prop("generated", col.Generated),
 					prop("collation", col.Collation), prop("comment", col.Comment), prop("storage", col.Storage),
-					prop("statistics target", col.Statistics)}})
+					prop("statistics target", col.Statistics), prop("privileges", col.Privileges)}})
 		}
 	}
 	for k, s := range c.Sequences {
