@@ -6,14 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/repofs"
@@ -33,6 +36,11 @@ type LintOptions struct {
 	Rules     []string
 	// NoTransaction treats plain FILE arguments as run outside a transaction.
 	NoTransaction bool
+	// ConfigFile is schemagate.yml (default ./schemagate.yml when present): dir, format,
+	// database.pg_version, lint.rules, lint.fail_on and the deploy timeouts apply; flags win.
+	ConfigFile string
+	// changed tells which flags were given.
+	changed func(name string) bool
 }
 
 func (a *App) newLintCmd() *cobra.Command {
@@ -51,11 +59,12 @@ Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input.
   schemagate lint db/migrations/0042_add_email.sql --pg-version 14.2
   schemagate lint --dir db --sarif lint.sarif --rule prefer-bigint=off --rule drop-column=dangerous`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Files = args
+			o.Files, o.changed = args, cmd.Flags().Changed
 			return a.runLint(o)
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present): its dir, format, pg_version, lint rules and fail_on apply")
 	f.StringVar(&o.Dir, "dir", "", "migration folder")
 	f.StringVar(&o.Format, "format", "", "migration format of --dir: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
 	f.StringVar(&o.PGVersion, "pg-version", "", "target PostgreSQL version, e.g. 15 or 14.2 (default 15)")
@@ -76,7 +85,12 @@ type lintUnit struct {
 }
 
 func (a *App) runLint(o *LintOptions) error {
+	deploy, err := a.lintFileConfig(o)
+	if err != nil {
+		return err
+	}
 	cfg, failOn, err := lintConfig(o)
+	cfg.Deploy = deploy
 	if err != nil {
 		return usageErr(err)
 	}
@@ -173,6 +187,46 @@ func (a *App) runLint(o *LintOptions) error {
 }
 
 // lintConfig validates the flags; failOn is -1 for "never".
+// lintFileConfig merges schemagate.yml into o under the flags, the way check reads it, so that lint
+// and check classify alike. It returns the deploy timeouts the rules count (see deployTimeouts).
+func (a *App) lintFileConfig(o *LintOptions) (lint.DeployTimeouts, error) {
+	file, required := o.ConfigFile, o.ConfigFile != ""
+	if file == "" {
+		file = config.DefaultFile
+	}
+	cfg := config.Default()
+	cfg.Lint.FailOn = "" // lint's own default (dangerous) stands unless the file sets one
+	if err := config.LoadOver(file, required, cfg); err != nil {
+		return nil, usageErr(err)
+	}
+	if err := cfg.ApplyEnv(a.Getenv); err != nil {
+		return nil, usageErr(err)
+	}
+	changed := o.changed
+	if changed == nil {
+		changed = func(string) bool { return false }
+	}
+	if o.Dir == "" && len(o.Files) == 0 && cfg.Dir != "" {
+		o.Dir = cfg.Dir
+	}
+	if o.Format == "" {
+		o.Format = cfg.Format
+	}
+	if o.PGVersion == "" && cfg.Database.PGVersion != 0 {
+		o.PGVersion = fmt.Sprint(cfg.Database.PGVersion)
+	}
+	if !changed("fail-on") && cfg.Lint.FailOn != "" {
+		o.FailOn = cfg.Lint.FailOn
+	}
+	// The file's classes first, the --rule flags over them.
+	var rules []string
+	for _, id := range slices.Sorted(maps.Keys(cfg.Lint.Rules)) {
+		rules = append(rules, id+"="+cfg.Lint.Rules[id])
+	}
+	o.Rules = append(rules, o.Rules...)
+	return deployTimeouts(cfg), nil
+}
+
 func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	var cfg lint.Config
 	var errs []error

@@ -106,3 +106,34 @@ func TestLintJSONAndSARIF(t *testing.T) {
 		}
 	}
 }
+
+// TestLintReadsConfig: lint classifies as check does, from the same schemagate.yml: its folder, rule
+// classes and fail_on apply, flags win, and a broken file is a usage error with its line. Without
+// --config it reads ./schemagate.yml.
+func TestLintReadsConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, filepath.Join(dir, "db"), "001_a.sql", "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
+	cfg := writeSQL(t, dir, "schemagate.yml", "dir: db\nlint:\n  fail_on: caution\n  rules: {set-not-null: \"off\", missing-lock-timeout: caution}\n")
+	t.Chdir(dir)
+	code, out, errs := lintRun(t)
+	if code != ExitBlocked || strings.Contains(out, "set-not-null") || !strings.Contains(out, "caution missing-lock-timeout") {
+		t.Errorf("./schemagate.yml: exit %d\n%s\n%s", code, out, errs)
+	}
+	// Flags over the file: --fail-on and --rule.
+	if code, out, errs := lintRun(t, "--config", cfg, "--fail-on", "dangerous", "--rule", "set-not-null=dangerous"); code != ExitBlocked || !strings.Contains(out, "dangerous set-not-null") {
+		t.Errorf("flags over the file: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := lintRun(t, "--config", cfg, "--fail-on", "never"); code != ExitOK {
+		t.Errorf("--fail-on never: exit %d\n%s\n%s", code, out, errs)
+	}
+	bad := writeSQL(t, dir, "bad.yml", "lint:\n  rules: {set-not-nul: \"off\"}\n")
+	if code, _, errs := lintRun(t, "--config", bad); code != ExitUsage || !strings.Contains(errs, "bad.yml:2") {
+		t.Errorf("broken file: exit %d, %s", code, errs)
+	}
+	if code, _, errs := lintRun(t, "--config", filepath.Join(dir, "none.yml")); code != ExitUsage || !strings.Contains(errs, "none.yml") {
+		t.Errorf("missing file: exit %d, %s", code, errs)
+	}
+}

@@ -69,17 +69,22 @@ func Default() *Config {
 // (the user named it). Every problem is reported at once: unknown keys, wrong types, bad values.
 func Load(path string, required bool) (*Config, error) {
 	cfg := Default()
-	data, err := repofs.ReadFile(path) // the pull request's file: never a link out of the repository
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && !required {
-			return cfg, nil
-		}
-		return nil, fmt.Errorf("read configuration: %w", err)
-	}
-	if err := Parse(path, data, cfg); err != nil {
+	if err := LoadOver(path, required, cfg); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// LoadOver reads a configuration file over cfg, as Load does over the defaults.
+func LoadOver(path string, required bool, cfg *Config) error {
+	data, err := repofs.ReadFile(path) // the pull request's file: never a link out of the repository
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !required {
+			return nil
+		}
+		return fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(path, data, cfg)
 }
 
 // Parse decodes YAML data into cfg and validates the result.

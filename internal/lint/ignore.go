@@ -7,7 +7,8 @@ import (
 )
 
 // IgnoreDirective is the comment that suppresses a finding: `-- schemagate:ignore <rule-id>[,<rule-id>] <reason>`
-// on the comment line(s) directly above the statement.
+// (or the same in a one-line /* */ comment) on the comment line(s) directly above the statement, after
+// the end of the statement before it: text inside a string or a function body is not a comment.
 const IgnoreDirective = "schemagate:ignore"
 
 type ignore struct {
@@ -24,21 +25,35 @@ func (a *analyzer) ignoresAbove(st *sqlparse.Statement) []ignore {
 	if off < 0 || off > len(src) {
 		return nil
 	}
+	// Only whole lines between the end of the previous statement and this one can be comments above
+	// it: a line that starts inside the previous statement may be in one of its strings.
+	prevEnd := 0
+	if i := a.stmtIdx; i > 0 && i < len(a.script.Statements) && &a.script.Statements[i] == st {
+		prevEnd = a.script.Statements[i-1].End - a.script.Start
+	}
 	line := st.Pos.Line
 	// Start at the beginning of the statement's own line; text before it on that line is not "above".
 	end := strings.LastIndexByte(src[:off], '\n')
 	var out []ignore
 	for end >= 0 {
 		start := strings.LastIndexByte(src[:end], '\n') + 1
-		text := strings.TrimSpace(src[start:end])
-		line--
-		if !strings.HasPrefix(text, "--") {
+		if start < prevEnd {
 			break
 		}
-		body := strings.TrimSpace(strings.TrimPrefix(text, "--"))
+		text := strings.TrimSpace(src[start:end])
+		line--
+		var body string
+		switch {
+		case strings.HasPrefix(text, "--"):
+			body = strings.TrimSpace(strings.TrimPrefix(text, "--"))
+		case strings.HasPrefix(text, "/*") && strings.HasSuffix(text, "*/") && !strings.Contains(text[2:len(text)-2], "*/"):
+			body = strings.TrimSpace(text[2 : len(text)-2])
+		default:
+			return out
+		}
 		if rest, ok := strings.CutPrefix(body, IgnoreDirective); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
 			fields := strings.Fields(rest)
-			ig := ignore{line: line, column: strings.Index(src[start:end], "--") + 1}
+			ig := ignore{line: line, column: strings.IndexAny(src[start:end], "-/") + 1}
 			if len(fields) > 0 {
 				for _, id := range strings.Split(fields[0], ",") {
 					if id = strings.TrimSpace(id); id != "" {
