@@ -434,9 +434,13 @@ func flywayChecksum(text string) int32 {
 	return int32(h.Sum32())
 }
 
-// importRows records the imported migrations as applied by this run, in one transaction.
+// importedBy starts the applied_by of an imported row: such a row is the other tool's work, which no
+// rollback or recovery of the importing run may undo.
+const importedBy = "imported from "
+
+// importRows records the imported migrations under this run, in one transaction.
 func (h history) importRows(ctx context.Context, conn *pgx.Conn, o *Options, im *Imported) error {
-	by := fmt.Sprintf("imported from %s (%s)", im.Tool, im.Table)
+	by := fmt.Sprintf(importedBy+"%s (%s)", im.Tool, im.Table)
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		for _, r := range im.rows {
 			_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, status, no_transaction, applied_at, applied_by, pr, commit)

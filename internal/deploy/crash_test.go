@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,6 +146,9 @@ func waitForSleep(t *testing.T, url string) {
 	}
 }
 
+// inSecond matches the progress line of migration 2 (2_name or 00002_name), whichever its place in the run.
+var inSecond = regexp.MustCompile(`^applying \d+/\d+ 0*2_`)
+
 // startAndKill runs a deploy child on dir and kills it with SIGKILL once it is inside migration 2.
 func startAndKill(t *testing.T, url, dir string, env []string) string {
 	t.Helper()
@@ -161,7 +165,7 @@ func startAndKill(t *testing.T, url, dir string, env []string) string {
 	var seen []string
 	for sc.Scan() {
 		seen = append(seen, sc.Text())
-		if strings.HasPrefix(sc.Text(), "applying 2/") {
+		if inSecond.MatchString(sc.Text()) {
 			break
 		}
 	}
@@ -213,5 +217,41 @@ func TestDeployKilledOutsideTransactionRecoveredBySnapshot(t *testing.T) {
 	}
 	if tg.maintenance(t) != "off" {
 		t.Error("maintenance mode left on")
+	}
+}
+
+// TestDeployKilledAfterImportKeepsImported: a run that took over another tool's history and died in its
+// first own migration is recovered without undoing the imported migrations, which that tool applied
+// (their downs would drop production tables).
+func TestDeployKilledAfterImportKeepsImported(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	tg.exec(t, goodMigrations["1_customers.up.sql"]+"\nINSERT INTO customers VALUES (-1, 'kept@example.com');\n"+
+		golangMigrateTable+"\nINSERT INTO schema_migrations VALUES (1, false)")
+	dir := t.TempDir()
+	files := with(goodMigrations, map[string]string{
+		"2_backfill.up.sql": "SELECT pg_sleep(60);\nINSERT INTO customers SELECT id, 'x' FROM accounts;",
+	})
+	writeFolder(t, dir, files)
+	startAndKill(t, tg.url, dir, nil)
+	if got := tg.historyOf(t); got != "1:applied 2:running" {
+		t.Fatalf("history after the kill %q: the test proves nothing", got)
+	}
+
+	fixed := with(files, map[string]string{"2_backfill.up.sql": goodMigrations["2_backfill.up.sql"]})
+	o := tg.options(t, folder(t, fixed), "run-recover")
+	o.Recover = true
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	if res.Recovered == nil || len(res.Recovered.Undone) != 0 {
+		t.Errorf("recovery undid %+v; the imported migration 1 must stay", res.Recovered)
+	}
+	if got := tg.value(t, "SELECT email FROM customers WHERE id = -1"); got != "kept@example.com" {
+		t.Errorf("the row the other tool's migration 1 held is %q after the recovery", got)
+	}
+	if got, want := tg.historyOf(t), "1:applied 2:failed 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("history %q, want %q", got, want)
 	}
 }

@@ -341,8 +341,9 @@ func nullInt(n int64) *int64 {
 // runMigrations returns the history rows of a run that may have changed the database: applied ones,
 // and non-transactional ones left running. Newest first.
 func (h history) runMigrations(ctx context.Context, conn *pgx.Conn, runID string) ([]runMigration, error) {
+	// Rows the run imported from another tool's history were applied by that tool, not by the run.
 	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, `+legacyVersion+`, status, no_transaction FROM %s
-		WHERE run_id = $1 ORDER BY id DESC`, h.table("schemagate_history")), runID)
+		WHERE run_id = $1 AND coalesce(applied_by, '') NOT LIKE $2 ORDER BY id DESC`, h.table("schemagate_history")), runID, importedBy+"%")
 	if err != nil {
 		return nil, fmt.Errorf("read migrations of run %s: %w", runID, err)
 	}
