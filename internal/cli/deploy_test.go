@@ -293,3 +293,44 @@ func TestDeployRollsBackWithAGeneratedDown(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployGeneratedDownOfALossyTypeChange: a generated down cannot undo a type change that converted
+// values (text to integer USING length(code)), so the deploy keeps the snapshot as that migration's
+// rollback, and the values come back as they were.
+func TestDeployGeneratedDownOfALossyTypeChange(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	work := t.TempDir()
+	migs := filepath.Join(work, "migrations")
+	if err := os.MkdirAll(migs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(work, "schemagate.yml")
+	writeFile(t, cfg, []byte("dir: "+migs+"\nformat: golang-migrate\nenvironments:\n  prod:\n    generated_downs: true\n"+
+		"    snapshot: {kind: pg_dump, dir: "+filepath.Join(work, "snaps")+"}\n"))
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci"}
+	writeFile(t, filepath.Join(migs, "1_items.up.sql"), []byte("CREATE TABLE items (id int PRIMARY KEY, code text);\nINSERT INTO items VALUES (1, 'abc'), (2, 'hello');"))
+	writeFile(t, filepath.Join(migs, "1_items.down.sql"), []byte("DROP TABLE items;"))
+	if code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg); code != ExitOK {
+		t.Fatalf("first deploy: exit %d\n%s\n%s", code, out, errOut)
+	}
+	writeFile(t, filepath.Join(migs, "2_code_len.up.sql"), []byte("ALTER TABLE items ALTER COLUMN code TYPE integer USING length(code);"))
+	writeFile(t, filepath.Join(migs, "3_bad.up.sql"), []byte("SELECT 1/0;"))
+	writeFile(t, filepath.Join(migs, "3_bad.down.sql"), []byte("SELECT 1;"))
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg)
+	if code != ExitBlocked {
+		t.Fatalf("exit %d, want %d (rolled back)\n%s\n%s", code, ExitBlocked, out, errOut)
+	}
+	if !strings.Contains(errOut, "the generated down of 2_code_len would lose data: the snapshot stays its rollback") {
+		t.Errorf("the lossy generated down was not set aside:\n%s", errOut)
+	}
+	var codes string
+	if err := conn.QueryRow(ctx, "SELECT string_agg(code::text, ',' ORDER BY id) FROM items").Scan(&codes); err != nil || codes != "abc,hello" {
+		t.Errorf("items.code holds %q after the rollback (%v), want abc,hello\n%s", codes, err, out)
+	}
+}

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -417,10 +418,17 @@ func (g *downGen) restoreColumns() {
 				if bc.Collation != "" {
 					s += " COLLATE " + bc.Collation
 				}
-				if c.Type != bc.Type {
+				lossless := c.Type == bc.Type || widening(bc.Type, c.Type)
+				if !lossless {
 					s += " USING " + Ident(bc.Name) + "::" + bc.Type
 				}
-				g.add(fmt.Sprintf("change %s back to %s", where, bc.Type), s)
+				// A widening is undone by the assignment cast back, which fails on a value that does not
+				// fit instead of cutting it (an explicit ::varchar(20) would truncate).
+				st := g.add(fmt.Sprintf("change %s back to %s", where, bc.Type), s)
+				if !lossless {
+					st.DataLoss = true
+					st.Comment = fmt.Sprintf("change %s back to %s (the up converted its values to %s: they may not come back as they were)", where, bc.Type, c.Type)
+				}
 			}
 			if bc.Default != "" && bc.Default != c.Default {
 				g.add("restore default of "+where, alter+"SET DEFAULT "+bc.Default)
@@ -632,4 +640,74 @@ func (g *downGen) dropTypes() {
 	dropMany("sequence", "DROP SEQUENCE IF EXISTS", seqs)
 	dropMany("extension", "DROP EXTENSION", exts)
 	dropMany("schema", "DROP SCHEMA", schemas)
+}
+
+// widening tells whether changing a column from type from to type to keeps every value exactly, so
+// that casting back restores it: a wider integer or float, numeric with room for as many digits on
+// each side of the point, character varying longer or unbounded. Anything else (text to integer with
+// USING, numeric with fewer decimals, char to text, json to jsonb, timestamp to timestamptz) may have
+// changed values, which no down can bring back.
+func widening(from, to string) bool {
+	fromBase, fromArr := strings.CutSuffix(from, "[]")
+	toBase, toArr := strings.CutSuffix(to, "[]")
+	if fromArr != toArr {
+		return false
+	}
+	from, to = fromBase, toBase
+	if from == to {
+		return true
+	}
+	rank := map[string]int{"smallint": 1, "integer": 2, "bigint": 3}
+	if rf, rt := rank[from], rank[to]; rf > 0 && rt > 0 {
+		return rf < rt
+	}
+	if rank[from] > 0 && to == "numeric" {
+		return true
+	}
+	if from == "real" && to == "double precision" {
+		return true
+	}
+	fromName, fromMods := typeMods(from)
+	toName, toMods := typeMods(to)
+	switch {
+	case fromName == "character varying" && (to == "text" || (toName == "character varying" && (len(toMods) == 0 || (len(fromMods) == 1 && toMods[0] >= fromMods[0])))):
+		return true
+	case from == "text" && to == "character varying":
+		return true
+	case fromName == "numeric" && toName == "numeric":
+		if len(toMods) == 0 {
+			return true
+		}
+		if len(fromMods) == 0 {
+			return false
+		}
+		fs, ts := 0, 0
+		if len(fromMods) > 1 {
+			fs = fromMods[1]
+		}
+		if len(toMods) > 1 {
+			ts = toMods[1]
+		}
+		return ts >= fs && toMods[0]-ts >= fromMods[0]-fs
+	case fromName == "bit varying" && toName == "bit varying":
+		return len(toMods) == 0 || (len(fromMods) == 1 && toMods[0] >= fromMods[0])
+	}
+	return false
+}
+
+// typeMods splits "numeric(12,4)" into "numeric" and [12 4]; a type without modifiers has none.
+func typeMods(t string) (string, []int) {
+	name, args, ok := strings.Cut(t, "(")
+	if !ok || !strings.HasSuffix(args, ")") {
+		return t, nil
+	}
+	var mods []int
+	for _, a := range strings.Split(strings.TrimSuffix(args, ")"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(a))
+		if err != nil {
+			return t, nil
+		}
+		mods = append(mods, n)
+	}
+	return name, mods
 }

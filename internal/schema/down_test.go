@@ -146,8 +146,39 @@ func TestGenerateDownColumnChanges(t *testing.T) {
 	if stepIndex(d, order[0]) > stepIndex(d, order[2]) {
 		t.Errorf("the default must go before the type changes:\n%s", d.SQL)
 	}
-	if d.DataLoss {
-		t.Errorf("changing a column back loses no rows")
+	// text to varchar(200) may have cut values (USING email::varchar(200)): no down brings them back.
+	if !d.DataLoss || !d.Steps[stepIndex(d, order[2])].DataLoss {
+		t.Errorf("a narrowed column changed back must be marked as losing data:\n%s", d.SQL)
+	}
+
+	// A widening is undone by the assignment cast (an error on a value that no longer fits, never a
+	// cut), and loses nothing.
+	before, after = shop(), shop()
+	before.Tables["public.users"].Columns[1].Type = "character varying(100)"
+	d = GenerateDown(before, after)
+	if stepIndex(d, "ALTER TABLE users ALTER COLUMN email TYPE character varying(100)") < 0 || strings.Contains(d.SQL, "USING") || d.DataLoss {
+		t.Errorf("varchar(100) widened to text, changed back:\n%s (data loss %v)", d.SQL, d.DataLoss)
+	}
+}
+
+func TestWidening(t *testing.T) {
+	for _, c := range []struct {
+		from, to string
+		want     bool
+	}{
+		{"integer", "bigint", true}, {"smallint", "integer", true}, {"bigint", "integer", false},
+		{"integer", "numeric", true}, {"real", "double precision", true}, {"double precision", "real", false},
+		{"character varying(20)", "character varying(50)", true}, {"character varying(50)", "character varying(20)", false},
+		{"character varying(20)", "text", true}, {"character varying(20)", "character varying", true}, {"text", "character varying", true},
+		{"text", "character varying(20)", false}, {"text", "integer", false}, {"character(5)", "text", false},
+		{"numeric(10,2)", "numeric(12,2)", true}, {"numeric(10,2)", "numeric(12,4)", true}, {"numeric(12,4)", "numeric(10,2)", false},
+		{"numeric(10,2)", "numeric(11,4)", false}, {"numeric(10,2)", "numeric", true}, {"numeric", "numeric(30,10)", false},
+		{"json", "jsonb", false}, {"timestamp without time zone", "timestamp with time zone", false},
+		{"integer[]", "bigint[]", true}, {"integer[]", "bigint", false}, {"bit varying(4)", "bit varying(8)", true},
+	} {
+		if got := widening(c.from, c.to); got != c.want {
+			t.Errorf("widening(%q, %q) = %v, want %v", c.from, c.to, got, c.want)
+		}
 	}
 }
 
