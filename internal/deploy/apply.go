@@ -260,20 +260,24 @@ func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
 }
 
 // exec runs a script with the environment's timeouts as ceilings: a statement of the script that SETs or
-// RESETs lock_timeout or statement_timeout may lower them, not lift or disable them (pg_dump's output
-// starts with SET lock_timeout = 0). The rule is the deploy's promise that no statement waits on a lock
-// longer than lock_timeout, which is why check and gate count missing-lock-timeout as safe.
+// RESETs lock_timeout or statement_timeout, or changes them any other way (set_config, a function that
+// calls it), may lower them, not lift or disable them (pg_dump's output starts with SET lock_timeout = 0).
+// The settings are read back after every statement that is not a plain SET of something else, and put
+// back under the ceiling before the next one runs. The rule is the deploy's promise that no statement
+// waits on a lock longer than lock_timeout, which is why check and gate count missing-lock-timeout as safe.
+// (A single statement that lifts the timeout and then waits, such as a DO block that calls set_config and
+// then ALTERs, is beyond it.)
 func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
 	return pg.ApplyScript(ctx, a.conn, s, pg.ApplyOptions{After: func(ctx context.Context, _ int, st *sqlparse.Statement, _ time.Duration) error {
-		set := st.Node.GetVariableSetStmt()
-		if set == nil {
+		if st.Node == nil || st.Node.GetTransactionStmt() != nil {
 			return nil
 		}
+		set := st.Node.GetVariableSetStmt()
 		for _, c := range []struct {
 			name  string
 			limit time.Duration
 		}{{"lock_timeout", a.lockTimeout}, {"statement_timeout", a.statementTimeout}} {
-			if c.limit <= 0 || (set.Name != c.name && set.Kind != pg_query.VariableSetKind_VAR_RESET_ALL) {
+			if c.limit <= 0 || (set != nil && set.Name != c.name && set.Kind != pg_query.VariableSetKind_VAR_RESET_ALL) {
 				continue
 			}
 			var now int64 // milliseconds; 0 is no limit

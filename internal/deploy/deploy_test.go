@@ -735,40 +735,48 @@ func TestDeployDryRunSeesWhatBlocksTheDeploy(t *testing.T) {
 }
 
 // TestDeployKeepsTimeoutsTheScriptLifts: pg_dump's output starts with SET lock_timeout = 0; the deploy's
-// lock_timeout must still hold (a script may lower it, not lift it).
+// lock_timeout must still hold (a script may lower it, not lift it), however the script lifts it.
 func TestDeployKeepsTimeoutsTheScriptLifts(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t)
-	migs := with(goodMigrations, map[string]string{"4_orders_note.up.sql": "SET statement_timeout = 0;\nSET lock_timeout = 0;\n" +
-		"SET client_encoding = 'UTF8';\nALTER TABLE orders ALTER COLUMN note SET DEFAULT '';"})
-	o := tg.options(t, folder(t, migs), "run-capped")
-	o.Config.LockTimeout = 100 * time.Millisecond
-	o.Config.StatementTimeout = time.Minute
-	o.Config.RetryBackoff = 50 * time.Millisecond
-	release := tg.holdLock(t, "orders")
-	timedOut := false
-	o.Progress = func(msg string) {
-		t.Log(msg)
-		if strings.Contains(msg, "lock timeout") {
-			timedOut = true
-			release()
-		}
-	}
-	go func() { time.Sleep(10 * time.Second); release() }() // without the ceiling the ALTER waits for this
-	defer release()
-	res, err := Run(t.Context(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !timedOut || res.Migrations[3].Attempts < 2 {
-		t.Errorf("migration 4: %d attempts, lock timeout seen %v; want its SET lock_timeout = 0 overridden", res.Migrations[3].Attempts, timedOut)
-	}
-	notes := strings.Join(res.Notes, "\n")
-	for _, want := range []string{"4_orders_note.up.sql:2 turns lock_timeout off; the deploy kept it at 100ms",
-		"4_orders_note.up.sql:1 turns statement_timeout off; the deploy kept it at 1m0s"} {
-		if !strings.Contains(notes, want) {
-			t.Errorf("notes lack %q:\n%s", want, notes)
-		}
+	for name, lift := range map[string]string{
+		"set":        "SET statement_timeout = 0;\nSET lock_timeout = 0;\n",
+		"set_config": "SELECT set_config('statement_timeout', '0', false);\nSELECT pg_catalog.set_config('lock_timeout', '0', false);\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			migs := with(goodMigrations, map[string]string{"4_orders_note.up.sql": lift +
+				"SET client_encoding = 'UTF8';\nALTER TABLE orders ALTER COLUMN note SET DEFAULT '';"})
+			o := tg.options(t, folder(t, migs), "run-capped")
+			o.Config.LockTimeout = 100 * time.Millisecond
+			o.Config.StatementTimeout = time.Minute
+			o.Config.RetryBackoff = 50 * time.Millisecond
+			release := tg.holdLock(t, "orders")
+			timedOut := false
+			o.Progress = func(msg string) {
+				t.Log(msg)
+				if strings.Contains(msg, "lock timeout") {
+					timedOut = true
+					release()
+				}
+			}
+			go func() { time.Sleep(10 * time.Second); release() }() // without the ceiling the ALTER waits for this
+			defer release()
+			res, err := Run(t.Context(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !timedOut || res.Migrations[3].Attempts < 2 {
+				t.Errorf("migration 4: %d attempts, lock timeout seen %v; want its lifted lock_timeout overridden", res.Migrations[3].Attempts, timedOut)
+			}
+			notes := strings.Join(res.Notes, "\n")
+			for _, want := range []string{"4_orders_note.up.sql:2 turns lock_timeout off; the deploy kept it at 100ms",
+				"4_orders_note.up.sql:1 turns statement_timeout off; the deploy kept it at 1m0s"} {
+				if !strings.Contains(notes, want) {
+					t.Errorf("notes lack %q:\n%s", want, notes)
+				}
+			}
+		})
 	}
 }
 
