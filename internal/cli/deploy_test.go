@@ -68,6 +68,17 @@ func TestWindowCommand(t *testing.T) {
 	if code, _, _ := runCLI(t, nil, "window", "--config", cfg); code != ExitUsage {
 		t.Errorf("missing --env: exit %d", code)
 	}
+
+	// Windows that name their own zone are shown in it, not in the environment's (UTC here).
+	own := filepath.Join(dir, "own.yml")
+	if err := os.WriteFile(own, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    windows:\n"+
+		"      - {cron: \"30 2 * * *\", duration: 90m, time_zone: America/New_York}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", own, "--count", "1", "--now", "2026-12-01T12:00:00Z")
+	if code != ExitOK || !strings.Contains(out, "Wed 2026-12-02 02:30 EST  to  Wed 2026-12-02 04:00 EST  (1h30m0s; UTC 2026-12-02 07:30)") {
+		t.Errorf("window in its own zone: exit %d\n%s%s", code, out, errs)
+	}
 }
 
 // TestDeployBinaryKilledThenRecovered builds schemagate, kills it with SIGKILL in the middle of a

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/schemagate/schemagate/internal/config"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,6 +63,12 @@ func (a *App) runWindow(o *WindowOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	// Windows that all name the same zone of their own are shown in it, as they are written.
+	if zone := windowsZone(env); zone != "" {
+		if loc, err = config.LoadZone(zone); err != nil {
+			return usageErr(err)
+		}
+	}
 	next := sched.Next(now, o.Count)
 	bo, blackout := sched.Blackout(now)
 	switch iv, open := sched.Open(now); {
@@ -92,4 +99,20 @@ func (a *App) runWindow(o *WindowOptions) error {
 			iv.End.In(loc).Format("Mon 2006-01-02 15:04 MST"), iv.End.Sub(iv.Start), iv.Start.UTC().Format("2006-01-02 15:04"))
 	}
 	return nil
+}
+
+// windowsZone is the time zone every window of env names for itself, when they agree on one that
+// differs from the environment's; "" otherwise.
+func windowsZone(env *config.Environment) string {
+	zone := ""
+	for i, w := range env.Windows {
+		if w.TimeZone == "" || (i > 0 && w.TimeZone != zone) {
+			return ""
+		}
+		zone = w.TimeZone
+	}
+	if zone == env.TimeZone {
+		return ""
+	}
+	return zone
 }

@@ -34,6 +34,17 @@ func ParseCron(expr string) (*cron.SpecSchedule, error) {
 	if !ok {
 		return nil, errors.New("@every is not a calendar schedule: write the days and times the window opens")
 	}
+	if f := strings.Fields(src); len(f) == 5 {
+		// Vixie cron (and cronie, and GitHub's schedule) combine day of month and day of week with AND
+		// when either field starts with '*', "*/2" included, and with OR otherwise. The parser marks
+		// only a bare '*' (or '?') that way; mark a stepped one too.
+		if strings.HasPrefix(f[2], "*") {
+			spec.Dom |= starBit
+		}
+		if strings.HasPrefix(f[4], "*") {
+			spec.Dow |= starBit
+		}
+	}
 	if !ever(spec) {
 		return nil, errors.New("matches no date: the day of the month never falls in the months given")
 	}

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +189,30 @@ func TestScheduleNextListsAWindowOpenForDays(t *testing.T) {
 	next := s.Next(now, 1)
 	if len(next) != 1 || !next[0].Start.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("Next = %v, want the open window (from Saturday Dec 5) first", next)
+	}
+}
+
+// TestScheduleSteppedDayFieldsCombineWithAnd: as in Vixie cron, a day-of-month field that starts with
+// '*' (also "*/2") combines with the day of week by AND: "0 22 */2 * 1" is Mondays that fall on an odd
+// date, not every odd date and every Monday. Two restricted fields still combine by OR.
+func TestScheduleSteppedDayFieldsCombineWithAnd(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for cron, want := range map[string]string{
+		"0 22 */2 * 1":  "2026-12-07 2026-12-21 2027-01-11",
+		"0 22 1 * */3":  "2027-05-01 2027-08-01 2027-09-01", // the 1st, when it is a Sunday, Wednesday or Saturday
+		"0 22 1,15 * 1": "2026-12-01 2026-12-07 2026-12-14",
+	} {
+		s, err := NewSchedule(&config.Environment{Windows: []config.Window{{Cron: cron, Duration: time.Hour}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range s.Next(now, 3) {
+			got = append(got, w.Start.Format("2006-01-02"))
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s: next windows %v, want %s", cron, got, want)
+		}
 	}
 }
