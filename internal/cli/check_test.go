@@ -225,6 +225,18 @@ func TestGenerateDownAndRollbackScript(t *testing.T) {
 	if code, _, errOut := run(t, nil, "rollback-script", "--dir", dir); code != ExitUsage || !strings.Contains(errOut, "--version V") {
 		t.Errorf("no version: exit %d, %s", code, errOut)
 	}
+	// Other leading zeros name the same version.
+	if code, out, errOut := run(t, nil, "rollback-script", "--dir", dir, "-q", "2"); code != ExitOK || out != string(script) {
+		t.Errorf("version 2 for 002: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// A migration before the one asked for fails: the folder is bad input (exit 2), with its file and line.
+	broken := t.TempDir()
+	writeFile(t, filepath.Join(broken, "1_a.up.sql"), []byte("CREATE TABLE a (id int);\nCREATE VIEW v AS SELECT nope FROM a;\n"))
+	writeFile(t, filepath.Join(broken, "2_b.up.sql"), []byte("CREATE TABLE b (id int);\n"))
+	if code, _, errOut := run(t, nil, "rollback-script", "--dir", broken, "--format", "golang-migrate", "-q", "2"); code != ExitUsage ||
+		!strings.Contains(errOut, "1_a") || !strings.Contains(errOut, "1_a.up.sql:2") {
+		t.Errorf("failing earlier migration: exit %d, %s", code, errOut)
+	}
 }
 
 // shopRepo makes a git repository whose main branch holds the examples/shop migrations named by base

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -206,6 +207,40 @@ func (s *Set) Find(key string) *Migration {
 		}
 	}
 	return nil
+}
+
+// Lookup finds the migration a user names on the command line: its key (version, or R__name for a
+// Flyway repeatable), its ID (version_name), its up file's name, or its version written with other
+// leading zeros (0005 for 5). Nil when none matches.
+func (s *Set) Lookup(name string) *Migration {
+	if m := s.Find(name); m != nil {
+		return m
+	}
+	for _, m := range s.Migrations {
+		if m.ID() == name || (m.Up != nil && m.Up.File != "" && (path.Base(m.Up.File) == name || strings.TrimSuffix(strings.TrimSuffix(path.Base(m.Up.File), ".sql"), ".up") == name)) {
+			return m
+		}
+	}
+	if digits(name) {
+		for _, m := range s.Migrations {
+			if digits(m.Version) && strings.TrimLeft(m.Version, "0") == strings.TrimLeft(name, "0") {
+				return m
+			}
+		}
+	}
+	return nil
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Error is a problem with a migration folder, positioned where possible.

@@ -2,6 +2,7 @@ package rehearse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,7 +12,11 @@ import (
 	"github.com/schemagate/schemagate/internal/report"
 )
 
-// RollbackScript writes a rollback script for one migration: on a throwaway database it applies every
+// ErrInput marks a rollback-script request the folder cannot serve: no such migration, or one that
+// fails to apply (bad input, not a failing tool).
+var ErrInput = errors.New("bad input")
+
+// RollbackScript writes a rollback script for one migration (named as Set.Lookup reads it): on a throwaway database it applies every
 // migration before it, inspects the catalog, applies it, inspects again, generates the down from the
 // difference and proves it (generated down, compare with the before-catalog, up again). The returned
 // script says whether it was verified; an unverified one must not be used.
@@ -22,17 +27,16 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	var target *migrate.Migration
+	target := opts.Set.Lookup(version)
+	if target == nil {
+		return nil, fmt.Errorf("%w: no migration %q in the folder", ErrInput, version)
+	}
 	var before []*migrate.Migration
 	for _, m := range opts.Set.Migrations {
-		if m.Version == version {
-			target = m
+		if m == target {
 			break
 		}
 		before = append(before, m)
-	}
-	if target == nil {
-		return nil, fmt.Errorf("no migration with version %q in the folder", version)
 	}
 	if target.External == migrate.ExternalGo {
 		return nil, fmt.Errorf("migration %s is a goose Go migration: schemagate cannot run its code, so it cannot write its rollback", target.ID())
@@ -64,7 +68,10 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	n, err := pg.ApplyHistory(ctx, r.conn, before)
 	done()
 	if err != nil {
-		return nil, fmt.Errorf("apply %s: %w", before[n].ID(), err)
+		if !isToolError(ctx, err) {
+			err = fmt.Errorf("%w: %w", ErrInput, err)
+		}
+		return nil, fmt.Errorf("apply %s, which comes before %s: %w", before[n].ID(), target.ID(), err)
 	}
 	beforeCat, err := r.insp.Inspect(ctx, r.conn)
 	if err != nil {
@@ -75,6 +82,9 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	err = pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{Fresh: true})
 	done()
 	if err != nil {
+		if !isToolError(ctx, err) {
+			err = fmt.Errorf("%w: %w", ErrInput, err)
+		}
 		return nil, fmt.Errorf("apply %s: %w", target.ID(), err)
 	}
 	afterCat, err := r.insp.Inspect(ctx, r.conn)
