@@ -35,6 +35,7 @@ type DeployOptions struct {
 	Format      string
 	DryRun      bool
 	Recover     bool
+	KeepApplied bool
 	BreakWindow bool
 	Reason      string
 	RunID       string
@@ -81,6 +82,7 @@ Exit codes: 0 deployed or up to date, 3 blocked or rolled back (the database is 
 	f.StringVar(&o.Format, "format", "", "migration format (default auto)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "check window, history, drift and approval, print the plan, change nothing")
 	f.BoolVar(&o.Recover, "recover", false, "roll back an earlier run that died, turn maintenance mode off, then deploy")
+	f.BoolVar(&o.KeepApplied, "keep-applied", false, "with --recover: keep what the dead run applied instead of rolling it back (no down and no snapshot)")
 	f.BoolVar(&o.BreakWindow, "break-window", false, "deploy outside the maintenance window (needs --reason)")
 	f.StringVar(&o.Reason, "reason", "", "why the window is broken; recorded in history")
 	f.StringVar(&o.RunID, "run-id", "", "identifier of this run (default: the CI run, else local-<time>)")
@@ -126,6 +128,9 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if o.BreakWindow && strings.TrimSpace(o.Reason) == "" {
 		return usageErr(errors.New("--break-window needs --reason \"...\" (it is recorded in history)"))
 	}
+	if o.KeepApplied && !o.Recover {
+		return usageErr(errors.New("--keep-applied goes with --recover: it keeps what a dead run applied instead of rolling it back"))
+	}
 	urlEnv := env.URLEnv(o.Env)
 	url := a.Getenv(urlEnv)
 	if url == "" {
@@ -153,7 +158,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		Holder: a.ciHolder(),
 		Commit: firstNonEmpty(o.Commit, a.Getenv("GITHUB_SHA"), a.Getenv("CI_COMMIT_SHA")),
 		JobURL: a.ciJobURL(),
-		DryRun: o.DryRun, Recover: o.Recover, BreakWindow: o.BreakWindow, Reason: o.Reason,
+		DryRun: o.DryRun, Recover: o.Recover, KeepApplied: o.KeepApplied, BreakWindow: o.BreakWindow, Reason: o.Reason,
 		Snapshotter: deploySnapshotter(env, url, o.Env),
 		Maintenance: maint,
 		Logger:      a.Logger,

@@ -255,3 +255,47 @@ func TestDeployKilledAfterImportKeepsImported(t *testing.T) {
 		t.Errorf("history %q, want %q", got, want)
 	}
 }
+
+// TestDeployKilledRunWithoutDownKeptApplied: the dead run applied a migration that has no down, and
+// it took no snapshot. --recover cannot undo it, says so (no "recovered" line) and points at
+// --keep-applied, which keeps it as applied and deploys the rest.
+func TestDeployKilledRunWithoutDownKeptApplied(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	dir := t.TempDir()
+	files := with(goodMigrations, map[string]string{
+		"2_backfill.up.sql": "SELECT pg_sleep(60);\nINSERT INTO customers SELECT id, 'x' FROM accounts;",
+	})
+	delete(files, "1_customers.down.sql")
+	writeFolder(t, dir, files)
+	startAndKill(t, tg.url, dir, nil)
+
+	fixed := with(files, map[string]string{"2_backfill.up.sql": goodMigrations["2_backfill.up.sql"]})
+	o := tg.options(t, folder(t, fixed), "run-recover")
+	o.Recover = true
+	res, err := Run(t.Context(), o)
+	var b *Blocked
+	if !errors.As(err, &b) || !strings.Contains(b.Hint, "--keep-applied") {
+		t.Fatalf("recover without a down or a snapshot: %v", err)
+	}
+	if res.Recovered == nil || res.Recovered.Failed == "" || len(res.Recovered.Undone) != 0 {
+		t.Errorf("recovery %+v: want it failed, with nothing undone", res.Recovered)
+	}
+	var text strings.Builder
+	if err := res.WriteText(&text); err != nil || strings.Contains(text.String(), "Recovered") || !strings.Contains(text.String(), "FAILED") {
+		t.Errorf("the report claims a recovery:\n%s", text.String())
+	}
+
+	o = tg.options(t, folder(t, fixed), "run-keep")
+	o.Recover, o.KeepApplied = true, true
+	res, err = Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("recover --keep-applied: %v", err)
+	}
+	if res.Recovered == nil || strings.Join(res.Recovered.Kept, ",") != "1" || len(res.Recovered.Undone) != 0 || res.Outcome != OutcomeDeployed {
+		t.Errorf("recovery %+v, outcome %s", res.Recovered, res.Outcome)
+	}
+	if got, want := tg.historyOf(t), "1:applied 2:failed 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+}

@@ -43,6 +43,10 @@ type Options struct {
 	DryRun bool
 	// Recover rolls back an earlier run that died before carrying on.
 	Recover bool
+	// KeepApplied (with Recover) keeps what the dead run applied instead of rolling it back: for a run
+	// whose migrations have no down and no usable snapshot, once a person has checked the database.
+	// A migration it left part-applied (outside a transaction) still blocks.
+	KeepApplied bool
 	// BreakWindow deploys outside the window; Reason is required with it and recorded.
 	BreakWindow bool
 	Reason      string

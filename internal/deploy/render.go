@@ -126,7 +126,14 @@ func (r *Result) facts() [][2]string {
 		add("Imported history", fmt.Sprintf("%d migrations from %s (%s)", len(im.Versions), im.Tool, im.Table))
 	}
 	if rc := r.Recovered; rc != nil {
-		add("Recovered", fmt.Sprintf("run %s (%d migrations undone by %s)", rc.RunID, len(rc.Undone), orDash(rc.Method)))
+		switch {
+		case rc.Failed != "":
+			add("Recovery", fmt.Sprintf("run %s: FAILED: %s", rc.RunID, rc.Failed))
+		case len(rc.Kept) > 0:
+			add("Recovered", fmt.Sprintf("run %s (%d migrations kept as applied: %s)", rc.RunID, len(rc.Kept), strings.Join(rc.Kept, ", ")))
+		default:
+			add("Recovered", fmt.Sprintf("run %s (%d migrations undone by %s)", rc.RunID, len(rc.Undone), orDash(rc.Method)))
+		}
 	}
 	add("Duration", ms(r.DurationMS))
 	return out

@@ -154,9 +154,13 @@ type Recovery struct {
 	RunID  string `json:"run_id"`
 	Since  string `json:"since"`
 	Holder string `json:"holder,omitempty"`
-	// Undone lists the versions that were rolled back.
+	// Undone lists the versions that were rolled back (Method says how); Kept those kept as applied
+	// (--keep-applied).
 	Undone []string `json:"undone,omitempty"`
+	Kept   []string `json:"kept,omitempty"`
 	Method string   `json:"method,omitempty"`
+	// Failed says why the recovery could not undo the run; nothing after it ran.
+	Failed string `json:"failed,omitempty"`
 	// MaintenanceOff is set when the run had left maintenance mode on and this run turned it off.
 	MaintenanceOff bool `json:"maintenance_off,omitempty"`
 }

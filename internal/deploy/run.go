@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -424,6 +425,19 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			}
 			rec.Undone = append(rec.Undone, m.Key())
 		}
+		if d.o.KeepApplied && len(p.migs) > 0 {
+			if p.partial != nil {
+				rec.Failed = fmt.Sprintf("%s was left part-applied outside a transaction: it cannot be kept", p.partial.ID())
+				d.res.Recovered = rec
+				return &Blocked{Reason: "recover run " + r.RunID + ": " + rec.Failed,
+					Hint: "finish or undo its statements by hand, then mark its history row, or restore the database"}
+			}
+			rec.Undone = nil
+			for _, m := range p.migs {
+				rec.Kept = append(rec.Kept, m.Key())
+			}
+			p.migs = nil
+		}
 		if len(p.migs) > 0 || p.partial != nil {
 			var restore snapshot.RestoreFunc
 			refusal := "run " + r.RunID + " recorded no snapshot"
@@ -440,7 +454,12 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			rb := d.undo(ctx, p, restore, refusal)
 			rec.Method = rb.Method
 			if !rb.OK {
+				rec.Failed, rec.Undone = rb.Error, nil
 				d.res.Recovered = rec
+				if restore == nil && p.partial == nil {
+					return &Blocked{Reason: fmt.Sprintf("recover run %s: %s", r.RunID, rb.Error),
+						Hint: "if what it applied should stay (check the database), run again with --recover --keep-applied; otherwise restore a backup"}
+				}
 				return fmt.Errorf("recover run %s: %s", r.RunID, rb.Error)
 			}
 		}
@@ -448,7 +467,11 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			return err
 		}
 		d.res.Recovered = rec
-		d.note("recovered run %s: undid %d migrations", r.RunID, len(rec.Undone))
+		if len(rec.Kept) > 0 {
+			d.note("recovered run %s: kept %s as applied (--keep-applied)", r.RunID, strings.Join(rec.Kept, ", "))
+		} else {
+			d.note("recovered run %s: undid %d migrations", r.RunID, len(rec.Undone))
+		}
 	}
 	return nil
 }
