@@ -53,7 +53,8 @@ docker build -q -f "$ctx/Dockerfile" -t "$image" \
 # 4. Every run builds a new image (the Go build reruns): remove what the previous build left behind,
 #    its final image and the build stage's, or each run keeps 2 GB more on the disk.
 new=$(docker image inspect -f '{{.Id}}' "$image")
-if [ -n "$old" ] && [ "$old" != "$new" ]; then
+if [ -n "$old" ] && [ "$old" != "$new" ] && [ "$(docker image inspect -f '{{len .RepoTags}}' "$old" 2>/dev/null)" = 0 ]; then
+  # Only when no other tag names it any more (an identical build may be tagged twice).
   docker image rm "$old" >/dev/null 2>&1 || log "could not remove the previous image $old (a container uses it?)"
 fi
 docker image prune -f --filter label=org.schemagate.stage=build >/dev/null

@@ -145,6 +145,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	}
 
 	isNew := map[*migrate.Migration]bool{}
+	nStatic := map[*migrate.Migration]int{} // how many of a new migration's findings come from lint.Analyze
 	for _, m := range fresh {
 		isNew[m] = true
 	}
@@ -155,9 +156,14 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		rm.Statements = len(m.Up.Statements)
 		if rm.New {
-			rm.Findings = append(lint.Analyze(m, opts.Lint), lint.ToolFindings(m, opts.Set.Format, opts.Lint)...)
+			static := lint.Analyze(m, opts.Lint)
+			nStatic[m] = len(static)
+			rm.Findings = append(static, lint.ToolFindings(m, opts.Set.Format, opts.Lint)...)
 		}
 		sp.Mark(m, &rm)
+		if _, edited := sp.Edited[m]; edited {
+			delete(nStatic, m) // its findings were replaced
+		}
 		rep.Migrations = append(rep.Migrations, rm)
 	}
 	index := map[*migrate.Migration]int{}
@@ -226,6 +232,13 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			if before, err = r.insp.Inspect(ctx, r.conn); err != nil {
 				return nil, "", fmt.Errorf("inspect catalog: %w", err)
 			}
+		}
+		// The rules judge the migration again, knowing the tables it touches as the database has them
+		// now: column types, NOT NULL, CHECK constraints and indexes that earlier migrations made.
+		if n, ok := nStatic[m]; ok && n <= len(rm.Findings) {
+			cfg := opts.Lint
+			cfg.Schema = before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
+			rm.Findings = append(lint.Analyze(m, cfg), rm.Findings[n:]...)
 		}
 		r.copied = false
 		after, ok, err := r.up(ctx, m, rm, before)
@@ -763,4 +776,10 @@ func rollbackTx(ctx context.Context, c *pgx.Conn) {
 // parseGenerated turns generated SQL into a script positioned in a virtual file.
 func parseGenerated(file, sql string) *migrate.Script {
 	return &migrate.Script{File: file, SQL: sql, Statements: sqlparse.Parse(sql)}
+}
+
+// mentionedIn keeps the names that appear in sql (any case): the objects a migration may touch.
+func mentionedIn(sql string) func(name string) bool {
+	lower := strings.ToLower(sql)
+	return func(name string) bool { return strings.Contains(lower, strings.ToLower(name)) }
 }

@@ -791,3 +791,35 @@ func TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesKnowTheSchemaEarlierMigrationsMade: the rules judge each migration knowing the tables it
+// touches as the database has them, not as the lone file shows them: a SET NOT NULL proven by a CHECK
+// validated two migrations earlier scans nothing, and a foreign key on a column no earlier migration
+// indexed is reported.
+func TestRulesKnowTheSchemaEarlierMigrationsMade(t *testing.T) {
+	timeouts := "SET lock_timeout = '2s'; SET statement_timeout = '10s';\n"
+	files := map[string]string{
+		"001_base.sql":     "CREATE TABLE users (id bigint PRIMARY KEY, email text, org_id bigint);\nCREATE TABLE orgs (id bigint PRIMARY KEY);\n",
+		"002_check.sql":    timeouts + "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\n",
+		"003_validate.sql": timeouts + "ALTER TABLE users VALIDATE CONSTRAINT email_nn;\n",
+		"004_not_null.sql": timeouts + "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+		"005_fk.sql":       timeouts + "ALTER TABLE users ADD CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;\n",
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatPlain, files), Provider: provider(t), NoRoundtrip: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := func(i int) string {
+		var ids []string
+		for _, f := range rep.Migrations[i].Findings {
+			ids = append(ids, f.Rule)
+		}
+		return strings.Join(ids, " ")
+	}
+	if got := rules(3); !strings.Contains(got, "set-not-null-proven") || strings.Contains(got, "set-not-null ") || strings.HasSuffix(got, "set-not-null") {
+		t.Errorf("004: findings %q, want set-not-null-proven (the CHECK was validated by 003)", got)
+	}
+	if got := rules(4); !strings.Contains(got, "fk-missing-index") {
+		t.Errorf("005: findings %q, want fk-missing-index (no index on users.org_id)", got)
+	}
+}

@@ -210,3 +210,36 @@ func orderRelations(keys []string, deps func(string) []string) []string {
 	}
 	return out
 }
+
+// SchemaSQL writes the domains and tables of the catalog that keep returns true for (by bare name),
+// with their constraints and indexes, as DDL: for tools that read a schema from SQL (the risk rules
+// learn column types, NOT NULL, CHECK constraints and indexes from it). A nil keep keeps everything.
+func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
+	if keep == nil {
+		keep = func(string) bool { return true }
+	}
+	var b strings.Builder
+	for _, k := range sortedKeys(c.Domains) {
+		if d := c.Domains[k]; keep(d.Name) {
+			b.WriteString(createDomainSQL(d) + ";\n")
+		}
+	}
+	tables := map[string]bool{}
+	for _, k := range sortedKeys(c.Tables) {
+		if t := c.Tables[k]; keep(t.Name) {
+			tables[k] = true
+			b.WriteString(createTableSQL(t) + ";\n")
+		}
+	}
+	for _, k := range sortedKeys(c.Constraints) {
+		if x := c.Constraints[k]; tables[x.QTable()] && !x.Inherited {
+			b.WriteString(addConstraintSQL(x) + ";\n")
+		}
+	}
+	for _, k := range sortedKeys(c.Indexes) {
+		if x := c.Indexes[k]; tables[x.QTable()] && x.Constraint == "" {
+			b.WriteString(x.Definition + ";\n")
+		}
+	}
+	return b.String()
+}
