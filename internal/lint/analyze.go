@@ -71,10 +71,8 @@ type analyzer struct {
 	txAfterAEDone   bool
 	txNotValid      map[string]bool
 	pendingEnum     []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
-	lockTimeout     bool
-	stmtTimeout     bool
-	lockTimeoutOff  bool // the script turned lock_timeout off (SET … = 0, RESET, DEFAULT) before
-	stmtTimeoutOff  bool
+	lockTimeout     timeout
+	stmtTimeout     timeout
 	lockTimeoutDone bool
 	stmtTimeoutDone bool
 	alters          map[string]int
@@ -88,9 +86,48 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 				a.st.learn(st.Node, false)
 			}
 		}
+		a.st.schema = defaultSchema // the schema's own SET search_path does not reach the migration
 	}
 	return a
 }
+
+// timeout follows one timeout setting through the script: SET changes it for the session, SET LOCAL
+// only until the transaction ends (and not at all outside a transaction block).
+type timeout struct {
+	session, sessionOff bool // set to a value; turned off (0, DEFAULT, RESET)
+	local, localOff     bool
+	localSet            bool // a SET LOCAL of the current transaction overrides the session's value
+}
+
+func (t *timeout) on() bool {
+	if t.localSet {
+		return t.local
+	}
+	return t.session
+}
+
+// off tells whether the script turned the setting off, which also undoes one the deploy set.
+func (t *timeout) off() bool {
+	if t.localSet {
+		return t.localOff
+	}
+	return t.sessionOff
+}
+
+// set records SET (local false) or SET LOCAL of the setting to a value (on) or off; inTx says whether a
+// transaction block is open, without which SET LOCAL does nothing.
+func (t *timeout) set(on, local, inTx bool) {
+	switch {
+	case local && !inTx:
+	case local:
+		t.local, t.localOff, t.localSet = on, !on, true
+	default:
+		t.session, t.sessionOff, t.localSet = on, !on, false
+	}
+}
+
+// endTx forgets the transaction's SET LOCAL.
+func (t *timeout) endTx() { t.localSet = false }
 
 func (a *analyzer) inTx() bool { return a.toolTx || a.explicitTx }
 
@@ -195,16 +232,16 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		a.add("statement-after-access-exclusive", "statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing table, which stays locked until COMMIT")
 	}
 	a.check(st.Node)
-	if a.lock >= lockSH && !a.lockTimeout && !a.lockTimeoutDone {
+	if a.lock >= lockSH && !a.lockTimeout.on() && !a.lockTimeoutDone {
 		a.lockTimeoutDone = true
 		f := a.add("missing-lock-timeout", "statement takes "+a.lock.String()+" on a pre-existing relation without an earlier SET lock_timeout: while it waits, every later query on the table queues behind it")
-		a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeoutOff,
+		a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeout.off(),
 			" and retries on SQLSTATE 55P03")
 	}
-	if a.lock >= lockSUE && !a.stmtTimeout && !a.stmtTimeoutDone {
+	if a.lock >= lockSUE && !a.stmtTimeout.on() && !a.stmtTimeoutDone {
 		a.stmtTimeoutDone = true
 		f := a.add("missing-statement-timeout", "DDL on a pre-existing relation without an earlier SET statement_timeout")
-		a.deployCovers(f, "statement_timeout", func(e DeployEnvironment) time.Duration { return e.StatementTimeout }, a.stmtTimeoutOff, "")
+		a.deployCovers(f, "statement_timeout", func(e DeployEnvironment) time.Duration { return e.StatementTimeout }, a.stmtTimeout.off(), "")
 	}
 	if a.inTx() {
 		if a.lock == lockAE {
@@ -242,13 +279,41 @@ func (l lockLevel) String() string {
 	return "no lock"
 }
 
-// newerSyntax matches statements that the PG17 grammar rejects but newer servers accept.
-var newerSyntax = regexp.MustCompile(`(?is)\bNOT\s+NULL\b.*\bNOT\s+VALID\b|\bVIRTUAL\b|\bNOT\s+ENFORCED\b|^\s*REPACK\b|\bSET\s+EXPRESSION\b|\bWITHOUT\s+OVERLAPS\b|\bPERIOD\b|\bMERGE\s+PARTITIONS\b|\bSPLIT\s+PARTITION\b|\bOLD\s*\.|\bNEW\s*\.`)
+// newerSyntax are constructs that the PG17 grammar rejects but newer servers accept.
+var newerSyntax = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)\bNOT\s+NULL\s+(?:"[^"]+"|\w+)\s+NOT\s+VALID\b`), // PG18 NOT NULL constraint, NOT VALID
+	regexp.MustCompile(`(?i)\bVIRTUAL\b`),
+	regexp.MustCompile(`(?i)\b(?:NOT\s+)?ENFORCED\b`),
+	regexp.MustCompile(`(?i)^\s*REPACK\b`),
+	regexp.MustCompile(`(?i)\bSET\s+EXPRESSION\b`),
+	regexp.MustCompile(`(?i)\bWITHOUT\s+OVERLAPS\b`),
+	regexp.MustCompile(`(?i)\bPERIOD\b`),
+	regexp.MustCompile(`(?i)\bMERGE\s+PARTITIONS\b`),
+	regexp.MustCompile(`(?i)\bSPLIT\s+PARTITION\b`),
+	regexp.MustCompile(`(?i)\b(?:OLD|NEW)\s*\.`),
+}
+
+// newerSyntaxAt tells whether the parser stopped at a newer-syntax construct: the error's offset in
+// sql (off) falls inside one, or right after it with only white space between. A construct elsewhere in
+// the statement says nothing about an error at another place.
+func newerSyntaxAt(sql string, off int) bool {
+	for _, re := range newerSyntax {
+		for _, m := range re.FindAllStringIndex(sql, -1) {
+			if off >= m[0] && off <= m[1] {
+				return true
+			}
+			if off > m[1] && off <= len(sql) && strings.TrimSpace(sql[m[1]:off]) == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func (a *analyzer) parseError(st *sqlparse.Statement) {
 	f := a.add("parse-error", "syntax error: "+st.Err.Message)
 	f.Line, f.Column = st.Err.Pos.Line, st.Err.Pos.Column
-	if newerSyntax.MatchString(st.SQL) {
+	if newerSyntaxAt(st.SQL, st.Err.Pos.Offset-st.Pos.Offset) {
 		f.Risk = Caution
 		f.Message = "statement does not parse with the PostgreSQL 17 grammar (" + st.Err.Message + "); it looks like newer syntax, so the rehearsal on the target server judges it"
 	}

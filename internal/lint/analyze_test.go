@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +156,15 @@ func TestParseErrorRisk(t *testing.T) {
 		"ALTER TABLE users ADD COLUMN x int DEFALT 0;":                            Dangerous,
 		"ALTER TABLE users ADD CONSTRAINT email_nn NOT NULL email NOT VALID;":     Caution,
 		"ALTER TABLE users ADD COLUMN y int GENERATED ALWAYS AS (age*2) VIRTUAL;": Caution,
+		// Newer-syntax words elsewhere in the statement do not excuse a real error.
+		"CREATE TABLE billing (id bigint PRIMARY KEY, period text, amount numeric,);":          Dangerous,
+		"ALTER TABLE users ADD COLUMN period text DEFALT 'x';":                                 Dangerous,
+		"ALTER TABLE users ADD COLUMN virtual_x int DEFALT 0;":                                 Dangerous,
+		"CREATE TABLE t (a int NOT NULL, b int, CHECK (b > 0) NOT VALID,);":                    Dangerous,
+		"ALTER TABLE users ADD CONSTRAINT c CHECK (age > 0) NOT ENFORCED;":                     Caution,
+		"ALTER TABLE b ADD CONSTRAINT x FOREIGN KEY (a, PERIOD b) REFERENCES c (a, PERIOD b);": Caution,
+		"ALTER TABLE bookings ADD CONSTRAINT x PRIMARY KEY (room, during WITHOUT OVERLAPS);":   Caution,
+		"REPACK users;": Caution,
 	} {
 		fs := AnalyzeScript(script("SELECT 1;\n  "+src+"\n"), true, Config{})
 		f := find(fs, "parse-error")
@@ -212,8 +223,8 @@ func TestRulesCatalog(t *testing.T) {
 			}
 		}
 	}
-	if len(catalog) != 88 {
-		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md", len(catalog))
+	if len(catalog) != 88+3 {
+		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule and create-partition", len(catalog))
 	}
 }
 
@@ -297,5 +308,223 @@ func TestToolFindingsCopyData(t *testing.T) {
 	}
 	if fs := ToolFindings(m, migrate.FormatGolangMigrate, Config{Rules: map[string]string{"copy-data-unsupported-by-tool": "off"}}); len(fs) != 0 {
 		t.Errorf("turned off in the configuration: %+v", fs)
+	}
+}
+
+// rulesOf lists the rules of the findings that are not ignored, in order.
+func rulesOf(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if !f.Ignored {
+			out = append(out, f.Rule)
+		}
+	}
+	return out
+}
+
+// TestNamesResolveLikePostgreSQL: the same-migration exemption and the schema's knowledge follow
+// PostgreSQL's name resolution: unquoted names fold to lower case, quoted ones keep their case, and an
+// unqualified name is in the first schema of the search path (public unless the script SETs it).
+func TestNamesResolveLikePostgreSQL(t *testing.T) {
+	t.Parallel()
+	schema := `CREATE TABLE public.users (id bigint NOT NULL, email text, name character varying(50));
+CREATE INDEX users_email_idx ON public.users USING btree (email);
+ALTER TABLE public.users ADD CONSTRAINT users_email_nn CHECK ((email IS NOT NULL));
+`
+	tests := []struct {
+		name   string
+		schema string
+		src    string
+		want   []string // rules that must be present
+		absent []string // rules that must not be
+	}{
+		{"other schema is another table", "", "CREATE TABLE staging.users (id bigint);\nALTER TABLE public.users ALTER COLUMN email SET NOT NULL;\nDROP TABLE public.users;\n",
+			[]string{"set-not-null", "drop-table", "missing-lock-timeout"}, nil},
+		{"quoted name keeps its case", "", "CREATE TABLE \"Users\" (id bigint);\nALTER TABLE users ALTER COLUMN email TYPE int;\n",
+			[]string{"change-column-type-rewrite"}, nil},
+		{"unquoted names fold", "", "CREATE TABLE Scratch (id bigint);\nALTER TABLE SCRATCH ALTER COLUMN id SET NOT NULL;\nDROP TABLE public.scratch;\n",
+			nil, []string{"set-not-null", "drop-table"}},
+		{"search_path decides the schema", "", "SET search_path TO app, public;\nCREATE TABLE users (id bigint);\nALTER TABLE app.users ALTER COLUMN id SET NOT NULL;\nALTER TABLE public.users DROP COLUMN email;\n",
+			[]string{"drop-column"}, []string{"set-not-null"}},
+		{"search_path with = and $user", "", "SET search_path = \"$user\", app;\nCREATE TABLE users (id bigint);\nDROP TABLE app.users;\n",
+			nil, []string{"drop-table"}},
+		{"qualified schema, unqualified migration: proven NOT NULL", schema, "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+			[]string{"set-not-null-proven"}, []string{"set-not-null"}},
+		{"qualified schema, unqualified migration: indexed column", schema, "ALTER TABLE users ALTER COLUMN email TYPE text COLLATE \"C\";\n",
+			[]string{"change-column-collation-index-rebuild"}, nil},
+		{"qualified schema, unqualified migration: column type", schema, "ALTER TABLE users ALTER COLUMN name TYPE varchar(100);\n",
+			[]string{"change-column-type-coercible"}, []string{"change-column-type-rewrite"}},
+		{"qualified schema, unqualified migration: index", schema, "DROP INDEX users_email_idx;\n",
+			[]string{"drop-index-blocking"}, nil},
+		{"schema in another search path", schema, "SET search_path TO app;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+			[]string{"set-not-null"}, []string{"set-not-null-proven"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := rulesOf(AnalyzeScript(script(tt.src), true, Config{Schema: tt.schema}))
+			for _, r := range tt.want {
+				if !slices.Contains(got, r) {
+					t.Errorf("want %s in %v", r, got)
+				}
+			}
+			for _, r := range tt.absent {
+				if slices.Contains(got, r) {
+					t.Errorf("want no %s in %v", r, got)
+				}
+			}
+		})
+	}
+}
+
+// TestForeignKeyAddedToNewTable: ALTER TABLE … ADD FOREIGN KEY on a table created earlier in the
+// migration scans an empty table; only the referenced table's brief SHARE ROW EXCLUSIVE matters, as
+// with an inline REFERENCES, and it needs lock_timeout.
+func TestForeignKeyAddedToNewTable(t *testing.T) {
+	t.Parallel()
+	src := "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint NOT NULL);\nALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\n"
+	fs := AnalyzeScript(script(src), true, Config{})
+	if f := find(fs, "add-foreign-key"); f != nil {
+		t.Errorf("add-foreign-key on a new table: %v", f)
+	}
+	if f := find(fs, "create-table-with-fk"); f == nil || f.Line != 2 || f.Risk != Safe || !strings.Contains(f.Lock, "users") {
+		t.Errorf("create-table-with-fk: %+v", f)
+	}
+	if f := find(fs, "missing-lock-timeout"); f == nil || f.Line != 2 || !strings.Contains(f.Message, "SHARE ROW EXCLUSIVE") {
+		t.Errorf("missing-lock-timeout: %+v", f)
+	}
+}
+
+// TestLockTimeoutScope: SET LOCAL lasts until its transaction ends and does nothing outside a
+// transaction block; zero in any unit turns the timeout off; set_config counts as SET (is_local true
+// as SET LOCAL).
+func TestLockTimeoutScope(t *testing.T) {
+	t.Parallel()
+	alter := "ALTER TABLE users ADD COLUMN bio text;\n"
+	tests := []struct {
+		name    string
+		src     string
+		inTx    bool
+		missing bool // whether missing-lock-timeout is reported
+	}{
+		{"SET LOCAL in the tool's transaction", "SET LOCAL lock_timeout = '2s';\n" + alter, true, false},
+		{"SET LOCAL in an autocommit file", "SET LOCAL lock_timeout = '2s';\n" + alter, false, true},
+		{"SET LOCAL in BEGIN … COMMIT", "BEGIN;\nSET LOCAL lock_timeout = '2s';\n" + alter + "COMMIT;\n", false, false},
+		{"SET LOCAL ends at COMMIT", "BEGIN;\nSET LOCAL lock_timeout = '2s';\nCOMMIT;\n" + alter, false, true},
+		{"SET LOCAL ends at ROLLBACK", "BEGIN;\nSET LOCAL lock_timeout = '2s';\nROLLBACK;\nBEGIN;\n" + alter + "COMMIT;\n", false, true},
+		{"SET survives COMMIT", "BEGIN;\nSET lock_timeout = '2s';\nCOMMIT;\n" + alter, false, false},
+		{"SET LOCAL 0 inside a session timeout", "SET lock_timeout = '2s';\nBEGIN;\nSET LOCAL lock_timeout = 0;\n" + alter + "COMMIT;\n", false, true},
+		{"session timeout back after SET LOCAL 0", "SET lock_timeout = '2s';\nBEGIN;\nSET LOCAL lock_timeout = 0;\nCOMMIT;\n" + alter, false, false},
+		{"0min is off", "SET lock_timeout = '0min';\n" + alter, true, true},
+		{"0.0 is off", "SET lock_timeout = 0.0;\n" + alter, true, true},
+		{"'0s' is off", "SET lock_timeout = '0s';\n" + alter, true, true},
+		{"'0 ms' is off", "SET lock_timeout TO '0 ms';\n" + alter, true, true},
+		{"'10ms' is on", "SET lock_timeout = '10ms';\n" + alter, true, false},
+		{"set_config session", "SELECT set_config('lock_timeout', '2s', false);\n" + alter, false, false},
+		{"set_config local in a transaction", "SELECT set_config('lock_timeout', '2s', true);\n" + alter, true, false},
+		{"set_config local outside one", "SELECT set_config('lock_timeout', '2s', true);\n" + alter, false, true},
+		{"set_config to zero", "SET lock_timeout = '2s';\nSELECT set_config('lock_timeout', '0', false);\n" + alter, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := AnalyzeScript(script(tt.src), tt.inTx, Config{})
+			if got := find(fs, "missing-lock-timeout") != nil; got != tt.missing {
+				t.Errorf("missing-lock-timeout %v, want %v: %v", got, tt.missing, rulesOf(fs))
+			}
+		})
+	}
+}
+
+// TestStaticLockModels: statements the rehearsal showed taking ACCESS EXCLUSIVE on a pre-existing table
+// are modelled, so lint alone asks for lock_timeout.
+func TestStaticLockModels(t *testing.T) {
+	t.Parallel()
+	schema := testSchema(t) + "CREATE TABLE events_default PARTITION OF events DEFAULT;\n"
+	for _, tt := range []struct {
+		src  string
+		rule string
+		risk Risk
+	}{
+		{"ALTER TRIGGER users_audit ON users RENAME TO users_audit2;", "rename-trigger", Caution},
+		{"CREATE RULE r AS ON DELETE TO users DO INSTEAD NOTHING;", "create-rule", Caution},
+		{"ALTER INDEX users_email_idx SET TABLESPACE pg_default;", "set-tablespace", Dangerous},
+		{"CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');", "create-partition", Dangerous},
+		{"CALL migrate_users();", "opaque-statement", Caution},
+	} {
+		fs := AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: schema})
+		if f := find(fs, tt.rule); f == nil || f.Risk != tt.risk {
+			t.Errorf("%s: %s %+v, want risk %s", tt.src, tt.rule, f, tt.risk)
+		}
+		if tt.rule != "opaque-statement" && find(fs, "missing-lock-timeout") == nil {
+			t.Errorf("%s: no missing-lock-timeout in %v", tt.src, rulesOf(fs))
+		}
+	}
+	fs := AnalyzeScript(script("CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n"), true, Config{Schema: schema})
+	if f := find(fs, "create-partition"); f == nil || !f.Scan || !strings.Contains(f.Message, "events_default") {
+		t.Errorf("create-partition with a DEFAULT partition: %+v", f)
+	}
+}
+
+// TestPartitionedIndex: an index on a partitioned table cannot be built CONCURRENTLY; the advice is
+// ON ONLY + CONCURRENTLY per partition + ATTACH, and a CONCURRENTLY build on one fails.
+func TestPartitionedIndex(t *testing.T) {
+	t.Parallel()
+	schema := testSchema(t)
+	fs := AnalyzeScript(script("CREATE INDEX events_id_idx ON events (id);\n"), true, Config{Schema: schema})
+	if f := find(fs, "create-index-blocking"); f == nil || strings.Contains(f.Suggestion, "CREATE INDEX CONCURRENTLY") && !strings.Contains(f.Suggestion, "ON ONLY") {
+		t.Errorf("plain index on a partitioned table: %+v", f)
+	}
+	fs = AnalyzeScript(script("CREATE INDEX CONCURRENTLY IF NOT EXISTS events_id_idx ON events (id);\n"), false, Config{Schema: schema})
+	if f := find(fs, "create-index-blocking"); f == nil || f.Risk != Dangerous || !strings.Contains(f.Message, "fails") {
+		t.Errorf("concurrent index on a partitioned table: %+v", f)
+	}
+	fs = AnalyzeScript(script("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_age_idx ON users (age);\n"), false, Config{Schema: schema})
+	if f := find(fs, "create-index-blocking"); f != nil {
+		t.Errorf("concurrent index on a plain table: %+v", f)
+	}
+	fs = AnalyzeScript(script("CREATE INDEX IF NOT EXISTS events_id_idx ON ONLY events (id);\n"), true, Config{Schema: schema})
+	if f := find(fs, "create-index-blocking"); f != nil {
+		t.Errorf("ON ONLY builds nothing: %+v", f)
+	}
+}
+
+// TestTypeChangeCoercion: char(n), bit(n) and bpchar → text are rewritten; varchar and varbit growth are not.
+func TestTypeChangeCoercion(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		old, new string
+		want     bool
+	}{
+		{"char(5)", "text", false}, {"char(5)", "char(10)", false}, {"bit(4)", "bit(8)", false},
+		{"varchar(5)", "varchar(10)", true}, {"varchar(50)", "text", true}, {"varbit(4)", "varbit(8)", true},
+		{"varchar(50)", "varchar(10)", false}, {"varbit(8)", "varbit(4)", false},
+	} {
+		src := fmt.Sprintf("ALTER TABLE t ALTER COLUMN c TYPE %s;\n", tt.new)
+		fs := AnalyzeScript(script(src), true, Config{Schema: fmt.Sprintf("CREATE TABLE t (c %s);", tt.old)})
+		got := find(fs, "change-column-type-coercible") != nil
+		if got != tt.want || (!got && find(fs, "change-column-type-rewrite") == nil) {
+			t.Errorf("%s -> %s: %v, want coercible %v", tt.old, tt.new, rulesOf(fs), tt.want)
+		}
+	}
+}
+
+// TestDefaultVolatility: setval() is volatile; an unknown (user) function is not called metadata-only.
+func TestDefaultVolatility(t *testing.T) {
+	t.Parallel()
+	for src, want := range map[string]struct {
+		rule string
+		risk Risk
+	}{
+		"ALTER TABLE users ADD COLUMN n bigint DEFAULT setval('s', 1);":  {"add-column-volatile-default", Dangerous},
+		"ALTER TABLE users ADD COLUMN n bigint DEFAULT my_func();":       {"add-column-default-nonvolatile", Caution},
+		"ALTER TABLE users ADD COLUMN n text DEFAULT lower('X');":        {"add-column-default-nonvolatile", Safe},
+		"ALTER TABLE users ADD COLUMN n timestamptz DEFAULT now();":      {"add-column-default-nonvolatile", Safe},
+		"ALTER TABLE users ADD COLUMN n uuid DEFAULT gen_random_uuid();": {"add-column-volatile-default", Dangerous},
+	} {
+		f := find(AnalyzeScript(script(src+"\n"), true, Config{}), want.rule)
+		if f == nil || f.Risk != want.risk || strings.Contains(f.Message, "non-volatile") && want.risk != Safe {
+			t.Errorf("%s: %s %+v, want risk %s", src, want.rule, f, want.risk)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -17,15 +18,16 @@ func (a *analyzer) check(n *pg_query.Node) {
 	case n.GetVariableSetStmt() != nil:
 		v := n.GetVariableSetStmt()
 		// SET … = 0, SET … TO DEFAULT and RESET turn a timeout off, also one the deploy set.
+		// SET LOCAL lasts until the end of the transaction, and does nothing outside one.
 		on := v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE && !zeroSetting(v.Args)
 		switch name := strings.ToLower(v.Name); {
 		case v.Kind == pg_query.VariableSetKind_VAR_RESET_ALL:
-			a.lockTimeout, a.lockTimeoutOff = false, true
-			a.stmtTimeout, a.stmtTimeoutOff = false, true
+			a.lockTimeout.set(false, false, a.inTx())
+			a.stmtTimeout.set(false, false, a.inTx())
 		case name == "lock_timeout":
-			a.lockTimeout, a.lockTimeoutOff = on, !on
+			a.lockTimeout.set(on, v.IsLocal, a.inTx())
 		case name == "statement_timeout":
-			a.stmtTimeout, a.stmtTimeoutOff = on, !on
+			a.stmtTimeout.set(on, v.IsLocal, a.inTx())
 		}
 	case n.GetAlterTableStmt() != nil:
 		a.alterTable(n.GetAlterTableStmt())
@@ -33,7 +35,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.rename(n.GetRenameStmt())
 	case n.GetAlterObjectSchemaStmt() != nil:
 		s := n.GetAlterObjectSchemaStmt()
-		if s.ObjectType == pg_query.ObjectType_OBJECT_TABLE && !a.st.created[relName(s.Relation)] {
+		if s.ObjectType == pg_query.ObjectType_OBJECT_TABLE && !a.st.created[a.st.rel(s.Relation)] {
 			a.takes(lockAE)
 			a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", relName(s.Relation)))
 		}
@@ -47,7 +49,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		t := n.GetTruncateStmt()
 		for _, r := range t.Relations {
 			name := relName(r.GetRangeVar())
-			if a.st.created[name] {
+			if a.st.created[a.st.rel(r.GetRangeVar())] {
 				continue
 			}
 			a.takes(lockAE)
@@ -68,20 +70,27 @@ func (a *analyzer) check(n *pg_query.Node) {
 		if v.IsVacuumcmd && a.inTx() {
 			a.add("concurrently-in-transaction", "VACUUM cannot run inside a transaction block: the deploy fails")
 		}
-		if full {
+		fresh := len(v.Rels) > 0
+		for _, r := range v.Rels {
+			fresh = fresh && a.st.created[a.st.rel(r.GetVacuumRelation().GetRelation())]
+		}
+		if full && !fresh {
 			a.takes(lockAE)
 			a.add("vacuum-full-or-cluster", "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE")
-		} else if len(v.Rels) > 0 {
+		} else if len(v.Rels) > 0 && !fresh {
 			a.takes(lockSUE)
 		}
 	case n.GetClusterStmt() != nil:
+		if rv := n.GetClusterStmt().Relation; rv != nil && a.st.created[a.st.rel(rv)] {
+			return
+		}
 		a.takes(lockAE)
 		a.add("vacuum-full-or-cluster", "CLUSTER rewrites the table and its indexes under ACCESS EXCLUSIVE")
 	case n.GetReindexStmt() != nil:
 		a.reindex(n.GetReindexStmt())
 	case n.GetRefreshMatViewStmt() != nil:
 		r := n.GetRefreshMatViewStmt()
-		if a.st.created[relName(r.Relation)] {
+		if a.st.created[a.st.rel(r.Relation)] {
 			return
 		}
 		if r.Concurrent {
@@ -92,6 +101,13 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("refresh-matview-blocking", fmt.Sprintf("REFRESH MATERIALIZED VIEW %s blocks every reader until it finishes", relName(r.Relation)))
 	case n.GetLockStmt() != nil:
 		l := n.GetLockStmt()
+		fresh := len(l.Relations) > 0
+		for _, r := range l.Relations {
+			fresh = fresh && a.st.created[a.st.rel(r.GetRangeVar())]
+		}
+		if fresh {
+			return
+		}
 		mode := lockLevel(l.Mode)
 		if mode == lockNone {
 			mode = lockAE
@@ -107,29 +123,29 @@ func (a *analyzer) check(n *pg_query.Node) {
 		f.Lock = mode.String()
 	case n.GetViewStmt() != nil:
 		v := n.GetViewStmt()
-		if v.Replace && !a.st.created[relName(v.View)] {
+		if v.Replace && !a.st.created[a.st.rel(v.View)] {
 			a.add("replace-or-drop-view", fmt.Sprintf("CREATE OR REPLACE VIEW %s takes ACCESS EXCLUSIVE on the view; readers of removed or renamed columns break", relName(v.View)))
 		}
 	case n.GetCreateTrigStmt() != nil:
 		t := n.GetCreateTrigStmt()
-		if !a.st.created[relName(t.Relation)] {
+		if !a.st.created[a.st.rel(t.Relation)] {
 			a.takes(lockSRE)
 			a.add("create-trigger", fmt.Sprintf("CREATE TRIGGER %s on %s takes SHARE ROW EXCLUSIVE and adds per-row cost to writes", t.Trigname, relName(t.Relation)))
 		}
 	case n.GetCreatePolicyStmt() != nil:
-		if t := relName(n.GetCreatePolicyStmt().Table); !a.st.created[t] {
+		if t := relName(n.GetCreatePolicyStmt().Table); !a.st.created[a.st.rel(n.GetCreatePolicyStmt().Table)] {
 			a.takes(lockAE)
 			a.add("row-level-security", fmt.Sprintf("CREATE POLICY on %s takes ACCESS EXCLUSIVE and changes which rows roles see", t))
 		}
 	case n.GetAlterPolicyStmt() != nil:
-		if t := relName(n.GetAlterPolicyStmt().Table); !a.st.created[t] {
+		if t := relName(n.GetAlterPolicyStmt().Table); !a.st.created[a.st.rel(n.GetAlterPolicyStmt().Table)] {
 			a.takes(lockAE)
 			a.add("row-level-security", fmt.Sprintf("ALTER POLICY on %s takes ACCESS EXCLUSIVE and changes which rows roles see", t))
 		}
 	case n.GetAlterEnumStmt() != nil:
 		e := n.GetAlterEnumStmt()
 		name := lastName(e.TypeName)
-		if a.st.created[name] {
+		if a.st.created[a.st.qual(e.TypeName)] {
 			return
 		}
 		if e.OldVal != "" {
@@ -150,9 +166,13 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("create-enum", fmt.Sprintf("enum %s: adding values later is fine but removing or renaming them is hard; a lookup table is more flexible", lastName(n.GetCreateEnumStmt().TypeName)))
 	case n.GetAlterDomainStmt() != nil:
 		d := n.GetAlterDomainStmt()
-		if d.Subtype == "C" && !d.Def.GetConstraint().GetSkipValidation() && !a.st.created[lastName(d.TypeName)] {
+		if d.Subtype == "C" && !d.Def.GetConstraint().GetSkipValidation() && !a.st.created[a.st.qual(d.TypeName)] {
 			a.takes(lockSH)
 			a.add("domain-constraint", fmt.Sprintf("ALTER DOMAIN %s ADD CONSTRAINT scans every table that uses the domain under SHARE", lastName(d.TypeName)))
+		}
+		if d.Subtype == "O" && !a.st.created[a.st.qual(d.TypeName)] {
+			a.takes(lockSH)
+			a.add("domain-constraint", fmt.Sprintf("ALTER DOMAIN %s SET NOT NULL scans every column that uses the domain under SHARE", lastName(d.TypeName)))
 		}
 	case n.GetCreateDomainStmt() != nil:
 		for _, c := range n.GetCreateDomainStmt().Constraints {
@@ -163,37 +183,147 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 	case n.GetCreateStmt() != nil:
 		a.createTable(n.GetCreateStmt())
+	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil, n.GetInsertStmt() != nil:
+		a.modify(n)
+	case n.GetExplainStmt() != nil:
+		for _, o := range n.GetExplainStmt().Options {
+			if strings.EqualFold(o.GetDefElem().GetDefname(), "analyze") && !falseOption(o.GetDefElem()) {
+				a.modify(n.GetExplainStmt().Query) // EXPLAIN ANALYZE runs the statement
+			}
+		}
+	case n.GetDoStmt() != nil:
+		a.add("opaque-statement", "DO block: its effect is invisible to the parser; the rehearsal's trace judges it")
+	case n.GetCallStmt() != nil:
+		a.add("opaque-statement", fmt.Sprintf("CALL %s(): a procedure may change the schema invisibly; the rehearsal's trace judges it", lastName(n.GetCallStmt().GetFunccall().GetFuncname())))
+	case n.GetRuleStmt() != nil:
+		r := n.GetRuleStmt()
+		if !a.st.created[a.st.rel(r.Relation)] {
+			a.takes(lockAE)
+			a.add("create-rule", fmt.Sprintf("CREATE RULE %s takes ACCESS EXCLUSIVE on %s and changes what queries on it do", r.Rulename, relName(r.Relation)))
+		}
+	case n.GetExecuteStmt() != nil:
+		a.add("opaque-statement", "EXECUTE of a prepared statement: invisible to the parser")
+	case n.GetSelectStmt() != nil:
+		a.modifyCTEs(n.GetSelectStmt().GetWithClause())
+		a.setConfig(n)
+		if fn := calledFunction(n); fn != "" {
+			a.add("opaque-statement", fmt.Sprintf("SELECT calls %s(): a function may change the schema invisibly; the rehearsal's trace judges it", fn))
+		}
+	}
+}
+
+// modify judges a data-modifying statement (UPDATE, DELETE, INSERT) and those in its WITH clause.
+func (a *analyzer) modify(n *pg_query.Node) {
+	switch {
 	case n.GetUpdateStmt() != nil:
 		u := n.GetUpdateStmt()
-		if !a.st.created[relName(u.Relation)] {
+		a.modifyCTEs(u.WithClause)
+		if !a.st.created[a.st.rel(u.Relation)] {
 			a.takes(lockRX)
-			if u.WhereClause == nil {
+			if alwaysTrue(u.WhereClause) {
 				a.add("backfill-in-migration", fmt.Sprintf("UPDATE of every row of %s in the migration: long row locks, bloat and a long transaction", relName(u.Relation)))
 			}
 		}
 	case n.GetDeleteStmt() != nil:
 		d := n.GetDeleteStmt()
-		if !a.st.created[relName(d.Relation)] {
+		a.modifyCTEs(d.WithClause)
+		if !a.st.created[a.st.rel(d.Relation)] {
 			a.takes(lockRX)
-			if d.WhereClause == nil {
+			if alwaysTrue(d.WhereClause) {
 				a.add("backfill-in-migration", fmt.Sprintf("DELETE of every row of %s in the migration: long row locks and a long transaction", relName(d.Relation)))
 			}
 		}
 	case n.GetInsertStmt() != nil:
 		ins := n.GetInsertStmt()
-		if sel := ins.SelectStmt.GetSelectStmt(); sel != nil && len(sel.FromClause) > 0 && !a.st.created[relName(ins.Relation)] {
-			a.takes(lockRX)
-			a.add("backfill-in-migration", fmt.Sprintf("INSERT … SELECT into %s copies rows inside the migration's transaction", relName(ins.Relation)))
-		}
-	case n.GetDoStmt() != nil:
-		a.add("opaque-statement", "DO block: its effect is invisible to the parser; the rehearsal's trace judges it")
-	case n.GetExecuteStmt() != nil:
-		a.add("opaque-statement", "EXECUTE of a prepared statement: invisible to the parser")
-	case n.GetSelectStmt() != nil:
-		if fn := calledFunction(n); fn != "" {
-			a.add("opaque-statement", fmt.Sprintf("SELECT calls %s(): a function may change the schema invisibly; the rehearsal's trace judges it", fn))
+		a.modifyCTEs(ins.WithClause)
+		if sel := ins.SelectStmt.GetSelectStmt(); sel != nil {
+			a.modifyCTEs(sel.WithClause)
+			if len(sel.FromClause) > 0 && !a.st.created[a.st.rel(ins.Relation)] {
+				a.takes(lockRX)
+				a.add("backfill-in-migration", fmt.Sprintf("INSERT … SELECT into %s copies rows inside the migration's transaction", relName(ins.Relation)))
+			}
 		}
 	}
+}
+
+// modifyCTEs judges the data-modifying statements of a WITH clause: they run whatever the outer
+// statement does with their rows.
+func (a *analyzer) modifyCTEs(w *pg_query.WithClause) {
+	for _, c := range w.GetCtes() {
+		if q := c.GetCommonTableExpr().GetCtequery(); q != nil {
+			a.modify(q)
+		}
+	}
+}
+
+// alwaysTrue tells whether a WHERE clause keeps every row: none, or a constant true condition
+// (true, 1 = 1, 'a' = 'a', 't'::boolean, … AND …).
+func alwaysTrue(w *pg_query.Node) bool {
+	switch {
+	case w == nil:
+		return true
+	case w.GetAConst() != nil:
+		return w.GetAConst().GetBoolval().GetBoolval()
+	case w.GetTypeCast() != nil:
+		tc := w.GetTypeCast()
+		if n, _ := typeName(tc.TypeName); n == "bool" || n == "boolean" {
+			if c := tc.Arg.GetAConst(); c != nil {
+				switch strings.ToLower(c.GetSval().GetSval()) {
+				case "t", "true", "y", "yes", "on", "1":
+					return true
+				}
+			}
+		}
+		return alwaysTrue(tc.Arg)
+	case w.GetAExpr() != nil:
+		e := w.GetAExpr()
+		l, r := e.Lexpr.GetAConst(), e.Rexpr.GetAConst()
+		if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || l == nil || r == nil || len(e.Name) != 1 {
+			return false
+		}
+		same := proto.Equal(withoutLocation(l), withoutLocation(r))
+		switch e.Name[0].GetString_().GetSval() {
+		case "=", "<=", ">=":
+			return same
+		}
+		return false
+	case w.GetBoolExpr() != nil:
+		b := w.GetBoolExpr()
+		switch b.Boolop {
+		case pg_query.BoolExprType_AND_EXPR:
+			for _, x := range b.Args {
+				if !alwaysTrue(x) {
+					return false
+				}
+			}
+			return true
+		case pg_query.BoolExprType_OR_EXPR:
+			for _, x := range b.Args {
+				if alwaysTrue(x) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func withoutLocation(c *pg_query.A_Const) *pg_query.A_Const {
+	c = proto.Clone(c).(*pg_query.A_Const)
+	c.Location = 0
+	return c
+}
+
+// falseOption tells whether a DefElem option is turned off (ANALYZE false, ANALYZE off).
+func falseOption(d *pg_query.DefElem) bool {
+	if d.Arg == nil {
+		return false
+	}
+	if c := d.Arg.GetAConst(); c != nil && c.GetBoolval() != nil {
+		return !c.GetBoolval().Boolval
+	}
+	v := strings.ToLower(d.Arg.GetString_().GetSval() + d.Arg.GetAConst().GetSval().GetSval())
+	return v == "false" || v == "off" || v == "0" || v == "no"
 }
 
 var harmlessFuncs = map[string]bool{"set_config": true, "current_setting": true, "pg_advisory_lock": true, "pg_advisory_unlock": true,
@@ -211,6 +341,31 @@ func calledFunction(n *pg_query.Node) string {
 	return found
 }
 
+// setConfig follows SELECT set_config('lock_timeout' | 'statement_timeout', value, is_local) with
+// constant arguments: is_local true acts like SET LOCAL.
+func (a *analyzer) setConfig(n *pg_query.Node) {
+	walk(n, func(m proto.Message) {
+		fc, ok := m.(*pg_query.FuncCall)
+		if !ok || lastName(fc.Funcname) != "set_config" || len(fc.Args) != 3 {
+			return
+		}
+		name := strings.ToLower(fc.Args[0].GetAConst().GetSval().GetSval())
+		val := fc.Args[1].GetAConst()
+		local := fc.Args[2].GetAConst().GetBoolval()
+		if val == nil || fc.Args[2].GetAConst() == nil {
+			return
+		}
+		on := !zeroSetting([]*pg_query.Node{fc.Args[1]})
+		switch name {
+		case "lock_timeout":
+			a.lockTimeout.set(on, local.GetBoolval(), a.inTx())
+		case "statement_timeout":
+			a.stmtTimeout.set(on, local.GetBoolval(), a.inTx())
+		}
+	})
+}
+
+// zeroSetting tells whether a timeout's value is zero (off): 0, 0.0, '0', '0s', '0min', '0 ms' …
 func zeroSetting(args []*pg_query.Node) bool {
 	if len(args) != 1 {
 		return false
@@ -219,14 +374,21 @@ func zeroSetting(args []*pg_query.Node) bool {
 	if c == nil {
 		return false
 	}
-	if c.GetIval() != nil {
+	var v string
+	switch {
+	case c.GetIval() != nil:
 		return c.GetIval().Ival == 0
+	case c.GetFval() != nil:
+		v = c.GetFval().Fval
+	case c.GetSval() != nil:
+		v = c.GetSval().Sval
+	default:
+		return false
 	}
-	if s := c.GetSval(); s != nil {
-		v := strings.TrimSpace(s.Sval)
-		return v == "0" || v == "0ms" || v == "0s"
-	}
-	return false
+	v = strings.TrimSpace(v)
+	num := strings.TrimRightFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == ' ' })
+	f, err := strconv.ParseFloat(num, 64)
+	return err == nil && f == 0
 }
 
 func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
@@ -260,13 +422,15 @@ func (a *analyzer) dropPendingEnum() {
 }
 
 func (a *analyzer) resetTx() {
+	a.lockTimeout.endTx()
+	a.stmtTimeout.endTx()
 	a.txAE, a.txStrong, a.txAfterAEDone = false, false, false
 	a.txNotValid = map[string]bool{}
 }
 
 func (a *analyzer) rename(r *pg_query.RenameStmt) {
 	rel := relName(r.Relation)
-	if a.st.created[rel] {
+	if a.st.created[a.st.rel(r.Relation)] {
 		return
 	}
 	switch r.RenameType {
@@ -277,34 +441,49 @@ func (a *analyzer) rename(r *pg_query.RenameStmt) {
 		a.takes(lockAE)
 		a.add("rename-table", fmt.Sprintf("RENAME %s TO %s breaks running code that uses the old name", rel, r.Newname))
 	case pg_query.ObjectType_OBJECT_SCHEMA:
-		if !a.st.created[strings.ToLower(r.Subname)] {
+		if !a.st.created[r.Subname] {
 			a.add("move-or-rename-schema", fmt.Sprintf("RENAME SCHEMA %s breaks every qualified reference to it", r.Subname))
 		}
 	case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
 		a.takes(lockAE)
 		a.add("alter-rename-constraint", "")
+	case pg_query.ObjectType_OBJECT_TRIGGER:
+		a.takes(lockAE)
+		a.add("rename-trigger", fmt.Sprintf("ALTER TRIGGER %s ON %s RENAME takes ACCESS EXCLUSIVE on %s", r.Subname, rel, rel))
 	case pg_query.ObjectType_OBJECT_INDEX:
-		if !a.st.created[rel] {
-			a.takes(lockSUE)
-		}
+		a.takes(lockSUE)
 	}
 }
 
 func (a *analyzer) index(is *pg_query.IndexStmt) {
 	rel := relName(is.Relation)
-	fresh := a.st.created[rel]
+	fresh := a.st.created[a.st.rel(is.Relation)]
 	if !a.inTx() && !is.IfNotExists {
 		a.add("non-idempotent-ddl", "CREATE INDEX without IF NOT EXISTS in a migration that runs outside a transaction: a retry after a failure stops at it")
 	}
 	if !is.Unique && len(is.IndexParams) > 3 {
 		a.add("index-too-many-columns", fmt.Sprintf("non-unique index with %d key columns: large and rarely used beyond the first few", len(is.IndexParams)))
 	}
+	_, partitioned := a.st.partitioned[a.st.rel(is.Relation)]
 	if !is.Concurrent {
+		if !fresh && partitioned && !is.Relation.GetInh() {
+			a.takes(lockSH) // ON ONLY: an invalid parent index, no build
+			return
+		}
 		if !fresh {
 			a.takes(lockSH)
-			a.add("create-index-blocking", fmt.Sprintf("CREATE INDEX on %s without CONCURRENTLY blocks writes (SHARE) for the whole build", rel))
+			f := a.add("create-index-blocking", fmt.Sprintf("CREATE INDEX on %s without CONCURRENTLY blocks writes (SHARE) for the whole build", rel))
+			if partitioned && is.Relation.GetInh() {
+				f.Message = fmt.Sprintf("CREATE INDEX on partitioned table %s blocks writes (SHARE) to every partition while each is built; PostgreSQL refuses CONCURRENTLY on a partitioned table", rel)
+				f.Suggestion = fmt.Sprintf("CREATE INDEX … ON ONLY %s (an invalid parent index), then CREATE INDEX CONCURRENTLY on each partition and ALTER INDEX <parent index> ATTACH PARTITION <partition index>", rel)
+			}
 		}
 		return
+	}
+	if partitioned && !fresh {
+		f := a.add("create-index-blocking", fmt.Sprintf("CREATE INDEX CONCURRENTLY on partitioned table %s fails: PostgreSQL cannot build an index on a partitioned table concurrently", rel))
+		f.Suggestion = fmt.Sprintf("CREATE INDEX … ON ONLY %s (an invalid parent index), then CREATE INDEX CONCURRENTLY on each partition and ALTER INDEX <parent index> ATTACH PARTITION <partition index>", rel)
+		f.Lock = "— (ERROR)"
 	}
 	if !fresh {
 		a.takes(lockSUE)
@@ -344,15 +523,21 @@ func (a *analyzer) reindex(r *pg_query.ReindexStmt) {
 		a.concurrent("REINDEX CONCURRENTLY")
 		return
 	}
+	switch r.Kind {
+	case pg_query.ReindexObjectType_REINDEX_OBJECT_SCHEMA, pg_query.ReindexObjectType_REINDEX_OBJECT_DATABASE, pg_query.ReindexObjectType_REINDEX_OBJECT_SYSTEM:
+		if a.inTx() {
+			a.add("concurrently-in-transaction", "REINDEX SCHEMA/DATABASE/SYSTEM cannot run inside a transaction block: the deploy fails")
+		}
+	}
 	a.takes(lockSH)
 	a.add("reindex-blocking", "REINDEX without CONCURRENTLY blocks writes to the table and reads through the index while it rebuilds")
 }
 
 func (a *analyzer) drop(d *pg_query.DropStmt) {
-	names := dropNames(d)
-	allFresh := len(names) > 0
-	for _, n := range names {
-		if !a.st.created[n] {
+	names, keys := a.dropNames(d)
+	allFresh := len(keys) > 0
+	for _, k := range keys {
+		if !a.st.created[k] {
 			allFresh = false
 		}
 	}
@@ -403,9 +588,9 @@ func (a *analyzer) drop(d *pg_query.DropStmt) {
 	}
 }
 
-// dropNames returns the bare names a DROP names; for triggers and policies, the table's name.
-func dropNames(d *pg_query.DropStmt) []string {
-	var out []string
+// dropNames returns the names a DROP names as written, and their keys; for triggers, policies and rules,
+// the table's. Schemas are keyed by their bare name.
+func (a *analyzer) dropNames(d *pg_query.DropStmt) (names, keys []string) {
 	for _, o := range d.Objects {
 		var items []*pg_query.Node
 		if l := o.GetList(); l != nil {
@@ -413,30 +598,49 @@ func dropNames(d *pg_query.DropStmt) []string {
 		} else {
 			items = []*pg_query.Node{o}
 		}
+		if tn := o.GetTypeName(); tn != nil {
+			items = tn.Names
+		}
 		switch d.RemoveType {
 		case pg_query.ObjectType_OBJECT_TRIGGER, pg_query.ObjectType_OBJECT_POLICY, pg_query.ObjectType_OBJECT_RULE:
-			if len(items) >= 2 {
-				out = append(out, strings.ToLower(items[len(items)-2].GetString_().GetSval()))
-			}
-		default:
+			items = items[:max(len(items)-1, 0)]
+		case pg_query.ObjectType_OBJECT_SCHEMA:
 			if len(items) > 0 {
-				if s := items[len(items)-1].GetString_(); s != nil {
-					out = append(out, strings.ToLower(s.Sval))
-				} else if tn := items[len(items)-1].GetTypeName(); tn != nil {
-					out = append(out, lastName(tn.Names))
-				}
+				names = append(names, items[0].GetString_().GetSval())
+				keys = append(keys, items[0].GetString_().GetSval())
 			}
+			continue
 		}
+		if len(items) == 0 {
+			continue
+		}
+		parts := make([]string, len(items))
+		for i, it := range items {
+			parts[i] = it.GetString_().GetSval()
+		}
+		names = append(names, strings.Join(parts, "."))
+		keys = append(keys, a.st.qual(items))
 	}
-	return out
+	return names, keys
 }
 
 func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 	if !a.inTx() && !cs.IfNotExists {
 		a.add("non-idempotent-ddl", "CREATE TABLE without IF NOT EXISTS in a migration that runs outside a transaction")
 	}
+	if cs.Partbound != nil && len(cs.InhRelations) == 1 {
+		parent := cs.InhRelations[0].GetRangeVar()
+		if pk := a.st.rel(parent); !a.st.created[pk] {
+			a.takes(lockAE)
+			f := a.add("create-partition", fmt.Sprintf("CREATE TABLE … PARTITION OF %s takes ACCESS EXCLUSIVE on %s", relName(parent), relName(parent)))
+			if def := a.st.defaultPart[pk]; def != "" && !cs.Partbound.IsDefault && !a.st.created[def] {
+				f.Risk, f.Scan = Dangerous, true
+				f.Message += fmt.Sprintf(" and scans its DEFAULT partition %s under ACCESS EXCLUSIVE for rows that belong to the new partition", bare(def))
+			}
+		}
+	}
 	seen := map[string]bool{}
-	var fkTo string
+	var fkTo, fkKey string
 	keys := tableKeyColumns(cs)
 	for _, e := range cs.TableElts {
 		if cd := e.GetColumnDef(); cd != nil {
@@ -448,14 +652,14 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 			a.columnTypeRules(cd, keys[name])
 			for _, c := range cd.Constraints {
 				if k := c.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
-					fkTo = relName(k.Pktable)
+					fkTo, fkKey = relName(k.Pktable), a.st.rel(k.Pktable)
 				}
 			}
 		} else if k := e.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
-			fkTo = relName(k.Pktable)
+			fkTo, fkKey = relName(k.Pktable), a.st.rel(k.Pktable)
 		}
 	}
-	if fkTo != "" && !a.st.created[fkTo] && fkTo != relName(cs.Relation) {
+	if fkTo != "" && !a.st.created[fkKey] && fkKey != a.st.rel(cs.Relation) {
 		a.takes(lockSRE)
 		a.add("create-table-with-fk", fmt.Sprintf("the foreign key takes SHARE ROW EXCLUSIVE on %s (brief; needs lock_timeout)", fkTo)).Lock = "SHARE ROW EXCLUSIVE on " + fkTo
 	}

@@ -15,7 +15,32 @@ var volatileFuncs = map[string]bool{
 	"clock_timestamp": true, "random": true, "gen_random_uuid": true, "uuid_generate_v1": true,
 	"uuid_generate_v1mc": true, "uuid_generate_v4": true, "uuidv4": true, "uuidv7": true, "uuid_generate_v7": true,
 	"nextval": true, "timeofday": true, "txid_current": true, "setseed": true, "random_normal": true,
-	"gen_random_bytes": true, "pg_current_xact_id": true,
+	"gen_random_bytes": true, "pg_current_xact_id": true, "setval": true, "currval": true, "lastval": true,
+}
+
+// stableFuncs are functions known not to be volatile: a DEFAULT calling them is stored once (fast default).
+var stableFuncs = map[string]bool{
+	"now": true, "transaction_timestamp": true, "statement_timestamp": true, "current_setting": true, "lower": true, "upper": true,
+	"btrim": true, "trim": true, "length": true, "concat": true, "concat_ws": true, "md5": true, "abs": true, "round": true,
+	"to_char": true, "to_date": true, "to_timestamp": true, "to_json": true, "to_jsonb": true, "json_build_object": true,
+	"jsonb_build_object": true, "json_build_array": true, "jsonb_build_array": true, "array_fill": true, "make_interval": true,
+	"make_date": true, "date_trunc": true, "timezone": true, "replace": true, "substring": true, "left": true, "right": true,
+	"format": true, "repeat": true, "int4range": true, "int8range": true, "tstzrange": true, "daterange": true, "numrange": true,
+	"tsrange": true, "jsonb_object": true, "json_object": true, "array_to_string": true, "string_to_array": true,
+}
+
+// unknownFunc returns the first function an expression calls whose volatility is unknown to the parser
+// (a user function), or "".
+func unknownFunc(n *pg_query.Node) string {
+	found := ""
+	walk(n, func(m proto.Message) {
+		if fc, ok := m.(*pg_query.FuncCall); ok && found == "" {
+			if name := lastName(fc.Funcname); !volatileFuncs[name] && !stableFuncs[name] {
+				found = name
+			}
+		}
+	})
+	return found
 }
 
 var serialTypes = map[string]bool{"serial": true, "serial4": true, "bigserial": true, "serial8": true, "smallserial": true, "serial2": true}
@@ -45,28 +70,37 @@ func callsVolatile(n *pg_query.Node) string {
 }
 
 func (a *analyzer) alterTable(at *pg_query.AlterTableStmt) {
-	rel := relName(at.Relation)
-	fresh := a.st.created[rel]
+	rel, key := relName(at.Relation), a.st.rel(at.Relation)
+	fresh := a.st.created[key]
 	if at.Objtype == pg_query.ObjectType_OBJECT_INDEX {
-		if !fresh {
-			a.takes(lockSUE)
+		if fresh {
+			return
 		}
+		for _, c := range at.Cmds {
+			if c.GetAlterTableCmd().GetSubtype() == pg_query.AlterTableType_AT_SetTableSpace {
+				a.takes(lockAE)
+				a.add("set-tablespace", fmt.Sprintf("ALTER INDEX %s SET TABLESPACE copies the index under ACCESS EXCLUSIVE, blocking its table's readers and writers", rel))
+				return
+			}
+		}
+		a.takes(lockSUE) // RENAME, SET (…): SHARE UPDATE EXCLUSIVE
 		return
 	}
 	if !fresh {
-		a.alters[rel]++
-		if a.alters[rel] == 2 {
+		a.alters[key]++
+		if a.alters[key] == 2 {
 			a.add("multiple-alter-same-table", fmt.Sprintf("second ALTER TABLE on %s in this migration: combine the subcommands into one statement so the table is locked (and scanned or rewritten) once", rel))
 		}
 	}
 	for _, c := range at.Cmds {
 		if cmd := c.GetAlterTableCmd(); cmd != nil {
-			a.alterCmd(rel, fresh, cmd)
+			a.alterCmd(rel, key, fresh, cmd)
 		}
 	}
 }
 
-func (a *analyzer) alterCmd(rel string, fresh bool, cmd *pg_query.AlterTableCmd) {
+// alterCmd judges one ALTER TABLE subcommand on rel (as written; key is its state key).
+func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTableCmd) {
 	col := strings.ToLower(cmd.Name)
 	lock := lockAE
 	defer func() {
@@ -94,14 +128,14 @@ func (a *analyzer) alterCmd(rel string, fresh bool, cmd *pg_query.AlterTableCmd)
 				a.add("json-column", fmt.Sprintf("column %s changes to type json: prefer jsonb (json has no equality operator, breaking DISTINCT, UNION and unique indexes)", col))
 			}
 			if !fresh {
-				a.alterType(rel, col, cd)
+				a.alterType(rel, key, col, cd)
 			}
 		}
 	case pg_query.AlterTableType_AT_SetNotNull:
 		if fresh {
 			return
 		}
-		if t := a.st.known(rel); t != nil {
+		if t := a.st.known(key); t != nil {
 			for _, ck := range t.checks {
 				if ck.validated && ck.notNullOf == col {
 					a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, col, col))
@@ -145,14 +179,14 @@ func (a *analyzer) alterCmd(rel string, fresh bool, cmd *pg_query.AlterTableCmd)
 		}
 	case pg_query.AlterTableType_AT_AddConstraint:
 		if c := cmd.Def.GetConstraint(); c != nil {
-			lock = a.addConstraint(rel, fresh, c)
+			lock = a.addConstraint(rel, key, fresh, c)
 		}
 	case pg_query.AlterTableType_AT_ValidateConstraint:
 		lock = lockSUE
 		if fresh {
 			return
 		}
-		if a.inTx() && (a.txNotValid[rel+"."+col] || a.txStrong) {
+		if a.inTx() && (a.txNotValid[key+"."+col] || a.txStrong) {
 			a.add("validate-in-same-transaction", fmt.Sprintf("VALIDATE CONSTRAINT %s runs in a transaction that already holds a strong lock on %s, so the validation scan blocks writes", col, rel))
 		} else {
 			a.add("validate-constraint", "")
@@ -222,13 +256,18 @@ func (a *analyzer) alterCmd(rel string, fresh bool, cmd *pg_query.AlterTableCmd)
 	case pg_query.AlterTableType_AT_AttachPartition:
 		lock = lockSUE
 		part := relName(cmd.Def.GetPartitionCmd().GetName())
-		if a.st.created[part] {
+		partKey := a.st.rel(cmd.Def.GetPartitionCmd().GetName())
+		if a.st.created[partKey] {
 			return
 		}
-		if t := a.st.known(part); t != nil {
-			for _, ck := range t.checks {
-				if ck.validated {
-					return
+		// A validated CHECK on the partition key can imply the bound (PostgreSQL then skips the scan);
+		// one on other columns cannot.
+		if keys := a.st.partitioned[key]; len(keys) > 0 {
+			if t := a.st.known(partKey); t != nil {
+				for _, ck := range t.checks {
+					if ck.validated && !slices.ContainsFunc(keys, func(k string) bool { return !slices.Contains(ck.cols, k) }) {
+						return
+					}
 				}
 			}
 		}
@@ -292,12 +331,16 @@ func (a *analyzer) addColumn(rel string, cd *pg_query.ColumnDef) {
 	case generated:
 		a.add("add-column-generated-stored", fmt.Sprintf("ADD COLUMN %s … GENERATED ALWAYS AS (…) STORED rewrites %s under ACCESS EXCLUSIVE", col, rel))
 		flagged = true
-	case a.st.domains[typ]:
+	case a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
 		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
 		flagged = true
 	case def != nil:
 		if fn := callsVolatile(def); fn != "" {
 			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s() rewrites %s and all its indexes under ACCESS EXCLUSIVE", col, fn, rel))
+		} else if fn := unknownFunc(def); fn != "" {
+			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s(): the parser does not know whether %s() is volatile; if it is, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, fn, fn, rel))
+			f.Risk = Caution
+			f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
 		} else {
 			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT is metadata-only on PostgreSQL 11+", col))
 			f.Suggestion = ""
@@ -330,7 +373,7 @@ func (a *analyzer) addColumn(rel string, cd *pg_query.ColumnDef) {
 	}
 }
 
-func (a *analyzer) addConstraint(rel string, fresh bool, c *pg_query.Constraint) lockLevel {
+func (a *analyzer) addConstraint(rel, key string, fresh bool, c *pg_query.Constraint) lockLevel {
 	name := strings.ToLower(c.Conname)
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
@@ -338,23 +381,31 @@ func (a *analyzer) addConstraint(rel string, fresh bool, c *pg_query.Constraint)
 			return lockAE
 		}
 		if c.SkipValidation {
-			a.txNotValid[rel+"."+name] = true
+			a.txNotValid[key+"."+name] = true
 			a.add("add-constraint-not-valid", "")
 		} else {
 			a.add("add-check-constraint", fmt.Sprintf("ADD CONSTRAINT %s CHECK scans %s under ACCESS EXCLUSIVE", name, rel))
 		}
 		return lockAE
 	case pg_query.ConstrType_CONSTR_FOREIGN:
-		if fresh && a.st.created[relName(c.Pktable)] {
+		ref := a.st.rel(c.Pktable)
+		if fresh && (a.st.created[ref] || ref == key) {
+			return lockSRE
+		}
+		if fresh {
+			// The new table is empty, so the validation scan is instant; the referenced table only gets
+			// SHARE ROW EXCLUSIVE briefly, as with an inline REFERENCES.
+			a.takes(lockSRE)
+			a.add("create-table-with-fk", fmt.Sprintf("the foreign key takes SHARE ROW EXCLUSIVE on %s (brief; needs lock_timeout)", relName(c.Pktable))).Lock = "SHARE ROW EXCLUSIVE on " + relName(c.Pktable)
 			return lockSRE
 		}
 		if c.SkipValidation {
-			a.txNotValid[rel+"."+name] = true
+			a.txNotValid[key+"."+name] = true
 			a.add("add-constraint-not-valid", "").Lock = "SHARE ROW EXCLUSIVE on both tables"
 		} else {
 			a.add("add-foreign-key", fmt.Sprintf("ADD FOREIGN KEY scans %s and %s while holding SHARE ROW EXCLUSIVE on both (writes blocked)", rel, relName(c.Pktable)))
 		}
-		if t := a.st.known(rel); t != nil && !fresh {
+		if t := a.st.known(key); t != nil && !fresh {
 			cols := colNames(c.FkAttrs)
 			indexed := false
 			for _, ix := range t.indexes {
@@ -384,7 +435,7 @@ func (a *analyzer) addConstraint(rel string, fresh bool, c *pg_query.Constraint)
 			}
 			return lockAE
 		}
-		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY && a.nullableIndex(rel, strings.ToLower(c.Indexname)) {
+		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY && a.nullableIndex(key, sibling(key, c.Indexname)) {
 			a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL scan of %s", c.Indexname, rel))
 		}
 		return lockAE
@@ -427,7 +478,8 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 	}
 	oldT, newT = norm(oldT), norm(newT)
 	switch {
-	case oldT == newT && (oldT == "varchar" || oldT == "bpchar" || oldT == "bit" || oldT == "varbit"):
+	case oldT == newT && (oldT == "varchar" || oldT == "varbit"):
+		// char(n) and bit(n) are padded or checked to their exact length: any change rewrites.
 		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
 	case oldT == newT && oldT == "numeric":
 		if len(newM) == 0 {
@@ -447,26 +499,26 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 	case oldT == newT && (oldT == "time" || oldT == "timetz" || oldT == "interval" || oldT == "timestamp" || oldT == "timestamptz"):
 		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
 	case oldT == "varchar" && newT == "text", oldT == "text" && newT == "varchar" && len(newM) == 0,
-		oldT == "cidr" && newT == "inet", oldT == "bpchar" && newT == "text", oldT == "xml" && newT == "text":
+		oldT == "cidr" && newT == "inet", oldT == "xml" && newT == "text":
 		return true
-	case oldT == newT && len(oldM) == 0 && len(newM) == 0:
+	case oldT == newT && len(oldM) == 0 && len(newM) == 0 && oldT != "bpchar" && oldT != "bit":
 		return true
 	}
 	return false
 }
 
-func (a *analyzer) alterType(rel, col string, cd *pg_query.ColumnDef) {
+func (a *analyzer) alterType(rel, key, col string, cd *pg_query.ColumnDef) {
 	newT, newM := typeName(cd.TypeName)
 	var old *column
-	if t := a.st.known(rel); t != nil {
+	if t := a.st.known(key); t != nil {
 		old = t.cols[col]
 	}
 	using := cd.RawDefault != nil
 	switch {
-	case old != nil && a.st.domains[newT]:
+	case old != nil && a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
 		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, col, newT))
 	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
-		if cd.CollClause != nil && a.indexed(rel, col) {
+		if cd.CollClause != nil && a.indexed(key, col) {
 			a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, col))
 		} else {
 			a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, col, old.typ, newT))
@@ -480,7 +532,7 @@ func (a *analyzer) alterType(rel, col string, cd *pg_query.ColumnDef) {
 	default:
 		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, col, newT))
 	}
-	if t := a.st.known(rel); t != nil {
+	if t := a.st.known(key); t != nil {
 		for _, name := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message
 			if ck := t.checks[name]; slices.Contains(ck.cols, col) {
 				a.add("change-column-type-with-checks", fmt.Sprintf("%s.%s is used by CHECK %s, which is re-validated (scan) after the type change", rel, col, name))

@@ -49,18 +49,24 @@ var lockRank = map[string]lockLevel{
 const SourceBoth = "static+dynamic"
 
 // ApplyEvidence merges what the rehearsal observed into the static findings. Evidence is matched to
-// findings by statement position (File, Line, Column). For each statement that ran without error:
+// findings by statement position (File, Line, Column). Locks persist to the end of their transaction:
+// a statement holds what it acquired and what earlier statements of its transaction acquired (a
+// statement with Concurrent evidence is its own transaction). For each statement that ran without error:
 //
 //   - A type change the parser judged (change-column-type-coercible / change-column-type-rewrite) takes
 //     the observed outcome: a rewrite of a pre-existing table makes it change-column-type-rewrite
 //     (dangerous), no rewrite makes it change-column-type-coercible (caution).
 //   - ADD COLUMN … DEFAULT judged volatile but stored as a fast default becomes
 //     add-column-default-nonvolatile, and the reverse when the table was rewritten.
+//   - SET NOT NULL that did not scan its table (a validated CHECK proved it) becomes set-not-null-proven.
 //   - A static finding that claims a rewrite, a scan or a lock is confirmed (Source "static+dynamic")
 //     when the trace shows that rewrite, scan or a lock on a pre-existing relation.
 //   - A rewrite of a pre-existing table that no finding of the statement explains adds table-rewrite
-//     (dangerous); a full scan no finding explains adds table-scan (dangerous when SHARE or stronger
-//     was held on the table, caution otherwise). Both name the lock held.
+//     (dangerous); a full scan of a relation that no scanning finding of the statement names adds
+//     table-scan (dangerous when SHARE or stronger was held on the table, caution otherwise). Both
+//     name the lock held.
+//   - SHARE or a stronger lock on a pre-existing relation, in a statement no finding claims a lock for,
+//     adds unexplained-exclusive-lock (caution; dangerous when the file's missing-lock-timeout stands).
 //   - ACCESS EXCLUSIVE on a pre-existing table other than those a DROP CONSTRAINT / DROP TABLE finding
 //     names (the referenced side of a dropped foreign key) is appended to that finding's Lock.
 //   - An INVALID index left behind adds invalid-index (dangerous).
@@ -74,26 +80,57 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 		line, col int
 	}
 	byStmt := map[key][]int{}
+	noTimeout := map[string]bool{} // files whose script leaves lock_timeout unset (a missing-lock-timeout stands)
 	for i, f := range out {
 		k := key{f.File, f.Line, f.Column}
 		byStmt[k] = append(byStmt[k], i)
+		if f.Rule == "missing-lock-timeout" && f.Risk != Safe && !f.Ignored {
+			noTimeout[f.File] = true
+		}
 	}
+	// txHeld are the locks on pre-existing relations that the open transaction took in earlier
+	// statements: PostgreSQL keeps them until the transaction ends. Statements run outside a
+	// transaction (Concurrent) are each their own.
+	var txHeld map[string]lockLevel
+	txFile := ""
 	for _, e := range ev {
 		if e.Err != "" {
+			txHeld = nil // the transaction is aborted; nothing after it runs in it
 			continue
+		}
+		if e.Concurrent || e.File != txFile {
+			txHeld, txFile = nil, e.File
+		}
+		// The trace reports a lock only when the transaction held none on the relation before: one it
+		// believed held means the transaction ended in between (COMMIT in the script).
+		for _, l := range e.Locks {
+			if _, ok := txHeld[l.Relation]; ok && l.Preexisting {
+				txHeld = nil
+				break
+			}
 		}
 		idx := byStmt[key{e.File, e.Line, e.Column}]
 		stmtSQL := ""
 		if len(idx) > 0 {
 			stmtSQL = out[idx[0]].Statement
 		}
-		held := map[string]lockLevel{}
+		held := maps.Clone(txHeld)
+		if held == nil {
+			held = map[string]lockLevel{}
+		}
+		newLocks := map[string]lockLevel{}
 		for _, l := range e.Locks {
 			if l.Preexisting {
 				held[l.Relation] = max(held[l.Relation], lockRank[l.Mode])
+				newLocks[l.Relation] = max(newLocks[l.Relation], lockRank[l.Mode])
 			}
 		}
-		explainedRewrite, explainedScan := false, false
+		if !e.Concurrent {
+			txHeld = held
+		}
+		explainedRewrite := false
+		var scanners []*Finding
+		lockClaimed := false
 		for _, i := range idx {
 			f := &out[i]
 			switch f.Rule {
@@ -112,50 +149,97 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 					f.Message = "the rehearsal saw the DEFAULT rewrite " + strings.Join(e.Rewritten, ", ") + ": it is volatile"
 					f.Source = SourceBoth
 				}
+			case "set-not-null":
+				scanned := false
+				for _, rel := range e.Scanned {
+					scanned = scanned || names(f, rel)
+				}
+				if !scanned {
+					// PostgreSQL 12+ skips the scan when a validated CHECK (col IS NOT NULL) proves it.
+					retarget(f, "set-not-null-proven", Safe)
+					f.Scan = false
+					f.Message = "the rehearsal saw no scan: a validated CHECK (col IS NOT NULL) proves it, so SET NOT NULL only takes a brief ACCESS EXCLUSIVE (" + f.Message + ")"
+					f.Source = SourceBoth
+				}
 			case "drop-constraint", "drop-table":
-				for _, rel := range slices.Sorted(maps.Keys(held)) {
-					if held[rel] == lockAE && !mentions(f.Message, rel) && !mentions(f.Lock, rel) {
+				for _, rel := range slices.Sorted(maps.Keys(newLocks)) {
+					if newLocks[rel] == lockAE && !mentions(f.Message, rel) && !mentions(f.Lock, rel) {
 						f.Lock += "; ACCESS EXCLUSIVE on " + rel + " (observed)"
 						f.Source = SourceBoth
 					}
 				}
 			}
+			if r, _ := Lookup(f.Rule); (f.Lock != "" || r.Lock != "" || f.Rule == "missing-lock-timeout") && f.Rule != "statement-after-access-exclusive" {
+				lockClaimed = true
+			}
 			if f.Rewrite {
 				explainedRewrite = true
-				explainedScan = true // a rewrite reads the whole table
+				scanners = append(scanners, f) // a rewrite reads the whole table
 				if len(e.Rewritten) > 0 {
 					f.Source = SourceBoth
 				}
 			}
 			if f.Scan {
-				explainedScan = true
+				scanners = append(scanners, f)
 				if len(e.Scanned) > 0 {
 					f.Source = SourceBoth
 				}
 			}
-			if f.Lock != "" && !f.Rewrite && !f.Scan && len(held) > 0 && f.Source == "static" {
+			if f.Lock != "" && !f.Rewrite && !f.Scan && len(newLocks) > 0 && f.Source == "static" {
 				f.Source = SourceBoth
 			}
 		}
+		scanExplained := func(rel string) bool {
+			for _, f := range scanners {
+				if names(f, rel) || scansRelated[f.Rule] {
+					return true
+				}
+			}
+			return false
+		}
 		base := Finding{File: e.File, Line: e.Line, Column: e.Column, Source: "dynamic", Statement: stmtSQL}
+		reported := map[string]bool{}
 		if !explainedRewrite {
 			for _, rel := range e.Rewritten {
 				f := withRule(base, "table-rewrite")
 				f.Lock = lockName(held[rel])
 				f.Message = fmt.Sprintf("the rehearsal saw %s rewritten (new relfilenode) while holding %s", rel, f.Lock)
 				out = append(out, f)
-				explainedScan = true
+				reported[rel] = true
 			}
 		}
-		if !explainedScan {
-			for _, rel := range e.Scanned {
-				f := withRule(base, "table-scan")
-				l := held[rel]
-				f.Lock = lockName(l)
-				if l < lockSH {
-					f.Risk = Caution
+		for _, rel := range e.Scanned {
+			if reported[rel] || slices.Contains(e.Rewritten, rel) && explainedRewrite || scanExplained(rel) {
+				continue
+			}
+			if !explainedRewrite && len(e.Rewritten) > 0 {
+				continue // an unexplained rewrite was reported: it reads the table
+			}
+			f := withRule(base, "table-scan")
+			l := held[rel]
+			f.Lock = lockName(l)
+			if l < lockSH {
+				f.Risk = Caution
+			}
+			f.Message = fmt.Sprintf("the rehearsal saw a full scan of %s while holding %s", rel, f.Lock)
+			out = append(out, f)
+			reported[rel] = true
+		}
+		if !lockClaimed {
+			for _, rel := range slices.Sorted(maps.Keys(newLocks)) {
+				l := newLocks[rel]
+				if l < lockSH || reported[rel] {
+					continue
 				}
-				f.Message = fmt.Sprintf("the rehearsal saw a full scan of %s while holding %s", rel, f.Lock)
+				f := withRule(base, "unexplained-exclusive-lock")
+				f.Lock = l.String()
+				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, and no rule explains it", l, rel)
+				if noTimeout[e.File] {
+					f.Risk = Dangerous
+					f.Message += "; the migration does not set lock_timeout, so while it waits every later query on the table queues behind it"
+				} else {
+					f.Message += "; keep lock_timeout set so a wait for it cannot queue the table's queries"
+				}
 				out = append(out, f)
 			}
 		}
@@ -167,6 +251,40 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 		}
 	}
 	return out
+}
+
+// scansRelated are rules whose statement also scans relations it does not name: the referenced table
+// of a foreign key being validated, every table using a domain, a materialized view's sources.
+var scansRelated = map[string]bool{"validate-constraint": true, "validate-in-same-transaction": true, "domain-constraint": true,
+	"refresh-matview-blocking": true}
+
+// names tells whether a finding names relation rel (as the trace writes it, "public.users") in its
+// message, lock or statement: as "users", "public.users", "users.email", in any letter case.
+func names(f *Finding, rel string) bool {
+	name := strings.ToLower(rel)
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Trim(name, `"`)
+	for _, text := range []string{f.Message, f.Lock, f.Statement} {
+		text = strings.ToLower(text)
+		for i := 0; ; {
+			j := strings.Index(text[i:], name)
+			if j < 0 {
+				break
+			}
+			start, end := i+j, i+j+len(name)
+			if (start == 0 || !wordChar(text[start-1])) && (end == len(text) || !wordChar(text[end])) {
+				return true
+			}
+			i = start + 1
+		}
+	}
+	return false
+}
+
+func wordChar(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 func lockName(l lockLevel) string {

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -143,5 +144,139 @@ func TestMentions(t *testing.T) {
 		if got := mentions(c.text, c.rel); got != c.want {
 			t.Errorf("mentions(%q, %q) = %v, want %v", c.text, c.rel, got, c.want)
 		}
+	}
+}
+
+// TestApplyEvidenceLocksHeldAcrossTransaction: a scan in a later statement of the same transaction
+// runs under the locks earlier statements took; autocommit statements (Concurrent) and a transaction
+// that ended (the trace reports a lock on the relation again) start afresh.
+func TestApplyEvidenceLocksHeldAcrossTransaction(t *testing.T) {
+	t.Parallel()
+	ae := []LockEvidence{{Relation: "public.users", Mode: "AccessExclusiveLock", Preexisting: true}}
+	sue := []LockEvidence{{Relation: "public.users", Mode: "ShareUpdateExclusiveLock", Preexisting: true}}
+	scan := []string{"public.users"}
+	tests := []struct {
+		name string
+		ev   []Evidence
+		lock string
+		risk Risk
+	}{
+		{"held since an earlier statement", []Evidence{{Line: 1, Locks: ae}, {Line: 2, Scanned: scan}}, "ACCESS EXCLUSIVE", Dangerous},
+		{"strongest of the transaction", []Evidence{{Line: 1, Locks: ae}, {Line: 2, Locks: []LockEvidence{{Relation: "public.orgs", Mode: "ShareLock", Preexisting: true}}}, {Line: 3, Scanned: scan}}, "ACCESS EXCLUSIVE", Dangerous},
+		{"autocommit statements", []Evidence{{Line: 1, Locks: ae, Concurrent: true}, {Line: 2, Scanned: scan, Concurrent: true}}, "no lock on it", Caution},
+		{"after the transaction ended", []Evidence{{Line: 1, Locks: ae}, {Line: 2, Locks: sue, Scanned: scan}}, "SHARE UPDATE EXCLUSIVE", Caution},
+		{"another file", []Evidence{{File: "a.sql", Line: 1, Locks: ae}, {Line: 2, Scanned: scan}}, "no lock on it", Caution},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for i := range tt.ev {
+				if tt.ev[i].File == "" {
+					tt.ev[i].File = "m.sql"
+				}
+				tt.ev[i].Column = 1
+			}
+			var scanF *Finding
+			got := ApplyEvidence(nil, tt.ev)
+			for i := range got {
+				if got[i].Rule == "table-scan" {
+					scanF = &got[i]
+				}
+			}
+			if scanF == nil || scanF.Lock != tt.lock || scanF.Risk != tt.risk {
+				t.Errorf("table-scan %+v, want lock %s risk %s", scanF, tt.lock, tt.risk)
+			}
+		})
+	}
+}
+
+// TestApplyEvidenceScanMatchedByRelation: a static finding explains the scans of the relations it
+// names, not every scan of its statement: ATTACH PARTITION scanning the DEFAULT partition too gets a
+// finding for that scan.
+func TestApplyEvidenceScanMatchedByRelation(t *testing.T) {
+	t.Parallel()
+	src := "SET lock_timeout = '2s';\nALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+	static := AnalyzeScript(script(src), true, Config{Schema: testSchema(t)})
+	got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 2, Column: 1,
+		Scanned: []string{"public.events_2025", "public.events_default"},
+		Locks: []LockEvidence{{Relation: "public.events", Mode: "ShareUpdateExclusiveLock", Preexisting: true},
+			{Relation: "public.events_2025", Mode: "AccessExclusiveLock", Preexisting: true},
+			{Relation: "public.events_default", Mode: "AccessExclusiveLock", Preexisting: true}}}})
+	var scans []string
+	for _, f := range got {
+		if f.Rule == "table-scan" {
+			scans = append(scans, f.Message)
+			if f.Risk != Dangerous || f.Lock != "ACCESS EXCLUSIVE" {
+				t.Errorf("table-scan %+v", f)
+			}
+		}
+	}
+	if len(scans) != 1 || !strings.Contains(scans[0], "events_default") {
+		t.Errorf("table-scan findings %q, want one for events_default", scans)
+	}
+	if f := find(got, "attach-partition-scan"); f == nil || f.Source != SourceBoth {
+		t.Errorf("attach-partition-scan %+v", f)
+	}
+}
+
+// TestApplyEvidenceSetNotNullWithoutScan: SET NOT NULL that did not scan (PostgreSQL 12+ uses a
+// validated CHECK (col IS NOT NULL)) becomes set-not-null-proven; one that scanned stays.
+func TestApplyEvidenceSetNotNullWithoutScan(t *testing.T) {
+	t.Parallel()
+	src := "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
+	static := AnalyzeScript(script(src), true, Config{})
+	lock := []LockEvidence{{Relation: "public.users", Mode: "AccessExclusiveLock", Preexisting: true}}
+	got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: lock}})
+	if f := find(got, "set-not-null-proven"); f == nil || f.Risk != Safe || f.Scan || f.Source != SourceBoth {
+		t.Errorf("no scan: set-not-null-proven %+v", f)
+	}
+	if f := find(got, "set-not-null"); f != nil {
+		t.Errorf("no scan: set-not-null stays: %+v", f)
+	}
+	got = ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: lock, Scanned: []string{"public.users"}}})
+	if f := find(got, "set-not-null"); f == nil || f.Risk != Dangerous || f.Source != SourceBoth {
+		t.Errorf("scan: set-not-null %+v", f)
+	}
+}
+
+// TestApplyEvidenceUnexplainedLock: a strong lock on a pre-existing relation that no finding of the
+// statement claims adds unexplained-exclusive-lock, dangerous when the file sets no lock_timeout.
+func TestApplyEvidenceUnexplainedLock(t *testing.T) {
+	t.Parallel()
+	ae := func(line int, rel string) Evidence {
+		return Evidence{File: "m.sql", Line: line, Column: 1, Locks: []LockEvidence{{Relation: rel, Mode: "AccessExclusiveLock", Preexisting: true}}}
+	}
+	for _, tt := range []struct {
+		name string
+		src  string
+		ev   []Evidence
+		want []Risk // risks of the unexplained-exclusive-lock findings
+	}{
+		{"opaque function call, no timeout", "ALTER TABLE users ADD COLUMN bio text;\nSELECT my_migration();\n",
+			[]Evidence{ae(1, "public.users"), ae(2, "public.orgs")}, []Risk{Dangerous}},
+		{"opaque function call, timeout set", "SET lock_timeout = '2s';\nSELECT my_migration();\n",
+			[]Evidence{ae(2, "public.orgs")}, []Risk{Caution}},
+		{"weak lock", "SELECT my_migration();\n",
+			[]Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: []LockEvidence{{Relation: "public.users", Mode: "RowExclusiveLock", Preexisting: true}}}}, nil},
+		{"relation created in the migration", "SELECT my_migration();\n",
+			[]Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: []LockEvidence{{Relation: "public.t", Mode: "AccessExclusiveLock"}}}}, nil},
+		{"claimed by a finding", "SET lock_timeout = '2s';\nALTER TABLE users DROP COLUMN age;\n",
+			[]Evidence{ae(2, "public.users")}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var risks []Risk
+			for _, f := range ApplyEvidence(AnalyzeScript(script(tt.src), true, Config{}), tt.ev) {
+				if f.Rule == "unexplained-exclusive-lock" {
+					risks = append(risks, f.Risk)
+					if f.Lock != "ACCESS EXCLUSIVE" || f.Source != "dynamic" || f.URL == "" {
+						t.Errorf("%+v", f)
+					}
+				}
+			}
+			if !slices.Equal(risks, tt.want) {
+				t.Errorf("unexplained-exclusive-lock risks %v, want %v", risks, tt.want)
+			}
+		})
 	}
 }

@@ -9,12 +9,18 @@ import (
 )
 
 // state is what the analysis knows about the database: objects of Config.Schema (pre-existing) and
-// objects the migration created so far (exempt from lock rules).
+// objects the migration created so far (exempt from lock rules). Relations, indexes, types and
+// domains are keyed by their schema-qualified name as PostgreSQL resolves it ("public.users"): the
+// parser already folds unquoted identifiers to lower case and keeps quoted ones, and an unqualified
+// name means the first schema of the search path. Schemas are keyed by their bare name.
 type state struct {
-	created   map[string]bool // bare lower-case names of relations, types, schemas created in this migration
-	tables    map[string]*table
-	domains   map[string]bool     // domains with CHECK / NOT NULL constraints
-	indexCols map[string][]string // index name -> key columns
+	created     map[string]bool // relations, indexes, types and schemas created in this migration
+	tables      map[string]*table
+	domains     map[string]bool     // domains with CHECK / NOT NULL constraints
+	indexCols   map[string][]string // index -> key columns
+	partitioned map[string][]string // partitioned table -> partition key columns
+	defaultPart map[string]string   // partitioned table -> its DEFAULT partition
+	schema      string              // the first schema of the search path
 }
 
 type table struct {
@@ -35,8 +41,13 @@ type check struct {
 	validated bool
 }
 
+// defaultSchema is the first schema of PostgreSQL's default search path ("$user", public) when no
+// schema is named after the user.
+const defaultSchema = "public"
+
 func newState() *state {
-	return &state{created: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{}}
+	return &state{created: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
+		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema}
 }
 
 func (s *state) table(name string) *table {
@@ -51,11 +62,79 @@ func (s *state) table(name string) *table {
 // known returns the table when the schema or the migration described it.
 func (s *state) known(name string) *table { return s.tables[name] }
 
+// rel is the key of a relation: schema.name, the schema from the search path when the name has none.
+func (s *state) rel(rv *pg_query.RangeVar) string {
+	if rv == nil {
+		return ""
+	}
+	schema := rv.Schemaname
+	if schema == "" {
+		schema = s.schema
+		if rv.Relpersistence == "t" {
+			schema = "pg_temp"
+		}
+	}
+	return schema + "." + rv.Relname
+}
+
+// qual is the key of an object named by a name list (types, domains, indexes in DROP): the last two
+// elements, or the search path's schema and the last element.
+func (s *state) qual(nodes []*pg_query.Node) string {
+	switch len(nodes) {
+	case 0:
+		return ""
+	case 1:
+		return s.schema + "." + nodes[0].GetString_().GetSval()
+	}
+	return nodes[len(nodes)-2].GetString_().GetSval() + "." + nodes[len(nodes)-1].GetString_().GetSval()
+}
+
+// sibling is the key of an object that lives in the schema of the relation key rel (an index, a table
+// renamed in place).
+func sibling(rel, name string) string {
+	schema, _, _ := strings.Cut(rel, ".")
+	return schema + "." + name
+}
+
+// bare is the name part of a key.
+func bare(key string) string {
+	_, name, ok := strings.Cut(key, ".")
+	if !ok {
+		return key
+	}
+	return name
+}
+
+// relName is a relation's name as the statement writes it, for messages.
 func relName(rv *pg_query.RangeVar) string {
 	if rv == nil {
 		return ""
 	}
-	return strings.ToLower(rv.Relname)
+	if rv.Schemaname != "" {
+		return rv.Schemaname + "." + rv.Relname
+	}
+	return rv.Relname
+}
+
+// setSearchPath follows SET search_path: the first schema it names (skipping "$user", which names
+// no schema in a migration database) resolves unqualified names from now on.
+func (s *state) setSearchPath(v *pg_query.VariableSetStmt) {
+	if !strings.EqualFold(v.Name, "search_path") {
+		return
+	}
+	switch v.Kind {
+	case pg_query.VariableSetKind_VAR_SET_VALUE:
+		for _, a := range v.Args {
+			for _, p := range strings.Split(a.GetAConst().GetSval().GetSval(), ",") {
+				if p = strings.TrimSpace(p); p != "" && p != "$user" && p != `"$user"` {
+					s.schema = p
+					return
+				}
+			}
+		}
+	case pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET, pg_query.VariableSetKind_VAR_RESET_ALL:
+		s.schema = defaultSchema
+	}
 }
 
 // qualifiedName returns the last element of a name list (schema.name -> name).
@@ -99,9 +178,11 @@ func colNames(nodes []*pg_query.Node) []string {
 // learn updates the state with what a statement creates or changes.
 func (s *state) learn(n *pg_query.Node, created bool) {
 	switch {
+	case n.GetVariableSetStmt() != nil:
+		s.setSearchPath(n.GetVariableSetStmt())
 	case n.GetCreateStmt() != nil:
 		cs := n.GetCreateStmt()
-		name := relName(cs.Relation)
+		name := s.rel(cs.Relation)
 		if created {
 			s.created[name] = true
 		}
@@ -113,33 +194,51 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				s.addConstraint(t, name, c)
 			}
 		}
+		if ps := cs.Partspec; ps != nil {
+			var keys []string
+			for _, p := range ps.PartParams {
+				if pe := p.GetPartitionElem(); pe != nil {
+					if pe.Name != "" {
+						keys = append(keys, strings.ToLower(pe.Name))
+					} else {
+						keys = append(keys, exprColumns(pe.Expr)...)
+					}
+				}
+			}
+			s.partitioned[name] = keys
+		}
+		if cs.Partbound != nil && cs.Partbound.IsDefault && len(cs.InhRelations) == 1 {
+			s.defaultPart[s.rel(cs.InhRelations[0].GetRangeVar())] = name
+		}
 	case n.GetIndexStmt() != nil:
 		is := n.GetIndexStmt()
-		if created && is.Idxname != "" {
-			s.created[strings.ToLower(is.Idxname)] = true
-		}
+		rel := s.rel(is.Relation)
 		if is.Idxname != "" {
-			s.indexCols[strings.ToLower(is.Idxname)] = colNames(is.IndexParams)
+			ix := sibling(rel, is.Idxname)
+			if created {
+				s.created[ix] = true
+			}
+			s.indexCols[ix] = colNames(is.IndexParams)
 		}
 		if is.WhereClause == nil {
-			t := s.table(relName(is.Relation))
+			t := s.table(rel)
 			t.indexes = append(t.indexes, colNames(is.IndexParams))
 		}
 	case n.GetViewStmt() != nil:
 		if created {
-			s.created[relName(n.GetViewStmt().View)] = true
+			s.created[s.rel(n.GetViewStmt().View)] = true
 		}
 	case n.GetCreateTableAsStmt() != nil:
 		if created && n.GetCreateTableAsStmt().Into != nil {
-			s.created[relName(n.GetCreateTableAsStmt().Into.Rel)] = true
+			s.created[s.rel(n.GetCreateTableAsStmt().Into.Rel)] = true
 		}
 	case n.GetCreateEnumStmt() != nil:
 		if created {
-			s.created[lastName(n.GetCreateEnumStmt().TypeName)] = true
+			s.created[s.qual(n.GetCreateEnumStmt().TypeName)] = true
 		}
 	case n.GetCreateDomainStmt() != nil:
 		d := n.GetCreateDomainStmt()
-		name := lastName(d.Domainname)
+		name := s.qual(d.Domainname)
 		if created {
 			s.created[name] = true
 		}
@@ -149,20 +248,20 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			}
 		}
 	case n.GetAlterDomainStmt() != nil:
-		if d := n.GetAlterDomainStmt(); d.Subtype == "C" {
-			s.domains[lastName(d.TypeName)] = true
+		if d := n.GetAlterDomainStmt(); d.Subtype == "C" || d.Subtype == "O" {
+			s.domains[s.qual(d.TypeName)] = true
 		}
 	case n.GetCreateSchemaStmt() != nil:
 		if created {
-			s.created[strings.ToLower(n.GetCreateSchemaStmt().Schemaname)] = true
+			s.created[n.GetCreateSchemaStmt().Schemaname] = true
 		}
 	case n.GetCreateSeqStmt() != nil:
 		if created {
-			s.created[relName(n.GetCreateSeqStmt().Sequence)] = true
+			s.created[s.rel(n.GetCreateSeqStmt().Sequence)] = true
 		}
 	case n.GetAlterTableStmt() != nil:
 		at := n.GetAlterTableStmt()
-		name := relName(at.Relation)
+		name := s.rel(at.Relation)
 		t := s.table(name)
 		for _, c := range at.Cmds {
 			cmd := c.GetAlterTableCmd()
@@ -199,12 +298,17 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				delete(t.cols, col)
+			case pg_query.AlterTableType_AT_AttachPartition:
+				if pb := cmd.Def.GetPartitionCmd().GetBound(); pb != nil && pb.IsDefault {
+					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
+				}
 			}
 		}
 	case n.GetRenameStmt() != nil:
 		r := n.GetRenameStmt()
 		if r.RenameType == pg_query.ObjectType_OBJECT_TABLE {
-			old, nw := relName(r.Relation), strings.ToLower(r.Newname)
+			old := s.rel(r.Relation)
+			nw := sibling(old, r.Newname)
 			if t, ok := s.tables[old]; ok {
 				s.tables[nw] = t
 				delete(s.tables, old)

@@ -7,3 +7,15 @@ ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') T
 -- case
 -- want-none
 ALTER TABLE events_2025 ADD CONSTRAINT b CHECK (ts >= '2025-01-01' AND ts < '2026-01-01') NOT VALID;
+
+-- case
+-- want-none
+ALTER TABLE events_2025 ADD CONSTRAINT b CHECK (ts >= '2025-01-01' AND ts < '2026-01-01');
+-- want-none
+ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+
+-- case
+-- want-none
+ALTER TABLE events_2025 ADD CONSTRAINT id_pos CHECK (id > 0);
+-- want: attach-partition-scan
+ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');

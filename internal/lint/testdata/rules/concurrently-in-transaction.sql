@@ -20,3 +20,15 @@ VACUUM users;
 -- case notx
 -- want-none
 CREATE INDEX CONCURRENTLY users_age_idx ON users (age);
+
+-- case
+-- want: concurrently-in-transaction, reindex-blocking
+REINDEX SCHEMA public;
+
+-- case notx
+-- want: reindex-blocking
+REINDEX DATABASE app;
+
+-- case
+-- want: reindex-blocking
+REINDEX TABLE users;

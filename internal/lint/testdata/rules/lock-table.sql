@@ -9,3 +9,9 @@ LOCK TABLE users IN SHARE MODE;
 -- case
 -- want-none
 LOCK TABLE users IN ACCESS SHARE MODE;
+
+-- case
+-- want-none
+CREATE TABLE scratch (id bigint);
+-- want-none
+LOCK TABLE scratch;

@@ -7,3 +7,7 @@ DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD COLUMN x int'; END $$;
 -- case
 -- want-none
 ALTER TABLE users ADD COLUMN x int;
+
+-- case
+-- want: opaque-statement
+CALL migrate_users();

@@ -7,3 +7,11 @@ ALTER TABLE users SET TABLESPACE fast_ssd;
 -- case
 -- want-none
 CREATE TABLE t4 (id int) TABLESPACE fast_ssd;
+
+-- case
+-- want: set-tablespace
+ALTER INDEX users_email_idx SET TABLESPACE pg_default;
+
+-- case
+-- want-none
+ALTER INDEX users_email_idx RENAME TO users_email_idx2;

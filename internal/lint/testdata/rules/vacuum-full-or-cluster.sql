@@ -7,3 +7,15 @@ VACUUM FULL users;
 -- case
 -- want-none
 VACUUM (ANALYZE) users;
+
+-- case
+-- want-none
+CREATE TABLE scratch (id bigint PRIMARY KEY);
+-- want-none
+CLUSTER scratch USING scratch_pkey;
+
+-- case notx
+-- want-none
+CREATE TABLE IF NOT EXISTS scratch (id bigint);
+-- want-none
+VACUUM FULL scratch;
