@@ -191,6 +191,10 @@ func TestGitLabComponent(t *testing.T) {
 }
 
 // componentProblems returns what is wrong with a component template.
+// overridesConfig are the variables config.ApplyEnv reads over the configuration file.
+var overridesConfig = map[string]bool{"SCHEMAGATE_DIR": true, "SCHEMAGATE_FORMAT": true, "SCHEMAGATE_PROVIDER": true,
+	"SCHEMAGATE_PG_VERSION": true, "SCHEMAGATE_DATABASE_URL": true}
+
 func componentProblems(c *glComponent) []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
@@ -233,6 +237,18 @@ func componentProblems(c *glComponent) []string {
 			add("%s: input %s is declared but never used", c.file, name)
 		}
 	}
+	// Variables that schemagate reads over schemagate.yml (config.ApplyEnv) must stay empty unless the
+	// user sets the input: a default there would silently replace the file's setting.
+	walkYAML(c.jobs, nil, func(path []string, s *yaml.Node) {
+		if len(path) < 2 || path[len(path)-2] != "variables" || !overridesConfig[path[len(path)-1]] {
+			return
+		}
+		for _, m := range inputRefRE.FindAllStringSubmatch(s.Value, -1) {
+			if d := yamlKey(c.inputs[m[1]], "default"); d == nil || d.Value != "" {
+				add("%s:%d: input %s feeds %s, which overrides schemagate.yml: its default must be \"\"", c.file, s.Line, m[1], path[len(path)-1])
+			}
+		}
+	})
 
 	if len(c.jobs.Content) != 2 {
 		add("%s: %d top-level keys, want exactly one job (no global keywords)", c.file, len(c.jobs.Content)/2)
