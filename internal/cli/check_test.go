@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -405,6 +406,34 @@ func TestCheckURLTwiceWithRoles(t *testing.T) {
 	}
 	if roles != 0 || dbs != 0 {
 		t.Errorf("left on the server: %d roles sg_check_reader, %d schemagate databases", roles, dbs)
+	}
+}
+
+// TestCheckURLRefusesServerWideChanges: on a shared server a migration that alters a role it did not
+// create is refused before anything runs (exit 2, with its file and line), and the role is untouched.
+func TestCheckURLRefusesServerWideChanges(t *testing.T) {
+	requirePG(t)
+	server := pgtest.Server(t).AdminURL
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	role := "sg_existing_" + strings.ToLower(rand.Text()[:6])
+	if _, err := conn.Exec(t.Context(), "CREATE ROLE "+role+" NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP ROLE IF EXISTS "+role) })
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "1_g.up.sql"), []byte("CREATE TABLE g (id bigint PRIMARY KEY);\nALTER ROLE "+role+" CREATEDB;\n"))
+	writeFile(t, filepath.Join(dir, "1_g.down.sql"), []byte("DROP TABLE g;\n"))
+	code, out, errOut := run(t, nil, "check", "--dir", dir, "--provider", "url", "--database-url", server, "-q")
+	if code != ExitUsage || !strings.Contains(errOut, "1_g.up.sql:2: ALTER ROLE "+role) || !strings.Contains(errOut, "--provider local or docker") {
+		t.Errorf("exit %d, want %d naming 1_g.up.sql:2\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	var createdb bool
+	if err := conn.QueryRow(t.Context(), "SELECT rolcreatedb FROM pg_roles WHERE rolname = $1", role).Scan(&createdb); err != nil || createdb {
+		t.Errorf("the existing role was changed: rolcreatedb %v (%v)", createdb, err)
 	}
 }
 

@@ -108,6 +108,11 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	history, fresh := sp.History, sp.Fresh
 	opts.Progress("%d migrations: %d history, %d new", len(opts.Set.Migrations), len(history), len(fresh))
 
+	if opts.Provider.Name() == "url" {
+		if err := sharedServerChanges(opts.Setup, opts.Set, opts.Base); err != nil {
+			return nil, "", err
+		}
+	}
 	opts.Progress("starting a throwaway PostgreSQL (%s provider)", opts.Provider.Name())
 	t0 := time.Now()
 	inst, err := opts.Provider.Start(ctx)

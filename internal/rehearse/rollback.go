@@ -41,6 +41,11 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	if target.External == migrate.ExternalGo {
 		return nil, fmt.Errorf("migration %s is a goose Go migration: schemagate cannot run its code, so it cannot write its rollback", target.ID())
 	}
+	if opts.Provider.Name() == "url" {
+		if err := sharedServerChanges(opts.Setup, opts.Set); err != nil {
+			return nil, err
+		}
+	}
 	inst, err := opts.Provider.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("start throwaway database: %w", err)
