@@ -143,7 +143,7 @@ func parseRange(src string, start, end int, lines *Lines) []Statement {
 			Err: &Error{Message: "NUL byte in SQL text (PostgreSQL rejects it)", Pos: pos},
 		})
 	}
-	if tree, err := pg_query.Parse(section); err == nil {
+	if tree, err := parse(section); err == nil {
 		return fromTree(src, start, section, tree, lines)
 	}
 	// Some statement does not parse: split with the scanner (tolerant of grammar errors) and parse each
@@ -160,7 +160,7 @@ func parseRange(src string, start, end int, lines *Lines) []Statement {
 		if first >= piece.end {
 			continue
 		}
-		tree, err := pg_query.Parse(text)
+		tree, err := parse(text)
 		if err == nil {
 			out = append(out, fromTree(src, start+piece.start, text, tree, lines)...)
 			continue
@@ -223,7 +223,7 @@ func isCopyFromStdin(text string) bool {
 	if len(text)-first < 4 || !strings.EqualFold(text[first:first+4], "copy") {
 		return false
 	}
-	tree, err := pg_query.Parse(text)
+	tree, err := parse(text)
 	return err == nil && len(tree.Stmts) == 1 && IsCopyFromStdin(tree.Stmts[0].Stmt)
 }
 
