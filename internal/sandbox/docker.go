@@ -124,30 +124,49 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 	port := network.MustParsePort("5432/tcp")
 	log.Info("starting a PostgreSQL container", "image", image, "run", run, "bind", bindIP.String())
 
-	ctr, err := tcpostgres.Run(ctx, image,
-		tclog,
-		testcontainers.WithName("schemagate-pg-"+run),
-		testcontainers.WithLabels(d.labels),
-		testcontainers.WithLabels(map[string]string{LabelRun: run, LabelProvider: "docker"}),
-		tcpostgres.WithUsername(dockerUser),
-		tcpostgres.WithPassword(password),
-		tcpostgres.WithDatabase(dockerDatabase),
-		testcontainers.WithEnv(map[string]string{
-			"PGDATA":               dataMount + "/data",
-			"POSTGRES_INITDB_ARGS": "--no-sync",
-		}),
-		testcontainers.WithTmpfs(map[string]string{dataMount: "rw"}),
-		testcontainers.WithCmd(cmd...),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = network.PortMap{port: {{HostIP: bindIP}}}
-		}),
-		testcontainers.WithWaitStrategyAndDeadline(d.readyTimeout,
-			wait.ForLog(readyLog).WithOccurrence(2).WithStartupTimeout(d.readyTimeout),
-			// Only inside the container: from here the port is checked by connecting (waitVersion) to
-			// the address dockerHost chose, which can differ from testcontainers' guess.
-			wait.ForListeningPort("5432/tcp").SkipExternalCheck().WithStartupTimeout(d.readyTimeout),
-		),
-	)
+	// The container is created with a context Ctrl-C does not cut: a create request cut short can
+	// still finish in the daemon after every clean-up has looked. On cancellation Start returns at
+	// once, and Close waits for the creation to end before it removes what it made.
+	type created struct {
+		ctr *tcpostgres.PostgresContainer
+		err error
+	}
+	creating := make(chan created, 1)
+	go func() {
+		c, err := tcpostgres.Run(context.WithoutCancel(ctx), image,
+			tclog,
+			testcontainers.WithName("schemagate-pg-"+run),
+			testcontainers.WithLabels(d.labels),
+			testcontainers.WithLabels(map[string]string{LabelRun: run, LabelProvider: "docker"}),
+			tcpostgres.WithUsername(dockerUser),
+			tcpostgres.WithPassword(password),
+			tcpostgres.WithDatabase(dockerDatabase),
+			testcontainers.WithEnv(map[string]string{
+				"PGDATA":               dataMount + "/data",
+				"POSTGRES_INITDB_ARGS": "--no-sync",
+			}),
+			testcontainers.WithTmpfs(map[string]string{dataMount: "rw"}),
+			testcontainers.WithCmd(cmd...),
+			testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+				hc.PortBindings = network.PortMap{port: {{HostIP: bindIP}}}
+			}),
+			testcontainers.WithWaitStrategyAndDeadline(d.readyTimeout,
+				wait.ForLog(readyLog).WithOccurrence(2).WithStartupTimeout(d.readyTimeout),
+				// Only inside the container: from here the port is checked by connecting (waitVersion) to
+				// the address dockerHost chose, which can differ from testcontainers' guess.
+				wait.ForListeningPort("5432/tcp").SkipExternalCheck().WithStartupTimeout(d.readyTimeout),
+			),
+		)
+		creating <- created{c, err}
+	}()
+	var ctr *tcpostgres.PostgresContainer
+	pending := false // the creation goes on after a cancellation
+	select {
+	case c := <-creating:
+		ctr, err = c.ctr, c.err
+	case <-ctx.Done():
+		err, pending = ctx.Err(), true
+	}
 
 	var once sync.Once
 	var closeErr error
@@ -160,11 +179,18 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 			}
 			closeCtx, cancel := context.WithTimeout(closeCtx, time.Minute)
 			defer cancel()
+			if pending {
+				select {
+				case c := <-creating:
+					ctr = c.ctr
+				case <-closeCtx.Done():
+				}
+			}
 			if ctr != nil {
 				closeErr = ctr.Terminate(closeCtx, testcontainers.StopTimeout(0))
 			}
 			// The label also catches a container whose creation was cut short, which testcontainers
-			// never learnt the id of.
+			// never learnt the id of; the daemon may still be creating it then.
 			if rerr := removeRun(closeCtx, run); rerr != nil && closeErr == nil {
 				closeErr = rerr
 			}
@@ -243,9 +269,15 @@ func startError(ctx context.Context, image string, ctr *tcpostgres.PostgresConta
 
 // removeRun force-removes every container labelled with the run id, with its anonymous volumes.
 func removeRun(ctx context.Context, run string) error {
+	_, err := removeRunCount(ctx, run)
+	return err
+}
+
+// removeRunCount removes the run's containers and says how many there were.
+func removeRunCount(ctx context.Context, run string) (int, error) {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		return fmt.Errorf("connect to docker: %w", err)
+		return 0, fmt.Errorf("connect to docker: %w", err)
 	}
 	defer cli.Close()
 	list, err := cli.ContainerList(ctx, client.ContainerListOptions{
@@ -253,7 +285,7 @@ func removeRun(ctx context.Context, run string) error {
 		Filters: make(client.Filters).Add("label", LabelRun+"="+run),
 	})
 	if err != nil {
-		return fmt.Errorf("list containers: %w", err)
+		return 0, fmt.Errorf("list containers: %w", err)
 	}
 	var errs []error
 	for _, c := range list.Items {
@@ -261,7 +293,7 @@ func removeRun(ctx context.Context, run string) error {
 			errs = append(errs, fmt.Errorf("remove container %.12s: %w", c.ID, err))
 		}
 	}
-	return errors.Join(errs...)
+	return len(list.Items), errors.Join(errs...)
 }
 
 // publishIP is the host address the container's port is published on: the address schemagate

@@ -316,6 +316,27 @@ func TestDockerContextCancelRemovesContainer(t *testing.T) {
 	}
 }
 
+// TestDockerCancelDuringCreateLeavesNothing: Ctrl-C can land while the daemon is still creating the
+// container, after the request was cut short: the container appears after the first clean-up looked.
+// Whenever the cancellation comes, nothing may be left.
+func TestDockerCancelDuringCreateLeavesNothing(t *testing.T) {
+	t.Parallel()
+	cli := requireDocker(t)
+	requireImage(t, cli, testImage())
+	for _, delay := range []time.Duration{0, 5 * time.Millisecond, 15 * time.Millisecond, 30 * time.Millisecond, 60 * time.Millisecond, 120 * time.Millisecond, 250 * time.Millisecond} {
+		d, tag := testDocker(t, Options{Image: testImage()})
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(delay, cancel)
+		inst, err := d.Start(ctx)
+		if err == nil {
+			cancel()
+			_ = inst.Close(context.Background())
+		}
+		cancel()
+		assertGone(t, cli, tag)
+	}
+}
+
 func TestDockerStartFailure(t *testing.T) {
 	cli := requireDocker(t)
 	requireImage(t, cli, testImage())
