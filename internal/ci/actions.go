@@ -167,6 +167,11 @@ func (a *Actions) Warning(msg string) {
 	a.gha.Warningf("%s", msg)
 }
 
+// Error writes an error annotation without a file (the run page shows it as the step's cause).
+func (a *Actions) Error(msg string) {
+	a.gha.Errorf("%s", msg)
+}
+
 // Mask asks the runner to hide value in the log from now on (database passwords, tokens).
 func (a *Actions) Mask(value string) {
 	if strings.TrimSpace(value) == "" {

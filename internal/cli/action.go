@@ -62,6 +62,14 @@ func actionInputs(env *ci.GitHubEnv) (*CheckOptions, error) {
 	return o, nil
 }
 
+// inputWords rewrites a message about the check's flags into the action's inputs, which the user set.
+var inputWords = strings.NewReplacer(
+	"pass --dir or set dir in schemagate.yml", "set the dir input or dir in schemagate.yml",
+	"--report-json", "input report-json", "--database-url", "input database-url", "--pg-version", "input pg-version",
+	"--fail-on", "input fail-on", "--provider", "input provider", "--format", "input format", "--config", "input config",
+	"--image", "input image", "--base", "input base", "--dir", "input dir",
+)
+
 func (a *App) runAction(ctx context.Context) error {
 	env, ok := ci.DetectGitHub(a.Getenv)
 	if !ok {
@@ -71,6 +79,24 @@ func (a *App) runAction(ctx context.Context) error {
 	// token on one stream does not order lines on the other.
 	a.Stderr = a.Stdout
 	acts := ci.NewActions(env, a.Stdout)
+	err := a.action(ctx, env, acts)
+	var ee *ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.Err == nil:
+		// Reported already (inside stop-commands), with the annotation.
+	case errors.As(err, &ee):
+		// The annotation is the run page's cause of the failure: in the inputs' words.
+		acts.Error("schemagate: " + inputWords.Replace(ee.Err.Error()))
+		ee.Err = errors.New(inputWords.Replace(ee.Err.Error()))
+	default:
+		acts.Error("schemagate: " + inputWords.Replace(err.Error()))
+	}
+	return err
+}
+
+// action is the action's work; runAction reports its errors as annotations.
+func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) error {
 	token := env.Input("github-token")
 	acts.Mask(token)
 	o, err := actionInputs(env)
@@ -116,9 +142,15 @@ func (a *App) runAction(ctx context.Context) error {
 	}
 	rep, err := a.runCheck(ctx, o)
 	if err != nil {
-		// The error may quote a file name or SQL: print it while commands are still stopped.
-		fmt.Fprintf(a.Stderr, "schemagate: %v\n", err)
+		// The error may quote a file name or SQL: print it while commands are still stopped; the
+		// annotation carries it escaped, so no part of it can act as a command.
+		msg := inputWords.Replace(err.Error())
+		if errors.Is(err, context.Canceled) {
+			msg = "interrupted"
+		}
+		fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg)
 		acts.Resume(stop)
+		acts.Error("schemagate: " + msg)
 		code := ExitFailure
 		var ee *ExitError
 		if errors.As(err, &ee) {

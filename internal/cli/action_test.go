@@ -253,10 +253,17 @@ func TestActionBadInputs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{"GITHUB_ACTIONS": "true", tc.key: tc.val}
 			code, out, errOut := run(t, env, "action")
-			if code != ExitUsage || !strings.Contains(out+errOut, tc.want) {
+			// An error annotation, so that the run page shows the cause, not only "exit code 2".
+			if code != ExitUsage || !strings.Contains(out+errOut, "::error::schemagate: "+tc.want) {
 				t.Errorf("exit %d, output %q %q", code, out, errOut)
 			}
 		})
+	}
+	// Errors of the check itself name the inputs, not the command line's flags.
+	env := map[string]string{"GITHUB_ACTIONS": "true", "INPUT_DIR": filepath.Join(t.TempDir(), "none")}
+	if code, out, errOut := run(t, env, "action"); code != ExitUsage || !strings.Contains(out+errOut, "::error::schemagate: migration folder") ||
+		!strings.Contains(out+errOut, "set the dir input") || strings.Contains(out+errOut, "--dir") {
+		t.Errorf("missing dir: exit %d, output %q %q", code, out, errOut)
 	}
 	if code, _, errOut := run(t, map[string]string{}, "action"); code != ExitUsage || !strings.Contains(errOut, "GITHUB_ACTIONS") {
 		t.Errorf("outside Actions: exit %d %q", code, errOut)
