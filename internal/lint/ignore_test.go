@@ -8,8 +8,8 @@ import "testing"
 func TestIgnoreOnlyInComments(t *testing.T) {
 	t.Parallel()
 	for name, src := range map[string]string{
-		"string": "COMMENT ON TABLE orgs IS 'harmless\n-- schemagate:ignore drop-table inside a string literal\n'; DROP TABLE users;\n",
-		"dollar": "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n-- schemagate:ignore drop-table inside a body\nSELECT 1 $$;\nDROP TABLE users;\n",
+		"string":           "COMMENT ON TABLE orgs IS 'harmless\n-- schemagate:ignore drop-table inside a string literal\n'; DROP TABLE users;\n",
+		"dollar":           "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n-- schemagate:ignore drop-table inside a body\nSELECT 1 $$;\nDROP TABLE users;\n",
 		"dollar-next-line": "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1\n-- schemagate:ignore drop-table inside a body\n$$;\nDROP TABLE users;\n",
 	} {
 		fs := AnalyzeScript(script(src), true, Config{})
