@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -434,6 +436,33 @@ func TestCheckURLRefusesServerWideChanges(t *testing.T) {
 	var createdb bool
 	if err := conn.QueryRow(t.Context(), "SELECT rolcreatedb FROM pg_roles WHERE rolname = $1", role).Scan(&createdb); err != nil || createdb {
 		t.Errorf("the existing role was changed: rolcreatedb %v (%v)", createdb, err)
+	}
+}
+
+// TestCheckVersionMismatch: a server whose major version is not the one asked for (--pg-version against
+// a url server or an --image) is bad input, not a rehearsal on the wrong version with findings for the
+// version asked for.
+func TestCheckVersionMismatch(t *testing.T) {
+	requirePG(t)
+	server := pgtest.Server(t).AdminURL
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var num int
+	err = conn.QueryRow(t.Context(), "SELECT current_setting('server_version_num')::int").Scan(&num)
+	conn.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := num / 10000
+	want := have + 1
+	if want > 18 {
+		want = have - 1
+	}
+	code, out, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--provider", "url", "--database-url", server, "--pg-version", strconv.Itoa(want), "-q")
+	if code != ExitUsage || !strings.Contains(errOut, fmt.Sprintf("PostgreSQL %d was asked for", want)) || !strings.Contains(errOut, fmt.Sprintf("url provider's server runs %d", have)) {
+		t.Errorf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
 	}
 }
 

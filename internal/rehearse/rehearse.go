@@ -123,6 +123,10 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	claimRoles(inst, opts.Setup, opts.Set, opts.Base)
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
 	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
+	if want := majorOf(opts.Lint.PGVersion); want != 0 && inst.ServerVersion/10000 != want {
+		return nil, "", fmt.Errorf("%w: PostgreSQL %d was asked for (pg_version), but the %s provider's server runs %s: rehearse on the version production runs (pass a matching --pg-version or --image, or no --pg-version to take the server's)",
+			ErrVersionMismatch, want, opts.Provider.Name(), formatVersion(inst.ServerVersion))
+	}
 	if opts.Lint.PGVersion == 0 {
 		opts.Lint.PGVersion = inst.ServerVersion / 10000
 	}
@@ -787,4 +791,15 @@ func parseGenerated(file, sql string) *migrate.Script {
 func mentionedIn(sql string) func(name string) bool {
 	lower := strings.ToLower(sql)
 	return func(name string) bool { return strings.Contains(lower, strings.ToLower(name)) }
+}
+
+// ErrVersionMismatch marks a server whose major version is not the one asked for.
+var ErrVersionMismatch = errors.New("PostgreSQL version mismatch")
+
+// majorOf is the major version of a version given as a major (15) or a server_version_num (140002).
+func majorOf(v int) int {
+	if v >= 100 {
+		return v / 10000
+	}
+	return v
 }

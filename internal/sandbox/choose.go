@@ -40,6 +40,11 @@ func Auto(ctx context.Context, opts Options) (Provider, error) {
 	if opts.DatabaseURL != "" {
 		return NewURL(opts), nil
 	}
+	if opts.Image != "" {
+		// An image names a container: the user asked for docker.
+		prepareTestcontainers()
+		return NewDocker(opts), nil
+	}
 	local := NewLocal(opts)
 	_, localErr := local.binDir()
 	if localErr == nil {
