@@ -142,6 +142,8 @@ type GitHubEvent struct {
 	PullRequest *GitHubPullRequestEvent
 	// WorkflowRun is set for workflow_run events.
 	WorkflowRun *GitHubWorkflowRunEvent
+	// Before is the commit a push moved the branch from; empty when the push created the branch.
+	Before string
 }
 
 // GitHubPullRequestEvent is a pull request as its event payload describes it.
@@ -172,6 +174,8 @@ type repoJSON struct {
 }
 
 type eventJSON struct {
+	Before  string `json:"before"`
+	Created bool   `json:"created"`
 	PullRequest *struct {
 		Number int `json:"number"`
 		Base   struct {
@@ -242,6 +246,9 @@ func ParseGitHubEvent(name string, payload []byte) (*GitHubEvent, error) {
 			return nil, fmt.Errorf("parse %s event: workflow_run lacks head_sha", name)
 		}
 		ev.WorkflowRun = run
+	}
+	if name == "push" && !raw.Created && strings.Trim(raw.Before, "0") != "" {
+		ev.Before = raw.Before
 	}
 	if name == GitHubPullRequest && ev.PullRequest == nil {
 		return nil, fmt.Errorf("parse %s event: no pull_request in the payload", name)

@@ -121,18 +121,29 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 	}
 
 	var pr *ci.GitHubPullRequestEvent
-	if env.EventName == ci.GitHubPullRequest || env.EventName == "pull_request_review" {
+	switch env.EventName {
+	case ci.GitHubPullRequest, "pull_request_review", "push":
 		ev, err := ci.ReadGitHubEvent(env.EventName, env.EventPath)
 		if err != nil {
 			return usageErr(err)
 		}
 		pr = ev.PullRequest
+		if o.Base == "" && ev.Before != "" {
+			// A push: what it brought is new, what the branch had before is history.
+			o.Base = ev.Before
+			if err := ensureCommit(ctx, env.Workspace, o.Base); err != nil {
+				return usageErr(err)
+			}
+		}
 	}
 	if pr != nil && o.Base == "" {
 		o.Base = pr.BaseSHA
 		if err := ensureCommit(ctx, env.Workspace, o.Base); err != nil {
 			return usageErr(err)
 		}
+	}
+	if o.Base == "" {
+		acts.Notice(fmt.Sprintf("schemagate: no base commit for a %s event: every migration is rehearsed as new. Set the base input (a commit or branch) to replay the older ones as history.", firstNonEmpty(env.EventName, "manual")))
 	}
 
 	// Everything the check logs may quote the pull request: the runner must not execute it.

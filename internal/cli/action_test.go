@@ -291,3 +291,42 @@ func TestActionCommentFailureIsAWarning(t *testing.T) {
 		t.Error("outputs not written")
 	}
 }
+
+// TestActionOnPush: on a push the branch's earlier commit (the payload's before) is the base, so only
+// what the push brought is new; a push that created the branch has no base, which a notice says.
+func TestActionOnPush(t *testing.T) {
+	requirePG(t)
+	root, base, _ := gitRepo(t)
+	fake := githubtest.New(t)
+	b, err := os.ReadFile(filepath.Join("testdata", "github", "push.with-organization.payload.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		before string
+		new    string
+	}{{base, "2"}, {strings.Repeat("0", 40), "5"}} {
+		var ev map[string]any
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev["before"], ev["created"] = c.before, strings.Trim(c.before, "0") == ""
+		path := filepath.Join(t.TempDir(), "event.json")
+		out, _ := json.Marshal(ev)
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := newActionRun(t, fake, root, path)
+		r.env["GITHUB_EVENT_NAME"] = "push"
+		code, stdout, errOut := run(t, r.env, "action")
+		if code != ExitOK {
+			t.Fatalf("before %s: exit %d\n%s\n%s", c.before, code, stdout, errOut)
+		}
+		if outs := readOutputs(t, r.outputs); outs["new-migrations"] != c.new {
+			t.Errorf("before %s: %s new migrations, want %s", c.before, outs["new-migrations"], c.new)
+		}
+		if notice := strings.Contains(stdout, "::notice::schemagate: no base commit for a push event"); notice != (c.new == "5") {
+			t.Errorf("before %s: notice about the missing base %v\n%s", c.before, notice, stdout)
+		}
+	}
+}
