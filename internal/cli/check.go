@@ -157,6 +157,11 @@ func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
 		}
 	}
 	if o.FailOn != "" {
+		switch o.FailOn {
+		case "never", "caution", "dangerous":
+		default:
+			return nil, usageErr(fmt.Errorf("--fail-on %q: want dangerous, caution or never", o.FailOn))
+		}
 		cfg.Lint.FailOn = o.FailOn
 	}
 	if len(o.Setup) > 0 {

@@ -466,6 +466,14 @@ func TestCheckVersionMismatch(t *testing.T) {
 	}
 }
 
+// TestCheckBadFailOn: a bad --fail-on names the flag, not the configuration key it would set.
+func TestCheckBadFailOn(t *testing.T) {
+	code, _, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--fail-on", "bogus")
+	if code != ExitUsage || !strings.Contains(errOut, `--fail-on "bogus"`) || strings.Contains(errOut, "lint.fail_on") {
+		t.Errorf("exit %d, %s", code, errOut)
+	}
+}
+
 // TestCheckSetup: migrations that GRANT to a role production has fail on a bare throwaway database; a
 // setup script creating the role (--setup or database.setup) makes them rehearse, and a broken setup
 // script is bad input with its file and line. On a shared server the setup's roles are dropped too.

@@ -108,6 +108,9 @@ func Parse(file string, data []byte, cfg *Config) error {
 			probs = append(probs, Problem{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())})
 		}
 	}
+	for id, class := range cfg.Lint.Rules {
+		cfg.Lint.Rules[id] = strings.ToLower(strings.TrimSpace(class)) // Dangerous, OFF: as --rule takes them
+	}
 	decoded := map[int]bool{} // lines whose value did not decode: what Validate says of them repeats it
 	for _, p := range probs {
 		decoded[p.Line] = true

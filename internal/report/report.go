@@ -181,6 +181,9 @@ func (r *Report) Finish() {
 	r.OK = true
 	for i := range r.Migrations {
 		m := &r.Migrations[i]
+		if m.Findings == nil {
+			m.Findings = []lint.Finding{} // "findings": [] in the JSON, never null
+		}
 		if !m.New {
 			// A history migration that fails to replay leaves the new ones unchecked: the run fails.
 			if m.Status == StatusFailed {
