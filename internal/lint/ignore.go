@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -81,6 +82,14 @@ func (a *analyzer) ignoreFindings(raise bool) {
 		return
 	}
 	for _, ig := range igs {
+		if raise {
+			for _, id := range ig.rules {
+				if _, ok := Lookup(strings.ToLower(id)); !ok {
+					f := a.add("ignore-unknown-rule", fmt.Sprintf("schemagate:ignore names %q, which is no rule%s: nothing is suppressed for it", id, DidYouMean(id)))
+					f.Line, f.Column = ig.line, ig.column
+				}
+			}
+		}
 		if ig.reason == "" {
 			if !raise {
 				continue

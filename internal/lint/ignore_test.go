@@ -1,6 +1,9 @@
 package lint
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestIgnoreOnlyInComments: an ignore directive counts only in a comment between the previous statement
 // and this one. Text inside a string or a function body that looks like one must not suppress the next
@@ -26,5 +29,19 @@ func TestIgnoreOnlyInComments(t *testing.T) {
 		if f := find(fs, "drop-table"); f == nil || !f.Ignored || f.Reason != "emptied and retired in #12" {
 			t.Errorf("%s: drop-table %+v, want ignored with the reason", name, f)
 		}
+	}
+}
+
+// TestIgnoreUnknownRule: a misspelled rule id suppresses nothing and says so, with a did-you-mean; the
+// finding it meant stays.
+func TestIgnoreUnknownRule(t *testing.T) {
+	t.Parallel()
+	fs := AnalyzeScript(script("-- schemagate:ignore set-not-nul,DROP-TABLE users has 200 rows\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"), true, Config{})
+	f := find(fs, "ignore-unknown-rule")
+	if f == nil || f.Line != 1 || !strings.Contains(f.Message, `"set-not-nul"`) || !strings.Contains(f.Message, "set-not-null") || strings.Contains(f.Message, "DROP-TABLE") {
+		t.Errorf("ignore-unknown-rule: %+v", f)
+	}
+	if snn := find(fs, "set-not-null"); snn == nil || snn.Ignored {
+		t.Errorf("set-not-null must stay: %+v", snn)
 	}
 }
