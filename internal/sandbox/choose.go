@@ -29,6 +29,9 @@ func New(name string, opts Options) (Provider, error) {
 		if opts.DatabaseURL == "" {
 			return nil, errors.New("provider url needs a server: set database.url in schemagate.yml, --database-url or SCHEMAGATE_DATABASE_URL")
 		}
+		if _, err := parseServerURL(opts.DatabaseURL); err != nil {
+			return nil, err // bad input, found before anything starts
+		}
 		return NewURL(opts), nil
 	default:
 		return nil, fmt.Errorf("unknown provider %q (want one of auto, local, docker, url)", name)

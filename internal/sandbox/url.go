@@ -50,6 +50,11 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	shown := server.Redacted()
 	admin, err := connect(ctx, server.String())
 	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "28P01" || pe.Code == "28000") {
+			// The server answered: the credentials are wrong, not the address.
+			return nil, fmt.Errorf("connect to %s: %s (SQLSTATE %s): check the user and password in --database-url", shown, pe.Message, pe.Code)
+		}
 		return nil, fmt.Errorf("connect to %s: %w (is the server running and reachable from here? check --database-url)", shown, scrub(err, server))
 	}
 	defer admin.Close(context.WithoutCancel(ctx))

@@ -275,3 +275,28 @@ func TestURLDropsTheRolesItsMigrationsCreated(t *testing.T) {
 		t.Errorf("roles left %v, want %v", left, want)
 	}
 }
+
+// TestURLWrongPassword: a server that answers but refuses the password says so, without the password
+// and without asking whether the server runs.
+func TestURLWrongPassword(t *testing.T) {
+	t.Parallel()
+	cli := requireDocker(t)
+	requireImage(t, cli, testImage())
+	d, _ := testDocker(t, Options{Image: testImage()})
+	inst, err := d.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	u, err := url.Parse(inst.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wrong = "not-the-password"
+	u.User = url.UserPassword(u.User.Username(), wrong)
+	_, err = NewURL(Options{DatabaseURL: u.String()}).Start(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "password authentication failed") || !strings.Contains(err.Error(), "check the user and password") ||
+		strings.Contains(err.Error(), wrong) || strings.Contains(err.Error(), "is the server running") {
+		t.Errorf("error %v", err)
+	}
+}
