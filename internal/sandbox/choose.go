@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -65,6 +67,9 @@ func Auto(ctx context.Context, opts Options) (Provider, error) {
 // DockerAvailable reports whether a Docker engine answers within a few seconds.
 func DockerAvailable(ctx context.Context) bool {
 	prepareTestcontainers()
+	if dockerHostAnswers(ctx) != nil {
+		return false
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	dp, err := testcontainers.NewDockerProvider()
@@ -81,4 +86,35 @@ func prepareTestcontainers() {
 	if _, ok := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !ok {
 		_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	}
+}
+
+// dockerHostAnswers checks the daemon DOCKER_HOST names, when it names one: testcontainers tries the
+// other usual places when that one does not answer, and would start the container on a daemon the user
+// did not choose.
+func dockerHostAnswers(ctx context.Context) error {
+	h := os.Getenv("DOCKER_HOST")
+	if h == "" {
+		return nil
+	}
+	u, err := url.Parse(h)
+	if err != nil {
+		return fmt.Errorf("%w: DOCKER_HOST=%s is not a daemon address (unix:///path or tcp://host:port)", ErrUnavailable, h)
+	}
+	var network, addr string
+	switch u.Scheme {
+	case "unix":
+		network, addr = "unix", u.Path
+	case "tcp":
+		network, addr = "tcp", u.Host
+	default:
+		return nil // ssh://, npipe://: left to the docker client
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return fmt.Errorf("%w: no Docker daemon answers at DOCKER_HOST=%s (%v); start that daemon, correct DOCKER_HOST or unset it for the default socket, "+
+			"or use --provider local (PostgreSQL server binaries on this machine) or --provider url with --database-url (an existing server)", ErrUnavailable, h, err)
+	}
+	return c.Close()
 }

@@ -89,6 +89,9 @@ func (d *Docker) Image() string {
 // whichever comes first: the caller cancels ctx on Ctrl-C or SIGTERM, and the container goes with
 // it even when Ryuk (testcontainers' reaper) is disabled. Close works with a fresh context.
 func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
+	if err := dockerHostAnswers(ctx); err != nil {
+		return nil, err
+	}
 	log := d.opts.Logger
 	tclog := testcontainers.WithLogger(tcLogger{log})
 	// The default bridge, as testcontainers' own provider for the container uses, so that both find
