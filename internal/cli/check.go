@@ -277,6 +277,12 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 			m.Trace[j].File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Trace[j].File))
 		}
 	}
+	if o.FailOn != "" && o.FailOn != "never" {
+		rep.FailOn = o.FailOn
+		if limit, err := lint.ParseRisk(o.FailOn); err == nil && len(rep.New()) > 0 && rep.Risk >= limit {
+			rep.FailOnReached = true
+		}
+	}
 	writeCheckText(a.Stdout, rep)
 	var errs []error // each report is written even when another cannot be
 	if o.ReportJSON != "" {
@@ -391,7 +397,14 @@ func writeJSON(path string, v any) error {
 }
 
 func writeCheckText(w io.Writer, rep *report.Report) {
-	fmt.Fprintf(w, "\nschemagate check: %s — risk %s\n", map[bool]string{true: "ok", false: "FAILED"}[rep.OK], rep.Risk)
+	switch {
+	case !rep.OK:
+		fmt.Fprintf(w, "\nschemagate check: FAILED — risk %s\n", rep.Risk)
+	case rep.FailOnReached:
+		fmt.Fprintf(w, "\nschemagate check: FAILED — risk %s reaches --fail-on %s\n", rep.Risk, rep.FailOn)
+	default:
+		fmt.Fprintf(w, "\nschemagate check: ok — risk %s\n", rep.Risk)
+	}
 	for _, m := range rep.Migrations {
 		if !m.New && m.Status != report.StatusFailed {
 			continue

@@ -466,6 +466,27 @@ func TestCheckVersionMismatch(t *testing.T) {
 	}
 }
 
+// TestCheckFailOnSaysFailed: a check that fails only because the risk reaches --fail-on says so in
+// every report (text, Markdown header, JSON), not "ok" / "passed" beside exit 3.
+func TestCheckFailOnSaysFailed(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	md, js := filepath.Join(dir, "r.md"), filepath.Join(dir, "r.json")
+	code, out, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--fail-on", "dangerous", "-q", "--report-md", md, "--report-json", js)
+	if code != ExitBlocked || !strings.Contains(out, "FAILED — risk dangerous reaches --fail-on dangerous") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(md); !strings.Contains(string(b), "schemagate: failed (the risk reaches fail-on dangerous)") {
+		t.Errorf("Markdown header:\n%.300s", b)
+	}
+	if b, _ := os.ReadFile(js); !strings.Contains(string(b), `"fail_on_reached": true`) {
+		t.Errorf("JSON lacks fail_on_reached:\n%.400s", b)
+	}
+	if code, out, _ := run(t, nil, "check", "--dir", "../../examples/shop", "--fail-on", "never", "-q"); code != ExitOK || !strings.Contains(out, "schemagate check: ok") {
+		t.Errorf("--fail-on never: exit %d\n%s", code, out)
+	}
+}
+
 // TestCheckBadFailOn: a bad --fail-on names the flag, not the configuration key it would set.
 func TestCheckBadFailOn(t *testing.T) {
 	code, _, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--fail-on", "bogus")

@@ -164,8 +164,11 @@ func mdHeader(r *Report) string {
 	var b strings.Builder
 	status := "passed"
 	icon := riskIcon[r.Risk]
-	if !r.OK {
+	switch {
+	case !r.OK:
 		status, icon = "failed", "❌"
+	case r.FailOnReached:
+		status, icon = "failed (the risk reaches fail-on "+r.FailOn+")", "❌"
 	}
 	fmt.Fprintf(&b, "## %s schemagate: %s, risk **%s**\n\n", icon, status, r.Risk)
 	var facts []string

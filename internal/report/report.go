@@ -34,8 +34,12 @@ type Report struct {
 	// Risk is the highest risk among the new migrations.
 	Risk lint.Risk `json:"risk"`
 	// OK is false when a migration or a round trip failed.
-	OK       bool      `json:"ok"`
-	Database *Database `json:"database,omitempty"`
+	OK bool `json:"ok"`
+	// FailOn is the lowest risk that fails the check (--fail-on, lint.fail_on), when one is set;
+	// FailOnReached says the risk reached it, so the check failed although OK holds.
+	FailOn        string    `json:"fail_on,omitempty"`
+	FailOnReached bool      `json:"fail_on_reached,omitempty"`
+	Database      *Database `json:"database,omitempty"`
 	// Base is the git ref whose migrations count as history.
 	Base       string      `json:"base,omitempty"`
 	Migrations []Migration `json:"migrations"`
