@@ -200,9 +200,13 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir or set dir in schemagate.yml")
+	var baseNotes []string
+	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir or set dir in schemagate.yml", &baseNotes)
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range baseNotes {
+		fmt.Fprintf(a.Stderr, "schemagate: %s\n", n)
 	}
 	// A report that cannot be written is found now, not after the whole rehearsal.
 	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD} {
@@ -254,6 +258,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 				rep.Risk, cfg.Approval.RequireLevel())
 		}
 	}
+	rep.Notes = append(rep.Notes, baseNotes...)
 	// The folder as the repository names it (CODEOWNERS patterns, changed files, the comment's marker),
 	// whatever directory schemagate runs from.
 	rep.Dir = repoRelative(ctx, cfg.Dir)
@@ -345,7 +350,7 @@ func checkExit(rep *report.Report, failOn string) error {
 	return nil
 }
 
-func readBase(ctx context.Context, dir, ref string, format migrate.Format) (*migrate.Set, error) {
+func readBase(ctx context.Context, dir, ref string, format migrate.Format, notes *[]string) (*migrate.Set, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -366,7 +371,18 @@ func readBase(ctx context.Context, dir, ref string, format migrate.Format) (*mig
 	if err != nil {
 		return nil, err
 	}
-	fsys, err := gitfs.New(ctx, root, ref, filepath.ToSlash(rel))
+	// A branch that is behind the base (the base moved on since the branch forked, and the work tree
+	// is the branch, not a merge with it) lacks what the base added since: judged against the base's
+	// tip, those migrations would look deleted. The branch is compared with the merge base instead, as
+	// a pull request's diff is, and the report says so.
+	from := ref
+	if mb, behind := behindBase(ctx, root, ref); behind {
+		from = mb
+		if notes != nil {
+			*notes = append(*notes, fmt.Sprintf("the work tree does not contain %s (it is behind it): its migrations are compared with the merge base %.12s; merge or rebase %s to rehearse them after what it added since", ref, mb, ref))
+		}
+	}
+	fsys, err := gitfs.New(ctx, root, from, filepath.ToSlash(rel))
 	if err != nil {
 		return nil, err
 	}
@@ -378,6 +394,21 @@ func readBase(ctx context.Context, dir, ref string, format migrate.Format) (*mig
 		return nil, fmt.Errorf("read migrations at %s: %w", ref, err)
 	}
 	return set, nil
+}
+
+// behindBase tells whether HEAD lacks the base commit ref, and then their merge base.
+func behindBase(ctx context.Context, root, ref string) (string, bool) {
+	if strings.HasPrefix(ref, "-") {
+		return "", false // not a ref: gitfs refuses it
+	}
+	if exec.CommandContext(ctx, "git", "-C", root, "merge-base", "--is-ancestor", ref, "HEAD").Run() == nil {
+		return "", false
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "merge-base", ref, "HEAD").Output()
+	if err != nil {
+		return "", false // no common history, or ref unknown: gitfs says so
+	}
+	return strings.TrimSpace(string(out)), true
 }
 
 // prefixFiles is a hook for naming files from the working folder in read errors.
@@ -515,7 +546,7 @@ func deployTimeouts(cfg *config.Config) lint.DeployTimeouts {
 
 // readFolder reads the configured migration folder, the same folder at base (when given) and the lint
 // configuration, with usage errors naming the file and line of every problem.
-func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string) (set, base *migrate.Set, lcfg lint.Config, err error) {
+func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string, notes *[]string) (set, base *migrate.Set, lcfg lint.Config, err error) {
 	format, err := migrate.ParseFormat(cfg.Format)
 	if err != nil {
 		return nil, nil, lcfg, usageErr(err)
@@ -530,7 +561,7 @@ func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string) (
 		return nil, nil, lcfg, usageErr(prefixFiles(err, cfg.Dir))
 	}
 	if baseRef != "" {
-		if base, err = readBase(ctx, cfg.Dir, baseRef, set.Format); err != nil {
+		if base, err = readBase(ctx, cfg.Dir, baseRef, set.Format, notes); err != nil {
 			return nil, nil, lcfg, usageErr(err)
 		}
 	}

@@ -487,6 +487,47 @@ func TestCheckFailOnSaysFailed(t *testing.T) {
 	}
 }
 
+// TestCheckBranchBehindBase: the base moved on after the branch forked (a migration added there) and the
+// work tree is the branch. The branch's migrations are judged against the merge base, as a pull request's
+// diff is, with a note; not failed for "deleting" what the base added since.
+func TestCheckBranchBehindBase(t *testing.T) {
+	requirePG(t)
+	root := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", root}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	m := filepath.Join(root, "m")
+	if err := os.MkdirAll(m, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	add := func(name, table string) {
+		writeFile(t, filepath.Join(m, name+".up.sql"), []byte("CREATE TABLE "+table+" (id bigint PRIMARY KEY);\n"))
+		writeFile(t, filepath.Join(m, name+".down.sql"), []byte("DROP TABLE "+table+";\n"))
+	}
+	git("init", "-q", "-b", "main")
+	add("1_users", "users")
+	git("add", "-A")
+	git("commit", "-qm", "base")
+	git("checkout", "-qb", "feature")
+	add("3_b", "b")
+	git("add", "-A")
+	git("commit", "-qm", "feature")
+	git("checkout", "-q", "main")
+	add("2_a", "a")
+	git("add", "-A")
+	git("commit", "-qm", "main moves on")
+	git("checkout", "-q", "feature")
+	code, out, errOut := run(t, nil, "check", "--dir", m, "--base", "main", "-q")
+	if code != ExitOK || strings.Contains(out, "deleted") || !strings.Contains(out+errOut, "the work tree does not contain main (it is behind it)") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
 // TestCheckBadFailOn: a bad --fail-on names the flag, not the configuration key it would set.
 func TestCheckBadFailOn(t *testing.T) {
 	code, _, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--fail-on", "bogus")

@@ -319,11 +319,13 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		}
 		return &rep, nil
 	}
-	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir, --report, or set dir in schemagate.yml")
+	var notes []string
+	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir, --report, or set dir in schemagate.yml", &notes)
 	if err != nil {
 		return nil, err
 	}
 	rep := staticReport(cfg.Dir, set, base, lcfg)
+	rep.Notes = append(rep.Notes, notes...)
 	rep.Dir = repoRelative(ctx, cfg.Dir)
 	return rep, nil
 }
