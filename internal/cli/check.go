@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,7 @@ type CheckOptions struct {
 	// StatementTimeout is --statement-timeout (set["statement-timeout"] tells whether it was given).
 	StatementTimeout time.Duration
 	ReportJSON       string
+	SARIF            string
 	ReportMD         string
 	FailOn           string
 	GenerateDown     bool
@@ -98,6 +100,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.StringArrayVar(&o.Setup, "setup", nil, "SQL file run on the throwaway database before the history, e.g. the roles migrations GRANT to (repeatable; replaces database.setup)")
 	f.DurationVar(&o.StatementTimeout, "statement-timeout", 0, "longest a statement may run on the throwaway database before it is canceled and its migration failed (default 10m, database.statement_timeout; 0 for no limit)")
 	f.StringVar(&o.ReportJSON, "report-json", "", "write the JSON report to this file")
+	f.StringVar(&o.SARIF, "sarif", "", "also write the new migrations' findings (the trace's too) as a SARIF 2.1.0 log, for code scanning")
 	f.StringVar(&o.ReportMD, "report-md", "", "write the Markdown report to this file")
 	f.StringVar(&o.FailOn, "fail-on", "", "lowest risk that fails the check: dangerous, caution or never (default never: the approval gate handles risk)")
 	f.BoolVar(&o.GenerateDown, "generate-down", false, "write and verify a rollback script for migrations without a working down")
@@ -209,7 +212,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		fmt.Fprintf(a.Stderr, "schemagate: %s\n", n)
 	}
 	// A report that cannot be written is found now, not after the whole rehearsal.
-	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD} {
+	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD, "--sarif": o.SARIF} {
 		if err := writable(p); err != nil {
 			return nil, usageErr(fmt.Errorf("%s %s: %w", flag, p, err))
 		}
@@ -299,6 +302,20 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		md := report.Markdown(rep, report.MarkdownOptions{})
 		if err := os.WriteFile(o.ReportMD, []byte(md), 0o644); err != nil {
 			errs = append(errs, fmt.Errorf("write Markdown report: %w", err))
+		}
+	}
+	if o.SARIF != "" {
+		findings := []lint.Finding{}
+		for _, m := range rep.Migrations {
+			if m.New {
+				findings = append(findings, m.Findings...)
+			}
+		}
+		var b bytes.Buffer
+		if err := report.WriteSARIF(&b, repoRelativeFiles(ctx, findings), a.Version); err != nil {
+			errs = append(errs, fmt.Errorf("render SARIF: %w", err))
+		} else if err := os.WriteFile(o.SARIF, b.Bytes(), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("write SARIF: %w", err))
 		}
 	}
 	return rep, errors.Join(errs...)

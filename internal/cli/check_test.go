@@ -528,6 +528,25 @@ func TestCheckBranchBehindBase(t *testing.T) {
 	}
 }
 
+// TestCheckSARIF: check writes the new migrations' findings, the trace's included, as SARIF with paths
+// from the repository root.
+func TestCheckSARIF(t *testing.T) {
+	requirePG(t)
+	sarif := filepath.Join(t.TempDir(), "c.sarif")
+	if code, out, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "-q", "--sarif", sarif); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(sarif)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"version": "2.1.0"`, `"uri": "examples/shop/`, `"ruleId": "`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("sarif lacks %s:\n%.600s", want, b)
+		}
+	}
+}
+
 // TestCheckBadFailOn: a bad --fail-on names the flag, not the configuration key it would set.
 func TestCheckBadFailOn(t *testing.T) {
 	code, _, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--fail-on", "bogus")

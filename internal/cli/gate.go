@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -350,6 +352,27 @@ func repoRelative(ctx context.Context, dir string) string {
 		return clean
 	}
 	return filepath.ToSlash(rel)
+}
+
+// repoRelativeFiles rewrites the findings' paths relative to the repository root (what code scanning and
+// CODEOWNERS resolve paths against), whatever directory schemagate runs from; paths outside a
+// repository stay as they are. One git call per folder.
+func repoRelativeFiles(ctx context.Context, fs []lint.Finding) []lint.Finding {
+	dirs := map[string]string{}
+	out := slices.Clone(fs)
+	for i := range out {
+		if out[i].File == "" {
+			continue
+		}
+		d := filepath.Dir(out[i].File)
+		rel, ok := dirs[d]
+		if !ok {
+			rel = repoRelative(ctx, d)
+			dirs[d] = rel
+		}
+		out[i].File = path.Join(rel, filepath.Base(out[i].File))
+	}
+	return out
 }
 
 // staticReport builds a report from the parse tree alone: the migrations absent from base are new.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,7 +173,7 @@ func (a *App) runLint(o *LintOptions) error {
 			sarif = []lint.Finding{}
 		}
 		var b bytes.Buffer
-		if err := report.WriteSARIF(&b, sarif, a.Version); err != nil {
+		if err := report.WriteSARIF(&b, repoRelativeFiles(context.Background(), sarif), a.Version); err != nil {
 			return exitCode(ExitFailure, fmt.Errorf("render sarif: %w", err))
 		}
 		if err := os.WriteFile(o.SARIF, b.Bytes(), 0o644); err != nil {

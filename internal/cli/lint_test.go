@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,5 +136,33 @@ func TestLintReadsConfig(t *testing.T) {
 	}
 	if code, _, errs := lintRun(t, "--config", filepath.Join(dir, "none.yml")); code != ExitUsage || !strings.Contains(errs, "none.yml") {
 		t.Errorf("missing file: exit %d, %s", code, errs)
+	}
+}
+
+// TestSARIFPathsFromTheRepoRoot: code scanning resolves a SARIF result's path against the repository
+// root, so lint and check write paths from there, whatever directory they run from or were given,
+// percent-encoded, with columns counted in characters.
+func TestSARIFPathsFromTheRepoRoot(t *testing.T) {
+	root := t.TempDir()
+	if out, err := exec.Command("git", "-C", root, "init", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	m := filepath.Join(root, "db", "m")
+	if err := os.MkdirAll(m, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := writeSQL(t, m, "2_a b#c.sql", "/* ééé */ ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
+	sarif := filepath.Join(t.TempDir(), "out.sarif")
+	if code, _, errs := lintRun(t, f, "--sarif", sarif); code != ExitBlocked {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(sarif)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"uri": "db/m/2_a%20b%23c.sql"`, `"columnKind": "unicodeCodePoints"`, `"startColumn": 11`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("sarif lacks %s:\n%s", want, b)
+		}
 	}
 }

@@ -3,7 +3,10 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"net/url"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/schemagate/schemagate/internal/lint"
 )
@@ -18,6 +21,9 @@ type sarifLog struct {
 type sarifRun struct {
 	Tool    sarifTool     `json:"tool"`
 	Results []sarifResult `json:"results"`
+	// ColumnKind says how startColumn counts: in characters (code points), as the parser's positions
+	// do; SARIF's default would be UTF-16 code units.
+	ColumnKind string `json:"columnKind"`
 }
 
 type sarifTool struct {
@@ -92,13 +98,15 @@ func Level(r lint.Risk) string {
 
 // WriteSARIF writes findings as a SARIF 2.1.0 log. Every rule that has a finding is described in
 // tool.driver.rules (id, help URI, description, default level); findings suppressed by an ignore
-// comment carry an "inSource" suppression with the reason. File paths are written as given
-// (relative, forward slashes).
+// comment carry an "inSource" suppression with the reason. File paths should be relative to the
+// repository root (code scanning resolves them there); they are written as URI references, percent-
+// encoded, and an absolute path as a file: URI.
 func WriteSARIF(w io.Writer, findings []lint.Finding, version string) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{Name: "schemagate", Version: version,
 			InformationURI: "https://github.com/schemagate/schemagate"}},
-		Results: []sarifResult{},
+		Results:    []sarifResult{},
+		ColumnKind: "unicodeCodePoints",
 	}
 	index := map[string]int{}
 	var ids []string
@@ -132,7 +140,7 @@ func WriteSARIF(w io.Writer, findings []lint.Finding, version string) error {
 		}
 		res := sarifResult{RuleID: f.Rule, RuleIndex: index[f.Rule], Level: Level(f.Risk), Message: sarifText{msg},
 			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: f.File},
+				ArtifactLocation: sarifArtifact{URI: fileURI(f.File)},
 				Region:           sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},
 			}}}}
 		if f.Ignored {
@@ -143,4 +151,19 @@ func WriteSARIF(w io.Writer, findings []lint.Finding, version string) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// fileURI writes a path as a URI reference: each segment percent-encoded (a space, '#' or '%' in a file
+// name would otherwise break it), an absolute path as a file: URI.
+func fileURI(p string) string {
+	p = filepath.ToSlash(p)
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	out := strings.Join(segs, "/")
+	if strings.HasPrefix(p, "/") {
+		return "file://" + out
+	}
+	return out
 }
