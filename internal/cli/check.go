@@ -265,6 +265,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	// The folder as the repository names it (CODEOWNERS patterns, changed files, the comment's marker),
 	// whatever directory schemagate runs from.
 	rep.Dir = repoRelative(ctx, cfg.Dir)
+	rep.DirGiven = filepath.ToSlash(filepath.Clean(cfg.Dir))
 	// Findings carry paths relative to the folder; the report names them from the repository.
 	for i := range rep.Migrations {
 		m := &rep.Migrations[i]

@@ -72,7 +72,13 @@ func Evaluate(ctx context.Context, f forge.Forge, req Request) (*Decision, *forg
 // and every changed file inside the migration folder (an edited old migration matters as much).
 func MigrationFiles(r *report.Report, changed []string) []string {
 	dir := strings.Trim(path.Clean("/"+r.Dir), "/")
+	given := strings.TrimSuffix(path.Clean(r.DirGiven), "/")
 	join := func(f string) string {
+		if r.DirGiven != "" && given != "." && strings.HasPrefix(path.Clean(f), given+"/") {
+			// The file's path begins with the folder as it was given (from a subdirectory, say):
+			// the rest is the same from the repository's name for the folder.
+			return path.Join(dir, strings.TrimPrefix(path.Clean(f), given+"/"))
+		}
 		f = strings.TrimPrefix(path.Clean("/"+f), "/")
 		if dir == "" || strings.HasPrefix(f, dir+"/") {
 			return f

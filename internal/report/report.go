@@ -29,8 +29,11 @@ type Report struct {
 	Tool    string `json:"tool"`
 	Version string `json:"version"`
 	// Dir is the migration folder, relative to the repository root when known.
-	Dir    string `json:"dir"`
-	Format string `json:"format"`
+	Dir string `json:"dir"`
+	// DirGiven is the folder as the command was given it (relative to where it ran, or absolute), which
+	// begins the files' paths; Dir names the same folder from the repository root.
+	DirGiven string `json:"dir_given,omitempty"`
+	Format   string `json:"format"`
 	// Risk is the highest risk among the new migrations.
 	Risk lint.Risk `json:"risk"`
 	// OK is false when a migration or a round trip failed.
