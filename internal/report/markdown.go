@@ -493,11 +493,14 @@ func mdER(r *Report) string {
 					e := get(c.Table)
 					if c.Kind == "column" {
 						name := c.Name[strings.LastIndex(c.Name, ".")+1:]
-						typ := "column"
-						if f := strings.Fields(c.Definition); len(f) > 1 {
-							typ = f[1]
-						} else if len(f) == 1 && f[0] != name {
-							typ = f[0]
+						// A column's definition is its type and then its options (COLLATE, GENERATED,
+						// DEFAULT, NOT NULL), never its name.
+						typ := c.Definition
+						for _, opt := range []string{" COLLATE ", " GENERATED ", " DEFAULT ", " NOT NULL"} {
+							typ, _, _ = strings.Cut(typ, opt)
+						}
+						if typ = strings.TrimSpace(typ); typ == "" {
+							typ = "column"
 						}
 						e.cols = append(e.cols, MermaidID(typ)+" "+MermaidID(name)+` "`+state+`"`)
 					}

@@ -36,8 +36,8 @@ func safeReport() *Report {
 		Trace: []StatementTrace{{Locks: []Lock{{Relation: "public.users", Mode: "ShareRowExclusiveLock"}}}},
 		SchemaDiff: &schema.Diff{Added: []schema.Change{
 			{Kind: "table", Name: "public.orders"},
-			{Kind: "column", Name: "public.orders.id", Table: "public.orders", Definition: "id bigint NOT NULL"},
-			{Kind: "column", Name: "public.orders.user_id", Table: "public.orders", Definition: "user_id bigint"},
+			{Kind: "column", Name: "public.orders.id", Table: "public.orders", Definition: "bigint NOT NULL"},
+			{Kind: "column", Name: "public.orders.user_id", Table: "public.orders", Definition: "bigint DEFAULT 0"},
 			{Kind: "constraint", Name: "public.orders.orders_user_fk", Table: "public.orders", Definition: "FOREIGN KEY (user_id) REFERENCES users(id)"},
 		}},
 	})
@@ -64,7 +64,7 @@ func dangerousReport() *Report {
 		},
 		Trace: []StatementTrace{{Locks: []Lock{{Relation: "public.users", Mode: "AccessExclusiveLock"}}}},
 		SchemaDiff: &schema.Diff{
-			Added:   []schema.Change{{Kind: "column", Name: "public.users.token", Table: "public.users", Definition: "token uuid DEFAULT gen_random_uuid()"}},
+			Added:   []schema.Change{{Kind: "column", Name: "public.users.token", Table: "public.users", Definition: "uuid DEFAULT gen_random_uuid()"}},
 			Changed: []schema.Change{{Kind: "column", Name: "public.users.email", Table: "public.users", Properties: []schema.PropertyChange{{Property: "not null", Old: "false", New: "true"}}}},
 			Removed: []schema.Change{{Kind: "index", Name: "public.users_old_idx", Table: "public.users"}},
 		},
@@ -128,7 +128,7 @@ func hostileReport() *Report {
 			URL: "javascript:alert(1)"}},
 		SchemaDiff: &schema.Diff{Added: []schema.Change{
 			{Kind: "table", Name: "public.\"weird}{ table\"\n/merge"},
-			{Kind: "column", Name: "public.t.c", Table: "public.\"weird}{ table\"\n/merge", Definition: "c int } evil {"},
+			{Kind: "column", Name: "public.t.c", Table: "public.\"weird}{ table\"\n/merge", Definition: "int } evil {"},
 		}},
 	})
 	r.Notes = []string{"/unapprove", "@acme/dba"}
