@@ -306,6 +306,11 @@ func (e *Environment) Problems(name string) Problems {
 			if u, err := url.Parse(p.a.Webhook.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 				bad(p.where+".webhook.url", "want an http(s) URL, got %q", p.a.Webhook.URL)
 			}
+			switch p.a.Webhook.Method {
+			case "", "GET", "POST", "PUT", "PATCH", "DELETE":
+			default:
+				bad(p.where+".webhook.method", "unknown method %q (want GET, POST, PUT, PATCH or DELETE)", p.a.Webhook.Method)
+			}
 		}
 		if n > 1 {
 			bad(p.where, "set only one of command, webhook, sql")

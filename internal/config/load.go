@@ -7,10 +7,12 @@ import (
 	"io"
 	"maps"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -87,8 +89,41 @@ func LoadOver(path string, required bool, cfg *Config) error {
 	return Parse(path, data, cfg)
 }
 
+// zeroDuration matches a duration setting written as a bare 0 ("statement_timeout: 0", as for no limit),
+// which the YAML decoder reads as an integer; Parse reads it as 0s. The keys are those of every
+// time.Duration field of the configuration.
+var zeroDuration = regexp.MustCompile(`(?m)((?:^|[{,])\s*(?:` + strings.Join(durationKeys(reflect.TypeOf(Config{}), map[reflect.Type]bool{}), "|") + `)\s*:\s*)0(\s*(?:$|[,}#]))`)
+
+// durationKeys lists the YAML keys of the time.Duration fields reachable from t.
+func durationKeys(t reflect.Type, seen map[reflect.Type]bool) []string {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return nil
+	}
+	seen[t] = true
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft == reflect.TypeOf(time.Duration(0)) && name != "" && name != "-" {
+			out = append(out, regexp.QuoteMeta(name))
+			continue
+		}
+		out = append(out, durationKeys(f.Type, seen)...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Parse decodes YAML data into cfg and validates the result.
 func Parse(file string, data []byte, cfg *Config) error {
+	data = zeroDuration.ReplaceAll(data, []byte("${1}0s${2}"))
 	var probs Problems
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -110,6 +145,24 @@ func Parse(file string, data []byte, cfg *Config) error {
 	}
 	for id, class := range cfg.Lint.Rules {
 		cfg.Lint.Rules[id] = strings.ToLower(strings.TrimSpace(class)) // Dangerous, OFF: as --rule takes them
+	}
+	// Words the configuration chooses from are read in any letter case (LOCAL, Golang-Migrate, WAIT).
+	lower := func(s *string) { *s = strings.ToLower(strings.TrimSpace(*s)) }
+	lower(&cfg.Format)
+	lower(&cfg.Database.Provider)
+	lower(&cfg.Lint.FailOn)
+	lower(&cfg.Approval.Require)
+	for _, env := range cfg.Environments {
+		if env == nil {
+			continue
+		}
+		lower(&env.OutsideWindow)
+		lower(&env.Snapshot.Kind)
+		for _, a := range []*Action{&env.Maintenance.On, &env.Maintenance.Off} {
+			if a.Webhook != nil {
+				a.Webhook.Method = strings.ToUpper(strings.TrimSpace(a.Webhook.Method))
+			}
+		}
 	}
 	decoded := map[int]bool{} // lines whose value did not decode: what Validate says of them repeats it
 	for _, p := range probs {

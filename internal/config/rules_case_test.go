@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestRuleClassesAnyCase: rule classes in schemagate.yml are read in any letter case, as --rule reads them.
 func TestRuleClassesAnyCase(t *testing.T) {
@@ -12,5 +15,42 @@ func TestRuleClassesAnyCase(t *testing.T) {
 		if got := cfg.Lint.Rules[id]; got != want {
 			t.Errorf("%s: class %q, want %q", id, got, want)
 		}
+	}
+}
+
+// TestZeroDuration: a duration written as a bare 0 ("no limit", as the README writes it) reads as 0s,
+// in block and flow style; other zeros stay integers.
+func TestZeroDuration(t *testing.T) {
+	cfg := Default()
+	data := "database:\n  statement_timeout: 0 # no limit\nenvironments:\n  prod: {snapshot: {kind: none}, lock_timeout: 0, retries: 0}\n"
+	if err := Parse("schemagate.yml", []byte(data), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.StatementTimeout == nil || *cfg.Database.StatementTimeout != 0 {
+		t.Errorf("statement_timeout %v, want 0", cfg.Database.StatementTimeout)
+	}
+	if env := cfg.Environments["prod"]; env == nil || env.LockTimeout != 0 {
+		t.Errorf("prod: %+v", env)
+	}
+}
+
+// TestChoicesAnyCase: the words a setting chooses from are read in any case; an unknown webhook
+// method is an error at load time, not at the deploy.
+func TestChoicesAnyCase(t *testing.T) {
+	cfg := Default()
+	data := "format: Golang-Migrate\ndatabase: {provider: LOCAL}\nlint: {fail_on: Dangerous}\nenvironments:\n" +
+		"  prod:\n    outside_window: WAIT\n    max_wait: 2h\n    snapshot: {kind: NONE}\n    windows: [{cron: '0 2 * * *', duration: 1h}]\n" +
+		"    maintenance:\n      on: {webhook: {url: 'https://ops.example/on', method: post}}\n      off: {webhook: {url: 'https://ops.example/off'}}\n"
+	if err := Parse("schemagate.yml", []byte(data), cfg); err != nil {
+		t.Fatal(err)
+	}
+	env := cfg.Environments["prod"]
+	if cfg.Format != "golang-migrate" || cfg.Database.Provider != "local" || cfg.Lint.FailOn != "dangerous" ||
+		env.OutsideWindow != "wait" || env.Snapshot.Kind != "none" || env.Maintenance.On.Webhook.Method != "POST" {
+		t.Errorf("not normalised: %+v %+v", cfg, env)
+	}
+	bad := "environments:\n  prod:\n    snapshot: {kind: none}\n    maintenance:\n      on: {webhook: {url: 'https://x/on', method: HEAD}}\n      off: {sql: 'SELECT 1'}\n"
+	if err := Parse("schemagate.yml", []byte(bad), Default()); err == nil || !strings.Contains(err.Error(), "webhook.method") {
+		t.Errorf("HEAD: %v", err)
 	}
 }
