@@ -445,7 +445,7 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.format))
 	}
 	if _, ok := sp.Edited[m]; ok {
-		f := editedFinding(m)
+		f := editedFinding(m, sp.Edited[m])
 		rm.New, rm.Findings = true, []lint.Finding{f}
 		rm.Status = report.StatusFailed
 		rm.Error = &report.SQLError{Message: "edited after the base applied it: the history replays the base's text (edited-applied-migration)",
@@ -473,11 +473,41 @@ func (sp Split) DeletedEntry(b *migrate.Migration) report.Migration {
 }
 
 // editedFinding says that m's text differs from the base's, which databases already ran.
-func editedFinding(m *migrate.Migration) lint.Finding {
+func editedFinding(m, base *migrate.Migration) lint.Finding {
 	r, _ := lint.Lookup("edited-applied-migration")
-	return lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and schemagate deploy (like Flyway's validate) refuses the changed checksum", m.ID()),
 		Suggestion: r.Suggestion, URL: r.URL()}
+	// Name the script that changed: when only the down (or verify) script did, the up databases ran is
+	// the same, and the finding points at the file the change is in.
+	if base != nil && scriptText(m.Up) == scriptText(base.Up) {
+		for _, p := range []struct {
+			what     string
+			now, was *migrate.Script
+		}{{"down", m.Down, base.Down}, {"verify", m.Verify, base.Verify}} {
+			if scriptText(p.now) == scriptText(p.was) {
+				continue
+			}
+			if p.now != nil {
+				f.File = p.now.File
+			}
+			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's (the up is the same): schemagate deploy refuses the changed checksum of a migration databases have applied", p.what, m.ID())
+			break
+		}
+	}
+	return f
+}
+
+// scriptText is a script's text with line endings and a byte order mark aside; "" for none.
+func scriptText(s *migrate.Script) string {
+	if s == nil {
+		return ""
+	}
+	t := s.Source
+	if t == "" {
+		t = s.SQL
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(t, "\uFEFF"), "\r\n", "\n")
 }
 
 // outOfOrderFinding says that new migration m sorts before last, the base's last migration, and what

@@ -823,3 +823,19 @@ func TestRulesKnowTheSchemaEarlierMigrationsMade(t *testing.T) {
 		t.Errorf("005: findings %q, want fk-missing-index (no index on users.org_id)", got)
 	}
 }
+
+// TestEditedDownOnly: a change to the down script alone of a migration the base has is named at the
+// down file, as a change of the down, not as an edit of the up that databases ran.
+func TestEditedDownOnly(t *testing.T) {
+	baseFiles := map[string]string{"1_a.up.sql": "CREATE TABLE a (id bigint PRIMARY KEY);", "1_a.down.sql": "SELECT 1;"}
+	curFiles := map[string]string{"1_a.up.sql": baseFiles["1_a.up.sql"], "1_a.down.sql": "DROP TABLE a;"}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGolangMigrate, curFiles),
+		Base: folderOf(t, migrate.FormatGolangMigrate, baseFiles), Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migration(t, rep, "1")
+	if len(m.Findings) != 1 || m.Findings[0].File != "1_a.down.sql" || !strings.Contains(m.Findings[0].Message, "the down script of migration 1_a differs") {
+		t.Errorf("findings %+v", m.Findings)
+	}
+}
