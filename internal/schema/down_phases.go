@@ -418,8 +418,8 @@ func (g *downGen) restoreColumns() {
 				if bc.Collation != "" {
 					s += " COLLATE " + bc.Collation
 				}
-				lossless := c.Type == bc.Type || widening(bc.Type, c.Type)
-				if !lossless {
+				lossless := c.Type == bc.Type || g.keepsValues(bc.Type, c.Type)
+				if c.Type != bc.Type && !widening(bc.Type, c.Type) {
 					s += " USING " + Ident(bc.Name) + "::" + bc.Type
 				}
 				// A widening is undone by the assignment cast back, which fails on a value that does not
@@ -640,6 +640,56 @@ func (g *downGen) dropTypes() {
 	dropMany("sequence", "DROP SEQUENCE IF EXISTS", seqs)
 	dropMany("extension", "DROP EXTENSION", exts)
 	dropMany("schema", "DROP SCHEMA", schemas)
+}
+
+// keepsValues tells whether the up's change of a column from type from to type to kept its values, so
+// that the down's cast back restores them: a widening (see widening); a narrowing between character
+// types, which fails rather than cuts unless the up cast explicitly (USING col::varchar(10)); an enum to
+// or from text (the labels); a domain to or from its base type.
+func (g *downGen) keepsValues(from, to string) bool {
+	if widening(from, to) || (stringType(from) && stringType(to)) {
+		return true
+	}
+	if (g.isEnum(from) && stringType(to)) || (stringType(from) && g.isEnum(to)) {
+		return true
+	}
+	if base, ok := g.domainBase(from); ok && (base == to || widening(base, to)) {
+		return true
+	}
+	if base, ok := g.domainBase(to); ok && (base == from || widening(from, base)) {
+		return true
+	}
+	return false
+}
+
+// stringType tells text and character varying, bounded or not.
+func stringType(t string) bool {
+	name, _ := typeMods(t)
+	return name == "text" || name == "character varying"
+}
+
+// typeKey is the catalog key of a type as format_type writes it (status, public.status, "My Type").
+func typeKey(t string) string {
+	t = strings.ReplaceAll(t, `"`, "")
+	if !strings.Contains(t, ".") {
+		t = "public." + t
+	}
+	return t
+}
+
+func (g *downGen) isEnum(t string) bool {
+	k := typeKey(t)
+	return g.a.Enums[k] != nil || g.b.Enums[k] != nil
+}
+
+func (g *downGen) domainBase(t string) (string, bool) {
+	k := typeKey(t)
+	for _, c := range []*Catalog{g.b, g.a} {
+		if d := c.Domains[k]; d != nil {
+			return d.BaseType, true
+		}
+	}
+	return "", false
 }
 
 // widening tells whether changing a column from type from to type to keeps every value exactly, so
