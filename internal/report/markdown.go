@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -52,7 +53,7 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 		{title: "migrations", text: mdTable(r)},
 		{title: "approval", text: mdApproval(r.Approval)},
 		{title: "failures", text: mdFailures(r), drop: 6},
-		{title: "findings", text: mdFindings(r, opts, true), drop: 5},
+		{title: "findings", text: mdFindings(r, opts, true, -1), drop: 5},
 		{title: "schema changes", text: mdSchema(r), drop: 3},
 		{title: "ER diagram", text: mdER(r), drop: 2},
 		{title: "notes", text: mdNotes(r), drop: 1},
@@ -71,9 +72,24 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 	var dropped []string
 	for _, i := range dropOrder(secs) {
 		if secs[i].title == "findings" {
-			secs[i].text = mdFindings(r, opts, false)
+			secs[i].text = mdFindings(r, opts, false, -1)
 			if out = assemble(secs, dropped, opts); fits(out) {
 				return out
+			}
+			// Then as many findings as fit, most severe first, rather than none.
+			lo, hi := 0, len(r.Findings()) // lo findings fit (0 always "fits": tried below)
+			for lo < hi {
+				mid := (lo + hi + 1) / 2
+				secs[i].text = mdFindings(r, opts, false, mid)
+				if fits(assemble(secs, append(dropped, "findings past the first "+strconv.Itoa(mid)), opts)) {
+					lo = mid
+				} else {
+					hi = mid - 1
+				}
+			}
+			if lo > 0 {
+				secs[i].text = mdFindings(r, opts, false, lo)
+				return assemble(secs, append(dropped, "findings past the first "+strconv.Itoa(lo)), opts)
 			}
 		}
 		dropped = append(dropped, secs[i].title)
@@ -382,9 +398,9 @@ func (o MarkdownOptions) ruleLink(f lint.Finding) string {
 	return "[" + Text(f.Rule) + "](" + u + ")"
 }
 
-func mdFindings(r *Report, opts MarkdownOptions, withStatements bool) string {
+func mdFindings(r *Report, opts MarkdownOptions, withStatements bool, limit int) string {
 	var b strings.Builder
-	var ignored int
+	var ignored, shown, more int
 	fs := r.Findings()
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Risk > fs[j].Risk })
 	for _, f := range fs {
@@ -392,6 +408,11 @@ func mdFindings(r *Report, opts MarkdownOptions, withStatements bool) string {
 			ignored++
 			continue
 		}
+		if limit >= 0 && shown >= limit {
+			more++
+			continue
+		}
+		shown++
 		if b.Len() == 0 {
 			b.WriteString("### Findings\n\n")
 		}
@@ -419,6 +440,9 @@ func mdFindings(r *Report, opts MarkdownOptions, withStatements bool) string {
 			// for GitLab; collapsed statements are written at column 0 after the list instead.
 			b.WriteString("\n" + details("Statement at "+HTMLCode(fmt.Sprintf("%s:%d", f.File, f.Line)), Fence(f.Statement, "sql")) + "\n")
 		}
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "- … %d more finding%s (in the full report)\n", more, Plural(more))
 	}
 	if ignored > 0 {
 		if b.Len() == 0 {
