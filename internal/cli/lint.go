@@ -256,7 +256,7 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	if o.FailOn != "never" {
 		r, err := lint.ParseRisk(o.FailOn)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("--fail-on: %w", err))
+			errs = append(errs, fmt.Errorf("--fail-on %q: want dangerous, caution, safe or never", o.FailOn))
 		}
 		failOn = r
 	}

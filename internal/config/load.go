@@ -143,6 +143,11 @@ func Parse(file string, data []byte, cfg *Config) error {
 			probs = append(probs, Problem{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())})
 		}
 	}
+	// A second document (after ---) would be ignored: say so rather than lose its settings.
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		probs = append(probs, Problem{File: file, Line: next.Line, Msg: "a second YAML document (after ---): schemagate.yml holds one; merge its settings into the first"})
+	}
 	for id, class := range cfg.Lint.Rules {
 		cfg.Lint.Rules[id] = strings.ToLower(strings.TrimSpace(class)) // Dangerous, OFF: as --rule takes them
 	}

@@ -54,3 +54,14 @@ func TestChoicesAnyCase(t *testing.T) {
 		t.Errorf("HEAD: %v", err)
 	}
 }
+
+// TestSecondDocument: settings after a second --- would be lost; they are an error with their line.
+func TestSecondDocument(t *testing.T) {
+	err := Parse("schemagate.yml", []byte("---\ndir: m\n---\nformat: plain\n"), Default())
+	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:3") || !strings.Contains(err.Error(), "second YAML document") {
+		t.Errorf("error %v", err)
+	}
+	if err := Parse("schemagate.yml", []byte("---\ndir: m\n"), Default()); err != nil {
+		t.Errorf("one document with a leading ---: %v", err)
+	}
+}
