@@ -408,6 +408,13 @@ func readBase(ctx context.Context, dir, ref string, format migrate.Format, notes
 		return &migrate.Set{Format: format}, nil // the folder is new in this change
 	}
 	set, err := migrate.Read(fsys, format)
+	var me *migrate.Error
+	if err != nil && errors.As(err, &me) && notes != nil {
+		// The base's folder itself is broken (a down without its up, a duplicate version): the change
+		// may be what fixes it, so it is rehearsed with every migration new, and the report says why.
+		*notes = append(*notes, fmt.Sprintf("the migration folder at %s does not read (%s): there is no history to replay, every migration is rehearsed as new", ref, strings.ReplaceAll(err.Error(), "\n", "; ")))
+		return &migrate.Set{Format: format}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read migrations at %s: %w", ref, err)
 	}

@@ -547,6 +547,36 @@ func TestCheckSARIF(t *testing.T) {
 	}
 }
 
+// TestCheckFixesABrokenBase: the base's folder does not read (a down without its up) and the change adds
+// the missing up: the change is rehearsed, every migration new, and a note says why.
+func TestCheckFixesABrokenBase(t *testing.T) {
+	requirePG(t)
+	root := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", root}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	m := filepath.Join(root, "m")
+	if err := os.MkdirAll(m, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(m, "1_t.up.sql"), []byte("CREATE TABLE t (id bigint PRIMARY KEY);\n"))
+	writeFile(t, filepath.Join(m, "1_t.down.sql"), []byte("DROP TABLE t;\n"))
+	writeFile(t, filepath.Join(m, "2_x.down.sql"), []byte("DROP TABLE x;\n"))
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("commit", "-qm", "base with a lone down")
+	writeFile(t, filepath.Join(m, "2_x.up.sql"), []byte("CREATE TABLE x (id bigint PRIMARY KEY);\n"))
+	code, out, errOut := run(t, nil, "check", "--dir", m, "--base", "main", "-q")
+	if code != ExitOK || !strings.Contains(out+errOut, "the migration folder at main does not read") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
 // TestCheckBadFailOn: a bad --fail-on names the flag, not the configuration key it would set.
 func TestCheckBadFailOn(t *testing.T) {
 	code, _, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--fail-on", "bogus")
