@@ -41,6 +41,9 @@ type step struct {
 	duration time.Duration
 	// executed counts statements that ran to completion and stay (non-transactional scripts).
 	executed int
+	// committing is set when the script and its record ran and the COMMIT was under way: a connection
+	// lost then leaves it unknown whether the transaction committed.
+	committing bool
 }
 
 // run applies script s of m in its transaction mode. inTx, when set, runs inside the transaction just
@@ -66,6 +69,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 	}
 	for {
 		st.attempts++
+		st.committing = false
 		err := pgx.BeginFunc(ctx, a.conn, func(tx pgx.Tx) error {
 			if err := a.reset(ctx, tx); err != nil {
 				return err
@@ -82,8 +86,11 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 				return err
 			}
 			if inTx != nil {
-				return inTx(tx)
+				if err := inTx(tx); err != nil {
+					return err
+				}
 			}
+			st.committing = true
 			return nil
 		})
 		if err == nil {

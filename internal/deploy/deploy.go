@@ -344,13 +344,23 @@ func (d *deployer) acquire(ctx context.Context) error {
 		d.res.Lock.Stale = stale.String()
 		d.note("the deploy lock row of %s was left by a process that died", stale)
 	}
+	return d.connect(ctx)
+}
+
+// connect opens the work connection (again, after it was lost) and sets the deploy's session settings.
+func (d *deployer) connect(ctx context.Context) error {
 	cfg, err := pgx.ParseConfig(d.o.URL)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
 	}
 	cfg.RuntimeParams["application_name"] = "schemagate deploy"
-	if d.conn, err = pgx.ConnectConfig(ctx, cfg); err != nil {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
 		return fmt.Errorf("connect: %w", err)
+	}
+	d.conn = conn
+	if d.run != nil {
+		d.run.conn = d.conn
 	}
 	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
 	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+. Each migration starts
@@ -389,6 +399,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 			}
 		}
 	}
+	rekeys := rekeyed(d.o.Set, latest)
 	pending, drift := plan(d.o.Set, latest)
 	drift = append(importDrift, drift...)
 	d.res.Drift = drift
@@ -413,6 +424,14 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		if err := d.o.Approval.Check(ctx, pending); err != nil {
 			return nil, &Blocked{Reason: "approval does not cover these migrations: " + err.Error(),
 				Hint: "a DBA must approve exactly these migrations on the change request"}
+		}
+	}
+	if len(rekeys) > 0 && d.lock != nil { // a real run, under the deploy lock (a dry run writes nothing)
+		if err := d.hist.rename(ctx, d.conn, rekeys); err != nil {
+			return nil, err
+		}
+		for _, rk := range rekeys {
+			d.progress("history of %s recorded as %s, the key that reworks of the sqitch change do not move", rk.from, rk.to)
 		}
 	}
 	if imported != nil {

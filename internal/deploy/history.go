@@ -150,6 +150,71 @@ func isUndefined(err error) bool {
 // migrations that earlier releases recorded under an empty version keyed as Key keys them.
 const legacyVersion = `CASE WHEN version = '' THEN 'R__' || name ELSE version END`
 
+// rekey is a history version recorded under another key than the folder's migration has now.
+type rekey struct {
+	from, to, checksum string
+}
+
+// rekeyed reads history rows written under the keys of earlier releases, which keyed a sqitch change by
+// its Version: a reworked change's instances moved (the applied "users" became "users@v1.0" and the new
+// instance took "users"). A row whose key the folder holds with its checksum stays; one whose text is
+// that of another instance of the same change, or of the migration whose Version its key is, is that
+// migration. It rewrites latest in place and returns the renames that make history agree (see rename).
+func rekeyed(set *migrate.Set, latest []appliedRow) []rekey {
+	if set.Format != migrate.FormatSqitch {
+		return nil
+	}
+	claimed, same := map[string]bool{}, map[int]bool{}
+	for i, r := range latest {
+		if m := set.Find(r.Version); m != nil && (r.Status != StatusApplied || m.ChecksumMatches(r.Checksum)) {
+			claimed[r.Version], same[i] = true, true
+		}
+	}
+	var out []rekey
+	for i, r := range latest {
+		if same[i] {
+			continue
+		}
+		name, _, _ := strings.Cut(r.Version, "@")
+		name, _, _ = strings.Cut(name, "#")
+		var to *migrate.Migration
+		for _, m := range set.Migrations {
+			if m.Name != name || claimed[m.Key()] || !m.ChecksumMatches(r.Checksum) {
+				continue
+			}
+			if to == nil || m.Version == r.Version {
+				to = m
+			}
+		}
+		if to == nil {
+			continue
+		}
+		claimed[to.Key()] = true
+		out = append(out, rekey{from: r.Version, to: to.Key(), checksum: r.Checksum})
+		latest[i].Version = to.Key()
+	}
+	return out
+}
+
+// rename records history rows under the keys rekeyed found, in one statement (a rework swaps keys: the
+// old "users" becomes "users#2" while "users@v1.0" becomes "users"). Only rows with the checksum that
+// identified the migration move.
+func (h history) rename(ctx context.Context, conn *pgx.Conn, rks []rekey) error {
+	if len(rks) == 0 {
+		return nil
+	}
+	var from, to, sums []string
+	for _, r := range rks {
+		from, to, sums = append(from, r.from), append(to, r.to), append(sums, r.checksum)
+	}
+	_, err := conn.Exec(ctx, fmt.Sprintf(`UPDATE %s h SET version = k.new FROM unnest($1::text[], $2::text[], $3::text[]) k(old, new, checksum)
+		WHERE h.version = k.old AND h.checksum = k.checksum`, h.table("schemagate_history")), from, to, sums)
+	if err != nil {
+		return fmt.Errorf("record history under the folder's keys: %w", err)
+	}
+	return nil
+}
+
 // plan compares history with the folder: the pending migrations in order and every drift found.
 func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, drift []string) {
 	byVersion := map[string]appliedRow{}
@@ -342,7 +407,7 @@ func nullInt(n int64) *int64 {
 // and non-transactional ones left running. Newest first.
 func (h history) runMigrations(ctx context.Context, conn *pgx.Conn, runID string) ([]runMigration, error) {
 	// Rows the run imported from another tool's history were applied by that tool, not by the run.
-	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, `+legacyVersion+`, status, no_transaction FROM %s
+	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, `+legacyVersion+`, status, no_transaction, checksum FROM %s
 		WHERE run_id = $1 AND coalesce(applied_by, '') NOT LIKE $2 ORDER BY id DESC`, h.table("schemagate_history")), runID, importedBy+"%")
 	if err != nil {
 		return nil, fmt.Errorf("read migrations of run %s: %w", runID, err)
@@ -355,4 +420,5 @@ type runMigration struct {
 	Version       string
 	Status        string
 	NoTransaction bool
+	Checksum      string
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/snapshot"
 )
 
@@ -195,6 +196,14 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			return d.hist.mark(ctx, tx, id, StatusApplied, 0, 0, "")
 		})
 		mr.DurationMS, mr.Attempts = st.duration.Milliseconds(), st.attempts
+		if err != nil && !m.NoTransaction && pg.ConnectionLost(err) && ctxErr(err) == nil && d.conn.IsClosed() {
+			// The server rolls back the transaction of a connection it loses.
+			mr.Status, mr.Error = StatusFailed, sqlError(err, "up")
+			for j := i + 1; j < len(pending); j++ {
+				d.res.Migrations[j].Status = StatusNotRun
+			}
+			return d.lostInTransaction(ctx, pending, i, ids, st, err)
+		}
 		if err != nil {
 			mr.Status, mr.Error = StatusFailed, sqlError(err, "up")
 			_ = d.hist.mark(ctx, d.conn, id, StatusFailed, st.duration, st.attempts, err.Error())
@@ -406,6 +415,9 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 		for j := len(rows) - 1; j >= 0; j-- { // oldest first
 			row := rows[j]
 			m := d.o.Set.Find(row.Version)
+			if rk := rekeyed(d.o.Set, []appliedRow{{Version: row.Version, Checksum: row.Checksum, Status: StatusApplied}}); len(rk) > 0 {
+				m = d.o.Set.Find(rk[0].to) // recorded by an earlier release under the sqitch change's Version
+			}
 			switch {
 			case row.Status == StatusRunning && !row.NoTransaction:
 				// Its transaction died with the connection: nothing to undo.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -97,6 +98,10 @@ type Migration struct {
 	Repeatable bool
 	// Requires lists sqitch dependencies.
 	Requires []string
+	// Rework counts the times a sqitch change was planned before this instance of it (0 for its first;
+	// a reworked change is planned again after a tag). Key tells the instances apart by it, since
+	// their Version moves with each rework (the older scripts are renamed name@tag).
+	Rework int
 	// EnvSub is set when a goose file turns on "-- +goose ENVSUB ON": goose substitutes ${VAR}
 	// references from its environment before running the SQL, and so does Read (see subst.go); the
 	// scripts' Source keeps the text as written.
@@ -116,12 +121,20 @@ func (m *Migration) ID() string {
 	return m.Version + "_" + m.Name
 }
 
-// Key identifies the migration within its set: its version, or "R__" and the name for a Flyway
-// repeatable migration, which has none (Flyway versions are numbers, so the two never meet). Deploy
-// history records it.
+// Key identifies the migration within its set, the same from one commit of the folder to the next:
+// its version; "R__" and the name for a Flyway repeatable migration, which has none (Flyway versions
+// are numbers, so the two never meet); for a sqitch change the change's name, and for the instances a
+// rework added name#2, name#3... (sqitch names no change with a #). A sqitch change's Version does
+// not do: a rework renames the older scripts, and the instance that was "users" becomes "users@v1.0".
+// Deploy history records the key, and check --base matches the folder with its base ref by it.
 func (m *Migration) Key() string {
-	if m.Repeatable {
+	switch {
+	case m.Repeatable:
 		return "R__" + m.Name
+	case m.Rework > 0:
+		return m.Name + "#" + strconv.Itoa(m.Rework+1)
+	case m.Name != "" && strings.HasPrefix(m.Version, m.Name+"@"):
+		return m.Name // the first instance of a reworked sqitch change
 	}
 	return m.Version
 }
@@ -209,10 +222,16 @@ func (s *Set) Find(key string) *Migration {
 	return nil
 }
 
-// Lookup finds the migration a user names on the command line: its key (version, or R__name for a
-// Flyway repeatable), its ID (version_name), its up file's name, or its version written with other
-// leading zeros (0005 for 5). Nil when none matches.
+// Lookup finds the migration a user names on the command line: its version (for a reworked sqitch
+// change, the name is its latest instance and name@tag an older one), its key (R__name for a Flyway
+// repeatable, name#2 for a sqitch rework), its ID (version_name), its up file's name, or its version
+// written with other leading zeros (0005 for 5). Nil when none matches.
 func (s *Set) Lookup(name string) *Migration {
+	for _, m := range s.Migrations {
+		if !m.Repeatable && m.Version == name {
+			return m
+		}
+	}
 	if m := s.Find(name); m != nil {
 		return m
 	}

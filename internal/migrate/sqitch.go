@@ -98,7 +98,10 @@ func (r *reader) readSqitch() {
 	}
 	vars := r.sqitchVariables()
 	used := map[string]bool{}
+	planned := map[string]int{} // instances of each change name so far
 	for i, c := range changes {
+		rework := planned[c.name]
+		planned[c.name]++
 		version := c.name
 		if suffix, ok := r.sqitchReworkSuffix(changes, i); !ok {
 			continue
@@ -115,7 +118,7 @@ func (r *reader) readSqitch() {
 		if !ok {
 			continue
 		}
-		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Up: r.psqlScript(deploy, upSrc, vars["deploy"])}
+		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Rework: rework, Up: r.psqlScript(deploy, upSrc, vars["deploy"])}
 		m.Down = r.optionalScript("revert/"+version+".sql", vars["revert"])
 		m.Verify = r.optionalScript("verify/"+version+".sql", vars["verify"])
 		r.checkEmpty(m, 0, "sqitch", "deploy script")

@@ -186,3 +186,64 @@ func TestSqitchVariables(t *testing.T) {
 		t.Errorf("backquoted \\set: error %v, want one at deploy/widgets.sql:2", err)
 	}
 }
+
+// TestSqitchKeysSurviveRework: reworking a change renames its older scripts (users.sql becomes
+// users@v1.0.sql), so its Version moves; its Key must not: deploy history and check --base match
+// the folder by it. The first instance keeps the change's name, later ones are name#2, name#3, and
+// Lookup still finds the latest instance by the change's name.
+func TestSqitchKeysSurviveRework(t *testing.T) {
+	t.Parallel()
+	plan := "%project=app\n" +
+		"appschema 2024-01-01T00:00:00Z Tester <t@example.com>\n" +
+		"users [appschema] 2024-01-02T00:00:00Z Tester <t@example.com>\n" +
+		"@v1.0 2024-01-03T00:00:00Z Tester <t@example.com>\n"
+	v1 := map[string]string{
+		"sqitch.plan":          plan,
+		"deploy/appschema.sql": "CREATE SCHEMA app;\n",
+		"deploy/users.sql":     "CREATE TABLE app.users (id int);\n",
+		"revert/users.sql":     "DROP TABLE app.users;\n",
+	}
+	reworked := with(v1, map[string]string{
+		"sqitch.plan":           plan + "users [users@v1.0] 2024-01-04T00:00:00Z Tester <t@example.com> # add email\n",
+		"deploy/users@v1.0.sql": v1["deploy/users.sql"],
+		"revert/users@v1.0.sql": v1["revert/users.sql"],
+		"deploy/users.sql":      "ALTER TABLE app.users ADD COLUMN email text;\n",
+		"revert/users.sql":      "ALTER TABLE app.users DROP COLUMN email;\n",
+	})
+	again := with(reworked, map[string]string{
+		"sqitch.plan": reworked["sqitch.plan"] + "@v2.0 2024-01-05T00:00:00Z Tester <t@example.com>\n" +
+			"users [users@v2.0] 2024-01-06T00:00:00Z Tester <t@example.com> # add phone\n",
+		"deploy/users@v2.0.sql": reworked["deploy/users.sql"],
+		"revert/users@v2.0.sql": reworked["revert/users.sql"],
+		"deploy/users.sql":      "ALTER TABLE app.users ADD COLUMN phone text;\n",
+		"revert/users.sql":      "ALTER TABLE app.users DROP COLUMN phone;\n",
+	})
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"before the rework", v1, "appschema=appschema users=users"},
+		{"reworked", reworked, "appschema=appschema users@v1.0=users users=users#2"},
+		{"reworked twice", again, "appschema=appschema users@v1.0=users users@v2.0=users#2 users=users#3"},
+	} {
+		set, err := readMap(t, FormatSqitch, c.files)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var got []string
+		for _, m := range set.Migrations {
+			got = append(got, m.Version+"="+m.Key())
+			if set.Find(m.Key()) != m {
+				t.Errorf("%s: Find(%q) is not %s", c.name, m.Key(), m.ID())
+			}
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: version=key %q, want %q", c.name, strings.Join(got, " "), c.want)
+		}
+		last := set.Migrations[len(set.Migrations)-1]
+		if set.Lookup("users") != last {
+			t.Errorf("%s: Lookup(users) is not the latest instance", c.name)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+// reconnectWait is how long a deploy that lost its work connection tries to connect again (the server
+// may be restarting); reconnectEvery how often it tries.
+const (
+	reconnectWait  = 30 * time.Second
+	reconnectEvery = time.Second
+)
+
+// lostInTransaction handles the work connection breaking while pending[i], a transactional migration,
+// ran. The server rolls back the transaction of a connection it loses, so nothing of that migration is
+// applied, unless the break came during its COMMIT: its history row, written in the same transaction,
+// tells. The deploy connects again (waiting up to reconnectWait for a server that restarts) and rolls
+// back the run's earlier migrations as after any failure. When the server stays away, it says what is
+// known and leaves the run, still recorded as running, to deploy --recover: no snapshot restore and no
+// verification can run without a server.
+func (d *deployer) lostInTransaction(ctx context.Context, pending []*migrate.Migration, i int, ids map[string]int64, st step, cause error) error {
+	m := pending[i]
+	mr := &d.res.Migrations[i]
+	d.progress("%s: lost the connection to the database server: %v", m.ID(), cause)
+	if d.conn != nil {
+		d.conn.Close(context.WithoutCancel(ctx))
+	}
+	if err := d.reconnect(ctx); err != nil {
+		return d.unreachable(pending[:i], m, st.committing, err)
+	}
+	// The history row commits with the migration: applied means the COMMIT went through.
+	var status string
+	err := d.conn.QueryRow(ctx, fmt.Sprintf("SELECT status FROM %s WHERE id = $1", d.hist.table("schemagate_history")), ids[m.Key()]).Scan(&status)
+	if err != nil {
+		return d.unreachable(pending[:i], m, st.committing, err)
+	}
+	applied := pending[:i]
+	why := fmt.Sprintf("lost the connection to the database server during %s: the server rolled back its transaction, nothing of it is applied", m.ID())
+	if status == StatusApplied {
+		mr.Status = StatusApplied
+		applied = pending[:i+1]
+		why = fmt.Sprintf("lost the connection to the database server during the COMMIT of %s, which went through", m.ID())
+	} else {
+		_ = d.hist.mark(ctx, d.conn, ids[m.Key()], StatusFailed, st.duration, st.attempts, cause.Error())
+	}
+	d.progress("%s", why)
+	if len(applied) > 0 {
+		return d.rollback(ctx, undoPlan{migs: applied, ids: ids}, why)
+	}
+	// Nothing to undo: check that the database is as it was.
+	d.res.Reason = why
+	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
+	checks := v.afterRollback(ctx, d.base)
+	d.res.Verify = append(d.res.Verify, checks...)
+	if bad := failedChecks(checks); len(bad) > 0 {
+		d.res.Outcome = OutcomeFailed
+		d.res.Hint = fmt.Sprintf("the database should be as it was, but %q failed: %s", bad[0].Name, bad[0].Message)
+		return fmt.Errorf("%s; but %s", why, d.res.Hint)
+	}
+	d.res.Outcome = OutcomeRolledBack
+	d.progress("nothing of this run is applied, verified")
+	return errors.New(why)
+}
+
+// reconnect opens the work connection again, retrying for reconnectWait, and makes sure this run still
+// holds the deploy lock (whose connection a server restart ends too): otherwise another deploy may run.
+func (d *deployer) reconnect(ctx context.Context) error {
+	deadline := d.clock.Now().Add(reconnectWait)
+	for tries := 0; ; tries++ {
+		err := d.connect(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !d.clock.Now().Before(deadline) {
+			return fmt.Errorf("%w (tried for %s)", err, reconnectWait)
+		}
+		if tries == 0 {
+			d.progress("cannot connect to the database server: %v; trying again for %s", err, reconnectWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.clock.After(reconnectEvery):
+		}
+	}
+	if d.lock.conn.Ping(ctx) == nil {
+		return nil
+	}
+	// The server restarted: take the lock again, if no other deploy took it meanwhile.
+	d.lock.conn.Close(context.WithoutCancel(ctx))
+	l, _, err := acquireLock(ctx, d.o.URL, d.hist.schema, 0, d.clock, nil)
+	if err != nil {
+		return fmt.Errorf("take the deploy lock again: %w", err)
+	}
+	d.lock = l
+	if _, err := l.claim(ctx, &Holder{Name: d.o.Holder, RunID: d.o.RunID, Commit: d.o.Commit, JobURL: d.o.JobURL}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// unreachable reports a run whose server went away during migration m and did not come back: what
+// this run applied before m stays applied, m's transaction did not commit (unless its COMMIT was under
+// way), and deploy --recover must finish the job once the server is back.
+func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migration, committing bool, err error) error {
+	d.res.Outcome = OutcomeFailed
+	d.res.Reason = fmt.Sprintf("lost the connection to the database server during %s and could not carry on (%v): the state of the database is unknown", m.ID(), err)
+	tx := fmt.Sprintf("%s ran in a transaction, which cannot have committed: the server rolls back the transaction of a connection it loses", m.ID())
+	if committing {
+		tx = fmt.Sprintf("%s ran in a transaction whose COMMIT was under way: whether it committed is unknown (its row in schemagate_history says applied if it did)", m.ID())
+	}
+	before := "nothing before it"
+	if len(applied) > 0 {
+		ids := make([]string, len(applied))
+		for i, a := range applied {
+			ids[i] = a.ID()
+		}
+		before = "applied before it: " + strings.Join(ids, ", ")
+	}
+	d.res.Hint = fmt.Sprintf("%s; this run %s. Once the server is back, run the deploy again with --recover: it rolls back what this run applied and turns maintenance mode off", tx, before)
+	d.note("no rollback, snapshot restore or verification was tried: they need the server")
+	d.progress("%s", d.res.Reason)
+	return errors.New(d.res.Reason)
+}

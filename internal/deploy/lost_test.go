@@ -1,0 +1,176 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// sleeper is a transactional migration 2 that creates a table and then sleeps until the test cuts its
+// connection.
+var sleeper = with(goodMigrations, map[string]string{
+	"2_backfill.up.sql":   "CREATE TABLE k9 (id int);\nSELECT pg_sleep(60);",
+	"2_backfill.down.sql": "DROP TABLE k9;",
+	"3_fk.up.sql":         "", "3_fk.down.sql": "", "4_orders_note.up.sql": "", "4_orders_note.down.sql": "",
+})
+
+// runCut deploys and terminates the deploy's work connection once migration 2 sleeps; before, if set,
+// runs just before that.
+func (tg *target) runCut(t *testing.T, o Options, before func()) (*Result, error) {
+	t.Helper()
+	type out struct {
+		res *Result
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		res, err := Run(t.Context(), o)
+		done <- out{res, err}
+	}()
+	waitForSleep(t, tg.url)
+	if before != nil {
+		before()
+	}
+	tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE query ILIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid() AND datname = current_database()`)
+	select {
+	case r := <-done:
+		return r.res, r.err
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the deploy did not return after its connection was cut")
+	}
+	return nil, nil
+}
+
+// TestDeployLostConnectionInTransaction: the server ends the deploy's connection while a transactional
+// migration runs. Its transaction is rolled back by the server: the migration is reported as not
+// applied, the deploy connects again, rolls back the earlier migration of the run by its down, verifies
+// and records the run's end (exit 3, no --recover needed), with no snapshot restore.
+func TestDeployLostConnectionInTransaction(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, history, statuses string
+		files                   map[string]string
+	}{
+		{"after an applied migration", "1:rolled-back 2:failed", "1:rolled-back 2:failed", sleeper},
+		{"in the first migration", "2:failed", "2:failed", with(sleeper, map[string]string{"1_customers.up.sql": "", "1_customers.down.sql": ""})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			res, err := tg.runCut(t, tg.options(t, folder(t, tc.files), "run-cut"), nil)
+			if err == nil || res.Outcome != OutcomeRolledBack {
+				t.Fatalf("outcome %s, err %v, hint %q", res.Outcome, err, res.Hint)
+			}
+			if !strings.Contains(res.Reason, "lost the connection") || !strings.Contains(res.Reason, "nothing of it is applied") {
+				t.Errorf("reason %q", res.Reason)
+			}
+			if got := statuses(res); got != tc.statuses {
+				t.Errorf("statuses %q, want %q", got, tc.statuses)
+			}
+			if rb := res.Rollback; rb != nil && (rb.Method != "down" || !rb.OK || tc.history == "2:failed") {
+				t.Errorf("rollback %+v", rb)
+			}
+			for _, c := range res.Verify {
+				if !c.OK {
+					t.Errorf("check %s failed: %s", c.Name, c.Message)
+				}
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("database differs after the run:\n%s\n---\n%s", before, after)
+			}
+			if got := tg.historyOf(t); got != tc.history {
+				t.Errorf("history %q, want %q", got, tc.history)
+			}
+			if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-cut'"); got != "finished rolled-back" {
+				t.Errorf("run recorded as %q", got)
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+			// The next deploy is not blocked by the run.
+			res, err = Run(t.Context(), tg.options(t, folder(t, goodMigrations), "run-next"))
+			if err != nil || res.Outcome != OutcomeDeployed {
+				t.Fatalf("next deploy: %s, %v", res.Outcome, err)
+			}
+		})
+	}
+}
+
+// TestDeployLostServerInTransaction: the server cannot be reached again after the connection broke. The
+// report says the state is unknown, that the interrupted migration did not commit, what the run applied
+// before it and to run --recover; no snapshot restore or verification is tried. --recover then undoes it.
+func TestDeployLostServerInTransaction(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	// A database that takes no new connection stands for a server that stays away; the test's own
+	// connection and the deploy lock's stay.
+	db := pgx.Identifier{tg.value(t, "SELECT current_database()")}.Sanitize()
+	cfg, err := pgx.ParseConfig(tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database = "postgres"
+	admin, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	allow := func() {
+		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS true"); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(allow)
+	o := tg.options(t, folder(t, sleeper), "run-cut")
+	o.Clock = &fakeClock{now: time.Now()} // the reconnection's waits pass at once
+	res, err := tg.runCut(t, o, func() {
+		if _, err := admin.Exec(t.Context(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS false"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	allow()
+	if err == nil || res.Outcome != OutcomeFailed {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	if !strings.Contains(res.Reason, "state of the database is unknown") {
+		t.Errorf("reason %q", res.Reason)
+	}
+	for _, want := range []string{"2_backfill ran in a transaction, which cannot have committed", "applied before it: 1_customers", "--recover"} {
+		if !strings.Contains(res.Hint, want) {
+			t.Errorf("hint %q lacks %q", res.Hint, want)
+		}
+	}
+	if res.Rollback != nil || len(res.Verify) != 0 {
+		t.Errorf("rollback %+v, checks %+v: neither can run without the server", res.Rollback, res.Verify)
+	}
+	if got := statuses(res); got != "1:applied 2:failed" {
+		t.Errorf("statuses %q", got)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_class WHERE relname = 'k9'"); got != "0" {
+		t.Fatal("the interrupted migration's table exists")
+	}
+
+	o = tg.options(t, folder(t, with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})), "run-recover")
+	o.Recover = true
+	res, err = Run(t.Context(), o)
+	if err != nil || res.Recovered == nil || strings.Join(res.Recovered.Undone, ",") != "1" {
+		t.Fatalf("recover: %v, %+v", err, res.Recovered)
+	}
+	var b *Blocked
+	if errors.As(err, &b) {
+		t.Fatal(b)
+	}
+	if got := tg.historyOf(t); got != "1:rolled-back 2:failed 1:applied 2:applied" {
+		t.Errorf("history %q", got)
+	}
+	if after := tg.checksums(t); after == before {
+		t.Error("the database is as before the runs; want the migrations applied")
+	}
+}
