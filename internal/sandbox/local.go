@@ -293,20 +293,29 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 		return nil, err
 	}
 	const port = 5432 // only names the socket file: the server listens on no TCP address
-	cmd := ra.command(context.WithoutCancel(ctx), filepath.Join(bin, "postgres"), "-D", data,
-		"-c", "listen_addresses=", "-c", "unix_socket_directories="+root, "-p", strconv.Itoa(port),
+	args := []string{"-D", data,
+		"-c", "listen_addresses=", "-c", "unix_socket_directories=" + root, "-p", strconv.Itoa(port),
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "autovacuum=off", "-c", "max_connections=50", "-c", "shared_buffers=32MB",
 		"-c", "max_wal_size=1GB", "-c", "wal_level=minimal", "-c", "max_wal_senders=0",
-		"-c", "logging_collector=off", "-c", "log_min_messages=warning")
+		"-c", "logging_collector=off", "-c", "log_min_messages=warning"}
+	if work != "/dev/shm" {
+		// /dev/shm lacks room (workDir): keep the server's dynamic shared memory out of it too, in
+		// files of the data folder, or the server fails to start on a full /dev/shm.
+		args = append(args, "-c", "dynamic_shared_memory_type=mmap")
+	}
+	cmd := ra.command(context.WithoutCancel(ctx), filepath.Join(bin, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT // the server dies with us, even on kill -9
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logFile.Close() }()
+	// exited is closed when the server process has ended (waitErr says how): both the start-up wait and
+	// Close watch it, so it must stay readable after the first look.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); logFile.Close(); close(exited) }()
 
 	var once sync.Once
 	var closeErr error
@@ -330,7 +339,7 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 		}
 	}()
 
-	if err := waitReady(ctx, data, exited, logPath); err != nil {
+	if err := waitReady(ctx, data, exited, func() error { return waitErr }, logPath); err != nil {
 		return nil, err
 	}
 	u := socketURL(root, port, "postgres")
@@ -342,7 +351,7 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 }
 
 // waitReady polls postmaster.pid until the server says it accepts connections.
-func waitReady(ctx context.Context, data string, exited <-chan error, logPath string) error {
+func waitReady(ctx context.Context, data string, exited <-chan struct{}, waitErr func() error, logPath string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for delay := time.Millisecond; ; {
 		if b, err := os.ReadFile(filepath.Join(data, "postmaster.pid")); err == nil {
@@ -352,9 +361,9 @@ func waitReady(ctx context.Context, data string, exited <-chan error, logPath st
 			}
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
 			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres exited during start-up (%v):\n%s", err, lastLines(string(log), 15))
+			return fmt.Errorf("postgres exited during start-up (%v):\n%s", waitErr(), lastLines(string(log), 15))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(delay):

@@ -231,3 +231,53 @@ func TestLocalServerEnvironmentHoldsNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalServerThatDiesAtStartUp: a server that exits while starting (a full /dev/shm, a bad setting)
+// is an error naming it, soon; Start must not wait forever for an exit it has already seen.
+func TestLocalServerThatDiesAtStartUp(t *testing.T) {
+	l := requireLocal(t)
+	real, err := l.binDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.MkdirTemp("", "sg-fakebin-") // readable by the postgres user the server runs as
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(bin) })
+	if err := os.Chmod(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "postgres" {
+			if err := os.Symlink(filepath.Join(real, e.Name()), filepath.Join(bin, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// initdb's runs (--boot, --single, -V) get the real server; the server itself fails at once.
+	script := "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in --boot|--single|-V|--version|-C|--describe-config) exec " + filepath.Join(real, "postgres") + " \"$@\";; esac; done\necho 'FATAL:  could not resize shared memory segment: No space left on device' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "postgres"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		inst, err := NewLocal(Options{BinDir: bin}).Start(t.Context())
+		if err == nil {
+			inst.Close(context.Background())
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "postgres exited during start-up") || !strings.Contains(err.Error(), "No space left on device") {
+			t.Errorf("error %v", err)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("Start still waits 90 s after the server exited")
+	}
+}
