@@ -216,6 +216,11 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		if err := writable(p); err != nil {
 			return nil, usageErr(fmt.Errorf("%s %s: %w", flag, p, err))
 		}
+		// A report of an earlier run must not pass for this one's if this one stops short (Ctrl-C,
+		// a crash): it is removed now and written again at the end.
+		if info, err := os.Lstat(p); p != "" && err == nil && info.Mode().IsRegular() {
+			os.Remove(p)
+		}
 	}
 	prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{
 		PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL,
@@ -301,7 +306,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	}
 	if o.ReportMD != "" {
 		md := report.Markdown(rep, report.MarkdownOptions{})
-		if err := os.WriteFile(o.ReportMD, []byte(md), 0o644); err != nil {
+		if err := writeFileWhole(o.ReportMD, []byte(md)); err != nil {
 			errs = append(errs, fmt.Errorf("write Markdown report: %w", err))
 		}
 	}
@@ -315,7 +320,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		var b bytes.Buffer
 		if err := report.WriteSARIF(&b, repoRelativeFiles(ctx, findings), a.Version); err != nil {
 			errs = append(errs, fmt.Errorf("render SARIF: %w", err))
-		} else if err := os.WriteFile(o.SARIF, b.Bytes(), 0o644); err != nil {
+		} else if err := writeFileWhole(o.SARIF, b.Bytes()); err != nil {
 			errs = append(errs, fmt.Errorf("write SARIF: %w", err))
 		}
 	}
@@ -446,10 +451,34 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := writeFileWhole(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write JSON report: %w", err)
 	}
 	return nil
+}
+
+// writeFileWhole writes a report whole or not at all: into a new file beside path, renamed over it once
+// complete. A full disk leaves no truncated JSON (or empty Markdown) for a later step to publish.
+func writeFileWhole(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 func writeCheckText(w io.Writer, rep *report.Report) {

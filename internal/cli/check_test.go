@@ -429,9 +429,15 @@ func TestCheckURLRefusesServerWideChanges(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "1_g.up.sql"), []byte("CREATE TABLE g (id bigint PRIMARY KEY);\nALTER ROLE "+role+" CREATEDB;\n"))
 	writeFile(t, filepath.Join(dir, "1_g.down.sql"), []byte("DROP TABLE g;\n"))
-	code, out, errOut := run(t, nil, "check", "--dir", dir, "--provider", "url", "--database-url", server, "-q")
+	// A report left by an earlier run must not pass for this one, which stops short.
+	stale := filepath.Join(t.TempDir(), "r.json")
+	writeFile(t, stale, []byte(`{"ok": true}`))
+	code, out, errOut := run(t, nil, "check", "--dir", dir, "--provider", "url", "--database-url", server, "-q", "--report-json", stale)
 	if code != ExitUsage || !strings.Contains(errOut, "1_g.up.sql:2: ALTER ROLE "+role) || !strings.Contains(errOut, "--provider local or docker") {
 		t.Errorf("exit %d, want %d naming 1_g.up.sql:2\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the earlier run's report is still there (%v)", err)
 	}
 	var createdb bool
 	if err := conn.QueryRow(t.Context(), "SELECT rolcreatedb FROM pg_roles WHERE rolname = $1", role).Scan(&createdb); err != nil || createdb {
