@@ -499,14 +499,7 @@ func TestCheckFailOnSaysFailed(t *testing.T) {
 func TestCheckBranchBehindBase(t *testing.T) {
 	requirePG(t)
 	root := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", root}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := func(args ...string) { t.Helper(); runGit(t, root, args...) }
 	m := filepath.Join(root, "m")
 	if err := os.MkdirAll(m, 0o755); err != nil {
 		t.Fatal(err)
@@ -558,14 +551,7 @@ func TestCheckSARIF(t *testing.T) {
 func TestCheckFixesABrokenBase(t *testing.T) {
 	requirePG(t)
 	root := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", root}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := func(args ...string) { t.Helper(); runGit(t, root, args...) }
 	m := filepath.Join(root, "m")
 	if err := os.MkdirAll(m, 0o755); err != nil {
 		t.Fatal(err)

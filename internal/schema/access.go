@@ -207,7 +207,14 @@ func (g *downGen) access(kind, key, keyword, target string, want, have Access, f
 	}
 	g.add(fmt.Sprintf("restore the privileges on %s %s", kind, display(key)),
 		fmt.Sprintf("REVOKE ALL ON %s %s FROM %s", keyword, target, strings.Join(from, ", ")))
-	for _, it := range strings.Split(want.Privileges, ",") {
+	g.grants("", want.Privileges, "", keyword+" "+target)
+}
+
+// grants adds the GRANTs that give back the ACL entries of acl ("grantee=privileges/grantor", joined by
+// commas) on object on (TABLE t, SCHEMA s...); columns, "" or "(col)", follows each privilege. The
+// first step carries comment.
+func (g *downGen) grants(comment, acl, columns, on string) {
+	for _, it := range strings.Split(acl, ",") {
 		grantee, rest, ok := strings.Cut(it, "=")
 		if !ok {
 			continue
@@ -218,11 +225,20 @@ func (g *downGen) access(kind, key, keyword, target string, want, have Access, f
 		if grantee != "" {
 			to = role(grantee)
 		}
-		if len(plain) > 0 {
-			g.add("", fmt.Sprintf("GRANT %s ON %s %s TO %s", strings.Join(plain, ", "), keyword, target, to))
-		}
-		if len(option) > 0 {
-			g.add("", fmt.Sprintf("GRANT %s ON %s %s TO %s WITH GRANT OPTION", strings.Join(option, ", "), keyword, target, to))
+		for _, p := range []struct {
+			privs []string
+			tail  string
+		}{{plain, ""}, {option, " WITH GRANT OPTION"}} {
+			if len(p.privs) == 0 {
+				continue
+			}
+			if columns != "" {
+				for i := range p.privs {
+					p.privs[i] += " " + columns
+				}
+			}
+			g.add(comment, fmt.Sprintf("GRANT %s ON %s TO %s%s", strings.Join(p.privs, ", "), on, to, p.tail))
+			comment = ""
 		}
 	}
 }
@@ -250,32 +266,7 @@ func (g *downGen) columnPrivileges(key, target, column, want, have string) {
 		g.add(what, fmt.Sprintf("REVOKE ALL %s ON TABLE %s FROM %s", col, target, strings.Join(from, ", ")))
 		what = ""
 	}
-	for _, it := range strings.Split(want, ",") {
-		grantee, rest, ok := strings.Cut(it, "=")
-		if !ok {
-			continue
-		}
-		privs, _, _ := strings.Cut(rest, "/")
-		plain, option := aclPrivileges(privs)
-		to := "PUBLIC"
-		if grantee != "" {
-			to = role(grantee)
-		}
-		for i := range plain {
-			plain[i] += " " + col
-		}
-		for i := range option {
-			option[i] += " " + col
-		}
-		if len(plain) > 0 {
-			g.add(what, fmt.Sprintf("GRANT %s ON TABLE %s TO %s", strings.Join(plain, ", "), target, to))
-			what = ""
-		}
-		if len(option) > 0 {
-			g.add(what, fmt.Sprintf("GRANT %s ON TABLE %s TO %s WITH GRANT OPTION", strings.Join(option, ", "), target, to))
-			what = ""
-		}
-	}
+	g.grants(what, want, col, "TABLE "+target)
 }
 
 // ownerAs restores an object's owner with ALTER keyword target OWNER TO.
