@@ -320,12 +320,8 @@ func closeInstance(ctx context.Context, inst *sandbox.Instance, opts Options) {
 	}
 }
 
-// claimRoles tells a shared server (url provider) which roles the setup scripts and the migrations
-// create (CREATE ROLE, USER or GROUP), so that it drops them with the run's database.
-func claimRoles(inst *sandbox.Instance, setup []*migrate.Script, sets ...*migrate.Set) {
-	if inst.ClaimRoles == nil {
-		return
-	}
+// allScripts lists the setup scripts and every script (up, down, verify; some nil) of the sets.
+func allScripts(setup []*migrate.Script, sets ...*migrate.Set) []*migrate.Script {
 	scripts := slices.Clone(setup)
 	for _, set := range sets {
 		if set == nil {
@@ -335,6 +331,16 @@ func claimRoles(inst *sandbox.Instance, setup []*migrate.Script, sets ...*migrat
 			scripts = append(scripts, m.Up, m.Down, m.Verify)
 		}
 	}
+	return scripts
+}
+
+// claimRoles tells a shared server (url provider) which roles the setup scripts and the migrations
+// create (CREATE ROLE, USER or GROUP), so that it drops them with the run's database.
+func claimRoles(inst *sandbox.Instance, setup []*migrate.Script, sets ...*migrate.Set) {
+	if inst.ClaimRoles == nil {
+		return
+	}
+	scripts := allScripts(setup, sets...)
 	var roles []string
 	for _, s := range scripts {
 		if s == nil {

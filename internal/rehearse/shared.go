@@ -3,7 +3,6 @@ package rehearse
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -20,15 +19,7 @@ var ErrSharedServer = errors.New("the migrations change the shared server")
 // server the rehearsal shares, such a change would stay behind: ALTER or DROP of an existing role,
 // membership between existing roles, ALTER SYSTEM, tablespaces, other databases.
 func sharedServerChanges(setup []*migrate.Script, sets ...*migrate.Set) error {
-	scripts := slices.Clone(setup)
-	for _, set := range sets {
-		if set == nil {
-			continue
-		}
-		for _, m := range set.Migrations {
-			scripts = append(scripts, m.Up, m.Down, m.Verify)
-		}
-	}
+	scripts := allScripts(setup, sets...)
 	own := map[string]bool{}
 	for _, s := range scripts {
 		if s == nil {
