@@ -174,8 +174,8 @@ type repoJSON struct {
 }
 
 type eventJSON struct {
-	Before  string `json:"before"`
-	Created bool   `json:"created"`
+	Before      string `json:"before"`
+	Created     bool   `json:"created"`
 	PullRequest *struct {
 		Number int `json:"number"`
 		Base   struct {
