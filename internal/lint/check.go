@@ -153,8 +153,8 @@ func (a *analyzer) check(n *pg_query.Node) {
 			return
 		}
 		switch {
-		case a.inTx() && a.cfg.major() < 12:
-			f := a.add("enum-add-value", fmt.Sprintf("ALTER TYPE … ADD VALUE cannot run inside a transaction block on PostgreSQL %d", a.cfg.major()))
+		case a.inTx() && a.cfg.Major() < 12:
+			f := a.add("enum-add-value", fmt.Sprintf("ALTER TYPE … ADD VALUE cannot run inside a transaction block on PostgreSQL %d", a.cfg.Major()))
 			f.Risk = Dangerous
 		case a.inTx():
 			a.pendingEnum = append(a.pendingEnum, len(a.out))

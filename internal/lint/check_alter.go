@@ -344,10 +344,10 @@ func (a *analyzer) addColumn(rel string, cd *pg_query.ColumnDef) {
 		} else {
 			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT is metadata-only on PostgreSQL 11+", col))
 			f.Suggestion = ""
-			if a.cfg.major() <= 10 {
+			if a.cfg.Major() <= 10 {
 				f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
 				f.Risk, f.Rewrite = Dangerous, true
-				f.Message = fmt.Sprintf("ADD COLUMN %s with a DEFAULT rewrites %s on PostgreSQL %d (fast defaults arrived in 11)", col, rel, a.cfg.major())
+				f.Message = fmt.Sprintf("ADD COLUMN %s with a DEFAULT rewrites %s on PostgreSQL %d (fast defaults arrived in 11)", col, rel, a.cfg.Major())
 			}
 		}
 		flagged = true

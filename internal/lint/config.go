@@ -101,7 +101,8 @@ func (c Config) versionNum() (num int, minorKnown bool) {
 	return v, true
 }
 
-func (c Config) major() int {
+// Major is the target server's major version (DefaultPGVersion when PGVersion is zero).
+func (c Config) Major() int {
 	n, _ := c.versionNum()
 	if n < 100000 {
 		return n / 100 / 100 // 9.6 -> 9

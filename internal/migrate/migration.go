@@ -170,8 +170,28 @@ func (m *Migration) SameText(o *Migration) bool {
 	if m.Checksum == o.Checksum {
 		return true
 	}
-	norm := func(s string) string { return strings.ReplaceAll(strings.TrimPrefix(s, "\uFEFF"), "\r\n", "\n") }
-	return m.checksum(norm) == o.checksum(norm)
+	return m.checksum(sameTextForm) == o.checksum(sameTextForm)
+}
+
+// sameTextForm is a script's text with its line endings and byte order mark aside.
+func sameTextForm(s string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(s, "\uFEFF"), "\r\n", "\n")
+}
+
+// SameScript tells whether two scripts (either may be nil) hold the same text as SameText reads it.
+func SameScript(a, b *Script) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return sameTextForm(a.text()) == sameTextForm(b.text())
+}
+
+// text is what the checksum covers: the script as written (Source) when it differs from the SQL run.
+func (s *Script) text() string {
+	if s.Source != "" {
+		return s.Source
+	}
+	return s.SQL
 }
 
 // ChecksumForms are the checksums of the migration's text as it is, with LF line endings and with CRLF
@@ -190,11 +210,7 @@ func (m *Migration) checksum(form func(string) string) string {
 			h.Write([]byte{0})
 			continue
 		}
-		if s.Source != "" {
-			h.Write([]byte(form(s.Source)))
-		} else {
-			h.Write([]byte(form(s.SQL)))
-		}
+		h.Write([]byte(form(s.text())))
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -123,7 +123,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	claimRoles(inst, opts.Setup, opts.Set, opts.Base)
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
 	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
-	if want := majorOf(opts.Lint.PGVersion); want != 0 && inst.ServerVersion/10000 != want {
+	if want := opts.Lint.Major(); opts.Lint.PGVersion != 0 && inst.ServerVersion/10000 != want {
 		return nil, "", fmt.Errorf("%w: PostgreSQL %d was asked for (pg_version), but the %s provider's server runs %s: rehearse on the version production runs (pass a matching --pg-version or --image, or no --pg-version to take the server's)",
 			ErrVersionMismatch, want, opts.Provider.Name(), formatVersion(inst.ServerVersion))
 	}
@@ -486,12 +486,12 @@ func editedFinding(m, base *migrate.Migration) lint.Finding {
 		Suggestion: r.Suggestion, URL: r.URL()}
 	// Name the script that changed: when only the down (or verify) script did, the up databases ran is
 	// the same, and the finding points at the file the change is in.
-	if base != nil && scriptText(m.Up) == scriptText(base.Up) {
+	if base != nil && migrate.SameScript(m.Up, base.Up) {
 		for _, p := range []struct {
 			what     string
 			now, was *migrate.Script
 		}{{"down", m.Down, base.Down}, {"verify", m.Verify, base.Verify}} {
-			if scriptText(p.now) == scriptText(p.was) {
+			if migrate.SameScript(p.now, p.was) {
 				continue
 			}
 			if p.now != nil {
@@ -502,18 +502,6 @@ func editedFinding(m, base *migrate.Migration) lint.Finding {
 		}
 	}
 	return f
-}
-
-// scriptText is a script's text with line endings and a byte order mark aside; "" for none.
-func scriptText(s *migrate.Script) string {
-	if s == nil {
-		return ""
-	}
-	t := s.Source
-	if t == "" {
-		t = s.SQL
-	}
-	return strings.ReplaceAll(strings.TrimPrefix(t, "\uFEFF"), "\r\n", "\n")
 }
 
 // outOfOrderFinding says that new migration m sorts before last, the base's last migration, and what
@@ -831,11 +819,3 @@ func mentionedIn(sql string) func(name string) bool {
 
 // ErrVersionMismatch marks a server whose major version is not the one asked for.
 var ErrVersionMismatch = errors.New("PostgreSQL version mismatch")
-
-// majorOf is the major version of a version given as a major (15) or a server_version_num (140002).
-func majorOf(v int) int {
-	if v >= 100 {
-		return v / 10000
-	}
-	return v
-}
