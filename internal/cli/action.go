@@ -194,7 +194,7 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 			return err
 		}
 	}
-	return checkExit(rep, o.FailOn)
+	return checkExit(rep)
 }
 
 func (a *App) actionComment(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions, pr *ci.GitHubPullRequestEvent,

@@ -84,7 +84,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 			if err != nil {
 				return err
 			}
-			return checkExit(rep, o.FailOn)
+			return checkExit(rep)
 		},
 	}
 	f := cmd.Flags()
@@ -115,18 +115,28 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 // exists) with the environment's overrides applied. It returns the file's name for messages; its
 // errors are usage errors.
 func (a *App) loadConfig(file string) (*config.Config, string, error) {
+	cfg := config.Default()
+	file, err := a.loadConfigOver(file, cfg)
+	if err != nil {
+		return nil, file, err
+	}
+	return cfg, file, nil
+}
+
+// loadConfigOver reads the configuration file (default ./schemagate.yml, when present) and the
+// SCHEMAGATE_* environment over cfg, and returns the file's name.
+func (a *App) loadConfigOver(file string, cfg *config.Config) (string, error) {
 	required := file != ""
 	if file == "" {
 		file = config.DefaultFile
 	}
-	cfg, err := config.Load(file, required)
-	if err != nil {
-		return nil, file, usageErr(err)
+	if err := config.LoadOver(file, required, cfg); err != nil {
+		return file, usageErr(err)
 	}
 	if err := cfg.ApplyEnv(a.Getenv); err != nil {
-		return nil, file, usageErr(err)
+		return file, usageErr(err)
 	}
-	return cfg, file, nil
+	return file, nil
 }
 
 // resolveCheck merges defaults < file < environment < flags.
@@ -317,11 +327,8 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 				findings = append(findings, m.Findings...)
 			}
 		}
-		var b bytes.Buffer
-		if err := report.WriteSARIF(&b, repoRelativeFiles(ctx, findings), a.Version); err != nil {
-			errs = append(errs, fmt.Errorf("render SARIF: %w", err))
-		} else if err := writeFileWhole(o.SARIF, b.Bytes()); err != nil {
-			errs = append(errs, fmt.Errorf("write SARIF: %w", err))
+		if err := a.writeSARIF(ctx, o.SARIF, findings); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return rep, errors.Join(errs...)
@@ -359,16 +366,13 @@ func writable(path string) error {
 }
 
 // checkExit maps a report to the exit code: 3 when a migration or round trip failed or the risk
-// reaches failOn.
-func checkExit(rep *report.Report, failOn string) error {
+// reached --fail-on (runCheck records that in the report).
+func checkExit(rep *report.Report) error {
 	if !rep.OK {
 		return exitCode(ExitBlocked, nil)
 	}
-	if failOn != "" && failOn != "never" {
-		limit, err := lint.ParseRisk(failOn)
-		if err == nil && rep.Risk >= limit {
-			return exitCode(ExitBlocked, fmt.Errorf("risk %s reaches --fail-on %s", rep.Risk, failOn))
-		}
+	if rep.FailOnReached {
+		return exitCode(ExitBlocked, fmt.Errorf("risk %s reaches --fail-on %s", rep.Risk, rep.FailOn))
 	}
 	return nil
 }
@@ -453,6 +457,18 @@ func writeJSON(path string, v any) error {
 	}
 	if err := writeFileWhole(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write JSON report: %w", err)
+	}
+	return nil
+}
+
+// writeSARIF writes findings as a SARIF log at path, their files named from the repository root.
+func (a *App) writeSARIF(ctx context.Context, path string, findings []lint.Finding) error {
+	var b bytes.Buffer
+	if err := report.WriteSARIF(&b, repoRelativeFiles(ctx, findings), a.Version); err != nil {
+		return fmt.Errorf("render SARIF: %w", err)
+	}
+	if err := writeFileWhole(path, b.Bytes()); err != nil {
+		return fmt.Errorf("write SARIF: %w", err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -172,12 +171,8 @@ func (a *App) runLint(o *LintOptions) error {
 		if sarif == nil {
 			sarif = []lint.Finding{}
 		}
-		var b bytes.Buffer
-		if err := report.WriteSARIF(&b, repoRelativeFiles(context.Background(), sarif), a.Version); err != nil {
-			return exitCode(ExitFailure, fmt.Errorf("render sarif: %w", err))
-		}
-		if err := os.WriteFile(o.SARIF, b.Bytes(), 0o644); err != nil {
-			return exitCode(ExitFailure, fmt.Errorf("write sarif: %w", err))
+		if err := a.writeSARIF(context.Background(), o.SARIF, sarif); err != nil {
+			return exitCode(ExitFailure, err)
 		}
 	}
 	fmt.Fprintf(a.Stderr, "schemagate lint: %d file%s, %s\n", len(units), report.Plural(len(units)), tally.String())
@@ -191,17 +186,10 @@ func (a *App) runLint(o *LintOptions) error {
 // lintFileConfig merges schemagate.yml into o under the flags, the way check reads it, so that lint
 // and check classify alike. It returns the deploy timeouts the rules count (see deployTimeouts).
 func (a *App) lintFileConfig(o *LintOptions) (lint.DeployTimeouts, error) {
-	file, required := o.ConfigFile, o.ConfigFile != ""
-	if file == "" {
-		file = config.DefaultFile
-	}
 	cfg := config.Default()
 	cfg.Lint.FailOn = "" // lint's own default (dangerous) stands unless the file sets one
-	if err := config.LoadOver(file, required, cfg); err != nil {
-		return nil, usageErr(err)
-	}
-	if err := cfg.ApplyEnv(a.Getenv); err != nil {
-		return nil, usageErr(err)
+	if _, err := a.loadConfigOver(o.ConfigFile, cfg); err != nil {
+		return nil, err
 	}
 	changed := o.changed
 	if changed == nil {
