@@ -275,23 +275,28 @@ func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
 // (A single statement that lifts the timeout and then waits, such as a DO block that calls set_config and
 // then ALTERs, is beyond it.)
 func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
+	if a.lockTimeout <= 0 && a.statementTimeout <= 0 {
+		return pg.ApplyScript(ctx, a.conn, s, pg.ApplyOptions{})
+	}
 	return pg.ApplyScript(ctx, a.conn, s, pg.ApplyOptions{After: func(ctx context.Context, _ int, st *sqlparse.Statement, _ time.Duration) error {
 		if st.Node == nil || st.Node.GetTransactionStmt() != nil {
 			return nil
 		}
-		set := st.Node.GetVariableSetStmt()
-		for _, c := range []struct {
+		if set := st.Node.GetVariableSetStmt(); set != nil && set.Kind != pg_query.VariableSetKind_VAR_RESET_ALL &&
+			set.Name != "lock_timeout" && set.Name != "statement_timeout" {
+			return nil // a SET of something else changes neither
+		}
+		// Both settings in one round trip, in milliseconds (0: no limit).
+		var now [2]int64
+		if err := a.conn.QueryRow(ctx, `SELECT (SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'),
+			(SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout')`).Scan(&now[0], &now[1]); err != nil {
+			return pg.Positioned(s, st, fmt.Errorf("read the timeouts: %w", err))
+		}
+		for i, c := range []struct {
 			name  string
 			limit time.Duration
 		}{{"lock_timeout", a.lockTimeout}, {"statement_timeout", a.statementTimeout}} {
-			if c.limit <= 0 || (set != nil && set.Name != c.name && set.Kind != pg_query.VariableSetKind_VAR_RESET_ALL) {
-				continue
-			}
-			var now int64 // milliseconds; 0 is no limit
-			if err := a.conn.QueryRow(ctx, "SELECT setting::bigint FROM pg_settings WHERE name = $1", c.name).Scan(&now); err != nil {
-				return pg.Positioned(s, st, fmt.Errorf("read %s: %w", c.name, err))
-			}
-			if now != 0 && now <= c.limit.Milliseconds() {
+			if c.limit <= 0 || (now[i] != 0 && now[i] <= c.limit.Milliseconds()) {
 				continue
 			}
 			local := a.conn.PgConn().TxStatus() == 'T'
@@ -300,8 +305,8 @@ func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
 			}
 			if a.note != nil {
 				was := "off"
-				if now != 0 {
-					was = (time.Duration(now) * time.Millisecond).String()
+				if now[i] != 0 {
+					was = (time.Duration(now[i]) * time.Millisecond).String()
 				}
 				a.note(fmt.Sprintf("%s:%d turns %s %s; the deploy kept it at %s", s.File, st.Pos.Line, c.name, was, c.limit))
 			}
