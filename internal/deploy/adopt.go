@@ -443,9 +443,9 @@ func (h history) importRows(ctx context.Context, conn *pgx.Conn, o *Options, im 
 	by := fmt.Sprintf(importedBy+"%s (%s)", im.Tool, im.Table)
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		for _, r := range im.rows {
-			_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, status, no_transaction, applied_at, applied_by, pr, commit)
-				VALUES ($1, $2, $3, $4, 'applied', $5, $6, $7, $8, $9)`, h.table("schemagate_history")),
-				o.RunID, r.m.Key(), r.m.Name, r.m.Checksum, r.m.NoTransaction, r.at, by, o.PR, o.Commit)
+			_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, up_checksum, status, no_transaction, applied_at, applied_by, pr, commit)
+				VALUES ($1, $2, $3, $4, $10, 'applied', $5, $6, $7, $8, $9)`, h.table("schemagate_history")),
+				o.RunID, r.m.Key(), r.m.Name, r.m.Checksum, r.m.NoTransaction, r.at, by, o.PR, o.Commit, r.m.UpChecksum())
 			if err != nil {
 				return fmt.Errorf("record imported migration %s: %w", r.m.ID(), err)
 			}

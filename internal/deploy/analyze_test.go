@@ -66,21 +66,26 @@ func TestPlanDrift(t *testing.T) {
 	t.Parallel()
 	set := folderB(t, map[string]string{"1_a.up.sql": "SELECT 1;", "2_b.up.sql": "SELECT 2;", "3_c.up.sql": "SELECT 3;"})
 	sum := func(v string) string { return set.Find(v).Checksum }
+	up := func(v string) string { return set.Find(v).UpChecksum() }
 	tests := []struct {
 		name    string
 		history []appliedRow
 		pending string
 		drift   string
+		changed string
 	}{
-		{"fresh", nil, "1 2 3", ""},
-		{"one applied", []appliedRow{{Version: "1", Checksum: sum("1"), Status: StatusApplied}}, "2 3", ""},
-		{"rolled back is pending", []appliedRow{{Version: "1", Checksum: sum("1"), Status: StatusRolledBack}}, "1 2 3", ""},
-		{"changed", []appliedRow{{Version: "1", Checksum: "x", Status: StatusApplied}}, "2 3", "changed after it was applied"},
-		{"missing", []appliedRow{{Version: "0", Name: "gone", Checksum: "x", Status: StatusApplied}}, "1 2 3", "missing from the migration folder"},
-		{"gap", []appliedRow{{Version: "2", Checksum: sum("2"), Status: StatusApplied}}, "3", "sorts before applied"},
+		{"fresh", nil, "1 2 3", "", ""},
+		{"one applied", []appliedRow{{Version: "1", Checksum: sum("1"), Status: StatusApplied}}, "2 3", "", ""},
+		{"rolled back is pending", []appliedRow{{Version: "1", Checksum: sum("1"), Status: StatusRolledBack}}, "1 2 3", "", ""},
+		{"changed, history without the up's checksum", []appliedRow{{Version: "1", Checksum: "x", Status: StatusApplied}}, "2 3", "cannot tell a changed down", ""},
+		{"up changed", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: "y", Status: StatusApplied}}, "2 3", "its up script differs", ""},
+		{"only the down changed", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: up("1"), Status: StatusApplied}}, "2 3", "", "down or verify script of applied migration 1_a changed"},
+		{"one down changed, another up", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: up("1"), Status: StatusApplied}, {Version: "2", Checksum: "x", UpChecksum: up("1"), Status: StatusApplied}}, "3", "2_b (2_b.up.sql) changed", "1_a"},
+		{"missing", []appliedRow{{Version: "0", Name: "gone", Checksum: "x", Status: StatusApplied}}, "1 2 3", "missing from the migration folder", ""},
+		{"gap", []appliedRow{{Version: "2", Checksum: sum("2"), Status: StatusApplied}}, "3", "sorts before applied", ""},
 	}
 	for _, tc := range tests {
-		pending, drift := plan(set, tc.history)
+		pending, drift, changed := plan(set, tc.history)
 		var vs []string
 		for _, m := range pending {
 			vs = append(vs, m.Version)
@@ -90,6 +95,9 @@ func TestPlanDrift(t *testing.T) {
 		}
 		if got := strings.Join(drift, "; "); (tc.drift == "") != (got == "") || !strings.Contains(got, tc.drift) {
 			t.Errorf("%s: drift %q, want %q", tc.name, got, tc.drift)
+		}
+		if got := strings.Join(changed, "; "); (tc.changed == "") != (got == "") || !strings.Contains(got, tc.changed) {
+			t.Errorf("%s: changed %q, want %q", tc.name, got, tc.changed)
 		}
 	}
 }

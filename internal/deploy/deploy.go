@@ -395,12 +395,15 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		if imported != nil {
 			d.res.Imported = imported
 			for _, r := range imported.rows {
-				latest = append(latest, appliedRow{Version: r.m.Key(), Name: r.m.Name, Checksum: r.m.Checksum, Status: StatusApplied})
+				latest = append(latest, appliedRow{Version: r.m.Key(), Name: r.m.Name, Checksum: r.m.Checksum, Status: StatusApplied, UpChecksum: r.m.UpChecksum()})
 			}
 		}
 	}
 	rekeys := rekeyed(d.o.Set, latest)
-	pending, drift := plan(d.o.Set, latest)
+	pending, drift, changed := plan(d.o.Set, latest)
+	for _, c := range changed {
+		d.note("%s", c)
+	}
 	drift = append(importDrift, drift...)
 	d.res.Drift = drift
 	for _, m := range pending {

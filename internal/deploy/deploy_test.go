@@ -285,6 +285,52 @@ func TestDeployDrift(t *testing.T) {
 	}
 }
 
+// A down fixed after its migration was applied is no drift (golang-migrate, goose, Flyway and sqitch
+// do not hash it either): the deploy goes on with a note. History written before schemagate recorded
+// the up's own checksum cannot tell which script changed and stays drift.
+func TestDeployChangedDownIsNoDrift(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	if _, err := Run(t.Context(), tg.options(t, folder(t, goodMigrations), "run-1")); err != nil {
+		t.Fatal(err)
+	}
+	fixed := with(goodMigrations, map[string]string{
+		"3_fk.down.sql":    "ALTER TABLE accounts DROP CONSTRAINT IF EXISTS accounts_customer_fk;",
+		"5_later.up.sql":   "ALTER TABLE accounts ADD COLUMN later int;",
+		"5_later.down.sql": "ALTER TABLE accounts DROP COLUMN later;"})
+	res, err := Run(t.Context(), tg.options(t, folder(t, fixed), "run-2"))
+	if err != nil || len(res.Drift) != 0 || res.Outcome != OutcomeDeployed {
+		t.Fatalf("changed down: err %v, drift %q, outcome %s; want 5 applied", err, res.Drift, res.Outcome)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "down or verify script of applied migration 3_fk changed") {
+		t.Errorf("notes %q say nothing of the changed down", res.Notes)
+	}
+	if got := tg.value(t, "SELECT count(*) FROM schemagate.schemagate_history WHERE up_checksum IS NULL"); got != "0" {
+		t.Errorf("%s history rows without the up's checksum", got)
+	}
+	// The same change in the up is drift.
+	res, err = Run(t.Context(), tg.options(t, folder(t, with(fixed, map[string]string{"3_fk.up.sql": "SELECT 3;"})), "run-3"))
+	var b *Blocked
+	if !errors.As(err, &b) || !strings.Contains(strings.Join(res.Drift, "\n"), "3_fk (3_fk.up.sql) changed after it was applied: its up script differs") {
+		t.Errorf("changed up: err %v, drift %q; want blocked", err, res.Drift)
+	}
+	// History of an earlier release: no up_checksum column. The deploy adds it; the old rows cannot
+	// vouch for the up alone.
+	tg.exec(t, "ALTER TABLE schemagate.schemagate_history DROP COLUMN up_checksum")
+	res, err = Run(t.Context(), tg.options(t, folder(t, fixed), "run-4"))
+	if !errors.As(err, &b) || !strings.Contains(strings.Join(res.Drift, "\n"), "cannot tell a changed down from a changed up") {
+		t.Errorf("old history, changed down: err %v, drift %q; want blocked", err, res.Drift)
+	}
+	if got := tg.value(t, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'schemagate' AND table_name = 'schemagate_history' AND column_name = 'up_checksum'"); got != "1" {
+		t.Errorf("the deploy did not add up_checksum to an earlier release's history table")
+	}
+	res, err = Run(t.Context(), tg.options(t, folder(t, goodMigrations), "run-5"))
+	if err == nil || len(res.Drift) == 0 {
+		// goodMigrations lacks 5_later: that is drift whatever the checksums say.
+		t.Errorf("folder without an applied migration: err %v, drift %q", err, res.Drift)
+	}
+}
+
 func TestDeployWindow(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t)

@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_history (
   version        text NOT NULL,
   name           text NOT NULL,
   checksum       text NOT NULL,
+  up_checksum    text,
   status         text NOT NULL,
   no_transaction boolean NOT NULL DEFAULT false,
   applied_at     timestamptz,
@@ -78,6 +79,8 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_history (
   error          text,
   recorded_at    timestamptz NOT NULL DEFAULT now()
 );
+-- up_checksum came in a later release: history written before has none (see plan).
+ALTER TABLE %[1]s.schemagate_history ADD COLUMN IF NOT EXISTS up_checksum text;
 CREATE INDEX IF NOT EXISTS schemagate_history_version_idx ON %[1]s.schemagate_history (version, id);
 CREATE TABLE IF NOT EXISTS %[1]s.schemagate_runs (
   run_id         text PRIMARY KEY,
@@ -121,15 +124,20 @@ type appliedRow struct {
 	Checksum string
 	Status   string
 	RunID    string
+	// UpChecksum is the up script's checksum (Migration.UpChecksum); empty in rows written before
+	// schemagate recorded it.
+	UpChecksum string
 }
 
 // latest returns the latest row of every version, in first-applied order; nil when the tables are missing.
 func (h history) latest(ctx context.Context, conn *pgx.Conn) ([]appliedRow, error) {
 	rows, err := conn.Query(ctx, fmt.Sprintf(`
-		SELECT version, name, checksum, status, run_id FROM (
-		  SELECT DISTINCT ON (version) version, name, checksum, status, run_id, id,
+		SELECT version, name, checksum, status, run_id, up_checksum FROM (
+		  SELECT DISTINCT ON (version) version, name, checksum, status, run_id, up_checksum, id,
 		         min(id) OVER (PARTITION BY version) AS first
-		    FROM (SELECT `+legacyVersion+` AS version, name, checksum, status, run_id, id FROM %s) h
+		    -- up_checksum through to_jsonb: a table of an earlier release, read before ensure adds it, has none
+		    FROM (SELECT `+legacyVersion+` AS version, name, checksum, status, run_id, coalesce(to_jsonb(x)->>'up_checksum', '') AS up_checksum, id
+		      FROM %s x) h
 		    ORDER BY version, id DESC) t
 		ORDER BY first`, h.table("schemagate_history")))
 	if err != nil {
@@ -216,7 +224,9 @@ func (h history) rename(ctx context.Context, conn *pgx.Conn, rks []rekey) error 
 }
 
 // plan compares history with the folder: the pending migrations in order and every drift found.
-func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, drift []string) {
+// An applied migration whose up is as it was applied has not drifted when only its down or verify
+// script changed: plan lists those in changed, for a note (a rollback runs the down as it is now).
+func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, drift, changed []string) {
 	byVersion := map[string]appliedRow{}
 	for _, r := range latest {
 		byVersion[r.Version] = r
@@ -228,9 +238,15 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 		case m == nil:
 			drift = append(drift, fmt.Sprintf("version %s (%s) is applied but missing from the migration folder", r.Version, r.Name))
 		case m.Repeatable:
-		case !m.ChecksumMatches(r.Checksum):
-			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied (checksum %s, applied %s)",
+		case m.ChecksumMatches(r.Checksum):
+		case m.UpChecksumMatches(r.UpChecksum):
+			changed = append(changed, fmt.Sprintf("the down or verify script of applied migration %s changed since it was applied; its up did not, so this is no drift, and a rollback runs the scripts as they are now", m.ID()))
+		case r.UpChecksum == "":
+			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied (checksum %s, applied %s; history from before schemagate recorded the up's own checksum cannot tell a changed down from a changed up)",
 				m.ID(), fileOf(m), short(m.Checksum), short(r.Checksum)))
+		default:
+			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied: its up script differs (checksum %s, applied %s)",
+				m.ID(), fileOf(m), short(m.UpChecksum()), short(r.UpChecksum)))
 		}
 	}
 	lastApplied := -1
@@ -258,7 +274,7 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 		}
 		pending = append(pending, m)
 	}
-	return pending, drift
+	return pending, drift, changed
 }
 
 func short(sum string) string {
@@ -370,9 +386,9 @@ func (h history) markRun(ctx context.Context, conn *pgx.Conn, runID, status stri
 // begin records a migration as running and returns its history row id.
 func (h history) begin(ctx context.Context, conn *pgx.Conn, o *Options, m *migrate.Migration) (int64, error) {
 	var id int64
-	err := conn.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, status, no_transaction, applied_by, pr, commit)
-		VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8) RETURNING id`, h.table("schemagate_history")),
-		o.RunID, m.Key(), m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit).Scan(&id)
+	err := conn.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, up_checksum, status, no_transaction, applied_by, pr, commit)
+		VALUES ($1, $2, $3, $4, $9, 'running', $5, $6, $7, $8) RETURNING id`, h.table("schemagate_history")),
+		o.RunID, m.Key(), m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit, m.UpChecksum()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("record migration %s: %w", m.ID(), err)
 	}

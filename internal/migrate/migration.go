@@ -194,6 +194,31 @@ func (s *Script) text() string {
 	return s.SQL
 }
 
+// UpChecksum is a SHA-256 of the up script's text alone. Deploy history records it beside Checksum: a
+// migration whose up is as applied has not drifted when only its down or verify script changed since
+// (a fixed down is what a later rollback should run), as golang-migrate, goose, Flyway and sqitch see it.
+func (m *Migration) UpChecksum() string {
+	return upChecksum(m.Up, func(s string) string { return s })
+}
+
+// UpChecksumMatches is ChecksumMatches for UpChecksum: the same up text, line endings aside.
+func (m *Migration) UpChecksumMatches(recorded string) bool {
+	if recorded == "" {
+		return false
+	}
+	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+	crlf := func(s string) string { return strings.ReplaceAll(lf(s), "\n", "\r\n") }
+	return recorded == m.UpChecksum() || recorded == upChecksum(m.Up, lf) || recorded == upChecksum(m.Up, crlf)
+}
+
+func upChecksum(s *Script, form func(string) string) string {
+	h := sha256.New()
+	if s != nil {
+		h.Write([]byte(form(s.text())))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // ChecksumForms are the checksums of the migration's text as it is, with LF line endings and with CRLF
 // line endings, in that order (see ChecksumMatches).
 func (m *Migration) ChecksumForms() []string {

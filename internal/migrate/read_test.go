@@ -420,3 +420,28 @@ func BenchmarkReadKestra(b *testing.B) {
 		}
 	}
 }
+
+// TestUpChecksum: the up's own checksum ignores the down and verify scripts and line endings, and
+// follows every change of the up.
+func TestUpChecksum(t *testing.T) {
+	read := func(up, down string) *Migration {
+		set, err := readMap(t, FormatGolangMigrate, map[string]string{"1_a.up.sql": up, "1_a.down.sql": down})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set.Migrations[0]
+	}
+	m := read("CREATE TABLE a (id int);\nCREATE INDEX ON a (id);\n", "DROP TABLE a;\n")
+	if fixed := read("CREATE TABLE a (id int);\nCREATE INDEX ON a (id);\n", "DROP TABLE IF EXISTS a;\n"); fixed.Checksum == m.Checksum || !fixed.UpChecksumMatches(m.UpChecksum()) {
+		t.Error("a changed down changes the up's checksum, or not the migration's")
+	}
+	if crlf := read("CREATE TABLE a (id int);\r\nCREATE INDEX ON a (id);\r\n", "DROP TABLE a;\r\n"); !crlf.UpChecksumMatches(m.UpChecksum()) || !m.UpChecksumMatches(crlf.UpChecksum()) {
+		t.Error("line endings change the up's checksum")
+	}
+	if changed := read("CREATE TABLE a (id bigint);\nCREATE INDEX ON a (id);\n", "DROP TABLE a;\n"); changed.UpChecksumMatches(m.UpChecksum()) {
+		t.Error("a changed up keeps its checksum")
+	}
+	if m.UpChecksumMatches("") {
+		t.Error("an empty recorded checksum matches")
+	}
+}

@@ -362,6 +362,10 @@ type Split struct {
 	// Edited maps a migration whose version the base has with other text to the base's migration,
 	// which the history replays in its place: that text is what databases ran.
 	Edited map[*migrate.Migration]*migrate.Migration
+	// DownEdited maps a migration whose up the base has with the same text, but whose down or verify
+	// script changed, to the base's migration. The migration is history (databases ran that up), and
+	// the change is part of the pull request: a fixed down is what a later rollback runs.
+	DownEdited map[*migrate.Migration]*migrate.Migration
 	// OutOfOrder maps a new migration that sorts before the last history migration to that one.
 	OutOfOrder map[*migrate.Migration]*migrate.Migration
 	// Deleted are the base's migrations the folder no longer has, in the base's order. The history
@@ -374,7 +378,8 @@ type Split struct {
 // migrations, each in folder order. Repeatable migrations (Flyway R__) are matched by name, and one
 // whose text changed is new: the tool runs it again. With no base, every migration is new.
 func SplitHistory(cur, base *migrate.Set) Split {
-	sp := Split{Edited: map[*migrate.Migration]*migrate.Migration{}, OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format}
+	sp := Split{Edited: map[*migrate.Migration]*migrate.Migration{}, DownEdited: map[*migrate.Migration]*migrate.Migration{},
+		OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format}
 	if base == nil {
 		sp.Fresh = cur.Migrations
 		return sp
@@ -409,6 +414,9 @@ func SplitHistory(cur, base *migrate.Set) Split {
 		switch {
 		case ok && m.SameText(b):
 			sp.History = append(sp.History, m)
+		case ok && !m.Repeatable && migrate.SameScript(m.Up, b.Up):
+			sp.History = append(sp.History, m)
+			sp.DownEdited[m] = b
 		case ok && !m.Repeatable:
 			sp.History = append(sp.History, b)
 			sp.Edited[m] = b
@@ -450,6 +458,12 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 	if last, ok := sp.OutOfOrder[m]; ok {
 		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.format))
 	}
+	if b, ok := sp.DownEdited[m]; ok {
+		f := editedFinding(m, b)
+		rm.New, rm.Findings = true, []lint.Finding{f}
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped,
+			Problems: []string{"the down changed after the base applied the migration: the history replays it, so the new down is not rehearsed here; `schemagate check` without --base rehearses every migration's down"}}
+	}
 	if _, ok := sp.Edited[m]; ok {
 		f := editedFinding(m, sp.Edited[m])
 		rm.New, rm.Findings = true, []lint.Finding{f}
@@ -478,7 +492,9 @@ func (sp Split) DeletedEntry(b *migrate.Migration) report.Migration {
 	return rm
 }
 
-// editedFinding says that m's text differs from the base's, which databases already ran.
+// editedFinding says that m's text differs from the base's, which databases already ran. When only its
+// down or verify script did, the finding is a caution at that script: databases keep what the same up
+// did, and schemagate deploy takes the new down for a rollback.
 func editedFinding(m, base *migrate.Migration) lint.Finding {
 	r, _ := lint.Lookup("edited-applied-migration")
 	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
@@ -497,7 +513,9 @@ func editedFinding(m, base *migrate.Migration) lint.Finding {
 			if p.now != nil {
 				f.File = p.now.File
 			}
-			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's (the up is the same): schemagate deploy refuses the changed checksum of a migration databases have applied", p.what, m.ID())
+			f.Risk = lint.Caution
+			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; the up is the same, so databases that applied it are unaffected and a rollback runs the new %[1]s script (schemagate deploy accepts the change, as golang-migrate, goose, Flyway and sqitch do)", p.what, m.ID())
+			f.Suggestion = "review the new " + p.what + " script: against --base the rehearsal replays this migration as history and does not run it; check without --base rehearses every down"
 			break
 		}
 	}

@@ -328,6 +328,8 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 	curFiles["20_b.up.sql"] = "CREATE TABLE b_renamed (id bigint PRIMARY KEY);"
 	curFiles["15_early.up.sql"] = "CREATE TABLE early (id bigint PRIMARY KEY);"
 	curFiles["15_early.down.sql"] = "DROP TABLE early;"
+	// 30's down alone is fixed: databases keep what its up did, and a rollback runs the new down.
+	curFiles["30_c.down.sql"] = "ALTER TABLE b DROP COLUMN IF EXISTS note;"
 	curFiles["40_late.up.sql"] = "CREATE TABLE late (id bigint PRIMARY KEY);"
 	curFiles["40_late.down.sql"] = "DROP TABLE late;"
 	base := folderOf(t, migrate.FormatGolangMigrate, baseFiles)
@@ -346,7 +348,7 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 			}
 		}
 	}
-	if want := "10:base:false 15:applied:true 20:failed:true 30:base:false 40:applied:true"; strings.Join(got, " ") != want {
+	if want := "10:base:false 15:applied:true 20:failed:true 30:base:true 40:applied:true"; strings.Join(got, " ") != want {
 		t.Fatalf("migrations %q, want %q", strings.Join(got, " "), want)
 	}
 	if rep.OK {
@@ -360,6 +362,12 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 	}
 	if r := rules["15"]; len(r) != 1 || !strings.HasPrefix(r[0], "out-of-order-migration dangerous: ") || !strings.Contains(r[0], "golang-migrate only moves forward") {
 		t.Errorf("15: %q, want one dangerous out-of-order-migration finding", r)
+	}
+	if r := rules["30"]; len(r) != 1 || !strings.HasPrefix(r[0], "edited-applied-migration caution: the down script of migration 30_c differs") {
+		t.Errorf("30: %q, want one caution edited-applied-migration finding on its down", r)
+	}
+	if m := migration(t, rep, "30"); m.Risk != lint.Caution || m.Findings[0].File != "30_c.down.sql" || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripSkipped {
+		t.Errorf("30: risk %s, findings %+v, round trip %+v", m.Risk, m.Findings, m.Roundtrip)
 	}
 	if r := rules["40"]; len(r) != 0 {
 		t.Errorf("40 comes after the base's last migration: %q", r)
