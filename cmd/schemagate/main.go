@@ -15,8 +15,34 @@ func main() {
 	// SIGPIPE on them is to exit at once, which would leave a throwaway container running or a deploy
 	// half done. Ignored, the write fails instead, and the run finishes and cleans up.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	// Later signals stay caught, and so do not cut short the clean-up the first one started (a deploy's
+	// rollback among it); SIGKILL remains for a person who wants out at any cost.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	got := make(chan os.Signal, 1)
+	go func() {
+		s := <-signals
+		got <- s
+		cancel() // the run stops and cleans up (servers, containers, a deploy's rollback)
+	}()
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	select {
+	case s := <-got:
+		code = exitCode(s, code)
+	default:
+	}
 	os.Exit(code)
+}
+
+// exitCode is the exit code of a run that a signal stopped: 128 plus the signal's number (130 for
+// Ctrl-C, 143 for SIGTERM), as shells and CI runners expect of an interrupted command, when the run
+// ended as a tool failure (1), which is how a cancelled run ends. A run that finished its own way
+// (0 done, 3 a deploy rolled back, ...) keeps its code: it says what the database is like.
+func exitCode(s os.Signal, code int) int {
+	n, ok := s.(syscall.Signal)
+	if !ok || code != 1 {
+		return code
+	}
+	return 128 + int(n)
 }
