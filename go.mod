@@ -6,7 +6,7 @@ require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/google/go-github/v60 v60.0.0
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/mfridman/interpolate v0.0.2
+	github.com/mfridman/interpolate v0.2.0
 	github.com/moby/moby/api v1.54.1
 	github.com/moby/moby/client v0.4.0
 	github.com/pganalyze/pg_query_go/v6 v6.2.5

@@ -43,14 +43,26 @@ type dialect struct {
 	// splitsAtSemicolon: the tool does not parse SQL but ends a statement at each line whose last word
 	// ends with ";" (outside StatementBegin/End), and refuses or drops a statement left without one.
 	splitsAtSemicolon bool
+	// bom, when set, is the error for a file that starts with a byte-order mark: the tool does not
+	// skip it, so its first line no longer reads as a directive or a comment.
+	bom string
+	// bomDirective, when set, is the error for a directive on a first line that starts with a
+	// byte-order mark: the tool does not see it.
+	bomDirective string
+	// missingDown, when set, is the error for a file without a down section.
+	missingDown string
+	// repeats: a second up (or down) directive starts another part of that section, which the tool
+	// appends to it; upOptional: a file with only a down section has an empty up.
+	repeats, upOptional bool
 }
 
 // section is the byte range of an up or down section: from just after its directive line to the next
 // section directive (or the end of the file).
 type section struct {
 	start, end int
-	line       int // line of the directive
+	line       int // line of the directive; 0 for an up section the file does not have (upOptional)
 	noTx       bool
+	more       []*section // later parts of the section (repeats), in file order
 }
 
 // sections is a single-file migration cut into its parts.
@@ -102,12 +114,19 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			lineEnd = off + next + 1
 		}
 		text := strings.TrimRight(src[off:lineEnd], "\r\n")
-		if lineNo == 1 {
-			text = strings.TrimPrefix(text, "\uFEFF")
+		bomLine := lineNo == 1 && strings.HasPrefix(text, "\uFEFF")
+		if bomLine {
+			text = text[len("\uFEFF"):]
+			if d.bom != "" {
+				r.errorf(file, 1, "save the file as UTF-8 without a byte-order mark", "%s", d.bom)
+			}
 		}
 		start := off
 		off = lineEnd
 		dir := d.classify(text)
+		if bomLine && d.bomDirective != "" && dir.kind != dirNone {
+			r.errorf(file, 1, "save the file as UTF-8 without a byte-order mark", "%s", d.bomDirective)
+		}
 		if dir.err != "" {
 			r.errorf(file, lineNo, dir.hint, "%s", dir.err)
 			continue
@@ -130,6 +149,13 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			name, slot, other := d.up, &out.up, out.down
 			if dir.kind == dirDown {
 				name, slot, other = d.down, &out.down, out.up
+			}
+			if *slot != nil && d.repeats {
+				closeSection(start)
+				cur = &section{start: lineEnd, end: len(src), line: lineNo, noTx: dir.noTx}
+				(*slot).more = append((*slot).more, cur)
+				(*slot).noTx = (*slot).noTx || dir.noTx
+				continue
 			}
 			if *slot != nil {
 				r.errorf(file, lineNo, "keep one "+name+" section per file", "second %s (the first is on line %d)", name, (*slot).line)
@@ -177,9 +203,17 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		out.env = append(out.env, [2]int{envFrom, len(src)})
 	}
 	closeSection(len(src))
+	if out.up == nil && out.down != nil && d.upOptional {
+		at := max(firstStart, len(src)-len(strings.TrimPrefix(src, "\uFEFF")))
+		out.up = &section{start: at, end: at}
+	}
 	if out.up == nil {
 		r.errorf(file, 0, "start the migration's SQL with a "+d.up+" line", "no %s section", d.up)
 		return out
+	}
+	if out.down == nil && d.missingDown != "" {
+		r.errorf(file, 0, "add a "+d.down+" line after the up section, with nothing below it if the migration cannot be undone",
+			"no %s section: %s", d.down, d.missingDown)
 	}
 	if bomLen := len(src) - len(strings.TrimPrefix(src, "\uFEFF")); firstStart > bomLen {
 		if st := sqlparse.ParseRange(src, bomLen, firstStart, lines); len(st) > 0 {
@@ -204,6 +238,11 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 	m := &Migration{Version: version, Name: name, EnvSub: s.envSub}
 	build := func(sec *section) *Script {
 		text, end := src, sec.end
+		if len(sec.more) > 0 {
+			// The parts of a repeated section run as one script: the text between them (the other
+			// section and the directive lines) is blanked so that offsets and lines still match the file.
+			text, end = blankBetween(src, sec), sec.more[len(sec.more)-1].end
+		}
 		for i := len(s.env) - 1; i >= 0; i-- { // from the last region, so earlier offsets hold
 			from, to := max(s.env[i][0], sec.start), min(s.env[i][1], sec.end)
 			if from >= to {
@@ -221,7 +260,7 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 			return script(file, src, sec.start, sec.end, lines)
 		}
 		sc := script(file, text, sec.start, end, nil)
-		sc.Source = src[sec.start:sec.end]
+		sc.Source = src[sec.start : sec.start+len(sc.SQL)]
 		return sc
 	}
 	if m.Up = build(s.up); m.Up == nil {
@@ -238,8 +277,28 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 	if d.splitsAtSemicolon {
 		r.checkCuts(file, d, s.cuts, lines, m.Up, m.Down)
 	}
+	if s.up.line == 0 {
+		r.warnf(file, 0, "", "no %s section: %s runs nothing for the migration's up", d.up, d.tool)
+		return m
+	}
 	r.checkEmpty(m, s.up.line, d.tool, d.up+" section")
 	return m
+}
+
+// blankBetween returns src with every byte between the parts of sec that is in none of them replaced by
+// a space (line breaks kept), so that statements keep their offsets and lines in the file.
+func blankBetween(src string, sec *section) string {
+	b := []byte(src)
+	from := sec.end
+	for _, p := range sec.more {
+		for i := from; i < p.start; i++ {
+			if b[i] != '\n' && b[i] != '\r' {
+				b[i] = ' '
+			}
+		}
+		from = p.end
+	}
+	return string(b)
 }
 
 // checkCuts reports each line at which the tool ends a statement that goes on: the tool sends the two

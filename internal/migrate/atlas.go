@@ -24,7 +24,7 @@ var atlasDirective = regexp.MustCompile(`^--\s*atlas:(\w+)(?:\s+(.*?))?\s*$`)
 
 func (r *reader) readAtlas() {
 	var names []string
-	for _, name := range r.topFiles() {
+	for _, name := range r.topFiles(nil) {
 		if isSQL(name) && strings.HasSuffix(name, ".sql") {
 			names = append(names, name)
 		}

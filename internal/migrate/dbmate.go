@@ -15,6 +15,10 @@ var dbmateDialect = dialect{
 	down:     "-- migrate:down",
 	upFirst:  true,
 	classify: dbmateDirective,
+	// pkg/dbmate/migration.go parseMigrationContents: ErrParseMissingDown, and its `(?m)^--\s*migrate:up`
+	// does not match after a byte-order mark, which it then takes for a statement before the up block.
+	missingDown: "dbmate refuses it (\"dbmate requires each migration to define a down block with '-- migrate:down'\")",
+	bom:         "dbmate refuses a file that starts with a byte-order mark: its pattern ^--\\s*migrate:up does not match the first line, and it takes the mark for a statement before the up block",
 }
 
 const dbmateKnown = "dbmate knows -- migrate:up and -- migrate:down, optionally followed by transaction:false"
@@ -54,8 +58,13 @@ func dbmateDirective(line string) directive {
 }
 
 func (r *reader) readDbmate() {
-	for _, name := range r.topFiles() {
-		if !isSQL(name) {
+	// dbmate lists the names matching `^(\d+).*\.sql$` (pkg/dbmate/migration.go): a name without a leading
+	// digit, such as Emacs' lock file .#1_a.sql (a dangling link), is never opened.
+	keep := func(name string) bool {
+		return leadingDigits(name) != "" || isSQL(name) && !strings.HasPrefix(name, ".")
+	}
+	for _, name := range r.topFiles(keep) {
+		if !isSQL(name) || r.otherCaseSQL(name, "dbmate") {
 			continue
 		}
 		digits := leadingDigits(name)

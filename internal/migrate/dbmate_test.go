@@ -21,7 +21,7 @@ func TestReadDbmate(t *testing.T) {
 				"1_a.sql": "-- migrate:upp\n-- migrate:up\nSELECT 1;\n-- migrate:UP\n-- migrate:down transaction:off\n-- migrate:down notx\n -- migrate:down\n",
 			},
 			want: []string{"1_a up:1 down:-"},
-			errs: []string{`1_a.sql:1: unknown dbmate directive "migrate:upp"`, `1_a.sql:4: unknown dbmate directive "migrate:UP"`,
+			errs: []string{"1_a.sql:0: no -- migrate:down section", `1_a.sql:1: unknown dbmate directive "migrate:upp"`, `1_a.sql:4: unknown dbmate directive "migrate:UP"`,
 				`1_a.sql:5: unknown dbmate option "transaction:off"`, `1_a.sql:6: unknown dbmate option "notx"`,
 				"1_a.sql:7: dbmate directive must start its line"},
 		},
@@ -30,11 +30,11 @@ func TestReadDbmate(t *testing.T) {
 			files: map[string]string{
 				"1_noup.sql":    "create table t (id int);\n",
 				"2_order.sql":   "-- migrate:down\ndrop table t;\n-- migrate:up\ncreate table t (id int);\n",
-				"3_outside.sql": "select 0;\n-- migrate:up\nselect 1;\n",
+				"3_outside.sql": "select 0;\n-- migrate:up\nselect 1;\n-- migrate:down\n",
 				"4_empty.sql":   "-- migrate:up\n\n-- migrate:down\ndrop table t;\n",
-				"5_noop.sql":    "-- migrate:up\n",
+				"5_noop.sql":    "-- migrate:up\n-- migrate:down\n",
 			},
-			want: []string{"2_order up:1 down:1", "3_outside up:1 down:-", "4_empty up:0 down:1", "5_noop up:0 down:-"},
+			want: []string{"2_order up:1 down:1", "3_outside up:1 down:0", "4_empty up:0 down:1", "5_noop up:0 down:0"},
 			errs: []string{"1_noup.sql:0: no -- migrate:up section", "2_order.sql:1: -- migrate:down before -- migrate:up",
 				"3_outside.sql:1: SQL before the first -- migrate:up/-- migrate:down line is never run by dbmate",
 				"4_empty.sql:1: -- migrate:up section has no SQL statement but the down script has"},
@@ -43,16 +43,41 @@ func TestReadDbmate(t *testing.T) {
 		{
 			name: "names, duplicates, encoding",
 			files: map[string]string{
-				"20240101_a.sql": "-- migrate:up\nselect 1;\n",
-				"20240101_b.sql": "-- migrate:up\nselect 2;\n",
-				"20240102.sql":   "-- migrate:up\nselect 3;\n",
+				"20240101_a.sql": "-- migrate:up\nselect 1;\n-- migrate:down\n",
+				"20240101_b.sql": "-- migrate:up\nselect 2;\n-- migrate:down\n",
+				"20240102.sql":   "-- migrate:up\nselect 3;\n-- migrate:down\n",
 				"seed.sql":       "insert into t values (1);\n",
 				"20240103_x.sql": "-- migrate:up\nselect '\xff';\n",
 				"20240104_y.sql": "\n\n",
 			},
-			want:  []string{"20240101_a up:1 down:-", "20240101_b up:1 down:-", "20240102 up:1 down:-"},
+			want:  []string{"20240101_a up:1 down:0", "20240101_b up:1 down:0", "20240102 up:1 down:0"},
 			errs:  []string{"20240101_b.sql:0: duplicate version 20240101 (also 20240101_a.sql)", "20240103_x.sql:2: file is not valid UTF-8", "20240104_y.sql:0: empty file"},
 			warns: []string{"seed.sql:0: ignored: not a dbmate migration file name"},
+		},
+		{
+			// pkg/dbmate/migration.go parseMigrationContents: ErrParseMissingDown; its up pattern
+			// (?m)^--\s*migrate:up does not match after a byte-order mark.
+			name: "down required, no byte-order mark",
+			files: map[string]string{
+				"1_nodown.sql": "-- migrate:up\nCREATE TABLE a (id bigint);\n",
+				"2_bom.sql":    "\uFEFF-- migrate:up\nCREATE TABLE b (id bigint);\n-- migrate:down\nDROP TABLE b;\n",
+				"3_ok.sql":     "-- migrate:up\nCREATE TABLE c (id bigint);\n-- migrate:down\n",
+			},
+			want: []string{"1_nodown up:1 down:-", "2_bom up:1 down:1", "3_ok up:1 down:0"},
+			errs: []string{"1_nodown.sql:0: no -- migrate:down section: dbmate refuses it", "2_bom.sql:1: dbmate refuses a file that starts with a byte-order mark"},
+		},
+		{
+			// dbmate matches `^(\d+).*\.sql$` (case-sensitive) and never opens other names: an editor's
+			// lock file .#1_a.sql is a dangling link.
+			name: "names dbmate never reads",
+			files: map[string]string{
+				"1_a.sql":   "-- migrate:up\nCREATE TABLE a (id bigint);\n-- migrate:down\nDROP TABLE a;\n",
+				"2_b.SQL":   "-- migrate:up\nCREATE TABLE b (id bigint);\n-- migrate:down\nDROP TABLE b;\n",
+				".#1_a.sql": symlinkTo + "root@host.1234:1700000000",
+				".DS_Store": "",
+			},
+			want:  []string{"1_a up:1 down:1"},
+			warns: []string{"2_b.SQL:0: ignored: dbmate only reads .sql files"},
 		},
 	})
 }

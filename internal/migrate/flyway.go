@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // Flyway: V{version}__{description}.sql versioned migrations (the version dotted or underscored, 1.10
@@ -40,6 +42,7 @@ func (r *reader) readFlyway() {
 		case !r.isFile(p, d):
 		case strings.HasSuffix(p, ".sql.conf"):
 			confs[p] = true
+		case r.otherCaseSQL(p, "Flyway"):
 		case isSQL(p):
 			names = append(names, p)
 		}
@@ -85,10 +88,10 @@ func (r *reader) readFlyway() {
 		if !ok {
 			continue
 		}
-		noTx, replace := false, true
+		noTx, noTxSet, replace := false, false, true
 		if confs[p+".conf"] {
 			delete(confs, p+".conf")
-			noTx, replace = r.readFlywayConf(p + ".conf")
+			noTx, noTxSet, replace = r.readFlywayConf(p + ".conf")
 		}
 		text := src
 		if replace {
@@ -103,6 +106,12 @@ func (r *reader) readFlyway() {
 			s.Source = strings.TrimPrefix(src, "\uFEFF")
 		}
 		s.NoTransaction = noTx
+		if !noTxSet {
+			// The script's own executeInTransaction wins; else executeInTransaction=false runs every
+			// script outside a transaction, and mixed=true a script that mixes statements that cannot run
+			// in one (CREATE INDEX CONCURRENTLY) with others (Flyway DbMigrate, ParsedSqlScript).
+			s.NoTransaction = !settings.inTransaction || settings.mixed && needsAutocommit(s)
+		}
 		m := &Migration{Version: version, Name: desc, Up: s, NoTransaction: s.NoTransaction}
 		switch kind {
 		case 'R':
@@ -136,17 +145,25 @@ func (r *reader) readFlyway() {
 		r.checkEmpty(v.up, 0, "Flyway", "V script")
 		r.migrations = append(r.migrations, v.up)
 	}
-	slices.SortStableFunc(repeatables, func(a, b *Migration) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(repeatables, func(a, b *Migration) int {
+		return cmp.Or(cmp.Compare(flywayDescription(a.Name), flywayDescription(b.Name)), cmp.Compare(a.Up.File, b.Up.File))
+	})
 	for i, m := range repeatables {
-		if i > 0 && repeatables[i-1].Name == m.Name {
+		if i > 0 && flywayDescription(repeatables[i-1].Name) == flywayDescription(m.Name) {
 			r.errorf(m.Up.File, 0, "give each repeatable migration its own description",
-				"duplicate repeatable migration %q (also %s)", m.Name, repeatables[i-1].Up.File)
+				"duplicate repeatable migration %q (also %s)", flywayDescription(m.Name), repeatables[i-1].Up.File)
 			continue
 		}
 		r.checkEmpty(m, 0, "Flyway", "R script")
 		r.migrations = append(r.migrations, m)
 	}
 }
+
+// flywayDescription is the description Flyway gives a script: the name part with each _ replaced by a
+// space (ResourceNameParser.java). Repeatable migrations run in the order of their descriptions
+// (ResolvedMigrationComparator), so R__create_views ("create views") runs before R__create-functions,
+// and R__my_view.sql and "R__my view.sql" are the same migration to Flyway (it refuses the folder).
+func flywayDescription(name string) string { return strings.ReplaceAll(name, "_", " ") }
 
 // parseFlywayName splits a script name. kind is 'V', 'U' or 'R', or 0 for a name that is no migration
 // (then problem says why when the name looks like a versioned one).
@@ -163,6 +180,11 @@ func parseFlywayName(base string) (kind byte, version, desc, problem string) {
 		return 'R', "", stem[3:], ""
 	case len(stem) > 1 && (stem[0] == 'V' || stem[0] == 'U'):
 		sep := strings.Index(stem, "__")
+		if sep < 0 && flywayVersion.MatchString(stem[1:]) {
+			// No separator: all of it is the version and the description is empty
+			// (ResourceNameParser.java splitAtSeparator), so V1.sql is version 1.
+			return stem[0], strings.ReplaceAll(stem[1:], "_", "."), "", ""
+		}
 		if sep < 0 {
 			if flywayLooksVer.MatchString(stem) {
 				return 0, "", "", "Flyway file name has no __ between version and description"
@@ -212,13 +234,13 @@ func compareFlywayVersions(a, b []string) int {
 	return 0
 }
 
-// readFlywayConf reads a script's settings: whether it runs outside a transaction, and whether Flyway
-// replaces placeholders in it.
-func (r *reader) readFlywayConf(name string) (noTx, replace bool) {
+// readFlywayConf reads a script's settings: whether it runs outside a transaction (and whether the file
+// says so at all), and whether Flyway replaces placeholders in it.
+func (r *reader) readFlywayConf(name string) (noTx, noTxSet, replace bool) {
 	replace = true
 	src, ok := r.load(name)
 	if !ok {
-		return false, true
+		return false, false, true
 	}
 	r.properties(name, src, "Flyway script setting", func(line int, key, value string) {
 		switch {
@@ -226,10 +248,20 @@ func (r *reader) readFlywayConf(name string) (noTx, replace bool) {
 			r.errorf(name, line, "Flyway script settings are executeInTransaction, encoding, placeholderReplacement and shouldExecute",
 				"unknown Flyway script setting %q", key)
 		case key == "executeInTransaction":
-			noTx = !r.boolSetting(name, line, key, value, !noTx)
+			noTx, noTxSet = !r.boolSetting(name, line, key, value, !noTx), true
 		case key == "placeholderReplacement":
 			replace = r.boolSetting(name, line, key, value, replace)
 		}
 	})
-	return noTx, replace
+	return noTx, noTxSet, replace
+}
+
+// needsAutocommit reports a script with a statement that cannot run in a transaction block.
+func needsAutocommit(s *Script) bool {
+	for _, st := range s.Statements {
+		if sqlparse.NeedsAutocommit(st.Node) {
+			return true
+		}
+	}
+	return false
 }

@@ -81,6 +81,42 @@ func TestReadFlyway(t *testing.T) {
 				"V1__a.sql.conf:3: invalid executeInTransaction value \"maybe\"", "V2__b.sql.conf:0: script settings for a missing script V2__b.sql",
 				"V3__c.sql:0: empty file", "V4__d.sql:0: V script has no SQL statement but the down script has"},
 		},
+		{
+			// ResourceNameParser.java: the description is the name with _ as spaces; repeatables run in
+			// the order of their descriptions (ResolvedMigrationComparator).
+			name: "repeatables by description",
+			files: map[string]string{
+				"V1__init.sql":            "CREATE TABLE a (id int);",
+				"R__create-functions.sql": "SELECT 1;",
+				"R__create_views.sql":     "SELECT 2;",
+				"R__my_view.sql":          "SELECT 3;",
+				"R__my view.sql":          "SELECT 4;",
+			},
+			want: []string{"1_init up:1 down:-", "create_views up:1 down:- repeatable", "create-functions up:1 down:- repeatable", "my view up:1 down:- repeatable"},
+			errs: []string{`R__my_view.sql:0: duplicate repeatable migration "my view" (also R__my view.sql)`},
+		},
+		{
+			// splitAtSeparator: without __ all of the name is the version, the description empty.
+			name: "version without description",
+			files: map[string]string{
+				"V1.sql":    "CREATE TABLE a (id int);",
+				"V1_1.sql":  "SELECT 11;",
+				"U1.sql":    "DROP TABLE a;",
+				"V2__b.sql": "SELECT 2;",
+			},
+			want: []string{"1 up:1 down:1", "1.1 up:1 down:-", "2_b up:1 down:-"},
+		},
+		{
+			// Flyway's sqlMigrationSuffixes end with ".sql", compared case-sensitively.
+			name: "upper-case extension is ignored",
+			files: map[string]string{
+				"V1__init.sql":     "CREATE TABLE a (id int);",
+				"V2__more.SQL":     "CREATE TABLE b (id int);",
+				"sub/R__views.Sql": "SELECT 1;",
+			},
+			want:  []string{"1_init up:1 down:-"},
+			warns: []string{"V2__more.SQL:0: ignored: Flyway only reads .sql files", "sub/R__views.Sql:0: ignored: Flyway only reads .sql files"},
+		},
 	})
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 // flywaySettings are the Flyway settings that change how scripts read: placeholders and what the
-// built-in ones resolve to. They come, as in the Flyway CLI, from configuration files (flyway.toml,
+// built-in ones resolve to, and whether scripts run in a transaction (executeInTransaction, mixed). They come, as in the Flyway CLI, from configuration files (flyway.toml,
 // flyway.conf or conf/flyway.conf in the working directory, or the files FLYWAY_CONFIG_FILES lists),
 // overridden by FLYWAY_* environment variables.
 type flywaySettings struct {
@@ -21,6 +21,25 @@ type flywaySettings struct {
 	prefix, suffix                string
 	defaultSchema, schemas        string
 	user, url, table, environment string
+	// inTransaction is executeInTransaction (default true): false runs every script outside a
+	// transaction. mixed lets a script mix statements that cannot run in a transaction (CREATE INDEX
+	// CONCURRENTLY) with others; Flyway then runs that script outside a transaction.
+	inTransaction, mixed bool
+}
+
+// flagSetting is a true/false setting with its flyway.conf key and its environment variable.
+type flagSetting struct {
+	conf, env string
+	dst       *bool
+}
+
+// bools lists the true/false settings, so that files and the environment set them the same way.
+func (st *flywaySettings) bools() []flagSetting {
+	return []flagSetting{
+		{"flyway.placeholderReplacement", "FLYWAY_PLACEHOLDER_REPLACEMENT", &st.replacement},
+		{"flyway.executeInTransaction", "FLYWAY_EXECUTE_IN_TRANSACTION", &st.inTransaction},
+		{"flyway.mixed", "FLYWAY_MIXED", &st.mixed},
+	}
 }
 
 // flywayTOML is the part of flyway.toml (Flyway 10 and later) schemagate reads.
@@ -29,6 +48,8 @@ type flywayTOML struct {
 		Environment            string            `toml:"environment"`
 		Placeholders           map[string]string `toml:"placeholders"`
 		PlaceholderReplacement *bool             `toml:"placeholderReplacement"`
+		ExecuteInTransaction   *bool             `toml:"executeInTransaction"`
+		Mixed                  *bool             `toml:"mixed"`
 		PlaceholderPrefix      string            `toml:"placeholderPrefix"`
 		PlaceholderSuffix      string            `toml:"placeholderSuffix"`
 		DefaultSchema          string            `toml:"defaultSchema"`
@@ -44,7 +65,7 @@ type flywayTOML struct {
 // loadFlywaySettings reads the configuration files and the environment. Problems in a file are errors
 // with its name and line.
 func (r *reader) loadFlywaySettings() flywaySettings {
-	st := flywaySettings{placeholders: map[string]string{}, replacement: true, prefix: "${", suffix: "}", environment: "default"}
+	st := flywaySettings{placeholders: map[string]string{}, replacement: true, prefix: "${", suffix: "}", environment: "default", inTransaction: true}
 	var files []string
 	if v, ok := os.LookupEnv("FLYWAY_CONFIG_FILES"); ok && strings.TrimSpace(v) != "" {
 		for _, f := range strings.Split(v, ",") {
@@ -81,9 +102,11 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 			*t.dst = v
 		}
 	}
-	if v, ok := os.LookupEnv("FLYWAY_PLACEHOLDER_REPLACEMENT"); ok && v != "" {
-		if b, ok := parseBool(v); ok {
-			st.replacement = b
+	for _, b := range st.bools() {
+		if v, ok := os.LookupEnv(b.env); ok && v != "" {
+			if x, ok := parseBool(v); ok {
+				*b.dst = x
+			}
 		}
 	}
 	return st
@@ -117,9 +140,11 @@ func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 			st.placeholders[strings.ToLower(name)] = value
 			return
 		}
-		if key == "flyway.placeholderReplacement" {
-			st.replacement = r.boolSetting(file, line, key, value, st.replacement)
-			return
+		for _, b := range st.bools() {
+			if b.conf == key {
+				*b.dst = r.boolSetting(file, line, key, value, *b.dst)
+				return
+			}
 		}
 		for _, t := range text {
 			if t.conf == key {
@@ -183,8 +208,11 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 	for k, v := range t.Flyway.Placeholders {
 		st.placeholders[strings.ToLower(k)] = v
 	}
-	if p := t.Flyway.PlaceholderReplacement; p != nil {
-		st.replacement = *p
+	for dst, p := range map[*bool]*bool{&st.replacement: t.Flyway.PlaceholderReplacement,
+		&st.inTransaction: t.Flyway.ExecuteInTransaction, &st.mixed: t.Flyway.Mixed} {
+		if p != nil {
+			*dst = *p
+		}
 	}
 	for dst, v := range map[*string]string{&st.prefix: t.Flyway.PlaceholderPrefix, &st.suffix: t.Flyway.PlaceholderSuffix,
 		&st.defaultSchema: t.Flyway.DefaultSchema, &st.table: t.Flyway.Table, &st.environment: t.Flyway.Environment} {

@@ -8,7 +8,7 @@ import (
 )
 
 // goose (github.com/pressly/goose): {version}_{name}.sql files, each with "-- +goose Up" and optionally
-// "-- +goose Down" sections. Annotations are case-insensitive and must start their line.
+// "-- +goose Down" sections. goose reads annotations as internal/sqlparser/parser.go does (below).
 
 var gooseDialect = dialect{
 	tool:              "goose",
@@ -17,42 +17,48 @@ var gooseDialect = dialect{
 	upFirst:           true,
 	classify:          gooseDirective,
 	splitsAtSemicolon: true,
+	bom:               "goose refuses a file that starts with a byte-order mark (\"unexpected state 0\": its first line is neither blank, a comment nor an annotation)",
 }
 
 const gooseKnown = "goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON and ENVSUB OFF"
 
+// gooseAnnotations are the annotations goose knows, as it compares them (strings.EqualFold).
+var gooseAnnotations = []struct {
+	name string
+	kind directiveKind
+}{
+	{"Up", dirUp}, {"Down", dirDown}, {"StatementBegin", dirBegin}, {"StatementEnd", dirEnd},
+	{"NO TRANSACTION", dirNoTx}, {"ENVSUB ON", dirEnvOn}, {"ENVSUB OFF", dirEnvOff},
+}
+
+// gooseDirective classifies a line exactly as goose's ParseSQLMigration and extractAnnotation do
+// (pressly/goose internal/sqlparser/parser.go): any line whose trimmed text starts with "--" and that
+// contains "+goose" (case-sensitive: "-- +GOOSE Down" is a plain comment) is an annotation, and goose
+// refuses the file when it is not one it knows. The annotation is what is left after removing every
+// "--" and the first "+goose", trimmed, compared ignoring case: "-- +gooseUp" is Up, "--- +goose Up" is
+// "-  Up" (unknown), "NO  TRANSACTION" with two spaces is unknown.
 func gooseDirective(line string) directive {
-	body, ok, indented := commentBody(line)
-	if !ok || !hasPrefixFold(body, "+goose") {
+	if !strings.HasPrefix(strings.TrimSpace(line), "--") || !strings.Contains(line, "+goose") {
 		return directive{}
 	}
-	if indented {
-		return directive{err: "goose annotation must start its line", hint: "remove the leading white space"}
+	if strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t") {
+		return directive{err: "goose annotation must start its line: goose refuses the file", hint: "remove the leading white space"}
 	}
-	rest := body[len("+goose"):]
-	if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
-		return directive{err: "unknown goose annotation " + strconv.Quote(strings.TrimSpace(body)), hint: gooseKnown}
+	cmd := strings.Replace(strings.ReplaceAll(line, "--", ""), "+goose", "", 1)
+	if strings.Contains(cmd, "+goose") {
+		return directive{err: "more than one +goose on a line: goose refuses the file", hint: "keep one annotation per line"}
 	}
-	cmd := strings.ToLower(strings.Join(strings.Fields(rest), " "))
-	switch cmd {
-	case "up":
-		return directive{kind: dirUp}
-	case "down":
-		return directive{kind: dirDown}
-	case "statementbegin":
-		return directive{kind: dirBegin}
-	case "statementend":
-		return directive{kind: dirEnd}
-	case "no transaction":
-		return directive{kind: dirNoTx}
-	case "envsub on":
-		return directive{kind: dirEnvOn}
-	case "envsub off":
-		return directive{kind: dirEnvOff}
-	case "":
-		return directive{err: "empty goose annotation", hint: gooseKnown}
+	cmd = strings.TrimSpace(cmd)
+	if cmd == "" {
+		return directive{err: "empty goose annotation: goose refuses the file", hint: gooseKnown}
 	}
-	return directive{err: "unknown goose annotation " + strconv.Quote(strings.TrimSpace(rest)), hint: gooseKnown}
+	for _, a := range gooseAnnotations {
+		if strings.EqualFold(cmd, a.name) {
+			return directive{kind: a.kind}
+		}
+	}
+	return directive{err: "unknown goose annotation " + strconv.Quote(cmd) + ": goose takes every -- line containing +goose for an annotation and refuses the file",
+		hint: gooseKnown + " (written exactly so, in any case); write +goose in another case, such as +GOOSE, to keep a comment"}
 }
 
 func (r *reader) readGoose() {
@@ -61,10 +67,10 @@ func (r *reader) readGoose() {
 		v int64
 	}
 	var found []entry
-	for _, name := range r.topFiles() {
+	for _, name := range r.topFiles(nil) {
 		digits := leadingDigits(name)
 		goMigration := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
-		if !isSQL(name) && !goMigration {
+		if (!isSQL(name) && !goMigration) || r.otherCaseSQL(name, "goose") {
 			continue
 		}
 		if digits == "" {

@@ -21,10 +21,10 @@ func TestReadGoose(t *testing.T) {
 		{
 			name: "annotations ignore case and CRLF, numeric order",
 			files: map[string]string{
-				"10_c.sql":             "-- +GOOSE UP\r\nSELECT 10;\r\n-- +goose down\r\nSELECT -10;\r\n",
-				"2_b.sql":              "\uFEFF-- a byte-order mark and a comment first\n-- +goose up\nSELECT 2;\n",
+				"10_c.sql":             "-- +goose UP\r\nSELECT 10;\r\n-- +goose down\r\nSELECT -10;\r\n",
+				"2_b.sql":              "-- a comment first\n-- +goose up\nSELECT 2;\n",
 				"1_a.sql":              "--+goose Up\nSELECT 1;",
-				"20240101120000_t.sql": "-- +goose Up\n-- +goose no   transaction\nSELECT 3;\n",
+				"20240101120000_t.sql": "-- +goose Up\n-- +goose no transaction\nSELECT 3;\n",
 			},
 			want: []string{"1_a up:1 down:-", "2_b up:1 down:-", "10_c up:1 down:1", "20240101120000_t up:1 down:- notx"},
 		},
@@ -36,11 +36,44 @@ func TestReadGoose(t *testing.T) {
 		{
 			name: "unknown annotations",
 			files: map[string]string{
-				"1_a.sql": "-- +goose Up\nSELECT 1;\n-- +goose Upp\n-- +gooseDown\n-- +goose\n-- +goose NO TRANSACTIONS\n",
+				"1_a.sql": "-- +goose Up\nSELECT 1;\n-- +goose Upp\n-- +goose Up +goose\n-- +goose\n-- +goose NO TRANSACTIONS\n",
 			},
 			want: []string{"1_a up:1 down:-"},
-			errs: []string{`1_a.sql:3: unknown goose annotation "Upp"`, `1_a.sql:4: unknown goose annotation "+gooseDown"`,
+			errs: []string{`1_a.sql:3: unknown goose annotation "Upp"`, "1_a.sql:4: more than one +goose on a line",
 				"1_a.sql:5: empty goose annotation", `1_a.sql:6: unknown goose annotation "NO TRANSACTIONS"`},
+		},
+		{
+			// internal/sqlparser/parser.go: a line is an annotation when it starts with -- and contains
+			// +goose (case-sensitive); the annotation is the rest without any -- and the first +goose.
+			name: "annotations as goose reads them",
+			files: map[string]string{
+				"1_upper.sql":   "-- +goose Up\nCREATE TABLE t (id int);\n-- +GOOSE Down\nDROP TABLE t;\n",
+				"2_notx.sql":    "-- +goose Up\n-- +GOOSE NO TRANSACTION\nCREATE TABLE u (a int);\nCREATE INDEX CONCURRENTLY u_a ON u (a);\n",
+				"3_nospace.sql": "-- +gooseUp\nSELECT 1;\n--+goose   down  \nSELECT 2;\n",
+				"4_two.sql":     "-- +goose Up\n-- +goose NO  TRANSACTION\nSELECT 1;\n",
+				"5_mention.sql": "-- +goose Up\nSELECT 1;\n-- note: see the +goose docs\nSELECT 2;\n",
+				"6_dashes.sql":  "--- +goose Up\nSELECT 1;\n",
+				"7_trail.sql":   "-- +goose Up\nSELECT 1;\n-- +goose Down -- drops it\nSELECT 2;\n",
+			},
+			want: []string{"1_upper up:2 down:-", "2_notx up:2 down:-", "3_nospace up:1 down:1", "4_two up:1 down:-", "5_mention up:2 down:-", "7_trail up:2 down:-"},
+			errs: []string{`4_two.sql:2: unknown goose annotation "NO  TRANSACTION"`, `5_mention.sql:3: unknown goose annotation "note: see the  docs"`,
+				`6_dashes.sql:0: no -- +goose Up section`, `6_dashes.sql:1: unknown goose annotation "-  Up"`, `7_trail.sql:3: unknown goose annotation "Down  drops it"`},
+		},
+		{
+			// goose lists fs.Glob "*.sql": the extension is case-sensitive.
+			name: "upper-case extension is ignored",
+			files: map[string]string{
+				"1_a.SQL": "-- +goose Up\nCREATE TABLE t (id bigint);\n",
+				"2_b.sql": "-- +goose Up\nCREATE TABLE u (id bigint);\n",
+			},
+			want:  []string{"2_b up:1 down:-"},
+			warns: []string{"1_a.SQL:0: ignored: goose only reads .sql files"},
+		},
+		{
+			name:  "byte-order mark",
+			files: map[string]string{"1_a.sql": "\uFEFF-- +goose Up\nSELECT 1;\n"},
+			want:  []string{"1_a up:1 down:-"},
+			errs:  []string{"1_a.sql:1: goose refuses a file that starts with a byte-order mark"},
 		},
 		{
 			name:  "indented annotation",

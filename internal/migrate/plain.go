@@ -12,7 +12,7 @@ import (
 // psqlScript).
 
 func (r *reader) readPlain() {
-	for _, name := range r.topFiles() {
+	for _, name := range r.topFiles(nil) {
 		if !isSQL(name) {
 			continue
 		}

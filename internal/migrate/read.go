@@ -108,8 +108,10 @@ func (r *reader) warnf(file string, line int, hint, format string, args ...any) 
 	r.warnings = append(r.warnings, &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
-// topFiles lists the regular files at the top of the folder, sorted by name.
-func (r *reader) topFiles() []string {
+// topFiles lists the regular files at the top of the folder, sorted by name. When keep is not nil, names
+// it refuses are left out before they are looked at: a name the tool never reads (an editor's lock file
+// .#1_a.up.sql, a dangling link) must not fail the folder.
+func (r *reader) topFiles(keep func(name string) bool) []string {
 	entries, err := fs.ReadDir(r.fsys, ".")
 	if err != nil {
 		r.errorf("", 0, "", "read migration folder: %v", err)
@@ -117,6 +119,9 @@ func (r *reader) topFiles() []string {
 	}
 	var out []string
 	for _, e := range entries {
+		if keep != nil && !keep(e.Name()) {
+			continue
+		}
 		if r.isFile(e.Name(), e) {
 			out = append(out, e.Name())
 		}
@@ -147,6 +152,17 @@ func maybeFile(d fs.DirEntry) bool { return d.Type().IsRegular() || d.Type()&fs.
 // load reads a file as text. It reports non-UTF-8 content (at the line of the first bad byte) and
 // files with nothing but white space, returning ok=false for both.
 func (r *reader) load(name string) (string, bool) {
+	src, ok := r.loadText(name)
+	if ok && isBlank(src) {
+		r.errorf(name, 0, "write the migration's SQL or delete the file", "empty file")
+		return "", false
+	}
+	return src, ok
+}
+
+// loadText reads a file as text, reporting non-UTF-8 content (at the line of the first bad byte) and
+// returning ok=false for it; a file with nothing but white space is no problem here.
+func (r *reader) loadText(name string) (string, bool) {
 	b, err := fs.ReadFile(r.fsys, name)
 	if err != nil {
 		r.errorf(name, 0, "", "read file: %v", err)
@@ -158,12 +174,11 @@ func (r *reader) load(name string) (string, bool) {
 			"file is not valid UTF-8 (byte 0x%02x at offset %d)", b[bad], bad)
 		return "", false
 	}
-	if len(bytes.TrimSpace(bytes.TrimPrefix(b, bom))) == 0 {
-		r.errorf(name, 0, "write the migration's SQL or delete the file", "empty file")
-		return "", false
-	}
 	return string(b), true
 }
+
+// isBlank reports text with nothing but white space (and a byte-order mark).
+func isBlank(src string) bool { return strings.TrimSpace(strings.TrimPrefix(src, "\uFEFF")) == "" }
 
 var bom = []byte("\uFEFF")
 
@@ -211,6 +226,18 @@ func sortErrors(errs []*Error) {
 
 // isSQL reports whether a file name ends in .sql (any case).
 func isSQL(name string) bool { return strings.EqualFold(path.Ext(name), ".sql") }
+
+// otherCaseSQL reports, as a read warning, a file ending in .SQL (or .Sql...) that tool never reads: goose
+// (fs.Glob "*.sql"), dbmate (regexp `^(\d+).*\.sql$`), sql-migrate (strings.HasSuffix(name, ".sql")) and
+// Flyway (sqlMigrationSuffixes, endsWith) all match the extension case-sensitively.
+func (r *reader) otherCaseSQL(name, tool string) bool {
+	if !isSQL(name) || strings.HasSuffix(name, ".sql") {
+		return false
+	}
+	r.warnf(name, 0, "rename it to end in .sql (lower-case) if it is a migration",
+		"ignored: %s only reads .sql files (the extension is case-sensitive)", tool)
+	return true
+}
 
 // trimSQL removes the .sql extension.
 func trimSQL(name string) string { return name[:len(name)-len(path.Ext(name))] }

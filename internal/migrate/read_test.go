@@ -13,10 +13,17 @@ import (
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
-// mapFS builds a folder from file names and contents.
+// symlinkTo marks a mapFS entry as a symbolic link to the rest of its content.
+const symlinkTo = "\x00symlink:"
+
+// mapFS builds a folder from file names and contents (symlinkTo+target for a symbolic link).
 func mapFS(files map[string]string) fstest.MapFS {
 	m := fstest.MapFS{}
 	for name, content := range files {
+		if target, ok := strings.CutPrefix(content, symlinkTo); ok {
+			m[name] = &fstest.MapFile{Data: []byte(target), Mode: fs.ModeSymlink}
+			continue
+		}
 		m[name] = &fstest.MapFile{Data: []byte(content)}
 	}
 	return m

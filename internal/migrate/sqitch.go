@@ -29,6 +29,10 @@ type sqitchChange struct {
 	tags []string // tags planned right after the change
 }
 
+// sqitchProjectRe is the %project pragma; sqitch's pragma grammar (lib/App/Sqitch/Plan.pm $pragma)
+// allows blanks after %, around = and at the end: "%project = flipr" names the project flipr.
+var sqitchProjectRe = regexp.MustCompile(`^%[ \t]*project[ \t]*=[ \t]*(.*?)[ \t]*$`)
+
 func (r *reader) readSqitch() {
 	if !r.exists(sqitchPlan) {
 		return
@@ -46,8 +50,8 @@ func (r *reader) readSqitch() {
 			line = strings.TrimPrefix(line, "\uFEFF")
 		}
 		switch {
-		case strings.HasPrefix(line, "%project="):
-			r.project = strings.TrimSpace(strings.TrimPrefix(line, "%project="))
+		case sqitchProjectRe.MatchString(line):
+			r.project = sqitchProjectRe.FindStringSubmatch(line)[1]
 			continue
 		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "%"):
 			continue

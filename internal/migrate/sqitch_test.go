@@ -247,3 +247,19 @@ func TestSqitchKeysSurviveRework(t *testing.T) {
 		}
 	}
 }
+
+// TestSqitchProject: sqitch's pragma grammar (lib/App/Sqitch/Plan.pm) allows blanks after % and around
+// =, so each of these plans names the project flipr.
+func TestSqitchProject(t *testing.T) {
+	t.Parallel()
+	for _, pragma := range []string{"%project=flipr", "%project = flipr", "% project\t=  flipr  ", "  %project= flipr"} {
+		files := with(fliprFiles(), map[string]string{"sqitch.plan": strings.Replace(fliprFiles()["sqitch.plan"], "%project=flipr", pragma, 1)})
+		set, err := readMap(t, FormatSqitch, files)
+		if err != nil {
+			t.Fatalf("%q: %v", pragma, err)
+		}
+		if set.Project != "flipr" {
+			t.Errorf("%q: project %q, want flipr", pragma, set.Project)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"cmp"
 	"path"
 	"slices"
 	"strconv"
@@ -10,7 +9,7 @@ import (
 
 // sql-migrate (github.com/rubenv/sql-migrate): every .sql file of the folder is a migration with
 // "-- +migrate Up" and "-- +migrate Down" sections ("notransaction" after either runs it outside a
-// transaction). Commands are case-sensitive. Files are ordered by their leading number, then by name.
+// transaction). Commands are case-sensitive. Files are ordered as sql-migrate orders them (compareSQLMigrate).
 
 var sqlMigrateDialect = dialect{
 	tool:              "sql-migrate",
@@ -18,6 +17,13 @@ var sqlMigrateDialect = dialect{
 	down:              "-- +migrate Down",
 	classify:          sqlMigrateDirective,
 	splitsAtSemicolon: true,
+	// sqlparse/sqlparse.go ParseMigration only switches direction at each Up or Down command, appending
+	// to that direction's statements, and needs no Up: a file with only a Down section is valid.
+	repeats:    true,
+	upOptional: true,
+	// ParseMigration matches commands with strings.HasPrefix(line, "-- +migrate "), which a
+	// byte-order mark before the first line defeats.
+	bomDirective: "sql-migrate does not see a command after a byte-order mark: it skips this line",
 }
 
 const sqlMigrateKnown = "sql-migrate knows Up, Down (optionally followed by notransaction), StatementBegin and StatementEnd"
@@ -64,8 +70,8 @@ func sqlMigrateDirective(line string) directive {
 }
 
 func (r *reader) readSQLMigrate() {
-	for _, name := range r.topFiles() {
-		if !isSQL(name) {
+	for _, name := range r.topFiles(nil) {
+		if !isSQL(name) || r.otherCaseSQL(name, "sql-migrate") {
 			continue
 		}
 		version, rest := splitLeadingVersion(trimSQL(name))
@@ -73,7 +79,7 @@ func (r *reader) readSQLMigrate() {
 			r.migrations = append(r.migrations, m)
 		}
 	}
-	slices.SortStableFunc(r.migrations, compareLeadingVersion)
+	slices.SortStableFunc(r.migrations, compareSQLMigrate)
 	// sql-migrate keys a migration by its file name, so files sharing a number (several migrations of
 	// one day) are distinct, ordered by name. The first keeps the number as its version; each later
 	// one is versioned by its file name, so that adding one never renames those already applied.
@@ -99,16 +105,21 @@ func splitLeadingVersion(base string) (version, name string) {
 	return digits, strings.TrimLeft(base[len(digits):], "_-. ")
 }
 
-// compareLeadingVersion orders numbered migrations by number before unnumbered ones by name.
-func compareLeadingVersion(a, b *Migration) int {
-	da, db := leadingDigits(a.Version) == a.Version, leadingDigits(b.Version) == b.Version
+// compareSQLMigrate is sql-migrate's order, Migration.Less (rubenv/sql-migrate migrate.go): by the
+// leading numbers of the file names when both have one and they differ, numbered files before the
+// others, and otherwise by file name as a plain string, so 01_b.sql < 1_a10.sql < 1_a9.sql < 2_x.sql <
+// a10.sql < a9.sql.
+func compareSQLMigrate(a, b *Migration) int {
+	na, nb := leadingDigits(a.Up.File), leadingDigits(b.Up.File)
 	switch {
-	case da && db:
-		return cmp.Or(CompareNumbers(a.Version, b.Version), naturalCompare(a.Up.File, b.Up.File))
-	case da:
+	case na != "" && nb != "":
+		if c := CompareNumbers(na, nb); c != 0 {
+			return c
+		}
+	case na != "":
 		return -1
-	case db:
+	case nb != "":
 		return 1
 	}
-	return naturalCompare(a.Up.File, b.Up.File)
+	return strings.Compare(a.Up.File, b.Up.File)
 }

@@ -34,9 +34,10 @@ func TestReadSQLMigrate(t *testing.T) {
 				"02_c.sql": "-- +migrate Up\nSELECT 1;\n",
 				"3_d.sql":  "-- +migrate Down\nSELECT 1;\n",
 			},
-			want: []string{"2_b up:1 down:-", "02_c up:1 down:-"},
-			errs: []string{"1_a.sql:0: no -- +migrate Up section",
-				"2_b.sql:1: SQL before the first", "3_d.sql:0: no -- +migrate Up section"},
+			want: []string{"02_c up:1 down:-", "2_b up:1 down:-", "3_d up:0 down:1"}, // equal numbers: "02_c.sql" < "2_b.sql"
+			errs: []string{"1_a.sql:0: no -- +migrate Up section", "2_b.sql:1: SQL before the first"},
+			// sqlparse.go ParseMigration needs an Up or a Down command, not both.
+			warns: []string{"3_d.sql:0: no -- +migrate Up section: sql-migrate runs nothing for the migration's up"},
 		},
 		{
 			name: "split as sql-migrate splits",
@@ -56,6 +57,47 @@ func TestReadSQLMigrate(t *testing.T) {
 				"20240102.sql":   "-- +migrate Up\nSELECT 3;\n",
 			},
 			want: []string{"20240101_a up:1 down:-", "20240101-b up:1 down:-", "20240102 up:1 down:-"},
+		},
+		{
+			// migrate.go Migration.Less: leading numbers when both have one and they differ, numbered
+			// first, else the file names as plain strings.
+			name: "order of Migration.Less",
+			files: map[string]string{
+				"1_a10.sql": "-- +migrate Up\nSELECT 1;\n",
+				"1_a9.sql":  "-- +migrate Up\nSELECT 2;\n",
+				"01_b.sql":  "-- +migrate Up\nSELECT 3;\n",
+				"2_x.sql":   "-- +migrate Up\nSELECT 4;\n",
+				"10_y.sql":  "-- +migrate Up\nSELECT 5;\n",
+				"a10.sql":   "-- +migrate Up\nSELECT 6;\n",
+				"a9.sql":    "-- +migrate Up\nSELECT 7;\n",
+				"B.sql":     "-- +migrate Up\nSELECT 8;\n",
+			},
+			want: []string{"01_b up:1 down:-", "1_a10 up:1 down:-", "1_a9 up:1 down:-", "2_x up:1 down:-", "10_y up:1 down:-",
+				"B up:1 down:-", "a10 up:1 down:-", "a9 up:1 down:-"},
+		},
+		{
+			// sql-migrate reads names ending in .sql (strings.HasSuffix, case-sensitive).
+			name: "upper-case extension is ignored",
+			files: map[string]string{
+				"1_a.SQL": "-- +migrate Up\nSELECT 1;\n",
+				"2_b.sql": "-- +migrate Up\nSELECT 2;\n",
+			},
+			want:  []string{"2_b up:1 down:-"},
+			warns: []string{"1_a.SQL:0: ignored: sql-migrate only reads .sql files"},
+		},
+		{
+			// sqlparse.go ParseMigration: each Up or Down command switches direction and appends to it.
+			name: "repeated sections append",
+			files: map[string]string{
+				"1_a.sql": "-- +migrate Up\nCREATE TABLE a (id bigint);\n-- +migrate Down\nDROP TABLE a;\n-- +migrate Up\nCREATE TABLE b (id bigint);\n",
+				"2_b.sql": "-- +migrate Up\nSELECT 1;\n-- +migrate Down\nSELECT -1;\n-- +migrate Up notransaction\nSELECT 2;\n-- +migrate Down\nSELECT -2;\n",
+				"3_c.sql": "-- +migrate Down\nDROP TABLE IF EXISTS t;\n",
+				"4_d.sql": "\uFEFF-- +migrate Up\nSELECT 1;\n",
+				"5_e.sql": "\uFEFF-- a comment\n-- +migrate Up\nSELECT 1;\n",
+			},
+			want:  []string{"1_a up:2 down:1", "2_b up:2 down:2 notx", "3_c up:0 down:1", "4_d up:1 down:-", "5_e up:1 down:-"},
+			errs:  []string{"4_d.sql:1: sql-migrate does not see a command after a byte-order mark"},
+			warns: []string{"3_c.sql:0: no -- +migrate Up section"},
 		},
 	})
 }

@@ -116,10 +116,12 @@ func envName(name string) string {
 }
 
 // gooseEnv replaces goose ENVSUB references in src[from:to]; the rest of src is kept. goose expands
-// each line of the region with github.com/mfridman/interpolate (the version it depends on): $NAME and
-// ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:offset[:length]}, ${NAME?message}; $$ and \$ stand for
-// a dollar sign, and a $ before anything but a letter or { is an error. So does this, with the same
-// library; comment lines and blank lines, which goose skips before a statement, are left as they are.
+// each line of the region with github.com/mfridman/interpolate v0.2.0 (the version goose v3.30.1
+// depends on, internal/sqlparser/parser.go: interpolate.Expand(line, interpolate.LookupFunc(os.LookupEnv))):
+// $NAME and ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:offset[:length]}, ${NAME?message}; $$ and \$
+// stand for a dollar sign, and a $ before anything but a letter, _ or { is kept as it is ($5, $1). So
+// does this, with the same library; comment lines and blank lines, which goose skips before a
+// statement, are left as they are.
 func gooseEnv(src string, from, to int) (string, *substError) {
 	var b strings.Builder
 	b.WriteString(src[:from])
@@ -134,7 +136,7 @@ func gooseEnv(src string, from, to int) (string, *substError) {
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") || !strings.ContainsAny(line, "$\\") {
 			b.WriteString(line)
 		} else {
-			out, err := interpolate.Interpolate(osEnv{}, strings.TrimSuffix(line, "\r"))
+			out, err := interpolate.Expand(strings.TrimSuffix(line, "\r"), interpolate.LookupFunc(os.LookupEnv))
 			if err != nil {
 				return src, &substError{Off: off, Msg: "goose ENVSUB: " + err.Error(),
 					Hint: "write a literal $ as $$ between ENVSUB ON and OFF (dollar quotes too: $$ becomes $), and name variables with a letter first"}
@@ -152,11 +154,6 @@ func gooseEnv(src string, from, to int) (string, *substError) {
 	b.WriteString(src[to:])
 	return b.String(), nil
 }
-
-// osEnv is the process environment, as goose gives it to interpolate.
-type osEnv struct{}
-
-func (osEnv) Get(key string) (string, bool) { return os.LookupEnv(key) }
 
 // replaceAllIndex is regexp.ReplaceAllStringFunc with the match's submatch indexes.
 func replaceAllIndex(re *regexp.Regexp, s string, f func(m []int) string) string {

@@ -3,6 +3,7 @@ package migrate
 import (
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -128,10 +129,19 @@ func TestGooseEnvSub(t *testing.T) {
 		t.Errorf("EnvSub %v, Source %q: want the text as written", m.EnvSub, m.Up.Source)
 	}
 
+	// interpolate v0.2.0 (goose v3.30.1) keeps a $ before a digit and knows ${VAR:+word}.
+	for line, want := range map[string]string{
+		"SELECT '${GREETING:+alt}';":                                      "SELECT 'alt'",
+		"CREATE FUNCTION g(int) RETURNS int LANGUAGE sql AS 'SELECT $1';": "CREATE FUNCTION g(int) RETURNS int LANGUAGE sql AS 'SELECT $1'",
+		"SELECT '$5', 'a\\$b', '$GREETING';":                              "SELECT '$5', 'a$b', 'hello'",
+	} {
+		set, err := readMap(t, FormatGoose, map[string]string{"00001_init.sql": "-- +goose ENVSUB ON\n-- +goose Up\n" + line + "\n"})
+		if err != nil || len(set.Migrations) != 1 || len(set.Migrations[0].Up.Statements) != 1 || set.Migrations[0].Up.Statements[0].SQL != want {
+			t.Errorf("%s: %v, want %q", line, err, want)
+		}
+	}
 	for line, bad := range map[string]string{
-		"SELECT '${SG_REQUIRED?set it to the tenant}';":                   "$SG_REQUIRED: set it to the tenant",
-		"SELECT '${GREETING:+alt}';":                                      "goose ENVSUB",
-		"CREATE FUNCTION g(int) RETURNS int LANGUAGE sql AS 'SELECT $1';": "Expected identifier to start with a letter",
+		"SELECT '${SG_REQUIRED?set it to the tenant}';": "SG_REQUIRED: set it to the tenant",
 	} {
 		_, err = readMap(t, FormatGoose, map[string]string{"00001_init.sql": "-- +goose ENVSUB ON\n-- +goose Up\nSELECT 1;\n" + line + "\n"})
 		if err == nil || !strings.Contains(err.Error(), "00001_init.sql:4") || !strings.Contains(err.Error(), bad) {
@@ -210,4 +220,52 @@ owner = "toml-owner"
 	if _, err := readMap(t, FormatFlyway, script); err == nil || !regexp.MustCompile(`flyway\.toml:[34]: read Flyway configuration`).MatchString(err.Error()) {
 		t.Errorf("broken flyway.toml: %v", err)
 	}
+}
+
+// TestFlywayTransactionSettings: executeInTransaction=false runs every script outside a transaction,
+// mixed=true a script that mixes CREATE INDEX CONCURRENTLY with other statements; from flyway.toml,
+// flyway.conf or the environment. A script's own .conf setting wins.
+func TestFlywayTransactionSettings(t *testing.T) {
+	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_MIXED", "FLYWAY_EXECUTE_IN_TRANSACTION"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	files := map[string]string{
+		"V1__t.sql":        "CREATE TABLE t (a int);\n",
+		"V2__mixed.sql":    "CREATE TABLE u (a int);\nCREATE INDEX CONCURRENTLY u_a ON u (a);\n",
+		"V3__own.sql":      "CREATE TABLE w (a int);\n",
+		"V3__own.sql.conf": "executeInTransaction=true\n",
+	}
+	t.Chdir(t.TempDir())
+	check := func(t *testing.T, what string, want ...string) {
+		t.Helper()
+		set, err := readMap(t, FormatFlyway, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := summaries(set); !slices.Equal(got, want) {
+			t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+		}
+	}
+	check(t, "defaults", "1_t up:1 down:-", "2_mixed up:2 down:-", "3_own up:1 down:-")
+	write := func(name, content string) {
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("flyway.toml", "[flyway]\nmixed = true\n")
+	check(t, "flyway.toml mixed", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
+	write("flyway.toml", "[flyway]\nexecuteInTransaction = false\n")
+	check(t, "flyway.toml executeInTransaction", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
+	os.Remove("flyway.toml")
+	write("flyway.conf", "flyway.mixed=true\n")
+	check(t, "flyway.conf mixed", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
+	write("flyway.conf", "flyway.executeInTransaction=false\n")
+	check(t, "flyway.conf executeInTransaction", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
+	os.Remove("flyway.conf")
+	t.Setenv("FLYWAY_MIXED", "true")
+	check(t, "FLYWAY_MIXED", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
+	t.Setenv("FLYWAY_MIXED", "")
+	t.Setenv("FLYWAY_EXECUTE_IN_TRANSACTION", "false")
+	check(t, "FLYWAY_EXECUTE_IN_TRANSACTION", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 }
