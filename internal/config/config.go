@@ -56,7 +56,8 @@ func (d Database) RehearsalStatementTimeout() time.Duration {
 type Lint struct {
 	// Rules changes a rule's class ("safe", "caution", "dangerous") or turns it off ("off").
 	Rules map[string]string `yaml:"rules" json:"rules,omitempty"`
-	// FailOn is the lowest risk that makes check exit non-zero: dangerous, caution or never (default: the
+	// FailOn is the lowest risk that makes check exit non-zero: dangerous, caution, safe (any new
+	// migration) or never (default: the
 	// approval gate, not the check, handles risk).
 	FailOn string `yaml:"fail_on" json:"fail_on,omitempty"`
 	// DeployTimeouts counts the lock_timeout and statement_timeout that schemagate deploy sets (see

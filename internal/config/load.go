@@ -304,9 +304,9 @@ func (c *Config) Validate() Problems {
 		add("database.url", "provider url needs database.url (or --database-url / SCHEMAGATE_DATABASE_URL)")
 	}
 	switch c.Lint.FailOn {
-	case "", "never", "caution", "dangerous":
+	case "", "never", "safe", "caution", "dangerous":
 	default:
-		add("lint.fail_on", "unknown value %q (want dangerous, caution or never)", c.Lint.FailOn)
+		add("lint.fail_on", "unknown value %q (want dangerous, caution, safe or never)", c.Lint.FailOn)
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.Lint.Rules)) {
 		if _, ok := lint.Lookup(id); !ok {

@@ -65,3 +65,12 @@ func TestSecondDocument(t *testing.T) {
 		t.Errorf("one document with a leading ---: %v", err)
 	}
 }
+
+// TestFailOnSafe: lint.fail_on takes every value the --fail-on flags take, safe among them (any new
+// migration fails).
+func TestFailOnSafe(t *testing.T) {
+	cfg := Default()
+	if err := Parse("schemagate.yml", []byte("lint: {fail_on: safe}\n"), cfg); err != nil || cfg.Lint.FailOn != "safe" {
+		t.Errorf("fail_on: safe: %v, %q", err, cfg.Lint.FailOn)
+	}
+}

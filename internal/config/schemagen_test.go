@@ -56,7 +56,7 @@ func TestJSONSchemaUpToDate(t *testing.T) {
 // enums are the closed value sets, by dotted path (* for map values, [] for list items).
 var enums = map[string][]any{
 	"database.provider":                             {"auto", "local", "docker", "url"},
-	"lint.fail_on":                                  {"dangerous", "caution", "never"},
+	"lint.fail_on":                                  {"dangerous", "caution", "safe", "never"},
 	"lint.rules.*":                                  {"off", "safe", "caution", "dangerous"},
 	"approval.require":                              {RequireRisky, RequireDangerous, RequireAlways, RequireNever},
 	"environments.*.outside_window":                 {"fail", "wait"},

@@ -135,15 +135,21 @@ func (r *reader) isFile(name string, d fs.DirEntry) bool {
 	if d.Type().IsRegular() {
 		return true
 	}
-	if d.Type()&fs.ModeSymlink == 0 {
-		return false
+	mode := d.Type()
+	if mode&fs.ModeSymlink != 0 {
+		info, err := fs.Stat(r.fsys, name)
+		if err != nil {
+			r.errorf(name, 0, "point the link at a file inside the repository, or copy the file in", "%v", errors.Unwrap(err))
+			return false
+		}
+		mode = info.Mode()
 	}
-	info, err := fs.Stat(r.fsys, name)
-	if err != nil {
-		r.errorf(name, 0, "point the link at a file inside the repository, or copy the file in", "%v", errors.Unwrap(err))
-		return false
+	// A FIFO, socket or device named like a migration would otherwise vanish from the folder (or
+	// leave its down "without an up"); reading it could block for good.
+	if !mode.IsRegular() && !mode.IsDir() && isSQL(name) {
+		r.errorf(name, 0, "replace it with a regular file", "not a regular file (%s)", mode.Type())
 	}
-	return info.Mode().IsRegular()
+	return mode.IsRegular()
 }
 
 // maybeFile tells whether a folder entry may be a file (detection looks at names only).

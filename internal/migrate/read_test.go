@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 
@@ -450,5 +452,24 @@ func TestUpChecksum(t *testing.T) {
 	}
 	if m.UpChecksumMatches("") {
 		t.Error("an empty recorded checksum matches")
+	}
+}
+
+// TestFIFONamedLikeAMigration: a FIFO (or socket, device) named like a migration is an error naming it,
+// not a migration that silently vanishes; it is never opened, so the read does not block.
+func TestFIFONamedLikeAMigration(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "1_a.up.sql"), []byte("SELECT 1;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "2_b.down.sql"), []byte("SELECT 2;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "2_b.up.sql"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Read(os.DirFS(dir), FormatGolangMigrate)
+	if err == nil || !strings.Contains(err.Error(), "2_b.up.sql") || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("error %v, want 2_b.up.sql: not a regular file", err)
 	}
 }
