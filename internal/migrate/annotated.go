@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,10 @@ type dialect struct {
 	// repeats: a second up (or down) directive starts another part of that section, which the tool
 	// appends to it; upOptional: a file with only a down section has an empty up.
 	repeats, upOptional bool
+	// oneQuery: the tool sends a section it runs outside a transaction as one query (dbmate's
+	// transaction:false), which PostgreSQL runs as one implicit transaction when it holds several
+	// statements.
+	oneQuery bool
 }
 
 // section is the byte range of an up or down section: from just after its directive line to the next
@@ -71,8 +76,9 @@ type sections struct {
 	noTx     bool // the whole migration runs outside a transaction
 	envSub   bool
 	env      [][2]int // goose ENVSUB regions: byte ranges between ENVSUB ON and OFF (or the end)
-	// cuts are the lines at which a tool that splitsAtSemicolon ends a statement.
-	cuts []int
+	// cuts are the lines at which a tool that splitsAtSemicolon ends a statement; bounds are those and
+	// the StatementEnd lines: every line after which the tool sends what it holds.
+	cuts, bounds []int
 }
 
 // split cuts src into sections, reporting misplaced, repeated and unknown directives of file.
@@ -139,6 +145,7 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			case open == 0 && (t == "" || strings.HasPrefix(t, "--")):
 			case endsWithSemicolon(text):
 				out.cuts = append(out.cuts, lineNo)
+				out.bounds = append(out.bounds, lineNo)
 				open = 0
 			case open == 0:
 				open = lineNo
@@ -185,6 +192,7 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 				r.errorf(file, lineNo, "add a StatementBegin line before the statement or delete this line", "StatementEnd without StatementBegin")
 			}
 			blockLine = 0
+			out.bounds = append(out.bounds, lineNo)
 		case dirNoTx:
 			out.noTx = true
 		case dirEnvOn:
@@ -276,6 +284,10 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 	}
 	if d.splitsAtSemicolon {
 		r.checkCuts(file, d, s.cuts, lines, m.Up, m.Down)
+		r.checkJoined(file, d, s.bounds, lines, m.Up, m.Down)
+	}
+	if d.oneQuery {
+		r.oneQuery(file, d, m)
 	}
 	if s.up.line == 0 {
 		r.warnf(file, 0, "", "no %s section: %s runs nothing for the migration's up", d.up, d.tool)
@@ -326,6 +338,62 @@ func (r *reader) checkCuts(file string, d dialect, cuts []int, lines *sqlparse.L
 			}
 		}
 	}
+}
+
+// checkJoined reports a statement that refuses a transaction block (CREATE INDEX CONCURRENTLY) which the
+// tool sends together with another one in a script it runs outside a transaction: goose and sql-migrate
+// end a statement only at a line that ends with ; (or StatementEnd), so two statements on one line go
+// as one query, which PostgreSQL runs as one implicit transaction, and the statement fails there.
+func (r *reader) checkJoined(file string, d dialect, bounds []int, lines *sqlparse.Lines, scripts ...*Script) {
+	for _, sc := range scripts {
+		if sc == nil || !sc.NoTransaction || sc.Source != "" {
+			continue
+		}
+		group := []*sqlparse.Statement{}
+		flush := func() {
+			if len(group) < 2 {
+				return
+			}
+			for _, st := range group {
+				if st.Err == nil && sqlparse.NeedsAutocommit(st.Node) {
+					r.errorf(file, st.Pos.Line, "put each statement on a line of its own",
+						"%s sends this statement in one query with the one before or after it (it ends a statement only at a line that ends with ;): PostgreSQL runs such a query as one transaction, where this statement fails", d.tool)
+					return
+				}
+			}
+		}
+		prevEnd := 0
+		for i := range sc.Statements {
+			st := &sc.Statements[i]
+			if len(group) > 0 && slices.ContainsFunc(bounds, func(b int) bool { return b >= prevEnd && b < st.Pos.Line }) {
+				flush()
+				group = group[:0]
+			}
+			group = append(group, st)
+			prevEnd = lines.Pos(max(st.End-1, 0)).Line
+		}
+		flush()
+	}
+}
+
+// oneQuery reads a section the tool sends as one query as PostgreSQL runs it: with several statements,
+// as one transaction (all or nothing, as the rehearsal then runs it), where a statement that refuses a
+// transaction block fails (amacneil/dbmate#182).
+func (r *reader) oneQuery(file string, d dialect, m *Migration) {
+	for _, sc := range []*Script{m.Up, m.Down} {
+		if sc == nil || !sc.NoTransaction || len(sc.Statements) < 2 {
+			continue
+		}
+		for _, st := range sc.Statements {
+			if st.Err == nil && sqlparse.NeedsAutocommit(st.Node) {
+				r.errorf(file, st.Pos.Line, "put it in a migration of its own",
+					"%s sends a section it runs outside a transaction as one query, and PostgreSQL runs a query of several statements as one transaction, where this statement fails", d.tool)
+				break
+			}
+		}
+		sc.NoTransaction = false
+	}
+	m.NoTransaction = m.Up != nil && m.Up.NoTransaction
 }
 
 // endsWithSemicolon is how goose and sql-migrate tell the end of a statement: the line's last

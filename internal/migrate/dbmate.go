@@ -15,6 +15,8 @@ var dbmateDialect = dialect{
 	down:     "-- migrate:down",
 	upFirst:  true,
 	classify: dbmateDirective,
+	// pkg/dbmate/db.go: a transaction:false block goes to db.Exec whole.
+	oneQuery: true,
 	// pkg/dbmate/migration.go parseMigrationContents: ErrParseMissingDown, and its `(?m)^--\s*migrate:up`
 	// does not match after a byte-order mark, which it then takes for a statement before the up block.
 	missingDown: "dbmate refuses it (\"dbmate requires each migration to define a down block with '-- migrate:down'\")",

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -191,5 +192,49 @@ func TestReadGoosePositions(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("statements:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestStatementsSentAsOneQuery: outside a transaction, goose and sql-migrate send what lies between two
+// line ends with ; as one query, and dbmate sends a transaction:false section whole; PostgreSQL runs a
+// query of several statements as one transaction, where CREATE INDEX CONCURRENTLY fails. The folder is
+// refused at that statement's line. Statements on lines of their own, and a lone statement, are fine;
+// a dbmate section of several statements that all may run in a transaction runs as one (atomic).
+func TestStatementsSentAsOneQuery(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		format Format
+		files  map[string]string
+		err    string // "" when the folder reads
+		noTx   bool
+	}{
+		{"goose, same line", FormatGoose, map[string]string{"1_a.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE t (a int, b int);\nCREATE INDEX CONCURRENTLY ia ON t (a); CREATE INDEX CONCURRENTLY ib ON t (b);\n"},
+			"1_a.sql:4: goose sends this statement in one query", false},
+		{"goose, own lines", FormatGoose, map[string]string{"1_a.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE t (a int, b int);\nCREATE INDEX CONCURRENTLY ia ON t (a);\nCREATE INDEX CONCURRENTLY ib ON t (b);\n"},
+			"", true},
+		{"goose, after a block", FormatGoose, map[string]string{"1_a.sql": "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$\n-- +goose StatementEnd\nCREATE INDEX CONCURRENTLY ia ON t (a);\n"},
+			"", true},
+		{"sql-migrate, same line", FormatSQLMigrate, map[string]string{"1_a.sql": "-- +migrate Up notransaction\nCREATE TABLE t (a int); CREATE INDEX CONCURRENTLY ia ON t (a);\n"},
+			"1_a.sql:2: sql-migrate sends this statement in one query", false},
+		{"dbmate, several statements", FormatDbmate, map[string]string{"20240101000000_a.sql": "-- migrate:up transaction:false\nCREATE TABLE t (a bigint);\nCREATE INDEX CONCURRENTLY i1 ON t (a);\n-- migrate:down\nDROP TABLE t;\n"},
+			"20240101000000_a.sql:3: dbmate sends a section it runs outside a transaction as one query", false},
+		{"dbmate, alone", FormatDbmate, map[string]string{"20240101000000_a.sql": "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i1 ON t (a);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY i1;\n"},
+			"", true},
+		{"dbmate, several that may share a transaction", FormatDbmate, map[string]string{"20240101000000_a.sql": "-- migrate:up transaction:false\nCREATE TABLE t (a bigint);\nCREATE INDEX i1 ON t (a);\n-- migrate:down\nDROP TABLE t;\n"},
+			"", false},
+	}
+	for _, tc := range tests {
+		set, err := readMap(t, tc.format, tc.files)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case set.Migrations[0].NoTransaction != tc.noTx:
+			t.Errorf("%s: NoTransaction %v, want %v", tc.name, set.Migrations[0].NoTransaction, tc.noTx)
+		}
 	}
 }

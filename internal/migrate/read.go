@@ -291,7 +291,10 @@ func naturalCompare(a, b string) int {
 // golang-migrate and plain folders send each file as one query, so a file holding a single statement
 // that refuses a transaction block (CREATE INDEX CONCURRENTLY) runs in autocommit; Flyway runs a script
 // made only of such statements outside a transaction. A file mixing them with other statements fails
-// under those tools, and the rehearsal lets it fail the same way.
+// under those tools, and the rehearsal lets it fail the same way. sqitch runs a script with psql
+// --file and no --single-transaction (App/Sqitch/Engine/pg.pm run_file): without a BEGIN of its own,
+// each statement commits by itself, so a script of several statements, or one that refuses a
+// transaction block, runs in autocommit (a failure half way keeps what ran before it).
 func inferAutocommit(format Format, m *Migration) {
 	for _, s := range []*Script{m.Up, m.Down} {
 		if s == nil || s.NoTransaction || len(s.Statements) == 0 {
@@ -306,6 +309,12 @@ func inferAutocommit(format Format, m *Migration) {
 				all = all && sqlparse.NeedsAutocommit(st.Node)
 			}
 			s.NoTransaction = all
+		case FormatSqitch:
+			opens := false
+			for _, st := range s.Statements {
+				opens = opens || sqlparse.OpensOrCommits(st.Node)
+			}
+			s.NoTransaction = !opens && (len(s.Statements) > 1 || sqlparse.NeedsAutocommit(s.Statements[0].Node))
 		}
 	}
 	if m.Up != nil && m.Up.NoTransaction {
