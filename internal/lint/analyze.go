@@ -76,6 +76,7 @@ type analyzer struct {
 	lockTimeoutDone bool
 	stmtTimeoutDone bool
 	alters          map[string]int
+	roles           map[string]bool // roles created earlier in the migration
 }
 
 func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {

