@@ -83,12 +83,23 @@ type Table struct {
 	ForceRowSecurity bool   `json:"force_row_security,omitempty"`
 	Comment          string `json:"comment,omitempty"`
 	Access
-	// Options are the storage parameters (fillfactor=70, autovacuum_enabled=false), sorted.
+	// Options are the storage parameters (fillfactor=70, autovacuum_enabled=false), sorted, then those
+	// of its TOAST table prefixed "toast." (toast.autovacuum_enabled=false), as ALTER TABLE ... SET takes them.
 	Options string `json:"options,omitempty"`
 	// ReplicaIdentity is "nothing", "full" or "index NAME"; empty for the default (the primary key).
 	ReplicaIdentity string `json:"replica_identity,omitempty"`
 	// Rules are the table's rules (pg_get_ruledef), one per line, by name.
 	Rules string `json:"rules,omitempty"`
+	// RuleStates maps the name of a rule that is not plainly enabled to "disabled", "enabled always" or
+	// "enabled replica" (ALTER TABLE ... DISABLE RULE).
+	RuleStates map[string]string `json:"rule_states,omitempty"`
+	// RuleComments maps a rule's name to its comment (COMMENT ON RULE), for rules that have one.
+	RuleComments map[string]string `json:"rule_comments,omitempty"`
+	// InternalTriggers lists, sorted and joined by ", ", the internal triggers (those enforcing a foreign
+	// key or deferred unique constraint, named "constraint NAME") and the triggers a partition cloned
+	// from its parent's (named "NAME (cloned)") that are not plainly enabled, e.g. "constraint c_a_fkey:
+	// disabled" after ALTER TABLE ... DISABLE TRIGGER ALL.
+	InternalTriggers string `json:"internal_triggers,omitempty"`
 	// Statistics are the extended statistics on the table (pg_get_statisticsobjdef), one per line.
 	Statistics string `json:"statistics,omitempty"`
 	// Columns are in attribute order.
@@ -133,6 +144,24 @@ type Column struct {
 	// Privileges are the column's own ACL entries (GRANT SELECT (col) ON ...), sorted and joined by
 	// commas as in Access; empty when it has none.
 	Privileges string `json:"privileges,omitempty"`
+	// Options are the column's attribute options (ALTER COLUMN ... SET (n_distinct=100)), sorted.
+	Options string `json:"options,omitempty"`
+	// Compression is the column's compression method when set (pglz or lz4).
+	Compression string `json:"compression,omitempty"`
+	// IdentityOptions are the identity sequence's options that differ from an identity's defaults, as
+	// GENERATED ... AS IDENTITY (...) takes them, e.g. "START WITH 100 INCREMENT BY 10 CACHE 5".
+	IdentityOptions string `json:"identity_options,omitempty"`
+}
+
+// ViewColumn is what a view's or materialized view's column has of its own.
+type ViewColumn struct {
+	Name    string `json:"name"`
+	Default string `json:"default,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	// Statistics is the statistics target when set (materialized views).
+	Statistics string `json:"statistics,omitempty"`
+	// Privileges are the column's own ACL entries, as for a table column.
+	Privileges string `json:"privileges,omitempty"`
 }
 
 // Constraint is a table constraint.
@@ -175,6 +204,9 @@ type Index struct {
 	Comment   string `json:"comment,omitempty"`
 	// Clustered is set for the index CLUSTER uses (ALTER TABLE ... CLUSTER ON).
 	Clustered bool `json:"clustered,omitempty"`
+	// Statistics lists the statistics targets set on the index's columns (ALTER INDEX ... ALTER COLUMN
+	// 1 SET STATISTICS 1000), "column number: target", joined by ", ".
+	Statistics string `json:"statistics,omitempty"`
 }
 
 // QTable is the qualified name of the index's table.
@@ -213,12 +245,16 @@ type View struct {
 	Access
 	// Options are the view's options (security_barrier=true, check_option=local), sorted.
 	Options string `json:"options,omitempty"`
+	// NoData is set for a materialized view that is not populated (WITH NO DATA, not refreshed since).
+	NoData bool `json:"no_data,omitempty"`
+	// ColumnDetails are the columns' own properties (defaults, comments, statistics, privileges), in order.
+	ColumnDetails []*ViewColumn `json:"column_details,omitempty"`
 }
 
 // QName is the view's qualified name.
 func (v *View) QName() string { return v.Schema + "." + v.Name }
 
-// Function is a function or procedure (aggregates and window functions are listed without a definition).
+// Function is a function, procedure or aggregate.
 type Function struct {
 	OID    uint32 `json:"oid,omitempty"`
 	Schema string `json:"schema"`
@@ -226,9 +262,26 @@ type Function struct {
 	// Args are the identity arguments, e.g. "a integer, b text".
 	Args string `json:"args"`
 	// Kind is f (function), p (procedure), a (aggregate) or w (window).
-	Kind       string `json:"kind"`
-	Result     string `json:"result,omitempty"`
+	Kind   string `json:"kind"`
+	Result string `json:"result,omitempty"`
+	// Definition is pg_get_functiondef, or for an aggregate a CREATE OR REPLACE AGGREGATE statement built
+	// from pg_aggregate.
 	Definition string `json:"definition"`
+	// ArgTypes are the input argument types without names, to recognise renamed arguments.
+	ArgTypes string `json:"arg_types,omitempty"`
+	// The attributes pg_get_functiondef also prints (compared on their own): Volatility is IMMUTABLE,
+	// STABLE or VOLATILE, Parallel PARALLEL SAFE, RESTRICTED or UNSAFE, Config the SET clauses, one per line.
+	Volatility      string `json:"volatility,omitempty"`
+	Strict          bool   `json:"strict,omitempty"`
+	SecurityDefiner bool   `json:"security_definer,omitempty"`
+	Leakproof       bool   `json:"leakproof,omitempty"`
+	Parallel        string `json:"parallel,omitempty"`
+	Cost            string `json:"cost,omitempty"`
+	Rows            string `json:"rows,omitempty"`
+	Config          string `json:"config,omitempty"`
+	// Range is set on the constructor functions of a range type (and of its multirange), which come and
+	// go with the type: comparisons show the type instead.
+	Range *RangeType `json:"range,omitempty"`
 	// DependsOn lists the signatures of the functions this one's body refers to (recorded by
 	// PostgreSQL for SQL-standard bodies only).
 	DependsOn []string `json:"depends_on,omitempty"`
@@ -238,6 +291,17 @@ type Function struct {
 
 // Signature is "schema.name(args)".
 func (f *Function) Signature() string { return f.Schema + "." + f.Name + "(" + f.Args + ")" }
+
+// RangeType is a range type, as its constructor functions carry it (see Function.Range).
+type RangeType struct {
+	OID    uint32 `json:"oid,omitempty"`
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	// Definition is "SUBTYPE = ..." and the other options of CREATE TYPE ... AS RANGE that are set.
+	Definition string `json:"definition"`
+	Comment    string `json:"comment,omitempty"`
+	Access
+}
 
 // Enum is an enum type with its values in order.
 type Enum struct {
@@ -262,7 +326,9 @@ type Domain struct {
 	Collation string `json:"collation,omitempty"`
 	// Constraints maps constraint name to its definition (pg_get_constraintdef).
 	Constraints map[string]string `json:"constraints,omitempty"`
-	Comment     string            `json:"comment,omitempty"`
+	// ConstraintComments maps the name of a constraint that has a comment to it.
+	ConstraintComments map[string]string `json:"constraint_comments,omitempty"`
+	Comment            string            `json:"comment,omitempty"`
 	Access
 }
 
@@ -294,6 +360,7 @@ func (t *Trigger) QTable() string { return t.Schema + "." + t.Table }
 
 // Policy is a row-level security policy.
 type Policy struct {
+	OID        uint32 `json:"oid,omitempty"`
 	Schema     string `json:"schema"`
 	Table      string `json:"table"`
 	Name       string `json:"name"`
@@ -302,6 +369,7 @@ type Policy struct {
 	Roles      string `json:"roles"`
 	Using      string `json:"using,omitempty"`
 	WithCheck  string `json:"with_check,omitempty"`
+	Comment    string `json:"comment,omitempty"`
 }
 
 // QTable is the qualified name of the policy's table.

@@ -25,14 +25,22 @@ const (
 	KindDomain           = "domain"
 	KindTrigger          = "trigger"
 	KindPolicy           = "policy"
+	KindRule             = "rule"
+	KindAggregate        = "aggregate"
+	KindRange            = "range type"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
 var kindRank = map[string]int{
 	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindSequence: 4, KindTable: 5,
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
-	KindTrigger: 11, KindPolicy: 12, KindFunction: 13, KindProcedure: 14,
+	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
 }
+
+// scoped are the kinds whose names are unique per table: they move with their table, whose own change
+// tells of a move to another schema.
+var scoped = map[string]bool{KindColumn: true, KindConstraint: true, KindIndex: true, KindTrigger: true,
+	KindPolicy: true, KindRule: true}
 
 // object is one catalog object flattened for comparison.
 type object struct {
@@ -40,9 +48,17 @@ type object struct {
 	key   string
 	table string
 	// id identifies the object across a rename (OID, or table OID and attribute number); "" if unknown.
-	id    string
+	id string
+	// alt identifies a function across a re-creation with renamed arguments: its kind, schema, name and
+	// argument types.
+	alt   string
 	props []PropertyChange // Property and New only
 	def   string
+	// viewColumn is set for a view's column: the view's columns property tells of those added or removed.
+	viewColumn bool
+	// name and schema are the object's own (unqualified) name and schema, to read its definition past a
+	// rename.
+	name, schema string
 }
 
 func prop(name, value string) PropertyChange { return PropertyChange{Property: name, New: value} }
@@ -69,80 +85,228 @@ func (c *Catalog) objects() []object {
 			props: []PropertyChange{prop("version", e.Version), prop("schema", e.Schema), prop("comment", e.Comment)}})
 	}
 	for k, t := range c.Tables {
-		out = append(out, object{kind: KindTable, key: k, id: oidStr(t.OID), def: tableSummary(t),
+		out = append(out, object{kind: KindTable, key: k, id: oidStr(t.OID), def: tableSummary(t), name: t.Name, schema: t.Schema,
 			props: []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),
 				prop("partition bound", t.PartitionBound), prop("inherits", strings.Join(t.Inherits, ", ")),
 				prop("unlogged", boolStr(t.Unlogged)),
 				prop("row security", boolStr(t.RowSecurity)), prop("forced row security", boolStr(t.ForceRowSecurity)),
 				prop("comment", t.Comment), prop("storage parameters", t.Options), prop("replica identity", t.ReplicaIdentity),
-				prop("rules", t.Rules), prop("extended statistics", t.Statistics), prop("owner", t.Owner), prop("privileges", t.Privileges)}})
+				prop("internal triggers", t.InternalTriggers),
+				prop("extended statistics", t.Statistics), prop("owner", t.Owner), prop("privileges", t.Privileges)}})
 		for _, col := range t.Columns {
 			id := ""
 			if t.OID != 0 {
 				id = fmt.Sprintf("%d:%d", t.OID, col.Num)
 			}
+			identity := col.Identity
+			if identity != "" && col.IdentityOptions != "" {
+				identity += " (" + col.IdentityOptions + ")"
+			}
 			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, def: columnSummary(col),
 				props: []PropertyChange{prop("type", col.Type), prop("not null", boolStr(col.NotNull)),
-					prop("default", col.Default), prop("identity", col.Identity), prop("generated", col.Generated),
+					prop("default", col.Default), prop("identity", identity), prop("generated", col.Generated),
 					prop("collation", col.Collation), prop("comment", col.Comment), prop("storage", col.Storage),
-					prop("statistics target", col.Statistics), prop("privileges", col.Privileges)}})
+					prop("compression", col.Compression), prop("statistics target", col.Statistics),
+					prop("options", col.Options), prop("privileges", col.Privileges)}})
+		}
+		for name, def := range t.rules() {
+			out = append(out, object{kind: KindRule, key: k + "." + name, table: k, def: def, name: name, schema: t.Schema,
+				props: []PropertyChange{prop("definition", def), prop("state", ruleState(t.RuleStates[name])),
+					prop("comment", t.RuleComments[name])}})
 		}
 	}
 	for k, s := range c.Sequences {
-		out = append(out, object{kind: KindSequence, key: k, id: oidStr(s.OID), def: sequenceSummary(s),
+		out = append(out, object{kind: KindSequence, key: k, id: oidStr(s.OID), def: sequenceSummary(s), name: s.Name, schema: s.Schema,
 			props: []PropertyChange{prop("type", s.Type), prop("start", i64(s.Start)), prop("increment", i64(s.Increment)),
 				prop("min", i64(s.Min)), prop("max", i64(s.Max)), prop("cache", i64(s.Cache)), prop("cycle", boolStr(s.Cycle)),
 				prop("owned by", s.OwnedBy), prop("comment", s.Comment), prop("owner", s.Owner), prop("privileges", s.Privileges)}})
 	}
 	for k, v := range c.Views {
 		kind := KindView
+		props := []PropertyChange{prop("definition", v.Definition), prop("columns", strings.Join(v.Columns, ", ")),
+			prop("comment", v.Comment), prop("options", v.Options), prop("owner", v.Owner), prop("privileges", v.Privileges)}
 		if v.Materialized {
 			kind = KindMaterializedView
+			props = append(props, prop("populated", boolStr(!v.NoData)))
 		}
-		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition,
-			props: []PropertyChange{prop("definition", v.Definition), prop("columns", strings.Join(v.Columns, ", ")),
-				prop("comment", v.Comment), prop("options", v.Options), prop("owner", v.Owner), prop("privileges", v.Privileges)}})
+		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition, name: v.Name, schema: v.Schema, props: props})
+		for i, col := range v.ColumnDetails {
+			id := ""
+			if v.OID != 0 {
+				id = fmt.Sprintf("%d:%d", v.OID, i+1)
+			}
+			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, viewColumn: true,
+				props: []PropertyChange{prop("default", col.Default), prop("comment", col.Comment),
+					prop("statistics target", col.Statistics), prop("privileges", col.Privileges)}})
+		}
 	}
+	ranges := map[string]bool{}
 	for k, f := range c.Functions {
-		kind := KindFunction
-		if f.Kind == "p" {
-			kind = KindProcedure
+		if r := f.Range; r != nil {
+			rk := r.Schema + "." + r.Name
+			if !ranges[rk] {
+				ranges[rk] = true
+				out = append(out, object{kind: KindRange, key: rk, id: oidStr(r.OID), def: r.Definition, name: r.Name, schema: r.Schema,
+					props: []PropertyChange{prop("definition", r.Definition), prop("comment", r.Comment), prop("owner", r.Owner),
+						prop("privileges", r.Privileges)}})
+			}
+			continue
 		}
-		out = append(out, object{kind: kind, key: k, id: oidStr(f.OID), def: f.Definition,
-			props: []PropertyChange{prop("kind", f.Kind), prop("result", f.Result), prop("definition", f.Definition),
-				prop("comment", f.Comment), prop("owner", f.Owner), prop("privileges", f.Privileges)}})
+		kind := f.kindName()
+		if f.Kind == "a" {
+			kind = KindAggregate
+		}
+		props := []PropertyChange{prop("kind", f.Kind), prop("result", f.Result), prop("definition", functionBody(f.Definition))}
+		if f.Kind != "a" {
+			props = append(props, prop("volatility", f.Volatility), prop("strictness", strictness(f.Strict)),
+				prop("security", security(f.SecurityDefiner)), prop("leakproof", leakproof(f.Leakproof)),
+				prop("parallel", f.Parallel), prop("cost", f.Cost), prop("rows", f.Rows), prop("configuration", f.Config))
+		} else {
+			props = append(props, prop("parallel", f.Parallel))
+		}
+		props = append(props, prop("comment", f.Comment), prop("owner", f.Owner), prop("privileges", f.Privileges))
+		alt := ""
+		if f.ArgTypes != "" || f.Args == "" {
+			alt = f.Kind + "\x00" + f.Schema + "." + f.Name + "(" + f.ArgTypes + ")"
+		}
+		out = append(out, object{kind: kind, key: k, id: oidStr(f.OID), alt: alt, def: f.Definition, name: f.Name, schema: f.Schema,
+			props: props})
 	}
 	for k, e := range c.Enums {
 		out = append(out, object{kind: KindEnum, key: k, id: oidStr(e.OID), def: "(" + strings.Join(quoteAll(e.Values), ", ") + ")",
+			name: e.Name, schema: e.Schema,
 			props: []PropertyChange{prop("values", "("+strings.Join(quoteAll(e.Values), ", ")+")"), prop("comment", e.Comment),
 				prop("owner", e.Owner), prop("privileges", e.Privileges)}})
 	}
 	for k, d := range c.Domains {
-		out = append(out, object{kind: KindDomain, key: k, id: oidStr(d.OID), def: domainSummary(d),
-			props: []PropertyChange{prop("base type", d.BaseType), prop("default", d.Default), prop("not null", boolStr(d.NotNull)),
-				prop("collation", d.Collation), prop("constraints", domainConstraints(d)), prop("comment", d.Comment),
-				prop("owner", d.Owner), prop("privileges", d.Privileges)}})
+		props := []PropertyChange{prop("base type", d.BaseType), prop("default", d.Default), prop("not null", boolStr(d.NotNull)),
+			prop("collation", d.Collation), prop("constraints", domainConstraints(d)), prop("comment", d.Comment),
+			prop("owner", d.Owner), prop("privileges", d.Privileges)}
+		for _, n := range sortedKeys(d.ConstraintComments) {
+			props = append(props, prop("comment on constraint "+Ident(n), d.ConstraintComments[n]))
+		}
+		out = append(out, object{kind: KindDomain, key: k, id: oidStr(d.OID), def: domainSummary(d), name: d.Name, schema: d.Schema,
+			props: props})
 	}
 	for k, x := range c.Constraints {
 		out = append(out, object{kind: KindConstraint, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
+			name: x.Name, schema: x.Schema,
 			props: []PropertyChange{prop("definition", x.Definition), prop("validated", boolStr(x.Validated)),
 				prop("deferrable", boolStr(x.Deferrable)), prop("deferred", boolStr(x.Deferred)), prop("comment", x.Comment)}})
 	}
 	for k, x := range c.Indexes {
 		out = append(out, object{kind: KindIndex, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
+			name: x.Name, schema: x.Schema,
 			props: []PropertyChange{prop("definition", x.Definition), prop("valid", boolStr(x.Valid)), prop("comment", x.Comment),
-				prop("clustered", boolStr(x.Clustered))}})
+				prop("clustered", boolStr(x.Clustered)), prop("statistics targets", x.Statistics)}})
 	}
 	for k, x := range c.Triggers {
 		out = append(out, object{kind: KindTrigger, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
-			props: []PropertyChange{prop("definition", x.Definition), prop("enabled", x.Enabled), prop("comment", x.Comment)}})
+			name: x.Name, schema: x.Schema,
+			props: []PropertyChange{prop("definition", x.Definition), prop("state", triggerState(x.Enabled)), prop("comment", x.Comment)}})
 	}
 	for k, x := range c.Policies {
-		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), def: policySummary(x),
+		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), id: oidStr(x.OID), def: policySummary(x),
+			name: x.Name, schema: x.Schema,
 			props: []PropertyChange{prop("command", x.Command), prop("permissive", boolStr(x.Permissive)), prop("roles", x.Roles),
-				prop("using", x.Using), prop("with check", x.WithCheck)}})
+				prop("using", x.Using), prop("with check", x.WithCheck), prop("comment", x.Comment)}})
 	}
 	return out
+}
+
+// rules splits the table's rules by (unquoted) name.
+func (t *Table) rules() map[string]string {
+	out := map[string]string{}
+	for n, def := range defsByName(t.Rules, ruleName) {
+		out[unquote(n)] = def
+	}
+	return out
+}
+
+// unquote reads a name as Ident writes it.
+func unquote(n string) string {
+	if len(n) >= 2 && n[0] == '"' && n[len(n)-1] == '"' {
+		return strings.ReplaceAll(n[1:len(n)-1], `""`, `"`)
+	}
+	return n
+}
+
+// triggerState words a trigger's pg_trigger.tgenabled.
+func triggerState(code string) string {
+	switch code {
+	case "O", "":
+		return "enabled"
+	case "D":
+		return "disabled"
+	case "A":
+		return "enabled always"
+	case "R":
+		return "enabled replica"
+	}
+	return code
+}
+
+// ruleState is a rule's state as Table.RuleStates holds it, "enabled" when it holds none.
+func ruleState(s string) string {
+	if s == "" {
+		return "enabled"
+	}
+	return s
+}
+
+func strictness(strict bool) string {
+	if strict {
+		return "STRICT"
+	}
+	return "CALLED ON NULL INPUT"
+}
+
+func security(definer bool) string {
+	if definer {
+		return "SECURITY DEFINER"
+	}
+	return "SECURITY INVOKER"
+}
+
+func leakproof(b bool) string {
+	if b {
+		return "LEAKPROOF"
+	}
+	return "NOT LEAKPROOF"
+}
+
+// functionAttributes are the first words of the lines of pg_get_functiondef's header that print the
+// attributes a Function holds on its own (volatility, strictness, security, leakproofness, parallel
+// safety, cost, rows, SET clauses).
+var functionAttributes = []string{"IMMUTABLE", "STABLE", "VOLATILE", "STRICT", "SECURITY", "LEAKPROOF", "PARALLEL", "COST",
+	"ROWS", "SET", "CALLED", "RETURNS NULL", "NOT LEAKPROOF"}
+
+// functionBody is a function's definition without the header lines of the attributes compared on their
+// own; the header is the first line and those that follow it indented, before the body (AS ..., BEGIN
+// ATOMIC or RETURN).
+func functionBody(def string) string {
+	if !strings.HasPrefix(def, "CREATE ") || !strings.Contains(def, "\n") {
+		return def
+	}
+	lines := strings.Split(def, "\n")
+	out := lines[:1:1]
+	header := true
+	for _, l := range lines[1:] {
+		if header && !strings.HasPrefix(l, " ") {
+			header = false
+		}
+		if header {
+			t := strings.TrimSpace(l)
+			if t == "WINDOW" || strings.HasPrefix(t, "WINDOW ") {
+				// WINDOW leads the attributes line of a window function: keep the word alone.
+				l = " WINDOW"
+			} else if slices.ContainsFunc(functionAttributes, func(w string) bool { return t == w || strings.HasPrefix(t, w+" ") }) {
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 // access lists who owns an object and who may use it.
@@ -175,6 +339,9 @@ func columnSummary(c *Column) string {
 	}
 	if c.Identity != "" {
 		s += " GENERATED " + strings.ToUpper(c.Identity) + " AS IDENTITY"
+		if c.IdentityOptions != "" {
+			s += " (" + c.IdentityOptions + ")"
+		}
 	}
 	if c.Generated != "" {
 		s += " GENERATED ALWAYS AS (" + c.Generated + ") STORED"
@@ -266,39 +433,61 @@ func Compare(before, after *Catalog) *Diff {
 		amap[ao[i].kind+"\x00"+ao[i].key] = &ao[i]
 	}
 	d := &Diff{}
-	// Renames: an object only in before and one only in after with the same identity.
+	// Renames: an object only in before and one only in after with the same identity (or, for functions
+	// re-created with renamed arguments, the same kind, name and argument types).
 	renamedFrom := map[*object]*object{}
-	byID := map[string]*object{}
+	byID, byAlt := map[string]*object{}, map[string]*object{}
 	for i := range bo {
 		o := &bo[i]
-		if o.id != "" && amap[o.kind+"\x00"+o.key] == nil {
-			byID[o.kind+"\x00"+o.id] = o
-		}
-	}
-	for i := range ao {
-		o := &ao[i]
-		if o.id == "" || bmap[o.kind+"\x00"+o.key] != nil {
+		if amap[o.kind+"\x00"+o.key] != nil {
 			continue
 		}
-		if old := byID[o.kind+"\x00"+o.id]; old != nil {
-			renamedFrom[o] = old
-			delete(byID, o.kind+"\x00"+o.id)
+		if o.id != "" {
+			byID[o.kind+"\x00"+o.id] = o
+		}
+		if o.alt != "" {
+			byAlt[o.alt] = o
 		}
 	}
 	renamedOld := map[*object]bool{}
-	for _, old := range renamedFrom {
-		renamedOld[old] = true
+	for _, pass := range []func(o *object) (map[string]*object, string){
+		func(o *object) (map[string]*object, string) { return byID, o.kind + "\x00" + o.id },
+		func(o *object) (map[string]*object, string) { return byAlt, o.alt },
+	} {
+		for i := range ao {
+			o := &ao[i]
+			if bmap[o.kind+"\x00"+o.key] != nil || renamedFrom[o] != nil {
+				continue
+			}
+			m, k := pass(o)
+			if k == "" || k == o.kind+"\x00" {
+				continue
+			}
+			if old := m[k]; old != nil && !renamedOld[old] && old.kind == o.kind {
+				renamedFrom[o] = old
+				renamedOld[old] = true
+				delete(m, k)
+			}
+		}
 	}
+	// What the renames explain: definitions that quote a renamed or moved object differ by its name alone.
+	var renames []rename
+	for o, old := range renamedFrom {
+		if o.name != "" && old.name != "" {
+			renames = append(renames, rename{old.schema, old.name, o.schema, o.name})
+		}
+	}
+	slices.SortFunc(renames, func(a, b rename) int { return cmp.Compare(len(b.newName), len(a.newName)) })
 	addedTables, removedTables := map[string]bool{}, map[string]bool{}
 	for i := range ao {
 		o := &ao[i]
-		if o.kind == KindTable && bmap[o.kind+"\x00"+o.key] == nil && renamedFrom[o] == nil {
+		if isRelation(o.kind) && bmap[o.kind+"\x00"+o.key] == nil && renamedFrom[o] == nil {
 			addedTables[o.key] = true
 		}
 	}
 	for i := range bo {
 		o := &bo[i]
-		if o.kind == KindTable && amap[o.kind+"\x00"+o.key] == nil && !renamedOld[o] {
+		if isRelation(o.kind) && amap[o.kind+"\x00"+o.key] == nil && !renamedOld[o] {
 			removedTables[o.key] = true
 		}
 	}
@@ -309,19 +498,36 @@ func Compare(before, after *Catalog) *Diff {
 			old = renamedFrom[o]
 		}
 		if old == nil {
-			if o.kind == KindColumn && addedTables[o.table] {
+			if o.kind == KindColumn && addedTables[o.table] || o.viewColumn {
 				continue
 			}
 			d.Added = append(d.Added, Change{Kind: o.kind, Name: o.key, Table: o.table, Definition: o.def})
 			continue
 		}
 		var props []PropertyChange
-		if lastName(old.key) != lastName(o.key) {
+		switch {
+		case old.key == o.key:
+		case !scoped[o.kind] && old.schema != "" && old.schema != o.schema:
+			props = append(props, PropertyChange{Property: "qualified name", Old: old.key, New: o.key})
+		case lastName(old.key) != lastName(o.key):
 			props = append(props, PropertyChange{Property: "name", Old: lastName(old.key), New: lastName(o.key)})
 		}
-		for j, p := range o.props {
-			if j < len(old.props) && old.props[j].New != p.New {
-				props = append(props, PropertyChange{Property: p.Property, Old: old.props[j].New, New: p.New})
+		oldProps := make(map[string]string, len(old.props))
+		for _, p := range old.props {
+			oldProps[p.Property] = p.New
+		}
+		seen := make(map[string]bool, len(o.props))
+		for _, p := range o.props {
+			seen[p.Property] = true
+			was := oldProps[p.Property]
+			if was == p.New || len(renames) > 0 && canon(was, renames, true) == canon(p.New, renames, false) {
+				continue
+			}
+			props = append(props, PropertyChange{Property: p.Property, Old: was, New: p.New})
+		}
+		for _, p := range old.props {
+			if !seen[p.Property] && p.New != "" {
+				props = append(props, PropertyChange{Property: p.Property, Old: p.New})
 			}
 		}
 		if len(props) > 0 {
@@ -333,7 +539,7 @@ func Compare(before, after *Catalog) *Diff {
 		if amap[o.kind+"\x00"+o.key] != nil || renamedOld[o] {
 			continue
 		}
-		if o.kind == KindColumn && removedTables[o.table] {
+		if o.kind == KindColumn && removedTables[o.table] || o.viewColumn {
 			continue
 		}
 		d.Removed = append(d.Removed, Change{Kind: o.kind, Name: o.key, Table: o.table, Definition: o.def})
@@ -342,6 +548,55 @@ func Compare(before, after *Catalog) *Diff {
 	sortChanges(d.Changed)
 	sortChanges(d.Removed)
 	return d
+}
+
+func isRelation(kind string) bool {
+	return kind == KindTable || kind == KindView || kind == KindMaterializedView
+}
+
+// rename is an object renamed or moved to another schema.
+type rename struct{ oldSchema, oldName, newSchema, newName string }
+
+// canon writes every renamed object a text quotes (qualified or not) as one placeholder, under its old
+// names in an old text and its new ones in a new text, so that texts that differ only by those names
+// read the same.
+func canon(s string, renames []rename, old bool) string {
+	for i, r := range renames {
+		schema, name := r.newSchema, r.newName
+		if old {
+			schema, name = r.oldSchema, r.oldName
+		}
+		ph := "\x00" + strconv.Itoa(i) + "\x00"
+		if schema != "" {
+			s = strings.ReplaceAll(s, Ident(schema)+"."+Ident(name), ph)
+		}
+		s = replaceWord(s, Ident(name), ph)
+	}
+	return s
+}
+
+// replaceWord replaces the identifier from by to where it stands as a whole word.
+func replaceWord(s, from, to string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, from)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := i + len(from)
+		if (i == 0 || !identByte(s[i-1])) && (j == len(s) || !identByte(s[j])) {
+			b.WriteString(s[:i])
+			b.WriteString(to)
+		} else {
+			b.WriteString(s[:j])
+		}
+		s = s[j:]
+	}
+}
+
+func identByte(c byte) bool {
+	return c == '_' || c == '$' || c == '"' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
 // lastName is the last dot-separated part of a key (function signatures keep their argument list).

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Phrasing words the sentences of Describe for one comparison of a round trip.
@@ -83,7 +84,7 @@ func subject(c Change) string {
 	switch c.Kind {
 	case KindColumn:
 		return "column " + display(c.Name)
-	case KindConstraint, KindTrigger, KindPolicy:
+	case KindConstraint, KindTrigger, KindPolicy, KindRule:
 		return c.Kind + " " + lastName(c.Name) + " on " + display(c.Table)
 	case KindIndex:
 		return "index " + display(c.Name)
@@ -98,6 +99,9 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		old := c
 		old.Name = strings.TrimSuffix(c.Name, pc.New) + pc.Old
 		return fmt.Sprintf("%s is named %s %s", subject(old), pc.New, when)
+	case "qualified name":
+		// Moved to another schema: both names in full, public too.
+		return fmt.Sprintf("%s %s is named %s %s", c.Kind, pc.Old, pc.New, when)
 	case "type", "base type":
 		return fmt.Sprintf("%s is %s %s, was %s", s, shortType(pc.New), when, shortType(pc.Old))
 	case "not null":
@@ -108,31 +112,124 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "valid":
 		return fmt.Sprintf("%s is %s %s, was %s", s, validity(pc.New, "valid", "invalid"), when,
 			validity(pc.Old, "valid", "invalid"))
+	case "populated":
+		return fmt.Sprintf("%s is %s %s, was %s", s, validity(pc.New, "populated", "not populated (WITH NO DATA)"), when,
+			validity(pc.Old, "populated", "not populated (WITH NO DATA)"))
 	case "values":
 		return fmt.Sprintf("%s has values %s %s, was %s", s, pc.New, when, pc.Old)
+	case "state", "volatility", "strictness", "security", "leakproof", "parallel":
+		return fmt.Sprintf("%s is %s %s, was %s", s, value(pc.New), when, value(pc.Old))
+	case "cost", "rows":
+		w := strings.ToUpper(pc.Property)
+		return fmt.Sprintf("%s has %s %s %s, was %s %s", s, w, value(pc.New), when, w, value(pc.Old))
+	case "owned by":
+		return fmt.Sprintf("%s is owned by %s %s, was owned by %s", s, orNothing(pc.New), when, orNothing(pc.Old))
+	case "inherits":
+		return fmt.Sprintf("%s inherits %s %s, was %s", s, orNothing(pc.New), when, orNothing(pc.Old))
+	case "replica identity":
+		ri := func(v string) string {
+			if v == "" {
+				return "default (primary key)"
+			}
+			return v
+		}
+		return fmt.Sprintf("%s has replica identity %s %s, was %s", s, ri(pc.New), when, ri(pc.Old))
+	case "compression":
+		cm := func(v string) string {
+			if v == "" {
+				return "default"
+			}
+			return v
+		}
+		return fmt.Sprintf("%s has compression %s %s, was %s", s, cm(pc.New), when, cm(pc.Old))
+	case "internal triggers":
+		list := func(v string) string {
+			if v == "" {
+				return "none"
+			}
+			return "(" + v + ")"
+		}
+		return fmt.Sprintf("%s has internal or cloned triggers not enabled %s: %s, was %s", s, when, list(pc.New), list(pc.Old))
 	}
 	if strings.Contains(pc.Old, "\n") || strings.Contains(pc.New, "\n") {
-		// Bodies and view definitions: point at the first line that differs.
-		ol, nl := strings.Split(pc.Old, "\n"), strings.Split(pc.New, "\n")
-		i := 0
-		for i < len(ol) && i < len(nl) && ol[i] == nl[i] {
-			i++
-		}
-		return fmt.Sprintf("%s has its %s changed at line %d %s: %s, was %s", s, pc.Property, i+1, when,
-			lineAt(nl, i), lineAt(ol, i))
+		// Bodies and view definitions: the region that differs, from its first line to its last.
+		was, is := differingRegion(pc.Old, pc.New)
+		return fmt.Sprintf("%s has its %s changed %s: %s, was %s", s, pc.Property, when, is, was)
+	}
+	if pc.Property == "definition" && pc.Old != "" && pc.New != "" && len(pc.Old)+len(pc.New) > 120 {
+		// A long one-line definition (an aggregate's): the words that differ, with two before them.
+		was, is := differingWords(pc.Old, pc.New)
+		return fmt.Sprintf("%s has its %s changed %s: %s, was %s", s, pc.Property, when, is, was)
 	}
 	return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, value(pc.New), when, value(pc.Old))
 }
 
-func lineAt(lines []string, i int) string {
-	if i >= len(lines) {
-		return "no such line"
+func orNothing(v string) string {
+	if v == "" {
+		return "nothing"
 	}
-	l := strings.TrimSpace(lines[i])
-	if len(l) > 100 {
-		l = l[:100] + "…"
+	return display(v)
+}
+
+// differingRegion is the part of two multi-line texts that differs: the lines from the first that
+// differs to the last, the lines both start and end with left out (one line of what precedes is kept
+// when a side would be empty), each side on one line with its white space collapsed, quoted and cut
+// to a readable length.
+func differingRegion(old, new string) (string, string) {
+	ol, nl := strings.Split(old, "\n"), strings.Split(new, "\n")
+	i := 0
+	for i < len(ol) && i < len(nl) && strings.TrimSpace(ol[i]) == strings.TrimSpace(nl[i]) {
+		i++
 	}
-	return fmt.Sprintf("%q", l)
+	j := 0
+	for j < len(ol)-i && j < len(nl)-i && strings.TrimSpace(ol[len(ol)-1-j]) == strings.TrimSpace(nl[len(nl)-1-j]) {
+		j++
+	}
+	if (i == len(ol)-j || i == len(nl)-j) && i > 0 {
+		i--
+	}
+	return region(ol[i : len(ol)-j]), region(nl[i : len(nl)-j])
+}
+
+// differingWords is differingRegion for one-line texts, word by word, with up to two words of what
+// precedes the difference ("…" marks what is left out).
+func differingWords(old, new string) (string, string) {
+	ow, nw := strings.Fields(old), strings.Fields(new)
+	i := 0
+	for i < len(ow) && i < len(nw) && ow[i] == nw[i] {
+		i++
+	}
+	j := 0
+	for j < len(ow)-i && j < len(nw)-i && ow[len(ow)-1-j] == nw[len(nw)-1-j] {
+		j++
+	}
+	from := max(i-2, 0)
+	quote := func(ws []string, end int) string {
+		r := strings.Join(ws[from:end], " ")
+		if from > 0 {
+			r = "… " + r
+		}
+		if end < len(ws) {
+			r += " …"
+		}
+		return region([]string{r})
+	}
+	return quote(ow, len(ow)-j), quote(nw, len(nw)-j)
+}
+
+func region(lines []string) string {
+	if len(lines) == 0 {
+		return "nothing"
+	}
+	r := strings.Join(strings.Fields(strings.Join(lines, " ")), " ")
+	if n := 160; len(r) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(r[cut]) {
+			cut--
+		}
+		r = r[:cut] + "…"
+	}
+	return fmt.Sprintf("%q", r)
 }
 
 func nullability(v string) string {

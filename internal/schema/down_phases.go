@@ -438,7 +438,11 @@ func (g *downGen) restoreColumns() {
 			}
 			switch {
 			case bc.Identity != "" && c.Identity == "":
-				g.add("make "+where+" an identity column again", alter+"ADD GENERATED "+strings.ToUpper(bc.Identity)+" AS IDENTITY")
+				opts := ""
+				if bc.IdentityOptions != "" {
+					opts = " (" + bc.IdentityOptions + ")"
+				}
+				g.add("make "+where+" an identity column again", alter+"ADD GENERATED "+strings.ToUpper(bc.Identity)+" AS IDENTITY"+opts)
 			case bc.Identity != "" && c.Identity != bc.Identity:
 				g.add("restore identity kind of "+where, alter+"SET GENERATED "+strings.ToUpper(bc.Identity))
 			}

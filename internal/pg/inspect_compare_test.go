@@ -1,0 +1,191 @@
+package pg_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+// applyRead runs sql in a transaction, commits it with its locks and reads the catalog incrementally
+// since mark (the inspector is in verify mode: the read is checked against a full one).
+func applyRead(t *testing.T, conn *pgx.Conn, in *pg.Inspector, mark *pg.Mark, sql string) *pg.Mark {
+	t.Helper()
+	ctx := context.Background()
+	exec(t, conn, "BEGIN")
+	exec(t, conn, sql)
+	locks, err := in.Locks(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, conn, "COMMIT")
+	next, err := in.Since(ctx, conn, mark, locks, pg.UnseenChanges(sql))
+	if err != nil {
+		t.Fatalf("read after %q: %v", sql, err)
+	}
+	return next
+}
+
+// downSentences applies base, up and down, and describes how the catalog after the down differs from
+// the one before the up.
+func downSentences(t *testing.T, base, up, down string) []string {
+	t.Helper()
+	conn := pgtest.Conn(t)
+	exec(t, conn, base)
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	before, err := in.Inspect(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterUp := applyRead(t, conn, in, before, up)
+	afterDown := applyRead(t, conn, in, afterUp, down)
+	return schema.Describe(schema.Compare(before.Catalog(), afterDown.Catalog()), schema.DownPhrasing)
+}
+
+// TestCompareCatalogProperties reads, on a real server, the properties a down must restore that are
+// easy to miss: for each, a down that forgets it is caught with the exact sentence, and the right down
+// passes. Every read is incremental and checked against a full one.
+func TestCompareCatalogProperties(t *testing.T) {
+	cases := []struct {
+		name, base, up, bad, good string
+		want                      []string
+	}{
+		{name: "table moved to another schema", base: `CREATE SCHEMA s2; CREATE TABLE t (a int); CREATE INDEX t_a_idx ON t (a)`,
+			up: `ALTER TABLE IF EXISTS t SET SCHEMA s2`, bad: `SELECT 1`, good: `ALTER TABLE s2.t SET SCHEMA public`,
+			want: []string{"table public.t is named s2.t after the down"}},
+		{name: "table moved on by the down", base: `CREATE SCHEMA s2; CREATE SCHEMA s3; CREATE TABLE t (a int)`,
+			up: `ALTER TABLE t SET SCHEMA s2`, bad: `ALTER TABLE s2.t SET SCHEMA s3`, good: `ALTER TABLE s2.t SET SCHEMA public`,
+			want: []string{"table public.t is named s3.t after the down"}},
+		{name: "enum moved", base: `CREATE SCHEMA s2; CREATE TYPE e AS ENUM ('a')`,
+			up: `ALTER TYPE e SET SCHEMA s2`, bad: `SELECT 1`, good: `ALTER TYPE s2.e SET SCHEMA public`,
+			want: []string{"enum public.e is named s2.e after the down"}},
+		{name: "materialized view with no data", base: `CREATE TABLE t (a int); CREATE MATERIALIZED VIEW mv AS SELECT a FROM t`,
+			up:   `DROP MATERIALIZED VIEW mv; CREATE MATERIALIZED VIEW mv AS SELECT a, 1 AS b FROM t`,
+			bad:  `DROP MATERIALIZED VIEW mv; CREATE MATERIALIZED VIEW mv AS SELECT a FROM t WITH NO DATA`,
+			good: `DROP MATERIALIZED VIEW mv; CREATE MATERIALIZED VIEW mv AS SELECT a FROM t`,
+			want: []string{"materialized view mv is not populated (WITH NO DATA) after the down, was populated"}},
+		{name: "foreign key triggers disabled", base: `CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (pid int REFERENCES p)`,
+			up: `ALTER TABLE c DISABLE TRIGGER ALL`, bad: `SELECT 1`, good: `ALTER TABLE c ENABLE TRIGGER ALL`,
+			want: []string{"table c has internal or cloned triggers not enabled after the down: (constraint c_pid_fkey: disabled), was none"}},
+		{name: "partition's trigger clone disabled", base: `CREATE TABLE m (k int) PARTITION BY LIST (k);
+				CREATE TABLE m1 PARTITION OF m FOR VALUES IN (1);
+				CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+				CREATE TRIGGER trg BEFORE INSERT ON m FOR EACH ROW EXECUTE FUNCTION tf()`,
+			up: `ALTER TABLE m1 DISABLE TRIGGER trg`, bad: `SELECT 1`, good: `ALTER TABLE m1 ENABLE TRIGGER trg`,
+			want: []string{"table m1 has internal or cloned triggers not enabled after the down: (trg (cloned): disabled), was none"}},
+		{name: "toast storage parameter", base: `CREATE TABLE t (a text)`,
+			up: `ALTER TABLE t SET (toast.autovacuum_enabled = false)`, bad: `SELECT 1`, good: `ALTER TABLE t RESET (toast.autovacuum_enabled)`,
+			want: []string{"table t has storage parameters toast.autovacuum_enabled=false after the down, was none"}},
+		{name: "column options and compression", base: `CREATE TABLE t (a text)`,
+			up: `ALTER TABLE t ALTER COLUMN a SET (n_distinct = 100); ALTER TABLE t ALTER COLUMN a SET COMPRESSION pglz`, bad: `SELECT 1`,
+			good: `ALTER TABLE t ALTER COLUMN a RESET (n_distinct); ALTER TABLE t ALTER COLUMN a SET COMPRESSION DEFAULT`,
+			want: []string{"column t.a has compression pglz after the down, was default", "column t.a has options n_distinct=100 after the down, was none"}},
+		{name: "index column statistics", base: `CREATE TABLE t (a int); CREATE INDEX t_expr_idx ON t ((a + 1))`,
+			up: `ALTER INDEX t_expr_idx ALTER COLUMN 1 SET STATISTICS 1000`, bad: `SELECT 1`, good: `ALTER INDEX t_expr_idx ALTER COLUMN 1 SET STATISTICS -1`,
+			want: []string{"index t_expr_idx has statistics targets 1: 1000 after the down, was none"}},
+		{name: "rule state and comment", base: `CREATE TABLE t (a int); CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING`,
+			up: `ALTER TABLE t DISABLE RULE r; COMMENT ON RULE r ON t IS 'x'`, bad: `SELECT 1`,
+			good: `ALTER TABLE t ENABLE RULE r; COMMENT ON RULE r ON t IS NULL`,
+			want: []string{"rule r on t is disabled after the down, was enabled", "rule r on t has comment x after the down, was none"}},
+		{name: "rule left behind", base: `CREATE TABLE t (a int)`,
+			up: `CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING`, bad: `SELECT 1`, good: `DROP RULE r ON t`,
+			want: []string{"rule r on t is left behind by the down"}},
+		{name: "policy comment and rename", base: `CREATE TABLE t (a int); CREATE POLICY p ON t USING (true); CREATE POLICY q ON t USING (true)`,
+			up: `COMMENT ON POLICY p ON t IS 'x'; ALTER POLICY q ON t RENAME TO q2`, bad: `SELECT 1`,
+			good: `COMMENT ON POLICY p ON t IS NULL; ALTER POLICY q2 ON t RENAME TO q`,
+			want: []string{"policy p on t has comment x after the down, was none", "policy q on t is named q2 after the down"}},
+		{name: "domain constraint comment", base: `CREATE DOMAIN d AS int CONSTRAINT c CHECK (VALUE > 0)`,
+			up: `COMMENT ON CONSTRAINT c ON DOMAIN d IS 'x'`, bad: `SELECT 1`, good: `COMMENT ON CONSTRAINT c ON DOMAIN d IS NULL`,
+			want: []string{"domain d has comment on constraint c x after the down, was none"}},
+		{name: "identity options", base: `CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY)`,
+			up: `ALTER TABLE t ALTER COLUMN id SET INCREMENT BY 10 SET START 100 SET CACHE 5`, bad: `SELECT 1`,
+			good: `ALTER TABLE t ALTER COLUMN id SET INCREMENT BY 1 SET START 1 SET CACHE 1`,
+			want: []string{"column t.id has identity always (START WITH 100 INCREMENT BY 10 CACHE 5) after the down, was always"}},
+		{name: "identity re-added with other options", base: `CREATE TABLE t (id int NOT NULL GENERATED BY DEFAULT AS IDENTITY)`,
+			up:   `ALTER TABLE t ALTER COLUMN id DROP IDENTITY`,
+			bad:  `ALTER TABLE t ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (MAXVALUE 1000 CYCLE)`,
+			good: `ALTER TABLE t ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY`,
+			want: []string{"column t.id has identity by default (MAXVALUE 1000 CYCLE) after the down, was by default"}},
+		{name: "view and materialized view columns", base: `CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;
+				CREATE MATERIALIZED VIEW mv AS SELECT a FROM t;
+				DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sg_compare_ro') THEN CREATE ROLE sg_compare_ro; END IF; END $$`,
+			up: `ALTER VIEW v ALTER COLUMN a SET DEFAULT 42; COMMENT ON COLUMN v.a IS 'x'; GRANT SELECT (a) ON v TO sg_compare_ro;
+				COMMENT ON COLUMN mv.a IS 'y'; ALTER MATERIALIZED VIEW mv ALTER COLUMN a SET STATISTICS 900`, bad: `SELECT 1`,
+			good: `ALTER VIEW v ALTER COLUMN a DROP DEFAULT; COMMENT ON COLUMN v.a IS NULL; REVOKE SELECT (a) ON v FROM sg_compare_ro;
+				COMMENT ON COLUMN mv.a IS NULL; ALTER MATERIALIZED VIEW mv ALTER COLUMN a SET STATISTICS -1`,
+			want: []string{"column mv.a has comment y after the down, was none", "column mv.a has statistics target 900 after the down, was none",
+				"column v.a has default 42 after the down, was none", "column v.a has comment x after the down, was none",
+				"column v.a has privileges sg_compare_ro=r/{me} after the down, was none"}},
+		{name: "aggregate definition", base: `CREATE AGGREGATE mysum(int) (SFUNC = int4pl, STYPE = int, INITCOND = '0')`,
+			up:   `DROP AGGREGATE mysum(int); CREATE AGGREGATE mysum(int) (SFUNC = int4pl, STYPE = int, INITCOND = '1')`,
+			bad:  `DROP AGGREGATE mysum(int); CREATE AGGREGATE mysum(int) (SFUNC = int4pl, STYPE = int, INITCOND = '5')`,
+			good: `DROP AGGREGATE mysum(int); CREATE AGGREGATE mysum(int) (SFUNC = int4pl, STYPE = int, INITCOND = '0')`,
+			want: []string{`aggregate mysum(integer) has its definition changed after the down: "… INITCOND = '5')", was "… INITCOND = '0')"`}},
+		{name: "function attributes", base: `CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x'`,
+			up: `ALTER FUNCTION f(int) STABLE STRICT SECURITY DEFINER PARALLEL SAFE COST 5 SET work_mem = '8MB'`, bad: `SELECT 1`,
+			good: `ALTER FUNCTION f(int) VOLATILE CALLED ON NULL INPUT SECURITY INVOKER PARALLEL UNSAFE COST 100 RESET ALL`,
+			want: []string{"function f(x integer) is STABLE after the down, was VOLATILE",
+				"function f(x integer) is STRICT after the down, was CALLED ON NULL INPUT",
+				"function f(x integer) is SECURITY DEFINER after the down, was SECURITY INVOKER",
+				"function f(x integer) is PARALLEL SAFE after the down, was PARALLEL UNSAFE",
+				"function f(x integer) has COST 5 after the down, was COST 100",
+				"function f(x integer) has configuration work_mem=8MB after the down, was none"}},
+		{name: "view definition region", base: `CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t`,
+			up:   `CREATE OR REPLACE VIEW v AS SELECT a FROM t WHERE a > 1`,
+			bad:  `CREATE OR REPLACE VIEW v AS SELECT a FROM t WHERE a >= 0`,
+			good: `CREATE OR REPLACE VIEW v AS SELECT a FROM t`,
+			want: []string{`view v has its definition changed after the down: "FROM t WHERE (t.a >= 0);", was "FROM t;"`}},
+		{name: "range type left behind", base: `SELECT 1`,
+			up: `CREATE TYPE floatrange AS RANGE (subtype = float8, subtype_diff = float8mi)`, bad: `SELECT 1`, good: `DROP TYPE floatrange`,
+			want: []string{"range type floatrange is left behind by the down"}},
+		{name: "renames say no more", base: `CREATE TABLE t (a int PRIMARY KEY); CREATE INDEX t_a_idx ON t (a);
+				CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x'`,
+			up: `ALTER TABLE t RENAME TO t2; ALTER INDEX t_a_idx RENAME TO t_a_idx2; ALTER FUNCTION f(int) RENAME TO f2`, bad: `SELECT 1`,
+			good: `ALTER TABLE t2 RENAME TO t; ALTER INDEX t_a_idx2 RENAME TO t_a_idx; ALTER FUNCTION f2(int) RENAME TO f`,
+			want: []string{"table t is named t2 after the down", "index t_a_idx is named t_a_idx2 after the down",
+				"function f(x integer) is named f2(x integer) after the down"}},
+		{name: "function arguments renamed", base: `CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT 1'`,
+			up: `DROP FUNCTION f(int); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT 1'`, bad: `SELECT 1`,
+			good: `DROP FUNCTION f(int); CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT 1'`,
+			want: []string{"function f(x integer) is named f(a integer) after the down",
+				`function f(a integer) has its definition changed after the down: "CREATE OR REPLACE FUNCTION public.f(a integer)", was "CREATE OR REPLACE FUNCTION public.f(x integer)"`}},
+		{name: "trigger state and replica identity", base: `CREATE TABLE t (a int PRIMARY KEY);
+				CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+				CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf()`,
+			up: `ALTER TABLE t ENABLE ALWAYS TRIGGER trg; ALTER TABLE t REPLICA IDENTITY FULL`, bad: `SELECT 1`,
+			good: `ALTER TABLE t ENABLE TRIGGER trg; ALTER TABLE t REPLICA IDENTITY DEFAULT`,
+			want: []string{"table t has replica identity full after the down, was default (primary key)",
+				"trigger trg on t is enabled always after the down, was enabled"}},
+		{name: "sequence owner and inheritance", base: `CREATE TABLE par (a int); CREATE TABLE ch (a int) INHERITS (par); CREATE SEQUENCE s`,
+			up: `ALTER TABLE ch NO INHERIT par; ALTER SEQUENCE s OWNED BY par.a`, bad: `SELECT 1`,
+			good: `ALTER TABLE ch INHERIT par; ALTER SEQUENCE s OWNED BY NONE`,
+			want: []string{"table ch inherits nothing after the down, was par", "sequence s is owned by par.a after the down, was owned by nothing"}},
+	}
+	t.Cleanup(func() {
+		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_compare_ro")
+	})
+	var me string
+	if err := pgtest.Conn(t).QueryRow(context.Background(), "SELECT current_user").Scan(&me); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := range tc.want {
+				tc.want[i] = strings.ReplaceAll(tc.want[i], "{me}", me)
+			}
+			got := downSentences(t, tc.base, tc.up, tc.bad)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("bad down: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			if got := downSentences(t, tc.base, tc.up, tc.good); len(got) > 0 {
+				t.Errorf("good down: got\n%s", strings.Join(got, "\n"))
+			}
+		})
+	}
+}

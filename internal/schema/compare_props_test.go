@@ -1,0 +1,139 @@
+package schema
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func checkSentences(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: got\n%s\nwant\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestCompareSchemaMove(t *testing.T) {
+	before, after := shop(), shop()
+	after.Schemas["s2"] = &Schema{OID: 2300, Name: "s2"}
+	before.Schemas["s2"] = after.Schemas["s2"]
+	o := after.Tables["public.orders"]
+	delete(after.Tables, "public.orders")
+	o.Schema = "s2"
+	after.Tables["s2.orders"] = o
+	fk := after.Constraints["public.orders.orders_user_fk"]
+	delete(after.Constraints, "public.orders.orders_user_fk")
+	fk.Schema = "s2"
+	after.Constraints["s2.orders.orders_user_fk"] = fk
+	e := after.Enums["public.status"]
+	delete(after.Enums, "public.status")
+	e.Schema = "s2"
+	after.Enums["s2.status"] = e
+	checkSentences(t, "down", Describe(Compare(before, after), DownPhrasing), []string{
+		"table public.orders is named s2.orders after the down",
+		"enum public.status is named s2.status after the down",
+	})
+	checkSentences(t, "re-up", Describe(Compare(after, before), ReUpPhrasing), []string{
+		"table s2.orders is named public.orders after re-up",
+		"enum s2.status is named public.status after re-up",
+	})
+}
+
+func TestCompareFunctionAttributesApart(t *testing.T) {
+	def := func(attrs string) string {
+		return "CREATE OR REPLACE FUNCTION public.f(x integer)\n RETURNS integer\n LANGUAGE sql\n" + attrs +
+			"AS $function$SELECT x$function$\n"
+	}
+	before, after := shop(), shop()
+	before.Functions["public.f(x integer)"] = &Function{OID: 900, Schema: "public", Name: "f", Args: "x integer", ArgTypes: "integer",
+		Kind: "f", Definition: def(""), Volatility: "VOLATILE", Parallel: "PARALLEL UNSAFE", Cost: "100", Rows: "0"}
+	after.Functions["public.f(x integer)"] = &Function{OID: 900, Schema: "public", Name: "f", Args: "x integer", ArgTypes: "integer",
+		Kind: "f", Definition: def(" STABLE STRICT SECURITY DEFINER\n SET search_path TO 'pg_catalog'\n"), Volatility: "STABLE",
+		Strict: true, SecurityDefiner: true, Parallel: "PARALLEL UNSAFE", Cost: "100", Rows: "0", Config: "search_path=pg_catalog"}
+	checkSentences(t, "attributes", Describe(Compare(before, after), DownPhrasing), []string{
+		"function f(x integer) is STABLE after the down, was VOLATILE",
+		"function f(x integer) is STRICT after the down, was CALLED ON NULL INPUT",
+		"function f(x integer) is SECURITY DEFINER after the down, was SECURITY INVOKER",
+		"function f(x integer) has configuration search_path=pg_catalog after the down, was none",
+	})
+	// Arguments renamed by a re-creation (another OID): one function, named differently.
+	g := *after.Functions["public.f(x integer)"]
+	g.OID, g.Args, g.Definition, g.Volatility, g.Strict, g.SecurityDefiner, g.Config = 901, "y integer", strings.ReplaceAll(def(""), "x", "y"), "VOLATILE", false, false, ""
+	delete(after.Functions, "public.f(x integer)")
+	after.Functions["public.f(y integer)"] = &g
+	checkSentences(t, "arguments", Describe(Compare(before, after), DownPhrasing), []string{
+		"function f(x integer) is named f(y integer) after the down",
+		`function f(y integer) has its definition changed after the down: "CREATE OR REPLACE FUNCTION public.f(y integer) RETURNS integer LANGUAGE sql AS $function$SELECT y$function$", was "CREATE OR REPLACE FUNCTION public.f(x integer) RETURNS integer LANGUAGE sql AS $function$SELECT x$function$"`,
+	})
+}
+
+func TestCompareAggregatesAndRanges(t *testing.T) {
+	before, after := shop(), shop()
+	agg := func(init string) *Function {
+		return &Function{OID: 910, Schema: "public", Name: "mysum", Args: "integer", ArgTypes: "integer", Kind: "a", Parallel: "PARALLEL UNSAFE",
+			Definition: "CREATE OR REPLACE AGGREGATE public.mysum(integer) (SFUNC = int4pl, STYPE = integer, INITCOND = '" + init + "')"}
+	}
+	before.Functions["public.mysum(integer)"] = agg("0")
+	after.Functions["public.mysum(integer)"] = agg("5")
+	r := &RangeType{OID: 920, Schema: "public", Name: "floatrange", Definition: "SUBTYPE = double precision"}
+	for _, args := range []string{"double precision, double precision", "double precision, double precision, text"} {
+		after.Functions["public.floatrange("+args+")"] = &Function{OID: 921, Schema: "public", Name: "floatrange", Args: args, Kind: "f", Range: r}
+	}
+	checkSentences(t, "down", Describe(Compare(before, after), DownPhrasing), []string{
+		"range type floatrange is left behind by the down",
+		`aggregate mysum(integer) has its definition changed after the down: "… INITCOND = '5')", was "… INITCOND = '0')"`,
+	})
+}
+
+func TestCompareRenameSaysNoMore(t *testing.T) {
+	before, after := shop(), shop()
+	u := after.Tables["public.users"]
+	delete(after.Tables, "public.users")
+	u.Name = "members"
+	after.Tables["public.members"] = u
+	pk := after.Indexes["public.users_pkey"]
+	pk.Table = "members"
+	pk.Definition = "CREATE UNIQUE INDEX users_pkey ON public.members USING btree (id)"
+	c := after.Constraints["public.users.users_pkey"]
+	delete(after.Constraints, "public.users.users_pkey")
+	c.Table = "members"
+	after.Constraints["public.members.users_pkey"] = c
+	fk := after.Constraints["public.orders.orders_user_fk"]
+	fk.Definition, fk.References = "FOREIGN KEY (user_id) REFERENCES members(id)", "public.members"
+	v := after.Views["public.user_orders"]
+	v.Definition = " SELECT u.email, o.id FROM members u JOIN orders o ON o.user_id = u.id;"
+	v.DependsOn = []string{"public.members", "public.orders"}
+	ix := &Index{OID: 103, Schema: "public", Table: "orders", Name: "orders_note_idx", Definition: "CREATE INDEX orders_note_idx ON public.orders USING btree (note)"}
+	before.Indexes["public.orders_note_idx"] = ix
+	ix2 := *ix
+	ix2.Name, ix2.Definition = "orders_remark_idx", "CREATE INDEX orders_remark_idx ON public.orders USING btree (note)"
+	after.Indexes["public.orders_remark_idx"] = &ix2
+	checkSentences(t, "renames", Describe(Compare(before, after), DownPhrasing), []string{
+		"table users is named members after the down",
+		"index orders_note_idx is named orders_remark_idx after the down",
+	})
+}
+
+func TestDescribeWording(t *testing.T) {
+	before, after := shop(), shop()
+	before.Triggers["public.users.trg"] = &Trigger{OID: 930, Schema: "public", Table: "users", Name: "trg", Enabled: "O", Definition: "CREATE TRIGGER trg"}
+	after.Triggers["public.users.trg"] = &Trigger{OID: 930, Schema: "public", Table: "users", Name: "trg", Enabled: "D", Definition: "CREATE TRIGGER trg"}
+	after.Tables["public.users"].ReplicaIdentity = "full"
+	after.Tables["public.users"].Rules = "CREATE RULE r AS\n    ON DELETE TO public.users DO INSTEAD NOTHING;"
+	before.Tables["public.orders"].Inherits = []string{"public.users"}
+	before.Sequences["public.s"] = &Sequence{OID: 940, Schema: "public", Name: "s", OwnedBy: "public.orders.id"}
+	after.Sequences["public.s"] = &Sequence{OID: 940, Schema: "public", Name: "s"}
+	before.Views["public.user_orders"].Definition = " SELECT u.email,\n    o.id\n   FROM users u\n     JOIN orders o ON o.user_id = u.id;"
+	after.Views["public.user_orders"].Definition = " SELECT u.email,\n    o.id\n   FROM users u\n     JOIN orders o ON o.user_id = u.id\n  WHERE o.id >= 0;"
+	before.Views["public.user_orders"].ColumnDetails = []*ViewColumn{{Name: "email"}, {Name: "id"}}
+	after.Views["public.user_orders"].ColumnDetails = []*ViewColumn{{Name: "email", Default: "'x'::text"}, {Name: "id"}}
+	checkSentences(t, "wording", Describe(Compare(before, after), DownPhrasing), []string{
+		"rule r on users is left behind by the down",
+		"table orders inherits nothing after the down, was users",
+		`view user_orders has its definition changed after the down: "JOIN orders o ON o.user_id = u.id WHERE o.id >= 0;", was "JOIN orders o ON o.user_id = u.id;"`,
+		"column user_orders.email has default 'x'::text after the down, was none",
+		"table users has replica identity full after the down, was default (primary key)",
+		"trigger trg on users is disabled after the down, was enabled",
+		"sequence s is owned by nothing after the down, was owned by orders.id",
+	})
+}
