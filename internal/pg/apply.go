@@ -71,6 +71,9 @@ type ApplyOptions struct {
 	// Fresh puts the session back as a new connection has it first (ResetSession), so that what an
 	// earlier script SET does not reach this one.
 	Fresh bool
+	// Discarded says the caller rolls its transaction back after the script (a sqitch verify script):
+	// the script's own ROLLBACK, which ends such scripts, is skipped as its BEGIN is.
+	Discarded bool
 }
 
 // ResetSession puts a session back as a new connection has it: every setting (search_path, timeouts,
@@ -110,6 +113,16 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 		st := &s.Statements[i]
 		if inTx && sqlparse.OpensOrCommits(st.Node) {
 			continue // the script's own BEGIN/COMMIT: the caller's transaction already makes it atomic
+		}
+		if inTx && opts.Discarded && sqlparse.EndsTransaction(st.Node) {
+			continue
+		}
+		if inTx && sqlparse.EndsTransaction(st.Node) {
+			// Run, it would throw away what the script did so far and leave the rest outside the
+			// migration's transaction, and the rehearsal could no longer undo it.
+			return positioned(s, st, &pgconn.PgError{Severity: "ERROR", Code: "25000",
+				Message: "a transactional migration may not end its transaction: this statement would discard what the script did before it and run the rest in autocommit",
+				Hint:    "remove it; to run a migration outside a transaction, mark it as its tool does (-- +goose NO TRANSACTION, -- migrate:up transaction:false, ...)"})
 		}
 		if opts.Before != nil {
 			if err := opts.Before(ctx, i, st); err != nil {

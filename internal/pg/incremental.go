@@ -30,8 +30,13 @@ import (
 //     a renamed column) depend on it in pg_depend: the read covers the transitive dependents, and every
 //     function that shares a name with a changed one (an overload changes how calls deparse). A table
 //     or sequence that kept its qualified name and its columns' names is the exception: what depends
-//     on it quotes nothing else of it, so its dependents are not read again (an ADD COLUMN re-reads one
-//     table, not every view and foreign key around it).
+//     on it quotes nothing else of it, so of its dependents only its views are read again, whose text
+//     can list all its columns (an ADD COLUMN re-reads the table and its views, not every foreign key
+//     and function around it).
+//   - Deferred triggers and constraint checks run before the locks are taken (the caller settles the
+//     transaction first), and reads run under fixed settings whatever the session's time zone or
+//     output styles (see sessionSettings).
+//   - A dropped domain constraint leaves only its lock: the mark's domains are read again.
 //
 // Whatever this cannot vouch for falls back to a full read: a schema, extension, role, operator, cast,
 // collation or other shared-vocabulary change; an object in pg_catalog or a temporary schema; a search
@@ -223,6 +228,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	// A changed function's overloads count (see inspectTemplate): the query finds them by the current
 	// name; those of a function that was dropped or renamed are found here by the name it had.
 	var byOID map[uint32]*schema.Function
+	var tableConstraints map[uint32]bool
 	for i, c := range classes {
 		if c == classProc {
 			if byOID == nil {
@@ -238,6 +244,26 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 					}
 				}
 			}
+		}
+	}
+	// A constraint seed the mark has no table constraint for may be a domain's: one that ALTER DOMAIN
+	// ... DROP CONSTRAINT (or a DROP ... CASCADE) removed leaves only its lock, and the deleted row no
+	// longer leads to its domain. The mark's domains are read again (there are few).
+	for i, c := range classes {
+		if c != classConstraint {
+			continue
+		}
+		if tableConstraints == nil {
+			tableConstraints = make(map[uint32]bool, len(mark.raw.Constraints))
+			for _, x := range mark.raw.Constraints {
+				tableConstraints[x.OID] = true
+			}
+		}
+		if !tableConstraints[seedOIDs[i]] {
+			for _, d := range mark.raw.Domains {
+				classes, seedOIDs = append(classes, classType), append(seedOIDs, d.OID)
+			}
+			break
 		}
 	}
 	m := &Mark{horizon: p.horizon(), path: p.Path, roles: p.Roles, defACL: p.DefACL, ig: in.Ignore, Incremental: true}
@@ -267,17 +293,32 @@ var catalogDML = regexp.MustCompile(`(?is)\b(insert\s+into|update|delete\s+from|
 // also inside DO blocks: they rewrite pg_attribute rows and take no lock on the table.
 var columnGrant = regexp.MustCompile(`(?is)\b(grant|revoke)\s+(grant\s+option\s+for\s+)?((select|insert|update|references|all(\s+privileges)?)\s*(\([^)]*\))?\s*,\s*)*(select|insert|update|references|all(\s+privileges)?)\s*\(`)
 
+// sqlComment matches SQL comments (not nested ones; text in string literals that looks like a comment
+// is taken out too, which can only make UnseenChanges say yes more often).
+var sqlComment = regexp.MustCompile(`(?s)--[^\n]*|/\*.*?\*/`)
+
+// dynamicGrant matches GRANT or REVOKE that dynamic SQL may assemble (EXECUTE 'GRANT SELECT ' ||
+// '(a) ON t ...' in a DO block or function): what it grants cannot be read from the text.
+// (GRANT EXECUTE ON FUNCTION is no dynamic SQL: EXECUTE is followed by ON there.)
+var dynamicGrant = regexp.MustCompile(`(?is)\b(grant|revoke)\b.*` + dynamicExecute + `|` + dynamicExecute + `.*\b(grant|revoke)\b`)
+
+const dynamicExecute = `\bexecute\s+('|\$|e'|format\s*\(|\(|[a-z_][a-z0-9_.]*\s*(;|\|\||\busing\b|\binto\b))`
+
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
-// direct writes to system catalogs and column privileges. The catalog is then read whole after it
-// (Since's force).
+// direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */
+// SELECT (a) ...) or in dynamic SQL. The catalog is then read whole after it (Since's force).
 func UnseenChanges(sql string) bool {
-	return catalogDML.MatchString(sql) || columnGrant.MatchString(sql)
+	sql = sqlComment.ReplaceAllString(sql, " ")
+	return catalogDML.MatchString(sql) || columnGrant.MatchString(sql) || dynamicGrant.MatchString(sql)
 }
 
-// classProc and classRelation are the OIDs of pg_proc and pg_class.
+// classProc, classRelation, classType and classConstraint are the OIDs of pg_proc, pg_class, pg_type
+// and pg_constraint.
 const (
-	classProc     = 1255
-	classRelation = 1259
+	classProc       = 1255
+	classRelation   = 1259
+	classType       = 1247
+	classConstraint = 2606
 )
 
 // knownRelation is a relation as a mark saw it: [OID, "schema.name", [[attnum, "column"], ...]].

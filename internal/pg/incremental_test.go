@@ -88,6 +88,19 @@ var incrementalCases = []string{
 	 CREATE COLLATION public.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
 	`ALTER TABLE orders OWNER TO CURRENT_USER; ALTER FUNCTION stamp_row() OWNER TO CURRENT_USER;
 	 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM schemagate_reader; DROP COLLATION public.ci`,
+	// A table re-read keeps the comments of its indexes.
+	`CREATE TABLE notes (id int, body text); CREATE INDEX notes_body_idx ON notes (body); COMMENT ON INDEX notes_body_idx IS 'by body'`,
+	`ALTER TABLE notes ADD COLUMN at date`,
+	// An identity's sequence changed directly: its options are the column's.
+	`CREATE TABLE ids (id int GENERATED ALWAYS AS IDENTITY, v text)`,
+	`ALTER SEQUENCE ids_id_seq INCREMENT BY 5 CACHE 3`,
+	// A dropped domain constraint leaves only its lock.
+	`CREATE DOMAIN pct AS int CONSTRAINT pct_min CHECK (VALUE >= 0) CONSTRAINT pct_max CHECK (VALUE <= 100)`,
+	`ALTER DOMAIN pct DROP CONSTRAINT pct_max`,
+	// Reads run under fixed settings, whatever time zone a migration leaves the session in.
+	`SET TIME ZONE 'Asia/Tokyo'; CREATE TABLE stamps (at timestamptz DEFAULT '2020-01-01 00:00:00+00', i interval DEFAULT '1 day')`,
+	`SET TIME ZONE 'America/New_York'; SET IntervalStyle = 'iso_8601'; ALTER TABLE notes ADD COLUMN z int`,
+	`RESET TIME ZONE; RESET IntervalStyle`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,
@@ -336,13 +349,15 @@ COMMENT ON TABLE t_%[1]d IS 'table %[1]d';
 }
 
 // TestIncrementalReadSkipsDependentsOfUnmovedTables checks that a change which keeps a table's name and
-// its columns' names re-reads that table alone, while a rename also re-reads what quotes it (verify mode
-// checks both results against full reads).
+// its columns' names re-reads that table and its views alone (a view that gives the table column
+// aliases prints the table's whole column list), while a rename also re-reads what quotes it (verify
+// mode checks every result against a full read).
 func TestIncrementalReadSkipsDependentsOfUnmovedTables(t *testing.T) {
 	ctx := context.Background()
 	conn := pgtest.Conn(t)
 	exec(t, conn, `CREATE TABLE parent (id int PRIMARY KEY, name text);
 		CREATE VIEW parent_names AS SELECT id, name FROM parent;
+		CREATE VIEW parent_aliased AS SELECT p FROM parent AS x(p);
 		CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id))`)
 	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
 	mark, err := in.Inspect(ctx, conn)
@@ -360,18 +375,19 @@ func TestIncrementalReadSkipsDependentsOfUnmovedTables(t *testing.T) {
 		}
 		return in.Owners - before
 	}
-	if n := owners(`ALTER TABLE parent ADD COLUMN note text`); n != 1 {
-		t.Errorf("ADD COLUMN re-read %d owners, want the table alone", n)
+	// parent_aliased reads "FROM parent x(p, name, note)" once note is there.
+	if n := owners(`ALTER TABLE parent ADD COLUMN note text`); n != 3 {
+		t.Errorf("ADD COLUMN re-read %d owners, want the table and its two views", n)
 	}
-	if n := owners(`ALTER TABLE parent ALTER COLUMN name SET NOT NULL`); n != 1 {
-		t.Errorf("SET NOT NULL re-read %d owners, want the table alone", n)
+	if n := owners(`ALTER TABLE parent ALTER COLUMN name SET NOT NULL`); n != 3 {
+		t.Errorf("SET NOT NULL re-read %d owners, want the table and its two views", n)
 	}
 	// The view and the foreign key quote the renamed names.
-	if n := owners(`ALTER TABLE parent RENAME COLUMN id TO parent_no`); n < 3 {
-		t.Errorf("RENAME COLUMN re-read %d owners, want the table, the view and the child table", n)
+	if n := owners(`ALTER TABLE parent RENAME COLUMN id TO parent_no`); n < 4 {
+		t.Errorf("RENAME COLUMN re-read %d owners, want the table, the views and the child table", n)
 	}
-	if n := owners(`ALTER TABLE parent RENAME TO mother`); n < 3 {
-		t.Errorf("RENAME re-read %d owners, want the table, the view and the child table", n)
+	if n := owners(`ALTER TABLE parent RENAME TO mother`); n < 4 {
+		t.Errorf("RENAME re-read %d owners, want the table, the views and the child table", n)
 	}
 }
 
@@ -379,20 +395,26 @@ func TestIncrementalReadSkipsDependentsOfUnmovedTables(t *testing.T) {
 // grants on routines (whose argument lists have parentheses) and role grants do not.
 func TestUnseenChanges(t *testing.T) {
 	for sql, want := range map[string]bool{
-		"GRANT SELECT (a) ON t TO r":                               true,
-		"grant select, update (a, b) on t to r":                    true,
-		"GRANT INSERT (a), SELECT ON t TO r":                       true,
-		"REVOKE GRANT OPTION FOR REFERENCES (a) ON t FROM r":       true,
-		"REVOKE ALL PRIVILEGES (a) ON t FROM r":                    true,
-		"DO $$ BEGIN EXECUTE 'GRANT UPDATE (x) ON t TO r'; END $$": true,
-		"UPDATE pg_catalog.pg_attribute SET attnotnull = true":     true,
-		"GRANT SELECT ON t TO r":                                   false,
-		"GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA public TO r": false,
-		"GRANT EXECUTE ON FUNCTION f(int, text) TO r":              false,
-		"REVOKE ALL ON FUNCTION f(int) FROM PUBLIC":                false,
-		"GRANT reader TO app":                                      false,
-		"UPDATE accounts SET balance = 0":                          false,
-		"CREATE TABLE grants (id int); SELECT update_totals(1)":    false,
+		"GRANT SELECT (a) ON t TO r":                                                             true,
+		"grant select, update (a, b) on t to r":                                                  true,
+		"GRANT INSERT (a), SELECT ON t TO r":                                                     true,
+		"REVOKE GRANT OPTION FOR REFERENCES (a) ON t FROM r":                                     true,
+		"REVOKE ALL PRIVILEGES (a) ON t FROM r":                                                  true,
+		"DO $$ BEGIN EXECUTE 'GRANT UPDATE (x) ON t TO r'; END $$":                               true,
+		"UPDATE pg_catalog.pg_attribute SET attnotnull = true":                                   true,
+		"GRANT /* reporting */ SELECT (a) ON t TO r":                                             true,
+		"REVOKE SELECT -- tighten\n (a) ON t FROM r":                                             true,
+		"UPDATE /**/ pg_attribute SET attnotnull = true":                                         true,
+		"DO $$ BEGIN EXECUTE 'GRANT ' || 'SELECT (a) ON t TO r'; END $$":                         true,
+		"DO $$ DECLARE q text := 'REVOKE SELECT'; BEGIN EXECUTE q || ' (a) ON t FROM r'; END $$": true,
+		"DO $$ BEGIN EXECUTE format('GRANT SELECT %s ON t TO r', '(a)'); END $$":                 true,
+		"GRANT SELECT ON t TO r":                                                                 false,
+		"GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA public TO r":                               false,
+		"GRANT EXECUTE ON FUNCTION f(int, text) TO r":                                            false,
+		"REVOKE ALL ON FUNCTION f(int) FROM PUBLIC":                                              false,
+		"GRANT reader TO app":                                                                    false,
+		"UPDATE accounts SET balance = 0":                                                        false,
+		"CREATE TABLE grants (id int); SELECT update_totals(1)":                                  false,
 	} {
 		if got := pg.UnseenChanges(sql); got != want {
 			t.Errorf("UnseenChanges(%q) = %v, want %v", sql, got, want)

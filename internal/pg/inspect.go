@@ -120,16 +120,18 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 		return nil, err
 	}
 	batch := &pgx.Batch{}
-	batch.Queue(`SELECT set_config('schemagate.inspect', $1, false), set_config('jit', 'off', false),
+	batch.Queue(`SELECT set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE (SELECT reset_val FROM pg_settings WHERE name = 'search_path') END, false)
+-- in this order: save the session's settings, pin them, then the search path
+FROM (SELECT `+pinSettings+`, saved.* FROM (SELECT set_config('schemagate.inspect', $1, false), set_config('jit', 'off', false),
   set_config('schemagate.search_path', current_setting('search_path'), false),
-  set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE (SELECT reset_val FROM pg_settings WHERE name = 'search_path') END, false)`,
+  set_config('schemagate.session', json_build_array(`+pinnedSettings+`)::text, false) OFFSET 0) saved OFFSET 0) pinned`,
 		string(in), *path)
 	batch.Queue(query)
-	batch.Queue("SELECT set_config('search_path', current_setting('schemagate.search_path'), false)")
+	batch.Queue(`SELECT set_config('search_path', current_setting('schemagate.search_path'), false), ` + restoreSettings)
 	res := q.SendBatch(ctx, batch)
 	defer res.Close()
 	var pinned string
-	if err := res.QueryRow().Scan(nil, nil, nil, &pinned); err != nil {
+	if err := res.QueryRow().Scan(&pinned); err != nil {
 		return nil, err
 	}
 	var out []byte
@@ -142,6 +144,24 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 	*path = pinned
 	return out, res.Close()
 }
+
+// sessionSettings are the settings besides search_path by which deparsed text differs: a migration that
+// sets the time zone (SET TIME ZONE 'Asia/Tokyo') would otherwise have the objects read after it print
+// their timestamptz defaults in another zone than the objects read before it. Reads run under fixed
+// values, each of which reads back as the same value; the session's own are put back after.
+var sessionSettings = [][2]string{{"TimeZone", "UTC"}, {"DateStyle", "ISO, MDY"}, {"IntervalStyle", "postgres"},
+	{"extra_float_digits", "1"}, {"bytea_output", "hex"}, {"standard_conforming_strings", "on"}}
+
+// pinnedSettings, pinSettings and restoreSettings are the SQL that saves, pins and restores them.
+var pinnedSettings, pinSettings, restoreSettings = func() (string, string, string) {
+	var save, pin, restore []string
+	for i, s := range sessionSettings {
+		save = append(save, fmt.Sprintf("current_setting('%s')", s[0]))
+		pin = append(pin, fmt.Sprintf("set_config('%s', '%s', false)", s[0], s[1]))
+		restore = append(restore, fmt.Sprintf("set_config('%s', current_setting('schemagate.session')::json->>%d, false)", s[0], i))
+	}
+	return strings.Join(save, ", "), strings.Join(pin, ", "), strings.Join(restore, ", ")
+}()
 
 // catalog builds the (unfiltered) catalog of the document, comments attached.
 func (raw *catalogDoc) catalog() *schema.Catalog {
@@ -262,11 +282,14 @@ func setComments(c *schema.Catalog, comments []comment) {
 }
 
 // closureCTEs compute the owners of a partial read: own(kind, oid) with kind r (relation), p (function)
-// or t (type). Dependents are followed from every seed except the unmoved relations: those the input
-// lists under "known" ([[OID, "schema.name", [[attnum, "column"], ...]], ...], as the mark saw them)
-// that still have that qualified name and every listed column under the same number and name. What
-// depends on a relation quotes it by those names only; a change that also alters a dependent (a rebuilt
-// foreign key, an index, a dropped view) writes or locks the dependent itself, so it is a seed of its own.
+// or t (type). Dependents are followed from every seed; of the unmoved relations only the views (their
+// rewrite rules) are: those the input lists under "known" ([[OID, "schema.name", [[attnum, "column"],
+// ...]], ...], as the mark saw them) that still have that qualified name and every listed column under
+// the same number and name. What depends on a relation quotes it by those names only, and a change that
+// also alters a dependent (a rebuilt foreign key, an index, a dropped view) writes or locks the dependent
+// itself, so it is a seed of its own. Views are the exception: pg_get_viewdef prints a table's whole
+// current column list where the view gives the table column aliases (FROM t x(p), or a column renamed
+// since the view was made), so a column added to the table changes the view's text.
 const closureCTEs = `RECURSIVE input(classid, objid) AS (
   SELECT (e->>0)::oid, (e->>1)::oid FROM jsonb_array_elements(current_setting('schemagate.inspect', true)::jsonb -> 'seeds') e
 ),
@@ -290,12 +313,16 @@ dep(classid, objid) AS (
   UNION
   SELECT x.classid, x.objid FROM dep CROSS JOIN LATERAL (SELECT d.classid, d.objid FROM pg_depend d
       WHERE d.refclassid = dep.classid AND d.refobjid = dep.objid
-        AND NOT (dep.classid = 'pg_class'::regclass AND dep.objid IN (SELECT oid FROM unmoved)) OFFSET 0) x
+        AND (d.classid = 'pg_rewrite'::regclass
+          OR NOT (dep.classid = 'pg_class'::regclass AND dep.objid IN (SELECT oid FROM unmoved))) OFFSET 0) x
 ),
 own(kind, oid) AS (
   SELECT DISTINCT m.kind, m.oid FROM dep CROSS JOIN LATERAL (
     SELECT 'r', dep.objid WHERE dep.classid = 'pg_class'::regclass
     UNION ALL SELECT 'r', i.indrelid FROM pg_index i WHERE dep.classid = 'pg_class'::regclass AND i.indexrelid = dep.objid
+    -- an identity column's sequence: its options are part of the column
+    UNION ALL SELECT 'r', d.refobjid FROM pg_depend d WHERE dep.classid = 'pg_class'::regclass AND d.classid = 'pg_class'::regclass
+      AND d.objid = dep.objid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
     UNION ALL SELECT 'r', rw.ev_class FROM pg_rewrite rw WHERE dep.classid = 'pg_rewrite'::regclass AND rw.oid = dep.objid
     UNION ALL SELECT 'r', ad.adrelid FROM pg_attrdef ad WHERE dep.classid = 'pg_attrdef'::regclass AND ad.oid = dep.objid
     UNION ALL SELECT 'r', co.conrelid FROM pg_constraint co WHERE dep.classid = 'pg_constraint'::regclass AND co.oid = dep.objid AND co.conrelid <> 0
@@ -339,7 +366,13 @@ var (
       UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT co.oid FROM pg_constraint co
           WHERE own.kind = 't' AND co.contypid = own.oid OFFSET 0) x
       UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT tg.oid FROM pg_trigger tg
-          WHERE own.kind = 'r' AND tg.tgrelid = own.oid OFFSET 0) x) o
+          WHERE own.kind = 'r' AND tg.tgrelid = own.oid OFFSET 0) x
+      UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT i.indexrelid AS oid FROM pg_index i
+          WHERE own.kind = 'r' AND i.indrelid = own.oid OFFSET 0) x
+      UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT po.oid FROM pg_policy po
+          WHERE own.kind = 'r' AND po.polrelid = own.oid OFFSET 0) x
+      UNION SELECT x.oid FROM own CROSS JOIN LATERAL (SELECT rw.oid FROM pg_rewrite rw
+          WHERE own.kind = 'r' AND rw.ev_class = own.oid OFFSET 0) x) o
     CROSS JOIN LATERAL (SELECT * FROM pg_description d WHERE d.objoid = o.oid OFFSET 0) d`,
 		"{{STATE}}", "",
 		"{{DIRTY}}", `json_build_object(
@@ -358,13 +391,13 @@ WITH {{CLOSURE}}ns AS (
 ),
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity, c.relpartbound,
-         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, ns.nspname
+         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, ns.nspname
   FROM {{REL_FROM}} JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
 ),
 cols AS (
-  SELECT a.attrelid, json_agg(json_build_object(
+  SELECT a.attrelid, json_strip_nulls(json_agg(json_build_object(
         'num', a.attnum, 'name', a.attname, 'inherited', NOT a.attislocal,
         'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull,
@@ -379,8 +412,24 @@ cols AS (
         'storage', CASE WHEN a.attstorage <> t.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
             WHEN 'm' THEN 'main' ELSE 'extended' END ELSE '' END,
         'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text ELSE '' END,
-        'privileges', CASE WHEN a.attacl IS NULL THEN '' ELSE (SELECT coalesce(string_agg(x::text, ',' ORDER BY x::text), '') FROM unnest(a.attacl) x) END
-        ) ORDER BY a.attnum) AS columns
+        'privileges', CASE WHEN a.attacl IS NULL THEN '' ELSE (SELECT coalesce(string_agg(x::text, ',' ORDER BY x::text), '') FROM unnest(a.attacl) x) END,
+        -- the options ALTER COLUMN SET (...) takes; some builds keep their own entries there (pg_attver=...)
+        'options', nullif(array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o LIKE 'n\_distinct%' ORDER BY 1), ', '), ''),
+        'compression', CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
+        -- the identity sequence's options that differ from the defaults GENERATED ... AS IDENTITY gives
+        'identity_options', CASE WHEN a.attidentity <> '' THEN (SELECT nullif(concat_ws(' ',
+              CASE WHEN s.seqstart <> CASE WHEN s.seqincrement > 0 THEN s.seqmin ELSE s.seqmax END THEN 'START WITH ' || s.seqstart END,
+              CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT BY ' || s.seqincrement END,
+              CASE WHEN s.seqmin <> CASE WHEN s.seqincrement > 0 THEN 1 ELSE -m.hi - 1 END THEN 'MINVALUE ' || s.seqmin END,
+              CASE WHEN s.seqmax <> CASE WHEN s.seqincrement > 0 THEN m.hi ELSE -1 END THEN 'MAXVALUE ' || s.seqmax END,
+              CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
+              CASE WHEN s.seqcycle THEN 'CYCLE' END), '')
+            FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+            CROSS JOIN LATERAL (SELECT CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647
+                ELSE 9223372036854775807 END::int8 AS hi) m
+            WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
+              AND d.classid = 'pg_class'::regclass AND d.deptype = 'i' LIMIT 1) END
+        ) ORDER BY a.attnum)) AS columns
   FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid AND r.relkind IN ('r', 'p') JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
       WHERE a.attnum > 0 AND NOT a.attisdropped
@@ -416,12 +465,27 @@ SELECT json_build_object(
     'unlogged', r.relpersistence = 'u',
     'row_security', r.relrowsecurity, 'force_row_security', r.relforcerowsecurity,
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
-    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''),
+    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1)
+        || ARRAY(SELECT 'toast.' || o FROM pg_class tc CROSS JOIN LATERAL unnest(tc.reloptions) o
+            WHERE r.reltoastrelid <> 0 AND tc.oid = r.reltoastrelid ORDER BY 1), ', '), ''),
     'replica_identity', CASE r.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
         WHEN 'i' THEN 'index ' || coalesce((SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
             WHERE i.indrelid = r.oid AND i.indisreplident), '') ELSE '' END,
     'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
         WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
+    'rule_states', (SELECT json_object_agg(rw.rulename, CASE rw.ev_enabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always'
+          ELSE 'enabled replica' END) FROM pg_rewrite rw
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN' AND rw.ev_enabled <> 'O'),
+    'rule_comments', (SELECT json_object_agg(rw.rulename, d.description) FROM pg_rewrite rw
+        JOIN pg_description d ON d.objoid = rw.oid AND d.classoid = 'pg_rewrite'::regclass AND d.objsubid = 0
+        WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
+    -- internal triggers (foreign keys, deferred unique constraints) and partitions' clones not plainly enabled
+    'internal_triggers', (SELECT string_agg(x, ', ' ORDER BY x) FROM (SELECT DISTINCT
+          CASE WHEN tg.tgisinternal AND tg.tgconstraint <> 0
+            THEN 'constraint ' || quote_ident((SELECT co.conname FROM pg_constraint co WHERE co.oid = tg.tgconstraint))
+            ELSE quote_ident(tg.tgname) || ' (cloned)' END
+          || ': ' || CASE tg.tgenabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always' ELSE 'enabled replica' END AS x
+        FROM pg_trigger tg WHERE tg.tgrelid = r.oid AND tg.tgenabled <> 'O' AND (tg.tgisinternal OR tg.tgparentid <> 0)) x),
     'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid), E'\n' ORDER BY se.stxname), '') FROM pg_statistic_ext se
         WHERE se.stxrelid = r.oid),
     'columns', coalesce(cols.columns, '[]')
@@ -450,13 +514,64 @@ SELECT json_build_object(
         JOIN pg_namespace dn ON dn.oid = dc.relnamespace
         WHERE rw.ev_class = r.oid AND dc.oid <> r.oid AND dc.relkind IN ('r', 'p', 'v', 'm', 'f')),
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
-    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''))), '[]')
+    'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''),
+    'no_data', r.relkind = 'm' AND NOT r.relispopulated,
+    'column_details', (SELECT json_strip_nulls(json_agg(json_build_object('name', a.attname,
+          'default', pg_get_expr(ad.adbin, ad.adrelid), 'comment', cd.description,
+          'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
+          'privileges', CASE WHEN a.attacl IS NOT NULL THEN (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x) END)
+          ORDER BY a.attnum))
+        FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        LEFT JOIN pg_description cd ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
+        WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped))), '[]')
   FROM rel r WHERE r.relkind IN ('v', 'm')),
 'functions', (SELECT coalesce(json_agg(json_build_object(
     'oid', p.oid::int8, 'schema', ns.nspname, 'name', p.proname,
     'args', pg_get_function_identity_arguments(p.oid), 'kind', p.prokind,
     'result', coalesce(pg_get_function_result(p.oid), ''),
-    'definition', CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) ELSE '' END,
+    'definition', CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid)
+      ELSE coalesce((SELECT 'CREATE OR REPLACE AGGREGATE ' || quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '('
+          || coalesce(nullif(pg_get_function_arguments(p.oid), ''), '*') || ') (SFUNC = ' || ag.aggtransfn::regproc
+          || ', STYPE = ' || format_type(ag.aggtranstype, NULL)
+          || CASE WHEN ag.aggtransspace <> 0 THEN ', SSPACE = ' || ag.aggtransspace ELSE '' END
+          || CASE WHEN ag.aggfinalfn <> 0 THEN ', FINALFUNC = ' || ag.aggfinalfn::regproc ELSE '' END
+          || CASE WHEN ag.aggfinalextra THEN ', FINALFUNC_EXTRA' ELSE '' END
+          || CASE WHEN ag.aggfinalfn <> 0 AND ag.aggfinalmodify <> CASE ag.aggkind WHEN 'n' THEN 'r' ELSE 'w' END
+              THEN ', FINALFUNC_MODIFY = ' || CASE ag.aggfinalmodify WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END ELSE '' END
+          || CASE WHEN ag.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || ag.aggcombinefn::regproc ELSE '' END
+          || CASE WHEN ag.aggserialfn <> 0 THEN ', SERIALFUNC = ' || ag.aggserialfn::regproc ELSE '' END
+          || CASE WHEN ag.aggdeserialfn <> 0 THEN ', DESERIALFUNC = ' || ag.aggdeserialfn::regproc ELSE '' END
+          || coalesce(', INITCOND = ' || quote_literal(ag.agginitval), '')
+          || CASE WHEN ag.aggmtransfn <> 0 THEN ', MSFUNC = ' || ag.aggmtransfn::regproc || ', MINVFUNC = ' || ag.aggminvtransfn::regproc
+              || ', MSTYPE = ' || format_type(ag.aggmtranstype, NULL) ELSE '' END
+          || CASE WHEN ag.aggmtransspace <> 0 THEN ', MSSPACE = ' || ag.aggmtransspace ELSE '' END
+          || CASE WHEN ag.aggmfinalfn <> 0 THEN ', MFINALFUNC = ' || ag.aggmfinalfn::regproc ELSE '' END
+          || CASE WHEN ag.aggmfinalextra THEN ', MFINALFUNC_EXTRA' ELSE '' END
+          || coalesce(', MINITCOND = ' || quote_literal(ag.aggminitval), '')
+          || CASE WHEN ag.aggsortop <> 0 THEN ', SORTOP = ' || ag.aggsortop::regoper ELSE '' END
+          || CASE WHEN ag.aggkind = 'h' THEN ', HYPOTHETICAL' ELSE '' END || ')'
+        FROM pg_aggregate ag WHERE ag.aggfnoid = p.oid), '') END,
+    'arg_types', oidvectortypes(p.proargtypes),
+    'volatility', CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END,
+    'strict', p.proisstrict, 'security_definer', p.prosecdef, 'leakproof', p.proleakproof,
+    'parallel', CASE p.proparallel WHEN 's' THEN 'PARALLEL SAFE' WHEN 'r' THEN 'PARALLEL RESTRICTED' ELSE 'PARALLEL UNSAFE' END,
+    'cost', p.procost::text, 'rows', p.prorows::text, 'config', array_to_string(p.proconfig, E'\n'),
+    -- a range type's (and its multirange's) constructors stand for the type
+    'range', (SELECT json_build_object('oid', rt.oid::int8, 'schema', rn.nspname, 'name', rt.typname,
+          'definition', 'SUBTYPE = ' || format_type(rg.rngsubtype, NULL)
+            || CASE WHEN NOT (SELECT oc.opcdefault FROM pg_opclass oc WHERE oc.oid = rg.rngsubopc)
+                THEN ', SUBTYPE_OPCLASS = ' || (SELECT quote_ident(oc.opcname) FROM pg_opclass oc WHERE oc.oid = rg.rngsubopc) ELSE '' END
+            || CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> (SELECT st.typcollation FROM pg_type st WHERE st.oid = rg.rngsubtype)
+                THEN ', COLLATION = ' || (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = rg.rngcollation) ELSE '' END
+            || CASE WHEN rg.rngcanonical <> 0 THEN ', CANONICAL = ' || rg.rngcanonical::regproc ELSE '' END
+            || CASE WHEN rg.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || rg.rngsubdiff::regproc ELSE '' END
+            || coalesce(', MULTIRANGE_TYPE_NAME = ' || (SELECT quote_ident(mt.typname) FROM pg_type mt WHERE mt.oid = rg.rngmultitypid), ''),
+          'comment', (SELECT td.description FROM pg_description td WHERE td.objoid = rt.oid AND td.classoid = 'pg_type'::regclass AND td.objsubid = 0),
+          'owner', pg_get_userbyid(rt.typowner),
+          'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(rt.typacl, acldefault('T', rt.typowner))) a))
+        FROM pg_depend d JOIN pg_range rg ON rg.rngtypid = d.refobjid OR rg.rngmultitypid = d.refobjid
+        JOIN pg_type rt ON rt.oid = rg.rngtypid JOIN pg_namespace rn ON rn.oid = rt.typnamespace
+        WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_type'::regclass AND d.deptype = 'i' LIMIT 1),
     'depends_on', (SELECT coalesce(json_agg(DISTINCT rn.nspname || '.' || rp.proname || '(' || pg_get_function_identity_arguments(rp.oid) || ')'), '[]')
         FROM pg_depend d JOIN pg_proc rp ON rp.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = rp.pronamespace
         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass
@@ -479,6 +594,9 @@ SELECT json_build_object(
         THEN (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = t.typcollation) ELSE '' END,
     'constraints', (SELECT coalesce(json_object_agg(c.conname, pg_get_constraintdef(c.oid)), '{}')
         FROM pg_constraint c WHERE c.contypid = t.oid),
+    'constraint_comments', (SELECT json_object_agg(c.conname, d.description) FROM pg_constraint c
+        JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
+        WHERE c.contypid = t.oid),
     'owner', pg_get_userbyid(t.typowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(t.typacl, acldefault('T', t.typowner))) a))), '[]')
   FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
   WHERE t.typtype = 'd' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
@@ -500,7 +618,9 @@ SELECT json_build_object(
     'constraint', coalesce((SELECT c.conname FROM pg_constraint c WHERE c.conindid = i.indexrelid
         AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x') LIMIT 1), ''),
     'inherited', EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid),
-    'clustered', i.indisclustered)), '[]')
+    'clustered', i.indisclustered,
+    'statistics', (SELECT string_agg(a.attnum || ': ' || a.attstattarget, ', ' ORDER BY a.attnum) FROM pg_attribute a
+        WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0))), '[]')
   FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid),
 'triggers', (SELECT coalesce(json_agg(json_build_object(
     'oid', tg.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', tg.tgname,
@@ -509,14 +629,15 @@ SELECT json_build_object(
         FROM pg_proc p JOIN pg_namespace fn ON fn.oid = p.pronamespace WHERE p.oid = tg.tgfoid))), '[]')
   FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid WHERE NOT tg.tgisinternal AND tg.tgparentid = 0),
 'policies', (SELECT coalesce(json_agg(json_build_object(
-    'schema', r.nspname, 'table', r.relname, 'name', p.polname,
+    'oid', p.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', p.polname,
     'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
         WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
     'permissive', p.polpermissive,
     'roles', (SELECT string_agg(CASE WHEN ro = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(ro)) END, ', ' ORDER BY 1)
         FROM unnest(p.polroles) ro),
     'using', coalesce(pg_get_expr(p.polqual, p.polrelid), ''),
-    'with_check', coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''))), '[]')
+    'with_check', coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0))), '[]')
   FROM pg_policy p JOIN rel r ON r.oid = p.polrelid),
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')

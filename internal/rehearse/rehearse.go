@@ -89,7 +89,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if err != nil || missed == "" {
 		return rep, err
 	}
-	opts.Logger.Warn("incremental catalog reads missed a change; rehearsing again with whole reads", "difference", missed)
+	opts.Logger.Debug("incremental catalog reads missed a change; rehearsing again with whole reads", "difference", missed)
 	opts.Progress("incremental catalog reads missed a change (%s); rehearsing again with whole reads", missed)
 	opts.WholeReads = true
 	rep, _, err = rehearse(ctx, opts)
@@ -106,7 +106,14 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 
 	sp := SplitHistory(opts.Set, opts.Base)
 	history, fresh := sp.History, sp.Fresh
-	opts.Progress("%d migrations: %d history, %d new", len(opts.Set.Migrations), len(history), len(fresh))
+	// Counted as the report counts them: an edited or deleted base migration is part of the change.
+	edited := len(sp.Edited) + len(sp.DownEdited)
+	counts := fmt.Sprintf("%d migrations: %d history, %d new", len(opts.Set.Migrations),
+		len(opts.Set.Migrations)-len(fresh)-edited, len(fresh)+edited+len(sp.Deleted))
+	if edited > 0 || len(sp.Deleted) > 0 {
+		counts += fmt.Sprintf(" (%d added, %d edited, %d deleted)", len(fresh), edited, len(sp.Deleted))
+	}
+	opts.Progress("%s", counts)
 
 	if opts.Provider.Name() == "url" {
 		if err := sharedServerChanges(opts.Setup, opts.Set, opts.Base); err != nil {
@@ -659,6 +666,9 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			evidence = tr.Evidence
 		}
 		if err == nil {
+			err = settleTx(ctx, r.conn, m.Up)
+		}
+		if err == nil {
 			// The locks the transaction holds name what it changed or dropped: the catalog read after
 			// the commit starts from them.
 			if locks, err = r.insp.Locks(ctx, r.conn); err != nil {
@@ -802,7 +812,7 @@ func (r *run) verify(ctx context.Context, m *migrate.Migration) error {
 	defer rollbackTx(ctx, r.conn)
 	done := r.apply()
 	defer done()
-	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{})
+	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{Discarded: true})
 }
 
 func beginTx(ctx context.Context, c *pgx.Conn) error {
@@ -813,6 +823,21 @@ func beginTx(ctx context.Context, c *pgx.Conn) error {
 func commitTx(ctx context.Context, c *pgx.Conn, s *migrate.Script) error {
 	if _, err := c.Exec(ctx, "COMMIT"); err != nil {
 		if len(s.Statements) > 0 {
+			return pg.Positioned(s, &s.Statements[len(s.Statements)-1], err)
+		}
+		return err
+	}
+	return nil
+}
+
+// settleTx runs the deferred triggers and constraint checks of the transaction now rather than at its
+// end (SET CONSTRAINTS ALL IMMEDIATE): a failure among them is the script's, as COMMIT would make it,
+// and what a deferred trigger changes is done before the locks that name the changes are read. A
+// round trip needs it between the down and the re-up too: they share one transaction, where the
+// down's pending checks would otherwise fall on the re-up (or on nobody, rolled back).
+func settleTx(ctx context.Context, c *pgx.Conn, s *migrate.Script) error {
+	if _, err := c.Exec(ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+		if len(s.Statements) > 0 && !isToolError(ctx, err) {
 			return pg.Positioned(s, &s.Statements[len(s.Statements)-1], err)
 		}
 		return err

@@ -19,6 +19,7 @@ import (
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sandbox"
+	"github.com/schemagate/schemagate/internal/schema"
 )
 
 // provider returns the local provider, failing under CI=true when the server binaries are missing.
@@ -334,9 +335,15 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 	curFiles["40_late.down.sql"] = "DROP TABLE late;"
 	base := folderOf(t, migrate.FormatGolangMigrate, baseFiles)
 	set := folderOf(t, migrate.FormatGolangMigrate, curFiles)
-	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+	var progress []string
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: base, Provider: provider(t),
+		Progress: func(format string, args ...any) { progress = append(progress, fmt.Sprintf(format, args...)) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The progress counts what the report counts as new: added, edited (also a down alone), deleted.
+	if want := fmt.Sprintf("5 migrations: 1 history, %d new (2 added, 2 edited, 0 deleted)", len(rep.New())); len(progress) == 0 || progress[0] != want {
+		t.Errorf("progress starts %q, want %q", progress, want)
 	}
 	var got []string
 	rules := map[string][]string{}
@@ -510,10 +517,23 @@ func TestStatementTimeout(t *testing.T) {
 		"2_b.up.sql":   "SET statement_timeout = 0;\nCREATE TABLE b (id bigint PRIMARY KEY);\nSELECT pg_sleep(60);",
 		"2_b.down.sql": "DROP TABLE b;",
 	})
-	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t), StatementTimeout: 500 * time.Millisecond, NoTrace: true})
+	var mu sync.Mutex
+	var progress []string
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t), StatementTimeout: 500 * time.Millisecond, NoTrace: true,
+		Progress: func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			progress = append(progress, fmt.Sprintf(format, args...))
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The cancellation is a progress line (not a log record) naming the statement.
+	mu.Lock()
+	if out := strings.Join(progress, "\n"); !strings.Contains(out, "(statement timeout 500ms): SELECT pg_sleep(60)") {
+		t.Errorf("progress says nothing of the canceled statement:\n%s", out)
+	}
+	mu.Unlock()
 	a, b := migration(t, rep, "1"), migration(t, rep, "2")
 	if a.Status != report.StatusApplied || a.Roundtrip == nil || a.Roundtrip.Status != report.RoundtripFailed ||
 		a.Roundtrip.Error == nil || !strings.Contains(a.Roundtrip.Error.Message, "longer than 500ms") || a.Roundtrip.Error.Line != 2 {
@@ -720,7 +740,7 @@ func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 	}
 	cases := []struct{ name, up, down, want string }{
 		{"stats", "CREATE STATISTICS IF NOT EXISTS t_ab ON a, b FROM t;", "DROP STATISTICS IF EXISTS t_ab;", "extended statistics"},
-		{"rule", "CREATE OR REPLACE RULE r AS ON DELETE TO t DO INSTEAD NOTHING;", "DROP RULE IF EXISTS r ON t;", "rules"},
+		{"rule", "CREATE OR REPLACE RULE r AS ON DELETE TO t DO INSTEAD NOTHING;", "DROP RULE IF EXISTS r ON t;", "rule r on t is left behind"},
 		{"coll", "CREATE COLLATION IF NOT EXISTS mycoll (locale = 'C');", "DROP COLLATION IF EXISTS mycoll;", "collations"},
 		{"grant", "GRANT SELECT ON t TO schemagate_app;", "REVOKE SELECT ON t FROM schemagate_app;", "privileges"},
 		{"opts", "ALTER TABLE t SET (autovacuum_enabled = false, fillfactor = 70);", "ALTER TABLE t RESET (autovacuum_enabled, fillfactor);", "storage parameters"},
@@ -845,5 +865,55 @@ func TestEditedDownOnly(t *testing.T) {
 	m := migration(t, rep, "1")
 	if len(m.Findings) != 1 || m.Findings[0].File != "1_a.down.sql" || !strings.Contains(m.Findings[0].Message, "the down script of migration 1_a differs") {
 		t.Errorf("findings %+v", m.Findings)
+	}
+}
+
+// TestDeferredWorkAndTransactionControl: deferred constraint checks and deferred triggers run when the
+// migration's transaction would commit, and count as its own; between a down and its re-up (one
+// transaction) the down's checks are the down's. A ROLLBACK in a transactional migration fails it at
+// its line instead of ending the rehearsal's transaction half way.
+func TestDeferredWorkAndTransactionControl(t *testing.T) {
+	files := map[string]string{
+		"01_base.up.sql": `CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED, kind text);
+INSERT INTO p VALUES (1);
+INSERT INTO c VALUES (1, 'legacy');
+CREATE TABLE q (x int);
+CREATE TABLE doomed (a int);
+CREATE FUNCTION drop_doomed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DROP TABLE IF EXISTS doomed; RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER q_drop AFTER INSERT ON q DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION drop_doomed();`,
+		"01_base.down.sql": "DROP TABLE q, c, p; DROP TABLE IF EXISTS doomed; DROP FUNCTION drop_doomed();",
+		// A correct down: in production it commits before the re-up runs.
+		"02_purge.up.sql":   "DELETE FROM c WHERE kind = 'legacy';\nALTER TABLE c ADD COLUMN note text;",
+		"02_purge.down.sql": "ALTER TABLE c DROP COLUMN note;\nINSERT INTO c VALUES (1, 'legacy');",
+		// The up drops a table through a deferred trigger, at commit.
+		"03_fire.up.sql":   "INSERT INTO q VALUES (1);",
+		"03_fire.down.sql": "DELETE FROM q;\nCREATE TABLE doomed (a int);",
+		// The down breaks the deferred foreign key: its failure, not the re-up's.
+		"04_note.up.sql":   "ALTER TABLE c ADD COLUMN note2 text;\nINSERT INTO c VALUES (1, 'kept');",
+		"04_note.down.sql": "ALTER TABLE c DROP COLUMN note2;\nDELETE FROM p;",
+		"05_undo.up.sql":   "CREATE TABLE r1 (a int);\nROLLBACK;\nCREATE TABLE r2 (a int);",
+		"05_undo.down.sql": "DROP TABLE IF EXISTS r2;\nDROP TABLE IF EXISTS r1;",
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGolangMigrate, files), Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err) // verify mode (TestMain) fails the run when a catalog read misses the deferred drop
+	}
+	for _, v := range []string{"2", "3"} {
+		if m := migration(t, rep, v); m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+			t.Errorf("%s: %s %+v, round trip %+v; want applied, round trip ok", v, m.Status, m.Error, m.Roundtrip)
+		}
+	}
+	if d := migration(t, rep, "3").SchemaDiff; d == nil || !strings.Contains(strings.Join(schema.Describe(d, schema.MigrationPhrasing), "\n"), "doomed") {
+		t.Errorf("03: schema diff does not show the table its deferred trigger dropped")
+	}
+	m := migration(t, rep, "4")
+	if rt := m.Roundtrip; rt == nil || rt.Status != report.RoundtripFailed || rt.Error == nil || rt.Error.File != "04_note.down.sql" ||
+		!strings.Contains(strings.Join(rt.Problems, "\n"), "the down fails") || rt.Error.SQLState != "23503" {
+		t.Errorf("04: %s %+v, round trip %+v; want the down failing on the foreign key", m.Status, m.Error, rt)
+	}
+	m = migration(t, rep, "5")
+	if m.Status != report.StatusFailed || m.Error == nil || m.Error.Line != 2 || !strings.Contains(m.Error.Message, "may not end its transaction") {
+		t.Errorf("05: %s %+v; want failed at line 2", m.Status, m.Error)
 	}
 }

@@ -44,6 +44,9 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	}
 	done := r.apply()
 	err := pg.ApplyScript(ctx, r.conn, m.Down, pg.ApplyOptions{Fresh: true})
+	if err == nil && inTx {
+		err = settleTx(ctx, r.conn, m.Down)
+	}
 	done()
 	if err != nil {
 		if isToolError(ctx, err) {
@@ -64,6 +67,9 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	}
 	done = r.apply()
 	err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Fresh: true})
+	if err == nil && inTx {
+		err = settleTx(ctx, r.conn, m.Up)
+	}
 	done()
 	if err != nil {
 		if isToolError(ctx, err) {

@@ -498,6 +498,22 @@ func NeedsAutocommit(n *pg_query.Node) bool {
 	return false
 }
 
+// EndsTransaction reports whether the statement is ROLLBACK (ABORT) or a two-phase PREPARE / COMMIT
+// PREPARED / ROLLBACK PREPARED: inside a transaction schemagate holds, it would end that transaction
+// and leave the rest of the script to run in autocommit (ROLLBACK TO SAVEPOINT does not count).
+func EndsTransaction(n *pg_query.Node) bool {
+	t := n.GetTransactionStmt()
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK, pg_query.TransactionStmtKind_TRANS_STMT_PREPARE,
+		pg_query.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED:
+		return true
+	}
+	return false
+}
+
 // OpensOrCommits reports whether the statement is BEGIN, START TRANSACTION, COMMIT or END: the
 // transaction control that sqitch scripts (and some hand-written files) carry themselves. Inside a
 // transaction schemagate already holds, running them would commit its transaction half way; skipping
