@@ -52,9 +52,9 @@ func actionInputs(env *ci.GitHubEnv) (*CheckOptions, error) {
 		o.PGVersion = n
 	}
 	switch o.FailOn {
-	case "", "dangerous", "caution", "never":
+	case "", "dangerous", "caution", "safe", "never":
 	default:
-		return nil, fmt.Errorf("input fail-on: want dangerous, caution or never, got %q", o.FailOn)
+		return nil, fmt.Errorf("input fail-on: want dangerous, caution, safe or never, got %q", o.FailOn)
 	}
 	if o.ReportJSON == "" {
 		o.ReportJSON = defaultActionReport

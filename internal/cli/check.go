@@ -59,6 +59,8 @@ type CheckOptions struct {
 
 	// set tracks which flags the user gave, so they override the configuration file.
 	set map[string]bool
+	// policyNotes say what of the change's own schemagate.yml was ignored for the base's policy.
+	policyNotes []string
 }
 
 func (a *App) newCheckCmd() *cobra.Command {
@@ -102,7 +104,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.StringVar(&o.ReportJSON, "report-json", "", "write the JSON report to this file")
 	f.StringVar(&o.SARIF, "sarif", "", "also write the new migrations' findings (the trace's too) as a SARIF 2.1.0 log, for code scanning")
 	f.StringVar(&o.ReportMD, "report-md", "", "write the Markdown report to this file")
-	f.StringVar(&o.FailOn, "fail-on", "", "lowest risk that fails the check: dangerous, caution or never (default never: the approval gate handles risk)")
+	f.StringVar(&o.FailOn, "fail-on", "", "lowest risk that fails the check: dangerous, caution, safe (any new migration) or never (default never: the approval gate handles risk)")
 	f.BoolVar(&o.GenerateDown, "generate-down", false, "write and verify a rollback script for migrations without a working down")
 	f.BoolVar(&o.NoRoundtrip, "no-roundtrip", false, "skip the down/up proof")
 	f.BoolVar(&o.NoTrace, "no-trace", false, "skip per-statement lock/rewrite/scan tracing")
@@ -133,16 +135,27 @@ func (a *App) loadConfigOver(file string, cfg *config.Config) (string, error) {
 	if err := config.LoadOver(file, required, cfg); err != nil {
 		return file, usageErr(err)
 	}
+	if err := confinePaths(file, cfg); err != nil {
+		return file, err
+	}
 	if err := cfg.ApplyEnv(a.Getenv); err != nil {
 		return file, usageErr(err)
 	}
 	return file, nil
 }
 
-// resolveCheck merges defaults < file < environment < flags.
-func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
-	cfg, _, err := a.loadConfig(o.ConfigFile)
+// resolveCheck merges defaults < file < environment < flags. Against a base, the policy settings of the
+// file are the base's, as far as the change loosens them (see enforceBasePolicy).
+func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config, error) {
+	cfg, file, err := a.loadConfig(o.ConfigFile)
 	if err != nil {
+		return nil, err
+	}
+	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.IsMergeRequest() && gl.DiffBaseSHA != "" {
+		// In a merge request pipeline the history is what the target branch had at the diff base.
+		o.Base = gl.DiffBaseSHA
+	}
+	if o.policyNotes, err = a.basePolicyFor(ctx, cfg, file, o.Base, nil); err != nil {
 		return nil, err
 	}
 	if o.Dir != "" {
@@ -171,9 +184,9 @@ func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
 	}
 	if o.FailOn != "" {
 		switch o.FailOn {
-		case "never", "caution", "dangerous":
+		case "never", "safe", "caution", "dangerous":
 		default:
-			return nil, usageErr(fmt.Errorf("--fail-on %q: want dangerous, caution or never", o.FailOn))
+			return nil, usageErr(fmt.Errorf("--fail-on %q: want dangerous, caution, safe or never", o.FailOn))
 		}
 		cfg.Lint.FailOn = o.FailOn
 	}
@@ -185,10 +198,6 @@ func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
 			return nil, usageErr(fmt.Errorf("--statement-timeout %s: must not be negative (0 turns the limit off)", o.StatementTimeout))
 		}
 		cfg.Database.StatementTimeout = &o.StatementTimeout
-	}
-	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.IsMergeRequest() && gl.DiffBaseSHA != "" {
-		// In a merge request pipeline the history is what the target branch had at the diff base.
-		o.Base = gl.DiffBaseSHA
 	}
 	for _, r := range o.Rules {
 		id, class, ok := strings.Cut(r, "=")
@@ -209,17 +218,17 @@ func (a *App) resolveCheck(o *CheckOptions) (*config.Config, error) {
 
 // runCheck runs the rehearsal and writes the reports; it returns the report even when migrations fail.
 func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, error) {
-	cfg, err := a.resolveCheck(o)
+	cfg, err := a.resolveCheck(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	var baseNotes []string
+	baseNotes := slices.Clone(o.policyNotes)
 	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir or set dir in schemagate.yml", &baseNotes)
 	if err != nil {
 		return nil, err
 	}
 	for _, n := range baseNotes {
-		fmt.Fprintf(a.Stderr, "schemagate: %s\n", n)
+		fmt.Fprintf(a.Stderr, "schemagate: %s\n", clean(n))
 	}
 	// A report that cannot be written is found now, not after the whole rehearsal.
 	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD, "--sarif": o.SARIF} {
@@ -243,8 +252,8 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 		return nil, usageErr(err)
 	}
 	progress := func(format string, args ...any) {
-		if !o.Quiet {
-			fmt.Fprintf(a.Stderr, format+"\n", args...)
+		if !o.Quiet { // the arguments quote the pull request: see clean
+			fmt.Fprintf(a.Stderr, format+"\n", cleanArgs(args)...)
 		}
 	}
 	setup, err := readSetup(cfg)
@@ -497,6 +506,7 @@ func writeFileWhole(path string, data []byte) error {
 	return err
 }
 
+// writeCheckText writes the report as text; what it quotes of the pull request is cleaned (see clean).
 func writeCheckText(w io.Writer, rep *report.Report) {
 	switch {
 	case !rep.OK:
@@ -515,36 +525,36 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 			rt = m.Roundtrip.Status
 		}
 		if m.New {
-			fmt.Fprintf(w, "  %-8s %-10s %s  (%d ms, round trip %s)\n", m.Status, m.Risk, m.Label(), m.DurationMS, rt)
+			fmt.Fprintf(w, "  %-8s %-10s %s  (%d ms, round trip %s)\n", m.Status, m.Risk, clean(m.Label()), m.DurationMS, rt)
 		} else {
-			fmt.Fprintf(w, "  %-8s %-10s %s  (history)\n", m.Status, "", m.Label())
+			fmt.Fprintf(w, "  %-8s %-10s %s  (history)\n", m.Status, "", clean(m.Label()))
 		}
 		if m.Error != nil {
-			fmt.Fprintf(w, "    %s:%d:%d: error: %s", m.Error.File, m.Error.Line, m.Error.Column, m.Error.Message)
+			fmt.Fprintf(w, "    %s:%d:%d: error: %s", clean(m.Error.File), m.Error.Line, m.Error.Column, clean(m.Error.Message))
 			if m.Error.SQLState != "" {
-				fmt.Fprintf(w, " (SQLSTATE %s)", m.Error.SQLState)
+				fmt.Fprintf(w, " (SQLSTATE %s)", clean(m.Error.SQLState))
 			}
 			fmt.Fprintln(w)
 			if m.Error.Hint != "" {
-				fmt.Fprintf(w, "      hint: %s\n", m.Error.Hint)
+				fmt.Fprintf(w, "      hint: %s\n", clean(m.Error.Hint))
 			}
 		}
 		if m.Roundtrip != nil {
 			for _, p := range m.Roundtrip.Problems {
-				fmt.Fprintf(w, "    round trip: %s\n", p)
+				fmt.Fprintf(w, "    round trip: %s\n", clean(p))
 			}
 			if e := m.Roundtrip.Error; e != nil && e.File != "" {
-				fmt.Fprintf(w, "      at %s:%d:%d", e.File, e.Line, e.Column)
+				fmt.Fprintf(w, "      at %s:%d:%d", clean(e.File), e.Line, e.Column)
 				if e.SQLState != "" {
-					fmt.Fprintf(w, " (SQLSTATE %s)", e.SQLState)
+					fmt.Fprintf(w, " (SQLSTATE %s)", clean(e.SQLState))
 				}
 				fmt.Fprintln(w)
 				if e.Hint != "" {
-					fmt.Fprintf(w, "      hint: %s\n", e.Hint)
+					fmt.Fprintf(w, "      hint: %s\n", clean(e.Hint))
 				}
 			}
 		}
-		for _, f := range m.Findings {
+		for _, f := range cleanFindings(m.Findings) {
 			if f.Ignored {
 				continue
 			}
@@ -560,12 +570,12 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 			}
 			fmt.Fprintf(w, "    generated down (%s):\n", state)
 			for _, l := range strings.Split(strings.TrimSpace(m.GeneratedDown.SQL), "\n") {
-				fmt.Fprintf(w, "      %s\n", l)
+				fmt.Fprintf(w, "      %s\n", clean(l))
 			}
 		}
 	}
 	for _, n := range rep.Notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
+		fmt.Fprintf(w, "  note: %s\n", clean(n))
 	}
 }
 
@@ -629,6 +639,11 @@ func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string, n
 	set, err = migrate.ReadDir(cfg.Dir, format)
 	if err != nil {
 		return nil, nil, lcfg, usageErr(prefixFiles(err, cfg.Dir))
+	}
+	// Files the folder's tool would not read (or would read otherwise than one expects) are said, in
+	// the output and the report.
+	for _, w := range set.Warnings {
+		*notes = append(*notes, fmt.Sprintf("read %s: %s", cfg.Dir, w))
 	}
 	if baseRef != "" {
 		if base, err = readBase(ctx, cfg.Dir, baseRef, set.Format, notes); err != nil {

@@ -104,12 +104,12 @@ Exit codes: 0 approved or not required, 4 approval pending, 3 blocked, 2 usage, 
 }
 
 func (a *App) runGate(ctx context.Context, o *GateOptions) error {
-	cfg, err := a.gateConfig(o)
+	cfg, file, err := a.gateConfig(o)
 	if err != nil {
 		return err
 	}
 	if gl, ok := a.gitlabJob(); ok {
-		return a.runGateGitLab(ctx, o, cfg, gl)
+		return a.runGateGitLab(ctx, o, cfg, file, gl)
 	}
 	ev, err := readGitHubEvent(a.Getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
@@ -139,10 +139,6 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		return usageErr(err)
 	}
 	f := forge.WithCommentCache(gh)
-	rep, err := a.gateReport(ctx, o, cfg)
-	if err != nil {
-		return err
-	}
 	ref := forge.Ref{Repo: o.Repo, Number: o.PR}
 	if ref.Number == 0 {
 		ref.Number = ev.number(o.Repo)
@@ -157,6 +153,15 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if ref.Number == 0 {
 		return usageErr(errors.New("--pr is required outside a pull_request, pull_request_review or workflow_run event"))
 	}
+	notes, err := a.gatePolicy(ctx, o, cfg, file, f, ref, ev.baseSHA())
+	if err != nil {
+		return err
+	}
+	rep, err := a.gateReport(ctx, o, cfg)
+	if err != nil {
+		return err
+	}
+	rep.Notes = append(rep.Notes, notes...)
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger})
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
@@ -164,13 +169,58 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		}
 		return err
 	}
+	d.Notes = append(d.Notes, notes...)
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
+}
+
+// gatePolicy makes the base's policy hold over the change's schemagate.yml (see enforceBasePolicy). The
+// base is --base, else the event's, else the change request's base commit; the file is read there with
+// git, or through the forge when the clone lacks the commit (as CODEOWNERS is read).
+func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config, file string, f forge.Forge, ref forge.Ref, eventBase string) ([]string, error) {
+	base := firstNonEmpty(o.Base, eventBase)
+	if _, _, inRepo := configInRepo(ctx, file); inRepo && base == "" {
+		cr, err := f.ChangeRequest(ctx, ref)
+		if err != nil {
+			if errors.Is(err, forge.ErrNotFound) {
+				return nil, usageErr(err)
+			}
+			return nil, fmt.Errorf("read the base of %s#%d: %w", ref.Repo, ref.Number, err)
+		}
+		base = firstNonEmpty(cr.BaseSHA, cr.BaseRef)
+	}
+	viaForge := func(rel string) baseFileReader {
+		return func(ctx context.Context, path string) ([]byte, error) {
+			data, err := f.FileAt(ctx, ref.Repo, path, base)
+			if errors.Is(err, forge.ErrNotFound) {
+				return nil, nil
+			}
+			return data, err
+		}
+	}
+	notes, err := a.basePolicyFor(ctx, cfg, file, base, viaForge)
+	if err != nil {
+		return nil, err
+	}
+	if ps := cfg.Approval.Validate(); len(ps) > 0 {
+		return nil, usageErr(ps)
+	}
+	// The flags, over the file's settings and the base's alike.
+	if o.Dir != "" {
+		cfg.Dir = o.Dir
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = "migrations"
+	}
+	if o.Format != "" {
+		cfg.Format = o.Format
+	}
+	return notes, nil
 }
 
 // runGateGitLab is the gate in a GitLab merge request pipeline: the merge request, project and token
 // come from the job's predefined variables, CODEOWNERS is read in GitLab's dialect from the target
 // branch, and the merge request's code-owner approval rules count where the tier has them.
-func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Config, gl *ci.GitLabEnv) error {
+func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Config, file string, gl *ci.GitLabEnv) error {
 	c, err := newGitLab(gl, o.APIURL)
 	if err != nil {
 		return usageErr(err)
@@ -188,11 +238,16 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	if o.TargetURL == "" {
 		o.TargetURL = gl.JobURL
 	}
+	f := forge.WithCommentCache(c)
+	notes, err := a.gatePolicy(ctx, o, cfg, file, f, ref, "")
+	if err != nil {
+		return err
+	}
 	rep, err := a.gateReport(ctx, o, cfg)
 	if err != nil {
 		return err
 	}
-	f := forge.WithCommentCache(c)
+	rep.Notes = append(rep.Notes, notes...)
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitLab, Report: rep, Logger: a.Logger})
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
@@ -200,6 +255,7 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 		}
 		return err
 	}
+	d.Notes = append(d.Notes, notes...)
 	applyGitLabRules(ctx, c, ref, rep, d)
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
 }
@@ -275,34 +331,26 @@ func (a *App) writeGate(o *GateOptions, d *gate.Decision) {
 		fmt.Fprintln(a.Stdout, string(b))
 		return
 	}
-	fmt.Fprintf(a.Stdout, "schemagate gate: %s — %s\n", d.State, d.Reason)
+	fmt.Fprintf(a.Stdout, "schemagate gate: %s — %s\n", d.State, clean(d.Reason))
 	for _, n := range d.Notes {
-		fmt.Fprintf(a.Stdout, "  note: %s\n", n)
+		fmt.Fprintf(a.Stdout, "  note: %s\n", clean(n))
 	}
 }
 
-// gateConfig merges defaults < file < environment for the approval policy.
-func (a *App) gateConfig(o *GateOptions) (*config.Config, error) {
+// gateConfig merges defaults < file < environment for the approval policy, and returns the file's name.
+// gatePolicy then gives the base its say and applies --dir and --format.
+func (a *App) gateConfig(o *GateOptions) (*config.Config, string, error) {
 	cfg, file, err := a.loadConfig(o.ConfigFile)
 	if err != nil {
-		return nil, err
+		return nil, file, err
 	}
 	if ps := cfg.Approval.Validate(); len(ps) > 0 {
 		for i := range ps {
 			ps[i].File = file
 		}
-		return nil, usageErr(ps)
+		return nil, file, usageErr(ps)
 	}
-	if o.Dir != "" {
-		cfg.Dir = o.Dir
-	}
-	if cfg.Dir == "" {
-		cfg.Dir = "migrations"
-	}
-	if o.Format != "" {
-		cfg.Format = o.Format
-	}
-	return cfg, nil
+	return cfg, file, nil
 }
 
 // gateReport reads --report, or analyses the new migrations statically.
@@ -430,6 +478,7 @@ type githubEvent struct {
 			SHA string `json:"sha"`
 		} `json:"head"`
 		Base struct {
+			SHA  string `json:"sha"`
 			Repo struct {
 				FullName string `json:"full_name"`
 			} `json:"repo"`
@@ -499,6 +548,14 @@ func (e *githubEvent) number(repo string) int {
 		return n
 	}
 	return 0
+}
+
+// baseSHA is the pull request's base commit, when the event carries the pull request.
+func (e *githubEvent) baseSHA() string {
+	if e.PullRequest != nil {
+		return e.PullRequest.Base.SHA
+	}
+	return ""
 }
 
 // headSHA is the head commit a workflow_run ran on; its pull_requests list is empty for forks.

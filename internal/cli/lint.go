@@ -41,6 +41,10 @@ type LintOptions struct {
 	ConfigFile string
 	// changed tells which flags were given.
 	changed func(name string) bool
+	// dirDefault says Dir is the default ./migrations, neither given nor configured.
+	dirDefault bool
+	// warnings are the folder read's: files its tool would not read, or reads otherwise than expected.
+	warnings []string
 }
 
 func (a *App) newLintCmd() *cobra.Command {
@@ -65,7 +69,7 @@ Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present): its dir, format, pg_version, lint rules and fail_on apply")
-	f.StringVar(&o.Dir, "dir", "", "migration folder")
+	f.StringVar(&o.Dir, "dir", "", "migration folder (default without FILE arguments: dir from schemagate.yml, else ./migrations)")
 	f.StringVar(&o.Format, "format", "", "migration format of --dir: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
 	f.StringVar(&o.PGVersion, "pg-version", "", "target PostgreSQL version, e.g. 15 or 14.2 (default 15)")
 	f.BoolVar(&o.JSON, "json", false, `print {"findings": [...]} as JSON instead of text`)
@@ -97,6 +101,9 @@ func (a *App) runLint(o *LintOptions) error {
 	units, err := lintUnits(o, cfg)
 	if err != nil {
 		return err
+	}
+	for _, w := range o.warnings {
+		fmt.Fprintf(a.Stderr, "schemagate: %s\n", w)
 	}
 	// Findings are written as the scripts' analyses complete, in order, and then dropped: a folder of
 	// thousands of migrations has tens of thousands of findings, and holding them all would cost more
@@ -140,7 +147,7 @@ func (a *App) runLint(o *LintOptions) error {
 			sarif = append(sarif, fs...)
 		}
 		if !o.JSON {
-			if err := report.WriteText(out, fs); err != nil {
+			if err := report.WriteText(out, cleanFindings(fs)); err != nil { // see clean
 				return exitCode(ExitFailure, fmt.Errorf("write findings: %w", err))
 			}
 			continue
@@ -198,6 +205,9 @@ func (a *App) lintFileConfig(o *LintOptions) (lint.DeployTimeouts, error) {
 	if o.Dir == "" && len(o.Files) == 0 && cfg.Dir != "" {
 		o.Dir = cfg.Dir
 	}
+	if o.Dir == "" && len(o.Files) == 0 {
+		o.Dir, o.dirDefault = "migrations", true // as check, gate and deploy do
+	}
 	if o.Format == "" {
 		o.Format = cfg.Format
 	}
@@ -254,6 +264,13 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	if o.Dir == "" && len(o.Files) == 0 {
 		errs = append(errs, errors.New("nothing to lint: give --dir DIR or FILE arguments"))
 	}
+	if _, err := migrate.ParseFormat(o.Format); err != nil {
+		if o.changed != nil && o.changed("format") {
+			errs = append(errs, fmt.Errorf("--format: %w", err))
+		} else {
+			errs = append(errs, fmt.Errorf("format (schemagate.yml or SCHEMAGATE_FORMAT): %w", err))
+		}
+	}
 	return cfg, failOn, errors.Join(errs...)
 }
 
@@ -263,12 +280,17 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		if err != nil {
 			return nil, usageErr(err)
 		}
-		if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
+		if st, err := os.Stat(o.Dir); o.dirDefault && (err != nil || !st.IsDir()) {
+			return nil, usageErr(errors.New("nothing to lint: no ./migrations folder here; give --dir DIR or FILE arguments (or set dir in schemagate.yml)"))
+		} else if err != nil || !st.IsDir() {
 			return nil, usageErr(fmt.Errorf("--dir %s: not a directory", o.Dir))
 		}
 		set, err := migrate.ReadDir(o.Dir, format)
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("read %s: %w", o.Dir, err))
+		}
+		for _, w := range set.Warnings {
+			o.warnings = append(o.warnings, fmt.Sprintf("read %s: %s", o.Dir, w))
 		}
 		var units []lintUnit
 		for _, m := range set.Migrations {

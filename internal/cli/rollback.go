@@ -49,7 +49,13 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if o.Version == "" {
 				return usageErr(fmt.Errorf("which migration? give its version: --version V (or as the argument)"))
 			}
-			cfg, err := a.resolveCheck(&o.CheckOptions)
+			// A file that cannot be written is found now, not after the whole rehearsal (as check does).
+			if o.Output != "-" {
+				if err := writable(o.Output); err != nil {
+					return usageErr(fmt.Errorf("--output %s: %w", o.Output, err))
+				}
+			}
+			cfg, err := a.resolveCheck(cmd.Context(), &o.CheckOptions)
 			if err != nil {
 				return err
 			}

@@ -98,14 +98,18 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	root.SetIn(a.Stdin)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
+	if cmd == root && !isUsage(err) {
+		// The root command runs nothing: its error is cobra's own, an unknown command.
+		err = flagError{err}
+	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
-		if ee.Err != nil {
-			fmt.Fprintf(a.Stderr, "schemagate: %v\n", ee.Err)
+		if ee.Err != nil { // the message may quote the pull request: see clean
+			fmt.Fprintf(a.Stderr, "schemagate: %s\n", cleanMessage(ee.Err.Error()))
 			a.printHint(ee.Err)
 		}
 		return ee.Code
@@ -115,10 +119,10 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		return ExitFailure
 	}
 	// cobra's own flag and argument errors are usage errors.
-	fmt.Fprintf(a.Stderr, "schemagate: %v\n", err)
+	fmt.Fprintf(a.Stderr, "schemagate: %s\n", cleanMessage(err.Error()))
 	a.printHint(err)
 	if isUsage(err) {
-		fmt.Fprintln(a.Stderr, "Run 'schemagate --help' for usage.")
+		fmt.Fprintf(a.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return ExitUsage
 	}
 	return ExitFailure
@@ -130,12 +134,28 @@ func (a *App) printHint(err error) {
 	var h interface{ Hint() string }
 	if errors.As(err, &h) {
 		if hint := h.Hint(); hint != "" && !strings.Contains(err.Error(), hint) {
-			fmt.Fprintf(a.Stderr, "  hint: %s\n", hint)
+			fmt.Fprintf(a.Stderr, "  hint: %s\n", clean(hint))
 		}
 	}
 }
 
 type flagError struct{ error }
+
+// usageArgs makes the argument-count errors of cmd's subcommands (cobra.NoArgs' "unknown command",
+// MaximumNArgs' "accepts at most") usage errors, as flag errors are.
+func usageArgs(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		if args := c.Args; args != nil {
+			c.Args = func(c *cobra.Command, a []string) error {
+				if err := args(c, a); err != nil {
+					return flagError{err}
+				}
+				return nil
+			}
+		}
+		usageArgs(c)
+	}
+}
 
 func (e flagError) Unwrap() error { return e.error }
 
@@ -170,5 +190,6 @@ approval, and deploys inside maintenance windows with a snapshot and automatic r
 			root.AddCommand(c)
 		}
 	}
+	usageArgs(root)
 	return root
 }

@@ -98,6 +98,9 @@ func (a *App) runWindow(o *WindowOptions) error {
 		fmt.Fprintf(a.Stdout, "%s  to  %s  (%s; UTC %s)\n", iv.Start.In(loc).Format("Mon 2006-01-02 15:04 MST"),
 			iv.End.In(loc).Format("Mon 2006-01-02 15:04 MST"), iv.End.Sub(iv.Start), iv.Start.UTC().Format("2006-01-02 15:04"))
 	}
+	if len(next) < o.Count && !sched.Always() {
+		fmt.Fprintf(a.Stdout, "(only %d of the %d windows asked for open in the next two years; schemagate looks no further ahead)\n", len(next), o.Count)
+	}
 	return nil
 }
 

@@ -1,12 +1,18 @@
 package rehearse
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
 // TestSharedServerChanges: on a server the rehearsal shares (--provider url), a migration that alters
@@ -34,6 +40,18 @@ func TestSharedServerChanges(t *testing.T) {
 		"COMMENT ON ROLE existing_role IS 'x';":                                                                "COMMENT ON a role",
 		"CREATE ROLE app_rw;\nALTER ROLE app_rw LOGIN;\nGRANT app_rw TO reporting;\nDROP ROLE app_rw;":         "",
 		"CREATE TABLE t (id int);\nGRANT SELECT ON t TO existing_role;\nALTER TABLE t OWNER TO existing_role;": "",
+		// Code run from text, COPY with the server's programs and files, other sessions.
+		"DO $$BEGIN EXECUTE 'ALTER ROLE postgres PASSWORD ''pwned'''; EXECUTE 'CREATE ROLE backdoor2 SUPERUSER LOGIN'; END$$;": `mentions "ALTER ROLE"`,
+		"DO $$BEGIN EXECUTE 'cre' || 'ate' || ' x'; EXECUTE 'Create ' || 'User ' || 'x'; END$$;":                               `mentions "Create ' || 'User"`,
+		"CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$BEGIN EXECUTE 'drop database x'; END$$;":                       `mentions "drop database"`,
+		"DO $$BEGIN EXECUTE 'COPY (SELECT 1) TO ' || 'PROGRAM ''id'''; END$$;":                                                 `mentions "PROGRAM"`,
+		"DO $$BEGIN EXECUTE 'ALTER SYSTEM SET work_mem = 1'; END$$;":                                                           `mentions "ALTER SYSTEM"`,
+		"COPY (SELECT 1) TO PROGRAM 'cat > /tmp/x';":                                                                           "COPY ... PROGRAM",
+		"COPY t FROM '/etc/passwd';":                                         "server file",
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity;":            "pg_terminate_backend(",
+		"SELECT pg_read_file('/etc/passwd');":                                "pg_read_file(",
+		"CREATE TABLE program (id int);\nCOPY program FROM STDIN;\n1\n\\.\n": "",
+		"DO $$BEGIN CREATE TABLE IF NOT EXISTS users (id int); EXECUTE 'ALTER TABLE users ADD COLUMN role text'; END$$;": "",
 	} {
 		err := sharedServerChanges(nil, read(sql))
 		switch {
@@ -42,5 +60,67 @@ func TestSharedServerChanges(t *testing.T) {
 		case want != "" && (err == nil || !errors.Is(err, ErrSharedServer) || !strings.Contains(err.Error(), want)):
 			t.Errorf("%q: error %v, want one naming %q", sql, err, want)
 		}
+	}
+}
+
+// TestSharedServerGuard: on a shared server, a migration whose change to the server gets past the
+// static check (its words split so that no keyword shows) is caught by the fingerprint around it: the
+// migration fails naming what changed, the rest of the rehearsal is canceled, and the server's other
+// roles stay as they were found otherwise. The "shared" server is a private local one.
+func TestSharedServerGuard(t *testing.T) {
+	inst, err := sandbox.NewLocal(sandbox.Options{}).Start(t.Context())
+	if err != nil {
+		pgtest.Unavailable(t, "local PostgreSQL: %v", err)
+	}
+	defer inst.Close(context.Background())
+	admin, err := pgx.Connect(t.Context(), inst.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(t.Context(), "CREATE ROLE sg_victim LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	read := func(files map[string]string) *migrate.Set {
+		fsys := fstest.MapFS{}
+		for k, v := range files {
+			fsys[k] = &fstest.MapFile{Data: []byte(v)}
+		}
+		set, err := migrate.Read(fsys, migrate.FormatGolangMigrate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	set := read(map[string]string{
+		"1_ok.up.sql": "CREATE ROLE sg_app;\nCREATE TABLE a (id int);\nGRANT SELECT ON a TO sg_app;", "1_ok.down.sql": "DROP TABLE a;",
+		"2_sneaky.up.sql":   "DO $$BEGIN EXECUTE format('%s %s %I SUPERUSER', 'ALT' || 'ER', 'RO' || 'LE', 'sg_victim'); END$$;",
+		"2_sneaky.down.sql": "SELECT 1;",
+		"3_later.up.sql":    "CREATE TABLE c (id int);\nSELECT pg_sleep(5);", "3_later.down.sql": "DROP TABLE c;",
+	})
+	if err := sharedServerChanges(nil, set); err != nil {
+		t.Fatalf("the static check already refuses the migration, the test needs one it misses: %v", err)
+	}
+	rep, err := Run(t.Context(), Options{Set: set, Provider: sandbox.NewURL(sandbox.Options{DatabaseURL: inst.AdminURL}), NoTrace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byVersion := map[string]report.Migration{}
+	for _, m := range rep.Migrations {
+		byVersion[m.Version] = m
+	}
+	if m := byVersion["1"]; m.Status != report.StatusApplied {
+		t.Errorf("1 (a role of the run's own): %s %+v", m.Status, m.Error)
+	}
+	m := byVersion["2"]
+	if m.Status != report.StatusFailed || m.Error == nil || !strings.Contains(m.Error.Message, "changed the shared server") ||
+		!strings.Contains(m.Error.Message, "role sg_victim changed") {
+		t.Errorf("2: %s %+v; want failed for changing role sg_victim", m.Status, m.Error)
+	}
+	if m := byVersion["3"]; m.Status == report.StatusApplied {
+		t.Errorf("3 ran after the shared server was changed: %s", m.Status)
+	}
+	if rep.OK || !strings.Contains(strings.Join(rep.Notes, "\n"), "migration 2_sneaky changed the shared server") {
+		t.Errorf("report ok %v, notes %q; want failed with a note naming 2_sneaky", rep.OK, rep.Notes)
 	}
 }

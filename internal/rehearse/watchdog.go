@@ -2,6 +2,7 @@ package rehearse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -33,12 +34,30 @@ type watchdog struct {
 	// polling is held while one look at the server and what follows from it is in progress: a statement
 	// it canceled can fail before the count goes up (see timedOut).
 	polling sync.Mutex
+	// err, under mu, is why the watchdog gave up watching: its session was ended again and again (a
+	// migration that terminates every other backend). It then cancels the migrations' statements.
+	mu  sync.Mutex
+	err error
+	// guard fingerprints a shared server around the migrations' statements (nil on a server of the
+	// run's own); blamed, under mu, are the changes it found that resolveBlame has yet to pin on a
+	// migration.
+	guard  *serverGuard
+	blamed []string
 }
+
+// watchdogLosses is how many times in a row the watchdog may lose its connection (or fail to get one)
+// before it gives up watching and cancels every statement of the migrations instead.
+const watchdogLosses = 3
 
 // startWatchdog watches the rehearsal's database from a connection to it (the server's maintenance
 // database may be the rehearsal's own, and no other is sure to exist); close stops it, so that the
 // database can be copied. It also says which statement is still running, every StillRunningEvery
 // (default 30s), so that a long rehearsal is not silent. A negative limit cancels nothing.
+//
+// A migration can end the watchdog's session (pg_terminate_backend on every other backend) and then
+// sleep: the watchdog connects again and the limit holds. When it cannot (the migration keeps ending
+// sessions), it cancels the migrations' statements through the rehearsal connection's own cancel
+// key, which no SQL can revoke, and the canceled statement's migration fails saying why (see timedOut).
 func (r *run) startWatchdog(ctx context.Context) error {
 	limit := r.statementLimit()
 	every := r.opts.StillRunningEvery
@@ -49,12 +68,20 @@ func (r *run) startWatchdog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, r.inst.URL)
+	first, err := pgx.Connect(ctx, r.inst.URL)
 	if err != nil {
 		return fmt.Errorf("connect the statement watchdog: %w", err)
 	}
+	rehearsal := r.conn.PgConn() // its cancel key stays valid whatever a migration does
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	w := &watchdog{limit: limit, stop: stop, canceled: &r.canceled}
+	if r.inst.ClaimRoles != nil { // a shared server: see serverGuard
+		if w.guard, err = newServerGuard(ctx, r); err != nil {
+			stop()
+			first.Close(context.Background())
+			return err
+		}
+	}
 	threshold := every // statements running longer are reported (and canceled past the limit)
 	if limit > 0 {
 		threshold = min(threshold, limit)
@@ -63,66 +90,145 @@ func (r *run) startWatchdog(ctx context.Context) error {
 	// The statements that ran longer than the first threshold: reported ones by their start, to
 	// report each again only a period later.
 	reported := map[time.Time]time.Duration{}
+	// look reads the long-running statements once through conn, cancels those past the limit and
+	// reports the others.
+	look := func(conn *pgx.Conn) error {
+		w.polling.Lock()
+		defer w.polling.Unlock()
+		// MATERIALIZED and CASE: the planner may order a WHERE clause's conditions as it likes,
+		// and pg_cancel_backend must run only on the rows the others chose.
+		rows, err := conn.Query(wctx, `WITH slow AS MATERIALIZED (
+			  SELECT a.pid, a.query_start, clock_timestamp() - a.query_start AS running, a.query
+			  FROM pg_stat_activity a
+			  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+			    AND a.state = 'active' AND clock_timestamp() - a.query_start > $3::interval)
+			SELECT query_start, running, left(query, 2000),
+			  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END
+			FROM slow WHERE $4`, db, limit, threshold, r.applying.Load())
+		if err != nil {
+			return err
+		}
+		seen := map[time.Time]bool{}
+		for rows.Next() {
+			var (
+				start    time.Time
+				running  time.Duration
+				query    string
+				canceled bool
+			)
+			if err = rows.Scan(&start, &running, &query, &canceled); err != nil {
+				break
+			}
+			seen[start] = true
+			switch {
+			case canceled:
+				w.canceled.Add(1)
+				r.opts.Progress("  canceled after %s (statement timeout %s): %s", running.Round(time.Second), limit, statementLine(query))
+			case running >= reported[start]+every:
+				reported[start] = running.Truncate(every)
+				r.opts.Progress("  still running after %s: %s", running.Round(time.Second), statementLine(query))
+			}
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		for start := range reported {
+			if !seen[start] {
+				delete(reported, start)
+			}
+		}
+		return err
+	}
+	// reconnect gets a new connection after the last was lost, and says what the rehearsal was running:
+	// most likely the statement that ended the watchdog's session.
+	reconnect := func() (*pgx.Conn, error) {
+		cctx, cancel := context.WithTimeout(wctx, 5*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(cctx, r.inst.URL)
+		if err != nil {
+			return nil, err
+		}
+		var q string
+		if err := conn.QueryRow(cctx, `SELECT coalesce(left(query, 2000), '') FROM pg_stat_activity WHERE pid = $1`, rehearsal.PID()).Scan(&q); err != nil {
+			conn.Close(context.Background())
+			return nil, err
+		}
+		r.opts.Progress("  the statement watchdog's session was ended; it reconnected (the rehearsal was running: %s)", statementLine(q))
+		return conn, nil
+	}
+	// cancelRehearsal cancels what the rehearsal connection runs, with the cancel protocol (no session
+	// of the watchdog's own needed).
+	cancelRehearsal := func() {
+		if !r.applying.Load() {
+			return
+		}
+		cctx, cancel := context.WithTimeout(wctx, 5*time.Second)
+		defer cancel()
+		w.polling.Lock()
+		defer w.polling.Unlock()
+		if err := rehearsal.CancelRequest(cctx); err != nil && wctx.Err() == nil {
+			r.opts.Logger.Error("cancel a statement the watchdog cannot watch", "error", err)
+		}
+	}
 	w.done.Add(1)
 	go func() {
 		defer w.done.Done()
-		defer conn.Close(context.Background())
+		conn := first
+		defer func() {
+			if conn != nil {
+				conn.Close(context.Background())
+			}
+		}()
 		t := time.NewTicker(poll)
 		defer t.Stop()
+		losses := 0 // in a row, without a look that worked
 		for {
 			select {
 			case <-wctx.Done():
 				return
 			case <-t.C:
 			}
-			w.polling.Lock()
-			// MATERIALIZED and CASE: the planner may order a WHERE clause's conditions as it likes,
-			// and pg_cancel_backend must run only on the rows the others chose.
-			rows, err := conn.Query(wctx, `WITH slow AS MATERIALIZED (
-				  SELECT a.pid, a.query_start, clock_timestamp() - a.query_start AS running, a.query
-				  FROM pg_stat_activity a
-				  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
-				    AND a.state = 'active' AND clock_timestamp() - a.query_start > $3::interval)
-				SELECT query_start, running, left(query, 2000),
-				  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END
-				FROM slow WHERE $4`, db, limit, threshold, r.applying.Load())
-			if err == nil {
-				seen := map[time.Time]bool{}
-				for rows.Next() {
-					var (
-						start    time.Time
-						running  time.Duration
-						query    string
-						canceled bool
-					)
-					if err = rows.Scan(&start, &running, &query, &canceled); err != nil {
-						break
-					}
-					seen[start] = true
-					switch {
-					case canceled:
-						w.canceled.Add(1)
-						r.opts.Logger.Warn("canceled a statement that ran too long", "limit", limit, "statement", statementLine(query))
-					case running >= reported[start]+every:
-						reported[start] = running.Truncate(every)
-						r.opts.Progress("  still running after %s: %s", running.Round(time.Second), statementLine(query))
-					}
-				}
-				rows.Close()
-				if err == nil {
-					err = rows.Err()
-				}
-				for start := range reported {
-					if !seen[start] {
-						delete(reported, start)
-					}
-				}
+			if w.failure() != nil {
+				cancelRehearsal()
+				continue
 			}
-			w.polling.Unlock()
-			if err != nil {
-				if wctx.Err() == nil {
-					r.opts.Logger.Warn("statement watchdog stopped", "error", err)
+			if conn == nil {
+				c, err := reconnect()
+				if err != nil {
+					if wctx.Err() != nil {
+						return
+					}
+					if losses++; losses >= watchdogLosses {
+						w.fail(err, r.opts.Logger)
+						cancelRehearsal()
+					}
+					continue
 				}
+				conn = c
+			}
+			err := look(conn)
+			if err == nil {
+				losses = 0
+				continue
+			}
+			if wctx.Err() != nil {
+				return
+			}
+			// The session was ended (or the look failed otherwise): connect again at once, so the
+			// limit holds for the statement running now.
+			r.opts.Logger.Warn("statement watchdog lost its connection; reconnecting", "error", err)
+			conn.Close(context.Background())
+			conn = nil
+			losses++
+			if losses >= watchdogLosses {
+				w.fail(err, r.opts.Logger)
+				cancelRehearsal()
+				continue
+			}
+			if c, err := reconnect(); err == nil {
+				conn = c
+			} else if wctx.Err() != nil {
 				return
 			}
 		}
@@ -131,11 +237,50 @@ func (r *run) startWatchdog(ctx context.Context) error {
 	return nil
 }
 
+// fail records that the watchdog cannot watch any more.
+func (w *watchdog) fail(err error, log interface{ Error(string, ...any) }) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+		log.Error("statement watchdog: the migrations' statements are canceled from now on", "error", err)
+	}
+}
+
+// failure is why the watchdog stopped watching, nil while it watches.
+func (w *watchdog) failure() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
 // apply marks the migrations' own statements as running until the returned func is called: the watchdog
 // cancels and reports those only, never schemagate's catalog reads (slow on a loaded machine).
+//
+// On a shared server it also fingerprints the server before and after (see serverGuard), and a change
+// fails the migration that made it.
 func (r *run) apply() (done func()) {
+	r.resolveBlame()
+	var g *serverGuard
+	if r.watch != nil && r.watch.failure() == nil {
+		g = r.watch.guard
+	}
+	if g != nil {
+		if err := g.start(); err != nil {
+			r.blame(nil, err)
+			g = nil
+		}
+	}
 	r.applying.Store(true)
-	return func() { r.applying.Store(false) }
+	return func() {
+		r.applying.Store(false)
+		if g == nil {
+			return
+		}
+		if what, err := g.check(); err != nil || len(what) > 0 {
+			r.blame(what, err)
+		}
+	}
 }
 
 // statementLine is a statement as a progress line shows it: the first line of the SQL that is not the
@@ -161,12 +306,17 @@ func (r *run) stopWatchdog() {
 	if r.watch != nil {
 		r.watch.stop()
 		r.watch.done.Wait()
+		r.resolveBlame()
+		if r.watch.guard != nil {
+			r.watch.guard.close()
+		}
 		r.watch = nil
 	}
 }
 
 // timedOut tells whether a failed statement was the watchdog's doing: canceled "due to user request"
 // (statement_timeout's own cancel says "due to statement timeout") after the watchdog canceled one.
+// Once the watchdog has given up (see startWatchdog), it rewrites e to say so and returns false.
 func (r *run) timedOut(e *report.SQLError) bool {
 	if e.SQLState != "57014" || !strings.Contains(e.Message, "user request") {
 		return false
@@ -176,6 +326,15 @@ func (r *run) timedOut(e *report.SQLError) bool {
 		// wait for the look in progress to end.
 		w.polling.Lock()
 		defer w.polling.Unlock()
+		if err := w.failure(); errors.Is(err, ErrSharedServer) {
+			e.Message = fmt.Sprintf("canceled: %v", err)
+			e.Hint = "--provider url shares the server: rehearse migrations that change roles, databases or the server with --provider local or docker."
+			return false
+		} else if err != nil {
+			e.Message = fmt.Sprintf("canceled: the statement watchdog's session was ended and it could not connect again (%v), so no statement may run without its time limit", err)
+			e.Hint = "A migration ended the other sessions on the server (pg_terminate_backend, most likely this one): a migration must not end sessions it did not open."
+			return false
+		}
 	}
 	return r.canceled.Load() > 0
 }

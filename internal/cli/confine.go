@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/repofs"
+)
+
+// A pull request writes schemagate.yml, so the paths in it are the pull request's choice: dir: /etc or
+// database.setup: [/proc/self/environ] would have the report quote what lies there (a setup file that
+// does not parse is quoted in the error). Paths from the file must lead to files inside the repository
+// that holds it; paths given on the command line are the user's and may lead anywhere.
+
+// confinePaths refuses a path setting of the configuration file (dir, database.setup) that leads out of
+// the repository holding the file (its git work tree; the file's folder outside one), after cleaning and
+// following symbolic links, without reading what it names. cfg holds what the file set (before the
+// environment and the flags).
+func confinePaths(file string, cfg *config.Config) error {
+	if cfg.Dir == "" && len(cfg.Database.Setup) == 0 {
+		return nil
+	}
+	absFile, err := filepath.Abs(file)
+	if err != nil {
+		return usageErr(err)
+	}
+	root := realPath(repofs.Top(filepath.Dir(absFile)))
+	var lines map[string]int
+	var problems []string
+	check := func(key, p string) {
+		if p == "" || inside(root, p) {
+			return
+		}
+		if lines == nil {
+			lines = configLines(file)
+		}
+		at := file
+		if l := lines[key]; l > 0 {
+			at += ":" + strconv.Itoa(l)
+		}
+		problems = append(problems, fmt.Sprintf("%s: %s: %s leads out of the repository (%s); paths in %s must name files inside it (give a path outside it on the command line instead)",
+			at, key, strconv.Quote(p), root, filepath.Base(file)))
+	}
+	check("dir", cfg.Dir)
+	for i, s := range cfg.Database.Setup {
+		check(fmt.Sprintf("database.setup[%d]", i), s)
+	}
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return usageErr(fmt.Errorf("invalid configuration: %s", problems[0]))
+	}
+	return usageErr(fmt.Errorf("invalid configuration (%d problems):\n  %s", len(problems), strings.Join(problems, "\n  ")))
+}
+
+// inside tells whether path p (relative to the working directory) is root or under it, once cleaned and
+// with its symbolic links followed as far as it exists.
+func inside(root, p string) bool {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(root, realPath(abs))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// realPath follows the symbolic links of the longest existing part of the clean absolute path abs.
+func realPath(abs string) string {
+	abs = filepath.Clean(abs)
+	rest := ""
+	for d := abs; ; {
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(real, rest)
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
+		d = parent
+	}
+}
+
+// configLines maps the dotted keys of a configuration file (database.setup[0]) to their lines.
+func configLines(file string) map[string]int {
+	out := map[string]int{}
+	data, err := repofs.ReadFile(file)
+	if err != nil {
+		return out
+	}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return out
+	}
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if prefix != "" {
+					k = prefix + "." + k
+				}
+				out[k] = n.Content[i].Line
+				walk(n.Content[i+1], k)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				k := fmt.Sprintf("%s[%d]", prefix, i)
+				out[k] = c.Line
+				walk(c, k)
+			}
+		}
+	}
+	walk(root.Content[0], "")
+	return out
+}

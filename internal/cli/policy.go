@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/lint"
+)
+
+// The pull request chooses its working tree, schemagate.yml included: if the policy came from there, a
+// change could switch off the approval it needs (approval.require: never) along with its dangerous
+// migration. When the base is known, the policy settings come from schemagate.yml as the base has it;
+// the change may tighten them, and what it loosens is ignored with a note until it is merged.
+
+// baseFileReader returns a file of the repository (path relative to its top, slash-separated) as it is
+// at the base; nil without error when the base has no such file.
+type baseFileReader func(ctx context.Context, path string) ([]byte, error)
+
+// configInRepo returns the top of the git work tree holding the configuration file and the file's path
+// relative to it. ok is false for a file outside any work tree: the CI job's own file, not the change's.
+func configInRepo(ctx context.Context, file string) (top, rel string, ok bool) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", "", false
+	}
+	dir := filepath.Dir(abs)
+	if phys, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = phys
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return "", "", false
+	}
+	top = strings.TrimSpace(string(out))
+	if phys, err := filepath.EvalSymlinks(top); err == nil {
+		top = phys
+	}
+	r, err := filepath.Rel(top, filepath.Join(dir, filepath.Base(abs)))
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", "", false
+	}
+	return top, filepath.ToSlash(r), true
+}
+
+// gitCommitExists tells whether ref names a commit of the repository at top.
+func gitCommitExists(ctx context.Context, top, ref string) bool {
+	if ref == "" || strings.HasPrefix(ref, "-") {
+		return false
+	}
+	return exec.CommandContext(ctx, "git", "-C", top, "rev-parse", "--verify", "--quiet", ref+"^{commit}").Run() == nil
+}
+
+// gitFileReader reads files at commit ref of the repository at top with git, following symbolic links
+// inside the commit's tree (a link out of it reads as no file).
+func gitFileReader(top, ref string) baseFileReader {
+	return func(ctx context.Context, path string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, "git", "-C", top, "cat-file", "--batch", "--follow-symlinks")
+		cmd.Stdin = strings.NewReader(ref + ":" + path + "\n")
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", path, ref, err)
+		}
+		br := bufio.NewReader(bytes.NewReader(out))
+		header, err := br.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", path, ref, err)
+		}
+		fields := strings.Fields(header)
+		if len(fields) != 3 || fields[1] != "blob" {
+			return nil, nil // missing, or a link that leads nowhere in the commit
+		}
+		size, err := strconv.Atoi(fields[2])
+		if err != nil || size < 0 {
+			return nil, fmt.Errorf("read %s at %s: bad git cat-file header %q", path, ref, strings.TrimSpace(header))
+		}
+		data := make([]byte, size)
+		if _, err := io.ReadFull(br, data); err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", path, ref, err)
+		}
+		return data, nil
+	}
+}
+
+// applyBasePolicy reads the configuration file rel as it is at the base (through read) and makes its
+// policy settings hold over cfg, the change's own configuration: see enforceBasePolicy. It returns the
+// notes saying what of the change's was ignored.
+func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref string, read baseFileReader) ([]string, error) {
+	data, err := read(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	base := config.Default()
+	where := fmt.Sprintf("%s at %.12s", rel, ref)
+	var notes []string
+	if data != nil {
+		if err := config.Parse(where, data, base); err != nil {
+			// The change may be the one that fixes it; the defaults stand for the base's policy meanwhile.
+			notes = append(notes, fmt.Sprintf("%s does not read (%s): the default policy stands for the base's", where, strings.ReplaceAll(err.Error(), "\n", "; ")))
+			base = config.Default()
+		}
+	} else {
+		where = fmt.Sprintf("the base %.12s (no %s there)", ref, rel)
+	}
+	if err := base.ApplyEnv(a.Getenv); err != nil {
+		return nil, usageErr(err)
+	}
+	return append(notes, enforceBasePolicy(cfg, base, rel, where)...), nil
+}
+
+// requireRank orders approval.require from the loosest to the strictest.
+var requireRank = map[string]int{config.RequireNever: 0, config.RequireDangerous: 1, config.RequireRisky: 2, config.RequireAlways: 3}
+
+// failOnRank orders lint.fail_on from the loosest to the strictest.
+var failOnRank = map[string]int{"": 0, "never": 0, "dangerous": 1, "caution": 2}
+
+// classRank orders a rule's class from the loosest to the strictest.
+var classRank = map[string]int{"off": 0, "safe": 1, "caution": 2, "dangerous": 3}
+
+// ruleRank is the strictness of rule id under rules: its configured class, else its default class.
+func ruleRank(id string, rules map[string]string) int {
+	if c, ok := rules[id]; ok {
+		return classRank[c]
+	}
+	r, ok := lint.Lookup(id)
+	switch {
+	case !ok || r.Off:
+		return classRank["off"]
+	case r.Risk >= lint.Dangerous:
+		return classRank["dangerous"]
+	case r.Risk >= lint.Caution:
+		return classRank["caution"]
+	}
+	return classRank["safe"]
+}
+
+// enforceBasePolicy makes the policy settings of base (the configuration at the base ref) hold over cfg
+// (the change's): approval.*, lint.fail_on, lint.rules, the deploy timeouts the rules count
+// (environments, lint.deploy_timeouts), database.pg_version (a newer server relaxes some rules) and dir
+// (an empty folder has no risky migration). Where cfg is stricter it stays; where it is looser, base's
+// setting replaces it and a note says so. file names the configuration file, where the base's.
+func enforceBasePolicy(cfg, base *config.Config, file, where string) []string {
+	var notes []string
+	ignored := func(key, head, kept string) {
+		notes = append(notes, fmt.Sprintf("%s in this change sets %s to %s: ignored, %s (from %s) applies until the change is merged, as a pull request cannot loosen its own policy", file, key, head, kept, where))
+	}
+	show := func(v any) string {
+		switch v := v.(type) {
+		case string:
+			if v == "" {
+				return "its default"
+			}
+			return v
+		case []string:
+			if len(v) == 0 {
+				return "none"
+			}
+			return "[" + strings.Join(v, ", ") + "]"
+		}
+		return fmt.Sprint(v)
+	}
+
+	// Approval.
+	ap, bp := &cfg.Approval, base.Approval
+	if requireRank[ap.RequireLevel()] < requireRank[bp.RequireLevel()] {
+		ignored("approval.require", ap.RequireLevel(), bp.RequireLevel())
+		ap.Require = bp.Require
+	}
+	if ap.Needed() < bp.Needed() {
+		ignored("approval.approvals", strconv.Itoa(ap.Needed()), strconv.Itoa(bp.Needed()))
+		ap.Approvals = bp.Approvals
+	}
+	if !ap.Stale() && bp.Stale() {
+		ignored("approval.stale_on_push", "false", "true")
+		ap.StaleOnPush = bp.StaleOnPush
+	}
+	// Who may approve is the base's to say: the change could add its author's friends.
+	if !slices.Equal(ap.DBAUsers, bp.DBAUsers) {
+		ignored("approval.dba_users", show(ap.DBAUsers), show(bp.DBAUsers))
+		ap.DBAUsers = slices.Clone(bp.DBAUsers)
+	}
+	if !slices.Equal(ap.DBATeams, bp.DBATeams) {
+		ignored("approval.dba_teams", show(ap.DBATeams), show(bp.DBATeams))
+		ap.DBATeams = slices.Clone(bp.DBATeams)
+	}
+	if ap.CodeownersPath != bp.CodeownersPath {
+		ignored("approval.codeowners_path", show(ap.CodeownersPath), show(bp.CodeownersPath))
+		ap.CodeownersPath = bp.CodeownersPath
+	}
+
+	// Rules.
+	if failOnRank[cfg.Lint.FailOn] < failOnRank[base.Lint.FailOn] {
+		ignored("lint.fail_on", show(cfg.Lint.FailOn), base.Lint.FailOn)
+		cfg.Lint.FailOn = base.Lint.FailOn
+	}
+	ids := slices.Sorted(maps.Keys(cfg.Lint.Rules))
+	for id := range base.Lint.Rules {
+		if _, ok := cfg.Lint.Rules[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if ruleRank(id, cfg.Lint.Rules) >= ruleRank(id, base.Lint.Rules) {
+			continue
+		}
+		class, ok := base.Lint.Rules[id]
+		kept := class
+		if !ok {
+			kept = "its default class"
+		}
+		head, set := cfg.Lint.Rules[id]
+		if !set {
+			head = "its default class"
+		}
+		ignored("lint.rules."+id, head, kept)
+		if ok {
+			if cfg.Lint.Rules == nil {
+				cfg.Lint.Rules = map[string]string{}
+			}
+			cfg.Lint.Rules[id] = class
+		} else {
+			delete(cfg.Lint.Rules, id)
+		}
+	}
+	// The deploy's timeouts make the missing-timeout rules safe: the base's environments say which.
+	if ht := deployTimeouts(cfg); ht != nil && !reflect.DeepEqual(ht, deployTimeouts(base)) {
+		ignored("the deploy timeouts (environments, lint.deploy_timeouts)", "other values", "the base's")
+		cfg.Environments, cfg.Lint.DeployTimeouts = base.Environments, base.Lint.DeployTimeouts
+	}
+	// A newer server makes some statements safe that an older one locks or rewrites for.
+	eff := func(v int) int {
+		if v == 0 {
+			return lint.DefaultPGVersion
+		}
+		return v
+	}
+	if hv, bv := cfg.Database.PGVersion, base.Database.PGVersion; eff(hv) > eff(bv) {
+		ignored("database.pg_version", show(strconv.Itoa(hv)), show(strconv.Itoa(bv)))
+		cfg.Database.PGVersion = bv
+	}
+	if base.Dir != "" && cleanDir(cfg.Dir) != cleanDir(base.Dir) {
+		ignored("dir", show(cfg.Dir), base.Dir)
+		cfg.Dir = base.Dir
+	}
+	return notes
+}
+
+func cleanDir(d string) string {
+	if d == "" {
+		return ""
+	}
+	return filepath.ToSlash(filepath.Clean(d))
+}
+
+// basePolicyFor applies the base's policy to cfg when the configuration file is the change's (inside a
+// git work tree) and ref names a commit there; fallback, when not nil, reads the file when the commit
+// is not in the clone (the gate reads it through the forge, as it reads CODEOWNERS).
+func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader) ([]string, error) {
+	if ref == "" {
+		return nil, nil
+	}
+	top, rel, ok := configInRepo(ctx, file)
+	if !ok {
+		return nil, nil
+	}
+	var read baseFileReader
+	switch {
+	case gitCommitExists(ctx, top, ref):
+		read = gitFileReader(top, ref)
+	case fallback != nil:
+		read = fallback(rel)
+	default:
+		// An unknown base fails where the history is read (check), with its hint.
+		return nil, nil
+	}
+	notes, err := a.applyBasePolicy(ctx, cfg, rel, ref, read)
+	if err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read the policy of the base %s: %w", ref, err)
+	}
+	return notes, nil
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/schemagate/schemagate/internal/lint"
+)
+
+// Text output quotes the pull request: file names, SQL, identifiers, what the server said about them.
+// Any of these may hold a newline (a quoted identifier, a file name, RAISE EXCEPTION E'...\n...') that
+// starts a line of its own, read by GitHub Actions as a workflow command (::add-mask::, ::error::), or a
+// terminal escape (ESC [2J). The data of every text line is printed with its control characters
+// escaped, as \n, \r, \x1b; JSON, Markdown and SARIF escape in their own ways.
+
+// clean escapes the control characters (and bytes that are not UTF-8) of s; tabs stay.
+func clean(s string) string {
+	if !needsCleaning(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteRune(r)
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func needsCleaning(s string) bool {
+	for _, r := range s {
+		if (unicode.IsControl(r) && r != '\t') || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanArgs cleans the text among a format's arguments: strings, errors and Stringers.
+func cleanArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = clean(v)
+		case error:
+			out[i] = clean(v.Error())
+		case fmt.Stringer:
+			out[i] = clean(v.String())
+		default:
+			out[i] = a
+		}
+	}
+	return out
+}
+
+// cleanMessage cleans an error message for its line on stderr. A message of several lines keeps the
+// line breaks it makes on purpose, each followed by an indent ("\n  "); any other is escaped.
+func cleanMessage(s string) string {
+	parts := strings.Split(s, "\n  ")
+	for i, p := range parts {
+		parts[i] = clean(p)
+	}
+	return strings.Join(parts, "\n  ")
+}
+
+// cleanFindings returns findings with their text cleaned for a text report.
+func cleanFindings(fs []lint.Finding) []lint.Finding {
+	out := make([]lint.Finding, len(fs))
+	for i, f := range fs {
+		f.File, f.Rule, f.Message, f.Suggestion, f.Reason, f.URL = clean(f.File), clean(f.Rule), clean(f.Message), clean(f.Suggestion), clean(f.Reason), clean(f.URL)
+		out[i] = f
+	}
+	return out
+}

@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUsageErrorsExit2: cobra's own errors (an unknown command, an argument a command does not take,
+// too many arguments, an unknown flag) are usage errors, exit 2, not failures of the tool (exit 1).
+func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		args   []string
+		stderr []string
+	}{
+		{"extra argument", []string{"check", "--dir", "shop", "extra-arg"}, []string{`unknown command "extra-arg" for "schemagate check"`, "Run 'schemagate check --help' for usage."}},
+		{"unknown command", []string{"nosuchcmd"}, []string{`unknown command "nosuchcmd" for "schemagate"`, "Run 'schemagate --help' for usage."}},
+		{"misspelt command", []string{"chek"}, []string{`unknown command "chek"`, "Did you mean this?"}},
+		{"window extra argument", []string{"window", "--env", "x", "extra"}, []string{`unknown command "extra" for "schemagate window"`}},
+		{"too many arguments", []string{"rollback-script", "--dir", "gd", "4", "5"}, []string{"accepts at most 1 arg(s), received 2"}},
+		{"unknown flag", []string{"window", "--frobnicate"}, []string{"unknown flag: --frobnicate"}},
+		{"bad flag value", []string{"window", "--env", "x", "--count", "many"}, []string{`invalid argument "many"`}},
+		{"unknown root flag", []string{"--frobnicate"}, []string{"unknown flag: --frobnicate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errs := run(t, nil, tt.args...)
+			if code != ExitUsage {
+				t.Errorf("%v: exit %d, want %d\n%s", tt.args, code, ExitUsage, errs)
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(errs, w) {
+					t.Errorf("%v: stderr lacks %q:\n%s", tt.args, w, errs)
+				}
+			}
+		})
+	}
+	// What runs fine still exits 0.
+	if code, out, errs := run(t, nil); code != ExitOK || !strings.Contains(out, "Available Commands") {
+		t.Errorf("no arguments: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := run(t, nil, "help", "check"); code != ExitOK {
+		t.Errorf("help check: exit %d\n%s", code, errs)
+	}
+}
+
+// TestLintDefaultsToMigrations: lint without --dir or FILE arguments reads ./migrations, as check, gate
+// and deploy do, and says what to give when there is none.
+func TestLintDefaultsToMigrations(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "migrations"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, filepath.Join(dir, "migrations"), "001_a.up.sql", "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
+	t.Chdir(dir)
+	code, out, errs := lintRun(t)
+	if code != ExitBlocked || !strings.Contains(out, "migrations/001_a.up.sql:1:1: dangerous set-not-null") {
+		t.Errorf("./migrations: exit %d\n%s\n%s", code, out, errs)
+	}
+	t.Chdir(t.TempDir())
+	if code, _, errs := lintRun(t); code != ExitUsage || !strings.Contains(errs, "nothing to lint") || !strings.Contains(errs, "--dir") {
+		t.Errorf("no ./migrations: exit %d\n%s", code, errs)
+	}
+}
+
+// TestLintBadFormat: a bad format is reported as such, from the environment as from the flag, whether
+// or not there is a folder to lint.
+func TestLintBadFormat(t *testing.T) {
+	t.Parallel()
+	code, _, errs := run(t, map[string]string{"SCHEMAGATE_FORMAT": "xx"}, "lint")
+	if code != ExitUsage || !strings.Contains(errs, `unknown migration format "xx"`) || !strings.Contains(errs, "SCHEMAGATE_FORMAT") {
+		t.Errorf("SCHEMAGATE_FORMAT=xx: exit %d\n%s", code, errs)
+	}
+	code, _, errs = lintRun(t, "--format", "xx", "--dir", "testdata/lint/migrations")
+	if code != ExitUsage || !strings.Contains(errs, `--format: unknown migration format "xx"`) {
+		t.Errorf("--format xx: exit %d\n%s", code, errs)
+	}
+}
+
+// TestWindowCountNote: when fewer windows than --count open within the two years window searches, it
+// says so instead of quietly printing fewer.
+func TestWindowCountNote(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "dst.yml")
+	writeFile(t, cfg, []byte("environments:\n  p:\n    time_zone: Europe/Berlin\n    snapshot: {kind: none}\n    windows:\n"+
+		"      - {cron: \"30 2 28 3 *\", duration: 1h}\n"))
+	code, out, errs := runCLI(t, nil, "window", "--config", cfg, "--env", "p", "--count", "3", "--now", "2026-03-28T12:00:00Z")
+	if code != ExitOK || strings.Count(out, " to ") != 2 || !strings.Contains(out, "only 2 of the 3 windows asked for open in the next two years") {
+		t.Errorf("--count 3: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, nil, "window", "--config", cfg, "--env", "p", "--count", "2", "--now", "2026-03-28T12:00:00Z")
+	if code != ExitOK || strings.Count(out, " to ") != 2 || strings.Contains(out, "only") {
+		t.Errorf("--count 2: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestRollbackScriptOutputCheckedFirst: an --output that cannot be written is a usage error found before
+// the rehearsal (the unreachable server here would fail it with exit 1), as check does for its reports.
+func TestRollbackScriptOutputCheckedFirst(t *testing.T) {
+	t.Parallel()
+	folder := t.TempDir()
+	for _, tt := range []struct{ output, want string }{
+		{filepath.Join(folder, "nonexistent", "x.sql"), "does not exist"},
+		{folder, "is a folder"},
+	} {
+		code, out, errs := run(t, nil, "rollback-script", "--dir", "testdata/lint/migrations", "--version", "2",
+			"--provider", "url", "--database-url", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", "-o", tt.output)
+		if code != ExitUsage || !strings.Contains(errs, "--output "+tt.output+": ") || !strings.Contains(errs, tt.want) {
+			t.Errorf("-o %s: exit %d\n%s%s", tt.output, code, out, errs)
+		}
+	}
+}
+
+// TestReadWarningsAreShown: files the folder's tool reads otherwise than one expects (golang-migrate
+// runs 2_b.up.pgsql; goose never reads 3_c.SQL) are said by lint and check, and check's report keeps
+// them in its notes.
+func TestReadWarningsAreShown(t *testing.T) {
+	dir := t.TempDir()
+	writeSQL(t, dir, "1_a.up.sql", "CREATE TABLE a (id int);\n")
+	writeSQL(t, dir, "1_a.down.sql", "DROP TABLE a;\n")
+	writeSQL(t, dir, "2_b.up.pgsql", "CREATE TABLE b (id int);\n")
+	writeSQL(t, dir, "2_b.down.pgsql", "DROP TABLE b;\n")
+	code, _, errs := lintRun(t, "--dir", dir, "--format", "golang-migrate")
+	if code != ExitOK || !strings.Contains(errs, "2_b.up.pgsql: read as a migration") {
+		t.Errorf("lint: exit %d, stderr:\n%s", code, errs)
+	}
+	report := filepath.Join(t.TempDir(), "r.json")
+	code, _, errs = run(t, nil, "check", "--dir", dir, "--format", "golang-migrate", "--report-json", report)
+	if code != ExitOK || !strings.Contains(errs, "2_b.up.pgsql: read as a migration") {
+		t.Errorf("check: exit %d, stderr:\n%s", code, errs)
+	}
+	if b, err := os.ReadFile(report); err != nil || !strings.Contains(string(b), "2_b.up.pgsql: read as a migration") {
+		t.Errorf("the report's notes lack the warning (%v)", err)
+	}
+}
+
+// TestCheckFailOnSafe: --fail-on safe fails a check with any new migration, however safe.
+func TestCheckFailOnSafe(t *testing.T) {
+	dir := t.TempDir()
+	writeSQL(t, dir, "1_a.up.sql", "CREATE TABLE a (id int);\n")
+	writeSQL(t, dir, "1_a.down.sql", "DROP TABLE a;\n")
+	if code, out, errs := run(t, nil, "check", "--dir", dir, "--format", "golang-migrate", "--fail-on", "safe"); code != ExitBlocked {
+		t.Errorf("exit %d, want %d\n%s%s", code, ExitBlocked, out, errs)
+	}
+	if code, out, errs := run(t, nil, "check", "--dir", dir, "--format", "golang-migrate", "--fail-on", "dangerous"); code != ExitOK {
+		t.Errorf("--fail-on dangerous: exit %d, want 0\n%s%s", code, out, errs)
+	}
+}

@@ -1,0 +1,65 @@
+package rehearse_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// TestWatchdogOutlivesTerminate: a migration that ends every other session (the watchdog's among them)
+// and then sleeps is still canceled at the limit: the watchdog connects again. When the migration keeps
+// ending sessions so that it cannot, the statement is canceled anyway and the migration failed saying
+// why. Without the watchdog either would run until the context's deadline.
+func TestWatchdogOutlivesTerminate(t *testing.T) {
+	const kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"
+	for _, tt := range []struct {
+		name, up string
+		format   migrate.Format
+		line     int
+		want     []string // the error message has one of these
+	}{
+		{name: "once, then a sleep", up: kill + ";\nSELECT pg_sleep(60);", line: 2, want: []string{"longer than 1s"}},
+		{name: "in a loop", up: "CREATE TABLE a (id int);\nDO $$BEGIN LOOP PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'; PERFORM pg_sleep(0.002); END LOOP; END$$;",
+			line: 2, want: []string{"watchdog's session was ended", "longer than 1s"}},
+		{name: "no way back in", format: migrate.FormatGoose, up: "-- +goose NO TRANSACTION\n-- +goose Up\n" +
+			"DO $$BEGIN EXECUTE format('ALTER ROLE %I NOLOGIN', current_user); END$$;\n" + kill + ";\nSELECT pg_sleep(60);\n-- +goose Down\nSELECT 1;\n",
+			line: 5, want: []string{"watchdog's session was ended and it could not connect again"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{"1_kill.up.sql": tt.up, "1_kill.down.sql": "SELECT 1;"}
+			if tt.format == migrate.FormatGoose {
+				files = map[string]string{"00001_kill.sql": tt.up}
+			} else {
+				tt.format = migrate.FormatGolangMigrate
+			}
+			set := folderOf(t, tt.format, files)
+			ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+			defer cancel()
+			start := time.Now()
+			rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: provider(t), StatementTimeout: time.Second, NoTrace: true, NoRoundtrip: true})
+			if err != nil {
+				t.Fatalf("after %s: %v", time.Since(start).Round(time.Second), err)
+			}
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("the run took %s with a 1s limit", took.Round(time.Second))
+			}
+			m := migration(t, rep, "1")
+			if m.Status != report.StatusFailed || m.Error == nil || m.Error.SQLState != "57014" || m.Error.Line != tt.line {
+				t.Fatalf("1: %s %+v; want failed at line %d with SQLSTATE 57014", m.Status, m.Error, tt.line)
+			}
+			t.Logf("1 failed: %s (hint: %s)", m.Error.Message, m.Error.Hint)
+			found := false
+			for _, w := range tt.want {
+				found = found || strings.Contains(m.Error.Message, w)
+			}
+			if !found {
+				t.Errorf("message %q, want one of %q", m.Error.Message, tt.want)
+			}
+		})
+	}
+}
