@@ -158,15 +158,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 	if o.policyNotes, err = a.basePolicyFor(ctx, cfg, file, o.Base, nil); err != nil {
 		return nil, err
 	}
-	if o.Dir != "" {
-		cfg.Dir = o.Dir
-	}
-	if cfg.Dir == "" {
-		cfg.Dir = "migrations"
-	}
-	if o.Format != "" {
-		cfg.Format = o.Format
-	}
+	folderFlags(cfg, o.Dir, o.Format)
 	if o.Provider != "" {
 		cfg.Database.Provider = o.Provider
 	}
@@ -622,6 +614,19 @@ func deployTimeouts(cfg *config.Config) lint.DeployTimeouts {
 		d = append(d, lint.DeployEnvironment{Name: name, LockTimeout: env.DeployLockTimeout(), StatementTimeout: env.DeployStatementTimeout()})
 	}
 	return d
+}
+
+// folderFlags puts --dir and --format over the configuration; the folder defaults to ./migrations.
+func folderFlags(cfg *config.Config, dir, format string) {
+	if dir != "" {
+		cfg.Dir = dir
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = "migrations"
+	}
+	if format != "" {
+		cfg.Format = format
+	}
 }
 
 // readFolder reads the configured migration folder, the same folder at base (when given) and the lint

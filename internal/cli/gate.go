@@ -153,15 +153,10 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if ref.Number == 0 {
 		return usageErr(errors.New("--pr is required outside a pull_request, pull_request_review or workflow_run event"))
 	}
-	notes, err := a.gatePolicy(ctx, o, cfg, file, f, ref, ev.baseSHA())
+	rep, notes, err := a.policyAndReport(ctx, o, cfg, file, f, ref, ev.baseSHA())
 	if err != nil {
 		return err
 	}
-	rep, err := a.gateReport(ctx, o, cfg)
-	if err != nil {
-		return err
-	}
-	rep.Notes = append(rep.Notes, notes...)
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger})
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
@@ -171,6 +166,21 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	d.Notes = append(d.Notes, notes...)
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
+}
+
+// policyAndReport settles the policy (gatePolicy) and reads the report it judges, the policy's notes
+// added; it returns them for the decision too.
+func (a *App) policyAndReport(ctx context.Context, o *GateOptions, cfg *config.Config, file string, f forge.Forge, ref forge.Ref, eventBase string) (*report.Report, []string, error) {
+	notes, err := a.gatePolicy(ctx, o, cfg, file, f, ref, eventBase)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := a.gateReport(ctx, o, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.Notes = append(rep.Notes, notes...)
+	return rep, notes, nil
 }
 
 // gatePolicy makes the base's policy hold over the change's schemagate.yml (see enforceBasePolicy). The
@@ -205,15 +215,7 @@ func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config
 		return nil, usageErr(ps)
 	}
 	// The flags, over the file's settings and the base's alike.
-	if o.Dir != "" {
-		cfg.Dir = o.Dir
-	}
-	if cfg.Dir == "" {
-		cfg.Dir = "migrations"
-	}
-	if o.Format != "" {
-		cfg.Format = o.Format
-	}
+	folderFlags(cfg, o.Dir, o.Format)
 	return notes, nil
 }
 
@@ -239,15 +241,10 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 		o.TargetURL = gl.JobURL
 	}
 	f := forge.WithCommentCache(c)
-	notes, err := a.gatePolicy(ctx, o, cfg, file, f, ref, "")
+	rep, notes, err := a.policyAndReport(ctx, o, cfg, file, f, ref, "")
 	if err != nil {
 		return err
 	}
-	rep, err := a.gateReport(ctx, o, cfg)
-	if err != nil {
-		return err
-	}
-	rep.Notes = append(rep.Notes, notes...)
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitLab, Report: rep, Logger: a.Logger})
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {

@@ -127,21 +127,10 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "inherits":
 		return fmt.Sprintf("%s inherits %s %s, was %s", s, orNothing(pc.New), when, orNothing(pc.Old))
 	case "replica identity":
-		ri := func(v string) string {
-			if v == "" {
-				return "default (primary key)"
-			}
-			return v
-		}
-		return fmt.Sprintf("%s has replica identity %s %s, was %s", s, ri(pc.New), when, ri(pc.Old))
+		const dflt = "default (primary key)"
+		return fmt.Sprintf("%s has replica identity %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))
 	case "compression":
-		cm := func(v string) string {
-			if v == "" {
-				return "default"
-			}
-			return v
-		}
-		return fmt.Sprintf("%s has compression %s %s, was %s", s, cm(pc.New), when, cm(pc.Old))
+		return fmt.Sprintf("%s has compression %s %s, was %s", s, or(pc.New, "default"), when, or(pc.Old, "default"))
 	case "internal triggers":
 		list := func(v string) string {
 			if v == "" {
@@ -162,6 +151,14 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		return fmt.Sprintf("%s has its %s changed %s: %s, was %s", s, pc.Property, when, is, was)
 	}
 	return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, value(pc.New), when, value(pc.Old))
+}
+
+// or is v, or what stands for it when it is empty.
+func or(v, empty string) string {
+	if v == "" {
+		return empty
+	}
+	return v
 }
 
 func orNothing(v string) string {
