@@ -293,8 +293,9 @@ func naturalCompare(a, b string) int {
 // made only of such statements outside a transaction. A file mixing them with other statements fails
 // under those tools, and the rehearsal lets it fail the same way. sqitch runs a script with psql
 // --file and no --single-transaction (App/Sqitch/Engine/pg.pm run_file): without a BEGIN of its own,
-// each statement commits by itself, so a script of several statements, or one that refuses a
-// transaction block, runs in autocommit (a failure half way keeps what ran before it).
+// each statement commits by itself, so a script with a statement that refuses a transaction block runs
+// in autocommit. (Other scripts without BEGIN stay in one transaction: they do the same when they
+// succeed, a failure leaves nothing half done, and their round trip needs no copy of the database.)
 func inferAutocommit(format Format, m *Migration) {
 	for _, s := range []*Script{m.Up, m.Down} {
 		if s == nil || s.NoTransaction || len(s.Statements) == 0 {
@@ -314,7 +315,11 @@ func inferAutocommit(format Format, m *Migration) {
 			for _, st := range s.Statements {
 				opens = opens || sqlparse.OpensOrCommits(st.Node)
 			}
-			s.NoTransaction = !opens && (len(s.Statements) > 1 || sqlparse.NeedsAutocommit(s.Statements[0].Node))
+			refuses := false
+			for _, st := range s.Statements {
+				refuses = refuses || sqlparse.NeedsAutocommit(st.Node)
+			}
+			s.NoTransaction = !opens && refuses
 		}
 	}
 	if m.Up != nil && m.Up.NoTransaction {

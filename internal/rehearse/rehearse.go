@@ -468,8 +468,11 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 	if b, ok := sp.DownEdited[m]; ok {
 		f := editedFinding(m, b)
 		rm.New, rm.Findings = true, []lint.Finding{f}
-		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped,
-			Problems: []string{"the down changed after the base applied the migration: the history replays it, so the new down is not rehearsed here; `schemagate check` without --base rehearses every migration's down"}}
+		problem := "the down changed after the base applied the migration: the history replays it, so the new down is not rehearsed here; `schemagate check` without --base rehearses every migration's down"
+		if migrate.SameScript(m.Down, b.Down) {
+			problem = "the verify script changed after the base applied the migration: the history replays it, so the new verify script is not run here; the next deploy's verify runs it"
+		}
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{problem}}
 	}
 	if _, ok := sp.Edited[m]; ok {
 		f := editedFinding(m, sp.Edited[m])
@@ -521,8 +524,12 @@ func editedFinding(m, base *migrate.Migration) lint.Finding {
 				f.File = p.now.File
 			}
 			f.Risk = lint.Caution
-			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; the up is the same, so databases that applied it are unaffected and a rollback runs the new %[1]s script (schemagate deploy accepts the change, as golang-migrate, goose, Flyway and sqitch do)", p.what, m.ID())
-			f.Suggestion = "review the new " + p.what + " script: against --base the rehearsal replays this migration as history and does not run it; check without --base rehearses every down"
+			runs, tried := "a rollback runs the new down script", "check without --base rehearses every down"
+			if p.what == "verify" {
+				runs, tried = "the next deploy's verification runs the new verify script", "check without --base runs every verify script"
+			}
+			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; the up is the same, so databases that applied it are unaffected and %s (schemagate deploy accepts the change, as golang-migrate, goose, Flyway and sqitch do)", p.what, m.ID(), runs)
+			f.Suggestion = "review the new " + p.what + " script: against --base the rehearsal replays this migration as history and does not run it; " + tried
 			break
 		}
 	}
@@ -569,6 +576,8 @@ type run struct {
 	watch    *watchdog
 	canceled atomic.Int64
 	applying atomic.Bool
+	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
+	ended atomic.Value
 }
 
 func (r *run) connect(ctx context.Context) error {
@@ -737,11 +746,18 @@ func isToolError(ctx context.Context, err error) bool {
 
 func traces(s *migrate.Script, ev []lint.Evidence) []report.StatementTrace {
 	out := make([]report.StatementTrace, 0, len(ev))
-	for i, e := range ev {
+	// Evidence is per statement run, which leaves out the script's own BEGIN and COMMIT: each names its
+	// statement by position.
+	at := make(map[[2]int]*sqlparse.Statement, len(s.Statements))
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		at[[2]int{st.Pos.Line, st.Pos.Column}] = st
+	}
+	for _, e := range ev {
 		t := report.StatementTrace{File: e.File, Line: e.Line, Column: e.Column, DurationMS: e.DurationMS,
 			Rewritten: e.Rewritten, Scanned: e.Scanned, FastDefault: e.FastDefault, InvalidIndexes: e.InvalidIndexes, Concurrent: e.Concurrent}
-		if i < len(s.Statements) {
-			t.Statement = shorten(s.Statements[i].SQL, 200)
+		if st := at[[2]int{e.Line, e.Column}]; st != nil {
+			t.Statement = shorten(st.SQL, 200)
 		}
 		for _, l := range e.Locks {
 			t.Locks = append(t.Locks, report.Lock{Relation: l.Relation, Mode: l.Mode, Dropped: l.Dropped})
@@ -762,6 +778,11 @@ func shorten(s string, n int) string {
 // sqlError is the report's error for a failed statement; one the watchdog canceled says so.
 func (r *run) sqlError(err error, phase string) *report.SQLError {
 	out := sqlError(err, phase)
+	if s, _ := r.ended.Load().(string); s != "" && out.SQLState == "57P01" {
+		out.Message = fmt.Sprintf("ran longer than %s, the rehearsal's limit for one statement, and went on after its cancellation (an exception handler caught it?), so its session was ended", r.statementLimit())
+		out.Hint = "A statement must stop when canceled: an EXCEPTION WHEN query_canceled (or OTHERS) handler that goes on keeps it running. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
+		return out
+	}
 	if r.timedOut(out) {
 		out.Message = fmt.Sprintf("canceled after running longer than %s, the rehearsal's limit for one statement", r.statementLimit())
 		out.Hint = "On an empty throwaway database no statement should take that long: look for a loop, a sleep or a lock wait. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
@@ -844,6 +865,18 @@ func settleTx(ctx context.Context, c *pgx.Conn, s *migrate.Script) error {
 	}
 	return nil
 }
+
+// restoreDeferred puts the constraints declared INITIALLY DEFERRED back in deferred mode after settleTx,
+// as a new transaction has them: in production the re-up runs in a transaction of its own, where its
+// rows may meet a deferred foreign key in any order. (A name that an immediate constraint of the same
+// schema shares stays immediate: SET CONSTRAINTS would defer both, or fail.)
+const restoreDeferred = `DO $$ DECLARE l text; BEGIN
+  SELECT string_agg(DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') INTO l
+    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+   WHERE c.condeferred AND NOT EXISTS (SELECT 1 FROM pg_constraint o
+     WHERE o.connamespace = c.connamespace AND o.conname = c.conname AND NOT o.condeferred);
+  IF l IS NOT NULL THEN EXECUTE 'SET CONSTRAINTS ' || l || ' DEFERRED'; END IF;
+END $$`
 
 func rollbackTx(ctx context.Context, c *pgx.Conn) {
 	_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")

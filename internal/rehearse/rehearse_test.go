@@ -297,6 +297,9 @@ func TestMissingExtensionSaysWhatToDo(t *testing.T) {
 
 func writeTestFile(t *testing.T, path, body string) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -892,14 +895,17 @@ CREATE CONSTRAINT TRIGGER q_drop AFTER INSERT ON q DEFERRABLE INITIALLY DEFERRED
 		// The down breaks the deferred foreign key: its failure, not the re-up's.
 		"04_note.up.sql":   "ALTER TABLE c ADD COLUMN note2 text;\nINSERT INTO c VALUES (1, 'kept');",
 		"04_note.down.sql": "ALTER TABLE c DROP COLUMN note2;\nDELETE FROM p;",
-		"05_undo.up.sql":   "CREATE TABLE r1 (a int);\nROLLBACK;\nCREATE TABLE r2 (a int);",
-		"05_undo.down.sql": "DROP TABLE IF EXISTS r2;\nDROP TABLE IF EXISTS r1;",
+		// Rows in either order under a deferred foreign key, in the up and in the re-up alike.
+		"06_seed.up.sql":   "INSERT INTO c VALUES (2, 'early');\nINSERT INTO p VALUES (2);",
+		"06_seed.down.sql": "DELETE FROM p WHERE id = 2;\nDELETE FROM c WHERE pid = 2;",
+		"09_undo.up.sql":   "CREATE TABLE r1 (a int);\nROLLBACK;\nCREATE TABLE r2 (a int);",
+		"09_undo.down.sql": "DROP TABLE IF EXISTS r2;\nDROP TABLE IF EXISTS r1;",
 	}
 	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGolangMigrate, files), Provider: provider(t)})
 	if err != nil {
 		t.Fatal(err) // verify mode (TestMain) fails the run when a catalog read misses the deferred drop
 	}
-	for _, v := range []string{"2", "3"} {
+	for _, v := range []string{"2", "3", "6"} {
 		if m := migration(t, rep, v); m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
 			t.Errorf("%s: %s %+v, round trip %+v; want applied, round trip ok", v, m.Status, m.Error, m.Roundtrip)
 		}
@@ -912,8 +918,51 @@ CREATE CONSTRAINT TRIGGER q_drop AFTER INSERT ON q DEFERRABLE INITIALLY DEFERRED
 		!strings.Contains(strings.Join(rt.Problems, "\n"), "the down fails") || rt.Error.SQLState != "23503" {
 		t.Errorf("04: %s %+v, round trip %+v; want the down failing on the foreign key", m.Status, m.Error, rt)
 	}
-	m = migration(t, rep, "5")
+	m = migration(t, rep, "9")
 	if m.Status != report.StatusFailed || m.Error == nil || m.Error.Line != 2 || !strings.Contains(m.Error.Message, "may not end its transaction") {
-		t.Errorf("05: %s %+v; want failed at line 2", m.Status, m.Error)
+		t.Errorf("09: %s %+v; want failed at line 2", m.Status, m.Error)
+	}
+}
+
+// TestTraceNamesItsStatements: a script's own BEGIN and COMMIT are not run inside the rehearsal's
+// transaction; the trace of each statement still names that statement.
+func TestTraceNamesItsStatements(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "BEGIN;\nCREATE TABLE a (id int);\nCREATE INDEX a_id ON a (id);\nCOMMIT;\n",
+		"1_a.down.sql": "DROP TABLE a;\n",
+	})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migration(t, rep, "1")
+	var got []string
+	for _, tr := range m.Trace {
+		got = append(got, fmt.Sprintf("%d:%s", tr.Line, tr.Statement))
+	}
+	if want := "2:CREATE TABLE a (id int) 3:CREATE INDEX a_id ON a (id)"; strings.Join(got, " ") != want {
+		t.Errorf("trace %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestVerifyOnlyEdit: a sqitch change whose verify script alone changed since the base is a caution at
+// that script, and says what runs it (the next deploy's verification), not a rollback.
+func TestVerifyOnlyEdit(t *testing.T) {
+	files := map[string]string{
+		"sqitch.plan":      "%project=p\n\nusers 2024-01-01T00:00:00Z A <a@example.com>\n",
+		"deploy/users.sql": "BEGIN;\nCREATE TABLE users (id int);\nCOMMIT;\n",
+		"revert/users.sql": "BEGIN;\nDROP TABLE users;\nCOMMIT;\n",
+		"verify/users.sql": "BEGIN;\nSELECT id FROM users WHERE false;\nROLLBACK;\n",
+	}
+	base := folderOf(t, migrate.FormatSqitch, files)
+	files["verify/users.sql"] = "BEGIN;\nSELECT id FROM users LIMIT 0;\nROLLBACK;\n"
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatSqitch, files), Base: base, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Migrations[0]
+	if len(m.Findings) != 1 || m.Findings[0].File != "verify/users.sql" || !strings.Contains(m.Findings[0].Message, "the next deploy's verification runs the new verify script") ||
+		m.Roundtrip == nil || !strings.Contains(strings.Join(m.Roundtrip.Problems, "\n"), "the verify script changed") {
+		t.Errorf("findings %+v, round trip %+v", m.Findings, m.Roundtrip)
 	}
 }

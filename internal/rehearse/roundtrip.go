@@ -47,6 +47,12 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Down)
 	}
+	if err == nil && inTx {
+		if _, err := r.conn.Exec(ctx, restoreDeferred); err != nil {
+			done()
+			return fmt.Errorf("restore deferred constraints before the re-up: %w", err)
+		}
+	}
 	done()
 	if err != nil {
 		if isToolError(ctx, err) {

@@ -45,6 +45,9 @@ type watchdog struct {
 	blamed []string
 }
 
+// cancelGrace is how long a canceled statement may go on before the watchdog ends its session.
+const cancelGrace = 5 * time.Second
+
 // watchdogLosses is how many times in a row the watchdog may lose its connection (or fail to get one)
 // before it gives up watching and cancels every statement of the migrations instead.
 const watchdogLosses = 3
@@ -103,8 +106,11 @@ func (r *run) startWatchdog(ctx context.Context) error {
 			  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
 			    AND a.state = 'active' AND clock_timestamp() - a.query_start > $3::interval)
 			SELECT query_start, running, left(query, 2000),
-			  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END
-			FROM slow WHERE $4`, db, limit, threshold, r.applying.Load())
+			  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END,
+			  -- a statement that outlives its cancellation (a loop that catches query_canceled) has its
+			  -- session ended: a cancel takes effect within milliseconds
+			  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval + $5::interval THEN pg_terminate_backend(pid) ELSE false END
+			FROM slow WHERE $4`, db, limit, threshold, r.applying.Load(), cancelGrace)
 		if err != nil {
 			return err
 		}
@@ -115,12 +121,16 @@ func (r *run) startWatchdog(ctx context.Context) error {
 				running  time.Duration
 				query    string
 				canceled bool
+				ended    bool
 			)
-			if err = rows.Scan(&start, &running, &query, &canceled); err != nil {
+			if err = rows.Scan(&start, &running, &query, &canceled, &ended); err != nil {
 				break
 			}
 			seen[start] = true
 			switch {
+			case ended:
+				r.ended.Store(statementLine(query))
+				r.opts.Progress("  still running %s after its cancellation (statement timeout %s): its session is ended: %s", running.Round(time.Second)-limit, limit, statementLine(query))
 			case canceled:
 				w.canceled.Add(1)
 				r.opts.Progress("  canceled after %s (statement timeout %s): %s", running.Round(time.Second), limit, statementLine(query))

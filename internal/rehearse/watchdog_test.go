@@ -2,7 +2,9 @@ package rehearse_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,5 +63,36 @@ func TestWatchdogOutlivesTerminate(t *testing.T) {
 				t.Errorf("message %q, want one of %q", m.Error.Message, tt.want)
 			}
 		})
+	}
+}
+
+// TestWatchdogEndsASessionThatIgnoresCancel: a statement that catches its cancellation and goes on (a
+// loop around pg_sleep with EXCEPTION WHEN query_canceled) has its session ended once the limit and a
+// grace period have passed; the run stops saying why instead of holding the job.
+func TestWatchdogEndsASessionThatIgnoresCancel(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_stubborn.up.sql":   "DO $$ BEGIN FOR i IN 1..200 LOOP BEGIN PERFORM pg_sleep(100); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$;",
+		"1_stubborn.down.sql": "SELECT 1;",
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var progress strings.Builder
+	var mu sync.Mutex
+	rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: provider(t), StatementTimeout: time.Second, NoTrace: true, NoRoundtrip: true,
+		Progress: func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(&progress, format+"\n", args...)
+		}})
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("error %v (context: %v)", err, ctx.Err())
+	}
+	if m := migration(t, rep, "1"); m.Status != report.StatusFailed || m.Error == nil || !strings.Contains(m.Error.Message, "went on after its cancellation") {
+		t.Errorf("1: %s %+v; want failed, its session ended", m.Status, m.Error)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(progress.String(), "its session is ended: DO $$") {
+		t.Errorf("progress says nothing of it:\n%s", progress.String())
 	}
 }
