@@ -137,3 +137,38 @@ func TestDescribeWording(t *testing.T) {
 		"sequence s is owned by nothing after the down, was owned by orders.id",
 	})
 }
+
+// TestDescribeDefaultsAndConstraintIndexes: an empty storage, compression or statistics target is the
+// default, row security reads on/off, a comment is quoted; a constraint's own index, gone or left with
+// it, is not a sentence of its own.
+func TestDescribeDefaultsAndConstraintIndexes(t *testing.T) {
+	d := &Diff{
+		Added: []Change{
+			{Kind: KindConstraint, Name: "public.u.u_email_key", Table: "public.u"},
+			{Kind: KindIndex, Name: "public.u_email_key", Table: "public.u"},
+			{Kind: KindIndex, Name: "public.u_other_idx", Table: "public.u"},
+		},
+		Changed: []Change{
+			{Kind: KindColumn, Name: "public.c.body", Table: "public.c", Properties: []PropertyChange{
+				{Property: "storage", Old: "", New: "main"}, {Property: "statistics target", Old: "", New: "500"},
+				{Property: "comment", Old: "", New: "login, email"}}},
+			{Kind: KindTable, Name: "public.c", Properties: []PropertyChange{{Property: "row security", Old: "false", New: "true"}}},
+		},
+	}
+	got := strings.Join(Describe(d, DownPhrasing), "\n")
+	for _, want := range []string{
+		"constraint u_email_key on u is left behind by the down",
+		"index u_other_idx is left behind by the down",
+		"column c.body has storage main after the down, was default",
+		"column c.body has statistics target 500 after the down, was default",
+		`column c.body has comment "login, email" after the down, was none`,
+		"table c has row security on after the down, was off",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "index u_email_key") {
+		t.Errorf("the constraint's index has a sentence of its own:\n%s", got)
+	}
+}

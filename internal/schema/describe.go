@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -55,14 +56,26 @@ func Describe(d *Diff, p Phrasing) []string {
 			whole[c.Name] = true
 		}
 	}
+	// The index of a primary key, unique or exclusion constraint comes and goes with it, under its name:
+	// the constraint's sentence says it all.
+	constraintIndex := func(list []Change) map[string]bool {
+		m := map[string]bool{}
+		for _, c := range list {
+			if c.Kind == KindConstraint {
+				m[c.Table+" "+lastName(c.Name)] = true
+			}
+		}
+		return m
+	}
+	addedWith, removedWith := constraintIndex(d.Added), constraintIndex(d.Removed)
 	var out []string
 	for _, c := range d.Added {
-		if c.Table == "" || !whole[c.Table] {
+		if (c.Table == "" || !whole[c.Table]) && !(c.Kind == KindIndex && addedWith[c.Table+" "+lastName(c.Name)]) {
 			out = append(out, subject(c)+" "+p.Extra)
 		}
 	}
 	for _, c := range d.Removed {
-		if c.Table == "" || !whole[c.Table] {
+		if (c.Table == "" || !whole[c.Table]) && !(c.Kind == KindIndex && removedWith[c.Table+" "+lastName(c.Name)]) {
 			out = append(out, subject(c)+" "+p.Missing)
 		}
 	}
@@ -129,8 +142,23 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "replica identity":
 		const dflt = "default (primary key)"
 		return fmt.Sprintf("%s has replica identity %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))
-	case "compression":
-		return fmt.Sprintf("%s has compression %s %s, was %s", s, or(pc.New, "default"), when, or(pc.Old, "default"))
+	case "compression", "storage", "statistics target":
+		// Empty: the column follows its type's (or the server's) default.
+		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, or(pc.New, "default"), when, or(pc.Old, "default"))
+	case "row security", "forced row security":
+		onOff := func(v string) string { return map[bool]string{true: "on", false: "off"}[v == "true"] }
+		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, onOff(pc.New), when, onOff(pc.Old))
+	case "comment":
+		quoted := func(v string) string {
+			if v == "" {
+				return "none"
+			}
+			if r := []rune(v); len(r) > 100 {
+				return strconv.Quote(string(r[:100])) + "…"
+			}
+			return strconv.Quote(v)
+		}
+		return fmt.Sprintf("%s has comment %s %s, was %s", s, quoted(pc.New), when, quoted(pc.Old))
 	case "internal triggers":
 		list := func(v string) string {
 			if v == "" {
