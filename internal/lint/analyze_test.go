@@ -223,8 +223,8 @@ func TestRulesCatalog(t *testing.T) {
 			}
 		}
 	}
-	if len(catalog) != 88+3+9 {
-		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition and the 9 server rules of check_server.go", len(catalog))
+	if len(catalog) != 88+3+9+7 {
+		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
 	}
 }
 

@@ -632,6 +632,69 @@ var catalog = []Rule{
 			"which only a superuser may run and which lets the migration act as any role, and for SET ROLE to a pg_* or administrator role (postgres, rds_superuser, …). RESET ROLE and SET ROLE NONE do not trigger.",
 		Bad:  "SET SESSION AUTHORIZATION postgres;",
 		Good: "RESET ROLE;"},
+	// Beyond risk-rules.md §4: statements whose effect outlives or escapes the migration's own review
+	// (check_reach.go): code run on later DDL, SQL built at run time, functions run with their owner's
+	// privileges, PostgreSQL's own catalog, privileges for every role, whole-database publications and
+	// sessions without triggers.
+	{ID: "event-trigger", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "CREATE EVENT TRIGGER, ALTER EVENT TRIGGER … ENABLE [ALWAYS | REPLICA] (dangerous); ALTER EVENT TRIGGER … DISABLE, OWNER TO and DROP EVENT TRIGGER (caution)",
+		Suggestion: "event triggers belong in the database's infrastructure code (the DBA-owned provisioning that installs audit and guard extensions), reviewed by DBAs; a migration should neither add nor remove them",
+		Why: "Risk: dangerous for creating or enabling one: an event trigger runs its function on every later DDL statement of every session in the database (ddl_command_start, ddl_command_end, sql_drop, table_rewrite, login), " +
+			"later deploys and a DBA's maintenance included, with the privileges of whoever runs that statement, so a function planted by one migration runs as a superuser the next time one changes the schema. " +
+			"ENABLE ALWAYS and ENABLE REPLICA make it fire on replicas too. Caution for DISABLE, DROP and OWNER TO: they switch off or hand over what the trigger enforced or recorded (a DDL audit, a guard against DROP TABLE).",
+		Bad:   "CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl();",
+		Good:  "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();",
+		Notes: "Also judged inside DO blocks and function bodies, where the statement is parsed on its own."},
+	{ID: "dynamic-sql", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "CREATE FUNCTION/PROCEDURE in PL/pgSQL whose body runs SQL built at run time: EXECUTE (or FOR … IN EXECUTE, RETURN QUERY EXECUTE, OPEN … FOR EXECUTE) of an expression that is not a string literal, such as concatenation or format()",
+		Suggestion: "write the statements in the body as plain SQL, or EXECUTE string literals; when the SQL must be dynamic, build it with format() using %I and %L (or quote_ident/quote_literal) and have a DBA review the function",
+		Why: "Risk: caution. Neither this review nor the rehearsal (which creates the function without calling it) can see what the function runs: whatever the expression evaluates to at run time, " +
+			"including ALTER ROLE, COPY … PROGRAM or DROP TABLE, runs with the privileges of its caller (or of its owner, when SECURITY DEFINER), and text concatenated from arguments is open to SQL injection. " +
+			"String literals joined by || are not dynamic: the joined text is judged by the other rules, as SQL written in the body is.",
+		Bad:   "CREATE FUNCTION purge(tbl text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DELETE FROM ' || tbl; END $$;",
+		Good:  "CREATE FUNCTION purge_sessions() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DELETE FROM sessions WHERE expires_at < now()'; END $$;",
+		Notes: "A DO block with dynamic SQL runs during the migration: it is opaque-statement, which the rehearsal's trace judges."},
+	{ID: "security-definer-search-path", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "CREATE or ALTER FUNCTION/PROCEDURE … SECURITY DEFINER without SET search_path in the same statement",
+		Suggestion: "pin the search path on the function: SET search_path = pg_catalog, pg_temp (and qualify the names the body uses), and REVOKE EXECUTE … FROM PUBLIC unless every role should call it",
+		Why: "Risk: caution. A SECURITY DEFINER function runs with its owner's privileges but resolves unqualified tables, functions and operators through the caller's search_path: " +
+			"a caller who can create objects in any schema searched before the intended one (or in pg_temp, searched first for tables) substitutes their own, which then runs as the owner. " +
+			"This is the classic privilege escalation of PostgreSQL (CVE-2007-2138, CVE-2018-1058).",
+		Bad:   "CREATE FUNCTION user_count() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS 'SELECT count(*) FROM users';",
+		Good:  "CREATE FUNCTION user_count() RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 'SELECT count(*) FROM public.users';",
+		Notes: "ALTER FUNCTION … SECURITY DEFINER is flagged unless the same statement sets search_path, as the linter cannot see whether the function already pins it."},
+	{ID: "system-catalog-change", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "CREATE, ALTER or DROP of an object in pg_catalog or information_schema (named so, or unqualified after SET search_path put one of them first), or SET SCHEMA into one",
+		Suggestion: "create the object in the application's own schema (CREATE FUNCTION app.now_utc() …) and call it by that name; PostgreSQL's own catalog is changed only by PostgreSQL upgrades and extensions a DBA installs",
+		Why: "Risk: dangerous. Every session searches pg_catalog first, so a function, operator or type put there (CREATE OR REPLACE FUNCTION pg_catalog.now()) silently replaces the built-in one for every query, application, extension and tool of the database, " +
+			"and a changed or dropped catalog object can break pg_dump, upgrades and the server itself. Nothing an application needs lives there.",
+		Bad:  "CREATE OR REPLACE FUNCTION pg_catalog.now() RETURNS timestamptz LANGUAGE sql AS $$ SELECT '2000-01-01'::timestamptz $$;",
+		Good: "CREATE FUNCTION app.now_utc() RETURNS timestamp LANGUAGE sql AS $$ SELECT now() AT TIME ZONE 'UTC' $$;"},
+	{ID: "grant-to-public", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "GRANT … TO PUBLIC on tables, sequences, ALL … IN SCHEMA, CREATE on a schema or a foreign server, and ALTER DEFAULT PRIVILEGES … GRANT … TO PUBLIC",
+		Suggestion: "grant to a named role that the application's logins are members of (GRANT SELECT ON ALL TABLES IN SCHEMA app TO app_ro)",
+		Why: "Risk: caution. PUBLIC is every role of the server, present and future: other applications' logins, reporting users, roles created next year. " +
+			"ON ALL TABLES IN SCHEMA reaches every table of the schema, and default privileges reach every table created from now on, so later migrations leak data without anyone granting it. " +
+			"CREATE on a schema to PUBLIC lets any role plant functions and tables that others' unqualified names resolve to. " +
+			"GRANT EXECUTE on one function and USAGE on a schema (PUBLIC's by default, or names only) do not trigger.",
+		Bad:  "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;",
+		Good: "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app_ro;"},
+	{ID: "publish-all-tables", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "CREATE PUBLICATION … FOR ALL TABLES or FOR TABLES IN SCHEMA, ALTER PUBLICATION … ADD/SET TABLES IN SCHEMA",
+		Suggestion: "publish the tables that must be replicated by name (CREATE PUBLICATION p FOR TABLE orders, order_items), set up with the replication infrastructure a DBA reviews",
+		Why: "Risk: caution. Every change to every table of the database (or schema), including tables created later and those holding credentials or personal data, can then be streamed out of the database to any subscriber with a replication login. " +
+			"A publication of named tables does not trigger; CREATE SUBSCRIPTION and ALTER SUBSCRIPTION … CONNECTION are foreign-connection, dangerous.",
+		Bad:  "CREATE PUBLICATION everything FOR ALL TABLES;",
+		Good: "CREATE PUBLICATION orders_pub FOR TABLE orders;"},
+	{ID: "session-replication-role", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
+		Summary:    "session_replication_role set to replica: SET, set_config('session_replication_role', 'replica', …), ALTER ROLE/DATABASE … SET",
+		Suggestion: "keep triggers and foreign keys on; to load data faster, add foreign keys NOT VALID and VALIDATE them afterwards, or disable one trigger of a table the migration created",
+		Why: "Risk: dangerous. With session_replication_role = replica the session skips every ordinary trigger, including the internal triggers that enforce foreign keys: " +
+			"rows that reference nothing, and changes no audit, history or sync trigger sees, go in and stay, because nothing checks them again. Set for a role or a database, it does so in every new session. " +
+			"A value not written as a literal counts as replica.",
+		Bad:   "SET session_replication_role = replica;",
+		Good:  "RESET session_replication_role;",
+		Notes: "Also judged inside DO blocks and function bodies."},
 	{ID: "unqualified-name", Risk: Safe, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "table names without schema",
 		Suggestion: "schema.table",

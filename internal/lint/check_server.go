@@ -93,6 +93,7 @@ var identitySettings = map[string]bool{"session_preload_libraries": true, "local
 // serverRules runs the rules of this file on one statement; where prefixes messages for statements
 // found inside a body (a DO block, a function), "" at the top level.
 func (a *analyzer) serverRules(n *pg_query.Node, where string) {
+	a.reachRules(n, where)
 	switch {
 	case n.GetCreateRoleStmt() != nil:
 		a.createRole(n.GetCreateRoleStmt(), where)
@@ -110,6 +111,9 @@ func (a *analyzer) serverRules(n *pg_query.Node, where string) {
 			risk = Dangerous
 		}
 		a.server("role-privilege-change", risk, where, fmt.Sprintf("ALTER ROLE … SET %s changes every new session of %s", setting, who))
+		if setting == "session_replication_role" {
+			a.replicationRole(setValue(s.GetSetstmt()), "every new session of "+who, where)
+		}
 	case n.GetDropRoleStmt() != nil:
 		var names []string
 		risk := Caution
@@ -166,6 +170,9 @@ func (a *analyzer) serverRules(n *pg_query.Node, where string) {
 			risk = Dangerous
 		}
 		a.server("alter-database", risk, where, fmt.Sprintf("ALTER DATABASE %s SET %s changes every new session of every application that connects to it", d.Dbname, setting))
+		if setting == "session_replication_role" {
+			a.replicationRole(setValue(d.GetSetstmt()), "every new session of database "+d.Dbname, where)
+		}
 	case n.GetAlterSystemStmt() != nil:
 		a.server("alter-system", Dangerous, where, fmt.Sprintf("ALTER SYSTEM … %s changes the configuration of the whole server, for every database, and survives restarts", strings.ToLower(n.GetAlterSystemStmt().GetSetstmt().GetName())))
 	case n.GetCopyStmt() != nil:
@@ -204,6 +211,9 @@ func (a *analyzer) serverRules(n *pg_query.Node, where string) {
 		}
 		if where == "" {
 			a.scanBody(body, "in the DO block: ")
+			if lang == "plpgsql" {
+				a.dynamicSQL(body, "", "in the DO block: ")
+			}
 		}
 	case n.GetLoadStmt() != nil:
 		a.server("untrusted-code", Dangerous, where, fmt.Sprintf("LOAD %s loads a shared library into the server process", quoteLiteral(n.GetLoadStmt().Filename)))
@@ -312,6 +322,8 @@ func (a *analyzer) serverCalls(n *pg_query.Node, where string) {
 func (a *analyzer) switchRole(setting, value, where string) {
 	value = strings.ToLower(value)
 	switch {
+	case setting == "session_replication_role":
+		a.replicationRole(value, "the session", where)
 	case setting == "session_authorization":
 		a.server("switch-role", Dangerous, where, fmt.Sprintf("SET SESSION AUTHORIZATION %s: the statements after it run as that role, which only a superuser may choose", value))
 	case setting == "role" && value != "none":
@@ -460,6 +472,9 @@ func (a *analyzer) createFunction(s *pg_query.CreateFunctionStmt, where string) 
 	}
 	if where == "" {
 		a.scanBody(body, fmt.Sprintf("in the body of %s: ", name))
+		if lang == "plpgsql" {
+			a.dynamicSQL(body, kind+" "+name, fmt.Sprintf("in the body of %s: ", name))
+		}
 	}
 }
 
@@ -565,16 +580,16 @@ func bodyStatementAt(words []bodyWord, i int) bool {
 	case w.is("copy"), w.is("grant"), w.is("revoke"), w.is("load"):
 		return true
 	case w.is("alter"):
-		return next(1, "system", "role", "user", "group", "database") || next(1, "default") && next(2, "privileges")
+		return next(1, "system", "role", "user", "group", "database", "event", "publication", "subscription") || next(1, "default") && next(2, "privileges")
 	case w.is("create"):
-		return next(1, "role", "user", "group", "extension", "server", "subscription", "language") ||
+		return next(1, "role", "user", "group", "extension", "server", "subscription", "language", "event", "publication") ||
 			next(1, "trusted", "procedural") || next(1, "or") && next(2, "replace") && next(3, "trusted", "procedural", "language")
 	case w.is("drop"):
-		return next(1, "role", "user", "group", "owned")
+		return next(1, "role", "user", "group", "owned", "event")
 	case w.is("reassign"):
 		return next(1, "owned")
 	case w.is("set"):
-		return next(1, "role") || next(1, "session", "local") && next(2, "role", "session")
+		return next(1, "role", "session_replication_role") || next(1, "session", "local") && next(2, "role", "session", "session_replication_role")
 	}
 	return false
 }
@@ -612,8 +627,15 @@ func (a *analyzer) bodyCalls(body, where string) {
 			if end := strings.IndexByte(args, ')'); end >= 0 {
 				args = args[:end]
 			}
-			arg := strings.ToLower(strings.Trim(strings.TrimSpace(strings.SplitN(args, ",", 2)[0]), `'`))
-			a.switchRole(arg, "", where) // the value is not read: judged as a switch to an ordinary role
+			parts := strings.SplitN(args, ",", 3)
+			arg := strings.ToLower(strings.Trim(strings.TrimSpace(parts[0]), `'`))
+			value := "" // not a literal: judged as a switch to an ordinary role
+			if len(parts) > 1 {
+				if v := strings.TrimSpace(parts[1]); len(v) > 1 && v[0] == '\'' && v[len(v)-1] == '\'' {
+					value = v[1 : len(v)-1]
+				}
+			}
+			a.switchRole(arg, value, where)
 			continue
 		}
 		r := serverFuncs[name]

