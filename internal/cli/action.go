@@ -194,7 +194,7 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 			return err
 		}
 	}
-	return checkExit(rep)
+	return checkExit(rep, o.failOnFrom)
 }
 
 func (a *App) actionComment(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions, pr *ci.GitHubPullRequestEvent,

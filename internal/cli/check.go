@@ -59,8 +59,10 @@ type CheckOptions struct {
 
 	// set tracks which flags the user gave, so they override the configuration file.
 	set map[string]bool
-	// policyNotes say what of the change's own schemagate.yml was ignored for the base's policy.
-	policyNotes []string
+	// policy says what of the change's own schemagate.yml was ignored for the base's policy.
+	policy basePolicy
+	// failOnFrom says where FailOn comes from, for the messages: "--fail-on", or the configuration.
+	failOnFrom string
 }
 
 func (a *App) newCheckCmd() *cobra.Command {
@@ -86,7 +88,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 			if err != nil {
 				return err
 			}
-			return checkExit(rep)
+			return checkExit(rep, o.failOnFrom)
 		},
 	}
 	f := cmd.Flags()
@@ -155,8 +157,16 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		// In a merge request pipeline the history is what the target branch had at the diff base.
 		o.Base = gl.DiffBaseSHA
 	}
-	if o.policyNotes, err = a.basePolicyFor(ctx, cfg, file, o.Base, nil); err != nil {
+	if o.policy, err = a.basePolicyFor(ctx, cfg, file, o.Base, nil, o.Dir != ""); err != nil {
 		return nil, err
+	}
+	// What fail_on is called in the messages: the flag, or the file it came from.
+	o.failOnFrom = "fail_on (" + filepath.Base(file) + ")"
+	if o.policy.failOnFromBase {
+		o.failOnFrom = "fail_on (" + o.policy.where + ")"
+	}
+	if o.FailOn != "" {
+		o.failOnFrom = "--fail-on"
 	}
 	folderFlags(cfg, o.Dir, o.Format)
 	if o.Provider != "" {
@@ -214,8 +224,12 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	baseNotes := slices.Clone(o.policyNotes)
-	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir or set dir in schemagate.yml", &baseNotes)
+	baseNotes := slices.Clone(o.policy.notes)
+	hint := "pass --dir or set dir in schemagate.yml"
+	if h := o.policy.folderHint(); h != "" {
+		hint = h
+	}
+	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, hint, &baseNotes)
 	if err != nil {
 		return nil, err
 	}
@@ -269,12 +283,18 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	rep.Version = a.Version
 	if rep.Approval == nil && len(rep.New()) > 0 {
 		// What the approval policy asks of these migrations; `schemagate gate` then says who approved.
-		required := gate.Required(cfg.Approval, rep.Risk)
-		rep.Approval = &report.Approval{Required: required, State: gate.NotRequired, Checksum: gate.Checksum(rep)}
+		// The findings the author's ignore comments silence count here: they pass --fail-on, not the DBA.
+		risk := rep.RiskForApproval()
+		required := gate.Required(cfg.Approval, risk)
+		rep.Approval = &report.Approval{Required: required, State: gate.NotRequired, Checksum: gate.Checksum(rep), Ignored: rep.IgnoredFindings()}
 		if required {
 			rep.Approval.State = gate.Pending
-			rep.Approval.Reason = fmt.Sprintf("The new migrations are %s and the policy (approval.require: %s) asks a code owner of the migration files to approve them.",
-				rep.Risk, cfg.Approval.RequireLevel())
+			counted := ""
+			if risk > rep.Risk {
+				counted = " (counting the findings the author ignored)"
+			}
+			rep.Approval.Reason = fmt.Sprintf("The new migrations are %s%s and the policy (approval.require: %s) asks a code owner of the migration files to approve them.",
+				risk, counted, cfg.Approval.RequireLevel())
 		}
 	}
 	rep.Notes = append(rep.Notes, baseNotes...)
@@ -308,7 +328,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 			rep.FailOnReached = true
 		}
 	}
-	writeCheckText(a.Stdout, rep)
+	writeCheckText(a.Stdout, rep, o.failOnFrom)
 	var errs []error // each report is written even when another cannot be
 	if o.ReportJSON != "" {
 		if err := writeJSON(o.ReportJSON, rep); err != nil {
@@ -368,12 +388,12 @@ func writable(path string) error {
 
 // checkExit maps a report to the exit code: 3 when a migration or round trip failed or the risk
 // reached --fail-on (runCheck records that in the report).
-func checkExit(rep *report.Report) error {
+func checkExit(rep *report.Report, failOnFrom string) error {
 	if !rep.OK {
 		return exitCode(ExitBlocked, nil)
 	}
 	if rep.FailOnReached {
-		return exitCode(ExitBlocked, fmt.Errorf("risk %s reaches --fail-on %s", rep.Risk, rep.FailOn))
+		return exitCode(ExitBlocked, fmt.Errorf("risk %s reaches %s", rep.Risk, failOnLabel(failOnFrom, rep.FailOn)))
 	}
 	return nil
 }
@@ -498,13 +518,23 @@ func writeFileWhole(path string, data []byte) error {
 	return err
 }
 
+// failOnLabel names the fail-on limit as it was set: "--fail-on caution", or "fail_on caution
+// (schemagate.yml)" when from names the file (see CheckOptions.failOnFrom).
+func failOnLabel(from, limit string) string {
+	if name, file, ok := strings.Cut(from, " "); ok {
+		return name + " " + limit + " " + file
+	}
+	return firstNonEmpty(from, "--fail-on") + " " + limit
+}
+
 // writeCheckText writes the report as text; what it quotes of the pull request is cleaned (see clean).
-func writeCheckText(w io.Writer, rep *report.Report) {
+// failOnFrom says where the fail-on limit comes from (see failOnLabel).
+func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 	switch {
 	case !rep.OK:
 		fmt.Fprintf(w, "\nschemagate check: FAILED — risk %s\n", rep.Risk)
 	case rep.FailOnReached:
-		fmt.Fprintf(w, "\nschemagate check: FAILED — risk %s reaches --fail-on %s\n", rep.Risk, rep.FailOn)
+		fmt.Fprintf(w, "\nschemagate check: FAILED — risk %s reaches %s\n", rep.Risk, clean(failOnLabel(failOnFrom, rep.FailOn)))
 	default:
 		fmt.Fprintf(w, "\nschemagate check: ok — risk %s\n", rep.Risk)
 	}
@@ -566,6 +596,12 @@ func writeCheckText(w io.Writer, rep *report.Report) {
 			}
 		}
 	}
+	if a := rep.Approval; a != nil && a.Required {
+		fmt.Fprintf(w, "  DBA approval required (risk %s for the approval)\n", rep.RiskForApproval())
+		for _, ig := range a.Ignored {
+			fmt.Fprintf(w, "    counted: %s\n", clean(ig))
+		}
+	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "  note: %s\n", clean(n))
 	}
@@ -616,13 +652,16 @@ func deployTimeouts(cfg *config.Config) lint.DeployTimeouts {
 	return d
 }
 
+// defaultDir is the migration folder when neither --dir nor dir in schemagate.yml names one.
+const defaultDir = "migrations"
+
 // folderFlags puts --dir and --format over the configuration; the folder defaults to ./migrations.
 func folderFlags(cfg *config.Config, dir, format string) {
 	if dir != "" {
 		cfg.Dir = dir
 	}
 	if cfg.Dir == "" {
-		cfg.Dir = "migrations"
+		cfg.Dir = defaultDir
 	}
 	if format != "" {
 		cfg.Format = format

@@ -18,7 +18,7 @@ import (
 // that holds it; paths given on the command line are the user's and may lead anywhere.
 
 // confinePaths refuses a path setting of the configuration file (dir, database.setup) that leads out of
-// the repository holding the file (its git work tree; the file's folder outside one), after cleaning and
+// the repository holding the file, or into its .git folder, (its git work tree; the file's folder outside one), after cleaning and
 // following symbolic links, without reading what it names. cfg holds what the file set (before the
 // environment and the flags).
 func confinePaths(file string, cfg *config.Config) error {
@@ -33,7 +33,17 @@ func confinePaths(file string, cfg *config.Config) error {
 	var lines map[string]int
 	var problems []string
 	check := func(key, p string) {
-		if p == "" || inside(root, p) {
+		if p == "" {
+			return
+		}
+		var problem string
+		switch abs, _ := filepath.Abs(p); {
+		case !inside(root, p):
+			problem = fmt.Sprintf("leads out of the repository (%s); paths in %s must name files inside it (give a path outside it on the command line instead)", root, filepath.Base(file))
+		case repofs.InGitDir(root, abs):
+			// .git/config holds the checkout's token: a setup file there would be quoted in the error.
+			problem = fmt.Sprintf("leads into the repository's .git folder; paths in %s must name the repository's own files, not git's", filepath.Base(file))
+		default:
 			return
 		}
 		if lines == nil {
@@ -43,8 +53,7 @@ func confinePaths(file string, cfg *config.Config) error {
 		if l := lines[key]; l > 0 {
 			at += ":" + strconv.Itoa(l)
 		}
-		problems = append(problems, fmt.Sprintf("%s: %s: %s leads out of the repository (%s); paths in %s must name files inside it (give a path outside it on the command line instead)",
-			at, key, strconv.Quote(p), root, filepath.Base(file)))
+		problems = append(problems, fmt.Sprintf("%s: %s: %s %s", at, key, strconv.Quote(p), problem))
 	}
 	check("dir", cfg.Dir)
 	for i, s := range cfg.Database.Setup {

@@ -171,11 +171,12 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 // policyAndReport settles the policy (gatePolicy) and reads the report it judges, the policy's notes
 // added; it returns them for the decision too.
 func (a *App) policyAndReport(ctx context.Context, o *GateOptions, cfg *config.Config, file string, f forge.Forge, ref forge.Ref, eventBase string) (*report.Report, []string, error) {
-	notes, err := a.gatePolicy(ctx, o, cfg, file, f, ref, eventBase)
+	policy, err := a.gatePolicy(ctx, o, cfg, file, f, ref, eventBase)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := a.gateReport(ctx, o, cfg)
+	notes := policy.notes
+	rep, err := a.gateReport(ctx, o, cfg, policy.folderHint())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,15 +187,15 @@ func (a *App) policyAndReport(ctx context.Context, o *GateOptions, cfg *config.C
 // gatePolicy makes the base's policy hold over the change's schemagate.yml (see enforceBasePolicy). The
 // base is --base, else the event's, else the change request's base commit; the file is read there with
 // git, or through the forge when the clone lacks the commit (as CODEOWNERS is read).
-func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config, file string, f forge.Forge, ref forge.Ref, eventBase string) ([]string, error) {
+func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config, file string, f forge.Forge, ref forge.Ref, eventBase string) (basePolicy, error) {
 	base := firstNonEmpty(o.Base, eventBase)
 	if _, _, inRepo := configInRepo(ctx, file); inRepo && base == "" {
 		cr, err := f.ChangeRequest(ctx, ref)
 		if err != nil {
 			if errors.Is(err, forge.ErrNotFound) {
-				return nil, usageErr(err)
+				return basePolicy{}, usageErr(err)
 			}
-			return nil, fmt.Errorf("read the base of %s#%d: %w", ref.Repo, ref.Number, err)
+			return basePolicy{}, fmt.Errorf("read the base of %s#%d: %w", ref.Repo, ref.Number, err)
 		}
 		base = firstNonEmpty(cr.BaseSHA, cr.BaseRef)
 	}
@@ -207,16 +208,16 @@ func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config
 			return data, err
 		}
 	}
-	notes, err := a.basePolicyFor(ctx, cfg, file, base, viaForge)
+	policy, err := a.basePolicyFor(ctx, cfg, file, base, viaForge, o.Dir != "")
 	if err != nil {
-		return nil, err
+		return basePolicy{}, err
 	}
 	if ps := cfg.Approval.Validate(); len(ps) > 0 {
-		return nil, usageErr(ps)
+		return basePolicy{}, usageErr(ps)
 	}
 	// The flags, over the file's settings and the base's alike.
 	folderFlags(cfg, o.Dir, o.Format)
-	return notes, nil
+	return policy, nil
 }
 
 // runGateGitLab is the gate in a GitLab merge request pipeline: the merge request, project and token
@@ -329,6 +330,9 @@ func (a *App) writeGate(o *GateOptions, d *gate.Decision) {
 		return
 	}
 	fmt.Fprintf(a.Stdout, "schemagate gate: %s — %s\n", d.State, clean(d.Reason))
+	for _, ig := range d.Ignored {
+		fmt.Fprintf(a.Stdout, "  counted for the approval: %s\n", clean(ig))
+	}
 	for _, n := range d.Notes {
 		fmt.Fprintf(a.Stdout, "  note: %s\n", clean(n))
 	}
@@ -351,7 +355,8 @@ func (a *App) gateConfig(o *GateOptions) (*config.Config, string, error) {
 }
 
 // gateReport reads --report, or analyses the new migrations statically.
-func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config) (*report.Report, error) {
+// folderHint, when not empty, replaces the hint of a missing folder (see basePolicy.folderHint).
+func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config, folderHint string) (*report.Report, error) {
 	if o.Report != "" {
 		data, err := os.ReadFile(o.Report)
 		if err != nil {
@@ -367,7 +372,7 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		return &rep, nil
 	}
 	var notes []string
-	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, "pass --dir, --report, or set dir in schemagate.yml", &notes)
+	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, firstNonEmpty(folderHint, "pass --dir, --report, or set dir in schemagate.yml"), &notes)
 	if err != nil {
 		return nil, err
 	}

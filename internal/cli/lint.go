@@ -103,7 +103,7 @@ func (a *App) runLint(o *LintOptions) error {
 		return err
 	}
 	for _, w := range o.warnings {
-		fmt.Fprintf(a.Stderr, "schemagate: %s\n", w)
+		fmt.Fprintf(a.Stderr, "schemagate: %s\n", clean(w))
 	}
 	// Findings are written as the scripts' analyses complete, in order, and then dropped: a folder of
 	// thousands of migrations has tens of thousands of findings, and holding them all would cost more

@@ -94,12 +94,12 @@ func gitFileReader(top, ref string) baseFileReader {
 }
 
 // applyBasePolicy reads the configuration file rel as it is at the base (through read) and makes its
-// policy settings hold over cfg, the change's own configuration: see enforceBasePolicy. It returns the
-// notes saying what of the change's was ignored.
-func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref string, read baseFileReader) ([]string, error) {
+// policy settings hold over cfg, the change's own configuration: see enforceBasePolicy (dirFlag: --dir
+// names the folder). It returns what it did, with the notes saying what of the change's was ignored.
+func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref string, read baseFileReader, dirFlag bool) (basePolicy, error) {
 	data, err := read(ctx, rel)
 	if err != nil {
-		return nil, err
+		return basePolicy{}, err
 	}
 	base := config.Default()
 	where := fmt.Sprintf("%s at %.12s", rel, ref)
@@ -114,16 +114,18 @@ func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref 
 		where = fmt.Sprintf("the base %.12s (no %s there)", ref, rel)
 	}
 	if err := base.ApplyEnv(a.Getenv); err != nil {
-		return nil, usageErr(err)
+		return basePolicy{}, usageErr(err)
 	}
-	return append(notes, enforceBasePolicy(cfg, base, rel, where)...), nil
+	p := enforceBasePolicy(cfg, base, rel, where, dirFlag)
+	p.notes = append(notes, p.notes...)
+	return p, nil
 }
 
 // requireRank orders approval.require from the loosest to the strictest.
 var requireRank = map[string]int{config.RequireNever: 0, config.RequireDangerous: 1, config.RequireRisky: 2, config.RequireAlways: 3}
 
 // failOnRank orders lint.fail_on from the loosest to the strictest.
-var failOnRank = map[string]int{"": 0, "never": 0, "dangerous": 1, "caution": 2}
+var failOnRank = map[string]int{"": 0, "never": 0, "dangerous": 1, "caution": 2, "safe": 3}
 
 // classRank orders a rule's class from the loosest to the strictest.
 var classRank = map[string]int{"off": 0, "safe": 1, "caution": 2, "dangerous": 3}
@@ -145,12 +147,40 @@ func ruleRank(id string, rules map[string]string) int {
 	return classRank["safe"]
 }
 
+// basePolicy is what the base's policy did to the change's configuration.
+type basePolicy struct {
+	// notes say what of the change's was ignored.
+	notes []string
+	// dirFlag is set when --dir names the folder: the change's dir is not held to the base's then.
+	dirFlag bool
+	// failOnFromBase is set when lint.fail_on is the base's, the change's lower one ignored.
+	failOnFromBase bool
+	// dirIgnored is the change's dir setting that the base's (baseDir, read at where) replaced; empty
+	// when the base's folder is the change's own.
+	dirIgnored, baseDir, where string
+}
+
+// folderHint says, for an error about the migration folder, that the base's dir applies and the
+// change's is ignored; "" when the change's applies.
+func (p basePolicy) folderHint() string {
+	if p.baseDir == "" {
+		return ""
+	}
+	head := p.dirIgnored
+	if head == "" {
+		head = "its default (" + defaultDir + ")"
+	}
+	return fmt.Sprintf("the base's dir %s (from %s) applies: this change's dir, %s, is ignored until the change is merged", p.baseDir, p.where, head)
+}
+
 // enforceBasePolicy makes the policy settings of base (the configuration at the base ref) hold over cfg
 // (the change's): approval.*, lint.fail_on, lint.rules, the deploy timeouts the rules count
 // (environments, lint.deploy_timeouts), database.pg_version (a newer server relaxes some rules) and dir
-// (an empty folder has no risky migration). Where cfg is stricter it stays; where it is looser, base's
-// setting replaces it and a note says so. file names the configuration file, where the base's.
-func enforceBasePolicy(cfg, base *config.Config, file, where string) []string {
+// (an empty folder has no risky migration) unless dirFlag (--dir decides). Where cfg is stricter it
+// stays; where it is looser, base's setting replaces it and a note says so. file names the configuration
+// file, where the base's.
+func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag bool) basePolicy {
+	p := basePolicy{dirFlag: dirFlag}
 	var notes []string
 	ignored := func(key, head, kept string) {
 		notes = append(notes, fmt.Sprintf("%s in this change sets %s to %s: ignored, %s (from %s) applies until the change is merged, as a pull request cannot loosen its own policy", file, key, head, kept, where))
@@ -203,6 +233,7 @@ func enforceBasePolicy(cfg, base *config.Config, file, where string) []string {
 	if failOnRank[cfg.Lint.FailOn] < failOnRank[base.Lint.FailOn] {
 		ignored("lint.fail_on", show(cfg.Lint.FailOn), base.Lint.FailOn)
 		cfg.Lint.FailOn = base.Lint.FailOn
+		p.failOnFromBase, p.where = true, where
 	}
 	ids := slices.Sorted(maps.Keys(cfg.Lint.Rules))
 	for id := range base.Lint.Rules {
@@ -250,11 +281,24 @@ func enforceBasePolicy(cfg, base *config.Config, file, where string) []string {
 		ignored("database.pg_version", show(strconv.Itoa(hv)), show(strconv.Itoa(bv)))
 		cfg.Database.PGVersion = bv
 	}
-	if base.Dir != "" && cleanDir(cfg.Dir) != cleanDir(base.Dir) {
-		ignored("dir", show(cfg.Dir), base.Dir)
+	// The folder too, the default included: the change's dir could name a harmless folder and leave its
+	// DROP TABLE in the one the base checks. A folder given on the command line (--dir) is the workflow's
+	// choice, not the change's, and decides without a note.
+	if !p.dirFlag && cleanDir(effectiveDir(cfg.Dir)) != cleanDir(effectiveDir(base.Dir)) {
+		ignored("dir", show(cfg.Dir), effectiveDir(base.Dir))
+		p.dirIgnored, p.baseDir, p.where = cfg.Dir, effectiveDir(base.Dir), where
 		cfg.Dir = base.Dir
 	}
-	return notes
+	p.notes = notes
+	return p
+}
+
+// effectiveDir is the migration folder a dir setting names: itself, else the default (see folderFlags).
+func effectiveDir(d string) string {
+	if d == "" {
+		return defaultDir
+	}
+	return d
 }
 
 func cleanDir(d string) string {
@@ -267,13 +311,13 @@ func cleanDir(d string) string {
 // basePolicyFor applies the base's policy to cfg when the configuration file is the change's (inside a
 // git work tree) and ref names a commit there; fallback, when not nil, reads the file when the commit
 // is not in the clone (the gate reads it through the forge, as it reads CODEOWNERS).
-func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader) ([]string, error) {
+func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool) (basePolicy, error) {
 	if ref == "" {
-		return nil, nil
+		return basePolicy{}, nil
 	}
 	top, rel, ok := configInRepo(ctx, file)
 	if !ok {
-		return nil, nil
+		return basePolicy{}, nil
 	}
 	var read baseFileReader
 	switch {
@@ -283,15 +327,15 @@ func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref s
 		read = fallback(rel)
 	default:
 		// An unknown base fails where the history is read (check), with its hint.
-		return nil, nil
+		return basePolicy{}, nil
 	}
-	notes, err := a.applyBasePolicy(ctx, cfg, rel, ref, read)
+	p, err := a.applyBasePolicy(ctx, cfg, rel, ref, read, dirFlag)
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {
-			return nil, err
+			return basePolicy{}, err
 		}
-		return nil, fmt.Errorf("read the policy of the base %s: %w", ref, err)
+		return basePolicy{}, fmt.Errorf("read the policy of the base %s: %w", ref, err)
 	}
-	return notes, nil
+	return p, nil
 }

@@ -22,6 +22,7 @@ func TestEnforceBasePolicy(t *testing.T) {
 	}
 	tests := []struct {
 		name, base, head string
+		dirFlag          bool // --dir names the folder
 		check            func(*config.Config) bool
 		notes            []string // substrings of the notes, in order; none when empty
 	}{
@@ -53,6 +54,20 @@ func TestEnforceBasePolicy(t *testing.T) {
 			check: func(c *config.Config) bool { return c.Database.PGVersion == 13 }, notes: []string{"database.pg_version"}},
 		{name: "another folder", base: "dir: db/migrations\n", head: "dir: db/empty\n",
 			check: func(c *config.Config) bool { return c.Dir == "db/migrations" }, notes: []string{"dir to db/empty"}},
+		{name: "fail_on safe lowered", base: "lint:\n  fail_on: safe\n", head: "lint:\n  fail_on: never\n",
+			check: func(c *config.Config) bool { return c.Lint.FailOn == "safe" }, notes: []string{"lint.fail_on to never: ignored, safe"}},
+		{name: "fail_on safe removed", base: "lint:\n  fail_on: safe\n", head: "",
+			check: func(c *config.Config) bool { return c.Lint.FailOn == "safe" }, notes: []string{"lint.fail_on to never"}},
+		{name: "fail_on tightened to safe", base: "lint:\n  fail_on: dangerous\n", head: "lint:\n  fail_on: safe\n",
+			check: func(c *config.Config) bool { return c.Lint.FailOn == "safe" }},
+		{name: "another folder than the default", base: "", head: "dir: other\n",
+			check: func(c *config.Config) bool { return c.Dir == "" }, notes: []string{"dir to other: ignored, migrations"}},
+		{name: "the default folder named", base: "", head: "dir: ./migrations/\n",
+			check: func(c *config.Config) bool { return c.Dir == "./migrations/" }},
+		{name: "the default folder again", base: "dir: db/migrations\n", head: "",
+			check: func(c *config.Config) bool { return c.Dir == "db/migrations" }, notes: []string{"dir to its default: ignored, db/migrations"}},
+		{name: "another folder, --dir decides", base: "dir: db/migrations\n", head: "dir: db/empty\n", dirFlag: true,
+			check: func(c *config.Config) bool { return c.Dir == "db/empty" }},
 		{name: "the same policy", base: "approval:\n  require: dangerous\nlint:\n  rules:\n    prefer-text: off\n",
 			head: "approval:\n  require: dangerous\nlint:\n  rules:\n    prefer-text: off\n",
 			check: func(c *config.Config) bool {
@@ -62,7 +77,7 @@ func TestEnforceBasePolicy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			head, base := parse(t, tt.head), parse(t, tt.base)
-			notes := enforceBasePolicy(head, base, "schemagate.yml", "schemagate.yml at main")
+			notes := enforceBasePolicy(head, base, "schemagate.yml", "schemagate.yml at main", tt.dirFlag).notes
 			if !tt.check(head) {
 				t.Errorf("policy after the base's say: %+v", head)
 			}
@@ -116,7 +131,7 @@ func TestCheckPolicyFromBase(t *testing.T) {
 	jsonPath := filepath.Join(t.TempDir(), "report.json")
 	code, out, errOut := run(t, nil, "check", "--config", filepath.Join(root, "schemagate.yml"), "--dir", filepath.Join(root, "db", "migrations"),
 		"--base", "main", "--report-json", jsonPath, "-q")
-	if code != ExitBlocked || !strings.Contains(out, "reaches --fail-on dangerous") {
+	if code != ExitBlocked || !strings.Contains(out, "reaches fail_on dangerous (schemagate.yml at main)") || !strings.Contains(errOut, "reaches fail_on dangerous (schemagate.yml at main)") {
 		t.Errorf("exit %d, want %d (the base's fail_on: dangerous)\nstdout:\n%s\nstderr:\n%s", code, ExitBlocked, out, errOut)
 	}
 	var rep struct {

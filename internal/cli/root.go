@@ -109,7 +109,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil { // the message may quote the pull request: see clean
-			fmt.Fprintf(a.Stderr, "schemagate: %s\n", cleanMessage(ee.Err.Error()))
+			fmt.Fprintf(a.Stderr, "schemagate: %s\n", cleanError(ee.Err))
 			a.printHint(ee.Err)
 		}
 		return ee.Code
@@ -119,7 +119,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		return ExitFailure
 	}
 	// cobra's own flag and argument errors are usage errors.
-	fmt.Fprintf(a.Stderr, "schemagate: %s\n", cleanMessage(err.Error()))
+	fmt.Fprintf(a.Stderr, "schemagate: %s\n", cleanError(err))
 	a.printHint(err)
 	if isUsage(err) {
 		fmt.Fprintf(a.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())

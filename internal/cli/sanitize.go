@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -79,6 +80,53 @@ func cleanMessage(s string) string {
 		parts[i] = clean(p)
 	}
 	return strings.Join(parts, "\n  ")
+}
+
+// cleanError cleans an error's message for stderr, as cleanMessage does, except that the errors joined
+// in it (errors.Join, migrate's list of read errors) each begin a line of their own: the line break
+// between them is schemagate's, while one inside a file name or SQL is escaped with the rest.
+func cleanError(err error) string {
+	msg := err.Error()
+	joined := joinedIn(err)
+	if joined == nil {
+		return cleanMessage(msg)
+	}
+	var children []error
+	for _, c := range joined.Unwrap() {
+		if c != nil {
+			children = append(children, c)
+		}
+	}
+	texts := make([]string, len(children))
+	for i, c := range children {
+		texts[i] = c.Error()
+	}
+	jmsg := joined.(error).Error()
+	i := strings.LastIndex(msg, jmsg)
+	if i < 0 || len(children) < 2 || strings.Join(texts, "\n") != jmsg {
+		// Not errors.Join's layout: no line break in it is known to be schemagate's.
+		return cleanMessage(msg)
+	}
+	parts := make([]string, len(children))
+	for k, c := range children {
+		parts[k] = strings.ReplaceAll(cleanError(c), "\n", "\n  ")
+	}
+	head := strings.TrimRight(cleanMessage(msg[:i]), " ")
+	if head != "" {
+		head += "\n  "
+	}
+	return head + strings.Join(parts, "\n  ") + cleanMessage(msg[i+len(jmsg):])
+}
+
+// joinedIn returns the first error of err's chain that joins several (Unwrap() []error), or nil.
+func joinedIn(err error) interface{ Unwrap() []error } {
+	for err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			return j
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil
 }
 
 // cleanFindings returns findings with their text cleaned for a text report.

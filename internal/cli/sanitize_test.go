@@ -50,3 +50,27 @@ func TestTextOutputEscapesControlCharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadErrorsOnTheirOwnLines: the read errors of a folder are each on a line of their own (the line
+// break between them is schemagate's), while a newline inside a file name is still escaped.
+func TestReadErrorsOnTheirOwnLines(t *testing.T) {
+	dir := t.TempDir()
+	writeSQL(t, dir, "00001_a.sql", "-- +goose Up\n-- +goose Foo\nSELECT 1;\n")
+	writeSQL(t, dir, "00002_b\n::error::x.sql", "-- +goose Up\n-- +goose Bar\nSELECT 1;\n")
+	check := func(what string, code int, out, errOut string) {
+		t.Helper()
+		var a, b bool
+		for _, l := range strings.Split(errOut, "\n") {
+			a = a || strings.Contains(l, `00001_a.sql:2: unknown goose annotation "Foo"`) && !strings.Contains(l, "Bar")
+			b = b || strings.Contains(l, `00002_b\n::error::x.sql:2: unknown goose annotation "Bar"`) && !strings.Contains(l, "Foo")
+		}
+		if code != ExitUsage || !a || !b || strings.Contains(errOut, `\n00002`) {
+			t.Errorf("%s: exit %d, want each error on its own line, the file name escaped\n%s%s", what, code, out, errOut)
+		}
+		noCommandLines(t, what, out+errOut)
+	}
+	code, out, errOut := lintRun(t, "--dir", dir)
+	check("lint", code, out, errOut)
+	code, out, errOut = run(t, nil, "check", "--dir", dir, "--provider", "url", "--database-url", "postgres://127.0.0.1:1/x", "-q")
+	check("check", code, out, errOut)
+}

@@ -38,9 +38,10 @@ func Evaluate(ctx context.Context, f forge.Forge, req Request) (*Decision, *forg
 		return nil, nil, fmt.Errorf("evaluate approval: %w", err)
 	}
 	in := Input{
-		Policy: req.Policy, Dialect: req.Dialect, Risk: req.Report.Risk,
+		// An ignore comment is the author's own word: it silences --fail-on, never the approval.
+		Policy: req.Policy, Dialect: req.Dialect, Risk: req.Report.RiskForApproval(),
 		NewMigrations: len(req.Report.New()), Author: cr.Author, HeadSHA: cr.HeadSHA,
-		Checksum: Checksum(req.Report),
+		Checksum: Checksum(req.Report), Ignored: req.Report.IgnoredFindings(),
 	}
 	if in.NewMigrations == 0 || !Required(req.Policy, in.Risk) {
 		d, err := Decide(ctx, in, f)

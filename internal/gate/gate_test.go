@@ -296,3 +296,30 @@ func TestMembershipErrorFails(t *testing.T) {
 		t.Errorf("Decide with a failing membership check: err = %v, want a failure (not a guess)", err)
 	}
 }
+
+// TestIgnoredFindingsNeedApproval: a finding the author's ignore comment silences leaves the report's
+// risk safe but still needs the DBA's approval, and the decision shows what was ignored and why.
+func TestIgnoredFindingsNeedApproval(t *testing.T) {
+	e := newEnv(t, owners)
+	r := testReport(lint.Safe)
+	r.Migrations[1].Findings = []lint.Finding{{Rule: "alter-system", Risk: lint.Dangerous, File: "db/migrations/002_orders_status.up.sql",
+		Line: 2, Ignored: true, Reason: "tuning needed"}}
+	r.Finish()
+	if r.Risk != lint.Safe {
+		t.Fatalf("report risk %s, want safe", r.Risk)
+	}
+	d, _, err := gate.Evaluate(t.Context(), e.f, gate.Request{Ref: e.ref, Report: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, d, gate.Pending)
+	if d.Risk != lint.Dangerous || len(d.Ignored) != 1 || !strings.Contains(d.Ignored[0], "ignored by the author: tuning needed") {
+		t.Errorf("risk %s, ignored %q", d.Risk, d.Ignored)
+	}
+	if md := gate.Markdown(d); !strings.Contains(md, "ignored by the author: tuning needed") {
+		t.Errorf("Markdown lacks the ignored finding:\n%s", md)
+	}
+	if a := d.Report(); len(a.Ignored) != 1 {
+		t.Errorf("report approval ignored %q", a.Ignored)
+	}
+}

@@ -72,6 +72,12 @@ func Markdown(d *Decision) string {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", owners, codeList(r.Files), approved)
 		}
 	}
+	if len(d.Ignored) > 0 {
+		b.WriteString("\nIgnored by the author, counted for the approval:\n\n")
+		for _, ig := range d.Ignored {
+			fmt.Fprintf(&b, "- %s\n", text(ig))
+		}
+	}
 	if len(d.Notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range d.Notes {

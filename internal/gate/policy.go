@@ -38,7 +38,8 @@ type Membership interface {
 type Input struct {
 	Policy  config.Approval
 	Dialect codeowners.Dialect
-	// Risk is the highest risk of the new migrations; NewMigrations counts them.
+	// Risk is the highest risk of the new migrations, the findings that ignore comments silence included
+	// (report.Report.RiskForApproval); NewMigrations counts them.
 	Risk          lint.Risk
 	NewMigrations int
 	// Files are the repository paths of the migration files the change adds or modifies.
@@ -53,6 +54,9 @@ type Input struct {
 	Checksum string
 	// Notes are carried into the decision (e.g. CODEOWNERS problems found while reading it).
 	Notes []string
+	// Ignored are the findings the author's ignore comments silence, with their reasons
+	// (report.Report.IgnoredFindings): shown to the approvers.
+	Ignored []string
 }
 
 // Requirement is one group of files with the same owners and how many of them must approve.
@@ -83,7 +87,9 @@ type Decision struct {
 	Unowned []string `json:"unowned,omitempty"`
 	Reason  string   `json:"reason"`
 	// Notes explain what did not count and why (stale, author's own, non-owner, unreadable teams).
-	Notes    []string  `json:"notes,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+	// Ignored are the findings the author's ignore comments silence, with their reasons; they count in Risk.
+	Ignored  []string  `json:"ignored,omitempty"`
 	Risk     lint.Risk `json:"risk"`
 	HeadSHA  string    `json:"head_sha,omitempty"`
 	Checksum string    `json:"checksum,omitempty"`
@@ -93,7 +99,7 @@ type Decision struct {
 func (d *Decision) Report() *report.Approval {
 	return &report.Approval{
 		Required: d.Required, State: d.State, Reason: d.Reason, Owners: d.Owners,
-		Approved: d.ApprovedBy, Needed: d.Needed, Checksum: d.Checksum,
+		Approved: d.ApprovedBy, Needed: d.Needed, Checksum: d.Checksum, Ignored: d.Ignored,
 	}
 }
 
@@ -124,7 +130,7 @@ func Required(p config.Approval, risk lint.Risk) bool {
 // Decide computes the decision. Team membership is read through m; an error other than
 // forge.ErrForbidden (which becomes a note) fails the decision.
 func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
-	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes)}
+	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes), Ignored: slices.Clone(in.Ignored)}
 	switch {
 	case in.NewMigrations == 0:
 		d.State, d.Reason = NotRequired, "no new migrations"

@@ -5,6 +5,8 @@
 // text quoted in the report that is posted on the pull request. Reads go through an os.Root opened at
 // the repository's top folder (the nearest one holding .git; the folder itself outside a repository):
 // links are followed while they stay inside it, and a link that leaves it is an error that says so.
+// Inside it, git's own files are refused as well: actions/checkout stores the job's token in .git/config,
+// so a migration that links there (or a .git folder below the top, a submodule's) is an error too.
 package repofs
 
 import (
@@ -17,6 +19,52 @@ import (
 
 // ErrOutside is the error of a read through a symbolic link (or a path) that leaves the repository.
 var ErrOutside = errors.New("symbolic link leads out of the repository; schemagate reads only files inside it")
+
+// ErrGitDir is the error of a read of a path that leads, once its symbolic links are followed, into a
+// .git folder (or onto a .git file) of the repository.
+var ErrGitDir = errors.New("leads into the repository's .git folder; schemagate does not read git's own files (they may hold the checkout's token)")
+
+// InGitDir tells whether the absolute path abs, cleaned and with its symbolic links followed as far as
+// it exists, names a .git folder or file of the repository at top, or something inside one. Comparison
+// ignores case, as a case-insensitive file system would.
+func InGitDir(top, abs string) bool {
+	realTop := realPath(top)
+	rel, err := filepath.Rel(realTop, realPath(abs))
+	if err != nil {
+		return false
+	}
+	if rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		// Out of the repository: not this check's business (os.Root refuses it), but the path as given
+		// may still name a .git below top lexically.
+		rel, err = filepath.Rel(filepath.Clean(top), filepath.Clean(abs))
+		if err != nil {
+			return false
+		}
+	}
+	for _, part := range strings.Split(filepath.ToSlash(rel), "/") {
+		if strings.EqualFold(part, ".git") {
+			return true
+		}
+	}
+	return false
+}
+
+// realPath follows the symbolic links of the longest existing part of the clean absolute path abs.
+func realPath(abs string) string {
+	abs = filepath.Clean(abs)
+	rest := ""
+	for d := abs; ; {
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(real, rest)
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
+		d = parent
+	}
+}
 
 // Top returns the folder reads under dir are confined to: the nearest folder at or above dir that holds
 // .git, else dir itself. dir must be absolute.
@@ -65,7 +113,11 @@ func Open(dir string) (*FS, error) {
 		root.Close()
 		return nil, err
 	}
-	var fsys fs.FS = safeFS{root.FS()}
+	if InGitDir(top, abs) {
+		root.Close()
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: ErrGitDir}
+	}
+	var fsys fs.FS = safeFS{FS: root.FS(), top: top}
 	if rel != "." {
 		if fsys, err = fs.Sub(fsys, filepath.ToSlash(rel)); err != nil {
 			root.Close()
@@ -92,6 +144,9 @@ func ReadFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if InGitDir(top, abs) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: ErrGitDir}
+	}
 	b, err := root.ReadFile(rel)
 	if err = outside(name, err); err != nil {
 		var pe *fs.PathError
@@ -102,25 +157,49 @@ func ReadFile(name string) ([]byte, error) {
 	return b, err
 }
 
-// safeFS turns the root's escape errors into ErrOutside.
-type safeFS struct{ fs.FS }
+// safeFS turns the root's escape errors into ErrOutside, and refuses paths into .git (ErrGitDir) before
+// reading them. top is the root's folder; names are relative to it.
+type safeFS struct {
+	fs.FS
+	top string
+}
+
+// gitDir refuses name, before anything is read, when it leads into a .git folder.
+func (s safeFS) gitDir(op, name string) error {
+	if fs.ValidPath(name) && InGitDir(s.top, filepath.Join(s.top, filepath.FromSlash(name))) {
+		return &fs.PathError{Op: op, Path: name, Err: ErrGitDir}
+	}
+	return nil
+}
 
 func (s safeFS) Open(name string) (fs.File, error) {
+	if err := s.gitDir("open", name); err != nil {
+		return nil, err
+	}
 	f, err := s.FS.Open(name)
 	return f, outside(name, err)
 }
 
 func (s safeFS) ReadFile(name string) ([]byte, error) {
+	if err := s.gitDir("read", name); err != nil {
+		return nil, err
+	}
 	b, err := fs.ReadFile(s.FS, name)
 	return b, outside(name, err)
 }
 
 func (s safeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if err := s.gitDir("readdir", name); err != nil {
+		return nil, err
+	}
 	d, err := fs.ReadDir(s.FS, name)
 	return d, outside(name, err)
 }
 
 func (s safeFS) Stat(name string) (fs.FileInfo, error) {
+	if err := s.gitDir("stat", name); err != nil {
+		return nil, err
+	}
 	i, err := fs.Stat(s.FS, name)
 	return i, outside(name, err)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -96,5 +97,93 @@ func TestTop(t *testing.T) {
 	}
 	if got := Top(filepath.Dir(secret)); got != filepath.Dir(secret) {
 		t.Errorf("Top outside a repository = %s, want the folder itself", got)
+	}
+}
+
+// gitTree makes a real git repository whose .git/config holds a token as actions/checkout stores it,
+// and migrations that link into .git.
+func gitTree(t *testing.T) string {
+	t.Helper()
+	repo := t.TempDir()
+	cmd := exec.Command("git", "init", "-q", repo)
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(repo, ".git", "config")
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic c2VjcmV0\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, d := range []string{"migrations", "sub"} {
+		if err := os.MkdirAll(filepath.Join(repo, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(repo, "migrations", "1_a.up.sql"), []byte("SELECT 1;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "sub", ".git"), []byte("gitdir: ../.git/modules/sub\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for at, target := range map[string]string{
+		"migrations/2_x.up.sql":   "../.git/config",
+		"migrations/3_y.up.sql":   "../.GIT/config", // a case-insensitive file system's spelling
+		"migrations/4_sub.up.sql": "../sub/.git",
+		"hooks":                   ".git/hooks",
+		"schemagate.yml":          ".git/config",
+	} {
+		if err := os.Symlink(target, filepath.Join(repo, filepath.FromSlash(at))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return repo
+}
+
+// TestGitDirIsRefused: a link into .git (the checkout's token is in .git/config) is refused like a link
+// out of the repository, before anything is read, whether it is a migration, a folder or a file read alone.
+func TestGitDirIsRefused(t *testing.T) {
+	repo := gitTree(t)
+	fsys, err := Open(filepath.Join(repo, "migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	if b, err := fs.ReadFile(fsys, "1_a.up.sql"); err != nil || string(b) != "SELECT 1;" {
+		t.Errorf("1_a.up.sql: %q, %v", b, err)
+	}
+	for _, name := range []string{"2_x.up.sql", "4_sub.up.sql", "../.git/config"} {
+		b, err := fs.ReadFile(fsys, name)
+		if len(b) > 0 || err == nil {
+			t.Errorf("%s: read %q, %v; want an error", name, b, err)
+		}
+		if name != "../.git/config" && !errors.Is(err, ErrGitDir) {
+			t.Errorf("%s: %v, want ErrGitDir", name, err)
+		}
+		if _, err := fs.Stat(fsys, name); err == nil {
+			t.Errorf("%s: Stat follows the link into .git", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(repo, ".GIT")); err == nil { // case-insensitive file system
+		if _, err := fs.ReadFile(fsys, "3_y.up.sql"); !errors.Is(err, ErrGitDir) {
+			t.Errorf("3_y.up.sql: %v, want ErrGitDir", err)
+		}
+	}
+	for _, dir := range []string{filepath.Join(repo, "hooks"), filepath.Join(repo, ".git"), filepath.Join(repo, ".git", "hooks")} {
+		if f, err := Open(dir); !errors.Is(err, ErrGitDir) {
+			if f != nil {
+				f.Close()
+			}
+			t.Errorf("Open(%s): %v, want ErrGitDir", dir, err)
+		}
+	}
+	for _, name := range []string{filepath.Join(repo, "schemagate.yml"), filepath.Join(repo, "migrations", "2_x.up.sql"), filepath.Join(repo, ".git", "config")} {
+		if b, err := ReadFile(name); len(b) > 0 || !errors.Is(err, ErrGitDir) {
+			t.Errorf("ReadFile(%s): read %q, %v; want ErrGitDir", name, b, err)
+		}
 	}
 }

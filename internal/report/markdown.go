@@ -186,7 +186,11 @@ func mdHeader(r *Report) string {
 	case r.FailOnReached:
 		status, icon = "failed (the risk reaches fail-on "+r.FailOn+")", "❌"
 	}
-	fmt.Fprintf(&b, "## %s schemagate: %s, risk **%s**\n\n", icon, status, r.Risk)
+	fmt.Fprintf(&b, "## %s schemagate: %s, risk **%s**", icon, status, r.Risk)
+	if ar := r.RiskForApproval(); ar > r.Risk {
+		fmt.Fprintf(&b, " (**%s** for the DBA approval, which counts the findings the author ignored)", ar)
+	}
+	b.WriteString("\n\n")
 	var facts []string
 	if r.Dir != "" {
 		facts = append(facts, "folder "+Code(r.Dir))
@@ -319,6 +323,12 @@ func mdApproval(a *Approval) string {
 		b.WriteString(" " + Text(a.Reason))
 	}
 	b.WriteString("\n")
+	if len(a.Ignored) > 0 {
+		b.WriteString("\nIgnored by the author, counted for the approval:\n\n")
+		for _, ig := range a.Ignored {
+			b.WriteString("- " + Text(ig) + "\n")
+		}
+	}
 	if len(a.Owners) > 0 {
 		b.WriteString("\nOwners: " + people(a.Owners) + "\n")
 	}

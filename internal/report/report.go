@@ -3,9 +3,11 @@
 package report
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/schema"
-	"strings"
 )
 
 // Migration statuses.
@@ -34,8 +36,12 @@ type Report struct {
 	// begins the files' paths; Dir names the same folder from the repository root.
 	DirGiven string `json:"dir_given,omitempty"`
 	Format   string `json:"format"`
-	// Risk is the highest risk among the new migrations.
+	// Risk is the highest risk among the new migrations; findings an ignore comment silences do not
+	// count, so it is what --fail-on and lint.fail_on judge.
 	Risk lint.Risk `json:"risk"`
+	// ApprovalRisk is Risk with the ignored findings counted: what the approval policy judges, since an
+	// ignore comment is the author's word and the DBA's approval is what checks it.
+	ApprovalRisk lint.Risk `json:"approval_risk"`
 	// OK is false when a migration or a round trip failed.
 	OK bool `json:"ok"`
 	// FailOn is the lowest risk that fails the check (--fail-on, lint.fail_on), when one is set;
@@ -158,6 +164,9 @@ type Approval struct {
 	Needed   int      `json:"needed,omitempty"`
 	// Checksum binds the approval to the approved migrations' content.
 	Checksum string `json:"checksum,omitempty"`
+	// Ignored lists the findings the author's ignore comments silence, with their reasons, for the DBA:
+	// they count for the approval.
+	Ignored []string `json:"ignored,omitempty"`
 }
 
 // New returns the migrations that are new in this run.
@@ -182,9 +191,39 @@ func (r *Report) Findings() []lint.Finding {
 	return out
 }
 
+// RiskForApproval is the risk the approval policy judges: the highest of Risk, ApprovalRisk and every
+// finding of the new migrations, ignored ones included. It does not rely on ApprovalRisk alone, so a
+// report written before that field existed is judged the same way.
+func (r *Report) RiskForApproval() lint.Risk {
+	risk := lint.Max(r.Risk, r.ApprovalRisk)
+	for _, f := range r.Findings() {
+		risk = lint.Max(risk, f.Risk)
+	}
+	return risk
+}
+
+// IgnoredFindings describes each finding of the new migrations that an ignore comment silences and that
+// is not safe, with the author's reason: "file:line: dangerous alter-system, ignored by the author:
+// tuning needed".
+func (r *Report) IgnoredFindings() []string {
+	var out []string
+	for _, f := range r.Findings() {
+		if !f.Ignored || f.Risk <= lint.Safe {
+			continue
+		}
+		reason := f.Reason
+		if reason == "" {
+			reason = "no reason given"
+		}
+		out = append(out, fmt.Sprintf("%s:%d: %s %s, ignored by the author: %s", f.File, f.Line, f.Risk, f.Rule, reason))
+	}
+	return out
+}
+
 // Finish computes the report's overall risk and status from its migrations.
 func (r *Report) Finish() {
 	r.Risk = lint.Safe
+	r.ApprovalRisk = lint.Safe
 	r.OK = true
 	for i := range r.Migrations {
 		m := &r.Migrations[i]
@@ -203,6 +242,10 @@ func (r *Report) Finish() {
 			m.Risk = lint.Dangerous
 		}
 		r.Risk = lint.Max(r.Risk, m.Risk)
+		r.ApprovalRisk = lint.Max(r.ApprovalRisk, m.Risk)
+		for _, f := range m.Findings {
+			r.ApprovalRisk = lint.Max(r.ApprovalRisk, f.Risk) // ignored ones too
+		}
 		if m.Status == StatusFailed || (m.Roundtrip != nil && m.Roundtrip.Status == RoundtripFailed) {
 			r.OK = false
 		}
