@@ -29,7 +29,7 @@ func confinePaths(file string, cfg *config.Config) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	root := realPath(repofs.Top(filepath.Dir(absFile)))
+	root := repofs.RealPath(repofs.Top(filepath.Dir(absFile)))
 	var lines map[string]int
 	var problems []string
 	check := func(key, p string) {
@@ -75,25 +75,8 @@ func inside(root, p string) bool {
 	if err != nil {
 		return false
 	}
-	rel, err := filepath.Rel(root, realPath(abs))
+	rel, err := filepath.Rel(root, repofs.RealPath(abs))
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}
-
-// realPath follows the symbolic links of the longest existing part of the clean absolute path abs.
-func realPath(abs string) string {
-	abs = filepath.Clean(abs)
-	rest := ""
-	for d := abs; ; {
-		if real, err := filepath.EvalSymlinks(d); err == nil {
-			return filepath.Join(real, rest)
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return abs
-		}
-		rest = filepath.Join(filepath.Base(d), rest)
-		d = parent
-	}
 }
 
 // configLines maps the dotted keys of a configuration file (database.setup[0]) to their lines.

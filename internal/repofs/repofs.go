@@ -28,8 +28,8 @@ var ErrGitDir = errors.New("leads into the repository's .git folder; schemagate 
 // it exists, names a .git folder or file of the repository at top, or something inside one. Comparison
 // ignores case, as a case-insensitive file system would.
 func InGitDir(top, abs string) bool {
-	realTop := realPath(top)
-	rel, err := filepath.Rel(realTop, realPath(abs))
+	realTop := RealPath(top)
+	rel, err := filepath.Rel(realTop, RealPath(abs))
 	if err != nil {
 		return false
 	}
@@ -49,8 +49,8 @@ func InGitDir(top, abs string) bool {
 	return false
 }
 
-// realPath follows the symbolic links of the longest existing part of the clean absolute path abs.
-func realPath(abs string) string {
+// RealPath follows the symbolic links of the longest existing part of the clean absolute path abs.
+func RealPath(abs string) string {
 	abs = filepath.Clean(abs)
 	rest := ""
 	for d := abs; ; {
