@@ -870,13 +870,18 @@ func settleTx(ctx context.Context, c *pgx.Conn, s *migrate.Script) error {
 // as a new transaction has them: in production the re-up runs in a transaction of its own, where its
 // rows may meet a deferred foreign key in any order. (A name that an immediate constraint of the same
 // schema shares stays immediate: SET CONSTRAINTS would defer both, or fail.)
-const restoreDeferred = `DO $$ DECLARE l text; BEGIN
-  SELECT string_agg(DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') INTO l
-    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-   WHERE c.condeferred AND NOT EXISTS (SELECT 1 FROM pg_constraint o
-     WHERE o.connamespace = c.connamespace AND o.conname = c.conname AND NOT o.condeferred);
-  IF l IS NOT NULL THEN EXECUTE 'SET CONSTRAINTS ' || l || ' DEFERRED'; END IF;
-END $$`
+func restoreDeferred(ctx context.Context, c *pgx.Conn) error {
+	var names string
+	err := c.QueryRow(ctx, `SELECT coalesce(string_agg(DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', '), '')
+	    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+	   WHERE c.condeferred AND NOT EXISTS (SELECT 1 FROM pg_constraint o
+	     WHERE o.connamespace = c.connamespace AND o.conname = c.conname AND NOT o.condeferred)`).Scan(&names)
+	if err != nil || names == "" {
+		return err
+	}
+	_, err = c.Exec(ctx, "SET CONSTRAINTS "+names+" DEFERRED")
+	return err
+}
 
 func rollbackTx(ctx context.Context, c *pgx.Conn) {
 	_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")

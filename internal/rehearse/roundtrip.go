@@ -48,7 +48,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		err = settleTx(ctx, r.conn, m.Down)
 	}
 	if err == nil && inTx {
-		if _, err := r.conn.Exec(ctx, restoreDeferred); err != nil {
+		if err := restoreDeferred(ctx, r.conn); err != nil {
 			done()
 			return fmt.Errorf("restore deferred constraints before the re-up: %w", err)
 		}
