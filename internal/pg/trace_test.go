@@ -151,7 +151,9 @@ func TestTraceConcurrentIndex(t *testing.T) {
 	}
 	// Let the old transaction go once the build waits for it, however late the build starts.
 	poll := connect()
+	released := make(chan struct{})
 	go func() {
+		defer close(released)
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
 			var waiting bool
@@ -181,7 +183,9 @@ func TestTraceConcurrentIndex(t *testing.T) {
 		t.Fatalf("CIC did not wait for the older transaction (%.1f ms)", ev.DurationMS)
 	}
 
-	// With a lock timeout, CIC fails behind an older transaction and leaves an INVALID index.
+	// With a lock timeout, CIC fails behind an older transaction and leaves an INVALID index. The
+	// goroutine's COMMIT on old may still be returning: old serves one query at a time.
+	<-released
 	if _, err := old.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ"); err != nil {
 		t.Fatal(err)
 	}
