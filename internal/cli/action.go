@@ -29,7 +29,7 @@ func (a *App) newActionCmd() *cobra.Command {
 		Long: `action is the entrypoint of schemagate's GitHub Action. It reads the action's inputs (INPUT_*),
 the event payload (GITHUB_EVENT_PATH) and the file-command paths the runner provides, runs the check
 with the pull request's base SHA as --base, then writes annotations, the job summary and the outputs
-(risk, new-migrations, approval-required, report-json) and creates or updates one sticky comment per
+(risk, approval-risk, new-migrations, approval-required, report-json) and creates or updates one sticky comment per
 migration folder. On a fork pull request (read-only token) the comment is skipped with a notice; post
 the report later with 'schemagate comment' from a workflow_run workflow.`,
 		Args: cobra.NoArgs,
@@ -183,9 +183,9 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 	if env.OutputPath != "" {
 		required := rep.Approval != nil && rep.Approval.Required
 		if err := acts.SetOutputs(map[string]string{
-			"risk": rep.Risk.String(), "new-migrations": strconv.Itoa(len(rep.New())),
+			"risk": rep.Risk.String(), "approval-risk": rep.RiskForApproval().String(), "new-migrations": strconv.Itoa(len(rep.New())),
 			"approval-required": strconv.FormatBool(required), "report-json": o.ReportJSON,
-		}, "risk", "new-migrations", "approval-required", "report-json"); err != nil {
+		}, "risk", "approval-risk", "new-migrations", "approval-required", "report-json"); err != nil {
 			return err
 		}
 	}

@@ -172,7 +172,7 @@ func TestActionCommentsOnceAndUpdates(t *testing.T) {
 		t.Errorf("someone else's comment holding the marker was edited: %q", comments[5].Body)
 	}
 	outs := readOutputs(t, r.outputs)
-	if outs["risk"] != "dangerous" || outs["new-migrations"] != "2" || outs["approval-required"] != "true" || outs["report-json"] != r.env["INPUT_REPORT-JSON"] {
+	if outs["risk"] != "dangerous" || outs["approval-risk"] != "dangerous" || outs["new-migrations"] != "2" || outs["approval-required"] != "true" || outs["report-json"] != r.env["INPUT_REPORT-JSON"] {
 		t.Errorf("outputs = %v", outs)
 	}
 	if _, err := os.Stat(outs["report-json"]); err != nil {

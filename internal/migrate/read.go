@@ -139,7 +139,7 @@ func (r *reader) isFile(name string, d fs.DirEntry) bool {
 	if mode&fs.ModeSymlink != 0 {
 		info, err := fs.Stat(r.fsys, name)
 		if err != nil {
-			r.errorf(name, 0, "point the link at a file inside the repository, or copy the file in", "%v", errors.Unwrap(err))
+			r.errorf(name, 0, "point the link at a file inside the repository (outside .git), or copy the file in", "%v", errors.Unwrap(err))
 			return false
 		}
 		mode = info.Mode()
