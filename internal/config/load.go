@@ -131,6 +131,11 @@ func Parse(file string, data []byte, cfg *Config) error {
 	}
 	lines := map[string]int{}
 	indexLines(&root, "", lines)
+	// A major version written with its minor (pg_version: 14.2) would be cut to 14 without a word.
+	if v := nodeAt(&root, "database", "pg_version"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!float" {
+		major, _, _ := strings.Cut(v.Value, ".")
+		probs = append(probs, Problem{File: file, Line: v.Line, Msg: fmt.Sprintf("database.pg_version: %s is not a major version (write %s)", v.Value, major)})
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
@@ -206,6 +211,29 @@ func lineOf(lines map[string]int, path string) int {
 		path = path[:i]
 	}
 	return 0
+}
+
+// nodeAt is the value at the mapping keys path below the document n, or nil.
+func nodeAt(n *yaml.Node, path ...string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
 }
 
 func indexLines(n *yaml.Node, prefix string, out map[string]int) {

@@ -74,3 +74,14 @@ func TestFailOnSafe(t *testing.T) {
 		t.Errorf("fail_on: safe: %v, %q", err, cfg.Lint.FailOn)
 	}
 }
+
+// TestPGVersionWithMinor: pg_version takes a major version; 14.2 is an error at its line, not 14.
+func TestPGVersionWithMinor(t *testing.T) {
+	err := Parse("schemagate.yml", []byte("database:\n  pg_version: 14.2\n"), Default())
+	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:2") || !strings.Contains(err.Error(), "14.2 is not a major version (write 14)") {
+		t.Errorf("error %v", err)
+	}
+	if err := Parse("schemagate.yml", []byte("database:\n  pg_version: 16\n"), Default()); err != nil {
+		t.Errorf("16: %v", err)
+	}
+}

@@ -92,10 +92,47 @@ func Detect(fsys fs.FS) (Format, error) {
 	case sqlFiles > 0:
 		return FormatPlain, nil
 	}
+	if dir := sqitchTopDir(fsys); dir != "" {
+		return "", &Error{File: sqitchConf,
+			Msg:  "no migrations found here: sqitch.conf sets top_dir = " + dir,
+			Hint: "point the migration folder at " + dir + ", where sqitch keeps sqitch.plan and the deploy, revert and verify scripts (sqitch.conf is read from there too)",
+		}
+	}
+	if info, err := fs.Stat(fsys, "db/migrations"); err == nil && info.IsDir() {
+		return "", &Error{
+			Msg:  "no migrations found here, but there is a db/migrations folder (dbmate's default)",
+			Hint: "point the migration folder at db/migrations",
+		}
+	}
 	return "", &Error{
 		Msg:  "no migrations found",
 		Hint: "looked for sqitch.plan, atlas.sum, {version}_{title}.up.sql, V{version}__{description}.sql, goose, dbmate and sql-migrate annotations, and any .sql file; point the migration folder at the right directory",
 	}
+}
+
+// sqitchTopDir is the top_dir that a sqitch.conf in the folder's [core] section sets, if any: sqitch then
+// reads its plan and scripts from there.
+func sqitchTopDir(fsys fs.FS) string {
+	b, err := fs.ReadFile(fsys, sqitchConf)
+	if err != nil {
+		return ""
+	}
+	core := false
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "["):
+			m := gitConfigSection.FindStringSubmatch(line)
+			core = m != nil && strings.EqualFold(m[1], "core") && m[2] == ""
+		case core:
+			if key, value, ok := strings.Cut(line, "="); ok && strings.EqualFold(strings.TrimSpace(key), "top_dir") {
+				if v := gitConfigValue(strings.TrimSpace(value)); v != "" && v != "." {
+					return v
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // flywayEvidence adds Flyway-named scripts below dir (Flyway reads subfolders; the other formats do not).

@@ -93,3 +93,21 @@ func TestDetectErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestNoMigrationsSaysWhereTheyAre: a sqitch project whose sqitch.conf moves its plan (top_dir) and a
+// dbmate project root (db/migrations) get an error that says which folder to point at.
+func TestNoMigrationsSaysWhereTheyAre(t *testing.T) {
+	t.Parallel()
+	_, err := Detect(mapFS(map[string]string{"sqitch.conf": "[core]\n\tengine = pg\n\ttop_dir = db\n", "db/sqitch.plan": "%project=p\n"}))
+	if err == nil || !strings.Contains(err.Error(), "sqitch.conf sets top_dir = db") || !strings.Contains(err.Error(), "point the migration folder at db") {
+		t.Errorf("sqitch top_dir: %v", err)
+	}
+	_, err = Read(mapFS(map[string]string{"sqitch.conf": "[core]\n\ttop_dir = db\n", "db/sqitch.plan": "%project=p\n"}), FormatSqitch)
+	if err == nil || !strings.Contains(err.Error(), "sqitch.conf sets top_dir = db") {
+		t.Errorf("sqitch top_dir, --format sqitch: %v", err)
+	}
+	_, err = Detect(mapFS(map[string]string{"db/migrations/20240101000000_a.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n", "db/schema.sql.txt": "x"}))
+	if err == nil || !strings.Contains(err.Error(), "point the migration folder at db/migrations") {
+		t.Errorf("dbmate root: %v", err)
+	}
+}

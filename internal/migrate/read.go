@@ -67,7 +67,11 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		m.computeChecksum()
 	}
 	if len(r.migrations) == 0 && len(r.errs) == 0 {
-		r.errorf("", 0, "schemagate looked for "+lookedFor[format], "no %s migrations found", format)
+		if dir := sqitchTopDir(r.fsys); format == FormatSqitch && dir != "" {
+			r.errorf(sqitchConf, 0, "point the migration folder at "+dir+", where sqitch keeps sqitch.plan and the scripts", "no sqitch migrations found here: sqitch.conf sets top_dir = %s", dir)
+		} else {
+			r.errorf("", 0, "schemagate looked for "+lookedFor[format], "no %s migrations found", format)
+		}
 	}
 	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings, Project: r.project}
 	sortErrors(set.Warnings)
