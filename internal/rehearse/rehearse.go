@@ -778,6 +778,12 @@ func shorten(s string, n int) string {
 // sqlError is the report's error for a failed statement; one the watchdog canceled says so.
 func (r *run) sqlError(err error, phase string) *report.SQLError {
 	out := sqlError(err, phase)
+	if w := r.watch; w != nil && out.SQLState == "57P01" {
+		// The session ends on the server before the watchdog reads the answer that records it: wait
+		// for the look in progress to end.
+		w.polling.Lock()
+		w.polling.Unlock() // an empty critical section: only the wait counts
+	}
 	if s, _ := r.ended.Load().(string); s != "" && out.SQLState == "57P01" {
 		out.Message = fmt.Sprintf("ran longer than %s, the rehearsal's limit for one statement, and went on after its cancellation (an exception handler caught it?), so its session was ended", r.statementLimit())
 		out.Hint = "A statement must stop when canceled: an EXCEPTION WHEN query_canceled (or OTHERS) handler that goes on keeps it running. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
