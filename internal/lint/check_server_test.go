@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,11 +26,22 @@ func riskOf(t *testing.T, sql, id string) (Risk, bool) {
 	return r, found
 }
 
-// TestServerRuleExamples: each rule's documented Bad example raises it (at its default class or above),
-// its Good example does not.
+// assertQuiet fails the test for each finding of sql from one of the rules ids.
+func assertQuiet(t *testing.T, sql string, ids []string) {
+	t.Helper()
+	s := &migrate.Script{File: "m.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+	for _, f := range AnalyzeScript(s, true, Config{Schema: testSchema(t)}) {
+		if slices.Contains(ids, f.Rule) {
+			t.Errorf("%s", f)
+		}
+	}
+}
+
+// TestServerRuleExamples: each rule of check_server.go and check_reach.go raises its documented Bad
+// example (at its default class or above) and not its Good example.
 func TestServerRuleExamples(t *testing.T) {
 	t.Parallel()
-	for _, id := range serverRuleIDs {
+	for _, id := range append(slices.Clone(serverRuleIDs), reachRuleIDs...) {
 		r, ok := Lookup(id)
 		if !ok {
 			t.Fatalf("no rule %s", id)
@@ -126,12 +138,5 @@ func TestServerRulesQuietOnOrdinarySQL(t *testing.T) {
 		"SET search_path = app, public;",
 		"ALTER TABLE users OWNER TO app_owner;",
 	}, "\n")
-	s := &migrate.Script{File: "m.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
-	for _, f := range AnalyzeScript(s, true, Config{Schema: testSchema(t)}) {
-		for _, id := range serverRuleIDs {
-			if f.Rule == id {
-				t.Errorf("%s", f)
-			}
-		}
-	}
+	assertQuiet(t, sql, serverRuleIDs)
 }
