@@ -30,6 +30,29 @@ func runGit(t *testing.T, root string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// prRepo makes a git repository whose main branch commits base and whose branch pr (checked out)
+// commits pr on top: paths relative to the root, contents; it returns the root.
+func prRepo(t *testing.T, base, pr map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	commit := func(files map[string]string, msg string) {
+		for name, body := range files {
+			p := filepath.Join(root, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, p, []byte(body))
+		}
+		runGit(t, root, "add", "-A")
+		runGit(t, root, "commit", "-q", "--allow-empty", "-m", msg)
+	}
+	runGit(t, root, "init", "-q", "-b", "main")
+	commit(base, "base")
+	runGit(t, root, "checkout", "-q", "-b", "pr")
+	commit(pr, "change")
+	return root
+}
+
 func gitRepo(t *testing.T) (root, base, head string) {
 	t.Helper()
 	root = t.TempDir()

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,22 +14,10 @@ import (
 // root.
 func ignoreRepo(t *testing.T, migration string) string {
 	t.Helper()
-	root := t.TempDir()
-	git := func(args ...string) string { t.Helper(); return runGit(t, root, args...) }
-	mig := filepath.Join(root, "migrations")
-	if err := os.MkdirAll(mig, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	git("init", "-q", "-b", "main")
-	writeFile(t, filepath.Join(mig, "1_init.up.sql"), []byte("CREATE TABLE users (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(mig, "1_init.down.sql"), []byte("DROP TABLE users;\n"))
-	git("add", ".")
-	git("commit", "-q", "-m", "base")
-	git("checkout", "-q", "-b", "pr")
-	writeFile(t, filepath.Join(mig, "2_x.up.sql"), []byte(migration))
-	git("add", ".")
-	git("commit", "-q", "-m", "ignored")
-	return root
+	return prRepo(t, map[string]string{
+		"migrations/1_init.up.sql":   "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+		"migrations/1_init.down.sql": "DROP TABLE users;\n",
+	}, map[string]string{"migrations/2_x.up.sql": migration})
 }
 
 const ignoredAlterSystem = "-- schemagate:ignore alter-system tuning needed\nALTER SYSTEM SET work_mem = 1024;\n"

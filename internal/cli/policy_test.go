@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,27 +97,18 @@ func TestEnforceBasePolicy(t *testing.T) {
 // with headPolicy. It returns the root.
 func policyRepo(t *testing.T, policy, headPolicy string) string {
 	t.Helper()
-	root := t.TempDir()
-	git := func(args ...string) string { t.Helper(); return runGit(t, root, args...) }
-	mig := filepath.Join(root, "db", "migrations")
-	if err := os.MkdirAll(mig, 0o755); err != nil {
-		t.Fatal(err)
+	base := map[string]string{
+		"db/migrations/001_init.up.sql":   "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE audit (id bigint PRIMARY KEY);\n",
+		"db/migrations/001_init.down.sql": "DROP TABLE audit;\nDROP TABLE users;\n",
 	}
-	git("init", "-q", "-b", "main")
-	writeFile(t, filepath.Join(mig, "001_init.up.sql"), []byte("CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE audit (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(mig, "001_init.down.sql"), []byte("DROP TABLE audit;\nDROP TABLE users;\n"))
 	if policy != "" {
-		writeFile(t, filepath.Join(root, "schemagate.yml"), []byte(policy))
+		base["schemagate.yml"] = policy
 	}
-	git("add", ".")
-	git("commit", "-q", "-m", "base")
-	git("checkout", "-q", "-b", "pr")
-	writeFile(t, filepath.Join(mig, "002_drop_audit.up.sql"), []byte("DROP TABLE audit;\n"))
-	writeFile(t, filepath.Join(mig, "002_drop_audit.down.sql"), []byte("CREATE TABLE audit (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(root, "schemagate.yml"), []byte(headPolicy))
-	git("add", ".")
-	git("commit", "-q", "-m", "drop audit, no approval")
-	return root
+	return prRepo(t, base, map[string]string{
+		"db/migrations/002_drop_audit.up.sql":   "DROP TABLE audit;\n",
+		"db/migrations/002_drop_audit.down.sql": "CREATE TABLE audit (id bigint PRIMARY KEY);\n",
+		"schemagate.yml":                        headPolicy,
+	})
 }
 
 const loosening = "approval:\n  require: never\nlint:\n  fail_on: never\n  rules:\n    drop-table: off\n"

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,29 +12,20 @@ import (
 // harmless folder other/ and sets headPolicy as schemagate.yml. The working directory becomes its root.
 func dirRepo(t *testing.T, basePolicy, headPolicy string) string {
 	t.Helper()
-	root := t.TempDir()
-	git := func(args ...string) string { t.Helper(); return runGit(t, root, args...) }
-	for _, d := range []string{"migrations", "other"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	base := map[string]string{
+		"migrations/1_init.up.sql":   "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE audit (id bigint PRIMARY KEY);\n",
+		"migrations/1_init.down.sql": "DROP TABLE audit;\nDROP TABLE users;\n",
 	}
-	git("init", "-q", "-b", "main")
-	writeFile(t, filepath.Join(root, "migrations", "1_init.up.sql"), []byte("CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE audit (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(root, "migrations", "1_init.down.sql"), []byte("DROP TABLE audit;\nDROP TABLE users;\n"))
 	if basePolicy != "" {
-		writeFile(t, filepath.Join(root, "schemagate.yml"), []byte(basePolicy))
+		base["schemagate.yml"] = basePolicy
 	}
-	git("add", ".")
-	git("commit", "-q", "-m", "base")
-	git("checkout", "-q", "-b", "pr")
-	writeFile(t, filepath.Join(root, "migrations", "2_drop_audit.up.sql"), []byte("DROP TABLE audit;\n"))
-	writeFile(t, filepath.Join(root, "migrations", "2_drop_audit.down.sql"), []byte("CREATE TABLE audit (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(root, "other", "1_noop.up.sql"), []byte("SELECT 1;\n"))
-	writeFile(t, filepath.Join(root, "other", "1_noop.down.sql"), []byte("SELECT 1;\n"))
-	writeFile(t, filepath.Join(root, "schemagate.yml"), []byte(headPolicy))
-	git("add", ".")
-	git("commit", "-q", "-m", "drop audit, check another folder")
+	root := prRepo(t, base, map[string]string{
+		"migrations/2_drop_audit.up.sql":   "DROP TABLE audit;\n",
+		"migrations/2_drop_audit.down.sql": "CREATE TABLE audit (id bigint PRIMARY KEY);\n",
+		"other/1_noop.up.sql":              "SELECT 1;\n",
+		"other/1_noop.down.sql":            "SELECT 1;\n",
+		"schemagate.yml":                   headPolicy,
+	})
 	t.Chdir(root)
 	return root
 }
