@@ -47,7 +47,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Down)
 	}
-	if err == nil && inTx {
+	if err == nil && inTx && (anyDeferred(before.Catalog()) || anyDeferred(after.Catalog())) {
 		if err := restoreDeferred(ctx, r.conn); err != nil {
 			done()
 			return fmt.Errorf("restore deferred constraints before the re-up: %w", err)
@@ -98,6 +98,18 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Problems = append(rt.Problems, schema.Describe(d, schema.ReUpPhrasing)...)
 	}
 	return nil
+}
+
+// anyDeferred tells whether the catalog has a constraint declared INITIALLY DEFERRED, which the re-up
+// must find deferred again (see restoreDeferred); the down restores the catalog before the up and the
+// re-up goes to the one after it, so those two say. Most have none, and need no query for it.
+func anyDeferred(c *schema.Catalog) bool {
+	for _, x := range c.Constraints {
+		if x.Deferred {
+			return true
+		}
+	}
+	return false
 }
 
 // roundtripWithCopy handles non-transactional migrations: it copies the database first and swaps the
