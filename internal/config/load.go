@@ -129,6 +129,18 @@ func Parse(file string, data []byte, cfg *Config) error {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Problems{{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())}}
 	}
+	// A key set twice makes the decoder drop its whole mapping, and with it every other problem there:
+	// each duplicate is a problem of its own, and its entry is blanked out so the rest decodes.
+	if dups := duplicateKeys(&root, ""); len(dups) > 0 {
+		data = blankLines(data, dups)
+		for _, d := range dups {
+			probs = append(probs, Problem{File: file, Line: d.line, Path: d.path,
+				Msg: fmt.Sprintf("set twice (line %d and line %d): keep one", d.first, d.line)})
+		}
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			return append(probs, Problem{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())})
+		}
+	}
 	lines := map[string]int{}
 	indexLines(&root, "", lines)
 	// A major version written with its minor (pg_version: 14.2) would be cut to 14 without a word.
@@ -211,6 +223,76 @@ func lineOf(lines map[string]int, path string) int {
 		path = path[:i]
 	}
 	return 0
+}
+
+// duplicate is a mapping key set again: its path, the line of its first setting, and the lines of the
+// repeated entry (key to the end of its value).
+type duplicate struct {
+	path             string
+	first, line, end int
+}
+
+// duplicateKeys finds the keys set twice in a block mapping below n. (A duplicate in a flow mapping,
+// {a: 1, a: 2}, shares its line with the rest: the decoder reports it.)
+func duplicateKeys(n *yaml.Node, prefix string) []duplicate {
+	var out []duplicate
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := prefix
+			if n.Kind == yaml.SequenceNode {
+				p = prefix + "[" + strconv.Itoa(i) + "]"
+			}
+			out = append(out, duplicateKeys(c, p)...)
+		}
+	case yaml.MappingNode:
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			p := k.Value
+			if prefix != "" {
+				p = prefix + "." + k.Value
+			}
+			if first, ok := seen[k.Value]; ok && n.Style&yaml.FlowStyle == 0 && k.Kind == yaml.ScalarNode {
+				end := lastLine(n.Content[i+1])
+				if i+2 < len(n.Content) {
+					end = n.Content[i+2].Line - 1
+				}
+				out = append(out, duplicate{path: p, first: first, line: k.Line, end: max(end, k.Line)})
+				continue
+			}
+			seen[k.Value] = k.Line
+			out = append(out, duplicateKeys(n.Content[i+1], p)...)
+		}
+	}
+	return out
+}
+
+// lastLine is the last line a node's text takes.
+func lastLine(n *yaml.Node) int {
+	last := n.Line
+	if n.Kind == yaml.ScalarNode && (n.Style&(yaml.LiteralStyle|yaml.FoldedStyle)) != 0 {
+		last += strings.Count(strings.TrimRight(n.Value, "\n"), "\n") + 1
+	}
+	for _, c := range n.Content {
+		last = max(last, lastLine(c))
+	}
+	return last
+}
+
+// blankLines empties the lines of the duplicate entries, keeping every other line where it was.
+func blankLines(data []byte, dups []duplicate) []byte {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	for _, d := range dups {
+		for l := d.line; l <= d.end && l-1 < len(lines); l++ {
+			if bytes.HasSuffix(lines[l-1], []byte("\n")) {
+				lines[l-1] = []byte("\n")
+			} else {
+				lines[l-1] = nil
+			}
+		}
+	}
+	return bytes.Join(lines, nil)
 }
 
 // nodeAt is the value at the mapping keys path below the document n, or nil.

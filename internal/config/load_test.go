@@ -62,6 +62,55 @@ environments:
 	}
 }
 
+// A key set twice used to make the decoder drop its whole mapping: only the duplicate was reported, and
+// the other problems of that mapping (and its settings) were lost.
+func TestLoadDuplicateKeysReportedWithTheRest(t *testing.T) {
+	src := `dir: db
+format: flywayy
+dir: other
+environments:
+  prod:
+    database_url_env: PROD_URL
+    snapshot: {kind: none}
+    lock_timeout: 2x
+    windows:
+      - cron: "0 3 * * *"
+        duration: 1h
+    windows:
+      - cron: "0 5 * * *"
+        duration: 1h
+    lock_timeout: |
+      5s
+      and more
+lint:
+  fail_on: sometimes
+`
+	path := filepath.Join(t.TempDir(), "schemagate.yml")
+	os.WriteFile(path, []byte(src), 0o644)
+	_, err := Load(path, true)
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want Problems, got %v", err)
+	}
+	want := []string{
+		"schemagate.yml:2: format: unknown migration format \"flywayy\"",
+		"schemagate.yml:3: dir: set twice (line 1 and line 3): keep one",
+		"schemagate.yml:8: want a duration such as 90s, 5m or 2h30m, got 2x",
+		"schemagate.yml:12: environments.prod.windows: set twice (line 9 and line 12): keep one",
+		"schemagate.yml:15: environments.prod.lock_timeout: set twice (line 8 and line 15): keep one",
+		"schemagate.yml:19: lint.fail_on: unknown value \"sometimes\"",
+	}
+	msg := err.Error()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error does not contain %q:\n%s", w, msg)
+		}
+	}
+	if len(ps) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", len(ps), len(want), msg)
+	}
+}
+
 func TestLoadMissingFile(t *testing.T) {
 	cfg, err := Load(filepath.Join(t.TempDir(), "nope.yml"), false)
 	if err != nil || cfg.Database.Provider != "auto" {
