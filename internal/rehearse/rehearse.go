@@ -127,6 +127,13 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		return nil, "", fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer closeInstance(ctx, inst, opts)
+	defer func() {
+		// "reset session: unexpected EOF" says little: say that the server went away (a crash, an OOM
+		// kill, a container stopped from outside) when it no longer answers.
+		if err != nil && ctx.Err() == nil && pg.ConnectionLost(err) && !serverAnswers(ctx, inst.URL) {
+			err = fmt.Errorf("the throwaway PostgreSQL (%s provider) stopped answering: %w", opts.Provider.Name(), err)
+		}
+	}()
 	claimRoles(inst, opts.Setup, opts.Set, opts.Base)
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
 	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
@@ -263,6 +270,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		if !ok {
 			opts.Progress("  FAILED at %s:%d:%d: %s", path.Join(filepath.ToSlash(opts.Dir), rm.Error.File), rm.Error.Line, rm.Error.Column, rm.Error.Message)
+			if _, err := r.revive(ctx, "migration "+m.ID(), rm.Error); err != nil {
+				return nil, "", err
+			}
 			// A transaction rolled back leaves the catalog as before; statements in autocommit may not.
 			failedOutsideTx = m.NoTransaction
 			break // later migrations stay not-run
@@ -275,15 +285,24 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		} else {
 			rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
 		}
+		revived, err := r.revive(ctx, "the round trip of "+m.ID(), rm.Roundtrip.Error)
+		if err != nil {
+			return nil, "", err
+		}
 		if opts.GenerateDown && (m.Down.Empty() || rm.Roundtrip.Status == report.RoundtripFailed) {
 			if err := r.generateDown(ctx, m, rm, before, after); err != nil {
 				return nil, "", err
+			}
+			if again, err := r.revive(ctx, "the round trip of the down written for "+m.ID(), nil); err != nil {
+				return nil, "", err
+			} else if again {
+				revived = true
 			}
 		}
 		rm.Risk = lint.Highest(rm.Findings)
 		opts.Progress("  applied in %d ms, %d statement%s, round trip %s, risk %s", rm.DurationMS, rm.Statements, report.Plural(rm.Statements), rm.Roundtrip.Status, rm.Risk)
 		before = after
-		if r.copied {
+		if r.copied || revived {
 			before = nil // the database was copied or swapped: read it whole next time
 			r.trace = nil
 		}
@@ -588,6 +607,38 @@ func (r *run) connect(ctx context.Context) error {
 	return r.startWatchdog(ctx)
 }
 
+// serverAnswers tells whether the server at url still takes connections (within 5 s).
+func serverAnswers(ctx context.Context, url string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return false
+	}
+	c.Close(ctx)
+	return true
+}
+
+// revive opens a new session when a statement ended the rehearsal's own (a migration that runs
+// pg_terminate_backend on its own backend, or the watchdog ending one that ignored its cancellation):
+// the session's transaction was rolled back with it, so the database is as the step before left it,
+// and the run goes on. A server that no longer answers is the tool's failure, named as such.
+// cause is the failure the migration's report holds, if any. It tells whether it reconnected.
+func (r *run) revive(ctx context.Context, during string, cause *report.SQLError) (bool, error) {
+	if r.conn == nil || !r.conn.IsClosed() {
+		return false, nil
+	}
+	r.close(ctx)
+	if err := r.connect(ctx); err != nil {
+		if cause != nil {
+			during += " (" + cause.Message + ")"
+		}
+		return false, fmt.Errorf("the throwaway PostgreSQL (%s provider) stopped answering during %s: %w", r.opts.Provider.Name(), during, err)
+	}
+	r.opts.Progress("  its session was ended: the rehearsal goes on in a new one")
+	return true, nil
+}
+
 func (r *run) close(ctx context.Context) {
 	r.stopWatchdog()
 	if r.conn != nil {
@@ -788,6 +839,9 @@ func (r *run) sqlError(err error, phase string) *report.SQLError {
 		out.Message = fmt.Sprintf("ran longer than %s, the rehearsal's limit for one statement, and went on after its cancellation (an exception handler caught it?), so its session was ended", r.statementLimit())
 		out.Hint = "A statement must stop when canceled: an EXCEPTION WHEN query_canceled (or OTHERS) handler that goes on keeps it running. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
 		return out
+	}
+	if out.SQLState == "57P01" && out.Hint == "" {
+		out.Hint = "The session running the migration was ended (pg_terminate_backend, or a server shutdown); its transaction was rolled back."
 	}
 	if r.timedOut(out) {
 		out.Message = fmt.Sprintf("canceled after running longer than %s, the rehearsal's limit for one statement", r.statementLimit())

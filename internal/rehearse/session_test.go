@@ -1,0 +1,79 @@
+package rehearse_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// TestRunGoesOnAfterAMigrationEndsItsSession: a down that ends its own session (pg_terminate_backend
+// of its backend), or whose session the watchdog ends, is a failed round trip like any other: the run
+// goes on in a new session and reports the later migrations. It used to stop with "reset session: conn
+// closed", no report, exit 1. An up that ends its session is a failed migration, reported.
+func TestRunGoesOnAfterAMigrationEndsItsSession(t *testing.T) {
+	const stubborn = "DO $$ BEGIN FOR i IN 1..200 LOOP BEGIN PERFORM pg_sleep(100); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$;"
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);",
+		"1_a.down.sql": "DROP TABLE a;\nSELECT pg_terminate_backend(pg_backend_pid());",
+		"2_b.up.sql":   "CREATE TABLE b (id bigint);",
+		"2_b.down.sql": "DROP TABLE b;\n" + stubborn,
+		"3_c.up.sql":   "CREATE TABLE c (id bigint);",
+		"3_c.down.sql": "DROP TABLE c;",
+		"4_d.up.sql":   "CREATE TABLE d (id bigint);\nSELECT pg_terminate_backend(pg_backend_pid());",
+		"4_d.down.sql": "DROP TABLE d;",
+		"5_e.up.sql":   "CREATE TABLE e (id bigint);",
+		"5_e.down.sql": "DROP TABLE e;",
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: provider(t), StatementTimeout: time.Second, NoTrace: true})
+	if err != nil {
+		t.Fatalf("the run stopped: %v", err)
+	}
+	m := migration(t, rep, "1")
+	if m.Status != report.StatusApplied || m.Roundtrip.Status != report.RoundtripFailed || m.Roundtrip.Error == nil ||
+		m.Roundtrip.Error.SQLState != "57P01" || m.Roundtrip.Error.Line != 2 || !strings.Contains(m.Roundtrip.Error.Hint, "session running the migration was ended") {
+		t.Errorf("1: %s, round trip %+v %+v; want applied, round trip failed at the down's line 2 (57P01) with a hint", m.Status, m.Roundtrip, m.Roundtrip.Error)
+	}
+	m = migration(t, rep, "2")
+	if m.Roundtrip.Status != report.RoundtripFailed || m.Roundtrip.Error == nil || !strings.Contains(m.Roundtrip.Error.Message, "went on after its cancellation") {
+		t.Errorf("2: round trip %+v %+v; want failed, its session ended by the watchdog", m.Roundtrip, m.Roundtrip.Error)
+	}
+	// The new session finds the database in its after-up state: c's round trip compares cleanly.
+	if m = migration(t, rep, "3"); m.Status != report.StatusApplied || m.Roundtrip.Status != report.RoundtripOK {
+		t.Errorf("3: %s, round trip %+v; want applied and ok", m.Status, m.Roundtrip)
+	}
+	if m = migration(t, rep, "4"); m.Status != report.StatusFailed || m.Error == nil || m.Error.SQLState != "57P01" || m.Error.Line != 2 {
+		t.Errorf("4: %s %+v; want failed at line 2 with 57P01", m.Status, m.Error)
+	}
+	if m = migration(t, rep, "5"); m.Status != report.StatusNotRun {
+		t.Errorf("5: %s; want not-run after 4 failed", m.Status)
+	}
+	if rep.OK {
+		t.Error("report OK with failures")
+	}
+}
+
+// TestRunNamesAServerThatWentAway: when the server itself dies under the rehearsal (here a migration
+// kills its postmaster), the run fails as a tool error that says so, not "reset session: unexpected EOF".
+func TestRunNamesAServerThatWentAway(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);",
+		"1_a.down.sql": "DROP TABLE a;",
+		"2_kill.up.sql": "DO $$ BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'kill -9 $(head -1 ' || current_setting('data_directory') || '/postmaster.pid)'); END $$;\n" +
+			"SELECT pg_sleep(0.5);",
+		"2_kill.down.sql": "SELECT 1;",
+		"3_b.up.sql":      "CREATE TABLE b (id bigint);",
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	_, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: provider(t), NoTrace: true})
+	if err == nil || !strings.Contains(err.Error(), "the throwaway PostgreSQL (local provider) stopped answering") {
+		t.Fatalf("error %v; want one that says the server stopped answering", err)
+	}
+}
