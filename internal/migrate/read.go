@@ -292,21 +292,23 @@ func naturalCompare(a, b string) int {
 }
 
 // inferAutocommit marks scripts that their tool runs outside a transaction without being told:
-// golang-migrate and plain folders send each file as one query, so a file holding a single statement
-// that refuses a transaction block (CREATE INDEX CONCURRENTLY) runs in autocommit; Flyway runs a script
-// made only of such statements outside a transaction. A file mixing them with other statements fails
-// under those tools, and the rehearsal lets it fail the same way. sqitch runs a script with psql
-// --file and no --single-transaction (App/Sqitch/Engine/pg.pm run_file): without a BEGIN of its own,
-// each statement commits by itself, so a script with a statement that refuses a transaction block runs
-// in autocommit. (Other scripts without BEGIN stay in one transaction: they do the same when they
-// succeed, a failure leaves nothing half done, and their round trip needs no copy of the database.)
+// golang-migrate sends each file as one query, so a file holding a single statement that refuses a
+// transaction block (CREATE INDEX CONCURRENTLY) runs in autocommit; Flyway runs a script made only of
+// such statements outside a transaction. A file mixing them with other statements fails under those
+// tools, and the rehearsal lets it fail the same way. sqitch runs a script with psql --file and no
+// --single-transaction (App/Sqitch/Engine/pg.pm run_file), and plain folders are run by psql too:
+// without a BEGIN of its own, each statement commits by itself. Such a script runs in autocommit when
+// one transaction would fail where psql succeeds: a statement that refuses a transaction block, or an
+// enum value added and then used (ALTER TYPE ... ADD VALUE followed by more statements). (Other scripts
+// without BEGIN stay in one transaction: they do the same when they succeed, a failure leaves nothing
+// half done, and their round trip needs no copy of the database.)
 func inferAutocommit(format Format, m *Migration) {
 	for _, s := range []*Script{m.Up, m.Down} {
 		if s == nil || s.NoTransaction || len(s.Statements) == 0 {
 			continue
 		}
 		switch format {
-		case FormatGolangMigrate, FormatPlain:
+		case FormatGolangMigrate:
 			s.NoTransaction = len(s.Statements) == 1 && sqlparse.NeedsAutocommit(s.Statements[0].Node)
 		case FormatFlyway:
 			all := true
@@ -314,16 +316,13 @@ func inferAutocommit(format Format, m *Migration) {
 				all = all && sqlparse.NeedsAutocommit(st.Node)
 			}
 			s.NoTransaction = all
-		case FormatSqitch:
-			opens := false
-			for _, st := range s.Statements {
+		case FormatSqitch, FormatPlain:
+			opens, needs := false, false
+			for i, st := range s.Statements {
 				opens = opens || sqlparse.OpensOrCommits(st.Node)
+				needs = needs || sqlparse.NeedsAutocommit(st.Node) || (sqlparse.AddsEnumValue(st.Node) && i < len(s.Statements)-1)
 			}
-			refuses := false
-			for _, st := range s.Statements {
-				refuses = refuses || sqlparse.NeedsAutocommit(st.Node)
-			}
-			s.NoTransaction = !opens && refuses
+			s.NoTransaction = !opens && needs
 		}
 	}
 	if m.Up != nil && m.Up.NoTransaction {

@@ -510,6 +510,26 @@ func TestPgDumpPlainFolder(t *testing.T) {
 	}
 }
 
+// TestPlainFolderRunsAsPsqlDoes: psql runs a plain file statement by statement, so an enum value added
+// and then used, or CREATE INDEX CONCURRENTLY after another statement, works; in one transaction both
+// fail (55P04, 25001), and the rehearsal used to fail them.
+func TestPlainFolderRunsAsPsqlDoes(t *testing.T) {
+	set := folderOf(t, migrate.FormatPlain, map[string]string{
+		"001_init.sql":  "CREATE TYPE state AS ENUM ('new', 'done');\nCREATE TABLE jobs (id bigint PRIMARY KEY, s state);\n",
+		"002_enum.sql":  "ALTER TYPE state ADD VALUE 'failed';\nINSERT INTO jobs VALUES (1, 'failed');\n",
+		"003_index.sql": "ALTER TABLE jobs ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY jobs_note ON jobs (note);\n",
+	})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rep.Migrations {
+		if m.Status != report.StatusApplied || m.Error != nil {
+			t.Errorf("%s: %s %+v, want applied", m.Version, m.Status, m.Error)
+		}
+	}
+}
+
 // TestStatementTimeout: a statement that sleeps (or loops) past the limit is canceled, whatever
 // statement_timeout the migration sets, and its migration is failed with a message that says why; a down
 // that does so fails its round trip and the run goes on.

@@ -498,6 +498,14 @@ func NeedsAutocommit(n *pg_query.Node) bool {
 	return false
 }
 
+// AddsEnumValue reports whether the statement is ALTER TYPE ... ADD VALUE. Inside a transaction block
+// (allowed from PostgreSQL 12) the new value cannot be used before the transaction commits (SQLSTATE
+// 55P04), where psql running a file statement by statement commits it at once.
+func AddsEnumValue(n *pg_query.Node) bool {
+	e := n.GetAlterEnumStmt()
+	return e != nil && e.NewVal != "" && e.OldVal == ""
+}
+
 // EndsTransaction reports whether the statement is ROLLBACK (ABORT) or a two-phase PREPARE / COMMIT
 // PREPARED / ROLLBACK PREPARED: inside a transaction schemagate holds, it would end that transaction
 // and leave the rest of the script to run in autocommit (ROLLBACK TO SAVEPOINT does not count).
