@@ -113,10 +113,19 @@ func (a *App) runLint(o *LintOptions) error {
 		results[i] = make(chan []lint.Finding, 1)
 	}
 	next := make(chan int)
-	for range max(1, min(runtime.GOMAXPROCS(0), len(units))) {
+	analyze := func(u lintUnit) []lint.Finding { return lint.AnalyzeScript(u.script, u.inTx, cfg) }
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(units)))
+	if o.Dir != "" {
+		// A folder's migrations build on each other, as check replays them: judge them in order, each
+		// seeing what the earlier ones made (a CHECK validated two migrations back proves a SET NOT NULL).
+		seq := lint.NewSequence(cfg)
+		analyze = func(u lintUnit) []lint.Finding { return seq.AnalyzeScript(u.script, u.inTx) }
+		workers = 1
+	}
+	for range workers {
 		go func() {
 			for i := range next {
-				results[i] <- append(lint.AnalyzeScript(units[i].script, units[i].inTx, cfg), units[i].extra...)
+				results[i] <- append(analyze(units[i]), units[i].extra...)
 				units[i].script = nil // its parse trees are no longer needed
 			}
 		}()

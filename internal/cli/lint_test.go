@@ -166,3 +166,27 @@ func TestSARIFPathsFromTheRepoRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestLintDirCarriesStateAcrossMigrations: lint --dir judges a folder's migrations in order, each
+// knowing what the earlier ones built, as check does.
+func TestLintDirCarriesStateAcrossMigrations(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, sql := range map[string]string{
+		"1_init.up.sql":     "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE TABLE nopk (id bigint);\n",
+		"2_check.up.sql":    "SET lock_timeout = '2s';\nSET statement_timeout = '1min';\nALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\n",
+		"3_validate.up.sql": "SET statement_timeout = '1min';\nALTER TABLE users VALIDATE CONSTRAINT email_nn;\n",
+		"4_set_nn.up.sql":   "SET lock_timeout = '2s';\nSET statement_timeout = '1min';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+		"5_idx.up.sql":      "SET statement_timeout = '1min';\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
+		"6_pk.up.sql":       "SET lock_timeout = '2s';\nSET statement_timeout = '1min';\nALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n",
+	} {
+		writeSQL(t, dir, name, sql)
+	}
+	_, out, errs := lintRun(t, "--dir", dir, "--format", "golang-migrate")
+	if strings.Contains(out, "dangerous set-not-null") || !strings.Contains(out, "4_set_nn.up.sql:3:1: safe set-not-null-proven") {
+		t.Errorf("SET NOT NULL after a CHECK validated in an earlier migration:\n%s\n%s", out, errs)
+	}
+	if !strings.Contains(out, "6_pk.up.sql:3:1: dangerous constraint-using-index-nullable") {
+		t.Errorf("PRIMARY KEY USING INDEX of an index built in an earlier migration:\n%s\n%s", out, errs)
+	}
+}

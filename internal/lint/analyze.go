@@ -37,6 +37,49 @@ func AnalyzeScript(s *migrate.Script, inTx bool, cfg Config) []Finding {
 	return a.result()
 }
 
+// Sequence judges the migrations of one folder in order, as check replays them: each migration sees
+// what the earlier ones built (tables, columns, NOT NULL, CHECK constraints, indexes) as pre-existing,
+// so a recipe spread over several migrations is judged as a whole. The folder is taken to be the
+// database's whole history, on top of Config.Schema when one is given. A Sequence is not safe for
+// concurrent use.
+type Sequence struct {
+	cfg Config
+	st  *state
+}
+
+// NewSequence starts a sequence of migrations judged with cfg.
+func NewSequence(cfg Config) *Sequence {
+	st := loadSchema(cfg)
+	st.complete = true
+	return &Sequence{cfg: cfg, st: st}
+}
+
+// Analyze judges the next migration of the sequence like Analyze does, then adds what it does to the
+// state the following migrations see.
+func (q *Sequence) Analyze(m *migrate.Migration) []Finding {
+	if m == nil || m.Up == nil {
+		return nil
+	}
+	return q.AnalyzeScript(m.Up, !m.NoTransaction && !m.Up.NoTransaction)
+}
+
+// AnalyzeScript judges the next script of the sequence like AnalyzeScript does.
+func (q *Sequence) AnalyzeScript(s *migrate.Script, inTx bool) []Finding {
+	if s == nil {
+		return nil
+	}
+	// What the earlier migrations created is pre-existing now; each migration starts on the default
+	// search path.
+	q.st.created = map[string]bool{}
+	q.st.schema = defaultSchema
+	a := newAnalyzerState(s, inTx, q.cfg, q.st)
+	for i := range s.Statements {
+		a.statement(i, &s.Statements[i])
+	}
+	a.finish()
+	return a.result()
+}
+
 // lock levels, numbered as PostgreSQL numbers them (LOCKMODE).
 type lockLevel int
 
@@ -63,6 +106,9 @@ type analyzer struct {
 	stmtIdx int
 	first   int       // index in out of the statement's first finding
 	lock    lockLevel // strongest lock the statement takes on a pre-existing relation
+	// readOnlyTarget says the statement's lock is on a relation applications only read (a materialized
+	// view): a lock below ACCESS EXCLUSIVE then queues nothing they do.
+	readOnlyTarget bool
 
 	explicitTx      bool // inside BEGIN … COMMIT written in the file
 	beginStmt       *sqlparse.Statement
@@ -80,16 +126,26 @@ type analyzer struct {
 }
 
 func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
-	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, st: newState(), alters: map[string]int{}, txNotValid: map[string]bool{}}
+	return newAnalyzerState(s, inTx, cfg, loadSchema(cfg))
+}
+
+func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
+	return &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{}}
+}
+
+// loadSchema is the state Config.Schema describes: complete when it is given.
+func loadSchema(cfg Config) *state {
+	st := newState()
 	if cfg.Schema != "" {
-		for _, st := range sqlparse.Parse(cfg.Schema) {
-			if st.Node != nil {
-				a.st.learn(st.Node, false)
+		st.complete = true
+		for _, s := range sqlparse.Parse(cfg.Schema) {
+			if s.Node != nil {
+				st.learn(s.Node, false)
 			}
 		}
-		a.st.schema = defaultSchema // the schema's own SET search_path does not reach the migration
+		st.schema = defaultSchema // the schema's own SET search_path does not reach the migration
 	}
-	return a
+	return st
 }
 
 // timeout follows one timeout setting through the script: SET changes it for the session, SET LOCAL
@@ -212,7 +268,7 @@ func (a *analyzer) takes(l lockLevel) {
 }
 
 func (a *analyzer) statement(i int, st *sqlparse.Statement) {
-	a.stmt, a.stmtIdx, a.first, a.lock = st, i, len(a.out), lockNone
+	a.stmt, a.stmtIdx, a.first, a.lock, a.readOnlyTarget = st, i, len(a.out), lockNone, false
 	if st.Err != nil {
 		a.parseError(st)
 		a.applyIgnores()
@@ -235,7 +291,10 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	a.check(st.Node)
 	if a.lock >= lockSH && !a.lockTimeout.on() && !a.lockTimeoutDone {
 		a.lockTimeoutDone = true
-		f := a.add("missing-lock-timeout", "statement takes "+a.lock.String()+" on a pre-existing relation without an earlier SET lock_timeout: while it waits, every later query on the table queues behind it")
+		f := a.add("missing-lock-timeout", "statement takes "+a.lock.String()+" on a pre-existing relation without an earlier SET lock_timeout: "+queuedBehind(a.lock, a.readOnlyTarget))
+		if a.lock < lockAE && a.readOnlyTarget {
+			f.Risk = Caution
+		}
 		a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeout.off(),
 			" and retries on SQLSTATE 55P03")
 	}
@@ -254,6 +313,22 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	}
 	a.st.learn(st.Node, true)
 	a.applyIgnores()
+}
+
+// queuedBehind says what waits behind a statement that waits for lock l: ACCESS EXCLUSIVE conflicts
+// with every query, SHARE, SHARE ROW EXCLUSIVE and EXCLUSIVE with writes only (ACCESS SHARE, what
+// SELECT takes, conflicts only with ACCESS EXCLUSIVE). readOnly says the relation is one applications
+// only read.
+func queuedBehind(l lockLevel, readOnly bool) string {
+	switch {
+	case l >= lockAE:
+		return "while it waits, every later query on the table queues behind it"
+	case readOnly:
+		return "while it waits, later refreshes queue behind it; reads go on"
+	case l >= lockSH:
+		return "while it waits, every later write (INSERT, UPDATE, DELETE) on the table queues behind it; reads go on"
+	}
+	return "while it waits, conflicting maintenance queues behind it"
 }
 
 func isTxControl(n *pg_query.Node) bool { return n.GetTransactionStmt() != nil }

@@ -223,8 +223,8 @@ func TestRulesCatalog(t *testing.T) {
 			}
 		}
 	}
-	if len(catalog) != 88+3+9+7 {
-		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
+	if len(catalog) != 88+6+9+7 {
+		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition, refresh-matview-concurrently, rename-type, version-unsupported, the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
 	}
 }
 
@@ -526,5 +526,129 @@ func TestDefaultVolatility(t *testing.T) {
 		if f == nil || f.Risk != want.risk || strings.Contains(f.Message, "non-volatile") && want.risk != Safe {
 			t.Errorf("%s: %s %+v, want risk %s", src, want.rule, f, want.risk)
 		}
+	}
+}
+
+// TestIfNotExistsCreatesNothingThatExists: CREATE … IF NOT EXISTS of an object that exists (or, without
+// a schema, may exist) does not make it new, so later statements on it are judged as on any table.
+func TestIfNotExistsCreatesNothingThatExists(t *testing.T) {
+	t.Parallel()
+	const existing = "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text, age int);\n" +
+		"CREATE INDEX users_email_idx ON users (email);\nCREATE VIEW active_users AS SELECT id FROM users;\n"
+	const onUsers = "SET lock_timeout = '2s';\nCREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n" +
+		"CREATE INDEX users_age_idx ON users (age);\nALTER TABLE users ALTER COLUMN age SET NOT NULL;\n" +
+		"ALTER TABLE users RENAME COLUMN name TO nickname;\nALTER TABLE users DROP COLUMN email;\n"
+	usersRules := []string{"create-index-blocking", "set-not-null", "rename-column", "drop-column"}
+	tests := []struct {
+		name, schema, src string
+		want, none        []string
+	}{
+		{"table in the schema", existing, onUsers, usersRules, nil},
+		{"no schema: the table may exist", "", onUsers, usersRules, nil},
+		{"table the schema lacks is new", "CREATE TABLE orgs (id bigint);\n",
+			"CREATE TABLE IF NOT EXISTS fresh (id bigint, v int);\nCREATE INDEX fresh_v_idx ON fresh (v);\nALTER TABLE fresh ALTER COLUMN v SET NOT NULL;\n",
+			nil, []string{"create-index-blocking", "set-not-null"}},
+		{"a schema of only a comment says nothing exists", "-- the rehearsal database has none of the tables\n",
+			"CREATE TABLE IF NOT EXISTS fresh (id bigint, v int);\nCREATE INDEX fresh_v_idx ON fresh (v);\n",
+			nil, []string{"create-index-blocking"}},
+		{"index in the schema", existing,
+			"SET lock_timeout = '2s';\nCREATE INDEX IF NOT EXISTS users_email_idx ON users (email);\nDROP INDEX users_email_idx;\n",
+			[]string{"drop-index-blocking"}, nil},
+		{"view replaced", existing,
+			"SET lock_timeout = '2s';\nCREATE OR REPLACE VIEW active_users AS SELECT id FROM users;\nALTER VIEW active_users RENAME TO active_users_v1;\n",
+			[]string{"replace-or-drop-view", "rename-table"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := AnalyzeScript(script(tt.src), true, Config{Schema: tt.schema})
+			for _, r := range tt.want {
+				if find(got, r) == nil {
+					t.Errorf("%s missing: %v", r, got)
+				}
+			}
+			for _, r := range tt.none {
+				if f := find(got, r); f != nil {
+					t.Errorf("%s on a table the migration creates: %v", r, f)
+				}
+			}
+		})
+	}
+}
+
+// TestSequenceCarriesState: a recipe spread over several migrations of a folder is judged as a whole.
+func TestSequenceCarriesState(t *testing.T) {
+	t.Parallel()
+	migrations := []struct {
+		src  string
+		inTx bool
+	}{
+		{"CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE TABLE nopk (id bigint, v text);\n", true},
+		{"SET lock_timeout = '2s';\nALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\n", true},
+		{"ALTER TABLE users VALIDATE CONSTRAINT email_nn;\n", true},
+		{"SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n", true},
+		{"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS nopk_id_uidx ON nopk (id);\n", false},
+		{"SET lock_timeout = '2s';\nALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", true},
+		{"SET lock_timeout = '2s';\nCREATE TABLE IF NOT EXISTS users (id bigint);\nCREATE INDEX users_email_idx ON users (email);\n", true},
+	}
+	seq := NewSequence(Config{})
+	var got [][]Finding
+	for _, m := range migrations {
+		got = append(got, seq.AnalyzeScript(script(m.src), m.inTx))
+	}
+	if f := find(got[3], "set-not-null-proven"); f == nil || find(got[3], "set-not-null") != nil {
+		t.Errorf("SET NOT NULL after a CHECK validated in an earlier migration: %v", got[3])
+	}
+	if f := find(got[5], "constraint-using-index-nullable"); f == nil || f.Risk != Dangerous {
+		t.Errorf("PRIMARY KEY USING INDEX of an index built earlier on a nullable column: %v", got[5])
+	}
+	if find(got[6], "create-index-blocking") == nil {
+		t.Errorf("CREATE TABLE IF NOT EXISTS of a table an earlier migration made exempted the index: %v", got[6])
+	}
+	// Each migration alone knows none of it.
+	if find(AnalyzeScript(script(migrations[3].src), true, Config{}), "set-not-null") == nil {
+		t.Error("lone migration: want set-not-null")
+	}
+}
+
+// TestRiskClasses pins the class and wording of findings whose class depends on the statement.
+func TestRiskClasses(t *testing.T) {
+	t.Parallel()
+	const parts = "CREATE TABLE events (id bigint, ts timestamptz) PARTITION BY RANGE (ts);\n" +
+		"CREATE TABLE events_2025 (id bigint, ts timestamptz);\n"
+	const withDefault = parts + "CREATE TABLE events_default PARTITION OF events DEFAULT;\n"
+	const attach = "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+	tests := []struct {
+		name, schema, src string
+		pg                int
+		rule              string
+		risk              Risk
+		msg               string // the message contains it
+	}{
+		{"attach takes ACCESS EXCLUSIVE on the partition", parts, attach, 0, "missing-lock-timeout", Dangerous, "ACCESS EXCLUSIVE"},
+		{"attach without default partition", parts, attach, 0, "attach-partition-scan", Caution, "scans events_2025"},
+		{"attach scans the default partition", withDefault, attach, 0, "attach-partition-scan", Dangerous, "DEFAULT partition events_default"},
+		{"attach on 11 locks the parent", parts, attach, 11, "attach-partition-scan", Dangerous, "on PostgreSQL 11 it also takes ACCESS EXCLUSIVE on events"},
+		{"implicit SET NOT NULL scan", "CREATE TABLE nopk (id bigint);\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
+			"ALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", 0, "constraint-using-index-nullable", Dangerous, "ACCESS EXCLUSIVE"},
+		{"refresh concurrently blocks no reader", "", "REFRESH MATERIALIZED VIEW CONCURRENTLY user_stats;\n", 0, "missing-lock-timeout", Caution, "reads go on"},
+		{"refresh blocks readers", "", "REFRESH MATERIALIZED VIEW user_stats;\n", 0, "missing-lock-timeout", Dangerous, "every later query"},
+		{"share lock queues writes", "", "CREATE INDEX users_age_idx ON users (age);\n", 0, "missing-lock-timeout", Dangerous, "every later write"},
+		{"unbounded WHERE", "", "UPDATE users SET nick = 'y' WHERE nick IS NULL;\n", 0, "backfill-in-migration", Caution, "not bounded by a key range"},
+		{"no WHERE", "", "UPDATE users SET nick = 'y';\n", 0, "backfill-in-migration", Dangerous, "every row"},
+		{"merge from a table", "", "MERGE INTO users u USING orgs o ON u.org_id = o.id WHEN MATCHED THEN UPDATE SET nick = o.title;\n", 0,
+			"backfill-in-migration", Dangerous, "MERGE INTO users from orgs"},
+		{"domain validate", "", "ALTER DOMAIN positive_int VALIDATE CONSTRAINT positive_int_check;\n", 0, "domain-constraint", Dangerous, "SHARE"},
+		{"set not null with a validated check on 11", "CREATE TABLE users (email text, CONSTRAINT email_nn CHECK (email IS NOT NULL));\n",
+			"ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n", 11, "set-not-null", Dangerous, "PostgreSQL 11 ignores the validated CHECK"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := find(AnalyzeScript(script(tt.src), true, Config{Schema: tt.schema, PGVersion: tt.pg}), tt.rule)
+			if f == nil || f.Risk != tt.risk || !strings.Contains(f.Message, tt.msg) {
+				t.Errorf("%s: %+v, want %s with %q", tt.rule, f, tt.risk, tt.msg)
+			}
+		})
 	}
 }

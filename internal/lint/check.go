@@ -13,6 +13,7 @@ import (
 func (a *analyzer) check(n *pg_query.Node) {
 	a.styleRules(n)
 	a.serverRules(n, "")
+	a.versionRules(n)
 	switch {
 	case n.GetTransactionStmt() != nil:
 		a.transaction(n.GetTransactionStmt())
@@ -96,6 +97,8 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 		if r.Concurrent {
 			a.takes(lockEX)
+			a.readOnlyTarget = true
+			a.add("refresh-matview-concurrently", fmt.Sprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s takes EXCLUSIVE on it: readers go on, only other refreshes wait while it runs the view's query", relName(r.Relation)))
 			return
 		}
 		a.takes(lockAE)
@@ -171,6 +174,10 @@ func (a *analyzer) check(n *pg_query.Node) {
 			a.takes(lockSH)
 			a.add("domain-constraint", fmt.Sprintf("ALTER DOMAIN %s ADD CONSTRAINT scans every table that uses the domain under SHARE", lastName(d.TypeName)))
 		}
+		if d.Subtype == "V" && !a.st.created[a.st.qual(d.TypeName)] {
+			a.takes(lockSH)
+			a.add("domain-constraint", fmt.Sprintf("ALTER DOMAIN %s VALIDATE CONSTRAINT %s scans every table that uses the domain under SHARE, blocking writes to them until it finishes", lastName(d.TypeName), d.Name))
+		}
 		if d.Subtype == "O" && !a.st.created[a.st.qual(d.TypeName)] {
 			a.takes(lockSH)
 			a.add("domain-constraint", fmt.Sprintf("ALTER DOMAIN %s SET NOT NULL scans every column that uses the domain under SHARE", lastName(d.TypeName)))
@@ -178,13 +185,24 @@ func (a *analyzer) check(n *pg_query.Node) {
 	case n.GetCreateDomainStmt() != nil:
 		for _, c := range n.GetCreateDomainStmt().Constraints {
 			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_CHECK {
-				a.add("domain-constraint", "CREATE DOMAIN with a CHECK: adding a column of this domain later rewrites the table, and changing the check scans every table that uses it")
+				a.add("domain-constraint", "CREATE DOMAIN with a CHECK: adding a column of this domain later rewrites the table, and changing the check scans every table that uses it").Scan = false
 				break
 			}
 		}
+	case n.GetAlterTableMoveAllStmt() != nil:
+		m := n.GetAlterTableMoveAllStmt()
+		kind := "TABLE"
+		switch m.Objtype {
+		case pg_query.ObjectType_OBJECT_INDEX:
+			kind = "INDEX"
+		case pg_query.ObjectType_OBJECT_MATVIEW:
+			kind = "MATERIALIZED VIEW"
+		}
+		a.takes(lockAE)
+		a.add("set-tablespace", fmt.Sprintf("ALTER %s ALL IN TABLESPACE %s SET TABLESPACE %s takes ACCESS EXCLUSIVE on every such relation in %s and copies its files, blocking its readers and writers until the copy ends", kind, m.OrigTablespacename, m.NewTablespacename, m.OrigTablespacename))
 	case n.GetCreateStmt() != nil:
 		a.createTable(n.GetCreateStmt())
-	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil, n.GetInsertStmt() != nil:
+	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil, n.GetInsertStmt() != nil, n.GetMergeStmt() != nil:
 		a.modify(n)
 	case n.GetExplainStmt() != nil:
 		for _, o := range n.GetExplainStmt().Options {
@@ -213,106 +231,24 @@ func (a *analyzer) check(n *pg_query.Node) {
 	}
 }
 
-// modify judges a data-modifying statement (UPDATE, DELETE, INSERT) and those in its WITH clause.
-func (a *analyzer) modify(n *pg_query.Node) {
-	switch {
-	case n.GetUpdateStmt() != nil:
-		u := n.GetUpdateStmt()
-		a.modifyCTEs(u.WithClause)
-		if !a.st.created[a.st.rel(u.Relation)] {
-			a.takes(lockRX)
-			if alwaysTrue(u.WhereClause) {
-				a.add("backfill-in-migration", fmt.Sprintf("UPDATE of every row of %s in the migration: long row locks, bloat and a long transaction", relName(u.Relation)))
-			}
-		}
-	case n.GetDeleteStmt() != nil:
-		d := n.GetDeleteStmt()
-		a.modifyCTEs(d.WithClause)
-		if !a.st.created[a.st.rel(d.Relation)] {
-			a.takes(lockRX)
-			if alwaysTrue(d.WhereClause) {
-				a.add("backfill-in-migration", fmt.Sprintf("DELETE of every row of %s in the migration: long row locks and a long transaction", relName(d.Relation)))
-			}
-		}
-	case n.GetInsertStmt() != nil:
-		ins := n.GetInsertStmt()
-		a.modifyCTEs(ins.WithClause)
-		if sel := ins.SelectStmt.GetSelectStmt(); sel != nil {
-			a.modifyCTEs(sel.WithClause)
-			if len(sel.FromClause) > 0 && !a.st.created[a.st.rel(ins.Relation)] {
-				a.takes(lockRX)
-				a.add("backfill-in-migration", fmt.Sprintf("INSERT … SELECT into %s copies rows inside the migration's transaction", relName(ins.Relation)))
-			}
-		}
+// versionRules flag syntax the target server is too old for, wherever it appears in the statement
+// (statement-specific cases sit with their statements: REINDEX, DETACH PARTITION).
+func (a *analyzer) versionRules(n *pg_query.Node) {
+	if a.cfg.Major() >= 15 {
+		return
 	}
-}
-
-// modifyCTEs judges the data-modifying statements of a WITH clause: they run whatever the outer
-// statement does with their rows.
-func (a *analyzer) modifyCTEs(w *pg_query.WithClause) {
-	for _, c := range w.GetCtes() {
-		if q := c.GetCommonTableExpr().GetCtequery(); q != nil {
-			a.modify(q)
+	nnd := false
+	walk(n, func(m proto.Message) {
+		switch x := m.(type) {
+		case *pg_query.IndexStmt:
+			nnd = nnd || x.NullsNotDistinct
+		case *pg_query.Constraint:
+			nnd = nnd || x.NullsNotDistinct
 		}
+	})
+	if nnd {
+		a.add("version-unsupported", fmt.Sprintf("UNIQUE … NULLS NOT DISTINCT is not available on PostgreSQL %d (it arrived in 15): the statement fails with a syntax error", a.cfg.Major()))
 	}
-}
-
-// alwaysTrue tells whether a WHERE clause keeps every row: none, or a constant true condition
-// (true, 1 = 1, 'a' = 'a', 't'::boolean, … AND …).
-func alwaysTrue(w *pg_query.Node) bool {
-	switch {
-	case w == nil:
-		return true
-	case w.GetAConst() != nil:
-		return w.GetAConst().GetBoolval().GetBoolval()
-	case w.GetTypeCast() != nil:
-		tc := w.GetTypeCast()
-		if n, _ := typeName(tc.TypeName); n == "bool" || n == "boolean" {
-			if c := tc.Arg.GetAConst(); c != nil {
-				switch strings.ToLower(c.GetSval().GetSval()) {
-				case "t", "true", "y", "yes", "on", "1":
-					return true
-				}
-			}
-		}
-		return alwaysTrue(tc.Arg)
-	case w.GetAExpr() != nil:
-		e := w.GetAExpr()
-		l, r := e.Lexpr.GetAConst(), e.Rexpr.GetAConst()
-		if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || l == nil || r == nil || len(e.Name) != 1 {
-			return false
-		}
-		same := proto.Equal(withoutLocation(l), withoutLocation(r))
-		switch e.Name[0].GetString_().GetSval() {
-		case "=", "<=", ">=":
-			return same
-		}
-		return false
-	case w.GetBoolExpr() != nil:
-		b := w.GetBoolExpr()
-		switch b.Boolop {
-		case pg_query.BoolExprType_AND_EXPR:
-			for _, x := range b.Args {
-				if !alwaysTrue(x) {
-					return false
-				}
-			}
-			return true
-		case pg_query.BoolExprType_OR_EXPR:
-			for _, x := range b.Args {
-				if alwaysTrue(x) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func withoutLocation(c *pg_query.A_Const) *pg_query.A_Const {
-	c = proto.Clone(c).(*pg_query.A_Const)
-	c.Location = 0
-	return c
 }
 
 // falseOption tells whether a DefElem option is turned off (ANALYZE false, ANALYZE off).
@@ -441,6 +377,20 @@ func (a *analyzer) rename(r *pg_query.RenameStmt) {
 	case pg_query.ObjectType_OBJECT_TABLE:
 		a.takes(lockAE)
 		a.add("rename-table", fmt.Sprintf("RENAME %s TO %s breaks running code that uses the old name", rel, r.Newname))
+	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
+		kind := "VIEW"
+		if r.RenameType == pg_query.ObjectType_OBJECT_MATVIEW {
+			kind = "MATERIALIZED VIEW"
+		}
+		a.takes(lockAE)
+		a.add("rename-table", fmt.Sprintf("ALTER %s %s RENAME TO %s breaks running code that reads it by the old name", kind, rel, r.Newname))
+	case pg_query.ObjectType_OBJECT_TYPE, pg_query.ObjectType_OBJECT_DOMAIN:
+		items := r.Object.GetList().GetItems()
+		if !a.st.created[a.st.qual(items)] {
+			a.add("rename-type", fmt.Sprintf("RENAME of type %s TO %s breaks running code that names the type (casts, function signatures, type maps)", lastName(items), r.Newname))
+		}
+	case pg_query.ObjectType_OBJECT_ATTRIBUTE:
+		a.add("rename-type", fmt.Sprintf("RENAME ATTRIBUTE %s.%s TO %s breaks running code that reads the attribute", rel, r.Subname, r.Newname))
 	case pg_query.ObjectType_OBJECT_SCHEMA:
 		if !a.st.created[r.Subname] {
 			a.add("move-or-rename-schema", fmt.Sprintf("RENAME SCHEMA %s breaks every qualified reference to it", r.Subname))
@@ -520,6 +470,10 @@ func (a *analyzer) reindex(r *pg_query.ReindexStmt) {
 		}
 	}
 	if conc {
+		if a.cfg.Major() < 12 {
+			a.add("version-unsupported", fmt.Sprintf("REINDEX … CONCURRENTLY is not available on PostgreSQL %d (it arrived in 12): the statement fails with a syntax error", a.cfg.Major()))
+			return
+		}
 		a.takes(lockSUE)
 		a.concurrent("REINDEX CONCURRENTLY")
 		return

@@ -135,16 +135,23 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 		if fresh {
 			return
 		}
+		proven := false
 		if t := a.st.known(key); t != nil {
 			for _, ck := range t.checks {
-				if ck.validated && ck.notNullOf == col {
-					a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, col, col))
-					return
-				}
+				proven = proven || ck.validated && ck.notNullOf == col
 			}
 		}
-		a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, col)).Suggestion =
-			fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s_not_null; then SET NOT NULL (no scan) and DROP CONSTRAINT %s_not_null", rel, col, col, col, col)
+		if proven && a.cfg.Major() >= 12 {
+			a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, col, col))
+			return
+		}
+		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, col))
+		f.Suggestion = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s_not_null; then SET NOT NULL (no scan) and DROP CONSTRAINT %s_not_null", rel, col, col, col, col)
+		if proven {
+			// PostgreSQL 12 taught SET NOT NULL to use a validated CHECK instead of scanning.
+			f.Message += fmt.Sprintf(": PostgreSQL %d ignores the validated CHECK (%s IS NOT NULL); only 12 and later skip the scan with it", a.cfg.Major(), col)
+			f.Suggestion = "upgrade to PostgreSQL 12 or later first, or accept the scan in a maintenance window"
+		}
 	case pg_query.AlterTableType_AT_DropNotNull:
 		if !fresh {
 			a.add("drop-not-null", fmt.Sprintf("DROP NOT NULL on %s.%s: readers that assume a value get NULLs", rel, col))
@@ -245,6 +252,9 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 		pc := cmd.Def.GetPartitionCmd()
 		if pc.GetConcurrent() {
 			lock = lockSUE
+			if a.cfg.Major() < 14 {
+				a.add("version-unsupported", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY is not available on PostgreSQL %d (it arrived in 14): the statement fails", a.cfg.Major()))
+			}
 			if a.inTx() {
 				a.add("concurrently-in-transaction", "DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block: the deploy fails")
 			}
@@ -255,23 +265,59 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 		lock = lockSUE
 	case pg_query.AlterTableType_AT_AttachPartition:
 		lock = lockSUE
+		if a.cfg.Major() < 12 {
+			lock = lockAE // SHARE UPDATE EXCLUSIVE on the parent arrived in 12
+		}
 		part := relName(cmd.Def.GetPartitionCmd().GetName())
 		partKey := a.st.rel(cmd.Def.GetPartitionCmd().GetName())
-		if a.st.created[partKey] {
-			return
+		def := a.st.defaultPart[key]
+		if def == partKey || a.st.created[def] {
+			def = ""
 		}
-		// A validated CHECK on the partition key can imply the bound (PostgreSQL then skips the scan);
-		// one on other columns cannot.
-		if keys := a.st.partitioned[key]; len(keys) > 0 {
-			if t := a.st.known(partKey); t != nil {
-				for _, ck := range t.checks {
-					if ck.validated && !slices.ContainsFunc(keys, func(k string) bool { return !slices.Contains(ck.cols, k) }) {
-						return
+		var scans []string
+		if !a.st.created[partKey] {
+			a.takes(lockAE) // the partition being attached, whatever the parent
+			// A validated CHECK on the partition key can imply the bound (PostgreSQL then skips the
+			// scan); one on other columns cannot.
+			proven := false
+			if keys := a.st.partitioned[key]; len(keys) > 0 {
+				if t := a.st.known(partKey); t != nil {
+					for _, ck := range t.checks {
+						proven = proven || ck.validated && !slices.ContainsFunc(keys, func(k string) bool { return !slices.Contains(ck.cols, k) })
 					}
 				}
 			}
+			if !proven {
+				scans = append(scans, part)
+			}
 		}
-		a.add("attach-partition-scan", fmt.Sprintf("ATTACH PARTITION scans %s under ACCESS EXCLUSIVE to check the bound", part))
+		if def != "" {
+			a.takes(lockAE) // the DEFAULT partition is checked for rows of the new bound
+		}
+		oldParent := !fresh && a.cfg.Major() < 12
+		if len(scans) == 0 && def == "" && !oldParent {
+			return
+		}
+		var msg string
+		switch {
+		case len(scans) > 0 && def != "":
+			msg = fmt.Sprintf("ATTACH PARTITION scans %s under ACCESS EXCLUSIVE to check the bound, and scans the DEFAULT partition %s under ACCESS EXCLUSIVE for rows that belong to it", part, bare(def))
+		case def != "":
+			msg = fmt.Sprintf("ATTACH PARTITION scans the DEFAULT partition %s under ACCESS EXCLUSIVE for rows that belong to %s", bare(def), part)
+		case len(scans) > 0:
+			msg = fmt.Sprintf("ATTACH PARTITION scans %s under ACCESS EXCLUSIVE to check the bound", part)
+		default:
+			msg = fmt.Sprintf("ATTACH PARTITION of %s", part)
+		}
+		f := a.add("attach-partition-scan", msg)
+		if def != "" {
+			f.Risk = Dangerous // a live partition with data, blocked for the scan
+		}
+		if oldParent {
+			f.Risk = Dangerous
+			f.Message += fmt.Sprintf("; on PostgreSQL %d it also takes ACCESS EXCLUSIVE on %s, blocking every query on the whole partitioned table (12 and later take SHARE UPDATE EXCLUSIVE)", a.cfg.Major(), rel)
+			f.Lock = "ACCESS EXCLUSIVE on parent and partition (+default)"
+		}
 	case pg_query.AlterTableType_AT_EnableTrig, pg_query.AlterTableType_AT_EnableAlwaysTrig, pg_query.AlterTableType_AT_EnableReplicaTrig,
 		pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_EnableTrigAll, pg_query.AlterTableType_AT_DisableTrigAll,
 		pg_query.AlterTableType_AT_EnableTrigUser, pg_query.AlterTableType_AT_DisableTrigUser:
@@ -436,7 +482,7 @@ func (a *analyzer) addConstraint(rel, key string, fresh bool, c *pg_query.Constr
 			return lockAE
 		}
 		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY && a.nullableIndex(key, sibling(key, c.Indexname)) {
-			a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL scan of %s", c.Indexname, rel))
+			a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL: it scans the whole of %s while holding ACCESS EXCLUSIVE", c.Indexname, rel))
 		}
 		return lockAE
 	case pg_query.ConstrType_CONSTR_EXCLUSION:
@@ -514,23 +560,38 @@ func (a *analyzer) alterType(rel, key, col string, cd *pg_query.ColumnDef) {
 		old = t.cols[col]
 	}
 	using := cd.RawDefault != nil
+	var f *Finding
 	switch {
+	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
+		// Binary-coercible only when the session's TimeZone is UTC (PostgreSQL 12+).
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the server's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, col, old.typ, newT))
+		f.timeZoneDependent = true
+		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, col, old.typ, newT)
 	case old != nil && a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
 		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, col, newT))
 	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
 		if cd.CollClause != nil && a.indexed(key, col) {
-			a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, col))
+			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, col))
 		} else {
-			a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, col, old.typ, newT))
+			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, col, old.typ, newT))
+			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, col, old.typ, newT)
 		}
 	case old != nil || using:
-		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, col, newT))
-	case newT == "text" || newT == "varchar" || newT == "numeric" || newT == "timestamptz" || newT == "inet":
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, col, newT))
+	case newT == "text" || newT == "varchar" || newT == "numeric" || newT == "timestamptz" || newT == "timestamp" || newT == "inet":
 		// The old type is unknown: these targets are often binary-coercible; the rehearsal decides.
-		f := a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, col, newT))
+		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, col, newT))
 		f.Risk = Caution
+		if (newT == "timestamptz" || newT == "timestamp") && a.cfg.Major() >= 12 {
+			// From the other timestamp type the change rewrites unless TimeZone is UTC, as the rehearsal's is.
+			f.Message += fmt.Sprintf("; from %s it rewrites the table unless the server's TimeZone is UTC", otherTimestamp(newT))
+			f.timeZoneDependent = true
+		}
 	default:
-		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, col, newT))
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, col, newT))
+	}
+	if f.subject == "" { // before any later finding moves it
+		f.subject = fmt.Sprintf("%s.%s changing type to %s", rel, col, newT)
 	}
 	if t := a.st.known(key); t != nil {
 		for _, name := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message
@@ -540,6 +601,28 @@ func (a *analyzer) alterType(rel, key, col string, cd *pg_query.ColumnDef) {
 			}
 		}
 	}
+}
+
+// timeZoneChange tells whether a type change is between timestamp and timestamptz, either way.
+func timeZoneChange(oldT, newT string) bool {
+	norm := func(t string) string {
+		switch t {
+		case "timestamp without time zone":
+			return "timestamp"
+		case "timestamp with time zone":
+			return "timestamptz"
+		}
+		return t
+	}
+	oldT, newT = norm(oldT), norm(newT)
+	return oldT == "timestamp" && newT == "timestamptz" || oldT == "timestamptz" && newT == "timestamp"
+}
+
+func otherTimestamp(t string) string {
+	if t == "timestamp" {
+		return "timestamptz"
+	}
+	return "timestamp"
 }
 
 func (a *analyzer) indexed(rel, col string) bool {

@@ -20,7 +20,10 @@ type Config struct {
 	Rules map[string]string
 	// Schema is optional DDL of the database the migration runs against (for example the schema of
 	// earlier migrations). Its objects count as pre-existing; it tells the rules column types,
-	// nullability, indexes, CHECK constraints and domains that a lone migration cannot show.
+	// nullability, indexes, CHECK constraints and domains that a lone migration cannot show. A
+	// non-empty Schema (a comment alone will do) also says that an object it does not describe does
+	// not exist, so CREATE … IF NOT EXISTS of such an object creates it; without a Schema the object
+	// may exist, and the statement counts as creating nothing.
 	Schema string
 	// Deploy, when set, says that schemagate deploy applies the migrations with session timeouts of its
 	// own (schemagate.yml environments): a missing lock_timeout or statement_timeout is then covered, and

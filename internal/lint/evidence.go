@@ -72,7 +72,9 @@ const SourceBoth = "static+dynamic"
 //   - An INVALID index left behind adds invalid-index (dangerous).
 //
 // Findings without evidence are returned unchanged. Ignore comments keep their effect: a finding
-// corrected in place stays ignored; findings added here are never ignored.
+// corrected in place stays ignored; a rewrite is explained by (so adds nothing after) an ignored finding
+// that claims one, and a table-scan added to a statement whose rewriting or scanning finding is ignored
+// is ignored with it. Other findings added here are never ignored.
 func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 	out := slices.Clone(static)
 	type key struct {
@@ -135,7 +137,7 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 			f := &out[i]
 			switch f.Rule {
 			case "change-column-type-coercible", "change-column-type-rewrite":
-				setTypeOutcome(f, len(e.Rewritten) > 0)
+				setTypeOutcome(f, e.Rewritten)
 			case "add-column-volatile-default":
 				if len(e.FastDefault) > 0 && len(e.Rewritten) == 0 {
 					retarget(f, "add-column-default-nonvolatile", Safe)
@@ -198,6 +200,15 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 			return false
 		}
 		base := Finding{File: e.File, Line: e.Line, Column: e.Column, Source: "dynamic", Statement: stmtSQL}
+		// A scan of a relation the statement's findings do not name (the table of a reindexed index)
+		// repeats what an ignored finding that rewrites or scans says: its ignore comment covers it.
+		scanIgnored, scanReason := false, ""
+		for _, f := range scanners {
+			if f.Ignored {
+				scanIgnored, scanReason = true, fmt.Sprintf("covered by the ignored %s: %s", f.Rule, f.Reason)
+				break
+			}
+		}
 		reported := map[string]bool{}
 		if !explainedRewrite {
 			for _, rel := range e.Rewritten {
@@ -221,7 +232,8 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 			if l < lockSH {
 				f.Risk = Caution
 			}
-			f.Message = fmt.Sprintf("the rehearsal saw a full scan of %s while holding %s", rel, f.Lock)
+			f.Message = fmt.Sprintf("the rehearsal saw a full scan of %s while holding %s", rel, f.Lock) + blocksDuring(l)
+			f.Ignored, f.Reason = scanIgnored, scanReason
 			out = append(out, f)
 			reported[rel] = true
 		}
@@ -236,7 +248,7 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, and no rule explains it", l, rel)
 				if noTimeout[e.File] {
 					f.Risk = Dangerous
-					f.Message += "; the migration does not set lock_timeout, so while it waits every later query on the table queues behind it"
+					f.Message += "; the migration does not set lock_timeout, so " + queuedBehind(l, false)
 				} else {
 					f.Message += "; keep lock_timeout set so a wait for it cannot queue the table's queries"
 				}
@@ -256,7 +268,7 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 // scansRelated are rules whose statement also scans relations it does not name: the referenced table
 // of a foreign key being validated, every table using a domain, a materialized view's sources.
 var scansRelated = map[string]bool{"validate-constraint": true, "validate-in-same-transaction": true, "domain-constraint": true,
-	"refresh-matview-blocking": true}
+	"refresh-matview-blocking": true, "refresh-matview-concurrently": true}
 
 // names tells whether a finding names relation rel (as the trace writes it, "public.users") in its
 // message, lock or statement: as "users", "public.users", "users.email", in any letter case.
@@ -287,6 +299,18 @@ func wordChar(c byte) bool {
 	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
+// blocksDuring says what a lock held during a scan blocks: ACCESS EXCLUSIVE every query, SHARE up to
+// EXCLUSIVE writes only (they do not conflict with ACCESS SHARE, what reads take).
+func blocksDuring(l lockLevel) string {
+	switch {
+	case l >= lockAE:
+		return ": reads and writes wait for the whole scan"
+	case l >= lockSH:
+		return ": writes wait for the whole scan; reads go on"
+	}
+	return ""
+}
+
 func lockName(l lockLevel) string {
 	if l == lockNone {
 		return "no lock on it"
@@ -305,13 +329,23 @@ func retarget(f *Finding, id string, risk Risk) {
 	f.Rule, f.Risk, f.Rewrite, f.Scan, f.URL, f.Suggestion = r.ID, risk, r.Rewrite, r.Scan, r.URL(), r.Suggestion
 }
 
-func setTypeOutcome(f *Finding, rewritten bool) {
-	if rewritten {
+// setTypeOutcome judges a type change by what the rehearsal saw. A change between timestamp and
+// timestamptz rewrites the table unless the session's TimeZone is UTC, which the rehearsal's is: its
+// "no rewrite" says nothing about a server in another time zone, so the static finding stands.
+func setTypeOutcome(f *Finding, rewritten []string) {
+	subject := f.subject
+	if subject == "" {
+		subject = "the type change"
+	}
+	switch {
+	case len(rewritten) > 0:
 		retarget(f, "change-column-type-rewrite", Dangerous)
-		f.Message = "the rehearsal saw the type change rewrite the table: " + f.Message
-	} else {
+		f.Message = fmt.Sprintf("the rehearsal saw %s rewrite %s (new relfilenode) under ACCESS EXCLUSIVE", subject, strings.Join(rewritten, ", "))
+	case f.timeZoneDependent:
+		f.Message += "; the rehearsal saw no rewrite only because it runs with TimeZone UTC"
+	default:
 		retarget(f, "change-column-type-coercible", Caution)
-		f.Message = "the rehearsal saw no rewrite (binary-coercible): " + f.Message
+		f.Message = fmt.Sprintf("the rehearsal saw no rewrite: %s is binary-coercible, a brief ACCESS EXCLUSIVE only", subject)
 	}
 	f.Source = SourceBoth
 }

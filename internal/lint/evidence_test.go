@@ -280,3 +280,98 @@ func TestApplyEvidenceUnexplainedLock(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyEvidenceTypeChangeMessages: the rehearsal's outcome replaces the parser's guess without
+// contradicting it, and its UTC "no rewrite" does not clear a timestamp <-> timestamptz change.
+func TestApplyEvidenceTypeChangeMessages(t *testing.T) {
+	t.Parallel()
+	const schema = "CREATE TABLE users (id bigint, name varchar(10), created_at timestamp);\n"
+	lock := []LockEvidence{{Relation: "public.users", Mode: "AccessExclusiveLock", Preexisting: true}}
+	tests := []struct {
+		name, schema, sql string
+		rewritten         []string
+		rule              string
+		risk              Risk
+		msg, notMsg       string
+	}{
+		{"timestamp to timestamptz, UTC rehearsal", schema, "ALTER TABLE users ALTER COLUMN created_at TYPE timestamptz;", nil,
+			"change-column-type-rewrite", Dangerous, "unless the server's TimeZone is UTC", "binary-coercible"},
+		{"old type unknown, to timestamptz", "", "ALTER TABLE users ALTER COLUMN created_at TYPE timestamptz;", nil,
+			"change-column-type-coercible", Caution, "TimeZone", "is binary-coercible"},
+		{"coercible judged, rewrite seen", schema, "ALTER TABLE users ALTER COLUMN name TYPE varchar(20);", []string{"public.users"},
+			"change-column-type-rewrite", Dangerous, "rewrite public.users", "coercible"},
+		{"rewrite judged, none seen", schema, "ALTER TABLE users ALTER COLUMN id TYPE int;", nil,
+			"change-column-type-coercible", Caution, "binary-coercible", "rewritten"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := "SET lock_timeout = '2s';\n" + tt.sql + "\n"
+			static := AnalyzeScript(script(src), true, Config{Schema: tt.schema})
+			got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 2, Column: 1, Locks: lock, Rewritten: tt.rewritten}})
+			f := find(got, tt.rule)
+			if f == nil || f.Risk != tt.risk || !strings.Contains(f.Message, tt.msg) || strings.Contains(f.Message, tt.notMsg) {
+				t.Errorf("%+v, want %s %s saying %q and not %q", f, tt.risk, tt.rule, tt.msg, tt.notMsg)
+			}
+		})
+	}
+}
+
+// TestApplyEvidenceIgnoredStatement: an accepted, ignored TRUNCATE or REINDEX stays accepted when the
+// rehearsal sees the rewrite and scans they do.
+func TestApplyEvidenceIgnoredStatement(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, sql string
+		ev        Evidence
+	}{
+		{"truncate", "-- schemagate:ignore truncate staging table, emptied on purpose\nTRUNCATE orgs;",
+			Evidence{Rewritten: []string{"public.orgs", "public.orgs_pkey"}, Scanned: []string{"public.orgs"}, Locks: []LockEvidence{
+				{Relation: "public.orgs", Mode: "AccessExclusiveLock", Preexisting: true}, {Relation: "public.orgs_pkey", Mode: "AccessExclusiveLock", Preexisting: true}}}},
+		{"reindex", "-- schemagate:ignore reindex-blocking the index is small\nREINDEX INDEX users_email_idx;",
+			Evidence{Rewritten: []string{"public.users_email_idx"}, Scanned: []string{"public.users"}, Locks: []LockEvidence{
+				{Relation: "public.users", Mode: "ShareLock", Preexisting: true}, {Relation: "public.users_email_idx", Mode: "AccessExclusiveLock", Preexisting: true}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := "SET lock_timeout = '2s';\nSET statement_timeout = '1min';\n" + tt.sql + "\n"
+			ev := tt.ev
+			ev.File, ev.Line, ev.Column = "m.sql", 4, 1
+			got := ApplyEvidence(AnalyzeScript(script(src), true, Config{}), []Evidence{ev})
+			if r := Highest(got); r != Safe {
+				t.Errorf("highest unignored risk %s, want safe: %v", r, got)
+			}
+		})
+	}
+}
+
+// TestApplyEvidenceRefreshConcurrently: EXCLUSIVE on a materialized view blocks no reader, so its scan
+// is no dangerous table-scan.
+func TestApplyEvidenceRefreshConcurrently(t *testing.T) {
+	t.Parallel()
+	src := "SET lock_timeout = '2s';\nSET statement_timeout = '1min';\nREFRESH MATERIALIZED VIEW CONCURRENTLY user_stats;\n"
+	ev := Evidence{File: "m.sql", Line: 3, Column: 1, Scanned: []string{"public.user_stats", "public.users"}, Locks: []LockEvidence{
+		{Relation: "public.user_stats", Mode: "ExclusiveLock", Preexisting: true}, {Relation: "public.user_stats", Mode: "RowExclusiveLock", Preexisting: true},
+		{Relation: "public.users", Mode: "AccessShareLock", Preexisting: true}}}
+	got := ApplyEvidence(AnalyzeScript(script(src), true, Config{}), []Evidence{ev})
+	if f := find(got, "table-scan"); f != nil {
+		t.Errorf("table-scan: %+v", f)
+	}
+	if r := Highest(got); r != Safe {
+		t.Errorf("highest risk %s, want safe: %v", r, got)
+	}
+}
+
+// TestApplyEvidenceScanSaysWhatItBlocks: a scan under SHARE … EXCLUSIVE blocks writes, not reads.
+func TestApplyEvidenceScanSaysWhatItBlocks(t *testing.T) {
+	t.Parallel()
+	src := "SET lock_timeout = '2s';\nSELECT my_migration();\n"
+	for mode, want := range map[string]string{"ExclusiveLock": "writes wait for the whole scan; reads go on", "AccessExclusiveLock": "reads and writes wait"} {
+		ev := Evidence{File: "m.sql", Line: 2, Column: 1, Scanned: []string{"public.users"}, Locks: []LockEvidence{{Relation: "public.users", Mode: mode, Preexisting: true}}}
+		f := find(ApplyEvidence(AnalyzeScript(script(src), true, Config{}), []Evidence{ev}), "table-scan")
+		if f == nil || !strings.Contains(f.Message, want) {
+			t.Errorf("%s: %+v, want %q", mode, f, want)
+		}
+	}
+}

@@ -79,6 +79,13 @@ type Finding struct {
 	// Ignored is set when a `-- schemagate:ignore` comment suppresses the finding; Reason says why.
 	Ignored bool   `json:"ignored,omitempty"`
 	Reason  string `json:"ignore_reason,omitempty"`
+
+	// subject names what a type change finding is about ("users.created_at: timestamp -> timestamptz"),
+	// for ApplyEvidence to restate.
+	subject string
+	// timeZoneDependent marks a type change between timestamp and timestamptz, which rewrites the table
+	// unless the server's TimeZone is UTC: the rehearsal's (UTC) trace cannot clear it.
+	timeZoneDependent bool
 }
 
 // String renders the finding compiler-style: "file:line:col: risk rule: message".

@@ -14,7 +14,12 @@ import (
 // parser already folds unquoted identifiers to lower case and keeps quoted ones, and an unqualified
 // name means the first schema of the search path. Schemas are keyed by their bare name.
 type state struct {
-	created     map[string]bool // relations, indexes, types and schemas created in this migration
+	created map[string]bool // relations, indexes, types and schemas created in this migration
+	exists  map[string]bool // relations, indexes, types and schemas the state knows to exist
+	// complete says the state describes every object the migration names (Config.Schema was given, or
+	// earlier migrations of a folder built it): an object it does not know does not exist. Otherwise an
+	// object it does not know may exist.
+	complete    bool
 	tables      map[string]*table
 	domains     map[string]bool     // domains with CHECK / NOT NULL constraints
 	indexCols   map[string][]string // index -> key columns
@@ -26,6 +31,7 @@ type state struct {
 type table struct {
 	cols    map[string]*column
 	indexes [][]string // key columns of each non-partial index
+	uniques [][]string // key columns of the primary key and each unique index or constraint
 	checks  map[string]*check
 }
 
@@ -46,7 +52,7 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, exists: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
 		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema}
 }
 
@@ -57,6 +63,28 @@ func (s *state) table(name string) *table {
 		s.tables[name] = t
 	}
 	return t
+}
+
+// creates records that a statement creates object name, and whether it is new: a CREATE without IF
+// NOT EXISTS fails unless it is; with IF NOT EXISTS it is new only when the state is complete and
+// does not know it (or the migration created it earlier). created says the statement belongs to the
+// migration being judged (not to Config.Schema or an earlier migration).
+func (s *state) creates(name string, ifNotExists, created bool) bool {
+	isNew := !ifNotExists || s.created[name] || s.complete && !s.exists[name]
+	s.exists[name] = true
+	if created && isNew {
+		s.created[name] = true
+	}
+	return isNew
+}
+
+// drops forgets a dropped object.
+func (s *state) drops(name string) {
+	delete(s.created, name)
+	delete(s.exists, name)
+	delete(s.tables, name)
+	delete(s.indexCols, name)
+	delete(s.partitioned, name)
 }
 
 // known returns the table when the schema or the migration described it.
@@ -183,8 +211,8 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 	case n.GetCreateStmt() != nil:
 		cs := n.GetCreateStmt()
 		name := s.rel(cs.Relation)
-		if created {
-			s.created[name] = true
+		if !s.creates(name, cs.IfNotExists, created) {
+			return // CREATE TABLE IF NOT EXISTS of a table that (may) exist: nothing is created
 		}
 		t := s.table(name)
 		for _, e := range cs.TableElts {
@@ -215,33 +243,31 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		rel := s.rel(is.Relation)
 		if is.Idxname != "" {
 			ix := sibling(rel, is.Idxname)
-			if created {
-				s.created[ix] = true
+			if !s.creates(ix, is.IfNotExists, created) {
+				return // CREATE INDEX IF NOT EXISTS of an index that (may) exist
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
 		}
 		if is.WhereClause == nil {
 			t := s.table(rel)
 			t.indexes = append(t.indexes, colNames(is.IndexParams))
+			if is.Unique {
+				t.uniques = append(t.uniques, colNames(is.IndexParams))
+			}
 		}
 	case n.GetViewStmt() != nil:
-		if created {
-			s.created[s.rel(n.GetViewStmt().View)] = true
-		}
+		// CREATE OR REPLACE VIEW of a view that (may) exist creates nothing.
+		s.creates(s.rel(n.GetViewStmt().View), n.GetViewStmt().Replace, created)
 	case n.GetCreateTableAsStmt() != nil:
-		if created && n.GetCreateTableAsStmt().Into != nil {
-			s.created[s.rel(n.GetCreateTableAsStmt().Into.Rel)] = true
+		if c := n.GetCreateTableAsStmt(); c.Into != nil {
+			s.creates(s.rel(c.Into.Rel), c.IfNotExists, created)
 		}
 	case n.GetCreateEnumStmt() != nil:
-		if created {
-			s.created[s.qual(n.GetCreateEnumStmt().TypeName)] = true
-		}
+		s.creates(s.qual(n.GetCreateEnumStmt().TypeName), false, created)
 	case n.GetCreateDomainStmt() != nil:
 		d := n.GetCreateDomainStmt()
 		name := s.qual(d.Domainname)
-		if created {
-			s.created[name] = true
-		}
+		s.creates(name, false, created)
 		for _, c := range d.Constraints {
 			if k := c.GetConstraint().GetContype(); k == pg_query.ConstrType_CONSTR_CHECK || k == pg_query.ConstrType_CONSTR_NOTNULL {
 				s.domains[name] = true
@@ -252,12 +278,30 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			s.domains[s.qual(d.TypeName)] = true
 		}
 	case n.GetCreateSchemaStmt() != nil:
-		if created {
-			s.created[n.GetCreateSchemaStmt().Schemaname] = true
-		}
+		c := n.GetCreateSchemaStmt()
+		s.creates(c.Schemaname, c.IfNotExists, created)
 	case n.GetCreateSeqStmt() != nil:
-		if created {
-			s.created[s.rel(n.GetCreateSeqStmt().Sequence)] = true
+		c := n.GetCreateSeqStmt()
+		s.creates(s.rel(c.Sequence), c.IfNotExists, created)
+	case n.GetDropStmt() != nil:
+		d := n.GetDropStmt()
+		switch d.RemoveType {
+		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
+			pg_query.ObjectType_OBJECT_INDEX, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_TYPE,
+			pg_query.ObjectType_OBJECT_DOMAIN:
+			for _, o := range d.Objects {
+				items := o.GetList().GetItems()
+				if tn := o.GetTypeName(); tn != nil {
+					items = tn.Names
+				}
+				if len(items) > 0 {
+					s.drops(s.qual(items))
+				}
+			}
+		case pg_query.ObjectType_OBJECT_SCHEMA:
+			for _, o := range d.Objects {
+				s.drops(o.GetString_().GetSval())
+			}
 		}
 	case n.GetAlterTableStmt() != nil:
 		at := n.GetAlterTableStmt()
@@ -306,7 +350,8 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 	case n.GetRenameStmt() != nil:
 		r := n.GetRenameStmt()
-		if r.RenameType == pg_query.ObjectType_OBJECT_TABLE {
+		switch r.RenameType {
+		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
 			old := s.rel(r.Relation)
 			nw := sibling(old, r.Newname)
 			if t, ok := s.tables[old]; ok {
@@ -315,6 +360,10 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			}
 			if s.created[old] {
 				s.created[nw] = true
+			}
+			if s.exists[old] {
+				s.exists[nw] = true
+				delete(s.exists, old)
 			}
 		}
 	}
@@ -332,6 +381,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef) {
 		}
 		if k.GetContype() == pg_query.ConstrType_CONSTR_PRIMARY || k.GetContype() == pg_query.ConstrType_CONSTR_UNIQUE {
 			t.indexes = append(t.indexes, []string{name})
+			t.uniques = append(t.uniques, []string{name})
 		}
 	}
 	t.cols[name] = c
@@ -351,6 +401,7 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 		keys := colNames(c.Keys)
 		if len(keys) > 0 {
 			t.indexes = append(t.indexes, keys)
+			t.uniques = append(t.uniques, keys)
 		}
 		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY {
 			for _, k := range keys {

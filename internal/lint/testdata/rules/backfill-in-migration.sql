@@ -39,3 +39,40 @@ EXPLAIN UPDATE users SET age = 1;
 EXPLAIN (ANALYZE false) UPDATE users SET age = 1;
 -- want-none
 WITH u AS (UPDATE users SET tier = 1 WHERE id = 7 RETURNING 1) SELECT count(*) FROM u;
+
+-- case
+-- A WHERE clause that no key range bounds touches an unknown share of the table.
+-- want: backfill-in-migration
+UPDATE users SET name = 'y' WHERE name IS NULL;
+-- want: backfill-in-migration
+DELETE FROM users WHERE created_at < now() - interval '1 year';
+-- want: backfill-in-migration
+UPDATE users u SET org_id = o.id FROM orgs o WHERE u.org_id = o.id;
+-- want: backfill-in-migration
+DELETE FROM users WHERE id > 100;
+-- want: backfill-in-migration
+MERGE INTO users u USING orgs o ON u.org_id = o.id WHEN MATCHED THEN UPDATE SET name = 'x';
+
+-- case
+-- The batched recipes: a key range, a unique key, a LIMIT-ed subquery.
+-- want-none
+UPDATE users SET name = 'y' WHERE id >= 1 AND id < 10000 AND name IS NULL;
+-- want-none
+UPDATE users SET name = 'y' WHERE id IN (1, 2, 3);
+-- want-none
+UPDATE users SET name = 'y' WHERE email = 'a@example.com';
+-- want-none
+DELETE FROM users WHERE id IN (SELECT id FROM users WHERE created_at < '2000-01-01' LIMIT 1000);
+-- want-none
+DELETE FROM users WHERE ctid = ANY(ARRAY(SELECT ctid FROM users WHERE created_at < '2000-01-01' LIMIT 1000));
+-- want-none
+UPDATE users SET name = 'y' WHERE id > $1 AND id <= $2;
+-- want-none
+MERGE INTO orgs o USING (VALUES (1)) v(id) ON o.id = v.id WHEN NOT MATCHED THEN INSERT (id) VALUES (v.id);
+-- want-none
+MERGE INTO users u USING orgs o ON u.org_id = o.id AND u.id BETWEEN 1 AND 1000 WHEN MATCHED THEN UPDATE SET name = 'x';
+
+-- case
+CREATE TABLE fresh (id bigint, v text);
+-- want-none
+UPDATE fresh SET v = 'x' WHERE v IS NULL;

@@ -12,3 +12,11 @@ ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;
 CREATE TABLE fresh (email text);
 -- want-none
 ALTER TABLE fresh ALTER COLUMN email SET NOT NULL;
+
+-- case pg=11
+-- PostgreSQL 11 scans even with a validated CHECK: set-not-null, not proven.
+ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;
+COMMIT;
+ALTER TABLE users VALIDATE CONSTRAINT email_nn;
+-- want: set-not-null
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
