@@ -260,7 +260,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		// now: column types, NOT NULL, CHECK constraints and indexes that earlier migrations made.
 		if n, ok := nStatic[m]; ok && n <= len(rm.Findings) {
 			cfg := opts.Lint
-			cfg.Schema = before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
+			// Never empty: a schema given says that what it does not describe does not exist (an
+			// empty one would leave CREATE ... IF NOT EXISTS in doubt).
+			cfg.Schema = "-- the rehearsal's catalog of the tables the migration names\n" + before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
 			rm.Findings = append(lint.Analyze(m, cfg), rm.Findings[n:]...)
 		}
 		r.copied = false

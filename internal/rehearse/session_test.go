@@ -77,3 +77,41 @@ func TestRunNamesAServerThatWentAway(t *testing.T) {
 		t.Fatalf("error %v; want one that says the server stopped answering", err)
 	}
 }
+
+// TestCheckJudgesWithTheCatalogItKnows: the rules judge each new migration again with the tables it
+// names as the rehearsal's catalog has them. A table created IF NOT EXISTS that the catalog does not
+// hold is new (its index blocks nobody), and attaching a partition names the DEFAULT partition it
+// scans, though the migration does not mention it.
+func TestCheckJudgesWithTheCatalogItKnows(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_events.up.sql": "CREATE TABLE events (id bigint, ts timestamptz NOT NULL) PARTITION BY RANGE (ts);\n" +
+			"CREATE TABLE events_old PARTITION OF events DEFAULT;\nCREATE TABLE events_2025 (id bigint, ts timestamptz NOT NULL);",
+		"1_events.down.sql": "DROP TABLE events_2025;\nDROP TABLE events;",
+		"2_foo.up.sql":      "SET lock_timeout = '2s';\nCREATE TABLE IF NOT EXISTS foo (id bigint, v int);\nCREATE INDEX foo_v ON foo (v);",
+		"2_foo.down.sql":    "DROP TABLE foo;",
+		"3_attach.up.sql":   "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+		"3_attach.down.sql": "ALTER TABLE events DETACH PARTITION events_2025;",
+	})
+	base := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range migration(t, rep, "2").Findings {
+		if f.Rule == "create-index-blocking" {
+			t.Errorf("2: %s %s: the table is new, its index blocks nobody", f.Risk, f.Message)
+		}
+	}
+	found := false
+	for _, f := range migration(t, rep, "3").Findings {
+		if f.Rule == "attach-partition-scan" && strings.Contains(f.Message, "DEFAULT partition events_old") {
+			found = true
+			if f.Risk.String() != "dangerous" {
+				t.Errorf("3: %s %s; want dangerous", f.Risk, f.Message)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("3: no attach-partition-scan naming the default partition events_old: %+v", migration(t, rep, "3").Findings)
+	}
+}

@@ -228,7 +228,18 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 	for _, k := range sortedKeys(c.Tables) {
 		if t := c.Tables[k]; keep(t.Name) {
 			tables[k] = true
-			b.WriteString(createTableSQL(t) + ";\n")
+		}
+	}
+	// A kept partitioned table's DEFAULT partition comes along: attaching a partition scans it under
+	// ACCESS EXCLUSIVE, though the migration does not name it.
+	for k, t := range c.Tables {
+		if t.PartitionBound == "DEFAULT" && tables[t.PartitionOf] {
+			tables[k] = true
+		}
+	}
+	for _, k := range sortedKeys(c.Tables) {
+		if tables[k] {
+			b.WriteString(createTableSQL(c.Tables[k]) + ";\n")
 		}
 	}
 	for _, k := range sortedKeys(c.Constraints) {
