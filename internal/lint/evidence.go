@@ -16,6 +16,9 @@ type LockEvidence struct {
 	Dropped bool `json:"dropped,omitempty"`
 	// Preexisting is set when the relation existed before the migration began.
 	Preexisting bool `json:"preexisting,omitempty"`
+	// Kind is the relation's pg_class.relkind (r table, p partitioned table, v view, m materialized
+	// view, i index...), when the trace knows it.
+	Kind string `json:"kind,omitempty"`
 }
 
 // Evidence is what one statement did in the rehearsal database.
@@ -210,6 +213,33 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 			}
 		}
 		reported := map[string]bool{}
+		// A table or view the statement dropped, that existed before the migration, where no finding of
+		// the statement says it drops anything: a DROP run by a DO block, a function or EXECUTE.
+		dropClaimed, droppedHere := false, map[string]bool{}
+		for _, i := range idx {
+			dropClaimed = dropClaimed || dropRules[out[i].Rule]
+		}
+		for _, l := range e.Locks {
+			what := droppedKinds[l.Kind]
+			if !l.Dropped || !l.Preexisting || what == "" || dropClaimed || reported[l.Relation] {
+				continue
+			}
+			f := withRule(base, "drop-table")
+			f.Lock = lockName(lockRank[l.Mode])
+			f.Message = fmt.Sprintf("the rehearsal saw the statement drop %s %s, which existed before the migration", what, l.Relation)
+			if l.Kind == "v" {
+				f.Message += ": what reads it breaks"
+			} else {
+				f.Message += ": its rows are gone, and what reads it breaks"
+			}
+			out = append(out, f)
+			reported[l.Relation] = true
+		}
+		if len(reported) > 0 {
+			for _, l := range e.Locks {
+				droppedHere[l.Relation] = l.Dropped // its indexes and TOAST go with it
+			}
+		}
 		if !explainedRewrite {
 			for _, rel := range e.Rewritten {
 				f := withRule(base, "table-rewrite")
@@ -240,7 +270,7 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 		if !lockClaimed {
 			for _, rel := range slices.Sorted(maps.Keys(newLocks)) {
 				l := newLocks[rel]
-				if l < lockSH || reported[rel] {
+				if l < lockSH || reported[rel] || droppedHere[rel] {
 					continue
 				}
 				f := withRule(base, "unexplained-exclusive-lock")
@@ -264,6 +294,13 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 	}
 	return out
 }
+
+// dropRules are the rules of statements that say they drop relations; droppedKinds names the relation
+// kinds a dynamic drop-table is added for.
+var (
+	dropRules    = map[string]bool{"drop-table": true, "drop-cascade": true, "drop-schema-or-database": true, "drop-column": true}
+	droppedKinds = map[string]string{"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
+)
 
 // scansRelated are rules whose statement also scans relations it does not name: the referenced table
 // of a foreign key being validated, every table using a domain, a materialized view's sources.

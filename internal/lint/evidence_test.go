@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -372,6 +373,46 @@ func TestApplyEvidenceScanSaysWhatItBlocks(t *testing.T) {
 		f := find(ApplyEvidence(AnalyzeScript(script(src), true, Config{}), []Evidence{ev}), "table-scan")
 		if f == nil || !strings.Contains(f.Message, want) {
 			t.Errorf("%s: %+v, want %q", mode, f, want)
+		}
+	}
+}
+
+// TestApplyEvidenceDynamicDrop: a table or view dropped by a statement the parser cannot see into (a
+// DO block, EXECUTE) is a dangerous drop-table, not a cautious unexplained lock; the indexes that go
+// with it add nothing, and a DROP the parser already judged is not repeated.
+func TestApplyEvidenceDynamicDrop(t *testing.T) {
+	t.Parallel()
+	src := `SET lock_timeout = '2s';
+DO $$ BEGIN EXECUTE 'DROP TABLE users, active_users CASCADE'; END $$;
+DROP TABLE orgs;
+`
+	static := AnalyzeScript(script(src), false, Config{})
+	dropped := func(rel, kind string) LockEvidence {
+		return LockEvidence{Relation: rel, Mode: "AccessExclusiveLock", Preexisting: true, Dropped: true, Kind: kind}
+	}
+	ev := []Evidence{
+		{File: "m.sql", Line: 2, Column: 1, Locks: []LockEvidence{dropped("public.users", "r"), dropped("public.users_pkey", "i"),
+			dropped("public.active_users", "v"), {Relation: "public.orgs", Mode: "AccessExclusiveLock", Preexisting: true}}},
+		{File: "m.sql", Line: 3, Column: 1, Locks: []LockEvidence{dropped("public.orgs", "r")}},
+	}
+	got := ApplyEvidence(static, ev)
+	var lines []string
+	for _, f := range got {
+		if f.Source == "dynamic" {
+			lines = append(lines, fmt.Sprintf("%d %s %s: %s", f.Line, f.Risk, f.Rule, f.Message))
+		}
+	}
+	want := []string{
+		"2 dangerous drop-table: the rehearsal saw the statement drop table public.users, which existed before the migration: its rows are gone, and what reads it breaks",
+		"2 dangerous drop-table: the rehearsal saw the statement drop view public.active_users, which existed before the migration: what reads it breaks",
+		"2 caution unexplained-exclusive-lock: the rehearsal saw the statement take ACCESS EXCLUSIVE on public.orgs",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("dynamic findings:\n%s\nwant %d", strings.Join(lines, "\n"), len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("finding %d:\n got %s\nwant %s…", i, lines[i], w)
 		}
 	}
 }

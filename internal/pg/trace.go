@@ -70,7 +70,7 @@ const traceTemplate = `WITH lks AS MATERIALIZED (
 lk AS MATERIALIZED (SELECT DISTINCT relation AS oid FROM lks WHERE locktype = 'relation'),
 rel AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname FROM {{REL}} JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE c.oid >= 16384 AND c.relkind IN ('r','i','m','p','I','S','t') AND n.nspname NOT IN ('pg_catalog','information_schema')
+  WHERE c.oid >= 16384 AND c.relkind IN ('r','i','m','p','I','S','t','v','f') AND n.nspname NOT IN ('pg_catalog','information_schema')
     AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'
 )
 SELECT json_build_object(
@@ -251,7 +251,7 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 		if rel.Kind == "S" {
 			continue // sequence locks are noise for risk purposes
 		}
-		ev.Locks = append(ev.Locks, lint.LockEvidence{Relation: rel.Name, Mode: l.Mode, Dropped: dropped, Preexisting: preexisting[*l.OID]})
+		ev.Locks = append(ev.Locks, lint.LockEvidence{Relation: rel.Name, Mode: l.Mode, Dropped: dropped, Preexisting: preexisting[*l.OID], Kind: rel.Kind})
 	}
 	sort.Slice(ev.Locks, func(i, j int) bool {
 		if ev.Locks[i].Relation != ev.Locks[j].Relation {

@@ -115,3 +115,28 @@ func TestCheckJudgesWithTheCatalogItKnows(t *testing.T) {
 		t.Errorf("3: no attach-partition-scan naming the default partition events_old: %+v", migration(t, rep, "3").Findings)
 	}
 }
+
+// TestCheckSeesWhatADoBlockDrops: a DO block that drops a table is dangerous drop-table from what the
+// rehearsal saw, and one that renames a view shows the view's lock (views are traced too).
+func TestCheckSeesWhatADoBlockDrops(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE orgs (id bigint PRIMARY KEY);\nCREATE VIEW org_ids AS SELECT id FROM orgs;\nCREATE TABLE logs (id bigint);",
+		"1_a.down.sql": "DROP VIEW org_ids;\nDROP TABLE orgs;\nDROP TABLE logs;",
+		"2_b.up.sql": "SET lock_timeout = '2s';\nDO $$ BEGIN EXECUTE 'ALTER VIEW org_ids RENAME TO org_keys'; END $$;\n" +
+			"DO $$ BEGIN EXECUTE 'DROP TABLE logs'; END $$;",
+		"2_b.down.sql": "CREATE TABLE logs (id bigint);\nALTER VIEW org_keys RENAME TO org_ids;",
+	})
+	base := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drop, view bool
+	for _, f := range migration(t, rep, "2").Findings {
+		drop = drop || f.Rule == "drop-table" && f.Line == 3 && f.Risk.String() == "dangerous" && strings.Contains(f.Message, "drop table public.logs")
+		view = view || f.Line == 2 && f.Source == "dynamic" && strings.Contains(f.Message, "org_keys")
+	}
+	if !drop || !view {
+		t.Errorf("drop-table of logs at line 3: %v; a lock on the view at line 2: %v\n%+v", drop, view, migration(t, rep, "2").Findings)
+	}
+}
