@@ -35,6 +35,9 @@ type GitLabEnv struct {
 	DiffBaseSHA string
 	// TargetBranch is CI_MERGE_REQUEST_TARGET_BRANCH_NAME.
 	TargetBranch string
+	// TargetBranchSHA is CI_MERGE_REQUEST_TARGET_BRANCH_SHA: the target branch's head that a merged
+	// results or merge train pipeline merged the source into.
+	TargetBranchSHA string
 	// SourceBranch is CI_MERGE_REQUEST_SOURCE_BRANCH_NAME.
 	SourceBranch string
 	// SourceBranchSHA is CI_MERGE_REQUEST_SOURCE_BRANCH_SHA (merged results pipelines only).
@@ -90,6 +93,7 @@ func DetectGitLab(getenv func(string) string) (env *GitLabEnv, ok bool) {
 		SourceProjectID: get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID"),
 		DiffBaseSHA:     get("CI_MERGE_REQUEST_DIFF_BASE_SHA"),
 		TargetBranch:    get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
+		TargetBranchSHA: get("CI_MERGE_REQUEST_TARGET_BRANCH_SHA"),
 		SourceBranch:    get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"),
 		SourceBranchSHA: get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"),
 		EventType:       get("CI_MERGE_REQUEST_EVENT_TYPE"),
@@ -125,6 +129,31 @@ func (e *GitLabEnv) IsDefaultBranch() bool {
 // IsFork reports whether the merge request comes from another project.
 func (e *GitLabEnv) IsFork() bool {
 	return e.SourceProjectID != "" && e.ProjectID != "" && e.SourceProjectID != e.ProjectID
+}
+
+// GitLab merge request pipeline kinds (CI_MERGE_REQUEST_EVENT_TYPE).
+const (
+	GitLabDetached     = "detached"
+	GitLabMergedResult = "merged_result"
+	GitLabMergeTrain   = "merge_train"
+)
+
+// IsMergedResult reports whether the job runs on a temporary merge of the source branch into the target
+// branch: a merged results or a merge train pipeline.
+func (e *GitLabEnv) IsMergedResult() bool {
+	return e.EventType == GitLabMergedResult || e.EventType == GitLabMergeTrain
+}
+
+// BaseSHA is the commit whose migrations are the merge request's history. A detached pipeline checks
+// out the source branch: the merge base, CI_MERGE_REQUEST_DIFF_BASE_SHA. A merged results or merge
+// train pipeline checks out the merge into the target branch as it is now: its head,
+// CI_MERGE_REQUEST_TARGET_BRANCH_SHA, whose migrations newer than the merge base are the target's, not
+// the merge request's.
+func (e *GitLabEnv) BaseSHA() string {
+	if e.IsMergedResult() && e.TargetBranchSHA != "" {
+		return e.TargetBranchSHA
+	}
+	return e.DiffBaseSHA
 }
 
 // HeadSHA is the merge request's head commit: CI_MERGE_REQUEST_SOURCE_BRANCH_SHA in a merged results
@@ -168,7 +197,7 @@ func (e *GitLabEnv) Validate(forMergeRequest, write bool) error {
 	}
 	if write && e.Token == "" {
 		errs = append(errs, errors.New("GITLAB_TOKEN is empty: CI_JOB_TOKEN cannot write notes or commit statuses; "+
-			"add a project or group access token with `api` scope as a masked, protected CI/CD variable GITLAB_TOKEN"))
+			"add a project or group access token with `api` scope as the masked CI/CD variable GITLAB_TOKEN"))
 	}
 	return errors.Join(errs...)
 }

@@ -81,6 +81,29 @@ func TestDetectGitLab(t *testing.T) {
 			},
 		},
 		{
+			// The checkout merges the source into the target's head: the target's migrations newer than
+			// the merge base are history, not the merge request's.
+			name: "merged results and merge train pipelines replay the target branch's head",
+			edit: func(m map[string]string) {
+				m["CI_MERGE_REQUEST_EVENT_TYPE"] = "merge_train"
+				m["CI_MERGE_REQUEST_TARGET_BRANCH_SHA"] = "cccc"
+			},
+			detect: true,
+			check: func(t *testing.T, e *GitLabEnv) {
+				if !e.IsMergedResult() || e.BaseSHA() != "cccc" {
+					t.Errorf("merge train: BaseSHA = %s, want the target branch SHA cccc", e.BaseSHA())
+				}
+				e.EventType = GitLabMergedResult
+				if e.BaseSHA() != "cccc" {
+					t.Errorf("merged result: BaseSHA = %s, want the target branch SHA cccc", e.BaseSHA())
+				}
+				e.EventType = GitLabDetached
+				if e.BaseSHA() != e.DiffBaseSHA {
+					t.Errorf("detached: BaseSHA = %s, want the diff base %s", e.BaseSHA(), e.DiffBaseSHA)
+				}
+			},
+		},
+		{
 			name: "fork merge request targets the parent project",
 			edit: func(m map[string]string) {
 				m["CI_PROJECT_ID"] = "999"

@@ -1,13 +1,19 @@
 package cli
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/schemagate/schemagate/internal/codeowners"
+	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/forgetest"
 	"github.com/schemagate/schemagate/internal/forge/github"
 	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+	"github.com/schemagate/schemagate/internal/forge/gitlab"
+	"github.com/schemagate/schemagate/internal/forge/gitlab/gitlabtest"
 	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/report"
@@ -76,7 +82,10 @@ func TestApprovalOfEachFolder(t *testing.T) {
 	t.Parallel()
 	s := githubtest.New(t)
 	s.SetInstallationToken(true)
-	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop", Number: 7}, Author: "alice", HeadSHA: "h1", BaseSHA: "b1"}, nil)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop", Number: 7}, Author: "alice", HeadSHA: "h1", BaseSHA: "b1",
+		BaseRef: "main", State: "closed", Merged: true}, []string{"1_a.up.sql", "db/a/1_a.up.sql", "db/b/1_a.up.sql", "elsewhere/db/a/1_a.up.sql", "elsewhere/1_a.up.sql"})
+	s.SetFile("acme/shop", ".github/CODEOWNERS", "b1", []byte("* @dora\n"))
+	s.AddReview(ref, forge.Review{Author: "dora", State: "APPROVED"})
 	f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: s.URL(), FallbackLogin: github.ActionsBotLogin})
 	if err != nil {
 		t.Fatal(err)
@@ -111,9 +120,113 @@ func TestApprovalOfEachFolder(t *testing.T) {
 		{"elsewhere/db/a", a, ""}, // no record names the folder: one approving exactly these migrations counts
 		{"elsewhere", folder("DROP TABLE a;\n"), "is not for these migrations"},
 	} {
-		err := (&approvalChecker{f: f, ref: ref, dir: c.dir}).Check(t.Context(), c.ms)
+		err := (&approvalChecker{f: f, ref: ref, dir: c.dir, dialect: codeowners.GitHub, policy: defaultPolicy}).Check(t.Context(), c.ms)
 		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("deploy of %s: %v, want %q", c.dir, err, c.want)
+		}
+	}
+}
+
+func defaultPolicy(context.Context, string) (config.Approval, []string, error) {
+	return config.Approval{}, nil, nil
+}
+
+// TestDeployApprovalIsVerifiedOnTheForge: the approval record is written with the CI token, which anybody
+// who may push a branch can use in their own pipeline; a record the owners never backed on the forge
+// must not let a deploy through, on GitLab as on GitHub. The change request must be the one merged into
+// the branch deployed, and hold every pending migration.
+func TestDeployApprovalIsVerifiedOnTheForge(t *testing.T) {
+	t.Parallel()
+	const (
+		repo = "acme/shop"
+		head = "1f3ad6c3e57ca3a959ca5aad62de7213c562f8c8"
+		base = "9a0b1f852bd8fca8fcc58a9a2d6c842781e32a21"
+	)
+	set, err := migrate.Read(fstest.MapFS{
+		"4_drop.up.sql": {Data: []byte("ALTER TABLE orders DROP COLUMN note;\n")},
+		"5_idx.up.sql":  {Data: []byte("CREATE INDEX orders_at ON orders (at);\n")},
+	}, migrate.FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	four, both := set.Migrations[:1], set.Migrations
+	platforms := []struct {
+		name       string
+		dialect    codeowners.Dialect
+		codeowners string
+		open       func(t *testing.T) (forge.Forge, forgetest.Backend)
+	}{
+		{"GitHub", codeowners.GitHub, ".github/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
+			s := githubtest.New(t)
+			s.SetInstallationToken(true)
+			f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: s.URL(), FallbackLogin: github.ActionsBotLogin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, s
+		}},
+		{"GitLab", codeowners.GitLab, ".gitlab/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
+			s := gitlabtest.New(t)
+			f, err := gitlab.New(gitlab.Options{Token: gitlabtest.Token, BaseURL: s.URL()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, s
+		}},
+	}
+	for _, p := range platforms {
+		for _, tc := range []struct {
+			name     string
+			state    string // of the change request; "merged" or "opened"
+			target   string
+			files    []string
+			approver string // "" for nobody
+			pending  []*migrate.Migration
+			want     string // "" for approved
+		}{
+			{name: "forged record, nobody approved", state: "merged", target: "main", files: []string{"db/migrations/4_drop.up.sql"},
+				pending: four, want: "does not show these migrations approved"},
+			{name: "approved by a non-owner", state: "merged", target: "main", files: []string{"db/migrations/4_drop.up.sql"},
+				approver: "mallory2", pending: four, want: "does not show these migrations approved"},
+			{name: "approved by the owner", state: "merged", target: "main", files: []string{"db/migrations/4_drop.up.sql"},
+				approver: "dora", pending: four},
+			{name: "open change request", state: "opened", target: "main", files: []string{"db/migrations/4_drop.up.sql"},
+				approver: "dora", pending: four, want: "not merged"},
+			{name: "merged into another branch", state: "merged", target: "evil-target", files: []string{"db/migrations/4_drop.up.sql"},
+				approver: "dora", pending: four, want: "not into main"},
+			{name: "a pending migration the change does not hold", state: "merged", target: "main", files: []string{"db/migrations/4_drop.up.sql"},
+				approver: "dora", pending: both, want: "5_idx"},
+		} {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				f, b := p.open(t)
+				cr := forge.ChangeRequest{Ref: forge.Ref{Repo: repo, Number: 9}, Author: "mallory", HeadSHA: head, BaseSHA: base, BaseRef: tc.target}
+				if tc.state == "merged" {
+					cr.State, cr.Merged = "merged", true
+					if p.dialect == codeowners.GitHub {
+						cr.State = "closed"
+					}
+				}
+				ref := b.AddChangeRequest(cr, tc.files)
+				b.SetFile(repo, p.codeowners, base, []byte("/db/migrations/ @dora\n"))
+				if tc.approver != "" {
+					b.AddReview(ref, forge.Review{Author: tc.approver, State: "APPROVED", CommitSHA: head})
+				}
+				// What anybody with the CI token can post: a record approving exactly these migrations.
+				r := &report.Report{}
+				for _, m := range tc.pending {
+					r.Migrations = append(r.Migrations, report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, New: true})
+				}
+				d := &gate.Decision{Required: true, State: gate.Approved, HeadSHA: head, Checksum: gate.Checksum(r), ApprovedBy: []string{"dora"}}
+				if _, err := gate.Save(t.Context(), f, ref, "db/migrations", d); err != nil {
+					t.Fatal(err)
+				}
+				c := &approvalChecker{f: f, ref: ref, dir: "db/migrations", dialect: p.dialect, branch: "main", policy: defaultPolicy}
+				err := c.Check(t.Context(), tc.pending)
+				if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+					t.Errorf("Check = %v, want %q", err, tc.want)
+				}
+			})
 		}
 	}
 }

@@ -95,7 +95,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.StringVar(&o.Dir, "dir", "", "migration folder (default: dir from schemagate.yml, else ./migrations)")
 	f.StringVar(&o.Format, "format", "", "migration format: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
-	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history (default: CI_MERGE_REQUEST_DIFF_BASE_SHA in a GitLab merge request pipeline, else every migration is new)")
+	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history (default in a GitLab merge request pipeline: CI_MERGE_REQUEST_DIFF_BASE_SHA, or CI_MERGE_REQUEST_TARGET_BRANCH_SHA in a merged results or merge train pipeline; else every migration is new)")
 	f.StringVar(&o.Provider, "provider", "", "throwaway database: auto, local, docker or url")
 	f.IntVar(&o.PGVersion, "pg-version", 0, "PostgreSQL major version (default: newest local, 15 for docker)")
 	f.StringVar(&o.Image, "image", "", "container image for --provider docker (default postgres:<pg-version>)")
@@ -153,9 +153,10 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 	if err != nil {
 		return nil, err
 	}
-	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.IsMergeRequest() && gl.DiffBaseSHA != "" {
-		// In a merge request pipeline the history is what the target branch had at the diff base.
-		o.Base = gl.DiffBaseSHA
+	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.IsMergeRequest() && gl.BaseSHA() != "" {
+		// In a merge request pipeline the history is what the target branch had at the diff base, or, in
+		// a merged results or merge train pipeline, what it has now.
+		o.Base = gl.BaseSHA()
 	}
 	if o.policy, err = a.basePolicyFor(ctx, cfg, file, o.Base, nil, o.Dir != ""); err != nil {
 		return nil, err

@@ -695,3 +695,31 @@ func TestCheckRefusesLinksOutOfTheRepository(t *testing.T) {
 		t.Errorf("links inside the repository: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestCheckBaseOfAMergedResultsPipeline: a merged results or merge train pipeline checks out the merge
+// into the target branch's head, so the history to replay is that head, not the merge base: otherwise
+// the target's newer migrations count as the merge request's own. A detached pipeline keeps the merge
+// base. (The templates pass no --base: the tool picks it.)
+func TestCheckBaseOfAMergedResultsPipeline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte("approval:\n  require: risky\n"))
+	for _, tc := range []struct{ event, want string }{
+		{"merged_result", "target"}, {"merge_train", "target"}, {"detached", "mergebase"}, {"", "mergebase"},
+	} {
+		env := map[string]string{
+			"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7",
+			"CI_MERGE_REQUEST_EVENT_TYPE": tc.event, "CI_MERGE_REQUEST_DIFF_BASE_SHA": "mergebase",
+			"CI_MERGE_REQUEST_TARGET_BRANCH_SHA": "target",
+		}
+		var stdout, stderr bytes.Buffer
+		app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Version: "test"}
+		o := &CheckOptions{ConfigFile: filepath.Join(dir, "schemagate.yml")}
+		if _, err := app.resolveCheck(t.Context(), o); err != nil {
+			t.Fatalf("%s: resolveCheck: %v", tc.event, err)
+		}
+		if o.Base != tc.want {
+			t.Errorf("CI_MERGE_REQUEST_EVENT_TYPE=%q: base %q, want %q", tc.event, o.Base, tc.want)
+		}
+	}
+}

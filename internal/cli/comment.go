@@ -57,7 +57,7 @@ The report is untrusted data: everything in it is escaped in the comment.`,
 	f.StringVar(&o.SHA, "sha", "", "head commit of the pull request (default the workflow_run event's head_sha)")
 	f.IntVar(&o.PR, "pr", 0, "pull request number (default: found by --sha)")
 	f.StringVar(&o.Token, "token", "", "GitHub token with pull-requests: write (default GITHUB_TOKEN)")
-	f.StringVar(&o.APIURL, "api-url", "", "GitHub REST API root (default GITHUB_API_URL, else https://api.github.com)")
+	f.StringVar(&o.APIURL, "api-url", "", "REST API root: GitHub's (default GITHUB_API_URL, else https://api.github.com) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
 	f.StringVar(&o.BotLogin, "bot-login", "", "login of the token's user when GET /user cannot tell, e.g. my-app[bot] for a GitHub App token (default github-actions[bot])")
 	return cmd
 }
@@ -161,14 +161,14 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 		gl.Token = o.Token
 	}
 	if gl.Token == "" {
-		return usageErr(errors.New("no GitLab token to write the merge request note: " + gitlabReadOnlyHint))
+		return usageErr(fmt.Errorf("no GitLab token to write the merge request note: %w", gl.Validate(false, true)))
 	}
 	ref := forge.Ref{Repo: firstNonEmpty(o.Repo, gl.Project()), Number: o.PR}
 	if ref.Number == 0 {
 		ref.Number = gl.MergeRequestIID
 	}
 	if ref.Repo == "" || ref.Number == 0 {
-		return usageErr(errors.New("no merge request: run in a merge request pipeline or pass --repo and --pr"))
+		return usageErr(errors.Join(errors.New("no merge request: run in a merge request pipeline or pass --repo and --pr"), gl.Validate(false, false)))
 	}
 	rep, err := readReport(o.Report)
 	if err != nil {
@@ -178,13 +178,26 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 	if err != nil {
 		return usageErr(err)
 	}
+	cr, err := c.ChangeRequest(ctx, ref)
+	if err != nil {
+		return exitCode(ExitFailure, fmt.Errorf("find the merge request: %w", err))
+	}
+	// As on GitHub: post only on an open merge request whose head is still the commit the report was
+	// made for (in a merged results pipeline, the source branch's head, not the temporary merge commit).
+	sha := o.SHA
+	if sha == "" && gl.IsMergeRequest() && o.PR == 0 {
+		sha = gl.HeadSHA()
+	}
+	if sha != "" && cr.HeadSHA != "" && !strings.EqualFold(cr.HeadSHA, sha) {
+		return exitCode(ExitFailure, fmt.Errorf("merge request !%d has head %s, not %s: report not posted (a newer pipeline will post)", cr.Number, cr.HeadSHA, sha))
+	}
+	if cr.State != "" && cr.State != "open" {
+		return exitCode(ExitFailure, fmt.Errorf("merge request !%d is %s: report not posted", cr.Number, cr.State))
+	}
 	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: gl.JobURL, Artifact: o.Report}
 	id, created, err := forge.Upsert(ctx, c, ref, opts.Marker, report.Markdown(rep, opts))
 	if err != nil {
-		if errors.Is(err, forge.ErrReadOnly) {
-			return exitCode(ExitFailure, fmt.Errorf("%w: %s", err, gitlabReadOnlyHint))
-		}
-		return exitCode(ExitFailure, err)
+		return exitCode(ExitFailure, err) // GitLab's refusals name the token and the fix
 	}
 	verb := "updated"
 	if created {

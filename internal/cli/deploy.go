@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schemagate/schemagate/internal/ci"
+	"github.com/schemagate/schemagate/internal/codeowners"
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/deploy"
 	"github.com/schemagate/schemagate/internal/forge"
@@ -89,10 +93,10 @@ Exit codes: 0 deployed or up to date, 3 blocked or rolled back (the database is 
 	f.StringVar(&o.Commit, "commit", "", "commit being deployed (default GITHUB_SHA / CI_COMMIT_SHA)")
 	f.StringVar(&o.ReportJSON, "report-json", "", "write the deploy report as JSON to this file")
 	f.StringVar(&o.ReportMD, "report-md", "", "write the deploy report as Markdown to this file")
-	f.StringVar(&o.Repo, "repo", "", "repository owner/name for the approval and the comment (default GITHUB_REPOSITORY)")
-	f.IntVar(&o.PR, "pr", 0, "merged pull request to check the approval of and comment on (default: found by commit)")
+	f.StringVar(&o.Repo, "repo", "", "repository owner/name (GitLab: project path) for the approval and the comment (default GITHUB_REPOSITORY / CI_PROJECT_PATH)")
+	f.IntVar(&o.PR, "pr", 0, "merged pull request (GitLab: merge request IID) to check the approval of and comment on (default: the one merged as the commit)")
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
-	f.StringVar(&o.APIURL, "api-url", "", "GitHub REST API URL (default GITHUB_API_URL, else https://api.github.com)")
+	f.StringVar(&o.APIURL, "api-url", "", "REST API URL: GitHub's (default GITHUB_API_URL, else https://api.github.com) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
 	f.BoolVar(&o.NoComment, "no-comment", false, "do not comment on the pull request")
 	return cmd
 }
@@ -164,12 +168,13 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		Logger:      a.Logger,
 		Progress:    func(msg string) { fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg) },
 	}
-	f, ref := a.deployForge(ctx, o, opts.Commit)
+	f, ref, checker := a.deployForge(ctx, o, opts.Commit)
 	if ref.Number != 0 {
 		opts.PR = fmt.Sprintf("%s#%d", ref.Repo, ref.Number)
 	}
-	if f != nil && ref.Number != 0 {
-		opts.Approval = &approvalChecker{f: f, ref: ref, dir: filepath.ToSlash(filepath.Clean(dir))}
+	if f != nil && ref.Number != 0 && checker != nil {
+		checker.dir = repoRelative(ctx, dir)
+		opts.Approval = checker
 	}
 	if env.GeneratedDowns {
 		opts.Downs = a.generatedDowns(cfg, set)
@@ -202,16 +207,17 @@ func deploySnapshotter(env *config.Environment, url, name string) snapshot.Snaps
 		Bin: s.PGBin, ExcludeSchemas: []string{schema}}
 }
 
-// deployForge connects to GitHub when a repository and a token are known, and finds the merged pull
-// request. Both are optional: without them there is no approval check and no comment.
-func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) (forge.Forge, forge.Ref) {
+// deployForge connects to the forge (GitHub, or GitLab in a GitLab CI job) when a repository and a token
+// are known, and finds the change request merged as the deployed commit. Both are optional: without them
+// there is no approval check and no comment.
+func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) (forge.Forge, forge.Ref, *approvalChecker) {
 	if gl, ok := a.gitlabJob(); ok {
 		return a.deployGitLab(ctx, o, gl, commit)
 	}
 	repo := firstNonEmpty(o.Repo, a.Getenv("GITHUB_REPOSITORY"))
 	token := a.Getenv(o.TokenEnv)
 	if repo == "" || token == "" {
-		return nil, forge.Ref{}
+		return nil, forge.Ref{}, nil
 	}
 	opts := github.Options{Token: token, BaseURL: firstNonEmpty(o.APIURL, a.Getenv("GITHUB_API_URL"))}
 	if a.Getenv("GITHUB_ACTIONS") == "true" {
@@ -220,7 +226,7 @@ func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) 
 	f, err := github.New(opts)
 	if err != nil {
 		a.Logger.Warn("no GitHub client", "err", err)
-		return nil, forge.Ref{}
+		return nil, forge.Ref{}, nil
 	}
 	ref := forge.Ref{Repo: repo, Number: o.PR}
 	if ref.Number == 0 && commit != "" {
@@ -230,29 +236,90 @@ func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) 
 			a.Logger.Info("no pull request found for the deployed commit", "commit", commit, "err", err)
 		}
 	}
-	return f, ref
+	// A push to a branch runs with GITHUB_REF=refs/heads/<branch>: the pull request must have merged there.
+	branch, _ := strings.CutPrefix(a.Getenv("GITHUB_REF"), "refs/heads/")
+	if branch == a.Getenv("GITHUB_REF") {
+		branch = ""
+	}
+	return f, ref, a.newApprovalChecker(o, f, ref, codeowners.GitHub, branch, nil)
 }
 
-// approvalChecker checks the gate's approval record on the merged pull request. The gate keeps one
-// record per migration folder; dir is the folder deployed, as the gate names it (slashes, cleaned).
+// newApprovalChecker returns the checker of the approval of ref for the deployed folder, its policy read
+// as the gate reads it (see deployPolicy).
+func (a *App) newApprovalChecker(o *DeployOptions, f forge.Forge, ref forge.Ref, dialect codeowners.Dialect, branch string, rules platformRules) *approvalChecker {
+	return &approvalChecker{f: f, ref: ref, dialect: dialect, branch: branch, rules: rules,
+		policy: func(ctx context.Context, base string) (config.Approval, []string, error) {
+			return a.deployPolicy(ctx, o, f, ref, base)
+		}}
+}
+
+// deployPolicy is the approval policy the gate applied to ref: schemagate.yml as the change request's
+// base has it, what the change itself loosened ignored (the deployed checkout holds the change's own
+// schemagate.yml, merged).
+func (a *App) deployPolicy(ctx context.Context, o *DeployOptions, f forge.Forge, ref forge.Ref, base string) (config.Approval, []string, error) {
+	cfg, file, err := a.loadConfig(o.ConfigFile)
+	if err != nil {
+		return config.Approval{}, nil, err
+	}
+	viaForge := func(string) baseFileReader {
+		return func(ctx context.Context, path string) ([]byte, error) {
+			data, err := f.FileAt(ctx, ref.Repo, path, base)
+			if errors.Is(err, forge.ErrNotFound) {
+				return nil, nil
+			}
+			return data, err
+		}
+	}
+	p, err := a.basePolicyFor(ctx, cfg, file, base, viaForge, o.Dir != "")
+	if err != nil {
+		return config.Approval{}, nil, err
+	}
+	return cfg.Approval, p.notes, nil
+}
+
+// platformRules adds what the platform itself counts (GitLab's code-owner approval rules) to a decision.
+type platformRules func(ctx context.Context, ref forge.Ref, rep *report.Report, d *gate.Decision)
+
+// approvalChecker verifies, at deploy time, that the merged change request's DBA approval covers the
+// pending migrations. It trusts no comment: the gate's approval record is written with the CI token,
+// which anybody who may push a branch can use in their own pipeline, so a record alone proves nothing.
+// The checker asks the forge itself: the change request was merged into the deployed branch, every
+// pending migration is one of its files, and its current reviews or approvals, judged against
+// CODEOWNERS of its target branch and the approval policy of its base, approve them now. The record is
+// still required and must carry the pending migrations' checksum: it binds the approval to the text
+// the gate saw.
 type approvalChecker struct {
 	f   forge.Forge
 	ref forge.Ref
-	dir string
+	// dir is the folder deployed, as the gate names it (slashes, cleaned); the gate keeps one record per
+	// folder.
+	dir     string
+	dialect codeowners.Dialect
+	// branch is the branch deployed, into which the change request must have been merged; "" when
+	// unknown.
+	branch string
+	// policy returns the approval policy of the change request's base commit, with notes.
+	policy func(ctx context.Context, base string) (config.Approval, []string, error)
+	// rules, when set, adds the platform's own code-owner approval rules to the decision.
+	rules platformRules
 }
 
 var _ deploy.ApprovalChecker = (*approvalChecker)(nil)
 
-// Check passes when the record of the deployed folder approves exactly the pending migrations. When no
-// record names that folder (the gate ran from another working directory), a record of another name that
-// approves exactly them does: the checksum covers their versions, names and text.
+// Check passes when the forge shows the pending migrations approved on the merged change request and
+// the record of the deployed folder approves exactly them. When no record names that folder (the gate
+// ran from another working directory), a record of another name that approves exactly them does: the
+// checksum covers their versions, names and text.
 func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migration) error {
+	if err := c.verify(ctx, pending); err != nil {
+		return err
+	}
 	rs, err := gate.Approvals(ctx, c.f, c.ref)
 	if err != nil {
-		return fmt.Errorf("read the approval of %s#%d: %w", c.ref.Repo, c.ref.Number, err)
+		return fmt.Errorf("read the approval of %s: %w", c.name(), err)
 	}
 	if len(rs) == 0 {
-		return fmt.Errorf("read the approval of %s#%d: no approval record: %w", c.ref.Repo, c.ref.Number, forge.ErrNotFound)
+		return fmt.Errorf("read the approval of %s: no approval record: %w", c.name(), forge.ErrNotFound)
 	}
 	var own *gate.Record
 	for _, r := range rs {
@@ -271,8 +338,71 @@ func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migratio
 		}
 	}
 	r := rs[0]
-	return fmt.Errorf("the approval recorded on %s#%d for %s (state %s, checksum %.12s) is not for these migrations (checksum %.12s)",
-		c.ref.Repo, c.ref.Number, firstNonEmpty(r.Dir, "the migrations"), r.State, r.Checksum, sum)
+	return fmt.Errorf("the approval recorded on %s for %s (state %s, checksum %.12s) is not for these migrations (checksum %.12s)",
+		c.name(), firstNonEmpty(r.Dir, "the migrations"), r.State, r.Checksum, sum)
+}
+
+func (c *approvalChecker) name() string {
+	if c.dialect == codeowners.GitLab {
+		return fmt.Sprintf("%s!%d", c.ref.Repo, c.ref.Number)
+	}
+	return fmt.Sprintf("%s#%d", c.ref.Repo, c.ref.Number)
+}
+
+// verify re-evaluates the gate on the forge for the pending migrations: whatever their risk, their
+// owners must have approved the merged change request.
+func (c *approvalChecker) verify(ctx context.Context, pending []*migrate.Migration) error {
+	cr, err := c.f.ChangeRequest(ctx, c.ref)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", c.name(), err)
+	}
+	switch {
+	case !cr.Merged:
+		return fmt.Errorf("%s is %s, not merged: only the approval of a merged change request covers a deploy", c.name(), cmp.Or(cr.State, "not merged"))
+	case c.branch != "" && cr.BaseRef != c.branch:
+		return fmt.Errorf("%s was merged into %s, not into %s, the branch deployed", c.name(), cr.BaseRef, c.branch)
+	}
+	changed, err := c.f.ChangedFiles(ctx, c.ref)
+	if err != nil {
+		return fmt.Errorf("read the files of %s: %w", c.name(), err)
+	}
+	rep := &report.Report{Tool: "schemagate", Dir: c.dir, Migrations: []report.Migration{}}
+	for _, m := range pending {
+		rm := report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, New: true}
+		if m.Up != nil && m.Up.File != "" {
+			rm.File = path.Join(c.dir, m.Up.File)
+		}
+		if m.Down != nil && m.Down.File != "" && !strings.HasSuffix(m.Down.File, ".generated.down.sql") {
+			rm.DownFile = path.Join(c.dir, m.Down.File)
+		}
+		if rm.File == "" || !slices.Contains(changed, rm.File) {
+			return fmt.Errorf("pending migration %s (%s) is not a change of %s: its approval cannot cover it", m.ID(), cmp.Or(rm.File, "no file"), c.name())
+		}
+		rep.Migrations = append(rep.Migrations, rm)
+	}
+	policy, notes, err := c.policy(ctx, cmp.Or(cr.BaseSHA, cr.BaseRef))
+	if err != nil {
+		return fmt.Errorf("read the approval policy of %s: %w", c.name(), err)
+	}
+	// require_approval asks for the owners' approval whatever the risk: the deploy does not re-run the
+	// check that measured it.
+	policy.Require = config.RequireAlways
+	d, _, err := gate.Evaluate(ctx, c.f, gate.Request{Ref: c.ref, Policy: policy, Dialect: c.dialect, Report: rep})
+	if err != nil {
+		return fmt.Errorf("verify the approval of %s: %w", c.name(), err)
+	}
+	d.Notes = append(d.Notes, notes...)
+	if c.rules != nil {
+		c.rules(ctx, c.ref, rep, d)
+	}
+	if d.State == gate.Approved {
+		return nil
+	}
+	msg := fmt.Sprintf("%s does not show these migrations approved by their owners: %s", c.name(), d.Reason)
+	if len(d.Notes) > 0 {
+		msg += " (" + strings.Join(d.Notes, "; ") + ")"
+	}
+	return errors.New(msg)
 }
 
 // approves tells whether rec approves exactly the pending migrations, as the gate saw them: their text
@@ -362,23 +492,27 @@ func (a *App) ciJobURL() string {
 	return a.Getenv("CI_JOB_URL")
 }
 
-// deployGitLab connects to GitLab in a GitLab CI job and finds the merge request merged as commit
-// (the pipeline of the default branch runs on the merge commit or the squashed commit).
-func (a *App) deployGitLab(ctx context.Context, o *DeployOptions, gl *ci.GitLabEnv, commit string) (forge.Forge, forge.Ref) {
+// deployGitLab connects to GitLab in a GitLab CI job and finds the merge request merged into the
+// branch deployed (CI_COMMIT_BRANCH) as commit: its merge commit, its squash commit, or its head after a
+// fast-forward merge. An open merge request whose head happens to be the commit is never it.
+func (a *App) deployGitLab(ctx context.Context, o *DeployOptions, gl *ci.GitLabEnv, commit string) (forge.Forge, forge.Ref, *approvalChecker) {
 	c, err := newGitLab(gl, o.APIURL)
 	if err != nil {
 		a.Logger.Warn("no GitLab client: no approval check, no note", "err", err)
-		return nil, forge.Ref{}
+		return nil, forge.Ref{}, nil
 	}
 	ref := forge.Ref{Repo: firstNonEmpty(o.Repo, gl.Project()), Number: o.PR}
 	if ref.Number == 0 && commit != "" {
-		if cr, err := c.FindChangeRequestBySHA(ctx, ref.Repo, commit); err == nil {
+		if cr, err := c.MergedChangeRequest(ctx, ref.Repo, commit, gl.CommitBranch); err == nil {
 			ref.Number = cr.Number
 		} else {
-			a.Logger.Info("no merge request found for the deployed commit", "commit", commit, "err", err)
+			a.Logger.Info("no merge request merged as the deployed commit", "commit", commit, "branch", gl.CommitBranch, "err", err)
 		}
 	}
-	return c, ref
+	rules := func(ctx context.Context, ref forge.Ref, rep *report.Report, d *gate.Decision) {
+		applyGitLabRules(ctx, c, ref, rep, d)
+	}
+	return c, ref, a.newApprovalChecker(o, c, ref, codeowners.GitLab, gl.CommitBranch, rules)
 }
 
 // generatedDowns gives each pending migration without a down a generated rollback script, proven on a

@@ -19,6 +19,7 @@ import (
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/forge/gitlab"
 	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -93,7 +94,7 @@ Exit codes: 0 approved or not required, 4 approval pending, 3 blocked, 2 usage, 
 	f.IntVar(&o.PR, "pr", 0, "pull request number (default: the Actions event)")
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
-	f.StringVar(&o.APIURL, "api-url", "", "GitHub REST API URL (default GITHUB_API_URL, else https://api.github.com; GHES: https://HOST/api/v3)")
+	f.StringVar(&o.APIURL, "api-url", "", "REST API URL: GitHub's (default GITHUB_API_URL, else https://api.github.com; GHES: https://HOST/api/v3) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
 	f.StringVar(&o.BotLogin, "bot-login", "", "login of the token's user when GET /user cannot tell (default github-actions[bot] in Actions)")
 	f.StringVar(&o.TargetURL, "target-url", "", "link of the commit status (default: this Actions run)")
 	f.BoolVar(&o.NoStatus, "no-status", false, "do not set the commit status")
@@ -233,10 +234,12 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 		ref.Number = gl.MergeRequestIID
 	}
 	if ref.Repo == "" || ref.Number == 0 {
-		return usageErr(errors.New("no merge request: run the gate in a merge request pipeline (rules: - if: $CI_PIPELINE_SOURCE == \"merge_request_event\") or pass --repo and --pr"))
+		// Validate names each predefined variable the job lacks.
+		return usageErr(errors.Join(errors.New("no merge request: run the gate in a merge request pipeline (rules: - if: $CI_PIPELINE_SOURCE == \"merge_request_event\") or pass --repo and --pr"),
+			gl.Validate(true, false)))
 	}
 	if o.Base == "" {
-		o.Base = gl.DiffBaseSHA
+		o.Base = gl.BaseSHA() // the target's head in a merged results pipeline, as for the check
 	}
 	if o.TargetURL == "" {
 		o.TargetURL = gl.JobURL
@@ -283,9 +286,11 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 	notice := func(what string, err error) {
 		msg := fmt.Sprintf("warning: %s: %v", what, err)
 		if errors.Is(err, forge.ErrReadOnly) {
+			// The error says what to do when it can (GitLab's name the token sent and the fix); say it once.
 			hint := ""
-			if _, ok := a.gitlabJob(); ok {
-				hint = " — " + gitlabReadOnlyHint
+			var h interface{ Hint() string }
+			if _, ok := a.gitlabJob(); ok && (!errors.As(err, &h) || h.Hint() == "") {
+				hint = " — " + gitlab.JobTokenHint
 			}
 			msg = fmt.Sprintf("notice: %s skipped: the token cannot write (%v)%s", what, err, hint)
 		}

@@ -30,15 +30,18 @@ func newGitLab(env *ci.GitLabEnv, apiURL string) (*gitlab.Client, error) {
 	return gitlab.New(gitlab.Options{Token: env.Token, JobToken: env.JobToken, BaseURL: firstNonEmpty(apiURL, env.APIURL)})
 }
 
-// gitlabReadOnlyHint explains what to do when GitLab refuses a write.
-const gitlabReadOnlyHint = "CI_JOB_TOKEN cannot write notes or commit statuses: add a project or group access token with " +
-	"api scope as the masked CI/CD variable GITLAB_TOKEN"
-
 // applyGitLabRules adds the merge request's own approval state to a decision taken from CODEOWNERS (read
-// from the target branch) and the approvals: on tiers with code-owner approval rules, a required
-// code-owner rule covering a new migration file that GitLab does not count as approved keeps the gate
-// pending, whatever CODEOWNERS of the target branch says. On tiers without rules (403/404) the decision
-// stands and a note says so.
+// from the target branch) and the approvals, on tiers with code-owner approval rules (Premium, Ultimate):
+//
+//   - a section is satisfied when GitLab reports its rule approved: the approvers GitLab counts toward a
+//     code_owner rule of the section covering the files count as owners of the section (GitLab knows
+//     role owners such as @@maintainer, e-mail owners and groups the token cannot read), provided their
+//     approval stands under the gate's policy (not the author's; on the head with stale_on_push), and
+//     the policy's number of approvals still applies;
+//   - a required code-owner rule covering a new migration file that GitLab does not count as approved
+//     keeps the gate pending, whatever CODEOWNERS of the target branch says.
+//
+// On tiers without rules (403/404) the decision stands and a note says so.
 func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep *report.Report, d *gate.Decision) {
 	if !d.Required || d.State == gate.Blocked {
 		return
@@ -51,6 +54,9 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 		}
 		d.Notes = append(d.Notes, fmt.Sprintf("could not read the merge request's approval rules: %v", err))
 		return
+	}
+	if countGitLabRules(rules, d) {
+		d.Settle()
 	}
 	var files []string
 	for _, m := range rep.New() {
@@ -66,11 +72,7 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 		if r.Type != "code_owner" || r.Required == 0 || r.Approved || !ruleCovers(r.Name, files) {
 			continue
 		}
-		name := r.Name
-		if r.Section != "" && r.Section != "codeowners" {
-			name = "[" + r.Section + "] " + name
-		}
-		missing = append(missing, fmt.Sprintf("%s (%d required, approved by %d)", name, r.Required, len(r.ApprovedBy)))
+		missing = append(missing, fmt.Sprintf("%s (%d required, approved by %d)", ruleName(r), r.Required, len(r.ApprovedBy)))
 		for _, u := range r.Eligible {
 			if !slices.ContainsFunc(d.Owners, func(o string) bool { return strings.EqualFold(o, "@"+u) }) {
 				d.Owners = append(d.Owners, "@"+u)
@@ -88,6 +90,72 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 			d.Needed = 1
 		}
 	}
+}
+
+// countGitLabRules counts, toward each requirement still missing approvals, the approvers of the
+// approved code_owner rules of its section that cover its files, when every such rule is approved. It
+// reports whether it counted anyone.
+func countGitLabRules(rules []gitlab.ApprovalRule, d *gate.Decision) bool {
+	counted := false
+	for i := range d.Requirements {
+		req := &d.Requirements[i]
+		if req.Missing() == 0 {
+			continue
+		}
+		var covering []gitlab.ApprovalRule
+		for _, r := range rules {
+			if r.Type == "code_owner" && r.Required > 0 && sameSection(r.Section, req.Section) && ruleCovers(r.Name, req.Files) {
+				covering = append(covering, r)
+			}
+		}
+		if len(covering) == 0 || slices.ContainsFunc(covering, func(r gitlab.ApprovalRule) bool { return !r.Approved }) {
+			continue
+		}
+		var names, by []string
+		for _, r := range covering {
+			names = append(names, ruleName(r))
+			for _, u := range r.ApprovedBy {
+				if !containsFold(d.Current, u) || containsFold(req.ApprovedBy, u) {
+					continue
+				}
+				req.ApprovedBy = append(req.ApprovedBy, u)
+				by = append(by, u)
+				if !containsFold(d.ApprovedBy, u) {
+					d.ApprovedBy = append(d.ApprovedBy, u)
+				}
+			}
+		}
+		if len(by) > 0 {
+			counted = true
+			// GitLab says they own the section after all.
+			d.Notes = slices.DeleteFunc(d.Notes, func(n string) bool {
+				return slices.ContainsFunc(by, func(u string) bool { return strings.HasPrefix(n, u+" approved but owns none") })
+			})
+			d.Notes = append(d.Notes, fmt.Sprintf("GitLab counts the approval of %s toward its code-owner rule %s, so it counts here too",
+				strings.Join(by, ", "), strings.Join(names, ", ")))
+		}
+	}
+	return counted
+}
+
+// sameSection reports whether GitLab's section of a rule is the requirement's: GitLab calls the unnamed
+// section "codeowners"; names are case-insensitive.
+func sameSection(rule, req string) bool {
+	if strings.EqualFold(rule, "codeowners") {
+		rule = ""
+	}
+	return strings.EqualFold(rule, req)
+}
+
+func ruleName(r gitlab.ApprovalRule) string {
+	if r.Section != "" && !strings.EqualFold(r.Section, "codeowners") {
+		return "[" + r.Section + "] " + r.Name
+	}
+	return r.Name
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
 }
 
 // ruleCovers reports whether a code-owner rule's pattern (GitLab CODEOWNERS syntax) matches a file.

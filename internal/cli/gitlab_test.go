@@ -121,7 +121,7 @@ func TestGitLabCommentNeedsAWriteToken(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
 	delete(e.env, "GITLAB_TOKEN")
 	code, _, errOut := e.run(t, "comment", "--report", e.report)
-	if code != ExitUsage || !strings.Contains(errOut, "GITLAB_TOKEN") || !strings.Contains(errOut, "api scope") {
+	if code != ExitUsage || !strings.Contains(errOut, "GITLAB_TOKEN") || !strings.Contains(errOut, "`api` scope") {
 		t.Fatalf("exit %d, stderr %q: want a usage error naming GITLAB_TOKEN and the api scope", code, errOut)
 	}
 	if n := len(e.s.Comments(e.ref)); n != 0 {
@@ -277,5 +277,92 @@ func TestGitLabCommentLeavesAnUnchangedNoteAlone(t *testing.T) {
 	}
 	if posts != 1 || puts != 0 {
 		t.Errorf("%d notes created and %d rewritten for two runs of one report, want 1 and 0: %q", posts, puts, e.s.Requests())
+	}
+}
+
+// TestGitLabGateRoleAndEmailOwnersThroughGitLabRules: owners GitLab knows and the gate cannot match to a
+// login (a role, @@maintainer, GA in 17.9; an e-mail address) are decided by the section's code_owner
+// rule on Premium: a section is satisfied when GitLab reports its rule approved, by an approval that
+// stands under the gate's policy.
+func TestGitLabGateRoleAndEmailOwnersThroughGitLabRules(t *testing.T) {
+	for _, owner := range []string{"@@maintainer", "dora@example.com"} {
+		t.Run(owner, func(t *testing.T) {
+			e := newGLEnv(t, "orders_status")
+			e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database][1]\n/db/migrations/ "+owner+"\n"))
+			gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record"}
+			rule := func(by ...string) {
+				e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{{Name: "/db/migrations/", Type: "code_owner", Section: "Database",
+					Required: 1, Eligible: []string{"dora", "dev"}, ApprovedBy: by}})
+			}
+			rule()
+			if code, out, errOut := e.run(t, gateArgs...); code != ExitPending {
+				t.Fatalf("nobody approved: exit %d, want pending\n%s\n%s", code, out, errOut)
+			}
+			// GitLab counts the author's approval where the project allows it; the gate never does.
+			e.s.AddReview(e.ref, forge.Review{Author: "dev", State: "APPROVED"})
+			rule("dev")
+			if code, out, _ := e.run(t, gateArgs...); code != ExitPending {
+				t.Errorf("the rule approved by the author: exit %d, want pending\n%s", code, out)
+			}
+			e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+			rule("dev", "dora")
+			code, out, errOut := e.run(t, gateArgs...)
+			if code != ExitOK || !strings.Contains(out, "dora") {
+				t.Errorf("the rule approved by dora: exit %d, want 0 approved by dora\n%s\n%s", code, out, errOut)
+			}
+			// An approval given before the latest push does not stand, whatever GitLab still counts.
+			const pushed = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4"
+			e.s.Push(e.ref, pushed, time.Time{})
+			e.env["CI_COMMIT_SHA"] = pushed
+			if code, out, _ := e.run(t, gateArgs...); code != ExitPending {
+				t.Errorf("after a push: exit %d, want pending\n%s", code, out)
+			}
+		})
+	}
+}
+
+// TestGitLabGatePrivateTopLevelGroup: a top-level owner group the token cannot see answers 404, as a
+// user would: the gate must say it cannot read its members, not that the DBA owns nothing.
+func TestGitLabGatePrivateTopLevelGroup(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database][1]\n/db/migrations/ @dba-group\n"))
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record")
+	if code != ExitPending || !strings.Contains(out, "cannot read the members of @dba-group") || strings.Contains(out, "owns none") {
+		t.Errorf("exit %d, want pending saying the token cannot read the members of @dba-group\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestGitLabCommentOnlyOnAnOpenMergeRequestAtItsHead: as on GitHub, the report goes only to an open
+// merge request whose head is still the commit it was made for.
+func TestGitLabCommentOnlyOnAnOpenMergeRequestAtItsHead(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.env["CI_COMMIT_SHA"] = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4" // a pipeline of an older head
+	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitFailure || !strings.Contains(errOut, "not posted") {
+		t.Errorf("report of another head: exit %d, want %d, not posted\n%s", code, ExitFailure, errOut)
+	}
+	e.env["CI_COMMIT_SHA"] = glHead
+	e.s.Merge(e.ref, "9999999999999999999999999999999999999999")
+	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitFailure || !strings.Contains(errOut, "is merged") {
+		t.Errorf("merged merge request: exit %d, want %d, not posted\n%s", code, ExitFailure, errOut)
+	}
+	if n := len(e.s.Comments(e.ref)); n != 0 {
+		t.Errorf("%d notes written, want none", n)
+	}
+}
+
+// TestGitLabGateRerunStillPendingIsQuiet: GitLab refuses to set a pending status pending again; a re-run
+// of a gate still waiting is no cause for a warning.
+func TestGitLabGateRerunStillPendingIsQuiet(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report}
+	for i := range 2 {
+		code, out, errOut := e.run(t, gateArgs...)
+		if code != ExitPending || strings.Contains(errOut, "warning") || strings.Contains(errOut, "transition") {
+			t.Errorf("run %d: exit %d, want pending without a warning\n%s\n%s", i+1, code, out, errOut)
+		}
+	}
+	if sts := e.s.Statuses(glProject, glHead); len(sts) != 1 || sts[0].State != "pending" {
+		t.Errorf("statuses %+v, want one pending", sts)
 	}
 }

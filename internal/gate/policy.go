@@ -93,6 +93,11 @@ type Decision struct {
 	Risk     lint.Risk `json:"risk"`
 	HeadSHA  string    `json:"head_sha,omitempty"`
 	Checksum string    `json:"checksum,omitempty"`
+	// Current are the reviewers whose approval stands under the policy (their latest decision, not the
+	// author's, not stale), owners of the files or not: who a platform's own code-owner rule may count.
+	Current []string `json:"-"`
+	// forbidden are the teams whose members the token could not read.
+	forbidden []string
 }
 
 // Report converts the decision into the report model's approval section.
@@ -152,7 +157,11 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 	}
 	if len(unmatchable) > 0 {
-		d.Notes = append(d.Notes, fmt.Sprintf("owners %s are e-mail addresses or roles that cannot be matched to a reviewer's login; name the users or teams instead", strings.Join(unmatchable, ", ")))
+		note := fmt.Sprintf("owners %s are e-mail addresses or roles that cannot be matched to a reviewer's login; name the users or teams instead", strings.Join(unmatchable, ", "))
+		if in.Dialect == codeowners.GitLab {
+			note += ", or rely on GitLab's code-owner approval rules (Premium), which count them"
+		}
+		d.Notes = append(d.Notes, note)
 	}
 	e := &eligibility{ctx: ctx, m: m, dialect: in.Dialect, cache: map[string]bool{}, forbidden: map[string]bool{}}
 
@@ -182,8 +191,12 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes but owns none of the migration files", who))
 			}
 		case "APPROVED":
+			stale := in.Policy.Stale() && in.HeadSHA != "" && rv.CommitSHA != in.HeadSHA
+			if !stale {
+				d.Current = appendNew(d.Current, who)
+			}
 			switch {
-			case in.Policy.Stale() && in.HeadSHA != "" && rv.CommitSHA != in.HeadSHA:
+			case stale:
 				d.Notes = append(d.Notes, fmt.Sprintf("%s approved commit %s, not the head %s: approvals must be renewed after a push", who, short(rv.CommitSHA), short(in.HeadSHA)))
 			case len(owns) == 0 && len(e.forbidden) > 0:
 				// Not a direct owner; maybe a member of a team the token cannot read.
@@ -213,12 +226,23 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		d.Notes = append(d.Notes, note)
 	}
 	d.Requirements = reqs
-	for _, r := range reqs {
+	d.forbidden = sortedKeys(e.forbidden)
+	d.Settle()
+	return d, nil
+}
+
+// Settle computes the state, the missing approvals and the reason from the requirements, the unowned
+// files and the changes requested: Decide does, and so must whoever counts more approvals toward a
+// requirement (a platform's own code-owner rules).
+func (d *Decision) Settle() {
+	d.Needed, d.Owners = 0, nil
+	for _, r := range d.Requirements {
 		if r.Missing() > 0 {
 			d.Needed += r.Missing()
 			d.Owners = appendNew(d.Owners, r.Owners...)
 		}
 	}
+	unowned := d.Unowned
 	switch {
 	case len(d.BlockedBy) > 0:
 		d.State = Blocked
@@ -233,10 +257,9 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		d.State = Pending
 		d.Reason = fmt.Sprintf("needs %d more approval%s from %s", d.Needed, report.Plural(d.Needed), strings.Join(d.Owners, ", "))
 	}
-	if len(e.forbidden) > 0 && d.State != Approved {
-		d.Reason += fmt.Sprintf("; the token cannot read team membership (%s)", strings.Join(sortedKeys(e.forbidden), ", "))
+	if len(d.forbidden) > 0 && d.State != Approved {
+		d.Reason += fmt.Sprintf("; the token cannot read team membership (%s)", strings.Join(d.forbidden, ", "))
 	}
-	return d, nil
 }
 
 // requirements groups the files by owners. Files no CODEOWNERS rule owns fall to approval.dba_users and

@@ -5,13 +5,16 @@
 package gitlab
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,9 +29,13 @@ var _ forge.Forge = (*Client)(nil)
 // DefaultBaseURL is gitlab.com's REST API.
 const DefaultBaseURL = "https://gitlab.com/api/v4"
 
-// TokenHint is what to do when GitLab refuses the token.
+// TokenHint is what to do when GitLab refuses the access token in GITLAB_TOKEN.
 const TokenHint = "put a project or group access token with `api` scope in GITLAB_TOKEN " +
-	"(a masked, protected CI/CD variable); CI_JOB_TOKEN cannot write notes or commit statuses"
+	"(a masked CI/CD variable)"
+
+// JobTokenHint is what to do when GitLab refuses CI_JOB_TOKEN, which schemagate uses when GITLAB_TOKEN is
+// empty.
+const JobTokenHint = "CI_JOB_TOKEN cannot write notes or commit statuses, nor read approvals: " + TokenHint
 
 // maxPages bounds every pagination loop, in case a server keeps answering a next page.
 const maxPages = 10000
@@ -60,6 +67,8 @@ type Client struct {
 	api *gl.Client
 	// anonymous is set when no access token was given: the client may read, never write.
 	anonymous bool
+	// jobToken is set when the client sends CI_JOB_TOKEN.
+	jobToken bool
 
 	mu    sync.Mutex
 	login string
@@ -88,7 +97,7 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create GitLab client: %w", err)
 	}
-	return &Client{api: api, anonymous: opts.Token == ""}, nil
+	return &Client{api: api, anonymous: opts.Token == "", jobToken: opts.Token == "" && opts.JobToken != ""}, nil
 }
 
 // APIError is a refusal by GitLab, mapped onto forge's errors (Unwrap) with what to do about it (Hint).
@@ -106,13 +115,16 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	s := e.Op + ":"
-	if e.Status != 0 {
-		s += fmt.Sprintf(" GitLab answered %d", e.Status)
+	switch msg, code := e.Message, strconv.Itoa(e.Status); {
+	case e.Status != 0 && strings.HasPrefix(msg, code):
+		s += " GitLab answered " + msg // GitLab's messages often start with the status: "404 Not Found"
+	case e.Status != 0:
+		s += " GitLab answered " + strings.TrimSpace(code+" "+msg)
+	case msg != "":
+		s += " " + msg
+	default:
+		s += " " + e.Err.Error()
 	}
-	if e.Message != "" {
-		s += " " + e.Message
-	}
-	s += ": " + e.Err.Error()
 	if e.fix != "" {
 		s += " (" + e.fix + ")"
 	}
@@ -136,8 +148,8 @@ const (
 // mapErr translates GitLab's refusals: 404 → forge.ErrNotFound; 401 or 403 on a write →
 // forge.ErrReadOnly (CI_JOB_TOKEN, a missing or expired token, a token without `api` scope or below the
 // Reporter role); 401 or 403 on a read → forge.ErrForbidden. Rate limits never reach here: the
-// transport retries them or returns a RateLimitError.
-func mapErr(op string, err error, k kind) error {
+// transport retries them or returns a RateLimitError. The hint names the token actually sent.
+func (c *Client) mapErr(op string, err error, k kind) error {
 	if err == nil {
 		return nil
 	}
@@ -158,14 +170,34 @@ func mapErr(op string, err error, k kind) error {
 		if k == write {
 			e.Err = forge.ErrReadOnly
 		}
-		e.fix = TokenHint
-		if code == http.StatusUnauthorized {
-			e.fix = "the token is missing, expired or revoked: " + TokenHint
+		switch {
+		case c != nil && c.jobToken:
+			e.fix = JobTokenHint
+		case bytes.Contains(er.Body, []byte("insufficient_scope")):
+			// {"error":"insufficient_scope","error_description":"...","scope":"api"}: a read_api token.
+			e.Message = fmt.Sprintf("%d insufficient_scope", code)
+			e.fix = "the token in GITLAB_TOKEN lacks the `api` scope (read_api can read, not write): " +
+				"create a project or group access token with `api` scope"
+		case code == http.StatusUnauthorized:
+			e.fix = "the token in GITLAB_TOKEN is missing, expired or revoked: " + TokenHint
+		default:
+			e.fix = "the token in GITLAB_TOKEN may not do this (role below Developer, or too narrow a scope): " + TokenHint
 		}
 	default:
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return e
+}
+
+// inProject adds to a 404 of a request about project repo that GitLab answers 404, not 403, for a
+// project the token cannot see.
+func inProject(err error, repo string) error {
+	var ae *APIError
+	if errors.As(err, &ae) && errors.Is(err, forge.ErrNotFound) && ae.fix == "" {
+		ae.fix = fmt.Sprintf("GitLab answers 404 for a project the token cannot see as for one that does not exist: "+
+			"check that %s is the project (CI_PROJECT_PATH, --repo) and that the user of GITLAB_TOKEN is a member of it", repo)
+	}
+	return err
 }
 
 func ctxOpt(ctx context.Context) gl.RequestOptionFunc { return gl.WithContext(ctx) }
@@ -174,7 +206,7 @@ func ctxOpt(ctx context.Context) gl.RequestOptionFunc { return gl.WithContext(ct
 func (c *Client) ChangeRequest(ctx context.Context, ref forge.Ref) (*forge.ChangeRequest, error) {
 	mr, _, err := c.api.MergeRequests.GetMergeRequest(ref.Repo, int64(ref.Number), nil, ctxOpt(ctx))
 	if err != nil {
-		return nil, mapErr(fmt.Sprintf("get merge request %s!%d", ref.Repo, ref.Number), err, read)
+		return nil, inProject(c.mapErr(fmt.Sprintf("get merge request %s!%d", ref.Repo, ref.Number), err, read), ref.Repo)
 	}
 	return toChangeRequest(ref.Repo, &mr.BasicMergeRequest, mr.DiffRefs), nil
 }
@@ -205,43 +237,77 @@ func toChangeRequest(repo string, mr *gl.BasicMergeRequest, refs gl.MergeRequest
 }
 
 // FindChangeRequestBySHA returns the open merge request whose head is sha, else the most recently merged
-// merge request that holds sha (its head, merge or squash commit): what a deploy on the default branch
-// needs to find the merge request it ships.
+// merge request merged as sha (its merge or squash commit, or its head for a fast-forward merge). A merge
+// request that merely contains sha does not count.
 func (c *Client) FindChangeRequestBySHA(ctx context.Context, repo, sha string) (*forge.ChangeRequest, error) {
 	op := fmt.Sprintf("find merge request of commit %s in %s", sha, repo)
 	mrs, _, err := c.api.Commits.ListMergeRequestsByCommit(repo, sha, ctxOpt(ctx))
 	if err != nil {
-		return nil, mapErr(op, err, read)
+		return nil, inProject(c.mapErr(op, err, read), repo)
 	}
 	best := pickBySHA(mrs, sha)
 	if best == nil {
-		return nil, &APIError{Op: op, Status: http.StatusOK, Message: "no merge request holds the commit", Err: forge.ErrNotFound}
+		best = pickMerged(mrs, sha, "")
+	}
+	if best == nil {
+		return nil, &APIError{Op: op, Message: "no merge request has it as its head or merge commit", Err: forge.ErrNotFound}
 	}
 	// The list entries carry no diff_refs: read the merge request itself for its base SHA.
 	return c.ChangeRequest(ctx, forge.Ref{Repo: repo, Number: int(best.IID)})
 }
 
+// MergedChangeRequest returns the merge request merged into branch as commit sha: the one whose merge
+// commit, squash commit or (fast-forward merge) head is sha, never an open or closed one, and never one
+// merged into another branch (an empty branch accepts any). This is what a deploy of sha ships; a
+// wrapped forge.ErrNotFound when none is.
+func (c *Client) MergedChangeRequest(ctx context.Context, repo, sha, branch string) (*forge.ChangeRequest, error) {
+	op := fmt.Sprintf("find the merge request merged as %s into %s in %s", sha, cmp.Or(branch, "any branch"), repo)
+	mrs, _, err := c.api.Commits.ListMergeRequestsByCommit(repo, sha, ctxOpt(ctx))
+	if err != nil {
+		return nil, inProject(c.mapErr(op, err, read), repo)
+	}
+	best := pickMerged(mrs, sha, branch)
+	if best == nil {
+		return nil, &APIError{Op: op, Message: "no merge request was merged as this commit", Err: forge.ErrNotFound}
+	}
+	cr, err := c.ChangeRequest(ctx, forge.Ref{Repo: repo, Number: int(best.IID)})
+	if err != nil {
+		return nil, err
+	}
+	if !cr.Merged || (branch != "" && cr.BaseRef != branch) {
+		return nil, &APIError{Op: op, Message: fmt.Sprintf("!%d is %s into %s", cr.Number, cr.State, cr.BaseRef), Err: forge.ErrNotFound}
+	}
+	return cr, nil
+}
+
+// pickBySHA is the open merge request whose head is sha.
 func pickBySHA(mrs []*gl.BasicMergeRequest, sha string) *gl.BasicMergeRequest {
 	for _, mr := range mrs {
-		if mr.State == "opened" && mr.SHA == sha {
+		if mr != nil && mr.State == "opened" && mr.SHA == sha {
 			return mr
 		}
 	}
-	var merged []*gl.BasicMergeRequest
+	return nil
+}
+
+// pickMerged is the merge request merged into branch ("" for any) as sha: by its merge or squash commit
+// first, else by its head (a fast-forward merge), the most recently merged of each.
+func pickMerged(mrs []*gl.BasicMergeRequest, sha, branch string) *gl.BasicMergeRequest {
+	var byMerge, byHead []*gl.BasicMergeRequest
 	for _, mr := range mrs {
-		if mr.State == "merged" {
-			merged = append(merged, mr)
+		if mr == nil || mr.State != "merged" || (branch != "" && mr.TargetBranch != branch) {
+			continue
+		}
+		switch {
+		case mr.MergeCommitSHA == sha || mr.SquashCommitSHA == sha:
+			byMerge = append(byMerge, mr)
+		case mr.SHA == sha:
+			byHead = append(byHead, mr)
 		}
 	}
-	slices.SortStableFunc(merged, func(a, b *gl.BasicMergeRequest) int {
-		return mergedAt(b).Compare(mergedAt(a))
-	})
-	if len(merged) > 0 {
-		return merged[0]
-	}
-	for _, mr := range mrs {
-		if mr.SHA == sha {
-			return mr
+	for _, list := range [][]*gl.BasicMergeRequest{byMerge, byHead} {
+		if len(list) > 0 {
+			return slices.MaxFunc(list, func(a, b *gl.BasicMergeRequest) int { return mergedAt(a).Compare(mergedAt(b)) })
 		}
 	}
 	return nil
@@ -270,7 +336,7 @@ func (c *Client) Me(ctx context.Context) (string, error) {
 	}
 	u, _, err := c.api.Users.CurrentUser(ctxOpt(ctx))
 	if err != nil {
-		return "", mapErr(op, err, write)
+		return "", c.mapErr(op, err, write)
 	}
 	c.mu.Lock()
 	c.login = u.Username
@@ -283,7 +349,7 @@ func (c *Client) Me(ctx context.Context) (string, error) {
 func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, error) {
 	op := fmt.Sprintf("list changes of merge request %s!%d", ref.Repo, ref.Number)
 	opt := &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}}
-	diffs, err := allPages(op, &opt.ListOptions, func() ([]*gl.MergeRequestDiff, *gl.Response, error) {
+	diffs, err := allPages(c, op, &opt.ListOptions, func() ([]*gl.MergeRequestDiff, *gl.Response, error) {
 		return c.api.MergeRequests.ListMergeRequestDiffs(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
 	})
 	if err != nil {
@@ -300,12 +366,12 @@ func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, err
 
 // allPages calls list for page 1, 2, ... of a listing whose page list's options hold, until GitLab says
 // there is no next page, and returns every page's items; more than maxPages pages is an error.
-func allPages[T any](op string, page *gl.ListOptions, list func() ([]T, *gl.Response, error)) ([]T, error) {
+func allPages[T any](c *Client, op string, page *gl.ListOptions, list func() ([]T, *gl.Response, error)) ([]T, error) {
 	var out []T
 	for range maxPages {
 		items, resp, err := list()
 		if err != nil {
-			return nil, mapErr(op, err, read)
+			return nil, c.mapErr(op, err, read)
 		}
 		out = append(out, items...)
 		if resp.NextPage == 0 {
@@ -322,7 +388,7 @@ func (c *Client) FileAt(ctx context.Context, repo, path, ref string) ([]byte, er
 	path = strings.TrimPrefix(path, "/")
 	b, _, err := c.api.RepositoryFiles.GetRawFile(repo, path, &gl.GetRawFileOptions{Ref: gl.Ptr(ref)}, ctxOpt(ctx))
 	if err != nil {
-		return nil, mapErr(fmt.Sprintf("read %s at %s in %s", path, ref, repo), err, read)
+		return nil, c.mapErr(fmt.Sprintf("read %s at %s in %s", path, ref, repo), err, read)
 	}
 	return b, nil
 }
@@ -339,8 +405,8 @@ type member struct {
 // membership from an ancestor group. A blocked user or a membership awaiting a seat does not count.
 // A group the token cannot see answers 404 on GitLab, so 403 and a 404 on a subgroup path yield a
 // wrapped forge.ErrForbidden: the gate must not read them as "not a member". A 404 on a one-segment
-// name yields forge.ErrNotFound: "@dora" is most often a user (the gate then counts dora's own
-// approval only, which errs on the side of blocking).
+// name is a user or a private top-level group: forge.ErrNotFound when GitLab has a user of that name
+// (the gate then counts that user's own approval), else forge.ErrForbidden.
 func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) {
 	op := fmt.Sprintf("read members of group %s", team)
 	opt := &gl.ListGroupMembersOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}, Query: gl.Ptr(user)}
@@ -353,11 +419,12 @@ func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) 
 		var ms []member
 		resp, err := c.api.Do(req, &ms)
 		if err != nil {
-			err = mapErr(op, err, read)
+			err = c.mapErr(op, err, read)
 			var ae *APIError
-			if errors.As(err, &ae) && errors.Is(err, forge.ErrNotFound) && strings.Contains(team, "/") {
+			if errors.As(err, &ae) && errors.Is(err, forge.ErrNotFound) && (strings.Contains(team, "/") || !c.isUser(ctx, team)) {
 				ae.Err = forge.ErrForbidden
-				ae.fix = "the group does not exist or the token cannot see it: " + TokenHint
+				ae.fix = "the group does not exist or the token cannot see it (GitLab answers 404 for a private group): " +
+					"make the user of GITLAB_TOKEN a member of the group, or invite the group to the project"
 			}
 			return false, err
 		}
@@ -375,8 +442,19 @@ func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) 
 	return false, fmt.Errorf("%s: more than %d pages", op, maxPages)
 }
 
+// isUser reports whether GitLab has a user whose username is name (GET /users?username=, which answers
+// an empty list for anybody else). When it cannot tell it says no: the caller then reports the name as
+// a group it cannot read rather than guess.
+func (c *Client) isUser(ctx context.Context, name string) bool {
+	us, _, err := c.api.Users.ListUsers(&gl.ListUsersOptions{Username: gl.Ptr(name)}, ctxOpt(ctx))
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(us, func(u *gl.User) bool { return u != nil && strings.EqualFold(u.Username, name) })
+}
+
 // SetStatus sets an external commit status on sha: Context is the status name, forge's "failure" and
-// "error" both become GitLab's "failed".
+// "error" both become GitLab's "failed". A status already in the state asked for is left as it is.
 func (c *Client) SetStatus(ctx context.Context, repo, sha string, st forge.Status) error {
 	var state gl.BuildStateValue
 	switch st.State {
@@ -397,5 +475,21 @@ func (c *Client) SetStatus(ctx context.Context, repo, sha string, st forge.Statu
 		opt.TargetURL = gl.Ptr(st.TargetURL)
 	}
 	_, _, err := c.api.Commits.SetCommitStatus(repo, sha, opt, ctxOpt(ctx))
-	return mapErr(fmt.Sprintf("set status %q on %s", st.Context, sha), err, write)
+	var er *gl.ErrorResponse
+	if errors.As(err, &er) && er.HasStatusCode(http.StatusBadRequest) && sameStateRefused(er.Message, state) {
+		// The status already has this state (a re-run of a gate still pending): GitLab refuses the
+		// transition from a state to itself.
+		return nil
+	}
+	return c.mapErr(fmt.Sprintf("set status %q on %s", st.Context, sha), err, write)
+}
+
+// transition is the message of GitLab's 400 for a commit status transition its state machine refuses:
+// "Cannot transition status via :enqueue from :pending (Reason(s): Status cannot transition via "enqueue")".
+var transition = regexp.MustCompile(`Cannot transition status via :\w+ from :(\w+)`)
+
+// sameStateRefused reports whether msg is GitLab refusing to move a status to state from state itself.
+func sameStateRefused(msg string, state gl.BuildStateValue) bool {
+	m := transition.FindStringSubmatch(msg)
+	return m != nil && m[1] == string(state)
 }

@@ -497,3 +497,91 @@ func TestIsMemberAwaitingSeat(t *testing.T) {
 		t.Errorf("IsMember of a group the token cannot see: err = %v, want ErrForbidden with a hint", err)
 	}
 }
+
+// TestMergedChangeRequestOfADeploy: GET /repository/commits/M/merge_requests lists every merge request
+// that holds M: the one merged as M, an open one whose head is M (a branch cut at M), one merged into
+// another branch. A deploy of M on main ships only the first, found by its merge or squash commit.
+func TestMergedChangeRequestOfADeploy(t *testing.T) {
+	t.Parallel()
+	const m = "9999999999999999999999999999999999999999"
+	for _, squash := range []bool{false, true} {
+		srv := gitlabtest.New(t)
+		c := newClient(t, srv, gitlab.Options{})
+		merged, _ := newMR(srv)
+		srv.MergeInto(merged, "main", m, squash)
+		open := srv.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "mallory", HeadSHA: m,
+			BaseSHA: m, BaseRef: "evil-target"}, []string{"db/migrations/4_x.up.sql"})
+		elsewhere := srv.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "mallory", HeadSHA: m,
+			BaseSHA: m, BaseRef: "evil-target"}, nil)
+		srv.MergeInto(elsewhere, "evil-target", "8888888888888888888888888888888888888888", false)
+		_ = open
+		got, err := c.MergedChangeRequest(t.Context(), "acme/shop", m, "main")
+		if err != nil || got.Ref != merged || !got.Merged || got.BaseRef != "main" {
+			t.Errorf("squash %v: MergedChangeRequest(M, main) = %+v, %v; want merged %+v", squash, got, err, merged)
+		}
+		if got, err := c.MergedChangeRequest(t.Context(), "acme/shop", m, "release"); !errors.Is(err, forge.ErrNotFound) {
+			t.Errorf("squash %v: MergedChangeRequest(M, release) = %+v, %v; want ErrNotFound", squash, got, err)
+		}
+	}
+}
+
+// TestIsMemberOfAPrivateTopLevelGroup: GitLab answers 404 for the members of a group the token cannot
+// see; for a one-segment name that is not a user, that is a group the gate cannot read, not a user.
+func TestIsMemberOfAPrivateTopLevelGroup(t *testing.T) {
+	t.Parallel()
+	srv := gitlabtest.New(t)
+	c := newClient(t, srv, gitlab.Options{})
+	srv.AddUser("dora")
+	if _, err := c.IsMember(t.Context(), "dora", "bob"); !errors.Is(err, forge.ErrNotFound) || errors.Is(err, forge.ErrForbidden) {
+		t.Errorf("IsMember(dora, bob), dora a user: err = %v, want ErrNotFound", err)
+	}
+	_, err := c.IsMember(t.Context(), "dba-group", "dora")
+	var ae *gitlab.APIError
+	if !errors.Is(err, forge.ErrForbidden) || !errors.As(err, &ae) || !strings.Contains(ae.Hint(), "cannot see it") {
+		t.Errorf("IsMember(dba-group, dora), no such user: err = %v, want ErrForbidden with a hint", err)
+	}
+}
+
+// TestSetStatusAlreadyPending: GitLab refuses to move a status from pending to pending (a re-run of a
+// gate still waiting); the status is as asked, so that is no error.
+func TestSetStatusAlreadyPending(t *testing.T) {
+	t.Parallel()
+	srv := gitlabtest.New(t)
+	c := newClient(t, srv, gitlab.Options{})
+	_, cr := newMR(srv)
+	st := forge.Status{Context: "schemagate/dba-approval", State: "pending", Description: "waiting"}
+	for i := range 2 {
+		if err := c.SetStatus(t.Context(), "acme/shop", cr.HeadSHA, st); err != nil {
+			t.Errorf("SetStatus pending #%d: %v", i+1, err)
+		}
+	}
+	st.State = "success"
+	if err := c.SetStatus(t.Context(), "acme/shop", cr.HeadSHA, st); err != nil {
+		t.Errorf("SetStatus success after pending: %v", err)
+	}
+	if got := srv.Statuses("acme/shop", cr.HeadSHA); len(got) != 2 || got[1].State != "success" {
+		t.Errorf("statuses = %+v, want pending then success", got)
+	}
+}
+
+// TestErrorsNameTheProjectAndTheToken: a project the token cannot see answers 404; the error says so
+// and names the project, once. A token GitLab refuses gets one hint naming that token.
+func TestErrorsNameTheProjectAndTheToken(t *testing.T) {
+	t.Parallel()
+	srv := gitlabtest.New(t)
+	c := newClient(t, srv, gitlab.Options{})
+	newMR(srv)
+	_, err := c.ChangeRequest(t.Context(), forge.Ref{Repo: "acme/private", Number: 7})
+	if !errors.Is(err, forge.ErrNotFound) {
+		t.Fatalf("ChangeRequest of a hidden project: err = %v, want ErrNotFound", err)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "404 404") || strings.Contains(msg, ": not found") || !strings.Contains(msg, "acme/private") || !strings.Contains(msg, "cannot see") {
+		t.Errorf("error %q: want the status said once, the project and that GitLab answers 404 for projects the token cannot see", msg)
+	}
+	revoked := newClient(t, srv, gitlab.Options{Token: "glpat-revoked"})
+	_, err = revoked.CreateComment(t.Context(), forge.Ref{Repo: "acme/shop", Number: 1}, "x")
+	if msg := err.Error(); strings.Contains(msg, "CI_JOB_TOKEN") || strings.Count(msg, "GITLAB_TOKEN") != 2 || !strings.Contains(msg, "expired") {
+		t.Errorf("error with a revoked GITLAB_TOKEN %q: want one hint about GITLAB_TOKEN being expired, no word of CI_JOB_TOKEN", msg)
+	}
+}

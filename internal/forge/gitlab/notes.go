@@ -41,9 +41,10 @@ func (c *Client) notes(ctx context.Context, ref forge.Ref) ([]*gl.Note, error) {
 		OrderBy:     gl.Ptr("created_at"),
 		Sort:        gl.Ptr("asc"),
 	}
-	return allPages(op, &opt.ListOptions, func() ([]*gl.Note, *gl.Response, error) {
+	ns, err := allPages(c, op, &opt.ListOptions, func() ([]*gl.Note, *gl.Response, error) {
 		return c.api.Notes.ListMergeRequestNotes(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
 	})
+	return ns, inProject(err, ref.Repo)
 }
 
 // MaxNoteLength is the longest note GitLab accepts, in characters.
@@ -68,7 +69,7 @@ func (c *Client) CreateComment(ctx context.Context, ref forge.Ref, body string) 
 	n, _, err := c.api.Notes.CreateMergeRequestNote(ref.Repo, int64(ref.Number),
 		&gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, ctxOpt(ctx))
 	if err != nil {
-		return 0, mapErr(op, err, write)
+		return 0, c.mapErr(op, err, write)
 	}
 	return n.ID, nil
 }
@@ -85,7 +86,7 @@ func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, bod
 	}
 	_, _, err := c.api.Notes.UpdateMergeRequestNote(ref.Repo, int64(ref.Number), id,
 		&gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr(body)}, ctxOpt(ctx))
-	return mapErr(op, err, write)
+	return c.mapErr(op, err, write)
 }
 
 // approvals is GET /projects/:id/merge_requests/:iid/approvals, with approved_at which client-go drops.
@@ -119,7 +120,7 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 	}
 	var cur approvals
 	if _, err := c.api.Do(req, &cur); err != nil {
-		return nil, mapErr(fmt.Sprintf("read approvals of merge request %s!%d", ref.Repo, ref.Number), err, read)
+		return nil, c.mapErr(fmt.Sprintf("read approvals of merge request %s!%d", ref.Repo, ref.Number), err, read)
 	}
 
 	var out []forge.Review
@@ -187,7 +188,7 @@ type version struct {
 func (c *Client) versions(ctx context.Context, ref forge.Ref) ([]version, error) {
 	op := fmt.Sprintf("list diff versions of merge request %s!%d", ref.Repo, ref.Number)
 	opt := &gl.GetMergeRequestDiffVersionsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}}
-	vs, err := allPages(op, &opt.ListOptions, func() ([]*gl.MergeRequestDiffVersion, *gl.Response, error) {
+	vs, err := allPages(c, op, &opt.ListOptions, func() ([]*gl.MergeRequestDiffVersion, *gl.Response, error) {
 		return c.api.MergeRequests.GetMergeRequestDiffVersions(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
 	})
 	if err != nil {
@@ -259,7 +260,7 @@ type ApprovalRule struct {
 func (c *Client) ApprovalRules(ctx context.Context, ref forge.Ref) ([]ApprovalRule, error) {
 	st, _, err := c.api.MergeRequestApprovals.GetApprovalState(ref.Repo, int64(ref.Number), ctxOpt(ctx))
 	if err != nil {
-		return nil, mapErr(fmt.Sprintf("read approval state of merge request %s!%d", ref.Repo, ref.Number), err, read)
+		return nil, c.mapErr(fmt.Sprintf("read approval state of merge request %s!%d", ref.Repo, ref.Number), err, read)
 	}
 	out := make([]ApprovalRule, 0, len(st.Rules))
 	for _, r := range st.Rules {

@@ -47,6 +47,7 @@ type mr struct {
 	sourceProject    int64
 	state            string
 	mergeSHA         string
+	squash           bool // mergeSHA is the squash commit
 	mergedAt         time.Time
 	files            []string
 	notes            []*note
@@ -230,6 +231,9 @@ func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.
 	if cr.State == "merged" || cr.Merged {
 		m.state = "merged"
 	}
+	if cr.State == "closed" {
+		m.state = "closed"
+	}
 	p.mrs[iid] = m
 	s.userID(cr.Author)
 	return forge.Ref{Repo: cr.Repo, Number: int(iid)}
@@ -270,7 +274,7 @@ func (s *Server) Merge(ref forge.Ref, mergeSHA string) {
 	if m == nil {
 		return
 	}
-	m.state, m.mergeSHA, m.mergedAt = "merged", mergeSHA, s.tick()
+	m.state, m.mergeSHA, m.squash, m.mergedAt = "merged", mergeSHA, false, s.tick()
 }
 
 func (s *Server) mustMR(ref forge.Ref) *mr {
@@ -361,6 +365,28 @@ func (s *Server) SetFile(repo, path, ref string, content []byte) {
 	s.project(repo)
 	s.files[repo+"\x00"+ref+"\x00"+strings.TrimPrefix(path, "/")] = slices.Clone(content)
 	s.refs[repo+"\x00"+ref] = true
+}
+
+// AddUser makes name a user GitLab knows (GET /users?username= finds it), as every author, approver
+// and member already is.
+func (s *Server) AddUser(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userID(name)
+}
+
+// MergeInto marks the merge request merged into branch by mergeSHA (its merge commit), as Merge does,
+// with squash set: the commit is the squash commit (squash_commit_sha) and merge_commit_sha is null, as
+// GitLab answers for a squash merge with a fast-forward merge method.
+func (s *Server) MergeInto(ref forge.Ref, branch, mergeSHA string, squash bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMR(ref)
+	if m == nil {
+		return
+	}
+	m.baseRef = branch
+	m.state, m.mergeSHA, m.squash, m.mergedAt = "merged", mergeSHA, squash, s.tick()
 }
 
 // AddTeamMember makes user an active member of group team (a full path).

@@ -82,8 +82,12 @@ func (s *Server) mrPayload(p *project, m *mr, full bool) map[string]any {
 	o["merge_commit_sha"] = nil
 	o["merged_at"] = nil
 	o["merged_by"] = nil
+	o["squash_commit_sha"] = nil
 	if m.state == "merged" {
 		o["merge_commit_sha"] = m.mergeSHA
+		if m.squash {
+			o["merge_commit_sha"], o["squash_commit_sha"] = nil, m.mergeSHA
+		}
 		o["merged_at"] = ts(m.mergedAt)
 	}
 	o["reference"] = fmt.Sprintf("!%d", m.iid)

@@ -112,6 +112,8 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 	switch {
 	case is("GET", 1) && segs[0] == "user":
 		return "GET user", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.userPayload()) }
+	case is("GET", 1) && segs[0] == "users":
+		return "GET users", s.listUsers
 	case is("GET", 4) && segs[0] == "groups" && segs[2] == "members" && segs[3] == "all":
 		return "GET group_members_all", func(w http.ResponseWriter, r *http.Request) { s.groupMembers(w, r, segs[1], true) }
 	case is("GET", 3) && segs[0] == "groups" && segs[2] == "members":
@@ -321,6 +323,22 @@ func (s *Server) commitMRs(w http.ResponseWriter, p *project, sha string) {
 	writeJSON(w, http.StatusOK, items)
 }
 
+// sameStateEvents are the state machine's events of the states GitLab refuses to enter from themselves.
+var sameStateEvents = map[string]string{"pending": "enqueue", "running": "run"}
+
+// listUsers answers GET /users?username=NAME: a list holding the user of that name, or an empty list
+// (a group's name, or nobody's).
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("username")
+	items := []any{}
+	for u := range s.users {
+		if name != "" && strings.EqualFold(u, name) {
+			items = append(items, s.basicUser(u))
+		}
+	}
+	writeJSON(w, http.StatusOK, items)
+}
+
 var statusStates = []string{"pending", "running", "success", "failed", "canceled", "skipped"}
 
 func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project, sha string) {
@@ -339,6 +357,18 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project, s
 	}
 	if name == "" {
 		name = "default"
+	}
+	for i := len(s.statuses) - 1; i >= 0; i-- {
+		// GitLab updates the latest status of the name on the commit; its state machine refuses to move
+		// pending to pending or running to running (lib/api/commit_statuses.rb renders the
+		// StateMachines::InvalidTransition as a 400).
+		if old := s.statuses[i]; old.project == p.path && old.sha == sha && old.name == name {
+			if event, ok := sameStateEvents[state]; ok && old.state == state {
+				message(w, http.StatusBadRequest, fmt.Sprintf("Cannot transition status via :%s from :%s (Reason(s): Status cannot transition via \"%s\")", event, state, event))
+				return
+			}
+			break
+		}
 	}
 	st := &status{
 		id: s.id(), project: p.path, sha: sha, name: name, state: state,
