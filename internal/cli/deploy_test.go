@@ -177,13 +177,14 @@ environments:
 		t.Fatal("the killed deploy did not leave maintenance mode on; the test proves nothing")
 	}
 
-	// Without --recover: blocked (exit 3), and maintenance mode goes off.
+	// Without --recover: blocked (exit 3), and maintenance mode stays on: turning it off would let
+	// writes in and make the dead run's snapshot, which --recover may need, unsafe to restore.
 	code, _, errs := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--run-id", "second")
 	if code != ExitBlocked || !strings.Contains(errs, "doomed") || !strings.Contains(errs, "--recover") {
 		t.Fatalf("deploy over a dead run: exit %d\n%s", code, errs)
 	}
-	if maintenance() != "off" {
-		t.Error("maintenance mode left on by the run that found it on")
+	if maintenance() != "on" || !strings.Contains(errs, "maintenance mode stays on until then") {
+		t.Errorf("maintenance mode %s after the blocked run, want on and said so:\n%s", maintenance(), errs)
 	}
 
 	// With --recover and the slow migration fixed: recovered and deployed.

@@ -25,6 +25,10 @@ type effects struct {
 	Validates map[string]bool
 	// Opaque is set when some statement may do anything (DO blocks, CALL): every table is suspect.
 	Opaque bool
+	// Funcs are the functions the script calls, as written (lower case, qualified when it qualifies them);
+	// CreatedFuncs those it creates. A call of a function that is not built in (resolved against the
+	// catalog before the run) may do anything, like a DO block.
+	Funcs, CreatedFuncs map[string]bool
 	// Losses describe statements that destroy data: dropped tables or columns, TRUNCATE, DELETE.
 	Losses []loss
 }
@@ -38,7 +42,7 @@ type loss struct {
 
 func newEffects() *effects {
 	return &effects{Tables: map[string]bool{}, Rows: map[string]bool{}, Updated: map[string]map[string]bool{}, Created: map[string]bool{},
-		AddedColumns: map[string]bool{}, Validates: map[string]bool{}}
+		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{}}
 }
 
 func rvName(rv *pg_query.RangeVar) string {
@@ -62,6 +66,7 @@ func analyze(s *migrate.Script) *effects {
 			continue
 		}
 		walkRangeVars(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) { e.Tables[rvName(rv)] = true })
+		walkFuncCalls(st.Node.ProtoReflect(), func(fc *pg_query.FuncCall) { e.Funcs[funcName(fc.Funcname)] = true })
 		line := st.Pos.Line
 		switch n := st.Node.Node.(type) {
 		case *pg_query.Node_InsertStmt:
@@ -114,6 +119,10 @@ func analyze(s *migrate.Script) *effects {
 					e.Losses = append(e.Losses, loss{what: "column", relation: rel, column: cmd.Name, line: line})
 				case pg_query.AlterTableType_AT_ValidateConstraint:
 					e.Validates[rel+"."+cmd.Name] = true
+				case pg_query.AlterTableType_AT_AttachPartition:
+					// The partition's rows become the parent's (a DETACH, which takes them away, is not
+					// expected to change counts: it is reported).
+					e.Rows[rel] = true
 				}
 			}
 		case *pg_query.Node_DropStmt:
@@ -126,11 +135,44 @@ func analyze(s *migrate.Script) *effects {
 					e.Losses = append(e.Losses, loss{what: "table", relation: strings.Join(parts, "."), line: line})
 				}
 			}
+		case *pg_query.Node_CreateFunctionStmt:
+			e.CreatedFuncs[funcName(n.CreateFunctionStmt.Funcname)] = true
 		case *pg_query.Node_DoStmt, *pg_query.Node_CallStmt:
 			e.Opaque = true
 		}
 	}
 	return e
+}
+
+// funcName is a function's name as written: "name" or "schema.name", lower case.
+func funcName(parts []*pg_query.Node) string {
+	var names []string
+	for _, p := range parts {
+		names = append(names, strings.ToLower(p.GetString_().GetSval()))
+	}
+	return strings.Join(names, ".")
+}
+
+// walkFuncCalls calls f for every function call in a parse tree.
+func walkFuncCalls(m protoreflect.Message, f func(*pg_query.FuncCall)) {
+	if fc, ok := m.Interface().(*pg_query.FuncCall); ok {
+		f(fc)
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList():
+			if fd.Kind() == protoreflect.MessageKind {
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walkFuncCalls(l.Get(i).Message(), f)
+				}
+			}
+		case fd.IsMap():
+		case fd.Kind() == protoreflect.MessageKind:
+			walkFuncCalls(v.Message(), f)
+		}
+		return true
+	})
 }
 
 // walkRangeVars calls f for every RangeVar in a parse tree.

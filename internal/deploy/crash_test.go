@@ -80,7 +80,8 @@ func TestDeployKilledThenRecovered(t *testing.T) {
 		t.Fatal("the killed deploy did not leave maintenance mode on; the test proves nothing")
 	}
 
-	// A plain deploy refuses to run over the unfinished run, but turns maintenance mode off.
+	// A plain deploy refuses to run over the unfinished run and leaves maintenance mode on: turning it off
+	// would make the dead run's snapshot unsafe for --recover.
 	fixed := with(files, map[string]string{"2_backfill.up.sql": goodMigrations["2_backfill.up.sql"]})
 	o := tg.options(t, folder(t, fixed), "run-next")
 	res, err := Run(t.Context(), o)
@@ -88,8 +89,8 @@ func TestDeployKilledThenRecovered(t *testing.T) {
 	if !errors.As(err, &b) || !strings.Contains(b.Reason, "run-killed") || !strings.Contains(b.Hint, "--recover") {
 		t.Fatalf("deploy over a dead run: %v", err)
 	}
-	if tg.maintenance(t) != "off" || res.Maintenance == nil || !res.Maintenance.Inherited {
-		t.Errorf("maintenance mode %s after the run that found it left on; result %+v", tg.maintenance(t), res.Maintenance)
+	if tg.maintenance(t) != "on" || !strings.Contains(b.Hint, "maintenance mode stays on") {
+		t.Errorf("maintenance mode %s after the blocked run (hint %q); want it left on for --recover", tg.maintenance(t), b.Hint)
 	}
 	if res.Lock == nil || !strings.Contains(res.Lock.Stale, "doomed") {
 		t.Errorf("stale lock row not reported: %+v", res.Lock)
@@ -202,7 +203,18 @@ func TestDeployKilledOutsideTransactionRecoveredBySnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := tg.options(t, set, "run-recover")
+	// A plain run first: blocked, it must leave maintenance mode on, or the dead run's snapshot becomes
+	// unsafe and --recover could no longer restore it.
+	o := tg.options(t, set, "run-plain")
+	o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: snaps, ExcludeSchemas: []string{"schemagate"}}
+	var b *Blocked
+	if _, err := Run(t.Context(), o); !errors.As(err, &b) || !strings.Contains(b.Hint, "--recover") {
+		t.Fatalf("plain deploy over the dead run: %v, want blocked", err)
+	}
+	if tg.maintenance(t) != "on" {
+		t.Error("the blocked run turned maintenance mode off")
+	}
+	o = tg.options(t, set, "run-recover")
 	o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: snaps, ExcludeSchemas: []string{"schemagate"}}
 	o.Recover = true
 	res, err := Run(t.Context(), o)

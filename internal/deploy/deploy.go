@@ -166,13 +166,6 @@ func (d *deployer) deploy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range dead {
-		if r.MaintenanceOn {
-			// The crashed run left maintenance mode on: it must go off whatever happens next.
-			d.maintOn = true
-			d.res.Maintenance = &MaintenanceResult{Inherited: true}
-		}
-	}
 	var running []deadRun
 	for _, r := range dead {
 		if r.Status == "running" {
@@ -180,9 +173,26 @@ func (d *deployer) deploy(ctx context.Context) error {
 		}
 	}
 	if len(running) > 0 && !o.Recover {
+		// Maintenance mode stays as the dead run left it: turning it off would let writes in and so make
+		// its snapshot, which --recover may need, unsafe to restore.
 		r := running[len(running)-1]
-		return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
+		b := &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
 			Hint: "run again with --recover to roll back what it applied and turn maintenance mode off"}
+		for _, r := range running {
+			if r.MaintenanceOn {
+				b.Hint = "run again with --recover to roll back what it applied and turn maintenance mode off; maintenance mode stays on until then, so that its snapshot can still be restored"
+				d.note("maintenance mode, left on by run %s, stays on until --recover: turning it off would make its snapshot unsafe to restore", r.RunID)
+				break
+			}
+		}
+		return b
+	}
+	for _, r := range dead {
+		if r.MaintenanceOn {
+			// The crashed run left maintenance mode on: it must go off whatever happens next.
+			d.maintOn = true
+			d.res.Maintenance = &MaintenanceResult{Inherited: true}
+		}
 	}
 	if len(running) > 0 {
 		if err := d.recoverRuns(ctx, running); err != nil {

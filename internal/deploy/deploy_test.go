@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -479,8 +481,9 @@ func TestDeployWebhookFails(t *testing.T) {
 	}
 	o.Maintenance = m
 	res, err := Run(t.Context(), o)
-	if err == nil || res.Outcome != OutcomeFailed || !strings.Contains(res.Reason, "HTTP 502") || !strings.Contains(res.Reason, "nothing was changed") {
-		t.Fatalf("err %v, outcome %s, reason %q", err, res.Outcome, res.Reason)
+	var b *Blocked
+	if !errors.As(err, &b) || res.Outcome != OutcomeBlocked || !strings.Contains(res.Reason, "HTTP 502") || !strings.Contains(res.Reason, "nothing was changed") {
+		t.Fatalf("err %v, outcome %s, reason %q; want blocked, nothing changed", err, res.Outcome, res.Reason)
 	}
 	if res.Snapshot != nil {
 		t.Error("snapshot taken although maintenance mode failed")
@@ -559,24 +562,66 @@ func TestDeployLockTimeoutRetries(t *testing.T) {
 	}
 }
 
+// TestDeploySnapshotFailureChangesNothing: a snapshot that cannot be taken (no pg_dump, a snapshot folder
+// that cannot be created, a table locked by another session) changes nothing: the deploy is blocked (exit
+// 3), with a hint that matches the cause, and maintenance mode is off again.
 func TestDeploySnapshotFailureChangesNothing(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t)
-	before := tg.checksums(t)
-	o := tg.options(t, folder(t, goodMigrations), "run-nosnap")
-	o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: t.TempDir(), Bin: t.TempDir()} // no pg_dump there
-	res, err := Run(t.Context(), o)
-	if err == nil || res.Outcome != OutcomeFailed || !strings.Contains(res.Reason, "nothing was changed") {
-		t.Fatalf("err %v, outcome %s, reason %q", err, res.Outcome, res.Reason)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if got := statuses(res); got != "1:pending 2:pending 3:pending 4:pending" {
-		t.Errorf("statuses %q", got)
+	tests := []struct {
+		name string
+		snap func(url string) *snapshot.PGDump
+		lock bool
+		hint string
+	}{
+		{name: "no pg_dump", snap: func(url string) *snapshot.PGDump {
+			return &snapshot.PGDump{URL: url, Dir: t.TempDir(), Bin: t.TempDir()}
+		}, hint: "pg_bin"},
+		{name: "unwritable dir", snap: func(url string) *snapshot.PGDump {
+			return &snapshot.PGDump{URL: url, Dir: filepath.Join(file, "snaps")}
+		}, hint: "snapshot.dir"},
+		{name: "locked table", lock: true, hint: "lock wait timeout", snap: func(url string) *snapshot.PGDump {
+			return &snapshot.PGDump{URL: url, Dir: t.TempDir(), LockWaitTimeout: 50 * time.Millisecond, ExcludeSchemas: []string{"schemagate"}}
+		}},
 	}
-	if after := tg.checksums(t); after != before {
-		t.Error("database changed")
-	}
-	if tg.maintenance(t) != "off" {
-		t.Error("maintenance mode left on")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			o := tg.options(t, folder(t, goodMigrations), "run-nosnap")
+			o.Snapshotter = tc.snap(tg.url)
+			if tc.lock {
+				// Another session holds an ACCESS EXCLUSIVE lock on a table the migrations do not touch.
+				tg.exec(t, "CREATE TABLE unrelated (id int)")
+				blocker, err := pgx.Connect(t.Context(), tg.url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer blocker.Close(context.Background())
+				if _, err := blocker.Exec(t.Context(), "BEGIN; LOCK TABLE unrelated IN ACCESS EXCLUSIVE MODE"); err != nil {
+					t.Fatal(err)
+				}
+				before = tg.checksums(t)
+			}
+			res, err := Run(t.Context(), o)
+			var b *Blocked
+			if !errors.As(err, &b) || res.Outcome != OutcomeBlocked || !strings.Contains(res.Reason, "nothing was changed") || !strings.Contains(res.Hint, tc.hint) {
+				t.Fatalf("err %v, outcome %s, reason %q, hint %q; want blocked, nothing changed, a hint about %q", err, res.Outcome, res.Reason, res.Hint, tc.hint)
+			}
+			if got := statuses(res); got != "1:pending 2:pending 3:pending 4:pending" {
+				t.Errorf("statuses %q", got)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Error("database changed")
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+		})
 	}
 }
 

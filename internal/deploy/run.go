@@ -100,7 +100,9 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 	d.progress("maintenance mode on")
 	if err := d.o.Maintenance.On(ctx); err != nil {
 		d.res.Maintenance.Error = err.Error()
-		return fmt.Errorf("%w; nothing was changed", err)
+		// Blocked: the database is as it was (maintenance mode is switched off again on the way out).
+		return &Blocked{Reason: fmt.Sprintf("turn maintenance mode on: %v; nothing was changed", err),
+			Hint: "check the maintenance.on action (and that what it calls is up), then deploy again"}
 	}
 	now := d.clock.Now().UTC()
 	d.res.Maintenance.On = &now
@@ -114,7 +116,16 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 	d.progress("taking snapshot")
 	info, restore, err := d.o.Snapshotter.Snapshot(ctx, d.o.RunID)
 	if err != nil {
-		return fmt.Errorf("take snapshot: %w; nothing was changed", err)
+		// Blocked: no migration ran, so the database is as it was.
+		b := &Blocked{Reason: fmt.Sprintf("take snapshot: %v; nothing was changed", err), Hint: "fix the snapshot's problem, then deploy again"}
+		var se *snapshot.Error
+		if errors.As(err, &se) {
+			b.Reason = fmt.Sprintf("take snapshot: %s: %v; nothing was changed", se.Op, se.Err)
+			if se.Hint != "" {
+				b.Hint = se.Hint
+			}
+		}
+		return b
 	}
 	d.res.Snapshot, d.restore = info, restore
 	where := info.Location
@@ -178,6 +189,22 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 	ids := map[string]int64{}
 	for i, m := range pending {
 		mr := &d.res.Migrations[i]
+		if ctx.Err() != nil {
+			// Stopped (a cancelled CI job): undo what this run applied, as part of the clean-up.
+			for j := i; j < len(pending); j++ {
+				d.res.Migrations[j].Status = StatusNotRun
+			}
+			why := fmt.Sprintf("stopped before %s: %v", m.ID(), context.Cause(ctx))
+			d.progress("%s", why)
+			cctx, err := d.cleanup(ctx)
+			if err != nil {
+				return d.unreachable(pending[:i], m, false, err)
+			}
+			return d.rollback(cctx, undoPlan{migs: pending[:i], ids: ids}, why)
+		}
+		if closed, ok := d.windowClosed(); ok && i > 0 {
+			return d.stopAtWindowEnd(ctx, pending, i, ids, closed)
+		}
 		if err := d.lock.conn.Ping(ctx); err != nil {
 			// Without its connection the lock is gone and another deploy may start: stop here.
 			for j := i; j < len(pending); j++ {
@@ -206,31 +233,153 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		}
 		if err != nil {
 			mr.Status, mr.Error = StatusFailed, sqlError(err, "up")
-			_ = d.hist.mark(ctx, d.conn, id, StatusFailed, st.duration, st.attempts, err.Error())
 			for j := i + 1; j < len(pending); j++ {
 				d.res.Migrations[j].Status = StatusNotRun
 			}
+			why := fmt.Sprintf("%s failed: %v", m.ID(), err)
+			applied := pending[:i]
 			var partial *migrate.Migration
 			if m.NoTransaction && st.executed > 0 {
 				partial = m
 			}
-			why := fmt.Sprintf("%s failed: %v", m.ID(), err)
+			if ctx.Err() != nil {
+				// Stopped (a cancelled CI job) during the migration: the rollback is part of the clean-up
+				// the signal starts, so it runs on a context the signal does not cancel.
+				why = fmt.Sprintf("%s stopped: %v", m.ID(), context.Cause(ctx))
+				d.progress("%s", why)
+				oldPID := uint32(0)
+				if d.conn != nil && d.conn.PgConn() != nil {
+					oldPID = d.conn.PgConn().PID()
+				}
+				cctx, cerr := d.cleanup(ctx)
+				if cerr != nil {
+					return d.unreachable(pending[:i], m, st.committing, cerr)
+				}
+				ctx = cctx
+				if oldPID != 0 && oldPID != d.conn.PgConn().PID() {
+					// The cancelled statement's session must be gone before its outcome is read.
+					if err := d.waitGone(ctx, int(oldPID)); err != nil {
+						return d.unreachable(pending[:i], m, st.committing, err)
+					}
+				}
+				if m.NoTransaction {
+					partial = m // the statement under way may have completed
+				} else {
+					// The history row commits with the migration: applied means its COMMIT went through.
+					var status string
+					if err := d.conn.QueryRow(ctx, fmt.Sprintf("SELECT status FROM %s WHERE id = $1", d.hist.table("schemagate_history")), id).Scan(&status); err != nil {
+						return d.unreachable(pending[:i], m, st.committing, err)
+					}
+					if status == StatusApplied {
+						mr.Status, mr.Error = StatusApplied, nil
+						applied = pending[:i+1]
+					}
+				}
+			}
+			if mr.Status == StatusFailed {
+				_ = d.hist.mark(ctx, d.conn, id, StatusFailed, st.duration, st.attempts, err.Error())
+			}
 			d.progress("%s", why)
-			return d.rollback(ctx, undoPlan{migs: pending[:i], ids: ids, partial: partial}, why)
+			return d.rollback(ctx, undoPlan{migs: applied, ids: ids, partial: partial}, why)
 		}
 		_ = d.hist.mark(ctx, d.conn, id, StatusApplied, st.duration, st.attempts, "")
 		mr.Status = StatusApplied
 		d.progress("applied %s in %s", m.ID(), st.duration.Round(time.Millisecond))
 	}
-	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
-	d.res.Verify = v.afterApply(ctx, d.base, pending)
-	if bad := failedChecks(d.res.Verify); len(bad) > 0 {
-		why := fmt.Sprintf("verification %q failed: %s", bad[0].Name, bad[0].Message)
-		d.progress("%s", why)
-		return d.rollback(ctx, undoPlan{migs: pending, ids: ids}, why)
+	if err := d.verifyApplied(ctx, pending, ids); err != nil {
+		return err
 	}
 	d.progress("verified: %d checks passed", len(d.res.Verify))
 	return nil
+}
+
+// verifyApplied verifies the migrations this run applied and rolls them back when a check fails.
+func (d *deployer) verifyApplied(ctx context.Context, applied []*migrate.Migration, ids map[string]int64) error {
+	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
+	d.res.Verify = v.afterApply(ctx, d.base, applied)
+	if bad := failedChecks(d.res.Verify); len(bad) > 0 {
+		why := fmt.Sprintf("verification %q failed: %s", bad[0].Name, bad[0].Message)
+		if ctx.Err() != nil {
+			why = fmt.Sprintf("stopped during the verification: %v", context.Cause(ctx))
+		}
+		d.progress("%s", why)
+		cctx, err := d.cleanup(ctx)
+		if err != nil {
+			return d.unreachable(applied, applied[len(applied)-1], false, err)
+		}
+		return d.rollback(cctx, undoPlan{migs: applied, ids: ids}, why)
+	}
+	return nil
+}
+
+// cleanup returns the context that undoing a run uses: one that the signal that stopped the run does not
+// cancel (the rollback is part of the clean-up that signal starts; the downs keep their lock and
+// statement timeouts, and a snapshot restore, once started, runs to its end). When the cancelled
+// statement took the work connection with it, it connects again.
+func (d *deployer) cleanup(ctx context.Context) (context.Context, error) {
+	if ctx.Err() == nil {
+		return ctx, nil
+	}
+	c := context.WithoutCancel(ctx)
+	if d.conn == nil || d.conn.IsClosed() {
+		if d.conn != nil {
+			d.conn.Close(c)
+		}
+		if err := d.reconnect(c); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// windowClosed tells whether the maintenance window this run started in has closed (or a blackout began),
+// and says which.
+func (d *deployer) windowClosed() (string, bool) {
+	w, sched := d.res.Window, d.sched
+	if w == nil || sched == nil || !w.Open || w.Broken {
+		return "", false
+	}
+	now := d.clock.Now()
+	if _, open := sched.Open(now); open {
+		return "", false
+	}
+	closed := "the maintenance window closed"
+	if w.End != nil {
+		closed += " at " + w.End.UTC().Format(time.RFC3339)
+	}
+	if bo, in := sched.Blackout(now); in {
+		closed = "the " + bo.String() + " began"
+	}
+	return closed, true
+}
+
+// stopAtWindowEnd ends a run whose window closed before pending[i] started: what it applied stays
+// (verified; rolled back if a check fails), the rest waits for the next window. The run is blocked.
+func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migration, i int, ids map[string]int64, closed string) error {
+	for j := i; j < len(pending); j++ {
+		d.res.Migrations[j].Status = StatusNotRun
+	}
+	d.res.Window.Open = false
+	var done, left []string
+	for _, m := range pending[:i] {
+		done = append(done, m.ID())
+	}
+	for _, m := range pending[i:] {
+		left = append(left, m.ID())
+	}
+	d.progress("%s: not starting %s", closed, strings.Join(left, ", "))
+	if err := d.verifyApplied(ctx, pending[:i], ids); err != nil {
+		return err
+	}
+	b := &Blocked{Reason: fmt.Sprintf("%s during the deploy: applied and verified %s; not started: %s", closed, strings.Join(done, ", "), strings.Join(left, ", ")),
+		Hint: "the rest deploys in the next window; or break this one with --break-window --reason"}
+	if next := d.sched.Next(d.clock.Now(), 1); len(next) > 0 {
+		d.res.Window.Next = &next[0].Start
+		b.Hint = fmt.Sprintf("the rest deploys in the next window, which opens at %s; or break this one with --break-window --reason",
+			next[0].Start.UTC().Format(time.RFC3339))
+	}
+	d.note("%s during the deploy: %s stay applied, %s did not start", closed, strings.Join(done, ", "), strings.Join(left, ", "))
+	return b
 }
 
 // undoPlan is what a rollback must undo.

@@ -60,31 +60,105 @@ func takeBaseline(ctx context.Context, conn *pgx.Conn, historySchema string, eff
 	if !countRows {
 		return b, nil
 	}
+	if eff != nil && !eff.Opaque {
+		why, err := hiddenEffects(ctx, conn, eff)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			// Rows may change anywhere: count every table, as for a DO block.
+			opaque := *eff
+			opaque.Opaque = true
+			eff = &opaque
+		}
+	}
 	tables, err := tablesOf(ctx, conn, historySchema, eff)
 	if err != nil {
 		return nil, err
 	}
 	for oid, name := range tables {
-		var n int64
-		if err := conn.QueryRow(ctx, "SELECT count(*) FROM ONLY "+name).Scan(&n); err != nil {
-			return nil, fmt.Errorf("count rows of %s: %w", name, err)
+		n, err := rowCount(ctx, conn, name)
+		if err != nil {
+			return nil, err
 		}
 		b.counts[oid] = tableCount{name: name, rows: n}
 	}
 	return b, nil
 }
 
-// tablesOf resolves the tables named in eff to oids (every user table when eff is opaque or nil).
+// hiddenEffects says why the migrations may change rows of tables they do not name: they call a function
+// that is not built in (or that they create), or they write to a table that has triggers. "" when not.
+func hiddenEffects(ctx context.Context, conn *pgx.Conn, eff *effects) (string, error) {
+	for f := range eff.Funcs {
+		if eff.CreatedFuncs[f] {
+			return "calls " + f + ", which it creates", nil
+		}
+	}
+	funcs := make([]string, 0, len(eff.Funcs))
+	for f := range eff.Funcs {
+		funcs = append(funcs, f)
+	}
+	written := make([]string, 0, len(eff.Rows)+len(eff.Updated))
+	for t := range eff.Rows {
+		written = append(written, t)
+	}
+	for t := range eff.Updated {
+		written = append(written, t)
+	}
+	var why string
+	err := conn.QueryRow(ctx, `
+		SELECT coalesce(
+		  (SELECT 'calls ' || p.oid::regprocedure::text FROM pg_proc p JOIN unnest($1::text[]) f(name)
+		     ON p.proname = regexp_replace(f.name, '^.*\.', '')
+		    AND (f.name NOT LIKE '%.%' OR p.pronamespace::regnamespace::text = split_part(f.name, '.', 1))
+		    AND p.pronamespace <> 'pg_catalog'::regnamespace LIMIT 1),
+		  (SELECT 'writes to ' || t.tgrelid::regclass::text || ', which has trigger ' || t.tgname FROM pg_trigger t
+		    WHERE NOT t.tgisinternal AND t.tgrelid = ANY (SELECT to_regclass(x) FROM unnest($2::text[]) x) LIMIT 1),
+		  '')`, funcs, written).Scan(&why)
+	if err != nil {
+		return "", fmt.Errorf("look up called functions: %w", err)
+	}
+	return why, nil
+}
+
+// rowCount counts a table's rows: its own for a table (its inheritance children are counted on their
+// own), every partition's for a partitioned table, which holds none itself.
+func rowCount(ctx context.Context, conn *pgx.Conn, name string) (int64, error) {
+	var kind string
+	if err := conn.QueryRow(ctx, "SELECT relkind::text FROM pg_class WHERE oid = $1::regclass", name).Scan(&kind); err != nil {
+		return 0, fmt.Errorf("count rows of %s: %w", name, err)
+	}
+	only := "ONLY "
+	if kind == "p" {
+		only = ""
+	}
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+only+name).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count rows of %s: %w", name, err)
+	}
+	return n, nil
+}
+
+// tablesOf resolves the tables named in eff to oids (every user table when eff is opaque or nil), with
+// the tables they reach: those whose foreign keys reference them (ON DELETE CASCADE and TRUNCATE ...
+// CASCADE empty them), their partitions and inheritance children, and the tables they are a partition of.
 func tablesOf(ctx context.Context, conn *pgx.Conn, historySchema string, eff *effects) (map[uint32]string, error) {
 	out := map[uint32]string{}
 	q := fmt.Sprintf(`SELECT c.oid, format('%%I.%%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind = 'r' AND `+userSchemas, quoteLit(historySchema))
+		WHERE c.relkind IN ('r', 'p') AND `+userSchemas, quoteLit(historySchema))
 	if eff != nil && !eff.Opaque {
 		names := make([]string, 0, len(eff.Tables))
 		for t := range eff.Tables {
 			names = append(names, t)
 		}
-		q += ` AND c.oid = ANY (SELECT to_regclass(x) FROM unnest($1::text[]) x)`
+		q = `WITH RECURSIVE edge(src, dst) AS (
+		       SELECT confrelid, conrelid FROM pg_constraint WHERE contype = 'f'
+		       UNION ALL SELECT inhparent, inhrelid FROM pg_inherits
+		       UNION ALL SELECT inhrelid, inhparent FROM pg_inherits),
+		     reach(oid) AS (
+		       SELECT to_regclass(x)::oid FROM unnest($1::text[]) x WHERE to_regclass(x) IS NOT NULL
+		       UNION SELECT e.dst FROM edge e JOIN reach r ON e.src = r.oid)
+		     ` + q + ` AND c.oid IN (SELECT oid FROM reach)`
 		rows, err := conn.Query(ctx, q, names)
 		if err != nil {
 			return nil, fmt.Errorf("resolve tables: %w", err)
@@ -233,6 +307,12 @@ func merge(dst, e *effects) {
 	for k := range e.Created {
 		dst.Created[k] = true
 	}
+	for k := range e.Funcs {
+		dst.Funcs[k] = true
+	}
+	for k := range e.CreatedFuncs {
+		dst.CreatedFuncs[k] = true
+	}
 	dst.Opaque = dst.Opaque || e.Opaque
 }
 
@@ -247,7 +327,11 @@ func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, pha
 		for n := range eff.Rows {
 			names = append(names, n)
 		}
-		rows, err := v.conn.Query(ctx, "SELECT to_regclass(x)::oid FROM unnest($1::text[]) x WHERE to_regclass(x) IS NOT NULL", names)
+		// A partition's rows are its parent's too, and the other way round.
+		rows, err := v.conn.Query(ctx, `WITH RECURSIVE t(oid) AS (
+			  SELECT to_regclass(x)::oid FROM unnest($1::text[]) x WHERE to_regclass(x) IS NOT NULL
+			  UNION SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.oid)
+			SELECT oid FROM t UNION SELECT a.relid::oid FROM t, pg_partition_ancestors(t.oid) a`, names)
 		if err == nil {
 			oids, _ := pgx.CollectRows(rows, pgx.RowTo[uint32])
 			for _, o := range oids {
@@ -281,9 +365,9 @@ func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, pha
 			continue
 		}
 		name := *found
-		var n int64
-		if err := v.conn.QueryRow(ctx, "SELECT count(*) FROM ONLY "+name).Scan(&n); err != nil {
-			bad = append(bad, fmt.Sprintf("%s: %v", name, err))
+		n, err := rowCount(ctx, v.conn, name)
+		if err != nil {
+			bad = append(bad, err.Error())
 			continue
 		}
 		if n != tc.rows {

@@ -59,7 +59,9 @@ func (c *Command) Reopen(_ context.Context, info *Info) (RestoreFunc, error) {
 	}
 	id, run := info.ID, info.RunID
 	return func(ctx context.Context) error {
-		if _, err := c.run(ctx, c.Restore, "SCHEMAGATE_SNAPSHOT_ID="+id, "SCHEMAGATE_RUN_ID="+run); err != nil {
+		// Once started, a restore runs to its end (bounded by Timeout): a signal that cancels the deploy
+		// must not stop it half way.
+		if _, err := c.run(context.WithoutCancel(ctx), c.Restore, "SCHEMAGATE_SNAPSHOT_ID="+id, "SCHEMAGATE_RUN_ID="+run); err != nil {
 			return &Error{Op: "run restore command", Err: err, Hint: "restore snapshot " + id + " by hand"}
 		}
 		return nil

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Formats of a pg_dump snapshot.
@@ -31,14 +30,17 @@ const (
 	FormatCustom    = "custom"    // -Fc, one file, dumped by one process
 )
 
+// DefaultLockWaitTimeout is pg_dump's wait for a table lock when PGDump.LockWaitTimeout is 0.
+const DefaultLockWaitTimeout = 10 * time.Second
+
 // ManifestFile is the name of the manifest written beside each pg_dump snapshot.
 const ManifestFile = "manifest.json"
 
-// PGDump takes snapshots with pg_dump into Dir/<run id>-<time>/ and restores them with pg_restore.
+// PGDump takes snapshots with pg_dump into Dir/<run id>-<time>/ and restores them with pg_restore and psql.
 //
-// Restore works in the same database: it first drops what the dump will recreate and what was created since
-// (every schema but the system ones, the excluded ones and public; every object of public that no extension
-// owns; extensions the dump does not hold), then runs pg_restore -j Jobs and ANALYZE. Restoring into a fresh
+// Restore works in the same database and in one transaction: one psql session drops what the dump will
+// recreate and what was created since (see clearScript), then runs the dump's SQL (pg_restore
+// --single-transaction -f -); any failure rolls it all back. ANALYZE follows. Restoring into a fresh
 // database and renaming it would need every connection closed, including the deploy's own lock, and would
 // lose the database's own grants and settings; the same-database restore keeps them and gives back the data
 // byte for byte (see docs/deploy.md).
@@ -47,7 +49,8 @@ type PGDump struct {
 	URL string
 	// Dir is the folder holding one folder per snapshot.
 	Dir string
-	// Jobs is the parallelism of pg_dump and pg_restore (default 2; the custom format dumps with 1).
+	// Jobs is the parallelism of pg_dump (default 2; the custom format dumps with 1). The restore runs in
+	// one session: it is one transaction.
 	Jobs int
 	// Format is FormatDirectory (default) or FormatCustom.
 	Format string
@@ -60,6 +63,10 @@ type PGDump struct {
 	Bin string
 	// ExcludeSchemas are neither dumped nor dropped on restore (schemagate's own history).
 	ExcludeSchemas []string
+	// LockWaitTimeout bounds pg_dump's wait for the shared lock on each table (--lock-wait-timeout): a
+	// session holding an ACCESS EXCLUSIVE lock would otherwise stall the snapshot, and the deploy with it,
+	// for as long as it holds it. 0 means DefaultLockWaitTimeout.
+	LockWaitTimeout time.Duration
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -106,7 +113,7 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	info.ID = sanitize(runID) + "-" + start.UTC().Format("20060102T150405Z")
 	info.Location = filepath.Join(p.Dir, info.ID)
 	if err := os.MkdirAll(info.Location, 0o700); err != nil {
-		return nil, nil, &Error{Op: "create snapshot folder", Err: err, Hint: "check snapshot.dir exists and is writable"}
+		return nil, nil, &Error{Op: "create snapshot folder", Err: err, Hint: fsHint(err.Error())}
 	}
 	ok := false
 	defer func() {
@@ -114,7 +121,11 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 			os.RemoveAll(info.Location)
 		}
 	}()
-	args := []string{"--no-password", "-f", p.dumpPath(info.Location)}
+	wait := p.LockWaitTimeout
+	if wait <= 0 {
+		wait = DefaultLockWaitTimeout
+	}
+	args := []string{"--no-password", "-f", p.dumpPath(info.Location), "--lock-wait-timeout=" + strconv.FormatInt(wait.Milliseconds(), 10)}
 	if p.format() == FormatCustom {
 		args = append(args, "-Fc")
 	} else {
@@ -129,23 +140,50 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	conn, env := p.connArgs()
 	args = append(args, conn)
 	if out, err := run(ctx, env, dumpBin, args...); err != nil {
-		return nil, nil, &Error{Op: "run pg_dump", Err: fmt.Errorf("%w: %s", err, out), Hint: "pg_dump must be at least the server's major version"}
+		return nil, nil, &Error{Op: "run pg_dump", Err: fmt.Errorf("%w: %s", err, out), Hint: dumpHint(out, wait)}
 	}
 	if err := p.list(ctx, info.Location); err != nil {
 		return nil, nil, err
 	}
 	if info.Size, info.SHA256, err = digest(p.dumpPath(info.Location)); err != nil {
-		return nil, nil, &Error{Op: "checksum snapshot", Err: err}
+		return nil, nil, &Error{Op: "checksum snapshot", Err: err, Hint: fsHint(err.Error())}
 	}
 	info.DurationMS = p.now().Sub(start).Milliseconds()
 	if err := writeManifest(info); err != nil {
-		return nil, nil, &Error{Op: "write snapshot manifest", Err: err}
+		return nil, nil, &Error{Op: "write snapshot manifest", Err: err, Hint: fsHint(err.Error())}
 	}
 	ok = true
 	if err := p.retain(info.ID); err != nil {
 		p.logger().Warn("snapshot retention", "err", err)
 	}
 	return info, p.restoreFunc(info), nil
+}
+
+// dumpHint says what to do about pg_dump's failure, from its messages.
+func dumpHint(out string, wait time.Duration) string {
+	switch {
+	case strings.Contains(out, "could not obtain lock") || strings.Contains(out, "lock timeout") || strings.Contains(out, "LOCK TABLE"):
+		return fmt.Sprintf("another session held a lock on a table (ACCESS EXCLUSIVE, from ALTER TABLE, VACUUM FULL, LOCK TABLE, ...) for longer than pg_dump's lock wait timeout (%s): find it in pg_locks, let it finish, then deploy again", wait)
+	case strings.Contains(out, "server version") && strings.Contains(out, "mismatch"):
+		return "pg_dump must be at least the server's major version: set snapshot.pg_bin to a newer client"
+	case strings.Contains(out, "No space left") || strings.Contains(out, "Permission denied") || strings.Contains(out, "Read-only file system") ||
+		strings.Contains(out, "could not write") || strings.Contains(out, "could not open output") || strings.Contains(out, "could not create directory"):
+		return fsHint(out)
+	case strings.Contains(out, "connection to server") || strings.Contains(out, "password authentication"):
+		return "check the database URL and that the server is up"
+	}
+	return "see pg_dump's message"
+}
+
+// fsHint says what to do about a failed write to the snapshot folder.
+func fsHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "No space left") || strings.Contains(msg, "no space left") || strings.Contains(msg, "quota"):
+		return "the disk of snapshot.dir is full: free space there, lower keep/keep_days, or point snapshot.dir at a larger disk"
+	case strings.Contains(msg, "ermission denied") || strings.Contains(msg, "ead-only file system"):
+		return "snapshot.dir must be writable by the user running schemagate"
+	}
+	return "check snapshot.dir exists, is writable and has room for the dump"
 }
 
 // Reopen returns the restore of a snapshot recorded earlier, after checking its manifest.
@@ -179,6 +217,9 @@ func (p *PGDump) restoreFunc(info *Info) RestoreFunc {
 }
 
 func (p *PGDump) restore(ctx context.Context, info *Info) error {
+	// Once started, a restore runs to its end: a signal that cancels the deploy must not stop it half way
+	// (it could not hurt, the restore being one transaction, but the database would not be restored).
+	ctx = context.WithoutCancel(ctx)
 	path := p.dumpPath(info.Location)
 	if info.Format == FormatCustom {
 		path = filepath.Join(info.Location, "dump.custom")
@@ -187,12 +228,16 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	}
 	size, sum, err := digest(path)
 	if err != nil {
-		return &Error{Op: "read snapshot " + info.Location, Err: err}
+		return &Error{Op: "read snapshot " + info.Location, Err: err, Hint: "nothing was changed"}
 	}
 	if sum != info.SHA256 || size != info.Size {
-		return &Error{Op: "check snapshot " + info.Location, Err: errors.New("checksum differs from the manifest"), Hint: "the snapshot was changed or damaged on disk; restore by hand from another backup"}
+		return &Error{Op: "check snapshot " + info.Location, Err: errors.New("checksum differs from the manifest"), Hint: "nothing was changed; the snapshot was changed or damaged on disk; restore by hand from another backup"}
 	}
 	restoreBin, err := p.tool("pg_restore")
+	if err != nil {
+		return err
+	}
+	psqlBin, err := p.tool("psql")
 	if err != nil {
 		return err
 	}
@@ -200,29 +245,242 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return err
 	}
-	if err := p.clear(ctx, toc); err != nil {
-		hint := "nothing was dropped (the drops run in one transaction); restore by hand: pg_restore -d <url> " + path
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege: "must be owner of ..."
-			hint = "the deploy role must own the objects it restores; " + hint
-		}
-		return &Error{Op: "drop objects before restore", Err: err, Hint: hint}
+	head, err := p.clearScript(toc)
+	if err != nil {
+		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed"}
 	}
-	conn, env := p.connArgs()
-	args := []string{"--no-password", "--exit-on-error", "-j", strconv.Itoa(max(p.jobs(), info.Jobs, 1)), "-d", conn, path}
-	if out, err := run(ctx, env, restoreBin, args...); err != nil {
-		return &Error{Op: "run pg_restore", Err: fmt.Errorf("%w: %s", err, out),
-			Hint: "the objects the snapshot holds were dropped before pg_restore failed, so the database lacks them now: fix the cause and restore by hand: pg_restore --clean --if-exists -d <url> " + path}
+	list, err := os.CreateTemp("", "schemagate-restore-*.list")
+	if err != nil {
+		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
+	}
+	defer os.Remove(list.Name())
+	_, err = list.WriteString(filterTOC(toc))
+	if cerr := list.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
+	}
+	if err := p.replay(ctx, restoreBin, psqlBin, list.Name(), path, head); err != nil {
+		return err
 	}
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
-		return &Error{Op: "connect after restore", Err: err}
+		return &Error{Op: "connect after restore", Err: err, Hint: "the snapshot is restored; run ANALYZE to refresh the statistics"}
 	}
-	defer c.Close(context.WithoutCancel(ctx))
+	defer c.Close(ctx)
 	if _, err := c.Exec(ctx, "ANALYZE"); err != nil {
-		return &Error{Op: "analyze after restore", Err: err}
+		return &Error{Op: "analyze after restore", Err: err, Hint: "the snapshot is restored; run ANALYZE to refresh the statistics"}
 	}
 	return nil
+}
+
+// replay runs the clear and the dump's SQL (pg_restore --single-transaction -f -) through one psql session,
+// in one transaction: the restore is all or nothing, so a failure at any point (an object the clear
+// missed, a full disk, a killed process) leaves the database as it was before the restore.
+func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, head string) error {
+	conn, env := p.connArgs()
+	dump := exec.CommandContext(ctx, restoreBin, "--single-transaction", "-L", list, "-f", "-", path)
+	dump.Env = os.Environ()
+	var dumpErr tail
+	dump.Stderr = &dumpErr
+	sqlOut, err := dump.StdoutPipe()
+	if err != nil {
+		return &Error{Op: "run pg_restore", Err: err, Hint: "nothing was changed"}
+	}
+	psql := exec.CommandContext(ctx, psqlBin, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "-d", conn, "-f", "-")
+	psql.Env = append(append(os.Environ(), "PGAPPNAME=schemagate restore"), env...)
+	psql.Stdin = io.MultiReader(strings.NewReader(head), sqlOut)
+	psql.Stdout = io.Discard
+	var psqlErr tail
+	psql.Stderr = &psqlErr
+	if err := dump.Start(); err != nil {
+		return &Error{Op: "run pg_restore", Err: err, Hint: "nothing was changed"}
+	}
+	perr := psql.Run()
+	sqlOut.Close() // a psql that stopped early must not leave pg_restore blocked on a full pipe
+	derr := dump.Wait()
+	manual := "restore by hand: pg_restore --clean --if-exists -d <url> " + path
+	switch {
+	case perr != nil && lostConnection(psqlErr.String()):
+		return &Error{Op: "restore snapshot", Err: fmt.Errorf("%w: %s", perr, psqlErr.errors()),
+			Hint: "the connection to the server broke: if it broke during the final COMMIT, the restore may have gone through, otherwise nothing was changed; check the database, then " + manual}
+	case perr != nil:
+		hint := "nothing was changed: the restore runs in one transaction, which was rolled back; fix the cause, or " + manual
+		if strings.Contains(psqlErr.String(), "must be owner of") || strings.Contains(psqlErr.String(), "permission denied") {
+			hint = "the deploy role must own the objects it restores; " + hint
+		}
+		return &Error{Op: "restore snapshot", Err: fmt.Errorf("%w: %s", perr, psqlErr.errors()), Hint: hint}
+	case derr != nil:
+		// pg_restore stopped before writing its COMMIT: psql reached the end of its input inside the
+		// transaction, which ended with the session.
+		return &Error{Op: "run pg_restore", Err: fmt.Errorf("%w: %s", derr, dumpErr.String()),
+			Hint: "nothing was changed: the restore runs in one transaction, which never committed; " + manual}
+	}
+	return nil
+}
+
+// lostConnection tells whether psql's messages say the connection broke (as opposed to a statement failing).
+func lostConnection(msg string) bool {
+	for _, s := range []string{"server closed the connection", "connection to server was lost", "could not send data to server", "could not receive data from server", "terminating connection"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// tail keeps the last 64 KiB written to it: the messages of a tool, without holding a whole script.
+type tail struct{ b []byte }
+
+func (t *tail) Write(p []byte) (int, error) {
+	const limit = 64 << 10
+	t.b = append(t.b, p...)
+	if len(t.b) > limit {
+		t.b = append([]byte(nil), t.b[len(t.b)-limit:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string { return strings.TrimSpace(string(t.b)) }
+
+// errors returns the ERROR and FATAL lines and what follows them (DETAIL, HINT), or everything when none.
+func (t *tail) errors() string {
+	var keep []string
+	on := false
+	for _, l := range strings.Split(t.String(), "\n") {
+		switch {
+		case strings.Contains(l, "ERROR:") || strings.Contains(l, "FATAL:") || strings.Contains(l, "error:"):
+			on = true
+		case strings.Contains(l, "WARNING:") || strings.Contains(l, "NOTICE:"):
+			on = false
+		}
+		if on {
+			keep = append(keep, l)
+		}
+	}
+	if len(keep) == 0 {
+		return t.String()
+	}
+	return strings.Join(keep, "\n")
+}
+
+// filterTOC leaves out of a pg_restore --list what a restore does not touch: subscriptions, which the clear
+// cannot drop in a transaction (dropping one drops its replication slot on the publisher) and which a
+// restore would create disconnected.
+func filterTOC(toc string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(toc, "\n") {
+		if f := strings.Fields(line); len(f) >= 4 && !strings.HasPrefix(f[0], ";") && f[3] == "SUBSCRIPTION" {
+			b.WriteString(";" + line + "\n")
+			continue
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// clearScript is the SQL that opens the restore's transaction and drops what the dump recreates and what
+// was created after the snapshot: event triggers (first, so that none runs during the drops), extensions
+// the dump does not hold, every schema but public and the excluded ones, and, in public and outside
+// schemas, every object kind pg_dump writes that no extension owns (relations, routines, types,
+// collations, conversions, operators, operator classes and families, text search objects, statistics
+// objects, casts, languages, access methods, transforms, foreign-data wrappers and servers with their user
+// mappings, publications) and the large objects. The objects are found through the catalogs and dropped
+// with pg_identify_object's names, one at a time after checking they are still there (a cascade may have
+// taken them). Whatever it misses makes pg_restore fail on "already exists", which rolls everything back.
+func (p *PGDump) clearScript(toc string) (string, error) {
+	var dumped []string
+	for _, line := range strings.Split(toc, "\n") {
+		f := strings.Fields(line)
+		// "2; 3079 16407 EXTENSION - pgcrypto "
+		if len(f) >= 6 && f[3] == "EXTENSION" {
+			dumped = append(dumped, f[5])
+		}
+	}
+	keep := append([]string{"public"}, p.ExcludeSchemas...)
+	const tag = "$schemagate_clear$"
+	for _, n := range append(append([]string{}, dumped...), keep...) {
+		if strings.Contains(n, tag) {
+			return "", fmt.Errorf("name %q holds %s", n, tag)
+		}
+	}
+	return fmt.Sprintf(`SET client_min_messages = warning;
+SET standard_conforming_strings = on;
+BEGIN;
+DO %[1]s
+DECLARE
+  keep text[] := %[2]s;
+  dumped text[] := %[3]s;
+  r record;
+  o record;
+  present boolean;
+BEGIN
+  FOR r IN SELECT evtname FROM pg_event_trigger e
+            WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass AND d.objid = e.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('DROP EVENT TRIGGER IF EXISTS %%I CASCADE', r.evtname);
+  END LOOP;
+  FOR r IN SELECT format_type(t.trftype, NULL) AS typ, l.lanname FROM pg_transform t JOIN pg_language l ON l.oid = t.trflang
+            WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_transform'::regclass AND d.objid = t.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('DROP TRANSFORM IF EXISTS FOR %%s LANGUAGE %%I CASCADE', r.typ, r.lanname);
+  END LOOP;
+  FOR r IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' AND NOT extname = ANY (dumped) LOOP
+    EXECUTE format('DROP EXTENSION IF EXISTS %%I CASCADE', r.extname);
+  END LOOP;
+  FOR r IN SELECT nspname FROM pg_namespace
+            WHERE nspname NOT LIKE 'pg\_%%' AND nspname <> 'information_schema' AND NOT nspname = ANY (keep) LOOP
+    EXECUTE format('DROP SCHEMA IF EXISTS %%I CASCADE', r.nspname);
+  END LOOP;
+  FOR r IN
+    SELECT s.c, s.o FROM (
+      SELECT 1 AS ord, 'pg_class'::regclass AS c, oid AS o FROM pg_class
+       WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r','p','v','m','f')
+      UNION ALL SELECT 2, 'pg_class'::regclass, oid FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'
+      UNION ALL SELECT 3, 'pg_proc'::regclass, oid FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+      UNION ALL SELECT 4, 'pg_type'::regclass, t.oid FROM pg_type t
+       WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('b','c','d','e','r','m','p')
+         AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+         AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
+      UNION ALL SELECT 5, 'pg_collation'::regclass, oid FROM pg_collation WHERE collnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_conversion'::regclass, oid FROM pg_conversion WHERE connamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_operator'::regclass, oid FROM pg_operator WHERE oprnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_opfamily'::regclass, oid FROM pg_opfamily WHERE opfnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_opclass'::regclass, oid FROM pg_opclass WHERE opcnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_ts_config'::regclass, oid FROM pg_ts_config WHERE cfgnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_ts_dict'::regclass, oid FROM pg_ts_dict WHERE dictnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_ts_parser'::regclass, oid FROM pg_ts_parser WHERE prsnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_ts_template'::regclass, oid FROM pg_ts_template WHERE tmplnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_statistic_ext'::regclass, oid FROM pg_statistic_ext WHERE stxnamespace = 'public'::regnamespace
+      UNION ALL SELECT 6, 'pg_publication'::regclass, oid FROM pg_publication
+      UNION ALL SELECT 6, 'pg_cast'::regclass, oid FROM pg_cast WHERE oid >= 16384
+      UNION ALL SELECT 7, 'pg_foreign_server'::regclass, oid FROM pg_foreign_server
+      UNION ALL SELECT 8, 'pg_foreign_data_wrapper'::regclass, oid FROM pg_foreign_data_wrapper
+      UNION ALL SELECT 8, 'pg_language'::regclass, oid FROM pg_language WHERE oid >= 16384
+      UNION ALL SELECT 8, 'pg_am'::regclass, oid FROM pg_am WHERE oid >= 16384
+    ) s
+    WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = s.c AND d.objid = s.o AND d.deptype = 'e')
+    ORDER BY s.ord, s.o
+  LOOP
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %%s WHERE oid = $1)', r.c) INTO present USING r.o;
+    CONTINUE WHEN NOT present;
+    SELECT * INTO o FROM pg_identify_object(r.c, r.o, 0);
+    EXECUTE format('DROP %%s IF EXISTS %%s CASCADE',
+      CASE o.type WHEN 'foreign-data wrapper' THEN 'FOREIGN DATA WRAPPER' WHEN 'statistics object' THEN 'STATISTICS'
+                  ELSE upper(o.type) END, o.identity);
+  END LOOP;
+  PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
+END
+%[1]s;
+`, tag, sqlArray(keep), sqlArray(dumped)), nil
+}
+
+// sqlArray is a text[] literal of names (standard_conforming_strings on).
+func sqlArray(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "'" + strings.ReplaceAll(n, "'", "''") + "'"
+	}
+	return "ARRAY[" + strings.Join(q, ", ") + "]::text[]"
 }
 
 // toc returns the dump's table of contents (pg_restore --list).
@@ -233,6 +491,9 @@ func (p *PGDump) toc(ctx context.Context, path string) (string, error) {
 	}
 	out, err := run(ctx, nil, bin, "--list", path)
 	if err != nil {
+		if ctx.Err() != nil {
+			return "", &Error{Op: "list snapshot", Err: ctx.Err()}
+		}
 		return "", &Error{Op: "list snapshot", Err: fmt.Errorf("%w: %s", err, out), Hint: "the dump is unreadable; do not rely on it"}
 	}
 	return out, nil
@@ -257,78 +518,6 @@ func (p *PGDump) describe(ctx context.Context, info *Info) error {
 	}
 	defer c.Close(context.WithoutCancel(ctx))
 	return c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version')`).Scan(&info.Database, &info.ServerVersion)
-}
-
-// clear drops what the restore recreates and what was created after the snapshot, in one transaction.
-func (p *PGDump) clear(ctx context.Context, toc string) error {
-	c, err := pgx.Connect(ctx, p.URL)
-	if err != nil {
-		return err
-	}
-	defer c.Close(context.WithoutCancel(ctx))
-	tx, err := c.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	dumped := map[string]bool{}
-	for _, line := range strings.Split(toc, "\n") {
-		f := strings.Fields(line)
-		// "2; 3079 16407 EXTENSION - pgcrypto "
-		if len(f) >= 6 && f[3] == "EXTENSION" {
-			dumped[f[5]] = true
-		}
-	}
-	keep := append([]string{"public"}, p.ExcludeSchemas...)
-	var stmts []string
-	add := func(q string, args ...any) error {
-		rows, err := tx.Query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		s, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		stmts = append(stmts, s...)
-		return nil
-	}
-	const notExt = `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = o.oid AND d.deptype = 'e')`
-	queries := []string{
-		`SELECT format('DROP EXTENSION IF EXISTS %I CASCADE', extname) FROM pg_extension
-		  WHERE extname <> 'plpgsql' AND NOT extname = ANY($1) AND $2::text[] IS NOT NULL`,
-		`SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', nspname) FROM pg_namespace
-		  WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' AND NOT nspname = ANY($2) AND $1::text[] IS NOT NULL`,
-		`SELECT format('DROP %s IF EXISTS public.%I CASCADE',
-		         CASE relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
-		                      WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, relname)
-		   FROM pg_class o WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r','p','v','m','S','f')
-		    AND ` + notExt + ` AND $1::text[] IS NOT NULL AND $2::text[] IS NOT NULL
-		  ORDER BY relkind = 'S', oid`,
-		`SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', o.oid::regprocedure) FROM pg_proc o
-		  WHERE pronamespace = 'public'::regnamespace AND ` + notExt + ` AND $1::text[] IS NOT NULL AND $2::text[] IS NOT NULL`,
-		`SELECT format('DROP TYPE IF EXISTS public.%I CASCADE', typname) FROM pg_type o
-		  WHERE typnamespace = 'public'::regnamespace AND typtype IN ('c','e','d','r')
-		    AND (typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = typrelid) = 'c')
-		    AND ` + notExt + ` AND $1::text[] IS NOT NULL AND $2::text[] IS NOT NULL`,
-	}
-	names := make([]string, 0, len(dumped))
-	for n := range dumped {
-		names = append(names, n)
-	}
-	for _, q := range queries {
-		// Each query is built after the previous drops so cascades do not leave stale names behind.
-		stmts = stmts[:0]
-		if err := add(q, names, keep); err != nil {
-			return err
-		}
-		for _, s := range stmts {
-			if _, err := tx.Exec(ctx, s); err != nil {
-				return fmt.Errorf("%s: %w", s, err)
-			}
-		}
-	}
-	return tx.Commit(ctx)
 }
 
 // quotePattern makes a name a pg_dump pattern that matches it alone: in double quotes, case is kept and

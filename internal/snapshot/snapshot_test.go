@@ -314,3 +314,241 @@ func TestPGDumpConnArgsKeepPasswordOffTheCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// objectKinds lists the objects of the kinds the clear must handle, one line each, for comparing a
+// database before a snapshot and after its restore.
+func objectKinds(t *testing.T, c *pgx.Conn) string {
+	t.Helper()
+	var s string
+	err := c.QueryRow(t.Context(), `
+		SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+		  SELECT 'collation ' || collname x FROM pg_collation WHERE collnamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'conversion ' || conname FROM pg_conversion WHERE connamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'tsconfig ' || cfgname FROM pg_ts_config WHERE cfgnamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'tsdict ' || dictname FROM pg_ts_dict WHERE dictnamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'operator ' || oprname FROM pg_operator WHERE oprnamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'opclass ' || opcname FROM pg_opclass WHERE opcnamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'stats ' || stxname FROM pg_statistic_ext WHERE stxnamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'cast ' || castsource::regtype || ' as ' || casttarget::regtype FROM pg_cast WHERE oid >= 16384
+		  UNION ALL SELECT 'publication ' || pubname || ' ' || coalesce((SELECT string_agg(tablename, ',') FROM pg_publication_tables pt WHERE pt.pubname = p.pubname), '') FROM pg_publication p
+		  UNION ALL SELECT 'subscription ' || subname FROM pg_subscription
+		  UNION ALL SELECT 'fdw ' || fdwname FROM pg_foreign_data_wrapper
+		  UNION ALL SELECT 'server ' || srvname FROM pg_foreign_server
+		  UNION ALL SELECT 'usermapping ' || srvname FROM pg_user_mappings
+		  UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger
+		  UNION ALL SELECT 'am ' || amname FROM pg_am WHERE oid >= 16384
+		  UNION ALL SELECT 'transform ' || trftype::regtype FROM pg_transform
+		  UNION ALL SELECT 'routine ' || oid::regprocedure FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'type ' || typname FROM pg_type WHERE typnamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'index ' || indexrelid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = 'public'::regnamespace
+		  UNION ALL SELECT 'lo ' || oid || ' ' || md5(lo_get(oid)) FROM pg_largeobject_metadata) s`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestPGDumpRestoreEveryObjectKind: a database holding large objects, collations, text search objects,
+// operators, casts, publications, foreign servers, event triggers, ... (and one created after the
+// snapshot of each) is restored to its snapshot. The clear used to drop only relations, routines and
+// types, so pg_restore failed on "already exists" (or a duplicate pg_largeobject_metadata key) after every
+// table had been dropped.
+func TestPGDumpRestoreEveryObjectKind(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	seed(t, c)
+	// kinds creates one object of each kind, with names ending in sfx.
+	kinds := func(sfx, op string) string {
+		return strings.NewReplacer("SFX", sfx, "===", op).Replace(`
+		CREATE COLLATION german_SFX (provider = libc, locale = 'C');
+		CREATE CONVERSION conv_SFX FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+		CREATE TEXT SEARCH DICTIONARY dict_SFX (TEMPLATE = simple);
+		CREATE TEXT SEARCH CONFIGURATION cfg_SFX (COPY = english);
+		CREATE FUNCTION eq_SFX(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+		CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = eq_SFX);
+		CREATE OPERATOR CLASS ops_SFX FOR TYPE int USING hash AS OPERATOR 1 ===, FUNCTION 1 hashint4(int);
+		CREATE TABLE t_SFX (id int PRIMARY KEY, a int, b int, body text COLLATE german_SFX);
+		INSERT INTO t_SFX SELECT g, g % 7, g % 11, 'row ' || g FROM generate_series(1, 100) g;
+		CREATE INDEX t_SFX_hash ON t_SFX USING hash (a ops_SFX);
+		CREATE STATISTICS stats_SFX (dependencies) ON a, b FROM t_SFX;
+		CREATE TYPE box_SFX AS (x int);
+		CREATE FUNCTION unbox_SFX(box_SFX) RETURNS int LANGUAGE sql AS 'SELECT $1.x';
+		CREATE CAST (box_SFX AS int) WITH FUNCTION unbox_SFX(box_SFX);
+		CREATE PUBLICATION pub_SFX FOR TABLE t_SFX;
+		CREATE FOREIGN DATA WRAPPER fdw_SFX;
+		CREATE SERVER srv_SFX FOREIGN DATA WRAPPER fdw_SFX;
+		CREATE USER MAPPING FOR CURRENT_USER SERVER srv_SFX;
+		CREATE FUNCTION evt_SFX() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+		CREATE EVENT TRIGGER et_SFX ON sql_drop EXECUTE FUNCTION evt_SFX();
+		CREATE ACCESS METHOD am_SFX TYPE TABLE HANDLER heap_tableam_handler;
+		SELECT lo_from_bytea(0, convert_to('large object SFX', 'UTF8'));`)
+	}
+	mustExec(t, c, kinds("old", "===")+`
+		CREATE TRANSFORM FOR int LANGUAGE sql (FROM SQL WITH FUNCTION prsd_lextype(internal), TO SQL WITH FUNCTION int4recv(internal));
+		CREATE SUBSCRIPTION sub_old CONNECTION 'dbname=none' PUBLICATION pub_old WITH (connect = false);`)
+	t.Cleanup(func() { _, _ = c.Exec(context.Background(), "DROP SUBSCRIPTION IF EXISTS sub_old") })
+	before, beforeKinds := fingerprint(t, c), objectKinds(t, c)
+
+	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+	_, restore, err := p.Snapshot(ctx, "run-kinds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, kinds("new", "=~=")+`
+		DELETE FROM t_old WHERE id > 50;
+		SELECT lo_put(oid, 0, convert_to('changed', 'UTF8')) FROM pg_largeobject_metadata ORDER BY oid LIMIT 1;`)
+	if err := restore(ctx); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if after := fingerprint(t, c); after != before {
+		t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+	if after := objectKinds(t, c); after != beforeKinds {
+		t.Errorf("objects after the restore differ:\n--- before\n%s\n--- after\n%s", beforeKinds, after)
+	}
+}
+
+// TestPGDumpRestoreFailureChangesNothing: a restore that fails part way (here: the dump gives a table to
+// a role dropped since) leaves the database exactly as it was before the restore, not emptied by the
+// clear that ran before pg_restore.
+func TestPGDumpRestoreFailureChangesNothing(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var role string
+	if err := c.QueryRow(ctx, "SELECT 'sg_gone_' || current_database()").Scan(&role); err != nil {
+		t.Fatal(err)
+	}
+	role = pgx.Identifier{role}.Sanitize()
+	seed(t, c)
+	mustExec(t, c, "CREATE ROLE "+role+"; CREATE TABLE owned (id int); ALTER TABLE owned OWNER TO "+role)
+	t.Cleanup(func() { _, _ = c.Exec(context.Background(), "DROP OWNED BY "+role+"; DROP ROLE IF EXISTS "+role) })
+	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+	_, restore, err := p.Snapshot(ctx, "run-fail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP ROLE "+role+"; DELETE FROM users WHERE id > 1000; CREATE TABLE later (x int)")
+	want := fingerprint(t, c)
+	err = restore(ctx)
+	var se *Error
+	if !errors.As(err, &se) || !strings.Contains(se.Hint, "nothing was changed") {
+		t.Fatalf("restore with a missing role: %v, want an error whose hint says nothing was changed", err)
+	}
+	if got := fingerprint(t, c); got != want {
+		t.Errorf("the failed restore changed the database:\n--- before\n%s\n--- after\n%s", want, got)
+	}
+}
+
+// TestPGDumpRestoreRunsToTheEndWhenCancelled: the context is cancelled (the deploy got SIGTERM) while the
+// restore waits for a lock. The restore used to be killed there (exec.CommandContext), after the clear
+// had dropped every table; it now runs to its end.
+func TestPGDumpRestoreRunsToTheEndWhenCancelled(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	seed(t, c)
+	before := fingerprint(t, c)
+	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+	_, restore, err := p.Snapshot(t.Context(), "run-cancel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "DELETE FROM billing.invoices WHERE id > 10")
+
+	// Another session holds a lock on users, so the restore's drops wait.
+	blocker, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close(context.Background())
+	tx, err := blocker.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, blocker, "LOCK TABLE users IN ACCESS SHARE MODE")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- restore(ctx) }()
+	for waiting := false; !waiting; {
+		if err := c.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	// The restore must not stop because of the cancellation: release the lock only once it could have.
+	time.Sleep(200 * time.Millisecond)
+	_ = tx.Rollback(context.Background())
+	if err := <-done; err != nil {
+		t.Fatalf("restore cancelled part way: %v", err)
+	}
+	if after := fingerprint(t, c); after != before {
+		t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+}
+
+// TestPGDumpSnapshotLockWait: another session holds an ACCESS EXCLUSIVE lock on a table. pg_dump used to
+// wait for it without end (maintenance mode on, no progress); it now gives up after its lock wait timeout
+// and says why, leaving nothing behind.
+func TestPGDumpSnapshotLockWait(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	// A guard against the old behaviour hanging the test binary, not a timed assertion.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	mustExec(t, c, "CREATE TABLE busy (id int); CREATE TABLE other (id int)")
+	blocker, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close(context.Background())
+	if _, err := blocker.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, blocker, "LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
+	dir := t.TempDir()
+	p := &PGDump{URL: url, Dir: dir, LockWaitTimeout: 50 * time.Millisecond}
+	_, _, err = p.Snapshot(ctx, "run-lock")
+	var se *Error
+	if !errors.As(err, &se) || !strings.Contains(se.Hint, "lock") || ctx.Err() != nil {
+		t.Fatalf("snapshot while a table is locked: %v, want a lock wait error with a hint", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %d entries behind", len(entries))
+	}
+}
+
+func TestDumpHint(t *testing.T) {
+	for _, tc := range []struct{ name, out, want string }{
+		{"disk full", "pg_dump: error: could not write to file \"dump/3390.dat.gz\": No space left on device", "full"},
+		{"read-only", "pg_dump: error: could not create directory \"x\": Read-only file system", "writable"},
+		{"lock", "pg_dump: error: query failed: ERROR:  canceling statement due to lock timeout", "lock wait timeout"},
+		{"version", "pg_dump: error: aborting because of server version mismatch", "major version"},
+	} {
+		if got := dumpHint(tc.out, time.Second); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: hint %q, want it to mention %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schemagate/schemagate/internal/config"
+)
+
+// TestDeployCancelledRollsBack: the deploy's context is cancelled (SIGTERM from a cancelled CI job) while
+// migration 2 runs. The rollback is part of the clean-up: it used to run on the cancelled context, so
+// the down failed ("conn closed") and the snapshot restore too ("list snapshot: context canceled"),
+// leaving migration 1 applied and the run recorded as running with maintenance mode on.
+func TestDeployCancelledRollsBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		files  map[string]string
+		method string
+	}{
+		{name: "by downs", files: map[string]string{}, method: "down"},
+		{name: "by snapshot", files: map[string]string{"1_customers.down.sql": ""}, method: "snapshot"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			files := with(with(goodMigrations, tc.files), map[string]string{
+				"2_backfill.up.sql": "SELECT pg_sleep(60);\nINSERT INTO customers SELECT id, 'x' FROM accounts;",
+			})
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			type outcome struct {
+				res *Result
+				err error
+			}
+			done := make(chan outcome, 1)
+			o := tg.options(t, folder(t, files), "run-cancelled")
+			go func() {
+				res, err := Run(ctx, o)
+				done <- outcome{res, err}
+			}()
+			waitForSleep(t, tg.url)
+			cancel()
+			out := <-done
+			res, err := out.res, out.err
+			if err == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != tc.method {
+				t.Fatalf("err %v, outcome %s, rollback %+v; want rolled back by %s", err, res.Outcome, res.Rollback, tc.method)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("database not back:\n%s\n---\n%s", before, after)
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+			if got := tg.value(t, "SELECT status || ' ' || maintenance_on FROM schemagate.schemagate_runs WHERE run_id = 'run-cancelled'"); strings.HasPrefix(got, "running") || strings.HasSuffix(got, "true") {
+				t.Errorf("run recorded as %q", got)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_history WHERE status IN ('applied', 'running')"); got != "0" {
+				t.Errorf("%s history rows still applied or running: %s", got, tg.historyOf(t))
+			}
+		})
+	}
+}
+
+// TestDeployStopsWhenTheWindowCloses: the window closes while migration 4 waits out a lock timeout. The
+// run used to carry on with migration 5 after the window; it now stops before starting it, keeps (and
+// verifies) what it applied, and is blocked.
+func TestDeployStopsWhenTheWindowCloses(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := with(goodMigrations, map[string]string{
+		"5_later.up.sql":   "CREATE TABLE later (id int);",
+		"5_later.down.sql": "DROP TABLE later;",
+	})
+	o := tg.options(t, folder(t, files), "run-window")
+	now := time.Date(2026, 5, 5, 3, 30, 0, 0, time.UTC)
+	o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
+	o.Clock = &fakeClock{now: now}
+	o.Config.LockTimeout = 100 * time.Millisecond
+	o.Config.RetryBackoff = time.Hour // the fake clock moves past the window's end during the backoff
+	release := tg.holdLock(t, "orders")
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if strings.Contains(msg, "lock timeout") {
+			release()
+		}
+	}
+	res, err := Run(t.Context(), o)
+	var b *Blocked
+	if !errors.As(err, &b) || !strings.Contains(b.Reason, "the maintenance window closed at 2026-05-05T04:00:00Z") || !strings.Contains(b.Reason, "5_later") {
+		t.Fatalf("err %v; want blocked: the window closed before migration 5", err)
+	}
+	if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied 5:not-run"; got != want {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'later'"); got != "0" {
+		t.Error("migration 5 ran after the window closed")
+	}
+	if got, want := tg.historyOf(t), "1:applied 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}
