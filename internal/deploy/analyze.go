@@ -65,8 +65,8 @@ func analyze(s *migrate.Script) *effects {
 		if st.Node == nil {
 			continue
 		}
-		walkRangeVars(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) { e.Tables[rvName(rv)] = true })
-		walkFuncCalls(st.Node.ProtoReflect(), func(fc *pg_query.FuncCall) { e.Funcs[funcName(fc.Funcname)] = true })
+		walk(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) { e.Tables[rvName(rv)] = true })
+		walk(st.Node.ProtoReflect(), func(fc *pg_query.FuncCall) { e.Funcs[funcName(fc.Funcname)] = true })
 		line := st.Pos.Line
 		switch n := st.Node.Node.(type) {
 		case *pg_query.Node_InsertStmt:
@@ -153,10 +153,11 @@ func funcName(parts []*pg_query.Node) string {
 	return strings.Join(names, ".")
 }
 
-// walkFuncCalls calls f for every function call in a parse tree.
-func walkFuncCalls(m protoreflect.Message, f func(*pg_query.FuncCall)) {
-	if fc, ok := m.Interface().(*pg_query.FuncCall); ok {
-		f(fc)
+// walk calls f for every node of type T in a parse tree (a RangeVar, a FuncCall), also inside those it
+// finds (a function call's arguments hold calls too).
+func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
+	if x, ok := m.Interface().(T); ok {
+		f(x)
 	}
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {
@@ -164,34 +165,12 @@ func walkFuncCalls(m protoreflect.Message, f func(*pg_query.FuncCall)) {
 			if fd.Kind() == protoreflect.MessageKind {
 				l := v.List()
 				for i := 0; i < l.Len(); i++ {
-					walkFuncCalls(l.Get(i).Message(), f)
+					walk(l.Get(i).Message(), f)
 				}
 			}
 		case fd.IsMap():
 		case fd.Kind() == protoreflect.MessageKind:
-			walkFuncCalls(v.Message(), f)
-		}
-		return true
-	})
-}
-
-// walkRangeVars calls f for every RangeVar in a parse tree.
-func walkRangeVars(m protoreflect.Message, f func(*pg_query.RangeVar)) {
-	if rv, ok := m.Interface().(*pg_query.RangeVar); ok {
-		f(rv)
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList():
-			if fd.Kind() == protoreflect.MessageKind {
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walkRangeVars(l.Get(i).Message(), f)
-				}
-			}
-		case fd.Kind() == protoreflect.MessageKind:
-			walkRangeVars(v.Message(), f)
+			walk(v.Message(), f)
 		}
 		return true
 	})

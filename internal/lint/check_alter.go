@@ -508,21 +508,24 @@ func (a *analyzer) nullableIndex(rel, index string) bool {
 	return false
 }
 
+// shortType is the short name of a type that format_type spells out (character varying, timestamp with
+// time zone), as the parser names it.
+func shortType(t string) string {
+	switch t {
+	case "character varying":
+		return "varchar"
+	case "timestamp without time zone":
+		return "timestamp"
+	case "timestamp with time zone":
+		return "timestamptz"
+	}
+	return t
+}
+
 // coercible reports whether changing old to new keeps the on-disk format (no rewrite), and whether
 // that could be judged at all (false when the old type is unknown).
 func coercible(oldT string, oldM []int, newT string, newM []int) bool {
-	norm := func(t string) string {
-		switch t {
-		case "character varying":
-			return "varchar"
-		case "timestamp without time zone":
-			return "timestamp"
-		case "timestamp with time zone":
-			return "timestamptz"
-		}
-		return t
-	}
-	oldT, newT = norm(oldT), norm(newT)
+	oldT, newT = shortType(oldT), shortType(newT)
 	switch {
 	case oldT == newT && (oldT == "varchar" || oldT == "varbit"):
 		// char(n) and bit(n) are padded or checked to their exact length: any change rewrites.
@@ -605,16 +608,7 @@ func (a *analyzer) alterType(rel, key, col string, cd *pg_query.ColumnDef) {
 
 // timeZoneChange tells whether a type change is between timestamp and timestamptz, either way.
 func timeZoneChange(oldT, newT string) bool {
-	norm := func(t string) string {
-		switch t {
-		case "timestamp without time zone":
-			return "timestamp"
-		case "timestamp with time zone":
-			return "timestamptz"
-		}
-		return t
-	}
-	oldT, newT = norm(oldT), norm(newT)
+	oldT, newT = shortType(oldT), shortType(newT)
 	return oldT == "timestamp" && newT == "timestamptz" || oldT == "timestamptz" && newT == "timestamp"
 }
 

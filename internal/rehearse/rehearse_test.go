@@ -503,6 +503,12 @@ func TestPgDumpPlainFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantAllApplied(t, rep)
+}
+
+// wantAllApplied fails the test for every migration of rep that is not applied without error.
+func wantAllApplied(t *testing.T, rep *report.Report) {
+	t.Helper()
 	for _, m := range rep.Migrations {
 		if m.Status != report.StatusApplied || m.Error != nil {
 			t.Errorf("%s: %s %+v, want applied", m.Version, m.Status, m.Error)
@@ -523,11 +529,7 @@ func TestPlainFolderRunsAsPsqlDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range rep.Migrations {
-		if m.Status != report.StatusApplied || m.Error != nil {
-			t.Errorf("%s: %s %+v, want applied", m.Version, m.Status, m.Error)
-		}
-	}
+	wantAllApplied(t, rep)
 }
 
 // TestStatementTimeout: a statement that sleeps (or loops) past the limit is canceled, whatever
