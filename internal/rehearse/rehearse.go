@@ -130,15 +130,16 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	defer func() {
 		// "reset session: unexpected EOF" says little: say that the server went away (a crash, an OOM
 		// kill, a container stopped from outside) when it no longer answers.
-		if err != nil && ctx.Err() == nil && pg.ConnectionLost(err) && !serverAnswers(ctx, inst.URL) {
-			err = fmt.Errorf("the throwaway PostgreSQL (%s provider) stopped answering: %w", opts.Provider.Name(), err)
+		var stopped *stoppedError
+		if err != nil && ctx.Err() == nil && !errors.As(err, &stopped) && pg.ConnectionLost(err) && !serverAnswers(ctx, inst.URL) {
+			err = &stoppedError{provider: opts.Provider.Name(), err: err}
 		}
 	}()
 	claimRoles(inst, opts.Setup, opts.Set, opts.Base)
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
 	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
 	if want := opts.Lint.Major(); opts.Lint.PGVersion != 0 && inst.ServerVersion/10000 != want {
-		return nil, "", fmt.Errorf("%w: PostgreSQL %d was asked for (pg_version), but the %s provider's server runs %s: rehearse on the version production runs (pass a matching --pg-version or --image, or no --pg-version to take the server's)",
+		return nil, "", fmt.Errorf("%w: PostgreSQL %d was asked for (--pg-version, or pg_version in schemagate.yml), but the %s provider's server runs %s: rehearse on the version production runs (pass a matching --pg-version or --image, or no --pg-version to take the server's)",
 			ErrVersionMismatch, want, opts.Provider.Name(), formatVersion(inst.ServerVersion))
 	}
 	if opts.Lint.PGVersion == 0 {
@@ -609,6 +610,23 @@ func (r *run) connect(ctx context.Context) error {
 	return r.startWatchdog(ctx)
 }
 
+// stoppedError is a rehearsal stopped by its server: it no longer answers (killed, out of memory, its
+// container stopped from outside).
+type stoppedError struct {
+	provider, during string
+	err              error
+}
+
+func (e *stoppedError) Error() string {
+	s := "the throwaway PostgreSQL (" + e.provider + " provider) stopped answering"
+	if e.during != "" {
+		s += " during " + e.during
+	}
+	return s + ": " + e.err.Error()
+}
+
+func (e *stoppedError) Unwrap() error { return e.err }
+
 // serverAnswers tells whether the server at url still takes connections (within 5 s).
 func serverAnswers(ctx context.Context, url string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -635,7 +653,7 @@ func (r *run) revive(ctx context.Context, during string, cause *report.SQLError)
 		if cause != nil {
 			during += " (" + cause.Message + ")"
 		}
-		return false, fmt.Errorf("the throwaway PostgreSQL (%s provider) stopped answering during %s: %w", r.opts.Provider.Name(), during, err)
+		return false, &stoppedError{provider: r.opts.Provider.Name(), during: during, err: err}
 	}
 	r.opts.Progress("  its session was ended: the rehearsal goes on in a new one")
 	return true, nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -204,12 +205,14 @@ func roleName(r *pg_query.RoleSpec) string {
 // server may add roles and databases of its own meanwhile: added roles without privileges and added
 // databases are not counted, nor databases named like the url provider's.
 type serverGuard struct {
-	url    string
-	own    []string // roles the scripts create
-	db     string   // the run's database
-	mu     sync.Mutex
-	conn   *pgx.Conn
-	before map[string]string
+	url string
+	own []string // roles the scripts create
+	db  string   // the run's database
+	// passwords is set when the role may read pg_authid (a superuser): password changes count too.
+	passwords bool
+	mu        sync.Mutex
+	conn      *pgx.Conn
+	before    map[string]string
 }
 
 func newServerGuard(ctx context.Context, r *run) (*serverGuard, error) {
@@ -218,21 +221,21 @@ func newServerGuard(ctx context.Context, r *run) (*serverGuard, error) {
 		g.own = append(g.own, name)
 	}
 	slices.Sort(g.own)
-	if err := r.conn.QueryRow(ctx, "SELECT current_database()").Scan(&g.db); err != nil {
+	if err := r.conn.QueryRow(ctx, "SELECT current_database(), has_table_privilege('pg_catalog.pg_authid', 'SELECT')").Scan(&g.db, &g.passwords); err != nil {
 		return nil, fmt.Errorf("read the rehearsal's database: %w", err)
 	}
 	return g, nil
 }
 
 // fingerprintSQL reads what a shared server keeps beyond the run: key and value per thing. $1 are the
-// run's own roles, $2 its database; passwords are read (hashed again) only where pg_authid may be.
+// run's own roles, $2 its database. {{PASSWORD}} is the password's hash where the guard's role may read
+// pg_authid (fingerprintWithPasswords), and nothing elsewhere (a managed server's CREATEDB role):
+// PostgreSQL checks the privileges of every table a query names, also in a branch that never runs.
 const fingerprintSQL = `
 SELECT 'role ' || quote_ident(rolname), concat_ws(' ', 'super=' || rolsuper, 'inherit=' || rolinherit,
   'createrole=' || rolcreaterole, 'createdb=' || rolcreatedb, 'login=' || rolcanlogin,
   'replication=' || rolreplication, 'bypassrls=' || rolbypassrls, 'connlimit=' || rolconnlimit,
-  'validuntil=' || rolvaliduntil, 'config=' || rolconfig::text,
-  CASE WHEN has_table_privilege('pg_catalog.pg_authid', 'SELECT')
-    THEN 'password=' || md5(coalesce((SELECT rolpassword FROM pg_catalog.pg_authid a WHERE a.oid = r.oid), '')) END)
+  'validuntil=' || rolvaliduntil, 'config=' || rolconfig::text, {{PASSWORD}})
 FROM pg_catalog.pg_roles r WHERE NOT rolname = ANY($1)
 UNION ALL
 SELECT 'membership of ' || quote_ident(m.rolname) || ' in ' || quote_ident(g.rolname), 'admin=' || am.admin_option
@@ -247,6 +250,16 @@ SELECT 'settings of database ' || coalesce(quote_ident(d.datname), 'ALL') || ' a
 FROM pg_catalog.pg_db_role_setting s LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_catalog.pg_roles ro ON ro.oid = s.setrole
 WHERE coalesce(d.datname <> $2, true) AND NOT coalesce(ro.rolname = ANY($1), false)`
 
+var (
+	fingerprintWithPasswords = strings.Replace(fingerprintSQL, "{{PASSWORD}}",
+		"'password=' || md5(coalesce((SELECT rolpassword FROM pg_catalog.pg_authid a WHERE a.oid = r.oid), ''))", 1)
+	fingerprintWithoutPasswords = strings.Replace(fingerprintSQL, "{{PASSWORD}}", "NULL", 1)
+)
+
+// errServerGone marks a fingerprint that failed because the server does not answer at all (no
+// connection): the rehearsal itself fails for that, and no migration is blamed.
+var errServerGone = errors.New("the shared server does not answer")
+
 // fingerprint reads the server's fingerprint from a connection of the guard's own (the migrations'
 // session may have changed its role or search path; a migration may have ended the last one).
 func (g *serverGuard) fingerprint() (map[string]string, error) {
@@ -256,11 +269,19 @@ func (g *serverGuard) fingerprint() (map[string]string, error) {
 		if g.conn == nil {
 			c, err := pgx.Connect(ctx, g.url)
 			if err != nil {
+				var pe *pgconn.PgError
+				if !errors.As(err, &pe) {
+					err = fmt.Errorf("%w: %w", errServerGone, err) // refused, reset: not an answer of the server
+				}
 				return nil, fmt.Errorf("connect to fingerprint the shared server: %w", err)
 			}
 			g.conn = c
 		}
-		rows, err := g.conn.Query(ctx, fingerprintSQL, g.own, g.db)
+		query := fingerprintWithoutPasswords
+		if g.passwords {
+			query = fingerprintWithPasswords
+		}
+		rows, err := g.conn.Query(ctx, query, g.own, g.db)
 		var out map[string]string
 		if err == nil {
 			out = map[string]string{}
@@ -373,6 +394,11 @@ func (g *serverGuard) close() {
 // the run's statements (see watchdog.fail). Which migration did it is known once the rehearsal has
 // recorded the statements' outcome: resolveBlame says it then.
 func (r *run) blame(what []string, err error) {
+	if errors.Is(err, errServerGone) {
+		// The server went away: the rehearsal fails for that (see stoppedError); no migration changed it.
+		r.opts.Logger.Warn("the shared server could not be fingerprinted", "error", err)
+		return
+	}
 	msg := ""
 	if err != nil {
 		msg = fmt.Sprintf("the shared server could not be fingerprinted after the migrations' statements (%v)", err)

@@ -3,9 +3,13 @@ package rehearse
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -124,3 +128,90 @@ func TestSharedServerGuard(t *testing.T) {
 		t.Errorf("report ok %v, notes %q; want failed with a note naming 2_sneaky", rep.OK, rep.Notes)
 	}
 }
+
+// TestSharedServerGuardWithACreatedbRole: on a managed server the url provider's role has CREATEDB but
+// may not read pg_authid. The guard's fingerprint used to name pg_authid in a branch that never ran,
+// and PostgreSQL refused the whole query: every migration failed as "changed the shared server". When
+// the server then goes away, that is the rehearsal's failure, and no migration is blamed for it.
+func TestSharedServerGuardWithACreatedbRole(t *testing.T) {
+	inst, err := sandbox.NewLocal(sandbox.Options{}).Start(t.Context())
+	if err != nil {
+		pgtest.Unavailable(t, "local PostgreSQL: %v", err)
+	}
+	defer inst.Close(context.Background())
+	admin, err := pgx.Connect(t.Context(), inst.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(t.Context(), "CREATE ROLE sg_cdb LOGIN CREATEDB"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(inst.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User("sg_cdb")
+	set, err := migrate.Read(fstest.MapFS{
+		"1_a.up.sql": {Data: []byte("CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE INDEX a_id ON a (id);")}, "1_a.down.sql": {Data: []byte("DROP TABLE a;")},
+		"2_b.up.sql": {Data: []byte("CREATE TABLE b (id bigint);")}, "2_b.down.sql": {Data: []byte("DROP TABLE b;")},
+	}, migrate.FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	provider := sandbox.NewURL(sandbox.Options{DatabaseURL: u.String()})
+	rep, err := Run(t.Context(), Options{Set: set, Provider: provider, NoTrace: true, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rep.Migrations {
+		if m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+			t.Errorf("%s: %s %+v, round trip %+v; want applied and ok", m.Version, m.Status, m.Error, m.Roundtrip)
+		}
+	}
+	mu.Lock()
+	if !rep.OK || strings.Contains(strings.Join(rep.Notes, "\n")+logs.String(), "changed the shared server") {
+		t.Errorf("report ok %v, notes %q; want ok and nothing blamed:\n%s", rep.OK, rep.Notes, logs.String())
+	}
+	logs.Reset()
+	mu.Unlock()
+
+	// The server goes away during a migration.
+	set, err = migrate.Read(fstest.MapFS{
+		"1_a.up.sql": {Data: []byte("CREATE TABLE a (id bigint);\nSELECT pg_sleep(30);")}, "1_a.down.sql": {Data: []byte("DROP TABLE a;")},
+	}, migrate.FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			var n int
+			if admin.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'").Scan(&n); n > 0 {
+				inst.Close(context.Background())
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	_, err = Run(t.Context(), Options{Set: set, Provider: provider, NoTrace: true, Logger: logger})
+	var stopped *stoppedError
+	if !errors.As(err, &stopped) {
+		t.Errorf("error %v; want one that says the server stopped answering", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), "changed the shared server") {
+		t.Errorf("a migration was blamed for the server going away:\n%s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
