@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -225,6 +226,136 @@ func TestDeployApprovalIsVerifiedOnTheForge(t *testing.T) {
 				err := c.Check(t.Context(), tc.pending)
 				if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 					t.Errorf("Check = %v, want %q", err, tc.want)
+				}
+			})
+		}
+	}
+}
+
+// TestDeployApprovalOfSeveralMergedChangeRequests: a deploy in the maintenance window ships what several
+// merges brought. Each pending migration is judged on the change request merged into the deployed
+// branch that last changed its file, with that change request's own approval and record; one
+// unapproved change request, or a migration pushed straight to the branch, blocks, named.
+func TestDeployApprovalOfSeveralMergedChangeRequests(t *testing.T) {
+	t.Parallel()
+	const repo = "acme/shop"
+	sha := func(c byte) string { return strings.Repeat(string(c), 40) }
+	set, err := migrate.Read(fstest.MapFS{
+		"4_drop.up.sql": {Data: []byte("ALTER TABLE orders DROP COLUMN note;\n")},
+		"5_idx.up.sql":  {Data: []byte("CREATE INDEX orders_at ON orders (at);\n")},
+		"6_push.up.sql": {Data: []byte("DROP TABLE audit;\n")},
+	}, migrate.FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	four, five, six := set.Migrations[:1], set.Migrations[1:2], set.Migrations[2:]
+	platforms := []struct {
+		name       string
+		dialect    codeowners.Dialect
+		codeowners string
+		open       func(t *testing.T) (forge.Forge, forgetest.Backend)
+	}{
+		{"GitHub", codeowners.GitHub, ".github/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
+			s := githubtest.New(t)
+			s.SetInstallationToken(true)
+			f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: s.URL(), FallbackLogin: github.ActionsBotLogin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, s
+		}},
+		{"GitLab", codeowners.GitLab, ".gitlab/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
+			s := gitlabtest.New(t)
+			f, err := gitlab.New(gitlab.Options{Token: gitlabtest.Token, BaseURL: s.URL()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, s
+		}},
+	}
+	for _, p := range platforms {
+		for _, tc := range []struct {
+			name       string
+			unapproved bool // the second change request has no owner's approval
+			pushed     bool // 6_push is pushed straight to main
+			pin        bool // --pr names the first change request
+			want       []string
+			not        []string
+		}{
+			{name: "each approved with its own record"},
+			{name: "one unapproved", unapproved: true, want: []string{"5_idx", "does not show these migrations approved"}, not: []string{"4_drop"}},
+			{name: "one pushed straight to the branch", pushed: true, want: []string{"6_push", "pushed straight to the branch"}, not: []string{"4_drop", "5_idx"}},
+			{name: "--pr pins the change request", pin: true, want: []string{"5_idx", "is not a change of"}},
+		} {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				f, b := p.open(t)
+				b.SetPageSize(1) // every list paginated
+				b.SetFile(repo, p.codeowners, sha('0'), []byte("/db/migrations/ @dora\n"))
+				b.AddCommit(repo, sha('0'), []string{"README.md"}, forge.Ref{})
+				// Two change requests merged one after the other while the deploy waited for its window: #11
+				// with a merge commit (its migration's commit is not its head), #12 squashed.
+				merge := func(number int, head, merged byte, squash bool, m *migrate.Migration) forge.Ref {
+					file := "db/migrations/" + m.Up.File
+					ref := b.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo, Number: number}, Author: "alice",
+						HeadSHA: sha(head), BaseSHA: sha('0'), BaseRef: "main"}, []string{file, "app/orders.go"})
+					if !squash {
+						b.AddCommit(repo, sha(head-1), []string{file}, ref)
+						b.AddCommit(repo, sha(head), []string{"app/orders.go"}, ref)
+					}
+					if !tc.unapproved || number == 11 {
+						b.AddReview(ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: sha(head)})
+					}
+					b.MergeInto(ref, "main", sha(merged), squash)
+					files := []string(nil) // a merge commit changes nothing of its own
+					if squash {
+						files = []string{file, "app/orders.go"}
+					}
+					b.AddCommit(repo, sha(merged), files, forge.Ref{})
+					// The gate's record on each, for its own migrations.
+					r := &report.Report{}
+					r.Migrations = append(r.Migrations, report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, New: true})
+					d := &gate.Decision{Required: true, State: gate.Approved, HeadSHA: sha(head), Checksum: gate.Checksum(r), ApprovedBy: []string{"dora"}}
+					if _, err := gate.Save(t.Context(), f, ref, "db/migrations", d); err != nil {
+						t.Fatal(err)
+					}
+					return ref
+				}
+				first := merge(11, 'b', 'c', false, four[0])
+				merge(12, 'e', 'f', true, five[0])
+				pending := append(slices.Clone(four), five...)
+				deployed := sha('f')
+				if tc.pushed {
+					b.AddCommit(repo, sha('1'), []string{"db/migrations/6_push.up.sql"}, forge.Ref{})
+					pending, deployed = append(pending, six...), sha('1')
+				}
+				c := &approvalChecker{f: f, ref: forge.Ref{Repo: repo}, commit: deployed, dir: "db/migrations", dialect: p.dialect, branch: "main", policy: defaultPolicy}
+				if tc.pin {
+					c.ref, c.commit = first, ""
+				}
+				err := c.Check(t.Context(), pending)
+				if len(tc.want) == 0 {
+					if err != nil {
+						t.Fatalf("Check = %v, want approved", err)
+					}
+					return
+				}
+				if err == nil {
+					t.Fatalf("Check passed, want blocked with %q", tc.want)
+				}
+				msg := err.Error()
+				for _, w := range tc.want {
+					if !strings.Contains(msg, w) {
+						t.Errorf("Check = %v, want it to say %q", err, w)
+					}
+				}
+				if tc.unapproved && !strings.Contains(msg, map[codeowners.Dialect]string{codeowners.GitHub: "acme/shop#12", codeowners.GitLab: "acme/shop!12"}[p.dialect]) {
+					t.Errorf("Check = %v, want it to name change request 12", err)
+				}
+				for _, n := range tc.not {
+					if strings.Contains(msg, n) {
+						t.Errorf("Check = %v, want it not to say %q", err, n)
+					}
 				}
 			})
 		}

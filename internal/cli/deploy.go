@@ -94,7 +94,7 @@ Exit codes: 0 deployed or up to date, 3 blocked or rolled back (the database is 
 	f.StringVar(&o.ReportJSON, "report-json", "", "write the deploy report as JSON to this file")
 	f.StringVar(&o.ReportMD, "report-md", "", "write the deploy report as Markdown to this file")
 	f.StringVar(&o.Repo, "repo", "", "repository owner/name (GitLab: project path) for the approval and the comment (default GITHUB_REPOSITORY / CI_PROJECT_PATH)")
-	f.IntVar(&o.PR, "pr", 0, "merged pull request (GitLab: merge request IID) to check the approval of and comment on (default: the one merged as the commit)")
+	f.IntVar(&o.PR, "pr", 0, "merged pull request (GitLab: merge request IID) whose approval must cover every pending migration, and to comment on (default: each migration's own merged pull request; the comment goes to the one merged as the commit)")
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
 	f.StringVar(&o.APIURL, "api-url", "", "REST API URL: GitHub's (default GITHUB_API_URL, else https://api.github.com) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
 	f.BoolVar(&o.NoComment, "no-comment", false, "do not comment on the pull request")
@@ -172,7 +172,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if ref.Number != 0 {
 		opts.PR = fmt.Sprintf("%s#%d", ref.Repo, ref.Number)
 	}
-	if f != nil && ref.Number != 0 && checker != nil {
+	if f != nil && checker != nil && (checker.ref.Number != 0 || checker.commit != "") {
 		checker.dir = repoRelative(ctx, dir)
 		opts.Approval = checker
 	}
@@ -241,16 +241,22 @@ func (a *App) deployForge(ctx context.Context, o *DeployOptions, commit string) 
 	if branch == a.Getenv("GITHUB_REF") {
 		branch = ""
 	}
-	return f, ref, a.newApprovalChecker(o, f, ref, codeowners.GitHub, branch, nil)
+	return f, ref, a.newApprovalChecker(o, f, ref, commit, codeowners.GitHub, branch, nil)
 }
 
-// newApprovalChecker returns the checker of the approval of ref for the deployed folder, its policy read
-// as the gate reads it (see deployPolicy).
-func (a *App) newApprovalChecker(o *DeployOptions, f forge.Forge, ref forge.Ref, dialect codeowners.Dialect, branch string, rules platformRules) *approvalChecker {
-	return &approvalChecker{f: f, ref: ref, dialect: dialect, branch: branch, rules: rules,
+// newApprovalChecker returns the checker of the approval of the deployed folder's pending migrations,
+// their policy read as the gate reads it (see deployPolicy): with --pr, all of them on that change
+// request (ref); else each on the change request merged into branch that last changed it, found from the
+// deployed commit.
+func (a *App) newApprovalChecker(o *DeployOptions, f forge.Forge, ref forge.Ref, commit string, dialect codeowners.Dialect, branch string, rules platformRules) *approvalChecker {
+	c := &approvalChecker{f: f, ref: ref, dialect: dialect, branch: branch, rules: rules,
 		policy: func(ctx context.Context, base string) (config.Approval, []string, error) {
 			return a.deployPolicy(ctx, o, f, ref, base)
 		}}
+	if o.PR == 0 {
+		c.ref, c.commit = forge.Ref{Repo: ref.Repo}, commit
+	}
+	return c
 }
 
 // deployPolicy is the approval policy the gate applied to ref: schemagate.yml as the change request's
@@ -280,25 +286,34 @@ func (a *App) deployPolicy(ctx context.Context, o *DeployOptions, f forge.Forge,
 // platformRules adds what the platform itself counts (GitLab's code-owner approval rules) to a decision.
 type platformRules func(ctx context.Context, ref forge.Ref, rep *report.Report, d *gate.Decision)
 
-// approvalChecker verifies, at deploy time, that the merged change request's DBA approval covers the
-// pending migrations. It trusts no comment: the gate's approval record is written with the CI token,
+// approvalChecker verifies, at deploy time, that the DBA approval of the merged change requests covers
+// the pending migrations. It trusts no comment: the gate's approval record is written with the CI token,
 // which anybody who may push a branch can use in their own pipeline, so a record alone proves nothing.
-// The checker asks the forge itself: the change request was merged into the deployed branch, every
-// pending migration is one of its files, and its current reviews or approvals, judged against
-// CODEOWNERS of its target branch and the approval policy of its base, approve them now. The record is
-// still required and must carry the pending migrations' checksum: it binds the approval to the text
-// the gate saw.
+// The checker asks the forge itself which change request brought each pending migration in: the one
+// merged into the deployed branch that holds the newest commit changing its file, in the history of the
+// deployed commit (a deploy in the maintenance window ships what several merges brought), or, with --pr,
+// the one named for all of them. It groups the pending migrations by change request and, for each group:
+// the change request was merged into the deployed branch, every migration of the group is one of its
+// files, and its current reviews or approvals, judged against CODEOWNERS of its target branch and the
+// approval policy of its base, approve them now. The record is still required and must carry the
+// group's checksum: it binds the approval to the text the gate saw. A migration no merged change request
+// brought in (pushed straight to the branch) is approved by nobody and blocks.
 type approvalChecker struct {
-	f   forge.Forge
+	f forge.Forge
+	// ref is the change request whose approval must cover every pending migration (--pr); with a zero
+	// Number, ref.Repo is the repository and each migration is judged on its own change request.
 	ref forge.Ref
+	// commit is the deployed commit, in whose history each migration's change request is found when ref
+	// has no Number.
+	commit string
 	// dir is the folder deployed, as the gate names it (slashes, cleaned); the gate keeps one record per
 	// folder.
 	dir     string
 	dialect codeowners.Dialect
-	// branch is the branch deployed, into which the change request must have been merged; "" when
+	// branch is the branch deployed, into which the change requests must have been merged; "" when
 	// unknown.
 	branch string
-	// policy returns the approval policy of the change request's base commit, with notes.
+	// policy returns the approval policy of a change request's base commit, with notes.
 	policy func(ctx context.Context, base string) (config.Approval, []string, error)
 	// rules, when set, adds the platform's own code-owner approval rules to the decision.
 	rules platformRules
@@ -306,20 +321,67 @@ type approvalChecker struct {
 
 var _ deploy.ApprovalChecker = (*approvalChecker)(nil)
 
-// Check passes when the forge shows the pending migrations approved on the merged change request and
-// the record of the deployed folder approves exactly them. When no record names that folder (the gate
-// ran from another working directory), a record of another name that approves exactly them does: the
-// checksum covers their versions, names and text.
+// Check passes when every group of pending migrations is approved on the change request that brought
+// it in (see approvalChecker). The error names each change request whose approval fails and its
+// migrations, and each migration no merged change request brought in.
 func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migration) error {
-	if err := c.verify(ctx, pending); err != nil {
+	if c.ref.Number != 0 {
+		return c.checkGroup(ctx, c.ref, pending)
+	}
+	var (
+		refs   []forge.Ref
+		groups = map[forge.Ref][]*migrate.Migration{}
+		errs   []error
+	)
+	for _, m := range pending {
+		file := c.file(m)
+		if file == "" {
+			errs = append(errs, fmt.Errorf("pending migration %s has no file whose change request could approve it", m.ID()))
+			continue
+		}
+		cr, err := c.f.ChangeRequestOfFile(ctx, c.ref.Repo, file, c.commit, c.branch)
+		if errors.Is(err, forge.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("pending migration %s: %v; so no DBA approved it: bring it in through a %s a DBA approves",
+				m.ID(), err, c.kind()))
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("find the change request of pending migration %s (%s): %w", m.ID(), file, err))
+			continue
+		}
+		ref := forge.Ref{Repo: c.ref.Repo, Number: cr.Number}
+		if groups[ref] == nil {
+			refs = append(refs, ref)
+		}
+		groups[ref] = append(groups[ref], m)
+	}
+	for _, ref := range refs {
+		if err := c.checkGroup(ctx, ref, groups[ref]); err != nil {
+			ids := make([]string, len(groups[ref]))
+			for i, m := range groups[ref] {
+				ids[i] = m.ID()
+			}
+			errs = append(errs, fmt.Errorf("%s, which brought in %s: %w (a DBA must approve them there and the gate record the approval, "+
+				"or revert them)", c.name(ref), strings.Join(ids, ", "), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkGroup passes when the forge shows pending approved on the merged change request ref and the
+// record of the deployed folder approves exactly them. When no record names that folder (the gate ran
+// from another working directory), a record of another name that approves exactly them does: the
+// checksum covers their versions, names and text.
+func (c *approvalChecker) checkGroup(ctx context.Context, ref forge.Ref, pending []*migrate.Migration) error {
+	if err := c.verify(ctx, ref, pending); err != nil {
 		return err
 	}
-	rs, err := gate.Approvals(ctx, c.f, c.ref)
+	rs, err := gate.Approvals(ctx, c.f, ref)
 	if err != nil {
-		return fmt.Errorf("read the approval of %s: %w", c.name(), err)
+		return fmt.Errorf("read the approval of %s: %w", c.name(ref), err)
 	}
 	if len(rs) == 0 {
-		return fmt.Errorf("read the approval of %s: no approval record: %w", c.name(), forge.ErrNotFound)
+		return fmt.Errorf("read the approval of %s: no approval record: %w", c.name(ref), forge.ErrNotFound)
 	}
 	var own *gate.Record
 	for _, r := range rs {
@@ -339,66 +401,78 @@ func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migratio
 	}
 	r := rs[0]
 	return fmt.Errorf("the approval recorded on %s for %s (state %s, checksum %.12s) is not for these migrations (checksum %.12s)",
-		c.name(), firstNonEmpty(r.Dir, "the migrations"), r.State, r.Checksum, sum)
+		c.name(ref), firstNonEmpty(r.Dir, "the migrations"), r.State, r.Checksum, sum)
 }
 
-func (c *approvalChecker) name() string {
+func (c *approvalChecker) name(ref forge.Ref) string {
 	if c.dialect == codeowners.GitLab {
-		return fmt.Sprintf("%s!%d", c.ref.Repo, c.ref.Number)
+		return fmt.Sprintf("%s!%d", ref.Repo, ref.Number)
 	}
-	return fmt.Sprintf("%s#%d", c.ref.Repo, c.ref.Number)
+	return fmt.Sprintf("%s#%d", ref.Repo, ref.Number)
+}
+
+func (c *approvalChecker) kind() string {
+	if c.dialect == codeowners.GitLab {
+		return "merge request"
+	}
+	return "pull request"
+}
+
+// file is the path of m's up script in the repository, "" when it has none.
+func (c *approvalChecker) file(m *migrate.Migration) string {
+	if m.Up == nil || m.Up.File == "" {
+		return ""
+	}
+	return path.Join(c.dir, m.Up.File)
 }
 
 // verify re-evaluates the gate on the forge for the pending migrations: whatever their risk, their
 // owners must have approved the merged change request.
-func (c *approvalChecker) verify(ctx context.Context, pending []*migrate.Migration) error {
-	cr, err := c.f.ChangeRequest(ctx, c.ref)
+func (c *approvalChecker) verify(ctx context.Context, ref forge.Ref, pending []*migrate.Migration) error {
+	cr, err := c.f.ChangeRequest(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", c.name(), err)
+		return fmt.Errorf("read %s: %w", c.name(ref), err)
 	}
 	switch {
 	case !cr.Merged:
-		return fmt.Errorf("%s is %s, not merged: only the approval of a merged change request covers a deploy", c.name(), cmp.Or(cr.State, "not merged"))
+		return fmt.Errorf("%s is %s, not merged: only the approval of a merged change request covers a deploy", c.name(ref), cmp.Or(cr.State, "not merged"))
 	case c.branch != "" && cr.BaseRef != c.branch:
-		return fmt.Errorf("%s was merged into %s, not into %s, the branch deployed", c.name(), cr.BaseRef, c.branch)
+		return fmt.Errorf("%s was merged into %s, not into %s, the branch deployed", c.name(ref), cr.BaseRef, c.branch)
 	}
-	changed, err := c.f.ChangedFiles(ctx, c.ref)
+	changed, err := c.f.ChangedFiles(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("read the files of %s: %w", c.name(), err)
+		return fmt.Errorf("read the files of %s: %w", c.name(ref), err)
 	}
 	rep := &report.Report{Tool: "schemagate", Dir: c.dir, Migrations: []report.Migration{}}
 	for _, m := range pending {
-		rm := report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, New: true}
-		if m.Up != nil && m.Up.File != "" {
-			rm.File = path.Join(c.dir, m.Up.File)
-		}
+		rm := report.Migration{Version: m.Version, Name: m.Name, Checksum: m.Checksum, New: true, File: c.file(m)}
 		if m.Down != nil && m.Down.File != "" && !strings.HasSuffix(m.Down.File, ".generated.down.sql") {
 			rm.DownFile = path.Join(c.dir, m.Down.File)
 		}
 		if rm.File == "" || !slices.Contains(changed, rm.File) {
-			return fmt.Errorf("pending migration %s (%s) is not a change of %s: its approval cannot cover it", m.ID(), cmp.Or(rm.File, "no file"), c.name())
+			return fmt.Errorf("pending migration %s (%s) is not a change of %s: its approval cannot cover it", m.ID(), cmp.Or(rm.File, "no file"), c.name(ref))
 		}
 		rep.Migrations = append(rep.Migrations, rm)
 	}
 	policy, notes, err := c.policy(ctx, cmp.Or(cr.BaseSHA, cr.BaseRef))
 	if err != nil {
-		return fmt.Errorf("read the approval policy of %s: %w", c.name(), err)
+		return fmt.Errorf("read the approval policy of %s: %w", c.name(ref), err)
 	}
 	// require_approval asks for the owners' approval whatever the risk: the deploy does not re-run the
 	// check that measured it.
 	policy.Require = config.RequireAlways
-	d, _, err := gate.Evaluate(ctx, c.f, gate.Request{Ref: c.ref, Policy: policy, Dialect: c.dialect, Report: rep})
+	d, _, err := gate.Evaluate(ctx, c.f, gate.Request{Ref: ref, Policy: policy, Dialect: c.dialect, Report: rep})
 	if err != nil {
-		return fmt.Errorf("verify the approval of %s: %w", c.name(), err)
+		return fmt.Errorf("verify the approval of %s: %w", c.name(ref), err)
 	}
 	d.Notes = append(d.Notes, notes...)
 	if c.rules != nil {
-		c.rules(ctx, c.ref, rep, d)
+		c.rules(ctx, ref, rep, d)
 	}
 	if d.State == gate.Approved {
 		return nil
 	}
-	msg := fmt.Sprintf("%s does not show these migrations approved by their owners: %s", c.name(), d.Reason)
+	msg := fmt.Sprintf("%s does not show these migrations approved by their owners: %s", c.name(ref), d.Reason)
 	if len(d.Notes) > 0 {
 		msg += " (" + strings.Join(d.Notes, "; ") + ")"
 	}
@@ -512,7 +586,7 @@ func (a *App) deployGitLab(ctx context.Context, o *DeployOptions, gl *ci.GitLabE
 	rules := func(ctx context.Context, ref forge.Ref, rep *report.Report, d *gate.Decision) {
 		applyGitLabRules(ctx, c, ref, rep, d)
 	}
-	return c, ref, a.newApprovalChecker(o, c, ref, codeowners.GitLab, gl.CommitBranch, rules)
+	return c, ref, a.newApprovalChecker(o, c, ref, commit, codeowners.GitLab, gl.CommitBranch, rules)
 }
 
 // generatedDowns gives each pending migration without a down a generated rollback script, proven on a

@@ -72,6 +72,12 @@ type Forge interface {
 	ChangeRequest(ctx context.Context, ref Ref) (*ChangeRequest, error)
 	// FindChangeRequestBySHA returns the open (or most recently merged) change request whose head is sha.
 	FindChangeRequestBySHA(ctx context.Context, repo, sha string) (*ChangeRequest, error)
+	// ChangeRequestOfFile returns the change request that brought the newest commit changing path, in
+	// the history of commit ref, into branch ("" for any): merged there as that commit (its merge or
+	// squash commit, or its head), else merged there containing it. A wrapped ErrNotFound when no merged
+	// change request did (the commit was pushed straight to the branch) or no commit changed path.
+	// Implementations remember the answer per commit, so files changed together cost one lookup.
+	ChangeRequestOfFile(ctx context.Context, repo, path, ref, branch string) (*ChangeRequest, error)
 	// Me returns the login of the token's user (the bot), used to find our own comments.
 	Me(ctx context.Context) (string, error)
 	// Comments lists every comment of the change request, all pages.

@@ -36,6 +36,12 @@ type Backend interface {
 	Push(ref forge.Ref, sha string, at time.Time)
 	// SetFile stores a file's content at a ref (branch name or SHA).
 	SetFile(repo, path, ref string, content []byte)
+	// AddCommit appends a commit changing files to the repository's history, kept linear (newest last);
+	// when of names a change request, the commit is one of its own.
+	AddCommit(repo, sha string, files []string, of forge.Ref)
+	// MergeInto merges the change request into branch as mergeSHA (its merge commit, or with squash its
+	// squash commit).
+	MergeInto(ref forge.Ref, branch, mergeSHA string, squash bool)
 	// AddTeamMember makes user an active member of team ("org/team" on GitHub, group path on GitLab).
 	AddTeamMember(team, user string)
 	// SetMembershipForbidden makes membership reads fail the way the platform refuses a token that
@@ -74,6 +80,7 @@ func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
 		{"ReviewsCarryTheCommitTheyApproved", testReviewsAcrossPushes},
 		{"ChangedFilesPaginated", testChangedFiles},
 		{"FileAt", testFileAt},
+		{"ChangeRequestOfFile", testChangeRequestOfFile},
 		{"IsMember", testIsMember},
 		{"IsMemberForbidden", testIsMemberForbidden},
 		{"SetStatus", testSetStatus},
@@ -492,5 +499,57 @@ func testUpsertReadOnly(t *testing.T, f forge.Forge, b Backend) {
 	_, _, err := forge.Upsert(t.Context(), f, ref, testMarker, "body")
 	if !errors.Is(err, forge.ErrReadOnly) {
 		t.Errorf("Upsert read-only: err = %v, want ErrReadOnly", err)
+	}
+}
+
+// testChangeRequestOfFile: the change request that brought the newest commit changing a file into the
+// branch, whether it merged with a merge commit (the commit is one of its own, not its merge commit), a
+// squash commit or its head; none for a commit pushed straight to the branch, or merged elsewhere.
+func testChangeRequestOfFile(t *testing.T, f forge.Forge, b Backend) {
+	const repo = "acme/shop"
+	sha := func(c byte) string { return strings.Repeat(string(c), 40) }
+	add := func(head byte, files ...string) forge.Ref {
+		return b.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "alice", HeadSHA: sha(head),
+			BaseSHA: sha('0'), BaseRef: "main"}, files)
+	}
+	b.SetPageSize(1)
+	b.AddCommit(repo, sha('0'), []string{"db/1_init.up.sql"}, forge.Ref{})
+	merged := add('b', "db/2_a.up.sql", "README.md")
+	b.AddCommit(repo, sha('a'), []string{"db/2_a.up.sql"}, merged)
+	b.AddCommit(repo, sha('b'), []string{"README.md"}, merged)
+	b.MergeInto(merged, "main", sha('c'), false)
+	b.AddCommit(repo, sha('c'), nil, forge.Ref{}) // the merge commit changes nothing of its own
+	squashed := add('e', "db/3_b.up.sql", "db/4_c.up.sql")
+	b.MergeInto(squashed, "main", sha('d'), true)
+	b.AddCommit(repo, sha('d'), []string{"db/3_b.up.sql", "db/4_c.up.sql"}, forge.Ref{})
+	elsewhere := add('f', "db/5_d.up.sql")
+	b.AddCommit(repo, sha('f'), []string{"db/5_d.up.sql"}, elsewhere)
+	b.MergeInto(elsewhere, "release", sha('f'), false)
+	b.AddCommit(repo, sha('1'), []string{"db/6_e.up.sql"}, forge.Ref{}) // pushed straight to main
+	deployed := sha('1')
+	for _, c := range []struct {
+		path string
+		want forge.Ref // zero: none
+	}{
+		{"db/2_a.up.sql", merged}, {"db/3_b.up.sql", squashed}, {"db/4_c.up.sql", squashed},
+		{"db/5_d.up.sql", forge.Ref{}}, {"db/6_e.up.sql", forge.Ref{}}, {"db/1_init.up.sql", forge.Ref{}},
+		{"db/7_nowhere.up.sql", forge.Ref{}},
+	} {
+		cr, err := f.ChangeRequestOfFile(t.Context(), repo, c.path, deployed, "main")
+		switch {
+		case c.want.Number == 0 && !errors.Is(err, forge.ErrNotFound):
+			t.Errorf("ChangeRequestOfFile(%s) = %+v, %v; want ErrNotFound", c.path, cr, err)
+		case c.want.Number != 0 && (err != nil || cr.Ref != c.want || !cr.Merged || cr.BaseRef != "main"):
+			t.Errorf("ChangeRequestOfFile(%s) = %+v, %v; want %v merged into main", c.path, cr, err, c.want)
+		}
+	}
+	// As of an older commit, the file's history ends there.
+	if cr, err := f.ChangeRequestOfFile(t.Context(), repo, "db/2_a.up.sql", sha('c'), "main"); err != nil || cr.Ref != merged {
+		t.Errorf("ChangeRequestOfFile(db/2_a.up.sql at the merge commit) = %+v, %v; want %v", cr, err, merged)
+	}
+	// A later commit pushed straight to the branch is what the file is now.
+	b.AddCommit(repo, sha('2'), []string{"db/2_a.up.sql"}, forge.Ref{})
+	if cr, err := f.ChangeRequestOfFile(t.Context(), repo, "db/2_a.up.sql", sha('2'), "main"); !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("ChangeRequestOfFile(db/2_a.up.sql changed by a push) = %+v, %v; want ErrNotFound", cr, err)
 	}
 }

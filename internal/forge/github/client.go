@@ -4,12 +4,14 @@
 package github
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +61,13 @@ type Client struct {
 	mu       sync.Mutex
 	login    string
 	fallback string
+	// merged remembers ChangeRequestOfFile's answer per repository, commit and branch.
+	merged map[string]mergedAnswer
+}
+
+type mergedAnswer struct {
+	cr  *forge.ChangeRequest
+	err error
 }
 
 // New returns a Client.
@@ -78,7 +87,7 @@ func New(opts Options) (*Client, error) {
 		}
 		c.BaseURL = u
 	}
-	return &Client{gh: c, login: opts.Login, fallback: opts.FallbackLogin}, nil
+	return &Client{gh: c, login: opts.Login, fallback: opts.FallbackLogin, merged: map[string]mergedAnswer{}}, nil
 }
 
 func splitRepo(repo string) (owner, name string, err error) {
@@ -210,6 +219,89 @@ func pickBySHA(prs []*gh.PullRequest, sha string) *gh.PullRequest {
 		}
 	}
 	return best
+}
+
+// ChangeRequestOfFile returns the pull request merged into branch that brought the newest commit
+// changing path in the history of ref: GET /repos/{owner}/{repo}/commits?path=&sha=ref (its first
+// entry), then the pull requests of that commit, remembered per commit. Of the merged pull requests
+// whose base is branch, it takes the one merged as the commit (its merge_commit_sha: a squash or rebase
+// merge), else the one whose head it is (a merge commit's pull request whose last commit changed path),
+// else the first merged of those holding it (GitHub lists, for a commit of the default branch, the pull
+// request that brought it in). A commit pushed straight to the branch has none: wrapped
+// forge.ErrNotFound.
+func (c *Client) ChangeRequestOfFile(ctx context.Context, repo, path, ref, branch string) (*forge.ChangeRequest, error) {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return nil, err
+	}
+	cs, _, err := c.gh.Repositories.ListCommits(ctx, owner, name, &gh.CommitsListOptions{SHA: ref, Path: path, ListOptions: gh.ListOptions{PerPage: 1}})
+	if err != nil {
+		return nil, fmt.Errorf("list the commits changing %s at %s: %w", path, ref, mapErr(err, false))
+	}
+	if len(cs) == 0 || cs[0].GetSHA() == "" {
+		return nil, fmt.Errorf("no commit changed %s in the history of %s: %w", path, ref, forge.ErrNotFound)
+	}
+	sha := cs[0].GetSHA()
+	key := repo + "\x00" + sha + "\x00" + branch
+	c.mu.Lock()
+	a, ok := c.merged[key]
+	c.mu.Unlock()
+	if !ok {
+		a.cr, a.err = c.mergedWith(ctx, repo, sha, branch)
+		c.mu.Lock()
+		c.merged[key] = a
+		c.mu.Unlock()
+	}
+	if a.err != nil {
+		return nil, fmt.Errorf("%s was last changed by commit %.12s: %w", path, sha, a.err)
+	}
+	cr := *a.cr
+	return &cr, nil
+}
+
+// mergedWith returns the pull request merged into branch ("" for any) that brought sha in.
+func (c *Client) mergedWith(ctx context.Context, repo, sha, branch string) (*forge.ChangeRequest, error) {
+	owner, name, _ := splitRepo(repo)
+	var byMerge, byHead, holding []*gh.PullRequest
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		prs, resp, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, name, sha, opts)
+		if err != nil {
+			if statusOf(err) == http.StatusUnprocessableEntity {
+				return nil, fmt.Errorf("GitHub knows no commit %s: %w", sha, forge.ErrNotFound)
+			}
+			return nil, fmt.Errorf("list pull requests of commit %s: %w", sha, mapErr(err, false))
+		}
+		for _, pr := range prs {
+			if pr.MergedAt == nil || (branch != "" && pr.GetBase().GetRef() != branch) {
+				continue
+			}
+			switch {
+			case pr.GetMergeCommitSHA() == sha:
+				byMerge = append(byMerge, pr)
+			case pr.GetHead().GetSHA() == sha:
+				byHead = append(byHead, pr)
+			default:
+				holding = append(holding, pr)
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	latest := func(a, b *gh.PullRequest) int { return a.MergedAt.Compare(b.MergedAt.Time) }
+	switch {
+	case len(byMerge) > 0:
+		return toChangeRequest(repo, slices.MaxFunc(byMerge, latest)), nil
+	case len(byHead) > 0:
+		return toChangeRequest(repo, slices.MaxFunc(byHead, latest)), nil
+	case len(holding) > 0:
+		// The first merged brought the commit in; later ones held it already in their base.
+		return toChangeRequest(repo, slices.MinFunc(holding, latest)), nil
+	}
+	return nil, fmt.Errorf("no pull request merged into %s brought it in (pushed straight to the branch?): %w",
+		cmp.Or(branch, "any branch"), forge.ErrNotFound)
 }
 
 // Me returns the token's login: Options.Login when set, else GET /user.

@@ -72,6 +72,13 @@ type Client struct {
 
 	mu    sync.Mutex
 	login string
+	// merged remembers ChangeRequestOfFile's answer per project, commit and branch.
+	merged map[string]mergedAnswer
+}
+
+type mergedAnswer struct {
+	cr  *forge.ChangeRequest
+	err error
 }
 
 // New returns a Client.
@@ -97,7 +104,8 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create GitLab client: %w", err)
 	}
-	return &Client{api: api, anonymous: opts.Token == "", jobToken: opts.Token == "" && opts.JobToken != ""}, nil
+	return &Client{api: api, anonymous: opts.Token == "", jobToken: opts.Token == "" && opts.JobToken != "",
+		merged: map[string]mergedAnswer{}}, nil
 }
 
 // APIError is a refusal by GitLab, mapped onto forge's errors (Unwrap) with what to do about it (Hint).
@@ -261,14 +269,36 @@ func (c *Client) FindChangeRequestBySHA(ctx context.Context, repo, sha string) (
 // merged into another branch (an empty branch accepts any). This is what a deploy of sha ships; a
 // wrapped forge.ErrNotFound when none is.
 func (c *Client) MergedChangeRequest(ctx context.Context, repo, sha, branch string) (*forge.ChangeRequest, error) {
+	return c.mergedWith(ctx, repo, sha, branch, false)
+}
+
+// mergedWith returns the merge request merged into branch ("" for any) as sha, as MergedChangeRequest
+// does; with holding, when none was, the first merged into branch of those holding sha, which brought
+// it in (later ones held it already in their base).
+func (c *Client) mergedWith(ctx context.Context, repo, sha, branch string, holding bool) (*forge.ChangeRequest, error) {
 	op := fmt.Sprintf("find the merge request merged as %s into %s in %s", sha, cmp.Or(branch, "any branch"), repo)
 	mrs, _, err := c.api.Commits.ListMergeRequestsByCommit(repo, sha, ctxOpt(ctx))
 	if err != nil {
 		return nil, inProject(c.mapErr(op, err, read), repo)
 	}
 	best := pickMerged(mrs, sha, branch)
+	if best == nil && holding {
+		var in []*gl.BasicMergeRequest
+		for _, mr := range mrs {
+			if mr != nil && mr.State == "merged" && (branch == "" || mr.TargetBranch == branch) {
+				in = append(in, mr)
+			}
+		}
+		if len(in) > 0 {
+			best = slices.MinFunc(in, func(a, b *gl.BasicMergeRequest) int { return mergedAt(a).Compare(mergedAt(b)) })
+		}
+	}
 	if best == nil {
-		return nil, &APIError{Op: op, Message: "no merge request was merged as this commit", Err: forge.ErrNotFound}
+		msg := "no merge request was merged as this commit"
+		if holding {
+			msg = "no merge request merged into the branch brought this commit in (pushed straight to the branch?)"
+		}
+		return nil, &APIError{Op: op, Message: msg, Err: forge.ErrNotFound}
 	}
 	cr, err := c.ChangeRequest(ctx, forge.Ref{Repo: repo, Number: int(best.IID)})
 	if err != nil {
@@ -278,6 +308,41 @@ func (c *Client) MergedChangeRequest(ctx context.Context, repo, sha, branch stri
 		return nil, &APIError{Op: op, Message: fmt.Sprintf("!%d is %s into %s", cr.Number, cr.State, cr.BaseRef), Err: forge.ErrNotFound}
 	}
 	return cr, nil
+}
+
+// ChangeRequestOfFile returns the merge request merged into branch that brought the newest commit
+// changing path in the history of ref: GET /projects/:id/repository/commits?path=&ref_name=ref (its
+// first entry), then the merge requests of that commit, remembered per commit. The one merged as the
+// commit (MergedChangeRequest: its merge or squash commit, or its head after a fast-forward merge)
+// counts first, else the first merged into branch of those holding it (a merge commit's merge request
+// whose last commit did not change path). A commit pushed straight to the branch has none: wrapped
+// forge.ErrNotFound.
+func (c *Client) ChangeRequestOfFile(ctx context.Context, repo, path, ref, branch string) (*forge.ChangeRequest, error) {
+	op := fmt.Sprintf("list the commits changing %s at %s in %s", path, ref, repo)
+	cs, _, err := c.api.Commits.ListCommits(repo, &gl.ListCommitsOptions{RefName: gl.Ptr(ref), Path: gl.Ptr(path),
+		ListOptions: gl.ListOptions{PerPage: 1, Page: 1}}, ctxOpt(ctx))
+	if err != nil {
+		return nil, inProject(c.mapErr(op, err, read), repo)
+	}
+	if len(cs) == 0 || cs[0] == nil || cs[0].ID == "" {
+		return nil, &APIError{Op: op, Message: "no commit changed it", Err: forge.ErrNotFound}
+	}
+	sha := cs[0].ID
+	key := repo + "\x00" + sha + "\x00" + branch
+	c.mu.Lock()
+	a, ok := c.merged[key]
+	c.mu.Unlock()
+	if !ok {
+		a.cr, a.err = c.mergedWith(ctx, repo, sha, branch, true)
+		c.mu.Lock()
+		c.merged[key] = a
+		c.mu.Unlock()
+	}
+	if a.err != nil {
+		return nil, fmt.Errorf("%s was last changed by commit %.12s: %w", path, sha, a.err)
+	}
+	cr := *a.cr
+	return &cr, nil
 }
 
 // pickBySHA is the open merge request whose head is sha.

@@ -39,10 +39,21 @@ type pull struct {
 	headRepo            string
 	state               string
 	merged              bool
+	mergeSHA            string    // merge_commit_sha once merged: the merge, squash or last rebased commit
+	mergedAt            time.Time // zero: an hour after creation
+	commits             []string  // the pull request's own commits (AddCommit with its ref)
 	files               []string
 	comments            []*comment
 	reviews             []*review
 	created             time.Time
+}
+
+// commit is a commit of a repository's history, which the fake keeps linear: its parent is the commit
+// added before it.
+type commit struct {
+	sha   string
+	files []string
+	at    time.Time
 }
 
 type comment struct {
@@ -83,7 +94,8 @@ type Server struct {
 	nextNumber          map[string]int
 	nextID              int64
 	users               map[string]int64
-	files               map[string][]byte // repo \x00 ref \x00 path
+	files               map[string][]byte    // repo \x00 ref \x00 path
+	history             map[string][]*commit // repo: oldest first
 	teams               map[string]map[string]bool
 	membershipForbidden bool
 	readOnly            bool
@@ -100,7 +112,7 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		t: t, bot: "schemagate-bot",
 		pulls: map[string]*pull{}, nextNumber: map[string]int{}, nextID: 1000,
-		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{},
+		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{}, history: map[string][]*commit{},
 		clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 	}
 	s.mux = http.NewServeMux()
@@ -217,6 +229,29 @@ func (s *Server) SetHead(ref forge.Ref, sha string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mustPull(ref).headSHA = sha
+}
+
+// AddCommit appends a commit changing files to the repository's history (kept linear, newest last), as
+// GET /repos/{owner}/{repo}/commits lists it. When of names a pull request, the commit is one of its
+// own: GET /repos/{owner}/{repo}/commits/{sha}/pulls lists the pull request for it.
+func (s *Server) AddCommit(repo, sha string, files []string, of forge.Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.history[repo] = append(s.history[repo], &commit{sha: sha, files: slices.Clone(files), at: s.tick()})
+	if of.Number != 0 {
+		p := s.mustPull(of)
+		p.commits = append(p.commits, sha)
+	}
+}
+
+// MergeInto merges the pull request into branch as mergeSHA, its merge_commit_sha: the merge commit, the
+// squash commit (squash) or the last rebased commit. The commit itself goes into the history with
+// AddCommit.
+func (s *Server) MergeInto(ref forge.Ref, branch, mergeSHA string, squash bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPull(ref)
+	p.baseRef, p.state, p.merged, p.mergeSHA, p.mergedAt = branch, "closed", true, mergeSHA, s.tick()
 }
 
 func (s *Server) mustPull(ref forge.Ref) *pull {

@@ -101,8 +101,15 @@ func (s *Server) pullJSON(p *pull, single bool) map[string]any {
 		"active_lock_reason": nil,
 	}
 	if p.merged {
-		m["merged_at"] = p.created.Add(time.Hour).Format(ghTime)
+		at := p.mergedAt
+		if at.IsZero() {
+			at = p.created.Add(time.Hour)
+		}
+		m["merged_at"] = at.Format(ghTime)
 		m["closed_at"] = m["merged_at"]
+		if p.mergeSHA != "" {
+			m["merge_commit_sha"] = p.mergeSHA
+		}
 	}
 	if single {
 		m["merged"] = p.merged
@@ -232,5 +239,36 @@ func teamJSON(org, slug string, id int64) map[string]any {
 		"members_url":      fmt.Sprintf("https://api.github.com/teams/%d/members{/member}", id),
 		"repositories_url": fmt.Sprintf("https://api.github.com/teams/%d/repos", id),
 		"parent":           nil,
+	}
+}
+
+// commitJSON is an entry of GET /repos/{owner}/{repo}/commits; parent is the commit before it ("" for
+// the first).
+func (s *Server) commitJSON(repo string, c *commit, parent string) map[string]any {
+	api := "https://api.github.com/repos/" + repo
+	sig := map[string]any{"name": "Alice", "email": "alice@example.com", "date": c.at.Format(ghTime)}
+	parents := []any{}
+	if parent != "" {
+		parents = append(parents, map[string]any{"sha": parent, "url": api + "/commits/" + parent,
+			"html_url": "https://github.com/" + repo + "/commit/" + parent})
+	}
+	return map[string]any{
+		"sha":     c.sha,
+		"node_id": "C_kwDOAJy2KtoAKD" + c.sha[:min(len(c.sha), 12)],
+		"commit": map[string]any{
+			"author":        sig,
+			"committer":     sig,
+			"message":       "Change " + strings.Join(c.files, ", "),
+			"tree":          map[string]any{"sha": fmt.Sprintf("%040x", len(c.sha)), "url": api + "/git/trees/" + fmt.Sprintf("%040x", len(c.sha))},
+			"url":           api + "/git/commits/" + c.sha,
+			"comment_count": 0,
+			"verification":  map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil},
+		},
+		"url":          api + "/commits/" + c.sha,
+		"html_url":     "https://github.com/" + repo + "/commit/" + c.sha,
+		"comments_url": api + "/commits/" + c.sha + "/comments",
+		"author":       s.userJSON("alice"),
+		"committer":    s.userJSON("web-flow"),
+		"parents":      parents,
 	}
 }

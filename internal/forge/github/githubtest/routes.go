@@ -3,6 +3,7 @@ package githubtest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -18,6 +19,7 @@ func (s *Server) routes() {
 	h("GET /user", s.getUser)
 	h("GET /repos/{owner}/{repo}/pulls", s.listPulls)
 	h("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
+	h("GET /repos/{owner}/{repo}/commits", s.listCommits)
 	h("GET /repos/{owner}/{repo}/commits/{sha}/pulls", s.commitPulls)
 	h("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
 	h("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)
@@ -109,13 +111,63 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request) {
 	sha := r.PathValue("sha")
-	known := len(s.pullsWhere(repoOf(r), func(p *pull) bool { return p.headSHA == sha || p.baseSHA == sha })) > 0
+	known := len(s.pullsWhere(repoOf(r), func(p *pull) bool { return p.headSHA == sha || p.baseSHA == sha })) > 0 ||
+		s.commitIndex(repoOf(r), sha) >= 0
 	if !known {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
 			"message": "No commit found for SHA: " + sha, "documentation_url": docsBase + "/commits/commits#list-pull-requests-associated-with-a-commit"})
 		return
 	}
-	s.writePulls(w, r, s.pullsWhere(repoOf(r), func(p *pull) bool { return p.headSHA == sha }))
+	s.writePulls(w, r, s.pullsWhere(repoOf(r), func(p *pull) bool {
+		return p.headSHA == sha || (p.merged && p.mergeSHA == sha) || slices.Contains(p.commits, sha)
+	}))
+}
+
+// commitIndex is the position of sha in the repository's history, -1 when absent.
+func (s *Server) commitIndex(repo, sha string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.IndexFunc(s.history[repo], func(c *commit) bool { return c.sha == sha })
+}
+
+// listCommits answers GET /repos/{owner}/{repo}/commits?sha=&path=: the history up to sha (default: the
+// newest commit), newest first, only the commits changing path when given, paginated.
+func (s *Server) listCommits(w http.ResponseWriter, r *http.Request) {
+	repo, q := repoOf(r), r.URL.Query()
+	s.mu.Lock()
+	hist := slices.Clone(s.history[repo])
+	s.mu.Unlock()
+	end := len(hist) - 1
+	if sha := q.Get("sha"); sha != "" {
+		end = slices.IndexFunc(hist, func(c *commit) bool { return c.sha == sha })
+		if end < 0 {
+			writeError(w, http.StatusNotFound, "No commit found for SHA: "+sha, docsBase+"/commits/commits#list-commits")
+			return
+		}
+	}
+	type entry struct {
+		c      *commit
+		parent string
+	}
+	var es []entry
+	for i := end; i >= 0; i-- {
+		if path := q.Get("path"); path != "" && !slices.Contains(hist[i].files, path) {
+			continue
+		}
+		e := entry{c: hist[i]}
+		if i > 0 {
+			e.parent = hist[i-1].sha
+		}
+		es = append(es, e)
+	}
+	es = page(s, w, r, es)
+	out := []any{}
+	s.mu.Lock()
+	for _, e := range es {
+		out = append(out, s.commitJSON(repo, e.c, e.parent))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,15 @@ type project struct {
 	path string
 	mrs  map[int64]*mr
 	next int64
+	// history is the repository's commits, oldest first, kept linear: each commit's parent is the one
+	// before it.
+	history []*commit
+}
+
+type commit struct {
+	sha   string
+	files []string
+	at    time.Time
 }
 
 type mr struct {
@@ -50,6 +59,7 @@ type mr struct {
 	squash           bool // mergeSHA is the squash commit
 	mergedAt         time.Time
 	files            []string
+	commits          []string // the merge request's own commits (AddCommit with its ref)
 	notes            []*note
 	approvals        []approval
 	rules            []Rule
@@ -253,6 +263,22 @@ func (s *Server) Push(ref forge.Ref, sha string, at time.Time) {
 	}
 	m.headSHA = sha
 	m.versions = append(m.versions, diffVersion{id: s.id(), head: sha, at: at})
+}
+
+// AddCommit appends a commit changing files to the project's history (kept linear, newest last), as
+// GET /projects/:id/repository/commits lists it. When of names a merge request, the commit is one of
+// its own: GET /projects/:id/repository/commits/:sha/merge_requests lists the merge request for it.
+func (s *Server) AddCommit(repo, sha string, files []string, of forge.Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.project(repo)
+	p.history = append(p.history, &commit{sha: sha, files: slices.Clone(files), at: s.tick()})
+	s.refs[repo+"\x00"+sha] = true
+	if of.Number != 0 {
+		if m := s.mustMR(of); m != nil {
+			m.commits = append(m.commits, sha)
+		}
+	}
 }
 
 // AdvanceTarget moves the target branch on to sha after the merge request branched off: its diff

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -223,4 +224,31 @@ func (s *Server) userPayload() map[string]any {
 	o["username"] = s.bot
 	o["web_url"] = s.srv.URL + "/" + s.bot
 	return o
+}
+
+// commitPayload is an entry of GET /projects/:id/repository/commits (doc/api/commits.md); parent is the
+// commit before it ("" for the first).
+func (s *Server) commitPayload(p *project, c *commit, parent string) map[string]any {
+	parents := []any{}
+	if parent != "" {
+		parents = append(parents, parent)
+	}
+	title := "Change " + strings.Join(c.files, ", ")
+	return map[string]any{
+		"id":                c.sha,
+		"short_id":          c.sha[:min(len(c.sha), 8)],
+		"title":             title,
+		"author_name":       "Alice",
+		"author_email":      "alice@example.com",
+		"authored_date":     ts(c.at),
+		"committer_name":    "Alice",
+		"committer_email":   "alice@example.com",
+		"committed_date":    ts(c.at),
+		"created_at":        ts(c.at),
+		"message":           title + "\n",
+		"parent_ids":        parents,
+		"web_url":           fmt.Sprintf("%s/%s/-/commit/%s", s.srv.URL, p.path, c.sha),
+		"trailers":          map[string]any{},
+		"extended_trailers": map[string]any{},
+	}
 }

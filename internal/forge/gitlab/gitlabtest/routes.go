@@ -183,6 +183,8 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 		return "GET raw_file", withProject(func(w http.ResponseWriter, r *http.Request, p *project) {
 			s.rawFile(w, r, p, rest[2])
 		})
+	case rest[0] == "repository" && n == 2 && rest[1] == "commits" && method == "GET":
+		return "GET commits", withProject(s.listCommits)
 	case rest[0] == "repository" && n == 4 && rest[1] == "commits" && rest[3] == "merge_requests" && method == "GET":
 		return "GET commit_merge_requests", withProject(func(w http.ResponseWriter, r *http.Request, p *project) {
 			s.commitMRs(w, p, rest[2])
@@ -311,7 +313,7 @@ func (s *Server) commitMRs(w http.ResponseWriter, p *project, sha string) {
 	slices.Sort(iids)
 	for _, iid := range slices.Backward(iids) {
 		m := p.mrs[iid]
-		if m.headSHA == sha || (m.mergeSHA != "" && m.mergeSHA == sha) {
+		if m.headSHA == sha || (m.mergeSHA != "" && m.mergeSHA == sha) || slices.Contains(m.commits, sha) {
 			items = append(items, s.mrPayload(p, m, false))
 			known = true
 		}
@@ -321,6 +323,29 @@ func (s *Server) commitMRs(w http.ResponseWriter, p *project, sha string) {
 		return
 	}
 	writeJSON(w, http.StatusOK, items)
+}
+
+// listCommits answers GET /projects/:id/repository/commits?ref_name=&path=: the history up to ref_name
+// (default: the newest commit), newest first, only the commits changing path when given, paginated. An
+// unknown ref_name answers an empty list, as GitLab does.
+func (s *Server) listCommits(w http.ResponseWriter, r *http.Request, p *project) {
+	q := r.URL.Query()
+	end := len(p.history) - 1
+	if ref := q.Get("ref_name"); ref != "" {
+		end = slices.IndexFunc(p.history, func(c *commit) bool { return c.sha == ref })
+	}
+	items := []any{}
+	for i := end; i >= 0; i-- {
+		if path := q.Get("path"); path != "" && !slices.Contains(p.history[i].files, path) {
+			continue
+		}
+		parent := ""
+		if i > 0 {
+			parent = p.history[i-1].sha
+		}
+		items = append(items, s.commitPayload(p, p.history[i], parent))
+	}
+	s.paginate(w, r, items)
 }
 
 // sameStateEvents are the state machine's events of the states GitLab refuses to enter from themselves.
