@@ -74,7 +74,14 @@ type ApplyOptions struct {
 	// Discarded says the caller rolls its transaction back after the script (a sqitch verify script):
 	// the script's own ROLLBACK, which ends such scripts, is skipped as its BEGIN is.
 	Discarded bool
+	// Progress, when set, is called at most every ProgressEvery while the script runs, with the number
+	// of statements done and the statement running next: a script of a hundred thousand statements
+	// takes minutes.
+	Progress func(done, total int, next *sqlparse.Statement)
 }
+
+// ProgressEvery is how often ApplyOptions.Progress is called on a long script.
+var ProgressEvery = 15 * time.Second
 
 // ResetSession puts a session back as a new connection has it: every setting (search_path, timeouts,
 // client_min_messages...) at its default, and the role and session user it logged in as. Each migration
@@ -109,8 +116,13 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 		return err
 	}
 	inTx := conn.PgConn().TxStatus() == 'T'
+	reported := time.Now()
 	for i := range s.Statements {
 		st := &s.Statements[i]
+		if opts.Progress != nil && time.Since(reported) >= ProgressEvery {
+			opts.Progress(i, len(s.Statements), st)
+			reported = time.Now()
+		}
 		if inTx && sqlparse.OpensOrCommits(st.Node) {
 			continue // the script's own BEGIN/COMMIT: the caller's transaction already makes it atomic
 		}

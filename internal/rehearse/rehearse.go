@@ -627,6 +627,15 @@ func (e *stoppedError) Error() string {
 
 func (e *stoppedError) Unwrap() error { return e.err }
 
+// progress says how far a long script has come (see pg.ApplyOptions.Progress).
+func (r *run) progress(phase string, s *migrate.Script) func(done, total int, next *sqlparse.Statement) {
+	start := time.Now()
+	return func(done, total int, next *sqlparse.Statement) {
+		r.opts.Progress("  %s: %d of %d statements in %s, now at %s:%d", phase, done, total,
+			time.Since(start).Round(time.Second), path.Join(filepath.ToSlash(r.opts.Dir), s.File), next.Pos.Line)
+	}
+}
+
 // serverAnswers tells whether the server at url still takes connections (within 5 s).
 func serverAnswers(ctx context.Context, url string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -709,7 +718,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	defer done()
 	switch {
 	case m.NoTransaction && r.opts.NoTrace:
-		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{})
+		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up)})
 	case m.NoTransaction:
 		obs, oerr := r.observer(ctx)
 		if oerr != nil {
@@ -719,8 +728,13 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		if terr != nil {
 			return nil, false, terr
 		}
+		progress, reported := r.progress("up", m.Up), time.Now()
 		for i := range m.Up.Statements {
 			st := &m.Up.Statements[i]
+			if time.Since(reported) >= pg.ProgressEvery {
+				progress(i, len(m.Up.Statements), st)
+				reported = time.Now()
+			}
 			if e := tr.Exec(ctx, st); e != nil {
 				err = pg.Positioned(m.Up, st, e)
 				break
@@ -731,7 +745,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		if e := beginTx(ctx, r.conn); e != nil {
 			return nil, false, e
 		}
-		var opts pg.ApplyOptions
+		opts := pg.ApplyOptions{Progress: r.progress("up", m.Up)}
 		var tr *pg.Tracer
 		if !r.opts.NoTrace {
 			var terr error

@@ -2,11 +2,13 @@ package rehearse_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
 )
@@ -138,5 +140,29 @@ func TestCheckSeesWhatADoBlockDrops(t *testing.T) {
 	}
 	if !drop || !view {
 		t.Errorf("drop-table of logs at line 3: %v; a lock on the view at line 2: %v\n%+v", drop, view, migration(t, rep, "2").Findings)
+	}
+}
+
+// TestProgressOfALongScript: a script of many statements says how far it has come, in the up, the down
+// and the re-up (every pg.ProgressEvery; here after each statement).
+func TestProgressOfALongScript(t *testing.T) {
+	defer func(d time.Duration) { pg.ProgressEvery = d }(pg.ProgressEvery)
+	pg.ProgressEvery = 0
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2);",
+		"1_a.down.sql": "DELETE FROM a;\nDROP TABLE a;",
+	})
+	var lines []string
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t), Dir: "db",
+		Progress: func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }})
+	if err != nil || !rep.OK {
+		t.Fatalf("run: %v %+v", err, rep)
+	}
+	out := strings.Join(lines, "\n")
+	for _, want := range []string{"  up: 2 of 3 statements in 0s, now at db/1_a.up.sql:3", "  down: 1 of 2 statements in 0s, now at db/1_a.down.sql:2",
+		"  re-up: 1 of 3 statements in 0s, now at db/1_a.up.sql:2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
 	}
 }
