@@ -23,9 +23,12 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 )
 
-// Labels set on every container the docker provider starts, so that leftovers (after a kill -9 with
-// Ryuk disabled) can be found: docker ps -a --filter label=org.schemagate.run.
+// Labels set on every container the docker provider starts, beside those naming the process that
+// started it (LabelHost, LabelPID, LabelStarted, LabelProcess, LabelContainer): after a kill -9 with
+// Ryuk disabled, the next run removes the container (removeLeftovers), and people find it with
+// docker ps -a --filter label=org.schemagate.run.
 const (
+	// LabelRun is the run's random id, also in the container's name (schemagate-pg-<run>).
 	LabelRun      = "org.schemagate.run"
 	LabelProvider = "org.schemagate.provider"
 )
@@ -44,7 +47,9 @@ const (
 // Docker runs PostgreSQL in a container through testcontainers-go, from postgres:<version> or a
 // given image. The container gets a random superuser password, publishes its port on the address
 // schemagate connects to (127.0.0.1 when the daemon is local), runs with durability off, and is
-// removed by Close, after a failed start, and when the context given to Start is cancelled.
+// removed by Close, after a failed start, and when the context given to Start is cancelled. What a
+// killed process could not remove, the next Start on the same daemon does: the containers' labels
+// name the process that started them, and those whose process is gone are removed (removeLeftovers).
 //
 // Inside a container with the host's Docker socket (GitHub's container actions, GitLab's socket
 // binding), testcontainers reaches the sibling container through the bridge network's gateway;
@@ -119,6 +124,15 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 		log.Warn("publishing the PostgreSQL port on all interfaces: cannot resolve the docker host", "host", host)
 	}
 
+	// Ryuk is off, so containers of killed runs are removed here. A failure does not stop the run.
+	self := currentOwner(ctx, dp.Client())
+	sweepCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = removeLeftovers(sweepCtx, dp.Client(), self, log)
+	cancel()
+	if err != nil && ctx.Err() == nil {
+		log.Warn("could not remove every leftover PostgreSQL container", "err", err)
+	}
+
 	run := randomHex(6)
 	password := randomHex(16)
 	image := d.Image()
@@ -141,6 +155,7 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 			testcontainers.WithName("schemagate-pg-"+run),
 			testcontainers.WithLabels(d.labels),
 			testcontainers.WithLabels(map[string]string{LabelRun: run, LabelProvider: "docker"}),
+			testcontainers.WithLabels(self.labels()),
 			tcpostgres.WithUsername(dockerUser),
 			tcpostgres.WithPassword(password),
 			tcpostgres.WithDatabase(dockerDatabase),
@@ -303,6 +318,15 @@ func removeRunCount(ctx context.Context, run string) (int, error) {
 // dials, so the database is reachable from nowhere else. A local daemon gives 127.0.0.1; inside a
 // container it is the bridge gateway (a host interface); a remote daemon (DOCKER_HOST=tcp://docker:2375)
 // gives the daemon's own address. When the name does not resolve, all interfaces.
+//
+// In a container (/.dockerenv) that talks to a daemon of its own (a VM or CI image that runs dockerd
+// inside), 127.0.0.1 would do, yet the port goes on the bridge gateway (172.17.0.1): from inside,
+// that case and a container action (the runner's socket mounted, where 127.0.0.1 is the action's own
+// loopback and cannot reach the published port) look the same, a unix socket answering as localhost.
+// Asking the daemon whether it knows our container does not settle it: a socket mounted into a
+// container the daemon did not start (a Kubernetes pod, Podman) is a sibling it does not know. The
+// gateway is reachable from the daemon's host and its containers, not from other machines, and the
+// server has a random 128-bit password for each run.
 func publishIP(ctx context.Context, host string) netip.Addr {
 	if host == "localhost" {
 		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
