@@ -19,6 +19,12 @@ import (
 // runner, so schemagate sends the most severe ones itself.
 const AnnotationCap = 10
 
+// OwnAnnotations is how many annotations of each level Annotate leaves, within AnnotationCap, for the
+// messages schemagate itself writes after the file annotations in the same step: the notice saying how
+// many were left out, and one more (the comment skipped or not posted, the cause of a failure). The
+// runner would drop them otherwise, and they are the ones that say what to do.
+const OwnAnnotations = 2
+
 // MaxSummaryBytes is the runner's limit for one step's job summary.
 const MaxSummaryBytes = 1 << 20
 
@@ -28,6 +34,8 @@ type Actions struct {
 	env *GitHubEnv
 	w   io.Writer
 	gha *githubactions.Action
+	// shown counts the annotations written per level, schemagate's own included, against AnnotationCap.
+	shown map[string]int
 }
 
 // NewActions returns an Actions writing workflow commands to w (the step's stdout).
@@ -36,7 +44,7 @@ func NewActions(env *GitHubEnv, w io.Writer) *Actions {
 	if env != nil && env.getenv != nil {
 		getenv = env.getenv
 	}
-	return &Actions{env: env, w: w, gha: githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv))}
+	return &Actions{env: env, w: w, gha: githubactions.New(githubactions.WithWriter(w), githubactions.WithGetenv(getenv)), shown: map[string]int{}}
 }
 
 // SetOutputs appends outputs to GITHUB_OUTPUT, each as a heredoc whose delimiter occurs in no value.
@@ -114,17 +122,20 @@ func (a *Actions) AddSummary(md string) error {
 	return appendFile(a.env.SummaryPath, md+"\n")
 }
 
-// Annotate writes file:line annotations, most severe first, at most AnnotationCap per level (the
-// runner's per-step limit); it returns how many were left out. The list should come sorted from
-// report.Annotations.
+// Annotate writes file:line annotations, most severe first, as many per level as the runner shows in a
+// step (AnnotationCap) less those already written and OwnAnnotations kept for schemagate's own messages
+// that follow; it returns how many were left out. The list should come sorted from report.Annotations.
 func (a *Actions) Annotate(as []report.Annotation) (dropped int) {
-	counts := map[string]int{}
 	for _, an := range as {
-		if counts[an.Level] >= AnnotationCap {
+		level := an.Level
+		if level != report.LevelError && level != report.LevelWarning {
+			level = report.LevelNotice
+		}
+		if a.shown[level] >= AnnotationCap-OwnAnnotations {
 			dropped++
 			continue
 		}
-		counts[an.Level]++
+		a.shown[level]++
 		// WithFieldsMap replaces the fields: file, line, col and title go together.
 		fields := map[string]string{"title": clip(an.Title, 200)}
 		if an.File != "" {
@@ -138,7 +149,7 @@ func (a *Actions) Annotate(as []report.Annotation) (dropped int) {
 		}
 		msg := clip(an.Message, 4000)
 		act := a.gha.WithFieldsMap(fields)
-		switch an.Level {
+		switch level {
 		case report.LevelError:
 			act.Errorf("%s", msg)
 		case report.LevelWarning:
@@ -159,16 +170,19 @@ func clip(s string, n int) string {
 
 // Notice writes a notice annotation without a file.
 func (a *Actions) Notice(msg string) {
+	a.shown[report.LevelNotice]++
 	a.gha.Noticef("%s", msg)
 }
 
 // Warning writes a warning annotation without a file.
 func (a *Actions) Warning(msg string) {
+	a.shown[report.LevelWarning]++
 	a.gha.Warningf("%s", msg)
 }
 
 // Error writes an error annotation without a file (the run page shows it as the step's cause).
 func (a *Actions) Error(msg string) {
+	a.shown[report.LevelError]++
 	a.gha.Errorf("%s", msg)
 }
 

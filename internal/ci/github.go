@@ -84,22 +84,27 @@ func ReadGitHubEnv(getenv func(string) string) *GitHubEnv {
 	return e
 }
 
-// GitConfigEnv returns the environment entries that make git trust the mounted workspace, whose owner
-// differs from the container's root user ("detected dubious ownership"): one more GIT_CONFIG_KEY_n /
-// GIT_CONFIG_VALUE_n pair after those already set, so no file is written.
+// GitConfigEnv returns the environment entries that make git trust the repositories of the mounted
+// workspace, whose owner (the runner's user) differs from the container's root user ("detected dubious
+// ownership"): one more GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n pair after those already set, so no file is
+// written and only schemagate's own git commands see it.
+//
+// The value is "*", not the workspace: actions/checkout with path: puts the repository in a folder under
+// it (/github/workspace/app), and a workflow may check out several, which safe.directory=/github/workspace
+// does not cover (git 2.39 of the image has no "/github/workspace/*" prefix form). Trusting every
+// repository is sound in the action's own throwaway container: the only repositories it holds are those
+// the workflow checked out into the mounted workspace, which is the runner user's, and schemagate already
+// runs their content (the migrations). The protection safe.directory gives, against another local user's
+// repository and its git config, has no such user to guard against there.
 func (e *GitHubEnv) GitConfigEnv() []string {
 	n := 0
 	if e.getenv != nil {
 		fmt.Sscanf(e.getenv("GIT_CONFIG_COUNT"), "%d", &n)
 	}
-	dir := e.Workspace
-	if dir == "" {
-		dir = "*"
-	}
 	return []string{
 		fmt.Sprintf("GIT_CONFIG_COUNT=%d", n+1),
 		fmt.Sprintf("GIT_CONFIG_KEY_%d=safe.directory", n),
-		fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", n, dir),
+		fmt.Sprintf("GIT_CONFIG_VALUE_%d=*", n),
 	}
 }
 

@@ -199,12 +199,13 @@ func TestAnnotateCapsAndFields(t *testing.T) {
 		as = append(as, report.Annotation{Level: report.LevelWarning, File: "db/002.sql", Line: 1, Title: "w", Message: "careful"})
 	}
 	dropped := a.Annotate(as)
-	if dropped != 2 {
-		t.Errorf("dropped %d, want 2", dropped)
+	shown := AnnotationCap - OwnAnnotations
+	if dropped != 12-shown {
+		t.Errorf("dropped %d, want %d", dropped, 12-shown)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 13 {
-		t.Fatalf("got %d command lines, want 13:\n%s", len(lines), buf.String())
+	if len(lines) != shown+3 {
+		t.Fatalf("got %d command lines, want %d:\n%s", len(lines), shown+3, buf.String())
 	}
 	first := lines[0]
 	for _, want := range []string{"::error ", "file=db/001.sql", "line=1", "col=2", "title=t", "::50%25 bad%0A::set-output name=x::y"} {
@@ -212,8 +213,37 @@ func TestAnnotateCapsAndFields(t *testing.T) {
 			t.Errorf("first annotation %q lacks %q", first, want)
 		}
 	}
-	if !strings.HasPrefix(lines[12], "::warning ") || strings.Contains(lines[12], "col=") {
-		t.Errorf("warning annotation = %q", lines[12])
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "::warning ") || strings.Contains(last, "col=") {
+		t.Errorf("warning annotation = %q", last)
+	}
+}
+
+// TestAnnotateLeavesRoomForOwnMessages: GitHub shows 10 annotations per level and step; the file
+// annotations leave room for what schemagate writes before and after them of each level (a notice about
+// the base, the count of those left out, the comment skipped), so that the runner drops none of these.
+func TestAnnotateLeavesRoomForOwnMessages(t *testing.T) {
+	t.Parallel()
+	for _, level := range []string{report.LevelNotice, report.LevelWarning, report.LevelError} {
+		var buf bytes.Buffer
+		a := NewActions(&GitHubEnv{}, &buf)
+		own := map[string]func(string){report.LevelNotice: a.Notice, report.LevelWarning: a.Warning, report.LevelError: a.Error}[level]
+		own("before")
+		var as []report.Annotation
+		for i := 0; i < 15; i++ {
+			as = append(as, report.Annotation{Level: level, File: "db/001.sql", Line: i + 1, Title: "t", Message: "m"})
+		}
+		dropped := a.Annotate(as)
+		own("more")
+		own("last")
+		var n int
+		for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			if strings.HasPrefix(l, "::"+level) {
+				n++
+			}
+		}
+		if n != AnnotationCap || dropped != 15-(AnnotationCap-3) {
+			t.Errorf("%s: %d annotations (want %d, the runner's cap), %d dropped\n%s", level, n, AnnotationCap, dropped, buf.String())
+		}
 	}
 }
 
@@ -243,11 +273,13 @@ func TestUntrustedAndMask(t *testing.T) {
 	}
 }
 
+// TestGitConfigEnv: every repository of the workspace is trusted, a checkout into a folder of it
+// (actions/checkout with path: app) too, not the workspace alone.
 func TestGitConfigEnv(t *testing.T) {
 	t.Parallel()
 	e, _ := DetectGitHub(envFunc(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": "/github/workspace", "GIT_CONFIG_COUNT": "2"}))
 	got := strings.Join(e.GitConfigEnv(), " ")
-	want := "GIT_CONFIG_COUNT=3 GIT_CONFIG_KEY_2=safe.directory GIT_CONFIG_VALUE_2=/github/workspace"
+	want := "GIT_CONFIG_COUNT=3 GIT_CONFIG_KEY_2=safe.directory GIT_CONFIG_VALUE_2=*"
 	if got != want {
 		t.Errorf("GitConfigEnv = %q, want %q", got, want)
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github"
 	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
 // defaultActionReport is where the action writes the JSON report, relative to the workspace so that the
@@ -103,9 +104,11 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 	if err != nil {
 		return usageErr(err)
 	}
-	if u, err := url.Parse(o.DatabaseURL); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			acts.Mask(pw)
+	// The server's password may sit in the userinfo or in the query (?password=, ?sslpassword=), and the
+	// URL may come from the environment instead of the input: every form of each is masked.
+	for _, dsn := range []string{o.DatabaseURL, a.Getenv("SCHEMAGATE_DATABASE_URL")} {
+		for _, secret := range sandbox.URLSecrets(dsn) {
+			acts.Mask(secret)
 		}
 	}
 	comment, err := env.BoolInput("comment", true)
@@ -131,14 +134,14 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 		if o.Base == "" && ev.Before != "" {
 			// A push: what it brought is new, what the branch had before is history.
 			o.Base = ev.Before
-			if err := ensureCommit(ctx, env.Workspace, o.Base); err != nil {
+			if err := ensureCommit(ctx, repoFolder(o, env.Workspace), o.Base); err != nil {
 				return usageErr(err)
 			}
 		}
 	}
 	if pr != nil && o.Base == "" {
 		o.Base = pr.BaseSHA
-		if err := ensureCommit(ctx, env.Workspace, o.Base); err != nil {
+		if err := ensureCommit(ctx, repoFolder(o, env.Workspace), o.Base); err != nil {
 			return usageErr(err)
 		}
 	}
@@ -238,18 +241,44 @@ func (a *App) actionComment(ctx context.Context, env *ci.GitHubEnv, acts *ci.Act
 	return nil
 }
 
-// ensureCommit makes sure sha is in the local clone: actions/checkout fetches one commit by default, so
-// the base is fetched (with the credentials checkout left in the git config) when missing.
-func ensureCommit(ctx context.Context, workspace, sha string) error {
-	if workspace == "" {
-		workspace = "."
+// repoFolder is a folder of the repository that holds the migrations, as far as the inputs tell before
+// the configuration is read: the dir input, else the config input's folder, else the workspace. The
+// workspace itself need not be a repository: actions/checkout with path: app clones into a folder of it.
+func repoFolder(o *CheckOptions, workspace string) string {
+	switch {
+	case o.Dir != "":
+		return o.Dir
+	case o.ConfigFile != "":
+		return filepath.Dir(o.ConfigFile)
+	case workspace != "":
+		return workspace
 	}
-	if exec.CommandContext(ctx, "git", "-C", workspace, "cat-file", "-e", sha+"^{commit}").Run() == nil {
+	return "."
+}
+
+// ensureCommit makes sure sha is in the clone that holds folder: actions/checkout fetches one commit by
+// default, so the base is fetched (with the credentials checkout left in the git config) when missing.
+// folder may not exist yet (a migration folder the change adds): its nearest existing parent is used.
+func ensureCommit(ctx context.Context, folder, sha string) error {
+	if folder == "" {
+		folder = "."
+	}
+	for {
+		if info, err := os.Stat(folder); err == nil && info.IsDir() {
+			break
+		}
+		parent := filepath.Dir(folder)
+		if parent == folder {
+			break
+		}
+		folder = parent
+	}
+	if exec.CommandContext(ctx, "git", "-C", folder, "cat-file", "-e", sha+"^{commit}").Run() == nil {
 		return nil
 	}
-	out, err := exec.CommandContext(ctx, "git", "-C", workspace, "fetch", "--no-tags", "--depth=1", "origin", sha).CombinedOutput()
+	out, err := exec.CommandContext(ctx, "git", "-C", folder, "fetch", "--no-tags", "--depth=1", "origin", sha).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("fetch base commit %s: %v: %s (check out with actions/checkout fetch-depth: 0)", sha, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("fetch base commit %s into the repository of %s: %v: %s (check out with actions/checkout fetch-depth: 0)", sha, folder, err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+	"gopkg.in/yaml.v3"
 )
 
 const actionRepo = "Codertocat/Hello-World"
@@ -354,5 +355,124 @@ func TestActionOnPush(t *testing.T) {
 		if notice := strings.Contains(stdout, "::notice::schemagate: no base commit for a push event"); notice != (c.new == "5") {
 			t.Errorf("before %s: notice about the missing base %v\n%s", c.before, notice, stdout)
 		}
+	}
+}
+
+// actionYAMLDefaults reads the inputs' defaults from action.yml: what the runner passes as INPUT_* when
+// the workflow leaves an input out.
+func actionYAMLDefaults(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs map[string]struct {
+			Default string `yaml:"default"`
+		} `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(b, &action); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for name, in := range action.Inputs {
+		out[name] = in.Default
+	}
+	return out
+}
+
+// TestActionDefaultsLeaveTheConfigFile: the runner always passes every input, its action.yml default
+// when the workflow leaves it out, and a non-empty input is a flag. An input whose flag has a
+// schemagate.yml setting must therefore default to "", or it would override the file: lint.fail_on:
+// dangerous must fail the step as it fails 'schemagate check'.
+func TestActionDefaultsLeaveTheConfigFile(t *testing.T) {
+	defaults := actionYAMLDefaults(t)
+	// Inputs without a schemagate.yml counterpart may have a default of their own.
+	own := map[string]bool{"report-json": true, "github-token": true, "comment": true, "bot-login": true}
+	for name, def := range defaults {
+		if !own[name] && def != "" {
+			t.Errorf("action.yml: input %s defaults to %q: it would override schemagate.yml; default \"\"", name, def)
+		}
+	}
+
+	requirePG(t)
+	root, base, head := gitRepo(t)
+	writeFile(t, filepath.Join(root, "schemagate.yml"), []byte("database:\n  provider: local\nlint:\n  fail_on: dangerous\n"))
+	fake := githubtest.New(t)
+	r := newActionRun(t, fake, root, prEvent(t, t.TempDir(), 9, base, head, "mallory/Hello-World"))
+	for name, def := range defaults {
+		r.env["INPUT_"+strings.ToUpper(name)] = def
+	}
+	r.env["INPUT_DIR"] = "db/migrations" // as the documented workflow sets it
+	r.env["INPUT_GITHUB-TOKEN"] = githubtest.Token
+	r.env["INPUT_REPORT-JSON"] = filepath.Join(t.TempDir(), "report.json")
+	t.Chdir(root)
+	code, out, errOut := run(t, r.env, "action")
+	if code != ExitBlocked || !strings.Contains(out+errOut, "fail_on dangerous (schemagate.yml)") {
+		t.Fatalf("exit %d, want %d: lint.fail_on dangerous of schemagate.yml applies\n%s\n%s", code, ExitBlocked, out, errOut)
+	}
+}
+
+// TestActionMasksQueryPassword: a password in the database URL's query (?password=, as libpq and pgx
+// take it) is masked as the userinfo's is, in every form the log may show, and no line shows it.
+func TestActionMasksQueryPassword(t *testing.T) {
+	const raw, decoded = "S3cr%25t%40pw%3Ax", "S3cr%t@pw:x"
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_dispatch", "INPUT_DIR": filepath.Join("..", "..", "examples", "shop"),
+		"INPUT_PROVIDER": "url", "INPUT_DATABASE-URL": "postgres://postgres@127.0.0.1:1/postgres?password=" + raw + "&sslpassword=K3yPass",
+		"INPUT_REPORT-JSON": filepath.Join(t.TempDir(), "report.json"),
+	}
+	code, out, errOut := run(t, env, "action")
+	if code == ExitOK {
+		t.Fatalf("exit 0 with no server\n%s\n%s", out, errOut)
+	}
+	all := out + errOut
+	for _, secret := range []string{raw, decoded, "K3yPass"} {
+		// The command's data is escaped (%25 for %); the runner unescapes it.
+		if !strings.Contains(all, "::add-mask::"+strings.ReplaceAll(secret, "%", "%25")+"\n") {
+			t.Errorf("%q is not masked:\n%s", secret, all)
+		}
+		for _, line := range strings.Split(all, "\n") {
+			if strings.Contains(line, secret) && !strings.HasPrefix(line, "::add-mask::") {
+				t.Errorf("a line shows %q: %s", secret, line)
+			}
+		}
+	}
+	if !strings.Contains(all, "password=xxxxx") {
+		t.Errorf("the URL is not shown redacted:\n%s", all)
+	}
+}
+
+// TestActionCheckoutInAFolder: actions/checkout with path: app clones into a folder of the workspace,
+// which is no repository itself. The base commit is fetched into the clone that holds the migrations
+// (a shallow one lacks it), and the paths of app/schemagate.yml are relative to its folder.
+func TestActionCheckoutInAFolder(t *testing.T) {
+	requirePG(t)
+	cfg := "dir: db/migrations\ndatabase:\n  provider: local\n"
+	root := prRepo(t, map[string]string{
+		"schemagate.yml":             cfg,
+		"db/migrations/1_a.up.sql":   "CREATE TABLE a (id int);\n",
+		"db/migrations/1_a.down.sql": "DROP TABLE a;\n",
+	}, map[string]string{
+		"db/migrations/2_b.up.sql":   "CREATE TABLE b (id int);\n",
+		"db/migrations/2_b.down.sql": "DROP TABLE b;\n",
+	})
+	base, head := runGit(t, root, "rev-parse", "main"), runGit(t, root, "rev-parse", "pr")
+	ws := t.TempDir()
+	runGit(t, ws, "clone", "-q", "--depth=1", "--branch", "pr", "file://"+root, "app")
+	app := filepath.Join(ws, "app")
+	if exec.Command("git", "-C", app, "cat-file", "-e", base+"^{commit}").Run() == nil {
+		t.Fatal("the shallow clone has the base commit already")
+	}
+	fake := githubtest.New(t)
+	r := newActionRun(t, fake, ws, prEvent(t, t.TempDir(), 9, base, head, "mallory/Hello-World"))
+	r.env["INPUT_DIR"], r.env["INPUT_CONFIG"], r.env["INPUT_PROVIDER"] = "", "app/schemagate.yml", ""
+	t.Chdir(ws)
+	code, out, errOut := run(t, r.env, "action")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := readOutputs(t, r.outputs)["new-migrations"]; n != "1" {
+		t.Errorf("%s new migrations, want 1 (the base's is history)\n%s", n, out)
 	}
 }

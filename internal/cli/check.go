@@ -134,8 +134,19 @@ func (a *App) loadConfigOver(file string, cfg *config.Config) (string, error) {
 	if file == "" {
 		file = config.DefaultFile
 	}
+	dir, setup := cfg.Dir, slices.Clone(cfg.Database.Setup)
 	if err := config.LoadOver(file, required, cfg); err != nil {
 		return file, usageErr(err)
+	}
+	// The file's paths are relative to its folder, wherever schemagate runs (--config app/schemagate.yml
+	// from the workspace, as a checkout into a folder has it); confinePaths checks them as resolved.
+	if cfg.Dir != dir {
+		cfg.Dir = inConfigFolder(file, cfg.Dir)
+	}
+	if !slices.Equal(cfg.Database.Setup, setup) {
+		for i, p := range cfg.Database.Setup {
+			cfg.Database.Setup[i] = inConfigFolder(file, p)
+		}
 	}
 	if err := confinePaths(file, cfg); err != nil {
 		return file, err
@@ -144,6 +155,39 @@ func (a *App) loadConfigOver(file string, cfg *config.Config) (string, error) {
 		return file, usageErr(err)
 	}
 	return file, nil
+}
+
+// inConfigFolder resolves path p, as the configuration file names it, against the file's folder.
+func inConfigFolder(file, p string) string {
+	dir := filepath.Dir(file)
+	if p == "" || filepath.IsAbs(p) || dir == "." {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// basePolicyInConfigFolder is basePolicyFor with cfg.Dir as the file writes it (relative to its folder),
+// so that it compares with the base's dir setting, which the base's file writes the same way; the dir
+// that holds (the change's or the base's) is resolved against the folder again. A dir that
+// SCHEMAGATE_DIR sets is the same in both and relative to the working directory: it is left alone.
+func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, dirFlag bool) (basePolicy, error) {
+	folder := filepath.Dir(file)
+	if folder == "." || a.Getenv("SCHEMAGATE_DIR") != "" || cfg.Dir == "" || filepath.IsAbs(cfg.Dir) {
+		return a.basePolicyFor(ctx, cfg, file, ref, nil, dirFlag)
+	}
+	resolved := cfg.Dir
+	rel, err := filepath.Rel(folder, cfg.Dir)
+	if err != nil {
+		return a.basePolicyFor(ctx, cfg, file, ref, nil, dirFlag)
+	}
+	cfg.Dir = rel
+	p, err := a.basePolicyFor(ctx, cfg, file, ref, nil, dirFlag)
+	if cfg.Dir == rel {
+		cfg.Dir = resolved
+	} else {
+		cfg.Dir = inConfigFolder(file, cfg.Dir)
+	}
+	return p, err
 }
 
 // resolveCheck merges defaults < file < environment < flags. Against a base, the policy settings of the
@@ -158,7 +202,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		// a merged results or merge train pipeline, what it has now.
 		o.Base = gl.BaseSHA()
 	}
-	if o.policy, err = a.basePolicyFor(ctx, cfg, file, o.Base, nil, o.Dir != ""); err != nil {
+	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, o.Dir != ""); err != nil {
 		return nil, err
 	}
 	// What fail_on is called in the messages: the flag, or the file it came from.
@@ -404,9 +448,17 @@ func readBase(ctx context.Context, dir, ref string, format migrate.Format, notes
 	if err != nil {
 		return nil, err
 	}
-	top, err := exec.CommandContext(ctx, "git", "-C", abs, "rev-parse", "--show-toplevel").Output()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "git", "-C", abs, "rev-parse", "--show-toplevel")
+	cmd.Stderr = &stderr
+	top, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("--base %s: %s is not inside a git repository", ref, dir)
+		// git says why: no repository, or one it does not trust (dubious ownership).
+		why, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+		if why == "" {
+			why = err.Error()
+		}
+		return nil, fmt.Errorf("--base %s: git cannot read the repository of %s: %s", ref, dir, strings.TrimPrefix(why, "fatal: "))
 	}
 	root := strings.TrimSpace(string(top))
 	// git prints the physical path; the folder may have been reached through a symbolic link.

@@ -723,3 +723,15 @@ func TestCheckBaseOfAMergedResultsPipeline(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckBaseOutsideARepositorySaysWhy: when git cannot read the folder's repository, the error
+// gives git's reason (no repository, or one it does not trust for its owner), not a guess.
+func TestCheckBaseOutsideARepositorySaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "1_a.up.sql"), []byte("CREATE TABLE a (id int);\n"))
+	t.Setenv("GIT_CEILING_DIRECTORIES", filepath.Dir(dir)) // git's search stops above the folder
+	code, out, errOut := run(t, nil, "check", "--dir", dir, "--base", "main", "-q")
+	if code != ExitUsage || !strings.Contains(errOut, "git cannot read the repository of") || !strings.Contains(errOut, "not a git repository (or any") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -72,14 +72,43 @@ func cleanArgs(args []any) []any {
 	return out
 }
 
-// cleanMessage cleans an error message for its line on stderr. A message of several lines keeps the
-// line breaks it makes on purpose, each followed by an indent ("\n  "); any other is escaped.
+// lineBreaks are the line breaks error messages are built with on purpose: schemagate's own ("\n  " before
+// an indented line, "\nhint: " before what to do) and the libraries' it wraps (pgx lists the addresses it
+// tried as "\n\t..."). A line break elsewhere is escaped.
+var lineBreaks = []string{"\n  ", "\n\t", "\nhint: "}
+
+// cleanMessage cleans an error message for its lines on stderr: it keeps the line breaks of lineBreaks
+// and escapes any other, with the rest of the text (see clean). What text the message quotes (a file
+// name, SQL, a server's message) may hold such a break too, so a kept break is escaped all the same when
+// the line it would start could be read as a workflow command (see startsCommand): whatever the message
+// quotes, no line of it is one.
 func cleanMessage(s string) string {
-	parts := strings.Split(s, "\n  ")
-	for i, p := range parts {
-		parts[i] = clean(p)
+	var b strings.Builder
+	for {
+		i := -1
+		for _, br := range lineBreaks {
+			if j := strings.Index(s, br); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+		}
+		if i < 0 {
+			b.WriteString(clean(s))
+			return b.String()
+		}
+		b.WriteString(clean(s[:i]))
+		s = s[i+1:]
+		if startsCommand(s) {
+			b.WriteString(`\n`)
+		} else {
+			b.WriteByte('\n')
+		}
 	}
-	return strings.Join(parts, "\n  ")
+}
+
+// startsCommand tells whether a line starting with s could be read as a workflow command: the runner
+// trims the leading white space (any Unicode space, as .NET's TrimStart does) before it looks for "::".
+func startsCommand(s string) bool {
+	return strings.HasPrefix(strings.TrimLeftFunc(s, unicode.IsSpace), "::")
 }
 
 // cleanError cleans an error's message for stderr, as cleanMessage does, except that the errors joined

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // noCommandLines fails when out has a line that starts with a workflow command or holds a raw escape.
@@ -73,4 +77,75 @@ func TestReadErrorsOnTheirOwnLines(t *testing.T) {
 	check("lint", code, out, errOut)
 	code, out, errOut = run(t, nil, "check", "--dir", dir, "--provider", "url", "--database-url", "postgres://127.0.0.1:1/x", "-q")
 	check("check", code, out, errOut)
+}
+
+// TestCleanErrorKeepsTheToolsLineBreaks: the hint line a message ends with and the indented lines of a
+// list (pgx's addresses) are printed as lines, not as a literal \n; a line break that the quoted text
+// brings is escaped, and none of these breaks ever starts a line that the runner would read as a
+// workflow command (it trims leading white space, Unicode spaces included).
+func TestCleanErrorKeepsTheToolsLineBreaks(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantLines []string
+		wantIn    []string
+	}{
+		{
+			name:      "hint",
+			err:       fmt.Errorf("start throwaway database: %w", fmt.Errorf("%w\nhint: the image schemagate/nosuch:1 could not be pulled", errors.New("lookup registry: no such host"))),
+			wantLines: []string{"start throwaway database: lookup registry: no such host", "hint: the image schemagate/nosuch:1 could not be pulled"},
+		},
+		{
+			name:      "pgx addresses",
+			err:       errors.New("connect to postgres://h:1/x: failed to connect to `user=u database=x`:\n\t127.0.0.1:1 (127.0.0.1): dial error\n\t[::1]:1 (::1): dial error (is the server running?)"),
+			wantLines: []string{"connect to postgres://h:1/x: failed to connect to `user=u database=x`:", "\t127.0.0.1:1 (127.0.0.1): dial error", "\t[::1]:1 (::1): dial error (is the server running?)"},
+		},
+		{
+			name:   "quoted newline",
+			err:    errors.New("read 1_x\n::add-mask::secret.sql: bad"),
+			wantIn: []string{`1_x\n::add-mask::secret.sql`},
+		},
+		{
+			name:   "quoted breaks that would start a command",
+			err:    fmt.Errorf("%w\nhint: do it", errors.New("ERROR: boom\n  ::add-mask::a\n\t::error::b\n \u00a0\u2003::set-output name=risk::safe\nhint: ::stop-commands::x")),
+			wantIn: []string{`boom\n  ::add-mask::a\n` + "\t" + `::error::b\n ` + "\u00a0\u2003::set-output", "hint: ::stop-commands::x"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := cleanError(tt.err)
+			lines := strings.Split(got, "\n")
+			for _, w := range tt.wantLines {
+				if !slices.Contains(lines, w) {
+					t.Errorf("no line %q in:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.wantIn {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q not in:\n%s", w, got)
+				}
+			}
+			for _, l := range lines {
+				if strings.HasPrefix(strings.TrimLeftFunc(l, unicode.IsSpace), "::") {
+					t.Errorf("line %q would be read as a workflow command:\n%s", l, got)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckErrorHintOnItsOwnLine: the connect error of the url provider lists pgx's addresses on lines
+// of their own, not joined by a literal \n\t.
+func TestCheckErrorHintOnItsOwnLine(t *testing.T) {
+	code, out, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "-q", "--provider", "url", "--database-url", "postgres://u@127.0.0.1:1/x?password=pw")
+	if code != ExitFailure && code != ExitUsage {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(errOut, `\n`) || !strings.Contains(errOut, "\n\t127.0.0.1:1") {
+		t.Errorf("the addresses are not on lines of their own:\n%s", errOut)
+	}
+	if strings.Contains(errOut, "password=pw") {
+		t.Errorf("the password is shown:\n%s", errOut)
+	}
+	noCommandLines(t, "check", out+errOut)
 }

@@ -6,7 +6,7 @@ import "time"
 
 // Config is the whole of schemagate.yml.
 type Config struct {
-	// Dir is the migration folder.
+	// Dir is the migration folder, relative to the folder that holds schemagate.yml.
 	Dir string `yaml:"dir" json:"dir,omitempty"`
 	// Format is the migration folder's format (auto by default).
 	Format string `yaml:"format" json:"format,omitempty"`
@@ -32,7 +32,7 @@ type Database struct {
 	URL string `yaml:"url" json:"url,omitempty"`
 	// Setup are SQL files run on the throwaway database before the history, statement by statement:
 	// what production has that the migrations do not create, such as the roles they GRANT to, extensions
-	// or schemas. Paths are relative to the working directory. The deploy never runs them.
+	// or schemas. Paths are relative to the folder that holds schemagate.yml. The deploy never runs them.
 	Setup []string `yaml:"setup" json:"setup,omitempty"`
 	// StatementTimeout is the longest one statement may run in the rehearsal before it is canceled and its
 	// migration failed (default 10m; 0s: no limit). A statement that loops or sleeps would otherwise hold

@@ -47,7 +47,7 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	shown := server.Redacted()
+	shown := redacted(server)
 	admin, err := connect(ctx, server.String())
 	if err != nil {
 		var pe *pgconn.PgError
@@ -137,7 +137,7 @@ func (p *URL) dropRoles(ctx context.Context, server *url.URL, roles []string) er
 	admin, err := connect(ctx, server.String())
 	if err != nil {
 		return fmt.Errorf("connect to %s to drop the roles the migrations created (%s): %w (drop them by hand)",
-			server.Redacted(), strings.Join(roles, ", "), scrub(err, server))
+			redacted(server), strings.Join(roles, ", "), scrub(err, server))
 	}
 	defer admin.Close(ctx)
 	var left []string
@@ -150,7 +150,7 @@ func (p *URL) dropRoles(ctx context.Context, server *url.URL, roles []string) er
 		p.opts.Logger.Info("dropped a role the migrations created", "role", r)
 	}
 	if len(left) > 0 {
-		return fmt.Errorf("roles the migrations created are left on %s: %s (drop them by hand)", server.Redacted(), strings.Join(left, ", "))
+		return fmt.Errorf("roles the migrations created are left on %s: %s (drop them by hand)", redacted(server), strings.Join(left, ", "))
 	}
 	return nil
 }
@@ -163,7 +163,7 @@ func (p *URL) drop(ctx context.Context, server *url.URL, name string, version in
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	shown := server.Redacted()
+	shown := redacted(server)
 	admin, err := connect(ctx, server.String())
 	if err != nil {
 		return fmt.Errorf("connect to %s to drop database %s: %w (drop it by hand)", shown, name, scrub(err, server))
@@ -240,33 +240,141 @@ func parseServerURL(s string) (*url.URL, error) {
 		if errors.As(err, &pce) && pce.Unwrap() != nil {
 			reason = scrub(pce.Unwrap(), u).Error()
 		}
-		return nil, fmt.Errorf("invalid --database-url %s: %s", u.Redacted(), reason)
+		return nil, fmt.Errorf("invalid --database-url %s: %s", redacted(u), reason)
 	}
 	return u, nil
 }
 
 var userinfoRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:)(.*)@`)
-var passwordRE = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
 
-// redactURL masks the password of a connection string that may not even parse.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
+// queryPasswordRE finds a password given as a query parameter of a URL that does not parse.
+var queryPasswordRE = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&#\s]*`)
+
+// passwordRE finds the passwords of a keyword/value connection string (password=..., sslpassword=...),
+// quoted ('a b', with \' and \\ escapes) or not.
+var passwordRE = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// secretParams are the connection parameters libpq (and pgx) take a secret in, in a URL's query as in a
+// keyword/value string: each is masked wherever a connection string is shown.
+var secretParams = []string{"password", "sslpassword"}
+
+func isSecretParam(key string) bool {
+	for _, p := range secretParams {
+		if strings.EqualFold(key, p) {
+			return true
 		}
 	}
-	s = userinfoRE.ReplaceAllString(s, "${1}xxxxx@")
+	return false
+}
+
+// redacted shows u with its passwords masked: the userinfo's and those of the query
+// (?password=..., ?sslpassword=...), which url.URL.Redacted leaves in.
+func redacted(u *url.URL) string {
+	c := *u
+	if c.User != nil {
+		if _, ok := c.User.Password(); ok {
+			c.User = url.UserPassword(c.User.Username(), "xxxxx")
+		}
+	}
+	if c.RawQuery != "" {
+		parts := strings.Split(c.RawQuery, "&")
+		for i, part := range parts {
+			k, _, _ := strings.Cut(part, "=")
+			if dk, err := url.QueryUnescape(k); err == nil {
+				k = dk
+			}
+			if isSecretParam(k) {
+				parts[i] = k + "=xxxxx"
+			}
+		}
+		c.RawQuery = strings.Join(parts, "&")
+	}
+	// String, not Redacted: the userinfo's mask must not be escaped (xxxxx stays xxxxx either way).
+	return c.String()
+}
+
+// redactURL masks the passwords of a connection string that may not even parse: a URL's (userinfo and
+// query) or a keyword/value string's.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+		return redacted(u)
+	}
+	if strings.Contains(s, "://") {
+		s = userinfoRE.ReplaceAllString(s, "${1}xxxxx@")
+		return queryPasswordRE.ReplaceAllString(s, "${1}xxxxx")
+	}
 	return passwordRE.ReplaceAllString(s, "${1}xxxxx")
 }
 
-// scrub removes the password from an error message, whatever quoted it.
+// RedactURL is redactURL for the other packages that show a connection string.
+func RedactURL(s string) string { return redactURL(s) }
+
+// URLSecrets returns the secrets a connection string holds (URL or keyword/value), each as written and
+// as decoded, for a CI log to mask: the userinfo password, password= and sslpassword= parameters.
+func URLSecrets(s string) []string {
+	var out []string
+	add := func(vs ...string) {
+		for _, v := range vs {
+			if v != "" && v != "xxxxx" && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+		if u.User != nil {
+			if pw, ok := u.User.Password(); ok {
+				add(pw, url.PathEscape(pw), url.QueryEscape(pw))
+			}
+			// The raw userinfo, as the user typed it (%-escapes kept).
+			if _, raw, ok := strings.Cut(u.User.String(), ":"); ok {
+				add(raw)
+			}
+		}
+		for _, part := range strings.Split(u.RawQuery, "&") {
+			k, v, _ := strings.Cut(part, "=")
+			if dk, err := url.QueryUnescape(k); err == nil {
+				k = dk
+			}
+			if isSecretParam(k) {
+				add(v)
+				if dv, err := url.QueryUnescape(v); err == nil {
+					add(dv)
+				}
+			}
+		}
+		return out
+	}
+	if strings.Contains(s, "://") {
+		if m := userinfoRE.FindStringSubmatch(s); m != nil {
+			add(m[2])
+		}
+		for _, m := range queryPasswordRE.FindAllStringSubmatchIndex(s, -1) {
+			add(s[m[3]:m[1]])
+		}
+		return out
+	}
+	for _, m := range passwordRE.FindAllStringSubmatch(s, -1) {
+		v := m[2]
+		if len(v) >= 2 && strings.HasPrefix(v, "'") && strings.HasSuffix(v, "'") {
+			add(v)
+			v = strings.NewReplacer(`\'`, "'", `\\`, `\`).Replace(v[1 : len(v)-1])
+		}
+		add(v)
+	}
+	return out
+}
+
+// scrub removes the passwords of u from an error message, whatever quoted them.
 func scrub(err error, u *url.URL) error {
-	if u == nil || u.User == nil {
+	if u == nil || err == nil {
 		return err
 	}
-	pw, ok := u.User.Password()
-	if !ok || pw == "" || !strings.Contains(err.Error(), pw) {
+	msg := err.Error()
+	for _, secret := range URLSecrets(u.String()) {
+		msg = strings.ReplaceAll(msg, secret, "xxxxx")
+	}
+	if msg == err.Error() {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	return errors.New(msg)
 }

@@ -202,6 +202,9 @@ func TestURLBadInput(t *testing.T) {
 		{name: "unencoded slash in password", url: "postgres://u:" + secret + "/x@127.0.0.1:5432/db", want: []string{"invalid --database-url postgres://u:xxxxx@127.0.0.1:5432/db", "percent-encode"}},
 		{name: "bad option", url: "postgres://u:" + secret + "@127.0.0.1:5432/db?sslmode=sometimes", want: []string{"invalid --database-url postgres://u:xxxxx@127.0.0.1:5432/db", "sslmode"}},
 		{name: "unreachable", url: "postgres://u:" + secret + "@127.0.0.1:1/db", want: []string{"connect to postgres://u:xxxxx@127.0.0.1:1/db", "is the server running"}},
+		{name: "query password, bad option", url: "postgres://u@127.0.0.1:5432/db?password=" + secret + "&sslmode=bogus", want: []string{"invalid --database-url postgres://u@127.0.0.1:5432/db?password=xxxxx&sslmode=bogus", "sslmode"}},
+		{name: "query password, unreachable", url: "postgres://u@127.0.0.1:1/db?password=" + secret, want: []string{"connect to postgres://u@127.0.0.1:1/db?password=xxxxx", "is the server running"}},
+		{name: "query sslpassword, unreachable", url: "postgres://u@127.0.0.1:1/db?sslpassword=" + secret, want: []string{"connect to postgres://u@127.0.0.1:1/db?sslpassword=xxxxx"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,6 +231,11 @@ func TestRedactURL(t *testing.T) {
 		{name: "no password", in: "postgres://u@h/db", want: "postgres://u@h/db"},
 		{name: "malformed", in: "postgres://u:p/w@d@h/db", want: "postgres://u:xxxxx@h/db"},
 		{name: "keywords", in: "host=h password='a b' user=u", want: "host=h password=xxxxx user=u"},
+		{name: "keywords, sslpassword and escaped quote", in: `host=h sslpassword='a\' b' password=c user=u`, want: "host=h sslpassword=xxxxx password=xxxxx user=u"},
+		{name: "query password", in: "postgres://u@h/db?password=pw&sslmode=require", want: "postgres://u@h/db?password=xxxxx&sslmode=require"},
+		{name: "query sslpassword and userinfo", in: "postgres://u:pw@h/db?sslpassword=k%40y", want: "postgres://u:xxxxx@h/db?sslpassword=xxxxx"},
+		{name: "escaped query key", in: "postgres://u@h/db?pass%77ord=pw", want: "postgres://u@h/db?password=xxxxx"},
+		{name: "malformed with query password", in: "postgres://u:p/w@d@h/db?password=pw&x=1", want: "postgres://u:xxxxx@h/db?password=xxxxx&x=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,5 +306,33 @@ func TestURLWrongPassword(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "password authentication failed") || !strings.Contains(err.Error(), "check the user and password") ||
 		strings.Contains(err.Error(), wrong) || strings.Contains(err.Error(), "is the server running") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestURLSecrets: what a CI log must mask of a connection string, as written and as decoded, wherever
+// libpq takes a secret.
+func TestURLSecrets(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{name: "userinfo", in: "postgres://u:p%40ss@h/db", want: []string{"p@ss", "p%40ss"}},
+		{name: "query", in: "postgres://u@h/db?password=S3cr%25t%40pw%3Ax&sslpassword=k", want: []string{"S3cr%25t%40pw%3Ax", "S3cr%t@pw:x", "k"}},
+		{name: "keywords", in: "host=h password='a b' sslpassword=c", want: []string{"'a b'", "a b", "c"}},
+		{name: "none", in: "postgres://u@h/db?sslmode=disable", want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := URLSecrets(tt.in)
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("URLSecrets(%q) = %q, lacks %q", tt.in, got, w)
+				}
+			}
+			if tt.want == nil && len(got) > 0 {
+				t.Errorf("URLSecrets(%q) = %q, want none", tt.in, got)
+			}
+		})
 	}
 }
