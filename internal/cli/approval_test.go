@@ -132,6 +132,33 @@ func defaultPolicy(context.Context, string) (config.Approval, []string, error) {
 	return config.Approval{}, nil, nil
 }
 
+// approvalPlatforms are the forges the deploy's approval check is tested on, each a fake answering as
+// the real API does.
+var approvalPlatforms = []struct {
+	name       string
+	dialect    codeowners.Dialect
+	codeowners string
+	open       func(t *testing.T) (forge.Forge, forgetest.Backend)
+}{
+	{"GitHub", codeowners.GitHub, ".github/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
+		s := githubtest.New(t)
+		s.SetInstallationToken(true)
+		f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: s.URL(), FallbackLogin: github.ActionsBotLogin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, s
+	}},
+	{"GitLab", codeowners.GitLab, ".gitlab/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
+		s := gitlabtest.New(t)
+		f, err := gitlab.New(gitlab.Options{Token: gitlabtest.Token, BaseURL: s.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, s
+	}},
+}
+
 // TestDeployApprovalIsVerifiedOnTheForge: the approval record is written with the CI token, which anybody
 // who may push a branch can use in their own pipeline; a record the owners never backed on the forge
 // must not let a deploy through, on GitLab as on GitHub. The change request must be the one merged into
@@ -151,31 +178,8 @@ func TestDeployApprovalIsVerifiedOnTheForge(t *testing.T) {
 		t.Fatal(err)
 	}
 	four, both := set.Migrations[:1], set.Migrations
-	platforms := []struct {
-		name       string
-		dialect    codeowners.Dialect
-		codeowners string
-		open       func(t *testing.T) (forge.Forge, forgetest.Backend)
-	}{
-		{"GitHub", codeowners.GitHub, ".github/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
-			s := githubtest.New(t)
-			s.SetInstallationToken(true)
-			f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: s.URL(), FallbackLogin: github.ActionsBotLogin})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f, s
-		}},
-		{"GitLab", codeowners.GitLab, ".gitlab/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
-			s := gitlabtest.New(t)
-			f, err := gitlab.New(gitlab.Options{Token: gitlabtest.Token, BaseURL: s.URL()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f, s
-		}},
-	}
-	for _, p := range platforms {
+
+	for _, p := range approvalPlatforms {
 		for _, tc := range []struct {
 			name     string
 			state    string // of the change request; "merged" or "opened"
@@ -249,31 +253,8 @@ func TestDeployApprovalOfSeveralMergedChangeRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	four, five, six := set.Migrations[:1], set.Migrations[1:2], set.Migrations[2:]
-	platforms := []struct {
-		name       string
-		dialect    codeowners.Dialect
-		codeowners string
-		open       func(t *testing.T) (forge.Forge, forgetest.Backend)
-	}{
-		{"GitHub", codeowners.GitHub, ".github/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
-			s := githubtest.New(t)
-			s.SetInstallationToken(true)
-			f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: s.URL(), FallbackLogin: github.ActionsBotLogin})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f, s
-		}},
-		{"GitLab", codeowners.GitLab, ".gitlab/CODEOWNERS", func(t *testing.T) (forge.Forge, forgetest.Backend) {
-			s := gitlabtest.New(t)
-			f, err := gitlab.New(gitlab.Options{Token: gitlabtest.Token, BaseURL: s.URL()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f, s
-		}},
-	}
-	for _, p := range platforms {
+
+	for _, p := range approvalPlatforms {
 		for _, tc := range []struct {
 			name       string
 			unapproved bool // the second change request has no owner's approval
