@@ -22,6 +22,7 @@ func (r *reader) readGolangMigrate() {
 		badUp    bool       // the up file is there but could not be read (reported)
 	}
 	byVersion := map[uint64]*entry{}
+	var later []func() // the files' parses, run together on all cores
 	// golang-migrate only opens names that match its pattern, which starts with a digit: a dot file such
 	// as Emacs' lock file .#1_a.up.sql (a dangling link) is never looked at.
 	keep := func(name string) bool {
@@ -74,7 +75,7 @@ func (r *reader) readGolangMigrate() {
 			}
 			continue
 		}
-		m := &Migration{Version: strconv.FormatUint(v, 10), Name: match[2], Up: script(name, src, 0, len(src), nil)}
+		m := &Migration{Version: strconv.FormatUint(v, 10), Name: match[2], Up: scriptLater(name, src, &later)}
 		slot := &e.up
 		if match[3] == "down" {
 			slot = &e.down
@@ -85,6 +86,7 @@ func (r *reader) readGolangMigrate() {
 		}
 		*slot = m
 	}
+	parseLater(later)
 	entries := make([]*entry, 0, len(byVersion))
 	for _, e := range byVersion {
 		entries = append(entries, e)

@@ -12,6 +12,12 @@ import (
 // psqlScript).
 
 func (r *reader) readPlain() {
+	type file struct {
+		name, src string
+		sub       reader // what parsing the file finds (files are parsed in parallel)
+		m         *Migration
+	}
+	var files []*file
 	for _, name := range r.topFiles(nil) {
 		if !isSQL(name) {
 			continue
@@ -21,14 +27,19 @@ func (r *reader) readPlain() {
 				"plain folders have no down scripts: this file would run as a migration")
 			continue
 		}
-		src, ok := r.load(name)
-		if !ok {
-			continue
+		if src, ok := r.load(name); ok {
+			files = append(files, &file{name: name, src: src})
 		}
-		version, rest := splitLeadingVersion(trimSQL(name))
-		m := &Migration{Version: version, Name: rest, Up: r.psqlScript(name, src, nil)}
-		r.checkEmpty(m, 0, "schemagate", "script")
-		r.migrations = append(r.migrations, m)
+	}
+	parallel(len(files), func(i int) {
+		f := files[i]
+		version, rest := splitLeadingVersion(trimSQL(f.name))
+		f.m = &Migration{Version: version, Name: rest, Up: f.sub.psqlScript(f.name, f.src, nil)}
+	})
+	for _, f := range files {
+		r.errs, r.warnings = append(r.errs, f.sub.errs...), append(r.warnings, f.sub.warnings...)
+		r.checkEmpty(f.m, 0, "schemagate", "script")
+		r.migrations = append(r.migrations, f.m)
 	}
 	slices.SortStableFunc(r.migrations, func(a, b *Migration) int { return naturalCompare(a.Up.File, b.Up.File) })
 	r.checkDuplicates(func(m *Migration) string {

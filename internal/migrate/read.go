@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/repofs"
@@ -202,6 +204,39 @@ func firstInvalidUTF8(b []byte) int {
 	}
 	return len(b)
 }
+
+// parallel runs f(0) … f(n-1) on all cores and returns when all have: readers parse files this way
+// (the PostgreSQL parser is most of reading a large folder, and it is safe to call from several
+// threads).
+func parallel(n int, f func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), n)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// scriptLater is script(file, src, 0, len(src), nil) without its statements: parseLater fills them, for
+// many scripts at once.
+func scriptLater(file, src string, later *[]func()) *Script {
+	s := &Script{File: file, SQL: src}
+	*later = append(*later, func() { *s = *script(file, src, 0, len(src), nil) })
+	return s
+}
+
+// parseLater parses the scripts scriptLater made, on all cores.
+func parseLater(later []func()) { parallel(len(later), func(i int) { later[i]() }) }
 
 // script builds the script for src[start:end] of file, with statements positioned in the file.
 func script(file, src string, start, end int, lines *sqlparse.Lines) *Script {
