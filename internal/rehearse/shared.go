@@ -260,6 +260,17 @@ var (
 // connection): the rehearsal itself fails for that, and no migration is blamed.
 var errServerGone = errors.New("the shared server does not answer")
 
+// goneOr marks err as errServerGone when it says the server is going away: no answer at all (refused,
+// reset), or the server shutting down, crashed or starting (57P01, 57P02, 57P03). A refused login
+// (28...) or a refused query may be a migration's doing, and is not marked.
+func goneOr(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08") {
+		return fmt.Errorf("%w: %w", errServerGone, err)
+	}
+	return err
+}
+
 // fingerprint reads the server's fingerprint from a connection of the guard's own (the migrations'
 // session may have changed its role or search path; a migration may have ended the last one).
 func (g *serverGuard) fingerprint() (map[string]string, error) {
@@ -269,11 +280,7 @@ func (g *serverGuard) fingerprint() (map[string]string, error) {
 		if g.conn == nil {
 			c, err := pgx.Connect(ctx, g.url)
 			if err != nil {
-				var pe *pgconn.PgError
-				if !errors.As(err, &pe) {
-					err = fmt.Errorf("%w: %w", errServerGone, err) // refused, reset: not an answer of the server
-				}
-				return nil, fmt.Errorf("connect to fingerprint the shared server: %w", err)
+				return nil, fmt.Errorf("connect to fingerprint the shared server: %w", goneOr(err))
 			}
 			g.conn = c
 		}
@@ -308,7 +315,7 @@ func (g *serverGuard) fingerprint() (map[string]string, error) {
 		g.conn.Close(context.Background())
 		g.conn = nil
 		if attempt > 0 {
-			return nil, fmt.Errorf("fingerprint the shared server: %w", err)
+			return nil, fmt.Errorf("fingerprint the shared server: %w", goneOr(err))
 		}
 	}
 }
