@@ -329,6 +329,9 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				<-exited
 			}
+			if killed(waitErr) {
+				freeSharedMemory(ra, bin, args, data)
+			}
 			closeErr = os.RemoveAll(root)
 		})
 		return closeErr
@@ -348,6 +351,60 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 		return nil, err
 	}
 	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn}, nil
+}
+
+// killed tells whether the server ended by SIGKILL (the OOM killer, a test, a person), which leaves its
+// shared memory behind: the next start in the same data folder would free it, and a throwaway folder
+// gets none.
+func killed(waitErr error) bool {
+	var ee *exec.ExitError
+	if !errors.As(waitErr, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// freeSharedMemory starts the server once more in data and stops it, which frees the shared memory a
+// killed server left (its SysV segment and, in /dev/shm, its dynamic shared memory): PostgreSQL removes
+// both at start-up once no process uses them, and its own at shutdown. Best effort, within 30 s.
+func freeSharedMemory(ra runAs, bin string, args []string, data string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The killed server's backends notice their postmaster is gone and exit; until then the segment
+	// is in use and a new server refuses to start.
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		cmd := ra.command(ctx, filepath.Join(bin, "postgres"), args...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			return
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		// Ready once postmaster.pid is the new server's (the killed one's still says "ready").
+		ready := false
+		for !ready {
+			if b, err := os.ReadFile(filepath.Join(data, "postmaster.pid")); err == nil {
+				lines := strings.Split(string(b), "\n")
+				ready = len(lines) >= 8 && strings.TrimSpace(lines[0]) == strconv.Itoa(cmd.Process.Pid) && strings.TrimSpace(lines[7]) == "ready"
+			}
+			if ready {
+				break
+			}
+			select {
+			case <-exited:
+			case <-ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		_ = cmd.Process.Signal(syscall.SIGINT) // fast shutdown: it frees what it holds
+		<-exited
+		if ready || ctx.Err() != nil {
+			return
+		}
+	}
 }
 
 // waitReady polls postmaster.pid until the server says it accepts connections.

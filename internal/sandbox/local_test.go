@@ -7,9 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -279,5 +282,49 @@ func TestLocalServerThatDiesAtStartUp(t *testing.T) {
 		}
 	case <-time.After(90 * time.Second):
 		t.Fatal("Start still waits 90 s after the server exited")
+	}
+}
+
+// TestLocalKilledServerFreesItsSharedMemory: a server killed with SIGKILL (the OOM killer) leaves its
+// shared memory behind, which PostgreSQL frees only at the next start in the same data folder. Close
+// starts it once more and stops it, so the SysV segment (named in postmaster.pid) is gone after it.
+func TestLocalKilledServerFreesItsSharedMemory(t *testing.T) {
+	requireLocal(t)
+	inst, err := NewLocal(Options{}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	u, _ := url.Parse(inst.URL)
+	b, err := os.ReadFile(filepath.Join(u.Query().Get("host"), "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(lines[0]))
+	f := strings.Fields(lines[6]) // "  5432001    65538": the segment's key and id
+	if len(f) != 2 || pid == 0 {
+		t.Fatalf("postmaster.pid: %q", b)
+	}
+	shmid, _ := strconv.Atoi(f[1])
+	segment := func() bool {
+		var buf [512]byte // room for struct shmid_ds
+		_, _, errno := syscall.Syscall(syscall.SYS_SHMCTL, uintptr(shmid), 2 /* IPC_STAT */, uintptr(unsafe.Pointer(&buf[0])))
+		return errno == 0
+	}
+	if !segment() {
+		t.Fatalf("no SysV segment %d for a running server: the test proves nothing", shmid)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for processAlive(pid) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := inst.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if segment() {
+		t.Errorf("the killed server's shared memory segment %d is still there after Close", shmid)
 	}
 }
