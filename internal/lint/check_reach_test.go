@@ -16,10 +16,7 @@ var reachRuleIDs = []string{"event-trigger", "dynamic-sql", "security-definer-se
 // off triggers are dangerous; the rest is caution.
 func TestReachRuleClasses(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, sql, rule string
-		want            Risk
-	}{
+	tests := []riskCase{
 		{"create event trigger", "CREATE EVENT TRIGGER t ON ddl_command_end EXECUTE FUNCTION f();", "event-trigger", Dangerous},
 		{"enable event trigger", "ALTER EVENT TRIGGER t ENABLE;", "event-trigger", Dangerous},
 		{"enable always", "ALTER EVENT TRIGGER t ENABLE ALWAYS;", "event-trigger", Dangerous},
@@ -41,15 +38,7 @@ func TestReachRuleClasses(t *testing.T) {
 		{"replication role by set_config", "SELECT set_config('session_replication_role', 'replica', false);", "session-replication-role", Dangerous},
 		{"replication role from a variable", "DO $$ DECLARE r text := 'replica'; BEGIN PERFORM set_config('session_replication_role', r, true); END $$;", "session-replication-role", Dangerous},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, found := riskOf(t, tt.sql, tt.rule)
-			if !found || got != tt.want {
-				t.Errorf("%s: %s %v (found %v), want %v", tt.sql, tt.rule, got, found, tt.want)
-			}
-		})
-	}
+	assertRisks(t, tests)
 }
 
 // TestHostileEventTrigger is the security tester's migration: an event trigger whose function builds

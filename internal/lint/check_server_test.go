@@ -13,6 +13,26 @@ import (
 var serverRuleIDs = []string{"role-privilege-change", "alter-database", "server-program", "server-file-access", "alter-system",
 	"untrusted-code", "foreign-connection", "other-sessions", "switch-role"}
 
+// riskCase is a statement and the class one rule must give it.
+type riskCase struct {
+	name, sql, rule string
+	want            Risk
+}
+
+// assertRisks checks each case's statement gets its rule at its class.
+func assertRisks(t *testing.T, tests []riskCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, found := riskOf(t, tt.sql, tt.rule)
+			if !found || got != tt.want {
+				t.Errorf("%s: %s %v (found %v), want %v", tt.sql, tt.rule, got, found, tt.want)
+			}
+		})
+	}
+}
+
 // riskOf returns the highest risk of rule id's findings on sql, and whether it had any.
 func riskOf(t *testing.T, sql, id string) (Risk, bool) {
 	t.Helper()
@@ -59,10 +79,7 @@ func TestServerRuleExamples(t *testing.T) {
 // and connection changes are caution; legitimate migration SQL raises none of these rules.
 func TestServerRuleClasses(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, sql, rule string
-		want            Risk
-	}{
+	tests := []riskCase{
 		{"password of an existing role", "ALTER ROLE postgres PASSWORD 'pwned';", "role-privilege-change", Dangerous},
 		{"superuser login", "CREATE ROLE backdoor SUPERUSER LOGIN PASSWORD 'pw';", "role-privilege-change", Dangerous},
 		{"createrole", "ALTER USER app CREATEROLE;", "role-privilege-change", Dangerous},
@@ -108,15 +125,7 @@ func TestServerRuleClasses(t *testing.T) {
 		{"set role to an owner", "SET ROLE app_owner;", "switch-role", Caution},
 		{"set role to a superuser", "SET ROLE postgres;", "switch-role", Dangerous},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, found := riskOf(t, tt.sql, tt.rule)
-			if !found || got != tt.want {
-				t.Errorf("%s: %s %v (found %v), want %v", tt.sql, tt.rule, got, found, tt.want)
-			}
-		})
-	}
+	assertRisks(t, tests)
 }
 
 // TestServerRulesQuietOnOrdinarySQL: what migrations normally do raises none of the server rules.
