@@ -267,16 +267,7 @@ func (a *App) deployPolicy(ctx context.Context, o *DeployOptions, f forge.Forge,
 	if err != nil {
 		return config.Approval{}, nil, err
 	}
-	viaForge := func(string) baseFileReader {
-		return func(ctx context.Context, path string) ([]byte, error) {
-			data, err := f.FileAt(ctx, ref.Repo, path, base)
-			if errors.Is(err, forge.ErrNotFound) {
-				return nil, nil
-			}
-			return data, err
-		}
-	}
-	p, err := a.basePolicyFor(ctx, cfg, file, base, viaForge, o.Dir != "")
+	p, err := a.basePolicyFor(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "")
 	if err != nil {
 		return config.Approval{}, nil, err
 	}

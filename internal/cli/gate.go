@@ -200,16 +200,7 @@ func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config
 		}
 		base = firstNonEmpty(cr.BaseSHA, cr.BaseRef)
 	}
-	viaForge := func(rel string) baseFileReader {
-		return func(ctx context.Context, path string) ([]byte, error) {
-			data, err := f.FileAt(ctx, ref.Repo, path, base)
-			if errors.Is(err, forge.ErrNotFound) {
-				return nil, nil
-			}
-			return data, err
-		}
-	}
-	policy, err := a.basePolicyFor(ctx, cfg, file, base, viaForge, o.Dir != "")
+	policy, err := a.basePolicyFor(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "")
 	if err != nil {
 		return basePolicy{}, err
 	}

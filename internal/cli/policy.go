@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/lint"
 )
 
@@ -27,6 +28,20 @@ import (
 // baseFileReader returns a file of the repository (path relative to its top, slash-separated) as it is
 // at the base; nil without error when the base has no such file.
 type baseFileReader func(ctx context.Context, path string) ([]byte, error)
+
+// forgeFiles reads the base's files from the forge, at commit base of repo, when the checkout lacks
+// them (basePolicyFor's fallback); a file the base does not have reads as none.
+func forgeFiles(f forge.Forge, repo, base string) func(rel string) baseFileReader {
+	return func(string) baseFileReader {
+		return func(ctx context.Context, path string) ([]byte, error) {
+			data, err := f.FileAt(ctx, repo, path, base)
+			if errors.Is(err, forge.ErrNotFound) {
+				return nil, nil
+			}
+			return data, err
+		}
+	}
+}
 
 // configInRepo returns the top of the git work tree holding the configuration file and the file's path
 // relative to it. ok is false for a file outside any work tree: the CI job's own file, not the change's.

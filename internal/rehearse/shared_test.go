@@ -67,24 +67,32 @@ func TestSharedServerChanges(t *testing.T) {
 	}
 }
 
+// sharedServer starts a private local server to play a shared one, runs setup on it as its superuser,
+// and returns it with that superuser's connection; both end with the test.
+func sharedServer(t *testing.T, setup string) (*sandbox.Instance, *pgx.Conn) {
+	t.Helper()
+	inst, err := sandbox.NewLocal(sandbox.Options{}).Start(t.Context())
+	if err != nil {
+		pgtest.Unavailable(t, "local PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { inst.Close(context.Background()) })
+	admin, err := pgx.Connect(t.Context(), inst.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	if _, err := admin.Exec(t.Context(), setup); err != nil {
+		t.Fatal(err)
+	}
+	return inst, admin
+}
+
 // TestSharedServerGuard: on a shared server, a migration whose change to the server gets past the
 // static check (its words split so that no keyword shows) is caught by the fingerprint around it: the
 // migration fails naming what changed, the rest of the rehearsal is canceled, and the server's other
 // roles stay as they were found otherwise. The "shared" server is a private local one.
 func TestSharedServerGuard(t *testing.T) {
-	inst, err := sandbox.NewLocal(sandbox.Options{}).Start(t.Context())
-	if err != nil {
-		pgtest.Unavailable(t, "local PostgreSQL: %v", err)
-	}
-	defer inst.Close(context.Background())
-	admin, err := pgx.Connect(t.Context(), inst.AdminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), "CREATE ROLE sg_victim LOGIN"); err != nil {
-		t.Fatal(err)
-	}
+	inst, _ := sharedServer(t, "CREATE ROLE sg_victim LOGIN")
 	read := func(files map[string]string) *migrate.Set {
 		fsys := fstest.MapFS{}
 		for k, v := range files {
@@ -134,19 +142,7 @@ func TestSharedServerGuard(t *testing.T) {
 // and PostgreSQL refused the whole query: every migration failed as "changed the shared server". When
 // the server then goes away, that is the rehearsal's failure, and no migration is blamed for it.
 func TestSharedServerGuardWithACreatedbRole(t *testing.T) {
-	inst, err := sandbox.NewLocal(sandbox.Options{}).Start(t.Context())
-	if err != nil {
-		pgtest.Unavailable(t, "local PostgreSQL: %v", err)
-	}
-	defer inst.Close(context.Background())
-	admin, err := pgx.Connect(t.Context(), inst.AdminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), "CREATE ROLE sg_cdb LOGIN CREATEDB"); err != nil {
-		t.Fatal(err)
-	}
+	inst, admin := sharedServer(t, "CREATE ROLE sg_cdb LOGIN CREATEDB")
 	u, err := url.Parse(inst.AdminURL)
 	if err != nil {
 		t.Fatal(err)
