@@ -263,7 +263,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			cfg := opts.Lint
 			// Never empty: a schema given says that what it does not describe does not exist (an
 			// empty one would leave CREATE ... IF NOT EXISTS in doubt).
-			cfg.Schema = "-- the rehearsal's catalog of the tables the migration names\n" + before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
+			cfg.Schema = "-- the rehearsal's catalog of what the migration names\n" + before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
 			rm.Findings = append(lint.Analyze(m, cfg), rm.Findings[n:]...)
 		}
 		r.copied = false

@@ -87,12 +87,15 @@ func TestRunNamesAServerThatWentAway(t *testing.T) {
 func TestCheckJudgesWithTheCatalogItKnows(t *testing.T) {
 	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
 		"1_events.up.sql": "CREATE TABLE events (id bigint, ts timestamptz NOT NULL) PARTITION BY RANGE (ts);\n" +
-			"CREATE TABLE events_old PARTITION OF events DEFAULT;\nCREATE TABLE events_2025 (id bigint, ts timestamptz NOT NULL);",
-		"1_events.down.sql": "DROP TABLE events_2025;\nDROP TABLE events;",
+			"CREATE TABLE events_old PARTITION OF events DEFAULT;\nCREATE TABLE events_2025 (id bigint, ts timestamptz NOT NULL);\n" +
+			"CREATE VIEW recent AS SELECT id, ts FROM events;",
+		"1_events.down.sql": "DROP VIEW recent;\nDROP TABLE events_2025;\nDROP TABLE events;",
 		"2_foo.up.sql":      "SET lock_timeout = '2s';\nCREATE TABLE IF NOT EXISTS foo (id bigint, v int);\nCREATE INDEX foo_v ON foo (v);",
 		"2_foo.down.sql":    "DROP TABLE foo;",
 		"3_attach.up.sql":   "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
 		"3_attach.down.sql": "ALTER TABLE events DETACH PARTITION events_2025;",
+		"4_view.up.sql":     "SET lock_timeout = '2s';\nCREATE OR REPLACE VIEW recent AS SELECT id, ts FROM events;\nALTER VIEW recent RENAME TO recent_events;",
+		"4_view.down.sql":   "ALTER VIEW recent_events RENAME TO recent;",
 	})
 	base := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}
 	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
@@ -115,6 +118,14 @@ func TestCheckJudgesWithTheCatalogItKnows(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("3: no attach-partition-scan naming the default partition events_old: %+v", migration(t, rep, "3").Findings)
+	}
+	// CREATE OR REPLACE of a view the catalog holds creates nothing: its rename is one.
+	renamed := false
+	for _, f := range migration(t, rep, "4").Findings {
+		renamed = renamed || f.Rule == "rename-table" && f.Line == 3
+	}
+	if !renamed {
+		t.Errorf("4: no rename-table for the view's rename: %+v", migration(t, rep, "4").Findings)
 	}
 }
 

@@ -211,14 +211,31 @@ func orderRelations(keys []string, deps func(string) []string) []string {
 	return out
 }
 
-// SchemaSQL writes the domains and tables of the catalog that keep returns true for (by bare name),
-// with their constraints and indexes, as DDL: for tools that read a schema from SQL (the risk rules
-// learn column types, NOT NULL, CHECK constraints and indexes from it). A nil keep keeps everything.
+// SchemaSQL writes the schemas, enums, domains, sequences, tables and views of the catalog that keep
+// returns true for (by bare name), with the tables' constraints and indexes, as DDL: for tools that read
+// a schema from SQL (the risk rules learn column types, NOT NULL, CHECK constraints and indexes from
+// it, and take what it does not describe as absent, so each kind of object a migration may name is
+// written). A nil keep keeps everything.
 func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 	if keep == nil {
 		keep = func(string) bool { return true }
 	}
 	var b strings.Builder
+	for _, k := range sortedKeys(c.Schemas) {
+		if n := c.Schemas[k].Name; n != "public" && keep(n) {
+			b.WriteString("CREATE SCHEMA " + Ident(n) + ";\n")
+		}
+	}
+	for _, k := range sortedKeys(c.Enums) {
+		if e := c.Enums[k]; keep(e.Name) {
+			b.WriteString(createEnumSQL(e) + ";\n")
+		}
+	}
+	for _, k := range sortedKeys(c.Sequences) {
+		if x := c.Sequences[k]; keep(x.Name) {
+			b.WriteString(createSequenceSQL(x) + ";\n")
+		}
+	}
 	for _, k := range sortedKeys(c.Domains) {
 		if d := c.Domains[k]; keep(d.Name) {
 			b.WriteString(createDomainSQL(d) + ";\n")
@@ -245,6 +262,12 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 	for _, k := range sortedKeys(c.Constraints) {
 		if x := c.Constraints[k]; tables[x.QTable()] && !x.Inherited {
 			b.WriteString(addConstraintSQL(x) + ";\n")
+		}
+	}
+	for _, k := range sortedKeys(c.Views) {
+		if v := c.Views[k]; keep(v.Name) {
+			b.WriteString(createViewSQL(v) + ";\n")
+			tables[k] = true // a materialized view's indexes
 		}
 	}
 	for _, k := range sortedKeys(c.Indexes) {
