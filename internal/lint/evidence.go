@@ -77,12 +77,18 @@ const SourceBoth = "static+dynamic"
 // Findings without evidence are returned unchanged. Ignore comments keep their effect: a finding
 // corrected in place stays ignored; a rewrite is explained by (so adds nothing after) an ignored finding
 // that claims one, and a table-scan added to a statement whose rewriting or scanning finding is ignored
-// is ignored with it. Other findings added here are never ignored.
-func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
+// is ignored with it. A finding added here is also ignored by an ignore comment above its statement
+// that names its rule (ignores, from IgnoresOf).
+func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) []Finding {
 	out := slices.Clone(static)
 	type key struct {
 		file      string
 		line, col int
+	}
+	ignoredAt := map[key][]StatementIgnore{}
+	for _, ig := range ignores {
+		k := key{ig.File, ig.Line, ig.Column}
+		ignoredAt[k] = append(ignoredAt[k], ig)
 	}
 	byStmt := map[key][]int{}
 	noTimeout := map[string]bool{} // files whose script leaves lock_timeout unset (a missing-lock-timeout stands)
@@ -203,6 +209,7 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 			return false
 		}
 		base := Finding{File: e.File, Line: e.Line, Column: e.Column, Source: "dynamic", Statement: stmtSQL}
+		added := len(out)
 		// A scan of a relation the statement's findings do not name (the table of a reindexed index)
 		// repeats what an ignored finding that rewrites or scans says: its ignore comment covers it.
 		scanIgnored, scanReason := false, ""
@@ -290,6 +297,13 @@ func ApplyEvidence(static []Finding, ev []Evidence) []Finding {
 			f.Message = fmt.Sprintf("index %s was left INVALID: queries never use it, writes still maintain it, and a retry with the same name fails", ix)
 			f.Suggestion = fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s; then fix the cause and retry", ix)
 			out = append(out, f)
+		}
+		for i := added; i < len(out); i++ {
+			for _, ig := range ignoredAt[key{e.File, e.Line, e.Column}] {
+				if slices.ContainsFunc(ig.Rules, func(id string) bool { return strings.EqualFold(id, out[i].Rule) }) {
+					out[i].Ignored, out[i].Reason = true, ig.Reason
+				}
+			}
 		}
 	}
 	return out

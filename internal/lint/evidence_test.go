@@ -416,3 +416,41 @@ DROP TABLE orgs;
 		}
 	}
 }
+
+// TestApplyEvidenceIgnoredByOwnRule: a finding the rehearsal adds is ignored by a comment above its
+// statement that names its own rule, with the comment's reason; other added findings and other
+// statements' stay.
+func TestApplyEvidenceIgnoredByOwnRule(t *testing.T) {
+	t.Parallel()
+	src := "SET lock_timeout = '2s';\n-- schemagate:ignore table-scan,invalid-index the table is tiny\nSELECT backfill();\nSELECT backfill();\n/* schemagate:ignore unexplained-exclusive-lock */\nSELECT lock_it();\n"
+	s := script(src)
+	scan := func(line int) Evidence {
+		return Evidence{File: "m.sql", Line: line, Column: 1, Scanned: []string{"public.users"},
+			Locks: []LockEvidence{{Relation: "public.users", Mode: "ShareLock", Preexisting: true}}, InvalidIndexes: []string{"public.users_x"}}
+	}
+	ev := []Evidence{scan(3), scan(4), {File: "m.sql", Line: 6, Column: 1, Locks: []LockEvidence{{Relation: "public.orgs", Mode: "ExclusiveLock", Preexisting: true}}}}
+	got := ApplyEvidence(AnalyzeScript(s, true, Config{}), ev, IgnoresOf(s)...)
+	type seen struct {
+		rule    string
+		line    int
+		ignored bool
+	}
+	var have []seen
+	for _, f := range got {
+		if f.Source == "dynamic" {
+			have = append(have, seen{f.Rule, f.Line, f.Ignored})
+			if f.Ignored && f.Reason != "the table is tiny" {
+				t.Errorf("%s at line %d: reason %q", f.Rule, f.Line, f.Reason)
+			}
+		}
+	}
+	want := []seen{{"table-scan", 3, true}, {"invalid-index", 3, true}, {"table-scan", 4, false}, {"invalid-index", 4, false},
+		// the comment gives no reason, so it suppresses nothing (and lint reports it)
+		{"unexplained-exclusive-lock", 6, false}}
+	if !slices.Equal(have, want) {
+		t.Errorf("dynamic findings (rule, line, ignored):\n got %v\nwant %v", have, want)
+	}
+	if f := find(got, "ignore-without-reason"); f == nil || f.Line != 5 {
+		t.Errorf("ignore-without-reason: %+v", f)
+	}
+}

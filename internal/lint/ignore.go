@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -110,4 +111,34 @@ func (a *analyzer) ignoreFindings(raise bool) {
 			}
 		}
 	}
+}
+
+// StatementIgnore is what the schemagate:ignore comments above one statement suppress: the rules they
+// name, for the reason given. Comments without a reason suppress nothing and are left out.
+type StatementIgnore struct {
+	File         string
+	Line, Column int // the statement's position, as in its findings
+	Rules        []string
+	Reason       string
+}
+
+// IgnoresOf lists the ignore comments above the statements of s, for ApplyEvidence: the findings the
+// rehearsal adds to a statement (table-scan, table-rewrite, unexplained-exclusive-lock, invalid-index, a
+// drop-table seen in dynamic SQL) are ignored by a comment that names their rule, as static ones are.
+func IgnoresOf(s *migrate.Script) []StatementIgnore {
+	if s == nil {
+		return nil
+	}
+	var out []StatementIgnore
+	a := &analyzer{script: s}
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		a.stmt, a.stmtIdx = st, i
+		for _, ig := range a.ignoresAbove(st) {
+			if ig.reason != "" && len(ig.rules) > 0 {
+				out = append(out, StatementIgnore{File: s.File, Line: st.Pos.Line, Column: st.Pos.Column, Rules: ig.rules, Reason: ig.reason})
+			}
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/rehearse"
@@ -151,6 +152,47 @@ func TestCheckSeesWhatADoBlockDrops(t *testing.T) {
 	}
 	if !drop || !view {
 		t.Errorf("drop-table of logs at line 3: %v; a lock on the view at line 2: %v\n%+v", drop, view, migration(t, rep, "2").Findings)
+	}
+}
+
+// TestCheckIgnoresWhatTheRehearsalAddsByItsRule: an ignore comment that names the rule of a finding
+// the rehearsal adds (here drop-table, from a DROP inside a DO block) ignores it, with the comment's
+// reason, and the migration's risk leaves it out (the DO block stays caution opaque-statement); the same finding on an uncommented statement stays.
+func TestCheckIgnoresWhatTheRehearsalAddsByItsRule(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE logs (id bigint);\nCREATE TABLE audit (id bigint);",
+		"1_a.down.sql": "DROP TABLE logs;\nDROP TABLE audit;",
+		"2_b.up.sql": "SET lock_timeout = '2s';\n-- schemagate:ignore drop-table logs were moved to the archive in 1.4\n" +
+			"DO $$ BEGIN EXECUTE 'DROP TABLE logs'; END $$;",
+		"2_b.down.sql": "CREATE TABLE logs (id bigint);",
+		"3_c.up.sql":   "SET lock_timeout = '2s';\nDO $$ BEGIN EXECUTE 'DROP TABLE audit'; END $$;",
+		"3_c.down.sql": "CREATE TABLE audit (id bigint);",
+	})
+	base := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		version string
+		ignored bool
+		risk    string
+	}{{"2", true, "caution"}, {"3", false, "dangerous"}} { // caution: the DO block stays opaque-statement
+		m := migration(t, rep, tc.version)
+		var drop *lint.Finding
+		for i, f := range m.Findings {
+			if f.Rule == "drop-table" && f.Source == "dynamic" {
+				drop = &m.Findings[i]
+			}
+		}
+		switch {
+		case drop == nil:
+			t.Errorf("%s: no drop-table from the trace: %+v", tc.version, m.Findings)
+		case drop.Ignored != tc.ignored || tc.ignored && drop.Reason != "logs were moved to the archive in 1.4":
+			t.Errorf("%s: drop-table ignored %v (%q), want %v", tc.version, drop.Ignored, drop.Reason, tc.ignored)
+		case m.Risk.String() != tc.risk:
+			t.Errorf("%s: risk %s, want %s: %+v", tc.version, m.Risk, tc.risk, m.Findings)
+		}
 	}
 }
 
