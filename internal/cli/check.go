@@ -148,6 +148,12 @@ func (a *App) loadConfigOver(file string, cfg *config.Config) (string, error) {
 			cfg.Database.Setup[i] = inConfigFolder(file, p)
 		}
 	}
+	// Only the file sets environments: their snapshot folders are the file's too.
+	for _, e := range cfg.Environments {
+		if e != nil {
+			e.Snapshot.Dir, e.Snapshot.PGBin = inConfigFolder(file, e.Snapshot.Dir), inConfigFolder(file, e.Snapshot.PGBin)
+		}
+	}
 	if err := confinePaths(file, cfg); err != nil {
 		return file, err
 	}

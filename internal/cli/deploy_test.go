@@ -346,3 +346,32 @@ func TestDeployGeneratedDownOfALossyTypeChange(t *testing.T) {
 		t.Errorf("items.code holds %q after the rollback (%v), want abc,hello\n%s", codes, err, out)
 	}
 }
+
+// TestDeploySnapshotDirIsTheConfigFilesToo: snapshot.dir is relative to the folder of schemagate.yml, as
+// dir is, wherever deploy runs (--config app/schemagate.yml from the repository's top).
+func TestDeploySnapshotDirIsTheConfigFilesToo(t *testing.T) {
+	url := pgtest.URL(t)
+	app := filepath.Join(t.TempDir(), "app")
+	if err := os.MkdirAll(filepath.Join(app, "migrations"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(app, "migrations", "1_items.up.sql"), []byte("CREATE TABLE items (id int PRIMARY KEY);"))
+	writeFile(t, filepath.Join(app, "migrations", "1_items.down.sql"), []byte("DROP TABLE items;"))
+	cfg := filepath.Join(app, "schemagate.yml")
+	writeFile(t, cfg, []byte("dir: migrations\nformat: golang-migrate\nenvironments:\n  prod:\n    snapshot:\n      dir: backups\n"))
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci"}
+	if code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg); code != ExitOK {
+		t.Fatalf("deploy: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Cleanup(func() { os.RemoveAll("backups") }) // where the snapshot went before: the working directory
+	if _, err := os.Stat("backups"); err == nil {
+		t.Error("the snapshot went to ./backups, not to the config file's folder")
+	}
+	manifests, _ := filepath.Glob(filepath.Join(app, "backups", "*", "*", "manifest.json"))
+	if more, _ := filepath.Glob(filepath.Join(app, "backups", "*", "manifest.json")); len(more) > 0 {
+		manifests = append(manifests, more...)
+	}
+	if len(manifests) == 0 {
+		t.Errorf("no snapshot manifest under %s", filepath.Join(app, "backups"))
+	}
+}
