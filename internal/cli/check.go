@@ -176,18 +176,18 @@ func inConfigFolder(file, p string) string {
 // so that it compares with the base's dir setting, which the base's file writes the same way; the dir
 // that holds (the change's or the base's) is resolved against the folder again. A dir that
 // SCHEMAGATE_DIR sets is the same in both and relative to the working directory: it is left alone.
-func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, dirFlag bool) (basePolicy, error) {
+func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool) (basePolicy, error) {
 	folder := filepath.Dir(file)
 	if folder == "." || a.Getenv("SCHEMAGATE_DIR") != "" || cfg.Dir == "" || filepath.IsAbs(cfg.Dir) {
-		return a.basePolicyFor(ctx, cfg, file, ref, nil, dirFlag)
+		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag)
 	}
 	resolved := cfg.Dir
 	rel, err := filepath.Rel(folder, cfg.Dir)
 	if err != nil {
-		return a.basePolicyFor(ctx, cfg, file, ref, nil, dirFlag)
+		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag)
 	}
 	cfg.Dir = rel
-	p, err := a.basePolicyFor(ctx, cfg, file, ref, nil, dirFlag)
+	p, err := a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag)
 	if cfg.Dir == rel {
 		cfg.Dir = resolved
 	} else {
@@ -208,7 +208,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		// a merged results or merge train pipeline, what it has now.
 		o.Base = gl.BaseSHA()
 	}
-	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, o.Dir != ""); err != nil {
+	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, o.Dir != ""); err != nil {
 		return nil, err
 	}
 	// What fail_on is called in the messages: the flag, or the file it came from.

@@ -267,7 +267,7 @@ func (a *App) deployPolicy(ctx context.Context, o *DeployOptions, f forge.Forge,
 	if err != nil {
 		return config.Approval{}, nil, err
 	}
-	p, err := a.basePolicyFor(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "")
+	p, err := a.basePolicyInConfigFolder(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "")
 	if err != nil {
 		return config.Approval{}, nil, err
 	}

@@ -200,7 +200,7 @@ func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config
 		}
 		base = firstNonEmpty(cr.BaseSHA, cr.BaseRef)
 	}
-	policy, err := a.basePolicyFor(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "")
+	policy, err := a.basePolicyInConfigFolder(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "")
 	if err != nil {
 		return basePolicy{}, err
 	}

@@ -123,3 +123,27 @@ func TestFailOnFromTheFileIsNamedSo(t *testing.T) {
 		t.Errorf("--fail-on: exit %d, want %d saying %q\n%s%s", code, ExitBlocked, want, out, errOut)
 	}
 }
+
+// TestConfigInASubfolderAgainstABase: with --config app/schemagate.yml (dir: migrations, the same in the
+// base), gate compares the dir setting as the files write it (deploy, through the same call, too): no note claims the base's dir
+// replaced the change's, and the folder stays app/migrations. They used to compare the resolved
+// app/migrations with the base's migrations and fall back to ./migrations.
+func TestConfigInASubfolderAgainstABase(t *testing.T) {
+	e := newGateEnv(t, "") // before the working directory changes
+	files := map[string]string{
+		"app/migrations/1_init.up.sql":   "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+		"app/migrations/1_init.down.sql": "DROP TABLE users;\n",
+		"app/schemagate.yml":             "dir: migrations\nformat: golang-migrate\n",
+	}
+	root := prRepo(t, files, map[string]string{
+		"app/migrations/2_audit.up.sql":   "CREATE TABLE audit (id bigint PRIMARY KEY);\n",
+		"app/migrations/2_audit.down.sql": "DROP TABLE audit;\n",
+	})
+	t.Chdir(root)
+	var stdout, stderr strings.Builder
+	app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
+	code := app.Run(t.Context(), []string{"gate", "--config", filepath.Join("app", "schemagate.yml"), "--base", "main", "--json"})
+	if out := stdout.String() + stderr.String(); code == ExitUsage || strings.Contains(out, "sets dir") || strings.Contains(out, "not found") {
+		t.Errorf("gate: exit %d\n%s", code, out)
+	}
+}
