@@ -421,6 +421,11 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 			delete(c.Domains, k)
 		}
 	}
+	for k, x := range c.Composites {
+		if types[x.OID] {
+			delete(c.Composites, k)
+		}
+	}
 	// Schemas and extensions are always read whole.
 	c.Schemas, c.Extensions, c.User = part.Schemas, part.Extensions, part.User
 	maps.Copy(c.Tables, part.Tables)
@@ -433,6 +438,7 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	maps.Copy(c.Functions, part.Functions)
 	maps.Copy(c.Enums, part.Enums)
 	maps.Copy(c.Domains, part.Domains)
+	maps.Copy(c.Composites, part.Composites)
 	return c, rels
 }
 
@@ -455,6 +461,7 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Functions:   maps.Clone(c.Functions),
 		Enums:       maps.Clone(c.Enums),
 		Domains:     maps.Clone(c.Domains),
+		Composites:  maps.Clone(c.Composites),
 		Extensions:  maps.Clone(c.Extensions),
 		Constraints: maps.Clone(c.Constraints),
 		Indexes:     maps.Clone(c.Indexes),

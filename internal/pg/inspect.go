@@ -49,6 +49,7 @@ type catalogDoc struct {
 	Functions   []*schema.Function   `json:"functions"`
 	Enums       []*schema.Enum       `json:"enums"`
 	Domains     []*schema.Domain     `json:"domains"`
+	Composites  []*schema.Composite  `json:"composites"`
 	Extensions  []*schema.Extension  `json:"extensions"`
 	Constraints []*schema.Constraint `json:"constraints"`
 	Indexes     []*schema.Index      `json:"indexes"`
@@ -188,6 +189,9 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.Domains {
 		c.Domains[x.Schema+"."+x.Name] = x
 	}
+	for _, x := range raw.Composites {
+		c.Composites[x.Schema+"."+x.Name] = x
+	}
 	for _, x := range raw.Extensions {
 		c.Extensions[x.Name] = x
 	}
@@ -253,6 +257,9 @@ func setComments(c *schema.Catalog, comments []comment) {
 		add("pg_type", x.OID, &x.Comment)
 	}
 	for _, x := range c.Domains {
+		add("pg_type", x.OID, &x.Comment)
+	}
+	for _, x := range c.Composites {
 		add("pg_type", x.OID, &x.Comment)
 	}
 	for _, x := range c.Extensions {
@@ -332,6 +339,8 @@ own(kind, oid) AS (
     UNION ALL SELECT 'p', dep.objid WHERE dep.classid = 'pg_proc'::regclass
     UNION ALL SELECT 't', dep.objid WHERE dep.classid = 'pg_type'::regclass
     UNION ALL SELECT 'r', ty.typrelid FROM pg_type ty WHERE dep.classid = 'pg_type'::regclass AND ty.oid = dep.objid AND ty.typrelid <> 0
+    -- a composite type's attributes and their comments are rows of its relation (relkind c)
+    UNION ALL SELECT 't', cc.reltype FROM pg_class cc WHERE dep.classid = 'pg_class'::regclass AND cc.oid = dep.objid AND cc.relkind = 'c'
     OFFSET 0) m(kind, oid)
 ),
 `
@@ -600,6 +609,22 @@ SELECT json_build_object(
     'owner', pg_get_userbyid(t.typowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(t.typacl, acldefault('T', t.typowner))) a))), '[]')
   FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
   WHERE t.typtype = 'd' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
+'composites', (SELECT coalesce(json_agg(json_build_object(
+    'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname,
+    'attributes', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('name', a.attname,
+          'type', format_type(a.atttypid, a.atttypmod),
+          'collation', CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0
+            THEN (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname)
+                ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
+                FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
+          'comment', (SELECT cd.description FROM pg_description cd WHERE cd.objoid = a.attrelid
+              AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum))) ORDER BY a.attnum), '[]')
+        FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),
+    'owner', pg_get_userbyid(t.typowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(t.typacl, acldefault('T', t.typowner))) a))), '[]')
+  FROM {{TYPE_FROM}} JOIN ns ON ns.oid = t.typnamespace
+  WHERE t.typtype = 'c' AND (SELECT rc.relkind FROM pg_class rc WHERE rc.oid = t.typrelid) = 'c'
+    AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
 'extensions', (SELECT coalesce(json_agg(json_build_object(
     'oid', e.oid::int8, 'name', e.extname, 'version', e.extversion, 'schema', en.nspname)), '[]')
   FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace),

@@ -99,6 +99,8 @@ func runRoundTrip(t testing.TB, conn *pgx.Conn, up string) *roundTrip {
 const baseSchema = `
 CREATE TYPE status AS ENUM ('new', 'paid', 'shipped');
 CREATE DOMAIN positive AS integer CONSTRAINT positive_check CHECK (VALUE > 0);
+CREATE TYPE address AS (street text, city text, country text);
+CREATE TYPE dims AS (w int, h int, unit text);
 CREATE TABLE users (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email text NOT NULL,
@@ -114,7 +116,8 @@ CREATE TABLE orders (
     qty positive,
     note text,
     total numeric(10,2) CHECK (total >= 0),
-    doubled numeric GENERATED ALWAYS AS (total * 2) STORED
+    doubled numeric GENERATED ALWAYS AS (total * 2) STORED,
+    shipping address
 );
 CREATE INDEX orders_user_idx ON orders (user_id);
 CREATE SEQUENCE invoice_no START 1000 INCREMENT 5;
@@ -214,6 +217,9 @@ var kindCases = []struct {
 	{name: "drop enum", up: `ALTER TABLE orders ALTER COLUMN status DROP DEFAULT; ALTER TABLE orders ALTER COLUMN status TYPE text; DROP TYPE status`},
 	{name: "rename enum value", up: `ALTER TYPE status RENAME VALUE 'shipped' TO 'sent'`},
 	{name: "add enum value", up: `ALTER TYPE status ADD VALUE 'refunded' AFTER 'paid'`, irreversible: true},
+	{name: "create composite type", up: `CREATE TYPE money_amount AS (amount numeric(12,2), currency char(3) COLLATE "C"); COMMENT ON COLUMN money_amount.currency IS 'ISO 4217'; ALTER TABLE orders ADD COLUMN price money_amount`},
+	{name: "drop composite type", up: `ALTER TABLE orders DROP COLUMN shipping; DROP TYPE address`, dataLoss: true},
+	{name: "alter composite type", up: `ALTER TYPE dims ADD ATTRIBUTE depth int; ALTER TYPE dims DROP ATTRIBUTE unit; ALTER TYPE dims ALTER ATTRIBUTE h TYPE bigint; COMMENT ON TYPE dims IS 'box'`},
 	{name: "create domain", up: `CREATE DOMAIN email AS citext NOT NULL CHECK (VALUE ~ '@')`},
 	{name: "drop domain", up: `ALTER TABLE orders ALTER COLUMN qty TYPE integer; DROP DOMAIN positive`},
 	{name: "alter domain", up: `ALTER DOMAIN positive SET DEFAULT 1; ALTER DOMAIN positive ADD CONSTRAINT small CHECK (VALUE < 1000); ALTER DOMAIN positive DROP CONSTRAINT positive_check`},
@@ -269,7 +275,7 @@ func TestGenerateDownWholeSchema(t *testing.T) {
 	}
 	r = runRoundTrip(t, conn, `DROP SCHEMA audit CASCADE; DROP VIEW user_orders; DROP MATERIALIZED VIEW order_totals;
 		DROP TABLE orders, users; DROP PROCEDURE reset_notes(); DROP FUNCTION order_count(bigint), touch();
-		DROP DOMAIN positive; DROP TYPE status; DROP SEQUENCE invoice_no; DROP EXTENSION citext`)
+		DROP DOMAIN positive; DROP TYPE status, address, dims; DROP SEQUENCE invoice_no; DROP EXTENSION citext`)
 	if !r.exact() {
 		t.Fatalf("drop all: round trip not exact: %v %v %q %q\n%s", r.downErr, r.reUpErr, r.downProblems, r.reUpProblems, r.down.SQL)
 	}

@@ -145,6 +145,9 @@ func (g *downGen) properties() {
 	for _, k := range sortedKeys(b.Domains) {
 		restore(KindDomain, k, "DOMAIN", qkey(k), b.Domains[k].Access, accessIn(a.Domains, k))
 	}
+	for _, k := range sortedKeys(b.Composites) {
+		restore(KindComposite, k, "TYPE", qkey(k), b.Composites[k].Access, accessIn(a.Composites, k))
+	}
 }
 
 // accessOf is how objects that embed Access hand it out (see accessIn).

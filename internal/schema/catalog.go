@@ -16,6 +16,7 @@ type Catalog struct {
 	Functions   map[string]*Function   `json:"functions"`
 	Enums       map[string]*Enum       `json:"enums"`
 	Domains     map[string]*Domain     `json:"domains"`
+	Composites  map[string]*Composite  `json:"composites"`
 	Extensions  map[string]*Extension  `json:"extensions"`
 	Constraints map[string]*Constraint `json:"constraints"`
 	Indexes     map[string]*Index      `json:"indexes"`
@@ -35,6 +36,7 @@ func NewCatalog() *Catalog {
 		Functions:   map[string]*Function{},
 		Enums:       map[string]*Enum{},
 		Domains:     map[string]*Domain{},
+		Composites:  map[string]*Composite{},
 		Extensions:  map[string]*Extension{},
 		Constraints: map[string]*Constraint{},
 		Indexes:     map[string]*Index{},
@@ -332,6 +334,25 @@ type Domain struct {
 	Access
 }
 
+// Composite is a composite type (CREATE TYPE ... AS (...)).
+type Composite struct {
+	OID        uint32       `json:"oid,omitempty"`
+	Schema     string       `json:"schema"`
+	Name       string       `json:"name"`
+	Attributes []*Attribute `json:"attributes"`
+	Comment    string       `json:"comment,omitempty"`
+	Access
+}
+
+// Attribute is an attribute of a composite type, in attribute order.
+type Attribute struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Collation is set when it differs from the type's default collation.
+	Collation string `json:"collation,omitempty"`
+	Comment   string `json:"comment,omitempty"`
+}
+
 // Extension is an installed extension.
 type Extension struct {
 	OID     uint32 `json:"oid,omitempty"`
@@ -471,6 +492,11 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 	for k, d := range c.Domains {
 		if ig.SchemaIgnored(d.Schema) {
 			delete(c.Domains, k)
+		}
+	}
+	for k, x := range c.Composites {
+		if ig.SchemaIgnored(x.Schema) {
+			delete(c.Composites, k)
 		}
 	}
 	return c

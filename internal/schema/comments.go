@@ -122,4 +122,23 @@ func (g *downGen) comments() {
 		}
 		restore(KindDomain, k, "DOMAIN "+qkey(k), b.Domains[k].Comment, have)
 	}
+	for _, k := range sortedKeys(b.Composites) {
+		x, ax := b.Composites[k], a.Composites[k]
+		var have *string
+		if ax != nil {
+			have = &ax.Comment
+		}
+		restore(KindComposite, k, "TYPE "+qkey(k), x.Comment, have)
+		for _, at := range x.Attributes {
+			var had *string
+			if ax != nil {
+				for _, aa := range ax.Attributes {
+					if aa.Name == at.Name {
+						had = &aa.Comment
+					}
+				}
+			}
+			restore(KindComposite, k, "COLUMN "+qkey(k)+"."+Ident(at.Name), at.Comment, had)
+		}
+	}
 }

@@ -23,6 +23,7 @@ const (
 	KindProcedure        = "procedure"
 	KindEnum             = "enum"
 	KindDomain           = "domain"
+	KindComposite        = "composite type"
 	KindTrigger          = "trigger"
 	KindPolicy           = "policy"
 	KindRule             = "rule"
@@ -32,7 +33,7 @@ const (
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
 var kindRank = map[string]int{
-	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindSequence: 4, KindTable: 5,
+	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindSequence: 4, KindTable: 5,
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
 }
@@ -186,6 +187,17 @@ func (c *Catalog) objects() []object {
 			props = append(props, prop("comment on constraint "+Ident(n), d.ConstraintComments[n]))
 		}
 		out = append(out, object{kind: KindDomain, key: k, id: oidStr(d.OID), def: domainSummary(d), name: d.Name, schema: d.Schema,
+			props: props})
+	}
+	for k, x := range c.Composites {
+		props := []PropertyChange{prop("attributes", compositeAttributes(x)), prop("comment", x.Comment),
+			prop("owner", x.Owner), prop("privileges", x.Privileges)}
+		for _, a := range x.Attributes {
+			if a.Comment != "" {
+				props = append(props, prop("comment on attribute "+Ident(a.Name), a.Comment))
+			}
+		}
+		out = append(out, object{kind: KindComposite, key: k, id: oidStr(x.OID), def: compositeAttributes(x), name: x.Name, schema: x.Schema,
 			props: props})
 	}
 	for k, x := range c.Constraints {
@@ -639,6 +651,7 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.Functions, b.Functions, pa.Functions, pb.Functions)
 	pruneMap(a.Enums, b.Enums, pa.Enums, pb.Enums)
 	pruneMap(a.Domains, b.Domains, pa.Domains, pb.Domains)
+	pruneMap(a.Composites, b.Composites, pa.Composites, pb.Composites)
 	pruneMap(a.Extensions, b.Extensions, pa.Extensions, pb.Extensions)
 	pruneMap(a.Constraints, b.Constraints, pa.Constraints, pb.Constraints)
 	pruneMap(a.Indexes, b.Indexes, pa.Indexes, pb.Indexes)

@@ -125,6 +125,27 @@ func createEnumSQL(e *Enum) string {
 	return "CREATE TYPE " + QIdent(e.Schema, e.Name) + " AS ENUM (" + strings.Join(quoteAll(e.Values), ", ") + ")"
 }
 
+func createCompositeSQL(x *Composite) string {
+	return "CREATE TYPE " + QIdent(x.Schema, x.Name) + " AS " + compositeAttributes(x)
+}
+
+// compositeAttributes writes the attribute list of a composite type as CREATE TYPE takes it.
+func compositeAttributes(x *Composite) string {
+	parts := make([]string, len(x.Attributes))
+	for i, a := range x.Attributes {
+		parts[i] = attributeSQL(a)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func attributeSQL(a *Attribute) string {
+	s := Ident(a.Name) + " " + a.Type
+	if a.Collation != "" {
+		s += " COLLATE " + a.Collation
+	}
+	return s
+}
+
 func createDomainSQL(d *Domain) string {
 	return "CREATE DOMAIN " + QIdent(d.Schema, d.Name) + " AS " + domainSummary(d)
 }

@@ -265,6 +265,15 @@ func (g *downGen) createTypes() {
 		}
 		g.domainChanges(k, ad, d)
 	}
+	for _, k := range sortedKeys(b.Composites) {
+		x, ax := b.Composites[k], a.Composites[k]
+		if ax == nil {
+			g.add("re-create composite type "+display(k), createCompositeSQL(x))
+			g.markCreated(KindComposite, k)
+			continue
+		}
+		g.compositeChanges(k, ax, x)
+	}
 	for _, k := range sortedKeys(b.Sequences) {
 		s, as := b.Sequences[k], a.Sequences[k]
 		if as == nil {
@@ -343,6 +352,39 @@ func (g *downGen) enumValues(k string, ae, e *Enum) {
 	}
 	if !slices.Equal(kept, e.Values) {
 		g.irreversible(fmt.Sprintf("enum %s has its values in another order than before: the order cannot be changed in place", display(k)))
+	}
+}
+
+// compositeChanges takes composite type k back from its attributes after the up (ax) to those before (x):
+// attributes the up added are dropped, those it dropped are added again (at the end: if they were not
+// last, the verification of the down says the order differs), and changed types are changed back.
+func (g *downGen) compositeChanges(k string, ax, x *Composite) {
+	alter := "ALTER TYPE " + qkey(k) + " "
+	had := func(c *Composite, name string) *Attribute {
+		for _, a := range c.Attributes {
+			if a.Name == name {
+				return a
+			}
+		}
+		return nil
+	}
+	for _, a := range ax.Attributes {
+		if had(x, a.Name) == nil {
+			g.add(fmt.Sprintf("drop attribute %s of composite type %s (added by the up)", a.Name, display(k)), alter+"DROP ATTRIBUTE "+Ident(a.Name))
+		}
+	}
+	for _, a := range x.Attributes {
+		cur := had(ax, a.Name)
+		switch {
+		case cur == nil:
+			g.add(fmt.Sprintf("add attribute %s of composite type %s again", a.Name, display(k)), alter+"ADD ATTRIBUTE "+attributeSQL(a))
+		case cur.Type != a.Type || cur.Collation != a.Collation:
+			sql := alter + "ALTER ATTRIBUTE " + Ident(a.Name) + " SET DATA TYPE " + a.Type
+			if a.Collation != "" {
+				sql += " COLLATE " + a.Collation
+			}
+			g.add(fmt.Sprintf("change attribute %s of composite type %s back to %s", a.Name, display(k), a.Type), sql)
+		}
 	}
 }
 
@@ -591,12 +633,12 @@ func (g *downGen) createDependents() {
 	}
 }
 
-// dropTypes drops what the up added that tables, views or functions used: functions, domains, enums,
+// dropTypes drops what the up added that tables, views or functions used: functions, composite types, domains, enums,
 // sequences, extensions and schemas, in that order.
 func (g *downGen) dropTypes() {
 	a, b := g.a, g.b
 	// One statement per kind: PostgreSQL resolves the dependencies among the objects of one DROP.
-	var funcs, aggs, domains, enums, seqs, exts, schemas []string
+	var funcs, aggs, composites, domains, enums, seqs, exts, schemas []string
 	for _, k := range sortedKeys(a.Functions) {
 		if f := a.Functions[k]; b.Functions[k] == nil {
 			ref := QIdent(f.Schema, f.Name) + "(" + f.Args + ")"
@@ -605,6 +647,11 @@ func (g *downGen) dropTypes() {
 			} else {
 				funcs = append(funcs, ref)
 			}
+		}
+	}
+	for _, k := range sortedKeys(a.Composites) {
+		if b.Composites[k] == nil {
+			composites = append(composites, qkey(k))
 		}
 	}
 	for _, k := range sortedKeys(a.Domains) {
@@ -639,6 +686,7 @@ func (g *downGen) dropTypes() {
 	}
 	dropMany("aggregate", "DROP AGGREGATE", aggs)
 	dropMany("routine", "DROP ROUTINE", funcs)
+	dropMany("composite type", "DROP TYPE", composites)
 	dropMany("domain", "DROP DOMAIN", domains)
 	dropMany("type", "DROP TYPE", enums)
 	dropMany("sequence", "DROP SEQUENCE IF EXISTS", seqs)
