@@ -135,7 +135,11 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		}
 		if dir.err != "" {
 			r.errorf(file, lineNo, dir.hint, "%s", dir.err)
-			continue
+			if dir.kind == dirNone {
+				continue
+			}
+			// A directive the tool still takes for one (dbmate's, with an option it ignores) starts
+			// its section as usual, so that the file is not reported for sections it does have.
 		}
 		if d.splitsAtSemicolon && dir.kind == dirNone && cur != nil && blockLine == 0 {
 			// As the tool reads the section: comments and blank lines before a statement are skipped;

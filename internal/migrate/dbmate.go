@@ -47,16 +47,43 @@ func dbmateDirective(line string) directive {
 		}
 		return directive{err: "unknown dbmate directive " + strconv.Quote(fields[0]), hint: hint}
 	}
-	for _, opt := range fields[1:] {
-		switch opt {
-		case "transaction:false":
-			d.noTx = true
-		case "transaction:true":
-		default:
-			return directive{err: "unknown dbmate option " + strconv.Quote(opt), hint: "dbmate knows transaction:false and transaction:true"}
+	// dbmate's patterns take the line for a directive whatever words follow it, so a bad option leaves
+	// the directive standing: it is reported, and the section starts here all the same. dbmate reads
+	// the options as its parseMigrationOptions does: key:value words, the last value of a key counts,
+	// only transaction:false runs the section outside a transaction, and anything else is ignored.
+	bad, next := "", ""
+	for i, opt := range fields[1:] {
+		if key, value, ok := strings.Cut(opt, ":"); ok && key == "transaction" && !strings.Contains(value, ":") {
+			d.noTx = value == "false"
+		}
+		if opt != "transaction:false" && opt != "transaction:true" && bad == "" {
+			bad = opt
+			if i+2 < len(fields) {
+				next = fields[i+2]
+			}
 		}
 	}
+	if bad != "" {
+		d.err, d.hint = "unknown dbmate option "+strconv.Quote(bad), dbmateOptionHint(bad, next, d.noTx)
+	}
 	return d
+}
+
+// dbmateOptionHint says what dbmate makes of an option it does not know (next is the word after it) and
+// how to write the one meant.
+func dbmateOptionHint(opt, next string, noTx bool) string {
+	runs := ""
+	if !noTx {
+		runs = " and runs the section in a transaction"
+	}
+	key, value, _ := strings.Cut(opt, ":")
+	switch {
+	case strings.EqualFold(key, "transaction") && value == "" && (next == "false" || next == "true"):
+		return "write transaction:" + next + " without a space: dbmate ignores the two words" + runs
+	case strings.EqualFold(key, "transaction") && (strings.EqualFold(value, "false") || strings.EqualFold(value, "true")):
+		return "write transaction:" + strings.ToLower(value) + " in lower case: dbmate ignores any other spelling" + runs
+	}
+	return "dbmate knows only transaction:false and transaction:true; it ignores anything else" + runs
 }
 
 func (r *reader) readDbmate() {
@@ -74,7 +101,9 @@ func (r *reader) readDbmate() {
 			r.warnf(name, 0, "dbmate names migrations {timestamp}_{name}.sql", "ignored: not a dbmate migration file name")
 			continue
 		}
-		rest := strings.TrimLeft(trimSQL(name)[len(digits):], "_")
+		// dbmate's version is the leading digits; the rest, without the separator that follows them
+		// (20240101000000_add_users, 00000000000000-initial-schema), is the migration's name.
+		rest := strings.TrimLeft(trimSQL(name)[len(digits):], "_-. ")
 		if m := r.readSingleFile(name, digits, rest, dbmateDialect); m != nil {
 			r.migrations = append(r.migrations, m)
 		}

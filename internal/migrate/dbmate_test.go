@@ -20,10 +20,39 @@ func TestReadDbmate(t *testing.T) {
 			files: map[string]string{
 				"1_a.sql": "-- migrate:upp\n-- migrate:up\nSELECT 1;\n-- migrate:UP\n-- migrate:down transaction:off\n-- migrate:down notx\n -- migrate:down\n",
 			},
-			want: []string{"1_a up:1 down:-"},
-			errs: []string{"1_a.sql:0: no -- migrate:down section", `1_a.sql:1: unknown dbmate directive "migrate:upp"`, `1_a.sql:4: unknown dbmate directive "migrate:UP"`,
+			// Lines 5 and 6 are down directives to dbmate whatever their options: line 5 starts the
+			// down section, and line 6 is a second one.
+			want: []string{"1_a up:1 down:0"},
+			errs: []string{`1_a.sql:1: unknown dbmate directive "migrate:upp"`, `1_a.sql:4: unknown dbmate directive "migrate:UP"`,
 				`1_a.sql:5: unknown dbmate option "transaction:off"`, `1_a.sql:6: unknown dbmate option "notx"`,
-				"1_a.sql:7: dbmate directive must start its line"},
+				"1_a.sql:6: second -- migrate:down (the first is on line 5)", "1_a.sql:7: dbmate directive must start its line"},
+		},
+		{
+			// dbmate's patterns (?m)^--\s*migrate:up(\s*$|\s+\S+) and ^--\s*migrate:down(\s*$|\s+\S+) match
+			// a directive line whatever words follow it: a bad option is reported on its line alone, and
+			// the line still starts its section. dbmate itself ignores an option it does not know (and a
+			// transaction value other than "false"), so such a section runs in a transaction; of two
+			// transaction options the last one counts (pkg/dbmate/migration.go parseMigrationOptions).
+			name: "bad options keep their section",
+			files: map[string]string{
+				"1_case.sql":  "-- migrate:up transaction:FALSE\nCREATE TABLE t (id bigint);\n-- migrate:down\nDROP TABLE t;\n",
+				"2_space.sql": "-- migrate:up transaction: false\nCREATE TABLE u (id bigint);\n-- migrate:down\nDROP TABLE u;\n",
+				"3_extra.sql": "-- migrate:up transaction:false foo:bar\nCREATE INDEX CONCURRENTLY i ON t (id);\n-- migrate:down transaction:FALSE\nDROP INDEX i;\n",
+				"4_last.sql":  "-- migrate:up transaction:false transaction:true\nCREATE TABLE v (id bigint);\n-- migrate:down transaction:true transaction:false\nDROP TABLE v;\n",
+			},
+			want: []string{"1_case up:1 down:1", "2_space up:1 down:1", "3_extra up:1 down:1 notx", "4_last up:1 down:1 down-notx"},
+			errs: []string{`1_case.sql:1: unknown dbmate option "transaction:FALSE"`, `2_space.sql:1: unknown dbmate option "transaction:"`,
+				`3_extra.sql:1: unknown dbmate option "foo:bar"`, `3_extra.sql:3: unknown dbmate option "transaction:FALSE"`},
+		},
+		{
+			// dbmate's version is the leading digits of the name (`^(\d+).*\.sql$`); what follows, after its
+			// separator, is the description.
+			name: "dash after the version",
+			files: map[string]string{
+				"00000000000000-initial-schema.sql": "-- migrate:up\nCREATE TABLE t (id bigint);\n-- migrate:down\nDROP TABLE t;\n",
+				"20240101000000_add_users.sql":      "-- migrate:up\nCREATE TABLE users (id bigint);\n-- migrate:down\nDROP TABLE users;\n",
+			},
+			want: []string{"00000000000000_initial-schema up:1 down:1", "20240101000000_add_users up:1 down:1"},
 		},
 		{
 			name: "sections",
@@ -96,5 +125,24 @@ func TestReadDbmatePositions(t *testing.T) {
 	}
 	if m.Down.Start != len("-- migrate:up\r\ncreate table t (id int);\r\n\r\n-- migrate:down\r\n") {
 		t.Errorf("down section starts at %d", m.Down.Start)
+	}
+}
+
+// A bad option's hint says what dbmate makes of it: it ignores the option and runs the section in a
+// transaction (unless a transaction:false on the line holds).
+func TestDbmateOptionHints(t *testing.T) {
+	t.Parallel()
+	for opts, want := range map[string]string{
+		"transaction:FALSE":         "write transaction:false in lower case: dbmate ignores any other spelling and runs the section in a transaction",
+		"transaction: false":        "write transaction:false without a space: dbmate ignores the two words and runs the section in a transaction",
+		"transaction:false foo:bar": "dbmate knows only transaction:false and transaction:true; it ignores anything else",
+		"notx":                      "dbmate knows only transaction:false and transaction:true; it ignores anything else and runs the section in a transaction",
+	} {
+		src := "-- migrate:up " + opts + "\nCREATE TABLE t (id bigint);\n-- migrate:down\nDROP TABLE t;\n"
+		_, err := Read(mapFS(map[string]string{"1_t.sql": src}), FormatDbmate)
+		errs := readErrors(t, err)
+		if len(errs) != 1 || errs[0].Line != 1 || errs[0].Hint != want {
+			t.Errorf("%q: errors %+v, want one on line 1 with hint %q", opts, errs, want)
+		}
 	}
 }
