@@ -146,7 +146,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		opts.Lint.PGVersion = inst.ServerVersion / 10000
 	}
 
-	insp, err := pg.NewInspector()
+	insp, err := newInspector(opts.Set)
 	if err != nil {
 		return nil, "", err
 	}

@@ -52,7 +52,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	}
 	defer closeInstance(ctx, inst, opts)
 	claimRoles(inst, opts.Setup, opts.Set)
-	insp, err := pg.NewInspector()
+	insp, err := newInspector(opts.Set)
 	if err != nil {
 		return nil, err
 	}
