@@ -172,3 +172,22 @@ func TestDescribeDefaultsAndConstraintIndexes(t *testing.T) {
 		t.Errorf("the constraint's index has a sentence of its own:\n%s", got)
 	}
 }
+
+// TestDescribeWhiteSpaceOnly: a definition that differs only in white space says so and shows the first
+// line that differs with its white space written out, instead of two equal quotes.
+func TestDescribeWhiteSpaceOnly(t *testing.T) {
+	body := func(indent string) string {
+		return "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE plpgsql\nAS $function$\nBEGIN\n" + indent + "RETURN 1;\nEND\n$function$\n"
+	}
+	fn := func(def string) *Catalog {
+		c := NewCatalog()
+		c.Functions["public.f()"] = &Function{OID: 950, Schema: "public", Name: "f", Kind: "f", Result: "integer", Definition: def}
+		return c
+	}
+	checkSentences(t, "indent", Describe(Compare(fn(body("  ")), fn(body("    "))), DownPhrasing), []string{
+		`function f() has its definition changed in white space only after the down: line 6 is "    RETURN 1;", was "  RETURN 1;"`,
+	})
+	checkSentences(t, "blank line", Describe(Compare(fn(body("  ")), fn(strings.Replace(body("  "), "BEGIN\n", "BEGIN\n\n", 1))), DownPhrasing), []string{
+		`function f() has its definition changed in white space only after the down: 10 lines, was 9`,
+	})
+}

@@ -171,11 +171,17 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	if strings.Contains(pc.Old, "\n") || strings.Contains(pc.New, "\n") {
 		// Bodies and view definitions: the region that differs, from its first line to its last.
 		was, is := differingRegion(pc.Old, pc.New)
+		if was == is {
+			return fmt.Sprintf("%s has its %s changed in white space only %s: %s", s, pc.Property, when, whiteSpaceDifference(pc.Old, pc.New))
+		}
 		return fmt.Sprintf("%s has its %s changed %s: %s, was %s", s, pc.Property, when, is, was)
 	}
 	if pc.Property == "definition" && pc.Old != "" && pc.New != "" && len(pc.Old)+len(pc.New) > 120 {
 		// A long one-line definition (an aggregate's): the words that differ, with two before them.
 		was, is := differingWords(pc.Old, pc.New)
+		if was == is {
+			return fmt.Sprintf("%s has its %s changed in white space only %s: %s", s, pc.Property, when, whiteSpaceDifference(pc.Old, pc.New))
+		}
 		return fmt.Sprintf("%s has its %s changed %s: %s, was %s", s, pc.Property, when, is, was)
 	}
 	return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, value(pc.New), when, value(pc.Old))
@@ -240,6 +246,30 @@ func differingWords(old, new string) (string, string) {
 		return region([]string{r})
 	}
 	return quote(ow, len(ow)-j), quote(nw, len(nw)-j)
+}
+
+// whiteSpaceDifference shows where two texts that differ only in white space part: the first line
+// that differs, on each side, with its white space written out ("line 3 is \"    SELECT 1;\", was
+// \"  SELECT 1;\""), or the line count when one side has more lines (blank ones, or a line broken in two).
+func whiteSpaceDifference(old, new string) string {
+	ol, nl := strings.Split(old, "\n"), strings.Split(new, "\n")
+	for i := 0; i < len(ol) && i < len(nl); i++ {
+		if ol[i] != nl[i] {
+			if len(ol) != len(nl) && strings.TrimSpace(ol[i]) != strings.TrimSpace(nl[i]) {
+				break // the lines are broken differently: say so below
+			}
+			return fmt.Sprintf("line %d is %s, was %s", i+1, visible(nl[i]), visible(ol[i]))
+		}
+	}
+	return fmt.Sprintf("%d lines, was %d", len(nl), len(ol))
+}
+
+// visible quotes a line with its white space written out, cut to a readable length.
+func visible(line string) string {
+	if r := []rune(line); len(r) > 100 {
+		return strconv.Quote(string(r[:100])) + "…"
+	}
+	return strconv.Quote(line)
 }
 
 func region(lines []string) string {
