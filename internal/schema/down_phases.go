@@ -467,6 +467,9 @@ func (g *downGen) restoreColumns() {
 				// A widening is undone by the assignment cast back, which fails on a value that does not
 				// fit instead of cutting it (an explicit ::varchar(20) would truncate).
 				st := g.add(fmt.Sprintf("change %s back to %s", where, bc.Type), s)
+				if c.Type != bc.Type && widening(bc.Type, c.Type) {
+					g.warns = append(g.warns, fmt.Sprintf("the down narrows %s back from %s to %s: it rewrites the table under ACCESS EXCLUSIVE, and fails on a value written since the up that does not fit", where, c.Type, bc.Type))
+				}
 				if !lossless {
 					st.DataLoss = true
 					st.Comment = fmt.Sprintf("change %s back to %s (the up converted its values to %s: they may not come back as they were)", where, bc.Type, c.Type)

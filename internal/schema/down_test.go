@@ -167,6 +167,10 @@ func TestGenerateDownColumnChanges(t *testing.T) {
 	if stepIndex(d, "ALTER TABLE users ALTER COLUMN email TYPE character varying(100)") < 0 || strings.Contains(d.SQL, "USING") || d.DataLoss {
 		t.Errorf("varchar(100) widened to text, changed back:\n%s (data loss %v)", d.SQL, d.DataLoss)
 	}
+	// ... but the narrowing back rewrites the table and fails on a longer value written since: a warning says so.
+	if want := "the down narrows users.email back from text to character varying(100): it rewrites the table"; !slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, want) }) {
+		t.Errorf("no warning %q: %q", want, d.Warnings)
+	}
 }
 
 func TestWidening(t *testing.T) {
