@@ -70,6 +70,7 @@ type downGen struct {
 	dropViews, dropCons, dropIdx, dropTrg, dropPol map[string]bool
 	// regenCols are "table.column" keys of generated columns dropped to be re-added with their expression.
 	regenCols map[string]bool
+	opts      DownOptions
 }
 
 func (g *downGen) add(comment, sql string) *Step {
@@ -88,6 +89,19 @@ func (g *downGen) irreversible(comment string) {
 // constraints, views, indexes and triggers re-created; objects the up added that others depended on are
 // dropped last. Renames (recognised by OID in two snapshots of the same database) are undone by renaming.
 func GenerateDown(before, after *Catalog) *DownScript {
+	return GenerateDownWith(before, after, DownOptions{})
+}
+
+// DownOptions say how the down will be run.
+type DownOptions struct {
+	// InTransaction is set when the tool runs the down in one transaction block whatever it holds
+	// (golang-migrate and dbmate send a file as one query; goose and Flyway wrap a file unless told
+	// not to): no step may then refuse one, so indexes are built without CONCURRENTLY.
+	InTransaction bool
+}
+
+// GenerateDownWith is GenerateDown for a down run as opts says.
+func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	if before == nil {
 		before = NewCatalog()
 	}
@@ -96,7 +110,7 @@ func GenerateDown(before, after *Catalog) *DownScript {
 	}
 	g := &downGen{a: clone(after), b: before, created: map[string]bool{}, dropViews: map[string]bool{},
 		dropCons: map[string]bool{}, dropIdx: map[string]bool{}, dropTrg: map[string]bool{},
-		dropPol: map[string]bool{}, regenCols: map[string]bool{}}
+		dropPol: map[string]bool{}, regenCols: map[string]bool{}, opts: opts}
 	g.renames()
 	g.dropDependents()
 	g.dropTablesAndColumns()

@@ -604,7 +604,7 @@ func (g *downGen) createDependents() {
 		if a.Indexes[k] != nil && !g.dropIdx[k] && !fresh {
 			continue
 		}
-		concurrent := !fresh && !(b.Tables[rel] != nil && b.Tables[rel].Partitioned)
+		concurrent := !fresh && !(b.Tables[rel] != nil && b.Tables[rel].Partitioned) && !g.opts.InTransaction
 		st := g.add("re-create index "+display(k), createIndexSQL(x, concurrent))
 		st.NoTransaction = concurrent
 		if !x.Valid {

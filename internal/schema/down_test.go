@@ -94,6 +94,12 @@ func TestGenerateDownIndexConcurrently(t *testing.T) {
 	if d.NoTransaction || stepIndex(d, "CREATE INDEX orders_note_idx") < 0 {
 		t.Fatalf("got\n%s", d.SQL)
 	}
+	// A down its tool runs in one transaction (golang-migrate sends the file as one query) builds it
+	// plainly too: CONCURRENTLY would fail there.
+	d = GenerateDownWith(before, shop(), DownOptions{InTransaction: true})
+	if d.NoTransaction || len(d.Steps) != 1 || d.Steps[0].SQL != "CREATE INDEX orders_note_idx ON public.orders USING btree (note)" {
+		t.Fatalf("in a transaction: got %+v", d)
+	}
 }
 
 func TestGenerateDownEnumValues(t *testing.T) {
