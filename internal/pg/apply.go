@@ -225,8 +225,52 @@ func positioned(s *migrate.Script, st *sqlparse.Statement, err error) *Statement
 			se.Line, se.Column = st.DataPos.Line+n-1, 1 // the data line the server names
 			se.Message += " (" + pe.Where + ")"
 		}
+		if line, col, frame := doBlockLine(st, pe); line > 0 {
+			se.Line, se.Column = line, col
+			se.Message += " (" + frame + ")"
+		}
 	}
 	return se
+}
+
+// doBlockFrame is the context line of a DO block's own code in an error's Where: the last one, since
+// PostgreSQL lists the innermost call first.
+var doBlockFrame = regexp.MustCompile(`PL/pgSQL function inline_code_block line (\d+)[^\n]*`)
+
+// doBlockLine is the file position of the line of a DO block that an error raised at run time names
+// ("PL/pgSQL function inline_code_block line 5 at PERFORM"), and that context line; 0 when the
+// statement is no DO block, the error names no line of it, or its code cannot be found in the text
+// (PL/pgSQL counts lines from the start of the code, so the code must be quoted as it is: $$...$$).
+func doBlockLine(st *sqlparse.Statement, pe *pgconn.PgError) (line, col int, frame string) {
+	do := st.Node.GetDoStmt()
+	if do == nil || pe.Where == "" {
+		return 0, 0, ""
+	}
+	frames := doBlockFrame.FindAllStringSubmatch(pe.Where, -1)
+	if len(frames) == 0 {
+		return 0, 0, ""
+	}
+	last := frames[len(frames)-1]
+	n, err := strconv.Atoi(last[1])
+	if err != nil || n < 1 {
+		return 0, 0, ""
+	}
+	code := ""
+	for _, a := range do.GetArgs() {
+		if d := a.GetDefElem(); d != nil && d.GetDefname() == "as" {
+			code = d.GetArg().GetString_().GetSval()
+		}
+	}
+	i := strings.Index(st.SQL, code)
+	if code == "" || i < 0 || n > strings.Count(code, "\n")+1 {
+		return 0, 0, ""
+	}
+	line, col = advance(st.Pos, st.SQL, utf8.RuneCountInString(st.SQL[:i]))
+	if n > 1 {
+		text := strings.Split(code, "\n")[n-1]
+		line, col = line+n-1, 1+utf8.RuneCountInString(text)-utf8.RuneCountInString(strings.TrimLeft(text, " \t"))
+	}
+	return line, col, last[0]
 }
 
 // copyWhere is the context a COPY data error carries: "COPY t, line 2, column name: \"x\"".

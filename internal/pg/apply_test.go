@@ -211,3 +211,33 @@ func TestCopyFromStdin(t *testing.T) {
 		}
 	})
 }
+
+// TestDoBlockRuntimeErrorLine: an error a DO block raises at run time is reported at the line of the
+// file where the block's code failed, with PostgreSQL's context, whether the block is the innermost
+// frame or calls a function that fails; code whose quotes are doubled keeps the statement's place.
+func TestDoBlockRuntimeErrorLine(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	exec(t, conn, "CREATE FUNCTION boom() RETURNS void LANGUAGE plpgsql AS $$ BEGIN\n  RAISE EXCEPTION 'boom';\nEND $$")
+	for _, tc := range []struct {
+		name, sql string
+		line, col int
+		inMessage string
+	}{
+		{"raise", "SELECT 1;\n\nDO $$\nDECLARE n int;\nBEGIN\n  n := 1;\n    RAISE EXCEPTION 'stop at %', n;\nEND $$;\n", 7, 5, "inline_code_block line 5 at RAISE"},
+		{"a called function fails", "DO $$ BEGIN\n  PERFORM 1;\n  PERFORM boom();\nEND $$;\n", 3, 3, "inline_code_block line 3 at PERFORM"},
+		{"first line", "DO $$ BEGIN PERFORM boom(); END $$;\n", 1, 6, "inline_code_block line 1 at PERFORM"},
+		{"single-quoted code", "DO 'BEGIN\n  PERFORM boom();\nEND';\n", 2, 3, "inline_code_block line 2 at PERFORM"},
+		// with its quotes doubled, the code is not in the text as PostgreSQL counts its lines
+		{"escaped code", "DO 'BEGIN\n  RAISE EXCEPTION ''x'';\nEND';\n", 1, 1, "x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &migrate.Script{File: "2_do.up.sql", SQL: tc.sql, Statements: sqlparse.Parse(tc.sql)}
+			err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{})
+			var se *pg.StatementError
+			if !errors.As(err, &se) || se.Line != tc.line || se.Column != tc.col || !strings.Contains(se.Message, tc.inMessage) {
+				t.Fatalf("error %v (at %d:%d), want %d:%d with %q", err, se.Line, se.Column, tc.line, tc.col, tc.inMessage)
+			}
+		})
+	}
+}
