@@ -426,14 +426,14 @@ func (a *analyzer) index(is *pg_query.IndexStmt) {
 			f := a.add("create-index-blocking", fmt.Sprintf("CREATE INDEX on %s without CONCURRENTLY blocks writes (SHARE) for the whole build", rel))
 			if partitioned && is.Relation.GetInh() {
 				f.Message = fmt.Sprintf("CREATE INDEX on partitioned table %s blocks writes (SHARE) to every partition while each is built; PostgreSQL refuses CONCURRENTLY on a partitioned table", rel)
-				f.Suggestion = fmt.Sprintf("CREATE INDEX … ON ONLY %s (an invalid parent index), then CREATE INDEX CONCURRENTLY on each partition and ALTER INDEX <parent index> ATTACH PARTITION <partition index>", rel)
+				f.Suggestion = fmt.Sprintf("CREATE INDEX … ON ONLY %s (an invalid parent index), then CREATE INDEX CONCURRENTLY on each partition and ALTER INDEX <parent index> ATTACH PARTITION <partition index>", relIdent(is.Relation))
 			}
 		}
 		return
 	}
 	if partitioned && !fresh {
 		f := a.add("create-index-blocking", fmt.Sprintf("CREATE INDEX CONCURRENTLY on partitioned table %s fails: PostgreSQL cannot build an index on a partitioned table concurrently", rel))
-		f.Suggestion = fmt.Sprintf("CREATE INDEX … ON ONLY %s (an invalid parent index), then CREATE INDEX CONCURRENTLY on each partition and ALTER INDEX <parent index> ATTACH PARTITION <partition index>", rel)
+		f.Suggestion = fmt.Sprintf("CREATE INDEX … ON ONLY %s (an invalid parent index), then CREATE INDEX CONCURRENTLY on each partition and ALTER INDEX <parent index> ATTACH PARTITION <partition index>", relIdent(is.Relation))
 		f.Lock = "— (ERROR)"
 	}
 	if !fresh {
@@ -594,34 +594,79 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 			}
 		}
 	}
+	// Column names are compared as the parser gives them: "Id" and id are two columns.
 	seen := map[string]bool{}
-	var fkTo, fkKey string
+	var refs []*pg_query.RangeVar
 	keys := tableKeyColumns(cs)
 	for _, e := range cs.TableElts {
 		if cd := e.GetColumnDef(); cd != nil {
-			name := strings.ToLower(cd.Colname)
-			if seen[name] {
-				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is defined twice: the statement fails", name))
+			if seen[cd.Colname] {
+				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is defined twice: the statement fails", cd.Colname))
 			}
-			seen[name] = true
-			a.columnTypeRules(cd, keys[name])
-			for _, c := range cd.Constraints {
-				if k := c.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
-					fkTo, fkKey = relName(k.Pktable), a.st.rel(k.Pktable)
-				}
-			}
+			seen[cd.Colname] = true
+			a.columnTypeRules(cd, keys[cd.Colname])
+			refs = append(refs, foreignKeyRefs(cd.Constraints)...)
 		} else if k := e.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
-			fkTo, fkKey = relName(k.Pktable), a.st.rel(k.Pktable)
+			refs = append(refs, k.Pktable)
 		}
 	}
-	if fkTo != "" && !a.st.created[fkKey] && fkKey != a.st.rel(cs.Relation) {
-		a.takes(lockSRE)
-		a.add("create-table-with-fk", fmt.Sprintf("the foreign key takes SHARE ROW EXCLUSIVE on %s (brief; needs lock_timeout)", fkTo)).Lock = "SHARE ROW EXCLUSIVE on " + fkTo
+	a.newTableForeignKeys(a.st.rel(cs.Relation), refs)
+}
+
+// foreignKeyRefs are the tables the REFERENCES constraints of a column name.
+func foreignKeyRefs(constraints []*pg_query.Node) []*pg_query.RangeVar {
+	var refs []*pg_query.RangeVar
+	for _, c := range constraints {
+		if k := c.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
+			refs = append(refs, k.Pktable)
+		}
 	}
+	return refs
+}
+
+// referenced names the tables of refs for messages: each once (by key), as first written, in the order
+// first named, leaving out those whose key skip reports.
+func (a *analyzer) referenced(refs []*pg_query.RangeVar, skip func(key string) bool) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, rv := range refs {
+		k := a.st.rel(rv)
+		if seen[k] || skip != nil && skip(k) {
+			continue
+		}
+		seen[k] = true
+		names = append(names, relName(rv))
+	}
+	return names
+}
+
+// newTableForeignKeys judges the foreign keys of table self, created in this migration, that reference
+// refs: PostgreSQL takes SHARE ROW EXCLUSIVE, briefly, on every referenced table; those that existed
+// before the migration (not self, not one the migration created) make the finding, all of them named.
+func (a *analyzer) newTableForeignKeys(self string, refs []*pg_query.RangeVar) {
+	names := a.referenced(refs, func(k string) bool { return k == self || a.st.created[k] })
+	if len(names) == 0 {
+		return
+	}
+	a.takes(lockSRE)
+	what := "the foreign key takes"
+	if len(names) > 1 {
+		what = "the foreign keys take"
+	}
+	f := a.add("create-table-with-fk", fmt.Sprintf("%s SHARE ROW EXCLUSIVE on %s (brief; needs lock_timeout)", what, andList(names)))
+	f.Lock = "SHARE ROW EXCLUSIVE on " + strings.Join(names, ", ")
+}
+
+// andList joins names as prose: "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // tableKeyColumns are the columns a CREATE TABLE's table constraints make keys: PRIMARY KEY, UNIQUE and
-// FOREIGN KEY columns, lower-cased.
+// FOREIGN KEY columns, named as the parser gives them.
 func tableKeyColumns(cs *pg_query.CreateStmt) map[string]bool {
 	keys := map[string]bool{}
 	for _, e := range cs.TableElts {
@@ -634,7 +679,7 @@ func tableKeyColumns(cs *pg_query.CreateStmt) map[string]bool {
 			cols = k.FkAttrs
 		}
 		for _, c := range cols {
-			keys[strings.ToLower(c.GetString_().GetSval())] = true
+			keys[c.GetString_().GetSval()] = true
 		}
 	}
 	return keys
@@ -708,9 +753,10 @@ func (a *analyzer) styleRules(n *pg_query.Node) {
 	}
 	switch {
 	case n.GetUpdateStmt() != nil:
+		// As the parser gives them: "Name" and name are two columns.
 		seen := map[string]bool{}
 		for _, t := range n.GetUpdateStmt().TargetList {
-			name := strings.ToLower(t.GetResTarget().GetName())
+			name := t.GetResTarget().GetName()
 			if seen[name] {
 				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is assigned twice: the statement fails", name))
 				break
@@ -720,7 +766,7 @@ func (a *analyzer) styleRules(n *pg_query.Node) {
 	case n.GetInsertStmt() != nil:
 		seen := map[string]bool{}
 		for _, t := range n.GetInsertStmt().Cols {
-			name := strings.ToLower(t.GetResTarget().GetName())
+			name := t.GetResTarget().GetName()
 			if seen[name] {
 				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is listed twice: the statement fails", name))
 				break

@@ -94,14 +94,17 @@ func (a *analyzer) alterTable(at *pg_query.AlterTableStmt) {
 	}
 	for _, c := range at.Cmds {
 		if cmd := c.GetAlterTableCmd(); cmd != nil {
-			a.alterCmd(rel, key, fresh, cmd)
+			a.alterCmd(at.Relation, key, fresh, cmd)
 		}
 	}
 }
 
-// alterCmd judges one ALTER TABLE subcommand on rel (as written; key is its state key).
-func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTableCmd) {
-	col := strings.ToLower(cmd.Name)
+// alterCmd judges one ALTER TABLE subcommand on relation rv (key is its state key).
+func (a *analyzer) alterCmd(rv *pg_query.RangeVar, key string, fresh bool, cmd *pg_query.AlterTableCmd) {
+	rel := relName(rv)
+	// name is the column or constraint as PostgreSQL knows it, for messages; col is its lower-cased
+	// state key.
+	name, col := cmd.Name, strings.ToLower(cmd.Name)
 	lock := lockAE
 	defer func() {
 		if !fresh {
@@ -118,17 +121,19 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 			if !a.inTx() && !cmd.MissingOk {
 				a.add("non-idempotent-ddl", "ADD COLUMN without IF NOT EXISTS in a migration that runs outside a transaction: a retry after a partial run fails")
 			}
-			if !fresh {
-				a.addColumn(rel, cd)
+			if fresh {
+				a.newTableForeignKeys(key, foreignKeyRefs(cd.Constraints))
+			} else {
+				a.addColumn(rv, cd)
 			}
 		}
 	case pg_query.AlterTableType_AT_AlterColumnType:
 		if cd := cmd.Def.GetColumnDef(); cd != nil {
 			if n, _ := typeName(cd.TypeName); n == "json" {
-				a.add("json-column", fmt.Sprintf("column %s changes to type json: prefer jsonb (json has no equality operator, breaking DISTINCT, UNION and unique indexes)", col))
+				a.add("json-column", fmt.Sprintf("column %s changes to type json: prefer jsonb (json has no equality operator, breaking DISTINCT, UNION and unique indexes)", name))
 			}
 			if !fresh {
-				a.alterType(rel, key, col, cd)
+				a.alterType(rel, key, name, cd)
 			}
 		}
 	case pg_query.AlterTableType_AT_SetNotNull:
@@ -142,19 +147,20 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 			}
 		}
 		if proven && a.cfg.Major() >= 12 {
-			a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, col, col))
+			a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, name, quoteIdent(name)))
 			return
 		}
-		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, col))
-		f.Suggestion = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s_not_null CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s_not_null; then SET NOT NULL (no scan) and DROP CONSTRAINT %s_not_null", rel, col, col, col, col)
+		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
+		nn := quoteIdent(name + "_not_null")
+		f.Suggestion = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s; then SET NOT NULL (no scan) and DROP CONSTRAINT %s", relIdent(rv), nn, quoteIdent(name), nn, nn)
 		if proven {
 			// PostgreSQL 12 taught SET NOT NULL to use a validated CHECK instead of scanning.
-			f.Message += fmt.Sprintf(": PostgreSQL %d ignores the validated CHECK (%s IS NOT NULL); only 12 and later skip the scan with it", a.cfg.Major(), col)
+			f.Message += fmt.Sprintf(": PostgreSQL %d ignores the validated CHECK (%s IS NOT NULL); only 12 and later skip the scan with it", a.cfg.Major(), quoteIdent(name))
 			f.Suggestion = "upgrade to PostgreSQL 12 or later first, or accept the scan in a maintenance window"
 		}
 	case pg_query.AlterTableType_AT_DropNotNull:
 		if !fresh {
-			a.add("drop-not-null", fmt.Sprintf("DROP NOT NULL on %s.%s: readers that assume a value get NULLs", rel, col))
+			a.add("drop-not-null", fmt.Sprintf("DROP NOT NULL on %s.%s: readers that assume a value get NULLs", rel, name))
 		}
 	case pg_query.AlterTableType_AT_ColumnDefault:
 		if !fresh {
@@ -166,7 +172,7 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 		}
 	case pg_query.AlterTableType_AT_SetExpression:
 		if !fresh {
-			a.add("set-generated-expression", fmt.Sprintf("SET EXPRESSION on %s.%s rewrites the table under ACCESS EXCLUSIVE", rel, col))
+			a.add("set-generated-expression", fmt.Sprintf("SET EXPRESSION on %s.%s rewrites the table under ACCESS EXCLUSIVE", rel, name))
 		}
 	case pg_query.AlterTableType_AT_SetStorage, pg_query.AlterTableType_AT_SetCompression, pg_query.AlterTableType_AT_DropExpression:
 		if !fresh {
@@ -182,11 +188,11 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 			a.add("non-idempotent-ddl", "DROP COLUMN without IF EXISTS in a migration that runs outside a transaction")
 		}
 		if !fresh {
-			a.add("drop-column", fmt.Sprintf("DROP COLUMN %s.%s: running code that still reads or writes it fails", rel, col))
+			a.add("drop-column", fmt.Sprintf("DROP COLUMN %s.%s: running code that still reads or writes it fails", rel, name))
 		}
 	case pg_query.AlterTableType_AT_AddConstraint:
 		if c := cmd.Def.GetConstraint(); c != nil {
-			lock = a.addConstraint(rel, key, fresh, c)
+			lock = a.addConstraint(rv, key, fresh, c)
 		}
 	case pg_query.AlterTableType_AT_ValidateConstraint:
 		lock = lockSUE
@@ -194,13 +200,13 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 			return
 		}
 		if a.inTx() && (a.txNotValid[key+"."+col] || a.txStrong) {
-			a.add("validate-in-same-transaction", fmt.Sprintf("VALIDATE CONSTRAINT %s runs in a transaction that already holds a strong lock on %s, so the validation scan blocks writes", col, rel))
+			a.add("validate-in-same-transaction", fmt.Sprintf("VALIDATE CONSTRAINT %s runs in a transaction that already holds a strong lock on %s, so the validation scan blocks writes", name, rel))
 		} else {
 			a.add("validate-constraint", "")
 		}
 	case pg_query.AlterTableType_AT_DropConstraint:
 		if !fresh {
-			a.add("drop-constraint", fmt.Sprintf("DROP CONSTRAINT %s on %s (a foreign key also takes ACCESS EXCLUSIVE on the referenced table)", col, rel))
+			a.add("drop-constraint", fmt.Sprintf("DROP CONSTRAINT %s on %s (a foreign key also takes ACCESS EXCLUSIVE on the referenced table)", name, rel))
 		}
 	case pg_query.AlterTableType_AT_AlterConstraint:
 		if !fresh {
@@ -338,11 +344,11 @@ func (a *analyzer) alterCmd(rel, key string, fresh bool, cmd *pg_query.AlterTabl
 	}
 }
 
-func (a *analyzer) addColumn(rel string, cd *pg_query.ColumnDef) {
-	col := cd.Colname
+func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
+	rel, col := relName(rv), cd.Colname
 	typ, _ := typeName(cd.TypeName)
 	var def *pg_query.Node
-	var notNull, identity, generated, unique, checkC, fk bool
+	var notNull, identity, generated, unique, checkC bool
 	notNull = cd.IsNotNull
 	for _, n := range cd.Constraints {
 		c := n.GetConstraint()
@@ -359,8 +365,6 @@ func (a *analyzer) addColumn(rel string, cd *pg_query.ColumnDef) {
 			unique = true
 		case pg_query.ConstrType_CONSTR_CHECK:
 			checkC = true
-		case pg_query.ConstrType_CONSTR_FOREIGN:
-			fk = true
 		}
 	}
 	if cd.RawDefault != nil {
@@ -410,8 +414,9 @@ func (a *analyzer) addColumn(rel string, cd *pg_query.ColumnDef) {
 		a.add("add-column-inline-check", fmt.Sprintf("ADD COLUMN %s with CHECK scans %s under ACCESS EXCLUSIVE", col, rel))
 		flagged = true
 	}
-	if fk {
-		a.add("add-column-inline-fk", fmt.Sprintf("ADD COLUMN %s REFERENCES also locks the referenced table (SHARE ROW EXCLUSIVE)", col))
+	if refs := a.referenced(foreignKeyRefs(cd.Constraints), nil); len(refs) > 0 {
+		f := a.add("add-column-inline-fk", fmt.Sprintf("ADD COLUMN %s REFERENCES %s also locks the referenced table (SHARE ROW EXCLUSIVE)", col, andList(refs)))
+		f.Lock = fmt.Sprintf("ACCESS EXCLUSIVE on %s + SHARE ROW EXCLUSIVE on %s", rel, strings.Join(refs, ", "))
 		flagged = true
 	}
 	if !flagged {
@@ -419,8 +424,9 @@ func (a *analyzer) addColumn(rel string, cd *pg_query.ColumnDef) {
 	}
 }
 
-func (a *analyzer) addConstraint(rel, key string, fresh bool, c *pg_query.Constraint) lockLevel {
-	name := strings.ToLower(c.Conname)
+func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, c *pg_query.Constraint) lockLevel {
+	rel := relName(rv)
+	name := strings.ToLower(c.Conname) // the state key; c.Conname is for messages
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
 		if fresh {
@@ -430,7 +436,7 @@ func (a *analyzer) addConstraint(rel, key string, fresh bool, c *pg_query.Constr
 			a.txNotValid[key+"."+name] = true
 			a.add("add-constraint-not-valid", "")
 		} else {
-			a.add("add-check-constraint", fmt.Sprintf("ADD CONSTRAINT %s CHECK scans %s under ACCESS EXCLUSIVE", name, rel))
+			a.add("add-check-constraint", fmt.Sprintf("ADD CONSTRAINT %s CHECK scans %s under ACCESS EXCLUSIVE", c.Conname, rel))
 		}
 		return lockAE
 	case pg_query.ConstrType_CONSTR_FOREIGN:
@@ -441,8 +447,7 @@ func (a *analyzer) addConstraint(rel, key string, fresh bool, c *pg_query.Constr
 		if fresh {
 			// The new table is empty, so the validation scan is instant; the referenced table only gets
 			// SHARE ROW EXCLUSIVE briefly, as with an inline REFERENCES.
-			a.takes(lockSRE)
-			a.add("create-table-with-fk", fmt.Sprintf("the foreign key takes SHARE ROW EXCLUSIVE on %s (brief; needs lock_timeout)", relName(c.Pktable))).Lock = "SHARE ROW EXCLUSIVE on " + relName(c.Pktable)
+			a.newTableForeignKeys(key, []*pg_query.RangeVar{c.Pktable})
 			return lockSRE
 		}
 		if c.SkipValidation {
@@ -452,7 +457,7 @@ func (a *analyzer) addConstraint(rel, key string, fresh bool, c *pg_query.Constr
 			a.add("add-foreign-key", fmt.Sprintf("ADD FOREIGN KEY scans %s and %s while holding SHARE ROW EXCLUSIVE on both (writes blocked)", rel, relName(c.Pktable)))
 		}
 		if t := a.st.known(key); t != nil && !fresh {
-			cols := colNames(c.FkAttrs)
+			cols := colNames(c.FkAttrs) // state keys, lower-cased
 			indexed := false
 			for _, ix := range t.indexes {
 				if len(ix) >= len(cols) && slices.Equal(ix[:len(cols)], cols) {
@@ -460,8 +465,15 @@ func (a *analyzer) addConstraint(rel, key string, fresh bool, c *pg_query.Constr
 				}
 			}
 			if !indexed && len(cols) > 0 {
-				a.add("fk-missing-index", fmt.Sprintf("no index on %s (%s): deletes and updates on %s scan %s", rel, strings.Join(cols, ", "), relName(c.Pktable), rel)).Suggestion =
-					fmt.Sprintf("CREATE INDEX CONCURRENTLY %s_%s_idx ON %s (%s);", rel, strings.Join(cols, "_"), rel, strings.Join(cols, ", "))
+				var names, idents []string // as PostgreSQL knows them, for the message and for SQL
+				for _, n := range c.FkAttrs {
+					names = append(names, n.GetString_().GetSval())
+					idents = append(idents, quoteIdent(n.GetString_().GetSval()))
+				}
+				// An index lives in its table's schema: CREATE INDEX takes an unqualified name.
+				index := quoteIdent(rv.Relname + "_" + strings.Join(names, "_") + "_idx")
+				a.add("fk-missing-index", fmt.Sprintf("no index on %s (%s): deletes and updates on %s scan %s", rel, strings.Join(names, ", "), relName(c.Pktable), rel)).Suggestion =
+					fmt.Sprintf("CREATE INDEX CONCURRENTLY %s ON %s (%s);", index, relIdent(rv), strings.Join(idents, ", "))
 			}
 		}
 		return lockSRE
@@ -556,7 +568,9 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 	return false
 }
 
-func (a *analyzer) alterType(rel, key, col string, cd *pg_query.ColumnDef) {
+// alterType judges a column's type change; name is the column as PostgreSQL knows it.
+func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
+	col := strings.ToLower(name) // the state key
 	newT, newM := typeName(cd.TypeName)
 	var old *column
 	if t := a.st.known(key); t != nil {
@@ -567,23 +581,23 @@ func (a *analyzer) alterType(rel, key, col string, cd *pg_query.ColumnDef) {
 	switch {
 	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
 		// Binary-coercible only when the session's TimeZone is UTC (PostgreSQL 12+).
-		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the server's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, col, old.typ, newT))
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the server's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, name, old.typ, newT))
 		f.timeZoneDependent = true
-		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, col, old.typ, newT)
+		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
 	case old != nil && a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
-		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, col, newT))
+		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, name, newT))
 	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
 		if cd.CollClause != nil && a.indexed(key, col) {
-			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, col))
+			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, name))
 		} else {
-			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, col, old.typ, newT))
-			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, col, old.typ, newT)
+			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
+			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
 		}
 	case old != nil || using:
-		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, col, newT))
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, name, newT))
 	case newT == "text" || newT == "varchar" || newT == "numeric" || newT == "timestamptz" || newT == "timestamp" || newT == "inet":
 		// The old type is unknown: these targets are often binary-coercible; the rehearsal decides.
-		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, col, newT))
+		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, name, newT))
 		f.Risk = Caution
 		if (newT == "timestamptz" || newT == "timestamp") && a.cfg.Major() >= 12 {
 			// From the other timestamp type the change rewrites unless TimeZone is UTC, as the rehearsal's is.
@@ -591,15 +605,15 @@ func (a *analyzer) alterType(rel, key, col string, cd *pg_query.ColumnDef) {
 			f.timeZoneDependent = true
 		}
 	default:
-		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, col, newT))
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, name, newT))
 	}
 	if f.subject == "" { // before any later finding moves it
-		f.subject = fmt.Sprintf("%s.%s changing type to %s", rel, col, newT)
+		f.subject = fmt.Sprintf("%s.%s changing type to %s", rel, name, newT)
 	}
 	if t := a.st.known(key); t != nil {
-		for _, name := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message
-			if ck := t.checks[name]; slices.Contains(ck.cols, col) {
-				a.add("change-column-type-with-checks", fmt.Sprintf("%s.%s is used by CHECK %s, which is re-validated (scan) after the type change", rel, col, name))
+		for _, k := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message
+			if ck := t.checks[k]; slices.Contains(ck.cols, col) {
+				a.add("change-column-type-with-checks", fmt.Sprintf("%s.%s is used by CHECK %s, which is re-validated (scan) after the type change", rel, name, ck.name))
 				break
 			}
 		}

@@ -318,9 +318,9 @@ func (a *analyzer) serverCalls(n *pg_query.Node, where string) {
 	})
 }
 
-// switchRole judges SET ROLE / SET SESSION AUTHORIZATION and their set_config forms.
+// switchRole judges SET ROLE / SET SESSION AUTHORIZATION and their set_config forms. A role's name is
+// kept as given (the parser has folded an unquoted one): "Deployer" and deployer are two roles.
 func (a *analyzer) switchRole(setting, value, where string) {
-	value = strings.ToLower(value)
 	switch {
 	case setting == "session_replication_role":
 		a.replicationRole(value, "the session", where)

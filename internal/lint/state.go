@@ -42,6 +42,7 @@ type column struct {
 }
 
 type check struct {
+	name      string // as PostgreSQL knows it, for messages (the key is lower-cased)
 	notNullOf string // the column of CHECK (col IS NOT NULL)
 	cols      []string
 	validated bool
@@ -133,7 +134,8 @@ func bare(key string) string {
 	return name
 }
 
-// relName is a relation's name as the statement writes it, for messages.
+// relName is a relation's name as the statement writes it, for messages: unquoted, in the letter
+// case PostgreSQL knows it by.
 func relName(rv *pg_query.RangeVar) string {
 	if rv == nil {
 		return ""
@@ -142,6 +144,44 @@ func relName(rv *pg_query.RangeVar) string {
 		return rv.Schemaname + "." + rv.Relname
 	}
 	return rv.Relname
+}
+
+// relIdent is a relation's name as the statement writes it, for SQL: each part quoted when it needs to be.
+func relIdent(rv *pg_query.RangeVar) string {
+	if rv == nil {
+		return ""
+	}
+	if rv.Schemaname != "" {
+		return quoteIdent(rv.Schemaname) + "." + quoteIdent(rv.Relname)
+	}
+	return quoteIdent(rv.Relname)
+}
+
+// quoteIdent writes a name for SQL as PostgreSQL's quote_ident does: as is when it is a lower-case
+// identifier (a-z, 0-9, _, not starting with a digit) and no keyword other than an unreserved one,
+// in double quotes otherwise. Messages name objects unquoted; the SQL of a suggestion must quote.
+func quoteIdent(name string) string {
+	if plainIdent(name) {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+func plainIdent(name string) bool {
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	res, err := pg_query.Scan(name)
+	if err != nil || len(res.Tokens) != 1 {
+		return false
+	}
+	k := res.Tokens[0].KeywordKind
+	return k == pg_query.KeywordKind_NO_KEYWORD || k == pg_query.KeywordKind_UNRESERVED_KEYWORD
 }
 
 // setSearchPath follows SET search_path: the first schema it names (skipping "$user", which names
@@ -165,12 +205,14 @@ func (s *state) setSearchPath(v *pg_query.VariableSetStmt) {
 	}
 }
 
-// qualifiedName returns the last element of a name list (schema.name -> name).
+// lastName returns the last element of a name list (schema.name -> name), as PostgreSQL knows it:
+// the parser has already folded unquoted names to lower case, and a quoted "Name" is another name
+// than name.
 func lastName(nodes []*pg_query.Node) string {
 	if len(nodes) == 0 {
 		return ""
 	}
-	return strings.ToLower(nodes[len(nodes)-1].GetString_().GetSval())
+	return nodes[len(nodes)-1].GetString_().GetSval()
 }
 
 // typeName returns a type's canonical last name (int4, varchar, timestamp …) and its integer modifiers.
@@ -390,7 +432,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef) {
 func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
-		ck := &check{validated: !c.SkipValidation, cols: exprColumns(c.RawExpr)}
+		ck := &check{name: c.Conname, validated: !c.SkipValidation, cols: exprColumns(c.RawExpr)}
 		if nt := c.RawExpr.GetNullTest(); nt != nil && nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL {
 			if cols := exprColumns(c.RawExpr); len(cols) == 1 {
 				ck.notNullOf = cols[0]

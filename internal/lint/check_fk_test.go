@@ -1,0 +1,94 @@
+package lint
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestForeignKeysNameEveryReferencedTable: a statement whose foreign keys reference several
+// pre-existing tables takes SHARE ROW EXCLUSIVE on each of them; its finding names every one, once,
+// in the order the statement first names them, and none the migration created or the table itself.
+func TestForeignKeysNameEveryReferencedTable(t *testing.T) {
+	t.Parallel()
+	schema := "CREATE TABLE accounts (id bigint PRIMARY KEY);\nCREATE TABLE branches (id bigint PRIMARY KEY);\nCREATE TABLE regions (id bigint PRIMARY KEY);\n"
+	tests := []struct {
+		name string
+		src  string
+		line int
+		rule string
+		want [][]string // per finding of rule on line: the referenced tables it must name
+		not  []string   // tables no finding may name
+	}{
+		{"inline references", "CREATE TABLE c (id bigint PRIMARY KEY, a_id bigint REFERENCES accounts(id), b_id bigint REFERENCES branches(id));\n",
+			1, "create-table-with-fk", [][]string{{"accounts", "branches"}}, nil},
+		{"table constraints, duplicates and qualified names",
+			"CREATE TABLE c (id bigint PRIMARY KEY, a_id bigint, b_id bigint REFERENCES branches, r_id bigint REFERENCES public.branches (id),\n" +
+				"  FOREIGN KEY (a_id) REFERENCES accounts (id), CONSTRAINT c_r_fk FOREIGN KEY (r_id) REFERENCES regions (id), CONSTRAINT c_b_fk FOREIGN KEY (b_id) REFERENCES branches (id));\n",
+			1, "create-table-with-fk", [][]string{{"branches", "accounts", "regions"}}, nil},
+		{"tables of the migration and the table itself are not locked before",
+			"CREATE TABLE fresh (id bigint PRIMARY KEY);\nCREATE TABLE c (id bigint PRIMARY KEY, a_id bigint REFERENCES accounts(id), parent_id bigint REFERENCES c(id), f_id bigint REFERENCES fresh(id));\n",
+			2, "create-table-with-fk", [][]string{{"accounts"}}, []string{"fresh", "c"}},
+		{"only new tables referenced",
+			"CREATE TABLE fresh (id bigint PRIMARY KEY);\nCREATE TABLE c (id bigint PRIMARY KEY, parent_id bigint REFERENCES c(id), f_id bigint REFERENCES fresh(id));\n",
+			2, "create-table-with-fk", nil, nil},
+		{"new table: one finding per ADD CONSTRAINT",
+			"CREATE TABLE c (id bigint PRIMARY KEY, a_id bigint, b_id bigint);\nALTER TABLE c ADD CONSTRAINT c_a_fk FOREIGN KEY (a_id) REFERENCES accounts (id), ADD CONSTRAINT c_b_fk FOREIGN KEY (b_id) REFERENCES branches (id);\n",
+			2, "create-table-with-fk", [][]string{{"accounts"}, {"branches"}}, nil},
+		{"new table: one finding per ADD COLUMN … REFERENCES",
+			"CREATE TABLE c (id bigint PRIMARY KEY);\nALTER TABLE c ADD COLUMN a_id bigint REFERENCES accounts(id), ADD COLUMN b_id bigint REFERENCES branches(id), ADD COLUMN c_id bigint REFERENCES c(id);\n",
+			2, "create-table-with-fk", [][]string{{"accounts"}, {"branches"}}, nil},
+		{"existing table: each ADD COLUMN … REFERENCES names its table",
+			"ALTER TABLE accounts ADD COLUMN b_id bigint REFERENCES branches(id), ADD COLUMN r_id bigint REFERENCES regions(id);\n",
+			1, "add-column-inline-fk", [][]string{{"branches"}, {"regions"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := AnalyzeScript(script(tt.src), true, Config{Schema: schema})
+			var got []Finding
+			timeout := false
+			for _, f := range fs {
+				if f.Line == tt.line && f.Rule == tt.rule {
+					got = append(got, f)
+				}
+				timeout = timeout || f.Line == tt.line && f.Rule == "missing-lock-timeout"
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("%d %s findings on line %d, want %d: %v", len(got), tt.rule, tt.line, len(tt.want), got)
+			}
+			for i, f := range got {
+				if want := "SHARE ROW EXCLUSIVE on " + strings.Join(tt.want[i], ", "); !strings.HasSuffix(f.Lock, want) {
+					t.Errorf("finding %d: lock %q, want it to end with %q", i, f.Lock, want)
+				}
+				for _, name := range tt.want[i] {
+					if n := countWord(f.Message, name); n != 1 {
+						t.Errorf("finding %d: message %q names %s %d times, want once", i, f.Message, name, n)
+					}
+				}
+				for _, name := range tt.not {
+					if countWord(f.Message, name) > 0 || countWord(f.Lock, name) > 0 {
+						t.Errorf("finding %d names %s, which did not exist before the migration: %q / %q", i, name, f.Message, f.Lock)
+					}
+				}
+			}
+			if len(tt.want) > 0 && !timeout {
+				t.Errorf("no missing-lock-timeout on line %d although the statement locks pre-existing tables: %v", tt.line, fs)
+			}
+		})
+	}
+}
+
+var nameRE = regexp.MustCompile(`[\w.$]+`)
+
+// countWord counts the occurrences of word in s as a whole name ("branches" is not in
+// "public.branches" or "branches_pkey").
+func countWord(s, word string) int {
+	n := 0
+	for _, w := range nameRE.FindAllString(s, -1) {
+		if w == word {
+			n++
+		}
+	}
+	return n
+}
