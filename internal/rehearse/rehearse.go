@@ -196,6 +196,13 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		if base, ok := sp.Edited[m]; ok {
 			index[base] = i
 		}
+		if base, ok := sp.Rerun[m]; ok {
+			index[base] = i
+		}
+	}
+	rerunBase := map[*migrate.Migration]bool{}
+	for _, b := range sp.Rerun {
+		rerunBase[b] = true
 	}
 	for _, b := range sp.Deleted {
 		index[b] = len(rep.Migrations)
@@ -211,7 +218,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	n, err := pg.ApplyHistory(ctx, r.conn, history)
 	done()
 	for _, m := range history[:n] {
-		if rm := &rep.Migrations[index[m]]; rm.Status != report.StatusFailed {
+		if rm := &rep.Migrations[index[m]]; rm.Status != report.StatusFailed && !rerunBase[m] {
 			rm.Status = report.StatusBase
 		}
 	}
@@ -400,15 +407,19 @@ type Split struct {
 	// Deleted are the base's migrations the folder no longer has, in the base's order. The history
 	// replays them where the base has them: databases ran them.
 	Deleted []*migrate.Migration
-	format  migrate.Format
+	// Rerun maps a repeatable migration (Flyway R__) whose text changed to its base version: databases
+	// ran the base's, which the history replays, and the tool runs the new one again, which is new.
+	Rerun  map[*migrate.Migration]*migrate.Migration
+	format migrate.Format
 }
 
 // SplitHistory sorts the folder into history (present at base with the same content) and new
 // migrations, each in folder order. Repeatable migrations (Flyway R__) are matched by name, and one
-// whose text changed is new: the tool runs it again. With no base, every migration is new.
+// whose text changed is new (the tool runs it again) while its base version stays in the history
+// (databases ran it). With no base, every migration is new.
 func SplitHistory(cur, base *migrate.Set) Split {
 	sp := Split{Edited: map[*migrate.Migration]*migrate.Migration{}, DownEdited: map[*migrate.Migration]*migrate.Migration{},
-		OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format}
+		OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, Rerun: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format}
 	if base == nil {
 		sp.Fresh = cur.Migrations
 		return sp
@@ -449,6 +460,11 @@ func SplitHistory(cur, base *migrate.Set) Split {
 		case ok && !m.Repeatable:
 			sp.History = append(sp.History, b)
 			sp.Edited[m] = b
+		case ok:
+			sp.History = append(sp.History, b)
+			sp.Rerun[m] = b
+			sp.Fresh = append(sp.Fresh, m)
+			continue
 		default:
 			sp.Fresh = append(sp.Fresh, m)
 			continue

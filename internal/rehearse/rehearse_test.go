@@ -395,7 +395,7 @@ func TestRepeatableMigrationsMatchByName(t *testing.T) {
 	curFiles := map[string]string{
 		"V1__init.sql":  baseFiles["V1__init.sql"],
 		"R__a_view.sql": baseFiles["R__a_view.sql"],
-		"R__b_view.sql": "CREATE OR REPLACE VIEW b_view AS SELECT id, name FROM t;",
+		"R__b_view.sql": "CREATE OR REPLACE VIEW b_view AS SELECT name, id FROM t;", // on top of the base's: a column added at the end
 	}
 	rep, err := rehearse.Run(context.Background(), rehearse.Options{
 		Set: folderOf(t, migrate.FormatFlyway, curFiles), Base: folderOf(t, migrate.FormatFlyway, baseFiles), Provider: provider(t)})
@@ -408,6 +408,26 @@ func TestRepeatableMigrationsMatchByName(t *testing.T) {
 	}
 	if want := "1_init:base:false a_view:base:false b_view:applied:true"; strings.Join(got, " ") != want {
 		t.Errorf("migrations %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestChangedRepeatableRunsOnItsBaseVersion: databases at the base ran the base's R__ file, so its new
+// text runs on top of that: a view that drops a column fails there (CREATE OR REPLACE VIEW cannot drop
+// columns), as it fails in production. The history used to leave the base's version out, and it passed.
+func TestChangedRepeatableRunsOnItsBaseVersion(t *testing.T) {
+	baseFiles := map[string]string{
+		"V1__t.sql": "CREATE TABLE t (id bigint, v text);",
+		"R__v.sql":  "CREATE OR REPLACE VIEW v AS SELECT id, v FROM t;",
+	}
+	curFiles := map[string]string{"V1__t.sql": baseFiles["V1__t.sql"], "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT id FROM t;"}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{
+		Set: folderOf(t, migrate.FormatFlyway, curFiles), Base: folderOf(t, migrate.FormatFlyway, baseFiles), Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migration(t, rep, "") // the repeatable has no version
+	if m.Status != report.StatusFailed || m.Error == nil || !strings.Contains(m.Error.Message, "cannot drop columns from view") {
+		t.Errorf("R__v: status %s, error %+v; want failed: cannot drop columns from view", m.Status, m.Error)
 	}
 }
 
