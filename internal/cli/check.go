@@ -650,8 +650,18 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 				state = "NOT verified"
 			}
 			fmt.Fprintf(w, "    generated down (%s):\n", state)
-			for _, l := range strings.Split(strings.TrimSpace(m.GeneratedDown.SQL), "\n") {
-				fmt.Fprintf(w, "      %s\n", clean(l))
+			// Why it is not verified (or has nothing to do), then its warnings, as comments of the
+			// script, as rollback-script writes them.
+			for _, p := range m.GeneratedDown.Problems {
+				fmt.Fprintf(w, "      -- %s\n", clean(p))
+			}
+			for _, x := range m.GeneratedDown.Warnings {
+				fmt.Fprintf(w, "      -- warning: %s\n", clean(x))
+			}
+			if sql := strings.TrimSpace(m.GeneratedDown.SQL); sql != "" {
+				for _, l := range strings.Split(sql, "\n") {
+					fmt.Fprintf(w, "      %s\n", clean(l))
+				}
 			}
 		}
 	}

@@ -614,7 +614,7 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 		if err != nil {
 			return nil, err
 		}
-		rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Base: base, Provider: prov, GenerateDown: true, NoTrace: true, Setup: setup, Logger: a.Logger})
+		rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Base: base, Dir: cfg.Dir, Provider: prov, GenerateDown: true, NoTrace: true, Setup: setup, Logger: a.Logger})
 		if err != nil {
 			return nil, err
 		}

@@ -82,7 +82,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return err
 			}
-			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Provider: prov, Lint: lint.Config{}, Setup: setup, Progress: func(f string, args ...any) {
+			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Dir: cfg.Dir, Provider: prov, Lint: lint.Config{}, Setup: setup, Progress: func(f string, args ...any) {
 				if !o.Quiet {
 					fmt.Fprintf(a.Stderr, f+"\n", args...)
 				}
@@ -98,16 +98,17 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if gd.Verified {
 				b.WriteString(" and verified on a throwaway database.\n")
 			} else {
-				b.WriteString(".\n-- NOT VERIFIED: it did not take the catalog back exactly:\n")
+				// One line each (clean): a name or message with a line break must not end the comment.
+				b.WriteString(".\n-- NOT VERIFIED:\n")
 				for _, p := range gd.Problems {
-					fmt.Fprintf(&b, "--   %s\n", p)
+					fmt.Fprintf(&b, "--   %s\n", clean(p))
 				}
 			}
 			if gd.DataLoss {
 				b.WriteString("-- DATA LOSS: some steps cannot bring data back (objects re-created empty, values the up converted); roll back from the deploy snapshot instead.\n")
 			}
 			for _, w := range gd.Warnings {
-				fmt.Fprintf(&b, "-- warning: %s\n", w)
+				fmt.Fprintf(&b, "-- warning: %s\n", clean(w))
 			}
 			b.WriteString(gd.SQL)
 			if !strings.HasSuffix(gd.SQL, "\n") {

@@ -182,13 +182,19 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 
 // generateDown writes a rollback script from the schema diff and proves it in the database (up, generated
 // down, compare with the before-catalog, up again, compare with the after-catalog) before offering it.
+// A script is not verified when the up did what the catalog comparison does not see (see uncovered): the
+// script does not undo it, and the proof cannot tell.
 func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *pg.Mark) error {
 	ds := schema.GenerateDown(before.Catalog(), after.Catalog())
 	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings, NoTransaction: ds.NoTransaction}
 	rm.GeneratedDown = gd
+	outside := uncovered(m.Up, r.opts.Dir)
+	gd.Problems = append(gd.Problems, outside...)
 	if strings.TrimSpace(ds.SQL) == "" {
-		gd.Problems = append(gd.Problems, "nothing to undo: the migration changes no schema object")
-		gd.Verified = len(ds.Warnings) == 0
+		if len(outside) == 0 {
+			gd.Problems = append(gd.Problems, "nothing to undo: the migration changes no schema object")
+		}
+		gd.Verified = len(ds.Warnings) == 0 && len(outside) == 0
 		return nil
 	}
 	down := parseGenerated(m.Version+".generated.down.sql", ds.SQL)
@@ -208,7 +214,40 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	if err != nil {
 		return err
 	}
-	gd.Verified = rt.Status == report.RoundtripOK
+	if rt.Error != nil && len(rt.Problems) > 0 {
+		// downUp stops at a failed statement, so its last problem is that failure: the generated down's
+		// problems are all that its readers (check's text, rollback-script, deploy) see of it, so they
+		// say it whole, as PostgreSQL did.
+		rt.Problems[len(rt.Problems)-1] += errorParticulars(rt.Error)
+	}
+	gd.Verified = rt.Status == report.RoundtripOK && len(outside) == 0
 	gd.Problems = append(gd.Problems, rt.Problems...)
+	gd.Error = rt.Error
 	return nil
+}
+
+// errorParticulars is " (DETAIL: ...; HINT: ...)" for an error that has a detail or a hint, on one
+// line: a detail that lists dependent objects one per line lists them with semicolons.
+func errorParticulars(e *report.SQLError) string {
+	var parts []string
+	if d := oneLine(e.Detail); d != "" {
+		parts = append(parts, "DETAIL: "+d)
+	}
+	if h := oneLine(e.Hint); h != "" {
+		parts = append(parts, "HINT: "+h)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+func oneLine(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
 }

@@ -144,9 +144,14 @@ type Lock struct {
 // GeneratedDown is a rollback script written from the schema diff.
 type GeneratedDown struct {
 	SQL string `json:"sql"`
-	// Verified is true when the script took the database back to the before-catalog and the up ran again.
-	Verified bool     `json:"verified"`
+	// Verified is true when the script took the database back to the before-catalog and the up ran again,
+	// and the up did nothing that the catalog comparison does not see (roles, database settings, ...).
+	Verified bool `json:"verified"`
+	// Problems say why it is not verified: what its proof found, and what the up did that it does not
+	// undo and the proof does not see (roles, database settings, event triggers, ...).
 	Problems []string `json:"problems,omitempty"`
+	// Error is the statement of the generated down, or of the up run again after it, that failed its proof.
+	Error *SQLError `json:"error,omitempty"`
 	// DataLoss is set when some step cannot restore data; the snapshot is the rollback then.
 	DataLoss bool     `json:"data_loss"`
 	Warnings []string `json:"warnings,omitempty"`

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// TestCheckTextSaysWhyAGeneratedDownIsNotVerified: the text output lists the generated down's problems
+// and warnings under its "NOT verified" line, as comments of the script, as rollback-script does; the
+// JSON is not the only place that says why.
+func TestCheckTextSaysWhyAGeneratedDownIsNotVerified(t *testing.T) {
+	rep := &report.Report{OK: true, Migrations: []report.Migration{{Version: "1", Name: "evt", New: true, Status: report.StatusApplied,
+		Roundtrip: &report.Roundtrip{Status: report.RoundtripNoDown},
+		GeneratedDown: &report.GeneratedDown{SQL: "-- drop routine audit_ddl() (added by the up)\nDROP ROUTINE audit_ddl();\n",
+			Problems: []string{"the down fails: cannot drop function audit_ddl() because other objects depend on it (DETAIL: event trigger audit_ddl_end depends on function audit_ddl())",
+				"CREATE EVENT TRIGGER audit_ddl_end at db/00001_evt.sql:5 changes an event trigger, which the generated down does not undo\nDROP TABLE users;"},
+			Warnings: []string{"index public.i was invalid before the up; the down builds it valid"}}},
+		{Version: "2", Name: "data", New: true, Status: report.StatusApplied, Roundtrip: &report.Roundtrip{Status: report.RoundtripNoDown},
+			GeneratedDown: &report.GeneratedDown{Verified: true, Problems: []string{"nothing to undo: the migration changes no schema object"}}},
+	}}
+	var b bytes.Buffer
+	writeCheckText(&b, rep, "")
+	want := `    generated down (NOT verified):
+      -- the down fails: cannot drop function audit_ddl() because other objects depend on it (DETAIL: event trigger audit_ddl_end depends on function audit_ddl())
+      -- CREATE EVENT TRIGGER audit_ddl_end at db/00001_evt.sql:5 changes an event trigger, which the generated down does not undo\nDROP TABLE users;
+      -- warning: index public.i was invalid before the up; the down builds it valid
+      -- drop routine audit_ddl() (added by the up)
+      DROP ROUTINE audit_ddl();
+`
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("text output lacks\n%s\ngot:\n%s", want, b.String())
+	}
+	// An empty down is no blank line.
+	want = "    generated down (verified):\n      -- nothing to undo: the migration changes no schema object\n"
+	if !strings.HasSuffix(b.String(), want) {
+		t.Errorf("text output does not end with\n%s\ngot:\n%s", want, b.String())
+	}
+}
+
+// TestCheckGeneratedDownOfAnEventTrigger: check --generate-down on a migration that adds an event
+// trigger and its function says in its text why the generated down is not verified: the down's error
+// with PostgreSQL's DETAIL, and the statement it does not undo; rollback-script says the same.
+func TestCheckGeneratedDownOfAnEventTrigger(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "00001_evt.sql"), []byte(`-- +goose Up
+-- +goose StatementBegin
+CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+-- +goose StatementEnd
+CREATE EVENT TRIGGER audit_ddl_end ON ddl_command_end EXECUTE FUNCTION audit_ddl();
+`))
+	code, out, errOut := run(t, nil, "check", "--dir", dir, "--generate-down", "-q")
+	if code != ExitOK {
+		t.Fatalf("check --generate-down: exit %d\n%s\n%s", code, out, errOut)
+	}
+	file := filepath.ToSlash(filepath.Join(dir, "00001_evt.sql"))
+	for _, want := range []string{
+		"    generated down (NOT verified):\n",
+		"      -- the down fails: cannot drop function audit_ddl() because other objects depend on it (DETAIL: event trigger audit_ddl_end depends on function audit_ddl(); HINT: Use DROP ... CASCADE to drop the dependent objects too.)\n",
+		"      -- CREATE EVENT TRIGGER audit_ddl_end at " + file + ":5 changes an event trigger, which the generated down does not undo\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = run(t, nil, "rollback-script", "--dir", dir, "-q", "1")
+	if code != ExitBlocked || out != "" || !strings.Contains(errOut, "--   the down fails: cannot drop function audit_ddl() because other objects depend on it (DETAIL: event trigger audit_ddl_end") ||
+		!strings.Contains(errOut, "--   CREATE EVENT TRIGGER audit_ddl_end at "+file+":5 changes an event trigger") {
+		t.Errorf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -1,0 +1,97 @@
+package rehearse_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// TestGeneratedDownFailureKeepsDetail: the generated down of a migration that adds event triggers drops
+// their function but not them (event triggers are not in the compared catalog), and fails. Its problem
+// says why in full, as PostgreSQL did: the message with its DETAIL (the dependent objects, one line
+// each) and HINT, and names the statements the down cannot undo.
+func TestGeneratedDownFailureKeepsDetail(t *testing.T) {
+	files := map[string]string{"00001_evt.sql": `-- +goose Up
+-- +goose StatementBegin
+CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+-- +goose StatementEnd
+CREATE EVENT TRIGGER audit_ddl_end ON ddl_command_end EXECUTE FUNCTION audit_ddl();
+CREATE EVENT TRIGGER audit_ddl_start ON ddl_command_start EXECUTE FUNCTION audit_ddl();
+`}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGoose, files), Provider: provider(t), GenerateDown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gd := migration(t, rep, "1").GeneratedDown
+	if gd == nil || gd.Verified {
+		t.Fatalf("generated down %+v, want one that is not verified", gd)
+	}
+	problems := strings.Join(gd.Problems, "\n")
+	for _, want := range []string{
+		"the down fails: cannot drop function audit_ddl() because other objects depend on it (DETAIL: event trigger audit_ddl_end depends on function audit_ddl(); event trigger audit_ddl_start depends on function audit_ddl(); HINT: Use DROP ... CASCADE to drop the dependent objects too.)",
+		"CREATE EVENT TRIGGER audit_ddl_end at 00001_evt.sql:5 changes an event trigger, which the generated down does not undo",
+		"CREATE EVENT TRIGGER audit_ddl_start at 00001_evt.sql:6 changes an event trigger, which the generated down does not undo",
+	} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("problems lack %q:\n%s", want, problems)
+		}
+	}
+	if e := gd.Error; e == nil || e.SQLState != "2BP01" || e.Phase != "down" || !strings.Contains(e.Detail, "event trigger audit_ddl_end depends on function audit_ddl()") ||
+		!strings.Contains(e.Hint, "CASCADE") || e.File != "1.generated.down.sql" {
+		t.Errorf("error %+v, want the down's error with its detail and hint", e)
+	}
+}
+
+// TestGeneratedDownOutsideTheCatalog: a generated down is not verified when the up did what the catalog
+// comparison does not see (roles, their settings and memberships, comments on them), whether it is
+// empty or not, and its problems name each such statement. A data-only migration keeps its empty,
+// verified down, and a GRANT on a table (compared) does not count.
+func TestGeneratedDownOutsideTheCatalog(t *testing.T) {
+	files := map[string]string{
+		"20240101000001_role.sql": "-- migrate:up\nALTER ROLE api_user INHERIT;\nALTER ROLE api_user SET statement_timeout = '3s';\n-- migrate:down\n",
+		"20240101000002_table.sql": "-- migrate:up\nCREATE TABLE t (id int);\nGRANT pg_read_all_data TO api_user;\n" +
+			"COMMENT ON ROLE api_user IS 'the API';\nALTER DEFAULT PRIVILEGES FOR ROLE api_user GRANT SELECT ON TABLES TO PUBLIC;\n-- migrate:down\n",
+		"20240101000003_data.sql":  "-- migrate:up\nINSERT INTO t VALUES (1);\n-- migrate:down\n",
+		"20240101000004_grant.sql": "-- migrate:up\nGRANT SELECT ON t TO api_user;\n-- migrate:down\n",
+	}
+	setupSQL := "CREATE ROLE api_user NOLOGIN NOINHERIT;"
+	setup := []*migrate.Script{{File: "setup.sql", SQL: setupSQL, Statements: sqlparse.Parse(setupSQL)}}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatDbmate, files), Provider: provider(t), GenerateDown: true, Setup: setup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		version  string
+		verified bool
+		sql      string
+		problems []string
+	}{
+		{"20240101000001", false, "", []string{
+			"ALTER ROLE api_user at 20240101000001_role.sql:2 changes a role, which the generated down does not undo",
+			"ALTER ROLE api_user SET statement_timeout at 20240101000001_role.sql:3 changes a role's settings, which the generated down does not undo",
+		}},
+		{"20240101000002", false, "DROP TABLE", []string{
+			"GRANT pg_read_all_data TO api_user at 20240101000002_table.sql:3 changes role membership, which the generated down does not undo",
+			"COMMENT ON ROLE api_user at 20240101000002_table.sql:4 changes the comment of a role, which the generated down does not undo",
+			"ALTER DEFAULT PRIVILEGES FOR ROLE api_user at 20240101000002_table.sql:5 changes the database-wide default privileges, which the generated down does not undo",
+		}},
+		{"20240101000003", true, "", []string{"nothing to undo: the migration changes no schema object"}},
+		{"20240101000004", true, "REVOKE", nil},
+	}
+	for _, c := range cases {
+		m := migration(t, rep, c.version)
+		gd := m.GeneratedDown
+		if gd == nil {
+			t.Errorf("%s: %s %+v, no generated down", c.version, m.Status, m.Error)
+			continue
+		}
+		if gd.Verified != c.verified || !strings.Contains(gd.SQL, c.sql) || strings.Join(gd.Problems, "\n") != strings.Join(c.problems, "\n") {
+			t.Errorf("%s: verified %v, problems:\n%s\nSQL:\n%s\nwant verified %v, SQL with %q, problems:\n%s", c.version, gd.Verified,
+				strings.Join(gd.Problems, "\n"), gd.SQL, c.verified, c.sql, strings.Join(c.problems, "\n"))
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package rehearse
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// TestUncoveredStatements: what the catalog comparison does not see is named from the parse tree, each
+// statement at its line; what it sees (tables, grants on them, default privileges in a schema, CREATE
+// LANGUAGE as the extension it is, data) and what cannot be judged (DO blocks) is not.
+func TestUncoveredStatements(t *testing.T) {
+	cases := map[string]string{
+		"CREATE USER app_login":                                              "CREATE USER app_login|a role",
+		"CREATE GROUP readers":                                               "CREATE GROUP readers|a role",
+		"ALTER USER app_login WITH PASSWORD 'x'":                             "ALTER ROLE app_login|a role",
+		"ALTER ROLE ALL SET work_mem = '64MB'":                               "ALTER ROLE ALL SET work_mem|the settings of every role",
+		"ALTER ROLE app IN DATABASE db RESET ALL":                            "ALTER ROLE app IN DATABASE db RESET ALL|a role's settings",
+		"DROP ROLE a, b":                                                     "DROP ROLE a, b|a role",
+		"REVOKE admin FROM app":                                              "REVOKE admin FROM app|role membership",
+		"ALTER ROLE app RENAME TO app2":                                      "ALTER ROLE app RENAME TO app2|a role",
+		"ALTER DATABASE app SET search_path = app, public":                   "ALTER DATABASE app SET search_path|a database's settings",
+		"ALTER DATABASE app CONNECTION LIMIT 5":                              "ALTER DATABASE app|a database",
+		"ALTER DATABASE app OWNER TO app":                                    "ALTER DATABASE app OWNER TO app|a database",
+		"ALTER SYSTEM SET max_connections = 500":                             "ALTER SYSTEM SET max_connections|the server's configuration",
+		"GRANT CONNECT ON DATABASE app TO app":                               "GRANT ON DATABASE app TO app|the privileges of a database",
+		"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO app":             "ALTER DEFAULT PRIVILEGES|the database-wide default privileges",
+		"ALTER EVENT TRIGGER e DISABLE":                                      "ALTER EVENT TRIGGER e|an event trigger",
+		"DROP EVENT TRIGGER IF EXISTS e":                                     "DROP EVENT TRIGGER e|an event trigger",
+		"COMMENT ON EVENT TRIGGER e IS 'x'":                                  "COMMENT ON EVENT TRIGGER e|the comment of an event trigger",
+		"CREATE PUBLICATION p FOR TABLE t":                                   "CREATE PUBLICATION p|a publication",
+		"ALTER PUBLICATION p ADD TABLE u":                                    "ALTER PUBLICATION p|a publication",
+		"DROP PUBLICATION p":                                                 "DROP PUBLICATION p|a publication",
+		"DROP SUBSCRIPTION s":                                                "DROP SUBSCRIPTION s|a subscription",
+		"CREATE CAST (text AS int) WITH INOUT":                               "CREATE CAST (text AS int4)|a cast",
+		"DROP CAST (text AS int)":                                            "DROP CAST (text AS int4)|a cast",
+		"CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = f)":  "CREATE OPERATOR ===|an operator",
+		"CREATE OPERATOR CLASS s.c FOR TYPE int USING btree AS OPERATOR 1 <": "CREATE OPERATOR CLASS s.c|an operator class",
+		"CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw":             "CREATE SERVER remote|a foreign server",
+		"CREATE USER MAPPING FOR CURRENT_USER SERVER remote":                 "CREATE USER MAPPING FOR CURRENT_USER SERVER remote|a user mapping",
+		"CREATE FOREIGN TABLE s.ft (a int) SERVER remote":                    "CREATE FOREIGN TABLE s.ft|a foreign table",
+		"ALTER FOREIGN TABLE ft ADD COLUMN b int":                            "ALTER FOREIGN TABLE ft|a foreign table",
+		"IMPORT FOREIGN SCHEMA r FROM SERVER remote INTO public":             "IMPORT FOREIGN SCHEMA r|foreign tables",
+		"CREATE LANGUAGE pl HANDLER pl_handler":                              "CREATE LANGUAGE pl|a procedural language",
+		"CREATE TEXT SEARCH CONFIGURATION s.cfg (COPY = english)":            "CREATE TEXT SEARCH CONFIGURATION s.cfg|a text search configuration",
+		"ALTER TEXT SEARCH CONFIGURATION cfg DROP MAPPING FOR word":          "ALTER TEXT SEARCH CONFIGURATION cfg|a text search configuration",
+		"CREATE TABLESPACE ts LOCATION '/x'":                                 "CREATE TABLESPACE ts|a tablespace",
+		"CREATE DATABASE other":                                              "CREATE DATABASE other|a database",
+		"CREATE ACCESS METHOD am TYPE TABLE HANDLER h":                       "CREATE ACCESS METHOD am|an access method",
+		// Seen by the comparison, or not judged.
+		"CREATE TABLE t (id int)":                                            "",
+		"GRANT SELECT ON t TO app":                                           "",
+		"ALTER FUNCTION f() OWNER TO app":                                    "",
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO app": "",
+		"CREATE LANGUAGE plperl":                                             "",
+		"INSERT INTO t VALUES (1)":                                           "",
+		"DO $$ BEGIN CREATE ROLE r; END $$":                                  "",
+		"COMMENT ON TABLE t IS 'x'":                                          "",
+		"SET statement_timeout = '1s'":                                       "",
+		"DROP TABLE t":                                                       "",
+	}
+	for sql, want := range cases {
+		st := sqlparse.Parse(sql)
+		if len(st) != 1 || st[0].Node == nil {
+			t.Fatalf("%s: does not parse", sql)
+		}
+		label, kind := outsideCatalog(st[0].Node)
+		if got := label + "|" + kind; got != want && !(want == "" && kind == "") {
+			t.Errorf("%s: %q, want %q", sql, got, want)
+		}
+	}
+	s := &migrate.Script{File: "2_roles.sql", SQL: "CREATE TABLE t (id int);\nCREATE ROLE r;\n"}
+	s.Statements = sqlparse.Parse(s.SQL)
+	if got := strings.Join(uncovered(s, "db"), "\n"); got != "CREATE ROLE r at db/2_roles.sql:2 changes a role, which the generated down does not undo" {
+		t.Errorf("uncovered: %q", got)
+	}
+}
