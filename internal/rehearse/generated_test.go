@@ -95,3 +95,36 @@ func TestGeneratedDownOutsideTheCatalog(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedDownRunsAsItsToolRunsIt: a down that re-creates a dropped index among other steps builds
+// it CONCURRENTLY only where the folder's tool runs the statements one by one (psql for plain folders);
+// golang-migrate sends the down as one query, a transaction block, where CONCURRENTLY fails, so there
+// it builds the index plainly. Both are proven.
+func TestGeneratedDownRunsAsItsToolRunsIt(t *testing.T) {
+	for _, tc := range []struct {
+		format     migrate.Format
+		files      map[string]string
+		concurrent bool
+	}{
+		{migrate.FormatGolangMigrate, map[string]string{
+			"1_t.up.sql": "CREATE TABLE t (id int, v text);\nCREATE INDEX t_v_idx ON t (v);", "1_t.down.sql": "DROP TABLE t;",
+			"2_change.up.sql": "DROP INDEX t_v_idx;\nALTER TABLE t ADD COLUMN note text;"}, false},
+		{migrate.FormatPlain, map[string]string{
+			"1_t.sql":      "CREATE TABLE t (id int, v text);\nCREATE INDEX t_v_idx ON t (v);",
+			"2_change.sql": "DROP INDEX t_v_idx;\nALTER TABLE t ADD COLUMN note text;"}, true},
+	} {
+		t.Run(string(tc.format), func(t *testing.T) {
+			rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: folderOf(t, tc.format, tc.files), Provider: provider(t), GenerateDown: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gd := rep.Migrations[1].GeneratedDown
+			if gd == nil || !gd.Verified {
+				t.Fatalf("generated down not verified: %+v", gd)
+			}
+			if got := strings.Contains(gd.SQL, "CREATE INDEX CONCURRENTLY"); got != tc.concurrent || gd.NoTransaction != tc.concurrent {
+				t.Errorf("CONCURRENTLY %v (no transaction %v), want %v:\n%s", got, gd.NoTransaction, tc.concurrent, gd.SQL)
+			}
+		})
+	}
+}

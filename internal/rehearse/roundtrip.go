@@ -186,6 +186,9 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 // script does not undo it, and the proof cannot tell.
 func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *pg.Mark) error {
 	ds := schema.GenerateDown(before.Catalog(), after.Catalog())
+	if ds.NoTransaction && !concurrentDownRuns(r.opts.Set.Format, m, ds) {
+		ds = schema.GenerateDownWith(before.Catalog(), after.Catalog(), schema.DownOptions{InTransaction: true})
+	}
 	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings, NoTransaction: ds.NoTransaction}
 	rm.GeneratedDown = gd
 	outside := uncovered(m.Up, r.opts.Dir)
@@ -250,4 +253,33 @@ func oneLine(s string) string {
 		}
 	}
 	return strings.Join(lines, "; ")
+}
+
+// concurrentDownRuns tells whether the folder's tool can run the generated down ds of m, which has steps
+// that refuse a transaction block (CREATE INDEX CONCURRENTLY), as the rehearsal proves it: psql (sqitch,
+// plain folders) and sql-migrate run its statements one by one; goose and Atlas only in a file marked
+// to run outside a transaction; golang-migrate and dbmate send the whole down as one query, which runs
+// as one transaction block unless it is a single statement; Flyway runs a script outside a transaction
+// only when every statement needs that. Otherwise the down builds its indexes without CONCURRENTLY.
+func concurrentDownRuns(format migrate.Format, m *migrate.Migration, ds *schema.DownScript) bool {
+	var steps, outside int
+	for _, st := range ds.Steps {
+		if st.SQL != "" {
+			steps++
+			if st.NoTransaction {
+				outside++
+			}
+		}
+	}
+	switch format {
+	case migrate.FormatSqitch, migrate.FormatPlain, migrate.FormatSQLMigrate:
+		return true
+	case migrate.FormatGoose, migrate.FormatAtlas:
+		return m.NoTransaction
+	case migrate.FormatGolangMigrate, migrate.FormatDbmate:
+		return steps == 1
+	case migrate.FormatFlyway:
+		return outside == steps
+	}
+	return false
 }
