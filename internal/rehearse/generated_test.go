@@ -7,6 +7,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -126,5 +127,28 @@ func TestGeneratedDownRunsAsItsToolRunsIt(t *testing.T) {
 				t.Errorf("CONCURRENTLY %v (no transaction %v), want %v:\n%s", got, gd.NoTransaction, tc.concurrent, gd.SQL)
 			}
 		})
+	}
+}
+
+// TestTransactionalDownOfANonTransactionalUp: sql-migrate marks each direction apart, so a down without
+// notransaction runs in a transaction even when its up runs outside one: there DROP INDEX CONCURRENTLY
+// fails, as it does under sql-migrate. The round trip on the database copy used to run it in autocommit
+// and say ok.
+func TestTransactionalDownOfANonTransactionalUp(t *testing.T) {
+	set := folderOf(t, migrate.FormatSQLMigrate, map[string]string{
+		"1_t.sql":   "-- +migrate Up\nCREATE TABLE t (id bigint);\n-- +migrate Down\nDROP TABLE t;\n",
+		"2_idx.sql": "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id_idx ON t (id);\n-- +migrate Down\nDROP INDEX CONCURRENTLY IF EXISTS t_id_idx;\n",
+		"3_ok.sql":  "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY t_id2_idx ON t (id);\n-- +migrate Down notransaction\nDROP INDEX CONCURRENTLY t_id2_idx;\n",
+	})
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, ok := migration(t, rep, "2"), migration(t, rep, "3")
+	if bad.Roundtrip == nil || bad.Roundtrip.Status != report.RoundtripFailed || !strings.Contains(strings.Join(bad.Roundtrip.Problems, "\n"), "cannot run inside a transaction block") {
+		t.Errorf("2: round trip %+v, want the down failing inside a transaction block", bad.Roundtrip)
+	}
+	if ok.Status != report.StatusApplied || ok.Roundtrip == nil || ok.Roundtrip.Status != report.RoundtripOK {
+		t.Errorf("3: %s, round trip %+v; want applied and ok", ok.Status, ok.Roundtrip)
 	}
 }

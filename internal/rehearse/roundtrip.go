@@ -43,7 +43,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		from = nil
 	}
 	done := r.apply()
-	err := pg.ApplyScript(ctx, r.conn, m.Down, pg.ApplyOptions{Fresh: true, Progress: r.progress("down", m.Down)})
+	err := r.applyScript(ctx, m.Down, inTx, pg.ApplyOptions{Fresh: true, Progress: r.progress("down", m.Down)})
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Down)
 	}
@@ -72,7 +72,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
 	}
 	done = r.apply()
-	err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Fresh: true, Progress: r.progress("re-up", m.Up)})
+	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, Progress: r.progress("re-up", m.Up)})
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Up)
 	}
@@ -98,6 +98,17 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Problems = append(rt.Problems, schema.Describe(d, schema.ReUpPhrasing)...)
 	}
 	return nil
+}
+
+// applyScript runs s for downUp: inside the caller's transaction (inTx), or, on a database with a copy
+// standing by, as its tool runs it: a script its tool wraps in a transaction (sql-migrate and dbmate
+// mark each direction apart, so a transactional down can belong to a non-transactional up) in a
+// transaction of its own, where a statement that refuses one fails as it does under the tool.
+func (r *run) applyScript(ctx context.Context, s *migrate.Script, inTx bool, opts pg.ApplyOptions) error {
+	if inTx || s.NoTransaction {
+		return pg.ApplyScript(ctx, r.conn, s, opts)
+	}
+	return pg.ApplyMigration(ctx, r.conn, &migrate.Migration{}, s, opts)
 }
 
 // anyDeferred tells whether the catalog has a constraint declared INITIALLY DEFERRED, which the re-up
