@@ -616,6 +616,9 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 				fmt.Fprintf(w, " (SQLSTATE %s)", clean(m.Error.SQLState))
 			}
 			fmt.Fprintln(w)
+			if m.Error.Detail != "" {
+				fmt.Fprintf(w, "      detail: %s\n", clean(m.Error.Detail))
+			}
 			if m.Error.Hint != "" {
 				fmt.Fprintf(w, "      hint: %s\n", clean(m.Error.Hint))
 			}
@@ -630,6 +633,9 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 					fmt.Fprintf(w, " (SQLSTATE %s)", clean(e.SQLState))
 				}
 				fmt.Fprintln(w)
+				if e.Detail != "" {
+					fmt.Fprintf(w, "      detail: %s\n", clean(e.Detail))
+				}
 				if e.Hint != "" {
 					fmt.Fprintf(w, "      hint: %s\n", clean(e.Hint))
 				}

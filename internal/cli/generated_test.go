@@ -73,3 +73,32 @@ CREATE EVENT TRIGGER audit_ddl_end ON ddl_command_end EXECUTE FUNCTION audit_ddl
 		t.Errorf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestCheckTextShowsDetail: a failed migration's and a failed round trip's PostgreSQL DETAIL (which
+// names the duplicated key, the dependent object...) is printed with the hint, and the annotation
+// carries it too.
+func TestCheckTextShowsDetail(t *testing.T) {
+	rep := &report.Report{Migrations: []report.Migration{
+		{Version: "1", Name: "uniq", New: true, Status: report.StatusFailed, Error: &report.SQLError{Message: `could not create unique index "u_email"`,
+			SQLState: "23505", Detail: "Key (email)=(a@example.com) is duplicated.", File: "db/1_uniq.up.sql", Line: 2, Column: 1}},
+		{Version: "2", Name: "drop", New: true, Status: report.StatusApplied, Roundtrip: &report.Roundtrip{Status: report.RoundtripFailed,
+			Problems: []string{"the down fails: cannot drop table t because other objects depend on it"},
+			Error: &report.SQLError{Message: "cannot drop table t because other objects depend on it", SQLState: "2BP01",
+				Detail: "view v depends on table t", Hint: "Use DROP ... CASCADE to drop the dependent objects too.", File: "db/2_drop.down.sql", Line: 1, Column: 1}}},
+	}}
+	var b bytes.Buffer
+	writeCheckText(&b, rep, "")
+	for _, want := range []string{"      detail: Key (email)=(a@example.com) is duplicated.\n",
+		"      detail: view v depends on table t\n      hint: Use DROP ... CASCADE"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text output lacks %q:\n%s", want, b.String())
+		}
+	}
+	var found bool
+	for _, a := range report.Annotations(rep) {
+		found = found || strings.Contains(a.Message, "\nDetail: Key (email)=(a@example.com) is duplicated.")
+	}
+	if !found {
+		t.Errorf("no annotation carries the detail: %+v", report.Annotations(rep))
+	}
+}

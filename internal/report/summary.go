@@ -50,6 +50,9 @@ func Annotations(r *Report) []Annotation {
 		if e.SQLState != "" {
 			msg = fmt.Sprintf("%s (SQLSTATE %s)", msg, e.SQLState)
 		}
+		if e.Detail != "" {
+			msg += "\nDetail: " + e.Detail
+		}
 		if e.Hint != "" {
 			msg += "\nHint: " + e.Hint
 		}
