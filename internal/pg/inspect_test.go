@@ -129,6 +129,7 @@ CREATE FUNCTION order_count(uid bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
 CREATE PROCEDURE reset_notes() LANGUAGE sql AS $$ UPDATE orders SET note = NULL $$;
 CREATE TRIGGER orders_touch BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION touch();
 CREATE SCHEMA audit;
+ALTER DEFAULT PRIVILEGES IN SCHEMA audit GRANT SELECT ON SEQUENCES TO PUBLIC;
 CREATE TABLE audit.events (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload jsonb);
 CREATE TABLE audit.events_archive (archived_at timestamptz) INHERITS (audit.events);
 CREATE EXTENSION citext;
@@ -227,6 +228,8 @@ var kindCases = []struct {
 	{name: "drop extension", up: `DROP EXTENSION citext`},
 	{name: "create policy", up: `CREATE POLICY orders_own ON orders USING (user_id = 1) WITH CHECK (user_id = 1); ALTER TABLE orders ENABLE ROW LEVEL SECURITY`},
 	{name: "drop policy", up: `DROP POLICY users_self ON users; ALTER TABLE users DISABLE ROW LEVEL SECURITY`},
+	{name: "grant default privileges", up: `ALTER DEFAULT PRIVILEGES IN SCHEMA audit GRANT SELECT, UPDATE ON TABLES TO PUBLIC; ALTER DEFAULT PRIVILEGES IN SCHEMA audit GRANT ALL ON SEQUENCES TO PUBLIC; ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO PUBLIC`},
+	{name: "revoke default privileges", up: `ALTER DEFAULT PRIVILEGES IN SCHEMA audit REVOKE SELECT ON SEQUENCES FROM PUBLIC`},
 	{name: "comments", up: `COMMENT ON TABLE users IS 'customers'; COMMENT ON COLUMN users.email IS NULL; COMMENT ON INDEX orders_user_idx IS 'fk lookup'; COMMENT ON FUNCTION touch() IS 'trigger'`},
 }
 

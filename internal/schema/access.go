@@ -8,9 +8,9 @@ import (
 
 // properties restores, on the objects of the before-catalog, what the up changed of their owner,
 // privileges, storage parameters, replica identity, rules, extended statistics, CLUSTER index and column
-// statistics targets, for objects the down re-created (which start from the defaults) as for those it
-// kept. Default privileges, collations and column storage are only noticed: the generated down says it
-// does not restore them.
+// statistics targets, and each schema's default privileges, for objects the down re-created (which
+// start from the defaults) as for those it kept. Collations and column storage are only noticed: the
+// generated down says it does not restore them.
 func (g *downGen) properties() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(b.Schemas) {
@@ -20,8 +20,10 @@ func (g *downGen) properties() {
 			cur = ax.Access
 		}
 		g.access(KindSchema, k, "SCHEMA", Ident(k), x.Access, cur, g.wasCreated(KindSchema, k) || ax == nil)
-		if ax != nil && ax.DefaultPrivileges != x.DefaultPrivileges {
-			g.irreversible(fmt.Sprintf("not restored: the default privileges in schema %s (ALTER DEFAULT PRIVILEGES); were: %s", display(k), value(x.DefaultPrivileges)))
+		if fresh := ax == nil || g.wasCreated(KindSchema, k); fresh && x.DefaultPrivileges != "" {
+			g.defaultPrivileges(k, x.DefaultPrivileges, "")
+		} else if !fresh && ax.DefaultPrivileges != x.DefaultPrivileges {
+			g.defaultPrivileges(k, x.DefaultPrivileges, ax.DefaultPrivileges)
 		}
 		if ax != nil && ax.Collations != x.Collations {
 			had, has := collationLines(x.Collations), collationLines(ax.Collations)
@@ -242,6 +244,75 @@ func (g *downGen) grants(comment, acl, columns, on string) {
 			}
 			g.add(comment, fmt.Sprintf("GRANT %s ON %s TO %s%s", strings.Join(p.privs, ", "), on, to, p.tail))
 			comment = ""
+		}
+	}
+}
+
+// defaultPrivileges restores the ALTER DEFAULT PRIVILEGES ... IN SCHEMA entries of schema from have
+// to want (Schema.DefaultPrivileges lines, "role: tables: grantee=privileges/grantor,..."): for each
+// role and object kind that differs, what the grantees have now is revoked and what they had is granted.
+func (g *downGen) defaultPrivileges(schema, want, have string) {
+	parse := func(s string) map[[2]string]string {
+		out := map[[2]string]string{}
+		for _, line := range strings.Split(s, "\n") {
+			if parts := strings.SplitN(line, ": ", 3); len(parts) == 3 {
+				out[[2]string{parts[0], parts[1]}] = parts[2]
+			}
+		}
+		return out
+	}
+	w, h := parse(want), parse(have)
+	var sorted [][2]string
+	for _, m := range []map[[2]string]string{w, h} {
+		for k := range m {
+			if !slices.Contains(sorted, k) {
+				sorted = append(sorted, k)
+			}
+		}
+	}
+	slices.SortFunc(sorted, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
+	for _, k := range sorted {
+		if w[k] == h[k] {
+			continue
+		}
+		prefix := "ALTER DEFAULT PRIVILEGES FOR ROLE " + role(k[0]) + " IN SCHEMA " + Ident(schema) + " "
+		on := strings.ToUpper(k[1])
+		comment := fmt.Sprintf("restore the default privileges of %s on %s in schema %s", k[0], k[1], display(schema))
+		var from []string
+		for _, it := range strings.Split(h[k], ",") {
+			if grantee, _, ok := strings.Cut(it, "="); ok {
+				to := "PUBLIC"
+				if grantee != "" {
+					to = role(grantee)
+				}
+				if !slices.Contains(from, to) {
+					from = append(from, to)
+				}
+			}
+		}
+		if len(from) > 0 {
+			g.add(comment, prefix+"REVOKE ALL ON "+on+" FROM "+strings.Join(from, ", "))
+			comment = ""
+		}
+		for _, it := range strings.Split(w[k], ",") {
+			grantee, rest, ok := strings.Cut(it, "=")
+			if !ok {
+				continue
+			}
+			privs, _, _ := strings.Cut(rest, "/")
+			plain, option := aclPrivileges(privs)
+			to := "PUBLIC"
+			if grantee != "" {
+				to = role(grantee)
+			}
+			if len(plain) > 0 {
+				g.add(comment, prefix+"GRANT "+strings.Join(plain, ", ")+" ON "+on+" TO "+to)
+				comment = ""
+			}
+			if len(option) > 0 {
+				g.add(comment, prefix+"GRANT "+strings.Join(option, ", ")+" ON "+on+" TO "+to+" WITH GRANT OPTION")
+				comment = ""
+			}
 		}
 	}
 }
