@@ -70,7 +70,7 @@ func (q *Sequence) AnalyzeScript(s *migrate.Script, inTx bool) []Finding {
 	}
 	// What the earlier migrations created is pre-existing now; each migration starts on the default
 	// search path.
-	q.st.created = map[string]bool{}
+	q.st.created, q.st.gone = map[string]bool{}, map[string]bool{}
 	q.st.schema = defaultSchema
 	a := newAnalyzerState(s, inTx, q.cfg, q.st)
 	for i := range s.Statements {
@@ -123,6 +123,39 @@ type analyzer struct {
 	stmtTimeoutDone bool
 	alters          map[string]int
 	roles           map[string]bool // roles created earlier in the migration
+	facts           *scriptFacts
+}
+
+// scriptFacts is what the static analysis knows about each statement of a script that the rehearsal's
+// evidence is judged with. Every finding of the script points to it, so ApplyEvidence finds the facts of
+// any statement of the script, also of one with no finding of its own (a DO block's ALTER, a function
+// call).
+type scriptFacts struct {
+	file  string
+	stmts map[[2]int]stmtFacts // by the statement's line and column
+}
+
+// stmtFacts are the facts of one statement.
+type stmtFacts struct {
+	// lockTimeout says a lock_timeout is in effect when the statement starts: the script set one earlier
+	// (and did not turn it off since), or schemagate deploy sets one (deploy then says which, as
+	// missing-lock-timeout's message does).
+	lockTimeout bool
+	deploy      string
+	// escalate says a strong lock taken without a lock_timeout is dangerous, as missing-lock-timeout
+	// is unless the configuration makes that rule safe or turns it off.
+	escalate bool
+	// dml says the statement changes rows (UPDATE, DELETE, INSERT, MERGE).
+	dml bool
+}
+
+// at returns the facts of the statement at line and column.
+func (sf *scriptFacts) at(line, col int) (stmtFacts, bool) {
+	if sf == nil {
+		return stmtFacts{}, false
+	}
+	f, ok := sf.stmts[[2]int{line, col}]
+	return f, ok
 }
 
 func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
@@ -130,7 +163,8 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 }
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
-	return &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{}}
+	return &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
+		facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
 }
 
 // loadSchema is the state Config.Schema describes: complete when it is given.
@@ -139,9 +173,7 @@ func loadSchema(cfg Config) *state {
 	if cfg.Schema != "" {
 		st.complete = true
 		for _, s := range sqlparse.Parse(cfg.Schema) {
-			if s.Node != nil {
-				st.learn(s.Node, false)
-			}
+			st.learnStatement(&s, false)
 		}
 		st.schema = defaultSchema // the schema's own SET search_path does not reach the migration
 	}
@@ -199,7 +231,7 @@ func (a *analyzer) add(id, msg string) *Finding {
 	}
 	f := Finding{Rule: r.ID, Risk: r.Risk, File: a.script.File, Line: a.stmt.Pos.Line, Column: a.stmt.Pos.Column,
 		Message: msg, Lock: r.Lock, Rewrite: r.Rewrite, Scan: r.Scan, Suggestion: r.Suggestion, URL: r.URL(),
-		Source: "static", Statement: shorten(a.stmt.SQL)}
+		Source: "static", Statement: shorten(a.stmt.SQL), facts: a.facts}
 	a.out = append(a.out, f)
 	return &a.out[len(a.out)-1]
 }
@@ -209,33 +241,9 @@ func (a *analyzer) add(id, msg string) *Finding {
 // finding becomes safe, unless the script turned the setting off earlier (off), which undoes the deploy's
 // timeout too.
 func (a *analyzer) deployCovers(f *Finding, setting string, value func(DeployEnvironment) time.Duration, off bool, more string) {
-	envs := a.cfg.Deploy
-	if len(envs) == 0 {
-		return
-	}
-	names := make([]string, len(envs))
-	values := make([]string, len(envs))
-	same := true
-	for i, e := range envs {
-		if value(e) <= 0 {
-			return // an environment without it: the rule's class stands
-		}
-		names[i], values[i] = e.Name, shortDuration(value(e))
-		same = same && values[i] == values[0]
-	}
-	// "lock_timeout = 5s (environment production)" or "lock_timeout (3s in production, 5s in staging)"
-	var where string
-	switch {
-	case same && len(envs) == 1:
-		where = fmt.Sprintf("%s = %s (environment %s)", setting, values[0], names[0])
-	case same:
-		where = fmt.Sprintf("%s = %s (environments %s)", setting, values[0], strings.Join(names, ", "))
-	default:
-		each := make([]string, len(envs))
-		for i := range envs {
-			each[i] = values[i] + " in " + names[i]
-		}
-		where = fmt.Sprintf("%s (%s)", setting, strings.Join(each, ", "))
+	where, ok := a.deployTimeout(setting, value)
+	if !ok {
+		return // an environment without it (or no deploy): the rule's class stands
 	}
 	if off {
 		f.Message += fmt.Sprintf("; an earlier statement turns %s off, undoing the deploy's %s", setting, where)
@@ -244,6 +252,53 @@ func (a *analyzer) deployCovers(f *Finding, setting string, value func(DeployEnv
 	f.Risk = Safe
 	f.Message += fmt.Sprintf("; schemagate deploy runs it with %s%s", where, more)
 	f.Suggestion = "nothing for schemagate deploy; if the migration also reaches the database another way, SET " + setting + " in it"
+}
+
+// deployTimeout describes the timeout setting that schemagate deploy sets in every environment (value
+// gives it): "lock_timeout = 5s (environment production)", "lock_timeout (3s in production, 5s in
+// staging)". ok is false when no deploy is configured or an environment does not set it.
+func (a *analyzer) deployTimeout(setting string, value func(DeployEnvironment) time.Duration) (where string, ok bool) {
+	envs := a.cfg.Deploy
+	if len(envs) == 0 {
+		return "", false
+	}
+	names := make([]string, len(envs))
+	values := make([]string, len(envs))
+	same := true
+	for i, e := range envs {
+		if value(e) <= 0 {
+			return "", false
+		}
+		names[i], values[i] = e.Name, shortDuration(value(e))
+		same = same && values[i] == values[0]
+	}
+	switch {
+	case same && len(envs) == 1:
+		return fmt.Sprintf("%s = %s (environment %s)", setting, values[0], names[0]), true
+	case same:
+		return fmt.Sprintf("%s = %s (environments %s)", setting, values[0], strings.Join(names, ", ")), true
+	}
+	each := make([]string, len(envs))
+	for i := range envs {
+		each[i] = values[i] + " in " + names[i]
+	}
+	return fmt.Sprintf("%s (%s)", setting, strings.Join(each, ", ")), true
+}
+
+// noteFacts records the facts of the current statement (n nil when it did not parse), as it starts.
+func (a *analyzer) noteFacts(n *pg_query.Node) {
+	sf := stmtFacts{lockTimeout: a.lockTimeout.on(), escalate: true}
+	if !sf.lockTimeout && !a.lockTimeout.off() {
+		sf.deploy, sf.lockTimeout = a.deployTimeout("lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout })
+	}
+	if class, set := a.cfg.Rules["missing-lock-timeout"]; set {
+		r, err := ParseRisk(class)
+		sf.escalate = err == nil && r != Safe // "off" or safe: a missing lock_timeout is accepted
+	}
+	if n != nil {
+		sf.dml = n.GetUpdateStmt() != nil || n.GetDeleteStmt() != nil || n.GetInsertStmt() != nil || n.GetMergeStmt() != nil
+	}
+	a.facts.stmts[[2]int{a.stmt.Pos.Line, a.stmt.Pos.Column}] = sf
 }
 
 // shortDuration writes d in the largest unit PostgreSQL's settings take that divides it: 5s, 2min, 1h.
@@ -270,13 +325,16 @@ func (a *analyzer) takes(l lockLevel) {
 func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	a.stmt, a.stmtIdx, a.first, a.lock, a.readOnlyTarget = st, i, len(a.out), lockNone, false
 	if st.Err != nil {
+		a.noteFacts(nil)
 		a.parseError(st)
+		a.st.learnStatement(st, true)
 		a.applyIgnores()
 		return
 	}
 	if st.Node == nil {
 		return
 	}
+	a.noteFacts(st.Node)
 	if len(a.pendingEnum) > 0 && a.inTx() && !isTxControl(st.Node) {
 		for _, k := range a.pendingEnum {
 			a.out[k].Risk = Caution
@@ -311,7 +369,7 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 			a.txStrong = true
 		}
 	}
-	a.st.learn(st.Node, true)
+	a.st.learnStatement(st, true)
 	a.applyIgnores()
 }
 

@@ -2,6 +2,13 @@
 
 package lint
 
+// ifExistsNote is the note of the rules whose statements may be DROP … IF EXISTS or ALTER … IF EXISTS.
+const ifExistsNote = "When the whole history is known (`lint --dir`, and `check`, which reads the rehearsal's catalog) and it has no relation by the name, " +
+	"DROP … IF EXISTS and ALTER … IF EXISTS do nothing (PostgreSQL notices \"does not exist, skipping\" and takes no lock): the finding is safe and says so, " +
+	"and the statement counts for neither missing-lock-timeout nor statement-after-access-exclusive. Any doubt keeps the usual class: " +
+	"a partial schema, the name in another schema of the search path or in a DO block or function, an index name PostgreSQL may have chosen, " +
+	"code that builds SQL at run time. If the rehearsal then sees the statement lock a relation that existed before, check brings the usual finding back."
+
 // catalog is the rule catalog of risk-rules.md §4 in its order; checks look rules up by id.
 var catalog = []Rule{
 	{ID: "add-column-nullable", Risk: Safe, Lock: "ACCESS EXCLUSIVE brief", Rewrite: false, Scan: false,
@@ -106,12 +113,15 @@ var catalog = []Rule{
 		Why:        "Risk: dangerous. Rewrite/scan: n, full scan. Also flagged by: S adding-not-nullable-field; SM change_column_null; E E2; A PG303*, MF104 (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
 		Good:       "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;"},
-	{ID: "set-not-null-proven", Risk: Safe, Lock: "ACCESS EXCLUSIVE brief", Rewrite: false, Scan: true,
-		Summary:    "SET NOT NULL when a validated CHECK proves it",
+	{ID: "set-not-null-proven", Risk: Safe, Lock: "ACCESS EXCLUSIVE brief", Rewrite: false, Scan: false,
+		Summary:    "SET NOT NULL when a validated CHECK proves it, or on a column that is already NOT NULL",
 		Suggestion: "",
 		Why:        "Risk: safe. Rewrite/scan: n, no scan. Also flagged by: S/SM/E recognise it (S heuristic, SM exact expression match, E trace) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users VALIDATE CONSTRAINT email_nn; ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
-		Good:       "ALTER TABLE users ALTER COLUMN email SET NOT NULL;"},
+		Good:       "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+		Notes: "On a column the schema or an earlier statement shows NOT NULL already (a primary key column, a column declared NOT NULL), " +
+			"SET NOT NULL changes nothing and scans nothing, on every PostgreSQL version; it still takes its brief ACCESS EXCLUSIVE first, so lock_timeout still matters. " +
+			"When the rehearsal saw no scan of a SET NOT NULL that the parser judged scanning (set-not-null), check reports this rule: the trace does not tell which of the two made the scan unnecessary."},
 	{ID: "drop-not-null", Risk: Caution, Lock: "ACCESS EXCLUSIVE brief", Rewrite: false, Scan: false,
 		Summary:    "ALTER COLUMN … DROP NOT NULL",
 		Suggestion: "keep constraint / sentinel value; coordinate readers",
@@ -273,7 +283,8 @@ var catalog = []Rule{
 		Suggestion: "DROP INDEX CONCURRENTLY (not for constraint-backing indexes)",
 		Why:        "Risk: caution. Rewrite/scan: n. Also flagged by: S require-concurrent-index-deletion; SM remove_index (opt-in); A PG102 (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "DROP INDEX users_email_idx;",
-		Good:       "DROP INDEX CONCURRENTLY users_email_idx;"},
+		Good:       "DROP INDEX CONCURRENTLY users_email_idx;",
+		Notes:      ifExistsNote},
 	{ID: "reindex-blocking", Risk: Dangerous, Lock: "SHARE on table + ACCESS EXCLUSIVE on index", Rewrite: true, Scan: true,
 		Summary:    "REINDEX without CONCURRENTLY",
 		Suggestion: "REINDEX … CONCURRENTLY (PG12+)",
@@ -292,7 +303,7 @@ var catalog = []Rule{
 		Why:        "Risk: dangerous (data loss). Rewrite/scan: —. Also flagged by: S ban-drop-table; A DS102; SM create_table (force:) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "DROP TABLE users;",
 		Good:       "CREATE TABLE scratch (id int); DROP TABLE scratch;",
-		Notes:      "check also reports it when the rehearsal saw a statement the parser cannot see into (a DO block, a function, EXECUTE) drop a table or view that existed before the migration."},
+		Notes:      "check also reports it when the rehearsal saw a statement the parser cannot see into (a DO block, a function, EXECUTE) drop a table or view that existed before the migration. " + ifExistsNote},
 	{ID: "drop-schema-or-database", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE on every contained relation", Rewrite: false, Scan: false,
 		Summary:    "DROP SCHEMA, DROP DATABASE",
 		Suggestion: "don't / explicit, reviewed removal",
@@ -376,7 +387,9 @@ var catalog = []Rule{
 		Suggestion: "additive view changes; versioned views",
 		Why:        "Risk: caution (breaking if columns change). Rewrite/scan: n.",
 		Bad:        "CREATE OR REPLACE VIEW active_users AS SELECT id FROM users;",
-		Good:       "CREATE VIEW active_users_v2 AS SELECT id, email FROM users;"},
+		Good:       "CREATE VIEW active_users_v2 AS SELECT id, email FROM users;",
+		Notes: "When the whole history is known (`lint --dir`, `check`) and it has no such view, CREATE OR REPLACE VIEW only creates one, " +
+			"as CREATE VIEW does (the first run of a Flyway R__ file): no finding. " + ifExistsNote},
 	{ID: "detach-partition-blocking", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE on parent + partition", Rewrite: false, Scan: false,
 		Summary:    "DETACH PARTITION without CONCURRENTLY",
 		Suggestion: "DETACH PARTITION … CONCURRENTLY (PG14+, outside tx, no default partition)",
@@ -508,7 +521,8 @@ var catalog = []Rule{
 		Bad:        "CREATE TABLE posts (id serial PRIMARY KEY);",
 		Good:       "CREATE TABLE posts (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY);",
 		Notes: "Key-like columns are serial types, PRIMARY KEY, UNIQUE, foreign-key and identity columns (column or table " +
-			"constraints), and columns named `id` or ending in `_id`. Other integer columns (counts, quantities, flags) are not flagged."},
+			"constraints), and columns named `id` or ending in `_id`, or, quoted in camelCase or PascalCase as ORMs such as Prisma write them, " +
+			"ending in `Id` or `ID` after a lower-case letter or digit (`\"tenantId\"`, `\"OwnerID\"`). Other integer columns (counts, quantities, flags) are not flagged."},
 	{ID: "prefer-identity", Risk: Safe, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "serial types in new tables",
 		Suggestion: "GENERATED BY DEFAULT AS IDENTITY",

@@ -37,9 +37,13 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.rename(n.GetRenameStmt())
 	case n.GetAlterObjectSchemaStmt() != nil:
 		s := n.GetAlterObjectSchemaStmt()
-		if s.ObjectType == pg_query.ObjectType_OBJECT_TABLE && !a.st.created[a.st.rel(s.Relation)] {
+		if key := a.st.rel(s.Relation); s.ObjectType == pg_query.ObjectType_OBJECT_TABLE && !a.st.created[key] {
+			from, lock := len(a.out), a.lock
 			a.takes(lockAE)
 			a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", relName(s.Relation)))
+			if s.MissingOk && a.st.absent(key, s.Relation.GetSchemaname() != "") {
+				a.nothingDone(from, lock, a.noSuch("table", []string{relName(s.Relation)}, []string{key}))
+			}
 		}
 	case n.GetIndexStmt() != nil:
 		a.index(n.GetIndexStmt())
@@ -127,7 +131,8 @@ func (a *analyzer) check(n *pg_query.Node) {
 		f.Lock = mode.String()
 	case n.GetViewStmt() != nil:
 		v := n.GetViewStmt()
-		if v.Replace && !a.st.created[a.st.rel(v.View)] {
+		// Of a view the known schema lacks, CREATE OR REPLACE VIEW only creates one, as CREATE VIEW does.
+		if key := a.st.rel(v.View); v.Replace && !a.st.created[key] && !a.st.absent(key, v.View.GetSchemaname() != "") {
 			a.add("replace-or-drop-view", fmt.Sprintf("CREATE OR REPLACE VIEW %s takes ACCESS EXCLUSIVE on the view; readers of removed or renamed columns break", relName(v.View)))
 		}
 	case n.GetCreateTrigStmt() != nil:
@@ -366,6 +371,37 @@ func (a *analyzer) resetTx() {
 }
 
 func (a *analyzer) rename(r *pg_query.RenameStmt) {
+	key := a.st.rel(r.Relation)
+	if r.Relation == nil || a.st.created[key] {
+		a.renameEffects(r)
+		return
+	}
+	if kind := renameKind(r); kind != "" && r.MissingOk && a.st.absent(key, r.Relation.GetSchemaname() != "") {
+		// ALTER TABLE IF EXISTS … RENAME of a relation the known schema does not have does nothing.
+		from, lock := len(a.out), a.lock
+		a.renameEffects(r)
+		a.nothingDone(from, lock, a.noSuch(kind, []string{relName(r.Relation)}, []string{key}))
+		return
+	}
+	a.renameEffects(r)
+}
+
+// renameKind names the kind of relation a RENAME acts on, "" when it acts on no relation.
+func renameKind(r *pg_query.RenameStmt) string {
+	t := r.RenameType
+	if t == pg_query.ObjectType_OBJECT_COLUMN || t == pg_query.ObjectType_OBJECT_TABCONSTRAINT {
+		t = r.RelationType
+	}
+	return relationKinds[t]
+}
+
+// relationKinds names relation kinds for messages.
+var relationKinds = map[pg_query.ObjectType]string{pg_query.ObjectType_OBJECT_TABLE: "table", pg_query.ObjectType_OBJECT_INDEX: "index",
+	pg_query.ObjectType_OBJECT_VIEW: "view", pg_query.ObjectType_OBJECT_MATVIEW: "materialized view",
+	pg_query.ObjectType_OBJECT_FOREIGN_TABLE: "foreign table", pg_query.ObjectType_OBJECT_SEQUENCE: "sequence"}
+
+// renameEffects raises the rules of a RENAME.
+func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 	rel := relName(r.Relation)
 	if a.st.created[a.st.rel(r.Relation)] {
 		return
@@ -496,6 +532,83 @@ func (a *analyzer) drop(d *pg_query.DropStmt) {
 			allFresh = false
 		}
 	}
+	// DROP … IF EXISTS of relations the known schema does not have does nothing (PostgreSQL notices
+	// "does not exist, skipping" and takes no lock).
+	if kind := dropKinds[d.RemoveType]; kind != "" && d.MissingOk && !d.Concurrent && !allFresh && a.absent(d.Objects, keys) {
+		from, lock := len(a.out), a.lock
+		a.dropEffects(d, names, false)
+		a.nothingDone(from, lock, a.noSuch(kind, names, keys))
+		return
+	}
+	a.dropEffects(d, names, allFresh)
+}
+
+// dropKinds names the relation kinds whose DROP … IF EXISTS may be judged to do nothing.
+var dropKinds = map[pg_query.ObjectType]string{pg_query.ObjectType_OBJECT_TABLE: "table", pg_query.ObjectType_OBJECT_INDEX: "index",
+	pg_query.ObjectType_OBJECT_VIEW: "view", pg_query.ObjectType_OBJECT_MATVIEW: "materialized view"}
+
+// absent tells whether none of the relations a DROP names (objects; keys are their state keys) exists.
+func (a *analyzer) absent(objects []*pg_query.Node, keys []string) bool {
+	if len(keys) == 0 || len(keys) != len(objects) {
+		return false
+	}
+	for i, k := range keys {
+		if !a.st.absent(k, len(objects[i].GetList().GetItems()) > 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// noSuch says that a statement does nothing because no kind by the names (keys) exists.
+func (a *analyzer) noSuch(kind string, names, keys []string) string {
+	for _, k := range keys {
+		if a.st.gone[k] {
+			return fmt.Sprintf("no %s %s exists: an earlier statement of this migration drops it, so the statement does nothing", kind, orList(names))
+		}
+	}
+	return fmt.Sprintf("no %s %s exists after the earlier migrations: the statement does nothing", kind, orList(names))
+}
+
+// orList joins names as prose: "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// keptWhenNothingDone are rules a statement that does nothing still earns: it fails all the same.
+var keptWhenNothingDone = map[string]bool{"version-unsupported": true, "concurrently-in-transaction": true}
+
+// nothingDone turns the findings the current statement added from index from on into those of a
+// statement that does nothing (msg says why): safe, with no lock, rewrite or scan, one per rule, each
+// keeping what it would say if the object existed (ifExists, for ApplyEvidence). The statement's
+// strongest lock goes back to lock: it takes none, so missing-lock-timeout and
+// statement-after-access-exclusive do not count it.
+func (a *analyzer) nothingDone(from int, lock lockLevel, msg string) {
+	a.lock = lock
+	seen := map[string]bool{}
+	out := a.out[:from]
+	for _, f := range a.out[from:] {
+		if keptWhenNothingDone[f.Rule] {
+			out = append(out, f)
+			continue
+		}
+		if seen[f.Rule] {
+			continue
+		}
+		seen[f.Rule] = true
+		would := f
+		f.ifExists = &would
+		f.Risk, f.Message, f.Lock, f.Rewrite, f.Scan, f.Suggestion = Safe, msg, "", false, false, ""
+		out = append(out, f)
+	}
+	a.out = out
+}
+
+// dropEffects raises the rules of a DROP that drops what it names (names, as written).
+func (a *analyzer) dropEffects(d *pg_query.DropStmt, names []string, allFresh bool) {
 	if d.Behavior == pg_query.DropBehavior_DROP_CASCADE {
 		a.add("drop-cascade", "DROP … CASCADE also drops every dependent object (views, foreign keys, …)")
 	}
@@ -686,10 +799,9 @@ func tableKeyColumns(cs *pg_query.CreateStmt) map[string]bool {
 }
 
 // keyLike tells whether a column is a key or refers to one: a table constraint made it one (tableKey),
-// it has a PRIMARY KEY, UNIQUE, REFERENCES or identity constraint, or it is named id or …_id.
+// it has a PRIMARY KEY, UNIQUE, REFERENCES or identity constraint, or its name says so (keyName).
 func keyLike(cd *pg_query.ColumnDef, tableKey bool) bool {
-	name := strings.ToLower(cd.Colname)
-	if tableKey || name == "id" || strings.HasSuffix(name, "_id") {
+	if tableKey || keyName(cd.Colname) {
 		return true
 	}
 	for _, c := range cd.Constraints {
@@ -700,6 +812,21 @@ func keyLike(cd *pg_query.ColumnDef, tableKey bool) bool {
 		}
 	}
 	return false
+}
+
+// keyName tells whether a column name, as PostgreSQL knows it, names a key: id or …_id in any letter
+// case, and the quoted camelCase and PascalCase names ORMs such as Prisma write ("tenantId", "UserId",
+// "ownerID"): Id or ID after a lower-case letter or a digit. "Paid", "valid" and "UUID" are not keys.
+func keyName(name string) bool {
+	lower := strings.ToLower(name)
+	if lower == "id" || strings.HasSuffix(lower, "_id") {
+		return true
+	}
+	if len(name) < 3 || !strings.HasSuffix(name, "Id") && !strings.HasSuffix(name, "ID") {
+		return false
+	}
+	c := name[len(name)-3]
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 }
 
 // columnTypeRules are the type-advice rules shared by CREATE TABLE and ADD COLUMN; tableKey says a table

@@ -72,6 +72,23 @@ func callsVolatile(n *pg_query.Node) string {
 func (a *analyzer) alterTable(at *pg_query.AlterTableStmt) {
 	rel, key := relName(at.Relation), a.st.rel(at.Relation)
 	fresh := a.st.created[key]
+	if at.MissingOk && !fresh && a.st.absent(key, at.Relation.GetSchemaname() != "") {
+		// ALTER … IF EXISTS of a relation the known schema does not have does nothing.
+		kind := relationKinds[at.Objtype]
+		if kind == "" {
+			kind = "relation"
+		}
+		from, lock := len(a.out), a.lock
+		a.alterEffects(at, rel, key, false, true)
+		a.nothingDone(from, lock, a.noSuch(kind, []string{rel}, []string{key}))
+		return
+	}
+	a.alterEffects(at, rel, key, fresh, false)
+}
+
+// alterEffects raises the rules of an ALTER TABLE (ALTER INDEX, VIEW …) on rel (key is its state key);
+// nothing says the statement does nothing, so it counts no second ALTER of the table.
+func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fresh, nothing bool) {
 	if at.Objtype == pg_query.ObjectType_OBJECT_INDEX {
 		if fresh {
 			return
@@ -86,7 +103,7 @@ func (a *analyzer) alterTable(at *pg_query.AlterTableStmt) {
 		a.takes(lockSUE) // RENAME, SET (…): SHARE UPDATE EXCLUSIVE
 		return
 	}
-	if !fresh {
+	if !fresh && !nothing {
 		a.alters[key]++
 		if a.alters[key] == 2 {
 			a.add("multiple-alter-same-table", fmt.Sprintf("second ALTER TABLE on %s in this migration: combine the subcommands into one statement so the table is locked (and scanned or rewritten) once", rel))
@@ -142,6 +159,12 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, key string, fresh bool, cmd *
 		}
 		proven := false
 		if t := a.st.known(key); t != nil {
+			if c := t.cols[col]; c != nil && c.notNull {
+				// PostgreSQL (every version) leaves a NOT NULL column as it is: no scan, no change;
+				// the ACCESS EXCLUSIVE lock is still taken first.
+				a.add("set-not-null-proven", fmt.Sprintf("%s.%s is already NOT NULL: SET NOT NULL changes nothing and scans nothing, it only takes a brief ACCESS EXCLUSIVE on %s", rel, name, rel))
+				return
+			}
 			for _, ck := range t.checks {
 				proven = proven || ck.validated && ck.notNullOf == col
 			}
@@ -151,6 +174,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, key string, fresh bool, cmd *
 			return
 		}
 		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
+		f.subject = rel + "." + name
 		nn := quoteIdent(name + "_not_null")
 		f.Suggestion = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s; then SET NOT NULL (no scan) and DROP CONSTRAINT %s", relIdent(rv), nn, quoteIdent(name), nn, nn)
 		if proven {
@@ -585,7 +609,10 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		f.timeZoneDependent = true
 		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
 	case old != nil && a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
-		a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, name, newT))
+		// Every row is checked against the domain's constraints: PostgreSQL rewrites the table even
+		// from the domain's own base type.
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, name, newT))
+		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
 	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
 		if cd.CollClause != nil && a.indexed(key, col) {
 			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, name))

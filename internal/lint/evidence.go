@@ -67,9 +67,18 @@ const SourceBoth = "static+dynamic"
 //   - A rewrite of a pre-existing table that no finding of the statement explains adds table-rewrite
 //     (dangerous); a full scan of a relation that no scanning finding of the statement names adds
 //     table-scan (dangerous when SHARE or stronger was held on the table, caution otherwise). Both
-//     name the lock held.
+//     name the strongest lock held on the table, also one an earlier statement of the transaction
+//     took; table-scan on an UPDATE, DELETE, INSERT or MERGE suggests batching it.
 //   - SHARE or a stronger lock on a pre-existing relation, in a statement no finding claims a lock for,
-//     adds unexplained-exclusive-lock (caution; dangerous when the file's missing-lock-timeout stands).
+//     adds unexplained-exclusive-lock (caution; dangerous when no lock_timeout is in effect at the
+//     statement: none set earlier in its script and none from schemagate deploy, unless the
+//     configuration turns missing-lock-timeout off or safe, or an ignore comment above the statement
+//     names it).
+//     Statements of scripts with no static finding at all fall back to the file's missing-lock-timeout.
+//   - A DROP … IF EXISTS / ALTER … IF EXISTS judged to do nothing (its object absent from the known
+//     schema) is confirmed when the statement locked no pre-existing relation; when it did, the
+//     object existed after all and the statement gets back the finding it would have had (dangerous
+//     when no lock_timeout is in effect).
 //   - ACCESS EXCLUSIVE on a pre-existing table other than those a DROP CONSTRAINT / DROP TABLE finding
 //     names (the referenced side of a dropped foreign key) is appended to that finding's Lock.
 //   - An INVALID index left behind adds invalid-index (dangerous).
@@ -92,17 +101,45 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 	}
 	byStmt := map[key][]int{}
 	noTimeout := map[string]bool{} // files whose script leaves lock_timeout unset (a missing-lock-timeout stands)
+	facts := map[string]*scriptFacts{}
 	for i, f := range out {
 		k := key{f.File, f.Line, f.Column}
 		byStmt[k] = append(byStmt[k], i)
 		if f.Rule == "missing-lock-timeout" && f.Risk != Safe && !f.Ignored {
 			noTimeout[f.File] = true
 		}
+		if f.facts != nil {
+			facts[f.facts.file] = f.facts
+		}
 	}
-	// txHeld are the locks on pre-existing relations that the open transaction took in earlier
+	// timeoutNote says how lock_timeout stands at the statement of e, for a finding on lock l it took:
+	// whether the finding is dangerous for want of one, and what to add to its message. Without the
+	// static analysis' facts of the statement, the file's missing-lock-timeout decides.
+	timeoutNote := func(e Evidence, l lockLevel) (dangerous bool, note string) {
+		sf, ok := facts[e.File].at(e.Line, e.Column)
+		if !ok {
+			if noTimeout[e.File] {
+				return true, "; the migration does not set lock_timeout, so " + queuedBehind(l, false)
+			}
+			return false, "; keep lock_timeout set so a wait for it cannot queue the table's queries"
+		}
+		accepted := slices.ContainsFunc(ignoredAt[key{e.File, e.Line, e.Column}], func(ig StatementIgnore) bool {
+			return slices.ContainsFunc(ig.Rules, func(id string) bool { return strings.EqualFold(id, "missing-lock-timeout") })
+		})
+		switch {
+		case !sf.lockTimeout && sf.escalate && !accepted:
+			return true, "; no lock_timeout is in effect at this statement, so " + queuedBehind(l, false)
+		case !sf.lockTimeout:
+			return false, "; no lock_timeout is in effect at this statement"
+		case sf.deploy != "":
+			return false, "; schemagate deploy runs it with " + sf.deploy + " and retries on SQLSTATE 55P03"
+		}
+		return false, "; keep lock_timeout set so a wait for it cannot queue the table's queries"
+	}
+	// txHeld are the lock modes on pre-existing relations that the open transaction took in earlier
 	// statements: PostgreSQL keeps them until the transaction ends. Statements run outside a
 	// transaction (Concurrent) are each their own.
-	var txHeld map[string]lockLevel
+	var txHeld map[string]lockSet
 	txFile := ""
 	for _, e := range ev {
 		if e.Err != "" {
@@ -112,10 +149,12 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 		if e.Concurrent || e.File != txFile {
 			txHeld, txFile = nil, e.File
 		}
-		// The trace reports a lock only when the transaction held none on the relation before: one it
-		// believed held means the transaction ended in between (COMMIT in the script).
+		// The trace reports a lock only when the transaction did not hold it, in that mode, before (a
+		// transaction that holds ACCESS EXCLUSIVE still gets ROW EXCLUSIVE as a lock of its own when it
+		// updates the table): a mode it believed held means the transaction ended in between (COMMIT in
+		// the script).
 		for _, l := range e.Locks {
-			if _, ok := txHeld[l.Relation]; ok && l.Preexisting {
+			if txHeld[l.Relation].has(lockRank[l.Mode]) && l.Preexisting {
 				txHeld = nil
 				break
 			}
@@ -125,25 +164,36 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 		if len(idx) > 0 {
 			stmtSQL = out[idx[0]].Statement
 		}
-		held := maps.Clone(txHeld)
-		if held == nil {
-			held = map[string]lockLevel{}
+		heldModes := maps.Clone(txHeld)
+		if heldModes == nil {
+			heldModes = map[string]lockSet{}
 		}
 		newLocks := map[string]lockLevel{}
 		for _, l := range e.Locks {
 			if l.Preexisting {
-				held[l.Relation] = max(held[l.Relation], lockRank[l.Mode])
+				heldModes[l.Relation] = heldModes[l.Relation].with(lockRank[l.Mode])
 				newLocks[l.Relation] = max(newLocks[l.Relation], lockRank[l.Mode])
 			}
 		}
 		if !e.Concurrent {
-			txHeld = held
+			txHeld = heldModes
 		}
+		// held is the strongest lock the statement runs under, on each relation.
+		held := func(rel string) lockLevel { return heldModes[rel].strongest() }
 		explainedRewrite := false
 		var scanners []*Finding
 		lockClaimed := false
 		for _, i := range idx {
 			f := &out[i]
+			if f.ifExists != nil {
+				if !revive(f, e, newLocks) {
+					continue // it did nothing, as judged: it claims no lock, rewrite or scan
+				}
+				if dangerous, note := timeoutNote(e, maxLock(newLocks)); dangerous {
+					f.Risk = Dangerous
+					f.Message += note
+				}
+			}
 			switch f.Rule {
 			case "change-column-type-coercible", "change-column-type-rewrite":
 				setTypeOutcome(f, e.Rewritten)
@@ -166,10 +216,15 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 					scanned = scanned || names(f, rel)
 				}
 				if !scanned {
-					// PostgreSQL 12+ skips the scan when a validated CHECK (col IS NOT NULL) proves it.
+					// PostgreSQL skips the scan when the column is NOT NULL already, and (12+) when a
+					// validated CHECK (col IS NOT NULL) proves it: the trace does not say which.
+					subject := f.subject
+					if subject == "" {
+						subject = "the column"
+					}
 					retarget(f, "set-not-null-proven", Safe)
 					f.Scan = false
-					f.Message = "the rehearsal saw no scan: a validated CHECK (col IS NOT NULL) proves it, so SET NOT NULL only takes a brief ACCESS EXCLUSIVE (" + f.Message + ")"
+					f.Message = fmt.Sprintf("the rehearsal saw SET NOT NULL on %s scan nothing: the column is already NOT NULL, or a validated CHECK (… IS NOT NULL) proves it, so the statement only takes a brief ACCESS EXCLUSIVE", subject)
 					f.Source = SourceBoth
 				}
 			case "drop-constraint", "drop-table":
@@ -250,7 +305,7 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 		if !explainedRewrite {
 			for _, rel := range e.Rewritten {
 				f := withRule(base, "table-rewrite")
-				f.Lock = lockName(held[rel])
+				f.Lock = lockName(held(rel))
 				f.Message = fmt.Sprintf("the rehearsal saw %s rewritten (new relfilenode) while holding %s", rel, f.Lock)
 				out = append(out, f)
 				reported[rel] = true
@@ -264,12 +319,19 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 				continue // an unexplained rewrite was reported: it reads the table
 			}
 			f := withRule(base, "table-scan")
-			l := held[rel]
+			l := held(rel)
 			f.Lock = lockName(l)
 			if l < lockSH {
 				f.Risk = Caution
 			}
-			f.Message = fmt.Sprintf("the rehearsal saw a full scan of %s while holding %s", rel, f.Lock) + blocksDuring(l)
+			f.Message = fmt.Sprintf("the rehearsal saw a full scan of %s while holding %s", rel, f.Lock)
+			if l > newLocks[rel] {
+				f.Message += ", which an earlier statement of the transaction took"
+			}
+			f.Message += blocksDuring(l)
+			if sf, ok := facts[e.File].at(e.Line, e.Column); ok && sf.dml || !ok && dmlText(stmtSQL) {
+				f.Suggestion = dmlScanSuggestion
+			}
 			f.Ignored, f.Reason = scanIgnored, scanReason
 			out = append(out, f)
 			reported[rel] = true
@@ -283,11 +345,14 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 				f := withRule(base, "unexplained-exclusive-lock")
 				f.Lock = l.String()
 				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, and no rule explains it", l, rel)
-				if noTimeout[e.File] {
+				dangerous, note := timeoutNote(e, l)
+				if dangerous {
 					f.Risk = Dangerous
-					f.Message += "; the migration does not set lock_timeout, so " + queuedBehind(l, false)
-				} else {
-					f.Message += "; keep lock_timeout set so a wait for it cannot queue the table's queries"
+				}
+				f.Message += note
+				if sf, ok := facts[e.File].at(e.Line, e.Column); ok && sf.deploy != "" {
+					// As missing-lock-timeout's, when only the deploy's lock_timeout covers it.
+					f.Suggestion = "check what the statement does to the table; if the migration also reaches the database another way than schemagate deploy, SET lock_timeout in it"
 				}
 				out = append(out, f)
 			}
@@ -307,6 +372,79 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 		}
 	}
 	return out
+}
+
+// lockSet holds lock modes, one bit per lockLevel: pg_locks has a row for each mode a transaction
+// holds on a relation.
+type lockSet uint16
+
+func (s lockSet) has(l lockLevel) bool     { return l > lockNone && s&(1<<l) != 0 }
+func (s lockSet) with(l lockLevel) lockSet { return s | 1<<l }
+func (s lockSet) strongest() lockLevel {
+	for l := lockAE; l > lockNone; l-- {
+		if s.has(l) {
+			return l
+		}
+	}
+	return lockNone
+}
+
+func maxLock(locks map[string]lockLevel) lockLevel {
+	l := lockNone
+	for _, m := range locks {
+		l = max(l, m)
+	}
+	return l
+}
+
+// dmlScanSuggestion is table-scan's advice for a statement that changes rows: the rule's (validate
+// separately, build indexes concurrently) is for DDL.
+const dmlScanSuggestion = "batch it in a later migration (a bounded key range per short transaction), or run it outside the transaction that holds the lock, so no long scan runs under it"
+
+// dmlText tells from a statement's text whether it changes rows, when the static analysis has no facts
+// of it.
+func dmlText(sql string) bool {
+	word, _, _ := strings.Cut(strings.TrimSpace(sql), " ")
+	switch strings.ToUpper(word) {
+	case "UPDATE", "DELETE", "INSERT", "MERGE":
+		return true
+	}
+	return false
+}
+
+// revive judges a finding of a statement the static analysis found to do nothing (ifExists is set) by
+// what the rehearsal saw: a lock on a relation that existed before the migration, one the statement
+// names or dropped, means the object existed after all (the schema the rules read lacked it), and the
+// finding it would have had comes back, saying so; otherwise the finding is confirmed. (A lock on a
+// relation the statement neither names nor drops is one its transaction held already: a statement
+// traced outside the migration's transaction reports every lock its session holds.) It reports
+// whether the finding came back.
+func revive(f *Finding, e Evidence, newLocks map[string]lockLevel) bool {
+	acted := slices.ContainsFunc(e.Locks, func(l LockEvidence) bool {
+		return l.Preexisting && (l.Dropped || names(f.ifExists, l.Relation))
+	})
+	if !acted {
+		f.Source = SourceBoth
+		f.Message += "; the rehearsal saw it take no lock on what it names"
+		return false
+	}
+	var seen []string // "ACCESS EXCLUSIVE on public.t and public.t_idx", strongest first
+	for l := lockAE; l > lockNone; l-- {
+		var rels []string
+		for _, rel := range slices.Sorted(maps.Keys(newLocks)) {
+			if newLocks[rel] == l {
+				rels = append(rels, rel)
+			}
+		}
+		if len(rels) > 0 {
+			seen = append(seen, l.String()+" on "+andList(rels))
+		}
+	}
+	would := *f.ifExists
+	would.Source, would.Ignored, would.Reason, would.facts = SourceBoth, f.Ignored, f.Reason, f.facts
+	would.Message += "; the rehearsal saw it take " + strings.Join(seen, ", ") + ", so it does act: the schema the rules read lacks what it names"
+	*f = would
+	return true
 }
 
 // dropRules are the rules of statements that say they drop relations; droppedKinds names the relation

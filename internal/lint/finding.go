@@ -86,6 +86,12 @@ type Finding struct {
 	// timeZoneDependent marks a type change between timestamp and timestamptz, which rewrites the table
 	// unless the server's TimeZone is UTC: the rehearsal's (UTC) trace cannot clear it.
 	timeZoneDependent bool
+	// ifExists is the finding a DROP … IF EXISTS / ALTER … IF EXISTS would get if the object it names
+	// existed: set on the safe finding of one that the known schema says does nothing, for ApplyEvidence
+	// to bring back when the rehearsal sees the statement lock a relation that existed before.
+	ifExists *Finding
+	// facts is what the analysis of the finding's script knows about each of its statements.
+	facts *scriptFacts
 }
 
 // String renders the finding compiler-style: "file:line:col: risk rule: message".

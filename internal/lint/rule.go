@@ -68,13 +68,16 @@ var extraRules = []Rule{
 	{ID: "table-scan", Risk: Dangerous, Lock: "as observed", Scan: true, Dynamic: true,
 		Summary:    "the rehearsal saw a full scan of a pre-existing table that no static rule explains",
 		Suggestion: "validate constraints separately (NOT VALID, then VALIDATE CONSTRAINT) or build indexes CONCURRENTLY",
-		Why:        "Risk: dangerous while a lock of SHARE or stronger is held (writes wait for the whole scan); caution under weaker locks.",
+		Why:        "Risk: dangerous while a lock of SHARE or stronger is held on the table (writes wait for the whole scan); caution under weaker locks.",
 		Bad:        "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0);",
-		Good:       "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0) NOT VALID;"},
+		Good:       "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0) NOT VALID;",
+		Notes: "The lock named is the strongest the transaction holds on the table at the statement, also one an earlier statement of the transaction took: " +
+			"PostgreSQL keeps locks until the transaction ends, so an UPDATE after an ALTER TABLE scans under the ALTER's ACCESS EXCLUSIVE. " +
+			"For a statement that changes rows (UPDATE, DELETE, INSERT, MERGE) the suggestion is to batch it in a later migration or run it outside the transaction that holds the lock."},
 	{ID: "unexplained-exclusive-lock", Risk: Caution, Lock: "as observed", Dynamic: true,
 		Summary:    "the rehearsal saw a statement take SHARE or a stronger lock on a pre-existing relation that no static rule explains",
 		Suggestion: "SET lock_timeout = '1s'…'5s' before the statement and retry on SQLSTATE 55P03; check what the statement does to the table",
-		Why:        "Risk: caution; dangerous when the migration does not set lock_timeout (missing-lock-timeout). Even a brief ACCESS EXCLUSIVE (or SHARE, SHARE ROW EXCLUSIVE, EXCLUSIVE) lock waits behind running queries, and every later query on the table queues behind the wait.",
+		Why:        "Risk: caution; dangerous when no lock_timeout is in effect at the statement: none set earlier in the script (or one turned off since), and none set by schemagate deploy (as for missing-lock-timeout). Even a brief ACCESS EXCLUSIVE (or SHARE, SHARE ROW EXCLUSIVE, EXCLUSIVE) lock waits behind running queries, and every later query on the table queues behind the wait.",
 		Bad:        "ALTER TRIGGER users_audit ON users RENAME TO users_audit2; -- ACCESS EXCLUSIVE on users",
 		Good:       "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN bio text;",
 		Notes: "Statements the parser does not model (a function call, CALL, a DO block, syntax newer than the parser's grammar) are judged " +

@@ -2,10 +2,13 @@ package lint
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // state is what the analysis knows about the database: objects of Config.Schema (pre-existing) and
@@ -26,6 +29,26 @@ type state struct {
 	partitioned map[string][]string // partitioned table -> partition key columns
 	defaultPart map[string]string   // partitioned table -> its DEFAULT partition
 	schema      string              // the first schema of the search path
+
+	// What absent needs to tell that an object does not exist (with complete):
+	//
+	// gone are the objects the migration being judged dropped.
+	gone map[string]bool
+	// autoIndexed are the tables with an index whose name PostgreSQL chose: CREATE INDEX without a
+	// name, an unnamed PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING INDEXES, the indexes a partition
+	// gets from its parent.
+	autoIndexed map[string]bool
+	// unmodeled is the lower-cased text of statements that may create objects the state does not
+	// follow: DO blocks and function bodies that build no SQL at run time, statements that do not parse.
+	// A name in it may exist.
+	unmodeled strings.Builder
+	// functions are the functions the history defines: name -> whether its body may build SQL at run
+	// time (EXECUTE) or call other code.
+	functions map[string]bool
+	// opaque says code ran whose effect cannot be told from any text the state saw (a DO block or a
+	// function that builds SQL at run time, a function the history does not define, a table moved to
+	// another schema with its indexes): any object may exist.
+	opaque bool
 }
 
 type table struct {
@@ -54,7 +77,8 @@ const defaultSchema = "public"
 
 func newState() *state {
 	return &state{created: map[string]bool{}, exists: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
-		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema}
+		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema,
+		gone: map[string]bool{}, autoIndexed: map[string]bool{}, functions: map[string]bool{}}
 }
 
 func (s *state) table(name string) *table {
@@ -73,6 +97,7 @@ func (s *state) table(name string) *table {
 func (s *state) creates(name string, ifNotExists, created bool) bool {
 	isNew := !ifNotExists || s.created[name] || s.complete && !s.exists[name]
 	s.exists[name] = true
+	delete(s.gone, name)
 	if created && isNew {
 		s.created[name] = true
 	}
@@ -86,6 +111,49 @@ func (s *state) drops(name string) {
 	delete(s.tables, name)
 	delete(s.indexCols, name)
 	delete(s.partitioned, name)
+}
+
+// absent tells whether the state knows that no relation (table, view, index …) by the name of key
+// exists, so that DROP … IF EXISTS or ALTER … IF EXISTS of it does nothing: the state describes the
+// whole history (complete), no code ran whose effect it cannot see (opaque), and no relation by that
+// name is known, nor text it cannot follow names it, nor may PostgreSQL have chosen it for an index.
+// qualified says the statement names the schema; an unqualified name is absent only when no schema
+// has it (the search path may reach schemas after the first, and temporary tables come before it).
+func (s *state) absent(key string, qualified bool) bool {
+	if !s.complete || s.opaque || key == "" || s.exists[key] {
+		return false
+	}
+	name := bare(key)
+	if strings.Contains(s.unmodeled.String(), strings.ToLower(name)) {
+		return false
+	}
+	if !qualified {
+		for k := range s.exists {
+			if bare(k) == name {
+				return false
+			}
+		}
+	}
+	schema, _, _ := strings.Cut(key, ".")
+	for t := range s.autoIndexed {
+		ts, tn, _ := strings.Cut(t, ".")
+		if (!qualified || ts == schema) && strings.HasPrefix(name, autoNamePrefix(tn)) {
+			return false
+		}
+	}
+	return true
+}
+
+// autoNamePrefix is the part of table name that every index name PostgreSQL chooses for the table
+// starts with: makeObjectName() cuts the table name only as far as needed to fit 63 bytes with the
+// column names and the label (idx, key, pkey, excl and a number), never below about 28 bytes; 24
+// leaves room, cut at a character boundary.
+func autoNamePrefix(table string) string {
+	n := min(len(table), 24)
+	for n > 0 && n < len(table) && !utf8.RuneStart(table[n]) {
+		n--
+	}
+	return table[:n]
 }
 
 // known returns the table when the schema or the migration described it.
@@ -245,6 +313,72 @@ func colNames(nodes []*pg_query.Node) []string {
 	return out
 }
 
+// learnStatement updates the state with what a statement creates or changes, noting what it cannot
+// follow (see absent). created says the statement belongs to the migration being judged.
+func (s *state) learnStatement(st *sqlparse.Statement, created bool) {
+	n := st.Node
+	if n == nil {
+		if st.Err != nil {
+			s.unmodeled.WriteString(strings.ToLower(st.SQL) + "\n") // it may create anything it names
+		}
+		return
+	}
+	switch {
+	case n.GetDoStmt() != nil:
+		s.runs(st.SQL)
+	case n.GetCreateFunctionStmt() != nil:
+		// Its body runs when it is called (or fires as a trigger): what it names may exist from then on.
+		s.functions[lastName(n.GetCreateFunctionStmt().Funcname)] = dynamicCode(st.SQL)
+		s.unmodeled.WriteString(strings.ToLower(st.SQL) + "\n")
+	case n.GetCallStmt() != nil, n.GetSelectStmt() != nil:
+		walk(n, func(m proto.Message) {
+			if fc, ok := m.(*pg_query.FuncCall); ok {
+				s.calls(lastName(fc.Funcname))
+			}
+		})
+	case n.GetExecuteStmt() != nil, n.GetImportForeignSchemaStmt() != nil:
+		s.opaque = true
+	case n.GetCreateSchemaStmt() != nil && len(n.GetCreateSchemaStmt().SchemaElts) > 0:
+		s.unmodeled.WriteString(strings.ToLower(st.SQL) + "\n") // CREATE SCHEMA s CREATE TABLE …
+	}
+	s.learn(n, created)
+}
+
+// runs notes a DO block: one that may build SQL at run time or call other code makes the state opaque;
+// the objects any other one creates are named in its text.
+func (s *state) runs(sql string) {
+	if dynamicCode(sql) {
+		s.opaque = true
+		return
+	}
+	s.unmodeled.WriteString(strings.ToLower(sql) + "\n")
+}
+
+// dynamicCode tells whether procedural code may create objects its text does not name: it runs
+// dynamic SQL (EXECUTE) or calls other code (PERFORM, CALL).
+func dynamicCode(sql string) bool {
+	lower := strings.ToLower(sql)
+	return strings.Contains(lower, "execute") || strings.Contains(lower, "perform") || strings.Contains(lower, "call ")
+}
+
+// inertFuncs are built-in functions a migration calls that create no objects, beyond those the rules
+// already know (harmlessFuncs, volatileFuncs, stableFuncs).
+var inertFuncs = map[string]bool{"max": true, "min": true, "sum": true, "avg": true, "array_agg": true, "string_agg": true,
+	"json_agg": true, "jsonb_agg": true, "bool_and": true, "bool_or": true, "pg_get_serial_sequence": true, "to_regclass": true,
+	"current_database": true, "current_schema": true, "version": true, "pg_sleep": true, "pg_notify": true, "pg_advisory_xact_unlock": true}
+
+// calls notes a function call run by a statement: one the history defines with a static body adds
+// nothing (its text was noted); built-ins create nothing; any other may create anything.
+func (s *state) calls(name string) {
+	if harmlessFuncs[name] || volatileFuncs[name] || stableFuncs[name] || inertFuncs[name] {
+		return
+	}
+	if dynamic, ok := s.functions[name]; ok && !dynamic {
+		return
+	}
+	s.opaque = true
+}
+
 // learn updates the state with what a statement creates or changes.
 func (s *state) learn(n *pg_query.Node, created bool) {
 	switch {
@@ -262,7 +396,12 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				s.addColumn(t, name, cd)
 			} else if c := e.GetConstraint(); c != nil {
 				s.addConstraint(t, name, c)
+			} else if e.GetTableLikeClause() != nil {
+				s.autoIndexed[name] = true // LIKE … INCLUDING INDEXES names the copies itself
 			}
+		}
+		if cs.Partbound != nil {
+			s.autoIndexed[name] = true // the parent's indexes, cloned under names PostgreSQL chooses
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
@@ -289,6 +428,8 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				return // CREATE INDEX IF NOT EXISTS of an index that (may) exist
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
+		} else {
+			s.autoIndexed[rel] = true
 		}
 		if is.WhereClause == nil {
 			t := s.table(rel)
@@ -303,6 +444,12 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 	case n.GetCreateTableAsStmt() != nil:
 		if c := n.GetCreateTableAsStmt(); c.Into != nil {
 			s.creates(s.rel(c.Into.Rel), c.IfNotExists, created)
+		}
+	case n.GetSelectStmt().GetIntoClause() != nil:
+		s.creates(s.rel(n.GetSelectStmt().GetIntoClause().GetRel()), false, created) // SELECT … INTO t
+	case n.GetCreateForeignTableStmt() != nil:
+		if b := n.GetCreateForeignTableStmt().GetBaseStmt(); b != nil {
+			s.creates(s.rel(b.Relation), b.IfNotExists, created)
 		}
 	case n.GetCreateEnumStmt() != nil:
 		s.creates(s.qual(n.GetCreateEnumStmt().TypeName), false, created)
@@ -338,6 +485,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 				if len(items) > 0 {
 					s.drops(s.qual(items))
+					if created {
+						s.gone[s.qual(items)] = true
+					}
 				}
 			}
 		case pg_query.ObjectType_OBJECT_SCHEMA:
@@ -348,6 +498,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 	case n.GetAlterTableStmt() != nil:
 		at := n.GetAlterTableStmt()
 		name := s.rel(at.Relation)
+		if at.MissingOk && s.absent(name, at.Relation.GetSchemaname() != "") {
+			return // ALTER … IF EXISTS of nothing
+		}
 		t := s.table(name)
 		for _, c := range at.Cmds {
 			cmd := c.GetAlterTableCmd()
@@ -388,26 +541,50 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				if pb := cmd.Def.GetPartitionCmd().GetBound(); pb != nil && pb.IsDefault {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
 				}
+				// Indexes of the parent the partition lacks are created on it, named by PostgreSQL.
+				s.autoIndexed[s.rel(cmd.Def.GetPartitionCmd().GetName())] = true
 			}
 		}
 	case n.GetRenameStmt() != nil:
 		r := n.GetRenameStmt()
 		switch r.RenameType {
-		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
+		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
+			pg_query.ObjectType_OBJECT_INDEX, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			old := s.rel(r.Relation)
-			nw := sibling(old, r.Newname)
-			if t, ok := s.tables[old]; ok {
-				s.tables[nw] = t
-				delete(s.tables, old)
-			}
-			if s.created[old] {
-				s.created[nw] = true
-			}
-			if s.exists[old] {
-				s.exists[nw] = true
-				delete(s.exists, old)
-			}
+			s.moves(old, sibling(old, r.Newname))
+		case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
+			// Renaming a PRIMARY KEY / UNIQUE / EXCLUDE constraint renames its index.
+			s.exists[sibling(s.rel(r.Relation), r.Newname)] = true
 		}
+	case n.GetAlterObjectSchemaStmt() != nil:
+		a := n.GetAlterObjectSchemaStmt()
+		switch a.ObjectType {
+		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+			s.opaque = true // its indexes move with it, under names the state may not know
+			fallthrough
+		case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_SEQUENCE:
+			old := s.rel(a.Relation)
+			s.moves(old, a.Newschema+"."+bare(old))
+		}
+	}
+}
+
+// moves follows a relation renamed or moved to another schema.
+func (s *state) moves(old, nw string) {
+	if t, ok := s.tables[old]; ok {
+		s.tables[nw] = t
+		delete(s.tables, old)
+	}
+	if s.created[old] {
+		s.created[nw] = true
+	}
+	if s.exists[old] {
+		s.exists[nw] = true
+		delete(s.exists, old)
+	}
+	if cols, ok := s.indexCols[old]; ok {
+		s.indexCols[nw] = cols
+		delete(s.indexCols, old)
 	}
 }
 
@@ -424,6 +601,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef) {
 		if k.GetContype() == pg_query.ConstrType_CONSTR_PRIMARY || k.GetContype() == pg_query.ConstrType_CONSTR_UNIQUE {
 			t.indexes = append(t.indexes, []string{name})
 			t.uniques = append(t.uniques, []string{name})
+			s.constraintIndex(tname, k)
 		}
 	}
 	t.cols[name] = c
@@ -439,7 +617,10 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 			}
 		}
 		t.checks[strings.ToLower(c.Conname)] = ck
+	case pg_query.ConstrType_CONSTR_EXCLUSION:
+		s.constraintIndex(tname, c)
 	case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE:
+		s.constraintIndex(tname, c)
 		keys := colNames(c.Keys)
 		if len(keys) > 0 {
 			t.indexes = append(t.indexes, keys)
@@ -452,6 +633,18 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 				}
 			}
 		}
+	}
+}
+
+// constraintIndex notes the index of a PRIMARY KEY, UNIQUE or EXCLUDE constraint on table tname: it is
+// named after the constraint, or by PostgreSQL when the constraint has no name (USING INDEX keeps the
+// index, under the constraint's name when it has one).
+func (s *state) constraintIndex(tname string, c *pg_query.Constraint) {
+	switch {
+	case c.Conname != "":
+		s.exists[sibling(tname, c.Conname)] = true
+	case c.Indexname == "":
+		s.autoIndexed[tname] = true
 	}
 }
 

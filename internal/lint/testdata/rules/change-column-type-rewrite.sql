@@ -16,3 +16,7 @@ ALTER TABLE users ALTER COLUMN email TYPE text USING trim(email);
 CREATE TABLE fresh (n int);
 -- want-none
 ALTER TABLE fresh ALTER COLUMN n TYPE bigint;
+
+-- case
+-- want: change-column-type-rewrite
+ALTER TABLE users ALTER COLUMN age TYPE positive_int;

@@ -31,3 +31,12 @@ CREATE TABLE stock (sku text PRIMARY KEY, quantity int NOT NULL, shelf smallint)
 -- case
 -- want-none
 ALTER TABLE users ADD COLUMN age smallint;
+
+-- case
+-- Prisma-style camelCase and PascalCase keys.
+-- want: prefer-bigint, prefer-bigint, prefer-bigint
+CREATE TABLE "Post" ("postId" int, "tenantId" integer, "OwnerID" int4, "Paid" int, "UUID" int, "valid" int);
+
+-- case
+-- want-none
+CREATE TABLE "Stats" ("viewCount" int, "android" int, "Width" int);

@@ -24,3 +24,8 @@ COMMIT;
 ALTER TABLE users VALIDATE CONSTRAINT email_nn;
 -- want-none
 ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- case
+-- The primary key column is NOT NULL already: nothing to prove, nothing to scan.
+-- want: set-not-null-proven
+ALTER TABLE users ALTER COLUMN id SET NOT NULL;
