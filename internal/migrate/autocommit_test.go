@@ -35,6 +35,39 @@ func TestInferAutocommit(t *testing.T) {
 			"1_enum.sql": "BEGIN;\nALTER TYPE s ADD VALUE 'c';\nINSERT INTO t VALUES ('c');\nCOMMIT;\n"}, false, true},
 		{"golang-migrate enum value added then used stays one query", FormatGolangMigrate, map[string]string{
 			"1_enum.up.sql": "ALTER TYPE s ADD VALUE 'c';\nINSERT INTO t VALUES ('c');\n", "1_enum.down.sql": "SELECT 1;"}, false, true},
+		// golang-migrate sends a file as one query: a single statement is in no transaction block, so a
+		// DO block that commits (a batched backfill) or a CALL of a procedure that may commit works there.
+		{"golang-migrate lone DO that commits", FormatGolangMigrate, map[string]string{
+			"1_fill.up.sql":   "DO $$ DECLARE n int; BEGIN LOOP UPDATE t SET done = true WHERE id IN (SELECT id FROM t WHERE NOT done LIMIT 1000); GET DIAGNOSTICS n = ROW_COUNT; EXIT WHEN n = 0; COMMIT; END LOOP; END $$;\n",
+			"1_fill.down.sql": "-- undo\nDO $$ BEGIN UPDATE t SET done = false; ROLLBACK; END $$;"}, true, false},
+		{"golang-migrate lone DO without COMMIT stays transactional", FormatGolangMigrate, map[string]string{
+			"1_fill.up.sql": "DO $$ BEGIN RAISE NOTICE 'COMMIT'; UPDATE t SET done = true; END $$;", "1_fill.down.sql": "SELECT 1;"}, false, true},
+		{"golang-migrate lone CALL", FormatGolangMigrate, map[string]string{
+			"1_call.up.sql": "CALL backfill();", "1_call.down.sql": "CALL unfill(1);"}, true, false},
+		{"golang-migrate DO that commits among others fails as one query", FormatGolangMigrate, map[string]string{
+			"1_fill.up.sql": "SELECT 1;\nDO $$ BEGIN COMMIT; END $$;", "1_fill.down.sql": "SELECT 1;"}, false, true},
+		{"golang-migrate CALL among others stays one query", FormatGolangMigrate, map[string]string{
+			"1_call.up.sql": "CREATE TABLE t (a int);\nCALL p();", "1_call.down.sql": "DROP TABLE t;"}, false, true},
+		// An explicit COMMIT in the query commits (the statements after it run in a new implicit
+		// transaction), as psql runs the file: the enum value is committed before its use.
+		{"golang-migrate explicit COMMIT partway", FormatGolangMigrate, map[string]string{
+			"1_enum.up.sql":   "BEGIN;\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nCREATE TABLE u (v e DEFAULT 'x');\n",
+			"1_enum.down.sql": "DROP TABLE u;"}, true, true},
+		{"golang-migrate COMMIT without BEGIN", FormatGolangMigrate, map[string]string{
+			"1_enum.up.sql": "ALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nINSERT INTO t VALUES ('x');\n", "1_enum.down.sql": "START TRANSACTION;\nDELETE FROM t;\nEND;\nDELETE FROM u;"}, true, false},
+		// A file its own BEGIN and COMMIT wrap is one transaction under golang-migrate as in the rehearsal's.
+		{"golang-migrate wrapped in its own BEGIN and COMMIT stays transactional", FormatGolangMigrate, map[string]string{
+			"1_a.up.sql": "CREATE TABLE z (a int);\nBEGIN;\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\n-- done\n", "1_a.down.sql": "START TRANSACTION;\nDELETE FROM t;\nEND;"}, false, true},
+		// ROLLBACK discards what the query did before it, which autocommit would keep: the rehearsal
+		// refuses such a file in its transaction.
+		{"golang-migrate ROLLBACK after a COMMIT stays transactional", FormatGolangMigrate, map[string]string{
+			"1_a.up.sql": "BEGIN;\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nCREATE TABLE a (v e);\nROLLBACK;\nCREATE TABLE b (v e);", "1_a.down.sql": "SELECT 1;"}, false, true},
+		{"golang-migrate own BEGIN with CIC fails as one query", FormatGolangMigrate, map[string]string{
+			"1_idx.up.sql": "BEGIN;\nCREATE TABLE t (a int);\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\n", "1_idx.down.sql": "DROP TABLE t;"}, false, true},
+		{"golang-migrate own COMMIT then a DO that commits fails as one query", FormatGolangMigrate, map[string]string{
+			"1_fill.up.sql": "COMMIT;\nDO $$ BEGIN COMMIT; END $$;", "1_fill.down.sql": "SELECT 1;"}, false, true},
+		{"golang-migrate own COMMIT then a CALL", FormatGolangMigrate, map[string]string{
+			"1_call.up.sql": "BEGIN;\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nCALL p('x');", "1_call.down.sql": "SELECT 1;"}, true, true},
 		{"goose needs its directive", FormatGoose, map[string]string{
 			"1_idx.sql": "-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n"}, false, true},
 	}

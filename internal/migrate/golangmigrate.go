@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // golang-migrate (github.com/golang-migrate/migrate): {version}_{title}.up.sql and .down.sql files at
@@ -29,27 +31,25 @@ func (r *reader) readGolangMigrate() {
 		return leadingDigits(name) != "" || isSQL(name) && !strings.HasPrefix(name, ".")
 	}
 	for _, name := range r.topFiles(keep) {
+		// golang-migrate skips every name its source.Parse refuses (source/iofs Init: "continue" on its
+		// error), so such a file never runs and the folder migrates without it: a note, not an error.
 		match := golangMigrateName.FindStringSubmatch(name)
 		if match == nil && !isSQL(name) {
-			continue // golang-migrate skips it silently (source/iofs: "ignore files that we can't parse")
+			continue // not SQL: skipped without a word
 		}
 		if match == nil {
-			if leadingDigits(name) != "" {
-				r.errorf(name, 0, "name it {version}_{title}.up.sql or {version}_{title}.down.sql",
-					"not a golang-migrate file name")
-			} else {
-				r.warnf(name, 0, "golang-migrate reads {version}_{title}.up.sql and .down.sql", "ignored: not a golang-migrate file name")
-			}
+			r.warnf(name, 0, golangMigrateNameHint(name), "ignored: not a golang-migrate file name: golang-migrate never runs it (it skips the names it cannot parse)")
+			continue
+		}
+		v, err := strconv.ParseUint(match[1], 10, 64)
+		if err != nil {
+			r.warnf(name, 0, "golang-migrate versions are whole numbers up to 18446744073709551615",
+				"ignored: golang-migrate never runs it: its version %s is larger than golang-migrate reads, so it skips the file", match[1])
 			continue
 		}
 		if !strings.EqualFold(match[4], "sql") {
 			r.warnf(name, 0, "rename or move it if it is not a migration",
 				"read as a migration: golang-migrate runs every {version}_{title}.up.* and .down.* file, whatever the extension (here .%s)", match[4])
-		}
-		v, err := strconv.ParseUint(match[1], 10, 64)
-		if err != nil {
-			r.errorf(name, 0, "golang-migrate versions are whole numbers up to 18446744073709551615", "invalid version %s", match[1])
-			continue
 		}
 		e := byVersion[v]
 		if e == nil {
@@ -57,7 +57,7 @@ func (r *reader) readGolangMigrate() {
 			byVersion[v] = e
 		}
 		src, ok := r.loadText(name)
-		if ok && isBlank(src) {
+		if ok && strings.TrimSpace(src) == "" { // as golang-migrate tells (a byte-order mark is no space)
 			// golang-migrate sends nothing for a blank file (database/postgres/postgres.go Run: "if
 			// strings.TrimSpace(query) == \"\" { return nil }"): an empty down marks an irreversible
 			// migration; an empty up is more likely a mistake.
@@ -75,7 +75,7 @@ func (r *reader) readGolangMigrate() {
 			}
 			continue
 		}
-		m := &Migration{Version: strconv.FormatUint(v, 10), Name: match[2], Up: scriptLater(name, src, &later)}
+		m := &Migration{Version: strconv.FormatUint(v, 10), Name: match[2], Up: golangMigrateScript(name, src, &later)}
 		slot := &e.up
 		if match[3] == "down" {
 			slot = &e.down
@@ -106,4 +106,37 @@ func (r *reader) readGolangMigrate() {
 		r.checkEmpty(m, 0, "golang-migrate", "up script")
 		r.migrations = append(r.migrations, m)
 	}
+}
+
+// golangMigrateNameFold is golangMigrateName in any case: golang-migrate's own is case-sensitive.
+var golangMigrateNameFold = regexp.MustCompile(`(?i)^([0-9]+)_(.*)\.(down|up)\.(.*)$`)
+
+// golangMigrateNameHint says how to name a .sql file that golang-migrate skips, if it is a migration.
+func golangMigrateNameHint(name string) string {
+	if m := golangMigrateNameFold.FindStringSubmatch(name); m != nil {
+		return "golang-migrate matches .up. and .down. in lower case only: rename it " +
+			m[1] + "_" + m[2] + "." + strings.ToLower(m[3]) + "." + m[4] + " if it is a migration"
+	}
+	return "if it is a migration, name it {version}_{title}.up.sql (with a {version}_{title}.down.sql); otherwise move it out of the migration folder"
+}
+
+// golangMigrateBOM is the hint on a file that starts with a byte-order mark.
+const golangMigrateBOM = "golang-migrate sends the byte-order mark to PostgreSQL, which rejects it: save the file as UTF-8 without BOM"
+
+// golangMigrateScript is scriptLater for a golang-migrate file, which golang-migrate sends to the server
+// as it is (database/postgres/postgres.go Run: io.ReadAll, then ExecContext): a byte-order mark is not
+// stripped, and PostgreSQL reads it as part of the first word, a syntax error at 1:1. The script keeps
+// it, so that the rehearsal fails as the deploy would, and the parse error says why.
+func golangMigrateScript(file, src string, later *[]func()) *Script {
+	if !strings.HasPrefix(src, "\uFEFF") {
+		return scriptLater(file, src, later)
+	}
+	s := &Script{File: file, SQL: src, bom: true}
+	*later = append(*later, func() {
+		s.Statements = sqlparse.ParseRange(src, 0, len(src), nil)
+		if len(s.Statements) > 0 && s.Statements[0].Err != nil {
+			s.Statements[0].Err.Message += " (" + golangMigrateBOM + ")"
+		}
+	})
+	return s
 }

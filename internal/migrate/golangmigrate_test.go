@@ -1,6 +1,10 @@
 package migrate
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestReadGolangMigrate(t *testing.T) {
 	t.Parallel()
@@ -43,10 +47,33 @@ func TestReadGolangMigrate(t *testing.T) {
 				"schema.sql":                      "SELECT 6;",
 				"notes.txt":                       "not read",
 			},
+			// source/iofs Init: a name source.Parse refuses (no match, or a version beyond uint64) is
+			// skipped ("continue"), so the folder still migrates without it.
 			want: []string{"1_a up:1 down:-", "4_d up:1 down:-"},
-			errs: []string{"18446744073709551616_big.up.sql:0: invalid version 18446744073709551616", "2_b.sql:0: not a golang-migrate file name",
-				"3_c.UP.sql:0: not a golang-migrate file name"},
-			warns: []string{"4_d.up.psql:0: read as a migration: golang-migrate runs every", "schema.sql:0: ignored: not a golang-migrate file name"},
+			warns: []string{"18446744073709551616_big.up.sql:0: ignored: golang-migrate never runs it: its version 18446744073709551616 is larger than",
+				"2_b.sql:0: ignored: not a golang-migrate file name: golang-migrate never runs it",
+				"3_c.UP.sql:0: ignored: not a golang-migrate file name: golang-migrate never runs it",
+				"4_d.up.psql:0: read as a migration: golang-migrate runs every", "schema.sql:0: ignored: not a golang-migrate file name"},
+		},
+		{
+			name: "a stray .sql file does not fail the folder",
+			files: map[string]string{
+				"1_a.up.sql":   "CREATE TABLE a (id int);",
+				"1_a.down.sql": "DROP TABLE a;",
+				"2_notes.sql":  "-- notes\nSELECT 1;",
+			},
+			want:  []string{"1_a up:1 down:1"},
+			warns: []string{"2_notes.sql:0: ignored: not a golang-migrate file name: golang-migrate never runs it (it skips the names it cannot parse)"},
+		},
+		{
+			name: "an upper-case direction is skipped, and the hint says how to name it",
+			files: map[string]string{
+				"1_a.up.sql":       "CREATE TABLE a (id int);",
+				"2_Add_B.UP.sql":   "CREATE TABLE b (id int);",
+				"2_Add_B.Down.sql": "DROP TABLE b;",
+			},
+			want:  []string{"1_a up:1 down:-"},
+			warns: []string{"2_Add_B.Down.sql:0: ignored: not a golang-migrate file name", "2_Add_B.UP.sql:0: ignored: not a golang-migrate file name"},
 		},
 		{
 			// source/parse.go: ^([0-9]+)_(.*)\.(down|up)\.(.*)$, whatever the extension.
@@ -109,4 +136,117 @@ func TestReadGolangMigrate(t *testing.T) {
 			want: []string{"1_a up:1 down:-"},
 		},
 	})
+}
+
+// TestGolangMigrateSkippedNames: a file golang-migrate skips is a note that names it, says why it never
+// runs and how to name it if it is a migration.
+func TestGolangMigrateSkippedNames(t *testing.T) {
+	t.Parallel()
+	set, err := Read(mapFS(map[string]string{
+		"1_a.up.sql": "SELECT 1;", "2_Add_B.UP.sql": "SELECT 2;", "3_notes.sql": "SELECT 3;",
+	}), FormatGolangMigrate)
+	if err != nil {
+		t.Fatalf("the folder does not read: %v", err)
+	}
+	want := []string{
+		"2_Add_B.UP.sql: ignored: not a golang-migrate file name: golang-migrate never runs it (it skips the names it cannot parse) (hint: golang-migrate matches .up. and .down. in lower case only: rename it 2_Add_B.up.sql if it is a migration)",
+		"3_notes.sql: ignored: not a golang-migrate file name: golang-migrate never runs it (it skips the names it cannot parse) (hint: if it is a migration, name it {version}_{title}.up.sql (with a {version}_{title}.down.sql); otherwise move it out of the migration folder)",
+	}
+	var got []string
+	for _, w := range set.Warnings {
+		got = append(got, w.Error())
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("warnings:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestGolangMigrateByteOrderMark: golang-migrate sends a file's bytes as they are (database/postgres
+// Run: io.ReadAll, then one ExecContext), and PostgreSQL reads a byte-order mark as part of the first
+// word: a syntax error at 1:1, which the parse error explains. The checksum is that of the text without
+// the mark, as when the reader stripped it.
+func TestGolangMigrateByteOrderMark(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"1_a.up.sql":   "\uFEFFCREATE TABLE a (id int);\nSELECT 1;\n",
+		"1_a.down.sql": "\uFEFF-- undo\nDROP TABLE a;",
+		"2_b.up.sql":   "\uFEFF\n", // not blank to golang-migrate (strings.TrimSpace keeps the mark): it sends it
+		"3_c.up.sql":   "CREATE TABLE c (id int);",
+	}
+	set, err := Read(mapFS(files), FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summaries(set); fmt.Sprint(got) != "[1_a up:2 down:1 2_b up:1 down:- 3_c up:1 down:-]" {
+		t.Fatalf("migrations = %q", got)
+	}
+	for _, m := range set.Migrations {
+		checkScripts(t, files, m)
+	}
+	a := set.Migrations[0]
+	for _, s := range []*Script{a.Up, a.Down, set.Migrations[1].Up} {
+		if !strings.HasPrefix(s.SQL, "\uFEFF") || s.Start != 0 {
+			t.Errorf("%s: SQL %q at %d, want the file with its mark", s.File, s.SQL, s.Start)
+		}
+		st := s.Statements[0]
+		if st.Err == nil || st.Err.Pos.Line != 1 || st.Err.Pos.Column != 1 || !strings.Contains(st.Err.Message, "syntax error") ||
+			!strings.Contains(st.Err.Message, "golang-migrate sends the byte-order mark to PostgreSQL, which rejects it: save the file as UTF-8 without BOM") {
+			t.Errorf("%s: first statement %q, error %v; want a syntax error at 1:1 that says why", s.File, st.SQL, st.Err)
+		}
+	}
+	if st := a.Up.Statements[1]; st.Err != nil || st.Pos.String() != "2:1" {
+		t.Errorf("second statement %q at %v, error %v", st.SQL, st.Pos, st.Err)
+	}
+	if st := set.Migrations[2].Up.Statements[0]; st.Err != nil {
+		t.Errorf("3_c: %v", st.Err)
+	}
+	plain, err := Read(mapFS(map[string]string{"1_a.up.sql": strings.TrimPrefix(files["1_a.up.sql"], "\uFEFF"),
+		"1_a.down.sql": strings.TrimPrefix(files["1_a.down.sql"], "\uFEFF")}), FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Checksum != plain.Migrations[0].Checksum || a.UpChecksum() != plain.Migrations[0].UpChecksum() {
+		t.Error("checksum of a file with a byte-order mark differs from the file without it")
+	}
+}
+
+// TestByteOrderMarkColumns: the statement after a byte-order mark stands at column 1 in every format
+// whose tool strips the mark (psql for plain and sqitch, Flyway), as an editor shows it.
+func TestByteOrderMarkColumns(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		format Format
+		files  map[string]string
+		file   string
+	}{
+		{FormatPlain, map[string]string{"1_a.sql": "\uFEFFCREATE TABLE a (id int); SELECT 1;"}, "1_a.sql"},
+		{FormatFlyway, map[string]string{"V1__a.sql": "\uFEFFCREATE TABLE a (id int); SELECT 1;"}, "V1__a.sql"},
+		{FormatSqitch, map[string]string{
+			"sqitch.plan":  "%project=p\n\na 2024-01-01T00:00:00Z n <n@example.com> # a\n",
+			"deploy/a.sql": "\uFEFFCREATE TABLE a (id int); SELECT 1;",
+			"revert/a.sql": "\uFEFFDROP TABLE a;",
+			"verify/a.sql": "\uFEFFSELECT 1;",
+		}, "deploy/a.sql"},
+	} {
+		t.Run(string(tc.format), func(t *testing.T) {
+			t.Parallel()
+			set, err := Read(mapFS(tc.files), tc.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := set.Migrations[0]
+			checkScripts(t, tc.files, m)
+			if m.Up.File != tc.file || len(m.Up.Statements) != 2 {
+				t.Fatalf("up %s with %d statements", m.Up.File, len(m.Up.Statements))
+			}
+			if got := m.Up.Statements[0].Pos.String() + " " + m.Up.Statements[1].Pos.String(); got != "1:1 1:26" {
+				t.Errorf("positions %s, want 1:1 1:26", got)
+			}
+			for _, st := range m.Up.Statements {
+				if st.Err != nil {
+					t.Errorf("%q: %v", st.SQL, st.Err)
+				}
+			}
+		})
+	}
 }

@@ -327,8 +327,7 @@ func naturalCompare(a, b string) int {
 }
 
 // inferAutocommit marks scripts that their tool runs outside a transaction without being told:
-// golang-migrate sends each file as one query, so a file holding a single statement that refuses a
-// transaction block (CREATE INDEX CONCURRENTLY) runs in autocommit; Flyway runs a script made only of
+// golang-migrate sends each file as one query (see golangMigrateAutocommit); Flyway runs a script made only of
 // such statements outside a transaction. A file mixing them with other statements fails under those
 // tools, and the rehearsal lets it fail the same way. sqitch runs a script with psql --file and no
 // --single-transaction (App/Sqitch/Engine/pg.pm run_file), and plain folders are run by psql too:
@@ -344,7 +343,7 @@ func inferAutocommit(format Format, m *Migration) {
 		}
 		switch format {
 		case FormatGolangMigrate:
-			s.NoTransaction = len(s.Statements) == 1 && sqlparse.NeedsAutocommit(s.Statements[0].Node)
+			s.NoTransaction = golangMigrateAutocommit(s.Statements)
 		case FormatFlyway:
 			all := true
 			for _, st := range s.Statements {
@@ -363,4 +362,42 @@ func inferAutocommit(format Format, m *Migration) {
 	if m.Up != nil && m.Up.NoTransaction {
 		m.NoTransaction = true
 	}
+}
+
+// golangMigrateAutocommit tells whether golang-migrate runs a file outside a transaction. Its postgres
+// driver sends the whole file as one simple-protocol query (database/postgres/postgres.go Run: io.ReadAll,
+// then one ExecContext), which PostgreSQL runs as follows:
+//
+//   - a query of a single statement is in no transaction block: CREATE INDEX CONCURRENTLY works, and
+//     so does a DO block whose body commits or a CALL of a procedure that may commit (the rehearsal
+//     runs it in autocommit, as the server does);
+//   - a query of several statements is an implicit transaction block, where those fail (25001,
+//     2D000): the rehearsal keeps such a file in one transaction, where they fail the same way;
+//   - but an explicit COMMIT (or END) in it takes effect, and the statements after it run in a new
+//     implicit transaction: an enum value added before it can be used after it. Such a file runs
+//     statement by statement with its own BEGIN and COMMIT, as psql runs a plain file. A file whose
+//     only COMMIT ends it is one transaction all the same (a BEGIN turns the implicit block into an
+//     explicit one), and stays in the rehearsal's, its BEGIN and COMMIT skipped. A file that also
+//     holds a statement that fails in any transaction block (CIC, a DO block that commits) stays in
+//     one transaction, where it fails as it does under golang-migrate; so does one that rolls back
+//     (ROLLBACK discards what the query did before it, which autocommit would keep: the rehearsal
+//     refuses it).
+func golangMigrateAutocommit(sts []sqlparse.Statement) bool {
+	if len(sts) == 1 {
+		n := sts[0].Node
+		return sqlparse.NeedsAutocommit(n) || sqlparse.MayEndTransaction(n)
+	}
+	split := false
+	for _, st := range sts[:len(sts)-1] {
+		split = split || sqlparse.Commits(st.Node)
+	}
+	if !split {
+		return false
+	}
+	for _, st := range sts {
+		if sqlparse.NeedsAutocommit(st.Node) || sqlparse.CommitsInside(st.Node) || sqlparse.EndsTransaction(st.Node) {
+			return false
+		}
+	}
+	return true
 }

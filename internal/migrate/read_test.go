@@ -208,7 +208,11 @@ func checkStatements(t testing.TB, src string, start, end int, s *Script) {
 			t.Errorf("%s: statement %q is not the file's text at %v", s.File, st.SQL, st.Pos)
 		}
 		line := 1 + strings.Count(src[:st.Pos.Offset], "\n")
-		col := 1 + len([]rune(src[strings.LastIndexByte(src[:st.Pos.Offset], '\n')+1:st.Pos.Offset]))
+		lineStart := strings.LastIndexByte(src[:st.Pos.Offset], '\n') + 1
+		if line == 1 && strings.HasPrefix(src, "\uFEFF") {
+			lineStart = min(len("\uFEFF"), st.Pos.Offset) // an editor shows no column for the mark
+		}
+		col := 1 + len([]rune(src[lineStart:st.Pos.Offset]))
 		if st.Pos.Line != line || st.Pos.Column != col {
 			t.Errorf("%s: statement %q at %d:%d, want %d:%d", s.File, st.SQL, st.Pos.Line, st.Pos.Column, line, col)
 		}

@@ -55,6 +55,7 @@ func (e *Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.P
 type Lines struct {
 	text   string
 	starts []int
+	bom    int // length of a byte-order mark that starts the text, 0 when none
 }
 
 // NewLines indexes the line starts of text.
@@ -65,8 +66,15 @@ func NewLines(text string) *Lines {
 			starts = append(starts, i+1)
 		}
 	}
-	return &Lines{text: text, starts: starts}
+	l := &Lines{text: text, starts: starts}
+	if strings.HasPrefix(text, bom) {
+		l.bom = len(bom)
+	}
+	return l
 }
+
+// bom is the UTF-8 byte-order mark. Editors do not show it: the character after it is in column 1.
+const bom = "\uFEFF"
 
 // Pos returns the position of byte offset off (clamped to the text).
 func (l *Lines) Pos(off int) Position {
@@ -85,7 +93,11 @@ func (l *Lines) Pos(off int) Position {
 			hi = mid - 1
 		}
 	}
-	col := utf8.RuneCountInString(l.text[l.starts[lo]:off]) + 1
+	from := l.starts[lo]
+	if lo == 0 {
+		from = min(l.bom, off) // a byte-order mark takes no column
+	}
+	col := utf8.RuneCountInString(l.text[from:off]) + 1
 	return Position{Offset: off, Line: lo + 1, Column: col}
 }
 
@@ -520,6 +532,13 @@ func EndsTransaction(n *pg_query.Node) bool {
 		return true
 	}
 	return false
+}
+
+// Commits reports whether the statement is COMMIT or END (not COMMIT PREPARED): in a query of several
+// statements, what follows it runs in a new implicit transaction.
+func Commits(n *pg_query.Node) bool {
+	t := n.GetTransactionStmt()
+	return t != nil && t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_COMMIT
 }
 
 // OpensOrCommits reports whether the statement is BEGIN, START TRANSACTION, COMMIT or END: the
