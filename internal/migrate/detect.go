@@ -19,12 +19,14 @@ func Detect(fsys fs.FS) (Format, error) {
 	if err != nil {
 		return "", &Error{Msg: fmt.Sprintf("read migration folder: %v", err)}
 	}
+	// Flyway's naming settings, from its configuration as Read takes it (problems are Read's to report).
+	naming := (&reader{fsys: fsys}).loadFlywaySettings().naming
 	sqlFiles := 0
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() {
 			if !strings.HasPrefix(name, ".") {
-				flywayEvidence(fsys, name, add)
+				flywayEvidence(fsys, name, naming, add)
 			}
 			continue
 		}
@@ -33,6 +35,19 @@ func Detect(fsys fs.FS) (Format, error) {
 		}
 		if name == sqitchPlan {
 			add(FormatSqitch, name)
+			continue
+		}
+		if name == sqitchConf {
+			// sqitch.conf may keep the plan elsewhere (top_dir, plan_file).
+			if lay := folderSqitchLayout(fsys); lay != nil && lay.plan != sqitchPlan {
+				if info, err := fs.Stat(fsys, lay.plan); err == nil && info.Mode().IsRegular() {
+					add(FormatSqitch, lay.plan)
+				}
+			}
+			continue
+		}
+		if name == "flyway.conf" || name == "flyway.toml" {
+			add(FormatFlyway, name) // Flyway's configuration: the folder is a Flyway project
 			continue
 		}
 		if name == atlasSum {
@@ -45,15 +60,15 @@ func Detect(fsys fs.FS) (Format, error) {
 			}
 			continue
 		}
+		if kind, _, _, _ := naming.parse(name); kind != 0 {
+			add(FormatFlyway, name)
+		}
 		if !isSQL(name) {
 			continue
 		}
 		sqlFiles++
 		if golangMigrateName.MatchString(name) {
 			add(FormatGolangMigrate, name)
-		}
-		if kind, _, _, _ := parseFlywayName(name); kind != 0 {
-			add(FormatFlyway, name)
 		}
 		if b, err := fs.ReadFile(fsys, name); err == nil {
 			if f := directiveFormat(b); f != "" {
@@ -92,10 +107,14 @@ func Detect(fsys fs.FS) (Format, error) {
 	case sqlFiles > 0:
 		return FormatPlain, nil
 	}
-	if dir := sqitchTopDir(fsys); dir != "" {
-		return "", &Error{File: sqitchConf,
-			Msg:  "no migrations found here: sqitch.conf sets top_dir = " + dir,
-			Hint: "point the migration folder at " + dir + ", where sqitch keeps sqitch.plan and the deploy, revert and verify scripts (sqitch.conf is read from there too)",
+	if lay := folderSqitchLayout(fsys); lay != nil && lay.plan != sqitchPlan {
+		key, v := lay.conf.fetch("plan_file")
+		if v.value == "" {
+			key, v = lay.conf.fetch("top_dir")
+		}
+		return "", &Error{File: sqitchConf, Line: v.line,
+			Msg:  fmt.Sprintf("no migrations found here: sqitch.conf sets %s = %s, but there is no %s", key, v.value, lay.plan),
+			Hint: "create the plan with sqitch init, or fix sqitch.conf: schemagate reads sqitch.conf in the migration folder, as sqitch reads it where it runs, and the plan and scripts where it says",
 		}
 	}
 	if info, err := fs.Stat(fsys, "db/migrations"); err == nil && info.IsDir() {
@@ -110,33 +129,23 @@ func Detect(fsys fs.FS) (Format, error) {
 	}
 }
 
-// sqitchTopDir is the top_dir that a sqitch.conf in the folder's [core] section sets, if any: sqitch then
-// reads its plan and scripts from there.
+// sqitchTopDir is the top_dir that a sqitch.conf in the folder sets, if any: sqitch then reads its plan
+// and scripts from there.
 func sqitchTopDir(fsys fs.FS) string {
 	b, err := fs.ReadFile(fsys, sqitchConf)
 	if err != nil {
 		return ""
 	}
-	core := false
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(line, "["):
-			m := gitConfigSection.FindStringSubmatch(line)
-			core = m != nil && strings.EqualFold(m[1], "core") && m[2] == ""
-		case core:
-			if key, value, ok := strings.Cut(line, "="); ok && strings.EqualFold(strings.TrimSpace(key), "top_dir") {
-				if v := gitConfigValue(strings.TrimSpace(value)); v != "" && v != "." {
-					return v
-				}
-			}
-		}
+	_, v := (&reader{fsys: fsys}).parseSqitchConf(sqitchConf, string(b)).fetch("top_dir")
+	if path.Clean(v.value) == "." {
+		return ""
 	}
-	return ""
+	return v.value
 }
 
-// flywayEvidence adds Flyway-named scripts below dir (Flyway reads subfolders; the other formats do not).
-func flywayEvidence(fsys fs.FS, dir string, add func(Format, string)) {
+// flywayEvidence adds Flyway-named scripts below dir (Flyway reads subfolders; the other formats do not)
+// and conf/flyway.conf, where the Flyway CLI also reads its configuration.
+func flywayEvidence(fsys fs.FS, dir string, naming flywayNaming, add func(Format, string)) {
 	_ = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -144,7 +153,7 @@ func flywayEvidence(fsys fs.FS, dir string, add func(Format, string)) {
 		if d.IsDir() && strings.HasPrefix(d.Name(), ".") {
 			return fs.SkipDir
 		}
-		if kind, _, _, _ := parseFlywayName(path.Base(p)); kind != 0 && maybeFile(d) {
+		if kind, _, _, _ := naming.parse(path.Base(p)); (kind != 0 || p == "conf/flyway.conf") && maybeFile(d) {
 			add(FormatFlyway, p)
 		}
 		return nil

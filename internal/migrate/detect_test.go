@@ -13,6 +13,9 @@ func TestDetect(t *testing.T) {
 		want  Format
 	}{
 		{"sqitch", fliprFiles(), FormatSqitch},
+		{"sqitch project whose sqitch.conf sets top_dir", map[string]string{"sqitch.conf": "[core]\n\ttop_dir = db\n", "db/sqitch.plan": "%project=p\n", "README.md": "x"}, FormatSqitch},
+		{"flyway.conf", map[string]string{"flyway.conf": "flyway.sqlMigrationSeparator=-\n", "V1-a.sql": "SELECT 1;", "R-v.sql": "SELECT 1;"}, FormatFlyway},
+		{"flyway.toml, scripts in a subfolder", map[string]string{"flyway.toml": "[flyway]\nlocations = [\"filesystem:migrations\"]\n", "migrations/001_init.sql": "SELECT 1;"}, FormatFlyway},
 		{"golang-migrate", map[string]string{"1_a.up.sql": "SELECT 1;", "1_a.down.sql": "SELECT 1;", "README.md": "x"}, FormatGolangMigrate},
 		{"golang-migrate, up only", map[string]string{"1_a.up.sql": "SELECT 1;"}, FormatGolangMigrate},
 		{"goose", map[string]string{"1_a.sql": "-- +goose Up\nSELECT 1;", "2_b.sql": "-- plain comment\nSELECT 2;"}, FormatGoose},
@@ -98,13 +101,15 @@ func TestDetectErrors(t *testing.T) {
 // dbmate project root (db/migrations) get an error that says which folder to point at.
 func TestNoMigrationsSaysWhereTheyAre(t *testing.T) {
 	t.Parallel()
-	_, err := Detect(mapFS(map[string]string{"sqitch.conf": "[core]\n\tengine = pg\n\ttop_dir = db\n", "db/sqitch.plan": "%project=p\n"}))
-	if err == nil || !strings.Contains(err.Error(), "sqitch.conf sets top_dir = db") || !strings.Contains(err.Error(), "point the migration folder at db") {
-		t.Errorf("sqitch top_dir: %v", err)
+	// sqitch.conf is read only where it is (sqitch reads ./sqitch.conf): the hint must not send the user
+	// to top_dir, which would leave it behind.
+	_, err := Detect(mapFS(map[string]string{"sqitch.conf": "[core]\n\tengine = pg\n\ttop_dir = db\n", "db/deploy/a.sql": "SELECT 1;\n"}))
+	if err == nil || !strings.Contains(err.Error(), "sqitch.conf sets top_dir = db, but there is no db/sqitch.plan") || strings.Contains(err.Error(), "read from there") {
+		t.Errorf("sqitch top_dir without a plan: %v", err)
 	}
-	_, err = Read(mapFS(map[string]string{"sqitch.conf": "[core]\n\ttop_dir = db\n", "db/sqitch.plan": "%project=p\n"}), FormatSqitch)
-	if err == nil || !strings.Contains(err.Error(), "sqitch.conf sets top_dir = db") {
-		t.Errorf("sqitch top_dir, --format sqitch: %v", err)
+	_, err = Read(mapFS(map[string]string{"sqitch.conf": "[core]\n\ttop_dir = db\n", "db/sqitch.plan": "%project=p\n"}), FormatAuto)
+	if err == nil || !strings.Contains(err.Error(), "db/sqitch.plan: no change in db/sqitch.plan") {
+		t.Errorf("sqitch top_dir, empty plan: %v", err)
 	}
 	_, err = Detect(mapFS(map[string]string{"db/migrations/20240101000000_a.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n", "db/schema.sql.txt": "x"}))
 	if err == nil || !strings.Contains(err.Error(), "point the migration folder at db/migrations") {

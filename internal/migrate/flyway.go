@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"cmp"
+	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
@@ -14,13 +15,13 @@ import (
 // Flyway: V{version}__{description}.sql versioned migrations (the version dotted or underscored, 1.10
 // or 1_10, compared part by part as numbers), U{version}__{description}.sql undo scripts (our Down),
 // R__{description}.sql repeatable migrations (run after the versioned ones, ordered by description), in
-// the folder and its subfolders. {file}.conf beside a script may say executeInTransaction=false or
+// the folder and its subfolders; the prefixes, the separator and the suffixes are Flyway's settings
+// (flywayNaming). {file}.conf beside a script may say executeInTransaction=false or
 // placeholderReplacement=false. Placeholders are replaced as Flyway does (see subst.go).
 
 var (
-	flywayVersion  = regexp.MustCompile(`^[0-9]+([._][0-9]+)*$`)
-	flywayLooksVer = regexp.MustCompile(`^[VUR][0-9]`)
-	flywayCallback = regexp.MustCompile(`^(before|after)[A-Za-z]*(__.*)?\.sql$`)
+	flywayVersion       = regexp.MustCompile(`^[0-9]+([._][0-9]+)*$`)
+	flywayCallbackEvent = regexp.MustCompile(`^(before|after)[A-Za-z]*$`)
 )
 
 // flywayConfKeys are the script settings Flyway knows; executeInTransaction and placeholderReplacement
@@ -29,6 +30,7 @@ var flywayConfKeys = map[string]bool{"executeInTransaction": true, "encoding": t
 
 func (r *reader) readFlyway() {
 	settings := r.loadFlywaySettings()
+	naming := settings.naming
 	var names []string
 	confs := map[string]bool{}
 	err := fs.WalkDir(r.fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -40,10 +42,12 @@ func (r *reader) readFlyway() {
 		case d.IsDir() && p != "." && strings.HasPrefix(d.Name(), "."):
 			return fs.SkipDir
 		case !r.isFile(p, d):
-		case strings.HasSuffix(p, ".sql.conf"):
+		case strings.HasSuffix(p, ".conf") && naming.suffix(strings.TrimSuffix(p, ".conf")) != "":
 			confs[p] = true
-		case r.otherCaseSQL(p, "Flyway"):
-		case isSQL(p):
+		case naming.otherCase(p):
+			r.warnf(p, 0, "rename it to end in "+naming.suffixNames()+" if it is a migration",
+				"ignored: Flyway only reads %s files (the extension is case-sensitive)", naming.suffixNames())
+		case naming.suffix(p) != "":
 			names = append(names, p)
 		}
 		return nil
@@ -71,16 +75,20 @@ func (r *reader) readFlyway() {
 	}
 	for _, p := range names {
 		base := path.Base(p)
-		kind, version, desc, problem := parseFlywayName(base)
+		kind, version, desc, problem := naming.parse(base)
 		if problem != "" {
-			r.errorf(p, 0, "Flyway names scripts V{version}__{description}.sql, U{version}__{description}.sql or R__{description}.sql", "%s", problem)
+			hint := "Flyway names scripts " + naming.describe()
+			if len(settings.ignored) > 0 {
+				hint += "; the migration folder's " + strings.Join(settings.ignored, ", ") + " is not read: Flyway reads its configuration from the working directory or FLYWAY_CONFIG_FILES"
+			}
+			r.errorf(p, 0, hint, "%s", problem)
 			continue
 		}
 		if kind == 0 {
-			if flywayCallback.MatchString(base) {
+			if naming.callback(base) {
 				r.warnf(p, 0, "schemagate does not run Flyway callbacks", "ignored: Flyway callback script")
 			} else {
-				r.warnf(p, 0, "Flyway reads V{version}__{description}.sql, U…, R__… scripts", "ignored: not a Flyway migration file name")
+				r.warnf(p, 0, "Flyway reads "+naming.describe(), "ignored: not a Flyway migration file name")
 			}
 			continue
 		}
@@ -165,44 +173,120 @@ func (r *reader) readFlyway() {
 // and R__my_view.sql and "R__my view.sql" are the same migration to Flyway (it refuses the folder).
 func flywayDescription(name string) string { return strings.ReplaceAll(name, "_", " ") }
 
-// parseFlywayName splits a script name. kind is 'V', 'U' or 'R', or 0 for a name that is no migration
-// (then problem says why when the name looks like a versioned one).
-func parseFlywayName(base string) (kind byte, version, desc, problem string) {
-	if !isSQL(base) {
+// suffix is the first of the suffixes that name ends with (case-sensitively, as Flyway compares them),
+// or "" when it ends with none: Flyway reads no other file.
+func (n flywayNaming) suffix(name string) string {
+	for _, s := range n.suffixList() {
+		if strings.HasSuffix(name, s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// otherCase tells a file that ends with a suffix in another case (V1__a.SQL), which Flyway never reads.
+func (n flywayNaming) otherCase(name string) bool {
+	if n.suffix(name) != "" {
+		return false
+	}
+	for _, s := range n.suffixList() {
+		if len(name) >= len(s) && strings.EqualFold(name[len(name)-len(s):], s) {
+			return true
+		}
+	}
+	return false
+}
+
+// suffixNames lists the suffixes for messages: ".sql", ".sql or .pgsql".
+func (n flywayNaming) suffixNames() string { return strings.Join(n.suffixList(), " or ") }
+
+// describe says how Flyway names scripts, for hints: V{version}__{description}.sql...
+func (n flywayNaming) describe() string {
+	suffix := ".sql"
+	if l := n.suffixList(); len(l) > 0 {
+		suffix = l[0]
+	}
+	return fmt.Sprintf("%[1]s{version}%[4]s{description}%[5]s, %[2]s{version}%[4]s{description}%[5]s or %[3]s%[4]s{description}%[5]s",
+		n.versioned, n.undo, n.repeatable, n.separator, suffix)
+}
+
+// callback tells a callback script (beforeMigrate.sql, afterEachMigrate__log.sql): an event name, then
+// nothing or the separator and a description.
+func (n flywayNaming) callback(base string) bool {
+	suffix := n.suffix(base)
+	if suffix == "" {
+		return false
+	}
+	event, _, _ := strings.Cut(strings.TrimSuffix(base, suffix), n.separator)
+	return flywayCallbackEvent.MatchString(event)
+}
+
+// parse splits a script name as Flyway's ResourceNameParser does: the first suffix the name ends with is
+// taken off, then the longest prefix it starts with decides the kind ('V', 'U', 'R' or 'B'); the rest is
+// split at the first separator into version and description. kind is 0 for a name that is no migration
+// (then problem says why when the name looks like a versioned one: Flyway ignores such a file, which is
+// rarely what its author meant).
+func (n flywayNaming) parse(base string) (kind byte, version, desc, problem string) {
+	suffix := n.suffix(base)
+	if suffix == "" || n.callback(base) {
 		return 0, "", "", ""
 	}
-	stem := trimSQL(base)
-	switch {
-	case strings.HasPrefix(stem, "R__"):
-		if stem == "R__" {
-			return 0, "", "", "repeatable migration without a description"
+	stem := strings.TrimSuffix(base, suffix)
+	prefixes := []struct {
+		prefix string
+		kind   byte
+	}{{n.versioned, 'V'}, {n.undo, 'U'}, {n.repeatable, 'R'}, {n.baseline, 'B'}}
+	// Flyway tries the longest prefix first (so RR before R); of equal ones, the first listed.
+	slices.SortStableFunc(prefixes, func(a, b struct {
+		prefix string
+		kind   byte
+	}) int {
+		return len(b.prefix) - len(a.prefix)
+	})
+	for _, p := range prefixes {
+		rest, ok := strings.CutPrefix(stem, p.prefix)
+		if !ok {
+			continue
 		}
-		return 'R', "", stem[3:], ""
-	case len(stem) > 1 && (stem[0] == 'V' || stem[0] == 'U'):
-		sep := strings.Index(stem, "__")
-		if sep < 0 && flywayVersion.MatchString(stem[1:]) {
-			// No separator: all of it is the version and the description is empty
+		looksVersioned := rest != "" && rest[0] >= '0' && rest[0] <= '9'
+		switch p.kind {
+		case 'R':
+			d, ok := strings.CutPrefix(rest, n.separator)
+			switch {
+			case !ok:
+				return 0, "", "", "" // Flyway: a repeatable migration has no version
+			case d == "":
+				return 0, "", "", "repeatable migration without a description"
+			}
+			return 'R', "", d, ""
+		case 'B':
+			if looksVersioned {
+				return 0, "", "", "Flyway baseline migrations are not supported"
+			}
+			return 0, "", "", ""
+		}
+		raw, d, found := strings.Cut(rest, n.separator)
+		switch {
+		case raw == "":
+			return 0, "", "", "" // Flyway: a versioned migration needs a version
+		case flywayVersion.MatchString(raw):
+			// Without a separator all of it is the version and the description is empty
 			// (ResourceNameParser.java splitAtSeparator), so V1.sql is version 1.
-			return stem[0], strings.ReplaceAll(stem[1:], "_", "."), "", ""
-		}
-		if sep < 0 {
-			if flywayLooksVer.MatchString(stem) {
-				return 0, "", "", "Flyway file name has no __ between version and description"
-			}
+			return p.kind, strings.ReplaceAll(raw, "_", "."), d, ""
+		case !looksVersioned:
 			return 0, "", "", ""
+		case !found:
+			return 0, "", "", "Flyway file name has no " + n.separator + " between version and description"
 		}
-		raw := stem[1:sep]
-		if !flywayVersion.MatchString(raw) {
-			if flywayLooksVer.MatchString(stem) {
-				return 0, "", "", "invalid Flyway version " + raw + " (want numbers separated by . or _)"
-			}
-			return 0, "", "", ""
+		return 0, "", "", "invalid Flyway version " + raw + " (want numbers separated by . or _)"
+	}
+	for _, p := range prefixes {
+		if p.prefix == "" || len(stem) <= len(p.prefix) || p.kind == 'B' {
+			continue
 		}
-		return stem[0], strings.ReplaceAll(raw, "_", "."), stem[sep+2:], ""
-	case len(stem) > 1 && stem[0] == 'B' && stem[1] >= '0' && stem[1] <= '9':
-		return 0, "", "", "Flyway baseline migrations are not supported"
-	case len(stem) > 1 && strings.ContainsRune("vur", rune(stem[0])) && flywayLooksVer.MatchString(strings.ToUpper(stem[:1])+stem[1:]):
-		return 0, "", "", "Flyway prefixes are upper-case: V, U and R"
+		if c := stem[len(p.prefix)]; strings.EqualFold(stem[:len(p.prefix)], p.prefix) && c >= '0' && c <= '9' {
+			return 0, "", "", fmt.Sprintf("Flyway prefixes are case-sensitive: %s, %s and %s", n.versioned, n.undo, n.repeatable)
+		}
 	}
 	return 0, "", "", ""
 }

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"os"
 	"slices"
 	"testing"
 )
@@ -64,7 +65,7 @@ func TestReadFlyway(t *testing.T) {
 			want: []string{"1_ok up:1 down:-"},
 			errs: []string{"B5__base.sql:0: Flyway baseline migrations are not supported", "R__.sql:0: repeatable migration without a description",
 				"V2_single.sql:0: Flyway file name has no __ between version and description", "V3.x__bad.sql:0: invalid Flyway version 3.x",
-				"v4__lower.sql:0: Flyway prefixes are upper-case"},
+				"v4__lower.sql:0: Flyway prefixes are case-sensitive: V, U and R"},
 		},
 		{
 			name: "script settings",
@@ -152,5 +153,99 @@ func TestFlywayKeys(t *testing.T) {
 	}
 	if !seen["1"] || !seen["R__a_view"] || set.Find("") != nil {
 		t.Errorf("keys %v, Find(\"\") = %v; want 1, R__a_view, R__b_view and nothing for the empty version", seen, set.Find(""))
+	}
+}
+
+// TestFlywayNamingSettings: Flyway names scripts {prefix}{version}{separator}{description}{suffix}
+// with the prefixes, separator and suffixes of its configuration (sqlMigrationPrefix,
+// undoSqlMigrationPrefix, repeatableSqlMigrationPrefix, sqlMigrationSeparator, sqlMigrationSuffixes;
+// ResourceNameParser.java). A flyway.conf or flyway.toml in the migration folder is read when the
+// working directory has none, and makes the folder a Flyway one.
+func TestFlywayNamingSettings(t *testing.T) {
+	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_SQL_MIGRATION_SEPARATOR", "FLYWAY_SQL_MIGRATION_PREFIX",
+		"FLYWAY_SQL_MIGRATION_SUFFIXES", "FLYWAY_REPEATABLE_SQL_MIGRATION_PREFIX", "FLYWAY_UNDO_SQL_MIGRATION_PREFIX"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Chdir(t.TempDir())
+	dash := map[string]string{
+		"flyway.conf":   "flyway.sqlMigrationSeparator=-\n",
+		"V1-t.sql":      "CREATE TABLE t (id int);\n",
+		"V1_1-more.sql": "ALTER TABLE t ADD COLUMN a int;\n",
+		"U1-t.sql":      "DROP TABLE t;\n",
+		"R-v.sql":       "CREATE OR REPLACE VIEW v AS SELECT id FROM t;\n",
+		"V2__old.sql":   "SELECT 2;\n",
+	}
+	for _, format := range []Format{FormatAuto, FormatFlyway} {
+		readCasesInOrder(t, FormatFlyway, []readCase{{
+			name:   "separator - from flyway.conf, " + string(format),
+			format: format,
+			files:  dash,
+			want:   []string{"1_t up:1 down:1", "1.1_more up:1 down:-", "v up:1 down:- repeatable"},
+			errs:   []string{"V2__old.sql:0: Flyway file name has no - between version and description"},
+		}})
+	}
+	toml := map[string]string{
+		"flyway.toml": "[flyway]\nsqlMigrationPrefix = \"M\"\nundoSqlMigrationPrefix = \"D\"\nrepeatableSqlMigrationPrefix = \"RR\"\n" +
+			"sqlMigrationSeparator = \"--\"\nsqlMigrationSuffixes = [\".pgsql\", \".sql\"]\n",
+		"M1--init.pgsql":  "CREATE TABLE t (id int);\n",
+		"D1--init.pgsql":  "DROP TABLE t;\n",
+		"M2--more.sql":    "ALTER TABLE t ADD COLUMN a int;\n",
+		"RR--view.pgsql":  "CREATE OR REPLACE VIEW v AS SELECT id FROM t;\n",
+		"sub/M3--x.pgsql": "SELECT 3;\n",
+		"V4__std.sql":     "SELECT 4;\n",
+		"notes.txt":       "x",
+	}
+	readCasesInOrder(t, FormatFlyway, []readCase{{
+		name:  "prefixes, separator and suffixes from flyway.toml",
+		files: toml,
+		want:  []string{"1_init up:1 down:1", "2_more up:1 down:-", "3_x up:1 down:-", "view up:1 down:- repeatable"},
+		warns: []string{"V4__std.sql:0: ignored: not a Flyway migration file name"},
+	}})
+
+	// The environment overrides the files, as in the Flyway CLI.
+	t.Setenv("FLYWAY_SQL_MIGRATION_SEPARATOR", "__")
+	readCasesInOrder(t, FormatFlyway, []readCase{{
+		name:  "FLYWAY_SQL_MIGRATION_SEPARATOR",
+		files: with(dash, map[string]string{"V1-t.sql": "", "U1-t.sql": "", "V1_1-more.sql": "", "R-v.sql": ""}),
+		want:  []string{"2_old up:1 down:-"},
+	}})
+	os.Unsetenv("FLYWAY_SQL_MIGRATION_SEPARATOR")
+
+	// A flyway.conf in the working directory is the one Flyway reads: the folder's own is ignored, and said so.
+	if err := os.WriteFile("flyway.conf", []byte("flyway.sqlMigrationPrefix=V\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	readCasesInOrder(t, FormatFlyway, []readCase{{
+		name:   "flyway.conf in the working directory wins",
+		format: FormatFlyway,
+		files:  map[string]string{"flyway.conf": "flyway.sqlMigrationSeparator=-\n", "V1__t.sql": "SELECT 1;\n"},
+		want:   []string{"1_t up:1 down:-"},
+		warns:  []string{"flyway.conf:0: ignored: Flyway reads its configuration from the working directory"},
+	}})
+}
+
+// readCasesInOrder is runReadCases for a test that sets the environment or the working directory: its
+// cases run one after the other, with the settings of the moment.
+func readCasesInOrder(t *testing.T, format Format, cases []readCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := Read(mapFS(tc.files), cmpOr(tc.format, format))
+			matchProblems(t, "error", describe(readErrors(t, err)), tc.errs)
+			if set == nil {
+				t.Fatalf("Read returned no set (err %v)", err)
+			}
+			if set.Format != format {
+				t.Errorf("Format = %s, want %s", set.Format, format)
+			}
+			matchProblems(t, "warning", describe(set.Warnings), tc.warns)
+			if got := summaries(set); !slices.Equal(got, tc.want) {
+				t.Errorf("migrations:\n got %q\nwant %q", got, tc.want)
+			}
+			for _, m := range set.Migrations {
+				checkScripts(t, tc.files, m)
+			}
+		})
 	}
 }

@@ -3,18 +3,24 @@ package migrate
 import (
 	"errors"
 	"fmt"
-	"github.com/schemagate/schemagate/internal/repofs"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/schemagate/schemagate/internal/repofs"
 )
 
-// flywaySettings are the Flyway settings that change how scripts read: placeholders and what the
-// built-in ones resolve to, and whether scripts run in a transaction (executeInTransaction, mixed). They come, as in the Flyway CLI, from configuration files (flyway.toml,
-// flyway.conf or conf/flyway.conf in the working directory, or the files FLYWAY_CONFIG_FILES lists),
-// overridden by FLYWAY_* environment variables.
+// flywaySettings are the Flyway settings that change how scripts read: how scripts are named,
+// placeholders and what the built-in ones resolve to, whether scripts run in a transaction
+// (executeInTransaction, mixed), and the schemas Flyway creates and migrates in. They come, as in the
+// Flyway CLI, from configuration files (flyway.toml, flyway.conf or conf/flyway.conf in the working
+// directory, or the files FLYWAY_CONFIG_FILES lists), overridden by FLYWAY_* environment variables.
+// When the working directory holds none of them (and FLYWAY_CONFIG_FILES is not set), those of the
+// migration folder are read: Flyway is then run from the folder that keeps its configuration.
 type flywaySettings struct {
 	placeholders                  map[string]string // lower-cased name → value
 	replacement                   bool
@@ -25,6 +31,35 @@ type flywaySettings struct {
 	// transaction. mixed lets a script mix statements that cannot run in a transaction (CREATE INDEX
 	// CONCURRENTLY) with others; Flyway then runs that script outside a transaction.
 	inTransaction, mixed bool
+	// naming is how Flyway names its scripts (sqlMigrationPrefix and the others).
+	naming flywayNaming
+	// createSchemas (default true): Flyway creates the schemas it manages before it migrates.
+	createSchemas bool
+	// ignored are the migration folder's configuration files, not read (see loadFlywaySettings).
+	ignored []string
+}
+
+// flywayNaming is how Flyway names scripts: {prefix}{version}{separator}{description}{suffix} for
+// versioned (sqlMigrationPrefix, V), undo (undoSqlMigrationPrefix, U) and baseline
+// (baselineMigrationPrefix, B) scripts, {prefix}{separator}{description}{suffix} for repeatable ones
+// (repeatableSqlMigrationPrefix, R); the separator is sqlMigrationSeparator (__), the suffixes
+// sqlMigrationSuffixes (.sql, a comma-separated list).
+type flywayNaming struct {
+	versioned, undo, repeatable, baseline string
+	separator, suffixes                   string
+}
+
+var defaultFlywayNaming = flywayNaming{versioned: "V", undo: "U", repeatable: "R", baseline: "B", separator: "__", suffixes: ".sql"}
+
+// suffixList is sqlMigrationSuffixes as a list; Flyway strips the first that a name ends with.
+func (n flywayNaming) suffixList() []string {
+	var out []string
+	for _, s := range strings.Split(n.suffixes, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // flagSetting is a true/false setting with its flyway.conf key and its environment variable.
@@ -39,6 +74,7 @@ func (st *flywaySettings) bools() []flagSetting {
 		{"flyway.placeholderReplacement", "FLYWAY_PLACEHOLDER_REPLACEMENT", &st.replacement},
 		{"flyway.executeInTransaction", "FLYWAY_EXECUTE_IN_TRANSACTION", &st.inTransaction},
 		{"flyway.mixed", "FLYWAY_MIXED", &st.mixed},
+		{"flyway.createSchemas", "FLYWAY_CREATE_SCHEMAS", &st.createSchemas},
 	}
 }
 
@@ -54,6 +90,14 @@ type flywayTOML struct {
 		PlaceholderSuffix      string            `toml:"placeholderSuffix"`
 		DefaultSchema          string            `toml:"defaultSchema"`
 		Table                  string            `toml:"table"`
+		CreateSchemas          *bool             `toml:"createSchemas"`
+		// The naming settings.
+		SQLMigrationPrefix           string      `toml:"sqlMigrationPrefix"`
+		UndoSQLMigrationPrefix       string      `toml:"undoSqlMigrationPrefix"`
+		RepeatableSQLMigrationPrefix string      `toml:"repeatableSqlMigrationPrefix"`
+		BaselineMigrationPrefix      string      `toml:"baselineMigrationPrefix"`
+		SQLMigrationSeparator        string      `toml:"sqlMigrationSeparator"`
+		SQLMigrationSuffixes         tomlStrings `toml:"sqlMigrationSuffixes"`
 	} `toml:"flyway"`
 	Environments map[string]struct {
 		URL     string   `toml:"url"`
@@ -62,17 +106,23 @@ type flywayTOML struct {
 	} `toml:"environments"`
 }
 
+// flywayConfigNames are the configuration files the Flyway CLI reads from its working directory, in order.
+var flywayConfigNames = []string{"conf/flyway.conf", "flyway.conf", "flyway.toml"}
+
 // loadFlywaySettings reads the configuration files and the environment. Problems in a file are errors
-// with its name and line.
+// with its name and line. The configuration files of the migration folder are read when the working
+// directory has none and FLYWAY_CONFIG_FILES is not set; otherwise they are not Flyway's, and a warning
+// says so.
 func (r *reader) loadFlywaySettings() flywaySettings {
-	st := flywaySettings{placeholders: map[string]string{}, replacement: true, prefix: "${", suffix: "}", environment: "default", inTransaction: true}
+	st := flywaySettings{placeholders: map[string]string{}, replacement: true, prefix: "${", suffix: "}", environment: "default",
+		inTransaction: true, naming: defaultFlywayNaming, createSchemas: true}
 	var files []string
 	if v, ok := os.LookupEnv("FLYWAY_CONFIG_FILES"); ok && strings.TrimSpace(v) != "" {
 		for _, f := range strings.Split(v, ",") {
 			files = append(files, strings.TrimSpace(f))
 		}
 	} else {
-		for _, f := range []string{"conf/flyway.conf", "flyway.conf", "flyway.toml"} {
+		for _, f := range flywayConfigNames {
 			if _, err := os.Lstat(f); err == nil {
 				files = append(files, f)
 			}
@@ -84,10 +134,23 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 			r.errorf(f, 0, "fix FLYWAY_CONFIG_FILES or the file", "read Flyway configuration: %v", err)
 			continue
 		}
-		if strings.HasSuffix(f, ".toml") {
-			r.flywayTOML(f, string(b), &st)
-		} else {
-			r.flywayConf(f, string(b), &st)
+		r.flywayConfigFile(f, string(b), &st)
+	}
+	for _, f := range flywayConfigNames {
+		info, err := fs.Stat(r.fsys, f)
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if len(files) > 0 {
+			if !slices.ContainsFunc(files, func(read string) bool { other, err := os.Stat(read); return err == nil && os.SameFile(info, other) }) {
+				st.ignored = append(st.ignored, f)
+				r.warnf(f, 0, "run schemagate from this folder, or name the file in FLYWAY_CONFIG_FILES, if Flyway runs with it",
+					"ignored: Flyway reads its configuration from the working directory (%s) or FLYWAY_CONFIG_FILES, not from the migration folder", strings.Join(files, ", "))
+			}
+			continue
+		}
+		if src, ok := r.loadText(f); ok {
+			r.flywayConfigFile(f, src, &st)
 		}
 	}
 	// The environment overrides the files, as in the Flyway CLI.
@@ -112,6 +175,15 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 	return st
 }
 
+// flywayConfigFile reads one configuration file, TOML or Java properties by its name.
+func (r *reader) flywayConfigFile(name, src string, st *flywaySettings) {
+	if strings.HasSuffix(name, ".toml") {
+		r.flywayTOML(name, src, st)
+	} else {
+		r.flywayConf(name, src, st)
+	}
+}
+
 // textSetting is a text setting with its flyway.conf key and its environment variable.
 type textSetting struct {
 	conf, env string
@@ -129,6 +201,12 @@ func (st *flywaySettings) text() []textSetting {
 		{"flyway.url", "FLYWAY_URL", &st.url},
 		{"flyway.table", "FLYWAY_TABLE", &st.table},
 		{"flyway.environment", "FLYWAY_ENVIRONMENT", &st.environment},
+		{"flyway.sqlMigrationPrefix", "FLYWAY_SQL_MIGRATION_PREFIX", &st.naming.versioned},
+		{"flyway.undoSqlMigrationPrefix", "FLYWAY_UNDO_SQL_MIGRATION_PREFIX", &st.naming.undo},
+		{"flyway.repeatableSqlMigrationPrefix", "FLYWAY_REPEATABLE_SQL_MIGRATION_PREFIX", &st.naming.repeatable},
+		{"flyway.baselineMigrationPrefix", "FLYWAY_BASELINE_MIGRATION_PREFIX", &st.naming.baseline},
+		{"flyway.sqlMigrationSeparator", "FLYWAY_SQL_MIGRATION_SEPARATOR", &st.naming.separator},
+		{"flyway.sqlMigrationSuffixes", "FLYWAY_SQL_MIGRATION_SUFFIXES", &st.naming.suffixes},
 	}
 }
 
@@ -147,7 +225,11 @@ func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 			}
 		}
 		for _, t := range text {
-			if t.conf == key {
+			switch {
+			case t.conf != key:
+			case value == "" && (t.dst == &st.naming.separator || t.dst == &st.naming.suffixes):
+				r.errorf(file, line, "remove the line to keep Flyway's default", "%s cannot be empty", key)
+			default:
 				*t.dst = value
 			}
 		}
@@ -209,13 +291,16 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 		st.placeholders[strings.ToLower(k)] = v
 	}
 	for dst, p := range map[*bool]*bool{&st.replacement: t.Flyway.PlaceholderReplacement,
-		&st.inTransaction: t.Flyway.ExecuteInTransaction, &st.mixed: t.Flyway.Mixed} {
+		&st.inTransaction: t.Flyway.ExecuteInTransaction, &st.mixed: t.Flyway.Mixed, &st.createSchemas: t.Flyway.CreateSchemas} {
 		if p != nil {
 			*dst = *p
 		}
 	}
 	for dst, v := range map[*string]string{&st.prefix: t.Flyway.PlaceholderPrefix, &st.suffix: t.Flyway.PlaceholderSuffix,
-		&st.defaultSchema: t.Flyway.DefaultSchema, &st.table: t.Flyway.Table, &st.environment: t.Flyway.Environment} {
+		&st.defaultSchema: t.Flyway.DefaultSchema, &st.table: t.Flyway.Table, &st.environment: t.Flyway.Environment,
+		&st.naming.versioned: t.Flyway.SQLMigrationPrefix, &st.naming.undo: t.Flyway.UndoSQLMigrationPrefix,
+		&st.naming.repeatable: t.Flyway.RepeatableSQLMigrationPrefix, &st.naming.baseline: t.Flyway.BaselineMigrationPrefix,
+		&st.naming.separator: t.Flyway.SQLMigrationSeparator, &st.naming.suffixes: strings.Join(t.Flyway.SQLMigrationSuffixes, ",")} {
 		if v != "" {
 			*dst = v
 		}
@@ -237,5 +322,64 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 // flywayConfigHint names where Flyway settings come from, for hints.
 func flywayConfigHint() string {
 	wd, _ := os.Getwd()
-	return fmt.Sprintf("flyway.toml or flyway.conf in %s, FLYWAY_CONFIG_FILES", filepath.Clean(wd))
+	return fmt.Sprintf("flyway.toml or flyway.conf in %s (else in the migration folder), FLYWAY_CONFIG_FILES", filepath.Clean(wd))
+}
+
+// tomlStrings is a TOML list of strings; a single string is read as a list of one.
+type tomlStrings []string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (l *tomlStrings) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		*l = tomlStrings{v}
+	case []any:
+		*l = nil
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return fmt.Errorf("want a list of strings, not %v", v)
+			}
+			*l = append(*l, s)
+		}
+	default:
+		return fmt.Errorf("want a list of strings, not %v", v)
+	}
+	return nil
+}
+
+// flywaySchemas are the schemas Flyway creates (those that do not exist) before it migrates, and the
+// search_path element it puts in front of the connection's search_path before each migration (a quoted
+// identifier), with the settings the folder is read with (see flywaySettings). Read does not call it:
+// it is for Set.Schemas and Set.SearchPath of a Flyway folder.
+//
+// Flyway (SchemaHistoryFactory.prepareSchemas) takes the default schema from defaultSchema, else the first
+// of schemas; the schemas it manages are schemas, with the default one in front when the list lacks it.
+// With createSchemas (the default) it creates those that do not exist (DbSchemas.create). Before each
+// migration it resets the connection and calls PostgreSQLConnection.changeCurrentSchemaTo(default schema),
+// which sets search_path to the quoted schema followed by the connection's original search_path (unless
+// that already starts with it, or the schema does not exist). Neither set: nothing to create, the search
+// path stays the connection's.
+func flywaySchemas(fsys fs.FS) (schemas []string, searchPath string) {
+	st := (&reader{fsys: fsys}).loadFlywaySettings()
+	var list []string
+	for _, s := range strings.Split(st.schemas, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			list = append(list, s)
+		}
+	}
+	def := strings.TrimSpace(st.defaultSchema)
+	if def == "" && len(list) > 0 {
+		def = list[0]
+	}
+	if def == "" {
+		return nil, ""
+	}
+	if st.createSchemas {
+		schemas = list
+		if !slices.Contains(list, def) {
+			schemas = append([]string{def}, list...)
+		}
+	}
+	return schemas, `"` + strings.ReplaceAll(def, `"`, `""`) + `"`
 }

@@ -70,6 +70,10 @@ type Script struct {
 	// Source is the script as written when SQL has variables substituted (Flyway placeholders, goose
 	// ENVSUB); empty otherwise. Checksums are of the text as written.
 	Source string
+	// bom is set when SQL starts with a byte-order mark that the tool sends to the server (golang-migrate
+	// does; the other readers strip it). Checksums leave it out, as they did when every reader stripped
+	// it: a file deployed then has not changed.
+	bom bool
 }
 
 // Empty reports whether the script holds no statement.
@@ -191,6 +195,9 @@ func (s *Script) text() string {
 	if s.Source != "" {
 		return s.Source
 	}
+	if s.bom {
+		return strings.TrimPrefix(s.SQL, "\uFEFF")
+	}
 	return s.SQL
 }
 
@@ -251,6 +258,15 @@ type Set struct {
 	// Warnings are problems that do not stop a read: files ignored because they fit no pattern of the
 	// format, migrations that do nothing.
 	Warnings []*Error
+	// Schemas are the schemas the tool creates, those that do not exist, before it runs migrations, in
+	// this order (Flyway: defaultSchema, then flyway.schemas; none with createSchemas=false). Names as
+	// configured, unquoted (they are case-sensitive). Nil for the other formats.
+	Schemas []string
+	// SearchPath is what the tool puts in front of the connection's search_path before each migration
+	// (its up, undo, and repeatable scripts alike): a quoted identifier ("app"); empty when it leaves the
+	// search path alone. Flyway sets search_path to SearchPath followed by the connection's own
+	// search_path, unless that already starts with the schema or the schema does not exist.
+	SearchPath string
 }
 
 // Find returns the migration whose Key is key (its version, for all but repeatable migrations), or nil.

@@ -2,14 +2,22 @@ package migrate
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/schemagate/schemagate/internal/repofs"
 )
 
 // sqitch (sqitch.org): sqitch.plan lists changes in deploy order, each with deploy/, revert/ (our Down)
 // and verify/ scripts named after the change. A change planned again after a tag (reworked) keeps its
-// older scripts as deploy/{change}@{tag}.sql.
+// older scripts as deploy/{change}@{tag}.sql. sqitch.conf may move the plan and the scripts (top_dir,
+// plan_file, deploy_dir...; see sqitchLayout).
 
 const sqitchPlan = "sqitch.plan"
 
@@ -23,10 +31,11 @@ var (
 const sqitchLineHint = "changes are written: name [dependencies] 2024-01-31T12:00:00Z Planner Name <planner@example.com> # note"
 
 type sqitchChange struct {
-	name string
-	line int
-	deps []string
-	tags []string // tags planned right after the change
+	name      string
+	line      int
+	deps      []string
+	conflicts []string // the change's !dependencies, without the !
+	tags      []string // tags planned right after the change
 }
 
 // sqitchProjectRe is the %project pragma; sqitch's pragma grammar (lib/App/Sqitch/Plan.pm $pragma)
@@ -34,15 +43,29 @@ type sqitchChange struct {
 var sqitchProjectRe = regexp.MustCompile(`^%[ \t]*project[ \t]*=[ \t]*(.*?)[ \t]*$`)
 
 func (r *reader) readSqitch() {
-	if !r.exists(sqitchPlan) {
+	lay := r.sqitchLayout()
+	if lay == nil {
 		return
 	}
-	src, ok := r.load(sqitchPlan)
+	planFile := lay.plan
+	if !r.exists(planFile) {
+		if lay.conf != nil && planFile != sqitchPlan {
+			key, v := lay.conf.fetch("plan_file")
+			if v.line == 0 {
+				key, v = lay.conf.fetch("top_dir")
+			}
+			r.errorf(lay.conf.file, v.line, "fix "+key+" in sqitch.conf, or create the plan with sqitch init",
+				"no sqitch plan %s: sqitch.conf sets %s = %s", planFile, key, v.value)
+		}
+		return
+	}
+	src, ok := r.load(planFile)
 	if !ok {
 		return
 	}
 	var changes []*sqitchChange
-	tags := map[string]int{}
+	tags := map[string]int{}      // line of each tag
+	tagChange := map[string]int{} // index in changes of the change each tag is on
 	for i, line := range strings.Split(src, "\n") {
 		n := i + 1
 		line = strings.TrimSpace(line)
@@ -59,13 +82,14 @@ func (r *reader) readSqitch() {
 			m := sqitchTagRe.FindStringSubmatch(line)
 			switch {
 			case m == nil:
-				r.errorf(sqitchPlan, n, "tags are written: @name 2024-01-31T12:00:00Z Planner Name <planner@example.com> # note", "malformed sqitch tag line")
+				r.errorf(planFile, n, "tags are written: @name 2024-01-31T12:00:00Z Planner Name <planner@example.com> # note", "malformed sqitch tag line")
 			case len(changes) == 0:
-				r.errorf(sqitchPlan, n, "plan a change before the first tag", "tag @%s before any change", m[1])
+				r.errorf(planFile, n, "plan a change before the first tag", "tag @%s before any change", m[1])
 			case tags[m[1]] > 0:
-				r.errorf(sqitchPlan, n, "give each tag its own name", "duplicate tag @%s (also line %d)", m[1], tags[m[1]])
+				r.errorf(planFile, n, "give each tag its own name", "duplicate tag @%s (also line %d)", m[1], tags[m[1]])
 			default:
 				tags[m[1]] = n
+				tagChange[m[1]] = len(changes) - 1
 				last := changes[len(changes)-1]
 				last.tags = append(last.tags, m[1])
 			}
@@ -73,49 +97,60 @@ func (r *reader) readSqitch() {
 		}
 		m := sqitchChangeRe.FindStringSubmatch(line)
 		if m == nil {
-			r.errorf(sqitchPlan, n, sqitchLineHint, "malformed sqitch change line")
+			r.errorf(planFile, n, sqitchLineHint, "malformed sqitch change line")
 			continue
 		}
 		if m[1] == "-" {
-			r.errorf(sqitchPlan, n, "remove the change from the plan instead", "reverting a change in the plan (-%s) is not supported", m[2])
+			r.errorf(planFile, n, "remove the change from the plan instead", "reverting a change in the plan (-%s) is not supported", m[2])
 			continue
 		}
 		c := &sqitchChange{name: m[2], line: n}
 		for _, dep := range strings.Fields(m[3]) {
-			if strings.HasPrefix(dep, "!") {
-				continue // a conflict, not a requirement
+			if conflict, ok := strings.CutPrefix(dep, "!"); ok {
+				c.conflicts = append(c.conflicts, conflict)
+				continue // checked once the whole plan is read: it may name a change planned later
 			}
 			c.deps = append(c.deps, dep)
-			if strings.Contains(dep, ":") {
-				continue // another project's change
+			key, project := r.sqitchDependency(dep)
+			if project != "" {
+				r.warnf(planFile, n, fmt.Sprintf("sqitch refuses to deploy %s until %s is deployed: deploy project %s first", c.name, dep, project),
+					"change %s requires %s, a change of project %s: schemagate cannot check that it is deployed", c.name, dep, project)
+				continue
 			}
 			// name, name@tag (the change as of a tag) or @tag (whatever the plan holds up to the tag).
-			depName, tag, hasTag := strings.Cut(dep, "@")
+			depName, tag, hasTag := strings.Cut(key, "@")
 			switch {
 			case depName != "" && !sqitchPlanned(changes, depName):
-				r.errorf(sqitchPlan, n, "plan "+depName+" before "+c.name, "change %s requires %s, which is not planned before it", c.name, dep)
+				r.errorf(planFile, n, "plan "+depName+" before "+c.name, "change %s requires %s, which is not planned before it", c.name, dep)
 			case hasTag && tag != "HEAD" && tag != "ROOT" && tags[tag] == 0:
-				r.errorf(sqitchPlan, n, "tag @"+tag+" on a change planned before "+c.name, "change %s requires %s, but tag @%s is not planned before it", c.name, dep, tag)
+				r.errorf(planFile, n, "tag @"+tag+" on a change planned before "+c.name, "change %s requires %s, but tag @%s is not planned before it", c.name, dep, tag)
 			}
 		}
 		changes = append(changes, c)
 	}
-	vars := r.sqitchVariables()
+	r.sqitchConflicts(planFile, changes, tagChange)
+	if len(changes) == 0 && planFile != sqitchPlan {
+		r.errorf(planFile, 0, "plan one with sqitch add", "no change in %s", planFile)
+	}
+	vars := lay.conf.variables()
 	used := map[string]bool{}
 	planned := map[string]int{} // instances of each change name so far
 	for i, c := range changes {
 		rework := planned[c.name]
 		planned[c.name]++
 		version := c.name
-		if suffix, ok := r.sqitchReworkSuffix(changes, i); !ok {
+		suffix, ok := r.sqitchReworkSuffix(lay, changes, i)
+		if !ok {
 			continue
-		} else if suffix != "" {
+		}
+		if suffix != "" {
 			version += "@" + suffix
 		}
-		deploy := "deploy/" + version + ".sql"
+		reworked := suffix != ""
+		deploy := lay.script("deploy", reworked, version)
 		used[deploy] = true
 		if !r.exists(deploy) {
-			r.errorf(sqitchPlan, c.line, "create it with sqitch add "+c.name, "change %s has no deploy script %s", version, deploy)
+			r.errorf(planFile, c.line, "create it with sqitch add "+c.name, "change %s has no deploy script %s", version, deploy)
 			continue
 		}
 		upSrc, ok := r.load(deploy)
@@ -123,33 +158,125 @@ func (r *reader) readSqitch() {
 			continue
 		}
 		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Rework: rework, Up: r.psqlScript(deploy, upSrc, vars["deploy"])}
-		m.Down = r.optionalScript("revert/"+version+".sql", vars["revert"])
-		m.Verify = r.optionalScript("verify/"+version+".sql", vars["verify"])
+		m.Down = r.optionalScript(lay.script("revert", reworked, version), vars["revert"])
+		m.Verify = r.optionalScript(lay.script("verify", reworked, version), vars["verify"])
 		r.checkEmpty(m, 0, "sqitch", "deploy script")
 		r.migrations = append(r.migrations, m)
 	}
-	_ = fs.WalkDir(r.fsys, "deploy", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && isSQL(p) && !used[p] && r.isFile(p, d) {
-			r.errorf(p, 0, "plan it with sqitch add, or delete it", "deploy script of no change in sqitch.plan")
+	walked := map[string]bool{}
+	for _, dir := range []string{lay.dirs["deploy"], lay.dirs["reworked_deploy"]} {
+		if walked[dir] {
+			continue
 		}
-		return nil
-	})
+		walked[dir] = true
+		_ = fs.WalkDir(r.fsys, dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.EqualFold(path.Ext(p), "."+lay.ext) && !used[p] && r.isFile(p, d) {
+				r.errorf(p, 0, "plan it with sqitch add, or delete it", "deploy script of no change in %s", planFile)
+			}
+			return nil
+		})
+	}
+}
+
+// sqitchDependency splits a dependency (without its !) into the key sqitch looks it up by in the plan
+// (name, name@tag or @tag) and, for a change of another project (project:change), that project. A
+// dependency that names the plan's own project is the plan's (App::Sqitch::Plan::Depend).
+func (r *reader) sqitchDependency(dep string) (key, project string) {
+	project, key, found := strings.Cut(dep, ":")
+	switch {
+	case !found:
+		return dep, ""
+	case project == r.project:
+		return key, ""
+	}
+	return key, project
+}
+
+// sqitchConflicts reports the changes sqitch refuses to deploy for a conflict. sqitch deploy checks every
+// change's conflicts before it deploys anything (App::Sqitch::Engine check_deploy_dependencies): a
+// conflict is one with a change deployed earlier in the same run or already in the registry, that is,
+// with a change planned before it (a deploy reverts nothing, and schemagate refuses a plan's -change
+// lines). The conflict names a change of the plan as Plan::Depend finds it (ChangeList find): name is
+// the change's first instance, name@tag its last instance up to the tag (HEAD: the plan's last change,
+// ROOT: its first), @tag the change the tag is on; a name the plan does not hold fails the deploy.
+// Another project's change cannot be checked: a warning says so.
+func (r *reader) sqitchConflicts(planFile string, changes []*sqitchChange, tagChange map[string]int) {
+	tagIndex := func(tag string) (int, bool) {
+		switch tag {
+		case "HEAD":
+			return len(changes) - 1, true
+		case "ROOT":
+			return 0, true
+		}
+		i, ok := tagChange[tag]
+		return i, ok
+	}
+	for i, c := range changes {
+		for _, dep := range c.conflicts {
+			key, project := r.sqitchDependency(dep)
+			if project != "" {
+				r.warnf(planFile, c.line, fmt.Sprintf("sqitch refuses to deploy %s while %s is deployed", c.name, dep),
+					"change %s conflicts with %s, a change of project %s: schemagate cannot check that it is not deployed", c.name, dep, project)
+				continue
+			}
+			name, tag, hasTag := strings.Cut(key, "@")
+			at := -1
+			switch {
+			case !hasTag:
+				for j, o := range changes {
+					if o.name == name {
+						at = j
+						break
+					}
+				}
+			case name == "":
+				if j, ok := tagIndex(tag); ok {
+					at = j
+				}
+			default:
+				j, ok := tagIndex(tag)
+				if !ok {
+					r.errorf(planFile, c.line, "name a tag of the plan (sqitch fails the deploy: Unknown tag)",
+						"change %s conflicts with %s, but tag @%s is not in the plan", c.name, dep, tag)
+					continue
+				}
+				for k := j; k >= 0; k-- {
+					if changes[k].name == name {
+						at = k
+						break
+					}
+				}
+			}
+			switch {
+			case at < 0:
+				r.errorf(planFile, c.line, "name a change of the plan, or another project's as project:change (sqitch fails the deploy: Unable to find change)",
+					"change %s conflicts with %s, which is not in the plan", c.name, dep)
+			case at < i:
+				where := fmt.Sprintf("line %d", changes[at].line)
+				if key != changes[at].name {
+					where = changes[at].name + ", " + where
+				}
+				r.errorf(planFile, c.line, fmt.Sprintf("sqitch deploys no change while a change it conflicts with is deployed: drop !%s, or rework %s instead", dep, changes[at].name),
+					"sqitch refuses to deploy %s: it conflicts with %s, which the plan deploys before it (%s)", c.name, key, where)
+			}
+		}
+	}
 }
 
 // sqitchReworkSuffix returns the tag whose name an older instance of a reworked change carries in its
 // file names ("" for the last instance). Like sqitch, it takes the first tag between this instance and
 // the next whose deploy script exists, else the first tag. ok is false when no tag separates them.
-func (r *reader) sqitchReworkSuffix(changes []*sqitchChange, i int) (string, bool) {
+func (r *reader) sqitchReworkSuffix(lay *sqitchLayout, changes []*sqitchChange, i int) (string, bool) {
 	var between []string
 	for _, later := range changes[i:] {
 		if later != changes[i] && later.name == changes[i].name {
 			if len(between) == 0 {
-				r.errorf(sqitchPlan, later.line, "tag the plan (sqitch tag) before reworking a change",
+				r.errorf(lay.plan, later.line, "tag the plan (sqitch tag) before reworking a change",
 					"change %s is planned again without a tag since line %d", later.name, changes[i].line)
 				return "", false
 			}
 			for _, t := range between {
-				if r.exists("deploy/" + changes[i].name + "@" + t + ".sql") {
+				if r.exists(lay.script("deploy", true, changes[i].name+"@"+t)) {
 					return t, true
 				}
 			}
@@ -193,24 +320,30 @@ func (r *reader) exists(name string) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
-// sqitchConf is sqitch's project configuration file, next to sqitch.plan.
+// sqitchConf is sqitch's project configuration file. sqitch reads ./sqitch.conf of the folder it runs
+// in (App::Sqitch::Config local_file), besides the user's and the system's, which schemagate does not.
 const sqitchConf = "sqitch.conf"
 
-// sqitchVariables reads the psql variables sqitch sets for each kind of script ("deploy", "revert",
-// "verify") from sqitch.conf, in sqitch's order of precedence: [core "variables"], [deploy "variables"],
-// for revert and verify scripts [revert "variables"] or [verify "variables"], then the PostgreSQL
-// engine's [engine "pg.variables"]. sqitch.conf is in Git's configuration format. (Target sections,
-// the user's and the system's sqitch.conf and --set are not read.)
-func (r *reader) sqitchVariables() map[string]map[string]string {
-	out := map[string]map[string]string{"deploy": {}, "revert": {}, "verify": {}}
-	if !r.exists(sqitchConf) {
-		return out
-	}
-	src, ok := r.load(sqitchConf)
-	if !ok {
-		return out
-	}
-	sections := map[string]map[string]string{}
+// sqitchConfig is what schemagate reads of a sqitch.conf, which is in Git's configuration format.
+type sqitchConfig struct {
+	file   string // its name for messages, relative to the migration folder
+	values map[sqitchKey]sqitchValue
+	vars   map[string]map[string]string // psql variables by section: core, deploy, revert, verify, engine
+}
+
+// sqitchKey is a key of sqitch.conf: section and name in lower case (Git compares them so), the
+// subsection as written ([engine "pg"]).
+type sqitchKey struct{ section, sub, name string }
+
+type sqitchValue struct {
+	value string
+	line  int
+}
+
+// parseSqitchConf reads a sqitch.conf; malformed section headers are errors at their line.
+func (r *reader) parseSqitchConf(file, src string) *sqitchConfig {
+	c := &sqitchConfig{file: file, values: map[sqitchKey]sqitchValue{}, vars: map[string]map[string]string{}}
+	var section, sub string
 	var current map[string]string
 	for i, line := range strings.Split(src, "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))
@@ -219,35 +352,252 @@ func (r *reader) sqitchVariables() map[string]map[string]string {
 			continue
 		case line[0] == '[':
 			m := gitConfigSection.FindStringSubmatch(line)
+			section, sub, current = "", "", nil
 			if m == nil {
-				r.errorf(sqitchConf, i+1, `sections are written [name] or [name "subsection"]`, "malformed section header in sqitch.conf")
-				current = nil
+				r.errorf(file, i+1, `sections are written [name] or [name "subsection"]`, "malformed section header in sqitch.conf")
 				continue
 			}
-			current = nil
-			if sub := strings.ToLower(m[2]); (sub == "variables" || m[1] == "engine" && sub == "pg.variables") && m[3] == "" {
-				key := strings.ToLower(m[1])
-				if sections[key] == nil {
-					sections[key] = map[string]string{}
-				}
-				current = sections[key]
+			if m[3] != "" {
+				continue
 			}
-		case current != nil:
+			section, sub = strings.ToLower(m[1]), m[2]
+			if lsub := strings.ToLower(sub); lsub == "variables" || m[1] == "engine" && lsub == "pg.variables" {
+				if c.vars[section] == nil {
+					c.vars[section] = map[string]string{}
+				}
+				current = c.vars[section]
+			}
+		case section != "":
 			key, value, found := strings.Cut(line, "=")
 			if !found {
 				value = "true" // Git's shorthand for a boolean
 			}
-			current[strings.TrimSpace(key)] = gitConfigValue(strings.TrimSpace(value))
+			key, value = strings.TrimSpace(key), gitConfigValue(strings.TrimSpace(value))
+			if current != nil {
+				current[key] = value
+				continue
+			}
+			c.values[sqitchKey{section, sub, strings.ToLower(key)}] = sqitchValue{value, i + 1}
 		}
+	}
+	return c
+}
+
+// fetch is sqitch's App::Sqitch::Target _fetch: the target's setting, else the engine's (pg), else the
+// core one. It returns the key for messages (top_dir for core's, engine.pg.top_dir) and its value; a
+// zero value when none is set. The target is core.target, else engine.pg.target, when it names a
+// [target "..."] section rather than a URI.
+func (c *sqitchConfig) fetch(name string) (string, sqitchValue) {
+	if c == nil {
+		return name, sqitchValue{}
+	}
+	target := c.values[sqitchKey{"core", "", "target"}].value
+	if target == "" {
+		target = c.values[sqitchKey{"engine", "pg", "target"}].value
+	}
+	for _, k := range []sqitchKey{{"target", target, name}, {"engine", "pg", name}, {"core", "", name}} {
+		if k.section == "target" && (target == "" || strings.Contains(target, ":")) {
+			continue
+		}
+		if v, ok := c.values[k]; ok && v.value != "" {
+			switch k.section {
+			case "core":
+				return name, v
+			case "engine":
+				return "engine.pg." + name, v
+			}
+			return "target." + target + "." + name, v
+		}
+	}
+	return name, sqitchValue{}
+}
+
+// variables are the psql variables sqitch sets for each kind of script ("deploy", "revert", "verify"),
+// in sqitch's order of precedence: [core "variables"], [deploy "variables"], for revert and verify
+// scripts [revert "variables"] or [verify "variables"], then the PostgreSQL engine's
+// [engine "pg.variables"]. (Target sections, the user's and the system's sqitch.conf and --set are not
+// read.) A nil configuration sets none.
+func (c *sqitchConfig) variables() map[string]map[string]string {
+	out := map[string]map[string]string{"deploy": {}, "revert": {}, "verify": {}}
+	if c == nil {
+		return out
 	}
 	for kind, vars := range out {
 		for _, section := range []string{"core", "deploy", kind, "engine"} {
-			for k, v := range sections[section] {
+			for k, v := range c.vars[section] {
 				vars[k] = v
 			}
 		}
 	}
 	return out
+}
+
+// sqitchLayout is where sqitch finds the plan and the scripts of the migration folder, as paths in it.
+type sqitchLayout struct {
+	conf *sqitchConfig // the sqitch.conf read, nil when none
+	plan string
+	dirs map[string]string // deploy, revert, verify, reworked_deploy, reworked_revert, reworked_verify
+	ext  string            // the scripts' extension, without the dot
+}
+
+// script is the path of a change's script of the given kind ("deploy"); an older instance of a reworked
+// change (version name@tag) keeps its scripts in the reworked folders.
+func (l *sqitchLayout) script(kind string, reworked bool, version string) string {
+	dir := l.dirs[kind]
+	if reworked {
+		dir = l.dirs["reworked_"+kind]
+	}
+	return path.Join(dir, version+"."+l.ext)
+}
+
+// sqitchLayout reads where sqitch keeps the plan and the scripts (App::Sqitch::Target): plan_file
+// (default {top_dir}/sqitch.plan), deploy_dir, revert_dir, verify_dir (default {top_dir}/deploy...),
+// reworked_dir (default top_dir) and its reworked_deploy_dir..., extension (default sql), each from the
+// target's section, the engine's ([engine "pg"]) or [core]; top_dir defaults to the folder sqitch runs in.
+//
+// sqitch reads ./sqitch.conf where it runs. A migration folder that holds sqitch.conf is such a folder.
+// One that does not may be the top_dir of the sqitch.conf in the working directory (sqitch run from
+// there, schemagate too: check --dir db): that sqitch.conf is read when its plan is this folder's (the
+// same %project). nil when a path of sqitch.conf leads out of the folder (an error says so).
+func (r *reader) sqitchLayout() *sqitchLayout {
+	if r.exists(sqitchConf) {
+		src, ok := r.loadText(sqitchConf)
+		if !ok {
+			return nil
+		}
+		return r.sqitchLayoutOf(r.parseSqitchConf(sqitchConf, src), ".")
+	}
+	if conf, top := r.sqitchWorkingConf(); conf != nil {
+		return r.sqitchLayoutOf(conf, top)
+	}
+	return r.sqitchLayoutOf(nil, ".")
+}
+
+// sqitchLayoutOf is the layout conf sets, its paths relative to the folder sqitch runs in, whose
+// top_dir is the migration folder (base: "." when it is the folder itself).
+func (r *reader) sqitchLayoutOf(conf *sqitchConfig, base string) *sqitchLayout {
+	lay := &sqitchLayout{conf: conf, dirs: map[string]string{}, ext: "sql"}
+	bad := false
+	get := func(name, def string) string {
+		key, v := conf.fetch(name)
+		if v.value == "" {
+			return def
+		}
+		p, ok := sqitchPath(base, v.value)
+		if !ok {
+			bad = true
+			r.errorf(conf.file, v.line, "run schemagate with --dir at the folder that holds sqitch.conf and the plan and scripts",
+				"%s %s leads out of the migration folder", key, v.value)
+			return def
+		}
+		return p
+	}
+	top := "."
+	if base == "." {
+		top = get("top_dir", ".")
+	}
+	lay.plan = get("plan_file", path.Join(top, sqitchPlan))
+	for _, kind := range []string{"deploy", "revert", "verify"} {
+		lay.dirs[kind] = get(kind+"_dir", path.Join(top, kind))
+	}
+	reworked := get("reworked_dir", top)
+	for _, kind := range []string{"deploy", "revert", "verify"} {
+		lay.dirs["reworked_"+kind] = get("reworked_"+kind+"_dir", path.Join(reworked, kind))
+	}
+	if _, v := conf.fetch("extension"); v.value != "" {
+		lay.ext = strings.TrimPrefix(v.value, ".")
+	}
+	if bad {
+		return nil
+	}
+	return lay
+}
+
+// sqitchPath turns a path of sqitch.conf, relative to the folder sqitch runs in, into a path of the
+// migration folder, which is base in it; ok is false when it leads out of the migration folder.
+func sqitchPath(base, p string) (string, bool) {
+	if filepath.IsAbs(p) {
+		wd, err := os.Getwd()
+		if err != nil || base == "." {
+			return "", false
+		}
+		if p, err = filepath.Rel(wd, p); err != nil {
+			return "", false
+		}
+	}
+	rel, err := filepath.Rel(filepath.FromSlash(base), filepath.FromSlash(path.Clean(filepath.ToSlash(p))))
+	if err != nil {
+		return "", false
+	}
+	rel = filepath.ToSlash(rel)
+	if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) {
+		return "", false
+	}
+	return rel, true
+}
+
+// sqitchWorkingConf is the working directory's sqitch.conf when its top_dir is the migration folder:
+// its plan (plan_file, default {top_dir}/sqitch.plan) is the folder's, of the same %project. top is
+// top_dir, relative to the working directory.
+func (r *reader) sqitchWorkingConf() (conf *sqitchConfig, top string) {
+	b, err := repofs.ReadFile(sqitchConf)
+	if err != nil || !utf8.Valid(b) {
+		return nil, ""
+	}
+	scratch := &reader{fsys: r.fsys}
+	c := scratch.parseSqitchConf(sqitchConf, string(b))
+	_, v := c.fetch("top_dir")
+	top = path.Clean(filepath.ToSlash(v.value))
+	if filepath.IsAbs(v.value) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, ""
+		}
+		if rel, err := filepath.Rel(wd, v.value); err == nil {
+			top = filepath.ToSlash(rel)
+		}
+	}
+	if v.value == "" || top == "." {
+		return nil, "" // sqitch.conf's project is the working directory: not this folder, which has none
+	}
+	plan := path.Join(top, sqitchPlan)
+	if _, pv := c.fetch("plan_file"); pv.value != "" {
+		plan = filepath.ToSlash(pv.value)
+	}
+	inFolder, ok := sqitchPath(top, plan)
+	if !ok {
+		return nil, ""
+	}
+	onDisk, err := repofs.ReadFile(filepath.FromSlash(path.Clean(plan)))
+	if err != nil {
+		return nil, ""
+	}
+	here, err := fs.ReadFile(r.fsys, inFolder)
+	if err != nil {
+		return nil, ""
+	}
+	if p := sqitchPlanProject(string(here)); p == "" || p != sqitchPlanProject(string(onDisk)) {
+		return nil, ""
+	}
+	// Messages name it from the migration folder: ../sqitch.conf for top_dir db.
+	up := strings.Repeat("../", strings.Count(top, "/")+1)
+	if strings.HasPrefix(top, "..") {
+		if wd, err := os.Getwd(); err == nil {
+			up = filepath.ToSlash(filepath.Join(wd, sqitchConf))
+			return r.parseSqitchConf(up, string(b)), top
+		}
+	}
+	return r.parseSqitchConf(up+sqitchConf, string(b)), top
+}
+
+// sqitchPlanProject is the %project a plan names, "" when none.
+func sqitchPlanProject(src string) string {
+	for _, line := range strings.Split(src, "\n") {
+		if m := sqitchProjectRe.FindStringSubmatch(strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))); m != nil {
+			return m[1]
+		}
+	}
+	return ""
 }
 
 // gitConfigSection matches [section] and [section "subsection"], with the subsection's inner part
@@ -280,4 +630,57 @@ func gitConfigValue(v string) string {
 		}
 	}
 	return b.String()
+}
+
+// folderSqitchLayout is the layout the migration folder's own sqitch.conf sets (problems left to
+// Read), nil when the folder holds none.
+func folderSqitchLayout(fsys fs.FS) *sqitchLayout {
+	scratch := &reader{fsys: fsys}
+	b, err := fs.ReadFile(fsys, sqitchConf)
+	if err != nil {
+		return nil
+	}
+	return scratch.sqitchLayoutOf(scratch.parseSqitchConf(sqitchConf, string(b)), ".")
+}
+
+// sqitchParentConf says when a sqitch folder is read without the sqitch.conf that sqitch would read: the
+// folder dir holds none, and the nearest sqitch.conf in a folder above it (up to the top of the
+// repository that holds dir) sets top_dir to dir. sqitch runs in that folder and reads that sqitch.conf
+// (its variables, plan_file, script folders); Read reads it only when it is the working directory's
+// (sqitchWorkingConf). nil otherwise. It is a warning: the folder still reads, as sqitch.plan and the
+// scripts are there. ReadDir adds it to the set's warnings.
+func sqitchParentConf(dir string) *Error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(abs, sqitchConf)); err == nil {
+		return nil
+	}
+	wd, _ := os.Getwd()
+	top := repofs.Top(abs)
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		conf := filepath.Join(p, sqitchConf)
+		if b, err := repofs.ReadFile(conf); err == nil {
+			_, v := (&reader{}).parseSqitchConf(sqitchConf, string(b)).fetch("top_dir")
+			topDir := v.value
+			if topDir != "" && !filepath.IsAbs(topDir) {
+				topDir = filepath.Join(p, topDir)
+			}
+			if topDir == "" || filepath.Clean(topDir) != abs || p == wd {
+				return nil
+			}
+			rel, err := filepath.Rel(abs, conf)
+			if err != nil {
+				rel = conf
+			}
+			return &Error{File: filepath.ToSlash(rel), Line: v.line,
+				Msg: fmt.Sprintf("ignored: sqitch.conf in %s sets top_dir = %s, this folder; sqitch runs there and reads it (variables, plan_file, script folders), schemagate only when it is in the migration folder or the working directory",
+					p, v.value),
+				Hint: "run schemagate with --dir " + p + ", or from " + p}
+		}
+		if p == top || p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }

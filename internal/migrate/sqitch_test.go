@@ -2,6 +2,8 @@ package migrate
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -16,7 +18,7 @@ users [appschema] 2013-12-31T01:16:45Z Marge N. O’Vera <marge@example.com> # C
 
 # a comment line
 insert_user [users appschema] 2014-01-01T01:54:21Z Marge N. O’Vera <marge@example.com> # Creates a function to insert a user.
-change_pass [users !old_pass other:thing] 2014-01-01T02:01:53Z Marge N. O’Vera <marge@example.com>
+change_pass [users !schema/audit] 2014-01-01T02:01:53Z Marge N. O’Vera <marge@example.com>
 @v1.0.0-dev2 2014-01-02T21:03:10Z Marge N. O’Vera <marge@example.com> # Tag v1.0.0-dev2.
 @v1.0.0-dev3 2014-01-02T21:04:10Z Marge N. O’Vera <marge@example.com>
 insert_user [insert_user@v1.0.0-dev2] 2014-01-03T00:07:00Z Marge N. O’Vera <marge@example.com> # Change insert_user to log inserts.
@@ -60,7 +62,7 @@ func TestReadSqitch(t *testing.T) {
 		"appschema up:3 down:3 verify:1",
 		"users up:1 down:1 requires=appschema",
 		"insert_user@v1.0.0-dev3 up:1 down:1 requires=users,appschema",
-		"change_pass up:1 down:- requires=users,other:thing",
+		"change_pass up:1 down:- requires=users",
 		"insert_user up:1 down:1 requires=insert_user@v1.0.0-dev2",
 		"schema/audit up:1 down:- requires=users",
 	}
@@ -290,5 +292,196 @@ func TestSqitchAutocommit(t *testing.T) {
 	}
 	if seen < len(want) {
 		t.Errorf("%d of the %d changes checked", seen, len(want))
+	}
+}
+
+// sqitchLine is a plan line for change (or @tag) with the given dependencies.
+func sqitchLine(name, deps string) string {
+	if deps != "" {
+		deps = "[" + deps + "] "
+	}
+	return name + " " + deps + "2024-01-01T00:00:00Z Dev <dev@example.com>\n"
+}
+
+// TestSqitchConflicts: sqitch deploy checks every change's conflicts before it deploys anything
+// (App::Sqitch::Engine check_deploy_dependencies): a change that conflicts with one deployed before it
+// in the same run, or already in the registry, is refused. A conflict names a change of the plan as
+// Plan::Depend finds it: name is the change's first instance, name@tag the instance as of the tag, @tag
+// the change the tag is on; a name the plan does not hold fails the deploy. Changes of other projects
+// cannot be checked: a note says so.
+func TestSqitchConflicts(t *testing.T) {
+	t.Parallel()
+	files := func(plan string, names ...string) map[string]string {
+		out := map[string]string{"sqitch.plan": "%project=shop\n\n" + plan}
+		for _, n := range names {
+			out["deploy/"+n+".sql"] = "CREATE TABLE " + strings.NewReplacer("@", "_", ".", "_").Replace(n) + " (id int);\n"
+			out["revert/"+n+".sql"] = "DROP TABLE " + strings.NewReplacer("@", "_", ".", "_").Replace(n) + ";\n"
+		}
+		return out
+	}
+	runReadCases(t, FormatSqitch, []readCase{
+		{
+			name:  "conflict with a change deployed before it",
+			files: files(sqitchLine("users", "")+sqitchLine("widgets", "!users"), "users", "widgets"),
+			want:  []string{"users up:1 down:1", "widgets up:1 down:1"},
+			errs:  []string{"sqitch.plan:4: sqitch refuses to deploy widgets: it conflicts with users, which the plan deploys before it (line 3)"},
+		},
+		{
+			name:  "conflict with a change planned after it",
+			files: files(sqitchLine("widgets", "!users")+sqitchLine("users", ""), "users", "widgets"),
+			want:  []string{"widgets up:1 down:1", "users up:1 down:1"},
+		},
+		{
+			name: "own project named, tag and first instance of a reworked change",
+			files: files(sqitchLine("users", "")+sqitchLine("@v1", "")+sqitchLine("a", "!shop:users")+sqitchLine("b", "!@v1")+
+				sqitchLine("users", "users@v1")+sqitchLine("c", "!users@HEAD"), "users@v1", "a", "b", "users", "c"),
+			want: []string{"users@v1 up:1 down:1", "a up:1 down:1", "b up:1 down:1", "users up:1 down:1 requires=users@v1", "c up:1 down:1"},
+			errs: []string{"sqitch.plan:5: sqitch refuses to deploy a: it conflicts with users, which the plan deploys before it (line 3)",
+				"sqitch.plan:6: sqitch refuses to deploy b: it conflicts with @v1, which the plan deploys before it (users, line 3)",
+				"sqitch.plan:8: sqitch refuses to deploy c: it conflicts with users@HEAD, which the plan deploys before it (users, line 7)"},
+		},
+		{
+			// users@v2 is the instance of users as of tag v2: the rework planned after b. users alone is the first.
+			name: "a tag-qualified conflict names one instance",
+			files: files(sqitchLine("users", "")+sqitchLine("@v1", "")+sqitchLine("b", "!users@v2")+sqitchLine("users", "users@v1")+
+				sqitchLine("@v2", "")+sqitchLine("c", "!users"), "users@v1", "b", "users", "c"),
+			want: []string{"users@v1 up:1 down:1", "b up:1 down:1", "users up:1 down:1 requires=users@v1", "c up:1 down:1"},
+			errs: []string{"sqitch.plan:8: sqitch refuses to deploy c: it conflicts with users, which the plan deploys before it (line 3)"},
+		},
+		{
+			name:  "conflict with a change the plan does not hold",
+			files: files(sqitchLine("users", "")+sqitchLine("widgets", "!ghost !users@v9"), "users", "widgets"),
+			want:  []string{"users up:1 down:1", "widgets up:1 down:1"},
+			errs: []string{"sqitch.plan:4: change widgets conflicts with ghost, which is not in the plan",
+				"sqitch.plan:4: change widgets conflicts with users@v9, but tag @v9 is not in the plan"},
+		},
+		{
+			name:  "other projects' changes cannot be checked",
+			files: files(sqitchLine("users", "")+sqitchLine("widgets", "users billing:invoices !legacy:widgets"), "users", "widgets"),
+			want:  []string{"users up:1 down:1", "widgets up:1 down:1 requires=users,billing:invoices"},
+			warns: []string{"sqitch.plan:4: change widgets requires billing:invoices, a change of project billing: schemagate cannot check",
+				"sqitch.plan:4: change widgets conflicts with legacy:widgets, a change of project legacy: schemagate cannot check"},
+		},
+	})
+}
+
+// TestSqitchTopDir: sqitch reads ./sqitch.conf and takes the plan and the scripts from its top_dir (and
+// plan_file, deploy_dir, revert_dir, verify_dir: target, then engine, then core), relative to the folder
+// that holds sqitch.conf (App::Sqitch::Target). A migration folder holding sqitch.conf is read that way,
+// with the variables of that sqitch.conf.
+func TestSqitchTopDir(t *testing.T) {
+	t.Parallel()
+	conf := "[core]\n\tengine = pg\n\ttop_dir = db\n[deploy \"variables\"]\n\tschema = app\n"
+	plan := "%project=shop\n\n" + sqitchLine("widgets", "")
+	project := map[string]string{
+		"sqitch.conf":             conf,
+		"README.md":               "docs",
+		"db/sqitch.plan":          plan,
+		"db/deploy/widgets.sql":   "CREATE SCHEMA :\"schema\";\nCREATE TABLE :\"schema\".widgets (id int);\n",
+		"db/revert/widgets.sql":   "DROP SCHEMA :\"schema\" CASCADE;\n",
+		"db/verify/widgets.sql":   "SELECT 1 FROM :\"schema\".widgets;\n",
+		"db/deploy/forgotten.sql": "SELECT 1;\n",
+	}
+	runReadCases(t, FormatSqitch, []readCase{
+		{
+			name:  "top_dir",
+			files: project,
+			want:  []string{"widgets up:2 down:1 verify:1"},
+			errs:  []string{"db/deploy/forgotten.sql:0: deploy script of no change in db/sqitch.plan"},
+		},
+		{
+			name: "plan_file and script folders, the engine's over core's, a target's over the engine's",
+			files: with(project, map[string]string{
+				"sqitch.conf": conf + "[engine \"pg\"]\n\tdeploy_dir = db/up\n\ttarget = prod\n\tplan_file = db/other.plan\n" +
+					"[target \"prod\"]\n\turi = db:pg:shop\n\tplan_file = db/prod.plan\n",
+				"db/prod.plan":            plan,
+				"db/up/widgets.sql":       "CREATE TABLE widgets (id int);\n",
+				"db/deploy/widgets.sql":   "",
+				"db/deploy/forgotten.sql": "",
+			}),
+			want: []string{"widgets up:1 down:1 verify:1"},
+		},
+		{
+			name:  "no plan in top_dir",
+			files: with(project, map[string]string{"db/sqitch.plan": ""}),
+			errs:  []string{"sqitch.conf:3: no sqitch plan db/sqitch.plan: sqitch.conf sets top_dir = db"},
+		},
+		{
+			name:  "top_dir out of the folder",
+			files: with(project, map[string]string{"sqitch.conf": "[core]\n\ttop_dir = ../elsewhere\n"}),
+			errs:  []string{"sqitch.conf:2: top_dir ../elsewhere leads out of the migration folder"},
+		},
+	})
+	set, err := Read(mapFS(project), FormatSqitch)
+	if err == nil || set == nil || len(set.Migrations) != 1 {
+		t.Fatalf("Read = %v, %v", set, err)
+	}
+	m := set.Migrations[0]
+	if m.Up.File != "db/deploy/widgets.sql" || m.Verify == nil || m.Verify.File != "db/verify/widgets.sql" ||
+		m.Up.Statements[1].SQL != `CREATE TABLE "app".widgets (id int)` {
+		t.Errorf("up %s %q, verify %v; want db/deploy/widgets.sql with the variable of sqitch.conf", m.Up.File, m.Up.Statements[1].SQL, m.Verify)
+	}
+}
+
+// TestSqitchConfInWorkingDirectory: sqitch reads ./sqitch.conf where it runs. Run from the project root
+// with --dir at its top_dir, schemagate reads that sqitch.conf as sqitch would (its variables), when its
+// plan is the folder's (the same %project).
+func TestSqitchConfInWorkingDirectory(t *testing.T) {
+	root := t.TempDir()
+	for name, content := range map[string]string{
+		"sqitch.conf":              "[core]\n\tengine = pg\n\ttop_dir = db\n[deploy \"variables\"]\n\tschema = app\n",
+		"db/sqitch.plan":           "%project=shop\n\n" + sqitchLine("widgets", ""),
+		"db/deploy/widgets.sql":    "CREATE SCHEMA :\"schema\";\n",
+		"other/sqitch.plan":        "%project=other\n\n" + sqitchLine("widgets", ""),
+		"other/deploy/widgets.sql": "CREATE SCHEMA :\"schema\";\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(root)
+	for _, c := range []struct{ dir, want string }{{"db", `CREATE SCHEMA "app"`}, {"other", `CREATE SCHEMA :"schema"`}} {
+		set, err := ReadDir(c.dir, FormatAuto)
+		if err != nil || set.Format != FormatSqitch || len(set.Migrations) != 1 {
+			t.Fatalf("--dir %s: %v, %v", c.dir, set, err)
+		}
+		if got := set.Migrations[0].Up.Statements[0].SQL; got != c.want {
+			t.Errorf("--dir %s: %s, want %s", c.dir, got, c.want)
+		}
+	}
+}
+
+// TestSqitchParentConf: --dir at the top_dir of a sqitch.conf in a folder above, from elsewhere, reads
+// the folder without that sqitch.conf; a warning says so and where to point --dir.
+func TestSqitchParentConf(t *testing.T) {
+	root := t.TempDir()
+	for name, content := range map[string]string{
+		"proj/sqitch.conf":    "[core]\n\tengine = pg\n\ttop_dir = db\n",
+		"proj/db/sqitch.plan": "%project=shop\n\n" + sqitchLine("widgets", ""),
+		"other/sqitch.plan":   "%project=other\n\n" + sqitchLine("widgets", ""),
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(root)
+	w := sqitchParentConf(filepath.Join(root, "proj", "db"))
+	if w == nil || w.File != "../sqitch.conf" || w.Line != 3 || !strings.Contains(w.Hint, "--dir "+filepath.Join(root, "proj")) {
+		t.Errorf("--dir proj/db from elsewhere: %+v", w)
+	}
+	for _, dir := range []string{"proj", "other"} {
+		if w := sqitchParentConf(dir); w != nil {
+			t.Errorf("--dir %s: %v", dir, w)
+		}
+	}
+	t.Chdir(filepath.Join(root, "proj")) // read as the working directory's sqitch.conf
+	if w := sqitchParentConf("db"); w != nil {
+		t.Errorf("--dir db from proj: %v", w)
 	}
 }
