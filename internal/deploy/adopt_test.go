@@ -356,3 +356,26 @@ func TestFlywayChecksum(t *testing.T) {
 		t.Errorf("checksum of a\\nb is %d, want -1635563411", got)
 	}
 }
+
+// TestDeployFlywaySchemas: as Flyway does, the deploy creates the schemas flyway.schemas lists and runs
+// each migration with the first in front of the search path: unqualified names land there, and the
+// history row and the next session keep the usual search path.
+func TestDeployFlywaySchemas(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := map[string]string{
+		"flyway.conf": "flyway.schemas=app,extra\n",
+		"V1__t.sql":   "CREATE TABLE t (id bigint);\n",
+		"V2__c.sql":   "COMMENT ON TABLE app.t IS 'in app';\nCREATE TABLE extra.e (id int);\n",
+	}
+	res, err := Run(t.Context(), tg.options(t, readFolder(t, files, migrate.FormatFlyway), "run-1"))
+	if err != nil || statuses(res) != "1:applied 2:applied" {
+		t.Fatalf("deploy: err %v, migrations %s", err, statuses(res))
+	}
+	if got := tg.value(t, "SELECT obj_description('app.t'::regclass, 'pg_class')"); got != "in app" {
+		t.Errorf("app.t has comment %q", got)
+	}
+	if got := tg.value(t, "SELECT (to_regclass('public.t') IS NULL)::text"); got != "true" {
+		t.Error("public.t exists: the migration did not run with app first in the search path")
+	}
+}

@@ -375,9 +375,17 @@ func (d *deployer) connect(ctx context.Context) error {
 	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
 	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+. Each migration starts
 	// from a reset session (pg.ResetSession), after which the applier sets it again.
+	var session []string
 	var version int
 	if err := d.conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err == nil && version >= 140000 {
-		d.session = "SET client_connection_check_interval = '1s'"
+		session = append(session, "SET client_connection_check_interval = '1s'")
+	}
+	// Flyway runs each migration with its default schema in front of the search path.
+	if sp := d.o.Set.SearchPath; sp != "" {
+		session = append(session, "SELECT set_config('search_path', "+quoteLit(sp+", ")+" || current_setting('search_path'), false)")
+	}
+	d.session = strings.Join(session, "; ")
+	if d.session != "" {
 		if _, err := d.conn.Exec(ctx, d.session); err != nil {
 			return fmt.Errorf("set up the session: %w", err)
 		}

@@ -187,6 +187,12 @@ func (d *deployer) applier() *applier {
 func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) error {
 	ap := d.applier()
 	ids := map[string]int64{}
+	// The schemas the folder's tool creates before its first migration (Flyway's flyway.schemas).
+	for _, s := range d.o.Set.Schemas {
+		if _, err := d.conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+ident(s)); err != nil {
+			return fmt.Errorf("create schema %s, as %s does before its first migration: %w", s, d.o.Set.Format, err)
+		}
+	}
 	for i, m := range pending {
 		mr := &d.res.Migrations[i]
 		if ctx.Err() != nil {

@@ -26,7 +26,13 @@ func ReadDir(dir string, format Format) (*Set, error) {
 		return nil, err
 	}
 	defer fsys.Close()
-	return Read(fsys, format)
+	set, err := Read(fsys, format)
+	if set != nil && set.Format == FormatSqitch {
+		if w := sqitchParentConf(dir); w != nil {
+			set.Warnings = append(set.Warnings, w)
+		}
+	}
+	return set, err
 }
 
 // Read reads the migration folder fsys (rooted at the folder) in the given format; FormatAuto (or "")
@@ -76,6 +82,9 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		}
 	}
 	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings, Project: r.project}
+	if format == FormatFlyway {
+		set.Schemas, set.SearchPath = flywaySchemas(fsys)
+	}
 	sortErrors(set.Warnings)
 	sortErrors(r.errs)
 	errs := make([]error, len(r.errs))

@@ -1,6 +1,8 @@
 package rehearse
 
 import (
+	"strings"
+
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/schema"
@@ -20,6 +22,10 @@ func newInspector(set *migrate.Set) (*pg.Inspector, error) {
 		format = set.Format
 	}
 	in.Ignore = toolIgnore(format)
+	if format == migrate.FormatFlyway && set.SearchPath != "" {
+		// Flyway keeps its history table in its default schema, the first of the search path it sets.
+		in.Ignore.Tables = append(in.Ignore.Tables, strings.Trim(set.SearchPath, `"`)+".flyway_schema_history")
+	}
 	return in, nil
 }
 

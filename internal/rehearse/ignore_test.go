@@ -47,3 +47,36 @@ func TestToolTablesOfOtherToolsAndSchemasAreCompared(t *testing.T) {
 		})
 	}
 }
+
+// TestFlywaySchemasAndSearchPath: Flyway creates the schemas flyway.schemas lists and runs each
+// migration with the first in front of the search path, so unqualified names land there (V2 names the
+// table qualified), the undo and the re-up run there too, and its history table there is its own.
+func TestFlywaySchemasAndSearchPath(t *testing.T) {
+	set := folderOf(t, migrate.FormatFlyway, map[string]string{
+		"flyway.conf":  "flyway.schemas=app,extra\n",
+		"V1__t.sql":    "CREATE TABLE t (id bigint);\nCREATE TABLE flyway_schema_history (installed_rank int);",
+		"V2__c.sql":    "COMMENT ON TABLE app.t IS 'in app';\nCREATE TABLE extra.e (id int);",
+		"V3__n.sql":    "ALTER TABLE t ADD COLUMN n int;",
+		"U3__n.sql":    "ALTER TABLE t DROP COLUMN n;",
+		"V4__left.sql": "CREATE TABLE leftover (id int);",
+		"U4__left.sql": "SELECT 1;",
+	})
+	if got := strings.Join(set.Schemas, ","); got != "app,extra" || set.SearchPath != `"app"` {
+		t.Fatalf("schemas %q, search path %q", got, set.SearchPath)
+	}
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"1", "2", "3"} {
+		if m := migration(t, rep, v); m.Status != "applied" || m.Error != nil {
+			t.Errorf("%s: %s %+v", v, m.Status, m.Error)
+		}
+	}
+	if rt := migration(t, rep, "3").Roundtrip; rt == nil || rt.Status != "ok" {
+		t.Errorf("3: round trip %+v, want ok", rt)
+	}
+	if rt := migration(t, rep, "4").Roundtrip; rt == nil || !strings.Contains(strings.Join(rt.Problems, "\n"), "table app.leftover is left behind by the down") {
+		t.Errorf("4: round trip %+v, want app.leftover left behind", rt)
+	}
+}

@@ -164,6 +164,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if err != nil {
 		return nil, "", err
 	}
+	if err := r.toolSession(ctx); err != nil {
+		return nil, "", err
+	}
 	for _, s := range opts.Setup {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("setup %s (%d statement%s) ran before the migrations", s.File, len(s.Statements), report.Plural(len(s.Statements))))
 	}

@@ -68,6 +68,9 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 	if err != nil {
 		return nil, err
 	}
+	if err := r.toolSession(ctx); err != nil {
+		return nil, err
+	}
 	opts.Progress("applying %d migrations before %s", len(before), target.ID())
 	done = r.apply()
 	n, err := pg.ApplyHistory(ctx, r.conn, before)
