@@ -333,7 +333,9 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 				}
 				return
 			}
-			src := string(b)
+			// psql skips a byte-order mark at the start of a file (so do most tools): the statements
+			// start after it.
+			src := strings.TrimPrefix(string(b), "\uFEFF")
 			units[i] = lintUnit{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: !o.NoTransaction}
 		}()
 	}

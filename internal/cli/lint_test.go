@@ -34,6 +34,8 @@ func TestLintExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	risky := writeSQL(t, dir, "risky.sql", "SET lock_timeout = '1s';\nSET statement_timeout = '1min';\n\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
 	okFile := writeSQL(t, dir, "ok.sql", "SET lock_timeout = '1s';\nSET statement_timeout = '1min';\nALTER TABLE users ADD COLUMN bio text;\n")
+	// psql skips a byte-order mark; the statement after it is at 1:1
+	bomFile := writeSQL(t, dir, "bom.sql", "\uFEFFALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
 	tests := []struct {
 		name   string
 		args   []string
@@ -46,6 +48,7 @@ func TestLintExitCodes(t *testing.T) {
 		{"rule lowered", []string{risky, "--rule", "set-not-null=caution"}, ExitOK, "caution set-not-null", ""},
 		{"fail on caution", []string{risky, "--rule", "set-not-null=caution", "--fail-on", "caution"}, ExitBlocked, "", ""},
 		{"safe file", []string{okFile}, ExitOK, "safe add-column-nullable", "0 dangerous"},
+		{"byte-order mark", []string{bomFile}, ExitBlocked, bomFile + ":1:1: dangerous set-not-null", ""},
 		{"directory", []string{"--dir", "testdata/lint/migrations"}, ExitBlocked, "testdata/lint/migrations/002_email.up.sql:3:1: dangerous set-not-null", "2 files"},
 		{"unknown file", []string{filepath.Join(dir, "nope.sql")}, ExitUsage, "", "nope.sql"},
 		{"bad pg version", []string{risky, "--pg-version", "fifteen"}, ExitUsage, "", "--pg-version"},

@@ -33,6 +33,13 @@ func TestInferAutocommit(t *testing.T) {
 			"1_enum.sql": "CREATE TABLE t (a int);\nALTER TYPE s ADD VALUE 'c';\n"}, false, true},
 		{"plain with its own BEGIN", FormatPlain, map[string]string{
 			"1_enum.sql": "BEGIN;\nALTER TYPE s ADD VALUE 'c';\nINSERT INTO t VALUES ('c');\nCOMMIT;\n"}, false, true},
+		// psql commits at the script's own COMMIT, and runs a DO block or CALL outside any block
+		{"plain enum value committed, then used", FormatPlain, map[string]string{
+			"1_enum.sql": "BEGIN;\nALTER TYPE s ADD VALUE 'c';\nCOMMIT;\nINSERT INTO t VALUES ('c');\n"}, true, true},
+		{"sqitch DO block that commits", FormatSqitch, map[string]string{
+			"sqitch.plan":         "%project=p\n\nbackfill 2024-01-01T00:00:00Z A <a@example.com> # x\n",
+			"deploy/backfill.sql": "DO $$ BEGIN UPDATE t SET a = 1; COMMIT; END $$;\nSELECT 1;\n", "revert/backfill.sql": "SELECT 1;\n"}, true, true},
+		{"plain CALL", FormatPlain, map[string]string{"1_call.sql": "CALL backfill();\nSELECT 1;\n"}, true, true},
 		{"golang-migrate enum value added then used stays one query", FormatGolangMigrate, map[string]string{
 			"1_enum.up.sql": "ALTER TYPE s ADD VALUE 'c';\nINSERT INTO t VALUES ('c');\n", "1_enum.down.sql": "SELECT 1;"}, false, true},
 		// golang-migrate sends a file as one query: a single statement is in no transaction block, so a

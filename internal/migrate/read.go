@@ -342,9 +342,11 @@ func naturalCompare(a, b string) int {
 // --single-transaction (App/Sqitch/Engine/pg.pm run_file), and plain folders are run by psql too:
 // without a BEGIN of its own, each statement commits by itself. Such a script runs in autocommit when
 // one transaction would fail where psql succeeds: a statement that refuses a transaction block, or an
-// enum value added and then used (ALTER TYPE ... ADD VALUE followed by more statements). (Other scripts
-// without BEGIN stay in one transaction: they do the same when they succeed, a failure leaves nothing
-// half done, and their round trip needs no copy of the database.)
+// enum value added and then used (ALTER TYPE ... ADD VALUE followed by more statements), a DO block
+// that commits or a CALL (a procedure may commit), or a COMMIT of the script's own followed by more
+// statements (what follows it runs after that commit). (Other scripts stay in one transaction, their
+// own BEGIN and COMMIT skipped: they do the same when they succeed, a failure leaves nothing half
+// done, and their round trip needs no copy of the database.)
 func inferAutocommit(format Format, m *Migration) {
 	for _, s := range []*Script{m.Up, m.Down} {
 		if s == nil || s.NoTransaction || len(s.Statements) == 0 {
@@ -360,12 +362,14 @@ func inferAutocommit(format Format, m *Migration) {
 			}
 			s.NoTransaction = all
 		case FormatSqitch, FormatPlain:
-			opens, needs := false, false
+			opens, needs, split := false, false, false
 			for i, st := range s.Statements {
+				more := i < len(s.Statements)-1
 				opens = opens || sqlparse.OpensOrCommits(st.Node)
-				needs = needs || sqlparse.NeedsAutocommit(st.Node) || (sqlparse.AddsEnumValue(st.Node) && i < len(s.Statements)-1)
+				needs = needs || sqlparse.NeedsAutocommit(st.Node) || sqlparse.MayEndTransaction(st.Node) || (sqlparse.AddsEnumValue(st.Node) && more)
+				split = split || (more && sqlparse.Commits(st.Node))
 			}
-			s.NoTransaction = !opens && needs
+			s.NoTransaction = !opens && needs || split
 		}
 	}
 	if m.Up != nil && m.Up.NoTransaction {

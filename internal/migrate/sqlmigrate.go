@@ -60,11 +60,25 @@ func sqlMigrateDirective(line string) directive {
 		}
 		return directive{err: "unknown sql-migrate command " + strconv.Quote(fields[0]), hint: hint}
 	}
+	bad := ""
 	for _, opt := range fields[1:] {
-		if opt != "notransaction" || (d.kind != dirUp && d.kind != dirDown) {
-			return directive{err: "unknown sql-migrate option " + strconv.Quote(opt), hint: "only Up and Down take an option: notransaction"}
+		switch {
+		case opt == "notransaction" && (d.kind == dirUp || d.kind == dirDown):
+			d.noTx = true
+		case bad == "":
+			bad = opt
 		}
-		d.noTx = true
+	}
+	if bad != "" {
+		// sql-migrate looks for notransaction among the words and ignores the others: the command still
+		// starts its section, which keeps the rest of the file's errors true.
+		d.err, d.hint = "unknown sql-migrate option "+strconv.Quote(bad), "only Up and Down take an option: notransaction"
+		if d.kind == dirUp || d.kind == dirDown {
+			d.hint += "; sql-migrate ignores " + strconv.Quote(bad)
+			if !d.noTx {
+				d.hint += " and runs the section in a transaction"
+			}
+		}
 	}
 	return d
 }

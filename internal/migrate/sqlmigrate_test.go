@@ -21,10 +21,21 @@ func TestReadSQLMigrate(t *testing.T) {
 			files: map[string]string{
 				"1_a.sql": "-- +migrate up\n-- +migrate Up\nSELECT 1;\n--+migrate Down\n-- +migrate Upp\n-- +migrate StatementBegin notransaction\n-- +migrate\n-- +migrate Down notx\n",
 			},
-			want: []string{"1_a up:1 down:-"},
+			// sql-migrate ignores an option it does not know: the command still counts (line 6 begins a
+			// statement that never ends, line 8 a down section)
+			want: []string{"1_a up:1 down:0"},
 			errs: []string{`1_a.sql:1: unknown sql-migrate command "up"`, `1_a.sql:4: sql-migrate only reads commands written "-- +migrate <command>"`,
 				`1_a.sql:5: unknown sql-migrate command "Upp"`, `1_a.sql:6: unknown sql-migrate option "notransaction"`,
+				"1_a.sql:6: StatementBegin is never closed",
 				"1_a.sql:7: empty sql-migrate command", `1_a.sql:8: unknown sql-migrate option "notx"`},
+		},
+		{
+			name: "a misspelled option is one error",
+			files: map[string]string{
+				"1_t.sql": "-- +migrate Up notransactions\nCREATE TABLE t (id int);\n-- +migrate Down\nDROP TABLE t;\n",
+			},
+			want: []string{"1_t up:1 down:1"},
+			errs: []string{`1_t.sql:1: unknown sql-migrate option "notransactions"`},
 		},
 		{
 			name: "missing up, outside text, duplicates",
