@@ -42,6 +42,16 @@ func (r *reader) readPlain() {
 		r.migrations = append(r.migrations, f.m)
 	}
 	slices.SortStableFunc(r.migrations, func(a, b *Migration) int { return naturalCompare(a.Up.File, b.Up.File) })
+	// A shell glob (for f in *.sql; do psql -f "$f"; done, docker-entrypoint-initdb.d) runs the files in
+	// byte order, where 10_x.sql comes before 2_x.sql: say so when the two orders differ.
+	for i := 1; i < len(r.migrations); i++ {
+		a, b := r.migrations[i-1].Up.File, r.migrations[i].Up.File
+		if na, nb := strings.TrimLeft(leadingDigits(a), "0"), strings.TrimLeft(leadingDigits(b), "0"); a > b && na != nb {
+			r.warnf(b, 0, "pad the numbers with zeros (02_, 10_) so that both orders agree",
+				"schemagate runs %s before %s (natural order), but a shell glob (docker-entrypoint-initdb.d, for f in *.sql) runs %s first", a, b, b)
+			break
+		}
+	}
 	r.checkDuplicates(func(m *Migration) string {
 		if leadingDigits(m.Version) == m.Version {
 			return strings.TrimLeft(m.Version, "0")

@@ -17,6 +17,13 @@ func TestReadPlain(t *testing.T) {
 				"sub/9_deep.sql": "SELECT 9;",
 			},
 			want: []string{"1 up:1 down:-", "2_init up:1 down:-", "10_users up:1 down:-", "functions up:1 down:-", "seed up:1 down:-"},
+			// a shell glob runs 10-users.sql before 2_init.sql
+			warns: []string{"10-users.sql:0: schemagate runs 2_init.sql before 10-users.sql (natural order), but a shell glob"},
+		},
+		{
+			name:  "zero-padded: both orders agree",
+			files: map[string]string{"02_init.sql": "SELECT 1;", "10_users.sql": "SELECT 2;", "01_a.sql": "SELECT 3;"},
+			want:  []string{"01_a up:1 down:-", "02_init up:1 down:-", "10_users up:1 down:-"},
 		},
 		{
 			name:   "auto-detected",
