@@ -735,3 +735,20 @@ func TestCheckBaseOutsideARepositorySaysWhy(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestRollbackScriptSetup: rollback-script takes --setup as check does, for migrations that GRANT to
+// roles the database must already have.
+func TestRollbackScriptSetup(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "1_t.up.sql"), []byte("CREATE TABLE t (id int);\nGRANT SELECT ON t TO schemagate_rs_reader;\n"))
+	setup := filepath.Join(t.TempDir(), "roles.sql")
+	writeFile(t, setup, []byte("DO $$ BEGIN CREATE ROLE schemagate_rs_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n"))
+	if code, _, errOut := run(t, nil, "rollback-script", "--dir", dir, "-q", "1"); code == ExitOK || !strings.Contains(errOut, "schemagate_rs_reader") {
+		t.Errorf("without the setup: exit %d, want the missing role named\n%s", code, errOut)
+	}
+	code, out, errOut := run(t, nil, "rollback-script", "--dir", dir, "--setup", setup, "-q", "1")
+	if code != ExitOK || !strings.Contains(out, "DROP TABLE t") {
+		t.Errorf("with --setup: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -143,6 +143,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 	f.StringVar(&o.Image, "image", "", "container image for --provider docker")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "existing server for --provider url")
 	f.StringVar(&o.PGBinDir, "pg-bindir", "", "folder of initdb/postgres for --provider local")
+	f.StringArrayVar(&o.Setup, "setup", nil, "SQL file run on the throwaway database before the migrations, e.g. the roles they GRANT to (repeatable; replaces database.setup)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }
