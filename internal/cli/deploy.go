@@ -636,7 +636,7 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s (the rehearsal stopped before it): the snapshot stays its rollback\n", m.ID())
 				continue
 			case !gd.Verified:
-				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s failed its proof (%s): the snapshot stays its rollback\n", m.ID(), strings.Join(gd.Problems, "; "))
+				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s is not verified (%s): the snapshot stays its rollback\n", m.ID(), clean(strings.Join(gd.Problems, "; ")))
 				continue
 			case gd.DataLoss:
 				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s would lose data: the snapshot stays its rollback\n", m.ID())
