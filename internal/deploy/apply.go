@@ -118,10 +118,21 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 		return nil
 	}
 	for i := range s.Statements {
+		stmt := &s.Statements[i]
 		one := &migrate.Script{File: s.File, SQL: s.SQL, Start: s.Start, Statements: s.Statements[i : i+1]}
-		table, valid, err := a.invalidBefore(ctx, &s.Statements[i])
+		if sqlparse.OpensOrCommits(stmt.Node) || sqlparse.EndsTransaction(stmt.Node) {
+			// The script's own BEGIN, COMMIT or ROLLBACK runs as written (as golang-migrate and psql run
+			// it); a.exec would take a COMMIT inside the block BEGIN opened for its caller's and skip it.
+			if err := pg.ExecStatement(ctx, a.conn.PgConn(), stmt); err != nil {
+				return a.abandonBlock(pg.Positioned(s, stmt, err))
+			}
+			st.executed++
+			continue
+		}
+		inBlock := a.conn.PgConn().TxStatus() != 'I' // inside the script's own BEGIN: a retry cannot resume it
+		table, valid, err := a.invalidBefore(ctx, stmt)
 		if err != nil {
-			return pg.Positioned(s, &s.Statements[i], err)
+			return a.abandonBlock(pg.Positioned(s, stmt, err))
 		}
 		attempt := 0
 		for {
@@ -131,6 +142,14 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 			if err == nil {
 				st.executed++
 				break
+			}
+			if sqlparse.MayEndTransaction(stmt.Node) {
+				// A DO block that commits or a CALL may have committed part of its work before it
+				// failed: the migration is half done, not undone.
+				st.executed++
+			}
+			if inBlock {
+				return a.abandonBlock(err)
 			}
 			if table != "" {
 				// A failed CREATE INDEX or REINDEX ... CONCURRENTLY leaves an INVALID index behind, which
@@ -145,6 +164,18 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 		}
 	}
 	return nil
+}
+
+// abandonBlock rolls back the transaction block a script's own BEGIN left open when one of its
+// statements failed (PostgreSQL aborted it; psql and golang-migrate end it the same way), so that the
+// session is usable for what the deploy does next, and returns err.
+func (a *applier) abandonBlock(err error) error {
+	if a.conn.PgConn().TxStatus() != 'I' {
+		if _, rerr := a.conn.Exec(context.WithoutCancel(context.Background()), "ROLLBACK"); rerr != nil {
+			return fmt.Errorf("%w; and rolling back its transaction block failed: %v", err, rerr)
+		}
+	}
+	return err
 }
 
 // invalidBefore returns, for a CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY statement, the table it

@@ -109,3 +109,49 @@ func TestDeployStopsWhenTheWindowCloses(t *testing.T) {
 		t.Error("maintenance mode left on")
 	}
 }
+
+// TestDeployScriptsThatCommitThemselves: golang-migrate files that run outside a transaction because
+// they commit on their own. A COMMIT of the file's own, after its BEGIN, commits (the new enum value
+// is then usable); when a statement after it fails, or a DO block fails after committing batches, part
+// of the migration stays: the snapshot puts the database back, and the session is clean for the
+// records (the run ends rolled back, not needing attention).
+func TestDeployScriptsThatCommitThemselves(t *testing.T) {
+	t.Parallel()
+	t.Run("enum value committed, then used", func(t *testing.T) {
+		t.Parallel()
+		tg := newTarget(t)
+		set := folder(t, map[string]string{
+			"1_e.up.sql": "CREATE TYPE e AS ENUM ('a');", "1_e.down.sql": "DROP TYPE e;",
+			"2_use.up.sql": "BEGIN;\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nCREATE TABLE u (v e DEFAULT 'x');", "2_use.down.sql": "DROP TABLE u;",
+		})
+		res, err := Run(t.Context(), tg.options(t, set, "run-1"))
+		if err != nil || res.Outcome != OutcomeDeployed || tg.value(t, "SELECT (to_regclass('u') IS NOT NULL)::text") != "true" {
+			t.Fatalf("err %v, outcome %s, migrations %s", err, res.Outcome, statuses(res))
+		}
+	})
+	for _, tc := range []struct{ name, up string }{
+		{"a statement after the file's COMMIT fails", "BEGIN;\nCREATE TABLE d (id int);\nCOMMIT;\nSELECT 1/0;"},
+		{"a DO block fails after committing batches", "DO $$ BEGIN\n  FOR i IN 1..3 LOOP\n    UPDATE accounts SET name = 'batch ' || i WHERE id % 3 = i - 1;\n    COMMIT;\n  END LOOP;\n  RAISE EXCEPTION 'stop';\nEND $$;"},
+		{"a statement inside the file's own block fails", "BEGIN;\nCREATE TABLE d (id int);\nSELECT 1/0;\nCOMMIT;\nSELECT 1;"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			set := folder(t, map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": "SELECT 1;"})
+			if !set.Migrations[0].NoTransaction {
+				t.Fatal("the migration should run outside a transaction")
+			}
+			res, err := Run(t.Context(), tg.options(t, set, "run-1"))
+			if res == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "snapshot" || !res.Rollback.OK {
+				t.Fatalf("err %v, result %+v; want rolled back from the snapshot", err, res)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("the database differs after the rollback:\n%s\nwant\n%s", after, before)
+			}
+			if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-1'"); got == "running" {
+				t.Errorf("run record: %s", got)
+			}
+		})
+	}
+}
