@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/migrate"
 )
 
@@ -377,5 +378,28 @@ func TestDeployFlywaySchemas(t *testing.T) {
 	}
 	if got := tg.value(t, "SELECT (to_regclass('public.t') IS NULL)::text"); got != "true" {
 		t.Error("public.t exists: the migration did not run with app first in the search path")
+	}
+}
+
+// TestDeployFlywaySchemasRolledBack: a deploy that created Flyway's schemas and rolls back by the downs
+// drops them again (they were not there before), so the database verifies as it was; it used to keep
+// them and fail the verification ("extra: schema app"), and without a snapshot need a person.
+func TestDeployFlywaySchemasRolledBack(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := map[string]string{
+		"flyway.conf": "flyway.schemas=app,audit\n",
+		"V1__t.sql":   "CREATE TABLE users (id bigint);\n",
+		"U1__t.sql":   "DROP TABLE users;\n",
+	}
+	o := tg.options(t, readFolder(t, files, migrate.FormatFlyway), "run-1")
+	o.Snapshotter = nil // the downs alone must bring it back
+	o.Config.Verify.Checks = []config.Check{{Name: "fails", SQL: "SELECT false"}}
+	res, err := Run(t.Context(), o)
+	if res == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down" {
+		t.Fatalf("err %v, result %+v; want rolled back by the downs", err, res)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_namespace WHERE nspname IN ('app', 'audit')"); got != "0" {
+		t.Errorf("%s of the schemas the run created are still there", got)
 	}
 }

@@ -95,7 +95,9 @@ type deployer struct {
 	conn    *pgx.Conn
 	run     *runRow
 	base    *baseline
-	restore snapshot.RestoreFunc
+	// createdSchemas are the schemas this run created for the folder's tool (Flyway's flyway.schemas).
+	createdSchemas []string
+	restore        snapshot.RestoreFunc
 	// maintOn is set from the moment maintenance mode may be on until it is off again.
 	maintOn   bool
 	maintFrom time.Time

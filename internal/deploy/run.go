@@ -187,10 +187,18 @@ func (d *deployer) applier() *applier {
 func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) error {
 	ap := d.applier()
 	ids := map[string]int64{}
-	// The schemas the folder's tool creates before its first migration (Flyway's flyway.schemas).
+	// The schemas the folder's tool creates before its first migration (Flyway's flyway.schemas); a
+	// rollback by the downs drops again those this run created (see dropCreatedSchemas).
 	for _, s := range d.o.Set.Schemas {
+		var created bool
+		if err := d.conn.QueryRow(ctx, "SELECT to_regnamespace($1) IS NULL", ident(s)).Scan(&created); err != nil {
+			return fmt.Errorf("look for schema %s: %w", s, err)
+		}
 		if _, err := d.conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+ident(s)); err != nil {
 			return fmt.Errorf("create schema %s, as %s does before its first migration: %w", s, d.o.Set.Format, err)
+		}
+		if created {
+			d.createdSchemas = append(d.createdSchemas, s)
 		}
 	}
 	for i, m := range pending {
@@ -408,6 +416,9 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 		d.res.Hint = "the database is not back to where it was: " + rb.Error
 		return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
 	}
+	if rb.Method == "down" {
+		d.dropCreatedSchemas(ctx)
+	}
 	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
 	checks := v.afterRollback(ctx, d.base)
 	d.res.Verify = append(d.res.Verify, checks...)
@@ -438,6 +449,18 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 	d.res.Outcome = OutcomeRolledBack
 	d.progress("rolled back by %s and verified", rb.Method)
 	return fmt.Errorf("%s; rolled back by %s", why, rb.Method)
+}
+
+// dropCreatedSchemas drops the schemas this run created for the folder's tool, newest first, once the
+// downs have undone the migrations: they were not there before. A schema that still holds something is
+// kept (DROP SCHEMA without CASCADE refuses it), and the verification that follows names what is left.
+func (d *deployer) dropCreatedSchemas(ctx context.Context) {
+	for i := len(d.createdSchemas) - 1; i >= 0; i-- {
+		s := d.createdSchemas[i]
+		if _, err := d.conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+ident(s)); err != nil {
+			d.note("schema %s, which this run created, is not empty after the downs: kept (%v)", s, err)
+		}
+	}
 }
 
 func (d *deployer) restoreRefusal() string {
