@@ -113,6 +113,14 @@ func TestGeneratedDownRunsAsItsToolRunsIt(t *testing.T) {
 		{migrate.FormatPlain, map[string]string{
 			"1_t.sql":      "CREATE TABLE t (id int, v text);\nCREATE INDEX t_v_idx ON t (v);",
 			"2_change.sql": "DROP INDEX t_v_idx;\nALTER TABLE t ADD COLUMN note text;"}, true},
+		// a dbmate down section runs in a transaction unless marked transaction:false: a down pasted
+		// under a plain -- migrate:down must not need one
+		{migrate.FormatDbmate, map[string]string{
+			"20240101000001_t.sql": "-- migrate:up\nCREATE TABLE t (id int, v text);\nCREATE INDEX t_v_idx ON t (v);\n-- migrate:down\nDROP TABLE t;\n",
+			"20240101000002_d.sql": "-- migrate:up\nDROP INDEX t_v_idx;\n-- migrate:down\n"}, false},
+		{migrate.FormatSQLMigrate, map[string]string{
+			"1_t.sql": "-- +migrate Up\nCREATE TABLE t (id int, v text);\nCREATE INDEX t_v_idx ON t (v);\n-- +migrate Down\nDROP TABLE t;\n",
+			"2_d.sql": "-- +migrate Up\nDROP INDEX t_v_idx;\n-- +migrate Down notransaction\n"}, true},
 	} {
 		t.Run(string(tc.format), func(t *testing.T) {
 			rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: folderOf(t, tc.format, tc.files), Provider: provider(t), GenerateDown: true})

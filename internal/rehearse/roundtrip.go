@@ -267,11 +267,13 @@ func oneLine(s string) string {
 }
 
 // concurrentDownRuns tells whether the folder's tool can run the generated down ds of m, which has steps
-// that refuse a transaction block (CREATE INDEX CONCURRENTLY), as the rehearsal proves it: psql (sqitch,
-// plain folders) and sql-migrate run its statements one by one; goose and Atlas only in a file marked
-// to run outside a transaction; golang-migrate and dbmate send the whole down as one query, which runs
-// as one transaction block unless it is a single statement; Flyway runs a script outside a transaction
-// only when every statement needs that. Otherwise the down builds its indexes without CONCURRENTLY.
+// that refuse a transaction block (CREATE INDEX CONCURRENTLY), as the rehearsal proves it, in the place
+// the down goes: psql (sqitch, plain folders) runs its statements one by one; sql-migrate too, under a
+// Down already marked notransaction; goose and Atlas only in a file marked to run outside a
+// transaction; golang-migrate sends the whole down as one query, which runs as one transaction block
+// unless it is a single statement, and so does dbmate under a down already marked transaction:false;
+// Flyway runs a script outside a transaction only when every statement needs that. Otherwise the down
+// builds its indexes without CONCURRENTLY (a down pasted under a plain Down would fail).
 func concurrentDownRuns(format migrate.Format, m *migrate.Migration, ds *schema.DownScript) bool {
 	var steps, outside int
 	for _, st := range ds.Steps {
@@ -282,13 +284,18 @@ func concurrentDownRuns(format migrate.Format, m *migrate.Migration, ds *schema.
 			}
 		}
 	}
+	downOutside := m.Down != nil && m.Down.NoTransaction
 	switch format {
-	case migrate.FormatSqitch, migrate.FormatPlain, migrate.FormatSQLMigrate:
+	case migrate.FormatSqitch, migrate.FormatPlain:
 		return true
+	case migrate.FormatSQLMigrate:
+		return downOutside
 	case migrate.FormatGoose, migrate.FormatAtlas:
 		return m.NoTransaction
-	case migrate.FormatGolangMigrate, migrate.FormatDbmate:
+	case migrate.FormatGolangMigrate:
 		return steps == 1
+	case migrate.FormatDbmate:
+		return downOutside && steps == 1
 	case migrate.FormatFlyway:
 		return outside == steps
 	}
