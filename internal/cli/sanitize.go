@@ -14,7 +14,8 @@ import (
 // Any of these may hold a newline (a quoted identifier, a file name, RAISE EXCEPTION E'...\n...') that
 // starts a line of its own, read by GitHub Actions as a workflow command (::add-mask::, ::error::), or a
 // terminal escape (ESC [2J). The data of every text line is printed with its control characters
-// escaped, as \n, \r, \x1b; JSON, Markdown and SARIF escape in their own ways.
+// escaped, as \n, \r, \x1b, and so are the invisible format characters (a byte-order mark, zero-width
+// spaces, bidi controls) as \ufeff, \u202e; JSON, Markdown and SARIF escape in their own ways.
 
 // clean escapes the control characters (and bytes that are not UTF-8) of s; tabs stay.
 func clean(s string) string {
@@ -35,7 +36,9 @@ func clean(s string) string {
 			b.WriteRune(r)
 		case r < 0x80 && unicode.IsControl(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
+			// Cf: invisible format characters, a byte-order mark, zero-width spaces and the bidi
+			// controls that make text read otherwise than it runs (Trojan Source).
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -47,7 +50,7 @@ func clean(s string) string {
 
 func needsCleaning(s string) bool {
 	for _, r := range s {
-		if (unicode.IsControl(r) && r != '\t') || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
+		if (unicode.IsControl(r) && r != '\t') || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
 			return true
 		}
 	}

@@ -149,3 +149,18 @@ func TestCheckErrorHintOnItsOwnLine(t *testing.T) {
 	}
 	noCommandLines(t, "check", out+errOut)
 }
+
+// TestTextOutputShowsInvisibleCharacters: a bidi control in a name (Trojan Source: text that reads
+// otherwise than it runs) and a byte-order mark the server quotes back are written out, not passed on
+// invisibly.
+func TestTextOutputShowsInvisibleCharacters(t *testing.T) {
+	dir := t.TempDir()
+	writeSQL(t, dir, "1_a.up.sql", "ALTER TABLE t ADD COLUMN \"admin\u202e \u2066-- ok\u2069\u200b\" int NOT NULL DEFAULT random();\n")
+	code, out, errOut := lintRun(t, "--dir", dir, "--fail-on", "never")
+	if code != ExitOK || !strings.Contains(out, `admin\u202e \u2066-- ok\u2069\u200b`) || strings.ContainsAny(out, "\u202e\u2066\u2069\u200b") {
+		t.Errorf("lint: exit %d, want the invisible characters written out\n%s%s", code, out, errOut)
+	}
+	if got := clean("syntax error at or near \"\ufeffCREATE\""); got != `syntax error at or near "\ufeffCREATE"` {
+		t.Errorf("clean: %q", got)
+	}
+}

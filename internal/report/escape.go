@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -34,6 +35,29 @@ func defuseMentions(s string) string {
 	return b.String()
 }
 
+// showBidi writes the bidi controls (and a byte-order mark) of untrusted text out as \uXXXX: passed on,
+// they make text read otherwise than it runs (Trojan Source: SQL whose comment seems to end where it
+// does not). Zero-width spaces stay: the escaping here inserts them itself.
+func showBidi(s string) string {
+	if !strings.ContainsFunc(s, isBidi) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isBidi(r) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isBidi(r rune) bool {
+	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' || r == '\u200e' || r == '\u200f' ||
+		r == '\u061c' || r == '\ufeff'
+}
+
 // oneLine collapses line breaks and tabs so a value stays on its line (no quick action, no table break).
 func oneLine(s string) string {
 	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ", "\u2028", " ", "\u2029", " ").Replace(s)
@@ -47,7 +71,7 @@ const mdSpecial = "\\`*_[]()#!~|{}+-.>=:"
 // punctuation backslash-escaped (which also neutralises "|" in tables and a leading "/" of a GitLab quick
 // action), mentions and HTML comments defused.
 func Text(s string) string {
-	s = defuseComment(defuseMentions(oneLine(s)))
+	s = defuseComment(defuseMentions(oneLine(showBidi(s))))
 	var b strings.Builder
 	for _, r := range s {
 		switch {
@@ -84,7 +108,7 @@ func Code(s string) string { return code(s, false) }
 func CodeCell(s string) string { return code(s, true) }
 
 func code(s string, cell bool) string {
-	s = defuseComment(oneLine(s))
+	s = defuseComment(oneLine(showBidi(s)))
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return '\uFFFD'
@@ -110,7 +134,7 @@ func code(s string, cell bool) string {
 // a mention, HTML or a GitLab quick action; HTML comment openers are still defused so the marker cannot
 // be found in the body.
 func Fence(s, lang string) string {
-	s = defuseComment(strings.ReplaceAll(s, "\r\n", "\n"))
+	s = defuseComment(strings.ReplaceAll(showBidi(s), "\r\n", "\n"))
 	s = strings.TrimRight(s, "\n")
 	n := longestRun(s, '`') + 1
 	if n < 3 {

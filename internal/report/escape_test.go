@@ -11,7 +11,7 @@ var unescapedPipe = regexp.MustCompile(`(^|[^\\])\|`)
 // FuzzEscape checks the escapers' invariants on any input: one line, no raw HTML or comment opener, no
 // leading "/", no unescaped pipe, and a fence that the content cannot close.
 func FuzzEscape(f *testing.F) {
-	for _, s := range []string{"", "/merge", "a|b", "<!-- x -->", "```", "@org/team", "</details>", "\\|", "a\n/b"} {
+	for _, s := range []string{"", "/merge", "a|b", "<!-- x -->", "```", "@org/team", "</details>", "\\|", "a\n/b", "x\u202e-- y\u2066"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -46,5 +46,21 @@ func FuzzEscape(f *testing.F) {
 		if lines[len(lines)-1] != open {
 			t.Errorf("Fence(%q) does not end with its opener", s)
 		}
+		for name, out := range map[string]string{"Text": Text(s), "Code": Code(s), "Fence": fence} {
+			if strings.ContainsFunc(out, isBidi) {
+				t.Errorf("%s(%q) passes a bidi control on: %q", name, s, out)
+			}
+		}
 	})
+}
+
+// TestBidiControlsShown: a bidi control in untrusted text (Trojan Source) is written out in the
+// comment, in prose, code spans and SQL blocks alike.
+func TestBidiControlsShown(t *testing.T) {
+	s := "SELECT 1; /* admin\u202e \u2066*/ DROP TABLE users;"
+	for name, out := range map[string]string{"Text": Text(s), "Code": Code(s), "Fence": Fence(s, "sql")} {
+		if !strings.Contains(out, "u202e") || !strings.Contains(out, "u2066") || strings.ContainsFunc(out, isBidi) {
+			t.Errorf("%s: %q", name, out)
+		}
+	}
 }
