@@ -916,6 +916,10 @@ func sqlError(err error, phase string) *report.SQLError {
 		if se.SQLState == "42601" && strings.HasSuffix(se.Message, `at or near ":"`) {
 			out.Hint = strings.TrimSpace(out.Hint + ` If this is a psql variable (:name, :'name', :"name"): schemagate substitutes them in sqitch and plain folders, which psql runs, from \set lines and sqitch.conf [deploy "variables"]; this one is not set.`)
 		}
+		if se.SQLState == "2D000" && out.Hint == "" {
+			// COMMIT or ROLLBACK in a DO block or a procedure, run inside a transaction block.
+			out.Hint = "A DO block or procedure may COMMIT only when its statement runs outside a transaction block: make it the file's only statement (golang-migrate sends a file as one query, a transaction block when it holds more than one statement), or mark the migration to run outside a transaction (-- +goose NO TRANSACTION, -- migrate:up transaction:false, ...)."
+		}
 		if se.SQLState == "42601" && sqlparse.IsPsqlCommand(se.Statement) {
 			out.Hint = strings.TrimSpace(out.Hint + ` This is a psql meta-command, which psql runs itself: the server does not know it, and only sqitch and plain folders are run by psql. Delete the line (pg_dump 17.6, 16.10, 15.14 and later write \restrict and \unrestrict lines).`)
 		}

@@ -219,3 +219,20 @@ func TestProgressOfALongScript(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitInsideABlockSaysWhere: a DO block that commits, among other statements of a golang-migrate
+// file (one query, a transaction block), fails as under golang-migrate, and the hint says how it would
+// run.
+func TestCommitInsideABlockSaysWhere(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql": "CREATE TABLE a (id int);\nDO $$ BEGIN INSERT INTO a VALUES (1); COMMIT; END $$;", "1_a.down.sql": "DROP TABLE a;",
+	})
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migration(t, rep, "1")
+	if m.Error == nil || m.Error.SQLState != "2D000" || !strings.Contains(m.Error.Hint, "make it the file's only statement") {
+		t.Errorf("error %+v, want 2D000 with a hint", m.Error)
+	}
+}
