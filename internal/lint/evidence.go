@@ -303,11 +303,35 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 			}
 		}
 		if !explainedRewrite {
+			// A table's rewrite rebuilds its indexes (new relfilenodes too): one finding per table
+			// names them, rather than one more finding per index.
+			kinds := map[string]string{}
+			for _, l := range e.Locks {
+				kinds[l.Relation] = l.Kind
+			}
+			var tables, indexes []string
 			for _, rel := range e.Rewritten {
+				if k := kinds[rel]; k == "i" || k == "I" {
+					indexes = append(indexes, rel)
+				} else {
+					tables = append(tables, rel)
+				}
+			}
+			if len(tables) == 0 {
+				tables, indexes = indexes, nil
+			}
+			for _, rel := range tables {
 				f := withRule(base, "table-rewrite")
 				f.Lock = lockName(held(rel))
-				f.Message = fmt.Sprintf("the rehearsal saw %s rewritten (new relfilenode) while holding %s", rel, f.Lock)
+				with := ""
+				if len(tables) == 1 && len(indexes) > 0 {
+					with = " with its indexes " + strings.Join(indexes, ", ")
+				}
+				f.Message = fmt.Sprintf("the rehearsal saw %s rewritten%s (new relfilenode) while holding %s", rel, with, f.Lock)
 				out = append(out, f)
+				reported[rel] = true
+			}
+			for _, rel := range indexes {
 				reported[rel] = true
 			}
 		}

@@ -482,3 +482,21 @@ func TestApplyEvidenceLockOnWhatTheStatementDrops(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyEvidenceRewriteWithIndexesIsOneFinding: an unexplained rewrite of a table also gives its
+// indexes new relfilenodes; that is one table-rewrite finding, not one more per index.
+func TestApplyEvidenceRewriteWithIndexesIsOneFinding(t *testing.T) {
+	t.Parallel()
+	ev := []Evidence{{File: "m.sql", Line: 1, Column: 1, Rewritten: []string{"public.t", "public.t_pkey"},
+		Locks: []LockEvidence{{Relation: "public.t", Mode: "AccessExclusiveLock", Preexisting: true, Kind: "r"},
+			{Relation: "public.t_pkey", Mode: "AccessExclusiveLock", Preexisting: true, Kind: "i"}}}}
+	var rewrites []string
+	for _, f := range ApplyEvidence(AnalyzeScript(script("DO $$ BEGIN ALTER TABLE t ALTER COLUMN a TYPE bigint; END $$;\n"), true, Config{}), ev) {
+		if f.Rule == "table-rewrite" {
+			rewrites = append(rewrites, f.Message)
+		}
+	}
+	if len(rewrites) != 1 || !strings.Contains(rewrites[0], "public.t rewritten with its indexes public.t_pkey") {
+		t.Errorf("table-rewrite findings %q, want one naming public.t and its index", rewrites)
+	}
+}

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,5 +308,23 @@ func TestApplyEvidenceSetNotNullNoScanMessage(t *testing.T) {
 	f := find(got, "set-not-null-proven")
 	if f == nil || strings.Contains(f.Message, "scans the whole table") || !strings.Contains(f.Message, "already NOT NULL") || !strings.Contains(f.Message, "t.m") {
 		t.Errorf("%+v", f)
+	}
+}
+
+// TestNoOpAfterNoOpDrop: a DROP … IF EXISTS of a table that never existed drops nothing, so a later
+// statement on it finds it missing after the earlier migrations, not because of that DROP.
+func TestNoOpAfterNoOpDrop(t *testing.T) {
+	t.Parallel()
+	seq := NewSequence(Config{})
+	seq.AnalyzeScript(script("CREATE TABLE t (id bigint);\n"), true)
+	var msgs []string
+	for _, f := range seq.AnalyzeScript(script("DROP TABLE IF EXISTS never_t;\nALTER TABLE IF EXISTS never_t ADD COLUMN x int;\n"), true) {
+		if f.Line == 2 && f.Risk == Safe {
+			msgs = append(msgs, f.Message)
+		}
+	}
+	want := "no table never_t exists after the earlier migrations: the statement does nothing"
+	if len(msgs) == 0 || !slices.ContainsFunc(msgs, func(m string) bool { return m == want }) || slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "drops it") }) {
+		t.Errorf("line 2 findings %q, want %q", msgs, want)
 	}
 }

@@ -484,9 +484,13 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					items = tn.Names
 				}
 				if len(items) > 0 {
-					s.drops(s.qual(items))
-					if created {
-						s.gone[s.qual(items)] = true
+					key := s.qual(items)
+					// DROP … IF EXISTS of what does not exist drops nothing: what names it later
+					// finds it missing since the earlier migrations, not since this statement.
+					existed := !s.absent(key, len(items) > 1)
+					s.drops(key)
+					if created && existed {
+						s.gone[key] = true
 					}
 				}
 			}

@@ -485,3 +485,30 @@ func TestSqitchParentConf(t *testing.T) {
 		t.Errorf("--dir db from proj: %v", w)
 	}
 }
+
+// TestSqitchWorkingConfPlanFileDetected: the working directory's sqitch.conf, whose top_dir is the
+// migration folder, may name its plan otherwise (plan_file); auto-detection reads it as Read does.
+func TestSqitchWorkingConfPlanFileDetected(t *testing.T) {
+	root := t.TempDir()
+	for name, content := range map[string]string{
+		"sqitch.conf":   "[core]\n\tengine = pg\n\ttop_dir = db\n\tdeploy_dir = db/ddl\n\trevert_dir = db/undo\n\tplan_file = db/my.plan\n",
+		"db/my.plan":    "%project=shop\n\n" + sqitchLine("x", ""),
+		"db/ddl/x.sql":  "CREATE TABLE x (id int);\n",
+		"db/undo/x.sql": "DROP TABLE x;\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(root)
+	if f, err := Detect(os.DirFS("db")); err != nil || f != FormatSqitch {
+		t.Errorf("Detect db: %q, %v; want sqitch", f, err)
+	}
+	set, err := ReadDir("db", FormatAuto)
+	if err != nil || set.Format != FormatSqitch || len(set.Migrations) != 1 || set.Migrations[0].Up.File != "ddl/x.sql" {
+		t.Fatalf("--dir db: %+v, %v", set, err)
+	}
+}

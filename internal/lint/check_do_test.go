@@ -1,0 +1,80 @@
+package lint
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestDoBlockLockTimeout: a lock_timeout a DO block sets itself (SET, SET LOCAL, PERFORM set_config)
+// before the statement that locks covers that lock; one it turns off (= 0) does not, also when the
+// script set one before. After the block, SET lasts for the session and SET LOCAL until the transaction
+// ends.
+func TestDoBlockLockTimeout(t *testing.T) {
+	t.Parallel()
+	ae := func(line int, rel string) Evidence {
+		return Evidence{File: "m.sql", Line: line, Column: 1, Locks: []LockEvidence{{Relation: rel, Mode: "AccessExclusiveLock", Preexisting: true}}}
+	}
+	for _, tt := range []struct {
+		name string
+		src  string
+		inTx bool
+		ev   []Evidence
+		want []Risk
+	}{
+		{"SET LOCAL in the block", "DO $$ BEGIN SET LOCAL lock_timeout = '2s'; ALTER TABLE u ADD COLUMN a int; END $$;\n", false,
+			[]Evidence{ae(1, "public.u")}, []Risk{Caution}},
+		{"SET in the block", "DO $$ BEGIN SET lock_timeout = '2s'; ALTER TABLE u ADD COLUMN a int; END $$;\n", true,
+			[]Evidence{ae(1, "public.u")}, []Risk{Caution}},
+		{"PERFORM set_config in the block", "DO $$ BEGIN PERFORM set_config('lock_timeout', '2s', true); ALTER TABLE u ADD COLUMN a int; END $$;\n", true,
+			[]Evidence{ae(1, "public.u")}, []Risk{Caution}},
+		{"set after the lock", "DO $$ BEGIN ALTER TABLE u ADD COLUMN a int; SET LOCAL lock_timeout = '2s'; END $$;\n", true,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
+		{"set only in a branch", "DO $$ BEGIN IF random() > 0.5 THEN SET LOCAL lock_timeout = '2s'; END IF; ALTER TABLE u ADD COLUMN a int; END $$;\n", true,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
+		{"turned off in the block", "SET lock_timeout = '2s';\nDO $$ BEGIN SET LOCAL lock_timeout = 0; ALTER TABLE u ADD COLUMN a int; END $$;\n", true,
+			[]Evidence{ae(2, "public.u")}, []Risk{Dangerous}},
+		{"turned off after the block's own", "DO $$ BEGIN SET lock_timeout = '2s'; SET lock_timeout = 0; ALTER TABLE u ADD COLUMN a int; END $$;\n", true,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
+		{"SET LOCAL lasts until the transaction ends", "DO $$ BEGIN SET LOCAL lock_timeout = '2s'; END $$;\nSELECT my_migration();\n", true,
+			[]Evidence{ae(2, "public.u")}, []Risk{Caution}},
+		{"SET LOCAL ends with a DO outside a transaction", "DO $$ BEGIN SET LOCAL lock_timeout = '2s'; END $$;\nSELECT my_migration();\n", false,
+			[]Evidence{ae(2, "public.u")}, []Risk{Dangerous}},
+		{"SET lasts for the session", "DO $$ BEGIN SET lock_timeout = '2s'; END $$;\nSELECT my_migration();\n", false,
+			[]Evidence{ae(2, "public.u")}, []Risk{Caution}},
+		{"SET = 0 in the block lasts for the session", "SET lock_timeout = '2s';\nDO $$ BEGIN SET lock_timeout = 0; END $$;\nSELECT my_migration();\n", false,
+			[]Evidence{ae(3, "public.u")}, []Risk{Dangerous}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var risks []Risk
+			for _, f := range ApplyEvidence(AnalyzeScript(script(tt.src), tt.inTx, Config{}), tt.ev) {
+				if f.Rule == "unexplained-exclusive-lock" {
+					risks = append(risks, f.Risk)
+				}
+			}
+			if !slices.Equal(risks, tt.want) {
+				t.Errorf("unexplained-exclusive-lock risks %v, want %v", risks, tt.want)
+			}
+		})
+	}
+}
+
+// TestDoBlockSetsLockTimeoutForLaterStatements: the static rules see the lock_timeout a DO block sets.
+func TestDoBlockSetsLockTimeoutForLaterStatements(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		src     string
+		inTx    bool
+		missing bool
+	}{
+		{"DO $$ BEGIN SET lock_timeout = '2s'; END $$;\nALTER TABLE users DROP COLUMN age;\n", false, false},
+		{"DO $$ BEGIN SET LOCAL lock_timeout = '2s'; END $$;\nALTER TABLE users DROP COLUMN age;\n", true, false},
+		{"DO $$ BEGIN SET LOCAL lock_timeout = '2s'; END $$;\nALTER TABLE users DROP COLUMN age;\n", false, true},
+		{"SET lock_timeout = '2s';\nDO $$ BEGIN SET lock_timeout = 0; END $$;\nALTER TABLE users DROP COLUMN age;\n", false, true},
+	} {
+		missing := slices.ContainsFunc(AnalyzeScript(script(tt.src), tt.inTx, Config{}), func(f Finding) bool { return f.Rule == "missing-lock-timeout" })
+		if missing != tt.missing {
+			t.Errorf("%q (in a transaction %v): missing-lock-timeout %v, want %v", tt.src, tt.inTx, missing, tt.missing)
+		}
+	}
+}
