@@ -628,10 +628,17 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 				continue
 			}
 			var gd *report.GeneratedDown
-			if rm := byVersion[m.Version]; rm != nil {
+			rm := byVersion[m.Version]
+			if rm != nil {
 				gd = rm.GeneratedDown
 			}
 			switch {
+			case gd == nil && rm != nil && rm.Error != nil:
+				// The rehearsal failed at this migration (a role it needs is missing without database.setup).
+				e := rm.Error
+				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s: the rehearsal failed at it (%s:%d: %s): the snapshot stays its rollback\n",
+					m.ID(), e.File, e.Line, clean(e.Message))
+				continue
 			case gd == nil:
 				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s (the rehearsal stopped before it): the snapshot stays its rollback\n", m.ID())
 				continue

@@ -81,7 +81,23 @@ func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting s
 		name, explicit = setting, true
 	}
 	var table *string
-	if err := conn.QueryRow(ctx, "SELECT to_regclass($1)::text", name).Scan(&table); err != nil {
+	if set.Format == migrate.FormatFlyway && !explicit {
+		// Flyway keeps its table in its default schema (flyway.defaultSchema, else the first of
+		// flyway.schemas), which need not be on the search path of this connection (a dry run's): look
+		// there, then in public, and name it schema-qualified.
+		var schemas []string
+		if set.SearchPath != "" {
+			schemas = append(schemas, unquoteIdent(set.SearchPath))
+		}
+		err := conn.QueryRow(ctx, `SELECT format('%I.%I', n.nspname, c.relname)
+			  FROM unnest($1::text[] || ARRAY[current_schema()::text, 'public']) WITH ORDINALITY s(name, i)
+			  JOIN pg_namespace n ON n.nspname = s.name
+			  JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'f')
+			 ORDER BY s.i LIMIT 1`, schemas, name).Scan(&table)
+		if err != nil && err != pgx.ErrNoRows {
+			return nil, nil, nil, fmt.Errorf("look for %s's history table %s: %w", src.tool, name, err)
+		}
+	} else if err := conn.QueryRow(ctx, "SELECT to_regclass($1)::text", name).Scan(&table); err != nil {
 		return nil, nil, nil, fmt.Errorf("look for %s's history table %s: %w", src.tool, name, err)
 	}
 	if table == nil {
@@ -452,4 +468,12 @@ func (h history) importRows(ctx context.Context, conn *pgx.Conn, o *Options, im 
 		}
 		return nil
 	})
+}
+
+// unquoteIdent turns a quoted identifier ("app", as migrate.Set.SearchPath holds it) into the name.
+func unquoteIdent(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+	}
+	return s
 }

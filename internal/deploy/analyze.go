@@ -178,20 +178,45 @@ func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
 
 // downLosesData explains why running m's down would destroy data that existed before m's up ran: it drops
 // a table or column the up did not create, or empties a table the up did not fill. "" when it does not.
-func downLosesData(m *migrate.Migration) string {
+// searchPath is what the deploy puts in front of the search path (migrate.Set.SearchPath, quoted; "" for
+// none): an unqualified name stands for a table in that schema, else in public, so "users" and
+// "app.users" are the same table when it is "app".
+func downLosesData(m *migrate.Migration, searchPath string) string {
 	up, down := analyze(m.Up), analyze(m.Down)
+	schema := "public"
+	if searchPath != "" {
+		schema = unquoteIdent(searchPath)
+	}
+	q := func(rel string) string {
+		if rel == "" || strings.Contains(rel, ".") {
+			return rel
+		}
+		return schema + "." + rel
+	}
+	created, added, rows := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for r := range up.Created {
+		created[q(r)] = true
+	}
+	for rc := range up.AddedColumns {
+		i := strings.LastIndex(rc, ".")
+		added[q(rc[:i])+rc[i:]] = true
+	}
+	for r := range up.Rows {
+		rows[q(r)] = true
+	}
 	for _, l := range down.Losses {
+		rel := q(l.relation)
 		switch l.what {
 		case "table":
-			if !up.Created[l.relation] {
+			if !created[rel] {
 				return fmt.Sprintf("%s:%d drops table %s, which its up did not create", m.Down.File, l.line, l.relation)
 			}
 		case "column":
-			if !up.Created[l.relation] && !up.AddedColumns[l.relation+"."+l.column] {
+			if !created[rel] && !added[rel+"."+l.column] {
 				return fmt.Sprintf("%s:%d drops column %s.%s, which its up did not add", m.Down.File, l.line, l.relation, l.column)
 			}
 		case "truncate", "delete":
-			if !up.Created[l.relation] && !up.Rows[l.relation] {
+			if !created[rel] && !rows[rel] {
 				return fmt.Sprintf("%s:%d empties %s, which its up did not fill", m.Down.File, l.line, l.relation)
 			}
 		}

@@ -24,7 +24,7 @@ func TestDownLosesData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			set := folderB(t, map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down})
-			got := downLosesData(set.Migrations[0])
+			got := downLosesData(set.Migrations[0], "")
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("downLosesData = %q, want %q", got, tc.want)
 			}

@@ -55,7 +55,7 @@ func (d *deployer) lostInTransaction(ctx context.Context, pending []*migrate.Mig
 	}
 	// Nothing to undo: check that the database is as it was.
 	d.res.Reason = why
-	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
+	v := d.verifier()
 	checks := v.afterRollback(ctx, d.base)
 	d.res.Verify = append(d.res.Verify, checks...)
 	if bad := failedChecks(checks); len(bad) > 0 {

@@ -120,6 +120,9 @@ func (r *Result) facts() [][2]string {
 		if !rb.OK {
 			v += ": FAILED: " + rb.Error
 		}
+		if len(rb.NotRestored) > 0 {
+			v += "; the snapshot does not undo " + strings.Join(rb.NotRestored, ", ")
+		}
 		add("Rollback", v)
 	}
 	if im := r.Imported; im != nil {

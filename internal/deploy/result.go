@@ -147,6 +147,10 @@ type RollbackResult struct {
 	DurationMS int64  `json:"duration_ms"`
 	RestoreMS  int64  `json:"restore_ms,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// NotRestored names the statements of the migrations a snapshot restore undid that lie outside the
+	// snapshot (roles, role membership, database-wide default privileges, database and server settings):
+	// their effect stays ("ALTER ROLE r1 at V2__x.sql:1").
+	NotRestored []string `json:"not_restored,omitempty"`
 }
 
 // Recovery describes an unfinished earlier run that this run cleaned up.

@@ -45,8 +45,8 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		if d.res.Writes.Detected {
 			d.note("%d transactions wrote between the snapshot and maintenance mode: an automatic restore would lose them, so it is refused", d.res.Writes.XIDs)
 		}
-		if d.base, err = takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows); err != nil {
-			return err
+		if d.base, err = takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.env.DeployLockTimeout()); err != nil {
+			return baselineBlocked(err)
 		}
 	} else {
 		if err := d.maintenanceOn(ctx); err != nil {
@@ -60,7 +60,7 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		}
 		ch := make(chan baseRes, 1)
 		go func() {
-			b, err := takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows)
+			b, err := takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.env.DeployLockTimeout())
 			ch <- baseRes{b, err}
 		}()
 		snapErr := d.takeSnapshot(ctx)
@@ -69,7 +69,7 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 			return snapErr
 		}
 		if br.err != nil {
-			return br.err
+			return baselineBlocked(br.err)
 		}
 		d.base, d.snapOK = br.b, true
 	}
@@ -309,7 +309,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 
 // verifyApplied verifies the migrations this run applied and rolls them back when a check fails.
 func (d *deployer) verifyApplied(ctx context.Context, applied []*migrate.Migration, ids map[string]int64) error {
-	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
+	v := d.verifier()
 	d.res.Verify = v.afterApply(ctx, d.base, applied)
 	if bad := failedChecks(d.res.Verify); len(bad) > 0 {
 		why := fmt.Sprintf("verification %q failed: %s", bad[0].Name, bad[0].Message)
@@ -419,7 +419,7 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 	if rb.Method == "down" {
 		d.dropCreatedSchemas(ctx)
 	}
-	v := &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify}
+	v := d.verifier()
 	checks := v.afterRollback(ctx, d.base)
 	d.res.Verify = append(d.res.Verify, checks...)
 	bad := failedChecks(checks)
@@ -436,6 +436,7 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 			d.res.Hint = "the database is not back to where it was: " + rb.Error
 			return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
 		}
+		d.notRestored(rb, p)
 		rb.Method, rb.Why = "down+snapshot", fmt.Sprintf("after the downs, %q failed: %s", bad[0].Name, bad[0].Message)
 		checks = v.afterRollback(ctx, d.base)
 		d.res.Verify = append(d.res.Verify, checks...)
@@ -487,7 +488,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		m := p.migs[i]
 		if m.Down.Empty() {
 			need = m.ID() + " has no down migration"
-		} else if loss := downLosesData(m); loss != "" {
+		} else if loss := downLosesData(m, d.o.Set.SearchPath); loss != "" {
 			need = "the down of " + m.ID() + " would lose data: " + loss
 		}
 	}
@@ -533,6 +534,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		return rb
 	}
 	rb.OK = true
+	d.notRestored(rb, p)
 	return rb
 }
 

@@ -2,11 +2,14 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -33,9 +36,14 @@ type tableCount struct {
 const userSchemas = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%%' AND n.nspname NOT LIKE 'pg\_temp%%' AND n.nspname <> %s`
 
 // takeBaseline counts the rows of the tables named in eff (or all tables when eff is opaque).
-func takeBaseline(ctx context.Context, conn *pgx.Conn, historySchema string, eff *effects, countRows bool) (*baseline, error) {
+// Its queries wait at most lockWait for a lock (another session's ACCESS EXCLUSIVE on a table).
+func takeBaseline(ctx context.Context, conn *pgx.Conn, historySchema string, eff *effects, countRows bool, lockWait time.Duration) (*baseline, error) {
 	b := &baseline{counts: map[uint32]tableCount{}, invalid: map[string]bool{}, fks: map[uint32]bool{}}
-	var err error
+	restore, err := boundLocks(ctx, conn, lockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	if b.catalog, err = catalog(ctx, conn, historySchema); err != nil {
 		return nil, err
 	}
@@ -134,7 +142,7 @@ func rowCount(ctx context.Context, conn *pgx.Conn, name string) (int64, error) {
 	}
 	var n int64
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+only+name).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count rows of %s: %w", name, err)
+		return 0, fmt.Errorf("count rows of %s: %w", name, lockWaitError(ctx, conn, err, name))
 	}
 	return n, nil
 }
@@ -225,9 +233,13 @@ SELECT 'extension ' || extname FROM pg_extension
 ORDER BY 1`, us)
 	rows, err := conn.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("read catalog: %w", err)
+		return nil, fmt.Errorf("read catalog: %w", lockWaitError(ctx, conn, err, ""))
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read catalog: %w", lockWaitError(ctx, conn, err, ""))
+	}
+	return out, nil
 }
 
 // verifier runs the checks after applying (phase "apply") or after rolling back (phase "rollback").
@@ -235,12 +247,28 @@ type verifier struct {
 	conn          *pgx.Conn
 	historySchema string
 	cfg           config.Verify
+	// lockWait bounds each check's wait for a lock (0: config.DefaultLockTimeout).
+	lockWait time.Duration
+}
+
+func (d *deployer) verifier() *verifier {
+	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.env.DeployLockTimeout()}
+}
+
+// bound gives the checks' queries a bounded wait for locks; the returned function lifts it.
+func (v *verifier) bound(ctx context.Context) func() {
+	restore, err := boundLocks(ctx, v.conn, v.lockWait)
+	if err != nil {
+		return func() {}
+	}
+	return restore
 }
 
 // afterApply checks the database after the migrations: row counts of tables they name but do not fill or
 // empty, no new INVALID index, validated constraints validated, foreign keys hold, user checks, sqitch verify.
 func (v *verifier) afterApply(ctx context.Context, b *baseline, migs []*migrate.Migration) []Check {
 	const phase = "apply"
+	defer v.bound(ctx)()
 	eff := newEffects()
 	for _, m := range migs {
 		e := analyze(m.Up)
@@ -270,6 +298,7 @@ func (v *verifier) afterApply(ctx context.Context, b *baseline, migs []*migrate.
 // INVALID index. User checks are left out: they describe the new schema.
 func (v *verifier) afterRollback(ctx context.Context, b *baseline) []Check {
 	const phase = "rollback"
+	defer v.bound(ctx)()
 	var out []Check
 	now, err := catalog(ctx, v.conn, v.historySchema)
 	c := Check{Name: "schema as before", OK: err == nil, Phase: phase}
@@ -347,9 +376,12 @@ func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, pha
 			continue
 		}
 		// By oid (a rename keeps it); after a snapshot restore the tables are new, so by name.
-		var found *string
-		err := v.conn.QueryRow(ctx, `SELECT coalesce((SELECT oid::regclass::text FROM pg_class WHERE oid = $1),
-			to_regclass($2)::text)`, oid, tc.name).Scan(&found)
+		// The table's name, qualified, and as the report shows it: with its schema unless that is public.
+		var found, shown *string
+		err := v.conn.QueryRow(ctx, `SELECT format('%I.%I', n.nspname, c.relname),
+			       CASE WHEN n.nspname = 'public' THEN format('%I', c.relname) ELSE format('%I.%I', n.nspname, c.relname) END
+			  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			 WHERE c.oid = coalesce((SELECT oid FROM pg_class WHERE oid = $1), to_regclass($2))`, oid, tc.name).Scan(&found, &shown)
 		if err == nil && found == nil {
 			err = pgx.ErrNoRows
 		}
@@ -371,7 +403,7 @@ func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, pha
 			continue
 		}
 		if n != tc.rows {
-			bad = append(bad, fmt.Sprintf("%s has %d rows, had %d", name, n, tc.rows))
+			bad = append(bad, fmt.Sprintf("%s has %d rows, had %d", *shown, n, tc.rows))
 		}
 	}
 	slices.Sort(bad)
@@ -595,4 +627,60 @@ func diffLines(before, after []string) string {
 		msgs = append(msgs[:10], fmt.Sprintf("and %d more", len(msgs)-10))
 	}
 	return strings.Join(msgs, "; ")
+}
+
+// boundLocks sets the session's lock_timeout to wait (config.DefaultLockTimeout when 0) for the deploy's
+// own queries (the baseline, the checks), which must not wait for ever on a table another session locked;
+// the returned function puts the session's setting back.
+func boundLocks(ctx context.Context, conn *pgx.Conn, wait time.Duration) (func(), error) {
+	if wait <= 0 {
+		wait = config.DefaultLockTimeout
+	}
+	var was string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('lock_timeout'), set_config('lock_timeout', $1, false)",
+		fmt.Sprintf("%dms", wait.Milliseconds())).Scan(&was, new(string)); err != nil {
+		return nil, fmt.Errorf("set lock_timeout: %w", err)
+	}
+	return func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT set_config('lock_timeout', $1, false)", was)
+	}, nil
+}
+
+// lockWaitError adds to a lock timeout who holds the lock it waited for: the sessions holding an ACCESS
+// EXCLUSIVE lock on rel (on any relation when rel is ""), read from pg_locks and pg_stat_activity.
+func lockWaitError(ctx context.Context, conn *pgx.Conn, err error, rel string) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != sqlstateLockNotAvailable || conn.IsClosed() {
+		return err
+	}
+	var holders []string
+	rows, qerr := conn.Query(context.WithoutCancel(ctx), `
+		SELECT format('%s is locked (%s) by pid %s (user %s%s, %s%s)', format('%I.%I', n.nspname, c.relname), l.mode, l.pid,
+		       coalesce(a.usename::text, '?'), coalesce(', application ' || nullif(a.application_name, ''), ''), coalesce(a.state, '?'),
+		       coalesce(' since ' || to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '') || coalesce(': ' || left(a.query, 120), ''))
+		  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+		  LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+		 WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
+		   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		   AND ($1 = '' OR l.relation = to_regclass($1))
+		 ORDER BY 1 LIMIT 5`, rel)
+	if qerr == nil {
+		holders, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if len(holders) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, strings.Join(holders, "; "))
+}
+
+// baselineBlocked is the failure to take the baseline, before any migration ran: the run is blocked, as
+// when the snapshot fails (maintenance mode goes off again on the way out).
+func baselineBlocked(err error) error {
+	b := &Blocked{Reason: fmt.Sprintf("take the baseline the verification compares with: %v; nothing was changed", err),
+		Hint: "fix the problem, then deploy again"}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == sqlstateLockNotAvailable {
+		b.Hint = "another session holds a lock on a table the migrations touch: wait for it to end (or end it), then deploy again; lock_timeout bounds the wait"
+	}
+	return b
 }
