@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,7 +16,7 @@ func main() {
 	// SIGPIPE on them is to exit at once, which would leave a throwaway container running or a deploy
 	// half done. Ignored, the write fails instead, and the run finishes and cleans up.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	// Later signals stay caught, and so do not cut short the clean-up the first one started (a deploy's
 	// rollback among it); SIGKILL remains for a person who wants out at any cost.
 	signals := make(chan os.Signal, 1)
@@ -24,7 +25,9 @@ func main() {
 	go func() {
 		s := <-signals
 		got <- s
-		cancel() // the run stops and cleans up (servers, containers, a deploy's rollback)
+		// The run stops and cleans up (servers, containers, a deploy's rollback); context.Cause names
+		// the signal in what it reports.
+		cancel(fmt.Errorf("received %s", signalName(s)))
 	}()
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	select {
@@ -33,6 +36,19 @@ func main() {
 	default:
 	}
 	os.Exit(code)
+}
+
+// signalName is how a person knows the signal: SIGTERM (a cancelled CI job), SIGINT (Ctrl-C).
+func signalName(s os.Signal) string {
+	if n, ok := s.(syscall.Signal); ok {
+		switch n {
+		case syscall.SIGTERM:
+			return "SIGTERM"
+		case syscall.SIGINT:
+			return "SIGINT (Ctrl-C)"
+		}
+	}
+	return s.String()
 }
 
 // exitCode is the exit code of a run that a signal stopped: 128 plus the signal's number (130 for
