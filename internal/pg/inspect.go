@@ -611,7 +611,7 @@ SELECT json_build_object(
   WHERE t.typtype = 'd' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')),
 'composites', (SELECT coalesce(json_agg(json_build_object(
     'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.typname,
-    'attributes', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('name', a.attname,
+    'attributes', (SELECT coalesce(json_agg(json_strip_nulls(json_build_object('num', a.attnum, 'name', a.attname,
           'type', format_type(a.atttypid, a.atttypmod),
           'collation', CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0
             THEN (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname)

@@ -148,6 +148,7 @@ INSERT INTO orders (user_id, total) VALUES (1, 10);
 // irreversible says otherwise.
 var kindCases = []struct {
 	name         string
+	setup        string // run after baseSchema, before the up
 	up           string
 	dataLoss     bool
 	irreversible bool
@@ -221,6 +222,18 @@ var kindCases = []struct {
 	{name: "create composite type", up: `CREATE TYPE money_amount AS (amount numeric(12,2), currency char(3) COLLATE "C"); COMMENT ON COLUMN money_amount.currency IS 'ISO 4217'; ALTER TABLE orders ADD COLUMN price money_amount`},
 	{name: "drop composite type", up: `ALTER TABLE orders DROP COLUMN shipping; DROP TYPE address`, dataLoss: true},
 	{name: "alter composite type", up: `ALTER TYPE dims ADD ATTRIBUTE depth int; ALTER TYPE dims DROP ATTRIBUTE unit; ALTER TYPE dims ALTER ATTRIBUTE h TYPE bigint; COMMENT ON TYPE dims IS 'box'`},
+	{name: "composite attribute of a dropped composite", setup: `CREATE TYPE pt AS (x int, y int); CREATE TABLE q (id bigint PRIMARY KEY, p pt); ALTER TYPE address ADD ATTRIBUTE z pt`,
+		up: `DROP TABLE q; ALTER TYPE address DROP ATTRIBUTE z; DROP TYPE pt`, dataLoss: true},
+	{name: "create nested composite and domain over it", up: `CREATE TYPE pt AS (x int, y int); CREATE TYPE seg AS (a pt, b pt[], s status, q positive); CREATE DOMAIN seg_d AS seg; ALTER TABLE orders ADD COLUMN sg seg_d`},
+	{name: "drop nested composite and domain over it", setup: `CREATE TYPE pt AS (x int); CREATE DOMAIN pd AS pt; CREATE TYPE seg AS (a pd, b pt[], c status)`,
+		up: `DROP TYPE seg; DROP DOMAIN pd; DROP TYPE pt`},
+	{name: "grant on composite type", up: `REVOKE USAGE ON TYPE dims FROM PUBLIC; REVOKE USAGE ON TYPE status FROM PUBLIC; REVOKE USAGE ON DOMAIN positive FROM PUBLIC`},
+	{name: "rename composite attribute", up: `ALTER TYPE address RENAME ATTRIBUTE street TO line1`},
+	{name: "rename composite type", up: `ALTER TYPE address RENAME TO postal_address`},
+	{name: "move composite type", up: `CREATE SCHEMA geo; ALTER TYPE dims SET SCHEMA geo`},
+	{name: "create range type", up: `CREATE TYPE r AS RANGE (subtype = int8); ALTER TABLE orders ADD COLUMN span r`},
+	{name: "drop range type", setup: `CREATE TYPE r AS RANGE (subtype = int8); COMMENT ON TYPE r IS 'span'; REVOKE USAGE ON TYPE r FROM PUBLIC`, up: `DROP TYPE r`},
+	{name: "comment on range type", setup: `CREATE TYPE r AS RANGE (subtype = int8)`, up: `COMMENT ON TYPE r IS 'span'`},
 	{name: "create domain", up: `CREATE DOMAIN email AS citext NOT NULL CHECK (VALUE ~ '@')`},
 	{name: "drop domain", up: `ALTER TABLE orders ALTER COLUMN qty TYPE integer; DROP DOMAIN positive`},
 	{name: "alter domain", up: `ALTER DOMAIN positive SET DEFAULT 1; ALTER DOMAIN positive ADD CONSTRAINT small CHECK (VALUE < 1000); ALTER DOMAIN positive DROP CONSTRAINT positive_check`},
@@ -239,10 +252,21 @@ func TestGenerateDownRoundTrip(t *testing.T) {
 			t.Parallel()
 			conn := pgtest.Conn(t)
 			exec(t, conn, baseSchema)
+			if tc.setup != "" {
+				exec(t, conn, tc.setup)
+			}
 			r := runRoundTrip(t, conn, tc.up)
 			t.Logf("generated down:\n%s", r.down.SQL)
 			if r.down.Empty() {
 				t.Fatalf("no down generated for %s", tc.up)
+			}
+			for _, st := range r.down.Steps {
+				if strings.TrimSpace(st.Comment) == "" {
+					t.Errorf("step %q has no comment\n%s", st.SQL, r.down.SQL)
+				}
+			}
+			if strings.Contains(r.down.SQL, "-- \n") {
+				t.Errorf("down has an empty comment line\n%s", r.down.SQL)
 			}
 			if r.down.DataLoss != tc.dataLoss {
 				t.Errorf("DataLoss = %v, want %v\n%s", r.down.DataLoss, tc.dataLoss, r.down.SQL)

@@ -150,6 +150,10 @@ func (g *downGen) properties() {
 	for _, k := range sortedKeys(b.Composites) {
 		restore(KindComposite, k, "TYPE", qkey(k), b.Composites[k].Access, accessIn(a.Composites, k))
 	}
+	bRanges, aRanges := rangeTypes(b), rangeTypes(a)
+	for _, k := range sortedKeys(bRanges) {
+		restore(KindRange, k, "TYPE", qkey(k), bRanges[k].Access, accessIn(aRanges, k))
+	}
 }
 
 // accessOf is how objects that embed Access hand it out (see accessIn).
@@ -210,15 +214,16 @@ func (g *downGen) access(kind, key, keyword, target string, want, have Access, f
 	if want.Owner != "" && !slices.Contains(from, role(want.Owner)) {
 		from = append(from, role(want.Owner))
 	}
-	g.add(fmt.Sprintf("restore the privileges on %s %s", kind, display(key)),
-		fmt.Sprintf("REVOKE ALL ON %s %s FROM %s", keyword, target, strings.Join(from, ", ")))
-	g.grants("", want.Privileges, "", keyword+" "+target)
+	what := fmt.Sprintf("restore the privileges on %s %s", kind, display(key))
+	g.add(what, fmt.Sprintf("REVOKE ALL ON %s %s FROM %s", keyword, target, strings.Join(from, ", ")))
+	g.grants(what, want.Privileges, "", keyword+" "+target)
 }
 
 // grants adds the GRANTs that give back the ACL entries of acl ("grantee=privileges/grantor", joined by
-// commas) on object on (TABLE t, SCHEMA s...); columns, "" or "(col)", follows each privilege. The
-// first step carries comment.
-func (g *downGen) grants(comment, acl, columns, on string) {
+// commas) on object on (TABLE t, SCHEMA s...); columns, "" or "(col)", follows each privilege. Each
+// step's comment is what says whose privileges they are (restore the privileges on ...), followed by
+// the grantee.
+func (g *downGen) grants(what, acl, columns, on string) {
 	for _, it := range strings.Split(acl, ",") {
 		grantee, rest, ok := strings.Cut(it, "=")
 		if !ok {
@@ -242,8 +247,8 @@ func (g *downGen) grants(comment, acl, columns, on string) {
 					p.privs[i] += " " + columns
 				}
 			}
-			g.add(comment, fmt.Sprintf("GRANT %s ON %s TO %s%s", strings.Join(p.privs, ", "), on, to, p.tail))
-			comment = ""
+			g.add(fmt.Sprintf("%s: grant %s to %s%s", what, strings.Join(p.privs, ", "), to, strings.ToLower(p.tail)),
+				fmt.Sprintf("GRANT %s ON %s TO %s%s", strings.Join(p.privs, ", "), on, to, p.tail))
 		}
 	}
 }
@@ -291,8 +296,7 @@ func (g *downGen) defaultPrivileges(schema, want, have string) {
 			}
 		}
 		if len(from) > 0 {
-			g.add(comment, prefix+"REVOKE ALL ON "+on+" FROM "+strings.Join(from, ", "))
-			comment = ""
+			g.add(comment+": revoke from "+strings.Join(from, ", "), prefix+"REVOKE ALL ON "+on+" FROM "+strings.Join(from, ", "))
 		}
 		for _, it := range strings.Split(w[k], ",") {
 			grantee, rest, ok := strings.Cut(it, "=")
@@ -306,12 +310,11 @@ func (g *downGen) defaultPrivileges(schema, want, have string) {
 				to = role(grantee)
 			}
 			if len(plain) > 0 {
-				g.add(comment, prefix+"GRANT "+strings.Join(plain, ", ")+" ON "+on+" TO "+to)
-				comment = ""
+				g.add(comment+": grant "+strings.Join(plain, ", ")+" to "+to, prefix+"GRANT "+strings.Join(plain, ", ")+" ON "+on+" TO "+to)
 			}
 			if len(option) > 0 {
-				g.add(comment, prefix+"GRANT "+strings.Join(option, ", ")+" ON "+on+" TO "+to+" WITH GRANT OPTION")
-				comment = ""
+				g.add(comment+": grant "+strings.Join(option, ", ")+" to "+to+" with grant option",
+					prefix+"GRANT "+strings.Join(option, ", ")+" ON "+on+" TO "+to+" WITH GRANT OPTION")
 			}
 		}
 	}
@@ -338,7 +341,6 @@ func (g *downGen) columnPrivileges(key, target, column, want, have string) {
 	what := fmt.Sprintf("restore the privileges on column %s", display(key+"."+column))
 	if len(from) > 0 {
 		g.add(what, fmt.Sprintf("REVOKE ALL %s ON TABLE %s FROM %s", col, target, strings.Join(from, ", ")))
-		what = ""
 	}
 	g.grants(what, want, col, "TABLE "+target)
 }
@@ -527,7 +529,7 @@ func defaultACL(a Access, kind string) bool {
 		if !slices.Contains(strings.Split(a.Privileges, ","), "=X/"+role(a.Owner)) {
 			return false
 		}
-	case KindEnum, KindDomain:
+	case KindEnum, KindDomain, KindComposite, KindRange:
 		if !slices.Contains(strings.Split(a.Privileges, ","), "=U/"+role(a.Owner)) {
 			return false
 		}
@@ -540,7 +542,7 @@ func defaultACL(a Access, kind string) bool {
 			return false
 		case grantee == a.Owner || role(grantee) == role(a.Owner):
 		case grantee == "" && privs == "X" && (kind == KindFunction || kind == KindProcedure):
-		case grantee == "" && privs == "U" && (kind == KindEnum || kind == KindDomain):
+		case grantee == "" && privs == "U" && (kind == KindEnum || kind == KindDomain || kind == KindComposite || kind == KindRange):
 		default:
 			return false
 		}

@@ -346,6 +346,8 @@ type Composite struct {
 
 // Attribute is an attribute of a composite type, in attribute order.
 type Attribute struct {
+	// Num is pg_attribute.attnum: it survives ALTER TYPE ... RENAME ATTRIBUTE (0 when unknown).
+	Num  int    `json:"num,omitempty"`
 	Name string `json:"name"`
 	Type string `json:"type"`
 	// Collation is set when it differs from the type's default collation.

@@ -122,6 +122,14 @@ func (g *downGen) comments() {
 		}
 		restore(KindDomain, k, "DOMAIN "+qkey(k), b.Domains[k].Comment, have)
 	}
+	bRanges, aRanges := rangeTypes(b), rangeTypes(a)
+	for _, k := range sortedKeys(bRanges) {
+		var have *string
+		if ax := aRanges[k]; ax != nil {
+			have = &ax.Comment
+		}
+		restore(KindRange, k, "TYPE "+qkey(k), bRanges[k].Comment, have)
+	}
 	for _, k := range sortedKeys(b.Composites) {
 		x, ax := b.Composites[k], a.Composites[k]
 		var have *string

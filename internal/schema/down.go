@@ -33,6 +33,9 @@ type Step struct {
 	Irreversible bool `json:"irreversible,omitempty"`
 	// NoTransaction is set when the step cannot run in a transaction block.
 	NoTransaction bool `json:"no_transaction,omitempty"`
+	// converted marks a data-loss step that casts values back (they are kept, maybe not as they were),
+	// unlike one that re-creates a table or column empty.
+	converted bool
 }
 
 // Empty reports whether the script has nothing to do.
@@ -112,6 +115,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 		dropCons: map[string]bool{}, dropIdx: map[string]bool{}, dropTrg: map[string]bool{},
 		dropPol: map[string]bool{}, regenCols: map[string]bool{}, opts: opts}
 	g.renames()
+	g.compositeRenames()
 	g.dropDependents()
 	g.dropTablesAndColumns()
 	g.createTypes()
@@ -153,16 +157,29 @@ func clone(c *Catalog) *Catalog {
 func (g *downGen) script() *DownScript {
 	s := &DownScript{Steps: g.steps, Warnings: g.warns}
 	var b strings.Builder
+	emptied, converted := false, false
 	for _, st := range g.steps {
 		if st.DataLoss {
 			s.DataLoss = true
+			if st.converted {
+				converted = true
+			} else {
+				emptied = true
+			}
 		}
 		if st.NoTransaction {
 			s.NoTransaction = true
 		}
 	}
+	var lost []string
+	if emptied {
+		lost = append(lost, "tables or columns come back empty")
+	}
+	if converted {
+		lost = append(lost, "values the up converted to another type may not come back as they were")
+	}
 	if s.DataLoss {
-		s.Warnings = append(s.Warnings, "this down cannot restore data (tables or columns come back empty): roll back from the snapshot instead")
+		s.Warnings = append(s.Warnings, "this down cannot restore data ("+strings.Join(lost, "; ")+"): roll back from the snapshot instead")
 	}
 	if s.NoTransaction {
 		b.WriteString("-- Run outside a transaction block: CREATE INDEX CONCURRENTLY cannot run inside one.\n")
@@ -335,6 +352,104 @@ func (g *downGen) renames() {
 			g.add(fmt.Sprintf("rename value %s of enum %s back to %s", Literal(v), display(k), Literal(be.Values[j])),
 				"ALTER TYPE "+qkey(k)+" RENAME VALUE "+Literal(v)+" TO "+Literal(be.Values[j]))
 			e.Values[i] = be.Values[j]
+		}
+	}
+}
+
+// compositeRenames undoes renames and moves of composite types (recognised by OID) and renames of their
+// attributes (recognised by attnum, or by position when the attribute list kept its length), and
+// rewrites the working after-catalog to the old names.
+func (g *downGen) compositeRenames() {
+	a, b := g.a, g.b
+	for _, ak := range sortedKeys(a.Composites) {
+		x := a.Composites[ak]
+		if _, ok := b.Composites[ak]; ok || x.OID == 0 {
+			continue
+		}
+		for _, bk := range sortedKeys(b.Composites) {
+			bx := b.Composites[bk]
+			if _, taken := a.Composites[bk]; taken || bx.OID != x.OID {
+				continue
+			}
+			cur := qkey(ak)
+			if bx.Name != x.Name {
+				g.add(fmt.Sprintf("rename composite type %s back to %s", display(ak), bx.Name),
+					"ALTER TYPE "+cur+" RENAME TO "+Ident(bx.Name))
+				cur = QIdent(x.Schema, bx.Name)
+			}
+			if bx.Schema != x.Schema {
+				g.add(fmt.Sprintf("move composite type %s back to schema %s", display(QIdent(x.Schema, bx.Name)), bx.Schema),
+					"ALTER TYPE "+cur+" SET SCHEMA "+Ident(bx.Schema))
+			}
+			delete(a.Composites, ak)
+			x.Schema, x.Name = bx.Schema, bx.Name
+			a.Composites[bk] = x
+			g.retype(ak, bk)
+			break
+		}
+	}
+	for _, k := range sortedKeys(a.Composites) {
+		x, bx := a.Composites[k], b.Composites[k]
+		if bx == nil || x.OID == 0 || x.OID != bx.OID {
+			continue
+		}
+		has := func(c *Composite, name string) bool {
+			return slices.ContainsFunc(c.Attributes, func(at *Attribute) bool { return at.Name == name })
+		}
+		for i, at := range x.Attributes {
+			if has(bx, at.Name) {
+				continue
+			}
+			var old *Attribute
+			for j, bat := range bx.Attributes {
+				if (at.Num != 0 && bat.Num == at.Num) || (at.Num == 0 && bat.Num == 0 && j == i && len(bx.Attributes) == len(x.Attributes)) {
+					old = bat
+					break
+				}
+			}
+			if old == nil || has(x, old.Name) || old.Type != at.Type || old.Collation != at.Collation {
+				continue
+			}
+			g.add(fmt.Sprintf("rename attribute %s of composite type %s back to %s", at.Name, display(k), old.Name),
+				"ALTER TYPE "+qkey(k)+" RENAME ATTRIBUTE "+Ident(at.Name)+" TO "+Ident(old.Name))
+			at.Name = old.Name
+		}
+	}
+}
+
+// retype rewrites, in the working after-catalog, the uses of the type whose key was ak (now bk): column
+// types, view column types, attribute types of composite types and domains' base types.
+func (g *downGen) retype(ak, bk string) {
+	schema, name, _ := strings.Cut(bk, ".")
+	newRef := QIdent(schema, name)
+	if schema == "public" {
+		newRef = Ident(name)
+	}
+	fix := func(t string) string {
+		base := baseTypeName(t)
+		if typeKey(base) != ak {
+			return t
+		}
+		return newRef + strings.TrimPrefix(t, base)
+	}
+	for _, t := range g.a.Tables {
+		for _, c := range t.Columns {
+			c.Type = fix(c.Type)
+		}
+	}
+	for _, x := range g.a.Composites {
+		for _, at := range x.Attributes {
+			at.Type = fix(at.Type)
+		}
+	}
+	for _, d := range g.a.Domains {
+		d.BaseType = fix(d.BaseType)
+	}
+	for _, v := range g.a.Views {
+		for i, c := range v.Columns {
+			if j := strings.LastIndex(c, " "); j > 0 {
+				v.Columns[i] = c[:j+1] + fix(c[j+1:])
+			}
 		}
 	}
 }

@@ -209,7 +209,7 @@ func (g *downGen) dropTablesAndColumns() {
 	}
 	for _, k := range sortedKeys(a.Functions) {
 		f, bf := a.Functions[k], b.Functions[k]
-		if bf != nil && bf.Definition != f.Definition && (bf.Result != f.Result || bf.Kind != f.Kind) {
+		if bf != nil && f.Range == nil && bf.Range == nil && bf.Definition != f.Definition && (bf.Result != f.Result || bf.Kind != f.Kind) {
 			g.add("drop "+strings.ToLower(functionKeyword(f))+" "+display(k)+" to re-create it with its old result",
 				"DROP "+functionRef(f))
 			delete(a.Functions, k)
@@ -222,6 +222,9 @@ func (g *downGen) dropTablesAndColumns() {
 func (g *downGen) createTypes() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(b.Functions) {
+		if b.Functions[k].Range != nil {
+			continue
+		}
 		if a.Functions[k] == nil || a.Functions[k].Definition != b.Functions[k].Definition {
 			g.add("let function bodies refer to tables re-created later", setBodiesOff)
 			break
@@ -256,8 +259,13 @@ func (g *downGen) createTypes() {
 		}
 		g.enumValues(k, ae, e)
 	}
+	// Composite types come after the enums, domains and range types their attributes use; domains over
+	// a composite type are created with the composite types, below.
 	for _, k := range sortedKeys(b.Domains) {
 		d, ad := b.Domains[k], a.Domains[k]
+		if b.Composites[typeKey(baseTypeName(d.BaseType))] != nil {
+			continue
+		}
 		if ad == nil {
 			g.add("re-create domain "+display(k), createDomainSQL(d))
 			g.markCreated(KindDomain, k)
@@ -265,7 +273,57 @@ func (g *downGen) createTypes() {
 		}
 		g.domainChanges(k, ad, d)
 	}
+	ranges, aRanges := rangeTypes(b), rangeTypes(a)
+	for _, k := range sortedKeys(ranges) {
+		if aRanges[k] == nil {
+			r := ranges[k]
+			g.add("re-create range type "+display(k), "CREATE TYPE "+QIdent(r.Schema, r.Name)+" AS RANGE ("+r.Definition+")")
+			g.markCreated(KindRange, k)
+		}
+	}
+	// Composite types and the domains over them, in dependency order (the key of such a domain starts
+	// with "domain " here).
+	var typeKeys []string
 	for _, k := range sortedKeys(b.Composites) {
+		typeKeys = append(typeKeys, k)
+	}
+	for _, k := range sortedKeys(b.Domains) {
+		if b.Composites[typeKey(baseTypeName(b.Domains[k].BaseType))] != nil {
+			typeKeys = append(typeKeys, "domain "+k)
+		}
+	}
+	ref := func(t string) string {
+		k := typeKey(baseTypeName(t))
+		switch {
+		case b.Composites[k] != nil:
+			return k
+		case b.Domains[k] != nil && b.Composites[typeKey(baseTypeName(b.Domains[k].BaseType))] != nil:
+			return "domain " + k
+		}
+		return ""
+	}
+	typeKeys = orderRelations(typeKeys, func(k string) []string {
+		if d, ok := strings.CutPrefix(k, "domain "); ok {
+			return []string{ref(b.Domains[d].BaseType)}
+		}
+		var deps []string
+		for _, at := range b.Composites[k].Attributes {
+			if r := ref(at.Type); r != "" && r != k {
+				deps = append(deps, r)
+			}
+		}
+		return deps
+	})
+	for _, k := range typeKeys {
+		if d, ok := strings.CutPrefix(k, "domain "); ok {
+			if a.Domains[d] == nil {
+				g.add("re-create domain "+display(d), createDomainSQL(b.Domains[d]))
+				g.markCreated(KindDomain, d)
+			} else {
+				g.domainChanges(d, a.Domains[d], b.Domains[d])
+			}
+			continue
+		}
 		x, ax := b.Composites[k], a.Composites[k]
 		if ax == nil {
 			g.add("re-create composite type "+display(k), createCompositeSQL(x))
@@ -287,6 +345,9 @@ func (g *downGen) createTypes() {
 	}
 	var funcs []string
 	for k, f := range b.Functions {
+		if f.Range != nil {
+			continue // a range type's constructors come with the type
+		}
 		if af := a.Functions[k]; af == nil || af.Definition != f.Definition {
 			funcs = append(funcs, k)
 		}
@@ -470,8 +531,13 @@ func (g *downGen) restoreColumns() {
 				if c.Type != bc.Type && widening(bc.Type, c.Type) {
 					g.warns = append(g.warns, fmt.Sprintf("the down narrows %s back from %s to %s: it rewrites the table under ACCESS EXCLUSIVE, and fails on a value written since the up that does not fit", where, c.Type, bc.Type))
 				}
+				if c.Type != bc.Type && !widening(bc.Type, c.Type) && charType(bc.Type) && !charWidened(c.Type, bc.Type) {
+					g.warns = append(g.warns, fmt.Sprintf("the down narrows %s back from %s to %s with an explicit cast: "+
+						"PostgreSQL truncates a value that does not fit a %s silently (it does not fail), so longer values written since the up are cut", where, c.Type, bc.Type, bc.Type))
+				}
 				if !lossless {
 					st.DataLoss = true
+					st.converted = true
 					st.Comment = fmt.Sprintf("change %s back to %s (the up converted its values to %s: they may not come back as they were)", where, bc.Type, c.Type)
 				}
 			}
@@ -641,9 +707,9 @@ func (g *downGen) createDependents() {
 func (g *downGen) dropTypes() {
 	a, b := g.a, g.b
 	// One statement per kind: PostgreSQL resolves the dependencies among the objects of one DROP.
-	var funcs, aggs, composites, domains, enums, seqs, exts, schemas []string
+	var funcs, aggs, types, seqs, exts, schemas []string
 	for _, k := range sortedKeys(a.Functions) {
-		if f := a.Functions[k]; b.Functions[k] == nil {
+		if f := a.Functions[k]; b.Functions[k] == nil && f.Range == nil {
 			ref := QIdent(f.Schema, f.Name) + "(" + f.Args + ")"
 			if f.Kind == "a" {
 				aggs = append(aggs, ref)
@@ -652,20 +718,33 @@ func (g *downGen) dropTypes() {
 			}
 		}
 	}
+	// Composite, range, domain and enum types in one DROP TYPE (it takes domains too): they may use one
+	// another in any direction (a domain over a composite type, a composite type with a domain attribute).
+	var typeKeys []string
 	for _, k := range sortedKeys(a.Composites) {
 		if b.Composites[k] == nil {
-			composites = append(composites, qkey(k))
+			typeKeys = append(typeKeys, k)
+		}
+	}
+	aRanges, bRanges := rangeTypes(a), rangeTypes(b)
+	for _, k := range sortedKeys(aRanges) {
+		if bRanges[k] == nil {
+			typeKeys = append(typeKeys, k)
 		}
 	}
 	for _, k := range sortedKeys(a.Domains) {
 		if b.Domains[k] == nil {
-			domains = append(domains, qkey(k))
+			typeKeys = append(typeKeys, k)
 		}
 	}
 	for _, k := range sortedKeys(a.Enums) {
 		if b.Enums[k] == nil {
-			enums = append(enums, qkey(k))
+			typeKeys = append(typeKeys, k)
 		}
+	}
+	slices.Sort(typeKeys)
+	for _, k := range typeKeys {
+		types = append(types, qkey(k))
 	}
 	for _, k := range sortedKeys(a.Sequences) {
 		if b.Sequences[k] == nil {
@@ -689,9 +768,7 @@ func (g *downGen) dropTypes() {
 	}
 	dropMany("aggregate", "DROP AGGREGATE", aggs)
 	dropMany("routine", "DROP ROUTINE", funcs)
-	dropMany("composite type", "DROP TYPE", composites)
-	dropMany("domain", "DROP DOMAIN", domains)
-	dropMany("type", "DROP TYPE", enums)
+	dropMany("type", "DROP TYPE", types)
 	dropMany("sequence", "DROP SEQUENCE IF EXISTS", seqs)
 	dropMany("extension", "DROP EXTENSION", exts)
 	dropMany("schema", "DROP SCHEMA", schemas)
@@ -715,6 +792,41 @@ func (g *downGen) keepsValues(from, to string) bool {
 		return true
 	}
 	return false
+}
+
+// rangeTypes are the range types of c by key, as their constructor functions carry them.
+func rangeTypes(c *Catalog) map[string]*RangeType {
+	out := map[string]*RangeType{}
+	for _, f := range c.Functions {
+		if r := f.Range; r != nil {
+			out[r.Schema+"."+r.Name] = r
+		}
+	}
+	return out
+}
+
+// baseTypeName is type t without its array brackets.
+func baseTypeName(t string) string {
+	for {
+		s, ok := strings.CutSuffix(t, "[]")
+		if !ok {
+			return t
+		}
+		t = s
+	}
+}
+
+// charType tells character(n) (bpchar), which an explicit cast pads or cuts silently.
+func charType(t string) bool {
+	name, _ := typeMods(t)
+	return name == "character" || name == "bpchar"
+}
+
+// charWidened tells whether character type from is no longer than to: casting from to to cuts nothing.
+func charWidened(from, to string) bool {
+	_, fm := typeMods(from)
+	_, tm := typeMods(to)
+	return charType(from) && len(fm) == 1 && len(tm) == 1 && fm[0] <= tm[0]
 }
 
 // stringType tells text and character varying, bounded or not.

@@ -235,3 +235,77 @@ func TestGenerateDownReaddsNotNullColumnInTwoSteps(t *testing.T) {
 		t.Errorf("a re-added column is data loss")
 	}
 }
+
+// TestGenerateDownConversionWording: a column the up converted comes back converted, not empty; the
+// script's warning must say so, and a cast back to char(n) cuts silently rather than fails.
+func TestGenerateDownConversionWording(t *testing.T) {
+	for _, tc := range []struct{ was, is string }{
+		{"character(3)", "character varying(10)"},
+		{"timestamp(6) without time zone", "timestamp(3) without time zone"},
+	} {
+		before, after := shop(), shop()
+		before.Tables["public.users"].Columns[1].Type = tc.was
+		after.Tables["public.users"].Columns[1].Type = tc.is
+		d := GenerateDown(before, after)
+		if !d.DataLoss {
+			t.Fatalf("%s -> %s: want data loss\n%s", tc.was, tc.is, d.SQL)
+		}
+		for _, w := range d.Warnings {
+			if strings.Contains(w, "come back empty") {
+				t.Errorf("%s -> %s: warning %q says columns come back empty: they come back converted", tc.was, tc.is, w)
+			}
+		}
+		if !slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, "may not come back as they were") }) {
+			t.Errorf("%s -> %s: no warning about converted values: %q", tc.was, tc.is, d.Warnings)
+		}
+		truncates := slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, "truncates") && strings.Contains(w, "silently") })
+		if want := strings.HasPrefix(tc.was, "character("); truncates != want {
+			t.Errorf("%s -> %s: warning of silent truncation %v, want %v: %q", tc.was, tc.is, truncates, want, d.Warnings)
+		}
+	}
+	// A dropped column still comes back empty, and says so.
+	before, after := shop(), shop()
+	after.Tables["public.users"].Columns = after.Tables["public.users"].Columns[:1]
+	d := GenerateDown(before, after)
+	if !slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, "come back empty") }) {
+		t.Errorf("dropped column: %q", d.Warnings)
+	}
+}
+
+// TestGenerateDownGrantComments: every GRANT a down restores has a comment of its own.
+func TestGenerateDownGrantComments(t *testing.T) {
+	before, after := shop(), shop()
+	before.Composites["public.c"] = &Composite{OID: 900, Schema: "public", Name: "c", Attributes: []*Attribute{{Name: "x", Type: "integer"}},
+		Access: Access{Owner: "postgres", Privileges: "=U/postgres,postgres=U/postgres,app=U*/postgres"}}
+	after.Composites["public.c"] = &Composite{OID: 900, Schema: "public", Name: "c", Attributes: []*Attribute{{Name: "x", Type: "integer"}},
+		Access: Access{Owner: "postgres", Privileges: "postgres=U/postgres"}}
+	d := GenerateDown(before, after)
+	if stepIndex(d, "GRANT USAGE ON TYPE c TO app WITH GRANT OPTION") < 0 {
+		t.Fatalf("no GRANT:\n%s", d.SQL)
+	}
+	for _, st := range d.Steps {
+		if strings.TrimSpace(st.Comment) == "" {
+			t.Errorf("step %q has no comment:\n%s", st.SQL, d.SQL)
+		}
+	}
+	if strings.Contains(d.SQL, "-- \n") {
+		t.Errorf("empty comment line:\n%s", d.SQL)
+	}
+}
+
+// TestGenerateDownCompositeRenames: renames of a composite type and of its attributes are undone by
+// renaming, not by re-creating.
+func TestGenerateDownCompositeRenames(t *testing.T) {
+	before, after := shop(), shop()
+	before.Composites["public.addr"] = &Composite{OID: 900, Schema: "public", Name: "addr",
+		Attributes: []*Attribute{{Num: 1, Name: "street", Type: "text"}, {Num: 3, Name: "city", Type: "text"}}}
+	after.Composites["s.address"] = &Composite{OID: 900, Schema: "s", Name: "address",
+		Attributes: []*Attribute{{Num: 1, Name: "line1", Type: "text"}, {Num: 3, Name: "city", Type: "text"}}}
+	before.Tables["public.users"].Columns[1].Type = "addr[]"
+	after.Tables["public.users"].Columns[1].Type = "s.address[]"
+	d := GenerateDown(before, after)
+	want := []string{"ALTER TYPE s.address RENAME TO addr", "ALTER TYPE s.addr SET SCHEMA public", "ALTER TYPE addr RENAME ATTRIBUTE line1 TO street"}
+	if got := d.Statements(); !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q\n%s", got, want, d.SQL)
+	}
+}
