@@ -7,6 +7,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // notRestored records on rb (and in the notes) the statements of the migrations a snapshot restore undid
@@ -41,85 +42,17 @@ func (d *deployer) notRestored(rb *RollbackResult, p undoPlan) {
 
 // outsideSnapshot names a statement whose effect a snapshot of the database does not hold ("ALTER ROLE
 // r1"): roles, role membership, database-wide default privileges, database and server settings. "" for
-// any other statement. (internal/rehearse's outsideCatalog makes the same reading for its own purpose.)
+// any other statement.
 func outsideSnapshot(n *pg_query.Node) string {
-	switch x := n.Node.(type) {
-	case *pg_query.Node_CreateRoleStmt:
-		word := "ROLE"
-		switch x.CreateRoleStmt.StmtType {
-		case pg_query.RoleStmtType_ROLESTMT_USER:
-			word = "USER"
-		case pg_query.RoleStmtType_ROLESTMT_GROUP:
-			word = "GROUP"
-		}
-		return "CREATE " + word + " " + x.CreateRoleStmt.Role
-	case *pg_query.Node_AlterRoleStmt:
-		return "ALTER ROLE " + roleSpecName(x.AlterRoleStmt.Role)
-	case *pg_query.Node_AlterRoleSetStmt:
-		if x.AlterRoleSetStmt.Role == nil {
-			return "ALTER ROLE ALL"
-		}
-		return "ALTER ROLE " + roleSpecName(x.AlterRoleSetStmt.Role)
-	case *pg_query.Node_DropRoleStmt:
-		return "DROP ROLE " + roleNames(x.DropRoleStmt.Roles)
-	case *pg_query.Node_GrantRoleStmt:
-		s := x.GrantRoleStmt
-		if s.IsGrant {
-			return "GRANT " + roleNames(s.GrantedRoles) + " TO " + roleNames(s.GranteeRoles)
-		}
-		return "REVOKE " + roleNames(s.GrantedRoles) + " FROM " + roleNames(s.GranteeRoles)
-	case *pg_query.Node_AlterDatabaseStmt:
-		return "ALTER DATABASE " + x.AlterDatabaseStmt.Dbname
-	case *pg_query.Node_AlterDatabaseSetStmt:
-		return "ALTER DATABASE " + x.AlterDatabaseSetStmt.Dbname
-	case *pg_query.Node_AlterDatabaseRefreshCollStmt:
-		return "ALTER DATABASE " + x.AlterDatabaseRefreshCollStmt.Dbname
-	case *pg_query.Node_AlterSystemStmt:
-		return "ALTER SYSTEM"
-	case *pg_query.Node_AlterDefaultPrivilegesStmt:
-		label := "ALTER DEFAULT PRIVILEGES"
-		for _, o := range x.AlterDefaultPrivilegesStmt.Options {
-			d := o.GetDefElem()
-			switch strings.ToLower(d.GetDefname()) {
-			case "schemas":
-				return "" // IN SCHEMA: held with the schema
-			case "roles":
-				label += " FOR ROLE " + roleNames(d.GetArg().GetList().GetItems())
-			}
-		}
+	label, kind := sqlparse.OutsideCatalog(n)
+	if clusterWide[kind] {
 		return label
 	}
 	return ""
 }
 
-func roleSpecName(r *pg_query.RoleSpec) string {
-	if r == nil {
-		return ""
-	}
-	switch r.Roletype {
-	case pg_query.RoleSpecType_ROLESPEC_CURRENT_USER:
-		return "CURRENT_USER"
-	case pg_query.RoleSpecType_ROLESPEC_SESSION_USER:
-		return "SESSION_USER"
-	case pg_query.RoleSpecType_ROLESPEC_CURRENT_ROLE:
-		return "CURRENT_ROLE"
-	case pg_query.RoleSpecType_ROLESPEC_PUBLIC:
-		return "PUBLIC"
-	}
-	return r.Rolename
-}
-
-func roleNames(nodes []*pg_query.Node) string {
-	var out []string
-	for _, n := range nodes {
-		switch {
-		case n.GetRoleSpec() != nil:
-			out = append(out, roleSpecName(n.GetRoleSpec()))
-		case n.GetAccessPriv() != nil:
-			out = append(out, n.GetAccessPriv().PrivName)
-		case n.GetString_() != nil:
-			out = append(out, n.GetString_().Sval)
-		}
-	}
-	return strings.Join(out, ", ")
-}
+// clusterWide are the kinds of sqlparse.OutsideCatalog that a snapshot of the database leaves out (the
+// others, event triggers, publications, casts..., are objects of the database it holds).
+var clusterWide = map[string]bool{"a role": true, "a role's settings": true, "the settings of every role": true,
+	"role membership": true, "a database": true, "a database's settings": true, "the server's configuration": true,
+	"the database-wide default privileges": true, "a tablespace": true, "a server parameter": true}

@@ -66,7 +66,7 @@ func TestUncoveredStatements(t *testing.T) {
 		if len(st) != 1 || st[0].Node == nil {
 			t.Fatalf("%s: does not parse", sql)
 		}
-		label, kind := outsideCatalog(st[0].Node)
+		label, kind := sqlparse.OutsideCatalog(st[0].Node)
 		if got := label + "|" + kind; got != want && !(want == "" && kind == "") {
 			t.Errorf("%s: %q, want %q", sql, got, want)
 		}

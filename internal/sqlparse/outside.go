@@ -1,0 +1,316 @@
+package sqlparse
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// What a statement changes beyond the objects of the database's schemas: roles and their memberships,
+// the database's and the server's settings, database-wide default privileges, event triggers,
+// publications, subscriptions, tablespaces, operators and casts, foreign servers and tables... The
+// catalog comparison that proves a down does not see it (internal/rehearse), and a snapshot of the
+// database does not hold the cluster-wide part of it (internal/deploy).
+
+// outside is an object type the catalog comparison does not cover: the words that name it in SQL and
+// what a statement on it changes ("a role").
+type outside struct{ words, kind string }
+
+var outsideObjects = map[pg_query.ObjectType]outside{
+	pg_query.ObjectType_OBJECT_ROLE:            {"ROLE", "a role"},
+	pg_query.ObjectType_OBJECT_DATABASE:        {"DATABASE", "a database"},
+	pg_query.ObjectType_OBJECT_TABLESPACE:      {"TABLESPACE", "a tablespace"},
+	pg_query.ObjectType_OBJECT_EVENT_TRIGGER:   {"EVENT TRIGGER", "an event trigger"},
+	pg_query.ObjectType_OBJECT_PUBLICATION:     {"PUBLICATION", "a publication"},
+	pg_query.ObjectType_OBJECT_SUBSCRIPTION:    {"SUBSCRIPTION", "a subscription"},
+	pg_query.ObjectType_OBJECT_CAST:            {"CAST", "a cast"},
+	pg_query.ObjectType_OBJECT_OPERATOR:        {"OPERATOR", "an operator"},
+	pg_query.ObjectType_OBJECT_OPCLASS:         {"OPERATOR CLASS", "an operator class"},
+	pg_query.ObjectType_OBJECT_OPFAMILY:        {"OPERATOR FAMILY", "an operator family"},
+	pg_query.ObjectType_OBJECT_FDW:             {"FOREIGN DATA WRAPPER", "a foreign-data wrapper"},
+	pg_query.ObjectType_OBJECT_FOREIGN_SERVER:  {"SERVER", "a foreign server"},
+	pg_query.ObjectType_OBJECT_USER_MAPPING:    {"USER MAPPING", "a user mapping"},
+	pg_query.ObjectType_OBJECT_FOREIGN_TABLE:   {"FOREIGN TABLE", "a foreign table"},
+	pg_query.ObjectType_OBJECT_LANGUAGE:        {"LANGUAGE", "a procedural language"},
+	pg_query.ObjectType_OBJECT_TSCONFIGURATION: {"TEXT SEARCH CONFIGURATION", "a text search configuration"},
+	pg_query.ObjectType_OBJECT_TSDICTIONARY:    {"TEXT SEARCH DICTIONARY", "a text search dictionary"},
+	pg_query.ObjectType_OBJECT_TSPARSER:        {"TEXT SEARCH PARSER", "a text search parser"},
+	pg_query.ObjectType_OBJECT_TSTEMPLATE:      {"TEXT SEARCH TEMPLATE", "a text search template"},
+	pg_query.ObjectType_OBJECT_CONVERSION:      {"CONVERSION", "a conversion"},
+	pg_query.ObjectType_OBJECT_TRANSFORM:       {"TRANSFORM", "a transform"},
+	pg_query.ObjectType_OBJECT_ACCESS_METHOD:   {"ACCESS METHOD", "an access method"},
+	pg_query.ObjectType_OBJECT_LARGEOBJECT:     {"LARGE OBJECT", "a large object"},
+	pg_query.ObjectType_OBJECT_PARAMETER_ACL:   {"PARAMETER", "a server parameter"},
+}
+
+// OutsideCatalog names a statement whose effect lies outside the compared catalog ("ALTER ROLE
+// api_user") and what it changes ("a role"); kind is "" for any other statement.
+func OutsideCatalog(n *pg_query.Node) (label, kind string) {
+	switch x := n.Node.(type) {
+	case *pg_query.Node_CreateRoleStmt:
+		word := "ROLE"
+		switch x.CreateRoleStmt.StmtType {
+		case pg_query.RoleStmtType_ROLESTMT_USER:
+			word = "USER"
+		case pg_query.RoleStmtType_ROLESTMT_GROUP:
+			word = "GROUP"
+		}
+		return "CREATE " + word + " " + x.CreateRoleStmt.Role, "a role"
+	case *pg_query.Node_AlterRoleStmt:
+		return "ALTER ROLE " + roleSpec(x.AlterRoleStmt.Role), "a role"
+	case *pg_query.Node_AlterRoleSetStmt:
+		s := x.AlterRoleSetStmt
+		who, kind := "ALL", "the settings of every role"
+		if s.Role != nil {
+			who, kind = roleSpec(s.Role), "a role's settings"
+		}
+		label = "ALTER ROLE " + who
+		if s.Database != "" {
+			label += " IN DATABASE " + s.Database
+		}
+		return label + setLabel(s.Setstmt), kind
+	case *pg_query.Node_DropRoleStmt:
+		return "DROP ROLE " + names(x.DropRoleStmt.Roles), "a role"
+	case *pg_query.Node_GrantRoleStmt:
+		s := x.GrantRoleStmt
+		if s.IsGrant {
+			return "GRANT " + names(s.GrantedRoles) + " TO " + names(s.GranteeRoles), "role membership"
+		}
+		return "REVOKE " + names(s.GrantedRoles) + " FROM " + names(s.GranteeRoles), "role membership"
+	case *pg_query.Node_CreatedbStmt:
+		return "CREATE DATABASE " + x.CreatedbStmt.Dbname, "a database"
+	case *pg_query.Node_DropdbStmt:
+		return "DROP DATABASE " + x.DropdbStmt.Dbname, "a database"
+	case *pg_query.Node_AlterDatabaseStmt:
+		return "ALTER DATABASE " + x.AlterDatabaseStmt.Dbname, "a database"
+	case *pg_query.Node_AlterDatabaseSetStmt:
+		return "ALTER DATABASE " + x.AlterDatabaseSetStmt.Dbname + setLabel(x.AlterDatabaseSetStmt.Setstmt), "a database's settings"
+	case *pg_query.Node_AlterDatabaseRefreshCollStmt:
+		return "ALTER DATABASE " + x.AlterDatabaseRefreshCollStmt.Dbname + " REFRESH COLLATION VERSION", "a database"
+	case *pg_query.Node_AlterSystemStmt:
+		return "ALTER SYSTEM" + setLabel(x.AlterSystemStmt.Setstmt), "the server's configuration"
+	case *pg_query.Node_AlterDefaultPrivilegesStmt:
+		// IN SCHEMA entries are compared with their schema; the database-wide ones are not.
+		label = "ALTER DEFAULT PRIVILEGES"
+		for _, o := range x.AlterDefaultPrivilegesStmt.Options {
+			d := o.GetDefElem()
+			switch strings.ToLower(d.GetDefname()) {
+			case "schemas":
+				return "", ""
+			case "roles":
+				label += " FOR ROLE " + names(d.GetArg().GetList().GetItems())
+			}
+		}
+		return label, "the database-wide default privileges"
+	case *pg_query.Node_CreateEventTrigStmt:
+		return "CREATE EVENT TRIGGER " + x.CreateEventTrigStmt.Trigname, "an event trigger"
+	case *pg_query.Node_AlterEventTrigStmt:
+		return "ALTER EVENT TRIGGER " + x.AlterEventTrigStmt.Trigname, "an event trigger"
+	case *pg_query.Node_CreatePublicationStmt:
+		return "CREATE PUBLICATION " + x.CreatePublicationStmt.Pubname, "a publication"
+	case *pg_query.Node_AlterPublicationStmt:
+		return "ALTER PUBLICATION " + x.AlterPublicationStmt.Pubname, "a publication"
+	case *pg_query.Node_CreateSubscriptionStmt:
+		return "CREATE SUBSCRIPTION " + x.CreateSubscriptionStmt.Subname, "a subscription"
+	case *pg_query.Node_AlterSubscriptionStmt:
+		return "ALTER SUBSCRIPTION " + x.AlterSubscriptionStmt.Subname, "a subscription"
+	case *pg_query.Node_DropSubscriptionStmt:
+		return "DROP SUBSCRIPTION " + x.DropSubscriptionStmt.Subname, "a subscription"
+	case *pg_query.Node_CreateTableSpaceStmt:
+		return "CREATE TABLESPACE " + x.CreateTableSpaceStmt.Tablespacename, "a tablespace"
+	case *pg_query.Node_DropTableSpaceStmt:
+		return "DROP TABLESPACE " + x.DropTableSpaceStmt.Tablespacename, "a tablespace"
+	case *pg_query.Node_AlterTableSpaceOptionsStmt:
+		return "ALTER TABLESPACE " + x.AlterTableSpaceOptionsStmt.Tablespacename, "a tablespace"
+	case *pg_query.Node_CreateCastStmt:
+		return "CREATE CAST (" + typeName(x.CreateCastStmt.Sourcetype) + " AS " + typeName(x.CreateCastStmt.Targettype) + ")", "a cast"
+	case *pg_query.Node_DefineStmt:
+		if o, ok := outsideObjects[x.DefineStmt.Kind]; ok {
+			return "CREATE " + o.words + " " + qualified(x.DefineStmt.Defnames), o.kind
+		}
+	case *pg_query.Node_AlterOperatorStmt:
+		return "ALTER OPERATOR " + objectName(&pg_query.Node{Node: &pg_query.Node_ObjectWithArgs{ObjectWithArgs: x.AlterOperatorStmt.Opername}}), "an operator"
+	case *pg_query.Node_CreateOpClassStmt:
+		return "CREATE OPERATOR CLASS " + qualified(x.CreateOpClassStmt.Opclassname), "an operator class"
+	case *pg_query.Node_CreateOpFamilyStmt:
+		return "CREATE OPERATOR FAMILY " + qualified(x.CreateOpFamilyStmt.Opfamilyname), "an operator family"
+	case *pg_query.Node_AlterOpFamilyStmt:
+		return "ALTER OPERATOR FAMILY " + qualified(x.AlterOpFamilyStmt.Opfamilyname), "an operator family"
+	case *pg_query.Node_CreateFdwStmt:
+		return "CREATE FOREIGN DATA WRAPPER " + x.CreateFdwStmt.Fdwname, "a foreign-data wrapper"
+	case *pg_query.Node_AlterFdwStmt:
+		return "ALTER FOREIGN DATA WRAPPER " + x.AlterFdwStmt.Fdwname, "a foreign-data wrapper"
+	case *pg_query.Node_CreateForeignServerStmt:
+		return "CREATE SERVER " + x.CreateForeignServerStmt.Servername, "a foreign server"
+	case *pg_query.Node_AlterForeignServerStmt:
+		return "ALTER SERVER " + x.AlterForeignServerStmt.Servername, "a foreign server"
+	case *pg_query.Node_CreateUserMappingStmt:
+		return "CREATE USER MAPPING FOR " + roleSpec(x.CreateUserMappingStmt.User) + " SERVER " + x.CreateUserMappingStmt.Servername, "a user mapping"
+	case *pg_query.Node_AlterUserMappingStmt:
+		return "ALTER USER MAPPING FOR " + roleSpec(x.AlterUserMappingStmt.User) + " SERVER " + x.AlterUserMappingStmt.Servername, "a user mapping"
+	case *pg_query.Node_DropUserMappingStmt:
+		return "DROP USER MAPPING FOR " + roleSpec(x.DropUserMappingStmt.User) + " SERVER " + x.DropUserMappingStmt.Servername, "a user mapping"
+	case *pg_query.Node_CreateForeignTableStmt:
+		return "CREATE FOREIGN TABLE " + rangeVar(x.CreateForeignTableStmt.GetBaseStmt().GetRelation()), "a foreign table"
+	case *pg_query.Node_ImportForeignSchemaStmt:
+		return "IMPORT FOREIGN SCHEMA " + x.ImportForeignSchemaStmt.RemoteSchema, "foreign tables"
+	case *pg_query.Node_AlterTableStmt:
+		if x.AlterTableStmt.Objtype == pg_query.ObjectType_OBJECT_FOREIGN_TABLE {
+			return "ALTER FOREIGN TABLE " + rangeVar(x.AlterTableStmt.Relation), "a foreign table"
+		}
+	case *pg_query.Node_CreatePlangStmt:
+		// CREATE LANGUAGE without a handler is CREATE EXTENSION, which the catalog has.
+		if len(x.CreatePlangStmt.Plhandler) > 0 {
+			return "CREATE LANGUAGE " + x.CreatePlangStmt.Plname, "a procedural language"
+		}
+	case *pg_query.Node_CreateConversionStmt:
+		return "CREATE CONVERSION " + qualified(x.CreateConversionStmt.ConversionName), "a conversion"
+	case *pg_query.Node_CreateTransformStmt:
+		return "CREATE TRANSFORM FOR " + typeName(x.CreateTransformStmt.TypeName) + " LANGUAGE " + x.CreateTransformStmt.Lang, "a transform"
+	case *pg_query.Node_CreateAmStmt:
+		return "CREATE ACCESS METHOD " + x.CreateAmStmt.Amname, "an access method"
+	case *pg_query.Node_AlterTsdictionaryStmt:
+		return "ALTER TEXT SEARCH DICTIONARY " + qualified(x.AlterTsdictionaryStmt.Dictname), "a text search dictionary"
+	case *pg_query.Node_AlterTsconfigurationStmt:
+		return "ALTER TEXT SEARCH CONFIGURATION " + qualified(x.AlterTsconfigurationStmt.Cfgname), "a text search configuration"
+	case *pg_query.Node_DropStmt:
+		if o, ok := outsideObjects[x.DropStmt.RemoveType]; ok {
+			return "DROP " + o.words + " " + names(x.DropStmt.Objects), o.kind
+		}
+	case *pg_query.Node_RenameStmt:
+		if o, ok := outsideObjects[x.RenameStmt.RenameType]; ok {
+			name := x.RenameStmt.Subname // roles, databases, tablespaces; the others name an object
+			if name == "" {
+				name = objectName(x.RenameStmt.Object)
+			}
+			return "ALTER " + o.words + " " + name + " RENAME TO " + x.RenameStmt.Newname, o.kind
+		}
+	case *pg_query.Node_AlterOwnerStmt:
+		if o, ok := outsideObjects[x.AlterOwnerStmt.ObjectType]; ok {
+			return "ALTER " + o.words + " " + objectName(x.AlterOwnerStmt.Object) + " OWNER TO " + roleSpec(x.AlterOwnerStmt.Newowner), o.kind
+		}
+	case *pg_query.Node_AlterObjectSchemaStmt:
+		if o, ok := outsideObjects[x.AlterObjectSchemaStmt.ObjectType]; ok {
+			return "ALTER " + o.words + " " + objectName(x.AlterObjectSchemaStmt.Object) + " SET SCHEMA " + x.AlterObjectSchemaStmt.Newschema, o.kind
+		}
+	case *pg_query.Node_CommentStmt:
+		if o, ok := outsideObjects[x.CommentStmt.Objtype]; ok {
+			return "COMMENT ON " + o.words + " " + objectName(x.CommentStmt.Object), "the comment of " + o.kind
+		}
+	case *pg_query.Node_SecLabelStmt:
+		if o, ok := outsideObjects[x.SecLabelStmt.Objtype]; ok {
+			return "SECURITY LABEL ON " + o.words + " " + objectName(x.SecLabelStmt.Object), "the security label of " + o.kind
+		}
+	case *pg_query.Node_GrantStmt:
+		s := x.GrantStmt
+		if o, ok := outsideObjects[s.Objtype]; ok && s.Targtype == pg_query.GrantTargetType_ACL_TARGET_OBJECT {
+			verb, prep := "GRANT", "TO"
+			if !s.IsGrant {
+				verb, prep = "REVOKE", "FROM"
+			}
+			return verb + " ON " + o.words + " " + names(s.Objects) + " " + prep + " " + names(s.Grantees), "the privileges of " + o.kind
+		}
+	}
+	return "", ""
+}
+
+// setLabel is " SET name", " RESET name" or " RESET ALL" for the SET of an ALTER ROLE, ALTER DATABASE
+// or ALTER SYSTEM.
+func setLabel(s *pg_query.VariableSetStmt) string {
+	if s == nil {
+		return ""
+	}
+	switch s.Kind {
+	case pg_query.VariableSetKind_VAR_RESET:
+		return " RESET " + s.Name
+	case pg_query.VariableSetKind_VAR_RESET_ALL:
+		return " RESET ALL"
+	}
+	return " SET " + s.Name
+}
+
+func roleSpec(r *pg_query.RoleSpec) string {
+	if r == nil {
+		return ""
+	}
+	switch r.Roletype {
+	case pg_query.RoleSpecType_ROLESPEC_CURRENT_ROLE:
+		return "CURRENT_ROLE"
+	case pg_query.RoleSpecType_ROLESPEC_CURRENT_USER:
+		return "CURRENT_USER"
+	case pg_query.RoleSpecType_ROLESPEC_SESSION_USER:
+		return "SESSION_USER"
+	case pg_query.RoleSpecType_ROLESPEC_PUBLIC:
+		return "PUBLIC"
+	}
+	return r.Rolename
+}
+
+func rangeVar(rv *pg_query.RangeVar) string {
+	if rv == nil {
+		return ""
+	}
+	if rv.Schemaname != "" {
+		return rv.Schemaname + "." + rv.Relname
+	}
+	return rv.Relname
+}
+
+func typeName(t *pg_query.TypeName) string {
+	if t == nil {
+		return ""
+	}
+	var parts []string
+	for _, n := range t.Names {
+		if s := n.GetString_().GetSval(); s != "" && s != "pg_catalog" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// qualified joins a name list (schema, name) with dots.
+func qualified(ns []*pg_query.Node) string {
+	var parts []string
+	for _, n := range ns {
+		parts = append(parts, objectName(n))
+	}
+	return strings.Join(parts, ".")
+}
+
+// names lists objects by name, comma-separated.
+func names(ns []*pg_query.Node) string {
+	var parts []string
+	for _, n := range ns {
+		parts = append(parts, objectName(n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// objectName names the object a node stands for, as far as the parse tree has it.
+func objectName(n *pg_query.Node) string {
+	switch x := n.GetNode().(type) {
+	case *pg_query.Node_String_:
+		return x.String_.Sval
+	case *pg_query.Node_Integer:
+		return fmt.Sprint(x.Integer.Ival)
+	case *pg_query.Node_RoleSpec:
+		return roleSpec(x.RoleSpec)
+	case *pg_query.Node_AccessPriv:
+		return x.AccessPriv.PrivName
+	case *pg_query.Node_TypeName:
+		return typeName(x.TypeName)
+	case *pg_query.Node_RangeVar:
+		return rangeVar(x.RangeVar)
+	case *pg_query.Node_ObjectWithArgs:
+		return qualified(x.ObjectWithArgs.Objname)
+	case *pg_query.Node_List:
+		items := x.List.Items
+		if len(items) == 2 && items[0].GetTypeName() != nil && items[1].GetTypeName() != nil {
+			return "(" + objectName(items[0]) + " AS " + objectName(items[1]) + ")" // a cast
+		}
+		return qualified(items)
+	}
+	return ""
+}
