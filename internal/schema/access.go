@@ -223,7 +223,10 @@ func (g *downGen) access(kind, key, keyword, target string, want, have Access, f
 // commas) on object on (TABLE t, SCHEMA s...); columns, "" or "(col)", follows each privilege. Each
 // step's comment is what says whose privileges they are (restore the privileges on ...), followed by
 // the grantee.
-func (g *downGen) grants(what, acl, columns, on string) {
+func (g *downGen) grants(what, acl, columns, on string) { g.grantsAs("", what, acl, columns, on) }
+
+// grantsAs is grants with each statement after prefix (ALTER DEFAULT PRIVILEGES ... ).
+func (g *downGen) grantsAs(prefix, what, acl, columns, on string) {
 	for _, it := range strings.Split(acl, ",") {
 		grantee, rest, ok := strings.Cut(it, "=")
 		if !ok {
@@ -248,7 +251,7 @@ func (g *downGen) grants(what, acl, columns, on string) {
 				}
 			}
 			g.add(fmt.Sprintf("%s: grant %s to %s%s", what, strings.Join(p.privs, ", "), to, strings.ToLower(p.tail)),
-				fmt.Sprintf("GRANT %s ON %s TO %s%s", strings.Join(p.privs, ", "), on, to, p.tail))
+				fmt.Sprintf("%sGRANT %s ON %s TO %s%s", prefix, strings.Join(p.privs, ", "), on, to, p.tail))
 		}
 	}
 }
@@ -298,25 +301,7 @@ func (g *downGen) defaultPrivileges(schema, want, have string) {
 		if len(from) > 0 {
 			g.add(comment+": revoke from "+strings.Join(from, ", "), prefix+"REVOKE ALL ON "+on+" FROM "+strings.Join(from, ", "))
 		}
-		for _, it := range strings.Split(w[k], ",") {
-			grantee, rest, ok := strings.Cut(it, "=")
-			if !ok {
-				continue
-			}
-			privs, _, _ := strings.Cut(rest, "/")
-			plain, option := aclPrivileges(privs)
-			to := "PUBLIC"
-			if grantee != "" {
-				to = role(grantee)
-			}
-			if len(plain) > 0 {
-				g.add(comment+": grant "+strings.Join(plain, ", ")+" to "+to, prefix+"GRANT "+strings.Join(plain, ", ")+" ON "+on+" TO "+to)
-			}
-			if len(option) > 0 {
-				g.add(comment+": grant "+strings.Join(option, ", ")+" to "+to+" with grant option",
-					prefix+"GRANT "+strings.Join(option, ", ")+" ON "+on+" TO "+to+" WITH GRANT OPTION")
-			}
-		}
+		g.grantsAs(prefix, comment, w[k], "", on)
 	}
 }
 
