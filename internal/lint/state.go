@@ -2,6 +2,7 @@ package lint
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -18,7 +19,9 @@ import (
 // name means the first schema of the search path. Schemas are keyed by their bare name.
 type state struct {
 	created map[string]bool // relations, indexes, types and schemas created in this migration
-	exists  map[string]bool // relations, indexes, types and schemas the state knows to exist
+	exists  map[string]bool // relations, indexes, types and schemas the state knows to exist (see know)
+	// bareExists counts the keys of exists by bare name, for absent's unqualified names.
+	bareExists map[string]int
 	// complete says the state describes every object the migration names (Config.Schema was given, or
 	// earlier migrations of a folder built it): an object it does not know does not exist. Otherwise an
 	// object it does not know may exist.
@@ -38,10 +41,12 @@ type state struct {
 	// name, an unnamed PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING INDEXES, the indexes a partition
 	// gets from its parent.
 	autoIndexed map[string]bool
-	// unmodeled is the lower-cased text of statements that may create objects the state does not
+	// autoPrefixes maps autoNamePrefix of each autoIndexed table's name to the schemas of such tables.
+	autoPrefixes map[string]map[string]bool
+	// unmodeled are the lower-cased words of statements that may create objects the state does not
 	// follow: DO blocks and function bodies that build no SQL at run time, statements that do not parse.
-	// A name in it may exist.
-	unmodeled strings.Builder
+	// A name among them may exist (see noteUnmodeled).
+	unmodeled map[string]bool
 	// functions are the functions the history defines: name -> whether its body may build SQL at run
 	// time (EXECUTE) or call other code.
 	functions map[string]bool
@@ -76,9 +81,9 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, exists: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
 		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema,
-		gone: map[string]bool{}, autoIndexed: map[string]bool{}, functions: map[string]bool{}}
+		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
 
 func (s *state) table(name string) *table {
@@ -96,7 +101,7 @@ func (s *state) table(name string) *table {
 // migration being judged (not to Config.Schema or an earlier migration).
 func (s *state) creates(name string, ifNotExists, created bool) bool {
 	isNew := !ifNotExists || s.created[name] || s.complete && !s.exists[name]
-	s.exists[name] = true
+	s.know(name, true)
 	delete(s.gone, name)
 	if created && isNew {
 		s.created[name] = true
@@ -107,10 +112,47 @@ func (s *state) creates(name string, ifNotExists, created bool) bool {
 // drops forgets a dropped object.
 func (s *state) drops(name string) {
 	delete(s.created, name)
-	delete(s.exists, name)
+	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
 	delete(s.partitioned, name)
+}
+
+// know records whether object key exists.
+func (s *state) know(key string, exists bool) {
+	switch {
+	case exists && !s.exists[key]:
+		s.exists[key] = true
+		s.bareExists[bare(key)]++
+	case !exists && s.exists[key]:
+		delete(s.exists, key)
+		s.bareExists[bare(key)]--
+	}
+}
+
+// noteUnmodeled records the words of a statement whose effect the state does not follow: an object it
+// names may exist. The words are identifiers as the text writes them, lower-cased (a quoted "Users"
+// counts as users: the state can only err towards "may exist").
+func (s *state) noteUnmodeled(sql string) {
+	for _, w := range strings.FieldsFunc(strings.ToLower(sql), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '$')
+	}) {
+		s.unmodeled[w] = true
+	}
+}
+
+// mentioned tells whether the statements the state does not follow name name: every word of it is
+// among theirs.
+func (s *state) mentioned(name string) bool {
+	words := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '$')
+	})
+	for _, w := range words {
+		if !s.unmodeled[w] {
+			return false
+		}
+	}
+	return len(words) > 0
 }
 
 // absent tells whether the state knows that no relation (table, view, index …) by the name of key
@@ -124,24 +166,30 @@ func (s *state) absent(key string, qualified bool) bool {
 		return false
 	}
 	name := bare(key)
-	if strings.Contains(s.unmodeled.String(), strings.ToLower(name)) {
+	if s.mentioned(name) {
 		return false
 	}
-	if !qualified {
-		for k := range s.exists {
-			if bare(k) == name {
-				return false
-			}
-		}
+	if !qualified && s.bareExists[name] > 0 {
+		return false
 	}
 	schema, _, _ := strings.Cut(key, ".")
-	for t := range s.autoIndexed {
-		ts, tn, _ := strings.Cut(t, ".")
-		if (!qualified || ts == schema) && strings.HasPrefix(name, autoNamePrefix(tn)) {
+	for n := 0; n <= len(name); n++ {
+		if schemas := s.autoPrefixes[name[:n]]; len(schemas) > 0 && (!qualified || schemas[schema]) {
 			return false
 		}
 	}
 	return true
+}
+
+// autoIndex records that table t has an index whose name PostgreSQL chose.
+func (s *state) autoIndex(t string) {
+	s.autoIndexed[t] = true
+	ts, tn, _ := strings.Cut(t, ".")
+	p := autoNamePrefix(tn)
+	if s.autoPrefixes[p] == nil {
+		s.autoPrefixes[p] = map[string]bool{}
+	}
+	s.autoPrefixes[p][ts] = true
 }
 
 // autoNamePrefix is the part of table name that every index name PostgreSQL chooses for the table
@@ -319,7 +367,7 @@ func (s *state) learnStatement(st *sqlparse.Statement, created bool) {
 	n := st.Node
 	if n == nil {
 		if st.Err != nil {
-			s.unmodeled.WriteString(strings.ToLower(st.SQL) + "\n") // it may create anything it names
+			s.noteUnmodeled(st.SQL) // it may create anything it names
 		}
 		return
 	}
@@ -329,7 +377,7 @@ func (s *state) learnStatement(st *sqlparse.Statement, created bool) {
 	case n.GetCreateFunctionStmt() != nil:
 		// Its body runs when it is called (or fires as a trigger): what it names may exist from then on.
 		s.functions[lastName(n.GetCreateFunctionStmt().Funcname)] = dynamicCode(st.SQL)
-		s.unmodeled.WriteString(strings.ToLower(st.SQL) + "\n")
+		s.noteUnmodeled(st.SQL)
 	case n.GetCallStmt() != nil, n.GetSelectStmt() != nil:
 		walk(n, func(m proto.Message) {
 			if fc, ok := m.(*pg_query.FuncCall); ok {
@@ -339,7 +387,7 @@ func (s *state) learnStatement(st *sqlparse.Statement, created bool) {
 	case n.GetExecuteStmt() != nil, n.GetImportForeignSchemaStmt() != nil:
 		s.opaque = true
 	case n.GetCreateSchemaStmt() != nil && len(n.GetCreateSchemaStmt().SchemaElts) > 0:
-		s.unmodeled.WriteString(strings.ToLower(st.SQL) + "\n") // CREATE SCHEMA s CREATE TABLE …
+		s.noteUnmodeled(st.SQL) // CREATE SCHEMA s CREATE TABLE …
 	}
 	s.learn(n, created)
 }
@@ -351,7 +399,7 @@ func (s *state) runs(sql string) {
 		s.opaque = true
 		return
 	}
-	s.unmodeled.WriteString(strings.ToLower(sql) + "\n")
+	s.noteUnmodeled(sql)
 }
 
 // dynamicCode tells whether procedural code may create objects its text does not name: it runs
@@ -397,11 +445,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			} else if c := e.GetConstraint(); c != nil {
 				s.addConstraint(t, name, c)
 			} else if e.GetTableLikeClause() != nil {
-				s.autoIndexed[name] = true // LIKE … INCLUDING INDEXES names the copies itself
+				s.autoIndex(name) // LIKE … INCLUDING INDEXES names the copies itself
 			}
 		}
 		if cs.Partbound != nil {
-			s.autoIndexed[name] = true // the parent's indexes, cloned under names PostgreSQL chooses
+			s.autoIndex(name) // the parent's indexes, cloned under names PostgreSQL chooses
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
@@ -429,7 +477,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
 		} else {
-			s.autoIndexed[rel] = true
+			s.autoIndex(rel)
 		}
 		if is.WhereClause == nil {
 			t := s.table(rel)
@@ -546,7 +594,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
 				}
 				// Indexes of the parent the partition lacks are created on it, named by PostgreSQL.
-				s.autoIndexed[s.rel(cmd.Def.GetPartitionCmd().GetName())] = true
+				s.autoIndex(s.rel(cmd.Def.GetPartitionCmd().GetName()))
 			}
 		}
 	case n.GetRenameStmt() != nil:
@@ -558,7 +606,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			s.moves(old, sibling(old, r.Newname))
 		case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
 			// Renaming a PRIMARY KEY / UNIQUE / EXCLUDE constraint renames its index.
-			s.exists[sibling(s.rel(r.Relation), r.Newname)] = true
+			s.know(sibling(s.rel(r.Relation), r.Newname), true)
 		}
 	case n.GetAlterObjectSchemaStmt() != nil:
 		a := n.GetAlterObjectSchemaStmt()
@@ -583,8 +631,8 @@ func (s *state) moves(old, nw string) {
 		s.created[nw] = true
 	}
 	if s.exists[old] {
-		s.exists[nw] = true
-		delete(s.exists, old)
+		s.know(nw, true)
+		s.know(old, false)
 	}
 	if cols, ok := s.indexCols[old]; ok {
 		s.indexCols[nw] = cols
@@ -646,9 +694,9 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 func (s *state) constraintIndex(tname string, c *pg_query.Constraint) {
 	switch {
 	case c.Conname != "":
-		s.exists[sibling(tname, c.Conname)] = true
+		s.know(sibling(tname, c.Conname), true)
 	case c.Indexname == "":
-		s.autoIndexed[tname] = true
+		s.autoIndex(tname)
 	}
 }
 
