@@ -75,6 +75,11 @@ func TestNoOpIfExists(t *testing.T) {
 			[]want{{"drop-table", "dangerous", "destroys"}}},
 		{"table made by a DO block", []string{"DO $$ BEGIN CREATE TABLE made (id int); END $$;\n"}, "DROP TABLE IF EXISTS made;\n",
 			[]want{{"drop-table", "dangerous", "destroys"}}},
+		// a DO block names made12, not made1: the name counts as a word, not as part of one
+		{"table named only inside a longer name", []string{"DO $$ BEGIN CREATE TABLE made12 (id int); END $$;\n"}, "DROP TABLE IF EXISTS made1;\n",
+			[]want{{"drop-table", "safe", "no table made1 exists"}}},
+		{"quoted name made by a DO block", []string{"DO $$ BEGIN CREATE TABLE \"My Table\" (id int); END $$;\n"}, "DROP TABLE IF EXISTS \"My Table\";\n",
+			[]want{{"drop-table", "dangerous", "destroys"}}},
 		{"table made by a function", []string{"CREATE FUNCTION mk() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE ' || 'made (id int)'; END $$;\nSELECT mk();\n"}, "DROP TABLE IF EXISTS made;\n",
 			[]want{{"drop-table", "dangerous", "destroys"}}},
 	}
