@@ -188,6 +188,10 @@ func TestDescribeWhiteSpaceOnly(t *testing.T) {
 		`function f() has its definition changed in white space only after the down: line 6 is "    RETURN 1;", was "  RETURN 1;"`,
 	})
 	checkSentences(t, "blank line", Describe(Compare(fn(body("  ")), fn(strings.Replace(body("  "), "BEGIN\n", "BEGIN\n\n", 1))), DownPhrasing), []string{
-		`function f() has its definition changed in white space only after the down: 10 lines, was 9`,
+		`function f() has its definition changed in white space only after the down: 10 lines, was 9; line 6 is "", was "  RETURN 1;"`,
+	})
+	// a line broken in two
+	checkSentences(t, "broken line", Describe(Compare(fn(body("  ")), fn(strings.Replace(body("  "), "RETURN 1;", "RETURN\n    1;", 1))), DownPhrasing), []string{
+		`function f() has its definition changed in white space only after the down: 10 lines, was 9; line 6 is "  RETURN", was "  RETURN 1;"`,
 	})
 }

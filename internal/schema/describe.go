@@ -250,18 +250,19 @@ func differingWords(old, new string) (string, string) {
 
 // whiteSpaceDifference shows where two texts that differ only in white space part: the first line
 // that differs, on each side, with its white space written out ("line 3 is \"    SELECT 1;\", was
-// \"  SELECT 1;\""), or the line count when one side has more lines (blank ones, or a line broken in two).
+// \"  SELECT 1;\""), after the line counts when they differ (blank lines, or a line broken in two).
 func whiteSpaceDifference(old, new string) string {
 	ol, nl := strings.Split(old, "\n"), strings.Split(new, "\n")
+	counts := ""
+	if len(ol) != len(nl) {
+		counts = fmt.Sprintf("%d lines, was %d; ", len(nl), len(ol))
+	}
 	for i := 0; i < len(ol) && i < len(nl); i++ {
 		if ol[i] != nl[i] {
-			if len(ol) != len(nl) && strings.TrimSpace(ol[i]) != strings.TrimSpace(nl[i]) {
-				break // the lines are broken differently: say so below
-			}
-			return fmt.Sprintf("line %d is %s, was %s", i+1, visible(nl[i]), visible(ol[i]))
+			return fmt.Sprintf("%sline %d is %s, was %s", counts, i+1, visible(nl[i]), visible(ol[i]))
 		}
 	}
-	return fmt.Sprintf("%d lines, was %d", len(nl), len(ol))
+	return strings.TrimSuffix(counts, "; ")
 }
 
 // visible quotes a line with its white space written out, cut to a readable length.
