@@ -55,28 +55,72 @@ func rvName(rv *pg_query.RangeVar) string {
 	return rv.Relname
 }
 
+// setsSearchPath tells whether n sets search_path (SET [LOCAL] search_path, RESET, set_config with a
+// constant), and the first schema it names; "" for the default or what cannot be read.
+func setsSearchPath(n *pg_query.Node) (string, bool) {
+	first := func(list string) string {
+		p, _, _ := strings.Cut(list, ",")
+		p = strings.TrimSpace(p)
+		if p == "" || strings.Contains(p, "$user") {
+			return ""
+		}
+		return unquoteIdent(p)
+	}
+	if v := n.GetVariableSetStmt(); v != nil && strings.EqualFold(v.Name, "search_path") {
+		if v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE && len(v.Args) > 0 {
+			if c := v.Args[0].GetAConst(); c != nil && c.GetSval() != nil {
+				return first(`"` + strings.ReplaceAll(c.GetSval().Sval, `"`, `""`) + `"`), true
+			}
+		}
+		return "", true
+	}
+	path, found := "", false
+	walk(n.ProtoReflect(), func(fc *pg_query.FuncCall) {
+		if strings.TrimPrefix(funcName(fc.Funcname), "pg_catalog.") != "set_config" || len(fc.Args) < 2 {
+			return
+		}
+		k, v := fc.Args[0].GetAConst().GetSval(), fc.Args[1].GetAConst().GetSval()
+		if k != nil && strings.EqualFold(k.Sval, "search_path") && v != nil {
+			path, found = first(v.Sval), true
+		}
+	})
+	return path, found
+}
+
 // analyze reads the effects of a script.
 func analyze(s *migrate.Script) *effects {
 	e := newEffects()
 	if s == nil {
 		return e
 	}
+	// path is the schema the script's own SET search_path puts first ("" until it sets one): its
+	// unqualified names are that schema's from then on. Each script starts from a reset session.
+	path := ""
+	name := func(rv *pg_query.RangeVar) string {
+		if rv != nil && rv.Schemaname == "" && path != "" {
+			return path + "." + rv.Relname
+		}
+		return rvName(rv)
+	}
 	for _, st := range s.Statements {
 		if st.Node == nil {
 			continue
 		}
-		walk(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) { e.Tables[rvName(rv)] = true })
+		if p, ok := setsSearchPath(st.Node); ok {
+			path = p
+		}
+		walk(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) { e.Tables[name(rv)] = true })
 		walk(st.Node.ProtoReflect(), func(fc *pg_query.FuncCall) { e.Funcs[funcName(fc.Funcname)] = true })
 		line := st.Pos.Line
 		switch n := st.Node.Node.(type) {
 		case *pg_query.Node_InsertStmt:
-			e.Rows[rvName(n.InsertStmt.Relation)] = true
+			e.Rows[name(n.InsertStmt.Relation)] = true
 		case *pg_query.Node_DeleteStmt:
-			rel := rvName(n.DeleteStmt.Relation)
+			rel := name(n.DeleteStmt.Relation)
 			e.Rows[rel] = true
 			e.Losses = append(e.Losses, loss{what: "delete", relation: rel, line: line})
 		case *pg_query.Node_UpdateStmt:
-			rel := rvName(n.UpdateStmt.Relation)
+			rel := name(n.UpdateStmt.Relation)
 			if e.Updated[rel] == nil {
 				e.Updated[rel] = map[string]bool{}
 			}
@@ -86,25 +130,25 @@ func analyze(s *migrate.Script) *effects {
 				}
 			}
 		case *pg_query.Node_MergeStmt:
-			e.Rows[rvName(n.MergeStmt.Relation)] = true
+			e.Rows[name(n.MergeStmt.Relation)] = true
 		case *pg_query.Node_CopyStmt:
 			if n.CopyStmt.IsFrom {
-				e.Rows[rvName(n.CopyStmt.Relation)] = true
+				e.Rows[name(n.CopyStmt.Relation)] = true
 			}
 		case *pg_query.Node_TruncateStmt:
 			for _, r := range n.TruncateStmt.Relations {
-				rel := rvName(r.GetRangeVar())
+				rel := name(r.GetRangeVar())
 				e.Rows[rel] = true
 				e.Losses = append(e.Losses, loss{what: "truncate", relation: rel, line: line})
 			}
 		case *pg_query.Node_CreateStmt:
-			e.Created[rvName(n.CreateStmt.Relation)] = true
+			e.Created[name(n.CreateStmt.Relation)] = true
 		case *pg_query.Node_CreateTableAsStmt:
 			if n.CreateTableAsStmt.Into != nil {
-				e.Created[rvName(n.CreateTableAsStmt.Into.Rel)] = true
+				e.Created[name(n.CreateTableAsStmt.Into.Rel)] = true
 			}
 		case *pg_query.Node_AlterTableStmt:
-			rel := rvName(n.AlterTableStmt.Relation)
+			rel := name(n.AlterTableStmt.Relation)
 			for _, c := range n.AlterTableStmt.Cmds {
 				cmd := c.GetAlterTableCmd()
 				if cmd == nil {

@@ -19,6 +19,11 @@ func TestDownLosesData(t *testing.T) {
 		{"deletes what up inserted", "INSERT INTO roles VALUES ('admin');", "DELETE FROM roles WHERE name = 'admin';", ""},
 		{"truncates a pre-existing table", "UPDATE users SET active = true;", "TRUNCATE users;", "empties users"},
 		{"schema-qualified create and drop", "CREATE TABLE app.t (id int);", "DROP TABLE app.t;", ""},
+		// the up's own SET search_path decides where its unqualified names are
+		{"created where the up's search path says", "SET search_path = audit;\nCREATE TABLE t (id int);", "DROP TABLE audit.t;", ""},
+		{"created elsewhere than the down drops", "SET search_path = audit, public;\nCREATE TABLE users (id int);", "DROP TABLE users;", "drops table users"},
+		{"pg_dump's set_config", "SELECT pg_catalog.set_config('search_path', 'audit', false);\nCREATE TABLE t (id int);", "DROP TABLE audit.t;", ""},
+		{"search path reset", "SET search_path = audit;\nRESET search_path;\nCREATE TABLE t (id int);", "DROP TABLE t;", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,7 +39,8 @@ type applier struct {
 type step struct {
 	attempts int
 	duration time.Duration
-	// executed counts statements that ran to completion and stay (non-transactional scripts).
+	// executed counts statements that ran to completion and stay (non-transactional scripts): each
+	// statement outside the script's own BEGIN ... COMMIT, and each such block at its COMMIT.
 	executed int
 	// committing is set when the script and its record ran and the COMMIT was under way: a connection
 	// lost then leaves it unknown whether the transaction committed.
@@ -126,7 +127,9 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 			if err := pg.ExecStatement(ctx, a.conn.PgConn(), stmt); err != nil {
 				return a.abandonBlock(pg.Positioned(s, stmt, err))
 			}
-			st.executed++
+			if a.conn.PgConn().TxStatus() == 'I' {
+				st.executed++ // a COMMIT: the block's work stays
+			}
 			continue
 		}
 		inBlock := a.conn.PgConn().TxStatus() != 'I' // inside the script's own BEGIN: a retry cannot resume it
@@ -140,7 +143,9 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 			st.attempts = max(st.attempts, attempt)
 			err := a.exec(ctx, one)
 			if err == nil {
-				st.executed++
+				if !inBlock {
+					st.executed++ // committed by itself; inside the script's own block it stays only at its COMMIT
+				}
 				break
 			}
 			if sqlparse.MayEndTransaction(stmt.Node) {

@@ -114,7 +114,8 @@ func TestDeployStopsWhenTheWindowCloses(t *testing.T) {
 // they commit on their own. A COMMIT of the file's own, after its BEGIN, commits (the new enum value
 // is then usable); when a statement after it fails, or a DO block fails after committing batches, part
 // of the migration stays: the snapshot puts the database back, and the session is clean for the
-// records (the run ends rolled back, not needing attention).
+// records (the run ends rolled back, not needing attention). A failure inside the file's own block,
+// before anything committed, is TestDeployFailureInsideTheScriptsOwnBlock.
 func TestDeployScriptsThatCommitThemselves(t *testing.T) {
 	t.Parallel()
 	t.Run("enum value committed, then used", func(t *testing.T) {
@@ -132,7 +133,6 @@ func TestDeployScriptsThatCommitThemselves(t *testing.T) {
 	for _, tc := range []struct{ name, up string }{
 		{"a statement after the file's COMMIT fails", "BEGIN;\nCREATE TABLE d (id int);\nCOMMIT;\nSELECT 1/0;"},
 		{"a DO block fails after committing batches", "DO $$ BEGIN\n  FOR i IN 1..3 LOOP\n    UPDATE accounts SET name = 'batch ' || i WHERE id % 3 = i - 1;\n    COMMIT;\n  END LOOP;\n  RAISE EXCEPTION 'stop';\nEND $$;"},
-		{"a statement inside the file's own block fails", "BEGIN;\nCREATE TABLE d (id int);\nSELECT 1/0;\nCOMMIT;\nSELECT 1;"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -153,5 +153,30 @@ func TestDeployScriptsThatCommitThemselves(t *testing.T) {
 				t.Errorf("run record: %s", got)
 			}
 		})
+	}
+}
+
+// TestDeployFailureInsideTheScriptsOwnBlock: a statement that fails inside the file's own BEGIN ...
+// COMMIT, before anything of the file committed, leaves nothing: the migration failed, nothing applied,
+// and the earlier migrations of the run are rolled back by their downs (no snapshot needed).
+func TestDeployFailureInsideTheScriptsOwnBlock(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	set := folder(t, map[string]string{
+		"1_pre.up.sql": "CREATE TABLE pre (id int);", "1_pre.down.sql": "DROP TABLE pre;",
+		"2_bad.up.sql": "BEGIN;\nCREATE TABLE inside (id int);\nSELECT 1/0;\nCOMMIT;\nCREATE TABLE after (id int);", "2_bad.down.sql": "SELECT 1;",
+	})
+	if !set.Migrations[1].NoTransaction {
+		t.Fatal("2_bad should run outside a transaction")
+	}
+	o := tg.options(t, set, "run-1")
+	o.Snapshotter = nil
+	res, err := Run(t.Context(), o)
+	if res == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down" {
+		t.Fatalf("err %v, result %+v; want rolled back by the downs", err, res)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("the database differs after the rollback:\n%s\nwant\n%s", after, before)
 	}
 }
