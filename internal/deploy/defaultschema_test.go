@@ -12,6 +12,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // TestDeployFlywayHistoryInDefaultSchema: Flyway keeps flyway_schema_history in its default schema
@@ -165,5 +166,29 @@ func TestDeployRowCountNamesSchema(t *testing.T) {
 	}
 	if !strings.HasPrefix(msg, "app.child has 5 rows") {
 		t.Errorf("row count check %q; want it to name app.child", msg)
+	}
+}
+
+// TestOutsideSnapshot: what a snapshot restore leaves as the migration made it: roles and their
+// comments, databases and their comments, schema public's own privileges, owner and comment, default
+// privileges; not the objects the snapshot holds.
+func TestOutsideSnapshot(t *testing.T) {
+	t.Parallel()
+	for sql, want := range map[string]string{
+		"ALTER ROLE r1 CONNECTION LIMIT 5":                                       "ALTER ROLE r1",
+		"COMMENT ON ROLE r1 IS 'x'":                                              "COMMENT ON ROLE r1",
+		"COMMENT ON DATABASE postgres IS 'x'":                                    "COMMENT ON DATABASE postgres",
+		"GRANT USAGE, CREATE ON SCHEMA public TO r1":                             "GRANT ON SCHEMA public",
+		"ALTER SCHEMA public OWNER TO r1":                                        "ALTER SCHEMA public OWNER",
+		"COMMENT ON SCHEMA public IS 'x'":                                        "COMMENT ON SCHEMA public",
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO r1": "ALTER DEFAULT PRIVILEGES IN SCHEMA",
+		"GRANT USAGE ON SCHEMA app TO r1":                                        "",
+		"CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE FUNCTION f()":         "",
+		"CREATE TABLE t (id int)":                                                "",
+	} {
+		st := sqlparse.Parse(sql)
+		if got := outsideSnapshot(st[0].Node); !strings.HasPrefix(got, want) || (want == "") != (got == "") {
+			t.Errorf("%s: %q, want %q", sql, got, want)
+		}
 	}
 }

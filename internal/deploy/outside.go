@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -47,6 +48,38 @@ func outsideSnapshot(n *pg_query.Node) string {
 	label, kind := sqlparse.OutsideCatalog(n)
 	if clusterWide[kind] {
 		return label
+	}
+	for _, base := range []string{"a role", "a database", "a tablespace", "a server parameter"} {
+		if strings.HasSuffix(kind, " of "+base) { // its comment, security label or privileges
+			return label
+		}
+	}
+	return publicSchemaChange(n)
+}
+
+// publicSchemaChange names a statement that changes schema public itself (its privileges, owner or
+// comment) or default privileges in a schema: the restore keeps the database's public schema as it is
+// and does not clear default privileges (see docs/deploy.md).
+func publicSchemaChange(n *pg_query.Node) string {
+	isPublic := func(o *pg_query.Node) bool { return o.GetString_().GetSval() == "public" }
+	switch x := n.Node.(type) {
+	case *pg_query.Node_GrantStmt:
+		if x.GrantStmt.Objtype == pg_query.ObjectType_OBJECT_SCHEMA && slices.ContainsFunc(x.GrantStmt.Objects, isPublic) {
+			if x.GrantStmt.IsGrant {
+				return "GRANT ON SCHEMA public"
+			}
+			return "REVOKE ON SCHEMA public"
+		}
+	case *pg_query.Node_AlterOwnerStmt:
+		if x.AlterOwnerStmt.ObjectType == pg_query.ObjectType_OBJECT_SCHEMA && isPublic(x.AlterOwnerStmt.Object) {
+			return "ALTER SCHEMA public OWNER"
+		}
+	case *pg_query.Node_CommentStmt:
+		if x.CommentStmt.Objtype == pg_query.ObjectType_OBJECT_SCHEMA && isPublic(x.CommentStmt.Object) {
+			return "COMMENT ON SCHEMA public"
+		}
+	case *pg_query.Node_AlterDefaultPrivilegesStmt:
+		return "ALTER DEFAULT PRIVILEGES IN SCHEMA"
 	}
 	return ""
 }
