@@ -647,7 +647,8 @@ func boundLocks(ctx context.Context, conn *pgx.Conn, wait time.Duration) (func()
 }
 
 // lockWaitError adds to a lock timeout who holds the lock it waited for: the sessions holding an ACCESS
-// EXCLUSIVE lock on rel (on any relation when rel is ""), read from pg_locks and pg_stat_activity.
+// EXCLUSIVE lock on rel (on any relation when rel is ""), read from pg_locks and pg_stat_activity: pid,
+// user, application, state and since when, not the query, whose text may hold what a CI log must not.
 func lockWaitError(ctx context.Context, conn *pgx.Conn, err error, rel string) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != sqlstateLockNotAvailable || conn.IsClosed() {
@@ -657,7 +658,7 @@ func lockWaitError(ctx context.Context, conn *pgx.Conn, err error, rel string) e
 	rows, qerr := conn.Query(context.WithoutCancel(ctx), `
 		SELECT format('%s is locked (%s) by pid %s (user %s%s, %s%s)', format('%I.%I', n.nspname, c.relname), l.mode, l.pid,
 		       coalesce(a.usename::text, '?'), coalesce(', application ' || nullif(a.application_name, ''), ''), coalesce(a.state, '?'),
-		       coalesce(' since ' || to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '') || coalesce(': ' || left(a.query, 120), ''))
+		       coalesce(' since ' || to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), ''))
 		  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
 		  LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 		 WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
