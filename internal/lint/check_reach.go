@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // The rules in this file, like check_server.go's, judge statements whose effect reaches past the
@@ -85,7 +87,7 @@ func (a *analyzer) eventTrigger(n *pg_query.Node, where string) {
 		a.server("event-trigger", Caution, where, fmt.Sprintf("DROP EVENT TRIGGER %s removes what it enforced or recorded for DDL (an audit, a guard)", strings.Join(names, ", ")))
 	case n.GetAlterOwnerStmt() != nil && n.GetAlterOwnerStmt().ObjectType == pg_query.ObjectType_OBJECT_EVENT_TRIGGER:
 		s := n.GetAlterOwnerStmt()
-		a.server("event-trigger", Caution, where, fmt.Sprintf("ALTER EVENT TRIGGER %s OWNER TO %s hands the trigger to another role", s.Object.GetString_().GetSval(), roleName(s.Newowner)))
+		a.server("event-trigger", Caution, where, fmt.Sprintf("ALTER EVENT TRIGGER %s OWNER TO %s hands the trigger to another role", s.Object.GetString_().GetSval(), sqlparse.RoleName(s.Newowner)))
 	}
 }
 

@@ -103,7 +103,7 @@ func (a *analyzer) serverRules(n *pg_query.Node, where string) {
 		s := n.GetAlterRoleSetStmt()
 		who := "every role"
 		if s.Role != nil {
-			who = "role " + roleName(s.Role)
+			who = "role " + sqlparse.RoleName(s.Role)
 		}
 		setting := strings.ToLower(s.GetSetstmt().GetName())
 		risk := Caution
@@ -118,7 +118,7 @@ func (a *analyzer) serverRules(n *pg_query.Node, where string) {
 		var names []string
 		risk := Caution
 		for _, r := range n.GetDropRoleStmt().Roles {
-			name := roleName(r.GetRoleSpec())
+			name := sqlparse.RoleName(r.GetRoleSpec())
 			names = append(names, name)
 			if !a.roles[name] {
 				risk = Dangerous
@@ -130,7 +130,7 @@ func (a *analyzer) serverRules(n *pg_query.Node, where string) {
 	case n.GetGrantStmt() != nil:
 		a.grantFunction(n.GetGrantStmt(), where)
 	case n.GetReassignOwnedStmt() != nil:
-		a.server("role-privilege-change", Dangerous, where, fmt.Sprintf("REASSIGN OWNED hands every object of the roles to %s", roleName(n.GetReassignOwnedStmt().Newrole)))
+		a.server("role-privilege-change", Dangerous, where, fmt.Sprintf("REASSIGN OWNED hands every object of the roles to %s", sqlparse.RoleName(n.GetReassignOwnedStmt().Newrole)))
 	case n.GetDropOwnedStmt() != nil:
 		a.server("role-privilege-change", Dangerous, where, "DROP OWNED drops every object the roles own in this database and revokes their privileges")
 	case n.GetAlterDefaultPrivilegesStmt() != nil:
@@ -153,7 +153,7 @@ func (a *analyzer) serverRules(n *pg_query.Node, where string) {
 		}
 	case n.GetAlterOwnerStmt() != nil:
 		if o := n.GetAlterOwnerStmt(); o.ObjectType == pg_query.ObjectType_OBJECT_DATABASE {
-			a.server("alter-database", Dangerous, where, fmt.Sprintf("ALTER DATABASE %s OWNER TO %s: the new owner controls the database and can drop it", o.Object.GetString_().GetSval(), roleName(o.Newowner)))
+			a.server("alter-database", Dangerous, where, fmt.Sprintf("ALTER DATABASE %s OWNER TO %s: the new owner controls the database and can drop it", o.Object.GetString_().GetSval(), sqlparse.RoleName(o.Newowner)))
 		}
 	case n.GetAlterDatabaseStmt() != nil:
 		d := n.GetAlterDatabaseStmt()
@@ -389,7 +389,7 @@ func (a *analyzer) createRole(s *pg_query.CreateRoleStmt, where string) {
 }
 
 func (a *analyzer) alterRole(s *pg_query.AlterRoleStmt, where string) {
-	role := roleName(s.Role)
+	role := sqlparse.RoleName(s.Role)
 	msg := "ALTER ROLE " + role
 	d := roleGrants(s.Options, role)
 	for _, o := range s.Options {
@@ -659,26 +659,11 @@ func parseOne(text string) *pg_query.Node {
 	return nil
 }
 
-// roleName is a role as the statement names it.
-func roleName(r *pg_query.RoleSpec) string {
-	switch r.GetRoletype() {
-	case pg_query.RoleSpecType_ROLESPEC_CURRENT_ROLE:
-		return "CURRENT_ROLE"
-	case pg_query.RoleSpecType_ROLESPEC_CURRENT_USER:
-		return "CURRENT_USER"
-	case pg_query.RoleSpecType_ROLESPEC_SESSION_USER:
-		return "SESSION_USER"
-	case pg_query.RoleSpecType_ROLESPEC_PUBLIC:
-		return "PUBLIC"
-	}
-	return r.GetRolename()
-}
-
 // roleList reads a list of RoleSpec nodes.
 func roleList(n *pg_query.Node) []string {
 	var out []string
 	for _, it := range n.GetList().GetItems() {
-		out = append(out, roleName(it.GetRoleSpec()))
+		out = append(out, sqlparse.RoleName(it.GetRoleSpec()))
 	}
 	return out
 }

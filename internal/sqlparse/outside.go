@@ -58,12 +58,12 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		}
 		return "CREATE " + word + " " + x.CreateRoleStmt.Role, "a role"
 	case *pg_query.Node_AlterRoleStmt:
-		return "ALTER ROLE " + roleSpec(x.AlterRoleStmt.Role), "a role"
+		return "ALTER ROLE " + RoleName(x.AlterRoleStmt.Role), "a role"
 	case *pg_query.Node_AlterRoleSetStmt:
 		s := x.AlterRoleSetStmt
 		who, kind := "ALL", "the settings of every role"
 		if s.Role != nil {
-			who, kind = roleSpec(s.Role), "a role's settings"
+			who, kind = RoleName(s.Role), "a role's settings"
 		}
 		label = "ALTER ROLE " + who
 		if s.Database != "" {
@@ -146,11 +146,11 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 	case *pg_query.Node_AlterForeignServerStmt:
 		return "ALTER SERVER " + x.AlterForeignServerStmt.Servername, "a foreign server"
 	case *pg_query.Node_CreateUserMappingStmt:
-		return "CREATE USER MAPPING FOR " + roleSpec(x.CreateUserMappingStmt.User) + " SERVER " + x.CreateUserMappingStmt.Servername, "a user mapping"
+		return "CREATE USER MAPPING FOR " + RoleName(x.CreateUserMappingStmt.User) + " SERVER " + x.CreateUserMappingStmt.Servername, "a user mapping"
 	case *pg_query.Node_AlterUserMappingStmt:
-		return "ALTER USER MAPPING FOR " + roleSpec(x.AlterUserMappingStmt.User) + " SERVER " + x.AlterUserMappingStmt.Servername, "a user mapping"
+		return "ALTER USER MAPPING FOR " + RoleName(x.AlterUserMappingStmt.User) + " SERVER " + x.AlterUserMappingStmt.Servername, "a user mapping"
 	case *pg_query.Node_DropUserMappingStmt:
-		return "DROP USER MAPPING FOR " + roleSpec(x.DropUserMappingStmt.User) + " SERVER " + x.DropUserMappingStmt.Servername, "a user mapping"
+		return "DROP USER MAPPING FOR " + RoleName(x.DropUserMappingStmt.User) + " SERVER " + x.DropUserMappingStmt.Servername, "a user mapping"
 	case *pg_query.Node_CreateForeignTableStmt:
 		return "CREATE FOREIGN TABLE " + rangeVar(x.CreateForeignTableStmt.GetBaseStmt().GetRelation()), "a foreign table"
 	case *pg_query.Node_ImportForeignSchemaStmt:
@@ -188,7 +188,7 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		}
 	case *pg_query.Node_AlterOwnerStmt:
 		if o, ok := outsideObjects[x.AlterOwnerStmt.ObjectType]; ok {
-			return "ALTER " + o.words + " " + objectName(x.AlterOwnerStmt.Object) + " OWNER TO " + roleSpec(x.AlterOwnerStmt.Newowner), o.kind
+			return "ALTER " + o.words + " " + objectName(x.AlterOwnerStmt.Object) + " OWNER TO " + RoleName(x.AlterOwnerStmt.Newowner), o.kind
 		}
 	case *pg_query.Node_AlterObjectSchemaStmt:
 		if o, ok := outsideObjects[x.AlterObjectSchemaStmt.ObjectType]; ok {
@@ -230,7 +230,8 @@ func setLabel(s *pg_query.VariableSetStmt) string {
 	return " SET " + s.Name
 }
 
-func roleSpec(r *pg_query.RoleSpec) string {
+// RoleName is a role as a statement names it: CURRENT_USER and the like, PUBLIC, or its name.
+func RoleName(r *pg_query.RoleSpec) string {
 	if r == nil {
 		return ""
 	}
@@ -296,7 +297,7 @@ func objectName(n *pg_query.Node) string {
 	case *pg_query.Node_Integer:
 		return fmt.Sprint(x.Integer.Ival)
 	case *pg_query.Node_RoleSpec:
-		return roleSpec(x.RoleSpec)
+		return RoleName(x.RoleSpec)
 	case *pg_query.Node_AccessPriv:
 		return x.AccessPriv.PrivName
 	case *pg_query.Node_TypeName:
