@@ -9,31 +9,33 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// modifyRows judges an UPDATE or DELETE of rel with where: every row (dangerous, message all) or rows
+// no key range bounds (caution, message unbounded), on a table the migration did not create.
+func (a *analyzer) modifyRows(rel *pg_query.RangeVar, where *pg_query.Node, all, unbounded string) {
+	if a.st.created[a.st.rel(rel)] {
+		return
+	}
+	a.takes(lockRX)
+	if alwaysTrue(where) {
+		a.add("backfill-in-migration", fmt.Sprintf(all, relName(rel)))
+	} else if !a.keyBounded(where, rel) {
+		a.add("backfill-in-migration", fmt.Sprintf(unbounded, relName(rel))).Risk = Caution
+	}
+}
+
 // modify judges a data-modifying statement (UPDATE, DELETE, INSERT) and those in its WITH clause.
 func (a *analyzer) modify(n *pg_query.Node) {
 	switch {
 	case n.GetUpdateStmt() != nil:
 		u := n.GetUpdateStmt()
 		a.modifyCTEs(u.WithClause)
-		if !a.st.created[a.st.rel(u.Relation)] {
-			a.takes(lockRX)
-			if alwaysTrue(u.WhereClause) {
-				a.add("backfill-in-migration", fmt.Sprintf("UPDATE of every row of %s in the migration: long row locks, bloat and a long transaction", relName(u.Relation)))
-			} else if !a.keyBounded(u.WhereClause, u.Relation) {
-				a.add("backfill-in-migration", fmt.Sprintf("UPDATE of %s whose WHERE is not bounded by a key range: it may touch most rows in one long transaction, with row locks and bloat", relName(u.Relation))).Risk = Caution
-			}
-		}
+		a.modifyRows(u.Relation, u.WhereClause, "UPDATE of every row of %s in the migration: long row locks, bloat and a long transaction",
+			"UPDATE of %s whose WHERE is not bounded by a key range: it may touch most rows in one long transaction, with row locks and bloat")
 	case n.GetDeleteStmt() != nil:
 		d := n.GetDeleteStmt()
 		a.modifyCTEs(d.WithClause)
-		if !a.st.created[a.st.rel(d.Relation)] {
-			a.takes(lockRX)
-			if alwaysTrue(d.WhereClause) {
-				a.add("backfill-in-migration", fmt.Sprintf("DELETE of every row of %s in the migration: long row locks and a long transaction", relName(d.Relation)))
-			} else if !a.keyBounded(d.WhereClause, d.Relation) {
-				a.add("backfill-in-migration", fmt.Sprintf("DELETE from %s whose WHERE is not bounded by a key range: it may touch most rows in one long transaction, with row locks", relName(d.Relation))).Risk = Caution
-			}
-		}
+		a.modifyRows(d.Relation, d.WhereClause, "DELETE of every row of %s in the migration: long row locks and a long transaction",
+			"DELETE from %s whose WHERE is not bounded by a key range: it may touch most rows in one long transaction, with row locks")
 	case n.GetInsertStmt() != nil:
 		ins := n.GetInsertStmt()
 		a.modifyCTEs(ins.WithClause)
