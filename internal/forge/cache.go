@@ -55,3 +55,33 @@ func (c *commentCache) forget(ref Ref) {
 	delete(c.comments, ref)
 	c.mu.Unlock()
 }
+
+// Memo remembers a lookup's answer, value or error, per key for the life of a client (a deploy asks
+// which change request brought each pending file, and several files share a commit). Safe for
+// concurrent use; the zero value is ready.
+type Memo[K comparable, V any] struct {
+	mu      sync.Mutex
+	answers map[K]memoAnswer[V]
+}
+
+type memoAnswer[V any] struct {
+	v   V
+	err error
+}
+
+// Get returns the remembered answer for key, or f's, which it remembers.
+func (m *Memo[K, V]) Get(key K, f func() (V, error)) (V, error) {
+	m.mu.Lock()
+	a, ok := m.answers[key]
+	m.mu.Unlock()
+	if !ok {
+		a.v, a.err = f()
+		m.mu.Lock()
+		if m.answers == nil {
+			m.answers = map[K]memoAnswer[V]{}
+		}
+		m.answers[key] = a
+		m.mu.Unlock()
+	}
+	return a.v, a.err
+}

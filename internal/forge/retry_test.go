@@ -94,3 +94,23 @@ func TestRetryTransport(t *testing.T) {
 		}
 	})
 }
+
+// TestMemo: a lookup runs once per key; its error is remembered as its value is.
+func TestMemo(t *testing.T) {
+	var m Memo[string, int]
+	calls := 0
+	look := func(v int, err error) func() (int, error) {
+		return func() (int, error) { calls++; return v, err }
+	}
+	for range 2 {
+		if v, err := m.Get("a", look(1, nil)); v != 1 || err != nil {
+			t.Fatalf("a: %d %v", v, err)
+		}
+		if _, err := m.Get("b", look(0, errors.New("gone"))); err == nil || err.Error() != "gone" {
+			t.Fatalf("b: %v", err)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("%d lookups for two keys asked twice each, want 2", calls)
+	}
+}

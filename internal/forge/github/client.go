@@ -62,12 +62,7 @@ type Client struct {
 	login    string
 	fallback string
 	// merged remembers ChangeRequestOfFile's answer per repository, commit and branch.
-	merged map[string]mergedAnswer
-}
-
-type mergedAnswer struct {
-	cr  *forge.ChangeRequest
-	err error
+	merged forge.Memo[string, *forge.ChangeRequest]
 }
 
 // New returns a Client.
@@ -87,7 +82,7 @@ func New(opts Options) (*Client, error) {
 		}
 		c.BaseURL = u
 	}
-	return &Client{gh: c, login: opts.Login, fallback: opts.FallbackLogin, merged: map[string]mergedAnswer{}}, nil
+	return &Client{gh: c, login: opts.Login, fallback: opts.FallbackLogin}, nil
 }
 
 func splitRepo(repo string) (owner, name string, err error) {
@@ -243,19 +238,11 @@ func (c *Client) ChangeRequestOfFile(ctx context.Context, repo, path, ref, branc
 	}
 	sha := cs[0].GetSHA()
 	key := repo + "\x00" + sha + "\x00" + branch
-	c.mu.Lock()
-	a, ok := c.merged[key]
-	c.mu.Unlock()
-	if !ok {
-		a.cr, a.err = c.mergedWith(ctx, repo, sha, branch)
-		c.mu.Lock()
-		c.merged[key] = a
-		c.mu.Unlock()
+	found, err := c.merged.Get(key, func() (*forge.ChangeRequest, error) { return c.mergedWith(ctx, repo, sha, branch) })
+	if err != nil {
+		return nil, fmt.Errorf("%s was last changed by commit %.12s: %w", path, sha, err)
 	}
-	if a.err != nil {
-		return nil, fmt.Errorf("%s was last changed by commit %.12s: %w", path, sha, a.err)
-	}
-	cr := *a.cr
+	cr := *found
 	return &cr, nil
 }
 

@@ -73,12 +73,7 @@ type Client struct {
 	mu    sync.Mutex
 	login string
 	// merged remembers ChangeRequestOfFile's answer per project, commit and branch.
-	merged map[string]mergedAnswer
-}
-
-type mergedAnswer struct {
-	cr  *forge.ChangeRequest
-	err error
+	merged forge.Memo[string, *forge.ChangeRequest]
 }
 
 // New returns a Client.
@@ -104,8 +99,7 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create GitLab client: %w", err)
 	}
-	return &Client{api: api, anonymous: opts.Token == "", jobToken: opts.Token == "" && opts.JobToken != "",
-		merged: map[string]mergedAnswer{}}, nil
+	return &Client{api: api, anonymous: opts.Token == "", jobToken: opts.Token == "" && opts.JobToken != ""}, nil
 }
 
 // APIError is a refusal by GitLab, mapped onto forge's errors (Unwrap) with what to do about it (Hint).
@@ -329,19 +323,11 @@ func (c *Client) ChangeRequestOfFile(ctx context.Context, repo, path, ref, branc
 	}
 	sha := cs[0].ID
 	key := repo + "\x00" + sha + "\x00" + branch
-	c.mu.Lock()
-	a, ok := c.merged[key]
-	c.mu.Unlock()
-	if !ok {
-		a.cr, a.err = c.mergedWith(ctx, repo, sha, branch, true)
-		c.mu.Lock()
-		c.merged[key] = a
-		c.mu.Unlock()
+	found, err := c.merged.Get(key, func() (*forge.ChangeRequest, error) { return c.mergedWith(ctx, repo, sha, branch, true) })
+	if err != nil {
+		return nil, fmt.Errorf("%s was last changed by commit %.12s: %w", path, sha, err)
 	}
-	if a.err != nil {
-		return nil, fmt.Errorf("%s was last changed by commit %.12s: %w", path, sha, a.err)
-	}
-	cr := *a.cr
+	cr := *found
 	return &cr, nil
 }
 
