@@ -1,8 +1,6 @@
 package lint
 
 import (
-	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
@@ -74,19 +72,7 @@ func (s timeoutSet) apply(lock, stmt *timeout, inTx bool) {
 // The body's statements run in order; one inside IF, a loop or an inner block may not run, so a
 // setting there counts only when it turns a timeout off.
 func (a *analyzer) doBlock(d *pg_query.DoStmt) {
-	lang, body := "plpgsql", ""
-	for _, o := range d.Args {
-		switch e := o.GetDefElem(); strings.ToLower(e.GetDefname()) {
-		case "language":
-			lang = strings.ToLower(e.GetArg().GetString_().GetSval())
-		case "as":
-			body = e.GetArg().GetString_().GetSval()
-		}
-	}
-	if lang != "plpgsql" || parenDepth(body) > sqlparse.MaxNesting {
-		return
-	}
-	tree, ok := parsePlpgsqlBody(body)
+	tree, ok := sqlparse.DoBlockTree(d)
 	if !ok {
 		return
 	}
@@ -212,37 +198,4 @@ func plBlockBody(top map[string]any) []any {
 	block, _ := action["PLpgSQL_stmt_block"].(map[string]any)
 	body, _ := block["body"].([]any)
 	return body
-}
-
-// parsePlpgsqlBody parses a DO block's body with the PL/pgSQL parser, which takes a CREATE FUNCTION:
-// the body compiles as a function without arguments returning void (plpgsql_compile_inline).
-func parsePlpgsqlBody(body string) (any, bool) {
-	tag := "$sgbody$"
-	for i := 0; strings.Index(body+tag, tag) < len(body); i++ {
-		tag = "$sgbody" + strconv.Itoa(i) + "$"
-	}
-	out, err := pg_query.ParsePlPgSqlToJSON("CREATE FUNCTION pg_temp.schemagate_do() RETURNS void LANGUAGE plpgsql AS " + tag + body + tag)
-	if err != nil {
-		return nil, false
-	}
-	var tree []any
-	if json.Unmarshal([]byte(out), &tree) != nil || len(tree) != 1 {
-		return nil, false
-	}
-	return tree[0], true
-}
-
-// parenDepth is the deepest parenthesis nesting of s, a cheap bound on what the parser recurses on.
-func parenDepth(s string) int {
-	depth, deepest := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '(':
-			depth++
-			deepest = max(deepest, depth)
-		case ')':
-			depth--
-		}
-	}
-	return deepest
 }

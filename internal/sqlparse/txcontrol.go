@@ -45,9 +45,22 @@ func doControl(n *pg_query.Node) (c txControl, ok bool) {
 	if d == nil {
 		return c, false
 	}
+	tree, read := DoBlockTree(d)
+	if !read {
+		return c, true
+	}
+	c.read = true
+	walkPlpgsql(tree, &c)
+	return c, true
+}
+
+// DoBlockTree parses a PL/pgSQL DO block's body with PostgreSQL's PL/pgSQL parser and returns its tree
+// (pg_query's JSON, decoded: {"PLpgSQL_function": ...}); ok is false for another language, a body
+// too deep for the parser's C stack, or one that does not parse.
+func DoBlockTree(d *pg_query.DoStmt) (tree any, ok bool) {
 	lang, body := "plpgsql", ""
-	for _, a := range d.Args {
-		switch e := a.GetDefElem(); e.GetDefname() {
+	for _, a := range d.GetArgs() {
+		switch e := a.GetDefElem(); strings.ToLower(e.GetDefname()) {
 		case "language":
 			lang = strings.ToLower(e.GetArg().GetString_().GetSval())
 		case "as":
@@ -55,7 +68,7 @@ func doControl(n *pg_query.Node) (c txControl, ok bool) {
 		}
 	}
 	if lang != "plpgsql" || nesting(body) > MaxNesting {
-		return c, true // unreadable here (or too deep for the parser's C stack)
+		return nil, false
 	}
 	// The PL/pgSQL parser takes a CREATE FUNCTION: a DO block's body compiles as a function without
 	// arguments returning void (plpgsql_compile_inline), so it is wrapped in one.
@@ -66,15 +79,13 @@ func doControl(n *pg_query.Node) (c txControl, ok bool) {
 	}
 	out, err := pg_query.ParsePlPgSqlToJSON("CREATE FUNCTION pg_temp.schemagate_do() RETURNS void LANGUAGE plpgsql AS " + tag + body + tag)
 	if err != nil {
-		return c, true
+		return nil, false
 	}
-	var tree any
-	if json.Unmarshal([]byte(out), &tree) != nil {
-		return c, true
+	var functions []any
+	if json.Unmarshal([]byte(out), &functions) != nil || len(functions) != 1 {
+		return nil, false
 	}
-	c.read = true
-	walkPlpgsql(tree, &c)
-	return c, true
+	return functions[0], true
 }
 
 // walkPlpgsql notes the transaction control statements of a PL/pgSQL parse tree (pg_query's JSON: every
