@@ -343,8 +343,9 @@ func (t *ConcurrentTracer) pollWait(elapsed time.Duration) time.Duration {
 // own error (nil when it succeeded) after recording its evidence.
 func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) error {
 	seen := map[string]lint.LockEvidence{}
+	oids := map[string]uint32{}
 	// Relations the observer cannot see yet (the index being built) are left out: they are new.
-	const pollSQL = `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, l.mode
+	const pollSQL = `SELECT c.oid::int8, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, l.mode
 		FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE l.pid = $1 AND l.locktype = 'relation' AND l.relation >= 16384`
 	poll := func(record bool) error {
@@ -354,12 +355,14 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 		}
 		defer rows.Close()
 		for rows.Next() {
+			var oid int64
 			var rel, kind, mode string
-			if err := rows.Scan(&rel, &kind, &mode); err != nil {
+			if err := rows.Scan(&oid, &rel, &kind, &mode); err != nil {
 				return fmt.Errorf("trace: poll locks: %w", err)
 			}
 			if record && kind != "S" { // sequence locks are noise for risk purposes
-				seen[rel+"|"+mode] = lint.LockEvidence{Relation: rel, Mode: mode}
+				seen[rel+"|"+mode] = lint.LockEvidence{Relation: rel, Mode: mode, Kind: kind}
+				oids[rel] = uint32(oid)
 			}
 		}
 		return rows.Err()
@@ -392,18 +395,7 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 		return err
 	}
 	ev := diffTrace(t.prev, cur, t.preexisting)
-	ev.Locks = ev.Locks[:0]
-	for _, l := range seen {
-		for _, r := range t.prev.Rels {
-			if r.Name == l.Relation && t.preexisting[r.OID] {
-				l.Preexisting = true
-			}
-		}
-		ev.Locks = append(ev.Locks, l)
-	}
-	sort.Slice(ev.Locks, func(i, j int) bool {
-		return ev.Locks[i].Relation+ev.Locks[i].Mode < ev.Locks[j].Relation+ev.Locks[j].Mode
-	})
+	ev.Locks = polledLocks(seen, oids, t.prev, cur, t.preexisting)
 	ev.Concurrent = true
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
 	ev.DurationMS = float64(d.Microseconds()) / 1000
@@ -413,4 +405,24 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 	t.Evidence = append(t.Evidence, ev)
 	t.prev = cur
 	return execErr
+}
+
+// polledLocks is the evidence of the locks a poll saw (seen, keyed by relation and mode, with each
+// relation's OID in oids), between the states before and after the statement. DROP INDEX
+// CONCURRENTLY takes ACCESS EXCLUSIVE on the index it then drops: a lock on a relation gone when the
+// statement ends is the drop's, as in a transaction's trace.
+func polledLocks(seen map[string]lint.LockEvidence, oids map[string]uint32, before, after *traceState, preexisting map[uint32]bool) []lint.LockEvidence {
+	out := make([]lint.LockEvidence, 0, len(seen))
+	for _, l := range seen {
+		oid := oids[l.Relation]
+		l.Preexisting = preexisting[oid]
+		_, was := before.byOID[oid]
+		_, is := after.byOID[oid]
+		l.Dropped = was && !is
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Relation+out[i].Mode < out[j].Relation+out[j].Mode
+	})
+	return out
 }
