@@ -270,7 +270,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 }
 
 // runCheck runs the rehearsal and writes the reports; it returns the report even when migrations fail.
-func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, error) {
+func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report, err error) {
 	cfg, err := a.resolveCheck(ctx, o)
 	if err != nil {
 		return nil, err
@@ -284,8 +284,21 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range baseNotes {
-		fmt.Fprintf(a.Stderr, "schemagate: %s\n", clean(n))
+	// The notes come first, before a rehearsal that may take minutes; the report repeats them. With
+	// --quiet they are printed only when no report follows.
+	showNotes := func() {
+		for _, n := range baseNotes {
+			fmt.Fprintf(a.Stderr, "schemagate: %s\n", clean(n))
+		}
+	}
+	if o.Quiet {
+		defer func() {
+			if rep == nil {
+				showNotes()
+			}
+		}()
+	} else {
+		showNotes()
 	}
 	// A report that cannot be written is found now, not after the whole rehearsal.
 	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD, "--sarif": o.SARIF} {
@@ -317,7 +330,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	rep, err := rehearse.Run(ctx, rehearse.Options{
+	rep, err = rehearse.Run(ctx, rehearse.Options{
 		Set: set, Base: base, BaseRef: o.Base, Dir: cfg.Dir, Provider: prov, Lint: lcfg, Setup: setup,
 		NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
 		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.checkLogger(o),

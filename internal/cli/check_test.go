@@ -752,3 +752,40 @@ func TestRollbackScriptSetup(t *testing.T) {
 		t.Errorf("with --setup: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestCheckQuietNotesOnce: a note on the folder (a file golang-migrate never runs) is said once: in the
+// report, and on stderr first only when progress is shown; with -q and no report (a broken setup
+// file), on stderr.
+func TestCheckQuietNotesOnce(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	for name, sql := range map[string]string{
+		"1_a.up.sql": "CREATE TABLE a (id bigint PRIMARY KEY);\n", "1_a.down.sql": "DROP TABLE a;\n",
+		"notes.up.sql": "-- not a migration\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(sql), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const note = "notes.up.sql: ignored: not a golang-migrate file name"
+	for _, quiet := range []bool{true, false} {
+		args := []string{"check", "--dir", dir}
+		if quiet {
+			args = append(args, "-q")
+		}
+		code, out, errOut := run(t, nil, args...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out, errOut)
+		}
+		if n := strings.Count(out, note); n != 1 {
+			t.Errorf("%v: the note %d times in the report, want once:\n%s", args, n, out)
+		}
+		if n, want := strings.Count(errOut, note), map[bool]int{true: 0, false: 1}[quiet]; n != want {
+			t.Errorf("%v: the note %d times on stderr, want %d:\n%s", args, n, want, errOut)
+		}
+	}
+	code, out, errOut := run(t, nil, "check", "--dir", dir, "-q", "--setup", filepath.Join(dir, "missing.sql"))
+	if code != ExitUsage || !strings.Contains(errOut, note) {
+		t.Errorf("-q with a missing setup file: exit %d, want %d with the note on stderr\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, out, errOut)
+	}
+}
