@@ -671,6 +671,9 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 			fmt.Fprintf(w, "    generated down (%s):\n", state)
 			// Why it is not verified (or has nothing to do), then its warnings, as comments of the
 			// script, as rollback-script writes them.
+			if n := m.GeneratedDown.Note; n != "" {
+				fmt.Fprintf(w, "      -- %s\n", clean(n))
+			}
 			for _, p := range m.GeneratedDown.Problems {
 				fmt.Fprintf(w, "      -- %s\n", clean(p))
 			}

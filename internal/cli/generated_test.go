@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,7 +22,7 @@ func TestCheckTextSaysWhyAGeneratedDownIsNotVerified(t *testing.T) {
 				"CREATE EVENT TRIGGER audit_ddl_end at db/00001_evt.sql:5 changes an event trigger, which the generated down does not undo\nDROP TABLE users;"},
 			Warnings: []string{"index public.i was invalid before the up; the down builds it valid"}}},
 		{Version: "2", Name: "data", New: true, Status: report.StatusApplied, Roundtrip: &report.Roundtrip{Status: report.RoundtripNoDown},
-			GeneratedDown: &report.GeneratedDown{Verified: true, Problems: []string{"nothing to undo: the migration changes no schema object"}}},
+			GeneratedDown: &report.GeneratedDown{Verified: true, Note: "nothing to undo: the migration changes no schema object"}},
 	}}
 	var b bytes.Buffer
 	writeCheckText(&b, rep, "")
@@ -100,5 +102,44 @@ func TestCheckTextShowsDetail(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no annotation carries the detail: %+v", report.Annotations(rep))
+	}
+}
+
+// TestRollbackScriptOfADataMigration: the rollback of a migration that changes no schema object is
+// verified and empty, and says why in a comment; the JSON report has it as a note, not a problem.
+func TestRollbackScriptOfADataMigration(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "1_a.up.sql"), []byte("CREATE TABLE a (id bigint PRIMARY KEY);\n"))
+	writeFile(t, filepath.Join(dir, "1_a.down.sql"), []byte("DROP TABLE a;\n"))
+	writeFile(t, filepath.Join(dir, "2_rows.up.sql"), []byte("INSERT INTO a VALUES (1), (2);\n"))
+	code, out, errOut := run(t, nil, "rollback-script", "--dir", dir, "-q", "2")
+	if code != ExitOK {
+		t.Fatalf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "verified on a throwaway database.\n-- nothing to undo: the migration changes no schema object\n") {
+		t.Errorf("rollback script of a data migration:\n%s", out)
+	}
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	if code, out, errOut := run(t, nil, "check", "--dir", dir, "--generate-down", "--report-json", jsonPath, "-q"); code != ExitOK {
+		t.Fatalf("check --generate-down: exit %d\n%s\n%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Migrations []struct {
+			Version       string
+			GeneratedDown *report.GeneratedDown `json:"generated_down"`
+		}
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rep.Migrations {
+		if gd := m.GeneratedDown; m.Version == "2" && (gd == nil || !gd.Verified || gd.Note == "" || len(gd.Problems) > 0) {
+			t.Errorf("generated down of 2: %+v, want verified with a note and no problems", gd)
+		}
 	}
 }

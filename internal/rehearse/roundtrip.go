@@ -206,7 +206,7 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	gd.Problems = append(gd.Problems, outside...)
 	if strings.TrimSpace(ds.SQL) == "" {
 		if len(outside) == 0 {
-			gd.Problems = append(gd.Problems, "nothing to undo: the migration changes no schema object")
+			gd.Note = "nothing to undo: the migration changes no schema object"
 		}
 		gd.Verified = len(ds.Warnings) == 0 && len(outside) == 0
 		return nil

@@ -150,6 +150,8 @@ type GeneratedDown struct {
 	// Problems say why it is not verified: what its proof found, and what the up did that it does not
 	// undo and the proof does not see (roles, database settings, event triggers, ...).
 	Problems []string `json:"problems,omitempty"`
+	// Note says why a verified script is empty: the up changed no schema object.
+	Note string `json:"note,omitempty"`
 	// Error is the statement of the generated down, or of the up run again after it, that failed its proof.
 	Error *SQLError `json:"error,omitempty"`
 	// DataLoss is set when some step cannot restore data; the snapshot is the rollback then.
