@@ -55,6 +55,12 @@ type dialect struct {
 	// repeats: a second up (or down) directive starts another part of that section, which the tool
 	// appends to it; upOptional: a file with only a down section has an empty up.
 	repeats, upOptional bool
+	// sections: each up directive starts another up/down pair, which the tool runs after the ones
+	// before it (dbmate 2). The pairs are read as parts of one up and one down section, in file
+	// order. sectionUp is the error for an up directive after the first (what running that pair
+	// does), twoDowns the error for a second down directive in one pair.
+	sections            bool
+	sectionUp, twoDowns string
 	// oneQuery: the tool sends a section it runs outside a transaction as one query (dbmate's
 	// transaction:false), which PostgreSQL runs as one implicit transaction when it holds several
 	// statements.
@@ -88,9 +94,19 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		cur        *section
 		blockLine  int // line of an open StatementBegin, 0 when none
 		firstStart = -1
+		downLine   int  // line of the down directive of the current pair (sections), 0 when none yet
+		openUp     int  // line of the up directive of the current pair while it has no down (sections)
 		envFrom    = -1 // start of an open ENVSUB region
 		open       int  // first line of a statement the tool has not ended yet (splitsAtSemicolon), 0 when none
 	)
+	// pair notes the up or down directive on line that starts the current part of a pair (sections).
+	pair := func(kind directiveKind, line int) {
+		if kind == dirUp {
+			openUp, downLine = line, 0
+		} else {
+			openUp, downLine = 0, line
+		}
+	}
 	closeSection := func(at int) {
 		if cur == nil {
 			return
@@ -161,6 +177,25 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			if dir.kind == dirDown {
 				name, slot, other = d.down, &out.down, out.up
 			}
+			if *slot != nil && d.sections {
+				if dir.kind == dirDown && downLine > 0 {
+					r.errorf(file, lineNo, "keep one "+d.down+" line after each "+d.up+" line",
+						"second %s with no %s since the one on line %d: %s", d.down, d.up, downLine, d.twoDowns)
+					continue
+				}
+				if dir.kind == dirUp {
+					if openUp > 0 {
+						r.missingSectionDown(file, openUp, d)
+					}
+					r.errorf(file, lineNo, "split the file: one migration for each "+d.up+"/"+d.down+" pair",
+						"second %s (the first is on line %d): %s", d.up, (*slot).line, d.sectionUp)
+				}
+				closeSection(start)
+				cur = &section{start: lineEnd, end: len(src), line: lineNo, noTx: dir.noTx}
+				(*slot).more = append((*slot).more, cur)
+				pair(dir.kind, lineNo)
+				continue
+			}
 			if *slot != nil && d.repeats {
 				closeSection(start)
 				cur = &section{start: lineEnd, end: len(src), line: lineNo, noTx: dir.noTx}
@@ -181,6 +216,7 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			}
 			cur = &section{start: lineEnd, end: len(src), line: lineNo, noTx: dir.noTx}
 			*slot = cur
+			pair(dir.kind, lineNo)
 		case dirBegin:
 			open = 0 // the tool goes on to StatementEnd with what it holds
 			switch {
@@ -223,7 +259,13 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		r.errorf(file, 0, "start the migration's SQL with a "+d.up+" line", "no %s section", d.up)
 		return out
 	}
-	if out.down == nil && d.missingDown != "" {
+	switch {
+	case d.sections && len(out.up.more) > 0:
+		// Each pair needs its down block; those before the last were reported at the next up line.
+		if openUp > 0 {
+			r.missingSectionDown(file, openUp, d)
+		}
+	case out.down == nil && d.missingDown != "":
 		r.errorf(file, 0, "add a "+d.down+" line after the up section, with nothing below it if the migration cannot be undone",
 			"no %s section: %s", d.down, d.missingDown)
 	}
@@ -234,6 +276,13 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		}
 	}
 	return out
+}
+
+// missingSectionDown reports the up directive on line of a file cut into up/down pairs (sections) whose
+// pair has no down directive.
+func (r *reader) missingSectionDown(file string, line int, d dialect) {
+	r.errorf(file, line, "add a "+d.down+" line after its up block, with nothing below it if it cannot be undone",
+		"no %s after this %s: %s", d.down, d.up, d.missingDown)
 }
 
 // readSingleFile reads one migration file of a single-file format.
@@ -291,7 +340,7 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 		r.checkJoined(file, d, s.bounds, lines, m.Up, m.Down)
 	}
 	if d.oneQuery {
-		r.oneQuery(file, d, m)
+		r.oneQuery(file, d, m, s.up, s.down)
 	}
 	if s.up.line == 0 {
 		r.warnf(file, 0, "", "no %s section: %s runs nothing for the migration's up", d.up, d.tool)
@@ -382,20 +431,42 @@ func (r *reader) checkJoined(file string, d dialect, bounds []int, lines *sqlpar
 
 // oneQuery reads a section the tool sends as one query as PostgreSQL runs it: with several statements,
 // as one transaction (all or nothing, as the rehearsal then runs it), where a statement that refuses a
-// transaction block fails (amacneil/dbmate#182).
-func (r *reader) oneQuery(file string, d dialect, m *Migration) {
-	for _, sc := range []*Script{m.Up, m.Down} {
-		if sc == nil || !sc.NoTransaction || len(sc.Statements) < 2 {
+// transaction block fails (amacneil/dbmate#182). Each part of a section cut into pairs (sections) is
+// such a query of its own; the script runs outside a transaction when one of them holds a single
+// statement that does.
+func (r *reader) oneQuery(file string, d dialect, m *Migration, up, down *section) {
+	for _, x := range []struct {
+		sc  *Script
+		sec *section
+	}{{m.Up, up}, {m.Down, down}} {
+		if x.sc == nil || x.sec == nil {
 			continue
 		}
-		for _, st := range sc.Statements {
-			if st.Err == nil && sqlparse.NeedsAutocommit(st.Node) {
-				r.errorf(file, st.Pos.Line, "put it in a migration of its own",
-					"%s sends a section it runs outside a transaction as one query, and PostgreSQL runs a query of several statements as one transaction, where this statement fails", d.tool)
-				break
+		parts := append([]*section{x.sec}, x.sec.more...)
+		noTx := false
+		for _, p := range parts {
+			if !p.noTx {
+				continue
+			}
+			var sts []sqlparse.Statement
+			for _, st := range x.sc.Statements {
+				if st.Pos.Offset >= p.start && st.Pos.Offset < p.end {
+					sts = append(sts, st)
+				}
+			}
+			if len(sts) < 2 {
+				noTx = noTx || len(sts) == 1 || len(parts) == 1
+				continue
+			}
+			for _, st := range sts {
+				if st.Err == nil && sqlparse.NeedsAutocommit(st.Node) {
+					r.errorf(file, st.Pos.Line, "put it in a migration of its own",
+						"%s sends a section it runs outside a transaction as one query, and PostgreSQL runs a query of several statements as one transaction, where this statement fails", d.tool)
+					break
+				}
 			}
 		}
-		sc.NoTransaction = false
+		x.sc.NoTransaction = noTx
 	}
 	m.NoTransaction = m.Up != nil && m.Up.NoTransaction
 }

@@ -7,7 +7,9 @@ import (
 
 // dbmate (github.com/amacneil/dbmate): {version}_{name}.sql files (the version is the leading digits,
 // usually a timestamp) with "-- migrate:up" and "-- migrate:down" blocks; "transaction:false" after a
-// directive runs that block outside a transaction. dbmate applies files in file-name order.
+// directive runs that block outside a transaction. dbmate applies files in file-name order. A file may
+// hold several up/down pairs (dbmate 2): they are read as one migration, pair after pair, and reported,
+// since dbmate fails on the second pair on PostgreSQL (see sectionUp).
 
 var dbmateDialect = dialect{
 	tool:     "dbmate",
@@ -21,6 +23,18 @@ var dbmateDialect = dialect{
 	// does not match after a byte-order mark, which it then takes for a statement before the up block.
 	missingDown: "dbmate refuses it (\"dbmate requires each migration to define a down block with '-- migrate:down'\")",
 	bom:         "dbmate refuses a file that starts with a byte-order mark: its pattern ^--\\s*migrate:up does not match the first line, and it takes the mark for a statement before the up block",
+	// dbmate 2 cuts a file into sections at each -- migrate:up line (migration.go
+	// getMigrationSectionSubstrings): each needs its own -- migrate:down, a second one before the next
+	// -- migrate:up is ErrParseMissingUp. Migrate (db.go) runs the sections' up blocks in file order, each
+	// in its own transaction unless transaction:false, and records the version after each; Rollback runs
+	// the down blocks in the same order. On PostgreSQL the second record is a duplicate key of
+	// schema_migrations (version varchar(255) primary key), so the second section fails after the first
+	// has been applied and recorded (amacneil/dbmate#820, open on 2.35).
+	sections: true,
+	sectionUp: "dbmate records the version after each up block, so on PostgreSQL it fails here " +
+		"(duplicate key value violates unique constraint \"schema_migrations_pkey\", amacneil/dbmate#820) once the blocks " +
+		"before this line have been applied and the version recorded: the migration counts as applied, and the rest of the file never runs",
+	twoDowns: "dbmate refuses it (\"dbmate requires each migration to define an up block with '-- migrate:up'\")",
 }
 
 const dbmateKnown = "dbmate knows -- migrate:up and -- migrate:down, optionally followed by transaction:false"

@@ -25,7 +25,8 @@ func TestReadDbmate(t *testing.T) {
 			want: []string{"1_a up:1 down:0"},
 			errs: []string{`1_a.sql:1: unknown dbmate directive "migrate:upp"`, `1_a.sql:4: unknown dbmate directive "migrate:UP"`,
 				`1_a.sql:5: unknown dbmate option "transaction:off"`, `1_a.sql:6: unknown dbmate option "notx"`,
-				"1_a.sql:6: second -- migrate:down (the first is on line 5)", "1_a.sql:7: dbmate directive must start its line"},
+				`1_a.sql:6: second -- migrate:down with no -- migrate:up since the one on line 5: dbmate refuses it ("dbmate requires each migration to define an up block`,
+				"1_a.sql:7: dbmate directive must start its line"},
 		},
 		{
 			// dbmate's patterns (?m)^--\s*migrate:up(\s*$|\s+\S+) and ^--\s*migrate:down(\s*$|\s+\S+) match
@@ -43,6 +44,37 @@ func TestReadDbmate(t *testing.T) {
 			want: []string{"1_case up:1 down:1", "2_space up:1 down:1", "3_extra up:1 down:1 notx", "4_last up:1 down:1 down-notx"},
 			errs: []string{`1_case.sql:1: unknown dbmate option "transaction:FALSE"`, `2_space.sql:1: unknown dbmate option "transaction:"`,
 				`3_extra.sql:1: unknown dbmate option "foo:bar"`, `3_extra.sql:3: unknown dbmate option "transaction:FALSE"`},
+		},
+		{
+			// dbmate 2 cuts a file into sections at each -- migrate:up line, each with its own up and down
+			// blocks and options (pkg/dbmate/migration.go getMigrationSectionSubstrings, parseMigrationSection),
+			// and runs them in file order, up and down alike (db.go Migrate, Rollback). A section with two
+			// down blocks is refused with ErrParseMissingUp, one without a down block with
+			// ErrParseMissingDown. Migrate records the version after each section's up block, so the second
+			// section fails on PostgreSQL with a duplicate key in schema_migrations (amacneil/dbmate#820).
+			name: "several up and down pairs",
+			files: map[string]string{
+				"1_pairs.sql": "-- migrate:up\nCREATE TABLE a (id bigint);\n-- migrate:down\nDROP TABLE a;\n" +
+					"-- migrate:up\nCREATE TABLE b (id bigint);\nCREATE TABLE c (id bigint);\n-- migrate:down\nDROP TABLE c;\nDROP TABLE b;\n",
+				"2_downs.sql": "-- migrate:up\nCREATE TABLE d (id bigint);\n-- migrate:down\nDROP TABLE d;\n-- migrate:down\nSELECT 1;\n",
+				"3_nodown.sql": "-- migrate:up\nCREATE TABLE e (id bigint);\n-- migrate:down\nDROP TABLE e;\n" +
+					"-- migrate:up\nCREATE TABLE f (id bigint);\n",
+				// Each section has its own transaction option: the index is alone in its section, which
+				// dbmate sends as a query of its own.
+				"4_options.sql": "-- migrate:up\nCREATE TABLE g (id bigint);\n-- migrate:down\nDROP TABLE g;\n" +
+					"-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY g_i ON g (id);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY g_i;\n",
+				// A down block before the first up is reported as such, not as a second down block.
+				"5_order.sql": "-- migrate:down\nSELECT 0;\n-- migrate:up\nCREATE TABLE h (id bigint);\n-- migrate:down\nDROP TABLE h;\n",
+			},
+			want: []string{"1_pairs up:3 down:3", "2_downs up:1 down:2", "3_nodown up:2 down:1", "4_options up:2 down:2 notx down-notx", "5_order up:1 down:2"},
+			errs: []string{
+				`1_pairs.sql:5: second -- migrate:up (the first is on line 1): dbmate records the version after each up block, so on PostgreSQL it fails here`,
+				`2_downs.sql:5: second -- migrate:down with no -- migrate:up since the one on line 3: dbmate refuses it ("dbmate requires each migration to define an up block`,
+				`3_nodown.sql:5: second -- migrate:up (the first is on line 1)`,
+				`3_nodown.sql:5: no -- migrate:down after this -- migrate:up: dbmate refuses it ("dbmate requires each migration to define a down block`,
+				`4_options.sql:5: second -- migrate:up (the first is on line 1)`,
+				"5_order.sql:1: -- migrate:down before -- migrate:up",
+			},
 		},
 		{
 			// dbmate's version is the leading digits of the name (`^(\d+).*\.sql$`); what follows, after its

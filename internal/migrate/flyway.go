@@ -73,23 +73,37 @@ func (r *reader) readFlyway() {
 		byVersion = append(byVersion, v)
 		return v
 	}
+	namingHint := "Flyway names scripts " + naming.describe()
+	if len(settings.ignored) > 0 {
+		namingHint += "; the migration folder's " + strings.Join(settings.ignored, ", ") + " is not read: Flyway reads its configuration from the working directory or FLYWAY_CONFIG_FILES"
+	}
 	for _, p := range names {
 		base := path.Base(p)
 		kind, version, desc, problem := naming.parse(base)
-		if problem != "" {
-			hint := "Flyway names scripts " + naming.describe()
-			if len(settings.ignored) > 0 {
-				hint += "; the migration folder's " + strings.Join(settings.ignored, ", ") + " is not read: Flyway reads its configuration from the working directory or FLYWAY_CONFIG_FILES"
-			}
-			r.errorf(p, 0, hint, "%s", problem)
+		switch {
+		case problem.msg != "" && !problem.skipped:
+			r.errorf(p, 0, namingHint, "%s", problem.msg)
 			continue
-		}
-		if kind == 0 {
-			if naming.callback(base) {
-				r.warnf(p, 0, "schemagate does not run Flyway callbacks", "ignored: Flyway callback script")
-			} else {
-				r.warnf(p, 0, "Flyway reads "+naming.describe(), "ignored: not a Flyway migration file name")
-			}
+		case problem.msg != "" && settings.validateNaming:
+			// ResourceNameValidator: "Invalid SQL filenames found".
+			r.errorf(p, 0, namingHint, "%s: Flyway refuses it (validateMigrationNaming=true)", problem.msg)
+			continue
+		case problem.msg != "":
+			// SqlMigrationResolver skips a name ResourceNameParser finds invalid; only
+			// validateMigrationNaming=true has ResourceNameValidator refuse it.
+			r.warnf(p, 0, namingHint+"; with flyway.validateMigrationNaming=true Flyway refuses such a name instead",
+				"ignored: %s: Flyway skips such a name (validateMigrationNaming is false)", problem.msg)
+			continue
+		case kind == 0 && naming.callback(base):
+			r.warnf(p, 0, "schemagate does not run Flyway callbacks", "ignored: Flyway callback script")
+			continue
+		case kind == 0 && settings.validateNaming:
+			// ResourceNameParser: "Unrecognised migration name format", or a version or description
+			// where its prefix wants none.
+			r.errorf(p, 0, namingHint, "not a Flyway migration file name: Flyway refuses it (validateMigrationNaming=true)")
+			continue
+		case kind == 0:
+			r.warnf(p, 0, "Flyway reads "+naming.describe(), "ignored: not a Flyway migration file name")
 			continue
 		}
 		src, ok := r.load(p)
@@ -221,15 +235,24 @@ func (n flywayNaming) callback(base string) bool {
 	return flywayCallbackEvent.MatchString(event)
 }
 
+// nameProblem says why a script name that looks like a migration's is none.
+type nameProblem struct {
+	msg string
+	// skipped: Flyway's ResourceNameParser finds the name invalid, so Flyway skips the file (or, with
+	// validateMigrationNaming=true, refuses the folder). Otherwise Flyway runs the file and schemagate
+	// cannot read it.
+	skipped bool
+}
+
 // parse splits a script name as Flyway's ResourceNameParser does: the first suffix the name ends with is
 // taken off, then the longest prefix it starts with decides the kind ('V', 'U', 'R' or 'B'); the rest is
 // split at the first separator into version and description. kind is 0 for a name that is no migration
-// (then problem says why when the name looks like a versioned one: Flyway ignores such a file, which is
+// (then problem says why when the name looks like a versioned one: Flyway skips such a file, which is
 // rarely what its author meant).
-func (n flywayNaming) parse(base string) (kind byte, version, desc, problem string) {
+func (n flywayNaming) parse(base string) (kind byte, version, desc string, problem nameProblem) {
 	suffix := n.suffix(base)
 	if suffix == "" || n.callback(base) {
-		return 0, "", "", ""
+		return 0, "", "", problem
 	}
 	stem := strings.TrimSuffix(base, suffix)
 	prefixes := []struct {
@@ -254,41 +277,41 @@ func (n flywayNaming) parse(base string) (kind byte, version, desc, problem stri
 			d, ok := strings.CutPrefix(rest, n.separator)
 			switch {
 			case !ok:
-				return 0, "", "", "" // Flyway: a repeatable migration has no version
+				return 0, "", "", problem // Flyway: a repeatable migration has no version
 			case d == "":
-				return 0, "", "", "repeatable migration without a description"
+				return 0, "", "", nameProblem{msg: "repeatable migration without a description"}
 			}
-			return 'R', "", d, ""
+			return 'R', "", d, problem
 		case 'B':
 			if looksVersioned {
-				return 0, "", "", "Flyway baseline migrations are not supported"
+				return 0, "", "", nameProblem{msg: "Flyway baseline migrations are not supported"}
 			}
-			return 0, "", "", ""
+			return 0, "", "", problem
 		}
 		raw, d, found := strings.Cut(rest, n.separator)
 		switch {
 		case raw == "":
-			return 0, "", "", "" // Flyway: a versioned migration needs a version
+			return 0, "", "", problem // Flyway: a versioned migration needs a version
 		case flywayVersion.MatchString(raw):
 			// Without a separator all of it is the version and the description is empty
 			// (ResourceNameParser.java splitAtSeparator), so V1.sql is version 1.
-			return p.kind, strings.ReplaceAll(raw, "_", "."), d, ""
+			return p.kind, strings.ReplaceAll(raw, "_", "."), d, problem
 		case !looksVersioned:
-			return 0, "", "", ""
+			return 0, "", "", problem
 		case !found:
-			return 0, "", "", "Flyway file name has no " + n.separator + " between version and description"
+			return 0, "", "", nameProblem{msg: "Flyway file name has no " + n.separator + " between version and description", skipped: true}
 		}
-		return 0, "", "", "invalid Flyway version " + raw + " (want numbers separated by . or _)"
+		return 0, "", "", nameProblem{msg: "invalid Flyway version " + raw + " (want numbers separated by . or _)", skipped: true}
 	}
 	for _, p := range prefixes {
 		if p.prefix == "" || len(stem) <= len(p.prefix) || p.kind == 'B' {
 			continue
 		}
 		if c := stem[len(p.prefix)]; strings.EqualFold(stem[:len(p.prefix)], p.prefix) && c >= '0' && c <= '9' {
-			return 0, "", "", fmt.Sprintf("Flyway prefixes are case-sensitive: %s, %s and %s", n.versioned, n.undo, n.repeatable)
+			return 0, "", "", nameProblem{msg: fmt.Sprintf("Flyway prefixes are case-sensitive: %s, %s and %s", n.versioned, n.undo, n.repeatable), skipped: true}
 		}
 	}
-	return 0, "", "", ""
+	return 0, "", "", problem
 }
 
 // CompareFlywayVersions compares two Flyway versions as Flyway does: parts separated by . or _ are

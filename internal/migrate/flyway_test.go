@@ -53,6 +53,10 @@ func TestReadFlyway(t *testing.T) {
 				"other/R__v.sql:0: duplicate repeatable migration \"v\" (also R__v.sql)", "sub/V01__c.sql:0: duplicate version 01 (also V1.0__b.sql)"},
 		},
 		{
+			// Flyway's SqlMigrationResolver skips a file whose name ResourceNameParser finds invalid (a
+			// version that is no number, a prefix in another case): only validateMigrationNaming=true
+			// (false by default) makes ResourceNameValidator refuse them ("Invalid SQL filenames found").
+			// Baseline migrations and R__.sql are names Flyway runs.
 			name: "versioned-looking names that fit no pattern",
 			files: map[string]string{
 				"V1__ok.sql":    "SELECT 1;",
@@ -61,11 +65,44 @@ func TestReadFlyway(t *testing.T) {
 				"v4__lower.sql": "SELECT 4;",
 				"B5__base.sql":  "SELECT 5;",
 				"R__.sql":       "SELECT 6;",
+				"views.sql":     "SELECT 7;",
+				"README.md":     "docs",
 			},
 			want: []string{"1_ok up:1 down:-"},
-			errs: []string{"B5__base.sql:0: Flyway baseline migrations are not supported", "R__.sql:0: repeatable migration without a description",
-				"V2_single.sql:0: Flyway file name has no __ between version and description", "V3.x__bad.sql:0: invalid Flyway version 3.x",
-				"v4__lower.sql:0: Flyway prefixes are case-sensitive: V, U and R"},
+			errs: []string{"B5__base.sql:0: Flyway baseline migrations are not supported", "R__.sql:0: repeatable migration without a description"},
+			warns: []string{"V2_single.sql:0: ignored: Flyway file name has no __ between version and description: Flyway skips such a name (validateMigrationNaming is false)",
+				"V3.x__bad.sql:0: ignored: invalid Flyway version 3.x", "v4__lower.sql:0: ignored: Flyway prefixes are case-sensitive: V, U and R",
+				"views.sql:0: ignored: not a Flyway migration file name"},
+		},
+		{
+			name: "validateMigrationNaming=true refuses them",
+			files: map[string]string{
+				"flyway.conf":       "flyway.validateMigrationNaming=true\n",
+				"V1__ok.sql":        "SELECT 1;",
+				"V2_single.sql":     "SELECT 2;",
+				"V3.x__bad.sql":     "SELECT 3;",
+				"v4__lower.sql":     "SELECT 4;",
+				"views.sql":         "SELECT 7;",
+				"beforeMigrate.sql": "SELECT 0;",
+				"README.md":         "docs",
+			},
+			want: []string{"1_ok up:1 down:-"},
+			errs: []string{"V2_single.sql:0: Flyway file name has no __ between version and description",
+				"V3.x__bad.sql:0: invalid Flyway version 3.x", "v4__lower.sql:0: Flyway prefixes are case-sensitive: V, U and R",
+				"views.sql:0: not a Flyway migration file name: Flyway refuses it (validateMigrationNaming=true)"},
+			warns: []string{"beforeMigrate.sql:0: ignored: Flyway callback script"},
+		},
+		{
+			name: "validateMigrationNaming=true in flyway.toml",
+			files: map[string]string{
+				"flyway.toml":   "[flyway]\nvalidateMigrationNaming = true\n",
+				"V1__ok.sql":    "SELECT 1;",
+				"V2_single.sql": "SELECT 2;",
+				"views.sql":     "SELECT 7;",
+			},
+			want: []string{"1_ok up:1 down:-"},
+			errs: []string{"V2_single.sql:0: Flyway file name has no __ between version and description",
+				"views.sql:0: not a Flyway migration file name: Flyway refuses it (validateMigrationNaming=true)"},
 		},
 		{
 			name: "script settings",
@@ -163,7 +200,8 @@ func TestFlywayKeys(t *testing.T) {
 // working directory has none, and makes the folder a Flyway one.
 func TestFlywayNamingSettings(t *testing.T) {
 	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_SQL_MIGRATION_SEPARATOR", "FLYWAY_SQL_MIGRATION_PREFIX",
-		"FLYWAY_SQL_MIGRATION_SUFFIXES", "FLYWAY_REPEATABLE_SQL_MIGRATION_PREFIX", "FLYWAY_UNDO_SQL_MIGRATION_PREFIX"} {
+		"FLYWAY_SQL_MIGRATION_SUFFIXES", "FLYWAY_REPEATABLE_SQL_MIGRATION_PREFIX", "FLYWAY_UNDO_SQL_MIGRATION_PREFIX",
+		"FLYWAY_VALIDATE_MIGRATION_NAMING"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
@@ -182,7 +220,7 @@ func TestFlywayNamingSettings(t *testing.T) {
 			format: format,
 			files:  dash,
 			want:   []string{"1_t up:1 down:1", "1.1_more up:1 down:-", "v up:1 down:- repeatable"},
-			errs:   []string{"V2__old.sql:0: Flyway file name has no - between version and description"},
+			warns:  []string{"V2__old.sql:0: ignored: Flyway file name has no - between version and description"},
 		}})
 	}
 	toml := map[string]string{
@@ -211,6 +249,14 @@ func TestFlywayNamingSettings(t *testing.T) {
 		want:  []string{"2_old up:1 down:-"},
 	}})
 	os.Unsetenv("FLYWAY_SQL_MIGRATION_SEPARATOR")
+	t.Setenv("FLYWAY_VALIDATE_MIGRATION_NAMING", "true")
+	readCasesInOrder(t, FormatFlyway, []readCase{{
+		name:  "FLYWAY_VALIDATE_MIGRATION_NAMING",
+		files: map[string]string{"V1__t.sql": "SELECT 1;\n", "views.sql": "SELECT 2;\n"},
+		want:  []string{"1_t up:1 down:-"},
+		errs:  []string{"views.sql:0: not a Flyway migration file name: Flyway refuses it (validateMigrationNaming=true)"},
+	}})
+	os.Unsetenv("FLYWAY_VALIDATE_MIGRATION_NAMING")
 
 	// A flyway.conf in the working directory is the one Flyway reads: the folder's own is ignored, and said so.
 	if err := os.WriteFile("flyway.conf", []byte("flyway.sqlMigrationPrefix=V\n"), 0o644); err != nil {

@@ -35,6 +35,9 @@ type flywaySettings struct {
 	naming flywayNaming
 	// createSchemas (default true): Flyway creates the schemas it manages before it migrates.
 	createSchemas bool
+	// validateNaming is validateMigrationNaming (default false): Flyway refuses a folder holding a script
+	// whose name does not fit its naming, instead of skipping that script.
+	validateNaming bool
 	// ignored are the migration folder's configuration files, not read (see loadFlywaySettings).
 	ignored []string
 }
@@ -75,6 +78,7 @@ func (st *flywaySettings) bools() []flagSetting {
 		{"flyway.executeInTransaction", "FLYWAY_EXECUTE_IN_TRANSACTION", &st.inTransaction},
 		{"flyway.mixed", "FLYWAY_MIXED", &st.mixed},
 		{"flyway.createSchemas", "FLYWAY_CREATE_SCHEMAS", &st.createSchemas},
+		{"flyway.validateMigrationNaming", "FLYWAY_VALIDATE_MIGRATION_NAMING", &st.validateNaming},
 	}
 }
 
@@ -91,6 +95,7 @@ type flywayTOML struct {
 		DefaultSchema          string            `toml:"defaultSchema"`
 		Table                  string            `toml:"table"`
 		CreateSchemas          *bool             `toml:"createSchemas"`
+		ValidateNaming         *bool             `toml:"validateMigrationNaming"`
 		// The naming settings.
 		SQLMigrationPrefix           string      `toml:"sqlMigrationPrefix"`
 		UndoSQLMigrationPrefix       string      `toml:"undoSqlMigrationPrefix"`
@@ -214,6 +219,9 @@ func (st *flywaySettings) text() []textSetting {
 func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 	text := st.text()
 	r.properties(file, src, "Flyway setting", func(line int, key, value string) {
+		if r.checkFlywayConfKey(file, line, key) {
+			return
+		}
 		if name, ok := strings.CutPrefix(key, "flyway.placeholders."); ok {
 			st.placeholders[strings.ToLower(name)] = value
 			return
@@ -278,7 +286,8 @@ func parseBool(v string) (b, ok bool) {
 // url, user and schemas.
 func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 	var t flywayTOML
-	if _, err := toml.Decode(src, &t); err != nil {
+	md, err := toml.Decode(src, &t)
+	if err != nil {
 		line := 0
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -287,11 +296,13 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 		r.errorf(file, line, "fix the TOML", "read Flyway configuration: %v", err)
 		return
 	}
+	r.checkFlywayTOMLKeys(file, src, md)
 	for k, v := range t.Flyway.Placeholders {
 		st.placeholders[strings.ToLower(k)] = v
 	}
 	for dst, p := range map[*bool]*bool{&st.replacement: t.Flyway.PlaceholderReplacement,
-		&st.inTransaction: t.Flyway.ExecuteInTransaction, &st.mixed: t.Flyway.Mixed, &st.createSchemas: t.Flyway.CreateSchemas} {
+		&st.inTransaction: t.Flyway.ExecuteInTransaction, &st.mixed: t.Flyway.Mixed, &st.createSchemas: t.Flyway.CreateSchemas,
+		&st.validateNaming: t.Flyway.ValidateNaming} {
 		if p != nil {
 			*dst = *p
 		}
