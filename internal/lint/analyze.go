@@ -109,6 +109,9 @@ type analyzer struct {
 	// readOnlyTarget says the statement's lock is on a relation applications only read (a materialized
 	// view): a lock below ACCESS EXCLUSIVE then queues nothing they do.
 	readOnlyTarget bool
+	// queue, when set, is what missing-lock-timeout says of the statement where its strongest lock alone
+	// does not tell what queues behind its wait.
+	queue *lockQueue
 
 	explicitTx      bool // inside BEGIN … COMMIT written in the file
 	beginStmt       *sqlparse.Statement
@@ -119,11 +122,12 @@ type analyzer struct {
 	pendingEnum     []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
 	lockTimeout     timeout
 	stmtTimeout     timeout
-	lockTimeoutDone bool
 	stmtTimeoutDone bool
-	alters          map[string]int
-	roles           map[string]bool // roles created earlier in the migration
-	facts           *scriptFacts
+	// lockTimeoutAt is the index in out of the missing-lock-timeout raised last, -1 before the first.
+	lockTimeoutAt int
+	alters        map[string]int
+	roles         map[string]bool // roles created earlier in the migration
+	facts         *scriptFacts
 }
 
 // scriptFacts is what the static analysis knows about each statement of a script that the rehearsal's
@@ -133,6 +137,9 @@ type analyzer struct {
 type scriptFacts struct {
 	file  string
 	stmts map[[2]int]stmtFacts // by the statement's line and column
+	// lockRule is the class the configuration gives missing-lock-timeout, when it gives one.
+	lockRule    Risk
+	lockRuleSet bool
 }
 
 // stmtFacts are the facts of one statement.
@@ -147,6 +154,30 @@ type stmtFacts struct {
 	escalate bool
 	// dml says the statement changes rows (UPDATE, DELETE, INSERT, MERGE).
 	dml bool
+	// counted says the static analysis counted a lock of the statement for missing-lock-timeout: SHARE
+	// or stronger on a relation it knows existed, or one whose wait it judged (DROP INDEX CONCURRENTLY).
+	counted bool
+	// relTimeout, for a DO block, is how lock_timeout stood for each relation its statements name (by
+	// the name the trace gives it) at the statements that may lock it (in effect only if at every one);
+	// lockTimeout and deploy stand for the relations it does not list. Nil when a statement of the block
+	// that ran without a lock_timeout may have locked relations it does not name.
+	relTimeout map[string]relCover
+}
+
+// relCover is how lock_timeout stood for a relation's lock: in effect (by the script, or by the deploy
+// only, which deploy then describes) or not.
+type relCover struct {
+	covered bool
+	deploy  string
+}
+
+// coverFor returns the facts' lockTimeout and deploy as they stand for a lock on relation rel (as the
+// trace names it; "" for the statement as a whole).
+func (f stmtFacts) coverFor(rel string) (covered bool, deploy string) {
+	if c, ok := f.relTimeout[rel]; ok && rel != "" {
+		return c.covered, c.deploy
+	}
+	return f.lockTimeout, f.deploy
 }
 
 // at returns the facts of the statement at line and column.
@@ -163,8 +194,14 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 }
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
-	return &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
-		facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
+	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
+		lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
+	if class, set := cfg.Rules["missing-lock-timeout"]; set {
+		if r, err := ParseRisk(class); err == nil {
+			a.facts.lockRule, a.facts.lockRuleSet = r, true
+		}
+	}
+	return a
 }
 
 // loadSchema is the state Config.Schema describes: complete when it is given.
@@ -323,7 +360,7 @@ func (a *analyzer) takes(l lockLevel) {
 }
 
 func (a *analyzer) statement(i int, st *sqlparse.Statement) {
-	a.stmt, a.stmtIdx, a.first, a.lock, a.readOnlyTarget = st, i, len(a.out), lockNone, false
+	a.stmt, a.stmtIdx, a.first, a.lock, a.readOnlyTarget, a.queue = st, i, len(a.out), lockNone, false, nil
 	if st.Err != nil {
 		a.noteFacts(nil)
 		a.parseError(st)
@@ -347,15 +384,7 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		a.add("statement-after-access-exclusive", "statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing table, which stays locked until COMMIT")
 	}
 	a.check(st.Node)
-	if a.lock >= lockSH && !a.lockTimeout.on() && !a.lockTimeoutDone {
-		a.lockTimeoutDone = true
-		f := a.add("missing-lock-timeout", "statement takes "+a.lock.String()+" on a pre-existing relation without an earlier SET lock_timeout: "+queuedBehind(a.lock, a.readOnlyTarget))
-		if a.lock < lockAE && a.readOnlyTarget {
-			f.Risk = Caution
-		}
-		a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeout.off(),
-			" and retries on SQLSTATE 55P03")
-	}
+	a.missingLockTimeout()
 	if a.lock >= lockSUE && !a.stmtTimeout.on() && !a.stmtTimeoutDone {
 		a.stmtTimeoutDone = true
 		f := a.add("missing-statement-timeout", "DDL on a pre-existing relation without an earlier SET statement_timeout")
@@ -371,22 +400,6 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	}
 	a.st.learnStatement(st, true)
 	a.applyIgnores()
-}
-
-// queuedBehind says what waits behind a statement that waits for lock l: ACCESS EXCLUSIVE conflicts
-// with every query, SHARE, SHARE ROW EXCLUSIVE and EXCLUSIVE with writes only (ACCESS SHARE, what
-// SELECT takes, conflicts only with ACCESS EXCLUSIVE). readOnly says the relation is one applications
-// only read.
-func queuedBehind(l lockLevel, readOnly bool) string {
-	switch {
-	case l >= lockAE:
-		return "while it waits, every later query on the table queues behind it"
-	case readOnly:
-		return "while it waits, later refreshes queue behind it; reads go on"
-	case l >= lockSH:
-		return "while it waits, every later write (INSERT, UPDATE, DELETE) on the table queues behind it; reads go on"
-	}
-	return "while it waits, conflicting maintenance queues behind it"
 }
 
 func isTxControl(n *pg_query.Node) bool { return n.GetTransactionStmt() != nil }

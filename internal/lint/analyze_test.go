@@ -652,3 +652,64 @@ func TestRiskClasses(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingLockTimeoutWhatQueues: missing-lock-timeout says what queues behind the statement while it
+// waits, and takes its class from that. CREATE OR REPLACE VIEW of a view the history has takes ACCESS
+// EXCLUSIVE on it, so every later reader of the view queues. DROP INDEX CONCURRENTLY holds SHARE UPDATE
+// EXCLUSIVE on the table while it waits for the transactions that use it, then takes ACCESS EXCLUSIVE on
+// the index, which no query uses by then: reads and writes go on, so it is caution, and inside a
+// transaction block it fails before it locks anything. A weaker finding earlier in the script does not
+// hide a dangerous one later, nor does one the deploy's lock_timeout covers, nor one an ignore comment
+// accepts for its own statement.
+func TestMissingLockTimeoutWhatQueues(t *testing.T) {
+	t.Parallel()
+	const view = "CREATE TABLE users (id bigint, email text, age int);\nCREATE INDEX users_email_idx ON users (email);\nCREATE VIEW active_users AS SELECT id FROM users;\n"
+	deploy := DeployTimeouts{{Name: "production", LockTimeout: 5 * time.Second}}
+	type want struct {
+		line int
+		risk Risk
+		says string
+	}
+	tests := []struct {
+		name, schema, src string
+		inTx              bool
+		deploy            DeployTimeouts
+		want              []want
+	}{
+		{"replace of an existing view", view, "CREATE OR REPLACE VIEW active_users AS SELECT id, email FROM users;\n", true, nil,
+			[]want{{1, Dangerous, "ACCESS EXCLUSIVE on view active_users, which exists, without an earlier SET lock_timeout: while it waits, every later query on the view queues behind it"}}},
+		{"drop index concurrently", view, "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n", false, nil,
+			[]want{{1, Caution, "reads and writes on the table go on"}}},
+		{"drop index concurrently, deploy's lock_timeout", view, "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n", false, deploy,
+			[]want{{1, Safe, "schemagate deploy runs it with lock_timeout = 5s"}}},
+		{"drop index concurrently inside a transaction fails first", view, "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n", true, nil, nil},
+		{"drop index concurrently, then an ALTER", view, "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\nALTER TABLE users ADD COLUMN bio text;\n", false, nil,
+			[]want{{1, Caution, "reads and writes on the table go on"}, {2, Dangerous, "every later query on the table"}}},
+		{"refresh concurrently, then an ALTER", "", "REFRESH MATERIALIZED VIEW CONCURRENTLY user_stats;\nALTER TABLE users ADD COLUMN bio text;\n", true, nil,
+			[]want{{1, Caution, "reads go on"}, {2, Dangerous, "every later query on the table"}}},
+		{"deploy covers the first, the script turns it off", "", "ALTER TABLE users ADD COLUMN a int;\nSET lock_timeout = 0;\nALTER TABLE users ADD COLUMN b int;\n", true, deploy,
+			[]want{{1, Safe, "schemagate deploy runs it"}, {3, Dangerous, "turns lock_timeout off"}}},
+		{"one per script", "", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\n", true, nil,
+			[]want{{1, Dangerous, "every later query on the table"}}},
+		{"an ignore comment speaks for its own statement", "", "-- schemagate:ignore missing-lock-timeout the table is tiny\nALTER TABLE tiny ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\n", true, nil,
+			[]want{{2, Dangerous, "every later query on the table"}, {3, Dangerous, "every later query on the table"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []want
+			for _, f := range AnalyzeScript(script(tt.src), tt.inTx, Config{Schema: tt.schema, Deploy: tt.deploy}) {
+				if f.Rule == "missing-lock-timeout" {
+					got = append(got, want{f.Line, f.Risk, f.Message})
+				}
+			}
+			ok := len(got) == len(tt.want)
+			for i := 0; ok && i < len(got); i++ {
+				ok = got[i].line == tt.want[i].line && got[i].risk == tt.want[i].risk && strings.Contains(got[i].says, tt.want[i].says)
+			}
+			if !ok {
+				t.Errorf("missing-lock-timeout findings %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

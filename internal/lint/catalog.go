@@ -177,7 +177,7 @@ var catalog = []Rule{
 		Bad:        "ALTER TABLE users RENAME TO accounts;",
 		Good:       "CREATE VIEW accounts AS SELECT * FROM users;"},
 	{ID: "move-or-rename-schema", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE brief", Rewrite: false, Scan: false,
-		Summary:    "ALTER TABLE … SET SCHEMA, ALTER SCHEMA … RENAME",
+		Summary:    "ALTER TABLE / VIEW / MATERIALIZED VIEW … SET SCHEMA, ALTER SCHEMA … RENAME",
 		Suggestion: "new schema + dual write / search_path shims",
 		Why:        "Risk: dangerous. Rewrite/scan: n. Also flagged by: SM rename_schema (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users SET SCHEMA app;",
@@ -453,7 +453,7 @@ var catalog = []Rule{
 	{ID: "missing-lock-timeout", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "a statement that takes ≥ SHARE (or any AE) on a pre-existing relation while lock_timeout = 0",
 		Suggestion: "SET lock_timeout = '1s'…'5s' + retry on SQLSTATE 55P03",
-		Why:        "Risk: dangerous: while the statement waits for its lock, every later query that conflicts with it queues behind it — reads and writes for ACCESS EXCLUSIVE, writes for SHARE, SHARE ROW EXCLUSIVE and EXCLUSIVE (reads go on). Caution for EXCLUSIVE on a materialized view (REFRESH … CONCURRENTLY), which applications only read. Rewrite/scan: —. Also flagged by: S require-lock-timeout; SM lock_timeout / check_lock_timeout; E E9; pgroll --lock-timeout (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Why:        "Risk: dangerous: while the statement waits for its lock, every later query that conflicts with it queues behind it — reads and writes for ACCESS EXCLUSIVE, writes for SHARE, SHARE ROW EXCLUSIVE and EXCLUSIVE (reads go on). Caution for EXCLUSIVE on a materialized view (REFRESH … CONCURRENTLY), which applications only read. `CREATE OR REPLACE VIEW` of a view that exists (in the history, or as the rehearsal saw it) takes ACCESS EXCLUSIVE on it and counts. Caution for `DROP INDEX CONCURRENTLY`: it waits for every older transaction on the table under SHARE UPDATE EXCLUSIVE and takes ACCESS EXCLUSIVE only on the index, which no query uses by then, so reads and writes go on and only VACUUM, ANALYZE, index builds and DDL on the table queue; lock_timeout bounds those waits too (one that times out leaves the index INVALID, and running the drop again finishes it). Inside a DO block, a lock_timeout the block sets counts for the statements after it. Rewrite/scan: —. Also flagged by: S require-lock-timeout; SM lock_timeout / check_lock_timeout; E E9; pgroll --lock-timeout (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD COLUMN bio text;",
 		Good:       "SET lock_timeout = '2s'; ALTER TABLE users ADD COLUMN bio text;",
 		Notes: "When `schemagate.yml` configures deploy environments, `schemagate deploy` applies every migration with its own `lock_timeout` " +

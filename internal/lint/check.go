@@ -37,12 +37,19 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.rename(n.GetRenameStmt())
 	case n.GetAlterObjectSchemaStmt() != nil:
 		s := n.GetAlterObjectSchemaStmt()
-		if key := a.st.rel(s.Relation); s.ObjectType == pg_query.ObjectType_OBJECT_TABLE && !a.st.created[key] {
+		// A view or materialized view moves under ACCESS EXCLUSIVE as a table does, its readers breaking alike.
+		what := relName(s.Relation)
+		if s.ObjectType == pg_query.ObjectType_OBJECT_VIEW || s.ObjectType == pg_query.ObjectType_OBJECT_MATVIEW {
+			what = relationKinds[s.ObjectType] + " " + what
+		} else if s.ObjectType != pg_query.ObjectType_OBJECT_TABLE {
+			break
+		}
+		if key := a.st.rel(s.Relation); !a.st.created[key] {
 			from, lock := len(a.out), a.lock
 			a.takes(lockAE)
-			a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", relName(s.Relation)))
+			a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", what))
 			if s.MissingOk && a.st.absent(key, s.Relation.GetSchemaname() != "") {
-				a.nothingDone(from, lock, a.noSuch("table", []string{relName(s.Relation)}, []string{key}))
+				a.nothingDone(from, lock, a.noSuch(relationKinds[s.ObjectType], []string{relName(s.Relation)}, []string{key}))
 			}
 		}
 	case n.GetIndexStmt() != nil:
@@ -134,6 +141,14 @@ func (a *analyzer) check(n *pg_query.Node) {
 		// Of a view the known schema lacks, CREATE OR REPLACE VIEW only creates one, as CREATE VIEW does.
 		if key := a.st.rel(v.View); v.Replace && !a.st.created[key] && !a.st.absent(key, v.View.GetSchemaname() != "") {
 			a.add("replace-or-drop-view", fmt.Sprintf("CREATE OR REPLACE VIEW %s takes ACCESS EXCLUSIVE on the view; readers of removed or renamed columns break", relName(v.View)))
+			// Of one the history has (the first schema of the search path, where an unqualified name is
+			// created), PostgreSQL rewrites its rule under ACCESS EXCLUSIVE; when the history may lack it,
+			// the rehearsal tells (ApplyEvidence).
+			if a.st.exists[key] {
+				a.takes(lockAE)
+				a.queue = &lockQueue{risk: Dangerous, msg: fmt.Sprintf("CREATE OR REPLACE VIEW takes ACCESS EXCLUSIVE on view %s, which exists, "+
+					"without an earlier SET lock_timeout: %s", relName(v.View), queuedBehind(lockAE, "v"))}
+			}
 		}
 	case n.GetCreateTrigStmt() != nil:
 		t := n.GetCreateTrigStmt()
@@ -541,6 +556,10 @@ func (a *analyzer) drop(d *pg_query.DropStmt) {
 		a.nothingDone(from, lock, a.noSuch(kind, names, keys))
 		return
 	}
+	// Nor does DROP INDEX CONCURRENTLY IF EXISTS of such an index lock anything.
+	if d.Concurrent && d.MissingOk && a.absent(d.Objects, keys) {
+		allFresh = true
+	}
 	a.dropEffects(d, names, allFresh)
 }
 
@@ -623,6 +642,10 @@ func (a *analyzer) dropEffects(d *pg_query.DropStmt, names []string, allFresh bo
 			a.concurrent("DROP INDEX CONCURRENTLY")
 			if !a.inTx() && !d.MissingOk {
 				a.add("non-idempotent-ddl", "DROP INDEX CONCURRENTLY without IF EXISTS in a migration that runs outside a transaction")
+			}
+			if !allFresh && !a.inTx() { // inside a transaction block it fails before it locks anything
+				a.takes(lockSUE)
+				a.queue = dropIndexConcurrentlyQueue(list)
 			}
 			return
 		}

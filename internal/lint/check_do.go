@@ -64,10 +64,15 @@ func (s timeoutSet) apply(lock, stmt *timeout, inTx bool) {
 }
 
 // doBlock follows what a PL/pgSQL DO block's body does with the timeouts (SET [LOCAL] lock_timeout,
-// PERFORM set_config(…), RESET), read with PostgreSQL's PL/pgSQL parser. The lock the rehearsal sees
-// the DO take is judged with the lock_timeout in effect at the body's statements that may take locks
-// (the statement's facts); the settings stay after the block: SET LOCAL until the transaction ends
-// (a DO outside a transaction block is its own transaction), SET until the session ends.
+// PERFORM set_config(…), SELECT set_config(…) INTO, RESET), read with PostgreSQL's PL/pgSQL parser.
+// The locks the rehearsal sees the DO take are judged with the lock_timeout in effect at the body's
+// statements that may take them (the statement's facts): a lock on a relation the statements name,
+// with the timeout in effect at each of them that may take SHARE or stronger on it (a SET between ALTER
+// TABLE a and ALTER TABLE b covers b's lock, not a's); any other lock, or any lock when a
+// statement that ran without a timeout may have locked relations it does not name (dynamic SQL, a
+// function call, a DROP reaching other tables), with the block's as a whole: in effect only when it was
+// at every such statement. The settings stay after the block: SET LOCAL until the transaction ends (a
+// DO outside a transaction block is its own transaction), SET until the session ends.
 //
 // The body's statements run in order; one inside IF, a loop or an inner block may not run, so a
 // setting there counts only when it turns a timeout off.
@@ -86,6 +91,7 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 	deployWhere, deployOK := a.deployTimeout("lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout })
 	var sets []timeoutSet
 	locking, covered, byDeploy := 0, true, false
+	rels, blind := map[string]relCover{}, false
 	var visit func(stmts []any, nested bool)
 	visit = func(stmts []any, nested bool) {
 		for _, s := range stmts {
@@ -98,7 +104,8 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 					if kind == "PLpgSQL_stmt_perform" {
 						field = "expr"
 					}
-					if ts, ok := plTimeoutSets(node, field, kind == "PLpgSQL_stmt_perform"); ok {
+					into, _ := node["into"].(bool)
+					if ts, ok := plTimeoutSets(node, field, kind == "PLpgSQL_stmt_perform" || into); ok {
 						for _, t := range ts {
 							if nested && t.on {
 								continue // may not run
@@ -117,12 +124,22 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 				}
 				// A statement that may take locks: judged with the lock_timeout in effect now.
 				locking++
+				cover := relCover{covered: true}
 				switch {
 				case lock.on():
 				case !lock.off() && deployOK:
-					byDeploy = true
+					byDeploy, cover.deploy = true, deployWhere
 				default:
-					covered = false
+					covered, cover.covered = false, false
+				}
+				targets, known := a.plLockTargets(kind, node)
+				blind = blind || !known && !cover.covered
+				// A later statement may take a stronger lock on a relation than an earlier one did, and wait
+				// for it: any statement naming it without a timeout leaves it uncovered.
+				for _, r := range targets {
+					if c, seen := rels[r]; !seen || !cover.covered || c.covered && c.deploy == "" {
+						rels[r] = cover
+					}
 				}
 				plNested(node, func(inner []any) { visit(inner, true) }) // FOR … LOOP bodies
 			}
@@ -136,6 +153,9 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 		if covered && byDeploy {
 			sf.deploy = deployWhere
 		}
+		if !blind && len(rels) > 0 {
+			sf.relTimeout = rels
+		}
 		a.facts.stmts[k] = sf
 	}
 	for _, t := range sets {
@@ -143,20 +163,28 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 	}
 }
 
-// plTimeoutSets reads the SQL of a PL/pgSQL statement (node[field]): ok when it only changes timeouts
-// (SET, RESET, PERFORM set_config(…)), with the changes it makes.
-func plTimeoutSets(node map[string]any, field string, perform bool) (sets []timeoutSet, ok bool) {
+// plSQL parses the SQL of a PL/pgSQL statement (node[field]); nil when it is not one statement.
+func plSQL(node map[string]any, field string) *pg_query.Node {
 	expr, _ := node[field].(map[string]any)
 	e, _ := expr["PLpgSQL_expr"].(map[string]any)
 	query, _ := e["query"].(string)
 	if query == "" {
-		return nil, false
+		return nil
 	}
 	stmts := sqlparse.Parse(query)
-	if len(stmts) != 1 || stmts[0].Node == nil {
+	if len(stmts) != 1 {
+		return nil
+	}
+	return stmts[0].Node
+}
+
+// plTimeoutSets reads the SQL of a PL/pgSQL statement (node[field]): ok when it only changes timeouts
+// (SET, RESET, PERFORM set_config(…), or SELECT set_config(…) INTO: perform), with the changes it makes.
+func plTimeoutSets(node map[string]any, field string, perform bool) (sets []timeoutSet, ok bool) {
+	n := plSQL(node, field)
+	if n == nil {
 		return nil, false
 	}
-	n := stmts[0].Node
 	sets = timeoutSets(n)
 	if n.GetVariableSetStmt() != nil {
 		return sets, true // another setting changes no lock either
@@ -198,4 +226,71 @@ func plBlockBody(top map[string]any) []any {
 	block, _ := action["PLpgSQL_stmt_block"].(map[string]any)
 	body, _ := block["body"].([]any)
 	return body
+}
+
+// plLockTargets lists the relations (as the trace names them) that a statement of a DO block's body
+// (kind, node) may take SHARE or a stronger lock on. known is false when it may also lock relations it
+// does not name, or its SQL is not at hand: dynamic SQL, a function call (which may run anything), a
+// cursor or loop over a query, ALTER TABLE subcommands that lock the other side of a foreign key or
+// another partition (DROP CONSTRAINT, DROP COLUMN, ALTER COLUMN TYPE, ATTACH/DETACH PARTITION), CREATE
+// TABLE … PARTITION OF (the DEFAULT partition), DROP (the index's table, tables reached by foreign
+// key), TRUNCATE … CASCADE, and any statement not listed here. Reads and row changes take ROW EXCLUSIVE
+// at most, which queues nothing: no targets. Indexes and TOAST of a named table go unnamed; their
+// locks follow the table's.
+func (a *analyzer) plLockTargets(kind string, node map[string]any) (rels []string, known bool) {
+	var n *pg_query.Node
+	switch kind {
+	case "PLpgSQL_stmt_execsql":
+		n = plSQL(node, "sqlstmt")
+	case "PLpgSQL_stmt_perform":
+		n = plSQL(node, "expr")
+	}
+	if n == nil || calledFunction(n) != "" {
+		return nil, false
+	}
+	switch {
+	case n.GetSelectStmt() != nil, n.GetInsertStmt() != nil, n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil, n.GetMergeStmt() != nil:
+		return nil, true
+	case n.GetAlterTableStmt() != nil:
+		at := n.GetAlterTableStmt()
+		if at.Objtype != pg_query.ObjectType_OBJECT_TABLE {
+			return nil, false
+		}
+		for _, c := range at.Cmds {
+			switch c.GetAlterTableCmd().GetSubtype() {
+			case pg_query.AlterTableType_AT_DropConstraint, pg_query.AlterTableType_AT_DropColumn, pg_query.AlterTableType_AT_AlterColumnType,
+				pg_query.AlterTableType_AT_AttachPartition, pg_query.AlterTableType_AT_DetachPartition, pg_query.AlterTableType_AT_DetachPartitionFinalize:
+				return nil, false
+			}
+		}
+	case n.GetCreateStmt() != nil:
+		if n.GetCreateStmt().Partbound != nil {
+			return nil, false
+		}
+	case n.GetTruncateStmt() != nil:
+		if n.GetTruncateStmt().Behavior == pg_query.DropBehavior_DROP_CASCADE {
+			return nil, false
+		}
+	case n.GetRenameStmt() != nil, n.GetAlterObjectSchemaStmt() != nil:
+		if n.GetRenameStmt().GetRelation() == nil && n.GetAlterObjectSchemaStmt().GetRelation() == nil {
+			return nil, false
+		}
+	case n.GetIndexStmt() != nil, n.GetCreateTrigStmt() != nil, n.GetLockStmt() != nil, n.GetRefreshMatViewStmt() != nil, n.GetViewStmt() != nil,
+		n.GetCreatePolicyStmt() != nil, n.GetAlterPolicyStmt() != nil, n.GetRuleStmt() != nil:
+	default:
+		return nil, false
+	}
+	walk(n, func(m proto.Message) {
+		if rv, ok := m.(*pg_query.RangeVar); ok {
+			rels = append(rels, traceName(a.st.rel(rv)))
+		}
+	})
+	return rels, true
+}
+
+// traceName is the name the rehearsal's trace gives the relation of state key key: schema and name,
+// each as quote_ident writes it.
+func traceName(key string) string {
+	schema, name, _ := strings.Cut(key, ".")
+	return quoteIdent(schema) + "." + quoteIdent(name)
 }

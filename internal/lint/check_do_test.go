@@ -1,7 +1,9 @@
 package lint
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +78,65 @@ func TestDoBlockSetsLockTimeoutForLaterStatements(t *testing.T) {
 		if missing != tt.missing {
 			t.Errorf("%q (in a transaction %v): missing-lock-timeout %v, want %v", tt.src, tt.inTx, missing, tt.missing)
 		}
+	}
+}
+
+// TestDoBlockLockTimeoutPerStatement: a lock_timeout the block sets covers the statements after it, not
+// those before: of the relations the rehearsal saw the block lock, one an earlier statement names was
+// locked without a timeout, one only a later statement names with one. A statement that only reads or
+// writes rows takes no lock that queues anything; one whose targets the parser cannot see (EXECUTE, a
+// function call) before the SET may have locked any relation, so the block is judged as a whole.
+func TestDoBlockLockTimeoutPerStatement(t *testing.T) {
+	t.Parallel()
+	ev := []Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: []LockEvidence{
+		{Relation: "public.a", Mode: "AccessExclusiveLock", Preexisting: true},
+		{Relation: "public.b", Mode: "AccessExclusiveLock", Preexisting: true}}}}
+	for _, tt := range []struct {
+		name string
+		body string
+		want map[string]Risk // relation -> risk of its unexplained-exclusive-lock
+	}{
+		{"SET between the two", "ALTER TABLE a ADD COLUMN x int; SET lock_timeout = '1s'; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Caution}},
+		{"SET LOCAL between the two", "ALTER TABLE a ADD COLUMN x int; SET LOCAL lock_timeout = '1s'; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Caution}},
+		{"PERFORM set_config between the two", "ALTER TABLE a ADD COLUMN x int; PERFORM set_config('lock_timeout', '1s', true); ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Caution}},
+		{"SELECT set_config INTO between the two", "ALTER TABLE a ADD COLUMN x int; SELECT set_config('lock_timeout', '1s', false) INTO v; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Caution}},
+		{"SET first", "SET lock_timeout = '1s'; ALTER TABLE a ADD COLUMN x int; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Caution, "public.b": Caution}},
+		{"a read before the SET", "PERFORM 1 FROM a LIMIT 1; SET lock_timeout = '1s'; ALTER TABLE a ADD COLUMN x int; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Caution, "public.b": Caution}},
+		{"the same relation before and after", "ALTER TABLE a ADD COLUMN x int; SET lock_timeout = '1s'; ALTER TABLE a ADD COLUMN z int; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Caution}},
+		{"EXECUTE before the SET", "EXECUTE 'ALTER TABLE b ADD COLUMN y int'; SET lock_timeout = '1s'; ALTER TABLE a ADD COLUMN x int; ALTER TABLE b ADD COLUMN z int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Dangerous}},
+		{"a function call before the SET", "PERFORM my_migration(); SET lock_timeout = '1s'; ALTER TABLE a ADD COLUMN x int; ALTER TABLE b ADD COLUMN z int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Dangerous}},
+		{"turned off before the same relation again", "SET lock_timeout = '1s'; ALTER TABLE a ADD COLUMN x int; SET lock_timeout = 0; ALTER TABLE a ADD COLUMN z int; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Dangerous}},
+		{"a DROP before the SET reaches the table", "DROP INDEX a_x_idx; SET lock_timeout = '1s'; ALTER TABLE a ADD COLUMN x int; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Dangerous, "public.b": Dangerous}},
+		{"turned off between the two", "SET lock_timeout = '1s'; ALTER TABLE a ADD COLUMN x int; SET lock_timeout = 0; ALTER TABLE b ADD COLUMN y int;",
+			map[string]Risk{"public.a": Caution, "public.b": Dangerous}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := "DO $$ DECLARE v text; BEGIN " + tt.body + " END $$;\n"
+			got := map[string]Risk{}
+			for _, f := range ApplyEvidence(AnalyzeScript(script(src), true, Config{}), ev) {
+				if f.Rule == "unexplained-exclusive-lock" {
+					for rel := range tt.want {
+						if strings.Contains(f.Message, rel+",") {
+							got[rel] = f.Risk
+						}
+					}
+				}
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("unexplained-exclusive-lock risks %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

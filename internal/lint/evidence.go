@@ -75,6 +75,13 @@ const SourceBoth = "static+dynamic"
 //     configuration turns missing-lock-timeout off or safe, or an ignore comment above the statement
 //     names it).
 //     Statements of scripts with no static finding at all fall back to the file's missing-lock-timeout.
+//     A DO block's lock on a relation its statements name is judged with the lock_timeout in effect at
+//     those statements, not at the block as a whole (see doBlock).
+//   - SHARE or a stronger lock on a pre-existing relation that a finding of the statement names but the
+//     static analysis could not count for missing-lock-timeout (CREATE OR REPLACE VIEW of a view the
+//     history the rules read may lack: the lock shows it replaced one) adds missing-lock-timeout when no
+//     lock_timeout is in effect at the statement, unless one of the same class or higher stands at it
+//     or at an earlier statement of the script.
 //   - A DROP … IF EXISTS / ALTER … IF EXISTS judged to do nothing (its object absent from the known
 //     schema) is confirmed when the statement locked no pre-existing relation; when it did, the
 //     object existed after all and the statement gets back the finding it would have had (dangerous
@@ -112,23 +119,25 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 			facts[f.facts.file] = f.facts
 		}
 	}
-	// timeoutNote says how lock_timeout stands at the statement of e, for a finding on lock l it took:
-	// whether the finding is dangerous for want of one, and what to add to its message. Without the
-	// static analysis' facts of the statement, the file's missing-lock-timeout decides.
-	timeoutNote := func(e Evidence, l lockLevel) (dangerous bool, note string) {
+	// timeoutNote says how lock_timeout stands at the statement of e, for a finding on lock l it took
+	// on relation rel ("" for the statement as a whole): whether the finding is dangerous for want of
+	// one, and what to add to its message. Without the static analysis' facts of the statement, the
+	// file's missing-lock-timeout decides.
+	timeoutNote := func(e Evidence, rel string, l lockLevel) (dangerous bool, note string) {
 		sf, ok := facts[e.File].at(e.Line, e.Column)
 		if !ok {
 			if noTimeout[e.File] {
-				return true, "; the migration does not set lock_timeout, so " + queuedBehind(l, false)
+				return true, "; the migration does not set lock_timeout, so " + queuedBehind(l, "")
 			}
 			return false, "; keep lock_timeout set so a wait for it cannot queue the table's queries"
 		}
+		sf.lockTimeout, sf.deploy = sf.coverFor(rel)
 		accepted := slices.ContainsFunc(ignoredAt[key{e.File, e.Line, e.Column}], func(ig StatementIgnore) bool {
 			return slices.ContainsFunc(ig.Rules, func(id string) bool { return strings.EqualFold(id, "missing-lock-timeout") })
 		})
 		switch {
 		case !sf.lockTimeout && sf.escalate && !accepted:
-			return true, "; no lock_timeout is in effect at this statement, so " + queuedBehind(l, false)
+			return true, "; no lock_timeout is in effect at this statement, so " + queuedBehind(l, "")
 		case !sf.lockTimeout:
 			return false, "; no lock_timeout is in effect at this statement"
 		case sf.deploy != "":
@@ -183,13 +192,16 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 		explainedRewrite := false
 		var scanners []*Finding
 		lockClaimed := false
+		var lockers []*Finding // findings that claim a lock (see uncountedLock)
+		revived := false
 		for _, i := range idx {
 			f := &out[i]
 			if f.ifExists != nil {
 				if !revive(f, e, newLocks) {
 					continue // it did nothing, as judged: it claims no lock, rewrite or scan
 				}
-				if dangerous, note := timeoutNote(e, maxLock(newLocks)); dangerous {
+				revived = true // it comes back with what it would say, lock_timeout included
+				if dangerous, note := timeoutNote(e, "", maxLock(newLocks)); dangerous {
 					f.Risk = Dangerous
 					f.Message += note
 				}
@@ -237,6 +249,9 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 			}
 			if r, _ := Lookup(f.Rule); (f.Lock != "" || r.Lock != "" || f.Rule == "missing-lock-timeout") && f.Rule != "statement-after-access-exclusive" {
 				lockClaimed = true
+				if f.Rule != "missing-lock-timeout" {
+					lockers = append(lockers, f)
+				}
 			}
 			if f.Rewrite {
 				explainedRewrite = true
@@ -369,7 +384,7 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 				f := withRule(base, "unexplained-exclusive-lock")
 				f.Lock = l.String()
 				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, and no rule explains it", l, rel)
-				dangerous, note := timeoutNote(e, l)
+				dangerous, note := timeoutNote(e, rel, l)
 				if dangerous {
 					f.Risk = Dangerous
 				}
@@ -379,6 +394,31 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 					f.Suggestion = "check what the statement does to the table; if the migration also reaches the database another way than schemagate deploy, SET lock_timeout in it"
 				}
 				out = append(out, f)
+			}
+		}
+		// A lock a finding claims that the static analysis could not count for missing-lock-timeout
+		// (CREATE OR REPLACE VIEW of a view the history the rules read may lack) counts once the
+		// rehearsal sees it on a relation that existed before, as it would have had the rules known.
+		if sf, ok := facts[e.File].at(e.Line, e.Column); ok && !sf.counted && !revived && !sf.lockTimeout && sf.escalate {
+			if rel, l := uncountedLock(lockers, e, newLocks); l >= lockSH {
+				kind := ""
+				for _, lk := range e.Locks {
+					if lk.Relation == rel {
+						kind = lk.Kind
+					}
+				}
+				f := withRule(base, "missing-lock-timeout")
+				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, without an earlier SET lock_timeout: %s",
+					l, rel, queuedBehind(l, kind))
+				switch sc := facts[e.File]; {
+				case sc.lockRuleSet:
+					f.Risk = sc.lockRule
+				case kind == "m" && l < lockAE:
+					f.Risk = Caution
+				}
+				if !lockTimeoutRaised(out, e, f.Risk) {
+					out = append(out, f)
+				}
 			}
 		}
 		for _, ix := range e.InvalidIndexes {
@@ -419,6 +459,28 @@ func maxLock(locks map[string]lockLevel) lockLevel {
 		l = max(l, m)
 	}
 	return l
+}
+
+// lockTimeoutRaised tells whether a missing-lock-timeout of class risk or higher that stands (not
+// ignored) was raised at the statement of e or at an earlier one of its script: as the static analysis
+// does, the rule is raised once per script unless a later statement deserves a higher class.
+func lockTimeoutRaised(fs []Finding, e Evidence, risk Risk) bool {
+	return slices.ContainsFunc(fs, func(f Finding) bool {
+		return f.Rule == "missing-lock-timeout" && f.File == e.File && f.Risk >= risk && !f.Ignored &&
+			(f.Line < e.Line || f.Line == e.Line && f.Column <= e.Column)
+	})
+}
+
+// uncountedLock is the strongest lock of newLocks (the pre-existing relations statement e locked) on a
+// relation that one of lockers (its findings that claim a lock) names and that it did not drop.
+func uncountedLock(lockers []*Finding, e Evidence, newLocks map[string]lockLevel) (rel string, l lockLevel) {
+	for _, r := range slices.Sorted(maps.Keys(newLocks)) {
+		if newLocks[r] <= l || droppedBy(e, r) || !slices.ContainsFunc(lockers, func(f *Finding) bool { return names(f, r) }) {
+			continue
+		}
+		rel, l = r, newLocks[r]
+	}
+	return rel, l
 }
 
 // dmlScanSuggestion is table-scan's advice for a statement that changes rows: the rule's (validate

@@ -500,3 +500,56 @@ func TestApplyEvidenceRewriteWithIndexesIsOneFinding(t *testing.T) {
 		t.Errorf("table-rewrite findings %q, want one naming public.t and its index", rewrites)
 	}
 }
+
+// TestApplyEvidenceReplacedView: when the history the rules read does not tell whether the view of a
+// CREATE OR REPLACE VIEW exists, the rehearsal does: ACCESS EXCLUSIVE on a view that existed before
+// the migration means it replaced one, and the statement counts for missing-lock-timeout as any
+// statement that takes ACCESS EXCLUSIVE does.
+func TestApplyEvidenceReplacedView(t *testing.T) {
+	t.Parallel()
+	const replace = "CREATE OR REPLACE VIEW active_users AS SELECT id, email FROM users;\n"
+	onView := func(line int, preexisting bool) []Evidence {
+		return []Evidence{{File: "m.sql", Line: line, Column: 1, Locks: []LockEvidence{
+			{Relation: "public.users", Mode: "AccessShareLock", Preexisting: true, Kind: "r"},
+			{Relation: "public.active_users", Mode: "AccessExclusiveLock", Preexisting: preexisting, Kind: "v"}}}}
+	}
+	type want struct {
+		line    int
+		risk    Risk
+		ignored bool
+	}
+	tests := []struct {
+		name, src string
+		cfg       Config
+		ev        []Evidence
+		want      []want
+	}{
+		{"replaced an existing view", replace, Config{}, onView(1, true), []want{{1, Dangerous, false}}},
+		{"created the view", replace, Config{}, onView(1, false), nil},
+		{"lock_timeout set", "SET lock_timeout = '2s';\n" + replace, Config{}, onView(2, true), nil},
+		{"accepted by an ignore comment", "-- schemagate:ignore missing-lock-timeout the view is read by a batch job only\n" + replace, Config{}, onView(2, true),
+			[]want{{2, Dangerous, true}}},
+		{"rule made safe", replace, Config{Rules: map[string]string{"missing-lock-timeout": "safe"}}, onView(1, true), nil},
+		{"an earlier statement has it already", "ALTER TABLE users ADD COLUMN bio text;\n" + replace, Config{}, onView(2, true), []want{{1, Dangerous, false}}},
+		{"known to exist: no second one", replace, Config{Schema: "CREATE TABLE users (id bigint, email text);\nCREATE VIEW active_users AS SELECT id FROM users;\n"},
+			onView(1, true), []want{{1, Dangerous, false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := script(tt.src)
+			var got []want
+			for _, f := range ApplyEvidence(AnalyzeScript(s, true, tt.cfg), tt.ev, IgnoresOf(s)...) {
+				if f.Rule == "missing-lock-timeout" {
+					got = append(got, want{f.Line, f.Risk, f.Ignored})
+					if strings.HasPrefix(f.Statement, "CREATE OR REPLACE") && !strings.Contains(f.Message, "every later query on the view") {
+						t.Errorf("message %q does not say what queues", f.Message)
+					}
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("missing-lock-timeout findings (line, risk, ignored) %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -9,3 +9,34 @@ ALTER TABLE users ADD COLUMN bio text;
 SET lock_timeout = '2s';
 -- want-none
 ALTER TABLE users ADD COLUMN bio text;
+
+-- case
+-- CREATE OR REPLACE VIEW of a view the history has rewrites it under ACCESS EXCLUSIVE.
+-- want: missing-lock-timeout
+CREATE OR REPLACE VIEW active_users AS SELECT id, email, name FROM users;
+
+-- case
+-- Of a view the (complete) history lacks, it only creates one.
+-- want-none
+CREATE OR REPLACE VIEW active_users_v2 AS SELECT id FROM users;
+
+-- case
+-- want-none
+CREATE VIEW fresh_users AS SELECT id FROM users;
+-- want-none
+CREATE OR REPLACE VIEW fresh_users AS SELECT id, email FROM users;
+
+-- case
+-- want: missing-lock-timeout
+ALTER VIEW active_users SET SCHEMA app;
+
+-- case notx
+-- DROP INDEX CONCURRENTLY: SHARE UPDATE EXCLUSIVE on the table, ACCESS EXCLUSIVE on the index at the end.
+-- want: missing-lock-timeout
+DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
+
+-- case notx
+-- want-none
+SET lock_timeout = '2s';
+-- want-none
+DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;

@@ -1,0 +1,96 @@
+package lint
+
+import (
+	"fmt"
+	"time"
+)
+
+// lockQueue is what missing-lock-timeout says of a statement whose strongest lock alone does not tell
+// what queues behind its wait: its message, its class, and its advice when it has its own.
+type lockQueue struct {
+	msg        string
+	risk       Risk
+	suggestion string
+}
+
+// missingLockTimeout raises missing-lock-timeout when the statement takes SHARE or a stronger lock on a
+// pre-existing relation, or its wait queues something (queue), and no lock_timeout is in effect. Once
+// per script, at the first such statement; a later one is raised too when its class is higher than
+// that of the last one raised (a refresh that blocks no reader, or a statement the deploy's
+// lock_timeout covers, says nothing of a later one that waits without any), or when the last one is
+// ignored (its comment speaks for its own statement).
+func (a *analyzer) missingLockTimeout() {
+	q := a.queue
+	if q == nil && a.lock >= lockSH {
+		kind := ""
+		if a.readOnlyTarget {
+			kind = "m"
+		}
+		q = &lockQueue{msg: "statement takes " + a.lock.String() + " on a pre-existing relation without an earlier SET lock_timeout: " +
+			queuedBehind(a.lock, kind), risk: Dangerous}
+		if a.lock < lockAE && a.readOnlyTarget {
+			q.risk = Caution
+		}
+	}
+	if q == nil {
+		return
+	}
+	k := [2]int{a.stmt.Pos.Line, a.stmt.Pos.Column}
+	sf := a.facts.stmts[k]
+	sf.counted = true
+	a.facts.stmts[k] = sf
+	if a.lockTimeout.on() {
+		return
+	}
+	f := a.add("missing-lock-timeout", q.msg)
+	f.Risk = q.risk
+	if q.suggestion != "" {
+		f.Suggestion = q.suggestion
+	}
+	a.deployCovers(f, "lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout }, a.lockTimeout.off(),
+		" and retries on SQLSTATE 55P03")
+	if last := a.lockTimeoutAt; last >= 0 && f.Risk <= a.out[last].Risk && !a.out[last].Ignored {
+		a.out = a.out[:len(a.out)-1]
+		return
+	}
+	a.lockTimeoutAt = len(a.out) - 1
+}
+
+// queuedBehind says what waits behind a statement that waits for lock l on a relation of kind (its
+// pg_class.relkind, "" for a table): ACCESS EXCLUSIVE conflicts with every query, SHARE, SHARE ROW
+// EXCLUSIVE and EXCLUSIVE with writes only (ACCESS SHARE, what SELECT takes, conflicts only with ACCESS
+// EXCLUSIVE). Applications only read a materialized view ("m"), and nothing writes through a view ("v")
+// that a lock below ACCESS EXCLUSIVE on it would hold up.
+func queuedBehind(l lockLevel, kind string) string {
+	switch {
+	case l >= lockAE && kind == "v":
+		return "while it waits, every later query on the view queues behind it"
+	case l >= lockAE:
+		return "while it waits, every later query on the table queues behind it"
+	case kind == "m":
+		return "while it waits, later refreshes queue behind it; reads go on"
+	case l >= lockSH:
+		return "while it waits, every later write (INSERT, UPDATE, DELETE) on the table queues behind it; reads go on"
+	}
+	return "while it waits, conflicting maintenance queues behind it"
+}
+
+// dropIndexConcurrentlyQueue is what waits behind DROP INDEX CONCURRENTLY of index (as written) while it
+// waits (PostgreSQL's index_drop): it takes SHARE UPDATE EXCLUSIVE on the index's table and the index,
+// marks the index invalid, waits until no transaction that holds any lock on the table is left from
+// before (twice: WaitForLockers on the transactions' virtual xid locks), and only then takes ACCESS
+// EXCLUSIVE on the index, which by then no query opens (the relcache skips an index that is not live).
+// None of it conflicts with what reads and writes take, so they go on; what takes SHARE UPDATE
+// EXCLUSIVE or stronger on the table (VACUUM, ANALYZE, index builds, DDL) queues behind it, for as long
+// as the oldest of those transactions runs. lock_timeout bounds each of these waits, the waits for the
+// old transactions too (they are lock waits); one that times out leaves the index INVALID but still
+// maintained, and running the statement again finishes the drop. Caution: a missing lock_timeout holds
+// the migration and the table's maintenance, not its queries.
+func dropIndexConcurrentlyQueue(index string) *lockQueue {
+	return &lockQueue{risk: Caution,
+		msg: fmt.Sprintf("DROP INDEX CONCURRENTLY %s without an earlier SET lock_timeout: it holds SHARE UPDATE EXCLUSIVE on the index's table while it "+
+			"waits for every transaction that uses the table, then takes ACCESS EXCLUSIVE on the index, which no query uses by then: reads and writes "+
+			"on the table go on, only VACUUM, ANALYZE, index builds and DDL on the table queue behind it, for as long as the oldest such transaction runs", index),
+		suggestion: "SET lock_timeout before it (it bounds the waits for older transactions too); one that times out leaves the index INVALID, " +
+			"and DROP INDEX CONCURRENTLY IF EXISTS run again finishes the drop"}
+}
