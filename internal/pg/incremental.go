@@ -37,12 +37,17 @@ import (
 //     transaction first), and reads run under fixed settings whatever the session's time zone or
 //     output styles (see sessionSettings).
 //   - A dropped domain constraint leaves only its lock: the mark's domains are read again.
+//   - Deparsed text qualifies a name only where the search path does not find it: with several schemas
+//     after pg_catalog (Flyway's app, "$user", public), a new app.foo hides public.foo from what quotes
+//     it, with no pg_depend link between them. The read vouches for such a path only while no name is
+//     found in two of its schemas, at the mark and now (see stateSQL).
 //
 // Whatever this cannot vouch for falls back to a full read: a schema, extension, role, operator, cast,
 // collation or other shared-vocabulary change; an object in pg_catalog or a temporary schema; a search
-// path with more than one schema after pg_catalog, or one that changed; a function that shares a name
-// with a built-in one; catalog rows the migration wrote with DML (the caller passes Force); changes made
-// outside a transaction whose locks were not captured (the caller passes no Mark).
+// path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
+// (at the mark or now); a function that shares a name with a built-in one; catalog rows the migration
+// wrote with DML (the caller passes Force); changes made outside a transaction whose locks were not
+// captured (the caller passes no Mark).
 //
 // SCHEMAGATE_INSPECT=full turns incremental reads off; SCHEMAGATE_INSPECT=verify checks every
 // incremental read against a full one and fails on any difference (the test suites run that way).
@@ -53,6 +58,8 @@ type Mark struct {
 	relations map[uint32]string // relation OID -> qualified name, for every relation the catalog covers
 	horizon   uint32            // catalog rows with an xmin at or after it were written after the mark
 	path      string            // search_path at the mark
+	schemas   string            // the effective search path at the mark (current_schemas)
+	pathOK    bool              // the search path at the mark let an incremental read start from it (see stateSQL)
 	roles     string            // role names fingerprint at the mark
 	defACL    string            // default privileges fingerprint at the mark
 	filtered  *schema.Catalog
@@ -150,7 +157,8 @@ func (in *Inspector) Inspect(ctx context.Context, q Querier) (*Mark, error) {
 		return nil, err
 	}
 	st := doc.State
-	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, roles: st.Roles, defACL: st.DefACL, ig: in.Ignore}
+	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, schemas: st.Schemas,
+		pathOK: st.PathOK && !st.Shadowed, roles: st.Roles, defACL: st.DefACL, ig: in.Ignore}
 	for _, r := range doc.Relations {
 		m.relations[r.OID] = r.Name
 	}
@@ -202,6 +210,10 @@ func (in *Inspector) Check(ctx context.Context, q Querier, mark *Mark) (string, 
 
 // since is the incremental read; a nil Mark means it cannot vouch for the result.
 func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lock) (*Mark, error) {
+	if !mark.pathOK {
+		// A name the mark's text qualified may be visible now (a drop took away what hid it).
+		return nil, nil
+	}
 	locks := make([][3]any, len(held))
 	for i, l := range held {
 		locks[i] = [3]any{l.Class, l.OID, l.Mode}
@@ -218,7 +230,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("decode catalog changes: %w", err)
 	}
-	if len(p.Full) > 0 || p.Path != mark.path || !p.PathOK || p.Roles != mark.roles || p.DefACL != mark.defACL {
+	if len(p.Full) > 0 || p.Path != mark.path || p.Schemas != mark.schemas || !p.PathOK || p.Shadowed || p.Roles != mark.roles || p.DefACL != mark.defACL {
 		return nil, nil
 	}
 	classes, seedOIDs := []uint32{}, []uint32{}
@@ -266,7 +278,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 			break
 		}
 	}
-	m := &Mark{horizon: p.horizon(), path: p.Path, roles: p.Roles, defACL: p.DefACL, ig: in.Ignore, Incremental: true}
+	m := &Mark{horizon: p.horizon(), path: p.Path, schemas: p.Schemas, pathOK: true, roles: p.Roles, defACL: p.DefACL, ig: in.Ignore, Incremental: true}
 	if len(seedOIDs) == 0 {
 		in.Partial++
 		m.raw, m.relations, m.filtered = mark.raw, mark.relations, mark.Catalog()
@@ -507,6 +519,11 @@ type state struct {
 	Top    int64  `json:"top"`  // the session's transaction ID, 0 when it has none
 	Path   string `json:"path"`
 	PathOK bool   `json:"path_ok"`
+	// Shadowed tells whether a name is found in two schemas of the search path (see shadowedSQL).
+	Shadowed bool `json:"shadowed"`
+	// Schemas is the effective search path (current_schemas): the same setting finds other schemas
+	// under another role ("$user").
+	Schemas string `json:"schemas"`
 	// Roles fingerprints role names (policies name roles); pg_authid itself is for superusers only.
 	Roles string `json:"roles"`
 	// DefACL fingerprints the default privileges (pg_default_acl), which change without a lock and
@@ -523,19 +540,86 @@ func (s state) horizon() uint32 {
 	return uint32(s.Next)
 }
 
-// stateSQL is the state as json_build_object arguments. path_ok holds when pg_catalog comes first in the
-// effective search path, at most one other schema follows and the session has no temporary schema
-// (its tables shadow others, and come and go with no trace in the catalog): only then does the
-// visibility of a name, and so the deparsed text of what uses it, change only with the objects
-// pg_depend links.
+// stateSQL is the state as json_build_object arguments. path_ok holds when the session has no temporary
+// schema (its tables shadow others, and come and go with no trace in the catalog), pg_catalog comes first
+// in the effective search path, and, when several schemas follow it, none of them is a system one
+// (information_schema's objects have OIDs below the user range, which shadowedSQL does not read).
+//
+// Deparsed text (pg_get_viewdef, format_type, pg_get_constraintdef, regclass and regproc output...)
+// qualifies a name when the search path does not find that object under it. pg_catalog comes first and
+// changes only with what the probe reads whole after, so an object in a later schema is hidden only by
+// one of the same name in a schema between them. While no name is found in two of those schemas
+// (shadowed is false), each of their objects is visible: the visibility of a name, and so the deparsed
+// text of what uses it, changes only with the objects pg_depend links, as with a single schema. That
+// must hold at the mark (Mark.pathOK) as well as now, on the same effective path (Schemas): a drop that
+// uncovers a hidden name leaves a path where it holds, and the text of the mark quoted the name
+// qualified.
 const stateSQL = `
 'next', txid_snapshot_xmax(txid_current_snapshot()) % 4294967296,
 'top', coalesce(txid_current_if_assigned() % 4294967296, 0),
 'path', current_setting('search_path'),
+'schemas', current_schemas(true)::text,
 'roles', (SELECT md5(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid)) FROM pg_roles),
 'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
-'path_ok', pg_my_temp_schema() = 0 AND (SELECT coalesce((array_agg(s ORDER BY i))[1] = 'pg_catalog' AND count(*) <= 2, false)
-    FROM unnest(current_schemas(true)) WITH ORDINALITY AS p(s, i))`
+'path_ok', pg_my_temp_schema() = 0 AND coalesce((SELECT p.s[1] = 'pg_catalog' AND (cardinality(p.s) <= 2
+      OR NOT EXISTS (SELECT 1 FROM unnest(p.s[2:]) u(s) WHERE u.s = 'information_schema' OR u.s LIKE 'pg\_%'))
+    FROM (SELECT current_schemas(true) AS s) p), false)`
+
+// nameSpaces are the catalogs of the objects that name lookup through the search path finds and
+// deparsing names unqualified when it finds them: one name space for each *IsVisible function of
+// PostgreSQL's namespace.c, relations and types in one (a table is both, and ruleutils.c asks
+// RelationIsVisible or TypeIsVisible of the same name). Lookups that also match arguments (functions,
+// operators), access methods (operator classes and families) or encodings (conversions, collations)
+// are taken by name alone, which can only find a clash that is none: [space, catalog, name, schema].
+var nameSpaces = [][4]string{
+	{"relation or type", "pg_class", "relname", "relnamespace"},
+	{"relation or type", "pg_type", "typname", "typnamespace"},
+	{"function", "pg_proc", "proname", "pronamespace"},
+	{"operator", "pg_operator", "oprname", "oprnamespace"},
+	{"operator class", "pg_opclass", "opcname", "opcnamespace"},
+	{"operator family", "pg_opfamily", "opfname", "opfnamespace"},
+	{"collation", "pg_collation", "collname", "collnamespace"},
+	{"conversion", "pg_conversion", "conname", "connamespace"},
+	{"statistics", "pg_statistic_ext", "stxname", "stxnamespace"},
+	{"text search configuration", "pg_ts_config", "cfgname", "cfgnamespace"},
+	{"text search dictionary", "pg_ts_dict", "dictname", "dictnamespace"},
+	{"text search parser", "pg_ts_parser", "prsname", "prsnamespace"},
+	{"text search template", "pg_ts_template", "tmplname", "tmplnamespace"},
+}
+
+// shadowedSQL is an expression that tells whether a name of one of nameSpaces is found in two schemas
+// of the effective search path after pg_catalog; false, and not computed, with one such schema at most.
+// The objects of those schemas have user OIDs (see path_ok), which the OID indexes find without
+// reading the built-in rows. A whole read (since false) looks at all of them. The probe looks only at
+// the objects written since the mark (the probe's h: created, renamed or moved), and looks their names
+// up by index: it starts from a mark where no name was found twice on the same path, so one of the two
+// objects of a name now found twice has been written since.
+func shadowedSQL(since bool) string {
+	// The probe has already read the written rows of these (see probeSQL).
+	probeWritten := map[string]string{"pg_class": "new_class", "pg_type": "new_type", "pg_proc": "new_proc"}
+	var rows, names []string
+	for _, n := range nameSpaces {
+		space, catalog, name, ns := n[0], n[1], n[2], n[3]
+		from := catalog + " x WHERE x.oid >= 16384"
+		if w, ok := probeWritten[catalog]; ok && since {
+			from = w + " x WHERE true"
+		} else if since {
+			from = catalog + " x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)"
+		}
+		rows = append(rows, fmt.Sprintf("SELECT '%s' AS space, x.%s AS name, x.%s AS ns FROM %s AND x.%s = ANY (u.ns)",
+			space, name, ns, from, ns))
+		names = append(names, fmt.Sprintf("SELECT 1 FROM %s y WHERE x.space = '%s' AND y.%s = x.name AND y.%s = ANY (u.ns) AND y.%s <> x.ns",
+			catalog, space, name, ns, ns))
+	}
+	clash := "GROUP BY x.space, x.name HAVING min(x.ns) <> max(x.ns)"
+	if since {
+		clash = "WHERE EXISTS (" + strings.Join(names, "\n    UNION ALL ") + ")"
+	}
+	return `cardinality(current_schemas(true)) > 2 AND EXISTS (SELECT 1
+  FROM (SELECT array_agg(n.oid) AS ns FROM pg_namespace n WHERE n.nspname = ANY ((current_schemas(true))[2:])) u
+  CROSS JOIN LATERAL (` + strings.Join(rows, "\n    UNION ALL ") + `) x
+  ` + clash + `)`
+}
 
 // locksSQL lists the locks of the session that may stand for a catalog change: relation locks of
 // ShareUpdateExclusiveLock and up on user relations (every ALTER, DROP, COMMENT, CREATE INDEX or TRIGGER
@@ -558,16 +642,16 @@ const seedClasses = `'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regcl
 // probeSQL finds what changed since a mark. Its input is in the session setting schemagate.inspect:
 // {"horizon": the mark's horizon, "locks": [[class OID, object OID, mode], ...] captured before a commit}.
 // It returns the seeds of a partial read, or reasons to read the whole catalog, and the new state.
-const probeSQL = `
+var probeSQL = `
 WITH input AS (SELECT current_setting('schemagate.inspect', true)::jsonb AS j),
 h AS (SELECT (j->>'horizon')::xid AS h FROM input),
 locks(classid, objid, mode) AS (
   SELECT (e->>0)::oid, (e->>1)::oid, e->>2 FROM input, jsonb_array_elements(j->'locks') e
   UNION ALL ` + locksSQL + `
 ),
-new_class AS MATERIALIZED (SELECT x.oid, x.relnamespace FROM pg_class x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)),
+new_class AS MATERIALIZED (SELECT x.oid, x.relname, x.relnamespace FROM pg_class x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)),
 new_proc AS MATERIALIZED (SELECT x.oid, x.proname, x.pronamespace FROM pg_proc x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)),
-new_type AS MATERIALIZED (SELECT x.oid, x.typnamespace FROM pg_type x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)),
+new_type AS MATERIALIZED (SELECT x.oid, x.typname, x.typnamespace FROM pg_type x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)),
 chg(classid, objid) AS (
   SELECT 'pg_class'::regclass::oid, c.oid FROM new_class c
   UNION ALL SELECT 'pg_class'::regclass, x.adrelid FROM pg_attrdef x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
@@ -613,6 +697,7 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'lock on ' || l.classid::regclass::text FROM locks l WHERE l.classid NOT IN (` + seedClasses + `)
 )
 SELECT json_build_object(` + stateSQL + `,
+'shadowed', ` + shadowedSQL(true) + `,
 'full', (SELECT coalesce(json_agg(DISTINCT reason), '[]') FROM full_reasons),
 'seeds', (SELECT coalesce(json_agg(DISTINCT jsonb_build_array(classid::int8, objid::int8)), '[]') FROM chg WHERE objid <> 0)
 )::text`

@@ -421,3 +421,217 @@ func TestUnseenChanges(t *testing.T) {
 		}
 	}
 }
+
+// pathStep is a migration of a search path test, and how the catalog read after it must go.
+type pathStep struct {
+	sql         string
+	incremental bool // the read takes the incremental path; otherwise it reads the catalog whole
+}
+
+// TestIncrementalInspectWithSeveralSchemas runs migrations under search_path app, public, as Flyway
+// runs them with flyway.schemas=app. Reads are incremental while no name is found in both schemas;
+// one that a new, renamed or moved object hides in public (a table, an index, a function, a type, a
+// domain) changes the text of what quotes it with no trace in the catalog rows of the latter, and
+// so does one that a drop uncovers: those reads are whole. Verify mode checks every incremental read
+// against a whole one.
+func TestIncrementalInspectWithSeveralSchemas(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup string
+		steps []pathStep
+	}{{
+		name: "everything in app",
+		steps: []pathStep{
+			{`CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL)`, true},
+			{`ALTER TABLE accounts ADD COLUMN created_at timestamptz DEFAULT now()`, true},
+			{`CREATE INDEX accounts_email_idx ON accounts (lower(email))`, true},
+			{`CREATE TYPE status AS ENUM ('new', 'done');
+			  CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id), status status DEFAULT 'new')`, true},
+			{`CREATE FUNCTION order_count(bigint) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM orders WHERE account_id = $1';
+			  CREATE VIEW account_orders AS SELECT a.id, order_count(a.id) AS n FROM accounts a`, true},
+			{`ALTER TABLE accounts RENAME COLUMN email TO mail`, true},
+			// Moved to a schema further down the path that holds no other orders: it is still found.
+			{`ALTER TABLE orders SET SCHEMA public`, true},
+			{`CREATE VIEW open_orders AS SELECT id FROM orders WHERE status = 'new'`, true},
+			{`ALTER TABLE public.orders SET SCHEMA app`, true},
+			{`DROP VIEW open_orders; ALTER TABLE orders DROP COLUMN status`, true},
+		},
+	}, {
+		name: "a table that hides one in public",
+		setup: `CREATE TABLE public.foo (id int PRIMARY KEY, name text);
+			CREATE VIEW public.foo_names AS SELECT name FROM public.foo;
+			CREATE TABLE public.refs (foo_id int REFERENCES public.foo (id))`,
+		steps: []pathStep{
+			{`CREATE TABLE app.unrelated (id int)`, true},
+			{`CREATE TABLE foo (id int)`, false}, // app.foo: the view and the foreign key now quote public.foo
+			{`CREATE TABLE app.other (id int)`, false},
+			{`DROP TABLE app.foo`, false}, // they quote foo again
+			{`CREATE TABLE app.after (id int)`, true},
+		},
+	}, {
+		// An index is a relation too: named foo, it hides the table.
+		name:  "an index that hides a table in public",
+		setup: `CREATE TABLE public.foo (id int); CREATE VIEW public.foo_ids AS SELECT id FROM public.foo; CREATE TABLE app.bar (id int)`,
+		steps: []pathStep{
+			{`CREATE INDEX foo ON app.bar (id)`, false},
+			{`DROP INDEX app.foo`, false},
+			{`ALTER TABLE app.bar ADD COLUMN note text`, true},
+		},
+	}, {
+		name:  "a rename that hides a name",
+		setup: `CREATE TABLE public.foo (id int); CREATE VIEW public.foo_ids AS SELECT id FROM public.foo; CREATE TABLE app.bar (id int)`,
+		steps: []pathStep{
+			{`ALTER TABLE app.bar RENAME TO foo`, false},
+			{`ALTER TABLE app.foo RENAME TO bar`, false},
+			{`ALTER TABLE app.bar ADD COLUMN note text`, true},
+		},
+	}, {
+		name: "a move that hides a name",
+		setup: `CREATE SCHEMA side; CREATE TABLE side.foo (id int);
+			CREATE TABLE public.foo (id int); CREATE VIEW public.foo_ids AS SELECT id FROM public.foo; CREATE TABLE app.bar (id int)`,
+		steps: []pathStep{
+			{`ALTER TABLE side.foo SET SCHEMA app`, false},
+			{`ALTER TABLE app.foo SET SCHEMA side`, false},
+			{`ALTER TABLE app.bar ADD COLUMN note text`, true},
+		},
+	}, {
+		name: "functions of the same name",
+		setup: `CREATE FUNCTION public.calc(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+			CREATE VIEW public.calc_view AS SELECT public.calc(1) AS x;
+			CREATE TABLE public.calc_t (a int DEFAULT public.calc(1))`,
+		steps: []pathStep{
+			{`CREATE FUNCTION calc(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 3'`, false},
+			{`DROP FUNCTION app.calc(int)`, false},
+			// Not the same arguments: no call changes, but the check goes by name.
+			{`CREATE FUNCTION app.calc(text) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 0'`, false},
+			{`DROP FUNCTION app.calc(text)`, false},
+			{`CREATE FUNCTION app.other(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1'`, true},
+			{`CREATE FUNCTION app.other(bigint) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+			  CREATE VIEW app.other_view AS SELECT other(1::bigint) AS x`, true},
+			{`ALTER FUNCTION app.other(int) RENAME TO calc`, false},
+			{`ALTER FUNCTION app.calc(int) RENAME TO other`, false},
+			{`DROP VIEW app.other_view`, true},
+		},
+	}, {
+		name: "a type or domain that hides one in public",
+		setup: `CREATE DOMAIN public.amount AS numeric(10,2); CREATE TABLE public.ledger (id int, total amount);
+			CREATE TYPE public.mood AS ENUM ('low', 'high');
+			CREATE FUNCTION public.cheer(mood) RETURNS mood LANGUAGE sql AS 'SELECT $1'`,
+		steps: []pathStep{
+			{`CREATE DOMAIN amount AS int`, false}, // the column's type reads public.amount
+			{`CREATE TABLE app.t (x int)`, false},
+			{`DROP DOMAIN app.amount`, false},
+			{`CREATE TYPE app.mood AS ENUM ('x')`, false}, // the function's signature reads public.mood
+			{`ALTER TYPE app.mood RENAME TO feeling`, false},
+			{`ALTER TABLE public.ledger ADD COLUMN note text`, true},
+			// A table's row type is a type of its name.
+			{`CREATE TABLE app.mood (id int)`, false},
+			{`DROP TABLE app.mood`, false},
+			{`ALTER TABLE app.t ADD COLUMN y amount`, true},
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			conn := pathConn(t, "app, public")
+			if tc.setup != "" {
+				exec(t, conn, tc.setup)
+			}
+			runPathSteps(t, conn, tc.steps)
+		})
+	}
+}
+
+// TestIncrementalInspectAfterARoleChange: a migration that sets the role leaves the session under it,
+// and "$user" in the search path then finds the role's schema: a view that quoted a table there by
+// schema quotes it by name alone, with no catalog row changed. The read after it is whole.
+func TestIncrementalInspectAfterARoleChange(t *testing.T) {
+	ctx := t.Context()
+	role := "sg_path_" + strings.ToLower(rand.Text()[:8])
+	admin, err := pgx.Connect(ctx, pgtest.Server(t).AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// After the test databases are dropped (cleanups run last first), with the role's privileges.
+		_, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+role)
+		admin.Close(context.Background())
+	})
+	exec(t, admin, "CREATE ROLE "+role)
+	for _, path := range []string{`"$user"`, `"$user", public`} {
+		t.Run(path, func(t *testing.T) {
+			conn := pathConn(t, path)
+			exec(t, conn, `CREATE SCHEMA `+role+`; CREATE TABLE `+role+`.thing (id int);
+				CREATE VIEW public.things AS SELECT id FROM `+role+`.thing;
+				GRANT USAGE, CREATE ON SCHEMA `+role+`, public TO `+role)
+			runPathSteps(t, conn, []pathStep{
+				{`CREATE TABLE public.before (id int)`, true},
+				{`SET ROLE ` + role, false},
+				{`CREATE TABLE ` + role + `.after (id int)`, true},
+				{`RESET ROLE`, false},
+			})
+		})
+	}
+}
+
+// pathConn connects to a fresh database whose sessions start with search_path path, and a schema app:
+// the rehearsal of a Flyway folder with flyway.schemas=app makes app, "$user", public the database's
+// default (the catalog reads run under a new session's search path).
+func pathConn(t *testing.T, path string) *pgx.Conn {
+	t.Helper()
+	ctx := t.Context()
+	u := pgtest.URL(t)
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, c, `CREATE SCHEMA app; DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = `+path+`', current_database()); END $$`)
+	c.Close(ctx)
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// runPathSteps applies each step in verify mode, read in the middle of its transaction and after rolling
+// it back, then committed with its locks, and checks that the reads after it go the way it says.
+func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep) {
+	t.Helper()
+	ctx := t.Context()
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	how := map[bool]string{true: "incremental", false: "whole"}
+	for _, s := range steps {
+		exec(t, conn, "BEGIN")
+		exec(t, conn, s.sql)
+		mid, err := in.Since(ctx, conn, mark, nil, false)
+		if err != nil {
+			t.Fatalf("%s, read inside its transaction: %v", s.sql, err)
+		}
+		if mid.Incremental != s.incremental {
+			t.Errorf("%s: read inside its transaction %s, want %s", s.sql, how[mid.Incremental], how[s.incremental])
+		}
+		exec(t, conn, "ROLLBACK")
+		if _, err := in.Since(ctx, conn, mark, nil, false); err != nil {
+			t.Fatalf("%s, read after rollback: %v", s.sql, err)
+		}
+
+		exec(t, conn, "BEGIN")
+		exec(t, conn, s.sql)
+		locks, err := in.Locks(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, conn, "COMMIT")
+		if mark, err = in.Since(ctx, conn, mark, locks, false); err != nil {
+			t.Fatalf("%s, read after commit: %v", s.sql, err)
+		}
+		if mark.Incremental != s.incremental {
+			t.Errorf("%s: read after commit %s, want %s", s.sql, how[mark.Incremental], how[s.incremental])
+		}
+	}
+}

@@ -362,7 +362,7 @@ var (
 		"{{COMMENT_FROM}}", "pg_description d",
 		"{{DIRTY}}", "'{}'::json",
 		// The session's transaction state, for the mark a whole read starts (see Inspector).
-		"{{STATE}}", ",\n'state', json_build_object("+stateSQL+")",
+		"{{STATE}}", ",\n'state', json_build_object("+stateSQL+",\n'shadowed', "+shadowedSQL(false)+")",
 	).Replace(inspectTemplate)
 	partialInspectSQL = strings.NewReplacer(
 		"{{CLOSURE}}", closureCTEs,
