@@ -71,7 +71,7 @@ type importer struct {
 // import_history: "" or "auto" for the tool's usual table, "none", or a table name. It returns nil
 // when there is nothing to import; drift lists applied versions the folder lacks, notes what the
 // report should say.
-func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting string) (res *Imported, drift, notes []string, err error) {
+func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting string, lockTimeout time.Duration) (res *Imported, drift, notes []string, err error) {
 	src, known := importSources[set.Format]
 	if setting == ImportNone || !known {
 		return nil, nil, nil, nil
@@ -133,6 +133,10 @@ func readImport(ctx context.Context, conn *pgx.Conn, set *migrate.Set, setting s
 		var b *Blocked
 		if errors.As(err, &b) {
 			return nil, nil, nil, err
+		}
+		if isLockTimeout(err) {
+			return nil, nil, nil, lockWait(ctx, conn, err, lockTimeout, fmt.Sprintf("read %s's history in %s", src.tool, im.table), "AccessShareLock",
+				[]string{im.table}, []string{im.table})
 		}
 		return nil, nil, nil, fmt.Errorf("read %s's history in %s: %w", src.tool, im.table, err)
 	}
@@ -457,17 +461,18 @@ const importedBy = "imported from "
 // importRows records the imported migrations under this run, in one transaction.
 func (h history) importRows(ctx context.Context, conn *pgx.Conn, o *Options, im *Imported) error {
 	by := fmt.Sprintf(importedBy+"%s (%s)", im.Tool, im.Table)
-	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		for _, r := range im.rows {
 			_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, up_checksum, status, no_transaction, applied_at, applied_by, pr, commit)
 				VALUES ($1, $2, $3, $4, $10, 'applied', $5, $6, $7, $8, $9)`, h.table("schemagate_history")),
 				o.RunID, r.m.Key(), r.m.Name, r.m.Checksum, r.m.NoTransaction, r.at, by, o.PR, o.Commit, r.m.UpChecksum())
 			if err != nil {
-				return fmt.Errorf("record imported migration %s: %w", r.m.ID(), err)
+				return h.fail(ctx, tx, err, "record imported migration "+r.m.ID(), "RowExclusiveLock", "schemagate_history")
 			}
 		}
 		return nil
 	})
+	return explain(ctx, conn, err)
 }
 
 // unquoteIdent turns a quoted identifier ("app", as migrate.Set.SearchPath holds it) into the name.

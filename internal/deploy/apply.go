@@ -59,14 +59,17 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 	}
 	if noTx {
 		err := a.runOutside(ctx, m, s, &st)
-		if err == nil {
-			err = a.reset(ctx, a.conn)
+		// What the script SET (a role, search_path, a lifted timeout) must reach neither the history row
+		// nor what the deploy runs next on this session after a failure: its history, a rollback, whose
+		// lock waits the session's own lock_timeout bounds.
+		if rerr := a.reset(context.WithoutCancel(ctx), a.conn); err == nil {
+			err = rerr
 		}
 		if err == nil && inTx != nil {
-			err = pgx.BeginFunc(ctx, a.conn, inTx)
+			err = explain(ctx, a.conn, pgx.BeginFunc(ctx, a.conn, inTx))
 		}
 		st.duration = a.clock.Now().Sub(start)
-		return st, err
+		return st, stoppedBy(ctx, err)
 	}
 	for {
 		st.attempts++
@@ -98,9 +101,11 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 			st.duration = a.clock.Now().Sub(start)
 			return st, nil
 		}
+		// A lock wait of the history row: who held the lock, now that the transaction is over.
+		err = explain(ctx, a.conn, err)
 		if !a.retry(ctx, m, st.attempts, err) {
 			st.duration = a.clock.Now().Sub(start)
-			return st, commitErr(s, err)
+			return st, stoppedBy(ctx, commitErr(s, err))
 		}
 	}
 }
@@ -114,7 +119,6 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 	if err := a.setTimeouts(ctx, a.conn, "SET"); err != nil {
 		return err
 	}
-	defer a.conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout")
 	if s == nil {
 		return nil
 	}
@@ -263,10 +267,13 @@ func concurrentIndexTarget(n *pg_query.Node) (rel string, isIndex bool) {
 	return "", false
 }
 
-// retry waits before another attempt when err is a lock timeout and attempts remain.
+// retry waits before another attempt when err is a lock timeout of the script and attempts remain. A
+// lock wait of its history row (a *LockWaitError) is not retried: the lock is on schemagate's own table,
+// which another session holds, and running the script again would not get it.
 func (a *applier) retry(ctx context.Context, m *migrate.Migration, attempt int, err error) bool {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != sqlstateLockNotAvailable || attempt > a.retries {
+	var lw *LockWaitError
+	if !errors.As(err, &pe) || pe.Code != sqlstateLockNotAvailable || errors.As(err, &lw) || attempt > a.retries {
 		return false
 	}
 	wait := a.backoff << (attempt - 1)
@@ -361,7 +368,8 @@ func execScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
 // commitErr positions an error raised at COMMIT (deferred constraints) on the script's last statement.
 func commitErr(s *migrate.Script, err error) error {
 	var se *pg.StatementError
-	if errors.As(err, &se) || s == nil || len(s.Statements) == 0 {
+	var lw *LockWaitError // the history row's, not the script's
+	if errors.As(err, &se) || errors.As(err, &lw) || s == nil || len(s.Statements) == 0 {
 		return err
 	}
 	var pe *pgconn.PgError
@@ -375,6 +383,10 @@ func commitErr(s *migrate.Script, err error) error {
 func sqlError(err error, phase string) *SQLError {
 	if err == nil {
 		return nil
+	}
+	var lw *LockWaitError
+	if errors.As(err, &lw) { // the script ran; its history row waited for a lock
+		return &SQLError{Message: lw.Error(), SQLState: sqlstateLockNotAvailable, Hint: lw.Hint, Phase: phase}
 	}
 	out := &SQLError{Message: err.Error(), Phase: phase}
 	var se *pg.StatementError
@@ -391,6 +403,30 @@ func sqlError(err error, phase string) *SQLError {
 		out.Hint = "the server went away or the network broke while this ran; check the server, then run the deploy again (with --recover if it says a run did not finish)"
 	}
 	return out
+}
+
+// stoppedBy makes an error that the cancellation of ctx caused name the cause ctx was cancelled with
+// (context.Cause: "received SIGTERM", as main cancels it) instead of "context canceled", keeping its place
+// in the script; errors.Is still finds the context error in it. Other errors come back as they are.
+func stoppedBy(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || ctxErr(err) == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if cause == nil || cause == ctx.Err() { // cancelled without a cause: nothing more to say
+		return err
+	}
+	msg := "canceled: " + cause.Error()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		msg = "timed out: " + cause.Error()
+	}
+	var se *pg.StatementError
+	if errors.As(err, &se) && se == err {
+		c := *se
+		c.Message, c.SQLState, c.Detail, c.Hint = msg, "", "", ""
+		return &c
+	}
+	return fmt.Errorf("%s: %w", msg, err)
 }
 
 // ctxErr is the context error err carries (the deploy was canceled or timed out), if any.

@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -229,6 +231,63 @@ func TestDeployKilledOutsideTransactionRecoveredBySnapshot(t *testing.T) {
 	}
 	if tg.maintenance(t) != "off" {
 		t.Error("maintenance mode left on")
+	}
+}
+
+// TestDeployRecoverBySnapshotNamesRoleChanges: --recover restores the dead run's snapshot, which does
+// not undo the ALTER ROLE of its first migration. A failed deploy's restore says so in
+// rollback.not_restored and the text; --recover's said nothing of it but a note. It now says so in
+// recovered.not_restored and on the report's Recovered line.
+func TestDeployRecoverBySnapshotNamesRoleChanges(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	role := fmt.Sprintf("sg_recover_role_%d", time.Now().UnixNano())
+	tg.exec(t, "CREATE ROLE "+role)
+	t.Cleanup(func() { _, _ = tg.conn.Exec(context.Background(), "DROP ROLE IF EXISTS "+role) })
+	dir := t.TempDir()
+	writeFolder(t, dir, map[string]string{
+		"00001_customers.sql": "-- +goose Up\nCREATE TABLE customers (id bigint PRIMARY KEY);\nALTER ROLE " + role + " CONNECTION LIMIT 5;\n-- +goose Down\nDROP TABLE customers;\n",
+		"00002_reprice.sql":   "-- +goose NO TRANSACTION\n-- +goose Up\nUPDATE orders SET total = 0;\nSELECT pg_sleep(60);\n-- +goose Down\nSELECT 1;\n",
+	})
+	snaps := t.TempDir()
+	startAndKill(t, tg.url, dir, []string{"SCHEMAGATE_TEST_FORMAT=goose", "SCHEMAGATE_TEST_SNAPDIR=" + snaps})
+
+	writeFolder(t, dir, map[string]string{"00002_reprice.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 2;\n-- +goose Down\nSELECT 1;\n"})
+	set, err := migrate.Read(os.DirFS(dir), migrate.FormatGoose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tg.options(t, set, "run-recover")
+	o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: snaps, ExcludeSchemas: []string{"schemagate"}}
+	o.Recover = true
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	if res.Recovered == nil || res.Recovered.Method != "snapshot" {
+		t.Fatalf("recovery %+v; want the snapshot restored", res.Recovered)
+	}
+	var js bytes.Buffer
+	if err := res.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Recovered struct {
+			NotRestored []string `json:"not_restored"`
+		} `json:"recovered"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Recovered.NotRestored; len(got) != 1 || !strings.Contains(got[0], "ALTER ROLE "+role+" at 00001_customers.sql:3") {
+		t.Errorf("recovered.not_restored %q; want the ALTER ROLE of 00001_customers.sql", got)
+	}
+	var text strings.Builder
+	if err := res.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`Recovered:.*the snapshot does not undo ALTER ROLE ` + role).MatchString(text.String()) {
+		t.Errorf("the Recovered line does not name the ALTER ROLE:\n%s", text.String())
 	}
 }
 

@@ -122,7 +122,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if schema == "" {
 		schema = "schemagate"
 	}
-	d.hist = history{schema: schema}
+	d.hist = history{schema: schema, lockTimeout: d.env.DeployLockTimeout()}
 	d.res = &Result{Env: o.Env, RunID: o.RunID, Commit: o.Commit, PR: o.PR, JobURL: o.JobURL,
 		StartedAt: d.clock.Now().UTC(), Migrations: []MigrationResult{}}
 	err := d.deploy(ctx)
@@ -166,7 +166,7 @@ func (d *deployer) deploy(ctx context.Context) error {
 	}
 	dead, err := d.hist.unfinished(ctx, d.conn, o.RunID)
 	if err != nil {
-		return err
+		return lockBlocked(err)
 	}
 	var running []deadRun
 	for _, r := range dead {
@@ -198,12 +198,12 @@ func (d *deployer) deploy(ctx context.Context) error {
 	}
 	if len(running) > 0 {
 		if err := d.recoverRuns(ctx, running); err != nil {
-			return err
+			return d.recoveryBlocked(running, err)
 		}
 	}
 	pending, err := d.preflight(ctx)
 	if err != nil {
-		return err
+		return lockBlocked(err)
 	}
 	if len(pending) == 0 {
 		d.res.Outcome = OutcomeNothing
@@ -220,12 +220,33 @@ func (d *deployer) deploy(ctx context.Context) error {
 		}
 	}
 	if d.run, err = d.hist.startRun(ctx, d.conn, o, d.res.Window != nil && d.res.Window.Broken); err != nil {
-		return err
+		return lockBlocked(err)
 	}
 	if err := d.protect(ctx, pending); err != nil {
-		return err
+		return lockBlocked(err)
 	}
 	return d.applyAll(ctx, pending)
+}
+
+// recoveryBlocked is the error of a --recover that stopped (err) because another session holds a lock
+// on history: what it undid is recorded, and the rest of the dead runs stays as they left it, maintenance
+// mode included, so that their snapshot can still be restored by the --recover that runs once the lock
+// is gone. Any other error comes back as it is.
+func (d *deployer) recoveryBlocked(dead []deadRun, err error) error {
+	var lw *LockWaitError
+	if !errors.As(err, &lw) {
+		return err
+	}
+	if d.res.Maintenance != nil && d.res.Maintenance.Inherited {
+		d.maintOn, d.res.Maintenance = false, nil
+		for _, r := range dead {
+			if r.MaintenanceOn {
+				d.note("maintenance mode, left on by run %s, stays on until --recover: turning it off would make its snapshot unsafe to restore", r.RunID)
+			}
+		}
+	}
+	return &Blocked{Reason: err.Error(),
+		Hint: lw.Hint + ", then run the deploy again with --recover, which carries on from what history records"}
 }
 
 // window checks the maintenance window, waiting for the next one when configured to.
@@ -325,7 +346,7 @@ func (d *deployer) acquire(ctx context.Context) error {
 	if wait <= 0 {
 		wait = 10 * time.Minute
 	}
-	l, waited, err := acquireLock(ctx, d.o.URL, d.hist.schema, wait, d.clock, func(h *Holder) {
+	l, waited, err := acquireLock(ctx, d.o.URL, d.hist, wait, d.clock, func(h *Holder) {
 		d.progress("waiting for the deploy lock held by %s", h)
 		if d.res.Lock == nil {
 			d.res.Lock = &LockResult{}
@@ -345,12 +366,12 @@ func (d *deployer) acquire(ctx context.Context) error {
 	}
 	d.lock = l
 	if err := d.hist.ensure(ctx, l.conn); err != nil {
-		return err
+		return lockBlocked(err)
 	}
 	me := &Holder{Name: d.o.Holder, RunID: d.o.RunID, Commit: d.o.Commit, JobURL: d.o.JobURL}
 	stale, err := l.claim(ctx, me)
 	if err != nil {
-		return err
+		return lockBlocked(err)
 	}
 	if stale != nil {
 		d.res.Lock.Stale = stale.String()
@@ -374,10 +395,13 @@ func (d *deployer) connect(ctx context.Context) error {
 	if d.run != nil {
 		d.run.conn = d.conn
 	}
+	// Each migration starts from a reset session (pg.ResetSession), after which the applier sets these
+	// again. The deploy's own statements wait for a lock at most lock_timeout, as the migrations' do:
+	// history, written between the migrations, and a recovery's steps must not queue for ever behind an
+	// application's transaction (each migration SETs LOCAL its own, the same).
+	session := []string{lockTimeoutSQL(d.env.DeployLockTimeout())}
 	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
-	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+. Each migration starts
-	// from a reset session (pg.ResetSession), after which the applier sets it again.
-	var session []string
+	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+.
 	var version int
 	if err := d.conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err == nil && version >= 140000 {
 		session = append(session, "SET client_connection_check_interval = '1s'")
@@ -387,10 +411,8 @@ func (d *deployer) connect(ctx context.Context) error {
 		session = append(session, "SELECT set_config('search_path', "+quoteLit(sp+", ")+" || current_setting('search_path'), false)")
 	}
 	d.session = strings.Join(session, "; ")
-	if d.session != "" {
-		if _, err := d.conn.Exec(ctx, d.session); err != nil {
-			return fmt.Errorf("set up the session: %w", err)
-		}
+	if _, err := d.conn.Exec(ctx, d.session); err != nil {
+		return fmt.Errorf("set up the session: %w", err)
 	}
 	return nil
 }
@@ -406,7 +428,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 	if len(latest) == 0 {
 		// A database schemagate has never deployed to: take over what the folder's own tool applied.
 		var notes []string
-		if imported, importDrift, notes, err = readImport(ctx, d.conn, d.o.Set, d.env.ImportHistory); err != nil {
+		if imported, importDrift, notes, err = readImport(ctx, d.conn, d.o.Set, d.env.ImportHistory, d.hist.lockTimeout); err != nil {
 			return nil, err
 		}
 		for _, n := range notes {
@@ -487,6 +509,10 @@ func (d *deployer) dryRun(ctx context.Context) error {
 			Hint: "check the database URL, the password and that the server is up and reachable"}
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	// Its reads wait for a lock at most lock_timeout, as the deploy's do.
+	if _, err := conn.Exec(ctx, lockTimeoutSQL(d.env.DeployLockTimeout())); err != nil {
+		return fmt.Errorf("set up the session: %w", err)
+	}
 	d.conn = conn
 	defer func() { d.conn = nil }()
 	// What the real deploy would stop at, before the plan: a run that did not finish. While another deploy
@@ -504,7 +530,7 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	}
 	dead, err := d.hist.unfinished(ctx, conn, d.o.RunID)
 	if err != nil {
-		return err
+		return lockBlocked(err)
 	}
 	for _, r := range dead {
 		if !free {
@@ -521,7 +547,7 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	}
 	pending, err := d.preflight(ctx)
 	if err != nil {
-		return err
+		return lockBlocked(err)
 	}
 	d.res.Outcome = OutcomeDryRun
 	for _, m := range pending {
@@ -565,9 +591,7 @@ func (d *deployer) finish(ctx context.Context, err error) {
 	}
 	d.res.DurationMS = d.clock.Now().Sub(d.res.StartedAt).Milliseconds()
 	if d.run != nil {
-		if ferr := d.run.finish(ctx, d.res); ferr != nil {
-			d.log.Warn("record run", "err", ferr)
-		}
+		d.recordEnd(ctx)
 	}
 	if d.conn != nil {
 		d.conn.Close(ctx)
@@ -577,6 +601,27 @@ func (d *deployer) finish(ctx context.Context, err error) {
 			d.log.Warn("release lock", "err", rerr)
 		}
 	}
+}
+
+// recordEnd records the end of the run. The next deploy takes a run left "running" for one that died,
+// and its --recover would undo what the run did: a lock wait is retried as a migration's is, and a run
+// that still cannot be recorded says so in the result.
+func (d *deployer) recordEnd(ctx context.Context) {
+	retries, backoff := d.retryPolicy()
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = d.run.finish(ctx, d.res); err == nil {
+			return
+		}
+		var lw *LockWaitError
+		if !errors.As(err, &lw) || attempt > retries {
+			break
+		}
+		<-d.clock.After(backoff << (attempt - 1))
+	}
+	d.log.Warn("record run", "err", err)
+	d.note("the end of this run could not be recorded (%v), so the next deploy will take run %s for one that died; it did not: rather than --recover, which would undo what it did, record it by hand: UPDATE %s SET status = 'finished', outcome = %s WHERE run_id = %s",
+		err, d.o.RunID, d.hist.table("schemagate_runs"), quoteLit(d.res.Outcome), quoteLit(d.o.RunID))
 }
 
 func (d *deployer) maintenanceOff(ctx context.Context) {

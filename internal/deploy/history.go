@@ -19,9 +19,26 @@ import (
 // schemagate_history, one row per run in schemagate_runs, and the visible lock row in schemagate_lock.
 type history struct {
 	schema string
+	// lockTimeout bounds the wait of its statements for a lock (the deploy session's lock_timeout, see
+	// lockTimeoutSQL); a *LockWaitError says how long they waited.
+	lockTimeout time.Duration
 }
 
 func (h history) table(name string) string { return ident(h.schema) + "." + name }
+
+// fail describes the failure of step what: "<what>: <err>", or, when lock_timeout ended its wait for a
+// lock of mode want on tables (of the history schema: "schemagate_history"), a *LockWaitError naming
+// them and who holds them.
+func (h history) fail(ctx context.Context, x execer, err error, what, want string, tables ...string) error {
+	if !isLockTimeout(err) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	names, regs := make([]string, len(tables)), make([]string, len(tables))
+	for i, t := range tables {
+		names[i], regs[i] = h.schema+"."+t, h.table(t)
+	}
+	return lockWait(ctx, x, err, h.lockTimeout, what, want, names, regs)
+}
 
 // foreignSQL lists what the history schema ($1) holds besides schemagate's tables and what comes with
 // them (their indexes, row types, sequences and TOAST tables).
@@ -58,6 +75,19 @@ func (h history) ensure(ctx context.Context, conn *pgx.Conn) error {
 		}
 		return &Blocked{Reason: fmt.Sprintf("the history schema %s holds objects that are not schemagate's: %s", h.schema, strings.Join(foreign, ", ")),
 			Hint: "give schemagate a schema of its own (history_schema, default schemagate): snapshots leave it out and restores keep it as it is"}
+	}
+	// With everything in place (every deploy but the first, and the first after an upgrade), no DDL runs:
+	// ALTER TABLE ... ADD COLUMN IF NOT EXISTS takes an ACCESS EXCLUSIVE lock on schemagate_history even
+	// when the column is there, and so would wait for any session that merely reads it (a pg_dump).
+	var complete bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL
+		AND to_regclass($4) IS NOT NULL
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'up_checksum' AND NOT attisdropped)`,
+		h.table("schemagate_history"), h.table("schemagate_runs"), h.table("schemagate_lock"), h.table("schemagate_history_version_idx")).Scan(&complete); err != nil {
+		return fmt.Errorf("read the history schema %s: %w", h.schema, err)
+	}
+	if complete {
+		return nil
 	}
 	sql := fmt.Sprintf(`
 CREATE SCHEMA IF NOT EXISTS %[1]s;
@@ -112,7 +142,8 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_lock (
   backend_pid int
 );`, ident(h.schema))
 	if _, err := conn.PgConn().Exec(ctx, sql).ReadAll(); err != nil {
-		return fmt.Errorf("create the history tables in schema %s: %w", h.schema, err)
+		return h.fail(ctx, conn, err, "create the history tables in schema "+h.schema, "AccessExclusiveLock",
+			"schemagate_history", "schemagate_runs", "schemagate_lock")
 	}
 	return nil
 }
@@ -144,9 +175,13 @@ func (h history) latest(ctx context.Context, conn *pgx.Conn) ([]appliedRow, erro
 		if isUndefined(err) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("read history: %w", err)
+		return nil, h.fail(ctx, conn, err, "read history", "AccessShareLock", "schemagate_history")
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[appliedRow])
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[appliedRow])
+	if err != nil {
+		return nil, h.fail(ctx, conn, err, "read history", "AccessShareLock", "schemagate_history")
+	}
+	return out, nil
 }
 
 func isUndefined(err error) bool {
@@ -218,7 +253,7 @@ func (h history) rename(ctx context.Context, conn *pgx.Conn, rks []rekey) error 
 	_, err := conn.Exec(ctx, fmt.Sprintf(`UPDATE %s h SET version = k.new FROM unnest($1::text[], $2::text[], $3::text[]) k(old, new, checksum)
 		WHERE h.version = k.old AND h.checksum = k.checksum`, h.table("schemagate_history")), from, to, sums)
 	if err != nil {
-		return fmt.Errorf("record history under the folder's keys: %w", err)
+		return h.fail(ctx, conn, err, "record history under the folder's keys", "RowExclusiveLock", "schemagate_history")
 	}
 	return nil
 }
@@ -312,7 +347,7 @@ func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([
 		if isUndefined(err) { // never deployed to (a dry run does not create the tables)
 			return nil, nil
 		}
-		return nil, fmt.Errorf("read unfinished runs: %w", err)
+		return nil, h.fail(ctx, conn, err, "read unfinished runs", "AccessShareLock", "schemagate_runs")
 	}
 	defer rows.Close()
 	var out []deadRun
@@ -330,7 +365,10 @@ func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([
 		}
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, h.fail(ctx, conn, err, "read unfinished runs", "AccessShareLock", "schemagate_runs")
+	}
+	return out, nil
 }
 
 // runRow is the row of this run in schemagate_runs.
@@ -349,7 +387,7 @@ func (h history) startRun(ctx context.Context, conn *pgx.Conn, o *Options, broke
 		return nil, &Blocked{Reason: fmt.Sprintf("run id %s was used by an earlier run", o.RunID), Hint: "pass a new --run-id"}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("record the run: %w", err)
+		return nil, h.fail(ctx, conn, err, "record the run", "RowExclusiveLock", "schemagate_runs")
 	}
 	return &runRow{h: h, conn: conn, id: o.RunID}, nil
 }
@@ -358,7 +396,7 @@ func (r *runRow) set(ctx context.Context, column string, value any) error {
 	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf("UPDATE %s SET %s = $2 WHERE run_id = $1",
 		r.h.table("schemagate_runs"), column), r.id, value)
 	if err != nil {
-		return fmt.Errorf("record %s of the run: %w", column, err)
+		return r.h.fail(ctx, r.conn, err, "record "+column+" of the run", "RowExclusiveLock", "schemagate_runs")
 	}
 	return nil
 }
@@ -368,7 +406,7 @@ func (r *runRow) finish(ctx context.Context, res *Result) error {
 	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = 'finished', finished_at = now(),
 		outcome = $2, reason = nullif($3, ''), result = $4 WHERE run_id = $1`, r.h.table("schemagate_runs")), r.id, res.Outcome, res.Reason, js)
 	if err != nil {
-		return fmt.Errorf("record the end of the run: %w", err)
+		return r.h.fail(ctx, r.conn, err, "record the end of the run", "RowExclusiveLock", "schemagate_runs")
 	}
 	return nil
 }
@@ -378,7 +416,7 @@ func (h history) markRun(ctx context.Context, conn *pgx.Conn, runID, status stri
 	_, err := conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $2, maintenance_on = $3,
 		finished_at = coalesce(finished_at, now()) WHERE run_id = $1`, h.table("schemagate_runs")), runID, status, maintenanceOn)
 	if err != nil {
-		return fmt.Errorf("record run %s as %s: %w", runID, status, err)
+		return h.fail(ctx, conn, err, "record run "+runID+" as "+status, "RowExclusiveLock", "schemagate_runs")
 	}
 	return nil
 }
@@ -390,7 +428,7 @@ func (h history) begin(ctx context.Context, conn *pgx.Conn, o *Options, m *migra
 		VALUES ($1, $2, $3, $4, $9, 'running', $5, $6, $7, $8) RETURNING id`, h.table("schemagate_history")),
 		o.RunID, m.Key(), m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit, m.UpChecksum()).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("record migration %s: %w", m.ID(), err)
+		return 0, h.fail(ctx, conn, err, "record migration "+m.ID()+" as running", "RowExclusiveLock", "schemagate_history")
 	}
 	return id, nil
 }
@@ -400,14 +438,14 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// mark sets the status of history row id; applied also stamps applied_at.
-func (h history) mark(ctx context.Context, x execer, id int64, status string, d time.Duration, attempts int, errText string) error {
+// mark sets the status of history row id, of migration label; applied also stamps applied_at.
+func (h history) mark(ctx context.Context, x execer, id int64, label, status string, d time.Duration, attempts int, errText string) error {
 	_, err := x.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $2,
 		applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END,
 		duration_ms = coalesce($3, duration_ms), attempts = coalesce($4, attempts), error = nullif($5, '')
 		WHERE id = $1`, h.table("schemagate_history")), id, status, nullInt(d.Milliseconds()), nullInt(int64(attempts)), errText)
 	if err != nil {
-		return fmt.Errorf("record migration status %s: %w", status, err)
+		return h.fail(ctx, x, err, "record migration "+label+" as "+status, "RowExclusiveLock", "schemagate_history")
 	}
 	return nil
 }
@@ -426,9 +464,13 @@ func (h history) runMigrations(ctx context.Context, conn *pgx.Conn, runID string
 	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, `+legacyVersion+`, status, no_transaction, checksum FROM %s
 		WHERE run_id = $1 AND coalesce(applied_by, '') NOT LIKE $2 ORDER BY id DESC`, h.table("schemagate_history")), runID, importedBy+"%")
 	if err != nil {
-		return nil, fmt.Errorf("read migrations of run %s: %w", runID, err)
+		return nil, h.fail(ctx, conn, err, "read migrations of run "+runID, "AccessShareLock", "schemagate_history")
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[runMigration])
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[runMigration])
+	if err != nil {
+		return nil, h.fail(ctx, conn, err, "read migrations of run "+runID, "AccessShareLock", "schemagate_history")
+	}
+	return out, nil
 }
 
 type runMigration struct {

@@ -65,12 +65,15 @@ func (e *LockError) Error() string {
 // lock is the deploy lock: a session-level advisory lock on a dedicated connection, so that a process that
 // dies releases it with its connection, plus a row in schemagate_lock that says who holds it.
 type lock struct {
-	conn   *pgx.Conn
-	schema string
+	conn *pgx.Conn
+	hist history
 }
 
-// acquireLock waits up to wait for the advisory lock, polling, and reports each new holder seen.
-func acquireLock(ctx context.Context, url, schema string, wait time.Duration, clock Clock, waiting func(*Holder)) (*lock, time.Duration, error) {
+// acquireLock waits up to wait for the advisory lock, polling, and reports each new holder seen. The
+// lock's connection waits for a lock on a table (the lock row's, the history tables') at most
+// hist.lockTimeout.
+func acquireLock(ctx context.Context, url string, hist history, wait time.Duration, clock Clock, waiting func(*Holder)) (*lock, time.Duration, error) {
+	schema := hist.schema
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, 0, fmt.Errorf("parse database url: %w", err)
@@ -85,6 +88,10 @@ func acquireLock(ctx context.Context, url, schema string, wait time.Duration, cl
 		return nil, 0, &Blocked{Reason: "cannot connect to the database: " + err.Error(),
 			Hint: "check the database URL, the password and that the server is up and reachable; nothing was changed"}
 	}
+	if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, 0, fmt.Errorf("set up the lock's session: %w", err)
+	}
 	start := clock.Now()
 	var seen string
 	for {
@@ -95,7 +102,7 @@ func acquireLock(ctx context.Context, url, schema string, wait time.Duration, cl
 		}
 		waited := clock.Now().Sub(start)
 		if ok {
-			return &lock{conn: conn, schema: schema}, waited, nil
+			return &lock{conn: conn, hist: hist}, waited, nil
 		}
 		h := readHolder(ctx, conn, schema)
 		if h != nil && h.RunID != seen && waiting != nil {
@@ -132,14 +139,14 @@ func readHolder(ctx context.Context, conn *pgx.Conn, schema string) *Holder {
 
 // claim writes the lock row; it returns the row a dead holder left behind, if any.
 func (l *lock) claim(ctx context.Context, h *Holder) (*Holder, error) {
-	stale := readHolder(ctx, l.conn, l.schema)
+	stale := readHolder(ctx, l.conn, l.hist.schema)
 	_, err := l.conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.schemagate_lock (id, holder, run_id, commit, job_url, since, backend_pid)
 		VALUES (1, $1, $2, $3, $4, now(), pg_backend_pid())
 		ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, run_id = excluded.run_id, commit = excluded.commit,
-		  job_url = excluded.job_url, since = excluded.since, backend_pid = excluded.backend_pid`, ident(l.schema)),
+		  job_url = excluded.job_url, since = excluded.since, backend_pid = excluded.backend_pid`, ident(l.hist.schema)),
 		h.Name, h.RunID, h.Commit, h.JobURL)
 	if err != nil {
-		return nil, fmt.Errorf("write the lock row: %w", err)
+		return nil, l.hist.fail(ctx, l.conn, err, "write the lock row", "RowExclusiveLock", "schemagate_lock")
 	}
 	return stale, nil
 }
@@ -149,7 +156,7 @@ func (l *lock) claim(ctx context.Context, h *Holder) (*Holder, error) {
 func (l *lock) release(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	defer l.conn.Close(ctx)
-	_, err1 := l.conn.Exec(ctx, fmt.Sprintf("DELETE FROM %s.schemagate_lock WHERE id = 1", ident(l.schema)))
+	_, err1 := l.conn.Exec(ctx, fmt.Sprintf("DELETE FROM %s.schemagate_lock WHERE id = 1", ident(l.hist.schema)))
 	_, err2 := l.conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", lockKey)
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("release the deploy lock: %w", err)

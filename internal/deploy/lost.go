@@ -47,7 +47,7 @@ func (d *deployer) lostInTransaction(ctx context.Context, pending []*migrate.Mig
 		applied = pending[:i+1]
 		why = fmt.Sprintf("lost the connection to the database server during the COMMIT of %s, which went through", m.ID())
 	} else {
-		_ = d.hist.mark(ctx, d.conn, ids[m.Key()], StatusFailed, st.duration, st.attempts, cause.Error())
+		_ = d.hist.mark(ctx, d.conn, ids[m.Key()], m.ID(), StatusFailed, st.duration, st.attempts, cause.Error())
 	}
 	d.progress("%s", why)
 	if len(applied) > 0 {
@@ -97,7 +97,7 @@ func (d *deployer) reconnect(ctx context.Context) error {
 	}
 	// The server restarted: take the lock again, if no other deploy took it meanwhile.
 	d.lock.conn.Close(context.WithoutCancel(ctx))
-	l, _, err := acquireLock(ctx, d.o.URL, d.hist.schema, 0, d.clock, nil)
+	l, _, err := acquireLock(ctx, d.o.URL, d.hist, 0, d.clock, nil)
 	if err != nil {
 		return fmt.Errorf("take the deploy lock again: %w", err)
 	}

@@ -129,13 +129,17 @@ func (r *Result) facts() [][2]string {
 		add("Imported history", fmt.Sprintf("%d migrations from %s (%s)", len(im.Versions), im.Tool, im.Table))
 	}
 	if rc := r.Recovered; rc != nil {
+		notRestored := ""
+		if len(rc.NotRestored) > 0 {
+			notRestored = "; the snapshot does not undo " + strings.Join(rc.NotRestored, ", ")
+		}
 		switch {
 		case rc.Failed != "":
-			add("Recovery", fmt.Sprintf("run %s: FAILED: %s", rc.RunID, rc.Failed))
+			add("Recovery", fmt.Sprintf("run %s: FAILED: %s%s", rc.RunID, rc.Failed, notRestored))
 		case len(rc.Kept) > 0:
 			add("Recovered", fmt.Sprintf("run %s (%d migrations kept as applied: %s)", rc.RunID, len(rc.Kept), strings.Join(rc.Kept, ", ")))
 		default:
-			add("Recovered", fmt.Sprintf("run %s (%d migrations undone by %s)", rc.RunID, len(rc.Undone), orDash(rc.Method)))
+			add("Recovered", fmt.Sprintf("run %s (%d migrations undone by %s)%s", rc.RunID, len(rc.Undone), orDash(rc.Method), notRestored))
 		}
 	}
 	add("Duration", ms(r.DurationMS))
@@ -182,10 +186,10 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		b.WriteString("\n")
 		if m.Error != nil {
-			fmt.Fprintf(&b, "      %s:%d:%d: %s\n", m.Error.File, m.Error.Line, m.Error.Column, m.Error.Message)
+			fmt.Fprintf(&b, "      %s%s\n", m.Error.where(": "), m.Error.Message)
 		}
 		if m.RollbackError != nil {
-			fmt.Fprintf(&b, "      down %s:%d:%d: %s\n", m.RollbackError.File, m.RollbackError.Line, m.RollbackError.Column, m.RollbackError.Message)
+			fmt.Fprintf(&b, "      down %s%s\n", m.RollbackError.where(": "), m.RollbackError.Message)
 		}
 	}
 	for _, c := range r.Verify {
@@ -228,10 +232,17 @@ func (r *Result) Markdown() string {
 		for _, m := range r.Migrations {
 			e := ""
 			if m.Error != nil {
-				e = fmt.Sprintf("`%s:%d:%d` %s", m.Error.File, m.Error.Line, m.Error.Column, m.Error.Message)
+				e = m.Error.Message
+				if m.Error.File != "" {
+					e = fmt.Sprintf("`%s:%d:%d` %s", m.Error.File, m.Error.Line, m.Error.Column, e)
+				}
 			}
 			if m.RollbackError != nil {
-				e += fmt.Sprintf(" down `%s:%d` %s", m.RollbackError.File, m.RollbackError.Line, m.RollbackError.Message)
+				down := m.RollbackError.Message
+				if m.RollbackError.File != "" {
+					down = fmt.Sprintf("`%s:%d` %s", m.RollbackError.File, m.RollbackError.Line, down)
+				}
+				e += " down " + down
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(m.id()), m.Status, ms(m.DurationMS), mdCell(e))
 		}
@@ -261,6 +272,15 @@ func mdEscape(s string) string {
 
 func mdCell(s string) string {
 	return strings.ReplaceAll(mdEscape(s), "|", "\\|")
+}
+
+// where is the error's place, file:line:column followed by sep, or "" for an error that is no
+// statement's (a history row that could not be written).
+func (e *SQLError) where(sep string) string {
+	if e.File == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d:%d%s", e.File, e.Line, e.Column, sep)
 }
 
 // id names a migration as migrate.Migration.ID does (version_name; the name alone for a Flyway

@@ -163,6 +163,9 @@ type Recovery struct {
 	Undone []string `json:"undone,omitempty"`
 	Kept   []string `json:"kept,omitempty"`
 	Method string   `json:"method,omitempty"`
+	// NotRestored is RollbackResult.NotRestored of the restore of the run's snapshot, when the recovery
+	// restored it: the statements of the undone migrations whose effect stays.
+	NotRestored []string `json:"not_restored,omitempty"`
 	// Failed says why the recovery could not undo the run; nothing after it ran.
 	Failed string `json:"failed,omitempty"`
 	// MaintenanceOff is set when the run had left maintenance mode on and this run turned it off.

@@ -164,16 +164,23 @@ func (d *deployer) compare(ctx context.Context, before, after activity) *Writes 
 	return w
 }
 
-func (d *deployer) applier() *applier {
-	lt := d.env.DeployLockTimeout()
-	retries := 3
+// retryPolicy is how many times a lock timeout is retried, and the first wait before a retry (doubled
+// after each).
+func (d *deployer) retryPolicy() (retries int, backoff time.Duration) {
+	retries = 3
 	if d.env.Retries != nil {
 		retries = *d.env.Retries
 	}
-	backoff := d.env.RetryBackoff
+	backoff = d.env.RetryBackoff
 	if backoff <= 0 {
 		backoff = 2 * time.Second
 	}
+	return retries, backoff
+}
+
+func (d *deployer) applier() *applier {
+	lt := d.env.DeployLockTimeout()
+	retries, backoff := d.retryPolicy()
 	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
 		backoff: backoff, clock: d.clock, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
@@ -229,12 +236,22 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		mr.Status = StatusRunning
 		d.progress("applying %d/%d %s", i+1, len(pending), m.ID())
 		id, err := d.hist.begin(ctx, d.conn, d.o, m)
+		var lw *LockWaitError
+		if errors.As(err, &lw) {
+			// Another session holds a lock on history: m did not start. Undo what this run applied, as
+			// after any failure (a down that cannot be recorded either is rolled back with its record).
+			for j := i; j < len(pending); j++ {
+				d.res.Migrations[j].Status = StatusNotRun
+			}
+			d.progress("%v", err)
+			return d.rollback(ctx, undoPlan{migs: pending[:i], ids: ids}, err.Error())
+		}
 		if err != nil {
 			return err
 		}
 		ids[m.Key()] = id
 		st, err := ap.run(ctx, m, m.Up, func(tx pgx.Tx) error {
-			return d.hist.mark(ctx, tx, id, StatusApplied, 0, 0, "")
+			return d.hist.mark(ctx, tx, id, m.ID(), StatusApplied, 0, 0, "")
 		})
 		mr.DurationMS, mr.Attempts = st.duration.Milliseconds(), st.attempts
 		if err != nil && !m.NoTransaction && pg.ConnectionLost(err) && ctxErr(err) == nil && d.conn.IsClosed() {
@@ -291,12 +308,12 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 				}
 			}
 			if mr.Status == StatusFailed {
-				_ = d.hist.mark(ctx, d.conn, id, StatusFailed, st.duration, st.attempts, err.Error())
+				_ = d.hist.mark(ctx, d.conn, id, m.ID(), StatusFailed, st.duration, st.attempts, err.Error())
 			}
 			d.progress("%s", why)
 			return d.rollback(ctx, undoPlan{migs: applied, ids: ids, partial: partial}, why)
 		}
-		_ = d.hist.mark(ctx, d.conn, id, StatusApplied, st.duration, st.attempts, "")
+		_ = d.hist.mark(ctx, d.conn, id, m.ID(), StatusApplied, st.duration, st.attempts, "")
 		mr.Status = StatusApplied
 		d.progress("applied %s in %s", m.ID(), st.duration.Round(time.Millisecond))
 	}
@@ -409,11 +426,11 @@ type undoPlan struct {
 // the error that describes the failure.
 func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 	d.res.Reason = why
-	rb := d.undo(ctx, p, d.restore, d.restoreRefusal())
+	rb, stop := d.undo(ctx, p, d.restore, d.restoreRefusal())
 	d.res.Rollback = rb
 	if !rb.OK {
 		d.res.Outcome = OutcomeFailed
-		d.res.Hint = "the database is not back to where it was: " + rb.Error
+		d.res.Hint = d.rollbackHint(rb, stop)
 		return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
 	}
 	if rb.Method == "down" {
@@ -433,7 +450,7 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 		if err != nil {
 			rb.OK, rb.Error = false, err.Error()
 			d.res.Outcome = OutcomeFailed
-			d.res.Hint = "the database is not back to where it was: " + rb.Error
+			d.res.Hint = d.rollbackHint(rb, err)
 			return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
 		}
 		d.notRestored(rb, p)
@@ -464,6 +481,54 @@ func (d *deployer) dropCreatedSchemas(ctx context.Context) {
 	}
 }
 
+// rollbackHint is the hint of a rollback that did not bring the database back, or could not record
+// that it did; stop is undo's.
+func (d *deployer) rollbackHint(rb *RollbackResult, stop error) string {
+	var ue *unrecordedError
+	if errors.As(stop, &ue) {
+		return ue.hint()
+	}
+	var lw *LockWaitError
+	if errors.As(stop, &lw) {
+		var applied []string
+		for _, m := range d.res.Migrations {
+			if m.Status == StatusApplied {
+				applied = append(applied, m.id())
+			}
+		}
+		held := "nothing of this run is applied"
+		if len(applied) > 0 {
+			held = "applied: " + strings.Join(applied, ", ")
+		}
+		return "the rollback stopped where history still says what the database holds (" + held + "); " + lw.Hint + ", then deploy again to apply the rest"
+	}
+	return "the database is not back to where it was: " + rb.Error
+}
+
+// unrecordedError is a snapshot restore that history could not record: the database is back to the
+// snapshot, while schemagate_history still records the migrations it undid as applied.
+type unrecordedError struct {
+	table string
+	migs  []string
+	ids   []int64
+	err   error
+}
+
+func (e *unrecordedError) Error() string {
+	return fmt.Sprintf("the snapshot was restored, but recording it failed, so history still records %s as applied: %v", strings.Join(e.migs, ", "), e.err)
+}
+
+func (e *unrecordedError) Unwrap() error { return e.err }
+
+func (e *unrecordedError) hint() string {
+	ids := make([]string, len(e.ids))
+	for i, id := range e.ids {
+		ids[i] = fmt.Sprint(id)
+	}
+	return fmt.Sprintf("the database is back to where it was, but history is not: before the next deploy, which would take %s as applied, run UPDATE %s SET status = 'restored' WHERE id IN (%s)",
+		strings.Join(e.migs, ", "), e.table, strings.Join(ids, ", "))
+}
+
 func (d *deployer) restoreRefusal() string {
 	switch {
 	case d.restore == nil:
@@ -475,10 +540,14 @@ func (d *deployer) restoreRefusal() string {
 }
 
 // undo rolls migrations back: their downs newest first, or the snapshot when a down is missing, would lose
-// data or fails, or when a non-transactional migration stopped half way.
-func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.RestoreFunc, refusal string) *RollbackResult {
+// data or fails, or when a non-transactional migration stopped half way. stop is set when it stopped
+// because history could not be written: a *LockWaitError when a down could not be recorded (it was
+// rolled back with its record, and no snapshot is restored, which could not be recorded either), an
+// *unrecordedError when a restore could not be. History then still tells what the database holds, or
+// stop says how it does not.
+func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.RestoreFunc, refusal string) (rb *RollbackResult, stop error) {
 	start := d.clock.Now()
-	rb := &RollbackResult{Method: "down"}
+	rb = &RollbackResult{Method: "down"}
 	defer func() { rb.DurationMS = d.clock.Now().Sub(start).Milliseconds() }()
 	need := ""
 	if p.partial != nil {
@@ -499,7 +568,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 			id := p.ids[m.Key()]
 			d.progress("rolling back %s with its down migration", m.ID())
 			st, err := ap.run(ctx, m, m.Down, func(tx pgx.Tx) error {
-				return d.hist.mark(ctx, tx, id, StatusRolledBack, 0, 0, "")
+				return d.hist.mark(ctx, tx, id, m.ID(), StatusRolledBack, 0, 0, "")
 			})
 			mr := d.resultOf(m)
 			if mr != nil {
@@ -508,6 +577,14 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 			if err != nil {
 				if mr != nil {
 					mr.RollbackError = sqlError(err, "down")
+				}
+				var lw *LockWaitError
+				if errors.As(err, &lw) {
+					rb.Error = fmt.Sprintf("the down of %s could not be recorded, and was rolled back with its record: %v", m.ID(), err)
+					if m.Down.NoTransaction {
+						rb.Error = fmt.Sprintf("the down of %s ran outside a transaction, but could not be recorded, so history still records it as applied: %v", m.ID(), err)
+					}
+					return rb, lw
 				}
 				need = fmt.Sprintf("the down of %s failed: %v", m.ID(), err)
 				break
@@ -518,24 +595,30 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		}
 		if need == "" {
 			rb.OK = true
-			return rb
+			return rb, nil
 		}
 	}
 	rb.Method, rb.Why = "snapshot", need
 	if refusal != "" {
 		rb.Error = need + ", and the snapshot cannot be restored: " + refusal
-		return rb
+		return rb, nil
 	}
 	d.progress("restoring the snapshot: %s", need)
 	ms, err := d.restoreWith(ctx, restore, p)
 	rb.RestoreMS = ms
+	var ue *unrecordedError
+	if errors.As(err, &ue) {
+		rb.Error = err.Error()
+		d.notRestored(rb, p)
+		return rb, ue
+	}
 	if err != nil {
 		rb.Error = err.Error()
-		return rb
+		return rb, nil
 	}
 	rb.OK = true
 	d.notRestored(rb, p)
-	return rb
+	return rb, nil
 }
 
 // restoreAll restores this run's snapshot; ms is how long the restore took.
@@ -559,11 +642,20 @@ func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc
 	if p.partial != nil {
 		all = append(all, p.partial)
 	}
+	var ue *unrecordedError
 	for _, m := range all {
-		_ = d.hist.mark(ctx, d.conn, p.ids[m.Key()], StatusRestored, 0, 0, "")
+		if err := d.hist.mark(ctx, d.conn, p.ids[m.Key()], m.ID(), StatusRestored, 0, 0, ""); err != nil {
+			if ue == nil {
+				ue = &unrecordedError{table: d.hist.table("schemagate_history"), err: err}
+			}
+			ue.migs, ue.ids = append(ue.migs, m.ID()), append(ue.ids, p.ids[m.Key()])
+		}
 		if mr := d.resultOf(m); mr != nil {
 			mr.Status = StatusRestored
 		}
+	}
+	if ue != nil {
+		return took.Milliseconds(), ue
 	}
 	return took.Milliseconds(), nil
 }
@@ -588,7 +680,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 		}
 		rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)
 		if err != nil {
-			return err
+			return fmt.Errorf("recover run %s: %w", r.RunID, err)
 		}
 		p := undoPlan{ids: map[string]int64{}}
 		rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format(time.RFC3339), Holder: r.Holder, MaintenanceOff: r.MaintenanceOn}
@@ -601,7 +693,13 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			switch {
 			case row.Status == StatusRunning && !row.NoTransaction:
 				// Its transaction died with the connection: nothing to undo.
-				_ = d.hist.mark(ctx, d.conn, row.ID, StatusFailed, 0, 0, "run died")
+				label := row.Version
+				if m != nil {
+					label = m.ID()
+				}
+				if err := d.hist.mark(ctx, d.conn, row.ID, label, StatusFailed, 0, 0, "run died"); err != nil {
+					return fmt.Errorf("recover run %s: %w", r.RunID, err)
+				}
 				continue
 			case row.Status != StatusApplied && row.Status != StatusRunning:
 				continue
@@ -643,8 +741,13 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 					restore, refusal = rf, ""
 				}
 			}
-			rb := d.undo(ctx, p, restore, refusal)
-			rec.Method = rb.Method
+			rb, stop := d.undo(ctx, p, restore, refusal)
+			rec.Method, rec.NotRestored = rb.Method, rb.NotRestored
+			if stop != nil {
+				rec.Failed, rec.Undone = rb.Error, nil
+				d.res.Recovered = rec
+				return fmt.Errorf("recover run %s: %w", r.RunID, stop)
+			}
 			if !rb.OK {
 				rec.Failed, rec.Undone = rb.Error, nil
 				d.res.Recovered = rec
@@ -656,7 +759,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			}
 		}
 		if err := d.hist.markRun(ctx, d.conn, r.RunID, "recovered", r.MaintenanceOn); err != nil {
-			return err
+			return fmt.Errorf("recover run %s: %w", r.RunID, err)
 		}
 		d.res.Recovered = rec
 		if len(rec.Kept) > 0 {

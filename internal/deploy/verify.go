@@ -647,27 +647,16 @@ func boundLocks(ctx context.Context, conn *pgx.Conn, wait time.Duration) (func()
 }
 
 // lockWaitError adds to a lock timeout who holds the lock it waited for: the sessions holding an ACCESS
-// EXCLUSIVE lock on rel (on any relation when rel is ""), read from pg_locks and pg_stat_activity: pid,
-// user, application, state and since when, not the query, whose text may hold what a CI log must not.
+// EXCLUSIVE lock on rel (on any relation when rel is ""), as lockHolders describes them.
 func lockWaitError(ctx context.Context, conn *pgx.Conn, err error, rel string) error {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != sqlstateLockNotAvailable || conn.IsClosed() {
+	if !isLockTimeout(err) || conn.IsClosed() {
 		return err
 	}
-	var holders []string
-	rows, qerr := conn.Query(context.WithoutCancel(ctx), `
-		SELECT format('%s is locked (%s) by pid %s (user %s%s, %s%s)', format('%I.%I', n.nspname, c.relname), l.mode, l.pid,
-		       coalesce(a.usename::text, '?'), coalesce(', application ' || nullif(a.application_name, ''), ''), coalesce(a.state, '?'),
-		       coalesce(' since ' || to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), ''))
-		  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-		  LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-		 WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
-		   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		   AND ($1 = '' OR l.relation = to_regclass($1))
-		 ORDER BY 1 LIMIT 5`, rel)
-	if qerr == nil {
-		holders, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+	var tables []string
+	if rel != "" {
+		tables = []string{rel}
 	}
+	holders := lockHolders(ctx, conn, "AccessShareLock", tables...)
 	if len(holders) == 0 {
 		return err
 	}
