@@ -65,6 +65,10 @@ type dialect struct {
 	// transaction:false), which PostgreSQL runs as one implicit transaction when it holds several
 	// statements.
 	oneQuery bool
+	// leadingDown, when set, is the note for a down directive before the first up directive, which the
+	// tool takes for a comment line (dbmate 2): it starts no section. SQL before the first up
+	// directive is then what the tool refuses, with the error sqlBefore.
+	leadingDown, sqlBefore string
 }
 
 // section is the byte range of an up or down section: from just after its directive line to the next
@@ -146,6 +150,11 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		start := off
 		off = lineEnd
 		dir := d.classify(text)
+		if dir.kind == dirDown && out.up == nil && d.leadingDown != "" {
+			// A comment line to the tool, options and all.
+			r.warnf(file, lineNo, "delete it, or move it below the "+d.up+" block it belongs to", "ignored: %s", d.leadingDown)
+			continue
+		}
 		if bomLine && d.bomDirective != "" && dir.kind != dirNone {
 			r.errorf(file, 1, "save the file as UTF-8 without a byte-order mark", "%s", d.bomDirective)
 		}
@@ -271,8 +280,12 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 	}
 	if bomLen := len(src) - len(strings.TrimPrefix(src, "\uFEFF")); firstStart > bomLen {
 		if st := sqlparse.ParseRange(src, bomLen, firstStart, lines); len(st) > 0 {
-			r.errorf(file, st[0].Pos.Line, "move it below "+d.up+" or "+d.down,
-				"SQL before the first %s/%s line is never run by %s", d.up, d.down, d.tool)
+			if d.sqlBefore != "" {
+				r.errorf(file, st[0].Pos.Line, "move it below "+d.up, "SQL before the first %s line: %s", d.up, d.sqlBefore)
+			} else {
+				r.errorf(file, st[0].Pos.Line, "move it below "+d.up+" or "+d.down,
+					"SQL before the first %s/%s line is never run by %s", d.up, d.down, d.tool)
+			}
 		}
 	}
 	return out

@@ -15,7 +15,6 @@ var dbmateDialect = dialect{
 	tool:     "dbmate",
 	up:       "-- migrate:up",
 	down:     "-- migrate:down",
-	upFirst:  true,
 	classify: dbmateDirective,
 	// pkg/dbmate/db.go: a transaction:false block goes to db.Exec whole.
 	oneQuery: true,
@@ -35,6 +34,13 @@ var dbmateDialect = dialect{
 		"(duplicate key value violates unique constraint \"schema_migrations_pkey\", amacneil/dbmate#820) once the blocks " +
 		"before this line have been applied and the version recorded: the migration counts as applied, and the rest of the file never runs",
 	twoDowns: "dbmate refuses it (\"dbmate requires each migration to define an up block with '-- migrate:up'\")",
+	// getMigrationSectionSubstrings cuts the file at the -- migrate:up lines only, after checking with
+	// statementsPrecedeMigrateBlocks that every line before the first one is blank or a comment
+	// (^\s*--), which a -- migrate:down line is: dbmate drops it and what follows it up to the first
+	// -- migrate:up, as long as that is comments too (ErrParseUnexpectedStmt otherwise). dbmate 1 and
+	// the 2.x releases before sections refused the down line (ErrParseWrongOrder).
+	leadingDown: "dbmate takes a -- migrate:down line before the first -- migrate:up for a comment",
+	sqlBefore:   "dbmate refuses the file (\"dbmate does not support statements preceding the '-- migrate:up' block\")",
 }
 
 const dbmateKnown = "dbmate knows -- migrate:up and -- migrate:down, optionally followed by transaction:false"

@@ -63,18 +63,39 @@ func TestReadDbmate(t *testing.T) {
 				// dbmate sends as a query of its own.
 				"4_options.sql": "-- migrate:up\nCREATE TABLE g (id bigint);\n-- migrate:down\nDROP TABLE g;\n" +
 					"-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY g_i ON g (id);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY g_i;\n",
-				// A down block before the first up is reported as such, not as a second down block.
+				// A down line before the first up is a comment to dbmate, not a down block: the SQL below it
+				// is SQL before the first up, for which dbmate refuses the file.
 				"5_order.sql": "-- migrate:down\nSELECT 0;\n-- migrate:up\nCREATE TABLE h (id bigint);\n-- migrate:down\nDROP TABLE h;\n",
 			},
-			want: []string{"1_pairs up:3 down:3", "2_downs up:1 down:2", "3_nodown up:2 down:1", "4_options up:2 down:2 notx down-notx", "5_order up:1 down:2"},
+			want: []string{"1_pairs up:3 down:3", "2_downs up:1 down:2", "3_nodown up:2 down:1", "4_options up:2 down:2 notx down-notx", "5_order up:1 down:1"},
 			errs: []string{
 				`1_pairs.sql:5: second -- migrate:up (the first is on line 1): dbmate records the version after each up block, so on PostgreSQL it fails here`,
 				`2_downs.sql:5: second -- migrate:down with no -- migrate:up since the one on line 3: dbmate refuses it ("dbmate requires each migration to define an up block`,
 				`3_nodown.sql:5: second -- migrate:up (the first is on line 1)`,
 				`3_nodown.sql:5: no -- migrate:down after this -- migrate:up: dbmate refuses it ("dbmate requires each migration to define a down block`,
 				`4_options.sql:5: second -- migrate:up (the first is on line 1)`,
-				"5_order.sql:1: -- migrate:down before -- migrate:up",
+				`5_order.sql:2: SQL before the first -- migrate:up line: dbmate refuses the file ("dbmate does not support statements preceding the '-- migrate:up' block")`,
 			},
+			warns: []string{"5_order.sql:1: ignored: dbmate takes a -- migrate:down line before the first -- migrate:up for a comment"},
+		},
+		{
+			// getMigrationSectionSubstrings (pkg/dbmate/migration.go) cuts the file at its -- migrate:up
+			// lines and only asks, with statementsPrecedeMigrateBlocks, that every line before the first
+			// one be blank or a comment (^\s*--), as a -- migrate:down line is, whatever its options:
+			// dbmate drops those lines, and parseMigrationSection reads each section from its up line.
+			name: "down line before the first up, with only comments before the up",
+			files: map[string]string{
+				"1_leading.sql": "-- header\n-- migrate:down\n-- nothing to undo here\n\n-- migrate:up\nCREATE TABLE k (id bigint);\n-- migrate:down\nDROP TABLE k;\n",
+				"2_options.sql": "-- migrate:down transaction:false notx\n-- migrate:down\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY k_i ON k (id);\n" +
+					"-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY k_i;\n",
+				// The up line's section still needs its own down line (ErrParseMissingDown).
+				"3_nodown.sql": "-- migrate:down\n-- migrate:up\nCREATE TABLE m (id bigint);\n",
+			},
+			want: []string{"1_leading up:1 down:1", "2_options up:1 down:1 notx down-notx", "3_nodown up:1 down:-"},
+			errs: []string{"3_nodown.sql:0: no -- migrate:down section: dbmate refuses it"},
+			warns: []string{"1_leading.sql:2: ignored: dbmate takes a -- migrate:down line before the first -- migrate:up for a comment",
+				"2_options.sql:1: ignored: dbmate takes a -- migrate:down line", "2_options.sql:2: ignored: dbmate takes a -- migrate:down line",
+				"3_nodown.sql:1: ignored: dbmate takes a -- migrate:down line"},
 		},
 		{
 			// dbmate's version is the leading digits of the name (`^(\d+).*\.sql$`); what follows, after its
@@ -95,11 +116,13 @@ func TestReadDbmate(t *testing.T) {
 				"4_empty.sql":   "-- migrate:up\n\n-- migrate:down\ndrop table t;\n",
 				"5_noop.sql":    "-- migrate:up\n-- migrate:down\n",
 			},
-			want: []string{"2_order up:1 down:1", "3_outside up:1 down:0", "4_empty up:0 down:1", "5_noop up:0 down:0"},
-			errs: []string{"1_noup.sql:0: no -- migrate:up section", "2_order.sql:1: -- migrate:down before -- migrate:up",
-				"3_outside.sql:1: SQL before the first -- migrate:up/-- migrate:down line is never run by dbmate",
+			want: []string{"2_order up:1 down:-", "3_outside up:1 down:0", "4_empty up:0 down:1", "5_noop up:0 down:0"},
+			errs: []string{"1_noup.sql:0: no -- migrate:up section", "2_order.sql:0: no -- migrate:down section: dbmate refuses it",
+				"2_order.sql:2: SQL before the first -- migrate:up line: dbmate refuses the file",
+				"3_outside.sql:1: SQL before the first -- migrate:up line: dbmate refuses the file",
 				"4_empty.sql:1: -- migrate:up section has no SQL statement but the down script has"},
-			warns: []string{"5_noop.sql:1: migration 5_noop has no SQL statement; dbmate runs it as a no-op"},
+			warns: []string{"2_order.sql:1: ignored: dbmate takes a -- migrate:down line before the first -- migrate:up for a comment",
+				"5_noop.sql:1: migration 5_noop has no SQL statement; dbmate runs it as a no-op"},
 		},
 		{
 			name: "names, duplicates, encoding",

@@ -14,7 +14,8 @@ import (
 
 // Flyway: V{version}__{description}.sql versioned migrations (the version dotted or underscored, 1.10
 // or 1_10, compared part by part as numbers), U{version}__{description}.sql undo scripts (our Down),
-// R__{description}.sql repeatable migrations (run after the versioned ones, ordered by description), in
+// R__{description}.sql repeatable migrations (run after the versioned ones, ordered by description; the
+// description may be empty, R__.sql, and such a migration is named R__ in reports), in
 // the folder and its subfolders; the prefixes, the separator and the suffixes are Flyway's settings
 // (flywayNaming). {file}.conf beside a script may say executeInTransaction=false or
 // placeholderReplacement=false. Placeholders are replaced as Flyway does (see subst.go).
@@ -172,8 +173,12 @@ func (r *reader) readFlyway() {
 	})
 	for i, m := range repeatables {
 		if i > 0 && flywayDescription(repeatables[i-1].Name) == flywayDescription(m.Name) {
+			what := fmt.Sprintf("%q", flywayDescription(m.Name))
+			if m.Name == "" {
+				what = "with an empty description"
+			}
 			r.errorf(m.Up.File, 0, "give each repeatable migration its own description",
-				"duplicate repeatable migration %q (also %s)", flywayDescription(m.Name), repeatables[i-1].Up.File)
+				"duplicate repeatable migration %s (also %s)", what, repeatables[i-1].Up.File)
 			continue
 		}
 		r.checkEmpty(m, 0, "Flyway", "R script")
@@ -274,12 +279,12 @@ func (n flywayNaming) parse(base string) (kind byte, version, desc string, probl
 		looksVersioned := rest != "" && rest[0] >= '0' && rest[0] <= '9'
 		switch p.kind {
 		case 'R':
+			// Whatever comes before the first separator is a version, which a repeatable migration must
+			// not have; the description may be empty: R__.sql, and R.sql (no separator: no version and
+			// no description), are repeatable migrations with the description "".
 			d, ok := strings.CutPrefix(rest, n.separator)
-			switch {
-			case !ok:
+			if !ok && rest != "" {
 				return 0, "", "", problem // Flyway: a repeatable migration has no version
-			case d == "":
-				return 0, "", "", nameProblem{msg: "repeatable migration without a description"}
 			}
 			return 'R', "", d, problem
 		case 'B':
@@ -349,7 +354,7 @@ func (r *reader) readFlywayConf(name string) (noTx, noTxSet, replace bool) {
 	if !ok {
 		return false, false, true
 	}
-	r.properties(name, src, "Flyway script setting", func(line int, key, value string) {
+	r.properties(name, src, func(line int, key, value string) {
 		switch {
 		case !flywayConfKeys[key]:
 			r.errorf(name, line, "Flyway script settings are executeInTransaction, encoding, placeholderReplacement and shouldExecute",

@@ -56,7 +56,7 @@ func TestReadFlyway(t *testing.T) {
 			// Flyway's SqlMigrationResolver skips a file whose name ResourceNameParser finds invalid (a
 			// version that is no number, a prefix in another case): only validateMigrationNaming=true
 			// (false by default) makes ResourceNameValidator refuse them ("Invalid SQL filenames found").
-			// Baseline migrations and R__.sql are names Flyway runs.
+			// Baseline migrations are names Flyway runs.
 			name: "versioned-looking names that fit no pattern",
 			files: map[string]string{
 				"V1__ok.sql":    "SELECT 1;",
@@ -64,12 +64,11 @@ func TestReadFlyway(t *testing.T) {
 				"V3.x__bad.sql": "SELECT 3;",
 				"v4__lower.sql": "SELECT 4;",
 				"B5__base.sql":  "SELECT 5;",
-				"R__.sql":       "SELECT 6;",
 				"views.sql":     "SELECT 7;",
 				"README.md":     "docs",
 			},
 			want: []string{"1_ok up:1 down:-"},
-			errs: []string{"B5__base.sql:0: Flyway baseline migrations are not supported", "R__.sql:0: repeatable migration without a description"},
+			errs: []string{"B5__base.sql:0: Flyway baseline migrations are not supported"},
 			warns: []string{"V2_single.sql:0: ignored: Flyway file name has no __ between version and description: Flyway skips such a name (validateMigrationNaming is false)",
 				"V3.x__bad.sql:0: ignored: invalid Flyway version 3.x", "v4__lower.sql:0: ignored: Flyway prefixes are case-sensitive: V, U and R",
 				"views.sql:0: ignored: not a Flyway migration file name"},
@@ -115,9 +114,25 @@ func TestReadFlyway(t *testing.T) {
 				"U4__d.sql":      "SELECT 1;",
 			},
 			want: []string{"1_a up:1 down:-", "4_d up:0 down:1"},
-			errs: []string{"V1__a.sql.conf:1: malformed Flyway script setting", "V1__a.sql.conf:2: unknown Flyway script setting \"mixed\"",
+			// A line with a key alone is the key with an empty value (java.util.Properties), which
+			// SqlScriptMetadata refuses for executeInTransaction.
+			errs: []string{"V1__a.sql.conf:1: invalid executeInTransaction value \"\"", "V1__a.sql.conf:2: unknown Flyway script setting \"mixed\"",
 				"V1__a.sql.conf:3: invalid executeInTransaction value \"maybe\"", "V2__b.sql.conf:0: script settings for a missing script V2__b.sql",
 				"V3__c.sql:0: empty file", "V4__d.sql:0: V script has no SQL statement but the down script has"},
+		},
+		{
+			// A script's .conf is read as a flyway.conf is (ConfigUtils.loadConfigurationFromReader, from
+			// SqlScriptMetadata.fromResource): "key: value" and "key value" are settings, ! a comment.
+			name: "script settings as Java properties",
+			files: map[string]string{
+				"V1__a.sql":      "CREATE INDEX CONCURRENTLY a_i ON t (id);",
+				"V1__a.sql.conf": "! settings\nexecuteInTransaction: false\n",
+				"V2__b.sql":      "CREATE INDEX CONCURRENTLY b_i ON t (id);",
+				"V2__b.sql.conf": "executeInTransaction   false\nplaceholderReplacement:false\n",
+				"V3__c.sql":      "SELECT 1;",
+				"V3__c.sql.conf": "executeInTransaction=fal\\\n  se\n",
+			},
+			want: []string{"1_a up:1 down:- notx", "2_b up:1 down:- notx", "3_c up:1 down:- notx"},
 		},
 		{
 			// ResourceNameParser.java: the description is the name with _ as spaces; repeatables run in
@@ -132,6 +147,23 @@ func TestReadFlyway(t *testing.T) {
 			},
 			want: []string{"1_init up:1 down:-", "create_views up:1 down:- repeatable", "create-functions up:1 down:- repeatable", "my view up:1 down:- repeatable"},
 			errs: []string{`R__my_view.sql:0: duplicate repeatable migration "my view" (also R__my view.sql)`},
+		},
+		{
+			// ResourceNameParser.parse: a repeatable name must have nothing before its first separator
+			// (no version); the description after it may be empty, and so may both when the name is the
+			// prefix alone (splitAtFirstSeparator of "" is "" and ""). SqlMigrationResolver runs such a
+			// script as the repeatable migration with the description "", first in description order.
+			name: "repeatable with an empty description",
+			files: map[string]string{
+				"V1__init.sql":    "CREATE TABLE a (id int);",
+				"R__.sql":         "CREATE OR REPLACE VIEW v AS SELECT 1;",
+				"R__a_view.sql":   "CREATE OR REPLACE VIEW av AS SELECT 2;",
+				"other/R.sql":     "CREATE OR REPLACE VIEW w AS SELECT 3;",
+				"Rx__version.sql": "SELECT 4;",
+			},
+			want:  []string{"1_init up:1 down:-", "R__ up:1 down:- repeatable", "a_view up:1 down:- repeatable"},
+			errs:  []string{`other/R.sql:0: duplicate repeatable migration with an empty description (also R__.sql)`},
+			warns: []string{"Rx__version.sql:0: ignored: not a Flyway migration file name"},
 		},
 		{
 			// splitAtSeparator: without __ all of the name is the version, the description empty.
@@ -171,12 +203,13 @@ func TestCompareFlywayVersions(t *testing.T) {
 	}
 }
 
-// TestFlywayKeys: every migration of a Flyway folder has its own Key, repeatable ones by name, and Find
-// looks them up by it (they have no version, so the empty one finds nothing).
+// TestFlywayKeys: every migration of a Flyway folder has its own Key, repeatable ones by name (R__ for
+// R__.sql, whose description is empty), and Find looks them up by it (they have no version, so the empty
+// one finds nothing).
 func TestFlywayKeys(t *testing.T) {
 	set, err := readMap(t, FormatFlyway, map[string]string{
 		"V1__a.sql": "CREATE TABLE a (id int);", "R__a_view.sql": "CREATE OR REPLACE VIEW av AS SELECT 1;",
-		"R__b_view.sql": "CREATE OR REPLACE VIEW bv AS SELECT 2;",
+		"R__b_view.sql": "CREATE OR REPLACE VIEW bv AS SELECT 2;", "R__.sql": "CREATE OR REPLACE VIEW v AS SELECT 3;",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -188,8 +221,12 @@ func TestFlywayKeys(t *testing.T) {
 		}
 		seen[m.Key()] = true
 	}
-	if !seen["1"] || !seen["R__a_view"] || set.Find("") != nil {
-		t.Errorf("keys %v, Find(\"\") = %v; want 1, R__a_view, R__b_view and nothing for the empty version", seen, set.Find(""))
+	if !seen["1"] || !seen["R__a_view"] || !seen["R__"] || set.Find("") != nil {
+		t.Errorf("keys %v, Find(\"\") = %v; want 1, R__a_view, R__b_view, R__ and nothing for the empty version", seen, set.Find(""))
+	}
+	// The repeatable migration with an empty description is named by its key, and found by it.
+	if m := set.Lookup("R__"); m == nil || m.ID() != "R__" || m.Up.File != "R__.sql" {
+		t.Errorf("Lookup(R__) = %v, want the migration of R__.sql named R__", m)
 	}
 }
 

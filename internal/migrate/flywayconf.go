@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,6 +41,13 @@ type flywaySettings struct {
 	validateNaming bool
 	// ignored are the migration folder's configuration files, not read (see loadFlywaySettings).
 	ignored []string
+	// environments are the [environments.NAME] tables of the flyway.toml files read, in file order: the
+	// one environment names gives the url, user and schemas, and its flyway table overrides the
+	// settings (applyEnvironment).
+	environments []flywayTOMLEnvironment
+	// envKeys are the keys of the environments' flyway tables that Flyway refuses when it runs with
+	// that environment, reported once the environment is known.
+	envKeys []flywayKeyProblem
 }
 
 // flywayNaming is how Flyway names scripts: {prefix}{version}{separator}{description}{suffix} for
@@ -85,30 +93,70 @@ func (st *flywaySettings) bools() []flagSetting {
 // flywayTOML is the part of flyway.toml (Flyway 10 and later) schemagate reads.
 type flywayTOML struct {
 	Flyway struct {
-		Environment            string            `toml:"environment"`
-		Placeholders           map[string]string `toml:"placeholders"`
-		PlaceholderReplacement *bool             `toml:"placeholderReplacement"`
-		ExecuteInTransaction   *bool             `toml:"executeInTransaction"`
-		Mixed                  *bool             `toml:"mixed"`
-		PlaceholderPrefix      string            `toml:"placeholderPrefix"`
-		PlaceholderSuffix      string            `toml:"placeholderSuffix"`
-		DefaultSchema          string            `toml:"defaultSchema"`
-		Table                  string            `toml:"table"`
-		CreateSchemas          *bool             `toml:"createSchemas"`
-		ValidateNaming         *bool             `toml:"validateMigrationNaming"`
-		// The naming settings.
-		SQLMigrationPrefix           string      `toml:"sqlMigrationPrefix"`
-		UndoSQLMigrationPrefix       string      `toml:"undoSqlMigrationPrefix"`
-		RepeatableSQLMigrationPrefix string      `toml:"repeatableSqlMigrationPrefix"`
-		BaselineMigrationPrefix      string      `toml:"baselineMigrationPrefix"`
-		SQLMigrationSeparator        string      `toml:"sqlMigrationSeparator"`
-		SQLMigrationSuffixes         tomlStrings `toml:"sqlMigrationSuffixes"`
+		Environment string `toml:"environment"`
+		flywayTOMLSettings
 	} `toml:"flyway"`
-	Environments map[string]struct {
-		URL     string   `toml:"url"`
-		User    string   `toml:"user"`
-		Schemas []string `toml:"schemas"`
-	} `toml:"environments"`
+	Environments map[string]flywayTOMLEnvironmentTable `toml:"environments"`
+}
+
+// flywayTOMLEnvironmentTable is an [environments.NAME] table: the connection's settings, and in its
+// flyway table the settings of [flyway] it overrides.
+type flywayTOMLEnvironmentTable struct {
+	URL     string             `toml:"url"`
+	User    string             `toml:"user"`
+	Schemas []string           `toml:"schemas"`
+	Flyway  flywayTOMLSettings `toml:"flyway"`
+}
+
+// flywayTOMLEnvironment is an environment of a flyway.toml, with its name.
+type flywayTOMLEnvironment struct {
+	name string
+	flywayTOMLEnvironmentTable
+}
+
+// flywayTOMLSettings are the settings schemagate reads of a flyway.toml's [flyway] table, or of an
+// environment's [environments.NAME.flyway] table, which overrides them (FlywayEnvironmentModel). An
+// unset setting is nil or "".
+type flywayTOMLSettings struct {
+	Placeholders           map[string]string `toml:"placeholders"`
+	PlaceholderReplacement *bool             `toml:"placeholderReplacement"`
+	ExecuteInTransaction   *bool             `toml:"executeInTransaction"`
+	Mixed                  *bool             `toml:"mixed"`
+	PlaceholderPrefix      string            `toml:"placeholderPrefix"`
+	PlaceholderSuffix      string            `toml:"placeholderSuffix"`
+	DefaultSchema          string            `toml:"defaultSchema"`
+	Table                  string            `toml:"table"`
+	CreateSchemas          *bool             `toml:"createSchemas"`
+	ValidateNaming         *bool             `toml:"validateMigrationNaming"`
+	// The naming settings. undoSqlMigrationPrefix and baselineMigrationPrefix are plugins' settings,
+	// which ConfigurationExtensionBinder also takes from the environment's flyway table over [flyway]'s.
+	SQLMigrationPrefix           string      `toml:"sqlMigrationPrefix"`
+	UndoSQLMigrationPrefix       string      `toml:"undoSqlMigrationPrefix"`
+	RepeatableSQLMigrationPrefix string      `toml:"repeatableSqlMigrationPrefix"`
+	BaselineMigrationPrefix      string      `toml:"baselineMigrationPrefix"`
+	SQLMigrationSeparator        string      `toml:"sqlMigrationSeparator"`
+	SQLMigrationSuffixes         tomlStrings `toml:"sqlMigrationSuffixes"`
+}
+
+// apply sets in st the settings t sets, placeholders aside (they merge into [flyway]'s, and an
+// environment's replace them).
+func (t *flywayTOMLSettings) apply(st *flywaySettings) {
+	for dst, p := range map[*bool]*bool{&st.replacement: t.PlaceholderReplacement,
+		&st.inTransaction: t.ExecuteInTransaction, &st.mixed: t.Mixed, &st.createSchemas: t.CreateSchemas,
+		&st.validateNaming: t.ValidateNaming} {
+		if p != nil {
+			*dst = *p
+		}
+	}
+	for dst, v := range map[*string]string{&st.prefix: t.PlaceholderPrefix, &st.suffix: t.PlaceholderSuffix,
+		&st.defaultSchema: t.DefaultSchema, &st.table: t.Table,
+		&st.naming.versioned: t.SQLMigrationPrefix, &st.naming.undo: t.UndoSQLMigrationPrefix,
+		&st.naming.repeatable: t.RepeatableSQLMigrationPrefix, &st.naming.baseline: t.BaselineMigrationPrefix,
+		&st.naming.separator: t.SQLMigrationSeparator, &st.naming.suffixes: strings.Join(t.SQLMigrationSuffixes, ",")} {
+		if v != "" {
+			*dst = v
+		}
+	}
 }
 
 // flywayConfigNames are the configuration files the Flyway CLI reads from its working directory, in order.
@@ -158,7 +206,14 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 			r.flywayConfigFile(f, src, &st)
 		}
 	}
-	// The environment overrides the files, as in the Flyway CLI.
+	// The environment overrides the files, as in the Flyway CLI; FLYWAY_SCHEMAS, FLYWAY_URL and
+	// FLYWAY_USER override the selected environment's too (ModernConfigurationManager merges them into
+	// it), which FLYWAY_ENVIRONMENT may name.
+	env := st.environment
+	if v, ok := os.LookupEnv("FLYWAY_ENVIRONMENT"); ok && v != "" {
+		env = v
+	}
+	st.applyEnvironment(env, false)
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		if name, ok := strings.CutPrefix(k, "FLYWAY_PLACEHOLDERS_"); ok && name != "" {
@@ -177,7 +232,44 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 			}
 		}
 	}
+	st.applyEnvironment(st.environment, true)
+	r.reportEnvKeys(&st)
 	return st
+}
+
+// applyEnvironment sets the settings of the environment called name, as the flyway.toml files read set
+// them, in file order: its url, user and schemas (connection), or the settings of its flyway table
+// (overrides). ClassicConfiguration takes each setting of the current environment's flyway table over
+// [flyway]'s, the environment variables' and the command line's (getEnvironmentOverrides), placeholders
+// as a whole: the table's placeholders (those of all the files, merged) replace the others.
+func (st *flywaySettings) applyEnvironment(name string, overrides bool) {
+	var placeholders map[string]string
+	for _, e := range st.environments {
+		switch {
+		case e.name != name:
+		case !overrides:
+			if e.URL != "" {
+				st.url = e.URL
+			}
+			if e.User != "" {
+				st.user = e.User
+			}
+			if len(e.Schemas) > 0 {
+				st.schemas = strings.Join(e.Schemas, ",")
+			}
+		default:
+			e.Flyway.apply(st)
+			if e.Flyway.Placeholders != nil && placeholders == nil {
+				placeholders = map[string]string{}
+			}
+			for k, v := range e.Flyway.Placeholders {
+				placeholders[strings.ToLower(k)] = v
+			}
+		}
+	}
+	if placeholders != nil {
+		st.placeholders = placeholders
+	}
 }
 
 // flywayConfigFile reads one configuration file, TOML or Java properties by its name.
@@ -215,10 +307,11 @@ func (st *flywaySettings) text() []textSetting {
 	}
 }
 
-// flywayConf reads a flyway.conf: Java properties, flyway.placeholders.NAME=VALUE and the settings above.
+// flywayConf reads a flyway.conf (Java properties as Flyway reads them, see properties.go):
+// flyway.placeholders.NAME=VALUE and the settings above.
 func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 	text := st.text()
-	r.properties(file, src, "Flyway setting", func(line int, key, value string) {
+	r.properties(file, src, func(line int, key, value string) {
 		if r.checkFlywayConfKey(file, line, key) {
 			return
 		}
@@ -244,23 +337,6 @@ func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 	})
 }
 
-// properties calls each for every key=value line of a Java-properties-like file (# and ! comments),
-// and reports the lines that are neither.
-func (r *reader) properties(file, src, what string, each func(line int, key, value string)) {
-	for i, line := range strings.Split(src, "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))
-		if line == "" || line[0] == '#' || line[0] == '!' {
-			continue
-		}
-		key, value, found := strings.Cut(line, "=")
-		if !found {
-			r.errorf(file, i+1, "write key=value", "malformed %s %q", what, line)
-			continue
-		}
-		each(i+1, strings.TrimSpace(key), strings.TrimSpace(value))
-	}
-}
-
 // boolSetting reads a true/false setting; anything else is an error and keeps def.
 func (r *reader) boolSetting(file string, line int, key, value string, def bool) bool {
 	b, ok := parseBool(value)
@@ -282,8 +358,8 @@ func parseBool(v string) (b, ok bool) {
 	return false, false
 }
 
-// flywayTOML reads a flyway.toml: [flyway] settings and placeholders, and the selected environment's
-// url, user and schemas.
+// flywayTOML reads a flyway.toml: [flyway] settings and placeholders, and the environments, whose
+// settings loadFlywaySettings applies once it knows the one selected.
 func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 	var t flywayTOML
 	md, err := toml.Decode(src, &t)
@@ -296,37 +372,17 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 		r.errorf(file, line, "fix the TOML", "read Flyway configuration: %v", err)
 		return
 	}
-	r.checkFlywayTOMLKeys(file, src, md)
+	r.checkFlywayTOMLKeys(file, src, md, st)
 	for k, v := range t.Flyway.Placeholders {
 		st.placeholders[strings.ToLower(k)] = v
 	}
-	for dst, p := range map[*bool]*bool{&st.replacement: t.Flyway.PlaceholderReplacement,
-		&st.inTransaction: t.Flyway.ExecuteInTransaction, &st.mixed: t.Flyway.Mixed, &st.createSchemas: t.Flyway.CreateSchemas,
-		&st.validateNaming: t.Flyway.ValidateNaming} {
-		if p != nil {
-			*dst = *p
-		}
+	t.Flyway.apply(st)
+	if t.Flyway.Environment != "" {
+		st.environment = t.Flyway.Environment
 	}
-	for dst, v := range map[*string]string{&st.prefix: t.Flyway.PlaceholderPrefix, &st.suffix: t.Flyway.PlaceholderSuffix,
-		&st.defaultSchema: t.Flyway.DefaultSchema, &st.table: t.Flyway.Table, &st.environment: t.Flyway.Environment,
-		&st.naming.versioned: t.Flyway.SQLMigrationPrefix, &st.naming.undo: t.Flyway.UndoSQLMigrationPrefix,
-		&st.naming.repeatable: t.Flyway.RepeatableSQLMigrationPrefix, &st.naming.baseline: t.Flyway.BaselineMigrationPrefix,
-		&st.naming.separator: t.Flyway.SQLMigrationSeparator, &st.naming.suffixes: strings.Join(t.Flyway.SQLMigrationSuffixes, ",")} {
-		if v != "" {
-			*dst = v
-		}
-	}
-	env := st.environment
-	if e, ok := t.Environments[env]; ok {
-		if e.URL != "" {
-			st.url = e.URL
-		}
-		if e.User != "" {
-			st.user = e.User
-		}
-		if len(e.Schemas) > 0 {
-			st.schemas = strings.Join(e.Schemas, ",")
-		}
+	names := slices.Sorted(maps.Keys(t.Environments))
+	for _, name := range names {
+		st.environments = append(st.environments, flywayTOMLEnvironment{name: name, flywayTOMLEnvironmentTable: t.Environments[name]})
 	}
 }
 

@@ -50,3 +50,93 @@ func TestFlywaySchemas(t *testing.T) {
 		})
 	}
 }
+
+// TestFlywayEnvironmentOverrides: in a flyway.toml, the flyway table of the environment Flyway runs with
+// (FLYWAY_ENVIRONMENT, else flyway.environment, else "default") overrides the settings of [flyway], of the
+// FLYWAY_* variables and of the command line, setting by setting (ClassicConfiguration:
+// getEnvironmentOverrides().getX() != null ? it : getModernFlyway().getX()); its placeholders replace the
+// others as a whole. Another environment's table changes nothing. The environment's url, user and
+// schemas are those of the environment the variables select.
+func TestFlywayEnvironmentOverrides(t *testing.T) {
+	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_SCHEMAS", "FLYWAY_DEFAULT_SCHEMA", "FLYWAY_CREATE_SCHEMAS", "FLYWAY_ENVIRONMENT",
+		"FLYWAY_EXECUTE_IN_TRANSACTION", "FLYWAY_MIXED", "FLYWAY_TABLE", "FLYWAY_PLACEHOLDERS_OWNER", "FLYWAY_PLACEHOLDERS_SCHEMA",
+		"FLYWAY_SQL_MIGRATION_SEPARATOR", "FLYWAY_VALIDATE_MIGRATION_NAMING", "FLYWAY_USER", "FLYWAY_URL"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Chdir(t.TempDir())
+	toml := `[environments.default]
+url = "jdbc:postgresql://localhost/app"
+schemas = ["app"]
+
+[environments.ci]
+url = "jdbc:postgresql://ci/billing"
+user = "ci_deployer"
+schemas = ["billing", "audit"]
+
+[environments.ci.flyway]
+defaultSchema = "audit"
+createSchemas = false
+executeInTransaction = false
+sqlMigrationSeparator = "--"
+table = "ci_history"
+
+[environments.ci.flyway.placeholders]
+owner = "ci_owner"
+
+[environments.other.flyway]
+mixed = true
+
+[flyway]
+environment = "ci"
+table = "history"
+sqlMigrationSeparator = "__"
+
+[flyway.placeholders]
+owner = "root_owner"
+schema = "root_schema"
+`
+	files := map[string]string{
+		"flyway.toml": toml,
+		"V1--t.sql":   "CREATE TABLE t (o text DEFAULT '${owner}', u text DEFAULT '${flyway:user}');\n",
+	}
+	fsys := mapFS(files)
+	st := (&reader{fsys: fsys}).loadFlywaySettings()
+	if st.table != "ci_history" || st.defaultSchema != "audit" || st.createSchemas || st.inTransaction || st.mixed ||
+		st.naming.separator != "--" || st.user != "ci_deployer" || st.schemas != "billing,audit" ||
+		len(st.placeholders) != 1 || st.placeholders["owner"] != "ci_owner" {
+		t.Errorf("settings of the ci environment: table %q, defaultSchema %q, createSchemas %v, executeInTransaction %v, mixed %v, separator %q, user %q, schemas %q, placeholders %q",
+			st.table, st.defaultSchema, st.createSchemas, st.inTransaction, st.mixed, st.naming.separator, st.user, st.schemas, st.placeholders)
+	}
+	if schemas, searchPath := flywaySchemas(fsys); schemas != nil || searchPath != `"audit"` {
+		t.Errorf("schemas %q, search path %q; want none created (createSchemas = false) and \"audit\"", schemas, searchPath)
+	}
+	set, err := Read(fsys, FormatFlyway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summaries(set); !slices.Equal(got, []string{"1_t up:1 down:- notx"}) {
+		t.Errorf("migrations %q, want 1_t outside a transaction", got)
+	}
+	if sql := set.Migrations[0].Up.Statements[0].SQL; sql != "CREATE TABLE t (o text DEFAULT 'ci_owner', u text DEFAULT 'ci_deployer')" {
+		t.Errorf("SQL %s", sql)
+	}
+
+	// The overrides win over the FLYWAY_* variables, which win over [flyway] and the environment's url,
+	// user and schemas; FLYWAY_ENVIRONMENT selects the environment.
+	t.Setenv("FLYWAY_DEFAULT_SCHEMA", "from_variable")
+	t.Setenv("FLYWAY_PLACEHOLDERS_SCHEMA", "variable_schema")
+	t.Setenv("FLYWAY_USER", "variable_user")
+	st = (&reader{fsys: fsys}).loadFlywaySettings()
+	if st.defaultSchema != "audit" || st.user != "variable_user" || st.placeholders["schema"] != "" {
+		t.Errorf("with FLYWAY_* set: defaultSchema %q, user %q, placeholders %q; want audit, variable_user, the environment's only",
+			st.defaultSchema, st.user, st.placeholders)
+	}
+	t.Setenv("FLYWAY_ENVIRONMENT", "default")
+	st = (&reader{fsys: fsys}).loadFlywaySettings()
+	if st.table != "history" || st.defaultSchema != "from_variable" || !st.inTransaction || st.naming.separator != "__" ||
+		st.schemas != "app" || st.placeholders["owner"] != "root_owner" || st.placeholders["schema"] != "variable_schema" {
+		t.Errorf("FLYWAY_ENVIRONMENT=default: table %q, defaultSchema %q, executeInTransaction %v, separator %q, schemas %q, placeholders %q",
+			st.table, st.defaultSchema, st.inTransaction, st.naming.separator, st.schemas, st.placeholders)
+	}
+}

@@ -116,8 +116,43 @@ func inFlywayNamespace(parts []string) bool {
 	return len(parts) == len(lock) && slices.Equal(parts, lock)
 }
 
-// checkFlywayTOMLKeys reports the keys of the [flyway] table of a flyway.toml that Flyway does not know.
-func (r *reader) checkFlywayTOMLKeys(file, src string, md toml.MetaData) {
+// flywayRootOnly are the settings of the [flyway] table that an environment's flyway table does not
+// take (FlywayModel's own fields, not FlywayEnvironmentModel's): Flyway refuses them there.
+var flywayRootOnly = []string{"color", "environment", "environmentProvisionMode", "outputLogsInJson", "outputProgress", "outputType", "provisionMode"}
+
+// flywayKeyProblem is a key of a flyway.toml that Flyway refuses: what it is, what Flyway does with it
+// (for a note, why it is one) and how to write it.
+type flywayKeyProblem struct {
+	file          string
+	line          int
+	env           string // for a key of an environment's flyway table, the environment
+	what, refuses string
+	hint          string
+	note          bool // not an error: the Community edition ignores it, or only later versions refuse it
+}
+
+// reportEnvKeys reports the keys of the environments' flyway tables that Flyway refuses when it runs
+// with that environment (ModernConfigurationManager.configurePlugins checks the current environment's
+// table as it checks [flyway], and no other): errors for the environment Flyway runs with, notes for
+// the others.
+func (r *reader) reportEnvKeys(st *flywaySettings) {
+	for _, k := range st.envKeys {
+		switch {
+		case k.note:
+			r.warnf(k.file, k.line, k.hint, "%s: %s", k.what, k.refuses)
+		case k.env != st.environment:
+			r.warnf(k.file, k.line, k.hint, "%s: Flyway refuses it when it runs with the environment %s (it runs with %s here)",
+				k.what, k.env, st.environment)
+		default:
+			r.errorf(k.file, k.line, k.hint, "%s: %s", k.what, k.refuses)
+		}
+	}
+}
+
+// checkFlywayTOMLKeys reports the keys of the [flyway] table of a flyway.toml that Flyway does not know,
+// and keeps those of the environments' flyway tables in st.envKeys, to be reported once the environment
+// Flyway runs with is known.
+func (r *reader) checkFlywayTOMLKeys(file, src string, md toml.MetaData, st *flywaySettings) {
 	var others []string // top-level keys other than Flyway's: Flyway Desktop's, say
 	for _, k := range md.Keys() {
 		if len(k) == 1 && k[0] != "flyway" && k[0] != "environments" && k[0] != "id" {
@@ -125,50 +160,118 @@ func (r *reader) checkFlywayTOMLKeys(file, src string, md toml.MetaData) {
 		}
 	}
 	lines := tomlKeyLines(src)
-	known := append(append(append(slices.Clone(flywaySettingNames), flywayTOMLOnly...), flywayEnvironmentNames...), flywayPostgreSQLLock)
-	lock := strings.Split(flywayPostgreSQLLock, ".")
 	reported := map[string]bool{}
 	for _, k := range md.Keys() {
-		if len(k) < 2 || k[0] != "flyway" || reported[k[1]] {
+		var table []string // the table's key: flyway, or environments.NAME.flyway
+		switch {
+		case len(k) >= 2 && k[0] == "flyway":
+			table = k[:1]
+		case len(k) >= 4 && k[0] == "environments" && k[2] == "flyway":
+			table = k[:3]
+		default:
 			continue
 		}
-		name, parts := k[1], k[1:]
-		if slices.Contains(flywaySettingNames, name) || slices.Contains(flywayTOMLOnly, name) ||
-			slices.Contains(flywayNamespaces, name) && name != "jdbcProperties" || // an environment's in flyway.toml
-			len(parts) <= len(lock) && slices.Equal(parts, lock[:len(parts)]) {
+		env := ""
+		if len(table) == 3 {
+			env = table[1]
+		}
+		name, parts := k[len(table)], k[len(table):]
+		prefix := strings.Join(table, ".") + "."
+		if reported[prefix+name] || knownFlywayTOMLKey(parts, env != "") {
 			continue
 		}
-		reported[name] = true
+		reported[prefix+name] = true
 		if name != "postgresql" {
 			parts = parts[:1] // a table of settings Flyway does not know is reported once
 		}
-		key := "flyway." + strings.Join(parts, ".")
-		line := lines[key]
-		what := fmt.Sprintf("unknown Flyway setting %q", key)
-		refuses := fmt.Sprintf("Flyway refuses it (\"Unknown: '%s'\")", key)
-		hint := "Flyway refuses a [flyway] setting it does not know; check its spelling (names are case-sensitive)"
-		rm, removed := flywayRemoved[name]
-		switch near := nearestName(strings.Join(parts, "."), known); {
-		case slices.Contains(flywayEnvironmentNames, name):
-			what, refuses = fmt.Sprintf("%q is an environment setting", key), "Flyway refuses it in [flyway]"
-			hint = "write " + name + " under [environments.default], or under the environment that flyway.environment names"
-		case removed && rm.since > flywayTOMLSince:
-			r.warnf(file, line, "remove it", "%s: Flyway %d and later refuse it; older versions read it", key, rm.since)
-			continue
-		case removed:
-			hint = "write ignoreMigrationPatterns = [\"" + rm.pattern + "\"] instead: Flyway " + fmt.Sprint(rm.since) + " removed " + name
-		case slices.Contains(flywayEnvironmentNames, near):
-			hint = "did you mean " + near + "? It is an environment setting: write it under [environments.default]"
-		case near != "":
-			hint = "did you mean flyway." + near + "?"
+		key := prefix + strings.Join(parts, ".")
+		p := flywayTOMLKeyProblem(key, prefix, parts, env)
+		p.file, p.line, p.env = file, tomlKeyLine(lines, key), env
+		if len(others) > 0 && !p.note {
+			p.note = true
+			p.refuses = fmt.Sprintf("Flyway Community ignores it, as the file has other top-level settings (%s); other editions refuse it",
+				strings.Join(others, ", "))
 		}
-		if len(others) > 0 {
-			r.warnf(file, line, hint, "%s: Flyway Community ignores it, as the file has other top-level settings (%s); other editions refuse it",
-				what, strings.Join(others, ", "))
-			continue
+		switch {
+		case env != "":
+			st.envKeys = append(st.envKeys, p)
+		case p.note:
+			r.warnf(file, p.line, p.hint, "%s: %s", p.what, p.refuses)
+		default:
+			r.errorf(file, p.line, p.hint, "%s: %s", p.what, p.refuses)
 		}
-		r.errorf(file, line, hint, "%s: %s", what, refuses)
 	}
+}
+
+// knownFlywayTOMLKey tells the parts of a key of [flyway] (or, env, of an environment's flyway table)
+// that Flyway takes: a setting, a namespace of settings, or the PostgreSQL plugin's setting (or the
+// tables that lead to it).
+func knownFlywayTOMLKey(parts []string, env bool) bool {
+	name := parts[0]
+	if env && slices.Contains(flywayRootOnly, name) {
+		return false
+	}
+	lock := strings.Split(flywayPostgreSQLLock, ".")
+	return slices.Contains(flywaySettingNames, name) || slices.Contains(flywayTOMLOnly, name) ||
+		slices.Contains(flywayNamespaces, name) && name != "jdbcProperties" || // an environment's in flyway.toml
+		len(parts) <= len(lock) && slices.Equal(parts, lock[:len(parts)])
+}
+
+// flywayTOMLKeyProblem says why Flyway refuses key, a key of the table prefix (flyway., or
+// environments.ENV.flyway. for env) made of parts, and how to write it; note is set for a key that only
+// later Flyway versions refuse.
+func flywayTOMLKeyProblem(key, prefix string, parts []string, env string) flywayKeyProblem {
+	name := parts[0]
+	table, envTable := "[flyway]", "[environments.default]"
+	known := append(append(append(slices.Clone(flywaySettingNames), flywayTOMLOnly...), flywayEnvironmentNames...), flywayPostgreSQLLock)
+	if env != "" {
+		table, envTable = "["+strings.TrimSuffix(prefix, ".")+"]", "[environments."+env+"]"
+		known = slices.DeleteFunc(known, func(k string) bool { return slices.Contains(flywayRootOnly, k) })
+	}
+	p := flywayKeyProblem{
+		what:    fmt.Sprintf("unknown Flyway setting %q", key),
+		refuses: fmt.Sprintf("Flyway refuses it (\"Unknown: '%s'\")", key),
+		hint:    "Flyway refuses a " + table + " setting it does not know; check its spelling (names are case-sensitive)",
+	}
+	rm, removed := flywayRemoved[name]
+	switch near := nearestName(strings.Join(parts, "."), known); {
+	case slices.Contains(flywayEnvironmentNames, name):
+		p.what, p.refuses = fmt.Sprintf("%q is an environment setting", key), "Flyway refuses it in "+table
+		p.hint = "write " + name + " under " + envTable
+		if env == "" {
+			p.hint += ", or under the environment that flyway.environment names"
+		}
+	case env != "" && slices.Contains(flywayRootOnly, name):
+		p.what, p.refuses = fmt.Sprintf("%q is no environment override", key), "Flyway refuses it in "+table
+		p.hint = "write " + name + " in [flyway]: an environment's flyway table does not take it"
+	case removed && rm.since > flywayTOMLSince:
+		p.note, p.hint = true, "remove it"
+		p.refuses = fmt.Sprintf("Flyway %d and later refuse it; older versions read it", rm.since)
+		p.what = key
+	case removed:
+		p.hint = "write ignoreMigrationPatterns = [\"" + rm.pattern + "\"] instead: Flyway " + fmt.Sprint(rm.since) + " removed " + name
+	case slices.Contains(flywayEnvironmentNames, near):
+		p.hint = "did you mean " + near + "? It is an environment setting: write it under " + envTable
+	case near != "":
+		p.hint = "did you mean " + prefix + near + "?"
+	}
+	return p
+}
+
+// tomlKeyLine is the line of key in lines (tomlKeyLines), else of the nearest table that holds it (an
+// inline table's keys have no line of their own there).
+func tomlKeyLine(lines map[string]int, key string) int {
+	for k := key; k != ""; {
+		if l := lines[k]; l > 0 {
+			return l
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return 0
 }
 
 // nearestName is the name of known closest to name (by edit distance, case counting), or "" when none is

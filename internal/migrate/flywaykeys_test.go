@@ -15,7 +15,7 @@ import (
 // Community edition ignores them when the file has other top-level settings (Flyway Desktop's). A setting
 // that older versions read and current ones refuse is a note.
 func TestFlywayUnknownSettings(t *testing.T) {
-	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_VALIDATE_MIGRATION_NAMING"} {
+	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_VALIDATE_MIGRATION_NAMING", "FLYWAY_ENVIRONMENT"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
@@ -48,6 +48,26 @@ func TestFlywayUnknownSettings(t *testing.T) {
 				`flyway.toml:9: unknown Flyway setting "flyway.validateMigrationNamng"`, `flyway.toml:18: unknown Flyway setting "flyway.frobnicate"`},
 			hints: []string{"did you mean schemas? It is an environment setting: write it under [environments.default]",
 				"write url under [environments.default]", "did you mean flyway.validateMigrationNaming?", ""},
+		},
+		{
+			// ModernConfigurationManager.configurePlugins checks the flyway table of the environment Flyway
+			// runs with as it checks [flyway] ("environments.NAME.flyway." keys), and no other: there an
+			// environment's own settings (url, schemas) and [flyway]'s own (environment, outputType: fields
+			// of FlywayModel, not FlywayEnvironmentModel) are unknown too. Another environment's table is a
+			// note.
+			name: "flyway.toml environment overrides", file: "flyway.toml",
+			conf: "[flyway]\nenvironment = \"ci\"\n\n[environments.ci]\nurl = \"jdbc:postgresql://ci/app\"\n\n[environments.ci.flyway]\n" +
+				"mixed = true\nshemas = [\"app\"]\nurl = \"jdbc:postgresql://ci/app\"\nenvironment = \"prod\"\nplaceholders.owner = \"app\"\n" +
+				"postgresql.transactional.lock = false\nlocations = [\"filesystem:.\"]\ndefaultShema = \"h\"\n\n" +
+				"[environments.prod.flyway]\nmixd = true\n\n[environments.inline]\nflyway = { frobnicate = 1 }\n",
+			errs: []string{`flyway.toml:9: unknown Flyway setting "environments.ci.flyway.shemas": Flyway refuses it ("Unknown: 'environments.ci.flyway.shemas'")`,
+				`flyway.toml:10: "environments.ci.flyway.url" is an environment setting: Flyway refuses it in [environments.ci.flyway]`,
+				`flyway.toml:11: "environments.ci.flyway.environment" is no environment override: Flyway refuses it in [environments.ci.flyway]`,
+				`flyway.toml:15: unknown Flyway setting "environments.ci.flyway.defaultShema"`},
+			hints: []string{"did you mean schemas? It is an environment setting: write it under [environments.ci]", "write url under [environments.ci]",
+				"write environment in [flyway]", "did you mean environments.ci.flyway.defaultSchema?"},
+			warns: []string{`flyway.toml:18: unknown Flyway setting "environments.prod.flyway.mixd": Flyway refuses it when it runs with the environment prod (it runs with ci here)`,
+				`flyway.toml:21: unknown Flyway setting "environments.inline.flyway.frobnicate": Flyway refuses it when it runs with the environment inline`},
 		},
 		{
 			name: "flyway.toml of Flyway Desktop", file: "flyway.toml",

@@ -117,6 +117,10 @@ type Migration struct {
 // ID is a stable identifier for messages: "version_name".
 func (m *Migration) ID() string {
 	switch {
+	case m.Version == "" && m.Name == "" && m.Repeatable:
+		// A Flyway repeatable migration with an empty description (R__.sql): named by its key, so
+		// that messages and the deploy history name something.
+		return m.Key()
 	case m.Version == "":
 		return m.Name // a Flyway repeatable migration
 	case m.Name == "" || m.Version == m.Name || strings.HasPrefix(m.Version, m.Name+"@"):

@@ -207,7 +207,7 @@ owner = "toml-owner"
 	}
 
 	// Broken files: errors with their lines.
-	if err := os.WriteFile("legacy.conf", []byte("flyway.url=x\nnot a setting\n"), 0o644); err != nil {
+	if err := os.WriteFile("legacy.conf", []byte("flyway.url=x\nflyway.mixed=maybe\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := readMap(t, FormatFlyway, script); err == nil || !strings.Contains(err.Error(), "legacy.conf:2") {
