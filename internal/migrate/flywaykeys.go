@@ -35,6 +35,11 @@ var flywaySettingNames = []string{
 	"scriptPlaceholderSuffix", "skipDefaultCallbacks", "skipDefaultResolvers", "skipExecutingMigrations",
 	"sqlMigrationPrefix", "sqlMigrationSeparator", "sqlMigrationSuffixes", "stream", "table", "tablespace", "target",
 	"undoSqlMigrationPrefix", "validateMigrationNaming", "validateOnMigrate",
+	// Redgate's settings in the same name space (schema model, authentication, pipelines; Flyway 10.16+),
+	// which Flyway Desktop writes: "Flyway Namespace" in Flyway's documentation, and the Community
+	// build's stubs (PATTokenConfigurationExtensionStub, OfflinePermitConfigurationExtensionStub).
+	"checkDriftOnMigrate", "email", "offlinePermitPath", "pipelineId", "publishResult", "schemaModelLocation",
+	"schemaModelSchemas", "token",
 }
 
 // flywayConfOnly are the settings of a flyway.conf that a flyway.toml keeps elsewhere: the connection's,
@@ -57,24 +62,27 @@ var flywayEnvironmentNames = []string{
 // properties, and the plugins' (other databases', Redgate editions'), whose fields schemagate does not
 // check. PostgreSQL's one setting is checked (flywayPostgreSQLLock).
 var flywayNamespaces = []string{
-	"check", "dapr", "deploy", "gcsm", "jdbcProperties", "oracle", "placeholders", "plugins", "prepare",
-	"propertyResolvers", "sqlserver", "vault",
+	"add", "akv", "check", "clickhouse", "dapr", "db2z", "deploy", "diff", "diffText", "gcsm", "generate", "init",
+	"jdbcProperties", "migrate", "model", "nativeConnectors", "oracle", "placeholders", "plugins", "prepare",
+	"propertyResolvers", "snapshot", "sqlserver", "undo", "vault",
 }
 
 // flywayPostgreSQLLock is the PostgreSQL plugin's setting (PostgreSQLConfigurationExtension).
 const flywayPostgreSQLLock = "postgresql.transactional.lock"
 
 // flywayRemoved are settings older Flyway versions read and current ones refuse: since is the first
-// version that refuses it, pattern the ignoreMigrationPatterns entry that replaces it ("" for none).
+// version that refuses it, pattern the ignoreMigrationPatterns entry that replaces it, or setting the
+// setting that does ("" for none).
 var flywayRemoved = map[string]struct {
-	since   int
-	pattern string
+	since            int
+	pattern, setting string
 }{
-	"ignoreMissingMigrations": {9, "*:missing"},
-	"ignoreIgnoredMigrations": {9, "*:ignored"},
-	"ignorePendingMigrations": {9, "*:pending"},
-	"ignoreFutureMigrations":  {9, "*:future"},
-	"cleanOnValidationError":  {12, ""},
+	"sqlMigrationSuffix":      {6, "", "sqlMigrationSuffixes"},
+	"ignoreMissingMigrations": {9, "*:missing", ""},
+	"ignoreIgnoredMigrations": {9, "*:ignored", ""},
+	"ignorePendingMigrations": {9, "*:pending", ""},
+	"ignoreFutureMigrations":  {9, "*:future", ""},
+	"cleanOnValidationError":  {12, "", ""},
 }
 
 // flywayTOMLSince is the first Flyway version that reads flyway.toml.
@@ -93,6 +101,8 @@ func (r *reader) checkFlywayConfKey(file string, line int, key string) (unknown 
 		hint := "remove it"
 		if rm.pattern != "" {
 			hint = "write flyway.ignoreMigrationPatterns=" + rm.pattern + " instead"
+		} else if rm.setting != "" {
+			hint = "write flyway." + rm.setting + " instead (schemagate does not read " + name + ")"
 		}
 		r.warnf(file, line, hint, "%s: Flyway %d and later refuse it (\"Unknown configuration property\"); older versions read it", key, rm.since)
 		return true
@@ -248,6 +258,8 @@ func flywayTOMLKeyProblem(key, prefix string, parts []string, env string) flyway
 		p.note, p.hint = true, "remove it"
 		p.refuses = fmt.Sprintf("Flyway %d and later refuse it; older versions read it", rm.since)
 		p.what = key
+	case removed && rm.setting != "":
+		p.hint = "write " + rm.setting + " instead: Flyway " + fmt.Sprint(rm.since) + " removed " + name
 	case removed:
 		p.hint = "write ignoreMigrationPatterns = [\"" + rm.pattern + "\"] instead: Flyway " + fmt.Sprint(rm.since) + " removed " + name
 	case slices.Contains(flywayEnvironmentNames, near):

@@ -70,6 +70,21 @@ func TestFlywayUnknownSettings(t *testing.T) {
 				`flyway.toml:21: unknown Flyway setting "environments.inline.flyway.frobnicate": Flyway refuses it when it runs with the environment inline`},
 		},
 		{
+			// Settings of Redgate's builds in the same name space, which Flyway Desktop and the documentation
+			// write, and a setting Flyway 6 removed (helper-61's survey of 52 real configuration files).
+			name: "flyway.conf with Redgate settings", file: "flyway.conf",
+			conf: "flyway.schemaModelLocation=./schema-model\nflyway.email=a@example.com\nflyway.token=t\nflyway.offlinePermitPath=p\n" +
+				"flyway.clickhouse.clusterName=c\nflyway.db2z.sqlId=s\nflyway.akv.vaultUrl=u\nflyway.snapshot.historyTable=h\n" +
+				"flyway.sqlMigrationSuffix=.pgsql\n",
+			warns: []string{`flyway.conf:9: flyway.sqlMigrationSuffix: Flyway 6 and later refuse it`},
+		},
+		{
+			name: "flyway.toml with Redgate settings", file: "flyway.toml",
+			conf: "[flyway]\nschemaModelLocation = \"./schema-model\"\nschemaModelSchemas = [\"app\"]\ntoken = \"t\"\npublishResult = true\n" +
+				"checkDriftOnMigrate = true\npipelineId = \"p\"\n\n[flyway.generate]\nlocation = \"x\"\n\n[flyway.migrate]\nsaveSnapshot = true\n\n" +
+				"[flyway.nativeConnectors]\nprocessTimeout = 1\n\n[flyway.diff]\nsource = \"dev\"\n",
+		},
+		{
 			name: "flyway.toml of Flyway Desktop", file: "flyway.toml",
 			conf:  "databaseType = \"PostgreSql\"\n\n[flywayDesktop]\ndevelopmentEnvironment = \"development\"\n\n[flyway]\nshemas = [\"app\"]\n",
 			warns: []string{`flyway.toml:7: unknown Flyway setting "flyway.shemas": Flyway Community ignores it`},
