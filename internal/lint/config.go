@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/schemagate/schemagate/internal/suggest"
 )
 
 // DefaultPGVersion is the server version assumed when Config.PGVersion is zero.
@@ -120,7 +122,7 @@ func DidYouMean(id string) string { return nearest(id) }
 func nearest(id string) string {
 	best, bestD := "", 4
 	for _, r := range allRules {
-		if d := editDistance(id, r.ID); d < bestD {
+		if d := suggest.Distance(id, r.ID); d < bestD {
 			best, bestD = r.ID, d
 		}
 	}
@@ -128,24 +130,4 @@ func nearest(id string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

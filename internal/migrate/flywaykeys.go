@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/schemagate/schemagate/internal/suggest"
 )
 
 // Flyway refuses a flyway.* setting it does not know, so a misspelt one (flyway.shemas) stops it
@@ -291,32 +293,11 @@ func tomlKeyLine(lines map[string]int, key string) int {
 func nearestName(name string, known []string) string {
 	best, bestD := "", max(1, min(3, len(name)/4))+1
 	for _, k := range known {
-		if d := editDistance(name, k); d < bestD || d == bestD && k < best {
+		if d := suggest.Distance(name, k); d < bestD || d == bestD && k < best {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // tomlKeyLines maps the keys of a TOML file, their parts joined with dots, to the line where each is
