@@ -106,22 +106,27 @@ type analyzer struct {
 	stmtIdx int
 	first   int       // index in out of the statement's first finding
 	lock    lockLevel // strongest lock the statement takes on a pre-existing relation
-	// readOnlyTarget says the statement's lock is on a relation applications only read (a materialized
-	// view): a lock below ACCESS EXCLUSIVE then queues nothing they do.
-	readOnlyTarget bool
+	// lockKind is the relkind of the relation that lock is on, as far as the statement tells (see
+	// relkindWord): "" for a table or a relation of a kind the statement does not say.
+	lockKind string
 	// queue, when set, is what missing-lock-timeout says of the statement where its strongest lock alone
 	// does not tell what queues behind its wait.
 	queue *lockQueue
 
-	explicitTx      bool // inside BEGIN … COMMIT written in the file
-	beginStmt       *sqlparse.Statement
-	txAE            bool // the current transaction holds ACCESS EXCLUSIVE on a pre-existing table
-	txStrong        bool // … or SHARE ROW EXCLUSIVE
-	txAfterAEDone   bool
-	txNotValid      map[string]bool
-	pendingEnum     []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
-	lockTimeout     timeout
-	stmtTimeout     timeout
+	explicitTx    bool // inside BEGIN … COMMIT written in the file
+	beginStmt     *sqlparse.Statement
+	txAE          bool   // the current transaction holds ACCESS EXCLUSIVE on a pre-existing relation
+	txStrong      bool   // … or SHARE ROW EXCLUSIVE
+	txAEKind      string // the relkind of the relation txAE is on, as its first statement tells (see lockKind)
+	txAfterAEDone bool
+	txNotValid    map[string]bool
+	pendingEnum   []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
+	lockTimeout   timeout
+	stmtTimeout   timeout
+	// txStart is how the timeouts stood when the current transaction began (ROLLBACK goes back to it),
+	// and savepoints how they stood at each SAVEPOINT of it, innermost last.
+	txStart         timeouts
+	savepoints      []savepoint
 	stmtTimeoutDone bool
 	// lockTimeoutAt is the index in out of the missing-lock-timeout raised last, -1 before the first.
 	lockTimeoutAt int
@@ -255,6 +260,32 @@ func (t *timeout) set(on, local, inTx bool) {
 // endTx forgets the transaction's SET LOCAL.
 func (t *timeout) endTx() { t.localSet = false }
 
+// worse is the timeout that stands when either x or y may: on only where both are, turned off where
+// either is, now and after the transaction ends (for a statement that may or may not run).
+func worse(x, y timeout) timeout {
+	w := timeout{session: x.session && y.session, sessionOff: x.sessionOff || y.sessionOff, localSet: x.localSet || y.localSet}
+	if w.localSet {
+		w.local, w.localOff = x.on() && y.on(), x.off() || y.off()
+	}
+	return w
+}
+
+// timeouts are the lock and statement timeouts together, as a transaction or a savepoint saw them.
+type timeouts struct{ lock, stmt timeout }
+
+// savepoint is a SAVEPOINT of the open transaction and the timeouts at it.
+type savepoint struct {
+	name string
+	at   timeouts
+}
+
+// timeouts returns the timeouts in effect now.
+func (a *analyzer) timeouts() timeouts { return timeouts{a.lockTimeout, a.stmtTimeout} }
+
+// restoreTimeouts puts the timeouts back to t: ROLLBACK undoes every SET and SET LOCAL of the
+// transaction, ROLLBACK TO SAVEPOINT those since the savepoint.
+func (a *analyzer) restoreTimeouts(t timeouts) { a.lockTimeout, a.stmtTimeout = t.lock, t.stmt }
+
 func (a *analyzer) inTx() bool { return a.toolTx || a.explicitTx }
 
 // add records a finding of rule id on the current statement. msg replaces the rule's summary when set.
@@ -352,15 +383,68 @@ func shortDuration(d time.Duration) string {
 	}
 }
 
-// takes notes that the statement takes lock l on a pre-existing relation.
-func (a *analyzer) takes(l lockLevel) {
-	if l > a.lock {
-		a.lock = l
+// takes notes that the statement takes lock l on a pre-existing table (or a relation whose kind it
+// does not tell).
+func (a *analyzer) takes(l lockLevel) { a.takesOn(l, "") }
+
+// takesOn notes that the statement takes lock l on a pre-existing relation of relkind kind.
+func (a *analyzer) takesOn(l lockLevel, kind string) {
+	switch {
+	case l > a.lock:
+		a.lock, a.lockKind = l, kind
+	case l == a.lock && kind != a.lockKind:
+		a.lockKind = mixedKinds
 	}
 }
 
+// lockMark is the statement's strongest lock so far and its relation's kind, to go back to.
+type lockMark struct {
+	lock lockLevel
+	kind string
+}
+
+func (a *analyzer) mark() lockMark { return lockMark{a.lock, a.lockKind} }
+
+// mixedKinds is the lockKind of a statement whose strongest lock is on relations of several kinds.
+const mixedKinds = "*"
+
+// objectRelkind is the relkind (as pg_class.relkind writes it) of the relations ALTER, DROP or RENAME
+// of object type t act on: "" for a table, and for a type that does not tell (ALTER TABLE also takes
+// views and sequences).
+func objectRelkind(t pg_query.ObjectType) string {
+	switch t {
+	case pg_query.ObjectType_OBJECT_VIEW:
+		return "v"
+	case pg_query.ObjectType_OBJECT_MATVIEW:
+		return "m"
+	case pg_query.ObjectType_OBJECT_SEQUENCE:
+		return "S"
+	case pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+		return "f"
+	}
+	return ""
+}
+
+// relkindWord names a relation of relkind k in messages; a kind it has no word for (an index, whose
+// lock holds up its table's queries) is a table's.
+func relkindWord(k string) string {
+	switch k {
+	case "v":
+		return "view"
+	case "m":
+		return "materialized view"
+	case "S":
+		return "sequence"
+	case "f":
+		return "foreign table"
+	case mixedKinds:
+		return "relation"
+	}
+	return "table"
+}
+
 func (a *analyzer) statement(i int, st *sqlparse.Statement) {
-	a.stmt, a.stmtIdx, a.first, a.lock, a.readOnlyTarget, a.queue = st, i, len(a.out), lockNone, false, nil
+	a.stmt, a.stmtIdx, a.first, a.lock, a.lockKind, a.queue = st, i, len(a.out), lockNone, "", nil
 	if st.Err != nil {
 		a.noteFacts(nil)
 		a.parseError(st)
@@ -381,7 +465,7 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	}
 	if a.inTx() && a.txAE && !a.txAfterAEDone && !isTxControl(st.Node) && st.Node.GetVariableSetStmt() == nil {
 		a.txAfterAEDone = true
-		a.add("statement-after-access-exclusive", "statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing table, which stays locked until COMMIT")
+		a.add("statement-after-access-exclusive", fmt.Sprintf("statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing %s, which stays locked until COMMIT", relkindWord(a.txAEKind)))
 	}
 	a.check(st.Node)
 	a.missingLockTimeout()
@@ -391,8 +475,8 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		a.deployCovers(f, "statement_timeout", func(e DeployEnvironment) time.Duration { return e.StatementTimeout }, a.stmtTimeout.off(), "")
 	}
 	if a.inTx() {
-		if a.lock == lockAE {
-			a.txAE = true
+		if a.lock == lockAE && !a.txAE {
+			a.txAE, a.txAEKind = true, a.lockKind
 		}
 		if a.lock >= lockSRE {
 			a.txStrong = true

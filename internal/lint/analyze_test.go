@@ -397,7 +397,8 @@ func TestForeignKeyAddedToNewTable(t *testing.T) {
 
 // TestLockTimeoutScope: SET LOCAL lasts until its transaction ends and does nothing outside a
 // transaction block; zero in any unit turns the timeout off; set_config counts as SET (is_local true
-// as SET LOCAL).
+// as SET LOCAL). ROLLBACK undoes a SET made in the transaction, back to what stood when it began;
+// ROLLBACK TO SAVEPOINT those made since the savepoint (PostgreSQL 15: SHOW lock_timeout after each).
 func TestLockTimeoutScope(t *testing.T) {
 	t.Parallel()
 	alter := "ALTER TABLE users ADD COLUMN bio text;\n"
@@ -424,6 +425,13 @@ func TestLockTimeoutScope(t *testing.T) {
 		{"set_config local in a transaction", "SELECT set_config('lock_timeout', '2s', true);\n" + alter, true, false},
 		{"set_config local outside one", "SELECT set_config('lock_timeout', '2s', true);\n" + alter, false, true},
 		{"set_config to zero", "SET lock_timeout = '2s';\nSELECT set_config('lock_timeout', '0', false);\n" + alter, true, true},
+		{"ROLLBACK undoes SET", "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK;\n" + alter, false, true},
+		{"ROLLBACK undoes set_config", "BEGIN;\nSELECT set_config('lock_timeout', '2s', false);\nROLLBACK;\n" + alter, false, true},
+		{"ROLLBACK goes back to the session's", "SET lock_timeout = '2s';\nBEGIN;\nSET lock_timeout = 0;\nROLLBACK;\n" + alter, false, false},
+		{"ROLLBACK of the tool's transaction", "SET lock_timeout = '2s';\nROLLBACK;\n" + alter, true, true},
+		{"ROLLBACK TO SAVEPOINT undoes SET", "SAVEPOINT s;\nSET lock_timeout = '2s';\nROLLBACK TO SAVEPOINT s;\n" + alter, true, true},
+		{"ROLLBACK TO SAVEPOINT back to SET LOCAL", "SET LOCAL lock_timeout = '2s';\nSAVEPOINT s;\nSET LOCAL lock_timeout = 0;\nROLLBACK TO s;\n" + alter, true, false},
+		{"ROLLBACK TO the outer savepoint", "SAVEPOINT a;\nSAVEPOINT b;\nSET lock_timeout = '2s';\nRELEASE b;\nROLLBACK TO a;\n" + alter, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -660,7 +668,9 @@ func TestRiskClasses(t *testing.T) {
 // the index, which no query uses by then: reads and writes go on, so it is caution, and inside a
 // transaction block it fails before it locks anything. A weaker finding earlier in the script does not
 // hide a dangerous one later, nor does one the deploy's lock_timeout covers, nor one an ignore comment
-// accepts for its own statement.
+// accepts for its own statement. The message names the kind of relation the statement says it locks:
+// ACCESS EXCLUSIVE on a sequence holds up nextval(), so every INSERT that draws from it (PostgreSQL 15:
+// an INSERT waiting behind ALTER SEQUENCE … RENAME fails on lock_timeout).
 func TestMissingLockTimeoutWhatQueues(t *testing.T) {
 	t.Parallel()
 	const view = "CREATE TABLE users (id bigint, email text, age int);\nCREATE INDEX users_email_idx ON users (email);\nCREATE VIEW active_users AS SELECT id FROM users;\n"
@@ -691,6 +701,14 @@ func TestMissingLockTimeoutWhatQueues(t *testing.T) {
 			[]want{{1, Safe, "schemagate deploy runs it"}, {3, Dangerous, "turns lock_timeout off"}}},
 		{"one per script", "", "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\n", true, nil,
 			[]want{{1, Dangerous, "every later query on the table"}}},
+		{"rename of a sequence", "", "ALTER SEQUENCE invoice_no RENAME TO invoice_number;\n", true, nil,
+			[]want{{1, Dangerous, "takes ACCESS EXCLUSIVE on a pre-existing sequence without an earlier SET lock_timeout: while it waits, every later nextval() of the sequence queues behind it"}}},
+		{"move of a foreign table", "", "ALTER FOREIGN TABLE remote_orders SET SCHEMA app;\n", true, nil,
+			[]want{{1, Dangerous, "on a pre-existing foreign table without an earlier SET lock_timeout: while it waits, every later query on the foreign table queues behind it"}}},
+		{"refresh of a materialized view", "", "REFRESH MATERIALIZED VIEW user_stats;\n", true, nil,
+			[]want{{1, Dangerous, "on a pre-existing materialized view without an earlier SET lock_timeout: while it waits, every later query on the materialized view queues"}}},
+		{"drop of a view", "", "DROP VIEW active_users;\n", true, nil,
+			[]want{{1, Dangerous, "on a pre-existing view without an earlier SET lock_timeout: while it waits, every later query on the view queues"}}},
 		{"an ignore comment speaks for its own statement", "", "-- schemagate:ignore missing-lock-timeout the table is tiny\nALTER TABLE tiny ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\n", true, nil,
 			[]want{{2, Dangerous, "every later query on the table"}, {3, Dangerous, "every later query on the table"}}},
 	}
@@ -709,6 +727,34 @@ func TestMissingLockTimeoutWhatQueues(t *testing.T) {
 			}
 			if !ok {
 				t.Errorf("missing-lock-timeout findings %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMessagesNameTheRelationKind: statement-after-access-exclusive, move-or-rename-schema and
+// rename-table say which kind of relation the statement locks or moves, where the statement tells it.
+func TestMessagesNameTheRelationKind(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, src, rule, says string
+	}{
+		{"after a table's lock", "ALTER TABLE users ADD COLUMN bio text;\nSELECT 1;\n", "statement-after-access-exclusive", "ACCESS EXCLUSIVE on a pre-existing table, which"},
+		{"after a view's", "ALTER VIEW active_users RENAME TO active_users_v1;\nSELECT 1;\n", "statement-after-access-exclusive", "ACCESS EXCLUSIVE on a pre-existing view, which"},
+		{"after a view column's rename", "ALTER VIEW active_users RENAME COLUMN email TO mail;\nSELECT 1;\n", "statement-after-access-exclusive", "on a pre-existing view, which"},
+		{"after a materialized view's", "REFRESH MATERIALIZED VIEW user_stats;\nSELECT 1;\n", "statement-after-access-exclusive", "on a pre-existing materialized view, which"},
+		{"after a sequence's", "ALTER SEQUENCE invoice_no SET SCHEMA app;\nSELECT 1;\n", "statement-after-access-exclusive", "on a pre-existing sequence, which"},
+		{"the first lock of the transaction speaks", "ALTER VIEW active_users RENAME TO v1;\nALTER TABLE users ADD COLUMN bio text;\n", "statement-after-access-exclusive", "on a pre-existing view, which"},
+		{"sequence moved", "ALTER SEQUENCE invoice_no SET SCHEMA app;\n", "move-or-rename-schema", "SET SCHEMA moves sequence invoice_no: "},
+		{"foreign table moved", "ALTER FOREIGN TABLE remote_orders SET SCHEMA app;\n", "move-or-rename-schema", "SET SCHEMA moves foreign table remote_orders: "},
+		{"sequence renamed", "ALTER SEQUENCE invoice_no RENAME TO invoice_number;\n", "rename-table", "ALTER SEQUENCE invoice_no RENAME TO invoice_number breaks running code that uses the old name (column defaults keep working"},
+		{"foreign table renamed", "ALTER FOREIGN TABLE remote_orders RENAME TO r1;\n", "rename-table", "ALTER FOREIGN TABLE remote_orders RENAME TO r1 breaks running code that uses the old name"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := find(AnalyzeScript(script(tt.src), true, Config{}), tt.rule)
+			if f == nil || !strings.Contains(f.Message, tt.says) {
+				t.Errorf("%s: %+v, want it to say %q", tt.rule, f, tt.says)
 			}
 		})
 	}

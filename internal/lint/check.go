@@ -37,19 +37,25 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.rename(n.GetRenameStmt())
 	case n.GetAlterObjectSchemaStmt() != nil:
 		s := n.GetAlterObjectSchemaStmt()
-		// A view or materialized view moves under ACCESS EXCLUSIVE as a table does, its readers breaking alike.
+		// A view, materialized view, sequence or foreign table moves under ACCESS EXCLUSIVE as a table
+		// does, what names it breaking alike.
 		what := relName(s.Relation)
-		if s.ObjectType == pg_query.ObjectType_OBJECT_VIEW || s.ObjectType == pg_query.ObjectType_OBJECT_MATVIEW {
+		switch s.ObjectType {
+		case pg_query.ObjectType_OBJECT_TABLE:
+		case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE, pg_query.ObjectType_OBJECT_SEQUENCE:
 			what = relationKinds[s.ObjectType] + " " + what
-		} else if s.ObjectType != pg_query.ObjectType_OBJECT_TABLE {
-			break
+		default:
+			return
 		}
 		if key := a.st.rel(s.Relation); !a.st.created[key] {
-			from, lock := len(a.out), a.lock
-			a.takes(lockAE)
-			a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", what))
+			from, mark := len(a.out), a.mark()
+			a.takesOn(lockAE, objectRelkind(s.ObjectType))
+			f := a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", what))
+			if s.ObjectType == pg_query.ObjectType_OBJECT_SEQUENCE {
+				f.Message += sequenceDefaults
+			}
 			if s.MissingOk && a.st.absent(key, s.Relation.GetSchemaname() != "") {
-				a.nothingDone(from, lock, a.noSuch(relationKinds[s.ObjectType], []string{relName(s.Relation)}, []string{key}))
+				a.nothingDone(from, mark, a.noSuch(relationKinds[s.ObjectType], []string{relName(s.Relation)}, []string{key}))
 			}
 		}
 	case n.GetIndexStmt() != nil:
@@ -107,12 +113,11 @@ func (a *analyzer) check(n *pg_query.Node) {
 			return
 		}
 		if r.Concurrent {
-			a.takes(lockEX)
-			a.readOnlyTarget = true
+			a.takesOn(lockEX, "m")
 			a.add("refresh-matview-concurrently", fmt.Sprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s takes EXCLUSIVE on it: readers go on, only other refreshes wait while it runs the view's query", relName(r.Relation)))
 			return
 		}
-		a.takes(lockAE)
+		a.takesOn(lockAE, "m")
 		a.add("refresh-matview-blocking", fmt.Sprintf("REFRESH MATERIALIZED VIEW %s blocks every reader until it finishes", relName(r.Relation)))
 	case n.GetLockStmt() != nil:
 		l := n.GetLockStmt()
@@ -145,7 +150,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 			// created), PostgreSQL rewrites its rule under ACCESS EXCLUSIVE; when the history may lack it,
 			// the rehearsal tells (ApplyEvidence).
 			if a.st.exists[key] {
-				a.takes(lockAE)
+				a.takesOn(lockAE, "v")
 				a.queue = &lockQueue{risk: Dangerous, msg: fmt.Sprintf("CREATE OR REPLACE VIEW takes ACCESS EXCLUSIVE on view %s, which exists, "+
 					"without an earlier SET lock_timeout: %s", relName(v.View), queuedBehind(lockAE, "v"))}
 			}
@@ -218,7 +223,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		case pg_query.ObjectType_OBJECT_MATVIEW:
 			kind = "MATERIALIZED VIEW"
 		}
-		a.takes(lockAE)
+		a.takesOn(lockAE, objectRelkind(m.Objtype))
 		a.add("set-tablespace", fmt.Sprintf("ALTER %s ALL IN TABLESPACE %s SET TABLESPACE %s takes ACCESS EXCLUSIVE on every such relation in %s and copies its files, blocking its readers and writers until the copy ends", kind, m.OrigTablespacename, m.NewTablespacename, m.OrigTablespacename))
 	case n.GetCreateStmt() != nil:
 		a.createTable(n.GetCreateStmt())
@@ -355,6 +360,9 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 		if a.explicitTx {
 			a.add("transaction-boundaries", "BEGIN inside an open transaction: PostgreSQL ignores it with a warning, and the first COMMIT ends both")
 		}
+		if !a.inTx() {
+			a.txStart, a.savepoints = a.timeouts(), nil
+		}
 		a.explicitTx, a.beginStmt = true, a.stmt
 		a.resetTx()
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
@@ -365,9 +373,34 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 				a.add("transaction-boundaries", "COMMIT/ROLLBACK without BEGIN").Risk = Caution
 			}
 		}
+		// ROLLBACK undoes the transaction's SET as well as its SET LOCAL (outside a transaction it does
+		// nothing); COMMIT keeps the SET.
+		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK && a.inTx() {
+			a.restoreTimeouts(a.txStart)
+		}
 		a.explicitTx, a.beginStmt = false, nil
 		a.resetTx()
+		a.txStart, a.savepoints = a.timeouts(), nil
 		a.dropPendingEnum()
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		if a.inTx() {
+			a.savepoints = append(a.savepoints, savepoint{t.SavepointName, a.timeouts()})
+		}
+	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO, pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
+		// ROLLBACK TO SAVEPOINT undoes the SET and SET LOCAL made since the savepoint, which stays;
+		// RELEASE keeps them and ends the savepoint (and those made after it).
+		for i := len(a.savepoints) - 1; i >= 0; i-- {
+			if a.savepoints[i].name != t.SavepointName {
+				continue
+			}
+			if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_RELEASE {
+				a.savepoints = a.savepoints[:i]
+				break
+			}
+			a.restoreTimeouts(a.savepoints[i].at)
+			a.savepoints = a.savepoints[:i+1]
+			break
+		}
 	}
 }
 
@@ -382,7 +415,7 @@ func (a *analyzer) dropPendingEnum() {
 func (a *analyzer) resetTx() {
 	a.lockTimeout.endTx()
 	a.stmtTimeout.endTx()
-	a.txAE, a.txStrong, a.txAfterAEDone = false, false, false
+	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone = false, "", false, false
 	a.txNotValid = map[string]bool{}
 }
 
@@ -394,9 +427,9 @@ func (a *analyzer) rename(r *pg_query.RenameStmt) {
 	}
 	if kind := renameKind(r); kind != "" && r.MissingOk && a.st.absent(key, r.Relation.GetSchemaname() != "") {
 		// ALTER TABLE IF EXISTS … RENAME of a relation the known schema does not have does nothing.
-		from, lock := len(a.out), a.lock
+		from, mark := len(a.out), a.mark()
 		a.renameEffects(r)
-		a.nothingDone(from, lock, a.noSuch(kind, []string{relName(r.Relation)}, []string{key}))
+		a.nothingDone(from, mark, a.noSuch(kind, []string{relName(r.Relation)}, []string{key}))
 		return
 	}
 	a.renameEffects(r)
@@ -416,6 +449,9 @@ var relationKinds = map[pg_query.ObjectType]string{pg_query.ObjectType_OBJECT_TA
 	pg_query.ObjectType_OBJECT_VIEW: "view", pg_query.ObjectType_OBJECT_MATVIEW: "materialized view",
 	pg_query.ObjectType_OBJECT_FOREIGN_TABLE: "foreign table", pg_query.ObjectType_OBJECT_SEQUENCE: "sequence"}
 
+// sequenceDefaults is what a finding on moving or renaming a sequence adds: what does not break.
+const sequenceDefaults = " (column defaults keep working: nextval('…'::regclass) holds the sequence's OID, not its name)"
+
 // renameEffects raises the rules of a RENAME.
 func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 	rel := relName(r.Relation)
@@ -424,18 +460,21 @@ func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 	}
 	switch r.RenameType {
 	case pg_query.ObjectType_OBJECT_COLUMN:
-		a.takes(lockAE)
+		a.takesOn(lockAE, objectRelkind(r.RelationType))
 		a.add("rename-column", fmt.Sprintf("RENAME COLUMN %s.%s TO %s breaks running code that uses the old name", rel, r.Subname, r.Newname))
 	case pg_query.ObjectType_OBJECT_TABLE:
 		a.takes(lockAE)
 		a.add("rename-table", fmt.Sprintf("RENAME %s TO %s breaks running code that uses the old name", rel, r.Newname))
-	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
-		kind := "VIEW"
-		if r.RenameType == pg_query.ObjectType_OBJECT_MATVIEW {
-			kind = "MATERIALIZED VIEW"
+	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+		breaks := "uses the old name"
+		switch r.RenameType {
+		case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
+			breaks = "reads it by the old name"
+		case pg_query.ObjectType_OBJECT_SEQUENCE:
+			breaks += sequenceDefaults
 		}
-		a.takes(lockAE)
-		a.add("rename-table", fmt.Sprintf("ALTER %s %s RENAME TO %s breaks running code that reads it by the old name", kind, rel, r.Newname))
+		a.takesOn(lockAE, objectRelkind(r.RenameType))
+		a.add("rename-table", fmt.Sprintf("ALTER %s %s RENAME TO %s breaks running code that %s", strings.ToUpper(relationKinds[r.RenameType]), rel, r.Newname, breaks))
 	case pg_query.ObjectType_OBJECT_TYPE, pg_query.ObjectType_OBJECT_DOMAIN:
 		items := r.Object.GetList().GetItems()
 		if !a.st.created[a.st.qual(items)] {
@@ -448,7 +487,7 @@ func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 			a.add("move-or-rename-schema", fmt.Sprintf("RENAME SCHEMA %s breaks every qualified reference to it", r.Subname))
 		}
 	case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
-		a.takes(lockAE)
+		a.takesOn(lockAE, objectRelkind(r.RelationType))
 		a.add("alter-rename-constraint", "")
 	case pg_query.ObjectType_OBJECT_TRIGGER:
 		a.takes(lockAE)
@@ -551,9 +590,9 @@ func (a *analyzer) drop(d *pg_query.DropStmt) {
 	// DROP … IF EXISTS of relations the known schema does not have does nothing (PostgreSQL notices
 	// "does not exist, skipping" and takes no lock).
 	if kind := dropKinds[d.RemoveType]; kind != "" && d.MissingOk && !d.Concurrent && !allFresh && a.absent(d.Objects, keys) {
-		from, lock := len(a.out), a.lock
+		from, mark := len(a.out), a.mark()
 		a.dropEffects(d, names, false)
-		a.nothingDone(from, lock, a.noSuch(kind, names, keys))
+		a.nothingDone(from, mark, a.noSuch(kind, names, keys))
 		return
 	}
 	// Nor does DROP INDEX CONCURRENTLY IF EXISTS of such an index lock anything.
@@ -604,10 +643,10 @@ var keptWhenNothingDone = map[string]bool{"version-unsupported": true, "concurre
 // nothingDone turns the findings the current statement added from index from on into those of a
 // statement that does nothing (msg says why): safe, with no lock, rewrite or scan, one per rule, each
 // keeping what it would say if the object existed (ifExists, for ApplyEvidence). The statement's
-// strongest lock goes back to lock: it takes none, so missing-lock-timeout and
+// strongest lock goes back to mark: it takes none, so missing-lock-timeout and
 // statement-after-access-exclusive do not count it.
-func (a *analyzer) nothingDone(from int, lock lockLevel, msg string) {
-	a.lock = lock
+func (a *analyzer) nothingDone(from int, mark lockMark, msg string) {
+	a.lock, a.lockKind = mark.lock, mark.kind
 	seen := map[string]bool{}
 	out := a.out[:from]
 	for _, f := range a.out[from:] {
@@ -664,7 +703,7 @@ func (a *analyzer) dropEffects(d *pg_query.DropStmt, names []string, allFresh bo
 		}
 	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
 		if !allFresh {
-			a.takes(lockAE)
+			a.takesOn(lockAE, objectRelkind(d.RemoveType))
 			a.add("replace-or-drop-view", fmt.Sprintf("DROP VIEW %s breaks its readers", list))
 		}
 	case pg_query.ObjectType_OBJECT_TRIGGER:

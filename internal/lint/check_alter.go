@@ -78,9 +78,9 @@ func (a *analyzer) alterTable(at *pg_query.AlterTableStmt) {
 		if kind == "" {
 			kind = "relation"
 		}
-		from, lock := len(a.out), a.lock
+		from, mark := len(a.out), a.mark()
 		a.alterEffects(at, rel, key, false, true)
-		a.nothingDone(from, lock, a.noSuch(kind, []string{rel}, []string{key}))
+		a.nothingDone(from, mark, a.noSuch(kind, []string{rel}, []string{key}))
 		return
 	}
 	a.alterEffects(at, rel, key, fresh, false)
@@ -111,13 +111,13 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 	}
 	for _, c := range at.Cmds {
 		if cmd := c.GetAlterTableCmd(); cmd != nil {
-			a.alterCmd(at.Relation, key, fresh, cmd)
+			a.alterCmd(at.Relation, objectRelkind(at.Objtype), key, fresh, cmd)
 		}
 	}
 }
 
-// alterCmd judges one ALTER TABLE subcommand on relation rv (key is its state key).
-func (a *analyzer) alterCmd(rv *pg_query.RangeVar, key string, fresh bool, cmd *pg_query.AlterTableCmd) {
+// alterCmd judges one ALTER TABLE subcommand on relation rv of relkind kind (key is its state key).
+func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool, cmd *pg_query.AlterTableCmd) {
 	rel := relName(rv)
 	// name is the column or constraint as PostgreSQL knows it, for messages; col is its lower-cased
 	// state key.
@@ -125,7 +125,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, key string, fresh bool, cmd *
 	lock := lockAE
 	defer func() {
 		if !fresh {
-			a.takes(lock)
+			a.takesOn(lock, kind)
 		}
 	}()
 	if cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE && (cmd.Subtype == pg_query.AlterTableType_AT_DropColumn || cmd.Subtype == pg_query.AlterTableType_AT_DropConstraint) {

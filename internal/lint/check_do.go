@@ -74,8 +74,14 @@ func (s timeoutSet) apply(lock, stmt *timeout, inTx bool) {
 // at every such statement. The settings stay after the block: SET LOCAL until the transaction ends (a
 // DO outside a transaction block is its own transaction), SET until the session ends.
 //
+// A DO run outside a transaction block may end its transaction (PostgreSQL 11+): COMMIT ends what SET
+// LOCAL set, ROLLBACK also undoes what SET set since the transaction began (the DO's start, or the last
+// COMMIT or ROLLBACK before it); the statements after them run in a new transaction. Inside a
+// transaction block both fail (invalid transaction termination), and nothing after them runs.
+//
 // The body's statements run in order; one inside IF, a loop or an inner block may not run, so a
-// setting there counts only when it turns a timeout off.
+// setting there counts only when it turns a timeout off, and a COMMIT or ROLLBACK there leaves the
+// worse of the timeouts with and without it.
 func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 	tree, ok := sqlparse.DoBlockTree(d)
 	if !ok {
@@ -86,13 +92,28 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 	if block == nil {
 		return
 	}
-	// Inside the body a transaction is always open: SET LOCAL holds until the block ends at least.
+	// Inside the body a transaction is always open: SET LOCAL holds until the block ends, or its
+	// transaction does (start is how the timeouts stood when that transaction began).
 	lock, stmt := a.lockTimeout, a.stmtTimeout
+	start := timeouts{lock, stmt}
+	if a.inTx() {
+		start = a.txStart
+	}
 	deployWhere, deployOK := a.deployTimeout("lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout })
-	var sets []timeoutSet
 	locking, covered, byDeploy := 0, true, false
 	rels, blind := map[string]relCover{}, false
 	var visit func(stmts []any, nested bool)
+	// visitNested visits the statements inside statement node of kind; a loop's body twice, for its
+	// later rounds start with what the last one left (a COMMIT, or a timeout turned off, at its end).
+	visitNested := func(kind string, node map[string]any) {
+		rounds := 1
+		if plLoops[kind] {
+			rounds = 2
+		}
+		for range rounds {
+			plNested(node, func(inner []any) { visit(inner, true) })
+		}
+	}
 	visit = func(stmts []any, nested bool) {
 		for _, s := range stmts {
 			m, _ := s.(map[string]any)
@@ -111,15 +132,33 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 								continue // may not run
 							}
 							t.apply(&lock, &stmt, true)
-							sets = append(sets, t)
 						}
 						continue
 					}
+				case "PLpgSQL_stmt_commit", "PLpgSQL_stmt_rollback":
+					// COMMIT AND CHAIN and ROLLBACK AND CHAIN end the transaction all the same.
+					after := timeouts{lock, stmt}
+					if kind == "PLpgSQL_stmt_rollback" {
+						after = start
+					}
+					after.lock.endTx()
+					after.stmt.endTx()
+					if nested {
+						// It may not run: the worse of both, now and for a later ROLLBACK.
+						after = timeouts{worse(lock, after.lock), worse(stmt, after.stmt)}
+						if kind == "PLpgSQL_stmt_commit" {
+							start = timeouts{worse(start.lock, after.lock), worse(start.stmt, after.stmt)}
+						}
+					} else if kind == "PLpgSQL_stmt_commit" {
+						start = after
+					}
+					lock, stmt = after.lock, after.stmt
+					continue
 				case "PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_fors", "PLpgSQL_stmt_call",
 					"PLpgSQL_stmt_return_query", "PLpgSQL_stmt_open":
 				default:
 					// IF, CASE, loops, inner blocks: their statements may run (or not).
-					plNested(node, func(inner []any) { visit(inner, true) })
+					visitNested(kind, node)
 					continue
 				}
 				// A statement that may take locks: judged with the lock_timeout in effect now.
@@ -141,7 +180,7 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 						rels[r] = cover
 					}
 				}
-				plNested(node, func(inner []any) { visit(inner, true) }) // FOR … LOOP bodies
+				visitNested(kind, node) // FOR … LOOP bodies
 			}
 		}
 	}
@@ -158,10 +197,18 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 		}
 		a.facts.stmts[k] = sf
 	}
-	for _, t := range sets {
-		t.apply(&a.lockTimeout, &a.stmtTimeout, a.inTx())
+	// What the body left stands after the block, but its SET LOCAL only while a transaction block
+	// the DO runs in is open.
+	a.lockTimeout, a.stmtTimeout = lock, stmt
+	if !a.inTx() {
+		a.lockTimeout.endTx()
+		a.stmtTimeout.endTx()
 	}
 }
+
+// plLoops are the PL/pgSQL statements whose body may run more than once.
+var plLoops = map[string]bool{"PLpgSQL_stmt_loop": true, "PLpgSQL_stmt_while": true, "PLpgSQL_stmt_fori": true, "PLpgSQL_stmt_fors": true,
+	"PLpgSQL_stmt_forc": true, "PLpgSQL_stmt_foreach_a": true, "PLpgSQL_stmt_dynfors": true}
 
 // plSQL parses the SQL of a PL/pgSQL statement (node[field]); nil when it is not one statement.
 func plSQL(node map[string]any, field string) *pg_query.Node {

@@ -10,7 +10,10 @@ import (
 // TestDoBlockLockTimeout: a lock_timeout a DO block sets itself (SET, SET LOCAL, PERFORM set_config)
 // before the statement that locks covers that lock; one it turns off (= 0) does not, also when the
 // script set one before. After the block, SET lasts for the session and SET LOCAL until the transaction
-// ends.
+// ends. A DO outside a transaction block may end its transaction: COMMIT ends SET LOCAL (SET stays),
+// ROLLBACK also undoes SET, back to what stood when the transaction began; a COMMIT that may run (in a
+// branch, or at the end of a loop's round) leaves the statements after it uncovered. PostgreSQL 15
+// shows each: current_setting('lock_timeout') after the COMMIT or ROLLBACK, and in each round.
 func TestDoBlockLockTimeout(t *testing.T) {
 	t.Parallel()
 	ae := func(line int, rel string) Evidence {
@@ -45,6 +48,22 @@ func TestDoBlockLockTimeout(t *testing.T) {
 			[]Evidence{ae(2, "public.u")}, []Risk{Caution}},
 		{"SET = 0 in the block lasts for the session", "SET lock_timeout = '2s';\nDO $$ BEGIN SET lock_timeout = 0; END $$;\nSELECT my_migration();\n", false,
 			[]Evidence{ae(3, "public.u")}, []Risk{Dangerous}},
+		{"COMMIT ends SET LOCAL", "DO $$ BEGIN SET LOCAL lock_timeout = '2s'; COMMIT; ALTER TABLE u ADD COLUMN a int; END $$;\n", false,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
+		{"COMMIT AND CHAIN ends SET LOCAL", "DO $$ BEGIN SET LOCAL lock_timeout = '2s'; COMMIT AND CHAIN; ALTER TABLE u ADD COLUMN a int; END $$;\n", false,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
+		{"ROLLBACK undoes SET", "DO $$ BEGIN SET lock_timeout = '2s'; ROLLBACK; ALTER TABLE u ADD COLUMN a int; END $$;\n", false,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
+		{"ROLLBACK goes back to the last COMMIT", "DO $$ BEGIN SET lock_timeout = '2s'; COMMIT; SET lock_timeout = 0; ROLLBACK; ALTER TABLE u ADD COLUMN a int; END $$;\n", false,
+			[]Evidence{ae(1, "public.u")}, []Risk{Caution}},
+		{"ROLLBACK goes back to the script's SET", "SET lock_timeout = '2s';\nDO $$ BEGIN SET lock_timeout = 0; ROLLBACK; ALTER TABLE u ADD COLUMN a int; END $$;\n", false,
+			[]Evidence{ae(2, "public.u")}, []Risk{Caution}},
+		{"COMMIT in a branch", "DO $$ BEGIN SET LOCAL lock_timeout = '2s'; IF random() > 0.5 THEN COMMIT; END IF; ALTER TABLE u ADD COLUMN a int; END $$;\n", false,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
+		{"COMMIT at the end of a loop's round", "DO $$ BEGIN SET LOCAL lock_timeout = '2s'; FOR i IN 1..3 LOOP ALTER TABLE u ADD COLUMN IF NOT EXISTS a int; COMMIT; END LOOP; END $$;\n", false,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
+		{"turned off at the end of a loop's round", "DO $$ BEGIN SET lock_timeout = '2s'; FOR i IN 1..3 LOOP ALTER TABLE u ADD COLUMN IF NOT EXISTS a int; SET lock_timeout = 0; END LOOP; END $$;\n", false,
+			[]Evidence{ae(1, "public.u")}, []Risk{Dangerous}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -61,7 +80,8 @@ func TestDoBlockLockTimeout(t *testing.T) {
 	}
 }
 
-// TestDoBlockSetsLockTimeoutForLaterStatements: the static rules see the lock_timeout a DO block sets.
+// TestDoBlockSetsLockTimeoutForLaterStatements: the static rules see the lock_timeout a DO block sets,
+// and what its ROLLBACK undoes.
 func TestDoBlockSetsLockTimeoutForLaterStatements(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -73,6 +93,10 @@ func TestDoBlockSetsLockTimeoutForLaterStatements(t *testing.T) {
 		{"DO $$ BEGIN SET LOCAL lock_timeout = '2s'; END $$;\nALTER TABLE users DROP COLUMN age;\n", true, false},
 		{"DO $$ BEGIN SET LOCAL lock_timeout = '2s'; END $$;\nALTER TABLE users DROP COLUMN age;\n", false, true},
 		{"SET lock_timeout = '2s';\nDO $$ BEGIN SET lock_timeout = 0; END $$;\nALTER TABLE users DROP COLUMN age;\n", false, true},
+		// A DO outside a transaction block may end its transaction: ROLLBACK undoes the SET made in it,
+		// back to the script's.
+		{"DO $$ BEGIN SET lock_timeout = '2s'; ROLLBACK; END $$;\nALTER TABLE users DROP COLUMN age;\n", false, true},
+		{"SET lock_timeout = '2s';\nDO $$ BEGIN SET lock_timeout = 0; ROLLBACK; END $$;\nALTER TABLE users DROP COLUMN age;\n", false, false},
 	} {
 		missing := slices.ContainsFunc(AnalyzeScript(script(tt.src), tt.inTx, Config{}), func(f Finding) bool { return f.Rule == "missing-lock-timeout" })
 		if missing != tt.missing {

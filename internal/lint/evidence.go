@@ -127,7 +127,7 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 		sf, ok := facts[e.File].at(e.Line, e.Column)
 		if !ok {
 			if noTimeout[e.File] {
-				return true, "; the migration does not set lock_timeout, so " + queuedBehind(l, "")
+				return true, "; the migration does not set lock_timeout, so " + queuedBehind(l, lockedKind(e, rel))
 			}
 			return false, "; keep lock_timeout set so a wait for it cannot queue the table's queries"
 		}
@@ -137,7 +137,7 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 		})
 		switch {
 		case !sf.lockTimeout && sf.escalate && !accepted:
-			return true, "; no lock_timeout is in effect at this statement, so " + queuedBehind(l, "")
+			return true, "; no lock_timeout is in effect at this statement, so " + queuedBehind(l, lockedKind(e, rel))
 		case !sf.lockTimeout:
 			return false, "; no lock_timeout is in effect at this statement"
 		case sf.deploy != "":
@@ -401,12 +401,7 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 		// rehearsal sees it on a relation that existed before, as it would have had the rules known.
 		if sf, ok := facts[e.File].at(e.Line, e.Column); ok && !sf.counted && !revived && !sf.lockTimeout && sf.escalate {
 			if rel, l := uncountedLock(lockers, e, newLocks); l >= lockSH {
-				kind := ""
-				for _, lk := range e.Locks {
-					if lk.Relation == rel {
-						kind = lk.Kind
-					}
-				}
+				kind := lockedKind(e, rel)
 				f := withRule(base, "missing-lock-timeout")
 				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, without an earlier SET lock_timeout: %s",
 					l, rel, queuedBehind(l, kind))
@@ -531,6 +526,18 @@ func revive(f *Finding, e Evidence, newLocks map[string]lockLevel) bool {
 	would.Message += "; the rehearsal saw it take " + strings.Join(seen, ", ") + ", so it does act: the schema the rules read lacks what it names"
 	*f = would
 	return true
+}
+
+// lockedKind is the relkind the trace gives relation rel among the locks of e ("" when it does not
+// tell, or rel is "").
+func lockedKind(e Evidence, rel string) string {
+	kind := ""
+	for _, lk := range e.Locks {
+		if rel != "" && lk.Relation == rel {
+			kind = lk.Kind
+		}
+	}
+	return kind
 }
 
 // dropRules are the rules of statements that say they drop relations; droppedKinds names the relation

@@ -288,6 +288,30 @@ func TestApplyEvidenceUnexplainedLock(t *testing.T) {
 	}
 }
 
+// TestApplyEvidenceUnexplainedLockNamesKind: what unexplained-exclusive-lock says queues behind a lock
+// taken without lock_timeout follows the kind the trace gives the relation.
+func TestApplyEvidenceUnexplainedLockNamesKind(t *testing.T) {
+	t.Parallel()
+	for kind, says := range map[string]string{
+		"":  "every later query on the table queues behind it",
+		"r": "every later query on the table queues behind it",
+		"v": "every later query on the view queues behind it",
+		"m": "every later query on the materialized view queues behind it",
+		"S": "every later nextval() of the sequence queues behind it",
+	} {
+		ev := []Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: []LockEvidence{{Relation: "public.x", Mode: "AccessExclusiveLock", Preexisting: true, Kind: kind}}}}
+		var msgs []string
+		for _, f := range ApplyEvidence(AnalyzeScript(script("SELECT my_migration();\n"), true, Config{}), ev) {
+			if f.Rule == "unexplained-exclusive-lock" {
+				msgs = append(msgs, f.Message)
+			}
+		}
+		if len(msgs) != 1 || !strings.Contains(msgs[0], says) {
+			t.Errorf("kind %q: unexplained-exclusive-lock %q, want one saying %q", kind, msgs, says)
+		}
+	}
+}
+
 // TestApplyEvidenceTypeChangeMessages: the rehearsal's outcome replaces the parser's guess without
 // contradicting it, and its UTC "no rewrite" does not clear a timestamp <-> timestamptz change.
 func TestApplyEvidenceTypeChangeMessages(t *testing.T) {

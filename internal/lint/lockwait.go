@@ -22,13 +22,13 @@ type lockQueue struct {
 func (a *analyzer) missingLockTimeout() {
 	q := a.queue
 	if q == nil && a.lock >= lockSH {
-		kind := ""
-		if a.readOnlyTarget {
-			kind = "m"
+		on := "relation" // a table, or a relation the statement does not tell the kind of
+		if a.lockKind != "" {
+			on = relkindWord(a.lockKind)
 		}
-		q = &lockQueue{msg: "statement takes " + a.lock.String() + " on a pre-existing relation without an earlier SET lock_timeout: " +
-			queuedBehind(a.lock, kind), risk: Dangerous}
-		if a.lock < lockAE && a.readOnlyTarget {
+		q = &lockQueue{msg: "statement takes " + a.lock.String() + " on a pre-existing " + on + " without an earlier SET lock_timeout: " +
+			queuedBehind(a.lock, a.lockKind), risk: Dangerous}
+		if a.lock < lockAE && a.lockKind == "m" {
 			q.risk = Caution
 		}
 	}
@@ -59,18 +59,18 @@ func (a *analyzer) missingLockTimeout() {
 // queuedBehind says what waits behind a statement that waits for lock l on a relation of kind (its
 // pg_class.relkind, "" for a table): ACCESS EXCLUSIVE conflicts with every query, SHARE, SHARE ROW
 // EXCLUSIVE and EXCLUSIVE with writes only (ACCESS SHARE, what SELECT takes, conflicts only with ACCESS
-// EXCLUSIVE). Applications only read a materialized view ("m"), and nothing writes through a view ("v")
-// that a lock below ACCESS EXCLUSIVE on it would hold up.
+// EXCLUSIVE). Applications only read a materialized view ("m"); nextval() takes ROW EXCLUSIVE on its
+// sequence ("S"), so every INSERT that draws a default from it waits with it.
 func queuedBehind(l lockLevel, kind string) string {
 	switch {
-	case l >= lockAE && kind == "v":
-		return "while it waits, every later query on the view queues behind it"
+	case kind == "S" && l >= lockSH:
+		return "while it waits, every later nextval() of the sequence queues behind it, and with it every INSERT that draws a default from it"
 	case l >= lockAE:
-		return "while it waits, every later query on the table queues behind it"
+		return "while it waits, every later query on the " + relkindWord(kind) + " queues behind it"
 	case kind == "m":
 		return "while it waits, later refreshes queue behind it; reads go on"
 	case l >= lockSH:
-		return "while it waits, every later write (INSERT, UPDATE, DELETE) on the table queues behind it; reads go on"
+		return "while it waits, every later write (INSERT, UPDATE, DELETE) on the " + relkindWord(kind) + " queues behind it; reads go on"
 	}
 	return "while it waits, conflicting maintenance queues behind it"
 }

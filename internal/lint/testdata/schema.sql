@@ -16,3 +16,5 @@ CREATE VIEW active_users AS SELECT id, email FROM users;
 CREATE TABLE bookings (room int, during tstzrange);
 CREATE TABLE users_archive (LIKE users);
 CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION audit();
+CREATE SEQUENCE invoice_no;
+CREATE FOREIGN TABLE remote_orders (id bigint) SERVER remote;

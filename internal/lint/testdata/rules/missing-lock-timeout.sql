@@ -40,3 +40,12 @@ DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
 SET lock_timeout = '2s';
 -- want-none
 DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
+
+-- case
+-- want: missing-lock-timeout
+ALTER SEQUENCE invoice_no SET SCHEMA app;
+
+-- case
+-- want: missing-lock-timeout
+ALTER FOREIGN TABLE remote_orders RENAME TO remote_orders_v1;
+

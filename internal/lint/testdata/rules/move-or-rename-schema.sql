@@ -21,3 +21,18 @@ ALTER MATERIALIZED VIEW user_stats SET SCHEMA app;
 CREATE VIEW fresh_users AS SELECT id FROM users;
 -- want-none
 ALTER VIEW fresh_users SET SCHEMA app;
+
+-- case
+-- A sequence moves under ACCESS EXCLUSIVE: nextval('invoice_no') in running code fails.
+-- want: move-or-rename-schema
+ALTER SEQUENCE invoice_no SET SCHEMA app;
+
+-- case
+-- want: move-or-rename-schema
+ALTER FOREIGN TABLE remote_orders SET SCHEMA app;
+
+-- case
+-- want-none
+CREATE SEQUENCE fresh_no;
+-- want-none
+ALTER SEQUENCE fresh_no SET SCHEMA app;

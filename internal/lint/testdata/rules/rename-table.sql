@@ -24,3 +24,16 @@ ALTER TABLE active_users RENAME TO active_users_v1;
 CREATE VIEW fresh_v AS SELECT 1 AS n;
 -- want-none
 ALTER VIEW fresh_v RENAME TO fresh_v2;
+
+-- case
+-- want: rename-table
+ALTER SEQUENCE invoice_no RENAME TO invoice_number;
+
+-- case
+-- want: rename-table
+ALTER FOREIGN TABLE remote_orders RENAME TO remote_orders_v1;
+
+-- case
+CREATE SEQUENCE fresh_no;
+-- want-none
+ALTER SEQUENCE fresh_no RENAME TO fresh_number;
