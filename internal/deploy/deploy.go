@@ -103,6 +103,18 @@ type deployer struct {
 	maintFrom time.Time
 	// snapOK is set when the snapshot holds every write up to the migrations.
 	snapOK bool
+	// unsettled are the history rows of this run's migrations that may still say running because
+	// recording how they ended failed (another session held a lock on history): finish records them.
+	unsettled []unsettledRow
+}
+
+// unsettledRow is a history row whose migration failed but could not be recorded as failed.
+type unsettledRow struct {
+	id       int64
+	label    string
+	d        time.Duration
+	attempts int
+	err      string
 }
 
 // Run deploys. It always returns a Result (also on error) that says what happened; the error is a
@@ -123,6 +135,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		schema = "schemagate"
 	}
 	d.hist = history{schema: schema, lockTimeout: d.env.DeployLockTimeout()}
+	if sw, ok := o.Maintenance.(*Switch); ok {
+		// Maintenance SQL waits for a lock at most lock_timeout, as the deploy's own statements do.
+		d.o.Maintenance = sw.boundLocks(d.env.DeployLockTimeout())
+	}
 	d.res = &Result{Env: o.Env, RunID: o.RunID, Commit: o.Commit, PR: o.PR, JobURL: o.JobURL,
 		StartedAt: d.clock.Now().UTC(), Migrations: []MigrationResult{}}
 	err := d.deploy(ctx)
@@ -191,7 +207,8 @@ func (d *deployer) deploy(ctx context.Context) error {
 	}
 	for _, r := range dead {
 		if r.MaintenanceOn {
-			// The crashed run left maintenance mode on: it must go off whatever happens next.
+			// An earlier run left maintenance mode on (it died, or could not turn it off): it must go off
+			// whatever happens next.
 			d.maintOn = true
 			d.res.Maintenance = &MaintenanceResult{Inherited: true}
 		}
@@ -296,7 +313,7 @@ func (d *deployer) window(ctx context.Context) error {
 	d.progress("%s; waiting until %s (%s)", closed, next[0].Start.Format(time.RFC3339), wait.Round(time.Second))
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return stopped(ctx, "stopped while waiting for the maintenance window")
 	case <-d.clock.After(wait):
 	}
 	w.WaitedMS = wait.Milliseconds()
@@ -590,6 +607,7 @@ func (d *deployer) finish(ctx context.Context, err error) {
 		mr.OverheadMS = mr.DurationMS - d.res.MigrationsMS
 	}
 	d.res.DurationMS = d.clock.Now().Sub(d.res.StartedAt).Milliseconds()
+	d.settle(ctx)
 	if d.run != nil {
 		d.recordEnd(ctx)
 	}
@@ -624,6 +642,35 @@ func (d *deployer) recordEnd(ctx context.Context) {
 		err, d.o.RunID, d.hist.table("schemagate_runs"), quoteLit(d.res.Outcome), quoteLit(d.o.RunID))
 }
 
+// markFailed records the history row id of migration m as failed; when that fails (a lock wait), finish
+// tries again (see settle).
+func (d *deployer) markFailed(ctx context.Context, id int64, m *migrate.Migration, st step, errText string) {
+	if err := d.hist.mark(ctx, d.conn, id, m.ID(), StatusFailed, st.duration, st.attempts, errText); err != nil {
+		d.unsettled = append(d.unsettled, unsettledRow{id: id, label: m.ID(), d: st.duration, attempts: st.attempts, err: errText})
+	}
+}
+
+// settle records as failed, once the run is over, the history rows of its transactional migrations that
+// still say running because recording their end failed: a finished run whose row says running reads as
+// though the migration were under way (the next deploy takes it as pending either way). One try each:
+// another session may hold its lock on history still, and a note then says what to run by hand.
+func (d *deployer) settle(ctx context.Context) {
+	if len(d.unsettled) == 0 || d.conn == nil || d.conn.IsClosed() {
+		return
+	}
+	var left []string
+	var err error
+	for _, u := range d.unsettled {
+		if serr := d.hist.settle(ctx, d.conn, u.id, u.label, u.d, u.attempts, u.err); serr != nil {
+			left, err = append(left, fmt.Sprint(u.id)), serr
+		}
+	}
+	if len(left) > 0 {
+		d.note("the history rows of this run's migrations that did not commit still say running (%v); the next deploy takes them as not applied, and this records them: UPDATE %s SET status = 'failed' WHERE id IN (%s) AND status = 'running' AND NOT no_transaction",
+			err, d.hist.table("schemagate_history"), strings.Join(left, ", "))
+	}
+}
+
 func (d *deployer) maintenanceOff(ctx context.Context) {
 	if d.res.Maintenance == nil {
 		d.res.Maintenance = &MaintenanceResult{}
@@ -634,8 +681,19 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 	}
 	d.progress("maintenance mode off")
 	if err := d.o.Maintenance.Off(ctx); err != nil {
-		d.res.Maintenance.Error = err.Error()
-		d.note("maintenance mode may still be on: %v; the next deploy turns it off", err)
+		// The rest of the result stands: only the switch failed. The run stays recorded with maintenance
+		// mode on, so the next deploy turns it off when it ends; until then the application is down.
+		mr := d.res.Maintenance
+		mr.Error = err.Error()
+		state := "may still be on"
+		mr.Hint = "turn it off by hand: " + byHand(d.o.Maintenance) + " (the next deploy also turns it off, when it ends)"
+		var lw *LockWaitError
+		if errors.As(err, &lw) {
+			// Its transaction was rolled back: maintenance mode is on.
+			state = "is still on"
+			mr.Hint = "once the session holding the lock has ended (the error names it), " + mr.Hint
+		}
+		d.note("maintenance mode %s: %v; %s", state, err, mr.Hint)
 		return
 	}
 	now := d.clock.Now().UTC()

@@ -450,6 +450,32 @@ func (h history) mark(ctx context.Context, x execer, id int64, label, status str
 	return nil
 }
 
+// status reads the status of history row id, of migration label.
+func (h history) status(ctx context.Context, conn *pgx.Conn, id int64, label string) (string, error) {
+	var status string
+	err := conn.QueryRow(ctx, fmt.Sprintf("SELECT status FROM %s WHERE id = $1", h.table("schemagate_history")), id).Scan(&status)
+	if err != nil {
+		return "", h.fail(ctx, conn, err, "read the history row of "+label, "AccessShareLock", "schemagate_history")
+	}
+	return status, nil
+}
+
+// settle records history row id, of migration label, as failed if it still says running and its
+// migration ran in a transaction: that row commits with the migration, as applied, so one that still
+// says running is of a transaction that did not commit. A row the migration's own transaction still
+// holds (an old session's COMMIT under way) is waited for, at most lock_timeout, and then left alone
+// unless it says running still.
+func (h history) settle(ctx context.Context, conn *pgx.Conn, id int64, label string, d time.Duration, attempts int, errText string) error {
+	_, err := conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = 'failed',
+		duration_ms = coalesce($2, duration_ms), attempts = coalesce($3, attempts), error = coalesce(nullif($4, ''), error)
+		WHERE id = $1 AND status = 'running' AND NOT no_transaction`, h.table("schemagate_history")),
+		id, nullInt(d.Milliseconds()), nullInt(int64(attempts)), errText)
+	if err != nil {
+		return h.fail(ctx, conn, err, "record migration "+label+" as failed", "RowExclusiveLock", "schemagate_history")
+	}
+	return nil
+}
+
 func nullInt(n int64) *int64 {
 	if n <= 0 {
 		return nil

@@ -82,7 +82,7 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, 0, ctx.Err()
+			return nil, 0, stopped(ctx, "stopped while waiting for the deploy lock")
 		}
 		// Nothing has been touched yet: the deploy is blocked, not failed.
 		return nil, 0, &Blocked{Reason: "cannot connect to the database: " + err.Error(),
@@ -98,6 +98,9 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		var ok bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&ok); err != nil {
 			conn.Close(context.WithoutCancel(ctx))
+			if ctx.Err() != nil {
+				return nil, clock.Now().Sub(start), stopped(ctx, "stopped while waiting for the deploy lock")
+			}
 			return nil, 0, fmt.Errorf("take the deploy lock: %w", err)
 		}
 		waited := clock.Now().Sub(start)
@@ -116,7 +119,7 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		select {
 		case <-ctx.Done():
 			conn.Close(context.WithoutCancel(ctx))
-			return nil, waited, ctx.Err()
+			return nil, waited, stopped(ctx, "stopped while waiting for the deploy lock")
 		case <-clock.After(min(500*time.Millisecond, max(wait-waited, time.Millisecond))):
 		}
 	}

@@ -14,13 +14,14 @@ import (
 )
 
 // LockWaitError is a statement of the deploy's own (a write to its history, its lock row, a read of
-// history, a step of --recover) that gave up waiting for a lock another session holds once lock_timeout
-// ran out, instead of queueing for ever (in maintenance mode) behind an application's transaction. It
-// names what waited, on which tables, and the sessions holding a conflicting lock.
+// history, a step of --recover, the SQL of a maintenance action) that gave up waiting for a lock another
+// session holds once lock_timeout ran out, instead of queueing for ever (in maintenance mode) behind an
+// application's transaction. It names what waited, on which tables, and the sessions holding a
+// conflicting lock.
 type LockWaitError struct {
 	// What is the step that waited ("record migration 2_backfill as running").
 	What string
-	// Tables are the tables it needed a lock on.
+	// Tables are the tables it needed a lock on (none when they could not be seen).
 	Tables []string
 	// Wait is the lock_timeout it gave up after.
 	Wait time.Duration
@@ -37,7 +38,10 @@ type LockWaitError struct {
 }
 
 func (e *LockWaitError) Error() string {
-	s := fmt.Sprintf("%s: waited %s (lock_timeout) for a lock on %s", e.What, e.Wait, strings.Join(e.Tables, ", "))
+	s := fmt.Sprintf("%s: waited %s (lock_timeout) for a lock", e.What, e.Wait)
+	if len(e.Tables) > 0 {
+		s += " on " + strings.Join(e.Tables, ", ")
+	}
 	if len(e.Holders) > 0 {
 		s += ": " + strings.Join(e.Holders, "; ")
 	}

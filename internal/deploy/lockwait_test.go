@@ -15,6 +15,13 @@ import (
 // release (which may be called any number of times; the test's end calls it too).
 func (tg *target) lockTable(t *testing.T, table, mode, app string) (release func()) {
 	t.Helper()
+	return tg.holdLocks(t, "LOCK TABLE "+table+" IN "+mode+" MODE", app)
+}
+
+// holdLocks has another session, named app, run sql in a transaction that it leaves open, holding the
+// locks sql took, until release (which may be called any number of times; the test's end calls it too).
+func (tg *target) holdLocks(t *testing.T, sql, app string) (release func()) {
+	t.Helper()
 	cfg, err := pgx.ParseConfig(tg.url)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +35,7 @@ func (tg *target) lockTable(t *testing.T, table, mode, app string) (release func
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(t.Context(), "LOCK TABLE "+table+" IN "+mode+" MODE"); err != nil {
+	if _, err := tx.Exec(t.Context(), sql); err != nil {
 		t.Fatal(err)
 	}
 	var once sync.Once
@@ -321,6 +328,173 @@ func TestDeployRecoverLockWaitBounded(t *testing.T) {
 			}
 			if tg.maintenance(t) != "off" {
 				t.Error("maintenance mode left on")
+			}
+		})
+	}
+}
+
+// TestDeployUnrecordedFailureSettled: another session locks schemagate_history while migration 2 runs, so
+// that neither its row, written in its transaction, nor the record of its failure can be written; the
+// lock then goes, and the run rolls back. Migration 2's row used to say "running" in the finished run;
+// the run now records it as failed when it ends.
+func TestDeployUnrecordedFailureSettled(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	files := with(goodMigrations, map[string]string{
+		// Waits until the test's session holds its lock on history.
+		"2_backfill.up.sql": "DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'schemagate.schemagate_history'::regclass AND mode = 'AccessExclusiveLock' AND granted) LOOP PERFORM pg_sleep(0.01); END LOOP; END $$;\n" +
+			goodMigrations["2_backfill.up.sql"],
+	})
+	o := tg.options(t, folder(t, files), "run-1")
+	o.Config.LockTimeout = time.Second
+	var mu sync.Mutex
+	var release func()
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasPrefix(msg, "2_backfill failed") && release != nil {
+			release() // after the failed attempts to record migration 2, before the rollback
+		}
+	}
+	type outcome struct {
+		res *Result
+		err error
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := Run(ctx, o)
+		done <- outcome{res, err}
+	}()
+	waitForQuery(t, tg.url, "WHILE NOT EXISTS")
+	mu.Lock()
+	release = tg.lockTable(t, "schemagate.schemagate_history", "ACCESS EXCLUSIVE", "history-reader")
+	mu.Unlock()
+	var out outcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		release()
+		out = <-done
+		t.Fatalf("the deploy waited on the lock until the test's deadline: err %v", out.err)
+	}
+	res := out.res
+	if out.err == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down" {
+		t.Fatalf("err %v, outcome %s, rollback %+v; want rolled back by the downs", out.err, res.Outcome, res.Rollback)
+	}
+	if got, want := statuses(res), "1:rolled-back 2:failed 3:not-run 4:not-run"; got != want {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
+	if got, want := tg.historyOf(t), "1:rolled-back 2:failed"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if got := tg.value(t, "SELECT coalesce(error, '') FROM schemagate.schemagate_history WHERE version = '2'"); !strings.Contains(got, "record migration 2_backfill as applied") {
+		t.Errorf("migration 2's row records the error %q; want why it failed", got)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("the database is not back:\n%s\n---\n%s", before, after)
+	}
+}
+
+// TestDeployUnreadableCommitNamesTheLock: migration 2 is stopped (by SIGTERM, or by the loss of the
+// connection) while another session holds schemagate_history locked, so that the deploy cannot read
+// the row that tells whether its transaction committed. The result said "lost the connection to the
+// database server ... the state of the database is unknown" and to run --recover once the server is
+// back; it now says that the lock stopped the read, names its holder, and says what history tells. The
+// run's end is recorded, and the next deploy carries on.
+func TestDeployUnreadableCommitNamesTheLock(t *testing.T) {
+	t.Parallel()
+	files := with(goodMigrations, map[string]string{
+		"2_backfill.up.sql": "SELECT pg_sleep(60);\n" + goodMigrations["2_backfill.up.sql"],
+	})
+	tests := []struct {
+		name string
+		// stop stops migration 2, which sleeps.
+		stop func(t *testing.T, tg *target, cancel context.CancelCauseFunc)
+		why  string
+	}{
+		{name: "stopped by a signal", why: "2_backfill stopped: received SIGTERM", stop: func(t *testing.T, tg *target, cancel context.CancelCauseFunc) {
+			cancel(sigterm)
+		}},
+		{name: "lost connection", why: "lost the connection to the database server during 2_backfill", stop: func(t *testing.T, tg *target, cancel context.CancelCauseFunc) {
+			tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE query ILIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid() AND datname = current_database()`)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			o := tg.options(t, folder(t, files), "run-1")
+			o.Config.LockTimeout = time.Second
+			ctx, cancel := context.WithCancelCause(t.Context())
+			defer cancel(nil)
+			type outcome struct {
+				res *Result
+				err error
+			}
+			done := make(chan outcome, 1)
+			go func() {
+				res, err := Run(ctx, o)
+				done <- outcome{res, err}
+			}()
+			waitForSleep(t, tg.url)
+			release := tg.lockTable(t, "schemagate.schemagate_history", "ACCESS EXCLUSIVE", "history-reader")
+			tc.stop(t, tg, cancel)
+			var out outcome
+			select {
+			case out = <-done:
+			case <-time.After(time.Minute):
+				release()
+				t.Fatal("the deploy did not return")
+			}
+			release()
+			res := out.res
+			if out.err == nil || res.Outcome != OutcomeFailed {
+				t.Fatalf("err %v, outcome %s; want failed", out.err, res.Outcome)
+			}
+			for _, want := range []string{tc.why + ", and whether its transaction committed cannot be read", "read the history row of 2_backfill",
+				"lock_timeout", "schemagate.schemagate_history", "application history-reader"} {
+				if !strings.Contains(res.Reason, want) {
+					t.Errorf("reason %q does not say %q", res.Reason, want)
+				}
+			}
+			if strings.Contains(res.Reason, "could not carry on") || strings.Contains(res.Reason, "state of the database is unknown") {
+				t.Errorf("reason %q: the server was there", res.Reason)
+			}
+			for _, want := range []string{"this run applied 1_customers before it, and 2_backfill only if its row", "deploy again"} {
+				if !strings.Contains(res.Hint, want) {
+					t.Errorf("hint %q does not say %q", res.Hint, want)
+				}
+			}
+			if strings.Contains(res.Hint, "server is back") {
+				t.Errorf("hint %q", res.Hint)
+			}
+			// What the result says is what history says: migration 1 applied, nothing of 2.
+			if got := tg.historyOf(t); !strings.HasPrefix(got, "1:applied 2:") || strings.Contains(got, "2:applied") {
+				t.Errorf("history %q", got)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM customers"); got != "0" {
+				t.Errorf("customers has %s rows", got)
+			}
+			if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-1'"); got != "finished failed" {
+				t.Errorf("run recorded as %q", got)
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+
+			// Deploying again carries on from what history says.
+			res, err := runBounded(t, tg.options(t, folder(t, goodMigrations), "run-2"))
+			if err != nil || res.Outcome != OutcomeDeployed {
+				t.Fatalf("next deploy: %v, outcome %s", err, res.Outcome)
+			}
+			if got, want := statuses(res), "2:applied 3:applied 4:applied"; got != want {
+				t.Errorf("next deploy: statuses %q, want %q", got, want)
 			}
 		})
 	}

@@ -35,10 +35,9 @@ func (d *deployer) lostInTransaction(ctx context.Context, pending []*migrate.Mig
 		return d.unreachable(pending[:i], m, st.committing, err)
 	}
 	// The history row commits with the migration: applied means the COMMIT went through.
-	var status string
-	err := d.conn.QueryRow(ctx, fmt.Sprintf("SELECT status FROM %s WHERE id = $1", d.hist.table("schemagate_history")), ids[m.Key()]).Scan(&status)
+	status, err := d.hist.status(ctx, d.conn, ids[m.Key()], m.ID())
 	if err != nil {
-		return d.unreachable(pending[:i], m, st.committing, err)
+		return d.unreadable(pending[:i], m, ids[m.Key()], st, "lost the connection to the database server during "+m.ID(), err)
 	}
 	applied := pending[:i]
 	why := fmt.Sprintf("lost the connection to the database server during %s: the server rolled back its transaction, nothing of it is applied", m.ID())
@@ -47,7 +46,7 @@ func (d *deployer) lostInTransaction(ctx context.Context, pending []*migrate.Mig
 		applied = pending[:i+1]
 		why = fmt.Sprintf("lost the connection to the database server during the COMMIT of %s, which went through", m.ID())
 	} else {
-		_ = d.hist.mark(ctx, d.conn, ids[m.Key()], m.ID(), StatusFailed, st.duration, st.attempts, cause.Error())
+		d.markFailed(ctx, ids[m.Key()], m, st, cause.Error())
 	}
 	d.progress("%s", why)
 	if len(applied) > 0 {
@@ -78,7 +77,7 @@ func (d *deployer) reconnect(ctx context.Context) error {
 			break
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return stopped(ctx, "stopped while connecting to the database server again")
 		}
 		if !d.clock.Now().Before(deadline) {
 			return fmt.Errorf("%w (tried for %s)", err, reconnectWait)
@@ -88,7 +87,7 @@ func (d *deployer) reconnect(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return stopped(ctx, "stopped while connecting to the database server again")
 		case <-d.clock.After(reconnectEvery):
 		}
 	}
@@ -106,6 +105,36 @@ func (d *deployer) reconnect(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// unreadable reports a run that, after migration m stopped (why), cannot read m's history row, which
+// tells whether its transaction committed: when another session holds a lock on history longer than
+// lock_timeout, the server is there and history still tells what the database holds (each row commits
+// with its migration), but nothing can be rolled back, since the records of a rollback wait for the same
+// lock; any other error is unreachable's. The run's end is recorded: the next deploy carries on from
+// what history says.
+func (d *deployer) unreadable(applied []*migrate.Migration, m *migrate.Migration, id int64, st step, why string, err error) error {
+	var lw *LockWaitError
+	if !errors.As(err, &lw) {
+		return d.unreachable(applied, m, st.committing, err)
+	}
+	d.res.Outcome = OutcomeFailed
+	d.res.Reason = fmt.Sprintf("%s, and whether its transaction committed cannot be read: %v", why, err)
+	before := "nothing"
+	if len(applied) > 0 {
+		ids := make([]string, len(applied))
+		for i, a := range applied {
+			ids[i] = a.ID()
+		}
+		before = strings.Join(ids, ", ")
+	}
+	d.res.Hint = fmt.Sprintf("history tells what the database holds: this run applied %s before it, and %s only if its row in %s (id %d) says applied; %s, then deploy again to apply the rest (or roll back by hand)",
+		before, m.ID(), d.hist.table("schemagate_history"), id, lw.Hint)
+	d.note("no rollback was tried: its records would wait for the same lock on history")
+	// A row that still says running did not commit: finish records it as failed if it can.
+	d.unsettled = append(d.unsettled, unsettledRow{id: id, label: m.ID(), d: st.duration, attempts: st.attempts, err: why})
+	d.progress("%s", d.res.Reason)
+	return errors.New(d.res.Reason)
 }
 
 // unreachable reports a run whose server went away during migration m and did not come back: what

@@ -66,6 +66,37 @@ func (s *Switch) run(ctx context.Context, what string, a Action) error {
 	return nil
 }
 
+// boundLocks returns a copy of s whose SQL actions that set no LockTimeout wait for a lock at most
+// wait (the environment's lock_timeout). s itself is left as it is.
+func (s *Switch) boundLocks(wait time.Duration) *Switch {
+	c := *s
+	bound := func(a Action) Action {
+		if sa, ok := a.(*SQLAction); ok && sa.LockTimeout <= 0 {
+			b := *sa
+			b.LockTimeout = wait
+			return &b
+		}
+		return a
+	}
+	c.OnAction, c.OffAction = bound(s.OnAction), bound(s.OffAction)
+	return &c
+}
+
+// byHand says how a person turns maintenance mode off when m could not: what its off action does.
+func byHand(m Maintenance) string {
+	sw, ok := m.(*Switch)
+	if !ok || sw.OffAction == nil {
+		return "switch it off as the application's operations do"
+	}
+	switch a := sw.OffAction.(type) {
+	case *SQLAction:
+		return "run on the database: " + strings.Join(strings.Fields(a.SQL), " ")
+	case *CommandAction:
+		return "run: " + a.Command
+	}
+	return "run the maintenance.off action (" + sw.OffAction.String() + ")"
+}
+
 // NewMaintenance builds the maintenance switch of an environment; nil when none is configured. Webhook
 // header values are read from the environment variables the configuration names, through getenv.
 func NewMaintenance(cfg config.Maintenance, dbURL string, getenv func(string) string) (Maintenance, error) {
@@ -181,23 +212,47 @@ func (w *WebhookAction) String() string {
 type SQLAction struct {
 	URL string
 	SQL string
+	// LockTimeout bounds each wait of the SQL for a lock (zero: config.DefaultLockTimeout; Run gives
+	// the environment's lock_timeout to the actions that set none). The SQL may SET its own.
+	LockTimeout time.Duration
 	// xids counts the transaction ids it assigned, so that write detection can tell them from others'.
 	xids int64
 }
 
-// Run runs the SQL.
+// Run runs the SQL. A wait for a lock that lock_timeout ends is a *LockWaitError naming the sessions
+// that held it, and leaves nothing done: the transaction is rolled back.
 func (s *SQLAction) Run(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, s.URL)
+	cfg, err := pgx.ParseConfig(s.URL)
+	if err != nil {
+		return fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.RuntimeParams["application_name"] = "schemagate maintenance"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	// An application's session holding a lock the SQL needs (its own UPDATE of the flag, a LOCK TABLE)
+	// must not hold up the deploy, nor, for the off action, the application, until the action's timeout.
+	wait := s.LockTimeout
+	if wait <= 0 {
+		wait = config.DefaultLockTimeout
+	}
+	if _, err := conn.Exec(ctx, lockTimeoutSQL(wait)); err != nil {
+		return fmt.Errorf("set lock_timeout: %w", err)
+	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Conn().PgConn().Exec(ctx, s.SQL).ReadAll(); err != nil {
+	w := watchLockWaits(ctx, cfg, conn.PgConn().PID(), wait)
+	_, err = tx.Conn().PgConn().Exec(ctx, s.SQL).ReadAll()
+	seen := w.stop()
+	if err != nil {
+		if isLockTimeout(err) {
+			return seen.lockWaitError(err, wait)
+		}
 		return err
 	}
 	var assigned bool
@@ -212,6 +267,95 @@ func (s *SQLAction) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// lockWatch samples, on a connection of its own, what a session waits for while it waits for a lock:
+// once lock_timeout has ended the wait, neither the session nor pg_locks can tell any more. The SQL of a
+// maintenance action is the user's, so what it locks is not known beforehand.
+type lockWatch struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	// seen is the last wait sampled; read after done is closed.
+	seen lockSeen
+}
+
+// lockSeen is a wait for a lock: the table (schema-qualified; "" when the lock is not a table's or a
+// row's) and the sessions holding it, described as lockHolders describes them.
+type lockSeen struct {
+	table   string
+	holders []string
+}
+
+// watchLockWaits starts watching session pid, connecting as cfg says, about twenty times per wait.
+func watchLockWaits(ctx context.Context, cfg *pgx.ConnConfig, pid uint32, wait time.Duration) *lockWatch {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &lockWatch{cancel: cancel, done: make(chan struct{})}
+	every := min(max(wait/20, 5*time.Millisecond), 100*time.Millisecond)
+	wcfg := cfg.Copy()
+	wcfg.RuntimeParams["application_name"] = "schemagate maintenance (lock watch)"
+	go func() {
+		defer close(w.done)
+		conn, err := pgx.ConnectConfig(ctx, wcfg)
+		if err != nil {
+			return
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		for {
+			var seen lockSeen
+			if err := conn.QueryRow(ctx, lockWaitSQL, pid).Scan(&seen.table, &seen.holders); err == nil && len(seen.holders) > 0 {
+				w.seen = seen
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(every):
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the watch and returns the last wait it saw.
+func (w *lockWatch) stop() lockSeen {
+	w.cancel()
+	<-w.done
+	return w.seen
+}
+
+// lockWaitError is the *LockWaitError of the SQL, which lock_timeout (wait) ended with err.
+func (s lockSeen) lockWaitError(err error, wait time.Duration) error {
+	lw := &LockWaitError{What: "its SQL", Wait: wait, Holders: s.holders, Err: err,
+		Hint: "another session holds a lock the maintenance SQL needs (the reason says which, when it could be seen): end it, or wait for it to end"}
+	if s.table != "" {
+		lw.Tables = []string{s.table}
+		lw.Hint = "another session holds a lock on " + s.table + " (the reason says which): end it, or wait for it to end"
+	}
+	return lw
+}
+
+// lockWaitSQL reads what session $1 waits for: the table it waits to lock, or whose row it waits for
+// (a row lock shows as a wait for the holder's transaction, with the row's table in the waiter's tuple
+// lock), and pg_blocking_pids' sessions, described as lockHolders describes them (never their query).
+const lockWaitSQL = `
+WITH w AS (
+  SELECT c.oid AS rel, format('%I.%I', n.nspname, c.relname) AS name,
+         EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted AND l.locktype = 'relation') AS whole
+    FROM (SELECT 1) one
+    LEFT JOIN LATERAL (SELECT l.relation FROM pg_locks l WHERE l.pid = $1 AND l.relation IS NOT NULL
+                          AND (NOT l.granted OR l.locktype = 'tuple') ORDER BY l.granted LIMIT 1) r ON true
+    LEFT JOIN pg_class c ON c.oid = r.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+)
+SELECT coalesce(w.name, ''), coalesce((array_agg(format('%s by pid %s (user %s%s, %s%s)',
+         CASE WHEN w.name IS NULL THEN 'a lock it needs is held'
+              WHEN NOT w.whole THEN 'a row of ' || w.name || ' is locked'
+              WHEN m.modes IS NULL THEN w.name || ' is awaited ahead of it'
+              ELSE w.name || ' is locked (' || m.modes || ')' END,
+         b.pid, coalesce(a.usename::text, '?'), coalesce(', application ' || nullif(a.application_name, ''), ''), coalesce(a.state, '?'),
+         coalesce(' since ' || to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '')) ORDER BY b.pid))[1:5], '{}')
+  FROM w CROSS JOIN unnest(pg_blocking_pids($1)) b(pid)
+  LEFT JOIN pg_stat_activity a ON a.pid = b.pid
+  LEFT JOIN LATERAL (SELECT string_agg(l.mode, ', ' ORDER BY l.mode) AS modes FROM pg_locks l
+                      WHERE l.pid = b.pid AND l.relation = w.rel AND l.granted) m ON true
+ GROUP BY w.name`
 
 func (s *SQLAction) String() string {
 	return "sql " + tail(strings.Join(strings.Fields(s.SQL), " "), 80)

@@ -107,7 +107,15 @@ func (r *Result) facts() [][2]string {
 		add("Maintenance mode", v)
 	}
 	if m := r.Maintenance; m != nil && m.Inherited {
-		add("Maintenance mode", "left on by a crashed run; turned off")
+		v := "left on by an earlier run; turned off"
+		switch {
+		case m.Off != nil:
+		case m.On != nil: // the line above says it is still on
+			v = "left on by an earlier run"
+		case m.Error != "":
+			v = "left on by an earlier run; still on: " + m.Error
+		}
+		add("Maintenance mode", v)
 	}
 	if r.Writes != nil {
 		add("Writes after snapshot", fmt.Sprintf("%d transactions, %d WAL bytes", r.Writes.XIDs, r.Writes.WALBytes))

@@ -98,9 +98,12 @@ type MaintenanceResult struct {
 	// DurationMS is the time in maintenance mode; OverheadMS the part not spent applying migrations.
 	DurationMS int64 `json:"duration_ms"`
 	OverheadMS int64 `json:"overhead_ms"`
-	// Inherited is set when a crashed run had left maintenance mode on.
+	// Inherited is set when an earlier run had left maintenance mode on (it crashed, or could not turn
+	// it off).
 	Inherited bool   `json:"inherited,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// Hint says how to turn maintenance mode off by hand when the deploy could not.
+	Hint string `json:"hint,omitempty"`
 }
 
 // Writes is the evidence of writes between a snapshot and the migrations.

@@ -101,8 +101,23 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 	if err := d.o.Maintenance.On(ctx); err != nil {
 		d.res.Maintenance.Error = err.Error()
 		// Blocked: the database is as it was (maintenance mode is switched off again on the way out).
-		return &Blocked{Reason: fmt.Sprintf("turn maintenance mode on: %v; nothing was changed", err),
+		reason := err.Error()
+		if !strings.HasPrefix(reason, "turn maintenance mode on") { // a Switch's error says so already
+			reason = "turn maintenance mode on: " + reason
+		}
+		b := &Blocked{Reason: reason + "; nothing was changed",
 			Hint: "check the maintenance.on action (and that what it calls is up), then deploy again"}
+		var lw *LockWaitError
+		if errors.As(err, &lw) {
+			// Its SQL waited for a lock and its transaction was rolled back: maintenance mode did not go
+			// on, and the off action would only wait for the same lock (unless an earlier run left it on).
+			b.Hint = lw.Hint + ", then deploy again (lock_timeout bounds how long the maintenance SQL waits)"
+			if !d.res.Maintenance.Inherited {
+				d.maintOn = false
+				_ = d.run.set(ctx, "maintenance_on", false)
+			}
+		}
+		return b
 	}
 	now := d.clock.Now().UTC()
 	d.res.Maintenance.On = &now
@@ -297,9 +312,9 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 					partial = m // the statement under way may have completed
 				} else {
 					// The history row commits with the migration: applied means its COMMIT went through.
-					var status string
-					if err := d.conn.QueryRow(ctx, fmt.Sprintf("SELECT status FROM %s WHERE id = $1", d.hist.table("schemagate_history")), id).Scan(&status); err != nil {
-						return d.unreachable(pending[:i], m, st.committing, err)
+					status, err := d.hist.status(ctx, d.conn, id, m.ID())
+					if err != nil {
+						return d.unreadable(pending[:i], m, id, st, why, err)
 					}
 					if status == StatusApplied {
 						mr.Status, mr.Error = StatusApplied, nil
@@ -308,7 +323,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 				}
 			}
 			if mr.Status == StatusFailed {
-				_ = d.hist.mark(ctx, d.conn, id, m.ID(), StatusFailed, st.duration, st.attempts, err.Error())
+				d.markFailed(ctx, id, m, st, err.Error())
 			}
 			d.progress("%s", why)
 			return d.rollback(ctx, undoPlan{migs: applied, ids: ids, partial: partial}, why)
@@ -779,9 +794,13 @@ func (d *deployer) waitGone(ctx context.Context, pid int) error {
 	}
 	deadline := d.clock.Now().Add(time.Minute)
 	terminated := false
+	what := fmt.Sprintf("stopped while waiting for the dead run's connection (pid %d) to go", pid)
 	for {
 		var alive bool
 		if err := d.conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND application_name = 'schemagate deploy')", pid).Scan(&alive); err != nil {
+			if ctx.Err() != nil {
+				return stopped(ctx, what)
+			}
 			return fmt.Errorf("check the dead run's connection: %w", err)
 		}
 		if !alive {
@@ -797,7 +816,7 @@ func (d *deployer) waitGone(ctx context.Context, pid int) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return stopped(ctx, what)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
