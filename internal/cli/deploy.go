@@ -69,7 +69,8 @@ The database URL comes from the environment variable named by database_url_env (
 SCHEMAGATE_<NAME>_DATABASE_URL).
 
 Exit codes: 0 deployed or up to date, 3 blocked or rolled back (the database is as it was),
-2 usage, 1 the deploy or its rollback failed (the database needs a person).`,
+2 usage, 1 the deploy or its rollback failed, or maintenance mode could not be turned off (a person
+must act).`,
 		Example: `  schemagate deploy --env production
   schemagate deploy --env staging --dry-run
   schemagate deploy --env production --recover
@@ -184,6 +185,9 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		a.Logger.Warn("write deploy reports", "err", err)
 	}
 	switch {
+	case res.OK && res.Maintenance.LeftOn():
+		// The migrations went through, but the application may still be down: a person must act.
+		return exitCode(ExitFailure, fmt.Errorf("deployed, but maintenance mode was not turned off (%s): %s", res.Maintenance.Error, res.Maintenance.Hint))
 	case res.OK:
 		return nil
 	case res.Outcome == deploy.OutcomeBlocked || res.Outcome == deploy.OutcomeRolledBack:

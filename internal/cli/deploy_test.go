@@ -375,3 +375,39 @@ func TestDeploySnapshotDirIsTheConfigFilesToo(t *testing.T) {
 		t.Errorf("no snapshot manifest under %s", filepath.Join(app, "backups"))
 	}
 }
+
+// TestDeployMaintenanceLeftOnFails: a deploy whose migrations went through but whose maintenance mode
+// could not be turned off exits 1, not 0: the application may still be down, and the job must say so.
+func TestDeployMaintenanceLeftOnFails(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE TABLE app_settings (key text PRIMARY KEY, value text);
+		INSERT INTO app_settings VALUES ('maintenance', 'off');`); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	migs := filepath.Join(work, "migrations")
+	if err := os.MkdirAll(migs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(migs, "1_items.up.sql"), []byte("CREATE TABLE items (id bigint PRIMARY KEY);"))
+	writeFile(t, filepath.Join(migs, "1_items.down.sql"), []byte("DROP TABLE items;"))
+	cfg := filepath.Join(work, "schemagate.yml")
+	writeFile(t, cfg, []byte("dir: "+migs+"\nformat: golang-migrate\nenvironments:\n  prod:\n    snapshot: {kind: none}\n"+
+		"    maintenance:\n      on: {sql: \"UPDATE app_settings SET value = 'on'\"}\n      off: {sql: \"UPDATE app_setings SET value = 'off'\"}\n"))
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci"}
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg)
+	if code != ExitFailure || !strings.Contains(errOut, "deployed, but maintenance mode was not turned off") || !strings.Contains(errOut, "app_setings") {
+		t.Fatalf("exit %d, want %d naming the failed off step\nstdout:\n%s\nstderr:\n%s", code, ExitFailure, out, errOut)
+	}
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('items') IS NOT NULL").Scan(&exists); err != nil || !exists {
+		t.Errorf("the migration was not applied (%v): the deploy itself went through", err)
+	}
+}

@@ -106,6 +106,9 @@ type MaintenanceResult struct {
 	Hint string `json:"hint,omitempty"`
 }
 
+// LeftOn tells that the deploy could not turn maintenance mode off: the application may still be down.
+func (m *MaintenanceResult) LeftOn() bool { return m != nil && m.Error != "" && m.Off == nil }
+
 // Writes is the evidence of writes between a snapshot and the migrations.
 type Writes struct {
 	Detected bool `json:"detected"`
