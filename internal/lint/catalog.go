@@ -260,6 +260,13 @@ var catalog = []Rule{
 		Why:        "Risk: dangerous (deploy fails). Rewrite/scan: —. Also flagged by: S ban-concurrent-index-creation-in-transaction, transaction-nesting; A PG103; SM (needs disable_ddl_transaction!) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "BEGIN; CREATE INDEX CONCURRENTLY users_age_idx ON users (age); COMMIT;",
 		Good:       "CREATE INDEX CONCURRENTLY users_age_idx ON users (age);"},
+	{ID: "do-commit-in-transaction", Risk: Dangerous, Lock: "— (ERROR)", Rewrite: false, Scan: false,
+		Summary:    "DO block whose PL/pgSQL body runs COMMIT or ROLLBACK, inside BEGIN or a tool-managed transaction",
+		Suggestion: "run the migration outside a transaction block: mark it (-- +goose NO TRANSACTION, -- migrate:up transaction:false, -- +migrate Up notransaction, executeInTransaction=false in Flyway's V…sql.conf), or under golang-migrate make the DO block the file's only statement; drop a BEGIN … COMMIT of the file's own around it",
+		Why: "Risk: dangerous (deploy fails). A DO block may COMMIT or ROLLBACK (PostgreSQL 11+) only when it is not in a transaction block: inside one, including a migration tool's transaction and a query of several statements (golang-migrate sends a file as one query), PostgreSQL stops it with \"invalid transaction termination\" (SQLSTATE 2D000). " +
+			"The body is read with PostgreSQL's PL/pgSQL parser, so COMMIT in a string or a comment does not count; ROLLBACK TO SAVEPOINT is not one. A CALL, or a DO block that calls a procedure, may commit as well, but the file does not tell: those stay opaque-statement, and the rehearsal runs them.",
+		Bad:  "BEGIN;\nDO $$ BEGIN UPDATE users SET age = 0 WHERE age IS NULL; COMMIT; END $$;\nCOMMIT;",
+		Good: "-- +goose NO TRANSACTION\nDO $$ BEGIN UPDATE users SET age = 0 WHERE age IS NULL; COMMIT; END $$;"},
 	{ID: "concurrent-index-hygiene", Risk: Caution, Lock: "SHARE UPDATE EXCLUSIVE; waits for older txns (virtualxid)", Rewrite: false, Scan: false,
 		Summary:    "CIC without explicit name or IF NOT EXISTS; no cleanup of INVALID leftovers",
 		Suggestion: "name it, IF NOT EXISTS, check pg_index.indisvalid, DROP INDEX CONCURRENTLY IF EXISTS invalid ones before retry (fails → INVALID)",

@@ -237,6 +237,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 	case n.GetDoStmt() != nil:
 		a.add("opaque-statement", "DO block: its effect is invisible to the parser; the rehearsal's trace judges it")
+		a.doCommitInTransaction(n)
 		a.doBlock(n.GetDoStmt())
 	case n.GetCallStmt() != nil:
 		a.add("opaque-statement", fmt.Sprintf("CALL %s(): a procedure may change the schema invisibly; the rehearsal's trace judges it", lastName(n.GetCallStmt().GetFunccall().GetFuncname())))

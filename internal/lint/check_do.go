@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -61,6 +62,22 @@ func (s timeoutSet) apply(lock, stmt *timeout, inTx bool) {
 	case "statement_timeout":
 		stmt.set(s.on, s.local, inTx)
 	}
+}
+
+// doCommitInTransaction raises do-commit-in-transaction for a DO block whose body COMMITs or ROLLBACKs
+// in a transaction block (the tool's, or the file's own BEGIN): PostgreSQL refuses it there with
+// "invalid transaction termination" (2D000). A CALL, or a DO calling a procedure, may commit too, but
+// nothing in the file tells: those stay opaque-statement, for the rehearsal to run.
+func (a *analyzer) doCommitInTransaction(n *pg_query.Node) {
+	if !a.inTx() || !sqlparse.CommitsInside(n) {
+		return
+	}
+	where := "in the transaction block the migration tool runs this migration in"
+	if a.explicitTx && a.beginStmt != nil {
+		where = fmt.Sprintf("inside the BEGIN on line %d", a.beginStmt.Pos.Line)
+	}
+	a.add("do-commit-in-transaction", "DO block runs COMMIT or ROLLBACK "+where+
+		": PostgreSQL refuses it (invalid transaction termination, SQLSTATE 2D000) and the deploy fails")
 }
 
 // doBlock follows what a PL/pgSQL DO block's body does with the timeouts (SET [LOCAL] lock_timeout,

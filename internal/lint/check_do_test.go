@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/schemagate/schemagate/internal/migrate"
 )
 
 // TestDoBlockLockTimeout: a lock_timeout a DO block sets itself (SET, SET LOCAL, PERFORM set_config)
@@ -160,6 +163,67 @@ func TestDoBlockLockTimeoutPerStatement(t *testing.T) {
 			}
 			if !maps.Equal(got, tt.want) {
 				t.Errorf("unexplained-exclusive-lock risks %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDoCommitInTransactionByFormat: whether a DO block that commits runs in a transaction block is the
+// migration tool's to say, as the folder's format reads it: golang-migrate sends a file as one query (a
+// transaction block only when it holds several statements), goose, dbmate and Flyway wrap a migration
+// in a transaction unless it is marked, psql (a plain folder) runs each statement by itself. Each
+// migration of a folder is analyzed as lint --dir analyzes it.
+func TestDoCommitInTransactionByFormat(t *testing.T) {
+	t.Parallel()
+	const do = "DO $$ BEGIN UPDATE users SET age = 0 WHERE age IS NULL; COMMIT; END $$;\n"
+	tests := []struct {
+		name   string
+		format migrate.Format
+		files  fstest.MapFS
+		want   map[string]bool // migration version -> flagged
+	}{
+		{name: "golang-migrate", format: migrate.FormatGolangMigrate, files: fstest.MapFS{
+			"1_alone.up.sql":   {Data: []byte(do)},
+			"1_alone.down.sql": {Data: []byte("SELECT 1;\n")},
+			"2_with.up.sql":    {Data: []byte("SET lock_timeout = '2s';\n" + do)},
+			"2_with.down.sql":  {Data: []byte("SELECT 1;\n")},
+		}, want: map[string]bool{"1": false, "2": true}},
+		{name: "goose", format: migrate.FormatGoose, files: fstest.MapFS{
+			"00001_marked.sql":   {Data: []byte("-- +goose NO TRANSACTION\n-- +goose Up\n" + do)},
+			"00002_unmarked.sql": {Data: []byte("-- +goose Up\n" + do)},
+		}, want: map[string]bool{"1": false, "2": true}},
+		{name: "dbmate", format: migrate.FormatDbmate, files: fstest.MapFS{
+			"20240101000001_marked.sql":   {Data: []byte("-- migrate:up transaction:false\n" + do + "\n-- migrate:down\n")},
+			"20240101000002_unmarked.sql": {Data: []byte("-- migrate:up\n" + do + "\n-- migrate:down\n")},
+		}, want: map[string]bool{"20240101000001": false, "20240101000002": true}},
+		{name: "flyway", format: migrate.FormatFlyway, files: fstest.MapFS{
+			"V1__marked.sql":      {Data: []byte(do)},
+			"V1__marked.sql.conf": {Data: []byte("executeInTransaction=false\n")},
+			"V2__unmarked.sql":    {Data: []byte(do)},
+		}, want: map[string]bool{"1": false, "2": true}},
+		{name: "plain", format: migrate.FormatPlain, files: fstest.MapFS{
+			"001_alone.sql": {Data: []byte(do)},
+			"002_begin.sql": {Data: []byte("BEGIN;\n" + do + "COMMIT;\n")},
+		}, want: map[string]bool{"001": false, "002": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			set, err := migrate.Read(tt.files, tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			seq := NewSequence(Config{})
+			for _, m := range set.Migrations {
+				f := find(seq.Analyze(m), "do-commit-in-transaction")
+				got[m.Version] = f != nil
+				if f != nil && (f.Risk != Dangerous || !strings.Contains(f.Message, "deploy fails")) {
+					t.Errorf("%s: %+v, want dangerous, saying the deploy fails", m.Version, f)
+				}
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("flagged %v, want %v", got, tt.want)
 			}
 		})
 	}
