@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/schema"
 )
 
@@ -701,3 +703,40 @@ SELECT json_build_object(` + stateSQL + `,
 'full', (SELECT coalesce(json_agg(DISTINCT reason), '[]') FROM full_reasons),
 'seeds', (SELECT coalesce(json_agg(DISTINCT jsonb_build_array(classid::int8, objid::int8)), '[]') FROM chg WHERE objid <> 0)
 )::text`
+
+// Warm has conn's session plan the inspection queries (the whole read, the partial read and the probe),
+// so that the first reads after it do not pay for it: planning each of these large queries costs tens
+// of milliseconds, once per session (see queryWithInput). A rehearsal warms its connection while
+// another replays the history. The queries run in a transaction that is rolled back, so they leave no
+// setting behind, with each lock wait bounded by a few milliseconds: the replay's DDL must not wait long
+// for them, nor they for it. Their results and errors do not matter: a query whose lock wait timed out
+// was planned before it ran, and one a broken connection kept from running is planned when first read.
+func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '20ms'"); err != nil {
+		return
+	}
+	path := in.path
+	for _, q := range []struct {
+		input any
+		sql   string
+	}{
+		{map[string]any{}, fullInspectSQL},
+		{map[string]any{"seeds": [][2]uint32{}, "known": []knownRelation{}}, partialInspectSQL},
+		{map[string]any{"horizon": 3, "locks": [][3]any{}}, probeSQL},
+	} {
+		if _, err := tx.Exec(ctx, "SAVEPOINT warm"); err != nil {
+			return
+		}
+		// A lock wait that timed out ends the query, not the warm-up: the plan is made by then.
+		if _, err := queryWithInput(ctx, tx, &path, q.input, q.sql); err != nil {
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT warm"); err != nil {
+				return
+			}
+		}
+	}
+}

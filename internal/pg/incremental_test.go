@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -633,5 +634,70 @@ func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep) {
 		if mark.Incremental != s.incremental {
 			t.Errorf("%s: read after commit %s, want %s", s.sql, how[mark.Incremental], how[s.incremental])
 		}
+	}
+}
+
+// TestInspectorWarm: Warm leaves the session as it was (settings, no transaction, lock_timeout) and its
+// plans behind: the whole read, the partial read and the probe each have a generic plan once it
+// returns. A table locked by another session holds it up at most its own short lock_timeout (the
+// context's deadline is a safety net, not a measurement).
+func TestInspectorWarm(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.URL(t)
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	holder, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE t (id bigint PRIMARY KEY, v text);
+		CREATE VIEW tv AS SELECT id FROM t; CREATE INDEX t_v ON t (v);
+		SET TimeZone = 'Asia/Tokyo'; SET search_path = public`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	in, err := pg.NewInspector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	in.Warm(wctx, conn)
+	if wctx.Err() != nil {
+		t.Fatal("Warm waited for the lock another session holds")
+	}
+	if st := conn.PgConn().TxStatus(); st != 'I' {
+		t.Errorf("after Warm the session's transaction status is %q, want idle (I)", st)
+	}
+	var tz, path, lockTimeout string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('TimeZone'), current_setting('search_path'), current_setting('lock_timeout')`).Scan(&tz, &path, &lockTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if tz != "Asia/Tokyo" || path != "public" || lockTimeout != "0" {
+		t.Errorf("after Warm: TimeZone %s, search_path %s, lock_timeout %s; want Asia/Tokyo, public, 0", tz, path, lockTimeout)
+	}
+	var planned int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements WHERE generic_plans > 0
+		AND (statement LIKE '%WITH ns AS (%' OR statement LIKE '%WITH input AS (%')`).Scan(&planned); err != nil {
+		t.Fatal(err)
+	}
+	if planned < 2 {
+		t.Errorf("%d of the inspection queries planned by Warm, want the whole read and the probe at least", planned)
+	}
+	if _, err := holder.Exec(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Catalog().Tables) == 0 {
+		t.Error("the read after Warm found no table")
 	}
 }

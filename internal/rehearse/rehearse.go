@@ -218,8 +218,30 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	}
 	replayStart := time.Now()
 	done = r.apply()
+	// While the history replays, a second connection plans the catalog reads that follow
+	// (pg.Inspector.Warm), and the rehearsal goes on on it: planning those large queries costs tens of
+	// milliseconds once per session, which a 2-core runner then spends beside the replay instead of
+	// after it. The replay puts each script's session back as a new connection has it (Fresh), so
+	// nothing of the replaying session is lost with it.
+	var warmed *pgx.Conn
+	warm := make(chan struct{})
+	close(warm)
+	if len(history) > 0 && len(fresh) > 0 {
+		if c, err := pgx.Connect(ctx, r.inst.URL); err == nil {
+			warmed, warm = c, make(chan struct{})
+			go func() { defer close(warm); r.insp.Warm(ctx, c) }()
+		}
+	}
 	n, err := pg.ApplyHistory(ctx, r.conn, history)
 	done()
+	<-warm
+	if warmed != nil {
+		if err != nil {
+			warmed.Close(context.WithoutCancel(ctx))
+		} else if err := r.switchTo(ctx, warmed); err != nil {
+			return nil, "", err
+		}
+	}
 	for _, m := range history[:n] {
 		if rm := &rep.Migrations[index[m]]; rm.Status != report.StatusFailed && !rerunBase[m] {
 			rm.Status = report.StatusBase
@@ -685,6 +707,13 @@ func (r *run) revive(ctx context.Context, during string, cause *report.SQLError)
 	}
 	r.opts.Progress("  its session was ended: the rehearsal goes on in a new one")
 	return true, nil
+}
+
+// switchTo makes conn, a connection to the same database, the rehearsal's, with its own watchdog.
+func (r *run) switchTo(ctx context.Context, conn *pgx.Conn) error {
+	r.close(ctx)
+	r.conn = conn
+	return r.startWatchdog(ctx)
 }
 
 func (r *run) close(ctx context.Context) {
