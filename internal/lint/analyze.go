@@ -142,9 +142,6 @@ type analyzer struct {
 type scriptFacts struct {
 	file  string
 	stmts map[[2]int]stmtFacts // by the statement's line and column
-	// lockRule is the class the configuration gives missing-lock-timeout, when it gives one.
-	lockRule    Risk
-	lockRuleSet bool
 }
 
 // stmtFacts are the facts of one statement.
@@ -199,14 +196,8 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 }
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
-	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
+	return &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
 		lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
-	if class, set := cfg.Rules["missing-lock-timeout"]; set {
-		if r, err := ParseRisk(class); err == nil {
-			a.facts.lockRule, a.facts.lockRuleSet = r, true
-		}
-	}
-	return a
 }
 
 // loadSchema is the state Config.Schema describes: complete when it is given.

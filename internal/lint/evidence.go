@@ -95,7 +95,30 @@ const SourceBoth = "static+dynamic"
 // that claims one, and a table-scan added to a statement whose rewriting or scanning finding is ignored
 // is ignored with it. A finding added here is also ignored by an ignore comment above its statement
 // that names its rule (ignores, from IgnoresOf).
+//
+// It applies no rule classes of a configuration: see ApplyEvidenceWith.
 func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) []Finding {
+	return ApplyEvidenceWith(Config{}, static, ev, ignores...)
+}
+
+// ApplyEvidenceWith is ApplyEvidence under cfg's rule classes (--rule, lint.rules): a finding the
+// evidence added or turned into another rule's (table-scan, unexplained-exclusive-lock,
+// set-not-null-proven...) takes the class cfg gives its rule, or is dropped when cfg turns the rule off,
+// as the static analysis' findings do (see configured). The others keep what the analysis gave them.
+func ApplyEvidenceWith(cfg Config, static []Finding, ev []Evidence, ignores ...StatementIgnore) []Finding {
+	out := applyEvidence(static, ev, ignores)
+	var kept []Finding
+	for i, f := range out {
+		if i < len(static) && f.Rule == static[i].Rule {
+			kept = append(kept, f)
+			continue
+		}
+		kept = append(kept, configured(cfg, []Finding{f})...)
+	}
+	return kept
+}
+
+func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) []Finding {
 	out := slices.Clone(static)
 	type key struct {
 		file      string
@@ -405,10 +428,7 @@ func ApplyEvidence(static []Finding, ev []Evidence, ignores ...StatementIgnore) 
 				f := withRule(base, "missing-lock-timeout")
 				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, without an earlier SET lock_timeout: %s",
 					l, rel, queuedBehind(l, kind))
-				switch sc := facts[e.File]; {
-				case sc.lockRuleSet:
-					f.Risk = sc.lockRule
-				case kind == "m" && l < lockAE:
+				if kind == "m" && l < lockAE {
 					f.Risk = Caution
 				}
 				if !lockTimeoutRaised(out, e, f.Risk) {

@@ -554,6 +554,7 @@ func TestApplyEvidenceReplacedView(t *testing.T) {
 		{"accepted by an ignore comment", "-- schemagate:ignore missing-lock-timeout the view is read by a batch job only\n" + replace, Config{}, onView(2, true),
 			[]want{{2, Dangerous, true}}},
 		{"rule made safe", replace, Config{Rules: map[string]string{"missing-lock-timeout": "safe"}}, onView(1, true), nil},
+		{"rule made caution", replace, Config{Rules: map[string]string{"missing-lock-timeout": "caution"}}, onView(1, true), []want{{1, Caution, false}}},
 		{"an earlier statement has it already", "ALTER TABLE users ADD COLUMN bio text;\n" + replace, Config{}, onView(2, true), []want{{1, Dangerous, false}}},
 		{"known to exist: no second one", replace, Config{Schema: "CREATE TABLE users (id bigint, email text);\nCREATE VIEW active_users AS SELECT id FROM users;\n"},
 			onView(1, true), []want{{1, Dangerous, false}}},
@@ -563,7 +564,7 @@ func TestApplyEvidenceReplacedView(t *testing.T) {
 			t.Parallel()
 			s := script(tt.src)
 			var got []want
-			for _, f := range ApplyEvidence(AnalyzeScript(s, true, tt.cfg), tt.ev, IgnoresOf(s)...) {
+			for _, f := range ApplyEvidenceWith(tt.cfg, AnalyzeScript(s, true, tt.cfg), tt.ev, IgnoresOf(s)...) {
 				if f.Rule == "missing-lock-timeout" {
 					got = append(got, want{f.Line, f.Risk, f.Ignored})
 					if strings.HasPrefix(f.Statement, "CREATE OR REPLACE") && !strings.Contains(f.Message, "every later query on the view") {
@@ -575,5 +576,40 @@ func TestApplyEvidenceReplacedView(t *testing.T) {
 				t.Errorf("missing-lock-timeout findings (line, risk, ignored) %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestApplyEvidenceWithRuleClasses: the rule classes of the configuration (--rule, lint.rules) apply to
+// what the evidence adds (a table-scan, an unexplained-exclusive-lock) and to a finding it turns into
+// another rule's (set-not-null-proven), as they do to the static analysis' findings; a rule turned off
+// adds nothing. Findings the evidence leaves as they were keep their class.
+func TestApplyEvidenceWithRuleClasses(t *testing.T) {
+	t.Parallel()
+	src := "DO $$ BEGIN UPDATE t SET v = v + 1; END $$;\nALTER TABLE t ALTER COLUMN v SET NOT NULL;\nDO $$ BEGIN EXECUTE 'ALTER TABLE u ADD COLUMN w int'; END $$;\n"
+	ev := []Evidence{
+		{File: "m.sql", Line: 1, Column: 1, Scanned: []string{"public.t"}, Locks: []LockEvidence{{Relation: "public.t", Mode: "RowExclusiveLock", Preexisting: true, Kind: "r"}}},
+		{File: "m.sql", Line: 2, Column: 1, Locks: []LockEvidence{{Relation: "public.t", Mode: "AccessExclusiveLock", Preexisting: true, Kind: "r"}}},
+		{File: "m.sql", Line: 3, Column: 1, Locks: []LockEvidence{{Relation: "public.u", Mode: "AccessExclusiveLock", Preexisting: true, Kind: "r"}}},
+	}
+	classes := func(fs []Finding) map[string]Risk {
+		out := map[string]Risk{}
+		for _, f := range fs {
+			out[f.Rule] = f.Risk
+		}
+		return out
+	}
+	base := classes(ApplyEvidence(AnalyzeScript(script(src), true, Config{}), ev))
+	for _, rule := range []string{"table-scan", "set-not-null-proven", "unexplained-exclusive-lock", "opaque-statement"} {
+		if _, ok := base[rule]; !ok {
+			t.Fatalf("without a configuration the evidence gives no %s: %v (the test proves nothing)", rule, base)
+		}
+	}
+	cfg := Config{Rules: map[string]string{"table-scan": "off", "set-not-null-proven": "caution", "unexplained-exclusive-lock": "safe", "opaque-statement": "dangerous"}}
+	got := classes(ApplyEvidenceWith(cfg, AnalyzeScript(script(src), true, cfg), ev))
+	if _, ok := got["table-scan"]; ok {
+		t.Errorf("table-scan=off: the evidence still added one: %v", got)
+	}
+	if got["set-not-null-proven"] != Caution || got["unexplained-exclusive-lock"] != Safe || got["opaque-statement"] != Dangerous {
+		t.Errorf("classes %v, want set-not-null-proven caution, unexplained-exclusive-lock safe, opaque-statement dangerous", got)
 	}
 }

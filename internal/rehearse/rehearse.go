@@ -829,7 +829,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	rm.DurationMS = time.Since(start).Milliseconds()
 	rm.Trace = traces(m.Up, evidence)
 	if !r.opts.NoTrace {
-		rm.Findings = lint.ApplyEvidence(rm.Findings, evidence, lint.IgnoresOf(m.Up)...)
+		rm.Findings = lint.ApplyEvidenceWith(r.opts.Lint, rm.Findings, evidence, lint.IgnoresOf(m.Up)...)
 	}
 	if err != nil {
 		if isToolError(ctx, err) {
