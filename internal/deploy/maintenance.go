@@ -335,7 +335,7 @@ func (s lockSeen) lockWaitError(err error, wait time.Duration) error {
 // lockWaitSQL reads what session $1 waits for: the table it waits to lock, or whose row it waits for
 // (a row lock shows as a wait for the holder's transaction, with the row's table in the waiter's tuple
 // lock), and pg_blocking_pids' sessions, described as lockHolders describes them (never their query).
-const lockWaitSQL = `
+var lockWaitSQL = `
 WITH w AS (
   SELECT c.oid AS rel, format('%I.%I', n.nspname, c.relname) AS name,
          EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted AND l.locktype = 'relation') AS whole
@@ -344,13 +344,12 @@ WITH w AS (
                           AND (NOT l.granted OR l.locktype = 'tuple') ORDER BY l.granted LIMIT 1) r ON true
     LEFT JOIN pg_class c ON c.oid = r.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 )
-SELECT coalesce(w.name, ''), coalesce((array_agg(format('%s by pid %s (user %s%s, %s%s)',
+SELECT coalesce(w.name, ''), coalesce((array_agg(
          CASE WHEN w.name IS NULL THEN 'a lock it needs is held'
               WHEN NOT w.whole THEN 'a row of ' || w.name || ' is locked'
               WHEN m.modes IS NULL THEN w.name || ' is awaited ahead of it'
-              ELSE w.name || ' is locked (' || m.modes || ')' END,
-         b.pid, coalesce(a.usename::text, '?'), coalesce(', application ' || nullif(a.application_name, ''), ''), coalesce(a.state, '?'),
-         coalesce(' since ' || to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '')) ORDER BY b.pid))[1:5], '{}')
+              ELSE w.name || ' is locked (' || m.modes || ')' END || ' ' || ` + holderSQL("b.pid") + `
+         ORDER BY b.pid))[1:5], '{}')
   FROM w CROSS JOIN unnest(pg_blocking_pids($1)) b(pid)
   LEFT JOIN pg_stat_activity a ON a.pid = b.pid
   LEFT JOIN LATERAL (SELECT string_agg(l.mode, ', ' ORDER BY l.mode) AS modes FROM pg_locks l
