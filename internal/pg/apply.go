@@ -3,6 +3,7 @@
 package pg
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,8 @@ type ApplyOptions struct {
 	// Fresh puts the session back as a new connection has it first (ResetSession), so that what an
 	// earlier script SET does not reach this one.
 	Fresh bool
+	// ResetSQL, when set, is what Fresh runs instead of ResetSession (see Inspector.ResetSQL).
+	ResetSQL string
 	// Discarded says the caller rolls its transaction back after the script (a sqitch verify script):
 	// the script's own ROLLBACK, which ends such scripts, is skipped as its BEGIN is.
 	Discarded bool
@@ -92,7 +95,15 @@ const ResetSession = "RESET ALL; RESET SESSION AUTHORIZATION"
 
 // Reset runs ResetSession on conn.
 func Reset(ctx context.Context, conn *pgx.Conn) error {
-	if err := execSimple(ctx, conn, ResetSession); err != nil {
+	return ResetWith(ctx, conn, "")
+}
+
+// ResetWith runs q, which resets the session as ResetSession does, on conn; ResetSession when q is "".
+func ResetWith(ctx context.Context, conn *pgx.Conn, q string) error {
+	if q == "" {
+		q = ResetSession
+	}
+	if err := execSimple(ctx, conn, q); err != nil {
 		return fmt.Errorf("reset session: %w", err)
 	}
 	return nil
@@ -107,12 +118,12 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 	if opts.Fresh {
 		// On its own: joined to the script, it would make a single CREATE INDEX CONCURRENTLY part of a
 		// multi-statement query, which runs as one transaction.
-		if err := Reset(ctx, conn); err != nil {
+		if err := ResetWith(ctx, conn, opts.ResetSQL); err != nil {
 			return err
 		}
 	}
 	if opts.Whole && opts.Before == nil && opts.After == nil && !hasCopyData(s) {
-		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, false)
+		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, "")
 		return err
 	}
 	inTx := conn.PgConn().TxStatus() == 'T'
@@ -318,7 +329,11 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 		return ApplyScript(ctx, conn, s, opts)
 	}
 	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) && !hasCopyData(s) {
-		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, true, opts.Fresh) // BEGIN, the script and COMMIT in one round trip
+		reset := ""
+		if opts.Fresh {
+			reset = cmp.Or(opts.ResetSQL, ResetSession)
+		}
+		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, true, reset) // BEGIN, the script and COMMIT in one round trip
 		return err
 	}
 	if err := execSimple(ctx, conn, "BEGIN"); err != nil {
@@ -374,7 +389,7 @@ func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) 
 			size += len(next.Up.SQL)
 			batch = append(batch, next.Up)
 		}
-		n, err := applyJoined(ctx, conn, batch, true, true)
+		n, err := applyJoined(ctx, conn, batch, true, ResetSession)
 		applied += n
 		if err != nil {
 			return applied, err
@@ -394,7 +409,7 @@ type joinedPlace struct{ sc, st, start int }
 // failing statement is the one after the last that completed, so it is found even when the server gives
 // no position (most errors), and a position, when there is one, is mapped into the statement. A failure
 // leaves no transaction open.
-func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script, tx, fresh bool) (int, error) {
+func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script, tx bool, reset string) (int, error) {
 	var b strings.Builder
 	var places []joinedPlace
 	runes := 0
@@ -411,8 +426,8 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 		if tx {
 			add(i, -1, "BEGIN")
 		}
-		if fresh {
-			for _, q := range strings.Split(ResetSession, "; ") {
+		if reset != "" {
+			for _, q := range strings.Split(reset, "; ") {
 				add(i, -1, q)
 			}
 		}

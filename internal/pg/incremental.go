@@ -66,6 +66,9 @@ type Mark struct {
 	defACL    string            // default privileges fingerprint at the mark
 	filtered  *schema.Catalog
 	ig        schema.Ignore
+	// token names the mark in the session's change log (see TrackChanges): the log holds what changed
+	// since the mark while it starts with this token. Empty when the session keeps no log.
+	token string
 	// Incremental tells whether the mark came from an incremental read (for tests and statistics).
 	Incremental bool
 }
@@ -119,8 +122,15 @@ type Inspector struct {
 	// Full and Partial count the reads of each kind; Owners counts the relations, functions and types
 	// the partial reads covered.
 	Full, Partial, Owners int
+	// Logged counts the partial reads whose changes the session's change log named (see
+	// TrackChanges), without a scan of the catalogs.
+	Logged int
 	// path is the search path reads run under, once the first read has found it (see queryWithInput).
 	path string
+	// tracking tells that TrackChanges installed the change log; nonce and seq make the marks' tokens.
+	tracking bool
+	nonce    string
+	seq      int
 }
 
 // NewInspector returns an Inspector with the default ignore list and the mode SCHEMAGATE_INSPECT asks for.
@@ -153,14 +163,19 @@ func (in *Inspector) Locks(ctx context.Context, q Querier) ([]Lock, error) {
 
 // Inspect reads the whole catalog and marks it.
 func (in *Inspector) Inspect(ctx context.Context, q Querier) (*Mark, error) {
+	return in.inspect(ctx, q, in.newToken())
+}
+
+// inspect reads the whole catalog; a token starts the session's change log afresh under it.
+func (in *Inspector) inspect(ctx context.Context, q Querier, token string) (*Mark, error) {
 	in.Full++
-	doc, err := readCatalog(ctx, q, &in.path, true, nil, nil, nil)
+	doc, err := readCatalog(ctx, q, &in.path, true, nil, nil, nil, token)
 	if err != nil {
 		return nil, err
 	}
 	st := doc.State
 	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, schemas: st.Schemas,
-		pathOK: st.PathOK && !st.Shadowed, roles: st.Roles, defACL: st.DefACL, ig: in.Ignore}
+		pathOK: st.PathOK && !st.Shadowed, roles: st.Roles, defACL: st.DefACL, ig: in.Ignore, token: token}
 	for _, r := range doc.Relations {
 		m.relations[r.OID] = r.Name
 	}
@@ -182,7 +197,7 @@ func (in *Inspector) Since(ctx context.Context, q Querier, mark *Mark, held []Lo
 		return in.Inspect(ctx, q)
 	}
 	if in.Mode == InspectVerify {
-		full, err := in.Inspect(ctx, q)
+		full, err := in.inspect(ctx, q, "") // the log goes on from m
 		if err != nil {
 			return nil, err
 		}
@@ -220,17 +235,41 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 	for i, l := range held {
 		locks[i] = [3]any{l.Class, l.OID, l.Mode}
 	}
-	b, err := queryWithInput(ctx, q, &in.path, map[string]any{"horizon": mark.horizon, "locks": locks}, probeSQL)
-	if err != nil {
-		return nil, fmt.Errorf("probe catalog changes: %w", err)
+	token := in.newToken()
+	input := map[string]any{"horizon": mark.horizon, "locks": locks}
+	if token != "" {
+		input["token"] = token
 	}
 	var p struct {
 		state
-		Full  []string   `json:"full"`
-		Seeds [][2]int64 `json:"seeds"`
+		Full     []string   `json:"full"`
+		Seeds    [][2]int64 `json:"seeds"`
+		Fallback bool       `json:"fallback"`
 	}
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("decode catalog changes: %w", err)
+	probe := func(query string) error {
+		b, err := queryWithInput(ctx, q, &in.path, input, query)
+		if err != nil {
+			return fmt.Errorf("probe catalog changes: %w", err)
+		}
+		p.Fallback = false
+		if err := json.Unmarshal(b, &p); err != nil {
+			return fmt.Errorf("decode catalog changes: %w", err)
+		}
+		return nil
+	}
+	logged := false
+	if in.tracking && mark.token != "" {
+		input["mark"] = mark.token
+		if err := probe(loggedProbeSQL); err != nil {
+			return nil, err
+		}
+		logged = !p.Fallback
+		delete(input, "mark")
+	}
+	if !logged {
+		if err := probe(probeSQL); err != nil {
+			return nil, err
+		}
 	}
 	if len(p.Full) > 0 || p.Path != mark.path || p.Schemas != mark.schemas || !p.PathOK || p.Shadowed || p.Roles != mark.roles || p.DefACL != mark.defACL {
 		return nil, nil
@@ -280,13 +319,16 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 			break
 		}
 	}
-	m := &Mark{horizon: p.horizon(), path: p.Path, schemas: p.Schemas, pathOK: true, roles: p.Roles, defACL: p.DefACL, ig: in.Ignore, Incremental: true}
+	m := &Mark{horizon: p.horizon(), path: p.Path, schemas: p.Schemas, pathOK: true, roles: p.Roles, defACL: p.DefACL, ig: in.Ignore, Incremental: true, token: token}
+	if logged {
+		in.Logged++
+	}
 	if len(seedOIDs) == 0 {
 		in.Partial++
 		m.raw, m.relations, m.filtered = mark.raw, mark.relations, mark.Catalog()
 		return m, nil
 	}
-	doc, err := readCatalog(ctx, q, &in.path, false, classes, seedOIDs, mark.known(classes, seedOIDs))
+	doc, err := readCatalog(ctx, q, &in.path, false, classes, seedOIDs, mark.known(classes, seedOIDs), token)
 	if err != nil {
 		return nil, err
 	}
@@ -318,10 +360,18 @@ var dynamicGrant = regexp.MustCompile(`(?is)\b(grant|revoke)\b.*` + dynamicExecu
 
 const dynamicExecute = `\bexecute\s+('|\$|e'|format\s*\(|\(|[a-z_][a-z0-9_.]*\s*(;|\|\||\busing\b|\binto\b))`
 
+// reassignOwned matches REASSIGN OWNED, which changes owners without an event trigger seeing it (see
+// changeLog), and a script that names the change log's setting or functions (it could rewrite the log).
+var reassignOwned = regexp.MustCompile(`(?i)\breassign\s+owned\b|schemagate[._](ddl|log_|reset)`)
+
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
 // direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */
-// SELECT (a) ...) or in dynamic SQL. The catalog is then read whole after it (Since's force).
+// SELECT (a) ...) or in dynamic SQL, and REASSIGN OWNED. The catalog is then read whole after it
+// (Since's force).
 func UnseenChanges(sql string) bool {
+	if reassignOwned.MatchString(sql) {
+		return true
+	}
 	sql = sqlComment.ReplaceAllString(sql, " ")
 	return catalogDML.MatchString(sql) || columnGrant.MatchString(sql) || dynamicGrant.MatchString(sql)
 }
@@ -440,8 +490,8 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 			delete(c.Composites, k)
 		}
 	}
-	// Schemas and extensions are always read whole.
-	c.Schemas, c.Extensions, c.User = part.Schemas, part.Extensions, part.User
+	// A partial read leaves schemas and extensions out: they are the mark's (see partialInspectSQL).
+	c.User = part.User
 	maps.Copy(c.Tables, part.Tables)
 	maps.Copy(c.Views, part.Views)
 	maps.Copy(c.Sequences, part.Sequences)
@@ -728,6 +778,7 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 		{map[string]any{}, fullInspectSQL},
 		{map[string]any{"seeds": [][2]uint32{}, "known": []knownRelation{}}, partialInspectSQL},
 		{map[string]any{"horizon": 3, "locks": [][3]any{}}, probeSQL},
+		{map[string]any{"horizon": 3, "locks": [][3]any{}, "mark": ""}, loggedProbeSQL},
 	} {
 		if _, err := tx.Exec(ctx, "SAVEPOINT warm"); err != nil {
 			return

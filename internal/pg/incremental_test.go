@@ -134,10 +134,73 @@ func TestIncrementalInspectMatchesFull(t *testing.T) {
 		`ALTER ROLE ` + role + ` RENAME TO ` + role + `_renamed`,
 		`DROP POLICY orders_audit ON orders`,
 	}, incrementalCases[at:])
-	in := runIncrementalCases(t, conn, cases)
+	in := runIncrementalCases(t, conn, cases, false)
 	if in.Partial < 2*len(cases) {
 		t.Errorf("%d incremental reads out of %d: the incremental path is not taken", in.Partial, in.Partial+in.Full)
 	}
+}
+
+// TestIncrementalInspectFromChangeLog is TestIncrementalInspectMatchesFull with the change log installed
+// (Inspector.TrackChanges), as the rehearsal has it: every read is still checked against a full one, and
+// most take their seeds from the log instead of scanning the catalogs.
+func TestIncrementalInspectFromChangeLog(t *testing.T) {
+	conn := pgtest.Conn(t)
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP OWNED BY schemagate_reader; DROP ROLE IF EXISTS schemagate_reader")
+	})
+	in := runIncrementalCases(t, conn, incrementalCases, true)
+	if in.Logged < len(incrementalCases) {
+		t.Errorf("%d of %d incremental reads from the change log: the log is not used", in.Logged, in.Partial)
+	}
+}
+
+// TestChangeLogFallsBack: the log cannot vouch for a read, which then scans the catalogs, when it names
+// no object (GRANT), when the event triggers were disabled, and in another session.
+func TestChangeLogFallsBack(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	exec(t, conn, "CREATE TABLE t (id int PRIMARY KEY, a text)")
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	if err := in.TrackChanges(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(sql string, want bool) {
+		t.Helper()
+		exec(t, conn, "BEGIN")
+		exec(t, conn, sql)
+		locks, err := in.Locks(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, conn, "COMMIT")
+		logged := in.Logged
+		next, err := in.Since(ctx, conn, mark, locks, false)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if got := in.Logged > logged; got != want {
+			t.Errorf("%s: read from the change log %v, want %v", sql, got, want)
+		}
+		mark = next
+	}
+	read("ALTER TABLE t ADD COLUMN b int", true)
+	read("GRANT SELECT ON t TO PUBLIC", false)
+	// The reset that starts each migration keeps the log.
+	exec(t, conn, in.ResetSQL())
+	read("COMMENT ON COLUMN t.a IS 'a'", true)
+	exec(t, conn, "ALTER EVENT TRIGGER schemagate_log_ddl DISABLE")
+	read("ALTER TABLE t ADD COLUMN c int", false)
+	exec(t, conn, "ALTER EVENT TRIGGER schemagate_log_ddl ENABLE ALWAYS")
+	read("ALTER TABLE t ADD COLUMN d int", false) // the triggers changed since the mark
+	read("ALTER TABLE t ADD COLUMN d2 int", true)
+	// A plain RESET ALL clears the log: the next read cannot vouch for it.
+	exec(t, conn, pg.ResetSession)
+	read("ALTER TABLE t ADD COLUMN e int", false)
+	read("ALTER TABLE t ADD COLUMN f int", true)
 }
 
 // TestIncrementalInspectAsOrdinaryUser runs the cases that need no superuser as a role that owns nothing
@@ -172,18 +235,27 @@ func TestIncrementalInspectAsOrdinaryUser(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil || super {
 		t.Fatalf("connected as a superuser (%v)", err)
 	}
-	in := runIncrementalCases(t, conn, incrementalCases[:30])
+	in := runIncrementalCases(t, conn, incrementalCases[:30], true) // no superuser: the log is not installed
+	if in.Logged != 0 {
+		t.Errorf("%d reads from the change log, which an ordinary user cannot install", in.Logged)
+	}
 	if in.Partial < 40 {
 		t.Errorf("%d incremental reads out of %d: the incremental path is not taken", in.Partial, in.Partial+in.Full)
 	}
 }
 
-// runIncrementalCases applies each case in verify mode, three ways (see TestIncrementalInspectMatchesFull).
-func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string) *pg.Inspector {
+// runIncrementalCases applies each case in verify mode, three ways (see TestIncrementalInspectMatchesFull),
+// with the change log when track is set.
+func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string, track bool) *pg.Inspector {
 	t.Helper()
 	ctx := context.Background()
 	exec(t, conn, `CREATE FUNCTION norm_total(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2'`)
 	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	if track {
+		if err := in.TrackChanges(ctx, conn); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mark, err := in.Inspect(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +278,8 @@ func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string) *pg.Inspe
 			}
 		}
 		exec(t, conn, "ROLLBACK")
-		if _, err := in.Since(ctx, conn, mark, nil, false); err != nil {
+		// The catalog is as at mark again; the committed case starts from this read.
+		if mark, err = in.Since(ctx, conn, mark, nil, false); err != nil {
 			t.Fatalf("case %d, read after rollback: %v\n%s", i, err, sql)
 		}
 
@@ -224,7 +297,7 @@ func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string) *pg.Inspe
 		}
 		mark = next
 	}
-	t.Logf("%d full reads, %d incremental", in.Full, in.Partial)
+	t.Logf("%d full reads, %d incremental (%d from the change log)", in.Full, in.Partial, in.Logged)
 	return in
 }
 

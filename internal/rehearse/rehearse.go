@@ -271,6 +271,17 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 	}
 
+	// The catalog reads after each step find what it changed in a log the server keeps of its DDL
+	// commands, where they can, instead of scanning the catalogs (see pg.Inspector.TrackChanges). Without
+	// it (a role that is no superuser) they scan as before.
+	if len(fresh) > 0 {
+		if err := r.insp.TrackChanges(ctx, r.conn); err != nil {
+			if isToolError(ctx, err) {
+				return nil, "", err
+			}
+			opts.Logger.Debug("catalog reads scan the catalogs", "reason", err)
+		}
+	}
 	// before is the catalog the next migration starts from, kept as a mark so that each inspection
 	// reads only what the migration changed (see pg.Inspector).
 	var before *pg.Mark
@@ -342,7 +353,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			r.trace = nil
 		}
 	}
-	opts.Logger.Debug("catalog reads", "full", r.insp.Full, "incremental", r.insp.Partial, "owners read incrementally", r.insp.Owners)
+	opts.Logger.Debug("catalog reads", "full", r.insp.Full, "incremental", r.insp.Partial, "from the change log", r.insp.Logged, "owners read incrementally", r.insp.Owners)
 	if before != nil && before.Incremental && !failedOutsideTx {
 		if missed, err = r.insp.Check(ctx, r.conn, before); err != nil {
 			return nil, "", fmt.Errorf("inspect catalog: %w", err)
@@ -759,7 +770,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	var err error
 	var locks []pg.Lock
 	incremental := false
-	if err := pg.Reset(ctx, r.conn); err != nil {
+	if err := pg.ResetWith(ctx, r.conn, r.insp.ResetSQL()); err != nil {
 		return nil, false, err
 	}
 	done := r.apply()
@@ -970,7 +981,7 @@ func formatVersion(v int) string {
 // verify runs m's sqitch verify script after its deploy, as sqitch deploy --verify (and schemagate
 // deploy) do: in a session of its own, in a transaction that is rolled back. An error fails the change.
 func (r *run) verify(ctx context.Context, m *migrate.Migration) error {
-	if err := pg.Reset(ctx, r.conn); err != nil {
+	if err := pg.ResetWith(ctx, r.conn, r.insp.ResetSQL()); err != nil {
 		return err
 	}
 	if err := beginTx(ctx, r.conn); err != nil {

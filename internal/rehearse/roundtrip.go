@@ -43,7 +43,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		from = nil
 	}
 	done := r.apply()
-	err := r.applyScript(ctx, m.Down, inTx, pg.ApplyOptions{Fresh: true, Progress: r.progress("down", m.Down)})
+	err := r.applyScript(ctx, m.Down, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("down", m.Down)})
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Down)
 	}
@@ -72,7 +72,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
 	}
 	done = r.apply()
-	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, Progress: r.progress("re-up", m.Up)})
+	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("re-up", m.Up)})
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Up)
 	}

@@ -1,0 +1,206 @@
+package pg
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The change log.
+//
+// The probe of an incremental read (probeSQL) finds the catalog rows written since the mark by their
+// xmin, which no index covers: it walks the user range of every catalog, a cost that grows with the
+// schema (about 3 ms at 400 tables) and is paid three times per migration, for a change of one column.
+// On a server where the rehearsal is a superuser (its own throwaway server), TrackChanges installs two
+// event triggers that write what each DDL command created, altered or dropped (classid:objid, from
+// pg_event_trigger_ddl_commands and pg_event_trigger_dropped_objects) to a setting of the session,
+// changeLog. Each read starts the log afresh under a token that its Mark keeps; the next read takes
+// the log's entries as its seeds (loggedProbeSQL) instead of scanning, when the log still starts with the
+// mark's token. The setting is transactional as the catalog is: a rolled-back transaction or savepoint
+// takes its entries back with its changes, and puts back the token of the mark the catalog returned to.
+//
+// The locks the session holds and the captured ones still count as before (drops, and what a command
+// changes beside its own object, lock it). The log cannot vouch, and the read falls back to the scan,
+// when it does not start with the mark's token (another session, a reconnect, a read that did not start
+// it), when it overflowed (a migration of thousands of DDL commands), when an entry names no object
+// (GRANT, REVOKE, ALTER DEFAULT PRIVILEGES and DROP OWNED change privileges of objects the log does not
+// name; a command that reports no object), or when the event triggers were changed since the mark.
+// Schema, extension and other shared-vocabulary changes are full reads either way.
+//
+// Each migration starts from a reset session (ResetSession), which would clear the log: ResetSQL resets
+// the session and keeps it.
+
+// changeLog is the session setting the event triggers write: "token|" then " classid:objid" entries; a
+// trailing "!" says it overflowed.
+const changeLog = "schemagate.ddl"
+
+// changeLogLimit is how long the log grows (about a thousand entries) before it gives up: appending to a
+// setting copies it, so a migration of many thousands of statements would pay quadratically.
+const changeLogLimit = 16000
+
+// trackChangesSQL installs the log: functions in pg_catalog, which the catalog reads leave out, and event
+// triggers enabled ALWAYS, which fire under session_replication_role = replica too.
+var trackChangesSQL = `
+CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+DECLARE
+  v text := current_setting('` + changeLog + `', true);
+  e text;
+  n int;
+BEGIN
+  IF v IS NULL OR strpos(v, '|') = 0 OR right(v, 1) = '!' THEN
+    RETURN;
+  END IF;
+  IF length(v) > ` + strconv.Itoa(changeLogLimit) + ` THEN
+    PERFORM set_config('` + changeLog + `', v || '!', false);
+    RETURN;
+  END IF;
+  SELECT string_agg(' ' || coalesce(classid::int8, 0) || ':' || coalesce(objid::int8, 0), ''), count(*) INTO e, n
+    FROM pg_event_trigger_ddl_commands();
+  -- A DROP reports its objects to schemagate_log_drop; DROP OWNED also revokes privileges, and a command
+  -- that reports no object (CREATE ... IF NOT EXISTS of an existing one, or one that reports none) may
+  -- have changed something all the same: an entry of no object sends the next read to the scan.
+  IF tg_tag = 'DROP OWNED' OR (n = 0 AND tg_tag NOT LIKE 'DROP %') THEN
+    e := coalesce(e, '') || ' 0:0';
+  END IF;
+  PERFORM set_config('` + changeLog + `', v || coalesce(e, ''), false);
+END $f$;
+CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_drop() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+DECLARE
+  v text := current_setting('` + changeLog + `', true);
+BEGIN
+  IF v IS NULL OR strpos(v, '|') = 0 OR right(v, 1) = '!' THEN
+    RETURN;
+  END IF;
+  PERFORM set_config('` + changeLog + `', v || coalesce((SELECT string_agg(' ' || classid::int8 || ':' || objid::int8, '')
+    FROM pg_event_trigger_dropped_objects()), ''), false);
+END $f$;
+-- ResetSession, keeping the log.
+CREATE OR REPLACE FUNCTION pg_catalog.schemagate_reset() RETURNS void LANGUAGE plpgsql AS $f$
+DECLARE
+  v text := current_setting('` + changeLog + `', true);
+BEGIN
+  RESET ALL;
+  RESET SESSION AUTHORIZATION;
+  IF v <> '' THEN
+    PERFORM set_config('` + changeLog + `', v, false);
+  END IF;
+END $f$;
+DO $d$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'schemagate_log_ddl') THEN
+    CREATE EVENT TRIGGER schemagate_log_ddl ON ddl_command_end EXECUTE PROCEDURE pg_catalog.schemagate_log_ddl();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'schemagate_log_drop') THEN
+    CREATE EVENT TRIGGER schemagate_log_drop ON sql_drop EXECUTE PROCEDURE pg_catalog.schemagate_log_drop();
+  END IF;
+  ALTER EVENT TRIGGER schemagate_log_ddl ENABLE ALWAYS;
+  ALTER EVENT TRIGGER schemagate_log_drop ENABLE ALWAYS;
+END $d$`
+
+// TrackChanges has the session's later reads find what changed in the change log where they can (see
+// changeLog), when the session's role is a superuser: the rehearsal's throwaway server. It installs event
+// triggers in the database, so it is only for a database that is thrown away. Elsewhere it does nothing,
+// and reads scan the catalogs as before. Call it before the first read; after it, reset sessions with
+// ResetSQL.
+func (in *Inspector) TrackChanges(ctx context.Context, conn *pgx.Conn) error {
+	if in.Mode == InspectFull {
+		return nil
+	}
+	var super bool
+	if err := conn.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil {
+		return fmt.Errorf("install the change log: %w", err)
+	}
+	if !super {
+		return nil
+	}
+	if err := execSimple(ctx, conn, trackChangesSQL); err != nil {
+		return fmt.Errorf("install the change log: %w", err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	in.tracking, in.nonce = true, hex.EncodeToString(b)
+	return nil
+}
+
+// ResetSQL is ResetSession for the sessions an Inspector reads: once TrackChanges has installed the
+// change log, one that keeps it.
+func (in *Inspector) ResetSQL() string {
+	if in.tracking {
+		return "SELECT pg_catalog.schemagate_reset()"
+	}
+	return ResetSession
+}
+
+// newToken names the next mark in the change log; "" when there is none.
+func (in *Inspector) newToken() string {
+	if !in.tracking {
+		return ""
+	}
+	in.seq++
+	return in.nonce + "." + strconv.Itoa(in.seq)
+}
+
+// loggedProbeSQL is probeSQL with the seeds taken from the change log instead of a scan of the catalogs.
+// Its input adds the mark's token ("mark"); it returns "fallback" when the log cannot vouch for what
+// changed since the mark (see changeLog), and then nothing else counts.
+var loggedProbeSQL = `
+WITH input AS (SELECT current_setting('schemagate.inspect', true)::jsonb AS j),
+h AS (SELECT (j->>'horizon')::xid AS h FROM input),
+log AS (SELECT coalesce(current_setting('` + changeLog + `', true), '') AS v),
+entries AS MATERIALIZED (
+  SELECT split_part(e, ':', 1)::oid AS classid, split_part(e, ':', 2)::oid AS objid
+  FROM log, unnest(string_to_array(substr(log.v, strpos(log.v, '|') + 1), ' ')) e WHERE e <> '' AND e <> '!'
+),
+fallback(reason) AS (
+  SELECT 'log' FROM log, input WHERE split_part(log.v, '|', 1) <> (input.j->>'mark') OR strpos(log.v, '|') = 0 OR right(log.v, 1) = '!'
+  UNION ALL SELECT 'unnamed change' FROM entries WHERE classid = 0
+  UNION ALL SELECT 'event triggers' WHERE (SELECT count(*) FROM pg_event_trigger e
+      WHERE e.evtname IN ('schemagate_log_ddl', 'schemagate_log_drop') AND e.evtenabled = 'A') <> 2
+  UNION ALL SELECT 'event triggers changed' FROM pg_event_trigger e, h WHERE age(e.xmin) <= age(h.h)
+),
+locks(classid, objid, mode) AS (
+  SELECT (e->>0)::oid, (e->>1)::oid, e->>2 FROM input, jsonb_array_elements(j->'locks') e
+  UNION ALL ` + locksSQL + `
+),
+new_class AS MATERIALIZED (SELECT x.oid, x.relname, x.relnamespace FROM pg_class x
+  WHERE x.oid IN (SELECT objid FROM entries WHERE classid = 'pg_class'::regclass)),
+new_proc AS MATERIALIZED (SELECT x.oid, x.proname, x.pronamespace FROM pg_proc x
+  WHERE x.oid IN (SELECT objid FROM entries WHERE classid = 'pg_proc'::regclass)),
+logged_type AS MATERIALIZED (
+  SELECT objid AS oid FROM entries WHERE classid = 'pg_type'::regclass
+  UNION SELECT c.reltype FROM pg_class c WHERE c.oid IN (SELECT oid FROM new_class) AND c.reltype <> 0
+),
+-- the types the logged commands made or changed, with the row types of their relations and the array types
+new_type AS MATERIALIZED (SELECT x.oid, x.typname, x.typnamespace FROM pg_type x
+  WHERE x.oid IN (SELECT oid FROM logged_type UNION SELECT t.typarray FROM pg_type t WHERE t.oid IN (SELECT oid FROM logged_type))),
+chg(classid, objid) AS (
+  SELECT e.classid, e.objid FROM entries e WHERE e.classid IN (` + seedClasses + `)
+  UNION ALL SELECT 'pg_class'::regclass, x.stxrelid FROM entries e JOIN pg_statistic_ext x ON x.oid = e.objid
+    WHERE e.classid = 'pg_statistic_ext'::regclass
+  UNION ALL SELECT l.classid, l.objid FROM locks l WHERE l.classid IN (` + seedClasses + `)
+),
+full_reasons(reason) AS (
+  SELECT DISTINCT 'change to ' || e.classid::regclass::text FROM entries e
+    WHERE e.classid <> 0 AND e.classid NOT IN (` + seedClasses + `, 'pg_statistic_ext'::regclass)
+  UNION ALL SELECT 'dropped statistics object' FROM entries e
+    WHERE e.classid = 'pg_statistic_ext'::regclass AND NOT EXISTS (SELECT 1 FROM pg_statistic_ext x WHERE x.oid = e.objid)
+  UNION ALL SELECT 'relation in a system or temporary schema' FROM new_class x
+    WHERE x.relnamespace <> 'pg_toast'::regnamespace
+      AND (x.relnamespace = 'pg_catalog'::regnamespace OR x.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%'))
+  UNION ALL SELECT 'type in a system or temporary schema' FROM new_type x
+    WHERE (x.typnamespace = 'pg_catalog'::regnamespace OR x.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%temp\_%'))
+  UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM new_proc x
+    WHERE (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
+        OR EXISTS (SELECT 1 FROM pg_proc b WHERE b.proname = x.proname AND b.oid < 16384))
+  UNION ALL SELECT 'lock on ' || l.classid::regclass::text FROM locks l WHERE l.classid NOT IN (` + seedClasses + `)
+)
+SELECT json_build_object(` + stateSQL + `,
+'fallback', EXISTS (SELECT 1 FROM fallback),
+'shadowed', ` + shadowedSQL(true) + `,
+'full', (SELECT coalesce(json_agg(DISTINCT reason), '[]') FROM full_reasons),
+'seeds', (SELECT coalesce(json_agg(DISTINCT jsonb_build_array(classid::int8, objid::int8)), '[]') FROM chg WHERE objid <> 0)
+)::text`
