@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -78,17 +79,6 @@ BEGIN
   PERFORM set_config('` + changeLog + `', v || coalesce((SELECT string_agg(' ' || classid::int8 || ':' || objid::int8, '')
     FROM pg_event_trigger_dropped_objects()), ''), false);
 END $f$;
--- ResetSession, keeping the log.
-CREATE OR REPLACE FUNCTION pg_catalog.schemagate_reset() RETURNS void LANGUAGE plpgsql AS $f$
-DECLARE
-  v text := current_setting('` + changeLog + `', true);
-BEGIN
-  RESET ALL;
-  RESET SESSION AUTHORIZATION;
-  IF v <> '' THEN
-    PERFORM set_config('` + changeLog + `', v, false);
-  END IF;
-END $f$;
 DO $d$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'schemagate_log_ddl') THEN
@@ -127,13 +117,25 @@ func (in *Inspector) TrackChanges(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // ResetSQL is ResetSession for the sessions an Inspector reads: once TrackChanges has installed the
-// change log, one that keeps it.
+// change log, one that keeps it. It is a DO block, not a function of its own, so that it works whatever
+// a migration drops (DROP OWNED BY the rehearsal's role drops the log's functions and triggers, and
+// the reads then scan).
 func (in *Inspector) ResetSQL() string {
 	if in.tracking {
-		return "SELECT pg_catalog.schemagate_reset()"
+		return resetKeepingLog
 	}
 	return ResetSession
 }
+
+var resetKeepingLog = `DO $r$
+DECLARE
+  v text := current_setting('` + changeLog + `', true);
+BEGIN
+  ` + strings.ReplaceAll(ResetSession, "; ", ";\n  ") + `;
+  IF v <> '' THEN
+    PERFORM set_config('` + changeLog + `', v, false);
+  END IF;
+END $r$`
 
 // newToken names the next mark in the change log; "" when there is none.
 func (in *Inspector) newToken() string {

@@ -361,13 +361,15 @@ var dynamicGrant = regexp.MustCompile(`(?is)\b(grant|revoke)\b.*` + dynamicExecu
 const dynamicExecute = `\bexecute\s+('|\$|e'|format\s*\(|\(|[a-z_][a-z0-9_.]*\s*(;|\|\||\busing\b|\binto\b))`
 
 // reassignOwned matches REASSIGN OWNED, which changes owners without an event trigger seeing it (see
-// changeLog), and a script that names the change log's setting or functions (it could rewrite the log).
-var reassignOwned = regexp.MustCompile(`(?i)\breassign\s+owned\b|schemagate[._](ddl|log_|reset)`)
+// changeLog); dblink, whose DDL runs in a session of its own, which logs it in its own log and commits
+// it on its own; and a script that names the change log's setting or functions (it could rewrite the
+// log).
+var reassignOwned = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\s*\(|schemagate[._](ddl|log_)`)
 
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
 // direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */
-// SELECT (a) ...) or in dynamic SQL, and REASSIGN OWNED. The catalog is then read whole after it
-// (Since's force).
+// SELECT (a) ...) or in dynamic SQL, REASSIGN OWNED, and DDL through dblink. The catalog is then read
+// whole after it (Since's force).
 func UnseenChanges(sql string) bool {
 	if reassignOwned.MatchString(sql) {
 		return true

@@ -3,8 +3,12 @@ package rehearse_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/schemagate/schemagate/internal/lint"
@@ -234,5 +238,38 @@ func TestCommitInsideABlockSaysWhere(t *testing.T) {
 	m := migration(t, rep, "1")
 	if m.Error == nil || m.Error.SQLState != "2D000" || !strings.Contains(m.Error.Hint, "make it the file's only statement") {
 		t.Errorf("error %+v, want 2D000 with a hint", m.Error)
+	}
+}
+
+// TestCatalogReadsFromChangeLog: on its own server, where it is a superuser, the rehearsal takes what
+// each step changed from the change log (pg.Inspector.TrackChanges) for nearly every read, and every
+// read still agrees with a whole one (the tests run in verify mode).
+func TestCatalogReadsFromChangeLog(t *testing.T) {
+	set, err := migrate.Read(fstest.MapFS{
+		"1_a.up.sql": {Data: []byte("CREATE TABLE a (id bigint PRIMARY KEY, name text);")}, "1_a.down.sql": {Data: []byte("DROP TABLE a;")},
+		"2_b.up.sql":   {Data: []byte("ALTER TABLE a ADD COLUMN note text;\nCREATE INDEX a_name ON a (name);")},
+		"2_b.down.sql": {Data: []byte("DROP INDEX a_name;\nALTER TABLE a DROP COLUMN note;")},
+		"3_c.up.sql":   {Data: []byte("CREATE VIEW v AS SELECT id, name FROM a;\nCOMMENT ON VIEW v IS 'names';")},
+		"3_c.down.sql": {Data: []byte("DROP VIEW v;")},
+	}, migrate.FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK {
+		t.Fatalf("rehearsal not ok: %+v", failed(rep))
+	}
+	m := regexp.MustCompile(`"from the change log"=(\d+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no count of reads from the change log in the debug log:\n%s", logs.String())
+	}
+	// 3 migrations, 3 reads each; the first read is whole.
+	if n, _ := strconv.Atoi(m[1]); n < 8 {
+		t.Errorf("%d reads from the change log, want 8:\n%s", n, logs.String())
 	}
 }
