@@ -163,6 +163,8 @@ fallback(reason) AS (
   UNION ALL SELECT 'event triggers' WHERE (SELECT count(*) FROM pg_event_trigger e
       WHERE e.evtname IN ('schemagate_log_ddl', 'schemagate_log_drop') AND e.evtenabled = 'A') <> 2
   UNION ALL SELECT 'event triggers changed' FROM pg_event_trigger e, h WHERE age(e.xmin) <= age(h.h)
+  -- PostgreSQL 17 lets a superuser turn event triggers off for the session
+  UNION ALL SELECT 'event triggers off' WHERE current_setting('event_triggers', true) = 'off'
 ),
 locks(classid, objid, mode) AS (
   SELECT (e->>0)::oid, (e->>1)::oid, e->>2 FROM input, jsonb_array_elements(j->'locks') e

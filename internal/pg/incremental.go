@@ -363,8 +363,8 @@ const dynamicExecute = `\bexecute\s+('|\$|e'|format\s*\(|\(|[a-z_][a-z0-9_.]*\s*
 // reassignOwned matches REASSIGN OWNED, which changes owners without an event trigger seeing it (see
 // changeLog); dblink, whose DDL runs in a session of its own, which logs it in its own log and commits
 // it on its own; and a script that names the change log's setting or functions (it could rewrite the
-// log).
-var reassignOwned = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\s*\(|schemagate[._](ddl|log_)`)
+// log) or the setting that turns event triggers off (event_triggers, PostgreSQL 17).
+var reassignOwned = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\s*\(|schemagate[._](ddl|log_)|\bevent_triggers\b`)
 
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
 // direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */

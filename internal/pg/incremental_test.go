@@ -502,6 +502,7 @@ func TestUnseenChanges(t *testing.T) {
 		"SELECT dblink_exec('dbname=app', 'CREATE TABLE x (id int)')":                            true,
 		"SELECT * FROM dblink ('dbname=app', 'SELECT 1') AS t(x int)":                            true,
 		"CREATE TABLE dblinks (id int)":                                                          false,
+		"SET event_triggers = off; ALTER TABLE t ADD COLUMN x int; RESET event_triggers":         true,
 	} {
 		if got := pg.UnseenChanges(sql); got != want {
 			t.Errorf("UnseenChanges(%q) = %v, want %v", sql, got, want)
