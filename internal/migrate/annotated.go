@@ -31,6 +31,10 @@ type directive struct {
 	noTx bool   // an up or down section's own "no transaction" option
 	err  string // set when the line is meant as a directive but is wrong
 	hint string
+	// comment, with err, is what the tool makes of the line when it takes it for a plain comment line
+	// (dbmate, an indented marker): before the first up directive of a dialect with leadingDown, where
+	// the tool drops comment lines, that is a warning instead of the error.
+	comment string
 }
 
 // dialect describes one single-file format.
@@ -69,6 +73,10 @@ type dialect struct {
 	// tool takes for a comment line (dbmate 2): it starts no section. SQL before the first up
 	// directive is then what the tool refuses, with the error sqlBefore.
 	leadingDown, sqlBefore string
+	// commentLinesBefore: the tool allows only blank lines and -- comment lines before the first up
+	// directive (dbmate's statementsPrecedeMigrateBlocks reads line by line), so a /* */ comment there
+	// is refused too, with the error sqlBefore.
+	commentLinesBefore bool
 }
 
 // section is the byte range of an up or down section: from just after its directive line to the next
@@ -153,6 +161,11 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		if dir.kind == dirDown && out.up == nil && d.leadingDown != "" {
 			// A comment line to the tool, options and all.
 			r.warnf(file, lineNo, "delete it, or move it below the "+d.up+" block it belongs to", "ignored: %s", d.leadingDown)
+			continue
+		}
+		if dir.comment != "" && out.up == nil && d.leadingDown != "" {
+			// A comment line to the tool, which it drops before the first up directive.
+			r.warnf(file, lineNo, "delete the line, or write it without leading white space where a directive belongs", "ignored: %s", dir.comment)
 			continue
 		}
 		if bomLine && d.bomDirective != "" && dir.kind != dirNone {
@@ -279,7 +292,19 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			"no %s section: %s", d.down, d.missingDown)
 	}
 	if bomLen := len(src) - len(strings.TrimPrefix(src, "\uFEFF")); firstStart > bomLen {
-		if st := sqlparse.ParseRange(src, bomLen, firstStart, lines); len(st) > 0 {
+		st := sqlparse.ParseRange(src, bomLen, firstStart, lines)
+		if d.commentLinesBefore {
+			if n, text := firstNonCommentLine(src, bomLen, firstStart); n > 0 && (len(st) == 0 || n < st[0].Pos.Line) {
+				what, hint := "text that is neither a blank line nor a -- comment", "move it below "+d.up
+				if strings.HasPrefix(strings.TrimSpace(text), "/*") {
+					what, hint = "block comment", "write the comment as -- lines, or move it below "+d.up
+				}
+				r.errorf(file, n, hint,
+					"%s before the first %s line: %s allows only blank lines and -- comments there; %s", what, d.up, d.tool, d.sqlBefore)
+				return out
+			}
+		}
+		if len(st) > 0 {
 			if d.sqlBefore != "" {
 				r.errorf(file, st[0].Pos.Line, "move it below "+d.up, "SQL before the first %s line: %s", d.up, d.sqlBefore)
 			} else {
@@ -289,6 +314,20 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		}
 	}
 	return out
+}
+
+// firstNonCommentLine is the first line of src[from:to] (numbered in src) that is neither blank nor a
+// -- comment line, as dbmate's isEmptyLine (^\s*$) and isCommentLine (^\s*--) read lines; 0 when none.
+func firstNonCommentLine(src string, from, to int) (int, string) {
+	n := 1 + strings.Count(src[:from], "\n")
+	for _, line := range strings.Split(src[from:to], "\n") {
+		t := strings.TrimLeft(line, " \t\n\f\r")
+		if t != "" && !strings.HasPrefix(t, "--") {
+			return n, line
+		}
+		n++
+	}
+	return 0, ""
 }
 
 // missingSectionDown reports the up directive on line of a file cut into up/down pairs (sections) whose
@@ -317,6 +356,7 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 			// section and the directive lines) is blanked so that offsets and lines still match the file.
 			text, end = blankBetween(src, sec), sec.more[len(sec.more)-1].end
 		}
+		writtenEnd := end
 		for i := len(s.env) - 1; i >= 0; i-- { // from the last region, so earlier offsets hold
 			from, to := max(s.env[i][0], sec.start), min(s.env[i][1], sec.end)
 			if from >= to {
@@ -334,7 +374,8 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 			return script(file, src, sec.start, sec.end, lines)
 		}
 		sc := script(file, text, sec.start, end, nil)
-		sc.Source = src[sec.start : sec.start+len(sc.SQL)]
+		// As written: the substituted text may be longer or shorter than the section it came from.
+		sc.Source = src[sc.Start:writtenEnd]
 		return sc
 	}
 	if m.Up = build(s.up); m.Up == nil {

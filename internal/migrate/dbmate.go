@@ -41,6 +41,9 @@ var dbmateDialect = dialect{
 	// the 2.x releases before sections refused the down line (ErrParseWrongOrder).
 	leadingDown: "dbmate takes a -- migrate:down line before the first -- migrate:up for a comment",
 	sqlBefore:   "dbmate refuses the file (\"dbmate does not support statements preceding the '-- migrate:up' block\")",
+	// statementsPrecedeMigrateBlocks reads the lines before the first -- migrate:up one by one: each
+	// must be blank (^\s*$) or a -- comment (^\s*--), so a /* */ comment there is refused as well.
+	commentLinesBefore: true,
 }
 
 const dbmateKnown = "dbmate knows -- migrate:up and -- migrate:down, optionally followed by transaction:false"
@@ -50,10 +53,14 @@ func dbmateDirective(line string) directive {
 	if !ok || !hasPrefixFold(body, "migrate:") {
 		return directive{}
 	}
-	if indented {
-		return directive{err: "dbmate directive must start its line", hint: "remove the leading white space"}
-	}
 	fields := strings.Fields(body)
+	if indented {
+		// upRegExp and downRegExp are anchored at the start of the line, (?m)^--\s*migrate:up: an
+		// indented marker is a comment line to dbmate, which its isCommentLine (^\s*--) lets stand
+		// before the first -- migrate:up.
+		return directive{err: "dbmate directive must start its line: dbmate takes an indented one for a comment",
+			hint: "remove the leading white space", comment: "dbmate takes an indented -- " + fields[0] + " line for a comment"}
+	}
 	var d directive
 	switch fields[0] {
 	case "migrate:up":

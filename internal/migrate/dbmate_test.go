@@ -98,6 +98,44 @@ func TestReadDbmate(t *testing.T) {
 				"3_nodown.sql:1: ignored: dbmate takes a -- migrate:down line"},
 		},
 		{
+			// statementsPrecedeMigrateBlocks (pkg/dbmate/migration.go) reads the lines before the first
+			// -- migrate:up one by one and refuses the file (ErrParseUnexpectedStmt) for any that is
+			// neither blank (^\s*$) nor a -- comment (^\s*--): a /* */ comment there is such a line,
+			// although it holds no statement. Below the up line it is SQL like any other.
+			name: "block comment before the first up",
+			files: map[string]string{
+				"1_block.sql":  "/* header */\n-- migrate:up\nCREATE TABLE a (id bigint);\n-- migrate:down\nDROP TABLE a;\n",
+				"2_multi.sql":  "-- fine\n\n/*\n * header\n */\n-- migrate:up\nCREATE TABLE b (id bigint);\n-- migrate:down\nDROP TABLE b;\n",
+				"3_below.sql":  "-- migrate:up\n/* fine here */\nCREATE TABLE c (id bigint);\n-- migrate:down\nDROP TABLE c;\n",
+				"4_dashes.sql": "   -- an indented comment is a comment\n\t\r\n-- migrate:up\nCREATE TABLE d (id bigint);\n-- migrate:down\nDROP TABLE d;\n",
+				"5_semi.sql":   ";\n-- migrate:up\nCREATE TABLE e (id bigint);\n-- migrate:down\nDROP TABLE e;\n",
+			},
+			want: []string{"1_block up:1 down:1", "2_multi up:1 down:1", "3_below up:1 down:1", "4_dashes up:1 down:1", "5_semi up:1 down:1"},
+			errs: []string{
+				`1_block.sql:1: block comment before the first -- migrate:up line: dbmate allows only blank lines and -- comments there; dbmate refuses the file ("dbmate does not support statements preceding the '-- migrate:up' block")`,
+				"2_multi.sql:3: block comment before the first -- migrate:up line",
+				"5_semi.sql:1: text that is neither a blank line nor a -- comment before the first -- migrate:up line",
+			},
+		},
+		{
+			// dbmate's markers are anchored at the start of the line ((?m)^--\s*migrate:up, ^--\s*migrate:down):
+			// an indented one is a comment line, which dbmate lets stand before the first -- migrate:up
+			// (isCommentLine is ^\s*--). Below it, it is a comment inside the block, which dbmate runs
+			// as such: reported, since the SQL under it stays in the block above.
+			name: "indented markers",
+			files: map[string]string{
+				"1_lead.sql":   "  -- migrate:down\n\t-- migrate:up\n-- migrate:up\nCREATE TABLE a (id bigint);\n-- migrate:down\nDROP TABLE a;\n",
+				"2_inside.sql": "-- migrate:up\nCREATE TABLE b (id bigint);\n  -- migrate:down\n-- migrate:down\nDROP TABLE b;\n",
+				"3_only.sql":   " -- migrate:up\nCREATE TABLE c (id bigint);\n",
+			},
+			want: []string{"1_lead up:1 down:1", "2_inside up:1 down:1"},
+			errs: []string{"2_inside.sql:3: dbmate directive must start its line: dbmate takes an indented one for a comment",
+				"3_only.sql:0: no -- migrate:up section"},
+			warns: []string{"1_lead.sql:1: ignored: dbmate takes an indented -- migrate:down line for a comment",
+				"1_lead.sql:2: ignored: dbmate takes an indented -- migrate:up line for a comment",
+				"3_only.sql:1: ignored: dbmate takes an indented -- migrate:up line for a comment"},
+		},
+		{
 			// dbmate's version is the leading digits of the name (`^(\d+).*\.sql$`); what follows, after its
 			// separator, is the description.
 			name: "dash after the version",

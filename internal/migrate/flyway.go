@@ -18,7 +18,8 @@ import (
 // description may be empty, R__.sql, and such a migration is named R__ in reports), in
 // the folder and its subfolders; the prefixes, the separator and the suffixes are Flyway's settings
 // (flywayNaming). {file}.conf beside a script may say executeInTransaction=false or
-// placeholderReplacement=false. Placeholders are replaced as Flyway does (see subst.go).
+// placeholderReplacement=false; Flyway replaces placeholders in it too (readFlywayConf). Placeholders
+// are replaced as Flyway does (see subst.go).
 
 var (
 	flywayVersion       = regexp.MustCompile(`^[0-9]+([._][0-9]+)*$`)
@@ -114,7 +115,7 @@ func (r *reader) readFlyway() {
 		noTx, noTxSet, replace := false, false, true
 		if confs[p+".conf"] {
 			delete(confs, p+".conf")
-			noTx, noTxSet, replace = r.readFlywayConf(p + ".conf")
+			noTx, noTxSet, replace = r.readFlywayConf(p, settings)
 		}
 		text := src
 		if replace {
@@ -346,12 +347,26 @@ func compareFlywayVersions(a, b []string) int {
 	return 0
 }
 
-// readFlywayConf reads a script's settings: whether it runs outside a transaction (and whether the file
-// says so at all), and whether Flyway replaces placeholders in it.
-func (r *reader) readFlywayConf(name string) (noTx, noTxSet, replace bool) {
+// readFlywayConf reads the settings of the script file, in file.conf: whether it runs outside a
+// transaction (and whether the file says so at all), and whether Flyway replaces placeholders in it.
+//
+// Flyway replaces placeholders in the settings file itself before it reads them, whatever
+// placeholderReplacement says (SqlScriptMetadata.fromResource reads it through
+// PlaceholderReplacingReader.create): executeInTransaction=${in_tx} takes the placeholder's value, and a
+// placeholder without one fails the migration ("No value provided for placeholder").
+func (r *reader) readFlywayConf(file string, settings flywaySettings) (noTx, noTxSet, replace bool) {
+	name := file + ".conf"
 	replace = true
 	src, ok := r.load(name)
 	if !ok {
+		return false, false, true
+	}
+	src = strings.TrimPrefix(src, "\uFEFF")
+	settings.replacement = true
+	src, bad := flywayPlaceholders(file, src, settings)
+	if bad != nil {
+		hint, _, _ := strings.Cut(bad.Hint, ", or turn placeholders off")
+		r.errorf(name, lineAt(src, bad.Off), hint, "%s: Flyway replaces placeholders in a script's settings too, and fails on this one (\"No value provided for placeholder\")", bad.Msg)
 		return false, false, true
 	}
 	r.properties(name, src, func(line int, key, value string) {

@@ -312,6 +312,17 @@ func (st *flywaySettings) text() []textSetting {
 func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 	text := st.text()
 	r.properties(file, src, func(line int, key, value string) {
+		if k, ok := strings.CutPrefix(key, "\uFEFF"); ok {
+			// ConfigUtils.loadConfigurationFile decodes the file with an InputStreamReader, which keeps a
+			// byte-order mark, and Properties takes it into the first key: that key no longer starts
+			// with "flyway.", so Flyway neither reads nor refuses it (checkConfigurationForUnrecognisedProperties
+			// only looks at flyway.* keys). The setting is lost without a word; so it is here too.
+			if strings.HasPrefix(k, "flyway.") {
+				r.errorf(file, line, "save the file as UTF-8 without a byte-order mark",
+					"the file starts with a byte-order mark, which Flyway reads as part of the first key (\"\\uFEFF%s\"): Flyway ignores the setting %s", k, k)
+			}
+			return
+		}
 		if r.checkFlywayConfKey(file, line, key) {
 			return
 		}

@@ -3,6 +3,7 @@ package migrate
 import (
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -139,4 +140,75 @@ schema = "root_schema"
 		t.Errorf("FLYWAY_ENVIRONMENT=default: table %q, defaultSchema %q, executeInTransaction %v, separator %q, schemas %q, placeholders %q",
 			st.table, st.defaultSchema, st.inTransaction, st.naming.separator, st.schemas, st.placeholders)
 	}
+}
+
+// unsetFlywayEnv clears the FLYWAY_* variables that change how a Flyway folder reads, and runs the test
+// in an empty working directory, so that only the folder's configuration is read.
+func unsetFlywayEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FLYWAY_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	t.Chdir(t.TempDir())
+}
+
+// TestFlywayConfByteOrderMark: ConfigUtils.loadConfigurationFile decodes a flyway.conf with an
+// InputStreamReader, which keeps a byte-order mark, and String.trim does not drop it: it starts the
+// first key, "\uFEFFflyway.placeholders.owner", which no longer starts with "flyway.", so Flyway
+// neither reads nor refuses it. The setting is lost silently: an error names it. A mark before a
+// comment or a blank line costs nothing.
+func TestFlywayConfByteOrderMark(t *testing.T) {
+	unsetFlywayEnv(t)
+	script := "CREATE TABLE t (owner text DEFAULT '${owner}');\n"
+	readCasesInOrder(t, FormatFlyway, []readCase{
+		{
+			name:  "before a setting",
+			files: map[string]string{"flyway.conf": "\uFEFFflyway.placeholders.owner=app\nflyway.table=history\n", "V1__t.sql": script},
+			errs: []string{"V1__t.sql:1: no value for Flyway placeholder ${owner}",
+				`flyway.conf:1: the file starts with a byte-order mark, which Flyway reads as part of the first key ("\uFEFFflyway.placeholders.owner"): Flyway ignores the setting flyway.placeholders.owner`},
+		},
+		{
+			name:  "before a comment",
+			files: map[string]string{"flyway.conf": "\uFEFF# settings\r\nflyway.placeholders.owner=app\r\n", "V1__t.sql": script},
+			want:  []string{"1_t up:1 down:-"},
+		},
+		{
+			name:  "before a blank line",
+			files: map[string]string{"flyway.conf": "\uFEFF\nflyway.placeholders.owner=app\n", "V1__t.sql": script},
+			want:  []string{"1_t up:1 down:-"},
+		},
+	})
+}
+
+// TestFlywayScriptConfPlaceholders: Flyway reads a script's settings file through
+// PlaceholderReplacingReader.create (SqlScriptMetadata.fromResource), with the configuration's
+// placeholders and the built-in ones, whatever placeholderReplacement says: a placeholder takes its
+// value there, and one without a value fails the migration ("No value provided for placeholder").
+func TestFlywayScriptConfPlaceholders(t *testing.T) {
+	unsetFlywayEnv(t)
+	files := map[string]string{
+		"flyway.conf":          "flyway.placeholders.in_tx=false\nflyway.placeholders.replace=false\n",
+		"V1__index.sql":        "CREATE INDEX CONCURRENTLY i ON t (id);\n",
+		"V1__index.sql.conf":   "executeInTransaction=${in_tx}\n",
+		"V2__keep.sql":         "SELECT '${kept}';\n",
+		"V2__keep.sql.conf":    "placeholderReplacement=${replace}\n",
+		"V3__missing.sql":      "SELECT 3;\n",
+		"V3__missing.sql.conf": "# settings\nexecuteInTransaction=${nowhere}\n",
+	}
+	readCasesInOrder(t, FormatFlyway, []readCase{{
+		name:  "placeholders in script settings",
+		files: files,
+		want:  []string{"1_index up:1 down:- notx", "2_keep up:1 down:-", "3_missing up:1 down:-"},
+		errs:  []string{`V3__missing.sql.conf:2: no value for Flyway placeholder ${nowhere}: Flyway replaces placeholders in a script's settings too, and fails on this one ("No value provided for placeholder")`},
+	}})
+	// Off for the scripts, placeholderReplacement=false leaves those of the settings files replaced.
+	readCasesInOrder(t, FormatFlyway, []readCase{{
+		name: "placeholderReplacement=false",
+		files: with(files, map[string]string{"flyway.conf": "flyway.placeholders.in_tx=false\nflyway.placeholderReplacement=false\n",
+			"V2__keep.sql": "", "V2__keep.sql.conf": "", "V3__missing.sql": "", "V3__missing.sql.conf": ""}),
+		want: []string{"1_index up:1 down:- notx"},
+	}})
 }

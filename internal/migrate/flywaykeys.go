@@ -174,6 +174,10 @@ func (r *reader) checkFlywayTOMLKeys(file, src string, md toml.MetaData, st *fly
 	lines := tomlKeyLines(src)
 	reported := map[string]bool{}
 	for _, k := range md.Keys() {
+		if len(k) >= 3 && k[0] == "environments" && k[2] != "flyway" {
+			r.checkFlywayEnvironmentKey(file, lines, k, reported)
+			continue
+		}
 		var table []string // the table's key: flyway, or environments.NAME.flyway
 		switch {
 		case len(k) >= 2 && k[0] == "flyway":
@@ -213,6 +217,42 @@ func (r *reader) checkFlywayTOMLKeys(file, src string, md toml.MetaData, st *fly
 			r.errorf(file, p.line, p.hint, "%s: %s", p.what, p.refuses)
 		}
 	}
+}
+
+// flywayEnvironmentOlder are environment settings of Flyway 10 that later versions dropped from
+// EnvironmentModel (jarDirs; token is in flywayEnvironmentNames): not reported.
+var flywayEnvironmentOlder = []string{"jarDirs"}
+
+// checkFlywayEnvironmentKey reports a key k of an [environments.NAME] table (k[2], not its flyway table)
+// that Flyway does not know, once per table of settings. Flyway reads the environment into
+// EnvironmentModel with FAIL_ON_UNKNOWN_PROPERTIES off (TomlUtils.loadConfigurationFile): an unknown key
+// lands in unknownConfigurations, which ConfigUtils.warnForUnknownEnvParameters only logs at debug level.
+// Flyway runs without the setting, so a misspelt url or schemas goes unnoticed: a warning.
+func (r *reader) checkFlywayEnvironmentKey(file string, lines map[string]int, k []string, reported map[string]bool) {
+	name, key := k[2], strings.Join(k[:3], ".")
+	if reported[key] || name == "flyway" || slices.Contains(flywayEnvironmentNames, name) || slices.Contains(flywayEnvironmentOlder, name) {
+		return
+	}
+	reported[key] = true
+	prefix := "environments." + k[1] + "."
+	known := append(slices.Clone(flywayEnvironmentNames), "flyway")
+	hint := "Flyway ignores an environment setting it does not know; check its spelling (names are case-sensitive)"
+	near := ""
+	for _, n := range known {
+		if strings.EqualFold(n, name) {
+			near = n
+		}
+	}
+	if near == "" {
+		near = nearestName(name, known)
+	}
+	switch {
+	case near != "":
+		hint = "did you mean " + prefix + near + "?"
+	case slices.Contains(flywaySettingNames, name) && !slices.Contains(flywayRootOnly, name):
+		hint = "write " + name + " under [" + prefix + "flyway], where an environment overrides [flyway]'s settings"
+	}
+	r.warnf(file, tomlKeyLine(lines, key), hint, "unknown Flyway environment setting %q: Flyway ignores it", key)
 }
 
 // knownFlywayTOMLKey tells the parts of a key of [flyway] (or, env, of an environment's flyway table)

@@ -121,3 +121,33 @@ func TestTOMLKeyLines(t *testing.T) {
 		}
 	}
 }
+
+// TestFlywayEnvironmentKeys: Flyway reads an [environments.NAME] table into EnvironmentModel with
+// FAIL_ON_UNKNOWN_PROPERTIES off (TomlUtils.loadConfigurationFile); a key it does not know lands in
+// unknownConfigurations, which ConfigUtils.warnForUnknownEnvParameters only logs at debug level, and
+// Flyway runs without it. A warning names it, with the setting probably meant.
+func TestFlywayEnvironmentKeys(t *testing.T) {
+	unsetFlywayEnv(t)
+	conf := "[environments.default]\nuri = \"jdbc:postgresql://localhost/app\"\nschemas = [\"app\"]\nUser = \"deployer\"\n" +
+		"locations = [\"filesystem:.\"]\nprovisioner = \"clean\"\njarDirs = [\"lib\"]\ntoken = \"t\"\nconnectRetries = 3\n" +
+		"initSql = \"SET x = 1\"\ndriver = \"org.postgresql.Driver\"\npassword = \"p\"\nconnectRetriesInterval = 1\n\n" +
+		"[environments.default.jdbcProperties]\nssl = \"true\"\n\n[environments.default.resolvers.vault]\nurl = \"https://vault\"\n\n" +
+		"[environments.default.flyway]\nmixed = true\n\n[environments.ci.frobnicate]\nx = 1\ny = 2\n"
+	set, err := Read(mapFS(map[string]string{"flyway.toml": conf, "V1__t.sql": "CREATE TABLE t (id bigint);\n"}), FormatFlyway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	matchProblems(t, "warning", describe(set.Warnings), []string{
+		`flyway.toml:2: unknown Flyway environment setting "environments.default.uri": Flyway ignores it`,
+		`flyway.toml:4: unknown Flyway environment setting "environments.default.User": Flyway ignores it`,
+		`flyway.toml:5: unknown Flyway environment setting "environments.default.locations": Flyway ignores it`,
+		`flyway.toml:24: unknown Flyway environment setting "environments.ci.frobnicate": Flyway ignores it`,
+	})
+	hints := []string{"did you mean environments.default.url?", "did you mean environments.default.user?",
+		"write locations under [environments.default.flyway]", "Flyway ignores an environment setting it does not know"}
+	for i, w := range set.Warnings {
+		if i < len(hints) && !strings.Contains(w.Hint, hints[i]) {
+			t.Errorf("warning %d %s: hint %q, want %q", i, w.Msg, w.Hint, hints[i])
+		}
+	}
+}

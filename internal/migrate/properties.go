@@ -38,8 +38,10 @@ var flywayEnvRef = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)}`)
 // readProperties reads src as Flyway reads a configuration file (see above); lookup is the environment.
 // bad is the line of a malformed \uXXXX escape, which Flyway refuses the file for (0 when none): an
 // environment variable's value is the only place one can come from, since Flyway doubles backslashes.
+//
+// A byte-order mark stays in the text, as Flyway's InputStreamReader keeps it and String.trim (which
+// drops characters up to U+0020) does not drop it: it starts the first key.
 func readProperties(src string, lookup func(string) (string, bool)) (props []property, bad int) {
-	src = strings.TrimPrefix(src, "\uFEFF")
 	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
 	for len(lines) > 0 && lines[len(lines)-1] == "" { // String.split drops trailing empty strings
 		lines = lines[:len(lines)-1]

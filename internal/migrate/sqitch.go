@@ -1,9 +1,11 @@
 package migrate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,7 +19,8 @@ import (
 // sqitch (sqitch.org): sqitch.plan lists changes in deploy order, each with deploy/, revert/ (our Down)
 // and verify/ scripts named after the change. A change planned again after a tag (reworked) keeps its
 // older scripts as deploy/{change}@{tag}.sql. sqitch.conf may move the plan and the scripts (top_dir,
-// plan_file, deploy_dir...; see sqitchLayout).
+// plan_file, deploy_dir...; see sqitchLayout); the user's and the system's sqitch.conf may too, and
+// set variables (see sqitchOuterConf).
 
 const sqitchPlan = "sqitch.plan"
 
@@ -54,7 +57,7 @@ func (r *reader) readSqitch() {
 			if v.line == 0 {
 				key, v = lay.conf.fetch("top_dir")
 			}
-			r.errorf(lay.conf.file, v.line, "fix "+key+" in sqitch.conf, or create the plan with sqitch init",
+			r.errorf(cmp.Or(v.file, lay.conf.file), v.line, "fix "+key+" in sqitch.conf, or create the plan with sqitch init",
 				"no sqitch plan %s: sqitch.conf sets %s = %s", planFile, key, v.value)
 		}
 		return
@@ -321,7 +324,7 @@ func (r *reader) exists(name string) bool {
 }
 
 // sqitchConf is sqitch's project configuration file. sqitch reads ./sqitch.conf of the folder it runs
-// in (App::Sqitch::Config local_file), besides the user's and the system's, which schemagate does not.
+// in (App::Sqitch::Config local_file), over the user's and the system's (sqitchOuterConf).
 const sqitchConf = "sqitch.conf"
 
 // sqitchConfig is what schemagate reads of a sqitch.conf, which is in Git's configuration format.
@@ -337,6 +340,7 @@ type sqitchKey struct{ section, sub, name string }
 
 type sqitchValue struct {
 	value string
+	file  string // the file that sets it, for messages
 	line  int
 }
 
@@ -377,10 +381,66 @@ func (r *reader) parseSqitchConf(file, src string) *sqitchConfig {
 				current[key] = value
 				continue
 			}
-			c.values[sqitchKey{section, sub, strings.ToLower(key)}] = sqitchValue{value, i + 1}
+			c.values[sqitchKey{section, sub, strings.ToLower(key)}] = sqitchValue{value, file, i + 1}
 		}
 	}
 	return c
+}
+
+// over is c read over lower, as Config::GitLike reads sqitch's files one after the other: each key
+// (and each variable) c sets replaces lower's. Either may be nil.
+func (c *sqitchConfig) over(lower *sqitchConfig) *sqitchConfig {
+	if lower == nil {
+		return c
+	}
+	if c == nil {
+		return lower
+	}
+	out := &sqitchConfig{file: c.file, values: maps.Clone(lower.values), vars: map[string]map[string]string{}}
+	maps.Copy(out.values, c.values)
+	for _, from := range []*sqitchConfig{lower, c} {
+		for section, vars := range from.vars {
+			if out.vars[section] == nil {
+				out.vars[section] = map[string]string{}
+			}
+			maps.Copy(out.vars[section], vars)
+		}
+	}
+	return out
+}
+
+// sqitchOuterConf is what sqitch reads under the project's sqitch.conf (App::Sqitch::Config): the
+// system's file, $SQITCH_SYSTEM_CONFIG, then the user's, $SQITCH_USER_CONFIG or else
+// ~/.sqitch/sqitch.conf, the user's over the system's. Without $SQITCH_SYSTEM_CONFIG the system's is
+// $Config{prefix}/etc/sqitch/sqitch.conf, under the prefix of the Perl that runs sqitch, which schemagate
+// cannot know: it is not read. A file that does not exist is no problem, as in sqitch (Config::GitLike
+// loads the files that exist). nil when there is none.
+func (r *reader) sqitchOuterConf() *sqitchConfig {
+	var files []string
+	if f := os.Getenv("SQITCH_SYSTEM_CONFIG"); f != "" {
+		files = append(files, f)
+	}
+	if f := os.Getenv("SQITCH_USER_CONFIG"); f != "" {
+		files = append(files, f)
+	} else if home, err := os.UserHomeDir(); err == nil {
+		files = append(files, filepath.Join(home, ".sqitch", sqitchConf))
+	}
+	var conf *sqitchConfig
+	for _, f := range files {
+		b, err := repofs.ReadFile(f)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			r.errorf(f, 0, "fix the file, or point SQITCH_USER_CONFIG or SQITCH_SYSTEM_CONFIG elsewhere", "read sqitch configuration: %v", err)
+			continue
+		case !utf8.Valid(b):
+			r.errorf(f, 0, "save the file as UTF-8", "sqitch configuration is not valid UTF-8")
+			continue
+		}
+		conf = r.parseSqitchConf(f, string(b)).over(conf)
+	}
+	return conf
 }
 
 // fetch is sqitch's App::Sqitch::Target _fetch: the target's setting, else the engine's (pg), else the
@@ -415,8 +475,7 @@ func (c *sqitchConfig) fetch(name string) (string, sqitchValue) {
 // variables are the psql variables sqitch sets for each kind of script ("deploy", "revert", "verify"),
 // in sqitch's order of precedence: [core "variables"], [deploy "variables"], for revert and verify
 // scripts [revert "variables"] or [verify "variables"], then the PostgreSQL engine's
-// [engine "pg.variables"]. (Target sections, the user's and the system's sqitch.conf and --set are not
-// read.) A nil configuration sets none.
+// [engine "pg.variables"]. (Target sections and --set are not read.) A nil configuration sets none.
 func (c *sqitchConfig) variables() map[string]map[string]string {
 	out := map[string]map[string]string{"deploy": {}, "revert": {}, "verify": {}}
 	if c == nil {
@@ -459,18 +518,21 @@ func (l *sqitchLayout) script(kind string, reworked bool, version string) string
 // One that does not may be the top_dir of the sqitch.conf in the working directory (sqitch run from
 // there, schemagate too: check --dir db): that sqitch.conf is read when its plan is this folder's (the
 // same %project). nil when a path of sqitch.conf leads out of the folder (an error says so).
+//
+// Under the sqitch.conf read (or none) lie the user's and the system's (sqitchOuterConf), whose paths are
+// relative to the folder sqitch runs in too.
 func (r *reader) sqitchLayout() *sqitchLayout {
 	if r.exists(sqitchConf) {
 		src, ok := r.loadText(sqitchConf)
 		if !ok {
 			return nil
 		}
-		return r.sqitchLayoutOf(r.parseSqitchConf(sqitchConf, src), ".")
+		return r.sqitchLayoutOf(r.parseSqitchConf(sqitchConf, src).over(r.sqitchOuterConf()), ".")
 	}
 	if conf, top := r.sqitchWorkingConf(); conf != nil {
-		return r.sqitchLayoutOf(conf, top)
+		return r.sqitchLayoutOf(conf.over(r.sqitchOuterConf()), top)
 	}
-	return r.sqitchLayoutOf(nil, ".")
+	return r.sqitchLayoutOf(r.sqitchOuterConf(), ".")
 }
 
 // sqitchLayoutOf is the layout conf sets, its paths relative to the folder sqitch runs in, whose
@@ -486,7 +548,7 @@ func (r *reader) sqitchLayoutOf(conf *sqitchConfig, base string) *sqitchLayout {
 		p, ok := sqitchPath(base, v.value)
 		if !ok {
 			bad = true
-			r.errorf(conf.file, v.line, "run schemagate with --dir at the folder that holds sqitch.conf and the plan and scripts",
+			r.errorf(v.file, v.line, "run schemagate with --dir at the folder that holds sqitch.conf and the plan and scripts",
 				"%s %s leads out of the migration folder", key, v.value)
 			return def
 		}

@@ -512,3 +512,74 @@ func TestSqitchWorkingConfPlanFileDetected(t *testing.T) {
 		t.Fatalf("--dir db: %+v, %v", set, err)
 	}
 }
+
+// TestSqitchUserAndSystemConf: sqitch reads, one over the other (App::Sqitch::Config, Config::GitLike),
+// the system's sqitch.conf ($SQITCH_SYSTEM_CONFIG), the user's ($SQITCH_USER_CONFIG, else
+// ~/.sqitch/sqitch.conf) and the project's ./sqitch.conf: a key of a later file replaces that of an
+// earlier one, variable by variable. Their settings move the plan and the scripts as the project's do,
+// and a problem in one is reported at its file and line.
+func TestSqitchUserAndSystemConf(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	system := write("system/sqitch.conf", "[core \"variables\"]\n\tschema = system_schema\n\towner = system_owner\n\textra = system_extra\n")
+	user := write("user/sqitch.conf", "[user]\n\tname = Dev\n[core \"variables\"]\n\tschema = user_schema\n\towner = user_owner\n")
+	t.Setenv("SQITCH_SYSTEM_CONFIG", system)
+	t.Setenv("SQITCH_USER_CONFIG", user)
+	t.Setenv("HOME", filepath.Join(dir, "home"))
+
+	plan := "%syntax-version=1.0.0\n%project=shop\n\nwidgets 2024-01-01T00:00:00Z Dev <dev@example.com> # w\n"
+	files := map[string]string{
+		"sqitch.plan":        plan,
+		"sqitch.conf":        "[core]\n\tengine = pg\n[core \"variables\"]\n\tschema = local_schema\n",
+		"deploy/widgets.sql": "CREATE TABLE :\"schema\".widgets (owner text DEFAULT :'owner', extra text DEFAULT :'extra');\n",
+		"revert/widgets.sql": "DROP TABLE :\"schema\".widgets;\n",
+	}
+	set, err := readMap(t, FormatSqitch, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `CREATE TABLE "local_schema".widgets (owner text DEFAULT 'user_owner', extra text DEFAULT 'system_extra')`
+	if got := set.Migrations[0].Up.Statements[0].SQL; got != want {
+		t.Errorf("deploy:\n got %s\nwant %s", got, want)
+	}
+
+	// Without a project sqitch.conf, the user's settings place the scripts.
+	write("user/sqitch.conf", "[core]\n\tdeploy_dir = ddl\n[core \"variables\"]\n\tschema = user_schema\n")
+	noLocal := map[string]string{"sqitch.plan": plan, "ddl/widgets.sql": files["deploy/widgets.sql"]}
+	set, err = readMap(t, FormatSqitch, noLocal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := set.Migrations[0]; m.Up.File != "ddl/widgets.sql" || !strings.Contains(m.Up.Statements[0].SQL, `"user_schema".widgets`) {
+		t.Errorf("up %s %q; want ddl/widgets.sql with the user's schema", m.Up.File, m.Up.Statements[0].SQL)
+	}
+
+	// A path of the user's file that leads out of the folder is reported at its line.
+	write("user/sqitch.conf", "[core]\n\tdeploy_dir = ../elsewhere\n")
+	_, err = readMap(t, FormatSqitch, files)
+	errs := readErrors(t, err)
+	matchProblems(t, "error", describe(errs), []string{user + ":2: deploy_dir ../elsewhere leads out of the migration folder"})
+
+	// No $SQITCH_USER_CONFIG: ~/.sqitch/sqitch.conf. A file that does not exist is none.
+	t.Setenv("SQITCH_USER_CONFIG", "")
+	t.Setenv("SQITCH_SYSTEM_CONFIG", filepath.Join(dir, "missing.conf"))
+	write("home/.sqitch/sqitch.conf", "[core \"variables\"]\n\towner = home_owner\n\textra = home_extra\n")
+	set, err = readMap(t, FormatSqitch, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = `CREATE TABLE "local_schema".widgets (owner text DEFAULT 'home_owner', extra text DEFAULT 'home_extra')`
+	if got := set.Migrations[0].Up.Statements[0].SQL; got != want {
+		t.Errorf("deploy with ~/.sqitch/sqitch.conf:\n got %s\nwant %s", got, want)
+	}
+}

@@ -269,3 +269,29 @@ func TestFlywayTransactionSettings(t *testing.T) {
 	t.Setenv("FLYWAY_EXECUTE_IN_TRANSACTION", "false")
 	check(t, "FLYWAY_EXECUTE_IN_TRANSACTION", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 }
+
+// TestGooseEnvSubLongerValue: a value longer than the text it replaces used to panic the reader (the
+// script's text as written was cut from the file at the substituted text's length), and a shorter one
+// made the checksum depend on the environment. The checksum covers the script as written.
+func TestGooseEnvSubLongerValue(t *testing.T) {
+	src := "-- +goose Up\n-- +goose ENVSUB ON\nCREATE TABLE ${SG_NAME} (id int);\n-- +goose Down\nDROP TABLE t;\n"
+	var sums []string
+	for _, v := range []string{strings.Repeat("long_", 40) + "name", "t"} {
+		t.Setenv("SG_NAME", v)
+		set, err := readMap(t, FormatGoose, map[string]string{"00001_init.sql": src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := set.Migrations[0]
+		if want := "CREATE TABLE " + v + " (id int)"; m.Up.Statements[0].SQL != want {
+			t.Errorf("SG_NAME=%s: statement %q, want %q", v, m.Up.Statements[0].SQL, want)
+		}
+		if !strings.HasPrefix(m.Up.Source, "-- +goose ENVSUB ON\nCREATE TABLE ${SG_NAME} (id int);\n") {
+			t.Errorf("SG_NAME=%s: Source %q, want the section as written", v, m.Up.Source)
+		}
+		sums = append(sums, m.Checksum)
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("checksums %v depend on the environment", sums)
+	}
+}
