@@ -113,8 +113,13 @@ type analyzer struct {
 	// does not tell what queues behind its wait.
 	queue *lockQueue
 
-	explicitTx    bool // inside BEGIN … COMMIT written in the file
-	beginStmt     *sqlparse.Statement
+	explicitTx bool // inside BEGIN … COMMIT written in the file
+	// beginStmt is the statement that opened the file's own transaction block: its BEGIN, or the
+	// COMMIT AND CHAIN (ROLLBACK AND CHAIN) that started the transaction now open.
+	beginStmt *sqlparse.Statement
+	// prepared maps the gid of each PREPARE TRANSACTION of the script that no later COMMIT PREPARED or
+	// ROLLBACK PREPARED ends to the index in out of its finding.
+	prepared      map[string]int
 	txAE          bool   // the current transaction holds ACCESS EXCLUSIVE on a pre-existing relation
 	txStrong      bool   // … or SHARE ROW EXCLUSIVE
 	txAEKind      string // the relkind of the relation txAE is on, as its first statement tells (see lockKind)
@@ -197,7 +202,7 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
 	return &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
-		lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
+		prepared: map[string]int{}, lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
 }
 
 // loadSchema is the state Config.Schema describes: complete when it is given.
@@ -416,6 +421,20 @@ func objectRelkind(t pg_query.ObjectType) string {
 	return ""
 }
 
+// relkindOf is the relkind of relation rv, named by a statement of object type t, for messages and
+// what queues behind its lock: the kind the state knows (Config.Schema, earlier statements), else what
+// t says (see objectRelkind). A table's, and an index's, is "".
+func (a *analyzer) relkindOf(rv *pg_query.RangeVar, t pg_query.ObjectType) string {
+	switch k, ok := a.st.kinds[a.st.rel(rv)]; {
+	case !ok || rv == nil:
+		return objectRelkind(t)
+	case k == "r", k == "p", k == "i":
+		return ""
+	default:
+		return k
+	}
+}
+
 // relkindWord names a relation of relkind k in messages; a kind it has no word for (an index, whose
 // lock holds up its table's queries) is a table's.
 func relkindWord(k string) string {
@@ -545,7 +564,11 @@ func (a *analyzer) finish() {
 	a.dropPendingEnum()
 	if a.explicitTx && a.beginStmt != nil {
 		a.stmt, a.first = a.beginStmt, len(a.out)
-		a.add("transaction-boundaries", "BEGIN without COMMIT: the transaction is never committed, so the migration silently does not apply")
+		msg := "BEGIN without COMMIT: the transaction is never committed, so the migration silently does not apply"
+		if isChain(a.beginStmt.Node) {
+			msg = "the transaction this AND CHAIN starts is never committed: what the migration does after it silently does not apply"
+		}
+		a.add("transaction-boundaries", msg)
 		a.ignoreFindings(false) // the BEGIN's comments were already checked for reasons
 	}
 }

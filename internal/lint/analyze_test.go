@@ -223,8 +223,8 @@ func TestRulesCatalog(t *testing.T) {
 			}
 		}
 	}
-	if len(catalog) != 88+7+9+7 {
-		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition, refresh-matview-concurrently, rename-type, version-unsupported, do-commit-in-transaction, the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
+	if len(catalog) != 88+8+9+7 {
+		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition, refresh-matview-concurrently, rename-type, version-unsupported, do-commit-in-transaction, prepared-transaction, the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
 	}
 }
 
@@ -756,6 +756,38 @@ func TestMessagesNameTheRelationKind(t *testing.T) {
 			if f == nil || !strings.Contains(f.Message, tt.says) {
 				t.Errorf("%s: %+v, want it to say %q", tt.rule, f, tt.says)
 			}
+		})
+	}
+}
+
+// TestMessagesUseKnownRelkind: with the schema at hand, messages name the kind of relation the schema
+// says a name is, not the kind the statement's keyword says (ALTER TABLE also takes views and sequences).
+func TestMessagesUseKnownRelkind(t *testing.T) {
+	t.Parallel()
+	schema := testSchema(t)
+	for _, tt := range []txCase{
+		{name: "view renamed by ALTER TABLE", src: "ALTER TABLE active_users RENAME TO v1;\n", schema: schema,
+			rule: "rename-table", says: "RENAME view active_users TO v1 breaks running code that reads it by the old name"},
+		{name: "its lock", src: "ALTER TABLE active_users RENAME TO v1;\n", schema: schema,
+			rule: "missing-lock-timeout", says: "ACCESS EXCLUSIVE on a pre-existing view without an earlier SET lock_timeout: while it waits, every later query on the view queues"},
+		{name: "what follows its lock", src: "ALTER TABLE active_users RENAME TO v1;\nSELECT 1;\n", schema: schema, inTx: true,
+			rule: "statement-after-access-exclusive", says: "ACCESS EXCLUSIVE on a pre-existing view, which"},
+		{name: "view column renamed by ALTER TABLE", src: "ALTER TABLE active_users RENAME COLUMN email TO mail;\nSELECT 1;\n", schema: schema, inTx: true,
+			rule: "statement-after-access-exclusive", says: "on a pre-existing view, which"},
+		{name: "sequence moved by ALTER TABLE", src: "ALTER TABLE invoice_no SET SCHEMA app;\n", schema: schema,
+			rule: "move-or-rename-schema", says: "SET SCHEMA moves sequence invoice_no: running code that names it unqualified or in the old schema breaks (column defaults keep working"},
+		{name: "materialized view renamed by ALTER TABLE", src: "ALTER TABLE user_stats RENAME TO s1;\n", schema: schema,
+			rule: "rename-table", says: "RENAME materialized view user_stats TO s1 breaks running code that reads it"},
+		{name: "a view the migration created and renamed", src: "CREATE VIEW v0 AS SELECT 1;\nALTER VIEW v0 RENAME TO v1;\nALTER TABLE v1 RENAME TO v2;\n", schema: schema,
+			rule: "rename-table", absent: true},
+		{name: "a table stays a table", src: "ALTER TABLE users RENAME TO accounts;\n", schema: schema,
+			rule: "rename-table", says: "RENAME users TO accounts breaks running code that uses the old name"},
+		{name: "without a schema the statement speaks", src: "ALTER TABLE active_users RENAME TO v1;\nSELECT 1;\n", inTx: true,
+			rule: "statement-after-access-exclusive", says: "on a pre-existing table, which"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
 		})
 	}
 }

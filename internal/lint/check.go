@@ -39,19 +39,32 @@ func (a *analyzer) check(n *pg_query.Node) {
 		s := n.GetAlterObjectSchemaStmt()
 		// A view, materialized view, sequence or foreign table moves under ACCESS EXCLUSIVE as a table
 		// does, what names it breaking alike.
-		what := relName(s.Relation)
 		switch s.ObjectType {
-		case pg_query.ObjectType_OBJECT_TABLE:
-		case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE, pg_query.ObjectType_OBJECT_SEQUENCE:
-			what = relationKinds[s.ObjectType] + " " + what
+		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
+			pg_query.ObjectType_OBJECT_FOREIGN_TABLE, pg_query.ObjectType_OBJECT_SEQUENCE:
 		default:
 			return
 		}
-		if key := a.st.rel(s.Relation); !a.st.created[key] {
+		key := a.st.rel(s.Relation)
+		kind := a.relkindOf(s.Relation, s.ObjectType)
+		what := relName(s.Relation)
+		if kind != "" {
+			what = relkindWord(kind) + " " + what
+		}
+		if owner, ok := a.st.ownerName(key); ok {
+			// PostgreSQL refuses it (AlterTableNamespace: "cannot move an owned sequence into another
+			// schema"), whether the sequence is new or not: nothing moves.
+			f := a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA of sequence %s fails: the sequence is owned by column %s (serial, identity or OWNED BY), "+
+				"and PostgreSQL refuses to move an owned sequence into another schema, so the deploy fails", relName(s.Relation), owner))
+			f.Lock = "— (ERROR)"
+			f.Suggestion = "move the owning table instead (ALTER TABLE … SET SCHEMA takes its owned sequences along), or ALTER SEQUENCE … OWNED BY NONE first"
+			return
+		}
+		if !a.st.created[key] {
 			from, mark := len(a.out), a.mark()
-			a.takesOn(lockAE, objectRelkind(s.ObjectType))
+			a.takesOn(lockAE, kind)
 			f := a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", what))
-			if s.ObjectType == pg_query.ObjectType_OBJECT_SEQUENCE {
+			if kind == "S" {
 				f.Message += sequenceDefaults
 			}
 			if s.MissingOk && a.st.absent(key, s.Relation.GetSchemaname() != "") {
@@ -261,6 +274,9 @@ func (a *analyzer) check(n *pg_query.Node) {
 // versionRules flag syntax the target server is too old for, wherever it appears in the statement
 // (statement-specific cases sit with their statements: REINDEX, DETACH PARTITION).
 func (a *analyzer) versionRules(n *pg_query.Node) {
+	if isChain(n) && a.cfg.Major() < 12 {
+		a.add("version-unsupported", fmt.Sprintf("COMMIT/ROLLBACK AND CHAIN is not available on PostgreSQL %d (it arrived in 12): the statement fails with a syntax error", a.cfg.Major()))
+	}
 	if a.cfg.Major() >= 15 {
 		return
 	}
@@ -355,71 +371,6 @@ func zeroSetting(args []*pg_query.Node) bool {
 	return err == nil && f == 0
 }
 
-func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
-	switch t.Kind {
-	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
-		if a.explicitTx {
-			a.add("transaction-boundaries", "BEGIN inside an open transaction: PostgreSQL ignores it with a warning, and the first COMMIT ends both")
-		}
-		if !a.inTx() {
-			a.txStart, a.savepoints = a.timeouts(), nil
-		}
-		a.explicitTx, a.beginStmt = true, a.stmt
-		a.resetTx()
-	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
-		if !a.explicitTx {
-			if a.toolTx {
-				a.add("transaction-boundaries", "COMMIT/ROLLBACK without BEGIN in a migration the tool runs in a transaction: it ends the tool's transaction early")
-			} else {
-				a.add("transaction-boundaries", "COMMIT/ROLLBACK without BEGIN").Risk = Caution
-			}
-		}
-		// ROLLBACK undoes the transaction's SET as well as its SET LOCAL (outside a transaction it does
-		// nothing); COMMIT keeps the SET.
-		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK && a.inTx() {
-			a.restoreTimeouts(a.txStart)
-		}
-		a.explicitTx, a.beginStmt = false, nil
-		a.resetTx()
-		a.txStart, a.savepoints = a.timeouts(), nil
-		a.dropPendingEnum()
-	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
-		if a.inTx() {
-			a.savepoints = append(a.savepoints, savepoint{t.SavepointName, a.timeouts()})
-		}
-	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO, pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
-		// ROLLBACK TO SAVEPOINT undoes the SET and SET LOCAL made since the savepoint, which stays;
-		// RELEASE keeps them and ends the savepoint (and those made after it).
-		for i := len(a.savepoints) - 1; i >= 0; i-- {
-			if a.savepoints[i].name != t.SavepointName {
-				continue
-			}
-			if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_RELEASE {
-				a.savepoints = a.savepoints[:i]
-				break
-			}
-			a.restoreTimeouts(a.savepoints[i].at)
-			a.savepoints = a.savepoints[:i+1]
-			break
-		}
-	}
-}
-
-// dropPendingEnum withdraws ADD VALUE findings whose transaction ended with no later statement.
-func (a *analyzer) dropPendingEnum() {
-	for _, k := range a.pendingEnum {
-		a.out[k].Rule = ""
-	}
-	a.pendingEnum = nil
-}
-
-func (a *analyzer) resetTx() {
-	a.lockTimeout.endTx()
-	a.stmtTimeout.endTx()
-	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone = false, "", false, false
-	a.txNotValid = map[string]bool{}
-}
-
 func (a *analyzer) rename(r *pg_query.RenameStmt) {
 	key := a.st.rel(r.Relation)
 	if r.Relation == nil || a.st.created[key] {
@@ -461,20 +412,27 @@ func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 	}
 	switch r.RenameType {
 	case pg_query.ObjectType_OBJECT_COLUMN:
-		a.takesOn(lockAE, objectRelkind(r.RelationType))
+		a.takesOn(lockAE, a.relkindOf(r.Relation, r.RelationType))
 		a.add("rename-column", fmt.Sprintf("RENAME COLUMN %s.%s TO %s breaks running code that uses the old name", rel, r.Subname, r.Newname))
-	case pg_query.ObjectType_OBJECT_TABLE:
-		a.takes(lockAE)
-		a.add("rename-table", fmt.Sprintf("RENAME %s TO %s breaks running code that uses the old name", rel, r.Newname))
-	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+		// ALTER TABLE also renames a view or a sequence: the kind the state knows speaks.
+		kind := a.relkindOf(r.Relation, r.RenameType)
 		breaks := "uses the old name"
-		switch r.RenameType {
-		case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
+		switch kind {
+		case "v", "m":
 			breaks = "reads it by the old name"
-		case pg_query.ObjectType_OBJECT_SEQUENCE:
+		case "S":
 			breaks += sequenceDefaults
 		}
-		a.takesOn(lockAE, objectRelkind(r.RenameType))
+		a.takesOn(lockAE, kind)
+		if r.RenameType == pg_query.ObjectType_OBJECT_TABLE {
+			what := rel
+			if kind != "" {
+				what = relkindWord(kind) + " " + rel
+			}
+			a.add("rename-table", fmt.Sprintf("RENAME %s TO %s breaks running code that %s", what, r.Newname, breaks))
+			break
+		}
 		a.add("rename-table", fmt.Sprintf("ALTER %s %s RENAME TO %s breaks running code that %s", strings.ToUpper(relationKinds[r.RenameType]), rel, r.Newname, breaks))
 	case pg_query.ObjectType_OBJECT_TYPE, pg_query.ObjectType_OBJECT_DOMAIN:
 		items := r.Object.GetList().GetItems()
@@ -488,7 +446,7 @@ func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 			a.add("move-or-rename-schema", fmt.Sprintf("RENAME SCHEMA %s breaks every qualified reference to it", r.Subname))
 		}
 	case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
-		a.takesOn(lockAE, objectRelkind(r.RelationType))
+		a.takesOn(lockAE, a.relkindOf(r.Relation, r.RelationType))
 		a.add("alter-rename-constraint", "")
 	case pg_query.ObjectType_OBJECT_TRIGGER:
 		a.takes(lockAE)

@@ -111,7 +111,7 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 	}
 	for _, c := range at.Cmds {
 		if cmd := c.GetAlterTableCmd(); cmd != nil {
-			a.alterCmd(at.Relation, objectRelkind(at.Objtype), key, fresh, cmd)
+			a.alterCmd(at.Relation, a.relkindOf(at.Relation, at.Objtype), key, fresh, cmd)
 		}
 	}
 }

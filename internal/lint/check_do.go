@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -74,7 +73,7 @@ func (a *analyzer) doCommitInTransaction(n *pg_query.Node) {
 	}
 	where := "in the transaction block the migration tool runs this migration in"
 	if a.explicitTx && a.beginStmt != nil {
-		where = fmt.Sprintf("inside the BEGIN on line %d", a.beginStmt.Pos.Line)
+		where = "inside " + a.txOpened()
 	}
 	a.add("do-commit-in-transaction", "DO block runs COMMIT or ROLLBACK "+where+
 		": PostgreSQL refuses it (invalid transaction termination, SQLSTATE 2D000) and the deploy fails")

@@ -32,6 +32,14 @@ type state struct {
 	partitioned map[string][]string // partitioned table -> partition key columns
 	defaultPart map[string]string   // partitioned table -> its DEFAULT partition
 	schema      string              // the first schema of the search path
+	// kinds is the relkind (pg_class.relkind: r, p, v, m, S, f, i) of each relation the state knows
+	// the kind of, by key: what messages call it, whatever the statement that names it says (ALTER
+	// TABLE also takes a view or a sequence).
+	kinds map[string]string
+	// owned maps each sequence known to be owned by a column (serial, identity, OWNED BY) to that
+	// column, "table key.column": PostgreSQL refuses to move such a sequence to another schema, and
+	// drops it with its column.
+	owned map[string]string
 
 	// What absent needs to tell that an object does not exist (with complete):
 	//
@@ -83,6 +91,7 @@ const defaultSchema = "public"
 func newState() *state {
 	return &state{created: map[string]bool{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
 		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema,
+		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
 
@@ -109,13 +118,29 @@ func (s *state) creates(name string, ifNotExists, created bool) bool {
 	return isNew
 }
 
-// drops forgets a dropped object.
+// createsRel is creates for a relation of relkind kind, which it records when the relation is new.
+func (s *state) createsRel(name, kind string, ifNotExists, created bool) bool {
+	isNew := s.creates(name, ifNotExists, created)
+	if isNew {
+		s.kinds[name] = kind
+	}
+	return isNew
+}
+
+// drops forgets a dropped object, and the sequences its columns own (a table's drop takes them along).
 func (s *state) drops(name string) {
 	delete(s.created, name)
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
 	delete(s.partitioned, name)
+	delete(s.kinds, name)
+	delete(s.owned, name)
+	for seq, col := range s.owned {
+		if t, _ := splitOwner(col); t == name {
+			s.drops(seq)
+		}
+	}
 }
 
 // know records whether object key exists.
@@ -435,13 +460,17 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 	case n.GetCreateStmt() != nil:
 		cs := n.GetCreateStmt()
 		name := s.rel(cs.Relation)
-		if !s.creates(name, cs.IfNotExists, created) {
+		kind := "r"
+		if cs.Partspec != nil {
+			kind = "p"
+		}
+		if !s.createsRel(name, kind, cs.IfNotExists, created) {
 			return // CREATE TABLE IF NOT EXISTS of a table that (may) exist: nothing is created
 		}
 		t := s.table(name)
 		for _, e := range cs.TableElts {
 			if cd := e.GetColumnDef(); cd != nil {
-				s.addColumn(t, name, cd)
+				s.addColumn(t, name, cd, created)
 			} else if c := e.GetConstraint(); c != nil {
 				s.addConstraint(t, name, c)
 			} else if e.GetTableLikeClause() != nil {
@@ -472,7 +501,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		rel := s.rel(is.Relation)
 		if is.Idxname != "" {
 			ix := sibling(rel, is.Idxname)
-			if !s.creates(ix, is.IfNotExists, created) {
+			if !s.createsRel(ix, "i", is.IfNotExists, created) {
 				return // CREATE INDEX IF NOT EXISTS of an index that (may) exist
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
@@ -488,16 +517,20 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 	case n.GetViewStmt() != nil:
 		// CREATE OR REPLACE VIEW of a view that (may) exist creates nothing.
-		s.creates(s.rel(n.GetViewStmt().View), n.GetViewStmt().Replace, created)
+		s.createsRel(s.rel(n.GetViewStmt().View), "v", n.GetViewStmt().Replace, created)
 	case n.GetCreateTableAsStmt() != nil:
 		if c := n.GetCreateTableAsStmt(); c.Into != nil {
-			s.creates(s.rel(c.Into.Rel), c.IfNotExists, created)
+			kind := "r"
+			if c.Objtype == pg_query.ObjectType_OBJECT_MATVIEW {
+				kind = "m"
+			}
+			s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created)
 		}
 	case n.GetSelectStmt().GetIntoClause() != nil:
-		s.creates(s.rel(n.GetSelectStmt().GetIntoClause().GetRel()), false, created) // SELECT … INTO t
+		s.createsRel(s.rel(n.GetSelectStmt().GetIntoClause().GetRel()), "r", false, created) // SELECT … INTO t
 	case n.GetCreateForeignTableStmt() != nil:
 		if b := n.GetCreateForeignTableStmt().GetBaseStmt(); b != nil {
-			s.creates(s.rel(b.Relation), b.IfNotExists, created)
+			s.createsRel(s.rel(b.Relation), "f", b.IfNotExists, created)
 		}
 	case n.GetCreateEnumStmt() != nil:
 		s.creates(s.qual(n.GetCreateEnumStmt().TypeName), false, created)
@@ -519,7 +552,12 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		s.creates(c.Schemaname, c.IfNotExists, created)
 	case n.GetCreateSeqStmt() != nil:
 		c := n.GetCreateSeqStmt()
-		s.creates(s.rel(c.Sequence), c.IfNotExists, created)
+		if s.createsRel(s.rel(c.Sequence), "S", c.IfNotExists, created) {
+			s.seqOwnedBy(s.rel(c.Sequence), c.Options)
+		}
+	case n.GetAlterSeqStmt() != nil:
+		c := n.GetAlterSeqStmt()
+		s.seqOwnedBy(s.rel(c.Sequence), c.Options)
 	case n.GetDropStmt() != nil:
 		d := n.GetDropStmt()
 		switch d.RemoveType {
@@ -563,8 +601,14 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			switch cmd.Subtype {
 			case pg_query.AlterTableType_AT_AddColumn:
 				if cd := cmd.Def.GetColumnDef(); cd != nil {
-					s.addColumn(t, name, cd)
+					s.addColumn(t, name, cd, created)
 				}
+			case pg_query.AlterTableType_AT_AddIdentity:
+				if c := cmd.Def.GetConstraint(); c != nil {
+					s.ownsSequence(name, cmd.Name, c.Options, created)
+				}
+			case pg_query.AlterTableType_AT_DropIdentity:
+				s.dropsOwnedBy(name, cmd.Name)
 			case pg_query.AlterTableType_AT_AddConstraint:
 				if c := cmd.Def.GetConstraint(); c != nil {
 					s.addConstraint(t, name, c)
@@ -589,6 +633,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				delete(t.cols, col)
+				s.dropsOwnedBy(name, cmd.Name)
 			case pg_query.AlterTableType_AT_AttachPartition:
 				if pb := cmd.Def.GetPartitionCmd().GetBound(); pb != nil && pb.IsDefault {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
@@ -616,13 +661,40 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			fallthrough
 		case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_SEQUENCE:
 			old := s.rel(a.Relation)
+			if _, owned := s.owned[old]; owned {
+				return // PostgreSQL refuses to move an owned sequence: it stays
+			}
+			// A table's owned sequences move with it.
+			var seqs []string
+			for seq, col := range s.owned {
+				if t, _ := splitOwner(col); t == old {
+					seqs = append(seqs, seq)
+				}
+			}
 			s.moves(old, a.Newschema+"."+bare(old))
+			for _, seq := range seqs {
+				s.moves(seq, a.Newschema+"."+bare(seq))
+			}
 		}
 	}
 }
 
-// moves follows a relation renamed or moved to another schema.
+// moves follows a relation renamed or moved to another schema: its kind, the sequences its columns
+// own, and the column that owns it.
 func (s *state) moves(old, nw string) {
+	if k, ok := s.kinds[old]; ok {
+		s.kinds[nw] = k
+		delete(s.kinds, old)
+	}
+	if col, ok := s.owned[old]; ok {
+		s.owned[nw] = col
+		delete(s.owned, old)
+	}
+	for seq, col := range s.owned {
+		if t, c := splitOwner(col); t == old {
+			s.owned[seq] = nw + "." + c
+		}
+	}
 	if t, ok := s.tables[old]; ok {
 		s.tables[nw] = t
 		delete(s.tables, old)
@@ -640,12 +712,18 @@ func (s *state) moves(old, nw string) {
 	}
 }
 
-func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef) {
+func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, created bool) {
 	typ, mods := typeName(cd.TypeName)
 	c := &column{typ: typ, mods: mods, notNull: cd.IsNotNull}
 	name := strings.ToLower(cd.Colname)
+	if serialTypes[typ] { // a sequence owned by the column
+		s.ownsSequence(tname, cd.Colname, nil, created)
+	}
 	for _, n := range cd.Constraints {
 		k := n.GetConstraint()
+		if k.GetContype() == pg_query.ConstrType_CONSTR_IDENTITY {
+			s.ownsSequence(tname, cd.Colname, k.Options, created)
+		}
 		switch k.GetContype() {
 		case pg_query.ConstrType_CONSTR_NOTNULL, pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_IDENTITY:
 			c.notNull = true

@@ -32,3 +32,38 @@ REINDEX DATABASE app;
 -- case
 -- want: reindex-blocking
 REINDEX TABLE users;
+
+-- case notx
+-- COMMIT AND CHAIN ends the transaction and starts another: still a transaction block.
+BEGIN;
+ALTER TABLE users ADD COLUMN bio text;
+COMMIT AND CHAIN;
+-- want: concurrently-in-transaction
+CREATE INDEX CONCURRENTLY users_bio_idx ON users (bio);
+COMMIT;
+
+-- case notx
+BEGIN;
+ROLLBACK AND CHAIN;
+-- want: concurrently-in-transaction
+CREATE INDEX CONCURRENTLY users_age_idx ON users (age);
+COMMIT;
+
+-- case notx
+-- After a plain COMMIT it runs in autocommit.
+BEGIN;
+ALTER TABLE users ADD COLUMN bio text;
+COMMIT;
+-- want-none
+CREATE INDEX CONCURRENTLY IF NOT EXISTS users_bio_idx ON users (bio);
+
+-- case notx
+-- COMMIT PREPARED runs only outside a transaction block.
+BEGIN;
+-- want: concurrently-in-transaction
+COMMIT PREPARED 'add_bio';
+COMMIT;
+
+-- case notx
+-- want-none
+COMMIT PREPARED 'add_bio';

@@ -36,3 +36,15 @@ ALTER FOREIGN TABLE remote_orders SET SCHEMA app;
 CREATE SEQUENCE fresh_no;
 -- want-none
 ALTER SEQUENCE fresh_no SET SCHEMA app;
+
+-- case
+-- A serial column owns its sequence: PostgreSQL refuses to move it (the deploy fails), new or not.
+CREATE TABLE tickets (id serial);
+-- want: move-or-rename-schema
+ALTER SEQUENCE tickets_id_seq SET SCHEMA app;
+
+-- case
+-- Moving the table takes its owned sequence along.
+CREATE TABLE tickets (id serial);
+-- want-none
+ALTER TABLE tickets SET SCHEMA app;

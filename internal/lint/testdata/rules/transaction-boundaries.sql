@@ -29,3 +29,36 @@ COMMIT;
 -- want-none
 BEGIN;
 CREATE TABLE t8 (id int);
+
+-- case notx
+-- COMMIT AND CHAIN starts another transaction at once: the last COMMIT ends it.
+-- want-none
+BEGIN;
+CREATE TABLE t9 (id int);
+-- want-none
+COMMIT AND CHAIN;
+CREATE TABLE t10 (id int);
+-- want-none
+COMMIT;
+
+-- case notx
+-- The transaction COMMIT AND CHAIN starts is never committed.
+BEGIN;
+CREATE TABLE t9 (id int);
+-- want: transaction-boundaries
+COMMIT AND CHAIN;
+CREATE TABLE t10 (id int);
+
+-- case notx
+-- ROLLBACK AND CHAIN as well.
+BEGIN;
+-- want: transaction-boundaries
+ROLLBACK AND CHAIN;
+CREATE TABLE t10 (id int);
+
+-- case notx
+-- Outside a transaction block there is nothing to chain to: PostgreSQL refuses it.
+-- want: transaction-boundaries
+COMMIT AND CHAIN;
+-- want: transaction-boundaries
+ROLLBACK AND CHAIN;

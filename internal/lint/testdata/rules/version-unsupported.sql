@@ -25,3 +25,15 @@ ALTER TABLE orgs ADD CONSTRAINT orgs_id_key UNIQUE NULLS NOT DISTINCT (id);
 -- case notx pg=15
 -- want-none
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_uidx2 ON users (email) NULLS NOT DISTINCT;
+
+-- case notx pg=11
+BEGIN;
+-- want: version-unsupported
+COMMIT AND CHAIN;
+COMMIT;
+
+-- case notx pg=12
+BEGIN;
+-- want-none
+COMMIT AND CHAIN;
+COMMIT;

@@ -1,0 +1,153 @@
+package lint
+
+import (
+	"fmt"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// transaction follows the script's transaction control: BEGIN, COMMIT and ROLLBACK (also AND CHAIN),
+// SAVEPOINT, ROLLBACK TO, RELEASE, and two-phase commit.
+func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
+	switch t.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+		if a.explicitTx {
+			a.add("transaction-boundaries", "BEGIN inside an open transaction: PostgreSQL ignores it with a warning, and the first COMMIT ends both")
+		}
+		if !a.inTx() {
+			a.txStart, a.savepoints = a.timeouts(), nil
+		}
+		a.explicitTx, a.beginStmt = true, a.stmt
+		a.resetTx()
+	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		word := "COMMIT"
+		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK {
+			word = "ROLLBACK"
+		}
+		if t.Chain && !a.inTx() {
+			// Outside a transaction block there is nothing to chain to: PostgreSQL refuses it.
+			a.add("transaction-boundaries", fmt.Sprintf("%s AND CHAIN outside a transaction block: PostgreSQL refuses it (%s AND CHAIN can only be used in transaction blocks) and the deploy fails", word, word))
+			return
+		}
+		if !a.explicitTx {
+			switch {
+			case a.toolTx && t.Chain:
+				a.add("transaction-boundaries", word+" AND CHAIN without BEGIN in a migration the tool runs in a transaction: it ends the tool's transaction early and starts another, which the tool then ends")
+			case a.toolTx:
+				a.add("transaction-boundaries", "COMMIT/ROLLBACK without BEGIN in a migration the tool runs in a transaction: it ends the tool's transaction early")
+			default:
+				a.add("transaction-boundaries", "COMMIT/ROLLBACK without BEGIN").Risk = Caution
+			}
+		}
+		// ROLLBACK undoes the transaction's SET as well as its SET LOCAL (outside a transaction it does
+		// nothing); COMMIT keeps the SET.
+		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK && a.inTx() {
+			a.restoreTimeouts(a.txStart)
+		}
+		if t.Chain {
+			// … AND CHAIN ends the transaction (its locks and SET LOCAL go) and at once starts another
+			// with the same characteristics: what follows still runs in a transaction block, which a
+			// later COMMIT has to end.
+			if a.explicitTx {
+				a.beginStmt = a.stmt
+			}
+		} else {
+			a.explicitTx, a.beginStmt = false, nil
+		}
+		a.resetTx()
+		a.txStart, a.savepoints = a.timeouts(), nil
+		a.dropPendingEnum()
+	case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE:
+		a.prepareTransaction(t)
+	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED:
+		word := "COMMIT PREPARED"
+		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED {
+			word = "ROLLBACK PREPARED"
+		}
+		if a.inTx() {
+			a.add("concurrently-in-transaction", word+" cannot run inside a transaction block: the deploy fails")
+			return
+		}
+		if k, ok := a.prepared[t.Gid]; ok {
+			a.out[k].Message = fmt.Sprintf("PREPARE TRANSACTION '%s' ends the transaction without committing it: what it did stays invisible, and every lock it took stays held "+
+				"(later statements on those relations wait for it) until %s on line %d; %s", t.Gid, word, a.stmt.Pos.Line, preparedDisabled)
+			delete(a.prepared, t.Gid)
+		}
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		if a.inTx() {
+			a.savepoints = append(a.savepoints, savepoint{t.SavepointName, a.timeouts()})
+		}
+	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO, pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
+		// ROLLBACK TO SAVEPOINT undoes the SET and SET LOCAL made since the savepoint, which stays;
+		// RELEASE keeps them and ends the savepoint (and those made after it).
+		for i := len(a.savepoints) - 1; i >= 0; i-- {
+			if a.savepoints[i].name != t.SavepointName {
+				continue
+			}
+			if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_RELEASE {
+				a.savepoints = a.savepoints[:i]
+				break
+			}
+			a.restoreTimeouts(a.savepoints[i].at)
+			a.savepoints = a.savepoints[:i+1]
+			break
+		}
+	}
+}
+
+// preparedDisabled is what prepared-transaction findings say of a default server.
+const preparedDisabled = "PostgreSQL refuses PREPARE TRANSACTION unless max_prepared_transactions is above 0, and it is 0 by default (prepared transactions are disabled): the transaction is rolled back and the deploy fails"
+
+// prepareTransaction judges PREPARE TRANSACTION 'gid'. For the session it ends the transaction block
+// as COMMIT does (SET LOCAL ends, SET stays), but nothing is committed: the prepared transaction keeps
+// its locks, and what it did stays invisible, until COMMIT PREPARED or ROLLBACK PREPARED, from any
+// session, ends it. Outside a transaction block PostgreSQL only warns.
+func (a *analyzer) prepareTransaction(t *pg_query.TransactionStmt) {
+	if !a.inTx() {
+		f := a.add("prepared-transaction", fmt.Sprintf("PREPARE TRANSACTION '%s' outside a transaction block prepares nothing (PostgreSQL only warns); on a server where it would, %s", t.Gid, preparedDisabled))
+		f.Risk = Caution
+		return
+	}
+	locks := ""
+	if a.txAE {
+		locks = fmt.Sprintf(" (ACCESS EXCLUSIVE on a pre-existing %s among them)", relkindWord(a.txAEKind))
+	}
+	a.prepared[t.Gid] = len(a.out)
+	a.add("prepared-transaction", fmt.Sprintf("PREPARE TRANSACTION '%s' ends the transaction without committing it: what it did stays invisible, and every lock it took%s stays held "+
+		"until COMMIT PREPARED '%s', which this migration never runs, so later statements and the application wait on them indefinitely; %s", t.Gid, locks, t.Gid, preparedDisabled))
+	a.explicitTx, a.beginStmt = false, nil
+	a.resetTx()
+	a.txStart, a.savepoints = a.timeouts(), nil
+	a.dropPendingEnum()
+}
+
+// dropPendingEnum withdraws ADD VALUE findings whose transaction ended with no later statement.
+func (a *analyzer) dropPendingEnum() {
+	for _, k := range a.pendingEnum {
+		a.out[k].Rule = ""
+	}
+	a.pendingEnum = nil
+}
+
+func (a *analyzer) resetTx() {
+	a.lockTimeout.endTx()
+	a.stmtTimeout.endTx()
+	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone = false, "", false, false
+	a.txNotValid = map[string]bool{}
+}
+
+// isChain tells whether n is COMMIT AND CHAIN or ROLLBACK AND CHAIN.
+func isChain(n *pg_query.Node) bool { return n.GetTransactionStmt().GetChain() }
+
+// txOpened says where the file's own transaction block now open began, for messages: "the BEGIN on
+// line 3", "the transaction COMMIT AND CHAIN on line 7 starts".
+func (a *analyzer) txOpened() string {
+	if t := a.beginStmt.Node.GetTransactionStmt(); t.GetChain() {
+		word := "COMMIT"
+		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK {
+			word = "ROLLBACK"
+		}
+		return fmt.Sprintf("the transaction %s AND CHAIN on line %d starts", word, a.beginStmt.Pos.Line)
+	}
+	return fmt.Sprintf("the BEGIN on line %d", a.beginStmt.Pos.Line)
+}

@@ -1,0 +1,114 @@
+package lint
+
+import (
+	"strings"
+	"testing"
+)
+
+// txCase is one script and what the analysis must (or must not) say of it.
+type txCase struct {
+	name   string
+	src    string
+	inTx   bool   // the tool wraps the script in a transaction
+	schema string // Config.Schema
+	rule   string
+	line   int    // the finding's line; 0: any
+	says   string // a part of its message; "" with absent
+	absent bool   // no finding of rule at all
+}
+
+func (tt txCase) run(t *testing.T) {
+	t.Helper()
+	fs := AnalyzeScript(script(tt.src), tt.inTx, Config{Schema: tt.schema})
+	var got []Finding
+	for _, f := range fs {
+		if f.Rule == tt.rule && (tt.line == 0 || f.Line == tt.line) {
+			got = append(got, f)
+		}
+	}
+	switch {
+	case tt.absent && len(got) > 0:
+		t.Errorf("%s: %+v, want none", tt.rule, got)
+	case tt.absent:
+	case len(got) == 0:
+		t.Errorf("%s missing (line %d); findings: %+v", tt.rule, tt.line, fs)
+	case !strings.Contains(got[0].Message, tt.says):
+		t.Errorf("%s: %q, want it to say %q", tt.rule, got[0].Message, tt.says)
+	}
+}
+
+// TestChainKeepsTransactionBlock: COMMIT AND CHAIN and ROLLBACK AND CHAIN end the transaction (its
+// locks, SET LOCAL, and for ROLLBACK its SET) and start another at once, so what follows still runs
+// in a transaction block; outside one PostgreSQL refuses them.
+func TestChainKeepsTransactionBlock(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []txCase{
+		{name: "CIC after COMMIT AND CHAIN", src: "BEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT AND CHAIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_bio_idx ON users (bio);\nCOMMIT;\n",
+			rule: "concurrently-in-transaction", line: 4, says: "cannot run inside a transaction block"},
+		{name: "CIC after ROLLBACK AND CHAIN", src: "BEGIN;\nROLLBACK AND CHAIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_bio_idx ON users (bio);\nCOMMIT;\n",
+			rule: "concurrently-in-transaction", line: 3, says: "cannot run inside a transaction block"},
+		{name: "CIC after a plain COMMIT", src: "BEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_bio_idx ON users (bio);\n",
+			rule: "concurrently-in-transaction", absent: true},
+		{name: "chained transaction never committed", src: "BEGIN;\nCREATE TABLE t1 (id int);\nCOMMIT AND CHAIN;\nCREATE TABLE t2 (id int);\n",
+			rule: "transaction-boundaries", line: 3, says: "the transaction this AND CHAIN starts is never committed"},
+		{name: "chained transaction committed", src: "BEGIN;\nCREATE TABLE t1 (id int);\nCOMMIT AND CHAIN;\nCREATE TABLE t2 (id int);\nCOMMIT;\n",
+			rule: "transaction-boundaries", absent: true},
+		{name: "outside a transaction block", src: "COMMIT AND CHAIN;\n",
+			rule: "transaction-boundaries", says: "COMMIT AND CHAIN outside a transaction block: PostgreSQL refuses it"},
+		{name: "in the tool's transaction", src: "CREATE TABLE t1 (id int);\nCOMMIT AND CHAIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t1_id ON users (id);\n", inTx: true,
+			rule: "concurrently-in-transaction", line: 3, says: "cannot run inside"},
+		{name: "locks end with the chained COMMIT", src: "BEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT AND CHAIN;\nSELECT 1;\nCOMMIT;\n",
+			rule: "statement-after-access-exclusive", absent: true},
+		{name: "SET LOCAL ends with the chained COMMIT", src: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nCOMMIT AND CHAIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n",
+			rule: "missing-lock-timeout", line: 4, says: "without an earlier SET lock_timeout"},
+		{name: "SET stays after the chained COMMIT", src: "BEGIN;\nSET lock_timeout = '2s';\nCOMMIT AND CHAIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n",
+			rule: "missing-lock-timeout", absent: true},
+		{name: "chained ROLLBACK undoes SET", src: "BEGIN;\nSET lock_timeout = '2s';\nROLLBACK AND CHAIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n",
+			rule: "missing-lock-timeout", line: 4, says: "without an earlier SET lock_timeout"},
+		{name: "a committing DO names the chain", src: "BEGIN;\nCOMMIT AND CHAIN;\nDO $$ BEGIN COMMIT; END $$;\nCOMMIT;\n",
+			rule: "do-commit-in-transaction", line: 3, says: "inside the transaction COMMIT AND CHAIN on line 2 starts"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
+		})
+	}
+}
+
+// TestPrepareTransaction: PREPARE TRANSACTION ends the session's transaction block (SET LOCAL ends,
+// SET stays) without committing: prepared-transaction says its locks stay held, until a COMMIT PREPARED
+// of the script when there is one, and that a default server refuses it.
+func TestPrepareTransaction(t *testing.T) {
+	t.Parallel()
+	const prep = "BEGIN;\nALTER TABLE users ADD COLUMN bio text;\nPREPARE TRANSACTION 'add_bio';\n"
+	for _, tt := range []txCase{
+		{name: "never committed", src: prep, rule: "prepared-transaction", line: 3,
+			says: "every lock it took (ACCESS EXCLUSIVE on a pre-existing table among them) stays held until COMMIT PREPARED 'add_bio', which this migration never runs"},
+		{name: "disabled by default", src: prep, rule: "prepared-transaction", line: 3, says: "max_prepared_transactions"},
+		{name: "committed later", src: prep + "COMMIT PREPARED 'add_bio';\n", rule: "prepared-transaction", line: 3,
+			says: "until COMMIT PREPARED on line 4; PostgreSQL refuses PREPARE TRANSACTION unless max_prepared_transactions is above 0"},
+		{name: "another gid committed", src: prep + "COMMIT PREPARED 'other';\n", rule: "prepared-transaction", line: 3, says: "which this migration never runs"},
+		{name: "it ends the BEGIN", src: prep, rule: "transaction-boundaries", absent: true},
+		{name: "autocommit after it", src: prep + "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_bio_idx ON users (bio);\n",
+			rule: "concurrently-in-transaction", absent: true},
+		{name: "COMMIT PREPARED in a transaction block", src: prep + "BEGIN;\nCOMMIT PREPARED 'add_bio';\nCOMMIT;\n",
+			rule: "concurrently-in-transaction", line: 5, says: "COMMIT PREPARED cannot run inside a transaction block"},
+		{name: "SET LOCAL ends with it", src: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nPREPARE TRANSACTION 'a';\nALTER TABLE users ADD COLUMN bio text;\n",
+			rule: "missing-lock-timeout", line: 4, says: "without an earlier SET lock_timeout"},
+		{name: "SET stays", src: "BEGIN;\nSET lock_timeout = '2s';\nPREPARE TRANSACTION 'a';\nALTER TABLE users ADD COLUMN bio text;\n",
+			rule: "missing-lock-timeout", absent: true},
+		{name: "outside a transaction block", src: "PREPARE TRANSACTION 'a';\n", rule: "prepared-transaction", says: "prepares nothing"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
+		})
+	}
+	fs := AnalyzeScript(script("PREPARE TRANSACTION 'a';\n"), false, Config{})
+	if f := find(fs, "prepared-transaction"); f == nil || f.Risk != Caution {
+		t.Errorf("outside a transaction block: %+v, want caution", f)
+	}
+	if f := find(AnalyzeScript(script(prep), false, Config{}), "prepared-transaction"); f == nil || f.Risk != Dangerous {
+		t.Errorf("in a transaction block: %+v, want dangerous", f)
+	}
+}
