@@ -34,6 +34,11 @@ func TestInferAutocommit(t *testing.T) {
 		{"plain with its own BEGIN", FormatPlain, map[string]string{
 			"1_enum.sql": "BEGIN;\nALTER TYPE s ADD VALUE 'c';\nINSERT INTO t VALUES ('c');\nCOMMIT;\n"}, false, true},
 		// psql commits at the script's own COMMIT, and runs a DO block or CALL outside any block
+		// A DO block that commits, before the script's own transaction: psql runs it outside any block.
+		{"plain committing DO before its own BEGIN … COMMIT", FormatPlain, map[string]string{
+			"1_do.sql": "DO $$ BEGIN COMMIT; END $$;\nBEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n"}, true, true},
+		{"plain CIC inside its own BEGIN … COMMIT stays in one transaction", FormatPlain, map[string]string{
+			"1_idx.sql": "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;\n"}, false, true},
 		{"plain enum value committed, then used", FormatPlain, map[string]string{
 			"1_enum.sql": "BEGIN;\nALTER TYPE s ADD VALUE 'c';\nCOMMIT;\nINSERT INTO t VALUES ('c');\n"}, true, true},
 		{"sqitch DO block that commits", FormatSqitch, map[string]string{

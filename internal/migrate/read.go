@@ -15,6 +15,8 @@ import (
 
 	"github.com/schemagate/schemagate/internal/repofs"
 	"github.com/schemagate/schemagate/internal/sqlparse"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // ReadDir reads the migration folder dir on disk (see Read) without following a symbolic link out of
@@ -362,14 +364,28 @@ func inferAutocommit(format Format, m *Migration) {
 			}
 			s.NoTransaction = all
 		case FormatSqitch, FormatPlain:
-			opens, needs, split := false, false, false
+			// psql runs the statements one by one: those outside the script's own BEGIN … COMMIT run
+			// in no transaction block, where one that needs that works (a DO block that commits before
+			// the script's BEGIN); those inside it fail as they would in the rehearsal's one transaction.
+			open, needs, split := false, false, false
 			for i, st := range s.Statements {
 				more := i < len(s.Statements)-1
-				opens = opens || sqlparse.OpensOrCommits(st.Node)
-				needs = needs || sqlparse.NeedsAutocommit(st.Node) || sqlparse.MayEndTransaction(st.Node) || (sqlparse.AddsEnumValue(st.Node) && more)
+				if !open && (sqlparse.NeedsAutocommit(st.Node) || sqlparse.MayEndTransaction(st.Node) || (sqlparse.AddsEnumValue(st.Node) && more)) {
+					needs = true
+				}
+				if t := st.Node.GetTransactionStmt(); t != nil {
+					switch t.Kind {
+					case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+						open = true
+					case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+						open = t.Chain // AND CHAIN starts the next transaction at once
+					case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE:
+						open = false
+					}
+				}
 				split = split || (more && sqlparse.Commits(st.Node))
 			}
-			s.NoTransaction = !opens && needs || split
+			s.NoTransaction = needs || split
 		}
 	}
 	if m.Up != nil && m.Up.NoTransaction {
