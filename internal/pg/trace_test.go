@@ -3,9 +3,11 @@ package pg_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -290,5 +292,82 @@ func TestTracerFromCarriedState(t *testing.T) {
 	}
 	if !sawScan || !sawRewrite {
 		t.Fatalf("the migrations must scan and rewrite something (scan %v, rewrite %v)", sawScan, sawRewrite)
+	}
+}
+
+// TestTraceRepeatedInserts: a run of INSERTs of literal rows into a plain table is read until a second
+// one took nothing new, then recorded without a read, and the evidence is the one that reading after
+// every statement gives. INSERTs into a table with a trigger, into a partitioned table, with a function
+// call or after a statement of another kind are read.
+func TestTraceRepeatedInserts(t *testing.T) {
+	ctx := context.Background()
+	const setup = `
+CREATE TABLE audit (id serial, note text);
+CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit (note) VALUES (NEW.id::text); RETURN NEW; END $$;
+CREATE TABLE logged (id int PRIMARY KEY);
+CREATE TRIGGER logged_audit AFTER INSERT ON logged FOR EACH ROW EXECUTE FUNCTION audit_row();
+CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+`
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO parent VALUES (1), (2);\n")
+	for i := range 20 {
+		fmt.Fprintf(&sql, "INSERT INTO child (id, parent_id) VALUES (%d, %d);\n", i, 1+i%2)
+	}
+	sql.WriteString("UPDATE t SET a = a + 1 WHERE id = 1;\n")
+	for i := range 5 {
+		fmt.Fprintf(&sql, "INSERT INTO child VALUES (%d, '2'::int), (-%d, NULL);\n", 100+i, 100+i)
+	}
+	for i := range 5 {
+		fmt.Fprintf(&sql, "INSERT INTO child VALUES (%d, -1 + 2);\n", 150+i)
+	}
+	for i := range 5 {
+		fmt.Fprintf(&sql, "INSERT INTO child (id, parent_id) VALUES (%d, (SELECT max(id) FROM parent));\n", 200+i)
+	}
+	for i := range 5 {
+		fmt.Fprintf(&sql, "INSERT INTO logged VALUES (%d);\n", i)
+	}
+	for i := range 5 {
+		fmt.Fprintf(&sql, "INSERT INTO events VALUES (%d, '%d-06-01');\n", i, 2025+i%2)
+	}
+	run := func(noRepeat bool) ([]lint.Evidence, int) {
+		conn := pgtest.Conn(t)
+		if _, err := conn.Exec(ctx, traceSetup+setup); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(ctx, "ROLLBACK")
+		tr, err := pg.NewTracer(ctx, conn, "m.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.NoRepeat = noRepeat
+		if err := pg.ApplyScript(ctx, conn, script(sql.String()), pg.ApplyOptions{After: tr.After}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range tr.Evidence {
+			tr.Evidence[i].DurationMS = 0
+		}
+		return tr.Evidence, tr.Repeated
+	}
+	every, n := run(true)
+	if n != 0 {
+		t.Fatalf("%d statements recorded without a read with NoRepeat", n)
+	}
+	got, repeated := run(false)
+	if !reflect.DeepEqual(got, every) {
+		for i := range every {
+			if !reflect.DeepEqual(got[i], every[i]) {
+				t.Errorf("statement at line %d: evidence %+v, read after every statement %+v", every[i].Line, got[i], every[i])
+			}
+		}
+		t.FailNow()
+	}
+	// 20 INSERTs into child: the first two are read; 5 more of another column list: two read again.
+	if want := 18 + 3; repeated != want {
+		t.Errorf("%d statements recorded without a read, want %d (only the literal INSERTs into child)", repeated, want)
 	}
 }
