@@ -296,5 +296,13 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 			b.WriteString(x.Definition + ";\n")
 		}
 	}
+	// A serial column's sequence belongs to it (moving the sequence alone fails, dropping the column
+	// drops it).
+	for _, k := range sortedKeys(c.Sequences) {
+		x := c.Sequences[k]
+		if parts := strings.SplitN(x.OwnedBy, ".", 3); keep(x.Name) && len(parts) == 3 && tables[parts[0]+"."+parts[1]] {
+			b.WriteString(ownedBySQL(x) + ";\n")
+		}
+	}
 	return b.String()
 }

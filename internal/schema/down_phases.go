@@ -275,8 +275,12 @@ func (g *downGen) createTypes() {
 	}
 	ranges, aRanges := rangeTypes(b), rangeTypes(a)
 	for _, k := range sortedKeys(ranges) {
-		if aRanges[k] == nil {
-			r := ranges[k]
+		r, ar := ranges[k], aRanges[k]
+		if ar != nil && ar.Definition != r.Definition {
+			g.rangeRedefined(k, ar, r)
+			continue
+		}
+		if ar == nil {
 			g.add("re-create range type "+display(k), "CREATE TYPE "+QIdent(r.Schema, r.Name)+" AS RANGE ("+r.Definition+")")
 			g.markCreated(KindRange, k)
 		}

@@ -1,0 +1,25 @@
+package schema
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSchemaSQLOwnedSequences: the schema the rules read says which column a serial's sequence belongs
+// to, when both are kept; a sequence of no column, or of a table left out, says nothing of it.
+func TestSchemaSQLOwnedSequences(t *testing.T) {
+	c := NewCatalog()
+	c.Tables["public.orders"] = &Table{Schema: "public", Name: "orders", Columns: []*Column{{Num: 1, Name: "id", Type: "integer", NotNull: true}}}
+	c.Sequences["public.orders_id_seq"] = &Sequence{Schema: "public", Name: "orders_id_seq", Type: "integer", Increment: 1, Min: 1, Max: 2147483647, Start: 1, Cache: 1, OwnedBy: "public.orders.id"}
+	c.Sequences["public.free_seq"] = &Sequence{Schema: "public", Name: "free_seq", Type: "bigint", Increment: 1, Min: 1, Max: 9223372036854775807, Start: 1, Cache: 1}
+	got := c.SchemaSQL(nil)
+	if !strings.Contains(got, "ALTER SEQUENCE orders_id_seq OWNED BY orders.id;") {
+		t.Errorf("no OWNED BY for the serial's sequence:\n%s", got)
+	}
+	if strings.Count(got, "OWNED BY") != 1 {
+		t.Errorf("OWNED BY written for a sequence of no column:\n%s", got)
+	}
+	if got := c.SchemaSQL(func(n string) bool { return n != "orders" }); strings.Contains(got, "OWNED BY") {
+		t.Errorf("OWNED BY written for a table left out:\n%s", got)
+	}
+}

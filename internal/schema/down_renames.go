@@ -1,0 +1,628 @@
+package schema
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// renames undoes renames and schema moves, recognised by OID in two snapshots of the same database: of
+// tables, columns, views, sequences, constraints, indexes, types (enums, domains, composite and range
+// types), composite attributes, enum values and functions. It rewrites the working after-catalog to the
+// old names so the rest compares by name, and takes over the definitions that quote a renamed object
+// (PostgreSQL stores those by OID: they read as before once the object has its old name again), so that
+// what the renames restore is not dropped and re-created as well.
+func (g *downGen) renames() {
+	g.relationRenames()
+	g.typeRenames()
+	g.attributeRenames()
+	g.enumValueRenames()
+	g.functionRenames()
+	g.followRenames()
+}
+
+// moveBack adds the steps that take an object from its place after the up (schema s, name n) back to its
+// place before it (bs, bn): ALTER word ... RENAME TO, then ... SET SCHEMA. ref writes the object's
+// reference for a schema and name (a function's adds its arguments), what says what it is ("enum").
+func (g *downGen) moveBack(what, word string, ref func(schema, name string) string, s, n, bs, bn string) {
+	if bn != n {
+		g.add(fmt.Sprintf("rename %s %s back to %s", what, display(s+"."+n), bn), "ALTER "+word+" "+ref(s, n)+" RENAME TO "+Ident(bn))
+	}
+	if bs != s {
+		g.add(fmt.Sprintf("move %s %s back to schema %s", what, display(s+"."+bn), bs), "ALTER "+word+" "+ref(s, bn)+" SET SCHEMA "+Ident(bs))
+	}
+	if bn != n || bs != s {
+		g.renamed = append(g.renamed, rename{oldSchema: bs, oldName: bn, newSchema: s, newName: n})
+	}
+}
+
+// relationRenames undoes renames and moves of tables, views and sequences, renames of columns,
+// constraints and indexes.
+func (g *downGen) relationRenames() {
+	a, b := g.a, g.b
+	for _, ak := range sortedKeys(a.Tables) {
+		t := a.Tables[ak]
+		if _, ok := b.Tables[ak]; ok || t.OID == 0 {
+			continue
+		}
+		for _, bk := range sortedKeys(b.Tables) {
+			bt := b.Tables[bk]
+			if _, taken := a.Tables[bk]; taken || bt.OID != t.OID {
+				continue
+			}
+			g.moveBack("table", "TABLE", QIdent, t.Schema, t.Name, bt.Schema, bt.Name)
+			g.retable(t, ak, bk, bt.Schema, bt.Name)
+			break
+		}
+	}
+	for _, k := range sortedKeys(a.Tables) {
+		t, bt := a.Tables[k], b.Tables[k]
+		if bt == nil || t.OID == 0 || t.OID != bt.OID {
+			continue
+		}
+		for _, c := range t.Columns {
+			if bt.Column(c.Name) != nil {
+				continue
+			}
+			for _, bc := range bt.Columns {
+				if bc.Num == c.Num && t.Column(bc.Name) == nil {
+					g.add(fmt.Sprintf("rename column %s.%s back to %s", display(k), c.Name, bc.Name),
+						"ALTER TABLE "+qkey(k)+" RENAME COLUMN "+Ident(c.Name)+" TO "+Ident(bc.Name))
+					for _, s := range a.Sequences {
+						if s.OwnedBy == k+"."+c.Name {
+							s.OwnedBy = k + "." + bc.Name
+						}
+					}
+					g.followColumnRename(k, c.Name, bc.Name)
+					c.Name = bc.Name
+					break
+				}
+			}
+		}
+	}
+	for _, ak := range sortedKeys(a.Views) {
+		v := a.Views[ak]
+		if _, ok := b.Views[ak]; ok || v.OID == 0 {
+			continue
+		}
+		for _, bk := range sortedKeys(b.Views) {
+			bv := b.Views[bk]
+			if _, taken := a.Views[bk]; taken || bv.OID != v.OID {
+				continue
+			}
+			g.moveBack(strings.ToLower(kindOfView(v)), strings.ToUpper(kindOfView(v)), QIdent, v.Schema, v.Name, bv.Schema, bv.Name)
+			delete(a.Views, ak)
+			v.Schema, v.Name = bv.Schema, bv.Name
+			a.Views[bk] = v
+			g.rerelation(ak, bk)
+			break
+		}
+	}
+	for _, ak := range sortedKeys(a.Sequences) {
+		s := a.Sequences[ak]
+		if _, ok := b.Sequences[ak]; ok || s.OID == 0 {
+			continue
+		}
+		for _, bk := range sortedKeys(b.Sequences) {
+			bs := b.Sequences[bk]
+			if _, taken := a.Sequences[bk]; taken || bs.OID != s.OID {
+				continue
+			}
+			g.moveBack("sequence", "SEQUENCE", QIdent, s.Schema, s.Name, bs.Schema, bs.Name)
+			delete(a.Sequences, ak)
+			s.Schema, s.Name = bs.Schema, bs.Name
+			a.Sequences[bk] = s
+			break
+		}
+	}
+	for _, ak := range sortedKeys(a.Constraints) {
+		x := a.Constraints[ak]
+		if _, ok := b.Constraints[ak]; ok || x.OID == 0 {
+			continue
+		}
+		for _, bk := range sortedKeys(b.Constraints) {
+			bx := b.Constraints[bk]
+			if _, taken := a.Constraints[bk]; taken || bx.OID != x.OID || bx.QTable() != x.QTable() {
+				continue
+			}
+			g.add(fmt.Sprintf("rename constraint %s on %s back to %s", x.Name, display(x.QTable()), bx.Name),
+				"ALTER TABLE "+constraintOwner(x)+" RENAME CONSTRAINT "+Ident(x.Name)+" TO "+Ident(bx.Name))
+			for ik, ix := range a.Indexes {
+				if ix.Constraint == x.Name && ix.QTable() == x.QTable() {
+					delete(a.Indexes, ik)
+					ix.Constraint, ix.Name = bx.Name, bx.Name
+					ix.Definition = strings.Replace(ix.Definition, " INDEX "+Ident(x.Name)+" ON ", " INDEX "+Ident(bx.Name)+" ON ", 1)
+					a.Indexes[ix.Schema+"."+ix.Name] = ix
+				}
+			}
+			delete(a.Constraints, ak)
+			x.Name = bx.Name
+			a.Constraints[bk] = x
+			break
+		}
+	}
+	for _, ak := range sortedKeys(a.Indexes) {
+		x := a.Indexes[ak]
+		if _, ok := b.Indexes[ak]; ok || x.OID == 0 || x.Constraint != "" {
+			continue
+		}
+		for _, bk := range sortedKeys(b.Indexes) {
+			bx := b.Indexes[bk]
+			if _, taken := a.Indexes[bk]; taken || bx.OID != x.OID || bx.Schema != x.Schema {
+				continue
+			}
+			g.add(fmt.Sprintf("rename index %s back to %s", display(ak), display(bk)),
+				"ALTER INDEX "+qkey(ak)+" RENAME TO "+Ident(bx.Name))
+			delete(a.Indexes, ak)
+			x.Definition = strings.Replace(x.Definition, " INDEX "+Ident(x.Name)+" ON ", " INDEX "+Ident(bx.Name)+" ON ", 1)
+			x.Name = bx.Name
+			a.Indexes[bk] = x
+			break
+		}
+	}
+}
+
+// enumValueRenames undoes renames of enum values, recognised by the values' OIDs.
+func (g *downGen) enumValueRenames() {
+	a, b := g.a, g.b
+	for _, k := range sortedKeys(a.Enums) {
+		e, be := a.Enums[k], b.Enums[k]
+		if be == nil || len(e.ValueOIDs) != len(e.Values) || len(be.ValueOIDs) != len(be.Values) {
+			continue
+		}
+		for i, v := range e.Values {
+			j := slices.Index(be.ValueOIDs, e.ValueOIDs[i])
+			if j < 0 || be.Values[j] == v || slices.Contains(e.Values, be.Values[j]) {
+				continue
+			}
+			g.add(fmt.Sprintf("rename value %s of enum %s back to %s", Literal(v), display(k), Literal(be.Values[j])),
+				"ALTER TYPE "+qkey(k)+" RENAME VALUE "+Literal(v)+" TO "+Literal(be.Values[j]))
+			e.Values[i] = be.Values[j]
+		}
+	}
+}
+
+// typeRef is one user-defined type of a catalog, whatever its kind.
+type typeRef struct {
+	kind, schema, name string
+	oid                uint32
+}
+
+// userTypes are the enums, domains, composite and range types of c by key.
+func userTypes(c *Catalog) map[string]typeRef {
+	out := map[string]typeRef{}
+	for k, e := range c.Enums {
+		out[k] = typeRef{KindEnum, e.Schema, e.Name, e.OID}
+	}
+	for k, d := range c.Domains {
+		out[k] = typeRef{KindDomain, d.Schema, d.Name, d.OID}
+	}
+	for k, x := range c.Composites {
+		out[k] = typeRef{KindComposite, x.Schema, x.Name, x.OID}
+	}
+	for k, r := range rangeTypes(c) {
+		out[k] = typeRef{KindRange, r.Schema, r.Name, r.OID}
+	}
+	return out
+}
+
+// typeRenames undoes renames and moves of enums, domains, composite and range types (recognised by OID):
+// ALTER TYPE ... RENAME TO and SET SCHEMA keep the type, so the columns, attributes, domains and
+// functions that use it keep their values and follow it back; dropping and re-creating it would fail
+// while they use it, or lose their data.
+func (g *downGen) typeRenames() {
+	a, b := g.a, g.b
+	at, bt := userTypes(a), userTypes(b)
+	for _, ak := range sortedKeys(at) {
+		x := at[ak]
+		if _, ok := bt[ak]; ok || x.oid == 0 {
+			continue
+		}
+		for _, bk := range sortedKeys(bt) {
+			bx := bt[bk]
+			if _, taken := at[bk]; taken || bx.oid != x.oid || bx.kind != x.kind {
+				continue
+			}
+			word := "TYPE"
+			if x.kind == KindDomain {
+				word = "DOMAIN"
+			}
+			g.moveBack(x.kind, word, QIdent, x.schema, x.name, bx.schema, bx.name)
+			switch x.kind {
+			case KindEnum:
+				e := a.Enums[ak]
+				delete(a.Enums, ak)
+				e.Schema, e.Name = bx.schema, bx.name
+				a.Enums[bk] = e
+			case KindDomain:
+				d := a.Domains[ak]
+				delete(a.Domains, ak)
+				d.Schema, d.Name = bx.schema, bx.name
+				a.Domains[bk] = d
+			case KindComposite:
+				c := a.Composites[ak]
+				delete(a.Composites, ak)
+				c.Schema, c.Name = bx.schema, bx.name
+				a.Composites[bk] = c
+			case KindRange:
+				// The constructor functions carry the range type; they come back with it.
+				for _, f := range a.Functions {
+					if f.Range != nil && f.Range.OID == x.oid {
+						f.Range.Schema, f.Range.Name = bx.schema, bx.name
+					}
+				}
+			}
+			delete(at, ak)
+			at[bk] = bx
+			g.retype(ak, bk)
+			break
+		}
+	}
+}
+
+// attributeRenames undoes renames of the attributes of composite types (recognised by attnum, or by
+// position when the attribute list kept its length).
+func (g *downGen) attributeRenames() {
+	a, b := g.a, g.b
+	for _, k := range sortedKeys(a.Composites) {
+		x, bx := a.Composites[k], b.Composites[k]
+		if bx == nil || x.OID == 0 || x.OID != bx.OID {
+			continue
+		}
+		has := func(c *Composite, name string) bool {
+			return slices.ContainsFunc(c.Attributes, func(at *Attribute) bool { return at.Name == name })
+		}
+		for i, at := range x.Attributes {
+			if has(bx, at.Name) {
+				continue
+			}
+			var old *Attribute
+			for j, bat := range bx.Attributes {
+				if (at.Num != 0 && bat.Num == at.Num) || (at.Num == 0 && bat.Num == 0 && j == i && len(bx.Attributes) == len(x.Attributes)) {
+					old = bat
+					break
+				}
+			}
+			if old == nil || has(x, old.Name) || old.Type != at.Type || old.Collation != at.Collation {
+				continue
+			}
+			g.add(fmt.Sprintf("rename attribute %s of composite type %s back to %s", at.Name, display(k), old.Name),
+				"ALTER TYPE "+qkey(k)+" RENAME ATTRIBUTE "+Ident(at.Name)+" TO "+Ident(old.Name))
+			at.Name = old.Name
+		}
+	}
+}
+
+// functionRenames undoes renames and moves of functions, procedures and aggregates, recognised by OID. A
+// routine recognised so is the same routine: when its signature differs only because a type it takes or
+// returns was renamed (and is renamed back above), it follows the type by itself and is left alone.
+// A range type's constructors come and go with their type: they are only re-keyed.
+func (g *downGen) functionRenames() {
+	a, b := g.a, g.b
+	for _, ak := range sortedKeys(a.Functions) {
+		f := a.Functions[ak]
+		if _, ok := b.Functions[ak]; ok || f.OID == 0 {
+			continue
+		}
+		for _, bk := range sortedKeys(b.Functions) {
+			bf := b.Functions[bk]
+			if _, taken := a.Functions[bk]; taken || bf.OID != f.OID || bf.Kind != f.Kind || (bf.Range == nil) != (f.Range == nil) {
+				continue
+			}
+			if f.Range == nil {
+				word := "ROUTINE"
+				if f.Kind == "a" {
+					word = "AGGREGATE"
+				}
+				// The types the arguments name are back under their old names by now: use those.
+				ref := func(schema, name string) string { return QIdent(schema, name) + "(" + bf.Args + ")" }
+				g.moveBack(strings.ToLower(functionKeyword(f)), word, ref, f.Schema, f.Name, bf.Schema, bf.Name)
+			}
+			delete(a.Functions, ak)
+			f.Schema, f.Name, f.Args, f.ArgTypes, f.Result = bf.Schema, bf.Name, bf.Args, bf.ArgTypes, bf.Result
+			a.Functions[bk] = f
+			for _, o := range a.Functions {
+				for i, d := range o.DependsOn {
+					if d == ak {
+						o.DependsOn[i] = bk
+					}
+				}
+			}
+			for _, t := range a.Triggers {
+				if t.Function == ak {
+					t.Function = bk
+				}
+			}
+			break
+		}
+	}
+}
+
+// followRenames takes over, in the working after-catalog, each definition of an object the down keeps
+// that reads as the before-catalog's once the objects renamed back have their old names: PostgreSQL
+// stores expressions, view queries, signatures and SQL-standard function bodies by OID, so they follow.
+// A function body kept as source text does not, and is compared as it is.
+func (g *downGen) followRenames() {
+	if len(g.renamed) == 0 {
+		return
+	}
+	renames := slices.Clone(g.renamed)
+	slices.SortFunc(renames, func(x, y rename) int { return cmp.Compare(len(y.newName), len(x.newName)) })
+	takeOver := func(have *string, want string) {
+		if *have != want && canon(*have, renames, false) == canon(want, renames, true) {
+			*have = want
+		}
+	}
+	a, b := g.a, g.b
+	for k, t := range a.Tables {
+		bt := b.Tables[k]
+		if bt == nil {
+			continue
+		}
+		takeOver(&t.PartitionKey, bt.PartitionKey)
+		for _, c := range t.Columns {
+			if bc := bt.Column(c.Name); bc != nil {
+				takeOver(&c.Type, bc.Type)
+				takeOver(&c.Default, bc.Default)
+				takeOver(&c.Generated, bc.Generated)
+			}
+		}
+	}
+	for k, v := range a.Views {
+		if bv := b.Views[k]; bv != nil {
+			takeOver(&v.Definition, bv.Definition)
+			if len(v.Columns) == len(bv.Columns) {
+				for i := range v.Columns {
+					takeOver(&v.Columns[i], bv.Columns[i])
+				}
+			}
+		}
+	}
+	for k, x := range a.Constraints {
+		if bx := b.Constraints[k]; bx != nil {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range a.Indexes {
+		if bx := b.Indexes[k]; bx != nil {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range a.Triggers {
+		if bx := b.Triggers[k]; bx != nil {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range a.Policies {
+		if bx := b.Policies[k]; bx != nil {
+			takeOver(&x.Using, bx.Using)
+			takeOver(&x.WithCheck, bx.WithCheck)
+		}
+	}
+	for k, d := range a.Domains {
+		bd := b.Domains[k]
+		if bd == nil {
+			continue
+		}
+		takeOver(&d.BaseType, bd.BaseType)
+		takeOver(&d.Default, bd.Default)
+		for n, def := range d.Constraints {
+			if want, ok := bd.Constraints[n]; ok {
+				takeOver(&def, want)
+				d.Constraints[n] = def
+			}
+		}
+	}
+	for k, x := range a.Composites {
+		if bx := b.Composites[k]; bx != nil && len(bx.Attributes) == len(x.Attributes) {
+			for i, at := range x.Attributes {
+				if bx.Attributes[i].Name == at.Name {
+					takeOver(&at.Type, bx.Attributes[i].Type)
+				}
+			}
+		}
+	}
+	for k, f := range a.Functions {
+		bf := b.Functions[k]
+		if bf == nil || f.OID == 0 || f.OID != bf.OID {
+			continue
+		}
+		head, body := splitFunctionDef(f.Definition)
+		bHead, bBody := splitFunctionDef(bf.Definition)
+		if body != bBody && !standardBody(body) {
+			continue
+		}
+		if canon(head, renames, false) == canon(bHead, renames, true) && canon(body, renames, false) == canon(bBody, renames, true) {
+			f.Definition = bf.Definition
+		}
+	}
+}
+
+// splitFunctionDef splits pg_get_functiondef's text into its header (the first line and those that
+// follow it indented) and its body.
+func splitFunctionDef(def string) (head, body string) {
+	lines := strings.SplitAfter(def, "\n")
+	i := 1
+	for i < len(lines) && strings.HasPrefix(lines[i], " ") {
+		i++
+	}
+	return strings.Join(lines[:min(i, len(lines))], ""), strings.Join(lines[min(i, len(lines)):], "")
+}
+
+// standardBody tells a SQL-standard function body (BEGIN ATOMIC ... END, RETURN ...), which PostgreSQL
+// stores parsed and prints with the current names of what it uses.
+func standardBody(body string) bool {
+	b := strings.TrimSpace(body)
+	return strings.HasPrefix(b, "BEGIN ATOMIC") || strings.HasPrefix(b, "RETURN ")
+}
+
+// retype rewrites, in the working after-catalog, the uses of the type whose key was ak (now bk): column
+// types, view column types, attribute types of composite types and domains' base types.
+func (g *downGen) retype(ak, bk string) {
+	schema, name, _ := strings.Cut(bk, ".")
+	newRef := QIdent(schema, name)
+	fix := func(t string) string {
+		base := baseTypeName(t)
+		if typeKey(base) != ak {
+			return t
+		}
+		return newRef + strings.TrimPrefix(t, base)
+	}
+	for _, t := range g.a.Tables {
+		for _, c := range t.Columns {
+			c.Type = fix(c.Type)
+		}
+	}
+	for _, x := range g.a.Composites {
+		for _, at := range x.Attributes {
+			at.Type = fix(at.Type)
+		}
+	}
+	for _, d := range g.a.Domains {
+		d.BaseType = fix(d.BaseType)
+	}
+	for _, v := range g.a.Views {
+		for i, c := range v.Columns {
+			if j := strings.LastIndex(c, " "); j > 0 {
+				v.Columns[i] = c[:j+1] + fix(c[j+1:])
+			}
+		}
+	}
+}
+
+// followColumnRename updates, in the working catalog, what PostgreSQL itself updates when column from of
+// table is renamed back to to: the definitions of the table's indexes, constraints, triggers and
+// policies that quote it. A definition is taken over only when it then reads exactly as the
+// before-catalog's, so that what the rename restores is not dropped and built again (an index build on
+// a big table) and anything else still is.
+func (g *downGen) followColumnRename(table, from, to string) {
+	word := regexp.MustCompile(`(^|[^A-Za-z0-9_$"])` + regexp.QuoteMeta(Ident(from)) + `($|[^A-Za-z0-9_$"])`)
+	sub := func(def string) string {
+		// Twice: adjacent occurrences share the separator the first pass consumed.
+		for range 2 {
+			def = word.ReplaceAllString(def, "${1}"+strings.ReplaceAll(Ident(to), "$", "$$")+"${2}")
+		}
+		return def
+	}
+	takeOver := func(have *string, want string) {
+		if *have != want && sub(*have) == want {
+			*have = want
+		}
+	}
+	for k, x := range g.a.Indexes {
+		if bx := g.b.Indexes[k]; bx != nil && x.QTable() == table {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range g.a.Constraints {
+		if bx := g.b.Constraints[k]; bx != nil && x.QTable() == table {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range g.a.Triggers {
+		if bx := g.b.Triggers[k]; bx != nil && x.QTable() == table {
+			takeOver(&x.Definition, bx.Definition)
+		}
+	}
+	for k, x := range g.a.Policies {
+		if bx := g.b.Policies[k]; bx != nil && x.QTable() == table {
+			takeOver(&x.Using, bx.Using)
+			takeOver(&x.WithCheck, bx.WithCheck)
+		}
+	}
+}
+
+// retable moves table t of the working catalog from key ak to bk (schema newSchema, name newName), with
+// its parts: constraints, indexes, triggers, policies and the sequences it owns move with it.
+func (g *downGen) retable(t *Table, ak, bk, newSchema, newName string) {
+	a := g.a
+	delete(a.Tables, ak)
+	oldSchema, oldName := t.Schema, t.Name
+	t.Schema, t.Name = newSchema, newName
+	a.Tables[bk] = t
+	oldQ, newQ := QIdent(oldSchema, oldName), QIdent(newSchema, newName)
+	fix := func(def string) string {
+		def = strings.ReplaceAll(def, " ON "+Ident(oldSchema)+"."+Ident(oldName)+" ", " ON "+Ident(newSchema)+"."+Ident(newName)+" ")
+		return strings.ReplaceAll(def, " ON "+oldQ+" ", " ON "+newQ+" ")
+	}
+	for k, x := range a.Constraints {
+		if x.QTable() == ak {
+			delete(a.Constraints, k)
+			x.Schema, x.Table = newSchema, newName
+			a.Constraints[x.Schema+"."+x.Table+"."+x.Name] = x
+		}
+		if x.References == ak {
+			x.References = bk
+			x.Definition = strings.Replace(x.Definition, "REFERENCES "+oldQ+"(", "REFERENCES "+newQ+"(", 1)
+		}
+	}
+	for k, x := range a.Indexes {
+		if x.QTable() == ak {
+			delete(a.Indexes, k)
+			x.Schema, x.Table = newSchema, newName
+			x.Definition = fix(x.Definition)
+			a.Indexes[x.Schema+"."+x.Name] = x
+		}
+	}
+	for k, x := range a.Triggers {
+		if x.QTable() == ak {
+			delete(a.Triggers, k)
+			x.Schema, x.Table = newSchema, newName
+			x.Definition = fix(x.Definition)
+			a.Triggers[x.Schema+"."+x.Table+"."+x.Name] = x
+		}
+	}
+	for k, x := range a.Policies {
+		if x.QTable() == ak {
+			delete(a.Policies, k)
+			x.Schema, x.Table = newSchema, newName
+			a.Policies[x.Schema+"."+x.Table+"."+x.Name] = x
+		}
+	}
+	for k, s := range a.Sequences {
+		if !strings.HasPrefix(s.OwnedBy, ak+".") {
+			continue
+		}
+		s.OwnedBy = bk + strings.TrimPrefix(s.OwnedBy, ak)
+		if s.Schema != newSchema {
+			// ALTER TABLE ... SET SCHEMA moves the sequences the table's columns own.
+			delete(a.Sequences, k)
+			g.renamed = append(g.renamed, rename{oldSchema: newSchema, oldName: s.Name, newSchema: s.Schema, newName: s.Name})
+			s.Schema = newSchema
+			a.Sequences[s.Schema+"."+s.Name] = s
+		}
+	}
+	for _, x := range a.Tables {
+		if x.PartitionOf == ak {
+			x.PartitionOf = bk
+		}
+		for i, p := range x.Inherits {
+			if p == ak {
+				x.Inherits[i] = bk
+			}
+		}
+	}
+	g.rerelation(ak, bk)
+}
+
+// rerelation rewrites what refers to the relation whose key was ak (now bk) in the working catalog: the
+// views that read it, and the indexes of a materialized view moved to another schema.
+func (g *downGen) rerelation(ak, bk string) {
+	schema, name, _ := strings.Cut(bk, ".")
+	for k, x := range g.a.Indexes {
+		if x.QTable() == ak {
+			delete(g.a.Indexes, k)
+			x.Schema, x.Table = schema, name
+			g.a.Indexes[x.Schema+"."+x.Name] = x
+		}
+	}
+	for _, v := range g.a.Views {
+		for i, d := range v.DependsOn {
+			if d == ak {
+				v.DependsOn[i] = bk
+			}
+		}
+	}
+}
