@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -190,5 +191,58 @@ func TestOutsideSnapshot(t *testing.T) {
 		if got := outsideSnapshot(st[0].Node); !strings.HasPrefix(got, want) || (want == "") != (got == "") {
 			t.Errorf("%s: %q, want %q", sql, got, want)
 		}
+	}
+}
+
+// TestDeployFlywayMissingDefaultSchemaNotCreated: a Flyway folder with createSchemas=false whose default
+// schema does not exist. Flyway fails there (its history table needs the schema); the deploy used to put
+// the schema first in a search path that skips it, and so deployed the migrations into public. It now
+// refuses before changing anything, the dry run too, and deploys once the schema exists.
+func TestDeployFlywayMissingDefaultSchemaNotCreated(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	files := map[string]string{
+		"flyway.conf": "flyway.defaultSchema=app\nflyway.createSchemas=false\n",
+		"V1__a.sql":   "CREATE TABLE a (id int);\n",
+	}
+	set := readFolder(t, files, migrate.FormatFlyway)
+	for _, dry := range []bool{true, false} {
+		o := tg.options(t, set, fmt.Sprintf("run-dry-%v", dry))
+		o.DryRun = dry
+		res, err := Run(t.Context(), o)
+		var b *Blocked
+		if !errors.As(err, &b) || res.Outcome != OutcomeBlocked {
+			t.Fatalf("dry run %v: err %v, outcome %s; want blocked", dry, err, res.Outcome)
+		}
+		for _, want := range []string{`default schema "app"`, "createSchemas=false", "public"} {
+			if !strings.Contains(b.Reason, want) {
+				t.Errorf("dry run %v: reason %q does not say %q", dry, b.Reason, want)
+			}
+		}
+		if !strings.Contains(b.Hint, `CREATE SCHEMA "app"`) {
+			t.Errorf("dry run %v: hint %q", dry, b.Hint)
+		}
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("the database changed:\n%s\n---\n%s", before, after)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'a'"); got != "0" {
+		t.Errorf("%s tables a", got)
+	}
+	if got := tg.historyOf(t); got != "" {
+		t.Errorf("history %q", got)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_runs"); got != "0" {
+		t.Errorf("%s runs recorded", got)
+	}
+
+	tg.exec(t, "CREATE SCHEMA app")
+	res, err := Run(t.Context(), tg.options(t, set, "run-1"))
+	if err != nil || statuses(res) != "1:applied" {
+		t.Fatalf("deploy: err %v, migrations %s", err, statuses(res))
+	}
+	if got := tg.value(t, "SELECT string_agg(schemaname, ',') FROM pg_tables WHERE tablename = 'a'"); got != "app" {
+		t.Errorf("table a in %q, want app", got)
 	}
 }

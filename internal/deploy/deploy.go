@@ -72,7 +72,12 @@ type Options struct {
 type Blocked struct {
 	Reason string
 	Hint   string
+	// Err is the cause, when there is one to find with errors.Is (the context's error of a deploy that a
+	// signal stopped while it waited to start).
+	Err error
 }
+
+func (e *Blocked) Unwrap() error { return e.Err }
 
 func (e *Blocked) Error() string {
 	if e.Hint == "" {
@@ -138,6 +143,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if sw, ok := o.Maintenance.(*Switch); ok {
 		// Maintenance SQL waits for a lock at most lock_timeout, as the deploy's own statements do.
 		d.o.Maintenance = sw.boundLocks(d.env.DeployLockTimeout())
+	}
+	if p, ok := o.Snapshotter.(*snapshot.PGDump); ok {
+		// A restore waits for a lock at most lock_timeout too (see boundRestore).
+		d.o.Snapshotter = boundRestore(p, d.env.DeployLockTimeout())
 	}
 	d.res = &Result{Env: o.Env, RunID: o.RunID, Commit: o.Commit, PR: o.PR, JobURL: o.JobURL,
 		StartedAt: d.clock.Now().UTC(), Migrations: []MigrationResult{}}
@@ -313,7 +322,7 @@ func (d *deployer) window(ctx context.Context) error {
 	d.progress("%s; waiting until %s (%s)", closed, next[0].Start.Format(time.RFC3339), wait.Round(time.Second))
 	select {
 	case <-ctx.Done():
-		return stopped(ctx, "stopped while waiting for the maintenance window")
+		return stoppedBlocked(stopped(ctx, "stopped while waiting for the maintenance window"))
 	case <-d.clock.After(wait):
 	}
 	w.WaitedMS = wait.Milliseconds()
@@ -379,7 +388,7 @@ func (d *deployer) acquire(ctx context.Context) error {
 		if errors.As(err, &le) {
 			return &Blocked{Reason: le.Error(), Hint: "wait for that deploy to finish, or raise lock_wait"}
 		}
-		return err
+		return stoppedBlocked(err)
 	}
 	d.lock = l
 	if err := d.hist.ensure(ctx, l.conn); err != nil {
@@ -473,6 +482,11 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		return nil, &Blocked{Reason: fmt.Sprintf("drift between history and the migration folder: %s", drift[0]),
 			Hint: "an applied migration must never change; add a new migration instead"}
 	}
+	if len(pending) > 0 {
+		if err := d.defaultSchemaExists(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for _, m := range pending {
 		if m.External == migrate.ExternalGo {
 			return nil, &Blocked{Reason: fmt.Sprintf("pending migration %s is a goose Go migration, whose code schemagate cannot run", m.ID()),
@@ -509,6 +523,32 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 			strings.ToUpper(verb[:1])+verb[1:], len(imported.rows), plural(len(imported.rows)), imported.Tool, imported.Table, imported.Tool)
 	}
 	return pending, nil
+}
+
+// defaultSchemaExists blocks a deploy whose folder's tool puts a default schema in front of the search
+// path (Flyway's flyway.defaultSchema, or the first of flyway.schemas) that does not exist and that the
+// tool would not create (createSchemas=false: the Set's Schemas leave it out). Flyway fails then; the
+// deploy would have run the migrations with a search path whose first schema is skipped, and so created
+// their objects in public.
+func (d *deployer) defaultSchemaExists(ctx context.Context) error {
+	sp := d.o.Set.SearchPath
+	if sp == "" {
+		return nil
+	}
+	for _, s := range d.o.Set.Schemas {
+		if ident(s) == sp {
+			return nil // the deploy creates it, as the tool would
+		}
+	}
+	var exists bool
+	if err := d.conn.QueryRow(ctx, "SELECT to_regnamespace($1) IS NOT NULL", sp).Scan(&exists); err != nil {
+		return fmt.Errorf("look for schema %s: %w", sp, err)
+	}
+	if exists {
+		return nil
+	}
+	return &Blocked{Reason: fmt.Sprintf("the default schema %s of the %s folder does not exist, and createSchemas=false says not to create it; the migrations would have gone into public", sp, d.o.Set.Format),
+		Hint: fmt.Sprintf("create the schema (CREATE SCHEMA %s), or drop flyway.createSchemas=false so that the deploy creates it as Flyway does; nothing was changed", sp)}
 }
 
 func plural(n int) string {

@@ -14,7 +14,7 @@ import (
 )
 
 // LockWaitError is a statement of the deploy's own (a write to its history, its lock row, a read of
-// history, a step of --recover, the SQL of a maintenance action) that gave up waiting for a lock another
+// history, a step of --recover, the SQL of a maintenance action, a snapshot restore) that gave up waiting for a lock another
 // session holds once lock_timeout ran out, instead of queueing for ever (in maintenance mode) behind an
 // application's transaction. It names what waited, on which tables, and the sessions holding a
 // conflicting lock.

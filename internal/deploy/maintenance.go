@@ -247,10 +247,17 @@ func (s *SQLAction) Run(ctx context.Context) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	w := watchLockWaits(ctx, cfg, conn.PgConn().PID(), wait)
-	_, err = tx.Conn().PgConn().Exec(ctx, s.SQL).ReadAll()
+	results, err := tx.Conn().PgConn().Exec(ctx, s.SQL).ReadAll()
 	seen := w.stop()
 	if err != nil {
 		if isLockTimeout(err) {
+			if len(seen.holders) == 0 {
+				// The watch missed the wait: a lock_timeout of a few tens of milliseconds ends it before
+				// a second connection can sample it. Who held the lock is looked up now, once the
+				// transaction is over, from what the failed statement needed.
+				_ = tx.Rollback(context.WithoutCancel(ctx))
+				seen = heldAfterTimeout(ctx, conn, err, s.SQL, completed(results))
+			}
 			return seen.lockWaitError(err, wait)
 		}
 		return err

@@ -558,8 +558,9 @@ func (d *deployer) restoreRefusal() string {
 // data or fails, or when a non-transactional migration stopped half way. stop is set when it stopped
 // because history could not be written: a *LockWaitError when a down could not be recorded (it was
 // rolled back with its record, and no snapshot is restored, which could not be recorded either), an
-// *unrecordedError when a restore could not be. History then still tells what the database holds, or
-// stop says how it does not.
+// *unrecordedError when a restore could not be, a *LockWaitError too when lock_timeout stopped the
+// restore (rolled back whole). History then still tells what the database holds, or stop says how it
+// does not.
 func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.RestoreFunc, refusal string) (rb *RollbackResult, stop error) {
 	start := d.clock.Now()
 	rb = &RollbackResult{Method: "down"}
@@ -629,6 +630,12 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	}
 	if err != nil {
 		rb.Error = err.Error()
+		var lw *LockWaitError
+		if errors.As(err, &lw) {
+			// The restore's transaction was rolled back whole: history, which records these migrations
+			// as applied, still tells what the database holds.
+			return rb, lw
+		}
 		return rb, nil
 	}
 	rb.OK = true
@@ -645,10 +652,14 @@ func (d *deployer) restoreAll(ctx context.Context, p undoPlan) (ms int64, err er
 // restore took.
 func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc, p undoPlan) (ms int64, err error) {
 	start := d.clock.Now()
-	err = restore(ctx)
+	err = d.restoreLocked(ctx, restore)
 	took := d.clock.Now().Sub(start)
 	if err != nil {
-		return took.Milliseconds(), fmt.Errorf("restore snapshot: %w", err)
+		var lw *LockWaitError
+		if !errors.As(err, &lw) { // which says what it was
+			err = fmt.Errorf("restore snapshot: %w", err)
+		}
+		return took.Milliseconds(), err
 	}
 	d.progress("snapshot restored in %s", took.Round(time.Millisecond))
 	// The restore dropped and recreated objects; statements cached on the connection may be stale.

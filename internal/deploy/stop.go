@@ -1,6 +1,9 @@
 package deploy
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // stopError is a wait of the deploy's (for the window, the deploy lock, a dead run's connection, the
 // server after a lost connection) that the cancellation of its context ended. It says what waited and
@@ -24,4 +27,17 @@ func stopped(ctx context.Context, what string) error {
 		cause = err
 	}
 	return &stopError{what: what, cause: cause, err: err}
+}
+
+// stoppedBlocked turns err, a wait before the deploy changed anything (for the window, for the deploy
+// lock) that a signal ended, into a *Blocked that says so: the run did not start, so it is not a failed
+// deploy, and its exit code is blocked's (3), which tells the operator the database is as it was. errors.Is
+// still finds the context's error and the cause in it. Any other error comes back as it is.
+func stoppedBlocked(err error) error {
+	var se *stopError
+	if !errors.As(err, &se) {
+		return err
+	}
+	return &Blocked{Reason: se.Error() + "; the deploy did not start: nothing was applied and nothing was changed",
+		Hint: "run the deploy again", Err: err}
 }

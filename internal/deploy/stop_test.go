@@ -16,7 +16,8 @@ var sigterm = errors.New("received SIGTERM")
 
 // TestDeployLockWaitStoppedNamesCause: a deploy waits for the deploy lock that another deploy holds, and
 // is stopped by SIGTERM (its context cancelled with that cause, as main does). Its result read "context
-// canceled"; it now says what it was waiting for and names the signal.
+// canceled"; it now says what it was waiting for and names the signal. The run ended failed (exit 143);
+// nothing had changed, so it now ends blocked (exit 3) and says that nothing was applied.
 func TestDeployLockWaitStoppedNamesCause(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t)
@@ -63,9 +64,10 @@ func TestDeployLockWaitStoppedNamesCause(t *testing.T) {
 	if ferr := <-done; ferr != nil {
 		t.Errorf("first deploy: %v", ferr)
 	}
-	if err == nil || !errors.Is(err, context.Canceled) {
+	if err == nil || !errors.Is(err, context.Canceled) || !errors.Is(err, sigterm) {
 		t.Fatalf("second deploy: err %v; want it stopped", err)
 	}
+	wantNotStarted(t, res, err)
 	if !strings.Contains(res.Reason, "stopped while waiting for the deploy lock: received SIGTERM") || strings.Contains(res.Reason, "context canceled") {
 		t.Errorf("reason %q; want it to say it was stopped waiting for the deploy lock by SIGTERM", res.Reason)
 	}
@@ -74,6 +76,21 @@ func TestDeployLockWaitStoppedNamesCause(t *testing.T) {
 	}
 	if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_runs WHERE run_id = 'run-second'"); got != "0" {
 		t.Error("the stopped deploy recorded a run")
+	}
+}
+
+// wantNotStarted checks that a deploy a signal stopped while it waited to start (for its window, for the
+// deploy lock) ends blocked, saying that nothing was applied, and not failed: its exit code is then
+// blocked's (3), "nothing changed", rather than a failed deploy's (1, 143 after SIGTERM), which would
+// send an operator looking for damage that is not there.
+func wantNotStarted(t *testing.T, res *Result, err error) {
+	t.Helper()
+	var b *Blocked
+	if !errors.As(err, &b) || res.Outcome != OutcomeBlocked || res.OK {
+		t.Errorf("err %T %v, outcome %s; want blocked", err, err, res.Outcome)
+	}
+	if !strings.Contains(res.Reason, "nothing was applied") {
+		t.Errorf("reason %q; want it to say that nothing was applied", res.Reason)
 	}
 }
 
@@ -91,7 +108,8 @@ func (c *stopClock) After(time.Duration) <-chan time.Time {
 
 // TestDeployWindowWaitStoppedNamesCause: a deploy waits for its maintenance window (outside_window: wait)
 // and is stopped by SIGTERM. Its result read "context canceled"; it now says what it was waiting for and
-// names the signal, and nothing changed.
+// names the signal, and nothing changed. It ended failed (exit 143); it now ends blocked (exit 3) and says
+// that nothing was applied.
 func TestDeployWindowWaitStoppedNamesCause(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t)
@@ -103,9 +121,10 @@ func TestDeployWindowWaitStoppedNamesCause(t *testing.T) {
 	o.Config.OutsideWindow, o.Config.MaxWait = "wait", 2*time.Hour
 	o.Clock = &stopClock{fakeClock: fakeClock{now: time.Date(2026, 5, 5, 2, 0, 0, 0, time.UTC)}, stop: func() { cancel(sigterm) }}
 	res, err := Run(ctx, o)
-	if err == nil || !errors.Is(err, context.Canceled) {
+	if err == nil || !errors.Is(err, context.Canceled) || !errors.Is(err, sigterm) {
 		t.Fatalf("err %v; want it stopped", err)
 	}
+	wantNotStarted(t, res, err)
 	if !strings.Contains(res.Reason, "stopped while waiting for the maintenance window: received SIGTERM") || strings.Contains(res.Reason, "context canceled") {
 		t.Errorf("reason %q; want it to say it was stopped waiting for the window by SIGTERM", res.Reason)
 	}

@@ -1,0 +1,158 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDeployRestoreLockWaitBounded: a migration fails and the rollback restores the snapshot while an
+// application's session holds a lock on a table the restore drops. The restore had no lock bound of its
+// own and waited for as long as the session held its lock, in maintenance mode. It now waits at most
+// lock_timeout per try and tries again as a migration would: when the lock goes meanwhile, the restore
+// goes through; when it stays, the rollback fails naming the table and the session, and history, which
+// the rolled-back restore did not touch, still tells what the database holds.
+func TestDeployRestoreLockWaitBounded(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		// releaseOnRetry lets the lock go once the first try has timed out.
+		releaseOnRetry bool
+	}{{name: "held throughout"}, {name: "released before the retry", releaseOnRetry: true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			set := folder(t, with(goodMigrations, map[string]string{
+				"2_backfill.down.sql": "",
+				"3_fk.up.sql":         "ALTER TABLE accounts ADD CONSTRAINT broken CHECK (balance < 0);",
+			}))
+			o := tg.options(t, set, "run-1")
+			o.Config.LockTimeout = time.Second
+			retries := 1
+			o.Config.Retries = &retries
+			var release func()
+			progress := o.Progress
+			o.Progress = func(msg string) {
+				progress(msg)
+				switch {
+				case strings.HasPrefix(msg, "applying 3/") && release == nil:
+					release = tg.lockTable(t, "orders", "ACCESS SHARE", "app-worker")
+					// Without a bound the restore waits for the lock: let it go in the end, so that the
+					// test fails instead of hanging.
+					time.AfterFunc(30*time.Second, release)
+				case strings.HasPrefix(msg, "restoring the snapshot: lock timeout (attempt 1)") && tc.releaseOnRetry:
+					release()
+				}
+			}
+			start := time.Now()
+			res, err := runBounded(t, o)
+			if release == nil {
+				t.Fatalf("the deploy never reached migration 3: %v", err)
+			}
+			release()
+			if err == nil {
+				t.Fatal("deploy succeeded")
+			}
+			rb := res.Rollback
+			if rb == nil || rb.Method != "snapshot" {
+				t.Fatalf("outcome %s, rollback %+v; want a snapshot restore", res.Outcome, rb)
+			}
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("the deploy took %s: the restore waited for the lock", took)
+			}
+			if tc.releaseOnRetry {
+				if res.Outcome != OutcomeRolledBack || !rb.OK {
+					t.Fatalf("outcome %s, rollback %+v; want rolled back on the retry", res.Outcome, rb)
+				}
+				if after := tg.checksums(t); after != before {
+					t.Errorf("database differs after restore:\n%s\n---\n%s", before, after)
+				}
+				if got, want := tg.historyOf(t), "1:restored 2:restored 3:failed"; got != want {
+					t.Errorf("history %q, want %q", got, want)
+				}
+			} else {
+				if res.Outcome != OutcomeFailed || rb.OK {
+					t.Fatalf("outcome %s, rollback %+v; want the rollback failed", res.Outcome, rb)
+				}
+				for _, want := range []string{"restore snapshot (2 tries): waited 1s (lock_timeout) for a lock on public.orders", "lock_timeout", "public.orders is locked (AccessShareLock) by pid", "application app-worker"} {
+					if !strings.Contains(rb.Error, want) {
+						t.Errorf("rollback error %q does not say %q", rb.Error, want)
+					}
+				}
+				for _, want := range []string{"history still says what the database holds (applied: 1_customers, 2_backfill)", "public.orders"} {
+					if !strings.Contains(res.Hint, want) {
+						t.Errorf("hint %q does not say %q", res.Hint, want)
+					}
+				}
+				// The restore's transaction was rolled back whole: what history records is what is there.
+				if got, want := tg.historyOf(t), "1:applied 2:applied 3:failed"; got != want {
+					t.Errorf("history %q, want %q", got, want)
+				}
+				if got := tg.value(t, "SELECT count(*)::text FROM customers"); got != "3000" {
+					t.Errorf("customers %s rows; want migration 2's 3000", got)
+				}
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+		})
+	}
+}
+
+func TestWithLockTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, in, want string }{
+		{"url", "postgres://u:secret@db:5432/app?sslmode=disable", "postgres://u:secret@db:5432/app?options=-c%20lock_timeout%3D1500&sslmode=disable"},
+		{"url with options", "postgresql://u@db/app?options=-c%20search_path%3Dapp", "postgresql://u@db/app?options=-c%20search_path%3Dapp%20-c%20lock_timeout%3D1500"},
+		{"keyword/value", "host=db dbname=app password='a b'", "host=db dbname=app password='a b' options='-c lock_timeout=1500'"},
+		{"keyword/value with options", "host=db options='-c x=1'", "host=db options='-c x=1'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := withLockTimeout(tc.in, 1500*time.Millisecond); got != tc.want {
+				t.Errorf("withLockTimeout(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDeployRestoreAnalyzeLockWait: the ANALYZE after a snapshot restore runs on a connection bounded by
+// lock_timeout too, and a session holds a lock that conflicts with it (on a history table, which the
+// restore leaves alone). The restore has committed: the rollback stands, and a note says to run ANALYZE.
+func TestDeployRestoreAnalyzeLockWait(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	before := tg.checksums(t)
+	set := folder(t, with(goodMigrations, map[string]string{
+		"2_backfill.down.sql": "",
+		"3_fk.up.sql":         "ALTER TABLE accounts ADD CONSTRAINT broken CHECK (balance < 0);",
+	}))
+	o := tg.options(t, set, "run-1")
+	o.Config.LockTimeout = 500 * time.Millisecond
+	var release func()
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if strings.HasPrefix(msg, "applying 3/") && release == nil {
+			release = tg.lockTable(t, "schemagate.schemagate_lock", "SHARE UPDATE EXCLUSIVE", "vacuum-job")
+		}
+	}
+	res, err := runBounded(t, o)
+	if release == nil {
+		t.Fatalf("the deploy never reached migration 3: %v", err)
+	}
+	release()
+	if res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "snapshot" || !res.Rollback.OK {
+		t.Fatalf("err %v, outcome %s, rollback %+v; want rolled back by the snapshot", err, res.Outcome, res.Rollback)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("database differs after restore:\n%s\n---\n%s", before, after)
+	}
+	var noted bool
+	for _, n := range res.Notes {
+		noted = noted || strings.Contains(n, "run ANALYZE")
+	}
+	if !noted {
+		t.Errorf("notes %q do not say to run ANALYZE", res.Notes)
+	}
+}
