@@ -371,3 +371,38 @@ CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO (
 		t.Errorf("%d statements recorded without a read, want %d (only the literal INSERTs into child)", repeated, want)
 	}
 }
+
+// BenchmarkTraceInserts traces a seed migration of 5,000 literal INSERTs, read after every statement
+// (every) and as a rehearsal traces it (repeated: read until steady, then recorded without a read).
+func BenchmarkTraceInserts(b *testing.B) {
+	ctx := context.Background()
+	var sql strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&sql, "INSERT INTO child (id, parent_id) VALUES (%d, %d);\n", i, 1+i%2)
+	}
+	s := script("INSERT INTO parent VALUES (1), (2);\n" + sql.String())
+	conn := pgtest.Conn(b)
+	if _, err := conn.Exec(ctx, traceSetup); err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"every", "repeated"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+					b.Fatal(err)
+				}
+				tr, err := pg.NewTracer(ctx, conn, "m.sql")
+				if err != nil {
+					b.Fatal(err)
+				}
+				tr.NoRepeat = mode == "every"
+				if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{After: tr.After}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
