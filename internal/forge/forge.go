@@ -70,7 +70,9 @@ type Status struct {
 type Forge interface {
 	// ChangeRequest returns the change request.
 	ChangeRequest(ctx context.Context, ref Ref) (*ChangeRequest, error)
-	// FindChangeRequestBySHA returns the open (or most recently merged) change request whose head is sha.
+	// FindChangeRequestBySHA returns the open change request whose head is sha, else the most recently
+	// merged one merged as sha (its merge or squash commit, or its head), into any branch; a wrapped
+	// ErrNotFound when none is.
 	FindChangeRequestBySHA(ctx context.Context, repo, sha string) (*ChangeRequest, error)
 	// ChangeRequestOfFile returns the change request that brought the newest commit changing path, in
 	// the history of commit ref, into branch ("" for any): merged there as that commit (its merge or

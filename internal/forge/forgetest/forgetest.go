@@ -29,7 +29,7 @@ type Backend interface {
 	// AddComment adds a comment by author and returns its ID.
 	AddComment(ref forge.Ref, author, body string) int64
 	// AddReview appends a review decision (GitLab: an approval when State is APPROVED, a revoked
-	// approval when DISMISSED).
+	// approval when DISMISSED, a reviewer's "Request changes" when CHANGES_REQUESTED).
 	AddReview(ref forge.Ref, r forge.Review)
 	// Push moves the change request's head to sha, as a push at time at does; the platform keeps the
 	// approvals given before it.
@@ -78,9 +78,11 @@ func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
 		{"UpdateMissingComment", testUpdateMissingComment},
 		{"ReviewsPaginatedInOrder", testReviews},
 		{"ReviewsCarryTheCommitTheyApproved", testReviewsAcrossPushes},
+		{"ReviewsChangesRequested", testReviewsChangesRequested},
 		{"ChangedFilesPaginated", testChangedFiles},
 		{"FileAt", testFileAt},
 		{"ChangeRequestOfFile", testChangeRequestOfFile},
+		{"ChangeRequestOfFileOnAnotherBranch", testChangeRequestOfFileOtherBranch},
 		{"IsMember", testIsMember},
 		{"IsMemberForbidden", testIsMemberForbidden},
 		{"SetStatus", testSetStatus},
@@ -283,6 +285,40 @@ func testReviewsAcrossPushes(t *testing.T, f forge.Forge, b Backend) {
 	head, err := f.ChangeRequest(t.Context(), ref)
 	if err != nil || head.HeadSHA != third {
 		t.Errorf("head after the pushes = %v (%v), want %s", head, err, third)
+	}
+}
+
+// testReviewsChangesRequested: a reviewer's latest decision is what counts (the gate reads each
+// reviewer's latest APPROVED, CHANGES_REQUESTED or DISMISSED review): changes requested after an
+// approval withdraw it, an approval after a request for changes settles it.
+func testReviewsChangesRequested(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	b.SetPageSize(1)
+	base := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+	for i, r := range []forge.Review{
+		{Author: "dba1", State: "APPROVED"},
+		{Author: "dba2", State: "CHANGES_REQUESTED"},
+		{Author: "dba1", State: "CHANGES_REQUESTED"},
+		{Author: "dba3", State: "APPROVED"},
+		{Author: "dba2", State: "APPROVED"},
+	} {
+		r.SubmittedAt = base.Add(time.Duration(i) * time.Minute)
+		b.AddReview(ref, r)
+	}
+	got, err := f.Reviews(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Reviews: %v", err)
+	}
+	latest := map[string]string{}
+	for _, r := range got {
+		switch r.State {
+		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+			latest[r.Author] = r.State
+		}
+	}
+	want := map[string]string{"dba1": "CHANGES_REQUESTED", "dba2": "APPROVED", "dba3": "APPROVED"}
+	if fmt.Sprint(latest) != fmt.Sprint(want) {
+		t.Errorf("each reviewer's latest decision = %v, want %v (reviews %+v)", latest, want, got)
 	}
 }
 
@@ -505,6 +541,30 @@ func testUpsertReadOnly(t *testing.T, f forge.Forge, b Backend) {
 // testChangeRequestOfFile: the change request that brought the newest commit changing a file into the
 // branch, whether it merged with a merge commit (the commit is one of its own, not its merge commit), a
 // squash commit or its head; none for a commit pushed straight to the branch, or merged elsewhere.
+// testChangeRequestOfFileOtherBranch: a deploy from a branch other than the default one (a release
+// branch) finds the change requests merged there, by the file's last commit and by the deployed commit.
+func testChangeRequestOfFileOtherBranch(t *testing.T, f forge.Forge, b Backend) {
+	const repo, branch = "acme/shop", "release/2.x"
+	sha := func(c byte) string { return strings.Repeat(string(c), 40) }
+	b.SetPageSize(1)
+	b.AddCommit(repo, sha('0'), []string{"db/1_init.up.sql"}, forge.Ref{})
+	squashed := b.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "alice", HeadSHA: sha('e'),
+		BaseSHA: sha('0'), BaseRef: branch}, []string{"db/2_a.up.sql"})
+	b.MergeInto(squashed, branch, sha('d'), true)
+	b.AddCommit(repo, sha('d'), []string{"db/2_a.up.sql"}, forge.Ref{})
+	cr, err := f.ChangeRequestOfFile(t.Context(), repo, "db/2_a.up.sql", sha('d'), branch)
+	if err != nil || cr.Ref != squashed || !cr.Merged || cr.BaseRef != branch {
+		t.Errorf("ChangeRequestOfFile(db/2_a.up.sql) = %+v, %v; want %v merged into %s", cr, err, squashed, branch)
+	}
+	cr, err = f.FindChangeRequestBySHA(t.Context(), repo, sha('d'))
+	if err != nil || cr.Ref != squashed || !cr.Merged {
+		t.Errorf("FindChangeRequestBySHA(the squash commit) = %+v, %v; want %v, merged", cr, err, squashed)
+	}
+	if cr, err := f.ChangeRequestOfFile(t.Context(), repo, "db/2_a.up.sql", sha('d'), "main"); !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("ChangeRequestOfFile(db/2_a.up.sql into main) = %+v, %v; want ErrNotFound", cr, err)
+	}
+}
+
 func testChangeRequestOfFile(t *testing.T, f forge.Forge, b Backend) {
 	const repo = "acme/shop"
 	sha := func(c byte) string { return strings.Repeat(string(c), 40) }

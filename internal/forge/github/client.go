@@ -158,9 +158,12 @@ func toChangeRequest(repo string, pr *gh.PullRequest) *forge.ChangeRequest {
 	return cr
 }
 
-// FindChangeRequestBySHA returns the open (else the most recently merged) pull request whose head is
-// sha. It asks the commit's associated pulls first and falls back to the open pulls, since
-// workflow_run payloads of fork pull requests carry no pull request list.
+// FindChangeRequestBySHA returns the open pull request whose head is sha, else the most recently merged
+// one merged as sha (its merge_commit_sha: a merge, squash or rebase merge), else the most recently
+// merged one whose head is sha. It asks the commit's associated pulls first, falls back to the open pulls,
+// since workflow_run payloads of fork pull requests carry no pull request list, and then to
+// mergedElsewhere, since GitHub lists a commit's merged pull requests only when the commit is on the
+// default branch (a deploy from a release branch would find none).
 func (c *Client) FindChangeRequestBySHA(ctx context.Context, repo, sha string) (*forge.ChangeRequest, error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
@@ -197,23 +200,103 @@ func (c *Client) FindChangeRequestBySHA(ctx context.Context, repo, sha string) (
 		}
 		lopts.Page = resp.NextPage
 	}
-	return nil, fmt.Errorf("find pull request with head %s in %s: %w", sha, repo, forge.ErrNotFound)
+	merged, err := c.mergedElsewhere(ctx, owner, name, sha, "")
+	if err != nil {
+		return nil, err
+	}
+	if best := pickBySHA(merged, sha); best != nil {
+		return toChangeRequest(repo, best), nil
+	}
+	return nil, fmt.Errorf("find pull request with head or merge commit %s in %s: %w", sha, repo, forge.ErrNotFound)
 }
 
+// pickBySHA is the open pull request whose head is sha, else the most recently merged one merged as sha
+// (merge_commit_sha), else the most recently merged one whose head is sha.
 func pickBySHA(prs []*gh.PullRequest, sha string) *gh.PullRequest {
-	var best *gh.PullRequest
+	var byMerge, byHead []*gh.PullRequest
 	for _, pr := range prs {
-		if pr.GetHead().GetSHA() != sha {
-			continue
-		}
-		if pr.GetState() == "open" {
+		switch {
+		case pr.GetState() == "open" && pr.GetHead().GetSHA() == sha:
 			return pr
-		}
-		if pr.MergedAt != nil && (best == nil || best.MergedAt == nil || pr.MergedAt.After(best.MergedAt.Time)) {
-			best = pr
+		case pr.MergedAt == nil:
+		case pr.GetMergeCommitSHA() == sha:
+			byMerge = append(byMerge, pr)
+		case pr.GetHead().GetSHA() == sha:
+			byHead = append(byHead, pr)
 		}
 	}
-	return best
+	for _, list := range [][]*gh.PullRequest{byMerge, byHead} {
+		if len(list) > 0 {
+			return slices.MaxFunc(list, mergedLater)
+		}
+	}
+	return nil
+}
+
+func mergedLater(a, b *gh.PullRequest) int { return a.MergedAt.Compare(b.MergedAt.Time) }
+
+// Bounds of mergedElsewhere.
+const (
+	// closedPages is how many pages of 100 closed pull requests, most recently updated first, are read
+	// for one merged as a commit.
+	closedPages = 3
+	// searchPulls is how many of the pull requests the search API finds for a commit are read.
+	searchPulls = 10
+)
+
+// mergedElsewhere returns the merged pull requests into branch ("" for any) that hold sha, for when
+// GET /repos/{owner}/{repo}/commits/{sha}/pulls names none: GitHub documents that list as "the merged
+// pull request that introduced the commit" and, for a commit not on the default branch, open pull
+// requests only, so a pull request merged into a release branch is missing from it. It reads the closed
+// pull requests into branch, most recently updated first (at most closedPages pages), for those merged
+// as sha or whose head is sha; when none is, it asks the search API for the merged pull requests holding
+// the commit (GET /search/issues?q=SHA+repo:OWNER/REPO+is:pr+is:merged, at most searchPulls of them, each
+// read for its base and merge commit). The listing comes first because search lags behind a merge that
+// just happened (GitHub indexes asynchronously) and has a lower rate limit.
+func (c *Client) mergedElsewhere(ctx context.Context, owner, name, sha, branch string) ([]*gh.PullRequest, error) {
+	lopts := &gh.PullRequestListOptions{State: "closed", Base: branch, Sort: "updated", Direction: "desc",
+		ListOptions: gh.ListOptions{PerPage: 100}}
+	for range closedPages {
+		prs, resp, err := c.gh.PullRequests.List(ctx, owner, name, lopts)
+		if err != nil {
+			return nil, fmt.Errorf("list closed pull requests of %s/%s: %w", owner, name, mapErr(err, false))
+		}
+		var hits []*gh.PullRequest
+		for _, pr := range prs {
+			if pr.MergedAt != nil && (pr.GetMergeCommitSHA() == sha || pr.GetHead().GetSHA() == sha) {
+				hits = append(hits, pr)
+			}
+		}
+		if len(hits) > 0 {
+			return hits, nil
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		lopts.Page = resp.NextPage
+	}
+	q := fmt.Sprintf("%s repo:%s/%s is:pr is:merged", sha, owner, name)
+	if branch != "" {
+		q += " base:" + branch
+	}
+	res, _, err := c.gh.Search.Issues(ctx, q, &gh.SearchOptions{Sort: "updated", Order: "desc", ListOptions: gh.ListOptions{PerPage: searchPulls}})
+	if err != nil {
+		return nil, fmt.Errorf("search the pull requests holding commit %s: %w", sha, mapErr(err, false))
+	}
+	var out []*gh.PullRequest
+	for _, is := range res.Issues {
+		if !is.IsPullRequest() || len(out) == searchPulls {
+			continue
+		}
+		pr, _, err := c.gh.PullRequests.Get(ctx, owner, name, is.GetNumber())
+		if err != nil {
+			return nil, fmt.Errorf("get pull request %s/%s#%d: %w", owner, name, is.GetNumber(), mapErr(err, false))
+		}
+		if pr.MergedAt != nil && (branch == "" || pr.GetBase().GetRef() == branch) {
+			out = append(out, pr)
+		}
+	}
+	return out, nil
 }
 
 // ChangeRequestOfFile returns the pull request merged into branch that brought the newest commit
@@ -222,8 +305,9 @@ func pickBySHA(prs []*gh.PullRequest, sha string) *gh.PullRequest {
 // whose base is branch, it takes the one merged as the commit (its merge_commit_sha: a squash or rebase
 // merge), else the one whose head it is (a merge commit's pull request whose last commit changed path),
 // else the first merged of those holding it (GitHub lists, for a commit of the default branch, the pull
-// request that brought it in). A commit pushed straight to the branch has none: wrapped
-// forge.ErrNotFound.
+// request that brought it in). GitHub lists no merged pull request for a commit off the default branch
+// (a release branch): mergedElsewhere finds them then. A commit pushed straight to the branch has none:
+// wrapped forge.ErrNotFound.
 func (c *Client) ChangeRequestOfFile(ctx context.Context, repo, path, ref, branch string) (*forge.ChangeRequest, error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
@@ -246,19 +330,13 @@ func (c *Client) ChangeRequestOfFile(ctx context.Context, repo, path, ref, branc
 	return &cr, nil
 }
 
-// mergedWith returns the pull request merged into branch ("" for any) that brought sha in.
+// mergedWith returns the pull request merged into branch ("" for any) that brought sha in: from the
+// commit's associated pulls, else (a commit off the default branch, for which GitHub lists open pull
+// requests only) from mergedElsewhere.
 func (c *Client) mergedWith(ctx context.Context, repo, sha, branch string) (*forge.ChangeRequest, error) {
 	owner, name, _ := splitRepo(repo)
 	var byMerge, byHead, holding []*gh.PullRequest
-	opts := &gh.ListOptions{PerPage: 100}
-	for {
-		prs, resp, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, name, sha, opts)
-		if err != nil {
-			if statusOf(err) == http.StatusUnprocessableEntity {
-				return nil, fmt.Errorf("GitHub knows no commit %s: %w", sha, forge.ErrNotFound)
-			}
-			return nil, fmt.Errorf("list pull requests of commit %s: %w", sha, mapErr(err, false))
-		}
+	classify := func(prs []*gh.PullRequest) {
 		for _, pr := range prs {
 			if pr.MergedAt == nil || (branch != "" && pr.GetBase().GetRef() != branch) {
 				continue
@@ -272,20 +350,37 @@ func (c *Client) mergedWith(ctx context.Context, repo, sha, branch string) (*for
 				holding = append(holding, pr)
 			}
 		}
+	}
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		prs, resp, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, name, sha, opts)
+		if err != nil {
+			if statusOf(err) == http.StatusUnprocessableEntity {
+				return nil, fmt.Errorf("GitHub knows no commit %s: %w", sha, forge.ErrNotFound)
+			}
+			return nil, fmt.Errorf("list pull requests of commit %s: %w", sha, mapErr(err, false))
+		}
+		classify(prs)
 		if resp.NextPage == 0 {
 			break
 		}
 		opts.Page = resp.NextPage
 	}
-	latest := func(a, b *gh.PullRequest) int { return a.MergedAt.Compare(b.MergedAt.Time) }
+	if len(byMerge)+len(byHead)+len(holding) == 0 {
+		prs, err := c.mergedElsewhere(ctx, owner, name, sha, branch)
+		if err != nil {
+			return nil, err
+		}
+		classify(prs)
+	}
 	switch {
 	case len(byMerge) > 0:
-		return toChangeRequest(repo, slices.MaxFunc(byMerge, latest)), nil
+		return toChangeRequest(repo, slices.MaxFunc(byMerge, mergedLater)), nil
 	case len(byHead) > 0:
-		return toChangeRequest(repo, slices.MaxFunc(byHead, latest)), nil
+		return toChangeRequest(repo, slices.MaxFunc(byHead, mergedLater)), nil
 	case len(holding) > 0:
 		// The first merged brought the commit in; later ones held it already in their base.
-		return toChangeRequest(repo, slices.MinFunc(holding, latest)), nil
+		return toChangeRequest(repo, slices.MinFunc(holding, mergedLater)), nil
 	}
 	return nil, fmt.Errorf("no pull request merged into %s brought it in (pushed straight to the branch?): %w",
 		cmp.Or(branch, "any branch"), forge.ErrNotFound)

@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,11 +15,16 @@ import (
 	"github.com/schemagate/schemagate/internal/forge"
 )
 
-// System note bodies GitLab writes when someone approves or revokes an approval.
+// System note bodies GitLab writes when someone approves, revokes an approval or requests changes.
 const (
-	approvedNote   = "approved this merge request"
-	unapprovedNote = "unapproved this merge request"
+	approvedNote         = "approved this merge request"
+	unapprovedNote       = "unapproved this merge request"
+	requestedChangesNote = "requested changes"
 )
+
+// requestedChanges is the state of a merge request reviewer who submitted a review with "Request
+// changes" (GitLab 17.x); approving moves it to "approved", a re-requested review to "unreviewed".
+const requestedChanges = "requested_changes"
 
 // Comments lists every note of the merge request, all pages, oldest first; system notes (approvals,
 // pushes, label changes) are included with System set, and callers skip them.
@@ -104,6 +110,15 @@ type approvals struct {
 // commit, and a push keeps it unless the project resets approvals on push; so each review carries the
 // head of the diff version that was current when it was given (GET .../versions: GitLab records one
 // per push), and the gate's stale_on_push policy works as on GitHub.
+//
+// A review submitted with "Request changes" (GitLab 17.x) is a CHANGES_REQUESTED review, as on GitHub:
+// GitLab writes a "requested changes" system note, removes the user's approval without a note, sets
+// their reviewer state to requested_changes (GET .../reviewers) and blocks the merge until they approve
+// again. The reviewer state is the authority: a reviewer in requested_changes whose notes do not end
+// with a request gets one after their other reviews, and a reviewer whose request was withdrawn (the
+// review re-requested, which moves the state to unreviewed) gets a DISMISSED review after it, as a
+// dismissed review on GitHub. A user who requested changes without being a reviewer has no state: the
+// note stands until they approve.
 func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, error) {
 	mr, err := c.ChangeRequest(ctx, ref)
 	if err != nil {
@@ -122,49 +137,65 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 	if _, err := c.api.Do(req, &cur); err != nil {
 		return nil, c.mapErr(fmt.Sprintf("read approvals of merge request %s!%d", ref.Repo, ref.Number), err, read)
 	}
+	reviewers, err := c.reviewers(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
 
 	var out []forge.Review
-	last := map[string]string{} // lower-cased username → latest state in the notes
+	last := map[string]string{}      // lower-cased username → latest state
+	lastAt := map[string]time.Time{} // lower-cased username → time of their latest review
 	var latest time.Time
+	add := func(author, state string, at time.Time) {
+		name := strings.ToLower(author)
+		latest = maxTime(latest, at)
+		out = append(out, forge.Review{Author: author, State: state, CommitSHA: mr.HeadSHA, SubmittedAt: at})
+		last[name], lastAt[name] = state, maxTime(lastAt[name], at)
+	}
 	for _, n := range notes {
 		if !n.System {
 			continue
 		}
-		var state string
 		switch strings.TrimSpace(n.Body) {
 		case approvedNote:
-			state = "APPROVED"
+			add(n.Author.Username, "APPROVED", noteTime(n))
 		case unapprovedNote:
-			state = "DISMISSED"
-		default:
-			continue
+			add(n.Author.Username, "DISMISSED", noteTime(n))
+		case requestedChangesNote:
+			add(n.Author.Username, "CHANGES_REQUESTED", noteTime(n))
 		}
-		at := noteTime(n)
-		latest = maxTime(latest, at)
-		out = append(out, forge.Review{Author: n.Author.Username, State: state, CommitSHA: mr.HeadSHA, SubmittedAt: at})
-		last[strings.ToLower(n.Author.Username)] = state
 	}
 	approved := map[string]bool{}
 	for _, a := range cur.ApprovedBy {
 		name := strings.ToLower(a.User.Username)
 		approved[name] = true
-		if last[name] == "APPROVED" {
+		if last[name] == "APPROVED" || (a.ApprovedAt == nil && last[name] == "CHANGES_REQUESTED") {
+			// Noted already; or of unknown time, which must not undo a later request for changes.
 			continue
 		}
 		at := latest
 		if a.ApprovedAt != nil {
 			at = *a.ApprovedAt
 		}
-		latest = maxTime(latest, at)
-		out = append(out, forge.Review{Author: a.User.Username, State: "APPROVED", CommitSHA: mr.HeadSHA, SubmittedAt: at})
-		last[name] = "APPROVED"
+		add(a.User.Username, "APPROVED", at)
 	}
 	// Approvals the notes show but GitLab no longer counts were reset (a push, a rule change).
 	for _, r := range slices.Clone(out) {
 		name := strings.ToLower(r.Author)
 		if last[name] == "APPROVED" && !approved[name] {
-			out = append(out, forge.Review{Author: r.Author, State: "DISMISSED", CommitSHA: mr.HeadSHA, SubmittedAt: latest})
-			last[name] = "DISMISSED"
+			add(r.Author, "DISMISSED", latest)
+		}
+	}
+	for _, rv := range reviewers {
+		if rv == nil || rv.User == nil {
+			continue
+		}
+		name := strings.ToLower(rv.User.Username)
+		switch {
+		case rv.State == requestedChanges && last[name] != "CHANGES_REQUESTED":
+			add(rv.User.Username, "CHANGES_REQUESTED", lastAt[name])
+		case rv.State != requestedChanges && last[name] == "CHANGES_REQUESTED":
+			add(rv.User.Username, "DISMISSED", latest)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b forge.Review) int { return a.SubmittedAt.Compare(b.SubmittedAt) })
@@ -176,6 +207,27 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 		out[i].CommitSHA = headAt(versions, out[i].SubmittedAt, mr.HeadSHA)
 	}
 	return out, nil
+}
+
+// reviewers lists the merge request's reviewers with their review state (GET .../reviewers, all pages).
+// A GitLab without the endpoint (before 15.3) answers 404: it has no reviewer states, so none.
+func (c *Client) reviewers(ctx context.Context, ref forge.Ref) ([]*gl.MergeRequestReviewer, error) {
+	op := fmt.Sprintf("list reviewers of merge request %s!%d", ref.Repo, ref.Number)
+	path := fmt.Sprintf("projects/%s/merge_requests/%d/reviewers", gl.PathEscape(ref.Repo), ref.Number)
+	opt := &gl.ListOptions{PerPage: 100, Page: 1}
+	rs, err := allPages(c, op, opt, func() ([]*gl.MergeRequestReviewer, *gl.Response, error) {
+		req, err := c.api.NewRequest(http.MethodGet, path, opt, []gl.RequestOptionFunc{ctxOpt(ctx)})
+		if err != nil {
+			return nil, nil, err
+		}
+		var page []*gl.MergeRequestReviewer
+		resp, err := c.api.Do(req, &page)
+		return page, resp, err
+	})
+	if errors.Is(err, forge.ErrNotFound) {
+		return nil, nil
+	}
+	return rs, err
 }
 
 // version is one diff version of a merge request: the head a push left, and when.

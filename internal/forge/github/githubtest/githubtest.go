@@ -1,6 +1,7 @@
 // Package githubtest is an httptest fake of the part of GitHub's REST API schemagate uses. It keeps
 // pull requests, comments, reviews, files, teams and statuses in memory, answers with GitHub's payload
-// shapes (Link pagination, base64 contents, 403/404 bodies, rate-limit headers), fails the test on a
+// shapes (Link pagination, base64 contents, 403/404 bodies, rate-limit headers), lists a commit's merged
+// pull requests only for commits of the default branch as GitHub does, fails the test on a
 // request it has no route for and, at cleanup, on an expected request that never came.
 package githubtest
 
@@ -30,6 +31,10 @@ const Token = "ghs_fake_token"
 const Prefix = "/api/v3"
 
 const docsBase = "https://docs.github.com/rest"
+
+// DefaultBranch is every repository's default branch. GET .../commits/{sha}/pulls lists merged pull
+// requests only for its commits.
+const DefaultBranch = "main"
 
 type pull struct {
 	repo, title, author string

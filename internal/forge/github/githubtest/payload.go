@@ -48,7 +48,7 @@ func repoJSON(fullName string, id int64) map[string]any {
 		"html_url":       "https://github.com/" + fullName,
 		"url":            "https://api.github.com/repos/" + fullName,
 		"fork":           false,
-		"default_branch": "main",
+		"default_branch": DefaultBranch,
 	}
 }
 
@@ -101,11 +101,7 @@ func (s *Server) pullJSON(p *pull, single bool) map[string]any {
 		"active_lock_reason": nil,
 	}
 	if p.merged {
-		at := p.mergedAt
-		if at.IsZero() {
-			at = p.created.Add(time.Hour)
-		}
-		m["merged_at"] = at.Format(ghTime)
+		m["merged_at"] = s.mergedAt(p).Format(ghTime)
 		m["closed_at"] = m["merged_at"]
 		if p.mergeSHA != "" {
 			m["merge_commit_sha"] = p.mergeSHA
@@ -118,6 +114,63 @@ func (s *Server) pullJSON(p *pull, single bool) map[string]any {
 		m["review_comments"] = 0
 		m["commits"] = 1
 		m["changed_files"] = len(p.files)
+	}
+	return m
+}
+
+// mergedAt is when p was merged: MergeInto's time, else an hour after its creation.
+func (s *Server) mergedAt(p *pull) time.Time {
+	if p.mergedAt.IsZero() {
+		return p.created.Add(time.Hour)
+	}
+	return p.mergedAt
+}
+
+// issueJSON is a pull request as the search API lists it: an issue with a pull_request object
+// (GET /search/issues, docs.github.com/rest/search/search#search-issues-and-pull-requests).
+func (s *Server) issueJSON(p *pull) map[string]any {
+	api := "https://api.github.com/repos/" + p.repo
+	html := fmt.Sprintf("https://github.com/%s/pull/%d", p.repo, p.number)
+	pr := map[string]any{
+		"url": fmt.Sprintf("%s/pulls/%d", api, p.number), "html_url": html,
+		"diff_url": html + ".diff", "patch_url": html + ".patch", "merged_at": nil,
+	}
+	m := map[string]any{
+		"url":                      fmt.Sprintf("%s/issues/%d", api, p.number),
+		"repository_url":           api,
+		"labels_url":               fmt.Sprintf("%s/issues/%d/labels{/name}", api, p.number),
+		"comments_url":             fmt.Sprintf("%s/issues/%d/comments", api, p.number),
+		"events_url":               fmt.Sprintf("%s/issues/%d/events", api, p.number),
+		"html_url":                 html,
+		"id":                       2187461803 + int64(p.number),
+		"node_id":                  fmt.Sprintf("PR_kwDOCxLpGc5o%d", p.number),
+		"number":                   p.number,
+		"title":                    p.title,
+		"user":                     s.userJSON(p.author),
+		"labels":                   []any{},
+		"state":                    p.state,
+		"locked":                   false,
+		"assignee":                 nil,
+		"assignees":                []any{},
+		"milestone":                nil,
+		"comments":                 len(p.comments),
+		"created_at":               p.created.Format(ghTime),
+		"updated_at":               s.updatedAt(p).Format(ghTime),
+		"closed_at":                nil,
+		"author_association":       "CONTRIBUTOR",
+		"active_lock_reason":       nil,
+		"draft":                    false,
+		"pull_request":             pr,
+		"body":                     "",
+		"reactions":                map[string]any{"url": fmt.Sprintf("%s/issues/%d/reactions", api, p.number), "total_count": 0},
+		"timeline_url":             fmt.Sprintf("%s/issues/%d/timeline", api, p.number),
+		"performed_via_github_app": nil,
+		"state_reason":             nil,
+		"score":                    1.0,
+	}
+	if p.merged {
+		at := s.mergedAt(p).Format(ghTime)
+		pr["merged_at"], m["closed_at"] = at, at
 	}
 	return m
 }

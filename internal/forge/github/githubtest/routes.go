@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/forge"
@@ -21,6 +22,7 @@ func (s *Server) routes() {
 	h("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
 	h("GET /repos/{owner}/{repo}/commits", s.listCommits)
 	h("GET /repos/{owner}/{repo}/commits/{sha}/pulls", s.commitPulls)
+	h("GET /search/issues", s.searchIssues)
 	h("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
 	h("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)
 	h("PATCH /repos/{owner}/{repo}/issues/comments/{id}", s.editComment)
@@ -101,26 +103,117 @@ func (s *Server) writePulls(w http.ResponseWriter, r *http.Request, ps []*pull) 
 	writeJSON(w, http.StatusOK, out)
 }
 
+// listPulls answers GET /repos/{owner}/{repo}/pulls?state=&base=&sort=&direction=: newest first by
+// default; sort=updated orders by the last change (a merge updates a pull request), ascending unless
+// direction=desc, as GitHub defaults.
 func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) {
-	state := r.URL.Query().Get("state")
+	q := r.URL.Query()
+	state, base := q.Get("state"), q.Get("base")
 	if state == "" {
 		state = "open"
 	}
-	s.writePulls(w, r, s.pullsWhere(repoOf(r), func(p *pull) bool { return state == "all" || p.state == state }))
+	ps := s.pullsWhere(repoOf(r), func(p *pull) bool {
+		return (state == "all" || p.state == state) && (base == "" || p.baseRef == base)
+	})
+	switch q.Get("sort") {
+	case "", "created":
+		if q.Get("direction") == "asc" {
+			slices.Reverse(ps)
+		}
+	case "updated":
+		s.mu.Lock()
+		slices.SortStableFunc(ps, func(a, b *pull) int {
+			c := s.updatedAt(a).Compare(s.updatedAt(b))
+			if q.Get("direction") != "asc" && q.Get("direction") != "" {
+				c = -c
+			}
+			return c
+		})
+		s.mu.Unlock()
+	default:
+		s.t.Errorf("githubtest: list pulls sorted by %q is not modelled", q.Get("sort"))
+	}
+	s.writePulls(w, r, ps)
 }
 
+// updatedAt is a pull request's updated_at: its merge, else its creation.
+func (s *Server) updatedAt(p *pull) time.Time {
+	if p.merged {
+		return s.mergedAt(p)
+	}
+	return p.created
+}
+
+// commitPulls answers GET /repos/{owner}/{repo}/commits/{sha}/pulls as GitHub documents it: "Lists the
+// merged pull request that introduced the commit to the repository. If the commit is not present in the
+// default branch, will only return open pull requests associated with the commit." A commit is off the
+// default branch here when the merged pull requests holding it were all merged into other branches.
 func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request) {
-	sha := r.PathValue("sha")
-	known := len(s.pullsWhere(repoOf(r), func(p *pull) bool { return p.headSHA == sha || p.baseSHA == sha })) > 0 ||
-		s.commitIndex(repoOf(r), sha) >= 0
+	sha, repo := r.PathValue("sha"), repoOf(r)
+	known := len(s.pullsWhere(repo, func(p *pull) bool { return p.headSHA == sha || p.baseSHA == sha })) > 0 ||
+		s.commitIndex(repo, sha) >= 0
 	if !known {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
 			"message": "No commit found for SHA: " + sha, "documentation_url": docsBase + "/commits/commits#list-pull-requests-associated-with-a-commit"})
 		return
 	}
-	s.writePulls(w, r, s.pullsWhere(repoOf(r), func(p *pull) bool {
+	holds := func(p *pull) bool {
 		return p.headSHA == sha || (p.merged && p.mergeSHA == sha) || slices.Contains(p.commits, sha)
+	}
+	merged := s.pullsWhere(repo, func(p *pull) bool { return p.merged && holds(p) })
+	onDefault := len(merged) == 0 || slices.ContainsFunc(merged, func(p *pull) bool { return p.baseRef == DefaultBranch })
+	s.writePulls(w, r, s.pullsWhere(repo, func(p *pull) bool {
+		return holds(p) && (onDefault || p.state == "open")
 	}))
+}
+
+// searchIssues answers GET /search/issues?q= for the queries schemagate sends: a commit SHA (at least 7
+// hex digits, matching the pull requests whose head, merge commit or own commits it is) with repo:,
+// is:pr, is:merged, is:open, is:closed and base: qualifiers. Any other term fails the test.
+func (s *Server) searchIssues(w http.ResponseWriter, r *http.Request) {
+	var repo, sha, base string
+	var merged, open, closed bool
+	for _, term := range strings.Fields(r.URL.Query().Get("q")) {
+		k, v, ok := strings.Cut(term, ":")
+		switch {
+		case !ok && len(term) >= 7 && strings.Trim(strings.ToLower(term), "0123456789abcdef") == "":
+			sha = strings.ToLower(term)
+		case k == "repo":
+			repo = v
+		case k == "base":
+			base = v
+		case term == "is:pr":
+		case term == "is:merged":
+			merged = true
+		case term == "is:open":
+			open = true
+		case term == "is:closed":
+			closed = true
+		default:
+			s.t.Errorf("githubtest: search term %q is not modelled", term)
+		}
+	}
+	if repo == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed",
+			"errors":            []any{map[string]any{"message": "None of the search qualifiers apply to this search type.", "resource": "Search", "field": "q", "code": "invalid"}},
+			"documentation_url": docsBase + "/search/search#search-issues-and-pull-requests"})
+		return
+	}
+	ps := s.pullsWhere(repo, func(p *pull) bool {
+		holds := sha == "" || strings.HasPrefix(p.headSHA, sha) || (p.merged && strings.HasPrefix(p.mergeSHA, sha)) ||
+			slices.ContainsFunc(p.commits, func(c string) bool { return strings.HasPrefix(c, sha) })
+		return holds && (!merged || p.merged) && (!open || p.state == "open") && (!closed || p.state == "closed") &&
+			(base == "" || p.baseRef == base)
+	})
+	total := len(ps)
+	ps = page(s, w, r, ps)
+	items := []any{}
+	s.mu.Lock()
+	for _, p := range ps {
+		items = append(items, s.issueJSON(p))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": total, "incomplete_results": false, "items": items})
 }
 
 // commitIndex is the position of sha in the repository's history, -1 when absent.

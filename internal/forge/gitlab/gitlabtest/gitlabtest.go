@@ -1,5 +1,5 @@
 // Package gitlabtest is an httptest fake of the part of GitLab's REST API v4 schemagate uses. It keeps
-// projects, merge requests, notes, approvals, approval rules, files, groups and commit statuses in
+// projects, merge requests, notes, approvals, reviewers, approval rules, files, groups and commit statuses in
 // memory, answers with GitLab's payload shapes (X-Page / X-Next-Page / X-Total-Pages and Link
 // pagination, {"message": "403 Forbidden"} refusals, 429 with Retry-After), tells a project access token
 // from a CI job token, fails the test on a request it has no route for and, at cleanup, on an expected
@@ -62,6 +62,7 @@ type mr struct {
 	commits          []string // the merge request's own commits (AddCommit with its ref)
 	notes            []*note
 	approvals        []approval
+	reviewers        []*reviewer // in the order they were added, as GET .../reviewers lists them
 	rules            []Rule
 	rulesStatus      int // non-zero: approval_state answers this status (a tier without rules)
 	created          time.Time
@@ -85,6 +86,14 @@ type note struct {
 type approval struct {
 	user string
 	at   time.Time
+}
+
+// reviewer is a merge request reviewer: state is unreviewed, review_started, reviewed,
+// requested_changes, approved or unapproved (MergeRequestReviewer's states, GitLab 17.x).
+type reviewer struct {
+	user    string
+	state   string
+	created time.Time
 }
 
 type status struct {
@@ -326,9 +335,17 @@ func (s *Server) AddComment(ref forge.Ref, author, body string) int64 {
 	return n.id
 }
 
-// AddReview records an approval (State APPROVED) or a revoked approval (DISMISSED) the way GitLab does:
-// a system note "approved / unapproved this merge request" at r.SubmittedAt and a change of
-// GET .../approvals. Other states have no GitLab counterpart and fail the test.
+// AddReview records a review decision the way GitLab does:
+//   - APPROVED: an approval (GET .../approvals), a system note "approved this merge request" at
+//     r.SubmittedAt, and a reviewer's state moved to approved;
+//   - DISMISSED: the approval revoked, a system note "unapproved this merge request", and a reviewer's
+//     state moved to unapproved;
+//   - CHANGES_REQUESTED: a review submitted with "Request changes" (GitLab 17.x): a system note
+//     "requested changes", the reviewer's state moved to requested_changes (the author is made a
+//     reviewer first, if not one yet) and their approval removed without a note
+//     (MergeRequests::UpdateReviewerStateService).
+//
+// Other states have no GitLab counterpart and fail the test.
 func (s *Server) AddReview(ref forge.Ref, r forge.Review) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -340,19 +357,94 @@ func (s *Server) AddReview(ref forge.Ref, r forge.Review) {
 	if at.IsZero() {
 		at = s.tick()
 	}
-	body := "approved this merge request"
+	unapprove := func() {
+		m.approvals = slices.DeleteFunc(m.approvals, func(a approval) bool { return a.user == r.Author })
+	}
+	var body string
 	switch r.State {
 	case "APPROVED":
-		m.approvals = slices.DeleteFunc(m.approvals, func(a approval) bool { return a.user == r.Author })
+		body = "approved this merge request"
+		unapprove()
 		m.approvals = append(m.approvals, approval{user: r.Author, at: at})
+		s.setReviewerState(m, r.Author, "approved", false)
 	case "DISMISSED":
 		body = "unapproved this merge request"
-		m.approvals = slices.DeleteFunc(m.approvals, func(a approval) bool { return a.user == r.Author })
+		unapprove()
+		s.setReviewerState(m, r.Author, "unapproved", false)
+	case "CHANGES_REQUESTED":
+		body = "requested changes"
+		unapprove()
+		s.setReviewerState(m, r.Author, "requested_changes", true)
 	default:
-		s.t.Errorf("gitlabtest: GitLab has no review state %q (only approvals)", r.State)
+		s.t.Errorf("gitlabtest: GitLab has no review state %q (approvals and requested changes only)", r.State)
 		return
 	}
 	m.notes = append(m.notes, &note{id: s.id(), author: r.Author, body: body, system: true, created: at, updated: at})
+}
+
+// setReviewerState moves user's reviewer state, adding user as a reviewer first when add is set;
+// GitLab keeps no state for a user who is not a reviewer.
+func (s *Server) setReviewerState(m *mr, user, state string, add bool) {
+	for _, rv := range m.reviewers {
+		if rv.user == user {
+			rv.state = state
+			return
+		}
+	}
+	if add {
+		m.reviewers = append(m.reviewers, &reviewer{user: user, state: state, created: s.tick()})
+		s.userID(user)
+	}
+}
+
+// AddReviewer makes user a reviewer of the merge request, in state unreviewed.
+func (s *Server) AddReviewer(ref forge.Ref, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.mustMR(ref); m != nil {
+		s.setReviewerState(m, user, "unreviewed", true)
+	}
+}
+
+// RequestReview re-requests a review from reviewer user, as the author's "Re-request review" does
+// (MergeRequests::RequestReviewService): the state goes back to unreviewed and the user's approval is
+// removed without a note. Changes the user requested no longer count.
+func (s *Server) RequestReview(ref forge.Ref, user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMR(ref)
+	if m == nil {
+		return
+	}
+	if !slices.ContainsFunc(m.reviewers, func(rv *reviewer) bool { return rv.user == user }) {
+		s.t.Errorf("gitlabtest: %s is no reviewer of %s!%d", user, ref.Repo, ref.Number)
+		return
+	}
+	m.approvals = slices.DeleteFunc(m.approvals, func(a approval) bool { return a.user == user })
+	s.setReviewerState(m, user, "unreviewed", false)
+}
+
+// SetReviewerState sets reviewer user's state alone (making user a reviewer if not one yet), with no
+// note and no change of approvals, as GET .../reviewers then answers it.
+func (s *Server) SetReviewerState(ref forge.Ref, user, state string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.mustMR(ref); m != nil {
+		s.setReviewerState(m, user, state, true)
+	}
+}
+
+// ReviewerStates returns each reviewer's state, as GET .../reviewers answers it.
+func (s *Server) ReviewerStates(ref forge.Ref) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	if m := s.mustMR(ref); m != nil {
+		for _, rv := range m.reviewers {
+			out[rv.user] = rv.state
+		}
+	}
+	return out
 }
 
 // ResetApprovals drops every current approval without a system note, as a push does when the project

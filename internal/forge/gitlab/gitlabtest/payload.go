@@ -157,6 +157,13 @@ func (s *Server) approvalsPayload(p *project, m *mr) map[string]any {
 	return o
 }
 
+// reviewerPayload is an entry of GET /projects/:id/merge_requests/:iid/reviewers (doc/api/merge_requests.md
+// "Get single merge request reviewers"; client-go's MergeRequestReviewer): the reviewer's user, their
+// review state and when they were made a reviewer.
+func (s *Server) reviewerPayload(rv *reviewer) map[string]any {
+	return map[string]any{"user": s.basicUser(rv.user), "state": rv.state, "created_at": ts(rv.created)}
+}
+
 func (s *Server) rulePayload(i int, r Rule) map[string]any {
 	o := s.object("approval_state_rule.json")
 	o["id"] = i + 1

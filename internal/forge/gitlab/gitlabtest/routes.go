@@ -161,6 +161,14 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 		return "GET approvals", withMR(func(w http.ResponseWriter, r *http.Request, p *project, m *mr) {
 			writeJSON(w, http.StatusOK, s.approvalsPayload(p, m))
 		})
+	case rest[0] == "merge_requests" && n == 3 && rest[2] == "reviewers" && method == "GET":
+		return "GET reviewers", withMR(func(w http.ResponseWriter, r *http.Request, p *project, m *mr) {
+			items := make([]any, 0, len(m.reviewers))
+			for _, rv := range m.reviewers {
+				items = append(items, s.reviewerPayload(rv))
+			}
+			s.paginate(w, r, items)
+		})
 	case rest[0] == "merge_requests" && n == 3 && rest[2] == "approval_state" && method == "GET":
 		return "GET approval_state", withMR(s.approvalState)
 	case rest[0] == "merge_requests" && n == 3 && rest[2] == "versions" && method == "GET":
