@@ -43,50 +43,113 @@ const changeLog = "schemagate.ddl"
 // setting copies it, so a migration of many thousands of statements would pay quadratically.
 const changeLogLimit = 16000
 
+// writesLog is the session setting that holds how many catalog rows the session had written when the
+// transaction began (BeginSQL) or the last DDL command ended: "<transaction_timestamp()>/<count>" (see
+// catalogWrites).
+const writesLog = "schemagate.ddl_writes"
+
+// loggedCatalogs are the system catalogs whose rows make up what the reads cover, or decide it.
+var loggedCatalogs = []string{"pg_class", "pg_attribute", "pg_attrdef", "pg_constraint", "pg_index", "pg_trigger",
+	"pg_policy", "pg_rewrite", "pg_proc", "pg_type", "pg_enum", "pg_range", "pg_aggregate", "pg_namespace",
+	"pg_description", "pg_collation", "pg_sequence", "pg_inherits", "pg_partitioned_table", "pg_statistic_ext",
+	"pg_extension", "pg_default_acl", "pg_depend", "pg_cast", "pg_operator", "pg_opclass", "pg_opfamily", "pg_am",
+	"pg_language", "pg_conversion", "pg_ts_config", "pg_ts_dict", "pg_event_trigger"}
+
+// catalogWrites is an expression: the rows of loggedCatalogs the session has inserted, updated or deleted
+// and not yet reported to the statistics system. The server reports them only when the session is idle
+// outside a transaction block, so inside one the count only grows: by what the DDL commands write, and by
+// any other write, which is what the log must not miss. (A rolled-back savepoint's writes stay counted
+// while the setting goes back: the read is then whole, which is safe.)
+var catalogWrites = `(SELECT coalesce(sum(pg_stat_get_xact_tuples_inserted(c) + pg_stat_get_xact_tuples_updated(c)
+    + pg_stat_get_xact_tuples_deleted(c)), 0)::int8 FROM unnest(ARRAY['` + strings.Join(loggedCatalogs, "'::regclass, '") + `'::regclass]::oid[]) c)`
+
+// expectedWrites is an expression: what catalogWrites should be if nothing but logged DDL commands wrote
+// the catalogs since the transaction began: the count noted then or when the last command ended; NULL
+// when nothing was noted in this transaction (one BeginSQL did not start).
+var expectedWrites = `(SELECT CASE WHEN split_part(w, '/', 1) = transaction_timestamp()::text THEN split_part(w, '/', 2)::int8 END
+    FROM (SELECT coalesce(current_setting('` + writesLog + `', true), '') AS w) w)`
+
+// unloggedWritesSQL is a row of locksSQL's shape when the transaction wrote catalogs outside the DDL
+// commands the log saw (REASSIGN OWNED, pg_import_system_collations, an UPDATE of pg_attribute in a
+// function): the class 0 is no seed, so the read is whole. Nothing where no log is kept.
+var unloggedWritesSQL = `SELECT 0::oid, 0::oid, 'catalog rows written outside a DDL command'
+WHERE ` + catalogWrites + ` <> ` + expectedWrites
+
 // trackChangesSQL installs the log: functions in pg_catalog, which the catalog reads leave out, and event
-// triggers enabled ALWAYS, which fire under session_replication_role = replica too.
+// triggers enabled ALWAYS, which fire under session_replication_role = replica too. Besides the objects,
+// the log takes a mark that sends the next read to a whole read (" *") when a command changed privileges
+// it does not name (GRANT, REVOKE, DROP OWNED: column privileges too), or when catalog rows were written
+// between two DDL commands; " 0:0", which sends it to the scan, when a command reported no object.
 var trackChangesSQL = `
+CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_start() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+DECLARE
+  v text := current_setting('` + changeLog + `', true);
+BEGIN
+  IF v IS NULL OR strpos(v, '|') = 0 OR right(v, 1) IN ('!', '*') THEN
+    RETURN;
+  END IF;
+  IF ` + catalogWrites + ` <> ` + expectedWrites + ` THEN -- NULL, not true, without a note of this transaction
+    PERFORM set_config('` + changeLog + `', v || ' *', false);
+  END IF;
+END $f$;
 CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $f$
 DECLARE
   v text := current_setting('` + changeLog + `', true);
   e text;
   n int;
 BEGIN
-  IF v IS NULL OR strpos(v, '|') = 0 OR right(v, 1) = '!' THEN
+  IF v IS NULL OR strpos(v, '|') = 0 THEN
     RETURN;
   END IF;
-  IF length(v) > ` + strconv.Itoa(changeLogLimit) + ` THEN
-    PERFORM set_config('` + changeLog + `', v || '!', false);
+  PERFORM set_config('` + writesLog + `', transaction_timestamp()::text || '/' || ` + catalogWrites + `, false);
+  IF right(v, 1) IN ('!', '*') THEN
     RETURN;
   END IF;
   SELECT string_agg(' ' || coalesce(classid::int8, 0) || ':' || coalesce(objid::int8, 0), ''), count(*) INTO e, n
     FROM pg_event_trigger_ddl_commands();
-  -- A DROP reports its objects to schemagate_log_drop; DROP OWNED also revokes privileges, and a command
-  -- that reports no object (CREATE ... IF NOT EXISTS of an existing one, or one that reports none) may
-  -- have changed something all the same: an entry of no object sends the next read to the scan.
-  IF tg_tag = 'DROP OWNED' OR (n = 0 AND tg_tag NOT LIKE 'DROP %') THEN
+  -- A DROP reports its objects to schemagate_log_drop. GRANT and REVOKE name no object, and with DROP
+  -- OWNED may change column privileges, which no scan finds: a whole read. A command that reports no
+  -- object (CREATE ... IF NOT EXISTS of an existing one) may have changed something all the same: the scan.
+  IF tg_tag IN ('GRANT', 'REVOKE', 'DROP OWNED') THEN
+    e := ' *';
+  ELSIF n = 0 AND tg_tag NOT LIKE 'DROP %' THEN
     e := coalesce(e, '') || ' 0:0';
+  END IF;
+  IF length(v) + length(coalesce(e, '')) > ` + strconv.Itoa(changeLogLimit) + ` THEN
+    e := ' !';
   END IF;
   PERFORM set_config('` + changeLog + `', v || coalesce(e, ''), false);
 END $f$;
 CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_drop() RETURNS event_trigger LANGUAGE plpgsql AS $f$
 DECLARE
   v text := current_setting('` + changeLog + `', true);
+  e text;
 BEGIN
-  IF v IS NULL OR strpos(v, '|') = 0 OR right(v, 1) = '!' THEN
+  IF v IS NULL OR strpos(v, '|') = 0 THEN
     RETURN;
   END IF;
-  PERFORM set_config('` + changeLog + `', v || coalesce((SELECT string_agg(' ' || classid::int8 || ':' || objid::int8, '')
-    FROM pg_event_trigger_dropped_objects()), ''), false);
+  PERFORM set_config('` + writesLog + `', transaction_timestamp()::text || '/' || ` + catalogWrites + `, false);
+  IF right(v, 1) IN ('!', '*') THEN
+    RETURN;
+  END IF;
+  SELECT string_agg(' ' || classid::int8 || ':' || objid::int8, '') INTO e FROM pg_event_trigger_dropped_objects();
+  IF length(v) + length(coalesce(e, '')) > ` + strconv.Itoa(changeLogLimit) + ` THEN
+    e := ' !';
+  END IF;
+  PERFORM set_config('` + changeLog + `', v || coalesce(e, ''), false);
 END $f$;
 DO $d$
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'schemagate_log_start') THEN
+    CREATE EVENT TRIGGER schemagate_log_start ON ddl_command_start EXECUTE PROCEDURE pg_catalog.schemagate_log_start();
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'schemagate_log_ddl') THEN
     CREATE EVENT TRIGGER schemagate_log_ddl ON ddl_command_end EXECUTE PROCEDURE pg_catalog.schemagate_log_ddl();
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'schemagate_log_drop') THEN
     CREATE EVENT TRIGGER schemagate_log_drop ON sql_drop EXECUTE PROCEDURE pg_catalog.schemagate_log_drop();
   END IF;
+  ALTER EVENT TRIGGER schemagate_log_start ENABLE ALWAYS;
   ALTER EVENT TRIGGER schemagate_log_ddl ENABLE ALWAYS;
   ALTER EVENT TRIGGER schemagate_log_drop ENABLE ALWAYS;
 END $d$`
@@ -97,7 +160,7 @@ END $d$`
 // and reads scan the catalogs as before. Call it before the first read; after it, reset sessions with
 // ResetSQL.
 func (in *Inspector) TrackChanges(ctx context.Context, conn *pgx.Conn) error {
-	if in.Mode == InspectFull {
+	if in.Mode == InspectFull || in.Mode == InspectScan {
 		return nil
 	}
 	var super bool
@@ -130,12 +193,26 @@ func (in *Inspector) ResetSQL() string {
 var resetKeepingLog = `DO $r$
 DECLARE
   v text := current_setting('` + changeLog + `', true);
+  w text := current_setting('` + writesLog + `', true);
 BEGIN
   ` + strings.ReplaceAll(ResetSession, "; ", ";\n  ") + `;
   IF v <> '' THEN
     PERFORM set_config('` + changeLog + `', v, false);
   END IF;
+  IF w <> '' THEN
+    PERFORM set_config('` + writesLog + `', w, false);
+  END IF;
 END $r$`
+
+// BeginSQL starts a transaction; once TrackChanges has installed the change log, it also notes how many
+// catalog rows the session has written, which the log's triggers and the reads in the transaction
+// compare with (see catalogWrites). Send it as a simple query.
+func (in *Inspector) BeginSQL() string {
+	if in.tracking {
+		return "BEGIN; SELECT set_config('" + writesLog + "', transaction_timestamp()::text || '/' || " + catalogWrites + ", false)"
+	}
+	return "BEGIN"
+}
 
 // newToken names the next mark in the change log; "" when there is none.
 func (in *Inspector) newToken() string {
@@ -155,13 +232,13 @@ h AS (SELECT (j->>'horizon')::xid AS h FROM input),
 log AS (SELECT coalesce(current_setting('` + changeLog + `', true), '') AS v),
 entries AS MATERIALIZED (
   SELECT split_part(e, ':', 1)::oid AS classid, split_part(e, ':', 2)::oid AS objid
-  FROM log, unnest(string_to_array(substr(log.v, strpos(log.v, '|') + 1), ' ')) e WHERE e <> '' AND e <> '!'
+  FROM log, unnest(string_to_array(substr(log.v, strpos(log.v, '|') + 1), ' ')) e WHERE e NOT IN ('', '!', '*')
 ),
 fallback(reason) AS (
   SELECT 'log' FROM log, input WHERE split_part(log.v, '|', 1) <> (input.j->>'mark') OR strpos(log.v, '|') = 0 OR right(log.v, 1) = '!'
   UNION ALL SELECT 'unnamed change' FROM entries WHERE classid = 0
   UNION ALL SELECT 'event triggers' WHERE (SELECT count(*) FROM pg_event_trigger e
-      WHERE e.evtname IN ('schemagate_log_ddl', 'schemagate_log_drop') AND e.evtenabled = 'A') <> 2
+      WHERE e.evtname IN ('schemagate_log_start', 'schemagate_log_ddl', 'schemagate_log_drop') AND e.evtenabled = 'A') <> 3
   UNION ALL SELECT 'event triggers changed' FROM pg_event_trigger e, h WHERE age(e.xmin) <= age(h.h)
   -- PostgreSQL 17 lets a superuser turn event triggers off for the session
   UNION ALL SELECT 'event triggers off' WHERE current_setting('event_triggers', true) = 'off'
@@ -170,8 +247,11 @@ locks(classid, objid, mode) AS (
   SELECT (e->>0)::oid, (e->>1)::oid, e->>2 FROM input, jsonb_array_elements(j->'locks') e
   UNION ALL ` + locksSQL + `
 ),
+-- the relations the logged commands made or changed, with their indexes (ALTER TABLE … ADD UNIQUE makes one
+-- that it does not name)
 new_class AS MATERIALIZED (SELECT x.oid, x.relname, x.relnamespace FROM pg_class x
-  WHERE x.oid IN (SELECT objid FROM entries WHERE classid = 'pg_class'::regclass)),
+  WHERE x.oid IN (SELECT objid FROM entries WHERE classid = 'pg_class'::regclass
+    UNION SELECT i.indexrelid FROM pg_index i WHERE i.indrelid IN (SELECT objid FROM entries WHERE classid = 'pg_class'::regclass))),
 new_proc AS MATERIALIZED (SELECT x.oid, x.proname, x.pronamespace FROM pg_proc x
   WHERE x.oid IN (SELECT objid FROM entries WHERE classid = 'pg_proc'::regclass)),
 logged_type AS MATERIALIZED (
@@ -188,7 +268,8 @@ chg(classid, objid) AS (
   UNION ALL SELECT l.classid, l.objid FROM locks l WHERE l.classid IN (` + seedClasses + `)
 ),
 full_reasons(reason) AS (
-  SELECT DISTINCT 'change to ' || e.classid::regclass::text FROM entries e
+  SELECT 'privileges or catalog rows changed beside the logged commands' FROM log WHERE strpos(log.v, ' *') > 0
+  UNION ALL SELECT DISTINCT 'change to ' || e.classid::regclass::text FROM entries e
     WHERE e.classid <> 0 AND e.classid NOT IN (` + seedClasses + `, 'pg_statistic_ext'::regclass)
   UNION ALL SELECT 'dropped statistics object' FROM entries e
     WHERE e.classid = 'pg_statistic_ext'::regclass AND NOT EXISTS (SELECT 1 FROM pg_statistic_ext x WHERE x.oid = e.objid)
@@ -200,7 +281,8 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM new_proc x
     WHERE (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
         OR EXISTS (SELECT 1 FROM pg_proc b WHERE b.proname = x.proname AND b.oid < 16384))
-  UNION ALL SELECT 'lock on ' || l.classid::regclass::text FROM locks l WHERE l.classid NOT IN (` + seedClasses + `)
+  UNION ALL SELECT CASE WHEN l.classid = 0 THEN l.mode ELSE 'lock on ' || l.classid::regclass::text END FROM locks l
+    WHERE l.classid NOT IN (` + seedClasses + `)
 )
 SELECT json_build_object(` + stateSQL + `,
 'fallback', EXISTS (SELECT 1 FROM fallback),

@@ -52,7 +52,8 @@ import (
 // captured (the caller passes no Mark).
 //
 // SCHEMAGATE_INSPECT=full turns incremental reads off; SCHEMAGATE_INSPECT=verify checks every
-// incremental read against a full one and fails on any difference (the test suites run that way).
+// incremental read against a full one and fails on any difference (the test suites run that way);
+// SCHEMAGATE_INSPECT=scan keeps them incremental without the change log.
 
 // Mark is the catalog of a database at one inspection, and where the next incremental read starts.
 type Mark struct {
@@ -99,9 +100,12 @@ const (
 	InspectFull
 	// InspectVerify reads incrementally and checks every result against a full read.
 	InspectVerify
+	// InspectScan reads incrementally, finding what changed by scanning the catalogs even where the
+	// change log could be kept (see TrackChanges): as on a server where the rehearsal is no superuser.
+	InspectScan
 )
 
-// InspectModeFromEnv reads SCHEMAGATE_INSPECT (full, verify or incremental; empty means incremental).
+// InspectModeFromEnv reads SCHEMAGATE_INSPECT (full, verify, scan or incremental; empty means incremental).
 func InspectModeFromEnv() (InspectMode, error) {
 	switch v := os.Getenv("SCHEMAGATE_INSPECT"); v {
 	case "", "incremental":
@@ -110,8 +114,10 @@ func InspectModeFromEnv() (InspectMode, error) {
 		return InspectFull, nil
 	case "verify":
 		return InspectVerify, nil
+	case "scan":
+		return InspectScan, nil
 	default:
-		return 0, fmt.Errorf("SCHEMAGATE_INSPECT=%q: want full, verify or incremental", v)
+		return 0, fmt.Errorf("SCHEMAGATE_INSPECT=%q: want full, verify, scan or incremental", v)
 	}
 }
 
@@ -679,7 +685,9 @@ func shadowedSQL(since bool) string {
 // ShareUpdateExclusiveLock and up on user relations (every ALTER, DROP, COMMENT, CREATE INDEX or TRIGGER
 // takes one), and object locks stronger than AccessShareLock (DROP and ALTER of functions, types,
 // schemas...). Namespace locks in AccessShareLock mode are what every CREATE takes and say nothing.
-const locksSQL = `
+// Where the change log is kept, a row of class 0 says the transaction wrote catalog rows outside the
+// DDL commands it logged (see unloggedWritesSQL), which sends the read to a whole read.
+var locksSQL = `
 SELECT CASE WHEN l.locktype = 'relation' THEN 'pg_class'::regclass::oid ELSE l.classid END, coalesce(l.relation, l.objid), l.mode
 FROM pg_locks l
 WHERE l.pid = pg_backend_pid() AND l.granted
@@ -687,7 +695,8 @@ WHERE l.pid = pg_backend_pid() AND l.granted
         AND l.relation >= 16384
         AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'))
     OR (l.locktype = 'object' AND l.mode <> 'AccessShareLock'
-        AND l.classid NOT IN ('pg_database'::regclass, 'pg_tablespace'::regclass)))`
+        AND l.classid NOT IN ('pg_database'::regclass, 'pg_tablespace'::regclass)))
+UNION ALL ` + unloggedWritesSQL
 
 // seedClasses are the catalogs whose objects a partial read maps to their owners (see inspectTemplate).
 const seedClasses = `'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass, 'pg_constraint'::regclass,
@@ -748,7 +757,8 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM new_proc x
     WHERE (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
         OR EXISTS (SELECT 1 FROM pg_proc b WHERE b.proname = x.proname AND b.oid < 16384))
-  UNION ALL SELECT 'lock on ' || l.classid::regclass::text FROM locks l WHERE l.classid NOT IN (` + seedClasses + `)
+  UNION ALL SELECT CASE WHEN l.classid = 0 THEN l.mode ELSE 'lock on ' || l.classid::regclass::text END FROM locks l
+    WHERE l.classid NOT IN (` + seedClasses + `)
 )
 SELECT json_build_object(` + stateSQL + `,
 'shadowed', ` + shadowedSQL(true) + `,

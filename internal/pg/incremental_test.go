@@ -170,7 +170,7 @@ func TestChangeLogFallsBack(t *testing.T) {
 	}
 	read := func(sql string, want bool) {
 		t.Helper()
-		exec(t, conn, "BEGIN")
+		exec(t, conn, in.BeginSQL())
 		exec(t, conn, sql)
 		locks, err := in.Locks(ctx, conn)
 		if err != nil {
@@ -201,6 +201,31 @@ func TestChangeLogFallsBack(t *testing.T) {
 	exec(t, conn, pg.ResetSession)
 	read("ALTER TABLE t ADD COLUMN e int", false)
 	read("ALTER TABLE t ADD COLUMN f int", true)
+	// Catalog rows written beside the logged commands, where no text says so: the read is whole.
+	exec(t, conn, `CREATE ROLE sg_cl_a; CREATE ROLE sg_cl_b; CREATE SCHEMA cl_app AUTHORIZATION sg_cl_a;
+CREATE FUNCTION cl_app.f() RETURNS int LANGUAGE sql AS 'SELECT 1'; ALTER FUNCTION cl_app.f() OWNER TO sg_cl_a;
+CREATE FUNCTION tweak(rel regclass) RETURNS void LANGUAGE sql AS $$ UPDATE pg_catalog.pg_attribute SET attnotnull = true WHERE attrelid = rel AND attname = 'a' $$;
+CREATE FUNCTION share(rel regclass) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('GRANT SELECT (a) ON %s TO sg_cl_b', rel); END $$`)
+	t.Cleanup(func() {
+		c := pgtest.Conn(t)
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA cl_app CASCADE; REVOKE ALL ON t FROM sg_cl_b")
+		_, _ = c.Exec(context.Background(), "DROP ROLE IF EXISTS sg_cl_a; DROP ROLE IF EXISTS sg_cl_b")
+	})
+	read("ALTER TABLE t ADD COLUMN g0 int", false) // the setup made a schema: a whole read
+	read("ALTER TABLE t ADD COLUMN g1 int", true)
+	read("ALTER TABLE t ADD COLUMN g2 int; DO $$ BEGIN EXECUTE 'REASSIGN ' || 'OWNED BY sg_cl_a TO sg_cl_b'; END $$", false)
+	read("ALTER TABLE t ADD COLUMN g3 int", true)
+	read("SELECT pg_import_system_collations('public')", false)
+	read("SELECT tweak('t')", false)
+	read("SELECT share('t')", false)
+	read("ALTER TABLE t ADD COLUMN g4 int", true)
+	// A migration of more DDL than the log keeps: it overflows, and the read scans.
+	var many strings.Builder
+	for i := range 1500 {
+		fmt.Fprintf(&many, "CREATE TABLE ov_%d (id int);\n", i)
+	}
+	read(many.String(), false)
+	read("ALTER TABLE t ADD COLUMN g5 int", true)
 	// What a migration may drop (DROP OWNED BY the rehearsal's role drops the log's functions and
 	// triggers) leaves reads that scan, and a reset that still works.
 	exec(t, conn, "DROP FUNCTION pg_catalog.schemagate_log_ddl() CASCADE")
@@ -268,7 +293,7 @@ func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string, track boo
 	}
 	for i, sql := range cases {
 		// Undone: a transaction that applies the case and the next one, read midway, rolled back.
-		exec(t, conn, "BEGIN")
+		exec(t, conn, in.BeginSQL())
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatalf("case %d: %v\n%s", i, err, sql)
 		}
@@ -290,7 +315,7 @@ func runIncrementalCases(t *testing.T, conn *pgx.Conn, cases []string, track boo
 		}
 
 		// Committed, with the locks it held.
-		exec(t, conn, "BEGIN")
+		exec(t, conn, in.BeginSQL())
 		exec(t, conn, sql)
 		locks, err := in.Locks(ctx, conn)
 		if err != nil {
@@ -334,7 +359,7 @@ func TestIncrementalInspectWithoutLocksIsCaught(t *testing.T) {
 
 // TestInspectModeFromEnv checks SCHEMAGATE_INSPECT.
 func TestInspectModeFromEnv(t *testing.T) {
-	for v, want := range map[string]pg.InspectMode{"": pg.InspectIncremental, "full": pg.InspectFull, "verify": pg.InspectVerify} {
+	for v, want := range map[string]pg.InspectMode{"": pg.InspectIncremental, "full": pg.InspectFull, "verify": pg.InspectVerify, "scan": pg.InspectScan} {
 		t.Setenv("SCHEMAGATE_INSPECT", v)
 		got, err := pg.InspectModeFromEnv()
 		if err != nil || got != want {
@@ -566,6 +591,15 @@ func TestIncrementalInspectWithSeveralSchemas(t *testing.T) {
 			{`ALTER TABLE app.bar ADD COLUMN note text`, true},
 		},
 	}, {
+		// ALTER TABLE ... ADD CONSTRAINT ... UNIQUE makes an index that no command names on its own.
+		name:  "a constraint's index that hides a table in public",
+		setup: `CREATE TABLE public.foo (id int); CREATE VIEW public.foo_ids AS SELECT id FROM public.foo; CREATE TABLE app.bar (id int)`,
+		steps: []pathStep{
+			{`ALTER TABLE app.bar ADD CONSTRAINT foo UNIQUE (id)`, false},
+			{`ALTER TABLE app.bar DROP CONSTRAINT foo`, false},
+			{`ALTER TABLE app.bar ADD COLUMN note text`, true},
+		},
+	}, {
 		name:  "a rename that hides a name",
 		setup: `CREATE TABLE public.foo (id int); CREATE VIEW public.foo_ids AS SELECT id FROM public.foo; CREATE TABLE app.bar (id int)`,
 		steps: []pathStep{
@@ -618,14 +652,17 @@ func TestIncrementalInspectWithSeveralSchemas(t *testing.T) {
 			{`ALTER TABLE app.t ADD COLUMN y amount`, true},
 		},
 	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			conn := pathConn(t, "app, public")
-			if tc.setup != "" {
-				exec(t, conn, tc.setup)
-			}
-			runPathSteps(t, conn, tc.steps)
-		})
+		// Each case with the catalogs scanned, and with the change log (Inspector.TrackChanges).
+		for _, track := range []bool{false, true} {
+			t.Run(tc.name+map[bool]string{false: "/scan", true: "/log"}[track], func(t *testing.T) {
+				t.Parallel()
+				conn := pathConn(t, "app, public")
+				if tc.setup != "" {
+					exec(t, conn, tc.setup)
+				}
+				runPathSteps(t, conn, tc.steps, track)
+			})
+		}
 	}
 }
 
@@ -656,7 +693,7 @@ func TestIncrementalInspectAfterARoleChange(t *testing.T) {
 				{`SET ROLE ` + role, false},
 				{`CREATE TABLE ` + role + `.after (id int)`, true},
 				{`RESET ROLE`, false},
-			})
+			}, true)
 		})
 	}
 }
@@ -684,17 +721,22 @@ func pathConn(t *testing.T, path string) *pgx.Conn {
 
 // runPathSteps applies each step in verify mode, read in the middle of its transaction and after rolling
 // it back, then committed with its locks, and checks that the reads after it go the way it says.
-func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep) {
+func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep, track bool) {
 	t.Helper()
 	ctx := t.Context()
 	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	if track {
+		if err := in.TrackChanges(ctx, conn); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mark, err := in.Inspect(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	how := map[bool]string{true: "incremental", false: "whole"}
 	for _, s := range steps {
-		exec(t, conn, "BEGIN")
+		exec(t, conn, in.BeginSQL())
 		exec(t, conn, s.sql)
 		mid, err := in.Since(ctx, conn, mark, nil, false)
 		if err != nil {
@@ -704,11 +746,12 @@ func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep) {
 			t.Errorf("%s: read inside its transaction %s, want %s", s.sql, how[mid.Incremental], how[s.incremental])
 		}
 		exec(t, conn, "ROLLBACK")
-		if _, err := in.Since(ctx, conn, mark, nil, false); err != nil {
+		// The catalog is as at mark again; the committed step starts from this read.
+		if mark, err = in.Since(ctx, conn, mark, nil, false); err != nil {
 			t.Fatalf("%s, read after rollback: %v", s.sql, err)
 		}
 
-		exec(t, conn, "BEGIN")
+		exec(t, conn, in.BeginSQL())
 		exec(t, conn, s.sql)
 		locks, err := in.Locks(ctx, conn)
 		if err != nil {

@@ -801,7 +801,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		}
 		evidence = tr.Evidence
 	default:
-		if e := beginTx(ctx, r.conn); e != nil {
+		if e := r.begin(ctx); e != nil {
 			return nil, false, e
 		}
 		opts := pg.ApplyOptions{Progress: r.progress("up", m.Up)}
@@ -984,7 +984,7 @@ func (r *run) verify(ctx context.Context, m *migrate.Migration) error {
 	if err := pg.ResetWith(ctx, r.conn, r.insp.ResetSQL()); err != nil {
 		return err
 	}
-	if err := beginTx(ctx, r.conn); err != nil {
+	if err := r.begin(ctx); err != nil {
 		return err
 	}
 	defer rollbackTx(ctx, r.conn)
@@ -993,8 +993,10 @@ func (r *run) verify(ctx context.Context, m *migrate.Migration) error {
 	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{Discarded: true})
 }
 
-func beginTx(ctx context.Context, c *pgx.Conn) error {
-	_, err := c.Exec(ctx, "BEGIN")
+// begin starts a transaction on the rehearsal's connection, noting what the catalog reads in it compare
+// with (pg.Inspector.BeginSQL).
+func (r *run) begin(ctx context.Context) error {
+	_, err := r.conn.PgConn().Exec(ctx, r.insp.BeginSQL()).ReadAll()
 	return err
 }
 

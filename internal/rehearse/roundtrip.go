@@ -27,7 +27,7 @@ func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Mi
 	if m.NoTransaction || m.Down.NoTransaction {
 		return r.roundtripWithCopy(ctx, m, rt, before, after)
 	}
-	if err := beginTx(ctx, r.conn); err != nil {
+	if err := r.begin(ctx); err != nil {
 		return fmt.Errorf("begin round trip: %w", err)
 	}
 	defer rollbackTx(ctx, r.conn)
@@ -219,7 +219,7 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	if gm.NoTransaction || gm.Down.NoTransaction {
 		err = r.roundtripWithCopy(ctx, gm, rt, before, after)
 	} else {
-		if err := beginTx(ctx, r.conn); err != nil {
+		if err := r.begin(ctx); err != nil {
 			return err
 		}
 		err = r.downUp(ctx, gm, rt, before, after, true)
