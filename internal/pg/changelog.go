@@ -92,20 +92,7 @@ BEGIN
     PERFORM set_config('` + changeLog + `', v || ' *', false);
   END IF;
 END $f$;
-CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $f$
-DECLARE
-  v text := current_setting('` + changeLog + `', true);
-  e text;
-  n int;
-BEGIN
-  IF v IS NULL OR strpos(v, '|') = 0 THEN
-    RETURN;
-  END IF;
-  PERFORM set_config('` + writesLog + `', transaction_timestamp()::text || '/' || ` + catalogWrites + `, false);
-  IF right(v, 1) IN ('!', '*') THEN
-    RETURN;
-  END IF;
-  SELECT string_agg(' ' || coalesce(classid::int8, 0) || ':' || coalesce(objid::int8, 0), ''), count(*) INTO e, n
+` + logFunction("schemagate_log_ddl", `  SELECT string_agg(' ' || coalesce(classid::int8, 0) || ':' || coalesce(objid::int8, 0), ''), count(*) INTO e, n
     FROM pg_event_trigger_ddl_commands();
   -- A DROP reports its objects to schemagate_log_drop. GRANT and REVOKE name no object, and with DROP
   -- OWNED may change column privileges, which no scan finds: a whole read. A command that reports no
@@ -114,30 +101,7 @@ BEGIN
     e := ' *';
   ELSIF n = 0 AND tg_tag NOT LIKE 'DROP %' THEN
     e := coalesce(e, '') || ' 0:0';
-  END IF;
-  IF length(v) + length(coalesce(e, '')) > ` + strconv.Itoa(changeLogLimit) + ` THEN
-    e := ' !';
-  END IF;
-  PERFORM set_config('` + changeLog + `', v || coalesce(e, ''), false);
-END $f$;
-CREATE OR REPLACE FUNCTION pg_catalog.schemagate_log_drop() RETURNS event_trigger LANGUAGE plpgsql AS $f$
-DECLARE
-  v text := current_setting('` + changeLog + `', true);
-  e text;
-BEGIN
-  IF v IS NULL OR strpos(v, '|') = 0 THEN
-    RETURN;
-  END IF;
-  PERFORM set_config('` + writesLog + `', transaction_timestamp()::text || '/' || ` + catalogWrites + `, false);
-  IF right(v, 1) IN ('!', '*') THEN
-    RETURN;
-  END IF;
-  SELECT string_agg(' ' || classid::int8 || ':' || objid::int8, '') INTO e FROM pg_event_trigger_dropped_objects();
-  IF length(v) + length(coalesce(e, '')) > ` + strconv.Itoa(changeLogLimit) + ` THEN
-    e := ' !';
-  END IF;
-  PERFORM set_config('` + changeLog + `', v || coalesce(e, ''), false);
-END $f$;
+  END IF;`) + logFunction("schemagate_log_drop", `  SELECT string_agg(' ' || classid::int8 || ':' || objid::int8, '') INTO e FROM pg_event_trigger_dropped_objects();`) + `
 DO $d$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'schemagate_log_start') THEN
@@ -153,6 +117,32 @@ BEGIN
   ALTER EVENT TRIGGER schemagate_log_ddl ENABLE ALWAYS;
   ALTER EVENT TRIGGER schemagate_log_drop ENABLE ALWAYS;
 END $d$`
+
+// logFunction is an event trigger function that notes the session's catalog writes so far (see
+// writesLog) and appends to the log what body puts in e, unless the log has given up; past
+// changeLogLimit it gives up (" !").
+func logFunction(name, body string) string {
+	return `CREATE OR REPLACE FUNCTION pg_catalog.` + name + `() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+DECLARE
+  v text := current_setting('` + changeLog + `', true);
+  e text;
+  n int;
+BEGIN
+  IF v IS NULL OR strpos(v, '|') = 0 THEN
+    RETURN;
+  END IF;
+  PERFORM set_config('` + writesLog + `', transaction_timestamp()::text || '/' || ` + catalogWrites + `, false);
+  IF right(v, 1) IN ('!', '*') THEN
+    RETURN;
+  END IF;
+` + body + `
+  IF length(v) + length(coalesce(e, '')) > ` + strconv.Itoa(changeLogLimit) + ` THEN
+    e := ' !';
+  END IF;
+  PERFORM set_config('` + changeLog + `', v || coalesce(e, ''), false);
+END $f$;
+`
+}
 
 // TrackChanges has the session's later reads find what changed in the change log where they can (see
 // changeLog), when the session's role is a superuser: the rehearsal's throwaway server. It installs event
@@ -273,16 +263,7 @@ full_reasons(reason) AS (
     WHERE e.classid <> 0 AND e.classid NOT IN (` + seedClasses + `, 'pg_statistic_ext'::regclass)
   UNION ALL SELECT 'dropped statistics object' FROM entries e
     WHERE e.classid = 'pg_statistic_ext'::regclass AND NOT EXISTS (SELECT 1 FROM pg_statistic_ext x WHERE x.oid = e.objid)
-  UNION ALL SELECT 'relation in a system or temporary schema' FROM new_class x
-    WHERE x.relnamespace <> 'pg_toast'::regnamespace
-      AND (x.relnamespace = 'pg_catalog'::regnamespace OR x.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%'))
-  UNION ALL SELECT 'type in a system or temporary schema' FROM new_type x
-    WHERE (x.typnamespace = 'pg_catalog'::regnamespace OR x.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%temp\_%'))
-  UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM new_proc x
-    WHERE (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
-        OR EXISTS (SELECT 1 FROM pg_proc b WHERE b.proname = x.proname AND b.oid < 16384))
-  UNION ALL SELECT CASE WHEN l.classid = 0 THEN l.mode ELSE 'lock on ' || l.classid::regclass::text END FROM locks l
-    WHERE l.classid NOT IN (` + seedClasses + `)
+` + newObjectReasons + `
 )
 SELECT json_build_object(` + stateSQL + `,
 'fallback', EXISTS (SELECT 1 FROM fallback),

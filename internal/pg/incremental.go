@@ -702,6 +702,20 @@ UNION ALL ` + unloggedWritesSQL
 const seedClasses = `'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass, 'pg_constraint'::regclass,
   'pg_attrdef'::regclass, 'pg_rewrite'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass`
 
+// newObjectReasons are the probes' reasons for a whole read that the relations, types and functions
+// written since the mark give (new_class, new_type, new_proc), and the locks (locks): a name in a system
+// or temporary schema, a function named like a built-in one, a lock on what no partial read covers.
+var newObjectReasons = `  UNION ALL SELECT 'relation in a system or temporary schema' FROM new_class x
+    WHERE x.relnamespace <> 'pg_toast'::regnamespace
+      AND (x.relnamespace = 'pg_catalog'::regnamespace OR x.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%'))
+  UNION ALL SELECT 'type in a system or temporary schema' FROM new_type x
+    WHERE (x.typnamespace = 'pg_catalog'::regnamespace OR x.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%temp\_%'))
+  UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM new_proc x
+    WHERE (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
+        OR EXISTS (SELECT 1 FROM pg_proc b WHERE b.proname = x.proname AND b.oid < 16384))
+  UNION ALL SELECT CASE WHEN l.classid = 0 THEN l.mode ELSE 'lock on ' || l.classid::regclass::text END FROM locks l
+    WHERE l.classid NOT IN (` + seedClasses + `)`
+
 // probeSQL finds what changed since a mark. Its input is in the session setting schemagate.inspect:
 // {"horizon": the mark's horizon, "locks": [[class OID, object OID, mode], ...] captured before a commit}.
 // It returns the seeds of a partial read, or reasons to read the whole catalog, and the new state.
@@ -749,16 +763,7 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'text search configuration' FROM pg_ts_config x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'text search dictionary' FROM pg_ts_dict x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'access method' FROM pg_am x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
-  UNION ALL SELECT 'relation in a system or temporary schema' FROM new_class x
-    WHERE x.relnamespace <> 'pg_toast'::regnamespace
-      AND (x.relnamespace = 'pg_catalog'::regnamespace OR x.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%'))
-  UNION ALL SELECT 'type in a system or temporary schema' FROM new_type x
-    WHERE (x.typnamespace = 'pg_catalog'::regnamespace OR x.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_%temp\_%'))
-  UNION ALL SELECT 'function ' || x.proname || ' shares a name with a built-in one or lives in a system schema' FROM new_proc x
-    WHERE (x.pronamespace = 'pg_catalog'::regnamespace OR x.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\_temp\_%')
-        OR EXISTS (SELECT 1 FROM pg_proc b WHERE b.proname = x.proname AND b.oid < 16384))
-  UNION ALL SELECT CASE WHEN l.classid = 0 THEN l.mode ELSE 'lock on ' || l.classid::regclass::text END FROM locks l
-    WHERE l.classid NOT IN (` + seedClasses + `)
+` + newObjectReasons + `
 )
 SELECT json_build_object(` + stateSQL + `,
 'shadowed', ` + shadowedSQL(true) + `,
