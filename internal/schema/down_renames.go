@@ -42,21 +42,11 @@ func (g *downGen) moveBack(what, word string, ref func(schema, name string) stri
 // constraints and indexes.
 func (g *downGen) relationRenames() {
 	a, b := g.a, g.b
-	for _, ak := range sortedKeys(a.Tables) {
-		t := a.Tables[ak]
-		if _, ok := b.Tables[ak]; ok || t.OID == 0 {
-			continue
-		}
-		for _, bk := range sortedKeys(b.Tables) {
-			bt := b.Tables[bk]
-			if _, taken := a.Tables[bk]; taken || bt.OID != t.OID {
-				continue
-			}
+	movedByOID(a.Tables, b.Tables, func(x *Table) uint32 { return x.OID }, nil,
+		func(ak, bk string, t, bt *Table) {
 			g.moveBack("table", "TABLE", QIdent, t.Schema, t.Name, bt.Schema, bt.Name)
 			g.retable(t, ak, bk, bt.Schema, bt.Name)
-			break
-		}
-	}
+		})
 	for _, k := range sortedKeys(a.Tables) {
 		t, bt := a.Tables[k], b.Tables[k]
 		if bt == nil || t.OID == 0 || t.OID != bt.OID {
@@ -82,51 +72,23 @@ func (g *downGen) relationRenames() {
 			}
 		}
 	}
-	for _, ak := range sortedKeys(a.Views) {
-		v := a.Views[ak]
-		if _, ok := b.Views[ak]; ok || v.OID == 0 {
-			continue
-		}
-		for _, bk := range sortedKeys(b.Views) {
-			bv := b.Views[bk]
-			if _, taken := a.Views[bk]; taken || bv.OID != v.OID {
-				continue
-			}
+	movedByOID(a.Views, b.Views, func(x *View) uint32 { return x.OID }, nil,
+		func(ak, bk string, v, bv *View) {
 			g.moveBack(strings.ToLower(kindOfView(v)), strings.ToUpper(kindOfView(v)), QIdent, v.Schema, v.Name, bv.Schema, bv.Name)
 			delete(a.Views, ak)
 			v.Schema, v.Name = bv.Schema, bv.Name
 			a.Views[bk] = v
 			g.rerelation(ak, bk)
-			break
-		}
-	}
-	for _, ak := range sortedKeys(a.Sequences) {
-		s := a.Sequences[ak]
-		if _, ok := b.Sequences[ak]; ok || s.OID == 0 {
-			continue
-		}
-		for _, bk := range sortedKeys(b.Sequences) {
-			bs := b.Sequences[bk]
-			if _, taken := a.Sequences[bk]; taken || bs.OID != s.OID {
-				continue
-			}
+		})
+	movedByOID(a.Sequences, b.Sequences, func(x *Sequence) uint32 { return x.OID }, nil,
+		func(ak, bk string, s, bs *Sequence) {
 			g.moveBack("sequence", "SEQUENCE", QIdent, s.Schema, s.Name, bs.Schema, bs.Name)
 			delete(a.Sequences, ak)
 			s.Schema, s.Name = bs.Schema, bs.Name
 			a.Sequences[bk] = s
-			break
-		}
-	}
-	for _, ak := range sortedKeys(a.Constraints) {
-		x := a.Constraints[ak]
-		if _, ok := b.Constraints[ak]; ok || x.OID == 0 {
-			continue
-		}
-		for _, bk := range sortedKeys(b.Constraints) {
-			bx := b.Constraints[bk]
-			if _, taken := a.Constraints[bk]; taken || bx.OID != x.OID || bx.QTable() != x.QTable() {
-				continue
-			}
+		})
+	movedByOID(a.Constraints, b.Constraints, func(x *Constraint) uint32 { return x.OID }, func(x, bx *Constraint) bool { return bx.QTable() == x.QTable() },
+		func(ak, bk string, x, bx *Constraint) {
 			g.add(fmt.Sprintf("rename constraint %s on %s back to %s", x.Name, display(x.QTable()), bx.Name),
 				"ALTER TABLE "+constraintOwner(x)+" RENAME CONSTRAINT "+Ident(x.Name)+" TO "+Ident(bx.Name))
 			for ik, ix := range a.Indexes {
@@ -140,28 +102,16 @@ func (g *downGen) relationRenames() {
 			delete(a.Constraints, ak)
 			x.Name = bx.Name
 			a.Constraints[bk] = x
-			break
-		}
-	}
-	for _, ak := range sortedKeys(a.Indexes) {
-		x := a.Indexes[ak]
-		if _, ok := b.Indexes[ak]; ok || x.OID == 0 || x.Constraint != "" {
-			continue
-		}
-		for _, bk := range sortedKeys(b.Indexes) {
-			bx := b.Indexes[bk]
-			if _, taken := a.Indexes[bk]; taken || bx.OID != x.OID || bx.Schema != x.Schema {
-				continue
-			}
+		})
+	movedByOID(a.Indexes, b.Indexes, func(x *Index) uint32 { return x.OID }, func(x, bx *Index) bool { return x.Constraint == "" && bx.Schema == x.Schema },
+		func(ak, bk string, x, bx *Index) {
 			g.add(fmt.Sprintf("rename index %s back to %s", display(ak), display(bk)),
 				"ALTER INDEX "+qkey(ak)+" RENAME TO "+Ident(bx.Name))
 			delete(a.Indexes, ak)
 			x.Definition = strings.Replace(x.Definition, " INDEX "+Ident(x.Name)+" ON ", " INDEX "+Ident(bx.Name)+" ON ", 1)
 			x.Name = bx.Name
 			a.Indexes[bk] = x
-			break
-		}
-	}
+		})
 }
 
 // enumValueRenames undoes renames of enum values, recognised by the values' OIDs.
@@ -215,16 +165,8 @@ func userTypes(c *Catalog) map[string]typeRef {
 func (g *downGen) typeRenames() {
 	a, b := g.a, g.b
 	at, bt := userTypes(a), userTypes(b)
-	for _, ak := range sortedKeys(at) {
-		x := at[ak]
-		if _, ok := bt[ak]; ok || x.oid == 0 {
-			continue
-		}
-		for _, bk := range sortedKeys(bt) {
-			bx := bt[bk]
-			if _, taken := at[bk]; taken || bx.oid != x.oid || bx.kind != x.kind {
-				continue
-			}
+	movedByOID(at, bt, func(x typeRef) uint32 { return x.oid }, func(x, bx typeRef) bool { return bx.kind == x.kind },
+		func(ak, bk string, x, bx typeRef) {
 			word := "TYPE"
 			if x.kind == KindDomain {
 				word = "DOMAIN"
@@ -257,9 +199,7 @@ func (g *downGen) typeRenames() {
 			delete(at, ak)
 			at[bk] = bx
 			g.retype(ak, bk)
-			break
-		}
-	}
+		})
 }
 
 // attributeRenames undoes renames of the attributes of composite types (recognised by attnum, or by
@@ -301,16 +241,8 @@ func (g *downGen) attributeRenames() {
 // A range type's constructors come and go with their type: they are only re-keyed.
 func (g *downGen) functionRenames() {
 	a, b := g.a, g.b
-	for _, ak := range sortedKeys(a.Functions) {
-		f := a.Functions[ak]
-		if _, ok := b.Functions[ak]; ok || f.OID == 0 {
-			continue
-		}
-		for _, bk := range sortedKeys(b.Functions) {
-			bf := b.Functions[bk]
-			if _, taken := a.Functions[bk]; taken || bf.OID != f.OID || bf.Kind != f.Kind || (bf.Range == nil) != (f.Range == nil) {
-				continue
-			}
+	movedByOID(a.Functions, b.Functions, func(x *Function) uint32 { return x.OID }, func(f, bf *Function) bool { return bf.Kind == f.Kind && (bf.Range == nil) == (f.Range == nil) },
+		func(ak, bk string, f, bf *Function) {
 			if f.Range == nil {
 				word := "ROUTINE"
 				if f.Kind == "a" {
@@ -335,9 +267,7 @@ func (g *downGen) functionRenames() {
 					t.Function = bk
 				}
 			}
-			break
-		}
-	}
+		})
 }
 
 // followRenames takes over, in the working after-catalog, each definition of an object the down keeps
@@ -623,6 +553,27 @@ func (g *downGen) rerelation(ak, bk string) {
 			if d == ak {
 				v.DependsOn[i] = bk
 			}
+		}
+	}
+}
+
+// movedByOID calls moved for each object of a (the catalog after the up) that is gone from b (before it)
+// under its key and that b has under another key not taken in a, with the same OID (oid; 0: none) and,
+// when match is set, matching: the same object renamed or moved. Keys go in order, and moved may change
+// a (each move takes its old key in a).
+func movedByOID[T any](a, b map[string]T, oid func(T) uint32, match func(x, bx T) bool, moved func(ak, bk string, x, bx T)) {
+	for _, ak := range sortedKeys(a) {
+		x := a[ak]
+		if _, ok := b[ak]; ok || oid(x) == 0 {
+			continue
+		}
+		for _, bk := range sortedKeys(b) {
+			bx := b[bk]
+			if _, taken := a[bk]; taken || oid(bx) != oid(x) || (match != nil && !match(x, bx)) {
+				continue
+			}
+			moved(ak, bk, x, bx)
+			break
 		}
 	}
 }
