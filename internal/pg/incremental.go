@@ -53,7 +53,7 @@ import (
 //
 // SCHEMAGATE_INSPECT=full turns incremental reads off; SCHEMAGATE_INSPECT=verify checks every
 // incremental read against a full one and fails on any difference (the test suites run that way);
-// SCHEMAGATE_INSPECT=scan keeps them incremental without the change log.
+// SCHEMAGATE_INSPECT=log finds what changed in the change log (see TrackChanges).
 
 // Mark is the catalog of a database at one inspection, and where the next incremental read starts.
 type Mark struct {
@@ -100,12 +100,12 @@ const (
 	InspectFull
 	// InspectVerify reads incrementally and checks every result against a full read.
 	InspectVerify
-	// InspectScan reads incrementally, finding what changed by scanning the catalogs even where the
-	// change log could be kept (see TrackChanges): as on a server where the rehearsal is no superuser.
-	InspectScan
+	// InspectLog reads incrementally, finding what changed in the change log where it can be kept (see
+	// TrackChanges) instead of scanning the catalogs.
+	InspectLog
 )
 
-// InspectModeFromEnv reads SCHEMAGATE_INSPECT (full, verify, scan or incremental; empty means incremental).
+// InspectModeFromEnv reads SCHEMAGATE_INSPECT (full, verify, log or incremental; empty means incremental).
 func InspectModeFromEnv() (InspectMode, error) {
 	switch v := os.Getenv("SCHEMAGATE_INSPECT"); v {
 	case "", "incremental":
@@ -114,10 +114,10 @@ func InspectModeFromEnv() (InspectMode, error) {
 		return InspectFull, nil
 	case "verify":
 		return InspectVerify, nil
-	case "scan":
-		return InspectScan, nil
+	case "log":
+		return InspectLog, nil
 	default:
-		return 0, fmt.Errorf("SCHEMAGATE_INSPECT=%q: want full, verify, scan or incremental", v)
+		return 0, fmt.Errorf("SCHEMAGATE_INSPECT=%q: want full, verify, log or incremental", v)
 	}
 }
 
@@ -180,6 +180,7 @@ func (in *Inspector) inspect(ctx context.Context, q Querier, token string) (*Mar
 		return nil, err
 	}
 	st := doc.State
+	in.keepTracking(st)
 	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, schemas: st.Schemas,
 		pathOK: st.PathOK && !st.Shadowed, roles: st.Roles, defACL: st.DefACL, ig: in.Ignore, token: token}
 	for _, r := range doc.Relations {
@@ -277,6 +278,7 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 			return nil, err
 		}
 	}
+	in.keepTracking(p.state)
 	if len(p.Full) > 0 || p.Path != mark.path || p.Schemas != mark.schemas || !p.PathOK || p.Shadowed || p.Roles != mark.roles || p.DefACL != mark.defACL {
 		return nil, nil
 	}
@@ -370,7 +372,7 @@ const dynamicExecute = `\bexecute\s+('|\$|e'|format\s*\(|\(|[a-z_][a-z0-9_.]*\s*
 // changeLog); dblink, whose DDL runs in a session of its own, which logs it in its own log and commits
 // it on its own; and a script that names the change log's setting or functions (it could rewrite the
 // log) or the setting that turns event triggers off (event_triggers, PostgreSQL 17).
-var reassignOwned = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\s*\(|schemagate[._](ddl|log_)|\bevent_triggers\b`)
+var reassignOwned = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\s*\(|schemagate[._](ddl|log_|reset)|\bevent_triggers\b`)
 
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
 // direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */
@@ -589,6 +591,8 @@ type state struct {
 	// DefACL fingerprints the default privileges (pg_default_acl), which change without a lock and
 	// whose rows may go away without a trace.
 	DefACL string `json:"defacl"`
+	// Tracked tells that the change log's reset function is there (see Inspector.ResetSQL).
+	Tracked bool `json:"tracked"`
 }
 
 // horizon is the oldest transaction ID a later change can carry: the session's own transaction when it
@@ -621,6 +625,7 @@ const stateSQL = `
 'schemas', current_schemas(true)::text,
 'roles', (SELECT md5(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid)) FROM pg_roles),
 'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
+'tracked', to_regprocedure('pg_catalog.schemagate_reset()') IS NOT NULL,
 'path_ok', pg_my_temp_schema() = 0 AND coalesce((SELECT p.s[1] = 'pg_catalog' AND (cardinality(p.s) <= 2
       OR NOT EXISTS (SELECT 1 FROM unnest(p.s[2:]) u(s) WHERE u.s = 'information_schema' OR u.s LIKE 'pg\_%'))
     FROM (SELECT current_schemas(true) AS s) p), false)`

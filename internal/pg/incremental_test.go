@@ -232,6 +232,12 @@ CREATE FUNCTION share(rel regclass) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EX
 	exec(t, conn, in.ResetSQL())
 	read("ALTER TABLE t ADD COLUMN g int", false)
 	read("ALTER TABLE t ADD COLUMN h int", false)
+	exec(t, conn, "DROP FUNCTION pg_catalog.schemagate_reset()")
+	read("ALTER TABLE t ADD COLUMN i int", false)
+	if got := in.ResetSQL(); got != pg.ResetSession {
+		t.Errorf("after the reset function was dropped, ResetSQL = %q, want ResetSession", got)
+	}
+	exec(t, conn, in.ResetSQL())
 }
 
 // TestIncrementalInspectAsOrdinaryUser runs the cases that need no superuser as a role that owns nothing
@@ -359,7 +365,7 @@ func TestIncrementalInspectWithoutLocksIsCaught(t *testing.T) {
 
 // TestInspectModeFromEnv checks SCHEMAGATE_INSPECT.
 func TestInspectModeFromEnv(t *testing.T) {
-	for v, want := range map[string]pg.InspectMode{"": pg.InspectIncremental, "full": pg.InspectFull, "verify": pg.InspectVerify, "scan": pg.InspectScan} {
+	for v, want := range map[string]pg.InspectMode{"": pg.InspectIncremental, "full": pg.InspectFull, "verify": pg.InspectVerify, "log": pg.InspectLog} {
 		t.Setenv("SCHEMAGATE_INSPECT", v)
 		got, err := pg.InspectModeFromEnv()
 		if err != nil || got != want {

@@ -271,10 +271,11 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 	}
 
-	// The catalog reads after each step find what it changed in a log the server keeps of its DDL
-	// commands, where they can, instead of scanning the catalogs (see pg.Inspector.TrackChanges). Without
-	// it (a role that is no superuser) they scan as before.
-	if len(fresh) > 0 {
+	// With SCHEMAGATE_INSPECT=log, the catalog reads after each step find what it changed in a log the
+	// server keeps of its DDL commands, where they can, instead of scanning the catalogs (see
+	// pg.Inspector.TrackChanges). It is not the default: once it also watches for catalog rows written
+	// beside the commands (which it must, to be sound), its triggers cost what its reads save.
+	if len(fresh) > 0 && r.insp.Mode == pg.InspectLog {
 		if err := r.insp.TrackChanges(ctx, r.conn); err != nil {
 			if isToolError(ctx, err) {
 				return nil, "", err
@@ -981,13 +982,15 @@ func formatVersion(v int) string {
 // verify runs m's sqitch verify script after its deploy, as sqitch deploy --verify (and schemagate
 // deploy) do: in a session of its own, in a transaction that is rolled back. An error fails the change.
 func (r *run) verify(ctx context.Context, m *migrate.Migration) error {
-	if err := pg.ResetWith(ctx, r.conn, r.insp.ResetSQL()); err != nil {
-		return err
-	}
+	// The session is reset inside the transaction, which is rolled back with it: what the rehearsal keeps
+	// in the session (the catalog reads' change log) comes back.
 	if err := r.begin(ctx); err != nil {
 		return err
 	}
 	defer rollbackTx(ctx, r.conn)
+	if err := pg.Reset(ctx, r.conn); err != nil {
+		return err
+	}
 	done := r.apply()
 	defer done()
 	return pg.ApplyScript(ctx, r.conn, m.Verify, pg.ApplyOptions{Discarded: true})
