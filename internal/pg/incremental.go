@@ -368,18 +368,18 @@ var dynamicGrant = regexp.MustCompile(`(?is)\b(grant|revoke)\b.*` + dynamicExecu
 
 const dynamicExecute = `\bexecute\s+('|\$|e'|format\s*\(|\(|[a-z_][a-z0-9_.]*\s*(;|\|\||\busing\b|\binto\b))`
 
-// reassignOwned matches REASSIGN OWNED, which changes owners without an event trigger seeing it (see
+// unseenWords matches REASSIGN OWNED, which changes owners without an event trigger seeing it (see
 // changeLog); dblink, whose DDL runs in a session of its own, which logs it in its own log and commits
 // it on its own; and a script that names the change log's setting or functions (it could rewrite the
 // log) or the setting that turns event triggers off (event_triggers, PostgreSQL 17).
-var reassignOwned = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\s*\(|schemagate[._](ddl|log_|reset)|\bevent_triggers\b`)
+var unseenWords = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\s*\(|schemagate[._](ddl|log_|reset)|\bevent_triggers\b`)
 
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
 // direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */
 // SELECT (a) ...) or in dynamic SQL, REASSIGN OWNED, and DDL through dblink. The catalog is then read
 // whole after it (Since's force).
 func UnseenChanges(sql string) bool {
-	if reassignOwned.MatchString(sql) {
+	if unseenWords.MatchString(sql) {
 		return true
 	}
 	sql = sqlComment.ReplaceAllString(sql, " ")
@@ -793,15 +793,19 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 		return
 	}
 	path := in.path
-	for _, q := range []struct {
+	type query struct {
 		input any
 		sql   string
-	}{
+	}
+	queries := []query{
 		{map[string]any{}, fullInspectSQL},
 		{map[string]any{"seeds": [][2]uint32{}, "known": []knownRelation{}}, partialInspectSQL},
 		{map[string]any{"horizon": 3, "locks": [][3]any{}}, probeSQL},
-		{map[string]any{"horizon": 3, "locks": [][3]any{}, "mark": ""}, loggedProbeSQL},
-	} {
+	}
+	if in.Mode == InspectLog {
+		queries = append(queries, query{map[string]any{"horizon": 3, "locks": [][3]any{}, "mark": ""}, loggedProbeSQL})
+	}
+	for _, q := range queries {
 		if _, err := tx.Exec(ctx, "SAVEPOINT warm"); err != nil {
 			return
 		}

@@ -36,9 +36,16 @@ func script(sql string) *migrate.Script {
 // traceOne runs sql in a transaction on a fresh database holding traceSetup and returns its evidence.
 func traceOne(t *testing.T, sql string) []lint.Evidence {
 	t.Helper()
+	return traceWith(t, traceSetup, sql, nil).Evidence
+}
+
+// traceWith runs sql in a transaction on a fresh database holding setup, traced by a Tracer that tune
+// (when set) adjusts first, and returns the tracer.
+func traceWith(t *testing.T, setup, sql string, tune func(*pg.Tracer)) *pg.Tracer {
+	t.Helper()
 	ctx := context.Background()
 	conn := pgtest.Conn(t)
-	if _, err := conn.Exec(ctx, traceSetup); err != nil {
+	if _, err := conn.Exec(ctx, setup); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
@@ -49,10 +56,13 @@ func traceOne(t *testing.T, sql string) []lint.Evidence {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if tune != nil {
+		tune(tr)
+	}
 	if err := pg.ApplyScript(ctx, conn, script(sql), pg.ApplyOptions{After: tr.After}); err != nil {
 		t.Fatal(err)
 	}
-	return tr.Evidence
+	return tr
 }
 
 func hasLock(ev lint.Evidence, rel, mode string) bool {
@@ -300,7 +310,6 @@ func TestTracerFromCarriedState(t *testing.T) {
 // every statement gives. INSERTs into a table with a trigger, into a partitioned table, with a function
 // call or after a statement of another kind are read.
 func TestTraceRepeatedInserts(t *testing.T) {
-	ctx := context.Background()
 	const setup = `
 CREATE TABLE audit (id serial, note text);
 CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit (note) VALUES (NEW.id::text); RETURN NEW; END $$;
@@ -332,22 +341,7 @@ CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO (
 		fmt.Fprintf(&sql, "INSERT INTO events VALUES (%d, '%d-06-01');\n", i, 2025+i%2)
 	}
 	run := func(noRepeat bool) ([]lint.Evidence, int) {
-		conn := pgtest.Conn(t)
-		if _, err := conn.Exec(ctx, traceSetup+setup); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Exec(ctx, "ROLLBACK")
-		tr, err := pg.NewTracer(ctx, conn, "m.sql")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.NoRepeat = noRepeat
-		if err := pg.ApplyScript(ctx, conn, script(sql.String()), pg.ApplyOptions{After: tr.After}); err != nil {
-			t.Fatal(err)
-		}
+		tr := traceWith(t, traceSetup+setup, sql.String(), func(tr *pg.Tracer) { tr.NoRepeat = noRepeat })
 		for i := range tr.Evidence {
 			tr.Evidence[i].DurationMS = 0
 		}
