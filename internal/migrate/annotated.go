@@ -73,6 +73,12 @@ type dialect struct {
 	// tool takes for a comment line (dbmate 2): it starts no section. SQL before the first up
 	// directive is then what the tool refuses, with the error sqlBefore.
 	leadingDown, sqlBefore string
+	// scansLines: the tool reads the file with bufio.Scanner and sends each line it keeps followed by
+	// "\n", so without the carriage return of a CRLF line break; dropsLine, when set, reports a line it
+	// leaves out wherever it stands (sql-migrate's "-- " lines, even inside a string or a dollar-quoted
+	// body). The statements carry the SQL the tool sends, positioned in the file (scannedScript).
+	scansLines bool
+	dropsLine  func(line string) bool
 	// commentLinesBefore: the tool allows only blank lines and -- comment lines before the first up
 	// directive (dbmate's statementsPrecedeMigrateBlocks reads line by line), so a /* */ comment there
 	// is refused too, with the error sqlBefore.
@@ -371,9 +377,9 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 			text = next
 		}
 		if text == src {
-			return script(file, src, sec.start, sec.end, lines)
+			return d.script(file, src, sec.start, sec.end, lines)
 		}
-		sc := script(file, text, sec.start, end, nil)
+		sc := d.script(file, text, sec.start, end, nil)
 		// As written: the substituted text may be longer or shorter than the section it came from.
 		sc.Source = src[sc.Start:writtenEnd]
 		return sc
@@ -402,6 +408,14 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 	}
 	r.checkEmpty(m, s.up.line, d.tool, d.up+" section")
 	return m
+}
+
+// script is the package's script, or scannedScript for a tool that sends what it reads line by line.
+func (d dialect) script(file, src string, start, end int, lines *sqlparse.Lines) *Script {
+	if d.scansLines {
+		return scannedScript(file, src, start, end, lines, d.dropsLine)
+	}
+	return script(file, src, start, end, lines)
 }
 
 // blankBetween returns src with every byte between the parts of sec that is in none of them replaced by

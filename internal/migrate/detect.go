@@ -79,14 +79,20 @@ func Detect(fsys fs.FS) (Format, error) {
 	if len(evidence[FormatSqitch]) == 0 {
 		// Without a sqitch.conf of its own, the folder may be the top_dir of the working directory's
 		// sqitch.conf (check --dir db, run where sqitch runs), which Read reads too (sqitchLayout): its
-		// plan_file may name the plan otherwise than sqitch.plan.
-		if _, err := fs.Stat(fsys, sqitchConf); err != nil {
-			scratch := &reader{fsys: fsys}
-			if conf, top := scratch.sqitchWorkingConf(); conf != nil {
-				if lay := scratch.sqitchLayoutOf(conf, top); lay != nil {
-					if info, err := fs.Stat(fsys, lay.plan); err == nil && info.Mode().IsRegular() {
-						add(FormatSqitch, lay.plan)
-					}
+		// plan_file may name the plan otherwise than sqitch.plan. So may the file $SQITCH_CONFIG names,
+		// which sqitch reads instead of either (sqitchEnvConf).
+		scratch := &reader{fsys: fsys}
+		var conf *sqitchConfig
+		top := "."
+		if name, ok := sqitchConfigEnv(); ok {
+			conf, top = scratch.sqitchEnvConf(name)
+		} else if _, err := fs.Stat(fsys, sqitchConf); err != nil {
+			conf, top = scratch.sqitchWorkingConf()
+		}
+		if conf != nil {
+			if lay := scratch.sqitchLayoutOf(conf, top); lay != nil {
+				if info, err := fs.Stat(fsys, lay.plan); err == nil && info.Mode().IsRegular() {
+					add(FormatSqitch, lay.plan)
 				}
 			}
 		}

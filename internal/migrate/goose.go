@@ -18,6 +18,12 @@ var gooseDialect = dialect{
 	classify:          gooseDirective,
 	splitsAtSemicolon: true,
 	bom:               "goose refuses a file that starts with a byte-order mark (\"unexpected state 0\": its first line is neither blank, a comment nor an annotation)",
+	// ParseSQLMigration reads lines with bufio.Scanner and writes each with "\n" (a CRLF file's
+	// statements go without their carriage returns). It keeps every comment line once a statement has
+	// begun ("we keep all comments up until the end of the statement"), and leaves out only comment and
+	// empty lines while its buffer is empty, before a statement's first line: unlike sql-migrate, it
+	// drops no line from a statement.
+	scansLines: true,
 }
 
 const gooseKnown = "goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON and ENVSUB OFF"

@@ -238,3 +238,36 @@ func TestStatementsSentAsOneQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestGooseSendsLines: goose (internal/sqlparser/parser.go ParseSQLMigration) reads the file with
+// bufio.Scanner and sends each line of a statement followed by "\n": a CRLF file's statements go without
+// their carriage returns, which matters in a string or a function body. Unlike sql-migrate it keeps
+// every comment line of a statement, at the start of a line or not, inside a dollar-quoted body too.
+func TestGooseSendsLines(t *testing.T) {
+	t.Parallel()
+	src := strings.Join([]string{
+		"-- +goose Up",
+		"-- +goose StatementBegin",
+		"CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql AS $$",
+		"BEGIN",
+		"-- kept: goose keeps comments inside a statement",
+		"  RETURN 'a",
+		"b';",
+		"END",
+		"$$;",
+		"-- +goose StatementEnd",
+		"-- +goose Down",
+		"DROP FUNCTION f();",
+		"",
+	}, "\r\n")
+	files := map[string]string{"1_f.sql": src}
+	set, err := Read(mapFS(files), FormatGoose)
+	if err != nil || len(set.Migrations) != 1 {
+		t.Fatalf("%v, %v", summaries(set), err)
+	}
+	checkScripts(t, files, set.Migrations[0])
+	want := "CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql AS $$\nBEGIN\n-- kept: goose keeps comments inside a statement\n  RETURN 'a\nb';\nEND\n$$"
+	if sts := set.Migrations[0].Up.Statements; len(sts) != 1 || sts[0].SQL != want || sts[0].Pos.Line != 3 || sts[0].Pos.Column != 1 {
+		t.Errorf("up statements %+v\nwant one at 3:1: %q", sts, want)
+	}
+}

@@ -7,7 +7,8 @@ import (
 
 // TestMain keeps the machine's own sqitch configuration out of the tests: sqitch reads the user's
 // (~/.sqitch/sqitch.conf, $SQITCH_USER_CONFIG) and the system's ($SQITCH_SYSTEM_CONFIG) under the
-// project's, and so does the reader (sqitchOuterConf). Tests that want them set them.
+// project's, which $SQITCH_CONFIG replaces, and so does the reader (sqitchOuterConf, sqitchEnvConf).
+// Tests that want them set them.
 func TestMain(m *testing.M) {
 	home, err := os.MkdirTemp("", "schemagate-home")
 	if err != nil {
@@ -16,6 +17,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("HOME", home)
 	os.Unsetenv("SQITCH_USER_CONFIG")
 	os.Unsetenv("SQITCH_SYSTEM_CONFIG")
+	os.Unsetenv("SQITCH_CONFIG")
 	code := m.Run()
 	os.RemoveAll(home)
 	os.Exit(code)

@@ -19,8 +19,9 @@ import (
 // sqitch (sqitch.org): sqitch.plan lists changes in deploy order, each with deploy/, revert/ (our Down)
 // and verify/ scripts named after the change. A change planned again after a tag (reworked) keeps its
 // older scripts as deploy/{change}@{tag}.sql. sqitch.conf may move the plan and the scripts (top_dir,
-// plan_file, deploy_dir...; see sqitchLayout); the user's and the system's sqitch.conf may too, and
-// set variables (see sqitchOuterConf).
+// plan_file, deploy_dir...; see sqitchLayout), or the file $SQITCH_CONFIG names in its stead (see
+// sqitchEnvConf); the user's and the system's sqitch.conf may too, and set variables (see
+// sqitchOuterConf).
 
 const sqitchPlan = "sqitch.plan"
 
@@ -409,40 +410,6 @@ func (c *sqitchConfig) over(lower *sqitchConfig) *sqitchConfig {
 	return out
 }
 
-// sqitchOuterConf is what sqitch reads under the project's sqitch.conf (App::Sqitch::Config): the
-// system's file, $SQITCH_SYSTEM_CONFIG, then the user's, $SQITCH_USER_CONFIG or else
-// ~/.sqitch/sqitch.conf, the user's over the system's. Without $SQITCH_SYSTEM_CONFIG the system's is
-// $Config{prefix}/etc/sqitch/sqitch.conf, under the prefix of the Perl that runs sqitch, which schemagate
-// cannot know: it is not read. A file that does not exist is no problem, as in sqitch (Config::GitLike
-// loads the files that exist). nil when there is none.
-func (r *reader) sqitchOuterConf() *sqitchConfig {
-	var files []string
-	if f := os.Getenv("SQITCH_SYSTEM_CONFIG"); f != "" {
-		files = append(files, f)
-	}
-	if f := os.Getenv("SQITCH_USER_CONFIG"); f != "" {
-		files = append(files, f)
-	} else if home, err := os.UserHomeDir(); err == nil {
-		files = append(files, filepath.Join(home, ".sqitch", sqitchConf))
-	}
-	var conf *sqitchConfig
-	for _, f := range files {
-		b, err := repofs.ReadFile(f)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			continue
-		case err != nil:
-			r.errorf(f, 0, "fix the file, or point SQITCH_USER_CONFIG or SQITCH_SYSTEM_CONFIG elsewhere", "read sqitch configuration: %v", err)
-			continue
-		case !utf8.Valid(b):
-			r.errorf(f, 0, "save the file as UTF-8", "sqitch configuration is not valid UTF-8")
-			continue
-		}
-		conf = r.parseSqitchConf(f, string(b)).over(conf)
-	}
-	return conf
-}
-
 // fetch is sqitch's App::Sqitch::Target _fetch: the target's setting, else the engine's (pg), else the
 // core one. It returns the key for messages (top_dir for core's, engine.pg.top_dir) and its value; a
 // zero value when none is set. The target is core.target, else engine.pg.target, when it names a
@@ -519,9 +486,15 @@ func (l *sqitchLayout) script(kind string, reworked bool, version string) string
 // there, schemagate too: check --dir db): that sqitch.conf is read when its plan is this folder's (the
 // same %project). nil when a path of sqitch.conf leads out of the folder (an error says so).
 //
+// $SQITCH_CONFIG, when set, names the file sqitch reads instead of ./sqitch.conf (sqitchEnvConf).
+//
 // Under the sqitch.conf read (or none) lie the user's and the system's (sqitchOuterConf), whose paths are
 // relative to the folder sqitch runs in too.
 func (r *reader) sqitchLayout() *sqitchLayout {
+	if name, ok := sqitchConfigEnv(); ok {
+		conf, top := r.sqitchEnvConf(name)
+		return r.sqitchLayoutOf(conf.over(r.sqitchOuterConf()), top)
+	}
 	if r.exists(sqitchConf) {
 		src, ok := r.loadText(sqitchConf)
 		if !ok {
@@ -606,39 +579,8 @@ func (r *reader) sqitchWorkingConf() (conf *sqitchConfig, top string) {
 	if err != nil || !utf8.Valid(b) {
 		return nil, ""
 	}
-	scratch := &reader{fsys: r.fsys}
-	c := scratch.parseSqitchConf(sqitchConf, string(b))
-	_, v := c.fetch("top_dir")
-	top = path.Clean(filepath.ToSlash(v.value))
-	if filepath.IsAbs(v.value) {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, ""
-		}
-		if rel, err := filepath.Rel(wd, v.value); err == nil {
-			top = filepath.ToSlash(rel)
-		}
-	}
-	if v.value == "" || top == "." {
-		return nil, "" // sqitch.conf's project is the working directory: not this folder, which has none
-	}
-	plan := path.Join(top, sqitchPlan)
-	if _, pv := c.fetch("plan_file"); pv.value != "" {
-		plan = filepath.ToSlash(pv.value)
-	}
-	inFolder, ok := sqitchPath(top, plan)
+	top, ok := r.sqitchWorkingTop(string(b))
 	if !ok {
-		return nil, ""
-	}
-	onDisk, err := repofs.ReadFile(filepath.FromSlash(path.Clean(plan)))
-	if err != nil {
-		return nil, ""
-	}
-	here, err := fs.ReadFile(r.fsys, inFolder)
-	if err != nil {
-		return nil, ""
-	}
-	if p := sqitchPlanProject(string(here)); p == "" || p != sqitchPlanProject(string(onDisk)) {
 		return nil, ""
 	}
 	// Messages name it from the migration folder: ../sqitch.conf for top_dir db.
@@ -650,6 +592,47 @@ func (r *reader) sqitchWorkingConf() (conf *sqitchConfig, top string) {
 		}
 	}
 	return r.parseSqitchConf(up+sqitchConf, string(b)), top
+}
+
+// sqitchWorkingTop is the top_dir, relative to the working directory, of src, a configuration file that
+// sqitch reads where it runs, when that top_dir is the migration folder: its plan (plan_file, default
+// {top_dir}/sqitch.plan, relative to the working directory) is the folder's, of the same %project.
+func (r *reader) sqitchWorkingTop(src string) (string, bool) {
+	c := (&reader{fsys: r.fsys}).parseSqitchConf(sqitchConf, src)
+	_, v := c.fetch("top_dir")
+	top := path.Clean(filepath.ToSlash(v.value))
+	if filepath.IsAbs(v.value) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", false
+		}
+		if rel, err := filepath.Rel(wd, v.value); err == nil {
+			top = filepath.ToSlash(rel)
+		}
+	}
+	if v.value == "" || top == "." {
+		return "", false // the project is the working directory: not this folder, which has no configuration of its own
+	}
+	plan := path.Join(top, sqitchPlan)
+	if _, pv := c.fetch("plan_file"); pv.value != "" {
+		plan = filepath.ToSlash(pv.value)
+	}
+	inFolder, ok := sqitchPath(top, plan)
+	if !ok {
+		return "", false
+	}
+	onDisk, err := repofs.ReadFile(filepath.FromSlash(path.Clean(plan)))
+	if err != nil {
+		return "", false
+	}
+	here, err := fs.ReadFile(r.fsys, inFolder)
+	if err != nil {
+		return "", false
+	}
+	if p := sqitchPlanProject(string(here)); p == "" || p != sqitchPlanProject(string(onDisk)) {
+		return "", false
+	}
+	return top, true
 }
 
 // sqitchPlanProject is the %project a plan names, "" when none.

@@ -24,7 +24,18 @@ var sqlMigrateDialect = dialect{
 	// ParseMigration matches commands with strings.HasPrefix(line, "-- +migrate "), which a
 	// byte-order mark before the first line defeats.
 	bomDirective: "sql-migrate does not see a command after a byte-order mark: it skips this line",
+	// ParseMigration reads lines with bufio.Scanner and writes each one it keeps with "\n".
+	scansLines: true,
+	dropsLine:  sqlMigrateDrops,
 }
+
+// sqlMigrateDrops reports a line sql-migrate leaves out of the statements it sends. ParseMigration
+// (sqlparse/sqlparse.go) skips a line that starts with "-- " but not "-- +" ("ignore comment except
+// beginning with '-- +'"), and writes no line that starts with "-- +" (its commands, and any other) to
+// the statement buffer: together, every line that starts with "-- ", inside StatementBegin/StatementEnd
+// and inside a string or a dollar-quoted body alike. It tests the line as bufio.Scanner returns it,
+// from its first byte: an indented comment, "--" alone and "--x" stay in the statement.
+func sqlMigrateDrops(line string) bool { return strings.HasPrefix(line, "-- ") }
 
 const sqlMigrateKnown = "sql-migrate knows Up, Down (optionally followed by notransaction), StatementBegin and StatementEnd"
 

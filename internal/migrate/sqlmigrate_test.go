@@ -1,6 +1,9 @@
 package migrate
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestReadSQLMigrate(t *testing.T) {
 	t.Parallel()
@@ -111,4 +114,78 @@ func TestReadSQLMigrate(t *testing.T) {
 			warns: []string{"3_c.sql:0: no -- +migrate Up section"},
 		},
 	})
+}
+
+// TestSQLMigrateCommentLines: sql-migrate leaves every line that starts with "-- " out of the
+// statements it sends (sqlparse.go ParseMigration: comments skipped, "-- +" lines never written), inside
+// StatementBegin/StatementEnd, strings and dollar-quoted bodies too, and sends each line it keeps
+// without a carriage return; an indented comment, "--x" and "--" stay. The statements carry that SQL,
+// each positioned (and a syntax error too) where it stands in the file.
+func TestSQLMigrateCommentLines(t *testing.T) {
+	t.Parallel()
+	up := strings.Join([]string{
+		"-- +migrate Up",                   // 1
+		"-- a leading comment",             // 2
+		"CREATE TABLE t (",                 // 3
+		"-- the id",                        // 4
+		"  id int,",                        // 5
+		"  -- indented: kept",              // 6
+		"  name text",                      // 7
+		");",                               // 8
+		"-- +migrate StatementBegin",       // 9
+		"CREATE FUNCTION f() RETURNS text", // 10
+		"LANGUAGE plpgsql AS $$",           // 11
+		"BEGIN",                            // 12
+		"-- dropped inside the body",       // 13
+		"--kept",                           // 14
+		"  RETURN 'a",                      // 15
+		"-- dropped inside the string",     // 16
+		"b';",                              // 17
+		"END",                              // 18
+		"$$;",                              // 19
+		"-- +migrate StatementEnd",         // 20
+		"  INSERT INTO t VALUES (1, 'x",    // 21
+		"-- +other: dropped too",           // 22
+		"--",                               // 23
+		"y');",                             // 24
+		"-- +migrate Down",                 // 25
+		"SELECT 1",                         // 26
+		"-- gone",                          // 27
+		"FROM FROM;",                       // 28
+		"",
+	}, "\n")
+	want := []struct {
+		sql       string
+		line, col int
+	}{
+		{"CREATE TABLE t (\n  id int,\n  -- indented: kept\n  name text\n)", 3, 1},
+		{"CREATE FUNCTION f() RETURNS text\nLANGUAGE plpgsql AS $$\nBEGIN\n--kept\n  RETURN 'a\nb';\nEND\n$$", 10, 1},
+		{"INSERT INTO t VALUES (1, 'x\n--\ny')", 21, 3},
+	}
+	for _, crlf := range []bool{false, true} {
+		src := up
+		if crlf {
+			src = strings.ReplaceAll(up, "\n", "\r\n")
+		}
+		files := map[string]string{"1_a.sql": src}
+		set, err := Read(mapFS(files), FormatSQLMigrate)
+		if err != nil || len(set.Migrations) != 1 {
+			t.Fatalf("crlf %v: %v, %v", crlf, summaries(set), err)
+		}
+		m := set.Migrations[0]
+		checkScripts(t, files, m)
+		if len(m.Up.Statements) != len(want) {
+			t.Fatalf("crlf %v: %d up statements, want %d", crlf, len(m.Up.Statements), len(want))
+		}
+		for i, w := range want {
+			st := m.Up.Statements[i]
+			if st.SQL != w.sql || st.Pos.Line != w.line || st.Pos.Column != w.col || st.Err != nil {
+				t.Errorf("crlf %v: statement %d at %d:%d %q (%v)\nwant at %d:%d %q", crlf, i, st.Pos.Line, st.Pos.Column, st.SQL, st.Err, w.line, w.col, w.sql)
+			}
+		}
+		if sts := m.Down.Statements; len(sts) != 1 || sts[0].Err == nil || sts[0].Err.Pos.Line != 28 || sts[0].Err.Pos.Column != 6 ||
+			sts[0].SQL != "SELECT 1\nFROM FROM" || sts[0].Pos.Line != 26 {
+			t.Errorf("crlf %v: down %+v; want SELECT 1\\nFROM FROM on line 26 with its syntax error at 28:6", crlf, sts)
+		}
+	}
 }
