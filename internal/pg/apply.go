@@ -77,6 +77,10 @@ type ApplyOptions struct {
 	// Discarded says the caller rolls its transaction back after the script (a sqitch verify script):
 	// the script's own ROLLBACK, which ends such scripts, is skipped as its BEGIN is.
 	Discarded bool
+	// OpenBlockOK says the script has already run in production (history): one that started outside a
+	// transaction block and left one open (see EndsIdle) has it rolled back without an error, which
+	// leaves the database as psql left it there.
+	OpenBlockOK bool
 	// Progress, when set, is called at most every ProgressEvery while the script runs, with the number
 	// of statements done and the statement running next: a script of a hundred thousand statements
 	// takes minutes.
@@ -122,6 +126,58 @@ func ApplyScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts Ap
 			return err
 		}
 	}
+	if conn.PgConn().TxStatus() == 'I' {
+		err := applyStatements(ctx, conn, s, opts)
+		if opts.OpenBlockOK && err == nil {
+			return rollBackOpenBlock(ctx, conn)
+		}
+		return EndsIdle(ctx, conn, s, err)
+	}
+	return applyStatements(ctx, conn, s, opts)
+}
+
+// EndsIdle checks a script that started outside a transaction block, after it ran (err is what running
+// it returned): one that left a block open (BEGIN with no COMMIT after it) is an error at the statement
+// that opened it, and the block is rolled back, as psql rolls it back when the script ends and the
+// connection closes. Whatever ran after that BEGIN is then not in the database, and the migration does
+// not do what it says: golang-migrate's and dbmate's drivers fail or lose their own bookkeeping in the
+// same block. A script that failed inside its own block has that block rolled back too, so the session
+// can go on.
+func EndsIdle(ctx context.Context, conn *pgx.Conn, s *migrate.Script, err error) error {
+	if conn.PgConn().TxStatus() == 'I' || (err != nil && ConnectionLost(err)) {
+		return err
+	}
+	if rerr := rollBackOpenBlock(ctx, conn); rerr != nil && err == nil {
+		return rerr
+	}
+	if err != nil || len(s.Statements) == 0 {
+		return err
+	}
+	opener := &s.Statements[len(s.Statements)-1]
+	for i := len(s.Statements) - 1; i >= 0; i-- {
+		if sqlparse.LeavesBlockOpen(s.Statements[i].Node) {
+			opener = &s.Statements[i]
+			break
+		}
+	}
+	return positioned(s, opener, &pgconn.PgError{Severity: "ERROR", Code: "25001",
+		Message: "the script ends inside the transaction block this statement opens: nothing after it is committed (psql rolls the block back when the script ends, and the migration tool's own bookkeeping fails or is lost with it)",
+		Hint:    "end the block with COMMIT, or remove the BEGIN"})
+}
+
+// rollBackOpenBlock rolls back the transaction block a script left open, if any.
+func rollBackOpenBlock(ctx context.Context, conn *pgx.Conn) error {
+	if conn.PgConn().TxStatus() == 'I' {
+		return nil
+	}
+	if err := execSimple(context.WithoutCancel(ctx), conn, "ROLLBACK"); err != nil {
+		return fmt.Errorf("roll back the transaction block the script left open: %w", err)
+	}
+	return nil
+}
+
+// applyStatements is ApplyScript once the session is reset.
+func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts ApplyOptions) error {
 	if opts.Whole && opts.Before == nil && opts.After == nil && !hasCopyData(s) {
 		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, "")
 		return err
@@ -374,7 +430,7 @@ func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) 
 	for applied < len(ms) {
 		m := ms[applied]
 		if !batchable(m) {
-			if err := ApplyMigration(ctx, conn, m, m.Up, ApplyOptions{Whole: true, Fresh: true}); err != nil {
+			if err := ApplyMigration(ctx, conn, m, m.Up, ApplyOptions{Whole: true, Fresh: true, OpenBlockOK: true}); err != nil {
 				return applied, err
 			}
 			applied++

@@ -241,3 +241,73 @@ func TestDoBlockRuntimeErrorLine(t *testing.T) {
 		})
 	}
 }
+
+// TestScriptLeavingBlockOpen: a script run outside a transaction that leaves a transaction block open
+// (BEGIN with no COMMIT after it, or COMMIT AND CHAIN last) fails at the statement that opened it, and
+// the block is rolled back as psql rolls it back when the script ends: what ran before it stays, what
+// ran after it is gone, and the session is usable. Statement by statement and as one query alike. A
+// history migration (OpenBlockOK) is replayed as psql left it, without an error.
+func TestScriptLeavingBlockOpen(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	cases := []struct {
+		name, sql string
+		line      int
+		kept      string
+	}{
+		{"begin", "CREATE TABLE h1 (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE h2 (id int);\n", 3, "h1"},
+		{"chain", "BEGIN;\nCREATE TABLE h3 (id int);\nCOMMIT AND CHAIN;\nCREATE TABLE h4 (id int);\n", 3, "h3"},
+		{"start transaction", "START TRANSACTION;\nCREATE TABLE h5 (id int);\n", 1, ""},
+	}
+	for _, c := range cases {
+		for _, whole := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s whole=%v", c.name, whole), func(t *testing.T) {
+				if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS h1, h2, h3, h4, h5"); err != nil {
+					t.Fatal(err)
+				}
+				s := &migrate.Script{File: "1_x.up.sql", SQL: c.sql, Statements: sqlparse.Parse(c.sql)}
+				err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{Whole: whole})
+				var se *pg.StatementError
+				if !errors.As(err, &se) || se.SQLState != "25001" || se.Line != c.line || !strings.Contains(se.Message, "nothing after it is committed") {
+					t.Fatalf("error %v, want a statement error 25001 at line %d", err, c.line)
+				}
+				if st := conn.PgConn().TxStatus(); st != 'I' {
+					t.Fatalf("session left in transaction state %c", st)
+				}
+				got := tables(t, ctx, conn)
+				want := map[string]bool{}
+				if c.kept != "" {
+					want[c.kept] = true
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("tables %v, want %v: what ran before the open block stays, the rest is rolled back", got, want)
+				}
+			})
+		}
+	}
+	t.Run("failure inside the script's block", func(t *testing.T) {
+		sql := "BEGIN;\nCREATE TABLE h6 (id int);\nSELECT 1/0;\nCOMMIT;\n"
+		s := &migrate.Script{File: "2_x.up.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+		err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{})
+		var se *pg.StatementError
+		if !errors.As(err, &se) || se.SQLState != "22012" || se.Line != 3 {
+			t.Fatalf("error %v, want the division by zero at line 3", err)
+		}
+		if st := conn.PgConn().TxStatus(); st != 'I' {
+			t.Fatalf("session left in transaction state %c after the failure", st)
+		}
+	})
+	t.Run("history", func(t *testing.T) {
+		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS h1, h2, h3, h4, h5, h6"); err != nil {
+			t.Fatal(err)
+		}
+		ms := batchSet(3, map[int]string{2: "CREATE TABLE h2 (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE h9 (id int);\n"})
+		ms[1].NoTransaction = true
+		if n, err := pg.ApplyHistory(ctx, conn, ms); err != nil || n != 3 {
+			t.Fatalf("applied %d, %v; want 3, nil", n, err)
+		}
+		if got := tables(t, ctx, conn); fmt.Sprint(got) != fmt.Sprint(map[string]bool{"h1": true, "h2": true, "h3": true}) {
+			t.Fatalf("tables %v: want h1, h2, h3 (h9 rolled back, as psql left it)", got)
+		}
+	})
+}

@@ -320,8 +320,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			if _, err := r.revive(ctx, "migration "+m.ID(), rm.Error); err != nil {
 				return nil, "", err
 			}
-			// A transaction rolled back leaves the catalog as before; statements in autocommit may not.
-			failedOutsideTx = m.NoTransaction
+			// A transaction rolled back leaves the catalog as before; statements in autocommit may not,
+			// and a verify script fails after its change committed.
+			failedOutsideTx = m.NoTransaction || rm.Error.Phase == "verify"
 			break // later migrations stay not-run
 		}
 		rm.SchemaDiff = schema.Compare(before.Catalog(), after.Catalog())
@@ -800,6 +801,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 				break
 			}
 		}
+		err = pg.EndsIdle(ctx, r.conn, m.Up, err)
 		evidence = tr.Evidence
 	default:
 		if e := r.begin(ctx); e != nil {

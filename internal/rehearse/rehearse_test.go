@@ -772,6 +772,13 @@ func TestSqitchVerifyRuns(t *testing.T) {
 		!strings.Contains(m.Error.Message, "no_such_column") {
 		t.Errorf("orders with a broken verify: %s %+v", m.Status, m.Error)
 	}
+	// The change committed before its verify failed: the catalog is not the one before it, which the
+	// end-of-run check must not take for a change the incremental reads missed.
+	for _, n := range rep.Notes {
+		if strings.Contains(n, "missed") {
+			t.Errorf("note %q: a failed verify is not a missed change", n)
+		}
+	}
 }
 
 func failedOf(rep *report.Report) []string {
@@ -1016,5 +1023,42 @@ func TestVerifyOnlyEdit(t *testing.T) {
 	if len(m.Findings) != 1 || m.Findings[0].File != "verify/users.sql" || !strings.Contains(m.Findings[0].Message, "the next deploy's verification runs the new verify script") ||
 		m.Roundtrip == nil || !strings.Contains(strings.Join(m.Roundtrip.Problems, "\n"), "the verify script changed") {
 		t.Errorf("findings %+v, round trip %+v", m.Findings, m.Roundtrip)
+	}
+}
+
+// TestScriptLeavingBlockOpenFails: an up or a down run outside a transaction that ends inside a
+// transaction block it opened (BEGIN with no COMMIT after it) fails at that BEGIN: psql rolls the block
+// back when the script ends, so what follows it never reaches the database, and the rehearsal does not
+// go on inside that block either (the next migration ran in it, and saw what production never has).
+func TestScriptLeavingBlockOpenFails(t *testing.T) {
+	set := folderOf(t, migrate.FormatPlain, map[string]string{
+		"001_a.sql": "CREATE TABLE a (id bigint);\nCOMMIT;\nBEGIN;\nALTER TABLE a ADD COLUMN b int;\n",
+		"002_b.sql": "ALTER TABLE a ADD COLUMN b int;\n",
+	})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migration(t, rep, "001")
+	if m.Status != report.StatusFailed || m.Error == nil || m.Error.Line != 3 || m.Error.SQLState != "25001" {
+		t.Fatalf("001: %s %+v; want failed at the BEGIN on line 3 (25001)", m.Status, m.Error)
+	}
+	set = folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);\nCOMMIT;\nCREATE TABLE c (id bigint);\n",
+		"1_a.down.sql": "DROP TABLE c;\nCOMMIT;\nBEGIN;\nDROP TABLE a;\n",
+		"2_b.up.sql":   "ALTER TABLE a ADD COLUMN b int;\n",
+		"2_b.down.sql": "ALTER TABLE a DROP COLUMN b;\n",
+	})
+	rep, err = rehearse.Run(context.Background(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = migration(t, rep, "1")
+	if rt := m.Roundtrip; m.Status != report.StatusApplied || rt == nil || rt.Status != report.RoundtripFailed || rt.Error == nil ||
+		rt.Error.File != "1_a.down.sql" || rt.Error.Line != 3 || rt.Error.SQLState != "25001" {
+		t.Fatalf("1: %s, round trip %+v; want applied with the down failing at its BEGIN on line 3", m.Status, m.Roundtrip)
+	}
+	if m := migration(t, rep, "2"); m.Status != report.StatusApplied || m.Roundtrip.Status != report.RoundtripOK {
+		t.Fatalf("2: %s %+v, round trip %+v; want applied, ok (the database is back in its after-up state)", m.Status, m.Error, m.Roundtrip)
 	}
 }

@@ -541,6 +541,22 @@ func Commits(n *pg_query.Node) bool {
 	return t != nil && t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_COMMIT
 }
 
+// LeavesBlockOpen reports whether the statement leaves a transaction block open after it: BEGIN, START
+// TRANSACTION, and COMMIT or ROLLBACK AND CHAIN.
+func LeavesBlockOpen(n *pg_query.Node) bool {
+	t := n.GetTransactionStmt()
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+		return true
+	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		return t.Chain
+	}
+	return false
+}
+
 // OpensOrCommits reports whether the statement is BEGIN, START TRANSACTION, COMMIT or END: the
 // transaction control that sqitch scripts (and some hand-written files) carry themselves. Inside a
 // transaction schemagate already holds, running them would commit its transaction half way; skipping
