@@ -172,7 +172,9 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 			}
 		}
 	}
-	return nil
+	// A script that ends inside a block it opened (BEGIN with no COMMIT after it) is an error at that
+	// BEGIN, its block rolled back as psql rolls it back: what ran before the block stays done (executed).
+	return pg.EndsIdle(ctx, a.conn, s, nil)
 }
 
 // abandonBlock rolls back the transaction block a script's own BEGIN left open when one of its

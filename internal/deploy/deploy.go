@@ -148,6 +148,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		// A restore waits for a lock at most lock_timeout too (see boundRestore).
 		d.o.Snapshotter = boundRestore(p, d.env.DeployLockTimeout())
 	}
+	if c, ok := o.Snapshotter.(*snapshot.Command); ok {
+		// So does a restore_command's psql (see boundCommand).
+		d.o.Snapshotter = boundCommand(c, d.env.DeployLockTimeout())
+	}
 	d.res = &Result{Env: o.Env, RunID: o.RunID, Commit: o.Commit, PR: o.PR, JobURL: o.JobURL,
 		StartedAt: d.clock.Now().UTC(), Migrations: []MigrationResult{}}
 	err := d.deploy(ctx)
@@ -391,19 +395,25 @@ func (d *deployer) acquire(ctx context.Context) error {
 		return stoppedBlocked(err)
 	}
 	d.lock = l
-	if err := d.hist.ensure(ctx, l.conn); err != nil {
-		return lockBlocked(err)
+	// A signal from here on, until the work connection is set up, stops a deploy that has changed nothing
+	// (but perhaps its own history tables; the lock row goes with the lock): blocked, as during the waits.
+	created, err := d.hist.ensure(ctx, l.conn)
+	if err != nil {
+		return setupStopped(ctx, lockBlocked(err), "setting up the history tables", false, d.hist.schema)
 	}
 	me := &Holder{Name: d.o.Holder, RunID: d.o.RunID, Commit: d.o.Commit, JobURL: d.o.JobURL}
 	stale, err := l.claim(ctx, me)
 	if err != nil {
-		return lockBlocked(err)
+		return setupStopped(ctx, lockBlocked(err), "writing the deploy lock row", created, d.hist.schema)
 	}
 	if stale != nil {
 		d.res.Lock.Stale = stale.String()
 		d.note("the deploy lock row of %s was left by a process that died", stale)
 	}
-	return d.connect(ctx)
+	if err := d.connect(ctx); err != nil {
+		return setupStopped(ctx, err, "opening the work connection", created, d.hist.schema)
+	}
+	return nil
 }
 
 // connect opens the work connection (again, after it was lost) and sets the deploy's session settings.

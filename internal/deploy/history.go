@@ -59,21 +59,23 @@ SELECT kind || ' ' || name FROM (
 
 // ensure checks the history schema holds nothing of the application's, then creates the schema and
 // tables when missing (run only under the deploy lock). Snapshots leave that schema out and restores
-// keep it as it is, so objects of the application there would be neither saved nor restored.
-func (h history) ensure(ctx context.Context, conn *pgx.Conn) error {
+// keep it as it is, so objects of the application there would be neither saved nor restored. created
+// tells whether it created (or brought up to date) any of them: all of it in one transaction, so an
+// error means it created nothing.
+func (h history) ensure(ctx context.Context, conn *pgx.Conn) (created bool, err error) {
 	rows, err := conn.Query(ctx, foreignSQL, h.schema)
 	if err != nil {
-		return fmt.Errorf("read the history schema %s: %w", h.schema, err)
+		return false, fmt.Errorf("read the history schema %s: %w", h.schema, err)
 	}
 	foreign, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("read the history schema %s: %w", h.schema, err)
+		return false, fmt.Errorf("read the history schema %s: %w", h.schema, err)
 	}
 	if len(foreign) > 0 {
 		if len(foreign) > 5 {
 			foreign = append(foreign[:5], "…")
 		}
-		return &Blocked{Reason: fmt.Sprintf("the history schema %s holds objects that are not schemagate's: %s", h.schema, strings.Join(foreign, ", ")),
+		return false, &Blocked{Reason: fmt.Sprintf("the history schema %s holds objects that are not schemagate's: %s", h.schema, strings.Join(foreign, ", ")),
 			Hint: "give schemagate a schema of its own (history_schema, default schemagate): snapshots leave it out and restores keep it as it is"}
 	}
 	// With everything in place (every deploy but the first, and the first after an upgrade), no DDL runs:
@@ -84,10 +86,10 @@ func (h history) ensure(ctx context.Context, conn *pgx.Conn) error {
 		AND to_regclass($4) IS NOT NULL
 		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'up_checksum' AND NOT attisdropped)`,
 		h.table("schemagate_history"), h.table("schemagate_runs"), h.table("schemagate_lock"), h.table("schemagate_history_version_idx")).Scan(&complete); err != nil {
-		return fmt.Errorf("read the history schema %s: %w", h.schema, err)
+		return false, fmt.Errorf("read the history schema %s: %w", h.schema, err)
 	}
 	if complete {
-		return nil
+		return false, nil
 	}
 	sql := fmt.Sprintf(`
 CREATE SCHEMA IF NOT EXISTS %[1]s;
@@ -142,10 +144,10 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_lock (
   backend_pid int
 );`, ident(h.schema))
 	if _, err := conn.PgConn().Exec(ctx, sql).ReadAll(); err != nil {
-		return h.fail(ctx, conn, err, "create the history tables in schema "+h.schema, "AccessExclusiveLock",
+		return false, h.fail(ctx, conn, err, "create the history tables in schema "+h.schema, "AccessExclusiveLock",
 			"schemagate_history", "schemagate_runs", "schemagate_lock")
 	}
-	return nil
+	return true, nil
 }
 
 // appliedRow is the latest history row of a version.

@@ -26,6 +26,19 @@ func boundRestore(p *snapshot.PGDump, wait time.Duration) *snapshot.PGDump {
 	return &c
 }
 
+// boundCommand returns a copy of c whose restore_command waits for a lock at most wait, as the built-in
+// restore does, where that can be given: in PGOPTIONS, which libpq clients (psql) pass to the server, up
+// to a SET lock_timeout of the session's own (see snapshot.Command.RestoreLockTimeout). Its psql's lock timeout is then recognised and retried
+// as the built-in restore's is. c itself is left as it is, and so is a c that sets its own bound.
+func boundCommand(c *snapshot.Command, wait time.Duration) *snapshot.Command {
+	if c.RestoreLockTimeout > 0 || wait <= 0 {
+		return c
+	}
+	b := *c
+	b.RestoreLockTimeout = wait
+	return &b
+}
+
 // withLockTimeout adds -c lock_timeout=<ms> to the options of a connection string (a URL or
 // keyword/value pairs). A keyword/value string that sets options already is left as it is.
 func withLockTimeout(conn string, wait time.Duration) string {
@@ -93,9 +106,14 @@ func (d *deployer) restoreLocked(ctx context.Context, restore snapshot.RestoreFu
 	}
 }
 
-// restoreLockTimeout tells whether a restore failed because lock_timeout ended a wait: psql prints the
-// server's message, not its SQLSTATE.
+// restoreLockTimeout tells whether a restore failed because lock_timeout ended a wait: by the SQLSTATE
+// (55P03) when the restore reports it, as the built-in one does, whatever the language of the server's
+// messages; otherwise (a restore_command's output) by psql's message, in English.
 func restoreLockTimeout(err error) bool {
+	var se *snapshot.Error
+	if errors.As(err, &se) && se.SQLState != "" {
+		return se.SQLState == sqlstateLockNotAvailable
+	}
 	return strings.Contains(err.Error(), "canceling statement due to lock timeout")
 }
 

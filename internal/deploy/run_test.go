@@ -178,6 +178,7 @@ func TestDeployScriptsThatCommitThemselves(t *testing.T) {
 	})
 	for _, tc := range []struct{ name, up string }{
 		{"a statement after the file's COMMIT fails", "BEGIN;\nCREATE TABLE d (id int);\nCOMMIT;\nSELECT 1/0;"},
+		{"the file ends inside a block it opened", "CREATE TABLE d (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE e (id int);"},
 		{"a DO block fails after committing batches", "DO $$ BEGIN\n  FOR i IN 1..3 LOOP\n    UPDATE accounts SET name = 'batch ' || i WHERE id % 3 = i - 1;\n    COMMIT;\n  END LOOP;\n  RAISE EXCEPTION 'stop';\nEND $$;"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"strings"
 )
 
 // stopError is a wait of the deploy's (for the window, the deploy lock, a dead run's connection, the
@@ -40,4 +41,23 @@ func stoppedBlocked(err error) error {
 	}
 	return &Blocked{Reason: se.Error() + "; the deploy did not start: nothing was applied and nothing was changed",
 		Hint: "run the deploy again", Err: err}
+}
+
+// setupStopped turns err, a step of the set-up between taking the deploy lock and the first change (the
+// history tables, the lock row, the work connection) that a signal ended, into the *Blocked of
+// stoppedBlocked: those steps change nothing of the application's, and the lock (its row with it) is
+// released on the way out. created says that the history tables in schema were created (or brought up
+// to date) before the signal, which the reason then owns up to. Any other error, and err when ctx is not
+// done, comes back as it is.
+func setupStopped(ctx context.Context, err error, what string, created bool, schema string) error {
+	var b *Blocked
+	if err == nil || ctx.Err() == nil || errors.As(err, &b) {
+		return err
+	}
+	blocked := stoppedBlocked(stopped(ctx, "stopped while "+what+", after taking the deploy lock"))
+	if created && errors.As(blocked, &b) {
+		b.Reason = strings.TrimSuffix(b.Reason, "nothing was changed") +
+			"nothing was changed but schemagate's own history tables in schema " + schema + ", which it created (empty) or brought up to date"
+	}
+	return blocked
 }

@@ -3,10 +3,17 @@ package deploy
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	neturl "net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/config"
 )
@@ -134,4 +141,209 @@ func TestDeployWindowWaitStoppedNamesCause(t *testing.T) {
 	if after := tg.checksums(t); after != before {
 		t.Errorf("the database changed:\n%s\n---\n%s", before, after)
 	}
+}
+
+// TestDeploySetupStoppedIsBlocked: a deploy holds the deploy lock and is stopped by SIGTERM while it sets
+// up, before it has changed anything: while it creates the history tables (here waiting for another
+// session that creates the same schema), while it writes the lock row (waiting for another session's
+// uncommitted row), or while it opens its work connection (which a proxy holds). It ended failed (exit 1,
+// 143 after SIGTERM); it now ends blocked (exit 3), says that nothing was changed, and releases the lock.
+func TestDeploySetupStoppedIsBlocked(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// setup makes the step wait; it returns the URL the deploy uses and a channel that is closed once
+		// the deploy waits in the step.
+		setup func(t *testing.T, tg *target) (url string, waiting <-chan struct{})
+		want  string
+		// created: the deploy created the history tables before the signal, and the reason says so.
+		created bool
+	}{
+		{
+			name: "history creation",
+			setup: func(t *testing.T, tg *target) (string, <-chan struct{}) {
+				tg.holdLocks(t, "CREATE SCHEMA schemagate", "hold-schema")
+				return tg.url, tg.lockWaiting(t, "schemagate deploy lock")
+			},
+			want: "stopped while setting up the history tables",
+		},
+		{
+			name: "lock row",
+			setup: func(t *testing.T, tg *target) (string, <-chan struct{}) {
+				if _, err := (history{schema: "schemagate"}).ensure(t.Context(), tg.conn); err != nil {
+					t.Fatal(err)
+				}
+				tg.holdLocks(t, "INSERT INTO schemagate.schemagate_lock (id, holder) VALUES (1, 'someone')", "hold-lock-row")
+				return tg.url, tg.lockWaiting(t, "schemagate deploy lock")
+			},
+			want: "stopped while writing the deploy lock row",
+		},
+		{
+			name: "work connection",
+			setup: func(t *testing.T, tg *target) (string, <-chan struct{}) {
+				return stallSecondConnection(t, tg.url)
+			},
+			want:    "stopped while opening the work connection",
+			created: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			url, waiting := tt.setup(t, tg)
+			// The deadline only keeps a deploy that the signal does not stop from hanging the test.
+			bound, stop := context.WithTimeout(t.Context(), time.Minute)
+			defer stop()
+			ctx, cancel := context.WithCancelCause(bound)
+			defer cancel(nil)
+			go func() {
+				select {
+				case <-waiting:
+					cancel(sigterm)
+				case <-ctx.Done():
+				}
+			}()
+			o := tg.options(t, folder(t, goodMigrations), "run-setup")
+			o.URL = url
+			o.Config.LockTimeout = time.Hour // the signal, not lock_timeout, ends the wait
+			res, err := Run(ctx, o)
+			if bound.Err() != nil {
+				t.Fatalf("the deploy was not stopped by the signal: err %v", err)
+			}
+			if err == nil || !errors.Is(err, context.Canceled) || !errors.Is(err, sigterm) {
+				t.Fatalf("err %v; want it stopped", err)
+			}
+			wantNotStarted(t, res, err)
+			if !strings.Contains(res.Reason, tt.want+", after taking the deploy lock: received SIGTERM") || !strings.Contains(res.Reason, "nothing was changed") {
+				t.Errorf("reason %q; want it to say %q, the signal, and that nothing was changed", res.Reason, tt.want)
+			}
+			if got := strings.Contains(res.Reason, "history tables in schema schemagate, which it created"); got != tt.created {
+				t.Errorf("reason %q: says it created the history tables: %v, want %v", res.Reason, got, tt.created)
+			}
+			// A connection the signal cut leaves the server when its backend notices (soon, not at once):
+			// the lock goes with it.
+			tg.eventually(t, "the deploy lock released and the deploy's connections gone",
+				`SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+				   AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'schemagate deploy%')`)
+			if tg.value(t, "SELECT (to_regclass('schemagate.schemagate_runs') IS NOT NULL)::text") == "true" {
+				if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_runs"); got != "0" {
+					t.Error("the stopped deploy recorded a run")
+				}
+				if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_lock WHERE holder = 'tester'"); got != "0" {
+					t.Error("the stopped deploy left its lock row")
+				}
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("the database changed:\n%s\n---\n%s", before, after)
+			}
+		})
+	}
+}
+
+// eventually fails the test unless the query (a boolean) turns true within a minute.
+func (tg *target) eventually(t *testing.T, what, query string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if tg.value(t, "SELECT ("+query+")::text") == "true" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want %s; still not after a minute", what)
+		}
+	}
+}
+
+// lockWaiting returns a channel that is closed once a session named app waits for a lock.
+func (tg *target) lockWaiting(t *testing.T, app string) <-chan struct{} {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan struct{})
+	go func() {
+		defer conn.Close(context.Background())
+		for t.Context().Err() == nil {
+			var n int
+			if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", app).Scan(&n); err != nil {
+				return
+			}
+			if n > 0 {
+				close(ch)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	return ch
+}
+
+// stallSecondConnection returns the URL of a proxy (a Unix socket) in front of the server of url that
+// passes the first connection through and holds the second, without answering, until the test ends;
+// waiting is closed when the second arrives. The deploy's first connection is the deploy lock's, its
+// second its work connection.
+func stallSecondConnection(t *testing.T, url string) (proxyURL string, waiting <-chan struct{}) {
+	t.Helper()
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	host, port := q.Get("host"), q.Get("port")
+	if !strings.HasPrefix(host, "/") {
+		t.Fatalf("the test server's URL %s is not a Unix socket's", url)
+	}
+	if port == "" {
+		port = "5432"
+	}
+	dir, err := os.MkdirTemp("", "sgproxy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ln, err := net.Listen("unix", filepath.Join(dir, ".s.PGSQL."+port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	ch := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+			if n == 2 {
+				close(ch)
+				continue
+			}
+			s, err := net.Dial("unix", filepath.Join(host, ".s.PGSQL."+port))
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			held = append(held, s)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(s, c); s.Close() }()
+			go func() { _, _ = io.Copy(c, s); c.Close() }()
+		}
+	}()
+	q.Set("host", dir)
+	u.RawQuery = q.Encode()
+	return u.String(), ch
 }

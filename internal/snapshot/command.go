@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -22,6 +23,13 @@ type Command struct {
 	Env []string
 	// Timeout bounds each hook (default 1h).
 	Timeout time.Duration
+	// RestoreLockTimeout, when set, bounds how long the restore hook's database sessions wait for a lock:
+	// the hook gets -c lock_timeout=<ms> in PGOPTIONS, which libpq clients (psql) send to the server, in
+	// front of the PGOPTIONS it would have had otherwise (from Env or schemagate's own environment), so
+	// that a lock_timeout set there still wins. What the session runs after a SET lock_timeout of its own
+	// is not bounded by it (pg_restore, and the SQL pg_dump writes, set it to 0 first), nor is a hook that
+	// does not connect through libpq (a cloud provider's CLI). The snapshot hook is left as it is.
+	RestoreLockTimeout time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -61,11 +69,31 @@ func (c *Command) Reopen(_ context.Context, info *Info) (RestoreFunc, error) {
 	return func(ctx context.Context) error {
 		// Once started, a restore runs to its end (bounded by Timeout): a signal that cancels the deploy
 		// must not stop it half way.
-		if _, err := c.run(context.WithoutCancel(ctx), c.Restore, "SCHEMAGATE_SNAPSHOT_ID="+id, "SCHEMAGATE_RUN_ID="+run); err != nil {
+		env := []string{"SCHEMAGATE_SNAPSHOT_ID=" + id, "SCHEMAGATE_RUN_ID=" + run}
+		if c.RestoreLockTimeout > 0 {
+			env = append(env, c.boundOptions())
+		}
+		if _, err := c.run(context.WithoutCancel(ctx), c.Restore, env...); err != nil {
 			return &Error{Op: "run restore command", Err: err, Hint: "restore snapshot " + id + " by hand"}
 		}
 		return nil
 	}, nil
+}
+
+// boundOptions is the PGOPTIONS of the restore hook: -c lock_timeout in front of the PGOPTIONS the hook
+// would otherwise get (the last one set wins, as exec.Cmd's environment does).
+func (c *Command) boundOptions() string {
+	opts := fmt.Sprintf("-c lock_timeout=%d", c.RestoreLockTimeout.Milliseconds())
+	prev := ""
+	for _, kv := range append(os.Environ(), c.Env...) {
+		if v, ok := strings.CutPrefix(kv, "PGOPTIONS="); ok {
+			prev = v
+		}
+	}
+	if strings.TrimSpace(prev) != "" {
+		opts += " " + prev
+	}
+	return "PGOPTIONS=" + opts
 }
 
 func (c *Command) run(ctx context.Context, script string, env ...string) (string, error) {
@@ -77,6 +105,12 @@ func (c *Command) run(ctx context.Context, script string, env ...string) (string
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", script)
 	cmd.Env = append(append(os.Environ(), c.Env...), env...)
+	// The hook and what it starts (pg_restore, a cloud CLI) are one process group, ended together when
+	// the hook times out: killing sh alone left its children running, holding the output pipes open,
+	// and the run waiting for them.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr

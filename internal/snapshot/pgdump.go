@@ -288,7 +288,9 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 	if err != nil {
 		return &Error{Op: "run pg_restore", Err: err, Hint: "nothing was changed"}
 	}
-	psql := exec.CommandContext(ctx, psqlBin, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "-d", conn, "-f", "-")
+	// VERBOSITY=verbose puts the SQLSTATE beside each message (see sqlState): the messages themselves are
+	// in the server's lc_messages language.
+	psql := exec.CommandContext(ctx, psqlBin, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-d", conn, "-f", "-")
 	psql.Env = append(append(os.Environ(), "PGAPPNAME=schemagate restore"), env...)
 	psql.Stdin = io.MultiReader(strings.NewReader(head), sqlOut)
 	psql.Stdout = io.Discard
@@ -310,7 +312,7 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 		if strings.Contains(psqlErr.String(), "must be owner of") || strings.Contains(psqlErr.String(), "permission denied") {
 			hint = "the deploy role must own the objects it restores; " + hint
 		}
-		return &Error{Op: "restore snapshot", Err: fmt.Errorf("%w: %s", perr, psqlErr.errors()), Hint: hint}
+		return &Error{Op: "restore snapshot", Err: fmt.Errorf("%w: %s", perr, psqlErr.errors()), Hint: hint, SQLState: sqlState(psqlErr.String())}
 	case derr != nil:
 		// pg_restore stopped before writing its COMMIT: psql reached the end of its input inside the
 		// transaction, which ended with the session.
@@ -318,6 +320,24 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 			Hint: "nothing was changed: the restore runs in one transaction, which never committed; " + manual}
 	}
 	return nil
+}
+
+// verboseMessage matches a server message as psql prints it with VERBOSITY=verbose: "psql:<stdin>:12:
+// ERROR:  55P03: canceling statement due to lock timeout", its severity (and message) in the server's
+// language, its SQLSTATE not.
+var verboseMessage = regexp.MustCompile(`(?m)^(?:psql:\S*: )?[^\s:]+:  ([0-9A-Z]{5}): `)
+
+// sqlState returns the SQLSTATE of the error in psql's messages (msg), or "" when it printed none: the
+// last one that is not a notice or warning (classes 00 to 02), which ON_ERROR_STOP makes the one that
+// stopped it.
+func sqlState(msg string) string {
+	state := ""
+	for _, m := range verboseMessage.FindAllStringSubmatch(msg, -1) {
+		if class := m[1][:2]; class != "00" && class != "01" && class != "02" {
+			state = m[1]
+		}
+	}
+	return state
 }
 
 // lostConnection tells whether psql's messages say the connection broke (as opposed to a statement failing).
@@ -355,7 +375,7 @@ func (t *tail) errors() string {
 		case strings.Contains(l, "WARNING:") || strings.Contains(l, "NOTICE:"):
 			on = false
 		}
-		if on {
+		if on && !strings.HasPrefix(l, "LOCATION:  ") { // VERBOSITY=verbose's source file and line
 			keep = append(keep, l)
 		}
 	}

@@ -58,6 +58,10 @@ type Error struct {
 	Op   string
 	Err  error
 	Hint string
+	// SQLState is the SQLSTATE of the server error that ended the step, when the tool reported one (the
+	// restore's psql prints it, with VERBOSITY=verbose, whatever the language of the server's messages);
+	// empty otherwise.
+	SQLState string
 }
 
 func (e *Error) Error() string {

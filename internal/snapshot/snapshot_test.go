@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -550,5 +552,111 @@ func TestDumpHint(t *testing.T) {
 		if got := dumpHint(tc.out, time.Second); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: hint %q, want it to mention %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestCommandRestoreLockTimeout: a restore command whose psql, pg_restore or other libpq client connects
+// to the database waits for a lock at most RestoreLockTimeout (PGOPTIONS), keeps the PGOPTIONS the
+// environment already had, and a lock_timeout set there wins. The snapshot command is not bounded. The
+// restore command had no bound at all.
+func TestCommandRestoreLockTimeout(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	for _, tc := range []struct {
+		name    string
+		env     []string
+		restore string
+		take    string
+	}{
+		{name: "bounded", restore: "1500ms|", take: "0|"},
+		{name: "keeps the PGOPTIONS set", env: []string{"PGOPTIONS=-c search_path=ops"}, restore: "1500ms|ops", take: "0|ops"},
+		{name: "a lock_timeout set wins", env: []string{"PGOPTIONS=-c lock_timeout=7s"}, restore: "7s|", take: "7s|"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			show := `psql -X -At --no-password -d "$URL" -c "SELECT current_setting('lock_timeout') || '|' || CASE WHEN current_setting('search_path') = 'ops' THEN 'ops' ELSE '' END" > `
+			c := &Command{
+				Take:               show + filepath.Join(dir, "take") + ` && echo snap-1`,
+				Restore:            show + filepath.Join(dir, "restore"),
+				Env:                append([]string{"URL=" + url}, tc.env...),
+				RestoreLockTimeout: 1500 * time.Millisecond,
+			}
+			_, restore, err := c.Snapshot(t.Context(), "r1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := restore(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			for file, want := range map[string]string{"take": tc.take, "restore": tc.restore} {
+				b, err := os.ReadFile(filepath.Join(dir, file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.TrimSpace(string(b)); got != want {
+					t.Errorf("%s command's session: lock_timeout|search_path %q, want %q", file, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestSQLState(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, msg, want string }{
+		{"english", "psql:<stdin>:3192: ERROR:  55P03: canceling statement due to lock timeout\nCONTEXT:  SQL statement \"DROP TABLE public.orders\"\nLOCATION:  ProcessInterrupts, postgres.c:3330", "55P03"},
+		{"german", "psql:<stdin>:12: FEHLER:  55P03: Abbruch der Anweisung wegen Zeitüberschreitung einer Sperre", "55P03"},
+		{"russian", "psql:<stdin>:12: ОШИБКА:  42501: нет доступа к таблице orders", "42501"},
+		{"warning before the error", "psql:<stdin>:2: WARNING:  01000: something\npsql:<stdin>:9: ERROR:  23505: duplicate key value", "23505"},
+		{"only a warning", "psql:<stdin>:2: WARNING:  01000: something", ""},
+		{"not verbose", "psql:<stdin>:9: ERROR:  canceling statement due to lock timeout", ""},
+		{"client error", "psql: error: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  3D000: database \"x\" does not exist", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sqlState(tc.msg); got != tc.want {
+				t.Errorf("sqlState(%q) = %q, want %q", tc.msg, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCommandTimeoutEndsChildren: a hook that runs past its Timeout is ended with everything it
+// started: a child that holds the output open (sleep, as pg_restore would) does not keep the deploy
+// waiting until it ends by itself. The child's own pid file says whether it is still alive.
+func TestCommandTimeoutEndsChildren(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	c := &Command{Take: `sleep 120 & echo $! > ` + pidFile + `; wait; echo snap-1`, Restore: "true", Timeout: 300 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.Snapshot(t.Context(), "r1")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a hook that ran past its timeout succeeded")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the hook's child kept the snapshot waiting past its timeout")
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		// Gone, or killed and not yet reaped (a zombie, state Z).
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if f := strings.Fields(string(stat)); err != nil || len(f) > 2 && f[2] == "Z" {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("the hook's child %d is still running after the hook timed out", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

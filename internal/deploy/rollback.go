@@ -1,0 +1,281 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+// undoPlan is what a rollback must undo.
+type undoPlan struct {
+	// migs are the migrations applied, in apply order; ids their history rows by version.
+	migs []*migrate.Migration
+	ids  map[string]int64
+	// partial is a non-transactional migration that failed after some of its statements committed.
+	partial *migrate.Migration
+}
+
+// rollback undoes a failed run of this deploy, verifies the database is back to the baseline, and returns
+// the error that describes the failure.
+func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
+	d.res.Reason = why
+	rb, stop := d.undo(ctx, p, d.restore, d.restoreRefusal())
+	d.res.Rollback = rb
+	if !rb.OK {
+		d.res.Outcome = OutcomeFailed
+		d.res.Hint = d.rollbackHint(rb, stop)
+		return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
+	}
+	if rb.Method == "down" {
+		d.dropCreatedSchemas(ctx)
+	}
+	v := d.verifier()
+	checks := v.afterRollback(ctx, d.base)
+	d.res.Verify = append(d.res.Verify, checks...)
+	bad := failedChecks(checks)
+	if len(bad) > 0 && rb.Method == "down" && d.restoreRefusal() == "" {
+		// The downs ran but did not bring the database back (a down that cannot restore deleted rows):
+		// the snapshot can.
+		d.progress("after the down migrations, %q failed: restoring the snapshot", bad[0].Name)
+		restoreMS, err := d.restoreAll(ctx, p)
+		rb.RestoreMS = restoreMS
+		rb.DurationMS += restoreMS // the rollback took the downs and the restore
+		if err != nil {
+			rb.OK, rb.Error = false, err.Error()
+			d.res.Outcome = OutcomeFailed
+			d.res.Hint = d.rollbackHint(rb, err)
+			return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
+		}
+		d.notRestored(rb, p)
+		rb.Method, rb.Why = "down+snapshot", fmt.Sprintf("after the downs, %q failed: %s", bad[0].Name, bad[0].Message)
+		checks = v.afterRollback(ctx, d.base)
+		d.res.Verify = append(d.res.Verify, checks...)
+		bad = failedChecks(checks)
+	}
+	if len(bad) > 0 {
+		d.res.Outcome = OutcomeFailed
+		d.res.Hint = fmt.Sprintf("after rolling back, %q failed: %s", bad[0].Name, bad[0].Message)
+		return fmt.Errorf("%s; rolled back by %s but %s", why, rb.Method, d.res.Hint)
+	}
+	d.res.Outcome = OutcomeRolledBack
+	d.progress("rolled back by %s and verified", rb.Method)
+	return fmt.Errorf("%s; rolled back by %s", why, rb.Method)
+}
+
+// dropCreatedSchemas drops the schemas this run created for the folder's tool, newest first, once the
+// downs have undone the migrations: they were not there before. A schema that still holds something is
+// kept (DROP SCHEMA without CASCADE refuses it), and the verification that follows names what is left.
+func (d *deployer) dropCreatedSchemas(ctx context.Context) {
+	for i := len(d.createdSchemas) - 1; i >= 0; i-- {
+		s := d.createdSchemas[i]
+		if _, err := d.conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+ident(s)); err != nil {
+			d.note("schema %s, which this run created, is not empty after the downs: kept (%v)", s, err)
+		}
+	}
+}
+
+// rollbackHint is the hint of a rollback that did not bring the database back, or could not record
+// that it did; stop is undo's.
+func (d *deployer) rollbackHint(rb *RollbackResult, stop error) string {
+	var ue *unrecordedError
+	if errors.As(stop, &ue) {
+		return ue.hint()
+	}
+	var lw *LockWaitError
+	if errors.As(stop, &lw) {
+		var applied []string
+		for _, m := range d.res.Migrations {
+			if m.Status == StatusApplied {
+				applied = append(applied, m.id())
+			}
+		}
+		held := "nothing of this run is applied"
+		if len(applied) > 0 {
+			held = "applied: " + strings.Join(applied, ", ")
+		}
+		return "the rollback stopped where history still says what the database holds (" + held + "); " + lw.Hint + ", then deploy again to apply the rest"
+	}
+	return "the database is not back to where it was: " + rb.Error
+}
+
+// unrecordedError is a snapshot restore that history could not record: the database is back to the
+// snapshot, while schemagate_history still records the migrations it undid as applied.
+type unrecordedError struct {
+	table string
+	migs  []string
+	ids   []int64
+	err   error
+}
+
+func (e *unrecordedError) Error() string {
+	return fmt.Sprintf("the snapshot was restored, but recording it failed, so history still records %s as applied: %v", strings.Join(e.migs, ", "), e.err)
+}
+
+func (e *unrecordedError) Unwrap() error { return e.err }
+
+func (e *unrecordedError) hint() string {
+	ids := make([]string, len(e.ids))
+	for i, id := range e.ids {
+		ids[i] = fmt.Sprint(id)
+	}
+	return fmt.Sprintf("the database is back to where it was, but history is not: before the next deploy, which would take %s as applied, run UPDATE %s SET status = 'restored' WHERE id IN (%s)",
+		strings.Join(e.migs, ", "), e.table, strings.Join(ids, ", "))
+}
+
+func (d *deployer) restoreRefusal() string {
+	switch {
+	case d.restore == nil:
+		return "no snapshot was taken"
+	case !d.snapOK:
+		return "writes reached the database after the snapshot, and restoring it would lose them"
+	}
+	return ""
+}
+
+// undo rolls migrations back: their downs newest first, or the snapshot when a down is missing, would lose
+// data or fails, or when a non-transactional migration stopped half way. stop is set when it stopped
+// because history could not be written: a *LockWaitError when a down could not be recorded (it was
+// rolled back with its record, and no snapshot is restored, which could not be recorded either), an
+// *unrecordedError when a restore could not be, a *LockWaitError too when lock_timeout stopped the
+// restore (rolled back whole). History then still tells what the database holds, or stop says how it
+// does not.
+func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.RestoreFunc, refusal string) (rb *RollbackResult, stop error) {
+	start := d.clock.Now()
+	rb = &RollbackResult{Method: "down"}
+	defer func() { rb.DurationMS = d.clock.Now().Sub(start).Milliseconds() }()
+	need := ""
+	if p.partial != nil {
+		need = p.partial.ID() + " stopped half way outside a transaction"
+	}
+	for i := len(p.migs) - 1; i >= 0 && need == ""; i-- {
+		m := p.migs[i]
+		if m.Down.Empty() {
+			need = m.ID() + " has no down migration"
+		} else if loss := downLosesData(m, d.o.Set.SearchPath); loss != "" {
+			need = "the down of " + m.ID() + " would lose data: " + loss
+		}
+	}
+	if need == "" {
+		ap := d.applier()
+		for i := len(p.migs) - 1; i >= 0; i-- {
+			m := p.migs[i]
+			id := p.ids[m.Key()]
+			d.progress("rolling back %s with its down migration", m.ID())
+			st, err := ap.run(ctx, m, m.Down, func(tx pgx.Tx) error {
+				return d.hist.mark(ctx, tx, id, m.ID(), StatusRolledBack, 0, 0, "")
+			})
+			mr := d.resultOf(m)
+			if mr != nil {
+				mr.RollbackMS = st.duration.Milliseconds()
+			}
+			if err != nil {
+				if mr != nil {
+					mr.RollbackError = sqlError(err, "down")
+				}
+				var lw *LockWaitError
+				if errors.As(err, &lw) {
+					rb.Error = fmt.Sprintf("the down of %s could not be recorded, and was rolled back with its record: %v", m.ID(), err)
+					if m.Down.NoTransaction {
+						rb.Error = fmt.Sprintf("the down of %s ran outside a transaction, but could not be recorded, so history still records it as applied: %v", m.ID(), err)
+					}
+					return rb, lw
+				}
+				need = fmt.Sprintf("the down of %s failed: %v", m.ID(), err)
+				break
+			}
+			if mr != nil {
+				mr.Status = StatusRolledBack
+			}
+		}
+		if need == "" {
+			rb.OK = true
+			return rb, nil
+		}
+	}
+	rb.Method, rb.Why = "snapshot", need
+	if refusal != "" {
+		rb.Error = need + ", and the snapshot cannot be restored: " + refusal
+		return rb, nil
+	}
+	d.progress("restoring the snapshot: %s", need)
+	ms, err := d.restoreWith(ctx, restore, p)
+	rb.RestoreMS = ms
+	var ue *unrecordedError
+	if errors.As(err, &ue) {
+		rb.Error = err.Error()
+		d.notRestored(rb, p)
+		return rb, ue
+	}
+	if err != nil {
+		rb.Error = err.Error()
+		var lw *LockWaitError
+		if errors.As(err, &lw) {
+			// The restore's transaction was rolled back whole: history, which records these migrations
+			// as applied, still tells what the database holds.
+			return rb, lw
+		}
+		return rb, nil
+	}
+	rb.OK = true
+	d.notRestored(rb, p)
+	return rb, nil
+}
+
+// restoreAll restores this run's snapshot; ms is how long the restore took.
+func (d *deployer) restoreAll(ctx context.Context, p undoPlan) (ms int64, err error) {
+	return d.restoreWith(ctx, d.restore, p)
+}
+
+// restoreWith restores a snapshot and records the plan's migrations as restored; ms is how long the
+// restore took.
+func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc, p undoPlan) (ms int64, err error) {
+	start := d.clock.Now()
+	err = d.restoreLocked(ctx, restore)
+	took := d.clock.Now().Sub(start)
+	if err != nil {
+		var lw *LockWaitError
+		if !errors.As(err, &lw) { // which says what it was
+			err = fmt.Errorf("restore snapshot: %w", err)
+		}
+		return took.Milliseconds(), err
+	}
+	d.progress("snapshot restored in %s", took.Round(time.Millisecond))
+	// The restore dropped and recreated objects; statements cached on the connection may be stale.
+	_ = d.conn.DeallocateAll(ctx)
+	all := append([]*migrate.Migration{}, p.migs...)
+	if p.partial != nil {
+		all = append(all, p.partial)
+	}
+	var ue *unrecordedError
+	for _, m := range all {
+		if err := d.hist.mark(ctx, d.conn, p.ids[m.Key()], m.ID(), StatusRestored, 0, 0, ""); err != nil {
+			if ue == nil {
+				ue = &unrecordedError{table: d.hist.table("schemagate_history"), err: err}
+			}
+			ue.migs, ue.ids = append(ue.migs, m.ID()), append(ue.ids, p.ids[m.Key()])
+		}
+		if mr := d.resultOf(m); mr != nil {
+			mr.Status = StatusRestored
+		}
+	}
+	if ue != nil {
+		return took.Milliseconds(), ue
+	}
+	return took.Milliseconds(), nil
+}
+
+func (d *deployer) resultOf(m *migrate.Migration) *MigrationResult {
+	for i := range d.res.Migrations {
+		if d.res.Migrations[i].Version == m.Version && d.res.Migrations[i].Name == m.Name {
+			return &d.res.Migrations[i]
+		}
+	}
+	return nil
+}
