@@ -102,6 +102,18 @@ var incrementalCases = []string{
 	`SET TIME ZONE 'Asia/Tokyo'; CREATE TABLE stamps (at timestamptz DEFAULT '2020-01-01 00:00:00+00', i interval DEFAULT '1 day')`,
 	`SET TIME ZONE 'America/New_York'; SET IntervalStyle = 'iso_8601'; ALTER TABLE notes ADD COLUMN z int`,
 	`RESET TIME ZONE; RESET IntervalStyle`,
+	// A typed table prints its type's name; a foreign table its server's and its options.
+	`CREATE TYPE pair AS (a int, b text); CREATE TABLE pairs OF pair (a WITH OPTIONS NOT NULL)`,
+	`ALTER TABLE pairs NOT OF`,
+	`ALTER TABLE pairs OF pair`,
+	`ALTER TYPE pair RENAME TO couple`,
+	`ALTER TYPE couple ADD ATTRIBUTE c date CASCADE`,
+	`CREATE FOREIGN DATA WRAPPER sg_fdw; CREATE SERVER sg_srv FOREIGN DATA WRAPPER sg_fdw;
+	 CREATE FOREIGN TABLE remote (a int OPTIONS (column_name 'A'), b text) SERVER sg_srv OPTIONS (x 'y')`,
+	`ALTER FOREIGN TABLE remote OPTIONS (SET x 'z', ADD q '1'); ALTER FOREIGN TABLE remote ALTER COLUMN a OPTIONS (DROP column_name)`,
+	`ALTER SERVER sg_srv RENAME TO sg_server`,
+	`ALTER FOREIGN TABLE remote ADD COLUMN c int OPTIONS (k 'v'); COMMENT ON FOREIGN TABLE remote IS 'far'`,
+	`DROP SERVER sg_server CASCADE`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,

@@ -432,7 +432,7 @@ WITH {{CLOSURE}}ns AS (
 ),
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity, c.relpartbound,
-         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, ns.nspname
+         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, c.reloftype, ns.nspname
   FROM {{REL_FROM}} JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
@@ -457,6 +457,8 @@ cols AS (
         -- the options ALTER COLUMN SET (...) takes; some builds keep their own entries there (pg_attver=...)
         'options', nullif(array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o LIKE 'n\_distinct%' ORDER BY 1), ', '), ''),
         'compression', CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
+        -- a foreign table column's options (ALTER FOREIGN TABLE ... ALTER COLUMN ... OPTIONS)
+        'foreign_options', CASE WHEN cardinality(a.attfdwoptions) > 0 THEN to_json(ARRAY(SELECT o FROM unnest(a.attfdwoptions) o ORDER BY 1)) END,
         -- the identity sequence's options that differ from the defaults GENERATED ... AS IDENTITY gives
         'identity_options', CASE WHEN a.attidentity <> '' THEN (SELECT nullif(concat_ws(' ',
               CASE WHEN s.seqstart <> CASE WHEN s.seqincrement > 0 THEN s.seqmin ELSE s.seqmax END THEN 'START WITH ' || s.seqstart END,
@@ -471,7 +473,7 @@ cols AS (
             WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
               AND d.classid = 'pg_class'::regclass AND d.deptype = 'i' LIMIT 1) END
         ) ORDER BY a.attnum)) AS columns
-  FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid AND r.relkind IN ('r', 'p') JOIN pg_type t ON t.oid = a.atttypid
+  FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid AND r.relkind IN ('r', 'p', 'f') JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
       WHERE a.attnum > 0 AND NOT a.attisdropped
   GROUP BY a.attrelid
@@ -503,15 +505,20 @@ SELECT json_build_object(
     'inherits', (SELECT coalesce(json_agg(pn.nspname || '.' || pc.relname ORDER BY i.inhseqno), '[]') FROM pg_inherits i
         JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
         WHERE i.inhrelid = r.oid AND NOT r.relispartition),
+    'of_type', CASE WHEN r.reloftype <> 0 THEN format_type(r.reloftype, NULL) ELSE '' END,
+    'server', coalesce((SELECT fs.srvname FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
+        WHERE r.relkind = 'f' AND ft.ftrelid = r.oid), ''),
+    'foreign_options', (SELECT to_json(ARRAY(SELECT o FROM unnest(ft.ftoptions) o ORDER BY 1)) FROM pg_foreign_table ft
+        WHERE r.relkind = 'f' AND ft.ftrelid = r.oid AND cardinality(ft.ftoptions) > 0),
     'unlogged', r.relpersistence = 'u',
     'row_security', r.relrowsecurity, 'force_row_security', r.relforcerowsecurity,
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
     'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1)
         || ARRAY(SELECT 'toast.' || o FROM pg_class tc CROSS JOIN LATERAL unnest(tc.reloptions) o
             WHERE r.reltoastrelid <> 0 AND tc.oid = r.reltoastrelid ORDER BY 1), ', '), ''),
-    'replica_identity', CASE r.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
+    'replica_identity', CASE WHEN r.relkind = 'f' THEN '' ELSE CASE r.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
         WHEN 'i' THEN 'index ' || coalesce((SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-            WHERE i.indrelid = r.oid AND i.indisreplident), '') ELSE '' END,
+            WHERE i.indrelid = r.oid AND i.indisreplident), '') ELSE '' END END,
     'rules', (SELECT coalesce(string_agg(pg_get_ruledef(rw.oid), E'\n' ORDER BY rw.rulename), '') FROM pg_rewrite rw
         WHERE rw.ev_class = r.oid AND rw.rulename <> '_RETURN'),
     'rule_states', (SELECT json_object_agg(rw.rulename, CASE rw.ev_enabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always'
@@ -530,7 +537,7 @@ SELECT json_build_object(
     'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid), E'\n' ORDER BY se.stxname), '') FROM pg_statistic_ext se
         WHERE se.stxrelid = r.oid),
     'columns', coalesce(cols.columns, '[]')
-  ) ORDER BY r.nspname, r.relname), '[]') FROM rel r LEFT JOIN cols ON cols.attrelid = r.oid WHERE r.relkind IN ('r', 'p')),
+  ) ORDER BY r.nspname, r.relname), '[]') FROM rel r LEFT JOIN cols ON cols.attrelid = r.oid WHERE r.relkind IN ('r', 'p', 'f')),
 'sequences', (SELECT coalesce(json_agg(json_build_object(
     'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
     'type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,

@@ -178,6 +178,30 @@ func TestCompareCatalogProperties(t *testing.T) {
 			up: `ALTER TABLE ch NO INHERIT par; ALTER SEQUENCE s OWNED BY par.a`, bad: `SELECT 1`,
 			good: `ALTER TABLE ch INHERIT par; ALTER SEQUENCE s OWNED BY NONE`,
 			want: []string{"table ch inherits nothing after the down, was par", "sequence s is owned by par.a after the down, was owned by nothing"}},
+		{name: "typed table made plain", base: `CREATE TYPE pair AS (a int, b text); CREATE TABLE t OF pair`,
+			up: `ALTER TABLE t NOT OF`, bad: `SELECT 1`, good: `ALTER TABLE t OF pair`,
+			want: []string{"table t is no longer of type pair after the down"}},
+		{name: "table made typed", base: `CREATE SCHEMA s2; CREATE TYPE pair AS (a int, b text); CREATE TYPE s2.pair AS (a int, b text);
+				CREATE TABLE t (a int, b text)`,
+			up: `ALTER TABLE t OF pair`, bad: `ALTER TABLE t NOT OF; ALTER TABLE t OF s2.pair`, good: `ALTER TABLE t NOT OF`,
+			want: []string{"table t is of type s2.pair after the down, was not a typed table"}},
+		{name: "foreign table left behind", base: `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w`,
+			up: `CREATE FOREIGN TABLE ft (a int) SERVER s`, bad: `SELECT 1`, good: `DROP FOREIGN TABLE ft`,
+			want: []string{"foreign table ft is left behind by the down"}},
+		{name: "foreign table columns and options", base: `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w;
+				CREATE FOREIGN TABLE ft (a int OPTIONS (column_name 'A'), b text) SERVER s OPTIONS (x 'y')`,
+			up: `ALTER FOREIGN TABLE ft OPTIONS (SET x 'z', ADD q '1'); ALTER FOREIGN TABLE ft ALTER COLUMN a OPTIONS (SET column_name 'B');
+				ALTER FOREIGN TABLE ft ADD COLUMN c int; ALTER FOREIGN TABLE ft DROP COLUMN b`,
+			bad: `ALTER FOREIGN TABLE ft OPTIONS (SET x 'y')`,
+			good: `ALTER FOREIGN TABLE ft OPTIONS (SET x 'y', DROP q); ALTER FOREIGN TABLE ft ALTER COLUMN a OPTIONS (SET column_name 'A');
+				ALTER FOREIGN TABLE ft DROP COLUMN c; ALTER FOREIGN TABLE ft ADD COLUMN b text`,
+			want: []string{"column ft.c is left behind by the down", "column ft.b is not restored by the down",
+				"foreign table ft has options q=1, x=y after the down, was x=y", "column ft.a has foreign options column_name=B after the down, was column_name=A"}},
+		{name: "foreign table server", base: `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w; CREATE SERVER s2 FOREIGN DATA WRAPPER w;
+				CREATE FOREIGN TABLE ft (a int) SERVER s`,
+			up: `DROP FOREIGN TABLE ft; CREATE FOREIGN TABLE ft (a int) SERVER s2`, bad: `ALTER SERVER s RENAME TO s3`,
+			good: `DROP FOREIGN TABLE ft; CREATE FOREIGN TABLE ft (a int) SERVER s`,
+			want: []string{"foreign table ft has server s2 after the down, was s"}},
 	}
 	t.Cleanup(func() {
 		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_compare_ro")

@@ -144,6 +144,10 @@ INSERT INTO users (email) VALUES ('a@example.com');
 INSERT INTO orders (user_id, total) VALUES (1, 10);
 `
 
+// foreignSetup makes a foreign table ft on server s (no extension needed), and a second server s2.
+const foreignSetup = `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w; CREATE SERVER s2 FOREIGN DATA WRAPPER w;
+	CREATE FOREIGN TABLE ft (a int OPTIONS (column_name 'A'), b text NOT NULL DEFAULT 'x') SERVER s OPTIONS (x 'y')`
+
 // kindCases is one migration per object kind and direction; every one must round-trip exactly, unless
 // irreversible says otherwise.
 var kindCases = []struct {
@@ -243,6 +247,43 @@ var kindCases = []struct {
 	{name: "drop policy", up: `DROP POLICY users_self ON users; ALTER TABLE users DISABLE ROW LEVEL SECURITY`},
 	{name: "grant default privileges", up: `ALTER DEFAULT PRIVILEGES IN SCHEMA audit GRANT SELECT, UPDATE ON TABLES TO PUBLIC; ALTER DEFAULT PRIVILEGES IN SCHEMA audit GRANT ALL ON SEQUENCES TO PUBLIC; ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO PUBLIC`},
 	{name: "revoke default privileges", up: `ALTER DEFAULT PRIVILEGES IN SCHEMA audit REVOKE SELECT ON SEQUENCES FROM PUBLIC`},
+	{name: "make table typed", setup: `CREATE TYPE pair AS (a int, b text); CREATE TABLE pairs (a int NOT NULL, b text)`,
+		up: `ALTER TABLE pairs OF pair`},
+	{name: "make typed table plain", setup: `CREATE TYPE pair AS (a int, b text); CREATE TABLE pairs OF pair (a WITH OPTIONS NOT NULL)`,
+		up: `ALTER TABLE pairs NOT OF; ALTER TABLE pairs ADD COLUMN c int; ALTER TABLE pairs ALTER COLUMN b TYPE varchar(10)`},
+	{name: "create typed table and its type", up: `CREATE TYPE pair AS (a int, b text COLLATE "C"); CREATE TABLE pairs OF pair (a WITH OPTIONS NOT NULL DEFAULT 1)`},
+	{name: "drop typed table and its type", setup: `CREATE TYPE pair AS (a int, b text COLLATE "C"); CREATE TABLE pairs OF pair (a WITH OPTIONS NOT NULL DEFAULT 1);
+		COMMENT ON TABLE pairs IS 'p'`,
+		up: `DROP TABLE pairs; DROP TYPE pair`, dataLoss: true},
+	{name: "alter the type of a typed table", setup: `CREATE TYPE pair AS (a int, b text); CREATE TABLE pairs OF pair`,
+		up: `ALTER TYPE pair ADD ATTRIBUTE c date CASCADE; ALTER TYPE pair ALTER ATTRIBUTE a TYPE bigint CASCADE; ALTER TYPE pair DROP ATTRIBUTE b CASCADE`},
+	{name: "type of a typed table renamed and replaced", setup: `CREATE TYPE pair AS (a int, b text); CREATE TYPE couple AS (a int, b text); CREATE TABLE pairs OF pair`,
+		up: `ALTER TYPE pair RENAME TO pair_old; ALTER TABLE pairs NOT OF; ALTER TABLE pairs OF couple`},
+	{name: "create foreign table", setup: foreignSetup,
+		up: `CREATE FOREIGN TABLE ft2 (a int OPTIONS (c 'd') NOT NULL, b text COLLATE "C" DEFAULT 'x') SERVER s OPTIONS (t 'u''v');
+		COMMENT ON FOREIGN TABLE ft2 IS 'x'; CREATE VIEW ft2_v AS SELECT a FROM ft2`},
+	{name: "drop foreign table", setup: foreignSetup + `; COMMENT ON FOREIGN TABLE ft IS 'far'; COMMENT ON COLUMN ft.a IS 'col';
+		REVOKE ALL ON ft FROM PUBLIC; GRANT SELECT ON ft TO PUBLIC; ALTER FOREIGN TABLE ft ADD CONSTRAINT ft_b CHECK (b <> '')`,
+		up: `DROP FOREIGN TABLE ft`},
+	{name: "alter foreign table", setup: foreignSetup,
+		up: `ALTER FOREIGN TABLE ft OPTIONS (SET x 'z', ADD q '1'); ALTER FOREIGN TABLE ft ALTER COLUMN a OPTIONS (DROP column_name, ADD other 'v');
+		ALTER FOREIGN TABLE ft ADD COLUMN c int OPTIONS (k 'v'); ALTER FOREIGN TABLE ft DROP COLUMN b; COMMENT ON FOREIGN TABLE ft IS 'c';
+		ALTER FOREIGN TABLE ft RENAME TO ft_renamed`},
+	{name: "drop foreign table options", setup: foreignSetup, up: `ALTER FOREIGN TABLE ft OPTIONS (DROP x); ALTER FOREIGN TABLE ft ALTER COLUMN a OPTIONS (DROP column_name)`},
+	{name: "create foreign partition", setup: foreignSetup + `; CREATE TABLE parts (k int, v text) PARTITION BY LIST (k)`,
+		up: `CREATE FOREIGN TABLE parts1 PARTITION OF parts FOR VALUES IN (1) SERVER s OPTIONS (a 'b');
+		ALTER FOREIGN TABLE parts1 ALTER COLUMN v OPTIONS (ADD n 'm')`},
+	{name: "drop foreign partition", setup: foreignSetup + `; CREATE TABLE parts (k int, v text) PARTITION BY LIST (k);
+		CREATE FOREIGN TABLE parts1 PARTITION OF parts FOR VALUES IN (1) SERVER s OPTIONS (a 'b');
+		ALTER FOREIGN TABLE parts1 ALTER COLUMN v OPTIONS (ADD n 'm')`,
+		up: `DROP FOREIGN TABLE parts1`},
+	{name: "replace table with foreign table", setup: foreignSetup + `; CREATE TABLE rt (a int, b text); CREATE VIEW rt_v AS SELECT a FROM rt`,
+		up: `DROP TABLE rt CASCADE; CREATE FOREIGN TABLE rt (a int, b text) SERVER s`, dataLoss: true},
+	{name: "replace foreign table with table", setup: foreignSetup + `; CREATE VIEW ft_v AS SELECT a FROM ft`,
+		up: `DROP FOREIGN TABLE ft CASCADE; CREATE TABLE ft (a int, b text); CREATE VIEW ft_v AS SELECT a FROM ft`},
+	{name: "foreign table on another server", setup: foreignSetup,
+		up:           `DROP FOREIGN TABLE ft; CREATE FOREIGN TABLE ft (a int OPTIONS (column_name 'A'), b text NOT NULL DEFAULT 'x') SERVER s2 OPTIONS (x 'y')`,
+		irreversible: true},
 	{name: "comments", up: `COMMENT ON TABLE users IS 'customers'; COMMENT ON COLUMN users.email IS NULL; COMMENT ON INDEX orders_user_idx IS 'fk lookup'; COMMENT ON FUNCTION touch() IS 'trigger'`},
 }
 
@@ -488,4 +529,24 @@ func TestGenerateDownColumnRenameKeepsDependents(t *testing.T) {
 	if len(sqls) != 1 || sqls[0] != "ALTER TABLE rn RENAME COLUMN note2 TO note" {
 		t.Errorf("generated down %q, want the rename alone", sqls)
 	}
+}
+
+// TestSchemaSQLTypedAndForeignTables: the schema the risk rules read has a typed table with its columns
+// and a foreign table as one (before, foreign tables were left out, and the rules took them as absent),
+// and it runs on an empty database that has the server.
+func TestSchemaSQLTypedAndForeignTables(t *testing.T) {
+	t.Parallel()
+	const server = `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w`
+	conn := pgtest.Conn(t)
+	exec(t, conn, server+`; CREATE TYPE pair AS (a int, b text); CREATE TABLE pairs OF pair (a WITH OPTIONS NOT NULL);
+		CREATE FOREIGN TABLE remote (id int OPTIONS (column_name 'ID') NOT NULL CHECK (id > 0), note text) SERVER s OPTIONS (table_name 'r')`)
+	got := inspect(t, conn).SchemaSQL(nil)
+	for _, want := range []string{"CREATE TABLE pairs (\n    a integer NOT NULL,\n    b text\n);",
+		"CREATE FOREIGN TABLE remote (\n    id integer OPTIONS (column_name 'ID') NOT NULL,\n    note text\n) SERVER s OPTIONS (table_name 'r');",
+		"ALTER TABLE remote ADD CONSTRAINT remote_id_check CHECK ((id > 0));"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("schema SQL has no\n%s\nin\n%s", want, got)
+		}
+	}
+	exec(t, pgtest.Conn(t), server+";\n"+got)
 }

@@ -66,7 +66,7 @@ type Access struct {
 	Privileges string `json:"privileges,omitempty"`
 }
 
-// Table is an ordinary or partitioned table.
+// Table is an ordinary, partitioned or foreign table.
 type Table struct {
 	OID    uint32 `json:"oid,omitempty"`
 	Schema string `json:"schema"`
@@ -78,9 +78,17 @@ type Table struct {
 	PartitionOf    string `json:"partition_of,omitempty"`
 	PartitionBound string `json:"partition_bound,omitempty"`
 	// Inherits lists the qualified parents of a table that uses (non-partition) inheritance, in order.
-	Inherits    []string `json:"inherits,omitempty"`
-	Unlogged    bool     `json:"unlogged,omitempty"`
-	RowSecurity bool     `json:"row_security,omitempty"`
+	Inherits []string `json:"inherits,omitempty"`
+	// OfType is the composite type of a typed table (CREATE TABLE ... OF type, pg_class.reloftype), as
+	// format_type writes it; empty for a table that is not typed.
+	OfType string `json:"of_type,omitempty"`
+	// Server is set for a foreign table (relkind f): the foreign server it reads through.
+	Server string `json:"server,omitempty"`
+	// ForeignOptions are a foreign table's options (CREATE FOREIGN TABLE ... OPTIONS), "name=value",
+	// sorted.
+	ForeignOptions []string `json:"foreign_options,omitempty"`
+	Unlogged       bool     `json:"unlogged,omitempty"`
+	RowSecurity    bool     `json:"row_security,omitempty"`
 	// ForceRowSecurity is ALTER TABLE ... FORCE ROW LEVEL SECURITY.
 	ForceRowSecurity bool   `json:"force_row_security,omitempty"`
 	Comment          string `json:"comment,omitempty"`
@@ -110,6 +118,17 @@ type Table struct {
 
 // QName is the table's qualified name.
 func (t *Table) QName() string { return t.Schema + "." + t.Name }
+
+// Foreign reports whether t is a foreign table.
+func (t *Table) Foreign() bool { return t.Server != "" }
+
+// kind is KindForeignTable for a foreign table, KindTable for another.
+func (t *Table) kind() string {
+	if t.Foreign() {
+		return KindForeignTable
+	}
+	return KindTable
+}
 
 // Column returns the column named name, or nil.
 func (t *Table) Column(name string) *Column {
@@ -153,6 +172,9 @@ type Column struct {
 	// IdentityOptions are the identity sequence's options that differ from an identity's defaults, as
 	// GENERATED ... AS IDENTITY (...) takes them, e.g. "START WITH 100 INCREMENT BY 10 CACHE 5".
 	IdentityOptions string `json:"identity_options,omitempty"`
+	// ForeignOptions are a foreign table column's options (pg_attribute.attfdwoptions), "name=value",
+	// sorted.
+	ForeignOptions []string `json:"foreign_options,omitempty"`
 }
 
 // ViewColumn is what a view's or materialized view's column has of its own.
@@ -504,10 +526,11 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 	return c
 }
 
-// relation returns the kind ("table", "view", "materialized view") of the relation named q, or "".
+// relation returns the kind ("table", "foreign table", "view", "materialized view") of the relation
+// named q, or "".
 func (c *Catalog) relation(q string) string {
-	if _, ok := c.Tables[q]; ok {
-		return "table"
+	if t, ok := c.Tables[q]; ok {
+		return t.kind()
 	}
 	if v, ok := c.Views[q]; ok {
 		if v.Materialized {

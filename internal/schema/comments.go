@@ -1,6 +1,9 @@
 package schema
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // comments restores the comments of the before-catalog on objects the down re-created or whose
 // comment the up changed.
@@ -43,7 +46,7 @@ func (g *downGen) comments() {
 		if at != nil {
 			have = &at.Comment
 		}
-		restore(KindTable, k, "TABLE "+qkey(k), t.Comment, have)
+		restore(t.kind(), k, strings.ToUpper(t.kind())+" "+qkey(k), t.Comment, have)
 		for _, c := range t.Columns {
 			var have *string
 			if at != nil {

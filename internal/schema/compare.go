@@ -13,6 +13,7 @@ const (
 	KindSchema           = "schema"
 	KindExtension        = "extension"
 	KindTable            = "table"
+	KindForeignTable     = "foreign table"
 	KindColumn           = "column"
 	KindConstraint       = "constraint"
 	KindIndex            = "index"
@@ -33,7 +34,7 @@ const (
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
 var kindRank = map[string]int{
-	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindSequence: 4, KindTable: 5,
+	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindSequence: 4, KindTable: 5, KindForeignTable: 5,
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
 }
@@ -86,14 +87,18 @@ func (c *Catalog) objects() []object {
 			props: []PropertyChange{prop("version", e.Version), prop("schema", e.Schema), prop("comment", e.Comment)}})
 	}
 	for k, t := range c.Tables {
-		out = append(out, object{kind: KindTable, key: k, id: oidStr(t.OID), def: tableSummary(t), name: t.Name, schema: t.Schema,
-			props: []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),
-				prop("partition bound", t.PartitionBound), prop("inherits", strings.Join(t.Inherits, ", ")),
-				prop("unlogged", boolStr(t.Unlogged)),
-				prop("row security", boolStr(t.RowSecurity)), prop("forced row security", boolStr(t.ForceRowSecurity)),
-				prop("comment", t.Comment), prop("storage parameters", t.Options), prop("replica identity", t.ReplicaIdentity),
-				prop("internal triggers", t.InternalTriggers),
-				prop("extended statistics", t.Statistics), prop("owner", t.Owner), prop("privileges", t.Privileges)}})
+		props := []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),
+			prop("partition bound", t.PartitionBound), prop("inherits", strings.Join(t.Inherits, ", ")),
+			prop("of type", t.OfType), prop("unlogged", boolStr(t.Unlogged)),
+			prop("row security", boolStr(t.RowSecurity)), prop("forced row security", boolStr(t.ForceRowSecurity)),
+			prop("comment", t.Comment), prop("storage parameters", t.Options), prop("replica identity", t.ReplicaIdentity),
+			prop("internal triggers", t.InternalTriggers),
+			prop("extended statistics", t.Statistics), prop("owner", t.Owner), prop("privileges", t.Privileges)}
+		if t.Foreign() {
+			props = append(props, prop("server", t.Server), prop("options", strings.Join(t.ForeignOptions, ", ")))
+		}
+		out = append(out, object{kind: t.kind(), key: k, id: oidStr(t.OID), def: tableSummary(t), name: t.Name, schema: t.Schema,
+			props: props})
 		for _, col := range t.Columns {
 			id := ""
 			if t.OID != 0 {
@@ -108,7 +113,8 @@ func (c *Catalog) objects() []object {
 					prop("default", col.Default), prop("identity", identity), prop("generated", col.Generated),
 					prop("collation", col.Collation), prop("comment", col.Comment), prop("storage", col.Storage),
 					prop("compression", col.Compression), prop("statistics target", col.Statistics),
-					prop("options", col.Options), prop("privileges", col.Privileges)}})
+					prop("options", col.Options), prop("privileges", col.Privileges),
+					prop("foreign options", strings.Join(col.ForeignOptions, ", "))}})
 		}
 		for name, def := range t.rules() {
 			out = append(out, object{kind: KindRule, key: k + "." + name, table: k, def: def, name: name, schema: t.Schema,
@@ -341,7 +347,11 @@ func tableSummary(t *Table) string {
 	for i, c := range t.Columns {
 		cols[i] = Ident(c.Name) + " " + columnSummary(c)
 	}
-	return "(" + strings.Join(cols, ", ") + ")"
+	s := "(" + strings.Join(cols, ", ") + ")"
+	if t.Foreign() {
+		s += " SERVER " + Ident(t.Server) + foreignOptionsSQL(t.ForeignOptions)
+	}
+	return s
 }
 
 func columnSummary(c *Column) string {
@@ -563,7 +573,7 @@ func Compare(before, after *Catalog) *Diff {
 }
 
 func isRelation(kind string) bool {
-	return kind == KindTable || kind == KindView || kind == KindMaterializedView
+	return kind == KindTable || kind == KindForeignTable || kind == KindView || kind == KindMaterializedView
 }
 
 // rename is an object renamed or moved to another schema.
@@ -626,7 +636,7 @@ func group(c Change) string {
 		return c.Table
 	}
 	switch c.Kind {
-	case KindTable, KindView, KindMaterializedView:
+	case KindTable, KindForeignTable, KindView, KindMaterializedView:
 		return c.Name
 	}
 	return "\xff" + fmt.Sprintf("%02d", kindRank[c.Kind])

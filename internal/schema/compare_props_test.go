@@ -125,13 +125,19 @@ func TestDescribeWording(t *testing.T) {
 	after.Sequences["public.s"] = &Sequence{OID: 940, Schema: "public", Name: "s"}
 	before.Views["public.user_orders"].Definition = " SELECT u.email,\n    o.id\n   FROM users u\n     JOIN orders o ON o.user_id = u.id;"
 	after.Views["public.user_orders"].Definition = " SELECT u.email,\n    o.id\n   FROM users u\n     JOIN orders o ON o.user_id = u.id\n  WHERE o.id >= 0;"
+	before.Tables["public.users"].OfType = "person"
+	after.Tables["public.users"].OfType = "s2.person"
+	before.Tables["public.orders"].OfType = "purchase"
 	before.Views["public.user_orders"].ColumnDetails = []*ViewColumn{{Name: "email"}, {Name: "id"}}
+
 	after.Views["public.user_orders"].ColumnDetails = []*ViewColumn{{Name: "email", Default: "'x'::text"}, {Name: "id"}}
 	checkSentences(t, "wording", Describe(Compare(before, after), DownPhrasing), []string{
 		"rule r on users is left behind by the down",
 		"table orders inherits nothing after the down, was users",
+		"table orders is no longer of type purchase after the down",
 		`view user_orders has its definition changed after the down: "JOIN orders o ON o.user_id = u.id WHERE o.id >= 0;", was "JOIN orders o ON o.user_id = u.id;"`,
 		"column user_orders.email has default 'x'::text after the down, was none",
+		"table users is of type s2.person after the down, was of type person",
 		"table users has replica identity full after the down, was default (primary key)",
 		"trigger trg on users is disabled after the down, was enabled",
 		"sequence s is owned by nothing after the down, was owned by orders.id",

@@ -23,3 +23,20 @@ func TestSchemaSQLOwnedSequences(t *testing.T) {
 		t.Errorf("OWNED BY written for a table left out:\n%s", got)
 	}
 }
+
+// TestSchemaSQLTypedAndForeignTables: the rules learn a typed table's columns (written out, not OF its
+// type), and a foreign table is written as one, with its server and options.
+func TestSchemaSQLTypedAndForeignTables(t *testing.T) {
+	c := NewCatalog()
+	c.Tables["public.pairs"] = &Table{Schema: "public", Name: "pairs", OfType: "pair",
+		Columns: []*Column{{Num: 1, Name: "a", Type: "integer", NotNull: true}, {Num: 2, Name: "b", Type: "text"}}}
+	c.Tables["public.remote"] = &Table{Schema: "public", Name: "remote", Server: "far", ForeignOptions: []string{"schema_name=x'y", "table name=t"},
+		Columns: []*Column{{Num: 1, Name: "a", Type: "integer", NotNull: true, ForeignOptions: []string{"column_name=A"}}}}
+	got := c.SchemaSQL(nil)
+	for _, want := range []string{"CREATE TABLE pairs (\n    a integer NOT NULL,\n    b text\n);",
+		"CREATE FOREIGN TABLE remote (\n    a integer OPTIONS (column_name 'A') NOT NULL\n) SERVER far OPTIONS (schema_name 'x''y', \"table name\" 't');"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("schema SQL has no\n%s\nin\n%s", want, got)
+		}
+	}
+}

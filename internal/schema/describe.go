@@ -47,12 +47,12 @@ func Describe(d *Diff, p Phrasing) []string {
 	}
 	whole := map[string]bool{}
 	for _, c := range d.Added {
-		if c.Kind == KindTable {
+		if c.Kind == KindTable || c.Kind == KindForeignTable {
 			whole[c.Name] = true
 		}
 	}
 	for _, c := range d.Removed {
-		if c.Kind == KindTable {
+		if c.Kind == KindTable || c.Kind == KindForeignTable {
 			whole[c.Name] = true
 		}
 	}
@@ -139,6 +139,14 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		return fmt.Sprintf("%s is owned by %s %s, was owned by %s", s, orNothing(pc.New), when, orNothing(pc.Old))
 	case "inherits":
 		return fmt.Sprintf("%s inherits %s %s, was %s", s, orNothing(pc.New), when, orNothing(pc.Old))
+	case "of type":
+		switch {
+		case pc.New == "":
+			return fmt.Sprintf("%s is no longer of type %s %s", s, pc.Old, when)
+		case pc.Old == "":
+			return fmt.Sprintf("%s is of type %s %s, was not a typed table", s, pc.New, when)
+		}
+		return fmt.Sprintf("%s is of type %s %s, was of type %s", s, pc.New, when, pc.Old)
 	case "replica identity":
 		const dflt = "default (primary key)"
 		return fmt.Sprintf("%s has replica identity %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))

@@ -87,10 +87,10 @@ func (g *downGen) irreversible(comment string) {
 
 // GenerateDown writes the DDL that takes a database from the after-catalog back to the before-catalog,
 // in dependency order: triggers, policies, views, constraints, indexes and tables that the up added are
-// dropped first; then types, sequences and functions are re-created, columns restored, tables,
-// constraints, views, indexes and triggers re-created; objects the up added that others depended on are
-// dropped last. Renames and schema moves (recognised by OID in two snapshots of the same database) are
-// undone by renaming and moving back, before anything else.
+// dropped first; then types, sequences and functions are re-created, columns restored, tables (typed
+// again, foreign ones with their options), constraints, views, indexes and triggers re-created; objects
+// the up added that others depended on are dropped last. Renames and schema moves (recognised by OID in
+// two snapshots of the same database) are undone by renaming and moving back, before anything else.
 func GenerateDown(before, after *Catalog) *DownScript {
 	return GenerateDownWith(before, after, DownOptions{})
 }
@@ -120,6 +120,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.createTypes()
 	g.restoreColumns()
 	g.createTables()
+	g.foreignTables()
 	g.createDependents()
 	g.dropTypes()
 	g.comments()

@@ -389,7 +389,8 @@ func standardBody(body string) bool {
 }
 
 // retype rewrites, in the working after-catalog, the uses of the type whose key was ak (now bk): column
-// types, view column types, attribute types of composite types and domains' base types.
+// types, the types of typed tables, view column types, attribute types of composite types and domains'
+// base types.
 func (g *downGen) retype(ak, bk string) {
 	schema, name, _ := strings.Cut(bk, ".")
 	newRef := QIdent(schema, name)
@@ -403,6 +404,9 @@ func (g *downGen) retype(ak, bk string) {
 	for _, t := range g.a.Tables {
 		for _, c := range t.Columns {
 			c.Type = fix(c.Type)
+		}
+		if t.OfType != "" {
+			t.OfType = fix(t.OfType)
 		}
 	}
 	for _, x := range g.a.Composites {

@@ -256,3 +256,22 @@ func TestGenerateDownRangeRedefined(t *testing.T) {
 		}
 	})
 }
+
+// TestGenerateDownTypedTableTypeRenamed: a typed table follows the rename of its type, which the down
+// undoes alone; a table the up made of another type is made a plain table, then of its type again once
+// its type is back.
+func TestGenerateDownTypedTableTypeRenamed(t *testing.T) {
+	before, after := typedShop(), typedShop()
+	before.Tables["public.users"].OfType = "address"
+	renameType(after, "public.address", "public", "postal")
+	after.Tables["public.users"].OfType = "postal"
+	if got, want := sqls(GenerateDown(before, after)), []string{"ALTER TYPE postal RENAME TO address"}; !slices.Equal(got, want) {
+		t.Errorf("rename: got %q, want %q", got, want)
+	}
+	after.Tables["public.users"].OfType = "geo.other"
+	got := sqls(GenerateDown(before, after))
+	want := []string{"ALTER TYPE postal RENAME TO address", "ALTER TABLE users NOT OF", "ALTER TABLE users OF address"}
+	if !slices.Equal(got, want) {
+		t.Errorf("other type: got %q, want %q", got, want)
+	}
+}
