@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -188,6 +189,7 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 		c.Views[x.Schema+"."+x.Name] = x
 	}
 	for _, x := range raw.Functions {
+		x.Definition = sortedSetClauses(x.Definition)
 		c.Functions[x.Signature()] = x
 	}
 	for _, x := range raw.Enums {
@@ -222,6 +224,32 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 
 // comment is a row of pg_description; comments are read in one go and matched by OID, which is much
 // cheaper than calling obj_description for every object.
+// sortedSetClauses puts the SET clauses of a function's definition (pg_get_functiondef prints one per
+// line, " SET name TO value", in the order of proconfig, which is the order they were set) in name
+// order, as Config has them: a function whose search_path was reset and set again has them in another
+// order, and is the same function. Only the header is touched, the lines before the body.
+func sortedSetClauses(def string) string {
+	lines := strings.Split(def, "\n")
+	start := -1
+	for i := 1; i < len(lines) && strings.HasPrefix(lines[i], " "); i++ {
+		if !strings.HasPrefix(lines[i], " SET ") {
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+		end := i + 1
+		if end == len(lines) || !strings.HasPrefix(lines[end], " SET ") {
+			if end-start > 1 {
+				slices.Sort(lines[start:end])
+				return strings.Join(lines, "\n")
+			}
+			return def
+		}
+	}
+	return def
+}
+
 type comment struct {
 	Class string `json:"class"`
 	OID   uint32 `json:"oid"`
@@ -364,6 +392,7 @@ own(kind, oid) AS (
 // partial read keeps the mark's.
 var (
 	fullInspectSQL = strings.NewReplacer(
+		"{{INDEXDEF}}", indexDefSQL,
 		"{{CLOSURE}}", "",
 		"{{REL_FROM}}", "pg_class c",
 		"{{PROC_FROM}}", "pg_proc p",
@@ -374,6 +403,7 @@ var (
 		"{{STATE}}", ",\n'state', json_build_object("+stateSQL+",\n'shadowed', "+shadowedSQL(false)+")",
 	).Replace(inspectTemplate)
 	partialInspectSQL = withoutSections(strings.NewReplacer(
+		"{{INDEXDEF}}", indexDefSQL,
 		"{{CLOSURE}}", closureCTEs,
 		"{{REL_FROM}}", "(SELECT oid FROM own WHERE kind = 'r') o CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = o.oid OFFSET 0) c",
 		"{{PROC_FROM}}", "(SELECT oid FROM own WHERE kind = 'p') o CROSS JOIN LATERAL (SELECT * FROM pg_proc p WHERE p.oid = o.oid OFFSET 0) p",
@@ -399,6 +429,19 @@ var (
     'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
 	).Replace(inspectTemplate), "schemas", "extensions")
 )
+
+// indexDefSQL is an index's definition (pg_get_indexdef) with its WITH (...) options in name order:
+// PostgreSQL keeps them in the order they were set, so an index whose fillfactor was reset and set again
+// prints them in another order, and is the same index. The options are printed as pg_get_indexdef
+// prints them (flatten_reloptions: the name quoted as an identifier, the value as is when it reads as
+// an identifier, else as a literal) to find the clause; where that text is not found, the definition
+// stays as PostgreSQL prints it.
+const indexDefSQL = `CASE WHEN cardinality(ic.reloptions) > 1 THEN (SELECT replace(pg_get_indexdef(i.indexrelid),
+      ' WITH (' || string_agg(o.p, ', ' ORDER BY o.n) || ')', ' WITH (' || string_agg(o.p, ', ' ORDER BY o.p) || ')')
+    FROM (SELECT u.n, quote_ident(split_part(u.opt, '=', 1)) || '=' || CASE WHEN quote_ident(v.v) = v.v THEN v.v
+        ELSE '''' || replace(v.v, '''', '''''') || '''' END AS p
+      FROM unnest(ic.reloptions) WITH ORDINALITY u(opt, n) CROSS JOIN LATERAL (SELECT substr(u.opt, strpos(u.opt, '=') + 1) AS v) v) o)
+  ELSE pg_get_indexdef(i.indexrelid) END`
 
 // The partial read's owners are few: whether an extension owns each is probed by index (OFFSET 0 keeps
 // the probe a subquery). Joined instead, the generic plan, which expects many owners, reads all of
@@ -534,8 +577,11 @@ SELECT json_build_object(
             ELSE quote_ident(tg.tgname) || ' (cloned)' END
           || ': ' || CASE tg.tgenabled WHEN 'D' THEN 'disabled' WHEN 'A' THEN 'enabled always' ELSE 'enabled replica' END AS x
         FROM pg_trigger tg WHERE tg.tgrelid = r.oid AND tg.tgenabled <> 'O' AND (tg.tgisinternal OR tg.tgparentid <> 0)) x),
-    'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid), E'\n' ORDER BY se.stxname), '') FROM pg_statistic_ext se
-        WHERE se.stxrelid = r.oid),
+    -- a statistics target set (ALTER STATISTICS ... SET STATISTICS) follows its object's definition
+    'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid)
+          || CASE WHEN se.stxstattarget >= 0 THEN E';\nALTER STATISTICS ' || quote_ident(sn.nspname) || '.' || quote_ident(se.stxname)
+            || ' SET STATISTICS ' || se.stxstattarget ELSE '' END, E'\n' ORDER BY se.stxname), '')
+        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
     'columns', coalesce(cols.columns, '[]')
   ) ORDER BY r.nspname, r.relname), '[]') FROM rel r LEFT JOIN cols ON cols.attrelid = r.oid WHERE r.relkind IN ('r', 'p', 'f')),
 'sequences', (SELECT coalesce(json_agg(json_build_object(
@@ -603,7 +649,7 @@ SELECT json_build_object(
     'volatility', CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END,
     'strict', p.proisstrict, 'security_definer', p.prosecdef, 'leakproof', p.proleakproof,
     'parallel', CASE p.proparallel WHEN 's' THEN 'PARALLEL SAFE' WHEN 'r' THEN 'PARALLEL RESTRICTED' ELSE 'PARALLEL UNSAFE' END,
-    'cost', p.procost::text, 'rows', p.prorows::text, 'config', array_to_string(p.proconfig, E'\n'),
+    'cost', p.procost::text, 'rows', p.prorows::text, 'config', array_to_string(ARRAY(SELECT unnest(p.proconfig) ORDER BY 1), E'\n'),
     -- a range type's (and its multirange's) constructors stand for the type
     'range', (SELECT json_build_object('oid', rt.oid::int8, 'schema', rn.nspname, 'name', rt.typname,
           'definition', 'SUBTYPE = ' || format_type(rg.rngsubtype, NULL)
@@ -677,7 +723,7 @@ SELECT json_build_object(
   FROM pg_constraint c JOIN rel r ON r.oid = c.conrelid),
 'indexes', (SELECT coalesce(json_agg(json_build_object(
     'oid', i.indexrelid::int8, 'schema', r.nspname, 'table', r.relname, 'name', ic.relname,
-    'definition', pg_get_indexdef(i.indexrelid), 'valid', i.indisvalid,
+    'definition', {{INDEXDEF}}, 'valid', i.indisvalid,
     'unique', i.indisunique, 'primary', i.indisprimary,
     'constraint', coalesce((SELECT c.conname FROM pg_constraint c WHERE c.conindid = i.indexrelid
         AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x') LIMIT 1), ''),
@@ -697,8 +743,9 @@ SELECT json_build_object(
     'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
         WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
     'permissive', p.polpermissive,
-    'roles', (SELECT string_agg(CASE WHEN ro = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(ro)) END, ', ' ORDER BY 1)
-        FROM unnest(p.polroles) ro),
+    -- in name order: TO a, b and TO b, a are the same policy
+    'roles', (SELECT string_agg(x.name, ', ' ORDER BY x.name) FROM (SELECT CASE WHEN ro = 0 THEN 'public'
+        ELSE quote_ident(pg_get_userbyid(ro)) END AS name FROM unnest(p.polroles) ro) x),
     'using', coalesce(pg_get_expr(p.polqual, p.polrelid), ''),
     'with_check', coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''),
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0))), '[]')

@@ -400,3 +400,33 @@ func BenchmarkTraceInserts(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTraceIndexes traces a script of 800 CREATE INDEX statements on one table: each statement's
+// trace reads the relations it may have touched, so the cost must not grow with the indexes made before.
+func BenchmarkTraceIndexes(b *testing.B) {
+	ctx := context.Background()
+	var sql strings.Builder
+	for i := range 800 {
+		fmt.Fprintf(&sql, "CREATE INDEX i%d ON wide (a);\n", i)
+	}
+	s := script(sql.String())
+	conn := pgtest.Conn(b)
+	if _, err := conn.Exec(ctx, "CREATE TABLE wide (id bigint PRIMARY KEY, a int)"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			b.Fatal(err)
+		}
+		tr, err := pg.NewTracer(ctx, conn, "m.sql")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{After: tr.After}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -845,6 +845,7 @@ func TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics(t *testing.T) {
 		"CREATE TABLE t (id bigint PRIMARY KEY, a int, b int); CREATE TABLE u (id int); CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n" +
 			"DO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
 		"CREATE STATISTICS t_ab ON a, b FROM t;",
+		"ALTER STATISTICS t_ab SET STATISTICS 300;",
 		"CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING;",
 		"CREATE COLLATION mycoll (locale = 'C');",
 		"GRANT SELECT, UPDATE ON t TO schemagate_app WITH GRANT OPTION; REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC;",
