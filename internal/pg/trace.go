@@ -46,6 +46,10 @@ type traceRel struct {
 	// Plain is set for an ordinary table that nothing of its own runs code or reaches other relations
 	// by data on an INSERT: no user trigger, rule or row security, no foreign key to a partitioned table.
 	Plain bool `json:"plain"`
+	// CTID and IndexCTID are where the relation's pg_class row and, for an index, its pg_index row
+	// were: an update of either (a rename, a rewrite, a change of validity) moves it (see lockedTraceQuery).
+	CTID      string `json:"ctid"`
+	IndexCTID string `json:"ictid"`
 }
 
 type traceLock struct {
@@ -57,7 +61,10 @@ type traceLock struct {
 }
 
 type traceState struct {
-	Rels    []traceRel  `json:"rels"`
+	Rels []traceRel `json:"rels"`
+	// Present lists the locked relations that exist (lockedTraceQuery): those of them not in Rels are
+	// as the state before has them.
+	Present []uint32    `json:"present"`
 	Locks   []traceLock `json:"locks"`
 	Missing []traceItem `json:"missing"` // columns with a fast default (atthasmissing)
 	Invalid []traceItem `json:"invalid"` // invalid indexes
@@ -75,13 +82,23 @@ type traceItem struct {
 // lockedTraceQuery, the only ones a statement can have changed (a rewrite, a scan, a new column or index
 // all lock their relation until the transaction ends). Locked relations are looked up by OID, so a read
 // costs what the statement touched, not the size of the schema.
+//
+// A transaction keeps its locks to its end, so a script of a thousand CREATE INDEX holds a thousand by
+// its last statement, and reading each after every statement made the trace quadratic (25 s for 800
+// indexes, against 2 s untraced). lockedTraceQuery takes, in the setting schemagate.trace (see
+// readLocked), the relations the state before held
+// locks on, with where their pg_class and pg_index rows were ([[oid, ctid, index ctid], ...]), and reads
+// again only those whose row moved (an update: rename, rewrite, validity), those newly locked, and
+// tables (their scan counters, fast defaults and triggers change without an update of their row);
+// "present" says which locked relations still exist.
 const traceTemplate = `WITH lks AS MATERIALIZED (
   SELECT l.locktype, l.relation, l.classid, l.objid, l.mode, l.granted FROM pg_locks l
   WHERE l.pid = pg_backend_pid() AND l.locktype IN ('relation', 'object') AND (l.relation IS NULL OR l.relation >= 16384)
 ),
-lk AS MATERIALIZED (SELECT DISTINCT relation AS oid FROM lks WHERE locktype = 'relation'),
+lk AS MATERIALIZED (SELECT DISTINCT relation AS oid FROM lks WHERE locktype = 'relation'),{{TODO}}
 rel AS MATERIALIZED (
-  SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname, c.relhasrules, c.relrowsecurity FROM {{REL}} JOIN pg_namespace n ON n.oid = c.relnamespace
+  SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname, c.relhasrules, c.relrowsecurity, c.ctid::text AS ctid
+  FROM {{REL}} JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.oid >= 16384 AND c.relkind IN ('r','i','m','p','I','S','t','v','f') AND n.nspname NOT IN ('pg_catalog','information_schema')
     AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'
 )
@@ -89,7 +106,8 @@ SELECT json_build_object(
  'rels', COALESCE((SELECT json_agg(json_build_object('oid', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname),
      'kind', c.relkind, 'filenode', nullif(c.relfilenode, 0)::bigint,
      'seq_scan', CASE WHEN c.relkind IN ('r', 'm', 't', 'p') THEN pg_stat_get_xact_numscans(c.oid) ELSE 0 END,
-     'nsp', c.nspname, 'rel', c.relname,
+     'nsp', c.nspname, 'rel', c.relname, 'ctid', c.ctid,
+     'ictid', CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT i.ctid::text FROM pg_index i WHERE i.indexrelid = c.oid) END,
      'plain', c.relkind = 'r' AND NOT c.relhasrules AND NOT c.relrowsecurity
        AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
        AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
@@ -102,12 +120,23 @@ SELECT json_build_object(
    WHERE c.relkind IN ('r', 'p') AND a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0), '[]'),
  'invalid', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname)))
    FROM rel c JOIN pg_index i ON i.indexrelid = c.oid
-   WHERE c.relkind IN ('i', 'I') AND NOT i.indisvalid), '[]'))`
+   WHERE c.relkind IN ('i', 'I') AND NOT i.indisvalid), '[]'),
+ 'present', {{PRESENT}})`
 
 var (
-	fullTraceQuery   = strings.ReplaceAll(traceTemplate, "{{REL}}", "pg_class c")
-	lockedTraceQuery = strings.ReplaceAll(traceTemplate, "{{REL}}",
-		"lk CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = lk.oid OFFSET 0) c")
+	fullTraceQuery   = strings.NewReplacer("{{REL}}", "pg_class c", "{{TODO}}", "", "{{PRESENT}}", "'[]'::json").Replace(traceTemplate)
+	lockedTraceQuery = strings.NewReplacer("{{REL}}", "todo CROSS JOIN LATERAL (SELECT *, ctid FROM pg_class c WHERE c.oid = todo.oid OFFSET 0) c",
+		"{{TODO}}", `
+known(oid, ctid, ictid) AS (SELECT (e->>0)::oid, e->>1, e->>2 FROM jsonb_array_elements(current_setting('schemagate.trace', true)::jsonb) e),
+present AS MATERIALIZED (
+  SELECT c.oid, c.ctid::text AS ctid, c.relkind FROM lk CROSS JOIN LATERAL (SELECT oid, ctid, relkind FROM pg_class c WHERE c.oid = lk.oid OFFSET 0) c
+),
+todo AS MATERIALIZED (
+  SELECT p.oid FROM present p LEFT JOIN known k ON k.oid = p.oid
+  WHERE k.oid IS NULL OR p.relkind IN ('r', 'p', 'm', 't') OR k.ctid IS DISTINCT FROM p.ctid
+    OR (p.relkind IN ('i', 'I') AND k.ictid IS DISTINCT FROM (SELECT i.ctid::text FROM pg_index i WHERE i.indexrelid = p.oid))
+),`,
+		"{{PRESENT}}", "(SELECT coalesce(json_agg(oid::bigint), '[]') FROM present)").Replace(traceTemplate)
 	// scanCountsQuery reads the scan counters of the session's transaction that are not zero: with a
 	// carried-over state, they are all a new transaction needs to know (the counters are per
 	// transaction, the rest of the state is catalog rows, which reads and rolled-back round trips leave
@@ -126,6 +155,33 @@ func readTrace(ctx context.Context, conn *pgx.Conn, query string) (*traceState, 
 	if err := conn.QueryRow(ctx, query).Scan(&raw); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
+	return decodeTrace(raw)
+}
+
+// readLocked runs lockedTraceQuery with known (see knownLocked), in one round trip. The input goes in a
+// setting of the transaction rather than as a parameter: the server plans a query with parameters anew
+// for each run when it expects that to pay (tens of milliseconds for this one), and plans this one,
+// without, once per session.
+func readLocked(ctx context.Context, conn *pgx.Conn, known string) (*traceState, error) {
+	batch := &pgx.Batch{}
+	batch.Queue("SELECT set_config('schemagate.trace', $1, true)", known)
+	batch.Queue(lockedTraceQuery)
+	res := conn.SendBatch(ctx, batch)
+	defer res.Close()
+	var raw []byte
+	if _, err := res.Exec(); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	if err := res.QueryRow().Scan(&raw); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	if err := res.Close(); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	return decodeTrace(raw)
+}
+
+func decodeTrace(raw []byte) (*traceState, error) {
 	st := &traceState{}
 	if err := json.Unmarshal(raw, st); err != nil {
 		return nil, fmt.Errorf("trace: decode: %w", err)
@@ -205,7 +261,7 @@ func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d t
 			DurationMS: float64(d.Microseconds()) / 1000})
 		return nil
 	}
-	locked, err := readTrace(ctx, t.conn, lockedTraceQuery)
+	locked, err := readLocked(ctx, t.conn, t.prev.knownLocked())
 	if err != nil {
 		return err
 	}
@@ -324,11 +380,41 @@ func plainTarget(shape *insertShape, cur *traceState) bool {
 
 // mergeTrace is prev with the relations locked (and read) in locked brought up to date: their rows,
 // columns and indexes replaced, or removed when the relation is gone. Locks come from locked.
+// knownLocked is lockedTraceQuery's $1: the relations st held locks on, with where their catalog rows
+// were.
+func (st *traceState) knownLocked() string {
+	var b strings.Builder
+	b.WriteByte('[')
+	seen := map[uint32]bool{}
+	for _, l := range st.Locks {
+		if l.Locktype != "relation" || l.OID == nil || seen[*l.OID] {
+			continue
+		}
+		seen[*l.OID] = true
+		r, ok := st.byOID[*l.OID]
+		if !ok {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `[%d,%q,%q]`, r.OID, r.CTID, r.IndexCTID)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// mergeTrace is the state after a statement: prev, with the relations locked read again (locked.Rels),
+// those dropped taken out, and the locked ones that lockedTraceQuery found unchanged kept.
 func mergeTrace(prev, locked *traceState) *traceState {
+	present := set(locked.Present)
 	covered := map[uint32]bool{}
+	for _, r := range locked.Rels {
+		covered[r.OID] = true
+	}
 	for _, l := range locked.Locks {
-		if l.Locktype == "relation" && l.OID != nil {
-			covered[*l.OID] = true
+		if l.Locktype == "relation" && l.OID != nil && !present[*l.OID] {
+			covered[*l.OID] = true // dropped
 		}
 	}
 	cur := &traceState{Locks: locked.Locks, byOID: make(map[uint32]traceRel, len(prev.Rels))}
