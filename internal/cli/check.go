@@ -263,7 +263,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		cfg.Lint.Rules[id] = class
 	}
 	if ps := cfg.Validate(); len(ps) > 0 {
-		return nil, usageErr(ps)
+		return nil, usageErr(a.flagProblems(ps, o))
 	}
 	o.FailOn = cfg.Lint.FailOn
 	return cfg, nil
@@ -326,7 +326,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 			fmt.Fprintf(a.Stderr, format+"\n", cleanArgs(args)...)
 		}
 	}
-	setup, err := readSetup(cfg)
+	setup, err := readSetup(cfg, o.setupFrom())
 	if err != nil {
 		return nil, err
 	}
@@ -698,31 +698,39 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 	}
 }
 
-// readSetup reads database.setup (or --setup): each file parsed into statements; a missing, non-UTF-8
-// or unparseable file is a usage error with its place.
-func readSetup(cfg *config.Config) ([]*migrate.Script, error) {
+// readSetup reads database.setup (or --setup, when from names that flag): each file parsed into
+// statements; a missing, non-UTF-8 or unparseable file is a usage error with its place, and with the
+// flag or the file's line that named it.
+func readSetup(cfg *config.Config, from string) ([]*migrate.Script, error) {
 	var out []*migrate.Script
-	for _, name := range cfg.Database.Setup {
+	for i, name := range cfg.Database.Setup {
+		from := from
+		if from == "" {
+			from = "database.setup"
+			if where := cfg.Where(fmt.Sprintf("database.setup[%d]", i)); where != "" {
+				from = where + ": database.setup"
+			}
+		}
 		b, err := repofs.ReadFile(name)
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) { // not "openat /x.sql: ...": say which file and why
 				err = fmt.Errorf("%s: %w", name, pe.Err)
 			}
-			return nil, usageErr(fmt.Errorf("database.setup: %w", err))
+			return nil, usageErr(fmt.Errorf("%s: %w", from, err))
 		}
 		if !utf8.Valid(b) {
-			return nil, usageErr(fmt.Errorf("database.setup: %s is not valid UTF-8", name))
+			return nil, usageErr(fmt.Errorf("%s: %s is not valid UTF-8", from, name))
 		}
 		src := strings.TrimPrefix(string(b), "\uFEFF")
 		s := &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}
 		for _, st := range s.Statements {
 			if st.Err != nil {
-				return nil, usageErr(fmt.Errorf("database.setup: %s:%d:%d: %s", s.File, st.Err.Pos.Line, st.Err.Pos.Column, st.Err.Message))
+				return nil, usageErr(fmt.Errorf("%s: %s:%d:%d: %s", from, s.File, st.Err.Pos.Line, st.Err.Pos.Column, st.Err.Message))
 			}
 		}
 		if len(s.Statements) == 0 {
-			return nil, usageErr(fmt.Errorf("database.setup: %s holds no SQL statement", name))
+			return nil, usageErr(fmt.Errorf("%s: %s holds no SQL statement", from, name))
 		}
 		out = append(out, s)
 	}

@@ -75,8 +75,30 @@ func readReport(path string) (*report.Report, error) {
 	if r.Tool != "" && r.Tool != "schemagate" {
 		return nil, fmt.Errorf("read report %s: written by %q, not schemagate", path, r.Tool)
 	}
+	// Every report schemagate has written holds these keys (fields came and went around them, and any
+	// other may be missing or unknown): without them, {} or another tool's JSON would be posted as a
+	// report of nothing.
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	var missing []string
+	if r.Tool == "" {
+		missing = append(missing, `"tool": "schemagate"`)
+	}
+	for _, k := range reportKeys {
+		if _, ok := keys[k]; !ok && k != "tool" {
+			missing = append(missing, fmt.Sprintf("%q", k))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("read report %s: not a schemagate report (no %s): give the file check --report-json wrote", path, strings.Join(missing, ", "))
+	}
 	return &r, nil
 }
+
+// reportKeys are the keys of every schemagate report, old or new.
+var reportKeys = []string{"tool", "dir", "ok", "migrations"}
 
 func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if o.Report == "" {

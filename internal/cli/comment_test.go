@@ -150,3 +150,47 @@ func TestCommentWithAnAppToken(t *testing.T) {
 		t.Errorf("without --bot-login: exit %d, %d comments (want a duplicate, 2)\n%s", code, len(fake.Comments(ref)), errOut)
 	}
 }
+
+// TestCommentRefusesWhatIsNoReport: {} used to be posted as a report ("failed, risk safe, 0 new
+// migrations"). A report of an older or newer schemagate, with fields this one lacks or does not know,
+// still posts.
+func TestCommentRefusesWhatIsNoReport(t *testing.T) {
+	fake := githubtest.New(t)
+	repo := "octo-org/octo-repo"
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
+	env := map[string]string{"GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(), "GITHUB_TOKEN": githubtest.Token}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, json, want string
+	}{
+		{"empty object", `{}`, `not a schemagate report (no "tool": "schemagate", "dir", "ok", "migrations")`},
+		{"null", `null`, `not a schemagate report (no "tool": "schemagate", "dir", "ok", "migrations")`},
+		{"empty tool", `{"tool": "", "dir": "db", "ok": true, "migrations": []}`, `not a schemagate report (no "tool": "schemagate")`},
+		{"no migrations", `{"tool": "schemagate", "dir": "db", "ok": true}`, `not a schemagate report (no "migrations")`},
+		{"another tool", `{"tool": "other", "dir": "db", "ok": true, "migrations": []}`, `written by "other", not schemagate`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".json")
+			if err := os.WriteFile(path, []byte(tc.json), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := run(t, env, "comment", "--report", path, "--sha", headSHA)
+			if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d (want %d), want %q in:\n%s", code, ExitUsage, tc.want, errOut)
+			}
+		})
+	}
+	if n := len(fake.Comments(ref)); n != 0 {
+		t.Fatalf("%d comments posted for files that are no report", n)
+	}
+	// The first version's fields only (no approval_risk, dir_given, fail_on...), and one from the future.
+	old := filepath.Join(dir, "old.json")
+	src := `{"tool": "schemagate", "version": "0.1.0", "dir": "db/migrations", "format": "golang-migrate", "risk": "safe", "ok": true,` +
+		`"migrations": [{"version": "1", "name": "a", "file": "db/migrations/1_a.up.sql", "new": true, "status": "applied"}], "duration_ms": 5, "from_the_future": {"x": 1}}`
+	if err := os.WriteFile(old, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, env, "comment", "--report", old, "--sha", headSHA); code != ExitOK || len(fake.Comments(ref)) != 1 {
+		t.Errorf("an older report: exit %d, %d comments\n%s%s", code, len(fake.Comments(ref)), out, errOut)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -113,10 +114,14 @@ func (a *App) deployEnv(file, name string) (*config.Config, *config.Environment,
 	}
 	env := cfg.Environments[name]
 	if env == nil {
-		var names []string
-		for n := range cfg.Environments {
-			names = append(names, n)
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) { // only the default file may be missing
+			return nil, nil, usageErr(fmt.Errorf("no %s here: environment %q is read from it; create one with a section "+
+				"environments: %s: (windows, snapshot…: see Deploy in the README), or give --config FILE", file, name, name))
 		}
+		if len(cfg.Environments) == 0 {
+			return nil, nil, usageErr(fmt.Errorf("%s: no environment %q: none is configured; add a section environments: %s:", file, name, name))
+		}
+		names := slices.Sorted(maps.Keys(cfg.Environments))
 		return nil, nil, usageErr(fmt.Errorf("%s: no environment %q (configured: %s)", file, name, strings.Join(names, ", ")))
 	}
 	if err := env.Validate(name); err != nil {
@@ -614,7 +619,7 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 			return nil, err
 		}
 		fmt.Fprintf(a.Stderr, "schemagate: generating downs on a throwaway PostgreSQL (pending migrations without one: %d)\n", missing)
-		setup, err := readSetup(cfg)
+		setup, err := readSetup(cfg, "")
 		if err != nil {
 			return nil, err
 		}

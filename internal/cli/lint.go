@@ -43,6 +43,9 @@ type LintOptions struct {
 	changed func(name string) bool
 	// dirDefault says Dir is the default ./migrations, neither given nor configured.
 	dirDefault bool
+	// dirFrom names the setting Dir came from when no --dir gave it ("schemagate.yml:3: dir",
+	// "SCHEMAGATE_DIR"), for the messages.
+	dirFrom string
 	// warnings are the folder read's: files its tool would not read, or reads otherwise than expected.
 	warnings []string
 }
@@ -212,7 +215,13 @@ func (a *App) lintFileConfig(o *LintOptions) (lint.DeployTimeouts, error) {
 		changed = func(string) bool { return false }
 	}
 	if o.Dir == "" && len(o.Files) == 0 && cfg.Dir != "" {
-		o.Dir = cfg.Dir
+		o.Dir, o.dirFrom = cfg.Dir, "SCHEMAGATE_DIR"
+		if a.Getenv("SCHEMAGATE_DIR") == "" {
+			o.dirFrom = "dir"
+			if where := cfg.Where("dir"); where != "" {
+				o.dirFrom = where + ": dir"
+			}
+		}
 	}
 	if o.Dir == "" && len(o.Files) == 0 {
 		o.Dir, o.dirDefault = "migrations", true // as check, gate and deploy do
@@ -292,7 +301,11 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		if st, err := os.Stat(o.Dir); o.dirDefault && (err != nil || !st.IsDir()) {
 			return nil, usageErr(errors.New("nothing to lint: no ./migrations folder here; give --dir DIR or FILE arguments (or set dir in schemagate.yml)"))
 		} else if err != nil || !st.IsDir() {
-			return nil, usageErr(fmt.Errorf("--dir %s: not a directory", o.Dir))
+			from := "--dir"
+			if o.dirFrom != "" {
+				from = o.dirFrom
+			}
+			return nil, usageErr(fmt.Errorf("%s %s: not a directory", from, o.Dir))
 		}
 		set, err := migrate.ReadDir(o.Dir, format)
 		if err != nil {

@@ -193,3 +193,30 @@ func TestLintDirCarriesStateAcrossMigrations(t *testing.T) {
 		t.Errorf("PRIMARY KEY USING INDEX of an index built in an earlier migration:\n%s\n%s", out, errs)
 	}
 }
+
+// A dir from schemagate.yml that is no folder used to be blamed on --dir, without the file's line.
+func TestLintDirFromConfigNamesItsPlace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := writeSQL(t, dir, "schemagate.yml", "format: golang-migrate\ndir: nonexistent\n")
+	none := filepath.Join(dir, "nonexistent")
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"file", nil, []string{"--config", cfg}, "schemagate: " + cfg + ":2: dir " + none + ": not a directory\n"},
+		{"environment", map[string]string{"SCHEMAGATE_DIR": "elsewhere"}, []string{"--config", cfg}, "schemagate: SCHEMAGATE_DIR elsewhere: not a directory\n"},
+		{"flag", nil, []string{"--config", cfg, "--dir", none}, "schemagate: --dir " + none + ": not a directory\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errs := run(t, tt.env, append([]string{"lint"}, tt.args...)...)
+			if code != ExitUsage || errs != tt.want {
+				t.Errorf("exit %d (want %d)\nstderr: %q\nwant    %q", code, ExitUsage, errs, tt.want)
+			}
+		})
+	}
+}

@@ -78,7 +78,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return usageErr(err)
 			}
-			setup, err := readSetup(cfg)
+			setup, err := readSetup(cfg, o.setupFrom())
 			if err != nil {
 				return err
 			}

@@ -104,7 +104,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	if cmd == root && !isUsage(err) {
 		// The root command runs nothing: its error is cobra's own, an unknown command.
-		err = flagError{err}
+		err = flagError{suggest(root, args, err)}
 	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
@@ -139,6 +139,19 @@ func (a *App) printHint(err error) {
 	}
 }
 
+// suggest adds the commands the unknown one may have meant to cobra's error for it, on a line of their
+// own. (cobra's own suggestions, "\n\nDid you mean this?\n\t...", are off: their blank line is no break
+// that cleanMessage keeps, and would be printed escaped.)
+func suggest(root *cobra.Command, args []string, err error) error {
+	if len(args) == 0 || !strings.HasPrefix(err.Error(), "unknown command ") {
+		return err
+	}
+	if s := root.SuggestionsFor(args[0]); len(s) > 0 {
+		return fmt.Errorf("%w\n  did you mean %s?", err, strings.Join(s, " or "))
+	}
+	return err
+}
+
 type flagError struct{ error }
 
 // usageArgs makes the argument-count errors of cmd's subcommands (cobra.NoArgs' "unknown command",
@@ -171,9 +184,11 @@ func (a *App) rootCmd() *cobra.Command {
 		Long: `schemagate rehearses migrations on a throwaway PostgreSQL, proves each one reversible,
 classifies every statement safe / caution / dangerous, reports on the pull request, enforces DBA
 approval, and deploys inside maintenance windows with a snapshot and automatic rollback.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Version:       a.Version,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
+		DisableSuggestions:         true, // see suggest
+		SuggestionsMinimumDistance: 2,
+		Version:                    a.Version,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	for _, c := range []*cobra.Command{

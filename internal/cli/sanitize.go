@@ -14,10 +14,11 @@ import (
 // Any of these may hold a newline (a quoted identifier, a file name, RAISE EXCEPTION E'...\n...') that
 // starts a line of its own, read by GitHub Actions as a workflow command (::add-mask::, ::error::), or a
 // terminal escape (ESC [2J). The data of every text line is printed with its control characters
-// escaped, as \n, \r, \x1b, and so are the invisible format characters (a byte-order mark, zero-width
+// escaped, as \n, \r, \t, \x1b, and so are the invisible format characters (a byte-order mark, zero-width
 // spaces, bidi controls) as \ufeff, \u202e; JSON, Markdown and SARIF escape in their own ways.
 
-// clean escapes the control characters (and bytes that are not UTF-8) of s; tabs stay.
+// clean escapes the control characters (and bytes that are not UTF-8) of s, tabs too: a tab in a file name
+// or a server's hint is the text's, not the layout's.
 func clean(s string) string {
 	if !needsCleaning(s) {
 		return s
@@ -33,7 +34,7 @@ func clean(s string) string {
 		case r == '\r':
 			b.WriteString(`\r`)
 		case r == '\t':
-			b.WriteRune(r)
+			b.WriteString(`\t`)
 		case r < 0x80 && unicode.IsControl(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
@@ -50,7 +51,7 @@ func clean(s string) string {
 
 func needsCleaning(s string) bool {
 	for _, r := range s {
-		if (unicode.IsControl(r) && r != '\t') || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
 			return true
 		}
 	}
@@ -88,10 +89,10 @@ var lineBreaks = []string{"\n  ", "\n\t", "\nhint: "}
 func cleanMessage(s string) string {
 	var b strings.Builder
 	for {
-		i := -1
+		i, brk := -1, ""
 		for _, br := range lineBreaks {
 			if j := strings.Index(s, br); j >= 0 && (i < 0 || j < i) {
-				i = j
+				i, brk = j, br
 			}
 		}
 		if i < 0 {
@@ -105,6 +106,9 @@ func cleanMessage(s string) string {
 		} else {
 			b.WriteByte('\n')
 		}
+		// The rest of the break ("  ", a tab, "hint: ") is the message's layout: it stays as it is.
+		b.WriteString(brk[1:])
+		s = s[len(brk)-1:]
 	}
 }
 

@@ -164,3 +164,31 @@ func TestTextOutputShowsInvisibleCharacters(t *testing.T) {
 		t.Errorf("clean: %q", got)
 	}
 }
+
+// TestTextOutputEscapesTabs: a tab in what the text output quotes (a file name, a server's hint) used to
+// be printed raw, unlike every other control character; the tab that indents one of schemagate's own
+// lines (pgx's list of addresses) stays.
+func TestTextOutputEscapesTabs(t *testing.T) {
+	if got, want := cleanError(errors.New("connect: failed:\n\t127.0.0.1:1 (a\tb): dial error")), "connect: failed:\n\t127.0.0.1:1 (a\\tb): dial error"; got != want {
+		t.Errorf("cleanError = %q, want %q", got, want)
+	}
+	dir := t.TempDir()
+	writeSQL(t, dir, "1_tab\tname.up.sql", "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
+	code, out, errOut := lintRun(t, "--dir", dir, "--fail-on", "never")
+	if code != ExitOK || !strings.Contains(out, `1_tab\tname.up.sql:1:1:`) || strings.Contains(out+errOut, "\t") {
+		t.Errorf("lint: exit %d, want the file name's tab escaped\n%s%s", code, out, errOut)
+	}
+
+	requirePG(t)
+	mig := t.TempDir()
+	writeSQL(t, mig, "1_tab\tname.up.sql", "DO $$BEGIN RAISE EXCEPTION 'x' USING HINT = E'a\\tb'; END$$;\n")
+	code, out, errOut = run(t, nil, "check", "-q", "--dir", mig)
+	for _, want := range []string{`1_tab\tname  (`, `1_tab\tname.up.sql:1:6: error: x`, `hint: a\tb`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check: exit %d, want %q\n%s%s", code, want, out, errOut)
+		}
+	}
+	if strings.Contains(out+errOut, "\t") {
+		t.Errorf("check: a raw tab in the output:\n%s%s", out, errOut)
+	}
+}

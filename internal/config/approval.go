@@ -24,8 +24,9 @@ type Approval struct {
 	// DBAUsers are logins that may approve any migration, in addition to the CODEOWNERS owners. They are
 	// the fallback when the token cannot read team membership (the Actions GITHUB_TOKEN).
 	DBAUsers []string `yaml:"dba_users" json:"dba_users,omitempty"`
-	// DBATeams are teams ("org/team" on GitHub, group path on GitLab) whose members may approve any
-	// migration, in addition to the CODEOWNERS owners.
+	// DBATeams are teams whose members may approve any migration, in addition to the CODEOWNERS owners:
+	// "org/team" on GitHub, the group's full path on GitLab ("acme/dba"). A GitLab top-level group goes
+	// in dba_users, where "@name" may be a user or a group, as in GitLab's CODEOWNERS.
 	DBATeams []string `yaml:"dba_teams" json:"dba_teams,omitempty"`
 	// StaleOnPush makes an approval count only on the head commit it was given on (default true).
 	StaleOnPush *bool `yaml:"stale_on_push" json:"stale_on_push,omitempty"`
@@ -64,7 +65,7 @@ func (a Approval) Validate() Problems {
 	default:
 		add("require", "unknown value %q (want risky, dangerous, always or never)", a.Require)
 	}
-	if a.Approvals < 0 {
+	if a.Approvals < 0 { // 0 is the default when unset: Parse refuses one written in the file
 		add("approvals", "must be at least 1, not %d", a.Approvals)
 	}
 	for i, u := range a.DBAUsers {
@@ -74,15 +75,28 @@ func (a Approval) Validate() Problems {
 		}
 	}
 	for i, t := range a.DBATeams {
-		if !strings.Contains(strings.TrimPrefix(t, "@"), "/") && !strings.HasPrefix(t, "@") {
-			continue // a GitLab top-level group
-		}
-		if strings.HasSuffix(t, "/") || strings.Contains(t, " ") {
-			add(fmt.Sprintf("dba_teams[%d]", i), "%q is not a team (want org/team)", t)
+		if !isTeam(t) {
+			add(fmt.Sprintf("dba_teams[%d]", i), "%q is not a team: want org/team on GitHub, the group's full path on GitLab "+
+				"(group/subgroup); a GitLab top-level group goes in dba_users, as @name may be a user or a group there", t)
 		}
 	}
 	if strings.HasPrefix(a.CodeownersPath, "/") || strings.Contains(a.CodeownersPath, "..") {
 		add("codeowners_path", "%q must be a path inside the repository, like .github/CODEOWNERS", a.CodeownersPath)
 	}
 	return ps
+}
+
+// isTeam reports whether t names a team with its organization or parent group ("acme/dba",
+// "@acme/dba", "acme/db/oncall"): a single name would be taken for a user on GitHub.
+func isTeam(t string) bool {
+	parts := strings.Split(strings.TrimPrefix(t, "@"), "/")
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.ContainsAny(p, " \t") {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,7 @@ func TestApprovalDefaults(t *testing.T) {
 }
 
 func TestApprovalValidate(t *testing.T) {
-	good := Approval{Require: "always", Approvals: 2, DBAUsers: []string{"@dora", "dan"}, DBATeams: []string{"acme/dba", "dbas"}, CodeownersPath: ".github/CODEOWNERS"}
+	good := Approval{Require: "always", Approvals: 2, DBAUsers: []string{"@dora", "dan"}, DBATeams: []string{"acme/dba", "@acme/dba", "acme/db/oncall"}, CodeownersPath: ".github/CODEOWNERS"}
 	if ps := good.Validate(); len(ps) != 0 {
 		t.Errorf("valid policy: %v", ps)
 	}
@@ -43,5 +44,70 @@ func TestApprovalFromYAML(t *testing.T) {
 	a := cfg.Approval
 	if a.RequireLevel() != RequireDangerous || a.Needed() != 2 || a.Stale() || a.DBAUsers[0] != "dora" || a.DBATeams[0] != "acme/dba" || a.CodeownersPath != "docs/CODEOWNERS" {
 		t.Errorf("approval = %+v", a)
+	}
+}
+
+// approvals: 0 used to pass (it reads as the unset default, 1) while -1 was refused.
+func TestApprovalsZeroRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{name: "zero", src: "approval:\n  approvals: 0\n", want: "schemagate.yml:2: approval.approvals: must be at least 1, not 0"},
+		{name: "negative", src: "approval:\n  approvals: -1\n", want: "schemagate.yml:2: approval.approvals: must be at least 1, not -1"},
+		{name: "flow", src: "approval: {require: always, approvals: 0}\n", want: "schemagate.yml:1: approval.approvals: must be at least 1, not 0"},
+		{name: "one", src: "approval:\n  approvals: 1\n"},
+		{name: "unset", src: "approval:\n  require: always\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := Parse("schemagate.yml", []byte(tc.src), Default())
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != "invalid configuration: "+tc.want {
+				t.Errorf("err = %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// A team without its organization ("dba") used to pass: on GitHub it is taken for a user, and a DBA
+// team's members could never approve.
+func TestDBATeamsWantOrgSlashTeam(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, team string
+		ok         bool
+	}{
+		{name: "org/team", team: "acme/dba", ok: true},
+		{name: "at org/team", team: "@acme/dba", ok: true},
+		{name: "gitlab subgroup", team: "acme/db/oncall", ok: true},
+		{name: "no slash", team: "noslash"},
+		{name: "at no slash", team: "@dbas"},
+		{name: "trailing slash", team: "acme/"},
+		{name: "leading slash", team: "/dba"},
+		{name: "empty segment", team: "acme//dba"},
+		{name: "space", team: "acme/d ba"},
+		{name: "empty", team: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := fmt.Sprintf("approval:\n  dba_teams:\n    - %q\n", tc.team)
+			err := Parse("schemagate.yml", []byte(src), Default())
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			want := fmt.Sprintf("schemagate.yml:3: approval.dba_teams[0]: %q is not a team: want org/team on GitHub, the group's full path on GitLab", tc.team)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("err = %v\nwant %s", err, want)
+			}
+		})
 	}
 }

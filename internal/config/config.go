@@ -2,7 +2,11 @@
 // Validate reports every problem at once, each with its place in the file.
 package config
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Config is the whole of schemagate.yml.
 type Config struct {
@@ -18,6 +22,20 @@ type Config struct {
 	Approval Approval `yaml:"approval" json:"approval,omitempty"`
 	// Environments are the deploy targets, by name.
 	Environments map[string]*Environment `yaml:"environments" json:"environments,omitempty"`
+
+	// file and lines are where Parse read the settings: the file's name and the line of each dotted path.
+	file  string
+	lines map[string]int
+}
+
+// Where is the place of a setting, by dotted path ("dir", "database.pg_version"), in the file Parse read
+// it from: "schemagate.yml:3", or "" when the file does not set it.
+func (c *Config) Where(path string) string {
+	path = strings.NewReplacer("[", ".", "]", "").Replace(path)
+	if l, ok := c.lines[path]; ok && c.file != "" {
+		return fmt.Sprintf("%s:%d", c.file, l)
+	}
+	return ""
 }
 
 // Database configures the throwaway database.

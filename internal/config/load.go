@@ -143,10 +143,17 @@ func Parse(file string, data []byte, cfg *Config) error {
 	}
 	lines := map[string]int{}
 	indexLines(&root, "", lines)
+	cfg.file, cfg.lines = file, lines
 	// A major version written with its minor (pg_version: 14.2) would be cut to 14 without a word.
 	if v := nodeAt(&root, "database", "pg_version"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!float" {
 		major, _, _ := strings.Cut(v.Value, ".")
 		probs = append(probs, Problem{File: file, Line: v.Line, Msg: fmt.Sprintf("database.pg_version: %s is not a major version (write %s)", v.Value, major)})
+	}
+	// approvals: 0 decodes as the unset default (1): written in the file, it is refused as -1 is.
+	if v := nodeAt(&root, "approval", "approvals"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!int" {
+		if n, err := strconv.Atoi(v.Value); err == nil && n == 0 {
+			probs = append(probs, Problem{File: file, Line: v.Line, Path: "approval.approvals", Msg: "must be at least 1, not 0"})
+		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -154,10 +161,12 @@ func Parse(file string, data []byte, cfg *Config) error {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, e := range te.Errors {
-				probs = append(probs, Problem{File: file, Line: yamlLine(e), Msg: cleanYAMLError(e)})
+				line := yamlLine(e)
+				probs = append(probs, Problem{File: file, Line: line, Path: valuePath(&root, line, e), Msg: cleanYAMLError(e)})
 			}
 		} else {
-			probs = append(probs, Problem{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())})
+			line := yamlLine(err.Error())
+			probs = append(probs, Problem{File: file, Line: line, Path: valuePath(&root, line, err.Error()), Msg: cleanYAMLError(err.Error())})
 		}
 	}
 	// A second document (after ---) would be ignored: say so rather than lose its settings.
@@ -343,6 +352,70 @@ func indexLines(n *yaml.Node, prefix string, out map[string]int) {
 	}
 }
 
+// valuePath names the setting whose value the decoder could not read ("line 3: cannot unmarshal !!str
+// `abc` into time.Duration"): the dotted path of the value at that line, the one the message quotes
+// when several share the line ({lock_timeout: 5s, max_wait: abc}). It is empty when the message quotes
+// no value (an unknown field names itself) or no single value fits.
+func valuePath(root *yaml.Node, line int, msg string) string {
+	m := yamlValue.FindStringSubmatch(msg)
+	if m == nil || line == 0 {
+		return ""
+	}
+	quoted := strings.Trim(m[1], " `")
+	matches := func(v *yaml.Node) bool {
+		if v.Kind != yaml.ScalarNode || m[1] == "" {
+			return (v.Kind != yaml.ScalarNode) == (m[1] == "") // a mapping or list where a value belongs: the message quotes none
+		}
+		if p, ok := strings.CutSuffix(quoted, "..."); ok && len(v.Value) > 10 { // the decoder cuts long values
+			return strings.HasPrefix(v.Value, p)
+		}
+		return v.Value == quoted
+	}
+	var found []string
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		join := func(k string) string {
+			if prefix == "" {
+				return k
+			}
+			return prefix + "." + k
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, prefix)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if v.Line == line && matches(v) {
+					found = append(found, join(k.Value))
+				}
+				walk(v, join(k.Value))
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if c.Line == line && matches(c) {
+					found = append(found, join(strconv.Itoa(i)))
+				}
+				walk(c, join(strconv.Itoa(i)))
+			}
+		}
+	}
+	walk(root, "")
+	// A block mapping or list starts at the line of its first entry: the entry, not its parent, is meant.
+	var innermost []string
+	for _, p := range found {
+		if !slices.ContainsFunc(found, func(q string) bool { return strings.HasPrefix(q, p+".") }) {
+			innermost = append(innermost, p)
+		}
+	}
+	if len(innermost) != 1 {
+		return ""
+	}
+	return innermost[0]
+}
+
 func yamlLine(msg string) int {
 	// "yaml: line 3: field foo not found in type config.Config" / "line 3: cannot unmarshal ..."
 	i := strings.Index(msg, "line ")
@@ -386,6 +459,7 @@ func cleanYAMLError(msg string) string {
 }
 
 var (
+	yamlValue    = regexp.MustCompile("cannot unmarshal !!\\w+( `[^`]*`)? into ")
 	yamlType     = regexp.MustCompile(` in type config\.(\w+)`)
 	yamlDuration = regexp.MustCompile("^cannot unmarshal !!\\w+ (`[^`]*`|\\S+) into time\\.Duration$")
 )

@@ -48,7 +48,7 @@ environments:
 		"schemagate.yml:11: lint.rules.set-not-null: unknown class \"fatal\"",
 		"schemagate.yml:12: lint.rules.drop-tabel: unknown rule id \"drop-tabel\" (did you mean \"drop-table\"?)",
 		"schemagate.yml:13: field unknown_top not found at the top level",
-		"schemagate.yml:16: want a duration such as 90s, 5m or 2h30m, got 2x", // once, not also "must be positive"
+		"schemagate.yml:16: environments.prod.lock_timeout: want a duration such as 90s, 5m or 2h30m, got 2x", // once, not also "must be positive"
 		"schemagate.yml:19: environments.prod.windows.0.cron: \"0 25 * * *\": end of range (25) above maximum (23)",
 	}
 	msg := err.Error()
@@ -95,7 +95,7 @@ lint:
 	want := []string{
 		"schemagate.yml:2: format: unknown migration format \"flywayy\"",
 		"schemagate.yml:3: dir: set twice (line 1 and line 3): keep one",
-		"schemagate.yml:8: want a duration such as 90s, 5m or 2h30m, got 2x",
+		"schemagate.yml:8: environments.prod.lock_timeout: want a duration such as 90s, 5m or 2h30m, got 2x",
 		"schemagate.yml:12: environments.prod.windows: set twice (line 9 and line 12): keep one",
 		"schemagate.yml:15: environments.prod.lock_timeout: set twice (line 8 and line 15): keep one",
 		"schemagate.yml:19: lint.fail_on: unknown value \"sometimes\"",
@@ -158,5 +158,35 @@ func TestRehearsalStatementTimeout(t *testing.T) {
 		if got := cfg.Database.RehearsalStatementTimeout(); got != want {
 			t.Errorf("%q: %s, want %s", src, got, want)
 		}
+	}
+}
+
+// A value that does not decode used to be reported without its key ("schemagate.yml:2: want a
+// duration such as 90s, 5m or 2h30m, got abc"), unlike every other problem.
+func TestTypeErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{name: "duration", src: "database:\n  statement_timeout: abc\n",
+			want: "schemagate.yml:2: database.statement_timeout: want a duration such as 90s, 5m or 2h30m, got abc"},
+		{name: "window duration", src: "environments:\n  prod:\n    snapshot: {kind: none}\n    windows:\n      - cron: \"0 3 * * *\"\n        duration: soon\n",
+			want: "schemagate.yml:6: environments.prod.windows.0.duration: want a duration such as 90s, 5m or 2h30m, got soon"},
+		{name: "flow mapping", src: "environments:\n  prod: {snapshot: {kind: none}, lock_timeout: 5s, max_wait: later}\n",
+			want: "schemagate.yml:2: environments.prod.max_wait: want a duration such as 90s, 5m or 2h30m, got later"},
+		{name: "long value cut by the decoder", src: "database:\n  statement_timeout: ten minutes or so\n",
+			want: "schemagate.yml:2: database.statement_timeout: want a duration such as 90s, 5m or 2h30m, got ten min..."},
+		{name: "integer", src: "database:\n  pg_version: fifteen\n",
+			want: "schemagate.yml:2: database.pg_version: cannot unmarshal !!str `fifteen` into int"},
+		{name: "list for a duration", src: "database:\n  statement_timeout: [1s]\n",
+			want: "schemagate.yml:2: database.statement_timeout: cannot unmarshal !!seq into time.Duration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := Parse("schemagate.yml", []byte(tc.src), Default())
+			if err == nil || err.Error() != "invalid configuration: "+tc.want {
+				t.Errorf("err = %v\nwant %s", err, tc.want)
+			}
+		})
 	}
 }

@@ -65,6 +65,12 @@ var enums = map[string][]any{
 	"environments.*.maintenance.off.webhook.method": {"GET", "POST", "PUT", "PATCH", "DELETE"},
 }
 
+// minimums and patterns are the bounds Validate sets on numbers and strings, by dotted path.
+var (
+	minimums = map[string]int{"approval.approvals": 1}
+	patterns = map[string]string{"approval.dba_teams[]": `^@?[^/\s]+(/[^/\s]+)+$`}
+)
+
 func init() {
 	f := []any{string(migrate.FormatAuto)}
 	for _, x := range migrate.Formats {
@@ -82,6 +88,12 @@ func schemaFor(typ reflect.Type, path string, docs map[string]string) map[string
 	out := map[string]any{}
 	if e, ok := enums[path]; ok {
 		out["enum"] = e
+	}
+	if m, ok := minimums[path]; ok {
+		out["minimum"] = m
+	}
+	if p, ok := patterns[path]; ok {
+		out["pattern"] = p
 	}
 	if typ == reflect.TypeOf(time.Duration(0)) {
 		out["type"] = "string"

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCheckNamesTheFlag: a bad value given by a flag or an environment variable used to be reported as
+// the configuration's ("invalid configuration: database.pg_version: ..."), sending the user to a file that
+// does not hold it.
+func TestCheckNamesTheFlag(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "m")
+	if err := os.Mkdir(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, mig, "1_a.up.sql", "CREATE TABLE t (id bigint);\n")
+	empty := writeSQL(t, dir, "empty.sql", "-- nothing\n")
+	cfg := writeSQL(t, dir, "schemagate.yml", "database:\n  setup: [empty.sql]\n")
+	const noServer = "postgres://127.0.0.1:1/x" // the setup is read before any server is reached
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"--pg-version", nil, []string{"--pg-version", "99"}, "schemagate: --pg-version: PostgreSQL version 99 is not supported (want 10 to 19)\n"},
+		{"SCHEMAGATE_PG_VERSION", map[string]string{"SCHEMAGATE_PG_VERSION": "9"}, nil, "schemagate: SCHEMAGATE_PG_VERSION: PostgreSQL version 9 is not supported (want 10 to 19)\n"},
+		{"--provider", nil, []string{"--provider", "podman"}, "schemagate: --provider: unknown provider \"podman\" (want auto, local, docker or url)\n"},
+		{"--format", nil, []string{"--format", "flywayy"}, "schemagate: --format: unknown migration format \"flywayy\""},
+		{"--rule", nil, []string{"--rule", "drop-tabel=off"}, "schemagate: --rule: unknown rule id \"drop-tabel\" (did you mean \"drop-table\"?)\n"},
+		{"--setup", nil, []string{"--setup", empty, "--database-url", noServer}, "schemagate: --setup: " + empty + " holds no SQL statement\n"},
+		{"database.setup", nil, []string{"--config", cfg, "--database-url", noServer}, "schemagate: " + cfg + ":2: database.setup: " + empty + " holds no SQL statement\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"check", "-q", "--dir", mig, "--no-trace"}, tt.args...)
+			code, _, errs := run(t, tt.env, args...)
+			if code != ExitUsage || !strings.HasPrefix(errs, tt.want) {
+				t.Errorf("exit %d (want %d)\nstderr: %q\nwant    %q", code, ExitUsage, errs, tt.want)
+			}
+		})
+	}
+}
+
+// TestDeployWithoutConfigFile: deploy --env with no schemagate.yml at all used to say
+// `schemagate.yml: no environment "production" (configured: )`.
+func TestDeployWithoutConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, cmd := range []string{"deploy", "window"} {
+		code, _, errs := run(t, nil, cmd, "--env", "production")
+		want := `schemagate: no schemagate.yml here: environment "production" is read from it; create one with a section environments: production: (windows, snapshot…: see Deploy in the README), or give --config FILE` + "\n"
+		if code != ExitUsage || errs != want {
+			t.Errorf("%s: exit %d\nstderr: %q\nwant    %q", cmd, code, errs, want)
+		}
+	}
+	writeSQL(t, dir, "schemagate.yml", "dir: db\n")
+	code, _, errs := run(t, nil, "deploy", "--env", "production")
+	if want := `schemagate: schemagate.yml: no environment "production": none is configured; add a section environments: production:` + "\n"; code != ExitUsage || errs != want {
+		t.Errorf("no environments: exit %d\nstderr: %q\nwant    %q", code, errs, want)
+	}
+	writeSQL(t, dir, "schemagate.yml", "environments:\n  staging: {snapshot: {kind: none}}\n  qa: {snapshot: {kind: none}}\n")
+	code, _, errs = run(t, nil, "deploy", "--env", "production")
+	if want := `schemagate: schemagate.yml: no environment "production" (configured: qa, staging)` + "\n"; code != ExitUsage || errs != want {
+		t.Errorf("other environments: exit %d\nstderr: %q\nwant    %q", code, errs, want)
+	}
+}
