@@ -430,3 +430,16 @@ func BenchmarkTraceIndexes(b *testing.B) {
 		}
 	}
 }
+
+// TestTraceChangeUnderHeldLock: a relation the transaction has already locked is read again only when
+// its catalog rows moved (see lockedTraceQuery), so a rename and then a REINDEX under the lock the
+// rename took (no new lock for the REINDEX) must still show as a rewrite of the index, by its new name.
+func TestTraceChangeUnderHeldLock(t *testing.T) {
+	ev := traceOne(t, "ALTER INDEX t_pkey RENAME TO t_key;\nREINDEX INDEX t_key;\nALTER INDEX t_key SET (fillfactor = 50);")
+	if len(ev) != 3 || !slices.Contains(ev[1].Rewritten, "public.t_key") {
+		t.Fatalf("REINDEX under the rename's lock: want public.t_key rewritten, got %+v", ev)
+	}
+	if len(ev[2].Rewritten) != 0 || len(ev[2].Locks) != 0 {
+		t.Fatalf("ALTER INDEX SET (fillfactor) under a held AccessExclusiveLock: want nothing new, got %+v", ev[2])
+	}
+}
