@@ -127,7 +127,7 @@ func (s *Schedule) Open(t time.Time) (Interval, bool) {
 	for _, w := range s.windows {
 		longest = max(longest, w.dur)
 	}
-	for _, iv := range s.intervals(t.Add(-longest-48*time.Hour), t.Add(48*time.Hour)) {
+	for _, iv := range s.intervals(t.Add(-longest-48*time.Hour), t.Add(48*time.Hour), t.Add(searchDays*24*time.Hour)) {
 		if iv.Contains(t) {
 			return iv, true
 		}
@@ -150,19 +150,33 @@ func (s *Schedule) Next(t time.Time, n int) []Interval {
 		longest = max(longest, w.dur)
 	}
 	var out []Interval
+	horizon := t.Add(searchDays * 24 * time.Hour)
 	from := t.Add(-longest - 48*time.Hour) // a window open at t may have opened that long ago
 	for day := 0; day < searchDays && len(out) < n; day += 7 {
 		to := t.Add(time.Duration(day+7) * 24 * time.Hour)
-		for _, iv := range s.intervals(from, to) {
-			if !iv.End.After(t) || (len(out) > 0 && !iv.Start.After(out[len(out)-1].Start)) {
+		if !from.Before(horizon) {
+			break
+		}
+		ivs := s.intervals(from, to, horizon)
+		for _, iv := range ivs {
+			if !iv.End.After(t) {
 				continue
 			}
-			out = append(out, iv)
+			if k := len(out) - 1; k >= 0 && !iv.Start.After(out[k].End) {
+				// The rest of a window already listed (intervals follows a chain of overlapping
+				// occurrences past the range it was asked for).
+				out[k].End = maxTime(out[k].End, iv.End)
+				continue
+			}
 			if len(out) == n {
 				break
 			}
+			out = append(out, iv)
 		}
 		from = to
+		if k := len(ivs) - 1; k >= 0 && ivs[k].End.After(to) {
+			from = ivs[k].End // what starts before it is part of it
+		}
 	}
 	return out
 }
@@ -188,14 +202,41 @@ func (s *Schedule) Blackout(t time.Time) (Blackout, bool) {
 	return Blackout{}, false
 }
 
-// intervals returns the open intervals whose start falls in [from, to), merged and with blackouts removed.
-func (s *Schedule) intervals(from, to time.Time) []Interval {
+// intervals returns the open intervals whose start falls in [from, to), merged and with blackouts
+// removed. Occurrences that overlap (every 2 hours for 3 hours) make one window: the last one is followed
+// past to while later occurrences start before it ends, up to limit (searchDays after the time asked
+// about), so that it ends where the chain ends whatever range it was asked for (Open and Next agree).
+func (s *Schedule) intervals(from, to, limit time.Time) []Interval {
 	var raw []Interval
-	for _, w := range s.windows {
-		for _, st := range w.starts(from, to) {
-			raw = append(raw, Interval{Start: st, End: st.Add(w.dur)})
+	add := func(from, to time.Time) {
+		for _, w := range s.windows {
+			for _, st := range w.starts(from, to) {
+				raw = append(raw, Interval{Start: st, End: st.Add(w.dur)})
+			}
 		}
 	}
+	add(from, to)
+	for {
+		merged := mergeIntervals(raw)
+		if len(merged) == 0 {
+			return nil
+		}
+		last := merged[len(merged)-1].End
+		if !last.After(to) || !to.Before(limit) {
+			return s.cut(merged)
+		}
+		// A week at a time: a chain of short windows would otherwise take one step per occurrence.
+		next := maxTime(last, to.Add(7*24*time.Hour))
+		if next.After(limit) {
+			next = limit
+		}
+		add(to, next)
+		to = next
+	}
+}
+
+// mergeIntervals sorts intervals by start and merges those that overlap or touch.
+func mergeIntervals(raw []Interval) []Interval {
 	sort.Slice(raw, func(i, j int) bool { return raw[i].Start.Before(raw[j].Start) })
 	var merged []Interval
 	for _, iv := range raw {
@@ -207,7 +248,7 @@ func (s *Schedule) intervals(from, to time.Time) []Interval {
 		}
 		merged = append(merged, iv)
 	}
-	return s.cut(merged)
+	return merged
 }
 
 // cut removes the blackout periods from the intervals.
@@ -229,6 +270,13 @@ func (s *Schedule) cut(ivs []Interval) []Interval {
 		ivs = out
 	}
 	return ivs
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (s *Schedule) blackedOut(t time.Time) bool {

@@ -216,3 +216,36 @@ func TestScheduleSteppedDayFieldsCombineWithAnd(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleOverlappingOccurrences: occurrences of a window that overlap make one window, in Open and
+// Next alike: 01:00 and 03:00 for three hours are open from 01:00 to 06:00; every two hours for three
+// hours is a window that never closes, which ends at the search horizon, listed once.
+func TestScheduleOverlappingOccurrences(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)
+	s, err := NewSchedule(&config.Environment{TimeZone: "UTC", Windows: []config.Window{{Cron: "0 1,3 * * *", Duration: 3 * time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, ok := s.Open(now)
+	want := Interval{Start: time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	if !ok || open != want {
+		t.Fatalf("Open = %v %v, want %v", open, ok, want)
+	}
+	next := s.Next(now, 3)
+	if len(next) != 3 || next[0] != want || next[1].Start != want.Start.Add(24*time.Hour) || next[1].End != want.End.Add(24*time.Hour) {
+		t.Fatalf("Next = %v, want %v and the same on the next days", next, want)
+	}
+	s, err = NewSchedule(&config.Environment{TimeZone: "UTC", Windows: []config.Window{{Cron: "0 */2 * * *", Duration: 3 * time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, ok = s.Open(now)
+	next = s.Next(now, 5)
+	if !ok || len(next) != 1 || next[0] != open {
+		t.Fatalf("a window that never closes: Open = %v %v, Next = %v; want one window, the same", open, ok, next)
+	}
+	if days := open.End.Sub(now).Hours() / 24; days < searchDays-3 || days > searchDays+1 {
+		t.Fatalf("a window that never closes ends %v, %.0f days ahead; want the search horizon, %d days", open.End, days, searchDays)
+	}
+}
