@@ -9,6 +9,7 @@ import (
 	"path"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -186,6 +187,14 @@ func (r *reader) load(name string) (string, bool) {
 // loadText reads a file as text, reporting non-UTF-8 content (at the line of the first bad byte) and
 // returning ok=false for it; a file with nothing but white space is no problem here.
 func (r *reader) loadText(name string) (string, bool) {
+	if !utf8.ValidString(name) {
+		// fs.FS refuses such a name (fs.ValidPath) with "invalid argument".
+		bad := firstInvalidUTF8([]byte(name))
+		quoted := strconv.Quote(name)
+		r.errorf(quoted[1:len(quoted)-1], 0, "rename the file with a UTF-8 name",
+			"file name is not valid UTF-8 (byte 0x%02x at offset %d)", name[bad], bad)
+		return "", false
+	}
 	b, err := fs.ReadFile(r.fsys, name)
 	if err != nil {
 		r.errorf(name, 0, "", "read file: %v", err)

@@ -482,3 +482,16 @@ func TestFIFONamedLikeAMigration(t *testing.T) {
 		t.Errorf("error %v, want 2_b.up.sql: not a regular file", err)
 	}
 }
+
+// TestNonUTF8FileName: a migration whose file name is not UTF-8 (which io/fs cannot open: "invalid
+// argument") is an error that says so, naming the file with its bytes escaped.
+func TestNonUTF8FileName(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "1_\xff\xfe.up.sql"), []byte("SELECT 1;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Read(os.DirFS(dir), FormatGolangMigrate)
+	if err == nil || !strings.Contains(err.Error(), `1_\xff\xfe.up.sql`) || !strings.Contains(err.Error(), "file name is not valid UTF-8") {
+		t.Errorf("error %v, want the file named with its bytes escaped and its name said not to be UTF-8", err)
+	}
+}
