@@ -227,12 +227,26 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 // statement works, including those the extended protocol refuses; a COPY … FROM STDIN is sent the data
 // that follows it in the file.
 func ExecStatement(ctx context.Context, conn *pgconn.PgConn, st *sqlparse.Statement) error {
+	if err := nulError(st); err != nil {
+		return err
+	}
 	if st.FromStdin {
 		_, err := conn.CopyFrom(ctx, strings.NewReader(st.CopyData), st.SQL)
 		return err
 	}
 	_, err := conn.Exec(ctx, st.SQL).ReadAll()
 	return err
+}
+
+// nulError is the server's error for a statement with a NUL byte, which is not sent: PostgreSQL refuses
+// such a query as a whole (invalid byte sequence), and the statement's text holds "\0" in its place.
+func nulError(st *sqlparse.Statement) error {
+	if st.Err == nil || st.Err.Message != sqlparse.NULMessage {
+		return nil
+	}
+	return &pgconn.PgError{Severity: "ERROR", Code: "22021",
+		Message: `invalid byte sequence for encoding "UTF8": 0x00: the file has a NUL byte here, which PostgreSQL refuses in SQL text`,
+		Hint:    "remove the NUL byte (a file saved as UTF-16, or binary data pasted into it?)"}
 }
 
 // hasCopyData tells whether a script has COPY … FROM STDIN data: such a script runs statement by
@@ -466,6 +480,19 @@ type joinedPlace struct{ sc, st, start int }
 // no position (most errors), and a position, when there is one, is mapped into the statement. A failure
 // leaves no transaction open.
 func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script, tx bool, reset string) (int, error) {
+	for i, s := range scripts {
+		for j := range s.Statements {
+			if err := nulError(&s.Statements[j]); err != nil {
+				// The server refuses the whole query: run the scripts before this one, then fail
+				// this one at its NUL byte, where nothing of it has run.
+				applied, perr := applyJoined(ctx, conn, scripts[:i], tx, reset)
+				if perr != nil {
+					return applied, perr
+				}
+				return applied, positioned(s, &s.Statements[j], err)
+			}
+		}
+	}
 	var b strings.Builder
 	var places []joinedPlace
 	runes := 0

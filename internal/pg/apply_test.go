@@ -311,3 +311,32 @@ func TestScriptLeavingBlockOpen(t *testing.T) {
 		}
 	})
 }
+
+// TestNULByte: a statement with a NUL byte is not sent (PostgreSQL refuses the query it is in as a
+// whole, and would have said "syntax error at or near \" about the text standing for it): it fails at
+// the byte with the server's own SQLSTATE for it, statement by statement and in a replayed batch, where
+// the migrations before it are applied.
+func TestNULByte(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	sql := "CREATE TABLE h1 (id int);\nSELECT 1;\x00SELECT 2;\n"
+	s := &migrate.Script{File: "1_x.up.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+	for _, whole := range []bool{false, true} {
+		exec(t, conn, "BEGIN")
+		err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{Whole: whole})
+		exec(t, conn, "ROLLBACK")
+		var se *pg.StatementError
+		if !errors.As(err, &se) || se.SQLState != "22021" || se.Line != 2 || se.Column != 10 || !strings.Contains(se.Message, "NUL byte") {
+			t.Fatalf("whole=%v: error %v, want 22021 at 2:10 naming the NUL byte", whole, err)
+		}
+	}
+	ms := batchSet(5, map[int]string{3: sql})
+	n, err := pg.ApplyHistory(ctx, conn, ms)
+	var se *pg.StatementError
+	if n != 2 || !errors.As(err, &se) || se.File != "3_h.up.sql" || se.SQLState != "22021" || se.Line != 2 {
+		t.Fatalf("history: applied %d, %v; want 2 applied and 22021 in 3_h.up.sql at line 2", n, err)
+	}
+	if got := tables(t, ctx, conn); !got["h1"] || !got["h2"] || got["h3"] {
+		t.Fatalf("history: tables %v, want h1 and h2 (the batch before the NUL byte) only", got)
+	}
+}

@@ -137,6 +137,9 @@ func ParseRange(src string, start, end int, lines *Lines) []Statement {
 	return parseRange(src, start, end, lines)
 }
 
+// NULMessage is the error of a statement that holds a NUL byte, which PostgreSQL refuses in SQL text.
+const NULMessage = "NUL byte in SQL text (PostgreSQL rejects it)"
+
 // parseRange is ParseRange for a section without COPY … FROM STDIN data.
 func parseRange(src string, start, end int, lines *Lines) []Statement {
 	section := src[start:end]
@@ -152,7 +155,7 @@ func parseRange(src string, start, end int, lines *Lines) []Statement {
 			SQL: strings.ReplaceAll(strings.TrimRight(section[nul:], pgSpace), "\x00", `\0`),
 			Pos: pos,
 			End: end,
-			Err: &Error{Message: "NUL byte in SQL text (PostgreSQL rejects it)", Pos: pos},
+			Err: &Error{Message: NULMessage, Pos: pos},
 		})
 	}
 	if tree, err := parse(section); err == nil {
