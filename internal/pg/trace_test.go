@@ -381,23 +381,31 @@ func BenchmarkTraceInserts(b *testing.B) {
 	}
 	for _, mode := range []string{"every", "repeated"} {
 		b.Run(mode, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-					b.Fatal(err)
-				}
-				tr, err := pg.NewTracer(ctx, conn, "m.sql")
-				if err != nil {
-					b.Fatal(err)
-				}
-				tr.NoRepeat = mode == "every"
-				if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{After: tr.After}); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchTrace(b, conn, s, func(tr *pg.Tracer) { tr.NoRepeat = mode == "every" })
 		})
+	}
+}
+
+// benchTrace applies s with a tracer (tuned by tune), in a transaction rolled back, once per iteration.
+func benchTrace(b *testing.B, conn *pgx.Conn, s *migrate.Script, tune func(*pg.Tracer)) {
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			b.Fatal(err)
+		}
+		tr, err := pg.NewTracer(ctx, conn, "m.sql")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if tune != nil {
+			tune(tr)
+		}
+		if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{After: tr.After}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -414,21 +422,7 @@ func BenchmarkTraceIndexes(b *testing.B) {
 	if _, err := conn.Exec(ctx, "CREATE TABLE wide (id bigint PRIMARY KEY, a int)"); err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
-		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-			b.Fatal(err)
-		}
-		tr, err := pg.NewTracer(ctx, conn, "m.sql")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{After: tr.After}); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchTrace(b, conn, s, nil)
 }
 
 // TestTraceChangeUnderHeldLock: a relation the transaction has already locked is read again only when
