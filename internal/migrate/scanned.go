@@ -86,6 +86,18 @@ func scannedScript(file, src string, start, end int, lines *sqlparse.Lines, drop
 		if st.FromStdin {
 			st.DataPos = lines.Pos(fileOffset(segs, st.DataPos.Offset))
 		}
+		// The lines dropped within the statement, for a server error's position (Statement.FileLine).
+		for k := 1; k < len(segs); k++ {
+			gapStart, gapEnd := segs[k-1].from+segs[k-1].n, segs[k].from
+			if gapStart < st.Pos.Offset || gapEnd > st.End {
+				continue
+			}
+			for off := gapStart; off < gapEnd; off++ {
+				if src[off] == '\n' { // the end of a dropped line (a gap without one is a carriage return)
+					st.Skipped = append(st.Skipped, lines.Pos(off).Line)
+				}
+			}
+		}
 	}
 	return &Script{File: file, SQL: src[start:end], Start: start, Statements: sts}
 }

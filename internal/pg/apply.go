@@ -301,13 +301,14 @@ func positioned(s *migrate.Script, st *sqlparse.Statement, err error) *Statement
 		se.SQLState, se.Message, se.Detail, se.Hint = pe.Code, pe.Message, pe.Detail, pe.Hint
 		if pe.Position > 0 {
 			se.Line, se.Column = advance(st.Pos, st.SQL, int(pe.Position)-1)
+			se.Line = st.FileLine(se.Line)
 		}
 		if n := copyLine(st, pe); n > 0 {
 			se.Line, se.Column = st.DataPos.Line+n-1, 1 // the data line the server names
 			se.Message += " (" + pe.Where + ")"
 		}
 		if line, col, frame := doBlockLine(st, pe); line > 0 {
-			se.Line, se.Column = line, col
+			se.Line, se.Column = st.FileLine(line), col
 			se.Message += " (" + frame + ")"
 		}
 	}

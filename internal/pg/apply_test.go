@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -338,5 +339,23 @@ func TestNULByte(t *testing.T) {
 	}
 	if got := tables(t, ctx, conn); !got["h1"] || !got["h2"] || got["h3"] {
 		t.Fatalf("history: tables %v, want h1 and h2 (the batch before the NUL byte) only", got)
+	}
+}
+
+// TestErrorLineAfterDroppedLines: sql-migrate leaves its "-- " lines out of the statements it sends, so a
+// server error's position counts lines of the text sent; the error still names the file's line.
+func TestErrorLineAfterDroppedLines(t *testing.T) {
+	fsys := fstest.MapFS{"1_t.sql": {Data: []byte("-- +migrate Up\nCREATE TABLE t (\n-- a comment sql-migrate drops\n-- and another\n  a int,\n  b no_such_type\n);\n")}}
+	set, err := migrate.Read(fsys, migrate.FormatSQLMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := pgtest.Conn(t)
+	exec(t, conn, "BEGIN")
+	defer exec(t, conn, "ROLLBACK")
+	err = pg.ApplyScript(context.Background(), conn, set.Migrations[0].Up, pg.ApplyOptions{})
+	var se *pg.StatementError
+	if !errors.As(err, &se) || se.SQLState != "42704" || se.Line != 6 || se.Column != 5 {
+		t.Fatalf("error %v, want the missing type at 6:5, its place in the file", err)
 	}
 }

@@ -41,6 +41,20 @@ type Statement struct {
 	CopyData  string
 	// DataPos is where CopyData starts (the line after the statement).
 	DataPos Position
+	// Skipped lists, in ascending order, the file's lines within the statement that SQL leaves out, as
+	// the tool that runs it leaves them out (sql-migrate's "-- " lines): see FileLine.
+	Skipped []int
+}
+
+// FileLine is the file's line for a line counted in SQL from Pos.Line (as a server error's position
+// gives it), past the lines SQL leaves out (Skipped).
+func (st *Statement) FileLine(line int) int {
+	for _, l := range st.Skipped {
+		if l <= line {
+			line++
+		}
+	}
+	return line
 }
 
 // Error is a syntax error with its position in the file.
