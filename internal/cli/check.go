@@ -277,6 +277,14 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	}
 	baseNotes := slices.Clone(o.policy.notes)
 	hint := "pass --dir or set dir in schemagate.yml"
+	switch where := cfg.Where("dir"); {
+	case o.Dir != "":
+		hint = "check --dir"
+	case a.Getenv("SCHEMAGATE_DIR") != "":
+		hint = "check SCHEMAGATE_DIR"
+	case where != "":
+		hint = "set by dir at " + where + "; fix it there or pass --dir"
+	}
 	if h := o.policy.folderHint(); h != "" {
 		hint = h
 	}

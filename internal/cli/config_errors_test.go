@@ -70,3 +70,30 @@ func TestDeployWithoutConfigFile(t *testing.T) {
 		t.Errorf("other environments: exit %d\nstderr: %q\nwant    %q", code, errs, want)
 	}
 }
+
+// TestCheckMissingDirSaysWhereItCameFrom: check's error for a migration folder that does not exist says
+// where the folder's name came from: the file's dir (at its line), SCHEMAGATE_DIR or --dir.
+func TestCheckMissingDirSaysWhereItCameFrom(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := writeSQL(t, dir, "schemagate.yml", "format: golang-migrate\ndir: nonexistent\n")
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"file", nil, []string{"--config", cfg}, "(set by dir at " + cfg + ":2; fix it there or pass --dir)"},
+		{"environment", map[string]string{"SCHEMAGATE_DIR": filepath.Join(dir, "elsewhere")}, []string{"--config", cfg}, "(check SCHEMAGATE_DIR)"},
+		{"flag", nil, []string{"--config", cfg, "--dir", filepath.Join(dir, "other")}, "(check --dir)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errs := run(t, tt.env, append([]string{"check"}, tt.args...)...)
+			if code != ExitUsage || !strings.Contains(errs, "not found "+tt.want) {
+				t.Errorf("exit %d (want %d)\nstderr: %q\nwant it to end %q", code, ExitUsage, errs, tt.want)
+			}
+		})
+	}
+}
