@@ -741,15 +741,20 @@ func TestDeployWindowClosesDuringLockWait(t *testing.T) {
 	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1)", lockKey); err != nil {
 		t.Fatal(err)
 	}
-	go func() { // another deploy holds the lock a while (fake time runs on with every poll)
-		time.Sleep(200 * time.Millisecond)
+	now := time.Date(2026, 5, 5, 3, 59, 58, 0, time.UTC)
+	clock := &fakeClock{now: now}
+	go func() {
+		// Another deploy holds the lock until the window has closed: fake time runs on with every poll
+		// of the lock wait, however fast or slow the machine polls.
+		for clock.Now().Before(now.Add(3 * time.Second)) {
+			time.Sleep(5 * time.Millisecond)
+		}
 		holder.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", lockKey)
 	}()
-	now := time.Date(2026, 5, 5, 3, 59, 58, 0, time.UTC)
 	o := tg.options(t, folder(t, goodMigrations), "run-late")
 	o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}} // closes 2 s after now
 	o.Config.LockWait = 10 * time.Hour
-	o.Clock = &fakeClock{now: now}
+	o.Clock = clock
 	res, err := Run(t.Context(), o)
 	var b *Blocked
 	if !errors.As(err, &b) || !strings.Contains(b.Reason, "the maintenance window closed at 2026-05-05T04:00:00Z while this deploy waited") ||
