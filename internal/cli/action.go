@@ -65,7 +65,7 @@ func actionInputs(env *ci.GitHubEnv) (*CheckOptions, error) {
 
 // inputWords rewrites a message about the check's flags into the action's inputs, which the user set.
 var inputWords = strings.NewReplacer(
-	"pass --dir or set dir in schemagate.yml", "set the dir input or dir in schemagate.yml",
+	"pass --dir or set dir in schemagate.yml", "set the dir input or dir in schemagate.yml", "check --dir", "check the dir input",
 	"--report-json", "input report-json", "--database-url", "input database-url", "--pg-version", "input pg-version",
 	"--fail-on", "input fail-on", "--provider", "input provider", "--format", "input format", "--config", "input config",
 	"--image", "input image", "--base", "input base", "--dir", "input dir",

@@ -289,7 +289,7 @@ func TestActionBadInputs(t *testing.T) {
 	// Errors of the check itself name the inputs, not the command line's flags.
 	env := map[string]string{"GITHUB_ACTIONS": "true", "INPUT_DIR": filepath.Join(t.TempDir(), "none")}
 	if code, out, errOut := run(t, env, "action"); code != ExitUsage || !strings.Contains(out+errOut, "::error::schemagate: migration folder") ||
-		!strings.Contains(out+errOut, "set the dir input") || strings.Contains(out+errOut, "--dir") {
+		!strings.Contains(out+errOut, "(check the dir input)") || strings.Contains(out+errOut, "--dir") {
 		t.Errorf("missing dir: exit %d, output %q %q", code, out, errOut)
 	}
 	if code, _, errOut := run(t, map[string]string{}, "action"); code != ExitUsage || !strings.Contains(errOut, "GITHUB_ACTIONS") {
