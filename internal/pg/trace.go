@@ -86,11 +86,11 @@ type traceItem struct {
 // A transaction keeps its locks to its end, so a script of a thousand CREATE INDEX holds a thousand by
 // its last statement, and reading each after every statement made the trace quadratic (25 s for 800
 // indexes, against 2 s untraced). lockedTraceQuery takes, in the setting schemagate.trace (see
-// readLocked), the relations the state before held
-// locks on, with where their pg_class and pg_index rows were ([[oid, ctid, index ctid], ...]), and reads
-// again only those whose row moved (an update: rename, rewrite, validity), those newly locked, and
-// tables (their scan counters, fast defaults and triggers change without an update of their row);
-// "present" says which locked relations still exist.
+// readLocked), the relations the state before held locks on, with where their pg_class and pg_index rows
+// were ([[oid, ctid, index ctid], ...]), and reads again only those whose row moved (an update: rename,
+// rewrite, validity), those newly locked, and tables (their scan counters, fast defaults and triggers
+// change without an update of their row); "present" says which locked relations still exist. The
+// session's lock list is still read whole after every statement.
 const traceTemplate = `WITH lks AS MATERIALIZED (
   SELECT l.locktype, l.relation, l.classid, l.objid, l.mode, l.granted FROM pg_locks l
   WHERE l.pid = pg_backend_pid() AND l.locktype IN ('relation', 'object') AND (l.relation IS NULL OR l.relation >= 16384)
@@ -159,9 +159,8 @@ func readTrace(ctx context.Context, conn *pgx.Conn, query string) (*traceState, 
 }
 
 // readLocked runs lockedTraceQuery with known (see knownLocked), in one round trip. The input goes in a
-// setting of the transaction rather than as a parameter: the server plans a query with parameters anew
-// for each run when it expects that to pay (tens of milliseconds for this one), and plans this one,
-// without, once per session.
+// setting of the transaction rather than as a parameter, so that the query has none and is planned once
+// per session, as the other trace queries are (with a parameter the server may plan it again on any run).
 func readLocked(ctx context.Context, conn *pgx.Conn, known string) (*traceState, error) {
 	batch := &pgx.Batch{}
 	batch.Queue("SELECT set_config('schemagate.trace', $1, true)", known)
@@ -380,8 +379,8 @@ func plainTarget(shape *insertShape, cur *traceState) bool {
 
 // mergeTrace is prev with the relations locked (and read) in locked brought up to date: their rows,
 // columns and indexes replaced, or removed when the relation is gone. Locks come from locked.
-// knownLocked is lockedTraceQuery's $1: the relations st held locks on, with where their catalog rows
-// were.
+// knownLocked is lockedTraceQuery's input: the relations st held locks on, with where their catalog
+// rows were.
 func (st *traceState) knownLocked() string {
 	var b strings.Builder
 	b.WriteByte('[')
