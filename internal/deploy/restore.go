@@ -28,8 +28,9 @@ func boundRestore(p *snapshot.PGDump, wait time.Duration) *snapshot.PGDump {
 
 // boundCommand returns a copy of c whose restore_command waits for a lock at most wait, as the built-in
 // restore does, where that can be given: in PGOPTIONS, which libpq clients (psql) pass to the server, up
-// to a SET lock_timeout of the session's own (see snapshot.Command.RestoreLockTimeout). Its psql's lock timeout is then recognised and retried
-// as the built-in restore's is. c itself is left as it is, and so is a c that sets its own bound.
+// to a SET lock_timeout of the session's own (see snapshot.Command.RestoreLockTimeout). Its psql's lock
+// timeout is then recognised and retried as the built-in restore's is. c itself is left as it is, and so
+// is a c that sets its own bound.
 func boundCommand(c *snapshot.Command, wait time.Duration) *snapshot.Command {
 	if c.RestoreLockTimeout > 0 || wait <= 0 {
 		return c

@@ -309,10 +309,11 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 			Hint: "the connection to the server broke: if it broke during the final COMMIT, the restore may have gone through, otherwise nothing was changed; check the database, then " + manual}
 	case perr != nil:
 		hint := "nothing was changed: the restore runs in one transaction, which was rolled back; fix the cause, or " + manual
-		if strings.Contains(psqlErr.String(), "must be owner of") || strings.Contains(psqlErr.String(), "permission denied") {
+		state := sqlState(psqlErr.String())
+		if state == "42501" { // insufficient_privilege: "must be owner of", "permission denied", in any language
 			hint = "the deploy role must own the objects it restores; " + hint
 		}
-		return &Error{Op: "restore snapshot", Err: fmt.Errorf("%w: %s", perr, psqlErr.errors()), Hint: hint, SQLState: sqlState(psqlErr.String())}
+		return &Error{Op: "restore snapshot", Err: fmt.Errorf("%w: %s", perr, psqlErr.errors()), Hint: hint, SQLState: state}
 	case derr != nil:
 		// pg_restore stopped before writing its COMMIT: psql reached the end of its input inside the
 		// transaction, which ended with the session.
