@@ -328,26 +328,39 @@ func nodeAt(n *yaml.Node, path ...string) *yaml.Node {
 }
 
 func indexLines(n *yaml.Node, prefix string, out map[string]int) {
+	walkValues(n, prefix, func(path string, key, v *yaml.Node) {
+		if key != nil {
+			out[path] = key.Line
+		} else {
+			out[path] = v.Line
+		}
+	})
+}
+
+// walkValues calls visit for every value below n with its dotted path (mapping keys, list indexes), the
+// key that names it (nil in a list), and the value, parents before what they hold.
+func walkValues(n *yaml.Node, prefix string, visit func(path string, key, v *yaml.Node)) {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			indexLines(c, prefix, out)
+			walkValues(c, prefix, visit)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			p := k.Value
-			if prefix != "" {
-				p = prefix + "." + k.Value
-			}
-			out[p] = k.Line
-			indexLines(v, p, out)
+			visit(join(k.Value), k, v)
+			walkValues(v, join(k.Value), visit)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			p := prefix + "." + strconv.Itoa(i)
-			out[p] = c.Line
-			indexLines(c, p, out)
+			visit(join(strconv.Itoa(i)), nil, c)
+			walkValues(c, join(strconv.Itoa(i)), visit)
 		}
 	}
 }
@@ -372,37 +385,11 @@ func valuePath(root *yaml.Node, line int, msg string) string {
 		return v.Value == quoted
 	}
 	var found []string
-	var walk func(n *yaml.Node, prefix string)
-	walk = func(n *yaml.Node, prefix string) {
-		join := func(k string) string {
-			if prefix == "" {
-				return k
-			}
-			return prefix + "." + k
+	walkValues(root, "", func(path string, _, v *yaml.Node) {
+		if v.Line == line && matches(v) {
+			found = append(found, path)
 		}
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, prefix)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				if v.Line == line && matches(v) {
-					found = append(found, join(k.Value))
-				}
-				walk(v, join(k.Value))
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				if c.Line == line && matches(c) {
-					found = append(found, join(strconv.Itoa(i)))
-				}
-				walk(c, join(strconv.Itoa(i)))
-			}
-		}
-	}
-	walk(root, "")
+	})
 	// A block mapping or list starts at the line of its first entry: the entry, not its parent, is meant.
 	var innermost []string
 	for _, p := range found {
