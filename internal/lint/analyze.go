@@ -128,6 +128,10 @@ type analyzer struct {
 	pendingEnum   []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
 	lockTimeout   timeout
 	stmtTimeout   timeout
+	// utcZone is the session's TimeZone set by the script to a zone of fixed offset zero (SET TIME ZONE
+	// 'UTC'), under which PostgreSQL 12+ changes timestamp to timestamptz and back without a rewrite. It
+	// follows SET, SET LOCAL, RESET and ROLLBACK as the timeouts do ("on" is UTC).
+	utcZone timeout
 	// txStart is how the timeouts stood when the current transaction began (ROLLBACK goes back to it),
 	// and savepoints how they stood at each SAVEPOINT of it, innermost last.
 	txStart         timeouts
@@ -267,7 +271,7 @@ func worse(x, y timeout) timeout {
 }
 
 // timeouts are the lock and statement timeouts together, as a transaction or a savepoint saw them.
-type timeouts struct{ lock, stmt timeout }
+type timeouts struct{ lock, stmt, zone timeout }
 
 // savepoint is a SAVEPOINT of the open transaction and the timeouts at it.
 type savepoint struct {
@@ -276,11 +280,13 @@ type savepoint struct {
 }
 
 // timeouts returns the timeouts in effect now.
-func (a *analyzer) timeouts() timeouts { return timeouts{a.lockTimeout, a.stmtTimeout} }
+func (a *analyzer) timeouts() timeouts { return timeouts{a.lockTimeout, a.stmtTimeout, a.utcZone} }
 
 // restoreTimeouts puts the timeouts back to t: ROLLBACK undoes every SET and SET LOCAL of the
 // transaction, ROLLBACK TO SAVEPOINT those since the savepoint.
-func (a *analyzer) restoreTimeouts(t timeouts) { a.lockTimeout, a.stmtTimeout = t.lock, t.stmt }
+func (a *analyzer) restoreTimeouts(t timeouts) {
+	a.lockTimeout, a.stmtTimeout, a.utcZone = t.lock, t.stmt, t.zone
+}
 
 func (a *analyzer) inTx() bool { return a.toolTx || a.explicitTx }
 

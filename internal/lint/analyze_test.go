@@ -223,8 +223,8 @@ func TestRulesCatalog(t *testing.T) {
 			}
 		}
 	}
-	if len(catalog) != 88+8+9+7 {
-		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition, refresh-matview-concurrently, rename-type, version-unsupported, do-commit-in-transaction, prepared-transaction, the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
+	if len(catalog) != 88+9+9+7 {
+		t.Errorf("catalog has %d rules, want the 88 of risk-rules.md, rename-trigger, create-rule, create-partition, refresh-matview-concurrently, rename-type, version-unsupported, do-commit-in-transaction, prepared-transaction, constraint-using-index, the 9 server rules of check_server.go and the 7 rules of check_reach.go", len(catalog))
 	}
 }
 
@@ -789,5 +789,37 @@ func TestMessagesUseKnownRelkind(t *testing.T) {
 			t.Parallel()
 			tt.run(t)
 		})
+	}
+}
+
+// TestSecuritySwitches: turning off the triggers that enforce foreign keys (DISABLE TRIGGER ALL, or an
+// internal RI_ConstraintTrigger by name) is dangerous like session_replication_role = replica, also on
+// a table the migration creates; DISABLE TRIGGER USER is not. DISABLE ROW LEVEL SECURITY opens every row
+// to every role with privileges: dangerous; NO FORCE only lets the owner bypass the policies.
+func TestSecuritySwitches(t *testing.T) {
+	t.Parallel()
+	const schema = "CREATE TABLE users (id bigint PRIMARY KEY, org_id bigint);\n"
+	for src, want := range map[string]struct {
+		rule string
+		risk Risk
+		says string
+	}{
+		"ALTER TABLE users DISABLE TRIGGER ALL;":                                  {"drop-or-toggle-trigger", Dangerous, "foreign keys"},
+		"ALTER TABLE users DISABLE TRIGGER \"RI_ConstraintTrigger_c_16390\";":     {"drop-or-toggle-trigger", Dangerous, "foreign keys"},
+		"CREATE TABLE fresh (id bigint);\nALTER TABLE fresh DISABLE TRIGGER ALL;": {"drop-or-toggle-trigger", Dangerous, "foreign keys"},
+		"ALTER TABLE users DISABLE TRIGGER USER;":                                 {"drop-or-toggle-trigger", Caution, "SHARE ROW EXCLUSIVE"},
+		"ALTER TABLE users DISABLE TRIGGER users_audit;":                          {"drop-or-toggle-trigger", Caution, "SHARE ROW EXCLUSIVE"},
+		"ALTER TABLE users DISABLE ROW LEVEL SECURITY;":                           {"row-level-security", Dangerous, "every row"},
+		"ALTER TABLE users NO FORCE ROW LEVEL SECURITY;":                          {"row-level-security", Caution, "owner bypasses"},
+		"ALTER TABLE users ENABLE ROW LEVEL SECURITY;":                            {"row-level-security", Caution, "denies every row"},
+	} {
+		f := find(AnalyzeScript(script("SET lock_timeout = '2s';\n"+src+"\n"), true, Config{Schema: schema}), want.rule)
+		if f == nil || f.Risk != want.risk || !strings.Contains(f.Message, want.says) {
+			t.Errorf("%s: %s %+v, want risk %s saying %q", src, want.rule, f, want.risk, want.says)
+		}
+	}
+	// A table the migration creates: no policy protected it before.
+	if f := find(AnalyzeScript(script("CREATE TABLE fresh (id bigint);\nALTER TABLE fresh DISABLE ROW LEVEL SECURITY;\n"), true, Config{Schema: schema}), "row-level-security"); f != nil {
+		t.Errorf("DISABLE ROW LEVEL SECURITY on a new table: %+v, want no finding", f)
 	}
 }

@@ -17,6 +17,9 @@ func (a *analyzer) check(n *pg_query.Node) {
 	switch {
 	case n.GetTransactionStmt() != nil:
 		a.transaction(n.GetTransactionStmt())
+	case (n.GetSelectStmt() != nil || n.GetCallStmt() != nil) && a.stmt != nil && zoneWords.MatchString(a.stmt.SQL):
+		// set_config('TimeZone', …) or a function that may set it: the session's zone is unknown from here.
+		a.utcZone.set(false, false, a.inTx())
 	case n.GetVariableSetStmt() != nil:
 		v := n.GetVariableSetStmt()
 		// SET … = 0, SET … TO DEFAULT and RESET turn a timeout off, also one the deploy set.
@@ -26,6 +29,9 @@ func (a *analyzer) check(n *pg_query.Node) {
 		case v.Kind == pg_query.VariableSetKind_VAR_RESET_ALL:
 			a.lockTimeout.set(false, false, a.inTx())
 			a.stmtTimeout.set(false, false, a.inTx())
+			a.utcZone.set(false, false, a.inTx())
+		case name == "timezone":
+			a.utcZone.set(v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE && len(v.Args) == 1 && utcSetting(v.Args[0]), v.IsLocal, a.inTx())
 		case name == "lock_timeout":
 			a.lockTimeout.set(on, v.IsLocal, a.inTx())
 		case name == "statement_timeout":
@@ -369,6 +375,27 @@ func zeroSetting(args []*pg_query.Node) bool {
 	num := strings.TrimRightFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == ' ' })
 	f, err := strconv.ParseFloat(num, 64)
 	return err == nil && f == 0
+}
+
+// utcSetting tells whether a SET TIME ZONE value names a zone of fixed offset zero: UTC and its aliases
+// in the tz database, or the number 0 (hours east of UTC). PostgreSQL 12+ changes a column between
+// timestamp and timestamptz without a rewrite only under such a session zone
+// (TimestampTimestampTzRequiresRewrite). An interval, or any other name, does not count.
+func utcSetting(arg *pg_query.Node) bool {
+	c := arg.GetAConst()
+	if c == nil {
+		return false
+	}
+	if c.GetIval() != nil || c.GetFval() != nil {
+		return zeroSetting([]*pg_query.Node{arg})
+	}
+	name := strings.ToLower(strings.TrimSpace(c.GetSval().GetSval()))
+	name = strings.TrimPrefix(name, "etc/")
+	switch name {
+	case "utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "greenwich", "universal", "zulu":
+		return true
+	}
+	return false
 }
 
 func (a *analyzer) rename(r *pg_query.RenameStmt) {

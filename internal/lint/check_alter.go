@@ -352,12 +352,32 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_EnableTrigAll, pg_query.AlterTableType_AT_DisableTrigAll,
 		pg_query.AlterTableType_AT_EnableTrigUser, pg_query.AlterTableType_AT_DisableTrigUser:
 		lock = lockSRE
-		if !fresh {
+		switch {
+		case cmd.Subtype == pg_query.AlterTableType_AT_DisableTrigAll ||
+			cmd.Subtype == pg_query.AlterTableType_AT_DisableTrig && strings.HasPrefix(cmd.Name, "RI_ConstraintTrigger"):
+			// The internal triggers that enforce foreign keys stop too, for every session, also on a table
+			// the migration created: what the migration or the application writes while they are off is
+			// never checked, not even when they come back on.
+			f := a.add("drop-or-toggle-trigger", fmt.Sprintf("DISABLE TRIGGER %s on %s turns off the internal triggers that enforce its foreign keys, for every session until they are enabled again: "+
+				"rows written meanwhile that break a foreign key go in unnoticed and stay, also after ENABLE", triggerWord(cmd), rel))
+			f.Risk, f.Lock = Dangerous, "SHARE ROW EXCLUSIVE"
+			f.Suggestion = "DISABLE TRIGGER USER (only user triggers) or name the triggers; to load data, load it in foreign-key order, or add the foreign keys NOT VALID after and VALIDATE them"
+		case !fresh:
 			a.add("drop-or-toggle-trigger", "ENABLE/DISABLE TRIGGER takes SHARE ROW EXCLUSIVE and changes what writes do").Lock = "SHARE ROW EXCLUSIVE"
 		}
 	case pg_query.AlterTableType_AT_EnableRowSecurity, pg_query.AlterTableType_AT_ForceRowSecurity:
 		if !fresh {
 			a.add("row-level-security", fmt.Sprintf("enabling row level security on %s denies every row to roles without a policy", rel))
+		}
+	case pg_query.AlterTableType_AT_DisableRowSecurity:
+		if !fresh {
+			f := a.add("row-level-security", fmt.Sprintf("DISABLE ROW LEVEL SECURITY on %s stops its policies: every role with privileges on the table sees and changes every row", rel))
+			f.Risk = Dangerous
+			f.Suggestion = "keep row level security on and change the policies (CREATE/ALTER POLICY); a DBA should approve turning it off"
+		}
+	case pg_query.AlterTableType_AT_NoForceRowSecurity:
+		if !fresh {
+			a.add("row-level-security", fmt.Sprintf("NO FORCE ROW LEVEL SECURITY on %s: its owner bypasses the policies again", rel))
 		}
 	case pg_query.AlterTableType_AT_ReplicaIdentity:
 		if !fresh {
@@ -519,6 +539,8 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 		}
 		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY && a.nullableIndex(key, sibling(key, c.Indexname)) {
 			a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL: it scans the whole of %s while holding ACCESS EXCLUSIVE", c.Indexname, rel))
+		} else {
+			a.add("constraint-using-index", fmt.Sprintf("ADD %s USING INDEX %s on %s: the constraint takes over the index, no build or scan, brief ACCESS EXCLUSIVE", kind, c.Indexname, rel))
 		}
 		return lockAE
 	case pg_query.ConstrType_CONSTR_EXCLUSION:
@@ -592,6 +614,11 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 	return false
 }
 
+// utcSuggestion is the way to change a column between timestamp and timestamptz without a rewrite.
+const utcSuggestion = "set the session's time zone to UTC just before the change, in the same migration: SET LOCAL TIME ZONE 'UTC' " +
+	"(in its transaction; SET TIME ZONE 'UTC' in a migration run without one). PostgreSQL 12+ then changes the type without rewriting the table, " +
+	"reading the stored values as UTC; check that they are"
+
 // alterType judges a column's type change; name is the column as PostgreSQL knows it.
 func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	col := strings.ToLower(name) // the state key
@@ -603,11 +630,16 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	using := cd.RawDefault != nil
 	var f *Finding
 	switch {
+	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12 && a.utcZone.on():
+		// The script set the session's TimeZone to UTC before it: binary-coercible (PostgreSQL 12+).
+		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible under the UTC time zone the migration sets before it: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
+		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
 	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
 		// Binary-coercible only when the session's TimeZone is UTC (PostgreSQL 12+).
-		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the server's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, name, old.typ, newT))
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the session's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, name, old.typ, newT))
 		f.timeZoneDependent = true
 		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
+		f.Suggestion = utcSuggestion
 	case old != nil && a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
 		// Every row is checked against the domain's constraints: PostgreSQL rewrites the table even
 		// from the domain's own base type.
@@ -626,10 +658,11 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		// The old type is unknown: these targets are often binary-coercible; the rehearsal decides.
 		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, name, newT))
 		f.Risk = Caution
-		if (newT == "timestamptz" || newT == "timestamp") && a.cfg.Major() >= 12 {
+		if (newT == "timestamptz" || newT == "timestamp") && a.cfg.Major() >= 12 && !a.utcZone.on() {
 			// From the other timestamp type the change rewrites unless TimeZone is UTC, as the rehearsal's is.
-			f.Message += fmt.Sprintf("; from %s it rewrites the table unless the server's TimeZone is UTC", otherTimestamp(newT))
+			f.Message += fmt.Sprintf("; from %s it rewrites the table unless the session's TimeZone is UTC", otherTimestamp(newT))
 			f.timeZoneDependent = true
+			f.Suggestion = utcSuggestion
 		}
 	default:
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, name, newT))
@@ -671,4 +704,12 @@ func (a *analyzer) indexed(rel, col string) bool {
 		}
 	}
 	return false
+}
+
+// triggerWord is how a DISABLE TRIGGER command names what it disables: ALL, or the trigger's name.
+func triggerWord(cmd *pg_query.AlterTableCmd) string {
+	if cmd.Subtype == pg_query.AlterTableType_AT_DisableTrigAll {
+		return "ALL"
+	}
+	return quoteIdent(cmd.Name)
 }

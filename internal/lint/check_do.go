@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"regexp"
 	"strings"
 	"time"
 
@@ -111,7 +112,7 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 	// Inside the body a transaction is always open: SET LOCAL holds until the block ends, or its
 	// transaction does (start is how the timeouts stood when that transaction began).
 	lock, stmt := a.lockTimeout, a.stmtTimeout
-	start := timeouts{lock, stmt}
+	start := timeouts{lock, stmt, a.utcZone}
 	if a.inTx() {
 		start = a.txStart
 	}
@@ -153,7 +154,7 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 					}
 				case "PLpgSQL_stmt_commit", "PLpgSQL_stmt_rollback":
 					// COMMIT AND CHAIN and ROLLBACK AND CHAIN end the transaction all the same.
-					after := timeouts{lock, stmt}
+					after := timeouts{lock, stmt, a.utcZone}
 					if kind == "PLpgSQL_stmt_rollback" {
 						after = start
 					}
@@ -161,9 +162,9 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 					after.stmt.endTx()
 					if nested {
 						// It may not run: the worse of both, now and for a later ROLLBACK.
-						after = timeouts{worse(lock, after.lock), worse(stmt, after.stmt)}
+						after = timeouts{worse(lock, after.lock), worse(stmt, after.stmt), a.utcZone}
 						if kind == "PLpgSQL_stmt_commit" {
-							start = timeouts{worse(start.lock, after.lock), worse(start.stmt, after.stmt)}
+							start = timeouts{worse(start.lock, after.lock), worse(start.stmt, after.stmt), a.utcZone}
 						}
 					} else if kind == "PLpgSQL_stmt_commit" {
 						start = after
@@ -220,7 +221,16 @@ func (a *analyzer) doBlock(d *pg_query.DoStmt) {
 		a.lockTimeout.endTx()
 		a.stmtTimeout.endTx()
 	}
+	// The body's time zone changes are not followed: one that names the setting leaves the session's
+	// zone unknown, so no later type change counts on UTC.
+	if a.stmt != nil && zoneWords.MatchString(a.stmt.SQL) {
+		a.utcZone.set(false, false, a.inTx())
+	}
 }
+
+// zoneWords matches text that may change the session's TimeZone (SET TIME ZONE, SET timezone,
+// set_config('TimeZone', …)).
+var zoneWords = regexp.MustCompile(`(?i)time\s*zone`)
 
 // plLoops are the PL/pgSQL statements whose body may run more than once.
 var plLoops = map[string]bool{"PLpgSQL_stmt_loop": true, "PLpgSQL_stmt_while": true, "PLpgSQL_stmt_fori": true, "PLpgSQL_stmt_fors": true,

@@ -326,7 +326,7 @@ func TestApplyEvidenceTypeChangeMessages(t *testing.T) {
 		msg, notMsg       string
 	}{
 		{"timestamp to timestamptz, UTC rehearsal", schema, "ALTER TABLE users ALTER COLUMN created_at TYPE timestamptz;", nil,
-			"change-column-type-rewrite", Dangerous, "unless the server's TimeZone is UTC", "binary-coercible"},
+			"change-column-type-rewrite", Dangerous, "unless the session's TimeZone is UTC", "binary-coercible"},
 		{"old type unknown, to timestamptz", "", "ALTER TABLE users ALTER COLUMN created_at TYPE timestamptz;", nil,
 			"change-column-type-coercible", Caution, "TimeZone", "is binary-coercible"},
 		{"coercible judged, rewrite seen", schema, "ALTER TABLE users ALTER COLUMN name TYPE varchar(20);", []string{"public.users"},
@@ -611,5 +611,50 @@ func TestApplyEvidenceWithRuleClasses(t *testing.T) {
 	}
 	if got["set-not-null-proven"] != Caution || got["unexplained-exclusive-lock"] != Safe || got["opaque-statement"] != Dangerous {
 		t.Errorf("classes %v, want set-not-null-proven caution, unexplained-exclusive-lock safe, opaque-statement dangerous", got)
+	}
+}
+
+// TestTimeZoneUTCSkipsRewrite: PostgreSQL 12+ changes timestamp to timestamptz (and back) without a
+// rewrite when the session's TimeZone has a fixed offset of zero, so a migration that sets UTC before
+// the change is not dangerous; one whose UTC is undone (RESET, ROLLBACK, a later zone, SET LOCAL with no
+// transaction, a DO block or set_config that may change it) still is.
+func TestTimeZoneUTCSkipsRewrite(t *testing.T) {
+	t.Parallel()
+	const schema = "CREATE TABLE users (id bigint, created_at timestamp);\n"
+	const change = "ALTER TABLE users ALTER COLUMN created_at TYPE timestamptz;\n"
+	tests := []struct {
+		name   string
+		inTx   bool // the tool runs the script in a transaction
+		before string
+		safe   bool // rated a coercible change (caution), not a rewrite
+	}{
+		{"SET LOCAL UTC in the tool's transaction", true, "SET LOCAL TIME ZONE 'UTC';\n", true},
+		{"SET timezone Etc/UTC", false, "SET timezone = 'Etc/UTC';\n", true},
+		{"SET TIME ZONE 0", false, "SET TIME ZONE 0;\n", true},
+		{"SET TIME ZONE GMT in own transaction", false, "BEGIN;\nSET LOCAL TIME ZONE 'GMT';\n", true},
+		{"no SET", true, "", false},
+		{"another zone", true, "SET LOCAL TIME ZONE 'Europe/Oslo';\n", false},
+		{"UTC then RESET", true, "SET TIME ZONE 'UTC';\nRESET timezone;\n", false},
+		{"UTC then TIME ZONE LOCAL", true, "SET TIME ZONE 'UTC';\nSET TIME ZONE LOCAL;\n", false},
+		{"UTC rolled back", false, "BEGIN;\nSET TIME ZONE 'UTC';\nROLLBACK;\n", false},
+		{"SET LOCAL outside a transaction", false, "SET LOCAL TIME ZONE 'UTC';\n", false},
+		{"SET LOCAL of a committed transaction", false, "BEGIN;\nSET LOCAL TIME ZONE 'UTC';\nCOMMIT;\n", false},
+		{"set_config after", true, "SET TIME ZONE 'UTC';\nSELECT set_config('TimeZone', 'Europe/Oslo', false);\n", false},
+		{"DO block after", true, "SET TIME ZONE 'UTC';\nDO $$BEGIN SET TIME ZONE 'Europe/Oslo'; END$$;\n", false},
+		{"an interval", true, "SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE;\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := "SET lock_timeout = '2s';\n" + tt.before + change
+			got := AnalyzeScript(script(src), tt.inTx, Config{Schema: schema})
+			rewrite, coercible := find(got, "change-column-type-rewrite"), find(got, "change-column-type-coercible")
+			switch {
+			case tt.safe && (rewrite != nil || coercible == nil || coercible.Risk != Caution || !strings.Contains(coercible.Message, "UTC")):
+				t.Errorf("want a coercible change (caution) naming UTC, got %v", got)
+			case !tt.safe && (rewrite == nil || rewrite.Risk != Dangerous || !strings.Contains(rewrite.Suggestion, "SET LOCAL TIME ZONE 'UTC'")):
+				t.Errorf("want a dangerous rewrite suggesting UTC, got %v", got)
+			}
+		})
 	}
 }

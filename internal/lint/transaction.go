@@ -132,6 +132,7 @@ func (a *analyzer) dropPendingEnum() {
 func (a *analyzer) resetTx() {
 	a.lockTimeout.endTx()
 	a.stmtTimeout.endTx()
+	a.utcZone.endTx()
 	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone = false, "", false, false
 	a.txNotValid = map[string]bool{}
 }
