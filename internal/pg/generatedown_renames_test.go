@@ -68,6 +68,14 @@ func TestGenerateDownRenames(t *testing.T) {
 			CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 			CREATE TABLE t (id int); CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch()`,
 			up: `ALTER FUNCTION f(int) RENAME TO g; ALTER FUNCTION g(int) SET SCHEMA s; ALTER FUNCTION touch() RENAME TO touch2`},
+		// The default and the index name the configuration, which maps token types to the dictionary: they
+		// follow both back.
+		{name: "text search configuration rename and dictionary move", setup: `CREATE SCHEMA fts; ` + tsSetup + `;
+			CREATE TABLE docs (id int, body text, tsv tsvector DEFAULT to_tsvector('my_cfg', ''));
+			CREATE INDEX docs_fts ON docs USING gin (to_tsvector('my_cfg', body));
+			INSERT INTO docs (id, body) VALUES (1, 'the cats')`,
+			up:   `ALTER TEXT SEARCH CONFIGURATION my_cfg RENAME TO cfg2; ALTER TEXT SEARCH DICTIONARY my_dict SET SCHEMA fts`,
+			data: `SELECT string_agg(to_tsvector('my_cfg', body)::text, ',') FROM docs`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

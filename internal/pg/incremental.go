@@ -44,8 +44,9 @@ import (
 //     it, with no pg_depend link between them. The read vouches for such a path only while no name is
 //     found in two of its schemas, at the mark and now (see stateSQL).
 //
-// Whatever this cannot vouch for falls back to a full read: a schema, extension, role, operator, cast,
-// collation or other shared-vocabulary change; an object in pg_catalog or a temporary schema; a search
+// Whatever this cannot vouch for falls back to a full read: a schema, extension, text search
+// configuration or dictionary (their mappings too), event trigger, role, operator, cast, collation or other
+// shared-vocabulary change; an object in pg_catalog or a temporary schema; a search
 // path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
 // (at the mark or now); a function that shares a name with a built-in one; catalog rows the migration
 // wrote with DML (the caller passes Force); changes made outside a transaction whose locks were not
@@ -513,6 +514,8 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	maps.Copy(c.Enums, part.Enums)
 	maps.Copy(c.Domains, part.Domains)
 	maps.Copy(c.Composites, part.Composites)
+	// Every read has all the event triggers.
+	c.EventTriggers = part.EventTriggers
 	return c, rels
 }
 
@@ -541,6 +544,10 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Indexes:     maps.Clone(c.Indexes),
 		Triggers:    maps.Clone(c.Triggers),
 		Policies:    maps.Clone(c.Policies),
+
+		TextSearchConfigs:      maps.Clone(c.TextSearchConfigs),
+		TextSearchDictionaries: maps.Clone(c.TextSearchDictionaries),
+		EventTriggers:          maps.Clone(c.EventTriggers),
 	}
 }
 
@@ -767,6 +774,14 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'language' FROM pg_language x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'text search configuration' FROM pg_ts_config x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'text search dictionary' FROM pg_ts_dict x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  -- ALTER TEXT SEARCH CONFIGURATION ... MAPPING writes the map and the configuration's dependencies, not
+  -- its row, and takes no lock: a mapping dropped leaves only the dependencies written again
+  UNION ALL SELECT 'text search configuration mapping' FROM pg_ts_config_map x, h WHERE x.mapcfg >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'text search configuration mapping' FROM pg_depend x, h
+    WHERE x.classid = 'pg_ts_config'::regclass AND x.objid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'event trigger' FROM pg_event_trigger x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'text search parser' FROM pg_ts_parser x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'text search template' FROM pg_ts_template x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'access method' FROM pg_am x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
 ` + newObjectReasons + `
 )

@@ -114,6 +114,25 @@ var incrementalCases = []string{
 	`ALTER SERVER sg_srv RENAME TO sg_server`,
 	`ALTER FOREIGN TABLE remote ADD COLUMN c int OPTIONS (k 'v'); COMMENT ON FOREIGN TABLE remote IS 'far'`,
 	`DROP SERVER sg_server CASCADE`,
+	// Text search objects are read whole, mappings too: ALTER ... MAPPING writes neither the
+	// configuration's row nor a lock, and a mapping dropped leaves no row behind.
+	`CREATE TEXT SEARCH DICTIONARY inc_dict (TEMPLATE = simple, STOPWORDS = english);
+	 CREATE TEXT SEARCH CONFIGURATION inc_cfg (COPY = english);
+	 ALTER TABLE notes ADD COLUMN tsv tsvector DEFAULT to_tsvector('inc_cfg', ''); CREATE INDEX notes_fts ON notes USING gin (to_tsvector('inc_cfg', body))`,
+	`ALTER TEXT SEARCH CONFIGURATION inc_cfg ALTER MAPPING FOR asciiword WITH inc_dict, english_stem`,
+	`ALTER TEXT SEARCH CONFIGURATION inc_cfg DROP MAPPING FOR email`,
+	`ALTER TEXT SEARCH DICTIONARY inc_dict (ACCEPT = false); COMMENT ON TEXT SEARCH CONFIGURATION inc_cfg IS 'fts'`,
+	`COMMENT ON TEXT SEARCH CONFIGURATION inc_cfg IS NULL`,
+	`ALTER TEXT SEARCH CONFIGURATION inc_cfg RENAME TO inc_cfg2`,
+	`DROP INDEX notes_fts; ALTER TABLE notes DROP COLUMN tsv; DROP TEXT SEARCH CONFIGURATION inc_cfg2; DROP TEXT SEARCH DICTIONARY inc_dict`,
+	// Event triggers are read whole, by partial reads too: a renamed function changes their text.
+	`CREATE FUNCTION inc_evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+	 CREATE EVENT TRIGGER inc_et ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION inc_evt()`,
+	`ALTER FUNCTION inc_evt() RENAME TO inc_evt2`,
+	`ALTER EVENT TRIGGER inc_et DISABLE`, // no lock, no other row
+	`COMMENT ON EVENT TRIGGER inc_et IS 'e'`,
+	`COMMENT ON EVENT TRIGGER inc_et IS NULL; ALTER EVENT TRIGGER inc_et RENAME TO inc_et2`,
+	`DROP EVENT TRIGGER inc_et2; DROP FUNCTION inc_evt2()`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,

@@ -56,7 +56,12 @@ type catalogDoc struct {
 	Indexes     []*schema.Index      `json:"indexes"`
 	Triggers    []*schema.Trigger    `json:"triggers"`
 	Policies    []*schema.Policy     `json:"policies"`
-	Comments    []comment            `json:"comments"`
+	// TSConfigs and TSDicts are whole reads only: any change to them has the probe ask for one.
+	TSConfigs []*schema.TextSearchConfig `json:"text_search_configurations"`
+	TSDicts   []*tsDictRow               `json:"text_search_dictionaries"`
+	// EventTriggers are read whole, by partial reads too.
+	EventTriggers []*schema.EventTrigger `json:"event_triggers"`
+	Comments      []comment              `json:"comments"`
 	// User is the role the catalog was read as.
 	User string `json:"user"`
 	// Relations maps the OID of every relation the document covers to its qualified name.
@@ -218,12 +223,21 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.Policies {
 		c.Policies[x.Schema+"."+x.Table+"."+x.Name] = x
 	}
+	for _, x := range raw.TSConfigs {
+		c.TextSearchConfigs[x.Schema+"."+x.Name] = x
+	}
+	for _, r := range raw.TSDicts {
+		x := &r.TextSearchDictionary
+		x.Options = dictOptions(r.InitOptions)
+		c.TextSearchDictionaries[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.EventTriggers {
+		c.EventTriggers[x.Name] = x
+	}
 	setComments(c, raw.Comments)
 	return c
 }
 
-// comment is a row of pg_description; comments are read in one go and matched by OID, which is much
-// cheaper than calling obj_description for every object.
 // sortedSetClauses puts the SET clauses of a function's definition (pg_get_functiondef prints one per
 // line, " SET name TO value", in the order of proconfig, which is the order they were set) in name
 // order, as Config has them: a function whose search_path was reset and set again has them in another
@@ -250,6 +264,37 @@ func sortedSetClauses(def string) string {
 	return def
 }
 
+// tsDictRow is a text search dictionary as the inspection query reads it, with its options as
+// pg_ts_dict.dictinitoption holds them.
+type tsDictRow struct {
+	schema.TextSearchDictionary
+	InitOptions string `json:"init_options"`
+}
+
+// dictOptions splits a dictionary's options as PostgreSQL writes them ("name = 'value', name = 1": each
+// quote inside a value doubled, so quotes pair up) into its items, in name order.
+func dictOptions(s string) []string {
+	var out []string
+	quoted, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\'':
+			quoted = !quoted
+		case !quoted && strings.HasPrefix(s[i:], ", "):
+			out = append(out, s[start:i])
+			start = i + 2
+			i++
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	slices.Sort(out)
+	return out
+}
+
+// comment is a row of pg_description; comments are read in one go and matched by OID, which is much
+// cheaper than calling obj_description for every object.
 type comment struct {
 	Class string `json:"class"`
 	OID   uint32 `json:"oid"`
@@ -305,6 +350,12 @@ func setComments(c *schema.Catalog, comments []comment) {
 	}
 	for _, x := range c.Triggers {
 		add("pg_trigger", x.OID, &x.Comment)
+	}
+	for _, x := range c.TextSearchConfigs {
+		add("pg_ts_config", x.OID, &x.Comment)
+	}
+	for _, x := range c.TextSearchDictionaries {
+		add("pg_ts_dict", x.OID, &x.Comment)
 	}
 	for _, d := range comments {
 		if d.Sub > 0 {
@@ -387,9 +438,10 @@ own(kind, oid) AS (
 // seed objects in the session setting schemagate.inspect ({"seeds": [[class OID, object OID], ...]})
 // and of everything that depends on them in pg_depend, transitively, and the functions that share a
 // name with a seed function (an overload changes how calls deparse). It reports those owners under
-// "dirty". It does not read schemas and extensions: a change to one of them, or to what they show
-// (collations, default privileges, role names), has the probe ask for a full read (see probeSQL), so a
-// partial read keeps the mark's.
+// "dirty", and reads every event trigger. It does not read schemas, extensions and text search
+// configurations and dictionaries: a change to one of them, or to what they show (collations, default
+// privileges, role names, mappings), has the probe ask for a full read (see probeSQL), so a partial read
+// keeps the mark's.
 var (
 	fullInspectSQL = strings.NewReplacer(
 		"{{INDEXDEF}}", indexDefSQL,
@@ -427,7 +479,7 @@ var (
     'rels', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'r'),
     'procs', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'p'),
     'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
-	).Replace(inspectTemplate), "schemas", "extensions")
+	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations")
 )
 
 // indexDefSQL is an index's definition (pg_get_indexdef) with its WITH (...) options in name order:
@@ -442,6 +494,18 @@ const indexDefSQL = `CASE WHEN cardinality(ic.reloptions) > 1 THEN (SELECT repla
         ELSE '''' || replace(v.v, '''', '''''') || '''' END AS p
       FROM unnest(ic.reloptions) WITH ORDINALITY u(opt, n) CROSS JOIN LATERAL (SELECT substr(u.opt, strpos(u.opt, '=') + 1) AS v) v) o)
   ELSE pg_get_indexdef(i.indexrelid) END`
+
+// triggerDefSQL is a trigger's definition (pg_get_triggerdef) with the columns of UPDATE OF in name
+// order: PostgreSQL keeps them in the order the CREATE TRIGGER gave, and UPDATE OF a, b fires as UPDATE
+// OF b, a does. Where the list is not found as pg_get_triggerdef prints it (names quoted as identifiers,
+// joined by ", "), the definition stays as PostgreSQL prints it.
+const triggerDefSQL = `CASE WHEN cardinality(tg.tgattr::int2[]) > 1 THEN coalesce((SELECT overlay(d.def PLACING ' UPDATE OF ' || x.sorted
+        FROM strpos(d.def, ' UPDATE OF ' || x.given) FOR length(' UPDATE OF ' || x.given))
+      FROM (SELECT pg_get_triggerdef(tg.oid) AS def) d,
+        (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.n) AS given, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attname) AS sorted
+          FROM unnest(tg.tgattr::int2[]) WITH ORDINALITY u(k, n) JOIN pg_attribute a ON a.attrelid = tg.tgrelid AND a.attnum = u.k) x
+      WHERE strpos(d.def, ' UPDATE OF ' || x.given) > 0), pg_get_triggerdef(tg.oid))
+  ELSE pg_get_triggerdef(tg.oid) END`
 
 // The partial read's owners are few: whether an extension owns each is probed by index (OFFSET 0 keeps
 // the probe a subquery). Joined instead, the generic plan, which expects many owners, reads all of
@@ -713,6 +777,27 @@ SELECT json_build_object(
 'extensions', (SELECT coalesce(json_agg(json_build_object(
     'oid', e.oid::int8, 'name', e.extname, 'version', e.extversion, 'schema', en.nspname)), '[]')
   FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace),
+'text_search_dictionaries', (SELECT coalesce(json_agg(json_build_object(
+    'oid', d.oid::int8, 'schema', ns.nspname, 'name', d.dictname,
+    'template', (SELECT CASE WHEN pg_ts_template_is_visible(tm.oid) THEN quote_ident(tm.tmplname)
+          ELSE quote_ident(tn.nspname) || '.' || quote_ident(tm.tmplname) END
+        FROM pg_ts_template tm JOIN pg_namespace tn ON tn.oid = tm.tmplnamespace WHERE tm.oid = d.dicttemplate),
+    'init_options', coalesce(d.dictinitoption, ''),
+    'owner', pg_get_userbyid(d.dictowner))), '[]')
+  FROM pg_ts_dict d JOIN ns ON ns.oid = d.dictnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = d.oid AND e.deptype = 'e')),
+'text_search_configurations', (SELECT coalesce(json_agg(json_build_object(
+    'oid', cfg.oid::int8, 'schema', ns.nspname, 'name', cfg.cfgname,
+    'parser', (SELECT CASE WHEN pg_ts_parser_is_visible(pr.oid) THEN quote_ident(pr.prsname)
+          ELSE quote_ident(pn.nspname) || '.' || quote_ident(pr.prsname) END
+        FROM pg_ts_parser pr JOIN pg_namespace pn ON pn.oid = pr.prsnamespace WHERE pr.oid = cfg.cfgparser),
+    -- each token type (by the parser's alias for it) with its dictionaries, in the order they are consulted
+    'mappings', (SELECT json_object_agg(m.alias, m.dicts) FROM (SELECT tt.alias, json_agg(mp.mapdict::regdictionary::text ORDER BY mp.mapseqno) AS dicts
+        FROM pg_ts_config_map mp JOIN ts_token_type(cfg.cfgparser) tt ON tt.tokid = mp.maptokentype
+        WHERE mp.mapcfg = cfg.oid GROUP BY tt.alias) m),
+    'owner', pg_get_userbyid(cfg.cfgowner))), '[]')
+  FROM pg_ts_config cfg JOIN ns ON ns.oid = cfg.cfgnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_ts_config'::regclass AND e.objid = cfg.oid AND e.deptype = 'e')),
 'constraints', (SELECT coalesce(json_agg(json_build_object(
     'oid', c.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', c.conname, 'type', c.contype,
     'definition', pg_get_constraintdef(c.oid), 'validated', c.convalidated,
@@ -734,7 +819,7 @@ SELECT json_build_object(
   FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid),
 'triggers', (SELECT coalesce(json_agg(json_build_object(
     'oid', tg.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', tg.tgname,
-    'definition', pg_get_triggerdef(tg.oid), 'enabled', tg.tgenabled,
+    'definition', ` + triggerDefSQL + `, 'enabled', tg.tgenabled,
     'function', (SELECT fn.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_proc p JOIN pg_namespace fn ON fn.oid = p.pronamespace WHERE p.oid = tg.tgfoid))), '[]')
   FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid WHERE NOT tg.tgisinternal AND tg.tgparentid = 0),
@@ -750,11 +835,21 @@ SELECT json_build_object(
     'with_check', coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''),
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0))), '[]')
   FROM pg_policy p JOIN rel r ON r.oid = p.polrelid),
+-- every read, partial ones too (there are few): a trigger function renamed or moved changes their text
+'event_triggers', (SELECT coalesce(json_agg(json_build_object(
+    'oid', e.oid::int8, 'name', e.evtname, 'event', e.evtevent,
+    'tags', (SELECT json_agg(t ORDER BY t) FROM unnest(e.evttags) t),
+    'function', e.evtfoid::regproc::text, 'enabled', e.evtenabled, 'owner', pg_get_userbyid(e.evtowner),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = e.oid AND d.classoid = 'pg_event_trigger'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_event_trigger e
+  -- schemagate's own change log (see TrackChanges) calls functions in pg_catalog, which no user trigger does
+  WHERE (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = e.evtfoid) <> 'pg_catalog'::regnamespace
+    AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_event_trigger'::regclass AND x.objid = e.oid AND x.deptype = 'e')),
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
   FROM {{COMMENT_FROM}}
   WHERE d.classoid IN ('pg_namespace'::regclass, 'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass,
-      'pg_extension'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass)
+      'pg_extension'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_ts_config'::regclass, 'pg_ts_dict'::regclass)
     AND (d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass)),
 'relations', (SELECT coalesce(json_agg(json_build_object('oid', r.oid::int8, 'name', r.nspname || '.' || r.relname)), '[]') FROM rel r),
 'dirty', {{DIRTY}}{{STATE}},

@@ -216,9 +216,81 @@ CREATE TABLE t (a int); CREATE POLICY p ON t TO sg_pol_ra, sg_pol_rb USING (true
 			up: `DROP FOREIGN TABLE ft; CREATE FOREIGN TABLE ft (a int) SERVER s2`, bad: `ALTER SERVER s RENAME TO s3`,
 			good: `DROP FOREIGN TABLE ft; CREATE FOREIGN TABLE ft (a int) SERVER s`,
 			want: []string{"foreign table ft has server s2 after the down, was s"}},
+		// UPDATE OF a, b fires as UPDATE OF b, a does: a down that re-creates the trigger with its columns in
+		// another order is right, one with other columns is not.
+		{name: "trigger columns in another order", base: `CREATE TABLE t (a int, b int, c int);
+				CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+				CREATE TRIGGER trg BEFORE UPDATE OF b, a ON t FOR EACH ROW EXECUTE FUNCTION tf()`,
+			up:   `DROP TRIGGER trg ON t`,
+			bad:  `CREATE TRIGGER trg BEFORE UPDATE OF c, b ON t FOR EACH ROW EXECUTE FUNCTION tf()`,
+			good: `CREATE TRIGGER trg BEFORE UPDATE OF a, b ON t FOR EACH ROW EXECUTE FUNCTION tf()`,
+			want: []string{`trigger trg on t has its definition changed after the down: "… UPDATE OF b, c …", was "… UPDATE OF a, b …"`}},
+		{name: "text search configuration mappings", base: `CREATE TEXT SEARCH CONFIGURATION my_cfg (COPY = simple)`,
+			up: `ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR asciiword WITH english_stem;
+				ALTER TEXT SEARCH CONFIGURATION my_cfg DROP MAPPING FOR email`, bad: `SELECT 1`,
+			good: `ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR asciiword WITH simple;
+				ALTER TEXT SEARCH CONFIGURATION my_cfg ADD MAPPING FOR email WITH simple`,
+			want: []string{"text search configuration my_cfg maps asciiword to english_stem after the down, was simple",
+				"text search configuration my_cfg maps email to nothing after the down, was simple"}},
+		// The options ALTER TEXT SEARCH DICTIONARY sets go to the end of the list: a down that sets back
+		// the one the up changed leaves them in another order, and is right.
+		{name: "text search dictionary options", base: `CREATE TEXT SEARCH DICTIONARY my_dict (TEMPLATE = simple, STOPWORDS = english, ACCEPT = false)`,
+			up: `ALTER TEXT SEARCH DICTIONARY my_dict (STOPWORDS = russian)`, bad: `SELECT 1`,
+			good: `ALTER TEXT SEARCH DICTIONARY my_dict (STOPWORDS = english)`,
+			want: []string{"text search dictionary my_dict has options accept = 'false', stopwords = 'russian' after the down, was accept = 'false', stopwords = 'english'"}},
+		{name: "text search dictionary order, owner, comment", base: `DO $$ BEGIN CREATE ROLE sg_ts_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+				CREATE TEXT SEARCH DICTIONARY my_dict (TEMPLATE = simple);
+				CREATE TEXT SEARCH CONFIGURATION my_cfg (COPY = simple);
+				ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR word WITH my_dict, simple`,
+			up: `ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR word WITH simple, my_dict;
+				COMMENT ON TEXT SEARCH CONFIGURATION my_cfg IS 'x'; ALTER TEXT SEARCH DICTIONARY my_dict OWNER TO sg_ts_owner;
+				COMMENT ON TEXT SEARCH DICTIONARY my_dict IS 'd'; CREATE TEXT SEARCH CONFIGURATION extra (COPY = simple)`,
+			bad: `DROP TEXT SEARCH CONFIGURATION extra; DROP TEXT SEARCH CONFIGURATION my_cfg`,
+			good: `ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR word WITH my_dict, simple;
+				COMMENT ON TEXT SEARCH CONFIGURATION my_cfg IS NULL; ALTER TEXT SEARCH DICTIONARY my_dict OWNER TO CURRENT_USER;
+				COMMENT ON TEXT SEARCH DICTIONARY my_dict IS NULL; DROP TEXT SEARCH CONFIGURATION extra`,
+			want: []string{"text search configuration my_cfg is not restored by the down",
+				"text search dictionary my_dict has owner sg_ts_owner after the down, was {me}",
+				`text search dictionary my_dict has comment "d" after the down, was none`}},
+		{name: "text search configuration left behind", base: `CREATE TEXT SEARCH CONFIGURATION my_cfg (COPY = simple)`,
+			up: `CREATE TEXT SEARCH CONFIGURATION extra (COPY = simple); COMMENT ON TEXT SEARCH CONFIGURATION my_cfg IS 'x';
+				ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR word WITH simple, english_stem`,
+			bad: `COMMENT ON TEXT SEARCH CONFIGURATION my_cfg IS NULL`,
+			good: `DROP TEXT SEARCH CONFIGURATION extra; COMMENT ON TEXT SEARCH CONFIGURATION my_cfg IS NULL;
+				ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR word WITH simple`,
+			want: []string{"text search configuration extra is left behind by the down",
+				"text search configuration my_cfg maps word to simple, english_stem after the down, was simple"}},
+		// A column default and an index expression name the configuration: renamed, they read the new
+		// name, and the rename alone is the difference.
+		{name: "text search configuration renamed under a default and an index", base: `CREATE SCHEMA s2;
+				CREATE TEXT SEARCH CONFIGURATION my_cfg (COPY = english);
+				CREATE TABLE docs (body text, tsv tsvector DEFAULT to_tsvector('public.my_cfg', ''));
+				CREATE INDEX docs_fts ON docs USING gin (to_tsvector('my_cfg', body))`,
+			up: `ALTER TEXT SEARCH CONFIGURATION my_cfg RENAME TO cfg2`, bad: `ALTER TEXT SEARCH CONFIGURATION cfg2 SET SCHEMA s2`,
+			good: `ALTER TEXT SEARCH CONFIGURATION cfg2 RENAME TO my_cfg`,
+			want: []string{"text search configuration public.my_cfg is named s2.cfg2 after the down"}},
+		// The tags of WHEN TAG IN compare in any order.
+		{name: "event trigger tags", base: `CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+				CREATE EVENT TRIGGER et ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION evt()`,
+			up:   `DROP EVENT TRIGGER et; CREATE EVENT TRIGGER et2 ON sql_drop EXECUTE FUNCTION evt()`,
+			bad:  `CREATE EVENT TRIGGER et ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION evt()`,
+			good: `DROP EVENT TRIGGER et2; CREATE EVENT TRIGGER et ON ddl_command_end WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE') EXECUTE FUNCTION evt()`,
+			want: []string{"event trigger et2 is left behind by the down",
+				"event trigger et has tags CREATE TABLE after the down, was ALTER TABLE, CREATE TABLE"}},
+		// A renamed trigger function is the function's difference alone.
+		{name: "event trigger state, comment and rename", base: `CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+				CREATE EVENT TRIGGER et ON ddl_command_end EXECUTE FUNCTION evt()`,
+			up: `ALTER EVENT TRIGGER et DISABLE; COMMENT ON EVENT TRIGGER et IS 'x'; ALTER EVENT TRIGGER et RENAME TO et_new;
+				ALTER FUNCTION evt() RENAME TO evt_fn`,
+			bad: `ALTER EVENT TRIGGER et_new RENAME TO et`,
+			good: `ALTER EVENT TRIGGER et_new RENAME TO et; ALTER EVENT TRIGGER et ENABLE; COMMENT ON EVENT TRIGGER et IS NULL;
+				ALTER FUNCTION evt_fn() RENAME TO evt`,
+			want: []string{"function evt() is named evt_fn() after the down", "event trigger et is disabled after the down, was enabled",
+				`event trigger et has comment "x" after the down, was none`}},
 	}
 	t.Cleanup(func() {
 		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_compare_ro")
+		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_ts_owner")
 	})
 	var me string
 	if err := pgtest.Conn(t).QueryRow(context.Background(), "SELECT current_user").Scan(&me); err != nil {

@@ -148,6 +148,13 @@ INSERT INTO orders (user_id, total) VALUES (1, 10);
 const foreignSetup = `CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w; CREATE SERVER s2 FOREIGN DATA WRAPPER w;
 	CREATE FOREIGN TABLE ft (a int OPTIONS (column_name 'A'), b text NOT NULL DEFAULT 'x') SERVER s OPTIONS (x 'y')`
 
+// tsSetup makes a text search dictionary my_dict and a configuration my_cfg that maps two token types to
+// it before english_stem.
+const tsSetup = `CREATE TEXT SEARCH DICTIONARY my_dict (TEMPLATE = simple, STOPWORDS = english);
+	CREATE TEXT SEARCH CONFIGURATION my_cfg (COPY = english);
+	ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR asciiword, word WITH my_dict, english_stem;
+	COMMENT ON TEXT SEARCH CONFIGURATION my_cfg IS 'docs'`
+
 // kindCases is one migration per object kind and direction; every one must round-trip exactly, unless
 // irreversible says otherwise.
 var kindCases = []struct {
@@ -284,6 +291,31 @@ var kindCases = []struct {
 	{name: "foreign table on another server", setup: foreignSetup,
 		up:           `DROP FOREIGN TABLE ft; CREATE FOREIGN TABLE ft (a int OPTIONS (column_name 'A'), b text NOT NULL DEFAULT 'x') SERVER s2 OPTIONS (x 'y')`,
 		irreversible: true},
+	{name: "create text search objects", up: tsSetup + `; ALTER TABLE users ADD COLUMN tsv tsvector DEFAULT to_tsvector('my_cfg', '');
+		CREATE INDEX users_bio_fts ON users USING gin (to_tsvector('public.my_cfg', bio))`},
+	{name: "drop text search objects", setup: tsSetup + `; ALTER TABLE users ADD COLUMN tsv tsvector DEFAULT to_tsvector('my_cfg', '');
+		CREATE INDEX users_bio_fts ON users USING gin (to_tsvector('public.my_cfg', bio))`,
+		up: `DROP INDEX users_bio_fts; ALTER TABLE users ALTER COLUMN tsv DROP DEFAULT; DROP TEXT SEARCH CONFIGURATION my_cfg;
+		DROP TEXT SEARCH DICTIONARY my_dict`, noTx: true},
+	{name: "alter text search objects", setup: `DO $$ BEGIN CREATE ROLE sg_ts_kind; EXCEPTION WHEN duplicate_object THEN NULL; END $$; ` + tsSetup,
+		up: `ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR asciiword WITH simple;
+		ALTER TEXT SEARCH CONFIGURATION my_cfg DROP MAPPING FOR email, url;
+		ALTER TEXT SEARCH CONFIGURATION my_cfg ADD MAPPING FOR blank WITH simple;
+		ALTER TEXT SEARCH DICTIONARY my_dict (STOPWORDS = russian, ACCEPT = false);
+		ALTER TEXT SEARCH CONFIGURATION my_cfg OWNER TO sg_ts_kind; COMMENT ON TEXT SEARCH CONFIGURATION my_cfg IS NULL;
+		COMMENT ON TEXT SEARCH DICTIONARY my_dict IS 'stop'`},
+	{name: "create event trigger", up: `CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+		CREATE EVENT TRIGGER et ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION evt();
+		COMMENT ON EVENT TRIGGER et IS 'audit'`},
+	{name: "drop event trigger", setup: `CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+		CREATE EVENT TRIGGER et ON sql_drop WHEN TAG IN ('DROP TABLE') EXECUTE FUNCTION evt(); ALTER EVENT TRIGGER et ENABLE REPLICA;
+		COMMENT ON EVENT TRIGGER et IS 'audit'`,
+		up: `DROP EVENT TRIGGER et; DROP FUNCTION evt()`},
+	{name: "alter event trigger", setup: `CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+		CREATE FUNCTION evt2() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+		CREATE EVENT TRIGGER et ON ddl_command_end EXECUTE FUNCTION evt(); CREATE EVENT TRIGGER et2 ON ddl_command_end EXECUTE FUNCTION evt()`,
+		up: `ALTER EVENT TRIGGER et RENAME TO et_renamed; ALTER EVENT TRIGGER et_renamed ENABLE ALWAYS; COMMENT ON EVENT TRIGGER et_renamed IS 'x';
+		DROP EVENT TRIGGER et2; CREATE EVENT TRIGGER et2 ON ddl_command_start EXECUTE FUNCTION evt2()`},
 	{name: "comments", up: `COMMENT ON TABLE users IS 'customers'; COMMENT ON COLUMN users.email IS NULL; COMMENT ON INDEX orders_user_idx IS 'fk lookup'; COMMENT ON FUNCTION touch() IS 'trigger'`},
 }
 

@@ -154,6 +154,7 @@ func (g *downGen) properties() {
 	for _, k := range sortedKeys(bRanges) {
 		restore(KindRange, k, "TYPE", qkey(k), bRanges[k].Access, accessIn(aRanges, k))
 	}
+	g.textSearchProperties()
 }
 
 // accessOf is how objects that embed Access hand it out (see accessIn).

@@ -22,6 +22,11 @@ type Catalog struct {
 	Indexes     map[string]*Index      `json:"indexes"`
 	Triggers    map[string]*Trigger    `json:"triggers"`
 	Policies    map[string]*Policy     `json:"policies"`
+	// TextSearchConfigs and TextSearchDictionaries are keyed "schema.name".
+	TextSearchConfigs      map[string]*TextSearchConfig     `json:"text_search_configurations,omitempty"`
+	TextSearchDictionaries map[string]*TextSearchDictionary `json:"text_search_dictionaries,omitempty"`
+	// EventTriggers are keyed by name: they belong to the database, not to a schema.
+	EventTriggers map[string]*EventTrigger `json:"event_triggers,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }
@@ -42,6 +47,10 @@ func NewCatalog() *Catalog {
 		Indexes:     map[string]*Index{},
 		Triggers:    map[string]*Trigger{},
 		Policies:    map[string]*Policy{},
+
+		TextSearchConfigs:      map[string]*TextSearchConfig{},
+		TextSearchDictionaries: map[string]*TextSearchDictionary{},
+		EventTriggers:          map[string]*EventTrigger{},
 	}
 }
 
@@ -420,6 +429,52 @@ type Policy struct {
 // QTable is the qualified name of the policy's table.
 func (p *Policy) QTable() string { return p.Schema + "." + p.Table }
 
+// TextSearchConfig is a text search configuration (CREATE TEXT SEARCH CONFIGURATION).
+type TextSearchConfig struct {
+	OID    uint32 `json:"oid,omitempty"`
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	// Parser is the configuration's parser, qualified where the search path does not find it.
+	Parser string `json:"parser"`
+	// Mappings maps a token type (the parser's alias for it, e.g. asciiword) to the dictionaries it is
+	// looked up in, in order, each as regdictionary writes it (qualified where the search path does not
+	// find it). Token types without a mapping are not listed.
+	Mappings map[string][]string `json:"mappings,omitempty"`
+	Owner    string              `json:"owner,omitempty"`
+	Comment  string              `json:"comment,omitempty"`
+}
+
+// TextSearchDictionary is a text search dictionary (CREATE TEXT SEARCH DICTIONARY).
+type TextSearchDictionary struct {
+	OID    uint32 `json:"oid,omitempty"`
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	// Template is the dictionary's template, qualified where the search path does not find it.
+	Template string `json:"template"`
+	// Options are the template's options as PostgreSQL writes them ("stopwords = 'english'"), in name
+	// order: ALTER TEXT SEARCH DICTIONARY moves the options it sets to the end of its list.
+	Options []string `json:"options,omitempty"`
+	Owner   string   `json:"owner,omitempty"`
+	Comment string   `json:"comment,omitempty"`
+}
+
+// EventTrigger is an event trigger (CREATE EVENT TRIGGER), schemagate's own left out.
+type EventTrigger struct {
+	OID  uint32 `json:"oid,omitempty"`
+	Name string `json:"name"`
+	// Event is ddl_command_start, ddl_command_end, sql_drop or table_rewrite (login from PostgreSQL 17).
+	Event string `json:"event"`
+	// Tags are the command tags of WHEN TAG IN, sorted; none for every command.
+	Tags []string `json:"tags,omitempty"`
+	// Function is the trigger function as regproc writes it (qualified where the search path does not
+	// find it).
+	Function string `json:"function"`
+	// Enabled is O (origin), D (disabled), R (replica) or A (always), as for a table trigger.
+	Enabled string `json:"enabled"`
+	Owner   string `json:"owner,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
 // Ignore says which objects a catalog leaves out: bookkeeping tables of schemagate and of migration
 // tools, which a migration's down must not be blamed for.
 type Ignore struct {
@@ -521,6 +576,16 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 	for k, x := range c.Composites {
 		if ig.SchemaIgnored(x.Schema) {
 			delete(c.Composites, k)
+		}
+	}
+	for k, x := range c.TextSearchConfigs {
+		if ig.SchemaIgnored(x.Schema) {
+			delete(c.TextSearchConfigs, k)
+		}
+	}
+	for k, x := range c.TextSearchDictionaries {
+		if ig.SchemaIgnored(x.Schema) {
+			delete(c.TextSearchDictionaries, k)
 		}
 	}
 	return c

@@ -152,4 +152,5 @@ func (g *downGen) comments() {
 			restore(KindComposite, k, "COLUMN "+qkey(k)+"."+Ident(at.Name), at.Comment, had)
 		}
 	}
+	g.textSearchComments(restore)
 }

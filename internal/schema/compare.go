@@ -30,6 +30,9 @@ const (
 	KindRule             = "rule"
 	KindAggregate        = "aggregate"
 	KindRange            = "range type"
+	KindTSConfig         = "text search configuration"
+	KindTSDictionary     = "text search dictionary"
+	KindEventTrigger     = "event trigger"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
@@ -37,6 +40,7 @@ var kindRank = map[string]int{
 	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindSequence: 4, KindTable: 5, KindForeignTable: 5,
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
+	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -223,6 +227,25 @@ func (c *Catalog) objects() []object {
 			name: x.Name, schema: x.Schema,
 			props: []PropertyChange{prop("definition", x.Definition), prop("state", triggerState(x.Enabled)), prop("comment", x.Comment)}})
 	}
+	for k, x := range c.TextSearchDictionaries {
+		out = append(out, object{kind: KindTSDictionary, key: k, id: oidStr(x.OID), def: tsDictionarySummary(x), name: x.Name, schema: x.Schema,
+			props: []PropertyChange{prop("template", x.Template), prop("options", strings.Join(x.Options, ", ")),
+				prop("owner", x.Owner), prop("comment", x.Comment)}})
+	}
+	for k, x := range c.TextSearchConfigs {
+		props := []PropertyChange{prop("parser", x.Parser)}
+		for _, tok := range sortedKeys(x.Mappings) {
+			props = append(props, prop(mappingProperty+tok, strings.Join(x.Mappings[tok], ", ")))
+		}
+		props = append(props, prop("owner", x.Owner), prop("comment", x.Comment))
+		out = append(out, object{kind: KindTSConfig, key: k, id: oidStr(x.OID), def: tsConfigSummary(x), name: x.Name, schema: x.Schema,
+			props: props})
+	}
+	for k, x := range c.EventTriggers {
+		out = append(out, object{kind: KindEventTrigger, key: k, id: oidStr(x.OID), def: eventTriggerSummary(x), name: x.Name,
+			props: []PropertyChange{prop("event", x.Event), prop("tags", strings.Join(x.Tags, ", ")), prop("function", x.Function),
+				prop("state", triggerState(x.Enabled)), prop("owner", x.Owner), prop("comment", x.Comment)}})
+	}
 	for k, x := range c.Policies {
 		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), id: oidStr(x.OID), def: policySummary(x),
 			name: x.Name, schema: x.Schema,
@@ -406,6 +429,39 @@ func domainConstraints(d *Domain) string {
 		parts[i] = "CONSTRAINT " + Ident(n) + " " + d.Constraints[n]
 	}
 	return strings.Join(parts, " ")
+}
+
+// mappingProperty starts the property of a text search configuration's mapping of one token type
+// ("mapping asciiword"): its value is the dictionaries, in order.
+const mappingProperty = "mapping "
+
+// tsConfigSummary is "(PARSER = default) asciiword: english_stem; email: simple", mappings by token type.
+func tsConfigSummary(x *TextSearchConfig) string {
+	s := "(PARSER = " + x.Parser + ")"
+	var maps []string
+	for _, tok := range sortedKeys(x.Mappings) {
+		maps = append(maps, tok+": "+strings.Join(x.Mappings[tok], ", "))
+	}
+	if len(maps) > 0 {
+		s += " " + strings.Join(maps, "; ")
+	}
+	return s
+}
+
+// tsDictionarySummary is the option list of CREATE TEXT SEARCH DICTIONARY, "(TEMPLATE = simple,
+// stopwords = 'english')".
+func tsDictionarySummary(x *TextSearchDictionary) string {
+	return "(" + strings.Join(append([]string{"TEMPLATE = " + x.Template}, x.Options...), ", ") + ")"
+}
+
+// eventTriggerSummary is what follows the name in CREATE EVENT TRIGGER: "ON sql_drop WHEN TAG IN ('DROP
+// TABLE') EXECUTE FUNCTION f()".
+func eventTriggerSummary(x *EventTrigger) string {
+	s := "ON " + x.Event
+	if len(x.Tags) > 0 {
+		s += " WHEN TAG IN (" + strings.Join(quoteAll(x.Tags), ", ") + ")"
+	}
+	return s + " EXECUTE FUNCTION " + x.Function + "()"
 }
 
 func policySummary(p *Policy) string {
@@ -667,6 +723,9 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.Indexes, b.Indexes, pa.Indexes, pb.Indexes)
 	pruneMap(a.Triggers, b.Triggers, pa.Triggers, pb.Triggers)
 	pruneMap(a.Policies, b.Policies, pa.Policies, pb.Policies)
+	pruneMap(a.TextSearchConfigs, b.TextSearchConfigs, pa.TextSearchConfigs, pb.TextSearchConfigs)
+	pruneMap(a.TextSearchDictionaries, b.TextSearchDictionaries, pa.TextSearchDictionaries, pb.TextSearchDictionaries)
+	pruneMap(a.EventTriggers, b.EventTriggers, pa.EventTriggers, pb.EventTriggers)
 	return pa, pb
 }
 

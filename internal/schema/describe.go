@@ -176,6 +176,10 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		}
 		return fmt.Sprintf("%s has internal or cloned triggers not enabled %s: %s, was %s", s, when, list(pc.New), list(pc.Old))
 	}
+	if tok, ok := strings.CutPrefix(pc.Property, mappingProperty); ok {
+		// A text search configuration's mapping of one token type.
+		return fmt.Sprintf("%s maps %s to %s %s, was %s", s, tok, or(pc.New, "nothing"), when, or(pc.Old, "nothing"))
+	}
 	if strings.Contains(pc.Old, "\n") || strings.Contains(pc.New, "\n") {
 		// Bodies and view definitions: the region that differs, from its first line to its last.
 		was, is := differingRegion(pc.Old, pc.New)

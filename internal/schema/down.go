@@ -86,11 +86,13 @@ func (g *downGen) irreversible(comment string) {
 }
 
 // GenerateDown writes the DDL that takes a database from the after-catalog back to the before-catalog,
-// in dependency order: triggers, policies, views, constraints, indexes and tables that the up added are
-// dropped first; then types, sequences and functions are re-created, columns restored, tables (typed
-// again, foreign ones with their options), constraints, views, indexes and triggers re-created; objects
-// the up added that others depended on are dropped last. Renames and schema moves (recognised by OID in
-// two snapshots of the same database) are undone by renaming and moving back, before anything else.
+// in dependency order: event triggers the up added or changed are dropped before anything else, so that
+// they do not fire on the down; renames and schema moves (recognised by OID in two snapshots of the same
+// database) are undone by renaming and moving back; triggers, policies, views, constraints, indexes and
+// tables that the up added are dropped; then text search dictionaries and configurations, types,
+// sequences and functions are re-created, columns restored, tables (typed again, foreign ones with their
+// options), constraints, views, indexes and triggers re-created; objects the up added that others
+// depended on are dropped, and event triggers re-created, last.
 func GenerateDown(before, after *Catalog) *DownScript {
 	return GenerateDownWith(before, after, DownOptions{})
 }
@@ -114,6 +116,9 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g := &downGen{a: clone(after), b: before, created: map[string]bool{}, dropViews: map[string]bool{},
 		dropCons: map[string]bool{}, dropIdx: map[string]bool{}, dropTrg: map[string]bool{},
 		dropPol: map[string]bool{}, regenCols: map[string]bool{}, opts: opts}
+	// Event triggers first: one the up added must not fire on the down's own commands.
+	g.eventTriggerRenames()
+	g.dropEventTriggers()
 	g.renames()
 	g.dropDependents()
 	g.dropTablesAndColumns()
@@ -125,6 +130,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.dropTypes()
 	g.comments()
 	g.properties()
+	g.eventTriggers()
 	if stepIndexSQL(g.steps, setBodiesOff) >= 0 {
 		g.add("check function bodies again for what runs next on this session", "RESET check_function_bodies")
 	}

@@ -10,7 +10,9 @@ import (
 
 // renames undoes renames and schema moves, recognised by OID in two snapshots of the same database: of
 // tables, columns, views, sequences, constraints, indexes, types (enums, domains, composite and range
-// types), composite attributes, enum values and functions. It rewrites the working after-catalog to the
+// types), composite attributes, enum values, functions and text search configurations and dictionaries
+// (event triggers: see eventTriggerRenames).
+// It rewrites the working after-catalog to the
 // old names so the rest compares by name, and takes over the definitions that quote a renamed object
 // (PostgreSQL stores those by OID: they read as before once the object has its old name again), so that
 // what the renames restore is not dropped and re-created as well.
@@ -20,6 +22,7 @@ func (g *downGen) renames() {
 	g.attributeRenames()
 	g.enumValueRenames()
 	g.functionRenames()
+	g.textSearchRenames()
 	g.followRenames()
 }
 
@@ -350,6 +353,20 @@ func (g *downGen) followRenames() {
 			for i, at := range x.Attributes {
 				if bx.Attributes[i].Name == at.Name {
 					takeOver(&at.Type, bx.Attributes[i].Type)
+				}
+			}
+		}
+	}
+	for k, x := range a.TextSearchConfigs {
+		bx := b.TextSearchConfigs[k]
+		if bx == nil {
+			continue
+		}
+		takeOver(&x.Parser, bx.Parser)
+		for tok, dicts := range x.Mappings {
+			if want := bx.Mappings[tok]; len(want) == len(dicts) {
+				for i := range dicts {
+					takeOver(&dicts[i], want[i])
 				}
 			}
 		}

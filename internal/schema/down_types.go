@@ -10,8 +10,8 @@ import (
 // back before the tables that use them (createTypes), and what the up added is dropped after them
 // (dropTypes).
 
-// createTypes re-creates schemas, extensions, enums, domains, sequences and functions the up removed
-// or changed.
+// createTypes re-creates schemas, extensions, text search dictionaries and configurations, enums,
+// domains, sequences and functions the up removed or changed.
 func (g *downGen) createTypes() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(b.Functions) {
@@ -43,6 +43,8 @@ func (g *downGen) createTypes() {
 			g.add("move extension "+k+" back to schema "+e.Schema, "ALTER EXTENSION "+Ident(k)+" SET SCHEMA "+Ident(e.Schema))
 		}
 	}
+	// After the extensions, whose templates and parsers they may use.
+	g.createTextSearch()
 	for _, k := range sortedKeys(b.Enums) {
 		e, ae := b.Enums[k], a.Enums[k]
 		if ae == nil {
@@ -286,8 +288,9 @@ func (g *downGen) domainChanges(k string, ad, d *Domain) {
 	}
 }
 
-// dropTypes drops what the up added that tables, views or functions used: functions, composite types, domains, enums,
-// sequences, extensions and schemas, in that order.
+// dropTypes drops what the up added that tables, views or functions used: functions, text search
+// configurations and dictionaries, composite types, domains, enums, sequences, extensions and schemas,
+// in that order.
 func (g *downGen) dropTypes() {
 	a, b := g.a, g.b
 	// One statement per kind: PostgreSQL resolves the dependencies among the objects of one DROP.
@@ -352,6 +355,9 @@ func (g *downGen) dropTypes() {
 	}
 	dropMany("aggregate", "DROP AGGREGATE", aggs)
 	dropMany("routine", "DROP ROUTINE", funcs)
+	configs, dicts := g.addedTextSearch()
+	dropMany("text search configuration", "DROP TEXT SEARCH CONFIGURATION", configs)
+	dropMany("text search dictionary", "DROP TEXT SEARCH DICTIONARY", dicts)
 	dropMany("type", "DROP TYPE", types)
 	dropMany("sequence", "DROP SEQUENCE IF EXISTS", seqs)
 	dropMany("extension", "DROP EXTENSION", exts)
