@@ -23,15 +23,18 @@ func sqitchConfigEnv() (string, bool) {
 }
 
 // sqitchEnvConf reads the project configuration that $SQITCH_CONFIG names (name), which sqitch reads
-// instead of ./sqitch.conf (App::Sqitch::Config local_file and dir_file). Config::GitLike load_dirs
-// looks for that file from the folder sqitch runs in and, failing that, in the folders above it: a
-// relative name is the migration folder's file when there is one, else the working directory's. A file
-// that does not exist is no error (Config::GitLike loads only the files it finds; sqitch's own tests set
-// SQITCH_CONFIG=nonexistent.conf to read none): sqitch then reads no project configuration, not the
-// folder's sqitch.conf either, and a warning says so. A file of the working directory (or an absolute
-// name) whose top_dir is the migration folder, with the folder's plan, is read as sqitchWorkingConf
-// reads the working directory's sqitch.conf: top is then that top_dir, and "." otherwise (see
-// sqitchLayoutOf). Problems in the file are reported at its name and line.
+// instead of ./sqitch.conf (App::Sqitch::Config local_file, which is Config::GitLike's dir_file).
+// Config::GitLike load_dirs joins that name to the folder sqitch runs in and, when no plain file is
+// there, to each folder above it up to the root, and loads the first it finds (File::Spec catpath
+// joins an absolute name too: /ci/sqitch.conf is looked for as ./ci/sqitch.conf first, and found at the
+// root last). schemagate takes the migration folder for where sqitch runs when it holds the name (a
+// relative one), and the working directory otherwise: the name is looked for there and in the folders
+// above it (sqitchEnvFile). Where none is found, sqitch reads no project configuration, not the
+// folder's sqitch.conf either, and so deploys with other settings than the project's (or fails
+// further on): that is an error, which says where the name was looked for. A file of the working
+// directory (or above it) whose top_dir is the migration folder, with the folder's plan, is read as
+// sqitchWorkingConf reads the working directory's sqitch.conf: top is then that top_dir, and "."
+// otherwise (see sqitchLayoutOf). Problems in the file are reported at its name and line.
 func (r *reader) sqitchEnvConf(name string) (conf *sqitchConfig, top string) {
 	own, err := fs.ReadFile(r.fsys, sqitchConf)
 	hasOwn := err == nil
@@ -49,28 +52,27 @@ func (r *reader) sqitchEnvConf(name string) (conf *sqitchConfig, top string) {
 		ignored([]byte(src))
 		return r.parseSqitchConf(p, src), "."
 	}
-	b, err := repofs.ReadFile(name)
-	missing := "does not exist"
-	if info, serr := os.Stat(name); serr == nil && !info.Mode().IsRegular() {
-		err, missing = fs.ErrNotExist, "is no file" // load_dirs takes only a plain file (-f)
-	}
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		msg := "SQITCH_CONFIG names " + name + ", which " + missing + ": sqitch reads no project configuration then"
+	file, looked := sqitchEnvFile(name)
+	if file == "" {
+		msg := "SQITCH_CONFIG names " + name + ", which is no file in the migration folder, nor in " + looked +
+			" or a folder above it, where sqitch looks for it: sqitch would read no project configuration"
 		if hasOwn {
 			msg += ", not this folder's sqitch.conf either"
 		}
-		r.warnf(name, 0, "point SQITCH_CONFIG at the project's sqitch.conf, or unset it", "%s", msg)
+		r.errorf(name, 0, "point SQITCH_CONFIG at the project's configuration file (relative to the folder sqitch runs in), or unset it to read sqitch.conf", "%s", msg)
 		return nil, "."
+	}
+	b, err := repofs.ReadFile(file)
+	switch {
 	case err != nil:
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		r.errorf(name, 0, "fix the file, or point SQITCH_CONFIG elsewhere", "read sqitch configuration (SQITCH_CONFIG): %v", err)
+		r.errorf(file, 0, "fix the file, or point SQITCH_CONFIG elsewhere", "read sqitch configuration (SQITCH_CONFIG): %v", err)
 		return nil, "."
 	case !utf8.Valid(b):
-		r.errorf(name, 0, "save the file as UTF-8", "sqitch configuration (SQITCH_CONFIG) is not valid UTF-8")
+		r.errorf(file, 0, "save the file as UTF-8", "sqitch configuration (SQITCH_CONFIG) is not valid UTF-8")
 		return nil, "."
 	}
 	ignored(b)
@@ -78,7 +80,34 @@ func (r *reader) sqitchEnvConf(name string) (conf *sqitchConfig, top string) {
 	if t, ok := r.sqitchWorkingTop(string(b)); ok {
 		top = t
 	}
-	return r.parseSqitchConf(name, string(b)), top
+	return r.parseSqitchConf(file, string(b)), top
+}
+
+// sqitchEnvFile is the file sqitch loads for $SQITCH_CONFIG (name) run in the working directory, as
+// Config::GitLike load_dirs finds it: the name joined to the working directory, then to each folder
+// above it, the first that is a plain file (-f: a link is followed). It is name itself when found in the
+// working directory, the joined path otherwise; "" when there is none. looked is the working directory,
+// to say where it was looked for.
+func sqitchEnvFile(name string) (file, looked string) {
+	wd, err := os.Getwd()
+	if err != nil {
+		if info, err := os.Stat(name); err == nil && info.Mode().IsRegular() {
+			return name, "the working directory"
+		}
+		return "", "the working directory"
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		p := filepath.Join(dir, name)
+		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
+			if dir == wd && !filepath.IsAbs(name) {
+				return name, wd
+			}
+			return p, wd
+		}
+		if dir == filepath.Dir(dir) {
+			return "", wd
+		}
+	}
 }
 
 // sqitchOuterConf is what sqitch reads under the project's sqitch.conf (App::Sqitch::Config): the

@@ -9,9 +9,10 @@ import (
 
 // TestSqitchConfigEnv: $SQITCH_CONFIG names the project configuration sqitch reads instead of
 // ./sqitch.conf (App::Sqitch::Config local_file). A relative name is looked up where sqitch runs (the
-// migration folder), then in the working directory; a file that does not exist is no configuration at
-// all, not a fall back to ./sqitch.conf; "0" (false to Perl) and "" are not heeded; a broken file is
-// reported at its name and line. Not parallel: it sets the environment and the working directory.
+// migration folder), then in the working directory and the folders above it (Config::GitLike
+// load_dirs); a file that is not there is an error, not a fall back to ./sqitch.conf; "0" (false to
+// Perl) and "" are not heeded; a broken file is reported at its name and line. Not parallel: it sets
+// the environment and the working directory.
 func TestSqitchConfigEnv(t *testing.T) {
 	root := t.TempDir()
 	write := func(name, src string) string {
@@ -72,16 +73,15 @@ func TestSqitchConfigEnv(t *testing.T) {
 	matchProblems(t, "error", errs, []string{orphan}) // the scripts are in ci/ now
 	matchProblems(t, "warning", warns, []string{"sqitch.conf:0: ignored: SQITCH_CONFIG names sqitch.ci.conf"})
 
-	// A file that does not exist (or is no plain file): no project configuration, ./sqitch.conf
-	// neither.
+	// A file that is nowhere sqitch looks (or is no plain file there): sqitch would read no project
+	// configuration, ./sqitch.conf neither; an error says where it was looked for. It used to be a
+	// warning, and the folder was read without the configuration the run was meant to have.
 	write("adir/x", "")
-	for name, what := range map[string]string{"missing.conf": "does not exist", "adir": "is no file"} {
+	for _, name := range []string{"missing.conf", "adir", filepath.Join(root, "missing.conf")} {
 		t.Setenv("SQITCH_CONFIG", name)
-		set, errs, warns = read(t)
-		if got, want := sqls(set), `deploy/widgets.sql; CREATE SCHEMA :"schema"`; got != want || len(errs) > 0 {
-			t.Errorf("SQITCH_CONFIG=%s: %s, %v; want %s", name, got, errs, want)
-		}
-		matchProblems(t, "warning", warns, []string{name + ":0: SQITCH_CONFIG names " + name + ", which " + what + ": sqitch reads no project configuration then, not this folder's sqitch.conf either"})
+		_, errs, _ = read(t)
+		matchProblems(t, "error", errs, []string{name + ":0: SQITCH_CONFIG names " + name + ", which is no file in the migration folder, nor in " + root +
+			" or a folder above it, where sqitch looks for it: sqitch would read no project configuration, not this folder's sqitch.conf either"})
 	}
 
 	// The working directory's file, by a relative name or an absolute one; a broken one is reported
@@ -94,6 +94,25 @@ func TestSqitchConfigEnv(t *testing.T) {
 			t.Errorf("SQITCH_CONFIG=%s: %s, %v; want ci/widgets.sql", name, got, errs)
 		}
 	}
+	// From a folder below (sqitch run in sub/deeper), a relative name is found in the folders above,
+	// as Config::GitLike load_dirs finds it; it used to be looked for in the working directory only.
+	// An absolute name is joined to those folders too, and found as it is at the root.
+	write("sub/deeper/.keep", "")
+	t.Chdir(filepath.Join(root, "sub", "deeper"))
+	for _, name := range []string{"conf/ci.conf", filepath.Join(root, "conf", "ci.conf")} {
+		t.Setenv("SQITCH_CONFIG", name)
+		set, errs, _ = read(t)
+		if got := sqls(set); !strings.HasPrefix(got, "ci/widgets.sql") || len(errs) != 1 || errs[0] != orphan {
+			t.Errorf("SQITCH_CONFIG=%s from sub/deeper: %s, %v; want ci/widgets.sql", name, got, errs)
+		}
+	}
+	// The nearest wins: sqitch stops at the first it finds.
+	write("sub/conf/ci.conf", "[core]\n\tdeploy_dir = near\n")
+	t.Setenv("SQITCH_CONFIG", "conf/ci.conf")
+	_, errs, _ = read(t)
+	matchProblems(t, "error", errs, []string{orphan, "sqitch.plan:3: change widgets has no deploy script near/widgets.sql"})
+	t.Chdir(root)
+
 	// It may name the plan otherwise: auto-detection finds it there.
 	write("conf/plan.conf", "[core]\n\tplan_file = my.plan\n")
 	t.Setenv("SQITCH_CONFIG", "conf/plan.conf")
