@@ -43,35 +43,33 @@ func TestCheckTextSaysWhyAGeneratedDownIsNotVerified(t *testing.T) {
 	}
 }
 
-// TestCheckGeneratedDownOfAnEventTrigger: check --generate-down on a migration that adds an event
-// trigger and its function says in its text why the generated down is not verified: the down's error
-// with PostgreSQL's DETAIL, and the statement it does not undo; rollback-script says the same.
-func TestCheckGeneratedDownOfAnEventTrigger(t *testing.T) {
+// TestCheckGeneratedDownOfAnOperator: check --generate-down on a migration that adds an operator and
+// its function says in its text why the generated down is not verified: the down's error with
+// PostgreSQL's DETAIL, and the statement it does not undo; rollback-script says the same.
+func TestCheckGeneratedDownOfAnOperator(t *testing.T) {
 	requirePG(t)
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "00001_evt.sql"), []byte(`-- +goose Up
--- +goose StatementBegin
-CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
--- +goose StatementEnd
-CREATE EVENT TRIGGER audit_ddl_end ON ddl_command_end EXECUTE FUNCTION audit_ddl();
+	writeFile(t, filepath.Join(dir, "00001_op.sql"), []byte(`-- +goose Up
+CREATE FUNCTION same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
 `))
 	code, out, errOut := run(t, nil, "check", "--dir", dir, "--generate-down", "-q")
 	if code != ExitOK {
 		t.Fatalf("check --generate-down: exit %d\n%s\n%s", code, out, errOut)
 	}
-	file := filepath.ToSlash(filepath.Join(dir, "00001_evt.sql"))
+	file := filepath.ToSlash(filepath.Join(dir, "00001_op.sql"))
 	for _, want := range []string{
 		"    generated down (NOT verified):\n",
-		"      -- the down fails: cannot drop function audit_ddl() because other objects depend on it (DETAIL: event trigger audit_ddl_end depends on function audit_ddl(); HINT: Use DROP ... CASCADE to drop the dependent objects too.)\n",
-		"      -- CREATE EVENT TRIGGER audit_ddl_end at " + file + ":5 changes an event trigger, which the generated down does not undo\n",
+		"      -- the down fails: cannot drop function same(integer,integer) because other objects depend on it (DETAIL: operator ===(integer,integer) depends on function same(integer,integer); HINT: Use DROP ... CASCADE to drop the dependent objects too.)\n",
+		"      -- CREATE OPERATOR === at " + file + ":3 changes an operator, which the generated down does not undo\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
 	}
 	code, out, errOut = run(t, nil, "rollback-script", "--dir", dir, "-q", "1")
-	if code != ExitBlocked || out != "" || !strings.Contains(errOut, "--   the down fails: cannot drop function audit_ddl() because other objects depend on it (DETAIL: event trigger audit_ddl_end") ||
-		!strings.Contains(errOut, "--   CREATE EVENT TRIGGER audit_ddl_end at "+file+":5 changes an event trigger") {
+	if code != ExitBlocked || out != "" || !strings.Contains(errOut, "--   the down fails: cannot drop function same(integer,integer) because other objects depend on it (DETAIL: operator ===(integer,integer)") ||
+		!strings.Contains(errOut, "--   CREATE OPERATOR === at "+file+":3 changes an operator") {
 		t.Errorf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

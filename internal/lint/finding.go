@@ -79,12 +79,17 @@ type Finding struct {
 	// Ignored is set when a `-- schemagate:ignore` comment suppresses the finding; Reason says why.
 	Ignored bool   `json:"ignored,omitempty"`
 	Reason  string `json:"ignore_reason,omitempty"`
+	// Repeated counts the findings like this one (the same rule, risk and message, in the same file) at
+	// later statements, up to line ThroughLine, that Fold took into it: a data migration of 200,000
+	// UPDATEs has one such finding, not 200,000.
+	Repeated    int `json:"repeated,omitempty"`
+	ThroughLine int `json:"through_line,omitempty"`
 
 	// subject names what a type change finding is about ("users.created_at: timestamp -> timestamptz"),
 	// for ApplyEvidence to restate.
 	subject string
 	// timeZoneDependent marks a type change between timestamp and timestamptz, which rewrites the table
-	// unless the server's TimeZone is UTC: the rehearsal's (UTC) trace cannot clear it.
+	// unless the session's TimeZone is UTC: the rehearsal's (UTC) trace cannot clear it.
 	timeZoneDependent bool
 	// ifExists is the finding a DROP … IF EXISTS / ALTER … IF EXISTS would get if the object it names
 	// existed: set on the safe finding of one that the known schema says does nothing, for ApplyEvidence
@@ -94,9 +99,84 @@ type Finding struct {
 	facts *scriptFacts
 }
 
-// String renders the finding compiler-style: "file:line:col: risk rule: message".
+// String renders the finding compiler-style: "file:line:col: risk rule: message", and how many like it
+// it stands for (see Fold).
 func (f Finding) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s %s: %s", f.File, f.Line, f.Column, f.Risk, f.Rule, f.Message)
+	return fmt.Sprintf("%s:%d:%d: %s %s: %s%s", f.File, f.Line, f.Column, f.Risk, f.Rule, f.Message, f.RepeatedNote())
+}
+
+// RepeatedNote is " (and 199,999 more like it, through line 200,001)" for a finding that stands for
+// others (see Fold), "" for one that does not.
+func (f Finding) RepeatedNote() string {
+	if f.Repeated == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (and %s more like it, through line %s)", thousands(f.Repeated), thousands(f.ThroughLine))
+}
+
+// thousands writes n with a comma every three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// FoldAfter is how many findings alike Fold keeps apart before it takes the others into the first.
+const FoldAfter = 10
+
+// Fold takes findings that differ only in their statement (the same rule, risk, message, file,
+// suggestion, lock and ignore) into the first of them when there are more than FoldAfter: it says how
+// many more and through which line (Repeated, ThroughLine). Their risk is one, so the highest risk,
+// an approval and --fail-on judge the same; a script that repeats one statement 200,000 times gets one
+// line in each report, not 200,000. Fewer alike are kept as they are, and the order is kept.
+func Fold(fs []Finding) []Finding {
+	type key struct {
+		rule, file, message, suggestion, lock, source, reason string
+		risk                                                  Risk
+		rewrite, scan, ignored                                bool
+	}
+	keyOf := func(f *Finding) key {
+		return key{f.Rule, f.File, f.Message, f.Suggestion, f.Lock, f.Source, f.Reason, f.Risk, f.Rewrite, f.Scan, f.Ignored}
+	}
+	count := make(map[key]int, len(fs))
+	for i := range fs {
+		count[keyOf(&fs[i])] += 1 + fs[i].Repeated
+	}
+	folds := false
+	for _, n := range count {
+		folds = folds || n > FoldAfter
+	}
+	if !folds {
+		return fs
+	}
+	first := map[key]int{} // where the first of a folded group is in out
+	out := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		k := keyOf(&f)
+		if count[k] <= FoldAfter {
+			out = append(out, f)
+			continue
+		}
+		i, ok := first[k]
+		if !ok {
+			first[k] = len(out)
+			if f.Repeated == 0 {
+				f.ThroughLine = f.Line
+			}
+			out = append(out, f)
+			continue
+		}
+		out[i].Repeated += 1 + f.Repeated
+		out[i].ThroughLine = max(out[i].ThroughLine, f.Line, f.ThroughLine)
+	}
+	for i := range out {
+		if out[i].Repeated == 0 {
+			out[i].ThroughLine = 0
+		}
+	}
+	return out
 }
 
 // Highest returns the highest risk among findings that are not ignored.

@@ -85,7 +85,24 @@ type ApplyOptions struct {
 	// of statements done and the statement running next: a script of a hundred thousand statements
 	// takes minutes.
 	Progress func(done, total int, next *sqlparse.Statement)
+	// Join sends a run of statements that can go together (see joinable) inside a transaction in one
+	// query: for the rehearsal, where a round trip per statement costs more than a seed migration's
+	// INSERTs themselves. A deploy sends each statement alone, as psql and the migration tools do, each
+	// under its own statement_timeout. Quiet, when set, tells whether After needs nothing from the
+	// database after st (see Tracer.Quiet): only such statements are joined, and After is called for
+	// each of them once the query is done.
+	Join  bool
+	Quiet func(st *sqlparse.Statement) bool
 }
+
+// Runs of joinable statements are sent at most joinStatements (and about joinBytes) to a query: a round
+// trip per statement costs more than the server's work on a literal INSERT (a seed migration of 200,000
+// ran 4 times slower statement by statement), and a query's statements are parsed all at once, so a
+// bounded query keeps the server's memory small.
+const (
+	joinStatements = 1000
+	joinBytes      = 256 << 10
+)
 
 // ProgressEvery is how often ApplyOptions.Progress is called on a long script.
 var ProgressEvery = 15 * time.Second
@@ -184,11 +201,18 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 	}
 	inTx := conn.PgConn().TxStatus() == 'T'
 	reported := time.Now()
-	for i := range s.Statements {
+	for i := 0; i < len(s.Statements); i++ {
 		st := &s.Statements[i]
 		if opts.Progress != nil && time.Since(reported) >= ProgressEvery {
 			opts.Progress(i, len(s.Statements), st)
 			reported = time.Now()
+		}
+		if n := joinableRun(s.Statements[i:], inTx, opts); n > 1 {
+			if err := applyRun(ctx, conn, s, i, n, opts); err != nil {
+				return err
+			}
+			i += n - 1
+			continue
 		}
 		if inTx && sqlparse.OpensOrCommits(st.Node) {
 			continue // the script's own BEGIN/COMMIT: the caller's transaction already makes it atomic
@@ -221,6 +245,85 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 		}
 	}
 	return nil
+}
+
+// joinable tells whether st can be sent in one query with its neighbours and still run as it runs alone:
+// an INSERT of literal rows (repeatedInsert), whose text has no backslash. The server parses a query's
+// statements all at once before running the first, so a statement whose reading depends on a setting an
+// earlier one may change (standard_conforming_strings decides what a backslash in a string means) is
+// not joinable; literal rows run no code that the order could change.
+func joinable(st *sqlparse.Statement) bool {
+	return st.Err == nil && !st.FromStdin && repeatedInsert(st) != nil && !strings.Contains(st.SQL, `\`)
+}
+
+// joinableRun is how many of sts, from the first, can go in one query (see ApplyOptions.Quiet): 0 or 1
+// when they run one by one. Only inside a transaction block: there a query of several statements fails
+// as a whole just as the block does, where outside one it would roll back statements that psql commits
+// one by one.
+func joinableRun(sts []sqlparse.Statement, inTx bool, opts ApplyOptions) int {
+	if !inTx || !opts.Join || opts.Before != nil || (opts.After != nil && opts.Quiet == nil) {
+		return 0
+	}
+	n, size := 0, 0
+	for n < len(sts) && n < joinStatements && size < joinBytes {
+		st := &sts[n]
+		if !joinable(st) || (opts.After != nil && !opts.Quiet(st)) {
+			break
+		}
+		size += len(st.SQL)
+		n++
+	}
+	return n
+}
+
+// applyRun sends statements from..from+n of s in one query and calls After for each (each taking an
+// equal share of the query's time). A failing statement is the one after the last that completed, as
+// in applyJoined; After is called for those before it.
+func applyRun(ctx context.Context, conn *pgx.Conn, s *migrate.Script, from, n int, opts ApplyOptions) error {
+	sts := s.Statements[from : from+n]
+	var b strings.Builder
+	starts := make([]int, n) // each statement's first character in the query (0-based, in characters)
+	runes := 0
+	for i := range sts {
+		starts[i] = runes
+		b.WriteString(sts[i].SQL)
+		b.WriteString("\n;") // on a line of its own: a statement's text may end in a -- comment
+		runes += utf8.RuneCountInString(sts[i].SQL) + 2
+	}
+	start := time.Now()
+	results, err := conn.PgConn().Exec(ctx, b.String()).ReadAll()
+	done := n
+	if err != nil {
+		done = 0
+		for _, r := range results {
+			if r.Err == nil {
+				done++
+			}
+		}
+		done = min(done, n-1)
+	}
+	if opts.After != nil {
+		d := time.Since(start) / time.Duration(n)
+		for i := range done {
+			if aerr := opts.After(ctx, from+i, &sts[i], d); aerr != nil {
+				return aerr
+			}
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	st := &sts[done]
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Position > 0 {
+		shifted := *pe
+		shifted.Position = pe.Position - int32(starts[done])
+		if shifted.Position < 1 || int(shifted.Position) > utf8.RuneCountInString(st.SQL)+1 {
+			shifted.Position = 0 // not in this statement: keep the statement's own place
+		}
+		return positioned(s, st, &shifted)
+	}
+	return positioned(s, st, err)
 }
 
 // ExecStatement runs one statement of a script with the simple query protocol, as psql does, so any

@@ -359,3 +359,86 @@ func TestErrorLineAfterDroppedLines(t *testing.T) {
 		t.Fatalf("error %v, want the missing type at 6:5, its place in the file", err)
 	}
 }
+
+// TestApplyJoinsLiteralInserts: inside a transaction, a run of INSERTs of literal rows is sent in one
+// query (its statements share one statement_timestamp()), as the rest is sent statement by statement;
+// a statement of the run that fails is still reported at its own place in the file: at the character
+// the server names, or at the statement, also after one whose text ends in a comment.
+func TestApplyJoinsLiteralInserts(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	if _, err := conn.Exec(ctx, "CREATE TABLE seed (id int PRIMARY KEY, note text, at timestamptz DEFAULT statement_timestamp())"); err != nil {
+		t.Fatal(err)
+	}
+	seed := func(bad int, row string) string {
+		var b strings.Builder
+		b.WriteString("SET LOCAL work_mem = '8MB';\n")
+		for i := 1; i <= 40; i++ {
+			switch {
+			case i == bad:
+				b.WriteString(row + ";\n")
+			case i%10 == 0:
+				fmt.Fprintf(&b, "INSERT INTO seed (id, note) VALUES (%d, 'row') -- every tenth\n;\n", i)
+			default:
+				fmt.Fprintf(&b, "INSERT INTO seed (id, note) VALUES (%d, 'row');\n", i)
+			}
+		}
+		return b.String()
+	}
+	apply := func(sql string) error {
+		m := &migrate.Migration{Version: "2", Up: &migrate.Script{File: "2_seed.up.sql", SQL: sql, Statements: sqlparse.Parse(sql)}}
+		return pg.ApplyMigration(ctx, conn, m, m.Up, pg.ApplyOptions{Join: true})
+	}
+	var rows, queries int
+	// Without Join (a deploy), each statement is a query of its own, as psql sends it.
+	m := &migrate.Migration{Version: "2", Up: &migrate.Script{File: "2_seed.up.sql", SQL: seed(0, ""), Statements: sqlparse.Parse(seed(0, ""))}}
+	if err := pg.ApplyMigration(ctx, conn, m, m.Up, pg.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count(*), count(DISTINCT at) FROM seed").Scan(&rows, &queries); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 40 || queries != 40 {
+		t.Errorf("without Join: %d rows in %d queries, want 40 in 40", rows, queries)
+	}
+	if _, err := conn.Exec(ctx, "TRUNCATE seed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(seed(0, "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count(*), count(DISTINCT at) FROM seed").Scan(&rows, &queries); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 40 || queries != 1 {
+		t.Errorf("%d rows in %d queries, want 40 in 1", rows, queries)
+	}
+	if _, err := conn.Exec(ctx, "TRUNCATE seed"); err != nil {
+		t.Fatal(err)
+	}
+	// Line n+1 holds statement n (after the SET), one more line for each tenth before it.
+	for _, c := range []struct {
+		name      string
+		bad       int
+		row       string
+		line, col int
+		state     string
+	}{
+		{"bad value", 25, "INSERT INTO seed (id, note) VALUES ('x25', 'row')", 28, 37, "22P02"},
+		{"duplicate key", 33, "INSERT INTO seed (id, note) VALUES (32, 'row')", 37, 1, "23505"},
+		{"first of the run", 1, "INSERT INTO seed (id, note) VALUES ('x', 'row')", 2, 37, "22P02"},
+		{"last of the run", 40, "INSERT INTO seed (id, note) VALUES (1, 'row')", 44, 1, "23505"},
+	} {
+		err := apply(seed(c.bad, c.row))
+		var se *pg.StatementError
+		if !errors.As(err, &se) || se.Line != c.line || se.Column != c.col || se.SQLState != c.state {
+			t.Errorf("%s: error %v, want 2_seed.up.sql:%d:%d SQLSTATE %s", c.name, err, c.line, c.col, c.state)
+		}
+		if conn.PgConn().TxStatus() != 'I' {
+			t.Fatalf("%s: transaction left open", c.name)
+		}
+	}
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM seed").Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("%d rows left by the failed scripts (%v), want 0", rows, err)
+	}
+}

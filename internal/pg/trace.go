@@ -249,12 +249,18 @@ func NewTracerFrom(ctx context.Context, conn *pgx.Conn, file string, from *Trace
 	return &Tracer{conn: conn, file: file, prev: st, preexisting: pre}, nil
 }
 
+// Quiet tells whether After would record st without a read: an INSERT of literal rows that repeats a
+// steady run (see repeatedInsert). Such statements may run together (ApplyOptions.Quiet).
+func (t *Tracer) Quiet(st *sqlparse.Statement) bool {
+	shape := repeatedInsert(st)
+	return shape != nil && !t.NoRepeat && t.repeat != nil && t.repeat.steady && *shape == t.repeat.shape
+}
+
 // After records the evidence of the statement that just ran. It reads only the relations the
 // transaction has locked and keeps the rest from the state before. A run of INSERTs of the same shape
 // is read until it is steady, then recorded without a read (see repeatedInsert).
 func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d time.Duration) error {
-	shape := repeatedInsert(stmt)
-	if shape != nil && !t.NoRepeat && t.repeat != nil && t.repeat.steady && *shape == t.repeat.shape {
+	if t.Quiet(stmt) {
 		t.Repeated++
 		t.Evidence = append(t.Evidence, lint.Evidence{File: t.file, Line: stmt.Pos.Line, Column: stmt.Pos.Column,
 			DurationMS: float64(d.Microseconds()) / 1000})
@@ -270,8 +276,15 @@ func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d t
 	ev.DurationMS = float64(d.Microseconds()) / 1000
 	t.Evidence = append(t.Evidence, ev)
 	t.prev = cur
-	t.repeat = nextRun(t.repeat, shape, cur, ev)
+	t.repeat = nextRun(t.repeat, repeatedInsert(stmt), cur, ev)
 	return nil
+}
+
+// SameInserts tells whether a and b are INSERTs of literal rows of one shape (the target as written and
+// the column list): statements a trace may summarize as a run.
+func SameInserts(a, b *sqlparse.Statement) bool {
+	x, y := repeatedInsert(a), repeatedInsert(b)
+	return x != nil && y != nil && *x == *y
 }
 
 // insertShape is what two INSERT statements must share to take the same locks: the target as written,
@@ -478,7 +491,9 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 		if !ok {
 			continue
 		}
-		if b.Filenode != nil && r.Filenode != nil && *b.Filenode != *r.Filenode && preexisting[r.OID] {
+		// A sequence gets a new relfilenode from ALTER SEQUENCE … RESTART, INCREMENT, CACHE and the like: one
+		// row written again, no rewrite of anything that costs.
+		if b.Filenode != nil && r.Filenode != nil && *b.Filenode != *r.Filenode && preexisting[r.OID] && r.Kind != "S" {
 			ev.Rewritten = append(ev.Rewritten, r.Name)
 		}
 		if r.SeqScan > b.SeqScan && (r.Kind == "r" || r.Kind == "m" || r.Kind == "t" || r.Kind == "p") && preexisting[r.OID] {

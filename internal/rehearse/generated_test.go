@@ -11,17 +11,15 @@ import (
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
-// TestGeneratedDownFailureKeepsDetail: the generated down of a migration that adds event triggers drops
-// their function but not them (event triggers are not in the compared catalog), and fails. Its problem
-// says why in full, as PostgreSQL did: the message with its DETAIL (the dependent objects, one line
-// each) and HINT, and names the statements the down cannot undo.
+// TestGeneratedDownFailureKeepsDetail: the generated down of a migration that adds operators drops
+// their function but not them (operators are not in the compared catalog), and fails. Its problem says
+// why in full, as PostgreSQL did: the message with its DETAIL (the dependent objects, one line each)
+// and HINT, and names the statements the down cannot undo.
 func TestGeneratedDownFailureKeepsDetail(t *testing.T) {
-	files := map[string]string{"00001_evt.sql": `-- +goose Up
--- +goose StatementBegin
-CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
--- +goose StatementEnd
-CREATE EVENT TRIGGER audit_ddl_end ON ddl_command_end EXECUTE FUNCTION audit_ddl();
-CREATE EVENT TRIGGER audit_ddl_start ON ddl_command_start EXECUTE FUNCTION audit_ddl();
+	files := map[string]string{"00001_op.sql": `-- +goose Up
+CREATE FUNCTION same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
+CREATE OPERATOR <=> (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
 `}
 	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGoose, files), Provider: provider(t), GenerateDown: true})
 	if err != nil {
@@ -33,17 +31,37 @@ CREATE EVENT TRIGGER audit_ddl_start ON ddl_command_start EXECUTE FUNCTION audit
 	}
 	problems := strings.Join(gd.Problems, "\n")
 	for _, want := range []string{
-		"the down fails: cannot drop function audit_ddl() because other objects depend on it (DETAIL: event trigger audit_ddl_end depends on function audit_ddl(); event trigger audit_ddl_start depends on function audit_ddl(); HINT: Use DROP ... CASCADE to drop the dependent objects too.)",
-		"CREATE EVENT TRIGGER audit_ddl_end at 00001_evt.sql:5 changes an event trigger, which the generated down does not undo",
-		"CREATE EVENT TRIGGER audit_ddl_start at 00001_evt.sql:6 changes an event trigger, which the generated down does not undo",
+		"the down fails: cannot drop function same(integer,integer) because other objects depend on it (DETAIL: operator ===(integer,integer) depends on function same(integer,integer); operator <=>(integer,integer) depends on function same(integer,integer); HINT: Use DROP ... CASCADE to drop the dependent objects too.)",
+		"CREATE OPERATOR === at 00001_op.sql:3 changes an operator, which the generated down does not undo",
+		"CREATE OPERATOR <=> at 00001_op.sql:4 changes an operator, which the generated down does not undo",
 	} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("problems lack %q:\n%s", want, problems)
 		}
 	}
-	if e := gd.Error; e == nil || e.SQLState != "2BP01" || e.Phase != "down" || !strings.Contains(e.Detail, "event trigger audit_ddl_end depends on function audit_ddl()") ||
+	if e := gd.Error; e == nil || e.SQLState != "2BP01" || e.Phase != "down" || !strings.Contains(e.Detail, "operator ===(integer,integer) depends on function same(integer,integer)") ||
 		!strings.Contains(e.Hint, "CASCADE") || e.File != "1.generated.down.sql" {
 		t.Errorf("error %+v, want the down's error with its detail and hint", e)
+	}
+}
+
+// TestGeneratedDownOfEventTriggers: event triggers are in the compared catalog: the generated down of a
+// migration that adds two and their function drops them first, and is verified.
+func TestGeneratedDownOfEventTriggers(t *testing.T) {
+	files := map[string]string{"00001_evt.sql": `-- +goose Up
+-- +goose StatementBegin
+CREATE FUNCTION audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+-- +goose StatementEnd
+CREATE EVENT TRIGGER audit_ddl_end ON ddl_command_end EXECUTE FUNCTION audit_ddl();
+CREATE EVENT TRIGGER audit_ddl_start ON ddl_command_start WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION audit_ddl();
+`}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGoose, files), Provider: provider(t), GenerateDown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gd := migration(t, rep, "1").GeneratedDown
+	if gd == nil || !gd.Verified || !strings.Contains(gd.SQL, "DROP EVENT TRIGGER audit_ddl_end") || !strings.Contains(gd.SQL, "DROP EVENT TRIGGER audit_ddl_start") {
+		t.Fatalf("generated down %+v, want a verified one dropping both event triggers", gd)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -654,6 +655,8 @@ type run struct {
 	applying atomic.Bool
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
+	// unseen holds writesCatalog's answers.
+	unseen map[*migrate.Script]bool
 }
 
 func (r *run) connect(ctx context.Context) error {
@@ -754,6 +757,9 @@ func (r *run) observer(ctx context.Context) (*pgx.Conn, error) {
 }
 
 func (r *run) finish(started time.Time) *report.Report {
+	for i := range r.rep.Migrations {
+		r.rep.Migrations[i].Findings = lint.Fold(r.rep.Migrations[i].Findings)
+	}
 	r.rep.Finish()
 	r.rep.DurationMS = r.opts.Now().Sub(started).Milliseconds()
 	return r.rep
@@ -779,7 +785,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	defer done()
 	switch {
 	case m.NoTransaction && r.opts.NoTrace:
-		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up)})
+		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up), Join: true})
 	case m.NoTransaction:
 		obs, oerr := r.observer(ctx)
 		if oerr != nil {
@@ -807,7 +813,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		if e := r.begin(ctx); e != nil {
 			return nil, false, e
 		}
-		opts := pg.ApplyOptions{Progress: r.progress("up", m.Up)}
+		opts := pg.ApplyOptions{Progress: r.progress("up", m.Up), Join: true}
 		var tr *pg.Tracer
 		if !r.opts.NoTrace {
 			var terr error
@@ -815,7 +821,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 				rollbackTx(ctx, r.conn)
 				return nil, false, terr
 			}
-			opts.After = tr.After
+			opts.After, opts.Quiet = tr.After, tr.Quiet
 		}
 		err = pg.ApplyScript(ctx, r.conn, m.Up, opts)
 		if tr != nil {
@@ -867,7 +873,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	if !incremental {
 		before = nil // autocommit: the locks are gone, read the catalog whole
 	}
-	after, err := r.insp.Since(ctx, r.conn, before, locks, writesCatalog(m.Up))
+	after, err := r.insp.Since(ctx, r.conn, before, locks, r.writesCatalog(m.Up))
 	if err != nil {
 		return nil, false, fmt.Errorf("inspect catalog: %w", err)
 	}
@@ -875,8 +881,20 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 }
 
 // writesCatalog tells whether a script may change the catalog in ways an incremental read cannot see.
-func writesCatalog(s *migrate.Script) bool {
-	return s != nil && pg.UnseenChanges(s.SQL)
+// The answer is kept: the up is asked again after its round trip's down, and reading a seed script of
+// 15 MB takes seconds.
+func (r *run) writesCatalog(s *migrate.Script) bool {
+	if s == nil {
+		return false
+	}
+	if w, ok := r.unseen[s]; ok {
+		return w
+	}
+	if r.unseen == nil {
+		r.unseen = map[*migrate.Script]bool{}
+	}
+	r.unseen[s] = pg.UnseenChanges(s.SQL)
+	return r.unseen[s]
 }
 
 // isToolError tells a broken rehearsal (cancelled, connection lost) from a failing migration.
@@ -892,7 +910,7 @@ func isToolError(ctx context.Context, err error) bool {
 }
 
 func traces(s *migrate.Script, ev []lint.Evidence) []report.StatementTrace {
-	out := make([]report.StatementTrace, 0, len(ev))
+	out := []report.StatementTrace{} // not len(ev): a run of INSERTs takes one
 	// Evidence is per statement run, which leaves out the script's own BEGIN and COMMIT: each names its
 	// statement by position.
 	at := make(map[[2]int]*sqlparse.Statement, len(s.Statements))
@@ -900,10 +918,26 @@ func traces(s *migrate.Script, ev []lint.Evidence) []report.StatementTrace {
 		st := &s.Statements[i]
 		at[[2]int{st.Pos.Line, st.Pos.Column}] = st
 	}
+	var run *sqlparse.Statement // the statement of the last trace, when it may take in the next ones
 	for _, e := range ev {
+		st := at[[2]int{e.Line, e.Column}]
+		quiet := len(e.Locks) == 0 && len(e.Rewritten) == 0 && len(e.Scanned) == 0 && len(e.FastDefault) == 0 &&
+			len(e.InvalidIndexes) == 0 && e.Err == "" && !e.Concurrent
+		if quiet && run != nil && st != nil && pg.SameInserts(run, st) {
+			// A seed migration's INSERTs into a plain table: one trace for the run, not one per row.
+			t := &out[len(out)-1]
+			t.Repeated++
+			t.ThroughLine = e.Line
+			t.DurationMS = math.Round((t.DurationMS+e.DurationMS)*1000) / 1000
+			continue
+		}
+		run = nil
+		if quiet {
+			run = st
+		}
 		t := report.StatementTrace{File: e.File, Line: e.Line, Column: e.Column, DurationMS: e.DurationMS,
 			Rewritten: e.Rewritten, Scanned: e.Scanned, FastDefault: e.FastDefault, InvalidIndexes: e.InvalidIndexes, Concurrent: e.Concurrent}
-		if st := at[[2]int{e.Line, e.Column}]; st != nil {
+		if st != nil {
 			t.Statement = shorten(st.SQL, 200)
 		}
 		for _, l := range e.Locks {

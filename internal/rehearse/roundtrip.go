@@ -63,7 +63,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		rt.Problems = append(rt.Problems, fmt.Sprintf("the down fails: %s", rt.Error.Message))
 		return nil
 	}
-	afterDown, err := r.insp.Since(ctx, r.conn, from, nil, writesCatalog(m.Down))
+	afterDown, err := r.insp.Since(ctx, r.conn, from, nil, r.writesCatalog(m.Down))
 	if err != nil {
 		return fmt.Errorf("inspect catalog after down: %w", err)
 	}
@@ -89,7 +89,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	if !inTx {
 		afterDown = nil
 	}
-	afterReUp, err := r.insp.Since(ctx, r.conn, afterDown, nil, writesCatalog(m.Up))
+	afterReUp, err := r.insp.Since(ctx, r.conn, afterDown, nil, r.writesCatalog(m.Up))
 	if err != nil {
 		return fmt.Errorf("inspect catalog after re-up: %w", err)
 	}
@@ -105,6 +105,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 // mark each direction apart, so a transactional down can belong to a non-transactional up) in a
 // transaction of its own, where a statement that refuses one fails as it does under the tool.
 func (r *run) applyScript(ctx context.Context, s *migrate.Script, inTx bool, opts pg.ApplyOptions) error {
+	opts.Join = true
 	if inTx || s.NoTransaction {
 		return pg.ApplyScript(ctx, r.conn, s, opts)
 	}

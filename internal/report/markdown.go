@@ -427,7 +427,7 @@ func mdFindings(r *Report, opts MarkdownOptions, withStatements bool, limit int)
 			b.WriteString("### Findings\n\n")
 		}
 		fmt.Fprintf(&b, "- %s **%s** %s at %s: %s", riskIcon[f.Risk], f.Risk, opts.ruleLink(f),
-			Code(fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)), Text(f.Message))
+			Code(fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)), Text(f.Message+f.RepeatedNote()))
 		var tags []string
 		if f.Lock != "" {
 			tags = append(tags, "lock "+Code(f.Lock))

@@ -131,6 +131,11 @@ type StatementTrace struct {
 	InvalidIndexes []string `json:"invalid_indexes,omitempty"`
 	// Concurrent is set for statements run outside a transaction and observed from a second connection.
 	Concurrent bool `json:"concurrent,omitempty"`
+	// Repeated counts the statements after this one, up to line ThroughLine, that the trace takes in
+	// this one: INSERTs of literal rows of its shape that, like it, took nothing new (a seed migration's
+	// run). DurationMS is theirs too.
+	Repeated    int `json:"repeated,omitempty"`
+	ThroughLine int `json:"through_line,omitempty"`
 }
 
 // Lock is a lock a statement took.
@@ -222,7 +227,7 @@ func (r *Report) IgnoredFindings() []string {
 		if reason == "" {
 			reason = "no reason given"
 		}
-		out = append(out, fmt.Sprintf("%s:%d: %s %s, ignored by the author: %s", f.File, f.Line, f.Risk, f.Rule, reason))
+		out = append(out, fmt.Sprintf("%s:%d: %s %s%s, ignored by the author: %s", f.File, f.Line, f.Risk, f.Rule, f.RepeatedNote(), reason))
 	}
 	return out
 }

@@ -134,7 +134,7 @@ func WriteSARIF(w io.Writer, findings []lint.Finding, version string) error {
 		run.Tool.Driver.Rules = []sarifRule{}
 	}
 	for _, f := range findings {
-		msg := f.Message
+		msg := f.Message + f.RepeatedNote()
 		if f.Suggestion != "" {
 			msg += " Suggestion: " + f.Suggestion
 		}

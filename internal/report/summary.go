@@ -83,7 +83,7 @@ func Annotations(r *Report) []Annotation {
 		case lint.Caution:
 			lvl = LevelWarning
 		}
-		msg := f.Message
+		msg := f.Message + f.RepeatedNote()
 		if f.Suggestion != "" {
 			msg += "\nSafe alternative: " + f.Suggestion
 		}

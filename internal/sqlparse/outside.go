@@ -8,8 +8,7 @@ import (
 )
 
 // What a statement changes beyond the objects of the database's schemas: roles and their memberships,
-// the database's and the server's settings, database-wide default privileges, event triggers,
-// publications, subscriptions, tablespaces, operators and casts, foreign servers and tables... The
+// the database's and the server's settings, database-wide default privileges, publications, subscriptions, tablespaces, operators and casts, foreign servers and tables... The
 // catalog comparison that proves a down does not see it (internal/rehearse), and a snapshot of the
 // database does not hold the cluster-wide part of it (internal/deploy).
 
@@ -18,30 +17,27 @@ import (
 type outside struct{ words, kind string }
 
 var outsideObjects = map[pg_query.ObjectType]outside{
-	pg_query.ObjectType_OBJECT_ROLE:            {"ROLE", "a role"},
-	pg_query.ObjectType_OBJECT_DATABASE:        {"DATABASE", "a database"},
-	pg_query.ObjectType_OBJECT_TABLESPACE:      {"TABLESPACE", "a tablespace"},
-	pg_query.ObjectType_OBJECT_EVENT_TRIGGER:   {"EVENT TRIGGER", "an event trigger"},
-	pg_query.ObjectType_OBJECT_PUBLICATION:     {"PUBLICATION", "a publication"},
-	pg_query.ObjectType_OBJECT_SUBSCRIPTION:    {"SUBSCRIPTION", "a subscription"},
-	pg_query.ObjectType_OBJECT_CAST:            {"CAST", "a cast"},
-	pg_query.ObjectType_OBJECT_OPERATOR:        {"OPERATOR", "an operator"},
-	pg_query.ObjectType_OBJECT_OPCLASS:         {"OPERATOR CLASS", "an operator class"},
-	pg_query.ObjectType_OBJECT_OPFAMILY:        {"OPERATOR FAMILY", "an operator family"},
-	pg_query.ObjectType_OBJECT_FDW:             {"FOREIGN DATA WRAPPER", "a foreign-data wrapper"},
-	pg_query.ObjectType_OBJECT_FOREIGN_SERVER:  {"SERVER", "a foreign server"},
-	pg_query.ObjectType_OBJECT_USER_MAPPING:    {"USER MAPPING", "a user mapping"},
-	pg_query.ObjectType_OBJECT_FOREIGN_TABLE:   {"FOREIGN TABLE", "a foreign table"},
-	pg_query.ObjectType_OBJECT_LANGUAGE:        {"LANGUAGE", "a procedural language"},
-	pg_query.ObjectType_OBJECT_TSCONFIGURATION: {"TEXT SEARCH CONFIGURATION", "a text search configuration"},
-	pg_query.ObjectType_OBJECT_TSDICTIONARY:    {"TEXT SEARCH DICTIONARY", "a text search dictionary"},
-	pg_query.ObjectType_OBJECT_TSPARSER:        {"TEXT SEARCH PARSER", "a text search parser"},
-	pg_query.ObjectType_OBJECT_TSTEMPLATE:      {"TEXT SEARCH TEMPLATE", "a text search template"},
-	pg_query.ObjectType_OBJECT_CONVERSION:      {"CONVERSION", "a conversion"},
-	pg_query.ObjectType_OBJECT_TRANSFORM:       {"TRANSFORM", "a transform"},
-	pg_query.ObjectType_OBJECT_ACCESS_METHOD:   {"ACCESS METHOD", "an access method"},
-	pg_query.ObjectType_OBJECT_LARGEOBJECT:     {"LARGE OBJECT", "a large object"},
-	pg_query.ObjectType_OBJECT_PARAMETER_ACL:   {"PARAMETER", "a server parameter"},
+	pg_query.ObjectType_OBJECT_ROLE:           {"ROLE", "a role"},
+	pg_query.ObjectType_OBJECT_DATABASE:       {"DATABASE", "a database"},
+	pg_query.ObjectType_OBJECT_TABLESPACE:     {"TABLESPACE", "a tablespace"},
+	pg_query.ObjectType_OBJECT_PUBLICATION:    {"PUBLICATION", "a publication"},
+	pg_query.ObjectType_OBJECT_SUBSCRIPTION:   {"SUBSCRIPTION", "a subscription"},
+	pg_query.ObjectType_OBJECT_CAST:           {"CAST", "a cast"},
+	pg_query.ObjectType_OBJECT_OPERATOR:       {"OPERATOR", "an operator"},
+	pg_query.ObjectType_OBJECT_OPCLASS:        {"OPERATOR CLASS", "an operator class"},
+	pg_query.ObjectType_OBJECT_OPFAMILY:       {"OPERATOR FAMILY", "an operator family"},
+	pg_query.ObjectType_OBJECT_FDW:            {"FOREIGN DATA WRAPPER", "a foreign-data wrapper"},
+	pg_query.ObjectType_OBJECT_FOREIGN_SERVER: {"SERVER", "a foreign server"},
+	pg_query.ObjectType_OBJECT_USER_MAPPING:   {"USER MAPPING", "a user mapping"},
+	pg_query.ObjectType_OBJECT_FOREIGN_TABLE:  {"FOREIGN TABLE", "a foreign table"},
+	pg_query.ObjectType_OBJECT_LANGUAGE:       {"LANGUAGE", "a procedural language"},
+	pg_query.ObjectType_OBJECT_TSPARSER:       {"TEXT SEARCH PARSER", "a text search parser"},
+	pg_query.ObjectType_OBJECT_TSTEMPLATE:     {"TEXT SEARCH TEMPLATE", "a text search template"},
+	pg_query.ObjectType_OBJECT_CONVERSION:     {"CONVERSION", "a conversion"},
+	pg_query.ObjectType_OBJECT_TRANSFORM:      {"TRANSFORM", "a transform"},
+	pg_query.ObjectType_OBJECT_ACCESS_METHOD:  {"ACCESS METHOD", "an access method"},
+	pg_query.ObjectType_OBJECT_LARGEOBJECT:    {"LARGE OBJECT", "a large object"},
+	pg_query.ObjectType_OBJECT_PARAMETER_ACL:  {"PARAMETER", "a server parameter"},
 }
 
 // OutsideCatalog names a statement whose effect lies outside the compared catalog ("ALTER ROLE
@@ -103,10 +99,6 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 			}
 		}
 		return label, "the database-wide default privileges"
-	case *pg_query.Node_CreateEventTrigStmt:
-		return "CREATE EVENT TRIGGER " + x.CreateEventTrigStmt.Trigname, "an event trigger"
-	case *pg_query.Node_AlterEventTrigStmt:
-		return "ALTER EVENT TRIGGER " + x.AlterEventTrigStmt.Trigname, "an event trigger"
 	case *pg_query.Node_CreatePublicationStmt:
 		return "CREATE PUBLICATION " + x.CreatePublicationStmt.Pubname, "a publication"
 	case *pg_query.Node_AlterPublicationStmt:
@@ -170,10 +162,6 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		return "CREATE TRANSFORM FOR " + typeName(x.CreateTransformStmt.TypeName) + " LANGUAGE " + x.CreateTransformStmt.Lang, "a transform"
 	case *pg_query.Node_CreateAmStmt:
 		return "CREATE ACCESS METHOD " + x.CreateAmStmt.Amname, "an access method"
-	case *pg_query.Node_AlterTsdictionaryStmt:
-		return "ALTER TEXT SEARCH DICTIONARY " + qualified(x.AlterTsdictionaryStmt.Dictname), "a text search dictionary"
-	case *pg_query.Node_AlterTsconfigurationStmt:
-		return "ALTER TEXT SEARCH CONFIGURATION " + qualified(x.AlterTsconfigurationStmt.Cfgname), "a text search configuration"
 	case *pg_query.Node_DropStmt:
 		if o, ok := outsideObjects[x.DropStmt.RemoveType]; ok {
 			return "DROP " + o.words + " " + names(x.DropStmt.Objects), o.kind
