@@ -45,8 +45,10 @@ import (
 //     found in two of its schemas, at the mark and now (see stateSQL).
 //
 // Whatever this cannot vouch for falls back to a full read: a schema, extension, text search
-// configuration or dictionary (their mappings too), event trigger, role, operator, cast, collation or other
-// shared-vocabulary change; an object in pg_catalog or a temporary schema; a search
+// configuration or dictionary (their mappings too), event trigger, role, operator, cast, collation (its
+// owner and comment too) or other shared-vocabulary change; an extended statistics object's owner or
+// comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves no row: a lock on
+// a statistics object is a whole read); an object in pg_catalog or a temporary schema; a search
 // path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
 // (at the mark or now); a function that shares a name with a built-in one; catalog rows the migration
 // wrote with DML (the caller passes Force); changes made outside a transaction whose locks were not

@@ -59,6 +59,10 @@ var incrementalCases = []string{
 	`ALTER TABLE events RENAME TO happenings`,
 	`CREATE TABLE base (a int); CREATE TABLE child (b int) INHERITS (base)`,
 	`ALTER TABLE base RENAME TO root; ALTER TABLE root ADD COLUMN c text`,
+	// The child's inherited columns and constraints declared locally (attislocal, conislocal) and
+	// inherited again (attinhcount, coninhcount).
+	`ALTER TABLE root ADD CONSTRAINT root_c_check CHECK (c <> ''); ALTER TABLE child NO INHERIT root`,
+	`ALTER TABLE child INHERIT root`,
 	`ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2) USING total`,
 	`CREATE MATERIALIZED VIEW totals AS SELECT member_id, sum(total) AS s FROM orders GROUP BY member_id;
 	 CREATE UNIQUE INDEX totals_idx ON totals (member_id)`,
@@ -89,6 +93,17 @@ var incrementalCases = []string{
 	 CREATE COLLATION public.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
 	`ALTER TABLE orders OWNER TO CURRENT_USER; ALTER FUNCTION stamp_row() OWNER TO CURRENT_USER;
 	 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM schemagate_reader; DROP COLLATION public.ci`,
+	// The owner and comment of a statistics object are its table's to read again; a collation's, its
+	// schema's (a whole read). COMMENT writes only pg_description, and takes away its row with IS NULL.
+	`CREATE STATISTICS orders_pair ON id, extra FROM orders; COMMENT ON STATISTICS orders_pair IS 'pair';
+	 CREATE COLLATION public.inc_coll (provider = icu, locale = 'und'); COMMENT ON COLLATION inc_coll IS 'c'`,
+	`COMMENT ON STATISTICS orders_pair IS 'pairs'`,
+	`COMMENT ON STATISTICS orders_pair IS NULL`,
+	`ALTER STATISTICS orders_pair OWNER TO schemagate_reader`,
+	`COMMENT ON COLLATION inc_coll IS NULL`,
+	`ALTER COLLATION inc_coll OWNER TO schemagate_reader; COMMENT ON COLLATION inc_coll IS 'again'`,
+	`ALTER STATISTICS orders_pair OWNER TO CURRENT_USER; ALTER COLLATION inc_coll OWNER TO CURRENT_USER`,
+	`DROP STATISTICS orders_pair; DROP COLLATION inc_coll`,
 	// A table re-read keeps the comments of its indexes.
 	`CREATE TABLE notes (id int, body text); CREATE INDEX notes_body_idx ON notes (body); COMMENT ON INDEX notes_body_idx IS 'by body'`,
 	`ALTER TABLE notes ADD COLUMN at date`,

@@ -546,7 +546,7 @@ rel AS (
 ),
 cols AS (
   SELECT a.attrelid, json_strip_nulls(json_agg(json_build_object(
-        'num', a.attnum, 'name', a.attname, 'inherited', NOT a.attislocal,
+        'num', a.attnum, 'name', a.attname, 'inherited', NOT a.attislocal, 'inherit_count', a.attinhcount,
         'type', format_type(a.atttypid, a.atttypmod),
         'not_null', a.attnotnull,
         'default', CASE WHEN a.attgenerated = '' THEN coalesce(pg_get_expr(ad.adbin, ad.adrelid), '') ELSE '' END,
@@ -600,6 +600,10 @@ SELECT json_build_object(
           || CASE WHEN co.collctype IS DISTINCT FROM co.collcollate AND co.collctype <> '' THEN ' ctype ' || co.collctype ELSE '' END
           || coalesce(' rules ' || (to_jsonb(co)->>'collicurules'), '')
           || CASE WHEN NOT co.collisdeterministic THEN ', nondeterministic' ELSE '' END, E'\n' ORDER BY co.collname), '')
+        FROM pg_collation co WHERE co.collnamespace = ns.oid),
+    'collation_notes', (SELECT json_object_agg(co.collname, json_strip_nulls(json_build_object('owner', pg_get_userbyid(co.collowner),
+          'comment', (SELECT d.description FROM pg_description d
+            WHERE d.objoid = co.oid AND d.classoid = 'pg_collation'::regclass AND d.objsubid = 0))))
         FROM pg_collation co WHERE co.collnamespace = ns.oid))), '[]') FROM ns),
 'tables', (SELECT coalesce(json_agg(json_build_object(
     'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
@@ -645,6 +649,12 @@ SELECT json_build_object(
     'statistics', (SELECT coalesce(string_agg(pg_get_statisticsobjdef(se.oid)
           || CASE WHEN se.stxstattarget >= 0 THEN E';\nALTER STATISTICS ' || quote_ident(sn.nspname) || '.' || quote_ident(se.stxname)
             || ' SET STATISTICS ' || se.stxstattarget ELSE '' END, E'\n' ORDER BY se.stxname), '')
+        FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
+    -- their owners and comments: a table read again reads them again (see probeSQL)
+    'statistics_notes', (SELECT json_object_agg(sn.nspname || '.' || se.stxname, json_strip_nulls(json_build_object(
+          'owner', pg_get_userbyid(se.stxowner),
+          'comment', (SELECT d.description FROM pg_description d
+            WHERE d.objoid = se.oid AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0))))
         FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
     'columns', coalesce(cols.columns, '[]')
   ) ORDER BY r.nspname, r.relname), '[]') FROM rel r LEFT JOIN cols ON cols.attrelid = r.oid WHERE r.relkind IN ('r', 'p', 'f')),
@@ -804,7 +814,7 @@ SELECT json_build_object(
     'deferrable', c.condeferrable, 'deferred', c.condeferred,
     'references', coalesce((SELECT fn.nspname || '.' || fc.relname FROM pg_class fc
         JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = c.confrelid), ''),
-    'inherited', NOT c.conislocal OR c.conparentid <> 0)), '[]')
+    'inherited', NOT c.conislocal OR c.conparentid <> 0, 'inherit_count', c.coninhcount)), '[]')
   FROM pg_constraint c JOIN rel r ON r.oid = c.conrelid),
 'indexes', (SELECT coalesce(json_agg(json_build_object(
     'oid', i.indexrelid::int8, 'schema', r.nspname, 'table', r.relname, 'name', ic.relname,

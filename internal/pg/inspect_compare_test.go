@@ -116,7 +116,7 @@ CREATE TABLE t (a int); CREATE POLICY p ON t TO sg_pol_ra, sg_pol_rb USING (true
 			want: []string{"policy p on t has comment \"x\" after the down, was none", "policy q on t is named q2 after the down"}},
 		{name: "domain constraint comment", base: `CREATE DOMAIN d AS int CONSTRAINT c CHECK (VALUE > 0)`,
 			up: `COMMENT ON CONSTRAINT c ON DOMAIN d IS 'x'`, bad: `SELECT 1`, good: `COMMENT ON CONSTRAINT c ON DOMAIN d IS NULL`,
-			want: []string{"domain d has comment on constraint c x after the down, was none"}},
+			want: []string{`domain d has comment on constraint c "x" after the down, was none`}},
 		{name: "identity options", base: `CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY)`,
 			up: `ALTER TABLE t ALTER COLUMN id SET INCREMENT BY 10 SET START 100 SET CACHE 5`, bad: `SELECT 1`,
 			good: `ALTER TABLE t ALTER COLUMN id SET INCREMENT BY 1 SET START 1 SET CACHE 1`,
@@ -141,7 +141,7 @@ CREATE TABLE t (a int); CREATE POLICY p ON t TO sg_pol_ra, sg_pol_rb USING (true
 			bad:  `ALTER TYPE addr DROP ATTRIBUTE zip CASCADE`,
 			good: `ALTER TYPE addr DROP ATTRIBUTE zip CASCADE; ALTER TYPE addr ALTER ATTRIBUTE city TYPE text CASCADE; COMMENT ON COLUMN addr.street IS NULL`,
 			want: []string{`composite type addr has attributes (street text, city character varying(80)) after the down, was (street text, city text)`,
-				`composite type addr has comment on attribute street x after the down, was none`}},
+				`composite type addr has comment on attribute street "x" after the down, was none`}},
 		{name: "composite type left behind, renamed and moved", base: `CREATE SCHEMA s2; CREATE TYPE pair AS (a int, b int); CREATE TABLE u (p pair)`,
 			up:   `CREATE TYPE extra AS (x int); ALTER TYPE pair RENAME TO couple; COMMENT ON TYPE couple IS 'y'`,
 			bad:  `ALTER TYPE couple SET SCHEMA s2`,
@@ -191,7 +191,9 @@ CREATE TABLE t (a int); CREATE POLICY p ON t TO sg_pol_ra, sg_pol_rb USING (true
 		{name: "sequence owner and inheritance", base: `CREATE TABLE par (a int); CREATE TABLE ch (a int) INHERITS (par); CREATE SEQUENCE s`,
 			up: `ALTER TABLE ch NO INHERIT par; ALTER SEQUENCE s OWNED BY par.a`, bad: `SELECT 1`,
 			good: `ALTER TABLE ch INHERIT par; ALTER SEQUENCE s OWNED BY NONE`,
-			want: []string{"table ch inherits nothing after the down, was par", "sequence s is owned by par.a after the down, was owned by nothing"}},
+			want: []string{"table ch inherits nothing after the down, was par",
+				"column ch.a is declared locally after the down, was declared locally and inherited",
+				"sequence s is owned by par.a after the down, was owned by nothing"}},
 		{name: "typed table made plain", base: `CREATE TYPE pair AS (a int, b text); CREATE TABLE t OF pair`,
 			up: `ALTER TABLE t NOT OF`, bad: `SELECT 1`, good: `ALTER TABLE t OF pair`,
 			want: []string{"table t is no longer of type pair after the down"}},
@@ -287,10 +289,57 @@ CREATE TABLE t (a int); CREATE POLICY p ON t TO sg_pol_ra, sg_pol_rb USING (true
 				ALTER FUNCTION evt_fn() RENAME TO evt`,
 			want: []string{"function evt() is named evt_fn() after the down", "event trigger et is disabled after the down, was enabled",
 				`event trigger et has comment "x" after the down, was none`}},
+		// NO INHERIT leaves the child's inherited columns and CHECK constraints on it, declared locally;
+		// INHERIT again keeps them so: dropping the parent's column would no longer drop the child's.
+		{name: "inherited columns and constraints declared locally", base: `CREATE TABLE par (id bigint, a int CHECK (a > 0));
+				CREATE TABLE ch (b int) INHERITS (par)`,
+			up: `ALTER TABLE ch NO INHERIT par`, bad: `ALTER TABLE ch INHERIT par`,
+			good: `DROP TABLE ch; CREATE TABLE ch (b int) INHERITS (par)`,
+			want: []string{"column ch.a is declared locally and inherited after the down, was inherited only",
+				"column ch.id is declared locally and inherited after the down, was inherited only",
+				"constraint par_a_check on ch is declared locally and inherited after the down, was inherited only"}},
+		{name: "inherited from two parents", base: `CREATE TABLE par1 (a int CONSTRAINT a_pos CHECK (a > 0));
+				CREATE TABLE par2 (a int CONSTRAINT a_pos CHECK (a > 0)); CREATE TABLE ch (b int) INHERITS (par1, par2)`,
+			up: `ALTER TABLE ch NO INHERIT par2`, bad: `SELECT 1`, good: `ALTER TABLE ch INHERIT par2`,
+			want: []string{"table ch inherits par1 after the down, was par1, public.par2",
+				"column ch.a is inherited only after the down, was inherited only (from 2 parents)",
+				"constraint a_pos on ch is inherited only after the down, was inherited only (from 2 parents)"}},
+		// A partition's columns and constraints are inherited only again once attached.
+		{name: "partition detached", base: `CREATE TABLE p (id int, a int CHECK (a > 0), PRIMARY KEY (id)) PARTITION BY RANGE (id);
+				CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10)`,
+			up: `ALTER TABLE p DETACH PARTITION p1`, bad: `SELECT 1`, good: `ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (0) TO (10)`,
+			want: []string{"table p1 has partition of none after the down, was public.p",
+				"table p1 has partition bound none after the down, was FOR VALUES FROM (0) TO (10)",
+				"column p1.a is declared locally after the down, was inherited only", "column p1.id is declared locally after the down, was inherited only",
+				"constraint p1_pkey on p1 is declared locally after the down, was inherited only",
+				"constraint p_a_check on p1 is declared locally after the down, was inherited only"}},
+		// Extended statistics and collations are lines of their table's and schema's definitions; their
+		// owners and comments compare as their own.
+		{name: "statistics and collation owners and comments", base: `DO $$ BEGIN CREATE ROLE sg_note_owner; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+				CREATE TABLE t (id bigint, k int); CREATE STATISTICS st ON id, k FROM t;
+				CREATE COLLATION mycoll (provider = icu, locale = 'und')`,
+			up: `COMMENT ON STATISTICS st IS 'x'; ALTER STATISTICS st OWNER TO sg_note_owner;
+				COMMENT ON COLLATION mycoll IS 'y'; ALTER COLLATION mycoll OWNER TO sg_note_owner`,
+			bad: `SELECT 1`,
+			good: `COMMENT ON STATISTICS st IS NULL; ALTER STATISTICS st OWNER TO CURRENT_USER;
+				COMMENT ON COLLATION mycoll IS NULL; ALTER COLLATION mycoll OWNER TO CURRENT_USER`,
+			want: []string{"statistics st has owner sg_note_owner after the down, was {me}", `statistics st has comment "x" after the down, was none`,
+				"collation mycoll has owner sg_note_owner after the down, was {me}", `collation mycoll has comment "y" after the down, was none`}},
+		// Created again, a statistics object or a collation has no comment: the table's and the schema's
+		// definitions are the same, the comments are not.
+		{name: "statistics and collation created again without their comments", base: `CREATE SCHEMA s2;
+				CREATE TABLE t (id bigint, k int); CREATE STATISTICS s2.st ON id, k FROM t; COMMENT ON STATISTICS s2.st IS 'x';
+				CREATE COLLATION mycoll (provider = icu, locale = 'und'); COMMENT ON COLLATION mycoll IS 'y'`,
+			up:  `DROP STATISTICS s2.st; DROP COLLATION mycoll`,
+			bad: `CREATE STATISTICS s2.st ON id, k FROM t; CREATE COLLATION mycoll (provider = icu, locale = 'und')`,
+			good: `CREATE STATISTICS s2.st ON id, k FROM t; CREATE COLLATION mycoll (provider = icu, locale = 'und');
+				COMMENT ON STATISTICS s2.st IS 'x'; COMMENT ON COLLATION mycoll IS 'y'`,
+			want: []string{`statistics s2.st has comment none after the down, was "x"`, `collation mycoll has comment none after the down, was "y"`}},
 	}
 	t.Cleanup(func() {
 		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_compare_ro")
 		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_ts_owner")
+		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_note_owner")
 	})
 	var me string
 	if err := pgtest.Conn(t).QueryRow(context.Background(), "SELECT current_user").Scan(&me); err != nil {

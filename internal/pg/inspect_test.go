@@ -178,7 +178,17 @@ var kindCases = []struct {
 	{name: "create inheriting table", up: `CREATE TABLE base (id int, at date); CREATE TABLE sub (extra text) INHERITS (base); ALTER TABLE base ADD COLUMN late int`},
 	{name: "add column to an inherited parent", up: `ALTER TABLE audit.events ADD COLUMN source text`},
 	{name: "drop inheriting table", up: `DROP TABLE audit.events_archive`, dataLoss: true},
-	{name: "stop inheriting", up: `ALTER TABLE audit.events_archive NO INHERIT audit.events`},
+	// The child's inherited columns stay on it, declared locally: INHERIT again keeps them so (dropping
+	// the parent's would no longer drop them), and no statement makes them inherited only again.
+	{name: "stop inheriting", up: `ALTER TABLE audit.events_archive NO INHERIT audit.events`, irreversible: true},
+	{name: "inherit", setup: `CREATE TABLE par (id bigint, a int CONSTRAINT a_pos CHECK (a > 0));
+		CREATE TABLE ch (id bigint, a int CONSTRAINT a_pos CHECK (a > 0), b int)`,
+		up: `ALTER TABLE ch INHERIT par`},
+	{name: "stop inheriting from one of two parents", setup: `CREATE TABLE par1 (a int CONSTRAINT a_pos CHECK (a > 0));
+		CREATE TABLE par2 (a int CONSTRAINT a_pos CHECK (a > 0)); CREATE TABLE ch (b int) INHERITS (par1, par2)`,
+		up: `ALTER TABLE ch NO INHERIT par2`},
+	{name: "drop a parent's column only", setup: `CREATE TABLE par (id bigint, a int); CREATE TABLE ch (b int) INHERITS (par)`,
+		up: `ALTER TABLE ONLY par DROP COLUMN a`, irreversible: true, dataLoss: true},
 	{name: "set unlogged", up: `ALTER TABLE audit.events_archive SET UNLOGGED`},
 	{name: "add column", up: `ALTER TABLE users ADD COLUMN phone text NOT NULL DEFAULT ''`},
 	{name: "drop column", up: `ALTER TABLE orders DROP COLUMN note`, dataLoss: true},
@@ -316,6 +326,17 @@ var kindCases = []struct {
 		CREATE EVENT TRIGGER et ON ddl_command_end EXECUTE FUNCTION evt(); CREATE EVENT TRIGGER et2 ON ddl_command_end EXECUTE FUNCTION evt()`,
 		up: `ALTER EVENT TRIGGER et RENAME TO et_renamed; ALTER EVENT TRIGGER et_renamed ENABLE ALWAYS; COMMENT ON EVENT TRIGGER et_renamed IS 'x';
 		DROP EVENT TRIGGER et2; CREATE EVENT TRIGGER et2 ON ddl_command_start EXECUTE FUNCTION evt2()`},
+	{name: "statistics and collation owners and comments", setup: `DO $$ BEGIN CREATE ROLE sg_note_kind; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+		CREATE STATISTICS users_st ON id, email FROM users; COMMENT ON STATISTICS users_st IS 'pair';
+		CREATE COLLATION ci (provider = icu, locale = 'und'); COMMENT ON COLLATION ci IS 'c'`,
+		up: `COMMENT ON STATISTICS users_st IS 'changed'; ALTER STATISTICS users_st OWNER TO sg_note_kind;
+		COMMENT ON COLLATION ci IS NULL; ALTER COLLATION ci OWNER TO sg_note_kind`},
+	// Created again by the down, the statistics object gets its owner and comment back.
+	{name: "drop and rename statistics with owners and comments", setup: `DO $$ BEGIN CREATE ROLE sg_note_kind; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+		CREATE SCHEMA st; CREATE STATISTICS st.users_st ON id, email FROM users; COMMENT ON STATISTICS st.users_st IS 'pair';
+		ALTER STATISTICS st.users_st OWNER TO sg_note_kind;
+		CREATE STATISTICS orders_st ON id, user_id FROM orders; COMMENT ON STATISTICS orders_st IS 'fk'`,
+		up: `DROP STATISTICS st.users_st; ALTER STATISTICS orders_st RENAME TO orders_st2`},
 	{name: "comments", up: `COMMENT ON TABLE users IS 'customers'; COMMENT ON COLUMN users.email IS NULL; COMMENT ON INDEX orders_user_idx IS 'fk lookup'; COMMENT ON FUNCTION touch() IS 'trigger'`},
 }
 

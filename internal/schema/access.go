@@ -7,10 +7,11 @@ import (
 )
 
 // properties restores, on the objects of the before-catalog, what the up changed of their owner,
-// privileges, storage parameters, replica identity, rules, extended statistics, CLUSTER index and column
-// statistics targets, and each schema's default privileges, for objects the down re-created (which
-// start from the defaults) as for those it kept. Collations and column storage are only noticed: the
-// generated down says it does not restore them.
+// privileges, storage parameters, replica identity, rules, extended statistics (with their owners and
+// comments), CLUSTER index and column statistics targets, and each schema's default privileges and its
+// collations' owners and comments, for objects the down re-created (which start from the defaults) as
+// for those it kept. Collations and column storage are only noticed: the generated down says it does
+// not restore them.
 func (g *downGen) properties() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(b.Schemas) {
@@ -37,6 +38,10 @@ func (g *downGen) properties() {
 					g.irreversible(fmt.Sprintf("not restored: collation %s in schema %s (%s)", n, display(k), had[n]))
 				}
 			}
+		}
+		if ax != nil {
+			// The collations the down cannot bring back are not restored above; those it keeps are not fresh.
+			g.notes(KindCollation, "COLLATION", k+".", x.CollationNotes, ax.CollationNotes, func(string) bool { return false })
 		}
 	}
 	for _, k := range sortedKeys(b.Tables) {
@@ -68,6 +73,14 @@ func (g *downGen) properties() {
 		}
 		g.definitions(k, target, "rule", cur.Rules, t.Rules, ruleName, func(name string) string { return "DROP RULE " + name + " ON " + target })
 		g.definitions(k, target, "extended statistics", cur.Statistics, t.Statistics, statisticsName, func(name string) string { return "DROP STATISTICS " + name })
+		// Those definitions created again start as the down's user's, with no comment.
+		had, has := defsByName(t.Statistics, statisticsName), defsByName(cur.Statistics, statisticsName)
+		g.notes(KindStatistics, "STATISTICS", "", t.StatisticsNotes, cur.StatisticsNotes, func(key string) bool {
+			// pg_get_statisticsobjdef qualifies the name, public too
+			s, name, _ := strings.Cut(key, ".")
+			n := Ident(s) + "." + Ident(name)
+			return has[n] != had[n]
+		})
 		for _, c := range t.Columns {
 			var ac *Column
 			if !fresh {
@@ -329,6 +342,31 @@ func (g *downGen) columnPrivileges(key, target, column, want, have string) {
 		g.add(what, fmt.Sprintf("REVOKE ALL %s ON TABLE %s FROM %s", col, target, strings.Join(from, ", ")))
 	}
 	g.grants(what, want, col, "TABLE "+target)
+}
+
+// notes restores the owners and comments of the objects kept as lines of another's definitions (a
+// table's extended statistics, a schema's collations), from have to want, each keyed by prefix and
+// its key in want; an object have lacks is one the down does not bring back (left alone), and one
+// recreated tells of one the down created again (which starts as its user's, with no comment).
+func (g *downGen) notes(kind, keyword, prefix string, want, have map[string]Note, recreated func(key string) bool) {
+	for _, n := range sortedKeys(want) {
+		w, h := want[n], Note{}
+		key := prefix + n
+		cur, ok := have[n]
+		fresh := recreated(key)
+		switch {
+		case fresh:
+		case ok:
+			h = cur
+		default:
+			continue
+		}
+		target := qkey(key)
+		g.ownerAs(kind, key, keyword, target, w.Owner, h.Owner, fresh)
+		if w.Comment != h.Comment {
+			g.add(fmt.Sprintf("restore the comment on %s %s", kind, display(key)), commentSQL(keyword+" "+target, w.Comment))
+		}
+	}
 }
 
 // ownerAs restores an object's owner with ALTER keyword target OWNER TO.

@@ -65,6 +65,16 @@ type Schema struct {
 	DefaultPrivileges string `json:"default_privileges,omitempty"`
 	// Collations are the schema's own collations, one line each: "name: provider, locale".
 	Collations string `json:"collations,omitempty"`
+	// CollationNotes maps the name of each of the schema's collations to its owner and comment.
+	CollationNotes map[string]Note `json:"collation_notes,omitempty"`
+}
+
+// Note is the owner and comment of an object the catalog keeps as a line of another's definitions (an
+// extended statistics object in its table's Statistics, a collation in its schema's Collations): they
+// compare as the object's own, "statistics st has comment ...".
+type Note struct {
+	Owner   string `json:"owner,omitempty"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // Access is who owns an object and who may use it. Privileges are the object's ACL entries sorted
@@ -121,6 +131,8 @@ type Table struct {
 	InternalTriggers string `json:"internal_triggers,omitempty"`
 	// Statistics are the extended statistics on the table (pg_get_statisticsobjdef), one per line.
 	Statistics string `json:"statistics,omitempty"`
+	// StatisticsNotes maps each of those statistics objects, by "schema.name", to its owner and comment.
+	StatisticsNotes map[string]Note `json:"statistics_notes,omitempty"`
 	// Columns are in attribute order.
 	Columns []*Column `json:"columns"`
 }
@@ -164,6 +176,10 @@ type Column struct {
 	// Inherited is set for a column that comes only from a parent table (not declared locally): it
 	// comes and goes with the parent's.
 	Inherited bool `json:"inherited,omitempty"`
+	// InheritCount is the number of parents it comes from (pg_attribute.attinhcount). A column declared
+	// locally that also comes from a parent (not Inherited, InheritCount above 0) stays when the
+	// parent's is dropped: ALTER TABLE ... NO INHERIT then INHERIT leaves every inherited column so.
+	InheritCount int `json:"inherit_count,omitempty"`
 	// Collation is set when it differs from the type's default collation.
 	Collation string `json:"collation,omitempty"`
 	Comment   string `json:"comment,omitempty"`
@@ -213,8 +229,11 @@ type Constraint struct {
 	References string `json:"references,omitempty"`
 	// Inherited is set for a constraint a partition or child table got from its parent: it comes and
 	// goes with the parent's.
-	Inherited bool   `json:"inherited,omitempty"`
-	Comment   string `json:"comment,omitempty"`
+	Inherited bool `json:"inherited,omitempty"`
+	// InheritCount is the number of parents it comes from (pg_constraint.coninhcount); see
+	// Column.InheritCount.
+	InheritCount int    `json:"inherit_count,omitempty"`
+	Comment      string `json:"comment,omitempty"`
 }
 
 // QTable is the qualified name of the constraint's table.

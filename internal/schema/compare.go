@@ -33,6 +33,8 @@ const (
 	KindTSConfig         = "text search configuration"
 	KindTSDictionary     = "text search dictionary"
 	KindEventTrigger     = "event trigger"
+	KindStatistics       = "statistics"
+	KindCollation        = "collation"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
@@ -40,7 +42,7 @@ var kindRank = map[string]int{
 	KindSchema: 0, KindExtension: 1, KindEnum: 2, KindDomain: 3, KindComposite: 3, KindSequence: 4, KindTable: 5, KindForeignTable: 5,
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
-	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20,
+	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20, KindStatistics: 21, KindCollation: 22,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -60,8 +62,10 @@ type object struct {
 	alt   string
 	props []PropertyChange // Property and New only
 	def   string
-	// viewColumn is set for a view's column: the view's columns property tells of those added or removed.
-	viewColumn bool
+	// listed is set for an object whose presence a property of another tells (a view's column: the
+	// view's columns; an extended statistics object: its table's extended statistics; a collation: its
+	// schema's collations): it is never added or removed on its own, only its properties compare.
+	listed bool
 	// name and schema are the object's own (unqualified) name and schema, to read its definition past a
 	// rename.
 	name, schema string
@@ -85,6 +89,10 @@ func (c *Catalog) objects() []object {
 		out = append(out, object{kind: KindSchema, key: k, id: oidStr(s.OID), def: "CREATE SCHEMA " + Ident(s.Name),
 			props: append(access(s.Access), prop("comment", s.Comment), prop("default privileges", s.DefaultPrivileges),
 				prop("collations", s.Collations))})
+		for n, x := range s.CollationNotes {
+			out = append(out, object{kind: KindCollation, key: k + "." + n, listed: true,
+				props: []PropertyChange{prop("owner", x.Owner), prop("comment", x.Comment)}})
+		}
 	}
 	for k, e := range c.Extensions {
 		out = append(out, object{kind: KindExtension, key: k, def: e.Name + " " + e.Version,
@@ -103,6 +111,10 @@ func (c *Catalog) objects() []object {
 		}
 		out = append(out, object{kind: t.kind(), key: k, id: oidStr(t.OID), def: tableSummary(t), name: t.Name, schema: t.Schema,
 			props: props})
+		for sk, x := range t.StatisticsNotes {
+			out = append(out, object{kind: KindStatistics, key: sk, table: k, listed: true,
+				props: []PropertyChange{prop("owner", x.Owner), prop("comment", x.Comment)}})
+		}
 		for _, col := range t.Columns {
 			id := ""
 			if t.OID != 0 {
@@ -118,7 +130,8 @@ func (c *Catalog) objects() []object {
 					prop("collation", col.Collation), prop("comment", col.Comment), prop("storage", col.Storage),
 					prop("compression", col.Compression), prop("statistics target", col.Statistics),
 					prop("options", col.Options), prop("privileges", col.Privileges),
-					prop("foreign options", strings.Join(col.ForeignOptions, ", "))}})
+					prop("foreign options", strings.Join(col.ForeignOptions, ", ")),
+					prop("inheritance", inheritance(col.Inherited, col.InheritCount))}})
 		}
 		for name, def := range t.rules() {
 			out = append(out, object{kind: KindRule, key: k + "." + name, table: k, def: def, name: name, schema: t.Schema,
@@ -146,7 +159,7 @@ func (c *Catalog) objects() []object {
 			if v.OID != 0 {
 				id = fmt.Sprintf("%d:%d", v.OID, i+1)
 			}
-			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, viewColumn: true,
+			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, listed: true,
 				props: []PropertyChange{prop("default", col.Default), prop("comment", col.Comment),
 					prop("statistics target", col.Statistics), prop("privileges", col.Privileges)}})
 		}
@@ -214,7 +227,8 @@ func (c *Catalog) objects() []object {
 		out = append(out, object{kind: KindConstraint, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
 			name: x.Name, schema: x.Schema,
 			props: []PropertyChange{prop("definition", x.Definition), prop("validated", boolStr(x.Validated)),
-				prop("deferrable", boolStr(x.Deferrable)), prop("deferred", boolStr(x.Deferred)), prop("comment", x.Comment)}})
+				prop("deferrable", boolStr(x.Deferrable)), prop("deferred", boolStr(x.Deferred)), prop("comment", x.Comment),
+				prop("inheritance", inheritance(x.Inherited, x.InheritCount))}})
 	}
 	for k, x := range c.Indexes {
 		out = append(out, object{kind: KindIndex, key: k, table: x.QTable(), id: oidStr(x.OID), def: x.Definition,
@@ -253,6 +267,27 @@ func (c *Catalog) objects() []object {
 				prop("using", x.Using), prop("with check", x.WithCheck), prop("comment", x.Comment)}})
 	}
 	return out
+}
+
+// inheritance words where a column or constraint comes from, for the sentences ("column ch.a is
+// declared locally and inherited after the down, was inherited only"): "" when it is declared on its
+// table alone (the ordinary case), "inherited only" when it comes only from parents (and goes with
+// theirs), "declared locally and inherited" when both (it stays when theirs is dropped), with the
+// number of parents when more than one.
+func inheritance(inherited bool, count int) string {
+	var s string
+	switch {
+	case inherited:
+		s = "inherited only"
+	case count > 0:
+		s = "declared locally and inherited"
+	default:
+		return ""
+	}
+	if count > 1 {
+		s += fmt.Sprintf(" (from %d parents)", count)
+	}
+	return s
 }
 
 // rules splits the table's rules by (unquoted) name.
@@ -576,7 +611,7 @@ func Compare(before, after *Catalog) *Diff {
 			old = renamedFrom[o]
 		}
 		if old == nil {
-			if o.kind == KindColumn && addedTables[o.table] || o.viewColumn {
+			if o.kind == KindColumn && addedTables[o.table] || o.listed {
 				continue
 			}
 			d.Added = append(d.Added, Change{Kind: o.kind, Name: o.key, Table: o.table, Definition: o.def})
@@ -617,7 +652,7 @@ func Compare(before, after *Catalog) *Diff {
 		if amap[o.kind+"\x00"+o.key] != nil || renamedOld[o] {
 			continue
 		}
-		if o.kind == KindColumn && removedTables[o.table] || o.viewColumn {
+		if o.kind == KindColumn && removedTables[o.table] || o.listed {
 			continue
 		}
 		d.Removed = append(d.Removed, Change{Kind: o.kind, Name: o.key, Table: o.table, Definition: o.def})

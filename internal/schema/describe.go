@@ -135,6 +135,8 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "cost", "rows":
 		w := strings.ToUpper(pc.Property)
 		return fmt.Sprintf("%s has %s %s %s, was %s %s", s, w, value(pc.New), when, w, value(pc.Old))
+	case "inheritance":
+		return fmt.Sprintf("%s is %s %s, was %s", s, or(pc.New, "declared locally"), when, or(pc.Old, "declared locally"))
 	case "owned by":
 		return fmt.Sprintf("%s is owned by %s %s, was owned by %s", s, orNothing(pc.New), when, orNothing(pc.Old))
 	case "inherits":
@@ -157,16 +159,7 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		onOff := func(v string) string { return map[bool]string{true: "on", false: "off"}[v == "true"] }
 		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, onOff(pc.New), when, onOff(pc.Old))
 	case "comment":
-		quoted := func(v string) string {
-			if v == "" {
-				return "none"
-			}
-			if r := []rune(v); len(r) > 100 {
-				return strconv.Quote(string(r[:100])) + "…"
-			}
-			return strconv.Quote(v)
-		}
-		return fmt.Sprintf("%s has comment %s %s, was %s", s, quoted(pc.New), when, quoted(pc.Old))
+		return fmt.Sprintf("%s has comment %s %s, was %s", s, quotedComment(pc.New), when, quotedComment(pc.Old))
 	case "internal triggers":
 		list := func(v string) string {
 			if v == "" {
@@ -175,6 +168,10 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 			return "(" + v + ")"
 		}
 		return fmt.Sprintf("%s has internal or cloned triggers not enabled %s: %s, was %s", s, when, list(pc.New), list(pc.Old))
+	}
+	if strings.HasPrefix(pc.Property, "comment on ") {
+		// The comment on a part of the object (a composite type's attribute, a domain's constraint).
+		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, quotedComment(pc.New), when, quotedComment(pc.Old))
 	}
 	if tok, ok := strings.CutPrefix(pc.Property, mappingProperty); ok {
 		// A text search configuration's mapping of one token type.
@@ -197,6 +194,17 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		return fmt.Sprintf("%s has its %s changed %s: %s, was %s", s, pc.Property, when, is, was)
 	}
 	return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, value(pc.New), when, value(pc.Old))
+}
+
+// quotedComment is a comment as the sentences quote it, cut to a readable length; "none" when empty.
+func quotedComment(v string) string {
+	if v == "" {
+		return "none"
+	}
+	if r := []rune(v); len(r) > 100 {
+		return strconv.Quote(string(r[:100])) + "…"
+	}
+	return strconv.Quote(v)
 }
 
 // or is v, or what stands for it when it is empty.

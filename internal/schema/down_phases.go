@@ -376,6 +376,7 @@ func (g *downGen) createTables() {
 			g.add(fmt.Sprintf("make %s a table of type %s again", display(k), bt.OfType), "ALTER TABLE "+qkey(k)+" OF "+bt.OfType)
 		}
 	}
+	g.inheritedLocally()
 	for _, k := range sortedKeys(b.Tables) {
 		bt, t := b.Tables[k], a.Tables[k]
 		if bt.RowSecurity && (t == nil || !t.RowSecurity) {
@@ -389,6 +390,46 @@ func (g *downGen) createTables() {
 		if (as == nil && s.OwnedBy != "") || (as != nil && as.OwnedBy != s.OwnedBy) {
 			g.add("restore the owner of sequence "+display(k), ownedBySQL(s))
 		}
+	}
+}
+
+// inheritedLocally says what of the kept inheritance children no statement restores: a column or
+// CHECK constraint that came only from the parents and is now declared on the child too
+// (pg_attribute.attislocal, pg_constraint.conislocal: ALTER TABLE ... NO INHERIT leaves every inherited
+// one so, and INHERIT again does not undo it), so that dropping the parent's no longer drops it; or the
+// other way round. Only re-creating the child would. A partition's follow ATTACH PARTITION, and what
+// was declared on the child alone comes back once the down has taken its parents away.
+func (g *downGen) inheritedLocally() {
+	a, b := g.a, g.b
+	word := func(inherited bool) string {
+		if inherited {
+			return "inherited only"
+		}
+		return "declared locally"
+	}
+	for _, k := range sortedKeys(b.Tables) {
+		bt, t := b.Tables[k], a.Tables[k]
+		if t == nil || g.wasCreated(KindTable, k) || bt.PartitionOf != "" {
+			continue
+		}
+		for _, bc := range bt.Columns {
+			c := t.Column(bc.Name)
+			if c == nil || c.Inherited == bc.Inherited || !bc.Inherited && bc.InheritCount == 0 {
+				continue
+			}
+			g.irreversible(fmt.Sprintf("not restored: column %s is %s, was %s; no statement changes that (re-create table %s to restore it)",
+				display(k+"."+bc.Name), word(c.Inherited), word(bc.Inherited), display(k)))
+		}
+	}
+	for _, k := range sortedKeys(b.Constraints) {
+		bx, x := b.Constraints[k], a.Constraints[k]
+		bt := b.Tables[bx.QTable()]
+		if x == nil || bt == nil || a.Tables[bx.QTable()] == nil || g.wasCreated(KindTable, bx.QTable()) || bt.PartitionOf != "" ||
+			g.wasCreated(KindConstraint, k) || g.dropCons[k] || x.Inherited == bx.Inherited || !bx.Inherited && bx.InheritCount == 0 {
+			continue
+		}
+		g.irreversible(fmt.Sprintf("not restored: constraint %s on %s is %s, was %s; no statement changes that (re-create table %s to restore it)",
+			bx.Name, display(bx.QTable()), word(x.Inherited), word(bx.Inherited), display(bx.QTable())))
 	}
 }
 
