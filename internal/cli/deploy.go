@@ -70,8 +70,9 @@ The database URL comes from the environment variable named by database_url_env (
 SCHEMAGATE_<NAME>_DATABASE_URL).
 
 Exit codes: 0 deployed or up to date, 3 blocked or rolled back (the database is as it was),
-2 usage, 1 the deploy or its rollback failed, or maintenance mode could not be turned off (a person
-must act).`,
+2 usage, 1 a person must act: the deploy or its rollback failed, the window closed part-way (what
+was applied stays, the rest waits for the next window), the deploy lost its deploy lock, or
+maintenance mode could not be turned off (whatever else happened).`,
 		Example: `  schemagate deploy --env production
   schemagate deploy --env staging --dry-run
   schemagate deploy --env production --recover
@@ -103,8 +104,9 @@ must act).`,
 	return cmd
 }
 
-// deployEnv loads the configuration and the named environment.
-func (a *App) deployEnv(file, name string) (*config.Config, *config.Environment, error) {
+// deployEnv loads the configuration and the named environment; forDeploy also asks for what only a
+// deploy needs (snapshot.dir), which listing windows does not.
+func (a *App) deployEnv(file, name string, forDeploy bool) (*config.Config, *config.Environment, error) {
 	if name == "" {
 		return nil, nil, usageErr(errors.New("--env is required"))
 	}
@@ -124,14 +126,18 @@ func (a *App) deployEnv(file, name string) (*config.Config, *config.Environment,
 		names := slices.Sorted(maps.Keys(cfg.Environments))
 		return nil, nil, usageErr(fmt.Errorf("%s: no environment %q (configured: %s)", file, name, strings.Join(names, ", ")))
 	}
-	if err := env.Validate(name); err != nil {
-		return nil, nil, usageErr(fmt.Errorf("%s: %w", file, err))
+	ps := env.Problems(name)
+	if forDeploy {
+		ps = append(ps, env.DeployProblems(name)...)
+	}
+	if len(ps) > 0 {
+		return nil, nil, usageErr(cfg.Place(ps))
 	}
 	return cfg, env, nil
 }
 
 func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
-	cfg, env, err := a.deployEnv(o.ConfigFile, o.Env)
+	cfg, env, err := a.deployEnv(o.ConfigFile, o.Env, true)
 	if err != nil {
 		return err
 	}
@@ -140,6 +146,13 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	}
 	if o.KeepApplied && !o.Recover {
 		return usageErr(errors.New("--keep-applied goes with --recover: it keeps what a dead run applied instead of rolling it back"))
+	}
+	// A report that cannot be written is found now, as check finds it, not after the deploy: a CI step
+	// that reads it would get nothing from a deploy that went through.
+	for _, r := range []struct{ flag, path string }{{"--report-json", o.ReportJSON}, {"--report-md", o.ReportMD}} {
+		if err := writable(r.path); err != nil {
+			return usageErr(fmt.Errorf("%s %s: %w", r.flag, r.path, err))
+		}
 	}
 	urlEnv := env.URLEnv(o.Env)
 	url := a.Getenv(urlEnv)
@@ -169,10 +182,11 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		Commit: firstNonEmpty(o.Commit, a.Getenv("GITHUB_SHA"), a.Getenv("CI_COMMIT_SHA")),
 		JobURL: a.ciJobURL(),
 		DryRun: o.DryRun, Recover: o.Recover, KeepApplied: o.KeepApplied, BreakWindow: o.BreakWindow, Reason: o.Reason,
-		Snapshotter: deploySnapshotter(env, url, o.Env),
+		Snapshotter: deploySnapshotter(env, url, o.Env, deploy.Secrets(env.Maintenance, url, a.Getenv)),
 		Maintenance: maint,
 		Logger:      a.Logger,
-		Progress:    func(msg string) { fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg) },
+		// A progress line quotes file names and server messages: escaped, it stays one line.
+		Progress: func(msg string) { fmt.Fprintf(a.Stderr, "schemagate: %s\n", clean(msg)) },
 	}
 	f, ref, checker := a.deployForge(ctx, o, opts.Commit)
 	if ref.Number != 0 {
@@ -189,10 +203,25 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if err := a.writeDeployReports(ctx, o, res, f, ref, env); err != nil {
 		a.Logger.Warn("write deploy reports", "err", err)
 	}
+	return deployExit(res, runErr)
+}
+
+// deployExit is the exit code of a deploy, which says what state the database is in: 0 deployed (or
+// nothing to do), 3 as it was (blocked, rolled back), 1 a person must look: the deploy or its rollback
+// failed, it stopped part-way (the window closed), or maintenance mode could not be turned off, whatever
+// else happened (the application may still be down).
+func deployExit(res *deploy.Result, runErr error) error {
 	switch {
-	case res.OK && res.Maintenance.LeftOn():
-		// The migrations went through, but the application may still be down: a person must act.
-		return exitCode(ExitFailure, fmt.Errorf("deployed, but maintenance mode was not turned off (%s): %s", res.Maintenance.Error, res.Maintenance.Hint))
+	case res.Maintenance.LeftOn():
+		what := "deployed"
+		if !res.OK {
+			what = res.Outcome
+		}
+		err := fmt.Errorf("%s, but maintenance mode was not turned off (%s): %s", what, res.Maintenance.Error, res.Maintenance.Hint)
+		if runErr != nil {
+			err = fmt.Errorf("%w; and maintenance mode was not turned off (%s): %s", runErr, res.Maintenance.Error, res.Maintenance.Hint)
+		}
+		return exitCode(ExitFailure, err)
 	case res.OK:
 		return nil
 	case res.Outcome == deploy.OutcomeBlocked || res.Outcome == deploy.OutcomeRolledBack:
@@ -201,15 +230,16 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	return exitCode(ExitFailure, runErr)
 }
 
-// deploySnapshotter builds the environment's snapshotter; nil for kind none.
-func deploySnapshotter(env *config.Environment, url, name string) snapshot.Snapshotter {
+// deploySnapshotter builds the environment's snapshotter; nil for kind none. secrets are masked in the
+// output of the hooks of a command snapshot that an error quotes.
+func deploySnapshotter(env *config.Environment, url, name string, secrets []string) snapshot.Snapshotter {
 	s := env.Snapshot
 	schema := firstNonEmpty(env.HistorySchema, "schemagate")
 	switch s.Kind {
 	case "none":
 		return nil
 	case "command":
-		return &snapshot.Command{Take: s.Command, Restore: s.RestoreCommand,
+		return &snapshot.Command{Take: s.Command, Restore: s.RestoreCommand, Secrets: secrets,
 			Env: []string{"SCHEMAGATE_DATABASE_URL=" + url, "SCHEMAGATE_ENV=" + name}}
 	}
 	return &snapshot.PGDump{URL: url, Dir: filepath.Join(s.Dir, name), Jobs: s.Jobs, Compress: s.Compress, Keep: s.Keep, KeepDays: s.KeepDays,
@@ -646,16 +676,16 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 				// The rehearsal failed at this migration (a role it needs is missing without database.setup).
 				e := rm.Error
 				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s: the rehearsal failed at it (%s:%d: %s): the snapshot stays its rollback\n",
-					m.ID(), e.File, e.Line, clean(e.Message))
+					clean(m.ID()), clean(e.File), e.Line, clean(e.Message))
 				continue
 			case gd == nil:
-				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s (the rehearsal stopped before it): the snapshot stays its rollback\n", m.ID())
+				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s (the rehearsal stopped before it): the snapshot stays its rollback\n", clean(m.ID()))
 				continue
 			case !gd.Verified:
-				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s is not verified (%s): the snapshot stays its rollback\n", m.ID(), clean(strings.Join(gd.Problems, "; ")))
+				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s is not verified (%s): the snapshot stays its rollback\n", clean(m.ID()), clean(strings.Join(gd.Problems, "; ")))
 				continue
 			case gd.DataLoss:
-				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s would lose data: the snapshot stays its rollback\n", m.ID())
+				fmt.Fprintf(a.Stderr, "schemagate: the generated down of %s would lose data: the snapshot stays its rollback\n", clean(m.ID()))
 				continue
 			case strings.TrimSpace(gd.SQL) == "":
 				continue

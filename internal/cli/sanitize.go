@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/report"
 )
 
 // Text output quotes the pull request: file names, SQL, identifiers, what the server said about them.
@@ -17,46 +17,9 @@ import (
 // escaped, as \n, \r, \t, \x1b, and so are the invisible format characters (a byte-order mark, zero-width
 // spaces, bidi controls) as \ufeff, \u202e; JSON, Markdown and SARIF escape in their own ways.
 
-// clean escapes the control characters (and bytes that are not UTF-8) of s, tabs too: a tab in a file name
-// or a server's hint is the text's, not the layout's.
-func clean(s string) string {
-	if !needsCleaning(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x80 && unicode.IsControl(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
-			// Cf: invisible format characters, a byte-order mark, zero-width spaces and the bidi
-			// controls that make text read otherwise than it runs (Trojan Source).
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func needsCleaning(s string) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
-			return true
-		}
-	}
-	return false
-}
+// clean escapes the control characters of s for a text line: report.Clean, which deploy's text report
+// uses too.
+func clean(s string) string { return report.Clean(s) }
 
 // cleanArgs cleans the text among a format's arguments: strings, errors and Stringers.
 func cleanArgs(args []any) []any {

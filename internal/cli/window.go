@@ -42,7 +42,7 @@ open and close, in the windows' time zone and in UTC, with blackouts taken out.`
 }
 
 func (a *App) runWindow(o *WindowOptions) error {
-	_, env, err := a.deployEnv(o.ConfigFile, o.Env)
+	_, env, err := a.deployEnv(o.ConfigFile, o.Env, false)
 	if err != nil {
 		return err
 	}

@@ -152,6 +152,61 @@ type Action struct {
 // IsZero reports whether the action does nothing.
 func (a Action) IsZero() bool { return a.Command == "" && a.Webhook == nil && a.SQL == "" }
 
+// RedactURL is a URL as messages and reports may show it: the password of its user part and every value
+// of its query written as ***, its fragment left out. Webhooks commonly carry their secret there
+// (https://user:pass@host/..., ?token=...). What does not parse as a URL is shown as its scheme alone.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		scheme, _, _ := strings.Cut(raw, ":")
+		if scheme == "" || strings.ContainsAny(scheme, "/@?#") {
+			return "(a URL that does not parse)"
+		}
+		return scheme + ": (a URL that does not parse)"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			if k, _, ok := strings.Cut(p, "="); ok {
+				parts[i] = k + "=***"
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	// String would percent-encode the stars of the password.
+	return strings.Replace(u.String(), ":%2A%2A%2A@", ":***@", 1)
+}
+
+// URLSecrets are the secrets a URL carries, for masking in text that may quote them (the output of a
+// hook): the password of its user part and the values of its query, as written and decoded.
+func URLSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p)
+		}
+	}
+	for _, part := range strings.Split(u.RawQuery, "&") {
+		if _, v, ok := strings.Cut(part, "="); ok && v != "" {
+			out = append(out, v)
+			if d, err := url.QueryUnescape(v); err == nil {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
 // Webhook is an HTTP request; a 2xx answer is success.
 type Webhook struct {
 	// Method is the HTTP method (default POST).
@@ -272,10 +327,7 @@ func (e *Environment) Problems(name string) Problems {
 		bad("retries", "must not be negative")
 	}
 	switch e.Snapshot.Kind {
-	case "", "pg_dump":
-		if e.Snapshot.Dir == "" {
-			bad("snapshot.dir", "missing (where pg_dump snapshots go)")
-		}
+	case "", "pg_dump": // snapshot.dir is needed by a deploy only: see DeployProblems
 	case "command":
 		if e.Snapshot.Command == "" || e.Snapshot.RestoreCommand == "" {
 			bad("snapshot", "kind command needs command and restore_command")
@@ -304,7 +356,7 @@ func (e *Environment) Problems(name string) Problems {
 		if p.a.Webhook != nil {
 			n++
 			if u, err := url.Parse(p.a.Webhook.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-				bad(p.where+".webhook.url", "want an http(s) URL, got %q", p.a.Webhook.URL)
+				bad(p.where+".webhook.url", "want an http(s) URL, got %q", RedactURL(p.a.Webhook.URL))
 			}
 			switch p.a.Webhook.Method {
 			case "", "GET", "POST", "PUT", "PATCH", "DELETE":
@@ -336,6 +388,30 @@ func (e *Environment) Problems(name string) Problems {
 	}
 	if v := e.ImportHistory; v != "" && v != "auto" && v != "none" && !plainTableName.MatchString(v) {
 		bad("import_history", "want auto, none or a table name ([schema.]table), got %q", v)
+	}
+	return ps
+}
+
+// DeployProblems reports what environment name lacks for a deploy, beyond Problems: the settings that
+// only a deploy uses, which other commands (window) do not ask for.
+func (e *Environment) DeployProblems(name string) Problems {
+	var ps Problems
+	if (e.Snapshot.Kind == "" || e.Snapshot.Kind == "pg_dump") && e.Snapshot.Dir == "" {
+		ps = append(ps, Problem{Path: "environments." + name + ".snapshot.dir", Msg: "missing (where pg_dump snapshots go)"})
+	}
+	return ps
+}
+
+// Place gives problems found after Parse (DeployProblems) the file and line of their setting, or of the
+// closest setting that holds it.
+func (c *Config) Place(ps Problems) Problems {
+	for i := range ps {
+		if ps[i].File == "" {
+			ps[i].File = c.file
+		}
+		if ps[i].Line == 0 {
+			ps[i].Line = lineOf(c.lines, ps[i].Path)
+		}
 	}
 	return ps
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/repofs"
+	"github.com/schemagate/schemagate/internal/suggest"
 )
 
 // DefaultFile is the configuration file looked for in the working folder.
@@ -420,6 +421,14 @@ func yamlLine(msg string) int {
 
 func cleanYAMLError(msg string) string {
 	msg = strings.TrimPrefix(msg, "yaml: ")
+	// An unknown key gets the nearest key of its section, as an unknown flyway.* setting does.
+	if m := yamlUnknownField.FindStringSubmatch(msg); m != nil {
+		if t, ok := sectionTypes[m[2]]; ok {
+			if near := suggest.Nearest(m[1], yamlKeys(t)); near != "" {
+				msg += " (did you mean " + near + "?)"
+			}
+		}
+	}
 	if i := strings.Index(msg, "line "); i == 0 {
 		if j := strings.Index(msg, ": "); j > 0 {
 			msg = msg[j+2:]
@@ -445,10 +454,40 @@ func cleanYAMLError(msg string) string {
 	return msg
 }
 
+// sectionTypes are the struct types of the configuration by name, as the decoder's errors name them
+// ("field x not found in type config.Lint").
+var sectionTypes = structTypes(reflect.TypeOf(Config{}), map[string]reflect.Type{})
+
+func structTypes(t reflect.Type, out map[string]reflect.Type) map[string]reflect.Type {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || out[t.Name()] != nil || t.PkgPath() != reflect.TypeOf(Config{}).PkgPath() {
+		return out
+	}
+	out[t.Name()] = t
+	for i := range t.NumField() {
+		structTypes(t.Field(i).Type, out)
+	}
+	return out
+}
+
+// yamlKeys are the keys a struct type takes in YAML.
+func yamlKeys(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 var (
-	yamlValue    = regexp.MustCompile("cannot unmarshal !!\\w+( `[^`]*`)? into ")
-	yamlType     = regexp.MustCompile(` in type config\.(\w+)`)
-	yamlDuration = regexp.MustCompile("^cannot unmarshal !!\\w+ (`[^`]*`|\\S+) into time\\.Duration$")
+	yamlUnknownField = regexp.MustCompile(`^(?:line \d+: )?field (\S+) not found in type config\.(\w+)`)
+	yamlValue        = regexp.MustCompile("cannot unmarshal !!\\w+( `[^`]*`)? into ")
+	yamlType         = regexp.MustCompile(` in type config\.(\w+)`)
+	yamlDuration     = regexp.MustCompile("^cannot unmarshal !!\\w+ (`[^`]*`|\\S+) into time\\.Duration$")
 )
 
 // Validate checks values; it returns every problem, with dotted paths.

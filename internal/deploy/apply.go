@@ -30,6 +30,9 @@ type applier struct {
 	clock            Clock
 	// retrying is told about each retry.
 	retrying func(m *migrate.Migration, attempt int, wait time.Duration, err error)
+	// own is told the transaction id of each transaction the applier ran a script in, when it took one:
+	// the writes of that transaction are the deploy's own (see foreignWrites).
+	own func(xid int64)
 	// note is told what the applier did beyond the script: a timeout the script would have lifted, put
 	// back; an INVALID index a failed statement left, dropped.
 	note func(msg string)
@@ -92,6 +95,15 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 			if inTx != nil {
 				if err := inTx(tx); err != nil {
 					return err
+				}
+			}
+			if a.own != nil {
+				var xid *int64
+				if err := tx.QueryRow(ctx, "SELECT pg_current_xact_id_if_assigned()::text::bigint").Scan(&xid); err != nil {
+					return err
+				}
+				if xid != nil {
+					a.own(*xid)
 				}
 			}
 			st.committing = true

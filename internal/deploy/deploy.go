@@ -108,9 +108,30 @@ type deployer struct {
 	maintFrom time.Time
 	// snapOK is set when the snapshot holds every write up to the migrations.
 	snapOK bool
+	// watch marks the moment of the snapshot, for the check of other sessions' writes before a live
+	// restore (watchErr when it could not); ownXIDs are the transaction ids of this run's migrations and
+	// downs, whose writes are the deploy's own (see foreignWrites).
+	watch    *writeWatch
+	watchErr string
+	ownXIDs  []int64
 	// unsettled are the history rows of this run's migrations that may still say running because
 	// recording how they ended failed (another session held a lock on history): finish records them.
 	unsettled []unsettledRow
+	// step is what the run is doing between taking the deploy lock and its first change ("reading
+	// history"), for the reason of a signal that stops it there (see notStarted).
+	step string
+	// created, rekeyed and imported say what this run wrote to its own history before its first change:
+	// it created (or brought up to date) the history tables, recorded history under the keys of reworked
+	// sqitch changes, imported another tool's history. A run stopped before its first change owns up
+	// to them.
+	created, rekeyed bool
+	imported         *Imported
+	// stop is the *Blocked of a run that a signal stopped before its first change; finish completes its
+	// reason with what the run did (see account).
+	stop *Blocked
+	// awaitRecover is set when the server went away for good (see unreachable): the run stays recorded
+	// as running, and maintenance mode as it is, for deploy --recover to undo the run.
+	awaitRecover bool
 }
 
 // unsettledRow is a history row whose migration failed but could not be recorded as failed.
@@ -193,9 +214,12 @@ func (d *deployer) deploy(ctx context.Context) error {
 	if err := d.windowStillOpen(); err != nil {
 		return err
 	}
+	// From here until the first change (see applyAll), a signal stops a run that has changed nothing of
+	// the application's: blocked, as during the set-up (notStarted).
+	d.step = "reading unfinished runs from history"
 	dead, err := d.hist.unfinished(ctx, d.conn, o.RunID)
 	if err != nil {
-		return lockBlocked(err)
+		return d.notStarted(ctx, lockBlocked(err))
 	}
 	var running []deadRun
 	for _, r := range dead {
@@ -207,6 +231,10 @@ func (d *deployer) deploy(ctx context.Context) error {
 		// Maintenance mode stays as the dead run left it: turning it off would let writes in and so make
 		// its snapshot, which --recover may need, unsafe to restore.
 		r := running[len(running)-1]
+		var live *Blocked
+		if err := d.deadRunGone(ctx, r); errors.As(err, &live) {
+			return live // it lost its deploy lock, not its process
+		}
 		b := &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
 			Hint: "run again with --recover to roll back what it applied and turn maintenance mode off"}
 		for _, r := range running {
@@ -233,7 +261,7 @@ func (d *deployer) deploy(ctx context.Context) error {
 	}
 	pending, err := d.preflight(ctx)
 	if err != nil {
-		return lockBlocked(err)
+		return d.notStarted(ctx, lockBlocked(err))
 	}
 	if len(pending) == 0 {
 		d.res.Outcome = OutcomeNothing
@@ -241,19 +269,21 @@ func (d *deployer) deploy(ctx context.Context) error {
 		return nil
 	}
 	if o.Downs != nil {
+		d.step = "generating rollback scripts"
 		given, err := o.Downs(ctx, pending)
 		if err != nil {
-			return &Blocked{Reason: "generate rollback scripts: " + err.Error(), Hint: "fix the problem, or turn generated_downs off to roll back by snapshot"}
+			return d.notStarted(ctx, &Blocked{Reason: "generate rollback scripts: " + err.Error(), Hint: "fix the problem, or turn generated_downs off to roll back by snapshot"})
 		}
 		for _, v := range given {
 			d.note("migration %s has no down script: its rollback is a generated down, verified on a throwaway PostgreSQL", v)
 		}
 	}
+	d.step = "recording the run"
 	if d.run, err = d.hist.startRun(ctx, d.conn, o, d.res.Window != nil && d.res.Window.Broken); err != nil {
-		return lockBlocked(err)
+		return d.notStarted(ctx, lockBlocked(err))
 	}
 	if err := d.protect(ctx, pending); err != nil {
-		return lockBlocked(err)
+		return d.notStarted(ctx, lockBlocked(err))
 	}
 	return d.applyAll(ctx, pending)
 }
@@ -401,6 +431,7 @@ func (d *deployer) acquire(ctx context.Context) error {
 	if err != nil {
 		return setupStopped(ctx, lockBlocked(err), "setting up the history tables", false, d.hist.schema)
 	}
+	d.created = created
 	me := &Holder{Name: d.o.Holder, RunID: d.o.RunID, Commit: d.o.Commit, JobURL: d.o.JobURL}
 	stale, err := l.claim(ctx, me)
 	if err != nil {
@@ -436,6 +467,9 @@ func (d *deployer) connect(ctx context.Context) error {
 	// history, written between the migrations, and a recovery's steps must not queue for ever behind an
 	// application's transaction (each migration SETs LOCAL its own, the same).
 	session := []string{lockTimeoutSQL(d.env.DeployLockTimeout())}
+	// It waits idle while the snapshot is taken (and the lock's connection while it works): a server that
+	// ends idle sessions must not end it (keepSessionSQL).
+	session = append(session, keepSessionSQL)
 	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
 	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+.
 	var version int
@@ -455,6 +489,7 @@ func (d *deployer) connect(ctx context.Context) error {
 
 // preflight reads history, blocks on drift and checks the approval. It returns the pending migrations.
 func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) {
+	d.step = "reading history"
 	latest, err := d.hist.latest(ctx, d.conn)
 	if err != nil {
 		return nil, err
@@ -464,6 +499,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 	if len(latest) == 0 {
 		// A database schemagate has never deployed to: take over what the folder's own tool applied.
 		var notes []string
+		d.step = "reading the history of the folder's tool"
 		if imported, importDrift, notes, err = readImport(ctx, d.conn, d.o.Set, d.env.ImportHistory, d.hist.lockTimeout); err != nil {
 			return nil, err
 		}
@@ -493,6 +529,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 			Hint: "an applied migration must never change; add a new migration instead"}
 	}
 	if len(pending) > 0 {
+		d.step = "looking for the folder's default schema"
 		if err := d.defaultSchemaExists(ctx); err != nil {
 			return nil, err
 		}
@@ -504,18 +541,20 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		}
 	}
 	if len(pending) > 0 && d.env.RequireApproval {
+		d.step = "checking the approval"
 		if d.o.Approval == nil {
 			return nil, &Blocked{Reason: "approval required but no change request to read it from", Hint: "run from the merge commit's CI job, or set require_approval: false"}
 		}
 		if err := d.o.Approval.Check(ctx, pending); err != nil {
-			return nil, &Blocked{Reason: "approval does not cover these migrations: " + err.Error(),
-				Hint: "a DBA must approve exactly these migrations on the change request"}
+			return nil, approvalBlocked(err)
 		}
 	}
 	if len(rekeys) > 0 && d.lock != nil { // a real run, under the deploy lock (a dry run writes nothing)
+		d.step = "recording history under the keys of reworked sqitch changes"
 		if err := d.hist.rename(ctx, d.conn, rekeys); err != nil {
 			return nil, err
 		}
+		d.rekeyed = true
 		for _, rk := range rekeys {
 			d.progress("history of %s recorded as %s, the key that reworks of the sqitch change do not move", rk.from, rk.to)
 		}
@@ -523,9 +562,11 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 	if imported != nil {
 		verb := "would import"
 		if d.lock != nil { // a real run, under the deploy lock (a dry run writes nothing)
+			d.step = "importing the history of " + imported.Tool
 			if err := d.hist.importRows(ctx, d.conn, d.o, imported); err != nil {
 				return nil, err
 			}
+			d.imported = imported
 			verb = "imported"
 		}
 		d.progress("%s %d applied migration%s from %s's %s", verb, len(imported.rows), plural(len(imported.rows)), imported.Tool, imported.Table)
@@ -629,7 +670,11 @@ func (d *deployer) dryRun(ctx context.Context) error {
 // finish turns maintenance mode off, records the run, releases the lock and fills the outcome.
 func (d *deployer) finish(ctx context.Context, err error) {
 	ctx = context.WithoutCancel(ctx)
-	if d.maintOn {
+	if d.maintOn && d.awaitRecover {
+		// Turning it off would let writes in and so make the snapshot that --recover may restore unsafe
+		// (the record that it is off could not reach the server either).
+		d.note("maintenance mode stays on until deploy --recover, which turns it off: turning it off now would make this run's snapshot unsafe to restore")
+	} else if d.maintOn {
 		d.maintenanceOff(ctx)
 	}
 	var b *Blocked
@@ -640,6 +685,10 @@ func (d *deployer) finish(ctx context.Context, err error) {
 		}
 		d.res.OK = true
 	case errors.As(err, &b):
+		if b == d.stop {
+			// A run that a signal stopped before its first change: what it did, maintenance mode now off.
+			b.Reason += d.account()
+		}
 		d.res.Outcome, d.res.Reason, d.res.Hint = OutcomeBlocked, b.Reason, b.Hint
 	default:
 		if d.res.Outcome == "" {
@@ -657,8 +706,9 @@ func (d *deployer) finish(ctx context.Context, err error) {
 		mr.OverheadMS = mr.DurationMS - d.res.MigrationsMS
 	}
 	d.res.DurationMS = d.clock.Now().Sub(d.res.StartedAt).Milliseconds()
+	d.watch.close(ctx)
 	d.settle(ctx)
-	if d.run != nil {
+	if d.run != nil && !d.awaitRecover {
 		d.recordEnd(ctx)
 	}
 	if d.conn != nil {
@@ -729,7 +779,6 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 		d.maintOn = false
 		return
 	}
-	d.progress("maintenance mode off")
 	if err := d.o.Maintenance.Off(ctx); err != nil {
 		// The rest of the result stands: only the switch failed. The run stays recorded with maintenance
 		// mode on, so the next deploy turns it off when it ends; until then the application is down.
@@ -744,8 +793,10 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 			mr.Hint = "once the session holding the lock has ended (the error names it), " + mr.Hint
 		}
 		d.note("maintenance mode %s: %v; %s", state, err, mr.Hint)
+		d.progress("could not turn maintenance mode off, it %s: %v", state, err)
 		return
 	}
+	d.progress("maintenance mode off")
 	now := d.clock.Now().UTC()
 	d.res.Maintenance.Off = &now
 	d.maintOn = false

@@ -395,8 +395,11 @@ func (h history) startRun(ctx context.Context, conn *pgx.Conn, o *Options, broke
 }
 
 func (r *runRow) set(ctx context.Context, column string, value any) error {
+	if b, ok := value.([]byte); ok {
+		value = string(b) // JSON, which the simple protocol would send as bytea
+	}
 	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf("UPDATE %s SET %s = $2 WHERE run_id = $1",
-		r.h.table("schemagate_runs"), column), r.id, value)
+		r.h.table("schemagate_runs"), column), pgx.QueryExecModeSimpleProtocol, r.id, value)
 	if err != nil {
 		return r.h.fail(ctx, r.conn, err, "record "+column+" of the run", "RowExclusiveLock", "schemagate_runs")
 	}
@@ -406,7 +409,7 @@ func (r *runRow) set(ctx context.Context, column string, value any) error {
 func (r *runRow) finish(ctx context.Context, res *Result) error {
 	js, _ := json.Marshal(res)
 	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = 'finished', finished_at = now(),
-		outcome = $2, reason = nullif($3, ''), result = $4 WHERE run_id = $1`, r.h.table("schemagate_runs")), r.id, res.Outcome, res.Reason, js)
+		outcome = $2, reason = nullif($3, ''), result = $4 WHERE run_id = $1`, r.h.table("schemagate_runs")), pgx.QueryExecModeSimpleProtocol, r.id, res.Outcome, res.Reason, string(js))
 	if err != nil {
 		return r.h.fail(ctx, r.conn, err, "record the end of the run", "RowExclusiveLock", "schemagate_runs")
 	}
@@ -416,7 +419,7 @@ func (r *runRow) finish(ctx context.Context, res *Result) error {
 // markRun sets the status (and maintenance flag) of another run.
 func (h history) markRun(ctx context.Context, conn *pgx.Conn, runID, status string, maintenanceOn bool) error {
 	_, err := conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $2, maintenance_on = $3,
-		finished_at = coalesce(finished_at, now()) WHERE run_id = $1`, h.table("schemagate_runs")), runID, status, maintenanceOn)
+		finished_at = coalesce(finished_at, now()) WHERE run_id = $1`, h.table("schemagate_runs")), pgx.QueryExecModeSimpleProtocol, runID, status, maintenanceOn)
 	if err != nil {
 		return h.fail(ctx, conn, err, "record run "+runID+" as "+status, "RowExclusiveLock", "schemagate_runs")
 	}
@@ -440,12 +443,16 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// mark sets the status of history row id, of migration label; applied also stamps applied_at.
+// mark sets the status of history row id, of migration label; applied also stamps applied_at. It, and
+// the other writes of history's bookkeeping, use no cached prepared statement: a statement that a signal
+// cancelled, or a restore that recreated what one referred to, leaves the connection's cache out of step
+// with the server ("prepared statement ... already exists"), and a record that then fails leaves history
+// saying what the database does not hold.
 func (h history) mark(ctx context.Context, x execer, id int64, label, status string, d time.Duration, attempts int, errText string) error {
 	_, err := x.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $2,
 		applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END,
 		duration_ms = coalesce($3, duration_ms), attempts = coalesce($4, attempts), error = nullif($5, '')
-		WHERE id = $1`, h.table("schemagate_history")), id, status, nullInt(d.Milliseconds()), nullInt(int64(attempts)), errText)
+		WHERE id = $1`, h.table("schemagate_history")), pgx.QueryExecModeSimpleProtocol, id, status, nullInt(d.Milliseconds()), nullInt(int64(attempts)), errText)
 	if err != nil {
 		return h.fail(ctx, x, err, "record migration "+label+" as "+status, "RowExclusiveLock", "schemagate_history")
 	}
@@ -471,7 +478,7 @@ func (h history) settle(ctx context.Context, conn *pgx.Conn, id int64, label str
 	_, err := conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = 'failed',
 		duration_ms = coalesce($2, duration_ms), attempts = coalesce($3, attempts), error = coalesce(nullif($4, ''), error)
 		WHERE id = $1 AND status = 'running' AND NOT no_transaction`, h.table("schemagate_history")),
-		id, nullInt(d.Milliseconds()), nullInt(int64(attempts)), errText)
+		pgx.QueryExecModeSimpleProtocol, id, nullInt(d.Milliseconds()), nullInt(int64(attempts)), errText)
 	if err != nil {
 		return h.fail(ctx, conn, err, "record migration "+label+" as failed", "RowExclusiveLock", "schemagate_history")
 	}

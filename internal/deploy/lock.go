@@ -88,7 +88,9 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		return nil, 0, &Blocked{Reason: "cannot connect to the database: " + err.Error(),
 			Hint: "check the database URL, the password and that the server is up and reachable; nothing was changed"}
 	}
-	if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)); err != nil {
+	// The lock's session is idle for the whole deploy: a server, database or role that ends idle sessions
+	// (idle_session_timeout) would end it, and the deploy lock with it, while a migration runs.
+	if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)+"; "+keepSessionSQL); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, 0, fmt.Errorf("set up the lock's session: %w", err)
 	}
@@ -123,6 +125,41 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		case <-clock.After(min(500*time.Millisecond, max(wait-waited, time.Millisecond))):
 		}
 	}
+}
+
+// keepSessionSQL turns off, for its session, the server's timeouts that end an idle session
+// (idle_session_timeout, PostgreSQL 14+) or a session idle in a transaction
+// (idle_in_transaction_session_timeout): the deploy's connections wait idle while a migration, a
+// snapshot or another connection's work runs, and hardened servers and managed services set them. Read
+// from pg_settings, so that a server without one of them skips it. (TCP keepalives are on already: the
+// driver's dialer sends them every 5 minutes.)
+const keepSessionSQL = `SELECT set_config(name, '0', false) FROM pg_settings
+	WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')`
+
+// LockLostError says that the deploy lock went during the run: its connection ended (the server
+// terminated it, or it broke), and with it the advisory lock, so another deploy could have started.
+type LockLostError struct {
+	Err error
+}
+
+func (e *LockLostError) Error() string { return "lost the deploy lock: " + e.Err.Error() }
+
+func (e *LockLostError) Unwrap() error { return e.Err }
+
+// held checks that the lock's session is still there and still holds the advisory lock; a
+// *LockLostError otherwise.
+func (l *lock) held(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	var ok bool
+	err := l.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+		AND granted AND (classid::bigint << 32 | objid::bigint) = $1 AND objsubid = 1)`, lockKey).Scan(&ok)
+	switch {
+	case err != nil:
+		return &LockLostError{Err: err}
+	case !ok:
+		return &LockLostError{Err: errors.New("its session no longer holds the advisory lock")}
+	}
+	return nil
 }
 
 // readHolder reads the lock row; nil when there is none (or the table does not exist yet).

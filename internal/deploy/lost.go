@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/migrate"
 )
 
@@ -139,7 +141,8 @@ func (d *deployer) unreadable(applied []*migrate.Migration, m *migrate.Migration
 
 // unreachable reports a run whose server went away during migration m and did not come back: what
 // this run applied before m stays applied, m's transaction did not commit (unless its COMMIT was under
-// way), and deploy --recover must finish the job once the server is back.
+// way), and deploy --recover must finish the job once the server is back: the run's end is not recorded
+// (the next deploy takes it for one that died, as it must for --recover to undo it).
 func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migration, committing bool, err error) error {
 	d.res.Outcome = OutcomeFailed
 	d.res.Reason = fmt.Sprintf("lost the connection to the database server during %s and could not carry on (%v): the state of the database is unknown", m.ID(), err)
@@ -156,7 +159,97 @@ func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migratio
 		before = "applied before it: " + strings.Join(ids, ", ")
 	}
 	d.res.Hint = fmt.Sprintf("%s; this run %s. Once the server is back, run the deploy again with --recover: it rolls back what this run applied and turns maintenance mode off", tx, before)
-	d.note("no rollback, snapshot restore or verification was tried: they need the server")
+	d.note("no rollback, snapshot restore or verification was tried: they need the server; the run stays recorded as running, for --recover")
+	// finish leaves the run's record and maintenance mode as they are, for --recover (see awaitRecover).
+	d.awaitRecover = true
 	d.progress("%s", d.res.Reason)
 	return errors.New(d.res.Reason)
+}
+
+// lockKept checks, before a run that applied and verified migrations (applied) reports its verdict, that
+// it still holds the deploy lock. A lock whose session ended during the last migration or the
+// verification (the server or a person terminated it, the network broke) is noticed only here: the run
+// then keeps what it applied and verified (undoing it now, without the lock, could collide with another
+// deploy), and ends failed, since it may not have been the only deploy: a person must look.
+func (d *deployer) lockKept(ctx context.Context, applied []*migrate.Migration) error {
+	err := d.lock.held(ctx)
+	if err == nil {
+		return nil
+	}
+	ids := make([]string, len(applied))
+	for i, m := range applied {
+		ids[i] = m.ID()
+	}
+	d.res.Outcome = OutcomeFailed
+	d.res.Reason = fmt.Sprintf("applied and verified %s, but %v: for part of the run another deploy could have run against the database at the same time",
+		strings.Join(ids, ", "), err)
+	d.res.Hint = fmt.Sprintf("the migrations are applied and history records them; check in %s that no other run started while this one ran, and what ended the deploy lock's session (a terminated backend, a broken connection, a pooler in front of the database)",
+		d.hist.table("schemagate_runs"))
+	d.progress("%s", d.res.Reason)
+	return err
+}
+
+// liveRunGrace is how long --recover waits for the work connection of a run that looks dead to leave
+// the server. A deploy process that died takes its connections with it: the server sees an idle
+// session's socket close at once, and a statement's within client_connection_check_interval (1 s, which
+// the work connection sets on PostgreSQL 14+). A connection still there after this is a live run's (its
+// deploy lock's session was ended, by a person or a timeout, while it worked) or one whose host or
+// network went away without closing it.
+const liveRunGrace = 10 * time.Second
+
+// runAlive describes the work connection of run r when it is still on the server ("pid 123, active
+// since 2026-...: its process is alive"), "" when it is not.
+func (d *deployer) runAlive(ctx context.Context, r deadRun) (string, error) {
+	if r.BackendPID == 0 {
+		return "", nil
+	}
+	var state string
+	err := d.conn.QueryRow(ctx, `SELECT coalesce(state, '?') || ' since ' || to_char(coalesce(state_change, backend_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+		FROM pg_stat_activity WHERE pid = $1 AND application_name = 'schemagate deploy'`, r.BackendPID).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("look for the connection of run %s: %w", r.RunID, err)
+	}
+	return fmt.Sprintf("its work connection (pid %d) is still connected, %s", r.BackendPID, state), nil
+}
+
+// liveRunBlocked is what a deploy that finds run r alive (alive describes its connection) says: r is
+// not dead, so neither a deploy nor --recover may touch what it does.
+func liveRunBlocked(r deadRun, alive string) *Blocked {
+	return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) is still running: %s, although it no longer holds the deploy lock",
+		r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339), alive),
+		Hint: fmt.Sprintf("wait for it to end (its report says whether it lost its deploy lock); only if its process is gone (its host crashed or was cut off), end that session (SELECT pg_terminate_backend(%d)), then run the deploy again with --recover; nothing was changed", r.BackendPID)}
+}
+
+// deadRunGone waits until the work connection of run r, which looks dead, has left the server (see
+// liveRunGrace). A run whose connection stays is alive (a *Blocked says so): --recover must not
+// terminate its connection and undo its migrations under it, and a deploy must not call it dead.
+func (d *deployer) deadRunGone(ctx context.Context, r deadRun) error {
+	deadline := time.Now().Add(liveRunGrace)
+	for {
+		alive, err := d.runAlive(ctx, r)
+		if err != nil {
+			if ctx.Err() != nil {
+				return stopped(ctx, fmt.Sprintf("stopped while waiting for the connection of run %s (pid %d) to go", r.RunID, r.BackendPID))
+			}
+			return err
+		}
+		if alive == "" {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			// As after a lock wait (recoveryBlocked): maintenance mode stays as the run has it.
+			if d.res.Maintenance != nil && d.res.Maintenance.Inherited {
+				d.maintOn, d.res.Maintenance = false, nil
+			}
+			return liveRunBlocked(r, alive)
+		}
+		select {
+		case <-ctx.Done():
+			return stopped(ctx, fmt.Sprintf("stopped while waiting for the connection of run %s (pid %d) to go", r.RunID, r.BackendPID))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -156,6 +156,20 @@ func TestDeployLostServerInTransaction(t *testing.T) {
 	if got := tg.value(t, "SELECT count(*)::text FROM pg_class WHERE relname = 'k9'"); got != "0" {
 		t.Fatal("the interrupted migration's table exists")
 	}
+	// One recommendation: --recover. A note used to say "rather than --recover, ... record it by hand:
+	// UPDATE ...", which would have left 1_customers applied by a failed run. The run stays recorded as
+	// running, and maintenance mode on, for --recover (which restores the snapshot only while it is on).
+	for _, n := range res.Notes {
+		if strings.Contains(n, "rather than --recover") || strings.Contains(n, "UPDATE") {
+			t.Errorf("note contradicts the hint: %s", n)
+		}
+	}
+	if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-cut'"); got != "running" {
+		t.Errorf("run recorded as %q; want running, for --recover", got)
+	}
+	if tg.maintenance(t) != "on" {
+		t.Error("maintenance mode was turned off before --recover")
+	}
 
 	o = tg.options(t, folder(t, with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})), "run-recover")
 	o.Recover = true
@@ -169,6 +183,9 @@ func TestDeployLostServerInTransaction(t *testing.T) {
 	}
 	if got := tg.historyOf(t); got != "1:rolled-back 2:failed 1:applied 2:applied" {
 		t.Errorf("history %q", got)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("--recover left maintenance mode on")
 	}
 	if after := tg.checksums(t); after == before {
 		t.Error("the database is as before the runs; want the migrations applied")

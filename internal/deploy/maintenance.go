@@ -3,9 +3,11 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/snapshot"
 )
 
 // Maintenance switches the application's maintenance mode. Both methods must be idempotent: Off is called
@@ -103,21 +106,45 @@ func NewMaintenance(cfg config.Maintenance, dbURL string, getenv func(string) st
 	if cfg.On.IsZero() && cfg.Off.IsZero() {
 		return nil, nil
 	}
-	on, err := newAction(cfg.On, dbURL, getenv)
+	secrets := Secrets(cfg, dbURL, getenv)
+	on, err := newAction(cfg.On, dbURL, getenv, secrets)
 	if err != nil {
 		return nil, fmt.Errorf("maintenance.on: %w", err)
 	}
-	off, err := newAction(cfg.Off, dbURL, getenv)
+	off, err := newAction(cfg.Off, dbURL, getenv, secrets)
 	if err != nil {
 		return nil, fmt.Errorf("maintenance.off: %w", err)
 	}
 	return &Switch{OnAction: on, OffAction: off, Timeout: cfg.Timeout}, nil
 }
 
-func newAction(a config.Action, dbURL string, getenv func(string) string) (Action, error) {
+// Secrets are what the output of a hook (a maintenance command, a snapshot's command or
+// restore_command) must not show when a message or report quotes it: the database password, which hooks
+// get in SCHEMAGATE_DATABASE_URL (a script under set -x echoes it), and the webhooks' secrets (their
+// header values, the password and query values of their URLs).
+func Secrets(cfg config.Maintenance, dbURL string, getenv func(string) string) []string {
+	var out []string
+	if c, err := pgx.ParseConfig(dbURL); err == nil && c.Password != "" {
+		out = append(out, c.Password, url.QueryEscape(c.Password), url.PathEscape(c.Password))
+	}
+	for _, a := range []config.Action{cfg.On, cfg.Off} {
+		if a.Webhook == nil {
+			continue
+		}
+		out = append(out, config.URLSecrets(a.Webhook.URL)...)
+		for _, env := range a.Webhook.Headers {
+			if getenv != nil {
+				out = append(out, getenv(env))
+			}
+		}
+	}
+	return out
+}
+
+func newAction(a config.Action, dbURL string, getenv func(string) string, secrets []string) (Action, error) {
 	switch {
 	case a.Command != "":
-		return &CommandAction{Command: a.Command, Env: []string{"SCHEMAGATE_DATABASE_URL=" + dbURL}}, nil
+		return &CommandAction{Command: a.Command, Env: []string{"SCHEMAGATE_DATABASE_URL=" + dbURL}, Secrets: secrets}, nil
 	case a.SQL != "":
 		return &SQLAction{URL: dbURL, SQL: a.SQL}, nil
 	case a.Webhook != nil:
@@ -138,6 +165,8 @@ func newAction(a config.Action, dbURL string, getenv func(string) string) (Actio
 type CommandAction struct {
 	Command string
 	Env     []string
+	// Secrets are masked in the output an error quotes (see Secrets).
+	Secrets []string
 }
 
 // Run runs the command; a non-zero exit is an error carrying its output's tail.
@@ -147,7 +176,7 @@ func (c *CommandAction) Run(ctx context.Context) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%w: %s", err, tail(out.String(), 500))
+		return fmt.Errorf("%w: %s", err, tail(snapshot.Mask(out.String(), c.Secrets), 500))
 	}
 	return nil
 }
@@ -186,6 +215,11 @@ func (w *WebhookAction) Run(ctx context.Context) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		// net/http's error quotes the URL with its query, which may hold the webhook's token.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = config.RedactURL(w.URL)
+		}
 		return err
 	}
 	defer resp.Body.Close()
@@ -201,11 +235,7 @@ func (w *WebhookAction) String() string {
 	if method == "" {
 		method = http.MethodPost
 	}
-	u := w.URL
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		u = u[:i] // query strings may hold tokens
-	}
-	return "webhook " + method + " " + u
+	return "webhook " + method + " " + config.RedactURL(w.URL)
 }
 
 // SQLAction runs SQL on the target database, in one transaction on its own connection.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/report"
 )
 
 // CommentMarker identifies the deploy comment of an environment on a change request.
@@ -36,6 +37,9 @@ func (r *Result) headline() string {
 		return "deploy to " + r.Env + " blocked"
 	case OutcomeRolledBack:
 		return "deploy to " + r.Env + " failed and was rolled back"
+	case OutcomePartial:
+		return fmt.Sprintf("deploy to %s stopped part-way: %d migrations applied, %d left for the next window", r.Env,
+			countStatus(r.Migrations, StatusApplied), countStatus(r.Migrations, StatusNotRun))
 	}
 	return "deploy to " + r.Env + " FAILED: the database needs attention"
 }
@@ -171,33 +175,37 @@ func orDash(s string) string {
 	return s
 }
 
-// WriteText renders the result for a terminal.
+// WriteText renders the result for a terminal. Everything it quotes (file names, what the server said,
+// hook output, the user's reason) is escaped as check's text output is (report.Clean): a line break in a
+// server message must not start a line of its own, which GitHub Actions would read as a workflow
+// command (::add-mask::, ::stop-commands::).
 func (r *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", r.headline())
+	q := report.Clean
+	fmt.Fprintf(&b, "%s\n", q(r.headline()))
 	if r.Reason != "" {
-		fmt.Fprintf(&b, "  reason: %s\n", r.Reason)
+		fmt.Fprintf(&b, "  reason: %s\n", q(r.Reason))
 	}
 	if r.Hint != "" {
-		fmt.Fprintf(&b, "  hint: %s\n", r.Hint)
+		fmt.Fprintf(&b, "  hint: %s\n", q(r.Hint))
 	}
 	for _, f := range r.facts() {
-		fmt.Fprintf(&b, "  %-22s %s\n", f[0]+":", f[1])
+		fmt.Fprintf(&b, "  %-22s %s\n", f[0]+":", q(f[1]))
 	}
 	for _, d := range r.Drift {
-		fmt.Fprintf(&b, "  drift: %s\n", d)
+		fmt.Fprintf(&b, "  drift: %s\n", q(d))
 	}
 	for _, m := range r.Migrations {
-		fmt.Fprintf(&b, "  %-12s %s %s", m.Status, m.id(), ms(m.DurationMS))
+		fmt.Fprintf(&b, "  %-12s %s %s", m.Status, q(m.id()), ms(m.DurationMS))
 		if m.Attempts > 1 {
 			fmt.Fprintf(&b, " (%d attempts)", m.Attempts)
 		}
 		b.WriteString("\n")
 		if m.Error != nil {
-			fmt.Fprintf(&b, "      %s%s\n", m.Error.where(": "), m.Error.Message)
+			fmt.Fprintf(&b, "      %s%s\n", q(m.Error.where(": ")), q(m.Error.Message))
 		}
 		if m.RollbackError != nil {
-			fmt.Fprintf(&b, "      down %s%s\n", m.RollbackError.where(": "), m.RollbackError.Message)
+			fmt.Fprintf(&b, "      down %s%s\n", q(m.RollbackError.where(": ")), q(m.RollbackError.Message))
 		}
 	}
 	for _, c := range r.Verify {
@@ -205,54 +213,56 @@ func (r *Result) WriteText(w io.Writer) error {
 		if !c.OK {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s %s [%s] %s\n", mark, c.Name, c.Phase, c.Message)
+		fmt.Fprintf(&b, "  %s %s [%s] %s\n", mark, q(c.Name), c.Phase, q(c.Message))
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "  note: %s\n", n)
+		fmt.Fprintf(&b, "  note: %s\n", q(n))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// Markdown renders the result for a job summary or a change request comment.
+// Markdown renders the result for a job summary or a change request comment. What it quotes is escaped
+// as check --report-md escapes it (report.Text, report.CodeCell): it stays on its line and in its cell,
+// mentions nobody, opens no HTML and leaves no code span or fence open.
 func (r *Result) Markdown() string {
 	var b strings.Builder
-	icon := map[string]string{OutcomeDeployed: "✅", OutcomeNothing: "✅", OutcomeDryRun: "📝", OutcomeBlocked: "⛔", OutcomeRolledBack: "↩️"}[r.Outcome]
+	icon := map[string]string{OutcomeDeployed: "✅", OutcomeNothing: "✅", OutcomeDryRun: "📝", OutcomeBlocked: "⛔", OutcomeRolledBack: "↩️", OutcomePartial: "⚠️"}[r.Outcome]
 	if icon == "" {
 		icon = "🚨"
 	}
-	fmt.Fprintf(&b, "### %s schemagate: %s\n\n", icon, mdEscape(r.headline()))
+	fmt.Fprintf(&b, "### %s schemagate: %s\n\n", icon, report.Text(r.headline()))
 	if r.Reason != "" {
-		fmt.Fprintf(&b, "**Reason:** %s\n\n", mdEscape(r.Reason))
+		fmt.Fprintf(&b, "**Reason:** %s\n\n", report.Text(r.Reason))
 	}
 	if r.Hint != "" {
-		fmt.Fprintf(&b, "**Hint:** %s\n\n", mdEscape(r.Hint))
+		fmt.Fprintf(&b, "**Hint:** %s\n\n", report.Text(r.Hint))
 	}
 	b.WriteString("| | |\n|---|---|\n")
 	for _, f := range r.facts() {
-		fmt.Fprintf(&b, "| %s | %s |\n", f[0], mdCell(f[1]))
+		fmt.Fprintf(&b, "| %s | %s |\n", f[0], report.Text(f[1]))
 	}
 	for _, d := range r.Drift {
-		fmt.Fprintf(&b, "| Drift | %s |\n", mdCell(d))
+		fmt.Fprintf(&b, "| Drift | %s |\n", report.Text(d))
 	}
 	if len(r.Migrations) > 0 {
 		b.WriteString("\n| Migration | Status | Duration | Error |\n|---|---|---|---|\n")
 		for _, m := range r.Migrations {
-			e := ""
+			var e []string
 			if m.Error != nil {
-				e = m.Error.Message
 				if m.Error.File != "" {
-					e = fmt.Sprintf("`%s:%d:%d` %s", m.Error.File, m.Error.Line, m.Error.Column, e)
+					e = append(e, report.CodeCell(fmt.Sprintf("%s:%d:%d", m.Error.File, m.Error.Line, m.Error.Column)))
 				}
+				e = append(e, report.Text(m.Error.Message))
 			}
 			if m.RollbackError != nil {
-				down := m.RollbackError.Message
+				e = append(e, "down")
 				if m.RollbackError.File != "" {
-					down = fmt.Sprintf("`%s:%d` %s", m.RollbackError.File, m.RollbackError.Line, down)
+					e = append(e, report.CodeCell(fmt.Sprintf("%s:%d", m.RollbackError.File, m.RollbackError.Line)))
 				}
-				e += " down " + down
+				e = append(e, report.Text(m.RollbackError.Message))
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(m.id()), m.Status, ms(m.DurationMS), mdCell(e))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", report.CodeCell(m.id()), m.Status, ms(m.DurationMS), strings.Join(e, " "))
 		}
 	}
 	if len(r.Verify) > 0 {
@@ -263,23 +273,15 @@ func (r *Result) Markdown() string {
 				res = "❌"
 			}
 			if c.Message != "" {
-				res += " " + c.Message
+				res += " " + report.Text(c.Message)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCell(c.Name), c.Phase, mdCell(res))
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", report.Text(c.Name), c.Phase, res)
 		}
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "\n> %s\n", mdEscape(n))
+		fmt.Fprintf(&b, "\n> %s\n", report.Text(n))
 	}
 	return b.String()
-}
-
-func mdEscape(s string) string {
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
-}
-
-func mdCell(s string) string {
-	return strings.ReplaceAll(mdEscape(s), "|", "\\|")
 }
 
 // where is the error's place, file:line:column followed by sep, or "" for an error that is no

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -63,22 +62,9 @@ func withLockTimeout(conn string, wait time.Duration) string {
 	}
 	q.Set("options", opt)
 	// libpq decodes %XX in a URL's query but takes + for itself: spaces go as %20.
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		for _, v := range q[k] {
-			parts = append(parts, queryEscape(k)+"="+queryEscape(v))
-		}
-	}
-	u.RawQuery = strings.Join(parts, "&")
+	u.RawQuery = snapshot.EncodeQuery(q)
 	return u.String()
 }
-
-func queryEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // restoreLocked runs restore, trying again after a lock timeout as a migration is (the restore is one
 // transaction, which the timeout rolled back whole), with the same backoff. Waits for the backoff are

@@ -1,6 +1,9 @@
 package deploy
 
 import (
+	"context"
+	"errors"
+	"net/url"
 	"time"
 
 	"github.com/schemagate/schemagate/internal/snapshot"
@@ -14,6 +17,9 @@ const (
 	OutcomeBlocked    = "blocked"     // refused before changing anything (window, drift, approval, ...)
 	OutcomeRolledBack = "rolled-back" // a migration or check failed; the database is back as it was
 	OutcomeFailed     = "failed"      // the deploy or its rollback failed; the database needs a person
+	// OutcomePartial: the window closed part-way; the migrations applied so far are applied and
+	// verified, the rest did not start and waits for the next deploy.
+	OutcomePartial = "partial"
 )
 
 // Migration statuses in a Result and in schemagate_history.
@@ -107,7 +113,9 @@ type MaintenanceResult struct {
 }
 
 // LeftOn tells that the deploy could not turn maintenance mode off: the application may still be down.
-func (m *MaintenanceResult) LeftOn() bool { return m != nil && m.Error != "" && m.Off == nil }
+// Hint is set only when the off action failed (Error is also set when the on action failed, and a
+// failed on action whose transaction was rolled back leaves nothing on).
+func (m *MaintenanceResult) LeftOn() bool { return m != nil && m.Hint != "" && m.Off == nil }
 
 // Writes is the evidence of writes between a snapshot and the migrations.
 type Writes struct {
@@ -200,4 +208,17 @@ func failedChecks(cs []Check) []Check {
 		}
 	}
 	return out
+}
+
+// approvalBlocked is the block of a deploy whose approval check failed with err. A check that could not
+// reach the code host's API (the HTTP client's error: a refused connection, DNS, TLS, a timeout) says
+// so: no DBA needs to do anything.
+func approvalBlocked(err error) *Blocked {
+	var ue *url.Error
+	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) {
+		return &Blocked{Reason: "could not read the approval: " + err.Error(),
+			Hint: "the code host's API could not be reached: check the network and --api-url, then deploy again"}
+	}
+	return &Blocked{Reason: "approval does not cover these migrations: " + err.Error(),
+		Hint: "a DBA must approve exactly these migrations on the change request"}
 }

@@ -25,8 +25,13 @@ type undoPlan struct {
 // rollback undoes a failed run of this deploy, verifies the database is back to the baseline, and returns
 // the error that describes the failure.
 func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
+	// The rollback is part of the clean-up a signal starts: one that comes now (or came before) must
+	// not cancel a down half way, nor the records of what the rollback did. The downs keep their lock and
+	// statement timeouts, the restore its lock timeout.
+	ctx = context.WithoutCancel(ctx)
 	d.res.Reason = why
-	rb, stop := d.undo(ctx, p, d.restore, d.restoreRefusal())
+	// The live restore first checks that no other session wrote since the snapshot (guardRestore).
+	rb, stop := d.undo(ctx, p, d.guardRestore(d.restore), d.restoreRefusal())
 	d.res.Rollback = rb
 	if !rb.OK {
 		d.res.Outcome = OutcomeFailed
@@ -49,6 +54,11 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 		rb.DurationMS += restoreMS // the rollback took the downs and the restore
 		if err != nil {
 			rb.OK, rb.Error = false, err.Error()
+			var fw *foreignWritesError
+			if errors.As(err, &fw) {
+				rb.Error = fmt.Sprintf("after the downs, %q failed (%s), and the snapshot was not restored: %v", bad[0].Name, bad[0].Message, fw)
+				d.foreignWritesKept(rb)
+			}
 			d.res.Outcome = OutcomeFailed
 			d.res.Hint = d.rollbackHint(rb, err)
 			return fmt.Errorf("%s; rollback failed: %s", why, rb.Error)
@@ -84,6 +94,11 @@ func (d *deployer) dropCreatedSchemas(ctx context.Context) {
 // rollbackHint is the hint of a rollback that did not bring the database back, or could not record
 // that it did; stop is undo's.
 func (d *deployer) rollbackHint(rb *RollbackResult, stop error) string {
+	var fw *foreignWritesError
+	if errors.As(stop, &fw) {
+		return "nothing was lost: the database was left as it is, with the other sessions' writes and " + d.stillApplied() +
+			" (history says so). Decide with the application's owners: undo the migrations by hand (a down script), deploy a fix, or restore the snapshot by hand accepting the loss of those writes"
+	}
 	var ue *unrecordedError
 	if errors.As(stop, &ue) {
 		return ue.hint()
@@ -207,6 +222,12 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	d.progress("restoring the snapshot: %s", need)
 	ms, err := d.restoreWith(ctx, restore, p)
 	rb.RestoreMS = ms
+	var fw *foreignWritesError
+	if errors.As(err, &fw) {
+		rb.Error = need + ", and the snapshot was not restored: " + fw.Error()
+		d.foreignWritesKept(rb)
+		return rb, fw
+	}
 	var ue *unrecordedError
 	if errors.As(err, &ue) {
 		rb.Error = err.Error()
@@ -230,7 +251,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 
 // restoreAll restores this run's snapshot; ms is how long the restore took.
 func (d *deployer) restoreAll(ctx context.Context, p undoPlan) (ms int64, err error) {
-	return d.restoreWith(ctx, d.restore, p)
+	return d.restoreWith(ctx, d.guardRestore(d.restore), p)
 }
 
 // restoreWith restores a snapshot and records the plan's migrations as restored; ms is how long the
@@ -241,20 +262,26 @@ func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc
 	took := d.clock.Now().Sub(start)
 	if err != nil {
 		var lw *LockWaitError
-		if !errors.As(err, &lw) { // which says what it was
+		var fw *foreignWritesError
+		if !errors.As(err, &lw) && !errors.As(err, &fw) { // which say what they were
 			err = fmt.Errorf("restore snapshot: %w", err)
 		}
 		return took.Milliseconds(), err
 	}
 	d.progress("snapshot restored in %s", took.Round(time.Millisecond))
-	// The restore dropped and recreated objects; statements cached on the connection may be stale.
-	_ = d.conn.DeallocateAll(ctx)
-	all := append([]*migrate.Migration{}, p.migs...)
-	if p.partial != nil {
-		all = append(all, p.partial)
+	// Its records must not fail for the state of the work connection: a statement a signal cancelled
+	// may have taken it (connect again), and the restore dropped and recreated what cached statements
+	// refer to (history's own writes use no cached statement, see history.mark).
+	ctx = context.WithoutCancel(ctx)
+	if d.conn == nil || d.conn.IsClosed() {
+		if err := d.reconnect(ctx); err != nil {
+			return took.Milliseconds(), d.unrecorded(p, err)
+		}
+	} else {
+		_ = d.conn.DeallocateAll(ctx)
 	}
 	var ue *unrecordedError
-	for _, m := range all {
+	for _, m := range restored(p) {
 		if err := d.hist.mark(ctx, d.conn, p.ids[m.Key()], m.ID(), StatusRestored, 0, 0, ""); err != nil {
 			if ue == nil {
 				ue = &unrecordedError{table: d.hist.table("schemagate_history"), err: err}
@@ -269,6 +296,49 @@ func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc
 		return took.Milliseconds(), ue
 	}
 	return took.Milliseconds(), nil
+}
+
+// restored is what a snapshot restore of plan p undoes.
+func restored(p undoPlan) []*migrate.Migration {
+	all := append([]*migrate.Migration{}, p.migs...)
+	if p.partial != nil {
+		all = append(all, p.partial)
+	}
+	return all
+}
+
+// unrecorded is the *unrecordedError of a restore none of whose records could be written (err).
+func (d *deployer) unrecorded(p undoPlan, err error) *unrecordedError {
+	ue := &unrecordedError{table: d.hist.table("schemagate_history"), err: err}
+	for _, m := range restored(p) {
+		ue.migs, ue.ids = append(ue.migs, m.ID()), append(ue.ids, p.ids[m.Key()])
+		if mr := d.resultOf(m); mr != nil {
+			mr.Status = StatusRestored
+		}
+	}
+	return ue
+}
+
+// foreignWritesKept says, loudly, that a live restore was refused because other sessions wrote since the
+// snapshot (rb.Error says which), and what stays applied.
+func (d *deployer) foreignWritesKept(rb *RollbackResult) {
+	msg := "NOT ROLLED BACK: " + rb.Error + "; the database was left as it is, with " + d.stillApplied()
+	d.progress("%s", msg)
+	d.note("%s", msg)
+}
+
+// stillApplied names the migrations of this run that the rollback left applied.
+func (d *deployer) stillApplied() string {
+	var applied []string
+	for _, m := range d.res.Migrations {
+		if m.Status == StatusApplied {
+			applied = append(applied, m.id())
+		}
+	}
+	if len(applied) == 0 {
+		return "nothing of this run applied"
+	}
+	return "this run's " + strings.Join(applied, ", ") + " still applied"
 }
 
 func (d *deployer) resultOf(m *migrate.Migration) *MigrationResult {

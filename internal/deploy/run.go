@@ -26,32 +26,41 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		d.note("no snapshot configured: a failure that the down migrations cannot undo needs a person")
 	}
 	if d.env.Snapshot.BeforeMaintenance {
+		d.step = "reading the database's write activity"
 		before, err := d.activity(ctx)
 		if err != nil {
 			return err
 		}
+		d.step = "taking the snapshot"
 		if err := d.takeSnapshot(ctx); err != nil {
 			return err
 		}
+		d.step = "turning maintenance mode on"
 		if err := d.maintenanceOn(ctx); err != nil {
 			return err
 		}
+		d.step = "reading the database's write activity"
 		after, err := d.activity(ctx)
 		if err != nil {
 			return err
 		}
 		d.res.Writes = d.compare(ctx, before, after)
+		d.watchWrites(ctx)
 		d.snapOK = !d.res.Writes.Detected
 		if d.res.Writes.Detected {
 			d.note("%d transactions wrote between the snapshot and maintenance mode: an automatic restore would lose them, so it is refused", d.res.Writes.XIDs)
 		}
+		d.step = "taking the baseline the verification compares with"
 		if d.base, err = takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.env.DeployLockTimeout()); err != nil {
 			return baselineBlocked(err)
 		}
 	} else {
+		d.step = "turning maintenance mode on"
 		if err := d.maintenanceOn(ctx); err != nil {
 			return err
 		}
+		d.step = "taking the snapshot and the baseline the verification compares with"
+		d.watchWrites(ctx)
 		// The baseline needs the work connection, the snapshot its own: take them side by side (nothing
 		// else may use the work connection meanwhile).
 		type baseRes struct {
@@ -75,6 +84,7 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 	}
 	if d.res.Snapshot != nil {
 		// Recorded before any migration runs, for the recovery of a run that dies.
+		d.step = "recording the snapshot"
 		if err := d.run.set(ctx, "snapshot", snapshotJSON(d.res.Snapshot)); err != nil {
 			return err
 		}
@@ -197,7 +207,7 @@ func (d *deployer) applier() *applier {
 	lt := d.env.DeployLockTimeout()
 	retries, backoff := d.retryPolicy()
 	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
-		backoff: backoff, clock: d.clock, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
+		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}, note: func(msg string) {
 			d.progress("%s", msg)
@@ -207,6 +217,12 @@ func (d *deployer) applier() *applier {
 
 // applyAll applies the pending migrations, verifies, and rolls back on failure.
 func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) error {
+	// The first change is next: a signal that came before it (while the snapshot was recorded, which it
+	// does not interrupt) stops a run that changed nothing.
+	d.step = "starting the first migration"
+	if ctx.Err() != nil {
+		return d.notStarted(ctx, ctx.Err())
+	}
 	ap := d.applier()
 	ids := map[string]int64{}
 	// The schemas the folder's tool creates before its first migration (Flyway's flyway.schemas); a
@@ -336,7 +352,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		return err
 	}
 	d.progress("verified: %d checks passed", len(d.res.Verify))
-	return nil
+	return d.lockKept(ctx, pending)
 }
 
 // verifyApplied verifies the migrations this run applied and rolls them back when a check fails.
@@ -400,7 +416,7 @@ func (d *deployer) windowClosed() (string, bool) {
 }
 
 // stopAtWindowEnd ends a run whose window closed before pending[i] started: what it applied stays
-// (verified; rolled back if a check fails), the rest waits for the next window. The run is blocked.
+// (verified; rolled back if a check fails), the rest waits for the next window. The run is partial.
 func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migration, i int, ids map[string]int64, closed string) error {
 	for j := i; j < len(pending); j++ {
 		d.res.Migrations[j].Status = StatusNotRun
@@ -417,15 +433,21 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 	if err := d.verifyApplied(ctx, pending[:i], ids); err != nil {
 		return err
 	}
-	b := &Blocked{Reason: fmt.Sprintf("%s during the deploy: applied and verified %s; not started: %s", closed, strings.Join(done, ", "), strings.Join(left, ", ")),
-		Hint: "the rest deploys in the next window; or break this one with --break-window --reason"}
+	if err := d.lockKept(ctx, pending[:i]); err != nil {
+		return err
+	}
+	// Not blocked: blocked says that the database is as it was, and part of the run is applied.
+	d.res.Outcome = OutcomePartial
+	d.res.Reason = fmt.Sprintf("%s during the deploy: applied and verified %s; not started: %s", closed, strings.Join(done, ", "), strings.Join(left, ", "))
+	d.res.Hint = "the rest deploys in the next window; or break this one with --break-window --reason"
 	if next := d.sched.Next(d.clock.Now(), 1); len(next) > 0 {
 		d.res.Window.Next = &next[0].Start
-		b.Hint = fmt.Sprintf("the rest deploys in the next window, which opens at %s; or break this one with --break-window --reason",
+		d.res.Hint = fmt.Sprintf("the rest deploys in the next window, which opens at %s; or break this one with --break-window --reason",
 			next[0].Start.UTC().Format(time.RFC3339))
 	}
 	d.note("%s during the deploy: %s stay applied, %s did not start", closed, strings.Join(done, ", "), strings.Join(left, ", "))
-	return b
+	d.progress("%s", d.res.Reason)
+	return errors.New(d.res.Reason)
 }
 
 // recoverRuns cleans up after runs that died: it waits for their work connection to go, then rolls back
@@ -434,7 +456,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 	for i := len(dead) - 1; i >= 0; i-- {
 		r := dead[i]
 		d.progress("recovering run %s of %s (started %s)", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339))
-		if err := d.waitGone(ctx, r.BackendPID); err != nil {
+		if err := d.deadRunGone(ctx, r); err != nil {
 			return err
 		}
 		rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)

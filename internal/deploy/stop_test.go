@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/snapshot"
 )
 
 // sigterm is the cause main cancels the run's context with on SIGTERM.
@@ -255,7 +257,8 @@ func (tg *target) eventually(t *testing.T, what, query string) {
 	}
 }
 
-// lockWaiting returns a channel that is closed once a session named app waits for a lock.
+// lockWaiting returns a channel that is closed once a session named app of the target's database waits
+// for a lock (the deploys of other tests, in their own databases, have the same names).
 func (tg *target) lockWaiting(t *testing.T, app string) <-chan struct{} {
 	t.Helper()
 	conn, err := pgx.Connect(t.Context(), tg.url)
@@ -267,7 +270,7 @@ func (tg *target) lockWaiting(t *testing.T, app string) <-chan struct{} {
 		defer conn.Close(context.Background())
 		for t.Context().Err() == nil {
 			var n int
-			if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", app).Scan(&n); err != nil {
+			if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock' AND datname = current_database()", app).Scan(&n); err != nil {
 				return
 			}
 			if n > 0 {
@@ -346,4 +349,246 @@ func stallSecondConnection(t *testing.T, url string) (proxyURL string, waiting <
 	q.Set("host", dir)
 	u.RawQuery = q.Encode()
 	return u.String(), ch
+}
+
+// stallApproval is an approval check that waits until the deploy is stopped; waiting is closed once it
+// waits.
+type stallApproval struct{ waiting chan struct{} }
+
+func (a stallApproval) Check(ctx context.Context, _ []*migrate.Migration) error {
+	close(a.waiting)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestDeployStoppedBeforeChangesIsBlocked: a deploy holds the deploy lock, has set up, and is stopped by
+// SIGTERM before its first change: while it reads history (its unfinished runs, its applied migrations,
+// the folder's tool's history to import; each waiting for a lock the test holds), checks the approval
+// (a check that waits), records its run, turns maintenance mode on, takes the snapshot or the baseline
+// (each waiting for a lock the test holds), or once these are done, before the first migration starts.
+// It ended failed (exit 1, 143 after SIGTERM; or rolled back, with nothing to roll back), or blocked with a
+// reason that blamed the step ("approval does not cover these migrations: context canceled"); it now ends
+// blocked (exit 3), says where the signal stopped it, that nothing was applied, and what it did
+// meanwhile (its own records, maintenance mode on and off again, the snapshot), releases the lock and
+// leaves maintenance mode off.
+func TestDeployStoppedBeforeChangesIsBlocked(t *testing.T) {
+	t.Parallel()
+	later := with(goodMigrations, map[string]string{"5_later.up.sql": "CREATE TABLE later (id int);", "5_later.down.sql": "DROP TABLE later;"})
+	tests := []struct {
+		name string
+		// first deploys goodMigrations before the run, which then has 5_later to deploy; sql runs before.
+		first bool
+		sql   string
+		// setup makes the step wait; it returns a channel that is closed once the deploy waits in the
+		// step, what to do once the signal is sent (nil: nothing), and what to release once the deploy
+		// has ended (nil: nothing), before the database is compared with what it was.
+		setup func(t *testing.T, tg *target, o *Options) (waiting <-chan struct{}, signalled, release func())
+		want  string
+		// did are what the reason must say the run did, and didNot what it must not claim.
+		did, didNot []string
+		// run: the run's row is recorded (as blocked).
+		run bool
+	}{
+		{
+			name:  "unfinished runs",
+			first: true,
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				release := tg.holdLocks(t, "LOCK TABLE schemagate.schemagate_runs IN ACCESS EXCLUSIVE MODE", "hold-runs")
+				return tg.lockWaiting(t, "schemagate deploy"), nil, release
+			},
+			want:   "stopped while reading unfinished runs from history",
+			didNot: []string{"schemagate's own records", "maintenance", "snapshot"},
+		},
+		{
+			name:  "history",
+			first: true,
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				release := tg.holdLocks(t, "LOCK TABLE schemagate.schemagate_history IN ACCESS EXCLUSIVE MODE", "hold-history")
+				return tg.lockWaiting(t, "schemagate deploy"), nil, release
+			},
+			want:   "stopped while reading history",
+			didNot: []string{"schemagate's own records", "maintenance", "snapshot"},
+		},
+		{
+			name: "history to import",
+			sql:  golangMigrateTable + " INSERT INTO schema_migrations VALUES (1, false);",
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				release := tg.holdLocks(t, "LOCK TABLE public.schema_migrations IN ACCESS EXCLUSIVE MODE", "hold-import")
+				return tg.lockWaiting(t, "schemagate deploy"), nil, release
+			},
+			want:   "stopped while reading the history of the folder's tool",
+			did:    []string{"its history tables in schema schemagate, which it created (empty)"},
+			didNot: []string{"imported", "this run's row", "maintenance", "snapshot"},
+		},
+		{
+			name: "approval",
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				waiting := make(chan struct{})
+				o.Config.RequireApproval, o.Approval = true, stallApproval{waiting: waiting}
+				return waiting, nil, nil
+			},
+			want:   "stopped while checking the approval",
+			didNot: []string{"approval does not cover", "this run's row", "maintenance", "snapshot"},
+		},
+		{
+			name:  "run record",
+			first: true,
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				release := tg.holdLocks(t, "LOCK TABLE schemagate.schemagate_runs IN SHARE MODE", "hold-runs")
+				return tg.lockWaiting(t, "schemagate deploy"), nil, release
+			},
+			want:   "stopped while recording the run",
+			didNot: []string{"schemagate's own records", "maintenance", "snapshot"},
+		},
+		{
+			name: "maintenance mode",
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				// The off action needs the row too: the test lets it go once the signal is sent.
+				release := tg.holdLocks(t, "SELECT 1 FROM app_settings WHERE key = 'maintenance' FOR UPDATE", "hold-flag")
+				return tg.lockWaiting(t, "schemagate maintenance"), release, nil
+			},
+			want:   "stopped while turning maintenance mode on",
+			did:    []string{"this run's row in schemagate.schemagate_runs, which records it as blocked", "it was turning maintenance mode on, and turned it off again"},
+			didNot: []string{"snapshot"},
+			run:    true,
+		},
+		{
+			name: "snapshot",
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				o.Config.Snapshot.BeforeMaintenance = true
+				o.Snapshotter.(*snapshot.PGDump).LockWaitTimeout = time.Hour // the signal, not pg_dump's timeout, ends the wait
+				release := tg.holdLocks(t, "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE", "hold-accounts")
+				return tg.lockWaiting(t, "pg_dump"), nil, release
+			},
+			want:   "stopped while taking the snapshot",
+			did:    []string{"this run's row in schemagate.schemagate_runs, which records it as blocked"},
+			didNot: []string{"maintenance", "took snapshot"},
+			run:    true,
+		},
+		{
+			name: "baseline",
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				o.Snapshotter = nil
+				release := tg.holdLocks(t, "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE", "hold-accounts")
+				return tg.lockWaiting(t, "schemagate deploy"), nil, release
+			},
+			want:   "stopped while taking the snapshot and the baseline the verification compares with",
+			did:    []string{"this run's row", "it turned maintenance mode on, and off again"},
+			didNot: []string{"took snapshot"},
+			run:    true,
+		},
+		{
+			name: "before the first migration",
+			setup: func(t *testing.T, tg *target, o *Options) (<-chan struct{}, func(), func()) {
+				// Once the snapshot is taken (the baseline beside it done), the test holds up the run's
+				// record of it, which the signal does not interrupt; the run goes on to the first migration.
+				held := make(chan func(), 1)
+				progress := o.Progress
+				o.Progress = func(msg string) {
+					progress(msg)
+					if strings.HasPrefix(msg, "snapshot ") && strings.Contains(msg, " taken in ") {
+						held <- tg.holdLocks(t, "LOCK TABLE schemagate.schemagate_runs IN SHARE MODE", "hold-runs")
+					}
+				}
+				return tg.lockWaiting(t, "schemagate deploy"), func() { (<-held)() }, nil
+			},
+			want: "stopped while starting the first migration",
+			did: []string{"this run's row in schemagate.schemagate_runs, which records it as blocked", "it turned maintenance mode on, and off again",
+				"it took snapshot "},
+			run: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			if tt.sql != "" {
+				tg.exec(t, tt.sql)
+			}
+			files := goodMigrations
+			if tt.first {
+				if _, err := Run(t.Context(), tg.options(t, folder(t, goodMigrations), "run-0")); err != nil {
+					t.Fatal(err)
+				}
+				files = later
+			}
+			history := ""
+			if tt.first {
+				history = tg.historyOf(t)
+			}
+			before := tg.checksums(t)
+			o := tg.options(t, folder(t, files), "run-1")
+			o.Config.LockTimeout = time.Hour // the signal, not lock_timeout, ends the waits
+			waiting, signalled, release := tt.setup(t, tg, &o)
+			// The deadline only keeps a deploy that the signal does not stop from hanging the test.
+			bound, stop := context.WithTimeout(t.Context(), time.Minute)
+			defer stop()
+			ctx, cancel := context.WithCancelCause(bound)
+			defer cancel(nil)
+			go func() {
+				select {
+				case <-waiting:
+					cancel(sigterm)
+					if signalled != nil {
+						signalled()
+					}
+				case <-ctx.Done():
+				}
+			}()
+			res, err := Run(ctx, o)
+			if release != nil {
+				release()
+			}
+			if bound.Err() != nil {
+				t.Fatalf("the deploy was not stopped by the signal: err %v", err)
+			}
+			if err == nil || !errors.Is(err, context.Canceled) || !errors.Is(err, sigterm) {
+				t.Fatalf("err %v, outcome %s; want it stopped", err, res.Outcome)
+			}
+			t.Logf("reason: %s", res.Reason)
+			wantNotStarted(t, res, err)
+			if !strings.Contains(res.Reason, tt.want+", after taking the deploy lock: received SIGTERM") || !strings.Contains(res.Reason, "nothing was changed") {
+				t.Errorf("reason %q; want it to say %q, the signal, and that nothing was changed", res.Reason, tt.want)
+			}
+			for _, s := range tt.did {
+				if !strings.Contains(res.Reason, s) {
+					t.Errorf("reason %q; want it to say %q", res.Reason, s)
+				}
+			}
+			for _, s := range tt.didNot {
+				if strings.Contains(res.Reason, s) {
+					t.Errorf("reason %q; it says %q, which the run did not do", res.Reason, s)
+				}
+			}
+			if res.Rollback != nil {
+				t.Errorf("rollback %+v; want none, nothing was applied", res.Rollback)
+			}
+			for _, m := range res.Migrations {
+				if m.Status != StatusPending {
+					t.Errorf("migration %s %s; want it pending", m.Version, m.Status)
+				}
+			}
+			tg.eventually(t, "the deploy lock released and the deploy's connections gone",
+				`SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+				   AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'schemagate deploy%')`)
+			if got := tg.maintenance(t); got != "off" {
+				t.Errorf("maintenance mode %s after the stopped run", got)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_runs WHERE run_id = 'run-1' AND status = 'finished' AND outcome = 'blocked' AND NOT maintenance_on"); got != map[bool]string{true: "1", false: "0"}[tt.run] {
+				t.Errorf("%s runs recorded as blocked; want the run recorded: %v", got, tt.run)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_runs WHERE run_id = 'run-1' AND (status <> 'finished' OR outcome IS DISTINCT FROM 'blocked')"); got != "0" {
+				t.Error("the stopped run is recorded as other than blocked")
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_lock WHERE run_id = 'run-1'"); got != "0" {
+				t.Error("the stopped deploy left its lock row")
+			}
+			if got := tg.historyOf(t); got != history {
+				t.Errorf("history %q, was %q", got, history)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("the database changed:\n%s\n---\n%s", before, after)
+			}
+		})
+	}
 }

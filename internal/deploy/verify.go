@@ -13,6 +13,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // baseline is the state of the database before the migrations, to verify against.
@@ -545,10 +546,10 @@ func (v *verifier) userChecks(ctx context.Context, phase string) []Check {
 			name = fmt.Sprintf("check %d", i+1)
 		}
 		c := Check{Name: name, Phase: phase}
-		got, err := queryText(ctx, v.conn, uc.SQL)
+		got, err := readOnlyQuery(ctx, v.conn, uc.SQL)
 		switch {
 		case err != nil:
-			c.Message = err.Error()
+			c.Message = fmt.Sprintf("check %q: %v", name, err)
 		case uc.Rows == nil:
 			c.OK = len(got) == 1 && len(got[0]) == 1 && (got[0][0] == "true" || got[0][0] == "t")
 			if !c.OK {
@@ -564,6 +565,33 @@ func (v *verifier) userChecks(ctx context.Context, phase string) []Check {
 	}
 	return out
 }
+
+// readOnlyQuery runs a user check's sql (queryText) in a READ ONLY transaction that is always rolled
+// back, as sqitch verify scripts are: a check reads, and one that writes (a data-modifying WITH, a
+// function that writes) fails instead of changing the database the deploy verifies. SQL that ends or
+// opens a transaction itself is refused before it runs, since it would run what follows outside that
+// transaction.
+func readOnlyQuery(ctx context.Context, conn *pgx.Conn, sql string) ([][]string, error) {
+	for _, st := range sqlparse.Parse(sql) {
+		if st.Node != nil && st.Node.GetTransactionStmt() != nil {
+			return nil, fmt.Errorf("its SQL may not control the transaction (%s): checks run in a read-only transaction that is rolled back", strings.TrimSpace(st.SQL))
+		}
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	rows, err := queryText(ctx, conn, sql)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == sqlstateReadOnlyTransaction {
+		return nil, fmt.Errorf("it tried to write, and checks may only read (they run in a read-only transaction that is rolled back): %w", err)
+	}
+	return rows, err
+}
+
+// sqlstateReadOnlyTransaction is read_only_sql_transaction: a write in a READ ONLY transaction.
+const sqlstateReadOnlyTransaction = "25006"
 
 // queryText runs sql and returns its rows as text.
 func queryText(ctx context.Context, conn *pgx.Conn, sql string) ([][]string, error) {

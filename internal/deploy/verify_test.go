@@ -3,6 +3,8 @@ package deploy
 import (
 	"strings"
 	"testing"
+
+	"github.com/schemagate/schemagate/internal/config"
 )
 
 // TestDeployVerifyCatchesHiddenRowLoss: migrations that lose rows of tables they do not name, or through
@@ -65,6 +67,54 @@ func TestDeployVerifyCatchesHiddenRowLoss(t *testing.T) {
 			}
 			if after := tg.checksums(t); after != before {
 				t.Error("database not back")
+			}
+		})
+	}
+}
+
+// TestDeployUserChecksCannotWrite: a verify check's SQL ran read-write and was committed, so a check
+// such as WITH d AS (DELETE FROM orders RETURNING 1) SELECT true emptied a table of production. Checks now
+// run in a READ ONLY transaction that is rolled back: one that writes fails, naming the check, the deploy
+// treats that as a failed verification and rolls back, and the table keeps its rows. So does a check that
+// ends the transaction itself, refused before it runs. A check that reads still passes.
+func TestDeployUserChecksCannotWrite(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, sql, want string
+	}{
+		{name: "data-modifying WITH", sql: "WITH d AS (DELETE FROM orders RETURNING 1) SELECT true", want: "tried to write"},
+		{name: "commit first", sql: "COMMIT; DELETE FROM orders; SELECT true", want: "may not control the transaction"},
+		{name: "reads", sql: "SELECT count(*) > 0 FROM orders"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			o := tg.options(t, folder(t, map[string]string{
+				"1_note.up.sql":   "ALTER TABLE accounts ADD COLUMN note text;",
+				"1_note.down.sql": "ALTER TABLE accounts DROP COLUMN note;",
+			}), "run-check")
+			o.Config.Verify.Checks = []config.Check{{Name: "orders kept", SQL: tc.sql}}
+			res, err := Run(t.Context(), o)
+			if got := tg.value(t, "SELECT count(*)::text FROM orders"); got != "6000" {
+				t.Errorf("orders has %s rows after the deploy, had 6000: the check wrote", got)
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("deploy: %v", err)
+				}
+				return
+			}
+			if err == nil || res.Outcome != OutcomeRolledBack {
+				t.Fatalf("err %v, outcome %s; want the failed check rolled back", err, res.Outcome)
+			}
+			var msg string
+			for _, c := range res.Verify {
+				if c.Name == "orders kept" && !c.OK {
+					msg = c.Message
+				}
+			}
+			if !strings.Contains(msg, `check "orders kept"`) || !strings.Contains(msg, tc.want) {
+				t.Errorf("check message %q; want it to name the check and say %q", msg, tc.want)
 			}
 		})
 	}

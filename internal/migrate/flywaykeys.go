@@ -330,15 +330,7 @@ func tomlKeyLine(lines map[string]int, key string) int {
 
 // nearestName is the name of known closest to name (by edit distance, case counting), or "" when none is
 // close enough to be what was meant.
-func nearestName(name string, known []string) string {
-	best, bestD := "", max(1, min(3, len(name)/4))+1
-	for _, k := range known {
-		if d := suggest.Distance(name, k); d < bestD || d == bestD && k < best {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
+func nearestName(name string, known []string) string { return suggest.Nearest(name, known) }
 
 // tomlKeyLines maps the keys of a TOML file, their parts joined with dots, to the line where each is
 // first written (a table header or a key = value line; a dotted key's tables too). BurntSushi/toml keeps

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // zwsp is U+200B ZERO WIDTH SPACE: inserted where a sequence must lose its meaning without visibly
@@ -213,4 +214,47 @@ func HTMLCode(s string) string {
 	s = defuseComment(defuseMentions(oneLine(s)))
 	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "`", "&#96;").Replace(s)
 	return "<code>" + s + "</code>"
+}
+
+// Clean escapes the control characters (and bytes that are not UTF-8) of s, tabs too: a tab in a file name
+// or a server's hint is the text's, not the layout's. Text output (check, lint, deploy) prints every
+// file name, SQL and server message it quotes through it, so that none starts a line of its own (a GitHub
+// workflow command such as ::add-mask::) or reaches a terminal raw.
+func Clean(s string) string {
+	if !needsCleaning(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
+			// Cf: invisible format characters, a byte-order mark, zero-width spaces and the bidi
+			// controls that make text read otherwise than it runs (Trojan Source).
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func needsCleaning(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,9 @@ type Command struct {
 	Restore string
 	// Env is added to the hooks' environment (NAME=value).
 	Env []string
+	// Secrets are written as *** in the output of a failed hook that its error quotes: the hooks get the
+	// database URL, and a script that echoes it (set -x) must not put its password in the reports.
+	Secrets []string
 	// Timeout bounds each hook (default 1h).
 	Timeout time.Duration
 	// RestoreLockTimeout, when set, bounds how long the restore hook's database sessions wait for a lock:
@@ -119,10 +123,24 @@ func (c *Command) run(ctx context.Context, script string, env ...string) (string
 		if msg == "" {
 			msg = strings.TrimSpace(stdout.String())
 		}
+		msg = Mask(msg, c.Secrets)
 		if len(msg) > 2000 {
 			msg = msg[len(msg)-2000:]
 		}
 		return "", fmt.Errorf("%w: %s", err, msg)
 	}
 	return stdout.String(), nil
+}
+
+// Mask writes each of secrets found in s as ***, longest first (a secret may hold a shorter one): for
+// the output of hooks, which messages and reports quote.
+func Mask(s string, secrets []string) string {
+	sorted := slices.Clone(secrets)
+	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	for _, sec := range sorted {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "***")
+		}
+	}
+	return s
 }

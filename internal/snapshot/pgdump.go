@@ -11,11 +11,13 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -570,10 +572,25 @@ func (p *PGDump) connArgs() (string, []string) {
 	q := u.Query()
 	if q.Has("password") {
 		q.Del("password")
-		u.RawQuery = q.Encode()
+		u.RawQuery = EncodeQuery(q)
 	}
 	return u.String(), env
 }
+
+// EncodeQuery encodes the query of a connection URL for libpq (pg_dump, pg_restore, psql), sorted by
+// key: libpq decodes %XX in a URL's query but not "+", which url.Values.Encode writes for a space, so
+// options=-c%20statement_timeout%3D0 would reach the server as "-c+statement_timeout=0".
+func EncodeQuery(q url.Values) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		for _, v := range q[k] {
+			parts = append(parts, queryEscape(k)+"="+queryEscape(v))
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+func queryEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // tool finds a PostgreSQL client program.
 func (p *PGDump) tool(name string) (string, error) {

@@ -660,3 +660,63 @@ func TestCommandTimeoutEndsChildren(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestPGDumpURLWithPasswordAndSpaces: taking the password out of a URL's query must not re-encode the
+// spaces of the other parameters as "+", which libpq does not decode: pg_dump (and the restore's psql)
+// would send options "-c+statement_timeout=0" and the server refuse it.
+func TestPGDumpURLWithPasswordAndSpaces(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	mustExec(t, c, `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 20)`)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	// The test server trusts local connections: the password is only carried, never checked.
+	spaced := url + sep + "options=-c%20statement_timeout%3D0&application_name=schemagate%20test&password=QPASS"
+	p := &PGDump{URL: spaced, Dir: t.TempDir(), Format: FormatCustom}
+	if conn, _ := p.connArgs(); strings.Contains(conn, "+") || strings.Contains(conn, "QPASS") {
+		t.Errorf("connArgs = %q: spaces must be %%20 and the password gone", conn)
+	}
+	_, restore, err := p.Snapshot(ctx, "run-spaces")
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	mustExec(t, c, `DROP TABLE t`)
+	if err := restore(ctx); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	var n int
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM t`).Scan(&n); err != nil || n != 20 {
+		t.Errorf("after restore: %d rows (%v), want 20", n, err)
+	}
+}
+
+// TestCommandMasksSecrets: the output of a failed hook, which the error (and so the reports) quote, has
+// the secrets it was given written as ***: a restore script under set -x echoes the database URL.
+func TestCommandMasksSecrets(t *testing.T) {
+	t.Parallel()
+	c := &Command{
+		Take:    `echo snap-1`,
+		Restore: `set -x; echo "$SCHEMAGATE_DATABASE_URL" >&2; exit 1`,
+		Env:     []string{"SCHEMAGATE_DATABASE_URL=postgres://app:hunter2PW@db/prod?token=tok3n"},
+		Secrets: []string{"hunter2PW", "tok3n"},
+	}
+	_, restore, err := c.Snapshot(t.Context(), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = restore(t.Context())
+	if err == nil {
+		t.Fatal("restore: want an error")
+	}
+	if msg := err.Error(); strings.Contains(msg, "hunter2PW") || strings.Contains(msg, "tok3n") || !strings.Contains(msg, "postgres://app:***@db/prod?token=***") {
+		t.Errorf("restore error shows a secret or lost the output: %s", msg)
+	}
+}

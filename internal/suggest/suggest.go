@@ -23,3 +23,16 @@ func Distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Nearest is the name of known closest to name (by Distance, case counting; the first in order on a
+// tie), or "" when none is close enough to be what was meant: a quarter of name's length at most,
+// between 1 and 3 edits.
+func Nearest(name string, known []string) string {
+	best, bestD := "", max(1, min(3, len(name)/4))+1
+	for _, k := range known {
+		if d := Distance(name, k); d < bestD || d == bestD && k < best {
+			best, bestD = k, d
+		}
+	}
+	return best
+}

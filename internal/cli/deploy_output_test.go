@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+// deployFolder writes a golang-migrate folder and a schemagate.yml with environment prod (extra is
+// added under it) and returns the config file.
+func deployFolder(t *testing.T, files map[string]string, extra string) string {
+	t.Helper()
+	work := t.TempDir()
+	migs := filepath.Join(work, "migrations")
+	if err := os.MkdirAll(migs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, sql := range files {
+		writeFile(t, filepath.Join(migs, name), []byte(sql))
+	}
+	cfg := filepath.Join(work, "schemagate.yml")
+	writeFile(t, cfg, []byte("dir: "+migs+"\nformat: golang-migrate\nenvironments:\n  prod:\n    snapshot: {kind: none}\n"+extra))
+	return cfg
+}
+
+// TestDeployEscapesServerMessages: what the server says in a failing migration (RAISE EXCEPTION with
+// line breaks, a hint) reaches no line of its own on stdout or stderr (progress, summary, the error
+// line, debug logs), where GitHub Actions would run it as a workflow command, and mentions nobody in
+// the Markdown report.
+func TestDeployEscapesServerMessages(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	cfg := deployFolder(t, map[string]string{
+		"1_a.up.sql": `DO $$ BEGIN RAISE EXCEPTION E'x\n::error file=app.go,line=1::forged annotation\n::add-mask::x | col | @team/dba'` +
+			` USING HINT = E'hint @admin\n::stop-commands::tok\n` + "```" + `'; END $$;`,
+		"1_a.down.sql": "SELECT 1;",
+	}, "")
+	md := filepath.Join(filepath.Dir(cfg), "r.md")
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci", "SCHEMAGATE_DEBUG": "1"}
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--report-md", md)
+	if code != ExitBlocked {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitBlocked, out, errOut)
+	}
+	if !strings.Contains(out, `forged annotation\n::add-mask::x`) {
+		t.Errorf("stdout does not quote the message escaped:\n%s", out)
+	}
+	for name, s := range map[string]string{"stdout": out, "stderr": errOut} {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(strings.TrimLeftFunc(l, unicode.IsSpace), "::") {
+				t.Errorf("%s line is a workflow command: %q\n%s", name, l, s)
+			}
+		}
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mention := range []string{"@team", "@admin"} {
+		if strings.Contains(string(b), mention) {
+			t.Errorf("Markdown report mentions %s:\n%s", mention, b)
+		}
+	}
+}
+
+// TestDeployRedactsWebhookSecrets: the password and the token of a maintenance webhook's URL appear in
+// no output and no report.
+func TestDeployRedactsWebhookSecrets(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down for repairs", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	hook := strings.Replace(srv.URL, "http://", "http://hookuser:hookPASS@", 1) + "/maint?token=QUERYSECRET"
+	cfg := deployFolder(t, map[string]string{"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;"},
+		"    maintenance:\n      on: {webhook: {url: \""+hook+"\"}}\n      off: {webhook: {url: \""+hook+"\"}}\n")
+	dir := filepath.Dir(cfg)
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci"}
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg,
+		"--report-json", filepath.Join(dir, "r.json"), "--report-md", filepath.Join(dir, "r.md"))
+	if code == ExitOK {
+		t.Fatalf("exit 0 with a failing webhook\n%s\n%s", out, errOut)
+	}
+	js, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+	md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
+	if !strings.Contains(out, "hookuser:***@") {
+		t.Errorf("stdout does not name the webhook:\n%s", out)
+	}
+	for name, s := range map[string]string{"stdout": out, "stderr": errOut, "json": string(js), "markdown": string(md)} {
+		for _, secret := range []string{"hookPASS", "QUERYSECRET"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s shows %s:\n%s", name, secret, s)
+			}
+		}
+	}
+}
+
+// TestWindowNeedsNoSnapshotSettings: listing windows reads the windows alone; a deploy still asks for
+// snapshot.dir, at its line.
+func TestWindowNeedsNoSnapshotSettings(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "schemagate.yml")
+	writeFile(t, cfg, []byte("environments:\n  prod:\n    time_zone: Europe/Berlin\n    windows:\n      - {cron: \"30 2 * * *\", duration: 1h}\n"))
+	code, out, errOut := runCLI(t, nil, "window", "--env", "prod", "--config", cfg, "--count", "1", "--now", "2026-03-28T12:00:00Z")
+	if code != ExitOK || !strings.Contains(out, "2026-03-29") {
+		t.Errorf("window: exit %d\n%s%s", code, out, errOut)
+	}
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": "postgres://u@127.0.0.1:1/db"}
+	code, _, errOut = runCLI(t, env, "deploy", "--env", "prod", "--config", cfg)
+	if code != ExitUsage || !strings.Contains(errOut, cfg+":2: environments.prod.snapshot.dir: missing") {
+		t.Errorf("deploy without snapshot.dir: exit %d, want %d naming it at its line:\n%s", code, ExitUsage, errOut)
+	}
+}
+
+// TestDeployUnwritableReportFailsFirst: a report path that cannot be written stops the deploy before
+// it changes anything (exit 2), as check does, instead of a warning after the migrations went through.
+func TestDeployUnwritableReportFailsFirst(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	cfg := deployFolder(t, map[string]string{"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;"}, "")
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci"}
+	for _, flag := range []string{"--report-json", "--report-md"} {
+		bad := filepath.Join(filepath.Dir(cfg), "missing", "r")
+		code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, flag, bad)
+		if code != ExitUsage || !strings.Contains(errOut, flag+" "+bad+": folder") {
+			t.Errorf("%s %s: exit %d, want %d\n%s%s", flag, bad, code, ExitUsage, out, errOut)
+		}
+	}
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var applied bool
+	if err := c.QueryRow(t.Context(), "SELECT to_regclass('a') IS NOT NULL").Scan(&applied); err != nil || applied {
+		t.Errorf("the migration ran (%v) although the report could not be written", err)
+	}
+	// A writable path gets the report.
+	good := filepath.Join(filepath.Dir(cfg), "r.json")
+	if code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--report-json", good); code != ExitOK {
+		t.Fatalf("deploy: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(good); err != nil || !strings.Contains(string(b), `"outcome": "deployed"`) {
+		t.Errorf("report: %v\n%s", err, b)
+	}
+}

@@ -1,0 +1,142 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestDeployKeepsItsLockThroughIdleTimeouts: a database that ends idle sessions (idle_session_timeout)
+// and sessions idle in a transaction (idle_in_transaction_session_timeout) after 300 ms, and a migration
+// that runs longer than that. The deploy lock's connection, idle for the whole deploy, used to be ended
+// by the server: the lock was gone (another deploy could start) and the run either rolled back when it
+// noticed before the next migration or reported success. The deploy's connections now turn these
+// timeouts off for their session: it deploys, holding its lock to the end.
+func TestDeployKeepsItsLockThroughIdleTimeouts(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	if tg.value(t, "SELECT (current_setting('server_version_num')::int >= 140000)::text") != "true" {
+		t.Skip("idle_session_timeout needs PostgreSQL 14")
+	}
+	db := pgx.Identifier{tg.value(t, "SELECT current_database()")}.Sanitize()
+	// New sessions only: the test's own connection keeps no timeout.
+	tg.exec(t, "ALTER DATABASE "+db+" SET idle_session_timeout = '300ms'")
+	tg.exec(t, "ALTER DATABASE "+db+" SET idle_in_transaction_session_timeout = '300ms'")
+	set := folder(t, with(goodMigrations, map[string]string{
+		"2_backfill.up.sql": goodMigrations["2_backfill.up.sql"] + "\nSELECT pg_sleep(1.5);",
+	}))
+	res, err := Run(t.Context(), tg.options(t, set, "run-idle"))
+	if err != nil || res.Outcome != OutcomeDeployed || !res.OK {
+		t.Fatalf("err %v, outcome %s, reason %q; want deployed", err, res.Outcome, res.Reason)
+	}
+	if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
+	if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-idle'"); got != "finished deployed" {
+		t.Errorf("run recorded as %q", got)
+	}
+	// The lock was released by its holder, not left behind by a session the server ended.
+	if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_lock"); got != "0" {
+		t.Errorf("%s lock rows left", got)
+	}
+}
+
+// TestDeployLockLostAtTheEndNeedsAttention: the deploy lock's session ends during the last migration (a
+// person or a timeout terminated it). Nothing noticed it before: the run reported "deployed" (exit 0)
+// although, for part of it, another deploy could have run. It now checks its lock before its verdict:
+// the migrations stay applied and verified, and the run ends failed, saying why.
+func TestDeployLockLostAtTheEndNeedsAttention(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	set := folder(t, with(goodMigrations, map[string]string{
+		"4_orders_note.up.sql": goodMigrations["4_orders_note.up.sql"] + "\nSELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'schemagate deploy lock' AND datname = current_database();",
+	}))
+	res, err := Run(t.Context(), tg.options(t, set, "run-lostlock"))
+	var lost *LockLostError
+	if !errors.As(err, &lost) || res.Outcome != OutcomeFailed || res.OK {
+		t.Fatalf("err %v, outcome %s; want failed: the deploy lock was lost", err, res.Outcome)
+	}
+	for _, want := range []string{"applied and verified 1_customers, 2_backfill, 3_fk, 4_orders_note", "lost the deploy lock", "another deploy could have run"} {
+		if !strings.Contains(res.Reason, want) {
+			t.Errorf("reason %q lacks %q", res.Reason, want)
+		}
+	}
+	if !strings.Contains(res.Hint, "schemagate_runs") {
+		t.Errorf("hint %q", res.Hint)
+	}
+	if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
+	if got, want := tg.historyOf(t), "1:applied 2:applied 3:applied 4:applied"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-lostlock'"); got != "finished failed" {
+		t.Errorf("run recorded as %q", got)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}
+
+// TestRecoverRefusesALiveRun: run A's deploy lock session is ended while its migration runs; A is alive.
+// A second deploy then took A for dead, and --recover terminated A's work connection and undid its
+// migrations under it. Its connection on the server tells that A is alive: --recover now refuses,
+// changing nothing (A keeps running, maintenance mode stays on), and so does a plain deploy.
+func TestRecoverRefusesALiveRun(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := with(goodMigrations, map[string]string{"2_backfill.up.sql": "SELECT pg_sleep(60);\n" + goodMigrations["2_backfill.up.sql"]})
+	ctx, cancel := context.WithCancelCause(t.Context())
+	defer cancel(nil)
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := Run(ctx, tg.options(t, folder(t, files), "run-alive"))
+		done <- outcome{res, err}
+	}()
+	waitForSleep(t, tg.url)
+	tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)
+
+	for _, recover := range []bool{true, false} {
+		o := tg.options(t, folder(t, files), "run-second")
+		o.Recover = recover
+		res, err := Run(t.Context(), o)
+		var b *Blocked
+		if !errors.As(err, &b) || res.Outcome != OutcomeBlocked {
+			t.Fatalf("recover=%v: err %v, outcome %s; want blocked: run-alive is alive", recover, err, res.Outcome)
+		}
+		if !strings.Contains(b.Reason, "run run-alive") || !strings.Contains(b.Reason, "is still running") || !strings.Contains(b.Hint, "pg_terminate_backend") {
+			t.Errorf("recover=%v: blocked %q", recover, b)
+		}
+		if res.Recovered != nil {
+			t.Errorf("recover=%v: recovered %+v", recover, res.Recovered)
+		}
+		if got := tg.value(t, `SELECT count(*)::text FROM pg_stat_activity WHERE state = 'active' AND query ILIKE '%pg_sleep(60)%'
+			AND pid <> pg_backend_pid() AND datname = current_database()`); got != "1" {
+			t.Fatalf("recover=%v: the live run's migration is not running any more", recover)
+		}
+		if tg.maintenance(t) != "on" {
+			t.Errorf("recover=%v: the live run's maintenance mode was turned off", recover)
+		}
+	}
+	if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-alive'"); got != "running" {
+		t.Errorf("the live run is recorded as %q", got)
+	}
+	cancel(sigterm)
+	select {
+	case out := <-done:
+		if out.res.OK {
+			t.Errorf("the live run reported %s", out.res.Outcome)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the live run did not end")
+	}
+}

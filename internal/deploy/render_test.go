@@ -1,0 +1,129 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// hostileResult is a failed deploy whose every quoted text comes from the pull request or the server:
+// a file name with a back-tick, a newline and a mention, a RAISE EXCEPTION message and hint with
+// workflow commands, mentions, a stray fence and HTML.
+func hostileResult() *Result {
+	msg := "boom ``` </details>\n::error file=app.go,line=1::forged\n::add-mask::x | col | @team/dba\n/approve @octocat"
+	file := "1_x`@dora<img src=x>\n::stop-commands::tok.up.sql"
+	return &Result{
+		Env: "prod", RunID: "run-1", Outcome: OutcomeRolledBack,
+		Reason: "1_x failed: " + msg,
+		Hint:   "hint @admin\n```\n::warning::forged hint",
+		Migrations: []MigrationResult{{
+			Version: "1", Name: "x`@dora<img src=x>\n::stop-commands::tok", File: file, Status: StatusFailed,
+			Error:         &SQLError{Message: msg, File: file, Line: 1, Column: 6, Hint: "hint @admin\n```"},
+			RollbackError: &SQLError{Message: "down failed\n::error::again @someone", File: file, Line: 2},
+		}},
+		Verify:   []Check{{Name: "check @ops\n::error::x", OK: false, Message: "got\n::error::y", Phase: "apply"}},
+		Drift:    []string{"1_x`@dora changed\n::error::z"},
+		Notes:    []string{"note @ops\n::add-mask::n"},
+		Rollback: &RollbackResult{Method: "snapshot", Error: "restore failed\n::error::w @ops"},
+	}
+}
+
+// TestWriteTextEscapesQuotedText: no line of the text report starts with "::" (a workflow command),
+// whatever the server or a file name says; the line breaks they hold are written out as \n.
+func TestWriteTextEscapesQuotedText(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := hostileResult().WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimLeftFunc(l, unicode.IsSpace), "::") {
+			t.Errorf("a line is a workflow command: %q\n%s", l, out)
+		}
+	}
+	for _, want := range []string{`boom ` + "```" + ` </details>\n::error file=app.go`, `x` + "`" + `@dora<img src=x>\n::stop-commands::tok`, `hint @admin\n`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestMarkdownEscapesQuotedText: the Markdown report (job summary, PR comment) escapes as check's does:
+// no live mention, no HTML, no code span a back-tick in a file name can close, no unbalanced fence,
+// every table row on its line.
+func TestMarkdownEscapesQuotedText(t *testing.T) {
+	t.Parallel()
+	md := hostileResult().Markdown()
+	prose := withoutCodeSpans(md) // inside a code span nothing is a mention or HTML
+	for _, bad := range []string{"@dora", "@octocat", "@admin", "@team", "@someone", "@ops", "<img", "</details>", "```"} {
+		if strings.Contains(prose, bad) {
+			t.Errorf("Markdown holds %q outside code spans:\n%s", bad, md)
+		}
+	}
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "::") || strings.HasPrefix(strings.TrimSpace(l), "/approve") {
+			t.Errorf("a line starts with quoted text: %q\n%s", l, md)
+		}
+	}
+	// The migration's name is one code span, delimited by a run of back-ticks longer than the one in it.
+	if !strings.Contains(md, "| ``1_x`@dora<img src=x> ::stop-commands::tok`` | failed |") {
+		t.Errorf("migration cell not one code span:\n%s", md)
+	}
+	// The migrations table keeps its four cells: the pipe of the message is escaped.
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(l, "| ``1_x") {
+			if n := strings.Count(strings.ReplaceAll(l, `\|`, ""), "|"); n != 5 {
+				t.Errorf("migration row has %d cell separators, want 5: %s", n, l)
+			}
+		}
+	}
+}
+
+// withoutCodeSpans drops the inline code spans of Markdown text (a back-tick run up to the next run of
+// the same length, as CommonMark reads them).
+func withoutCodeSpans(md string) string {
+	var b strings.Builder
+	for i := 0; i < len(md); {
+		if md[i] == '\\' && i+1 < len(md) { // an escaped character is literal
+			b.WriteString(md[i : i+2])
+			i += 2
+			continue
+		}
+		if md[i] != '`' {
+			b.WriteByte(md[i])
+			i++
+			continue
+		}
+		n := 0
+		for i+n < len(md) && md[i+n] == '`' {
+			n++
+		}
+		run := md[i : i+n]
+		end := -1
+		for j := i + n; j < len(md); {
+			k := strings.Index(md[j:], run)
+			if k < 0 {
+				break
+			}
+			k += j
+			m := 0
+			for k+m < len(md) && md[k+m] == '`' {
+				m++
+			}
+			if m == n {
+				end = k
+				break
+			}
+			j = k + m
+		}
+		if end < 0 { // no closing run: the back-ticks are literal
+			b.WriteString(run)
+			i += n
+			continue
+		}
+		b.WriteString("<code>")
+		i = end + n
+	}
+	return b.String()
+}
