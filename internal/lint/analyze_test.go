@@ -823,3 +823,13 @@ func TestSecuritySwitches(t *testing.T) {
 		t.Errorf("DISABLE ROW LEVEL SECURITY on a new table: %+v, want no finding", f)
 	}
 }
+
+// TestSetNotNullSuggestionSeparatesSteps: following set-not-null's suggestion literally must not give
+// statement-after-access-exclusive: DROP CONSTRAINT goes in a transaction after SET NOT NULL's.
+func TestSetNotNullSuggestionSeparatesSteps(t *testing.T) {
+	t.Parallel()
+	f := find(AnalyzeScript(script("ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"), true, Config{}), "set-not-null")
+	if f == nil || !strings.Contains(f.Suggestion, "SET NOT NULL (no scan); then, in another transaction again, DROP CONSTRAINT") {
+		t.Errorf("set-not-null %+v: suggestion does not put DROP CONSTRAINT in a transaction of its own", f)
+	}
+}

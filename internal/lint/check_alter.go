@@ -176,7 +176,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
 		f.subject = rel + "." + name
 		nn := quoteIdent(name + "_not_null")
-		f.Suggestion = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s; then SET NOT NULL (no scan) and DROP CONSTRAINT %s", relIdent(rv), nn, quoteIdent(name), nn, nn)
+		f.Suggestion = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s; then SET NOT NULL (no scan); then, in another transaction again, DROP CONSTRAINT %s (a statement after SET NOT NULL in its transaction would keep ACCESS EXCLUSIVE held)", relIdent(rv), nn, quoteIdent(name), nn, nn)
 		if proven {
 			// PostgreSQL 12 taught SET NOT NULL to use a validated CHECK instead of scanning.
 			f.Message += fmt.Sprintf(": PostgreSQL %d ignores the validated CHECK (%s IS NOT NULL); only 12 and later skip the scan with it", a.cfg.Major(), quoteIdent(name))

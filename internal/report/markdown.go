@@ -493,6 +493,76 @@ func mdSchema(r *Report) string {
 
 var fkRef = regexp.MustCompile(`REFERENCES\s+([A-Za-z0-9_."]+)`)
 
+// columnType is the type of a column's definition: its type and then its options (COLLATE, GENERATED,
+// DEFAULT, NOT NULL), never its name.
+func columnType(def string) string {
+	typ := def
+	for _, opt := range []string{" COLLATE ", " GENERATED ", " DEFAULT ", " NOT NULL"} {
+		typ, _, _ = strings.Cut(typ, opt)
+	}
+	if typ = strings.TrimSpace(typ); typ == "" {
+		return "column"
+	}
+	return typ
+}
+
+// tableColumns splits a table's definition as the schema diff writes it ("(id bigint NOT NULL, "a b"
+// numeric(10,2) DEFAULT 'x, y')", then perhaps a foreign table's SERVER …) into each column's name and
+// definition: at the commas outside parentheses, string literals and quoted names.
+func tableColumns(def string) [][2]string {
+	if !strings.HasPrefix(def, "(") {
+		return nil
+	}
+	var out [][2]string
+	depth, inStr, inIdent, start := 0, false, false, 1
+	item := func(s string) {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return
+		}
+		name, rest := s, ""
+		if strings.HasPrefix(s, `"`) {
+			// A quoted name: "" stands for one quote inside it.
+			for i := 1; i < len(s); i++ {
+				if s[i] == '"' {
+					if i+1 < len(s) && s[i+1] == '"' {
+						i++
+						continue
+					}
+					name, rest = strings.ReplaceAll(s[1:i], `""`, `"`), s[i+1:]
+					break
+				}
+			}
+		} else {
+			name, rest, _ = strings.Cut(s, " ")
+		}
+		out = append(out, [2]string{name, strings.TrimSpace(rest)})
+	}
+	for i := 1; i < len(def); i++ {
+		switch ch := def[i]; {
+		case inStr:
+			inStr = ch != '\''
+		case inIdent:
+			inIdent = ch != '"'
+		case ch == '\'':
+			inStr = true
+		case ch == '"':
+			inIdent = true
+		case ch == '(':
+			depth++
+		case ch == ')' && depth > 0:
+			depth--
+		case ch == ')':
+			item(def[start:i])
+			return out
+		case ch == ',' && depth == 0:
+			item(def[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
 // mdER draws the tables the new migrations add, change or remove, with the columns the diff names and
 // the foreign keys it adds.
 func mdER(r *Report) string {
@@ -522,21 +592,17 @@ func mdER(r *Report) string {
 			for _, c := range cs {
 				switch {
 				case c.Kind == "table":
-					get(c.Name).state = state
+					e := get(c.Name)
+					e.state = state
+					// An added or removed table's columns are in its definition, not changes of their own.
+					for _, col := range tableColumns(c.Definition) {
+						e.cols = append(e.cols, MermaidID(columnType(col[1]))+" "+MermaidID(col[0])+` "`+state+`"`)
+					}
 				case c.Table != "":
 					e := get(c.Table)
 					if c.Kind == "column" {
 						name := c.Name[strings.LastIndex(c.Name, ".")+1:]
-						// A column's definition is its type and then its options (COLLATE, GENERATED,
-						// DEFAULT, NOT NULL), never its name.
-						typ := c.Definition
-						for _, opt := range []string{" COLLATE ", " GENERATED ", " DEFAULT ", " NOT NULL"} {
-							typ, _, _ = strings.Cut(typ, opt)
-						}
-						if typ = strings.TrimSpace(typ); typ == "" {
-							typ = "column"
-						}
-						e.cols = append(e.cols, MermaidID(typ)+" "+MermaidID(name)+` "`+state+`"`)
+						e.cols = append(e.cols, MermaidID(columnType(c.Definition))+" "+MermaidID(name)+` "`+state+`"`)
 					}
 					if c.Kind == "constraint" && state == "added" {
 						if mm := fkRef.FindStringSubmatch(c.Definition); mm != nil {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -439,4 +440,25 @@ func TestEscapers(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
 		}
 	}
+}
+
+// TestERDiagramColumnsOfNewTables: a table the migration adds shows its columns, which the diff keeps in
+// the table's definition rather than as changes of their own; commas inside types, defaults and quoted
+// names do not split a column.
+func TestERDiagramColumnsOfNewTables(t *testing.T) {
+	def := `(id bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "odd, name" numeric(10,2) DEFAULT 'a, b', note text COLLATE "C" DEFAULT 'it''s')`
+	got := tableColumns(def)
+	want := [][2]string{{"id", "bigint GENERATED ALWAYS AS IDENTITY NOT NULL"}, {"odd, name", "numeric(10,2) DEFAULT 'a, b'"}, {"note", `text COLLATE "C" DEFAULT 'it''s'`}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tableColumns:\n got %q\nwant %q", got, want)
+	}
+	r := &Report{Migrations: []Migration{{Version: "1", Name: "users", New: true, Status: StatusApplied,
+		SchemaDiff: &schema.Diff{Added: []schema.Change{{Kind: "table", Name: "public.users", Definition: def}}}}}}
+	md := Markdown(r, MarkdownOptions{})
+	for _, line := range []string{`        bigint id "added"`, `        numeric_10_2_ odd__name "added"`, `        text note "added"`} {
+		if !strings.Contains(md, line+"\n") {
+			t.Errorf("ER diagram lacks %q:\n%s", line, md)
+		}
+	}
+	checkMermaid(t, md)
 }
