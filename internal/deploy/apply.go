@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -117,6 +118,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 		err = explain(ctx, a.conn, err)
 		if !a.retry(ctx, m, st.attempts, err) {
 			st.duration = a.clock.Now().Sub(start)
+			a.noteHolders(ctx, m, err)
 			return st, stoppedBy(ctx, commitErr(s, err))
 		}
 	}
@@ -180,6 +182,7 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 				}
 			}
 			if !a.retry(ctx, m, attempt, err) {
+				a.noteHolders(ctx, m, err)
 				return err
 			}
 		}
@@ -279,6 +282,23 @@ func concurrentIndexTarget(n *pg_query.Node) (rel string, isIndex bool) {
 		}
 	}
 	return "", false
+}
+
+// noteHolders says who held the lock a statement of migration m gave up waiting for (err, its last
+// lock timeout), once its transaction is over: the sessions holding the row it names, or a lock that
+// conflicts with what the statement needs (see heldAfterTimeout). Best effort: nothing when it cannot
+// tell, or when err is no lock timeout of the migration's own SQL.
+func (a *applier) noteHolders(ctx context.Context, m *migrate.Migration, err error) {
+	var se *pg.StatementError
+	var lw *LockWaitError
+	if a.note == nil || !isLockTimeout(err) || errors.As(err, &lw) || !errors.As(err, &se) || se.Statement == "" {
+		return
+	}
+	seen := heldAfterTimeout(context.WithoutCancel(ctx), a.conn, err, se.Statement, 0)
+	if len(seen.holders) == 0 {
+		return
+	}
+	a.note(fmt.Sprintf("%s: the statement at %s:%d gave up waiting for a lock: %s", m.ID(), se.File, se.Line, strings.Join(seen.holders, "; ")))
 }
 
 // retry waits before another attempt when err is a lock timeout of the script and attempts remain. A

@@ -902,3 +902,23 @@ func TestDeployFailedConcurrentIndexLeavesNoInvalidIndex(t *testing.T) {
 		t.Errorf("notes %q do not say the INVALID index was dropped", res.Notes)
 	}
 }
+
+// TestDeployLockTimeoutNamesTheHolder: a migration that gives up after its lock-timeout retries is
+// reported with who held the lock it waited for (pid, user, application), as the deploy's own
+// statements are.
+func TestDeployLockTimeoutNamesTheHolder(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, goodMigrations), "run-holder")
+	o.Config.LockTimeout = 100 * time.Millisecond
+	o.Config.RetryBackoff = 10 * time.Millisecond
+	tg.holdLock(t, "orders") // held for the whole run
+	res, err := Run(t.Context(), o)
+	if err == nil || res == nil {
+		t.Fatalf("deploy: %v, %+v; want it to fail on the lock", err, res)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	if res.Outcome == OutcomeDeployed || !strings.Contains(notes, "gave up waiting for a lock: public.orders") || !strings.Contains(notes, "by pid ") {
+		t.Errorf("outcome %s, notes:\n%s\nwant one naming the session that held orders", res.Outcome, notes)
+	}
+}
