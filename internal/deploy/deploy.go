@@ -4,6 +4,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -341,7 +342,16 @@ func (d *deployer) window(ctx context.Context) error {
 		return nil
 	}
 	if d.o.DryRun {
-		d.note("%s; the deploy would wait or fail", closed)
+		// The verdict the deploy would reach now, without waiting for it.
+		switch {
+		case len(next) == 0:
+			d.note("%s and no window opens in the next two years; the deploy would be blocked", closed)
+		case d.env.OutsideWindow != "wait" || next[0].Start.Sub(now) > d.env.MaxWait:
+			d.note("%s; the next window opens at %s (in %s); the deploy would be blocked (outside_window: %s)",
+				closed, next[0].Start.Format(time.RFC3339), next[0].Start.Sub(now).Round(time.Second), cmp.Or(d.env.OutsideWindow, "fail"))
+		default:
+			d.note("%s; the deploy would wait until %s (%s), then go on", closed, next[0].Start.Format(time.RFC3339), next[0].Start.Sub(now).Round(time.Second))
+		}
 		return nil
 	}
 	if len(next) == 0 {

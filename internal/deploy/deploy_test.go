@@ -367,6 +367,27 @@ func TestDeployWindow(t *testing.T) {
 			t.Fatal("deploy ran although the window is further than max_wait")
 		}
 	})
+	t.Run("dry run says which", func(t *testing.T) {
+		for _, c := range []struct {
+			outside string
+			maxWait time.Duration
+			want    string
+		}{
+			{"", 0, "the deploy would be blocked (outside_window: fail)"},
+			{"wait", 10 * time.Second, "the deploy would be blocked (outside_window: wait)"},
+			{"wait", time.Minute, "the deploy would wait until 2026-03-29T03:00:00+02:00 (30s), then go on"},
+		} {
+			o := tg.options(t, set, "run-dry")
+			o.Config.TimeZone, o.Config.Windows = "Europe/Berlin", window
+			o.Config.OutsideWindow, o.Config.MaxWait = c.outside, c.maxWait
+			o.Clock = &fakeClock{now: now}
+			o.DryRun = true
+			res, err := Run(t.Context(), o)
+			if err != nil || !strings.Contains(strings.Join(res.Notes, "\n"), c.want) {
+				t.Errorf("outside_window %q, max_wait %s: %v, notes %q; want one saying %q", c.outside, c.maxWait, err, res.Notes, c.want)
+			}
+		}
+	})
 	t.Run("wait then deploy", func(t *testing.T) {
 		o := tg.options(t, set, "run-wait")
 		o.Config.TimeZone, o.Config.Windows = "Europe/Berlin", window
