@@ -41,6 +41,7 @@ type DeployOptions struct {
 	DryRun      bool
 	Recover     bool
 	KeepApplied bool
+	Undone      string
 	BreakWindow bool
 	Reason      string
 	RunID       string
@@ -76,6 +77,7 @@ maintenance mode could not be turned off (whatever else happened).`,
 		Example: `  schemagate deploy --env production
   schemagate deploy --env staging --dry-run
   schemagate deploy --env production --recover
+  schemagate deploy --env production --recover --undone 4
   schemagate deploy --env production --break-window --reason "hotfix for incident 42"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -89,7 +91,8 @@ maintenance mode could not be turned off (whatever else happened).`,
 	f.StringVar(&o.Format, "format", "", "migration format (default auto)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "check window, history, drift and approval, print the plan, change nothing")
 	f.BoolVar(&o.Recover, "recover", false, "roll back an earlier run that died, turn maintenance mode off, then deploy")
-	f.BoolVar(&o.KeepApplied, "keep-applied", false, "with --recover: keep what the dead run applied instead of rolling it back (no down and no snapshot)")
+	f.BoolVar(&o.KeepApplied, "keep-applied", false, "with --recover: keep what the dead run applied instead of rolling it back (no down and no snapshot), a migration it left half applied included, once finished by hand")
+	f.StringVar(&o.Undone, "undone", "", "with --recover: the migration (`VERSION`) the dead run left half applied, outside a transaction, has been undone by hand: record it as rolled back")
 	f.BoolVar(&o.BreakWindow, "break-window", false, "deploy outside the maintenance window (needs --reason)")
 	f.StringVar(&o.Reason, "reason", "", "why the window is broken; recorded in history")
 	f.StringVar(&o.RunID, "run-id", "", "identifier of this run (default: the CI run, else local-<time>)")
@@ -147,6 +150,9 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if o.KeepApplied && !o.Recover {
 		return usageErr(errors.New("--keep-applied goes with --recover: it keeps what a dead run applied instead of rolling it back"))
 	}
+	if o.Undone != "" && !o.Recover {
+		return usageErr(errors.New("--undone goes with --recover: it records that a migration a dead run left half applied was undone by hand"))
+	}
 	// A report that cannot be written is found now, as check finds it, not after the deploy: a CI step
 	// that reads it would get nothing from a deploy that went through.
 	for _, r := range []struct{ flag, path string }{{"--report-json", o.ReportJSON}, {"--report-md", o.ReportMD}} {
@@ -181,7 +187,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		Holder: a.ciHolder(),
 		Commit: firstNonEmpty(o.Commit, a.Getenv("GITHUB_SHA"), a.Getenv("CI_COMMIT_SHA")),
 		JobURL: a.ciJobURL(),
-		DryRun: o.DryRun, Recover: o.Recover, KeepApplied: o.KeepApplied, BreakWindow: o.BreakWindow, Reason: o.Reason,
+		DryRun: o.DryRun, Recover: o.Recover, KeepApplied: o.KeepApplied, Undone: o.Undone, BreakWindow: o.BreakWindow, Reason: o.Reason,
 		Snapshotter: deploySnapshotter(env, url, o.Env, deploy.Secrets(env.Maintenance, url, a.Getenv)),
 		Maintenance: maint,
 		Logger:      a.Logger,

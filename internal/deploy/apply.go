@@ -37,6 +37,9 @@ type applier struct {
 	// note is told what the applier did beyond the script: a timeout the script would have lifted, put
 	// back; an INVALID index a failed statement left, dropped.
 	note func(msg string)
+	// started, when set, is told before statement i (from 0) of a non-transactional up starts outside a
+	// transaction block: the statements before it have completed (see history.started).
+	started func(i int)
 }
 
 // step is one script run: its outcome and how many statements of it committed (outside a transaction).
@@ -139,6 +142,9 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 	for i := range s.Statements {
 		stmt := &s.Statements[i]
 		one := &migrate.Script{File: s.File, SQL: s.SQL, Start: s.Start, Statements: s.Statements[i : i+1]}
+		if a.started != nil && s == m.Up && a.conn.PgConn().TxStatus() == 'I' {
+			a.started(i) // a statement the script's own block holds completes only at its COMMIT
+		}
 		if sqlparse.OpensOrCommits(stmt.Node) || sqlparse.EndsTransaction(stmt.Node) {
 			// The script's own BEGIN, COMMIT or ROLLBACK runs as written (as golang-migrate and psql run
 			// it); a.exec would take a COMMIT inside the block BEGIN opened for its caller's and skip it.

@@ -46,8 +46,13 @@ type Options struct {
 	Recover bool
 	// KeepApplied (with Recover) keeps what the dead run applied instead of rolling it back: for a run
 	// whose migrations have no down and no usable snapshot, once a person has checked the database.
-	// A migration it left part-applied (outside a transaction) still blocks.
+	// A migration it left half applied (outside a transaction) is kept too, as applied: the person says
+	// they finished it by hand.
 	KeepApplied bool
+	// Undone (with Recover) names the migration a dead run left half applied (outside a transaction) that
+	// a person has undone by hand: it is recorded as rolled back, and the rest of the run is rolled back
+	// (or kept, with KeepApplied).
+	Undone string
 	// BreakWindow deploys outside the window; Reason is required with it and recorded.
 	BreakWindow bool
 	Reason      string
@@ -224,7 +229,7 @@ func (d *deployer) deploy(ctx context.Context) error {
 	}
 	var running []deadRun
 	for _, r := range dead {
-		if r.Status == "running" {
+		if r.Status == "running" || r.Status == runUnrecorded {
 			running = append(running, r)
 		}
 	}
@@ -245,6 +250,9 @@ func (d *deployer) deploy(ctx context.Context) error {
 				break
 			}
 		}
+		if r.Status == runUnrecorded {
+			return d.unrecordedBlocked(ctx, r)
+		}
 		return b
 	}
 	for _, r := range dead {
@@ -255,7 +263,7 @@ func (d *deployer) deploy(ctx context.Context) error {
 			d.res.Maintenance = &MaintenanceResult{Inherited: true}
 		}
 	}
-	if len(running) > 0 {
+	if len(running) > 0 || o.Undone != "" {
 		if err := d.recoverRuns(ctx, running); err != nil {
 			return d.recoveryBlocked(running, err)
 		}
@@ -278,6 +286,9 @@ func (d *deployer) deploy(ctx context.Context) error {
 		for _, v := range given {
 			d.note("migration %s has no down script: its rollback is a generated down, verified on a throwaway PostgreSQL", v)
 		}
+	}
+	if err := d.restorable(ctx, pending); err != nil {
+		return d.notStarted(ctx, err)
 	}
 	d.step = "recording the run"
 	if d.run, err = d.hist.startRun(ctx, d.conn, o, d.res.Window != nil && d.res.Window.Broken); err != nil {
@@ -654,8 +665,11 @@ func (d *deployer) dryRun(ctx context.Context) error {
 		if !free {
 			break
 		}
-		if r.Status != "running" {
+		if r.Status != "running" && r.Status != runUnrecorded {
 			continue
+		}
+		if r.Status == runUnrecorded && !d.o.Recover {
+			return d.unrecordedBlocked(ctx, r)
 		}
 		if !d.o.Recover {
 			return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
@@ -666,6 +680,11 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	pending, err := d.preflight(ctx)
 	if err != nil {
 		return lockBlocked(err)
+	}
+	if d.o.Downs == nil { // generated downs, which the real run adds first, may make a restore unneeded
+		if err := d.restorable(ctx, pending); err != nil {
+			return err
+		}
 	}
 	d.res.Outcome = OutcomeDryRun
 	for _, m := range pending {

@@ -84,7 +84,8 @@ func (h history) ensure(ctx context.Context, conn *pgx.Conn) (created bool, err 
 	var complete bool
 	if err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL
 		AND to_regclass($4) IS NOT NULL
-		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'up_checksum' AND NOT attisdropped)`,
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'up_checksum' AND NOT attisdropped)
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'statement' AND NOT attisdropped)`,
 		h.table("schemagate_history"), h.table("schemagate_runs"), h.table("schemagate_lock"), h.table("schemagate_history_version_idx")).Scan(&complete); err != nil {
 		return false, fmt.Errorf("read the history schema %s: %w", h.schema, err)
 	}
@@ -109,10 +110,13 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_history (
   pr             text,
   commit         text,
   error          text,
-  recorded_at    timestamptz NOT NULL DEFAULT now()
+  recorded_at    timestamptz NOT NULL DEFAULT now(),
+  statement      int
 );
 -- up_checksum came in a later release: history written before has none (see plan).
 ALTER TABLE %[1]s.schemagate_history ADD COLUMN IF NOT EXISTS up_checksum text;
+-- statement too (see history.started).
+ALTER TABLE %[1]s.schemagate_history ADD COLUMN IF NOT EXISTS statement int;
 CREATE INDEX IF NOT EXISTS schemagate_history_version_idx ON %[1]s.schemagate_history (version, id);
 CREATE TABLE IF NOT EXISTS %[1]s.schemagate_runs (
   run_id         text PRIMARY KEY,
@@ -340,11 +344,17 @@ type deadRun struct {
 	Status        string
 }
 
-// unfinished returns the runs left running or with maintenance mode on, oldest first.
+// runUnrecorded is the status of a run that ended after restoring its snapshot but could not record
+// the restore in schemagate_history, which still says applied for what the restore undid: like a run
+// left running, it blocks the next deploy until --recover records the restore (see recordRestore).
+const runUnrecorded = "restore-unrecorded"
+
+// unfinished returns the runs left running, those whose snapshot restore history does not record
+// (runUnrecorded) and those with maintenance mode on, oldest first.
 func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([]deadRun, error) {
 	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT run_id, started_at, coalesce(holder,''), coalesce(backend_pid,0),
 		maintenance_on, snapshot, snapshot_safe, status FROM %s
-		WHERE (status = 'running' OR maintenance_on) AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self)
+		WHERE (status IN ('running', $2) OR maintenance_on) AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self, runUnrecorded)
 	if err != nil {
 		if isUndefined(err) { // never deployed to (a dry run does not create the tables)
 			return nil, nil
@@ -378,6 +388,10 @@ type runRow struct {
 	h    history
 	conn *pgx.Conn
 	id   string
+	// restoreUnrecorded is set when the run restored its snapshot but could not record that in history
+	// (an *unrecordedError): finish records the run as runUnrecorded, not finished, so that the next
+	// deploy does not take history's "applied" at its word.
+	restoreUnrecorded bool
 }
 
 func (h history) startRun(ctx context.Context, conn *pgx.Conn, o *Options, brokeWindow bool) (*runRow, error) {
@@ -408,8 +422,12 @@ func (r *runRow) set(ctx context.Context, column string, value any) error {
 
 func (r *runRow) finish(ctx context.Context, res *Result) error {
 	js, _ := json.Marshal(res)
-	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = 'finished', finished_at = now(),
-		outcome = $2, reason = nullif($3, ''), result = $4 WHERE run_id = $1`, r.h.table("schemagate_runs")), pgx.QueryExecModeSimpleProtocol, r.id, res.Outcome, res.Reason, string(js))
+	status := "finished"
+	if r.restoreUnrecorded {
+		status = runUnrecorded
+	}
+	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $5, finished_at = now(),
+		outcome = $2, reason = nullif($3, ''), result = $4 WHERE run_id = $1`, r.h.table("schemagate_runs")), pgx.QueryExecModeSimpleProtocol, r.id, res.Outcome, res.Reason, string(js), status)
 	if err != nil {
 		return r.h.fail(ctx, r.conn, err, "record the end of the run", "RowExclusiveLock", "schemagate_runs")
 	}
@@ -436,6 +454,20 @@ func (h history) begin(ctx context.Context, conn *pgx.Conn, o *Options, m *migra
 		return 0, h.fail(ctx, conn, err, "record migration "+m.ID()+" as running", "RowExclusiveLock", "schemagate_history")
 	}
 	return id, nil
+}
+
+// started records that the non-transactional up of history row id, of migration label, starts its
+// statement i (from 0): every statement before it has completed, and a run that dies leaves that in
+// history for the person who must finish or undo the migration (see halfway). It runs on a connection
+// of schemagate's own (the deploy lock's), so that neither a role nor a setting the migration's
+// statements SET affects it, and only when that session is outside a transaction block.
+func (h history) started(ctx context.Context, conn *pgx.Conn, id int64, label string, i int) error {
+	_, err := conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET statement = $2 WHERE id = $1`, h.table("schemagate_history")),
+		pgx.QueryExecModeSimpleProtocol, id, i)
+	if err != nil {
+		return h.fail(ctx, conn, err, "record the statement "+label+" runs", "RowExclusiveLock", "schemagate_history")
+	}
+	return nil
 }
 
 // execer is a connection or a transaction.
@@ -496,7 +528,7 @@ func nullInt(n int64) *int64 {
 // and non-transactional ones left running. Newest first.
 func (h history) runMigrations(ctx context.Context, conn *pgx.Conn, runID string) ([]runMigration, error) {
 	// Rows the run imported from another tool's history were applied by that tool, not by the run.
-	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, `+legacyVersion+`, status, no_transaction, checksum FROM %s
+	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT id, `+legacyVersion+`, status, no_transaction, checksum, coalesce(statement, -1) FROM %s
 		WHERE run_id = $1 AND coalesce(applied_by, '') NOT LIKE $2 ORDER BY id DESC`, h.table("schemagate_history")), runID, importedBy+"%")
 	if err != nil {
 		return nil, h.fail(ctx, conn, err, "read migrations of run "+runID, "AccessShareLock", "schemagate_history")
@@ -514,4 +546,7 @@ type runMigration struct {
 	Status        string
 	NoTransaction bool
 	Checksum      string
+	// Statement is the statement of the non-transactional up that had started when the run last
+	// recorded it (from 0; see history.started), -1 when none was recorded.
+	Statement int
 }

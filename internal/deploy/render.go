@@ -145,13 +145,17 @@ func (r *Result) facts() [][2]string {
 		if len(rc.NotRestored) > 0 {
 			notRestored = "; the snapshot does not undo " + strings.Join(rc.NotRestored, ", ")
 		}
+		byHand := ""
+		if rc.ByHand != "" {
+			byHand = "; " + rc.ByHand
+		}
 		switch {
 		case rc.Failed != "":
 			add("Recovery", fmt.Sprintf("run %s: FAILED: %s%s", rc.RunID, rc.Failed, notRestored))
 		case len(rc.Kept) > 0:
-			add("Recovered", fmt.Sprintf("run %s (%d migrations kept as applied: %s)", rc.RunID, len(rc.Kept), strings.Join(rc.Kept, ", ")))
+			add("Recovered", fmt.Sprintf("run %s (%d migrations kept as applied: %s)%s", rc.RunID, len(rc.Kept), strings.Join(rc.Kept, ", "), byHand))
 		default:
-			add("Recovered", fmt.Sprintf("run %s (%d migrations undone by %s)%s", rc.RunID, len(rc.Undone), orDash(rc.Method), notRestored))
+			add("Recovered", fmt.Sprintf("run %s (%d migrations undone by %s)%s%s", rc.RunID, len(rc.Undone), orDash(rc.Method), notRestored, byHand))
 		}
 	}
 	add("Duration", ms(r.DurationMS))

@@ -180,6 +180,9 @@ type Recovery struct {
 	// NotRestored is RollbackResult.NotRestored of the restore of the run's snapshot, when the recovery
 	// restored it: the statements of the undone migrations whose effect stays.
 	NotRestored []string `json:"not_restored,omitempty"`
+	// ByHand says what a person did by hand to the migration the run left half applied, as they told
+	// --recover ("4_nt finished by hand (--keep-applied)", "4_nt undone by hand (--undone 4)").
+	ByHand string `json:"by_hand,omitempty"`
 	// Failed says why the recovery could not undo the run; nothing after it ran.
 	Failed string `json:"failed,omitempty"`
 	// MaintenanceOff is set when the run had left maintenance mode on and this run turned it off.

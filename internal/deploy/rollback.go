@@ -101,7 +101,7 @@ func (d *deployer) rollbackHint(rb *RollbackResult, stop error) string {
 	}
 	var ue *unrecordedError
 	if errors.As(stop, &ue) {
-		return ue.hint()
+		return ue.hint(d.hist.table("schemagate_runs"), d.o.RunID)
 	}
 	var lw *LockWaitError
 	if errors.As(stop, &lw) {
@@ -135,13 +135,15 @@ func (e *unrecordedError) Error() string {
 
 func (e *unrecordedError) Unwrap() error { return e.err }
 
-func (e *unrecordedError) hint() string {
+// hint says how to record the restore: --recover, which the next deploy (blocked until then, see
+// runUnrecorded) asks for, or the statements that do it by hand, for history and for run runID.
+func (e *unrecordedError) hint(runs, runID string) string {
 	ids := make([]string, len(e.ids))
 	for i, id := range e.ids {
 		ids[i] = fmt.Sprint(id)
 	}
-	return fmt.Sprintf("the database is back to where it was, but history is not: before the next deploy, which would take %s as applied, run UPDATE %s SET status = 'restored' WHERE id IN (%s)",
-		strings.Join(e.migs, ", "), e.table, strings.Join(ids, ", "))
+	return fmt.Sprintf("the database is back to where it was, but history is not: it still takes %s as applied, so the next deploy is blocked until deploy --recover records the restore (by hand: UPDATE %s SET status = 'restored' WHERE id IN (%s); UPDATE %s SET status = 'recovered' WHERE run_id = %s)",
+		strings.Join(e.migs, ", "), e.table, strings.Join(ids, ", "), runs, quoteLit(runID))
 }
 
 func (d *deployer) restoreRefusal() string {
@@ -170,12 +172,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		need = p.partial.ID() + " stopped half way outside a transaction"
 	}
 	for i := len(p.migs) - 1; i >= 0 && need == ""; i-- {
-		m := p.migs[i]
-		if m.Down.Empty() {
-			need = m.ID() + " has no down migration"
-		} else if loss := downLosesData(m, d.o.Set.SearchPath); loss != "" {
-			need = "the down of " + m.ID() + " would lose data: " + loss
-		}
+		need = snapshotOnly(p.migs[i], d.o.Set.SearchPath) // as restorable expects
 	}
 	if need == "" {
 		ap := d.applier()
@@ -257,6 +254,14 @@ func (d *deployer) restoreAll(ctx context.Context, p undoPlan) (ms int64, err er
 // restoreWith restores a snapshot and records the plan's migrations as restored; ms is how long the
 // restore took.
 func (d *deployer) restoreWith(ctx context.Context, restore snapshot.RestoreFunc, p undoPlan) (ms int64, err error) {
+	defer func() {
+		// History still says applied for what the restore undid: the run's record must not say it ended
+		// as history has it (see runRow.restoreUnrecorded); a recovery's is marked by recoverRuns.
+		var ue *unrecordedError
+		if errors.As(err, &ue) && d.run != nil {
+			d.run.restoreUnrecorded = true
+		}
+	}()
 	start := d.clock.Now()
 	err = d.restoreLocked(ctx, restore)
 	took := d.clock.Now().Sub(start)

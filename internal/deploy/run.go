@@ -281,6 +281,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			return err
 		}
 		ids[m.Key()] = id
+		ap.started = d.statementHook(ctx, id, m) // which statement a half-applied migration had reached
 		st, err := ap.run(ctx, m, m.Up, func(tx pgx.Tx) error {
 			return d.hist.mark(ctx, tx, id, m.ID(), StatusApplied, 0, 0, "")
 		})
@@ -453,17 +454,29 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 // recoverRuns cleans up after runs that died: it waits for their work connection to go, then rolls back
 // what they applied (downs, or their snapshot when maintenance mode has stayed on since it was taken).
 func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
+	if err := d.checkUndone(ctx, dead); err != nil {
+		return err
+	}
 	for i := len(dead) - 1; i >= 0; i-- {
 		r := dead[i]
 		d.progress("recovering run %s of %s (started %s)", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339))
 		if err := d.deadRunGone(ctx, r); err != nil {
 			return err
 		}
+		if r.Status == runUnrecorded { // it restored its snapshot: record that (see halfway.go)
+			rec, err := d.recordRestore(ctx, r)
+			if err != nil {
+				return err
+			}
+			d.res.Recovered = rec
+			continue
+		}
 		rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)
 		if err != nil {
 			return fmt.Errorf("recover run %s: %w", r.RunID, err)
 		}
 		p := undoPlan{ids: map[string]int64{}}
+		partialAt := -1
 		rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format(time.RFC3339), Holder: r.Holder, MaintenanceOff: r.MaintenanceOn}
 		for j := len(rows) - 1; j >= 0; j-- { // oldest first
 			row := rows[j]
@@ -490,22 +503,22 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			}
 			p.ids[m.Key()] = row.ID
 			if row.Status == StatusRunning {
-				p.partial = m
+				p.partial, partialAt = m, row.Statement
 			} else {
 				p.migs = append(p.migs, m)
 			}
 			rec.Undone = append(rec.Undone, m.Key())
 		}
-		if d.o.KeepApplied && len(p.migs) > 0 {
-			if p.partial != nil {
-				rec.Failed = fmt.Sprintf("%s was left part-applied outside a transaction: it cannot be kept", p.partial.ID())
-				d.res.Recovered = rec
-				return &Blocked{Reason: "recover run " + r.RunID + ": " + rec.Failed,
-					Hint: "finish or undo its statements by hand, then mark its history row, or restore the database"}
+		half := p.partial
+		if half != nil {
+			if err := d.byHand(ctx, r, &p, p.ids[half.Key()], rec); err != nil {
+				return err
 			}
-			rec.Undone = nil
+		}
+		if d.o.KeepApplied && len(p.migs) > 0 {
 			for _, m := range p.migs {
 				rec.Kept = append(rec.Kept, m.Key())
+				rec.Undone = without(rec.Undone, m.Key())
 			}
 			p.migs = nil
 		}
@@ -527,11 +540,17 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			if stop != nil {
 				rec.Failed, rec.Undone = rb.Error, nil
 				d.res.Recovered = rec
+				d.recoverUnrecorded(ctx, r, stop)
 				return fmt.Errorf("recover run %s: %w", r.RunID, stop)
 			}
 			if !rb.OK {
 				rec.Failed, rec.Undone = rb.Error, nil
 				d.res.Recovered = rec
+				if p.partial != nil {
+					rec.Failed += "; " + halfway(p.partial, partialAt)
+					d.res.Hint = halfwayHint(p.partial)
+					return fmt.Errorf("recover run %s: %s", r.RunID, rec.Failed)
+				}
 				if restore == nil && p.partial == nil {
 					return &Blocked{Reason: fmt.Sprintf("recover run %s: %s", r.RunID, rb.Error),
 						Hint: "if what it applied should stay (check the database), run again with --recover --keep-applied; otherwise restore a backup"}

@@ -142,7 +142,7 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	conn, env := p.connArgs()
 	args = append(args, conn)
 	if out, err := run(ctx, env, dumpBin, args...); err != nil {
-		return nil, nil, &Error{Op: "run pg_dump", Err: fmt.Errorf("%w: %s", err, out), Hint: dumpHint(out, wait)}
+		return nil, nil, &Error{Op: "run pg_dump", Err: fmt.Errorf("%w: %s", err, out), Hint: dumpHint(out, wait, p.user())}
 	}
 	if err := p.list(ctx, info.Location); err != nil {
 		return nil, nil, err
@@ -161,10 +161,42 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	return info, p.restoreFunc(info), nil
 }
 
-// dumpHint says what to do about pg_dump's failure, from its messages.
-func dumpHint(out string, wait time.Duration) string {
+// deniedObject matches the server's "permission denied for table app_cache" (or schema, sequence, ...).
+var deniedObject = regexp.MustCompile(`permission denied for (table|sequence|schema|view|materialized view|foreign table|large object|function|type|database) ("(?:[^"]|"")+"|[^\s"]+)`)
+
+// plainRole is a role name that needs no quotes in SQL.
+var plainRole = regexp.MustCompile(`^[a-z_][a-z0-9_$]*$`)
+
+// dumpHint says what to do about pg_dump's failure, from its error (not from the query pg_dump was
+// running: its "Query was: LOCK TABLE ..." line follows a permission error as well as a lock timeout).
+// role is the deploy role pg_dump connects as ("" when unknown).
+func dumpHint(out string, wait time.Duration, role string) string {
 	switch {
-	case strings.Contains(out, "could not obtain lock") || strings.Contains(out, "lock timeout") || strings.Contains(out, "LOCK TABLE"):
+	case strings.Contains(out, "permission denied for"):
+		if role == "" {
+			role = "the deploy role"
+		} else if !plainRole.MatchString(role) {
+			role = pgx.Identifier{role}.Sanitize()
+		}
+		what, grant := "one of the objects it dumps", ""
+		if m := deniedObject.FindStringSubmatch(out); m != nil {
+			what = m[1] + " " + m[2]
+			switch m[1] {
+			case "table", "view", "materialized view", "foreign table":
+				grant = "GRANT SELECT ON " + m[2] + " TO " + role
+			case "sequence":
+				grant = "GRANT SELECT ON SEQUENCE " + m[2] + " TO " + role
+			case "schema":
+				grant = "GRANT USAGE ON SCHEMA " + m[2] + " TO " + role
+			}
+		}
+		hint := fmt.Sprintf("%s may not read %s: pg_dump reads every table and sequence of the database, so the deploy role needs SELECT on each (USAGE on their schemas) or their ownership", role, what)
+		if grant != "" {
+			hint += "; as its owner, run " + grant
+		}
+		return hint + "; or take the snapshot with a command of your platform (snapshot.kind: command)"
+	case strings.Contains(out, "could not obtain lock") || strings.Contains(out, "lock timeout") ||
+		strings.Contains(out, "statement timeout") && strings.Contains(out, "LOCK TABLE"): // pg_dump's --lock-wait-timeout is a statement_timeout around its LOCK TABLE
 		return fmt.Sprintf("another session held a lock on a table (ACCESS EXCLUSIVE, from ALTER TABLE, VACUUM FULL, LOCK TABLE, ...) for longer than pg_dump's lock wait timeout (%s): find it in pg_locks, let it finish, then deploy again", wait)
 	case strings.Contains(out, "server version") && strings.Contains(out, "mismatch"):
 		return "pg_dump must be at least the server's major version: set snapshot.pg_bin to a newer client"
@@ -541,6 +573,15 @@ func (p *PGDump) describe(ctx context.Context, info *Info) error {
 	}
 	defer c.Close(context.WithoutCancel(ctx))
 	return c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version')`).Scan(&info.Database, &info.ServerVersion)
+}
+
+// user is the role of the database URL ("" when it names none).
+func (p *PGDump) user() string {
+	cfg, err := pgx.ParseConfig(p.URL)
+	if err != nil {
+		return ""
+	}
+	return cfg.User
 }
 
 // quotePattern makes a name a pg_dump pattern that matches it alone: in double quotes, case is kept and

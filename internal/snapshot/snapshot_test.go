@@ -534,7 +534,7 @@ func TestPGDumpSnapshotLockWait(t *testing.T) {
 	p := &PGDump{URL: url, Dir: dir, LockWaitTimeout: 50 * time.Millisecond}
 	_, _, err = p.Snapshot(ctx, "run-lock")
 	var se *Error
-	if !errors.As(err, &se) || !strings.Contains(se.Hint, "lock") || ctx.Err() != nil {
+	if !errors.As(err, &se) || !strings.Contains(se.Hint, "lock wait timeout") || ctx.Err() != nil {
 		t.Fatalf("snapshot while a table is locked: %v, want a lock wait error with a hint", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -547,12 +547,72 @@ func TestDumpHint(t *testing.T) {
 		{"disk full", "pg_dump: error: could not write to file \"dump/3390.dat.gz\": No space left on device", "full"},
 		{"read-only", "pg_dump: error: could not create directory \"x\": Read-only file system", "writable"},
 		{"lock", "pg_dump: error: query failed: ERROR:  canceling statement due to lock timeout", "lock wait timeout"},
+		{"lock wait timeout", "pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\npg_dump: detail: Query was: LOCK TABLE public.busy IN ACCESS SHARE MODE", "lock wait timeout"},
+		{"permission", "pg_dump: error: query failed: ERROR:  permission denied for table app_cache\npg_dump: detail: Query was: LOCK TABLE public.app_cache IN ACCESS SHARE MODE", "GRANT SELECT ON app_cache TO deployer"},
+		{"schema permission", "pg_dump: error: query failed: ERROR:  permission denied for schema ops", "GRANT USAGE ON SCHEMA ops TO deployer"},
 		{"version", "pg_dump: error: aborting because of server version mismatch", "major version"},
 	} {
-		if got := dumpHint(tc.out, time.Second); !strings.Contains(got, tc.want) {
+		if got := dumpHint(tc.out, time.Second, "deployer"); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: hint %q, want it to mention %q", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestPGDumpSnapshotPermissionDenied: the deploy role may not read a table another role owns. pg_dump
+// fails on its LOCK TABLE with "permission denied"; the hint used to blame a lock held by another session
+// (it matched the LOCK TABLE of pg_dump's "Query was:" line). It now says which grant is missing.
+func TestPGDumpSnapshotPermissionDenied(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var role string
+	if err := c.QueryRow(ctx, "SELECT 'sg_dumper_' || current_database()").Scan(&role); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN; GRANT ALL ON SCHEMA public TO "+pgx.Identifier{role}.Sanitize()+
+		"; CREATE TABLE app_cache (k text)")
+	t.Cleanup(func() {
+		_, _ = c.Exec(context.Background(), "DROP OWNED BY "+pgx.Identifier{role}.Sanitize()+"; DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize())
+	})
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := strings.Replace(url, "://"+cfg.User+"@", "://"+role+"@", 1)
+	if u == url {
+		t.Fatalf("cannot put role %s into %s", role, url)
+	}
+	mustExecAs(t, u, "CREATE TABLE accounts (id int PRIMARY KEY)")
+
+	dir := t.TempDir()
+	p := &PGDump{URL: u, Dir: dir}
+	_, _, err = p.Snapshot(ctx, "run-denied")
+	var se *Error
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("snapshot as a role that may not read app_cache: %v, want pg_dump's permission error", err)
+	}
+	want := "GRANT SELECT ON app_cache TO " + role
+	if strings.Contains(se.Hint, "lock") || !strings.Contains(se.Hint, want) {
+		t.Errorf("hint %q, want one that names the missing grant (%s) and no lock", se.Hint, want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %d entries behind", len(entries))
+	}
+}
+
+func mustExecAs(t *testing.T, url, sql string) {
+	t.Helper()
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	mustExec(t, c, sql)
 }
 
 // TestCommandRestoreLockTimeout: a restore command whose psql, pg_restore or other libpq client connects
@@ -718,5 +778,83 @@ func TestCommandMasksSecrets(t *testing.T) {
 	}
 	if msg := err.Error(); strings.Contains(msg, "hunter2PW") || strings.Contains(msg, "tok3n") || !strings.Contains(msg, "postgres://app:***@db/prod?token=***") {
 		t.Errorf("restore error shows a secret or lost the output: %s", msg)
+	}
+}
+
+// TestPGDumpObstaclesMatchRestore: a deploy role that is not a superuser restores a snapshot of a
+// database where other roles own objects. Obstacles, read before the snapshot, must name what makes the
+// restore fail (and nothing when it succeeds): a deploy checks it before applying migrations whose only
+// way back is the restore.
+func TestPGDumpObstaclesMatchRestore(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, setup string
+		revoke      string // run once the deploy role has created its table
+		want        string // the first obstacle, "" for none
+	}{
+		{name: "table of another role", setup: "GRANT CREATE ON SCHEMA public TO %app; SET ROLE %app; CREATE TABLE app_cache (k text); GRANT SELECT ON app_cache TO %dep; RESET ROLE",
+			want: "table app_cache"},
+		{name: "member of the owner", setup: "GRANT CREATE ON SCHEMA public TO %app; SET ROLE %app; CREATE TABLE app_cache (k text); RESET ROLE; GRANT %app TO %dep"},
+		{name: "member without its privileges", setup: "GRANT CREATE ON SCHEMA public TO %app; SET ROLE %app; CREATE TABLE app_cache (k text); GRANT SELECT ON app_cache TO %dep; RESET ROLE; GRANT %app TO %dep; ALTER ROLE %dep NOINHERIT",
+			want: "table app_cache"},
+		{name: "type and view of another role", setup: "GRANT CREATE ON SCHEMA public TO %app; SET ROLE %app; CREATE TYPE mood AS ENUM ('a'); CREATE VIEW v AS SELECT 1 AS x; GRANT SELECT ON v TO %dep; RESET ROLE",
+			want: "type mood"},
+		{name: "function of a superuser", setup: "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", want: "function f()"},
+		{name: "schema of another role", setup: "CREATE SCHEMA appschema AUTHORIZATION %app", want: "schema appschema"},
+		{name: "default privileges of another role", setup: "ALTER DEFAULT PRIVILEGES FOR ROLE %app GRANT SELECT ON TABLES TO %dep", want: "default privileges on new relations belonging to role %app"},
+		{name: "extension kept in public", setup: "CREATE EXTENSION pgcrypto", want: "extension pgcrypto"},
+		{name: "trusted extension in a restored schema", setup: "CREATE SCHEMA ext AUTHORIZATION %dep; CREATE EXTENSION pgcrypto SCHEMA ext"},
+		{name: "public owned by a superuser", setup: "ALTER SCHEMA public OWNER TO pg_database_owner"},
+		{name: "no CREATE on public", setup: "ALTER SCHEMA public OWNER TO pg_database_owner; ALTER DATABASE %db OWNER TO CURRENT_USER; GRANT CREATE ON SCHEMA public TO %dep",
+			revoke: "REVOKE CREATE ON SCHEMA public FROM %dep", want: "schema public"},
+		{name: "no CREATE on the database", setup: "ALTER DATABASE %db OWNER TO CURRENT_USER; CREATE SCHEMA ops AUTHORIZATION %dep", want: "database %name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			url := pgtest.URL(t)
+			ctx := t.Context()
+			c, err := pgx.Connect(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(context.Background())
+			var db, oid string
+			if err := c.QueryRow(ctx, "SELECT current_database(), oid::text FROM pg_database WHERE datname = current_database()").Scan(&db, &oid); err != nil {
+				t.Fatal(err)
+			}
+			dep, app := "sg_dep_"+oid, "sg_app_"+oid
+			r := strings.NewReplacer("%dep", dep, "%app", app, "%db", pgx.Identifier{db}.Sanitize(), "%name", db)
+			mustExec(t, c, r.Replace("CREATE ROLE %dep LOGIN; CREATE ROLE %app; ALTER DATABASE %db OWNER TO %dep; ALTER SCHEMA public OWNER TO %dep"))
+			t.Cleanup(func() {
+				_, _ = c.Exec(context.Background(), r.Replace("REASSIGN OWNED BY %app, %dep TO CURRENT_USER; DROP OWNED BY %app, %dep; DROP ROLE %app; DROP ROLE %dep"))
+			})
+			mustExec(t, c, r.Replace(tc.setup))
+			cfg, err := pgx.ParseConfig(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := strings.Replace(url, "://"+cfg.User+"@", "://"+dep+"@", 1)
+			mustExecAs(t, u, "CREATE TABLE accounts (id int PRIMARY KEY); INSERT INTO accounts VALUES (1)")
+			if tc.revoke != "" {
+				mustExec(t, c, r.Replace(tc.revoke))
+			}
+			p := &PGDump{URL: u, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+			role, obs, n, err := p.Obstacles(ctx, 3)
+			if err != nil || role != dep {
+				t.Fatalf("obstacles: role %q, %v; want %s", role, err, dep)
+			}
+			_, restore, err := p.Snapshot(ctx, "run-own")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustExecAs(t, u, "INSERT INTO accounts VALUES (2)")
+			rerr := restore(ctx)
+			if (rerr == nil) != (n == 0) {
+				t.Fatalf("obstacles %+v (%d), but the restore returned %v", obs, n, rerr)
+			}
+			if want := r.Replace(tc.want); want != "" && (len(obs) == 0 || obs[0].Object != want) {
+				t.Errorf("obstacles %+v, want %q first", obs, want)
+			}
+		})
 	}
 }

@@ -1,0 +1,237 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+// A run that dies inside a non-transactional migration leaves it half applied: the statements that
+// completed stay, the rest never ran, and only its snapshot (when one is safe to restore) can undo it
+// automatically. Otherwise a person finishes or undoes the migration by hand and tells --recover which
+// (--keep-applied: finished; --undone VERSION: undone), and --recover records it in history as if the
+// deploy had done it. To say what is left to do, the run records in the migration's history row which
+// statement it had started (history.started).
+
+// statementHook returns the applier's started hook for the up of migration m, whose history row is id:
+// it records each statement of a non-transactional up as it starts; nil for a transactional one, whose
+// statements commit together or not at all. A record that fails stops the records (a stale one would
+// mislead more than none) and is logged.
+func (d *deployer) statementHook(ctx context.Context, id int64, m *migrate.Migration) func(int) {
+	if !m.NoTransaction {
+		return nil
+	}
+	failed := false
+	return func(i int) {
+		if failed || d.lock == nil || d.lock.conn == nil {
+			return
+		}
+		if err := d.hist.started(ctx, d.lock.conn, id, m.ID(), i); err != nil {
+			failed = true
+			d.log.Warn("record the statement under way", "migration", m.ID(), "err", err)
+			_ = d.hist.started(ctx, d.lock.conn, id, m.ID(), -1)
+		}
+	}
+}
+
+// statementLabel names a statement for a person: its first line (shortened) and its place in the file.
+func statementLabel(s *migrate.Script, i int) string {
+	st := s.Statements[i]
+	text, _, cut := strings.Cut(strings.TrimSpace(st.SQL), "\n")
+	if len(text) > 60 {
+		text, cut = text[:60], true
+	}
+	if cut {
+		text += " …"
+	}
+	return fmt.Sprintf("%q at %s:%d", text, s.File, st.Pos.Line)
+}
+
+// halfway describes how far the non-transactional up of m got when its run died, from the statement it
+// had recorded as started (at, from 0; -1 when none was recorded).
+func halfway(m *migrate.Migration, at int) string {
+	s := m.Up
+	if s == nil || at < 0 || at >= len(s.Statements) {
+		return fmt.Sprintf("which of its statements completed was not recorded; compare the database with %s", fileOf(m))
+	}
+	var done, left []string
+	for i := range s.Statements {
+		switch {
+		case i < at:
+			done = append(done, statementLabel(s, i))
+		case i > at:
+			left = append(left, statementLabel(s, i))
+		}
+	}
+	out := fmt.Sprintf("the run died while statement %d of %d, %s, ran (it may have completed)", at+1, len(s.Statements), statementLabel(s, at))
+	if len(done) > 0 {
+		out += "; completed before it: " + strings.Join(done, ", ")
+	} else {
+		out += "; no statement before it"
+	}
+	if len(left) > 0 {
+		out += "; not started: " + strings.Join(left, ", ")
+	}
+	return out
+}
+
+// halfwayHint is the way out of a recovery that cannot undo m, which its run left half applied.
+func halfwayHint(m *migrate.Migration) string {
+	return fmt.Sprintf("finish %s by hand (run the statements it did not complete), then run the deploy again with --recover --keep-applied, which records it as applied; "+
+		"or undo what it completed by hand, then run it again with --recover --undone %s, which records it as undone and rolls back the rest of the run (with --keep-applied too: keeps the rest as applied); or restore a backup",
+		m.ID(), m.Key())
+}
+
+// undoneMatches tells whether --undone's value names migration m: its key, version or id.
+func undoneMatches(v string, m *migrate.Migration) bool {
+	return v != "" && (v == m.Key() || v == m.Version || v == m.ID())
+}
+
+// checkUndone refuses, before --recover changes anything, an --undone that names no migration one of the
+// dead runs left half applied: recording a migration as undone that was not half applied would make
+// history lie.
+func (d *deployer) checkUndone(ctx context.Context, dead []deadRun) error {
+	v := d.o.Undone
+	if v == "" {
+		return nil
+	}
+	var halves []string
+	for _, r := range dead {
+		if r.Status == runUnrecorded {
+			continue
+		}
+		rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)
+		if err != nil {
+			return fmt.Errorf("recover run %s: %w", r.RunID, err)
+		}
+		for _, row := range rows {
+			if row.Status != StatusRunning || !row.NoTransaction {
+				continue
+			}
+			m := d.o.Set.Find(row.Version)
+			if m != nil && undoneMatches(v, m) {
+				return nil
+			}
+			halves = append(halves, row.Version+" (run "+r.RunID+")")
+		}
+	}
+	left := "no unfinished run left a migration half applied"
+	if len(halves) > 0 {
+		left = "the unfinished runs left half applied: " + strings.Join(halves, ", ")
+	}
+	return &Blocked{Reason: fmt.Sprintf("--undone %s: %s; nothing was changed", v, left),
+		Hint: "--undone names the migration that a run which died left half applied, once a person has undone it by hand"}
+}
+
+// byHand applies what the person running --recover says of the migration that run r left half applied
+// (p.partial, history row id): undone by hand (--undone), it is recorded as rolled back; finished by hand
+// (--keep-applied), as applied. It is then no longer part of the plan. Without either, p is unchanged.
+func (d *deployer) byHand(ctx context.Context, r deadRun, p *undoPlan, id int64, rec *Recovery) error {
+	m := p.partial
+	if m == nil {
+		return nil
+	}
+	status, what := "", ""
+	switch {
+	case undoneMatches(d.o.Undone, m):
+		status, what = StatusRolledBack, fmt.Sprintf("%s undone by hand (--undone %s)", m.ID(), d.o.Undone)
+	case d.o.KeepApplied:
+		status, what = StatusApplied, m.ID()+" finished by hand (--keep-applied)"
+	default:
+		return nil
+	}
+	if err := d.hist.mark(ctx, d.conn, id, m.ID(), status, 0, 0, ""); err != nil {
+		return fmt.Errorf("recover run %s: %w", r.RunID, err)
+	}
+	rec.ByHand = what
+	d.note("recovered run %s: %s, as its history row %d now says", r.RunID, what, id)
+	p.partial = nil
+	if status == StatusApplied {
+		// Applied now, as the run's other migrations are: --keep-applied keeps it with them.
+		p.migs = append(p.migs, m)
+	} else if rec.Method == "" {
+		rec.Method = "hand"
+	}
+	return nil
+}
+
+// recordRestore records in history what run r, which ended after restoring its snapshot but could not
+// record the restore (runUnrecorded), undid: every migration of r that history still says applied, or
+// running outside a transaction, is restored (one still running in a transaction did not commit: failed).
+func (d *deployer) recordRestore(ctx context.Context, r deadRun) (*Recovery, error) {
+	rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("recover run %s: %w", r.RunID, err)
+	}
+	rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format("2006-01-02T15:04:05Z07:00"), Holder: r.Holder, Method: "snapshot", MaintenanceOff: r.MaintenanceOn}
+	for j := len(rows) - 1; j >= 0; j-- {
+		row := rows[j]
+		status := StatusRestored
+		switch {
+		case row.Status == StatusRunning && !row.NoTransaction:
+			status = StatusFailed
+		case row.Status != StatusApplied && row.Status != StatusRunning:
+			continue
+		}
+		if err := d.hist.mark(ctx, d.conn, row.ID, row.Version, status, 0, 0, ""); err != nil {
+			return nil, fmt.Errorf("recover run %s: %w", r.RunID, err)
+		}
+		if status == StatusRestored {
+			rec.Undone = append(rec.Undone, row.Version)
+		}
+	}
+	if err := d.hist.markRun(ctx, d.conn, r.RunID, "recovered", r.MaintenanceOn); err != nil {
+		return nil, fmt.Errorf("recover run %s: %w", r.RunID, err)
+	}
+	d.note("recovered run %s: its snapshot restore, which it could not record, is now recorded: %s restored", r.RunID, strings.Join(rec.Undone, ", "))
+	return rec, nil
+}
+
+// unrecordedBlocked is what a deploy without --recover says of run r, which restored its snapshot but
+// could not record it (runUnrecorded): history still says applied for what the restore undid.
+func (d *deployer) unrecordedBlocked(ctx context.Context, r deadRun) *Blocked {
+	b := &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) restored its snapshot but could not record it: history still records what the restore undid as applied",
+		r.RunID, r.Holder, r.Since.UTC().Format("2006-01-02T15:04:05Z07:00"))}
+	var ids, vers []string
+	if rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID); err == nil {
+		for _, row := range rows {
+			if row.Status == StatusApplied || row.Status == StatusRunning && row.NoTransaction {
+				ids, vers = append(ids, fmt.Sprint(row.ID)), append(vers, row.Version)
+			}
+		}
+	}
+	b.Hint = "run again with --recover, which records the restore in history and then deploys"
+	if len(ids) > 0 {
+		b.Reason = strings.Replace(b.Reason, "what the restore undid", strings.Join(vers, ", "), 1)
+		b.Hint += fmt.Sprintf(" (by hand: UPDATE %s SET status = 'restored' WHERE id IN (%s); UPDATE %s SET status = 'recovered' WHERE run_id = %s)",
+			d.hist.table("schemagate_history"), strings.Join(ids, ", "), d.hist.table("schemagate_runs"), quoteLit(r.RunID))
+	}
+	return b
+}
+
+// recoverUnrecorded is recoverRuns' error for a restore of run r that history could not record (stop,
+// an *unrecordedError): run r is marked runUnrecorded so that the next --recover records the restore
+// rather than trying to undo again what the restore undid.
+func (d *deployer) recoverUnrecorded(ctx context.Context, r deadRun, stop error) {
+	var ue *unrecordedError
+	if !errors.As(stop, &ue) {
+		return
+	}
+	if err := d.hist.markRun(ctx, d.conn, r.RunID, runUnrecorded, r.MaintenanceOn); err != nil {
+		d.log.Warn("record run", "run", r.RunID, "err", err)
+	}
+}
+
+// without returns list without the entries equal to k.
+func without(list []string, k string) []string {
+	out := list[:0]
+	for _, v := range list {
+		if v != k {
+			out = append(out, v)
+		}
+	}
+	return out
+}
