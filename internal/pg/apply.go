@@ -247,6 +247,15 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 	return nil
 }
 
+// joinStatement writes sql and its terminator to a query of several statements and returns how many
+// characters it wrote. The semicolon goes on a line of its own: a statement's text may end in a --
+// comment, which would take in a semicolon on its line and join the statement to the next.
+func joinStatement(b *strings.Builder, sql string) int {
+	b.WriteString(sql)
+	b.WriteString("\n;")
+	return utf8.RuneCountInString(sql) + 2
+}
+
 // joinable tells whether st can be sent in one query with its neighbours and still run as it runs alone:
 // an INSERT of literal rows (repeatedInsert), whose text has no backslash. The server parses a query's
 // statements all at once before running the first, so a statement whose reading depends on a setting an
@@ -286,9 +295,7 @@ func applyRun(ctx context.Context, conn *pgx.Conn, s *migrate.Script, from, n in
 	runes := 0
 	for i := range sts {
 		starts[i] = runes
-		b.WriteString(sts[i].SQL)
-		b.WriteString("\n;") // on a line of its own: a statement's text may end in a -- comment
-		runes += utf8.RuneCountInString(sts[i].SQL) + 2
+		runes += joinStatement(&b, sts[i].SQL)
 	}
 	start := time.Now()
 	results, err := conn.PgConn().Exec(ctx, b.String()).ReadAll()
@@ -602,9 +609,7 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 	runes := 0
 	add := func(sc, st int, sql string) {
 		places = append(places, joinedPlace{sc, st, runes})
-		b.WriteString(sql)
-		b.WriteString(";\n")
-		runes += utf8.RuneCountInString(sql) + 2
+		runes += joinStatement(&b, sql)
 	}
 	for i, s := range scripts {
 		if len(s.Statements) == 0 {

@@ -286,6 +286,19 @@ func TestScriptLeavingBlockOpen(t *testing.T) {
 			})
 		}
 	}
+	t.Run("statements ending in a comment, sent whole", func(t *testing.T) {
+		// A statement's text keeps a -- comment at its end: joined with the next, it must not take in
+		// the semicolon between them (history replay and Whole send scripts as one query).
+		sql := "CREATE TABLE hc1 (id int) -- the first\n;\nCREATE TABLE hc2 (id int);\n"
+		s := &migrate.Script{File: "3_c.up.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+		if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{Whole: true}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE tablename IN ('hc1', 'hc2')").Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%d of the 2 tables made (%v)", n, err)
+		}
+	})
 	t.Run("failure inside the script's block", func(t *testing.T) {
 		sql := "BEGIN;\nCREATE TABLE h6 (id int);\nSELECT 1/0;\nCOMMIT;\n"
 		s := &migrate.Script{File: "2_x.up.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
