@@ -79,6 +79,19 @@ func TestWindowCommand(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "Wed 2026-12-02 02:30 EST  to  Wed 2026-12-02 04:00 EST  (1h30m0s; UTC 2026-12-02 07:30)") {
 		t.Errorf("window in its own zone: exit %d\n%s%s", code, out, errs)
 	}
+
+	// With min_window_left, an open window with less left says that no migration starts in it.
+	short := filepath.Join(dir, "short.yml")
+	if err := os.WriteFile(short, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    min_window_left: 20m\n    windows:\n"+
+		"      - {cron: \"0 3 * * *\", duration: 1h}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for now, says := range map[string]bool{"2026-12-01T03:30:00Z": false, "2026-12-01T03:45:00Z": true} {
+		code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", short, "--count", "1", "--now", now)
+		if code != ExitOK || !strings.Contains(out, "open now") || strings.Contains(out, "less than min_window_left (20m0s) is left: no migration starts in it") != says {
+			t.Errorf("at %s: exit %d, want it to say no migration starts: %v\n%s%s", now, code, says, out, errs)
+		}
+	}
 }
 
 // TestDeployBinaryKilledThenRecovered builds schemagate, kills it with SIGKILL in the middle of a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,5 +219,60 @@ func TestLintDirFromConfigNamesItsPlace(t *testing.T) {
 				t.Errorf("exit %d (want %d)\nstderr: %q\nwant    %q", code, ExitUsage, errs, tt.want)
 			}
 		})
+	}
+}
+
+// TestLintFoldsRepeatedFindings: a script that repeats one statement printed one finding per statement
+// (a seed of 200,000 UPDATEs: 200,000 findings, three lines each). As check's report does, lint takes
+// findings alike into the first, saying how many more and through which line, in text, JSON and SARIF;
+// the risk and the exit code are the same.
+func TestLintFoldsRepeatedFindings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var sql strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&sql, "UPDATE t SET x = %d;\n", i)
+	}
+	f := writeSQL(t, dir, "seed.sql", sql.String())
+	code, out, errs := lintRun(t, f)
+	if code != ExitBlocked {
+		t.Fatalf("exit %d, want %d: %s", code, ExitBlocked, errs)
+	}
+	if n := strings.Count(out, "dangerous backfill-in-migration"); n != 1 {
+		t.Errorf("%d lines name backfill-in-migration, want 1:\n%s", n, out)
+	}
+	for _, want := range []string{f + ":1:1: dangerous backfill-in-migration: UPDATE of every row of t in the migration", "(and 49 more like it, through line 50)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errs, "1 finding: 1 dangerous") {
+		t.Errorf("summary %q", errs)
+	}
+	sarif := filepath.Join(dir, "out.sarif")
+	code, out, errs = lintRun(t, f, "--json", "--sarif", sarif)
+	if code != ExitBlocked {
+		t.Fatalf("--json: exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Findings []struct {
+			Rule        string `json:"rule"`
+			Line        int    `json:"line"`
+			Repeated    int    `json:"repeated"`
+			ThroughLine int    `json:"through_line"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if len(doc.Findings) != 1 || doc.Findings[0].Rule != "backfill-in-migration" || doc.Findings[0].Line != 1 || doc.Findings[0].Repeated != 49 || doc.Findings[0].ThroughLine != 50 {
+		t.Errorf("findings %+v", doc.Findings)
+	}
+	b, err := os.ReadFile(sarif)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), `"ruleId": "backfill-in-migration"`); n != 1 || !strings.Contains(string(b), "49 more like it") {
+		t.Errorf("sarif has %d backfill-in-migration results:\n%s", n, b)
 	}
 }

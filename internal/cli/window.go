@@ -81,6 +81,9 @@ func (a *App) runWindow(o *WindowOptions) error {
 		fmt.Fprintf(a.Stdout, "%s has no maintenance windows, but it is in the %s\n", o.Env, bo)
 	case open:
 		fmt.Fprintf(a.Stdout, "open now, until %s (%s left)\n", iv.End.In(loc).Format(time.RFC3339), iv.End.Sub(now).Round(time.Second))
+		if _, ok, _ := sched.Startable(now); !ok {
+			fmt.Fprintf(a.Stdout, "but less than min_window_left (%s) is left: no migration starts in it\n", sched.MinLeft())
+		}
 	case blackout:
 		fmt.Fprintf(a.Stdout, "closed now: in the %s\n", bo)
 	default:

@@ -23,6 +23,10 @@ type Environment struct {
 	OutsideWindow string `yaml:"outside_window" json:"outside_window,omitempty"`
 	// MaxWait is the longest a deploy waits for the next window (with outside_window: wait).
 	MaxWait time.Duration `yaml:"max_wait" json:"max_wait,omitempty"`
+	// MinWindowLeft is how much of the window must be left for a migration to start (0: any): a deploy
+	// that finds less does not start (it waits for, or names, the next window), and a run stops before
+	// the next migration as it does when the window closes.
+	MinWindowLeft time.Duration `yaml:"min_window_left" json:"min_window_left,omitempty"`
 	// LockWait is how long a deploy waits for another deploy of the same database (default 10m).
 	LockWait time.Duration `yaml:"lock_wait" json:"lock_wait,omitempty"`
 	// LockTimeout is PostgreSQL's lock_timeout for each migration statement (default 5s).
@@ -288,6 +292,12 @@ func (e *Environment) Problems(name string) Problems {
 		if _, err := LoadZone(w.TimeZone); err != nil {
 			bad(fmt.Sprintf("windows.%d.time_zone", i), "%v", err)
 		}
+		if w.Duration > 0 && e.MinWindowLeft >= w.Duration {
+			bad("min_window_left", "%s leaves no time to start a migration in windows.%d, which lasts %s", e.MinWindowLeft, i, w.Duration)
+		}
+	}
+	if e.MinWindowLeft < 0 {
+		bad("min_window_left", "must not be negative")
 	}
 	for i, b := range e.Blackouts {
 		from, err1 := time.Parse(time.DateOnly, b.From)

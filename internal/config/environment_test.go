@@ -134,3 +134,24 @@ func TestParseCron(t *testing.T) {
 		t.Errorf("bad cron in an environment: %v", err)
 	}
 }
+
+// TestEnvironmentMinWindowLeft: min_window_left must leave time to start in every window, and not be
+// negative; each problem names its key.
+func TestEnvironmentMinWindowLeft(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		left time.Duration
+		want string // "" for valid
+	}{
+		{0, ""},
+		{15 * time.Minute, ""},
+		{2 * time.Hour, "environments.prod.min_window_left: 2h0m0s leaves no time to start a migration in windows.1, which lasts 1h0m0s"},
+		{-time.Minute, "environments.prod.min_window_left: must not be negative"},
+	} {
+		e := &Environment{Windows: []Window{{Cron: "0 2 * * *", Duration: 3 * time.Hour}, {Cron: "0 22 * * *", Duration: time.Hour}}, MinWindowLeft: c.left}
+		err := e.Validate("prod")
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("min_window_left %s: %v; want %q", c.left, err, c.want)
+		}
+	}
+}

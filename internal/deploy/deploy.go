@@ -331,18 +331,22 @@ func (d *deployer) window(ctx context.Context) error {
 	now := d.clock.Now()
 	w := &WindowResult{}
 	d.res.Window = w
-	if iv, ok := sched.Open(now); ok {
+	iv, ok, left := sched.Startable(now)
+	if ok {
 		w.Open, w.Always = true, sched.Always()
 		if !w.Always {
 			w.Start, w.End = &iv.Start, &iv.End
 		}
 		return nil
 	}
-	next := sched.Next(now, 1)
+	next := sched.NextStartable(now, 1)
 	if len(next) > 0 {
 		w.Next = &next[0].Start
 	}
 	closed := "outside the maintenance window"
+	if _, open := sched.Open(now); open {
+		closed = tooLittleLeft(sched, left)
+	}
 	if b, in := sched.Blackout(now); in {
 		closed = "in the " + b.String()
 		w.Blackout = b.String()
@@ -388,6 +392,11 @@ func (d *deployer) window(ctx context.Context) error {
 	return nil
 }
 
+// tooLittleLeft says that the open window has less than min_window_left left, left being what is left.
+func tooLittleLeft(sched *Schedule, left time.Duration) string {
+	return fmt.Sprintf("only %s of the maintenance window is left, less than min_window_left (%s)", left.Round(time.Second), sched.MinLeft())
+}
+
 // windowStillOpen checks the window again once the deploy lock is held: the wait for another deploy may
 // have outlasted it (or run into a blackout), and changes start now.
 func (d *deployer) windowStillOpen() error {
@@ -396,7 +405,8 @@ func (d *deployer) windowStillOpen() error {
 		return nil
 	}
 	now := d.clock.Now()
-	if _, open := sched.Open(now); open {
+	_, ok, left := sched.Startable(now)
+	if ok {
 		return nil
 	}
 	waited := time.Duration(0)
@@ -408,12 +418,15 @@ func (d *deployer) windowStillOpen() error {
 	if w.End != nil {
 		closed += " at " + w.End.UTC().Format(time.RFC3339)
 	}
+	if _, open := sched.Open(now); open {
+		closed = tooLittleLeft(sched, left)
+	}
 	if bo, in := sched.Blackout(now); in {
 		closed, w.Blackout = "the "+bo.String()+" began", bo.String()
 	}
 	b := &Blocked{Reason: fmt.Sprintf("%s while this deploy waited %s for the deploy lock", closed, waited.Round(time.Second)),
 		Hint: "run it again in the next window, or break this one with --break-window --reason"}
-	if next := sched.Next(now, 1); len(next) > 0 {
+	if next := sched.NextStartable(now, 1); len(next) > 0 {
 		w.Next = &next[0].Start
 		b.Hint = fmt.Sprintf("the next window opens at %s; run it again then, or break this one with --break-window --reason",
 			next[0].Start.UTC().Format(time.RFC3339))
@@ -767,8 +780,8 @@ func (d *deployer) recordEnd(ctx context.Context) {
 		<-d.clock.After(backoff << (attempt - 1))
 	}
 	d.log.Warn("record run", "err", err)
-	d.note("the end of this run could not be recorded (%v), so the next deploy will take run %s for one that died; it did not: rather than --recover, which would undo what it did, record it by hand: UPDATE %s SET status = 'finished', outcome = %s WHERE run_id = %s",
-		err, d.o.RunID, d.hist.table("schemagate_runs"), quoteLit(d.res.Outcome), quoteLit(d.o.RunID))
+	d.note("the end of this run could not be recorded (%v), so the next deploy will take run %s for one that died; it did not: rather than --recover, which would undo what it did, record it by hand: UPDATE %s SET status = %s, finished_at = now(), outcome = %s WHERE run_id = %s",
+		err, d.o.RunID, d.hist.table("schemagate_runs"), quoteLit(d.run.endStatus()), quoteLit(d.res.Outcome), quoteLit(d.o.RunID))
 }
 
 // markFailed records the history row id of migration m as failed; when that fails (a lock wait), finish

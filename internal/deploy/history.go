@@ -422,16 +422,22 @@ func (r *runRow) set(ctx context.Context, column string, value any) error {
 
 func (r *runRow) finish(ctx context.Context, res *Result) error {
 	js, _ := json.Marshal(res)
-	status := "finished"
-	if r.restoreUnrecorded {
-		status = runUnrecorded
-	}
+	status := r.endStatus()
 	_, err := r.conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $5, finished_at = now(),
 		outcome = $2, reason = nullif($3, ''), result = $4 WHERE run_id = $1`, r.h.table("schemagate_runs")), pgx.QueryExecModeSimpleProtocol, r.id, res.Outcome, res.Reason, string(js), status)
 	if err != nil {
 		return r.h.fail(ctx, r.conn, err, "record the end of the run", "RowExclusiveLock", "schemagate_runs")
 	}
 	return nil
+}
+
+// endStatus is the status finish records: finished, or restore-unrecorded when a restore this run made
+// could not be recorded (the next deploy must not take the run as finished).
+func (r *runRow) endStatus() string {
+	if r.restoreUnrecorded {
+		return runUnrecorded
+	}
+	return "finished"
 }
 
 // markRun sets the status (and maintenance flag) of another run.

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -497,5 +498,102 @@ func TestDeployUnreadableCommitNamesTheLock(t *testing.T) {
 				t.Errorf("next deploy: statuses %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// wantSaidOnce fails unless line is one of the progress lines said, once.
+func wantSaidOnce(t *testing.T, said []string, line string) {
+	t.Helper()
+	if n := slices.Index(said, line); n < 0 || slices.Contains(said[n+1:], line) {
+		t.Errorf("progress says %q %d times; want once:\n%s", line, len(slices.DeleteFunc(slices.Clone(said), func(s string) bool { return s != line })), strings.Join(said, "\n"))
+	}
+}
+
+// TestDeployStoppedSaysWhyOnce: a SIGTERM during migration 2 printed "2_backfill stopped: received
+// SIGTERM" twice, before the clean-up and again before the rollback; it is said once, before the
+// clean-up, and the rollback follows.
+func TestDeployStoppedSaysWhyOnce(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := with(goodMigrations, map[string]string{"2_backfill.up.sql": "SELECT pg_sleep(60);\n" + goodMigrations["2_backfill.up.sql"]})
+	o := tg.options(t, folder(t, files), "run-1")
+	var mu sync.Mutex
+	var said []string
+	o.Progress = func(msg string) {
+		mu.Lock()
+		said = append(said, msg)
+		mu.Unlock()
+	}
+	bound, stop := context.WithTimeout(t.Context(), time.Minute)
+	defer stop()
+	ctx, cancel := context.WithCancelCause(bound)
+	defer cancel(nil)
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := Run(ctx, o)
+		done <- outcome{res, err}
+	}()
+	waitForSleep(t, tg.url)
+	cancel(sigterm)
+	out := <-done
+	res, err := out.res, out.err
+	if bound.Err() != nil {
+		t.Fatalf("the deploy was not stopped by the signal: err %v", err)
+	}
+	if err == nil || res.Outcome != OutcomeRolledBack {
+		t.Fatalf("err %v, outcome %s; want rolled back", err, res.Outcome)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	wantSaidOnce(t, said, "2_backfill stopped: received SIGTERM")
+}
+
+// TestDeployUnrecordedEndNoteWorks: another session locks schemagate_runs as the run ends, so its end
+// cannot be recorded. The note says how to record it by hand; run as given, that SQL must leave the
+// run as one that finished (the next deploy is not blocked by it and does not take it for dead).
+func TestDeployUnrecordedEndNoteWorks(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, goodMigrations), "run-1")
+	o.Config.LockTimeout = 200 * time.Millisecond
+	var release func()
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if msg == "maintenance mode off" && release == nil {
+			release = tg.lockTable(t, "schemagate.schemagate_runs", "ACCESS EXCLUSIVE", "runs-reader")
+		}
+	}
+	res, err := runBounded(t, o)
+	if release == nil {
+		t.Fatalf("maintenance mode never went off: %v", err)
+	}
+	release()
+	if err != nil || res.Outcome != OutcomeDeployed {
+		t.Fatalf("err %v, outcome %s; want deployed", err, res.Outcome)
+	}
+	var fix string
+	for _, n := range res.Notes {
+		if _, sql, ok := strings.Cut(n, "record it by hand: "); ok {
+			fix = sql
+		}
+	}
+	if fix == "" {
+		t.Fatalf("no note says how to record the run's end by hand: %q", res.Notes)
+	}
+	if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-1'"); got != "running" {
+		t.Fatalf("run recorded as %q although its end could not be recorded", got)
+	}
+	tg.exec(t, fix)
+	if got := tg.value(t, "SELECT status || ' ' || outcome || ' ' || (finished_at IS NOT NULL) FROM schemagate.schemagate_runs WHERE run_id = 'run-1'"); got != "finished deployed true" {
+		t.Errorf("after the note's SQL the run is recorded as %q", got)
+	}
+	res, err = runBounded(t, tg.options(t, folder(t, goodMigrations), "run-2"))
+	if err != nil || res.Outcome != OutcomeNothing {
+		t.Fatalf("next deploy: err %v, outcome %s, reason %q; want up to date", err, res.Outcome, res.Reason)
 	}
 }

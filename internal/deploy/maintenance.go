@@ -95,7 +95,7 @@ func byHand(m Maintenance) string {
 	case *SQLAction:
 		return "run on the database: " + strings.Join(strings.Fields(a.SQL), " ")
 	case *CommandAction:
-		return "run: " + a.Command
+		return "run: " + snapshot.Mask(a.Command, a.Secrets)
 	}
 	return "run the maintenance.off action (" + sw.OffAction.String() + ")"
 }
@@ -148,7 +148,7 @@ func newAction(a config.Action, dbURL string, getenv func(string) string, secret
 	case a.SQL != "":
 		return &SQLAction{URL: dbURL, SQL: a.SQL}, nil
 	case a.Webhook != nil:
-		w := &WebhookAction{Method: a.Webhook.Method, URL: a.Webhook.URL, Body: a.Webhook.Body, Header: http.Header{}}
+		w := &WebhookAction{Method: a.Webhook.Method, URL: a.Webhook.URL, Body: a.Webhook.Body, Header: http.Header{}, Secrets: secrets}
 		for name, env := range a.Webhook.Headers {
 			v := getenv(env)
 			if v == "" {
@@ -181,7 +181,9 @@ func (c *CommandAction) Run(ctx context.Context) error {
 	return nil
 }
 
-func (c *CommandAction) String() string { return "command " + tail(c.Command, 80) }
+func (c *CommandAction) String() string {
+	return "command " + tail(snapshot.Mask(c.Command, c.Secrets), 80)
+}
 
 // WebhookAction sends an HTTP request; any 2xx answer is success.
 type WebhookAction struct {
@@ -190,6 +192,9 @@ type WebhookAction struct {
 	Header http.Header
 	Body   string
 	Client *http.Client
+	// Secrets are masked in the answer an error quotes: a service may echo the request (its token
+	// header, the URL) back in an error page.
+	Secrets []string
 }
 
 // Run sends the request.
@@ -225,7 +230,7 @@ func (w *WebhookAction) Run(ctx context.Context) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, tail(string(body), 300))
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, tail(snapshot.Mask(string(body), w.Secrets), 300))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,5 +90,47 @@ func TestCommandActionMasksSecrets(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "postgres://app:***@127.0.0.1/db") {
 		t.Errorf("error lost the command's output: %v", err)
+	}
+}
+
+// TestWebhookAnswerAndCommandTextMasked: a webhook service that echoes the request in its error page
+// (the Authorization header, the URL's token) had those quoted in the deploy's error; and a command
+// that holds the database password literally showed it wherever the deploy describes the action. Both
+// are written as ***.
+func TestWebhookAnswerAndCommandTextMasked(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprintf(w, "upstream refused %s with Authorization: %s", r.URL.RequestURI(), r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	cfg := config.Maintenance{
+		On:  config.Action{Webhook: &config.Webhook{URL: srv.URL + "/on?token=QTOK", Headers: map[string]string{"Authorization": "OPS_TOKEN"}}},
+		Off: config.Action{Command: `PGPASSWORD=hunter2PW psql -h db -c "UPDATE flags SET maintenance = false"`},
+	}
+	getenv := func(k string) string {
+		if k == "OPS_TOKEN" {
+			return "Bearer hdrSECRET"
+		}
+		return ""
+	}
+	m, err := NewMaintenance(cfg, "postgres://app:hunter2PW@127.0.0.1/db", getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onErr := m.On(context.Background())
+	if onErr == nil || !strings.Contains(onErr.Error(), "HTTP 502: upstream refused /on?token=") {
+		t.Fatalf("on: %v; want the service's answer quoted", onErr)
+	}
+	sw := m.(*Switch)
+	for name, out := range map[string]string{"webhook error": onErr.Error(), "by hand": byHand(m), "off action": sw.OffAction.String()} {
+		for _, secret := range []string{"hunter2PW", "QTOK", "hdrSECRET"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s shows %s: %s", name, secret, out)
+			}
+		}
+	}
+	if got := byHand(m); !strings.Contains(got, "PGPASSWORD=*** psql") {
+		t.Errorf("by hand %q does not say what to run", got)
 	}
 }

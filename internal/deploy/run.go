@@ -305,11 +305,13 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			if m.NoTransaction && st.executed > 0 {
 				partial = m
 			}
+			told := false // the reason was printed as progress
 			if ctx.Err() != nil {
 				// Stopped (a cancelled CI job) during the migration: the rollback is part of the clean-up
 				// the signal starts, so it runs on a context the signal does not cancel.
 				why = fmt.Sprintf("%s stopped: %v", m.ID(), context.Cause(ctx))
-				d.progress("%s", why)
+				d.progress("%s", why) // now: the clean-up may wait for the cancelled session
+				told = true
 				oldPID := uint32(0)
 				if d.conn != nil && d.conn.PgConn() != nil {
 					oldPID = d.conn.PgConn().PID()
@@ -342,7 +344,9 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			if mr.Status == StatusFailed {
 				d.markFailed(ctx, id, m, st, err.Error())
 			}
-			d.progress("%s", why)
+			if !told {
+				d.progress("%s", why)
+			}
 			return d.rollback(ctx, undoPlan{migs: applied, ids: ids, partial: partial}, why)
 		}
 		_ = d.hist.mark(ctx, d.conn, id, m.ID(), StatusApplied, st.duration, st.attempts, "")
@@ -396,19 +400,23 @@ func (d *deployer) cleanup(ctx context.Context) (context.Context, error) {
 }
 
 // windowClosed tells whether the maintenance window this run started in has closed (or a blackout began),
-// and says which.
+// or has less than min_window_left left, so that no further migration may start; and says which.
 func (d *deployer) windowClosed() (string, bool) {
 	w, sched := d.res.Window, d.sched
 	if w == nil || sched == nil || !w.Open || w.Broken {
 		return "", false
 	}
 	now := d.clock.Now()
-	if _, open := sched.Open(now); open {
+	_, ok, left := sched.Startable(now)
+	if ok {
 		return "", false
 	}
 	closed := "the maintenance window closed"
 	if w.End != nil {
 		closed += " at " + w.End.UTC().Format(time.RFC3339)
+	}
+	if _, open := sched.Open(now); open {
+		closed = tooLittleLeft(sched, left)
 	}
 	if bo, in := sched.Blackout(now); in {
 		closed = "the " + bo.String() + " began"

@@ -246,3 +246,79 @@ func TestDeployFailureInsideTheScriptsOwnBlock(t *testing.T) {
 		t.Errorf("the database differs after the rollback:\n%s\nwant\n%s", after, before)
 	}
 }
+
+// TestDeployMinWindowLeft: min_window_left keeps migrations from starting in the last minutes of a
+// window. A deploy that finds less left does not start (blocked, or waiting for the next window), and
+// a run stops before the next migration when a lock wait took it into them, as when the window closes.
+func TestDeployMinWindowLeft(t *testing.T) {
+	t.Parallel()
+	window := []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
+	t.Run("too little left to start", func(t *testing.T) {
+		t.Parallel()
+		tg := newTarget(t)
+		o := tg.options(t, folder(t, goodMigrations), "run-short")
+		o.Config.Windows, o.Config.MinWindowLeft = window, 15*time.Minute
+		o.Clock = &fakeClock{now: time.Date(2026, 5, 5, 3, 50, 0, 0, time.UTC)}
+		res, err := Run(t.Context(), o)
+		var b *Blocked
+		if !errors.As(err, &b) || res.Outcome != OutcomeBlocked {
+			t.Fatalf("err %v, outcome %s; want blocked", err, res.Outcome)
+		}
+		for _, want := range []string{"only 10m0s of the maintenance window is left, less than min_window_left (15m0s)", "the next window opens at 2026-05-06T03:00:00Z"} {
+			if !strings.Contains(b.Reason, want) {
+				t.Errorf("reason %q does not say %q", b.Reason, want)
+			}
+		}
+		if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'customers'"); got != "0" {
+			t.Error("the blocked deploy changed the database")
+		}
+	})
+	t.Run("waits for the next window", func(t *testing.T) {
+		t.Parallel()
+		tg := newTarget(t)
+		o := tg.options(t, folder(t, goodMigrations), "run-wait")
+		o.Config.Windows, o.Config.MinWindowLeft = window, 15*time.Minute
+		o.Config.OutsideWindow, o.Config.MaxWait = "wait", 24*time.Hour
+		o.Clock = &fakeClock{now: time.Date(2026, 5, 5, 3, 50, 0, 0, time.UTC)}
+		res, err := Run(t.Context(), o)
+		if err != nil || res.Outcome != OutcomeDeployed {
+			t.Fatalf("err %v, outcome %s; want deployed in the next window", err, res.Outcome)
+		}
+		if got, want := time.Duration(res.Window.WaitedMS)*time.Millisecond, 23*time.Hour+10*time.Minute; got != want {
+			t.Errorf("waited %s, want %s (until the next window)", got, want)
+		}
+	})
+	t.Run("stops before the next migration", func(t *testing.T) {
+		t.Parallel()
+		tg := newTarget(t)
+		files := with(goodMigrations, map[string]string{
+			"5_later.up.sql":   "CREATE TABLE later (id int);",
+			"5_later.down.sql": "DROP TABLE later;",
+		})
+		o := tg.options(t, folder(t, files), "run-left")
+		o.Config.Windows, o.Config.MinWindowLeft = window, 45*time.Minute
+		o.Clock = &fakeClock{now: time.Date(2026, 5, 5, 3, 5, 0, 0, time.UTC)}
+		o.Config.LockTimeout = 100 * time.Millisecond
+		o.Config.RetryBackoff = 20 * time.Minute // the fake clock moves to 03:25 during the backoff: 35 minutes left
+		release := tg.holdLock(t, "orders")
+		progress := o.Progress
+		o.Progress = func(msg string) {
+			progress(msg)
+			if strings.Contains(msg, "lock timeout") {
+				release()
+			}
+		}
+		res, err := Run(t.Context(), o)
+		var b *Blocked
+		if err == nil || errors.As(err, &b) || res.Outcome != OutcomePartial ||
+			!strings.Contains(res.Reason, "only 35m0s of the maintenance window is left, less than min_window_left (45m0s)") || !strings.Contains(res.Reason, "not started: 5_later") {
+			t.Fatalf("err %v, outcome %s, reason %q; want partial, stopped before migration 5", err, res.Outcome, res.Reason)
+		}
+		if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied 5:not-run"; got != want {
+			t.Errorf("statuses %q, want %q", got, want)
+		}
+		if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'later'"); got != "0" {
+			t.Error("migration 5 started with less than min_window_left left")
+		}
+	})
+}

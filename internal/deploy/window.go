@@ -42,6 +42,8 @@ func (i Interval) Contains(t time.Time) bool { return !t.Before(i.Start) && t.Be
 type Schedule struct {
 	windows   []window
 	blackouts []Blackout
+	// minLeft is how much of a window must be left for a migration to start in it (min_window_left).
+	minLeft time.Duration
 }
 
 // Blackout is a date range in which no window opens, with the reason the configuration gives.
@@ -76,7 +78,7 @@ func NewSchedule(env *config.Environment) (*Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Schedule{}
+	s := &Schedule{minLeft: max(env.MinWindowLeft, 0)}
 	for i, w := range env.Windows {
 		src := strings.TrimSpace(w.Cron)
 		spec, err := config.ParseCron(src)
@@ -133,6 +135,42 @@ func (s *Schedule) Open(t time.Time) (Interval, bool) {
 		}
 	}
 	return Interval{}, false
+}
+
+// MinLeft is how much of a window must be left for a migration to start in it (0: any).
+func (s *Schedule) MinLeft() time.Duration { return s.minLeft }
+
+// Startable returns the window open at t, and whether a migration may start in it now: whether at least
+// MinLeft of it is left (without windows, until the next blackout). left is what is left of it.
+func (s *Schedule) Startable(t time.Time) (iv Interval, ok bool, left time.Duration) {
+	iv, open := s.Open(t)
+	if !open || s.minLeft <= 0 {
+		return iv, open, 0
+	}
+	end := iv.End
+	if s.Always() {
+		end = t.Add(searchDays * 24 * time.Hour)
+		if p := s.between(t, 1); len(p) > 0 {
+			end = p[0].End
+		}
+	}
+	left = end.Sub(t)
+	return iv, left >= s.minLeft, left
+}
+
+// NextStartable is Next without the windows, or the rest of the open one, shorter than MinLeft: the
+// windows a deploy can start in.
+func (s *Schedule) NextStartable(t time.Time, n int) []Interval {
+	if s.minLeft <= 0 {
+		return s.Next(t, n)
+	}
+	var out []Interval
+	for _, iv := range s.Next(t, n+16) {
+		if iv.End.Sub(maxTime(iv.Start, t)) >= s.minLeft && len(out) < n {
+			out = append(out, iv)
+		}
+	}
+	return out
 }
 
 // Next returns up to n windows that are open at t or open after it, in order. Blackouts cut windows short

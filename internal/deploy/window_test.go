@@ -249,3 +249,59 @@ func TestScheduleOverlappingOccurrences(t *testing.T) {
 		t.Fatalf("a window that never closes ends %v, %.0f days ahead; want the search horizon, %d days", open.End, days, searchDays)
 	}
 }
+
+// TestScheduleMinWindowLeft: with min_window_left, a window may be open and still too short to start a
+// migration in; the windows a deploy can start in skip it (and, without windows, the time before a
+// blackout counts as the window).
+func TestScheduleMinWindowLeft(t *testing.T) {
+	t.Parallel()
+	at := func(s string) time.Time {
+		tm, err := time.Parse("2006-01-02 15:04", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	s, err := NewSchedule(&config.Environment{Windows: []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}, MinWindowLeft: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		now       string
+		startable bool
+		left      time.Duration
+		next      string
+	}{
+		{"2026-05-05 03:00", true, time.Hour, "2026-05-05 03:00"},
+		{"2026-05-05 03:45", true, 15 * time.Minute, "2026-05-05 03:00"},
+		{"2026-05-05 03:46", false, 14 * time.Minute, "2026-05-06 03:00"},
+		{"2026-05-05 04:00", false, 0, "2026-05-06 03:00"},
+	}
+	for _, tc := range tests {
+		_, ok, left := s.Startable(at(tc.now))
+		if ok != tc.startable || left != tc.left {
+			t.Errorf("%s: startable %v with %s left, want %v with %s", tc.now, ok, left, tc.startable, tc.left)
+		}
+		if next := s.NextStartable(at(tc.now), 1); len(next) != 1 || !next[0].Start.Equal(at(tc.next)) {
+			t.Errorf("%s: next startable %v, want the one at %s", tc.now, next, tc.next)
+		}
+	}
+	if got := s.Next(at("2026-05-05 03:50"), 1); len(got) != 1 || !got[0].Start.Equal(at("2026-05-05 03:00")) {
+		t.Errorf("Next %v: the open window is still listed by Next", got)
+	}
+
+	// Without windows, a blackout ends the time a deploy has.
+	s, err = NewSchedule(&config.Environment{Blackouts: []config.Blackout{{From: "2026-05-06", To: "2026-05-06"}}, MinWindowLeft: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, left := s.Startable(at("2026-05-05 23:30")); ok || left != 30*time.Minute {
+		t.Errorf("30 minutes before a blackout: startable %v with %s left", ok, left)
+	}
+	if _, ok, _ := s.Startable(at("2026-05-05 12:00")); !ok {
+		t.Error("12 hours before a blackout: not startable")
+	}
+	if next := s.NextStartable(at("2026-05-05 23:30"), 1); len(next) != 1 || !next[0].Start.Equal(at("2026-05-07 00:00")) {
+		t.Errorf("next startable %v, want the end of the blackout", next)
+	}
+}
