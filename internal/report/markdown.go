@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/lint"
@@ -602,7 +603,13 @@ func mdER(r *Report) string {
 					e := get(c.Table)
 					if c.Kind == "column" {
 						name := c.Name[strings.LastIndex(c.Name, ".")+1:]
-						e.cols = append(e.cols, MermaidID(columnType(c.Definition))+" "+MermaidID(name)+` "`+state+`"`)
+						typ, note := columnType(c.Definition), state
+						for _, p := range c.Properties {
+							if p.Property == "type" { // a changed column shows its new type, and the old one
+								typ, note = p.New, state+" from "+mermaidText(p.Old)
+							}
+						}
+						e.cols = append(e.cols, MermaidID(typ)+" "+MermaidID(name)+` "`+note+`"`)
 					}
 					if c.Kind == "constraint" && state == "added" {
 						if mm := fkRef.FindStringSubmatch(c.Definition); mm != nil {
@@ -644,6 +651,17 @@ func mdER(r *Report) string {
 		b.WriteString(rel + "\n")
 	}
 	return details("Tables changed (ER diagram)", Fence(b.String(), "mermaid"))
+}
+
+// mermaidText keeps what may stand in an ER diagram's attribute comment of what s says (a type name such
+// as numeric(10,2) or character varying(20)): letters, digits, spaces and ( ) , . _; the rest is _.
+func mermaidText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || strings.ContainsRune(" (),._", r) {
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 func mdNotes(r *Report) string {

@@ -344,7 +344,7 @@ func TestHostileContentIsInert(t *testing.T) {
 	checkMermaid(t, md)
 }
 
-var mermaidLine = regexp.MustCompile(`^(erDiagram|    [A-Za-z0-9_]+ \{|        [A-Za-z0-9_]+ [A-Za-z0-9_]+ "(added|changed|removed)"|    \}|    [A-Za-z0-9_]+ \}o--\|\| [A-Za-z0-9_]+ : [A-Za-z0-9_]+)$`)
+var mermaidLine = regexp.MustCompile(`^(erDiagram|    [A-Za-z0-9_]+ \{|        [A-Za-z0-9_]+ [A-Za-z0-9_]+ "(added|changed|removed)( from [A-Za-z0-9_ (),.]+)?"|    \}|    [A-Za-z0-9_]+ \}o--\|\| [A-Za-z0-9_]+ : [A-Za-z0-9_]+)$`)
 
 // checkMermaid checks every line of the ER diagram against the small grammar schemagate writes.
 func checkMermaid(t *testing.T, md string) {
@@ -456,6 +456,25 @@ func TestERDiagramColumnsOfNewTables(t *testing.T) {
 		SchemaDiff: &schema.Diff{Added: []schema.Change{{Kind: "table", Name: "public.users", Definition: def}}}}}}
 	md := Markdown(r, MarkdownOptions{})
 	for _, line := range []string{`        bigint id "added"`, `        numeric_10_2_ odd__name "added"`, `        text note "added"`} {
+		if !strings.Contains(md, line+"\n") {
+			t.Errorf("ER diagram lacks %q:\n%s", line, md)
+		}
+	}
+	checkMermaid(t, md)
+}
+
+// TestERDiagramChangedColumnType: a column whose type changed was drawn as `column v "changed"`, its type
+// lost; it shows its new type and says which it had, in text the diagram's grammar takes (quotes in a
+// type name too).
+func TestERDiagramChangedColumnType(t *testing.T) {
+	r := &Report{Migrations: []Migration{{Version: "2", Name: "widen", New: true, Status: StatusApplied,
+		SchemaDiff: &schema.Diff{Changed: []schema.Change{
+			{Kind: "column", Name: "public.t.v", Table: "public.t", Properties: []schema.PropertyChange{{Property: "type", Old: "character varying(20)", New: "text"}}},
+			{Kind: "column", Name: "public.t.k", Table: "public.t", Properties: []schema.PropertyChange{{Property: "type", Old: `"MyEnum"`, New: "integer"}, {Property: "not null", Old: "false", New: "true"}}},
+			{Kind: "column", Name: "public.t.n", Table: "public.t", Properties: []schema.PropertyChange{{Property: "not null", Old: "false", New: "true"}}},
+		}}}}}
+	md := Markdown(r, MarkdownOptions{})
+	for _, line := range []string{`        text v "changed from character varying(20)"`, `        integer k "changed from _MyEnum_"`, `        column n "changed"`} {
 		if !strings.Contains(md, line+"\n") {
 			t.Errorf("ER diagram lacks %q:\n%s", line, md)
 		}
