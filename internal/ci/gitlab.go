@@ -17,7 +17,7 @@ const (
 // (gitlabhq doc/ci/variables/predefined_variables.md). The CI_MERGE_REQUEST_* fields are set only in
 // merge request pipelines, and describe the merge request as it was when the pipeline was created.
 type GitLabEnv struct {
-	// APIURL is CI_API_V4_URL, e.g. https://gitlab.com/api/v4.
+	// APIURL is CI_API_V4_URL, e.g. https://gitlab.com/api/v4; when it is empty, CI_SERVER_URL + /api/v4.
 	APIURL string
 	// ServerURL is CI_SERVER_URL, e.g. https://gitlab.com.
 	ServerURL string
@@ -109,6 +109,11 @@ func DetectGitLab(getenv func(string) string) (env *GitLabEnv, ok bool) {
 		JobToken:        get("CI_JOB_TOKEN"),
 		rawIID:          get("CI_MERGE_REQUEST_IID"),
 	}
+	if e.APIURL == "" && e.ServerURL != "" {
+		// GitLab sets both; a runner or a job that lost CI_API_V4_URL must still talk to its own instance,
+		// never send the token to another (such as a client's gitlab.com default).
+		e.APIURL = strings.TrimRight(e.ServerURL, "/") + "/api/v4"
+	}
 	if n, err := strconv.Atoi(e.rawIID); err == nil && n > 0 {
 		e.MergeRequestIID = n
 	}
@@ -174,12 +179,21 @@ func (e *GitLabEnv) Project() string {
 	return e.ProjectID
 }
 
+// BadIID returns an error naming CI_MERGE_REQUEST_IID when it is set but is no merge request number;
+// nil when it is one or is empty.
+func (e *GitLabEnv) BadIID() error {
+	if e.rawIID != "" && e.MergeRequestIID == 0 {
+		return fmt.Errorf("CI_MERGE_REQUEST_IID=%q is not a merge request number", e.rawIID)
+	}
+	return nil
+}
+
 // Validate reports every variable a job needs and lacks, naming each; forMergeRequest asks for the
 // merge request variables too, and write for a token that can write notes.
 func (e *GitLabEnv) Validate(forMergeRequest, write bool) error {
 	var errs []error
 	if e.APIURL == "" {
-		errs = append(errs, errors.New("CI_API_V4_URL is empty (GitLab 11.7 or later sets it)"))
+		errs = append(errs, errors.New("CI_API_V4_URL and CI_SERVER_URL are empty (GitLab 11.7 or later sets them); pass --api-url"))
 	}
 	if e.Project() == "" {
 		errs = append(errs, errors.New("CI_PROJECT_ID and CI_PROJECT_PATH are empty"))
@@ -188,8 +202,8 @@ func (e *GitLabEnv) Validate(forMergeRequest, write bool) error {
 		if raw := e.rawIID; raw == "" {
 			errs = append(errs, fmt.Errorf("CI_MERGE_REQUEST_IID is empty: run the job in a merge request pipeline "+
 				"(rules: - if: $CI_PIPELINE_SOURCE == %q), not a branch pipeline", GitLabMergeRequestEvent))
-		} else if e.MergeRequestIID == 0 {
-			errs = append(errs, fmt.Errorf("CI_MERGE_REQUEST_IID=%q is not a merge request number", raw))
+		} else if err := e.BadIID(); err != nil {
+			errs = append(errs, err)
 		}
 		if e.DiffBaseSHA == "" {
 			errs = append(errs, errors.New("CI_MERGE_REQUEST_DIFF_BASE_SHA is empty: the rehearsal has no base to replay"))

@@ -276,6 +276,25 @@ func componentProblems(c *glComponent) []string {
 		if !slices.Contains(conds, `$CI_PIPELINE_SOURCE == "merge_request_event"`) {
 			add("%s: rules %q do not run on merge_request_event", c.file, conds)
 		}
+		// A merge request that touches no migration needs no check note and no gate: both run on the
+		// same changes input (an array, interpolated whole).
+		for _, r := range rules.Content {
+			if n := yamlKey(r, "if"); n == nil || n.Value != `$CI_PIPELINE_SOURCE == "merge_request_event"` {
+				continue
+			}
+			if p := yamlKey(yamlKey(r, "changes"), "paths"); p == nil || p.Value != "$[[ inputs.changes ]]" {
+				add("%s: the merge_request_event rule has no changes: paths: $[[ inputs.changes ]]", c.file)
+			}
+		}
+		if in := c.inputs["changes"]; in == nil || yamlKey(in, "type") == nil || yamlKey(in, "type").Value != "array" {
+			add("%s: no array input changes", c.file)
+		}
+		if c.file == "gate.yml" {
+			needs := yamlKey(job, "needs")
+			if needs == nil || len(needs.Content) == 0 || yamlKey(needs.Content[0], "optional") == nil || yamlKey(needs.Content[0], "optional").Value != "true" {
+				add("%s: the gate must need the check optionally (the check may not run)", c.file)
+			}
+		}
 	case "deploy.yml":
 		if len(conds) == 0 || !strings.Contains(conds[0], "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH") {
 			add("%s: rules %q do not limit the job to the default branch", c.file, conds)

@@ -169,7 +169,7 @@ func TestDetectGitLab(t *testing.T) {
 		{
 			name: "missing API URL and project",
 			edit: func(m map[string]string) {
-				for _, k := range []string{"CI_API_V4_URL", "CI_PROJECT_ID", "CI_PROJECT_PATH", "CI_MERGE_REQUEST_PROJECT_ID", "CI_MERGE_REQUEST_PROJECT_PATH"} {
+				for _, k := range []string{"CI_API_V4_URL", "CI_SERVER_URL", "CI_PROJECT_ID", "CI_PROJECT_PATH", "CI_MERGE_REQUEST_PROJECT_ID", "CI_MERGE_REQUEST_PROJECT_PATH"} {
 					delete(m, k)
 				}
 			},
@@ -178,6 +178,23 @@ func TestDetectGitLab(t *testing.T) {
 				err := e.Validate(false, false)
 				if err == nil || !strings.Contains(err.Error(), "CI_API_V4_URL") || !strings.Contains(err.Error(), "CI_PROJECT_ID") {
 					t.Errorf("Validate: %v, want both problems", err)
+				}
+			},
+		},
+		{
+			// A self-managed instance whose job lacks CI_API_V4_URL: its own API, never gitlab.com's.
+			name: "API URL from the server URL",
+			edit: func(m map[string]string) {
+				delete(m, "CI_API_V4_URL")
+				m["CI_SERVER_URL"] = "https://gitlab.example.com/"
+			},
+			detect: true,
+			check: func(t *testing.T, e *GitLabEnv) {
+				if e.APIURL != "https://gitlab.example.com/api/v4" {
+					t.Errorf("APIURL = %q, want https://gitlab.example.com/api/v4", e.APIURL)
+				}
+				if err := e.Validate(true, true); err != nil {
+					t.Errorf("Validate: %v", err)
 				}
 			},
 		},

@@ -115,6 +115,21 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 	if err != nil {
 		return usageErr(err)
 	}
+	if env.EventName == "pull_request_target" {
+		// The check executes the pull request's SQL; pull_request_target hands it a write token and the
+		// repository's secrets even for forks (a "pwn request").
+		allow, err := env.BoolInput("allow-pull-request-target", false)
+		if err != nil {
+			return usageErr(err)
+		}
+		if !allow {
+			return usageErr(errors.New("refusing to run on pull_request_target: the check executes the pull request's SQL, " +
+				"and pull_request_target gives it a write token and the repository's secrets even for fork pull requests. " +
+				"Run it on pull_request and post comments from a workflow_run workflow (docs/github-action.md); " +
+				"set the input allow-pull-request-target: true only if no untrusted pull request can reach this workflow"))
+		}
+		acts.Warning("schemagate: running on pull_request_target (allow-pull-request-target: true): the pull request's SQL runs with a write token and the repository's secrets.")
+	}
 	// The workspace belongs to the runner's user, the container runs as root: let git trust it.
 	for _, kv := range env.GitConfigEnv() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -125,7 +140,7 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 
 	var pr *ci.GitHubPullRequestEvent
 	switch env.EventName {
-	case ci.GitHubPullRequest, "pull_request_review", "push":
+	case ci.GitHubPullRequest, "pull_request_review", "pull_request_target", "push":
 		ev, err := ci.ReadGitHubEvent(env.EventName, env.EventPath)
 		if err != nil {
 			return usageErr(err)
@@ -138,6 +153,9 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 				return usageErr(err)
 			}
 		}
+	}
+	if pr != nil {
+		o.head = pr.HeadSHA // the report is for the pull request's head, not the merge commit checked out
 	}
 	if pr != nil && o.Base == "" {
 		o.Base = pr.BaseSHA

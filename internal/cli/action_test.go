@@ -388,7 +388,7 @@ func actionYAMLDefaults(t *testing.T) map[string]string {
 func TestActionDefaultsLeaveTheConfigFile(t *testing.T) {
 	defaults := actionYAMLDefaults(t)
 	// Inputs without a schemagate.yml counterpart may have a default of their own.
-	own := map[string]bool{"report-json": true, "github-token": true, "comment": true, "bot-login": true}
+	own := map[string]bool{"report-json": true, "github-token": true, "comment": true, "bot-login": true, "allow-pull-request-target": true}
 	for name, def := range defaults {
 		if !own[name] && def != "" {
 			t.Errorf("action.yml: input %s defaults to %q: it would override schemagate.yml; default \"\"", name, def)
@@ -474,5 +474,29 @@ func TestActionCheckoutInAFolder(t *testing.T) {
 	}
 	if n := readOutputs(t, r.outputs)["new-migrations"]; n != "1" {
 		t.Errorf("%s new migrations, want 1 (the base's is history)\n%s", n, out)
+	}
+}
+
+// TestActionRefusesPullRequestTarget: the check executes the pull request's SQL, which
+// pull_request_target would run with a write token and the secrets: refused (exit 2, an error
+// annotation) before anything runs, unless the workflow opts in.
+func TestActionRefusesPullRequestTarget(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "none")
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target", "INPUT_DIR": dir}
+	code, out, errOut := run(t, env, "action")
+	if code != ExitUsage || !strings.Contains(out+errOut, "::error::schemagate: refusing to run on pull_request_target") ||
+		strings.Contains(out+errOut, "migration folder") {
+		t.Errorf("exit %d, want %d and an error before the check\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	env["INPUT_ALLOW-PULL-REQUEST-TARGET"] = "maybe"
+	if code, out, errOut := run(t, env, "action"); code != ExitUsage || !strings.Contains(out+errOut, "allow-pull-request-target") {
+		t.Errorf("bad opt-in: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Opted in: a warning, then the check runs on the pull request (here it stops fetching its base).
+	env["INPUT_ALLOW-PULL-REQUEST-TARGET"] = "true"
+	env["GITHUB_EVENT_PATH"] = filepath.Join("testdata", "github", "pull_request.opened.with-organization.payload.json")
+	code, out, errOut = run(t, env, "action")
+	if !strings.Contains(out+errOut, "::warning::schemagate: running on pull_request_target") || !strings.Contains(out+errOut, "fetch base commit "+evBase) {
+		t.Errorf("opted in: exit %d, want a warning and the check\n%s\n%s", code, out, errOut)
 	}
 }

@@ -63,6 +63,8 @@ type CheckOptions struct {
 	policy basePolicy
 	// failOnFrom says where FailOn comes from, for the messages: "--fail-on", or the configuration.
 	failOnFrom string
+	// head is the commit the report is for (the action's pull request head), recorded in the report.
+	head string
 }
 
 func (a *App) newCheckCmd() *cobra.Command {
@@ -176,18 +178,18 @@ func inConfigFolder(file, p string) string {
 // so that it compares with the base's dir setting, which the base's file writes the same way; the dir
 // that holds (the change's or the base's) is resolved against the folder again. A dir that
 // SCHEMAGATE_DIR sets is the same in both and relative to the working directory: it is left alone.
-func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool) (basePolicy, error) {
+func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool, enforce enforcer) (basePolicy, error) {
 	folder := filepath.Dir(file)
 	if folder == "." || a.Getenv("SCHEMAGATE_DIR") != "" || cfg.Dir == "" || filepath.IsAbs(cfg.Dir) {
-		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag)
+		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
 	}
 	resolved := cfg.Dir
 	rel, err := filepath.Rel(folder, cfg.Dir)
 	if err != nil {
-		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag)
+		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
 	}
 	cfg.Dir = rel
-	p, err := a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag)
+	p, err := a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
 	if cfg.Dir == rel {
 		cfg.Dir = resolved
 	} else {
@@ -203,12 +205,16 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 	if err != nil {
 		return nil, err
 	}
+	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.BadIID() != nil {
+		// Taken for no merge request, the check would replay no history and call every migration new.
+		return nil, usageErr(gl.BadIID())
+	}
 	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.IsMergeRequest() && gl.BaseSHA() != "" {
 		// In a merge request pipeline the history is what the target branch had at the diff base, or, in
 		// a merged results or merge train pipeline, what it has now.
 		o.Base = gl.BaseSHA()
 	}
-	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, o.Dir != ""); err != nil {
+	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, o.Dir != "", nil); err != nil {
 		return nil, err
 	}
 	// What fail_on is called in the messages: the flag, or the file it came from.
@@ -393,7 +399,12 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		for j := range m.Trace {
 			m.Trace[j].File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Trace[j].File))
 		}
+		if m.New {
+			// What the gate compares with the pull request's changed files.
+			m.FileBlob, m.DownFileBlob = fileBlob(m.File), fileBlob(m.DownFile)
+		}
 	}
+	rep.Head = o.head
 	if o.FailOn != "" && o.FailOn != "never" {
 		rep.FailOn = o.FailOn
 		if limit, err := lint.ParseRisk(o.FailOn); err == nil && len(rep.New()) > 0 && rep.Risk >= limit {
@@ -576,7 +587,21 @@ func (a *App) writeSARIF(ctx context.Context, path string, findings []lint.Findi
 
 // writeFileWhole writes a report whole or not at all: into a new file beside path, renamed over it once
 // complete. A full disk leaves no truncated JSON (or empty Markdown) for a later step to publish.
+//
+// A path that is not a regular file (/dev/null, /dev/stdout, a named pipe) is written in place: renaming
+// over it would replace the device with a file (as root, /dev/null for the whole machine).
 func writeFileWhole(path string, data []byte) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err

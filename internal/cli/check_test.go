@@ -789,3 +789,45 @@ func TestCheckQuietNotesOnce(t *testing.T) {
 		t.Errorf("-q with a missing setup file: exit %d, want %d with the note on stderr\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, out, errOut)
 	}
 }
+
+// TestCheckBaseCountsWhatItReplays: against --base, the counts check prints add up to what it runs: the
+// history counts the base's text of an edited or deleted migration, which it replays, and says so.
+func TestCheckBaseCountsWhatItReplays(t *testing.T) {
+	requirePG(t)
+	tests := []struct {
+		name   string
+		change func(t *testing.T, mig string)
+		counts string
+	}{
+		{"deleted", func(t *testing.T, mig string) {
+			for _, f := range []string{"0003_add_order_note.up.sql", "0003_add_order_note.down.sql"} {
+				if err := os.Remove(filepath.Join(mig, f)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, "3 migrations, and 1 deleted since the base: 3 history to replay (2 unchanged, 1 deleted, as the base has it), 1 new to rehearse; the change: 1 added, 0 edited, 1 deleted"},
+		{"edited", func(t *testing.T, mig string) {
+			f := filepath.Join(mig, "0002_create_orders.up.sql")
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, f, append(b, "-- edited after the base\n"...))
+		}, "4 migrations: 3 history to replay (2 unchanged, 1 edited, as the base has it), 1 new to rehearse; the change: 1 added, 1 edited, 0 deleted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mig := shopRepo(t, []string{"0001", "0002", "0003"}, []string{"0004"})
+			tt.change(t, mig)
+			code, out, errOut := run(t, nil, "check", "--dir", mig, "--base", "main", "--no-roundtrip")
+			if code != ExitBlocked {
+				t.Fatalf("exit %d, want %d (an applied migration changed)\n%s\n%s", code, ExitBlocked, out, errOut)
+			}
+			for _, want := range []string{tt.counts + "\n", "replaying 3 history migrations\n"} {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("progress lacks %q:\n%s", want, errOut)
+				}
+			}
+		})
+	}
+}

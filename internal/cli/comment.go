@@ -36,7 +36,9 @@ func (a *App) newCommentCmd() *cobra.Command {
 		Long: `comment creates or updates schemagate's comment on a pull request from a JSON report written by
 'schemagate check --report-json' or the action. It is meant for a workflow_run workflow that posts the
 report of a fork pull request, whose own token could not. The pull request is found by --pr or by the
-head SHA (--sha, default the workflow_run event's head_sha), and checked to still have that head.
+head SHA (--sha, default the workflow_run event's head_sha, also with --pr), and checked to be open and
+to still have that head; when it moved on or closed, nothing is posted and a notice says so (exit 0: the
+run for the new head posts).
 
 The token comes from --token, else GITHUB_TOKEN or GH_TOKEN; the API from --api-url, else GITHUB_API_URL.
 
@@ -118,7 +120,8 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if o.APIURL == "" {
 		o.APIURL = env.APIURL
 	}
-	if o.SHA == "" && o.PR == 0 && inActions && env.EventName == ci.GitHubWorkflowRun {
+	if o.SHA == "" && inActions && env.EventName == ci.GitHubWorkflowRun {
+		// With --pr too: the pull request must still have the head the run (and its report) was for.
 		ev, err := ci.ReadGitHubEvent(env.EventName, env.EventPath)
 		if err != nil {
 			return usageErr(err)
@@ -150,16 +153,26 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	} else {
 		cr, err = f.FindChangeRequestBySHA(ctx, o.Repo, o.SHA)
 	}
+	if err != nil && o.PR == 0 && errors.Is(err, forge.ErrNotFound) {
+		// No open pull request has the run's commit as its head any more: pushed over or closed.
+		a.staleNotice("comment", noPullRequestWithHead(o.Repo, o.SHA)+": report not posted")
+		return nil
+	}
 	if err != nil {
 		return exitCode(ExitFailure, fmt.Errorf("find the pull request: %w", err))
 	}
 	// The artifact and the event could be stale or forged: post only on a pull request whose head is
-	// still the commit the report was made for.
+	// still the commit the report was made for. Neither is a failure: a newer run posts.
 	if o.SHA != "" && !strings.EqualFold(cr.HeadSHA, o.SHA) {
-		return exitCode(ExitFailure, fmt.Errorf("pull request #%d has head %s, not %s: report not posted (a newer run will post)", cr.Number, cr.HeadSHA, o.SHA))
+		a.staleNotice("comment", fmt.Sprintf("pull request #%d has moved on to %s; the report is for %s: report not posted (the run for the new head posts)", cr.Number, short12(cr.HeadSHA), short12(o.SHA)))
+		return nil
 	}
 	if cr.State != "" && cr.State != "open" {
-		return exitCode(ExitFailure, fmt.Errorf("pull request #%d is %s: report not posted", cr.Number, cr.State))
+		a.staleNotice("comment", fmt.Sprintf("pull request #%d is %s: report not posted", cr.Number, cr.State))
+		return nil
+	}
+	if rep.Head != "" && o.SHA != "" && !strings.EqualFold(rep.Head, o.SHA) {
+		return usageErr(fmt.Errorf("the report was made for commit %s, not %s: refusing a stale or forged report", short12(rep.Head), short12(o.SHA)))
 	}
 	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: env.RunURL(), Artifact: o.Report}
 	id, created, err := forge.Upsert(ctx, f, cr.Ref, opts.Marker, report.Markdown(rep, opts))
@@ -187,6 +200,9 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 	}
 	ref := forge.Ref{Repo: firstNonEmpty(o.Repo, gl.Project()), Number: o.PR}
 	if ref.Number == 0 {
+		if err := gl.BadIID(); err != nil {
+			return usageErr(err)
+		}
 		ref.Number = gl.MergeRequestIID
 	}
 	if ref.Repo == "" || ref.Number == 0 {

@@ -82,11 +82,65 @@ func TestCommentRefusesStaleHead(t *testing.T) {
 	path := writeReport(t, hostileArtifact())
 	code, _, errOut := run(t, map[string]string{"GITHUB_TOKEN": githubtest.Token}, "comment", "--report", path,
 		"--repo", repo, "--pr", "1", "--sha", headSHA, "--api-url", fake.URL())
-	if code != ExitFailure || !strings.Contains(errOut, "not "+headSHA) {
+	// Not a failure: the run for the new head posts.
+	if code != ExitOK || !strings.Contains(errOut, "pull request #1 has moved on to ffff; the report is for "+headSHA[:12]+": report not posted") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 	if len(fake.Comments(ref)) != 0 {
 		t.Error("commented on a pull request whose head moved")
+	}
+}
+
+// TestCommentWorkflowRunStaleOrClosed: from a workflow_run, --pr N still checks the run's head_sha; a
+// head that moved, a pull request no longer found by it, or a closed one is a notice (exit 0), while a
+// report made for another commit than the run's is refused.
+func TestCommentWorkflowRunStaleOrClosed(t *testing.T) {
+	repo := "octo-org/octo-repo"
+	env := func(fake *githubtest.Server) map[string]string {
+		return map[string]string{
+			"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
+			"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
+			"GITHUB_TOKEN":      githubtest.Token,
+		}
+	}
+	path := writeReport(t, hostileArtifact())
+	tests := []struct {
+		name  string
+		head  string
+		state string
+		args  []string
+		want  string
+	}{
+		{name: "moved, --pr", head: "ffff", args: []string{"--pr", "1"}, want: "::notice::schemagate comment: pull request #1 has moved on to ffff"},
+		{name: "moved, found by sha", head: "ffff", want: "::notice::schemagate comment: no open pull request of octo-org/octo-repo has head " + headSHA[:12] + " any more"},
+		{name: "closed", head: headSHA, state: "closed", args: []string{"--pr", "1"}, want: "::notice::schemagate comment: pull request #1 is closed: report not posted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := githubtest.New(t)
+			fake.SetInstallationToken(true)
+			ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: tt.head, BaseSHA: "b", BaseRef: "main", Fork: true, State: tt.state}, nil)
+			code, out, errOut := run(t, env(fake), append([]string{"comment", "--report", path}, tt.args...)...)
+			if code != ExitOK || !strings.Contains(out+errOut, tt.want) {
+				t.Errorf("exit %d, want 0 and %q\n%s\n%s", code, tt.want, out, errOut)
+			}
+			if len(fake.Comments(ref)) != 0 {
+				t.Error("commented although the report is not for the pull request's head")
+			}
+		})
+	}
+	// A report that records another head than the run's.
+	fake := githubtest.New(t)
+	fake.SetInstallationToken(true)
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
+	other := hostileArtifact()
+	other.Head = "0123456789abcdef0123456789abcdef01234567"
+	code, out, errOut := run(t, env(fake), "comment", "--report", writeReport(t, other), "--pr", "1")
+	if code != ExitUsage || !strings.Contains(out+errOut, "the report was made for commit 0123456789ab, not "+headSHA[:12]) {
+		t.Errorf("report for another head: exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	if len(fake.Comments(ref)) != 0 {
+		t.Error("commented a report made for another head")
 	}
 }
 

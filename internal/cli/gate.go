@@ -75,7 +75,13 @@ is read in GitLab's dialect (sections, [Section][N] counts, ^optional, ! exclusi
 branch, and where the tier has code-owner approval rules, a required rule GitLab does not count as
 approved keeps the gate pending.
 
-Exit codes: 0 approved or not required, 4 approval pending, 3 blocked, 2 usage, 1 the tool failed.`,
+With --report (in a workflow_run workflow, a fork's artifact) the report must be for the pull
+request's current head (and the event's head_sha); the pull request's changed migration files are
+checked against it and linted again at the head, and a file it does not list counts as dangerous.
+
+Exit codes: 0 approved or not required (or nothing decided: the pull request moved on to a newer head
+or, from workflow_run, is closed; a notice says so), 4 approval pending, 3 blocked, 2 usage, 1 the tool
+failed.`,
 		Example: `  schemagate gate --report report.json
   schemagate gate --repo acme/shop --pr 42 --dir db/migrations --base origin/main
   schemagate gate --repo acme/shop --pr 42 --report report.json --api-url https://ghes.example.com/api/v3`,
@@ -146,6 +152,11 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	if ref.Number == 0 && ev.headSHA() != "" {
 		cr, err := f.FindChangeRequestBySHA(ctx, o.Repo, ev.headSHA())
+		if errors.Is(err, forge.ErrNotFound) {
+			// The run's commit is no open pull request's head any more: pushed over, or closed.
+			a.staleNotice("gate", noPullRequestWithHead(o.Repo, ev.headSHA())+": nothing decided")
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("find the pull request of %s: %w", ev.headSHA(), err)
 		}
@@ -157,6 +168,18 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	rep, notes, err := a.policyAndReport(ctx, o, cfg, file, f, ref, ev.baseSHA())
 	if err != nil {
 		return err
+	}
+	if o.Report != "" {
+		// The report may be a fork's artifact: tie it to the pull request's head and check it there.
+		more, stale, err := a.verifyGateReport(ctx, cfg, gh, f, ref, ev, rep)
+		if err != nil {
+			return err
+		}
+		if stale != "" {
+			a.staleNotice("gate", stale)
+			return nil
+		}
+		notes = append(notes, more...)
 	}
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger})
 	if err != nil {
@@ -188,9 +211,23 @@ func (a *App) policyAndReport(ctx context.Context, o *GateOptions, cfg *config.C
 // gatePolicy makes the base's policy hold over the change's schemagate.yml (see enforceBasePolicy). The
 // base is --base, else the event's, else the change request's base commit; the file is read there with
 // git, or through the forge when the clone lacks the commit (as CODEOWNERS is read).
+//
+// Then the policy of the target branch's head holds too: the change request's base commit as the forge
+// reports it now (GitLab: diff_refs.start_sha; GitHub: base.sha), the commit CODEOWNERS is read at.
+// The base above is not enough: in a GitLab merge request pipeline it is the merge base
+// (CI_MERGE_REQUEST_DIFF_BASE_SHA), which the author chooses by branching off an old commit, one from
+// before the DBAs tightened approval.require; on GitHub the event's base.sha is the base branch's tip
+// when the event fired, older on a re-run. So every setting is the strictest of the change's, the
+// base's and the target head's, and who may approve (approval.dba_users, dba_teams, codeowners_path) is
+// the target head's, as CODEOWNERS is. The folder stays the base's, which the check rehearsed: when
+// the target head names another folder, the gate refuses to judge (the change must be rebased). With
+// --report, the risk is the check's, measured under the base's rules: if the target head classifies
+// statements more strictly (lint.rules, deploy timeouts, pg_version), the report may understate it, so
+// the approval is then required whatever the risk.
 func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config, file string, f forge.Forge, ref forge.Ref, eventBase string) (basePolicy, error) {
 	base := firstNonEmpty(o.Base, eventBase)
-	if _, _, inRepo := configInRepo(ctx, file); inRepo && base == "" {
+	var target string
+	if _, _, inRepo := configInRepo(ctx, file); inRepo {
 		cr, err := f.ChangeRequest(ctx, ref)
 		if err != nil {
 			if errors.Is(err, forge.ErrNotFound) {
@@ -198,11 +235,30 @@ func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config
 			}
 			return basePolicy{}, fmt.Errorf("read the base of %s#%d: %w", ref.Repo, ref.Number, err)
 		}
-		base = firstNonEmpty(cr.BaseSHA, cr.BaseRef)
+		target = firstNonEmpty(cr.BaseSHA, cr.BaseRef)
+		if base == "" {
+			base = target
+		}
 	}
-	policy, err := a.basePolicyInConfigFolder(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "")
+	policy, err := a.basePolicyInConfigFolder(ctx, cfg, file, base, forgeFiles(f, ref.Repo, base), o.Dir != "", nil)
 	if err != nil {
 		return basePolicy{}, err
+	}
+	if target != "" && target != base {
+		before := cfg.Dir
+		tp, err := a.basePolicyInConfigFolder(ctx, cfg, file, target, forgeFiles(f, ref.Repo, target), o.Dir != "", enforceTargetPolicy)
+		if err != nil {
+			return basePolicy{}, err
+		}
+		if tp.baseDir != "" {
+			return basePolicy{}, usageErr(fmt.Errorf("the migration folder of %s at the head of the target branch (%s) is %s, not %s as at the base %.12s that this change was checked against: rebase the change onto the target branch, or pass --dir",
+				tp.where, shortRef(target), tp.baseDir, effectiveDir(before), base))
+		}
+		policy.notes = append(policy.notes, tp.notes...)
+		if tp.classesFromBase && o.Report != "" && cfg.Approval.RequireLevel() != config.RequireNever {
+			cfg.Approval.Require = config.RequireAlways
+			policy.notes = append(policy.notes, fmt.Sprintf("the report's risk was measured under the rules at the base %.12s, looser than at the head of the target branch (%s): approval is required whatever the risk", base, shortRef(target)))
+		}
 	}
 	if ps := cfg.Approval.Validate(); len(ps) > 0 {
 		return basePolicy{}, usageErr(ps)
@@ -210,6 +266,14 @@ func (a *App) gatePolicy(ctx context.Context, o *GateOptions, cfg *config.Config
 	// The flags, over the file's settings and the base's alike.
 	folderFlags(cfg, o.Dir, o.Format)
 	return policy, nil
+}
+
+// shortRef is a commit's first 12 digits, or a branch name as it is.
+func shortRef(ref string) string {
+	if len(ref) == 40 {
+		return ref[:12]
+	}
+	return ref
 }
 
 // runGateGitLab is the gate in a GitLab merge request pipeline: the merge request, project and token
@@ -222,6 +286,9 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	}
 	ref := forge.Ref{Repo: firstNonEmpty(o.Repo, gl.Project()), Number: o.PR}
 	if ref.Number == 0 {
+		if err := gl.BadIID(); err != nil {
+			return usageErr(err)
+		}
 		ref.Number = gl.MergeRequestIID
 	}
 	if ref.Repo == "" || ref.Number == 0 {
@@ -440,7 +507,7 @@ func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.
 		}
 		if fresh[m] {
 			rm.New = true
-			rm.Findings = append(lint.Analyze(m, lcfg), lint.ToolFindings(m, set.Format, lcfg)...)
+			rm.Findings = append(lint.Analyze(m, set.Format, lcfg), lint.ToolFindings(m, set.Format, lcfg)...)
 		} else {
 			rm.Status = report.StatusBase
 		}

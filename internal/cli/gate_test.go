@@ -46,11 +46,14 @@ func newGateEnv(t *testing.T, policy string) *gateEnv {
 		HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master",
 	}, []string{"db/migrations/002_orders_status.up.sql", "db/migrations/002_orders_status.down.sql"})
 	s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @Codertocat\n/db/migrations/ @dora\n"))
+	// The pull request's files at its head, which the gate reads back to check the report.
+	s.SetFile(evRepo, "db/migrations/002_orders_status.up.sql", evHead, []byte("ALTER TABLE orders ADD COLUMN status text DEFAULT random()::text;\n"))
+	s.SetFile(evRepo, "db/migrations/002_orders_status.down.sql", evHead, []byte("ALTER TABLE orders DROP COLUMN status;\n"))
 	dir := t.TempDir()
 	rep := &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{
 		{Version: "001", Name: "init", File: "db/migrations/001_init.up.sql", Checksum: "c1", Status: report.StatusBase},
-		{Version: "002", Name: "orders_status", File: "db/migrations/002_orders_status.up.sql", Checksum: "c2", New: true,
-			Status: report.StatusApplied, Findings: []lint.Finding{{Rule: "add-column-volatile-default", Risk: lint.Dangerous}}},
+		{Version: "002", Name: "orders_status", File: "db/migrations/002_orders_status.up.sql", DownFile: "db/migrations/002_orders_status.down.sql",
+			Checksum: "c2", New: true, Status: report.StatusApplied, Findings: []lint.Finding{{Rule: "add-column-volatile-default", Risk: lint.Dangerous}}},
 	}}
 	rep.Finish()
 	e := &gateEnv{s: s, ref: ref, dir: dir, summary: filepath.Join(dir, "summary.md"), report: filepath.Join(dir, "report.json")}
@@ -479,5 +482,108 @@ func TestGateRateLimitSaysWhatToDo(t *testing.T) {
 	code, out, errOut := e.run(t, "--report", e.report)
 	if code != ExitFailure || !strings.Contains(errOut, "rate limit") || !strings.Contains(errOut, "  hint: re-run the job later") {
 		t.Errorf("exit %d, want 1 with the rate limit's hint\n%s\n%s", code, out, errOut)
+	}
+}
+
+// gateReport writes rep as e's report.
+func (e *gateEnv) gateReport(t *testing.T, rep *report.Report) {
+	t.Helper()
+	rep.Finish()
+	writeFile(t, e.report, mustJSON(t, rep))
+}
+
+// TestGateReportTiedToHead: a report is judged only on the head it was made for. A pull request that
+// moved on is a notice (exit 0, nothing set: the run for the new head decides); a report for another
+// commit than the event's is refused.
+func TestGateReportTiedToHead(t *testing.T) {
+	const moved = "1111111111111111111111111111111111111111"
+	t.Run("report head moved, --pr", func(t *testing.T) {
+		e := newGateEnv(t, "approval:\n  require: risky\n")
+		delete(e.env, "GITHUB_EVENT_PATH")
+		e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Head: evHead, Migrations: []report.Migration{}})
+		e.s.SetHead(e.ref, moved)
+		code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--pr", "2")
+		if code != ExitOK || !strings.Contains(out+errOut, "pull request #2 has moved on to 111111111111; the report is for ec26c3e57ca3: nothing decided") {
+			t.Errorf("exit %d, want 0 and a notice\n%s\n%s", code, out, errOut)
+		}
+		if sts := e.s.Statuses(evRepo, moved); len(sts) != 0 {
+			t.Errorf("status set on the new head from a report of the old one: %+v", sts)
+		}
+	})
+	t.Run("workflow_run head moved, --pr", func(t *testing.T) {
+		e := newGateEnv(t, "")
+		e.event(t, "workflow_run.completed.with-pull-requests.payload.json") // head_sha 3484a3f…
+		code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--pr", "2")
+		if code != ExitOK || !strings.Contains(out+errOut, "::notice::schemagate gate: pull request #2 has moved on to ec26c3e57ca3") {
+			t.Errorf("exit %d, want 0 and a notice\n%s\n%s", code, out, errOut)
+		}
+		if sts := e.s.Statuses(evRepo, evHead); len(sts) != 0 {
+			t.Errorf("status set from the report of another commit: %+v", sts)
+		}
+	})
+	t.Run("workflow_run head gone", func(t *testing.T) {
+		e := newGateEnv(t, "")
+		e.event(t, "workflow_run.completed.with-pull-requests.payload.json")
+		code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo)
+		if code != ExitOK || !strings.Contains(out+errOut, "no open pull request of "+evRepo+" has head 3484a3fb816e any more") {
+			t.Errorf("exit %d, want 0 and a notice\n%s\n%s", code, out, errOut)
+		}
+	})
+	t.Run("report for another commit than the event", func(t *testing.T) {
+		e := newGateEnv(t, "")
+		e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Head: moved, Migrations: []report.Migration{}})
+		code, out, errOut := e.run(t, "--report", e.report)
+		if code != ExitUsage || !strings.Contains(errOut, "the report was made for commit 111111111111, but the run was for ec26c3e57ca3") {
+			t.Errorf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
+		}
+		if sts := e.s.Statuses(evRepo, evHead); len(sts) != 0 {
+			t.Errorf("status set from a report of another commit: %+v", sts)
+		}
+	})
+}
+
+// TestGateDistrustsReport: the gate checks a report against the pull request's changed files at its
+// head. A forged report that leaves a new migration out, or calls it safe, still needs the DBA; an
+// honest safe report passes.
+func TestGateDistrustsReport(t *testing.T) {
+	up, down := "db/migrations/002_orders_status.up.sql", "db/migrations/002_orders_status.down.sql"
+	safeSQL := []byte("SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN status text;\n")
+	dangerousSQL := []byte("ALTER TABLE orders ALTER COLUMN amount TYPE bigint;\n")
+	listed := func(blob string) []report.Migration {
+		return []report.Migration{{Version: "002", Name: "orders_status", File: up, DownFile: down, FileBlob: blob, Checksum: "c2", New: true, Status: report.StatusApplied}}
+	}
+	tests := []struct {
+		name       string
+		content    []byte
+		migrations []report.Migration
+		wantCode   int
+		want       string
+	}{
+		{name: "forged: no migrations", content: safeSQL, migrations: []report.Migration{}, wantCode: ExitPending,
+			want: up + ": the report does not list it as a new migration; counted as dangerous"},
+		{name: "forged: dangerous called safe", content: dangerousSQL, migrations: listed(""), wantCode: ExitPending,
+			want: up + ": the gate's own lint of the pull request's file finds it dangerous, the report said safe"},
+		{name: "other content", content: safeSQL, migrations: listed(githubtest.BlobSHA(dangerousSQL)), wantCode: ExitPending,
+			want: up + ": the report was made for other content of it; counted as dangerous"},
+		{name: "honest and safe", content: safeSQL, migrations: listed(githubtest.BlobSHA(safeSQL)), wantCode: ExitOK, want: "not-required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "approval:\n  require: risky\n")
+			e.s.SetFile(evRepo, up, evHead, tt.content)
+			e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: evHead, Migrations: tt.migrations})
+			e.s.Expect("GET /repos/{owner}/{repo}/pulls/{number}/files")
+			code, out, errOut := e.run(t, "--report", e.report, "--no-record")
+			if code != tt.wantCode || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, want %d and %q\n%s\n%s", code, tt.wantCode, tt.want, out, errOut)
+			}
+			want := "pending"
+			if tt.wantCode == ExitOK {
+				want = "success"
+			}
+			if st := e.lastStatus(t); st.State != want {
+				t.Errorf("status = %+v, want %s", st, want)
+			}
+		})
 	}
 }

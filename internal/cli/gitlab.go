@@ -22,12 +22,18 @@ func (a *App) gitlabJob() (*ci.GitLabEnv, bool) {
 }
 
 // newGitLab returns a GitLab client for the job: GITLAB_TOKEN (a project or group access token with
-// api scope) when set, else CI_JOB_TOKEN, which reads but cannot write notes or statuses.
+// api scope) when set, else CI_JOB_TOKEN, which reads but cannot write notes or statuses. It talks to
+// apiURL, else the job's own instance (ci.GitLabEnv.APIURL), never to a default host.
 func newGitLab(env *ci.GitLabEnv, apiURL string) (*gitlab.Client, error) {
 	if env.Token == "" && env.JobToken == "" {
 		return nil, errors.New("no GitLab token: set GITLAB_TOKEN (a project or group access token with api scope) as a masked CI/CD variable")
 	}
-	return gitlab.New(gitlab.Options{Token: env.Token, JobToken: env.JobToken, BaseURL: firstNonEmpty(apiURL, env.APIURL)})
+	base := firstNonEmpty(apiURL, env.APIURL)
+	if base == "" {
+		// Never the client's gitlab.com default: the token belongs to the instance running the job.
+		return nil, errors.New("no GitLab API URL: CI_API_V4_URL and CI_SERVER_URL are empty; pass --api-url https://HOST/api/v4")
+	}
+	return gitlab.New(gitlab.Options{Token: env.Token, JobToken: env.JobToken, BaseURL: base})
 }
 
 // applyGitLabRules adds the merge request's own approval state to a decision taken from CODEOWNERS (read
@@ -74,6 +80,10 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 		}
 		missing = append(missing, fmt.Sprintf("%s (%d required, approved by %d)", ruleName(r), r.Required, len(r.ApprovedBy)))
 		for _, u := range r.Eligible {
+			// Neither the author nor who already approved can give the missing approval.
+			if forge.SameLogin(u, d.Author) || containsFold(d.ApprovedBy, u) || containsFold(r.ApprovedBy, u) {
+				continue
+			}
 			if !slices.ContainsFunc(d.Owners, func(o string) bool { return strings.EqualFold(o, "@"+u) }) {
 				d.Owners = append(d.Owners, "@"+u)
 			}

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/gitlab/gitlabtest"
+	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/report"
 )
@@ -298,6 +301,12 @@ func TestGitLabGateRoleAndEmailOwnersThroughGitLabRules(t *testing.T) {
 			if code, out, errOut := e.run(t, gateArgs...); code != ExitPending {
 				t.Fatalf("nobody approved: exit %d, want pending\n%s\n%s", code, out, errOut)
 			}
+			// The author @dev is eligible for GitLab's rule, never a possible approver for the gate.
+			_, out, _ := e.run(t, append(slices.Clone(gateArgs), "--json", "--no-status")...)
+			var d gate.Decision
+			if err := json.Unmarshal([]byte(out), &d); err != nil || slices.Contains(d.Owners, "@dev") || !slices.Contains(d.Owners, "@dora") {
+				t.Errorf("owners who may still approve %q (%v), want @dora without the author @dev\n%s", d.Owners, err, out)
+			}
 			// GitLab counts the author's approval where the project allows it; the gate never does.
 			e.s.AddReview(e.ref, forge.Review{Author: "dev", State: "APPROVED"})
 			rule("dev")
@@ -364,5 +373,84 @@ func TestGitLabGateRerunStillPendingIsQuiet(t *testing.T) {
 	}
 	if sts := e.s.Statuses(glProject, glHead); len(sts) != 1 || sts[0].State != "pending" {
 		t.Errorf("statuses %+v, want one pending", sts)
+	}
+}
+
+// TestGitLabGatePolicyOfTheTargetBranch: a merge request that branched off an old commit of main, from
+// before the DBAs tightened schemagate.yml, is judged by the policy of the target branch's head
+// (diff_refs.start_sha), not by the looser one of its merge base (CI_MERGE_REQUEST_DIFF_BASE_SHA).
+func TestGitLabGatePolicyOfTheTargetBranch(t *testing.T) {
+	const (
+		target = "5d4c3b2a19f8e7d6c5b4a39281706f5e4d3c2b1a"
+		lax    = "approval:\n  require: never\n"
+	)
+	for _, tt := range []struct {
+		name, targetPolicy string
+		caution            bool
+		wantCode           int
+		wantOut            string
+	}{
+		{name: "tightened require", targetPolicy: "approval:\n  require: always\n", wantCode: ExitPending,
+			wantOut: "approval.require to never: ignored, always (from schemagate.yml at " + target[:12] + ", the head of the target branch)"},
+		// The check measured caution under the merge base's rules; the target head's make the rule dangerous.
+		{name: "tightened rule", targetPolicy: "approval:\n  require: dangerous\nlint:\n  rules:\n    prefer-text: dangerous\n", caution: true,
+			wantCode: ExitPending, wantOut: "approval is required whatever the risk"},
+		{name: "another folder", targetPolicy: "dir: db/other\n", wantCode: ExitUsage, wantOut: "rebase the change onto the target branch"},
+		{name: "unchanged", targetPolicy: lax, wantCode: ExitOK, wantOut: "approval.require=never"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGLEnv(t, "orders_status")
+			root := policyRepo(t, lax, lax)
+			if tt.caution {
+				rep := &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{
+					{Version: "2", Name: "orders_status", File: "db/migrations/2_orders_status.up.sql", Checksum: "c2", New: true,
+						Status: report.StatusApplied, Findings: []lint.Finding{{Rule: "prefer-text", Risk: lint.Caution,
+							Message: "rewrites", File: "db/migrations/2_orders_status.up.sql", Line: 1, Column: 1}}},
+				}}
+				rep.Finish()
+				writeFile(t, e.report, mustJSON(t, rep))
+			}
+			e.s.SetFile(glProject, "schemagate.yml", glBase, []byte(lax))
+			e.s.AdvanceTarget(e.ref, target)
+			e.s.SetFile(glProject, "schemagate.yml", target, []byte(tt.targetPolicy))
+			e.s.SetFile(glProject, ".gitlab/CODEOWNERS", target, []byte("[Database][1]\n/db/migrations/ @dora\n"))
+			code, out, errOut := e.run(t, "gate", "--config", filepath.Join(root, "schemagate.yml"), "--report", e.report, "--no-record", "--no-status")
+			if code != tt.wantCode || !strings.Contains(out+errOut, tt.wantOut) {
+				t.Errorf("exit %d, want %d with %q\n%s\n%s", code, tt.wantCode, tt.wantOut, out, errOut)
+			}
+		})
+	}
+}
+
+// TestGitLabAPIURLFromTheServerURL: without CI_API_V4_URL the token goes to the job's own instance
+// (CI_SERVER_URL + /api/v4), and without either to no host at all, never to gitlab.com.
+func TestGitLabAPIURLFromTheServerURL(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.env["CI_SERVER_URL"] = strings.TrimSuffix(e.s.URL(), gitlabtest.Prefix)
+	delete(e.env, "CI_API_V4_URL")
+	if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK || len(e.s.Comments(e.ref)) != 1 {
+		t.Errorf("exit %d, %d notes, want the note written through CI_SERVER_URL\n%s\n%s", code, len(e.s.Comments(e.ref)), out, errOut)
+	}
+	delete(e.env, "CI_SERVER_URL")
+	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitUsage || !strings.Contains(errOut, "--api-url") {
+		t.Errorf("without either URL: exit %d, want %d asking for --api-url\n%s", code, ExitUsage, errOut)
+	}
+}
+
+// TestGitLabBadMergeRequestNumber: a CI_MERGE_REQUEST_IID that is no number is named as such, not taken
+// for a pipeline without a merge request.
+func TestGitLabBadMergeRequestNumber(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.env["CI_MERGE_REQUEST_IID"] = "abc"
+	want := `CI_MERGE_REQUEST_IID="abc" is not a merge request number`
+	for _, args := range [][]string{
+		{"comment", "--report", e.report},
+		{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report},
+		{"check", "--config", filepath.Join(e.dir, "schemagate.yml"), "--dir", e.dir},
+	} {
+		code, out, errOut := e.run(t, args...)
+		if code != ExitUsage || !strings.Contains(errOut, want) || strings.Contains(errOut, "no merge request") {
+			t.Errorf("%s: exit %d, want %d with %q only\n%s\n%s", args[0], code, ExitUsage, want, out, errOut)
+		}
 	}
 }

@@ -57,7 +57,8 @@ func (a *App) newLintCmd() *cobra.Command {
 		Short: "Classify the risk of migration statements from their parse tree (no database needed)",
 		Long: `lint parses migrations with PostgreSQL's own grammar and reports each risky statement
 compiler-style (file:line:col: risk rule: message) with a safer alternative. With --dir it reads a
-migration folder in any supported format (and knows which tool runs a file in a transaction); with
+migration folder in any supported format (and knows which tool runs a file in a transaction: psql runs
+sqitch scripts and plain folders statement by statement, outside their own BEGIN … COMMIT); with
 FILE arguments each file is one migration that the tool runs in a transaction (--no-transaction to
 say otherwise).
 
@@ -327,7 +328,7 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 			for i := range extra {
 				extra[i].File = filepath.ToSlash(filepath.Join(o.Dir, extra[i].File))
 			}
-			units = append(units, lintUnit{script: &s, inTx: !m.NoTransaction && !m.Up.NoTransaction, extra: extra})
+			units = append(units, lintUnit{script: &s, inTx: lint.ToolTransaction(m, set.Format), extra: extra})
 		}
 		return units, nil
 	}

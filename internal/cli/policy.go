@@ -111,7 +111,7 @@ func gitFileReader(top, ref string) baseFileReader {
 // applyBasePolicy reads the configuration file rel as it is at the base (through read) and makes its
 // policy settings hold over cfg, the change's own configuration: see enforceBasePolicy (dirFlag: --dir
 // names the folder). It returns what it did, with the notes saying what of the change's was ignored.
-func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref string, read baseFileReader, dirFlag bool) (basePolicy, error) {
+func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref string, read baseFileReader, dirFlag bool, enforce enforcer) (basePolicy, error) {
 	data, err := read(ctx, rel)
 	if err != nil {
 		return basePolicy{}, err
@@ -131,10 +131,16 @@ func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref 
 	if err := base.ApplyEnv(a.Getenv); err != nil {
 		return basePolicy{}, usageErr(err)
 	}
-	p := enforceBasePolicy(cfg, base, rel, where, dirFlag)
+	if enforce == nil {
+		enforce = enforceBasePolicy
+	}
+	p := enforce(cfg, base, rel, where, dirFlag)
 	p.notes = append(notes, p.notes...)
 	return p, nil
 }
+
+// enforcer holds cfg to the policy settings of base (enforceBasePolicy, enforceTargetPolicy).
+type enforcer func(cfg, base *config.Config, file, where string, dirFlag bool) basePolicy
 
 // requireRank orders approval.require from the loosest to the strictest.
 var requireRank = map[string]int{config.RequireNever: 0, config.RequireDangerous: 1, config.RequireRisky: 2, config.RequireAlways: 3}
@@ -170,6 +176,10 @@ type basePolicy struct {
 	dirFlag bool
 	// failOnFromBase is set when lint.fail_on is the base's, the change's lower one ignored.
 	failOnFromBase bool
+	// classesFromBase is set when a setting that classifies statements (lint.rules, the deploy
+	// timeouts, database.pg_version) is the base's, the change's looser one ignored: a report made under
+	// the change's settings may then understate the risk.
+	classesFromBase bool
 	// dirIgnored is the change's dir setting that the base's (baseDir, read at where) replaced; empty
 	// when the base's folder is the change's own.
 	dirIgnored, baseDir, where string
@@ -195,10 +205,26 @@ func (p basePolicy) folderHint() string {
 // stays; where it is looser, base's setting replaces it and a note says so. file names the configuration
 // file, where the base's.
 func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag bool) basePolicy {
+	return enforcePolicy(cfg, base, where, dirFlag, func(key, head, kept string) string {
+		return fmt.Sprintf("%s in this change sets %s to %s: ignored, %s (from %s) applies until the change is merged, as a pull request cannot loosen its own policy", file, key, head, kept, where)
+	})
+}
+
+// enforceTargetPolicy is enforceBasePolicy for the target branch's head (see gatePolicy): cfg is
+// already the change's policy held to its merge base's, and a setting looser than the target head's is
+// one the change took from the older commit it branched off.
+func enforceTargetPolicy(cfg, target *config.Config, file, where string, dirFlag bool) basePolicy {
+	return enforcePolicy(cfg, target, where, dirFlag, func(key, head, kept string) string {
+		return fmt.Sprintf("%s at the merge base of this change sets %s to %s: ignored, %s (from %s, the head of the target branch) applies, as a change cannot keep a policy the target branch has since tightened by branching off an older commit", file, key, head, kept, where)
+	})
+}
+
+// enforcePolicy holds cfg to base's policy settings (see enforceBasePolicy); note words what was ignored.
+func enforcePolicy(cfg, base *config.Config, where string, dirFlag bool, note func(key, head, kept string) string) basePolicy {
 	p := basePolicy{dirFlag: dirFlag}
 	var notes []string
 	ignored := func(key, head, kept string) {
-		notes = append(notes, fmt.Sprintf("%s in this change sets %s to %s: ignored, %s (from %s) applies until the change is merged, as a pull request cannot loosen its own policy", file, key, head, kept, where))
+		notes = append(notes, note(key, head, kept))
 	}
 	show := func(v any) string {
 		switch v := v.(type) {
@@ -271,6 +297,7 @@ func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag boo
 			head = "its default class"
 		}
 		ignored("lint.rules."+id, head, kept)
+		p.classesFromBase = true
 		if ok {
 			if cfg.Lint.Rules == nil {
 				cfg.Lint.Rules = map[string]string{}
@@ -284,6 +311,7 @@ func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag boo
 	if ht := deployTimeouts(cfg); ht != nil && !reflect.DeepEqual(ht, deployTimeouts(base)) {
 		ignored("the deploy timeouts (environments, lint.deploy_timeouts)", "other values", "the base's")
 		cfg.Environments, cfg.Lint.DeployTimeouts = base.Environments, base.Lint.DeployTimeouts
+		p.classesFromBase = true
 	}
 	// A newer server makes some statements safe that an older one locks or rewrites for.
 	eff := func(v int) int {
@@ -295,6 +323,7 @@ func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag boo
 	if hv, bv := cfg.Database.PGVersion, base.Database.PGVersion; eff(hv) > eff(bv) {
 		ignored("database.pg_version", show(strconv.Itoa(hv)), show(strconv.Itoa(bv)))
 		cfg.Database.PGVersion = bv
+		p.classesFromBase = true
 	}
 	// The folder too, the default included: the change's dir could name a harmless folder and leave its
 	// DROP TABLE in the one the base checks. A folder given on the command line (--dir) is the workflow's
@@ -326,7 +355,7 @@ func cleanDir(d string) string {
 // basePolicyFor applies the base's policy to cfg when the configuration file is the change's (inside a
 // git work tree) and ref names a commit there; fallback, when not nil, reads the file when the commit
 // is not in the clone (the gate reads it through the forge, as it reads CODEOWNERS).
-func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool) (basePolicy, error) {
+func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool, enforce enforcer) (basePolicy, error) {
 	if ref == "" {
 		return basePolicy{}, nil
 	}
@@ -344,7 +373,7 @@ func (a *App) basePolicyFor(ctx context.Context, cfg *config.Config, file, ref s
 		// An unknown base fails where the history is read (check), with its hint.
 		return basePolicy{}, nil
 	}
-	p, err := a.applyBasePolicy(ctx, cfg, rel, ref, read, dirFlag)
+	p, err := a.applyBasePolicy(ctx, cfg, rel, ref, read, dirFlag, enforce)
 	if err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) {

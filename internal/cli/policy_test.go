@@ -165,6 +165,8 @@ func TestGatePolicyFromBase(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newGateEnv(t, "")
 			root := policyRepo(t, tt.base, tt.head)
+			// The pull request's base commit on the forge is the clone's main.
+			e.s.SetFile(evRepo, "schemagate.yml", evBase, []byte(tt.base))
 			var stdout, stderr strings.Builder
 			app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
 			code := app.Run(t.Context(), []string{"gate", "--config", filepath.Join(root, "schemagate.yml"),
@@ -194,5 +196,22 @@ func TestGatePolicyThroughTheForge(t *testing.T) {
 	code := app.Run(t.Context(), []string{"gate", "--config", filepath.Join(root, "schemagate.yml"), "--dir", filepath.Join(root, "db", "migrations")})
 	if code != ExitPending || !strings.Contains(stdout.String(), "approval.require to never: ignored, risky (from schemagate.yml at "+evBase[:12]+")") {
 		t.Errorf("exit %d, want %d with a note on the ignored approval.require\n%s\n%s", code, ExitPending, stdout.String(), stderr.String())
+	}
+}
+
+// TestGatePolicyOfTheBaseBranchHead: the base the gate is given (--base, the event's base.sha, which a
+// re-run keeps from when the event fired) may be older than the pull request's base branch as the
+// forge reports it now; a policy the base branch has tightened since holds.
+func TestGatePolicyOfTheBaseBranchHead(t *testing.T) {
+	e := newGateEnv(t, "")
+	root := policyRepo(t, "approval:\n  require: never\n", "approval:\n  require: never\n")
+	e.s.SetFile(evRepo, "schemagate.yml", evBase, []byte("approval:\n  require: always\n"))
+	var stdout, stderr strings.Builder
+	app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
+	code := app.Run(t.Context(), []string{"gate", "--config", filepath.Join(root, "schemagate.yml"),
+		"--dir", filepath.Join(root, "db", "migrations"), "--base", "main", "--no-status", "--no-record"})
+	want := "approval.require to never: ignored, always (from schemagate.yml at " + evBase[:12] + ", the head of the target branch)"
+	if code != ExitPending || !strings.Contains(stdout.String(), want) {
+		t.Errorf("exit %d, want %d with %q\n%s\n%s", code, ExitPending, want, stdout.String(), stderr.String())
 	}
 }

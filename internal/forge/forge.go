@@ -44,8 +44,11 @@ type ChangeRequest struct {
 type Comment struct {
 	ID     int64
 	Author string
-	Body   string
-	System bool
+	// AuthorBot is set when the forge says the author is a bot account (GitHub: user.type "Bot", whose
+	// login ends in "[bot]"); a user account may hold the same name without the suffix.
+	AuthorBot bool
+	Body      string
+	System    bool
 }
 
 // Review is one review decision (GitHub review, GitLab approval).
@@ -55,6 +58,22 @@ type Review struct {
 	State       string
 	CommitSHA   string
 	SubmittedAt time.Time
+}
+
+// ChangedFile is a file a change request adds, modifies, renames or removes, as the forge lists it.
+type ChangedFile struct {
+	Path string
+	// Status is the forge's word for the change: added, modified, renamed, removed, ...
+	Status string
+	// BlobSHA is the git blob SHA of the file's content at the head ("" when removed or not given).
+	BlobSHA string
+}
+
+// FileLister is implemented by forges that list a change request's files with their content's blob
+// SHA (GitHub). The gate uses it to check an untrusted report against the change request.
+type FileLister interface {
+	// Files lists every file the change request touches, all pages, removed ones included.
+	Files(ctx context.Context, ref Ref) ([]ChangedFile, error)
 }
 
 // Status is a commit status.

@@ -10,7 +10,10 @@ import (
 )
 
 // RetryTransport resends requests a code host refuses for its rate limit, waiting as long as the host
-// asks, a bounded number of times and never past the request's context. The host's rules (which answers
+// asks, a bounded number of times and never past the request's context. It also resends an idempotent
+// request (GET, HEAD) the host or its proxy answers 502, 503 or 504, after a growing pause (Backoff): a
+// passing outage must not fail a job. A POST, PUT or DELETE so answered is not resent: the host may have
+// done it (a note posted twice). The host's rules (which answers
 // are rate limits, how long to wait, which headers to hide from the API client so that its own limiter
 // never engages) are its fields; forge/github and forge/gitlab fill them in.
 type RetryTransport struct {
@@ -27,6 +30,9 @@ type RetryTransport struct {
 	Exhausted func(wait time.Duration, attempts int) error
 	// Sleep waits between attempts (default: a timer that honours ctx).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Backoff is the pause before resending an idempotent request after a 502, 503 or 504, for the given
+	// attempt (1, 2, ...) that failed (default 1 s, 2 s, 4 s...).
+	Backoff func(attempt int) time.Duration
 	// MaxRetries bounds the retries (default 3); MaxWait is the longest single wait accepted (default 2m).
 	MaxRetries int
 	MaxWait    time.Duration
@@ -83,6 +89,18 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		wait, limited := t.Limited(resp, attempt)
+		if !limited && transient(r, resp) && attempt <= maxRetries {
+			pause := time.Second << min(attempt-1, 6)
+			if t.Backoff != nil {
+				pause = t.Backoff(attempt)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err := sleep(ctx, pause); err != nil {
+				return nil, fmt.Errorf("wait to resend after %s: %w", resp.Status, err)
+			}
+			continue
+		}
 		if !limited {
 			if t.Strip != nil {
 				t.Strip(resp.Header)
@@ -95,12 +113,25 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if t.Exhausted != nil {
 				return nil, t.Exhausted(wait, attempt)
 			}
-			return nil, fmt.Errorf("rate limited after %d attempts (asked to wait %s)", attempt, wait)
+			return nil, fmt.Errorf("rate limited after %s (asked to wait %s)", attempts(attempt), wait)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("wait for rate limit: %w", err)
 		}
 	}
+}
+
+// transient reports whether resp is a gateway's or an overloaded server's answer to an idempotent
+// request, which sending it again may get past.
+func transient(req *http.Request, resp *http.Response) bool {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		return false
+	}
+	switch resp.StatusCode {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // RateLimitError is returned (wrapped) when a code host kept refusing a request for its rate limit after
@@ -117,7 +148,15 @@ type RateLimitError struct {
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("rate limited by %s after %d attempts (asked to wait %s)", e.Host, e.Attempts, e.Wait)
+	return fmt.Sprintf("rate limited by %s after %s (asked to wait %s)", e.Host, attempts(e.Attempts), e.Wait)
+}
+
+// attempts is "1 attempt", "3 attempts".
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
 }
 
 // Hint says what to do about it.

@@ -114,3 +114,60 @@ func TestMemo(t *testing.T) {
 		t.Errorf("%d lookups for two keys asked twice each, want 2", calls)
 	}
 }
+
+func TestRateLimitErrorCountsAttempts(t *testing.T) {
+	for n, want := range map[int]string{1: "rate limited by GitHub after 1 attempt (asked", 4: "rate limited by GitHub after 4 attempts (asked"} {
+		if got := (&RateLimitError{Host: "GitHub", Attempts: n, Wait: time.Hour}).Error(); !strings.Contains(got, want) {
+			t.Errorf("%d attempts: %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestRetryTransportGatewayErrors: a GET answered 502, 503 or 504 is sent again after the backoff, a
+// bounded number of times; a POST so answered is not (the host may have done it).
+func TestRetryTransportGatewayErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		method    string
+		codes     []int // the answers in turn; 200 after them
+		wantCode  int
+		wantSends int
+	}{
+		{name: "GET after a 502", method: http.MethodGet, codes: []int{502}, wantCode: 200, wantSends: 2},
+		{name: "GET after 503 then 504", method: http.MethodGet, codes: []int{503, 504}, wantCode: 200, wantSends: 3},
+		{name: "GET gives up with the last answer", method: http.MethodGet, codes: []int{502, 502, 502, 502}, wantCode: 502, wantSends: 3},
+		{name: "GET after a 500 is not resent", method: http.MethodGet, codes: []int{500}, wantCode: 500, wantSends: 1},
+		{name: "POST after a 502 is not resent", method: http.MethodPost, codes: []int{502}, wantCode: 502, wantSends: 1},
+		{name: "PUT after a 503 is not resent", method: http.MethodPut, codes: []int{503}, wantCode: 503, wantSends: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sends := 0
+			var slept []time.Duration
+			tr := &RetryTransport{
+				Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					sends++
+					code := http.StatusOK
+					if sends <= len(tt.codes) {
+						code = tt.codes[sends-1]
+					}
+					return &http.Response{StatusCode: code, Status: http.StatusText(code), Header: http.Header{}, Body: io.NopCloser(strings.NewReader("{}"))}, nil
+				}),
+				Limited:    func(*http.Response, int) (time.Duration, bool) { return 0, false },
+				Sleep:      func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil },
+				Backoff:    func(attempt int) time.Duration { return time.Duration(attempt) * time.Millisecond },
+				MaxRetries: 2,
+			}
+			r, _ := http.NewRequest(tt.method, "http://127.0.0.1/notes", strings.NewReader(`{"body":"x"}`))
+			resp, err := tr.RoundTrip(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.wantCode || sends != tt.wantSends || len(slept) != tt.wantSends-1 {
+				t.Errorf("answer %d after %d sends, %d pauses (%v); want %d after %d", resp.StatusCode, sends, len(slept), slept, tt.wantCode, tt.wantSends)
+			}
+			if len(slept) > 1 && slept[1] != 2*time.Millisecond {
+				t.Errorf("pauses %v, want the Backoff's", slept)
+			}
+		})
+	}
+}

@@ -65,16 +65,26 @@ func FindOwn(ctx context.Context, f Forge, ref Ref, author, marker string) (*Com
 	}
 	for i := len(cs) - 1; i >= 0; i-- {
 		c := cs[i]
-		if !c.System && SameLogin(c.Author, author) && strings.Contains(c.Body, marker) {
+		if !c.System && c.By(author) && strings.Contains(c.Body, marker) {
 			return &c, nil
 		}
 	}
 	return nil, nil
 }
 
-// SameLogin reports whether two logins name the same account: GitHub shows an App's bot as
-// "name[bot]" in comments while some endpoints answer "name"; logins are case-insensitive.
+// SameLogin reports whether two logins name the same account: logins are case-insensitive. "name" and
+// "name[bot]" are different accounts (a user may be called github-actions); see Comment.By.
 func SameLogin(a, b string) bool {
+	return a != "" && strings.EqualFold(a, b)
+}
+
+// By reports whether the comment was written by login. GitHub shows an App's bot as "name[bot]" in
+// comments while the login may be given as "name" (--bot-login my-app): that form counts only when the
+// comment's author is a bot account, so a user named like the bot never passes for it.
+func (c Comment) By(login string) bool {
+	if SameLogin(c.Author, login) {
+		return true
+	}
 	trim := func(s string) string { return strings.TrimSuffix(strings.ToLower(s), "[bot]") }
-	return a != "" && trim(a) == trim(b)
+	return c.AuthorBot && c.Author != "" && trim(c.Author) == trim(login)
 }

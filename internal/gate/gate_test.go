@@ -323,3 +323,72 @@ func TestIgnoredFindingsNeedApproval(t *testing.T) {
 		t.Errorf("report approval ignored %q", a.Ignored)
 	}
 }
+
+// TestGitLabOptionalSectionOwnersMayApprove: a migration owned only by an optional section asks GitLab
+// for no approval, but the policy still wants one: the section's owners may give it, it is not unowned.
+func TestGitLabOptionalSectionOwnersMayApprove(t *testing.T) {
+	file, _ := codeowners.Parse(codeowners.GitLab, []byte("^[Opt]\n/db/ @dba1\n"))
+	in := gate.Input{
+		Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/1.sql"},
+		Author: "alice", HeadSHA: head, CodeOwners: file,
+	}
+	d, err := gate.Decide(t.Context(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, d, gate.Pending, "needs 1 more approval from @dba1", "owned only by the optional ^[Opt]")
+	in.Reviews = []forge.Review{{Author: "dba1", State: "APPROVED", CommitSHA: head}}
+	d, _ = gate.Decide(t.Context(), in, nil)
+	wantState(t, d, gate.Approved, "approved by dba1")
+	if strings.Contains(strings.Join(d.Notes, "|"), "owns none") {
+		t.Errorf("notes %q say the optional owner owns nothing", d.Notes)
+	}
+
+	// A required section owns the file too: only its owners count.
+	file, _ = codeowners.Parse(codeowners.GitLab, []byte("^[Opt]\n/db/ @dba1\n[DB]\n/db/ @dora\n"))
+	in.CodeOwners = file
+	d, _ = gate.Decide(t.Context(), in, nil)
+	wantState(t, d, gate.Pending, "needs 1 more approval from @dora")
+}
+
+// TestSectionCountAboveItsOwners: a section asking for more approvals than it has owners can never be
+// satisfied; the gate says so instead of asking for more approvals from who already approved.
+func TestSectionCountAboveItsOwners(t *testing.T) {
+	file, _ := codeowners.Parse(codeowners.GitLab, []byte("[DB][3]\n/db/ @dba1 @dba2\n"))
+	in := gate.Input{
+		Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/1.sql"},
+		Author: "alice", HeadSHA: head, CodeOwners: file,
+		Reviews: []forge.Review{{Author: "dba1", State: "APPROVED", CommitSHA: head}, {Author: "dba2", State: "APPROVED", CommitSHA: head}},
+	}
+	d, err := gate.Decide(t.Context(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, d, gate.Pending, "section [DB] needs 3 approvals but has only 2 eligible owners (@dba1, @dba2, who approved)")
+	if strings.Contains(d.Reason, "from @dba1") || len(d.Owners) != 0 {
+		t.Errorf("reason %q (owners %q) asks those who approved", d.Reason, d.Owners)
+	}
+}
+
+// TestAuthorIsNotAPossibleApprover: the author's approval never counts, so the author is not named
+// among who may still approve.
+func TestAuthorIsNotAPossibleApprover(t *testing.T) {
+	file, _ := codeowners.Parse(codeowners.GitLab, []byte("/db/ @alice @dba1\n"))
+	in := gate.Input{
+		Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/1.sql"},
+		Author: "alice", HeadSHA: head, CodeOwners: file,
+	}
+	d, err := gate.Decide(t.Context(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, d, gate.Pending, "needs 1 more approval from @dba1")
+	if strings.Contains(d.Reason, "@alice") {
+		t.Errorf("reason %q names the author", d.Reason)
+	}
+	// The author as the only owner: nobody else can approve.
+	file, _ = codeowners.Parse(codeowners.GitLab, []byte("/db/ @alice\n"))
+	in.CodeOwners = file
+	d, _ = gate.Decide(t.Context(), in, nil)
+	wantState(t, d, gate.Pending, "has only 0 eligible owners besides the author @alice")
+}

@@ -96,6 +96,8 @@ type Decision struct {
 	// Current are the reviewers whose approval stands under the policy (their latest decision, not the
 	// author's, not stale), owners of the files or not: who a platform's own code-owner rule may count.
 	Current []string `json:"-"`
+	// Author opened the change: never one of the Owners who may still approve.
+	Author string `json:"-"`
 	// forbidden are the teams whose members the token could not read.
 	forbidden []string
 }
@@ -135,7 +137,7 @@ func Required(p config.Approval, risk lint.Risk) bool {
 // Decide computes the decision. Team membership is read through m; an error other than
 // forge.ErrForbidden (which becomes a note) fails the decision.
 func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
-	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes), Ignored: slices.Clone(in.Ignored)}
+	d := &Decision{Risk: in.Risk, HeadSHA: in.HeadSHA, Checksum: in.Checksum, Notes: slices.Clone(in.Notes), Ignored: slices.Clone(in.Ignored), Author: in.Author}
 	switch {
 	case in.NewMigrations == 0:
 		d.State, d.Reason = NotRequired, "no new migrations"
@@ -146,8 +148,16 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		return d, nil
 	}
 	d.Required = true
-	reqs, unowned := requirements(in)
+	reqs, unowned, optional := requirements(in)
 	d.Unowned = unowned
+	for _, r := range optional {
+		var sections []string
+		for _, name := range strings.Split(r.Section, ", ") {
+			sections = append(sections, "^["+name+"]")
+		}
+		d.Notes = append(d.Notes, fmt.Sprintf("%s: owned only by the optional %s of CODEOWNERS; GitLab requires no approval there, the approval policy does: %s may approve",
+			strings.Join(r.Files, ", "), strings.Join(sections, ", "), strings.Join(r.Owners, ", ")))
+	}
 	var unmatchable []string
 	for _, r := range reqs {
 		for _, o := range r.Owners {
@@ -236,11 +246,18 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 // requirement (a platform's own code-owner rules).
 func (d *Decision) Settle() {
 	d.Needed, d.Owners = 0, nil
+	var short []string
 	for _, r := range d.Requirements {
-		if r.Missing() > 0 {
-			d.Needed += r.Missing()
-			d.Owners = appendNew(d.Owners, r.Owners...)
+		if r.Missing() == 0 {
+			continue
 		}
+		d.Needed += r.Missing()
+		rest := r.Remaining(d.Author)
+		if len(rest) == 0 {
+			short = append(short, r.shortfall(d.Author))
+			continue
+		}
+		d.Owners = appendNew(d.Owners, rest...)
 	}
 	unowned := d.Unowned
 	switch {
@@ -255,16 +272,69 @@ func (d *Decision) Settle() {
 		d.Reason = "approved by " + strings.Join(d.ApprovedBy, ", ")
 	default:
 		d.State = Pending
-		d.Reason = fmt.Sprintf("needs %d more approval%s from %s", d.Needed, report.Plural(d.Needed), strings.Join(d.Owners, ", "))
+		d.Reason = fmt.Sprintf("needs %d more approval%s", d.Needed, report.Plural(d.Needed))
+		if len(d.Owners) > 0 {
+			d.Reason += " from " + strings.Join(d.Owners, ", ")
+		}
+		if len(short) > 0 {
+			d.Reason += ": " + strings.Join(short, "; ")
+		}
 	}
 	if len(d.forbidden) > 0 && d.State != Approved {
 		d.Reason += fmt.Sprintf("; the token cannot read team membership (%s)", strings.Join(d.forbidden, ", "))
 	}
 }
 
+// Remaining are the owners who may still give the requirement's missing approvals: neither the change's
+// author (whose approval never counts) nor an owner who already approved. A team, a group, a role or
+// an e-mail address stays: it may hold more approvers.
+func (r Requirement) Remaining(author string) []string {
+	var out []string
+	for _, o := range r.Owners {
+		login := strings.TrimPrefix(o, "@")
+		if (author != "" && forge.SameLogin(login, author)) || slices.ContainsFunc(r.ApprovedBy, func(a string) bool { return forge.SameLogin(login, a) }) {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// shortfall says why a requirement missing approvals has nobody left to give them: it asks for more
+// approvals than it has owners besides the author (a GitLab section's [N] above its owners, say).
+func (r Requirement) shortfall(author string) string {
+	var eligible, authors []string
+	for _, o := range r.Owners {
+		if author != "" && forge.SameLogin(strings.TrimPrefix(o, "@"), author) {
+			authors = append(authors, o)
+			continue
+		}
+		eligible = append(eligible, o)
+	}
+	what := "the owners of " + strings.Join(r.Files, ", ")
+	if r.Section != "" {
+		what = "section [" + r.Section + "]"
+	}
+	msg := fmt.Sprintf("%s needs %d approval%s but has only %d eligible owner%s", what, r.Needed, report.Plural(r.Needed), len(eligible), report.Plural(len(eligible)))
+	if len(eligible) > 0 {
+		msg += fmt.Sprintf(" (%s, who approved)", strings.Join(eligible, ", "))
+	}
+	if len(authors) > 0 {
+		msg += fmt.Sprintf(" besides the author %s", strings.Join(authors, ", "))
+	}
+	msg += ", so it can never be satisfied (nor can GitLab's own rule): add owners or lower the count"
+	return msg
+}
+
 // requirements groups the files by owners. Files no CODEOWNERS rule owns fall to approval.dba_users and
 // dba_teams, who may also approve every file.
-func requirements(in Input) ([]Requirement, []string) {
+//
+// A GitLab optional section (^[Section]) asks GitLab for no approval; schemagate's policy still wants
+// one of a risky migration. A file whose only owners are in optional sections is therefore theirs to
+// approve (with dba_users and dba_teams), at the policy's count: calling it unowned would block it
+// although CODEOWNERS names who owns it. Where a required section owns the file, optional owners do not
+// count: GitLab requires the required section's. optional returns those requirements.
+func requirements(in Input) (reqs []Requirement, unowned []string, optional []Requirement) {
 	var extra []string
 	for _, u := range in.Policy.DBAUsers {
 		extra = appendNew(extra, "@"+strings.TrimPrefix(u, "@"))
@@ -273,8 +343,6 @@ func requirements(in Input) ([]Requirement, []string) {
 		extra = appendNew(extra, "@"+strings.TrimPrefix(t, "@"))
 	}
 	byKey := map[string]int{}
-	var reqs []Requirement
-	var unowned []string
 	add := func(section string, owners []string, needed int, file string) {
 		owners = appendNew(slices.Clone(owners), extra...)
 		key := strings.ToLower(section) + "\x00" + strings.Join(owners, " ")
@@ -287,16 +355,29 @@ func requirements(in Input) ([]Requirement, []string) {
 		reqs[i].Needed = max(reqs[i].Needed, needed)
 		reqs[i].Files = appendNew(reqs[i].Files, file)
 	}
+	optKeys := map[string]bool{}
 	for _, file := range in.Files {
 		owned := false
+		var optSections, optOwners []string
 		if in.CodeOwners != nil {
 			for _, mt := range in.CodeOwners.Owners(file) {
-				if mt.Optional || len(mt.Owners) == 0 {
+				if len(mt.Owners) == 0 {
+					continue
+				}
+				if mt.Optional {
+					optSections = appendNew(optSections, mt.Section)
+					optOwners = appendNew(optOwners, mt.Owners...)
 					continue
 				}
 				owned = true
 				add(mt.Section, mt.Owners, max(in.Policy.Needed(), mt.Approvals), file)
 			}
+		}
+		if !owned && len(optOwners) > 0 {
+			section := strings.Join(optSections, ", ")
+			add(section, optOwners, in.Policy.Needed(), file)
+			optKeys[strings.ToLower(section)+"\x00"+strings.Join(appendNew(slices.Clone(optOwners), extra...), " ")] = true
+			owned = true
 		}
 		if owned {
 			continue
@@ -307,7 +388,13 @@ func requirements(in Input) ([]Requirement, []string) {
 		}
 		add("", nil, in.Policy.Needed(), file)
 	}
-	return reqs, unowned
+	for key, i := range byKey {
+		if optKeys[key] {
+			optional = append(optional, reqs[i])
+		}
+	}
+	sort.Slice(optional, func(i, j int) bool { return optional[i].Section < optional[j].Section })
+	return reqs, unowned, optional
 }
 
 // latestDecisive returns each reviewer's latest decisive review (APPROVED, CHANGES_REQUESTED or

@@ -83,7 +83,7 @@ func records(ctx context.Context, f forge.Forge, ref forge.Ref) ([]*Record, erro
 	}
 	var out []*Record
 	for _, c := range cs {
-		if c.System || !forge.SameLogin(c.Author, me) {
+		if c.System || !c.By(me) {
 			continue
 		}
 		r, ok := parseRecord(c.Body)

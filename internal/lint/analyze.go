@@ -12,19 +12,37 @@ import (
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
-// Analyze judges the up script of m from its parse tree. The owning tool runs the script in a
-// transaction unless m.NoTransaction; explicit BEGIN/COMMIT in the file count as well. Objects created
-// earlier in the same migration are exempt from the lock rules; earlier SET lock_timeout /
+// Analyze judges the up script of m, a migration of a folder in format, from its parse tree, as the
+// format's tool runs it (see ToolTransaction); explicit BEGIN/COMMIT in the file count as well. Objects
+// created earlier in the same migration are exempt from the lock rules; earlier SET lock_timeout /
 // statement_timeout are remembered; rules are gated on cfg's PostgreSQL version. Findings come in
 // statement order, with configuration overrides and ignore comments applied.
-func Analyze(m *migrate.Migration, cfg Config) []Finding {
+func Analyze(m *migrate.Migration, format migrate.Format, cfg Config) []Finding {
 	if m == nil || m.Up == nil {
 		return nil
 	}
-	return AnalyzeScript(m.Up, !m.NoTransaction && !m.Up.NoTransaction, cfg)
+	return AnalyzeScript(m.Up, ToolTransaction(m, format), cfg)
 }
 
-// AnalyzeScript judges one script; inTx says whether the tool wraps it in a transaction.
+// ToolTransaction tells whether the tool of format runs the up script of m in one transaction, which
+// AnalyzeScript's inTx takes. psql runs sqitch scripts and plain folders (sqitch calls psql --file
+// without --single-transaction): each statement outside the script's own BEGIN … COMMIT commits by
+// itself, so none holds a lock past its end, whether or not the rehearsal runs the script in one
+// transaction to round-trip it. The other tools run a migration in a transaction unless it is marked
+// (or found) to run outside one.
+func ToolTransaction(m *migrate.Migration, format migrate.Format) bool {
+	switch {
+	case m == nil || m.Up == nil:
+		return false
+	case format == migrate.FormatSqitch || format == migrate.FormatPlain:
+		return false
+	}
+	return !m.NoTransaction && !m.Up.NoTransaction
+}
+
+// AnalyzeScript judges one script; inTx says whether the tool wraps it in a transaction (false: each
+// statement outside the script's own BEGIN … COMMIT is a transaction of its own, and holds no lock past
+// its end).
 func AnalyzeScript(s *migrate.Script, inTx bool, cfg Config) []Finding {
 	if s == nil {
 		return nil
@@ -54,13 +72,13 @@ func NewSequence(cfg Config) *Sequence {
 	return &Sequence{cfg: cfg, st: st}
 }
 
-// Analyze judges the next migration of the sequence like Analyze does, then adds what it does to the
-// state the following migrations see.
-func (q *Sequence) Analyze(m *migrate.Migration) []Finding {
+// Analyze judges the next migration of the sequence (of a folder in format) like Analyze does, then
+// adds what it does to the state the following migrations see.
+func (q *Sequence) Analyze(m *migrate.Migration, format migrate.Format) []Finding {
 	if m == nil || m.Up == nil {
 		return nil
 	}
-	return q.AnalyzeScript(m.Up, !m.NoTransaction && !m.Up.NoTransaction)
+	return q.AnalyzeScript(m.Up, ToolTransaction(m, format))
 }
 
 // AnalyzeScript judges the next script of the sequence like AnalyzeScript does.
@@ -114,6 +132,8 @@ type analyzer struct {
 	queue *lockQueue
 
 	explicitTx bool // inside BEGIN … COMMIT written in the file
+	// block numbers the transaction block open now, or the one that was last (see stmtFacts.block).
+	block int
 	// beginStmt is the statement that opened the file's own transaction block: its BEGIN, or the
 	// COMMIT AND CHAIN (ROLLBACK AND CHAIN) that started the transaction now open.
 	beginStmt *sqlparse.Statement
@@ -165,6 +185,12 @@ type stmtFacts struct {
 	escalate bool
 	// dml says the statement changes rows (UPDATE, DELETE, INSERT, MERGE).
 	dml bool
+	// block numbers the transaction block the tool runs the statement in, from 1 in the script: the
+	// tool's transaction, or each BEGIN … COMMIT of the script's own. 0 when none is open (psql outside
+	// the script's BEGIN … COMMIT): the statement is a transaction of its own. The rehearsal may have run
+	// the script in one transaction; under the tool a statement holds no lock a statement of another
+	// block took.
+	block int
 	// counted says the static analysis counted a lock of the statement for missing-lock-timeout: SHARE
 	// or stronger on a relation it knows existed, or one whose wait it judged (DROP INDEX CONCURRENTLY).
 	counted bool
@@ -205,8 +231,12 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 }
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
-	return &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
+	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
 		prepared: map[string]int{}, lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
+	if inTx {
+		a.block = 1
+	}
+	return a
 }
 
 // loadSchema is the state Config.Schema describes: complete when it is given.
@@ -358,6 +388,9 @@ func (a *analyzer) deployTimeout(setting string, value func(DeployEnvironment) t
 // noteFacts records the facts of the current statement (n nil when it did not parse), as it starts.
 func (a *analyzer) noteFacts(n *pg_query.Node) {
 	sf := stmtFacts{lockTimeout: a.lockTimeout.on(), escalate: true}
+	if a.inTx() {
+		sf.block = a.block
+	}
 	if !sf.lockTimeout && !a.lockTimeout.off() {
 		sf.deploy, sf.lockTimeout = a.deployTimeout("lock_timeout", func(e DeployEnvironment) time.Duration { return e.LockTimeout })
 	}

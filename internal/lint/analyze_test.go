@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -193,14 +194,14 @@ func TestAnalyzeMigration(t *testing.T) {
 	t.Parallel()
 	src := "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_age_idx ON users (age);\n"
 	m := &migrate.Migration{Version: "1", Up: script(src)}
-	if find(Analyze(m, Config{}), "concurrently-in-transaction") == nil {
+	if find(Analyze(m, migrate.FormatGolangMigrate, Config{}), "concurrently-in-transaction") == nil {
 		t.Error("tool-wrapped migration: want concurrently-in-transaction")
 	}
 	m.NoTransaction = true
-	if f := find(Analyze(m, Config{}), "concurrently-in-transaction"); f != nil {
+	if f := find(Analyze(m, migrate.FormatGolangMigrate, Config{}), "concurrently-in-transaction"); f != nil {
 		t.Errorf("non-transactional migration: %v", f)
 	}
-	if Analyze(&migrate.Migration{}, Config{}) != nil || Analyze(nil, Config{}) != nil {
+	if Analyze(&migrate.Migration{}, migrate.FormatGolangMigrate, Config{}) != nil || Analyze(nil, migrate.FormatGolangMigrate, Config{}) != nil {
 		t.Error("nil up script: want no findings")
 	}
 }
@@ -831,5 +832,69 @@ func TestSetNotNullSuggestionSeparatesSteps(t *testing.T) {
 	f := find(AnalyzeScript(script("ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"), true, Config{}), "set-not-null")
 	if f == nil || !strings.Contains(f.Suggestion, "SET NOT NULL (no scan); then, in another transaction again, DROP CONSTRAINT") {
 		t.Errorf("set-not-null %+v: suggestion does not put DROP CONSTRAINT in a transaction of its own", f)
+	}
+}
+
+// TestToolTransactionPsqlScripts: psql runs sqitch scripts and plain folders statement by statement,
+// each committing by itself outside the script's own BEGIN … COMMIT, so no lock an earlier statement
+// took is held at the next one, whatever transaction the rehearsal runs them in; a BEGIN … COMMIT of
+// the script is a transaction, and the tools that run a migration in one transaction keep the finding.
+func TestToolTransactionPsqlScripts(t *testing.T) {
+	t.Parallel()
+	const (
+		setup = "CREATE TABLE t (id bigint, x int);\n"
+		body  = "SET lock_timeout = '1s';\nSET statement_timeout = '1min';\nALTER TABLE t ALTER COLUMN x SET NOT NULL;\nUPDATE t SET x = 1 WHERE x IS NULL;\n"
+		plan  = "%syntax-version=1.0.0\n%project=p\n\na 2024-01-01T00:00:00Z Me <me@example.com> # a\nb [a] 2024-01-01T00:01:00Z Me <me@example.com> # b\n"
+	)
+	sqitch := func(b string) fstest.MapFS {
+		return fstest.MapFS{
+			"sqitch.plan":  {Data: []byte(plan)},
+			"deploy/a.sql": {Data: []byte(setup)},
+			"revert/a.sql": {Data: []byte("DROP TABLE t;\n")},
+			"deploy/b.sql": {Data: []byte(b)},
+			"revert/b.sql": {Data: []byte("ALTER TABLE t ALTER COLUMN x DROP NOT NULL;\n")},
+		}
+	}
+	tests := []struct {
+		name   string
+		format migrate.Format
+		files  fstest.MapFS
+		want   bool // statement-after-access-exclusive on the UPDATE
+	}{
+		{"sqitch without BEGIN", migrate.FormatSqitch, sqitch(body), false},
+		{"sqitch with BEGIN … COMMIT", migrate.FormatSqitch, sqitch("BEGIN;\n" + body + "COMMIT;\n"), true},
+		{"plain", migrate.FormatPlain, fstest.MapFS{"001_a.sql": {Data: []byte(setup)}, "002_b.sql": {Data: []byte(body)}}, false},
+		{"plain with BEGIN … COMMIT", migrate.FormatPlain, fstest.MapFS{"001_a.sql": {Data: []byte(setup)}, "002_b.sql": {Data: []byte("BEGIN;\n" + body + "COMMIT;\n")}}, true},
+		{"golang-migrate", migrate.FormatGolangMigrate, fstest.MapFS{
+			"1_a.up.sql": {Data: []byte(setup)}, "1_a.down.sql": {Data: []byte("DROP TABLE t;\n")},
+			"2_b.up.sql": {Data: []byte(body)}, "2_b.down.sql": {Data: []byte("SELECT 1;\n")},
+		}, true},
+		{"goose", migrate.FormatGoose, fstest.MapFS{"00001_a.sql": {Data: []byte("-- +goose Up\n" + setup)}, "00002_b.sql": {Data: []byte("-- +goose Up\n" + body)}}, true},
+		{"dbmate", migrate.FormatDbmate, fstest.MapFS{
+			"20240101000001_a.sql": {Data: []byte("-- migrate:up\n" + setup + "\n-- migrate:down\n")},
+			"20240101000002_b.sql": {Data: []byte("-- migrate:up\n" + body + "\n-- migrate:down\n")},
+		}, true},
+		{"flyway", migrate.FormatFlyway, fstest.MapFS{"V1__a.sql": {Data: []byte(setup)}, "V2__b.sql": {Data: []byte(body)}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			set, err := migrate.Read(tt.files, tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := set.Migrations[len(set.Migrations)-1]
+			// Alone, in a sequence (lint --dir), and with the rehearsal's schema: the same judgement.
+			seq := NewSequence(Config{})
+			seq.Analyze(set.Migrations[0], set.Format)
+			for what, fs := range map[string][]Finding{
+				"Analyze":          Analyze(last, set.Format, Config{Schema: setup}),
+				"Sequence.Analyze": seq.Analyze(last, set.Format),
+			} {
+				if f := find(fs, "statement-after-access-exclusive"); (f != nil) != tt.want {
+					t.Errorf("%s: statement-after-access-exclusive %+v, want it %v", what, f, tt.want)
+				}
+			}
+		})
 	}
 }

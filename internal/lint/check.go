@@ -486,7 +486,7 @@ func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 func (a *analyzer) index(is *pg_query.IndexStmt) {
 	rel := relName(is.Relation)
 	fresh := a.st.created[a.st.rel(is.Relation)]
-	if !a.inTx() && !is.IfNotExists {
+	if (is.Concurrent && !a.inTx() || a.partialRun()) && !is.IfNotExists {
 		a.add("non-idempotent-ddl", "CREATE INDEX without IF NOT EXISTS in a migration that runs outside a transaction: a retry after a failure stops at it")
 	}
 	if !is.Unique && len(is.IndexParams) > 3 {
@@ -657,7 +657,7 @@ func (a *analyzer) dropEffects(d *pg_query.DropStmt, names []string, allFresh bo
 	if d.Behavior == pg_query.DropBehavior_DROP_CASCADE {
 		a.add("drop-cascade", "DROP … CASCADE also drops every dependent object (views, foreign keys, …)")
 	}
-	if !a.inTx() && !d.MissingOk && !d.Concurrent {
+	if a.partialRun() && !d.MissingOk && !d.Concurrent {
 		a.add("non-idempotent-ddl", "DROP without IF EXISTS in a migration that runs outside a transaction")
 	}
 	list := strings.Join(names, ", ")
@@ -742,7 +742,7 @@ func (a *analyzer) dropNames(d *pg_query.DropStmt) (names, keys []string) {
 }
 
 func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
-	if !a.inTx() && !cs.IfNotExists {
+	if a.partialRun() && !cs.IfNotExists {
 		a.add("non-idempotent-ddl", "CREATE TABLE without IF NOT EXISTS in a migration that runs outside a transaction")
 	}
 	if cs.Partbound != nil && len(cs.InhRelations) == 1 {

@@ -135,7 +135,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 	case pg_query.AlterTableType_AT_AddColumn:
 		if cd := cmd.Def.GetColumnDef(); cd != nil {
 			a.columnTypeRules(cd, false)
-			if !a.inTx() && !cmd.MissingOk {
+			if a.partialRun() && !cmd.MissingOk {
 				a.add("non-idempotent-ddl", "ADD COLUMN without IF NOT EXISTS in a migration that runs outside a transaction: a retry after a partial run fails")
 			}
 			if fresh {
@@ -208,7 +208,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("column-statistics", "")
 		}
 	case pg_query.AlterTableType_AT_DropColumn:
-		if !a.inTx() && !cmd.MissingOk {
+		if a.partialRun() && !cmd.MissingOk {
 			a.add("non-idempotent-ddl", "DROP COLUMN without IF EXISTS in a migration that runs outside a transaction")
 		}
 		if !fresh {

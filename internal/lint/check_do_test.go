@@ -216,7 +216,7 @@ func TestDoCommitInTransactionByFormat(t *testing.T) {
 			got := map[string]bool{}
 			seq := NewSequence(Config{})
 			for _, m := range set.Migrations {
-				f := find(seq.Analyze(m), "do-commit-in-transaction")
+				f := find(seq.Analyze(m, set.Format), "do-commit-in-transaction")
 				got[m.Version] = f != nil
 				if f != nil && (f.Risk != Dangerous || !strings.Contains(f.Message, "deploy fails")) {
 					t.Errorf("%s: %+v, want dangerous, saying the deploy fails", m.Version, f)

@@ -54,7 +54,9 @@ const SourceBoth = "static+dynamic"
 // ApplyEvidence merges what the rehearsal observed into the static findings. Evidence is matched to
 // findings by statement position (File, Line, Column). Locks persist to the end of their transaction:
 // a statement holds what it acquired and what earlier statements of its transaction acquired (a
-// statement with Concurrent evidence is its own transaction). For each statement that ran without error:
+// statement with Concurrent evidence is its own transaction, and so is one the static analysis found
+// outside any transaction block as the tool runs the script, such as psql outside the script's own
+// BEGIN … COMMIT, though the rehearsal ran it in one). For each statement that ran without error:
 //
 //   - A type change the parser judged (change-column-type-coercible / change-column-type-rewrite) takes
 //     the observed outcome: a rewrite of a pre-existing table makes it change-column-type-rewrite
@@ -170,26 +172,38 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 	}
 	// txHeld are the lock modes on pre-existing relations that the open transaction took in earlier
 	// statements: PostgreSQL keeps them until the transaction ends. Statements run outside a
-	// transaction (Concurrent) are each their own.
-	var txHeld map[string]lockSet
-	txFile := ""
+	// transaction (Concurrent) are each their own. So, as the tool runs the script, are those the static
+	// analysis found outside any transaction block (psql outside the script's own BEGIN … COMMIT), and
+	// each BEGIN … COMMIT of the script is a transaction of its own, though the rehearsal may have run
+	// them all in one (see stmtFacts.block): rehearsed are the modes that one holds.
+	var txHeld, rehearsed map[string]lockSet
+	txFile, txBlock := "", -1
 	for _, e := range ev {
 		if e.Err != "" {
-			txHeld = nil // the transaction is aborted; nothing after it runs in it
+			txHeld, rehearsed = nil, nil // the transaction is aborted; nothing after it runs in it
 			continue
 		}
 		if e.Concurrent || e.File != txFile {
-			txHeld, txFile = nil, e.File
+			txHeld, rehearsed, txFile, txBlock = nil, nil, e.File, -1
 		}
 		// The trace reports a lock only when the transaction did not hold it, in that mode, before (a
 		// transaction that holds ACCESS EXCLUSIVE still gets ROW EXCLUSIVE as a lock of its own when it
 		// updates the table): a mode it believed held means the transaction ended in between (COMMIT in
 		// the script).
 		for _, l := range e.Locks {
-			if txHeld[l.Relation].has(lockRank[l.Mode]) && l.Preexisting {
-				txHeld = nil
+			if rehearsed[l.Relation].has(lockRank[l.Mode]) && l.Preexisting {
+				txHeld, rehearsed = nil, nil
 				break
 			}
+		}
+		sf, known := facts[e.File].at(e.Line, e.Column)
+		alone := e.Concurrent || known && sf.block == 0
+		split := known && sf.block != txBlock // the tool runs it in another transaction than the statement before
+		if known {
+			txBlock = sf.block
+		}
+		if alone || split {
+			txHeld = nil
 		}
 		idx := byStmt[key{e.File, e.Line, e.Column}]
 		stmtSQL := ""
@@ -207,7 +221,28 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				newLocks[l.Relation] = max(newLocks[l.Relation], lockRank[l.Mode])
 			}
 		}
+		// retaken are the locks the statement took again unseen, under the tool, in a transaction of its
+		// own: the rehearsal's transaction held them already, so the trace does not show them. A relation
+		// it scanned or rewrote without a lock of its own in the trace is locked at least in the weakest
+		// mode held (what the statement before it that locked it took).
+		retaken := map[string]lockLevel{}
+		if (alone || split) && !e.Concurrent {
+			for _, rel := range slices.Concat(e.Scanned, e.Rewritten) {
+				if heldModes[rel] == 0 && rehearsed[rel] != 0 {
+					retaken[rel] = rehearsed[rel].weakest()
+					heldModes[rel] = heldModes[rel].with(retaken[rel])
+				}
+			}
+		}
 		if !e.Concurrent {
+			if rehearsed == nil {
+				rehearsed = map[string]lockSet{}
+			}
+			for rel, m := range heldModes {
+				rehearsed[rel] |= m
+			}
+		}
+		if !alone {
 			txHeld = heldModes
 		}
 		// held is the strongest lock the statement runs under, on each relation.
@@ -387,7 +422,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				f.Risk = Caution
 			}
 			f.Message = fmt.Sprintf("the rehearsal saw a full scan of %s while holding %s", rel, f.Lock)
-			if l > newLocks[rel] {
+			if l > max(newLocks[rel], retaken[rel]) {
 				f.Message += ", which an earlier statement of the transaction took"
 			}
 			f.Message += blocksDuring(l)
@@ -459,6 +494,15 @@ type lockSet uint16
 
 func (s lockSet) has(l lockLevel) bool     { return l > lockNone && s&(1<<l) != 0 }
 func (s lockSet) with(l lockLevel) lockSet { return s | 1<<l }
+func (s lockSet) weakest() lockLevel {
+	for l := lockAS; l <= lockAE; l++ {
+		if s.has(l) {
+			return l
+		}
+	}
+	return lockNone
+}
+
 func (s lockSet) strongest() lockLevel {
 	for l := lockAE; l > lockNone; l-- {
 		if s.has(l) {

@@ -658,3 +658,61 @@ func TestTimeZoneUTCSkipsRewrite(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyEvidenceStatementsAlone: a script the tool runs statement by statement (psql, outside the
+// script's own BEGIN … COMMIT) holds no lock from one statement to the next, though the rehearsal ran
+// it in one transaction and its trace carries the locks over; each BEGIN … COMMIT of the script is a
+// transaction of its own. Inside one, and in a script the tool runs in one transaction, the scan runs
+// under the earlier ACCESS EXCLUSIVE. A lock the rehearsal's transaction held already, which a
+// statement takes again under the tool, is not in its trace: it still runs under it.
+func TestApplyEvidenceStatementsAlone(t *testing.T) {
+	t.Parallel()
+	const schema = "CREATE TABLE t (id bigint, x int);\n"
+	const alter, update = "ALTER TABLE t ALTER COLUMN x SET NOT NULL;\n", "UPDATE t SET x = 1 WHERE x IS NULL;\n"
+	ae := []LockEvidence{{Relation: "public.t", Mode: "AccessExclusiveLock", Preexisting: true}}
+	rx := []LockEvidence{{Relation: "public.t", Mode: "RowExclusiveLock", Preexisting: true}}
+	scan := []string{"public.t"}
+	// alterThenUpdate is the trace of the ALTER at line a and the UPDATE at line u.
+	alterThenUpdate := func(a, u int) []Evidence {
+		return []Evidence{{Line: a, Locks: ae, Scanned: scan}, {Line: u, Locks: rx, Scanned: scan}}
+	}
+	tests := []struct {
+		name    string
+		src     string
+		inTx    bool
+		ev      []Evidence
+		risk    Risk
+		lock    string
+		earlier bool // says an earlier statement of the transaction took the lock
+	}{
+		{"psql, no BEGIN", "SET lock_timeout = '1s';\n" + alter + update, false, alterThenUpdate(2, 3), Caution, "ROW EXCLUSIVE", false},
+		{"psql, the script's BEGIN … COMMIT", "SET lock_timeout = '1s';\nBEGIN;\n" + alter + update + "COMMIT;\n", false, alterThenUpdate(3, 4), Dangerous, "ACCESS EXCLUSIVE", true},
+		{"psql, two blocks of the script", "SET lock_timeout = '1s';\nBEGIN;\n" + alter + "COMMIT;\nBEGIN;\n" + update + "COMMIT;\n", false, alterThenUpdate(3, 6), Caution, "ROW EXCLUSIVE", false},
+		{"psql, a lock taken again", "SET lock_timeout = '1s';\n" + update + update, false,
+			[]Evidence{{Line: 2, Locks: rx, Scanned: scan}, {Line: 3, Scanned: scan}}, Caution, "ROW EXCLUSIVE", false},
+		{"the tool's transaction", "SET lock_timeout = '1s';\n" + alter + update, true, alterThenUpdate(2, 3), Dangerous, "ACCESS EXCLUSIVE", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			static := AnalyzeScript(script(tt.src), tt.inTx, Config{Schema: schema})
+			last := 0
+			for i := range tt.ev {
+				tt.ev[i].File, tt.ev[i].Column = "m.sql", 1
+				last = tt.ev[i].Line
+			}
+			var f *Finding
+			for _, g := range ApplyEvidence(static, tt.ev) {
+				if g.Rule == "table-scan" && g.Line == last {
+					f = &g
+				}
+			}
+			if f == nil || f.Risk != tt.risk || f.Lock != tt.lock {
+				t.Fatalf("table-scan on line %d %+v, want %s under %s", last, f, tt.risk, tt.lock)
+			}
+			if earlier := strings.Contains(f.Message, "earlier statement of the transaction"); earlier != tt.earlier {
+				t.Errorf("message %q: says an earlier statement took the lock: %v, want %v", f.Message, earlier, tt.earlier)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 		}
 		if !a.inTx() {
 			a.txStart, a.savepoints = a.timeouts(), nil
+			a.block++
 		}
 		a.explicitTx, a.beginStmt = true, a.stmt
 		a.resetTx()
@@ -50,6 +51,7 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 			// later COMMIT has to end.
 			if a.explicitTx {
 				a.beginStmt = a.stmt
+				a.block++
 			}
 		} else {
 			a.explicitTx, a.beginStmt = false, nil
@@ -135,6 +137,14 @@ func (a *analyzer) resetTx() {
 	a.utcZone.endTx()
 	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone = false, "", false, false
 	a.txNotValid = map[string]bool{}
+}
+
+// partialRun tells whether a failure after the current statement can leave it done and the script
+// not: it runs in no transaction block, so it commits by itself, and a later statement of the script may
+// fail. A retry then meets what it made (non-idempotent-ddl). The last statement of a script, which
+// either does all it does or nothing, leaves no such run.
+func (a *analyzer) partialRun() bool {
+	return !a.inTx() && a.stmtIdx < len(a.script.Statements)-1
 }
 
 // isChain tells whether n is COMMIT AND CHAIN or ROLLBACK AND CHAIN.

@@ -79,6 +79,11 @@ type dialect struct {
 	// body). The statements carry the SQL the tool sends, positioned in the file (scannedScript).
 	scansLines bool
 	dropsLine  func(line string) bool
+	// maxLine, when set, is the size of the tool's bufio.Scanner buffer, maxLineWhere where it is set:
+	// a line as long or longer (its "\n" aside) does not fit with its line break, and the tool fails the
+	// file with "bufio.Scanner: token too long".
+	maxLine      int
+	maxLineWhere string
 	// commentLinesBefore: the tool allows only blank lines and -- comment lines before the first up
 	// directive (dbmate's statementsPrecedeMigrateBlocks reads line by line), so a /* */ comment there
 	// is refused too, with the error sqlBefore.
@@ -349,6 +354,12 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 	if !ok {
 		return nil
 	}
+	if n, length := longLine(src, d.maxLine); n > 0 {
+		r.errorf(file, n, "split the line (a long VALUES list or string literal over several lines), or load such data outside the migration",
+			"line of %d bytes: %s cannot read a line of %s or more (bufio.Scanner, %s) and fails the file with \"bufio.Scanner: token too long\"",
+			length, d.tool, mebibytes(d.maxLine), d.maxLineWhere)
+		return nil
+	}
 	lines := sqlparse.NewLines(src)
 	s := r.split(file, src, d, lines)
 	if s.up == nil {
@@ -409,6 +420,25 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 	r.checkEmpty(m, s.up.line, d.tool, d.up+" section")
 	return m
 }
+
+// longLine finds the first line of src of max bytes or more, its "\n" aside: its number and length, or
+// 0 when there is none (or max is 0).
+func longLine(src string, max int) (line, length int) {
+	if max <= 0 || len(src) < max {
+		return 0, 0
+	}
+	for n := 1; src != ""; n++ {
+		l, rest, _ := strings.Cut(src, "\n")
+		if len(l) >= max {
+			return n, len(l)
+		}
+		src = rest
+	}
+	return 0, 0
+}
+
+// mebibytes writes a size of whole mebibytes as "4 MiB".
+func mebibytes(n int) string { return strconv.Itoa(n>>20) + " MiB" }
 
 // script is the package's script, or scannedScript for a tool that sends what it reads line by line.
 func (d dialect) script(file, src string, start, end int, lines *sqlparse.Lines) *Script {

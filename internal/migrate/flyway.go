@@ -32,6 +32,7 @@ var flywayConfKeys = map[string]bool{"executeInTransaction": true, "encoding": t
 
 func (r *reader) readFlyway() {
 	settings := r.loadFlywaySettings()
+	r.outOfOrder = settings.outOfOrder
 	naming := settings.naming
 	var names []string
 	confs := map[string]bool{}
@@ -318,6 +319,18 @@ func (n flywayNaming) parse(base string) (kind byte, version, desc string, probl
 		}
 	}
 	return 0, "", "", problem
+}
+
+// FlywayDescription is the description Flyway records for a migration named name (its Name): the
+// description part of the file name with "_" read as a space, cut to 200 characters as Flyway cuts it
+// (AbbreviationUtils.abbreviateDescription). Flyway's validate fails on an applied migration whose
+// description differs from the one recorded ("Migration description mismatch").
+func FlywayDescription(name string) string {
+	d := []rune(strings.ReplaceAll(name, "_", " "))
+	if len(d) > 200 {
+		return string(d[:197]) + "..."
+	}
+	return string(d)
 }
 
 // CompareFlywayVersions compares two Flyway versions as Flyway does: parts separated by . or _ are

@@ -39,6 +39,9 @@ type flywaySettings struct {
 	// validateNaming is validateMigrationNaming (default false): Flyway refuses a folder holding a script
 	// whose name does not fit its naming, instead of skipping that script.
 	validateNaming bool
+	// outOfOrder (default false): Flyway applies a pending migration whose version is below the
+	// database's latest; without it, migrate's validation fails on one (Set.OutOfOrder).
+	outOfOrder bool
 	// ignored are the migration folder's configuration files, not read (see loadFlywaySettings).
 	ignored []string
 	// environments are the [environments.NAME] tables of the flyway.toml files read, in file order: the
@@ -87,6 +90,7 @@ func (st *flywaySettings) bools() []flagSetting {
 		{"flyway.mixed", "FLYWAY_MIXED", &st.mixed},
 		{"flyway.createSchemas", "FLYWAY_CREATE_SCHEMAS", &st.createSchemas},
 		{"flyway.validateMigrationNaming", "FLYWAY_VALIDATE_MIGRATION_NAMING", &st.validateNaming},
+		{"flyway.outOfOrder", "FLYWAY_OUT_OF_ORDER", &st.outOfOrder},
 	}
 }
 
@@ -128,6 +132,7 @@ type flywayTOMLSettings struct {
 	Table                  string            `toml:"table"`
 	CreateSchemas          *bool             `toml:"createSchemas"`
 	ValidateNaming         *bool             `toml:"validateMigrationNaming"`
+	OutOfOrder             *bool             `toml:"outOfOrder"`
 	// The naming settings. undoSqlMigrationPrefix and baselineMigrationPrefix are plugins' settings,
 	// which ConfigurationExtensionBinder also takes from the environment's flyway table over [flyway]'s.
 	SQLMigrationPrefix           string      `toml:"sqlMigrationPrefix"`
@@ -143,7 +148,7 @@ type flywayTOMLSettings struct {
 func (t *flywayTOMLSettings) apply(st *flywaySettings) {
 	for dst, p := range map[*bool]*bool{&st.replacement: t.PlaceholderReplacement,
 		&st.inTransaction: t.ExecuteInTransaction, &st.mixed: t.Mixed, &st.createSchemas: t.CreateSchemas,
-		&st.validateNaming: t.ValidateNaming} {
+		&st.validateNaming: t.ValidateNaming, &st.outOfOrder: t.OutOfOrder} {
 		if p != nil {
 			*dst = *p
 		}

@@ -212,3 +212,39 @@ func TestFlywayScriptConfPlaceholders(t *testing.T) {
 		want: []string{"1_index up:1 down:- notx"},
 	}})
 }
+
+// TestFlywayOutOfOrder: Set.OutOfOrder is Flyway's outOfOrder, from the configuration Flyway reads:
+// flyway.conf, flyway.toml's [flyway] table and the selected environment's flyway table over it, and
+// FLYWAY_OUT_OF_ORDER over the files. It is off by default.
+func TestFlywayOutOfOrder(t *testing.T) {
+	unsetFlywayEnv(t)
+	for _, c := range []struct {
+		name, file, conf string
+		env              map[string]string
+		want             bool
+	}{
+		{name: "default"},
+		{name: "flyway.conf", file: "flyway.conf", conf: "flyway.outOfOrder=true\n", want: true},
+		{name: "flyway.toml", file: "flyway.toml", conf: "[flyway]\noutOfOrder = true\n", want: true},
+		{name: "environment table", file: "flyway.toml", conf: "[flyway]\noutOfOrder = false\nenvironment = \"ci\"\n[environments.ci]\nurl = \"jdbc:postgresql://ci/app\"\n[environments.ci.flyway]\noutOfOrder = true\n", want: true},
+		{name: "variable over the file", file: "flyway.conf", conf: "flyway.outOfOrder=true\n", env: map[string]string{"FLYWAY_OUT_OF_ORDER": "false"}},
+		{name: "variable", env: map[string]string{"FLYWAY_OUT_OF_ORDER": "true"}, want: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			files := map[string]string{"V1__t.sql": "CREATE TABLE t (id bigint);\n"}
+			if c.file != "" {
+				files[c.file] = c.conf
+			}
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			set, err := Read(mapFS(files), FormatFlyway)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if set.OutOfOrder != c.want {
+				t.Errorf("OutOfOrder = %v, want %v", set.OutOfOrder, c.want)
+			}
+		})
+	}
+}

@@ -250,3 +250,16 @@ func TestByteOrderMarkColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestGolangMigrateOnlyIgnoredFiles: a folder whose only migration golang-migrate skips (a version past
+// uint64) has no migrations, and the error says why beside "no golang-migrate migrations found": the
+// note on the skipped file, which a failed read would otherwise not show.
+func TestGolangMigrateOnlyIgnoredFiles(t *testing.T) {
+	t.Parallel()
+	_, err := Read(mapFS(map[string]string{"18446744073709551616_a.up.sql": "SELECT 1;\n"}), FormatGolangMigrate)
+	got := describe(readErrors(t, err))
+	matchProblems(t, "error", got, []string{
+		":0: no golang-migrate migrations found",
+		"18446744073709551616_a.up.sql:0: ignored: golang-migrate never runs it: its version 18446744073709551616 is larger",
+	})
+}

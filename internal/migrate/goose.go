@@ -24,6 +24,9 @@ var gooseDialect = dialect{
 	// empty lines while its buffer is empty, before a statement's first line: unlike sql-migrate, it
 	// drops no line from a statement.
 	scansLines: true,
+	// ParseSQLMigration's scanner has a buffer of scanBufSize (4 MiB), its maximum too.
+	maxLine:      4 << 20,
+	maxLineWhere: "internal/sqlparser/parser.go scanBufSize",
 }
 
 const gooseKnown = "goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON and ENVSUB OFF"

@@ -271,3 +271,49 @@ func TestGooseSendsLines(t *testing.T) {
 		t.Errorf("up statements %+v\nwant one at 3:1: %q", sts, want)
 	}
 }
+
+// TestLongLines: goose and sql-migrate read a file with bufio.Scanner, whose buffer holds a line with its
+// "\n": goose's 4 MiB (internal/sqlparser/parser.go scanBufSize), sql-migrate's 1 MiB
+// (sqlparse/sqlparse.go scanner.Buffer). A line of that size or more fails the file under the tool
+// ("bufio.Scanner: token too long"), so it is an error at its line; one byte less reads.
+func TestLongLines(t *testing.T) {
+	t.Parallel()
+	literal := func(n int) string { // an INSERT line of exactly n bytes
+		const head, tail = "INSERT INTO t VALUES ('", "');"
+		return head + strings.Repeat("x", n-len(head)-len(tail)) + tail
+	}
+	for _, c := range []struct {
+		name   string
+		format Format
+		up     string
+		max    int
+		want   string
+	}{
+		{"goose", FormatGoose, "-- +goose Up", 4 << 20, "1_a.sql:3: line of 4194304 bytes: goose cannot read a line of 4 MiB or more"},
+		{"sql-migrate", FormatSQLMigrate, "-- +migrate Up", 1 << 20, "1_a.sql:3: line of 1048576 bytes: sql-migrate cannot read a line of 1 MiB or more"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			for _, tc := range []struct {
+				n    int
+				last string // what ends the long line
+				want string
+			}{
+				{c.max - 1, "\n", ""},
+				{c.max - 1, "", ""}, // the file's last line, without a line break
+				{c.max, "\n", c.want},
+				{c.max, "", c.want},
+			} {
+				src := c.up + "\nSELECT 1;\n" + literal(tc.n) + tc.last
+				set, err := Read(mapFS(map[string]string{"1_a.sql": src}), c.format)
+				errs := describe(readErrors(t, err))
+				switch {
+				case tc.want == "" && (len(errs) != 0 || len(set.Migrations) != 1):
+					t.Errorf("a line of %d bytes: errors %q, %d migrations; want it read", tc.n, errs, len(set.Migrations))
+				case tc.want != "" && (len(errs) != 1 || !strings.HasPrefix(errs[0], tc.want)):
+					t.Errorf("a line of %d bytes: errors %q, want %q", tc.n, errs, tc.want)
+				}
+			}
+		})
+	}
+}

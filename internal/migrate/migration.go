@@ -102,6 +102,9 @@ type Migration struct {
 	Repeatable bool
 	// Requires lists sqitch dependencies.
 	Requires []string
+	// Plan is a sqitch change's line in its plan, from which sqitch derives the change's ID; nil for the
+	// other formats.
+	Plan *PlanEntry
 	// Rework counts the times a sqitch change was planned before this instance of it (0 for its first;
 	// a reworked change is planned again after a tag). Key tells the instances apart by it, since
 	// their Version moves with each rework (the older scripts are renamed name@tag).
@@ -112,6 +115,31 @@ type Migration struct {
 	EnvSub bool
 	// Checksum is a SHA-256 of the migration's scripts, stable across reads; deploys compare it.
 	Checksum string
+}
+
+// PlanEntry is a sqitch change's line in sqitch.plan. sqitch identifies a deployed change by an ID, a
+// SHA-1 of the change's project, URI, name, planner, date, dependencies and note, and of the ID of the
+// change planned before it (App::Sqitch::Plan::Change info): a database records the IDs of the changes
+// it deployed, and sqitch deploy fails ("Cannot find change <id> in sqitch.plan") when the plan no
+// longer yields the last one. Tags are not part of it.
+type PlanEntry struct {
+	// File is the plan, relative to the migration folder; Line the change's line in it.
+	File string
+	Line int
+	// Info is what sqitch hashes of the line itself, the parent's ID aside.
+	Info string
+	// Parent is the Key of the change planned right before it; "" for the plan's first change.
+	Parent string
+}
+
+// SamePlanEntry tells whether sqitch gives m and o, the same change at two commits, the same ID: their
+// plan lines read alike and the same change is planned right before each. Always true for the other
+// formats.
+func (m *Migration) SamePlanEntry(o *Migration) bool {
+	if m.Plan == nil || o.Plan == nil {
+		return true
+	}
+	return m.Plan.Info == o.Plan.Info && m.Plan.Parent == o.Plan.Parent
 }
 
 // ID is a stable identifier for messages: "version_name".
@@ -271,6 +299,9 @@ type Set struct {
 	// search path alone. Flyway sets search_path to SearchPath followed by the connection's own
 	// search_path, unless that already starts with the schema or the schema does not exist.
 	SearchPath string
+	// OutOfOrder is set when the tool applies a new migration that sorts before the last one a database
+	// has applied (Flyway's outOfOrder); false for the formats whose tools have no such setting.
+	OutOfOrder bool
 }
 
 // Find returns the migration whose Key is key (its version, for all but repeatable migrations), or nil.

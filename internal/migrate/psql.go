@@ -69,8 +69,10 @@ func psqlUnsupported(c sqlparse.PsqlCommand) (hint string, bad bool) {
 		return "psql conditionals are not rehearsed: use a DO block or IF EXISTS / IF NOT EXISTS", true
 	case name == "copy":
 		return "\\copy reads a file on the machine that runs psql: put the rows inline with COPY … FROM STDIN", true
-	case name == "gset" || name == "gexec":
-		return "\\" + name + " runs what a query returns, which cannot be read before it runs: write the statements out, or use a DO block", true
+	case name == "gexec":
+		return "\\gexec runs what a query returns as statements, which cannot be read before it runs: write the statements out, or use a DO block", true
+	case name == "gset":
+		return "\\gset stores a query's result in psql variables, whose values cannot be known before the query runs (later lines use them as :name): write the values out, or use a DO block", true
 	default:
 		return "delete the line; psql commands that only print or set psql variables are ignored", true
 	}

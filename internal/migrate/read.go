@@ -83,8 +83,11 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		} else {
 			r.errorf("", 0, "schemagate looked for "+lookedFor[format], "no %s migrations found", format)
 		}
+		// The notes on the files skipped say why none was found, and a failed read shows its errors
+		// alone: they go with the error.
+		r.errs, r.warnings = append(r.errs, r.warnings...), nil
 	}
-	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings, Project: r.project}
+	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings, Project: r.project, OutOfOrder: r.outOfOrder}
 	if format == FormatFlyway {
 		set.Schemas, set.SearchPath = flywaySchemas(fsys)
 	}
@@ -113,6 +116,7 @@ var lookedFor = map[Format]string{
 type reader struct {
 	fsys       fs.FS
 	project    string // sqitch's %project
+	outOfOrder bool   // Flyway's outOfOrder
 	migrations []*Migration
 	errs       []*Error
 	warnings   []*Error

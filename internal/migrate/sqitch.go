@@ -40,11 +40,17 @@ type sqitchChange struct {
 	deps      []string
 	conflicts []string // the change's !dependencies, without the !
 	tags      []string // tags planned right after the change
+	// entry is what sqitch's change ID covers of the line (see PlanEntry), the project and URI aside:
+	// name, planner, date, dependencies and note, as written.
+	entry string
 }
 
 // sqitchProjectRe is the %project pragma; sqitch's pragma grammar (lib/App/Sqitch/Plan.pm $pragma)
 // allows blanks after %, around = and at the end: "%project = flipr" names the project flipr.
 var sqitchProjectRe = regexp.MustCompile(`^%[ \t]*project[ \t]*=[ \t]*(.*?)[ \t]*$`)
+
+// sqitchURIRe is the %uri pragma, part of every change's ID.
+var sqitchURIRe = regexp.MustCompile(`^%[ \t]*uri[ \t]*=[ \t]*(.*?)[ \t]*$`)
 
 func (r *reader) readSqitch() {
 	lay := r.sqitchLayout()
@@ -68,6 +74,7 @@ func (r *reader) readSqitch() {
 		return
 	}
 	var changes []*sqitchChange
+	var uri string
 	tags := map[string]int{}      // line of each tag
 	tagChange := map[string]int{} // index in changes of the change each tag is on
 	for i, line := range strings.Split(src, "\n") {
@@ -79,6 +86,9 @@ func (r *reader) readSqitch() {
 		switch {
 		case sqitchProjectRe.MatchString(line):
 			r.project = sqitchProjectRe.FindStringSubmatch(line)[1]
+			continue
+		case sqitchURIRe.MatchString(line):
+			uri = sqitchURIRe.FindStringSubmatch(line)[1]
 			continue
 		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "%"):
 			continue
@@ -108,7 +118,7 @@ func (r *reader) readSqitch() {
 			r.errorf(planFile, n, "remove the change from the plan instead", "reverting a change in the plan (-%s) is not supported", m[2])
 			continue
 		}
-		c := &sqitchChange{name: m[2], line: n}
+		c := &sqitchChange{name: m[2], line: n, entry: sqitchEntry(m)}
 		for _, dep := range strings.Fields(m[3]) {
 			if conflict, ok := strings.CutPrefix(dep, "!"); ok {
 				c.conflicts = append(c.conflicts, conflict)
@@ -139,9 +149,16 @@ func (r *reader) readSqitch() {
 	vars := lay.conf.variables()
 	used := map[string]bool{}
 	planned := map[string]int{} // instances of each change name so far
+	parent := ""                // the Key of the change planned before c
 	for i, c := range changes {
 		rework := planned[c.name]
 		planned[c.name]++
+		entry := &PlanEntry{File: planFile, Line: c.line, Info: "project " + r.project + "\n", Parent: parent}
+		if uri != "" {
+			entry.Info += "uri " + uri + "\n"
+		}
+		entry.Info += c.entry
+		parent = (&Migration{Version: c.name, Name: c.name, Rework: rework}).Key()
 		version := c.name
 		suffix, ok := r.sqitchReworkSuffix(lay, changes, i)
 		if !ok {
@@ -154,14 +171,21 @@ func (r *reader) readSqitch() {
 		deploy := lay.script("deploy", reworked, version)
 		used[deploy] = true
 		if !r.exists(deploy) {
-			r.errorf(planFile, c.line, "create it with sqitch add "+c.name, "change %s has no deploy script %s", version, deploy)
+			// An older instance of a reworked change keeps its script as name@tag, which sqitch rework
+			// makes (a copy of the script as of the tag); sqitch add makes a new change's.
+			how := "create it with sqitch add " + c.name
+			if reworked {
+				how = "rework a change with sqitch rework " + c.name + ", which copies " + lay.script("deploy", false, c.name) + " to " + deploy +
+					" (the script as of tag @" + suffix + ", which databases deployed) and plans the change again"
+			}
+			r.errorf(planFile, c.line, how, "change %s has no deploy script %s", version, deploy)
 			continue
 		}
 		upSrc, ok := r.load(deploy)
 		if !ok {
 			continue
 		}
-		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Rework: rework, Up: r.psqlScript(deploy, upSrc, vars["deploy"])}
+		m := &Migration{Version: version, Name: c.name, Requires: c.deps, Rework: rework, Plan: entry, Up: r.psqlScript(deploy, upSrc, vars["deploy"])}
 		m.Down = r.optionalScript(lay.script("revert", reworked, version), vars["revert"])
 		m.Verify = r.optionalScript(lay.script("verify", reworked, version), vars["verify"])
 		r.checkEmpty(m, 0, "sqitch", "deploy script")
@@ -180,6 +204,32 @@ func (r *reader) readSqitch() {
 			return nil
 		})
 	}
+}
+
+// sqitchEntry is what sqitch's change ID covers of a change line that sqitchChangeRe matched, the
+// project and URI aside, in the order of App::Sqitch::Plan::Change info: name, planner, date, required
+// and conflicting changes, note. Blanks around the parts do not count, as sqitch parses them away.
+func sqitchEntry(m []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "change %s\nplanner %s <%s>\ndate %s", m[2], strings.TrimSpace(m[5]), strings.TrimSpace(m[6]), m[4])
+	var reqs, confs []string
+	for _, dep := range strings.Fields(m[3]) {
+		if c, ok := strings.CutPrefix(dep, "!"); ok {
+			confs = append(confs, c)
+		} else {
+			reqs = append(reqs, dep)
+		}
+	}
+	if len(reqs) > 0 {
+		b.WriteString("\nrequires\n  + " + strings.Join(reqs, "\n  + "))
+	}
+	if len(confs) > 0 {
+		b.WriteString("\nconflicts\n  - " + strings.Join(confs, "\n  - "))
+	}
+	if note := strings.TrimSpace(m[7]); note != "" {
+		b.WriteString("\n\n" + note)
+	}
+	return b.String()
 }
 
 // sqitchDependency splits a dependency (without its !) into the key sqitch looks it up by in the plan

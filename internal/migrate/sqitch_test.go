@@ -583,3 +583,72 @@ func TestSqitchUserAndSystemConf(t *testing.T) {
 		t.Errorf("deploy with ~/.sqitch/sqitch.conf:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestSqitchPlanEntry: each change carries what sqitch makes its ID of (App::Sqitch::Plan::Change info):
+// its plan line (planner, date, dependencies, note; the project and URI pragmas) and the change planned
+// before it. A tag is no part of it; a change's note is, and so is the change before it.
+func TestSqitchPlanEntry(t *testing.T) {
+	t.Parallel()
+	const head = "%syntax-version=1.0.0\n%project=p\n%uri=https://example.com/p\n\n"
+	a := "a 2024-01-01T00:00:00Z Me <me@example.com> # a\n"
+	c := "c [a !other:x] 2024-01-01T00:02:00Z Me <me@example.com> # c\n"
+	files := func(plan string) map[string]string {
+		f := map[string]string{"sqitch.plan": head + plan, "deploy/a.sql": "SELECT 1;\n", "deploy/c.sql": "SELECT 3;\n"}
+		for _, n := range []string{"b", "d"} {
+			if strings.Contains(plan, "\n"+n+" ") {
+				f["deploy/"+n+".sql"] = "SELECT 2;\n"
+			}
+		}
+		return f
+	}
+	read := func(plan string) map[string]*PlanEntry {
+		set, err := readMap(t, FormatSqitch, files(plan))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]*PlanEntry{}
+		for _, m := range set.Migrations {
+			out[m.Key()] = m.Plan
+		}
+		return out
+	}
+	base := read(a + c + "d 2024-01-03T00:00:00Z Me <me@example.com>\n")
+	if p := base["c"]; p == nil || p.File != "sqitch.plan" || p.Line != 6 || p.Parent != "a" ||
+		p.Info != "project p\nuri https://example.com/p\nchange c\nplanner Me <me@example.com>\ndate 2024-01-01T00:02:00Z\nrequires\n  + a\nconflicts\n  - other:x\n\nc" {
+		t.Fatalf("c's entry %+v", p)
+	}
+	if p := base["a"]; p.Parent != "" {
+		t.Errorf("a, the first change, has parent %q", p.Parent)
+	}
+	for _, tc := range []struct {
+		name, plan string
+		same       bool // c's ID stays
+	}{
+		{"a tag after c, a change appended", a + c + "@v1 2024-01-02T00:00:00Z Me <me@example.com> # v1\nd 2024-01-03T00:00:00Z Me <me@example.com>\n", true},
+		{"a tag before c", a + "@v1 2024-01-02T00:00:00Z Me <me@example.com> # v1\n" + c, true},
+		{"blanks", a + "c  [a  !other:x]  2024-01-01T00:02:00Z  Me  <me@example.com>  #  c \n", true},
+		{"c's note", a + strings.Replace(c, "# c", "# create table c", 1), false},
+		{"c's date", a + strings.Replace(c, "00:02:00", "00:03:00", 1), false},
+		{"c's dependencies", a + strings.Replace(c, " !other:x", "", 1), false},
+		{"a change inserted before c", a + "b 2024-01-01T00:01:00Z Me <me@example.com> # b\n" + c, false},
+	} {
+		p := read(tc.plan)["c"]
+		if same := p.Info == base["c"].Info && p.Parent == base["c"].Parent; same != tc.same {
+			t.Errorf("%s: c's entry %+v; same as the base's: %v, want %v", tc.name, p, same, tc.same)
+		}
+	}
+}
+
+// TestSqitchReworkedScriptMissing: the older instance of a reworked change runs deploy/name@tag.sql,
+// which sqitch rework makes; the error on a missing one says so (sqitch add makes a new change's).
+func TestSqitchReworkedScriptMissing(t *testing.T) {
+	t.Parallel()
+	plan := "%project=app\nfn 2024-01-01T00:00:00Z T <t@example.com>\n@v1.0 2024-01-02T00:00:00Z T <t@example.com>\n" +
+		"fn [fn@v1.0] 2024-01-03T00:00:00Z T <t@example.com> # rework\n"
+	_, err := readMap(t, FormatSqitch, map[string]string{"sqitch.plan": plan, "deploy/fn.sql": "SELECT 2;\n"})
+	errs := readErrors(t, err)
+	if len(errs) != 1 || !strings.Contains(errs[0].Msg, "change fn@v1.0 has no deploy script deploy/fn@v1.0.sql") ||
+		!strings.Contains(errs[0].Hint, "sqitch rework fn") || strings.Contains(errs[0].Hint, "sqitch add") {
+		t.Errorf("errors %v, want one on deploy/fn@v1.0.sql whose hint says sqitch rework fn", errs)
+	}
+}

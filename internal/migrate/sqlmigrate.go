@@ -27,6 +27,9 @@ var sqlMigrateDialect = dialect{
 	// ParseMigration reads lines with bufio.Scanner and writes each one it keeps with "\n".
 	scansLines: true,
 	dropsLine:  sqlMigrateDrops,
+	// ParseMigration's scanner grows its buffer up to 1 MiB (scanner.Buffer(..., 1024*1024)).
+	maxLine:      1 << 20,
+	maxLineWhere: "sqlparse/sqlparse.go scanner.Buffer",
 }
 
 // sqlMigrateDrops reports a line sql-migrate leaves out of the statements it sends. ParseMigration

@@ -107,14 +107,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 
 	sp := SplitHistory(opts.Set, opts.Base)
 	history, fresh := sp.History, sp.Fresh
-	// Counted as the report counts them: an edited or deleted base migration is part of the change.
-	edited := len(sp.Edited) + len(sp.DownEdited)
-	counts := fmt.Sprintf("%d migrations: %d history, %d new", len(opts.Set.Migrations),
-		len(opts.Set.Migrations)-len(fresh)-edited, len(fresh)+edited+len(sp.Deleted))
-	if edited > 0 || len(sp.Deleted) > 0 {
-		counts += fmt.Sprintf(" (%d added, %d edited, %d deleted)", len(fresh), edited, len(sp.Deleted))
-	}
-	opts.Progress("%s", counts)
+	opts.Progress("%s", sp.Counts(len(opts.Set.Migrations)))
 
 	if opts.Provider.Name() == "url" {
 		if err := sharedServerChanges(opts.Setup, opts.Set, opts.Base); err != nil {
@@ -184,7 +177,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		rm.Statements = len(m.Up.Statements)
 		if rm.New {
-			static := lint.Analyze(m, opts.Lint)
+			static := lint.Analyze(m, opts.Set.Format, opts.Lint)
 			nStatic[m] = len(static)
 			rm.Findings = append(static, lint.ToolFindings(m, opts.Set.Format, opts.Lint)...)
 		}
@@ -215,7 +208,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 
 	// History: applied once, fast (pg.ApplyHistory), so not timed migration by migration.
 	if len(history) > 0 {
-		opts.Progress("replaying %d history migrations", len(history))
+		opts.Progress("replaying %d history migration%s", len(history), report.Plural(len(history)))
 	}
 	replayStart := time.Now()
 	done = r.apply()
@@ -309,7 +302,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			// Never empty: a schema given says that what it does not describe does not exist (an
 			// empty one would leave CREATE ... IF NOT EXISTS in doubt).
 			cfg.Schema = "-- the rehearsal's catalog of what the migration names\n" + before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
-			rm.Findings = append(lint.Analyze(m, cfg), rm.Findings[n:]...)
+			rm.Findings = append(lint.Analyze(m, opts.Set.Format, cfg), rm.Findings[n:]...)
 		}
 		r.copied = false
 		after, ok, err := r.up(ctx, m, rm, before)
@@ -491,6 +484,11 @@ func SplitHistory(cur, base *migrate.Set) Split {
 			sp.History = append(sp.History, deletedBefore[m.Key()]...)
 		}
 		switch {
+		case ok && !m.Repeatable && migrate.SameScript(m.Up, b.Up) && !sameRecord(m, b, cur.Format):
+			// The up is as applied, but what the tool recorded of it no longer matches (a sqitch change's
+			// ID, a Flyway description): the tool refuses the folder, as for an edited migration.
+			sp.History = append(sp.History, b)
+			sp.Edited[m] = b
 		case ok && m.SameText(b):
 			sp.History = append(sp.History, m)
 		case ok && !m.Repeatable && migrate.SameScript(m.Up, b.Up):
@@ -514,7 +512,10 @@ func SplitHistory(cur, base *migrate.Set) Split {
 	}
 	sp.History = append(sp.History, pending...)
 	// A new migration before the last history one in folder order: databases at the base's last version
-	// meet it after that one, if at all.
+	// meet it after that one, if at all. Flyway with outOfOrder applies it there, as the rehearsal does.
+	if cur.Format == migrate.FormatFlyway && cur.OutOfOrder {
+		return sp
+	}
 	seen := false
 	for i := len(cur.Migrations) - 1; i >= 0; i-- {
 		m := cur.Migrations[i]
@@ -527,6 +528,58 @@ func SplitHistory(cur, base *migrate.Set) Split {
 		}
 	}
 	return sp
+}
+
+// sameRecord tells whether the tool that owns the format identifies m and b, one migration at two
+// commits with the same up script, alike in the history it keeps in databases: sqitch records a change's
+// ID, which its plan line and the change planned before it make (migrate.PlanEntry); Flyway records the
+// description, which its validate compares.
+func sameRecord(m, b *migrate.Migration, format migrate.Format) bool {
+	if format == migrate.FormatFlyway && migrate.FlywayDescription(m.Name) != migrate.FlywayDescription(b.Name) {
+		return false
+	}
+	return m.SamePlanEntry(b)
+}
+
+// Counts says, for a folder of total migrations, what the rehearsal replays as history and what it
+// rehearses as new, the two adding up to what runs: "5 migrations: 3 history, 2 new". When the change
+// edits or deletes what the base has, the history also counts the base's text of those, which it
+// replays in their place, and says so, and the line ends with the change as the report counts it
+// (its new migrations: added, edited, down or verify script changed, deleted):
+//
+//	2 migrations, and 1 deleted since the base: 3 history to replay (2 unchanged, 1 deleted, as the base has it), 0 new to rehearse; the change: 0 added, 0 edited, 1 deleted
+func (sp Split) Counts(total int) string {
+	edited, downEdited, deleted, rerun := len(sp.Edited), len(sp.DownEdited), len(sp.Deleted), len(sp.Rerun)
+	head := fmt.Sprintf("%d migration%s", total, report.Plural(total))
+	if edited+downEdited+deleted+rerun == 0 {
+		return fmt.Sprintf("%s: %d history, %d new", head, len(sp.History), len(sp.Fresh))
+	}
+	if deleted > 0 {
+		head += fmt.Sprintf(", and %d deleted since the base", deleted)
+	}
+	// What the history replays, by what it is: the base's text stands in for an edited or deleted
+	// migration, and for a changed repeatable one (which also runs again, as new).
+	var kinds []string
+	for _, k := range []struct {
+		n    int
+		what string
+	}{
+		{len(sp.History) - edited - downEdited - deleted - rerun, "unchanged"},
+		{downEdited, "with only a changed down or verify script"},
+		{edited, "edited, as the base has it"},
+		{deleted, "deleted, as the base has it"},
+		{rerun, "changed repeatable, as the base has it"},
+	} {
+		if k.n > 0 || k.what == "unchanged" {
+			kinds = append(kinds, fmt.Sprintf("%d %s", k.n, k.what))
+		}
+	}
+	fresh := fmt.Sprintf("%d new to rehearse", len(sp.Fresh))
+	if rerun > 0 {
+		fresh += fmt.Sprintf(" (%d added, %d changed repeatable run again)", len(sp.Fresh)-rerun, rerun)
+	}
+	return fmt.Sprintf("%s: %d history to replay (%s), %s; the change: %d added, %d edited, %d deleted",
+		head, len(sp.History), strings.Join(kinds, ", "), fresh, len(sp.Fresh)-rerun, edited+downEdited+rerun, deleted)
 }
 
 // Mark adds to m's report entry what comparing the folder with its base found: an edited migration is
@@ -543,7 +596,7 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.format))
 	}
 	if b, ok := sp.DownEdited[m]; ok {
-		f := editedFinding(m, b)
+		f := editedFinding(m, b, sp.format)
 		rm.New, rm.Findings = true, []lint.Finding{f}
 		problem := "the down changed after the base applied the migration: the history replays it, so the new down is not rehearsed here; `schemagate check` without --base rehearses every migration's down"
 		if migrate.SameScript(m.Down, b.Down) {
@@ -552,11 +605,18 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{problem}}
 	}
 	if _, ok := sp.Edited[m]; ok {
-		f := editedFinding(m, sp.Edited[m])
+		f := editedFinding(m, sp.Edited[m], sp.format)
 		rm.New, rm.Findings = true, []lint.Finding{f}
 		rm.Status = report.StatusFailed
 		rm.Error = &report.SQLError{Message: "edited after the base applied it: the history replays the base's text (edited-applied-migration)",
-			File: f.File, Line: 1, Column: 1, Phase: "edit"}
+			File: f.File, Line: f.Line, Column: 1, Phase: "edit"}
+		switch b := sp.Edited[m]; {
+		case !migrate.SameScript(m.Up, b.Up):
+		case !m.SamePlanEntry(b):
+			rm.Error.Message = "its line or its place in the plan changed after the base deployed it, which moves sqitch's change IDs: the history replays it as the base has it (edited-applied-migration)"
+		default:
+			rm.Error.Message = "renamed after the base applied it: Flyway's validate refuses the new description; the history replays it as the base has it (edited-applied-migration)"
+		}
 		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
 	}
 }
@@ -581,12 +641,20 @@ func (sp Split) DeletedEntry(b *migrate.Migration) report.Migration {
 
 // editedFinding says that m's text differs from the base's, which databases already ran. When only its
 // down or verify script did, the finding is a caution at that script: databases keep what the same up
-// did, and schemagate deploy takes the new down for a rollback.
-func editedFinding(m, base *migrate.Migration) lint.Finding {
+// did, and schemagate deploy takes the new down for a rollback. When the scripts are the same but what
+// the tool records of the migration is not (see sameRecord), the finding says what its tool then does.
+func editedFinding(m, base *migrate.Migration, format migrate.Format) lint.Finding {
 	r, _ := lint.Lookup("edited-applied-migration")
+	refuses := "schemagate deploy refuses the changed checksum"
+	if format == migrate.FormatFlyway {
+		refuses = "schemagate deploy (like Flyway's validate) refuses the changed checksum"
+	}
 	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
-		Message:    fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and schemagate deploy (like Flyway's validate) refuses the changed checksum", m.ID()),
+		Message:    fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and %s", m.ID(), refuses),
 		Suggestion: r.Suggestion, URL: r.URL()}
+	if base != nil && migrate.SameScript(m.Up, base.Up) && !sameRecord(m, base, format) {
+		return recordFinding(f, m, base)
+	}
 	// Name the script that changed: when only the down (or verify) script did, the up databases ran is
 	// the same, and the finding points at the file the change is in.
 	if base != nil && migrate.SameScript(m.Up, base.Up) {
@@ -613,6 +681,34 @@ func editedFinding(m, base *migrate.Migration) lint.Finding {
 	return f
 }
 
+// recordFinding is f, an edited-applied-migration finding on m, for a migration whose up is the base's
+// but which its tool no longer recognises as the one databases applied (see sameRecord).
+func recordFinding(f lint.Finding, m, base *migrate.Migration) lint.Finding {
+	if p, was := m.Plan, base.Plan; p != nil && was != nil {
+		f.File, f.Line = p.File, p.Line
+		what := "its line in the plan differs from the base's (planner, date, dependencies or note)"
+		if p.Info == was.Info {
+			what = fmt.Sprintf("the change planned right before it is now %s, and was %s at the base", orNone(p.Parent), orNone(was.Parent))
+		}
+		f.Message = fmt.Sprintf("change %s is deployed at the base, but %s: sqitch's change ID covers that line and the ID of the change planned before it, so the IDs of %s and of every later change move, and sqitch deploy on a database that has it fails (\"Cannot find change <id> in %s\")",
+			m.ID(), what, m.ID(), path.Base(p.File))
+		f.Suggestion = "restore the plan's lines as the base has them up to the last deployed change; plan new changes after it, and rework a deployed change (sqitch rework) instead of editing its line"
+		return f
+	}
+	f.Message = fmt.Sprintf("migration %s is at the base with the description %q, now %q: Flyway's validate, which migrate runs first, fails (\"Migration description mismatch for migration version %s\")",
+		m.ID(), migrate.FlywayDescription(base.Name), migrate.FlywayDescription(m.Name), m.Version)
+	f.Suggestion = "keep the file name the base has (the description is part of what Flyway recorded); flyway repair records the new one in databases that applied it"
+	return f
+}
+
+// orNone names a change for recordFinding: "none" for no change (the plan's first).
+func orNone(key string) string {
+	if key == "" {
+		return "none (the plan's first change)"
+	}
+	return key
+}
+
 // outOfOrderFinding says that new migration m sorts before last, the base's last migration, and what
 // the owning tool does with it on a database already at last.
 func outOfOrderFinding(m, last *migrate.Migration, format migrate.Format) lint.Finding {
@@ -626,7 +722,10 @@ func outOfOrderFinding(m, last *migrate.Migration, format migrate.Format) lint.F
 	case migrate.FormatGoose:
 		what = "goose refuses it as a missing migration unless run with --allow-missing"
 	case migrate.FormatFlyway:
-		what = "Flyway's validate fails on it unless outOfOrder is on"
+		// Set.OutOfOrder (outOfOrder=true) leaves no finding. Without it the deploy fails loudly before
+		// it changes anything, which a reviewer must see, but no database is left behind or half done:
+		// a caution, as the catalog has it, not golang-migrate's silent skip.
+		what = "outOfOrder is off, so Flyway's migrate fails its validation (\"Detected resolved migration not applied to database: " + m.Version + "\") and applies nothing; turn outOfOrder on (flyway.outOfOrder=true) if it is meant to run there"
 	case migrate.FormatAtlas:
 		what = "atlas migrate apply refuses to run it unless --exec-order non-linear is given"
 	}

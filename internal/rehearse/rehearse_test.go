@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -354,9 +355,15 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The progress counts what the report counts as new: added, edited (also a down alone), deleted.
-	if want := fmt.Sprintf("5 migrations: 1 history, %d new (2 added, 2 edited, 0 deleted)", len(rep.New())); len(progress) == 0 || progress[0] != want {
-		t.Errorf("progress starts %q, want %q", progress, want)
+	// The progress counts what the history replays (the base's text of 20 too) and what is rehearsed,
+	// then the change as the report counts it: added, edited (also a down alone), deleted.
+	want := "5 migrations: 3 history to replay (1 unchanged, 1 with only a changed down or verify script, 1 edited, as the base has it), " +
+		"2 new to rehearse; the change: 2 added, 2 edited, 0 deleted"
+	if len(progress) == 0 || progress[0] != want || len(rep.New()) != 4 {
+		t.Errorf("progress starts %q, want %q (report: %d new)", progress, want, len(rep.New()))
+	}
+	if !slices.Contains(progress, "replaying 3 history migrations") {
+		t.Errorf("progress %q, want it to replay the 3 history migrations it counted", progress)
 	}
 	var got []string
 	rules := map[string][]string{}
@@ -717,9 +724,17 @@ func TestDeletedAppliedMigration(t *testing.T) {
 	if strings.Join(hist, " ") != "10 20 30 35" {
 		t.Errorf("history %v, want the base's order with the deleted 20 and 35 in place", hist)
 	}
-	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+	var progress []string
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: base, Provider: provider(t),
+		Progress: func(format string, args ...any) { progress = append(progress, fmt.Sprintf(format, args...)) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The history counts the deleted migrations it replays, and the counts add up: 3 in the folder and
+	// 2 deleted are 4 replayed and 1 new.
+	want := "3 migrations, and 2 deleted since the base: 4 history to replay (2 unchanged, 2 deleted, as the base has it), 1 new to rehearse; the change: 1 added, 0 edited, 2 deleted"
+	if len(progress) == 0 || progress[0] != want || !slices.Contains(progress, "replaying 4 history migrations") {
+		t.Errorf("progress %q, want it to start %q and replay 4 history migrations", progress, want)
 	}
 	var got []string
 	for _, m := range rep.Migrations {
@@ -1061,5 +1076,60 @@ func TestScriptLeavingBlockOpenFails(t *testing.T) {
 	}
 	if m := migration(t, rep, "2"); m.Status != report.StatusApplied || m.Roundtrip.Status != report.RoundtripOK {
 		t.Fatalf("2: %s %+v, round trip %+v; want applied, ok (the database is back in its after-up state)", m.Status, m.Error, m.Roundtrip)
+	}
+}
+
+// TestPsqlScriptsHoldNoLockAcrossStatements: psql runs sqitch scripts and plain folders statement by
+// statement, each committing by itself outside the script's own BEGIN … COMMIT, so an UPDATE after
+// SET NOT NULL does not run under its ACCESS EXCLUSIVE, though the rehearsal runs the script in one
+// transaction; in the script's BEGIN … COMMIT, and under golang-migrate's transaction, it does.
+func TestPsqlScriptsHoldNoLockAcrossStatements(t *testing.T) {
+	const (
+		setup = "CREATE TABLE t (id bigint, x int);\n"
+		body  = "SET lock_timeout = '1s';\nSET statement_timeout = '1min';\nALTER TABLE t ALTER COLUMN x SET NOT NULL;\nUPDATE t SET x = 1 WHERE x IS NULL;\n"
+		plan  = "%syntax-version=1.0.0\n%project=p\n\na 2024-01-01T00:00:00Z Me <me@example.com> # a\nb [a] 2024-01-01T00:01:00Z Me <me@example.com> # b\n"
+	)
+	sqitch := func(b string) map[string]string {
+		return map[string]string{"sqitch.plan": plan, "deploy/a.sql": setup, "revert/a.sql": "DROP TABLE t;\n",
+			"deploy/b.sql": b, "revert/b.sql": "ALTER TABLE t ALTER COLUMN x DROP NOT NULL;\n"}
+	}
+	tests := []struct {
+		name   string
+		format migrate.Format
+		files  map[string]string
+		held   bool // the UPDATE runs under the ALTER's ACCESS EXCLUSIVE
+	}{
+		{"sqitch", migrate.FormatSqitch, sqitch(body), false},
+		{"sqitch BEGIN … COMMIT", migrate.FormatSqitch, sqitch(strings.Replace(body, "ALTER", "BEGIN;\nALTER", 1) + "COMMIT;\n"), true},
+		{"plain", migrate.FormatPlain, map[string]string{"001_a.sql": setup, "002_b.sql": body}, false},
+		{"golang-migrate", migrate.FormatGolangMigrate, map[string]string{"1_a.up.sql": setup, "1_a.down.sql": "DROP TABLE t;\n",
+			"2_b.up.sql": body, "2_b.down.sql": "ALTER TABLE t ALTER COLUMN x DROP NOT NULL;\n"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, tt.format, tt.files), Provider: provider(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAllApplied(t, rep)
+			var after, scan *lint.Finding
+			for _, f := range rep.Migrations[1].Findings {
+				switch f.Rule {
+				case "statement-after-access-exclusive":
+					after = &f
+				case "table-scan":
+					scan = &f
+				}
+			}
+			if (after != nil) != tt.held {
+				t.Errorf("statement-after-access-exclusive %+v, want it %v", after, tt.held)
+			}
+			if scan == nil {
+				t.Fatalf("no table-scan on the UPDATE: %+v", rep.Migrations[1].Findings)
+			}
+			if earlier := scan.Lock == "ACCESS EXCLUSIVE" && strings.Contains(scan.Message, "an earlier statement of the transaction took"); earlier != tt.held || (scan.Risk == lint.Dangerous) != tt.held {
+				t.Errorf("table-scan %s %q under %s, want the earlier ACCESS EXCLUSIVE held %v", scan.Risk, scan.Message, scan.Lock, tt.held)
+			}
+		})
 	}
 }

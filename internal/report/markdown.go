@@ -31,6 +31,9 @@ type MarkdownOptions struct {
 	RuleURLBase string
 	// Artifact names the report file or artifact that holds the full report.
 	Artifact string
+
+	// summary is set by JobSummary: the rendering is the job summary, which cannot point at itself.
+	summary bool
 }
 
 // section is one droppable part of the rendering; drop is its order of removal (1 first, 0 never).
@@ -131,7 +134,11 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 		}
 	}
 	if len(dropped) > 0 {
-		b.WriteString("> [!NOTE]\n> This comment is shortened to fit the size limit; left out: " + strings.Join(dropped, ", ") + ".\n")
+		what := "comment"
+		if opts.summary {
+			what = "summary"
+		}
+		b.WriteString("> [!NOTE]\n> This " + what + " is shortened to fit the size limit; left out: " + strings.Join(dropped, ", ") + ".\n")
 		b.WriteString("> " + fullReportPointer(opts) + "\n\n")
 	}
 	var links []string
@@ -153,6 +160,13 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 }
 
 func fullReportPointer(opts MarkdownOptions) string {
+	if opts.summary {
+		// The job summary is the long rendering: only the JSON report holds more.
+		if opts.Artifact != "" {
+			return "The full report is the JSON report " + Code(opts.Artifact) + " (the action's report-json output; upload it with actions/upload-artifact to keep it)."
+		}
+		return "The full report is the JSON report (--report-json)."
+	}
 	where := "the job summary"
 	if u := safeURL(opts.SummaryURL); u != "" {
 		where = "the [job summary](" + u + ")"

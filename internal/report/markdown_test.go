@@ -481,3 +481,17 @@ func TestERDiagramChangedColumnType(t *testing.T) {
 	}
 	checkMermaid(t, md)
 }
+
+// TestShortenedSummaryPointsAtTheReport: a shortened job summary cannot send the reader to the job
+// summary; it names the JSON report, the only fuller rendering.
+func TestShortenedSummaryPointsAtTheReport(t *testing.T) {
+	md := assemble(nil, []string{"ER diagram"}, MarkdownOptions{summary: true, Artifact: "schemagate-report.json"})
+	if strings.Contains(md, "job summary") || strings.Contains(md, "This comment") ||
+		!strings.Contains(md, "This summary is shortened") || !strings.Contains(md, "The full report is the JSON report `schemagate-report.json`") {
+		t.Errorf("shortened summary note:\n%s", md)
+	}
+	md = assemble(nil, []string{"ER diagram"}, MarkdownOptions{Artifact: "schemagate-report.json"})
+	if !strings.Contains(md, "This comment is shortened") || !strings.Contains(md, "The full report is in the job summary and the report file `schemagate-report.json`") {
+		t.Errorf("shortened comment note:\n%s", md)
+	}
+}

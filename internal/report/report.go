@@ -50,7 +50,11 @@ type Report struct {
 	FailOnReached bool      `json:"fail_on_reached,omitempty"`
 	Database      *Database `json:"database,omitempty"`
 	// Base is the git ref whose migrations count as history.
-	Base       string      `json:"base,omitempty"`
+	Base string `json:"base,omitempty"`
+	// Head is the commit the report was made for: the pull request's head commit (the action sets it;
+	// the checkout of a pull_request event is a merge commit). The gate refuses a report whose head is
+	// not the pull request's current head.
+	Head       string      `json:"head,omitempty"`
 	Migrations []Migration `json:"migrations"`
 	// Approval is filled by the gate (or by check when a policy is configured).
 	Approval *Approval `json:"approval,omitempty"`
@@ -69,18 +73,22 @@ type Database struct {
 
 // Migration is what happened to one migration.
 type Migration struct {
-	Version    string     `json:"version"`
-	Name       string     `json:"name"`
-	File       string     `json:"file"`
-	DownFile   string     `json:"down_file,omitempty"`
-	Checksum   string     `json:"checksum"`
-	New        bool       `json:"new"`
-	Status     string     `json:"status"`
-	DurationMS int64      `json:"duration_ms"`
-	Statements int        `json:"statements"`
-	Risk       lint.Risk  `json:"risk"`
-	Error      *SQLError  `json:"error,omitempty"`
-	Roundtrip  *Roundtrip `json:"roundtrip,omitempty"`
+	Version  string `json:"version"`
+	Name     string `json:"name"`
+	File     string `json:"file"`
+	DownFile string `json:"down_file,omitempty"`
+	Checksum string `json:"checksum"`
+	// FileBlob and DownFileBlob are the git blob SHAs of File and DownFile as the check read them: the
+	// gate compares them with the pull request's changed files.
+	FileBlob     string     `json:"file_blob,omitempty"`
+	DownFileBlob string     `json:"down_file_blob,omitempty"`
+	New          bool       `json:"new"`
+	Status       string     `json:"status"`
+	DurationMS   int64      `json:"duration_ms"`
+	Statements   int        `json:"statements"`
+	Risk         lint.Risk  `json:"risk"`
+	Error        *SQLError  `json:"error,omitempty"`
+	Roundtrip    *Roundtrip `json:"roundtrip,omitempty"`
 	// Findings are the risk engine's findings on this migration's up script.
 	Findings []lint.Finding `json:"findings"`
 	// Trace is the dynamic evidence recorded per statement during the rehearsal.

@@ -18,6 +18,7 @@ func JobSummary(r *Report, opts MarkdownOptions) string {
 	opts.MaxRunes = -1
 	opts.MaxBytes = MaxSummaryBytes
 	opts.SummaryURL = ""
+	opts.summary = true
 	return Markdown(r, opts)
 }
 

@@ -23,6 +23,7 @@ import (
 )
 
 var _ forge.Forge = (*Client)(nil)
+var _ forge.FileLister = (*Client)(nil)
 
 // DefaultBaseURL is GitHub.com's REST API.
 const DefaultBaseURL = "https://api.github.com/"
@@ -428,7 +429,7 @@ func (c *Client) Comments(ctx context.Context, ref forge.Ref) ([]forge.Comment, 
 			return nil, fmt.Errorf("list comments of %s#%d: %w", ref.Repo, ref.Number, mapErr(err, false))
 		}
 		for _, cm := range cs {
-			out = append(out, forge.Comment{ID: cm.GetID(), Author: cm.GetUser().GetLogin(), Body: cm.GetBody()})
+			out = append(out, forge.Comment{ID: cm.GetID(), Author: cm.GetUser().GetLogin(), AuthorBot: cm.GetUser().GetType() == "Bot", Body: cm.GetBody()})
 		}
 		if resp.NextPage == 0 {
 			return out, nil
@@ -493,11 +494,27 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 // ChangedFiles lists the paths the pull request adds or modifies (and the new path of a rename), all
 // pages. GitHub caps this list at 3000 files.
 func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, error) {
-	owner, name, err := splitRepo(ref.Repo)
+	fs, err := c.Files(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
+	for _, f := range fs {
+		if f.Status != "removed" {
+			out = append(out, f.Path)
+		}
+	}
+	return out, nil
+}
+
+// Files lists the pull request's files with their status and blob SHA (GET .../pulls/{n}/files), all
+// pages, removed ones included. GitHub caps this list at 3000 files.
+func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile, error) {
+	owner, name, err := splitRepo(ref.Repo)
+	if err != nil {
+		return nil, err
+	}
+	var out []forge.ChangedFile
 	opts := &gh.ListOptions{PerPage: 100}
 	for {
 		fs, resp, err := c.gh.PullRequests.ListFiles(ctx, owner, name, ref.Number, opts)
@@ -505,10 +522,7 @@ func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, err
 			return nil, fmt.Errorf("list files of %s#%d: %w", ref.Repo, ref.Number, mapErr(err, false))
 		}
 		for _, f := range fs {
-			if f.GetStatus() == "removed" {
-				continue
-			}
-			out = append(out, f.GetFilename())
+			out = append(out, forge.ChangedFile{Path: f.GetFilename(), Status: f.GetStatus(), BlobSHA: f.GetSHA()})
 		}
 		if resp.NextPage == 0 {
 			return out, nil

@@ -3,6 +3,7 @@ package github_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +184,31 @@ func TestConformanceWithCommentCache(t *testing.T) {
 		s := githubtest.New(t)
 		return forge.WithCommentCache(newClient(t, s, github.Options{})), s
 	})
+}
+
+// TestGatewayErrorsOnReadsAreRetried: a read GitHub answers 502 or 504 is sent again after a pause; a
+// write is not (GitHub may have made the comment).
+func TestGatewayErrorsOnReadsAreRetried(t *testing.T) {
+	s := githubtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice", HeadSHA: "abc"}, nil)
+	var waits []time.Duration
+	c := newClient(t, s, github.Options{Sleep: func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		return nil
+	}})
+	s.FailNext(2, http.StatusGatewayTimeout)
+	if _, err := c.Comments(t.Context(), ref); err != nil {
+		t.Fatalf("Comments after two 504s: %v", err)
+	}
+	if len(waits) != 2 {
+		t.Errorf("pauses %v, want two", waits)
+	}
+	before := len(s.Requests())
+	s.FailNext(1, http.StatusBadGateway)
+	if _, err := c.CreateComment(t.Context(), ref, "report"); err == nil || !strings.Contains(err.Error(), "502") {
+		t.Errorf("CreateComment answered 502: err = %v, want it named", err)
+	}
+	if n := len(s.Requests()) - before; n != 1 {
+		t.Errorf("%d requests for one comment answered 502, want 1 (no resend)", n)
+	}
 }

@@ -585,3 +585,28 @@ func TestErrorsNameTheProjectAndTheToken(t *testing.T) {
 		t.Errorf("error with a revoked GITLAB_TOKEN %q: want one hint about GITLAB_TOKEN being expired, no word of CI_JOB_TOKEN", msg)
 	}
 }
+
+// TestGatewayErrorsOnReadsAreRetried: a read GitLab's proxy answers 502 or 503 is sent again after a
+// pause; a write is not (GitLab may have made the note), and its error says what GitLab answered.
+func TestGatewayErrorsOnReadsAreRetried(t *testing.T) {
+	t.Parallel()
+	srv := gitlabtest.New(t)
+	sl := &sleeps{}
+	c := newClient(t, srv, gitlab.Options{Sleep: sl.sleep})
+	ref, _ := newMR(srv)
+	srv.FailNext(2, http.StatusBadGateway)
+	if _, err := c.Comments(t.Context(), ref); err != nil {
+		t.Fatalf("Comments after two 502s: %v", err)
+	}
+	if len(sl.d) != 2 {
+		t.Errorf("pauses %v, want two", sl.d)
+	}
+	before := len(srv.Requests())
+	srv.FailNext(1, http.StatusServiceUnavailable)
+	if _, err := c.CreateComment(t.Context(), ref, "report"); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("CreateComment answered 503: err = %v, want it named", err)
+	}
+	if n := len(srv.Requests()) - before; n != 1 {
+		t.Errorf("%d requests for one note answered 503, want 1 (no resend)", n)
+	}
+}

@@ -106,6 +106,7 @@ type Server struct {
 	readOnly            bool
 	pageSize            int
 	rateLimit           int
+	failNext, failCode  int
 	statuses            []*status
 	expects             []*expectation
 	log                 []string
@@ -344,6 +345,14 @@ func (s *Server) RateLimitNext(n int) {
 	s.rateLimit = n
 }
 
+// FailNext makes the next n requests answer code (502, 503, 504...) without doing anything, as GitHub
+// does when a backend is unavailable.
+func (s *Server) FailNext(n, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext, s.failCode = n, code
+}
+
 // BotLogin is the token user's login as comments show it.
 func (s *Server) BotLogin() string {
 	s.mu.Lock()
@@ -404,8 +413,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if limited {
 		s.rateLimit--
 	}
+	failCode := 0
+	if !limited && s.failNext > 0 {
+		s.failNext--
+		failCode = s.failCode
+	}
 	readOnly := s.readOnly && r.Method != http.MethodGet
 	s.mu.Unlock()
+	if failCode != 0 {
+		// GitHub's answer when a backend is unavailable: {"message": "Server Error"} with the status.
+		writeError(w, failCode, "Server Error", "")
+		return
+	}
 	if limited {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusForbidden, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",

@@ -1,7 +1,9 @@
 package githubtest
 
 import (
+	"crypto/sha1"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -216,8 +218,16 @@ func (s *Server) reviewJSON(p *pull, r *review) map[string]any {
 	return m
 }
 
-func fileJSON(repo string, i int, name, status string) map[string]any {
-	sha := fmt.Sprintf("%040x", i+1)
+// BlobSHA is the git blob SHA of data ("blob <len>\x00" + data, SHA-1), which GitHub gives as a
+// file's sha.
+func BlobSHA(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func fileJSON(repo, sha, name, status string) map[string]any {
 	return map[string]any{
 		"sha":          sha,
 		"filename":     name,
@@ -253,9 +263,9 @@ func contentJSON(repo, path, ref string, data []byte) map[string]any {
 		"name":         name,
 		"path":         path,
 		"content":      b.String(),
-		"sha":          fmt.Sprintf("%040x", len(data)),
+		"sha":          BlobSHA(data),
 		"url":          url,
-		"git_url":      fmt.Sprintf("https://api.github.com/repos/%s/git/blobs/%040x", repo, len(data)),
+		"git_url":      fmt.Sprintf("https://api.github.com/repos/%s/git/blobs/%s", repo, BlobSHA(data)),
 		"html_url":     fmt.Sprintf("https://github.com/%s/blob/%s/%s", repo, ref, path),
 		"download_url": fmt.Sprintf("https://raw.githubusercontent.com/%s/%s/%s", repo, ref, path),
 		"_links":       map[string]any{"self": url},

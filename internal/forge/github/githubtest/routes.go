@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -400,7 +401,16 @@ func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) {
 		if rest, ok := strings.CutPrefix(name, "-"); ok { // "-path" marks a removed file
 			status, name = "removed", rest
 		}
-		out = append(out, fileJSON(p.repo, x.i, name, status))
+		// The blob SHA of the content stored at the head (SetFile), as git computes it; else a
+		// made-up one.
+		sha := fmt.Sprintf("%040x", x.i+1)
+		s.mu.Lock()
+		data, ok := s.files[p.repo+"\x00"+p.headSHA+"\x00"+name]
+		s.mu.Unlock()
+		if ok {
+			sha = BlobSHA(data)
+		}
+		out = append(out, fileJSON(p.repo, sha, name, status))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

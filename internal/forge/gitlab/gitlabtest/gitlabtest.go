@@ -141,6 +141,7 @@ type Server struct {
 	readOnly            bool
 	pageSize            int
 	rateLimit           int
+	failNext, failCode  int
 	statuses            []*status
 	actions             []string
 	expects             []*expectation
@@ -544,6 +545,14 @@ func (s *Server) SetPageSize(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pageSize = n
+}
+
+// FailNext makes the next n requests answer code (502, 503, 504...) as GitLab's nginx does in front of
+// an unavailable Puma, without doing anything.
+func (s *Server) FailNext(n, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext, s.failCode = n, code
 }
 
 // RateLimitNext makes the next n requests answer 429 with Retry-After: 1.

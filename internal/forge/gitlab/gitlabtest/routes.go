@@ -37,6 +37,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "Retry later\n")
 		return
 	}
+	if s.failNext > 0 {
+		s.failNext--
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(s.failCode)
+		fmt.Fprintf(w, "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+			s.failCode, http.StatusText(s.failCode), s.failCode, http.StatusText(s.failCode))
+		return
+	}
 	segs, ok := splitPath(raw)
 	if !ok {
 		s.unexpected(w, r)

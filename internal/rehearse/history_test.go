@@ -1,0 +1,176 @@
+package rehearse_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// marked is what SplitHistory and Mark make of each migration of cur against base, by key: its report
+// entry, without the findings that come from the parse tree.
+func marked(cur, base *migrate.Set) map[string]report.Migration {
+	sp := rehearse.SplitHistory(cur, base)
+	out := map[string]report.Migration{}
+	for _, m := range cur.Migrations {
+		rm := report.Migration{Version: m.Version, Findings: []lint.Finding{}}
+		sp.Mark(m, &rm)
+		out[m.Key()] = rm
+	}
+	return out
+}
+
+// unsetFlywayEnv clears the FLYWAY_* variables and runs the test in an empty working directory, so that
+// a Flyway folder reads only its own configuration.
+func unsetFlywayEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FLYWAY_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	t.Chdir(t.TempDir())
+}
+
+// TestSqitchPlanEditsFailApplied: sqitch identifies a deployed change by an ID made of its plan line and
+// the ID of the change planned before it, so editing a deployed change's line (even its note), or
+// planning a change before a deployed one, makes sqitch deploy fail on databases that have it ("Cannot
+// find change"): edited-applied-migration, failed, at the plan's line. A tag or a change after the last
+// deployed one changes no ID.
+func TestSqitchPlanEditsFailApplied(t *testing.T) {
+	const head = "%syntax-version=1.0.0\n%project=p\n\n"
+	a := "a 2024-01-01T00:00:00Z Me <me@example.com> # a\n"
+	c := "c [a] 2024-01-01T00:02:00Z Me <me@example.com> # c\n"
+	folder := func(plan string) *migrate.Set {
+		files := map[string]string{"sqitch.conf": "[core]\n\tengine = pg\n", "sqitch.plan": head + plan}
+		for _, n := range []string{"a", "b", "c", "e"} {
+			if strings.HasPrefix(plan, n+" ") || strings.Contains(plan, "\n"+n+" ") {
+				files["deploy/"+n+".sql"] = "CREATE TABLE " + n + " (id bigint);\n"
+				files["revert/"+n+".sql"] = "DROP TABLE " + n + ";\n"
+			}
+		}
+		return folderOf(t, migrate.FormatSqitch, files)
+	}
+	base := folder(a + c)
+	e := "e 2024-01-01T00:04:00Z Me <me@example.com> # e\n"
+	b := "b [a] 2024-01-01T00:01:00Z Me <me@example.com> # b\n"
+	for _, tc := range []struct {
+		name, plan string
+		line       int    // c's edited-applied-migration finding at sqitch.plan:line; 0 for none
+		says       string // in its message
+	}{
+		{"note edited, change appended", a + strings.Replace(c, "# c", "# create table c", 1) + e, 5, "its line in the plan differs from the base's"},
+		{"change inserted before a deployed one", a + b + c, 6, "the change planned right before it is now b, and was a at the base"},
+		{"tag and change appended", a + c + "@v1 2024-01-01T00:03:00Z Me <me@example.com> # v1\n" + e, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := marked(folder(tc.plan), base)
+			m := got["c"]
+			if tc.line == 0 {
+				if m.Status == report.StatusFailed || len(m.Findings) != 0 {
+					t.Errorf("c: %s, findings %+v; want it left as history", m.Status, m.Findings)
+				}
+				return
+			}
+			if m.Status != report.StatusFailed || m.Error == nil || m.Error.File != "sqitch.plan" || m.Error.Line != tc.line {
+				t.Fatalf("c: %s, error %+v; want failed at sqitch.plan:%d", m.Status, m.Error, tc.line)
+			}
+			if len(m.Findings) != 1 {
+				t.Fatalf("c: findings %+v", m.Findings)
+			}
+			f := m.Findings[0]
+			if f.Rule != "edited-applied-migration" || f.Risk != lint.Dangerous || f.File != "sqitch.plan" || f.Line != tc.line ||
+				!strings.Contains(f.Message, tc.says) || !strings.Contains(f.Message, "the IDs of c and of every later change move") ||
+				!strings.Contains(f.Message, "Cannot find change") || strings.Contains(f.Message, "Flyway") {
+				t.Errorf("c: finding %+v", f)
+			}
+			if e := got["e"]; len(e.Findings) != 0 {
+				t.Errorf("e, appended: findings %+v", e.Findings)
+			}
+		})
+	}
+}
+
+// TestFlywayDescriptionChange: Flyway records a migration's description, and its validate fails on an
+// applied migration renamed to another one ("Migration description mismatch"): edited-applied-migration
+// at the file. Another form of the same description (V2__add_x, V2__add x) is no change.
+func TestFlywayDescriptionChange(t *testing.T) {
+	unsetFlywayEnv(t)
+	v1, v2 := "CREATE TABLE t (id bigint);\n", "ALTER TABLE t ADD COLUMN x int;\n"
+	base := folderOf(t, migrate.FormatFlyway, map[string]string{"V1__init.sql": v1, "V2__add_x.sql": v2})
+	renamed := marked(folderOf(t, migrate.FormatFlyway, map[string]string{"V1__init.sql": v1, "V2__add_column_x.sql": v2}), base)["2"]
+	if renamed.Status != report.StatusFailed || len(renamed.Findings) != 1 || renamed.Error == nil || renamed.Error.File != "V2__add_column_x.sql" {
+		t.Fatalf("renamed V2: %s, error %+v, findings %+v; want failed at V2__add_column_x.sql", renamed.Status, renamed.Error, renamed.Findings)
+	}
+	if f := renamed.Findings[0]; f.Rule != "edited-applied-migration" || f.File != "V2__add_column_x.sql" ||
+		!strings.Contains(f.Message, `the description "add x", now "add column x"`) || !strings.Contains(f.Message, "Migration description mismatch for migration version 2") {
+		t.Errorf("renamed V2: finding %+v", f)
+	}
+	same := marked(folderOf(t, migrate.FormatFlyway, map[string]string{"V1__init.sql": v1, "V2__add x.sql": v2}), base)["2"]
+	if same.Status == report.StatusFailed || len(same.Findings) != 0 {
+		t.Errorf("V2__add x.sql, the same description: %s, findings %+v", same.Status, same.Findings)
+	}
+}
+
+// TestFlywayOutOfOrderSetting: a new V3 below the base's V5 gets out-of-order-migration unless Flyway's
+// outOfOrder is on, when Flyway applies it as the rehearsal does; without it the finding says that
+// Flyway's migrate fails.
+func TestFlywayOutOfOrderSetting(t *testing.T) {
+	unsetFlywayEnv(t)
+	files := func(conf string, v3 bool) map[string]string {
+		f := map[string]string{"V1__a.sql": "CREATE TABLE a (id bigint);\n", "V5__b.sql": "CREATE TABLE b (id bigint);\n"}
+		if v3 {
+			f["V3__c.sql"] = "CREATE TABLE c (id bigint);\n"
+		}
+		if conf != "" {
+			f["flyway.conf"] = conf
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name, conf string
+		says       string // the finding's message; "" for no finding
+	}{
+		{"off", "", "outOfOrder is off, so Flyway's migrate fails its validation"},
+		{"off in flyway.conf", "flyway.outOfOrder=false\n", "outOfOrder is off, so Flyway's migrate fails its validation"},
+		{"on in flyway.conf", "flyway.outOfOrder=true\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := folderOf(t, migrate.FormatFlyway, files(tc.conf, false))
+			fs := marked(folderOf(t, migrate.FormatFlyway, files(tc.conf, true)), base)["3"].Findings
+			switch {
+			case tc.says == "" && len(fs) != 0:
+				t.Errorf("V3: findings %+v, want none: Flyway applies it", fs)
+			case tc.says != "" && (len(fs) != 1 || fs[0].Rule != "out-of-order-migration" || fs[0].Risk != lint.Caution || !strings.Contains(fs[0].Message, tc.says)):
+				t.Errorf("V3: findings %+v, want a caution saying %q", fs, tc.says)
+			}
+		})
+	}
+}
+
+// TestEditedMessageNamesTheTool: an edited applied migration's finding says what refuses the changed
+// checksum: schemagate deploy, and Flyway's validate only for a Flyway folder.
+func TestEditedMessageNamesTheTool(t *testing.T) {
+	unsetFlywayEnv(t)
+	for _, tc := range []struct {
+		format    migrate.Format
+		base, cur map[string]string
+		key       string
+		flyway    bool
+	}{
+		{migrate.FormatGolangMigrate, map[string]string{"1_a.up.sql": "SELECT 1;\n"}, map[string]string{"1_a.up.sql": "SELECT 2;\n"}, "1", false},
+		{migrate.FormatSqitch, map[string]string{"sqitch.plan": "%project=p\na 2024-01-01T00:00:00Z Me <me@example.com>\n", "deploy/a.sql": "SELECT 1;\n"},
+			map[string]string{"sqitch.plan": "%project=p\na 2024-01-01T00:00:00Z Me <me@example.com>\n", "deploy/a.sql": "SELECT 2;\n"}, "a", false},
+		{migrate.FormatFlyway, map[string]string{"V1__a.sql": "SELECT 1;\n"}, map[string]string{"V1__a.sql": "SELECT 2;\n"}, "1", true},
+	} {
+		fs := marked(folderOf(t, tc.format, tc.cur), folderOf(t, tc.format, tc.base))[tc.key].Findings
+		if len(fs) != 1 || !strings.Contains(fs[0].Message, "schemagate deploy") || strings.Contains(fs[0].Message, "Flyway") != tc.flyway {
+			t.Errorf("%s: findings %+v; want schemagate deploy named, Flyway's validate only for Flyway", tc.format, fs)
+		}
+	}
+}
