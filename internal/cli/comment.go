@@ -226,11 +226,15 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 	if sha == "" && gl.IsMergeRequest() && o.PR == 0 {
 		sha = gl.HeadSHA()
 	}
+	// Neither is a failure (exit 0 and a notice, as on GitHub): a newer pipeline posts, or there is
+	// nothing left to post to.
 	if sha != "" && cr.HeadSHA != "" && !strings.EqualFold(cr.HeadSHA, sha) {
-		return exitCode(ExitFailure, fmt.Errorf("merge request !%d has head %s, not %s: report not posted (a newer pipeline will post)", cr.Number, cr.HeadSHA, sha))
+		a.staleNotice("comment", fmt.Sprintf("merge request !%d has moved on to %s; the report is for %s: report not posted (the pipeline of the new head posts)", cr.Number, short12(cr.HeadSHA), short12(sha)))
+		return nil
 	}
 	if cr.State != "" && cr.State != "open" {
-		return exitCode(ExitFailure, fmt.Errorf("merge request !%d is %s: report not posted", cr.Number, cr.State))
+		a.staleNotice("comment", fmt.Sprintf("merge request !%d is %s: report not posted", cr.Number, cr.State))
+		return nil
 	}
 	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: gl.JobURL, Artifact: o.Report}
 	id, created, err := forge.Upsert(ctx, c, ref, opts.Marker, report.Markdown(rep, opts))

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -314,9 +315,24 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 		}
 		return err
 	}
+	// A pipeline of an older head judges nothing: its report is not the merge request's any more, and
+	// the status would go on the new head (a notice, exit 0, as on GitHub; the new head's pipeline decides).
+	if head := cmp.Or(rep.Head, pipelineHead(gl, o)); head != "" && cr.HeadSHA != "" && !strings.EqualFold(head, cr.HeadSHA) {
+		a.staleNotice("gate", fmt.Sprintf("merge request !%d has moved on to %s; the report is for %s: nothing decided (the pipeline of the new head decides)", cr.Number, short12(cr.HeadSHA), short12(head)))
+		return nil
+	}
 	d.Notes = append(d.Notes, notes...)
 	applyGitLabRules(ctx, c, ref, rep, d)
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
+}
+
+// pipelineHead is the merge request head the job's pipeline ran for, "" when the merge request was
+// named by --pr (the job may be of another pipeline) or the job is no merge request pipeline's.
+func pipelineHead(gl *ci.GitLabEnv, o *GateOptions) string {
+	if o.PR != 0 || !gl.IsMergeRequest() {
+		return ""
+	}
+	return gl.HeadSHA()
 }
 
 // finishGate prints and publishes the decision and turns it into the exit code.

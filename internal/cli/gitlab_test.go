@@ -243,6 +243,25 @@ func TestGitLabGateApprovalBeforeAPushIsStale(t *testing.T) {
 	}
 }
 
+// TestGitLabGateOfAnOlderHeadDecidesNothing: a slow pipeline of a head the author has pushed over must
+// not judge the merge request with its old report, nor set a status on the new head: a notice, exit 0.
+func TestGitLabGateOfAnOlderHeadDecidesNothing(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	const pushed = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4"
+	e.s.Push(e.ref, pushed, time.Time{}) // CI_COMMIT_SHA stays the old head: the old pipeline's gate job
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+	if code != ExitOK || !strings.Contains(errOut, "merge request !7 has moved on to 77e2b5e1d0b4; the report is for 1f3ad6c3e57c: nothing decided") {
+		t.Errorf("gate of the old head: exit %d, want 0 with a notice\n%s\n%s", code, out, errOut)
+	}
+	if sts := e.s.Statuses(glProject, pushed); len(sts) != 0 {
+		t.Errorf("statuses on the new head %+v, want none", sts)
+	}
+	if sts := e.s.Statuses(glProject, glHead); len(sts) != 0 {
+		t.Errorf("statuses on the old head %+v, want none", sts)
+	}
+}
+
 // TestGitLabGateReadsCodeOwnersOfTheTargetBranch: GitLab judges code owners by the target branch as it
 // is, not by the merge base: after the DBAs changed CODEOWNERS on main, an owner it removed no longer
 // approves a merge request that branched off before.
@@ -343,17 +362,18 @@ func TestGitLabGatePrivateTopLevelGroup(t *testing.T) {
 }
 
 // TestGitLabCommentOnlyOnAnOpenMergeRequestAtItsHead: as on GitHub, the report goes only to an open
-// merge request whose head is still the commit it was made for.
+// merge request whose head is still the commit it was made for. Neither case fails the job (a notice,
+// exit 0): the pipeline of the newer head posts, or there is nothing left to post to.
 func TestGitLabCommentOnlyOnAnOpenMergeRequestAtItsHead(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
 	e.env["CI_COMMIT_SHA"] = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4" // a pipeline of an older head
-	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitFailure || !strings.Contains(errOut, "not posted") {
-		t.Errorf("report of another head: exit %d, want %d, not posted\n%s", code, ExitFailure, errOut)
+	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK || !strings.Contains(errOut, "has moved on to") || !strings.Contains(errOut, "report not posted") {
+		t.Errorf("report of another head: exit %d, want %d, a notice that it is not posted\n%s", code, ExitOK, errOut)
 	}
 	e.env["CI_COMMIT_SHA"] = glHead
 	e.s.Merge(e.ref, "9999999999999999999999999999999999999999")
-	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitFailure || !strings.Contains(errOut, "is merged") {
-		t.Errorf("merged merge request: exit %d, want %d, not posted\n%s", code, ExitFailure, errOut)
+	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK || !strings.Contains(errOut, "is merged") {
+		t.Errorf("merged merge request: exit %d, want %d, a notice that it is not posted\n%s", code, ExitOK, errOut)
 	}
 	if n := len(e.s.Comments(e.ref)); n != 0 {
 		t.Errorf("%d notes written, want none", n)

@@ -92,7 +92,7 @@ func globPsql() []string {
 // BenchmarkRehearse500With5New is the PR job on a long history: 495 migrations replayed, 5 new ones
 // applied with tracing and round trips. Compare with BenchmarkPsqlApply500.
 func BenchmarkRehearse500With5New(b *testing.B) {
-	b.Setenv("SCHEMAGATE_INSPECT", "incremental") // TestMain verifies every read; measure the real thing
+	b.Setenv("SCHEMAGATE_INSPECT", envOr("BENCH_INSPECT", "incremental")) // TestMain verifies every read; measure the real thing
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	base := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:495]}
@@ -112,7 +112,7 @@ func BenchmarkRehearse500With5New(b *testing.B) {
 // BenchmarkRoundtrip500 rehearses all 500 migrations as new: every one applied with tracing, undone and
 // redone with catalog comparisons. Compare with BenchmarkPsqlApply500.
 func BenchmarkRoundtrip500(b *testing.B) {
-	b.Setenv("SCHEMAGATE_INSPECT", "incremental") // TestMain verifies every read; measure the real thing
+	b.Setenv("SCHEMAGATE_INSPECT", envOr("BENCH_INSPECT", "incremental")) // TestMain verifies every read; measure the real thing
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	p := provider(b)
@@ -298,7 +298,7 @@ func generateSeed(tb testing.TB, n int) string {
 // `schemagate check` does: read and parse the folder, lint, apply with tracing, round trip, and render
 // the report as JSON and Markdown. Compare with BenchmarkPsqlSeed.
 func BenchmarkRehearseSeed(b *testing.B) {
-	b.Setenv("SCHEMAGATE_INSPECT", "incremental") // TestMain verifies every read; measure the real thing
+	b.Setenv("SCHEMAGATE_INSPECT", envOr("BENCH_INSPECT", "incremental")) // TestMain verifies every read; measure the real thing
 	dir := generateSeed(b, 50000)
 	p := provider(b)
 	b.ReportAllocs()
@@ -338,4 +338,11 @@ func BenchmarkPsqlSeed(b *testing.B) {
 			b.Fatalf("psql: %v\n%s", err, out)
 		}
 	}
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
 }
