@@ -1,0 +1,326 @@
+package rehearse
+
+// How a folder splits against its base: the history to replay, the new migrations to rehearse, and what
+// the change did to migrations the base already had (edited, deleted, out of order).
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/lint"
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// Split is a folder split against its base ref.
+type Split struct {
+	// History is replayed once, in folder order; Fresh is rehearsed.
+	History, Fresh []*migrate.Migration
+	// Edited maps a migration whose version the base has with other text to the base's migration,
+	// which the history replays in its place: that text is what databases ran.
+	Edited map[*migrate.Migration]*migrate.Migration
+	// DownEdited maps a migration whose up the base has with the same text, but whose down or verify
+	// script changed, to the base's migration. The migration is history (databases ran that up), and
+	// the change is part of the pull request: a fixed down is what a later rollback runs.
+	DownEdited map[*migrate.Migration]*migrate.Migration
+	// OutOfOrder maps a new migration that sorts before the last history migration to that one.
+	OutOfOrder map[*migrate.Migration]*migrate.Migration
+	// Deleted are the base's migrations the folder no longer has, in the base's order. The history
+	// replays them where the base has them: databases ran them.
+	Deleted []*migrate.Migration
+	// Rerun maps a repeatable migration (Flyway R__) whose text changed to its base version: databases
+	// ran the base's, which the history replays, and the tool runs the new one again, which is new.
+	Rerun  map[*migrate.Migration]*migrate.Migration
+	format migrate.Format
+}
+
+// SplitHistory sorts the folder into history (present at base with the same content) and new
+// migrations, each in folder order. Repeatable migrations (Flyway R__) are matched by name, and one
+// whose text changed is new (the tool runs it again) while its base version stays in the history
+// (databases ran it). With no base, every migration is new.
+func SplitHistory(cur, base *migrate.Set) Split {
+	sp := Split{Edited: map[*migrate.Migration]*migrate.Migration{}, DownEdited: map[*migrate.Migration]*migrate.Migration{},
+		OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, Rerun: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format}
+	if base == nil {
+		sp.Fresh = cur.Migrations
+		return sp
+	}
+	old := map[string]*migrate.Migration{}
+	for _, m := range base.Migrations {
+		old[m.Key()] = m
+	}
+	now := map[string]bool{}
+	for _, m := range cur.Migrations {
+		now[m.Key()] = true
+	}
+	// A deleted migration goes into the history before the first kept one that follows it at the base.
+	deletedBefore := map[string][]*migrate.Migration{}
+	var pending []*migrate.Migration
+	for _, b := range base.Migrations {
+		if !now[b.Key()] {
+			sp.Deleted = append(sp.Deleted, b)
+			pending = append(pending, b)
+			continue
+		}
+		if len(pending) > 0 {
+			deletedBefore[b.Key()], pending = pending, nil
+		}
+	}
+	var lastHistory *migrate.Migration
+	for _, m := range cur.Migrations {
+		b, ok := old[m.Key()]
+		if ok {
+			sp.History = append(sp.History, deletedBefore[m.Key()]...)
+		}
+		switch {
+		case ok && !m.Repeatable && migrate.SameScript(m.Up, b.Up) && !sameRecord(m, b, cur.Format):
+			// The up is as applied, but what the tool recorded of it no longer matches (a sqitch change's
+			// ID, a Flyway description): the tool refuses the folder, as for an edited migration.
+			sp.History = append(sp.History, b)
+			sp.Edited[m] = b
+		case ok && m.SameText(b):
+			sp.History = append(sp.History, m)
+		case ok && !m.Repeatable && migrate.SameScript(m.Up, b.Up):
+			sp.History = append(sp.History, m)
+			sp.DownEdited[m] = b
+		case ok && !m.Repeatable:
+			sp.History = append(sp.History, b)
+			sp.Edited[m] = b
+		case ok:
+			sp.History = append(sp.History, b)
+			sp.Rerun[m] = b
+			sp.Fresh = append(sp.Fresh, m)
+			continue
+		default:
+			sp.Fresh = append(sp.Fresh, m)
+			continue
+		}
+		if !m.Repeatable {
+			lastHistory = m
+		}
+	}
+	sp.History = append(sp.History, pending...)
+	// A new migration before the last history one in folder order: databases at the base's last version
+	// meet it after that one, if at all. Flyway with outOfOrder applies it there, as the rehearsal does.
+	if cur.Format == migrate.FormatFlyway && cur.OutOfOrder {
+		return sp
+	}
+	seen := false
+	for i := len(cur.Migrations) - 1; i >= 0; i-- {
+		m := cur.Migrations[i]
+		if m == lastHistory {
+			seen = true
+			continue
+		}
+		if seen && !m.Repeatable && slices.Contains(sp.Fresh, m) {
+			sp.OutOfOrder[m] = lastHistory
+		}
+	}
+	return sp
+}
+
+// sameRecord tells whether the tool that owns the format identifies m and b, one migration at two
+// commits with the same up script, alike in the history it keeps in databases: sqitch records a change's
+// ID, which its plan line and the change planned before it make (migrate.PlanEntry); Flyway records the
+// description, which its validate compares.
+func sameRecord(m, b *migrate.Migration, format migrate.Format) bool {
+	if format == migrate.FormatFlyway && migrate.FlywayDescription(m.Name) != migrate.FlywayDescription(b.Name) {
+		return false
+	}
+	return m.SamePlanEntry(b)
+}
+
+// Counts says, for a folder of total migrations, what the rehearsal replays as history and what it
+// rehearses as new, the two adding up to what runs: "5 migrations: 3 history, 2 new". When the change
+// edits or deletes what the base has, the history also counts the base's text of those, which it
+// replays in their place, and says so, and the line ends with the change as the report counts it
+// (its new migrations: added, edited, down or verify script changed, deleted):
+//
+//	2 migrations, and 1 deleted since the base: 3 history to replay (2 unchanged, 1 deleted, as the base has it), 0 new to rehearse; the change: 0 added, 0 edited, 1 deleted
+func (sp Split) Counts(total int) string {
+	edited, downEdited, deleted, rerun := len(sp.Edited), len(sp.DownEdited), len(sp.Deleted), len(sp.Rerun)
+	head := fmt.Sprintf("%d migration%s", total, report.Plural(total))
+	if edited+downEdited+deleted+rerun == 0 {
+		return fmt.Sprintf("%s: %d history, %d new", head, len(sp.History), len(sp.Fresh))
+	}
+	if deleted > 0 {
+		head += fmt.Sprintf(", and %d deleted since the base", deleted)
+	}
+	// What the history replays, by what it is: the base's text stands in for an edited or deleted
+	// migration, and for a changed repeatable one (which also runs again, as new).
+	var kinds []string
+	for _, k := range []struct {
+		n    int
+		what string
+	}{
+		{len(sp.History) - edited - downEdited - deleted - rerun, "unchanged"},
+		{downEdited, "with only a changed down or verify script"},
+		{edited, "edited, as the base has it"},
+		{deleted, "deleted, as the base has it"},
+		{rerun, "changed repeatable, as the base has it"},
+	} {
+		if k.n > 0 || k.what == "unchanged" {
+			kinds = append(kinds, fmt.Sprintf("%d %s", k.n, k.what))
+		}
+	}
+	fresh := fmt.Sprintf("%d new to rehearse", len(sp.Fresh))
+	if rerun > 0 {
+		fresh += fmt.Sprintf(" (%d added, %d changed repeatable run again)", len(sp.Fresh)-rerun, rerun)
+	}
+	return fmt.Sprintf("%s: %d history to replay (%s), %s; the change: %d added, %d edited, %d deleted",
+		head, len(sp.History), strings.Join(kinds, ", "), fresh, len(sp.Fresh)-rerun, edited+downEdited+rerun, deleted)
+}
+
+// Mark adds to m's report entry what comparing the folder with its base found: an edited migration is
+// part of the change, failed (databases keep the base's text, deploys refuse the changed checksum), and
+// a new one out of order gets a finding on what its tool does with it.
+func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
+	if m.External == migrate.ExternalGo && rm.New {
+		r, _ := lint.Lookup("go-migration")
+		rm.Findings = append(rm.Findings, lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+			Message:    fmt.Sprintf("%s is a goose Go migration: its code cannot run in the rehearsal, so what it does is not checked and later migrations run without it", m.ID()),
+			Suggestion: r.Suggestion, URL: r.URL()})
+	}
+	if last, ok := sp.OutOfOrder[m]; ok {
+		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.format))
+	}
+	if b, ok := sp.DownEdited[m]; ok {
+		f := editedFinding(m, b, sp.format)
+		rm.New, rm.Findings = true, []lint.Finding{f}
+		problem := "the down changed after the base applied the migration: the history replays it, so the new down is not rehearsed here; `schemagate check` without --base rehearses every migration's down"
+		if migrate.SameScript(m.Down, b.Down) {
+			problem = "the verify script changed after the base applied the migration: the history replays it, so the new verify script is not run here; the next deploy's verify runs it"
+		}
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{problem}}
+	}
+	if _, ok := sp.Edited[m]; ok {
+		f := editedFinding(m, sp.Edited[m], sp.format)
+		rm.New, rm.Findings = true, []lint.Finding{f}
+		rm.Status = report.StatusFailed
+		rm.Error = &report.SQLError{Message: "edited after the base applied it: the history replays the base's text (edited-applied-migration)",
+			File: f.File, Line: f.Line, Column: 1, Phase: "edit"}
+		switch b := sp.Edited[m]; {
+		case !migrate.SameScript(m.Up, b.Up):
+		case !m.SamePlanEntry(b):
+			rm.Error.Message = "its line or its place in the plan changed after the base deployed it, which moves sqitch's change IDs: the history replays it as the base has it (edited-applied-migration)"
+		default:
+			rm.Error.Message = "renamed after the base applied it: Flyway's validate refuses the new description; the history replays it as the base has it (edited-applied-migration)"
+		}
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
+	}
+}
+
+// DeletedEntry is the report entry of a base migration the folder no longer has: failed, for what
+// databases ran cannot be taken back by deleting the file.
+func (sp Split) DeletedEntry(b *migrate.Migration) report.Migration {
+	r, _ := lint.Lookup("deleted-applied-migration")
+	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: b.Up.File, Line: 1, Column: 1, Source: "history",
+		Message:    fmt.Sprintf("migration %s is at the base but was deleted: databases that applied it keep what it did and their history names it; the rehearsal replays it as they ran it", b.ID()),
+		Suggestion: r.Suggestion, URL: r.URL()}
+	rm := report.Migration{Version: b.Version, Name: b.Name, File: b.Up.File, Checksum: b.Checksum, New: true,
+		Status: report.StatusFailed, Statements: len(b.Up.Statements), Findings: []lint.Finding{f}, Risk: r.Risk,
+		Error: &report.SQLError{Message: "deleted after the base applied it: the history replays the base's text (deleted-applied-migration)",
+			File: b.Up.File, Line: 1, Column: 1, Phase: "edit"},
+		Roundtrip: &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}}
+	if b.Down != nil {
+		rm.DownFile = b.Down.File
+	}
+	return rm
+}
+
+// editedFinding says that m's text differs from the base's, which databases already ran. When only its
+// down or verify script did, the finding is a caution at that script: databases keep what the same up
+// did, and schemagate deploy takes the new down for a rollback. When the scripts are the same but what
+// the tool records of the migration is not (see sameRecord), the finding says what its tool then does.
+func editedFinding(m, base *migrate.Migration, format migrate.Format) lint.Finding {
+	r, _ := lint.Lookup("edited-applied-migration")
+	refuses := "schemagate deploy refuses the changed checksum"
+	if format == migrate.FormatFlyway {
+		refuses = "schemagate deploy (like Flyway's validate) refuses the changed checksum"
+	}
+	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+		Message:    fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and %s", m.ID(), refuses),
+		Suggestion: r.Suggestion, URL: r.URL()}
+	if base != nil && migrate.SameScript(m.Up, base.Up) && !sameRecord(m, base, format) {
+		return recordFinding(f, m, base)
+	}
+	// Name the script that changed: when only the down (or verify) script did, the up databases ran is
+	// the same, and the finding points at the file the change is in.
+	if base != nil && migrate.SameScript(m.Up, base.Up) {
+		for _, p := range []struct {
+			what     string
+			now, was *migrate.Script
+		}{{"down", m.Down, base.Down}, {"verify", m.Verify, base.Verify}} {
+			if migrate.SameScript(p.now, p.was) {
+				continue
+			}
+			if p.now != nil {
+				f.File = p.now.File
+			}
+			f.Risk = lint.Caution
+			runs, tried := "a rollback runs the new down script", "check without --base rehearses every down"
+			if p.what == "verify" {
+				runs, tried = "the next deploy's verification runs the new verify script", "check without --base runs every verify script"
+			}
+			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; the up is the same, so databases that applied it are unaffected and %s (schemagate deploy accepts the change, as golang-migrate, goose, Flyway and sqitch do)", p.what, m.ID(), runs)
+			f.Suggestion = "review the new " + p.what + " script: against --base the rehearsal replays this migration as history and does not run it; " + tried
+			break
+		}
+	}
+	return f
+}
+
+// recordFinding is f, an edited-applied-migration finding on m, for a migration whose up is the base's
+// but which its tool no longer recognises as the one databases applied (see sameRecord).
+func recordFinding(f lint.Finding, m, base *migrate.Migration) lint.Finding {
+	if p, was := m.Plan, base.Plan; p != nil && was != nil {
+		f.File, f.Line = p.File, p.Line
+		what := "its line in the plan differs from the base's (planner, date, dependencies or note)"
+		if p.Info == was.Info {
+			what = fmt.Sprintf("the change planned right before it is now %s, and was %s at the base", orNone(p.Parent), orNone(was.Parent))
+		}
+		f.Message = fmt.Sprintf("change %s is deployed at the base, but %s: sqitch's change ID covers that line and the ID of the change planned before it, so the IDs of %s and of every later change move, and sqitch deploy on a database that has it fails (\"Cannot find change <id> in %s\")",
+			m.ID(), what, m.ID(), path.Base(p.File))
+		f.Suggestion = "restore the plan's lines as the base has them up to the last deployed change; plan new changes after it, and rework a deployed change (sqitch rework) instead of editing its line"
+		return f
+	}
+	f.Message = fmt.Sprintf("migration %s is at the base with the description %q, now %q: Flyway's validate, which migrate runs first, fails (\"Migration description mismatch for migration version %s\")",
+		m.ID(), migrate.FlywayDescription(base.Name), migrate.FlywayDescription(m.Name), m.Version)
+	f.Suggestion = "keep the file name the base has (the description is part of what Flyway recorded); flyway repair records the new one in databases that applied it"
+	return f
+}
+
+// orNone names a change for recordFinding: "none" for no change (the plan's first).
+func orNone(key string) string {
+	if key == "" {
+		return "none (the plan's first change)"
+	}
+	return key
+}
+
+// outOfOrderFinding says that new migration m sorts before last, the base's last migration, and what
+// the owning tool does with it on a database already at last.
+func outOfOrderFinding(m, last *migrate.Migration, format migrate.Format) lint.Finding {
+	r, _ := lint.Lookup("out-of-order-migration")
+	risk := r.Risk
+	what := "it runs after " + last.ID() + " there, not in folder order"
+	switch format {
+	case migrate.FormatGolangMigrate:
+		risk = lint.Dangerous
+		what = "golang-migrate only moves forward, so it never applies it there"
+	case migrate.FormatGoose:
+		what = "goose refuses it as a missing migration unless run with --allow-missing"
+	case migrate.FormatFlyway:
+		// Set.OutOfOrder (outOfOrder=true) leaves no finding. Without it the deploy fails loudly before
+		// it changes anything, which a reviewer must see, but no database is left behind or half done:
+		// a caution, as the catalog has it, not golang-migrate's silent skip.
+		what = "outOfOrder is off, so Flyway's migrate fails its validation (\"Detected resolved migration not applied to database: " + m.Version + "\") and applies nothing; turn outOfOrder on (flyway.outOfOrder=true) if it is meant to run there"
+	case migrate.FormatAtlas:
+		what = "atlas migrate apply refuses to run it unless --exec-order non-linear is given"
+	}
+	return lint.Finding{Rule: r.ID, Risk: risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+		Message:    fmt.Sprintf("new migration %s sorts before %s, which the base already has: on a database at %s, %s", m.ID(), last.ID(), last.Version, what),
+		Suggestion: r.Suggestion, URL: r.URL()}
+}
