@@ -137,9 +137,9 @@ func (a *Actions) Annotate(as []report.Annotation) (dropped int) {
 		}
 		a.shown[level]++
 		// WithFieldsMap replaces the fields: file, line, col and title go together.
-		fields := map[string]string{"title": clip(an.Title, 200)}
+		fields := map[string]string{"title": clip(inert(an.Title), 200)}
 		if an.File != "" {
-			fields["file"] = an.File
+			fields["file"] = inert(an.File)
 			if an.Line > 0 {
 				fields["line"] = strconv.Itoa(an.Line)
 				if an.Col > 0 {
@@ -147,7 +147,7 @@ func (a *Actions) Annotate(as []report.Annotation) (dropped int) {
 				}
 			}
 		}
-		msg := clip(an.Message, 4000)
+		msg := clip(inert(an.Message), 4000)
 		act := a.gha.WithFieldsMap(fields)
 		switch level {
 		case report.LevelError:
@@ -161,6 +161,17 @@ func (a *Actions) Annotate(as []report.Annotation) (dropped int) {
 	return dropped
 }
 
+// inert escapes the control characters of untrusted text (as report.Clean does), keeping its line
+// breaks, which the workflow command encodes: an escape sequence in a file name or a server message
+// would otherwise colour or hide text in the log viewer, and a bidi control make it read otherwise.
+func inert(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = report.Clean(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
@@ -171,19 +182,19 @@ func clip(s string, n int) string {
 // Notice writes a notice annotation without a file.
 func (a *Actions) Notice(msg string) {
 	a.shown[report.LevelNotice]++
-	a.gha.Noticef("%s", msg)
+	a.gha.Noticef("%s", inert(msg))
 }
 
 // Warning writes a warning annotation without a file.
 func (a *Actions) Warning(msg string) {
 	a.shown[report.LevelWarning]++
-	a.gha.Warningf("%s", msg)
+	a.gha.Warningf("%s", inert(msg))
 }
 
 // Error writes an error annotation without a file (the run page shows it as the step's cause).
 func (a *Actions) Error(msg string) {
 	a.shown[report.LevelError]++
-	a.gha.Errorf("%s", msg)
+	a.gha.Errorf("%s", inert(msg))
 }
 
 // Mask asks the runner to hide value in the log from now on (database passwords, tokens).

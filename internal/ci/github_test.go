@@ -218,6 +218,29 @@ func TestAnnotateCapsAndFields(t *testing.T) {
 	}
 }
 
+// TestAnnotationsCarryNoRawControls: an escape sequence, a C1 CSI or a bidi control in a file name or a
+// server message reaches the log escaped, in the properties and the message, with or without a file;
+// line breaks are still the command's %0A.
+func TestAnnotationsCarryNoRawControls(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	a := NewActions(&GitHubEnv{}, &buf)
+	const evil = "\x1b[31mRED\x1b[0m\u009b2J\u202eevil"
+	a.Annotate([]report.Annotation{{Level: report.LevelError, File: "db/4_" + evil + ".up.sql", Line: 2, Title: "t" + evil, Message: "relation \"nope" + evil + "\"\nsecond line"}})
+	a.Warning("migration " + evil)
+	out := buf.String()
+	for _, bad := range []string{"\x1b", "\u009b", "\u202e"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("raw %q in the annotations:\n%q", bad, out)
+		}
+	}
+	for _, want := range []string{`file=db/4_\x1b[31mRED\x1b[0m\u009b2J\u202eevil.up.sql`, `::relation "nope\x1b[31mRED`, "%0Asecond line", `::migration \x1b[31mRED`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("annotations lack %q:\n%s", want, out)
+		}
+	}
+}
+
 // TestAnnotateLeavesRoomForOwnMessages: GitHub shows 10 annotations per level and step; the file
 // annotations leave room for what schemagate writes before and after them of each level (a notice about
 // the base, the count of those left out, the comment skipped), so that the runner drops none of these.

@@ -89,13 +89,29 @@ func Text(s string) string {
 		case strings.ContainsRune(mdSpecial, r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
+		case isControl(r):
 			b.WriteRune('\uFFFD')
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// isControl tells the C0 and C1 control characters and DEL: an escape sequence (ESC, or the C1 CSI)
+// passed on raw would colour or hide text in a terminal or the Actions log viewer.
+func isControl(r rune) bool {
+	return r < 0x20 || r >= 0x7f && r < 0xa0
+}
+
+// replaceControls turns the control characters of s into U+FFFD, keeping those keep names.
+func replaceControls(s, keep string) string {
+	return strings.Map(func(r rune) rune {
+		if isControl(r) && !strings.ContainsRune(keep, r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 // Code renders untrusted text as an inline code span: one line, delimited by a backtick run longer than
@@ -109,13 +125,7 @@ func Code(s string) string { return code(s, false) }
 func CodeCell(s string) string { return code(s, true) }
 
 func code(s string, cell bool) string {
-	s = defuseComment(oneLine(showBidi(s)))
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
+	s = replaceControls(defuseComment(oneLine(showBidi(s))), "")
 	if cell {
 		s = strings.ReplaceAll(s, "|", `\|`)
 	}
@@ -136,7 +146,7 @@ func code(s string, cell bool) string {
 // be found in the body.
 func Fence(s, lang string) string {
 	s = defuseComment(strings.ReplaceAll(showBidi(s), "\r\n", "\n"))
-	s = strings.TrimRight(s, "\n")
+	s = replaceControls(strings.TrimRight(s, "\n"), "\n\t")
 	n := longestRun(s, '`') + 1
 	if n < 3 {
 		n = 3
@@ -211,7 +221,7 @@ func Marker(dir string) string {
 // HTMLCode renders untrusted text as <code> for places Markdown does not reach, such as a <summary>
 // line (an HTML block): HTML-escaped, one line, mentions and comments defused.
 func HTMLCode(s string) string {
-	s = defuseComment(defuseMentions(oneLine(s)))
+	s = replaceControls(defuseComment(defuseMentions(oneLine(showBidi(s)))), "")
 	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "`", "&#96;").Replace(s)
 	return "<code>" + s + "</code>"
 }

@@ -495,3 +495,37 @@ func TestShortenedSummaryPointsAtTheReport(t *testing.T) {
 		t.Errorf("shortened comment note:\n%s", md)
 	}
 }
+
+// TestNoRawControlCharacters: escape sequences (ESC, the C1 CSI), carriage returns and bidi controls
+// from file names, SQL and server messages never reach the Markdown raw, in a <summary> line, a fenced
+// statement or a table: raw, they colour or hide text in a terminal or the Actions log viewer, or make
+// a file name read otherwise than it is (Trojan Source).
+func TestNoRawControlCharacters(t *testing.T) {
+	const evil = "\x1b[31mRED\x1b[0m\u009b2J\r::error::x\u202eevil\ufeff"
+	r := hostileReport()
+	m := &r.Migrations[len(r.Migrations)-1]
+	m.Name += evil
+	m.File = "db/migrations/002_" + evil + ".up.sql"
+	m.Error.Message += evil
+	m.Error.Hint += evil
+	m.Error.File = m.File
+	m.Error.Statement = "select * from \"nope" + evil + "\";\n\tselect 2;"
+	m.Roundtrip.Problems = append(m.Roundtrip.Problems, "index "+evil+" is left behind")
+	m.Findings[0].File = m.File
+	m.Findings[0].Message += evil
+	m.Findings[0].Statement = m.Error.Statement
+	m.Findings[0].Suggestion += evil
+	r.Notes = append(r.Notes, evil)
+	r.Finish()
+	md := Markdown(r, MarkdownOptions{Marker: testMarker})
+	for _, bad := range []string{"\x1b", "\u009b", "\r", "\u202e", "\ufeff"} {
+		if i := strings.Index(md, bad); i >= 0 {
+			lo := max(0, i-60)
+			t.Errorf("raw %q in the Markdown: …%q…", bad, md[lo:min(len(md), i+20)])
+		}
+	}
+	// The statement keeps its layout: the tab and the line break stay inside the fence.
+	if !strings.Contains(md, "\";\n\tselect 2;") {
+		t.Errorf("fenced statement lost its line break or tab:\n%s", md)
+	}
+}
