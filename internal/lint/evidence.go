@@ -181,6 +181,16 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 	for _, e := range ev {
 		if e.Err != "" {
 			txHeld, rehearsed = nil, nil // the transaction is aborted; nothing after it runs in it
+			// A failed CREATE INDEX CONCURRENTLY leaves its index behind INVALID, which blocks the retry.
+			if len(e.InvalidIndexes) > 0 {
+				base := Finding{File: e.File, Line: e.Line, Column: e.Column, Source: "dynamic"}
+				if idx := byStmt[key{e.File, e.Line, e.Column}]; len(idx) > 0 {
+					base.Statement = out[idx[0]].Statement
+				}
+				added := len(out)
+				out = append(out, invalidIndexFindings(base, e.InvalidIndexes, "the failed statement left index %s behind INVALID")...)
+				ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
+			}
 			continue
 		}
 		if e.Concurrent || e.File != txFile {
@@ -471,21 +481,34 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				}
 			}
 		}
-		for _, ix := range e.InvalidIndexes {
-			f := withRule(base, "invalid-index")
-			f.Message = fmt.Sprintf("index %s was left INVALID: queries never use it, writes still maintain it, and a retry with the same name fails", ix)
-			f.Suggestion = fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s; then fix the cause and retry", ix)
-			out = append(out, f)
-		}
-		for i := added; i < len(out); i++ {
-			for _, ig := range ignoredAt[key{e.File, e.Line, e.Column}] {
-				if slices.ContainsFunc(ig.Rules, func(id string) bool { return strings.EqualFold(id, out[i].Rule) }) {
-					out[i].Ignored, out[i].Reason = true, ig.Reason
-				}
+		out = append(out, invalidIndexFindings(base, e.InvalidIndexes, "index %s was left INVALID")...)
+		ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
+	}
+	return out
+}
+
+// invalidIndexFindings are the invalid-index findings of a statement that left indexes INVALID; what
+// says how (a format with the index's name).
+func invalidIndexFindings(base Finding, indexes []string, what string) []Finding {
+	var out []Finding
+	for _, ix := range indexes {
+		f := withRule(base, "invalid-index")
+		f.Message = fmt.Sprintf(what, ix) + ": queries never use it, writes still maintain it, and a retry with the same name fails"
+		f.Suggestion = fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s; then fix the cause and retry", ix)
+		out = append(out, f)
+	}
+	return out
+}
+
+// ignoreAt marks the findings that an ignore comment of their statement names.
+func ignoreAt(fs []Finding, igs []StatementIgnore) {
+	for i := range fs {
+		for _, ig := range igs {
+			if slices.ContainsFunc(ig.Rules, func(id string) bool { return strings.EqualFold(id, fs[i].Rule) }) {
+				fs[i].Ignored, fs[i].Reason = true, ig.Reason
 			}
 		}
 	}
-	return out
 }
 
 // lockSet holds lock modes, one bit per lockLevel: pg_locks has a row for each mode a transaction

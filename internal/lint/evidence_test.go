@@ -35,6 +35,8 @@ ALTER TABLE users ADD COLUMN token uuid DEFAULT my_uuid();
 		{File: "m.sql", Line: 9, Column: 1, Rewritten: []string{"users"}, Locks: []LockEvidence{{Relation: "users", Mode: "AccessExclusiveLock", Preexisting: true}}},
 		{File: "m.sql", Line: 10, Column: 1, InvalidIndexes: []string{"users_email_key"}, Concurrent: true},
 		{File: "m.sql", Line: 11, Column: 1, Err: "lock timeout", Rewritten: []string{"users"}},
+		// A failed CREATE UNIQUE INDEX CONCURRENTLY: the index stays, INVALID, and blocks the retry.
+		{File: "m.sql", Line: 12, Column: 1, Err: "could not create unique index", InvalidIndexes: []string{"public.users_x"}, Concurrent: true},
 	}
 	got := ApplyEvidence(static, ev)
 	at := func(line int, rule string) *Finding {
@@ -61,6 +63,7 @@ ALTER TABLE users ADD COLUMN token uuid DEFAULT my_uuid();
 		{"explained scan confirmed", 8, "set-not-null", Dangerous, SourceBoth, ""},
 		{"non-volatile default that rewrote", 9, "add-column-volatile-default", Dangerous, SourceBoth, ""},
 		{"invalid index", 10, "invalid-index", Dangerous, "dynamic", ""},
+		{"invalid index a failed statement left", 12, "invalid-index", Dangerous, "dynamic", ""},
 	}
 	for _, tt := range tests {
 		f := at(tt.line, tt.rule)
@@ -83,6 +86,9 @@ ALTER TABLE users ADD COLUMN token uuid DEFAULT my_uuid();
 	}
 	if f := at(11, "table-rewrite"); f != nil {
 		t.Errorf("a failed statement's evidence must be skipped: %v", f)
+	}
+	if f := at(12, "invalid-index"); f != nil && !strings.Contains(f.Message, "the failed statement left index public.users_x behind INVALID") {
+		t.Errorf("invalid index of a failed statement: %q", f.Message)
 	}
 	// The input is not modified.
 	for _, f := range static {
