@@ -370,6 +370,9 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				continue
 			}
 			f := withRule(base, "drop-table")
+			if l.Kind == "v" {
+				f = withRule(base, "replace-or-drop-view") // a view holds no data: DROP VIEW's own rule
+			}
 			f.Lock = lockName(lockRank[l.Mode])
 			f.Message = fmt.Sprintf("the rehearsal saw the statement drop %s %s, which existed before the migration", what, l.Relation)
 			if l.Kind == "v" {
@@ -630,7 +633,8 @@ func lockedKind(e Evidence, rel string) string {
 // dropRules are the rules of statements that say they drop relations; droppedKinds names the relation
 // kinds a dynamic drop-table is added for.
 var (
-	dropRules    = map[string]bool{"drop-table": true, "drop-cascade": true, "drop-schema-or-database": true, "drop-column": true}
+	// dropRules are the static rules that say their statement drops relations (DROP VIEW's too).
+	dropRules    = map[string]bool{"drop-table": true, "drop-cascade": true, "drop-schema-or-database": true, "drop-column": true, "replace-or-drop-view": true}
 	droppedKinds = map[string]string{"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
 )
 

@@ -421,6 +421,7 @@ func TestApplyEvidenceDynamicDrop(t *testing.T) {
 	src := `SET lock_timeout = '2s';
 DO $$ BEGIN EXECUTE 'DROP TABLE users, active_users CASCADE'; END $$;
 DROP TABLE orgs;
+DROP VIEW recent_orgs;
 `
 	static := AnalyzeScript(script(src), false, Config{})
 	dropped := func(rel, kind string) LockEvidence {
@@ -430,6 +431,8 @@ DROP TABLE orgs;
 		{File: "m.sql", Line: 2, Column: 1, Locks: []LockEvidence{dropped("public.users", "r"), dropped("public.users_pkey", "i"),
 			dropped("public.active_users", "v"), {Relation: "public.orgs", Mode: "AccessExclusiveLock", Preexisting: true}}},
 		{File: "m.sql", Line: 3, Column: 1, Locks: []LockEvidence{dropped("public.orgs", "r")}},
+		// DROP VIEW: its own rule says so (caution); no dangerous drop-table is added.
+		{File: "m.sql", Line: 4, Column: 1, Locks: []LockEvidence{dropped("public.recent_orgs", "v")}},
 	}
 	got := ApplyEvidence(static, ev)
 	var lines []string
@@ -440,7 +443,7 @@ DROP TABLE orgs;
 	}
 	want := []string{
 		"2 dangerous drop-table: the rehearsal saw the statement drop table public.users, which existed before the migration: its rows are gone, and what reads it breaks",
-		"2 dangerous drop-table: the rehearsal saw the statement drop view public.active_users, which existed before the migration: what reads it breaks",
+		"2 caution replace-or-drop-view: the rehearsal saw the statement drop view public.active_users, which existed before the migration: what reads it breaks",
 		"2 caution unexplained-exclusive-lock: the rehearsal saw the statement take ACCESS EXCLUSIVE on public.orgs",
 	}
 	if len(lines) != len(want) {
