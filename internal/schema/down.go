@@ -2,7 +2,10 @@ package schema
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DownScript is a generated rollback: DDL that takes the after-catalog back to the before-catalog.
@@ -194,13 +197,15 @@ func (g *downGen) script() *DownScript {
 		if i > 0 || s.NoTransaction {
 			b.WriteString("\n")
 		}
+		// The comment names objects as they are named, and a name may hold a line break: written raw,
+		// the rest of it would run as SQL (a CR or LF ends a -- comment).
 		switch {
 		case st.Irreversible:
-			b.WriteString("-- IRREVERSIBLE: " + st.Comment + "\n")
+			b.WriteString("-- IRREVERSIBLE: " + commentLine(st.Comment) + "\n")
 		case st.DataLoss:
-			b.WriteString("-- DATA LOSS: " + st.Comment + "\n")
+			b.WriteString("-- DATA LOSS: " + commentLine(st.Comment) + "\n")
 		default:
-			b.WriteString("-- " + st.Comment + "\n")
+			b.WriteString("-- " + commentLine(st.Comment) + "\n")
 		}
 		if st.SQL != "" {
 			b.WriteString(st.SQL + ";\n")
@@ -208,4 +213,29 @@ func (g *downGen) script() *DownScript {
 	}
 	s.SQL = b.String()
 	return s
+}
+
+// commentLine makes text safe in a -- comment of SQL: control characters (line breaks above all, which
+// would end the comment and run the rest as SQL), line and paragraph separators and invisible format
+// characters (bidi controls) are written as \xNN or \uNNNN.
+func commentLine(s string) string {
+	if !strings.ContainsFunc(s, unsafeInComment) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x80 && unsafeInComment(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeInComment(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeInComment(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }

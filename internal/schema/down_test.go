@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // stepIndex is the position of the first step whose SQL is prefix or starts with prefix and a space, or -1.
@@ -307,5 +309,32 @@ func TestGenerateDownCompositeRenames(t *testing.T) {
 	want := []string{"ALTER TYPE s.address RENAME TO addr", "ALTER TYPE s.addr SET SCHEMA public", "ALTER TYPE addr RENAME ATTRIBUTE line1 TO street"}
 	if got := d.Statements(); !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q\n%s", got, want, d.SQL)
+	}
+}
+
+// TestGenerateDownCommentsRunNothing: the comment before each step names objects as they are named, and
+// a quoted name may hold a line break: the script must still hold only its steps, the rest of such a
+// name kept inside the comment (a CR or LF ends a -- comment for PostgreSQL).
+func TestGenerateDownCommentsRunNothing(t *testing.T) {
+	before := shop()
+	after := shop()
+	const table, col = "x\ndelete from orders;\n--", "c\rtruncate orders;\r--"
+	after.Tables["public."+table] = &Table{OID: 700, Schema: "public", Name: table, Columns: []*Column{{Num: 1, Name: "id", Type: "bigint"}}}
+	after.Tables["public.orders"].Columns = append(after.Tables["public.orders"].Columns, &Column{Num: 4, Name: col, Type: "integer"})
+	d := GenerateDown(before, after)
+	stmts, err := pg_query.SplitWithParser(d.SQL, true)
+	if err != nil {
+		t.Fatalf("the generated down does not parse: %v\n%s", err, d.SQL)
+	}
+	if len(stmts) != len(d.Steps) {
+		t.Fatalf("%d statements in the script, want its %d steps:\n%q", len(stmts), len(d.Steps), d.SQL)
+	}
+	for _, s := range stmts {
+		if low := strings.ToLower(s); strings.Contains(low, "delete") && !strings.Contains(low, `"x`) || strings.Contains(low, "truncate") && !strings.Contains(low, `"c`) {
+			t.Errorf("statement outside the steps: %q", s)
+		}
+	}
+	if !strings.Contains(d.SQL, `x\x0adelete from orders;\x0a--`) || !strings.Contains(d.SQL, `c\x0dtruncate orders;\x0d--`) {
+		t.Errorf("comment does not show the line break escaped:\n%s", d.SQL)
 	}
 }
