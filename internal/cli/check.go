@@ -315,6 +315,9 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		showNotes()
 	}
 	// A report that cannot be written is found now, not after the whole rehearsal.
+	if err := outputsApart(cfg.Dir, output{"--report-json", o.ReportJSON}, output{"--report-md", o.ReportMD}, output{"--sarif", o.SARIF}); err != nil {
+		return nil, usageErr(err)
+	}
 	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD, "--sarif": o.SARIF} {
 		if err := writable(p); err != nil {
 			return nil, usageErr(fmt.Errorf("%s %s: %w", flag, p, err))

@@ -155,6 +155,9 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	}
 	// A report that cannot be written is found now, as check finds it, not after the deploy: a CI step
 	// that reads it would get nothing from a deploy that went through.
+	if err := outputsApart("", output{"--report-json", o.ReportJSON}, output{"--report-md", o.ReportMD}); err != nil {
+		return usageErr(err)
+	}
 	for _, r := range []struct{ flag, path string }{{"--report-json", o.ReportJSON}, {"--report-md", o.ReportMD}} {
 		if err := writable(r.path); err != nil {
 			return usageErr(fmt.Errorf("%s %s: %w", r.flag, r.path, err))

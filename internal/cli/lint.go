@@ -102,6 +102,13 @@ func (a *App) runLint(o *LintOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	// A SARIF log that cannot be written, or would overwrite a migration, is found now, not after the work.
+	if err := outputsApart(o.Dir, output{"--sarif", o.SARIF}); err != nil {
+		return usageErr(err)
+	}
+	if err := writable(o.SARIF); err != nil {
+		return usageErr(fmt.Errorf("--sarif %s: %w", o.SARIF, err))
+	}
 	units, err := lintUnits(o, cfg)
 	if err != nil {
 		return err

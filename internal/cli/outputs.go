@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// output is a report file a command writes: the flag that names it and the path.
+type output struct{ flag, path string }
+
+// outputsApart refuses, before any work, report paths that would destroy input or each other: a path
+// that is an existing file of the migration folder dir (a report written over a migration), one that
+// two flags share (the last writer would win, silently), and "-", which is no file (use /dev/stdout).
+func outputsApart(dir string, outputs ...output) error {
+	folder := ""
+	if dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			folder = resolved(abs)
+		}
+	}
+	seen := map[string]string{}
+	var errs []error
+	for _, o := range outputs {
+		if o.path == "" {
+			continue
+		}
+		if o.path == "-" {
+			errs = append(errs, fmt.Errorf("%s -: reports are written to files (for the standard output, give /dev/stdout)", o.flag))
+			continue
+		}
+		abs, err := filepath.Abs(o.path)
+		if err != nil {
+			continue
+		}
+		key := resolved(abs)
+		if other, ok := seen[key]; ok {
+			errs = append(errs, fmt.Errorf("%s %s: the same file as %s: give each report its own file", o.flag, o.path, other))
+			continue
+		}
+		seen[key] = o.flag
+		if folder == "" {
+			continue
+		}
+		if rel, err := filepath.Rel(folder, key); err == nil && rel != "." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != ".." {
+			if info, err := os.Stat(key); err == nil && info.Mode().IsRegular() {
+				errs = append(errs, fmt.Errorf("%s %s: a file of the migration folder %s: the report would overwrite it; write reports outside the folder", o.flag, o.path, dir))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// resolved is path with its symbolic links resolved, as far as it exists: the folder of a file not yet
+// written is resolved, and its name kept.
+func resolved(path string) string {
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	if r, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(r, filepath.Base(path))
+	}
+	return path
+}

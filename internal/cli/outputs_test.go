@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReportsNeverOverwriteInput: a report path that is a migration file of the folder, or one that two
+// outputs share, or "-" (no file), is refused before any work (exit 2), and the migration is untouched.
+func TestReportsNeverOverwriteInput(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := os.CopyFS(dir, os.DirFS("../../examples/shop")); err != nil {
+		t.Fatal(err)
+	}
+	mig := filepath.Join(dir, "0001_create_customers.up.sql")
+	want, err := os.ReadFile(mig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "r.out")
+	for _, c := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"check over a migration", []string{"check", "-q", "--dir", dir, "--report-json", mig}, "a file of the migration folder"},
+		{"lint over a migration", []string{"lint", "--dir", dir, "--sarif", mig}, "a file of the migration folder"},
+		{"two outputs, one file", []string{"check", "-q", "--dir", dir, "--report-json", out, "--report-md", out}, "the same file as"},
+		{"the standard output", []string{"lint", "--dir", dir, "--sarif", "-"}, "--sarif -: reports are written to files"},
+		{"lint into a missing folder", []string{"lint", "--dir", dir, "--sarif", filepath.Join(t.TempDir(), "no", "r.sarif")}, "does not exist"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, errOut := run(t, nil, c.args...)
+			if code != ExitUsage || !strings.Contains(errOut, c.msg) {
+				t.Errorf("exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, c.msg, stdout, errOut)
+			}
+			if got, _ := os.ReadFile(mig); string(got) != string(want) {
+				t.Fatalf("the migration was overwritten:\n%s", got)
+			}
+		})
+	}
+	// A new file in the folder, or one file per report, is fine.
+	if code, stdout, errOut := run(t, nil, "lint", "--dir", dir, "--fail-on", "never", "--sarif", filepath.Join(dir, "lint.sarif")); code != ExitOK {
+		t.Errorf("SARIF as a new file of the folder: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+}
