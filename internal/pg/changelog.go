@@ -64,7 +64,8 @@ var loggedCatalogs = map[string]uint32{"pg_class": 1259, "pg_attribute": 1249, "
 	"pg_enum": 3501, "pg_range": 3541, "pg_aggregate": 2600, "pg_namespace": 2615, "pg_description": 2609,
 	"pg_collation": 3456, "pg_sequence": 2224, "pg_inherits": 2611, "pg_partitioned_table": 3350,
 	"pg_statistic_ext": 3381, "pg_extension": 3079, "pg_default_acl": 826,
-	"pg_ts_config": 3602, "pg_ts_config_map": 3603, "pg_ts_dict": 3600}
+	"pg_ts_config": 3602, "pg_ts_config_map": 3603, "pg_ts_dict": 3600,
+	"pg_publication": 6104, "pg_publication_rel": 6106, "pg_publication_namespace": 6237}
 
 // catalogWrites is an expression: the rows of loggedCatalogs the session has inserted, updated or deleted
 // and not yet reported to the statistics system. The server reports them only when the session is idle

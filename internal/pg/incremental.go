@@ -45,11 +45,12 @@ import (
 //     found in two of its schemas, at the mark and now (see stateSQL).
 //
 // Whatever this cannot vouch for falls back to a full read: a schema, extension, text search
-// configuration or dictionary (their mappings too), event trigger, role, operator, cast, collation (its
-// owner and comment too) or other shared-vocabulary change; an extended statistics object's owner or
-// comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves no row: a lock on
-// a statistics object is a whole read); an object in pg_catalog or a temporary schema; a search
-// path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
+// configuration or dictionary (their mappings too), event trigger, publication (its tables and schemas
+// too; every read has all the publications, whose text quotes table and column names), role, operator,
+// cast, collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
+// object's owner or comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves
+// no row: a lock on a statistics object is a whole read); an object in pg_catalog or a temporary schema;
+// a search path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
 // (at the mark or now); a function that shares a name with a built-in one; catalog rows the migration
 // wrote with DML (the caller passes Force); changes made outside a transaction whose locks were not
 // captured (the caller passes no Mark).
@@ -516,8 +517,9 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	maps.Copy(c.Enums, part.Enums)
 	maps.Copy(c.Domains, part.Domains)
 	maps.Copy(c.Composites, part.Composites)
-	// Every read has all the event triggers.
+	// Every read has all the event triggers and publications.
 	c.EventTriggers = part.EventTriggers
+	c.Publications = part.Publications
 	return c, rels
 }
 
@@ -550,6 +552,7 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		TextSearchConfigs:      maps.Clone(c.TextSearchConfigs),
 		TextSearchDictionaries: maps.Clone(c.TextSearchDictionaries),
 		EventTriggers:          maps.Clone(c.EventTriggers),
+		Publications:           maps.Clone(c.Publications),
 	}
 }
 
@@ -782,6 +785,13 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'text search configuration mapping' FROM pg_depend x, h
     WHERE x.classid = 'pg_ts_config'::regclass AND x.objid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'event trigger' FROM pg_event_trigger x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  -- a publication created, renamed, altered or given a table or schema; what takes one away, and a
+  -- comment on one, locks it (see newObjectReasons)
+  UNION ALL SELECT 'publication' FROM pg_publication x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'publication table' FROM pg_publication_rel x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'publication schema' FROM pg_publication_namespace x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'publication comment' FROM pg_description x, h
+    WHERE x.classoid = 'pg_publication'::regclass AND x.objoid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'text search parser' FROM pg_ts_parser x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'text search template' FROM pg_ts_template x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'access method' FROM pg_am x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)

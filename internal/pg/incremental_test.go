@@ -148,6 +148,22 @@ var incrementalCases = []string{
 	`COMMENT ON EVENT TRIGGER inc_et IS 'e'`,
 	`COMMENT ON EVENT TRIGGER inc_et IS NULL; ALTER EVENT TRIGGER inc_et RENAME TO inc_et2`,
 	`DROP EVENT TRIGGER inc_et2; DROP FUNCTION inc_evt2()`,
+	// Publications are read whole, by partial reads too: they quote the names of their tables and
+	// columns, which a rename changes without touching them. A change to one is a whole read.
+	`CREATE PUBLICATION inc_pub FOR TABLE notes (id, body) WHERE (id > 0), orders WITH (publish = 'insert');
+	 CREATE SCHEMA pubs; CREATE TABLE pubs.t (a int); CREATE PUBLICATION inc_spub FOR TABLES IN SCHEMA pubs`,
+	`ALTER TABLE notes RENAME COLUMN body TO text_body`,
+	`ALTER TABLE notes RENAME TO notes_p`,
+	`ALTER PUBLICATION inc_pub DROP TABLE orders`, // deletes a row: only its lock is left
+	`ALTER PUBLICATION inc_pub SET (publish = 'insert, delete', publish_via_partition_root = true)`,
+	`COMMENT ON PUBLICATION inc_pub IS 'p'`,
+	`COMMENT ON PUBLICATION inc_pub IS NULL; ALTER PUBLICATION inc_pub RENAME TO inc_pub2`,
+	`CREATE TABLE pubbed (a int); ALTER PUBLICATION inc_pub2 ADD TABLE pubbed WHERE (a > 1)`,
+	`DROP TABLE pubbed`,
+	`ALTER PUBLICATION inc_spub DROP TABLES IN SCHEMA pubs`,
+	`ALTER PUBLICATION inc_spub ADD TABLES IN SCHEMA pubs; ALTER PUBLICATION inc_spub OWNER TO CURRENT_USER`,
+	`DROP PUBLICATION inc_pub2, inc_spub; DROP SCHEMA pubs CASCADE;
+	 ALTER TABLE notes_p RENAME COLUMN text_body TO body; ALTER TABLE notes_p RENAME TO notes`,
 	`CREATE TEMP TABLE people (x int)`,
 	`DROP VIEW v_users; DROP TABLE people CASCADE`,
 	`CREATE SCHEMA app; CREATE TABLE app.settings (k text PRIMARY KEY, v text)`,

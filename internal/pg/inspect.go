@@ -59,8 +59,9 @@ type catalogDoc struct {
 	// TSConfigs and TSDicts are whole reads only: any change to them has the probe ask for one.
 	TSConfigs []*schema.TextSearchConfig `json:"text_search_configurations"`
 	TSDicts   []*tsDictRow               `json:"text_search_dictionaries"`
-	// EventTriggers are read whole, by partial reads too.
+	// EventTriggers and Publications are read whole, by partial reads too.
 	EventTriggers []*schema.EventTrigger `json:"event_triggers"`
+	Publications  []*schema.Publication  `json:"publications"`
 	Comments      []comment              `json:"comments"`
 	// User is the role the catalog was read as.
 	User string `json:"user"`
@@ -233,6 +234,12 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	}
 	for _, x := range raw.EventTriggers {
 		c.EventTriggers[x.Name] = x
+	}
+	for _, x := range raw.Publications {
+		for _, t := range x.Tables {
+			slices.Sort(t.Columns) // as Go orders names (the query's name order is the same bytewise one)
+		}
+		c.Publications[x.Name] = x
 	}
 	setComments(c, raw.Comments)
 	return c
@@ -438,10 +445,10 @@ own(kind, oid) AS (
 // seed objects in the session setting schemagate.inspect ({"seeds": [[class OID, object OID], ...]})
 // and of everything that depends on them in pg_depend, transitively, and the functions that share a
 // name with a seed function (an overload changes how calls deparse). It reports those owners under
-// "dirty", and reads every event trigger. It does not read schemas, extensions and text search
-// configurations and dictionaries: a change to one of them, or to what they show (collations, default
-// privileges, role names, mappings), has the probe ask for a full read (see probeSQL), so a partial read
-// keeps the mark's.
+// "dirty", and reads every event trigger and publication. It does not read schemas, extensions and
+// text search configurations and dictionaries: a change to one of them, or to what they show
+// (collations, default privileges, role names, mappings), has the probe ask for a full read (see
+// probeSQL), so a partial read keeps the mark's.
 var (
 	fullInspectSQL = strings.NewReplacer(
 		"{{INDEXDEF}}", indexDefSQL,
@@ -855,6 +862,26 @@ SELECT json_build_object(
   -- schemagate's own change log (see TrackChanges) calls functions in pg_catalog, which no user trigger does
   WHERE (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = e.evtfoid) <> 'pg_catalog'::regnamespace
     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_event_trigger'::regclass AND x.objid = e.oid AND x.deptype = 'e')),
+-- every read, partial ones too (there are few): they quote the names of tables and columns, whose
+-- renames do not touch them; any change to one has the probe ask for a whole read (see probeSQL)
+'publications', (SELECT coalesce(json_agg(json_build_object(
+    'oid', p.oid::int8, 'name', p.pubname, 'all_tables', p.puballtables,
+    'publish', (SELECT coalesce(json_agg(o.op ORDER BY o.n), '[]')
+        FROM (VALUES (1, 'insert', p.pubinsert), (2, 'update', p.pubupdate), (3, 'delete', p.pubdelete),
+          (4, 'truncate', p.pubtruncate)) o(n, op, published) WHERE o.published),
+    'via_root', p.pubviaroot,
+    -- each table with its column list (by name: a set of columns) and row filter (PostgreSQL 15 and later)
+    'tables', (SELECT json_object_agg(rn.nspname || '.' || rc.relname, json_strip_nulls(json_build_object(
+          'columns', (SELECT json_agg(a.attname ORDER BY a.attname) FROM pg_attribute a
+              WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[])),
+          'where', pg_get_expr(pr.prqual, pr.prrelid))))
+        FROM pg_publication_rel pr JOIN pg_class rc ON rc.oid = pr.prrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+        WHERE pr.prpubid = p.oid),
+    'schemas', (SELECT json_agg(n.nspname ORDER BY n.nspname) FROM pg_publication_namespace pn
+        JOIN pg_namespace n ON n.oid = pn.pnnspid WHERE pn.pnpubid = p.oid),
+    'owner', pg_get_userbyid(p.pubowner),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_publication'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_publication p),
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
   FROM {{COMMENT_FROM}}

@@ -335,8 +335,62 @@ CREATE TABLE t (a int); CREATE POLICY p ON t TO sg_pol_ra, sg_pol_rb USING (true
 			good: `CREATE STATISTICS s2.st ON id, k FROM t; CREATE COLLATION mycoll (provider = icu, locale = 'und');
 				COMMENT ON STATISTICS s2.st IS 'x'; COMMENT ON COLLATION mycoll IS 'y'`,
 			want: []string{`statistics s2.st has comment none after the down, was "x"`, `collation mycoll has comment none after the down, was "y"`}},
+		// Publications: what each publishes of its tables, its schemas, operations and options.
+		{name: "publication left behind and not restored", base: `CREATE TABLE orders (id int PRIMARY KEY, total int);
+				CREATE PUBLICATION app_pub FOR TABLE orders; COMMENT ON PUBLICATION app_pub IS 'cdc'`,
+			up:   `DROP PUBLICATION app_pub; CREATE PUBLICATION new_pub FOR TABLE orders`,
+			bad:  `CREATE PUBLICATION app_pub FOR TABLE orders`,
+			good: `DROP PUBLICATION new_pub; CREATE PUBLICATION app_pub FOR TABLE orders; COMMENT ON PUBLICATION app_pub IS 'cdc'`,
+			want: []string{"publication new_pub is left behind by the down", `publication app_pub has comment none after the down, was "cdc"`}},
+		{name: "publication tables, row filters and column lists", base: `CREATE TABLE orders (id int PRIMARY KEY, total int, note text);
+				CREATE TABLE users (id int PRIMARY KEY, email text); CREATE TABLE items (id int PRIMARY KEY);
+				CREATE PUBLICATION app_pub FOR TABLE orders (id, total) WHERE (total > 0), users`,
+			up: `ALTER PUBLICATION app_pub DROP TABLE users; ALTER PUBLICATION app_pub ADD TABLE items;
+				ALTER PUBLICATION app_pub SET TABLE orders (total, id, note) WHERE (total > 10), items`,
+			bad: `ALTER PUBLICATION app_pub SET TABLE orders WHERE (total > 0), items, users`,
+			good: `ALTER PUBLICATION app_pub DROP TABLE items; ALTER PUBLICATION app_pub ADD TABLE users;
+				ALTER PUBLICATION app_pub DROP TABLE orders; ALTER PUBLICATION app_pub ADD TABLE orders (total, id) WHERE (total > 0)`,
+			want: []string{"publication app_pub publishes all columns of table items after the down, did not before",
+				"publication app_pub publishes all columns WHERE (total > 0) of table orders after the down, was columns (id, total) WHERE (total > 0)"}},
+		{name: "publication operations, options, schemas, owner", base: `DO $$ BEGIN CREATE ROLE sg_pub_owner SUPERUSER; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+				CREATE SCHEMA s1; CREATE SCHEMA s2; CREATE TABLE s1.t (a int);
+				CREATE PUBLICATION app_pub FOR TABLES IN SCHEMA s1 WITH (publish = 'insert, update, delete')`,
+			up: `ALTER PUBLICATION app_pub SET (publish = 'insert', publish_via_partition_root = true);
+				ALTER PUBLICATION app_pub DROP TABLES IN SCHEMA s1; ALTER PUBLICATION app_pub ADD TABLES IN SCHEMA s2;
+				ALTER PUBLICATION app_pub OWNER TO sg_pub_owner`,
+			bad: `ALTER PUBLICATION app_pub SET (publish_via_partition_root = false)`,
+			good: `ALTER PUBLICATION app_pub SET (publish = 'insert, delete, update', publish_via_partition_root = false);
+				ALTER PUBLICATION app_pub SET TABLES IN SCHEMA s1; ALTER PUBLICATION app_pub OWNER TO CURRENT_USER`,
+			want: []string{"publication app_pub publishes insert after the down, was insert, update, delete",
+				"publication app_pub publishes the tables in schema s2 after the down, did not before",
+				"publication app_pub has owner sg_pub_owner after the down, was {me}",
+				"publication app_pub no longer publishes the tables in schema s1 after the down"}},
+		{name: "publication for all tables, renamed", base: `CREATE TABLE t (a int); CREATE PUBLICATION app_pub FOR TABLE t WITH (publish_via_partition_root = true)`,
+			up:   `ALTER PUBLICATION app_pub RENAME TO app_pub2`,
+			bad:  `DROP PUBLICATION app_pub2; CREATE PUBLICATION app_pub FOR ALL TABLES`,
+			good: `ALTER PUBLICATION app_pub2 RENAME TO app_pub`,
+			want: []string{"publication app_pub is FOR ALL TABLES after the down, was not FOR ALL TABLES",
+				"publication app_pub has publish_via_partition_root off after the down, was on",
+				"publication app_pub no longer publishes table t after the down"}},
+		// A renamed table is the same table of the publication: its rename is the one difference.
+		{name: "published table renamed", base: `CREATE TABLE orders (id int, total int); CREATE PUBLICATION app_pub FOR TABLE orders (id) WHERE (total > 0)`,
+			up: `ALTER TABLE orders RENAME TO purchases`, bad: `SELECT 1`, good: `ALTER TABLE purchases RENAME TO orders`,
+			want: []string{"table orders is named purchases after the down"}},
+		// Column order: what SELECT *, INSERT and COPY without a column list see. The holes dropped
+		// columns leave in attnum are no difference.
+		{name: "column re-created at the end", base: `CREATE TABLE t (a int, b text, c int)`,
+			up:   `ALTER TABLE t DROP COLUMN b`,
+			bad:  `ALTER TABLE t ADD COLUMN b text`,
+			good: `ALTER TABLE t RENAME TO t_old; CREATE TABLE t (a int, b text, c int); INSERT INTO t (a, c) SELECT a, c FROM t_old; DROP TABLE t_old`,
+			want: []string{"column t.b is column 3 after the down, was column 2", "column t.c is column 2 after the down, was column 3"}},
+		{name: "table rewritten with its columns in another order", base: `CREATE TABLE t (a int, b int); ALTER TABLE t ADD COLUMN x int; ALTER TABLE t DROP COLUMN x`,
+			up:   `ALTER TABLE t ADD COLUMN c int; ALTER TABLE t ADD COLUMN a2 int; ALTER TABLE t DROP COLUMN a; ALTER TABLE t RENAME COLUMN a2 TO a`,
+			bad:  `ALTER TABLE t DROP COLUMN c`,
+			good: `ALTER TABLE t DROP COLUMN c; ALTER TABLE t ADD COLUMN b2 int; ALTER TABLE t DROP COLUMN b; ALTER TABLE t RENAME COLUMN b2 TO b`,
+			want: []string{"column t.a is column 2 after the down, was column 1", "column t.b is column 1 after the down, was column 2"}},
 	}
 	t.Cleanup(func() {
+		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_pub_owner")
 		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_compare_ro")
 		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_ts_owner")
 		_, _ = pgtest.Conn(t).Exec(context.Background(), "DROP ROLE IF EXISTS sg_note_owner")

@@ -168,6 +168,7 @@ func (g *downGen) properties() {
 		restore(KindRange, k, "TYPE", qkey(k), bRanges[k].Access, accessIn(aRanges, k))
 	}
 	g.textSearchProperties()
+	g.publicationProperties()
 }
 
 // accessOf is how objects that embed Access hand it out (see accessIn).

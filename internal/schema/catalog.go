@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"maps"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -27,6 +29,8 @@ type Catalog struct {
 	TextSearchDictionaries map[string]*TextSearchDictionary `json:"text_search_dictionaries,omitempty"`
 	// EventTriggers are keyed by name: they belong to the database, not to a schema.
 	EventTriggers map[string]*EventTrigger `json:"event_triggers,omitempty"`
+	// Publications are keyed by name: they belong to the database, not to a schema.
+	Publications map[string]*Publication `json:"publications,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }
@@ -51,6 +55,7 @@ func NewCatalog() *Catalog {
 		TextSearchConfigs:      map[string]*TextSearchConfig{},
 		TextSearchDictionaries: map[string]*TextSearchDictionary{},
 		EventTriggers:          map[string]*EventTrigger{},
+		Publications:           map[string]*Publication{},
 	}
 }
 
@@ -494,6 +499,34 @@ type EventTrigger struct {
 	Comment string `json:"comment,omitempty"`
 }
 
+// Publication is a logical replication publication (CREATE PUBLICATION).
+type Publication struct {
+	OID  uint32 `json:"oid,omitempty"`
+	Name string `json:"name"`
+	// AllTables is FOR ALL TABLES: every table of the database, present and future.
+	AllTables bool `json:"all_tables,omitempty"`
+	// Publish are the operations published, of insert, update, delete and truncate, in that order.
+	Publish []string `json:"publish,omitempty"`
+	// ViaRoot is publish_via_partition_root.
+	ViaRoot bool `json:"via_root,omitempty"`
+	// Tables maps each table listed FOR TABLE (qualified, "schema.table") to what of it is published.
+	Tables map[string]PublishedTable `json:"tables,omitempty"`
+	// Schemas are the schemas of FOR TABLES IN SCHEMA, sorted.
+	Schemas []string `json:"schemas,omitempty"`
+	Owner   string   `json:"owner,omitempty"`
+	Comment string   `json:"comment,omitempty"`
+}
+
+// PublishedTable is what a publication publishes of one of its tables: the columns of its column list
+// (none: every column) and its row filter (none: every row).
+type PublishedTable struct {
+	// Columns are the column list's names, sorted: the list publishes a set of columns, which
+	// PostgreSQL keeps in attribute order whatever order it was given in.
+	Columns []string `json:"columns,omitempty"`
+	// Where is the row filter (pg_get_expr of pg_publication_rel.prqual), without the WHERE.
+	Where string `json:"where,omitempty"`
+}
+
 // Ignore says which objects a catalog leaves out: bookkeeping tables of schemagate and of migration
 // tools, which a migration's down must not be blamed for.
 type Ignore struct {
@@ -607,7 +640,35 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 			delete(c.TextSearchDictionaries, k)
 		}
 	}
+	for k, x := range c.Publications {
+		if p := x.filtered(ig); p != x {
+			c.Publications[k] = p
+		}
+	}
 	return c
+}
+
+// filtered is p without the tables and schemas ig leaves out: p itself when it has none, else a copy
+// (catalogs share their objects, see Filter's callers).
+func (p *Publication) filtered(ig Ignore) *Publication {
+	var tables []string
+	for k := range p.Tables {
+		s, n, _ := strings.Cut(k, ".")
+		if ig.TableIgnored(s, n) {
+			tables = append(tables, k)
+		}
+	}
+	schemas := slices.ContainsFunc(p.Schemas, ig.SchemaIgnored)
+	if len(tables) == 0 && !schemas {
+		return p
+	}
+	q := *p
+	q.Tables = maps.Clone(p.Tables)
+	for _, k := range tables {
+		delete(q.Tables, k)
+	}
+	q.Schemas = slices.DeleteFunc(slices.Clone(p.Schemas), ig.SchemaIgnored)
+	return &q
 }
 
 // relation returns the kind ("table", "foreign table", "view", "materialized view") of the relation

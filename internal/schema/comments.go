@@ -153,4 +153,5 @@ func (g *downGen) comments() {
 		}
 	}
 	g.textSearchComments(restore)
+	g.publicationComments(restore)
 }

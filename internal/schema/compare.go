@@ -35,6 +35,7 @@ const (
 	KindEventTrigger     = "event trigger"
 	KindStatistics       = "statistics"
 	KindCollation        = "collation"
+	KindPublication      = "publication"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
@@ -43,6 +44,7 @@ var kindRank = map[string]int{
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
 	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20, KindStatistics: 21, KindCollation: 22,
+	KindPublication: 23,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -69,6 +71,8 @@ type object struct {
 	// name and schema are the object's own (unqualified) name and schema, to read its definition past a
 	// rename.
 	name, schema string
+	// columns are the keys of a table's columns, in attribute order (the order SELECT * shows them in).
+	columns []string
 }
 
 func prop(name, value string) PropertyChange { return PropertyChange{Property: name, New: value} }
@@ -109,8 +113,12 @@ func (c *Catalog) objects() []object {
 		if t.Foreign() {
 			props = append(props, prop("server", t.Server), prop("options", strings.Join(t.ForeignOptions, ", ")))
 		}
+		cols := make([]string, len(t.Columns))
+		for i, col := range t.Columns {
+			cols[i] = k + "." + col.Name
+		}
 		out = append(out, object{kind: t.kind(), key: k, id: oidStr(t.OID), def: tableSummary(t), name: t.Name, schema: t.Schema,
-			props: props})
+			props: props, columns: cols})
 		for sk, x := range t.StatisticsNotes {
 			out = append(out, object{kind: KindStatistics, key: sk, table: k, listed: true,
 				props: []PropertyChange{prop("owner", x.Owner), prop("comment", x.Comment)}})
@@ -259,6 +267,19 @@ func (c *Catalog) objects() []object {
 		out = append(out, object{kind: KindEventTrigger, key: k, id: oidStr(x.OID), def: eventTriggerSummary(x), name: x.Name,
 			props: []PropertyChange{prop("event", x.Event), prop("tags", strings.Join(x.Tags, ", ")), prop("function", x.Function),
 				prop("state", triggerState(x.Enabled)), prop("owner", x.Owner), prop("comment", x.Comment)}})
+	}
+	for k, x := range c.Publications {
+		props := []PropertyChange{prop("all tables", boolStr(x.AllTables)), prop("publish", strings.Join(x.Publish, ", ")),
+			prop("publish_via_partition_root", boolStr(x.ViaRoot))}
+		for _, t := range sortedKeys(x.Tables) {
+			props = append(props, prop(publishedTableProperty+t, publishedAs(x.Tables[t])))
+		}
+		for _, s := range x.Schemas {
+			props = append(props, prop(publishedSchemaProperty+s, "published"))
+		}
+		props = append(props, prop("owner", x.Owner), prop("comment", x.Comment))
+		out = append(out, object{kind: KindPublication, key: k, id: oidStr(x.OID), def: publicationSummary(x), name: x.Name,
+			props: props})
 	}
 	for k, x := range c.Policies {
 		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), id: oidStr(x.OID), def: policySummary(x),
@@ -499,6 +520,105 @@ func eventTriggerSummary(x *EventTrigger) string {
 	return s + " EXECUTE FUNCTION " + x.Function + "()"
 }
 
+// publishedTableProperty and publishedSchemaProperty start the properties of a publication's table
+// ("table public.orders", its value what is published of it: see publishedAs) and of a schema of FOR
+// TABLES IN SCHEMA ("schema audit", its value "published").
+const (
+	publishedTableProperty  = "table "
+	publishedSchemaProperty = "schema "
+)
+
+// publishedAs words what a publication publishes of a table: "all columns", "columns (a, b)", either
+// followed by " WHERE (expression)" for a row filter.
+func publishedAs(t PublishedTable) string {
+	s := "all columns"
+	if len(t.Columns) > 0 {
+		s = "columns " + publishedColumns(t)
+	}
+	if t.Where != "" {
+		s += " WHERE " + parenthesized(t.Where)
+	}
+	return s
+}
+
+// parenthesized is a row filter in the parentheses WHERE takes: pg_get_expr prints most expressions in
+// parentheses already ("(total > 0)"), not a column or a function call.
+func parenthesized(e string) string {
+	if !strings.HasPrefix(e, "(") {
+		return "(" + e + ")"
+	}
+	depth := 0
+	var quote byte
+	for i := 0; i < len(e); i++ {
+		switch c := e[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0 // a doubled quote closes and opens again
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 && i < len(e)-1 {
+				return "(" + e + ")" // "(a) AND (b)"
+			}
+		}
+	}
+	return e
+}
+
+// publishedColumns is a column list as CREATE PUBLICATION takes it, "(a, b)"; "" for none.
+func publishedColumns(t PublishedTable) string {
+	if len(t.Columns) == 0 {
+		return ""
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = Ident(c)
+	}
+	return "(" + strings.Join(cols, ", ") + ")"
+}
+
+// publishedTableSQL is a table of FOR TABLE / ADD TABLE with its column list and row filter:
+// "public.orders (id, total) WHERE (total > 0)".
+func publishedTableSQL(key string, t PublishedTable) string {
+	s := qkey(key)
+	if c := publishedColumns(t); c != "" {
+		s += " " + c
+	}
+	if t.Where != "" {
+		s += " WHERE " + parenthesized(t.Where)
+	}
+	return s
+}
+
+// publicationSummary is what follows the name in CREATE PUBLICATION: "FOR TABLE orders, TABLES IN
+// SCHEMA audit WITH (publish = 'insert, update', publish_via_partition_root = false)".
+func publicationSummary(x *Publication) string {
+	var parts []string
+	for _, t := range sortedKeys(x.Tables) {
+		parts = append(parts, "TABLE "+publishedTableSQL(t, x.Tables[t]))
+	}
+	for _, s := range x.Schemas {
+		parts = append(parts, "TABLES IN SCHEMA "+Ident(s))
+	}
+	s := ""
+	switch {
+	case x.AllTables:
+		s = "FOR ALL TABLES "
+	case len(parts) > 0:
+		s = "FOR " + strings.Join(parts, ", ") + " "
+	}
+	return s + "WITH (" + publicationOptions(x) + ")"
+}
+
+// publicationOptions are the options of CREATE PUBLICATION ... WITH and ALTER PUBLICATION ... SET.
+func publicationOptions(x *Publication) string {
+	return "publish = " + Literal(strings.Join(x.Publish, ", ")) + ", publish_via_partition_root = " + boolStr(x.ViaRoot)
+}
+
 func policySummary(p *Policy) string {
 	s := "FOR " + p.Command + " TO " + p.Roles
 	if !p.Permissive {
@@ -526,8 +646,9 @@ func sortedKeys[V any](m map[string]V) []string {
 // before are Removed, objects in both with different properties are Changed (old → new). An object
 // renamed between two snapshots of the same database is one Change with a "name" property. Columns of
 // an added or removed table are not listed on their own (the table's Definition has them). Changes are
-// grouped by table and sorted, so the result is stable. Column order, sequence positions and identity
-// sequence options are not compared: a down that re-adds a column at the end is exact.
+// grouped by table and sorted, so the result is stable. A column that stands at another place among
+// its table's columns is Changed ("position"): a down that re-adds a column the up dropped at the end
+// changes what SELECT * shows. Sequence positions are not compared.
 func Compare(before, after *Catalog) *Diff {
 	if before == nil {
 		before = NewCatalog()
@@ -591,6 +712,7 @@ func Compare(before, after *Catalog) *Diff {
 		}
 	}
 	slices.SortFunc(renames, func(a, b rename) int { return cmp.Compare(len(b.newName), len(a.newName)) })
+	positions := columnPositions(ao, bmap, amap, renamedFrom)
 	addedTables, removedTables := map[string]bool{}, map[string]bool{}
 	for i := range ao {
 		o := &ao[i]
@@ -625,23 +747,34 @@ func Compare(before, after *Catalog) *Diff {
 		case lastName(old.key) != lastName(o.key):
 			props = append(props, PropertyChange{Property: "name", Old: lastName(old.key), New: lastName(o.key)})
 		}
+		// A publication's table is a property named after it: a renamed table is the same one.
+		propName := func(name string, old bool) string {
+			if o.kind == KindPublication && len(renames) > 0 && strings.HasPrefix(name, publishedTableProperty) {
+				return canon(name, renames, old)
+			}
+			return name
+		}
 		oldProps := make(map[string]string, len(old.props))
 		for _, p := range old.props {
-			oldProps[p.Property] = p.New
+			oldProps[propName(p.Property, true)] = p.New
 		}
 		seen := make(map[string]bool, len(o.props))
 		for _, p := range o.props {
-			seen[p.Property] = true
-			was := oldProps[p.Property]
+			name := propName(p.Property, false)
+			seen[name] = true
+			was := oldProps[name]
 			if was == p.New || len(renames) > 0 && canon(was, renames, true) == canon(p.New, renames, false) {
 				continue
 			}
 			props = append(props, PropertyChange{Property: p.Property, Old: was, New: p.New})
 		}
 		for _, p := range old.props {
-			if !seen[p.Property] && p.New != "" {
+			if !seen[propName(p.Property, true)] && p.New != "" {
 				props = append(props, PropertyChange{Property: p.Property, Old: p.New})
 			}
+		}
+		if pc, ok := positions[o]; ok {
+			props = append(props, pc)
 		}
 		if len(props) > 0 {
 			d.Changed = append(d.Changed, Change{Kind: o.kind, Name: o.key, Table: o.table, Properties: props})
@@ -661,6 +794,69 @@ func Compare(before, after *Catalog) *Diff {
 	sortChanges(d.Changed)
 	sortChanges(d.Removed)
 	return d
+}
+
+// columnPositions finds the columns of the tables both catalogs have that stand at another place
+// among the table's columns: what SELECT *, and INSERT or COPY without a column list, see. A column's
+// position is its rank among the table's live columns (attnum has holes where columns were dropped, and
+// those alone move nothing). Columns only one catalog has are told of on their own and shift the
+// others: a column counts as moved only when its rank among the columns both have differs too. It maps
+// the after-catalog's column object to its "position" change.
+func columnPositions(ao []object, bmap, amap map[string]*object, renamedFrom map[*object]*object) map[*object]PropertyChange {
+	out := map[*object]PropertyChange{}
+	for i := range ao {
+		t := &ao[i]
+		if t.kind != KindTable && t.kind != KindForeignTable {
+			continue
+		}
+		bt := bmap[t.kind+"\x00"+t.key]
+		if bt == nil {
+			bt = renamedFrom[t]
+		}
+		if bt == nil {
+			continue
+		}
+		oldRank := make(map[*object]int, len(bt.columns))
+		for j, k := range bt.columns {
+			if c := bmap[KindColumn+"\x00"+k]; c != nil {
+				oldRank[c] = j
+			}
+		}
+		// The columns both have, in the after-catalog's order, with their ranks in each.
+		type shared struct {
+			col           *object
+			rank, old     int
+			commonRank    int
+			commonOldRank int
+		}
+		var both []*shared
+		for j, k := range t.columns {
+			c := amap[KindColumn+"\x00"+k]
+			if c == nil {
+				continue
+			}
+			bc := bmap[KindColumn+"\x00"+k]
+			if bc == nil {
+				bc = renamedFrom[c]
+			}
+			r, ok := oldRank[bc]
+			if bc == nil || !ok {
+				continue
+			}
+			both = append(both, &shared{col: c, rank: j, old: r, commonRank: len(both)})
+		}
+		byOld := slices.Clone(both)
+		slices.SortFunc(byOld, func(x, y *shared) int { return cmp.Compare(x.old, y.old) })
+		for j, x := range byOld {
+			x.commonOldRank = j
+		}
+		for _, x := range both {
+			if x.commonRank != x.commonOldRank && x.rank != x.old {
+				out[x.col] = PropertyChange{Property: "position", Old: strconv.Itoa(x.old + 1), New: strconv.Itoa(x.rank + 1)}
+			}
+		}
+	}
+	return out
 }
 
 func isRelation(kind string) bool {
@@ -761,6 +957,7 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.TextSearchConfigs, b.TextSearchConfigs, pa.TextSearchConfigs, pb.TextSearchConfigs)
 	pruneMap(a.TextSearchDictionaries, b.TextSearchDictionaries, pa.TextSearchDictionaries, pb.TextSearchDictionaries)
 	pruneMap(a.EventTriggers, b.EventTriggers, pa.EventTriggers, pb.EventTriggers)
+	pruneMap(a.Publications, b.Publications, pa.Publications, pb.Publications)
 	return pa, pb
 }
 

@@ -155,7 +155,15 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "compression", "storage", "statistics target":
 		// Empty: the column follows its type's (or the server's) default.
 		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, or(pc.New, "default"), when, or(pc.Old, "default"))
-	case "row security", "forced row security":
+	case "position":
+		// A column's rank among its table's columns.
+		return fmt.Sprintf("%s is column %s %s, was column %s", s, pc.New, when, pc.Old)
+	case "publish":
+		return fmt.Sprintf("%s publishes %s %s, was %s", s, or(pc.New, "no operation"), when, or(pc.Old, "no operation"))
+	case "all tables":
+		forAll := func(v string) string { return validity(v, "FOR ALL TABLES", "not FOR ALL TABLES") }
+		return fmt.Sprintf("%s is %s %s, was %s", s, forAll(pc.New), when, forAll(pc.Old))
+	case "row security", "forced row security", "publish_via_partition_root":
 		onOff := func(v string) string { return map[bool]string{true: "on", false: "off"}[v == "true"] }
 		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, onOff(pc.New), when, onOff(pc.Old))
 	case "comment":
@@ -172,6 +180,23 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	if strings.HasPrefix(pc.Property, "comment on ") {
 		// The comment on a part of the object (a composite type's attribute, a domain's constraint).
 		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, quotedComment(pc.New), when, quotedComment(pc.Old))
+	}
+	if c.Kind == KindPublication {
+		if t, ok := strings.CutPrefix(pc.Property, publishedTableProperty); ok {
+			switch {
+			case pc.New == "":
+				return fmt.Sprintf("%s no longer publishes table %s %s", s, display(t), when)
+			case pc.Old == "":
+				return fmt.Sprintf("%s publishes %s of table %s %s, did not before", s, pc.New, display(t), when)
+			}
+			return fmt.Sprintf("%s publishes %s of table %s %s, was %s", s, pc.New, display(t), when, pc.Old)
+		}
+		if n, ok := strings.CutPrefix(pc.Property, publishedSchemaProperty); ok {
+			if pc.New == "" {
+				return fmt.Sprintf("%s no longer publishes the tables in schema %s %s", s, n, when)
+			}
+			return fmt.Sprintf("%s publishes the tables in schema %s %s, did not before", s, n, when)
+		}
 	}
 	if tok, ok := strings.CutPrefix(pc.Property, mappingProperty); ok {
 		// A text search configuration's mapping of one token type.

@@ -91,11 +91,13 @@ func (g *downGen) irreversible(comment string) {
 // GenerateDown writes the DDL that takes a database from the after-catalog back to the before-catalog,
 // in dependency order: event triggers the up added or changed are dropped before anything else, so that
 // they do not fire on the down; renames and schema moves (recognised by OID in two snapshots of the same
-// database) are undone by renaming and moving back; triggers, policies, views, constraints, indexes and
+// database) are undone by renaming and moving back; publications the up added, and what the up added
+// to the others, are dropped; triggers, policies, views, constraints, indexes and
 // tables that the up added are dropped; then text search dictionaries and configurations, types,
 // sequences and functions are re-created, columns restored, tables (typed again, foreign ones with their
-// options), constraints, views, indexes and triggers re-created; objects the up added that others
-// depended on are dropped, and event triggers re-created, last.
+// options), constraints, views, indexes, triggers and publications re-created; objects the up added that
+// others depended on are dropped, and event triggers re-created, last. Columns it re-adds come last in
+// their table: a column order it cannot restore is an irreversible step.
 func GenerateDown(before, after *Catalog) *DownScript {
 	return GenerateDownWith(before, after, DownOptions{})
 }
@@ -123,13 +125,17 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.eventTriggerRenames()
 	g.dropEventTriggers()
 	g.renames()
+	g.publicationRenames()
+	g.dropPublications()
 	g.dropDependents()
 	g.dropTablesAndColumns()
 	g.createTypes()
 	g.restoreColumns()
 	g.createTables()
+	g.columnOrder()
 	g.foreignTables()
 	g.createDependents()
+	g.createPublications()
 	g.dropTypes()
 	g.comments()
 	g.properties()

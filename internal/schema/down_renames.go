@@ -483,6 +483,34 @@ func (g *downGen) followColumnRename(table, from, to string) {
 			takeOver(&x.WithCheck, bx.WithCheck)
 		}
 	}
+	// The table's column defaults and generation expressions.
+	if t, bt := g.a.Tables[table], g.b.Tables[table]; t != nil && bt != nil {
+		for _, c := range t.Columns {
+			if bc := bt.Column(c.Name); bc != nil {
+				takeOver(&c.Default, bc.Default)
+				takeOver(&c.Generated, bc.Generated)
+			}
+		}
+	}
+	// The column lists and row filters of the publications that publish the table.
+	for k, x := range g.a.Publications {
+		pt, ok := x.Tables[table]
+		bx := g.b.Publications[k]
+		if !ok || bx == nil {
+			continue
+		}
+		if bpt, ok := bx.Tables[table]; ok {
+			pt.Columns = slices.Clone(pt.Columns)
+			for i, c := range pt.Columns {
+				if c == from {
+					pt.Columns[i] = to
+				}
+			}
+			slices.Sort(pt.Columns)
+			takeOver(&pt.Where, bpt.Where)
+			x.Tables[table] = pt
+		}
+	}
 }
 
 // retable moves table t of the working catalog from key ak to bk (schema newSchema, name newName), with
@@ -543,6 +571,12 @@ func (g *downGen) retable(t *Table, ak, bk, newSchema, newName string) {
 			g.renamed = append(g.renamed, rename{oldSchema: newSchema, oldName: s.Name, newSchema: s.Schema, newName: s.Name})
 			s.Schema = newSchema
 			a.Sequences[s.Schema+"."+s.Name] = s
+		}
+	}
+	for _, x := range a.Publications {
+		if pt, ok := x.Tables[ak]; ok {
+			delete(x.Tables, ak)
+			x.Tables[bk] = pt
 		}
 	}
 	for _, x := range a.Tables {

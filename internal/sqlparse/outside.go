@@ -8,7 +8,8 @@ import (
 )
 
 // What a statement changes beyond the objects of the database's schemas: roles and their memberships,
-// the database's and the server's settings, database-wide default privileges, publications, subscriptions, tablespaces, operators and casts, foreign servers and tables... The
+// the database's and the server's settings, database-wide default privileges, subscriptions, tablespaces,
+// operators and casts, foreign servers and tables... The
 // catalog comparison that proves a down does not see it (internal/rehearse), and a snapshot of the
 // database does not hold the cluster-wide part of it (internal/deploy).
 
@@ -20,7 +21,6 @@ var outsideObjects = map[pg_query.ObjectType]outside{
 	pg_query.ObjectType_OBJECT_ROLE:           {"ROLE", "a role"},
 	pg_query.ObjectType_OBJECT_DATABASE:       {"DATABASE", "a database"},
 	pg_query.ObjectType_OBJECT_TABLESPACE:     {"TABLESPACE", "a tablespace"},
-	pg_query.ObjectType_OBJECT_PUBLICATION:    {"PUBLICATION", "a publication"},
 	pg_query.ObjectType_OBJECT_SUBSCRIPTION:   {"SUBSCRIPTION", "a subscription"},
 	pg_query.ObjectType_OBJECT_CAST:           {"CAST", "a cast"},
 	pg_query.ObjectType_OBJECT_OPERATOR:       {"OPERATOR", "an operator"},
@@ -99,10 +99,6 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 			}
 		}
 		return label, "the database-wide default privileges"
-	case *pg_query.Node_CreatePublicationStmt:
-		return "CREATE PUBLICATION " + x.CreatePublicationStmt.Pubname, "a publication"
-	case *pg_query.Node_AlterPublicationStmt:
-		return "ALTER PUBLICATION " + x.AlterPublicationStmt.Pubname, "a publication"
 	case *pg_query.Node_CreateSubscriptionStmt:
 		return "CREATE SUBSCRIPTION " + x.CreateSubscriptionStmt.Subname, "a subscription"
 	case *pg_query.Node_AlterSubscriptionStmt:
