@@ -294,7 +294,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	if h := o.policy.folderHint(); h != "" {
 		hint = h
 	}
-	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, hint, &baseNotes)
+	set, base, unread, lcfg, err := readFolder(ctx, cfg, o.Base, hint, &baseNotes)
 	if err != nil {
 		return nil, err
 	}
@@ -362,6 +362,9 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		return nil, err
 	}
 	rep.Version = a.Version
+	// Against a base that does not read, what the change edited or deleted of its files fails as
+	// against a readable one, before the approval is asked for.
+	unread.MarkReport(rep, set)
 	if rep.Approval == nil && len(rep.New()) > 0 {
 		// What the approval policy asks of these migrations; `schemagate gate` then says who approved.
 		// The findings the author's ignore comments silence count here: they pass --fail-on, not the DBA.
@@ -484,10 +487,16 @@ func checkExit(rep *report.Report, failOnFrom string) error {
 	return nil
 }
 
-func readBase(ctx context.Context, dir, ref string, format migrate.Format, notes *[]string) (*migrate.Set, error) {
+// readBase reads the migration folder dir (read as cur) at the git ref: its migrations, which are history.
+// When the folder at ref does not read as migrations (a duplicate version two merges left, a down without
+// its up), there is no history, every migration is new, and unread compares the files instead (see
+// rehearse.UnreadBase): the change may be what fixes the base, but what it edits or deletes of it does
+// not pass for new.
+func readBase(ctx context.Context, dir, ref string, cur *migrate.Set, notes *[]string) (base *migrate.Set, unread *rehearse.UnreadBase, err error) {
+	format := cur.Format
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "git", "-C", abs, "rev-parse", "--show-toplevel")
@@ -499,7 +508,7 @@ func readBase(ctx context.Context, dir, ref string, format migrate.Format, notes
 		if why == "" {
 			why = err.Error()
 		}
-		return nil, fmt.Errorf("--base %s: git cannot read the repository of %s: %s", ref, dir, strings.TrimPrefix(why, "fatal: "))
+		return nil, nil, fmt.Errorf("--base %s: git cannot read the repository of %s: %s", ref, dir, strings.TrimPrefix(why, "fatal: "))
 	}
 	root := strings.TrimSpace(string(top))
 	// git prints the physical path; the folder may have been reached through a symbolic link.
@@ -511,7 +520,7 @@ func readBase(ctx context.Context, dir, ref string, format migrate.Format, notes
 	}
 	rel, err := filepath.Rel(root, abs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// A branch that is behind the base (the base moved on since the branch forked, and the work tree
 	// is the branch, not a merge with it) lacks what the base added since: judged against the base's
@@ -526,23 +535,44 @@ func readBase(ctx context.Context, dir, ref string, format migrate.Format, notes
 	}
 	fsys, err := gitfs.New(ctx, root, from, filepath.ToSlash(rel))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if entries, _ := fs.ReadDir(fsys, "."); len(entries) == 0 {
-		return &migrate.Set{Format: format}, nil // the folder is new in this change
+		return &migrate.Set{Format: format}, nil, nil // the folder is new in this change
 	}
-	set, err := migrate.Read(fsys, format)
+	set, readErr := migrate.Read(fsys, format)
 	var me *migrate.Error
-	if err != nil && errors.As(err, &me) && notes != nil {
+	if err = readErr; err != nil && errors.As(err, &me) {
 		// The base's folder itself is broken (a down without its up, a duplicate version): the change
-		// may be what fixes it, so it is rehearsed with every migration new, and the report says why.
-		*notes = append(*notes, fmt.Sprintf("the migration folder at %s does not read (%s): there is no history to replay, every migration is rehearsed as new", ref, strings.ReplaceAll(err.Error(), "\n", "; ")))
-		return &migrate.Set{Format: format}, nil
+		// may be what fixes it, so it is rehearsed with every migration new, its files compared with the
+		// base's, and the report says why.
+		now, oerr := repofs.Open(dir)
+		if oerr != nil {
+			return nil, nil, oerr
+		}
+		defer now.Close()
+		if unread, err = rehearse.CompareUnreadBase(cur, now, fsys, set, readErr); err != nil {
+			return nil, nil, fmt.Errorf("compare the migration folder with %s: %w", ref, err)
+		}
+		if notes != nil {
+			*notes = append(*notes, fmt.Sprintf("the migration folder at %s does not read (%s): there is no history to replay, every migration is rehearsed as new, and its files are compared with the base's by path and text (%s)",
+				ref, strings.ReplaceAll(readErr.Error(), "\n", "; "), unreadSummary(unread)))
+		}
+		return &migrate.Set{Format: format}, unread, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read migrations at %s: %w", ref, err)
+		return nil, nil, fmt.Errorf("read migrations at %s: %w", ref, err)
 	}
-	return set, nil
+	return set, nil, nil
+}
+
+// unreadSummary says what comparing the files of an unreadable base found, for its note.
+func unreadSummary(u *rehearse.UnreadBase) string {
+	edited, deleted, renamed := u.Changes()
+	if edited+deleted+renamed == 0 {
+		return "none of its migration files was edited or deleted"
+	}
+	return fmt.Sprintf("%d migration%s with edited files, %d deleted, %d renamed; see their findings", edited, report.Plural(edited), deleted, renamed)
 }
 
 // behindBase tells whether HEAD lacks the base commit ref, and then their merge base.
@@ -805,19 +835,19 @@ func folderFlags(cfg *config.Config, dir, format string) {
 
 // readFolder reads the configured migration folder, the same folder at base (when given) and the lint
 // configuration, with usage errors naming the file and line of every problem.
-func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string, notes *[]string) (set, base *migrate.Set, lcfg lint.Config, err error) {
+func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string, notes *[]string) (set, base *migrate.Set, unread *rehearse.UnreadBase, lcfg lint.Config, err error) {
 	format, err := migrate.ParseFormat(cfg.Format)
 	if err != nil {
-		return nil, nil, lcfg, usageErr(err)
+		return nil, nil, nil, lcfg, usageErr(err)
 	}
 	if info, err := os.Stat(cfg.Dir); err != nil {
-		return nil, nil, lcfg, usageErr(fmt.Errorf("migration folder %s not found (%s)", cfg.Dir, hint))
+		return nil, nil, nil, lcfg, usageErr(fmt.Errorf("migration folder %s not found (%s)", cfg.Dir, hint))
 	} else if !info.IsDir() {
-		return nil, nil, lcfg, usageErr(fmt.Errorf("%s is a file, not a migration folder (%s)", cfg.Dir, hint))
+		return nil, nil, nil, lcfg, usageErr(fmt.Errorf("%s is a file, not a migration folder (%s)", cfg.Dir, hint))
 	}
 	set, err = migrate.ReadDir(cfg.Dir, format)
 	if err != nil {
-		return nil, nil, lcfg, usageErr(prefixFiles(err, cfg.Dir))
+		return nil, nil, nil, lcfg, usageErr(prefixFiles(err, cfg.Dir))
 	}
 	// Files the folder's tool would not read (or would read otherwise than one expects) are said, in
 	// the output and the report.
@@ -825,13 +855,13 @@ func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string, n
 		*notes = append(*notes, fmt.Sprintf("read %s: %s", cfg.Dir, w))
 	}
 	if baseRef != "" {
-		if base, err = readBase(ctx, cfg.Dir, baseRef, set.Format, notes); err != nil {
-			return nil, nil, lcfg, usageErr(err)
+		if base, unread, err = readBase(ctx, cfg.Dir, baseRef, set, notes); err != nil {
+			return nil, nil, nil, lcfg, usageErr(err)
 		}
 	}
 	lcfg = lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules, Deploy: deployTimeouts(cfg)}
 	if err := lcfg.Validate(); err != nil {
-		return nil, nil, lcfg, usageErr(err)
+		return nil, nil, nil, lcfg, usageErr(err)
 	}
-	return set, base, lcfg, nil
+	return set, base, unread, lcfg, nil
 }

@@ -451,11 +451,11 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		return &rep, nil
 	}
 	var notes []string
-	set, base, lcfg, err := readFolder(ctx, cfg, o.Base, firstNonEmpty(folderHint, "pass --dir, --report, or set dir in schemagate.yml"), &notes)
+	set, base, unread, lcfg, err := readFolder(ctx, cfg, o.Base, firstNonEmpty(folderHint, "pass --dir, --report, or set dir in schemagate.yml"), &notes)
 	if err != nil {
 		return nil, err
 	}
-	rep := staticReport(cfg.Dir, set, base, lcfg)
+	rep := staticReport(cfg.Dir, set, base, unread, lcfg)
 	rep.Notes = append(rep.Notes, notes...)
 	rep.Dir = repoRelative(ctx, cfg.Dir)
 	return rep, nil
@@ -505,7 +505,8 @@ func repoRelativeFiles(ctx context.Context, fs []lint.Finding) []lint.Finding {
 }
 
 // staticReport builds a report from the parse tree alone: the migrations absent from base are new.
-func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.Report {
+// unread, when not nil, is a base whose folder does not read (base is then empty), compared file by file.
+func staticReport(dir string, set, base *migrate.Set, unread *rehearse.UnreadBase, lcfg lint.Config) *report.Report {
 	rep := &report.Report{Tool: "schemagate", Dir: filepath.ToSlash(filepath.Clean(dir)), Format: string(set.Format), Base: "", Migrations: []report.Migration{}}
 	sp := rehearse.SplitHistory(set, base)
 	fresh := map[*migrate.Migration]bool{}
@@ -529,6 +530,7 @@ func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.
 		}
 		// Edited and out-of-order migrations (against the base) count as in the rehearsal.
 		sp.Mark(m, &rm)
+		unread.Mark(m, &rm)
 		for i := range rm.Findings {
 			rm.Findings[i].File = filepath.ToSlash(filepath.Join(dir, rm.Findings[i].File))
 		}
@@ -537,8 +539,11 @@ func staticReport(dir string, set, base *migrate.Set, lcfg lint.Config) *report.
 		}
 		rep.Migrations = append(rep.Migrations, rm)
 	}
+	deleted := unread.Deleted()
 	for _, b := range sp.Deleted {
-		rm := sp.DeletedEntry(b)
+		deleted = append(deleted, sp.DeletedEntry(b))
+	}
+	for _, rm := range deleted {
 		rm.File = filepath.ToSlash(filepath.Join(dir, rm.File))
 		rm.Error.File, rm.Findings[0].File = rm.File, rm.File
 		if rm.DownFile != "" {

@@ -421,7 +421,7 @@ func TestStaticReportAgainstBase(t *testing.T) {
 	// 20 differs in line endings only (a checkout with core.autocrlf): no edit.
 	cur := read(map[string]string{"10_a.up.sql": "CREATE TABLE a (id bigint, note text);", "20_b.up.sql": "CREATE TABLE b\r\n(id bigint);",
 		"15_c.up.sql": "CREATE TABLE c (id bigint);"}, migrate.FormatGolangMigrate)
-	rep := staticReport("db", cur, base, lint.Config{})
+	rep := staticReport("db", cur, base, nil, lint.Config{})
 	var got []string
 	for _, m := range rep.Migrations {
 		var rules []string
@@ -440,7 +440,7 @@ func TestStaticReportAgainstBase(t *testing.T) {
 	fbase := read(map[string]string{"V1__t.sql": "CREATE TABLE t (id bigint);", "R__v.sql": "CREATE VIEW v AS SELECT 1;", "R__w.sql": "CREATE VIEW w AS SELECT 1;"}, migrate.FormatFlyway)
 	fcur := read(map[string]string{"V1__t.sql": "CREATE TABLE t (id bigint);", "R__v.sql": "CREATE VIEW v AS SELECT 1;", "R__w.sql": "CREATE VIEW w AS SELECT 2;"}, migrate.FormatFlyway)
 	got = nil
-	for _, m := range staticReport("db", fcur, fbase, lint.Config{}).Migrations {
+	for _, m := range staticReport("db", fcur, fbase, nil, lint.Config{}).Migrations {
 		got = append(got, fmt.Sprintf("%s:%v", m.Label(), m.New))
 	}
 	if strings.Join(got, " ") != "1_t:false v:false w:true" {
