@@ -445,6 +445,8 @@ type run struct {
 	ended atomic.Value
 	// unseen holds writesCatalog's answers.
 	unseen map[*migrate.Script]bool
+	// columnOrder describes the columns the current migration's round trip moved (see splitColumnOrder).
+	columnOrder []string
 }
 
 func (r *run) connect(ctx context.Context) error {

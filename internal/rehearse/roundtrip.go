@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/report"
@@ -20,6 +21,12 @@ import (
 func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *pg.Mark) error {
 	rt := &report.Roundtrip{Status: report.RoundtripOK, Problems: []string{}}
 	rm.Roundtrip = rt
+	r.columnOrder = nil
+	defer func() {
+		if len(r.columnOrder) > 0 {
+			rm.Findings = append(rm.Findings, columnOrderFinding(m, r.columnOrder))
+		}
+	}()
 	if m.Down.Empty() {
 		rt.Status = report.RoundtripNoDown
 		return nil
@@ -68,8 +75,13 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		return fmt.Errorf("inspect catalog after down: %w", err)
 	}
 	if d := schema.Compare(before.Catalog(), afterDown.Catalog()); !d.Empty() {
-		rt.Status = report.RoundtripFailed
-		rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
+		if order := splitColumnOrder(d); order != nil {
+			r.columnOrder = append(r.columnOrder, schema.Describe(order, schema.DownPhrasing)...)
+		}
+		if !d.Empty() {
+			rt.Status = report.RoundtripFailed
+			rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
+		}
 	}
 	done = r.apply()
 	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("re-up", m.Up)})
@@ -94,10 +106,63 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		return fmt.Errorf("inspect catalog after re-up: %w", err)
 	}
 	if d := schema.Compare(after.Catalog(), afterReUp.Catalog()); !d.Empty() {
-		rt.Status = report.RoundtripFailed
-		rt.Problems = append(rt.Problems, schema.Describe(d, schema.ReUpPhrasing)...)
+		if order := splitColumnOrder(d); order != nil {
+			r.columnOrder = append(r.columnOrder, schema.Describe(order, schema.ReUpPhrasing)...)
+		}
+		if !d.Empty() {
+			rt.Status = report.RoundtripFailed
+			rt.Problems = append(rt.Problems, schema.Describe(d, schema.ReUpPhrasing)...)
+		}
 	}
 	return nil
+}
+
+// splitColumnOrder takes the columns' changes of position out of d and returns them (nil when there
+// are none). A down that adds back a column the up dropped from the middle of a table puts it last: the
+// schema is the same but for the order of its columns, which is what the canonical down of a DROP
+// COLUMN does in every tool. That is no failed round trip, but what SELECT *, INSERT without a column
+// list and COPY see changes: a caution finding (column-order) says so.
+func splitColumnOrder(d *schema.Diff) *schema.Diff {
+	var order *schema.Diff
+	kept := d.Changed[:0:0]
+	for _, c := range d.Changed {
+		if c.Kind == "column" {
+			var pos, rest []schema.PropertyChange
+			for _, p := range c.Properties {
+				if p.Property == "position" {
+					pos = append(pos, p)
+				} else {
+					rest = append(rest, p)
+				}
+			}
+			if len(pos) > 0 {
+				if order == nil {
+					order = &schema.Diff{}
+				}
+				oc := c
+				oc.Properties = pos
+				order.Changed = append(order.Changed, oc)
+				if len(rest) == 0 {
+					continue
+				}
+				c.Properties = rest
+			}
+		}
+		kept = append(kept, c)
+	}
+	d.Changed = kept
+	return order
+}
+
+// columnOrderFinding is the column-order finding of migration m, at its down script, for what moved.
+func columnOrderFinding(m *migrate.Migration, moved []string) lint.Finding {
+	f := lint.Finding{Rule: "column-order", Risk: lint.Caution, File: m.Down.File, Line: 1, Column: 1, Source: "dynamic",
+		Message: "the round trip changes the order of columns (" + strings.Join(moved, "; ") +
+			"): SELECT *, INSERT without a column list and COPY without one see them in another order"}
+	if r, ok := lint.Lookup("column-order"); ok {
+		f.Suggestion, f.URL = r.Suggestion, r.URL()
+	}
+	return f
 }
 
 // applyScript runs s for downUp: inside the caller's transaction (inTx), or, on a database with a copy
@@ -226,6 +291,7 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 		err = r.downUp(ctx, gm, rt, before, after, true)
 		rollbackTx(ctx, r.conn)
 	}
+	r.columnOrder = nil // the generated down's own warnings say what it leaves in another order
 	if err != nil {
 		return err
 	}
