@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/config"
@@ -13,9 +14,11 @@ import (
 // database.pg_version" would send the user to a file that does not say 99.
 func (a *App) flagProblems(ps config.Problems, o *CheckOptions) error {
 	rules := map[string]bool{}
-	for _, r := range o.Rules {
+	order := map[string]int{} // the --rule flag's place on the command line, by path: its problems go in that order
+	for i, r := range o.Rules {
 		id, _, _ := strings.Cut(r, "=")
 		rules["lint.rules."+id] = true
+		order["lint.rules."+id] = i
 	}
 	type setting struct {
 		flag  string
@@ -44,12 +47,28 @@ func (a *App) flagProblems(ps config.Problems, o *CheckOptions) error {
 	}
 	var errs []error
 	var rest config.Problems
+	var ruleProbs []config.Problem
 	for _, p := range ps {
-		if from := source(p.Path); from != "" {
+		if from := source(p.Path); from == "--rule" {
+			if len(ruleProbs) == 0 {
+				errs = append(errs, nil) // the --rule problems go here, in the flags' order
+			}
+			ruleProbs = append(ruleProbs, p)
+			continue
+		} else if from != "" {
 			errs = append(errs, fmt.Errorf("%s: %s", from, p.Msg))
 			continue
 		}
 		rest = append(rest, p)
+	}
+	if len(ruleProbs) > 0 {
+		slices.SortStableFunc(ruleProbs, func(a, b config.Problem) int { return order[a.Path] - order[b.Path] })
+		i := slices.Index(errs, nil)
+		var re []error
+		for _, p := range ruleProbs {
+			re = append(re, fmt.Errorf("--rule: %s", p.Msg))
+		}
+		errs = slices.Insert(slices.Delete(errs, i, i+1), i, re...)
 	}
 	if len(rest) > 0 {
 		errs = append(errs, rest)

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing/fstest"
 
 	"github.com/spf13/cobra"
 
@@ -60,7 +61,8 @@ compiler-style (file:line:col: risk rule: message) with a safer alternative. Wit
 migration folder in any supported format (and knows which tool runs a file in a transaction: psql runs
 sqitch scripts and plain folders statement by statement, outside their own BEGIN … COMMIT); with
 FILE arguments each file is one migration that the tool runs in a transaction (--no-transaction to
-say otherwise).
+say otherwise), but for a goose, dbmate or sql-migrate file (told by its annotations, or --format),
+whose up section alone is judged, as --dir judges it.
 
 Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input.`,
 		Example: `  schemagate lint --dir db/migrations
@@ -74,7 +76,7 @@ Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input.
 	f := cmd.Flags()
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present): its dir, format, pg_version, lint rules and fail_on apply")
 	f.StringVar(&o.Dir, "dir", "", "migration folder (default without FILE arguments: dir from schemagate.yml, else ./migrations)")
-	f.StringVar(&o.Format, "format", "", "migration format of --dir: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
+	f.StringVar(&o.Format, "format", "", "migration format of --dir or the FILE arguments: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
 	f.StringVar(&o.PGVersion, "pg-version", "", "target PostgreSQL version, e.g. 15 or 14.2 (default 15)")
 	f.BoolVar(&o.JSON, "json", false, `print {"findings": [...]} as JSON instead of text`)
 	f.StringVar(&o.SARIF, "sarif", "", "also write a SARIF 2.1.0 log to this file")
@@ -264,19 +266,31 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 		}
 		cfg.PGVersion = v
 	}
+	// Each --rule is checked as check checks it (the configuration's lint.rules), in the order given, its
+	// problems in check's words. (The file's rules come first in o.Rules: Parse has checked them.)
 	for _, r := range o.Rules {
 		id, class, ok := strings.Cut(r, "=")
+		id, class = strings.TrimSpace(id), strings.ToLower(strings.TrimSpace(class))
 		if !ok || id == "" {
 			errs = append(errs, fmt.Errorf("--rule %q: want id=class", r))
+			continue
+		}
+		one := config.Default()
+		one.Lint.Rules = map[string]string{id: class}
+		bad := false
+		for _, p := range one.Validate() {
+			if p.Path == "lint.rules."+id {
+				errs = append(errs, fmt.Errorf("--rule: %s", p.Msg))
+				bad = true
+			}
+		}
+		if bad {
 			continue
 		}
 		if cfg.Rules == nil {
 			cfg.Rules = map[string]string{}
 		}
-		cfg.Rules[strings.TrimSpace(id)] = strings.TrimSpace(class)
-	}
-	if err := cfg.Validate(); err != nil {
-		errs = append(errs, err)
+		cfg.Rules[strings.ToLower(id)] = class // the rules look their class up by the lower-case id
 	}
 	failOn := lint.Risk(-1)
 	if o.FailOn != "never" {
@@ -339,7 +353,11 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		}
 		return units, nil
 	}
-	units := make([]lintUnit, len(o.Files))
+	format, err := migrate.ParseFormat(o.Format)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	units := make([][]lintUnit, len(o.Files))
 	errs := make([]error, len(o.Files))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -348,23 +366,68 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			b, err := repofs.ReadFile(name)
-			if err != nil {
-				errs[i] = fmt.Errorf("read %s: %w", name, errors.Unwrap(err))
-				if errors.Unwrap(err) == nil {
-					errs[i] = fmt.Errorf("read %s: %w", name, err)
-				}
-				return
-			}
-			// psql skips a byte-order mark at the start of a file (so do most tools): the statements
-			// start after it.
-			src := strings.TrimPrefix(string(b), "\uFEFF")
-			units[i] = lintUnit{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: !o.NoTransaction}
+			units[i], errs[i] = lintFileArg(name, format, !o.NoTransaction, lintCfg)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, usageErr(err)
+	}
+	return slices.Concat(units...), nil
+}
+
+// lintFileArg reads the FILE argument name as a migration of format (auto: told from its annotations, as
+// the folder reader tells a folder's). A goose, dbmate or sql-migrate file holds its down after its up,
+// in sections its annotations mark: it is read as lint --dir reads it, its up section judged as the
+// migration (in a transaction unless its annotations say otherwise), its down not, as the down does not
+// run after the up. Any other file is one migration, the whole of it, in a transaction when inTx.
+func lintFileArg(name string, format migrate.Format, inTx bool, cfg lint.Config) ([]lintUnit, error) {
+	b, err := repofs.ReadFile(name)
+	if err != nil {
+		if st, serr := os.Stat(name); serr == nil && st.IsDir() {
+			return nil, fmt.Errorf("%s is a folder: lint takes a migration folder with --dir %s", name, name)
+		}
+		if errors.Unwrap(err) != nil {
+			err = errors.Unwrap(err)
+		}
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	// The folder reader, on a folder of this one file (by its base name: the readers take the tools'
+	// file names, {version}_{name}.sql).
+	base := filepath.Base(name)
+	fsys := fstest.MapFS{base: &fstest.MapFile{Data: b, Mode: 0o644}}
+	if format == migrate.FormatAuto {
+		format = ""
+		if f, err := migrate.Detect(fsys); err == nil {
+			format = f
+		} else if me := (*migrate.Error)(nil); errors.As(err, &me) && strings.HasPrefix(me.Msg, "ambiguous") {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+	switch format {
+	case migrate.FormatGoose, migrate.FormatDbmate, migrate.FormatSQLMigrate:
+	default:
+		// psql skips a byte-order mark at the start of a file (so do most tools): the statements start
+		// after it.
+		src := strings.TrimPrefix(string(b), "\uFEFF")
+		return []lintUnit{{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: inTx}}, nil
+	}
+	set, err := migrate.Read(fsys, format)
+	if err != nil {
+		return nil, fmt.Errorf("read %s as a %s migration: %w", name, format, err)
+	}
+	var units []lintUnit
+	for _, m := range set.Migrations {
+		if m.Up == nil || m.External != "" {
+			continue
+		}
+		s := *m.Up
+		s.File = filepath.ToSlash(name)
+		extra := lint.ToolFindings(m, set.Format, cfg)
+		for i := range extra {
+			extra[i].File = filepath.ToSlash(name) // the folder holds this one file
+		}
+		units = append(units, lintUnit{script: &s, inTx: inTx && lint.ToolTransaction(m, set.Format), extra: extra})
 	}
 	return units, nil
 }

@@ -120,10 +120,8 @@ func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref 
 	where := fmt.Sprintf("%s at %.12s", rel, ref)
 	var notes []string
 	if data != nil {
-		if err := config.Parse(where, data, base); err != nil {
-			// The change may be the one that fixes it; the defaults stand for the base's policy meanwhile.
-			notes = append(notes, fmt.Sprintf("%s does not read (%s): the default policy stands for the base's", where, strings.ReplaceAll(err.Error(), "\n", "; ")))
-			base = config.Default()
+		if notes, err = readBasePolicy(rel, where, ref, data, base); err != nil {
+			return basePolicy{}, err
 		}
 	} else {
 		where = fmt.Sprintf("the base %.12s (no %s there)", ref, rel)
@@ -137,6 +135,93 @@ func (a *App) applyBasePolicy(ctx context.Context, cfg *config.Config, rel, ref 
 	p := enforce(cfg, base, rel, where, dirFlag)
 	p.notes = append(notes, p.notes...)
 	return p, nil
+}
+
+// readBasePolicy parses the base's configuration file data (rel at ref, named where) into base. A file that reads
+// only in part does not give way to the defaults, which may be looser than it (lint.fail_on: never
+// where it says dangerous): every setting that reads holds, and a policy setting that does not read
+// counts as its strictest value where it has one (lint.fail_on safe, approval.require always, a rule's
+// class dangerous, no deploy timeouts); an entry for a rule this schemagate does not have (renamed in an
+// upgrade) is dropped when it turns the rule off, as dropping it cannot loosen anything. A problem in a
+// setting the policy does not use (database.provider) is noted. Any other problem of a policy setting
+// (dir, approval.approvals, dba_users, database.pg_version, an unknown key that may be one of them, a
+// YAML syntax error) leaves the base's policy unknown: a usage error names it, at its line. The notes
+// say what was made of what did not read.
+func readBasePolicy(rel, where, ref string, data []byte, base *config.Config) ([]string, error) {
+	err := config.Parse(where, data, base)
+	if err == nil {
+		return nil, nil
+	}
+	var probs config.Problems
+	if !errors.As(err, &probs) {
+		return nil, usageErr(err)
+	}
+	var notes []string
+	var refused config.Problems
+	note := func(p config.Problem, what string) {
+		at := where
+		if p.Line > 0 {
+			at = fmt.Sprintf("%s:%d", where, p.Line)
+		}
+		p.File, p.Line = "", 0
+		notes = append(notes, fmt.Sprintf("%s does not read (%s): %s", at, p.Error(), what))
+	}
+	for _, p := range probs {
+		path := strings.NewReplacer("[", ".", "]", "").Replace(p.Path)
+		if path == "" && p.Line > 0 {
+			path = base.PathAt(p.Line)
+		}
+		switch rest, isRule := strings.CutPrefix(path, "lint.rules."); {
+		case isRule && !strings.Contains(rest, "."):
+			rest = strings.ToLower(rest) // Parse keys the rules by the lower-case id
+			class, set := base.Lint.Rules[rest]
+			if _, known := lint.Lookup(rest); known {
+				if base.Lint.Rules == nil {
+					base.Lint.Rules = map[string]string{}
+				}
+				base.Lint.Rules[rest] = "dangerous"
+				note(p, "the rule counts as dangerous, the strictest class, until the file is fixed")
+			} else if set && class == "off" {
+				delete(base.Lint.Rules, rest)
+				note(p, "the entry, which turns off a rule this schemagate does not have, is ignored")
+			} else {
+				refused = append(refused, p)
+			}
+		case path == "lint.fail_on":
+			base.Lint.FailOn = "safe"
+			note(p, "lint.fail_on counts as safe, the strictest value, until the file is fixed")
+		case path == "lint.deploy_timeouts":
+			off := false
+			base.Lint.DeployTimeouts = &off
+			note(p, "the deploy's timeouts do not count, the strictest choice, until the file is fixed")
+		case path == "approval.require":
+			base.Approval.Require = config.RequireAlways
+			note(p, "approval.require counts as always, the strictest value, until the file is fixed")
+		case path == "approval.stale_on_push":
+			base.Approval.StaleOnPush = nil // true
+			note(p, "approval.stale_on_push counts as true, the strictest value, until the file is fixed")
+		case path == "environments" || strings.HasPrefix(path, "environments."):
+			off := false
+			base.Lint.DeployTimeouts = &off
+			note(p, "the deploy's timeouts do not count, the strictest choice, until the file is fixed")
+		case path == "format" || path == "database.provider" || path == "database.image" || path == "database.url" ||
+			path == "database.statement_timeout" || path == "database.setup" || strings.HasPrefix(path, "database.setup."):
+			note(p, "the setting is no part of the policy a change is held to")
+		default:
+			refused = append(refused, p)
+		}
+	}
+	if len(refused) > 0 {
+		msgs := make([]string, len(refused))
+		for i, p := range refused {
+			msgs[i] = p.Error()
+		}
+		return nil, usageErr(fmt.Errorf("the policy in %s does not read:\n  %s\nhint: a change is held to the policy of its base "+
+			"(approval, lint.fail_on, lint.rules, dir, database.pg_version, the deploy timeouts), and what the base's file says there "+
+			"cannot be told: fix %s on %s first",
+			where, strings.Join(msgs, "\n  "), rel, ref))
+	}
+	return notes, nil
 }
 
 // enforcer holds cfg to the policy settings of base (enforceBasePolicy, enforceTargetPolicy).
@@ -183,6 +268,8 @@ type basePolicy struct {
 	// dirIgnored is the change's dir setting that the base's (baseDir, read at where) replaced; empty
 	// when the base's folder is the change's own.
 	dirIgnored, baseDir, where string
+	// dirFrom says where baseDir comes from: "from <where>", or the default's words.
+	dirFrom string
 }
 
 // folderHint says, for an error about the migration folder, that the base's dir applies and the
@@ -195,7 +282,7 @@ func (p basePolicy) folderHint() string {
 	if head == "" {
 		head = "its default (" + defaultDir + ")"
 	}
-	return fmt.Sprintf("the base's dir %s (from %s) applies: this change's dir, %s, is ignored until the change is merged", p.baseDir, p.where, head)
+	return fmt.Sprintf("the base's dir %s (%s) applies: this change's dir, %s, is ignored until the change is merged", p.baseDir, p.dirFrom, head)
 }
 
 // enforceBasePolicy makes the policy settings of base (the configuration at the base ref) hold over cfg
@@ -205,8 +292,8 @@ func (p basePolicy) folderHint() string {
 // stays; where it is looser, base's setting replaces it and a note says so. file names the configuration
 // file, where the base's.
 func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag bool) basePolicy {
-	return enforcePolicy(cfg, base, where, dirFlag, func(key, head, kept string) string {
-		return fmt.Sprintf("%s in this change sets %s to %s: ignored, %s (from %s) applies until the change is merged, as a pull request cannot loosen its own policy", file, key, head, kept, where)
+	return enforcePolicy(cfg, base, where, dirFlag, func(key, head, kept, from string) string {
+		return fmt.Sprintf("%s in this change sets %s to %s: ignored, %s (%s) applies until the change is merged, as a pull request cannot loosen its own policy", file, key, head, kept, from)
 	})
 }
 
@@ -214,17 +301,17 @@ func enforceBasePolicy(cfg, base *config.Config, file, where string, dirFlag boo
 // already the change's policy held to its merge base's, and a setting looser than the target head's is
 // one the change took from the older commit it branched off.
 func enforceTargetPolicy(cfg, target *config.Config, file, where string, dirFlag bool) basePolicy {
-	return enforcePolicy(cfg, target, where, dirFlag, func(key, head, kept string) string {
-		return fmt.Sprintf("%s at the merge base of this change sets %s to %s: ignored, %s (from %s, the head of the target branch) applies, as a change cannot keep a policy the target branch has since tightened by branching off an older commit", file, key, head, kept, where)
+	return enforcePolicy(cfg, target, where, dirFlag, func(key, head, kept, from string) string {
+		return fmt.Sprintf("%s at the merge base of this change sets %s to %s: ignored, %s (%s, the head of the target branch) applies, as a change cannot keep a policy the target branch has since tightened by branching off an older commit", file, key, head, kept, from)
 	})
 }
 
 // enforcePolicy holds cfg to base's policy settings (see enforceBasePolicy); note words what was ignored.
-func enforcePolicy(cfg, base *config.Config, where string, dirFlag bool, note func(key, head, kept string) string) basePolicy {
+func enforcePolicy(cfg, base *config.Config, where string, dirFlag bool, note func(key, head, kept, from string) string) basePolicy {
 	p := basePolicy{dirFlag: dirFlag}
 	var notes []string
 	ignored := func(key, head, kept string) {
-		notes = append(notes, note(key, head, kept))
+		notes = append(notes, note(key, head, kept, "from "+where))
 	}
 	show := func(v any) string {
 		switch v := v.(type) {
@@ -329,8 +416,13 @@ func enforcePolicy(cfg, base *config.Config, where string, dirFlag bool, note fu
 	// DROP TABLE in the one the base checks. A folder given on the command line (--dir) is the workflow's
 	// choice, not the change's, and decides without a note.
 	if !p.dirFlag && cleanDir(effectiveDir(cfg.Dir)) != cleanDir(effectiveDir(base.Dir)) {
-		ignored("dir", show(cfg.Dir), effectiveDir(base.Dir))
-		p.dirIgnored, p.baseDir, p.where = cfg.Dir, effectiveDir(base.Dir), where
+		// The base's folder is its default when its file names none: not a setting "from" that file.
+		from := "from " + where
+		if base.Dir == "" {
+			from = "the default: no dir in " + where
+		}
+		notes = append(notes, note("dir", show(cfg.Dir), effectiveDir(base.Dir), from))
+		p.dirIgnored, p.baseDir, p.where, p.dirFrom = cfg.Dir, effectiveDir(base.Dir), where, from
 		cfg.Dir = base.Dir
 	}
 	p.notes = notes

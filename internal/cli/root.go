@@ -161,6 +161,11 @@ func usageArgs(cmd *cobra.Command) {
 		if args := c.Args; args != nil {
 			c.Args = func(c *cobra.Command, a []string) error {
 				if err := args(c, a); err != nil {
+					// cobra.NoArgs calls a stray argument an unknown command, which a command without
+					// subcommands has none of.
+					if !c.HasSubCommands() && len(a) > 0 && strings.HasPrefix(err.Error(), "unknown command ") {
+						err = fmt.Errorf("%s takes no arguments: unexpected argument %q", c.CommandPath(), a[0])
+					}
 					return flagError{err}
 				}
 				return nil
@@ -191,6 +196,8 @@ approval, and deploys inside maintenance windows with a snapshot and automatic r
 		Version:                    a.Version,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
+	root.SetHelpCommand(helpCmd())
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) { a.warnIgnoredImage(cmd) }
 	for _, c := range []*cobra.Command{
 		a.newCheckCmd(),
 		a.newLintCmd(),
@@ -207,4 +214,48 @@ approval, and deploys inside maintenance windows with a snapshot and automatic r
 	}
 	usageArgs(root)
 	return root
+}
+
+// helpCmd is cobra's help command, but an unknown topic is a usage error (exit 2), as an unknown
+// command is: cobra's own prints "Unknown help topic" and exits 0.
+func helpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help provides help for any command in the application.\nSimply type schemagate help [path to command] for full details.",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, _, err := c.Root().Find(args)
+			if cmd == nil || err != nil {
+				err := fmt.Errorf("unknown help topic %q", strings.Join(args, " "))
+				if s := c.Root().SuggestionsFor(args[0]); len(s) > 0 {
+					err = fmt.Errorf("%w\n  did you mean %s?", err, strings.Join(s, " or "))
+				}
+				return flagError{err}
+			}
+			cmd.InitDefaultHelpFlag()
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		},
+	}
+}
+
+// warnIgnoredImage says that --image, which chooses the container of the docker provider, does nothing
+// with a provider given as another (--provider, SCHEMAGATE_PROVIDER or --database-url): the rehearsal
+// would otherwise run on another server than the one the user asked for, without a word.
+func (a *App) warnIgnoredImage(cmd *cobra.Command) {
+	if f := cmd.Flags().Lookup("image"); f == nil || !f.Changed {
+		return
+	}
+	provider, from := "", ""
+	if f := cmd.Flags().Lookup("provider"); f != nil && f.Changed {
+		provider, from = f.Value.String(), "--provider "+f.Value.String()
+	} else if v := a.Getenv("SCHEMAGATE_PROVIDER"); v != "" {
+		provider, from = v, "SCHEMAGATE_PROVIDER="+v
+	} else if f := cmd.Flags().Lookup("database-url"); f != nil && f.Changed {
+		provider, from = "url", "--database-url"
+	}
+	switch strings.ToLower(strings.TrimSpace(provider)) {
+	case "local", "url":
+		fmt.Fprintf(a.Stderr, "schemagate: --image applies to --provider docker only: ignored with %s\n", clean(from))
+	}
 }

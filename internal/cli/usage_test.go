@@ -16,12 +16,12 @@ func TestUsageErrorsExit2(t *testing.T) {
 		args   []string
 		stderr []string
 	}{
-		{"extra argument", []string{"check", "--dir", "shop", "extra-arg"}, []string{`unknown command "extra-arg" for "schemagate check"`, "Run 'schemagate check --help' for usage."}},
+		{"extra argument", []string{"check", "--dir", "shop", "extra-arg"}, []string{`schemagate check takes no arguments: unexpected argument "extra-arg"`, "Run 'schemagate check --help' for usage."}},
 		{"unknown command", []string{"nosuchcmd"}, []string{`unknown command "nosuchcmd" for "schemagate"`, "Run 'schemagate --help' for usage."}},
 		{"misspelt command", []string{"chek"}, []string{"schemagate: unknown command \"chek\" for \"schemagate\"\n  did you mean check?\nRun 'schemagate --help' for usage.\n"}},
 		// cobra's "\n\nDid you mean this?\n\t" used to be printed escaped, on one line.
 		{"prefix of a command", []string{"rollback"}, []string{"schemagate: unknown command \"rollback\" for \"schemagate\"\n  did you mean rollback-script?\nRun 'schemagate --help' for usage.\n"}},
-		{"window extra argument", []string{"window", "--env", "x", "extra"}, []string{`unknown command "extra" for "schemagate window"`}},
+		{"window extra argument", []string{"window", "--env", "x", "extra"}, []string{`schemagate window takes no arguments: unexpected argument "extra"`}},
 		{"too many arguments", []string{"rollback-script", "--dir", "gd", "4", "5"}, []string{"accepts at most 1 arg(s), received 2"}},
 		{"unknown flag", []string{"window", "--frobnicate"}, []string{"unknown flag: --frobnicate"}},
 		{"bad flag value", []string{"window", "--env", "x", "--count", "many"}, []string{`invalid argument "many"`}},

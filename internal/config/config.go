@@ -38,6 +38,30 @@ func (c *Config) Where(path string) string {
 	return ""
 }
 
+// PathAt is the dotted path of the innermost setting written at line of the file Parse read
+// ("lint.rules.x"): it places a problem that names no setting (an unknown key) among the settings. It is
+// "" when no setting starts there, or when the line holds settings of several branches ({a: 1, b: 2}).
+func (c *Config) PathAt(line int) string {
+	var at []string
+	for path, l := range c.lines {
+		if l == line {
+			at = append(at, path)
+		}
+	}
+	best := ""
+	for _, p := range at {
+		if len(p) > len(best) {
+			best = p
+		}
+	}
+	for _, p := range at {
+		if p != best && !strings.HasPrefix(best, p+".") {
+			return ""
+		}
+	}
+	return best
+}
+
 // Database configures the throwaway database.
 type Database struct {
 	// Provider is auto, local, docker or url.

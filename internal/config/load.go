@@ -175,8 +175,21 @@ func Parse(file string, data []byte, cfg *Config) error {
 	if err := dec.Decode(&next); err == nil {
 		probs = append(probs, Problem{File: file, Line: next.Line, Msg: "a second YAML document (after ---): schemagate.yml holds one; merge its settings into the first"})
 	}
-	for id, class := range cfg.Lint.Rules {
-		cfg.Lint.Rules[id] = strings.ToLower(strings.TrimSpace(class)) // Dangerous, OFF: as --rule takes them
+	// Rule ids too are read in any case, as lint.Lookup reads them; the rules are then looked up by the
+	// lower-case id, so an entry Prefer-Text would otherwise pass the check and do nothing.
+	if len(cfg.Lint.Rules) > 0 {
+		rules := make(map[string]string, len(cfg.Lint.Rules))
+		ids := slices.Sorted(maps.Keys(cfg.Lint.Rules))
+		slices.SortStableFunc(ids, func(a, b string) int { return lines["lint.rules."+a] - lines["lint.rules."+b] }) // the later one is the repeat
+		for _, id := range ids {
+			lo := strings.ToLower(id)
+			if _, dup := rules[lo]; dup {
+				probs = append(probs, Problem{File: file, Line: lines["lint.rules."+id], Path: "lint.rules." + id,
+					Msg: fmt.Sprintf("rule %s is set twice, in two letter cases: keep one", lo)})
+			}
+			rules[lo] = strings.ToLower(strings.TrimSpace(cfg.Lint.Rules[id])) // Dangerous, OFF: as --rule takes them
+		}
+		cfg.Lint.Rules = rules
 	}
 	// Words the configuration chooses from are read in any letter case (LOCAL, Golang-Migrate, WAIT).
 	lower := func(s *string) { *s = strings.ToLower(strings.TrimSpace(*s)) }

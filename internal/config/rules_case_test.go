@@ -8,13 +8,22 @@ import (
 // TestRuleClassesAnyCase: rule classes in schemagate.yml are read in any letter case, as --rule reads them.
 func TestRuleClassesAnyCase(t *testing.T) {
 	cfg := Default()
-	if err := Parse("schemagate.yml", []byte("lint:\n  rules: {set-not-null: OFF, drop-column: Dangerous, truncate: ' caution '}\n"), cfg); err != nil {
+	if err := Parse("schemagate.yml", []byte("lint:\n  rules: {set-not-null: OFF, drop-column: Dangerous, truncate: ' caution ', Prefer-Text: off}\n"), cfg); err != nil {
 		t.Fatal(err)
 	}
-	for id, want := range map[string]string{"set-not-null": "off", "drop-column": "dangerous", "truncate": "caution"} {
+	// The ids too: the rules look their class up by the lower-case id.
+	for id, want := range map[string]string{"set-not-null": "off", "drop-column": "dangerous", "truncate": "caution", "prefer-text": "off"} {
 		if got := cfg.Lint.Rules[id]; got != want {
 			t.Errorf("%s: class %q, want %q", id, got, want)
 		}
+	}
+}
+
+// TestRuleIDTwiceInTwoCases: the same rule in two letter cases is set twice.
+func TestRuleIDTwiceInTwoCases(t *testing.T) {
+	err := Parse("schemagate.yml", []byte("lint:\n  rules:\n    prefer-text: dangerous\n    Prefer-Text: off\n"), Default())
+	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:4: lint.rules.Prefer-Text: rule prefer-text is set twice") {
+		t.Errorf("err %v", err)
 	}
 }
 

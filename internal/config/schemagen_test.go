@@ -9,10 +9,12 @@ import (
 	"go/token"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 )
 
@@ -65,10 +67,17 @@ var enums = map[string][]any{
 	"environments.*.maintenance.off.webhook.method": {"GET", "POST", "PUT", "PATCH", "DELETE"},
 }
 
-// minimums and patterns are the bounds Validate sets on numbers and strings, by dotted path.
+// minimums, maximums and patterns are the bounds Validate sets on numbers and strings, by dotted path.
 var (
-	minimums = map[string]int{"approval.approvals": 1}
-	patterns = map[string]string{"approval.dba_teams[]": `^@?[^/\s]+(/[^/\s]+)+$`}
+	minimums = map[string]int{"approval.approvals": 1, "environments.*.retries": 0, "environments.*.snapshot.compress": 0,
+		"environments.*.snapshot.jobs": 0, "environments.*.snapshot.keep": 0, "environments.*.snapshot.keep_days": 0}
+	maximums = map[string]int{"environments.*.snapshot.compress": 9}
+	patterns = map[string]string{"approval.dba_teams[]": `^@?[^/\s]+(/[^/\s]+)+$`,
+		"environments.*.blackouts[].from": `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`, "environments.*.blackouts[].to": `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`}
+	// anyOfs are the value sets that min and max cannot say: pg_version is 0 (the default) or 10 to 19.
+	anyOfs = map[string][]any{"database.pg_version": {map[string]any{"const": 0}, map[string]any{"minimum": 10, "maximum": 19}}}
+	// propertyNames are the keys a map takes: lint.rules the rule ids, in any letter case as Lookup reads them.
+	propertyNames = map[string][]any{}
 )
 
 func init() {
@@ -77,9 +86,42 @@ func init() {
 		f = append(f, string(x))
 	}
 	enums["format"] = f
+	var ids []any
+	for _, r := range lint.Rules() {
+		ids = append(ids, r.ID)
+	}
+	propertyNames["lint.rules"] = ids
 }
 
-const durationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+// durationPattern is what time.ParseDuration reads (and Validate lets pass: no sign), "0" included; a
+// bare 0, which the YAML reads as a number, is a duration too (Parse's zeroDuration).
+const durationPattern = `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`
+
+// anyCase is a set of words as Parse reads them: in any letter case, with white space around (it
+// lowers and trims them), as the enum itself, which editors offer, or a pattern for the other spellings.
+func anyCase(words []any, trim bool) map[string]any {
+	var alts []string
+	for _, w := range words {
+		var b strings.Builder
+		for _, r := range w.(string) {
+			lo, up := strings.ToLower(string(r)), strings.ToUpper(string(r))
+			if lo != up {
+				b.WriteString("[" + lo + up + "]")
+			} else {
+				b.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		alts = append(alts, b.String())
+	}
+	space := ""
+	if trim {
+		space = `\s*`
+	}
+	return map[string]any{"anyOf": []any{
+		map[string]any{"enum": words},
+		map[string]any{"pattern": "^" + space + "(" + strings.Join(alts, "|") + ")" + space + "$"},
+	}}
+}
 
 func schemaFor(typ reflect.Type, path string, docs map[string]string) map[string]any {
 	for typ.Kind() == reflect.Pointer {
@@ -87,17 +129,29 @@ func schemaFor(typ reflect.Type, path string, docs map[string]string) map[string
 	}
 	out := map[string]any{}
 	if e, ok := enums[path]; ok {
-		out["enum"] = e
+		for k, v := range anyCase(e, true) {
+			out[k] = v
+		}
 	}
 	if m, ok := minimums[path]; ok {
 		out["minimum"] = m
 	}
+	if m, ok := maximums[path]; ok {
+		out["maximum"] = m
+	}
 	if p, ok := patterns[path]; ok {
 		out["pattern"] = p
 	}
+	if a, ok := anyOfs[path]; ok {
+		out["anyOf"] = a
+	}
+	if names, ok := propertyNames[path]; ok {
+		out["propertyNames"] = anyCase(names, false)
+	}
 	if typ == reflect.TypeOf(time.Duration(0)) {
-		out["type"] = "string"
+		out["type"] = []any{"string", "integer"}
 		out["pattern"] = durationPattern
+		out["minimum"], out["maximum"] = 0, 0 // a number only as a bare 0
 		return out
 	}
 	switch typ.Kind() {

@@ -75,7 +75,7 @@ func ParseVersion(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	if n, err := fmt.Sscanf(s, "%d.%d", &major, &minor); err == nil && n == 2 && fmt.Sprintf("%d.%d", major, minor) == s {
 		if major < 9 || major > 30 || minor < 0 {
-			return 0, fmt.Errorf("pg version %q out of range", s)
+			return 0, fmt.Errorf("PostgreSQL version %s is not supported (want 9 to 30, such as 15 or 14.2)", s)
 		}
 		if major < 10 {
 			return major*10000 + minor*100, nil
@@ -89,6 +89,7 @@ func ParseVersion(s string) (int, error) {
 		if major >= 90000 && major < 310000 {
 			return major, nil
 		}
+		return 0, fmt.Errorf("PostgreSQL version %s is not supported (want 9 to 30, such as 15 or 14.2)", s)
 	}
 	return 0, fmt.Errorf("pg version %q: want a version such as 15 or 14.2", s)
 }
