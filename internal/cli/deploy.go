@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -146,6 +147,9 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	}
 	if o.BreakWindow && strings.TrimSpace(o.Reason) == "" {
 		return usageErr(errors.New("--break-window needs --reason \"...\" (it is recorded in history)"))
+	}
+	if o.Reason != "" && !o.BreakWindow {
+		return usageErr(errors.New("--reason goes with --break-window: it is recorded as why the maintenance window was broken, and alone it would not deploy outside the window"))
 	}
 	if o.KeepApplied && !o.Recover {
 		return usageErr(errors.New("--keep-applied goes with --recover: it keeps what a dead run applied instead of rolling it back"))
@@ -385,7 +389,7 @@ func (c *approvalChecker) Check(ctx context.Context, pending []*migrate.Migratio
 			continue
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("find the change request of pending migration %s (%s): %w", m.ID(), file, err))
+			errs = append(errs, fmt.Errorf("find the change request of pending migration %s (%s): %w", m.ID(), file, apiFailure(err)))
 			continue
 		}
 		ref := forge.Ref{Repo: c.ref.Repo, Number: cr.Number}
@@ -417,7 +421,7 @@ func (c *approvalChecker) checkGroup(ctx context.Context, ref forge.Ref, pending
 	}
 	rs, err := gate.Approvals(ctx, c.f, ref)
 	if err != nil {
-		return fmt.Errorf("read the approval of %s: %w", c.name(ref), err)
+		return fmt.Errorf("read the approval of %s: %w", c.name(ref), apiFailure(err))
 	}
 	if len(rs) == 0 {
 		return fmt.Errorf("read the approval of %s: no approval record: %w", c.name(ref), forge.ErrNotFound)
@@ -441,6 +445,21 @@ func (c *approvalChecker) checkGroup(ctx context.Context, ref forge.Ref, pending
 	r := rs[0]
 	return fmt.Errorf("the approval recorded on %s for %s (state %s, checksum %.12s) is not for these migrations (checksum %.12s)",
 		c.name(ref), firstNonEmpty(r.Dir, "the migrations"), r.State, r.Checksum, sum)
+}
+
+// apiFailure marks an error of the code host's API (an error status, an answer that is not the API's
+// JSON, a network failure) as a *deploy.ApprovalReadError, which the deploy reports as such rather than
+// as a missing approval. A "not found" is an answer: no such change request, record or file.
+func apiFailure(err error) error {
+	if err == nil || errors.Is(err, forge.ErrNotFound) {
+		return err
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) {
+		err = fmt.Errorf("%w (the answer is not the API's JSON: is --api-url the API's address?)", err)
+	}
+	return &deploy.ApprovalReadError{Err: err}
 }
 
 func (c *approvalChecker) name(ref forge.Ref) string {
@@ -470,7 +489,7 @@ func (c *approvalChecker) file(m *migrate.Migration) string {
 func (c *approvalChecker) verify(ctx context.Context, ref forge.Ref, pending []*migrate.Migration) error {
 	cr, err := c.f.ChangeRequest(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", c.name(ref), err)
+		return fmt.Errorf("read %s: %w", c.name(ref), apiFailure(err))
 	}
 	switch {
 	case !cr.Merged:
@@ -480,7 +499,7 @@ func (c *approvalChecker) verify(ctx context.Context, ref forge.Ref, pending []*
 	}
 	changed, err := c.f.ChangedFiles(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("read the files of %s: %w", c.name(ref), err)
+		return fmt.Errorf("read the files of %s: %w", c.name(ref), apiFailure(err))
 	}
 	rep := &report.Report{Tool: "schemagate", Dir: c.dir, Migrations: []report.Migration{}}
 	for _, m := range pending {
@@ -502,7 +521,7 @@ func (c *approvalChecker) verify(ctx context.Context, ref forge.Ref, pending []*
 	policy.Require = config.RequireAlways
 	d, _, err := gate.Evaluate(ctx, c.f, gate.Request{Ref: ref, Policy: policy, Dialect: c.dialect, Report: rep})
 	if err != nil {
-		return fmt.Errorf("verify the approval of %s: %w", c.name(ref), err)
+		return fmt.Errorf("verify the approval of %s: %w", c.name(ref), apiFailure(err))
 	}
 	d.Notes = append(d.Notes, notes...)
 	if c.rules != nil {

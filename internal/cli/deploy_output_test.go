@@ -50,7 +50,7 @@ func TestDeployEscapesServerMessages(t *testing.T) {
 	if code != ExitBlocked {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitBlocked, out, errOut)
 	}
-	if !strings.Contains(out, `forged annotation\n::add-mask::x`) {
+	if !strings.Contains(out, "forged annotation\n    | ::add-mask::x") { // the message's next line, after "| "
 		t.Errorf("stdout does not quote the message escaped:\n%s", out)
 	}
 	for name, s := range map[string]string{"stdout": out, "stderr": errOut} {
@@ -151,5 +151,59 @@ func TestDeployUnwritableReportFailsFirst(t *testing.T) {
 	}
 	if b, err := os.ReadFile(good); err != nil || !strings.Contains(string(b), `"outcome": "deployed"`) {
 		t.Errorf("report: %v\n%s", err, b)
+	}
+}
+
+// TestDeployReasonNeedsBreakWindow: --reason without --break-window was silently ignored: outside the
+// window the deploy was blocked (exit 3) with no word that --reason alone does nothing (tester A's
+// F10c). It is now a usage error, as --undone without --recover is.
+func TestDeployReasonNeedsBreakWindow(t *testing.T) {
+	t.Parallel()
+	cfg := deployFolder(t, map[string]string{"1_a.up.sql": "SELECT 1;"}, "")
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+	code, _, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--reason", "hotfix")
+	if code != ExitUsage || !strings.Contains(errOut, "--reason goes with --break-window") {
+		t.Errorf("exit %d, want %d naming --break-window:\n%s", code, ExitUsage, errOut)
+	}
+}
+
+// TestDeployApprovalAPIFailureIsNotAMissingApproval: with require_approval, an API that answers with
+// something that is not its JSON (a proxy's error page) or with an error status was reported as
+// "approval does not cover these migrations ... a DBA must approve exactly these migrations" (tester
+// A's F10f). The deploy now says that the API failed, with what it answered, and is blocked with
+// nothing changed (exit 3).
+func TestDeployApprovalAPIFailureIsNotAMissingApproval(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	for _, tc := range []struct {
+		name   string
+		status int
+		want   string
+	}{
+		{name: "not JSON", status: http.StatusOK, want: "the answer is not the API's JSON"},
+		{name: "server error", status: http.StatusBadGateway, want: "502"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte("error: upstream unavailable"))
+			}))
+			defer srv.Close()
+			cfg := deployFolder(t, map[string]string{"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;"}, "    require_approval: true\n    retries: 0\n")
+			env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "GITHUB_TOKEN": "tok"}
+			code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--repo", "acme/shop", "--pr", "9", "--api-url", srv.URL+"/")
+			if code != ExitBlocked {
+				t.Fatalf("exit %d, want %d\n%s%s", code, ExitBlocked, out, errOut)
+			}
+			for _, want := range []string{"the code host's API failed", tc.want, "this is not a missing approval"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("report does not say %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "a DBA must approve") || strings.Contains(out, "does not cover these migrations") {
+				t.Errorf("an API failure reported as a missing approval:\n%s", out)
+			}
+		})
 	}
 }

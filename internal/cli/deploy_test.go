@@ -80,6 +80,32 @@ func TestWindowCommand(t *testing.T) {
 		t.Errorf("window in its own zone: exit %d\n%s%s", code, out, errs)
 	}
 
+	// Windows in different zones: each is shown in its own (tester A's F10b: the New York one was shown
+	// in the environment's Berlin time).
+	mixed := filepath.Join(dir, "mixed.yml")
+	if err := os.WriteFile(mixed, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Europe/Berlin\n    windows:\n"+
+		"      - {cron: \"0 22 * * 1-4\", duration: 2h}\n      - {cron: \"30 2 * * *\", duration: 1h, time_zone: America/New_York}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", mixed, "--count", "2", "--now", "2026-12-03T06:00:00Z")
+	for _, want := range []string{"Thu 2026-12-03 02:30 EST  to  Thu 2026-12-03 03:30 EST  (1h0m0s; UTC 2026-12-03 07:30)",
+		"Thu 2026-12-03 22:00 CET  to  Fri 2026-12-04 00:00 CET  (2h0m0s; UTC 2026-12-03 21:00)"} {
+		if code != ExitOK || !strings.Contains(out, want) {
+			t.Errorf("windows in two zones: exit %d, want %q\n%s%s", code, want, out, errs)
+		}
+	}
+
+	// Without windows, the period until a blackout starts now: its length in whole seconds (F10i).
+	bk := filepath.Join(dir, "blackout.yml")
+	if err := os.WriteFile(bk, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    time_zone: Pacific/Pago_Pago\n    blackouts:\n"+
+		"      - {from: 2026-12-03, to: 2026-12-04}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCLI(t, nil, "window", "--env", "d", "--config", bk, "--count", "1", "--now", "2026-12-03T06:25:46.869969980Z")
+	if code != ExitOK || !strings.Contains(out, "Wed 2026-12-02 19:25 SST  to  Thu 2026-12-03 00:00 SST  (4h34m13s; UTC 2026-12-03 06:25)") {
+		t.Errorf("period until a blackout: exit %d\n%s%s", code, out, errs)
+	}
+
 	// With min_window_left, an open window with less left says that no migration starts in it.
 	short := filepath.Join(dir, "short.yml")
 	if err := os.WriteFile(short, []byte("environments:\n  d:\n    snapshot: {kind: none}\n    min_window_left: 20m\n    windows:\n"+

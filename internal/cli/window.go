@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"github.com/schemagate/schemagate/internal/config"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,11 +62,13 @@ func (a *App) runWindow(o *WindowOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	// Windows that all name the same zone of their own are shown in it, as they are written.
-	if zone := windowsZone(env); zone != "" {
-		if loc, err = config.LoadZone(zone); err != nil {
-			return usageErr(err)
+	// Each window is shown in its own zone (its time_zone, else the environment's), as it is written: the
+	// schedule computes its times there. Periods between blackouts are the environment's.
+	zone := func(iv deploy.Interval) *time.Location {
+		if sched.Always() {
+			return loc
 		}
+		return iv.Start.Location()
 	}
 	next := sched.Next(now, o.Count)
 	bo, blackout := sched.Blackout(now)
@@ -80,7 +81,7 @@ func (a *App) runWindow(o *WindowOptions) error {
 	case sched.Always():
 		fmt.Fprintf(a.Stdout, "%s has no maintenance windows, but it is in the %s\n", o.Env, bo)
 	case open:
-		fmt.Fprintf(a.Stdout, "open now, until %s (%s left)\n", iv.End.In(loc).Format(time.RFC3339), iv.End.Sub(now).Round(time.Second))
+		fmt.Fprintf(a.Stdout, "open now, until %s (%s left)\n", iv.End.In(zone(iv)).Format(time.RFC3339), iv.End.Sub(now).Round(time.Second))
 		if _, ok, _ := sched.Startable(now); !ok {
 			fmt.Fprintf(a.Stdout, "but less than min_window_left (%s) is left: no migration starts in it\n", sched.MinLeft())
 		}
@@ -94,31 +95,17 @@ func (a *App) runWindow(o *WindowOptions) error {
 		return nil
 	}
 	for _, iv := range next {
+		z := zone(iv)
 		if sched.Always() && iv.End.Sub(iv.Start) > 400*24*time.Hour {
-			fmt.Fprintf(a.Stdout, "%s  on  (UTC %s)\n", iv.Start.In(loc).Format("Mon 2006-01-02 15:04 MST"), iv.Start.UTC().Format("2006-01-02 15:04"))
+			fmt.Fprintf(a.Stdout, "%s  on  (UTC %s)\n", iv.Start.In(z).Format("Mon 2006-01-02 15:04 MST"), iv.Start.UTC().Format("2006-01-02 15:04"))
 			continue
 		}
-		fmt.Fprintf(a.Stdout, "%s  to  %s  (%s; UTC %s)\n", iv.Start.In(loc).Format("Mon 2006-01-02 15:04 MST"),
-			iv.End.In(loc).Format("Mon 2006-01-02 15:04 MST"), iv.End.Sub(iv.Start), iv.Start.UTC().Format("2006-01-02 15:04"))
+		// A period that starts now lasts a fraction of a second more or less: whole seconds are shown.
+		fmt.Fprintf(a.Stdout, "%s  to  %s  (%s; UTC %s)\n", iv.Start.In(z).Format("Mon 2006-01-02 15:04 MST"),
+			iv.End.In(z).Format("Mon 2006-01-02 15:04 MST"), iv.End.Sub(iv.Start).Round(time.Second), iv.Start.UTC().Format("2006-01-02 15:04"))
 	}
 	if len(next) < o.Count && !sched.Always() {
 		fmt.Fprintf(a.Stdout, "(only %d of the %d windows asked for open in the next two years; schemagate looks no further ahead)\n", len(next), o.Count)
 	}
 	return nil
-}
-
-// windowsZone is the time zone every window of env names for itself, when they agree on one that
-// differs from the environment's; "" otherwise.
-func windowsZone(env *config.Environment) string {
-	zone := ""
-	for i, w := range env.Windows {
-		if w.TimeZone == "" || (i > 0 && w.TimeZone != zone) {
-			return ""
-		}
-		zone = w.TimeZone
-	}
-	if zone == env.TimeZone {
-		return ""
-	}
-	return zone
 }

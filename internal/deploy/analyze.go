@@ -29,20 +29,27 @@ type effects struct {
 	// CreatedFuncs those it creates. A call of a function that is not built in (resolved against the
 	// catalog before the run) may do anything, like a DO block.
 	Funcs, CreatedFuncs map[string]bool
-	// Losses describe statements that destroy data: dropped tables or columns, TRUNCATE, DELETE.
+	// Losses describe statements that destroy data: dropped tables or columns, TRUNCATE, DELETE, and
+	// UPDATE, which overwrites values.
 	Losses []loss
+	// Filled are relations it writes rows into (INSERT, MERGE, COPY FROM, CREATE TABLE AS): how a down
+	// may bring back rows its up deleted.
+	Filled map[string]bool
 }
 
 type loss struct {
-	what     string // "table", "column", "truncate", "delete"
+	what     string // "table", "column", "truncate", "delete", "update"
 	relation string
 	column   string
 	line     int
+	// matview is a dropped materialized view: its rows are computed, not data of its own.
+	matview bool
 }
 
 func newEffects() *effects {
 	return &effects{Tables: map[string]bool{}, Rows: map[string]bool{}, Updated: map[string]map[string]bool{}, Created: map[string]bool{},
-		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{}}
+		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{},
+		Filled: map[string]bool{}}
 }
 
 func rvName(rv *pg_query.RangeVar) string {
@@ -115,6 +122,7 @@ func analyze(s *migrate.Script) *effects {
 		switch n := st.Node.Node.(type) {
 		case *pg_query.Node_InsertStmt:
 			e.Rows[name(n.InsertStmt.Relation)] = true
+			e.Filled[name(n.InsertStmt.Relation)] = true
 		case *pg_query.Node_DeleteStmt:
 			rel := name(n.DeleteStmt.Relation)
 			e.Rows[rel] = true
@@ -127,13 +135,16 @@ func analyze(s *migrate.Script) *effects {
 			for _, t := range n.UpdateStmt.TargetList {
 				if rt := t.GetResTarget(); rt != nil {
 					e.Updated[rel][rt.Name] = true
+					e.Losses = append(e.Losses, loss{what: "update", relation: rel, column: rt.Name, line: line})
 				}
 			}
 		case *pg_query.Node_MergeStmt:
 			e.Rows[name(n.MergeStmt.Relation)] = true
+			e.Filled[name(n.MergeStmt.Relation)] = true
 		case *pg_query.Node_CopyStmt:
 			if n.CopyStmt.IsFrom {
 				e.Rows[name(n.CopyStmt.Relation)] = true
+				e.Filled[name(n.CopyStmt.Relation)] = true
 			}
 		case *pg_query.Node_TruncateStmt:
 			for _, r := range n.TruncateStmt.Relations {
@@ -146,6 +157,7 @@ func analyze(s *migrate.Script) *effects {
 		case *pg_query.Node_CreateTableAsStmt:
 			if n.CreateTableAsStmt.Into != nil {
 				e.Created[name(n.CreateTableAsStmt.Into.Rel)] = true
+				e.Filled[name(n.CreateTableAsStmt.Into.Rel)] = true
 			}
 		case *pg_query.Node_AlterTableStmt:
 			rel := name(n.AlterTableStmt.Relation)
@@ -176,7 +188,12 @@ func analyze(s *migrate.Script) *effects {
 					for _, it := range o.GetList().GetItems() {
 						parts = append(parts, it.GetString_().GetSval())
 					}
-					e.Losses = append(e.Losses, loss{what: "table", relation: strings.Join(parts, "."), line: line})
+					rel := strings.Join(parts, ".")
+					if len(parts) == 1 && path != "" {
+						rel = path + "." + rel
+					}
+					e.Losses = append(e.Losses, loss{what: "table", relation: rel, line: line,
+						matview: n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW})
 				}
 			}
 		case *pg_query.Node_CreateFunctionStmt:
@@ -227,16 +244,7 @@ func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
 // "app.users" are the same table when it is "app".
 func downLosesData(m *migrate.Migration, searchPath string) string {
 	up, down := analyze(m.Up), analyze(m.Down)
-	schema := "public"
-	if searchPath != "" {
-		schema = unquoteIdent(searchPath)
-	}
-	q := func(rel string) string {
-		if rel == "" || strings.Contains(rel, ".") {
-			return rel
-		}
-		return schema + "." + rel
-	}
+	q := qualifier(searchPath)
 	created, added, rows := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for r := range up.Created {
 		created[q(r)] = true
@@ -262,6 +270,91 @@ func downLosesData(m *migrate.Migration, searchPath string) string {
 		case "truncate", "delete":
 			if !created[rel] && !rows[rel] {
 				return fmt.Sprintf("%s:%d empties %s, which its up did not fill", m.Down.File, l.line, l.relation)
+			}
+		}
+	}
+	return ""
+}
+
+// qualifier qualifies a relation name as the deploy resolves it: an unqualified name stands for a table in
+// searchPath's schema (migrate.Set.SearchPath, quoted; "" for none), else in public.
+func qualifier(searchPath string) func(string) string {
+	schema := "public"
+	if searchPath != "" {
+		schema = unquoteIdent(searchPath)
+	}
+	return func(rel string) string {
+		if rel == "" || strings.Contains(rel, ".") {
+			return rel
+		}
+		return schema + "." + rel
+	}
+}
+
+// upLosesData explains what data that was there before m's up ran the up destroyed, and its down does not
+// bring back: it drops a table or column it did not create (an up that creates a table and drops it again
+// destroys nothing of what was there), empties a table (TRUNCATE, DELETE) or overwrites values of
+// columns it did not add (UPDATE). A down that only recreates the shape (ADD COLUMN, CREATE TABLE) does
+// not bring the data back; one that writes it again does: rows into the table (INSERT, COPY, MERGE,
+// CREATE TABLE AS) for a dropped or emptied table, values into the column (UPDATE) for a dropped or
+// overwritten one. A dropped materialized view is computed again, not lost. Tables and columns that
+// earlier (the run's migrations applied before m, whose downs remove them again) created count as m's
+// own. "" when nothing is lost. searchPath is as for downLosesData.
+func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string) string {
+	up := analyze(m.Up)
+	if len(up.Losses) == 0 {
+		return ""
+	}
+	down := analyze(m.Down)
+	q := qualifier(searchPath)
+	created, added, refilled, rewritten := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, e := range append([]*migrate.Migration{m}, earlier...) {
+		eff := up
+		if e != m {
+			eff = analyze(e.Up)
+		}
+		for r := range eff.Created {
+			created[q(r)] = true
+		}
+		for rc := range eff.AddedColumns {
+			i := strings.LastIndex(rc, ".")
+			added[q(rc[:i])+rc[i:]] = true
+		}
+	}
+	for r := range down.Filled {
+		refilled[q(r)] = true
+	}
+	for r, cols := range down.Updated {
+		for c := range cols {
+			rewritten[q(r)+"."+c] = true
+		}
+	}
+	for _, l := range up.Losses {
+		rel := q(l.relation)
+		if created[rel] || l.matview {
+			continue
+		}
+		at := fmt.Sprintf("%s:%d", m.Up.File, l.line)
+		switch l.what {
+		case "table":
+			if !refilled[rel] {
+				return fmt.Sprintf("%s drops table %s, and the down of %s does not fill it again", at, l.relation, m.ID())
+			}
+		case "column":
+			if !rewritten[rel+"."+l.column] {
+				return fmt.Sprintf("%s drops column %s.%s, and the down of %s does not write its values again", at, l.relation, l.column, m.ID())
+			}
+		case "truncate", "delete":
+			if !refilled[rel] {
+				verb := "empties"
+				if l.what == "delete" {
+					verb = "deletes rows of"
+				}
+				return fmt.Sprintf("%s %s %s, and the down of %s does not put its rows back", at, verb, l.relation, m.ID())
+			}
+		case "update":
+			if !added[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
+				return fmt.Sprintf("%s overwrites %s.%s, and the down of %s does not write its old values again", at, l.relation, l.column, m.ID())
 			}
 		}
 	}

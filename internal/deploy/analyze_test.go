@@ -106,3 +106,45 @@ func TestPlanDrift(t *testing.T) {
 		}
 	}
 }
+
+// TestUpLosesData: what an up destroyed that its down does not bring back, which a rollback takes from
+// the snapshot (tester A's F3: an up that dropped a column, undone by a down that only added it again).
+func TestUpLosesData(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		earlier  string // up of a migration applied before, in the same run
+		up, down string
+		want     string // substring of the reason; "" for no loss
+	}{
+		{name: "drops a column, down adds it empty", up: "ALTER TABLE items DROP COLUMN note;", down: "ALTER TABLE items ADD COLUMN note text;", want: "1_x.up.sql:1 drops column items.note"},
+		{name: "drops a column, down writes it back", up: "CREATE TABLE keep AS SELECT id, note FROM items;\nALTER TABLE items DROP COLUMN note;",
+			down: "ALTER TABLE items ADD COLUMN note text;\nUPDATE items i SET note = k.note FROM keep k WHERE k.id = i.id;\nDROP TABLE keep;"},
+		{name: "drops a table, down creates it empty", up: "DROP TABLE items;", down: "CREATE TABLE items (id int);", want: "drops table items"},
+		{name: "drops a materialized view", up: "DROP MATERIALIZED VIEW totals;", down: "CREATE MATERIALIZED VIEW totals AS SELECT 1;"},
+		{name: "truncates", up: "TRUNCATE items;", down: "SELECT 1;", want: "empties items"},
+		{name: "deletes, down inserts back", up: "INSERT INTO archive SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;", down: "INSERT INTO items SELECT * FROM archive;"},
+		{name: "deletes", up: "DELETE FROM items WHERE id > 10;", down: "SELECT 1;", want: "deletes rows of items"},
+		{name: "overwrites a column", up: "UPDATE app_settings SET value = 'broken';", down: "SELECT 1;", want: "overwrites app_settings.value"},
+		{name: "overwrites, down writes back", up: "UPDATE accounts SET balance = balance * 2;", down: "UPDATE accounts SET balance = balance / 2;"},
+		{name: "backfills a column it adds", up: "ALTER TABLE items ADD COLUMN n int;\nUPDATE items SET n = id;", down: "ALTER TABLE items DROP COLUMN n;"},
+		{name: "backfills a column an earlier migration added", earlier: "ALTER TABLE items ADD COLUMN n int;", up: "UPDATE items SET n = id;", down: "SELECT 1;"},
+		{name: "fills and drops its own table", up: "CREATE TABLE tmp (id int);\nINSERT INTO tmp VALUES (1);\nDELETE FROM tmp;\nDROP TABLE tmp;", down: "SELECT 1;"},
+		{name: "schema-qualified", up: "ALTER TABLE app.items DROP COLUMN note;", down: "ALTER TABLE app.items ADD COLUMN note text;", want: "drops column app.items.note"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files := map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down}
+			if tc.earlier != "" {
+				files = map[string]string{"1_e.up.sql": tc.earlier, "1_e.down.sql": "SELECT 1;", "2_x.up.sql": tc.up, "2_x.down.sql": tc.down}
+			}
+			set := folderB(t, files)
+			migs := set.Migrations
+			got := upLosesData(migs[len(migs)-1], migs[:len(migs)-1], "")
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("upLosesData = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -31,9 +31,22 @@ type applier struct {
 	clock            Clock
 	// retrying is told about each retry.
 	retrying func(m *migrate.Migration, attempt int, wait time.Duration, err error)
-	// own is told the transaction id of each transaction the applier ran a script in, when it took one:
-	// the writes of that transaction are the deploy's own (see foreignWrites).
+	// own is told the transaction id of each transaction the applier ran a script in, when it took one,
+	// and of each statement of a non-transactional script that may write rows (ownTx): the writes of
+	// those transactions are the deploy's own (see foreignWrites).
 	own func(xid int64)
+	// unwatch, when set, is called before a statement that waits for every transaction with an older
+	// snapshot (waitsForOlderSnapshots), at place (file:line), and returns what to call once it is over:
+	// the deploy's own transaction that marks the snapshot's moment must not be open meanwhile.
+	unwatch func(ctx context.Context, place string) (rewatch func())
+	// before, when set, is called before each script runs (see deployer.beforeScript).
+	before func(ctx context.Context, s *migrate.Script)
+	// ownStatements runs the statements of a non-transactional script that may write rows in a
+	// transaction block of their own, to tell own their ids (see ownTx): when a snapshot restore may need
+	// to tell the deploy's writes from other sessions'.
+	ownStatements bool
+	// inOwnTx is set while a statement runs in the transaction block ownTx opened for it.
+	inOwnTx bool
 	// note is told what the applier did beyond the script: a timeout the script would have lifted, put
 	// back; an INVALID index a failed statement left, dropped.
 	note func(msg string)
@@ -52,6 +65,11 @@ type step struct {
 	// committing is set when the script and its record ran and the COMMIT was under way: a connection
 	// lost then leaves it unknown whether the transaction committed.
 	committing bool
+	// done are the statements (indexes, from 0) of a non-transactional script that completed and stay,
+	// as executed counts them; partly, when not -1, is a failed one that may have committed part of its
+	// work (a CALL, a DO block that commits).
+	done   []int
+	partly int
 }
 
 // run applies script s of m in its transaction mode. inTx, when set, runs inside the transaction just
@@ -60,6 +78,9 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 	var st step
 	start := a.clock.Now()
 	defer func() { st.duration = a.clock.Now().Sub(start) }()
+	if a.before != nil && s != nil {
+		a.before(ctx, s)
+	}
 	noTx := m.NoTransaction
 	if s != nil && s != m.Up {
 		noTx = s.NoTransaction
@@ -130,6 +151,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 // runOutside runs a non-transactional script statement by statement, retrying only the statement that
 // hit a lock timeout (the ones before it stay done).
 func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migrate.Script, st *step) error {
+	st.partly = -1
 	if err := a.reset(ctx, a.conn); err != nil {
 		return err
 	}
@@ -139,9 +161,13 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 	if s == nil {
 		return nil
 	}
+	block := -1 // the statement that opened the script's own transaction block, while one is open
 	for i := range s.Statements {
 		stmt := &s.Statements[i]
 		one := &migrate.Script{File: s.File, SQL: s.SQL, Start: s.Start, Statements: s.Statements[i : i+1]}
+		if a.conn.PgConn().TxStatus() == 'I' {
+			block = i
+		}
 		if a.started != nil && s == m.Up && a.conn.PgConn().TxStatus() == 'I' {
 			a.started(i) // a statement the script's own block holds completes only at its COMMIT
 		}
@@ -153,6 +179,9 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 			}
 			if a.conn.PgConn().TxStatus() == 'I' {
 				st.executed++ // a COMMIT: the block's work stays
+				for j := block; j <= i && sqlparse.Commits(stmt.Node); j++ {
+					st.done = append(st.done, j)
+				}
 			}
 			continue
 		}
@@ -161,41 +190,116 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 		if err != nil {
 			return a.abandonBlock(pg.Positioned(s, stmt, err))
 		}
-		attempt := 0
-		for {
-			attempt++
-			st.attempts = max(st.attempts, attempt)
-			err := a.exec(ctx, one)
-			if err == nil {
-				if !inBlock {
-					st.executed++ // committed by itself; inside the script's own block it stays only at its COMMIT
-				}
-				break
-			}
-			if sqlparse.MayEndTransaction(stmt.Node) {
-				// A DO block that commits or a CALL may have committed part of its work before it
-				// failed: the migration is half done, not undone.
-				st.executed++
-			}
-			if inBlock {
-				return a.abandonBlock(err)
-			}
-			if table != "" {
-				// A failed CREATE INDEX or REINDEX ... CONCURRENTLY leaves an INVALID index behind, which
-				// every later write keeps up to date: drop it, before a retry too.
-				if derr := a.dropNewInvalid(ctx, table, valid); derr != nil {
-					return fmt.Errorf("%w; and dropping the INVALID index it left failed: %v", err, derr)
-				}
-			}
-			if !a.retry(ctx, m, attempt, err) {
-				a.noteHolders(ctx, m, err)
-				return err
-			}
+		if err := a.runStatement(ctx, m, s, i, one, inBlock, table, valid, st); err != nil {
+			return err
 		}
 	}
 	// A script that ends inside a block it opened (BEGIN with no COMMIT after it) is an error at that
 	// BEGIN, its block rolled back as psql rolls it back: what ran before the block stays done (executed).
 	return pg.EndsIdle(ctx, a.conn, s, nil)
+}
+
+// runStatement runs statement i of a non-transactional script s (one: a script of it alone), retrying it
+// after a lock timeout; inBlock tells that it runs inside the script's own BEGIN; table and valid are
+// invalidBefore's.
+func (a *applier) runStatement(ctx context.Context, m *migrate.Migration, s *migrate.Script, i int, one *migrate.Script,
+	inBlock bool, table string, valid []uint32, st *step) error {
+	stmt := &s.Statements[i]
+	if a.unwatch != nil && !inBlock && waitsForOlderSnapshots(stmt.Node) {
+		defer a.unwatch(ctx, fmt.Sprintf("%s:%d", s.File, stmt.Pos.Line))()
+	}
+	own := !inBlock && a.ownStatements && a.own != nil && ownTx(stmt.Node)
+	attempt := 0
+	for {
+		attempt++
+		st.attempts = max(st.attempts, attempt)
+		var err error
+		if own {
+			err = a.execOwn(ctx, s, stmt, one)
+		} else {
+			err = a.exec(ctx, one)
+		}
+		if err == nil {
+			if !inBlock {
+				st.executed++ // committed by itself; inside the script's own block it stays only at its COMMIT
+				st.done = append(st.done, i)
+			}
+			break
+		}
+		if sqlparse.MayEndTransaction(stmt.Node) {
+			// A DO block that commits or a CALL may have committed part of its work before it
+			// failed: the migration is half done, not undone.
+			st.executed++
+			st.partly = i
+		}
+		if inBlock {
+			return a.abandonBlock(err)
+		}
+		if table != "" {
+			// A failed CREATE INDEX or REINDEX ... CONCURRENTLY leaves an INVALID index behind, which
+			// every later write keeps up to date: drop it, before a retry too.
+			if derr := a.dropNewInvalid(ctx, table, valid); derr != nil {
+				return fmt.Errorf("%w; and dropping the INVALID index it left failed: %v", err, derr)
+			}
+		}
+		if !a.retry(ctx, m, attempt, err) {
+			a.noteHolders(ctx, m, err)
+			return err
+		}
+	}
+	return nil
+}
+
+// ownTx tells a statement of a non-transactional script that the deploy runs in a transaction block of
+// its own, to learn the transaction's id (see applier.own): one that may write the application's rows
+// (DML, a SELECT or DO block that may call a function that writes, COPY, CREATE TABLE AS, an ALTER TABLE
+// that may rewrite its table) and runs in a transaction block as it runs alone. The others write no rows
+// of the application's tables (CREATE INDEX CONCURRENTLY, VACUUM, SET, CREATE TABLE...), or cannot run
+// in a transaction block (a CALL or a DO block that may commit: their writes count as another session's).
+func ownTx(n *pg_query.Node) bool {
+	if n == nil || sqlparse.NeedsAutocommit(n) || sqlparse.MayEndTransaction(n) {
+		return false
+	}
+	switch n.Node.(type) {
+	case *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt, *pg_query.Node_MergeStmt,
+		*pg_query.Node_SelectStmt, *pg_query.Node_CopyStmt, *pg_query.Node_CreateTableAsStmt, *pg_query.Node_AlterTableStmt,
+		*pg_query.Node_ExecuteStmt, *pg_query.Node_ExplainStmt, *pg_query.Node_RefreshMatViewStmt, *pg_query.Node_DoStmt:
+		return true
+	}
+	return false
+}
+
+// execOwn runs statement stmt of script s (one: a script of it alone) in a transaction block of its own,
+// as a statement that commits by itself, and tells own the block's transaction id. What it SETs at the
+// session's level stays after the COMMIT, as it would alone.
+func (a *applier) execOwn(ctx context.Context, s *migrate.Script, stmt *sqlparse.Statement, one *migrate.Script) error {
+	if _, err := a.conn.Exec(ctx, "BEGIN"); err != nil {
+		return pg.Positioned(s, stmt, err)
+	}
+	a.inOwnTx = true
+	err := a.exec(ctx, one)
+	a.inOwnTx = false
+	if err == nil {
+		var xid *int64
+		if err = a.conn.QueryRow(ctx, "SELECT pg_current_xact_id_if_assigned()::text::bigint").Scan(&xid); err == nil && xid != nil {
+			a.own(*xid)
+		}
+		if err != nil {
+			err = pg.Positioned(s, stmt, err)
+		}
+	}
+	if err != nil {
+		if a.conn.PgConn().TxStatus() != 'I' && !a.conn.IsClosed() {
+			if _, rerr := a.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				return fmt.Errorf("%w; and rolling back its transaction failed: %v", err, rerr)
+			}
+		}
+		return err
+	}
+	if _, err := a.conn.Exec(ctx, "COMMIT"); err != nil {
+		return pg.Positioned(s, stmt, err) // a deferred constraint, as the statement alone would have failed
+	}
+	return nil
 }
 
 // abandonBlock rolls back the transaction block a script's own BEGIN left open when one of its
@@ -382,16 +486,17 @@ func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
 			if c.limit <= 0 || (now[i] != 0 && now[i] <= c.limit.Milliseconds()) {
 				continue
 			}
-			local := a.conn.PgConn().TxStatus() == 'T'
+			// In the block execOwn opened for a statement that runs alone, its SET lasts the session.
+			local := a.conn.PgConn().TxStatus() == 'T' && !a.inOwnTx
 			if _, err := a.conn.Exec(ctx, "SELECT set_config($1, $2, $3)", c.name, fmt.Sprintf("%dms", c.limit.Milliseconds()), local); err != nil {
 				return pg.Positioned(s, st, fmt.Errorf("set %s: %w", c.name, err))
 			}
 			if a.note != nil {
-				was := "off"
+				what := "turns " + c.name + " off"
 				if now[i] != 0 {
-					was = (time.Duration(now[i]) * time.Millisecond).String()
+					what = fmt.Sprintf("raises %s to %s", c.name, time.Duration(now[i])*time.Millisecond)
 				}
-				a.note(fmt.Sprintf("%s:%d turns %s %s; the deploy kept it at %s", s.File, st.Pos.Line, c.name, was, c.limit))
+				a.note(fmt.Sprintf("%s:%d %s; the deploy kept it at %s", s.File, st.Pos.Line, what, c.limit))
 			}
 		}
 		return nil

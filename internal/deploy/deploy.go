@@ -26,6 +26,18 @@ type ApprovalChecker interface {
 	Check(ctx context.Context, pending []*migrate.Migration) error
 }
 
+// ApprovalReadError is an approval that could not be read: the code host's API failed (an error status,
+// an answer that is not the API's), which says nothing about whether the migrations are approved. An
+// ApprovalChecker wraps such failures in it, so that the deploy does not report them as a missing
+// approval.
+type ApprovalReadError struct {
+	Err error
+}
+
+func (e *ApprovalReadError) Error() string { return e.Err.Error() }
+
+func (e *ApprovalReadError) Unwrap() error { return e.Err }
+
 // Options is one deploy.
 type Options struct {
 	// Env is the environment's name and Config its configuration.
@@ -229,8 +241,11 @@ func (d *deployer) deploy(ctx context.Context) error {
 	}
 	var running []deadRun
 	for _, r := range dead {
-		if r.Status == "running" || r.Status == runUnrecorded {
+		if r.Status == "running" || r.Status == runUnrecorded || r.Status == runHalfway {
 			running = append(running, r)
+			if pp, ok := o.Snapshotter.(pinner); ok && r.Snapshot != nil {
+				pp.Pin(r.Snapshot.ID) // its recovery needs it: no retention removes it
+			}
 		}
 	}
 	if len(running) > 0 && !o.Recover {
@@ -252,6 +267,9 @@ func (d *deployer) deploy(ctx context.Context) error {
 		}
 		if r.Status == runUnrecorded {
 			return d.unrecordedBlocked(ctx, r)
+		}
+		if r.Status == runHalfway {
+			return d.halfwayBlocked(ctx, r)
 		}
 		return b
 	}
@@ -678,11 +696,14 @@ func (d *deployer) dryRun(ctx context.Context) error {
 		if !free {
 			break
 		}
-		if r.Status != "running" && r.Status != runUnrecorded {
+		if r.Status != "running" && r.Status != runUnrecorded && r.Status != runHalfway {
 			continue
 		}
 		if r.Status == runUnrecorded && !d.o.Recover {
 			return d.unrecordedBlocked(ctx, r)
+		}
+		if r.Status == runHalfway && !d.o.Recover {
+			return d.halfwayBlocked(ctx, r)
 		}
 		if !d.o.Recover {
 			return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),

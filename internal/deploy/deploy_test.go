@@ -855,10 +855,19 @@ func TestDeployDryRunSeesWhatBlocksTheDeploy(t *testing.T) {
 // lock_timeout must still hold (a script may lower it, not lift it), however the script lifts it.
 func TestDeployKeepsTimeoutsTheScriptLifts(t *testing.T) {
 	t.Parallel()
-	for name, lift := range map[string]string{
-		"set":        "SET statement_timeout = 0;\nSET lock_timeout = 0;\n",
-		"set_config": "SELECT set_config('statement_timeout', '0', false);\nSELECT pg_catalog.set_config('lock_timeout', '0', false);\n",
+	off := []string{"4_orders_note.up.sql:2 turns lock_timeout off; the deploy kept it at 100ms",
+		"4_orders_note.up.sql:1 turns statement_timeout off; the deploy kept it at 1m0s"}
+	for name, tc := range map[string]struct {
+		lift  string
+		notes []string
+	}{
+		"set":        {"SET statement_timeout = 0;\nSET lock_timeout = 0;\n", off},
+		"set_config": {"SELECT set_config('statement_timeout', '0', false);\nSELECT pg_catalog.set_config('lock_timeout', '0', false);\n", off},
+		// It used to say "turns statement_timeout 16m40s" (tester A's F10e).
+		"raise": {"SET statement_timeout = 1000000;\nSET lock_timeout = '1h';\n", []string{"4_orders_note.up.sql:2 raises lock_timeout to 1h0m0s; the deploy kept it at 100ms",
+			"4_orders_note.up.sql:1 raises statement_timeout to 16m40s; the deploy kept it at 1m0s"}},
 	} {
+		lift := tc.lift
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			tg := newTarget(t)
@@ -887,8 +896,7 @@ func TestDeployKeepsTimeoutsTheScriptLifts(t *testing.T) {
 				t.Errorf("migration 4: %d attempts, lock timeout seen %v; want its lifted lock_timeout overridden", res.Migrations[3].Attempts, timedOut)
 			}
 			notes := strings.Join(res.Notes, "\n")
-			for _, want := range []string{"4_orders_note.up.sql:2 turns lock_timeout off; the deploy kept it at 100ms",
-				"4_orders_note.up.sql:1 turns statement_timeout off; the deploy kept it at 1m0s"} {
+			for _, want := range tc.notes {
 				if !strings.Contains(notes, want) {
 					t.Errorf("notes lack %q:\n%s", want, notes)
 				}

@@ -50,9 +50,10 @@ func statementLabel(s *migrate.Script, i int) string {
 	return fmt.Sprintf("%q at %s:%d", text, s.File, st.Pos.Line)
 }
 
-// halfway describes how far the non-transactional up of m got when its run died, from the statement it
-// had recorded as started (at, from 0; -1 when none was recorded).
-func halfway(m *migrate.Migration, at int) string {
+// halfway describes how far the non-transactional up of m got when its run died (or, ended, when it
+// failed or was stopped and its run ended without undoing it), from the statement it had recorded as
+// started (at, from 0; -1 when none was recorded).
+func halfway(m *migrate.Migration, at int, ended bool) string {
 	s := m.Up
 	if s == nil || at < 0 || at >= len(s.Statements) {
 		return fmt.Sprintf("which of its statements completed was not recorded; compare the database with %s", fileOf(m))
@@ -67,6 +68,9 @@ func halfway(m *migrate.Migration, at int) string {
 		}
 	}
 	out := fmt.Sprintf("the run died while statement %d of %d, %s, ran (it may have completed)", at+1, len(s.Statements), statementLabel(s, at))
+	if ended {
+		out = fmt.Sprintf("its run stopped at statement %d of %d, %s, which failed or was stopped (outside a transaction block of its script, it did not complete)", at+1, len(s.Statements), statementLabel(s, at))
+	}
 	if len(done) > 0 {
 		out += "; completed before it: " + strings.Join(done, ", ")
 	} else {
@@ -76,6 +80,95 @@ func halfway(m *migrate.Migration, at int) string {
 		out += "; not started: " + strings.Join(left, ", ")
 	}
 	return out
+}
+
+// completedStatements names the statements of the non-transactional script s that completed and stay,
+// as the run st of it says.
+func completedStatements(s *migrate.Script, st step) []string {
+	if s == nil {
+		return nil
+	}
+	var out []string
+	for _, i := range st.done {
+		if i >= 0 && i < len(s.Statements) {
+			out = append(out, statementLabel(s, i))
+		}
+	}
+	if st.partly >= 0 && st.partly < len(s.Statements) {
+		out = append(out, statementLabel(s, st.partly)+" (failed, and may have committed part of its work)")
+	}
+	return out
+}
+
+// leftHalfway records what the run leaves of the non-transactional migration m (history row id) that
+// stopped half way, once its rollback is over: when the snapshot restore that would have undone it did
+// not happen (refused, failed, or no snapshot), m stays half applied. Its history row and result then
+// say half-applied, the run ends recorded as runHalfway so that the next deploy stops until a person
+// has finished or undone m (deploy --recover, as for a run that died), and the hint says so.
+func (d *deployer) leftHalfway(ctx context.Context, m *migrate.Migration, id int64) {
+	mr := d.resultOf(m)
+	if mr == nil || mr.Status == StatusRestored {
+		if mr != nil {
+			mr.Completed = nil
+		}
+		return
+	}
+	mr.Status = StatusHalfApplied
+	if d.run != nil {
+		d.run.halfway = true
+	}
+	if err := d.hist.halfApplied(ctx, d.conn, id, m.ID()); err != nil {
+		d.note("%s could not be recorded as half applied (%v): record it by hand: UPDATE %s SET status = %s WHERE id = %d",
+			m.ID(), err, d.hist.table("schemagate_history"), quoteLit(StatusHalfApplied), id)
+	}
+	done := "no statement of it completed that is known"
+	if len(mr.Completed) > 0 {
+		done = "its statements " + strings.Join(mr.Completed, ", ") + " completed and stay in the database"
+	}
+	why := "the rollback did not undo it"
+	if rb := d.res.Rollback; rb != nil && rb.Error != "" {
+		why = rb.Error
+	}
+	snap := ""
+	if si := d.res.Snapshot; si != nil {
+		where := si.Location
+		if where == "" {
+			where = si.ID
+		}
+		snap = fmt.Sprintf(" (the snapshot %s holds the database as it was before this run)", where)
+	}
+	d.res.Hint = fmt.Sprintf("%s is half applied: %s; %s. The next deploy stops until a person deals with it%s: %s",
+		m.ID(), done, why, snap, halfwayHint(m))
+	d.note("%s is half applied: %s; the next deploy stops until it is finished or undone by hand (deploy --recover --keep-applied, or --recover --undone %s)",
+		m.ID(), done, m.Key())
+}
+
+// halfwayBlocked is what a deploy without --recover says of run r, which ended leaving a migration half
+// applied (runHalfway).
+func (d *deployer) halfwayBlocked(ctx context.Context, r deadRun) *Blocked {
+	b := &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) left a migration half applied outside a transaction",
+		r.RunID, r.Holder, r.Since.UTC().Format("2006-01-02T15:04:05Z07:00")),
+		Hint: "finish or undo it by hand, then run the deploy again with --recover --keep-applied (finished) or --recover --undone VERSION (undone)"}
+	rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)
+	if err != nil {
+		return b
+	}
+	for _, row := range rows {
+		if row.Status != StatusHalfApplied && !(row.Status == StatusRunning && row.NoTransaction) {
+			continue
+		}
+		m := d.o.Set.Find(row.Version)
+		if m == nil {
+			b.Reason = fmt.Sprintf("run %s (%s, started %s) left migration %s half applied outside a transaction",
+				r.RunID, r.Holder, r.Since.UTC().Format("2006-01-02T15:04:05Z07:00"), row.Version)
+			return b
+		}
+		b.Reason = fmt.Sprintf("run %s (%s, started %s) left %s half applied outside a transaction: %s; running it again would repeat what completed",
+			r.RunID, r.Holder, r.Since.UTC().Format("2006-01-02T15:04:05Z07:00"), m.ID(), halfway(m, row.Statement, row.Status == StatusHalfApplied))
+		b.Hint = halfwayHint(m)
+		return b
+	}
+	return b
 }
 
 // halfwayHint is the way out of a recovery that cannot undo m, which its run left half applied.
@@ -108,7 +201,7 @@ func (d *deployer) checkUndone(ctx context.Context, dead []deadRun) error {
 			return fmt.Errorf("recover run %s: %w", r.RunID, err)
 		}
 		for _, row := range rows {
-			if row.Status != StatusRunning || !row.NoTransaction {
+			if (row.Status != StatusRunning || !row.NoTransaction) && row.Status != StatusHalfApplied {
 				continue
 			}
 			m := d.o.Set.Find(row.Version)

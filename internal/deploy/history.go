@@ -349,12 +349,17 @@ type deadRun struct {
 // left running, it blocks the next deploy until --recover records the restore (see recordRestore).
 const runUnrecorded = "restore-unrecorded"
 
+// runHalfway is the status of a run that ended leaving a non-transactional migration half applied (its
+// history row says half-applied): like a run left running, it blocks the next deploy until --recover
+// records what a person did to that migration (see leftHalfway).
+const runHalfway = "half-applied"
+
 // unfinished returns the runs left running, those whose snapshot restore history does not record
 // (runUnrecorded) and those with maintenance mode on, oldest first.
 func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([]deadRun, error) {
 	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT run_id, started_at, coalesce(holder,''), coalesce(backend_pid,0),
 		maintenance_on, snapshot, snapshot_safe, status FROM %s
-		WHERE (status IN ('running', $2) OR maintenance_on) AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self, runUnrecorded)
+		WHERE (status IN ('running', $2, $3) OR maintenance_on) AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self, runUnrecorded, runHalfway)
 	if err != nil {
 		if isUndefined(err) { // never deployed to (a dry run does not create the tables)
 			return nil, nil
@@ -392,6 +397,9 @@ type runRow struct {
 	// (an *unrecordedError): finish records the run as runUnrecorded, not finished, so that the next
 	// deploy does not take history's "applied" at its word.
 	restoreUnrecorded bool
+	// halfway is set when the run leaves a migration half applied (see leftHalfway): finish records the
+	// run as runHalfway.
+	halfway bool
 }
 
 func (h history) startRun(ctx context.Context, conn *pgx.Conn, o *Options, brokeWindow bool) (*runRow, error) {
@@ -434,8 +442,11 @@ func (r *runRow) finish(ctx context.Context, res *Result) error {
 // endStatus is the status finish records: finished, or restore-unrecorded when a restore this run made
 // could not be recorded (the next deploy must not take the run as finished).
 func (r *runRow) endStatus() string {
-	if r.restoreUnrecorded {
+	switch {
+	case r.restoreUnrecorded:
 		return runUnrecorded
+	case r.halfway:
+		return runHalfway
 	}
 	return "finished"
 }
@@ -472,6 +483,16 @@ func (h history) started(ctx context.Context, conn *pgx.Conn, id int64, label st
 		pgx.QueryExecModeSimpleProtocol, id, i)
 	if err != nil {
 		return h.fail(ctx, conn, err, "record the statement "+label+" runs", "RowExclusiveLock", "schemagate_history")
+	}
+	return nil
+}
+
+// halfApplied records history row id, of the non-transactional migration label, as half applied.
+func (h history) halfApplied(ctx context.Context, conn *pgx.Conn, id int64, label string) error {
+	_, err := conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $2 WHERE id = $1`, h.table("schemagate_history")),
+		pgx.QueryExecModeSimpleProtocol, id, StatusHalfApplied)
+	if err != nil {
+		return h.fail(ctx, conn, err, "record migration "+label+" as "+StatusHalfApplied, "RowExclusiveLock", "schemagate_history")
 	}
 	return nil
 }

@@ -71,7 +71,10 @@ type lock struct {
 
 // acquireLock waits up to wait for the advisory lock, polling, and reports each new holder seen. The
 // lock's connection waits for a lock on a table (the lock row's, the history tables') at most
-// hist.lockTimeout.
+// hist.lockTimeout. A connection that breaks while it waits (a server restart, a session a person
+// terminated) is opened again and the wait goes on, within wait: it held nothing, and nothing was
+// changed. Once wait has run out without a connection, the deploy is blocked, as when the database
+// cannot be reached at all.
 func acquireLock(ctx context.Context, url string, hist history, wait time.Duration, clock Clock, waiting func(*Holder)) (*lock, time.Duration, error) {
 	schema := hist.schema
 	cfg, err := pgx.ParseConfig(url)
@@ -79,7 +82,20 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		return nil, 0, fmt.Errorf("parse database url: %w", err)
 	}
 	cfg.RuntimeParams["application_name"] = "schemagate deploy lock"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	open := func() (*pgx.Conn, error) {
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		// The lock's session is idle for the whole deploy: a server, database or role that ends idle
+		// sessions (idle_session_timeout) would end it, and the deploy lock with it, while a migration runs.
+		if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)+"; "+keepSessionSQL); err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("set up the lock's session: %w", err)
+		}
+		return conn, nil
+	}
+	conn, err := open()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, 0, stopped(ctx, "stopped while waiting for the deploy lock")
@@ -88,43 +104,60 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		return nil, 0, &Blocked{Reason: "cannot connect to the database: " + err.Error(),
 			Hint: "check the database URL, the password and that the server is up and reachable; nothing was changed"}
 	}
-	// The lock's session is idle for the whole deploy: a server, database or role that ends idle sessions
-	// (idle_session_timeout) would end it, and the deploy lock with it, while a migration runs.
-	if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)+"; "+keepSessionSQL); err != nil {
-		conn.Close(context.WithoutCancel(ctx))
-		return nil, 0, fmt.Errorf("set up the lock's session: %w", err)
-	}
 	start := clock.Now()
 	var seen string
 	for {
-		var ok bool
-		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&ok); err != nil {
-			conn.Close(context.WithoutCancel(ctx))
-			if ctx.Err() != nil {
-				return nil, clock.Now().Sub(start), stopped(ctx, "stopped while waiting for the deploy lock")
-			}
-			return nil, 0, fmt.Errorf("take the deploy lock: %w", err)
-		}
 		waited := clock.Now().Sub(start)
-		if ok {
-			return &lock{conn: conn, hist: hist}, waited, nil
+		if conn == nil {
+			// The connection broke while waiting: open it again and go on waiting.
+			if conn, err = open(); err != nil && waited >= wait {
+				return nil, waited, lostWhileWaiting(ctx, err)
+			}
 		}
-		h := readHolder(ctx, conn, schema)
-		if h != nil && h.RunID != seen && waiting != nil {
-			seen = h.RunID
-			waiting(h)
-		}
-		if waited >= wait {
-			conn.Close(context.WithoutCancel(ctx))
-			return nil, waited, &LockError{Holder: h, Waited: waited}
+		if conn != nil {
+			var ok bool
+			if err = conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&ok); err != nil {
+				conn.Close(context.WithoutCancel(ctx))
+				conn = nil
+				if waited >= wait || ctx.Err() != nil {
+					return nil, waited, lostWhileWaiting(ctx, err)
+				}
+			} else {
+				waited = clock.Now().Sub(start)
+				if ok {
+					return &lock{conn: conn, hist: hist}, waited, nil
+				}
+				h := readHolder(ctx, conn, schema)
+				if h != nil && h.RunID != seen && waiting != nil {
+					seen = h.RunID
+					waiting(h)
+				}
+				if waited >= wait {
+					conn.Close(context.WithoutCancel(ctx))
+					return nil, waited, &LockError{Holder: h, Waited: waited}
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
-			conn.Close(context.WithoutCancel(ctx))
+			if conn != nil {
+				conn.Close(context.WithoutCancel(ctx))
+			}
 			return nil, waited, stopped(ctx, "stopped while waiting for the deploy lock")
 		case <-clock.After(min(500*time.Millisecond, max(wait-waited, time.Millisecond))):
 		}
 	}
+}
+
+// lostWhileWaiting is the end of a wait for the deploy lock whose connection broke (err) and could not be
+// opened again within lock_wait: blocked, as when the database cannot be reached, since nothing was held
+// and nothing changed; or stopped, when a signal ended the wait.
+func lostWhileWaiting(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return stopped(ctx, "stopped while waiting for the deploy lock")
+	}
+	return &Blocked{Reason: "lost the connection to the database while waiting for the deploy lock, and could not connect again within lock_wait: " + err.Error() + "; nothing was changed",
+		Hint: "check that the server is up and reachable, then deploy again"}
 }
 
 // keepSessionSQL turns off, for its session, the server's timeouts that end an idle session
@@ -196,10 +229,15 @@ func (l *lock) claim(ctx context.Context, h *Holder) (*Holder, error) {
 func (l *lock) release(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	defer l.conn.Close(ctx)
-	_, err1 := l.conn.Exec(ctx, fmt.Sprintf("DELETE FROM %s.schemagate_lock WHERE id = 1", ident(l.hist.schema)))
-	_, err2 := l.conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", lockKey)
-	if err := errors.Join(err1, err2); err != nil {
-		return fmt.Errorf("release the deploy lock: %w", err)
+	if l.conn.IsClosed() {
+		return nil // the lock went with its connection (the run says so when it matters)
+	}
+	_, err := l.conn.Exec(ctx, fmt.Sprintf("DELETE FROM %s.schemagate_lock WHERE id = 1", ident(l.hist.schema)))
+	if err == nil {
+		_, err = l.conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", lockKey)
+	}
+	if err != nil && !l.conn.IsClosed() {
+		return fmt.Errorf("release the deploy lock (it goes with its connection, which is closed now): %w", err)
 	}
 	return nil
 }

@@ -140,3 +140,122 @@ func TestRecoverRefusesALiveRun(t *testing.T) {
 		t.Fatal("the live run did not end")
 	}
 }
+
+// TestDeployLockWaitSurvivesALostConnection: the connection of a deploy waiting for the deploy lock
+// breaks (a person terminated it, the server restarted). The deploy failed, exit 1 "the database needs
+// attention", though it had changed nothing (tester A's F5). It now connects again and goes on waiting
+// within lock_wait; when it cannot connect again in time it is blocked, nothing changed (exit 3).
+func TestDeployLockWaitSurvivesALostConnection(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		// refuse makes the database refuse new connections once the waiting one is terminated.
+		refuse bool
+	}{{name: "connects again and deploys"}, {name: "cannot connect again", refuse: true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			db := tg.value(t, "SELECT current_database()")
+			holder, err := pgx.Connect(t.Context(), tg.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { holder.Close(context.Background()) })
+			if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+				t.Fatal(err)
+			}
+			// A database's connections are allowed or refused from another one.
+			var admin *pgx.Conn
+			if tc.refuse {
+				cfg, err := pgx.ParseConfig(tg.url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Database = "postgres"
+				if admin, err = pgx.ConnectConfig(t.Context(), cfg); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() {
+					_, _ = admin.Exec(context.Background(), "ALTER DATABASE "+pgx.Identifier{db}.Sanitize()+" ALLOW_CONNECTIONS true")
+					admin.Close(context.Background())
+				})
+			}
+			o := tg.options(t, folder(t, goodMigrations), "run-relock")
+			o.Config.LockWait = 20 * time.Second
+			if tc.refuse {
+				o.Config.LockWait = 3 * time.Second
+			}
+			type result struct {
+				res *Result
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				res, err := Run(t.Context(), o)
+				done <- result{res, err}
+			}()
+			// Wait until the deploy waits for the lock, then end its lock connection.
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				n := tg.value(t, "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'schemagate deploy lock' AND datname = $1", db)
+				if n == "1" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the deploy never waited for the lock")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if tc.refuse {
+				if _, err := admin.Exec(t.Context(), "ALTER DATABASE "+pgx.Identifier{db}.Sanitize()+" ALLOW_CONNECTIONS false"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tg.value(t, "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity WHERE application_name = 'schemagate deploy lock' AND datname = $1", db)
+			if !tc.refuse {
+				time.Sleep(time.Second)
+				if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_unlock($1)", lockKey); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := <-done
+			if tc.refuse {
+				var b *Blocked
+				if !errors.As(r.err, &b) || r.res.Outcome != OutcomeBlocked ||
+					!strings.Contains(r.res.Reason, "lost the connection to the database while waiting for the deploy lock") ||
+					!strings.Contains(r.res.Reason, "nothing was changed") {
+					t.Fatalf("err %v, outcome %s, reason %q; want blocked, nothing changed", r.err, r.res.Outcome, r.res.Reason)
+				}
+				return
+			}
+			if r.err != nil || r.res.Outcome != OutcomeDeployed {
+				t.Fatalf("err %v, outcome %s; want deployed once the lock was free", r.err, r.res.Outcome)
+			}
+			if got, want := tg.historyOf(t), "1:applied 2:applied 3:applied 4:applied"; got != want {
+				t.Errorf("history %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestReleaseLostLockIsQuiet: releasing a lock whose connection is gone (terminated, a server restart)
+// printed `level=WARN msg="release lock" err="release the deploy lock: conn closed\nconn closed"`
+// (tester A's F5). The lock went with its connection: nothing is left to release, and release says
+// nothing.
+func TestReleaseLostLockIsQuiet(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	hist := history{schema: "schemagate"}
+	if _, err := hist.ensure(t.Context(), tg.conn); err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := acquireLock(t.Context(), tg.url, hist, time.Second, realClock{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.value(t, "SELECT pg_terminate_backend($1)::text", l.conn.PgConn().PID())
+	if err := l.release(t.Context()); err != nil {
+		t.Errorf("release of a lock whose connection is gone: %v", err)
+	}
+}

@@ -227,6 +227,9 @@ func liveRunBlocked(r deadRun, alive string) *Blocked {
 // liveRunGrace). A run whose connection stays is alive (a *Blocked says so): --recover must not
 // terminate its connection and undo its migrations under it, and a deploy must not call it dead.
 func (d *deployer) deadRunGone(ctx context.Context, r deadRun) error {
+	if r.Status == runHalfway {
+		return nil // it ended: its connections went with it (and its pid may be another session's now)
+	}
 	deadline := time.Now().Add(liveRunGrace)
 	for {
 		alive, err := d.runAlive(ctx, r)

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,13 +63,55 @@ func (s *Switch) run(ctx context.Context, what string, a Action) error {
 	if t <= 0 {
 		t = 30 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, t)
+	actx, cancel := context.WithTimeout(ctx, t)
 	defer cancel()
-	if err := a.Run(ctx); err != nil {
+	if err := a.Run(actx); err != nil {
+		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			err = &timedOutError{action: a, after: t, err: err}
+		}
 		return fmt.Errorf("turn maintenance mode %s (%s): %w", what, a, err)
 	}
 	return nil
 }
+
+// timedOutError is an action that maintenance.timeout stopped.
+type timedOutError struct {
+	action Action
+	after  time.Duration
+	err    error
+}
+
+func (e *timedOutError) Error() string {
+	var cs *commandStoppedError
+	switch {
+	case errors.As(e.err, &cs):
+		msg := fmt.Sprintf("maintenance command timed out after %s (maintenance.timeout); it was stopped with its child processes", e.after)
+		if cs.output != "" {
+			msg += "; its output: " + cs.output
+		}
+		return msg
+	default:
+		return fmt.Sprintf("maintenance action timed out after %s (maintenance.timeout): %v", e.after, e.err)
+	}
+}
+
+func (e *timedOutError) Unwrap() error { return e.err }
+
+// commandStoppedError is a command that its context stopped (the action's timeout, or a signal to the
+// deploy), with the tail of what it had written.
+type commandStoppedError struct {
+	cause  error
+	output string
+}
+
+func (e *commandStoppedError) Error() string {
+	if e.output == "" {
+		return "stopped: " + e.cause.Error()
+	}
+	return "stopped: " + e.cause.Error() + "; its output: " + e.output
+}
+
+func (e *commandStoppedError) Unwrap() error { return e.cause }
 
 // boundLocks returns a copy of s whose SQL actions that set no LockTimeout wait for a lock at most
 // wait (the environment's lock_timeout). s itself is left as it is.
@@ -169,16 +213,58 @@ type CommandAction struct {
 	Secrets []string
 }
 
-// Run runs the command; a non-zero exit is an error carrying its output's tail.
+// commandGrace is how long a stopped command's process group has between SIGTERM and SIGKILL, and
+// commandWaitDelay how long the deploy then waits for its output pipes: a child that left the group (or
+// ignores SIGKILL's outcome) and keeps them open must not hold the deploy.
+const (
+	commandGrace     = 2 * time.Second
+	commandWaitDelay = commandGrace + time.Second
+)
+
+// Run runs the command; a non-zero exit is an error carrying its output's tail. The command runs in a
+// process group of its own: when ctx ends (the action's timeout, a signal), the whole group gets SIGTERM
+// and, commandGrace later, SIGKILL, so that a child it started (a sleep, a curl in a wrapper script) does
+// not keep it, and the deploy, waiting.
 func (c *CommandAction) Run(ctx context.Context) error {
 	cmd := exec.CommandContext(ctx, "sh", "-c", c.Command)
 	cmd.Env = append(os.Environ(), c.Env...)
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		pgid := cmd.Process.Pid
+		err := syscall.Kill(-pgid, syscall.SIGTERM)
+		time.AfterFunc(commandGrace, func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+		return err
+	}
+	cmd.WaitDelay = commandWaitDelay
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return &commandStoppedError{cause: context.Cause(ctx), output: tail(snapshot.Mask(out.String(), c.Secrets), 500)}
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %s", err, tail(snapshot.Mask(out.String(), c.Secrets), 500))
 	}
 	return nil
+}
+
+// syncBuffer is a bytes.Buffer that the command's output copy and Run (after WaitDelay gave up on the
+// copy) may use at the same time.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (c *CommandAction) String() string {

@@ -2,7 +2,11 @@ package deploy
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -190,5 +194,64 @@ func TestMaintenanceSQLShortLockTimeoutNamesHolder(t *testing.T) {
 				t.Error("the maintenance SQL went through")
 			}
 		})
+	}
+}
+
+// TestDeployMaintenanceCommandTimeoutStopsItsChildren: a maintenance command that starts a child (a
+// sleep, a curl in a wrapper script) which keeps its output open. maintenance.timeout killed only sh,
+// and the deploy waited for the child, holding the deploy lock (20 s and 77 s in tester A's F9), then
+// said only "signal: killed". The command's process group is now stopped at the timeout, the deploy is
+// blocked soon after, and the reason says that the command timed out after the timeout.
+func TestDeployMaintenanceCommandTimeoutStopsItsChildren(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	dir := t.TempDir()
+	o := tg.options(t, folder(t, goodMigrations), "run-slow-on")
+	o.Maintenance = &Switch{
+		OnAction:  &CommandAction{Command: "echo turning on; sleep 30 & echo $! > " + dir + "/child; sleep 30 | cat; echo done"},
+		OffAction: &CommandAction{Command: "echo off > " + dir + "/off"},
+		Timeout:   time.Second,
+	}
+	start := time.Now()
+	res, err := runBounded(t, o)
+	took := time.Since(start)
+	var b *Blocked
+	if !errors.As(err, &b) {
+		t.Fatalf("err %v, outcome %s; want blocked", err, res.Outcome)
+	}
+	if took > 10*time.Second {
+		t.Errorf("the deploy took %s; the action's timeout is 1s", took)
+	}
+	for _, want := range []string{"turn maintenance mode on", "maintenance command timed out after 1s", "its output: turning on", "nothing was changed"} {
+		if !strings.Contains(b.Reason, want) {
+			t.Errorf("reason %q does not say %q", b.Reason, want)
+		}
+	}
+	if strings.Contains(b.Reason, "signal: killed") {
+		t.Errorf("reason %q", b.Reason)
+	}
+	pid, err := os.ReadFile(filepath.Join(dir, "child"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	fmt.Sscanf(string(pid), "%d", &n)
+	if n <= 0 {
+		t.Fatalf("child pid %q", pid)
+	}
+	// The child is gone (a zombie at most, until init reaps it).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the command's child %d still runs: %s", n, st)
+			_ = syscall.Kill(n, syscall.SIGKILL)
+			break
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "off")); err != nil {
+		t.Errorf("the off action did not run: %v", err)
 	}
 }

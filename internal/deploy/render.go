@@ -126,11 +126,18 @@ func (r *Result) facts() [][2]string {
 	}
 	if rb := r.Rollback; rb != nil {
 		v := rb.Method + " in " + ms(rb.DurationMS)
+		if rb.Method == "down" && rb.OK && !r.undidAny() {
+			// The failed migration's own transaction was rolled back; no down ran.
+			v = "nothing to undo: no migration of this run had been applied"
+		}
 		if rb.Why != "" {
 			v += " (" + rb.Why + ")"
 		}
 		if !rb.OK {
 			v += ": FAILED: " + rb.Error
+		}
+		if rb.Lost != "" {
+			v += "; DATA LOST: " + rb.Lost
 		}
 		if len(rb.NotRestored) > 0 {
 			v += "; the snapshot does not undo " + strings.Join(rb.NotRestored, ", ")
@@ -179,22 +186,43 @@ func orDash(s string) string {
 	return s
 }
 
+// undidAny tells whether the rollback undid a migration of the run with its down.
+func (r *Result) undidAny() bool {
+	for _, m := range r.Migrations {
+		if m.Status == StatusRolledBack {
+			return true
+		}
+	}
+	return false
+}
+
 // WriteText renders the result for a terminal. Everything it quotes (file names, what the server said,
 // hook output, the user's reason) is escaped as check's text output is (report.Clean): a line break in a
 // server message must not start a line of its own, which GitHub Actions would read as a workflow
-// command (::add-mask::, ::stop-commands::).
+// command (::add-mask::, ::stop-commands::). A message's lines are written each on its own line, after
+// "| " (ql); a file name's line break is written out as \n.
 func (r *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
 	q := report.Clean
+	// ql quotes a message that may hold line breaks (a server's detail and hint, a hook's output): each
+	// of its lines goes on a line of its own, the ones after the first after indent and "| ", so that
+	// none starts a line of the output and none shows as a literal \n (as it did: tester A's F10a).
+	ql := func(s, indent string) string {
+		lines := strings.Split(strings.TrimRight(s, "\r\n"), "\n")
+		for i, l := range lines {
+			lines[i] = q(strings.TrimSuffix(l, "\r"))
+		}
+		return strings.Join(lines, "\n"+indent+"| ")
+	}
 	fmt.Fprintf(&b, "%s\n", q(r.headline()))
 	if r.Reason != "" {
-		fmt.Fprintf(&b, "  reason: %s\n", q(r.Reason))
+		fmt.Fprintf(&b, "  reason: %s\n", ql(r.Reason, "    "))
 	}
 	if r.Hint != "" {
-		fmt.Fprintf(&b, "  hint: %s\n", q(r.Hint))
+		fmt.Fprintf(&b, "  hint: %s\n", ql(r.Hint, "    "))
 	}
 	for _, f := range r.facts() {
-		fmt.Fprintf(&b, "  %-22s %s\n", f[0]+":", q(f[1]))
+		fmt.Fprintf(&b, "  %-22s %s\n", f[0]+":", ql(f[1], "    "))
 	}
 	for _, d := range r.Drift {
 		fmt.Fprintf(&b, "  drift: %s\n", q(d))
@@ -206,10 +234,13 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		b.WriteString("\n")
 		if m.Error != nil {
-			fmt.Fprintf(&b, "      %s%s\n", q(m.Error.where(": ")), q(m.Error.Message))
+			fmt.Fprintf(&b, "      %s%s\n", q(m.Error.where(": ")), ql(m.Error.Message, "        "))
+		}
+		if len(m.Completed) > 0 {
+			fmt.Fprintf(&b, "      completed (and stay): %s\n", q(strings.Join(m.Completed, ", ")))
 		}
 		if m.RollbackError != nil {
-			fmt.Fprintf(&b, "      down %s%s\n", q(m.RollbackError.where(": ")), q(m.RollbackError.Message))
+			fmt.Fprintf(&b, "      down %s%s\n", q(m.RollbackError.where(": ")), ql(m.RollbackError.Message, "        "))
 		}
 	}
 	for _, c := range r.Verify {
@@ -217,10 +248,10 @@ func (r *Result) WriteText(w io.Writer) error {
 		if !c.OK {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s %s [%s] %s\n", mark, q(c.Name), c.Phase, q(c.Message))
+		fmt.Fprintf(&b, "  %s %s [%s] %s\n", mark, q(c.Name), c.Phase, ql(c.Message, "    "))
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "  note: %s\n", q(n))
+		fmt.Fprintf(&b, "  note: %s\n", ql(n, "    "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -265,6 +296,9 @@ func (r *Result) Markdown() string {
 					e = append(e, report.CodeCell(fmt.Sprintf("%s:%d", m.RollbackError.File, m.RollbackError.Line)))
 				}
 				e = append(e, report.Text(m.RollbackError.Message))
+			}
+			if len(m.Completed) > 0 {
+				e = append(e, report.Text("completed (and stay): "+strings.Join(m.Completed, ", ")))
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", report.CodeCell(m.id()), m.Status, ms(m.DurationMS), strings.Join(e, " "))
 		}

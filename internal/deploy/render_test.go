@@ -29,7 +29,8 @@ func hostileResult() *Result {
 }
 
 // TestWriteTextEscapesQuotedText: no line of the text report starts with "::" (a workflow command),
-// whatever the server or a file name says; the line breaks they hold are written out as \n.
+// whatever the server or a file name says; a message's lines go on lines of their own after "| ", a
+// file name's line breaks are written out as \n.
 func TestWriteTextEscapesQuotedText(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
@@ -42,7 +43,10 @@ func TestWriteTextEscapesQuotedText(t *testing.T) {
 			t.Errorf("a line is a workflow command: %q\n%s", l, out)
 		}
 	}
-	for _, want := range []string{`boom ` + "```" + ` </details>\n::error file=app.go`, `x` + "`" + `@dora<img src=x>\n::stop-commands::tok`, `hint @admin\n`} {
+	// A message's line breaks start lines of their own after "| " (they used to show as \n); a file
+	// name's are written out as \n.
+	for _, want := range []string{"  reason: 1_x failed: boom ``` </details>\n    | ::error file=app.go,line=1::forged\n    | ::add-mask::x",
+		"down failed\n        | ::error::again @someone", `x` + "`" + `@dora<img src=x>\n::stop-commands::tok`, "  hint: hint @admin\n    | ```\n    | ::warning::forged hint\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
 		}
@@ -126,4 +130,27 @@ func withoutCodeSpans(md string) string {
 		i = end + n
 	}
 	return b.String()
+}
+
+// TestRollbackOfNothingApplied: the run's only migration failed in its transaction, so nothing of the run
+// had been applied. The report said "Rollback: down in 0s" and the error "rolled back by down" (tester
+// A's F10g); it now says there was nothing to undo.
+func TestRollbackOfNothingApplied(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	o := tg.options(t, folder(t, map[string]string{"1_a.up.sql": "ALTER TABLE accounts ADD COLUMN w int;\nSELECT 1/0;", "1_a.down.sql": "ALTER TABLE accounts DROP COLUMN w;"}), "run-nothing")
+	res, err := Run(t.Context(), o)
+	if err == nil || res.Outcome != OutcomeRolledBack {
+		t.Fatalf("err %v, outcome %s; want rolled back", err, res.Outcome)
+	}
+	if strings.Contains(err.Error(), "rolled back by down") || !strings.Contains(err.Error(), "nothing of this run had been applied") {
+		t.Errorf("error %q", err)
+	}
+	var b strings.Builder
+	if err := res.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); strings.Contains(out, "down in") || !strings.Contains(out, "Rollback:              nothing to undo: no migration of this run had been applied") {
+		t.Errorf("text report:\n%s", out)
+	}
 }

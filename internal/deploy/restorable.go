@@ -19,6 +19,14 @@ type restoreChecker interface {
 
 var _ restoreChecker = (*snapshot.PGDump)(nil)
 
+// pinner is a snapshotter whose retention can be told to keep snapshots (snapshot.PGDump): those of the
+// runs that did not finish, which --recover restores.
+type pinner interface {
+	Pin(ids ...string)
+}
+
+var _ pinner = (*snapshot.PGDump)(nil)
+
 // snapshotOnly says why a rollback of m restores the snapshot rather than run m's down, as undo decides
 // it: m has no down, or its down would lose data. "" when the down is used.
 func snapshotOnly(m *migrate.Migration, searchPath string) string {
@@ -27,6 +35,17 @@ func snapshotOnly(m *migrate.Migration, searchPath string) string {
 	}
 	if loss := downLosesData(m, searchPath); loss != "" {
 		return "the down of " + m.ID() + " would lose data: " + loss
+	}
+	return ""
+}
+
+// upDestroyed says why a rollback of m restores the snapshot rather than run m's down, once m's up has
+// run: the up destroyed data that was there before (a dropped column or table, deleted or overwritten
+// rows), which its down does not bring back. "" when it did not.
+// earlier are the migrations the run applies before m.
+func upDestroyed(m *migrate.Migration, earlier []*migrate.Migration, searchPath string) string {
+	if loss := upLosesData(m, earlier, searchPath); loss != "" {
+		return "the up of " + m.ID() + " destroys data its down cannot bring back: " + loss
 	}
 	return ""
 }
@@ -44,7 +63,8 @@ func mayStopHalfWay(m *migrate.Migration) string {
 // restorable blocks, before anything changes, a deploy whose rollback would have to restore the snapshot
 // (a pending migration without a usable down, or one that can stop half way) when the deploy role could
 // not restore it: the restore drops and recreates every object and gives each back to its owner, which the
-// role can only do as a superuser or a member of the owner. It used to find out during the rollback, with
+// role can only do as a superuser or a member of the owner, and only to an owner with CREATE on the
+// object's schema (snapshot.Obstacle says which is missing). It used to find out during the rollback, with
 // the migrations applied and no way back. Migrations whose downs undo them need no restore, and are not
 // held up by objects the role does not own.
 func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration) error {
@@ -53,9 +73,11 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 		return nil
 	}
 	var why, noDown, halfWay []string
-	for _, m := range pending {
+	for i, m := range pending {
 		if w := snapshotOnly(m, d.o.Set.SearchPath); w != "" {
 			why, noDown = append(why, w), append(noDown, m.ID())
+		} else if w := upDestroyed(m, pending[:i], d.o.Set.SearchPath); w != "" {
+			why = append(why, w)
 		} else if w := mayStopHalfWay(m); w != "" {
 			why, halfWay = append(why, w), append(halfWay, m.ID())
 		}
@@ -74,7 +96,7 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 		return nil
 	}
 	names := make([]string, len(obs))
-	var owners, privileges []string
+	var owners, privileges, ownerFixes []string
 	super := false
 	for i, o := range obs {
 		switch {
@@ -84,6 +106,11 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 		case o.Superuser:
 			names[i] = fmt.Sprintf("%s (only a superuser creates it)", o.Object)
 			super = true
+		case o.OwnerLacks != "":
+			names[i] = fmt.Sprintf("%s (owner %s, which lacks %s that ALTER ... OWNER TO needs)", o.Object, o.Owner, o.OwnerLacks)
+			if !slices.Contains(ownerFixes, o.Fix) {
+				ownerFixes = append(ownerFixes, o.Fix)
+			}
 		default:
 			names[i] = fmt.Sprintf("%s (owner %s, which %s may not act as)", o.Object, o.Owner, role)
 			if !slices.Contains(owners, o.Owner) {
@@ -111,6 +138,7 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 		fix = append(fix, fmt.Sprintf("give these objects to %s (ALTER ... OWNER TO %s, run by their owner) or make %s a member of their owner%s (GRANT %s TO %s)",
 			role, role, role, plural(len(owners)), strings.Join(owners, ", "), role))
 	}
+	fix = append(fix, ownerFixes...)
 	if super {
 		fix = append(fix, "deploy as a superuser, or drop what only a superuser creates")
 	}

@@ -81,12 +81,16 @@ func TestDeployBlocksWhenTheSnapshotCannotBeRestored(t *testing.T) {
 		name   string
 		files  map[string]string
 		member bool // the deploy role is a member of app
+		revoke bool // app may not create in public, so the restore cannot give app_cache back to it
 		want   string
 		method string // the rollback's, when not blocked
 	}{
 		{name: "no down", files: noDown, want: OutcomeBlocked},
 		{name: "downs", files: withDown, want: OutcomeRolledBack, method: "down"},
 		{name: "no down, member of the owner", files: noDown, member: true, want: OutcomeRolledBack, method: "snapshot"},
+		// Tester A's F7: the preflight passed, and the restore failed with "permission denied for schema
+		// public" at ALTER TABLE app_cache OWNER TO app, with the migrations applied.
+		{name: "no down, member of an owner without CREATE on public", files: noDown, member: true, revoke: true, want: OutcomeBlocked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -96,6 +100,9 @@ func TestDeployBlocksWhenTheSnapshotCannotBeRestored(t *testing.T) {
 				if _, err := admin.Exec(t.Context(), "GRANT "+app+" TO "+dep); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tc.revoke {
+				tg.exec(t, "REVOKE CREATE ON SCHEMA public FROM "+app)
 			}
 			before := tg.checksums(t)
 			o := tg.options(t, folder(t, tc.files), "run-own")
@@ -124,12 +131,16 @@ func TestDeployBlocksWhenTheSnapshotCannotBeRestored(t *testing.T) {
 			if !errors.As(err, &b) {
 				t.Fatalf("error %T %v, want *Blocked", err, err)
 			}
-			for _, want := range []string{"1_a has no down migration", "table app_cache (owner " + app + ",", "role " + dep, "nothing was changed"} {
+			wantReason, wantHint := "table app_cache (owner "+app+", which "+dep+" may not act as)", "GRANT "+app+" TO "+dep
+			if tc.revoke {
+				wantReason, wantHint = "table app_cache (owner "+app+", which lacks CREATE on schema public", "GRANT CREATE ON SCHEMA public TO "+app
+			}
+			for _, want := range []string{"1_a has no down migration", wantReason, "role " + dep, "nothing was changed"} {
 				if !strings.Contains(b.Reason, want) {
 					t.Errorf("reason %q does not say %q", b.Reason, want)
 				}
 			}
-			for _, want := range []string{"GRANT " + app + " TO " + dep, "add down migrations to 1_a", "snapshot.kind: command"} {
+			for _, want := range []string{wantHint, "add down migrations to 1_a", "snapshot.kind: command"} {
 				if !strings.Contains(b.Hint, want) {
 					t.Errorf("hint %q does not say %q", b.Hint, want)
 				}

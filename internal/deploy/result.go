@@ -30,7 +30,11 @@ const (
 	StatusFailed     = "failed"
 	StatusRolledBack = "rolled-back" // undone by its down migration
 	StatusRestored   = "restored"    // undone by restoring the snapshot
-	StatusNotRun     = "not-run"
+	// StatusHalfApplied: a non-transactional migration that failed or was stopped after some of its
+	// statements completed, and that the rollback did not undo: the run that left it so blocks the next
+	// deploy until a person finishes or undoes it (deploy --recover).
+	StatusHalfApplied = "half-applied"
+	StatusNotRun      = "not-run"
 )
 
 // Result is what a deploy did; reports render it.
@@ -134,8 +138,12 @@ type MigrationResult struct {
 	Status     string `json:"status"`
 	DurationMS int64  `json:"duration_ms"`
 	// Attempts counts tries (more than 1 after lock timeouts).
-	Attempts      int       `json:"attempts,omitempty"`
-	NoTransaction bool      `json:"no_transaction,omitempty"`
+	Attempts      int  `json:"attempts,omitempty"`
+	NoTransaction bool `json:"no_transaction,omitempty"`
+	// Completed names the statements of a non-transactional migration that failed or was stopped and
+	// is half applied: those that completed and stay in the database ("\"UPDATE acct SET bal = 0\" at
+	// 00002_nt.sql:3").
+	Completed     []string  `json:"completed,omitempty"`
 	Error         *SQLError `json:"error,omitempty"`
 	RollbackMS    int64     `json:"rollback_ms,omitempty"`
 	RollbackError *SQLError `json:"rollback_error,omitempty"`
@@ -161,6 +169,10 @@ type RollbackResult struct {
 	DurationMS int64  `json:"duration_ms"`
 	RestoreMS  int64  `json:"restore_ms,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Lost says what data the rolled-back migrations' ups destroyed that the downs did not bring back,
+	// when the snapshot that has it could not be restored: the rollback brought the schema back, not
+	// the database as it was.
+	Lost string `json:"data_lost,omitempty"`
 	// NotRestored names the statements of the migrations a snapshot restore undid that lie outside the
 	// snapshot (roles, role membership, database-wide default privileges, database and server settings):
 	// their effect stays ("ALTER ROLE r1 at V2__x.sql:1").
@@ -221,6 +233,11 @@ func approvalBlocked(err error) *Blocked {
 	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) {
 		return &Blocked{Reason: "could not read the approval: " + err.Error(),
 			Hint: "the code host's API could not be reached: check the network and --api-url, then deploy again"}
+	}
+	var re *ApprovalReadError
+	if errors.As(err, &re) && !errors.Is(err, context.Canceled) {
+		return &Blocked{Reason: "could not read the approval, the code host's API failed: " + err.Error() + "; nothing was changed",
+			Hint: "this is not a missing approval: check --api-url, the token and the code host's status, then deploy again"}
 	}
 	return &Blocked{Reason: "approval does not cover these migrations: " + err.Error(),
 		Hint: "a DBA must approve exactly these migrations on the change request"}

@@ -74,7 +74,18 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 		d.res.Hint = fmt.Sprintf("after rolling back, %q failed: %s", bad[0].Name, bad[0].Message)
 		return fmt.Errorf("%s; rolled back by %s but %s", why, rb.Method, d.res.Hint)
 	}
+	if rb.Lost != "" {
+		// The schema is back, the data an up destroyed is not: the database is not as it was.
+		d.res.Outcome = OutcomeFailed
+		d.res.Hint = "the downs brought the schema back, but not the data: " + rb.Lost + "; restore it from a backup if it is needed"
+		d.progress("rolled back by %s, but data is lost: %s", rb.Method, rb.Lost)
+		return fmt.Errorf("%s; rolled back by %s, but data is lost: %s", why, rb.Method, rb.Lost)
+	}
 	d.res.Outcome = OutcomeRolledBack
+	if rb.Method == "down" && len(p.migs) == 0 && p.partial == nil {
+		d.progress("nothing of this run had been applied; verified")
+		return fmt.Errorf("%s; nothing of this run had been applied", why)
+	}
 	d.progress("rolled back by %s and verified", rb.Method)
 	return fmt.Errorf("%s; rolled back by %s", why, rb.Method)
 }
@@ -174,6 +185,15 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	for i := len(p.migs) - 1; i >= 0 && need == ""; i-- {
 		need = snapshotOnly(p.migs[i], d.o.Set.SearchPath) // as restorable expects
 	}
+	// An up that destroyed data its down does not bring back: the snapshot has it. Without a snapshot
+	// that can be restored the downs still bring the schema back, and the rollback says what is lost.
+	lost := ""
+	for i := len(p.migs) - 1; i >= 0 && need == "" && lost == ""; i-- {
+		lost = upDestroyed(p.migs[i], p.migs[:i], d.o.Set.SearchPath)
+	}
+	if lost != "" && refusal == "" {
+		need, lost = lost, ""
+	}
 	if need == "" {
 		ap := d.applier()
 		for i := len(p.migs) - 1; i >= 0; i-- {
@@ -208,6 +228,9 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		}
 		if need == "" {
 			rb.OK = true
+			if lost != "" {
+				rb.Lost = lost + ", and the snapshot cannot be restored: " + refusal
+			}
 			return rb, nil
 		}
 	}
@@ -334,16 +357,25 @@ func (d *deployer) foreignWritesKept(rb *RollbackResult) {
 
 // stillApplied names the migrations of this run that the rollback left applied.
 func (d *deployer) stillApplied() string {
-	var applied []string
+	var applied, half []string
 	for _, m := range d.res.Migrations {
-		if m.Status == StatusApplied {
+		switch {
+		case m.Status == StatusApplied:
 			applied = append(applied, m.id())
+		case len(m.Completed) > 0 && (m.Status == StatusFailed || m.Status == StatusHalfApplied):
+			// A non-transactional migration stopped half way: what completed of it stays.
+			half = append(half, m.id()+" half applied (completed: "+strings.Join(m.Completed, ", ")+")")
 		}
 	}
-	if len(applied) == 0 {
+	var out []string
+	if len(applied) > 0 {
+		out = append(out, strings.Join(applied, ", ")+" still applied")
+	}
+	out = append(out, half...)
+	if len(out) == 0 {
 		return "nothing of this run applied"
 	}
-	return "this run's " + strings.Join(applied, ", ") + " still applied"
+	return "this run's " + strings.Join(out, " and ")
 }
 
 func (d *deployer) resultOf(m *migrate.Migration) *MigrationResult {

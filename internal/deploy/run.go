@@ -54,6 +54,7 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		if d.base, err = takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.env.DeployLockTimeout()); err != nil {
 			return baselineBlocked(err)
 		}
+		d.base.checksOK = d.verifier().checksBefore(ctx)
 	} else {
 		d.step = "turning maintenance mode on"
 		if err := d.maintenanceOn(ctx); err != nil {
@@ -81,6 +82,7 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 			return baselineBlocked(br.err)
 		}
 		d.base, d.snapOK = br.b, true
+		d.base.checksOK = d.verifier().checksBefore(ctx)
 	}
 	if d.res.Snapshot != nil {
 		// Recorded before any migration runs, for the recovery of a run that dies.
@@ -207,7 +209,7 @@ func (d *deployer) applier() *applier {
 	lt := d.env.DeployLockTimeout()
 	retries, backoff := d.retryPolicy()
 	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
-		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
+		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}, note: func(msg string) {
 			d.progress("%s", msg)
@@ -347,7 +349,14 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			if !told {
 				d.progress("%s", why)
 			}
-			return d.rollback(ctx, undoPlan{migs: applied, ids: ids, partial: partial}, why)
+			if partial != nil {
+				mr.Completed = completedStatements(m.Up, st)
+			}
+			err = d.rollback(ctx, undoPlan{migs: applied, ids: ids, partial: partial}, why)
+			if partial != nil {
+				d.leftHalfway(ctx, partial, id)
+			}
+			return err
 		}
 		_ = d.hist.mark(ctx, d.conn, id, m.ID(), StatusApplied, st.duration, st.attempts, "")
 		mr.Status = StatusApplied
@@ -484,7 +493,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			return fmt.Errorf("recover run %s: %w", r.RunID, err)
 		}
 		p := undoPlan{ids: map[string]int64{}}
-		partialAt := -1
+		partialAt, ended := -1, false
 		rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format(time.RFC3339), Holder: r.Holder, MaintenanceOff: r.MaintenanceOn}
 		for j := len(rows) - 1; j >= 0; j-- { // oldest first
 			row := rows[j]
@@ -503,15 +512,16 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 					return fmt.Errorf("recover run %s: %w", r.RunID, err)
 				}
 				continue
-			case row.Status != StatusApplied && row.Status != StatusRunning:
+			case row.Status != StatusApplied && row.Status != StatusRunning && row.Status != StatusHalfApplied:
 				continue
 			case m == nil:
 				return &Blocked{Reason: fmt.Sprintf("cannot recover run %s: version %s it applied is not in the migration folder", r.RunID, row.Version),
 					Hint: "deploy from the commit that run deployed, with --recover"}
 			}
 			p.ids[m.Key()] = row.ID
-			if row.Status == StatusRunning {
+			if row.Status == StatusRunning || row.Status == StatusHalfApplied {
 				p.partial, partialAt = m, row.Statement
+				ended = row.Status == StatusHalfApplied
 			} else {
 				p.migs = append(p.migs, m)
 			}
@@ -545,6 +555,9 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			}
 			rb, stop := d.undo(ctx, p, restore, refusal)
 			rec.Method, rec.NotRestored = rb.Method, rb.NotRestored
+			if rb.OK && rb.Lost != "" {
+				d.note("recovering run %s, the downs brought the schema back, but not the data: %s", r.RunID, rb.Lost)
+			}
 			if stop != nil {
 				rec.Failed, rec.Undone = rb.Error, nil
 				d.res.Recovered = rec
@@ -555,7 +568,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 				rec.Failed, rec.Undone = rb.Error, nil
 				d.res.Recovered = rec
 				if p.partial != nil {
-					rec.Failed += "; " + halfway(p.partial, partialAt)
+					rec.Failed += "; " + halfway(p.partial, partialAt, ended)
 					d.res.Hint = halfwayHint(p.partial)
 					return fmt.Errorf("recover run %s: %s", r.RunID, rec.Failed)
 				}

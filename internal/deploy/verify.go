@@ -26,6 +26,9 @@ type baseline struct {
 	fks map[uint32]bool
 	// catalog is the shape of the user schemas, one line per object.
 	catalog []string
+	// checksOK tells, by index into verify.checks, which user checks passed before the migrations: a
+	// rollback must leave them passing (nil: not run).
+	checksOK []bool
 }
 
 type tableCount struct {
@@ -286,7 +289,7 @@ func (v *verifier) afterApply(ctx context.Context, b *baseline, migs []*migrate.
 	if enabled(v.cfg.ForeignKeys) {
 		out = append(out, v.foreignKeys(ctx, b, eff, phase))
 	}
-	out = append(out, v.userChecks(ctx, phase)...)
+	out = append(out, v.userChecks(ctx, phase, nil)...)
 	for _, m := range migs {
 		if !m.Verify.Empty() {
 			out = append(out, v.sqitchVerify(ctx, m, phase))
@@ -296,7 +299,8 @@ func (v *verifier) afterApply(ctx context.Context, b *baseline, migs []*migrate.
 }
 
 // afterRollback checks the database is back to the baseline: same catalog, same row counts, no new
-// INVALID index. User checks are left out: they describe the new schema.
+// INVALID index, and the user checks that passed before the migrations pass again (a data change that
+// a down does not undo fails one). Those that did not pass before describe the new schema: left out.
 func (v *verifier) afterRollback(ctx context.Context, b *baseline) []Check {
 	const phase = "rollback"
 	defer v.bound(ctx)()
@@ -313,7 +317,24 @@ func (v *verifier) afterRollback(ctx context.Context, b *baseline) []Check {
 		out = append(out, v.rowCounts(ctx, b, newEffects(), phase))
 	}
 	out = append(out, v.invalidIndexes(ctx, b, phase))
+	if slices.Contains(b.checksOK, true) {
+		out = append(out, v.userChecks(ctx, phase, b.checksOK)...)
+	}
 	return out
+}
+
+// checksBefore runs the user checks before the migrations and tells which pass, by index, for
+// baseline.checksOK. Nothing is reported: a check that fails now describes the new schema.
+func (v *verifier) checksBefore(ctx context.Context) []bool {
+	if len(v.cfg.Checks) == 0 {
+		return nil
+	}
+	defer v.bound(ctx)()
+	ok := make([]bool, len(v.cfg.Checks))
+	for i, c := range v.userChecks(ctx, "before", nil) {
+		ok[i] = c.OK
+	}
+	return ok
 }
 
 func merge(dst, e *effects) {
@@ -352,16 +373,30 @@ func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, pha
 	c := Check{Name: "row counts unchanged", OK: true, Phase: phase}
 	// Tables the migrations fill or empty may change; resolve their names now (they may be new).
 	changes := map[uint32]bool{}
-	if len(eff.Rows) > 0 {
+	if len(eff.Rows) > 0 || len(eff.Updated) > 0 {
 		names := make([]string, 0, len(eff.Rows))
 		for n := range eff.Rows {
 			names = append(names, n)
 		}
-		// A partition's rows are its parent's too, and the other way round.
-		rows, err := v.conn.Query(ctx, `WITH RECURSIVE t(oid) AS (
+		updated := make([]string, 0, len(eff.Updated))
+		for n := range eff.Updated {
+			updated = append(updated, n)
+		}
+		// A partition's rows are its parent's too, and the other way round. A write through a view reaches
+		// the relations its query reads (an updatable view's base table, or what its INSTEAD OF trigger
+		// writes, usually the same), and a write (an UPDATE too) to a relation with rules reaches the
+		// relations the rules' actions name: the rewriter turns the statement into writes to them.
+		rows, err := v.conn.Query(ctx, `WITH RECURSIVE rule(src, dst) AS (
+			  SELECT r.ev_class, d.refobjid FROM pg_rewrite r
+			    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+			   WHERE d.refobjid <> r.ev_class AND (r.ev_type <> '1' OR (SELECT relkind FROM pg_class WHERE oid = r.ev_class) = 'v')),
+			edge(src, dst) AS (SELECT inhparent, inhrelid FROM pg_inherits UNION ALL SELECT src, dst FROM rule),
+			t(oid) AS (
 			  SELECT to_regclass(x)::oid FROM unnest($1::text[]) x WHERE to_regclass(x) IS NOT NULL
-			  UNION SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.oid)
-			SELECT oid FROM t UNION SELECT a.relid::oid FROM t, pg_partition_ancestors(t.oid) a`, names)
+			  UNION SELECT r.dst FROM unnest($2::text[]) x JOIN pg_rewrite w ON w.ev_class = to_regclass(x) AND w.ev_type <> '1'
+			          JOIN rule r ON r.src = w.ev_class
+			  UNION SELECT e.dst FROM edge e JOIN t ON e.src = t.oid)
+			SELECT oid FROM t UNION SELECT a.relid::oid FROM t, pg_partition_ancestors(t.oid) a`, names, updated)
 		if err == nil {
 			oids, _ := pgx.CollectRows(rows, pgx.RowTo[uint32])
 			for _, o := range oids {
@@ -538,9 +573,13 @@ func (v *verifier) foreignKeys(ctx context.Context, b *baseline, eff *effects, p
 	return c
 }
 
-func (v *verifier) userChecks(ctx context.Context, phase string) []Check {
+// userChecks runs the user checks (verify.checks); only, when not nil, picks them by index.
+func (v *verifier) userChecks(ctx context.Context, phase string, only []bool) []Check {
 	var out []Check
 	for i, uc := range v.cfg.Checks {
+		if only != nil && (i >= len(only) || !only[i]) {
+			continue
+		}
 		name := uc.Name
 		if name == "" {
 			name = fmt.Sprintf("check %d", i+1)

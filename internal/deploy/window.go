@@ -302,7 +302,8 @@ func (s *Schedule) cut(ivs []Interval) []Interval {
 				out = append(out, Interval{Start: iv.Start, End: b.Start})
 			}
 			if iv.End.After(b.End) {
-				out = append(out, Interval{Start: b.End, End: iv.End})
+				// In the window's zone, which shows it.
+				out = append(out, Interval{Start: b.End.In(iv.Start.Location()), End: iv.End})
 			}
 		}
 		ivs = out

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/snapshot"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // writeWatch marks the moment of the snapshot, so that a live rollback can tell whether sessions other than
@@ -18,11 +22,55 @@ import (
 // no table lock) but keep the snapshot of that moment, exported, so that the row versions others deleted
 // or updated since stay readable (vacuum keeps them for it); next and xip are the transaction ids the
 // snapshot does not see (taken later, or under way then).
+//
+// A statement that waits for every transaction with an older snapshot (CREATE INDEX CONCURRENTLY,
+// REINDEX CONCURRENTLY) would wait for that transaction for ever: around it the watch pauses (see pause
+// and resume), and the transaction then marks the moment the statement ended instead, with what other
+// sessions wrote before it carried over in found, wrote and changed.
 type writeWatch struct {
 	conn *pgx.Conn
 	snap string
 	next int64
 	xip  []int64
+	// found are the transactions of other sessions (32-bit ids) that pauses found writing, and wrote the
+	// tables they wrote (up to five); changed the tables whose rows other sessions deleted or updated
+	// while the watch was paused (which transactions did is not known then).
+	found   map[int64]bool
+	wrote   []string
+	changed []string
+	// paused is set between pause and resume.
+	paused *pauseMark
+	// Rows are not all there is to see. tables are the application's tables at the first mark (name and
+	// relfilenode: a TRUNCATE or a rewrite gives a table a new one, and leaves no row version behind),
+	// seqs its sequences then (nextval is not transactional); checked the tables that a script of the
+	// run was about to drop, truncate or rewrite, and that beforeScript read for other sessions' writes
+	// first; runText the lower-case text of every script the run ran (see unaccounted).
+	tables  map[uint32]relState
+	seqs    map[uint32]relState
+	checked map[uint32]bool
+	runText strings.Builder
+	// gone are the tables of those that another session had already truncated, rewritten or dropped then.
+	gone []string
+}
+
+// relState is a table's or a sequence's state at the first mark: its qualified name, its bare name (lower
+// case), and its relfilenode (a table) or last value (a sequence; -1 before its first nextval or when the
+// deploy may not read it).
+// under are a table's schema and name and those of the tables it inherits from or is a partition of, at
+// any depth (schema.name, unquoted): altering, truncating or dropping those reaches it too; refs those its
+// foreign keys reference, at any depth: a TRUNCATE ... CASCADE of those reaches it.
+type relState struct {
+	name, rel   string
+	val         int64
+	under, refs []string
+}
+
+// pauseMark is what pause read, in a snapshot of its own taken before it ended the watch's transaction:
+// that snapshot's transaction ids (as writeWatch's next and xip), and the rows each table had in it.
+type pauseMark struct {
+	next   int64
+	xip    []int64
+	counts map[string]int64
 }
 
 // watchWrites starts the watch: right before the snapshot is taken (or, when the snapshot comes before
@@ -32,7 +80,7 @@ func (d *deployer) watchWrites(ctx context.Context) {
 	if d.o.Snapshotter == nil {
 		return
 	}
-	w, err := startWatch(ctx, d.o.URL)
+	w, err := startWatch(ctx, d.o.URL, d.checkSession(), d.hist.schema)
 	if err != nil {
 		d.watchErr = err.Error()
 		d.note("could not mark the moment of the snapshot (%v): an automatic snapshot restore is refused, as it could not tell whether it would lose other sessions' writes", err)
@@ -41,7 +89,7 @@ func (d *deployer) watchWrites(ctx context.Context) {
 	d.watch = w
 }
 
-func startWatch(ctx context.Context, url string) (*writeWatch, error) {
+func startWatch(ctx context.Context, url, session, historySchema string) (*writeWatch, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
@@ -51,23 +99,607 @@ func startWatch(ctx context.Context, url string) (*writeWatch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	w := &writeWatch{conn: conn}
+	w := &writeWatch{conn: conn, found: map[int64]bool{}, checked: map[uint32]bool{}}
 	// Its transaction stays open, idle, for the whole deploy (keepSessionSQL).
 	if _, err := conn.Exec(ctx, keepSessionSQL); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("set up the session: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+	if _, err := w.mark(ctx); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("mark the snapshot: %w", err)
+		return nil, err
 	}
-	err = conn.QueryRow(ctx, `SELECT pg_export_snapshot(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
-		array(SELECT x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) x)`).Scan(&w.snap, &w.next, &w.xip)
+	// Reading a sequence locks it until the transaction ends: the sequences are read on a connection of
+	// their own, right after the mark (and before the dump reads them).
+	if w.tables, _, err = relStates(ctx, conn, historySchema, "r"); err == nil {
+		var sc *pgx.Conn
+		if sc, err = checkConn(ctx, url, session); err == nil {
+			_, w.seqs, err = relStates(ctx, sc, historySchema, "S")
+			sc.Close(context.WithoutCancel(ctx))
+		}
+	}
 	if err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("mark the snapshot: %w", err)
 	}
 	return w, nil
+}
+
+// relStates reads the application's tables (kinds holding "r") and sequences ("S"), see writeWatch.tables
+// and seqs. Reading a sequence takes a lock on it until the transaction ends.
+func relStates(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, historySchema, kinds string) (tables, seqs map[uint32]relState, err error) {
+	rows, err := q.Query(ctx, `SELECT c.oid, c.relkind = 'S', format('%I.%I', n.nspname, c.relname), lower(c.relname),
+			CASE WHEN c.relkind = 'r' THEN c.relfilenode::bigint
+				WHEN has_sequence_privilege(c.oid, 'SELECT, USAGE') THEN coalesce(pg_sequence_last_value(c.oid), -1) ELSE -1 END,
+			CASE WHEN c.relkind = 'r' THEN array(WITH RECURSIVE up(oid) AS (SELECT c.oid UNION SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid = up.oid)
+				SELECT pn.nspname || '.' || p.relname FROM up JOIN pg_class p ON p.oid = up.oid JOIN pg_namespace pn ON pn.oid = p.relnamespace) END,
+			CASE WHEN c.relkind = 'r' THEN array(WITH RECURSIVE fk(oid) AS (SELECT c.oid UNION SELECT co.confrelid FROM pg_constraint co JOIN fk ON co.conrelid = fk.oid WHERE co.contype = 'f')
+				SELECT pn.nspname || '.' || p.relname FROM fk JOIN pg_class p ON p.oid = fk.oid JOIN pg_namespace pn ON pn.oid = p.relnamespace) END
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE strpos($1, c.relkind::text) > 0 AND `+fmt.Sprintf(userSchemas, quoteLit(historySchema)), kinds)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	tables, seqs = map[uint32]relState{}, map[uint32]relState{}
+	for rows.Next() {
+		var oid uint32
+		var seq bool
+		var r relState
+		if err := rows.Scan(&oid, &seq, &r.name, &r.rel, &r.val, &r.under, &r.refs); err != nil {
+			return nil, nil, err
+		}
+		if seq {
+			seqs[oid] = r
+		} else {
+			tables[oid] = r
+		}
+	}
+	return tables, seqs, rows.Err()
+}
+
+// beforeScript, before each script of the run (ups and downs), keeps its text and reads the tables that
+// existed at the first mark and that it drops, truncates or may rewrite (rewrites) for other sessions'
+// writes so far, as foreignWrites would: once a table is dropped, truncated or rewritten by the run, the
+// row versions that showed those writes are gone. A read that fails ends the watch (a live restore is then
+// refused). Writes that reach such a table between this read and the statement are not seen.
+func (d *deployer) beforeScript(ctx context.Context, s *migrate.Script) {
+	w := d.watch
+	if w == nil {
+		return
+	}
+	w.runText.WriteString(strings.ToLower(s.SQL))
+	w.runText.WriteString("\n")
+	var oids []uint32
+	for _, o := range w.rewrites(s) {
+		if !w.checked[o] {
+			oids = append(oids, o)
+		}
+	}
+	if len(oids) == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	d.progress("%s drops, truncates or may rewrite tables that other sessions could write: reading them for such writes first", s.File)
+	if err := w.prescan(ctx, d.o.URL, d.checkSession(), d.ownXIDs, oids); err != nil {
+		d.endWatch(ctx, fmt.Errorf("before %s: %w", s.File, err))
+	}
+}
+
+// rewrites are the tables of w.tables that script s drops (DROP TABLE, DROP SCHEMA), truncates, alters
+// (ALTER TABLE: it may rewrite the table) or rewrites (CLUSTER, VACUUM FULL), by name: a name without a
+// schema matches the tables of every schema with that name. For a DO block or a CALL, the tables whose
+// name its text holds.
+func (w *writeWatch) rewrites(s *migrate.Script) []uint32 {
+	var out []uint32
+	cascade := false // a TRUNCATE ... CASCADE
+	add := func(schema, rel string) {
+		match := func(u string) bool {
+			sch, r, _ := strings.Cut(u, ".")
+			return (rel == "" || r == rel) && (schema == "" || sch == schema)
+		}
+		for o, t := range w.tables {
+			if slices.ContainsFunc(t.under, match) || cascade && slices.ContainsFunc(t.refs, match) {
+				out = append(out, o)
+			}
+		}
+	}
+	rv := func(r *pg_query.RangeVar) {
+		if r != nil {
+			add(r.Schemaname, r.Relname)
+		}
+	}
+	for _, st := range s.Statements {
+		if st.Node == nil {
+			continue
+		}
+		switch n := st.Node.Node.(type) {
+		case *pg_query.Node_DropStmt:
+			for _, o := range n.DropStmt.Objects {
+				switch n.DropStmt.RemoveType {
+				case pg_query.ObjectType_OBJECT_TABLE:
+					var parts []string
+					for _, it := range o.GetList().GetItems() {
+						parts = append(parts, it.GetString_().GetSval())
+					}
+					if len(parts) == 1 {
+						add("", parts[0])
+					} else if len(parts) > 1 {
+						add(parts[len(parts)-2], parts[len(parts)-1])
+					}
+				case pg_query.ObjectType_OBJECT_SCHEMA:
+					if sch := o.GetString_().GetSval(); sch != "" {
+						add(sch, "")
+					}
+				}
+			}
+		case *pg_query.Node_TruncateStmt:
+			cascade = n.TruncateStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE
+			for _, r := range n.TruncateStmt.Relations {
+				rv(r.GetRangeVar())
+			}
+			cascade = false
+		case *pg_query.Node_AlterTableStmt:
+			rv(n.AlterTableStmt.Relation)
+		case *pg_query.Node_ClusterStmt:
+			if n.ClusterStmt.Relation == nil {
+				add("", "")
+			}
+			rv(n.ClusterStmt.Relation)
+		case *pg_query.Node_VacuumStmt:
+			full := false
+			for _, o := range n.VacuumStmt.Options {
+				if de := o.GetDefElem(); de != nil && strings.EqualFold(de.Defname, "full") {
+					full = true
+				}
+			}
+			if !full {
+				continue
+			}
+			if len(n.VacuumStmt.Rels) == 0 {
+				add("", "")
+			}
+			for _, r := range n.VacuumStmt.Rels {
+				rv(r.GetVacuumRelation().GetRelation())
+			}
+		case *pg_query.Node_DoStmt, *pg_query.Node_CallStmt:
+			text := strings.ToLower(st.SQL)
+			for o, t := range w.tables {
+				if namedIn(text, t.rel) {
+					out = append(out, o)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// namedIn tells whether text holds name as a word (lower case both).
+func namedIn(text, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], name)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(name)
+		word := func(b byte) bool {
+			return b == '_' || b == '$' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 0x80
+		}
+		if (j == 0 || !word(text[j-1])) && (end == len(text) || !word(text[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// prescan reads the tables oids (those that still exist) for other sessions' writes so far, as
+// foreignWrites does, keeps what it finds, and marks them checked.
+func (w *writeWatch) prescan(ctx context.Context, url, session string, own []int64, oids []uint32) error {
+	conn, err := checkConn(ctx, url, session)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT c.oid, format('%I.%I', n.nspname, c.relname), c.relfilenode::bigint FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY ($1::oid[]) ORDER BY 2`, oids)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	seen := map[uint32]bool{}
+	for rows.Next() {
+		var o uint32
+		var t string
+		var node int64
+		if err := rows.Scan(&o, &t, &node); err != nil {
+			return err
+		}
+		tables, seen[o] = append(tables, t), true
+		if node != w.tables[o].val {
+			w.gone = append(w.gone, t)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, o := range oids {
+		if !seen[o] {
+			w.gone = append(w.gone, w.tables[o].name+" (dropped)")
+		}
+	}
+	s, err := w.scanner(ctx, conn, own)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if err := s.scan(ctx, conn, t, "xmin", true); err != nil {
+			return fmt.Errorf("read %s: %w", t, err)
+		}
+	}
+	if w.paused == nil {
+		if err := s.deleted(ctx, tables); err != nil {
+			return err
+		}
+	}
+	w.keep(s)
+	for _, o := range oids {
+		w.checked[o] = true
+	}
+	return nil
+}
+
+// unaccounted compares the application's tables and sequences with the first mark's: a table that is
+// gone or has a new relfilenode (another session dropped, truncated or rewrote it), when no script of
+// the run was about to (beforeScript), and a sequence whose last value changed, when the run's scripts
+// name neither it nor a table that owns it or whose column default or identity uses it (the run's own
+// inserts advance those).
+func (w *writeWatch) unaccounted(ctx context.Context, conn *pgx.Conn, historySchema string) (tables, seqs []string, err error) {
+	nowTables, nowSeqs, err := relStates(ctx, conn, historySchema, "rS")
+	if err != nil {
+		return nil, nil, err
+	}
+	for o, t := range w.tables {
+		if w.checked[o] {
+			continue
+		}
+		if now, ok := nowTables[o]; !ok {
+			tables = append(tables, t.name+" (dropped)")
+		} else if now.val != t.val {
+			tables = append(tables, now.name)
+		}
+	}
+	tables = append(tables, w.gone...)
+	text := w.runText.String()
+	for o, sq := range w.seqs {
+		now, ok := nowSeqs[o]
+		if !ok || now.val == sq.val || namedIn(text, sq.rel) {
+			continue
+		}
+		rows, err := conn.Query(ctx, `SELECT lower(c.relname) FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid
+				WHERE d.classid = 'pg_class'::regclass AND d.objid = $1 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+			UNION SELECT lower(c.relname) FROM pg_depend d JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+				JOIN pg_class c ON c.oid = ad.adrelid
+				WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = $1`, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		users, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, nil, err
+		}
+		if !slices.ContainsFunc(users, func(u string) bool { return namedIn(text, u) }) {
+			seqs = append(seqs, now.name)
+		}
+	}
+	slices.Sort(tables)
+	slices.Sort(seqs)
+	return tables, seqs, nil
+}
+
+// mark opens the watch's transaction and exports its snapshot; the first mark also records the
+// transaction ids that snapshot does not see. It returns that snapshot's xmax.
+func (w *writeWatch) mark(ctx context.Context) (int64, error) {
+	if _, err := w.conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+		return 0, fmt.Errorf("mark the snapshot: %w", err)
+	}
+	var next int64
+	var xip []int64
+	err := w.conn.QueryRow(ctx, `SELECT pg_export_snapshot(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+		array(SELECT x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) x)`).Scan(&w.snap, &next, &xip)
+	if err != nil {
+		return 0, fmt.Errorf("mark the snapshot: %w", err)
+	}
+	if w.next == 0 {
+		w.next, w.xip = next, xip
+	}
+	return next, nil
+}
+
+// waitsForOlderSnapshots tells a statement that waits for every transaction of the database whose snapshot
+// is older than its own: CREATE INDEX CONCURRENTLY and REINDEX ... CONCURRENTLY (DROP INDEX and DETACH
+// PARTITION ... CONCURRENTLY wait only for the sessions that hold a lock on the table).
+func waitsForOlderSnapshots(n *pg_query.Node) bool {
+	if n == nil {
+		return false
+	}
+	if ix := n.GetIndexStmt(); ix != nil {
+		return ix.Concurrent
+	}
+	return n.GetReindexStmt() != nil && sqlparse.NeedsAutocommit(n)
+}
+
+// unwatch pauses the watch before the statement at place (file:line), which waits for every older
+// snapshot (waitsForOlderSnapshots), and returns what resumes it once the statement is over. A pause or
+// resume that fails ends the watch, and a live restore is then refused (d.watchErr).
+func (d *deployer) unwatch(ctx context.Context, place string) (rewatch func()) {
+	if d.watch == nil {
+		return func() {}
+	}
+	ctx = context.WithoutCancel(ctx)
+	d.progress("%s waits for every older snapshot: reading the tables for other sessions' writes, then ending the transaction that marks the snapshot's moment until it is over", place)
+	if err := d.watch.pause(ctx, d.o.URL, d.checkSession(), d.hist.schema, d.ownXIDs); err != nil {
+		d.endWatch(ctx, fmt.Errorf("before %s: %w", place, err))
+		return func() {}
+	}
+	return func() {
+		if d.watch == nil {
+			return
+		}
+		if err := d.watch.resume(ctx, d.o.URL, d.checkSession()); err != nil {
+			d.endWatch(ctx, fmt.Errorf("after %s: %w", place, err))
+		}
+	}
+}
+
+// endWatch gives up the watch after err: a live restore is then refused, as it cannot tell whether it
+// would lose other sessions' writes.
+func (d *deployer) endWatch(ctx context.Context, err error) {
+	d.watch.close(ctx)
+	d.watch = nil
+	d.watchErr = "the moment of the snapshot could not be followed: " + err.Error()
+	d.note("%s: an automatic snapshot restore is refused, as it could not tell whether it would lose other sessions' writes", d.watchErr)
+}
+
+// checkSession is the SQL that sets up a session of the write check: lock waits bounded as the deploy's.
+func (d *deployer) checkSession() string { return lockTimeoutSQL(d.env.DeployLockTimeout()) }
+
+// checkConn connects a session for the write check.
+func checkConn(ctx context.Context, url, session string) (*pgx.Conn, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, session); err != nil {
+		conn.Close(ctx)
+		return nil, err
+	}
+	return conn, nil
+}
+
+// appTables lists the application's tables: every table but those of the history schema and the system's.
+func appTables(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, historySchema string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT c.oid, format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND `+fmt.Sprintf(userSchemas, quoteLit(historySchema))+` ORDER BY 2`)
+	if err != nil {
+		return nil, err
+	}
+	tables := map[uint32]string{}
+	if _, err := collectNames(rows, tables); err != nil {
+		return nil, err
+	}
+	return sortedNames(tables), nil
+}
+
+// pause ends the watch's transaction, so that a statement that waits for older snapshots can run, without
+// losing track of other sessions' writes: it first takes a snapshot of its own and counts each table's
+// rows in it, then reads, as the watch's snapshot saw them, the rows that other sessions deleted or
+// updated since (as foreignWrites does, own being the deploy's transactions), keeping what it finds. A
+// row that another session deletes or updates once the watch's transaction has ended is missing from
+// those counts at resume: the rows a snapshot sees whose insert an earlier one saw only ever decrease.
+func (w *writeWatch) pause(ctx context.Context, url, session, historySchema string, own []int64) error {
+	conn, err := checkConn(ctx, url, session)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	p := &pauseMark{counts: map[string]int64{}}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+		array(SELECT x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) x)`).Scan(&p.next, &p.xip); err != nil {
+		return err
+	}
+	tables, err := appTables(ctx, tx, historySchema)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		var n int64
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM ONLY "+t).Scan(&n); err != nil {
+			return fmt.Errorf("count the rows of %s: %w", t, err)
+		}
+		p.counts[t] = n
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	s, err := w.scanner(ctx, conn, own)
+	if err != nil {
+		return err
+	}
+	if err := s.deleted(ctx, tables); err != nil {
+		return err
+	}
+	w.keep(s)
+	if _, err := w.conn.Exec(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("end the transaction that marks the snapshot: %w", err)
+	}
+	w.snap, w.paused = "", p
+	return nil
+}
+
+// resume marks the moment again, after the statement pause made way for, and compares the rows of each
+// table that pause counted, as the new mark sees them, leaving out those inserted since pause's snapshot:
+// fewer means that another session deleted or updated some meanwhile.
+func (w *writeWatch) resume(ctx context.Context, url, session string) error {
+	p := w.paused
+	if p == nil {
+		return nil
+	}
+	upper, err := w.mark(ctx)
+	if err != nil {
+		return err
+	}
+	w.paused = nil
+	conn, err := checkConn(ctx, url, session)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLit(w.snap)); err != nil {
+		return fmt.Errorf("read the new mark's view: %w", err)
+	}
+	xip := make([]int64, len(p.xip))
+	for i, x := range p.xip {
+		xip[i] = x % (1 << 32)
+	}
+	tables := make([]string, 0, len(p.counts))
+	for t := range p.counts {
+		tables = append(tables, t)
+	}
+	slices.Sort(tables)
+	for _, t := range tables {
+		var n int64
+		q := fmt.Sprintf("SELECT count(*) FROM ONLY %s WHERE NOT %s", t, unseen("xmin"))
+		if err := tx.QueryRow(ctx, q, p.next%(1<<32), upper-p.next, xip).Scan(&n); err != nil {
+			return fmt.Errorf("count the rows of %s: %w", t, err)
+		}
+		if n < p.counts[t] && !slices.Contains(w.changed, t) {
+			w.changed = append(w.changed, t)
+		}
+	}
+	return nil
+}
+
+// unseen is the condition that the 32-bit transaction id in col is one a snapshot did not see: it lies in
+// [$1, $1+$2) modulo 2^32 ($1 the snapshot's xmax, $1+$2 a later one), or in $3 (its xip).
+func unseen(col string) string {
+	return fmt.Sprintf(`(((%[1]s::text::bigint - $1) %% 4294967296 + 4294967296) %% 4294967296 < $2 OR %[1]s::text::bigint = ANY ($3::bigint[]))`, col)
+}
+
+// writeScanner reads the application's tables for row versions that transactions the watch's first mark
+// did not see wrote, other than own.
+type writeScanner struct {
+	conn    *pgx.Conn
+	w       *writeWatch
+	own     map[int64]bool
+	now     int64
+	xip32   []int64
+	foreign map[int64]bool
+	wrote   []string
+}
+
+func (w *writeWatch) scanner(ctx context.Context, conn *pgx.Conn, own []int64) (*writeScanner, error) {
+	s := &writeScanner{conn: conn, w: w, own: map[int64]bool{}, foreign: map[int64]bool{}}
+	for _, x := range own {
+		s.own[x%(1<<32)] = true
+	}
+	for x := range w.found {
+		s.foreign[x] = true
+	}
+	s.wrote = append(s.wrote, w.wrote...)
+	if err := conn.QueryRow(ctx, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint").Scan(&s.now); err != nil {
+		return nil, err
+	}
+	// A 32-bit xid x is one the snapshot did not see when it lies in [next, now) modulo 2^32, or in xip.
+	s.xip32 = make([]int64, len(w.xip))
+	for i, x := range w.xip {
+		s.xip32[i] = x % (1 << 32)
+	}
+	return s, nil
+}
+
+// keep carries what s found over to the watch.
+func (w *writeWatch) keep(s *writeScanner) {
+	maps.Copy(w.found, s.foreign)
+	w.wrote = s.wrote
+}
+
+// scan reads col (xmin or xmax) of table; committed tells an xmin (its transaction committed, or the row
+// would not be seen), where an xmax's may have rolled back.
+func (s *writeScanner) scan(ctx context.Context, x interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, table, col string, committed bool) error {
+	w := s.w
+	q := fmt.Sprintf("SELECT DISTINCT %s::text::bigint FROM ONLY %s WHERE %s::text::bigint <> 0 AND %s", col, table, col, unseen(col))
+	rows, err := x.Query(ctx, q, w.next%(1<<32), s.now-w.next, s.xip32)
+	if err != nil {
+		return err
+	}
+	xs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, id := range xs {
+		if s.own[id] || s.foreign[id] {
+			found = found || s.foreign[id]
+			continue
+		}
+		if !committed {
+			// An xmax: a delete that rolled back leaves it too. The full id, for pg_xact_status.
+			full := w.next + ((id-w.next%(1<<32))%(1<<32)+(1<<32))%(1<<32)
+			for _, f := range w.xip {
+				if f%(1<<32) == id {
+					full = f
+				}
+			}
+			var status *string
+			if err := x.QueryRow(ctx, "SELECT pg_xact_status($1::text::xid8)", fmt.Sprint(full)).Scan(&status); err != nil {
+				return err
+			}
+			if status != nil && *status == "aborted" {
+				continue
+			}
+		}
+		s.foreign[id], found = true, true
+	}
+	if found && len(s.wrote) < 5 && !slices.Contains(s.wrote, table) {
+		s.wrote = append(s.wrote, table)
+	}
+	return nil
+}
+
+// deleted reads tables as the watch's mark saw them, for deletes and the old versions of updates.
+func (s *writeScanner) deleted(ctx context.Context, tables []string) error {
+	tx, err := s.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLit(s.w.snap)); err != nil {
+		return fmt.Errorf("read the snapshot's view: %w", err)
+	}
+	for _, t := range tables {
+		if err := s.scan(ctx, tx, t, "xmax", false); err != nil {
+			return fmt.Errorf("read %s as the snapshot saw it: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // close ends the watch's transaction and connection.
@@ -80,9 +712,15 @@ func (w *writeWatch) close(ctx context.Context) {
 // foreignWritesError is a snapshot restore that was not tried: other sessions wrote to the application's
 // tables since the snapshot, and restoring it would have dropped their writes.
 type foreignWritesError struct {
-	// xids counts the transactions; tables names up to five of the tables they wrote.
-	xids   int
-	tables []string
+	// xids counts the transactions; tables names up to five of the tables they wrote. unknown is set
+	// when some of the writes were seen only as rows that went missing (see writeWatch.resume): there
+	// were more transactions than xids then.
+	xids    int
+	tables  []string
+	unknown bool
+	// rewritten are tables that other sessions truncated, rewrote or dropped, sequences those they advanced
+	// (see writeWatch.unaccounted).
+	rewritten, sequences []string
 	// err is set when the check itself failed: the restore is refused all the same.
 	err error
 }
@@ -91,11 +729,23 @@ func (e *foreignWritesError) Error() string {
 	if e.err != nil {
 		return "whether other sessions wrote to the database since the snapshot could not be checked (" + e.err.Error() + "), and restoring it could lose their writes"
 	}
-	return fmt.Sprintf("%d transaction%s of other sessions wrote to %s since the snapshot, and restoring it would lose their writes",
-		e.xids, plural(e.xids), strings.Join(e.tables, ", "))
+	var parts []string
+	switch {
+	case e.unknown:
+		n := max(e.xids, 1)
+		parts = append(parts, fmt.Sprintf("at least %d transaction%s of other sessions wrote to %s", n, plural(n), strings.Join(e.tables, ", ")))
+	case e.xids > 0:
+		parts = append(parts, fmt.Sprintf("%d transaction%s of other sessions wrote to %s", e.xids, plural(e.xids), strings.Join(e.tables, ", ")))
+	}
+	if len(e.rewritten) > 0 {
+		parts = append(parts, fmt.Sprintf("other sessions truncated, rewrote or dropped %s (which leaves no row to see)", strings.Join(e.rewritten, ", ")))
+	}
+	if len(e.sequences) > 0 {
+		parts = append(parts, fmt.Sprintf("other sessions advanced the sequence%s %s (a restore would hand out the same numbers again)",
+			plural(len(e.sequences)), strings.Join(e.sequences, ", ")))
+	}
+	return strings.Join(parts, "; ") + " since the snapshot, and restoring it would lose their writes"
 }
-
-func (e *foreignWritesError) Unwrap() error { return e.err }
 
 // guardRestore returns restore, refusing to run it (a *foreignWritesError) when sessions other than the
 // deploy's own wrote to the application's tables since the snapshot (see foreignWrites).
@@ -115,11 +765,13 @@ func (d *deployer) guardRestore(restore snapshot.RestoreFunc) snapshot.RestoreFu
 // version whose xmin is a transaction the snapshot did not see (an insert, the new version of an update),
 // or a row version the snapshot saw whose xmax is such a transaction that committed or is under way (a
 // delete, the old version of an update), when that transaction is not one of the deploy's own migrations
-// or downs (ownXIDs). Transaction ids are the server's, but rows are the database's: writes to other
-// databases of the server, and schemagate's own history, do not count. It scans every table twice, once
-// in the snapshot's view and once now. A write by the deploy's own migrations that the deploy cannot
-// attribute to itself (a statement of a migration that runs outside a transaction, a subtransaction)
-// counts as another session's: the check errs on the side of refusing the restore.
+// or downs (ownXIDs: the transaction of a transactional migration, and that of each statement of a
+// non-transactional one that may write rows, see applier.own). Transaction ids are the server's, but rows
+// are the database's: writes to other databases of the server, and schemagate's own history, do not
+// count. It scans every table twice, once in the view of the watch's mark and once now, and adds what
+// the watch's pauses found. A write by the deploy's own migrations that the deploy cannot attribute to
+// itself (a CALL, or a DO block that commits, outside a transaction; a subtransaction) counts as another
+// session's: the check errs on the side of refusing the restore.
 func (d *deployer) foreignWrites(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	if d.watch == nil {
@@ -129,104 +781,43 @@ func (d *deployer) foreignWrites(ctx context.Context) error {
 		return nil
 	}
 	w := d.watch
-	conn, err := pgx.Connect(ctx, d.o.URL)
+	conn, err := checkConn(ctx, d.o.URL, d.checkSession())
 	if err != nil {
 		return &foreignWritesError{err: err}
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, lockTimeoutSQL(d.env.DeployLockTimeout())); err != nil {
-		return &foreignWritesError{err: err}
-	}
-	var now int64
-	if err := conn.QueryRow(ctx, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint").Scan(&now); err != nil {
-		return &foreignWritesError{err: err}
-	}
-	rows, err := conn.Query(ctx, `SELECT c.oid, format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind = 'r' AND `+fmt.Sprintf(userSchemas, quoteLit(d.hist.schema))+` ORDER BY 2`)
+	tables, err := appTables(ctx, conn, d.hist.schema)
 	if err != nil {
 		return &foreignWritesError{err: err}
 	}
-	tables := map[uint32]string{}
-	if _, err := collectNames(rows, tables); err != nil {
+	s, err := w.scanner(ctx, conn, d.ownXIDs)
+	if err != nil {
 		return &foreignWritesError{err: err}
 	}
-	own := map[int64]bool{}
-	for _, x := range d.ownXIDs {
-		own[x%(1<<32)] = true
-	}
-	// A 32-bit xid x is one the snapshot did not see when it lies in [next, now) modulo 2^32, or in xip.
-	xip32 := make([]int64, len(w.xip))
-	for i, x := range w.xip {
-		xip32[i] = x % (1 << 32)
-	}
-	after := func(col string) string {
-		return fmt.Sprintf(`(((%[1]s::text::bigint - $1) %% 4294967296 + 4294967296) %% 4294967296 < $2 OR %[1]s::text::bigint = ANY ($3::bigint[]))`, col)
-	}
-	foreign := map[int64]bool{}
-	var wrote []string
-	scan := func(table, col string, committed bool) error {
-		q := fmt.Sprintf("SELECT DISTINCT %s::text::bigint FROM ONLY %s WHERE %s::text::bigint <> 0 AND %s", col, table, col, after(col))
-		rows, err := conn.Query(ctx, q, w.next%(1<<32), now-w.next, xip32)
-		if err != nil {
-			return err
-		}
-		xs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return err
-		}
-		found := false
-		for _, x := range xs {
-			if own[x] || foreign[x] {
-				found = found || foreign[x]
-				continue
-			}
-			if !committed {
-				// An xmax: a delete that rolled back leaves it too. The full id, for pg_xact_status.
-				full := w.next + ((x-w.next%(1<<32))%(1<<32)+(1<<32))%(1<<32)
-				for _, f := range w.xip {
-					if f%(1<<32) == x {
-						full = f
-					}
-				}
-				var status *string
-				if err := conn.QueryRow(ctx, "SELECT pg_xact_status($1::text::xid8)", fmt.Sprint(full)).Scan(&status); err != nil {
-					return err
-				}
-				if status != nil && *status == "aborted" {
-					continue
-				}
-			}
-			foreign[x], found = true, true
-		}
-		if found && len(wrote) < 5 && !slices.Contains(wrote, table) {
-			wrote = append(wrote, table)
-		}
-		return nil
-	}
 	// Now: inserts and the new versions of updates.
-	for _, t := range sortedNames(tables) {
-		if err := scan(t, "xmin", true); err != nil {
+	for _, t := range tables {
+		if err := s.scan(ctx, conn, t, "xmin", true); err != nil {
 			return &foreignWritesError{err: fmt.Errorf("read %s: %w", t, err)}
 		}
 	}
 	// In the snapshot's view: deletes and the old versions of updates.
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err := s.deleted(ctx, tables); err != nil {
+		return &foreignWritesError{err: err}
+	}
+	wrote := s.wrote
+	for _, t := range w.changed {
+		if len(wrote) < 5 && !slices.Contains(wrote, t) {
+			wrote = append(wrote, t)
+		}
+	}
+	rewritten, seqs, err := w.unaccounted(ctx, conn, d.hist.schema)
 	if err != nil {
 		return &foreignWritesError{err: err}
 	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLit(w.snap)); err != nil {
-		return &foreignWritesError{err: fmt.Errorf("read the snapshot's view: %w", err)}
-	}
-	for _, t := range sortedNames(tables) {
-		if err := scan(t, "xmax", false); err != nil {
-			return &foreignWritesError{err: fmt.Errorf("read %s as the snapshot saw it: %w", t, err)}
-		}
-	}
-	if len(foreign) == 0 {
+	if len(s.foreign) == 0 && len(w.changed) == 0 && len(rewritten) == 0 && len(seqs) == 0 {
 		return nil
 	}
-	return &foreignWritesError{xids: len(foreign), tables: wrote}
+	return &foreignWritesError{xids: len(s.foreign), tables: wrote, unknown: len(w.changed) > 0, rewritten: rewritten, sequences: seqs}
 }
 
 func sortedNames(m map[uint32]string) []string {

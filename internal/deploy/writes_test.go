@@ -2,8 +2,16 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/migrate"
 )
 
 // TestDeployRestoreRefusedAfterOtherSessionsWrote: a migration without a down is applied, another
@@ -121,4 +129,204 @@ func TestDeploySignalDuringRollbackRunsTheDowns(t *testing.T) {
 	if after := tg.checksums(t); after != before {
 		t.Errorf("database differs after the rollback:\n%s\n---\n%s", before, after)
 	}
+}
+
+// goosefolder builds a goose folder from name -> SQL.
+func gooseFolder(t *testing.T, files map[string]string) *migrate.Set {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, sql := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(sql)}
+	}
+	set, err := migrate.Read(fsys, migrate.FormatGoose)
+	if err != nil {
+		t.Fatalf("read migrations: %v", err)
+	}
+	return set
+}
+
+// TestDeployConcurrentIndexWithSnapshot: with the default pg_dump snapshot, the deploy held, for the whole
+// run, the transaction that marks the snapshot's moment (for the check of other sessions' writes), and
+// CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY wait for every older snapshot: each hit lock_timeout,
+// was retried and rolled back, although the rehearsal passed it (the tester's F1). The watch now pauses
+// around such a statement, and the migrations deploy.
+func TestDeployConcurrentIndexWithSnapshot(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		set  func(t *testing.T) *migrate.Set
+	}{
+		{"golang-migrate", func(t *testing.T) *migrate.Set {
+			return folder(t, map[string]string{
+				"1_idx.up.sql":     "CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total);",
+				"1_idx.down.sql":   "DROP INDEX CONCURRENTLY orders_total_idx;",
+				"2_reidx.up.sql":   "REINDEX INDEX CONCURRENTLY orders_total_idx;",
+				"2_reidx.down.sql": "SELECT 1;",
+			})
+		}},
+		{"goose no transaction", func(t *testing.T) *migrate.Set {
+			return gooseFolder(t, map[string]string{
+				"00001_idx.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nUPDATE orders SET note = 'x' WHERE id < 10;\nCREATE INDEX CONCURRENTLY orders_total_idx ON orders (total);\n" +
+					"REINDEX TABLE CONCURRENTLY orders;\nDROP INDEX CONCURRENTLY orders_total_idx;\nCREATE UNIQUE INDEX CONCURRENTLY accounts_name_idx ON accounts (name);\n" +
+					"-- +goose Down\nDROP INDEX CONCURRENTLY accounts_name_idx;\n",
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			o := tg.options(t, tc.set(t), "run-cic")
+			retries := 0
+			o.Config.Retries, o.Config.LockTimeout = &retries, 2*time.Second
+			res, err := Run(t.Context(), o)
+			if err != nil || res.Outcome != OutcomeDeployed {
+				t.Fatalf("deploy: %v (outcome %s, notes %q)", err, res.Outcome, res.Notes)
+			}
+			if res.Snapshot == nil {
+				t.Fatal("no snapshot taken: the test proves nothing")
+			}
+			for _, n := range res.Notes {
+				if strings.Contains(n, "refused") {
+					t.Errorf("note %q: the watch was lost", n)
+				}
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM pg_index WHERE NOT indisvalid"); got != "0" {
+				t.Errorf("%s INVALID indexes", got)
+			}
+		})
+	}
+}
+
+// TestDeployConcurrentIndexKeepsWriteCheck: around CREATE INDEX CONCURRENTLY the transaction that marks
+// the snapshot's moment is ended, and marked again after it; the check of other sessions' writes must
+// still see a write committed before the pause, and one committed while the index was built (when no
+// transaction kept the deleted row readable), and must still let the deploy's own writes through.
+func TestDeployConcurrentIndexKeepsWriteCheck(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, when, write, check string
+	}{
+		{name: "delete before the index", when: "applying 2/3", write: "DELETE FROM orders WHERE id = 5", check: "SELECT (count(*) = 0)::text FROM orders WHERE id = 5"},
+		{name: "delete during the index", when: "during", write: "DELETE FROM orders WHERE id = 5", check: "SELECT (count(*) = 0)::text FROM orders WHERE id = 5"},
+		{name: "update during the index", when: "during", write: "UPDATE accounts SET name = 'paid' WHERE id = 17", check: "SELECT (name = 'paid')::text FROM accounts WHERE id = 17"},
+		{name: "none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			set := folder(t, map[string]string{
+				"1_z.up.sql":        "ALTER TABLE accounts ADD COLUMN z int;\nUPDATE accounts SET z = 1 WHERE id < 10;\nDELETE FROM orders WHERE id = 6;",
+				"2_idx.up.sql":      "CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total);",
+				"2_idx.down.sql":    "DROP INDEX CONCURRENTLY orders_total_idx;",
+				"3_broken.up.sql":   "SELECT 1/0;",
+				"3_broken.down.sql": "SELECT 1;",
+			})
+			o := tg.options(t, set, "run-cic-writes")
+			o.Maintenance = nil // a maintenance mode that does not stop every writer
+			o.Config.LockTimeout = 20 * time.Second
+			done := make(chan error, 1)
+			progress := o.Progress
+			o.Progress = func(msg string) {
+				progress(msg)
+				switch {
+				case tc.write == "":
+				case tc.when == "during" && strings.Contains(msg, "waits for every older snapshot"):
+					// Keep the index build waiting for a lock, write while it waits (the watch's
+					// transaction is over by then), then let it go.
+					release := tg.holdLockMode(t, "orders", "SHARE UPDATE EXCLUSIVE")
+					go func() { done <- writeWhileWaiting(tg.url, tc.write, release) }()
+				case strings.HasPrefix(msg, tc.when):
+					tg.exec(t, tc.write)
+				}
+			}
+			res, err := Run(t.Context(), o)
+			if err == nil {
+				t.Fatal("deploy succeeded")
+			}
+			if tc.when == "during" {
+				if err := <-done; err != nil {
+					t.Fatalf("the write during the index build: %v", err)
+				}
+			}
+			rb := res.Rollback
+			if tc.write == "" {
+				if res.Outcome != OutcomeRolledBack || rb == nil || rb.Method != "snapshot" || !rb.OK {
+					t.Fatalf("outcome %s, rollback %+v, notes %q; want the snapshot restored", res.Outcome, rb, res.Notes)
+				}
+				if after := tg.checksums(t); after != before {
+					t.Errorf("database differs after restore:\n%s\n---\n%s", before, after)
+				}
+				return
+			}
+			if res.Outcome != OutcomeFailed || rb == nil || rb.OK || !strings.Contains(rb.Error, "other sessions wrote to") {
+				t.Fatalf("outcome %s, rollback %+v; want the restore refused for the other session's write", res.Outcome, rb)
+			}
+			if tg.value(t, tc.check) != "true" {
+				t.Error("the other session's committed write is gone")
+			}
+		})
+	}
+}
+
+// holdLockMode has another session hold a lock of mode on table until release.
+func (tg *target) holdLockMode(t *testing.T, table, mode string) (release func()) {
+	t.Helper()
+	blocker, err := pgx.Connect(t.Context(), tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := blocker.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "LOCK TABLE "+table+" IN "+mode+" MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_ = tx.Rollback(context.Background())
+			blocker.Close(context.Background())
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// writeWhileWaiting waits until a CREATE INDEX CONCURRENTLY waits for a lock, commits write on a
+// connection of its own, then calls release.
+func writeWhileWaiting(url, write string, release func()) error {
+	defer release()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var waiting bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+			AND query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			return err
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the index build never waited")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var open bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+		AND application_name = 'schemagate deploy' AND state LIKE 'idle in transaction%')`).Scan(&open); err != nil {
+		return err
+	}
+	if open {
+		return errors.New("a deploy session is idle in a transaction while the index is built")
+	}
+	_, err = conn.Exec(ctx, write)
+	return err
 }

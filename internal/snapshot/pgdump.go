@@ -58,8 +58,10 @@ type PGDump struct {
 	Format string
 	// Compress is pg_dump's -Z level; nil leaves pg_dump's default.
 	Compress *int
-	// Keep and KeepDays are the retention: keep the newest Keep snapshots and none older than KeepDays
-	// (0 disables each). The snapshot just taken is always kept.
+	// Keep and KeepDays are the retention: keep the newest Keep snapshots of the same database and none
+	// of them older than KeepDays (0 disables each). The snapshot just taken is always kept, and so are
+	// those Pin names, and those of other databases (several services may share Dir), and those whose
+	// manifest does not say which server they come from (taken by an older release).
 	Keep, KeepDays int
 	// Bin is the folder of pg_dump and pg_restore; empty searches PATH, then /usr/lib/postgresql/*/bin.
 	Bin string
@@ -72,6 +74,20 @@ type PGDump struct {
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// pinned are the ids of snapshots the retention keeps whatever it says (see Pin).
+	pinned map[string]bool
+}
+
+// Pin keeps the snapshots of these ids (Info.ID) whatever the retention says: those of runs that did not
+// finish, which their recovery (deploy --recover) restores.
+func (p *PGDump) Pin(ids ...string) {
+	if p.pinned == nil {
+		p.pinned = map[string]bool{}
+	}
+	for _, id := range ids {
+		p.pinned[id] = true
+	}
 }
 
 var _ Snapshotter = (*PGDump)(nil)
@@ -155,7 +171,7 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 		return nil, nil, &Error{Op: "write snapshot manifest", Err: err, Hint: fsHint(err.Error())}
 	}
 	ok = true
-	if err := p.retain(info.ID); err != nil {
+	if err := p.retain(info); err != nil {
 		p.logger().Warn("snapshot retention", "err", err)
 	}
 	return info, p.restoreFunc(info), nil
@@ -572,7 +588,16 @@ func (p *PGDump) describe(ctx context.Context, info *Info) error {
 		return err
 	}
 	defer c.Close(context.WithoutCancel(ctx))
-	return c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version')`).Scan(&info.Database, &info.ServerVersion)
+	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version')`).Scan(&info.Database, &info.ServerVersion); err != nil {
+		return err
+	}
+	// pg_control_system() is for superusers and pg_monitor members unless granted: a role that may not
+	// call it names the server by the URL's host and port.
+	if err := c.QueryRow(ctx, `SELECT system_identifier::text FROM pg_control_system()`).Scan(&info.Server); err != nil {
+		cfg := c.Config()
+		info.Server = fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
+	}
+	return nil
 }
 
 // user is the role of the database URL ("" when it names none).
@@ -718,8 +743,11 @@ func ReadManifest(loc string) (*Info, error) {
 	return &info, nil
 }
 
-// retain removes snapshots beyond the retention, never the one just taken (keepID).
-func (p *PGDump) retain(keepID string) error {
+// retain removes snapshots of the database of cur, the one just taken (which it keeps), beyond the
+// retention. Other databases' snapshots, in the same folder when several services share it, are theirs
+// to remove: they neither count nor go, and neither do those whose manifest does not say which server
+// they come from (older releases wrote none), which could be another database's. Pinned ones stay.
+func (p *PGDump) retain(cur *Info) error {
 	if p.Keep <= 0 && p.KeepDays <= 0 {
 		return nil
 	}
@@ -736,13 +764,16 @@ func (p *PGDump) retain(keepID string) error {
 		if err != nil {
 			continue // not ours, or half-written: leave it alone
 		}
+		if cur.Server == "" || info.Server != cur.Server || info.Database != cur.Database {
+			continue // another database's, or one that cannot tell
+		}
 		all = append(all, info)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Time.After(all[j].Time) })
 	cutoff := p.now().Add(-time.Duration(p.KeepDays) * 24 * time.Hour)
 	var errs []error
 	for i, info := range all {
-		if info.ID == keepID || filepath.Base(info.Location) == keepID {
+		if info.ID == cur.ID || filepath.Base(info.Location) == cur.ID || p.pinned[info.ID] || p.pinned[filepath.Base(info.Location)] {
 			continue
 		}
 		old := p.KeepDays > 0 && info.Time.Before(cutoff)

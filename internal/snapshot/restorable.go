@@ -20,6 +20,13 @@ type Obstacle struct {
 	// Privilege, when set, is what the role lacks instead of acting as the owner: "CREATE on schema
 	// public" (to create its objects again), "CREATE on database app" (to create its schemas again).
 	Privilege string
+	// OwnerLacks, when set, is what the owner lacks that giving the object back to it takes, while the
+	// role may act as the owner: ALTER ... OWNER TO needs the new owner to have CREATE on the object's
+	// schema ("CREATE on schema public"), or on the database for a publication.
+	OwnerLacks string
+	// Fix says how to give the owner what it lacks when OwnerLacks is set: a GRANT, or for a schema the
+	// restore creates again (whose grants come back only after its objects) whom to give what.
+	Fix string
 }
 
 // Obstacles lists what would make a restore of a snapshot taken now fail for lack of privileges, as
@@ -28,8 +35,9 @@ type Obstacle struct {
 // SQL creates each again and gives it back to its owner (ALTER ... OWNER TO), restores the default
 // privileges of each role (ALTER DEFAULT PRIVILEGES FOR ROLE) and comments on the extensions it keeps.
 // Each of these needs the restoring role to act as the owner: a superuser, or a member of the owner that
-// has its privileges (pg_has_role USAGE) and, from PostgreSQL 16, may SET ROLE to it. It returns at most
-// limit obstacles (all when limit <= 0) and how many there are. It changes nothing.
+// has its privileges (pg_has_role USAGE) and, from PostgreSQL 16, may SET ROLE to it; and the owner, when
+// it is another role, needs CREATE on the object's schema (on the database for a publication). It
+// returns at most limit obstacles (all when limit <= 0) and how many there are. It changes nothing.
 func (p *PGDump) Obstacles(ctx context.Context, limit int) (role string, obs []Obstacle, total int, err error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
@@ -43,7 +51,7 @@ func (p *PGDump) Obstacles(ctx context.Context, limit int) (role string, obs []O
 	defer rows.Close()
 	for rows.Next() {
 		var o Obstacle
-		if err := rows.Scan(&role, &o.Object, &o.Owner, &o.Superuser, &o.Privilege); err != nil {
+		if err := rows.Scan(&role, &o.Object, &o.Owner, &o.Superuser, &o.Privilege, &o.OwnerLacks, &o.Fix); err != nil {
 			return "", nil, 0, fmt.Errorf("read owners: %w", err)
 		}
 		total++
@@ -70,58 +78,81 @@ WITH me AS (
   SELECT oid FROM pg_namespace
    WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' AND NOT nspname = ANY (coalesce($1::text[], ARRAY[]::text[]))
 ), objs AS (
-  SELECT 'pg_namespace'::regclass AS c, n.oid AS o, n.nspowner AS owner, false AS su FROM pg_namespace n
+  SELECT 'pg_namespace'::regclass AS c, n.oid AS o, n.nspowner AS owner, false AS su, 0::oid AS ns FROM pg_namespace n
    WHERE n.oid IN (SELECT oid FROM restored) AND n.nspname <> 'public'
-  UNION ALL SELECT 'pg_class'::regclass, oid, relowner, false FROM pg_class
+  UNION ALL SELECT 'pg_class'::regclass, oid, relowner, false, relnamespace FROM pg_class
    WHERE relnamespace IN (SELECT oid FROM restored) AND relkind IN ('r','p','v','m','f','S','c')
-  UNION ALL SELECT 'pg_proc'::regclass, oid, proowner, false FROM pg_proc WHERE pronamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_type'::regclass, t.oid, t.typowner, false FROM pg_type t
+  UNION ALL SELECT 'pg_proc'::regclass, oid, proowner, false, pronamespace FROM pg_proc WHERE pronamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_type'::regclass, t.oid, t.typowner, false, t.typnamespace FROM pg_type t
    WHERE t.typnamespace IN (SELECT oid FROM restored) AND t.typtype IN ('b','d','e','r','m','p')
      AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
-  UNION ALL SELECT 'pg_collation'::regclass, oid, collowner, false FROM pg_collation WHERE collnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_conversion'::regclass, oid, conowner, false FROM pg_conversion WHERE connamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_operator'::regclass, oid, oprowner, false FROM pg_operator WHERE oprnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_opfamily'::regclass, oid, opfowner, false FROM pg_opfamily WHERE opfnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_opclass'::regclass, oid, opcowner, false FROM pg_opclass WHERE opcnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_ts_config'::regclass, oid, cfgowner, false FROM pg_ts_config WHERE cfgnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_ts_dict'::regclass, oid, dictowner, false FROM pg_ts_dict WHERE dictnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_ts_parser'::regclass, oid, 10, true FROM pg_ts_parser WHERE prsnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_ts_template'::regclass, oid, 10, true FROM pg_ts_template WHERE tmplnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_statistic_ext'::regclass, oid, stxowner, false FROM pg_statistic_ext WHERE stxnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_default_acl'::regclass, oid, defaclrole, false FROM pg_default_acl
+  UNION ALL SELECT 'pg_collation'::regclass, oid, collowner, false, collnamespace FROM pg_collation WHERE collnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_conversion'::regclass, oid, conowner, false, connamespace FROM pg_conversion WHERE connamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_operator'::regclass, oid, oprowner, false, oprnamespace FROM pg_operator WHERE oprnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_opfamily'::regclass, oid, opfowner, false, opfnamespace FROM pg_opfamily WHERE opfnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_opclass'::regclass, oid, opcowner, false, opcnamespace FROM pg_opclass WHERE opcnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_ts_config'::regclass, oid, cfgowner, false, cfgnamespace FROM pg_ts_config WHERE cfgnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_ts_dict'::regclass, oid, dictowner, false, dictnamespace FROM pg_ts_dict WHERE dictnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_ts_parser'::regclass, oid, 10, true, prsnamespace FROM pg_ts_parser WHERE prsnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_ts_template'::regclass, oid, 10, true, tmplnamespace FROM pg_ts_template WHERE tmplnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_statistic_ext'::regclass, oid, stxowner, false, stxnamespace FROM pg_statistic_ext WHERE stxnamespace IN (SELECT oid FROM restored)
+  UNION ALL SELECT 'pg_default_acl'::regclass, oid, defaclrole, false, 0::oid FROM pg_default_acl
    WHERE defaclnamespace = 0 OR defaclnamespace IN (SELECT oid FROM restored)
-  UNION ALL SELECT 'pg_largeobject'::regclass, oid, lomowner, false FROM pg_largeobject_metadata
-  UNION ALL SELECT 'pg_publication'::regclass, oid, pubowner, false FROM pg_publication
-  UNION ALL SELECT 'pg_foreign_server'::regclass, oid, srvowner, false FROM pg_foreign_server
-  UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid, fdwowner, true FROM pg_foreign_data_wrapper
-  UNION ALL SELECT 'pg_language'::regclass, oid, lanowner, NOT lanpltrusted FROM pg_language WHERE oid >= 16384
-  UNION ALL SELECT 'pg_event_trigger'::regclass, oid, evtowner, true FROM pg_event_trigger
-  UNION ALL SELECT 'pg_am'::regclass, oid, 10, true FROM pg_am WHERE oid >= 16384
+  UNION ALL SELECT 'pg_largeobject'::regclass, oid, lomowner, false, 0::oid FROM pg_largeobject_metadata
+  UNION ALL SELECT 'pg_publication'::regclass, oid, pubowner, puballtables, 0::oid FROM pg_publication
+  UNION ALL SELECT 'pg_foreign_server'::regclass, oid, srvowner, false, 0::oid FROM pg_foreign_server
+  UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid, fdwowner, true, 0::oid FROM pg_foreign_data_wrapper
+  UNION ALL SELECT 'pg_language'::regclass, oid, lanowner, NOT lanpltrusted, 0::oid FROM pg_language WHERE oid >= 16384
+  UNION ALL SELECT 'pg_event_trigger'::regclass, oid, evtowner, true, 0::oid FROM pg_event_trigger
+  UNION ALL SELECT 'pg_am'::regclass, oid, 10, true, 0::oid FROM pg_am WHERE oid >= 16384
   -- Extensions: one in a kept schema stays, and the dump's COMMENT ON EXTENSION needs its owner; one in
   -- a restored schema goes with it, and only a superuser creates an untrusted one again.
   UNION ALL SELECT 'pg_extension'::regclass, e.oid, e.extowner,
          e.extnamespace IN (SELECT oid FROM restored) AND e.extnamespace <> 'public'::regnamespace
-         AND NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted)
+         AND NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted),
+         0::oid
     FROM pg_extension e
    WHERE e.extname <> 'plpgsql' AND (e.extnamespace NOT IN (SELECT oid FROM restored) OR e.extnamespace = 'public'::regnamespace
          OR NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted))
 )
-SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_userbyid(s.owner)::text, s.owner::text), s.su, ''
+SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_userbyid(s.owner)::text, s.owner::text), s.su, '', '', ''
   FROM objs s, me
  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = s.c AND d.objid = s.o AND d.deptype = 'e')
    AND NOT me.super
    AND (s.su OR NOT (pg_has_role(s.owner, 'USAGE') AND CASE WHEN me.has_set THEN pg_has_role(s.owner, 'SET') ELSE true END))
--- The objects of public are created again in it, the other schemas in the database.
+-- Giving an object back to another owner (ALTER ... OWNER TO) also takes the new owner's CREATE on the
+-- object's schema (on the database for a publication). public keeps its grants through the restore; a
+-- schema the restore creates again gets its grants back only after its objects went to their owners
+-- (pg_dump's ACLs come last), so there the owner must have the privileges of the schema's owner.
 UNION ALL
-SELECT current_user::text, 'schema public', pg_get_userbyid(n.nspowner)::text, false, 'CREATE on schema public'
+SELECT current_user::text, pg_describe_object(s.c, s.o, 0), pg_get_userbyid(s.owner)::text, false, '',
+       CASE WHEN s.c = 'pg_publication'::regclass THEN 'CREATE on database ' || quote_ident(current_database())
+            ELSE 'CREATE on schema ' || quote_ident(n.nspname) END,
+       CASE WHEN s.c = 'pg_publication'::regclass THEN format('GRANT CREATE ON DATABASE %I TO %I', current_database(), pg_get_userbyid(s.owner))
+            WHEN n.nspname = 'public' THEN format('GRANT CREATE ON SCHEMA public TO %I', pg_get_userbyid(s.owner))
+            ELSE format('give schema %I to %I (ALTER SCHEMA %I OWNER TO %I) or %s to the schema''s owner %I: the restore creates the schema again owned by %I and grants CREATE on it to others only after its objects',
+                        n.nspname, pg_get_userbyid(s.owner), n.nspname, pg_get_userbyid(s.owner), pg_describe_object(s.c, s.o, 0), pg_get_userbyid(n.nspowner), pg_get_userbyid(n.nspowner)) END
+  FROM objs s LEFT JOIN pg_namespace n ON n.oid = s.ns, me
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = s.c AND d.objid = s.o AND d.deptype = 'e')
+   AND NOT me.super AND NOT s.su
+   AND s.owner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
+   AND pg_has_role(s.owner, 'USAGE') AND CASE WHEN me.has_set THEN pg_has_role(s.owner, 'SET') ELSE true END
+   AND CASE WHEN s.c = 'pg_publication'::regclass
+            THEN NOT has_database_privilege(s.owner, (SELECT oid FROM pg_database WHERE datname = current_database()), 'CREATE')
+            WHEN n.oid IS NULL THEN false
+            WHEN n.nspname = 'public' THEN NOT has_schema_privilege(s.owner, n.oid, 'CREATE')
+            ELSE NOT pg_has_role(s.owner, n.nspowner, 'USAGE') END
+-- The objects of public are created again in it, the other schemas and the publications in the database.
+UNION ALL
+SELECT current_user::text, 'schema public', pg_get_userbyid(n.nspowner)::text, false, 'CREATE on schema public', '', ''
   FROM pg_namespace n, me
  WHERE n.nspname = 'public' AND NOT me.super AND NOT has_schema_privilege(n.oid, 'CREATE')
    AND n.oid IN (SELECT oid FROM restored)
    AND (EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = n.oid) OR EXISTS (SELECT 1 FROM pg_proc WHERE pronamespace = n.oid)
         OR EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = n.oid))
 UNION ALL
-SELECT current_user::text, 'database ' || quote_ident(current_database()), pg_get_userbyid(d.datdba)::text, false, 'CREATE on database ' || quote_ident(current_database())
+SELECT current_user::text, 'database ' || quote_ident(current_database()), pg_get_userbyid(d.datdba)::text, false, 'CREATE on database ' || quote_ident(current_database()), '', ''
   FROM pg_database d, me
  WHERE d.datname = current_database() AND NOT me.super AND NOT has_database_privilege(d.oid, 'CREATE')
-   AND EXISTS (SELECT 1 FROM pg_namespace WHERE oid IN (SELECT oid FROM restored) AND nspname <> 'public')
+   AND (EXISTS (SELECT 1 FROM pg_namespace WHERE oid IN (SELECT oid FROM restored) AND nspname <> 'public') OR EXISTS (SELECT 1 FROM pg_publication))
  ORDER BY 4 DESC, 5 DESC, 2`

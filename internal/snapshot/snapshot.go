@@ -22,8 +22,12 @@ type Info struct {
 	ID string `json:"id"`
 	// Location is where it is: the folder of a pg_dump snapshot; empty for a command snapshot.
 	Location string `json:"location,omitempty"`
-	// Database and ServerVersion describe what was dumped.
+	// Database and ServerVersion describe what was dumped. Server identifies the server it was dumped
+	// from: its system identifier (pg_control_system), or the URL's host and port when the deploy role may
+	// not read it. Database and Server together tell the snapshots of one database from another's in the
+	// same folder, which the retention leaves alone.
 	Database      string `json:"database,omitempty"`
+	Server        string `json:"server,omitempty"`
 	ServerVersion string `json:"server_version,omitempty"`
 	// Size is the snapshot's size in bytes on disk (pg_dump only).
 	Size int64 `json:"size,omitempty"`

@@ -200,7 +200,7 @@ func TestRetention(t *testing.T) {
 				if err := os.MkdirAll(loc, 0o700); err != nil {
 					t.Fatal(err)
 				}
-				info := &Info{ID: filepath.Base(loc), Location: loc, Time: now.Add(-time.Duration(i)*24*time.Hour - time.Hour)}
+				info := &Info{ID: filepath.Base(loc), Location: loc, Database: "app", Server: "7301", Time: now.Add(-time.Duration(i)*24*time.Hour - time.Hour)}
 				b, _ := json.Marshal(info)
 				if err := os.WriteFile(filepath.Join(loc, ManifestFile), b, 0o600); err != nil {
 					t.Fatal(err)
@@ -210,7 +210,7 @@ func TestRetention(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := &PGDump{Dir: dir, Keep: tc.keep, KeepDays: tc.keepDays, Now: func() time.Time { return now }}
-			if err := p.retain("d0"); err != nil {
+			if err := p.retain(&Info{ID: "d0", Database: "app", Server: "7301"}); err != nil {
 				t.Fatal(err)
 			}
 			entries, _ := os.ReadDir(dir)
@@ -222,6 +222,80 @@ func TestRetention(t *testing.T) {
 				t.Errorf("kept %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRetentionPerDatabase: two services share snapshot.dir and the environment's name, each with its
+// own database. The retention (keep) counted and removed the snapshots of the folder whatever database
+// they were of: a deploy of one database removed the other's, the snapshot a dead run of it needed for
+// --recover included (tester A's F6). It now counts and removes only the snapshots of the database it
+// dumped, never one that Pin names (a run that did not finish), and keeps those whose manifest does not
+// say which server they come from.
+func TestRetentionPerDatabase(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	for i, s := range []struct{ id, db, server string }{
+		{"a-new", "app", "7301"},      // just taken
+		{"b-dead", "billing", "7301"}, // another database of the same server: its dead run needs it
+		{"b-old", "billing", "7301"},
+		{"a-pinned", "app", "7301"}, // a run of this database that did not finish
+		{"a-other-server", "app", "9999"},
+		{"a-old", "app", "7301"},
+		{"a-unknown", "app", ""}, // an older release's manifest
+	} {
+		loc := filepath.Join(dir, s.id)
+		if err := os.MkdirAll(loc, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		info := &Info{ID: s.id, Location: loc, Database: s.db, Server: s.server, Time: now.Add(-time.Duration(i) * time.Hour)}
+		b, _ := json.Marshal(info)
+		if err := os.WriteFile(filepath.Join(loc, ManifestFile), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &PGDump{Dir: dir, Keep: 1, KeepDays: 0, Now: func() time.Time { return now }}
+	p.Pin("a-pinned")
+	if err := p.retain(&Info{ID: "a-new", Database: "app", Server: "7301"}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if want := "a-new,a-other-server,a-pinned,a-unknown,b-dead,b-old"; strings.Join(got, ",") != want {
+		t.Errorf("kept %v, want %s", got, want)
+	}
+}
+
+// TestPGDumpManifestNamesTheServer: the manifest of a snapshot records the database and the server it
+// comes from, which the retention compares.
+func TestPGDumpManifestNamesTheServer(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	p := &PGDump{URL: url, Dir: t.TempDir(), Keep: 1}
+	info, _, err := p.Snapshot(t.Context(), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadManifest(info.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.Database == "" || read.Server == "" || read.Server != info.Server {
+		t.Errorf("manifest database %q server %q (taken: %q)", read.Database, read.Server, info.Server)
+	}
+	// A second snapshot of the same database with keep: 1 removes the first.
+	second, _, err := p.Snapshot(t.Context(), "r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(info.Location); !os.IsNotExist(err) {
+		t.Errorf("the first snapshot %s is still there (err %v)", info.Location, err)
+	}
+	if _, err := os.Stat(second.Location); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -791,6 +865,7 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 		name, setup string
 		revoke      string // run once the deploy role has created its table
 		want        string // the first obstacle, "" for none
+		lacks       string // what its owner lacks, if that is the obstacle
 	}{
 		{name: "table of another role", setup: "GRANT CREATE ON SCHEMA public TO %app; SET ROLE %app; CREATE TABLE app_cache (k text); GRANT SELECT ON app_cache TO %dep; RESET ROLE",
 			want: "table app_cache"},
@@ -808,6 +883,16 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 		{name: "no CREATE on public", setup: "ALTER SCHEMA public OWNER TO pg_database_owner; ALTER DATABASE %db OWNER TO CURRENT_USER; GRANT CREATE ON SCHEMA public TO %dep",
 			revoke: "REVOKE CREATE ON SCHEMA public FROM %dep", want: "schema public"},
 		{name: "no CREATE on the database", setup: "ALTER DATABASE %db OWNER TO CURRENT_USER; CREATE SCHEMA ops AUTHORIZATION %dep", want: "database %name"},
+		// ALTER ... OWNER TO also needs the new owner to have CREATE on the object's schema (tester A's F7:
+		// the preflight passed and the restore failed with "permission denied for schema public").
+		{name: "member of an owner without CREATE on public", setup: "GRANT CREATE ON SCHEMA public TO %app; SET ROLE %app; CREATE TABLE app_cache (k text); RESET ROLE; GRANT %app TO %dep; REVOKE CREATE ON SCHEMA public FROM %app",
+			want: "table app_cache", lacks: "CREATE on schema public"},
+		{name: "function of a member without CREATE on public", setup: "GRANT CREATE ON SCHEMA public TO %app; SET ROLE %app; CREATE FUNCTION app_f() RETURNS int LANGUAGE sql AS 'SELECT 1'; RESET ROLE; GRANT %app TO %dep; REVOKE CREATE ON SCHEMA public FROM %app",
+			want: "function app_f()", lacks: "CREATE on schema public"},
+		// A schema the restore creates again gets its grants back only after its objects went to their owners.
+		{name: "member of an owner with a granted CREATE on a restored schema", setup: "CREATE SCHEMA ops AUTHORIZATION %dep; GRANT USAGE, CREATE ON SCHEMA ops TO %app; SET ROLE %app; CREATE TABLE ops.jobs (k text); RESET ROLE; GRANT %app TO %dep",
+			want: "table ops.jobs", lacks: "CREATE on schema ops"},
+		{name: "member of the owner of a restored schema and its table", setup: "GRANT %app TO %dep; CREATE SCHEMA ops AUTHORIZATION %app; SET ROLE %app; CREATE TABLE ops.jobs (k text); RESET ROLE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -854,6 +939,9 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 			}
 			if want := r.Replace(tc.want); want != "" && (len(obs) == 0 || obs[0].Object != want) {
 				t.Errorf("obstacles %+v, want %q first", obs, want)
+			}
+			if tc.lacks != "" && (len(obs) == 0 || obs[0].OwnerLacks != tc.lacks || obs[0].Owner != app || obs[0].Fix == "") {
+				t.Errorf("obstacles %+v, want the first's owner %s to lack %q, with a fix", obs, app, tc.lacks)
 			}
 		})
 	}

@@ -1,0 +1,157 @@
+package deploy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/config"
+)
+
+// TestDeployUpThatDestroyedDataRestoresSnapshot: a migration whose up destroyed data (a dropped column,
+// overwritten values) and whose down only brings the shape back was rolled back by its down, reported
+// "rolled back" (exit 3, the database is as it was), with the data gone although the run's snapshot had
+// it (tester A's F3). The rollback now restores the snapshot and says why; a down that writes the values
+// back is still used.
+func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		up, down   string
+		method     string
+		why        string
+		noSnapshot bool
+	}{
+		{name: "dropped column", up: "ALTER TABLE orders DROP COLUMN note;", down: "ALTER TABLE orders ADD COLUMN note text;",
+			method: "snapshot", why: "5_x.up.sql:1 drops column orders.note"},
+		{name: "overwritten values", up: "ALTER TABLE orders ADD COLUMN z int;\nUPDATE accounts SET name = 'gone';", down: "ALTER TABLE orders DROP COLUMN z;",
+			method: "snapshot", why: "5_x.up.sql:2 overwrites accounts.name"},
+		{name: "down writes the values back", up: "UPDATE accounts SET balance = balance * 2;", down: "UPDATE accounts SET balance = balance / 2;",
+			method: "down"},
+		{name: "no snapshot", up: "ALTER TABLE orders DROP COLUMN note;", down: "ALTER TABLE orders ADD COLUMN note text;",
+			method: "down", noSnapshot: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			noteBefore := tg.value(t, "SELECT count(note)::text FROM orders")
+			set := folder(t, map[string]string{
+				"5_x.up.sql": tc.up, "5_x.down.sql": tc.down,
+				"6_fail.up.sql": "SELECT 1 / 0;", "6_fail.down.sql": "SELECT 1;",
+			})
+			o := tg.options(t, set, "run-destroy")
+			if tc.noSnapshot {
+				o.Snapshotter = nil
+			}
+			res, err := Run(t.Context(), o)
+			if err == nil {
+				t.Fatal("deploy succeeded")
+			}
+			rb := res.Rollback
+			if rb == nil || rb.Method != tc.method || !rb.OK || !strings.Contains(rb.Why, tc.why) {
+				t.Fatalf("outcome %s, rollback %+v; want rolled back by %s because %q", res.Outcome, rb, tc.method, tc.why)
+			}
+			if tc.noSnapshot {
+				// The downs bring the schema back, not the data: not "as it was".
+				if res.Outcome != OutcomeFailed || !strings.Contains(rb.Lost, "drops column orders.note") ||
+					!strings.Contains(rb.Lost, "no snapshot was taken") || !strings.Contains(res.Hint, "not the data") {
+					t.Fatalf("outcome %s, rollback %+v, hint %q; want failed naming the lost column", res.Outcome, rb, res.Hint)
+				}
+				if !strings.Contains(err.Error(), "data is lost") {
+					t.Errorf("error %q does not say that data is lost", err)
+				}
+				if got := tg.value(t, "SELECT count(note)::text FROM orders"); got != "0" || noteBefore == "0" {
+					t.Errorf("note values: %s before, %s after", noteBefore, got)
+				}
+				return
+			}
+			if res.Outcome != OutcomeRolledBack {
+				t.Fatalf("outcome %s, want rolled back", res.Outcome)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
+			}
+			want := "5:rolled-back 6:failed"
+			if tc.method == "snapshot" {
+				want = "5:restored 6:failed"
+			}
+			if got := tg.historyOf(t); got != want {
+				t.Errorf("history %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestDeployUserCheckAfterDownsRestoresSnapshot: a user check failed after the migrations, the downs ran,
+// and the check was not run again: the data change the down did not undo stayed, the snapshot unused,
+// and the run said "rolled back" (tester A's F4). The checks that passed before the run now run again
+// after the downs, and the snapshot is restored when one fails; a check that did not pass before (it
+// describes the new schema) is not run again.
+func TestDeployUserCheckAfterDownsRestoresSnapshot(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	tg.exec(t, "INSERT INTO app_settings VALUES ('flag', 'ok')")
+	before := tg.checksums(t)
+	set := folder(t, map[string]string{
+		// The UPDATE hides in a DO block: no static analysis sees it, and it changes no row count.
+		"5_c.up.sql":   "ALTER TABLE accounts ADD COLUMN c int;\nDO $$ BEGIN UPDATE app_settings SET value = 'broken' WHERE key = 'flag'; END $$;",
+		"5_c.down.sql": "ALTER TABLE accounts DROP COLUMN c;",
+	})
+	o := tg.options(t, set, "run-check")
+	o.Config.Verify.Checks = []config.Check{
+		{Name: "flag", SQL: "SELECT value FROM app_settings WHERE key = 'flag'", Rows: [][]string{{"ok"}}},
+		{Name: "new column", SQL: "SELECT count(c) = 0 FROM accounts WHERE false"},
+	}
+	res, err := Run(t.Context(), o)
+	if err == nil {
+		t.Fatal("deploy succeeded")
+	}
+	if res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down+snapshot" ||
+		!strings.Contains(res.Rollback.Why, `"flag" failed`) {
+		t.Fatalf("outcome %s, rollback %+v; want the snapshot restored after the downs", res.Outcome, res.Rollback)
+	}
+	var rollbackChecks []string
+	for _, c := range res.Verify {
+		if c.Phase == "rollback" && (c.Name == "flag" || c.Name == "new column") {
+			rollbackChecks = append(rollbackChecks, c.Name)
+		}
+	}
+	if got := strings.Join(rollbackChecks, ","); got != "flag,flag" {
+		t.Errorf("user checks run after the rollback: %q, want flag after the downs and after the restore", got)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
+	}
+	if got := tg.value(t, "SELECT value FROM app_settings WHERE key = 'flag'"); got != "ok" {
+		t.Errorf("flag %q after the rollback, want ok", got)
+	}
+}
+
+// TestDeployBlocksADestructiveUpItCannotRestore: a migration whose up drops a column, with a down that
+// only adds it back, can only be rolled back by the snapshot (see above); a deploy role that could not
+// restore it (a table of another role) is blocked before anything changes, as for a migration without a
+// down, instead of finding out in the rollback.
+func TestDeployBlocksADestructiveUpItCannotRestore(t *testing.T) {
+	t.Parallel()
+	tg, dep, app := newTargetAsOwner(t)
+	before := tg.checksums(t)
+	set := folder(t, map[string]string{
+		"1_a.up.sql": "ALTER TABLE orders DROP COLUMN note;", "1_a.down.sql": "ALTER TABLE orders ADD COLUMN note text;",
+		"2_b.up.sql": "SELECT 1/0;", "2_b.down.sql": "SELECT 1;",
+	})
+	res, err := Run(t.Context(), tg.options(t, set, "run-own"))
+	var b *Blocked
+	if !errors.As(err, &b) || res.Outcome != OutcomeBlocked {
+		t.Fatalf("err %v, outcome %s; want blocked", err, res.Outcome)
+	}
+	for _, want := range []string{"the up of 1_a destroys data its down cannot bring back", "drops column orders.note", "owner " + app, "role " + dep, "nothing was changed"} {
+		if !strings.Contains(b.Reason, want) {
+			t.Errorf("reason %q does not say %q", b.Reason, want)
+		}
+	}
+	if after := tg.checksums(t); after != before {
+		t.Errorf("database changed:\n%s\n---\n%s", before, after)
+	}
+}
