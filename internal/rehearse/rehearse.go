@@ -110,7 +110,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	opts.Progress("%s", sp.Counts(len(opts.Set.Migrations)))
 
 	if opts.Provider.Name() == "url" {
-		if err := sharedServerChanges(opts.Setup, opts.Set, opts.Base); err != nil {
+		if err := sharedServerChanges(opts.Setup, opts.Set, opts.Base, nil); err != nil {
 			return nil, "", err
 		}
 	}
@@ -129,7 +129,10 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			err = &stoppedError{provider: opts.Provider.Name(), err: err}
 		}
 	}()
-	claimRoles(inst, opts.Setup, opts.Set, opts.Base)
+	if err := serverRoleChanges(inst, opts.Setup, opts.Set, opts.Base); err != nil {
+		return nil, "", err
+	}
+	claimRoles(ctx, inst, opts, opts.Set, opts.Base)
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
 	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
 	if want := opts.Lint.Major(); opts.Lint.PGVersion != 0 && inst.ServerVersion/10000 != want {
@@ -403,24 +406,22 @@ func allScripts(setup []*migrate.Script, sets ...*migrate.Set) []*migrate.Script
 }
 
 // claimRoles tells a shared server (url provider) which roles the setup scripts and the migrations
-// create (CREATE ROLE, USER or GROUP), so that it drops them with the run's database.
-func claimRoles(inst *sandbox.Instance, setup []*migrate.Script, sets ...*migrate.Set) {
+// create (CREATE ROLE, USER or GROUP), so that it drops them with the run's database, or a later run
+// does when this one dies. Those the server had before the run are not the run's: the provider leaves
+// them alone.
+func claimRoles(ctx context.Context, inst *sandbox.Instance, opts Options, sets ...*migrate.Set) {
 	if inst.ClaimRoles == nil {
 		return
 	}
-	scripts := allScripts(setup, sets...)
 	var roles []string
-	for _, s := range scripts {
-		if s == nil {
-			continue
-		}
-		for i := range s.Statements {
-			if r := s.Statements[i].Node.GetCreateRoleStmt(); r != nil {
-				roles = append(roles, r.Role)
-			}
-		}
+	for name := range ownRoles(allScripts(opts.Setup, sets...)) {
+		roles = append(roles, name)
 	}
-	inst.ClaimRoles(roles)
+	slices.Sort(roles)
+	if err := inst.ClaimRoles(ctx, roles); err != nil {
+		opts.Progress("warning: %v", err)
+		opts.Logger.Warn("could not mark the roles the migrations create", "err", err)
+	}
 }
 
 type run struct {

@@ -42,7 +42,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, fmt.Errorf("migration %s is a goose Go migration: schemagate cannot run its code, so it cannot write its rollback", target.ID())
 	}
 	if opts.Provider.Name() == "url" {
-		if err := sharedServerChanges(opts.Setup, opts.Set); err != nil {
+		if err := sharedServerChanges(opts.Setup, opts.Set, nil, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -51,7 +51,10 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer closeInstance(ctx, inst, opts)
-	claimRoles(inst, opts.Setup, opts.Set)
+	if err := serverRoleChanges(inst, opts.Setup, opts.Set, nil); err != nil {
+		return nil, err
+	}
+	claimRoles(ctx, inst, opts, opts.Set)
 	insp, err := newInspector(opts.Set)
 	if err != nil {
 		return nil, err

@@ -17,8 +17,14 @@ import (
 var Names = []string{"auto", "local", "docker", "url"}
 
 // New returns the provider called name. "auto" (or "") chooses: url when Options.DatabaseURL is set,
-// local when PostgreSQL server binaries are on the machine, docker when a Docker engine answers.
+// local when PostgreSQL server binaries are on the machine, docker when a Docker engine answers. A
+// BinDir that holds no PostgreSQL server is an error (bad input) for local and auto.
 func New(name string, opts Options) (Provider, error) {
+	if opts.BinDir != "" && (name == "" || name == "auto" || name == "local") {
+		if err := CheckBinDir(opts.BinDir); err != nil {
+			return nil, err // bad input, found before anything starts
+		}
+	}
 	switch name {
 	case "", "auto":
 		return Auto(context.Background(), opts)

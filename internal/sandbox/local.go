@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,8 +50,8 @@ func (l *Local) Name() string { return "local" }
 // binDir finds the folder holding initdb and postgres for the wanted version.
 func (l *Local) binDir() (string, error) {
 	if l.opts.BinDir != "" {
-		if _, err := os.Stat(filepath.Join(l.opts.BinDir, "postgres")); err != nil {
-			return "", fmt.Errorf("%w: no postgres binary in %s", ErrUnavailable, l.opts.BinDir)
+		if err := CheckBinDir(l.opts.BinDir); err != nil {
+			return "", err
 		}
 		return l.opts.BinDir, nil
 	}
@@ -93,19 +94,45 @@ func versionOfDir(d string) int {
 	return v
 }
 
-// binaryMajor asks postgres --version for its major version.
+// CheckBinDir checks a folder given for the server binaries (--pg-bindir): it must hold initdb and a
+// postgres that says it is PostgreSQL. Its errors are the user's to fix (bad input), not ErrUnavailable.
+func CheckBinDir(dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--pg-bindir %s: no such folder (want the folder of PostgreSQL's initdb and postgres, e.g. /usr/lib/postgresql/16/bin)", dir)
+	case err != nil:
+		return fmt.Errorf("--pg-bindir %s: %w", dir, err)
+	case !info.IsDir():
+		return fmt.Errorf("--pg-bindir %s is a file, not a folder (want the folder of PostgreSQL's initdb and postgres, e.g. /usr/lib/postgresql/16/bin)", dir)
+	}
+	for _, b := range []string{"postgres", "initdb"} {
+		if info, err := os.Stat(filepath.Join(dir, b)); err != nil || info.IsDir() {
+			return fmt.Errorf("--pg-bindir %s: no %s binary in it (want the folder of PostgreSQL's initdb and postgres, e.g. /usr/lib/postgresql/16/bin)", dir, b)
+		}
+	}
+	_, err = binaryMajor(dir)
+	return err
+}
+
+// versionRE is the start of postgres --version: "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)",
+// "postgres (PostgreSQL) 17beta1".
+var versionRE = regexp.MustCompile(`^postgres \(PostgreSQL\) (\d+)`)
+
+// binaryMajor asks postgres --version for its major version; a binary that does not answer as
+// PostgreSQL does is not a PostgreSQL server.
 func binaryMajor(bin string) (int, error) {
-	out, err := exec.Command(filepath.Join(bin, "postgres"), "--version").Output()
+	path := filepath.Join(bin, "postgres")
+	out, err := exec.Command(path, "--version").Output()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%s is not a PostgreSQL server: its --version failed: %w", path, err)
 	}
-	// postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)
-	f := strings.Fields(string(out))
-	if len(f) < 3 {
-		return 0, fmt.Errorf("unexpected postgres --version output %q", out)
+	m := versionRE.FindSubmatch(bytes.TrimSpace(out))
+	if m == nil {
+		first, _, _ := strings.Cut(string(bytes.TrimSpace(out)), "\n")
+		return 0, fmt.Errorf("%s is not a PostgreSQL server: its --version printed %q, not \"postgres (PostgreSQL) <version>\"", path, first)
 	}
-	major, err := strconv.Atoi(strings.SplitN(f[2], ".", 2)[0])
-	return major, err
+	return strconv.Atoi(string(m[1]))
 }
 
 // runAs is the OS user the server runs as: the current user, or `postgres` when we are root.
@@ -193,7 +220,7 @@ var templateMu sync.Mutex
 func (l *Local) template(ctx context.Context, bin string, ra runAs) (string, error) {
 	major, err := binaryMajor(bin)
 	if err != nil {
-		return "", fmt.Errorf("read server version: %w", err)
+		return "", err
 	}
 	base := l.cacheDir(ra)
 	dir := filepath.Join(base, fmt.Sprintf("cluster-v2-%d-%s", major, hashPath(bin)))
@@ -303,6 +330,9 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 		// /dev/shm lacks room (workDir): keep the server's dynamic shared memory out of it too, in
 		// files of the data folder, or the server fails to start on a full /dev/shm.
 		args = append(args, "-c", "dynamic_shared_memory_type=mmap")
+	}
+	for _, s := range l.opts.serverSettings {
+		args = append(args, "-c", s)
 	}
 	cmd := ra.command(context.WithoutCancel(ctx), filepath.Join(bin, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

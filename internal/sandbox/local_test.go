@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"os"
 	"os/exec"
@@ -326,5 +327,50 @@ func TestLocalKilledServerFreesItsSharedMemory(t *testing.T) {
 	}
 	if segment() {
 		t.Errorf("the killed server's shared memory segment %d is still there after Close", shmid)
+	}
+}
+
+// TestLocalBinDirBadInput: --pg-bindir naming no folder, or a folder whose postgres is not PostgreSQL,
+// is the user's mistake (exit 2), said in words, not ErrUnavailable (exit 1) nor a parse error of
+// postgres --version.
+func TestLocalBinDirBadInput(t *testing.T) {
+	t.Parallel()
+	fake := t.TempDir()
+	for _, b := range []string{"postgres", "initdb"} {
+		if err := os.Symlink("/bin/true", filepath.Join(fake, b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	echo := t.TempDir()
+	script := "#!/bin/sh\necho 'true (GNU coreutils) 9.1'\necho 'Written by someone.'\n"
+	for _, b := range []string{"postgres", "initdb"} {
+		if err := os.WriteFile(filepath.Join(echo, b), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noInitdb := t.TempDir()
+	if err := os.WriteFile(filepath.Join(noInitdb, "postgres"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, dir, want string
+	}{
+		{"missing folder", "/nonexistent/bin", "--pg-bindir /nonexistent/bin: no such folder"},
+		{"no initdb", noInitdb, "no initdb binary in it"},
+		{"not postgres", echo, filepath.Join(echo, "postgres") + ` is not a PostgreSQL server: its --version printed "true (GNU coreutils) 9.1"`},
+		{"prints nothing", fake, filepath.Join(fake, "postgres") + " is not a PostgreSQL server"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, name := range []string{"local", "auto"} {
+				_, err := New(name, Options{BinDir: tt.dir})
+				if err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "strconv") {
+					t.Errorf("New(%s) error %v; want bad input saying %q", name, err, tt.want)
+				}
+			}
+			if _, err := NewLocal(Options{BinDir: tt.dir}).Start(t.Context()); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Start error %v; want %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -35,8 +35,13 @@ type Instance struct {
 	// ClaimRoles, when set (a server shared with others: the url provider), names roles the run's
 	// migrations create. Roles are the server's, not the database's, so dropping the run's database
 	// leaves them behind, and the next run's CREATE ROLE fails; Close drops those of them that did not
-	// exist when the run started.
-	ClaimRoles func(names []string)
+	// exist when the run started and exist at its end. The provider also records them with the run's
+	// database, for a later run to drop them should this one die without its Close (kill -9). Its error
+	// (that record could not be written) is worth a warning, not the run.
+	ClaimRoles func(ctx context.Context, names []string) error
+	// ServerRoles, when not nil (a server shared with others: the url provider), are the roles the
+	// server had when the run started: none of them is the run's to create, alter or drop.
+	ServerRoles []string
 }
 
 // Options configure providers; each uses the fields that concern it.
@@ -54,6 +59,8 @@ type Options struct {
 	// WorkDir is where the local provider puts instance folders (default /dev/shm when it has room).
 	WorkDir string
 	Logger  *slog.Logger
+	// serverSettings are more "-c name=value" settings for the local provider's server (tests only).
+	serverSettings []string
 }
 
 // ErrUnavailable is returned (wrapped) when a provider cannot run on this machine (no binaries, no Docker).

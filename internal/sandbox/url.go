@@ -21,10 +21,15 @@ import (
 const DatabasePrefix = "schemagate_"
 
 // URL uses an existing PostgreSQL server (a CI service container, a shared test server): Start creates
-// a uniquely named, empty database on it for the run, and Close drops that database. It touches nothing
-// else on the server. The role in the URL needs the CREATEDB privilege (or to be a superuser).
+// a uniquely named, empty database on it for the run, marked with a comment that names the schemagate
+// process (see urlMark), and Close drops that database and the roles the run's migrations created. It
+// touches nothing else on the server, except what runs that are gone left (see removeLeftovers). The
+// role in the URL needs the CREATEDB privilege (or to be a superuser).
 type URL struct {
 	opts Options
+	// warned makes the warning of a superuser on a shared server once per provider (a rehearsal that
+	// starts again, reading the catalog whole, does not repeat it).
+	warned sync.Once
 }
 
 var _ Provider = (*URL)(nil)
@@ -71,7 +76,12 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 		return nil, noCreateDB(role, shown, nil)
 	}
 
-	rows, err := admin.Query(ctx, "SELECT rolname FROM pg_roles")
+	// Runs killed with SIGKILL left their database and roles: drop those first, so that their roles
+	// do not count as the server's below.
+	self := currentOwner(ctx, nil)
+	p.removeLeftovers(ctx, admin, server, self, version)
+
+	rows, err := admin.Query(ctx, "SELECT rolname FROM pg_roles ORDER BY rolname")
 	if err != nil {
 		return nil, fmt.Errorf("list roles on %s: %w", shown, err)
 	}
@@ -83,8 +93,20 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	for _, n := range names {
 		existed[n] = true
 	}
+	p.warned.Do(func() {
+		if why := sharedSuperuser(ctx, admin); why != "" {
+			p.opts.Logger.Warn(SharedSuperuserWarning, "role", role, "server", shown, "shared", why)
+		}
+	})
+	var now time.Time
+	if err := admin.QueryRow(ctx, "SELECT now()").Scan(&now); err != nil {
+		return nil, fmt.Errorf("read the time on %s: %w", shown, err)
+	}
+	// mu guards claimed (the roles the run's migrations create that the server did not have) and
+	// the database's mark, which names them.
 	var mu sync.Mutex
 	var claimed []string
+	runMark := newURLMark(self, now)
 
 	name := DatabasePrefix + randomHex(6)
 	// template0: the database is empty even when the server's template1 holds objects.
@@ -96,6 +118,10 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 		return nil, fmt.Errorf("create database %s on %s: %w", name, shown, err)
 	}
 	p.opts.Logger.Info("created the rehearsal database", "database", name, "server", shown)
+	if err := mark(ctx, admin, name, runMark); err != nil {
+		_ = p.drop(ctx, server, name, version)
+		return nil, fmt.Errorf("mark database %s on %s as this run's: %w", name, shown, err)
+	}
 
 	dbURL := *server
 	dbURL.Path, dbURL.RawPath = "/"+name, ""
@@ -106,24 +132,87 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 			closeErr = p.drop(ctx, server, name, version)
 			mu.Lock()
 			defer mu.Unlock()
-			var mine []string
-			for _, r := range claimed {
-				if !existed[r] && !slices.Contains(mine, r) {
-					mine = append(mine, r)
-				}
-			}
-			if closeErr == nil && len(mine) > 0 {
-				closeErr = p.dropRoles(ctx, server, mine)
+			if closeErr == nil && len(claimed) > 0 {
+				closeErr = p.dropRoles(ctx, server, claimed)
 			}
 		})
 		return closeErr
 	}
-	claim := func(names []string) {
+	claim := func(ctx context.Context, names []string) error {
 		mu.Lock()
 		defer mu.Unlock()
-		claimed = append(claimed, names...)
+		added := false
+		for _, r := range names {
+			if !existed[r] && !slices.Contains(claimed, r) {
+				claimed = append(claimed, r)
+				added = true
+			}
+		}
+		if !added {
+			return nil
+		}
+		runMark.Roles = slices.Clone(claimed)
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		conn, err := connect(ctx, server.String())
+		if err == nil {
+			err = mark(ctx, conn, name, runMark)
+			conn.Close(context.WithoutCancel(ctx))
+		}
+		if err != nil {
+			return fmt.Errorf("record the roles the migrations create (%s) on database %s: %w (should this run die, drop them by hand)",
+				strings.Join(claimed, ", "), name, scrub(err, server))
+		}
+		return nil
 	}
-	return &Instance{URL: dbURL.String(), AdminURL: server.String(), ServerVersion: version, Close: closeFn, ClaimRoles: claim}, nil
+	return &Instance{URL: dbURL.String(), AdminURL: server.String(), ServerVersion: version, Close: closeFn,
+		ClaimRoles: claim, ServerRoles: names}, nil
+}
+
+// SharedSuperuserWarning is what the url provider warns, once as a run starts, when the URL's role is a
+// superuser on a server that looks shared (see sharedSuperuser).
+const SharedSuperuserWarning = "the pull request's migrations run with superuser rights on a server that holds more than this run " +
+	"(--database-url's role is a superuser): the url provider refuses the server-wide statements it can recognise, " +
+	"but a superuser's code can reach everything on the server; use --provider url with a server that exists only for the CI job " +
+	"(a service container), or a role with CREATEDB only, or rehearse with --provider local or docker"
+
+// sharedSuperuser says why the server looks shared when the connection's role is a superuser ("" when it
+// is not a superuser, or the server looks like one made for CI): databases other than postgres, the
+// URL's own, templates and schemagate's, or login roles other than the URL's, the predefined ones and
+// those other url runs' marks name.
+func sharedSuperuser(ctx context.Context, admin *pgx.Conn) string {
+	var super bool
+	if err := admin.QueryRow(ctx, "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user").Scan(&super); err != nil || !super {
+		return ""
+	}
+	runs, _ := RunRoles(ctx, admin, "")
+	var dbs, roles []string
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_catalog.pg_database WHERE NOT datistemplate
+		AND datname NOT IN ('postgres', current_database()) AND datname NOT LIKE 'schemagate\_%' ORDER BY datname`)
+	if err == nil {
+		dbs, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	rows, err = admin.Query(ctx, `SELECT rolname FROM pg_catalog.pg_roles WHERE rolcanlogin AND rolname <> current_user
+		AND rolname NOT LIKE 'pg\_%' AND NOT rolname = ANY($1) ORDER BY rolname`, append(runs, ""))
+	if err == nil {
+		roles, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	var why []string
+	if len(dbs) > 0 {
+		why = append(why, "other databases: "+strings.Join(limit(dbs, 5), ", "))
+	}
+	if len(roles) > 0 {
+		why = append(why, "other login roles: "+strings.Join(limit(roles, 5), ", "))
+	}
+	return strings.Join(why, "; ")
+}
+
+// limit shortens a list for a message.
+func limit(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(slices.Clone(s[:n]), fmt.Sprintf("and %d more", len(s)-n))
 }
 
 // dropRoles drops the roles the run's migrations created (after the run's database, which held what they
@@ -140,8 +229,18 @@ func (p *URL) dropRoles(ctx context.Context, server *url.URL, roles []string) er
 			redacted(server), strings.Join(roles, ", "), scrub(err, server))
 	}
 	defer admin.Close(ctx)
+	// Only the roles that exist: a CREATE ROLE that failed (or never ran) created nothing, and DROP
+	// ROLE IF EXISTS needs the CREATEROLE privilege all the same.
+	rows, err := admin.Query(ctx, "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1) ORDER BY rolname", roles)
+	if err != nil {
+		return fmt.Errorf("list the roles the migrations created (%s) on %s: %w (drop them by hand)", strings.Join(roles, ", "), redacted(server), err)
+	}
+	exist, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("list the roles the migrations created (%s) on %s: %w (drop them by hand)", strings.Join(roles, ", "), redacted(server), err)
+	}
 	var left []string
-	for _, r := range roles {
+	for _, r := range exist {
 		if _, err := admin.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{r}.Sanitize()); err != nil {
 			p.opts.Logger.Warn("could not drop a role the migrations created", "role", r, "err", err)
 			left = append(left, r)
@@ -169,6 +268,7 @@ func (p *URL) drop(ctx context.Context, server *url.URL, name string, version in
 		return fmt.Errorf("connect to %s to drop database %s: %w (drop it by hand)", shown, name, scrub(err, server))
 	}
 	defer admin.Close(ctx)
+	p.endPrepared(ctx, admin, server, name)
 	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
 	if version >= 130000 {
 		drop += " WITH (FORCE)"
@@ -190,6 +290,37 @@ func (p *URL) drop(ctx context.Context, server *url.URL, name string, version in
 		}
 		p.opts.Logger.Info("dropped the rehearsal database", "database", name)
 		return nil
+	}
+}
+
+// endPrepared rolls back the prepared transactions of the run's database (PREPARE TRANSACTION in a
+// migration): they outlive their session, keep the database from being dropped, hold their locks and
+// keep VACUUM from cleaning up in every database of the server. ROLLBACK PREPARED runs in the database
+// the transaction was prepared in. Those of other databases are not touched.
+func (p *URL) endPrepared(ctx context.Context, admin *pgx.Conn, server *url.URL, name string) {
+	rows, err := admin.Query(ctx, "SELECT gid FROM pg_catalog.pg_prepared_xacts WHERE database = $1", name)
+	if err != nil {
+		p.opts.Logger.Warn("could not list the prepared transactions of the rehearsal database", "database", name, "err", err)
+		return
+	}
+	gids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(gids) == 0 {
+		return
+	}
+	dbURL := *server
+	dbURL.Path, dbURL.RawPath = "/"+name, ""
+	conn, err := connect(ctx, dbURL.String())
+	if err != nil {
+		p.opts.Logger.Warn("could not connect to roll back the prepared transactions of the rehearsal database", "database", name, "err", scrub(err, server))
+		return
+	}
+	defer conn.Close(ctx)
+	for _, gid := range gids {
+		if _, err := conn.Exec(ctx, "ROLLBACK PREPARED "+quoteLiteral(gid)); err != nil {
+			p.opts.Logger.Warn("could not roll back a prepared transaction of the rehearsal database", "database", name, "gid", gid, "err", err)
+			continue
+		}
+		p.opts.Logger.Info("rolled back a prepared transaction of the rehearsal database", "database", name, "gid", gid)
 	}
 }
 

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"slices"
@@ -265,7 +266,7 @@ func TestURLDropsTheRolesItsMigrationsCreated(t *testing.T) {
 		"CREATE ROLE sg_readonly")
 	// Not claimed: created by someone else on the shared server while the run goes on.
 	execSQL(t, server, "CREATE ROLE sg_someone_else")
-	inst.ClaimRoles([]string{"sg_app_owner", "sg_readonly", "sg_before_run", "sg_never_created"})
+	inst.ClaimRoles(t.Context(), []string{"sg_app_owner", "sg_readonly", "sg_before_run", "sg_never_created"})
 	if err := inst.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -334,5 +335,121 @@ func TestURLSecrets(t *testing.T) {
 				t.Errorf("URLSecrets(%q) = %q, want none", tt.in, got)
 			}
 		})
+	}
+}
+
+// TestURLClaimedRoleNeverCreated: a migration's CREATE ROLE that failed (the role in the URL lacks
+// CREATEROLE) created nothing, so Close neither warns that the role is left nor tells the user to drop
+// it by hand.
+func TestURLClaimedRoleNeverCreated(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	execSQL(t, server, "CREATE ROLE sg_cdb LOGIN CREATEDB")
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User("sg_cdb")
+	inst, err := NewURL(Options{DatabaseURL: u.String()}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.ClaimRoles(t.Context(), []string{"sg_never_created"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.Close(t.Context()); err != nil {
+		t.Errorf("close: %v; want no word of a role that was never created", err)
+	}
+}
+
+// TestURLWarnsOfASharedSuperuser: with a superuser URL on a server that holds other databases or login
+// roles, the run starts with one warning that the migrations run with superuser rights on a shared
+// server; a server made for CI (only postgres and templates) or a CREATEDB role gets none.
+func TestURLWarnsOfASharedSuperuser(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	warnings := func(dsn string) []string {
+		t.Helper()
+		var buf strings.Builder
+		inst, err := NewURL(Options{DatabaseURL: dsn, Logger: slog.New(slog.NewTextHandler(&buf, nil))}).Start(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := inst.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range strings.Split(buf.String(), "\n") {
+			if strings.Contains(l, "superuser rights") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	if w := warnings(server); len(w) != 0 {
+		t.Errorf("a server with nothing but postgres: warned %q", w)
+	}
+	execSQL(t, server, "CREATE DATABASE keepme", "CREATE ROLE app LOGIN PASSWORD 'pw'", "CREATE ROLE cdb LOGIN CREATEDB")
+	w := warnings(server)
+	if len(w) != 1 || !strings.Contains(w[0], "other databases: keepme") || !strings.Contains(w[0], "app") ||
+		!strings.Contains(w[0], "a server that exists only for the CI job") {
+		t.Errorf("a shared server: warned %q; want one warning naming keepme and app", w)
+	}
+	u, _ := url.Parse(server)
+	u.User = url.User("cdb")
+	if w := warnings(u.String()); len(w) != 0 {
+		t.Errorf("a CREATEDB role: warned %q", w)
+	}
+}
+
+// TestURLRollsBackItsPreparedTransactions: a migration's PREPARE TRANSACTION (refused up front by the
+// rehearsal, run here directly) outlives its session; Close rolls back the prepared transactions of the
+// run's database and drops it, and leaves those of other databases alone (finding 10: the database and
+// the prepared transaction stayed on the server).
+func TestURLRollsBackItsPreparedTransactions(t *testing.T) {
+	t.Parallel()
+	requireLocal(t)
+	l := NewLocal(Options{serverSettings: []string{"max_prepared_transactions=5"}})
+	srv, err := l.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	server := srv.AdminURL
+	execSQL(t, server, "CREATE DATABASE keepme")
+	execSQL(t, withDatabase(t, server, "keepme"), "BEGIN", "CREATE TABLE k (id int)", "PREPARE TRANSACTION 'theirs'")
+	keepme := withDatabase(t, server, "keepme")
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(context.Background(), keepme); err == nil {
+			_, _ = c.Exec(context.Background(), "ROLLBACK PREPARED 'theirs'")
+			c.Close(context.Background())
+		}
+	})
+
+	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, inst.URL, "BEGIN", "CREATE TABLE pt (id int)", "PREPARE TRANSACTION 'sgx'")
+	if err := inst.Close(t.Context()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, _ := conn.Query(t.Context(), "SELECT database || '/' || gid FROM pg_prepared_xacts ORDER BY 1")
+	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []string{"keepme/theirs"}) {
+		t.Errorf("prepared transactions after Close: %v, want only keepme/theirs", left)
+	}
+	for _, d := range databases(t, server) {
+		if strings.HasPrefix(d, DatabasePrefix) {
+			t.Errorf("database %s left on the server", d)
+		}
 	}
 }

@@ -1,0 +1,210 @@
+package sandbox
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestURLRemovesLeftovers: the databases of url runs killed with SIGKILL, and the roles their marks
+// name, are dropped when a later url run starts on the same server; those of live runs, of other hosts
+// (unless older than a day), without the mark, and the server's other databases and roles, are not.
+func TestURLRemovesLeftovers(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	self := currentOwner(t.Context(), nil)
+	if self.space == "" {
+		t.Fatal("cannot read this process's boot id, PID namespace or start time from /proc")
+	}
+	var now time.Time
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(t.Context(), "SELECT now()").Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	dead := self
+	dead.pid = unusedPID(t)
+	otherHost := self
+	otherHost.space = "00000000-0000-0000-0000-000000000000/4026531836"
+	otherHost.host = "elsewhere"
+	withRoles := func(m urlMark, roles ...string) urlMark { m.Roles = roles; return m }
+	dbs := []struct {
+		name string
+		mark *urlMark // nil: no mark
+		gone bool
+	}{
+		{"schemagate_00000000dead", ptr(withRoles(newURLMark(dead, now.Add(-time.Minute)), "sg_dead_a", "sg_shared", "sg_never_made")), true},
+		{"schemagate_0000000a11fe", ptr(withRoles(newURLMark(self, now), "sg_live", "sg_shared")), false},
+		{"schemagate_00000000001d", ptr(withRoles(newURLMark(otherHost, now.Add(-25*time.Hour)), "sg_old_other")), true},
+		{"schemagate_0000000recen", nil, false}, // not a run's name (not hex): never looked at
+		{"schemagate_00000000feed", ptr(withRoles(newURLMark(otherHost, now.Add(-time.Hour)), "sg_recent_other")), false},
+		{"schemagate_000000000000", nil, false}, // an older schemagate's, or someone's: no mark
+		{"app", ptr(withRoles(newURLMark(dead, now.Add(-time.Minute)), "sg_app_role")), false},
+	}
+	execSQL(t, server, "CREATE ROLE sg_dead_a", "CREATE ROLE sg_shared", "CREATE ROLE sg_live", "CREATE ROLE sg_old_other",
+		"CREATE ROLE sg_recent_other", "CREATE ROLE sg_app_role", "CREATE ROLE sg_someone")
+	for _, d := range dbs {
+		execSQL(t, server, "CREATE DATABASE "+d.name)
+		if d.mark != nil {
+			if err := mark(t.Context(), conn, d.name, *d.mark); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A session still connected to the dead run's database (its backend outlives the process).
+	stray, err := pgx.Connect(t.Context(), withDatabase(t, server, "schemagate_00000000dead"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stray.Close(context.Background())
+
+	var logs syncBuffer
+	inst, err := NewURL(Options{DatabaseURL: server, Logger: slog.New(slog.NewTextHandler(&logs, nil))}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The run's own database carries its mark, with the roles it claims once it claims them.
+	own := dbName(t, inst.URL)
+	if err := inst.ClaimRoles(t.Context(), []string{"sg_mine", "sg_someone"}); err != nil {
+		t.Fatal(err)
+	}
+	var comment string
+	if err := conn.QueryRow(t.Context(), "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", own).Scan(&comment); err != nil {
+		t.Fatal(err)
+	}
+	m, ok := parseURLMark(comment)
+	if !ok || m.PID != os.Getpid() || m.Process == "" || !slices.Equal(m.Roles, []string{"sg_mine"}) {
+		t.Errorf("the run's database %s is marked %q; want this process and the role sg_mine only (sg_someone was the server's)", own, comment)
+	}
+	if slices.Contains(inst.ServerRoles, "sg_dead_a") || !slices.Contains(inst.ServerRoles, "sg_someone") {
+		t.Errorf("server roles %v: want sg_someone and not the dead run's sg_dead_a", inst.ServerRoles)
+	}
+	if err := inst.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	left := databases(t, server)
+	for _, d := range dbs {
+		if kept := slices.Contains(left, d.name); kept == d.gone {
+			t.Errorf("database %s: kept %v, want kept %v", d.name, kept, !d.gone)
+		}
+	}
+	if slices.Contains(left, own) {
+		t.Errorf("the run's own database %s is left", own)
+	}
+	rows, _ := conn.Query(t.Context(), `SELECT rolname FROM pg_roles WHERE rolname LIKE 'sg\_%' ORDER BY 1`)
+	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sg_shared: the live run's mark names it too.
+	if want := []string{"sg_app_role", "sg_live", "sg_recent_other", "sg_shared", "sg_someone"}; !slices.Equal(roles, want) {
+		t.Errorf("roles left %v, want %v\n%s", roles, want, logs.String())
+	}
+	if !strings.Contains(logs.String(), "schemagate_00000000dead") || !strings.Contains(logs.String(), "no longer runs") ||
+		!strings.Contains(logs.String(), "schemagate_000000000000") {
+		t.Errorf("the log does not say what was dropped and what was left unmarked:\n%s", logs.String())
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestURLLeftoverOfAKilledRun: schemagate's own process killed with SIGKILL while its url run goes on;
+// the next url run drops the database and the role the killed run's migrations created.
+func TestURLLeftoverOfAKilledRun(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("SG_URL_KILLED_CHILD") != "" {
+		t.Skip("the child's part runs in TestURLKilledChild")
+	}
+	server := existingServer(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestURLKilledChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "SG_URL_KILLED_CHILD="+server)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<16)
+	var got strings.Builder
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(got.String(), "READY ") && time.Now().Before(deadline) {
+		n, err := out.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if !strings.Contains(got.String(), "READY ") {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the child did not start its run:\n%s", got.String())
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	db := strings.Fields(got.String()[strings.Index(got.String(), "READY ")+len("READY "):])[0]
+	if !slices.Contains(databases(t, server), db) {
+		t.Fatalf("the killed run's database %s is not there to start with", db)
+	}
+	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(databases(t, server), db) {
+		t.Errorf("the killed run's database %s is left", db)
+	}
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_roles WHERE rolname = 'sg_killed_role'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("the killed run's role sg_killed_role is left (%d, %v)", n, err)
+	}
+}
+
+// TestURLKilledChild is the killed process of TestURLLeftoverOfAKilledRun.
+func TestURLKilledChild(t *testing.T) {
+	server := os.Getenv("SG_URL_KILLED_CHILD")
+	if server == "" {
+		t.Skip("run by TestURLLeftoverOfAKilledRun")
+	}
+	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.ClaimRoles(t.Context(), []string{"sg_killed_role"}); err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, inst.URL, "CREATE ROLE sg_killed_role", "CREATE TABLE owned (id int)", "ALTER TABLE owned OWNER TO sg_killed_role")
+	os.Stdout.WriteString("READY " + dbName(t, inst.URL) + "\n")
+	time.Sleep(time.Minute)
+	t.Fatal("not killed")
+}
+
+// dbName is the database a URL names.
+func dbName(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
