@@ -209,6 +209,12 @@ func removeLeftovers(ctx context.Context, cli client.ContainerAPIClient, self ow
 			continue
 		}
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			if removedElsewhere(err) {
+				// Another schemagate run on this machine sweeps at the same time: it is going anyway.
+				log.Info("a PostgreSQL container left by a schemagate process that is gone is being removed by another run",
+					"container", name, "run", c.Labels[LabelRun])
+				continue
+			}
 			errs = append(errs, fmt.Errorf("remove leftover container %s: %w", name, err))
 			continue
 		}
@@ -271,4 +277,12 @@ func ownerGone(ctx context.Context, cli client.ContainerAPIClient, self owner, c
 		return "process " + strconv.Itoa(pid) + " no longer runs (or its PID was reused)", true
 	}
 	return "process " + strconv.Itoa(pid) + " still runs", false
+}
+
+// removedElsewhere tells whether a container removal failed because another client removes, or has
+// removed, the container: the daemon answers "removal of container … is already in progress" or
+// "No such container".
+func removedElsewhere(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "already in progress") || strings.Contains(msg, "no such container")
 }

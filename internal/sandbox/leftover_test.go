@@ -92,7 +92,9 @@ func TestDockerRemovesLeftovers(t *testing.T) {
 			t.Errorf("%s: container %s is still there", tt.name, names[tt.name])
 		case !tt.remove && err != nil:
 			t.Errorf("%s: container %s was removed (%v)", tt.name, names[tt.name], err)
-		case tt.remove && strings.Contains(out, `removed a PostgreSQL container left by a schemagate process that is gone" container=`+names[tt.name]):
+		case tt.remove && (strings.Contains(out, `removed a PostgreSQL container left by a schemagate process that is gone" container=`+names[tt.name]) ||
+			strings.Contains(out, `is being removed by another run" container=`+names[tt.name])):
+			// This run's sweep chose it (and removed it, or found another sweep removing it).
 			named++
 		case tt.remove:
 			t.Logf("%s: %s is gone, but this run's log does not name it (another run's sweep?)", tt.name, names[tt.name])
@@ -100,6 +102,9 @@ func TestDockerRemovesLeftovers(t *testing.T) {
 	}
 	if named == 0 {
 		t.Error("the log names none of the removals")
+	}
+	if strings.Contains(out, "already in progress") {
+		t.Error("a removal another run had in progress was reported as a failure")
 	}
 	if !strings.Contains(out, "without owner labels") || !strings.Contains(out, names["older schemagate"]) {
 		t.Errorf("the log does not mention the unlabelled container %s", names["older schemagate"])
