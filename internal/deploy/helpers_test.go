@@ -170,24 +170,5 @@ func statuses(r *Result) string {
 // may be called any number of times; the test's end calls it too).
 func (tg *target) holdLock(t *testing.T, table string) (release func()) {
 	t.Helper()
-	blocker, err := pgx.Connect(t.Context(), tg.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := blocker.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(t.Context(), "LOCK TABLE "+table+" IN ACCESS SHARE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			_ = tx.Rollback(context.Background())
-			blocker.Close(context.Background())
-		})
-	}
-	t.Cleanup(release)
-	return release
+	return tg.lockTable(t, table, "ACCESS SHARE", "")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -234,7 +233,7 @@ func TestDeployConcurrentIndexKeepsWriteCheck(t *testing.T) {
 				case tc.when == "during" && strings.Contains(msg, "waits for every older snapshot"):
 					// Keep the index build waiting for a lock, write while it waits (the watch's
 					// transaction is over by then), then let it go.
-					release := tg.holdLockMode(t, "orders", "SHARE UPDATE EXCLUSIVE")
+					release := tg.lockTable(t, "orders", "SHARE UPDATE EXCLUSIVE", "blocker")
 					go func() { done <- writeWhileWaiting(tg.url, tc.write, release) }()
 				case strings.HasPrefix(msg, tc.when):
 					tg.exec(t, tc.write)
@@ -267,31 +266,6 @@ func TestDeployConcurrentIndexKeepsWriteCheck(t *testing.T) {
 			}
 		})
 	}
-}
-
-// holdLockMode has another session hold a lock of mode on table until release.
-func (tg *target) holdLockMode(t *testing.T, table, mode string) (release func()) {
-	t.Helper()
-	blocker, err := pgx.Connect(t.Context(), tg.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := blocker.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(t.Context(), "LOCK TABLE "+table+" IN "+mode+" MODE"); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			_ = tx.Rollback(context.Background())
-			blocker.Close(context.Background())
-		})
-	}
-	t.Cleanup(release)
-	return release
 }
 
 // writeWhileWaiting waits until a CREATE INDEX CONCURRENTLY waits for a lock, commits write on a
