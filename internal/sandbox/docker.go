@@ -126,9 +126,11 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 
 	// Ryuk is off, so containers of killed runs are removed here. A failure does not stop the run.
 	self := currentOwner(ctx, dp.Client())
+	unlock := lockSweeps(ctx, log)
 	sweepCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	err = removeLeftovers(sweepCtx, dp.Client(), self, log)
 	cancel()
+	unlock()
 	if err != nil && ctx.Err() == nil {
 		log.Warn("could not remove every leftover PostgreSQL container", "err", err)
 	}
