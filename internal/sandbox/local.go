@@ -23,11 +23,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Local runs PostgreSQL from the server binaries on this machine. It keeps one initialized cluster per
 // PostgreSQL version in a cache folder and copies it for every instance, so an instance is ready in a
-// fraction of a second. When run as root it runs the server as the unprivileged `postgres` user
+// fraction of a second; a cached cluster found incomplete or damaged is rebuilt (template.go). When run as root it runs the server as the unprivileged `postgres` user
 // (PostgreSQL refuses to run as root). The server listens on a private Unix socket only, with
 // durability off.
 type Local struct {
@@ -214,61 +215,6 @@ func (l *Local) workDir() string {
 	return os.TempDir()
 }
 
-var templateMu sync.Mutex
-
-// template returns an initialized cluster for bin, creating it once per version.
-func (l *Local) template(ctx context.Context, bin string, ra runAs) (string, error) {
-	major, err := binaryMajor(bin)
-	if err != nil {
-		return "", err
-	}
-	base := l.cacheDir(ra)
-	dir := filepath.Join(base, fmt.Sprintf("cluster-v2-%d-%s", major, hashPath(bin)))
-	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
-		return dir, nil
-	}
-	templateMu.Lock()
-	defer templateMu.Unlock()
-	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return "", fmt.Errorf("create cache folder: %w", err)
-	}
-	tmp, err := os.MkdirTemp(base, "init-")
-	if err != nil {
-		return "", fmt.Errorf("create cache folder: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := os.Chmod(tmp, 0o700); err != nil {
-		return "", err
-	}
-	if err := ra.chown(tmp); err != nil {
-		return "", fmt.Errorf("hand the cache folder to the server user: %w", err)
-	}
-	l.opts.Logger.Info("initializing a PostgreSQL cluster template (once per version)", "version", major, "dir", dir)
-	cmd := ra.command(ctx, filepath.Join(bin, "initdb"), "-D", tmp, "-U", "postgres", "--auth=trust",
-		"-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions", "--wal-segsize=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		// Older initdb lack --no-instructions; retry without it.
-		out.Reset()
-		cmd = ra.command(ctx, filepath.Join(bin, "initdb"), "-D", tmp, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--wal-segsize=1")
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err2 := cmd.Run(); err2 != nil {
-			return "", fmt.Errorf("initdb: %w\n%s", err, lastLines(out.String(), 15))
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(filepath.Join(dir, "PG_VERSION")); statErr == nil {
-			return dir, nil // another process won the race
-		}
-		return "", fmt.Errorf("store cluster template: %w", err)
-	}
-	return dir, nil
-}
-
 func hashPath(p string) string {
 	var h uint32 = 2166136261
 	for i := 0; i < len(p); i++ {
@@ -279,7 +225,7 @@ func hashPath(p string) string {
 }
 
 // Start implements Provider.
-func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
+func (l *Local) Start(ctx context.Context) (*Instance, error) {
 	bin, err := l.binDir()
 	if err != nil {
 		return nil, err
@@ -288,15 +234,40 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := l.template(ctx, bin, ra)
+	t, err := l.templateFor(bin, ra)
 	if err != nil {
 		return nil, err
 	}
 	work := l.workDir()
 	pruneStale(work)
+	inst, bad, err := l.startFrom(ctx, t, ra, work)
+	if bad == nil {
+		return inst, err
+	}
+	// What the copy lacked, or a server that failed from a fresh copy, points at the template: rebuild
+	// it once and try again.
+	if err := l.build(ctx, t, ra, bad); err != nil {
+		var te *TemplateError
+		if errors.As(err, &te) {
+			te.Err = fmt.Errorf("rebuild it (%s): %w", bad.reason, te.Err)
+		}
+		return nil, err
+	}
+	inst, bad, err = l.startFrom(ctx, t, ra, work)
+	if bad != nil {
+		return nil, t.errorf("the server fails from a copy of it even though it was rebuilt just now, so its "+
+			"cache is unlikely to be the cause; "+t.removeHint(), "%w", bad.err)
+	}
+	return inst, err
+}
+
+// startFrom starts a server on a fresh copy of t in work. A *templateDamage (with err) says the copy
+// or the server started from it points at the template: the copy lacked what a cluster needs, or the
+// server exited during start-up, or refused the first connection.
+func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work string) (inst *Instance, bad *templateDamage, err error) {
 	root, err := os.MkdirTemp(work, "schemagate-pg-")
 	if err != nil {
-		return nil, fmt.Errorf("create instance folder: %w", err)
+		return nil, nil, fmt.Errorf("create instance folder: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -304,20 +275,40 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 		}
 	}()
 	if err := ra.chown(root); err != nil {
-		return nil, fmt.Errorf("hand the instance folder to the server user: %w", err)
+		return nil, nil, fmt.Errorf("hand the instance folder to the server user: %w", err)
 	}
 	data := filepath.Join(root, "data")
-	if err := copyTree(tmpl, data, ra); err != nil {
-		return nil, fmt.Errorf("copy cluster template: %w", err)
+	var tmpl os.FileInfo
+	for attempt := 1; ; attempt++ {
+		if err := l.ensure(ctx, t, ra); err != nil {
+			return nil, nil, err
+		}
+		tmpl, err = l.copyTemplate(t, data, ra)
+		if !errors.Is(err, errTemplateMoved) {
+			break
+		}
+		l.opts.Logger.Debug("the cluster template was replaced while it was being copied; copying it again", "dir", t.dir)
+		if err := os.RemoveAll(data); err != nil {
+			return nil, nil, fmt.Errorf("copy cluster template: %w", err)
+		}
+		if attempt == 3 {
+			return nil, nil, t.errorf(t.removeHint(), "%w 3 times in a row", err)
+		}
+	}
+	if errors.As(err, &bad) {
+		return nil, bad, bad.err
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	logPath := filepath.Join(root, "server.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := ra.chown(logPath); err != nil {
 		logFile.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	const port = 5432 // only names the socket file: the server listens on no TCP address
 	args := []string{"-D", data,
@@ -334,12 +325,13 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 	for _, s := range l.opts.serverSettings {
 		args = append(args, "-c", s)
 	}
+	bin := t.bin
 	cmd := ra.command(context.WithoutCancel(ctx), filepath.Join(bin, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT // the server dies with us, even on kill -9
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return nil, nil, fmt.Errorf("start postgres: %w", err)
 	}
 	// exited is closed when the server process has ended (waitErr says how): both the start-up wait and
 	// Close watch it, so it must stay readable after the first look.
@@ -373,14 +365,41 @@ func (l *Local) Start(ctx context.Context) (inst *Instance, err error) {
 	}()
 
 	if err := waitReady(ctx, data, exited, func() error { return waitErr }, logPath); err != nil {
-		return nil, err
+		select {
+		case <-exited:
+			if ctx.Err() == nil {
+				log, _ := os.ReadFile(logPath)
+				return nil, &templateDamage{info: tmpl, err: err,
+					reason: "a server started from a fresh copy of it exited during start-up: " + firstFatal(string(log))}, err
+			}
+		default:
+		}
+		return nil, nil, err
 	}
 	u := socketURL(root, port, "postgres")
 	version, err := serverVersion(ctx, u)
-	if err != nil {
-		return nil, err
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && ctx.Err() == nil {
+		// The server answered: the postgres database or a catalog of it is missing or unreadable.
+		return nil, &templateDamage{info: tmpl, err: err,
+			reason: "a server started from a fresh copy of it refused the first connection: " + pgErr.Error()}, err
 	}
-	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn}, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn}, nil, nil
+}
+
+// firstFatal is the first PANIC or FATAL line of a server log, else its last line.
+func firstFatal(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		for _, level := range []string{"PANIC:  ", "FATAL:  "} {
+			if i := strings.Index(line, level); i >= 0 {
+				return strings.TrimSpace(line[i:]) // without the time and PID
+			}
+		}
+	}
+	return lastLines(log, 1)
 }
 
 // killed tells whether the server ended by SIGKILL (the OOM killer, a test, a person), which leaves its
@@ -484,57 +503,6 @@ func serverVersion(ctx context.Context, u string) (int, error) {
 		return 0, fmt.Errorf("read server version: %w", err)
 	}
 	return v, nil
-}
-
-// copyTree copies a cluster folder, handing every file to the server user.
-func copyTree(src, dst string, ra runAs) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			if err := os.Mkdir(target, info.Mode().Perm()); err != nil {
-				return err
-			}
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			if err := os.Symlink(link, target); err != nil {
-				return err
-			}
-		default:
-			if err := copyFile(p, target, info.Mode().Perm()); err != nil {
-				return err
-			}
-		}
-		return ra.chown(target)
-	})
-}
-
-func copyFile(src, dst string, perm fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // pruneStale removes instance folders left by processes that died without cleaning up (their server

@@ -268,9 +268,12 @@ func TestLocalServerThatDiesAtStartUp(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "postgres"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The failure could come from the copied template: Start rebuilds that once, tries again and, as
+	// the server fails from a fresh one too, says so and where the template is.
+	l, logs := cacheLocal(t, Options{BinDir: bin})
 	done := make(chan error, 1)
 	go func() {
-		inst, err := NewLocal(Options{BinDir: bin}).Start(t.Context())
+		inst, err := l.Start(t.Context())
 		if err == nil {
 			inst.Close(context.Background())
 		}
@@ -278,8 +281,13 @@ func TestLocalServerThatDiesAtStartUp(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "postgres exited during start-up") || !strings.Contains(err.Error(), "No space left on device") {
+		dir := templateDir(t, l)
+		if err == nil || !strings.Contains(err.Error(), "postgres exited during start-up") || !strings.Contains(err.Error(), "No space left on device") ||
+			!strings.Contains(err.Error(), "cached cluster template "+dir) || !strings.Contains(err.Error(), "even though it was rebuilt just now") {
 			t.Errorf("error %v", err)
+		}
+		if n := strings.Count(logs.String(), "is damaged; rebuilding it"); n != 1 {
+			t.Errorf("%d rebuilds, want 1:\n%s", n, logs)
 		}
 	case <-time.After(90 * time.Second):
 		t.Fatal("Start still waits 90 s after the server exited")

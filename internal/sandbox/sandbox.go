@@ -61,6 +61,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// serverSettings are more "-c name=value" settings for the local provider's server (tests only).
 	serverSettings []string
+	// copyHook, when set, sees every entry of the local provider's template as it is copied (tests only).
+	copyHook func(rel string)
 }
 
 // ErrUnavailable is returned (wrapped) when a provider cannot run on this machine (no binaries, no Docker).

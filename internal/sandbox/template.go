@@ -1,0 +1,444 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The local provider keeps one initialized cluster per server binary folder in its cache folder and
+// copies it for every instance. Such a template may be damaged: a process killed while initdb or the
+// store ran, a disk that filled up, someone deleting files in it. The rules that keep a damaged one from
+// failing every later run:
+//
+//   - A template is built in a temporary folder next to it (<name>.build-*), which gets the marker file
+//     templateMarker once initdb has succeeded, and is then renamed into place: a folder at the
+//     template's name without the marker is an interrupted build (or an older schemagate's) and is
+//     rebuilt.
+//   - A copy checks, from the entries its walk sees anyway, the few files a cluster cannot start
+//     without (templateNeeds); a server started from a fresh copy that exits at start-up or refuses
+//     the first connection makes Start rebuild the template once and try again.
+//   - Builders on one machine take turns (templateMu in a process, a file lock <name>.lock between
+//     processes); a builder that waited looks again, and uses what another one built meanwhile.
+//   - A rebuild renames the old template aside (<name>.old-*), renames the new one into place and then
+//     removes the old one. Readers take no lock: the fast path stays the stat of the marker, and the
+//     open, fstat and stat of the template folder below. Removing the old template right away is safe
+//     for a reader copying it only thanks to that check: a copy in progress keeps the files it has
+//     open, not those it has yet to open (which would come from the new template, or be gone), so it
+//     could mix two clusters or miss files without an error. A reader therefore holds the template
+//     folder open while it copies (its inode cannot be reused meanwhile) and checks at the end that
+//     the template's name still leads to that folder. Names only ever move forward to a newer
+//     template and the old one is removed only after it was renamed away, so a reader that finds the
+//     same folder at the end read all of it, undisturbed; any other one throws its copy away and
+//     copies again.
+//   - Older schemagate versions sharing the cache see the marker as one more file of the cluster (and
+//     copy it: the server ignores it); their templates lack it and are rebuilt once.
+
+// templateMarker is written in a template once initdb has succeeded, before it is renamed into place.
+const templateMarker = "schemagate-template.complete"
+
+// templateNeeds are the entries a copy of a template must have seen, with the size a file must have
+// (0: any size but empty; -1: a folder). global/pg_control is always 8 kB.
+var templateNeeds = map[string]int64{
+	templateMarker:      0,
+	"PG_VERSION":        0,
+	"postgresql.conf":   0,
+	"global/pg_control": 8192,
+	"base":              -1,
+	"pg_wal":            -1,
+}
+
+// templateLockWait is how long a build waits for another process's build of the same template.
+const templateLockWait = 5 * time.Minute
+
+// clusterTemplate is the cached cluster of one server binary folder.
+type clusterTemplate struct {
+	bin   string // the server binaries it is initialized with
+	major int    // their major version
+	cache string // the cache folder that holds it
+	dir   string // <cache>/cluster-v2-<major>-<hash of bin>
+}
+
+var templateMu sync.Mutex
+
+// templateFor names the template of bin in the cache folder.
+func (l *Local) templateFor(bin string, ra runAs) (clusterTemplate, error) {
+	major, err := binaryMajor(bin)
+	if err != nil {
+		return clusterTemplate{}, err
+	}
+	cache := l.cacheDir(ra)
+	return clusterTemplate{bin: bin, major: major, cache: cache,
+		dir: filepath.Join(cache, fmt.Sprintf("cluster-v2-%d-%s", major, hashPath(bin)))}, nil
+}
+
+// ensure makes sure t is complete, building it when it is missing or lacks its marker.
+func (l *Local) ensure(ctx context.Context, t clusterTemplate, ra runAs) error {
+	if _, err := os.Stat(filepath.Join(t.dir, templateMarker)); err == nil {
+		return nil
+	}
+	return l.build(ctx, t, ra, nil)
+}
+
+// templateDamage says why a template cannot be used: what a copy of it lacked, or how a server started
+// from a fresh copy failed.
+type templateDamage struct {
+	info   os.FileInfo // the template folder found damaged: a rebuild leaves a newer one alone
+	reason string
+	err    error // the failure as Start would report it
+}
+
+func (d *templateDamage) Error() string { return d.err.Error() }
+func (d *templateDamage) Unwrap() error { return d.err }
+
+// TemplateError is a failure of the local provider's cached cluster template: it could not be built or
+// rebuilt, or a server started from a fresh copy failed even after a rebuild. Its message names the
+// template and the cache folder, and Hint says how to start over.
+type TemplateError struct {
+	// Dir is the template folder, Cache the cache folder holding it.
+	Dir, Cache string
+	Err        error
+	hint       string
+}
+
+func (e *TemplateError) Error() string {
+	return fmt.Sprintf("cached cluster template %s: %v\nhint: %s", e.Dir, e.Err, e.hint)
+}
+
+func (e *TemplateError) Unwrap() error { return e.Err }
+
+// Hint says what to do about it.
+func (e *TemplateError) Hint() string { return e.hint }
+
+func (t clusterTemplate) removeHint() string {
+	return fmt.Sprintf("remove it to start over (rm -rf %s; schemagate builds it again), or pick other server binaries with --pg-bindir or --pg-version", t.dir)
+}
+
+func (t clusterTemplate) cacheHint() string {
+	return fmt.Sprintf("the local provider needs a writable cache folder %s: fix its permissions or free space there, or remove it (rm -rf %s; schemagate creates it again)", t.cache, t.cache)
+}
+
+func (t clusterTemplate) errorf(hint string, format string, args ...any) *TemplateError {
+	return &TemplateError{Dir: t.dir, Cache: t.cache, Err: fmt.Errorf(format, args...), hint: hint}
+}
+
+// build builds t in a temporary folder next to it and renames it into place. bad, when not nil, is the
+// damage a copy or a server start found in the template folder bad.info: it is replaced even though it
+// has its marker, unless another run replaced it meanwhile.
+func (l *Local) build(ctx context.Context, t clusterTemplate, ra runAs, bad *templateDamage) error {
+	templateMu.Lock()
+	defer templateMu.Unlock()
+	log := l.opts.Logger
+	if err := os.MkdirAll(t.cache, 0o755); err != nil {
+		return t.errorf(t.cacheHint(), "create the cache folder: %w", err)
+	}
+	unlock, locked, err := lockTemplate(ctx, t.dir+".lock", log)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	info, statErr := os.Lstat(t.dir)
+	if _, err := os.Stat(filepath.Join(t.dir, templateMarker)); err == nil && (bad == nil || bad.info != nil && !os.SameFile(info, bad.info)) {
+		if bad != nil {
+			log.Info("another run has rebuilt the damaged PostgreSQL cluster template already", "dir", t.dir, "reason", bad.reason)
+		}
+		return nil // built by another run while this one waited
+	}
+	if locked {
+		removeHalfBuilt(t, log)
+	}
+	switch {
+	case bad != nil:
+		log.Warn("the cached PostgreSQL cluster template is damaged; rebuilding it", "dir", t.dir, "reason", bad.reason)
+	case statErr == nil:
+		log.Info("rebuilding an incomplete PostgreSQL cluster template", "dir", t.dir,
+			"reason", "no "+templateMarker+" in it: a build that was interrupted, or one of an older schemagate")
+	default:
+		log.Info("initializing a PostgreSQL cluster template (once per version)", "version", t.major, "dir", t.dir)
+	}
+	tmp, err := os.MkdirTemp(t.cache, filepath.Base(t.dir)+".build-")
+	if err != nil {
+		return t.errorf(t.cacheHint(), "create a folder to build it in: %w", err)
+	}
+	defer os.RemoveAll(tmp) // gone already once renamed into place
+	if err := os.Chmod(tmp, 0o700); err != nil {
+		return t.errorf(t.cacheHint(), "build it: %w", err)
+	}
+	if err := ra.chown(tmp); err != nil {
+		return t.errorf(t.cacheHint(), "hand the folder to the server user: %w", err)
+	}
+	if err := initdb(ctx, t.bin, tmp, ra); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return t.errorf(fmt.Sprintf("initdb of %s failed: check that installation, or pick other server binaries with --pg-bindir or --pg-version; remove the template to start over (rm -rf %s)", t.bin, t.dir), "%w", err)
+	}
+	marker := filepath.Join(tmp, templateMarker)
+	content := fmt.Sprintf("schemagate cluster template\npostgres %d\nbin %s\ncreated %s\n", t.major, t.bin, time.Now().UTC().Format(time.RFC3339))
+	if err := os.WriteFile(marker, []byte(content), 0o600); err != nil {
+		return t.errorf(t.cacheHint(), "mark it complete: %w", err)
+	}
+	if err := ra.chown(marker); err != nil {
+		return t.errorf(t.cacheHint(), "hand the marker to the server user: %w", err)
+	}
+	// Swap: the old template aside, the new one in, then the old one away (see the top of this file).
+	old := ""
+	if statErr == nil {
+		old = fmt.Sprintf("%s.old-%s", t.dir, randomHex(4))
+		if err := os.Rename(t.dir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return t.errorf(t.removeHint(), "move the old template aside: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, t.dir); err != nil {
+		if _, statErr := os.Stat(filepath.Join(t.dir, templateMarker)); statErr == nil {
+			return nil // another process (without the lock) stored one first
+		}
+		return t.errorf(t.cacheHint(), "store it: %w", err)
+	}
+	if old != "" {
+		if err := os.RemoveAll(old); err != nil {
+			log.Warn("could not remove the old cluster template", "dir", old, "err", err)
+		}
+	}
+	return nil
+}
+
+// initdb initializes a cluster in dir.
+func initdb(ctx context.Context, bin, dir string, ra runAs) error {
+	run := func(args ...string) (string, error) {
+		cmd := ra.command(ctx, filepath.Join(bin, "initdb"), append([]string{"-D", dir, "-U", "postgres", "--auth=trust",
+			"-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--wal-segsize=1"}, args...)...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		return out.String(), err
+	}
+	if _, err := run("--no-instructions"); err == nil {
+		return nil
+	}
+	// Older initdb lack --no-instructions; retry without it, in a clean folder.
+	if err := emptyFolder(dir); err != nil {
+		return fmt.Errorf("initdb: %w", err)
+	}
+	if out, err := run(); err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, indent(lastLines(out, 15)))
+	}
+	return nil
+}
+
+// emptyFolder removes what dir holds, keeping dir.
+func emptyFolder(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indent indents the lines of s, which keeps them lines of an error message on schemagate's stderr.
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// removeHalfBuilt removes what interrupted builds of t left in the cache folder: its .build-* and
+// .old-* folders (the caller holds t's lock, which every build holds while it runs) and init-*
+// folders of older schemagate versions, which took no lock, when they are an hour old.
+func removeHalfBuilt(t clusterTemplate, log *slog.Logger) {
+	var dirs []string
+	for _, pat := range []string{t.dir + ".build-*", t.dir + ".old-*"} {
+		m, _ := filepath.Glob(pat)
+		dirs = append(dirs, m...)
+	}
+	old, _ := filepath.Glob(filepath.Join(t.cache, "init-*"))
+	for _, d := range old {
+		if info, err := os.Lstat(d); err == nil && time.Since(info.ModTime()) > time.Hour {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, d := range dirs {
+		log.Info("removing a half-built PostgreSQL cluster template left by an interrupted run", "dir", d)
+		if err := os.RemoveAll(d); err != nil {
+			log.Warn("could not remove a half-built cluster template", "dir", d, "err", err)
+		}
+	}
+}
+
+// lockTemplate takes the file lock of a template's builds, waiting up to templateLockWait for
+// another process's build. When the lock file cannot be opened (a cache folder that is not writable:
+// the build fails anyway) or the wait is too long, the build goes ahead without it (locked false). A
+// cancelled ctx stops the wait with its error.
+func lockTemplate(ctx context.Context, path string, log *slog.Logger) (unlock func(), locked bool, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		log.Debug("building the cluster template without a lock", "file", path, "err", err)
+		return func() {}, false, nil
+	}
+	deadline := time.Now().Add(templateLockWait)
+	waited := false
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, true, nil // closing the file releases the lock
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			f.Close()
+			log.Warn("building the cluster template without a lock", "file", path, "err", err)
+			return func() {}, false, nil
+		}
+		if !waited {
+			log.Info("waiting for another schemagate process to finish building the cluster template", "file", path)
+			waited = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, false, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// errTemplateMoved says a template was replaced (by another run's rebuild) while it was being copied.
+var errTemplateMoved = errors.New("the cluster template was replaced while it was being copied")
+
+// sourceError marks an error reading the template, as opposed to writing the copy.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// copyTemplate copies t into data (which must not exist). It returns errTemplateMoved when another run
+// replaced t meanwhile (data is then to be removed and copied again), a *templateDamage when t lacks
+// what a cluster needs, and the template folder it copied.
+func (l *Local) copyTemplate(t clusterTemplate, data string, ra runAs) (os.FileInfo, error) {
+	// Held open while copying, so that its inode cannot be reused by a newer template: see the top of
+	// this file.
+	d, err := os.Open(t.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errTemplateMoved // between a rebuild's two renames
+	}
+	if err != nil {
+		info, _ := os.Lstat(t.dir)
+		return nil, &templateDamage{info: info, reason: err.Error(), err: err}
+	}
+	defer d.Close()
+	before, err := d.Stat()
+	if err != nil {
+		return nil, &templateDamage{reason: err.Error(), err: err}
+	}
+	problems := map[string]string{} // what a copy needs, and what is wrong with it until it is seen fine
+	for rel := range templateNeeds {
+		problems[rel] = rel + " is missing"
+	}
+	copyErr := copyTree(t.dir, data, ra, func(rel string, info fs.FileInfo) bool {
+		if size, ok := templateNeeds[rel]; ok {
+			switch {
+			case size == -1 && info.IsDir(), size == 0 && info.Mode().IsRegular() && info.Size() > 0,
+				size > 0 && info.Mode().IsRegular() && info.Size() == size:
+				delete(problems, rel)
+			case size == -1:
+				problems[rel] = rel + " is not a folder"
+			default:
+				problems[rel] = fmt.Sprintf("%s has %d bytes", rel, info.Size())
+			}
+		}
+		if l.opts.copyHook != nil {
+			l.opts.copyHook(rel)
+		}
+		return rel != templateMarker // the server has no use for it
+	})
+	if now, err := os.Stat(t.dir); err != nil || !os.SameFile(before, now) {
+		return nil, errTemplateMoved
+	}
+	var se *sourceError
+	if errors.As(copyErr, &se) {
+		return before, &templateDamage{info: before, reason: "reading it: " + se.Error(), err: fmt.Errorf("copy cluster template: %w", copyErr)}
+	}
+	if copyErr != nil {
+		return before, fmt.Errorf("copy cluster template: %w", copyErr)
+	}
+	if len(problems) > 0 {
+		var list []string
+		for _, p := range problems {
+			list = append(list, p)
+		}
+		sort.Strings(list)
+		reason := strings.Join(list, ", ")
+		return before, &templateDamage{info: before, reason: reason, err: errors.New(reason)}
+	}
+	return before, nil
+}
+
+// copyTree copies a cluster folder, handing every file to the server user. visit, when not nil, sees
+// every entry (its path relative to src) and says whether to copy it. Errors reading src are
+// *sourceError.
+func copyTree(src, dst string, ra runAs, visit func(rel string, info fs.FileInfo) bool) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return &sourceError{err}
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return &sourceError{err}
+		}
+		if visit != nil && rel != "." && !visit(filepath.ToSlash(rel), info) {
+			return nil
+		}
+		switch {
+		case d.IsDir():
+			if err := os.Mkdir(target, info.Mode().Perm()); err != nil {
+				return err
+			}
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return &sourceError{err}
+			}
+			if err := os.Symlink(link, target); err != nil {
+				return err
+			}
+		default:
+			if err := copyFile(p, target, info.Mode().Perm()); err != nil {
+				return err
+			}
+		}
+		return ra.chown(target)
+	})
+}
+
+func copyFile(src, dst string, perm fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return &sourceError{err}
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return err
+	}
+	// io.Copy between two files copies in the kernel (copy_file_range), which says nothing of which
+	// side failed: its errors count as the copy's (a full work folder), not the template's.
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

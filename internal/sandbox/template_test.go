@@ -1,0 +1,444 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// cacheLocal returns a local provider with a cache folder of its own (unless opts names one) and the
+// buffer it logs to.
+func cacheLocal(t *testing.T, opts Options) (*Local, *syncBuffer) {
+	t.Helper()
+	requireLocal(t)
+	if opts.CacheDir == "" {
+		opts.CacheDir = reachableTempDir(t, "sg-cache-")
+	}
+	logs := &syncBuffer{}
+	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return NewLocal(opts), logs
+}
+
+// reachableTempDir is a temporary folder the server user can reach when the tests run as root
+// (t.TempDir's parent is private).
+func reachableTempDir(t *testing.T, prefix string) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	if err := os.Chmod(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// startAndQuery starts an instance of l, checks that it answers and closes it.
+func startAndQuery(t *testing.T, l *Local) error {
+	t.Helper()
+	inst, err := l.Start(t.Context())
+	if err != nil {
+		return err
+	}
+	defer inst.Close(context.Background())
+	conn, err := pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatalf("connect to a started instance: %v", err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_class").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("query a started instance: %d classes, %v", n, err)
+	}
+	return nil
+}
+
+// templateDir is the folder of l's template.
+func templateDir(t *testing.T, l *Local) string {
+	t.Helper()
+	bin, err := l.binDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, err := currentRunAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := l.templateFor(bin, ra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm.dir
+}
+
+func truncate(size int64, rel string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		if err := os.Truncate(filepath.Join(dir, rel), size); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func remove(pattern string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		m, _ := filepath.Glob(filepath.Join(dir, pattern))
+		if len(m) == 0 {
+			t.Fatalf("nothing matches %s in the template: the test proves nothing", pattern)
+		}
+		for _, p := range m {
+			if err := os.RemoveAll(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// checkTemplateSound checks that the cache holds a marked template and nothing half-built.
+func checkTemplateSound(t *testing.T, l *Local, dir string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, templateMarker)); err != nil {
+		t.Errorf("the template has no marker after Start: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(l.opts.CacheDir, "*-*"))
+	for _, p := range left {
+		if p != dir && p != dir+".lock" {
+			t.Errorf("left in the cache folder: %s", p)
+		}
+	}
+}
+
+// TestLocalRebuildsDamagedTemplate: a cached template that is damaged (a process killed while it was
+// built or stored, a full disk, files deleted in it) is rebuilt by the next Start, which says so, and
+// the one after uses it as it is.
+func TestLocalRebuildsDamagedTemplate(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, dir string)
+		want   string // in the log of the Start after the damage
+	}{
+		{"pg_control truncated", truncate(0, "global/pg_control"), `the cached PostgreSQL cluster template is damaged; rebuilding it`},
+		{"pg_control short", truncate(100, "global/pg_control"), `global/pg_control has 100 bytes`},
+		{"base removed", remove("base"), `reason="base is missing"`},
+		{"PG_VERSION removed", remove("PG_VERSION"), `reason="PG_VERSION is missing"`},
+		{"marker removed", remove(templateMarker), `rebuilding an incomplete PostgreSQL cluster template`},
+		{"WAL zeroed", func(t *testing.T, dir string) {
+			m, _ := filepath.Glob(filepath.Join(dir, "pg_wal", "0*"))
+			if len(m) == 0 {
+				t.Fatal("no WAL segment in the template: the test proves nothing")
+			}
+			for _, p := range m {
+				info, err := os.Stat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, make([]byte, info.Size()), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, `a server started from a fresh copy of it exited during start-up: `},
+		{"catalog removed", remove("base/*/1259"), `a server started from a fresh copy of it refused the first connection: FATAL: could not open file`},
+		{"build interrupted", func(t *testing.T, dir string) {
+			// Killed while it built: a half-built folder and no template; and an older schemagate's.
+			if err := os.Rename(dir, dir+".build-123456"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Join(dir+".build-123456", "base")); err != nil {
+				t.Fatal(err)
+			}
+			old := filepath.Join(filepath.Dir(dir), "init-987654")
+			if err := os.Mkdir(old, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			then := time.Now().Add(-2 * time.Hour)
+			if err := os.Chtimes(old, then, then); err != nil {
+				t.Fatal(err)
+			}
+		}, `removing a half-built PostgreSQL cluster template left by an interrupted run`},
+	}
+	// One initdb for all the cases: each gets a copy of this template in a cache folder of its own.
+	seed, _ := cacheLocal(t, Options{})
+	if err := startAndQuery(t, seed); err != nil {
+		t.Fatal(err)
+	}
+	ra, err := currentRunAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, logs := cacheLocal(t, Options{})
+			dir := templateDir(t, l)
+			if err := copyTree(templateDir(t, seed), dir, ra, nil); err != nil {
+				t.Fatal(err)
+			}
+			tt.damage(t, dir)
+			mark := len(logs.String())
+			if err := startAndQuery(t, l); err != nil {
+				t.Fatalf("Start after the damage: %v", err)
+			}
+			log := logs.String()[mark:]
+			if !strings.Contains(log, tt.want) || !strings.Contains(log, "dir="+dir) {
+				t.Errorf("the log of the Start after the damage says neither %q nor dir=%s:\n%s", tt.want, dir, log)
+			}
+			checkTemplateSound(t, l, dir)
+			mark = len(logs.String())
+			if err := startAndQuery(t, l); err != nil {
+				t.Fatal(err)
+			}
+			if log := logs.String()[mark:]; strings.Contains(log, "template") {
+				t.Errorf("the next Start rebuilt the template again:\n%s", log)
+			}
+		})
+	}
+}
+
+// fakeInitdbBin is a folder of the real server binaries whose initdb fails once the file it returns
+// exists.
+func fakeInitdbBin(t *testing.T) (bin, failFlag string) {
+	t.Helper()
+	real, err := requireLocal(t).binDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = reachableTempDir(t, "sg-fakebin-")
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "initdb" {
+			if err := os.Symlink(filepath.Join(real, e.Name()), filepath.Join(bin, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	failFlag = filepath.Join(bin, "fail")
+	script := fmt.Sprintf("#!/bin/sh\nif [ -e %s ]; then echo 'initdb: error: could not create directory: No space left on device' >&2; exit 1; fi\nexec %s \"$@\"\n",
+		failFlag, filepath.Join(real, "initdb"))
+	if err := os.WriteFile(filepath.Join(bin, "initdb"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin, failFlag
+}
+
+// setImmutable sets or clears the immutable flag of a folder (chattr +i), which stops even root from
+// creating anything in it.
+func setImmutable(dir string, on bool) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	const getFlags, setFlags, immutable = 0x80086601, 0x40086602, 0x10 // FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IMMUTABLE_FL
+	var flags int32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), getFlags, uintptr(unsafe.Pointer(&flags))); errno != 0 {
+		return errno
+	}
+	if on {
+		flags |= immutable
+	} else {
+		flags &^= immutable
+	}
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), setFlags, uintptr(unsafe.Pointer(&flags))); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// TestLocalTemplateThatCannotBeRebuilt: a damaged template that cannot be rebuilt, or a cache folder
+// that cannot be used, fails Start with an error that names the folder and says how to start over.
+func TestLocalTemplateThatCannotBeRebuilt(t *testing.T) {
+	t.Run("initdb fails", func(t *testing.T) {
+		bin, failFlag := fakeInitdbBin(t)
+		l, logs := cacheLocal(t, Options{BinDir: bin})
+		if err := startAndQuery(t, l); err != nil {
+			t.Fatal(err)
+		}
+		dir := templateDir(t, l)
+		truncate(0, "global/pg_control")(t, dir)
+		if err := os.WriteFile(failFlag, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := startAndQuery(t, l)
+		t.Logf("error: %v", err)
+		var te *TemplateError
+		if !errors.As(err, &te) || te.Dir != dir || te.Cache != l.opts.CacheDir {
+			t.Fatalf("error %v; want a TemplateError for %s", err, dir)
+		}
+		for _, want := range []string{"cached cluster template " + dir, "No space left on device", "global/pg_control has 0 bytes",
+			"rm -rf " + dir, "--pg-bindir"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q\nlacks %q", err, want)
+			}
+		}
+		if te.Hint() == "" || !strings.Contains(err.Error(), te.Hint()) {
+			t.Errorf("hint %q not in the error", te.Hint())
+		}
+		if !strings.Contains(logs.String(), "the cached PostgreSQL cluster template is damaged; rebuilding it") {
+			t.Errorf("no rebuild logged:\n%s", logs)
+		}
+	})
+	t.Run("cache folder is a file", func(t *testing.T) {
+		file := filepath.Join(reachableTempDir(t, "sg-cache-"), "cache")
+		if err := os.WriteFile(file, []byte("not a folder"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, _ := cacheLocal(t, Options{CacheDir: file})
+		err := startAndQuery(t, l)
+		t.Logf("error: %v", err)
+		var te *TemplateError
+		if !errors.As(err, &te) || !strings.Contains(err.Error(), "needs a writable cache folder "+file) || !strings.Contains(err.Error(), "rm -rf "+file) {
+			t.Fatalf("error %v; want a TemplateError naming %s and how to remove it", err, file)
+		}
+	})
+	t.Run("cache folder read-only", func(t *testing.T) {
+		l, _ := cacheLocal(t, Options{})
+		if err := startAndQuery(t, l); err != nil {
+			t.Fatal(err)
+		}
+		dir := templateDir(t, l)
+		truncate(0, "global/pg_control")(t, dir)
+		cache := l.opts.CacheDir
+		if os.Geteuid() == 0 { // root writes in a folder of mode 0555
+			if err := setImmutable(cache, true); err != nil {
+				t.Skipf("cannot make %s read-only for root (chattr +i): %v", cache, err)
+			}
+			t.Cleanup(func() { setImmutable(cache, false) })
+		} else {
+			if err := os.Chmod(cache, 0o555); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(cache, 0o755) })
+		}
+		err := startAndQuery(t, l)
+		t.Logf("error: %v", err)
+		var te *TemplateError
+		if !errors.As(err, &te) || !strings.Contains(err.Error(), "cached cluster template "+dir) ||
+			!strings.Contains(err.Error(), "needs a writable cache folder "+cache) || !strings.Contains(err.Error(), "global/pg_control has 0 bytes") {
+			t.Fatalf("error %v; want a TemplateError naming %s and its cache folder", err, dir)
+		}
+	})
+}
+
+// TestLocalTemplateReplacedWhileCopying: another run rebuilds the template while this one copies it
+// (here: halfway, before pg_wal). This copy must not mix the two clusters; it copies the new one again.
+func TestLocalTemplateReplacedWhileCopying(t *testing.T) {
+	l, logs := cacheLocal(t, Options{})
+	if err := startAndQuery(t, l); err != nil {
+		t.Fatal(err)
+	}
+	dir := templateDir(t, l)
+	other := NewLocal(Options{CacheDir: l.opts.CacheDir, Logger: l.opts.Logger})
+	bin, _ := other.binDir()
+	ra, _ := currentRunAs()
+	tm, err := other.templateFor(bin, ra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	rebuilt := false
+	l.opts.copyHook = func(rel string) {
+		if rel != "pg_wal" {
+			return
+		}
+		once.Do(func() {
+			info, err := os.Stat(dir)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := other.build(t.Context(), tm, ra, &templateDamage{info: info, reason: "rebuilt by the test"}); err != nil {
+				t.Error(err)
+			}
+			rebuilt = true
+		})
+	}
+	mark := len(logs.String())
+	inst, err := l.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	log := logs.String()[mark:]
+	if !rebuilt || !strings.Contains(log, "reason=\"rebuilt by the test\"") {
+		t.Fatalf("the template was not rebuilt during the copy: the test proves nothing\n%s", log)
+	}
+	if !strings.Contains(log, "replaced while it was being copied; copying it again") || strings.Count(log, "damaged") != 1 {
+		t.Errorf("want one copy again, and no damage but the test's rebuild:\n%s", log)
+	}
+	// The instance is all the new template's: its pg_control too, which was copied before the swap.
+	control, err := os.ReadFile(filepath.Join(dir, "global", "pg_control"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var id int64
+	if err := conn.QueryRow(t.Context(), "SELECT system_identifier FROM pg_control_system()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if want := binary.LittleEndian.Uint64(control); uint64(id) != want {
+		t.Errorf("the instance's system identifier is %d, the template's %d: the copy mixed two clusters", id, want)
+	}
+	checkTemplateSound(t, l, dir)
+}
+
+// TestLocalTemplateRebuiltByTwoProcesses: schemagate processes that find the same template damaged at
+// once rebuild it once between them, and all start.
+func TestLocalTemplateRebuiltByTwoProcesses(t *testing.T) {
+	if cache := os.Getenv("SCHEMAGATE_TEMPLATE_CHILD"); cache != "" {
+		l := NewLocal(Options{CacheDir: cache, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+		if err := startAndQuery(t, l); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	l, _ := cacheLocal(t, Options{})
+	if err := startAndQuery(t, l); err != nil {
+		t.Fatal(err)
+	}
+	dir := templateDir(t, l)
+	truncate(0, "global/pg_control")(t, dir)
+	const n = 3
+	outs := make([]syncBuffer, n)
+	cmds := make([]*exec.Cmd, n)
+	for i := range cmds {
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestLocalTemplateRebuiltByTwoProcesses$", "-test.count=1")
+		cmds[i].Env = append(os.Environ(), "SCHEMAGATE_TEMPLATE_CHILD="+l.opts.CacheDir)
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rebuilds := 0
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("process %d: %v\n%s", i, err, outs[i].String())
+		}
+		rebuilds += strings.Count(outs[i].String(), "is damaged; rebuilding it")
+	}
+	if rebuilds != 1 {
+		for i := range outs {
+			t.Logf("process %d:\n%s", i, outs[i].String())
+		}
+		t.Errorf("%d rebuilds, want 1", rebuilds)
+	}
+	checkTemplateSound(t, l, dir)
+}
