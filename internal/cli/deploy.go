@@ -220,9 +220,10 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 }
 
 // deployExit is the exit code of a deploy, which says what state the database is in: 0 deployed (or
-// nothing to do), 3 as it was (blocked, rolled back), 1 a person must look: the deploy or its rollback
-// failed, it stopped part-way (the window closed), or maintenance mode could not be turned off, whatever
-// else happened (the application may still be down).
+// nothing to do), 3 as it was (blocked, rolled back; 2 when the server is older than the deploy
+// supports), 1 a person must look: the deploy or its rollback failed, it stopped part-way (the window
+// closed), or maintenance mode could not be turned off, whatever else happened (the application may
+// still be down).
 func deployExit(res *deploy.Result, runErr error) error {
 	switch {
 	case res.Maintenance.LeftOn():
@@ -237,6 +238,8 @@ func deployExit(res *deploy.Result, runErr error) error {
 		return exitCode(ExitFailure, err)
 	case res.OK:
 		return nil
+	case errors.As(runErr, new(*deploy.ServerVersionError)):
+		return exitCode(ExitUsage, runErr) // a server older than the deploy supports: bad input, nothing changed
 	case res.Outcome == deploy.OutcomeBlocked || res.Outcome == deploy.OutcomeRolledBack:
 		return exitCode(ExitBlocked, runErr)
 	}

@@ -28,11 +28,15 @@ func TestDeployExit(t *testing.T) {
 			Maintenance: &deploy.MaintenanceResult{Error: "turn maintenance mode on: lock timeout"}}, ExitBlocked},
 		{"partial", &deploy.Result{Outcome: deploy.OutcomePartial}, ExitFailure},
 		{"failed", &deploy.Result{Outcome: deploy.OutcomeFailed}, ExitFailure},
+		{"server too old", &deploy.Result{Outcome: deploy.OutcomeBlocked}, ExitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var runErr error
 			if !tc.res.OK {
 				runErr = errors.New(tc.res.Outcome)
+			}
+			if tc.want == ExitUsage { // as deploy.Run refuses a server older than PostgreSQL 13
+				runErr = &deploy.Blocked{Reason: "too old", Err: &deploy.ServerVersionError{Version: "12.18", Num: 120018}}
 			}
 			err := deployExit(tc.res, runErr)
 			got := 0

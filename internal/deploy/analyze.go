@@ -1,7 +1,9 @@
 package deploy
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -27,10 +29,13 @@ type effects struct {
 	Opaque bool
 	// Funcs are the functions the script calls, as written (lower case, qualified when it qualifies them);
 	// CreatedFuncs those it creates. A call of a function that is not built in (resolved against the
-	// catalog before the run) may do anything, like a DO block.
+	// catalog before the run) may do anything, like a DO block. CalledAt is the line of each function's
+	// first call.
 	Funcs, CreatedFuncs map[string]bool
+	CalledAt            map[string]int
 	// Losses describe statements that destroy data: dropped tables or columns, TRUNCATE, DELETE, and
-	// UPDATE, which overwrites values.
+	// UPDATE, which overwrites values, also in a WITH clause (a data-modifying CTE); and DO blocks whose
+	// text holds such a statement (see destroyingCode).
 	Losses []loss
 	// Filled are relations it writes rows into (INSERT, MERGE, COPY FROM, CREATE TABLE AS): how a down
 	// may bring back rows its up deleted.
@@ -38,18 +43,20 @@ type effects struct {
 }
 
 type loss struct {
-	what     string // "table", "column", "truncate", "delete", "update"
+	what     string // "table", "column", "truncate", "delete", "update"; "code" for a DO block
 	relation string
 	column   string
 	line     int
 	// matview is a dropped materialized view: its rows are computed, not data of its own.
 	matview bool
+	// code is what a DO block's text holds that destroys data ("DROP COLUMN", "DELETE FROM").
+	code string
 }
 
 func newEffects() *effects {
 	return &effects{Tables: map[string]bool{}, Rows: map[string]bool{}, Updated: map[string]map[string]bool{}, Created: map[string]bool{},
 		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{},
-		Filled: map[string]bool{}}
+		CalledAt: map[string]int{}, Filled: map[string]bool{}}
 }
 
 func rvName(rv *pg_query.RangeVar) string {
@@ -117,92 +124,123 @@ func analyze(s *migrate.Script) *effects {
 			path = p
 		}
 		walk(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) { e.Tables[name(rv)] = true })
-		walk(st.Node.ProtoReflect(), func(fc *pg_query.FuncCall) { e.Funcs[funcName(fc.Funcname)] = true })
 		line := st.Pos.Line
-		switch n := st.Node.Node.(type) {
-		case *pg_query.Node_InsertStmt:
-			e.Rows[name(n.InsertStmt.Relation)] = true
-			e.Filled[name(n.InsertStmt.Relation)] = true
-		case *pg_query.Node_DeleteStmt:
-			rel := name(n.DeleteStmt.Relation)
-			e.Rows[rel] = true
-			e.Losses = append(e.Losses, loss{what: "delete", relation: rel, line: line})
-		case *pg_query.Node_UpdateStmt:
-			rel := name(n.UpdateStmt.Relation)
-			if e.Updated[rel] == nil {
-				e.Updated[rel] = map[string]bool{}
+		walk(st.Node.ProtoReflect(), func(fc *pg_query.FuncCall) {
+			f := funcName(fc.Funcname)
+			if !e.Funcs[f] {
+				e.Funcs[f], e.CalledAt[f] = true, line
 			}
-			for _, t := range n.UpdateStmt.TargetList {
-				if rt := t.GetResTarget(); rt != nil {
-					e.Updated[rel][rt.Name] = true
-					e.Losses = append(e.Losses, loss{what: "update", relation: rel, column: rt.Name, line: line})
-				}
-			}
-		case *pg_query.Node_MergeStmt:
-			e.Rows[name(n.MergeStmt.Relation)] = true
-			e.Filled[name(n.MergeStmt.Relation)] = true
-		case *pg_query.Node_CopyStmt:
-			if n.CopyStmt.IsFrom {
-				e.Rows[name(n.CopyStmt.Relation)] = true
-				e.Filled[name(n.CopyStmt.Relation)] = true
-			}
-		case *pg_query.Node_TruncateStmt:
-			for _, r := range n.TruncateStmt.Relations {
-				rel := name(r.GetRangeVar())
-				e.Rows[rel] = true
-				e.Losses = append(e.Losses, loss{what: "truncate", relation: rel, line: line})
-			}
-		case *pg_query.Node_CreateStmt:
-			e.Created[name(n.CreateStmt.Relation)] = true
-		case *pg_query.Node_CreateTableAsStmt:
-			if n.CreateTableAsStmt.Into != nil {
-				e.Created[name(n.CreateTableAsStmt.Into.Rel)] = true
-				e.Filled[name(n.CreateTableAsStmt.Into.Rel)] = true
-			}
-		case *pg_query.Node_AlterTableStmt:
-			rel := name(n.AlterTableStmt.Relation)
-			for _, c := range n.AlterTableStmt.Cmds {
-				cmd := c.GetAlterTableCmd()
-				if cmd == nil {
-					continue
-				}
-				switch cmd.Subtype {
-				case pg_query.AlterTableType_AT_AddColumn:
-					if cd := cmd.Def.GetColumnDef(); cd != nil {
-						e.AddedColumns[rel+"."+cd.Colname] = true
-					}
-				case pg_query.AlterTableType_AT_DropColumn:
-					e.Losses = append(e.Losses, loss{what: "column", relation: rel, column: cmd.Name, line: line})
-				case pg_query.AlterTableType_AT_ValidateConstraint:
-					e.Validates[rel+"."+cmd.Name] = true
-				case pg_query.AlterTableType_AT_AttachPartition:
-					// The partition's rows become the parent's (a DETACH, which takes them away, is not
-					// expected to change counts: it is reported).
-					e.Rows[rel] = true
-				}
-			}
-		case *pg_query.Node_DropStmt:
-			if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_TABLE || n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW {
-				for _, o := range n.DropStmt.Objects {
-					var parts []string
-					for _, it := range o.GetList().GetItems() {
-						parts = append(parts, it.GetString_().GetSval())
-					}
-					rel := strings.Join(parts, ".")
-					if len(parts) == 1 && path != "" {
-						rel = path + "." + rel
-					}
-					e.Losses = append(e.Losses, loss{what: "table", relation: rel, line: line,
-						matview: n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW})
-				}
-			}
-		case *pg_query.Node_CreateFunctionStmt:
-			e.CreatedFuncs[funcName(n.CreateFunctionStmt.Funcname)] = true
-		case *pg_query.Node_DoStmt, *pg_query.Node_CallStmt:
-			e.Opaque = true
+		})
+		e.statement(st.Node, st.SQL, line, path)
+		// The INSERT, UPDATE and DELETE of a WITH clause write as the statement's own do (not in what a
+		// statement only defines: a function's BEGIN ATOMIC body, a prepared statement, a rule).
+		if st.Node.GetCreateFunctionStmt() == nil && st.Node.GetPrepareStmt() == nil && st.Node.GetRuleStmt() == nil {
+			walk(st.Node.ProtoReflect(), func(cte *pg_query.CommonTableExpr) { e.statement(cte.Ctequery, "", line, path) })
 		}
 	}
 	return e
+}
+
+// statement adds the effects of one statement n (a script's, or the query of a WITH clause: sql is then
+// "") at line; path is the schema the script's search path puts first ("" for none).
+func (e *effects) statement(n *pg_query.Node, sql string, line int, path string) {
+	if n == nil {
+		return
+	}
+	name := func(rv *pg_query.RangeVar) string {
+		if rv != nil && rv.Schemaname == "" && path != "" {
+			return path + "." + rv.Relname
+		}
+		return rvName(rv)
+	}
+	switch n := n.Node.(type) {
+	case *pg_query.Node_InsertStmt:
+		e.Rows[name(n.InsertStmt.Relation)] = true
+		e.Filled[name(n.InsertStmt.Relation)] = true
+	case *pg_query.Node_DeleteStmt:
+		rel := name(n.DeleteStmt.Relation)
+		e.Rows[rel] = true
+		e.Losses = append(e.Losses, loss{what: "delete", relation: rel, line: line})
+	case *pg_query.Node_UpdateStmt:
+		rel := name(n.UpdateStmt.Relation)
+		if e.Updated[rel] == nil {
+			e.Updated[rel] = map[string]bool{}
+		}
+		for _, t := range n.UpdateStmt.TargetList {
+			if rt := t.GetResTarget(); rt != nil {
+				e.Updated[rel][rt.Name] = true
+				e.Losses = append(e.Losses, loss{what: "update", relation: rel, column: rt.Name, line: line})
+			}
+		}
+	case *pg_query.Node_MergeStmt:
+		e.Rows[name(n.MergeStmt.Relation)] = true
+		e.Filled[name(n.MergeStmt.Relation)] = true
+	case *pg_query.Node_CopyStmt:
+		if n.CopyStmt.IsFrom {
+			e.Rows[name(n.CopyStmt.Relation)] = true
+			e.Filled[name(n.CopyStmt.Relation)] = true
+		}
+	case *pg_query.Node_TruncateStmt:
+		for _, r := range n.TruncateStmt.Relations {
+			rel := name(r.GetRangeVar())
+			e.Rows[rel] = true
+			e.Losses = append(e.Losses, loss{what: "truncate", relation: rel, line: line})
+		}
+	case *pg_query.Node_CreateStmt:
+		e.Created[name(n.CreateStmt.Relation)] = true
+	case *pg_query.Node_CreateTableAsStmt:
+		if n.CreateTableAsStmt.Into != nil {
+			e.Created[name(n.CreateTableAsStmt.Into.Rel)] = true
+			e.Filled[name(n.CreateTableAsStmt.Into.Rel)] = true
+		}
+	case *pg_query.Node_AlterTableStmt:
+		rel := name(n.AlterTableStmt.Relation)
+		for _, c := range n.AlterTableStmt.Cmds {
+			cmd := c.GetAlterTableCmd()
+			if cmd == nil {
+				continue
+			}
+			switch cmd.Subtype {
+			case pg_query.AlterTableType_AT_AddColumn:
+				if cd := cmd.Def.GetColumnDef(); cd != nil {
+					e.AddedColumns[rel+"."+cd.Colname] = true
+				}
+			case pg_query.AlterTableType_AT_DropColumn:
+				e.Losses = append(e.Losses, loss{what: "column", relation: rel, column: cmd.Name, line: line})
+			case pg_query.AlterTableType_AT_ValidateConstraint:
+				e.Validates[rel+"."+cmd.Name] = true
+			case pg_query.AlterTableType_AT_AttachPartition:
+				// The partition's rows become the parent's (a DETACH, which takes them away, is not
+				// expected to change counts: it is reported).
+				e.Rows[rel] = true
+			}
+		}
+	case *pg_query.Node_DropStmt:
+		if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_TABLE || n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW {
+			for _, o := range n.DropStmt.Objects {
+				var parts []string
+				for _, it := range o.GetList().GetItems() {
+					parts = append(parts, it.GetString_().GetSval())
+				}
+				rel := strings.Join(parts, ".")
+				if len(parts) == 1 && path != "" {
+					rel = path + "." + rel
+				}
+				e.Losses = append(e.Losses, loss{what: "table", relation: rel, line: line,
+					matview: n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW})
+			}
+		}
+	case *pg_query.Node_CreateFunctionStmt:
+		e.CreatedFuncs[funcName(n.CreateFunctionStmt.Funcname)] = true
+	case *pg_query.Node_DoStmt:
+		e.Opaque = true
+		// What it does is in its text: as its parse tree cannot show it, the text is searched.
+		if what := destroyingCode(sql); what != "" {
+			e.Losses = append(e.Losses, loss{what: "code", line: line, code: what})
+		}
+	case *pg_query.Node_CallStmt:
+		e.Opaque = true
+	}
 }
 
 // funcName is a function's name as written: "name" or "schema.name", lower case.
@@ -300,10 +338,13 @@ func qualifier(searchPath string) func(string) string {
 // overwritten one. A dropped materialized view is computed again, not lost. Tables and columns that
 // earlier (the run's migrations applied before m, whose downs remove them again) created count as m's
 // own. "" when nothing is lost. searchPath is as for downLosesData.
-func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string) string {
+// What the parse tree cannot show counts as lost too, the down's writes notwithstanding: a DO block whose
+// text holds such a statement (destroyingCode), and a call of a function whose code (code, by name
+// without schema: folderCode, deployer.funcCode) holds one, or whose code is unknown.
+func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef) string {
 	up := analyze(m.Up)
 	if len(up.Losses) == 0 {
-		return ""
+		return calledCodeLoses(m, up, code)
 	}
 	down := analyze(m.Down)
 	q := qualifier(searchPath)
@@ -355,6 +396,34 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 		case "update":
 			if !added[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
 				return fmt.Sprintf("%s overwrites %s.%s, and the down of %s does not write its old values again", at, l.relation, l.column, m.ID())
+			}
+		case "code":
+			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data the down of %s does not bring back", at, l.code, m.ID())
+		}
+	}
+	return calledCodeLoses(m, up, code)
+}
+
+// calledCodeLoses says which function that m's up (whose effects are up) calls may destroy data, by
+// what code says of it (see upLosesData); "" when none may.
+func calledCodeLoses(m *migrate.Migration, up *effects, code map[string][]codeDef) string {
+	funcs := make([]string, 0, len(up.Funcs))
+	for f := range up.Funcs {
+		funcs = append(funcs, f)
+	}
+	slices.SortFunc(funcs, func(a, b string) int { return cmp.Or(up.CalledAt[a]-up.CalledAt[b], strings.Compare(a, b)) })
+	for _, f := range funcs {
+		at := fmt.Sprintf("%s:%d", m.Up.File, up.CalledAt[f])
+		for _, c := range code[bareName(f)] {
+			switch {
+			case c.unknown:
+				why := "neither the migration folder nor the database defines it"
+				if c.place != "" {
+					why = c.place
+				}
+				return fmt.Sprintf("%s calls %s, whose code cannot be read (%s): it may destroy data the down of %s does not bring back", at, f, why, m.ID())
+			case c.destroys != "":
+				return fmt.Sprintf("%s calls %s, whose code (%s) holds %q, which may destroy data the down of %s does not bring back", at, f, c.place, c.destroys, m.ID())
 			}
 		}
 	}

@@ -65,6 +65,55 @@ UPDATE f SET x = (SELECT max(y) FROM g);`})
 	if !analyze(folderB(t, map[string]string{"1_y.up.sql": "DO $$ BEGIN NULL; END $$;"}).Migrations[0].Up).Opaque {
 		t.Error("DO block not opaque")
 	}
+	// A data-modifying WITH clause writes its table as the statement alone would: verification must not
+	// take the rows it moves for rows lost.
+	w := analyze(folderB(t, map[string]string{"1_w.up.sql": "WITH d AS (DELETE FROM h RETURNING *), u AS (UPDATE k SET v = 1 RETURNING *) INSERT INTO a SELECT * FROM d;"}).Migrations[0].Up)
+	if !w.Rows["h"] || !w.Rows["a"] || !w.Updated["k"]["v"] {
+		t.Errorf("rows %v, updated %v; want h and a, and k.v", w.Rows, w.Updated)
+	}
+}
+
+// TestUpLosesDataUnknownCode: a call of a function whose code the database could not show counts as
+// one that may destroy data.
+func TestUpLosesDataUnknownCode(t *testing.T) {
+	t.Parallel()
+	set := folderB(t, map[string]string{"1_x.up.sql": "SELECT archive_old(30);", "1_x.down.sql": "SELECT 1;"})
+	m := set.Migrations[0]
+	if got := upLosesData(m, nil, "", map[string][]codeDef{"archive_old": {{place: "function archive_old(integer)"}}}); got != "" {
+		t.Errorf("a function that destroys nothing: %q", got)
+	}
+	got := upLosesData(m, nil, "", map[string][]codeDef{"archive_old": {{unknown: true}}})
+	if want := "1_x.up.sql:1 calls archive_old, whose code cannot be read"; !strings.Contains(got, want) {
+		t.Errorf("upLosesData = %q, want %q", got, want)
+	}
+}
+
+// TestDestroyingCode: what code run from text holds that destroys data, as upLosesData counts it for
+// plain statements; words apart, quoted or concatenated too. What only looks alike does not count.
+func TestDestroyingCode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ text, want string }{
+		{"BEGIN DROP TABLE old_items; END", "DROP TABLE"},
+		{"BEGIN DROP SCHEMA legacy CASCADE; END", "DROP SCHEMA"},
+		{"BEGIN ALTER TABLE items DROP COLUMN note; END", "DROP COLUMN"},
+		{"BEGIN ALTER TABLE items DROP CONSTRAINT c, DROP note; END", "DROP note"},
+		{"BEGIN EXECUTE 'drop ' || 'table ' || t; END", "drop ' || 'table"},
+		{"BEGIN TRUNCATE items; END", "TRUNCATE"},
+		{"BEGIN DELETE FROM items WHERE old; END", "DELETE FROM"},
+		{"BEGIN UPDATE items\n SET n = 0; END", "UPDATE items SET"},
+		{"BEGIN EXECUTE format('UPDATE %I SET n = 0', t); END", "UPDATE %I SET"},
+		{"BEGIN INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET n = 1; END", "UPDATE SET"},
+		{"BEGIN PERFORM 1 FROM items FOR UPDATE; SET LOCAL x = 1; END", ""},
+		{"BEGIN PERFORM 1 FROM items FOR NO KEY UPDATE; END", ""},
+		{"BEGIN ALTER TABLE o ADD FOREIGN KEY (a) REFERENCES a ON UPDATE SET NULL ON DELETE CASCADE; END", ""},
+		{"BEGIN CREATE TRIGGER t BEFORE UPDATE OR DELETE OR TRUNCATE ON items EXECUTE FUNCTION f(); END", ""},
+		{"BEGIN ALTER TABLE items ALTER COLUMN n DROP NOT NULL, DROP CONSTRAINT c; DROP INDEX i; DROP VIEW v; END", ""},
+		{"BEGIN INSERT INTO items VALUES (1); END", ""},
+	} {
+		if got := destroyingCode(tc.text); got != tc.want {
+			t.Errorf("destroyingCode(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
 }
 
 func TestPlanDrift(t *testing.T) {
@@ -131,6 +180,27 @@ func TestUpLosesData(t *testing.T) {
 		{name: "backfills a column an earlier migration added", earlier: "ALTER TABLE items ADD COLUMN n int;", up: "UPDATE items SET n = id;", down: "SELECT 1;"},
 		{name: "fills and drops its own table", up: "CREATE TABLE tmp (id int);\nINSERT INTO tmp VALUES (1);\nDELETE FROM tmp;\nDROP TABLE tmp;", down: "SELECT 1;"},
 		{name: "schema-qualified", up: "ALTER TABLE app.items DROP COLUMN note;", down: "ALTER TABLE app.items ADD COLUMN note text;", want: "drops column app.items.note"},
+		// What the parse tree does not show: DO blocks and the functions an up calls (the review's
+		// "left alone": a DROP COLUMN inside a DO block was rolled back by a down that only added it back).
+		{name: "drops a column in a DO block", up: "DO $$ BEGIN ALTER TABLE items DROP COLUMN note; END $$;", down: "ALTER TABLE items ADD COLUMN note text;",
+			want: `1_x.up.sql:1 runs a DO block that holds "DROP COLUMN"`},
+		{name: "drops a column in dynamic SQL", up: "SELECT 1;\nDO $$ BEGIN EXECUTE 'ALTER TABLE items ' || 'DROP note'; END $$;", down: "ALTER TABLE items ADD COLUMN note text;",
+			want: `1_x.up.sql:2 runs a DO block that holds "DROP note"`},
+		{name: "a DO block that destroys nothing", up: "DO $$ BEGIN PERFORM id FROM items FOR UPDATE; ALTER TABLE items ALTER COLUMN n DROP DEFAULT; END $$;", down: "SELECT 1;"},
+		{name: "calls a function it creates", up: "CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS 'DELETE FROM items';\nSELECT purge();", down: "SELECT 1;",
+			want: `1_x.up.sql:2 calls purge, whose code (1_x.up.sql:1) holds "DELETE FROM"`},
+		{name: "calls a procedure an earlier migration created", earlier: "CREATE PROCEDURE app.wipe() LANGUAGE plpgsql AS $$ BEGIN TRUNCATE items; END $$;",
+			up: "CALL app.wipe();", down: "SELECT 1;", want: `2_x.up.sql:1 calls app.wipe, whose code (1_e.up.sql:1) holds "TRUNCATE"`},
+		{name: "calls a function that destroys nothing", up: "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\nSELECT f(), now();", down: "SELECT 1;"},
+		// Data-modifying WITH clauses write as the statements they hold.
+		{name: "overwrites in a WITH clause", up: "WITH u AS (UPDATE app_settings SET value = 'x' RETURNING key) SELECT count(*) FROM u;", down: "SELECT 1;",
+			want: "1_x.up.sql:1 overwrites app_settings.value"},
+		{name: "deletes in a WITH clause", up: "WITH d AS (DELETE FROM items WHERE old RETURNING *) INSERT INTO archive SELECT * FROM d;", down: "SELECT 1;",
+			want: "deletes rows of items"},
+		{name: "a WITH clause a function only defines", up: "CREATE FUNCTION f() RETURNS bigint LANGUAGE sql BEGIN ATOMIC WITH d AS (DELETE FROM items RETURNING 1) SELECT count(*) FROM d; END;",
+			down: "DROP FUNCTION f();"},
+		{name: "deletes in a WITH clause, down inserts back in one", up: "WITH d AS (DELETE FROM items WHERE old RETURNING *) INSERT INTO archive SELECT * FROM d;",
+			down: "WITH r AS (INSERT INTO items SELECT * FROM archive RETURNING 1) SELECT count(*) FROM r;"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,7 +211,7 @@ func TestUpLosesData(t *testing.T) {
 			}
 			set := folderB(t, files)
 			migs := set.Migrations
-			got := upLosesData(migs[len(migs)-1], migs[:len(migs)-1], "")
+			got := upLosesData(migs[len(migs)-1], migs[:len(migs)-1], "", folderCode(migs))
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("upLosesData = %q, want %q", got, tc.want)
 			}

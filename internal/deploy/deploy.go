@@ -121,6 +121,8 @@ type deployer struct {
 	// createdSchemas are the schemas this run created for the folder's tool (Flyway's flyway.schemas).
 	createdSchemas []string
 	restore        snapshot.RestoreFunc
+	// code is what funcCode found of the functions the migrations call, by name.
+	code map[string][]codeDef
 	// maintOn is set from the moment maintenance mode may be on until it is off again.
 	maintOn   bool
 	maintFrom time.Time
@@ -669,6 +671,9 @@ func (d *deployer) dryRun(ctx context.Context) error {
 			Hint: "check the database URL, the password and that the server is up and reachable"}
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	if err := checkServer(ctx, conn); err != nil {
+		return err
+	}
 	// Its reads wait for a lock at most lock_timeout, as the deploy's do.
 	if _, err := conn.Exec(ctx, lockTimeoutSQL(d.env.DeployLockTimeout())); err != nil {
 		return fmt.Errorf("set up the session: %w", err)

@@ -212,11 +212,20 @@ func TestDeployVerifyFailureRollsBack(t *testing.T) {
 			check: "foreign keys hold", method: "snapshot",
 		},
 		{
-			// The DELETE hides in a DO block, so every table is counted; the down cannot bring the rows
-			// back, the check after it says so, and the snapshot is restored.
+			// The DELETE hides in a DO block, so every table is counted; its text shows the DELETE, which
+			// the down cannot undo: the snapshot is restored.
 			name: "rows lost in a DO block",
 			files: with(goodMigrations, map[string]string{
 				"4_orders_note.up.sql": "DO $$ BEGIN DELETE FROM orders WHERE id >= 100; END $$;",
+			}),
+			check: "row counts unchanged", method: "snapshot",
+		},
+		{
+			// The same DELETE where no text shows it: the down runs, the check after it finds the rows
+			// missing, and the snapshot is restored.
+			name: "rows lost where no text shows it",
+			files: with(goodMigrations, map[string]string{
+				"4_orders_note.up.sql": "DO $$ BEGIN EXECUTE 'DEL' || 'ETE FROM orders WHERE id >= 100'; END $$;",
 			}),
 			check: "row counts unchanged", method: "down+snapshot",
 		},

@@ -104,6 +104,14 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		return nil, 0, &Blocked{Reason: "cannot connect to the database: " + err.Error(),
 			Hint: "check the database URL, the password and that the server is up and reachable; nothing was changed"}
 	}
+	// Before the lock is taken: an older server than the deploy needs is refused with nothing changed.
+	if err := checkServer(ctx, conn); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		if ctx.Err() != nil {
+			return nil, 0, stopped(ctx, "stopped while waiting for the deploy lock")
+		}
+		return nil, 0, err
+	}
 	start := clock.Now()
 	var seen string
 	for {

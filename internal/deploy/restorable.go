@@ -42,9 +42,10 @@ func snapshotOnly(m *migrate.Migration, searchPath string) string {
 // upDestroyed says why a rollback of m restores the snapshot rather than run m's down, once m's up has
 // run: the up destroyed data that was there before (a dropped column or table, deleted or overwritten
 // rows), which its down does not bring back. "" when it did not.
-// earlier are the migrations the run applies before m.
-func upDestroyed(m *migrate.Migration, earlier []*migrate.Migration, searchPath string) string {
-	if loss := upLosesData(m, earlier, searchPath); loss != "" {
+// earlier are the migrations the run applies before m; code what is known of the functions it calls
+// (deployer.funcCode).
+func upDestroyed(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef) string {
+	if loss := upLosesData(m, earlier, searchPath, code); loss != "" {
 		return "the up of " + m.ID() + " destroys data its down cannot bring back: " + loss
 	}
 	return ""
@@ -73,10 +74,11 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 		return nil
 	}
 	var why, noDown, halfWay []string
+	code := d.funcCode(ctx, pending)
 	for i, m := range pending {
 		if w := snapshotOnly(m, d.o.Set.SearchPath); w != "" {
 			why, noDown = append(why, w), append(noDown, m.ID())
-		} else if w := upDestroyed(m, pending[:i], d.o.Set.SearchPath); w != "" {
+		} else if w := upDestroyed(m, pending[:i], d.o.Set.SearchPath, code); w != "" {
 			why = append(why, w)
 		} else if w := mayStopHalfWay(m); w != "" {
 			why, halfWay = append(why, w), append(halfWay, m.ID())

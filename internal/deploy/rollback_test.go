@@ -17,10 +17,12 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
+		setup      string // run on the target first
 		up, down   string
 		method     string
 		why        string
 		noSnapshot bool
+		lost       string // what the rollback without a snapshot says is lost; "drops column orders.note" when ""
 	}{
 		{name: "dropped column", up: "ALTER TABLE orders DROP COLUMN note;", down: "ALTER TABLE orders ADD COLUMN note text;",
 			method: "snapshot", why: "5_x.up.sql:1 drops column orders.note"},
@@ -30,11 +32,30 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			method: "down"},
 		{name: "no snapshot", up: "ALTER TABLE orders DROP COLUMN note;", down: "ALTER TABLE orders ADD COLUMN note text;",
 			method: "down", noSnapshot: true},
+		// The same drop where the parse tree does not show it (the last review's "left alone": the rollback
+		// ran the down, which only adds the column back, and called the database as it was).
+		{name: "dropped column in a DO block", up: "DO $$ BEGIN ALTER TABLE orders DROP COLUMN note; END $$;", down: "ALTER TABLE orders ADD COLUMN note text;",
+			method: "snapshot", why: `5_x.up.sql:1 runs a DO block that holds "DROP COLUMN"`},
+		{name: "dropped column in a DO block, no snapshot", up: "DO $$ BEGIN ALTER TABLE orders DROP COLUMN note; END $$;", down: "ALTER TABLE orders ADD COLUMN note text;",
+			method: "down", noSnapshot: true, lost: `runs a DO block that holds "DROP COLUMN"`},
+		{name: "dropped column in a function the folder defines",
+			up:     "CREATE FUNCTION drop_note() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'ALTER TABLE orders DROP note'; END $$;\nSELECT drop_note();",
+			down:   "DROP FUNCTION drop_note();\nALTER TABLE orders ADD COLUMN note text;",
+			method: "snapshot", why: `5_x.up.sql:2 calls drop_note, whose code (5_x.up.sql:1) holds "DROP note"`},
+		{name: "overwritten in a procedure the database has",
+			setup: "CREATE PROCEDURE app_reset() LANGUAGE sql AS $$ UPDATE app_settings SET value = 'reset' $$;",
+			up:    "ALTER TABLE orders ADD COLUMN z int;\nCALL app_reset();", down: "ALTER TABLE orders DROP COLUMN z;",
+			method: "snapshot", why: `5_x.up.sql:2 calls app_reset, whose code (function app_reset()) holds "UPDATE app_settings SET"`},
+		{name: "overwritten in a WITH clause", up: "WITH u AS (UPDATE accounts SET name = 'gone' RETURNING id) SELECT count(*) FROM u;", down: "SELECT 1;",
+			method: "snapshot", why: "5_x.up.sql:1 overwrites accounts.name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tg := newTarget(t)
+			if tc.setup != "" {
+				tg.exec(t, tc.setup)
+			}
 			before := tg.checksums(t)
 			noteBefore := tg.value(t, "SELECT count(note)::text FROM orders")
 			set := folder(t, map[string]string{
@@ -55,7 +76,11 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			}
 			if tc.noSnapshot {
 				// The downs bring the schema back, not the data: not "as it was".
-				if res.Outcome != OutcomeFailed || !strings.Contains(rb.Lost, "drops column orders.note") ||
+				lost := tc.lost
+				if lost == "" {
+					lost = "drops column orders.note"
+				}
+				if res.Outcome != OutcomeFailed || !strings.Contains(rb.Lost, lost) ||
 					!strings.Contains(rb.Lost, "no snapshot was taken") || !strings.Contains(res.Hint, "not the data") {
 					t.Fatalf("outcome %s, rollback %+v, hint %q; want failed naming the lost column", res.Outcome, rb, res.Hint)
 				}
@@ -95,8 +120,9 @@ func TestDeployUserCheckAfterDownsRestoresSnapshot(t *testing.T) {
 	tg.exec(t, "INSERT INTO app_settings VALUES ('flag', 'ok')")
 	before := tg.checksums(t)
 	set := folder(t, map[string]string{
-		// The UPDATE hides in a DO block: no static analysis sees it, and it changes no row count.
-		"5_c.up.sql":   "ALTER TABLE accounts ADD COLUMN c int;\nDO $$ BEGIN UPDATE app_settings SET value = 'broken' WHERE key = 'flag'; END $$;",
+		// The UPDATE hides in a DO block, its keyword split: no static analysis sees it, and it changes no
+		// row count.
+		"5_c.up.sql":   "ALTER TABLE accounts ADD COLUMN c int;\nDO $$ BEGIN EXECUTE 'UPD' || 'ATE app_settings SET value = ' || quote_literal('broken') || ' WHERE key = ' || quote_literal('flag'); END $$;",
 		"5_c.down.sql": "ALTER TABLE accounts DROP COLUMN c;",
 	})
 	o := tg.options(t, set, "run-check")

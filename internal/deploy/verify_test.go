@@ -177,3 +177,41 @@ func TestDeployWritesThroughViews(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployWritesInAWithClause: a migration that moves rows with a data-modifying WITH clause (the
+// DELETE in the WITH, the INSERT after it) failed verification, which took only the INSERT's table for
+// written and reported the rows the DELETE moved as lost, and rolled a correct deploy back. The
+// statements of a WITH clause now count as the statement's own writes: the deploy goes through, and a
+// rollback restores the snapshot, as the down does not put the rows back.
+func TestDeployWritesInAWithClause(t *testing.T) {
+	t.Parallel()
+	move := map[string]string{
+		"5_archive.up.sql": "CREATE TABLE orders_archive (LIKE orders);\n" +
+			"WITH moved AS (DELETE FROM orders WHERE id > 5000 RETURNING *) INSERT INTO orders_archive SELECT * FROM moved;",
+		"5_archive.down.sql": "DROP TABLE orders_archive;",
+	}
+	t.Run("deployed", func(t *testing.T) {
+		t.Parallel()
+		tg := newTarget(t)
+		res, err := Run(t.Context(), tg.options(t, folder(t, move), "run-with"))
+		if err != nil || res.Outcome != OutcomeDeployed {
+			t.Fatalf("outcome %s, verify %+v: %v; want deployed", res.Outcome, res.Verify, err)
+		}
+		if got := tg.value(t, "SELECT (SELECT count(*) FROM orders) || '+' || (SELECT count(*) FROM orders_archive)"); got != "5000+1000" {
+			t.Errorf("orders+archive %s, want 5000+1000", got)
+		}
+	})
+	t.Run("rolled back", func(t *testing.T) {
+		t.Parallel()
+		tg := newTarget(t)
+		before := tg.checksums(t)
+		res, err := Run(t.Context(), tg.options(t, folder(t, with(move, map[string]string{"6_fail.up.sql": "SELECT 1 / 0;", "6_fail.down.sql": "SELECT 1;"})), "run-with"))
+		if err == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "snapshot" ||
+			!strings.Contains(res.Rollback.Why, "5_archive.up.sql:2 deletes rows of orders") {
+			t.Fatalf("err %v, outcome %s, rollback %+v; want the snapshot restored for the deleted rows", err, res.Outcome, res.Rollback)
+		}
+		if after := tg.checksums(t); after != before {
+			t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // TestDeployRestoreRefusedAfterOtherSessionsWrote: a migration without a down is applied, another
@@ -303,4 +304,29 @@ func writeWhileWaiting(url, write string, release func()) error {
 	}
 	_, err = conn.Exec(ctx, write)
 	return err
+}
+
+// TestOwnTxSeesWritesInAWithClause: the write check takes the writes of a non-transactional migration's
+// statement for the deploy's own only when the statement runs in a transaction whose id the deploy
+// reads (ownTx); an INSERT, UPDATE or DELETE in a WITH clause writes as much as one alone.
+func TestOwnTxSeesWritesInAWithClause(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		sql  string
+		want bool
+	}{
+		{"WITH u AS (UPDATE accounts SET balance = 0 RETURNING id) SELECT count(*) FROM u", true},
+		{"WITH d AS (DELETE FROM orders WHERE id > 10 RETURNING *) INSERT INTO orders_archive SELECT * FROM d", true},
+		{"WITH n AS (INSERT INTO app_settings VALUES ('k', 'v') RETURNING key) SELECT key FROM n", true},
+		{"WITH s AS (SELECT id FROM accounts) UPDATE orders SET note = 'x' WHERE account_id IN (SELECT id FROM s)", true},
+		{"CREATE INDEX CONCURRENTLY i ON orders (note)", false},
+	} {
+		stmts := sqlparse.Parse(tc.sql)
+		if len(stmts) != 1 || stmts[0].Node == nil {
+			t.Fatalf("%s does not parse", tc.sql)
+		}
+		if got := ownTx(stmts[0].Node); got != tc.want {
+			t.Errorf("ownTx(%s) = %v, want %v", tc.sql, got, tc.want)
+		}
+	}
 }

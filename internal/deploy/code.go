@@ -1,0 +1,172 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+// codeVerb finds, in code the server runs from text (a DO block, a function's body), the words that
+// start a statement destroying data, with the word after them: they may be apart, quoted and
+// concatenated, as code that builds statements for EXECUTE writes them ('DROP ' || 'COLUMN ').
+var codeVerb = regexp.MustCompile(`(?is)\b(drop|truncate|delete|update)\b([\s'"|+,()]*)(\w*)`)
+
+// alterTable is ALTER TABLE written in code, as codeVerb reads words.
+var alterTable = regexp.MustCompile(`(?is)\balter\b[\s'"|+,()]*\btable\b`)
+
+// keptByAlterDrop are the words after DROP in an ALTER TABLE that drop no column.
+var keptByAlterDrop = []string{"constraint", "default", "not", "identity", "expression"}
+
+// destroyingCode tells what in text (code run from text) destroys data as the statements upLosesData
+// counts do: DROP TABLE, DROP SCHEMA, DROP OWNED, a dropped column (ALTER TABLE ... DROP [COLUMN]),
+// TRUNCATE, DELETE FROM, UPDATE ... SET. "" when it holds none. It errs on the side of finding one (in a
+// comment or a string too): a find makes the rollback restore the snapshot rather than trust the downs.
+// FOR UPDATE, ON UPDATE / ON DELETE (a foreign key's actions) and trigger events are not statements.
+func destroyingCode(text string) string {
+	for _, m := range codeVerb.FindAllStringSubmatchIndex(text, -1) {
+		verb, next := strings.ToLower(text[m[2]:m[3]]), strings.ToLower(text[m[6]:m[7]])
+		stmt := text[strings.LastIndex(text[:m[0]], ";")+1 : m[0]]
+		before := strings.Fields(strings.Map(func(r rune) rune {
+			if strings.ContainsRune(`'"|+,()`, r) {
+				return ' '
+			}
+			return r
+		}, stmt))
+		prev := ""
+		if len(before) > 0 {
+			prev = strings.ToLower(before[len(before)-1])
+		}
+		found := ""
+		switch verb {
+		case "drop":
+			switch {
+			case next == "table" || next == "schema" || next == "column" || next == "owned":
+				found = text[m[0]:m[7]]
+			case alterTable.MatchString(stmt) && next != "" && !slices.Contains(keptByAlterDrop, next):
+				found = text[m[0]:m[7]]
+			}
+		case "truncate":
+			if prev != "before" && prev != "after" && prev != "or" {
+				found = text[m[0]:m[3]]
+			}
+		case "delete":
+			if next == "from" {
+				found = text[m[0]:m[7]]
+			}
+		case "update":
+			if slices.Contains([]string{"for", "key", "on", "or", "before", "after"}, prev) {
+				continue
+			}
+			end := strings.IndexByte(text[m[3]:], ';')
+			if end < 0 {
+				end = len(text) - m[3]
+			}
+			if set := setWord.FindStringIndex(text[m[3] : m[3]+end]); set != nil {
+				found = text[m[0] : m[3]+set[1]]
+			}
+		}
+		if found != "" {
+			found = strings.Join(strings.Fields(found), " ")
+			if len(found) > 60 {
+				found = strings.ToValidUTF8(found[:57], "") + "..."
+			}
+			return found
+		}
+	}
+	return ""
+}
+
+var setWord = regexp.MustCompile(`(?i)\bset\b`)
+
+// codeDef is a definition of a function or procedure that a migration calls: where it is (file:line, or
+// the function as the database names it), and what of its text destroys data (destroyingCode; "" when
+// nothing does). unknown is a name that neither the migration folder nor the database defines.
+type codeDef struct {
+	place, destroys string
+	unknown         bool
+}
+
+// folderCode reads the functions and procedures that the scripts of migs create (CREATE [OR REPLACE]
+// FUNCTION / PROCEDURE), by name without schema, lower case: every definition of a name, as a run may
+// call any of them.
+func folderCode(migs []*migrate.Migration) map[string][]codeDef {
+	code := map[string][]codeDef{}
+	for _, m := range migs {
+		for _, s := range []*migrate.Script{m.Up, m.Down} {
+			if s == nil {
+				continue
+			}
+			for _, st := range s.Statements {
+				if f := st.Node.GetCreateFunctionStmt(); f != nil {
+					name := bareName(funcName(f.Funcname))
+					code[name] = append(code[name], codeDef{place: fmt.Sprintf("%s:%d", s.File, st.Pos.Line), destroys: destroyingCode(st.SQL)})
+				}
+			}
+		}
+	}
+	return code
+}
+
+func bareName(f string) string { return f[strings.LastIndex(f, ".")+1:] }
+
+// funcCode is what upLosesData needs to judge the function calls of migs: the definitions of the
+// migration folder (d.o.Set), and for a name the folder does not define, the database's: the source
+// (pg_get_functiondef) of its functions of that name outside pg_catalog, none for a built-in function,
+// and unknown when the database has no function of that name. A lookup that fails leaves the names it
+// looked up unknown: a call then counts as one that may destroy data.
+func (d *deployer) funcCode(ctx context.Context, migs []*migrate.Migration) map[string][]codeDef {
+	if d.code == nil {
+		d.code = folderCode(d.o.Set.Migrations)
+	}
+	var names []string
+	for _, m := range migs {
+		for f := range analyze(m.Up).Funcs {
+			if n := bareName(f); d.code[n] == nil && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return d.code
+	}
+	var defs map[string][]codeDef
+	if d.conn == nil || d.conn.IsClosed() {
+		return d.unknownCode(names, errors.New("no connection"))
+	}
+	rows, err := d.conn.Query(context.WithoutCancel(ctx), `SELECT lower(p.proname), p.oid::regprocedure::text,
+			CASE WHEN p.pronamespace = 'pg_catalog'::regnamespace OR p.prokind NOT IN ('f', 'p') THEN '' ELSE pg_get_functiondef(p.oid) END
+		FROM pg_proc p WHERE lower(p.proname) = ANY ($1::text[])`, names)
+	if err == nil {
+		defs = map[string][]codeDef{}
+		var name, fn, src string
+		_, err = pgx.ForEachRow(rows, []any{&name, &fn, &src}, func() error {
+			defs[name] = append(defs[name], codeDef{place: "function " + fn, destroys: destroyingCode(src)})
+			return nil
+		})
+	}
+	if err != nil {
+		return d.unknownCode(names, err)
+	}
+	for _, n := range names {
+		d.code[n] = defs[n]
+		if defs[n] == nil {
+			d.code[n] = []codeDef{{unknown: true}}
+		}
+	}
+	return d.code
+}
+
+// unknownCode records the functions names as unknown: the database could not tell (err) what they do.
+func (d *deployer) unknownCode(names []string, err error) map[string][]codeDef {
+	for _, n := range names {
+		d.code[n] = []codeDef{{unknown: true, place: "the database could not be asked: " + err.Error()}}
+	}
+	return d.code
+}
