@@ -33,6 +33,8 @@ var flywayConfKeys = map[string]bool{"executeInTransaction": true, "encoding": t
 func (r *reader) readFlyway() {
 	settings := r.loadFlywaySettings()
 	r.outOfOrder = settings.outOfOrder
+	r.noValidate = !settings.validateOnMigrate
+	r.ignore = r.ignorePatterns(&settings)
 	naming := settings.naming
 	var names []string
 	confs := map[string]bool{}

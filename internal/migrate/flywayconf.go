@@ -42,6 +42,14 @@ type flywaySettings struct {
 	// outOfOrder (default false): Flyway applies a pending migration whose version is below the
 	// database's latest; without it, migrate's validation fails on one (Set.OutOfOrder).
 	outOfOrder bool
+	// validateOnMigrate (default true): migrate validates the applied migrations against the folder
+	// before it applies anything (Set.NoValidate).
+	validateOnMigrate bool
+	// ignorePatterns is ignoreMigrationPatterns as written (comma-separated; default *:future): the
+	// migrations that validation lets pass (Set.IgnorePatterns). ignoreAt is where it was set, for an
+	// error on a pattern Flyway refuses.
+	ignorePatterns string
+	ignoreAt       settingAt
 	// ignored are the migration folder's configuration files, not read (see loadFlywaySettings).
 	ignored []string
 	// environments are the [environments.NAME] tables of the flyway.toml files read, in file order: the
@@ -51,6 +59,13 @@ type flywaySettings struct {
 	// envKeys are the keys of the environments' flyway tables that Flyway refuses when it runs with
 	// that environment, reported once the environment is known.
 	envKeys []flywayKeyProblem
+}
+
+// settingAt is where a setting was set: a file and line, or an environment variable (file "", env set).
+type settingAt struct {
+	file string
+	line int
+	env  string
 }
 
 // flywayNaming is how Flyway names scripts: {prefix}{version}{separator}{description}{suffix} for
@@ -91,6 +106,7 @@ func (st *flywaySettings) bools() []flagSetting {
 		{"flyway.createSchemas", "FLYWAY_CREATE_SCHEMAS", &st.createSchemas},
 		{"flyway.validateMigrationNaming", "FLYWAY_VALIDATE_MIGRATION_NAMING", &st.validateNaming},
 		{"flyway.outOfOrder", "FLYWAY_OUT_OF_ORDER", &st.outOfOrder},
+		{"flyway.validateOnMigrate", "FLYWAY_VALIDATE_ON_MIGRATE", &st.validateOnMigrate},
 	}
 }
 
@@ -110,6 +126,8 @@ type flywayTOMLEnvironmentTable struct {
 	User    string             `toml:"user"`
 	Schemas []string           `toml:"schemas"`
 	Flyway  flywayTOMLSettings `toml:"flyway"`
+	// ignoreAt is where its flyway table sets ignoreMigrationPatterns (not TOML: set when read).
+	ignoreAt settingAt
 }
 
 // flywayTOMLEnvironment is an environment of a flyway.toml, with its name.
@@ -133,6 +151,9 @@ type flywayTOMLSettings struct {
 	CreateSchemas          *bool             `toml:"createSchemas"`
 	ValidateNaming         *bool             `toml:"validateMigrationNaming"`
 	OutOfOrder             *bool             `toml:"outOfOrder"`
+	ValidateOnMigrate      *bool             `toml:"validateOnMigrate"`
+	// IgnoreMigrationPatterns is a list of patterns (a single string is read as a list of one).
+	IgnoreMigrationPatterns tomlStrings `toml:"ignoreMigrationPatterns"`
 	// The naming settings. undoSqlMigrationPrefix and baselineMigrationPrefix are plugins' settings,
 	// which ConfigurationExtensionBinder also takes from the environment's flyway table over [flyway]'s.
 	SQLMigrationPrefix           string      `toml:"sqlMigrationPrefix"`
@@ -148,7 +169,7 @@ type flywayTOMLSettings struct {
 func (t *flywayTOMLSettings) apply(st *flywaySettings) {
 	for dst, p := range map[*bool]*bool{&st.replacement: t.PlaceholderReplacement,
 		&st.inTransaction: t.ExecuteInTransaction, &st.mixed: t.Mixed, &st.createSchemas: t.CreateSchemas,
-		&st.validateNaming: t.ValidateNaming, &st.outOfOrder: t.OutOfOrder} {
+		&st.validateNaming: t.ValidateNaming, &st.outOfOrder: t.OutOfOrder, &st.validateOnMigrate: t.ValidateOnMigrate} {
 		if p != nil {
 			*dst = *p
 		}
@@ -162,6 +183,9 @@ func (t *flywayTOMLSettings) apply(st *flywaySettings) {
 			*dst = v
 		}
 	}
+	if t.IgnoreMigrationPatterns != nil {
+		st.ignorePatterns = strings.Join(t.IgnoreMigrationPatterns, ",")
+	}
 }
 
 // flywayConfigNames are the configuration files the Flyway CLI reads from its working directory, in order.
@@ -173,7 +197,7 @@ var flywayConfigNames = []string{"conf/flyway.conf", "flyway.conf", "flyway.toml
 // says so.
 func (r *reader) loadFlywaySettings() flywaySettings {
 	st := flywaySettings{placeholders: map[string]string{}, replacement: true, prefix: "${", suffix: "}", environment: "default",
-		inTransaction: true, naming: defaultFlywayNaming, createSchemas: true}
+		inTransaction: true, naming: defaultFlywayNaming, createSchemas: true, validateOnMigrate: true, ignorePatterns: "*:future"}
 	var files []string
 	if v, ok := os.LookupEnv("FLYWAY_CONFIG_FILES"); ok && strings.TrimSpace(v) != "" {
 		for _, f := range strings.Split(v, ",") {
@@ -228,6 +252,9 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 	for _, t := range st.text() {
 		if v, ok := os.LookupEnv(t.env); ok && v != "" {
 			*t.dst = v
+			if t.dst == &st.ignorePatterns {
+				st.ignoreAt = settingAt{env: t.env}
+			}
 		}
 	}
 	for _, b := range st.bools() {
@@ -264,6 +291,9 @@ func (st *flywaySettings) applyEnvironment(name string, overrides bool) {
 			}
 		default:
 			e.Flyway.apply(st)
+			if e.Flyway.IgnoreMigrationPatterns != nil {
+				st.ignoreAt = e.ignoreAt
+			}
 			if e.Flyway.Placeholders != nil && placeholders == nil {
 				placeholders = map[string]string{}
 			}
@@ -309,6 +339,7 @@ func (st *flywaySettings) text() []textSetting {
 		{"flyway.baselineMigrationPrefix", "FLYWAY_BASELINE_MIGRATION_PREFIX", &st.naming.baseline},
 		{"flyway.sqlMigrationSeparator", "FLYWAY_SQL_MIGRATION_SEPARATOR", &st.naming.separator},
 		{"flyway.sqlMigrationSuffixes", "FLYWAY_SQL_MIGRATION_SUFFIXES", &st.naming.suffixes},
+		{"flyway.ignoreMigrationPatterns", "FLYWAY_IGNORE_MIGRATION_PATTERNS", &st.ignorePatterns},
 	}
 }
 
@@ -348,6 +379,9 @@ func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 				r.errorf(file, line, "remove the line to keep Flyway's default", "%s cannot be empty", key)
 			default:
 				*t.dst = value
+				if t.dst == &st.ignorePatterns {
+					st.ignoreAt = settingAt{file: file, line: line}
+				}
 			}
 		}
 	})
@@ -389,6 +423,10 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 		return
 	}
 	r.checkFlywayTOMLKeys(file, src, md, st)
+	lines := tomlKeyLines(src)
+	if t.Flyway.IgnoreMigrationPatterns != nil {
+		st.ignoreAt = settingAt{file: file, line: tomlKeyLine(lines, "flyway.ignoreMigrationPatterns")}
+	}
 	for k, v := range t.Flyway.Placeholders {
 		st.placeholders[strings.ToLower(k)] = v
 	}
@@ -398,8 +436,45 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 	}
 	names := slices.Sorted(maps.Keys(t.Environments))
 	for _, name := range names {
-		st.environments = append(st.environments, flywayTOMLEnvironment{name: name, flywayTOMLEnvironmentTable: t.Environments[name]})
+		e := flywayTOMLEnvironment{name: name, flywayTOMLEnvironmentTable: t.Environments[name]}
+		e.ignoreAt = settingAt{file: file, line: tomlKeyLine(lines, "environments."+name+".flyway.ignoreMigrationPatterns")}
+		st.environments = append(st.environments, e)
 	}
+}
+
+// ignorePatterns reads st's ignoreMigrationPatterns as Flyway does (ValidatePattern.fromPattern): a
+// comma-separated list of type:state, type versioned, repeatable or *, state missing, pending, ignored,
+// future or *, in any case and with blanks around the parts. Flyway refuses the configuration on a
+// pattern that is none of these: an error where the setting was set.
+func (r *reader) ignorePatterns(st *flywaySettings) []ValidatePattern {
+	out := []ValidatePattern{}
+	for _, p := range strings.Split(st.ignorePatterns, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		parts := strings.Split(p, ":")
+		problem := ""
+		if len(parts) != 2 {
+			problem = fmt.Sprintf("invalid pattern %q: Flyway wants <migration_type>:<migration_state>", p)
+		} else {
+			typ, state := strings.ToLower(strings.TrimSpace(parts[0])), strings.ToLower(strings.TrimSpace(parts[1]))
+			switch {
+			case !slices.Contains([]string{"*", "repeatable", "versioned"}, typ):
+				problem = fmt.Sprintf("invalid migration type %q in %q: Flyway knows *, repeatable and versioned", parts[0], p)
+			case !slices.Contains([]string{"*", "missing", "pending", "ignored", "future"}, state):
+				problem = fmt.Sprintf("invalid migration state %q in %q: Flyway knows *, missing, pending, ignored and future", parts[1], p)
+			default:
+				out = append(out, ValidatePattern{Type: typ, State: state})
+				continue
+			}
+		}
+		at := st.ignoreAt
+		if at.env != "" {
+			problem = at.env + ": " + problem
+		}
+		r.errorf(at.file, at.line, "write the patterns as type:state, such as *:missing or versioned:ignored, separated by commas", "ignoreMigrationPatterns: %s (Flyway refuses the configuration)", problem)
+	}
+	return out
 }
 
 // flywayConfigHint names where Flyway settings come from, for hints.

@@ -248,3 +248,82 @@ func TestFlywayOutOfOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestFlywayValidateSettings: Set.NoValidate is validateOnMigrate=false and Set.IgnorePatterns is
+// ignoreMigrationPatterns (default *:future), from flyway.conf, flyway.toml (a list, or one string), the
+// selected environment's flyway table over [flyway], and FLYWAY_VALIDATE_ON_MIGRATE and
+// FLYWAY_IGNORE_MIGRATION_PATTERNS over the files. FlywayPasses says what Flyway's migrate goes on past.
+// A pattern Flyway refuses is an error where it is set.
+func TestFlywayValidateSettings(t *testing.T) {
+	unsetFlywayEnv(t)
+	for _, c := range []struct {
+		name, file, conf string
+		env              map[string]string
+		noValidate       bool
+		patterns         string // Set.IgnorePatterns, joined with commas
+		missing, ignored string // why FlywayPasses a versioned migration missing, ignored; "" when it does not
+		err              string // the read error, file:line: message
+	}{
+		{name: "default", patterns: "*:future"},
+		{name: "flyway.conf", file: "flyway.conf", conf: "flyway.validateOnMigrate=false\nflyway.ignoreMigrationPatterns=*:missing, Versioned:Ignored\n",
+			noValidate: true, patterns: "*:missing,versioned:ignored", missing: "validateOnMigrate=false", ignored: "validateOnMigrate=false"},
+		{name: "patterns in flyway.conf", file: "flyway.conf", conf: "flyway.ignoreMigrationPatterns=*:missing,versioned:ignored\n",
+			patterns: "*:missing,versioned:ignored", missing: "ignoreMigrationPatterns *:missing", ignored: "ignoreMigrationPatterns versioned:ignored"},
+		{name: "repeatables only", file: "flyway.conf", conf: "flyway.ignoreMigrationPatterns=repeatable:*\n", patterns: "repeatable:*"},
+		{name: "none", file: "flyway.conf", conf: "flyway.ignoreMigrationPatterns=\n", patterns: ""},
+		{name: "flyway.toml", file: "flyway.toml", conf: "[flyway]\nvalidateOnMigrate = true\nignoreMigrationPatterns = [\"*:missing\", \"*:future\"]\n",
+			patterns: "*:missing,*:future", missing: "ignoreMigrationPatterns *:missing"},
+		{name: "flyway.toml, one string", file: "flyway.toml", conf: "[flyway]\nignoreMigrationPatterns = \"*:ignored\"\n",
+			patterns: "*:ignored", ignored: "ignoreMigrationPatterns *:ignored"},
+		{name: "environment table", file: "flyway.toml",
+			conf:       "[flyway]\nenvironment = \"ci\"\nignoreMigrationPatterns = [\"*:missing\"]\n[environments.ci]\nurl = \"jdbc:postgresql://ci/app\"\n[environments.ci.flyway]\nvalidateOnMigrate = false\nignoreMigrationPatterns = [\"*:future\"]\n",
+			noValidate: true, patterns: "*:future", missing: "validateOnMigrate=false", ignored: "validateOnMigrate=false"},
+		{name: "variables over the file", file: "flyway.conf", conf: "flyway.validateOnMigrate=false\nflyway.ignoreMigrationPatterns=*:missing\n",
+			env: map[string]string{"FLYWAY_VALIDATE_ON_MIGRATE": "true", "FLYWAY_IGNORE_MIGRATION_PATTERNS": "*:ignored"}, patterns: "*:ignored", ignored: "ignoreMigrationPatterns *:ignored"},
+		{name: "bad state in flyway.conf", file: "flyway.conf", conf: "flyway.outOfOrder=false\nflyway.ignoreMigrationPatterns=*:missing,*:deleted\n",
+			err: `flyway.conf:2: ignoreMigrationPatterns: invalid migration state "deleted" in "*:deleted"`},
+		{name: "bad pattern in flyway.toml's environment", file: "flyway.toml",
+			conf: "[environments.default]\nurl = \"jdbc:postgresql://x/app\"\n\n[environments.default.flyway]\nignoreMigrationPatterns = [\"missing\"]\n",
+			err:  `flyway.toml:5: ignoreMigrationPatterns: invalid pattern "missing"`},
+		{name: "bad type in the variable", env: map[string]string{"FLYWAY_IGNORE_MIGRATION_PATTERNS": "baseline:missing"},
+			err: `FLYWAY_IGNORE_MIGRATION_PATTERNS: invalid migration type "baseline" in "baseline:missing"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			files := map[string]string{"V1__t.sql": "CREATE TABLE t (id bigint);\n"}
+			if c.file != "" {
+				files[c.file] = c.conf
+			}
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			set, err := Read(mapFS(files), FormatFlyway)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var patterns []string
+			for _, p := range set.IgnorePatterns {
+				patterns = append(patterns, p.String())
+			}
+			if set.NoValidate != c.noValidate || strings.Join(patterns, ",") != c.patterns {
+				t.Errorf("NoValidate %v, IgnorePatterns %v; want %v, %s", set.NoValidate, patterns, c.noValidate, c.patterns)
+			}
+			for _, s := range []struct{ state, want string }{{"missing", c.missing}, {"ignored", c.ignored}} {
+				if ok, why := set.FlywayPasses(false, s.state); ok != (s.want != "") || why != s.want {
+					t.Errorf("FlywayPasses(versioned, %s) = %v, %q; want %q", s.state, ok, why, s.want)
+				}
+			}
+			if ok, _ := set.FlywayPasses(true, "missing"); c.name == "repeatables only" && !ok {
+				t.Error("repeatable:* does not let a missing repeatable pass")
+			}
+			if ok, why := set.FlywayPasses(false, ""); ok != c.noValidate {
+				t.Errorf("FlywayPasses(a changed checksum) = %v, %q; want %v: only validateOnMigrate=false lets it pass", ok, why, c.noValidate)
+			}
+		})
+	}
+}

@@ -302,6 +302,75 @@ type Set struct {
 	// OutOfOrder is set when the tool applies a new migration that sorts before the last one a database
 	// has applied (Flyway's outOfOrder); false for the formats whose tools have no such setting.
 	OutOfOrder bool
+	// NoValidate is set when the tool migrates without first validating the migrations databases
+	// applied against the folder (Flyway's validateOnMigrate=false): it then goes on past a changed
+	// checksum or description, a migration missing from the folder, and one it never applies (see
+	// FlywayPasses). False for the formats whose tools have no such setting.
+	NoValidate bool
+	// IgnorePatterns are Flyway's ignoreMigrationPatterns (default *:future): the migrations its
+	// validation lets pass, by kind and state. Nil for the other formats.
+	IgnorePatterns []ValidatePattern
+	// Plan lists, in plan order, every change line of a sqitch plan that reads, whether or not the
+	// change's scripts do (a change without its deploy script is no migration, but it is planned): a
+	// plan that does not read as a whole is still known as far as its lines read. Nil for the other
+	// formats.
+	Plan []*PlannedChange
+}
+
+// ValidatePattern is one of Flyway's ignoreMigrationPatterns: a kind of migration (versioned,
+// repeatable) and a state (missing, pending, ignored, future), in lower case, "*" for any.
+type ValidatePattern struct{ Type, State string }
+
+// String is the pattern as written in Flyway's configuration: *:missing.
+func (p ValidatePattern) String() string { return p.Type + ":" + p.State }
+
+// FlywayPasses tells whether Flyway's migrate goes on past a migration (repeatable or versioned) in the
+// given state of its validation, and why: "missing" (applied, no longer in the folder; an applied
+// versioned migration above every version of the folder is "future" instead), "ignored" (in the
+// folder, not applied, below the latest applied version, outOfOrder off), "future", or "" for a
+// migration whose checksum or description changed since it was applied, which no pattern lets pass.
+// why is "validateOnMigrate=false" or the pattern, "ignoreMigrationPatterns *:missing". False for the
+// other formats.
+func (s *Set) FlywayPasses(repeatable bool, state string) (ok bool, why string) {
+	if s == nil || s.Format != FormatFlyway {
+		return false, ""
+	}
+	if s.NoValidate {
+		return true, "validateOnMigrate=false"
+	}
+	if state == "" {
+		return false, ""
+	}
+	typ := "versioned"
+	if repeatable {
+		typ = "repeatable"
+	}
+	for _, p := range s.IgnorePatterns {
+		if (p.Type == "*" || p.Type == typ) && (p.State == "*" || p.State == state) {
+			return true, "ignoreMigrationPatterns " + p.String()
+		}
+	}
+	return false, ""
+}
+
+// PlannedChange is a change line of a sqitch plan (see Set.Plan).
+type PlannedChange struct {
+	Name string
+	// Rework counts the times the change was planned before this line (see Migration.Rework).
+	Rework int
+	// Requires and Conflicts are its dependencies as written, the conflicts without their !.
+	Requires, Conflicts []string
+	// Entry is the line, with what sqitch's change ID covers; Entry.Parent is the change read before
+	// it.
+	Entry PlanEntry
+	// ParentUnread is set when a line that does not read as a change (a malformed one, a -change)
+	// comes between the change and Entry.Parent: which change sqitch takes for its parent is not known.
+	ParentUnread bool
+}
+
+// Key is the Key of the migration the change line is (name, or name#2 for its second instance).
+func (c *PlannedChange) Key() string {
+	return (&Migration{Version: c.Name, Name: c.Name, Rework: c.Rework}).Key()
 }
 
 // Find returns the migration whose Key is key (its version, for all but repeatable migrations), or nil.

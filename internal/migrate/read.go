@@ -87,7 +87,8 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		// alone: they go with the error.
 		r.errs, r.warnings = append(r.errs, r.warnings...), nil
 	}
-	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings, Project: r.project, OutOfOrder: r.outOfOrder}
+	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings, Project: r.project, OutOfOrder: r.outOfOrder, Plan: r.planned,
+		NoValidate: r.noValidate, IgnorePatterns: r.ignore}
 	if format == FormatFlyway {
 		set.Schemas, set.SearchPath = flywaySchemas(fsys)
 	}
@@ -117,7 +118,10 @@ type reader struct {
 	fsys       fs.FS
 	project    string // sqitch's %project
 	outOfOrder bool   // Flyway's outOfOrder
+	noValidate bool   // Flyway's validateOnMigrate=false
+	ignore     []ValidatePattern
 	migrations []*Migration
+	planned    []*PlannedChange // sqitch: every change line of the plan that reads
 	errs       []*Error
 	warnings   []*Error
 }

@@ -43,6 +43,9 @@ type sqitchChange struct {
 	// entry is what sqitch's change ID covers of the line (see PlanEntry), the project and URI aside:
 	// name, planner, date, dependencies and note, as written.
 	entry string
+	// afterUnread is set when a line that does not read as a change (malformed, or a -change) comes
+	// between this change and the one read before it: sqitch's parent of the change is not known.
+	afterUnread bool
 }
 
 // sqitchProjectRe is the %project pragma; sqitch's pragma grammar (lib/App/Sqitch/Plan.pm $pragma)
@@ -77,6 +80,7 @@ func (r *reader) readSqitch() {
 	var uri string
 	tags := map[string]int{}      // line of each tag
 	tagChange := map[string]int{} // index in changes of the change each tag is on
+	unread := false               // a line that may be a change did not read since the last change
 	for i, line := range strings.Split(src, "\n") {
 		n := i + 1
 		line = strings.TrimSpace(line)
@@ -112,13 +116,16 @@ func (r *reader) readSqitch() {
 		m := sqitchChangeRe.FindStringSubmatch(line)
 		if m == nil {
 			r.errorf(planFile, n, sqitchLineHint, "malformed sqitch change line")
+			unread = true
 			continue
 		}
 		if m[1] == "-" {
 			r.errorf(planFile, n, "remove the change from the plan instead", "reverting a change in the plan (-%s) is not supported", m[2])
+			unread = true
 			continue
 		}
-		c := &sqitchChange{name: m[2], line: n, entry: sqitchEntry(m)}
+		c := &sqitchChange{name: m[2], line: n, entry: sqitchEntry(m), afterUnread: unread}
+		unread = false
 		for _, dep := range strings.Fields(m[3]) {
 			if conflict, ok := strings.CutPrefix(dep, "!"); ok {
 				c.conflicts = append(c.conflicts, conflict)
@@ -158,6 +165,8 @@ func (r *reader) readSqitch() {
 			entry.Info += "uri " + uri + "\n"
 		}
 		entry.Info += c.entry
+		r.planned = append(r.planned, &PlannedChange{Name: c.name, Rework: rework, Requires: c.deps, Conflicts: c.conflicts,
+			Entry: *entry, ParentUnread: c.afterUnread})
 		parent = (&Migration{Version: c.name, Name: c.name, Rework: rework}).Key()
 		version := c.name
 		suffix, ok := r.sqitchReworkSuffix(lay, changes, i)

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -650,5 +651,38 @@ func TestSqitchReworkedScriptMissing(t *testing.T) {
 	if len(errs) != 1 || !strings.Contains(errs[0].Msg, "change fn@v1.0 has no deploy script deploy/fn@v1.0.sql") ||
 		!strings.Contains(errs[0].Hint, "sqitch rework fn") || strings.Contains(errs[0].Hint, "sqitch add") {
 		t.Errorf("errors %v, want one on deploy/fn@v1.0.sql whose hint says sqitch rework fn", errs)
+	}
+}
+
+// TestSqitchPlanAsFarAsItReads: Set.Plan lists every change line that reads, also when the plan as a
+// whole does not (a malformed line) and for a change without its deploy script, which is no migration;
+// a change after a line that does not read has a parent that is not known.
+func TestSqitchPlanAsFarAsItReads(t *testing.T) {
+	t.Parallel()
+	plan := "%project=p\n" +
+		"a 2024-01-01T00:00:00Z Me <me@example.com> # a\n" +
+		"b 2024-01-01 Me <me@example.com> # a date without its time\n" +
+		"c [a] 2024-01-01T00:02:00Z Me <me@example.com>\n" +
+		"@v1 2024-01-01T00:03:00Z Me <me@example.com>\n" +
+		"d [c !other:x] 2024-01-01T00:04:00Z Me <me@example.com>\n"
+	set, err := readMap(t, FormatSqitch, map[string]string{"sqitch.plan": plan, "deploy/a.sql": "SELECT 1;\n", "deploy/c.sql": "SELECT 3;\n"})
+	errs := readErrors(t, err)
+	if len(errs) != 2 || errs[0].Line != 3 || errs[1].Line != 6 || !strings.Contains(errs[1].Msg, "change d has no deploy script") {
+		t.Fatalf("errors %v, want the malformed line 3 and d's missing script", errs)
+	}
+	var got []string
+	for _, c := range set.Plan {
+		got = append(got, fmt.Sprintf("%s@%s:%d parent=%q unread=%v requires=%v conflicts=%v", c.Key(), c.Entry.File, c.Entry.Line, c.Entry.Parent, c.ParentUnread, c.Requires, c.Conflicts))
+	}
+	want := []string{
+		`a@sqitch.plan:2 parent="" unread=false requires=[] conflicts=[]`,
+		`c@sqitch.plan:4 parent="a" unread=true requires=[a] conflicts=[]`,
+		`d@sqitch.plan:6 parent="c" unread=false requires=[c] conflicts=[other:x]`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(set.Migrations) != 2 || set.Migrations[1].Plan.Info != set.Plan[1].Entry.Info {
+		t.Errorf("migrations %d, want a and c, with the entries the plan has", len(set.Migrations))
 	}
 }

@@ -174,3 +174,80 @@ func TestEditedMessageNamesTheTool(t *testing.T) {
 		}
 	}
 }
+
+// TestFlywayValidationSettings: Flyway's migrate validates the folder against what databases applied
+// unless validateOnMigrate=false, and ignoreMigrationPatterns lets some states pass (*:future by
+// default). The findings stay schemagate's (an edited or deleted applied migration fails), but say when
+// Flyway itself would not stop; a new migration below the base's last one, which Flyway would then skip
+// without a word and never apply, is dangerous, as for golang-migrate.
+func TestFlywayValidationSettings(t *testing.T) {
+	unsetFlywayEnv(t)
+	v1, v2, v3, v5 := "CREATE TABLE a (id bigint);\n", "ALTER TABLE a ADD COLUMN x int;\n", "CREATE TABLE c (id bigint);\n", "CREATE TABLE e (id bigint);\n"
+	folder := func(conf string, files ...string) *migrate.Set {
+		all := map[string]string{"V1__a.sql": v1, "V2__add_x.sql": v2, "V3__c.sql": v3, "V5__e.sql": v5, "V1__a.sql+": "SELECT 1;\n", "V2__add_column_x.sql": v2}
+		f := map[string]string{}
+		for _, n := range files {
+			f[strings.TrimSuffix(n, "+")] = all[n]
+		}
+		if conf != "" {
+			f["flyway.conf"] = conf
+		}
+		return folderOf(t, migrate.FormatFlyway, f)
+	}
+	type want struct {
+		key  string // the migration of the change, or deleted:VERSION for the entry of a deleted one
+		risk lint.Risk
+		says string
+	}
+	for _, tc := range []struct {
+		name      string
+		base, cur []string
+		conf      string // the folder's flyway.conf, at the base and now
+		want      []want
+	}{
+		{"V1 edited", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql+", "V5__e.sql"}, "",
+			[]want{{"1", lint.Dangerous, "schemagate deploy (like Flyway's validate) refuses the changed checksum"}}},
+		{"V1 edited, validateOnMigrate=false", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql+", "V5__e.sql"}, "flyway.validateOnMigrate=false\n",
+			[]want{{"1", lint.Dangerous, "schemagate deploy refuses the changed checksum, though Flyway's migrate would not stop on it (validateOnMigrate=false)"}}},
+		{"V1 deleted", []string{"V1__a.sql", "V5__e.sql"}, []string{"V5__e.sql"}, "",
+			[]want{{"deleted:1", lint.Dangerous, "Flyway's validate, which migrate runs first, fails on it too (\"Detected applied migration not resolved locally: 1\")"}}},
+		{"V1 deleted, *:missing", []string{"V1__a.sql", "V5__e.sql"}, []string{"V5__e.sql"}, "flyway.ignoreMigrationPatterns=*:missing\n",
+			[]want{{"deleted:1", lint.Dangerous, "Flyway's migrate would not stop on it (ignoreMigrationPatterns *:missing), but schemagate deploy does"}}},
+		{"V5, the last, deleted", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql"}, "",
+			[]want{{"deleted:5", lint.Dangerous, "it is a future migration to Flyway, which its validation lets pass (ignoreMigrationPatterns *:future), but schemagate deploy stops at it"}}},
+		{"V5, the last, deleted, *:missing only", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql"}, "flyway.ignoreMigrationPatterns=*:missing\n",
+			[]want{{"deleted:5", lint.Dangerous, "Detected applied migration not resolved locally: 5"}}},
+		{"V3 below V5", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql", "V3__c.sql", "V5__e.sql"}, "",
+			[]want{{"3", lint.Caution, "outOfOrder is off, so Flyway's migrate fails its validation"}}},
+		{"V3 below V5, *:ignored", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql", "V3__c.sql", "V5__e.sql"}, "flyway.ignoreMigrationPatterns=*:future,versioned:ignored\n",
+			[]want{{"3", lint.Dangerous, "Flyway's validation lets it pass (ignoreMigrationPatterns versioned:ignored), so Flyway's migrate skips it there without a word and never applies it"}}},
+		{"V3 below V5, validateOnMigrate=false", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql", "V3__c.sql", "V5__e.sql"}, "flyway.validateOnMigrate=false\n",
+			[]want{{"3", lint.Dangerous, "(validateOnMigrate=false), so Flyway's migrate skips it there"}}},
+		{"V3 below V5, *:missing", []string{"V1__a.sql", "V5__e.sql"}, []string{"V1__a.sql", "V3__c.sql", "V5__e.sql"}, "flyway.ignoreMigrationPatterns=*:missing\n",
+			[]want{{"3", lint.Caution, "outOfOrder is off, so Flyway's migrate fails its validation"}}},
+		{"V2 renamed, validateOnMigrate=false", []string{"V1__a.sql", "V2__add_x.sql"}, []string{"V1__a.sql", "V2__add_column_x.sql"}, "flyway.validateOnMigrate=false\n",
+			[]want{{"2", lint.Dangerous, "Flyway's migrate would not stop on it (validateOnMigrate=false), and its history keeps the old description"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur, base := folder(tc.conf, tc.cur...), folder(tc.conf, tc.base...)
+			got := marked(cur, base)
+			sp := rehearse.SplitHistory(cur, base)
+			for _, b := range sp.Deleted {
+				got["deleted:"+b.Version] = sp.DeletedEntry(b)
+			}
+			for _, w := range tc.want {
+				m, ok := got[w.key]
+				if !ok || len(m.Findings) != 1 {
+					t.Fatalf("%s: %+v, want one finding", w.key, m)
+				}
+				f := m.Findings[0]
+				if f.Risk != w.risk || !strings.Contains(f.Message, w.says) {
+					t.Errorf("%s: %s finding %q\nwant %s, saying %q", w.key, f.Risk, f.Message, w.risk, w.says)
+				}
+				if f.Rule != "out-of-order-migration" && m.Status != report.StatusFailed {
+					t.Errorf("%s: %s, want failed: schemagate's own finding stays", w.key, m.Status)
+				}
+			}
+		})
+	}
+}

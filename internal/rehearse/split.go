@@ -34,6 +34,7 @@ type Split struct {
 	// ran the base's, which the history replays, and the tool runs the new one again, which is new.
 	Rerun  map[*migrate.Migration]*migrate.Migration
 	format migrate.Format
+	set    *migrate.Set // the folder: what its tool's settings make of the findings (Flyway's validation)
 }
 
 // SplitHistory sorts the folder into history (present at base with the same content) and new
@@ -42,7 +43,7 @@ type Split struct {
 // (databases ran it). With no base, every migration is new.
 func SplitHistory(cur, base *migrate.Set) Split {
 	sp := Split{Edited: map[*migrate.Migration]*migrate.Migration{}, DownEdited: map[*migrate.Migration]*migrate.Migration{},
-		OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, Rerun: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format}
+		OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, Rerun: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format, set: cur}
 	if base == nil {
 		sp.Fresh = cur.Migrations
 		return sp
@@ -184,10 +185,10 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 			Suggestion: r.Suggestion, URL: r.URL()})
 	}
 	if last, ok := sp.OutOfOrder[m]; ok {
-		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.format))
+		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.set))
 	}
 	if b, ok := sp.DownEdited[m]; ok {
-		f := editedFinding(m, b, sp.format)
+		f := editedFinding(m, b, sp.set)
 		rm.New, rm.Findings = true, []lint.Finding{f}
 		problem := "the down changed after the base applied the migration: the history replays it, so the new down is not rehearsed here; `schemagate check` without --base rehearses every migration's down"
 		if migrate.SameScript(m.Down, b.Down) {
@@ -196,7 +197,7 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{problem}}
 	}
 	if _, ok := sp.Edited[m]; ok {
-		f := editedFinding(m, sp.Edited[m], sp.format)
+		f := editedFinding(m, sp.Edited[m], sp.set)
 		rm.New, rm.Findings = true, []lint.Finding{f}
 		rm.Status = report.StatusFailed
 		rm.Error = &report.SQLError{Message: "edited after the base applied it: the history replays the base's text (edited-applied-migration)",
@@ -207,6 +208,9 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 			rm.Error.Message = "its line or its place in the plan changed after the base deployed it, which moves sqitch's change IDs: the history replays it as the base has it (edited-applied-migration)"
 		default:
 			rm.Error.Message = "renamed after the base applied it: Flyway's validate refuses the new description; the history replays it as the base has it (edited-applied-migration)"
+			if ok, why := sp.set.FlywayPasses(m.Repeatable, ""); ok {
+				rm.Error.Message = "renamed after the base applied it: Flyway's migrate would go on (" + why + "), with the old description in its history; the history replays it as the base has it (edited-applied-migration)"
+			}
 		}
 		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
 	}
@@ -217,7 +221,7 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 func (sp Split) DeletedEntry(b *migrate.Migration) report.Migration {
 	r, _ := lint.Lookup("deleted-applied-migration")
 	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: b.Up.File, Line: 1, Column: 1, Source: "history",
-		Message:    fmt.Sprintf("migration %s is at the base but was deleted: databases that applied it keep what it did and their history names it; the rehearsal replays it as they ran it", b.ID()),
+		Message:    fmt.Sprintf("migration %s is at the base but was deleted: databases that applied it keep what it did and their history names it; the rehearsal replays it as they ran it", b.ID()) + flywayMissing(b, sp.set),
 		Suggestion: r.Suggestion, URL: r.URL()}
 	rm := report.Migration{Version: b.Version, Name: b.Name, File: b.Up.File, Checksum: b.Checksum, New: true,
 		Status: report.StatusFailed, Statements: len(b.Up.Statements), Findings: []lint.Finding{f}, Risk: r.Risk,
@@ -234,17 +238,21 @@ func (sp Split) DeletedEntry(b *migrate.Migration) report.Migration {
 // down or verify script did, the finding is a caution at that script: databases keep what the same up
 // did, and schemagate deploy takes the new down for a rollback. When the scripts are the same but what
 // the tool records of the migration is not (see sameRecord), the finding says what its tool then does.
-func editedFinding(m, base *migrate.Migration, format migrate.Format) lint.Finding {
+func editedFinding(m, base *migrate.Migration, set *migrate.Set) lint.Finding {
 	r, _ := lint.Lookup("edited-applied-migration")
+	format := set.Format
 	refuses := "schemagate deploy refuses the changed checksum"
 	if format == migrate.FormatFlyway {
 		refuses = "schemagate deploy (like Flyway's validate) refuses the changed checksum"
+		if ok, why := set.FlywayPasses(m.Repeatable, ""); ok {
+			refuses = "schemagate deploy refuses the changed checksum, though Flyway's migrate would not stop on it (" + why + "): it would go on without ever running the new text"
+		}
 	}
 	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and %s", m.ID(), refuses),
 		Suggestion: r.Suggestion, URL: r.URL()}
 	if base != nil && migrate.SameScript(m.Up, base.Up) && !sameRecord(m, base, format) {
-		return recordFinding(f, m, base)
+		return recordFinding(f, m, base, set)
 	}
 	// Name the script that changed: when only the down (or verify) script did, the up databases ran is
 	// the same, and the finding points at the file the change is in.
@@ -274,7 +282,7 @@ func editedFinding(m, base *migrate.Migration, format migrate.Format) lint.Findi
 
 // recordFinding is f, an edited-applied-migration finding on m, for a migration whose up is the base's
 // but which its tool no longer recognises as the one databases applied (see sameRecord).
-func recordFinding(f lint.Finding, m, base *migrate.Migration) lint.Finding {
+func recordFinding(f lint.Finding, m, base *migrate.Migration, set *migrate.Set) lint.Finding {
 	if p, was := m.Plan, base.Plan; p != nil && was != nil {
 		f.File, f.Line = p.File, p.Line
 		what := "its line in the plan differs from the base's (planner, date, dependencies or note)"
@@ -289,7 +297,43 @@ func recordFinding(f lint.Finding, m, base *migrate.Migration) lint.Finding {
 	f.Message = fmt.Sprintf("migration %s is at the base with the description %q, now %q: Flyway's validate, which migrate runs first, fails (\"Migration description mismatch for migration version %s\")",
 		m.ID(), migrate.FlywayDescription(base.Name), migrate.FlywayDescription(m.Name), m.Version)
 	f.Suggestion = "keep the file name the base has (the description is part of what Flyway recorded); flyway repair records the new one in databases that applied it"
+	if ok, why := set.FlywayPasses(m.Repeatable, ""); ok {
+		f.Message = fmt.Sprintf("migration %s is at the base with the description %q, now %q: Flyway's migrate would not stop on it (%s), and its history keeps the old description, which a later validate (flyway validate, or migrate with validation on) refuses (\"Migration description mismatch for migration version %s\")",
+			m.ID(), migrate.FlywayDescription(base.Name), migrate.FlywayDescription(m.Name), why, m.Version)
+	}
 	return f
+}
+
+// flywayMissing says, for b, a Flyway migration that databases applied and the folder no longer has,
+// whether Flyway's migrate stops on it: its validation fails on a missing migration unless
+// ignoreMigrationPatterns lets it pass or validateOnMigrate is off. An applied version above every
+// version the folder still has is "future" to Flyway instead (it cannot tell it from one a newer
+// release applied), which the default pattern *:future lets pass. "" for the other formats.
+func flywayMissing(b *migrate.Migration, set *migrate.Set) string {
+	if set == nil || set.Format != migrate.FormatFlyway {
+		return ""
+	}
+	state := "missing"
+	if !b.Repeatable {
+		state = "future"
+		for _, m := range set.Migrations {
+			if !m.Repeatable && migrate.CompareFlywayVersions(m.Version, b.Version) > 0 {
+				state = "missing"
+				break
+			}
+		}
+	}
+	if ok, why := set.FlywayPasses(b.Repeatable, state); ok {
+		if state == "future" {
+			return fmt.Sprintf("; Flyway's migrate would not stop on it: above every version the folder has, it is a future migration to Flyway, which its validation lets pass (%s), but schemagate deploy stops at it", why)
+		}
+		return fmt.Sprintf("; Flyway's migrate would not stop on it (%s), but schemagate deploy does", why)
+	}
+	name := b.Version
+	if b.Repeatable {
+		name = migrate.FlywayDescription(b.Name)
+	}
+	return fmt.Sprintf("; Flyway's validate, which migrate runs first, fails on it too (\"Detected applied migration not resolved locally: %s\")", name)
 }
 
 // orNone names a change for recordFinding: "none" for no change (the plan's first).
@@ -302,8 +346,9 @@ func orNone(key string) string {
 
 // outOfOrderFinding says that new migration m sorts before last, the base's last migration, and what
 // the owning tool does with it on a database already at last.
-func outOfOrderFinding(m, last *migrate.Migration, format migrate.Format) lint.Finding {
+func outOfOrderFinding(m, last *migrate.Migration, set *migrate.Set) lint.Finding {
 	r, _ := lint.Lookup("out-of-order-migration")
+	format := set.Format
 	risk := r.Risk
 	what := "it runs after " + last.ID() + " there, not in folder order"
 	switch format {
@@ -317,6 +362,12 @@ func outOfOrderFinding(m, last *migrate.Migration, format migrate.Format) lint.F
 		// it changes anything, which a reviewer must see, but no database is left behind or half done:
 		// a caution, as the catalog has it, not golang-migrate's silent skip.
 		what = "outOfOrder is off, so Flyway's migrate fails its validation (\"Detected resolved migration not applied to database: " + m.Version + "\") and applies nothing; turn outOfOrder on (flyway.outOfOrder=true) if it is meant to run there"
+		if ok, why := set.FlywayPasses(false, "ignored"); ok {
+			// Its validation lets the ignored migration pass: migrate skips it without a word, and never
+			// applies it there, as golang-migrate does.
+			risk = lint.Dangerous
+			what = "outOfOrder is off and Flyway's validation lets it pass (" + why + "), so Flyway's migrate skips it there without a word and never applies it; turn outOfOrder on (flyway.outOfOrder=true) if it is meant to run there"
+		}
 	case migrate.FormatAtlas:
 		what = "atlas migrate apply refuses to run it unless --exec-order non-linear is given"
 	}

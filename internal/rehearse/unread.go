@@ -33,12 +33,28 @@ import (
 //     among them) was renamed: the tool sees a new migration, which the rehearsal runs as new, and a
 //     caution on it says that databases that applied it under its old name run it again. Fixing a broken
 //     base by renumbering a duplicate version is such a rename.
+//   - sqitch: the base's sqitch.plan is compared too, as far as its lines read (migrate.Set.Plan). sqitch
+//     knows a deployed change by an ID that covers its line and the ID of the change planned before it,
+//     so a change of the base whose line now reads otherwise (dependencies, note, date, planner), before
+//     which another change is now planned, or which was renamed fails edited-applied-migration at its
+//     line in the plan, as against a readable base: sqitch deploy fails on a database that has it.
 type UnreadBase struct {
 	format  migrate.Format
+	set     *migrate.Set // the folder as it is
 	edits   map[*migrate.Migration][]fileChange
 	moved   map[*migrate.Migration][][2]string // base file, its file now
 	deleted [][]string                         // the files of each deleted base migration
 	partial map[string]*migrate.Migration      // a base file's migration, where the base's reader read one
+	// planned are the sqitch changes whose line or place in the plan differs from the base's.
+	planned map[*migrate.Migration]planChange
+	// removed gives, for a deleted base sqitch change's deploy script, its line in the base's plan.
+	removed map[string]migrate.PlanEntry
+}
+
+// planChange is what differs in a sqitch change's plan entry from the base's line of it (was).
+type planChange struct {
+	was, now *migrate.PlannedChange
+	renamed  bool // was is another change's line, the change's scripts now this one's
 }
 
 // fileChange is a base file of a migration that the change edited or deleted; up tells whether it is
@@ -52,8 +68,9 @@ type fileChange struct {
 // (base), which does not read: partial and readErr are what migrate.Read returned for it. A base file
 // counts when the base's reader read it as a migration's script, or named it (a .sql file) in readErr.
 func CompareUnreadBase(set *migrate.Set, now, base fs.FS, partial *migrate.Set, readErr error) (*UnreadBase, error) {
-	u := &UnreadBase{format: set.Format, edits: map[*migrate.Migration][]fileChange{},
-		moved: map[*migrate.Migration][][2]string{}, partial: map[string]*migrate.Migration{}}
+	u := &UnreadBase{format: set.Format, set: set, edits: map[*migrate.Migration][]fileChange{},
+		moved: map[*migrate.Migration][][2]string{}, partial: map[string]*migrate.Migration{},
+		planned: map[*migrate.Migration]planChange{}, removed: map[string]migrate.PlanEntry{}}
 	files := map[string]bool{}
 	if partial != nil {
 		for _, b := range partial.Migrations {
@@ -130,7 +147,52 @@ func CompareUnreadBase(set *migrate.Set, now, base fs.FS, partial *migrate.Set, 
 		}
 		u.deleted = append(u.deleted, files)
 	}
+	if set.Format == migrate.FormatSqitch && partial != nil {
+		u.comparePlan(set, partial)
+	}
 	return u, nil
+}
+
+// comparePlan compares the sqitch changes of set with the base's plan lines that read (partial.Plan):
+// a change whose line differs from the base's, or before which another change is now planned, changes
+// its sqitch ID; so does one renamed (its scripts moved to a change of another name). A change the plan
+// no longer has, its scripts deleted, is already a deleted base migration: its line is noted for its
+// entry. A line of the base whose change has no deploy script there could not be deployed from the
+// base, and a line that does not read at the base is not known: neither counts.
+func (u *UnreadBase) comparePlan(set, partial *migrate.Set) {
+	now := map[string]*migrate.Migration{}
+	for _, m := range set.Migrations {
+		now[m.Key()] = m
+	}
+	lines := map[string]*migrate.PlannedChange{}
+	for _, p := range set.Plan {
+		lines[p.Key()] = p
+	}
+	for _, p := range partial.Plan {
+		b := partial.Find(p.Key())
+		if b == nil || b.Up == nil {
+			continue
+		}
+		if m := now[p.Key()]; m != nil {
+			if m.Plan != nil && lines[p.Key()] != nil &&
+				(m.Plan.Info != p.Entry.Info || (!p.ParentUnread && m.Plan.Parent != p.Entry.Parent)) {
+				u.planned[m] = planChange{was: p, now: lines[p.Key()]}
+			}
+			continue
+		}
+		for m, pairs := range u.moved {
+			for _, pr := range pairs {
+				if pr[0] == b.Up.File && m.Plan != nil && lines[m.Key()] != nil {
+					u.planned[m] = planChange{was: p, now: lines[m.Key()], renamed: true}
+				}
+			}
+		}
+		for _, files := range u.deleted {
+			if slices.Contains(files, b.Up.File) {
+				u.removed[b.Up.File] = p.Entry
+			}
+		}
+	}
 }
 
 // renamed tells whether the base files (one base migration's, all gone) are now, each with its text,
@@ -171,18 +233,28 @@ func renamed(files []string, base fs.FS, holder map[string]*migrate.Migration, f
 
 // Mark adds to m's report entry (rehearsed, or analysed, as new) what the change did to its files at the
 // base: an edited up fails it, as against a readable base; an edited or deleted down or verify script
-// and a rename are cautions.
+// and a rename are cautions. A sqitch change whose plan entry differs from the base's line of it (a
+// rename included) fails at its line in the plan.
 func (u *UnreadBase) Mark(m *migrate.Migration, rm *report.Migration) {
 	if u == nil {
 		return
 	}
 	r, _ := lint.Lookup("edited-applied-migration")
 	unread := "; the folder at the base does not read, so the rehearsal ran every migration as new, this one as the change has it"
+	if pc, ok := u.planned[m]; ok {
+		f := planFinding(m, pc)
+		rm.Findings = append(rm.Findings, f)
+		if rm.Status != report.StatusFailed {
+			rm.Status = report.StatusFailed
+			rm.Error = &report.SQLError{Message: "its line, its name or its place in the plan changed since the base, which moves sqitch's change IDs (edited-applied-migration)",
+				File: f.File, Line: f.Line, Column: 1, Phase: "edit"}
+		}
+	}
 	for _, c := range u.edits[m] {
 		if !c.up {
 			continue
 		}
-		f := editedFinding(m, nil, u.format)
+		f := editedFinding(m, nil, u.set)
 		f.File = c.file
 		f.Message += unread
 		rm.Findings = append(rm.Findings, f)
@@ -203,7 +275,7 @@ func (u *UnreadBase) Mark(m *migrate.Migration, rm *report.Migration) {
 				path.Base(c.file), m.ID(), what),
 			Suggestion: "review the change to the " + path.Base(c.file) + " script", URL: r.URL()})
 	}
-	if pairs := u.moved[m]; len(pairs) > 0 {
+	if pairs := u.moved[m]; len(pairs) > 0 && !u.planned[m].renamed {
 		rm.Findings = append(rm.Findings, lint.Finding{Rule: r.ID, Risk: lint.Caution, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 			Message: fmt.Sprintf("migration %s is the base's %s renamed, with the same text: its tool sees a new migration and runs it, also on databases that applied it under its old name; the folder at the base does not read, so which of its migrations databases applied is not known here",
 				m.ID(), baseLabel(pairs[0][0])),
@@ -222,8 +294,10 @@ func (u *UnreadBase) Deleted() []report.Migration {
 	for _, files := range u.deleted {
 		rm := report.Migration{Name: baseLabel(files[0]), File: files[0], New: true, Status: report.StatusFailed, Risk: r.Risk,
 			Roundtrip: &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}}
+		var base *migrate.Migration
 		for _, f := range files {
 			if b := u.partial[f]; b != nil {
+				base = b
 				rm.Version, rm.Name, rm.Checksum, rm.Statements, rm.File = b.Version, b.Name, b.Checksum, len(b.Up.Statements), b.Up.File
 				if b.Down != nil {
 					rm.DownFile = b.Down.File
@@ -241,8 +315,15 @@ func (u *UnreadBase) Deleted() []report.Migration {
 		if rm.Version != "" {
 			label = (&migrate.Migration{Version: rm.Version, Name: rm.Name}).ID()
 		}
+		msg := fmt.Sprintf("migration %s is at the base but was deleted: databases that applied it keep what it did and their history names it; the folder at the base does not read, so nothing replays it here", label)
+		if base != nil {
+			msg += flywayMissing(base, u.set)
+		}
+		if e, ok := u.removed[rm.File]; ok {
+			msg += fmt.Sprintf("; its line in the base's plan (%s:%d) is gone too, and sqitch deploy fails on a database that has it (\"Cannot find change\")", e.File, e.Line)
+		}
 		rm.Findings = []lint.Finding{{Rule: r.ID, Risk: r.Risk, File: rm.File, Line: 1, Column: 1, Source: "history",
-			Message:    fmt.Sprintf("migration %s is at the base but was deleted: databases that applied it keep what it did and their history names it; the folder at the base does not read, so nothing replays it here", label),
+			Message:    msg,
 			Suggestion: "restore the file and undo what it did in a new migration; to give a duplicate version of the base a version of its own, rename its files without changing their text", URL: r.URL()}}
 		rm.Error = &report.SQLError{Message: "deleted after the base applied it (deleted-applied-migration)", File: rm.File, Line: 1, Column: 1, Phase: "edit"}
 		out = append(out, rm)
@@ -270,7 +351,46 @@ func (u *UnreadBase) Changes() (edited, deleted, renamed int) {
 	if u == nil {
 		return 0, 0, 0
 	}
-	return len(u.edits), len(u.deleted), len(u.moved)
+	edited = len(u.edits)
+	for m, pc := range u.planned {
+		if _, ok := u.edits[m]; !ok && !pc.renamed {
+			edited++
+		}
+	}
+	return edited, len(u.deleted), len(u.moved)
+}
+
+// planFinding says that sqitch change m's plan entry is not the base's line of it (pc.was), which moves
+// its sqitch ID and the IDs of every later change: at m's line in the plan now.
+func planFinding(m *migrate.Migration, pc planChange) lint.Finding {
+	r, _ := lint.Lookup("edited-applied-migration")
+	was := pc.was
+	at := fmt.Sprintf("%s:%d at the base", was.Entry.File, was.Entry.Line)
+	var what string
+	switch {
+	case pc.renamed:
+		what = fmt.Sprintf("it is the base's change %s (%s) renamed, its scripts moved with the same text: sqitch's change ID covers the name, and sqitch sees a new change it deploys again", was.Name, at)
+	case !slices.Equal(pc.now.Requires, was.Requires) || !slices.Equal(pc.now.Conflicts, was.Conflicts):
+		what = fmt.Sprintf("its dependencies are now [%s], and were [%s] at the base (%s)", planDeps(pc.now), planDeps(was), at)
+	case m.Plan.Info != was.Entry.Info:
+		what = fmt.Sprintf("its line in the plan differs from the base's (%s: planner, date, note, or the plan's %%project or %%uri)", at)
+	default:
+		what = fmt.Sprintf("the change planned right before it is now %s, and was %s at the base (%s): the plan was reordered, or a change planned before it", orNone(m.Plan.Parent), orNone(was.Entry.Parent), at)
+	}
+	return lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Plan.File, Line: m.Plan.Line, Column: 1, Source: "history",
+		Message: fmt.Sprintf("change %s is in the base's plan, but %s: sqitch's change ID covers its line and the ID of the change planned before it, so the IDs of %s and of every later change move, and sqitch deploy on a database that has them fails (\"Cannot find change <id> in %s\"); the folder at the base does not read, so its plan is compared line by line",
+			m.ID(), what, m.ID(), path.Base(m.Plan.File)),
+		Suggestion: "restore the plan's lines of the base's changes as the base has them, in its order; plan new changes after them, and rework a deployed change (sqitch rework) instead of editing its line",
+		URL:        r.URL()}
+}
+
+// planDeps writes a change's dependencies as the plan does: a b !c.
+func planDeps(c *migrate.PlannedChange) string {
+	out := slices.Clone(c.Requires)
+	for _, x := range c.Conflicts {
+		out = append(out, "!"+x)
+	}
+	return strings.Join(out, " ")
 }
 
 // groupKey is what the files of one migration have in common: golang-migrate's N_x.up.sql and

@@ -1,0 +1,7 @@
+-- Revert flipr:lists from pg
+
+BEGIN;
+
+DROP TABLE flipr.lists;
+
+COMMIT;
