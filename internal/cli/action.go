@@ -52,6 +52,7 @@ func actionInputs(env *ci.GitHubEnv) (*CheckOptions, error) {
 		}
 		o.PGVersion = n
 	}
+	o.FailOn = strings.ToLower(strings.TrimSpace(o.FailOn)) // as --fail-on and lint.fail_on are read
 	switch o.FailOn {
 	case "", "dangerous", "caution", "safe", "never":
 	default:
@@ -240,7 +241,7 @@ func (a *App) actionComment(ctx context.Context, env *ci.GitHubEnv, acts *ci.Act
 	if err != nil {
 		return usageErr(err)
 	}
-	id, created, err := forge.Upsert(ctx, f, forge.Ref{Repo: repo, Number: pr.Number}, mdOpts.Marker, report.Markdown(rep, mdOpts))
+	id, created, err := forge.Upsert(ctx, f, forge.Ref{Repo: repo, Number: pr.Number}, mdOpts.Marker, report.Markdown(rep, mdOpts), report.OldMarkers(rep.Dir)...)
 	if errors.Is(err, forge.ErrReadOnly) {
 		skip("the token may not write comments (give the job 'pull-requests: write')")
 		return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+	"github.com/schemagate/schemagate/internal/report"
 	"gopkg.in/yaml.v3"
 )
 
@@ -56,9 +57,15 @@ func prRepo(t *testing.T, base, pr map[string]string) string {
 
 func gitRepo(t *testing.T) (root, base, head string) {
 	t.Helper()
+	return gitRepoAt(t, "db/migrations")
+}
+
+// gitRepoAt is gitRepo with the migrations in folder.
+func gitRepoAt(t *testing.T, folder string) (root, base, head string) {
+	t.Helper()
 	root = t.TempDir()
 	git := func(args ...string) string { t.Helper(); return runGit(t, root, args...) }
-	mig := filepath.Join(root, "db", "migrations")
+	mig := filepath.Join(root, filepath.FromSlash(folder))
 	if err := os.MkdirAll(mig, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +262,7 @@ func TestActionForkSkipsCommentAndFailOn(t *testing.T) {
 	root, base, head := gitRepo(t)
 	fake := githubtest.New(t) // no request may reach it: a fork's token is read-only
 	r := newActionRun(t, fake, root, prEvent(t, t.TempDir(), 9, base, head, "mallory/Hello-World"))
-	r.env["INPUT_FAIL-ON"] = "dangerous"
+	r.env["INPUT_FAIL-ON"] = "Dangerous" // in any case, as --fail-on and lint.fail_on
 	code, out, errOut := run(t, r.env, "action")
 	if code != ExitBlocked {
 		t.Fatalf("exit %d, want %d (dangerous reaches fail-on)\n%s\n%s", code, ExitBlocked, out, errOut)
@@ -498,5 +505,27 @@ func TestActionRefusesPullRequestTarget(t *testing.T) {
 	code, out, errOut = run(t, env, "action")
 	if !strings.Contains(out+errOut, "::warning::schemagate: running on pull_request_target") || !strings.Contains(out+errOut, "fetch base commit "+evBase) {
 		t.Errorf("opted in: exit %d, want a warning and the check\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestActionCommentOfAnEarlierVersion: the comment that a version before escaped markers posted for a
+// folder whose name has a character it wrote as '_' is updated, not doubled, and carries the folder's own
+// marker from then on.
+func TestActionCommentOfAnEarlierVersion(t *testing.T) {
+	requirePG(t)
+	root, base, head := gitRepoAt(t, "db/app-migrations")
+	fake := githubtest.New(t)
+	fake.SetInstallationToken(true)
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: actionRepo}, Title: "orders", Author: "octocat",
+		HeadSHA: head, BaseSHA: base, BaseRef: "main"}, []string{"db/app-migrations/0004_index_orders_by_status.up.sql"})
+	r := newActionRun(t, fake, root, prEvent(t, t.TempDir(), ref.Number, base, head, actionRepo))
+	r.env["INPUT_DIR"] = filepath.Join(root, "db", "app-migrations")
+	sticky := fake.AddComment(ref, "github-actions[bot]", "old report\n\n<!-- schemagate:comment dir=db/app_migrations -->")
+	if code, out, errOut := run(t, r.env, "action"); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	cs := fake.Comments(ref)
+	if len(cs) != 1 || cs[0].ID != sticky || strings.Contains(cs[0].Body, "old report") || !strings.Contains(cs[0].Body, report.Marker("db/app-migrations")) {
+		t.Errorf("want the old comment %d updated with the folder's marker, got %d comments: %+v", sticky, len(cs), cs)
 	}
 }

@@ -242,6 +242,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		}
 	}
 	if o.FailOn != "" {
+		o.FailOn = strings.ToLower(strings.TrimSpace(o.FailOn)) // Dangerous, NEVER: as lint.fail_on is read
 		switch o.FailOn {
 		case "never", "safe", "caution", "dangerous":
 		default:
@@ -259,7 +260,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		cfg.Database.StatementTimeout = &o.StatementTimeout
 	}
 	for _, r := range o.Rules {
-		id, class, ok := strings.Cut(r, "=")
+		id, class, ok := ruleFlag(r)
 		if !ok {
 			return nil, usageErr(fmt.Errorf("--rule %q: want id=class", r))
 		}

@@ -39,14 +39,17 @@ func TestCheckShopExample(t *testing.T) {
 	requirePG(t)
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "report.json")
-	code, out, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--report-json", jsonPath, "--report-md", filepath.Join(dir, "report.md"))
+	// 0001 and 0002 are the base's: without --base the tables they create would be new to 0004 and 0005
+	// (every migration is new), and nothing would be risky.
+	mig := shopRepo(t, []string{"0001", "0002"}, []string{"0003", "0004", "0005"})
+	code, out, errOut := run(t, nil, "check", "--dir", mig, "--base", "main", "--report-json", jsonPath, "--report-md", filepath.Join(dir, "report.md"))
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "[5/5] 5_require_customer_phone") {
+	if !strings.Contains(errOut, "[3/3] 5_require_customer_phone") {
 		t.Errorf("no progress per migration on stderr:\n%s", errOut)
 	}
-	if !strings.Contains(out, "examples/shop/0004_index_orders_by_status.up.sql:2:1: dangerous") {
+	if !strings.Contains(out, "db/migrations/0004_index_orders_by_status.up.sql:2:1: dangerous") {
 		t.Errorf("stdout lacks the compiler-style finding for 0004:\n%s", out)
 	}
 	var rep map[string]any
@@ -86,6 +89,9 @@ func TestCheckShopExample(t *testing.T) {
 
 func TestCheckExitCodes(t *testing.T) {
 	requirePG(t)
+	// 0004 and 0005 change tables of the base: dangerous (without a base, every migration is new and
+	// what they change is the change's own).
+	risky := shopRepo(t, []string{"0001", "0002"}, []string{"0003", "0004", "0005"})
 	for _, c := range []struct {
 		name string
 		args []string
@@ -102,7 +108,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{"report folder missing", []string{"check", "--dir", "../../examples/shop", "--report-json", "no/such/dir/r.json"}, ExitUsage, "--report-json no/such/dir/r.json: folder no/such/dir does not exist"},
 		{"unknown flag", []string{"check", "--frobnicate"}, ExitUsage, "unknown flag"},
 		{"bad provider", []string{"check", "--dir", "../../examples/shop", "--provider", "podman"}, ExitUsage, "unknown provider"},
-		{"fail on dangerous", []string{"check", "--dir", "../../examples/shop", "--fail-on", "dangerous", "-q"}, ExitBlocked, "reaches --fail-on"},
+		{"fail on dangerous", []string{"check", "--dir", risky, "--base", "main", "--fail-on", "dangerous", "-q"}, ExitBlocked, "reaches --fail-on"},
 		{"unknown rule", []string{"check", "--dir", "../../examples/shop", "--rule", "no-such-rule=off"}, ExitUsage, "no-such-rule"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -315,12 +321,14 @@ func TestCheckDeployTimeouts(t *testing.T) {
     statement_timeout: 30s
     snapshot: {dir: ` + dir + `}
 `
+	// 0001 is the base: the later migrations change its table (without a base it would be the change's own).
+	shop := shopRepo(t, []string{"0001"}, []string{"0002", "0003", "0004", "0005"})
 	findings := func(t *testing.T, cfg string) map[string]any {
 		t.Helper()
 		path := filepath.Join(t.TempDir(), "schemagate.yml")
 		writeFile(t, path, []byte(cfg))
 		jsonPath := filepath.Join(t.TempDir(), "report.json")
-		code, out, errOut := run(t, nil, "check", "--config", path, "--dir", "../../examples/shop", "--report-json", jsonPath, "-q")
+		code, out, errOut := run(t, nil, "check", "--config", path, "--dir", shop, "--base", "main", "--report-json", jsonPath, "-q")
 		if code != ExitOK {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 		}
@@ -478,7 +486,9 @@ func TestCheckFailOnSaysFailed(t *testing.T) {
 	requirePG(t)
 	dir := t.TempDir()
 	md, js := filepath.Join(dir, "r.md"), filepath.Join(dir, "r.json")
-	code, out, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--fail-on", "dangerous", "-q", "--report-md", md, "--report-json", js)
+	// 0004 and 0005 change tables of the base: dangerous.
+	risky := shopRepo(t, []string{"0001", "0002"}, []string{"0003", "0004", "0005"})
+	code, out, errOut := run(t, nil, "check", "--dir", risky, "--base", "main", "--fail-on", "dangerous", "-q", "--report-md", md, "--report-json", js)
 	if code != ExitBlocked || !strings.Contains(out, "FAILED — risk dangerous reaches --fail-on dangerous") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -829,5 +839,38 @@ func TestCheckBaseCountsWhatItReplays(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckRuleClassesAnyCase: --rule and --fail-on read classes (and rule ids) in any letter case, as
+// schemagate.yml and lint --rule do; the class is applied, not merely accepted.
+func TestCheckRuleClassesAnyCase(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	mig := filepath.Join(dir, "m")
+	if err := os.Mkdir(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The table is production's (the setup's), not the change's: the rules judge it as pre-existing.
+	setup := writeSQL(t, dir, "setup.sql", "CREATE TABLE customers (id bigint PRIMARY KEY, phone text);\n")
+	writeSQL(t, mig, "1_phone.up.sql", "ALTER TABLE customers ALTER COLUMN phone SET NOT NULL;\nCREATE INDEX customers_phone_idx ON customers (phone);\n")
+	writeSQL(t, mig, "1_phone.down.sql", "DROP INDEX customers_phone_idx;\nALTER TABLE customers ALTER COLUMN phone DROP NOT NULL;\n")
+	check := func(args ...string) (int, string, string) {
+		return run(t, nil, append([]string{"check", "--dir", mig, "--setup", setup, "-q"}, args...)...)
+	}
+	code, out, errOut := check("--rule", "SET-NOT-NULL=Caution", "--rule", "create-index-blocking=OFF",
+		"--rule", "Statement-After-Access-Exclusive= DANGEROUS ", "--fail-on", "Dangerous")
+	if code != ExitBlocked || !strings.Contains(out, "1_phone.up.sql:1:1: caution set-not-null") ||
+		!strings.Contains(out, "1_phone.up.sql:2:1: dangerous statement-after-access-exclusive") || strings.Contains(out, "create-index-blocking") ||
+		!strings.Contains(out, "reaches --fail-on dangerous") {
+		t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", code, ExitBlocked, out, errOut)
+	}
+	if code, out, errOut := check("--fail-on", "NEVER"); code != ExitOK || !strings.Contains(out, "dangerous create-index-blocking") {
+		t.Errorf("--fail-on NEVER: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// A bad class is still refused, in the flag's words.
+	if code, _, errOut := check("--rule", "Set-Not-Null=Sometimes"); code != ExitUsage ||
+		!strings.Contains(errOut, `--rule: unknown class "sometimes"`) {
+		t.Errorf("bad class: exit %d\n%s", code, errOut)
 	}
 }

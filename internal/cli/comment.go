@@ -22,8 +22,13 @@ type CommentOptions struct {
 	Repo   string
 	SHA    string
 	PR     int
-	Token  string
-	APIURL string
+	// Token is --token, the token itself; TokenEnv (--token-env) names the environment variable that
+	// holds it, which keeps it out of process lists and shell history.
+	Token    string
+	TokenEnv string
+	APIURL   string
+	// tokenEnvSet is set when --token-env was given.
+	tokenEnvSet bool
 	// BotLogin is the token's user when GET /user cannot tell (an App installation token).
 	BotLogin string
 }
@@ -40,7 +45,9 @@ head SHA (--sha, default the workflow_run event's head_sha, also with --pr), and
 to still have that head; when it moved on or closed, nothing is posted and a notice says so (exit 0: the
 run for the new head posts).
 
-The token comes from --token, else GITHUB_TOKEN or GH_TOKEN; the API from --api-url, else GITHUB_API_URL.
+The token comes from the environment variable --token-env names (default GITHUB_TOKEN, else GH_TOKEN);
+--token takes the token itself, which process lists and shell history then show: prefer --token-env.
+The API comes from --api-url, else GITHUB_API_URL.
 
 In GitLab CI (GITLAB_CI=true) it writes the merge request note instead: the project and merge request
 come from the job's predefined variables (or --repo and --pr), the token from GITLAB_TOKEN, which must
@@ -51,14 +58,18 @@ The report is untrusted data: everything in it is escaped in the comment.`,
   schemagate comment --report report.json --repo acme/shop --sha 3484a3fb816e0859fd6e1cea078d76385ff50625
   schemagate comment --report report.json --repo acme/shop --pr 42`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runComment(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.tokenEnvSet = cmd.Flags().Changed("token-env")
+			return a.runComment(cmd.Context(), o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Report, "report", "", "JSON report to post (required)")
 	f.StringVar(&o.Repo, "repo", "", "repository owner/name (default GITHUB_REPOSITORY)")
 	f.StringVar(&o.SHA, "sha", "", "head commit of the pull request (default the workflow_run event's head_sha)")
 	f.IntVar(&o.PR, "pr", 0, "pull request number (default: found by --sha)")
-	f.StringVar(&o.Token, "token", "", "GitHub token with pull-requests: write (default GITHUB_TOKEN)")
+	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
+	f.StringVar(&o.Token, "token", "", "GitHub token with pull-requests: write; prefer --token-env, since a token on the command line shows in process lists and shell history")
 	f.StringVar(&o.APIURL, "api-url", "", "REST API root: GitHub's (default GITHUB_API_URL, else https://api.github.com) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
 	f.StringVar(&o.BotLogin, "bot-login", "", "login of the token's user when GET /user cannot tell, e.g. my-app[bot] for a GitHub App token (default github-actions[bot])")
 	return cmd
@@ -106,6 +117,12 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if o.Report == "" {
 		return usageErr(errors.New("--report is required"))
 	}
+	if o.Token != "" && o.tokenEnvSet {
+		return usageErr(errors.New("give --token or --token-env, not both (prefer --token-env)"))
+	}
+	if o.tokenEnvSet && strings.TrimSpace(o.TokenEnv) == "" {
+		return usageErr(errors.New("--token-env: give the name of the environment variable that holds the token"))
+	}
 	if gl, ok := a.gitlabJob(); ok {
 		return a.runCommentGitLab(ctx, o, gl)
 	}
@@ -114,8 +131,12 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if o.Repo == "" {
 		o.Repo = env.Repository
 	}
-	if o.Token == "" {
-		o.Token = env.Token
+	switch {
+	case o.Token != "":
+	case o.tokenEnvSet:
+		o.Token = a.Getenv(o.TokenEnv)
+	default:
+		o.Token = env.Token // GITHUB_TOKEN, else GH_TOKEN
 	}
 	if o.APIURL == "" {
 		o.APIURL = env.APIURL
@@ -134,7 +155,7 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	case o.SHA == "" && o.PR == 0:
 		return usageErr(errors.New("give --sha or --pr (or run in a workflow_run workflow)"))
 	case o.Token == "":
-		return usageErr(errors.New("no token: pass --token or set GITHUB_TOKEN"))
+		return usageErr(fmt.Errorf("no GitHub token: set %s (in a workflow: env: %s: ${{ github.token }})", o.TokenEnv, o.TokenEnv))
 	}
 	if inActions {
 		ci.NewActions(env, a.commandOut()).Mask(o.Token)
@@ -175,7 +196,7 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 		return usageErr(fmt.Errorf("the report was made for commit %s, not %s: refusing a stale or forged report", short12(rep.Head), short12(o.SHA)))
 	}
 	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: env.RunURL(), Artifact: o.Report}
-	id, created, err := forge.Upsert(ctx, f, cr.Ref, opts.Marker, report.Markdown(rep, opts))
+	id, created, err := forge.Upsert(ctx, f, cr.Ref, opts.Marker, report.Markdown(rep, opts), report.OldMarkers(rep.Dir)...)
 	if err != nil {
 		if errors.Is(err, forge.ErrReadOnly) {
 			return exitCode(ExitFailure, fmt.Errorf("%w (give the workflow 'permissions: pull-requests: write')", err))
@@ -237,7 +258,7 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 		return nil
 	}
 	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: gl.JobURL, Artifact: o.Report}
-	id, created, err := forge.Upsert(ctx, c, ref, opts.Marker, report.Markdown(rep, opts))
+	id, created, err := forge.Upsert(ctx, c, ref, opts.Marker, report.Markdown(rep, opts), report.OldMarkers(rep.Dir)...)
 	if err != nil {
 		return exitCode(ExitFailure, err) // GitLab's refusals name the token and the fix
 	}

@@ -170,7 +170,10 @@ func TestCommentUsage(t *testing.T) {
 		{"no report", []string{"comment"}, "--report is required"},
 		{"no repo", []string{"comment", "--report", bad, "--sha", "a", "--token", "x"}, "--repo is required"},
 		{"no sha", []string{"comment", "--report", bad, "--repo", "a/b", "--token", "x"}, "--sha or --pr"},
-		{"no token", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1"}, "no token"},
+		{"no token", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1"}, "no GitHub token: set GITHUB_TOKEN (in a workflow: env: GITHUB_TOKEN: ${{ github.token }})"},
+		{"no token in --token-env", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token-env", "MY_TOKEN"}, "no GitHub token: set MY_TOKEN"},
+		{"empty --token-env", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token-env", ""}, "--token-env: give the name"},
+		{"token twice", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token", "x", "--token-env", "MY_TOKEN"}, "give --token or --token-env, not both"},
 		{"foreign report", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token", "x"}, "not schemagate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,5 +249,122 @@ func TestCommentRefusesWhatIsNoReport(t *testing.T) {
 	}
 	if code, out, errOut := run(t, env, "comment", "--report", old, "--sha", headSHA); code != ExitOK || len(fake.Comments(ref)) != 1 {
 		t.Errorf("an older report: exit %d, %d comments\n%s%s", code, len(fake.Comments(ref)), out, errOut)
+	}
+}
+
+// TestCommentOnePerFolder: db/app-migrations and db/app_migrations used to share a marker, so one
+// folder's report overwrote the other's. Now each gets its comment; a comment an earlier version posted
+// is still updated, not doubled: by the marker it had (db/migrations), or by the old marker that the
+// folder's marker replaced (db/app-migrations). On GitHub and on GitLab.
+func TestCommentOnePerFolder(t *testing.T) {
+	folderReport := func(t *testing.T, dir string) string {
+		r := &report.Report{Tool: "schemagate", Dir: dir, Migrations: []report.Migration{{Version: "1", Name: "init",
+			File: dir + "/1_init.up.sql", New: true, Status: report.StatusApplied}}}
+		r.Finish()
+		return writeReport(t, r)
+	}
+	type platform struct {
+		bot      string
+		add      func(author, body string) int64
+		comments func() []forge.Comment
+		run      func(t *testing.T, report string) (int, string, string)
+	}
+	for name, setup := range map[string]func(t *testing.T) platform{
+		"github": func(t *testing.T) platform {
+			fake := githubtest.New(t)
+			repo := "acme/shop"
+			ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
+			env := map[string]string{"GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(), "GITHUB_TOKEN": githubtest.Token}
+			return platform{bot: fake.BotLogin(),
+				add:      func(author, body string) int64 { return fake.AddComment(ref, author, body) },
+				comments: func() []forge.Comment { return fake.Comments(ref) },
+				run: func(t *testing.T, report string) (int, string, string) {
+					return run(t, env, "comment", "--report", report, "--sha", headSHA)
+				}}
+		},
+		"gitlab": func(t *testing.T) platform {
+			e := newGLEnv(t, "init")
+			return platform{bot: e.s.BotLogin(),
+				add:      func(author, body string) int64 { return e.s.AddComment(e.ref, author, body) },
+				comments: func() []forge.Comment { return e.s.Comments(e.ref) },
+				run: func(t *testing.T, report string) (int, string, string) {
+					return e.run(t, "comment", "--report", report)
+				}}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := setup(t)
+			// Written by an earlier version, in its words.
+			plain := p.add(p.bot, "old report\n\n<!-- schemagate:comment dir=db/migrations -->")
+			dashed := p.add(p.bot, "old report\n\n<!-- schemagate:comment dir=db/app_migrations -->")
+			folders := []string{"db/app-migrations", "db/app_migrations", "db/migrations"}
+			for round := 1; round <= 2; round++ {
+				for _, dir := range folders {
+					code, out, errOut := p.run(t, folderReport(t, dir))
+					want := "updated"
+					if round == 1 && dir == "db/app_migrations" {
+						want = "created" // its old comment is now db/app-migrations'
+					}
+					if code != ExitOK || !strings.Contains(out, " "+want+" ") {
+						t.Fatalf("round %d, %s: exit %d, want %q\n%s\n%s", round, dir, code, want, out, errOut)
+					}
+				}
+			}
+			ours := map[string]int64{}
+			for _, c := range p.comments() {
+				if c.Author != p.bot {
+					continue
+				}
+				for _, dir := range folders {
+					if strings.Contains(c.Body, report.Marker(dir)) {
+						if _, twice := ours[dir]; twice {
+							t.Errorf("two comments for %s", dir)
+						}
+						ours[dir] = c.ID
+					}
+				}
+				if strings.Contains(c.Body, "<!-- schemagate:comment dir=db/app_migrations -->") {
+					t.Errorf("comment %d still holds the old shared marker:\n%s", c.ID, c.Body)
+				}
+			}
+			if len(p.comments()) != 3 || ours["db/migrations"] != plain || ours["db/app-migrations"] != dashed || ours["db/app_migrations"] == 0 {
+				t.Errorf("%d comments, ours by folder %v; want 3: db/migrations on %d, db/app-migrations on %d, db/app_migrations a new one",
+					len(p.comments()), ours, plain, dashed)
+			}
+		})
+	}
+}
+
+// TestCommentTokenEnv: comment reads its token from the environment variable --token-env names, as gate
+// and deploy do (default GITHUB_TOKEN, then GH_TOKEN), so that it need not be on the command line;
+// --token still works, and its help points to --token-env.
+func TestCommentTokenEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"--token-env", map[string]string{"SCHEMAGATE_BOT_TOKEN": githubtest.Token, "GITHUB_TOKEN": "not-this-one"}, []string{"--token-env", "SCHEMAGATE_BOT_TOKEN"}},
+		{"default GITHUB_TOKEN", map[string]string{"GITHUB_TOKEN": githubtest.Token}, nil},
+		{"default GH_TOKEN", map[string]string{"GH_TOKEN": githubtest.Token}, nil},
+		{"--token", map[string]string{"GITHUB_TOKEN": "not-this-one"}, []string{"--token", githubtest.Token}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := githubtest.New(t)
+			repo := "acme/shop"
+			ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
+			tc.env["GITHUB_API_URL"] = fake.URL()
+			args := append([]string{"comment", "--report", writeReport(t, hostileArtifact()), "--repo", repo, "--sha", headSHA}, tc.args...)
+			code, out, errOut := run(t, tc.env, args...)
+			if code != ExitOK || !strings.Contains(out, "created on acme/shop#1") || len(fake.Comments(ref)) != 1 {
+				t.Errorf("exit %d, %d comments\n%s\n%s", code, len(fake.Comments(ref)), out, errOut)
+			}
+		})
+	}
+	_, out, _ := run(t, nil, "comment", "--help")
+	for _, want := range []string{"--token-env string", `environment variable holding the GitHub token (default "GITHUB_TOKEN")`, "prefer --token-env"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/schemagate/schemagate/internal/config"
 )
@@ -16,7 +15,7 @@ func (a *App) flagProblems(ps config.Problems, o *CheckOptions) error {
 	rules := map[string]bool{}
 	order := map[string]int{} // the --rule flag's place on the command line, by path: its problems go in that order
 	for i, r := range o.Rules {
-		id, _, _ := strings.Cut(r, "=")
+		id, _, _ := ruleFlag(r)
 		rules["lint.rules."+id] = true
 		order["lint.rules."+id] = i
 	}

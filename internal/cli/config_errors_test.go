@@ -97,3 +97,25 @@ func TestCheckMissingDirSaysWhereItCameFrom(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingConfigFile: a --config that names no file is bad input (exit 2) that says so plainly, in
+// every command that reads one, not the system call's "openat ...: no such file or directory".
+func TestMissingConfigFile(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "schemagate.yml")
+	sql := writeSQL(t, t.TempDir(), "m.sql", "SELECT 1;\n")
+	for _, args := range [][]string{
+		{"check", "--config", missing, "--dir", "m"},
+		{"lint", "--config", missing, sql},
+		{"gate", "--config", missing, "--repo", "a/b", "--pr", "1"},
+		{"window", "--config", missing, "--env", "prod"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := run(t, nil, args...)
+			if want := "schemagate: read configuration: " + missing + ": no such file\n"; code != ExitUsage || errOut != want {
+				t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%q\nwant %q", code, ExitUsage, out, errOut, want)
+			}
+		})
+	}
+}

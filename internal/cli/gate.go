@@ -682,7 +682,7 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 		return err
 	}
 	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: o.TargetURL, Artifact: o.Report}
-	c, err := forge.FindOwn(ctx, f, ref, me, opts.Marker)
+	c, err := forge.FindOwn(ctx, f, ref, me, opts.Marker, report.OldMarkers(rep.Dir)...)
 	if err != nil || c == nil {
 		return err
 	}

@@ -542,6 +542,32 @@ func TestGateReportTiedToHead(t *testing.T) {
 	})
 }
 
+// TestGateRelintsTheChangeAsOne: the gate's own lint of the pull request's files takes its new
+// migrations as one change, as the check did: an index on the table an earlier one of them creates is
+// safe, and a report that says so passes.
+func TestGateRelintsTheChangeAsOne(t *testing.T) {
+	create, index := "db/migrations/010_orders.up.sql", "db/migrations/011_orders_customer.up.sql"
+	createSQL := []byte("CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n")
+	indexSQL := []byte("CREATE INDEX orders_customer_idx ON orders (customer_id);\n")
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	delete(e.env, "GITHUB_EVENT_PATH")
+	e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 3}, Title: "orders", Author: "Codertocat",
+		HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master"}, []string{create, index})
+	e.s.SetFile(evRepo, create, evHead, createSQL)
+	e.s.SetFile(evRepo, index, evHead, indexSQL)
+	e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: evHead, Migrations: []report.Migration{
+		{Version: "010", Name: "orders", File: create, FileBlob: githubtest.BlobSHA(createSQL), Checksum: "c10", New: true, Status: report.StatusApplied},
+		{Version: "011", Name: "orders_customer", File: index, FileBlob: githubtest.BlobSHA(indexSQL), Checksum: "c11", New: true, Status: report.StatusApplied},
+	}})
+	code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--pr", "3", "--no-record")
+	if code != ExitOK || strings.Contains(out, "the gate's own lint") {
+		t.Errorf("exit %d, want 0 without a finding of the gate's own lint\n%s\n%s", code, out, errOut)
+	}
+	if st := e.lastStatus(t); st.State != "success" {
+		t.Errorf("status = %+v, want success", st)
+	}
+}
+
 // TestGateDistrustsReport: the gate checks a report against the pull request's changed files at its
 // head. A forged report that leaves a new migration out, or calls it safe, still needs the DBA; an
 // honest safe report passes.
@@ -585,5 +611,29 @@ func TestGateDistrustsReport(t *testing.T) {
 				t.Errorf("status = %+v, want %s", st, want)
 			}
 		})
+	}
+}
+
+// TestGateUpdatesTheCommentOfAnEarlierVersion: a report comment posted by a version that wrote the
+// folder db/app-migrations into its marker as db/app_migrations is still brought up to date with the
+// decision, and carries the folder's own marker from then on.
+func TestGateUpdatesTheCommentOfAnEarlierVersion(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	var rep report.Report
+	if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+		t.Fatal(err)
+	}
+	rep.Dir = "db/app-migrations"
+	writeFile(t, e.report, mustJSON(t, &rep))
+	sticky := e.s.AddComment(e.ref, e.s.BotLogin(), "old report\n\n<!-- schemagate:comment dir=db/app_migrations -->")
+	code, out, errOut := e.run(t, "--report", e.report)
+	if code != ExitPending {
+		t.Fatalf("exit = %d, want %d (pending)\nstdout: %s\nstderr: %s", code, ExitPending, out, errOut)
+	}
+	for _, c := range e.s.Comments(e.ref) {
+		if c.ID == sticky && (strings.Contains(c.Body, "old report") || !strings.Contains(c.Body, "### DBA approval") ||
+			!strings.Contains(c.Body, report.Marker("db/app-migrations")) || strings.Contains(c.Body, "dir=db/app_migrations")) {
+			t.Fatalf("the old sticky report comment was not brought up to date with the decision:\n%s", c.Body)
+		}
 	}
 }

@@ -256,6 +256,15 @@ func (a *App) lintFileConfig(o *LintOptions) (lint.DeployTimeouts, error) {
 	return deployTimeouts(cfg), nil
 }
 
+// ruleFlag reads a --rule id=class in any letter case (OFF, Dangerous, Prefer-Text), as schemagate.yml's
+// lint.rules are read: both lower-cased, since the rules look their class up by the lower-case id and
+// the policy ranks the lower-case classes. ok is false without an = or an id.
+func ruleFlag(r string) (id, class string, ok bool) {
+	id, class, ok = strings.Cut(r, "=")
+	id, class = strings.ToLower(strings.TrimSpace(id)), strings.ToLower(strings.TrimSpace(class))
+	return id, class, ok && id != ""
+}
+
 func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	var cfg lint.Config
 	var errs []error
@@ -269,9 +278,8 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	// Each --rule is checked as check checks it (the configuration's lint.rules), in the order given, its
 	// problems in check's words. (The file's rules come first in o.Rules: Parse has checked them.)
 	for _, r := range o.Rules {
-		id, class, ok := strings.Cut(r, "=")
-		id, class = strings.TrimSpace(id), strings.ToLower(strings.TrimSpace(class))
-		if !ok || id == "" {
+		id, class, ok := ruleFlag(r)
+		if !ok {
 			errs = append(errs, fmt.Errorf("--rule %q: want id=class", r))
 			continue
 		}
@@ -290,11 +298,11 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 		if cfg.Rules == nil {
 			cfg.Rules = map[string]string{}
 		}
-		cfg.Rules[strings.ToLower(id)] = class // the rules look their class up by the lower-case id
+		cfg.Rules[id] = class
 	}
 	failOn := lint.Risk(-1)
-	if o.FailOn != "never" {
-		r, err := lint.ParseRisk(o.FailOn)
+	if !strings.EqualFold(strings.TrimSpace(o.FailOn), "never") {
+		r, err := lint.ParseRisk(strings.TrimSpace(o.FailOn))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--fail-on %q: want dangerous, caution, safe or never", o.FailOn))
 		}

@@ -48,6 +48,8 @@ func TestLintExitCodes(t *testing.T) {
 		{"suggestion line", []string{risky}, ExitBlocked, "    suggestion: ALTER TABLE users ADD CONSTRAINT email_not_null", ""},
 		{"rule lowered", []string{risky, "--rule", "set-not-null=caution"}, ExitOK, "caution set-not-null", ""},
 		{"fail on caution", []string{risky, "--rule", "set-not-null=caution", "--fail-on", "caution"}, ExitBlocked, "", ""},
+		{"classes in any case", []string{risky, "--rule", "Set-Not-Null=Caution", "--fail-on", "CAUTION"}, ExitBlocked, "caution set-not-null", ""},
+		{"never in any case", []string{risky, "--fail-on", "Never"}, ExitOK, "dangerous set-not-null", ""},
 		{"safe file", []string{okFile}, ExitOK, "safe add-column-nullable", "0 dangerous"},
 		{"byte-order mark", []string{bomFile}, ExitBlocked, bomFile + ":1:1: dangerous set-not-null", ""},
 		{"directory", []string{"--dir", "testdata/lint/migrations"}, ExitBlocked, "testdata/lint/migrations/002_email.up.sql:3:1: dangerous set-not-null", "2 files"},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,45 @@ func TestUnknownKeyNamesTheNearest(t *testing.T) {
 		if !strings.Contains(msg+"\n", want) {
 			t.Errorf("problems lack %q:\n%s", want, msg)
 		}
+	}
+}
+
+// TestUnknownKeySlipsAndMisplacedKeys: in every section, a key with a swapped, missing or extra letter or
+// another letter case gets its section's key (short keys such as windw and rulse got none); a key that
+// belongs to another section names its path there; every problem still comes at once, with its line.
+func TestUnknownKeySlipsAndMisplacedKeys(t *testing.T) {
+	t.Parallel()
+	src := "lint:\n  rulse: {}\n  Fail_On: never\n  pg_version: 15\n" +
+		"environments:\n  prod:\n    windw: []\n    snapshot: {knd: none, keepdays: 2}\n    retires: 2\n    maintenance: {onn: {sql: x}}\n" +
+		"approval: {requre: always, dba: [x]}\n" +
+		"rules: {}\ndeploy: {windw: x}\nwindos: []\n"
+	err := Parse("schemagate.yml", []byte(src), Default())
+	if err == nil {
+		t.Fatal("want problems")
+	}
+	want := []string{
+		"schemagate.yml:2: field rulse not found in section lint (did you mean rules?)",
+		"schemagate.yml:3: field Fail_On not found in section lint (did you mean fail_on?)",
+		"schemagate.yml:4: field pg_version not found in section lint (did you mean database.pg_version?)",
+		"schemagate.yml:7: field windw not found in section environment (did you mean windows?)",
+		"schemagate.yml:8: field knd not found in section snapshot (did you mean kind?)",
+		"schemagate.yml:8: field keepdays not found in section snapshot (did you mean keep_days?)",
+		"schemagate.yml:9: field retires not found in section environment (did you mean retries?)",
+		"schemagate.yml:10: field onn not found in section maintenance (did you mean on?)",
+		"schemagate.yml:11: field requre not found in section approval (did you mean require?)",
+		"schemagate.yml:11: field dba not found in section approval\n", // dba_users or dba_teams: no guess
+		"schemagate.yml:12: field rules not found at the top level (did you mean lint.rules?)",
+		"schemagate.yml:13: field deploy not found at the top level (a deploy's settings go under environments.<name>, e.g. environments.prod.windows)",
+		"schemagate.yml:14: field windos not found at the top level (did you mean environments.<name>.windows?)",
+	}
+	msg := err.Error() + "\n"
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("problems lack %q:\n%s", w, msg)
+		}
+	}
+	if !strings.HasPrefix(msg, fmt.Sprintf("invalid configuration (%d problems):", len(want))) {
+		t.Errorf("want %d problems at once:\n%s", len(want), msg)
 	}
 }
 

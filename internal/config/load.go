@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"reflect"
@@ -19,7 +20,6 @@ import (
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/repofs"
-	"github.com/schemagate/schemagate/internal/suggest"
 )
 
 // DefaultFile is the configuration file looked for in the working folder.
@@ -82,13 +82,28 @@ func Load(path string, required bool) (*Config, error) {
 func LoadOver(path string, required bool, cfg *Config) error {
 	data, err := repofs.ReadFile(path) // the pull request's file: never a link out of the repository
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && !required {
-			return nil
+		if errors.Is(err, os.ErrNotExist) {
+			if !required {
+				return nil
+			}
+			return fmt.Errorf("read configuration: %w", missingFile(path))
+		}
+		// "d: is a directory", not "read d: is a directory" nor "openat d: ...": the system call is no news.
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = fmt.Errorf("%s: %w", path, pe.Err)
 		}
 		return fmt.Errorf("read configuration: %w", err)
 	}
 	return Parse(path, data, cfg)
 }
+
+// missingFile is the error of a configuration file that is not there: "schemagate.yml: no such file"
+// (rather than the system call's "openat schemagate.yml: no such file or directory"). It is an
+// fs.ErrNotExist.
+type missingFile string
+
+func (m missingFile) Error() string { return string(m) + ": no such file" }
+func (m missingFile) Unwrap() error { return fs.ErrNotExist }
 
 // zeroDuration matches a duration setting written as a bare 0 ("statement_timeout: 0", as for no limit),
 // which the YAML decoder reads as an integer; Parse reads it as 0s. The keys are those of every
@@ -434,11 +449,12 @@ func yamlLine(msg string) int {
 
 func cleanYAMLError(msg string) string {
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	// An unknown key gets the nearest key of its section, as an unknown flyway.* setting does.
+	// An unknown key gets the nearest key of its section, as an unknown flyway.* setting does, or the
+	// setting of another section it names.
 	if m := yamlUnknownField.FindStringSubmatch(msg); m != nil {
 		if t, ok := sectionTypes[m[2]]; ok {
-			if near := suggest.Nearest(m[1], yamlKeys(t)); near != "" {
-				msg += " (did you mean " + near + "?)"
+			if hint := unknownKeyHint(m[1], t); hint != "" {
+				msg += " (" + hint + ")"
 			}
 		}
 	}
@@ -491,6 +507,113 @@ func yamlKeys(t reflect.Type) []string {
 	for i := range t.NumField() {
 		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
 			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// unknownKeyHint says what an unknown key of section t was meant to be: the section's key it is a slip
+// of (windw, rulse, Windows), else the one setting of another section it names (pg_version at the top
+// level is database.pg_version), else, for deploy at the top level, where a deploy's settings go.
+// It is "" when nothing fits well enough to be worth a guess.
+func unknownKeyHint(name string, t reflect.Type) string {
+	if near := nearestKey(name, yamlKeys(t)); near != "" {
+		return "did you mean " + near + "?"
+	}
+	var elsewhere []string
+	for key, paths := range keyPaths {
+		if strings.EqualFold(key, name) || nearestKey(name, []string{key}) != "" {
+			elsewhere = append(elsewhere, paths...)
+		}
+	}
+	if len(elsewhere) == 1 {
+		return "did you mean " + elsewhere[0] + "?"
+	}
+	if t == reflect.TypeOf(Config{}) && slices.Contains([]string{"deploy", "deployment", "deploys", "production"}, strings.ToLower(name)) {
+		return "a deploy's settings go under environments.<name>, e.g. environments.prod.windows"
+	}
+	return ""
+}
+
+// nearestKey is the key of keys that name is a slip of: letter case aside, at most one edit (a wrong,
+// missing, extra or swapped letter) for a name of up to 4 characters, two up to 8, three beyond; ""
+// when none is that close, or two are.
+func nearestKey(name string, keys []string) string {
+	limit := 1
+	switch n := len(name); {
+	case n > 8:
+		limit = 3
+	case n > 4:
+		limit = 2
+	}
+	best, bestD, tie := "", limit+1, false
+	for _, k := range keys {
+		switch d := osaDistance(strings.ToLower(name), strings.ToLower(k)); {
+		case d < bestD:
+			best, bestD, tie = k, d, false
+		case d == bestD:
+			tie = true
+		}
+	}
+	if tie || bestD >= len(name) {
+		return ""
+	}
+	return best
+}
+
+// osaDistance is the optimal string alignment distance of a and b in bytes: the Levenshtein distance
+// (suggest.Distance) with a swap of two adjacent bytes counting as one edit (rulse, rules).
+func osaDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+// keyPaths lists, by YAML key, the dotted paths of the settings that key names in mapping sections
+// (environments.<name>.windows); settings inside lists are left out.
+var keyPaths = settingPaths(reflect.TypeOf(Config{}), "", map[string][]string{})
+
+func settingPaths(t reflect.Type, prefix string, out map[string][]string) map[string][]string {
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		path := name
+		if prefix != "" {
+			path = prefix + "." + name
+		}
+		out[name] = append(out[name], path)
+		ft := t.Field(i).Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Map && ft.Key().Kind() == reflect.String {
+			ft, path = ft.Elem(), path+".<name>"
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+		}
+		if ft.Kind() == reflect.Struct && ft.PkgPath() == t.PkgPath() {
+			settingPaths(ft, path, out)
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,8 +117,16 @@ func TestLoadMissingFile(t *testing.T) {
 	if err != nil || cfg.Database.Provider != "auto" {
 		t.Fatalf("optional missing file: cfg=%+v err=%v", cfg, err)
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "nope.yml"), true); err == nil {
-		t.Fatal("a named configuration file that does not exist must be an error")
+	// Named, it is an error that says so plainly, not the system call's "openat ...: no such file or directory".
+	missing := filepath.Join(t.TempDir(), "nope.yml")
+	_, err = Load(missing, true)
+	if err == nil || err.Error() != "read configuration: "+missing+": no such file" || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("named missing file: %v", err)
+	}
+	// A folder is no file either, without the system call's name.
+	dir := t.TempDir()
+	if _, err := Load(dir, true); err == nil || err.Error() != "read configuration: "+dir+": is a directory" {
+		t.Errorf("a folder: %v", err)
 	}
 }
 

@@ -10,9 +10,11 @@ import (
 // and was written by the token's own user (f.Me), or creates one. The marker alone is never trusted,
 // since anyone who can comment can paste it. marker should name what the comment is about (e.g. the
 // migration folder) so that two folders get two comments. body is stored with the marker appended
-// when it does not hold it already. A read-only token yields a wrapped ErrReadOnly: callers skip the
-// comment with a notice.
-func Upsert(ctx context.Context, f Forge, ref Ref, marker, body string) (id int64, created bool, err error) {
+// when it does not hold it already. old are markers that earlier versions gave the same comment: when
+// no comment holds marker, the one that holds the first old marker found is updated (and carries marker
+// from then on) rather than left beside a new one. A read-only token yields a wrapped ErrReadOnly:
+// callers skip the comment with a notice.
+func Upsert(ctx context.Context, f Forge, ref Ref, marker, body string, old ...string) (id int64, created bool, err error) {
 	if marker == "" {
 		return 0, false, fmt.Errorf("upsert comment: empty marker")
 	}
@@ -23,7 +25,7 @@ func Upsert(ctx context.Context, f Forge, ref Ref, marker, body string) (id int6
 	if err != nil {
 		return 0, false, fmt.Errorf("upsert comment: %w", err)
 	}
-	c, err := FindOwn(ctx, f, ref, me, marker)
+	c, err := FindOwn(ctx, f, ref, me, marker, old...)
 	if err != nil {
 		return 0, false, fmt.Errorf("upsert comment: %w", err)
 	}
@@ -57,16 +59,22 @@ func StoredBody(f Forge, body string) string {
 	return body
 }
 
-// FindOwn returns the newest non-system comment written by author that holds marker, or nil.
-func FindOwn(ctx context.Context, f Forge, ref Ref, author, marker string) (*Comment, error) {
+// FindOwn returns the newest non-system comment written by author that holds marker, else the newest
+// that holds the first of old that one holds (see Upsert), or nil.
+func FindOwn(ctx context.Context, f Forge, ref Ref, author, marker string, old ...string) (*Comment, error) {
 	cs, err := f.Comments(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	for i := len(cs) - 1; i >= 0; i-- {
-		c := cs[i]
-		if !c.System && c.By(author) && strings.Contains(c.Body, marker) {
-			return &c, nil
+	for _, m := range append([]string{marker}, old...) {
+		if m == "" {
+			continue
+		}
+		for i := len(cs) - 1; i >= 0; i-- {
+			c := cs[i]
+			if !c.System && c.By(author) && strings.Contains(c.Body, m) {
+				return &c, nil
+			}
 		}
 	}
 	return nil, nil

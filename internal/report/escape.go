@@ -200,18 +200,49 @@ func MermaidID(s string) string {
 	return out
 }
 
-// Marker returns the hidden marker that identifies schemagate's comment for one migration folder. The
-// folder is reduced to characters that cannot end the HTML comment.
+// Marker returns the hidden marker that identifies schemagate's comment for one migration folder, one
+// marker per folder: ASCII letters and digits, '.' and '/' stand as they are, and every other byte is
+// written %XX (its code in hex), so that the marker cannot end the HTML comment and two folders never
+// share it (db/app-migrations is db/app%2Dmigrations, db/app_migrations db/app%5Fmigrations). A folder
+// of only those characters keeps the marker earlier versions gave it; for the others see OldMarkers.
 func Marker(dir string) string {
 	var b strings.Builder
+	for i := 0; i < len(dir); i++ {
+		if c := dir[i]; markerByte(c) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return folderMarker(b.String())
+}
+
+// OldMarkers are the markers that versions before Marker escaped gave dir's comment, where they differ
+// from Marker(dir): such a version wrote every other character as '_', which made db/app-migrations
+// and db/app_migrations share one comment. A marker with '_' is never Marker's, so a comment that
+// holds one was written by such a version; the sticky comment looks for it when it finds none with
+// Marker(dir), and its update carries Marker(dir) from then on.
+func OldMarkers(dir string) []string {
+	var b strings.Builder
 	for _, r := range dir {
-		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || strings.ContainsRune("._/", r) {
+		if r < 128 && markerByte(byte(r)) || r == '_' {
 			b.WriteRune(r)
 		} else {
 			b.WriteByte('_')
 		}
 	}
-	d := b.String()
+	if old := folderMarker(b.String()); old != Marker(dir) {
+		return []string{old}
+	}
+	return nil
+}
+
+// markerByte reports whether c stands as it is in a marker.
+func markerByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '/'
+}
+
+func folderMarker(d string) string {
 	if d == "" {
 		d = "."
 	}

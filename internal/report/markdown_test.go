@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -433,11 +434,56 @@ func TestEscapers(t *testing.T) {
 		{"text mention", Text("hi @bob"), "hi @\u200bbob"},
 		{"fence", Fence("a\n```\nb", "sql"), "````sql\na\n```\nb\n````\n"},
 		{"mermaid", MermaidID("public.\"x y\"}"), "public__x_y__"},
-		{"marker", Marker("db/mig -->"), "<!-- schemagate:comment dir=db/mig____ -->"},
+		{"marker", Marker("db/mig -->"), "<!-- schemagate:comment dir=db/mig%20%2D%2D%3E -->"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+// TestMarkerOnePerFolder: two folders never share a marker (db/app-migrations and db/app_migrations
+// shared one, and one folder's report overwrote the other's); a folder whose marker was already its own
+// keeps it, so its comments of earlier versions are still found; the others name that marker as old.
+func TestMarkerOnePerFolder(t *testing.T) {
+	dirs := []string{"", "db/migrations", "db/app-migrations", "db/app_migrations", "db/app migrations", "db/app%2Dmigrations",
+		"db/app%5Fmigrations", "db/app.migrations", "db/appémigrations", "db/app€migrations", "db/APP_MIGRATIONS", "db/mig -->", "db/mig--!>"}
+	seen := map[string]string{}
+	for _, d := range dirs {
+		m := Marker(d)
+		if prev, ok := seen[m]; ok {
+			t.Errorf("%q and %q share the marker %s", prev, d, m)
+		}
+		seen[m] = d
+		if d, ok := strings.CutPrefix(strings.TrimSuffix(m, " -->"), "<!-- schemagate:comment dir="); !ok || strings.ContainsAny(d, "-<>!_ ") {
+			t.Errorf("Marker(%q) = %s: its text could end or confuse the HTML comment", d, m)
+		}
+	}
+	for _, tc := range []struct {
+		dir, marker string
+		old         []string
+	}{
+		{"db/migrations", "<!-- schemagate:comment dir=db/migrations -->", nil},
+		{"", "<!-- schemagate:comment dir=. -->", nil},
+		{"db/V1.2/sql", "<!-- schemagate:comment dir=db/V1.2/sql -->", nil},
+		{"db/app-migrations", "<!-- schemagate:comment dir=db/app%2Dmigrations -->", []string{"<!-- schemagate:comment dir=db/app_migrations -->"}},
+		{"db/app_migrations", "<!-- schemagate:comment dir=db/app%5Fmigrations -->", []string{"<!-- schemagate:comment dir=db/app_migrations -->"}},
+		{"db/é", "<!-- schemagate:comment dir=db/%C3%A9 -->", []string{"<!-- schemagate:comment dir=db/_ -->"}},
+	} {
+		if got := Marker(tc.dir); got != tc.marker {
+			t.Errorf("Marker(%q) = %s, want %s", tc.dir, got, tc.marker)
+		}
+		if got := OldMarkers(tc.dir); !slices.Equal(got, tc.old) {
+			t.Errorf("OldMarkers(%q) = %q, want %q", tc.dir, got, tc.old)
+		}
+	}
+	// An old marker is never a marker of today's: a comment that holds one was written by an earlier version.
+	for _, d := range dirs {
+		for _, old := range OldMarkers(d) {
+			if prev, ok := seen[old]; ok {
+				t.Errorf("old marker of %q is the marker of %q: %s", d, prev, old)
+			}
 		}
 	}
 }

@@ -92,6 +92,7 @@ func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
 		{"UpsertCreatesThenUpdates", testUpsert},
 		{"UpsertIgnoresForgedMarker", testUpsertForged},
 		{"UpsertKeepsMarkersApart", testUpsertMarkers},
+		{"UpsertUpdatesTheOldMarker", testUpsertOldMarker},
 		{"UpsertReadOnly", testUpsertReadOnly},
 	}
 	for _, tt := range tests {
@@ -526,6 +527,37 @@ func testUpsertMarkers(t *testing.T, f forge.Forge, b Backend) {
 	}
 	if len(bodies) != 2 || !strings.Contains(bodies[id1], "a2") || !strings.Contains(bodies[id2], "b1") {
 		t.Errorf("comments = %v, want %d holding a2 and %d holding b1", bodies, id1, id2)
+	}
+}
+
+// testUpsertOldMarker: a comment an earlier version marked otherwise is updated, not doubled, and carries
+// the new marker from then on; a comment with the new marker comes first, and one holding only the old
+// marker that someone else wrote is never taken.
+func testUpsertOldMarker(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	ctx := t.Context()
+	oldMarker, newMarker := "<!-- schemagate:report db/app_migrations -->", "<!-- schemagate:report db/app%2Dmigrations -->"
+	forged := b.AddComment(ref, "alice", "looks fine "+oldMarker)
+	old := b.AddComment(ref, b.BotLogin(), "report v0\n\n"+oldMarker)
+	id, created, err := forge.Upsert(ctx, f, ref, newMarker, "report v1", oldMarker)
+	if err != nil || created || id != old {
+		t.Fatalf("Upsert over the old marker = %d, %v, %v; want an update of %d", id, created, err, old)
+	}
+	// From now on found by the new marker: another folder that once shared the old one gets its own comment.
+	id2, created, err := forge.Upsert(ctx, f, ref, oldMarker, "other folder")
+	if err != nil || !created || id2 == old {
+		t.Fatalf("Upsert of the old marker after the move = %d, %v, %v; want a new comment", id2, created, err)
+	}
+	if id3, created, err := forge.Upsert(ctx, f, ref, newMarker, "report v2", oldMarker); err != nil || created || id3 != old {
+		t.Fatalf("second Upsert = %d, %v, %v; want an update of %d", id3, created, err, old)
+	}
+	bodies := map[int64]string{}
+	for _, c := range b.Comments(ref) {
+		bodies[c.ID] = c.Body
+	}
+	if len(bodies) != 3 || !strings.Contains(bodies[old], "report v2") || !strings.Contains(bodies[old], newMarker) ||
+		strings.Contains(bodies[old], oldMarker) || !strings.Contains(bodies[id2], "other folder") || bodies[forged] != "looks fine "+oldMarker {
+		t.Errorf("comments = %v", bodies)
 	}
 }
 
