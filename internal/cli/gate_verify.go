@@ -215,6 +215,7 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 	// In the report's order, so a migration sees what the earlier new ones built, as in the check.
 	slices.SortStableFunc(todo, func(a, b relint) int { return a.m - b.m })
 	seq := lint.NewSequence(lcfg)
+	seq.StartChange() // the new migrations of one change, as the check judged them
 	for i, t := range todo {
 		if i >= maxRelint {
 			unverified(t.path, "", fmt.Sprintf("the gate reads back at most %d migration files to lint them", maxRelint))

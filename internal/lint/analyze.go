@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -58,11 +59,26 @@ func AnalyzeScript(s *migrate.Script, inTx bool, cfg Config) []Finding {
 // Sequence judges the migrations of one folder in order, as check replays them: each migration sees
 // what the earlier ones built (tables, columns, NOT NULL, CHECK constraints, indexes) as pre-existing,
 // so a recipe spread over several migrations is judged as a whole. The folder is taken to be the
-// database's whole history, on top of Config.Schema when one is given. A Sequence is not safe for
-// concurrent use.
+// database's whole history, on top of Config.Schema when one is given. After StartChange, the
+// migrations judged are the new migrations of one change. A Sequence is not safe for concurrent use.
 type Sequence struct {
 	cfg Config
 	st  *state
+	// change says the migrations judged now are new migrations of one change (see StartChange).
+	change bool
+	// before are the objects that existed when the change started: an object the change creates under
+	// one of their names (after a DROP or a RENAME) is one the running application may use.
+	before map[string]bool
+}
+
+// StartChange says that the migrations judged from now on are the new migrations of one change, which
+// schemagate deploy applies together: what one of them creates (and does not drop) counts for the
+// later ones as created by the change (see Config.ChangeCreated), not as pre-existing. What the
+// migrations judged before, and Config.Schema, describe stays pre-existing, and so does an object
+// the change creates under the name of one of those (dropped or renamed first), which the running
+// application may use.
+func (q *Sequence) StartChange() {
+	q.change, q.before = true, maps.Clone(q.st.exists)
 }
 
 // NewSequence starts a sequence of migrations judged with cfg.
@@ -78,16 +94,22 @@ func (q *Sequence) Analyze(m *migrate.Migration, format migrate.Format) []Findin
 	if m == nil || m.Up == nil {
 		return nil
 	}
-	return q.AnalyzeScript(m.Up, ToolTransaction(m, format))
+	return q.analyze(m.Up, ToolTransaction(m, format), m.ID())
 }
 
-// AnalyzeScript judges the next script of the sequence like AnalyzeScript does.
+// AnalyzeScript judges the next script of the sequence like AnalyzeScript does; a later finding that
+// says the script created an object names it by the script's file.
 func (q *Sequence) AnalyzeScript(s *migrate.Script, inTx bool) []Finding {
 	if s == nil {
 		return nil
 	}
-	// What the earlier migrations created is pre-existing now; each migration starts on the default
-	// search path.
+	return q.analyze(s, inTx, s.File)
+}
+
+// analyze judges script s of migration id.
+func (q *Sequence) analyze(s *migrate.Script, inTx bool, id string) []Finding {
+	// What the earlier migrations created is pre-existing now, or the change's (see StartChange); each
+	// migration starts on the default search path.
 	q.st.created, q.st.gone = map[string]bool{}, map[string]bool{}
 	q.st.schema = defaultSchema
 	a := newAnalyzerState(s, inTx, q.cfg, q.st)
@@ -95,6 +117,11 @@ func (q *Sequence) AnalyzeScript(s *migrate.Script, inTx bool) []Finding {
 		a.statement(i, &s.Statements[i])
 	}
 	a.finish()
+	for key := range q.st.created {
+		if _, earlier := q.st.change[key]; q.change && !earlier && q.st.exists[key] && !q.before[key] {
+			q.st.change[key] = id
+		}
+	}
 	return a.result()
 }
 
@@ -248,6 +275,10 @@ func loadSchema(cfg Config) *state {
 			st.learnStatement(&s, false)
 		}
 		st.schema = defaultSchema // the schema's own SET search_path does not reach the migration
+	}
+	for key, id := range cfg.ChangeCreated {
+		st.change[key] = id
+		st.know(key, true)
 	}
 	return st
 }
@@ -517,6 +548,7 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		a.add("statement-after-access-exclusive", fmt.Sprintf("statement runs while this transaction already holds ACCESS EXCLUSIVE on a pre-existing %s, which stays locked until COMMIT", relkindWord(a.txAEKind)))
 	}
 	a.check(st.Node)
+	a.noteChange(st.Node)
 	a.missingLockTimeout()
 	if a.lock >= lockSUE && !a.stmtTimeout.on() && !a.stmtTimeoutDone {
 		a.stmtTimeoutDone = true
@@ -533,6 +565,69 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	}
 	a.st.learnStatement(st, true)
 	a.applyIgnores()
+}
+
+// noteChange adds to the findings of the statement that the relation it acts on was created by an
+// earlier new migration of the change: the lock and rewrite rules let it be, so what they say is for
+// other reasons.
+func (a *analyzer) noteChange(n *pg_query.Node) {
+	if len(a.out) == a.first || len(a.st.change) == 0 {
+		return
+	}
+	rv := targetRelation(n)
+	if rv == nil {
+		return
+	}
+	id, ok := a.st.change[a.st.rel(rv)]
+	if !ok {
+		return
+	}
+	for i := a.first; i < len(a.out); i++ {
+		a.out[i].Message += fmt.Sprintf(" (%s was created by migration %s of this change)", relName(rv), id)
+	}
+}
+
+// targetRelation is the relation a statement acts on, when it acts on one (the first, of several).
+func targetRelation(n *pg_query.Node) *pg_query.RangeVar {
+	first := func(ns []*pg_query.Node) *pg_query.RangeVar {
+		if len(ns) == 0 {
+			return nil
+		}
+		return ns[0].GetRangeVar()
+	}
+	switch {
+	case n.GetIndexStmt() != nil:
+		return n.GetIndexStmt().Relation
+	case n.GetAlterTableStmt() != nil:
+		return n.GetAlterTableStmt().Relation
+	case n.GetRenameStmt() != nil:
+		return n.GetRenameStmt().Relation
+	case n.GetCreateTrigStmt() != nil:
+		return n.GetCreateTrigStmt().Relation
+	case n.GetRuleStmt() != nil:
+		return n.GetRuleStmt().Relation
+	case n.GetCreatePolicyStmt() != nil:
+		return n.GetCreatePolicyStmt().Table
+	case n.GetAlterPolicyStmt() != nil:
+		return n.GetAlterPolicyStmt().Table
+	case n.GetUpdateStmt() != nil:
+		return n.GetUpdateStmt().Relation
+	case n.GetDeleteStmt() != nil:
+		return n.GetDeleteStmt().Relation
+	case n.GetInsertStmt() != nil:
+		return n.GetInsertStmt().Relation
+	case n.GetMergeStmt() != nil:
+		return n.GetMergeStmt().Relation
+	case n.GetRefreshMatViewStmt() != nil:
+		return n.GetRefreshMatViewStmt().Relation
+	case n.GetClusterStmt() != nil:
+		return n.GetClusterStmt().Relation
+	case n.GetTruncateStmt() != nil:
+		return first(n.GetTruncateStmt().Relations)
+	case n.GetLockStmt() != nil:
+		return first(n.GetLockStmt().Relations)
+	}
+	return nil
 }
 
 func isTxControl(n *pg_query.Node) bool { return n.GetTransactionStmt() != nil }

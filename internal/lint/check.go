@@ -66,7 +66,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 			f.Suggestion = "move the owning table instead (ALTER TABLE … SET SCHEMA takes its owned sequences along), or ALTER SEQUENCE … OWNED BY NONE first"
 			return
 		}
-		if !a.st.created[key] {
+		if !a.st.isNew(key) {
 			from, mark := len(a.out), a.mark()
 			a.takesOn(lockAE, kind)
 			f := a.add("move-or-rename-schema", fmt.Sprintf("SET SCHEMA moves %s: running code that names it unqualified or in the old schema breaks", what))
@@ -87,7 +87,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		t := n.GetTruncateStmt()
 		for _, r := range t.Relations {
 			name := relName(r.GetRangeVar())
-			if a.st.created[a.st.rel(r.GetRangeVar())] {
+			if a.st.isNew(a.st.rel(r.GetRangeVar())) {
 				continue
 			}
 			a.takes(lockAE)
@@ -110,7 +110,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 		fresh := len(v.Rels) > 0
 		for _, r := range v.Rels {
-			fresh = fresh && a.st.created[a.st.rel(r.GetVacuumRelation().GetRelation())]
+			fresh = fresh && a.st.isNew(a.st.rel(r.GetVacuumRelation().GetRelation()))
 		}
 		if full && !fresh {
 			a.takes(lockAE)
@@ -119,7 +119,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 			a.takes(lockSUE)
 		}
 	case n.GetClusterStmt() != nil:
-		if rv := n.GetClusterStmt().Relation; rv != nil && a.st.created[a.st.rel(rv)] {
+		if rv := n.GetClusterStmt().Relation; rv != nil && a.st.isNew(a.st.rel(rv)) {
 			return
 		}
 		a.takes(lockAE)
@@ -128,7 +128,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.reindex(n.GetReindexStmt())
 	case n.GetRefreshMatViewStmt() != nil:
 		r := n.GetRefreshMatViewStmt()
-		if a.st.created[a.st.rel(r.Relation)] {
+		if a.st.isNew(a.st.rel(r.Relation)) {
 			return
 		}
 		if r.Concurrent {
@@ -142,7 +142,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		l := n.GetLockStmt()
 		fresh := len(l.Relations) > 0
 		for _, r := range l.Relations {
-			fresh = fresh && a.st.created[a.st.rel(r.GetRangeVar())]
+			fresh = fresh && a.st.isNew(a.st.rel(r.GetRangeVar()))
 		}
 		if fresh {
 			return
@@ -163,7 +163,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 	case n.GetViewStmt() != nil:
 		v := n.GetViewStmt()
 		// Of a view the known schema lacks, CREATE OR REPLACE VIEW only creates one, as CREATE VIEW does.
-		if key := a.st.rel(v.View); v.Replace && !a.st.created[key] && !a.st.absent(key, v.View.GetSchemaname() != "") {
+		if key := a.st.rel(v.View); v.Replace && !a.st.isNew(key) && !a.st.absent(key, v.View.GetSchemaname() != "") {
 			a.add("replace-or-drop-view", fmt.Sprintf("CREATE OR REPLACE VIEW %s takes ACCESS EXCLUSIVE on the view; readers of removed or renamed columns break", relName(v.View)))
 			// Of one the history has (the first schema of the search path, where an unqualified name is
 			// created), PostgreSQL rewrites its rule under ACCESS EXCLUSIVE; when the history may lack it,
@@ -176,23 +176,25 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 	case n.GetCreateTrigStmt() != nil:
 		t := n.GetCreateTrigStmt()
-		if !a.st.created[a.st.rel(t.Relation)] {
+		if !a.st.isNew(a.st.rel(t.Relation)) {
 			a.takes(lockSRE)
 			a.add("create-trigger", fmt.Sprintf("CREATE TRIGGER %s on %s takes SHARE ROW EXCLUSIVE and adds per-row cost to writes", t.Trigname, relName(t.Relation)))
 		}
 	case n.GetCreatePolicyStmt() != nil:
-		if t := relName(n.GetCreatePolicyStmt().Table); !a.st.created[a.st.rel(n.GetCreatePolicyStmt().Table)] {
+		if t := relName(n.GetCreatePolicyStmt().Table); !a.st.isNew(a.st.rel(n.GetCreatePolicyStmt().Table)) {
 			a.takes(lockAE)
 			a.add("row-level-security", fmt.Sprintf("CREATE POLICY on %s takes ACCESS EXCLUSIVE and changes which rows roles see", t))
 		}
 	case n.GetAlterPolicyStmt() != nil:
-		if t := relName(n.GetAlterPolicyStmt().Table); !a.st.created[a.st.rel(n.GetAlterPolicyStmt().Table)] {
+		if t := relName(n.GetAlterPolicyStmt().Table); !a.st.isNew(a.st.rel(n.GetAlterPolicyStmt().Table)) {
 			a.takes(lockAE)
 			a.add("row-level-security", fmt.Sprintf("ALTER POLICY on %s takes ACCESS EXCLUSIVE and changes which rows roles see", t))
 		}
 	case n.GetAlterEnumStmt() != nil:
 		e := n.GetAlterEnumStmt()
 		name := lastName(e.TypeName)
+		// Only a type created in this migration's own transaction: ADD VALUE of one an earlier
+		// migration committed is what it is of any other type.
 		if a.st.created[a.st.qual(e.TypeName)] {
 			return
 		}
@@ -214,6 +216,8 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("create-enum", fmt.Sprintf("enum %s: adding values later is fine but removing or renaming them is hard; a lookup table is more flexible", lastName(n.GetCreateEnumStmt().TypeName)))
 	case n.GetAlterDomainStmt() != nil:
 		d := n.GetAlterDomainStmt()
+		// A domain an earlier migration of the change created may be used by history tables since: only
+		// one created in this migration is exempt (the tables that use it are then locked already).
 		if d.Subtype == "C" && !d.Def.GetConstraint().GetSkipValidation() && !a.st.created[a.st.qual(d.TypeName)] {
 			a.takes(lockSH)
 			a.add("domain-constraint", fmt.Sprintf("ALTER DOMAIN %s ADD CONSTRAINT scans every table that uses the domain under SHARE", lastName(d.TypeName)))
@@ -262,7 +266,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("opaque-statement", fmt.Sprintf("CALL %s(): a procedure may change the schema invisibly; the rehearsal's trace judges it", lastName(n.GetCallStmt().GetFunccall().GetFuncname())))
 	case n.GetRuleStmt() != nil:
 		r := n.GetRuleStmt()
-		if !a.st.created[a.st.rel(r.Relation)] {
+		if !a.st.isNew(a.st.rel(r.Relation)) {
 			a.takes(lockAE)
 			a.add("create-rule", fmt.Sprintf("CREATE RULE %s takes ACCESS EXCLUSIVE on %s and changes what queries on it do", r.Rulename, relName(r.Relation)))
 		}
@@ -400,7 +404,7 @@ func utcSetting(arg *pg_query.Node) bool {
 
 func (a *analyzer) rename(r *pg_query.RenameStmt) {
 	key := a.st.rel(r.Relation)
-	if r.Relation == nil || a.st.created[key] {
+	if r.Relation == nil || a.st.isNew(key) {
 		a.renameEffects(r)
 		return
 	}
@@ -434,7 +438,7 @@ const sequenceDefaults = " (column defaults keep working: nextval('…'::regclas
 // renameEffects raises the rules of a RENAME.
 func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 	rel := relName(r.Relation)
-	if a.st.created[a.st.rel(r.Relation)] {
+	if a.st.isNew(a.st.rel(r.Relation)) {
 		return
 	}
 	switch r.RenameType {
@@ -463,13 +467,13 @@ func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 		a.add("rename-table", fmt.Sprintf("ALTER %s %s RENAME TO %s breaks running code that %s", strings.ToUpper(relationKinds[r.RenameType]), rel, r.Newname, breaks))
 	case pg_query.ObjectType_OBJECT_TYPE, pg_query.ObjectType_OBJECT_DOMAIN:
 		items := r.Object.GetList().GetItems()
-		if !a.st.created[a.st.qual(items)] {
+		if !a.st.isNew(a.st.qual(items)) {
 			a.add("rename-type", fmt.Sprintf("RENAME of type %s TO %s breaks running code that names the type (casts, function signatures, type maps)", lastName(items), r.Newname))
 		}
 	case pg_query.ObjectType_OBJECT_ATTRIBUTE:
 		a.add("rename-type", fmt.Sprintf("RENAME ATTRIBUTE %s.%s TO %s breaks running code that reads the attribute", rel, r.Subname, r.Newname))
 	case pg_query.ObjectType_OBJECT_SCHEMA:
-		if !a.st.created[r.Subname] {
+		if !a.st.isNew(r.Subname) {
 			a.add("move-or-rename-schema", fmt.Sprintf("RENAME SCHEMA %s breaks every qualified reference to it", r.Subname))
 		}
 	case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
@@ -485,7 +489,7 @@ func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 
 func (a *analyzer) index(is *pg_query.IndexStmt) {
 	rel := relName(is.Relation)
-	fresh := a.st.created[a.st.rel(is.Relation)]
+	fresh := a.st.isNew(a.st.rel(is.Relation))
 	if (is.Concurrent && !a.inTx() || a.partialRun()) && !is.IfNotExists {
 		a.add("non-idempotent-ddl", "CREATE INDEX without IF NOT EXISTS in a migration that runs outside a transaction: a retry after a failure stops at it")
 	}
@@ -569,7 +573,7 @@ func (a *analyzer) drop(d *pg_query.DropStmt) {
 	names, keys := a.dropNames(d)
 	allFresh := len(keys) > 0
 	for _, k := range keys {
-		if !a.st.created[k] {
+		if !a.st.isNew(k) {
 			allFresh = false
 		}
 	}
@@ -747,10 +751,10 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 	}
 	if cs.Partbound != nil && len(cs.InhRelations) == 1 {
 		parent := cs.InhRelations[0].GetRangeVar()
-		if pk := a.st.rel(parent); !a.st.created[pk] {
+		if pk := a.st.rel(parent); !a.st.isNew(pk) {
 			a.takes(lockAE)
 			f := a.add("create-partition", fmt.Sprintf("CREATE TABLE … PARTITION OF %s takes ACCESS EXCLUSIVE on %s", relName(parent), relName(parent)))
-			if def := a.st.defaultPart[pk]; def != "" && !cs.Partbound.IsDefault && !a.st.created[def] {
+			if def := a.st.defaultPart[pk]; def != "" && !cs.Partbound.IsDefault && !a.st.isNew(def) {
 				f.Risk, f.Scan = Dangerous, true
 				f.Message += fmt.Sprintf(" and scans its DEFAULT partition %s under ACCESS EXCLUSIVE for rows that belong to the new partition", bare(def))
 			}
@@ -806,7 +810,7 @@ func (a *analyzer) referenced(refs []*pg_query.RangeVar, skip func(key string) b
 // refs: PostgreSQL takes SHARE ROW EXCLUSIVE, briefly, on every referenced table; those that existed
 // before the migration (not self, not one the migration created) make the finding, all of them named.
 func (a *analyzer) newTableForeignKeys(self string, refs []*pg_query.RangeVar) {
-	names := a.referenced(refs, func(k string) bool { return k == self || a.st.created[k] })
+	names := a.referenced(refs, func(k string) bool { return k == self || a.st.isNew(k) })
 	if len(names) == 0 {
 		return
 	}

@@ -71,7 +71,7 @@ func callsVolatile(n *pg_query.Node) string {
 
 func (a *analyzer) alterTable(at *pg_query.AlterTableStmt) {
 	rel, key := relName(at.Relation), a.st.rel(at.Relation)
-	fresh := a.st.created[key]
+	fresh := a.st.isNew(key)
 	if at.MissingOk && !fresh && a.st.absent(key, at.Relation.GetSchemaname() != "") {
 		// ALTER … IF EXISTS of a relation the known schema does not have does nothing.
 		kind := relationKinds[at.Objtype]
@@ -301,11 +301,11 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		part := relName(cmd.Def.GetPartitionCmd().GetName())
 		partKey := a.st.rel(cmd.Def.GetPartitionCmd().GetName())
 		def := a.st.defaultPart[key]
-		if def == partKey || a.st.created[def] {
+		if def == partKey || a.st.isNew(def) {
 			def = ""
 		}
 		var scans []string
-		if !a.st.created[partKey] {
+		if !a.st.isNew(partKey) {
 			a.takes(lockAE) // the partition being attached, whatever the parent
 			// A validated CHECK on the partition key can imply the bound (PostgreSQL then skips the
 			// scan); one on other columns cannot.
@@ -485,7 +485,7 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 		return lockAE
 	case pg_query.ConstrType_CONSTR_FOREIGN:
 		ref := a.st.rel(c.Pktable)
-		if fresh && (a.st.created[ref] || ref == key) {
+		if fresh && (a.st.isNew(ref) || ref == key) {
 			return lockSRE
 		}
 		if fresh {

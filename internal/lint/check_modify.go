@@ -12,7 +12,7 @@ import (
 // modifyRows judges an UPDATE or DELETE of rel with where: every row (dangerous, message all) or rows
 // no key range bounds (caution, message unbounded), on a table the migration did not create.
 func (a *analyzer) modifyRows(rel *pg_query.RangeVar, where *pg_query.Node, all, unbounded string) {
-	if a.st.created[a.st.rel(rel)] {
+	if a.st.isNew(a.st.rel(rel)) {
 		return
 	}
 	a.takes(lockRX)
@@ -41,7 +41,7 @@ func (a *analyzer) modify(n *pg_query.Node) {
 		a.modifyCTEs(ins.WithClause)
 		if sel := ins.SelectStmt.GetSelectStmt(); sel != nil {
 			a.modifyCTEs(sel.WithClause)
-			if len(sel.FromClause) > 0 && !a.st.created[a.st.rel(ins.Relation)] {
+			if len(sel.FromClause) > 0 && !a.st.isNew(a.st.rel(ins.Relation)) {
 				a.takes(lockRX)
 				a.add("backfill-in-migration", fmt.Sprintf("INSERT … SELECT into %s copies rows inside the migration's transaction", relName(ins.Relation)))
 			}
@@ -49,7 +49,7 @@ func (a *analyzer) modify(n *pg_query.Node) {
 	case n.GetMergeStmt() != nil:
 		m := n.GetMergeStmt()
 		a.modifyCTEs(m.WithClause)
-		if a.st.created[a.st.rel(m.Relation)] {
+		if a.st.isNew(a.st.rel(m.Relation)) {
 			return
 		}
 		a.takes(lockRX)

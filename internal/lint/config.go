@@ -27,6 +27,14 @@ type Config struct {
 	// not exist, so CREATE … IF NOT EXISTS of such an object creates it; without a Schema the object
 	// may exist, and the statement counts as creating nothing.
 	Schema string
+	// ChangeCreated maps the objects (tables, indexes, sequences, views …) that earlier new migrations
+	// of the same change created, and that still exist, by schema-qualified name as PostgreSQL knows it
+	// ("public.orders"), to the id of the migration that created each. schemagate deploy applies a
+	// change's new migrations together, in order, before the application that uses what they create:
+	// like an object the migration itself created, such an object is exempt from the lock and rewrite
+	// rules, and a finding still raised on it says which migration created it. History migrations and
+	// what Schema alone describes stay pre-existing.
+	ChangeCreated map[string]string
 	// Deploy, when set, says that schemagate deploy applies the migrations with session timeouts of its
 	// own (schemagate.yml environments): a missing lock_timeout or statement_timeout is then covered, and
 	// those findings are safe unless the script turns the deploy's timeout off.

@@ -13,13 +13,20 @@ import (
 )
 
 // state is what the analysis knows about the database: objects of Config.Schema (pre-existing) and
-// objects the migration created so far (exempt from lock rules). Relations, indexes, types and
+// objects the migration, or an earlier new migration of the change, created so far (exempt from lock
+// rules). Relations, indexes, types and
 // domains are keyed by their schema-qualified name as PostgreSQL resolves it ("public.users"): the
 // parser already folds unquoted identifiers to lower case and keeps quoted ones, and an unqualified
 // name means the first schema of the search path. Schemas are keyed by their bare name.
 type state struct {
 	created map[string]bool // relations, indexes, types and schemas created in this migration
-	exists  map[string]bool // relations, indexes, types and schemas the state knows to exist (see know)
+	// change are the objects earlier new migrations of the same change created (Config.ChangeCreated,
+	// or earlier migrations of a Sequence), by key, to the id of the migration that created each: the
+	// change's new migrations deploy together, before the application that uses what they create, so
+	// their locks hold up no one's queries (see isNew). What holds only within the transaction that
+	// created an object (ALTER TYPE … ADD VALUE of a type created in it) does not hold for them.
+	change map[string]string
+	exists map[string]bool // relations, indexes, types and schemas the state knows to exist (see know)
 	// bareExists counts the keys of exists by bare name, for absent's unqualified names.
 	bareExists map[string]int
 	// complete says the state describes every object the migration names (Config.Schema was given, or
@@ -89,7 +96,7 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
 		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
@@ -109,7 +116,7 @@ func (s *state) table(name string) *table {
 // does not know it (or the migration created it earlier). created says the statement belongs to the
 // migration being judged (not to Config.Schema or an earlier migration).
 func (s *state) creates(name string, ifNotExists, created bool) bool {
-	isNew := !ifNotExists || s.created[name] || s.complete && !s.exists[name]
+	isNew := !ifNotExists || s.isNew(name) || s.complete && !s.exists[name]
 	s.know(name, true)
 	delete(s.gone, name)
 	if created && isNew {
@@ -127,9 +134,20 @@ func (s *state) createsRel(name, kind string, ifNotExists, created bool) bool {
 	return isNew
 }
 
+// isNew tells whether object key is new to the change: the migration being judged created it, or an
+// earlier new migration of the change did (see change). The lock and rewrite rules let such objects be.
+func (s *state) isNew(key string) bool {
+	if s.created[key] {
+		return true
+	}
+	_, ok := s.change[key]
+	return ok
+}
+
 // drops forgets a dropped object, and the sequences its columns own (a table's drop takes them along).
 func (s *state) drops(name string) {
 	delete(s.created, name)
+	delete(s.change, name)
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
@@ -701,6 +719,10 @@ func (s *state) moves(old, nw string) {
 	}
 	if s.created[old] {
 		s.created[nw] = true
+	}
+	if id, ok := s.change[old]; ok {
+		s.change[nw] = id
+		delete(s.change, old)
 	}
 	if s.exists[old] {
 		s.know(nw, true)

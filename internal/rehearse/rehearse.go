@@ -298,6 +298,11 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 				return nil, "", fmt.Errorf("inspect catalog: %w", err)
 			}
 		}
+		if r.change == nil && opts.Base != nil {
+			// With a base, the new migrations are one change, deployed together; without one, which
+			// of them deploy together is unknown, and only what a migration itself creates is new.
+			r.change = newChangeObjects(before.Catalog())
+		}
 		// The rules judge the migration again, knowing the tables it touches as the database has them
 		// now: column types, NOT NULL, CHECK constraints and indexes that earlier migrations made.
 		if n, ok := nStatic[m]; ok && n <= len(rm.Findings) {
@@ -305,6 +310,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			// Never empty: a schema given says that what it does not describe does not exist (an
 			// empty one would leave CREATE ... IF NOT EXISTS in doubt).
 			cfg.Schema = "-- the rehearsal's catalog of what the migration names\n" + before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
+			cfg.ChangeCreated = r.change.created()
 			rm.Findings = append(lint.Analyze(m, opts.Set.Format, cfg), rm.Findings[n:]...)
 		}
 		r.copied = false
@@ -346,6 +352,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		rm.Risk = lint.Highest(rm.Findings)
 		opts.Progress("  applied in %d ms, %d statement%s, round trip %s, risk %s", rm.DurationMS, rm.Statements, report.Plural(rm.Statements), rm.Roundtrip.Status, rm.Risk)
+		r.change.after(after.Catalog(), m.ID())
 		before = after
 		if r.copied || revived {
 			before = nil // the database was copied or swapped: read it whole next time
@@ -448,6 +455,8 @@ type run struct {
 	unseen map[*migrate.Script]bool
 	// columnOrder describes the columns the current migration's round trip moved (see splitColumnOrder).
 	columnOrder []string
+	// change follows the relations the new migrations create, from the first one on.
+	change *changeObjects
 }
 
 func (r *run) connect(ctx context.Context) error {
@@ -640,7 +649,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	rm.DurationMS = time.Since(start).Milliseconds()
 	rm.Trace = traces(m.Up, evidence)
 	if !r.opts.NoTrace {
-		rm.Findings = lint.ApplyEvidenceWith(r.opts.Lint, rm.Findings, evidence, lint.IgnoresOf(m.Up)...)
+		rm.Findings = lint.ApplyEvidenceWith(r.opts.Lint, rm.Findings, r.change.evidence(evidence), lint.IgnoresOf(m.Up)...)
 	}
 	if err != nil {
 		if isToolError(ctx, err) {
