@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,12 +28,7 @@ var sweepLock struct {
 // sweepLockPath is the lock file; the user's name keeps users of a shared machine out of each
 // other's file (their sweeps still meet in the daemon, where a removal in progress is no failure).
 func sweepLockPath() string {
-	return filepath.Join(os.TempDir(), "schemagate-docker-sweep-"+userKey()+".lock")
-}
-
-// userKey names the current user in a file name.
-func userKey() string {
-	return strconv.Itoa(os.Getuid())
+	return filepath.Join(os.TempDir(), "schemagate-docker-sweep-"+strconv.Itoa(os.Getuid())+".lock")
 }
 
 // lockSweeps takes the sweep lock, waiting up to sweepLockWait for another process; past that, or
@@ -55,38 +51,50 @@ func lockSweeps(ctx context.Context, log *slog.Logger) (unlock func()) {
 		return release
 	}
 	path := sweepLockPath()
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	f, err := lockFile(ctx, path, sweepLockWait, func() {
+		log.Info("waiting for another schemagate process on this machine to finish removing leftover containers", "file", path)
+	})
 	if err != nil {
-		log.Debug("sweeping leftover containers without the machine-wide lock", "file", path, "err", err)
-		sweepLock.held++
-		return release
-	}
-	deadline := time.Now().Add(sweepLockWait)
-	waited := false
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil || !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
-			break
+		level := slog.LevelWarn
+		if errors.As(err, new(*fs.PathError)) {
+			level = slog.LevelDebug // no lock file to be had (a temp folder not writable): nothing to wait for
 		}
-		if !waited {
-			log.Info("waiting for another schemagate process on this machine to finish removing leftover containers", "file", path)
-			waited = true
-		}
-		select {
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-			continue
-		}
-		break
-	}
-	if err != nil {
-		f.Close()
-		log.Warn("sweeping leftover containers without the machine-wide lock", "file", path, "err", err)
+		log.Log(ctx, level, "sweeping leftover containers without the machine-wide lock", "file", path, "err", err)
 		sweepLock.held++
 		return release
 	}
 	sweepLock.file = f
 	sweepLock.held++
 	return release
+}
+
+// lockFile takes an exclusive lock (flock) on the file at path, created if need be, waiting up to wait
+// for another process and calling waiting once when it has to wait. Closing the returned file releases
+// the lock. The error is an *fs.PathError when the file cannot be opened, syscall.EWOULDBLOCK when the
+// wait ran out, ctx's error when ctx ended it.
+func lockFile(ctx context.Context, path string, wait time.Duration, waiting func()) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(wait)
+	for i := 0; ; i++ {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			f.Close()
+			return nil, err
+		}
+		if i == 0 {
+			waiting()
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -284,34 +283,20 @@ func removeHalfBuilt(t clusterTemplate, log *slog.Logger) {
 // the build fails anyway) or the wait is too long, the build goes ahead without it (locked false). A
 // cancelled ctx stops the wait with its error.
 func lockTemplate(ctx context.Context, path string, log *slog.Logger) (unlock func(), locked bool, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
-	if err != nil {
+	f, err := lockFile(ctx, path, templateLockWait, func() {
+		log.Info("waiting for another schemagate process to finish building the cluster template", "file", path)
+	})
+	switch {
+	case err == nil:
+		return func() { f.Close() }, true, nil // closing the file releases the lock
+	case ctx.Err() != nil:
+		return nil, false, ctx.Err()
+	case errors.As(err, new(*fs.PathError)):
 		log.Debug("building the cluster template without a lock", "file", path, "err", err)
-		return func() {}, false, nil
+	default:
+		log.Warn("building the cluster template without a lock", "file", path, "err", err)
 	}
-	deadline := time.Now().Add(templateLockWait)
-	waited := false
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, true, nil // closing the file releases the lock
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
-			f.Close()
-			log.Warn("building the cluster template without a lock", "file", path, "err", err)
-			return func() {}, false, nil
-		}
-		if !waited {
-			log.Info("waiting for another schemagate process to finish building the cluster template", "file", path)
-			waited = true
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, false, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return func() {}, false, nil
 }
 
 // errTemplateMoved says a template was replaced (by another run's rebuild) while it was being copied.
