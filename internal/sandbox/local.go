@@ -28,11 +28,14 @@ import (
 
 // Local runs PostgreSQL from the server binaries on this machine. It keeps one initialized cluster per
 // PostgreSQL version in a cache folder and copies it for every instance, so an instance is ready in a
-// fraction of a second; a cached cluster found incomplete or damaged is rebuilt (template.go). When run as root it runs the server as the unprivileged `postgres` user
-// (PostgreSQL refuses to run as root). The server listens on a private Unix socket only, with
+// fraction of a second; a cached cluster found incomplete or damaged is rebuilt, and those of other
+// binaries unused for 30 days are removed (template.go). When run as root it runs the server as the
+// unprivileged `postgres` user (PostgreSQL refuses to run as root). The server listens on a private Unix socket only, with
 // durability off.
 type Local struct {
 	opts Options
+	// pruned makes the removal of the cache folder's unused templates once per provider.
+	pruned sync.Once
 }
 
 var _ Provider = (*Local)(nil)
@@ -238,6 +241,7 @@ func (l *Local) Start(ctx context.Context) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.pruned.Do(func() { pruneTemplates(ctx, t, time.Now(), l.opts.Logger) })
 	work := l.workDir()
 	pruneStale(work)
 	inst, bad, err := l.startFrom(ctx, t, ra, work)

@@ -376,7 +376,7 @@ func TestLocalBinDirBadInput(t *testing.T) {
 					t.Errorf("New(%s) error %v; want bad input saying %q", name, err, tt.want)
 				}
 			}
-			if _, err := NewLocal(Options{BinDir: tt.dir}).Start(t.Context()); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if _, err := NewLocal(Options{BinDir: tt.dir, CacheDir: t.TempDir()}).Start(t.Context()); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Start error %v; want %q", err, tt.want)
 			}
 		})

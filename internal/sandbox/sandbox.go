@@ -36,8 +36,9 @@ type Instance struct {
 	// migrations create. Roles are the server's, not the database's, so dropping the run's database
 	// leaves them behind, and the next run's CREATE ROLE fails; Close drops those of them that did not
 	// exist when the run started and exist at its end. The provider also records them with the run's
-	// database, for a later run to drop them should this one die without its Close (kill -9). Its error
-	// (that record could not be written) is worth a warning, not the run.
+	// database, with the OID of each as it sees it appear, for a later run to drop them (by name and OID)
+	// should this one die without its Close (kill -9). Its error (that record could not be written) is
+	// worth a warning, not the run.
 	ClaimRoles func(ctx context.Context, names []string) error
 	// ServerRoles, when not nil (a server shared with others: the url provider), are the roles the
 	// server had when the run started: none of them is the run's to create, alter or drop.

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +43,9 @@ import (
 //     template and the old one is removed only after it was renamed away, so a reader that finds the
 //     same folder at the end read all of it, undisturbed; any other one throws its copy away and
 //     copies again.
+//   - The marker's modification time is the template's last use (touch). A run removes the other
+//     templates of its cache folder unused for templatePruneAge, each under its lock and renamed aside
+//     first, as a rebuild does, so that a copy in progress notices (pruneTemplates).
 //   - Older schemagate versions sharing the cache see the marker as one more file of the cluster (and
 //     copy it: the server ignores it); their templates lack it and are rebuilt once.
 
@@ -85,6 +90,7 @@ func (l *Local) templateFor(bin string, ra runAs) (clusterTemplate, error) {
 // ensure makes sure t is complete, building it when it is missing or lacks its marker.
 func (l *Local) ensure(ctx context.Context, t clusterTemplate, ra runAs) error {
 	if _, err := os.Stat(filepath.Join(t.dir, templateMarker)); err == nil {
+		t.touch(l.opts.Logger)
 		return nil
 	}
 	return l.build(ctx, t, ra, nil)
@@ -426,4 +432,94 @@ func copyFile(src, dst string, perm fs.FileMode) error {
 		return err
 	}
 	return out.Close()
+}
+
+// templatePruneAge is how long a template in the cache folder may go unused before a run that uses
+// another template removes it: after an upgrade of the server binaries (a new folder or version makes a
+// new template), or for a --pg-bindir folder that is gone, nothing would use it again.
+const templatePruneAge = 30 * 24 * time.Hour
+
+// templateNameRE is the name of a template folder: cluster-v2-<major>-<hashPath of the binary folder>.
+var templateNameRE = regexp.MustCompile(`^cluster-v2-[0-9]+-[0-9a-z]+$`)
+
+// touch records that t is being used: its marker's modification time is its last use (see
+// pruneTemplates). Best effort: a template that cannot be touched is at worst rebuilt once pruned.
+func (t clusterTemplate) touch(log *slog.Logger) {
+	now := time.Now()
+	if err := os.Chtimes(filepath.Join(t.dir, templateMarker), now, now); err != nil {
+		log.Debug("could not record the use of the cluster template", "dir", t.dir, "err", err)
+	}
+}
+
+// templateLastUse is when the template folder dir was last used: its marker's modification time, or
+// for a template without one (an older schemagate's) the folder's. ok is false when dir is not a
+// template: not a folder (a symbolic link is not one), or neither the marker nor PG_VERSION in it.
+func templateLastUse(dir string) (last time.Time, ok bool) {
+	info, err := os.Lstat(dir)
+	if err != nil || !info.IsDir() {
+		return time.Time{}, false
+	}
+	if m, err := os.Lstat(filepath.Join(dir, templateMarker)); err == nil && m.Mode().IsRegular() {
+		return m.ModTime(), true
+	}
+	if v, err := os.Lstat(filepath.Join(dir, "PG_VERSION")); err == nil && v.Mode().IsRegular() {
+		return info.ModTime(), true
+	}
+	return time.Time{}, false
+}
+
+// pruneTemplates removes the templates in keep's cache folder, other than keep, that have not been used
+// for templatePruneAge (now is the time). Only folders named like a template and holding the marker or
+// PG_VERSION are considered; a template whose build lock another process holds (a build in progress)
+// is left alone, without waiting. A template is renamed aside under its lock before it is removed, so
+// that a run copying it without a lock (which took it as recently used a moment before) sees it
+// replaced and copies again, as after a rebuild (see the top of this file). Its .lock file stays:
+// removing it could let two builds of that template run at once. Nothing here fails the run.
+func pruneTemplates(ctx context.Context, keep clusterTemplate, now time.Time, log *slog.Logger) {
+	entries, err := os.ReadDir(keep.cache)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		dir := filepath.Join(keep.cache, name)
+		if !templateNameRE.MatchString(name) || dir == keep.dir {
+			continue
+		}
+		if last, ok := templateLastUse(dir); !ok || now.Sub(last) < templatePruneAge {
+			continue
+		}
+		f, err := lockFile(ctx, dir+".lock", -1, func() {})
+		if err != nil {
+			log.Debug("leaving alone an unused PostgreSQL cluster template: another process holds its lock", "dir", dir, "err", err)
+			continue
+		}
+		pruneTemplate(dir, now, log)
+		f.Close()
+	}
+}
+
+// pruneTemplate removes the unused template dir; the caller holds its lock.
+func pruneTemplate(dir string, now time.Time, log *slog.Logger) {
+	// Looked at again under the lock: a run may have used it since.
+	last, ok := templateLastUse(dir)
+	if !ok || now.Sub(last) < templatePruneAge {
+		return
+	}
+	aside := fmt.Sprintf("%s.old-%s", dir, randomHex(4))
+	if err := os.Rename(dir, aside); err != nil {
+		log.Warn("could not remove an unused PostgreSQL cluster template", "dir", dir, "err", err)
+		return
+	}
+	// With what interrupted builds of it left.
+	left, _ := filepath.Glob(dir + ".build-*")
+	old, _ := filepath.Glob(dir + ".old-*")
+	for _, d := range append(left, old...) {
+		if err := os.RemoveAll(d); err != nil {
+			log.Warn("could not remove an unused PostgreSQL cluster template", "dir", d, "err", err)
+			return
+		}
+	}
+	log.Info("removed a cached PostgreSQL cluster template unused for more than "+strconv.Itoa(int(templatePruneAge.Hours()/24))+" days",
+		"dir", dir, "last used", last.UTC().Format(time.RFC3339))
 }

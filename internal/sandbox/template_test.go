@@ -442,3 +442,116 @@ func TestLocalTemplateRebuiltByTwoProcesses(t *testing.T) {
 	}
 	checkTemplateSound(t, l, dir)
 }
+
+// TestLocalPrunesUnusedTemplates: Start removes the templates of its cache folder that have not been
+// used for templatePruneAge (an upgrade's old binaries, a --pg-bindir folder that is gone), marked or
+// an older schemagate's; not a recent one, not one whose lock another process holds (a build), not
+// anything that is not a template; and it records the use of its own.
+func TestLocalPrunesUnusedTemplates(t *testing.T) {
+	t.Parallel()
+	l, logs := cacheLocal(t, Options{})
+	cache := l.opts.CacheDir
+	own := templateDir(t, l)
+	old := time.Now().Add(-templatePruneAge - 24*time.Hour)
+	// template makes a folder named name holding the given files, all of them (and it) last changed at.
+	template := func(name string, at time.Time, files ...string) string {
+		dir := filepath.Join(cache, name)
+		if err := os.MkdirAll(filepath.Join(dir, "base"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("15\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(filepath.Join(dir, f), at, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chtimes(dir, at, at); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	pruned := []string{
+		template("cluster-v2-15-old1", old, "PG_VERSION", templateMarker),
+		template("cluster-v2-14-unmarked", old, "PG_VERSION"), // an older schemagate's
+	}
+	// A half-built copy of a pruned one goes with it.
+	pruned = append(pruned, template("cluster-v2-15-old1.build-1234", old, "PG_VERSION"))
+	// Used 29 days ago: its folder is old, its marker (the last use) is not.
+	recent := template("cluster-v2-15-recent", old, "PG_VERSION", templateMarker)
+	if at := time.Now().Add(-templatePruneAge + 24*time.Hour); os.Chtimes(filepath.Join(recent, templateMarker), at, at) != nil {
+		t.Fatal("cannot date the marker")
+	}
+	kept := []string{
+		recent,
+		template("cluster-v2-15-locked", old, "PG_VERSION", templateMarker),
+		template("cluster-v2-15-notpg", old, "notes.txt"), // named like one, but not a cluster
+		template("cluster-v2-15-Upper", old, "PG_VERSION", templateMarker),
+		template("cluster-v3-15-abc", old, "PG_VERSION", templateMarker),
+		template("my-cluster-v2-15-abc", old, "PG_VERSION", templateMarker),
+		template("backups", old, "PG_VERSION"),
+	}
+	// A file and a symbolic link (to an old template elsewhere) named like templates.
+	file := filepath.Join(cache, "cluster-v2-15-file")
+	if err := os.WriteFile(file, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	for _, f := range []string{"PG_VERSION", templateMarker} {
+		if err := os.WriteFile(filepath.Join(elsewhere, f), []byte("15\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(filepath.Join(elsewhere, f), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(cache, "cluster-v2-15-link")
+	if err := os.Symlink(elsewhere, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{file, link} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept = append(kept, file, link, filepath.Join(elsewhere, templateMarker))
+	// Another process builds cluster-v2-15-locked: it holds the lock.
+	lock, err := lockFile(t.Context(), filepath.Join(cache, "cluster-v2-15-locked.lock"), time.Second, func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+
+	// The run's own template exists already, unused for long: it is kept, and its use recorded.
+	if err := startAndQuery(t, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(own, templateMarker), old, old); err != nil {
+		t.Fatal(err)
+	}
+	l = NewLocal(l.opts)
+	if err := startAndQuery(t, l); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pruned {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is left (%v); want it removed\n%s", p, err, logs)
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s is gone: %v\n%s", p, err, logs)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "*.old-*")); len(left) > 0 {
+		t.Errorf("left aside: %v", left)
+	}
+	if info, err := os.Stat(filepath.Join(own, templateMarker)); err != nil || time.Since(info.ModTime()) > time.Hour {
+		t.Errorf("the run's own template's use is not recorded: %v, %v", info.ModTime(), err)
+	}
+	if !strings.Contains(logs.String(), "removed a cached PostgreSQL cluster template unused for more than 30 days") ||
+		!strings.Contains(logs.String(), "cluster-v2-15-old1") {
+		t.Errorf("the log does not say what was removed:\n%s", logs)
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -102,10 +104,12 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	if err := admin.QueryRow(ctx, "SELECT now()").Scan(&now); err != nil {
 		return nil, fmt.Errorf("read the time on %s: %w", shown, err)
 	}
-	// mu guards claimed (the roles the run's migrations create that the server did not have) and
-	// the database's mark, which names them.
+	// mu guards claimed (the roles the run's migrations create that the server did not have), oids (the
+	// OID each of them had when the run saw it exist) and the database's mark, which names them.
 	var mu sync.Mutex
 	var claimed []string
+	oids := map[string]uint32{}
+	stale := false // oids has changes the mark lacks
 	runMark := newURLMark(self, now)
 
 	name := DatabasePrefix + randomHex(6)
@@ -123,24 +127,85 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 		return nil, fmt.Errorf("mark database %s on %s as this run's: %w", name, shown, err)
 	}
 
+	// writeMark records claimed and oids in the database's mark; mu is held.
+	writeMark := func(ctx context.Context, conn *pgx.Conn) error {
+		runMark.Roles = slices.Clone(claimed)
+		runMark.OIDs = maps.Clone(oids)
+		return mark(ctx, conn, name, runMark)
+	}
+	// record notes the OIDs of the claimed roles that exist now, and writes them in the mark when they
+	// changed (a round trip's down drops a role, its up creates it again with another OID).
+	record := func(ctx context.Context, conn *pgx.Conn) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(claimed) == 0 {
+			return nil
+		}
+		rows, err := conn.Query(ctx, "SELECT rolname, oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1)", claimed)
+		if err != nil {
+			return err
+		}
+		changed := stale
+		var r string
+		var oid uint32
+		if _, err := pgx.ForEachRow(rows, []any{&r, &oid}, func() error {
+			if oids[r] != oid {
+				oids[r] = oid
+				changed = true
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if !changed {
+			return nil
+		}
+		err = writeMark(ctx, conn)
+		stale = err != nil // written next time
+		return err
+	}
+	// The watch records the roles as the migrations create them, for a later run to drop them should
+	// this one die: a role the run never saw exist is never dropped (see removeLeftovers).
+	var stopWatch context.CancelFunc
+	watchDone := make(chan struct{})
+
 	dbURL := *server
 	dbURL.Path, dbURL.RawPath = "/"+name, ""
 	var once sync.Once
 	var closeErr error
 	closeFn := func(ctx context.Context) error {
 		once.Do(func() {
+			mu.Lock()
+			stop, claimedAny := stopWatch, len(claimed) > 0
+			mu.Unlock()
+			if stop != nil {
+				stop()
+				<-watchDone
+			}
+			if claimedAny {
+				// The roles that exist at the end are the run's too (Instance.ClaimRoles).
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				conn, err := connect(rctx, server.String())
+				if err == nil {
+					err = record(rctx, conn)
+					conn.Close(rctx)
+				}
+				cancel()
+				if err != nil {
+					p.opts.Logger.Warn("could not read the roles the migrations created", "database", name, "err", scrub(err, server))
+				}
+			}
 			closeErr = p.drop(ctx, server, name, version)
 			mu.Lock()
 			defer mu.Unlock()
-			if closeErr == nil && len(claimed) > 0 {
-				closeErr = p.dropRoles(ctx, server, claimed)
+			if closeErr == nil && len(oids) > 0 {
+				closeErr = p.dropRoles(ctx, server, maps.Clone(oids))
 			}
 		})
 		return closeErr
 	}
 	claim := func(ctx context.Context, names []string) error {
 		mu.Lock()
-		defer mu.Unlock()
 		added := false
 		for _, r := range names {
 			if !existed[r] && !slices.Contains(claimed, r) {
@@ -149,17 +214,34 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 			}
 		}
 		if !added {
+			mu.Unlock()
 			return nil
 		}
-		runMark.Roles = slices.Clone(claimed)
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		conn, err := connect(ctx, server.String())
 		if err == nil {
-			err = mark(ctx, conn, name, runMark)
+			err = writeMark(ctx, conn)
+		}
+		stale = err != nil // the watch tries again
+		if stopWatch == nil {
+			var wctx context.Context
+			wctx, stopWatch = context.WithCancel(context.WithoutCancel(ctx))
+			go func() {
+				defer close(watchDone)
+				p.watchRoles(wctx, server, name, record)
+			}()
+		}
+		mu.Unlock()
+		if err == nil {
+			err = record(ctx, conn)
+		}
+		if conn != nil {
 			conn.Close(context.WithoutCancel(ctx))
 		}
 		if err != nil {
+			mu.Lock()
+			defer mu.Unlock()
 			return fmt.Errorf("record the roles the migrations create (%s) on database %s: %w (should this run die, drop them by hand)",
 				strings.Join(claimed, ", "), name, scrub(err, server))
 		}
@@ -215,9 +297,57 @@ func limit(s []string, n int) []string {
 	return append(slices.Clone(s[:n]), fmt.Sprintf("and %d more", len(s)-n))
 }
 
+// roleWatchInterval is how often a url run looks for the roles its migrations have created, to record
+// them in its mark.
+const roleWatchInterval = 250 * time.Millisecond
+
+// watchRoles records (with record) the claimed roles as they appear, until ctx ends. A run killed between
+// a CREATE ROLE and the next look leaves that role behind: a later run never drops a role this run has
+// not recorded (it may be someone else's by then).
+func (p *URL) watchRoles(ctx context.Context, server *url.URL, db string, record func(context.Context, *pgx.Conn) error) {
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	tick := time.NewTicker(roleWatchInterval)
+	defer tick.Stop()
+	warned := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var err error
+		if conn == nil {
+			conn, err = connect(ctx, server.String())
+		}
+		if err == nil {
+			err = record(ctx, conn)
+		}
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		if !warned {
+			warned = true
+			p.opts.Logger.Warn("could not record the roles the migrations created in the run's mark (should this run die, drop them by hand)",
+				"database", db, "err", scrub(err, server))
+		}
+		if conn != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			conn = nil
+		}
+	}
+}
+
 // dropRoles drops the roles the run's migrations created (after the run's database, which held what they
-// own). A role that still owns or may use something elsewhere on the server stays, with a warning.
-func (p *URL) dropRoles(ctx context.Context, server *url.URL, roles []string) error {
+// own): each name with the OID it had when the run saw it. A role of that name with another OID was
+// dropped and created again by someone else, and stays. A role that still owns or may use something
+// elsewhere on the server stays, with a warning.
+func (p *URL) dropRoles(ctx context.Context, server *url.URL, roles map[string]uint32) error {
+	names := slices.Sorted(maps.Keys(roles))
 	if ctx.Err() != nil {
 		ctx = context.WithoutCancel(ctx)
 	}
@@ -226,27 +356,37 @@ func (p *URL) dropRoles(ctx context.Context, server *url.URL, roles []string) er
 	admin, err := connect(ctx, server.String())
 	if err != nil {
 		return fmt.Errorf("connect to %s to drop the roles the migrations created (%s): %w (drop them by hand)",
-			redacted(server), strings.Join(roles, ", "), scrub(err, server))
+			redacted(server), strings.Join(names, ", "), scrub(err, server))
 	}
 	defer admin.Close(ctx)
 	// Only the roles that exist: a CREATE ROLE that failed (or never ran) created nothing, and DROP
 	// ROLE IF EXISTS needs the CREATEROLE privilege all the same.
-	rows, err := admin.Query(ctx, "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1) ORDER BY rolname", roles)
-	if err != nil {
-		return fmt.Errorf("list the roles the migrations created (%s) on %s: %w (drop them by hand)", strings.Join(roles, ", "), redacted(server), err)
+	type role struct {
+		Name string
+		OID  uint32
 	}
-	exist, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	rows, err := admin.Query(ctx, "SELECT rolname, oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1) ORDER BY rolname", names)
 	if err != nil {
-		return fmt.Errorf("list the roles the migrations created (%s) on %s: %w (drop them by hand)", strings.Join(roles, ", "), redacted(server), err)
+		return fmt.Errorf("list the roles the migrations created (%s) on %s: %w (drop them by hand)", strings.Join(names, ", "), redacted(server), err)
+	}
+	exist, err := pgx.CollectRows(rows, pgx.RowToStructByPos[role])
+	if err != nil {
+		return fmt.Errorf("list the roles the migrations created (%s) on %s: %w (drop them by hand)", strings.Join(names, ", "), redacted(server), err)
 	}
 	var left []string
 	for _, r := range exist {
-		if _, err := admin.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{r}.Sanitize()); err != nil {
-			p.opts.Logger.Warn("could not drop a role the migrations created", "role", r, "err", err)
-			left = append(left, r)
+		if r.OID != roles[r.Name] {
+			p.opts.Logger.Info("leaving alone a role named like one the migrations created: it is another role now (OID "+
+				strconv.FormatUint(uint64(r.OID), 10)+", not "+strconv.FormatUint(uint64(roles[r.Name]), 10)+"), made by someone else since",
+				"role", r.Name)
 			continue
 		}
-		p.opts.Logger.Info("dropped a role the migrations created", "role", r)
+		if _, err := admin.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{r.Name}.Sanitize()); err != nil {
+			p.opts.Logger.Warn("could not drop a role the migrations created", "role", r.Name, "err", err)
+			left = append(left, r.Name)
+			continue
+		}
+		p.opts.Logger.Info("dropped a role the migrations created", "role", r.Name)
 	}
 	if len(left) > 0 {
 		return fmt.Errorf("roles the migrations created are left on %s: %s (drop them by hand)", redacted(server), strings.Join(left, ", "))

@@ -15,10 +15,12 @@ import (
 )
 
 // A url run marks its database with a comment (COMMENT ON DATABASE) that says which schemagate process
-// made it and which roles its migrations create. A schemagate killed with SIGKILL (a CI job's timeout)
-// cannot drop them; the next url run on the same server reads the marks and drops the databases, and
-// then the roles, of runs that are gone. Nothing without the mark is touched: other databases, the
-// roles the server had, databases of older schemagate versions.
+// made it, which roles its migrations create and, once the run has seen them exist, their OIDs. A
+// schemagate killed with SIGKILL (a CI job's timeout) cannot drop them; the next url run on the same
+// server reads the marks and drops the databases, and then the roles, of runs that are gone: a role only
+// when its name and OID are those the run recorded. Nothing without the mark is touched: other
+// databases, the roles the server had, a role the run planned but never created (someone may have made
+// one of that name since), databases of older schemagate versions.
 
 // urlMarkPrefix starts the comment on a url run's database; the JSON of urlMark follows.
 const urlMarkPrefix = "schemagate rehearsal database "
@@ -42,8 +44,13 @@ type urlMark struct {
 	Process string `json:"process,omitempty"`
 	// Created is when the database was created, by the server's clock (RFC 3339).
 	Created string `json:"created"`
-	// Roles are the roles the run's migrations create that the server did not have before the run.
+	// Roles are the roles the run's migrations create that the server did not have before the run,
+	// recorded before they exist (other runs leave them alone).
 	Roles []string `json:"roles,omitempty"`
+	// OIDs are the OIDs (pg_roles.oid) of those of Roles the run saw exist, the last it saw: the roles
+	// it created. A later run drops a dead run's role only when both its name and OID match; a role
+	// created again by someone else has another OID.
+	OIDs map[string]uint32 `json:"oids,omitempty"`
 }
 
 func newURLMark(o owner, created time.Time) urlMark {
@@ -110,9 +117,11 @@ func mark(ctx context.Context, conn *pgx.Conn, db string, m urlMark) error {
 }
 
 // removeLeftovers drops the databases of url runs on this server whose process is gone (see
-// urlMark.gone), then the roles their marks name: those the server still has and no other run's mark
-// names. What it cannot drop (another role's database, a role that owns something elsewhere) is left
-// with a warning; nothing here fails the run.
+// urlMark.gone), then the roles their marks name: those the server still has with the OID the mark
+// recorded, and no other run's mark names. A role the mark names without an OID (the run died before
+// it created it, or before it saw it) or with another one (dropped and made again since) may be
+// someone else's, and is left alone with a log line. What it cannot drop (another role's database, a
+// role that owns something elsewhere) is left with a warning; nothing here fails the run.
 func (p *URL) removeLeftovers(ctx context.Context, admin *pgx.Conn, server *url.URL, self owner, version int) {
 	log := p.opts.Logger
 	rows, err := admin.Query(ctx, `SELECT datname, coalesce(shobj_description(oid, 'pg_database'), ''), now()
@@ -172,15 +181,29 @@ func (p *URL) removeLeftovers(ctx context.Context, admin *pgx.Conn, server *url.
 		log.Warn("rehearsal databases without a schemagate mark (from an older schemagate, or a run killed as it started) are left alone; "+
 			"if no run uses them, drop them by hand (DROP DATABASE ... WITH (FORCE))", "databases", strings.Join(unmarked, " "))
 	}
+	// exist are the server's roles, to say which roles a mark names are left alone.
+	var exist []string
+	if len(gone) > 0 {
+		rows, err := admin.Query(ctx, "SELECT rolname FROM pg_catalog.pg_roles")
+		if err == nil {
+			exist, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+	}
 	for _, d := range gone {
 		if err := p.drop(ctx, server, d.name, version); err != nil {
 			log.Warn("could not drop the rehearsal database of a schemagate process that is gone", "database", d.name, "err", err)
 			continue
 		}
-		var roles []string
+		roles := map[string]uint32{}
 		for _, r := range d.mark.Roles {
-			if !claimedByOthers[r] && !slices.Contains(roles, r) {
-				roles = append(roles, r)
+			if claimedByOthers[r] {
+				continue
+			}
+			if oid, ok := d.mark.OIDs[r]; ok {
+				roles[r] = oid
+			} else if slices.Contains(exist, r) {
+				log.Info("leaving alone a role the mark of a schemagate process that is gone names: the run never recorded creating it, "+
+					"so it may be someone else's; drop it by hand if it is a leftover", "role", r, "database", d.name)
 			}
 		}
 		if len(roles) == 0 {

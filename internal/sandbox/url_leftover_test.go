@@ -54,6 +54,12 @@ func TestURLRemovesLeftovers(t *testing.T) {
 	}
 	execSQL(t, server, "CREATE ROLE sg_dead_a", "CREATE ROLE sg_shared", "CREATE ROLE sg_live", "CREATE ROLE sg_old_other",
 		"CREATE ROLE sg_recent_other", "CREATE ROLE sg_app_role", "CREATE ROLE sg_someone")
+	// The runs saw the roles they created exist, and recorded their OIDs.
+	for _, d := range dbs {
+		if d.mark != nil {
+			d.mark.OIDs = roleOIDs(t, conn, d.mark.Roles...)
+		}
+	}
 	for _, d := range dbs {
 		execSQL(t, server, "CREATE DATABASE "+d.name)
 		if d.mark != nil {
@@ -119,6 +125,81 @@ func TestURLRemovesLeftovers(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// roleOIDs returns the OIDs of those of the roles that exist.
+func roleOIDs(t *testing.T, conn *pgx.Conn, roles ...string) map[string]uint32 {
+	t.Helper()
+	out := map[string]uint32{}
+	rows, _ := conn.Query(t.Context(), "SELECT rolname, oid FROM pg_roles WHERE rolname = ANY($1)", roles)
+	var r string
+	var oid uint32
+	if _, err := pgx.ForEachRow(rows, []any{&r, &oid}, func() error { out[r] = oid; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestURLLeftoverRolesItDidNotCreate: a dead run's mark names roles it planned to create; a later run
+// drops only those the dead run recorded (name and OID): not one it never created that someone made
+// since, nor one someone dropped and made again, and says so in the log.
+func TestURLLeftoverRolesItDidNotCreate(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	self := currentOwner(t.Context(), nil)
+	if self.space == "" {
+		t.Fatal("cannot read this process's boot id, PID namespace or start time from /proc")
+	}
+	conn, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var now time.Time
+	if err := conn.QueryRow(t.Context(), "SELECT now()").Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	dead := self
+	dead.pid = unusedPID(t)
+	m := newURLMark(dead, now.Add(-time.Minute))
+	m.Roles = []string{"sg_made", "sg_planned", "sg_recreated", "sg_gone"}
+	// The dead run created sg_made, sg_recreated and sg_gone; it died before its CREATE ROLE sg_planned.
+	execSQL(t, server, "CREATE ROLE sg_made", "CREATE ROLE sg_recreated", "CREATE ROLE sg_gone")
+	m.OIDs = roleOIDs(t, conn, m.Roles...)
+	// Since: someone made sg_planned, and dropped and made sg_recreated again; sg_gone was dropped.
+	execSQL(t, server, "CREATE ROLE sg_planned", "DROP ROLE sg_recreated", "CREATE ROLE sg_recreated", "DROP ROLE sg_gone")
+	if len(m.OIDs) != 3 || roleOIDs(t, conn, "sg_recreated")["sg_recreated"] == m.OIDs["sg_recreated"] {
+		t.Fatalf("recorded OIDs %v: want three, and another OID for sg_recreated now", m.OIDs)
+	}
+	execSQL(t, server, "CREATE DATABASE schemagate_0000000dead2")
+	if err := mark(t.Context(), conn, "schemagate_0000000dead2", m); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs syncBuffer
+	inst, err := NewURL(Options{DatabaseURL: server, Logger: slog.New(slog.NewTextHandler(&logs, nil))}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(databases(t, server), "schemagate_0000000dead2") {
+		t.Errorf("the dead run's database is left\n%s", logs.String())
+	}
+	rows, _ := conn.Query(t.Context(), `SELECT rolname FROM pg_roles WHERE rolname LIKE 'sg\_%' ORDER BY 1`)
+	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"sg_planned", "sg_recreated"}; !slices.Equal(roles, want) {
+		t.Errorf("roles left %v, want %v (sg_made dropped)\n%s", roles, want, logs.String())
+	}
+	for _, want := range []string{"never recorded creating it", "role=sg_planned", "another role now", "role=sg_recreated", "dropped a role the migrations created\" role=sg_made"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs.String())
+		}
+	}
+}
 
 // TestURLLeftoverOfAKilledRun: schemagate's own process killed with SIGKILL while its url run goes on;
 // the next url run drops the database and the role the killed run's migrations created.
@@ -194,6 +275,24 @@ func TestURLKilledChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	execSQL(t, inst.URL, "CREATE ROLE sg_killed_role", "CREATE TABLE owned (id int)", "ALTER TABLE owned OWNER TO sg_killed_role")
+	// The run records the role in its mark once it sees it exist: only then may a later run drop it.
+	conn, err := pgx.Connect(t.Context(), inst.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var comment string
+		if err := conn.QueryRow(t.Context(), "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+			dbName(t, inst.URL)).Scan(&comment); err != nil {
+			t.Fatal(err)
+		}
+		if m, ok := parseURLMark(comment); ok && m.OIDs["sg_killed_role"] != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run's mark does not record the role it created: %s", comment)
+		}
+	}
 	os.Stdout.WriteString("READY " + dbName(t, inst.URL) + "\n")
 	time.Sleep(time.Minute)
 	t.Fatal("not killed")
