@@ -591,7 +591,7 @@ func (a *App) writeDeployReports(ctx context.Context, o *DeployOptions, res *dep
 	if f != nil && ref.Number != 0 && comment && !o.NoComment && res.Outcome != deploy.OutcomeDryRun {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if _, _, err := forge.Upsert(ctx, f, ref, deploy.CommentMarker(o.Env), md); err != nil {
+		if _, _, err := forge.Upsert(ctx, f, ref, deploy.CommentMarker(o.Env), md, deploy.OldCommentMarkers(o.Env)...); err != nil {
 			if errors.Is(err, forge.ErrReadOnly) {
 				fmt.Fprintf(a.Stderr, "schemagate: the token cannot comment on %s#%d; skipped the comment\n", ref.Repo, ref.Number)
 			} else {

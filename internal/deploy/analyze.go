@@ -33,9 +33,13 @@ type effects struct {
 	// first call.
 	Funcs, CreatedFuncs map[string]bool
 	CalledAt            map[string]int
-	// Losses describe statements that destroy data: dropped tables or columns, TRUNCATE, DELETE, and
-	// UPDATE, which overwrites values, also in a WITH clause (a data-modifying CTE); and DO blocks whose
-	// text holds such a statement (see destroyingCode).
+	// CreatedSchemas are the schemas it creates (CREATE SCHEMA without IF NOT EXISTS, which may find
+	// one that was there).
+	CreatedSchemas map[string]bool
+	// Losses describe statements that destroy data: dropped tables or columns, schemas dropped with
+	// CASCADE (with every table they hold), TRUNCATE, DELETE, UPDATE, which overwrites values, also in a
+	// WITH clause (a data-modifying CTE), and column type changes (ALTER COLUMN ... TYPE), which may
+	// narrow; and DO blocks whose text holds such a statement (see destroyingCode).
 	Losses []loss
 	// Filled are relations it writes rows into (INSERT, MERGE, COPY FROM, CREATE TABLE AS): how a down
 	// may bring back rows its up deleted.
@@ -43,20 +47,23 @@ type effects struct {
 }
 
 type loss struct {
-	what     string // "table", "column", "truncate", "delete", "update"; "code" for a DO block
-	relation string
+	what     string // "table", "schema", "column", "truncate", "delete", "update", "type"; "code" for a DO block
+	relation string // the schema for "schema"
 	column   string
 	line     int
 	// matview is a dropped materialized view: its rows are computed, not data of its own.
 	matview bool
 	// code is what a DO block's text holds that destroys data ("DROP COLUMN", "DELETE FROM").
 	code string
+	// typ is the type a column is changed to ("type"); using says that a USING expression converts it.
+	typ   colType
+	using bool
 }
 
 func newEffects() *effects {
 	return &effects{Tables: map[string]bool{}, Rows: map[string]bool{}, Updated: map[string]map[string]bool{}, Created: map[string]bool{},
 		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{},
-		CalledAt: map[string]int{}, Filled: map[string]bool{}}
+		CalledAt: map[string]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{}}
 }
 
 func rvName(rv *pg_query.RangeVar) string {
@@ -207,6 +214,11 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				e.Losses = append(e.Losses, loss{what: "column", relation: rel, column: cmd.Name, line: line})
+			case pg_query.AlterTableType_AT_AlterColumnType:
+				if cd := cmd.Def.GetColumnDef(); cd != nil {
+					e.Losses = append(e.Losses, loss{what: "type", relation: rel, column: cmd.Name, line: line,
+						typ: typeOf(cd.TypeName), using: cd.RawDefault != nil})
+				}
 			case pg_query.AlterTableType_AT_ValidateConstraint:
 				e.Validates[rel+"."+cmd.Name] = true
 			case pg_query.AlterTableType_AT_AttachPartition:
@@ -229,6 +241,16 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				e.Losses = append(e.Losses, loss{what: "table", relation: rel, line: line,
 					matview: n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW})
 			}
+		}
+		// Without CASCADE a schema that holds anything is not dropped.
+		if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_SCHEMA && n.DropStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+			for _, o := range n.DropStmt.Objects {
+				e.Losses = append(e.Losses, loss{what: "schema", relation: o.GetString_().GetSval(), line: line})
+			}
+		}
+	case *pg_query.Node_CreateSchemaStmt:
+		if !n.CreateSchemaStmt.IfNotExists && n.CreateSchemaStmt.Schemaname != "" {
+			e.CreatedSchemas[n.CreateSchemaStmt.Schemaname] = true
 		}
 	case *pg_query.Node_CreateFunctionStmt:
 		e.CreatedFuncs[funcName(n.CreateFunctionStmt.Funcname)] = true
@@ -276,14 +298,19 @@ func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
 }
 
 // downLosesData explains why running m's down would destroy data that existed before m's up ran: it drops
-// a table or column the up did not create, or empties a table the up did not fill. "" when it does not.
-// searchPath is what the deploy puts in front of the search path (migrate.Set.SearchPath, quoted; "" for
-// none): an unqualified name stands for a table in that schema, else in public, so "users" and
+// a table or column the up did not create, drops with CASCADE a schema the up did not create, empties a
+// table the up did not fill, or changes the type of a column the up did not add other than back to the
+// type the up widened it from or to a wider one (widens; a USING expression counts as lossy, and so
+// does a change of a column whose type the up did not change, which may narrow it). What the parse
+// tree cannot show counts too, as for upLosesData: a DO block whose text holds a statement that
+// destroys data, a call of a function whose code (code) holds one or cannot be read. "" when it does
+// not. searchPath is what the deploy puts in front of the search path (migrate.Set.SearchPath, quoted;
+// "" for none): an unqualified name stands for a table in that schema, else in public, so "users" and
 // "app.users" are the same table when it is "app".
-func downLosesData(m *migrate.Migration, searchPath string) string {
+func downLosesData(m *migrate.Migration, searchPath string, code map[string][]codeDef) string {
 	up, down := analyze(m.Up), analyze(m.Down)
 	q := qualifier(searchPath)
-	created, added, rows := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	created, added, rows, retyped := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]colType{}
 	for r := range up.Created {
 		created[q(r)] = true
 	}
@@ -294,24 +321,51 @@ func downLosesData(m *migrate.Migration, searchPath string) string {
 	for r := range up.Rows {
 		rows[q(r)] = true
 	}
+	for _, l := range up.Losses {
+		if l.what == "type" {
+			retyped[q(l.relation)+"."+l.column] = l.typ // the type the down finds: the up's last
+		}
+	}
 	for _, l := range down.Losses {
 		rel := q(l.relation)
+		at := fmt.Sprintf("%s:%d", m.Down.File, l.line)
 		switch l.what {
 		case "table":
 			if !created[rel] {
-				return fmt.Sprintf("%s:%d drops table %s, which its up did not create", m.Down.File, l.line, l.relation)
+				return fmt.Sprintf("%s drops table %s, which its up did not create", at, l.relation)
+			}
+		case "schema":
+			if !up.CreatedSchemas[l.relation] {
+				return fmt.Sprintf("%s drops schema %s with CASCADE, and every table in it, which its up did not create", at, l.relation)
 			}
 		case "column":
 			if !created[rel] && !added[rel+"."+l.column] {
-				return fmt.Sprintf("%s:%d drops column %s.%s, which its up did not add", m.Down.File, l.line, l.relation, l.column)
+				return fmt.Sprintf("%s drops column %s.%s, which its up did not add", at, l.relation, l.column)
 			}
 		case "truncate", "delete":
 			if !created[rel] && !rows[rel] {
-				return fmt.Sprintf("%s:%d empties %s, which its up did not fill", m.Down.File, l.line, l.relation)
+				return fmt.Sprintf("%s empties %s, which its up did not fill", at, l.relation)
 			}
+		case "type":
+			col := rel + "." + l.column
+			if created[rel] || added[col] {
+				continue
+			}
+			was, ok := retyped[col]
+			switch {
+			case l.using:
+				return fmt.Sprintf("%s changes the type of column %s.%s to %s with USING, a conversion that may lose data its up did not add", at, l.relation, l.column, l.typ)
+			case !ok:
+				return fmt.Sprintf("%s changes the type of column %s.%s to %s, which its up did not change: it may narrow it", at, l.relation, l.column, l.typ)
+			case !widens(was, l.typ) && !widens(l.typ, was):
+				return fmt.Sprintf("%s changes the type of column %s.%s from %s to %s, neither back from a widening nor a widening itself: it may lose data", at, l.relation, l.column, was, l.typ)
+			}
+			retyped[col] = l.typ
+		case "code":
+			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data that was there before the up", at, l.code)
 		}
 	}
-	return ""
+	return calledCodeLoses(m.Down, down, code, "data that was there before the up")
 }
 
 // qualifier qualifies a relation name as the deploy resolves it: an unqualified name stands for a table in
@@ -335,7 +389,13 @@ func qualifier(searchPath string) func(string) string {
 // columns it did not add (UPDATE). A down that only recreates the shape (ADD COLUMN, CREATE TABLE) does
 // not bring the data back; one that writes it again does: rows into the table (INSERT, COPY, MERGE,
 // CREATE TABLE AS) for a dropped or emptied table, values into the column (UPDATE) for a dropped or
-// overwritten one. A dropped materialized view is computed again, not lost. Tables and columns that
+// overwritten one. A dropped materialized view is computed again, not lost. A schema dropped with
+// CASCADE that neither m nor earlier created loses every table it held, whatever the down does. A column
+// type change (ALTER COLUMN ... TYPE) of a column neither added loses data unless it is a widening
+// (widens) from the type the down changes it back to, without USING: the down says what the type was
+// (the rollback's verification, which compares the catalog with the one before the run, finds a down
+// that says it wrongly, and restores the snapshot); one whose down does not change the type back, or with
+// a USING expression, counts as lossy. Tables and columns that
 // earlier (the run's migrations applied before m, whose downs remove them again) created count as m's
 // own. "" when nothing is lost. searchPath is as for downLosesData.
 // What the parse tree cannot show counts as lost too, the down's writes notwithstanding: a DO block whose
@@ -344,11 +404,12 @@ func qualifier(searchPath string) func(string) string {
 func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef) string {
 	up := analyze(m.Up)
 	if len(up.Losses) == 0 {
-		return calledCodeLoses(m, up, code)
+		return calledCodeLoses(m.Up, up, code, "data the down of "+m.ID()+" does not bring back")
 	}
 	down := analyze(m.Down)
 	q := qualifier(searchPath)
 	created, added, refilled, rewritten := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	schemas, retyped := map[string]bool{}, map[string]colType{}
 	for _, e := range append([]*migrate.Migration{m}, earlier...) {
 		eff := up
 		if e != m {
@@ -361,6 +422,15 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 			i := strings.LastIndex(rc, ".")
 			added[q(rc[:i])+rc[i:]] = true
 		}
+		for sc := range eff.CreatedSchemas {
+			schemas[sc] = true
+		}
+	}
+	// The type a column had before the up is the one its down changes it back to (the last it does).
+	for _, l := range down.Losses {
+		if l.what == "type" {
+			retyped[q(l.relation)+"."+l.column] = l.typ
+		}
 	}
 	for r := range down.Filled {
 		refilled[q(r)] = true
@@ -371,11 +441,17 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 		}
 	}
 	for _, l := range up.Losses {
+		at := fmt.Sprintf("%s:%d", m.Up.File, l.line)
+		if l.what == "schema" {
+			if !schemas[l.relation] {
+				return fmt.Sprintf("%s drops schema %s with CASCADE, and with it every table it holds, which the down of %s cannot bring back", at, l.relation, m.ID())
+			}
+			continue
+		}
 		rel := q(l.relation)
 		if created[rel] || l.matview {
 			continue
 		}
-		at := fmt.Sprintf("%s:%d", m.Up.File, l.line)
 		switch l.what {
 		case "table":
 			if !refilled[rel] {
@@ -397,23 +473,38 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 			if !added[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
 				return fmt.Sprintf("%s overwrites %s.%s, and the down of %s does not write its old values again", at, l.relation, l.column, m.ID())
 			}
+		case "type":
+			col := rel + "." + l.column
+			if added[col] {
+				continue
+			}
+			was, ok := retyped[col]
+			switch {
+			case l.using:
+				return fmt.Sprintf("%s changes the type of %s.%s to %s with USING, a conversion that may lose data the down of %s does not bring back", at, l.relation, l.column, l.typ, m.ID())
+			case !ok:
+				return fmt.Sprintf("%s changes the type of %s.%s to %s, and the down of %s does not change it back, so nothing shows it is a widening: it may lose data", at, l.relation, l.column, l.typ, m.ID())
+			case !widens(was, l.typ):
+				return fmt.Sprintf("%s changes the type of %s.%s from %s to %s, which is not a widening: it may lose data the down of %s does not bring back", at, l.relation, l.column, was, l.typ, m.ID())
+			}
+			retyped[col] = l.typ
 		case "code":
 			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data the down of %s does not bring back", at, l.code, m.ID())
 		}
 	}
-	return calledCodeLoses(m, up, code)
+	return calledCodeLoses(m.Up, up, code, "data the down of "+m.ID()+" does not bring back")
 }
 
-// calledCodeLoses says which function that m's up (whose effects are up) calls may destroy data, by
-// what code says of it (see upLosesData); "" when none may.
-func calledCodeLoses(m *migrate.Migration, up *effects, code map[string][]codeDef) string {
+// calledCodeLoses says which function that script s (whose effects are up) calls may destroy data, by
+// what code says of it (see upLosesData), and says it may destroy what; "" when none may.
+func calledCodeLoses(s *migrate.Script, up *effects, code map[string][]codeDef, what string) string {
 	funcs := make([]string, 0, len(up.Funcs))
 	for f := range up.Funcs {
 		funcs = append(funcs, f)
 	}
 	slices.SortFunc(funcs, func(a, b string) int { return cmp.Or(up.CalledAt[a]-up.CalledAt[b], strings.Compare(a, b)) })
 	for _, f := range funcs {
-		at := fmt.Sprintf("%s:%d", m.Up.File, up.CalledAt[f])
+		at := fmt.Sprintf("%s:%d", s.File, up.CalledAt[f])
 		for _, c := range code[bareName(f)] {
 			switch {
 			case c.unknown:
@@ -421,9 +512,9 @@ func calledCodeLoses(m *migrate.Migration, up *effects, code map[string][]codeDe
 				if c.place != "" {
 					why = c.place
 				}
-				return fmt.Sprintf("%s calls %s, whose code cannot be read (%s): it may destroy data the down of %s does not bring back", at, f, why, m.ID())
+				return fmt.Sprintf("%s calls %s, whose code cannot be read (%s): it may destroy %s", at, f, why, what)
 			case c.destroys != "":
-				return fmt.Sprintf("%s calls %s, whose code (%s) holds %q, which may destroy data the down of %s does not bring back", at, f, c.place, c.destroys, m.ID())
+				return fmt.Sprintf("%s calls %s, whose code (%s) holds %q, which may destroy %s", at, f, c.place, c.destroys, what)
 			}
 		}
 	}

@@ -24,12 +24,30 @@ func TestDownLosesData(t *testing.T) {
 		{"created elsewhere than the down drops", "SET search_path = audit, public;\nCREATE TABLE users (id int);", "DROP TABLE users;", "drops table users"},
 		{"pg_dump's set_config", "SELECT pg_catalog.set_config('search_path', 'audit', false);\nCREATE TABLE t (id int);", "DROP TABLE audit.t;", ""},
 		{"search path reset", "SET search_path = audit;\nRESET search_path;\nCREATE TABLE t (id int);", "DROP TABLE t;", ""},
+		// Schemas dropped with CASCADE, column type changes, DO blocks and called code (the last review's
+		// "left alone").
+		{"drops a schema up created", "CREATE SCHEMA audit;\nCREATE TABLE audit.log (id int);", "DROP SCHEMA audit CASCADE;", ""},
+		{"drops a pre-existing schema", "CREATE TABLE audit.log (id int);", "SELECT 1;\nDROP SCHEMA audit CASCADE;", "1_x.down.sql:2 drops schema audit with CASCADE"},
+		{"drops a schema up may have found", "CREATE SCHEMA IF NOT EXISTS audit;", "DROP SCHEMA audit CASCADE;", "drops schema audit"},
+		{"drops an empty schema", "SELECT 1;", "DROP SCHEMA audit;", ""},
+		{"narrows back what up widened", "ALTER TABLE items ALTER COLUMN n TYPE bigint;", "ALTER TABLE items ALTER COLUMN n TYPE int;", ""},
+		{"narrows back varchar", "ALTER TABLE items ALTER COLUMN s TYPE text;", "ALTER TABLE items ALTER COLUMN s TYPE varchar(20);", ""},
+		{"widens back what up narrowed", "ALTER TABLE items ALTER COLUMN at TYPE date;", "ALTER TABLE items ALTER COLUMN at TYPE timestamptz;", ""},
+		{"narrows what up did not change", "ALTER TABLE items ADD COLUMN x int;", "ALTER TABLE items DROP COLUMN x;\nALTER TABLE items ALTER COLUMN n TYPE int;", "1_x.down.sql:2 changes the type of column items.n to int4, which its up did not change"},
+		{"narrows back to a type up may have widened from", "ALTER TABLE items ALTER COLUMN n TYPE bigint;", "ALTER TABLE items ALTER COLUMN n TYPE smallint;", ""},
+		{"narrows other than back", "ALTER TABLE items ALTER COLUMN n TYPE text;", "ALTER TABLE items ALTER COLUMN n TYPE numeric(5,2);", "from text to numeric(5,2)"},
+		{"narrows with USING", "ALTER TABLE items ALTER COLUMN n TYPE bigint;", "ALTER TABLE items ALTER COLUMN n TYPE int USING n::int;", "to int4 with USING"},
+		{"changes the type of a column up added", "ALTER TABLE items ADD COLUMN x bigint;", "ALTER TABLE items ALTER COLUMN x TYPE int USING 0;\nALTER TABLE items DROP COLUMN x;", ""},
+		{"DO block", "CREATE TABLE t (id int);", "DO $$ BEGIN DROP TABLE t; END $$;", `1_x.down.sql:1 runs a DO block that holds "DROP TABLE"`},
+		{"DO block that destroys nothing", "CREATE TABLE t (id int);", "DO $$ BEGIN PERFORM 1; END $$;\nDROP TABLE t;", ""},
+		{"calls a function that deletes", "CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS 'DELETE FROM items';",
+			"SELECT purge();\nDROP FUNCTION purge();", `1_x.down.sql:1 calls purge, whose code (1_x.up.sql:1) holds "DELETE FROM"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			set := folderB(t, map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down})
-			got := downLosesData(set.Migrations[0], "")
+			got := downLosesData(set.Migrations[0], "", folderCode(set.Migrations))
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("downLosesData = %q, want %q", got, tc.want)
 			}
@@ -201,6 +219,30 @@ func TestUpLosesData(t *testing.T) {
 			down: "DROP FUNCTION f();"},
 		{name: "deletes in a WITH clause, down inserts back in one", up: "WITH d AS (DELETE FROM items WHERE old RETURNING *) INSERT INTO archive SELECT * FROM d;",
 			down: "WITH r AS (INSERT INTO items SELECT * FROM archive RETURNING 1) SELECT count(*) FROM r;"},
+		// Schemas dropped with CASCADE and column type changes (the last review's "left alone").
+		{name: "drops a schema with CASCADE", up: "SELECT 1;\nDROP SCHEMA legacy CASCADE;", down: "CREATE SCHEMA legacy;\nCREATE TABLE legacy.t (id int);\nINSERT INTO legacy.t VALUES (1);",
+			want: "1_x.up.sql:2 drops schema legacy with CASCADE"},
+		{name: "drops an empty schema", up: "DROP SCHEMA legacy;", down: "CREATE SCHEMA legacy;"},
+		{name: "drops a schema it created", up: "CREATE SCHEMA tmp;\nCREATE TABLE tmp.t (id int);\nDROP SCHEMA tmp CASCADE;", down: "SELECT 1;"},
+		{name: "drops a schema an earlier migration created", earlier: "CREATE SCHEMA tmp;", up: "DROP SCHEMA tmp CASCADE;", down: "CREATE SCHEMA tmp;"},
+		{name: "narrows timestamptz to date", up: "ALTER TABLE items ALTER COLUMN at TYPE date;", down: "ALTER TABLE items ALTER COLUMN at TYPE timestamptz;",
+			want: "1_x.up.sql:1 changes the type of items.at from timestamptz to date, which is not a widening"},
+		{name: "narrows numeric to integer", up: "ALTER TABLE items ALTER COLUMN price SET DATA TYPE integer;", down: "ALTER TABLE items ALTER COLUMN price TYPE numeric(12,2);",
+			want: "from numeric(12,2) to int4"},
+		{name: "truncates text with USING", up: "ALTER TABLE items ALTER COLUMN note TYPE varchar(10) USING left(note, 10);", down: "ALTER TABLE items ALTER COLUMN note TYPE text;",
+			want: "changes the type of items.note to varchar(10) with USING"},
+		{name: "widens with USING", up: "ALTER TABLE items ALTER COLUMN n TYPE bigint USING n::bigint;", down: "ALTER TABLE items ALTER COLUMN n TYPE int;",
+			want: "with USING"},
+		{name: "changes a type the down does not change back", up: "ALTER TABLE items ALTER COLUMN n TYPE bigint;", down: "SELECT 1;",
+			want: "changes the type of items.n to int8, and the down of 1_x does not change it back"},
+		{name: "widens int to bigint", up: "ALTER TABLE items ALTER COLUMN n TYPE bigint;", down: "ALTER TABLE items ALTER COLUMN n TYPE int;"},
+		{name: "widens varchar to text", up: "ALTER TABLE items ALTER COLUMN s TYPE text;", down: "ALTER TABLE items ALTER COLUMN s TYPE varchar(20);"},
+		{name: "widens twice", up: "ALTER TABLE items ALTER COLUMN n TYPE int, ALTER COLUMN p TYPE numeric(14,4);\nALTER TABLE items ALTER COLUMN n TYPE numeric;",
+			down: "ALTER TABLE items ALTER COLUMN n TYPE smallint, ALTER COLUMN p TYPE numeric(12,2);"},
+		{name: "widens, then narrows", up: "ALTER TABLE items ALTER COLUMN n TYPE bigint;\nALTER TABLE items ALTER COLUMN n TYPE int;", down: "ALTER TABLE items ALTER COLUMN n TYPE smallint;",
+			want: "1_x.up.sql:2 changes the type of items.n from int8 to int4"},
+		{name: "changes the type of a column it added", up: "ALTER TABLE items ADD COLUMN x bigint;\nALTER TABLE items ALTER COLUMN x TYPE int USING 0;", down: "ALTER TABLE items DROP COLUMN x;"},
+		{name: "changes the type in a table an earlier migration created", earlier: "CREATE TABLE t (n bigint);", up: "ALTER TABLE t ALTER COLUMN n TYPE int;", down: "SELECT 1;"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -216,5 +258,39 @@ func TestUpLosesData(t *testing.T) {
 				t.Errorf("upLosesData = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestWidens: the column type changes that keep every value (and so lose nothing when the down changes
+// the type back); everything else counts as lossy.
+func TestWidens(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		from, to string
+		want     bool
+	}{
+		{"smallint", "int", true}, {"int", "bigint", true}, {"smallint", "bigint", true}, {"bigint", "int", false}, {"int", "smallint", false},
+		{"int", "numeric", true}, {"int", "numeric(10)", true}, {"int", "numeric(12,2)", true}, {"int", "numeric(11,2)", false}, {"bigint", "numeric(19,0)", true},
+		{"bigint", "numeric(18)", false}, {"numeric", "int", false}, {"numeric(12,2)", "integer", false}, {"int", "real", false}, {"int", "text", false},
+		{"real", "double precision", true}, {"double precision", "real", false},
+		{"numeric(12,2)", "numeric(14,4)", true}, {"numeric(12,2)", "numeric", true}, {"numeric(12,2)", "numeric(12,4)", false},
+		{"numeric(12,2)", "numeric(12,0)", false}, {"numeric", "numeric(30,10)", false}, {"numeric(5)", "numeric(7,2)", true},
+		{"varchar(10)", "varchar(20)", true}, {"varchar(10)", "text", true}, {"varchar(10)", "varchar", true}, {"varchar(20)", "varchar(10)", false},
+		{"text", "varchar(10)", false}, {"text", "varchar", true}, {"varchar", "text", true}, {"varchar", "varchar(10)", false},
+		{"char(5)", "text", false}, {"char(5)", "char(10)", false}, {"varbit(3)", "varbit(5)", true},
+		{"date", "timestamp", true}, {"date", "timestamptz", true}, {"timestamptz", "date", false}, {"timestamp", "timestamptz", false},
+		{"timestamptz", "timestamp", false}, {"timestamp(0)", "timestamp(3)", true}, {"timestamp(3)", "timestamp(0)", false},
+		{"timestamp(3)", "timestamp", true}, {"timestamp", "timestamp(3)", false}, {"time", "time(6)", true},
+		{"int[]", "bigint[]", true}, {"int[]", "bigint", false}, {"int", "int", true}, {"app.money", "app.money", true}, {"app.money", "numeric", false},
+		{"uuid", "text", false}, {"boolean", "int", false},
+	} {
+		typeIn := func(sql string) colType {
+			set := folderB(t, map[string]string{"1_x.up.sql": "ALTER TABLE t ALTER COLUMN c TYPE " + sql + ";"})
+			return analyze(set.Migrations[0].Up).Losses[0].typ
+		}
+		from, to := typeIn(tc.from), typeIn(tc.to)
+		if got := widens(from, to); got != tc.want {
+			t.Errorf("widens(%s (%s), %s (%s)) = %v, want %v", tc.from, from, tc.to, to, got, tc.want)
+		}
 	}
 }

@@ -116,7 +116,8 @@ func folderCode(migs []*migrate.Migration) map[string][]codeDef {
 
 func bareName(f string) string { return f[strings.LastIndex(f, ".")+1:] }
 
-// funcCode is what upLosesData needs to judge the function calls of migs: the definitions of the
+// funcCode is what upLosesData and downLosesData need to judge the function calls of migs' ups and
+// downs: the definitions of the
 // migration folder (d.o.Set), and for a name the folder does not define, the database's: the source
 // (pg_get_functiondef) of its functions of that name outside pg_catalog, none for a built-in function,
 // and unknown when the database has no function of that name. A lookup that fails leaves the names it
@@ -127,9 +128,11 @@ func (d *deployer) funcCode(ctx context.Context, migs []*migrate.Migration) map[
 	}
 	var names []string
 	for _, m := range migs {
-		for f := range analyze(m.Up).Funcs {
-			if n := bareName(f); d.code[n] == nil && !slices.Contains(names, n) {
-				names = append(names, n)
+		for _, s := range []*migrate.Script{m.Up, m.Down} {
+			for f := range analyze(s).Funcs {
+				if n := bareName(f); d.code[n] == nil && !slices.Contains(names, n) {
+					names = append(names, n)
+				}
 			}
 		}
 	}

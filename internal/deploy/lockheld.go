@@ -112,7 +112,9 @@ type lockNeed struct{ mode, name string }
 // takes on each: what its target is written with (an INSERT, UPDATE, DELETE or MERGE:
 // RowExclusiveLock; SELECT ... FOR UPDATE: RowShareLock; LOCK TABLE: its mode; TRUNCATE and other
 // commands: AccessExclusiveLock, the strongest, which any held lock conflicts with), AccessShareLock for
-// the tables it only reads.
+// the tables it only reads. The target of an INSERT, UPDATE, DELETE or MERGE in a WITH clause (a
+// data-modifying CTE: WITH u AS (UPDATE ...) SELECT ...) takes RowExclusiveLock, as the statement alone
+// would.
 func statementLocks(sql string, i int) map[string]lockNeed {
 	stmts := sqlparse.Parse(sql)
 	if i < len(stmts) {
@@ -147,6 +149,12 @@ func statementLocks(sql string, i int) map[string]lockNeed {
 			continue // what they lock is in their code
 		}
 		write := mode != "AccessShareLock" && len(target) == 0 // every table the statement names is its target
+		ctes := map[*pg_query.RangeVar]bool{}
+		walk(st.Node.ProtoReflect(), func(cte *pg_query.CommonTableExpr) {
+			if rv := writtenRelation(cte.GetCtequery()); rv != nil {
+				ctes[rv] = true
+			}
+		})
 		walk(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) {
 			name := pgx.Identifier{rv.GetRelname()}
 			if rv.GetSchemaname() != "" {
@@ -156,12 +164,30 @@ func statementLocks(sql string, i int) map[string]lockNeed {
 			if write || target[rv] {
 				m = mode
 			}
+			if ctes[rv] && len(lockConflicts["RowExclusiveLock"]) > len(lockConflicts[m]) {
+				m = "RowExclusiveLock"
+			}
 			if prev, ok := out[name.Sanitize()]; !ok || len(lockConflicts[m]) > len(lockConflicts[prev.mode]) {
 				out[name.Sanitize()] = lockNeed{mode: m, name: rv.GetRelname()}
 			}
 		})
 	}
 	return out
+}
+
+// writtenRelation is the table n writes to when it is an INSERT, UPDATE, DELETE or MERGE; nil otherwise.
+func writtenRelation(n *pg_query.Node) *pg_query.RangeVar {
+	switch n := n.GetNode().(type) {
+	case *pg_query.Node_InsertStmt:
+		return n.InsertStmt.GetRelation()
+	case *pg_query.Node_UpdateStmt:
+		return n.UpdateStmt.GetRelation()
+	case *pg_query.Node_DeleteStmt:
+		return n.DeleteStmt.GetRelation()
+	case *pg_query.Node_MergeStmt:
+		return n.MergeStmt.GetRelation()
+	}
+	return nil
 }
 
 // lockStmtModes are LOCK TABLE's modes as the parse tree numbers them (lockdefs.h), by pg_locks' name.

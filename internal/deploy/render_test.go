@@ -4,6 +4,10 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
 )
 
 // hostileResult is a failed deploy whose every quoted text comes from the pull request or the server:
@@ -152,5 +156,76 @@ func TestRollbackOfNothingApplied(t *testing.T) {
 	}
 	if out := b.String(); strings.Contains(out, "down in") || !strings.Contains(out, "Rollback:              nothing to undo: no migration of this run had been applied") {
 		t.Errorf("text report:\n%s", out)
+	}
+}
+
+// TestCommentMarker: the environment's name went into the deploy comment's HTML comment as it was, so a
+// name with "-->" ended it and let the rest through, and one with "--" broke it (the last review's "left
+// alone"). It is escaped now; a plain name keeps the marker it had, and two names never share one.
+func TestCommentMarker(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ env, want string }{
+		{"production", "<!-- schemagate:deploy production -->"},
+		{"prod-eu_2/a.b", "<!-- schemagate:deploy prod-eu_2/a.b -->"},
+		{"a-->b", "<!-- schemagate:deploy a-%2D%3Eb -->"},
+		{"x -->", "<!-- schemagate:deploy x%20-%2D%3E -->"},
+		{"a--b---c", "<!-- schemagate:deploy a-%2Db-%2D-c -->"},
+		{"<b>hi</b>", "<!-- schemagate:deploy %3Cb%3Ehi%3C/b%3E -->"},
+		{"my env", "<!-- schemagate:deploy my%20env -->"},
+		{"50%", "<!-- schemagate:deploy 50%25 -->"},
+		{"prod-", "<!-- schemagate:deploy prod- -->"},
+		{"é", "<!-- schemagate:deploy %C3%A9 -->"},
+	} {
+		got := CommentMarker(tc.env)
+		if got != tc.want {
+			t.Errorf("CommentMarker(%q) = %q, want %q", tc.env, got, tc.want)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(got, "<!-- schemagate:deploy "), " -->")
+		if strings.Contains(name, "--") || strings.ContainsAny(name, "<> ") {
+			t.Errorf("CommentMarker(%q) = %q holds what breaks the comment", tc.env, got)
+		}
+	}
+	if a, b := CommentMarker("a<b"), CommentMarker("a%3Cb"); a == b {
+		t.Errorf("a<b and a%%3Cb share the marker %q", a)
+	}
+	for _, tc := range []struct {
+		env string
+		old []string
+	}{
+		{"production", nil},
+		{"prod-eu", nil},
+		{"my env", []string{"<!-- schemagate:deploy my env -->"}},
+		{"a-->b", []string{"<!-- schemagate:deploy a-->b -->"}},
+		{"a%3Cb", nil}, // "a<b" has that marker now
+	} {
+		if got := OldCommentMarkers(tc.env); strings.Join(got, "|") != strings.Join(tc.old, "|") {
+			t.Errorf("OldCommentMarkers(%q) = %q, want %q", tc.env, got, tc.old)
+		}
+	}
+}
+
+// TestDeployCommentMarkedByAnEarlierVersion: the deploy comment an earlier version wrote for an
+// environment whose name it did not escape is found and updated (as the deploy command upserts it), and
+// carries the escaped marker from then on; a comment of another environment is left alone.
+func TestDeployCommentMarkedByAnEarlierVersion(t *testing.T) {
+	t.Parallel()
+	s := githubtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice", HeadSHA: "1"}, nil)
+	f, err := github.New(github.Options{Token: githubtest.Token, BaseURL: s.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AddComment(ref, s.BotLogin(), "deployed\n\n<!-- schemagate:deploy eu west -->")
+	other := "deployed\n\n" + CommentMarker("a<b")
+	s.AddComment(ref, s.BotLogin(), other)
+	for _, env := range []string{"eu west", "a%3Cb"} {
+		if _, _, err := forge.Upsert(t.Context(), f, ref, CommentMarker(env), "deployed again to "+env, OldCommentMarkers(env)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs := s.Comments(ref)
+	if len(cs) != 3 || cs[0].Body != "deployed again to eu west\n\n"+CommentMarker("eu west") || cs[1].Body != other ||
+		cs[2].Body != "deployed again to a%3Cb\n\n"+CommentMarker("a%3Cb") {
+		t.Errorf("comments %+v; want the earlier version's updated with the new marker, a<b's untouched, one new for a%%3Cb", cs)
 	}
 }

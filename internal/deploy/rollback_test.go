@@ -48,6 +48,23 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			method: "snapshot", why: `5_x.up.sql:2 calls app_reset, whose code (function app_reset()) holds "UPDATE app_settings SET"`},
 		{name: "overwritten in a WITH clause", up: "WITH u AS (UPDATE accounts SET name = 'gone' RETURNING id) SELECT count(*) FROM u;", down: "SELECT 1;",
 			method: "snapshot", why: "5_x.up.sql:1 overwrites accounts.name"},
+		// A schema dropped with CASCADE and a narrowed column (the last review's "left alone": the downs
+		// brought the shape back without the data).
+		{name: "dropped schema", setup: "CREATE SCHEMA legacy; CREATE TABLE legacy.t AS SELECT g FROM generate_series(1, 10) g;",
+			up: "DROP SCHEMA legacy CASCADE;", down: "CREATE SCHEMA legacy;\nCREATE TABLE legacy.t (g int);",
+			method: "snapshot", why: "5_x.up.sql:1 drops schema legacy with CASCADE"},
+		{name: "narrowed column", up: "ALTER TABLE orders ALTER COLUMN total TYPE integer;", down: "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
+			method: "snapshot", why: "5_x.up.sql:1 changes the type of orders.total from numeric(12,2) to int4, which is not a widening"},
+		{name: "column converted with USING", up: "ALTER TABLE orders ALTER COLUMN note TYPE varchar(8) USING left(note, 8);", down: "ALTER TABLE orders ALTER COLUMN note TYPE text;",
+			method: "snapshot", why: "5_x.up.sql:1 changes the type of orders.note to varchar(8) with USING"},
+		{name: "widened column", up: "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,4);", down: "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
+			method: "down"},
+		{name: "down drops a column in a DO block", up: "ALTER TABLE orders ADD COLUMN z int;", down: "DO $$ BEGIN ALTER TABLE orders DROP COLUMN note; END $$;",
+			method: "snapshot", why: `the down of 5_x would lose data: 5_x.down.sql:1 runs a DO block that holds "DROP COLUMN"`},
+		{name: "down calls a procedure the database has that deletes",
+			setup: "CREATE PROCEDURE app_wipe() LANGUAGE sql AS $$ DELETE FROM app_settings WHERE key <> 'maintenance' $$;",
+			up:    "ALTER TABLE orders ADD COLUMN z int;", down: "ALTER TABLE orders DROP COLUMN z;\nCALL app_wipe();",
+			method: "snapshot", why: `the down of 5_x would lose data: 5_x.down.sql:2 calls app_wipe, whose code (function app_wipe()) holds "DELETE FROM"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
