@@ -753,7 +753,7 @@ func TestRollbackScriptSetup(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "1_t.up.sql"), []byte("CREATE TABLE t (id int);\nGRANT SELECT ON t TO schemagate_rs_reader;\n"))
 	setup := filepath.Join(t.TempDir(), "roles.sql")
-	writeFile(t, setup, []byte("DO $$ BEGIN CREATE ROLE schemagate_rs_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n"))
+	writeFile(t, setup, []byte("DO $$ BEGIN CREATE ROLE schemagate_rs_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;\n"))
 	if code, _, errOut := run(t, nil, "rollback-script", "--dir", dir, "-q", "1"); code == ExitOK || !strings.Contains(errOut, "schemagate_rs_reader") {
 		t.Errorf("without the setup: exit %d, want the missing role named\n%s", code, errOut)
 	}

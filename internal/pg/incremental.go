@@ -46,8 +46,9 @@ import (
 //
 // Whatever this cannot vouch for falls back to a full read: a schema, extension, text search
 // configuration or dictionary (their mappings too), event trigger, publication (its tables and schemas
-// too; every read has all the publications, whose text quotes table and column names), role, operator,
-// cast, collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
+// too; every read has all the publications, whose text quotes table and column names), foreign-data
+// wrapper, server or user mapping (every read has them all, and the casts, whose text quotes type and
+// function names), role, operator, cast, collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
 // object's owner or comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves
 // no row: a lock on a statistics object is a whole read); an object in pg_catalog or a temporary schema;
 // a search path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
@@ -69,6 +70,7 @@ type Mark struct {
 	pathOK    bool              // the search path at the mark let an incremental read start from it (see stateSQL)
 	roles     string            // role names fingerprint at the mark
 	defACL    string            // default privileges fingerprint at the mark
+	mappings  string            // user mappings fingerprint at the mark
 	filtered  *schema.Catalog
 	ig        schema.Ignore
 	// token names the mark in the session's change log (see TrackChanges): the log holds what changed
@@ -186,7 +188,7 @@ func (in *Inspector) inspect(ctx context.Context, q Querier, token string) (*Mar
 	st := doc.State
 	in.keepTracking(st)
 	m := &Mark{raw: doc.catalog(), relations: map[uint32]string{}, horizon: st.horizon(), path: st.Path, schemas: st.Schemas,
-		pathOK: st.PathOK && !st.Shadowed, roles: st.Roles, defACL: st.DefACL, ig: in.Ignore, token: token}
+		pathOK: st.PathOK && !st.Shadowed, roles: st.Roles, defACL: st.DefACL, mappings: st.Mappings, ig: in.Ignore, token: token}
 	for _, r := range doc.Relations {
 		m.relations[r.OID] = r.Name
 	}
@@ -283,7 +285,8 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 		}
 	}
 	in.keepTracking(p.state)
-	if len(p.Full) > 0 || p.Path != mark.path || p.Schemas != mark.schemas || !p.PathOK || p.Shadowed || p.Roles != mark.roles || p.DefACL != mark.defACL {
+	if len(p.Full) > 0 || p.Path != mark.path || p.Schemas != mark.schemas || !p.PathOK || p.Shadowed || p.Roles != mark.roles || p.DefACL != mark.defACL ||
+		p.Mappings != mark.mappings {
 		return nil, nil
 	}
 	classes, seedOIDs := []uint32{}, []uint32{}
@@ -331,7 +334,8 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 			break
 		}
 	}
-	m := &Mark{horizon: p.horizon(), path: p.Path, schemas: p.Schemas, pathOK: true, roles: p.Roles, defACL: p.DefACL, ig: in.Ignore, Incremental: true, token: token}
+	m := &Mark{horizon: p.horizon(), path: p.Path, schemas: p.Schemas, pathOK: true, roles: p.Roles, defACL: p.DefACL, mappings: p.Mappings,
+		ig: in.Ignore, Incremental: true, token: token}
 	if logged {
 		in.Logged++
 	}
@@ -517,9 +521,14 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	maps.Copy(c.Enums, part.Enums)
 	maps.Copy(c.Domains, part.Domains)
 	maps.Copy(c.Composites, part.Composites)
-	// Every read has all the event triggers and publications.
+	// Every read has all the event triggers, publications, foreign-data wrappers, servers, user mappings
+	// and casts.
 	c.EventTriggers = part.EventTriggers
 	c.Publications = part.Publications
+	c.ForeignDataWrappers = part.ForeignDataWrappers
+	c.ForeignServers = part.ForeignServers
+	c.UserMappings = part.UserMappings
+	c.Casts = part.Casts
 	return c, rels
 }
 
@@ -553,6 +562,10 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		TextSearchDictionaries: maps.Clone(c.TextSearchDictionaries),
 		EventTriggers:          maps.Clone(c.EventTriggers),
 		Publications:           maps.Clone(c.Publications),
+		ForeignDataWrappers:    maps.Clone(c.ForeignDataWrappers),
+		ForeignServers:         maps.Clone(c.ForeignServers),
+		UserMappings:           maps.Clone(c.UserMappings),
+		Casts:                  maps.Clone(c.Casts),
 	}
 }
 
@@ -603,6 +616,9 @@ type state struct {
 	// DefACL fingerprints the default privileges (pg_default_acl), which change without a lock and
 	// whose rows may go away without a trace.
 	DefACL string `json:"defacl"`
+	// Mappings fingerprints the user mappings as pg_user_mappings shows them (pg_user_mapping, whose
+	// rows would tell what changed, is for superusers only).
+	Mappings string `json:"mappings"`
 	// Tracked tells that the change log's reset function is there (see Inspector.ResetSQL).
 	Tracked bool `json:"tracked"`
 }
@@ -637,6 +653,8 @@ const stateSQL = `
 'schemas', current_schemas(true)::text,
 'roles', (SELECT md5(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid)) FROM pg_roles),
 'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
+'mappings', (SELECT md5(coalesce(string_agg(m.umid::text || ' ' || m.srvname || ' ' || m.usename || ' ' || coalesce(m.umoptions::text, '-'),
+    ',' ORDER BY m.umid), '')) FROM pg_user_mappings m),
 'tracked', to_regprocedure('pg_catalog.schemagate_reset()') IS NOT NULL,
 'path_ok', pg_my_temp_schema() = 0 AND coalesce((SELECT p.s[1] = 'pg_catalog' AND (cardinality(p.s) <= 2
       OR NOT EXISTS (SELECT 1 FROM unnest(p.s[2:]) u(s) WHERE u.s = 'information_schema' OR u.s LIKE 'pg\_%'))
@@ -795,6 +813,14 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'text search parser' FROM pg_ts_parser x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'text search template' FROM pg_ts_template x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'access method' FROM pg_am x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  -- foreign-data wrappers and servers made, altered, granted or commented on (a comment removed, and a
+  -- drop, lock the object: see newObjectReasons), as casts are above; user mappings, whose catalog only
+  -- superusers may read, are fingerprinted in the state
+  UNION ALL SELECT 'foreign-data wrapper' FROM pg_foreign_data_wrapper x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'server' FROM pg_foreign_server x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'comment on a foreign-data wrapper, server or cast' FROM pg_description x, h
+    WHERE x.classoid IN ('pg_foreign_data_wrapper'::regclass, 'pg_foreign_server'::regclass, 'pg_cast'::regclass)
+      AND x.objoid >= 16384 AND age(x.xmin) <= age(h.h)
 ` + newObjectReasons + `
 )
 SELECT json_build_object(` + stateSQL + `,

@@ -76,7 +76,7 @@ var incrementalCases = []string{
 	`SAVEPOINT a; CREATE TABLE gone (id int); ROLLBACK TO SAVEPOINT a; CREATE TABLE kept (id int); RELEASE SAVEPOINT a`,
 	`ALTER TABLE orders DROP CONSTRAINT orders_member_id_fkey; ALTER TABLE orders ALTER COLUMN m DROP DEFAULT`,
 	`DROP TRIGGER orders_stamp ON orders; DROP POLICY people_self ON people`,
-	`DO $$ BEGIN CREATE ROLE schemagate_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+	`DO $$ BEGIN CREATE ROLE schemagate_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 	 GRANT SELECT, INSERT ON orders TO schemagate_reader; GRANT USAGE ON SEQUENCE order_number TO PUBLIC`,
 	`REVOKE INSERT ON orders FROM schemagate_reader; REVOKE EXECUTE ON FUNCTION stamp_row() FROM PUBLIC;
 	 GRANT USAGE ON TYPE feeling TO schemagate_reader`,
@@ -129,6 +129,27 @@ var incrementalCases = []string{
 	`ALTER SERVER sg_srv RENAME TO sg_server`,
 	`ALTER FOREIGN TABLE remote ADD COLUMN c int OPTIONS (k 'v'); COMMENT ON FOREIGN TABLE remote IS 'far'`,
 	`DROP SERVER sg_server CASCADE`,
+	// Wrappers, servers, user mappings and casts are read by every read: a cast prints its types and
+	// function, a wrapper its functions, whose renames leave their rows alone.
+	`CREATE FUNCTION inc_fdw_validator(text[], oid) RETURNS void LANGUAGE plpgsql AS 'BEGIN END';
+	 CREATE FOREIGN DATA WRAPPER inc_fdw VALIDATOR inc_fdw_validator OPTIONS (a '1');
+	 CREATE SERVER inc_srv FOREIGN DATA WRAPPER inc_fdw OPTIONS (host 'h'); CREATE USER MAPPING FOR PUBLIC SERVER inc_srv OPTIONS (user 'u');
+	 CREATE TYPE inc_color AS ENUM ('red'); CREATE FUNCTION inc_color_len(inc_color) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+	 CREATE CAST (inc_color AS int) WITH FUNCTION inc_color_len(inc_color) AS ASSIGNMENT`,
+	`ALTER FUNCTION inc_fdw_validator(text[], oid) RENAME TO inc_fdw_check`,
+	`ALTER TYPE inc_color RENAME TO inc_colour`,
+	`ALTER FUNCTION inc_color_len(inc_colour) RENAME TO inc_colour_len`,
+	`ALTER SERVER inc_srv VERSION '2' OPTIONS (SET host 'i', ADD port '1'); COMMENT ON SERVER inc_srv IS 's'`,
+	`COMMENT ON SERVER inc_srv IS NULL; COMMENT ON CAST (inc_colour AS int) IS 'c'`,
+	`COMMENT ON CAST (inc_colour AS int) IS NULL; GRANT USAGE ON FOREIGN SERVER inc_srv TO schemagate_reader`,
+	// A user mapping changes only its own row, which only superusers may read: the state fingerprints them.
+	`ALTER USER MAPPING FOR PUBLIC SERVER inc_srv OPTIONS (SET user 'v')`,
+	`CREATE USER MAPPING FOR CURRENT_USER SERVER inc_srv`,
+	`DROP USER MAPPING FOR PUBLIC SERVER inc_srv`,
+	`ALTER FOREIGN DATA WRAPPER inc_fdw NO VALIDATOR OPTIONS (DROP a)`,
+	`ALTER SERVER inc_srv RENAME TO inc_server; ALTER FOREIGN DATA WRAPPER inc_fdw RENAME TO inc_wrapper`,
+	`DROP USER MAPPING FOR CURRENT_USER SERVER inc_server; DROP CAST (inc_colour AS int)`,
+	`DROP SERVER inc_server; DROP FOREIGN DATA WRAPPER inc_wrapper`,
 	// Text search objects are read whole, mappings too: ALTER ... MAPPING writes neither the
 	// configuration's row nor a lock, and a mapping dropped leaves no row behind.
 	`CREATE TEXT SEARCH DICTIONARY inc_dict (TEMPLATE = simple, STOPWORDS = english);

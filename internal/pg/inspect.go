@@ -59,10 +59,15 @@ type catalogDoc struct {
 	// TSConfigs and TSDicts are whole reads only: any change to them has the probe ask for one.
 	TSConfigs []*schema.TextSearchConfig `json:"text_search_configurations"`
 	TSDicts   []*tsDictRow               `json:"text_search_dictionaries"`
-	// EventTriggers and Publications are read whole, by partial reads too.
-	EventTriggers []*schema.EventTrigger `json:"event_triggers"`
-	Publications  []*schema.Publication  `json:"publications"`
-	Comments      []comment              `json:"comments"`
+	// EventTriggers, Publications, foreign-data wrappers, servers, user mappings and casts are read
+	// whole, by partial reads too.
+	EventTriggers       []*schema.EventTrigger       `json:"event_triggers"`
+	Publications        []*schema.Publication        `json:"publications"`
+	ForeignDataWrappers []*schema.ForeignDataWrapper `json:"foreign_data_wrappers"`
+	ForeignServers      []*schema.ForeignServer      `json:"foreign_servers"`
+	UserMappings        []*schema.UserMapping        `json:"user_mappings"`
+	Casts               []*schema.Cast               `json:"casts"`
+	Comments            []comment                    `json:"comments"`
 	// User is the role the catalog was read as.
 	User string `json:"user"`
 	// Relations maps the OID of every relation the document covers to its qualified name.
@@ -240,6 +245,18 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 			slices.Sort(t.Columns) // as Go orders names (the query's name order is the same bytewise one)
 		}
 		c.Publications[x.Name] = x
+	}
+	for _, x := range raw.ForeignDataWrappers {
+		c.ForeignDataWrappers[x.Name] = x
+	}
+	for _, x := range raw.ForeignServers {
+		c.ForeignServers[x.Name] = x
+	}
+	for _, x := range raw.UserMappings {
+		c.UserMappings[x.Key()] = x
+	}
+	for _, x := range raw.Casts {
+		c.Casts[x.Key()] = x
 	}
 	setComments(c, raw.Comments)
 	return c
@@ -882,6 +899,42 @@ SELECT json_build_object(
     'owner', pg_get_userbyid(p.pubowner),
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_publication'::regclass AND d.objsubid = 0))), '[]')
   FROM pg_publication p),
+-- every read, partial ones too (there are few): a cast quotes its types and function, a wrapper its
+-- functions, whose renames do not touch them; any change to one of these has the probe ask for a whole
+-- read (see probeSQL)
+'foreign_data_wrappers', (SELECT coalesce(json_agg(json_build_object(
+    'oid', w.oid::int8, 'name', w.fdwname,
+    'handler', CASE WHEN w.fdwhandler <> 0 THEN w.fdwhandler::regproc::text END,
+    'validator', CASE WHEN w.fdwvalidator <> 0 THEN w.fdwvalidator::regproc::text END,
+    'options', (SELECT json_agg(o ORDER BY o) FROM unnest(w.fdwoptions) o),
+    'owner', pg_get_userbyid(w.fdwowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(w.fdwacl, acldefault('F', w.fdwowner))) a),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = w.oid AND d.classoid = 'pg_foreign_data_wrapper'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_foreign_data_wrapper w
+  WHERE NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_foreign_data_wrapper'::regclass AND x.objid = w.oid AND x.deptype = 'e')),
+'foreign_servers', (SELECT coalesce(json_agg(json_build_object(
+    'oid', s.oid::int8, 'name', s.srvname, 'wrapper', (SELECT w.fdwname FROM pg_foreign_data_wrapper w WHERE w.oid = s.srvfdw),
+    'type', s.srvtype, 'version', s.srvversion,
+    'options', (SELECT json_agg(o ORDER BY o) FROM unnest(s.srvoptions) o),
+    'owner', pg_get_userbyid(s.srvowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(s.srvacl, acldefault('S', s.srvowner))) a),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = s.oid AND d.classoid = 'pg_foreign_server'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_foreign_server s
+  WHERE NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_foreign_server'::regclass AND x.objid = s.oid AND x.deptype = 'e')),
+-- the options as pg_user_mappings shows them to the role reading (to the mapped role, the server's owner
+-- and superusers; none to others)
+'user_mappings', (SELECT coalesce(json_agg(json_build_object(
+    'user', m.usename, 'server', m.srvname,
+    'options', (SELECT json_agg(o ORDER BY o) FROM unnest(m.umoptions) o))), '[]')
+  FROM pg_user_mappings m),
+'casts', (SELECT coalesce(json_agg(json_build_object(
+    'oid', c.oid::int8, 'source', format_type(c.castsource, NULL), 'target', format_type(c.casttarget, NULL),
+    'function', CASE WHEN c.castfunc <> 0 THEN c.castfunc::regprocedure::text END,
+    'context', CASE c.castcontext WHEN 'e' THEN 'explicit' WHEN 'a' THEN 'assignment' ELSE 'implicit' END,
+    'method', CASE c.castmethod WHEN 'f' THEN 'function' WHEN 'i' THEN 'inout' ELSE 'binary' END,
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_cast'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_cast c
+  -- an extension's, and those a range type makes to its multirange type (part of the type: internal)
+  WHERE c.oid >= 16384
+    AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_cast'::regclass AND x.objid = c.oid AND x.deptype IN ('e', 'i'))),
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
   FROM {{COMMENT_FROM}}

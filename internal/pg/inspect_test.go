@@ -158,7 +158,7 @@ const tsSetup = `CREATE TEXT SEARCH DICTIONARY my_dict (TEMPLATE = simple, STOPW
 // pubSetup makes the publications app_pub (two tables, one with a column list and a row filter, some
 // operations, a comment), audit_pub (a schema, a partitioned table) and all_pub (FOR ALL TABLES), and a
 // role sg_pub_kind that may own a publication.
-const pubSetup = `DO $$ BEGIN CREATE ROLE sg_pub_kind; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+const pubSetup = `DO $$ BEGIN CREATE ROLE sg_pub_kind; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 	DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO sg_pub_kind', current_database()); END $$;
 	CREATE PUBLICATION app_pub FOR TABLE orders (id, user_id, total) WHERE (total > 0), users WITH (publish = 'insert, update');
 	COMMENT ON PUBLICATION app_pub IS 'cdc';
@@ -323,7 +323,7 @@ var kindCases = []struct {
 		CREATE INDEX users_bio_fts ON users USING gin (to_tsvector('public.my_cfg', bio))`,
 		up: `DROP INDEX users_bio_fts; ALTER TABLE users ALTER COLUMN tsv DROP DEFAULT; DROP TEXT SEARCH CONFIGURATION my_cfg;
 		DROP TEXT SEARCH DICTIONARY my_dict`, noTx: true},
-	{name: "alter text search objects", setup: `DO $$ BEGIN CREATE ROLE sg_ts_kind; EXCEPTION WHEN duplicate_object THEN NULL; END $$; ` + tsSetup,
+	{name: "alter text search objects", setup: `DO $$ BEGIN CREATE ROLE sg_ts_kind; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; ` + tsSetup,
 		up: `ALTER TEXT SEARCH CONFIGURATION my_cfg ALTER MAPPING FOR asciiword WITH simple;
 		ALTER TEXT SEARCH CONFIGURATION my_cfg DROP MAPPING FOR email, url;
 		ALTER TEXT SEARCH CONFIGURATION my_cfg ADD MAPPING FOR blank WITH simple;
@@ -342,13 +342,13 @@ var kindCases = []struct {
 		CREATE EVENT TRIGGER et ON ddl_command_end EXECUTE FUNCTION evt(); CREATE EVENT TRIGGER et2 ON ddl_command_end EXECUTE FUNCTION evt()`,
 		up: `ALTER EVENT TRIGGER et RENAME TO et_renamed; ALTER EVENT TRIGGER et_renamed ENABLE ALWAYS; COMMENT ON EVENT TRIGGER et_renamed IS 'x';
 		DROP EVENT TRIGGER et2; CREATE EVENT TRIGGER et2 ON ddl_command_start EXECUTE FUNCTION evt2()`},
-	{name: "statistics and collation owners and comments", setup: `DO $$ BEGIN CREATE ROLE sg_note_kind; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+	{name: "statistics and collation owners and comments", setup: `DO $$ BEGIN CREATE ROLE sg_note_kind; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 		CREATE STATISTICS users_st ON id, email FROM users; COMMENT ON STATISTICS users_st IS 'pair';
 		CREATE COLLATION ci (provider = icu, locale = 'und'); COMMENT ON COLLATION ci IS 'c'`,
 		up: `COMMENT ON STATISTICS users_st IS 'changed'; ALTER STATISTICS users_st OWNER TO sg_note_kind;
 		COMMENT ON COLLATION ci IS NULL; ALTER COLLATION ci OWNER TO sg_note_kind`},
 	// Created again by the down, the statistics object gets its owner and comment back.
-	{name: "drop and rename statistics with owners and comments", setup: `DO $$ BEGIN CREATE ROLE sg_note_kind; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+	{name: "drop and rename statistics with owners and comments", setup: `DO $$ BEGIN CREATE ROLE sg_note_kind; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 		CREATE SCHEMA st; CREATE STATISTICS st.users_st ON id, email FROM users; COMMENT ON STATISTICS st.users_st IS 'pair';
 		ALTER STATISTICS st.users_st OWNER TO sg_note_kind;
 		CREATE STATISTICS orders_st ON id, user_id FROM orders; COMMENT ON STATISTICS orders_st IS 'fk'`,

@@ -818,7 +818,7 @@ func failedOf(rep *report.Report) []string {
 // REPLACE), so only the catalog comparison can catch a down that does nothing.
 func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 	files := map[string]string{
-		"01_base.up.sql":   "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nDO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+		"01_base.up.sql":   "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nDO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
 		"01_base.down.sql": "DROP TABLE t;",
 	}
 	cases := []struct{ name, up, down, want string }{
@@ -864,7 +864,7 @@ func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 func TestGeneratedDownsRestoreAccessOptionsRulesAndStatistics(t *testing.T) {
 	ups := []string{
 		"CREATE TABLE t (id bigint PRIMARY KEY, a int, b int); CREATE TABLE u (id int); CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n" +
-			"DO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+			"DO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
 		"CREATE STATISTICS t_ab ON a, b FROM t;",
 		"ALTER STATISTICS t_ab SET STATISTICS 300;",
 		"CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING;",

@@ -193,10 +193,13 @@ func (g *downGen) otherClustered(table, except string) bool {
 }
 
 // access restores the owner and privileges of one object. keyword is what ALTER ... OWNER and GRANT
-// call it (TABLE, SEQUENCE, ROUTINE, TYPE, DOMAIN, SCHEMA); fresh objects start from the defaults.
+// call it (TABLE, SEQUENCE, ROUTINE, TYPE, DOMAIN, SCHEMA, FOREIGN DATA WRAPPER, FOREIGN SERVER); fresh
+// objects start from the defaults.
 func (g *downGen) access(kind, key, keyword, target string, want, have Access, fresh bool) {
 	alter := keyword
 	switch keyword {
+	case "FOREIGN SERVER":
+		alter = "SERVER"
 	case "ROUTINE", "TABLE":
 		if kind == KindProcedure {
 			alter = "PROCEDURE"

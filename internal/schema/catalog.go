@@ -31,6 +31,14 @@ type Catalog struct {
 	EventTriggers map[string]*EventTrigger `json:"event_triggers,omitempty"`
 	// Publications are keyed by name: they belong to the database, not to a schema.
 	Publications map[string]*Publication `json:"publications,omitempty"`
+	// ForeignDataWrappers and ForeignServers are keyed by name, UserMappings by "user on server" (see
+	// UserMapping.Key), Casts by "(source AS target)": they belong to the database, not to a schema.
+	// Those an extension made (postgres_fdw's wrapper, hstore's casts) are left out, as the
+	// extension's other objects are.
+	ForeignDataWrappers map[string]*ForeignDataWrapper `json:"foreign_data_wrappers,omitempty"`
+	ForeignServers      map[string]*ForeignServer      `json:"foreign_servers,omitempty"`
+	UserMappings        map[string]*UserMapping        `json:"user_mappings,omitempty"`
+	Casts               map[string]*Cast               `json:"casts,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }
@@ -56,6 +64,10 @@ func NewCatalog() *Catalog {
 		TextSearchDictionaries: map[string]*TextSearchDictionary{},
 		EventTriggers:          map[string]*EventTrigger{},
 		Publications:           map[string]*Publication{},
+		ForeignDataWrappers:    map[string]*ForeignDataWrapper{},
+		ForeignServers:         map[string]*ForeignServer{},
+		UserMappings:           map[string]*UserMapping{},
+		Casts:                  map[string]*Cast{},
 	}
 }
 
@@ -516,6 +528,61 @@ type Publication struct {
 	Owner   string   `json:"owner,omitempty"`
 	Comment string   `json:"comment,omitempty"`
 }
+
+// ForeignDataWrapper is a foreign-data wrapper (CREATE FOREIGN DATA WRAPPER).
+type ForeignDataWrapper struct {
+	OID  uint32 `json:"oid,omitempty"`
+	Name string `json:"name"`
+	// Handler and Validator are the functions as regproc writes them; "" for none.
+	Handler   string `json:"handler,omitempty"`
+	Validator string `json:"validator,omitempty"`
+	// Options are "name=value", sorted.
+	Options []string `json:"options,omitempty"`
+	Access
+	Comment string `json:"comment,omitempty"`
+}
+
+// ForeignServer is a foreign server (CREATE SERVER).
+type ForeignServer struct {
+	OID     uint32 `json:"oid,omitempty"`
+	Name    string `json:"name"`
+	Wrapper string `json:"wrapper"`
+	Type    string `json:"type,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Options are "name=value", sorted.
+	Options []string `json:"options,omitempty"`
+	Access
+	Comment string `json:"comment,omitempty"`
+}
+
+// UserMapping is a user mapping (CREATE USER MAPPING FOR user SERVER server).
+type UserMapping struct {
+	// User is the role mapped, "public" for PUBLIC.
+	User   string `json:"user"`
+	Server string `json:"server"`
+	// Options are "name=value", sorted; the server shows them only to the mapped role, the server's
+	// owner and superusers (pg_user_mappings), and none otherwise.
+	Options []string `json:"options,omitempty"`
+}
+
+// Key is the mapping's key in Catalog.UserMappings: "user on server".
+func (m *UserMapping) Key() string { return m.User + " on " + m.Server }
+
+// Cast is a cast between two types (CREATE CAST).
+type Cast struct {
+	OID    uint32 `json:"oid,omitempty"`
+	Source string `json:"source"`
+	Target string `json:"target"`
+	// Function is the cast function as regprocedure writes it; "" for a cast WITHOUT FUNCTION or WITH INOUT.
+	Function string `json:"function,omitempty"`
+	// Context is explicit, assignment or implicit; Method is function, inout or binary.
+	Context string `json:"context"`
+	Method  string `json:"method"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// Key is the cast's key in Catalog.Casts: "(source AS target)".
+func (x *Cast) Key() string { return "(" + x.Source + " AS " + x.Target + ")" }
 
 // PublishedTable is what a publication publishes of one of its tables: the columns of its column list
 // (none: every column) and its row filter (none: every row).

@@ -36,6 +36,10 @@ const (
 	KindStatistics       = "statistics"
 	KindCollation        = "collation"
 	KindPublication      = "publication"
+	KindForeignWrapper   = "foreign-data wrapper"
+	KindForeignServer    = "server"
+	KindUserMapping      = "user mapping"
+	KindCast             = "cast"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
@@ -44,7 +48,7 @@ var kindRank = map[string]int{
 	KindView: 6, KindMaterializedView: 7, KindColumn: 8, KindConstraint: 9, KindIndex: 10,
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
 	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20, KindStatistics: 21, KindCollation: 22,
-	KindPublication: 23,
+	KindPublication: 23, KindForeignWrapper: 24, KindForeignServer: 25, KindUserMapping: 26, KindCast: 27,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -280,6 +284,25 @@ func (c *Catalog) objects() []object {
 		props = append(props, prop("owner", x.Owner), prop("comment", x.Comment))
 		out = append(out, object{kind: KindPublication, key: k, id: oidStr(x.OID), def: publicationSummary(x), name: x.Name,
 			props: props})
+	}
+	for k, x := range c.ForeignDataWrappers {
+		out = append(out, object{kind: KindForeignWrapper, key: k, id: oidStr(x.OID), def: foreignWrapperSummary(x), name: x.Name,
+			props: append([]PropertyChange{prop("handler", x.Handler), prop("validator", x.Validator),
+				prop("options", strings.Join(x.Options, ", "))}, append(access(x.Access), prop("comment", x.Comment))...)})
+	}
+	for k, x := range c.ForeignServers {
+		out = append(out, object{kind: KindForeignServer, key: k, id: oidStr(x.OID), def: foreignServerSummary(x), name: x.Name,
+			props: append([]PropertyChange{prop("foreign-data wrapper", x.Wrapper), prop("server type", x.Type), prop("version", x.Version),
+				prop("options", strings.Join(x.Options, ", "))}, append(access(x.Access), prop("comment", x.Comment))...)})
+	}
+	for k, x := range c.UserMappings {
+		out = append(out, object{kind: KindUserMapping, key: k, def: "FOR " + x.User + " SERVER " + x.Server,
+			props: []PropertyChange{prop("options", strings.Join(x.Options, ", "))}})
+	}
+	for k, x := range c.Casts {
+		out = append(out, object{kind: KindCast, key: k, id: oidStr(x.OID), def: castSummary(x),
+			props: []PropertyChange{prop("function", x.Function), prop("context", x.Context), prop("method", x.Method),
+				prop("comment", x.Comment)}})
 	}
 	for k, x := range c.Policies {
 		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), id: oidStr(x.OID), def: policySummary(x),
@@ -518,6 +541,48 @@ func eventTriggerSummary(x *EventTrigger) string {
 		s += " WHEN TAG IN (" + strings.Join(quoteAll(x.Tags), ", ") + ")"
 	}
 	return s + " EXECUTE FUNCTION " + x.Function + "()"
+}
+
+// foreignWrapperSummary is what follows the name in CREATE FOREIGN DATA WRAPPER: "HANDLER h VALIDATOR v".
+func foreignWrapperSummary(x *ForeignDataWrapper) string {
+	s := "NO HANDLER"
+	if x.Handler != "" {
+		s = "HANDLER " + x.Handler
+	}
+	if x.Validator != "" {
+		return s + " VALIDATOR " + x.Validator
+	}
+	return s + " NO VALIDATOR"
+}
+
+// foreignServerSummary is what follows the name in CREATE SERVER: "TYPE 't' FOREIGN DATA WRAPPER w".
+func foreignServerSummary(x *ForeignServer) string {
+	s := ""
+	if x.Type != "" {
+		s += "TYPE " + Literal(x.Type) + " "
+	}
+	if x.Version != "" {
+		s += "VERSION " + Literal(x.Version) + " "
+	}
+	return s + "FOREIGN DATA WRAPPER " + x.Wrapper
+}
+
+// castSummary is what follows CREATE CAST (source AS target): "WITH FUNCTION f(integer) AS IMPLICIT".
+func castSummary(x *Cast) string {
+	s := "WITHOUT FUNCTION"
+	switch {
+	case x.Method == "inout":
+		s = "WITH INOUT"
+	case x.Function != "":
+		s = "WITH FUNCTION " + x.Function
+	}
+	switch x.Context {
+	case "implicit":
+		s += " AS IMPLICIT"
+	case "assignment":
+		s += " AS ASSIGNMENT"
+	}
+	return s
 }
 
 // publishedTableProperty and publishedSchemaProperty start the properties of a publication's table
@@ -958,6 +1023,10 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.TextSearchDictionaries, b.TextSearchDictionaries, pa.TextSearchDictionaries, pb.TextSearchDictionaries)
 	pruneMap(a.EventTriggers, b.EventTriggers, pa.EventTriggers, pb.EventTriggers)
 	pruneMap(a.Publications, b.Publications, pa.Publications, pb.Publications)
+	pruneMap(a.ForeignDataWrappers, b.ForeignDataWrappers, pa.ForeignDataWrappers, pb.ForeignDataWrappers)
+	pruneMap(a.ForeignServers, b.ForeignServers, pa.ForeignServers, pb.ForeignServers)
+	pruneMap(a.UserMappings, b.UserMappings, pa.UserMappings, pb.UserMappings)
+	pruneMap(a.Casts, b.Casts, pa.Casts, pb.Casts)
 	return pa, pb
 }
 

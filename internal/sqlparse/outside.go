@@ -9,7 +9,8 @@ import (
 
 // What a statement changes beyond the objects of the database's schemas: roles and their memberships,
 // the database's and the server's settings, database-wide default privileges, subscriptions, tablespaces,
-// operators and casts, foreign servers and tables... The
+// operators, procedural languages... (casts, foreign-data wrappers, servers, user mappings and foreign
+// tables are compared). The
 // catalog comparison that proves a down does not see it (internal/rehearse), and a snapshot of the
 // database does not hold the cluster-wide part of it (internal/deploy).
 
@@ -18,26 +19,21 @@ import (
 type outside struct{ words, kind string }
 
 var outsideObjects = map[pg_query.ObjectType]outside{
-	pg_query.ObjectType_OBJECT_ROLE:           {"ROLE", "a role"},
-	pg_query.ObjectType_OBJECT_DATABASE:       {"DATABASE", "a database"},
-	pg_query.ObjectType_OBJECT_TABLESPACE:     {"TABLESPACE", "a tablespace"},
-	pg_query.ObjectType_OBJECT_SUBSCRIPTION:   {"SUBSCRIPTION", "a subscription"},
-	pg_query.ObjectType_OBJECT_CAST:           {"CAST", "a cast"},
-	pg_query.ObjectType_OBJECT_OPERATOR:       {"OPERATOR", "an operator"},
-	pg_query.ObjectType_OBJECT_OPCLASS:        {"OPERATOR CLASS", "an operator class"},
-	pg_query.ObjectType_OBJECT_OPFAMILY:       {"OPERATOR FAMILY", "an operator family"},
-	pg_query.ObjectType_OBJECT_FDW:            {"FOREIGN DATA WRAPPER", "a foreign-data wrapper"},
-	pg_query.ObjectType_OBJECT_FOREIGN_SERVER: {"SERVER", "a foreign server"},
-	pg_query.ObjectType_OBJECT_USER_MAPPING:   {"USER MAPPING", "a user mapping"},
-	pg_query.ObjectType_OBJECT_FOREIGN_TABLE:  {"FOREIGN TABLE", "a foreign table"},
-	pg_query.ObjectType_OBJECT_LANGUAGE:       {"LANGUAGE", "a procedural language"},
-	pg_query.ObjectType_OBJECT_TSPARSER:       {"TEXT SEARCH PARSER", "a text search parser"},
-	pg_query.ObjectType_OBJECT_TSTEMPLATE:     {"TEXT SEARCH TEMPLATE", "a text search template"},
-	pg_query.ObjectType_OBJECT_CONVERSION:     {"CONVERSION", "a conversion"},
-	pg_query.ObjectType_OBJECT_TRANSFORM:      {"TRANSFORM", "a transform"},
-	pg_query.ObjectType_OBJECT_ACCESS_METHOD:  {"ACCESS METHOD", "an access method"},
-	pg_query.ObjectType_OBJECT_LARGEOBJECT:    {"LARGE OBJECT", "a large object"},
-	pg_query.ObjectType_OBJECT_PARAMETER_ACL:  {"PARAMETER", "a server parameter"},
+	pg_query.ObjectType_OBJECT_ROLE:          {"ROLE", "a role"},
+	pg_query.ObjectType_OBJECT_DATABASE:      {"DATABASE", "a database"},
+	pg_query.ObjectType_OBJECT_TABLESPACE:    {"TABLESPACE", "a tablespace"},
+	pg_query.ObjectType_OBJECT_SUBSCRIPTION:  {"SUBSCRIPTION", "a subscription"},
+	pg_query.ObjectType_OBJECT_OPERATOR:      {"OPERATOR", "an operator"},
+	pg_query.ObjectType_OBJECT_OPCLASS:       {"OPERATOR CLASS", "an operator class"},
+	pg_query.ObjectType_OBJECT_OPFAMILY:      {"OPERATOR FAMILY", "an operator family"},
+	pg_query.ObjectType_OBJECT_LANGUAGE:      {"LANGUAGE", "a procedural language"},
+	pg_query.ObjectType_OBJECT_TSPARSER:      {"TEXT SEARCH PARSER", "a text search parser"},
+	pg_query.ObjectType_OBJECT_TSTEMPLATE:    {"TEXT SEARCH TEMPLATE", "a text search template"},
+	pg_query.ObjectType_OBJECT_CONVERSION:    {"CONVERSION", "a conversion"},
+	pg_query.ObjectType_OBJECT_TRANSFORM:     {"TRANSFORM", "a transform"},
+	pg_query.ObjectType_OBJECT_ACCESS_METHOD: {"ACCESS METHOD", "an access method"},
+	pg_query.ObjectType_OBJECT_LARGEOBJECT:   {"LARGE OBJECT", "a large object"},
+	pg_query.ObjectType_OBJECT_PARAMETER_ACL: {"PARAMETER", "a server parameter"},
 }
 
 // OutsideCatalog names a statement whose effect lies outside the compared catalog ("ALTER ROLE
@@ -111,8 +107,6 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		return "DROP TABLESPACE " + x.DropTableSpaceStmt.Tablespacename, "a tablespace"
 	case *pg_query.Node_AlterTableSpaceOptionsStmt:
 		return "ALTER TABLESPACE " + x.AlterTableSpaceOptionsStmt.Tablespacename, "a tablespace"
-	case *pg_query.Node_CreateCastStmt:
-		return "CREATE CAST (" + typeName(x.CreateCastStmt.Sourcetype) + " AS " + typeName(x.CreateCastStmt.Targettype) + ")", "a cast"
 	case *pg_query.Node_DefineStmt:
 		if o, ok := outsideObjects[x.DefineStmt.Kind]; ok {
 			return "CREATE " + o.words + " " + qualified(x.DefineStmt.Defnames), o.kind
@@ -125,28 +119,6 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		return "CREATE OPERATOR FAMILY " + qualified(x.CreateOpFamilyStmt.Opfamilyname), "an operator family"
 	case *pg_query.Node_AlterOpFamilyStmt:
 		return "ALTER OPERATOR FAMILY " + qualified(x.AlterOpFamilyStmt.Opfamilyname), "an operator family"
-	case *pg_query.Node_CreateFdwStmt:
-		return "CREATE FOREIGN DATA WRAPPER " + x.CreateFdwStmt.Fdwname, "a foreign-data wrapper"
-	case *pg_query.Node_AlterFdwStmt:
-		return "ALTER FOREIGN DATA WRAPPER " + x.AlterFdwStmt.Fdwname, "a foreign-data wrapper"
-	case *pg_query.Node_CreateForeignServerStmt:
-		return "CREATE SERVER " + x.CreateForeignServerStmt.Servername, "a foreign server"
-	case *pg_query.Node_AlterForeignServerStmt:
-		return "ALTER SERVER " + x.AlterForeignServerStmt.Servername, "a foreign server"
-	case *pg_query.Node_CreateUserMappingStmt:
-		return "CREATE USER MAPPING FOR " + RoleName(x.CreateUserMappingStmt.User) + " SERVER " + x.CreateUserMappingStmt.Servername, "a user mapping"
-	case *pg_query.Node_AlterUserMappingStmt:
-		return "ALTER USER MAPPING FOR " + RoleName(x.AlterUserMappingStmt.User) + " SERVER " + x.AlterUserMappingStmt.Servername, "a user mapping"
-	case *pg_query.Node_DropUserMappingStmt:
-		return "DROP USER MAPPING FOR " + RoleName(x.DropUserMappingStmt.User) + " SERVER " + x.DropUserMappingStmt.Servername, "a user mapping"
-	case *pg_query.Node_CreateForeignTableStmt:
-		return "CREATE FOREIGN TABLE " + rangeVar(x.CreateForeignTableStmt.GetBaseStmt().GetRelation()), "a foreign table"
-	case *pg_query.Node_ImportForeignSchemaStmt:
-		return "IMPORT FOREIGN SCHEMA " + x.ImportForeignSchemaStmt.RemoteSchema, "foreign tables"
-	case *pg_query.Node_AlterTableStmt:
-		if x.AlterTableStmt.Objtype == pg_query.ObjectType_OBJECT_FOREIGN_TABLE {
-			return "ALTER FOREIGN TABLE " + rangeVar(x.AlterTableStmt.Relation), "a foreign table"
-		}
 	case *pg_query.Node_CreatePlangStmt:
 		// CREATE LANGUAGE without a handler is CREATE EXTENSION, which the catalog has.
 		if len(x.CreatePlangStmt.Plhandler) > 0 {
