@@ -121,10 +121,18 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		return nil, "", fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer closeInstance(ctx, inst, opts)
+	// The statement watchdog stops the run through stall when the server stops answering (see run.frozen).
+	outer := ctx
+	ctx, stall := context.WithCancelCause(ctx)
+	defer stall(nil)
 	defer func() {
+		var stopped *stoppedError
+		if errors.As(context.Cause(ctx), &stopped) && outer.Err() == nil {
+			rep, missed, err = nil, "", stopped
+			return
+		}
 		// "reset session: unexpected EOF" says little: say that the server went away (a crash, an OOM
 		// kill, a container stopped from outside) when it no longer answers.
-		var stopped *stoppedError
 		if err != nil && ctx.Err() == nil && !errors.As(err, &stopped) && pg.ConnectionLost(err) && !serverAnswers(ctx, inst.URL) {
 			err = &stoppedError{provider: opts.Provider.Name(), err: err}
 		}
@@ -150,11 +158,12 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if opts.WholeReads {
 		insp.Mode = pg.InspectFull
 	}
-	r := &run{opts: opts, inst: inst, rep: rep, insp: insp}
+	r := &run{opts: opts, inst: inst, rep: rep, insp: insp, stall: stall}
 	if err := r.connect(ctx); err != nil {
 		return nil, "", err
 	}
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
+	r.step.Store("the setup scripts")
 	done := r.apply()
 	err = runSetup(ctx, r.conn, opts)
 	done()
@@ -214,6 +223,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		opts.Progress("replaying %d history migration%s", len(history), report.Plural(len(history)))
 	}
 	replayStart := time.Now()
+	r.step.Store("the replay of the history")
 	done = r.apply()
 	// While the history replays, a second connection plans the catalog reads that follow
 	// (pg.Inspector.Warm), and the rehearsal goes on on it: planning those large queries costs tens of
@@ -287,6 +297,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	for i, m := range fresh {
 		rm := &rep.Migrations[index[m]]
 		opts.Progress("[%d/%d] %s", i+1, len(fresh), m.ID())
+		r.step.Store("migration " + m.ID())
 		if m.External != "" {
 			rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{"a goose Go migration: its code cannot run in the rehearsal"}}
 			rm.Risk = lint.Highest(rm.Findings)
@@ -451,6 +462,10 @@ type run struct {
 	applying atomic.Bool
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
+	// stall stops the run (cancels its context) when its server stops answering (see run.frozen); step
+	// names what the run is doing, for that error.
+	stall context.CancelCauseFunc
+	step  atomic.Value
 	// unseen holds writesCatalog's answers.
 	unseen map[*migrate.Script]bool
 	// columnOrder describes the columns the current migration's round trip moved (see splitColumnOrder).
@@ -472,6 +487,8 @@ func (r *run) connect(ctx context.Context) error {
 type stoppedError struct {
 	provider, during string
 	err              error
+	// hint is what the provider knows of the server (sandbox.Instance.Stalled), if anything.
+	hint string
 }
 
 func (e *stoppedError) Error() string {
@@ -479,7 +496,11 @@ func (e *stoppedError) Error() string {
 	if e.during != "" {
 		s += " during " + e.during
 	}
-	return s + ": " + e.err.Error()
+	s += ": " + e.err.Error()
+	if e.hint != "" {
+		s += "\nhint: " + e.hint
+	}
+	return s
 }
 
 func (e *stoppedError) Unwrap() error { return e.err }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/report"
 )
@@ -48,6 +49,18 @@ type watchdog struct {
 // cancelGrace is how long a canceled statement may go on before the watchdog ends its session.
 const cancelGrace = 5 * time.Second
 
+// answerWithin is how long the watchdog waits for an answer of the server (its look at the statements, a
+// new connection) before it takes the server for frozen: a paused container, a stopped postmaster. A
+// live server answers those in milliseconds, even on a loaded machine.
+const answerWithin = 10 * time.Second
+
+// errNoAnswer marks a look at the server, or a statement, that got no answer in time (see answerWithin);
+// errNoSignal one whose backend takes no signal (its session ended, it runs on).
+var (
+	errNoAnswer = errors.New("no answer")
+	errNoSignal = errors.New("still runs its statement")
+)
+
 // watchdogLosses is how many times in a row the watchdog may lose its connection (or fail to get one)
 // before it gives up watching and cancels every statement of the migrations instead.
 const watchdogLosses = 3
@@ -61,6 +74,12 @@ const watchdogLosses = 3
 // sleep: the watchdog connects again and the limit holds. When it cannot (the migration keeps ending
 // sessions), it cancels the migrations' statements through the rehearsal connection's own cancel
 // key, which no SQL can revoke, and the canceled statement's migration fails saying why (see timedOut).
+//
+// A server that stops answering (its container paused, its processes stopped, a hung host) would hold
+// the run forever: neither the statement nor the cancel request would ever return. When the watchdog's
+// look gets no answer within answerWithin, nor a new connection, or a statement whose session it ended
+// still runs answerWithin later, it stops the run (see run.frozen): the run fails as the tool's, naming
+// the server and what the provider knows of it, and the server is removed as after any run.
 func (r *run) startWatchdog(ctx context.Context) error {
 	limit := r.statementLimit()
 	every := r.opts.StillRunningEvery
@@ -95,17 +114,25 @@ func (r *run) startWatchdog(ctx context.Context) error {
 	reported := map[time.Time]time.Duration{}
 	// look reads the long-running statements once through conn, cancels those past the limit and
 	// reports the others.
-	look := func(conn *pgx.Conn) error {
+	ended := map[time.Time]bool{} // the statements whose session it ended, by their start
+	look := func(conn *pgx.Conn) (err error) {
 		w.polling.Lock()
 		defer w.polling.Unlock()
+		lctx, cancel := context.WithTimeout(wctx, answerWithin)
+		defer cancel()
+		defer func() {
+			if err != nil && lctx.Err() != nil && wctx.Err() == nil {
+				err = fmt.Errorf("%w within %s to the statement watchdog's look at the running statements: %w", errNoAnswer, answerWithin, err)
+			}
+		}()
 		// MATERIALIZED and CASE: the planner may order a WHERE clause's conditions as it likes,
 		// and pg_cancel_backend must run only on the rows the others chose.
-		rows, err := conn.Query(wctx, `WITH slow AS MATERIALIZED (
+		rows, err := conn.Query(lctx, `WITH slow AS MATERIALIZED (
 			  SELECT a.pid, a.query_start, clock_timestamp() - a.query_start AS running, a.query
 			  FROM pg_stat_activity a
 			  WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
 			    AND a.state = 'active' AND clock_timestamp() - a.query_start > $3::interval)
-			SELECT query_start, running, left(query, 2000),
+			SELECT pid, query_start, running, left(query, 2000),
 			  CASE WHEN $4 AND $2::interval > interval '0' AND running > $2::interval THEN pg_cancel_backend(pid) ELSE false END,
 			  -- a statement that outlives its cancellation (a loop that catches query_canceled) has its
 			  -- session ended: a cancel takes effect within milliseconds
@@ -115,22 +142,31 @@ func (r *run) startWatchdog(ctx context.Context) error {
 			return err
 		}
 		seen := map[time.Time]bool{}
+		var frozen error
 		for rows.Next() {
 			var (
+				pid      int
 				start    time.Time
 				running  time.Duration
 				query    string
 				canceled bool
-				ended    bool
+				end      bool
 			)
-			if err = rows.Scan(&start, &running, &query, &canceled, &ended); err != nil {
+			if err = rows.Scan(&pid, &start, &running, &query, &canceled, &end); err != nil {
 				break
 			}
 			seen[start] = true
 			switch {
-			case ended:
+			case end && running > limit+cancelGrace+answerWithin:
+				// Its backend takes no signal: stopped (SIGSTOP), or hung in the kernel.
+				frozen = fmt.Errorf("%w: its backend (pid %d) %w %s after the watchdog ended its session (statement timeout %s): %s",
+					errNoAnswer, pid, errNoSignal, (running - limit - cancelGrace).Round(time.Second), limit, statementLine(query))
+			case end:
 				r.ended.Store(statementLine(query))
-				r.opts.Progress("  still running %s after its cancellation (statement timeout %s): its session is ended: %s", running.Round(time.Second)-limit, limit, statementLine(query))
+				if !ended[start] {
+					ended[start] = true
+					r.opts.Progress("  still running %s after its cancellation (statement timeout %s): its session is ended: %s", running.Round(time.Second)-limit, limit, statementLine(query))
+				}
 			case canceled:
 				w.canceled.Add(1)
 				r.opts.Progress("  canceled after %s (statement timeout %s): %s", running.Round(time.Second), limit, statementLine(query))
@@ -148,14 +184,27 @@ func (r *run) startWatchdog(ctx context.Context) error {
 				delete(reported, start)
 			}
 		}
+		for start := range ended {
+			if !seen[start] {
+				delete(ended, start)
+			}
+		}
+		if err == nil {
+			err = frozen
+		}
 		return err
 	}
 	// reconnect gets a new connection after the last was lost, and says what the rehearsal was running:
 	// most likely the statement that ended the watchdog's session.
-	reconnect := func() (*pgx.Conn, error) {
+	reconnect := func() (conn *pgx.Conn, err error) {
 		cctx, cancel := context.WithTimeout(wctx, 5*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(cctx, r.inst.URL)
+		defer func() {
+			if err != nil && cctx.Err() != nil && wctx.Err() == nil {
+				err = fmt.Errorf("%w within 5s to the statement watchdog's new connection: %w", errNoAnswer, err)
+			}
+		}()
+		conn, err = pgx.Connect(cctx, r.inst.URL)
 		if err != nil {
 			return nil, err
 		}
@@ -209,6 +258,9 @@ func (r *run) startWatchdog(ctx context.Context) error {
 					if wctx.Err() != nil {
 						return
 					}
+					if r.frozen(wctx, err, rehearsal) {
+						return
+					}
 					if losses++; losses >= watchdogLosses {
 						w.fail(err, r.opts.Logger)
 						cancelRehearsal()
@@ -225,6 +277,9 @@ func (r *run) startWatchdog(ctx context.Context) error {
 			if wctx.Err() != nil {
 				return
 			}
+			if r.frozen(wctx, err, rehearsal) {
+				return
+			}
 			// The session was ended (or the look failed otherwise): connect again at once, so the
 			// limit holds for the statement running now.
 			r.opts.Logger.Warn("statement watchdog lost its connection; reconnecting", "error", err)
@@ -238,13 +293,60 @@ func (r *run) startWatchdog(ctx context.Context) error {
 			}
 			if c, err := reconnect(); err == nil {
 				conn = c
-			} else if wctx.Err() != nil {
+			} else if wctx.Err() != nil || r.frozen(wctx, err, rehearsal) {
 				return
 			}
 		}
 	}()
 	r.watch = w
 	return nil
+}
+
+// frozen tells whether err, what the watchdog's look or connection got, means that the server stopped
+// answering: it got no answer in time (errNoAnswer), and a new connection gets none within answerWithin
+// either, or a backend takes no signal. It then stops the run, cutting the rehearsal's connection.
+func (r *run) frozen(wctx context.Context, err error, rehearsal *pgconn.PgConn) bool {
+	if !errors.Is(err, errNoAnswer) {
+		return false
+	}
+	// A backend that takes no signal stops the run whether or not the server still takes connections.
+	if !errors.Is(err, errNoSignal) {
+		if answers(wctx, r.inst.URL) {
+			r.opts.Logger.Warn("statement watchdog: a slow answer, but the server answers", "error", err)
+			return false
+		}
+		err = fmt.Errorf("%w, nor to a new connection within %s", err, answerWithin)
+	}
+	if wctx.Err() != nil {
+		return false
+	}
+	stopped := &stoppedError{provider: r.opts.Provider.Name(), err: fmt.Errorf("%w, so the run was stopped", err)}
+	stopped.during, _ = r.step.Load().(string)
+	if r.inst.Stalled != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(wctx), answerWithin)
+		stopped.hint = r.inst.Stalled(sctx)
+		cancel()
+	}
+	r.opts.Logger.Error("the throwaway PostgreSQL stopped answering; stopping the run", "error", stopped)
+	if r.stall != nil {
+		r.stall(stopped) // every statement of the run returns, on every connection
+	}
+	_ = rehearsal.Conn().Close() // the migration's statement returns, whatever its context
+	return true
+}
+
+// answers tells whether a new connection to url gets an answer (a refusal is one) within answerWithin.
+func answers(ctx context.Context, url string) bool {
+	cctx, cancel := context.WithTimeout(ctx, answerWithin)
+	defer cancel()
+	c, err := pgx.Connect(cctx, url)
+	if err == nil {
+		defer c.Close(context.WithoutCancel(ctx))
+		_, err = c.Exec(cctx, "SELECT 1")
+	}
+	var pgErr *pgconn.PgError
+	return err == nil || errors.As(err, &pgErr) ||
+		cctx.Err() == nil && !pgconn.Timeout(err) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // fail records that the watchdog cannot watch any more.

@@ -244,7 +244,8 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 		return nil, fmt.Errorf("read the container's published port: %w", err)
 	}
 	addr := net.JoinHostPort(urlHost(host, bindIP), mapped.Port())
-	base := url.URL{Scheme: "postgres", User: url.UserPassword(dockerUser, password), Host: addr, RawQuery: "sslmode=disable"}
+	// connect_timeout: a paused or frozen container's port proxy takes the connection and never answers.
+	base := url.URL{Scheme: "postgres", User: url.UserPassword(dockerUser, password), Host: addr, RawQuery: "connect_timeout=" + strconv.Itoa(connectTimeout) + "&sslmode=disable"}
 	dbURL, adminURL := base, base
 	dbURL.Path, adminURL.Path = "/"+dockerDatabase, "/postgres"
 
@@ -253,7 +254,28 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 		return nil, startError(ctx, image, ctr, err)
 	}
 	log.Info("PostgreSQL container ready", "run", run, "address", addr, "version", version)
-	return &Instance{URL: dbURL.String(), AdminURL: adminURL.String(), ServerVersion: version, Close: closeFn}, nil
+	return &Instance{URL: dbURL.String(), AdminURL: adminURL.String(), ServerVersion: version, Close: closeFn,
+		Stalled: func(ctx context.Context) string { return containerStalled(ctx, ctr, "schemagate-pg-"+run) }}, nil
+}
+
+// connectTimeout is the connect_timeout (seconds) of the URLs the docker and local providers hand out:
+// a connection to a server that stopped answering fails instead of waiting forever.
+const connectTimeout = 10
+
+// containerStalled says what docker knows of the container name, whose server stopped answering.
+func containerStalled(ctx context.Context, ctr *tcpostgres.PostgresContainer, name string) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := ctr.State(ctx)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("its container %s could not be inspected (%v); docker ps -a --filter name=%s shows its state", name, err, name)
+	case st.Paused:
+		return fmt.Sprintf("its container %s is paused (docker pause, or a tool that freezes containers): leave it running while schemagate runs (docker unpause %s resumes a paused container)", name, name)
+	case st.Running:
+		return fmt.Sprintf("its container %s runs, but its server does not answer (a frozen process, or a docker host out of memory or CPU)", name)
+	}
+	return fmt.Sprintf("its container %s is %s (exit code %d)", name, st.Status, st.ExitCode)
 }
 
 // unavailable explains that no Docker daemon answers and what to do instead.

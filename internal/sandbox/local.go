@@ -391,7 +391,39 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn}, nil, nil
+	pid := cmd.Process.Pid
+	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn,
+		Stalled: func(context.Context) string { return serverStalled("/proc", pid) }}, nil, nil
+}
+
+// serverStalled says which processes of the local server (the postmaster pid and its children, each in
+// a session of its own) are stopped, under the proc file system at proc: a stopped server answers nobody.
+func serverStalled(proc string, pid int) string {
+	var stopped []string
+	entries, _ := os.ReadDir(proc)
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(proc, e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) >= 2 && (e.Name() == strconv.Itoa(pid) || f[1] == strconv.Itoa(pid)) && (f[0] == "T" || f[0] == "t") {
+			stopped = append(stopped, e.Name())
+		}
+	}
+	if len(stopped) == 0 {
+		return fmt.Sprintf("its server (postmaster pid %d) runs but does not answer (a machine out of memory or CPU?)", pid)
+	}
+	return fmt.Sprintf("its server processes %s (postmaster pid %d) are stopped (SIGSTOP, a debugger, a frozen cgroup): leave them running while schemagate runs (kill -CONT resumes a stopped process)",
+		strings.Join(stopped, ", "), pid)
 }
 
 // firstFatal is the first PANIC or FATAL line of a server log, else its last line.
@@ -493,6 +525,7 @@ func socketURL(dir string, port int, db string) string {
 	q.Set("host", dir)
 	q.Set("port", strconv.Itoa(port))
 	q.Set("sslmode", "disable")
+	q.Set("connect_timeout", strconv.Itoa(connectTimeout)) // a stopped server takes connections and never answers
 	return (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + db, RawQuery: q.Encode()}).String()
 }
 

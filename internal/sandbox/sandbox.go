@@ -32,6 +32,10 @@ type Instance struct {
 	// Close stops and removes what Start created. It is safe to call more than once and works with a
 	// fresh context after the run's context was cancelled.
 	Close func(ctx context.Context) error
+	// Stalled, when set, says why the server may have stopped answering and what to do about it (its
+	// container paused, its processes stopped), for the error that stops a run whose server no longer
+	// answers; "" when it has nothing to add. It returns within a few seconds, the server frozen or not.
+	Stalled func(ctx context.Context) string
 	// ClaimRoles, when set (a server shared with others: the url provider), names roles the run's
 	// migrations create. Roles are the server's, not the database's, so dropping the run's database
 	// leaves them behind, and the next run's CREATE ROLE fails; Close drops those of them that did not
