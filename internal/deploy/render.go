@@ -12,24 +12,12 @@ import (
 )
 
 // CommentMarker identifies the deploy comment of an environment on a change request. The name is
-// escaped as report.Marker escapes a folder: ASCII letters and digits, '.', '/', '_' and '-' stand as
-// they are (but a '-' right after one that does), and every other byte is written %XX (its code in
-// hex), so that no name ends the HTML comment ("-->"), puts "--" into it or lets text through, and two
-// names never share a marker. A name of only those characters keeps the marker earlier versions gave
+// escaped by report.MarkerText, as a folder's marker is, with '_' and '-' kept too: ASCII letters and
+// digits, '.', '/', '_' and '-' stand as they are (but a '-' right after one that does), and every
+// other byte is written %XX (its code in hex), so that no name ends the HTML comment ("-->"), puts "--"
+// into it or lets text through, and two names never share a marker. A name of only those characters keeps the marker earlier versions gave
 // it; for the others see OldCommentMarkers.
-func CommentMarker(env string) string {
-	var b []byte
-	for i := 0; i < len(env); i++ {
-		c := env[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '/' || c == '_' ||
-			c == '-' && (len(b) == 0 || b[len(b)-1] != '-') {
-			b = append(b, c)
-		} else {
-			b = fmt.Appendf(b, "%%%02X", c)
-		}
-	}
-	return commentMarker(string(b))
-}
+func CommentMarker(env string) string { return commentMarker(report.MarkerText(env, "_-")) }
 
 // OldCommentMarkers are the markers that versions before CommentMarker escaped gave env's comment, where
 // they differ from CommentMarker(env): the name as it is. forge.Upsert looks for them when no comment

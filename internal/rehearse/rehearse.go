@@ -133,7 +133,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		// "reset session: unexpected EOF" says little: say that the server went away (a crash, an OOM
 		// kill, a container stopped from outside) when it no longer answers.
-		if err != nil && ctx.Err() == nil && !errors.As(err, &stopped) && pg.ConnectionLost(err) && !serverAnswers(ctx, inst.URL) {
+		if err != nil && ctx.Err() == nil && !errors.As(err, &stopped) && pg.ConnectionLost(err) && serverAnswers(ctx, inst.URL, 5*time.Second) != nil {
 			err = &stoppedError{provider: opts.Provider.Name(), err: err}
 		}
 	}()
@@ -514,16 +514,19 @@ func (r *run) progress(phase string, s *migrate.Script) func(done, total int, ne
 	}
 }
 
-// serverAnswers tells whether the server at url still takes connections (within 5 s).
-func serverAnswers(ctx context.Context, url string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+// serverAnswers connects to the server at url and runs SELECT 1 there, within the time given: nil when
+// it did, otherwise why not (a timeout when nothing answered in time, see waitedInVain; a
+// *pgconn.PgError when the server answered with a refusal).
+func serverAnswers(ctx context.Context, url string, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	c, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return false
+		return err
 	}
-	c.Close(ctx)
-	return true
+	defer c.Close(context.WithoutCancel(ctx))
+	_, err = c.Exec(ctx, "SELECT 1")
+	return err
 }
 
 // revive opens a new session when a statement ended the rehearsal's own (a migration that runs

@@ -311,7 +311,8 @@ func (r *run) frozen(wctx context.Context, err error, rehearsal *pgconn.PgConn) 
 	}
 	// A backend that takes no signal stops the run whether or not the server still takes connections.
 	if !errors.Is(err, errNoSignal) {
-		if answers(wctx, r.inst.URL) {
+		// A refusal, or a connection the host refuses, is an answer: the server is not frozen.
+		if err := serverAnswers(wctx, r.inst.URL, answerWithin); !waitedInVain(err) {
 			r.opts.Logger.Warn("statement watchdog: a slow answer, but the server answers", "error", err)
 			return false
 		}
@@ -335,18 +336,9 @@ func (r *run) frozen(wctx context.Context, err error, rehearsal *pgconn.PgConn) 
 	return true
 }
 
-// answers tells whether a new connection to url gets an answer (a refusal is one) within answerWithin.
-func answers(ctx context.Context, url string) bool {
-	cctx, cancel := context.WithTimeout(ctx, answerWithin)
-	defer cancel()
-	c, err := pgx.Connect(cctx, url)
-	if err == nil {
-		defer c.Close(context.WithoutCancel(ctx))
-		_, err = c.Exec(cctx, "SELECT 1")
-	}
-	var pgErr *pgconn.PgError
-	return err == nil || errors.As(err, &pgErr) ||
-		cctx.Err() == nil && !pgconn.Timeout(err) && !errors.Is(err, context.DeadlineExceeded)
+// waitedInVain tells whether err is a wait for the server that ran out of time.
+func waitedInVain(err error) bool {
+	return pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // fail records that the watchdog cannot watch any more.

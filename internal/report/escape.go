@@ -205,16 +205,23 @@ func MermaidID(s string) string {
 // written %XX (its code in hex), so that the marker cannot end the HTML comment and two folders never
 // share it (db/app-migrations is db/app%2Dmigrations, db/app_migrations db/app%5Fmigrations). A folder
 // of only those characters keeps the marker earlier versions gave it; for the others see OldMarkers.
-func Marker(dir string) string {
-	var b strings.Builder
-	for i := 0; i < len(dir); i++ {
-		if c := dir[i]; markerByte(c) {
-			b.WriteByte(c)
+func Marker(dir string) string { return folderMarker(MarkerText(dir, "")) }
+
+// MarkerText writes s for a hidden marker: ASCII letters and digits, '.', '/' and the bytes of also stand
+// as they are (but a '-' right after one that does, which would put "--" into the HTML comment), and
+// every other byte is written %XX (its code in hex). Two texts never share a marker text unless also
+// holds '%'.
+func MarkerText(s, also string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if markerByte(c) || strings.IndexByte(also, c) >= 0 && (c != '-' || len(b) == 0 || b[len(b)-1] != '-') {
+			b = append(b, c)
 		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
+			b = fmt.Appendf(b, "%%%02X", c)
 		}
 	}
-	return folderMarker(b.String())
+	return string(b)
 }
 
 // OldMarkers are the markers that versions before Marker escaped gave dir's comment, where they differ
