@@ -258,8 +258,9 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 		Stalled: func(ctx context.Context) string { return containerStalled(ctx, ctr, "schemagate-pg-"+run) }}, nil
 }
 
-// connectTimeout is the connect_timeout (seconds) of the URLs the docker and local providers hand out:
-// a connection to a server that stopped answering fails instead of waiting forever.
+// connectTimeout is the connect_timeout (seconds) of the URLs the providers hand out (the url provider's
+// unless the user's URL or PGCONNECT_TIMEOUT sets one): a connection to a server that stopped answering
+// fails instead of waiting forever.
 const connectTimeout = 10
 
 // containerStalled says what docker knows of the container name, whose server stopped answering.

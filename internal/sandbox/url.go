@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -48,13 +49,15 @@ func NewURL(opts Options) *URL {
 func (p *URL) Name() string { return "url" }
 
 // Start implements Provider. The new database's URL uses the credentials of opts.DatabaseURL;
-// AdminURL is opts.DatabaseURL itself.
+// AdminURL is opts.DatabaseURL itself. Both carry connect_timeout=10 unless opts.DatabaseURL or
+// PGCONNECT_TIMEOUT sets a timeout (see withConnectTimeout).
 func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	server, err := parseServerURL(p.opts.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
 	shown := redacted(server)
+	server = withConnectTimeout(server)
 	admin, err := connect(ctx, server.String())
 	if err != nil {
 		var pe *pgconn.PgError
@@ -403,6 +406,7 @@ func (p *URL) drop(ctx context.Context, server *url.URL, name string, version in
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	shown := redacted(server)
+	server = withConnectTimeout(server)
 	admin, err := connect(ctx, server.String())
 	if err != nil {
 		return fmt.Errorf("connect to %s to drop database %s: %w (drop it by hand)", shown, name, scrub(err, server))
@@ -514,6 +518,22 @@ func parseServerURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("invalid --database-url %s: %s", redacted(u), reason)
 	}
 	return u, nil
+}
+
+// withConnectTimeout is u with connect_timeout=connectTimeout added when neither u nor
+// PGCONNECT_TIMEOUT sets a timeout: a server that takes connections and never answers (a frozen host,
+// a proxy whose backend is gone) would otherwise hold each of the run's connections forever. The other
+// providers' URLs carry the same.
+func withConnectTimeout(u *url.URL) *url.URL {
+	if u.Query().Has("connect_timeout") || os.Getenv("PGCONNECT_TIMEOUT") != "" {
+		return u
+	}
+	out := *u
+	if out.RawQuery != "" {
+		out.RawQuery += "&"
+	}
+	out.RawQuery += "connect_timeout=" + strconv.Itoa(connectTimeout)
+	return &out
 }
 
 var userinfoRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:)(.*)@`)

@@ -3,11 +3,14 @@ package sandbox
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -452,4 +455,95 @@ func TestURLRollsBackItsPreparedTransactions(t *testing.T) {
 			t.Errorf("database %s left on the server", d)
 		}
 	}
+}
+
+// TestURLConnectTimeout: the URLs the url provider hands out carry connect_timeout=10, so that the
+// run's connections give up on a server that takes connections and never answers, unless the user's URL
+// sets a timeout of its own, which is kept as given. Start itself gives up on such a server too.
+func TestURLConnectTimeout(t *testing.T) {
+	t.Parallel()
+	silent := silentServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	_, err := NewURL(Options{DatabaseURL: "postgres://u:pw@" + silent + "/postgres?sslmode=disable"}).Start(ctx)
+	if err == nil {
+		t.Fatal("Start succeeded against a server that never answers")
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("Start waited until the test's deadline: %v", err)
+	}
+	if !strings.Contains(err.Error(), "is the server running") {
+		t.Errorf("error %q does not say to check the server", err)
+	}
+
+	server := existingServer(t)
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ given, want string }{{"", "10"}, {"3", "3"}} {
+		q := u.Query()
+		q.Del("connect_timeout")
+		if tt.given != "" {
+			q.Set("connect_timeout", tt.given)
+		}
+		v := *u
+		v.RawQuery = q.Encode()
+		inst, err := NewURL(Options{DatabaseURL: v.String()}).Start(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, s := range map[string]string{"URL": inst.URL, "AdminURL": inst.AdminURL} {
+			got, err := url.Parse(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ct := got.Query()["connect_timeout"]; len(ct) != 1 || ct[0] != tt.want {
+				t.Errorf("given connect_timeout %q: %s has connect_timeout %v, want %s", tt.given, what, ct, tt.want)
+			}
+			if tt.given == "" {
+				// The same URL, had its server frozen, gives up by itself.
+				q := got.Query()
+				q.Del("host") // the local provider's socket and port
+				q.Del("port")
+				got.Host, got.RawQuery = silent, q.Encode()
+				connectFails(t, got.String())
+			}
+		}
+		if err := inst.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// silentServer listens on a port of 127.0.0.1 that takes connections and never says a word (a frozen
+// host, a proxy whose backend is gone) and returns its address.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
 }
