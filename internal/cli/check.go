@@ -214,6 +214,11 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 		// a merged results or merge train pipeline, what it has now.
 		o.Base = gl.BaseSHA()
 	}
+	if gl, ok := a.gitlabJob(); ok && o.head == "" && gl.IsMergeRequest() {
+		// The report is for the merge request's head (a merged results pipeline checks out a merge
+		// commit): the gate judges it only there (see reportHead).
+		o.head = gl.HeadSHA()
+	}
 	if o.policy, err = a.basePolicyInConfigFolder(ctx, cfg, file, o.Base, nil, o.Dir != "", nil); err != nil {
 		return nil, err
 	}

@@ -709,18 +709,23 @@ func TestCheckRefusesLinksOutOfTheRepository(t *testing.T) {
 // TestCheckBaseOfAMergedResultsPipeline: a merged results or merge train pipeline checks out the merge
 // into the target branch's head, so the history to replay is that head, not the merge base: otherwise
 // the target's newer migrations count as the merge request's own. A detached pipeline keeps the merge
-// base. (The templates pass no --base: the tool picks it.)
+// base. (The templates pass no --base: the tool picks it.) The report records the merge request's head:
+// the source branch's, not the merge commit the pipeline checked out.
 func TestCheckBaseOfAMergedResultsPipeline(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte("approval:\n  require: risky\n"))
-	for _, tc := range []struct{ event, want string }{
-		{"merged_result", "target"}, {"merge_train", "target"}, {"detached", "mergebase"}, {"", "mergebase"},
+	for _, tc := range []struct{ event, want, head string }{
+		{"merged_result", "target", "source"}, {"merge_train", "target", "source"}, {"detached", "mergebase", "commit"}, {"", "mergebase", "commit"},
 	} {
 		env := map[string]string{
 			"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7",
 			"CI_MERGE_REQUEST_EVENT_TYPE": tc.event, "CI_MERGE_REQUEST_DIFF_BASE_SHA": "mergebase",
-			"CI_MERGE_REQUEST_TARGET_BRANCH_SHA": "target",
+			"CI_MERGE_REQUEST_TARGET_BRANCH_SHA": "target", "CI_COMMIT_SHA": "commit",
+		}
+		if tc.head == "source" {
+			// A merged results pipeline runs on a merge commit; the merge request's head is the source branch's.
+			env["CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"] = "source"
 		}
 		var stdout, stderr bytes.Buffer
 		app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Version: "test"}
@@ -730,6 +735,9 @@ func TestCheckBaseOfAMergedResultsPipeline(t *testing.T) {
 		}
 		if o.Base != tc.want {
 			t.Errorf("CI_MERGE_REQUEST_EVENT_TYPE=%q: base %q, want %q", tc.event, o.Base, tc.want)
+		}
+		if o.head != tc.head {
+			t.Errorf("CI_MERGE_REQUEST_EVENT_TYPE=%q: the report's head %q, want %q", tc.event, o.head, tc.head)
 		}
 	}
 }

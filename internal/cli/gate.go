@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,9 +75,10 @@ is read in GitLab's dialect (sections, [Section][N] counts, ^optional, ! exclusi
 branch, and where the tier has code-owner approval rules, a required rule GitLab does not count as
 approved keeps the gate pending.
 
-With --report (in a workflow_run workflow, a fork's artifact) the report must be for the pull
-request's current head (and the event's head_sha); the pull request's changed migration files are
-checked against it and linted again at the head, and a file it does not list counts as dangerous.
+With --report (in a workflow_run workflow, a fork's artifact; on GitLab, the check job's) the report
+must be for the pull request's current head (and the event's head_sha, or the pipeline's head); the
+change's migration files are checked against it (content included) and linted again at the head, and
+a file it does not vouch for counts as dangerous.
 
 Exit codes: 0 approved or not required (or nothing decided: the pull request moved on to a newer head
 or, from workflow_run, is closed; a notice says so), 4 approval pending, 3 blocked, 2 usage, 1 the tool
@@ -172,7 +172,11 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	if o.Report != "" {
 		// The report may be a fork's artifact: tie it to the pull request's head and check it there.
-		more, stale, err := a.verifyGateReport(ctx, cfg, gh, f, ref, ev, rep)
+		run := gateRun{head: ev.headSHA(), closedIsStale: ev.WorkflowRun != nil, words: githubWords}
+		if run.head == "" && ev.PullRequest != nil {
+			run.head = ev.PullRequest.Head.SHA
+		}
+		more, stale, err := a.verifyGateReport(ctx, cfg, gh, f, ref, run, rep)
 		if err != nil {
 			return err
 		}
@@ -308,6 +312,26 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	if err != nil {
 		return err
 	}
+	// A pipeline of an older head judges nothing: its report is not the merge request's any more, and
+	// the status would go on the new head (a notice, exit 0, as on GitHub; the new head's pipeline
+	// decides). Settled before the approvals are read, which a stale pipeline need not be able to.
+	run := gateRun{head: pipelineHead(gl, o), words: gitlabWords}
+	var more []string
+	stale := ""
+	if o.Report != "" {
+		// The check job's artifact: tie it to the merge request's head and check it there, as on GitHub.
+		more, stale, err = a.verifyGateReport(ctx, cfg, c, f, ref, run, rep)
+	} else {
+		stale, err = a.headMovedOn(ctx, f, ref, run)
+	}
+	if err != nil {
+		return err
+	}
+	if stale != "" {
+		a.staleNotice("gate", stale)
+		return nil
+	}
+	notes = append(notes, more...)
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitLab, Report: rep, Logger: a.Logger})
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
@@ -315,15 +339,26 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 		}
 		return err
 	}
-	// A pipeline of an older head judges nothing: its report is not the merge request's any more, and
-	// the status would go on the new head (a notice, exit 0, as on GitHub; the new head's pipeline decides).
-	if head := cmp.Or(rep.Head, pipelineHead(gl, o)); head != "" && cr.HeadSHA != "" && !strings.EqualFold(head, cr.HeadSHA) {
-		a.staleNotice("gate", fmt.Sprintf("merge request !%d has moved on to %s; the report is for %s: nothing decided (the pipeline of the new head decides)", cr.Number, short12(cr.HeadSHA), short12(head)))
-		return nil
-	}
 	d.Notes = append(d.Notes, notes...)
 	applyGitLabRules(ctx, c, ref, rep, d)
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
+}
+
+// headMovedOn says, when not empty, that the change request has moved on from the head run.head the
+// gate's static report was made at (the working tree's), so nothing may be decided.
+func (a *App) headMovedOn(ctx context.Context, f forge.Forge, ref forge.Ref, run gateRun) (string, error) {
+	if run.head == "" {
+		return "", nil
+	}
+	cr, err := f.ChangeRequest(ctx, ref)
+	if err != nil {
+		if errors.Is(err, forge.ErrNotFound) {
+			return "", usageErr(err)
+		}
+		return "", err
+	}
+	_, stale, err := reportHead(&report.Report{}, run, cr)
+	return stale, err
 }
 
 // pipelineHead is the merge request head the job's pipeline ran for, "" when the merge request was

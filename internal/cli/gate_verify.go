@@ -40,9 +40,37 @@ func gitBlobSHA(data []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// verifyGateReport ties the --report of a GitHub gate to the pull request (reportHead) and checks it
-// there (verifyReport). stale, when not empty, is why nothing is decided (a notice, exit 0).
-func (a *App) verifyGateReport(ctx context.Context, cfg *config.Config, fl forge.FileLister, f forge.Forge, ref forge.Ref, ev *githubEvent, rep *report.Report) (notes []string, stale string, err error) {
+// changeWords names a change request and a CI run the way their forge does, in the gate's messages.
+type changeWords struct {
+	change string // pull request, merge request
+	sigil  string // # or !
+	run    string // run, pipeline
+	// newRun says who decides when the change request moved on to another head.
+	newRun string
+}
+
+var (
+	githubWords = changeWords{change: "pull request", sigil: "#", run: "run", newRun: "the run for the new head decides"}
+	gitlabWords = changeWords{change: "merge request", sigil: "!", run: "pipeline", newRun: "the pipeline of the new head decides"}
+)
+
+// of names change request n: "pull request #2", "merge request !7".
+func (w changeWords) of(n int) string { return fmt.Sprintf("%s %s%d", w.change, w.sigil, n) }
+
+// gateRun is what the gate knows of the run it judges a --report in.
+type gateRun struct {
+	// head is the change request's head the run was about ("" when unknown): GitHub's workflow_run
+	// head_sha or the event's pull request head, GitLab's CI_MERGE_REQUEST_SOURCE_BRANCH_SHA or
+	// CI_COMMIT_SHA.
+	head string
+	// closedIsStale is set when the run may come after the change request closed (workflow_run).
+	closedIsStale bool
+	words         changeWords
+}
+
+// verifyGateReport ties the --report of a gate to the change request (reportHead) and checks it there
+// (verifyReport). stale, when not empty, is why nothing is decided (a notice, exit 0).
+func (a *App) verifyGateReport(ctx context.Context, cfg *config.Config, fl forge.FileLister, f forge.Forge, ref forge.Ref, run gateRun, rep *report.Report) (notes []string, stale string, err error) {
 	cr, err := f.ChangeRequest(ctx, ref)
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
@@ -50,21 +78,17 @@ func (a *App) verifyGateReport(ctx context.Context, cfg *config.Config, fl forge
 		}
 		return nil, "", err
 	}
-	evHead := ev.headSHA()
-	if evHead == "" && ev.PullRequest != nil {
-		evHead = ev.PullRequest.Head.SHA
-	}
-	head, stale, err := reportHead(rep, evHead, ev.WorkflowRun != nil, cr)
+	head, stale, err := reportHead(rep, run, cr)
 	if err != nil {
 		return nil, "", usageErr(err)
 	}
 	if stale != "" {
 		return nil, stale, nil
 	}
-	if rep.Head == "" && evHead == "" {
-		notes = append(notes, fmt.Sprintf("the report records no head commit: it is checked against the pull request at its head %s", short12(head)))
+	if rep.Head == "" && run.head == "" {
+		notes = append(notes, fmt.Sprintf("the report records no head commit: it is checked against the %s at its head %s", run.words.change, short12(head)))
 	}
-	more, err := verifyReport(ctx, fl, f, cfg, ref, head, rep)
+	more, err := verifyReport(ctx, fl, f, cfg, ref, head, run.words, rep)
 	return append(notes, more...), "", err
 }
 
@@ -96,22 +120,23 @@ func fileBlob(name string) string {
 	return gitBlobSHA(data)
 }
 
-// reportHead settles the commit an untrusted report is judged at. evHead is the head the event was
-// about (workflow_run.head_sha, or the pull request's head in a pull_request event), "" when unknown.
-// stale, when not empty, says why nothing may be decided: the pull request moved on to another head
-// (a newer run decides) or is no longer open. A report made for another head than the event's is an
-// error: a stale or forged artifact.
-func reportHead(rep *report.Report, evHead string, workflowRun bool, cr *forge.ChangeRequest) (head, stale string, err error) {
-	if rep.Head != "" && evHead != "" && !strings.EqualFold(rep.Head, evHead) {
-		return "", "", fmt.Errorf("the report was made for commit %s, but the run was for %s: refusing a stale or forged report", short12(rep.Head), short12(evHead))
+// reportHead settles the commit an untrusted report is judged at: the change request's head, which must
+// be the run's (run.head, when known) and the report's (rep.Head, when it records one). stale, when not
+// empty, says why nothing may be decided: the change request moved on to another head (the run of the
+// new head decides) or, with run.closedIsStale, is no longer open. A report made for another head than
+// the run's is an error: a stale or forged artifact.
+func reportHead(rep *report.Report, run gateRun, cr *forge.ChangeRequest) (head, stale string, err error) {
+	w := run.words
+	if rep.Head != "" && run.head != "" && !strings.EqualFold(rep.Head, run.head) {
+		return "", "", fmt.Errorf("the report was made for commit %s, but the %s was for %s: refusing a stale or forged report", short12(rep.Head), w.run, short12(run.head))
 	}
-	if workflowRun && cr.State != "" && cr.State != "open" {
-		return "", fmt.Sprintf("pull request #%d is %s: nothing decided", cr.Number, cr.State), nil
+	if run.closedIsStale && cr.State != "" && cr.State != "open" {
+		return "", fmt.Sprintf("%s is %s: nothing decided", w.of(cr.Number), cr.State), nil
 	}
-	want := cmp.Or(evHead, rep.Head)
+	want := cmp.Or(run.head, rep.Head)
 	if want != "" && !strings.EqualFold(cr.HeadSHA, want) {
-		return "", fmt.Sprintf("pull request #%d has moved on to %s; the report is for %s: nothing decided (the run for the new head decides)",
-			cr.Number, short12(cr.HeadSHA), short12(want)), nil
+		return "", fmt.Sprintf("%s has moved on to %s; the report is for %s: nothing decided (%s)",
+			w.of(cr.Number), short12(cr.HeadSHA), short12(want), w.newRun), nil
 	}
 	return cr.HeadSHA, "", nil
 }
@@ -124,22 +149,25 @@ func short12(sha string) string {
 }
 
 // verifyReport checks a report the gate was given (--report: in a workflow_run workflow, a fork's
-// artifact, which its author could have written by hand) against the pull request itself, at head:
+// artifact, which its author could have written by hand; on GitLab, the check job's artifact) against
+// the change request itself, at head:
 //
-//   - every file the pull request adds or modifies in the migration folder (the report's, and the one
+//   - every file the change request adds or modifies in the migration folder (the report's, and the one
 //     --dir or schemagate.yml names) that is SQL must be a file of a migration the report lists as
-//     new, with the same content (git blob SHA, when the report records it); any other is added to the
-//     report as a new migration of dangerous risk (finding unverified-migration), so the approval is
-//     required and bound to its content;
+//     new, with the same content (git blob SHA, when the report records it: against the one the forge
+//     lists, else, on GitLab, whose diffs carry none, against the file read at head); any other is added
+//     to the report as a new migration of dangerous risk (finding unverified-migration), so the approval
+//     is required and bound to its content;
 //   - the up scripts of the listed migrations are read at head and linted again (static rules, in the
 //     report's order): a finding riskier than what the report says of the migration is added to it.
 //
-// It returns notes for the decision. The report's dynamic evidence (what the rehearsal saw) cannot be
-// checked here: it can only make the risk higher than the static rules say.
-func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *config.Config, ref forge.Ref, head string, rep *report.Report) ([]string, error) {
+// At most maxRelint files are read; the others count as unverified. It returns notes for the decision.
+// The report's dynamic evidence (what the rehearsal saw) cannot be checked here: it can only make the
+// risk higher than the static rules say.
+func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *config.Config, ref forge.Ref, head string, w changeWords, rep *report.Report) ([]string, error) {
 	files, err := fl.Files(ctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("verify the report against the pull request: %w", err)
+		return nil, fmt.Errorf("verify the report against the %s: %w", w.change, err)
 	}
 	folders := []string{cleanFolder(rep.Dir)}
 	if cfg.Dir != "" {
@@ -182,43 +210,66 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 	if lcfg.Validate() != nil {
 		lcfg.Rules = nil
 	}
+	const (
+		unlisted  = "the report does not list it as a new migration"
+		otherText = "the report was made for other content of it"
+	)
 	var notes []string
 	var added []lint.Finding
 	unverified := func(p, blob, why string) {
 		rep.Migrations = append(rep.Migrations, report.Migration{
 			Version: "?", Name: path.Base(p), File: p, Checksum: "blob:" + blob, New: true, Status: report.StatusNotRun,
 			Findings: []lint.Finding{{Rule: RuleUnverified, Risk: lint.Dangerous, File: p, Line: 1, Column: 1, Source: "gate",
-				Message: "the pull request changes this migration file, but " + why + ": the gate does not trust the report for it and asks for the approval a dangerous migration needs"}},
+				Message: "the " + w.change + " changes this migration file, but " + why + ": the gate does not trust the report for it and asks for the approval a dangerous migration needs"}},
 		})
 		added = append(added, rep.Migrations[len(rep.Migrations)-1].Findings...)
 		notes = append(notes, fmt.Sprintf("%s: %s; counted as dangerous", p, why))
 	}
-	type relint struct {
-		m    int
-		path string
+	// A file to read at head: to lint it (lint), to compare its content with the blob the report
+	// records (blob, when the forge listed none), or, unlisted, to bind the approval to its content.
+	type readBack struct {
+		m        int
+		path     string
+		lint     bool
+		blob     string
+		unlisted bool
 	}
-	var todo []relint
+	var todo []readBack
 	for _, cf := range files {
 		if cf.Status == "removed" || !inFolder(cf.Path) || !migrationLike(cf.Path) {
 			continue
 		}
 		l, ok := byPath[cf.Path]
 		switch {
+		case !ok && cf.BlobSHA == "":
+			todo = append(todo, readBack{m: -1, path: cf.Path, unlisted: true})
 		case !ok:
-			unverified(cf.Path, cf.BlobSHA, "the report does not list it as a new migration")
+			unverified(cf.Path, cf.BlobSHA, unlisted)
 		case l.blob != "" && cf.BlobSHA != "" && !strings.EqualFold(l.blob, cf.BlobSHA):
-			unverified(cf.Path, cf.BlobSHA, "the report was made for other content of it")
-		case l.up:
-			todo = append(todo, relint{m: l.m, path: cf.Path})
+			unverified(cf.Path, cf.BlobSHA, otherText)
+		case l.up || (l.blob != "" && cf.BlobSHA == ""):
+			r := readBack{m: l.m, path: cf.Path, lint: l.up}
+			if cf.BlobSHA == "" {
+				r.blob = l.blob
+			}
+			todo = append(todo, r)
 		}
 	}
 	// In the report's order, so a migration sees what the earlier new ones built, as in the check.
-	slices.SortStableFunc(todo, func(a, b relint) int { return a.m - b.m })
+	slices.SortStableFunc(todo, func(a, b readBack) int { return a.m - b.m })
+	// why is the reason a file that could not be read back counts as unverified: other, unless the
+	// report does not list it at all.
+	why := func(t readBack, other string) string {
+		if t.unlisted {
+			return unlisted
+		}
+		return other
+	}
 	seq := lint.NewSequence(lcfg)
 	seq.StartChange() // the new migrations of one change, as the check judged them
 	for i, t := range todo {
 		if i >= maxRelint {
-			unverified(t.path, "", fmt.Sprintf("the gate reads back at most %d migration files to lint them", maxRelint))
+			unverified(t.path, "", why(t, fmt.Sprintf("the gate reads back at most %d migration files to check them", maxRelint)))
 			continue
 		}
 		data, err := f.FileAt(ctx, ref.Repo, t.path, head)
@@ -227,9 +278,20 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 				return nil, ctx.Err()
 			}
 			if !errors.Is(err, forge.ErrNotFound) && !errors.Is(err, forge.ErrForbidden) {
-				return nil, fmt.Errorf("verify the report against the pull request: %w", err)
+				return nil, fmt.Errorf("verify the report against the %s: %w", w.change, err)
 			}
-			unverified(t.path, "", fmt.Sprintf("it could not be read at %s (%v)", short12(head), err))
+			unverified(t.path, "", why(t, fmt.Sprintf("it could not be read at %s (%v)", short12(head), err)))
+			continue
+		}
+		switch blob := gitBlobSHA(data); {
+		case t.unlisted:
+			unverified(t.path, blob, unlisted)
+			continue
+		case t.blob != "" && !strings.EqualFold(t.blob, blob):
+			unverified(t.path, blob, otherText)
+			continue
+		}
+		if !t.lint {
 			continue
 		}
 		found := lintFile(seq, t.path, data, format, lcfg)
@@ -250,7 +312,7 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 			added = append(added, higher...)
 			m.Findings = append(m.Findings, higher...)
 			m.Risk = lint.Max(m.Risk, lint.Highest(higher))
-			notes = append(notes, fmt.Sprintf("%s: the gate's own lint of the pull request's file finds it %s, the report said %s", t.path, lint.Highest(higher), claimed))
+			notes = append(notes, fmt.Sprintf("%s: the gate's own lint of the %s's file finds it %s, the report said %s", t.path, w.change, lint.Highest(higher), claimed))
 		}
 	}
 	rep.Risk = lint.Max(rep.Risk, lint.Highest(added))

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
 	"github.com/schemagate/schemagate/internal/forge/gitlab/gitlabtest"
 	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/lint"
@@ -20,6 +22,14 @@ const (
 	glProject = "acme/shop"
 	glHead    = "1f3ad6c3e57ca3a959ca5aad62de7213c562f8c8"
 	glBase    = "9a0b1f852bd8fca8fcc58a9a2d6c842781e32a21"
+	glUp      = "db/migrations/2_orders_status.up.sql"
+	glDown    = "db/migrations/2_orders_status.down.sql"
+)
+
+// The merge request's migration files as the check read them, at glHead.
+var (
+	glUpSQL   = []byte("ALTER TABLE orders ADD COLUMN status text DEFAULT random()::text;\n")
+	glDownSQL = []byte("ALTER TABLE orders DROP COLUMN status;\n")
 )
 
 type glEnv struct {
@@ -38,12 +48,16 @@ func newGLEnv(t *testing.T, migrationName string) *glEnv {
 	ref := s.AddChangeRequest(forge.ChangeRequest{
 		Ref: forge.Ref{Repo: glProject, Number: 7}, Title: "Orders status", Author: "dev",
 		HeadSHA: glHead, BaseSHA: glBase, BaseRef: "main",
-	}, []string{"db/migrations/2_orders_status.up.sql", "db/migrations/2_orders_status.down.sql"})
+	}, []string{glUp, glDown})
 	s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database][1]\n/db/migrations/ @dora\n\n^[Docs]\n*.md @writer\n"))
+	// The files at the head, which the gate reads back to check the report.
+	s.SetFile(glProject, glUp, glHead, glUpSQL)
+	s.SetFile(glProject, glDown, glHead, glDownSQL)
 	dir := t.TempDir()
 	rep := &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{
 		{Version: "1", Name: "init", File: "db/migrations/1_init.up.sql", Checksum: "c1", Status: report.StatusBase},
-		{Version: "2", Name: migrationName, File: "db/migrations/2_orders_status.up.sql", Checksum: "c2", New: true,
+		{Version: "2", Name: migrationName, File: glUp, DownFile: glDown, FileBlob: githubtest.BlobSHA(glUpSQL), DownFileBlob: githubtest.BlobSHA(glDownSQL),
+			Checksum: "c2", New: true,
 			Status: report.StatusApplied, Findings: []lint.Finding{{Rule: "add-column-volatile-default", Risk: lint.Dangerous,
 				Message: "/close\n/merge\n@all look", File: "db/migrations/2_orders_status.up.sql", Line: 1, Column: 1}}},
 	}}
@@ -66,6 +80,13 @@ func newGLEnv(t *testing.T, migrationName string) *glEnv {
 		"GITLAB_TOKEN":                   gitlabtest.Token,
 	}
 	return e
+}
+
+// push moves the merge request on to sha, with the same migration files, as a push of another commit does.
+func (e *glEnv) push(sha string) {
+	e.s.Push(e.ref, sha, time.Time{})
+	e.s.SetFile(glProject, glUp, sha, glUpSQL)
+	e.s.SetFile(glProject, glDown, sha, glDownSQL)
 }
 
 func (e *glEnv) run(t *testing.T, args ...string) (int, string, string) {
@@ -219,7 +240,7 @@ func TestGitLabGateApprovalBeforeAPushIsStale(t *testing.T) {
 
 	// The author pushes another commit: a new pipeline on the new head.
 	const pushed = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4"
-	e.s.Push(e.ref, pushed, time.Time{})
+	e.push(pushed)
 	e.env["CI_COMMIT_SHA"] = pushed
 	code, out, errOut := e.run(t, gateArgs...)
 	if code != ExitPending || !strings.Contains(out, "dora approved commit 1f3ad6c") || !strings.Contains(out, "renewed after a push") {
@@ -259,6 +280,174 @@ func TestGitLabGateOfAnOlderHeadDecidesNothing(t *testing.T) {
 	}
 	if sts := e.s.Statuses(glProject, glHead); len(sts) != 0 {
 		t.Errorf("statuses on the old head %+v, want none", sts)
+	}
+}
+
+// TestGitLabGateReportTiedToHead: as on GitHub, the check job's report is judged only on the merge
+// request's current head (GitLab's sha), which must be the pipeline's: CI_MERGE_REQUEST_SOURCE_BRANCH_SHA
+// in a merged results pipeline, whose CI_COMMIT_SHA is a temporary merge commit. A merge request that
+// moved on is a notice and exit 0, settled before the approvals are read (a job token cannot read them);
+// a report made for another commit than the pipeline's is refused.
+func TestGitLabGateReportTiedToHead(t *testing.T) {
+	const pushed = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4"
+	withHead := func(t *testing.T, e *glEnv, head string) {
+		t.Helper()
+		var rep report.Report
+		if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+			t.Fatal(err)
+		}
+		rep.Head = head
+		writeFile(t, e.report, mustJSON(t, &rep))
+	}
+	moved := "merge request !7 has moved on to 77e2b5e1d0b4; the report is for 1f3ad6c3e57c: nothing decided (the pipeline of the new head decides)"
+	t.Run("pipeline of an older head, job token", func(t *testing.T) {
+		e := newGLEnv(t, "orders_status")
+		delete(e.env, "GITLAB_TOKEN")
+		e.push(pushed) // CI_COMMIT_SHA stays the old head
+		code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+		if code != ExitOK || !strings.Contains(errOut, moved) {
+			t.Errorf("exit %d, want 0 with the notice %q\n%s\n%s", code, moved, out, errOut)
+		}
+		if sts := e.s.Statuses(glProject, pushed); len(sts) != 0 {
+			t.Errorf("statuses on the new head %+v, want none", sts)
+		}
+	})
+	t.Run("report of an older head, --pr", func(t *testing.T) {
+		e := newGLEnv(t, "orders_status")
+		delete(e.env, "GITLAB_TOKEN")
+		withHead(t, e, glHead)
+		e.push(pushed)
+		code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--repo", glProject, "--pr", "7")
+		if code != ExitOK || !strings.Contains(errOut, moved) {
+			t.Errorf("exit %d, want 0 with the notice %q\n%s\n%s", code, moved, out, errOut)
+		}
+	})
+	t.Run("report of another commit than the pipeline", func(t *testing.T) {
+		e := newGLEnv(t, "orders_status")
+		withHead(t, e, pushed)
+		code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+		if want := "the report was made for commit 77e2b5e1d0b4, but the pipeline was for 1f3ad6c3e57c"; code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, want %d with %q\n%s\n%s", code, ExitUsage, want, out, errOut)
+		}
+		if sts := e.s.Statuses(glProject, glHead); len(sts) != 0 {
+			t.Errorf("statuses %+v, want none", sts)
+		}
+	})
+	t.Run("merged results pipeline", func(t *testing.T) {
+		// A safe migration, checked at the merge request's head: read at the merge commit (which has no
+		// such file in the fake) it would count as unverified and need an approval.
+		e := newGLEnv(t, "orders_status")
+		safe := []byte("SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN status text;\n")
+		e.s.SetFile(glProject, glUp, glHead, safe)
+		writeFile(t, e.report, mustJSON(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: glHead, Migrations: []report.Migration{
+			{Version: "2", Name: "orders_status", File: glUp, DownFile: glDown, FileBlob: githubtest.BlobSHA(safe), DownFileBlob: githubtest.BlobSHA(glDownSQL),
+				Checksum: "c2", New: true, Status: report.StatusApplied, Findings: []lint.Finding{}},
+		}}))
+		e.env["CI_MERGE_REQUEST_EVENT_TYPE"] = "merged_result"
+		e.env["CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"] = glHead
+		e.env["CI_MERGE_REQUEST_TARGET_BRANCH_SHA"] = glBase
+		e.env["CI_COMMIT_SHA"] = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+		code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+		if code != ExitOK || !strings.Contains(out, "not-required") || strings.Contains(out, "counted as dangerous") {
+			t.Errorf("exit %d, want 0, not required\n%s\n%s", code, out, errOut)
+		}
+		if sts := e.s.Statuses(glProject, glHead); len(sts) != 1 || sts[0].State != "success" {
+			t.Errorf("statuses on the head %+v, want one success", sts)
+		}
+	})
+}
+
+// TestGitLabStaticGateOfAnOlderHeadDecidesNothing: without a report the gate judges the working tree, the
+// pipeline's head; once the merge request moved on it decides nothing (a notice, exit 0), before it reads
+// the approvals, which a job token cannot.
+func TestGitLabStaticGateOfAnOlderHeadDecidesNothing(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	dir := filepath.Join(e.dir, "migrations")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "2_orders_status.up.sql"), glUpSQL)
+	writeFile(t, filepath.Join(dir, "2_orders_status.down.sql"), glDownSQL)
+	delete(e.env, "GITLAB_TOKEN")
+	delete(e.env, "CI_MERGE_REQUEST_DIFF_BASE_SHA") // no base to read with git: every migration of dir is new
+	e.push("77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4")
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--dir", dir)
+	if code != ExitOK || !strings.Contains(errOut, "merge request !7 has moved on to 77e2b5e1d0b4") {
+		t.Errorf("exit %d, want 0 with a notice\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestGitLabGateDistrustsReport: the GitLab gate checks the check job's report against the merge
+// request's changed files (GET .../diffs, all pages), read at its head through the repository files API
+// since GitLab's diffs carry no blob SHA, as the GitHub gate does against a fork's artifact: a file the
+// report does not vouch for counts as dangerous (unverified-migration), and a migration it calls safe
+// is linted again.
+func TestGitLabGateDistrustsReport(t *testing.T) {
+	const extra = "db/migrations/3_orders_index.up.sql"
+	safeSQL := []byte("SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN status text;\n")
+	dangerousSQL := []byte("ALTER TABLE orders ALTER COLUMN amount TYPE bigint;\n")
+	extraSQL := []byte("CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);\n")
+	listed := func(upBlob, downBlob string) []report.Migration {
+		return []report.Migration{{Version: "2", Name: "orders_status", File: glUp, DownFile: glDown, FileBlob: upBlob, DownFileBlob: downBlob,
+			Checksum: "c2", New: true, Status: report.StatusApplied, Findings: []lint.Finding{}}}
+	}
+	tests := []struct {
+		name       string
+		content    []byte
+		extra      bool // the merge request also adds extra, which the report does not list
+		migrations []report.Migration
+		wantCode   int
+		want       string
+	}{
+		{name: "forged: no migrations", content: safeSQL, migrations: []report.Migration{}, wantCode: ExitPending,
+			want: glUp + ": the report does not list it as a new migration; counted as dangerous"},
+		{name: "a migration the report does not list", content: safeSQL, extra: true, migrations: listed(githubtest.BlobSHA(safeSQL), githubtest.BlobSHA(glDownSQL)),
+			wantCode: ExitPending, want: extra + ": the report does not list it as a new migration; counted as dangerous"},
+		{name: "other content", content: safeSQL, migrations: listed(githubtest.BlobSHA(dangerousSQL), githubtest.BlobSHA(glDownSQL)), wantCode: ExitPending,
+			want: glUp + ": the report was made for other content of it; counted as dangerous"},
+		{name: "other content of the down file", content: safeSQL, migrations: listed(githubtest.BlobSHA(safeSQL), githubtest.BlobSHA(safeSQL)), wantCode: ExitPending,
+			want: glDown + ": the report was made for other content of it; counted as dangerous"},
+		{name: "forged: dangerous called safe", content: dangerousSQL, migrations: listed("", ""), wantCode: ExitPending,
+			want: glUp + ": the gate's own lint of the merge request's file finds it dangerous, the report said safe"},
+		{name: "honest and safe", content: safeSQL, migrations: listed(githubtest.BlobSHA(safeSQL), githubtest.BlobSHA(glDownSQL)), wantCode: ExitOK, want: "not-required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGLEnv(t, "orders_status")
+			if tt.extra {
+				e.ref = e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: glProject, Number: 8}, Title: "Orders status and index", Author: "dev",
+					HeadSHA: glHead, BaseSHA: glBase, BaseRef: "main"}, []string{glUp, glDown, extra})
+				e.env["CI_MERGE_REQUEST_IID"] = "8"
+				e.s.SetFile(glProject, extra, glHead, extraSQL)
+			}
+			e.s.SetFile(glProject, glUp, glHead, tt.content)
+			writeFile(t, e.report, mustJSON(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: tt.migrations}))
+			e.s.SetPageSize(1) // every changed file on a page of its own: X-Next-Page is followed
+			e.s.Expect("GET diffs")
+			code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record", "--update-report")
+			if code != tt.wantCode || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, want %d and %q\n%s\n%s", code, tt.wantCode, tt.want, out, errOut)
+			}
+			if tt.extra {
+				// The report written back holds the unlisted file as a dangerous migration bound to its content.
+				var rep report.Report
+				if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+					t.Fatal(err)
+				}
+				i := slices.IndexFunc(rep.Migrations, func(m report.Migration) bool { return m.File == extra })
+				if i < 0 || rep.Migrations[i].Checksum != "blob:"+githubtest.BlobSHA(extraSQL) || len(rep.Migrations[i].Findings) != 1 ||
+					rep.Migrations[i].Findings[0].Rule != RuleUnverified || rep.Migrations[i].Findings[0].Risk != lint.Dangerous {
+					t.Errorf("report written back %+v, want %s as a dangerous %s migration with the checksum of its content", rep.Migrations, extra, RuleUnverified)
+				}
+			}
+			want := "pending"
+			if tt.wantCode == ExitOK {
+				want = "success"
+			}
+			if sts := e.s.Statuses(glProject, glHead); len(sts) != 1 || sts[0].State != want {
+				t.Errorf("statuses %+v, want one %s", sts, want)
+			}
+		})
 	}
 }
 
@@ -340,7 +529,7 @@ func TestGitLabGateRoleAndEmailOwnersThroughGitLabRules(t *testing.T) {
 			}
 			// An approval given before the latest push does not stand, whatever GitLab still counts.
 			const pushed = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4"
-			e.s.Push(e.ref, pushed, time.Time{})
+			e.push(pushed)
 			e.env["CI_COMMIT_SHA"] = pushed
 			if code, out, _ := e.run(t, gateArgs...); code != ExitPending {
 				t.Errorf("after a push: exit %d, want pending\n%s", code, out)

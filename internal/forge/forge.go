@@ -65,14 +65,18 @@ type ChangedFile struct {
 	Path string
 	// Status is the forge's word for the change: added, modified, renamed, removed, ...
 	Status string
-	// BlobSHA is the git blob SHA of the file's content at the head ("" when removed or not given).
+	// BlobSHA is the git blob SHA of the file's content at the head ("" when removed or not given:
+	// GitLab gives none).
 	BlobSHA string
 }
 
-// FileLister is implemented by forges that list a change request's files with their content's blob
-// SHA (GitHub). The gate uses it to check an untrusted report against the change request.
+// FileLister is implemented by forges that list a change request's files with their status and, where
+// the forge gives it, their content's blob SHA (GitHub does, GitLab does not). The gate uses it to check
+// an untrusted report against the change request, reading a file's content at the head when it has no
+// blob SHA.
 type FileLister interface {
-	// Files lists every file the change request touches, all pages, removed ones included.
+	// Files lists every file the change request touches, all pages, removed ones included, with the
+	// status "removed" for those; a wrapped ErrNotFound when the change request does not exist.
 	Files(ctx context.Context, ref Ref) ([]ChangedFile, error)
 }
 

@@ -11,6 +11,8 @@
 package forgetest
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,8 +25,9 @@ import (
 
 // Backend is a platform's httptest fake seen through platform-neutral controls.
 type Backend interface {
-	// AddChangeRequest stores an open change request with its changed files and returns its ref.
-	// cr.Repo must be set; a zero cr.Number is assigned by the backend.
+	// AddChangeRequest stores an open change request with its changed files and returns its ref: each
+	// file is one it adds, or, written "-path", one it removes. cr.Repo must be set; a zero cr.Number is
+	// assigned by the backend.
 	AddChangeRequest(cr forge.ChangeRequest, files []string) forge.Ref
 	// AddComment adds a comment by author and returns its ID.
 	AddComment(ref forge.Ref, author, body string) int64
@@ -80,6 +83,7 @@ func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
 		{"ReviewsCarryTheCommitTheyApproved", testReviewsAcrossPushes},
 		{"ReviewsChangesRequested", testReviewsChangesRequested},
 		{"ChangedFilesPaginated", testChangedFiles},
+		{"FilesPaginated", testFiles},
 		{"FileAt", testFileAt},
 		{"ChangeRequestOfFile", testChangeRequestOfFile},
 		{"ChangeRequestOfFileOnAnotherBranch", testChangeRequestOfFileOtherBranch},
@@ -336,6 +340,48 @@ func testChangedFiles(t *testing.T, f forge.Forge, b Backend) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("ChangedFiles over pages of 2 = %q, want %q", got, want)
+	}
+}
+
+// testFiles: a forge that lists files with their status (forge.FileLister: both clients, whose
+// compile-time assertions keep it so; not a wrapper such as the comment cache) lists every file over all
+// pages, removed ones as such; a blob SHA it gives is the content's at the head.
+func testFiles(t *testing.T, f forge.Forge, b Backend) {
+	fl, ok := f.(forge.FileLister)
+	if !ok {
+		t.Skipf("%T lists no files with their status", f)
+	}
+	ref, cr := newCR(b, "db/migrations/001_init.up.sql", "-db/migrations/000_old.up.sql", "db/migrations/002_orders.up.sql", "README.md")
+	content := []byte("CREATE TABLE orders (id bigint);\n")
+	b.SetFile(ref.Repo, "db/migrations/002_orders.up.sql", cr.HeadSHA, content)
+	b.SetPageSize(2)
+	got, err := fl.Files(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Files: %v", err)
+	}
+	want := []forge.ChangedFile{
+		{Path: "db/migrations/001_init.up.sql", Status: "added"}, {Path: "db/migrations/000_old.up.sql", Status: "removed"},
+		{Path: "db/migrations/002_orders.up.sql", Status: "added"}, {Path: "README.md", Status: "added"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Files over pages of 2 = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Path != want[i].Path || got[i].Status != want[i].Status {
+			t.Errorf("Files[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00%s", len(content), content)
+	if blob := got[2].BlobSHA; blob != "" && blob != hex.EncodeToString(h.Sum(nil)) {
+		t.Errorf("blob SHA of %s = %s, want the git blob SHA of its content at the head", got[2].Path, blob)
+	}
+	changed, err := f.ChangedFiles(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("ChangedFiles: %v", err)
+	}
+	if want := []string{"db/migrations/001_init.up.sql", "db/migrations/002_orders.up.sql", "README.md"}; !slices.Equal(changed, want) {
+		t.Errorf("ChangedFiles = %q, want %q (the removed file left out)", changed, want)
 	}
 }
 

@@ -24,7 +24,10 @@ import (
 	"github.com/schemagate/schemagate/internal/forge"
 )
 
-var _ forge.Forge = (*Client)(nil)
+var (
+	_ forge.Forge      = (*Client)(nil)
+	_ forge.FileLister = (*Client)(nil)
+)
 
 // DefaultBaseURL is gitlab.com's REST API.
 const DefaultBaseURL = "https://gitlab.com/api/v4"
@@ -396,21 +399,70 @@ func (c *Client) Me(ctx context.Context) (string, error) {
 }
 
 // ChangedFiles lists the paths the merge request adds, modifies or renames to, all pages, in GitLab's
-// order; deleted files are left out.
+// order; deleted files are left out. Beyond GitLab's diff limits (1000 files by default) the list is
+// GitLab's, short of the rest.
 func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, error) {
-	op := fmt.Sprintf("list changes of merge request %s!%d", ref.Repo, ref.Number)
-	opt := &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: 1}}
-	diffs, err := allPages(c, op, &opt.ListOptions, func() ([]*gl.MergeRequestDiff, *gl.Response, error) {
-		return c.api.MergeRequests.ListMergeRequestDiffs(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
-	})
+	fs, err := c.diffs(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, d := range diffs {
-		if !d.DeletedFile {
-			out = append(out, d.NewPath)
+	for _, f := range fs {
+		if f.Status != "removed" {
+			out = append(out, f.Path)
 		}
+	}
+	return out, nil
+}
+
+// Files lists the merge request's files (GET .../merge_requests/:iid/diffs), all pages, in GitLab's
+// order, deleted ones included, with GitHub's words for their status: added, removed, renamed (Path is
+// the new path) or modified. GitLab gives no blob SHA: BlobSHA is empty, and a caller that needs the
+// content reads it with FileAt at the head. A merge request with more files than GitLab's diff limits
+// list (its changes_count reads "1000+") is an error: a list that leaves files out cannot vouch for
+// them.
+func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile, error) {
+	op := fmt.Sprintf("list changes of merge request %s!%d", ref.Repo, ref.Number)
+	mr, _, err := c.api.MergeRequests.GetMergeRequest(ref.Repo, int64(ref.Number), nil, ctxOpt(ctx))
+	if err != nil {
+		return nil, inProject(c.mapErr(op, err, read), ref.Repo)
+	}
+	if strings.HasSuffix(mr.ChangesCount, "+") {
+		return nil, fmt.Errorf("%s: it changes more files than GitLab's diff limits list (%s): the files beyond cannot be checked; "+
+			"split the merge request, or on a self-managed instance raise Admin > Settings > General > Diff limits", op, mr.ChangesCount)
+	}
+	return c.diffs(ctx, ref)
+}
+
+// diffsPerPage is the largest page of GET .../diffs every GitLab answers: from 15.7, when the endpoint
+// came, until gitlab-org/gitlab#427168 was fixed, a per_page above 30 failed with a 500.
+const diffsPerPage = 30
+
+// diffs lists the merge request's files as GitLab's diffs give them, all pages.
+func (c *Client) diffs(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile, error) {
+	op := fmt.Sprintf("list changes of merge request %s!%d", ref.Repo, ref.Number)
+	opt := &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{PerPage: diffsPerPage, Page: 1}}
+	diffs, err := allPages(c, op, &opt.ListOptions, func() ([]*gl.MergeRequestDiff, *gl.Response, error) {
+		return c.api.MergeRequests.ListMergeRequestDiffs(ref.Repo, int64(ref.Number), opt, ctxOpt(ctx))
+	})
+	if err != nil {
+		return nil, inProject(err, ref.Repo)
+	}
+	out := make([]forge.ChangedFile, 0, len(diffs))
+	for _, d := range diffs {
+		if d == nil {
+			continue
+		}
+		f := forge.ChangedFile{Path: d.NewPath, Status: "modified"}
+		switch {
+		case d.DeletedFile:
+			f.Path, f.Status = cmp.Or(d.OldPath, d.NewPath), "removed"
+		case d.NewFile:
+			f.Status = "added"
+		case d.RenamedFile:
+			f.Status = "renamed"
+		}
+		out = append(out, f)
 	}
 	return out, nil
 }

@@ -610,3 +610,26 @@ func TestGatewayErrorsOnReadsAreRetried(t *testing.T) {
 		t.Errorf("%d requests for one note answered 503, want 1 (no resend)", n)
 	}
 }
+
+// TestFilesBeyondTheDiffLimits: GitLab's diffs list no more files than its diff limits allow, and the
+// merge request then counts its changes as "N+". Files, which the gate checks a report against, must
+// not pass off such a list as whole; ChangedFiles lists what GitLab lists.
+func TestFilesBeyondTheDiffLimits(t *testing.T) {
+	t.Parallel()
+	srv := gitlabtest.New(t)
+	c := newClient(t, srv, gitlab.Options{})
+	ref, _ := newMR(srv, "db/migrations/1_a.up.sql", "db/migrations/2_b.up.sql", "db/migrations/3_c.up.sql")
+	srv.SetDiffLimit(2)
+	_, err := c.Files(t.Context(), ref)
+	if err == nil || !strings.Contains(err.Error(), "more files than GitLab's diff limits list (2+)") {
+		t.Errorf("Files beyond the diff limits: err = %v, want one saying GitLab lists only some of them", err)
+	}
+	got, err := c.ChangedFiles(t.Context(), ref)
+	if err != nil || len(got) != 2 {
+		t.Errorf("ChangedFiles = %q, %v, want GitLab's two", got, err)
+	}
+	srv.SetDiffLimit(0)
+	if fs, err := c.Files(t.Context(), ref); err != nil || len(fs) != 3 {
+		t.Errorf("Files within the limits = %+v, %v, want the three files", fs, err)
+	}
+}

@@ -140,6 +140,7 @@ type Server struct {
 	membershipForbidden bool
 	readOnly            bool
 	pageSize            int
+	diffLimit           int // >0: GET .../diffs lists no more files (GitLab's diff limits)
 	rateLimit           int
 	failNext, failCode  int
 	statuses            []*status
@@ -226,8 +227,9 @@ func (s *Server) project(path string) *project {
 	return p
 }
 
-// AddChangeRequest stores an open merge request with its changed files and returns its ref. A zero
-// cr.Number takes the project's next IID; cr.Fork puts the source branch in another project.
+// AddChangeRequest stores an open merge request with its changed files and returns its ref: each file
+// is one the merge request adds, or, written "-path", one it deletes. A zero cr.Number takes the
+// project's next IID; cr.Fork puts the source branch in another project.
 func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.Ref {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -545,6 +547,15 @@ func (s *Server) SetPageSize(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pageSize = n
+}
+
+// SetDiffLimit makes merge requests list at most n changed files, as GitLab's diff limits do (maximum
+// diff files, 1000 by default): GET .../diffs leaves the others out and the merge request's
+// changes_count reads "n+". 0 lists every file.
+func (s *Server) SetDiffLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.diffLimit = n
 }
 
 // FailNext makes the next n requests answer code (502, 503, 504...) as GitLab's nginx does in front of

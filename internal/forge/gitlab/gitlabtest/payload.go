@@ -101,6 +101,9 @@ func (s *Server) mrPayload(p *project, m *mr, full bool) map[string]any {
 		}
 		o["diff_refs"] = map[string]any{"base_sha": m.baseSHA, "head_sha": m.headSHA, "start_sha": start}
 		o["changes_count"] = fmt.Sprint(len(m.files))
+		if s.diffLimit > 0 && len(m.files) > s.diffLimit {
+			o["changes_count"] = fmt.Sprintf("%d+", s.diffLimit)
+		}
 	}
 	return o
 }
@@ -119,8 +122,17 @@ func (s *Server) notePayload(p *project, m *mr, n *note) map[string]any {
 	return o
 }
 
+// diffPayload is an entry of GET .../merge_requests/:iid/diffs: a file the merge request adds, or,
+// written "-path", one it deletes. GitLab gives no blob SHA of either side.
 func (s *Server) diffPayload(path string) map[string]any {
 	o := s.firstOf("list_merge_request_diff.json")
+	if rest, ok := strings.CutPrefix(path, "-"); ok {
+		o["old_path"], o["new_path"] = rest, rest
+		o["deleted_file"] = true
+		o["b_mode"] = "0"
+		o["diff"] = "@@ -1 +0,0 @@\n--- " + rest + "\n"
+		return o
+	}
 	o["old_path"] = path
 	o["new_path"] = path
 	o["new_file"] = true

@@ -189,8 +189,18 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 		})
 	case rest[0] == "merge_requests" && n == 3 && rest[2] == "diffs" && method == "GET":
 		return "GET diffs", withMR(func(w http.ResponseWriter, r *http.Request, p *project, m *mr) {
-			items := make([]any, 0, len(m.files))
-			for _, f := range m.files {
+			// GitLab from 15.7 (when the endpoint came) until its fix paginated these twice, capped at 30
+			// a page: a larger per_page answered 500 (gitlab-org/gitlab#427168).
+			if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n > 30 {
+				message(w, http.StatusInternalServerError, "500 Internal Server Error")
+				return
+			}
+			files := m.files
+			if s.diffLimit > 0 && len(files) > s.diffLimit {
+				files = files[:s.diffLimit]
+			}
+			items := make([]any, 0, len(files))
+			for _, f := range files {
 				items = append(items, s.diffPayload(f))
 			}
 			s.paginate(w, r, items)
