@@ -36,21 +36,46 @@ type effects struct {
 	// CreatedSchemas are the schemas it creates (CREATE SCHEMA without IF NOT EXISTS, which may find
 	// one that was there).
 	CreatedSchemas map[string]bool
+	// CreatedTypes are the types and domains it creates (CREATE TYPE, CREATE DOMAIN), CreatedExtensions
+	// the extensions (CREATE EXTENSION without IF NOT EXISTS), each as long as it does not drop it again;
+	// CreatedRoles the roles (CREATE ROLE, USER, GROUP). GivesOwnership says that it hands objects to a
+	// role (ALTER ... OWNER TO, REASSIGN OWNED), which a DROP OWNED BY that role would then drop.
+	CreatedTypes, CreatedExtensions, CreatedRoles map[string]bool
+	GivesOwnership                                bool
 	// Losses describe statements that destroy data: dropped tables or columns, schemas dropped with
-	// CASCADE (with every table they hold), TRUNCATE, DELETE, UPDATE, which overwrites values, also in a
-	// WITH clause (a data-modifying CTE), and column type changes (ALTER COLUMN ... TYPE), which may
-	// narrow; and DO blocks whose text holds such a statement (see destroyingCode).
+	// CASCADE (with every table they hold), types, domains and extensions dropped with CASCADE (with the
+	// columns that use them) that it did not create before, DROP OWNED (every object of a role, tables
+	// included), TRUNCATE, DELETE, UPDATE, which overwrites values, also in a WITH clause (a
+	// data-modifying CTE), and column type changes (ALTER COLUMN ... TYPE), which may narrow; and DO
+	// blocks whose text holds such a statement (see destroyingCode).
 	Losses []loss
 	// Filled are relations it writes rows into (INSERT, MERGE, COPY FROM, CREATE TABLE AS): how a down
 	// may bring back rows its up deleted.
 	Filled map[string]bool
+
+	// Losses, AddedColumns and Filled, and touched and rewrote, name relations and columns as they were
+	// named before the script: a table it renamed (ALTER TABLE ... RENAME TO, SET SCHEMA) by its name
+	// before the rename, a column by its name before a RENAME COLUMN, so that what the script does to
+	// them later is judged as done to what was there. renamed maps a table's name after the script's
+	// renames so far to the name it had before; renamedCols "table.column" (the table by its name before)
+	// to the column's name before. shadowed are tables it created under the name of one it renamed away:
+	// new, but named as the one that was there (they do not count as its own).
+	renamed, renamedCols map[string]string
+	shadowed             map[string]bool
+	// touched are the relations whose row count it may change (Rows); rewrote the "table.column" pairs
+	// whose values it may change in place (Updated), named as they were before the script.
+	touched, rewrote map[string]bool
 }
 
 type loss struct {
-	what     string // "table", "schema", "column", "truncate", "delete", "update", "type"; "code" for a DO block
-	relation string // the schema for "schema"
-	column   string
-	line     int
+	what     string // "table", "schema", "column", "truncate", "delete", "update", "type", "cascade", "owned"; "code" for a DO block
+	relation string // the schema for "schema"; the type, domain or extension for "cascade"
+	// object is what a DROP ... CASCADE drops ("type", "domain", "extension"); roles are those whose
+	// objects DROP OWNED drops.
+	object string
+	roles  []string
+	column string
+	line   int
 	// matview is a dropped materialized view: its rows are computed, not data of its own.
 	matview bool
 	// code is what a DO block's text holds that destroys data ("DROP COLUMN", "DELETE FROM").
@@ -63,7 +88,64 @@ type loss struct {
 func newEffects() *effects {
 	return &effects{Tables: map[string]bool{}, Rows: map[string]bool{}, Updated: map[string]map[string]bool{}, Created: map[string]bool{},
 		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{},
-		CalledAt: map[string]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{}}
+		CalledAt: map[string]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{},
+		CreatedTypes: map[string]bool{}, CreatedExtensions: map[string]bool{}, CreatedRoles: map[string]bool{},
+		renamed: map[string]string{}, renamedCols: map[string]string{}, shadowed: map[string]bool{}, touched: map[string]bool{}, rewrote: map[string]bool{}}
+}
+
+// orig is the name relation rel (as the script names it at this point) had before the script.
+func (e *effects) orig(rel string) string {
+	if o, ok := e.renamed[rel]; ok {
+		return o
+	}
+	return rel
+}
+
+// origCol is the name column col of relation rel (named as before the script) had before the script.
+func (e *effects) origCol(rel, col string) string {
+	if o, ok := e.renamedCols[rel+"."+col]; ok {
+		return o
+	}
+	return col
+}
+
+// before is what relation rel and its column col (col "" for none), as named once the script has run,
+// were named before it, both names qualified by q (see qualifier). A later script (a down) names them so.
+func (e *effects) before(q func(string) string, rel, col string) (string, string) {
+	orig := q(rel)
+	for k, v := range e.renamed {
+		if q(k) == orig {
+			orig = q(v)
+			break
+		}
+	}
+	for k, v := range e.renamedCols {
+		i := strings.LastIndex(k, ".")
+		if q(k[:i]) == orig && k[i+1:] == col {
+			return orig, v
+		}
+	}
+	return orig, col
+}
+
+// rename records that the table named from is named to from now on (qualified as the script names it).
+func (e *effects) rename(from, to string) {
+	o := e.orig(from)
+	delete(e.renamed, from)
+	if to != o {
+		e.renamed[to] = o
+	}
+}
+
+// renamedAway tells whether rel (named as before the script) was renamed, so that its name is free for a
+// new table.
+func (e *effects) renamedAway(rel string) bool {
+	for _, o := range e.renamed {
+		if o == rel {
+			return true
+		}
+	}
+	return false
 }
 
 func rvName(rv *pg_query.RangeVar) string {
@@ -160,48 +242,92 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		}
 		return rvName(rv)
 	}
+	// fill records rows written into rv.
+	fill := func(rv *pg_query.RangeVar) {
+		e.Rows[name(rv)], e.Filled[e.orig(name(rv))], e.touched[e.orig(name(rv))] = true, true, true
+	}
+	// create records a table it creates.
+	create := func(rv *pg_query.RangeVar) {
+		e.Created[name(rv)] = true
+		if e.renamedAway(name(rv)) {
+			e.shadowed[name(rv)] = true
+		}
+	}
 	switch n := n.Node.(type) {
 	case *pg_query.Node_InsertStmt:
-		e.Rows[name(n.InsertStmt.Relation)] = true
-		e.Filled[name(n.InsertStmt.Relation)] = true
+		fill(n.InsertStmt.Relation)
 	case *pg_query.Node_DeleteStmt:
 		rel := name(n.DeleteStmt.Relation)
-		e.Rows[rel] = true
-		e.Losses = append(e.Losses, loss{what: "delete", relation: rel, line: line})
+		e.Rows[rel], e.touched[e.orig(rel)] = true, true
+		e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line})
 	case *pg_query.Node_UpdateStmt:
 		rel := name(n.UpdateStmt.Relation)
 		if e.Updated[rel] == nil {
 			e.Updated[rel] = map[string]bool{}
 		}
+		o := e.orig(rel)
 		for _, t := range n.UpdateStmt.TargetList {
 			if rt := t.GetResTarget(); rt != nil {
 				e.Updated[rel][rt.Name] = true
-				e.Losses = append(e.Losses, loss{what: "update", relation: rel, column: rt.Name, line: line})
+				col := e.origCol(o, rt.Name)
+				e.rewrote[o+"."+col] = true
+				e.Losses = append(e.Losses, loss{what: "update", relation: o, column: col, line: line})
 			}
 		}
 	case *pg_query.Node_MergeStmt:
-		e.Rows[name(n.MergeStmt.Relation)] = true
-		e.Filled[name(n.MergeStmt.Relation)] = true
+		fill(n.MergeStmt.Relation)
 	case *pg_query.Node_CopyStmt:
 		if n.CopyStmt.IsFrom {
-			e.Rows[name(n.CopyStmt.Relation)] = true
-			e.Filled[name(n.CopyStmt.Relation)] = true
+			fill(n.CopyStmt.Relation)
 		}
 	case *pg_query.Node_TruncateStmt:
 		for _, r := range n.TruncateStmt.Relations {
 			rel := name(r.GetRangeVar())
-			e.Rows[rel] = true
-			e.Losses = append(e.Losses, loss{what: "truncate", relation: rel, line: line})
+			e.Rows[rel], e.touched[e.orig(rel)] = true, true
+			e.Losses = append(e.Losses, loss{what: "truncate", relation: e.orig(rel), line: line})
 		}
 	case *pg_query.Node_CreateStmt:
-		e.Created[name(n.CreateStmt.Relation)] = true
+		create(n.CreateStmt.Relation)
 	case *pg_query.Node_CreateTableAsStmt:
 		if n.CreateTableAsStmt.Into != nil {
-			e.Created[name(n.CreateTableAsStmt.Into.Rel)] = true
-			e.Filled[name(n.CreateTableAsStmt.Into.Rel)] = true
+			create(n.CreateTableAsStmt.Into.Rel)
+			fill(n.CreateTableAsStmt.Into.Rel)
+		}
+	case *pg_query.Node_RenameStmt:
+		rn := n.RenameStmt
+		switch rn.RenameType {
+		case pg_query.ObjectType_OBJECT_TABLE:
+			to := rn.Newname
+			if rn.Relation.GetSchemaname() != "" {
+				to = rn.Relation.GetSchemaname() + "." + to
+			} else if path != "" {
+				to = path + "." + to
+			}
+			e.rename(name(rn.Relation), to)
+		case pg_query.ObjectType_OBJECT_COLUMN:
+			o := e.orig(name(rn.Relation))
+			col := e.origCol(o, rn.Subname)
+			delete(e.renamedCols, o+"."+rn.Subname)
+			if rn.Newname != col {
+				e.renamedCols[o+"."+rn.Newname] = col
+			}
+		}
+	case *pg_query.Node_AlterObjectSchemaStmt:
+		if a := n.AlterObjectSchemaStmt; a.ObjectType == pg_query.ObjectType_OBJECT_TABLE && a.Relation != nil {
+			e.rename(name(a.Relation), a.Newschema+"."+a.Relation.Relname)
 		}
 	case *pg_query.Node_AlterTableStmt:
 		rel := name(n.AlterTableStmt.Relation)
+		o := e.orig(rel)
+		// renamedAway tells whether column c of the table was renamed, so that its name is free.
+		renamedAway := func(c string) bool {
+			for k, v := range e.renamedCols {
+				if v == c && strings.HasPrefix(k, o+".") {
+					return true
+				}
+			}
+			return false
+		}
 		for _, c := range n.AlterTableStmt.Cmds {
 			cmd := c.GetAlterTableCmd()
 			if cmd == nil {
@@ -209,22 +335,29 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 			}
 			switch cmd.Subtype {
 			case pg_query.AlterTableType_AT_AddColumn:
-				if cd := cmd.Def.GetColumnDef(); cd != nil {
-					e.AddedColumns[rel+"."+cd.Colname] = true
+				// A column added under the name of one renamed away is new, but named as the one that was
+				// there: it is not counted as added.
+				if cd := cmd.Def.GetColumnDef(); cd != nil && !renamedAway(cd.Colname) {
+					e.AddedColumns[o+"."+cd.Colname] = true
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
-				e.Losses = append(e.Losses, loss{what: "column", relation: rel, column: cmd.Name, line: line})
+				// One it added before loses nothing that was there.
+				if col := e.origCol(o, cmd.Name); !e.AddedColumns[o+"."+col] {
+					e.Losses = append(e.Losses, loss{what: "column", relation: o, column: col, line: line})
+				}
 			case pg_query.AlterTableType_AT_AlterColumnType:
 				if cd := cmd.Def.GetColumnDef(); cd != nil {
-					e.Losses = append(e.Losses, loss{what: "type", relation: rel, column: cmd.Name, line: line,
+					e.Losses = append(e.Losses, loss{what: "type", relation: o, column: e.origCol(o, cmd.Name), line: line,
 						typ: typeOf(cd.TypeName), using: cd.RawDefault != nil})
 				}
 			case pg_query.AlterTableType_AT_ValidateConstraint:
 				e.Validates[rel+"."+cmd.Name] = true
+			case pg_query.AlterTableType_AT_ChangeOwner:
+				e.GivesOwnership = true
 			case pg_query.AlterTableType_AT_AttachPartition:
 				// The partition's rows become the parent's (a DETACH, which takes them away, is not
 				// expected to change counts: it is reported).
-				e.Rows[rel] = true
+				e.Rows[rel], e.touched[o] = true, true
 			}
 		}
 	case *pg_query.Node_DropStmt:
@@ -238,7 +371,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				if len(parts) == 1 && path != "" {
 					rel = path + "." + rel
 				}
-				e.Losses = append(e.Losses, loss{what: "table", relation: rel, line: line,
+				e.Losses = append(e.Losses, loss{what: "table", relation: e.orig(rel), line: line,
 					matview: n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW})
 			}
 		}
@@ -248,21 +381,99 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				e.Losses = append(e.Losses, loss{what: "schema", relation: o.GetString_().GetSval(), line: line})
 			}
 		}
+		// Without CASCADE a type, domain or extension that a column uses is not dropped. One this script
+		// created before is its own: the columns that use it are too, or count where they changed type.
+		if kind := droppedKinds[n.DropStmt.RemoveType]; kind != "" {
+			created := e.CreatedTypes
+			if kind == "extension" {
+				created = e.CreatedExtensions
+			}
+			for _, o := range n.DropStmt.Objects {
+				obj := o.GetString_().GetSval()
+				if tn := o.GetTypeName(); tn != nil {
+					obj = typeName(tn.Names, path)
+				}
+				if created[obj] {
+					delete(created, obj)
+				} else if n.DropStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+					e.Losses = append(e.Losses, loss{what: "cascade", object: kind, relation: obj, line: line})
+				}
+			}
+		}
+	case *pg_query.Node_DropOwnedStmt:
+		l := loss{what: "owned", line: line}
+		for _, r := range n.DropOwnedStmt.Roles {
+			l.roles = append(l.roles, roleName(r.GetRoleSpec()))
+		}
+		e.Losses = append(e.Losses, l)
 	case *pg_query.Node_CreateSchemaStmt:
 		if !n.CreateSchemaStmt.IfNotExists && n.CreateSchemaStmt.Schemaname != "" {
 			e.CreatedSchemas[n.CreateSchemaStmt.Schemaname] = true
 		}
+	case *pg_query.Node_CreateEnumStmt:
+		e.CreatedTypes[typeName(n.CreateEnumStmt.TypeName, path)] = true
+	case *pg_query.Node_CreateRangeStmt:
+		e.CreatedTypes[typeName(n.CreateRangeStmt.TypeName, path)] = true
+	case *pg_query.Node_CreateDomainStmt:
+		e.CreatedTypes[typeName(n.CreateDomainStmt.Domainname, path)] = true
+	case *pg_query.Node_CompositeTypeStmt:
+		e.CreatedTypes[name(n.CompositeTypeStmt.Typevar)] = true
+	case *pg_query.Node_DefineStmt:
+		if n.DefineStmt.Kind == pg_query.ObjectType_OBJECT_TYPE {
+			e.CreatedTypes[typeName(n.DefineStmt.Defnames, path)] = true
+		}
+	case *pg_query.Node_CreateExtensionStmt:
+		if !n.CreateExtensionStmt.IfNotExists {
+			e.CreatedExtensions[n.CreateExtensionStmt.Extname] = true
+		}
+	case *pg_query.Node_CreateRoleStmt:
+		e.CreatedRoles[n.CreateRoleStmt.Role] = true
+	case *pg_query.Node_AlterOwnerStmt, *pg_query.Node_ReassignOwnedStmt:
+		e.GivesOwnership = true
 	case *pg_query.Node_CreateFunctionStmt:
 		e.CreatedFuncs[funcName(n.CreateFunctionStmt.Funcname)] = true
 	case *pg_query.Node_DoStmt:
 		e.Opaque = true
-		// What it does is in its text: as its parse tree cannot show it, the text is searched.
+		// What it does is in its text: as its parse tree cannot show it, the text is searched, and the
+		// functions it calls are followed as the script's own calls are.
 		if what := destroyingCode(sql); what != "" {
 			e.Losses = append(e.Losses, loss{what: "code", line: line, code: what})
+		}
+		for _, f := range doCalls(sql) {
+			if !e.Funcs[f] {
+				e.Funcs[f], e.CalledAt[f] = true, line
+			}
 		}
 	case *pg_query.Node_CallStmt:
 		e.Opaque = true
 	}
+}
+
+// droppedKinds are the objects whose DROP ... CASCADE drops the columns that use them (an extension's:
+// those that use its types), by what losses call them.
+var droppedKinds = map[pg_query.ObjectType]string{
+	pg_query.ObjectType_OBJECT_TYPE: "type", pg_query.ObjectType_OBJECT_DOMAIN: "domain", pg_query.ObjectType_OBJECT_EXTENSION: "extension",
+}
+
+// typeName is a type's name as written ("name" or "schema.name"), in path's schema when it is
+// unqualified and path is not "".
+func typeName(parts []*pg_query.Node, path string) string {
+	var names []string
+	for _, p := range parts {
+		names = append(names, p.GetString_().GetSval())
+	}
+	if path != "" && len(names) == 1 {
+		names = append([]string{path}, names...)
+	}
+	return strings.Join(names, ".")
+}
+
+// roleName is a role as a statement names it; "" for CURRENT_USER, SESSION_USER and the like.
+func roleName(r *pg_query.RoleSpec) string {
+	if r.GetRoletype() != pg_query.RoleSpecType_ROLESPEC_CSTRING {
+		return ""
+	}
+	return r.GetRolename()
 }
 
 // funcName is a function's name as written: "name" or "schema.name", lower case.
@@ -298,7 +509,9 @@ func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
 }
 
 // downLosesData explains why running m's down would destroy data that existed before m's up ran: it drops
-// a table or column the up did not create, drops with CASCADE a schema the up did not create, empties a
+// a table or column the up did not create, drops with CASCADE a schema, type, domain or extension the up
+// did not create (with the columns that use it), drops what a role owns (DROP OWNED) other than one the
+// up created without handing it objects (ALTER ... OWNER TO, REASSIGN OWNED), empties a
 // table the up did not fill, or changes the type of a column the up did not add other than back to the
 // type the up widened it from or to a wider one (widens; a USING expression counts as lossy, and so
 // does a change of a column whose type the up did not change, which may narrow it). What the parse
@@ -310,15 +523,19 @@ func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
 func downLosesData(m *migrate.Migration, searchPath string, code map[string][]codeDef) string {
 	up, down := analyze(m.Up), analyze(m.Down)
 	q := qualifier(searchPath)
+	// What the up did is named as before it (analyze), what the down does as after it: up.before
+	// names the down's tables and columns as before the up.
 	created, added, rows, retyped := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]colType{}
 	for r := range up.Created {
-		created[q(r)] = true
+		if !up.shadowed[r] {
+			created[q(r)] = true
+		}
 	}
 	for rc := range up.AddedColumns {
 		i := strings.LastIndex(rc, ".")
 		added[q(rc[:i])+rc[i:]] = true
 	}
-	for r := range up.Rows {
+	for r := range up.touched {
 		rows[q(r)] = true
 	}
 	for _, l := range up.Losses {
@@ -327,7 +544,7 @@ func downLosesData(m *migrate.Migration, searchPath string, code map[string][]co
 		}
 	}
 	for _, l := range down.Losses {
-		rel := q(l.relation)
+		rel, column := up.before(q, l.relation, l.column)
 		at := fmt.Sprintf("%s:%d", m.Down.File, l.line)
 		switch l.what {
 		case "table":
@@ -339,7 +556,7 @@ func downLosesData(m *migrate.Migration, searchPath string, code map[string][]co
 				return fmt.Sprintf("%s drops schema %s with CASCADE, and every table in it, which its up did not create", at, l.relation)
 			}
 		case "column":
-			if !created[rel] && !added[rel+"."+l.column] {
+			if !created[rel] && !added[rel+"."+column] {
 				return fmt.Sprintf("%s drops column %s.%s, which its up did not add", at, l.relation, l.column)
 			}
 		case "truncate", "delete":
@@ -347,7 +564,7 @@ func downLosesData(m *migrate.Migration, searchPath string, code map[string][]co
 				return fmt.Sprintf("%s empties %s, which its up did not fill", at, l.relation)
 			}
 		case "type":
-			col := rel + "." + l.column
+			col := rel + "." + column
 			if created[rel] || added[col] {
 				continue
 			}
@@ -361,6 +578,21 @@ func downLosesData(m *migrate.Migration, searchPath string, code map[string][]co
 				return fmt.Sprintf("%s changes the type of column %s.%s from %s to %s, neither back from a widening nor a widening itself: it may lose data", at, l.relation, l.column, was, l.typ)
 			}
 			retyped[col] = l.typ
+		case "cascade":
+			created := up.CreatedExtensions[l.relation]
+			if l.object != "extension" {
+				created = false
+				for t := range up.CreatedTypes {
+					created = created || q(t) == q(l.relation)
+				}
+			}
+			if !created {
+				return fmt.Sprintf("%s drops %s %s with CASCADE, which its up did not create: it drops the columns that use it, with their data", at, l.object, l.relation)
+			}
+		case "owned":
+			if !ownRoles(l.roles, up.CreatedRoles) || up.GivesOwnership || down.GivesOwnership {
+				return fmt.Sprintf("%s drops every object role %s owns (DROP OWNED), tables included, which its up did not create", at, strings.Join(l.roles, ", "))
+			}
 		case "code":
 			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data that was there before the up", at, l.code)
 		}
@@ -395,13 +627,21 @@ func qualifier(searchPath string) func(string) string {
 // (widens) from the type the down changes it back to, without USING: the down says what the type was
 // (the rollback's verification, which compares the catalog with the one before the run, finds a down
 // that says it wrongly, and restores the snapshot); one whose down does not change the type back, or with
-// a USING expression, counts as lossy. Tables and columns that
+// a USING expression, counts as lossy. A DROP TYPE, DROP DOMAIN or DROP EXTENSION with CASCADE of one
+// that neither m (before the drop) nor earlier created loses what cascades says the drop takes with it
+// ("type name", "domain name", "extension name" as the drop writes the name: deployer.readCascades,
+// which reads it from the database before the run: the columns that use it, "" for none), and counts as
+// lossy when cascades does not say. A DROP OWNED BY a role that neither created, or after one of them
+// handed objects to a role (ALTER ... OWNER TO, REASSIGN OWNED), loses every table the role owns.
+// Tables and columns that
 // earlier (the run's migrations applied before m, whose downs remove them again) created count as m's
-// own. "" when nothing is lost. searchPath is as for downLosesData.
+// own, and so do those m created before it drops them. Tables and columns m renamed are named as
+// before m (analyze), the down's names read back through m's renames (effects.before). "" when nothing
+// is lost. searchPath is as for downLosesData.
 // What the parse tree cannot show counts as lost too, the down's writes notwithstanding: a DO block whose
 // text holds such a statement (destroyingCode), and a call of a function whose code (code, by name
 // without schema: folderCode, deployer.funcCode) holds one, or whose code is unknown.
-func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef) string {
+func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef, cascades map[string]string) string {
 	up := analyze(m.Up)
 	if len(up.Losses) == 0 {
 		return calledCodeLoses(m.Up, up, code, "data the down of "+m.ID()+" does not bring back")
@@ -410,41 +650,95 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 	q := qualifier(searchPath)
 	created, added, refilled, rewritten := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	schemas, retyped := map[string]bool{}, map[string]colType{}
+	// types are the types, domains ("type name", "domain name") and extensions ("extension name") that
+	// m or earlier created; roles the roles, and gives says one of them hands objects to a role.
+	types, roles, gives := map[string]bool{}, map[string]bool{}, false
+	addedEarlier := map[string]bool{}
 	for _, e := range append([]*migrate.Migration{m}, earlier...) {
 		eff := up
 		if e != m {
 			eff = analyze(e.Up)
 		}
 		for r := range eff.Created {
-			created[q(r)] = true
+			if !eff.shadowed[r] {
+				created[q(r)] = true
+			}
+		}
+		// m names what earlier created by the names earlier left it.
+		for now, was := range eff.renamed {
+			if e != m && eff.Created[was] && !eff.shadowed[was] {
+				created[q(now)] = true
+			}
 		}
 		for rc := range eff.AddedColumns {
 			i := strings.LastIndex(rc, ".")
 			added[q(rc[:i])+rc[i:]] = true
+			if e != m { // m's own drop of a column it added before is no loss (analyze)
+				addedEarlier[q(rc[:i])+rc[i:]] = true
+			}
 		}
 		for sc := range eff.CreatedSchemas {
 			schemas[sc] = true
 		}
+		// m's own count where it created them before the drop: analyze leaves those drops out.
+		for t := range eff.CreatedTypes {
+			if e != m {
+				types["type "+q(t)], types["domain "+q(t)] = true, true
+			}
+		}
+		for x := range eff.CreatedExtensions {
+			if e != m {
+				types["extension "+x] = true
+			}
+		}
+		for r := range eff.CreatedRoles {
+			roles[r] = true
+		}
+		gives = gives || eff.GivesOwnership
 	}
 	// The type a column had before the up is the one its down changes it back to (the last it does).
+	// The down names tables and columns as the up left them: up.before names them as before the up.
 	for _, l := range down.Losses {
 		if l.what == "type" {
-			retyped[q(l.relation)+"."+l.column] = l.typ
+			rel, col := up.before(q, l.relation, l.column)
+			retyped[rel+"."+col] = l.typ
 		}
 	}
 	for r := range down.Filled {
-		refilled[q(r)] = true
+		rel, _ := up.before(q, r, "")
+		refilled[rel] = true
 	}
-	for r, cols := range down.Updated {
-		for c := range cols {
-			rewritten[q(r)+"."+c] = true
-		}
+	for rc := range down.rewrote {
+		i := strings.LastIndex(rc, ".")
+		rel, col := up.before(q, rc[:i], rc[i+1:])
+		rewritten[rel+"."+col] = true
 	}
 	for _, l := range up.Losses {
 		at := fmt.Sprintf("%s:%d", m.Up.File, l.line)
-		if l.what == "schema" {
+		switch l.what {
+		case "schema":
 			if !schemas[l.relation] {
 				return fmt.Sprintf("%s drops schema %s with CASCADE, and with it every table it holds, which the down of %s cannot bring back", at, l.relation, m.ID())
+			}
+			continue
+		case "cascade":
+			own := "extension " + l.relation
+			if l.object != "extension" {
+				own = l.object + " " + q(l.relation)
+			}
+			if types[own] {
+				continue
+			}
+			switch took, ok := cascades[l.object+" "+l.relation]; {
+			case !ok:
+				return fmt.Sprintf("%s drops %s %s with CASCADE, which drops the columns that use it with their data, and what it would drop was not read from the database before the run: the down of %s may not bring it back", at, l.object, l.relation, m.ID())
+			case took != "":
+				return fmt.Sprintf("%s drops %s %s with CASCADE, and with it %s, which the down of %s cannot bring back", at, l.object, l.relation, took, m.ID())
+			}
+			continue
+		case "owned":
+			if !ownRoles(l.roles, roles) || gives {
+				return fmt.Sprintf("%s drops every object role %s owns (DROP OWNED), tables included, which the down of %s cannot bring back", at, strings.Join(l.roles, ", "), m.ID())
 			}
 			continue
 		}
@@ -458,7 +752,7 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 				return fmt.Sprintf("%s drops table %s, and the down of %s does not fill it again", at, l.relation, m.ID())
 			}
 		case "column":
-			if !rewritten[rel+"."+l.column] {
+			if !addedEarlier[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
 				return fmt.Sprintf("%s drops column %s.%s, and the down of %s does not write its values again", at, l.relation, l.column, m.ID())
 			}
 		case "truncate", "delete":
@@ -493,6 +787,17 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 		}
 	}
 	return calledCodeLoses(m.Up, up, code, "data the down of "+m.ID()+" does not bring back")
+}
+
+// ownRoles tells whether every role of roles is one of created (the script's own, whose objects are
+// those it created).
+func ownRoles(roles []string, created map[string]bool) bool {
+	for _, r := range roles {
+		if !created[r] {
+			return false
+		}
+	}
+	return true
 }
 
 // calledCodeLoses says which function that script s (whose effects are up) calls may destroy data, by

@@ -42,6 +42,26 @@ func TestDownLosesData(t *testing.T) {
 		{"DO block that destroys nothing", "CREATE TABLE t (id int);", "DO $$ BEGIN PERFORM 1; END $$;\nDROP TABLE t;", ""},
 		{"calls a function that deletes", "CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS 'DELETE FROM items';",
 			"SELECT purge();\nDROP FUNCTION purge();", `1_x.down.sql:1 calls purge, whose code (1_x.up.sql:1) holds "DELETE FROM"`},
+		// DROP OWNED and types, domains and extensions dropped with CASCADE (the last review's "left alone").
+		{"drops what a role owns", "SELECT 1;", "DROP OWNED BY app_owner;", "1_x.down.sql:1 drops every object role app_owner owns (DROP OWNED)"},
+		{"drops what a role the up created owns", "CREATE ROLE reader;\nGRANT SELECT ON items TO reader;", "DROP OWNED BY reader;\nDROP ROLE reader;", ""},
+		{"drops what a role the up created and gave a table owns", "CREATE ROLE owner2;\nALTER TABLE items OWNER TO owner2;", "DROP OWNED BY owner2 CASCADE;", "drops every object role owner2 owns"},
+		{"drops a type the up did not create", "ALTER TABLE items ADD COLUMN x int;", "ALTER TABLE items DROP COLUMN x;\nDROP TYPE mood CASCADE;", "1_x.down.sql:2 drops type mood with CASCADE, which its up did not create"},
+		{"drops a type the up created", "CREATE TYPE app.mood AS ENUM ('ok');\nALTER TABLE items ADD COLUMN m app.mood;", "DROP TYPE app.mood CASCADE;", ""},
+		{"drops a domain the up created, unqualified", "CREATE DOMAIN pct AS int;", "DROP DOMAIN public.pct CASCADE;", ""},
+		{"drops a domain without CASCADE", "SELECT 1;", "DROP DOMAIN pct;", ""},
+		{"drops an extension the up did not create", "CREATE EXTENSION IF NOT EXISTS citext;", "DROP EXTENSION citext CASCADE;", "drops extension citext with CASCADE"},
+		{"drops an extension the up created", "CREATE EXTENSION citext;", "DROP EXTENSION citext CASCADE;", ""},
+		// The down names what the up renamed by its new name.
+		{"narrows back a column the up renamed and widened", "ALTER TABLE items RENAME COLUMN n TO qty;\nALTER TABLE items ALTER COLUMN qty TYPE bigint;",
+			"ALTER TABLE items ALTER COLUMN qty TYPE int;\nALTER TABLE items RENAME COLUMN qty TO n;", ""},
+		{"narrows a column the up renamed", "ALTER TABLE items RENAME COLUMN n TO qty;", "ALTER TABLE items ALTER COLUMN qty TYPE int;", "1_x.down.sql:1 changes the type of column items.qty to int4, which its up did not change"},
+		{"drops a column the up added and renamed", "ALTER TABLE items ADD COLUMN tmp int;\nALTER TABLE items RENAME COLUMN tmp TO extra;", "ALTER TABLE items DROP COLUMN extra;", ""},
+		{"drops a table the up created and renamed", "CREATE TABLE t (id int);\nALTER TABLE t RENAME TO u;", "DROP TABLE u;", ""},
+		{"empties a table the up renamed and filled", "ALTER TABLE items RENAME TO goods;\nINSERT INTO goods VALUES (1);", "DELETE FROM goods WHERE id = 1;", ""},
+		{"DO block calls a function that deletes", "CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS 'DELETE FROM items';",
+			"DO $$ BEGIN PERFORM purge(); END $$;\nDROP FUNCTION purge();", `1_x.down.sql:1 calls purge, whose code (1_x.up.sql:1) holds "DELETE FROM"`},
+		{"drops a table the up created in place of one it renamed", "ALTER TABLE items RENAME TO items_old;\nCREATE TABLE items (id int);", "DROP TABLE items;", "drops table items, which its up did not create"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,12 +117,37 @@ func TestUpLosesDataUnknownCode(t *testing.T) {
 	t.Parallel()
 	set := folderB(t, map[string]string{"1_x.up.sql": "SELECT archive_old(30);", "1_x.down.sql": "SELECT 1;"})
 	m := set.Migrations[0]
-	if got := upLosesData(m, nil, "", map[string][]codeDef{"archive_old": {{place: "function archive_old(integer)"}}}); got != "" {
+	if got := upLosesData(m, nil, "", map[string][]codeDef{"archive_old": {{place: "function archive_old(integer)"}}}, nil); got != "" {
 		t.Errorf("a function that destroys nothing: %q", got)
 	}
-	got := upLosesData(m, nil, "", map[string][]codeDef{"archive_old": {{unknown: true}}})
+	got := upLosesData(m, nil, "", map[string][]codeDef{"archive_old": {{unknown: true}}}, nil)
 	if want := "1_x.up.sql:1 calls archive_old, whose code cannot be read"; !strings.Contains(got, want) {
 		t.Errorf("upLosesData = %q, want %q", got, want)
+	}
+	// Called from a DO block too.
+	set = folderB(t, map[string]string{"1_x.up.sql": "SELECT 1;\nDO $$ BEGIN PERFORM archive_old(30); END $$;", "1_x.down.sql": "SELECT 1;"})
+	got = upLosesData(set.Migrations[0], nil, "", map[string][]codeDef{"archive_old": {{unknown: true}}}, nil)
+	if want := "1_x.up.sql:2 calls archive_old, whose code cannot be read"; !strings.Contains(got, want) {
+		t.Errorf("upLosesData = %q, want %q", got, want)
+	}
+}
+
+// TestDoCalls: the functions a DO block calls, read from its PL/pgSQL, wherever it calls them; names
+// written before a parenthesis where its code does not parse.
+func TestDoCalls(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ sql, want string }{
+		{"DO $$ BEGIN PERFORM purge_old(); END $$", "purge_old"},
+		{"DO $$ DECLARE n int; r record; BEGIN n := app.f(1) + 2; CALL p(3); EXECUTE 'SELECT wipe()'; EXECUTE format('x %I', n); " +
+			"IF g(n) > 0 THEN RAISE NOTICE '%', h(); END IF; FOR r IN SELECT k() AS a LOOP NULL; END LOOP; END $$", "app.f format g h k p wipe"},
+		{"DO $$ BEGIN INSERT INTO t SELECT z(); EXECUTE 'SELECT ' || quote_ident(fn) || '()'; END $$", "quote_ident z"},
+		{"DO $$ DECLARE a int[]; BEGIN a[1] := f(); END $$", "f"},
+		{"DO $$ BEGIN PERFORM 1; END $$", ""},
+		{"DO $$ BEGIN PERFORM purge(; END $$", "purge"}, // does not parse
+	} {
+		if got := strings.Join(doCalls(tc.sql), " "); got != tc.want {
+			t.Errorf("doCalls(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
 	}
 }
 
@@ -182,7 +227,8 @@ func TestUpLosesData(t *testing.T) {
 		name     string
 		earlier  string // up of a migration applied before, in the same run
 		up, down string
-		want     string // substring of the reason; "" for no loss
+		want     string            // substring of the reason; "" for no loss
+		cascades map[string]string // what readCascades found
 	}{
 		{name: "drops a column, down adds it empty", up: "ALTER TABLE items DROP COLUMN note;", down: "ALTER TABLE items ADD COLUMN note text;", want: "1_x.up.sql:1 drops column items.note"},
 		{name: "drops a column, down writes it back", up: "CREATE TABLE keep AS SELECT id, note FROM items;\nALTER TABLE items DROP COLUMN note;",
@@ -243,6 +289,74 @@ func TestUpLosesData(t *testing.T) {
 			want: "1_x.up.sql:2 changes the type of items.n from int8 to int4"},
 		{name: "changes the type of a column it added", up: "ALTER TABLE items ADD COLUMN x bigint;\nALTER TABLE items ALTER COLUMN x TYPE int USING 0;", down: "ALTER TABLE items DROP COLUMN x;"},
 		{name: "changes the type in a table an earlier migration created", earlier: "CREATE TABLE t (n bigint);", up: "ALTER TABLE t ALTER COLUMN n TYPE int;", down: "SELECT 1;"},
+		// DROP OWNED and types, domains and extensions dropped with CASCADE (the last review's "left
+		// alone": the downs brought the shape back without the data).
+		{name: "drops what a role owns", up: "SELECT 1;\nDROP OWNED BY legacy_app;", down: "SELECT 1;", want: "1_x.up.sql:2 drops every object role legacy_app owns (DROP OWNED)"},
+		{name: "drops what a role owns with CASCADE", up: "DROP OWNED BY a, b CASCADE;", down: "SELECT 1;", want: "role a, b owns"},
+		{name: "drops what a role it created owns", up: "CREATE ROLE tmp_reader;\nGRANT SELECT ON items TO tmp_reader;\nDROP OWNED BY tmp_reader;\nDROP ROLE tmp_reader;", down: "SELECT 1;"},
+		{name: "drops what a role it created and gave a table owns", up: "CREATE ROLE tmp_owner;\nALTER TABLE items OWNER TO tmp_owner;\nDROP OWNED BY tmp_owner;", down: "SELECT 1;",
+			want: "1_x.up.sql:3 drops every object role tmp_owner owns"},
+		{name: "drops what a role an earlier migration created owns", earlier: "CREATE ROLE tmp_reader;", up: "DROP OWNED BY tmp_reader;", down: "SELECT 1;"},
+		{name: "drops a type that columns use", up: "DROP TYPE mood CASCADE;", down: "CREATE TYPE mood AS ENUM ('ok');", cascades: map[string]string{"type mood": "column mood of table items"},
+			want: "1_x.up.sql:1 drops type mood with CASCADE, and with it column mood of table items"},
+		{name: "drops a type no column uses", up: "DROP TYPE mood CASCADE;", down: "CREATE TYPE mood AS ENUM ('ok');", cascades: map[string]string{"type mood": ""}},
+		{name: "drops a type not read", up: "DROP TYPE app.mood CASCADE;", down: "CREATE TYPE app.mood AS ENUM ('ok');",
+			want: "drops type app.mood with CASCADE, which drops the columns that use it with their data, and what it would drop was not read"},
+		{name: "drops a type without CASCADE", up: "DROP TYPE mood;", down: "CREATE TYPE mood AS ENUM ('ok');"},
+		{name: "drops a type it created", up: "CREATE TYPE tmp AS ENUM ('a');\nALTER TABLE items ADD COLUMN t tmp;\nDROP TYPE tmp CASCADE;", down: "SELECT 1;"},
+		{name: "drops a type an earlier migration created", earlier: "CREATE TYPE app.tmp AS (a int);", up: "DROP TYPE app.tmp CASCADE;", down: "SELECT 1;"},
+		{name: "drops and creates a type again", up: "DROP TYPE mood CASCADE;\nCREATE TYPE mood AS ENUM ('ok');", down: "SELECT 1;",
+			cascades: map[string]string{"type mood": "column mood of table items"}, want: "1_x.up.sql:1 drops type mood with CASCADE"},
+		{name: "drops a domain", up: "DROP DOMAIN IF EXISTS pct CASCADE;", down: "SELECT 1;", cascades: map[string]string{"domain pct": "column p of table items"},
+			want: "drops domain pct with CASCADE, and with it column p of table items"},
+		{name: "drops a domain it created", up: "CREATE DOMAIN pct AS int;\nDROP DOMAIN pct CASCADE;", down: "SELECT 1;"},
+		{name: "drops an extension", up: "DROP EXTENSION citext CASCADE;", down: "CREATE EXTENSION citext;", cascades: map[string]string{"extension citext": "column label of table items"},
+			want: "drops extension citext with CASCADE, and with it column label of table items"},
+		{name: "drops an extension it may have found", up: "CREATE EXTENSION IF NOT EXISTS citext;\nDROP EXTENSION citext CASCADE;", down: "SELECT 1;",
+			want: "drops extension citext with CASCADE"},
+		{name: "drops an extension it created", up: "CREATE EXTENSION citext;\nDROP EXTENSION citext CASCADE;", down: "SELECT 1;"},
+		// Renamed tables and columns are judged as what was there before the up (the last review's "left
+		// alone").
+		{name: "renames a column, then narrows it", up: "ALTER TABLE items RENAME COLUMN price TO amount;\nALTER TABLE items ALTER COLUMN amount TYPE integer;",
+			down: "ALTER TABLE items ALTER COLUMN amount TYPE numeric(12,2);\nALTER TABLE items RENAME COLUMN amount TO price;",
+			want: "1_x.up.sql:2 changes the type of items.price from numeric(12,2) to int4, which is not a widening"},
+		{name: "renames a column, then widens it", up: "ALTER TABLE items RENAME COLUMN n TO qty;\nALTER TABLE items ALTER COLUMN qty TYPE bigint;",
+			down: "ALTER TABLE items RENAME COLUMN qty TO n;\nALTER TABLE items ALTER COLUMN n TYPE int;"},
+		{name: "renames a column twice, then narrows it", up: "ALTER TABLE items RENAME COLUMN n TO m;\nALTER TABLE items RENAME COLUMN m TO k;\nALTER TABLE items ALTER COLUMN k TYPE smallint;",
+			down: "ALTER TABLE items ALTER COLUMN k TYPE int;\nALTER TABLE items RENAME COLUMN k TO n;", want: "1_x.up.sql:3 changes the type of items.n from int4 to int2"},
+		{name: "renames a table, then drops a column", up: "ALTER TABLE items RENAME TO goods;\nALTER TABLE goods DROP COLUMN note;",
+			down: "ALTER TABLE goods ADD COLUMN note text;\nALTER TABLE goods RENAME TO items;", want: "1_x.up.sql:2 drops column items.note"},
+		{name: "renames a table and a column, then narrows it", up: "ALTER TABLE items RENAME TO goods;\nALTER TABLE goods RENAME COLUMN price TO amount;\nALTER TABLE goods ALTER COLUMN amount TYPE int;",
+			down: "ALTER TABLE goods ALTER COLUMN amount TYPE numeric(12,2);", want: "1_x.up.sql:3 changes the type of items.price from numeric(12,2) to int4"},
+		{name: "moves a table, then empties it", up: "ALTER TABLE items SET SCHEMA archive;\nTRUNCATE archive.items;", down: "ALTER TABLE archive.items SET SCHEMA public;",
+			want: "1_x.up.sql:2 empties items"},
+		{name: "renames a table, deletes, down inserts back", up: "ALTER TABLE items RENAME TO goods;\nDELETE FROM goods WHERE old;",
+			down: "INSERT INTO goods SELECT * FROM archive;\nALTER TABLE goods RENAME TO items;"},
+		// The functions a DO block calls (the last review's "left alone": only the DO block's own text was
+		// searched).
+		{name: "a DO block calls a function it creates", up: "CREATE FUNCTION purge_old() RETURNS void LANGUAGE sql AS 'DELETE FROM items WHERE old';\nDO $$ BEGIN PERFORM purge_old(); END $$;",
+			down: "DROP FUNCTION purge_old();", want: `1_x.up.sql:2 calls purge_old, whose code (1_x.up.sql:1) holds "DELETE FROM"`},
+		{name: "a DO block assigns what a function returns", up: "CREATE FUNCTION app.wipe(int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN TRUNCATE items; RETURN 0; END $$;\nDO $$ DECLARE n int; BEGIN n := app.wipe(1) + 1; END $$;",
+			down: "SELECT 1;", want: `1_x.up.sql:2 calls app.wipe, whose code (1_x.up.sql:1) holds "TRUNCATE"`},
+		{name: "a DO block calls a procedure in an IF", earlier: "CREATE PROCEDURE reset() LANGUAGE sql AS $$ UPDATE app_settings SET value = 'x' $$;",
+			up: "DO $$ BEGIN IF now() > '2000-01-01' THEN CALL reset(); END IF; END $$;", down: "SELECT 1;", want: `2_x.up.sql:1 calls reset, whose code (1_e.up.sql:1) holds "UPDATE app_settings SET"`},
+		{name: "a DO block EXECUTEs a constant that calls", up: "CREATE FUNCTION purge_old() RETURNS void LANGUAGE sql AS 'DELETE FROM items WHERE old';\nDO $$ BEGIN EXECUTE 'SELECT purge_old()'; END $$;",
+			down: "SELECT 1;", want: "1_x.up.sql:2 calls purge_old"},
+		{name: "a DO block loops over what a function returns", up: "CREATE FUNCTION purge_old() RETURNS SETOF int LANGUAGE sql AS 'DELETE FROM items RETURNING id';\nDO $$ DECLARE r record; BEGIN FOR r IN SELECT * FROM purge_old() LOOP NULL; END LOOP; END $$;",
+			down: "SELECT 1;", want: "1_x.up.sql:2 calls purge_old"},
+		{name: "a DO block calls a function that destroys nothing", up: "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\nDO $$ BEGIN PERFORM f(), now(); RAISE NOTICE '%', format('%s', f()); END $$;", down: "SELECT 1;"},
+		{name: "drops a column, then adds one of its name", up: "ALTER TABLE items DROP COLUMN note;\nALTER TABLE items ADD COLUMN note text;", down: "SELECT 1;",
+			want: "1_x.up.sql:1 drops column items.note"},
+		{name: "drops a column an earlier migration added", earlier: "ALTER TABLE items ADD COLUMN tmp int;", up: "ALTER TABLE items DROP COLUMN tmp;", down: "SELECT 1;"},
+		{name: "renames a column it added, then drops it", up: "ALTER TABLE items ADD COLUMN tmp int;\nALTER TABLE items RENAME COLUMN tmp TO tmp2;\nALTER TABLE items DROP COLUMN tmp2;", down: "SELECT 1;"},
+		{name: "renames a table an earlier migration created, then narrows", earlier: "CREATE TABLE t (n bigint);", up: "ALTER TABLE t RENAME TO u;\nALTER TABLE u ALTER COLUMN n TYPE int;", down: "SELECT 1;"},
+		{name: "a table an earlier migration created and renamed", earlier: "CREATE TABLE t (n bigint);\nALTER TABLE t RENAME TO u;", up: "DROP TABLE u;", down: "SELECT 1;"},
+		{name: "swaps in a new table", up: "CREATE TABLE items_new (id int);\nALTER TABLE items RENAME TO items_old;\nALTER TABLE items_new RENAME TO items;\nDROP TABLE items_old;",
+			down: "SELECT 1;", want: "1_x.up.sql:4 drops table items,"},
+		{name: "renames a table away, creates one of its name, drops the renamed", up: "ALTER TABLE items RENAME TO items_old;\nCREATE TABLE items (id int);\nDROP TABLE items_old;",
+			down: "SELECT 1;", want: "1_x.up.sql:3 drops table items,"},
+		{name: "renames a column away, adds one of its name, drops the renamed", up: "ALTER TABLE items RENAME COLUMN note TO old_note;\nALTER TABLE items ADD COLUMN note text;\nALTER TABLE items DROP COLUMN old_note;",
+			down: "SELECT 1;", want: "1_x.up.sql:3 drops column items.note"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,7 +367,7 @@ func TestUpLosesData(t *testing.T) {
 			}
 			set := folderB(t, files)
 			migs := set.Migrations
-			got := upLosesData(migs[len(migs)-1], migs[:len(migs)-1], "", folderCode(migs))
+			got := upLosesData(migs[len(migs)-1], migs[:len(migs)-1], "", folderCode(migs), tc.cascades)
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("upLosesData = %q, want %q", got, tc.want)
 			}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 )
@@ -172,4 +174,109 @@ func (d *deployer) unknownCode(names []string, err error) map[string][]codeDef {
 		d.code[n] = []codeDef{{unknown: true, place: "the database could not be asked: " + err.Error()}}
 	}
 	return d.code
+}
+
+// doCalls are the functions and procedures that a DO block (sql, the whole statement) calls, as funcName
+// writes them, read from its PL/pgSQL parse tree: in its statements, expressions and assignments, and in
+// a constant string that it EXECUTEs (or that an expression holds) when the string is SQL. A name built
+// at run time (EXECUTE 'SELECT ' || f || '()') is not seen: the DO block's text still counts as
+// destroyingCode reads it. An expression that does not parse, or a block in another language or that does
+// not parse, yields every name written before a parenthesis in it (callLike): each may be a function, and
+// one neither the folder nor the database defines counts as one that may destroy data.
+func doCalls(sql string) []string {
+	var out []string
+	add := func(f string) {
+		if f != "" && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	fromTree := func(tree *pg_query.ParseResult) {
+		for _, st := range tree.GetStmts() {
+			walk(st.GetStmt().ProtoReflect(), func(fc *pg_query.FuncCall) { add(funcName(fc.Funcname)) })
+			// A constant string that is SQL (EXECUTE 'SELECT purge()') is followed too.
+			walk(st.GetStmt().ProtoReflect(), func(c *pg_query.A_Const) {
+				if sv := c.GetSval(); sv != nil {
+					if inner, err := pg_query.Parse(sv.Sval); err == nil {
+						for _, ist := range inner.GetStmts() {
+							walk(ist.GetStmt().ProtoReflect(), func(fc *pg_query.FuncCall) { add(funcName(fc.Funcname)) })
+						}
+					}
+				}
+			})
+		}
+	}
+	text, err := pg_query.ParsePlPgSqlToJSON(sql)
+	var fns []any
+	if err == nil {
+		err = json.Unmarshal([]byte(text), &fns)
+	}
+	if err != nil || len(fns) == 0 {
+		for _, f := range callLike(sql) {
+			add(f)
+		}
+		slices.Sort(out)
+		return out
+	}
+	var exprs func(v any)
+	exprs = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if e, ok := v["PLpgSQL_expr"].(map[string]any); ok {
+				q, _ := e["query"].(string)
+				mode, _ := e["parseMode"].(float64)
+				tree, err := parseExpr(q, int(mode))
+				if err != nil {
+					for _, f := range callLike(q) {
+						add(f)
+					}
+				} else {
+					fromTree(tree)
+				}
+			}
+			for _, x := range v {
+				exprs(x)
+			}
+		case []any:
+			for _, x := range v {
+				exprs(x)
+			}
+		}
+	}
+	exprs(fns)
+	slices.Sort(out)
+	return out
+}
+
+// assignTarget is the target of a PL/pgSQL assignment ("n :=", "r.f =", "a[1] :=").
+var assignTarget = regexp.MustCompile(`^\s*(?:"[^"]*"|[\w$]+)(?:\s*(?:\.\s*(?:"[^"]*"|[\w$]+)|\[[^\]]*\]))*\s*:?=`)
+
+// parseExpr parses the query of a PL/pgSQL expression as its parse mode says (the server's RawParseMode):
+// 0 a statement, 2 an expression, 3 to 5 an assignment.
+func parseExpr(q string, mode int) (*pg_query.ParseResult, error) {
+	switch mode {
+	case 0:
+		return pg_query.Parse(q)
+	case 3, 4, 5:
+		loc := assignTarget.FindStringIndex(q)
+		if loc == nil {
+			return nil, fmt.Errorf("no assignment target in %q", q)
+		}
+		q = q[loc[1]:]
+	}
+	return pg_query.Parse("SELECT " + q)
+}
+
+// callWord is a name, qualified or not, written before a parenthesis.
+var callWord = regexp.MustCompile(`(?i)\b([a-z_][\w$]*(?:\s*\.\s*[a-z_][\w$]*)?)\s*\(`)
+
+// callLike are the names written before a parenthesis in text, lower case, as funcName writes them.
+func callLike(text string) []string {
+	var out []string
+	for _, m := range callWord.FindAllStringSubmatch(text, -1) {
+		f := strings.ToLower(strings.Join(strings.Fields(strings.ReplaceAll(m[1], ".", " . ")), ""))
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

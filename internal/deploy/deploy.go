@@ -121,8 +121,11 @@ type deployer struct {
 	// createdSchemas are the schemas this run created for the folder's tool (Flyway's flyway.schemas).
 	createdSchemas []string
 	restore        snapshot.RestoreFunc
-	// code is what funcCode found of the functions the migrations call, by name.
-	code map[string][]codeDef
+	// code is what funcCode found of the functions the migrations call, by name; cascades what
+	// readCascades found, before the run, that the ups' DROP ... CASCADE of types, domains and extensions
+	// take with them.
+	code     map[string][]codeDef
+	cascades map[string]string
 	// maintOn is set from the moment maintenance mode may be on until it is off again.
 	maintOn   bool
 	maintFrom time.Time

@@ -3,11 +3,13 @@ package deploy
 import (
 	"context"
 	"errors"
+	"maps"
 	"regexp"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
@@ -114,7 +116,8 @@ type lockNeed struct{ mode, name string }
 // commands: AccessExclusiveLock, the strongest, which any held lock conflicts with), AccessShareLock for
 // the tables it only reads. The target of an INSERT, UPDATE, DELETE or MERGE in a WITH clause (a
 // data-modifying CTE: WITH u AS (UPDATE ...) SELECT ...) takes RowExclusiveLock, as the statement alone
-// would.
+// would. The names of WITH clauses (WITH u AS (...) SELECT * FROM u) are not tables, where they are
+// visible (see relations).
 func statementLocks(sql string, i int) map[string]lockNeed {
 	stmts := sqlparse.Parse(sql)
 	if i < len(stmts) {
@@ -155,7 +158,7 @@ func statementLocks(sql string, i int) map[string]lockNeed {
 				ctes[rv] = true
 			}
 		})
-		walk(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) {
+		relations(st.Node.ProtoReflect(), nil, func(rv *pg_query.RangeVar) {
 			name := pgx.Identifier{rv.GetRelname()}
 			if rv.GetSchemaname() != "" {
 				name = pgx.Identifier{rv.GetSchemaname(), rv.GetRelname()}
@@ -173,6 +176,74 @@ func statementLocks(sql string, i int) map[string]lockNeed {
 		})
 	}
 	return out
+}
+
+// relations calls f for every table that the parse tree m names, leaving out the references to a WITH
+// clause's query (a CTE): an unqualified name that a WITH clause around it defines, in the statement that
+// holds the clause (subqueries included) and in the queries of the clause that come after the one
+// defining it (all of them, with RECURSIVE). ctes are the names visible at m. The target of an INSERT,
+// UPDATE, DELETE or MERGE is always a table, even when a CTE has its name, and a qualified name too.
+func relations(m protoreflect.Message, ctes map[string]bool, f func(*pg_query.RangeVar)) {
+	var with *pg_query.WithClause
+	var target *pg_query.RangeVar
+	switch x := m.Interface().(type) {
+	case *pg_query.RangeVar:
+		if x.GetSchemaname() != "" || !ctes[x.GetRelname()] {
+			f(x)
+		}
+		return
+	case *pg_query.SelectStmt:
+		with = x.GetWithClause()
+	case *pg_query.InsertStmt:
+		with, target = x.GetWithClause(), x.GetRelation()
+	case *pg_query.UpdateStmt:
+		with, target = x.GetWithClause(), x.GetRelation()
+	case *pg_query.DeleteStmt:
+		with, target = x.GetWithClause(), x.GetRelation()
+	case *pg_query.MergeStmt:
+		with, target = x.GetWithClause(), x.GetRelation()
+	}
+	if with != nil {
+		scope := func(n int) map[string]bool {
+			s := maps.Clone(ctes)
+			if s == nil {
+				s = map[string]bool{}
+			}
+			for _, c := range with.GetCtes()[:n] {
+				s[c.GetCommonTableExpr().GetCtename()] = true
+			}
+			return s
+		}
+		for i, c := range with.GetCtes() {
+			visible := i
+			if with.GetRecursive() {
+				visible = len(with.GetCtes())
+			}
+			if q := c.GetCommonTableExpr().GetCtequery(); q != nil {
+				relations(q.ProtoReflect(), scope(visible), f)
+			}
+		}
+		ctes = scope(len(with.GetCtes()))
+	}
+	if target != nil {
+		f(target)
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.Name() == "with_clause" && with != nil, fd.Name() == "relation" && target != nil:
+		case fd.IsList():
+			if fd.Kind() == protoreflect.MessageKind {
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					relations(l.Get(i).Message(), ctes, f)
+				}
+			}
+		case fd.IsMap():
+		case fd.Kind() == protoreflect.MessageKind:
+			relations(v.Message(), ctes, f)
+		}
+		return true
+	})
 }
 
 // writtenRelation is the table n writes to when it is an INSERT, UPDATE, DELETE or MERGE; nil otherwise.

@@ -44,9 +44,10 @@ func snapshotOnly(m *migrate.Migration, searchPath string, code map[string][]cod
 // run: the up destroyed data that was there before (a dropped column or table, deleted or overwritten
 // rows), which its down does not bring back. "" when it did not.
 // earlier are the migrations the run applies before m; code what is known of the functions it calls
-// (deployer.funcCode).
-func upDestroyed(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef) string {
-	if loss := upLosesData(m, earlier, searchPath, code); loss != "" {
+// (deployer.funcCode), cascades what its DROP ... CASCADE of types, domains and extensions take with
+// them (deployer.readCascades).
+func upDestroyed(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef, cascades map[string]string) string {
+	if loss := upLosesData(m, earlier, searchPath, code, cascades); loss != "" {
 		return "the up of " + m.ID() + " destroys data its down cannot bring back: " + loss
 	}
 	return ""
@@ -70,6 +71,7 @@ func mayStopHalfWay(m *migrate.Migration) string {
 // the migrations applied and no way back. Migrations whose downs undo them need no restore, and are not
 // held up by objects the role does not own.
 func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration) error {
+	d.readCascades(ctx, pending) // before anything changes, also for undo
 	rc, ok := d.o.Snapshotter.(restoreChecker)
 	if !ok {
 		return nil
@@ -79,7 +81,7 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 	for i, m := range pending {
 		if w := snapshotOnly(m, d.o.Set.SearchPath, code); w != "" {
 			why, noDown = append(why, w), append(noDown, m.ID())
-		} else if w := upDestroyed(m, pending[:i], d.o.Set.SearchPath, code); w != "" {
+		} else if w := upDestroyed(m, pending[:i], d.o.Set.SearchPath, code, d.cascades); w != "" {
 			why = append(why, w)
 		} else if w := mayStopHalfWay(m); w != "" {
 			why, halfWay = append(why, w), append(halfWay, m.ID())

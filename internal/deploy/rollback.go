@@ -193,7 +193,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	// that can be restored the downs still bring the schema back, and the rollback says what is lost.
 	lost := ""
 	for i := len(p.migs) - 1; i >= 0 && need == "" && lost == ""; i-- {
-		lost = upDestroyed(p.migs[i], p.migs[:i], d.o.Set.SearchPath, code)
+		lost = upDestroyed(p.migs[i], p.migs[:i], d.o.Set.SearchPath, code, d.cascades)
 	}
 	if lost != "" && refusal == "" {
 		need, lost = lost, ""

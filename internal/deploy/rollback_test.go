@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -65,11 +66,70 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			setup: "CREATE PROCEDURE app_wipe() LANGUAGE sql AS $$ DELETE FROM app_settings WHERE key <> 'maintenance' $$;",
 			up:    "ALTER TABLE orders ADD COLUMN z int;", down: "ALTER TABLE orders DROP COLUMN z;\nCALL app_wipe();",
 			method: "snapshot", why: `the down of 5_x would lose data: 5_x.down.sql:2 calls app_wipe, whose code (function app_wipe()) holds "DELETE FROM"`},
+		// DROP OWNED and types, domains and extensions dropped with CASCADE (the last review's "left
+		// alone": the downs brought the shape back without the data). ROLE stands for a role of the test's
+		// own.
+		{name: "dropped what a role owns", setup: "CREATE ROLE ROLE; CREATE TABLE legacy_log AS SELECT g FROM generate_series(1, 10) g; ALTER TABLE legacy_log OWNER TO ROLE;",
+			up: "DROP OWNED BY ROLE;", down: "CREATE TABLE legacy_log (g int);",
+			method: "snapshot", why: "5_x.up.sql:1 drops every object role ROLE owns (DROP OWNED), tables included"},
+		{name: "dropped a type with CASCADE", setup: "CREATE TYPE mood AS ENUM ('ok', 'sad'); ALTER TABLE orders ADD COLUMN mood mood DEFAULT 'sad';",
+			up: "DROP TYPE mood CASCADE;", down: "CREATE TYPE mood AS ENUM ('ok', 'sad');\nALTER TABLE orders ADD COLUMN mood mood DEFAULT 'sad';",
+			method: "snapshot", why: "5_x.up.sql:1 drops type mood with CASCADE, and with it column mood of table orders"},
+		{name: "dropped a domain with CASCADE, used in an array", setup: "CREATE DOMAIN pct AS int CHECK (VALUE BETWEEN 0 AND 100); ALTER TABLE orders ADD COLUMN p pct[] DEFAULT '{1,2}';",
+			up: "DROP DOMAIN pct CASCADE;", down: "CREATE DOMAIN pct AS int CHECK (VALUE BETWEEN 0 AND 100);\nALTER TABLE orders ADD COLUMN p pct[] DEFAULT '{1,2}';",
+			method: "snapshot", why: "5_x.up.sql:1 drops domain pct with CASCADE, and with it column p of table orders"},
+		{name: "dropped a type a composite type's attribute uses", setup: "CREATE TYPE mood AS ENUM ('ok'); CREATE TYPE entry AS (m mood, n int); ALTER TABLE orders ADD COLUMN e entry DEFAULT ('ok', 1);",
+			up: "DROP TYPE mood CASCADE;", down: "CREATE TYPE mood AS ENUM ('ok');\nALTER TYPE entry ADD ATTRIBUTE m mood;",
+			method: "snapshot", why: "5_x.up.sql:1 drops type mood with CASCADE, and with it column m of composite type entry"},
+		{name: "dropped an extension with CASCADE", setup: "CREATE EXTENSION citext; ALTER TABLE app_settings ADD COLUMN label citext DEFAULT 'x';",
+			up: "DROP EXTENSION citext CASCADE;", down: "CREATE EXTENSION citext;\nALTER TABLE app_settings ADD COLUMN label citext DEFAULT 'x';",
+			method: "snapshot", why: "5_x.up.sql:1 drops extension citext with CASCADE, and with it column label of table app_settings"},
+		{name: "dropped a type no column uses", setup: "CREATE TYPE unused AS ENUM ('a'); CREATE FUNCTION takes_unused(unused) RETURNS int LANGUAGE sql AS 'SELECT 1';",
+			up: "DROP TYPE unused CASCADE;", down: "CREATE TYPE unused AS ENUM ('a');\nCREATE FUNCTION takes_unused(unused) RETURNS int LANGUAGE sql AS 'SELECT 1';",
+			method: "down"},
+		// Renamed tables and columns are judged as what was there before the up (the last review's "left
+		// alone").
+		{name: "renamed and narrowed column", up: "ALTER TABLE orders RENAME COLUMN total TO amount;\nALTER TABLE orders ALTER COLUMN amount TYPE integer;",
+			down:   "ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2);\nALTER TABLE orders RENAME COLUMN amount TO total;",
+			method: "snapshot", why: "5_x.up.sql:2 changes the type of orders.total from numeric(12,2) to int4, which is not a widening"},
+		{name: "renamed and widened column", up: "ALTER TABLE orders RENAME COLUMN total TO amount;\nALTER TABLE orders ALTER COLUMN amount TYPE numeric(14,4);",
+			down:   "ALTER TABLE orders RENAME COLUMN amount TO total;\nALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
+			method: "down"},
+		{name: "renamed table, dropped column", up: "ALTER TABLE orders RENAME TO purchases;\nALTER TABLE purchases DROP COLUMN note;",
+			down:   "ALTER TABLE purchases ADD COLUMN note text;\nALTER TABLE purchases RENAME TO orders;",
+			method: "snapshot", why: "5_x.up.sql:2 drops column orders.note"},
+		// The functions a DO block calls (the last review's "left alone": only the block's own text was
+		// searched, and the rollback ran the downs).
+		{name: "DO block calls a function the database has that deletes", setup: "CREATE FUNCTION purge_old() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders WHERE id > 5000 $$;",
+			up: "DO $$ BEGIN PERFORM purge_old(); END $$;", down: "SELECT 1;",
+			method: "snapshot", why: `5_x.up.sql:1 calls purge_old, whose code (function purge_old()) holds "DELETE FROM"`},
+		{name: "DO block calls a function the up creates that overwrites",
+			up:     "CREATE FUNCTION reset_names() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE accounts SET name = 'x'; END $$;\nDO $$ DECLARE n int := 1; BEGIN IF n > 0 THEN PERFORM reset_names(); END IF; END $$;",
+			down:   "DROP FUNCTION reset_names();",
+			method: "snapshot", why: `5_x.up.sql:2 calls reset_names, whose code (5_x.up.sql:1) holds "UPDATE accounts SET"`},
+		{name: "DO block calls a function that only reads", setup: "CREATE FUNCTION count_orders() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM orders';",
+			up: "ALTER TABLE orders ADD COLUMN z int;\nDO $$ DECLARE n bigint; BEGIN n := count_orders(); RAISE NOTICE '% orders', n; END $$;", down: "ALTER TABLE orders DROP COLUMN z;",
+			method: "down"},
+		{name: "down's DO block calls a procedure the database has that deletes",
+			setup: "CREATE PROCEDURE app_wipe() LANGUAGE sql AS $$ DELETE FROM app_settings WHERE key <> 'maintenance' $$;",
+			up:    "ALTER TABLE orders ADD COLUMN z int;", down: "ALTER TABLE orders DROP COLUMN z;\nDO $$ BEGIN CALL app_wipe(); END $$;",
+			method: "snapshot", why: `the down of 5_x would lose data: 5_x.down.sql:2 calls app_wipe, whose code (function app_wipe()) holds "DELETE FROM"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tg := newTarget(t)
+			if strings.Contains(tc.setup, "ROLE ROLE") {
+				// Roles belong to the server, which parallel tests share.
+				role := "sg_" + tg.value(t, "SELECT left(md5(current_database()), 12)")
+				tc.setup = strings.ReplaceAll(tc.setup, "ROLE ROLE", "ROLE "+role)
+				tc.setup, tc.up, tc.why = strings.ReplaceAll(tc.setup, "TO ROLE", "TO "+role), strings.ReplaceAll(tc.up, "ROLE", role), strings.ReplaceAll(tc.why, "ROLE", role)
+				t.Cleanup(func() {
+					if _, err := tg.conn.Exec(context.Background(), "DROP OWNED BY "+role+"; DROP ROLE "+role); err != nil {
+						t.Errorf("drop role %s: %v", role, err)
+					}
+				})
+			}
 			if tc.setup != "" {
 				tg.exec(t, tc.setup)
 			}

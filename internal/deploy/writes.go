@@ -188,7 +188,8 @@ func (d *deployer) beforeScript(ctx context.Context, s *migrate.Script) {
 	}
 }
 
-// rewrites are the tables of w.tables that script s drops (DROP TABLE, DROP SCHEMA), truncates, alters
+// rewrites are the tables of w.tables that script s drops (DROP TABLE, DROP SCHEMA; every table for DROP
+// OWNED, DROP EXTENSION and DROP TYPE or DOMAIN ... CASCADE, whose tables the parse tree does not name), truncates, alters
 // (ALTER TABLE: it may rewrite the table) or rewrites (CLUSTER, VACUUM FULL), by name: a name without a
 // schema matches the tables of every schema with that name. For a DO block or a CALL, the tables whose
 // name its text holds.
@@ -235,6 +236,14 @@ func (w *writeWatch) rewrites(s *migrate.Script) []uint32 {
 					}
 				}
 			}
+			// An extension's tables go with it, and typed tables (CREATE TABLE ... OF) with their type:
+			// which those are the parse tree does not say.
+			if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_EXTENSION ||
+				n.DropStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE && droppedKinds[n.DropStmt.RemoveType] != "" {
+				add("", "")
+			}
+		case *pg_query.Node_DropOwnedStmt:
+			add("", "") // every table the roles own
 		case *pg_query.Node_TruncateStmt:
 			cascade = n.TruncateStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE
 			for _, r := range n.TruncateStmt.Relations {
