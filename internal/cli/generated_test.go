@@ -43,15 +43,16 @@ func TestCheckTextSaysWhyAGeneratedDownIsNotVerified(t *testing.T) {
 	}
 }
 
-// TestCheckGeneratedDownOfAnOperator: check --generate-down on a migration that adds an operator and
-// its function says in its text why the generated down is not verified: the down's error with
-// PostgreSQL's DETAIL, and the statement it does not undo; rollback-script says the same.
-func TestCheckGeneratedDownOfAnOperator(t *testing.T) {
+// TestCheckGeneratedDownOfATransform: check --generate-down on a migration that adds a type and a
+// transform for it (transforms are not in the compared catalog) says in its text why the generated down
+// is not verified: the down's error with PostgreSQL's DETAIL, and the statement it does not undo;
+// rollback-script says the same.
+func TestCheckGeneratedDownOfATransform(t *testing.T) {
 	requirePG(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "00001_op.sql"), []byte(`-- +goose Up
-CREATE FUNCTION same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
-CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE TRANSFORM FOR mood LANGUAGE sql (FROM SQL WITH FUNCTION prsd_lextype(internal));
 `))
 	code, out, errOut := run(t, nil, "check", "--dir", dir, "--generate-down", "-q")
 	if code != ExitOK {
@@ -60,16 +61,16 @@ CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
 	file := filepath.ToSlash(filepath.Join(dir, "00001_op.sql"))
 	for _, want := range []string{
 		"    generated down (NOT verified):\n",
-		"      -- the down fails: cannot drop function same(integer,integer) because other objects depend on it (DETAIL: operator ===(integer,integer) depends on function same(integer,integer); HINT: Use DROP ... CASCADE to drop the dependent objects too.)\n",
-		"      -- CREATE OPERATOR === at " + file + ":3 changes an operator, which the generated down does not undo\n",
+		"      -- the down fails: cannot drop type mood because other objects depend on it (DETAIL: transform for mood language sql depends on type mood; HINT: Use DROP ... CASCADE to drop the dependent objects too.)\n",
+		"      -- CREATE TRANSFORM FOR mood LANGUAGE sql at " + file + ":3 changes a transform, which the generated down does not undo\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
 	}
 	code, out, errOut = run(t, nil, "rollback-script", "--dir", dir, "-q", "1")
-	if code != ExitBlocked || out != "" || !strings.Contains(errOut, "--   the down fails: cannot drop function same(integer,integer) because other objects depend on it (DETAIL: operator ===(integer,integer)") ||
-		!strings.Contains(errOut, "--   CREATE OPERATOR === at "+file+":3 changes an operator") {
+	if code != ExitBlocked || out != "" || !strings.Contains(errOut, "--   the down fails: cannot drop type mood because other objects depend on it (DETAIL: transform for mood language sql") ||
+		!strings.Contains(errOut, "--   CREATE TRANSFORM FOR mood LANGUAGE sql at "+file+":3 changes a transform") {
 		t.Errorf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

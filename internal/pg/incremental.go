@@ -47,8 +47,10 @@ import (
 // Whatever this cannot vouch for falls back to a full read: a schema, extension, text search
 // configuration or dictionary (their mappings too), event trigger, publication (its tables and schemas
 // too; every read has all the publications, whose text quotes table and column names), foreign-data
-// wrapper, server or user mapping (every read has them all, and the casts, whose text quotes type and
-// function names), role, operator, cast, collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
+// wrapper, server or user mapping (every read has them all, and the casts, operators, operator families
+// and classes, text search parsers and templates, whose text quotes type and function names), role,
+// operator, operator family or class or a member of one, cast, text search parser or template,
+// collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
 // object's owner or comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves
 // no row: a lock on a statistics object is a whole read); an object in pg_catalog or a temporary schema;
 // a search path that does not start with pg_catalog, that changed, or whose schemas after pg_catalog share a name
@@ -529,6 +531,12 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	c.ForeignServers = part.ForeignServers
 	c.UserMappings = part.UserMappings
 	c.Casts = part.Casts
+	// And all the operators, operator families and classes, text search parsers and templates.
+	c.Operators = part.Operators
+	c.OperatorFamilies = part.OperatorFamilies
+	c.OperatorClasses = part.OperatorClasses
+	c.TextSearchParsers = part.TextSearchParsers
+	c.TextSearchTemplates = part.TextSearchTemplates
 	return c, rels
 }
 
@@ -566,6 +574,11 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		ForeignServers:         maps.Clone(c.ForeignServers),
 		UserMappings:           maps.Clone(c.UserMappings),
 		Casts:                  maps.Clone(c.Casts),
+		Operators:              maps.Clone(c.Operators),
+		OperatorFamilies:       maps.Clone(c.OperatorFamilies),
+		OperatorClasses:        maps.Clone(c.OperatorClasses),
+		TextSearchParsers:      maps.Clone(c.TextSearchParsers),
+		TextSearchTemplates:    maps.Clone(c.TextSearchTemplates),
 	}
 }
 
@@ -791,6 +804,10 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'operator' FROM pg_operator x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'operator class' FROM pg_opclass x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'operator family' FROM pg_opfamily x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  -- ALTER OPERATOR FAMILY ... ADD writes the members, not the family's row; what drops a member locks it
+  -- (see newObjectReasons)
+  UNION ALL SELECT 'operator family member' FROM pg_amop x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'operator family member' FROM pg_amproc x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'cast' FROM pg_cast x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'collation' FROM pg_collation x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'conversion' FROM pg_conversion x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
@@ -818,8 +835,10 @@ full_reasons(reason) AS (
   -- superusers may read, are fingerprinted in the state
   UNION ALL SELECT 'foreign-data wrapper' FROM pg_foreign_data_wrapper x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'server' FROM pg_foreign_server x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
-  UNION ALL SELECT 'comment on a foreign-data wrapper, server or cast' FROM pg_description x, h
-    WHERE x.classoid IN ('pg_foreign_data_wrapper'::regclass, 'pg_foreign_server'::regclass, 'pg_cast'::regclass)
+  UNION ALL SELECT 'comment on a foreign-data wrapper, server, cast, operator, operator family or class, text search parser or template'
+    FROM pg_description x, h
+    WHERE x.classoid IN ('pg_foreign_data_wrapper'::regclass, 'pg_foreign_server'::regclass, 'pg_cast'::regclass,
+        'pg_operator'::regclass, 'pg_opfamily'::regclass, 'pg_opclass'::regclass, 'pg_ts_parser'::regclass, 'pg_ts_template'::regclass)
       AND x.objoid >= 16384 AND age(x.xmin) <= age(h.h)
 ` + newObjectReasons + `
 )

@@ -150,6 +150,47 @@ var incrementalCases = []string{
 	`ALTER SERVER inc_srv RENAME TO inc_server; ALTER FOREIGN DATA WRAPPER inc_fdw RENAME TO inc_wrapper`,
 	`DROP USER MAPPING FOR CURRENT_USER SERVER inc_server; DROP CAST (inc_colour AS int)`,
 	`DROP SERVER inc_server; DROP FOREIGN DATA WRAPPER inc_wrapper`,
+	// Operators are read by every read: an operator prints its types and functions, whose renames leave
+	// its row alone. A shell operator (the NEGATOR !=== names) is one too.
+	`CREATE FUNCTION inc_op_eq(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+	 CREATE TYPE inc_pair AS (a int, b int);
+	 CREATE FUNCTION inc_pair_eq(inc_pair, inc_pair) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+	 CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = inc_op_eq, COMMUTATOR = ===, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+	 CREATE OPERATOR ==== (LEFTARG = inc_pair, RIGHTARG = inc_pair, FUNCTION = inc_pair_eq, NEGATOR = !===)`,
+	`ALTER OPERATOR === (int, int) SET (RESTRICT = scalarltsel, JOIN = NONE); COMMENT ON OPERATOR ==== (inc_pair, inc_pair) IS 'o'`,
+	`ALTER FUNCTION inc_op_eq(int, int) RENAME TO inc_op_same`,
+	`ALTER TYPE inc_pair RENAME TO inc_couple`,
+	`COMMENT ON OPERATOR ==== (inc_couple, inc_couple) IS NULL`,
+	`DROP OPERATOR ==== (inc_couple, inc_couple); DROP OPERATOR !=== (inc_couple, inc_couple)`,
+	// Operator families and classes are read by every read too: their members quote operators,
+	// functions and types. ALTER OPERATOR FAMILY ... ADD writes members, not the family's row; DROP takes
+	// away member rows, leaving their locks.
+	`CREATE FUNCTION inc_cmp(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN $1 < $2 THEN -1 WHEN $1 > $2 THEN 1 ELSE 0 END';
+	 CREATE OPERATOR FAMILY inc_fam USING btree;
+	 CREATE OPERATOR CLASS inc_ops FOR TYPE int USING btree FAMILY inc_fam AS OPERATOR 3 ===, FUNCTION 1 inc_cmp(int, int);
+	 CREATE TABLE inc_t (a int); CREATE INDEX inc_t_a ON inc_t (a inc_ops)`,
+	`CREATE FUNCTION inc_cmp48(int, bigint) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT btint48cmp($1, $2)';
+	 ALTER OPERATOR FAMILY inc_fam USING btree ADD OPERATOR 1 < (int, bigint), FUNCTION 1 (int, bigint) inc_cmp48(int, bigint)`,
+	`ALTER FUNCTION inc_cmp(int, int) RENAME TO inc_compare`,
+	`ALTER FUNCTION inc_cmp48(int, bigint) RENAME TO inc_compare48`,
+	`ALTER OPERATOR FAMILY inc_fam USING btree DROP OPERATOR 1 (int, bigint); COMMENT ON OPERATOR CLASS inc_ops USING btree IS 'c'`,
+	`ALTER OPERATOR CLASS inc_ops USING btree RENAME TO inc_ops2; COMMENT ON OPERATOR FAMILY inc_fam USING btree IS 'f'`,
+	`COMMENT ON OPERATOR CLASS inc_ops2 USING btree IS NULL; ALTER OPERATOR FAMILY inc_fam USING btree RENAME TO inc_family`,
+	`DROP TABLE inc_t; DROP OPERATOR CLASS inc_ops2 USING btree`,
+	`DROP OPERATOR FAMILY inc_family USING btree; DROP OPERATOR === (int, int); DROP FUNCTION inc_compare(int, int), inc_compare48(int, bigint)`,
+	// Text search parsers and templates are read by every read: they quote their functions.
+	`CREATE FUNCTION inc_prs_start(internal, int4) RETURNS internal LANGUAGE internal STRICT AS 'prsd_start';
+	 CREATE TEXT SEARCH PARSER inc_prs (START = inc_prs_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype, HEADLINE = prsd_headline);
+	 CREATE TEXT SEARCH TEMPLATE inc_tmpl (INIT = dsimple_init, LEXIZE = dsimple_lexize);
+	 CREATE TEXT SEARCH CONFIGURATION inc_pcfg (PARSER = inc_prs); CREATE TEXT SEARCH DICTIONARY inc_tdict (TEMPLATE = inc_tmpl)`,
+	`COMMENT ON TEXT SEARCH PARSER inc_prs IS 'p'; COMMENT ON TEXT SEARCH TEMPLATE inc_tmpl IS 't'`,
+	`ALTER TEXT SEARCH PARSER inc_prs RENAME TO inc_parser; ALTER TEXT SEARCH TEMPLATE inc_tmpl RENAME TO inc_template`,
+	`COMMENT ON TEXT SEARCH PARSER inc_parser IS NULL`,
+	`ALTER FUNCTION inc_prs_start(internal, int4) RENAME TO inc_parser_start`,
+	`CREATE SCHEMA inc_ts; ALTER TEXT SEARCH TEMPLATE inc_template SET SCHEMA inc_ts`,
+	`DROP TEXT SEARCH CONFIGURATION inc_pcfg; DROP TEXT SEARCH DICTIONARY inc_tdict; DROP TEXT SEARCH PARSER inc_parser;
+	 DROP TEXT SEARCH TEMPLATE inc_ts.inc_template; DROP SCHEMA inc_ts;
+	 DROP FUNCTION inc_parser_start(internal, int4)`,
 	// Text search objects are read whole, mappings too: ALTER ... MAPPING writes neither the
 	// configuration's row nor a lock, and a mapping dropped leaves no row behind.
 	`CREATE TEXT SEARCH DICTIONARY inc_dict (TEMPLATE = simple, STOPWORDS = english);

@@ -67,6 +67,13 @@ type catalogDoc struct {
 	ForeignServers      []*schema.ForeignServer      `json:"foreign_servers"`
 	UserMappings        []*schema.UserMapping        `json:"user_mappings"`
 	Casts               []*schema.Cast               `json:"casts"`
+	// Operators, operator families and classes, text search parsers and templates are read whole, by
+	// partial reads too.
+	Operators           []*schema.Operator           `json:"operators"`
+	OperatorFamilies    []*schema.OperatorFamily     `json:"operator_families"`
+	OperatorClasses     []*schema.OperatorClass      `json:"operator_classes"`
+	TextSearchParsers   []*schema.TextSearchParser   `json:"text_search_parsers"`
+	TextSearchTemplates []*schema.TextSearchTemplate `json:"text_search_templates"`
 	Comments            []comment                    `json:"comments"`
 	// User is the role the catalog was read as.
 	User string `json:"user"`
@@ -257,6 +264,22 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	}
 	for _, x := range raw.Casts {
 		c.Casts[x.Key()] = x
+	}
+	for _, x := range raw.Operators {
+		c.Operators[x.Key()] = x
+	}
+	for _, x := range raw.OperatorFamilies {
+		c.OperatorFamilies[x.Key()] = x
+	}
+	for _, x := range raw.OperatorClasses {
+		c.OperatorClasses[x.Key()] = x
+	}
+	c.SortMembers()
+	for _, x := range raw.TextSearchParsers {
+		c.TextSearchParsers[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.TextSearchTemplates {
+		c.TextSearchTemplates[x.Schema+"."+x.Name] = x
 	}
 	setComments(c, raw.Comments)
 	return c
@@ -462,7 +485,8 @@ own(kind, oid) AS (
 // seed objects in the session setting schemagate.inspect ({"seeds": [[class OID, object OID], ...]})
 // and of everything that depends on them in pg_depend, transitively, and the functions that share a
 // name with a seed function (an overload changes how calls deparse). It reports those owners under
-// "dirty", and reads every event trigger and publication. It does not read schemas, extensions and
+// "dirty", and reads every event trigger, publication, foreign-data wrapper, server, user mapping, cast,
+// operator, operator family and class, and text search parser and template. It does not read schemas, extensions and
 // text search configurations and dictionaries: a change to one of them, or to what they show
 // (collations, default privileges, role names, mappings), has the probe ask for a full read (see
 // probeSQL), so a partial read keeps the mark's.
@@ -505,6 +529,22 @@ var (
     'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
 	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations")
 )
+
+// opMembersSQL selects the members (json objects m, see schema.OpMember) of the operator family whose OID
+// is the expression family: those that depend on an operator class (exists EXISTS, with the condition
+// class on the dependency d) or not (NOT EXISTS).
+func opMembersSQL(family, exists, class string) string {
+	return `SELECT json_build_object('kind', 'OPERATOR', 'number', ao.amopstrategy, 'left', format_type(ao.amoplefttype, NULL),
+          'right', format_type(ao.amoprighttype, NULL), 'object', ao.amopopr::regoperator::text,
+          'sort_family', (SELECT sn.nspname || '.' || sf.opfname FROM pg_opfamily sf JOIN pg_namespace sn ON sn.oid = sf.opfnamespace
+            WHERE sf.oid = ao.amopsortfamily)) AS m
+        FROM pg_amop ao WHERE ao.amopfamily = ` + family + ` AND ` + exists + ` (SELECT 1 FROM pg_depend d
+          WHERE d.classid = 'pg_amop'::regclass AND d.objid = ao.oid AND d.refclassid = 'pg_opclass'::regclass` + class + `)
+        UNION ALL SELECT json_build_object('kind', 'FUNCTION', 'number', ap.amprocnum, 'left', format_type(ap.amproclefttype, NULL),
+          'right', format_type(ap.amprocrighttype, NULL), 'object', ap.amproc::regprocedure::text)
+        FROM pg_amproc ap WHERE ap.amprocfamily = ` + family + ` AND ` + exists + ` (SELECT 1 FROM pg_depend d
+          WHERE d.classid = 'pg_amproc'::regclass AND d.objid = ap.oid AND d.refclassid = 'pg_opclass'::regclass` + class + `)`
+}
 
 // indexDefSQL is an index's definition (pg_get_indexdef) with its WITH (...) options in name order:
 // PostgreSQL keeps them in the order they were set, so an index whose fillfactor was reset and set again
@@ -554,7 +594,7 @@ func withoutSections(q string, names ...string) string {
 	return q
 }
 
-const inspectTemplate = `
+var inspectTemplate = `
 WITH {{CLOSURE}}ns AS (
   SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
@@ -935,6 +975,55 @@ SELECT json_build_object(
   -- an extension's, and those a range type makes to its multirange type (part of the type: internal)
   WHERE c.oid >= 16384
     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_cast'::regclass AND x.objid = c.oid AND x.deptype IN ('e', 'i'))),
+-- every read, partial ones too (there are few, found by OID): an operator quotes its types and functions,
+-- a family or class its operators, functions and types, a parser or template its functions, whose
+-- renames leave their rows alone; any change to one of these has the probe ask for a whole read (see
+-- probeSQL)
+'operators', (SELECT coalesce(json_agg(json_build_object(
+    'oid', o.oid::int8, 'schema', ns.nspname, 'name', o.oprname,
+    'left', CASE WHEN o.oprleft <> 0 THEN format_type(o.oprleft, NULL) END,
+    'right', format_type(o.oprright, NULL),
+    'result', CASE WHEN o.oprresult <> 0 THEN format_type(o.oprresult, NULL) END,
+    'function', CASE WHEN o.oprcode <> 0 THEN o.oprcode::regprocedure::text END,
+    'commutator', CASE WHEN o.oprcom <> 0 THEN o.oprcom::regoperator::text END,
+    'negator', CASE WHEN o.oprnegate <> 0 THEN o.oprnegate::regoperator::text END,
+    'restrict', CASE WHEN o.oprrest <> 0 THEN o.oprrest::regproc::text END,
+    'join', CASE WHEN o.oprjoin <> 0 THEN o.oprjoin::regproc::text END,
+    'hashes', o.oprcanhash, 'merges', o.oprcanmerge, 'owner', pg_get_userbyid(o.oprowner),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = o.oid AND d.classoid = 'pg_operator'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
+  WHERE o.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_operator'::regclass AND x.objid = o.oid AND x.deptype = 'e')),
+-- a family's members are those loose in it (ALTER OPERATOR FAMILY ... ADD), a class's those that depend on it
+'operator_families', (SELECT coalesce(json_agg(json_build_object(
+    'oid', f.oid::int8, 'schema', ns.nspname, 'name', f.opfname, 'method', am.amname,
+    'members', (SELECT json_agg(m.m) FROM (` + opMembersSQL("f.oid", "NOT EXISTS", "") + `) m),
+    'owner', pg_get_userbyid(f.opfowner),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = f.oid AND d.classoid = 'pg_opfamily'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_opfamily f JOIN ns ON ns.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod
+  WHERE f.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_opfamily'::regclass AND x.objid = f.oid AND x.deptype = 'e')),
+'operator_classes', (SELECT coalesce(json_agg(json_build_object(
+    'oid', c.oid::int8, 'schema', ns.nspname, 'name', c.opcname, 'method', am.amname,
+    'type', format_type(c.opcintype, NULL), 'storage', CASE WHEN c.opckeytype <> 0 THEN format_type(c.opckeytype, NULL) END,
+    'default', c.opcdefault,
+    'family', (SELECT fn.nspname || '.' || f.opfname FROM pg_opfamily f JOIN pg_namespace fn ON fn.oid = f.opfnamespace WHERE f.oid = c.opcfamily),
+    'members', (SELECT json_agg(m.m) FROM (` + opMembersSQL("c.opcfamily", "EXISTS", " AND d.refobjid = c.oid") + `) m),
+    'owner', pg_get_userbyid(c.opcowner),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_opclass'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_opclass c JOIN ns ON ns.oid = c.opcnamespace JOIN pg_am am ON am.oid = c.opcmethod
+  WHERE c.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_opclass'::regclass AND x.objid = c.oid AND x.deptype = 'e')),
+'text_search_parsers', (SELECT coalesce(json_agg(json_build_object(
+    'oid', p.oid::int8, 'schema', ns.nspname, 'name', p.prsname,
+    'start', p.prsstart::regproc::text, 'gettoken', p.prstoken::regproc::text, 'end', p.prsend::regproc::text,
+    'lextypes', p.prslextype::regproc::text, 'headline', CASE WHEN p.prsheadline <> 0 THEN p.prsheadline::regproc::text END,
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_ts_parser'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_ts_parser p JOIN ns ON ns.oid = p.prsnamespace
+  WHERE p.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_ts_parser'::regclass AND x.objid = p.oid AND x.deptype = 'e')),
+'text_search_templates', (SELECT coalesce(json_agg(json_build_object(
+    'oid', t.oid::int8, 'schema', ns.nspname, 'name', t.tmplname,
+    'init', CASE WHEN t.tmplinit <> 0 THEN t.tmplinit::regproc::text END, 'lexize', t.tmpllexize::regproc::text,
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_ts_template'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_ts_template t JOIN ns ON ns.oid = t.tmplnamespace
+  WHERE t.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_ts_template'::regclass AND x.objid = t.oid AND x.deptype = 'e')),
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
   FROM {{COMMENT_FROM}}

@@ -165,6 +165,23 @@ const pubSetup = `DO $$ BEGIN CREATE ROLE sg_pub_kind; EXCEPTION WHEN duplicate_
 	CREATE PUBLICATION audit_pub FOR TABLES IN SCHEMA audit, TABLE events WITH (publish_via_partition_root = true);
 	CREATE PUBLICATION all_pub FOR ALL TABLES`
 
+// opSetup makes two operators that are each other's commutator (one with estimators and a comment), an
+// operator family with a class (used by an index) and loose members, a text search parser and a template
+// (with a comment) and a configuration and dictionary that use them, and a role sg_op_kind.
+const opSetup = `DO $$ BEGIN CREATE ROLE sg_op_kind; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+	CREATE FUNCTION k_same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+	CREATE FUNCTION k_cmp(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN $1 < $2 THEN -1 WHEN $1 > $2 THEN 1 ELSE 0 END';
+	CREATE OPERATOR <<< (LEFTARG = int, RIGHTARG = int, FUNCTION = k_same, COMMUTATOR = >>>);
+	CREATE OPERATOR >>> (LEFTARG = int, RIGHTARG = int, FUNCTION = k_same, COMMUTATOR = <<<, RESTRICT = eqsel, JOIN = eqjoinsel);
+	COMMENT ON OPERATOR >>> (int, int) IS 'gt';
+	CREATE OPERATOR FAMILY k_fam USING btree;
+	CREATE OPERATOR CLASS k_ops FOR TYPE int USING btree FAMILY k_fam AS OPERATOR 3 <<<, FUNCTION 1 k_cmp(int, int);
+	ALTER OPERATOR FAMILY k_fam USING btree ADD OPERATOR 1 < (int, bigint), FUNCTION 1 (int, bigint) btint48cmp(int, bigint);
+	CREATE TABLE k_t (a int); CREATE INDEX k_t_a ON k_t (a k_ops);
+	CREATE TEXT SEARCH PARSER k_prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype);
+	CREATE TEXT SEARCH TEMPLATE k_tmpl (LEXIZE = dsimple_lexize); COMMENT ON TEXT SEARCH TEMPLATE k_tmpl IS 't';
+	CREATE TEXT SEARCH CONFIGURATION k_cfg (PARSER = k_prs); CREATE TEXT SEARCH DICTIONARY k_dict (TEMPLATE = k_tmpl)`
+
 // kindCases is one migration per object kind and direction; every one must round-trip exactly, unless
 // irreversible says otherwise.
 var kindCases = []struct {
@@ -368,6 +385,20 @@ var kindCases = []struct {
 	{name: "rename published table and column", setup: pubSetup,
 		up: `ALTER TABLE orders RENAME COLUMN total TO amount; ALTER TABLE orders RENAME TO purchases`},
 	{name: "drop published table", setup: pubSetup, up: `DROP TABLE audit.events_archive`, dataLoss: true},
+	{name: "create operators, families, classes, text search parsers and templates", up: opSetup},
+	{name: "drop operators, families, classes, text search parsers and templates", setup: opSetup,
+		up: `DROP INDEX k_t_a; DROP OPERATOR FAMILY k_fam USING btree; DROP OPERATOR >>> (int, int); DROP OPERATOR <<< (int, int);
+		DROP TEXT SEARCH CONFIGURATION k_cfg; DROP TEXT SEARCH DICTIONARY k_dict; DROP TEXT SEARCH PARSER k_prs; DROP TEXT SEARCH TEMPLATE k_tmpl`},
+	// The operator left has lost its commutator: creating the dropped one again links them again.
+	{name: "drop an operator's commutator", setup: opSetup, up: `DROP OPERATOR >>> (int, int)`},
+	{name: "alter operators, families, classes, text search parsers and templates", setup: opSetup,
+		up: `ALTER OPERATOR >>> (int, int) SET (RESTRICT = scalargtsel, JOIN = NONE); COMMENT ON OPERATOR >>> (int, int) IS NULL;
+		ALTER OPERATOR <<< (int, int) OWNER TO sg_op_kind;
+		ALTER OPERATOR FAMILY k_fam USING btree DROP OPERATOR 1 (int, bigint); ALTER OPERATOR FAMILY k_fam USING btree ADD OPERATOR 2 <= (int, bigint);
+		ALTER OPERATOR CLASS k_ops USING btree OWNER TO sg_op_kind; COMMENT ON OPERATOR CLASS k_ops USING btree IS 'c';
+		ALTER OPERATOR FAMILY k_fam USING btree RENAME TO k_fam2; CREATE SCHEMA kops; ALTER OPERATOR CLASS k_ops USING btree SET SCHEMA kops;
+		ALTER OPERATOR <<< (int, int) SET SCHEMA kops;
+		ALTER TEXT SEARCH TEMPLATE k_tmpl RENAME TO k_tmpl2; COMMENT ON TEXT SEARCH TEMPLATE k_tmpl2 IS NULL; ALTER TEXT SEARCH PARSER k_prs SET SCHEMA kops`},
 	{name: "comments", up: `COMMENT ON TABLE users IS 'customers'; COMMENT ON COLUMN users.email IS NULL; COMMENT ON INDEX orders_user_idx IS 'fk lookup'; COMMENT ON FUNCTION touch() IS 'trigger'`},
 }
 

@@ -11,15 +11,15 @@ import (
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
-// TestGeneratedDownFailureKeepsDetail: the generated down of a migration that adds operators drops
-// their function but not them (operators are not in the compared catalog), and fails. Its problem says
-// why in full, as PostgreSQL did: the message with its DETAIL (the dependent objects, one line each)
-// and HINT, and names the statements the down cannot undo.
+// TestGeneratedDownFailureKeepsDetail: the generated down of a migration that adds a type and transforms
+// for it drops the type but not them (transforms are not in the compared catalog), and fails. Its
+// problem says why in full, as PostgreSQL did: the message with its DETAIL (the dependent objects, one
+// line each) and HINT, and names the statements the down cannot undo.
 func TestGeneratedDownFailureKeepsDetail(t *testing.T) {
 	files := map[string]string{"00001_op.sql": `-- +goose Up
-CREATE FUNCTION same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
-CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
-CREATE OPERATOR <=> (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE TRANSFORM FOR mood LANGUAGE sql (FROM SQL WITH FUNCTION prsd_lextype(internal));
+CREATE TRANSFORM FOR mood LANGUAGE plpgsql (FROM SQL WITH FUNCTION prsd_lextype(internal));
 `}
 	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGoose, files), Provider: provider(t), GenerateDown: true})
 	if err != nil {
@@ -31,17 +31,36 @@ CREATE OPERATOR <=> (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
 	}
 	problems := strings.Join(gd.Problems, "\n")
 	for _, want := range []string{
-		"the down fails: cannot drop function same(integer,integer) because other objects depend on it (DETAIL: operator ===(integer,integer) depends on function same(integer,integer); operator <=>(integer,integer) depends on function same(integer,integer); HINT: Use DROP ... CASCADE to drop the dependent objects too.)",
-		"CREATE OPERATOR === at 00001_op.sql:3 changes an operator, which the generated down does not undo",
-		"CREATE OPERATOR <=> at 00001_op.sql:4 changes an operator, which the generated down does not undo",
+		"the down fails: cannot drop type mood because other objects depend on it (DETAIL: transform for mood language sql depends on type mood; transform for mood language plpgsql depends on type mood; HINT: Use DROP ... CASCADE to drop the dependent objects too.)",
+		"CREATE TRANSFORM FOR mood LANGUAGE sql at 00001_op.sql:3 changes a transform, which the generated down does not undo",
+		"CREATE TRANSFORM FOR mood LANGUAGE plpgsql at 00001_op.sql:4 changes a transform, which the generated down does not undo",
 	} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("problems lack %q:\n%s", want, problems)
 		}
 	}
-	if e := gd.Error; e == nil || e.SQLState != "2BP01" || e.Phase != "down" || !strings.Contains(e.Detail, "operator ===(integer,integer) depends on function same(integer,integer)") ||
+	if e := gd.Error; e == nil || e.SQLState != "2BP01" || e.Phase != "down" || !strings.Contains(e.Detail, "transform for mood language sql depends on type mood") ||
 		!strings.Contains(e.Hint, "CASCADE") || e.File != "1.generated.down.sql" {
 		t.Errorf("error %+v, want the down's error with its detail and hint", e)
+	}
+}
+
+// TestGeneratedDownOfAnOperator: operators are in the compared catalog: the generated down of a
+// migration that adds two and their function drops the operators before the function, and is verified.
+func TestGeneratedDownOfAnOperator(t *testing.T) {
+	files := map[string]string{"00001_op.sql": `-- +goose Up
+CREATE FUNCTION same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
+CREATE OPERATOR <=> (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
+`}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGoose, files), Provider: provider(t), GenerateDown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gd := migration(t, rep, "1").GeneratedDown
+	if gd == nil || !gd.Verified || !strings.Contains(gd.SQL, "DROP OPERATOR public.===(integer, integer)") ||
+		!strings.Contains(gd.SQL, "DROP OPERATOR public.<=>(integer, integer)") {
+		t.Fatalf("generated down %+v, want a verified one dropping both operators", gd)
 	}
 }
 

@@ -39,6 +39,14 @@ type Catalog struct {
 	ForeignServers      map[string]*ForeignServer      `json:"foreign_servers,omitempty"`
 	UserMappings        map[string]*UserMapping        `json:"user_mappings,omitempty"`
 	Casts               map[string]*Cast               `json:"casts,omitempty"`
+	// Operators are keyed "schema.name(left, right)" (see Operator.Key), operator families and classes
+	// "schema.name USING method", text search parsers and templates "schema.name". Those an extension
+	// made are left out, as its other objects are.
+	Operators           map[string]*Operator           `json:"operators,omitempty"`
+	OperatorFamilies    map[string]*OperatorFamily     `json:"operator_families,omitempty"`
+	OperatorClasses     map[string]*OperatorClass      `json:"operator_classes,omitempty"`
+	TextSearchParsers   map[string]*TextSearchParser   `json:"text_search_parsers,omitempty"`
+	TextSearchTemplates map[string]*TextSearchTemplate `json:"text_search_templates,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }
@@ -68,6 +76,11 @@ func NewCatalog() *Catalog {
 		ForeignServers:         map[string]*ForeignServer{},
 		UserMappings:           map[string]*UserMapping{},
 		Casts:                  map[string]*Cast{},
+		Operators:              map[string]*Operator{},
+		OperatorFamilies:       map[string]*OperatorFamily{},
+		OperatorClasses:        map[string]*OperatorClass{},
+		TextSearchParsers:      map[string]*TextSearchParser{},
+		TextSearchTemplates:    map[string]*TextSearchTemplate{},
 	}
 }
 
@@ -707,12 +720,26 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 			delete(c.TextSearchDictionaries, k)
 		}
 	}
+	filterSchema(c.Operators, ig, func(x *Operator) string { return x.Schema })
+	filterSchema(c.OperatorFamilies, ig, func(x *OperatorFamily) string { return x.Schema })
+	filterSchema(c.OperatorClasses, ig, func(x *OperatorClass) string { return x.Schema })
+	filterSchema(c.TextSearchParsers, ig, func(x *TextSearchParser) string { return x.Schema })
+	filterSchema(c.TextSearchTemplates, ig, func(x *TextSearchTemplate) string { return x.Schema })
 	for k, x := range c.Publications {
 		if p := x.filtered(ig); p != x {
 			c.Publications[k] = p
 		}
 	}
 	return c
+}
+
+// filterSchema deletes from m the objects of the schemas ig leaves out.
+func filterSchema[V any](m map[string]V, ig Ignore, schema func(V) string) {
+	for k, x := range m {
+		if ig.SchemaIgnored(schema(x)) {
+			delete(m, k)
+		}
+	}
 }
 
 // filtered is p without the tables and schemas ig leaves out: p itself when it has none, else a copy

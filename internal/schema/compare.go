@@ -40,6 +40,11 @@ const (
 	KindForeignServer    = "server"
 	KindUserMapping      = "user mapping"
 	KindCast             = "cast"
+	KindOperator         = "operator"
+	KindOpFamily         = "operator family"
+	KindOpClass          = "operator class"
+	KindTSParser         = "text search parser"
+	KindTSTemplate       = "text search template"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
@@ -49,6 +54,7 @@ var kindRank = map[string]int{
 	KindTrigger: 11, KindPolicy: 12, KindRule: 13, KindRange: 14, KindFunction: 15, KindProcedure: 16, KindAggregate: 17,
 	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20, KindStatistics: 21, KindCollation: 22,
 	KindPublication: 23, KindForeignWrapper: 24, KindForeignServer: 25, KindUserMapping: 26, KindCast: 27,
+	KindOperator: 28, KindOpFamily: 29, KindOpClass: 30, KindTSParser: 31, KindTSTemplate: 32,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -304,6 +310,7 @@ func (c *Catalog) objects() []object {
 			props: []PropertyChange{prop("function", x.Function), prop("context", x.Context), prop("method", x.Method),
 				prop("comment", x.Comment)}})
 	}
+	out = append(out, c.operatorObjects()...)
 	for k, x := range c.Policies {
 		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), id: oidStr(x.OID), def: policySummary(x),
 			name: x.Name, schema: x.Schema,
@@ -1027,6 +1034,11 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.ForeignServers, b.ForeignServers, pa.ForeignServers, pb.ForeignServers)
 	pruneMap(a.UserMappings, b.UserMappings, pa.UserMappings, pb.UserMappings)
 	pruneMap(a.Casts, b.Casts, pa.Casts, pb.Casts)
+	pruneMap(a.Operators, b.Operators, pa.Operators, pb.Operators)
+	pruneMap(a.OperatorFamilies, b.OperatorFamilies, pa.OperatorFamilies, pb.OperatorFamilies)
+	pruneMap(a.OperatorClasses, b.OperatorClasses, pa.OperatorClasses, pb.OperatorClasses)
+	pruneMap(a.TextSearchParsers, b.TextSearchParsers, pa.TextSearchParsers, pb.TextSearchParsers)
+	pruneMap(a.TextSearchTemplates, b.TextSearchTemplates, pa.TextSearchTemplates, pb.TextSearchTemplates)
 	return pa, pb
 }
 

@@ -198,6 +198,20 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 			return fmt.Sprintf("%s publishes the tables in schema %s %s, did not before", s, n, when)
 		}
 	}
+	if slot, ok := strings.CutPrefix(pc.Property, memberProperty); ok {
+		// A member of an operator family or class.
+		switch {
+		case pc.New == "":
+			return fmt.Sprintf("%s no longer has %s %s %s", s, slot, pc.Old, when)
+		case pc.Old == "":
+			return fmt.Sprintf("%s has %s %s %s, did not before", s, slot, pc.New, when)
+		}
+		return fmt.Sprintf("%s has %s %s %s, was %s", s, slot, pc.New, when, pc.Old)
+	}
+	if pc.Property == "default" && c.Kind == KindOpClass {
+		isDefault := func(v string) string { return validity(v, "the default for its type", "not the default for its type") }
+		return fmt.Sprintf("%s is %s %s, was %s", s, isDefault(pc.New), when, isDefault(pc.Old))
+	}
 	if tok, ok := strings.CutPrefix(pc.Property, mappingProperty); ok {
 		// A text search configuration's mapping of one token type.
 		return fmt.Sprintf("%s maps %s to %s %s, was %s", s, tok, or(pc.New, "nothing"), when, or(pc.Old, "nothing"))

@@ -75,7 +75,10 @@ type downGen struct {
 	regenCols map[string]bool
 	// renamed are the objects renamed or moved back (old: before the up, new: after it).
 	renamed []rename
-	opts    DownOptions
+	// operatorMoves are the operators moved back to their schemas, as regoperator starts them: after
+	// the up, before it.
+	operatorMoves [][2]string
+	opts          DownOptions
 }
 
 func (g *downGen) add(comment, sql string) *Step {
@@ -126,13 +129,16 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.dropEventTriggers()
 	g.renames()
 	g.foreignRenames()
+	g.operatorRenames()
 	g.publicationRenames()
 	g.dropPublications()
 	g.dropDependents()
 	g.dropTablesAndColumns()
 	g.dropForeign()
+	g.dropOperators()
 	g.createTypes()
 	g.createForeign()
+	g.createOperators()
 	g.restoreColumns()
 	g.createTables()
 	g.columnOrder()

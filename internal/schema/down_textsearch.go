@@ -14,6 +14,7 @@ import (
 // createTextSearch re-creates the dictionaries and configurations the up dropped and takes those it
 // changed back: a dictionary's options, a configuration's mappings.
 func (g *downGen) createTextSearch() {
+	g.createTSParsersAndTemplates()
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(b.TextSearchDictionaries) {
 		d, ad := b.TextSearchDictionaries[k], a.TextSearchDictionaries[k]

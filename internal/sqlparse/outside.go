@@ -9,8 +9,8 @@ import (
 
 // What a statement changes beyond the objects of the database's schemas: roles and their memberships,
 // the database's and the server's settings, database-wide default privileges, subscriptions, tablespaces,
-// operators, procedural languages... (casts, foreign-data wrappers, servers, user mappings and foreign
-// tables are compared). The
+// procedural languages, conversions... (casts, foreign-data wrappers, servers, user mappings, foreign
+// tables, operators, operator classes and families, text search parsers and templates are compared). The
 // catalog comparison that proves a down does not see it (internal/rehearse), and a snapshot of the
 // database does not hold the cluster-wide part of it (internal/deploy).
 
@@ -23,12 +23,7 @@ var outsideObjects = map[pg_query.ObjectType]outside{
 	pg_query.ObjectType_OBJECT_DATABASE:      {"DATABASE", "a database"},
 	pg_query.ObjectType_OBJECT_TABLESPACE:    {"TABLESPACE", "a tablespace"},
 	pg_query.ObjectType_OBJECT_SUBSCRIPTION:  {"SUBSCRIPTION", "a subscription"},
-	pg_query.ObjectType_OBJECT_OPERATOR:      {"OPERATOR", "an operator"},
-	pg_query.ObjectType_OBJECT_OPCLASS:       {"OPERATOR CLASS", "an operator class"},
-	pg_query.ObjectType_OBJECT_OPFAMILY:      {"OPERATOR FAMILY", "an operator family"},
 	pg_query.ObjectType_OBJECT_LANGUAGE:      {"LANGUAGE", "a procedural language"},
-	pg_query.ObjectType_OBJECT_TSPARSER:      {"TEXT SEARCH PARSER", "a text search parser"},
-	pg_query.ObjectType_OBJECT_TSTEMPLATE:    {"TEXT SEARCH TEMPLATE", "a text search template"},
 	pg_query.ObjectType_OBJECT_CONVERSION:    {"CONVERSION", "a conversion"},
 	pg_query.ObjectType_OBJECT_TRANSFORM:     {"TRANSFORM", "a transform"},
 	pg_query.ObjectType_OBJECT_ACCESS_METHOD: {"ACCESS METHOD", "an access method"},
@@ -111,14 +106,6 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		if o, ok := outsideObjects[x.DefineStmt.Kind]; ok {
 			return "CREATE " + o.words + " " + qualified(x.DefineStmt.Defnames), o.kind
 		}
-	case *pg_query.Node_AlterOperatorStmt:
-		return "ALTER OPERATOR " + objectName(&pg_query.Node{Node: &pg_query.Node_ObjectWithArgs{ObjectWithArgs: x.AlterOperatorStmt.Opername}}), "an operator"
-	case *pg_query.Node_CreateOpClassStmt:
-		return "CREATE OPERATOR CLASS " + qualified(x.CreateOpClassStmt.Opclassname), "an operator class"
-	case *pg_query.Node_CreateOpFamilyStmt:
-		return "CREATE OPERATOR FAMILY " + qualified(x.CreateOpFamilyStmt.Opfamilyname), "an operator family"
-	case *pg_query.Node_AlterOpFamilyStmt:
-		return "ALTER OPERATOR FAMILY " + qualified(x.AlterOpFamilyStmt.Opfamilyname), "an operator family"
 	case *pg_query.Node_CreatePlangStmt:
 		// CREATE LANGUAGE without a handler is CREATE EXTENSION, which the catalog has.
 		if len(x.CreatePlangStmt.Plhandler) > 0 {

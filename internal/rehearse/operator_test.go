@@ -1,0 +1,178 @@
+package rehearse_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// opFunctions are the functions the operators and classes of these tests use.
+const opFunctions = `CREATE FUNCTION int_same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE FUNCTION int_cmp3(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN $1 < $2 THEN -1 WHEN $1 > $2 THEN 1 ELSE 0 END';
+`
+
+// TestOperatorsAndTextSearchParsers: operators, operator families and classes (with their members), and
+// text search parsers and templates are in the compared catalog. A down that leaves them behind, does not
+// create again one the up dropped, or does not take back an ALTER of them, fails its round trip and says
+// what it left; a down that undoes them passes.
+func TestOperatorsAndTextSearchParsers(t *testing.T) {
+	files := map[string]string{
+		"00001_ops.sql": `-- +goose Up
+` + opFunctions + `CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int_same, COMMUTATOR = ===, RESTRICT = eqsel, JOIN = eqjoinsel);
+CREATE OPERATOR FAMILY fam USING btree;
+CREATE OPERATOR CLASS int_ops FOR TYPE int USING btree FAMILY fam AS OPERATOR 3 ===, FUNCTION 1 int_cmp3(int, int);
+CREATE TEXT SEARCH PARSER prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype);
+CREATE TEXT SEARCH TEMPLATE tmpl (LEXIZE = dsimple_lexize);
+-- +goose Down
+DROP TEXT SEARCH TEMPLATE tmpl;
+DROP TEXT SEARCH PARSER prs;
+DROP OPERATOR FAMILY fam USING btree;
+DROP OPERATOR === (int, int);
+DROP FUNCTION int_cmp3(int, int);
+DROP FUNCTION int_same(int, int);
+`,
+		"00002_forgets.sql": `-- +goose Up
+CREATE OPERATOR ==== (LEFTARG = int, RIGHTARG = int, FUNCTION = int_same);
+CREATE OPERATOR FAMILY fam2 USING hash;
+CREATE TEXT SEARCH TEMPLATE tmpl2 (INIT = dsimple_init, LEXIZE = dsimple_lexize);
+-- +goose Down
+SELECT 1;
+`,
+		"00003_alters.sql": `-- +goose Up
+ALTER OPERATOR === (int, int) SET (RESTRICT = scalarltsel);
+COMMENT ON OPERATOR === (int, int) IS 'same';
+ALTER OPERATOR FAMILY fam USING btree ADD OPERATOR 1 < (int, bigint);
+COMMENT ON OPERATOR CLASS int_ops USING btree IS 'ops';
+COMMENT ON TEXT SEARCH PARSER prs IS 'p';
+-- +goose Down
+SELECT 1;
+`,
+		"00004_drops.sql": `-- +goose Up
+DROP OPERATOR ==== (int, int);
+DROP TEXT SEARCH TEMPLATE tmpl2;
+-- +goose Down
+SELECT 1;
+`,
+	}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGoose, files), Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt := migration(t, rep, "1").Roundtrip; rt == nil || rt.Status != report.RoundtripOK {
+		t.Errorf("migration 1: round trip %+v, want ok", rt)
+	}
+	cases := map[string][]string{
+		"2": {"operator ====(integer, integer) is left behind by the down", "operator family fam2 USING hash is left behind by the down",
+			"text search template tmpl2 is left behind by the down"},
+		"3": {"operator ===(integer, integer) has restrict estimator scalarltsel after the down, was eqsel",
+			`operator ===(integer, integer) has comment "same" after the down, was none`,
+			"operator family fam USING btree has OPERATOR 1 (integer, bigint) <(integer,bigint) after the down, did not before",
+			`operator class int_ops USING btree has comment "ops" after the down, was none`,
+			`text search parser prs has comment "p" after the down, was none`},
+		"4": {"operator ====(integer, integer) is not restored by the down", "text search template tmpl2 is not restored by the down"},
+	}
+	for v, wants := range cases {
+		rt := migration(t, rep, v).Roundtrip
+		if rt == nil || rt.Status != report.RoundtripFailed {
+			t.Errorf("migration %s: round trip %+v, want failed", v, rt)
+			continue
+		}
+		problems := strings.Join(rt.Problems, "\n")
+		for _, want := range wants {
+			if !strings.Contains(problems, want) {
+				t.Errorf("migration %s: problems lack %q:\n%s", v, want, problems)
+			}
+		}
+	}
+}
+
+// TestGeneratedDownOfOperators: the generated down drops the operators, operator classes and families
+// and text search parsers and templates an up added (after the indexes and configurations that use them,
+// before their functions), creates again those an up dropped with their members, estimators and comments,
+// and takes back renames, moves and ALTERs of them; each is verified by its round trip.
+func TestGeneratedDownOfOperators(t *testing.T) {
+	files := map[string]string{
+		"20240101000001_add.sql": `-- migrate:up
+` + opFunctions + `CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int_same, COMMUTATOR = ===, NEGATOR = !==,
+  RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR CLASS int_ops FOR TYPE int USING btree AS OPERATOR 3 ===, FUNCTION 1 int_cmp3(int, int);
+CREATE TABLE t (a int);
+CREATE INDEX t_a ON t (a int_ops);
+CREATE TEXT SEARCH PARSER prs2 (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype, HEADLINE = prsd_headline);
+CREATE TEXT SEARCH CONFIGURATION cfg2 (PARSER = prs2);
+-- migrate:down
+`,
+		"20240101000002_drop.sql": `-- migrate:up
+DROP TEXT SEARCH DICTIONARY sdict;
+DROP TEXT SEARCH TEMPLATE stmpl;
+DROP OPERATOR FAMILY sfam USING btree;
+DROP OPERATOR ~~~ (int, int);
+-- migrate:down
+`,
+		"20240101000003_alter.sql": `-- migrate:up
+ALTER OPERATOR === (int, int) SET (RESTRICT = scalarltsel, JOIN = NONE);
+COMMENT ON OPERATOR === (int, int) IS 'x';
+ALTER OPERATOR CLASS int_ops USING btree RENAME TO int_ops2;
+ALTER OPERATOR FAMILY int_ops USING btree RENAME TO int_fam;
+ALTER OPERATOR FAMILY int_fam USING btree ADD FUNCTION 1 (int, bigint) btint48cmp(int, bigint);
+CREATE SCHEMA other;
+ALTER OPERATOR === (int, int) SET SCHEMA other;
+ALTER TEXT SEARCH PARSER prs2 RENAME TO prs3;
+COMMENT ON TEXT SEARCH PARSER prs3 IS 'p';
+-- migrate:down
+`,
+	}
+	setupSQL := `CREATE FUNCTION s_same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE FUNCTION s_cmp(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN $1 < $2 THEN -1 WHEN $1 > $2 THEN 1 ELSE 0 END';
+CREATE OPERATOR ~~~ (LEFTARG = int, RIGHTARG = int, FUNCTION = s_same, COMMUTATOR = ~~~, RESTRICT = eqsel);
+COMMENT ON OPERATOR ~~~ (int, int) IS 'same';
+CREATE OPERATOR FAMILY sfam USING btree;
+CREATE OPERATOR CLASS s_ops FOR TYPE int USING btree FAMILY sfam AS OPERATOR 3 ~~~, FUNCTION 1 s_cmp(int, int);
+ALTER OPERATOR FAMILY sfam USING btree ADD OPERATOR 1 < (int, bigint), FUNCTION 1 (int, bigint) btint48cmp(int, bigint);
+COMMENT ON OPERATOR FAMILY sfam USING btree IS 'f';
+CREATE TEXT SEARCH TEMPLATE stmpl (INIT = dsimple_init, LEXIZE = dsimple_lexize);
+COMMENT ON TEXT SEARCH TEMPLATE stmpl IS 't';
+CREATE TEXT SEARCH DICTIONARY sdict (TEMPLATE = stmpl);`
+	setup := []*migrate.Script{{File: "setup.sql", SQL: setupSQL, Statements: sqlparse.Parse(setupSQL)}}
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatDbmate, files), Provider: provider(t),
+		GenerateDown: true, Setup: setup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wants := map[string][]string{
+		"20240101000001": {"DROP TABLE t", "DROP OPERATOR CLASS int_ops USING btree", "DROP OPERATOR FAMILY int_ops USING btree",
+			"DROP OPERATOR public.===(integer, integer)", "DROP OPERATOR public.!==(integer, integer)",
+			"DROP TEXT SEARCH CONFIGURATION cfg2", "DROP TEXT SEARCH PARSER prs2"},
+		"20240101000002": {"CREATE TEXT SEARCH TEMPLATE stmpl (INIT = dsimple_init, LEXIZE = dsimple_lexize)",
+			"COMMENT ON TEXT SEARCH TEMPLATE stmpl IS 't'", "CREATE TEXT SEARCH DICTIONARY sdict (TEMPLATE = stmpl)",
+			"CREATE OPERATOR public.~~~ (LEFTARG = integer, RIGHTARG = integer, FUNCTION = s_same, COMMUTATOR = ~~~, RESTRICT = eqsel)",
+			"COMMENT ON OPERATOR public.~~~(integer, integer) IS 'same'", "CREATE OPERATOR FAMILY sfam USING btree",
+			"ALTER OPERATOR FAMILY sfam USING btree ADD OPERATOR 1 < (integer, bigint), FUNCTION 1 (integer, bigint) btint48cmp(integer,bigint)",
+			"COMMENT ON OPERATOR FAMILY sfam USING btree IS 'f'",
+			"CREATE OPERATOR CLASS s_ops FOR TYPE integer USING btree FAMILY sfam AS OPERATOR 3 ~~~ (integer, integer), FUNCTION 1 (integer, integer) s_cmp(integer,integer)"},
+		"20240101000003": {"ALTER OPERATOR CLASS int_ops2 USING btree RENAME TO int_ops", "ALTER OPERATOR FAMILY int_fam USING btree RENAME TO int_ops",
+			"ALTER OPERATOR FAMILY int_ops USING btree DROP FUNCTION 1 (integer, bigint)",
+			"ALTER OPERATOR other.===(integer, integer) SET SCHEMA public",
+			"ALTER OPERATOR public.===(integer, integer) SET (RESTRICT = eqsel, JOIN = eqjoinsel)",
+			"COMMENT ON OPERATOR public.===(integer, integer) IS NULL", "ALTER TEXT SEARCH PARSER prs3 RENAME TO prs2",
+			"COMMENT ON TEXT SEARCH PARSER prs2 IS NULL"},
+	}
+	for v, want := range wants {
+		m := migration(t, rep, v)
+		gd := m.GeneratedDown
+		if gd == nil || !gd.Verified {
+			t.Errorf("%s: %s %+v: generated down %+v, want a verified one", v, m.Status, m.Error, gd)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(gd.SQL, w) {
+				t.Errorf("%s: generated down lacks %q:\n%s", v, w, gd.SQL)
+			}
+		}
+	}
+}
