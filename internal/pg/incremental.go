@@ -48,7 +48,8 @@ import (
 // configuration or dictionary (their mappings too), event trigger, publication (its tables and schemas
 // too; every read has all the publications, whose text quotes table and column names), foreign-data
 // wrapper, server or user mapping (every read has them all, and the casts, operators, operator families
-// and classes, text search parsers and templates, whose text quotes type and function names), role,
+// and classes, text search parsers and templates, whose text quotes type and function names; while the
+// mark has none of these, a partial read leaves them out: see leanSections), role,
 // operator, operator family or class or a member of one, cast, text search parser or template,
 // collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
 // object's owner or comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves
@@ -139,6 +140,9 @@ type Inspector struct {
 	// Logged counts the partial reads whose changes the session's change log named (see
 	// TrackChanges), without a scan of the catalogs.
 	Logged int
+	// Lean counts the partial reads that left out the sections of kinds the mark has none of (see
+	// leanSections).
+	Lean int
 	// path is the search path reads run under, once the first read has found it (see queryWithInput).
 	path string
 	// tracking tells that TrackChanges installed the change log; nonce and seq make the marks' tokens.
@@ -346,9 +350,13 @@ func (in *Inspector) since(ctx context.Context, q Querier, mark *Mark, held []Lo
 		m.raw, m.relations, m.filtered = mark.raw, mark.relations, mark.Catalog()
 		return m, nil
 	}
-	doc, err := readCatalog(ctx, q, &in.path, false, classes, seedOIDs, mark.known(classes, seedOIDs), token)
+	lean := noneOfLeanSections(mark.raw)
+	doc, err := readCatalogAs(ctx, q, &in.path, false, lean, classes, seedOIDs, mark.known(classes, seedOIDs), token)
 	if err != nil {
 		return nil, err
+	}
+	if lean {
+		in.Lean++
 	}
 	in.Partial++
 	in.Owners += len(doc.Dirty.Rels) + len(doc.Dirty.Procs) + len(doc.Dirty.Types)
@@ -524,7 +532,7 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	maps.Copy(c.Domains, part.Domains)
 	maps.Copy(c.Composites, part.Composites)
 	// Every read has all the event triggers, publications, foreign-data wrappers, servers, user mappings
-	// and casts.
+	// and casts (a lean one none, as the mark: see leanSections).
 	c.EventTriggers = part.EventTriggers
 	c.Publications = part.Publications
 	c.ForeignDataWrappers = part.ForeignDataWrappers
@@ -872,6 +880,7 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 	queries := []query{
 		{map[string]any{}, fullInspectSQL},
 		{map[string]any{"seeds": [][2]uint32{}, "known": []knownRelation{}}, partialInspectSQL},
+		{map[string]any{"seeds": [][2]uint32{}, "known": []knownRelation{}}, leanInspectSQL},
 		{map[string]any{"horizon": 3, "locks": [][3]any{}}, probeSQL},
 	}
 	if in.Mode == InspectLog {

@@ -264,6 +264,55 @@ func TestIncrementalInspectMatchesFull(t *testing.T) {
 	}
 }
 
+// TestIncrementalLeanReads: while the catalog has no event trigger, publication, foreign-data wrapper,
+// server, user mapping, cast, operator, operator family or class, text search parser or template, partial
+// reads leave those sections out (pg.leanSections). Each case here starts from a database that has none,
+// makes one (which only a whole read may find), changes what its text quotes (which a partial read must
+// read it whole for) and takes it away again; verify mode checks every read against a whole one.
+func TestIncrementalLeanReads(t *testing.T) {
+	conn := pgtest.Conn(t)
+	cases := []string{
+		`CREATE TABLE lean_t (a int)`,
+		`CREATE FUNCTION lean_eq(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+		 CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = lean_eq)`,
+		`ALTER FUNCTION lean_eq(int, int) RENAME TO lean_same`,
+		`DROP OPERATOR === (int, int); DROP FUNCTION lean_same(int, int)`,
+		`ALTER TABLE lean_t ADD COLUMN b text`,
+		`CREATE OPERATOR FAMILY lean_f USING btree`,
+		`ALTER TABLE lean_t ADD COLUMN f int`, // a partial read while the family is there
+		`DROP OPERATOR FAMILY lean_f USING btree`,
+		`CREATE FUNCTION lean_evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+		 CREATE EVENT TRIGGER lean_et ON ddl_command_end WHEN TAG IN ('CREATE SEQUENCE') EXECUTE FUNCTION lean_evt()`,
+		`ALTER FUNCTION lean_evt() RENAME TO lean_evt2`,
+		`DROP EVENT TRIGGER lean_et; DROP FUNCTION lean_evt2()`,
+		`CREATE PUBLICATION lean_pub FOR TABLE lean_t`,
+		`ALTER TABLE lean_t RENAME TO lean_u`,
+		`DROP PUBLICATION lean_pub`,
+		`CREATE FOREIGN DATA WRAPPER lean_w`,
+		`ALTER TABLE lean_u ADD COLUMN w int`,
+		// postgres_fdw's wrapper is the extension's, left out: its server is the only one of these kinds.
+		`CREATE EXTENSION postgres_fdw; CREATE SERVER lean_s FOREIGN DATA WRAPPER postgres_fdw; DROP FOREIGN DATA WRAPPER lean_w`,
+		`ALTER TABLE lean_u ADD COLUMN v int`,
+		`CREATE USER MAPPING FOR CURRENT_USER SERVER lean_s OPTIONS (user 'x')`,
+		`DROP SERVER lean_s CASCADE; DROP EXTENSION postgres_fdw`,
+		`CREATE TYPE lean_c AS ENUM ('a'); CREATE FUNCTION lean_ci(lean_c) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+		 CREATE CAST (lean_c AS int) WITH FUNCTION lean_ci(lean_c)`,
+		`ALTER FUNCTION lean_ci(lean_c) RENAME TO lean_cj`,
+		`DROP CAST (lean_c AS int); DROP FUNCTION lean_cj(lean_c); DROP TYPE lean_c`,
+		`CREATE TEXT SEARCH TEMPLATE lean_tmpl (INIT = dsimple_init, LEXIZE = dsimple_lexize)`,
+		`ALTER TABLE lean_u ADD COLUMN x int`,
+		`DROP TEXT SEARCH TEMPLATE lean_tmpl;
+		 CREATE TEXT SEARCH PARSER lean_prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype)`,
+		`ALTER TABLE lean_u ADD COLUMN p int`,
+		`DROP TEXT SEARCH PARSER lean_prs`,
+		`ALTER TABLE lean_u DROP COLUMN b, DROP COLUMN f, DROP COLUMN w, DROP COLUMN v, DROP COLUMN x, DROP COLUMN p`,
+	}
+	in := runIncrementalCases(t, conn, cases, false)
+	if in.Lean == 0 || in.Lean == in.Partial {
+		t.Errorf("%d lean reads of %d partial ones: the cases do not take both paths", in.Lean, in.Partial)
+	}
+}
+
 // TestIncrementalInspectFromChangeLog is TestIncrementalInspectMatchesFull with the change log installed
 // (Inspector.TrackChanges), as the rehearsal has it: every read is still checked against a full one, and
 // most take their seeds from the log instead of scanning the catalogs.
