@@ -80,6 +80,10 @@ must be for the pull request's current head (and the event's head_sha, or the pi
 change's migration files are checked against it (content included) and linted again at the head, and
 a file it does not vouch for counts as dangerous.
 
+A change whose files GitHub or GitLab does not list in full (GitHub lists 3000 at most; GitLab stops at
+its diff limits) is not decided, nor is one whose GitHub CODEOWNERS is 3 MB or more (GitHub does not
+load it): the gate fails, exit 1, saying so.
+
 Exit codes: 0 approved or not required (or nothing decided: the pull request moved on to a newer head
 or, from workflow_run, is closed; a notice says so), 4 approval pending, 3 blocked, 2 usage, 1 the tool
 failed.`,

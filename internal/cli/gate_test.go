@@ -637,3 +637,63 @@ func TestGateUpdatesTheCommentOfAnEarlierVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestGateRefusesAPartialFileList: GitHub lists at most 3000 files of a pull request. A migration file
+// beyond them would be neither checked against the report nor need its owners: the gate fails (exit 1)
+// saying why and what to do, and sets no status, rather than approve on the part listed.
+func TestGateRefusesAPartialFileList(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	delete(e.env, "GITHUB_EVENT_PATH")
+	files := make([]string, 0, githubtest.MaxFiles+1)
+	for i := range githubtest.MaxFiles {
+		files = append(files, fmt.Sprintf("web/assets/icon%04d.svg", i))
+	}
+	hidden := "db/migrations/003_drop_orders.up.sql"
+	files = append(files, hidden)
+	e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 3}, Title: "icons", Author: "Codertocat",
+		HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master"}, files)
+	e.s.SetFile(evRepo, hidden, evHead, []byte("DROP TABLE orders;\n"))
+	e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: evHead, Migrations: []report.Migration{}})
+	code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--pr", "3")
+	want := "the pull request changes 3001 files and GitHub lists at most 3000 of a pull request's files, so the files beyond cannot be checked; split the pull request"
+	if code != ExitFailure || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, want 1 saying %q\n%s\n%s", code, want, out, errOut)
+	}
+	if sts := e.s.Statuses(evRepo, evHead); len(sts) != 0 {
+		t.Errorf("status set on a pull request whose files could not all be listed: %+v", sts)
+	}
+}
+
+// TestGateLargeCodeOwners: GitHub inlines no file over 1 MB in its contents API, yet loads a CODEOWNERS
+// up to 3 MB: the gate reads such a file whole and decides by it. From 3 MB GitHub ignores the file (no
+// owner is asked for a review): the gate fails (exit 1) saying so and sets no status, rather than decide
+// by owners who own nothing on GitHub, or without the owners the DBAs wrote down.
+func TestGateLargeCodeOwners(t *testing.T) {
+	owners := "* @Codertocat\n/db/migrations/ @dora\n"
+	padded := func(size int) []byte {
+		line := "# generated ownership, see the platform team's wiki\n"
+		return []byte(strings.Repeat(line, (size-len(owners))/len(line)+1) + owners)
+	}
+	t.Run("over 1 MB", func(t *testing.T) {
+		e := newGateEnv(t, "approval:\n  require: risky\n")
+		e.s.SetFile(evRepo, ".github/CODEOWNERS", evBase, padded(1_500_000))
+		e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: evHead})
+		code, out, errOut := e.run(t, "--report", e.report, "--no-record")
+		if code != ExitOK || !strings.Contains(out, "approved by dora") {
+			t.Errorf("exit %d, want 0 approved by dora\n%s\n%s", code, out, errOut)
+		}
+	})
+	t.Run("3 MB", func(t *testing.T) {
+		e := newGateEnv(t, "approval:\n  require: risky\n")
+		e.s.SetFile(evRepo, ".github/CODEOWNERS", evBase, padded(gate.MaxGitHubCodeOwners))
+		e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: evHead})
+		code, out, errOut := e.run(t, "--report", e.report, "--no-record")
+		want := "GitHub does not load a CODEOWNERS file of 3 MB or more, so its owners own nothing on GitHub and the gate will not decide who may approve; make it smaller"
+		if code != ExitFailure || !strings.Contains(errOut, ".github/CODEOWNERS at f95f852 is ") || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, want 1 saying %q\n%s\n%s", code, want, out, errOut)
+		}
+		if sts := e.s.Statuses(evRepo, evHead); len(sts) != 0 {
+			t.Errorf("status set by the owners of a CODEOWNERS GitHub ignores: %+v", sts)
+		}
+	})
+}

@@ -377,6 +377,43 @@ func TestGitLabStaticGateOfAnOlderHeadDecidesNothing(t *testing.T) {
 	}
 }
 
+// TestGitLabGateBeyondTheDiffLimits: a merge request with more files than GitLab's diff limits list
+// cannot be judged: with the check job's report its files cannot all be checked against it, and without
+// one the owners of the files left out would not be asked. The gate fails (exit 1) saying so, and sets no
+// status.
+func TestGitLabGateBeyondTheDiffLimits(t *testing.T) {
+	const want = "it changes more files than GitLab's diff limits list (1+): the files beyond cannot be checked; split the merge request"
+	t.Run("report", func(t *testing.T) {
+		e := newGLEnv(t, "orders_status")
+		e.s.SetDiffLimit(1)
+		code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+		if code != ExitFailure || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, want 1 saying %q\n%s\n%s", code, want, out, errOut)
+		}
+		if sts := e.s.Statuses(glProject, glHead); len(sts) != 0 {
+			t.Errorf("statuses %+v, want none", sts)
+		}
+	})
+	t.Run("static", func(t *testing.T) {
+		e := newGLEnv(t, "orders_status")
+		dir := filepath.Join(e.dir, "migrations")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "2_orders_status.up.sql"), glUpSQL)
+		writeFile(t, filepath.Join(dir, "2_orders_status.down.sql"), glDownSQL)
+		delete(e.env, "CI_MERGE_REQUEST_DIFF_BASE_SHA") // no base to read with git: every migration of dir is new
+		e.s.SetDiffLimit(1)
+		code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--dir", dir)
+		if code != ExitFailure || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, want 1 saying %q\n%s\n%s", code, want, out, errOut)
+		}
+		if sts := e.s.Statuses(glProject, glHead); len(sts) != 0 {
+			t.Errorf("statuses %+v, want none", sts)
+		}
+	})
+}
+
 // TestGitLabGateDistrustsReport: the GitLab gate checks the check job's report against the merge
 // request's changed files (GET .../diffs, all pages), read at its head through the repository files API
 // since GitLab's diffs carry no blob SHA, as the GitHub gate does against a fork's artifact: a file the

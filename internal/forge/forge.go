@@ -20,6 +20,11 @@ var ErrNotFound = errors.New("not found")
 // membership with a default GITHUB_TOKEN. Callers must not guess: they report it.
 var ErrForbidden = errors.New("token may not read this")
 
+// ErrIncomplete is returned (wrapped) when the forge lists only part of what was asked, e.g. the files
+// of a change request beyond GitHub's 3000 or GitLab's diff limits. A partial list must never pass for
+// the whole: the files left out would escape the checks.
+var ErrIncomplete = errors.New("the forge lists only part of it")
+
 // Ref identifies a change request: a repository (owner/name or GitLab project path/ID) and its number.
 type Ref struct {
 	Repo   string
@@ -76,7 +81,8 @@ type ChangedFile struct {
 // blob SHA.
 type FileLister interface {
 	// Files lists every file the change request touches, all pages, removed ones included, with the
-	// status "removed" for those; a wrapped ErrNotFound when the change request does not exist.
+	// status "removed" for those; a wrapped ErrNotFound when the change request does not exist, a
+	// wrapped ErrIncomplete when the forge lists only some of them.
 	Files(ctx context.Context, ref Ref) ([]ChangedFile, error)
 }
 
@@ -113,7 +119,8 @@ type Forge interface {
 	UpdateComment(ctx context.Context, ref Ref, id int64, body string) error
 	// Reviews lists every review, all pages, in chronological order.
 	Reviews(ctx context.Context, ref Ref) ([]Review, error)
-	// ChangedFiles lists the paths the change request adds or modifies, all pages.
+	// ChangedFiles lists the paths the change request adds or modifies, all pages; a wrapped
+	// ErrIncomplete when the forge lists only some of its files.
 	ChangedFiles(ctx context.Context, ref Ref) ([]string, error)
 	// FileAt returns a file's content at a ref (branch or SHA); wrapped ErrNotFound if absent.
 	FileAt(ctx context.Context, repo, path, ref string) ([]byte, error)

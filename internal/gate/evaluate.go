@@ -108,8 +108,16 @@ func MigrationFiles(r *report.Report, changed []string) []string {
 	return out
 }
 
+// MaxGitHubCodeOwners is the size from which GitHub does not load a CODEOWNERS file ("CODEOWNERS files
+// must be under 3 MB in size. A CODEOWNERS file over this limit will not be loaded"): it requests no
+// owner's review then, and "Require review from Code Owners" asks for none.
+const MaxGitHubCodeOwners = 3_000_000
+
 // ReadCodeOwners reads CODEOWNERS at ref: path when set, else the dialect's first location present.
-// It returns nil without error when there is none, and the file's problems as notes.
+// It returns nil without error when there is none, and the file's problems as notes. A GitHub
+// CODEOWNERS of MaxGitHubCodeOwners bytes or more is an error: GitHub ignores it, so the owners it
+// names own nothing on GitHub, and taking the file as absent instead would hand its files to whoever
+// else may approve (approval.dba_users, a CODEOWNERS of another location).
 func ReadCodeOwners(ctx context.Context, f forge.Forge, repo, ref string, d codeowners.Dialect, path string) (*codeowners.File, string, []string, error) {
 	places := codeowners.Locations(d)
 	if path != "" {
@@ -122,6 +130,10 @@ func ReadCodeOwners(ctx context.Context, f forge.Forge, repo, ref string, d code
 		}
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("read %s at %s: %w", p, short(ref), err)
+		}
+		if d == codeowners.GitHub && len(data) >= MaxGitHubCodeOwners {
+			return nil, "", nil, fmt.Errorf("%s at %s is %d bytes: GitHub does not load a CODEOWNERS file of 3 MB or more, so its owners own nothing on GitHub "+
+				"and the gate will not decide who may approve; make it smaller (one wildcard pattern for many entries)", p, short(ref), len(data))
 		}
 		file, probs := codeowners.Parse(d, data)
 		var notes []string

@@ -54,6 +54,10 @@ type Backend interface {
 	SetReadOnly(readOnly bool)
 	// SetPageSize caps the number of items per page of every list endpoint.
 	SetPageSize(n int)
+	// SetFileLimit makes the change request's files list no more than n files, as the platform's own
+	// cap does (GitHub: 3000; GitLab: its diff limits), the change request still counting them all;
+	// 0 restores the platform's default.
+	SetFileLimit(n int)
 	// RateLimitNext makes the next n requests answer rate-limited with Retry-After: 1.
 	RateLimitNext(n int)
 	// BotLogin is the login of the token's user.
@@ -84,11 +88,14 @@ func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
 		{"ReviewsChangesRequested", testReviewsChangesRequested},
 		{"ChangedFilesPaginated", testChangedFiles},
 		{"FilesPaginated", testFiles},
+		{"FilesBeyondTheForgesLimit", testFilesIncomplete},
 		{"FileAt", testFileAt},
+		{"FileAtOver1MB", testFileAtLarge},
 		{"ChangeRequestOfFile", testChangeRequestOfFile},
 		{"ChangeRequestOfFileOnAnotherBranch", testChangeRequestOfFileOtherBranch},
 		{"IsMember", testIsMember},
 		{"IsMemberForbidden", testIsMemberForbidden},
+		{"IsMemberOnALaterPage", testIsMemberPaginated},
 		{"SetStatus", testSetStatus},
 		{"ReadOnly", testReadOnly},
 		{"RateLimitRetried", testRateLimit},
@@ -98,6 +105,7 @@ func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
 		{"UpsertKeepsMarkersApart", testUpsertMarkers},
 		{"UpsertUpdatesTheOldMarker", testUpsertOldMarker},
 		{"UpsertReadOnly", testUpsertReadOnly},
+		{"UpsertFindsItOnALaterPage", testUpsertLaterPage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,6 +393,29 @@ func testFiles(t *testing.T, f forge.Forge, b Backend) {
 	}
 }
 
+// testFilesIncomplete: a change request with more files than the forge lists (GitHub: 3000; GitLab:
+// its diff limits) yields ErrIncomplete from Files and ChangedFiles, never the part listed: the gate
+// would take the files left out as unchanged, needing neither a check nor their owners' approval.
+func testFilesIncomplete(t *testing.T, f forge.Forge, b Backend) {
+	files := []string{"db/migrations/001_a.up.sql", "db/migrations/002_b.up.sql", "db/migrations/003_c.up.sql",
+		"db/migrations/004_d.up.sql", "db/migrations/005_e.up.sql"}
+	ref, _ := newCR(b, files...)
+	b.SetPageSize(2)
+	b.SetFileLimit(3)
+	if fl, ok := f.(forge.FileLister); ok {
+		if got, err := fl.Files(t.Context(), ref); !errors.Is(err, forge.ErrIncomplete) {
+			t.Errorf("Files of 5 files when the forge lists 3 = %+v, %v; want ErrIncomplete", got, err)
+		}
+	}
+	if got, err := f.ChangedFiles(t.Context(), ref); !errors.Is(err, forge.ErrIncomplete) {
+		t.Errorf("ChangedFiles of 5 files when the forge lists 3 = %q, %v; want ErrIncomplete", got, err)
+	}
+	b.SetFileLimit(0)
+	if got, err := f.ChangedFiles(t.Context(), ref); err != nil || !slices.Equal(got, files) {
+		t.Errorf("ChangedFiles within the forge's limit = %q, %v; want %q", got, err, files)
+	}
+}
+
 func testFileAt(t *testing.T, f forge.Forge, b Backend) {
 	content := []byte("# owners\n/db/ @acme/dba\n\x00binary-safe é\n")
 	b.SetFile("acme/shop", ".github/CODEOWNERS", "main", content)
@@ -403,6 +434,17 @@ func testFileAt(t *testing.T, f forge.Forge, b Backend) {
 	_, err = f.FileAt(t.Context(), "acme/shop", ".github/CODEOWNERS", "no-such-branch")
 	if !errors.Is(err, forge.ErrNotFound) {
 		t.Errorf("FileAt at a missing ref: err = %v, want ErrNotFound", err)
+	}
+}
+
+// testFileAtLarge: a file over 1 MB (a large CODEOWNERS, a data migration) is read whole; GitHub
+// inlines no content that large, and only its raw media type gives it.
+func testFileAtLarge(t *testing.T, f forge.Forge, b Backend) {
+	content := []byte(strings.Repeat("# owners of the shop\n", 80_000) + "/db/ @acme/dba\n")
+	b.SetFile("acme/shop", ".github/CODEOWNERS", "main", content)
+	got, err := f.FileAt(t.Context(), "acme/shop", ".github/CODEOWNERS", "main")
+	if err != nil || string(got) != string(content) {
+		t.Errorf("FileAt of a %d-byte file = %d bytes, %v; want it whole", len(content), len(got), err)
 	}
 }
 
@@ -437,6 +479,21 @@ func testIsMemberForbidden(t *testing.T, f forge.Forge, b Backend) {
 		if !errors.Is(err, forge.ErrForbidden) {
 			t.Errorf("IsMember(%s) with a token that cannot read membership = %v, %v; want ErrForbidden", user, ok, err)
 		}
+	}
+}
+
+// testIsMemberPaginated: a member listed on a later page is a member (GitLab lists a group's members,
+// GitHub answers for the one user).
+func testIsMemberPaginated(t *testing.T, f forge.Forge, b Backend) {
+	for _, u := range []string{"adora", "dora2", "dorab", "dora"} {
+		b.AddTeamMember("acme/dba", u)
+	}
+	b.SetPageSize(1)
+	if ok, err := f.IsMember(t.Context(), "acme/dba", "dora"); err != nil || !ok {
+		t.Errorf("IsMember(acme/dba, dora) listed fourth, pages of 1 = %v, %v; want true", ok, err)
+	}
+	if ok, err := f.IsMember(t.Context(), "acme/dba", "dor"); err != nil || ok {
+		t.Errorf("IsMember(acme/dba, dor), a prefix of members' names = %v, %v; want false", ok, err)
 	}
 }
 
@@ -613,6 +670,32 @@ func testUpsertReadOnly(t *testing.T, f forge.Forge, b Backend) {
 	_, _, err := forge.Upsert(t.Context(), f, ref, testMarker, "body")
 	if !errors.Is(err, forge.ErrReadOnly) {
 		t.Errorf("Upsert read-only: err = %v, want ErrReadOnly", err)
+	}
+}
+
+// testUpsertLaterPage: the sticky comment is found on whatever page the forge lists it, and updated,
+// not written again beside itself (nor is the approval record, read the same way).
+func testUpsertLaterPage(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	ctx := t.Context()
+	b.AddComment(ref, "alice", "first")
+	old := b.AddComment(ref, b.BotLogin(), "report v0\n\n"+testMarker)
+	for i := range 5 {
+		b.AddComment(ref, "bob", fmt.Sprintf("later comment %d", i))
+	}
+	b.SetPageSize(1)
+	id, created, err := forge.Upsert(ctx, f, ref, testMarker, "report v1")
+	if err != nil || created || id != old {
+		t.Fatalf("Upsert with the sticky comment second of 7, pages of 1 = %d, %v, %v; want an update of %d", id, created, err, old)
+	}
+	var ours []forge.Comment
+	for _, c := range b.Comments(ref) {
+		if strings.Contains(c.Body, testMarker) {
+			ours = append(ours, c)
+		}
+	}
+	if len(ours) != 1 || !strings.Contains(ours[0].Body, "report v1") {
+		t.Errorf("marked comments = %+v, want one holding report v1", ours)
 	}
 }
 

@@ -4,6 +4,7 @@
 package github
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
@@ -492,7 +493,7 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 }
 
 // ChangedFiles lists the paths the pull request adds or modifies (and the new path of a rename), all
-// pages. GitHub caps this list at 3000 files.
+// pages; a wrapped forge.ErrIncomplete beyond the files GitHub lists (see Files).
 func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, error) {
 	fs, err := c.Files(ctx, ref)
 	if err != nil {
@@ -507,28 +508,59 @@ func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, err
 	return out, nil
 }
 
+// MaxListedFiles is the most files GitHub lists of a pull request (GET .../pulls/{n}/files: "Responses
+// include a maximum of 3000 files").
+const MaxListedFiles = 3000
+
 // Files lists the pull request's files with their status and blob SHA (GET .../pulls/{n}/files), all
-// pages, removed ones included. GitHub caps this list at 3000 files.
+// pages, removed ones included. GitHub lists at most MaxListedFiles of them, without saying it left
+// any out: the pull request's changed_files is the true count. A list that is shorter than
+// changed_files, or that reaches the cap, is a wrapped forge.ErrIncomplete: a list that leaves files
+// out cannot vouch for them.
 func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile, error) {
 	owner, name, err := splitRepo(ref.Repo)
 	if err != nil {
 		return nil, err
+	}
+	op := fmt.Sprintf("list files of %s#%d", ref.Repo, ref.Number)
+	pr, _, err := c.gh.PullRequests.Get(ctx, owner, name, ref.Number)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, mapErr(err, false))
+	}
+	total := pr.GetChangedFiles()
+	if total >= MaxListedFiles {
+		return nil, tooManyFiles(op, total, -1)
 	}
 	var out []forge.ChangedFile
 	opts := &gh.ListOptions{PerPage: 100}
 	for {
 		fs, resp, err := c.gh.PullRequests.ListFiles(ctx, owner, name, ref.Number, opts)
 		if err != nil {
-			return nil, fmt.Errorf("list files of %s#%d: %w", ref.Repo, ref.Number, mapErr(err, false))
+			return nil, fmt.Errorf("%s: %w", op, mapErr(err, false))
 		}
 		for _, f := range fs {
 			out = append(out, forge.ChangedFile{Path: f.GetFilename(), Status: f.GetStatus(), BlobSHA: f.GetSHA()})
 		}
 		if resp.NextPage == 0 {
-			return out, nil
+			break
 		}
 		opts.Page = resp.NextPage
 	}
+	if len(out) < total || len(out) >= MaxListedFiles {
+		return nil, tooManyFiles(op, total, len(out))
+	}
+	return out, nil
+}
+
+// tooManyFiles is the error of a pull request whose files GitHub does not list in full: it changes
+// total files (changed_files) and GitHub listed listed of them (-1: not asked).
+func tooManyFiles(op string, total, listed int) error {
+	what := fmt.Sprintf("the pull request changes %d files and GitHub lists at most %d of a pull request's files", total, MaxListedFiles)
+	if listed >= 0 {
+		what = fmt.Sprintf("GitHub listed %d of the %d files the pull request changes (it lists at most %d; or the pull request changed while it was read: run again)",
+			listed, total, MaxListedFiles)
+	}
+	return fmt.Errorf("%s: %w: %s, so the files beyond cannot be checked; split the pull request into smaller ones", op, forge.ErrIncomplete, what)
 }
 
 // FileAt returns a file's content at ref.
@@ -558,10 +590,31 @@ func (c *Client) FileAt(ctx context.Context, repo, path, ref string) ([]byte, er
 		return data, nil
 	case "":
 		return []byte(raw), nil
+	case "none":
+		// GitHub inlines no content over 1 MB (encoding "none"); the raw media type gives it up to 100 MB.
+		return c.rawFileAt(ctx, owner, name, path, ref)
 	default:
-		// Files over 1 MB come back with encoding "none"; CODEOWNERS is capped at 3 MB by GitHub.
 		return nil, fmt.Errorf("read %s at %s: content not inlined (encoding %q, %d bytes)", path, ref, fc.GetEncoding(), fc.GetSize())
 	}
+}
+
+// rawFileAt reads a file's content at ref with the raw media type (GET .../contents/{path} with Accept:
+// application/vnd.github.raw+json), which GitHub answers for files up to 100 MB.
+func (c *Client) rawFileAt(ctx context.Context, owner, name, path, ref string) ([]byte, error) {
+	u := fmt.Sprintf("repos/%s/%s/contents/%s", owner, name, (&url.URL{Path: path}).String())
+	if ref != "" {
+		u += "?ref=" + url.QueryEscape(ref)
+	}
+	req, err := c.gh.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", path, ref, err)
+	}
+	req.Header.Set("Accept", "application/vnd.github.raw+json")
+	var buf bytes.Buffer
+	if _, err := c.gh.Do(ctx, req, &buf); err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", path, ref, mapErr(err, false))
+	}
+	return buf.Bytes(), nil
 }
 
 // IsMember reports whether user is an active member of team ("org/team-slug"). GitHub answers 404 both

@@ -3,6 +3,7 @@ package github_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,6 +176,37 @@ func TestRemovedFilesLeftOut(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "db/1.sql,db/2.sql" {
 		t.Errorf("ChangedFiles = %q, want the removed file left out", got)
+	}
+}
+
+// TestFilesBeyondGitHubsCap: GitHub lists at most 3000 files of a pull request and says nothing of the
+// others; its changed_files counts them all. A pull request that changes 3000 files or more cannot be
+// listed whole, and Files says so instead of passing the first 3000 off as all (the request for the
+// files is not even made when changed_files tells already); one of 2999 files is listed.
+func TestFilesBeyondGitHubsCap(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{github.MaxListedFiles + 1, github.MaxListedFiles, github.MaxListedFiles - 1} {
+		s := githubtest.New(t)
+		files := make([]string, n)
+		for i := range files {
+			files[i] = fmt.Sprintf("src/f%04d.go", i)
+		}
+		ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "a", HeadSHA: "1"}, files)
+		got, err := newClient(t, s, github.Options{}).Files(t.Context(), ref)
+		switch {
+		case n >= github.MaxListedFiles && !errors.Is(err, forge.ErrIncomplete):
+			t.Errorf("Files of %d files = %d files, %v; want ErrIncomplete", n, len(got), err)
+		case n >= github.MaxListedFiles && !strings.Contains(err.Error(), fmt.Sprintf("the pull request changes %d files and GitHub lists at most 3000", n)):
+			t.Errorf("Files of %d files: err = %v, want one saying how many it changes and how many GitHub lists", n, err)
+		case n < github.MaxListedFiles && (err != nil || len(got) != n):
+			t.Errorf("Files of %d files = %d files, %v; want them all", n, len(got), err)
+		}
+		for _, r := range s.Requests() {
+			if n >= github.MaxListedFiles && strings.Contains(r, "/files") {
+				t.Errorf("Files of %d files asked %s: changed_files said already that GitHub cannot list them", n, r)
+				break
+			}
+		}
 	}
 }
 

@@ -399,10 +399,10 @@ func (c *Client) Me(ctx context.Context) (string, error) {
 }
 
 // ChangedFiles lists the paths the merge request adds, modifies or renames to, all pages, in GitLab's
-// order; deleted files are left out. Beyond GitLab's diff limits (1000 files by default) the list is
-// GitLab's, short of the rest.
+// order; deleted files are left out. Beyond GitLab's diff limits (1000 files by default) it fails as
+// Files does: the gate asks the owners of these files, and a file left out would need no one.
 func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, error) {
-	fs, err := c.diffs(ctx, ref)
+	fs, err := c.Files(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -419,8 +419,8 @@ func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, err
 // order, deleted ones included, with GitHub's words for their status: added, removed, renamed (Path is
 // the new path) or modified. GitLab gives no blob SHA: BlobSHA is empty, and a caller that needs the
 // content reads it with FileAt at the head. A merge request with more files than GitLab's diff limits
-// list (its changes_count reads "1000+") is an error: a list that leaves files out cannot vouch for
-// them.
+// list (its changes_count reads "1000+") is a wrapped forge.ErrIncomplete: a list that leaves files out
+// cannot vouch for them.
 func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile, error) {
 	op := fmt.Sprintf("list changes of merge request %s!%d", ref.Repo, ref.Number)
 	mr, _, err := c.api.MergeRequests.GetMergeRequest(ref.Repo, int64(ref.Number), nil, ctxOpt(ctx))
@@ -428,8 +428,8 @@ func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile,
 		return nil, inProject(c.mapErr(op, err, read), ref.Repo)
 	}
 	if strings.HasSuffix(mr.ChangesCount, "+") {
-		return nil, fmt.Errorf("%s: it changes more files than GitLab's diff limits list (%s): the files beyond cannot be checked; "+
-			"split the merge request, or on a self-managed instance raise Admin > Settings > General > Diff limits", op, mr.ChangesCount)
+		return nil, fmt.Errorf("%s: %w: it changes more files than GitLab's diff limits list (%s): the files beyond cannot be checked; "+
+			"split the merge request, or on a self-managed instance raise Admin > Settings > General > Diff limits", op, forge.ErrIncomplete, mr.ChangesCount)
 	}
 	return c.diffs(ctx, ref)
 }

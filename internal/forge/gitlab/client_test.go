@@ -3,6 +3,7 @@ package gitlab_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -612,8 +613,8 @@ func TestGatewayErrorsOnReadsAreRetried(t *testing.T) {
 }
 
 // TestFilesBeyondTheDiffLimits: GitLab's diffs list no more files than its diff limits allow, and the
-// merge request then counts its changes as "N+". Files, which the gate checks a report against, must
-// not pass off such a list as whole; ChangedFiles lists what GitLab lists.
+// merge request then counts its changes as "N+". Files, which the gate checks a report against, and
+// ChangedFiles, whose owners the gate asks for, must not pass off such a list as whole.
 func TestFilesBeyondTheDiffLimits(t *testing.T) {
 	t.Parallel()
 	srv := gitlabtest.New(t)
@@ -624,12 +625,20 @@ func TestFilesBeyondTheDiffLimits(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "more files than GitLab's diff limits list (2+)") {
 		t.Errorf("Files beyond the diff limits: err = %v, want one saying GitLab lists only some of them", err)
 	}
-	got, err := c.ChangedFiles(t.Context(), ref)
-	if err != nil || len(got) != 2 {
-		t.Errorf("ChangedFiles = %q, %v, want GitLab's two", got, err)
+	if got, err := c.ChangedFiles(t.Context(), ref); !errors.Is(err, forge.ErrIncomplete) {
+		t.Errorf("ChangedFiles beyond the diff limits = %q, %v, want ErrIncomplete", got, err)
 	}
 	srv.SetDiffLimit(0)
 	if fs, err := c.Files(t.Context(), ref); err != nil || len(fs) != 3 {
 		t.Errorf("Files within the limits = %+v, %v, want the three files", fs, err)
+	}
+	// GitLab's default limit: 1000 files.
+	many := make([]string, gitlabtest.DefaultDiffLimit+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("src/f%04d.rb", i)
+	}
+	big, _ := newMR(srv, many...)
+	if _, err := c.Files(t.Context(), big); !errors.Is(err, forge.ErrIncomplete) || !strings.Contains(err.Error(), "(1000+)") {
+		t.Errorf("Files of %d files under GitLab's default limits: err = %v, want ErrIncomplete (1000+)", len(many), err)
 	}
 }

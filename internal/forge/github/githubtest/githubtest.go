@@ -1,7 +1,8 @@
 // Package githubtest is an httptest fake of the part of GitHub's REST API schemagate uses. It keeps
 // pull requests, comments, reviews, files, teams and statuses in memory, answers with GitHub's payload
 // shapes (Link pagination, base64 contents, 403/404 bodies, rate-limit headers), lists a commit's merged
-// pull requests only for commits of the default branch as GitHub does, fails the test on a
+// pull requests only for commits of the default branch, at most 3000 files of a pull request, and no
+// content over 1 MB but through the raw media type, as GitHub does, fails the test on a
 // request it has no route for and, at cleanup, on an expected request that never came.
 package githubtest
 
@@ -105,6 +106,7 @@ type Server struct {
 	membershipForbidden bool
 	readOnly            bool
 	pageSize            int
+	fileLimit           int // >0: GET .../pulls/{n}/files lists no more files (default MaxFiles)
 	rateLimit           int
 	failNext, failCode  int
 	statuses            []*status
@@ -119,7 +121,7 @@ func New(t testing.TB) *Server {
 		t: t, bot: "schemagate-bot",
 		pulls: map[string]*pull{}, nextNumber: map[string]int{}, nextID: 1000,
 		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{}, history: map[string][]*commit{},
-		clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		fileLimit: MaxFiles, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -336,6 +338,22 @@ func (s *Server) SetPageSize(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pageSize = n
+}
+
+// MaxFiles is the most files GET /repos/{owner}/{repo}/pulls/{number}/files lists of a pull request, as
+// on GitHub ("Responses include a maximum of 3000 files"); the pull request's changed_files still counts
+// them all.
+const MaxFiles = 3000
+
+// SetFileLimit makes GET .../pulls/{number}/files list at most n files of a pull request, as GitHub's
+// cap of MaxFiles does, with changed_files counting them all; 0 restores MaxFiles.
+func (s *Server) SetFileLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 0 {
+		n = MaxFiles
+	}
+	s.fileLimit = n
 }
 
 // RateLimitNext answers the next n requests with a secondary rate limit (403, Retry-After: 1).

@@ -242,8 +242,12 @@ func fileJSON(repo, sha, name, status string) map[string]any {
 	}
 }
 
+// MaxInlined is the largest file whose content GET /repos/{owner}/{repo}/contents/{path} inlines: over
+// it GitHub answers encoding "none" and an empty content, and only the raw media type gives the content.
+const MaxInlined = 1 << 20
+
 // contentJSON is GET /repos/{owner}/{repo}/contents/{path} for a file: base64 wrapped every 60
-// characters, as GitHub sends it.
+// characters, as GitHub sends it; over MaxInlined, no content and encoding "none".
 func contentJSON(repo, path, ref string, data []byte) map[string]any {
 	enc := base64.StdEncoding.EncodeToString(data)
 	var b strings.Builder
@@ -254,15 +258,19 @@ func contentJSON(repo, path, ref string, data []byte) map[string]any {
 	}
 	b.WriteString(enc)
 	b.WriteByte('\n')
+	content, encoding := b.String(), "base64"
+	if len(data) > MaxInlined {
+		content, encoding = "", "none"
+	}
 	name := path[strings.LastIndex(path, "/")+1:]
 	url := fmt.Sprintf("https://api.github.com/repos/%s/contents/%s?ref=%s", repo, path, ref)
 	return map[string]any{
 		"type":         "file",
-		"encoding":     "base64",
+		"encoding":     encoding,
 		"size":         len(data),
 		"name":         name,
 		"path":         path,
-		"content":      b.String(),
+		"content":      content,
 		"sha":          BlobSHA(data),
 		"url":          url,
 		"git_url":      fmt.Sprintf("https://api.github.com/repos/%s/git/blobs/%s", repo, BlobSHA(data)),

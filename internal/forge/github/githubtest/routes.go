@@ -390,6 +390,9 @@ func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) {
 	}
 	var fs []f
 	for i, name := range p.files {
+		if i == s.fileLimit {
+			break // GitHub lists no more, and says nothing of the others: changed_files counts them
+		}
 		fs = append(fs, f{i, name})
 	}
 	s.mu.Unlock()
@@ -431,6 +434,10 @@ func (s *Server) getContents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	switch {
+	case ok && rawAccept(r):
+		w.Header().Set("Content-Type", "application/vnd.github.raw+json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(data)
 	case ok:
 		writeJSON(w, http.StatusOK, contentJSON(repo, path, ref, data))
 	case !refKnown:
@@ -438,6 +445,13 @@ func (s *Server) getContents(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusNotFound, "Not Found", docsBase+"/repos/contents#get-repository-content")
 	}
+}
+
+// rawAccept reports whether the request asks for the raw media type (application/vnd.github.raw+json,
+// or the older application/vnd.github.v3.raw).
+func rawAccept(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "application/vnd.github.raw") || strings.Contains(a, "application/vnd.github.v3.raw")
 }
 
 func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {

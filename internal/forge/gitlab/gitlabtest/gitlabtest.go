@@ -140,7 +140,7 @@ type Server struct {
 	membershipForbidden bool
 	readOnly            bool
 	pageSize            int
-	diffLimit           int // >0: GET .../diffs lists no more files (GitLab's diff limits)
+	diffLimit           int // GET .../diffs lists no more files (GitLab's diff limits; DefaultDiffLimit)
 	rateLimit           int
 	failNext, failCode  int
 	statuses            []*status
@@ -157,7 +157,7 @@ func New(t testing.TB) *Server {
 		t: t, bot: "project_42_bot_3cca1d029554e372cf8f39df76bf507d",
 		projects: map[string]*project{}, nextID: 1000, users: map[string]int64{},
 		files: map[string][]byte{}, refs: map[string]bool{}, groups: map[string][]string{}, awaiting: map[string]bool{},
-		clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		diffLimit: DefaultDiffLimit, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 	}
 	s.srv = httptest.NewServer(s)
 	t.Cleanup(func() {
@@ -549,14 +549,24 @@ func (s *Server) SetPageSize(n int) {
 	s.pageSize = n
 }
 
+// DefaultDiffLimit is GitLab's default maximum of diff files (Admin > Settings > General > Diff limits),
+// the most files GET .../diffs lists of a merge request until SetDiffLimit says otherwise.
+const DefaultDiffLimit = 1000
+
 // SetDiffLimit makes merge requests list at most n changed files, as GitLab's diff limits do (maximum
-// diff files, 1000 by default): GET .../diffs leaves the others out and the merge request's
-// changes_count reads "n+". 0 lists every file.
+// diff files, DefaultDiffLimit by default): GET .../diffs leaves the others out and the merge request's
+// changes_count reads "n+". 0 restores DefaultDiffLimit.
 func (s *Server) SetDiffLimit(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if n <= 0 {
+		n = DefaultDiffLimit
+	}
 	s.diffLimit = n
 }
+
+// SetFileLimit is SetDiffLimit (forgetest.Backend's name for a platform's cap on listed files).
+func (s *Server) SetFileLimit(n int) { s.SetDiffLimit(n) }
 
 // FailNext makes the next n requests answer code (502, 503, 504...) as GitLab's nginx does in front of
 // an unavailable Puma, without doing anything.
