@@ -246,7 +246,7 @@ func toChangeRequest(repo string, mr *gl.BasicMergeRequest, refs gl.MergeRequest
 // request that merely contains sha does not count.
 func (c *Client) FindChangeRequestBySHA(ctx context.Context, repo, sha string) (*forge.ChangeRequest, error) {
 	op := fmt.Sprintf("find merge request of commit %s in %s", sha, repo)
-	mrs, _, err := c.api.Commits.ListMergeRequestsByCommit(repo, sha, ctxOpt(ctx))
+	mrs, err := c.commitMergeRequests(ctx, repo, sha)
 	if err != nil {
 		return nil, inProject(c.mapErr(op, err, read), repo)
 	}
@@ -259,6 +259,24 @@ func (c *Client) FindChangeRequestBySHA(ctx context.Context, repo, sha string) (
 	}
 	// The list entries carry no diff_refs: read the merge request itself for its base SHA.
 	return c.ChangeRequest(ctx, forge.Ref{Repo: repo, Number: int(best.IID)})
+}
+
+// commitMergeRequests lists the merge requests that hold commit sha (GET .../repository/commits/:sha/
+// merge_requests), every page: GitLab answers 20 a page, and a commit many merge requests hold (a
+// branch point, a commit cherry-picked or merged again) may have its own on a later one.
+func (c *Client) commitMergeRequests(ctx context.Context, repo, sha string) ([]*gl.BasicMergeRequest, error) {
+	var all []*gl.BasicMergeRequest
+	for page := int64(1); ; {
+		mrs, resp, err := c.api.Commits.ListMergeRequestsByCommit(repo, sha, ctxOpt(ctx), gl.WithOffsetPaginationParameters(page))
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, mrs...)
+		if resp == nil || resp.NextPage == 0 || resp.NextPage <= page {
+			return all, nil
+		}
+		page = resp.NextPage
+	}
 }
 
 // MergedChangeRequest returns the merge request merged into branch as commit sha: the one whose merge
@@ -274,7 +292,7 @@ func (c *Client) MergedChangeRequest(ctx context.Context, repo, sha, branch stri
 // it in (later ones held it already in their base).
 func (c *Client) mergedWith(ctx context.Context, repo, sha, branch string, holding bool) (*forge.ChangeRequest, error) {
 	op := fmt.Sprintf("find the merge request merged as %s into %s in %s", sha, cmp.Or(branch, "any branch"), repo)
-	mrs, _, err := c.api.Commits.ListMergeRequestsByCommit(repo, sha, ctxOpt(ctx))
+	mrs, err := c.commitMergeRequests(ctx, repo, sha)
 	if err != nil {
 		return nil, inProject(c.mapErr(op, err, read), repo)
 	}

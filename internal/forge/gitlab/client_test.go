@@ -526,6 +526,26 @@ func TestMergedChangeRequestOfADeploy(t *testing.T) {
 	}
 }
 
+// TestMergedChangeRequestOnALaterPage: GitLab lists the merge requests holding a commit 20 a page, newest
+// first; the one merged as M, older than 25 branches cut at M since, is on the second page, and is
+// found there (by the deploy, and by the comment of a merged change).
+func TestMergedChangeRequestOnALaterPage(t *testing.T) {
+	t.Parallel()
+	const m = "9999999999999999999999999999999999999999"
+	srv := gitlabtest.New(t)
+	c := newClient(t, srv, gitlab.Options{})
+	merged, _ := newMR(srv)
+	srv.MergeInto(merged, "main", m, false)
+	for range 25 {
+		srv.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "mallory", HeadSHA: m,
+			BaseSHA: m, BaseRef: "main"}, nil)
+	}
+	got, err := c.MergedChangeRequest(t.Context(), "acme/shop", m, "main")
+	if err != nil || got.Ref != merged {
+		t.Errorf("MergedChangeRequest(M, main) = %+v, %v; want merged %+v", got, err, merged)
+	}
+}
+
 // TestIsMemberOfAPrivateTopLevelGroup: GitLab answers 404 for the members of a group the token cannot
 // see; for a one-segment name that is not a user, that is a group the gate cannot read, not a user.
 func TestIsMemberOfAPrivateTopLevelGroup(t *testing.T) {

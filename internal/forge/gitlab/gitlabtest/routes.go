@@ -213,7 +213,7 @@ func (s *Server) route(method string, segs []string) (string, handlerFunc) {
 		return "GET commits", withProject(s.listCommits)
 	case rest[0] == "repository" && n == 4 && rest[1] == "commits" && rest[3] == "merge_requests" && method == "GET":
 		return "GET commit_merge_requests", withProject(func(w http.ResponseWriter, r *http.Request, p *project) {
-			s.commitMRs(w, p, rest[2])
+			s.commitMRs(w, r, p, rest[2])
 		})
 	case rest[0] == "statuses" && n == 2 && method == "POST":
 		return "POST status", withProject(func(w http.ResponseWriter, r *http.Request, p *project) {
@@ -329,7 +329,7 @@ func (s *Server) rawFile(w http.ResponseWriter, r *http.Request, p *project, pat
 	_, _ = w.Write(b)
 }
 
-func (s *Server) commitMRs(w http.ResponseWriter, p *project, sha string) {
+func (s *Server) commitMRs(w http.ResponseWriter, r *http.Request, p *project, sha string) {
 	known := s.refs[p.path+"\x00"+sha]
 	items := []any{}
 	iids := make([]int64, 0, len(p.mrs))
@@ -348,7 +348,7 @@ func (s *Server) commitMRs(w http.ResponseWriter, p *project, sha string) {
 		message(w, http.StatusNotFound, "404 Commit Not Found")
 		return
 	}
-	writeJSON(w, http.StatusOK, items)
+	s.paginate(w, r, items) // 20 a page unless per_page says otherwise, as GitLab
 }
 
 // listCommits answers GET /projects/:id/repository/commits?ref_name=&path=: the history up to ref_name
