@@ -270,7 +270,6 @@ func TestIncrementalInspectMatchesFull(t *testing.T) {
 // makes one (which only a whole read may find), changes what its text quotes (which a partial read must
 // read it whole for) and takes it away again; verify mode checks every read against a whole one.
 func TestIncrementalLeanReads(t *testing.T) {
-	conn := pgtest.Conn(t)
 	cases := []string{
 		`CREATE TABLE lean_t (a int)`,
 		`CREATE FUNCTION lean_eq(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
@@ -307,9 +306,15 @@ func TestIncrementalLeanReads(t *testing.T) {
 		`DROP TEXT SEARCH PARSER lean_prs`,
 		`ALTER TABLE lean_u DROP COLUMN b, DROP COLUMN f, DROP COLUMN w, DROP COLUMN v, DROP COLUMN x, DROP COLUMN p`,
 	}
-	in := runIncrementalCases(t, conn, cases, false)
-	if in.Lean == 0 || in.Lean == in.Partial {
-		t.Errorf("%d lean reads of %d partial ones: the cases do not take both paths", in.Lean, in.Partial)
+	for _, track := range []bool{false, true} { // scanned, and from the change log (SCHEMAGATE_INSPECT=log)
+		conn := pgtest.Conn(t)
+		in := runIncrementalCases(t, conn, cases, track)
+		if in.Lean == 0 || in.Lean == in.Partial {
+			t.Errorf("change log %v: %d lean reads of %d partial ones: the cases do not take both paths", track, in.Lean, in.Partial)
+		}
+		if track && in.Logged == 0 {
+			t.Errorf("no read took its changes from the change log")
+		}
 	}
 }
 
