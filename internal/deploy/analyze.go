@@ -14,7 +14,8 @@ import (
 
 // effects is what a script does, read from its parse tree.
 type effects struct {
-	// Tables are every relation the script names.
+	// Tables are every relation the script names (not the name of a WITH clause where it refers to the
+	// clause: see relations).
 	Tables map[string]bool
 	// Rows are relations whose row count it may change (INSERT, DELETE, TRUNCATE, MERGE, COPY FROM).
 	Rows map[string]bool
@@ -62,6 +63,13 @@ type effects struct {
 	// new, but named as the one that was there (they do not count as its own).
 	renamed, renamedCols map[string]string
 	shadowed             map[string]bool
+	// madeTables are the tables it created (CREATE TABLE, CREATE TABLE AS, without IF NOT EXISTS, which
+	// may find the one that was there), by the name it created them under, and madeSchemas the schemas
+	// (CREATE SCHEMA without IF NOT EXISTS), as long as they stand: what it drops, empties or changes of
+	// them afterwards loses nothing that was there before it, and is no loss; what it does to one of
+	// the name before it creates it (DROP TABLE t; CREATE TABLE t) is. A table created under the name of
+	// one it renamed away (shadowed) is not among them.
+	madeTables, madeSchemas map[string]bool
 	// touched are the relations whose row count it may change (Rows); rewrote the "table.column" pairs
 	// whose values it may change in place (Updated), named as they were before the script.
 	touched, rewrote map[string]bool
@@ -90,7 +98,8 @@ func newEffects() *effects {
 		AddedColumns: map[string]bool{}, Validates: map[string]bool{}, Funcs: map[string]bool{}, CreatedFuncs: map[string]bool{},
 		CalledAt: map[string]int{}, Filled: map[string]bool{}, CreatedSchemas: map[string]bool{},
 		CreatedTypes: map[string]bool{}, CreatedExtensions: map[string]bool{}, CreatedRoles: map[string]bool{},
-		renamed: map[string]string{}, renamedCols: map[string]string{}, shadowed: map[string]bool{}, touched: map[string]bool{}, rewrote: map[string]bool{}}
+		renamed: map[string]string{}, renamedCols: map[string]string{}, shadowed: map[string]bool{}, touched: map[string]bool{}, rewrote: map[string]bool{},
+		madeTables: map[string]bool{}, madeSchemas: map[string]bool{}}
 }
 
 // orig is the name relation rel (as the script names it at this point) had before the script.
@@ -212,7 +221,8 @@ func analyze(s *migrate.Script) *effects {
 		if p, ok := setsSearchPath(st.Node); ok {
 			path = p
 		}
-		walk(st.Node.ProtoReflect(), func(rv *pg_query.RangeVar) { e.Tables[name(rv)] = true })
+		// The names of WITH clauses are no tables, where they are visible (relations).
+		relations(st.Node.ProtoReflect(), nil, func(rv *pg_query.RangeVar) { e.Tables[name(rv)] = true })
 		line := st.Pos.Line
 		walk(st.Node.ProtoReflect(), func(fc *pg_query.FuncCall) {
 			f := funcName(fc.Funcname)
@@ -246,11 +256,13 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 	fill := func(rv *pg_query.RangeVar) {
 		e.Rows[name(rv)], e.Filled[e.orig(name(rv))], e.touched[e.orig(name(rv))] = true, true, true
 	}
-	// create records a table it creates.
-	create := func(rv *pg_query.RangeVar) {
+	// create records a table it creates; ifNotExists that it may find the one that was there.
+	create := func(rv *pg_query.RangeVar, ifNotExists bool) {
 		e.Created[name(rv)] = true
 		if e.renamedAway(name(rv)) {
 			e.shadowed[name(rv)] = true
+		} else if !ifNotExists {
+			e.madeTables[name(rv)] = true
 		}
 	}
 	switch n := n.Node.(type) {
@@ -259,7 +271,9 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 	case *pg_query.Node_DeleteStmt:
 		rel := name(n.DeleteStmt.Relation)
 		e.Rows[rel], e.touched[e.orig(rel)] = true, true
-		e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line})
+		if !e.madeTables[e.orig(rel)] {
+			e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line})
+		}
 	case *pg_query.Node_UpdateStmt:
 		rel := name(n.UpdateStmt.Relation)
 		if e.Updated[rel] == nil {
@@ -271,7 +285,9 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				e.Updated[rel][rt.Name] = true
 				col := e.origCol(o, rt.Name)
 				e.rewrote[o+"."+col] = true
-				e.Losses = append(e.Losses, loss{what: "update", relation: o, column: col, line: line})
+				if !e.madeTables[o] {
+					e.Losses = append(e.Losses, loss{what: "update", relation: o, column: col, line: line})
+				}
 			}
 		}
 	case *pg_query.Node_MergeStmt:
@@ -284,13 +300,15 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		for _, r := range n.TruncateStmt.Relations {
 			rel := name(r.GetRangeVar())
 			e.Rows[rel], e.touched[e.orig(rel)] = true, true
-			e.Losses = append(e.Losses, loss{what: "truncate", relation: e.orig(rel), line: line})
+			if !e.madeTables[e.orig(rel)] {
+				e.Losses = append(e.Losses, loss{what: "truncate", relation: e.orig(rel), line: line})
+			}
 		}
 	case *pg_query.Node_CreateStmt:
-		create(n.CreateStmt.Relation)
+		create(n.CreateStmt.Relation, n.CreateStmt.IfNotExists)
 	case *pg_query.Node_CreateTableAsStmt:
 		if n.CreateTableAsStmt.Into != nil {
-			create(n.CreateTableAsStmt.Into.Rel)
+			create(n.CreateTableAsStmt.Into.Rel, n.CreateTableAsStmt.IfNotExists)
 			fill(n.CreateTableAsStmt.Into.Rel)
 		}
 	case *pg_query.Node_RenameStmt:
@@ -342,11 +360,11 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				// One it added before loses nothing that was there.
-				if col := e.origCol(o, cmd.Name); !e.AddedColumns[o+"."+col] {
+				if col := e.origCol(o, cmd.Name); !e.AddedColumns[o+"."+col] && !e.madeTables[o] {
 					e.Losses = append(e.Losses, loss{what: "column", relation: o, column: col, line: line})
 				}
 			case pg_query.AlterTableType_AT_AlterColumnType:
-				if cd := cmd.Def.GetColumnDef(); cd != nil {
+				if cd := cmd.Def.GetColumnDef(); cd != nil && !e.madeTables[o] {
 					e.Losses = append(e.Losses, loss{what: "type", relation: o, column: e.origCol(o, cmd.Name), line: line,
 						typ: typeOf(cd.TypeName), using: cd.RawDefault != nil})
 				}
@@ -371,14 +389,30 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				if len(parts) == 1 && path != "" {
 					rel = path + "." + rel
 				}
-				e.Losses = append(e.Losses, loss{what: "table", relation: e.orig(rel), line: line,
-					matview: n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW})
+				// One it created before (and not one of its name that was there) is its own.
+				if o := e.orig(rel); e.madeTables[o] {
+					delete(e.madeTables, o)
+				} else {
+					e.Losses = append(e.Losses, loss{what: "table", relation: o, line: line,
+						matview: n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_MATVIEW})
+				}
 			}
 		}
-		// Without CASCADE a schema that holds anything is not dropped.
-		if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_SCHEMA && n.DropStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+		// Without CASCADE a schema that holds anything is not dropped. One it created before is its own,
+		// and so are the tables in it; one of the name that it creates after the drop is another.
+		if n.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_SCHEMA {
 			for _, o := range n.DropStmt.Objects {
-				e.Losses = append(e.Losses, loss{what: "schema", relation: o.GetString_().GetSval(), line: line})
+				sc := o.GetString_().GetSval()
+				if e.madeSchemas[sc] {
+					delete(e.madeSchemas, sc)
+				} else if n.DropStmt.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+					e.Losses = append(e.Losses, loss{what: "schema", relation: sc, line: line})
+				}
+				for t := range e.madeTables {
+					if strings.HasPrefix(t, sc+".") {
+						delete(e.madeTables, t)
+					}
+				}
 			}
 		}
 		// Without CASCADE a type, domain or extension that a column uses is not dropped. One this script
@@ -409,6 +443,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 	case *pg_query.Node_CreateSchemaStmt:
 		if !n.CreateSchemaStmt.IfNotExists && n.CreateSchemaStmt.Schemaname != "" {
 			e.CreatedSchemas[n.CreateSchemaStmt.Schemaname] = true
+			e.madeSchemas[n.CreateSchemaStmt.Schemaname] = true
 		}
 	case *pg_query.Node_CreateEnumStmt:
 		e.CreatedTypes[typeName(n.CreateEnumStmt.TypeName, path)] = true
@@ -622,7 +657,10 @@ func qualifier(searchPath string) func(string) string {
 // not bring the data back; one that writes it again does: rows into the table (INSERT, COPY, MERGE,
 // CREATE TABLE AS) for a dropped or emptied table, values into the column (UPDATE) for a dropped or
 // overwritten one. A dropped materialized view is computed again, not lost. A schema dropped with
-// CASCADE that neither m nor earlier created loses every table it held, whatever the down does. A column
+// CASCADE that neither m (before the drop) nor earlier created loses every table it held, whatever the
+// down does: what counts is whether the schema, type or table was there before the run when the drop
+// happens, so DROP SCHEMA s CASCADE; CREATE SCHEMA s (DROP TABLE t; CREATE TABLE t) loses what was in
+// it, and a drop of one an earlier migration created, also after dropping one of that name, does not. A column
 // type change (ALTER COLUMN ... TYPE) of a column neither added loses data unless it is a widening
 // (widens) from the type the down changes it back to, without USING: the down says what the type was
 // (the rollback's verification, which compares the catalog with the one before the run, finds a down
@@ -634,8 +672,9 @@ func qualifier(searchPath string) func(string) string {
 // lossy when cascades does not say. A DROP OWNED BY a role that neither created, or after one of them
 // handed objects to a role (ALTER ... OWNER TO, REASSIGN OWNED), loses every table the role owns.
 // Tables and columns that
-// earlier (the run's migrations applied before m, whose downs remove them again) created count as m's
-// own, and so do those m created before it drops them. Tables and columns m renamed are named as
+// earlier (the run's migrations applied before m, whose downs remove them again) created and left
+// standing count as m's own, and so do those m created before it drops them (effects.madeTables; not
+// with IF NOT EXISTS, which may find the one that was there). Tables and columns m renamed are named as
 // before m (analyze), the down's names read back through m's renames (effects.before). "" when nothing
 // is lost. searchPath is as for downLosesData.
 // What the parse tree cannot show counts as lost too, the down's writes notwithstanding: a DO block whose
@@ -659,15 +698,19 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 		if e != m {
 			eff = analyze(e.Up)
 		}
-		for r := range eff.Created {
-			if !eff.shadowed[r] {
+		// What m did to tables and schemas it created before is no loss (analyze): what earlier created
+		// and left standing is m's own too, by the names earlier left it.
+		if e != m {
+			for r := range eff.madeTables {
 				created[q(r)] = true
 			}
-		}
-		// m names what earlier created by the names earlier left it.
-		for now, was := range eff.renamed {
-			if e != m && eff.Created[was] && !eff.shadowed[was] {
-				created[q(now)] = true
+			for now, was := range eff.renamed {
+				if eff.madeTables[was] {
+					created[q(now)] = true
+				}
+			}
+			for sc := range eff.madeSchemas {
+				schemas[sc] = true
 			}
 		}
 		for rc := range eff.AddedColumns {
@@ -676,9 +719,6 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 			if e != m { // m's own drop of a column it added before is no loss (analyze)
 				addedEarlier[q(rc[:i])+rc[i:]] = true
 			}
-		}
-		for sc := range eff.CreatedSchemas {
-			schemas[sc] = true
 		}
 		// m's own count where it created them before the drop: analyze leaves those drops out.
 		for t := range eff.CreatedTypes {
@@ -801,7 +841,9 @@ func ownRoles(roles []string, created map[string]bool) bool {
 }
 
 // calledCodeLoses says which function that script s (whose effects are up) calls may destroy data, by
-// what code says of it (see upLosesData), and says it may destroy what; "" when none may.
+// what code says of it (see upLosesData), and says it may destroy what; "" when none may. The calls in
+// the functions' bodies are followed (codeDef.calls), each function once, to maxCallDepth: deeper calls
+// count as code that cannot be read.
 func calledCodeLoses(s *migrate.Script, up *effects, code map[string][]codeDef, what string) string {
 	funcs := make([]string, 0, len(up.Funcs))
 	for f := range up.Funcs {
@@ -809,17 +851,43 @@ func calledCodeLoses(s *migrate.Script, up *effects, code map[string][]codeDef, 
 	}
 	slices.SortFunc(funcs, func(a, b string) int { return cmp.Or(up.CalledAt[a]-up.CalledAt[b], strings.Compare(a, b)) })
 	for _, f := range funcs {
-		at := fmt.Sprintf("%s:%d", s.File, up.CalledAt[f])
-		for _, c := range code[bareName(f)] {
-			switch {
-			case c.unknown:
-				why := "neither the migration folder nor the database defines it"
-				if c.place != "" {
-					why = c.place
-				}
-				return fmt.Sprintf("%s calls %s, whose code cannot be read (%s): it may destroy %s", at, f, why, what)
-			case c.destroys != "":
-				return fmt.Sprintf("%s calls %s, whose code (%s) holds %q, which may destroy %s", at, f, c.place, c.destroys, what)
+		if why := codeLoses(f, code, map[string]bool{}, 1); why != "" {
+			return fmt.Sprintf("%s:%d calls %s%s may destroy %s", s.File, up.CalledAt[f], f, why, what)
+		}
+	}
+	return ""
+}
+
+// codeLoses says why function f (as a call names it) may destroy data, by what code says of it and of
+// the functions it calls, as what follows "calls f" and comes before " may destroy": ", whose code
+// (place) holds "DELETE FROM", which", ", which calls g, whose code cannot be read (...): it". "" when it
+// may not. seen are the functions looked into already (each is looked into once: functions that call
+// each other end), depth is how deep f is called.
+func codeLoses(f string, code map[string][]codeDef, seen map[string]bool, depth int) string {
+	n := bareName(f)
+	if seen[n] {
+		return ""
+	}
+	seen[n] = true
+	for _, c := range code[n] {
+		switch {
+		case c.unknown:
+			why := "neither the migration folder nor the database defines it"
+			if c.place != "" {
+				why = c.place
+			}
+			return fmt.Sprintf(", whose code cannot be read (%s): it", why)
+		case c.destroys != "":
+			return fmt.Sprintf(", whose code (%s) holds %q, which", c.place, c.destroys)
+		}
+	}
+	for _, c := range code[n] {
+		for _, g := range c.calls {
+			if depth >= maxCallDepth {
+				return fmt.Sprintf(", whose calls nest more than %d deep and are not followed: it", maxCallDepth)
+			}
+			if why := codeLoses(g, code, seen, depth+1); why != "" {
+				return ", which calls " + g + why
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -129,6 +130,50 @@ func TestUpLosesDataUnknownCode(t *testing.T) {
 	got = upLosesData(set.Migrations[0], nil, "", map[string][]codeDef{"archive_old": {{unknown: true}}}, nil)
 	if want := "1_x.up.sql:2 calls archive_old, whose code cannot be read"; !strings.Contains(got, want) {
 		t.Errorf("upLosesData = %q, want %q", got, want)
+	}
+	// Called from a function's body, which the folder or the database defines.
+	set = folderB(t, map[string]string{"1_x.up.sql": "SELECT run_jobs();", "1_x.down.sql": "SELECT 1;"})
+	got = upLosesData(set.Migrations[0], nil, "", map[string][]codeDef{
+		"run_jobs": {{place: "function run_jobs()", calls: []string{"now", "app.archive_old"}}}, "now": {{place: "function now()"}}, "archive_old": {{unknown: true}}}, nil)
+	if want := "1_x.up.sql:1 calls run_jobs, which calls app.archive_old, whose code cannot be read (neither the migration folder nor the database defines it): it may destroy"; !strings.Contains(got, want) {
+		t.Errorf("upLosesData = %q, want %q", got, want)
+	}
+	// Followed to maxCallDepth: a deeper chain counts as code that cannot be read.
+	chain := func(n int) map[string][]codeDef {
+		code := map[string][]codeDef{}
+		for i := 1; i < n; i++ {
+			code[fmt.Sprintf("f%d", i)] = []codeDef{{place: fmt.Sprintf("function f%d()", i), calls: []string{fmt.Sprintf("f%d", i+1)}}}
+		}
+		code[fmt.Sprintf("f%d", n)] = []codeDef{{place: fmt.Sprintf("function f%d()", n)}}
+		return code
+	}
+	set = folderB(t, map[string]string{"1_x.up.sql": "SELECT f1();", "1_x.down.sql": "SELECT 1;"})
+	if got := upLosesData(set.Migrations[0], nil, "", chain(maxCallDepth), nil); got != "" {
+		t.Errorf("a chain of %d harmless functions: %q", maxCallDepth, got)
+	}
+	got = upLosesData(set.Migrations[0], nil, "", chain(maxCallDepth+1), nil)
+	if want := fmt.Sprintf(", which calls f%d, whose calls nest more than %d deep and are not followed: it may destroy", maxCallDepth, maxCallDepth); !strings.Contains(got, want) {
+		t.Errorf("upLosesData = %q, want %q", got, want)
+	}
+}
+
+// TestBodyCalls: the functions a function's body calls, by its language, as a migration or
+// pg_get_functiondef writes its definition.
+func TestBodyCalls(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ sql, want string }{
+		{"CREATE FUNCTION a() RETURNS int LANGUAGE sql AS 'SELECT b(1) + app.c()'", "app.c b"},
+		{"CREATE OR REPLACE FUNCTION public.a()\n RETURNS void\n LANGUAGE plpgsql\nAS $function$ DECLARE n int; BEGIN n := b(); CALL p(); END $function$\n", "b p"},
+		{"CREATE FUNCTION a() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT b(); END", "b"},
+		{"CREATE FUNCTION a(numeric(12,2)) RETURNS int RETURN b($1)", "b"},
+		{"CREATE PROCEDURE a() AS $$ CALL b() $$ LANGUAGE sql", "b"},
+		{"CREATE FUNCTION a() RETURNS int LANGUAGE sql AS 'SELECT b( FROM'", "b"},
+		{"CREATE FUNCTION a() RETURNS int LANGUAGE c AS 'lib', 'a'", ""},
+		{"CREATE FUNCTION a() RETURNS int LANGUAGE plpython3u AS 'return plpy.execute(\"SELECT b()\")'", ""},
+	} {
+		if got := strings.Join(bodyCalls(tc.sql), " "); got != tc.want {
+			t.Errorf("bodyCalls(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
 	}
 }
 
@@ -357,6 +402,38 @@ func TestUpLosesData(t *testing.T) {
 			down: "SELECT 1;", want: "1_x.up.sql:3 drops table items,"},
 		{name: "renames a column away, adds one of its name, drops the renamed", up: "ALTER TABLE items RENAME COLUMN note TO old_note;\nALTER TABLE items ADD COLUMN note text;\nALTER TABLE items DROP COLUMN old_note;",
 			down: "SELECT 1;", want: "1_x.up.sql:3 drops column items.note"},
+		// Calls are followed from function body to function body (the last review's follow-up: only the
+		// functions a migration calls itself were looked into).
+		{name: "a DO block calls a function that calls one that deletes", up: "CREATE FUNCTION b() RETURNS void LANGUAGE sql AS 'DELETE FROM items';\n" +
+			"CREATE FUNCTION a() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM b(); END $$;\nDO $$ BEGIN PERFORM a(); END $$;", down: "SELECT 1;",
+			want: `1_x.up.sql:3 calls a, which calls b, whose code (1_x.up.sql:1) holds "DELETE FROM", which may destroy`},
+		{name: "calls through three functions", earlier: "CREATE FUNCTION app.c() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'TRUNCATE items'; END $$;",
+			up: "CREATE FUNCTION b() RETURNS int LANGUAGE sql AS 'SELECT app.c(); SELECT 1';\nCREATE PROCEDURE a() LANGUAGE sql AS $$ SELECT b() $$;\nCALL a();", down: "SELECT 1;",
+			want: `2_x.up.sql:3 calls a, which calls b, which calls app.c, whose code (1_e.up.sql:1) holds "TRUNCATE"`},
+		{name: "functions that call each other and destroy nothing", up: "CREATE FUNCTION a(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN CASE WHEN n > 0 THEN b(n - 1) ELSE 0 END; END $$;\n" +
+			"CREATE FUNCTION b(n int) RETURNS int LANGUAGE sql AS 'SELECT a(n) + c()';\nCREATE FUNCTION c() RETURNS int LANGUAGE sql AS 'SELECT 1';\nSELECT a(3);", down: "SELECT 1;"},
+		// What counts is whether the object was there before the run when the drop happens, not whether
+		// the script creates one of its name somewhere (the last review's follow-up).
+		{name: "drops a schema with CASCADE, then creates it", up: "DROP SCHEMA legacy CASCADE;\nCREATE SCHEMA legacy;", down: "SELECT 1;",
+			want: "1_x.up.sql:1 drops schema legacy with CASCADE"},
+		{name: "drops a schema an earlier migration dropped and created", earlier: "DROP SCHEMA legacy CASCADE;\nCREATE SCHEMA legacy;", up: "DROP SCHEMA legacy CASCADE;", down: "SELECT 1;"},
+		{name: "drops a schema it created, twice", up: "CREATE SCHEMA tmp;\nDROP SCHEMA tmp CASCADE;\nCREATE SCHEMA tmp;\nDROP SCHEMA tmp CASCADE;", down: "SELECT 1;"},
+		{name: "drops a schema an earlier migration created and dropped", earlier: "CREATE SCHEMA legacy;\nDROP SCHEMA legacy;", up: "DROP SCHEMA legacy CASCADE;", down: "SELECT 1;",
+			want: "2_x.up.sql:1 drops schema legacy with CASCADE"},
+		{name: "drops a table, then creates it", up: "DROP TABLE items;\nCREATE TABLE items (id int);", down: "SELECT 1;", want: "1_x.up.sql:1 drops table items,"},
+		{name: "empties a table, drops it, then creates it", up: "TRUNCATE items;\nDROP TABLE items;\nCREATE TABLE items (id int);\nINSERT INTO items VALUES (1);", down: "SELECT 1;",
+			want: "1_x.up.sql:1 empties items"},
+		{name: "drops a table it created, creates it again, drops it", up: "CREATE TABLE tmp (id int);\nDROP TABLE tmp;\nCREATE TABLE tmp AS SELECT 1 AS id;\nDELETE FROM tmp;\nDROP TABLE tmp;", down: "SELECT 1;"},
+		{name: "drops a table an earlier migration dropped and created", earlier: "DROP TABLE items;\nCREATE TABLE items (id int);", up: "ALTER TABLE items DROP COLUMN id;\nDROP TABLE items;", down: "SELECT 1;"},
+		{name: "drops a table it may have found", up: "CREATE TABLE IF NOT EXISTS items (id int);\nDROP TABLE items;", down: "SELECT 1;", want: "1_x.up.sql:2 drops table items,"},
+		{name: "drops a column of a table an earlier migration may have found", earlier: "CREATE TABLE IF NOT EXISTS items (id int, note text);", up: "ALTER TABLE items DROP COLUMN note;", down: "SELECT 1;",
+			want: "2_x.up.sql:1 drops column items.note"},
+		{name: "drops a table in a schema it dropped and created", up: "DROP SCHEMA app CASCADE;\nCREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nDROP TABLE app.t;", down: "SELECT 1;",
+			want: "1_x.up.sql:1 drops schema app with CASCADE"},
+		{name: "drops a type an earlier migration dropped and created", earlier: "DROP TYPE mood CASCADE;\nCREATE TYPE mood AS ENUM ('ok');", up: "DROP TYPE mood CASCADE;", down: "SELECT 1;",
+			cascades: map[string]string{"type mood": "column mood of table items"}},
+		{name: "drops an extension, then creates it", up: "DROP EXTENSION citext CASCADE;\nCREATE EXTENSION citext;", down: "SELECT 1;",
+			cascades: map[string]string{"extension citext": "column label of table items"}, want: "1_x.up.sql:1 drops extension citext with CASCADE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

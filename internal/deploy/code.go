@@ -89,11 +89,17 @@ var setWord = regexp.MustCompile(`(?i)\bset\b`)
 
 // codeDef is a definition of a function or procedure that a migration calls: where it is (file:line, or
 // the function as the database names it), and what of its text destroys data (destroyingCode; "" when
-// nothing does). unknown is a name that neither the migration folder nor the database defines.
+// nothing does). unknown is a name that neither the migration folder nor the database defines. calls
+// are the functions and procedures its body calls (bodyCalls), followed as the migration's own calls.
 type codeDef struct {
 	place, destroys string
 	unknown         bool
+	calls           []string
 }
+
+// maxCallDepth is how deep calls are followed from function body to function body: a function whose
+// calls nest deeper counts as one whose code cannot be read.
+const maxCallDepth = 16
 
 // folderCode reads the functions and procedures that the scripts of migs create (CREATE [OR REPLACE]
 // FUNCTION / PROCEDURE), by name without schema, lower case: every definition of a name, as a run may
@@ -108,7 +114,7 @@ func folderCode(migs []*migrate.Migration) map[string][]codeDef {
 			for _, st := range s.Statements {
 				if f := st.Node.GetCreateFunctionStmt(); f != nil {
 					name := bareName(funcName(f.Funcname))
-					code[name] = append(code[name], codeDef{place: fmt.Sprintf("%s:%d", s.File, st.Pos.Line), destroys: destroyingCode(st.SQL)})
+					code[name] = append(code[name], codeDef{place: fmt.Sprintf("%s:%d", s.File, st.Pos.Line), destroys: destroyingCode(st.SQL), calls: bodyCalls(st.SQL)})
 				}
 			}
 		}
@@ -119,11 +125,14 @@ func folderCode(migs []*migrate.Migration) map[string][]codeDef {
 func bareName(f string) string { return f[strings.LastIndex(f, ".")+1:] }
 
 // funcCode is what upLosesData and downLosesData need to judge the function calls of migs' ups and
-// downs: the definitions of the
-// migration folder (d.o.Set), and for a name the folder does not define, the database's: the source
+// downs: the definitions of the migration folder (d.o.Set), and the database's: the source
 // (pg_get_functiondef) of its functions of that name outside pg_catalog, none for a built-in function,
-// and unknown when the database has no function of that name. A lookup that fails leaves the names it
-// looked up unknown: a call then counts as one that may destroy data.
+// and unknown when neither the folder nor the database has a function of that name. Both count: an up
+// may call the database's version before it replaces it with the folder's (CREATE OR REPLACE). A
+// lookup that fails leaves the names it looked up unknown: a call then counts as one that may destroy
+// data. The functions that those functions' bodies call are read too, and theirs, down to maxCallDepth
+// (each name once). restorable calls it before the first migration, whatever the snapshot: the
+// database's code is read as it was before the ups replaced or renamed any of it, and kept for undo.
 func (d *deployer) funcCode(ctx context.Context, migs []*migrate.Migration) map[string][]codeDef {
 	if d.code == nil {
 		d.code = folderCode(d.o.Set.Migrations)
@@ -132,18 +141,54 @@ func (d *deployer) funcCode(ctx context.Context, migs []*migrate.Migration) map[
 	for _, m := range migs {
 		for _, s := range []*migrate.Script{m.Up, m.Down} {
 			for f := range analyze(s).Funcs {
-				if n := bareName(f); d.code[n] == nil && !slices.Contains(names, n) {
+				if n := bareName(f); !slices.Contains(names, n) {
 					names = append(names, n)
 				}
 			}
 		}
 	}
+	seen := map[string]bool{}
+	for depth := 0; depth <= maxCallDepth && len(names) > 0; depth++ {
+		var ask []string
+		for _, n := range names {
+			if !d.codeRead[n] {
+				ask = append(ask, n)
+			}
+		}
+		d.readCode(ctx, ask)
+		var next []string
+		for _, n := range names {
+			seen[n] = true
+		}
+		for _, n := range names {
+			for _, c := range d.code[n] {
+				for _, f := range c.calls {
+					if b := bareName(f); !seen[b] && !slices.Contains(next, b) {
+						next = append(next, b)
+					}
+				}
+			}
+		}
+		names = next
+	}
+	return d.code
+}
+
+// readCode adds to d.code the database's definitions of the functions names (see funcCode).
+func (d *deployer) readCode(ctx context.Context, names []string) {
 	if len(names) == 0 {
-		return d.code
+		return
+	}
+	if d.codeRead == nil {
+		d.codeRead = map[string]bool{}
+	}
+	for _, n := range names {
+		d.codeRead[n] = true
 	}
 	var defs map[string][]codeDef
 	if d.conn == nil || d.conn.IsClosed() {
-		return d.unknownCode(names, errors.New("no connection"))
+		d.unknownCode(names, errors.New("no connection"))
+		return
 	}
 	rows, err := d.conn.Query(context.WithoutCancel(ctx), `SELECT lower(p.proname), p.oid::regprocedure::text,
 			CASE WHEN p.pronamespace = 'pg_catalog'::regnamespace OR p.prokind NOT IN ('f', 'p') THEN '' ELSE pg_get_functiondef(p.oid) END
@@ -152,28 +197,83 @@ func (d *deployer) funcCode(ctx context.Context, migs []*migrate.Migration) map[
 		defs = map[string][]codeDef{}
 		var name, fn, src string
 		_, err = pgx.ForEachRow(rows, []any{&name, &fn, &src}, func() error {
-			defs[name] = append(defs[name], codeDef{place: "function " + fn, destroys: destroyingCode(src)})
+			def := codeDef{place: "function " + fn, destroys: destroyingCode(src)}
+			if src != "" {
+				def.calls = bodyCalls(src)
+			}
+			defs[name] = append(defs[name], def)
 			return nil
 		})
 	}
 	if err != nil {
-		return d.unknownCode(names, err)
+		d.unknownCode(names, err)
+		return
 	}
 	for _, n := range names {
-		d.code[n] = defs[n]
-		if defs[n] == nil {
+		d.code[n] = append(d.code[n], defs[n]...)
+		if d.code[n] == nil {
 			d.code[n] = []codeDef{{unknown: true}}
 		}
 	}
-	return d.code
 }
 
-// unknownCode records the functions names as unknown: the database could not tell (err) what they do.
-func (d *deployer) unknownCode(names []string, err error) map[string][]codeDef {
+// unknownCode records that the database could not tell (err) what the functions names do: a call of one
+// counts as one that may destroy data.
+func (d *deployer) unknownCode(names []string, err error) {
 	for _, n := range names {
-		d.code[n] = []codeDef{{unknown: true, place: "the database could not be asked: " + err.Error()}}
+		d.code[n] = append(d.code[n], codeDef{unknown: true, place: "the database could not be asked: " + err.Error()})
 	}
-	return d.code
+}
+
+// bodyCalls are the functions and procedures that the body of a function or procedure calls, as funcName
+// writes them, read from its definition (sql, a CREATE FUNCTION or CREATE PROCEDURE statement, as a
+// migration or pg_get_functiondef writes it): from the parse tree of a SQL body (LANGUAGE sql, quoted
+// or BEGIN ATOMIC), from the PL/pgSQL parse tree of a plpgsql one (as doCalls reads a DO block's). A
+// body that does not parse yields every name written before a parenthesis in it (callLike). Bodies in
+// other languages (C, internal, PL/Python) are not followed: their text is searched (destroyingCode).
+func bodyCalls(sql string) []string {
+	tree, err := pg_query.Parse(sql)
+	if err != nil || len(tree.GetStmts()) == 0 || tree.GetStmts()[0].GetStmt().GetCreateFunctionStmt() == nil {
+		return callLike(sql)
+	}
+	f := tree.GetStmts()[0].GetStmt().GetCreateFunctionStmt()
+	var out []string
+	add := func(fc *pg_query.FuncCall) {
+		if n := funcName(fc.Funcname); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if f.GetSqlBody() != nil {
+		walk(f.GetSqlBody().ProtoReflect(), add)
+		slices.Sort(out)
+		return out
+	}
+	lang, body := "sql", ""
+	for _, o := range f.GetOptions() {
+		switch de := o.GetDefElem(); de.GetDefname() {
+		case "language":
+			lang = strings.ToLower(de.GetArg().GetString_().GetSval())
+		case "as":
+			if items := de.GetArg().GetList().GetItems(); len(items) > 0 {
+				body = items[0].GetString_().GetSval()
+			}
+		}
+	}
+	switch lang {
+	case "plpgsql":
+		return doCalls(sql)
+	case "sql":
+		inner, err := pg_query.Parse(body)
+		if err != nil {
+			return callLike(body)
+		}
+		for _, st := range inner.GetStmts() {
+			walk(st.GetStmt().ProtoReflect(), add)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return nil
 }
 
 // doCalls are the functions and procedures that a DO block (sql, the whole statement) calls, as funcName

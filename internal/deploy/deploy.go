@@ -121,11 +121,14 @@ type deployer struct {
 	// createdSchemas are the schemas this run created for the folder's tool (Flyway's flyway.schemas).
 	createdSchemas []string
 	restore        snapshot.RestoreFunc
-	// code is what funcCode found of the functions the migrations call, by name; cascades what
+	// code is what funcCode found of the functions the migrations call, by name (the database's as they
+	// were before the first migration: restorable reads them); cascades what
 	// readCascades found, before the run, that the ups' DROP ... CASCADE of types, domains and extensions
 	// take with them.
 	code     map[string][]codeDef
 	cascades map[string]string
+	// codeRead are the names whose definitions in the database code holds (funcCode).
+	codeRead map[string]bool
 	// maintOn is set from the moment maintenance mode may be on until it is off again.
 	maintOn   bool
 	maintFrom time.Time

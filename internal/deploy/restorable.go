@@ -71,13 +71,16 @@ func mayStopHalfWay(m *migrate.Migration) string {
 // the migrations applied and no way back. Migrations whose downs undo them need no restore, and are not
 // held up by objects the role does not own.
 func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration) error {
-	d.readCascades(ctx, pending) // before anything changes, also for undo
+	// Before anything changes, also for undo, whatever the snapshot: what the ups' DROP ... CASCADE take
+	// with them, and the code of the functions the migrations call, which an up may replace or rename
+	// after calling it (undo judges an up by the code it ran, not by what it left).
+	d.readCascades(ctx, pending)
+	code := d.funcCode(ctx, pending)
 	rc, ok := d.o.Snapshotter.(restoreChecker)
 	if !ok {
 		return nil
 	}
 	var why, noDown, halfWay []string
-	code := d.funcCode(ctx, pending)
 	for i, m := range pending {
 		if w := snapshotOnly(m, d.o.Set.SearchPath, code); w != "" {
 			why, noDown = append(why, w), append(noDown, m.ID())

@@ -23,7 +23,8 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 		method     string
 		why        string
 		noSnapshot bool
-		lost       string // what the rollback without a snapshot says is lost; "drops column orders.note" when ""
+		earlier    [2]string // up and down of a migration the run applies before 5_x, when set
+		lost       string    // what the rollback without a snapshot says is lost; "drops column orders.note" when ""
 	}{
 		{name: "dropped column", up: "ALTER TABLE orders DROP COLUMN note;", down: "ALTER TABLE orders ADD COLUMN note text;",
 			method: "snapshot", why: "5_x.up.sql:1 drops column orders.note"},
@@ -103,6 +104,43 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 		{name: "DO block calls a function the database has that deletes", setup: "CREATE FUNCTION purge_old() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders WHERE id > 5000 $$;",
 			up: "DO $$ BEGIN PERFORM purge_old(); END $$;", down: "SELECT 1;",
 			method: "snapshot", why: `5_x.up.sql:1 calls purge_old, whose code (function purge_old()) holds "DELETE FROM"`},
+		// Calls are followed from function body to function body, the folder's and the database's (the
+		// last review's follow-up: a function that called one that deletes was taken for harmless).
+		{name: "DO block calls a function that calls one the database has that deletes",
+			setup: "CREATE FUNCTION purge_b() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders WHERE id > 5000 $$;\n" +
+				"CREATE FUNCTION purge_a() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM purge_b(); END $$;",
+			up: "DO $$ BEGIN PERFORM purge_a(); END $$;", down: "SELECT 1;",
+			method: "snapshot", why: `5_x.up.sql:1 calls purge_a, which calls purge_b, whose code (function purge_b()) holds "DELETE FROM"`},
+		{name: "up's function calls one the database has that overwrites",
+			setup: "CREATE PROCEDURE app_reset() LANGUAGE sql AS $$ UPDATE app_settings SET value = 'reset' $$;",
+			up:    "CREATE FUNCTION nightly() RETURNS void LANGUAGE plpgsql AS $$ BEGIN CALL app_reset(); END $$;\nSELECT nightly();", down: "DROP FUNCTION nightly();",
+			method: "snapshot", why: `5_x.up.sql:2 calls nightly, which calls app_reset, whose code (function app_reset()) holds "UPDATE app_settings SET"`},
+		{name: "DO block calls functions that call each other and only read",
+			setup: "CREATE FUNCTION count_a(n int) RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN CASE WHEN n > 0 THEN count_b(n - 1) ELSE 0 END; END $$;\n" +
+				"CREATE FUNCTION count_b(n int) RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) + count_a(n) FROM orders $$;",
+			up: "ALTER TABLE orders ADD COLUMN z int;\nDO $$ BEGIN PERFORM count_a(2); END $$;", down: "ALTER TABLE orders DROP COLUMN z;",
+			method: "down"},
+		{name: "called a function the database has, then replaced it with the folder's",
+			setup: "CREATE FUNCTION reset_names() RETURNS void LANGUAGE sql AS $$ UPDATE accounts SET name = 'x' $$;",
+			up:    "SELECT reset_names();\nCREATE OR REPLACE FUNCTION reset_names() RETURNS void LANGUAGE sql AS 'SELECT 1';", down: "SELECT 1;",
+			method: "snapshot", why: `5_x.up.sql:1 calls reset_names, whose code (function reset_names()) holds "UPDATE accounts SET"`},
+		// What counts is whether a schema, type or table was there before the run when the up drops it,
+		// not whether the up creates one of its name (the last review's follow-up: DROP ... CASCADE then
+		// CREATE was taken for a drop of the up's own).
+		{name: "dropped a schema with CASCADE and created it again", setup: "CREATE SCHEMA legacy; CREATE TABLE legacy.t AS SELECT g FROM generate_series(1, 10) g;",
+			up: "DROP SCHEMA legacy CASCADE;\nCREATE SCHEMA legacy;\nCREATE TABLE legacy.t (g int);", down: "SELECT 1;",
+			method: "snapshot", why: "5_x.up.sql:1 drops schema legacy with CASCADE"},
+		{name: "dropped a table and created it again", setup: "CREATE TABLE legacy_log AS SELECT g FROM generate_series(1, 10) g;",
+			up: "DROP TABLE legacy_log;\nCREATE TABLE legacy_log (g int);", down: "SELECT 1;",
+			method: "snapshot", why: "5_x.up.sql:1 drops table legacy_log"},
+		{name: "dropped a schema an earlier migration created, and created it again",
+			earlier: [2]string{"CREATE SCHEMA staging;\nCREATE TABLE staging.t AS SELECT 1 AS g;", "DROP SCHEMA staging CASCADE;"},
+			up:      "DROP SCHEMA staging CASCADE;\nCREATE SCHEMA staging;", down: "SELECT 1;",
+			method: "down"},
+		{name: "dropped a type an earlier migration created, and created it again",
+			earlier: [2]string{"CREATE TYPE mood AS ENUM ('ok');\nALTER TABLE orders ADD COLUMN mood mood DEFAULT 'ok';", "ALTER TABLE orders DROP COLUMN mood;\nDROP TYPE mood;"},
+			up:      "DROP TYPE mood CASCADE;\nCREATE TYPE mood AS ENUM ('ok', 'sad');", down: "DROP TYPE mood;\nCREATE TYPE mood AS ENUM ('ok');\nALTER TABLE orders ADD COLUMN mood mood;",
+			method: "down"},
 		{name: "DO block calls a function the up creates that overwrites",
 			up:     "CREATE FUNCTION reset_names() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE accounts SET name = 'x'; END $$;\nDO $$ DECLARE n int := 1; BEGIN IF n > 0 THEN PERFORM reset_names(); END IF; END $$;",
 			down:   "DROP FUNCTION reset_names();",
@@ -135,10 +173,14 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			}
 			before := tg.checksums(t)
 			noteBefore := tg.value(t, "SELECT count(note)::text FROM orders")
-			set := folder(t, map[string]string{
+			files := map[string]string{
 				"5_x.up.sql": tc.up, "5_x.down.sql": tc.down,
 				"6_fail.up.sql": "SELECT 1 / 0;", "6_fail.down.sql": "SELECT 1;",
-			})
+			}
+			if tc.earlier[0] != "" {
+				files["4_e.up.sql"], files["4_e.down.sql"] = tc.earlier[0], tc.earlier[1]
+			}
+			set := folder(t, files)
 			o := tg.options(t, set, "run-destroy")
 			if tc.noSnapshot {
 				o.Snapshotter = nil
@@ -178,6 +220,9 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			want := "5:rolled-back 6:failed"
 			if tc.method == "snapshot" {
 				want = "5:restored 6:failed"
+			}
+			if tc.earlier[0] != "" {
+				want = strings.SplitN(strings.Replace(want, "5", "4", 1), " ", 2)[0] + " " + want
 			}
 			if got := tg.historyOf(t); got != want {
 				t.Errorf("history %q, want %q", got, want)
@@ -256,5 +301,33 @@ func TestDeployBlocksADestructiveUpItCannotRestore(t *testing.T) {
 	}
 	if after := tg.checksums(t); after != before {
 		t.Errorf("database changed:\n%s\n---\n%s", before, after)
+	}
+}
+
+// TestDeployRollbackReadsCodeBeforeTheRun: without a pg_dump snapshot (none here, or a platform's), the
+// code of the functions the migrations call was read only at the rollback, after the ups had run (the
+// last review's follow-up): an up that called reset_names, which overwrites accounts.name, and then put
+// another function in its place was judged by the new one, harmless, and the rollback by the downs said
+// the database was as it was. The code is read before the first migration, whatever the snapshot.
+func TestDeployRollbackReadsCodeBeforeTheRun(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	tg.exec(t, `CREATE FUNCTION reset_names() RETURNS void LANGUAGE sql AS $$ UPDATE accounts SET name = 'x' $$;
+		CREATE FUNCTION noop() RETURNS void LANGUAGE sql AS 'SELECT 1';`)
+	set := folder(t, map[string]string{
+		"5_x.up.sql":    "SELECT reset_names();\nALTER FUNCTION reset_names() RENAME TO reset_names_v1;\nALTER FUNCTION noop() RENAME TO reset_names;",
+		"5_x.down.sql":  "ALTER FUNCTION reset_names() RENAME TO noop;\nALTER FUNCTION reset_names_v1() RENAME TO reset_names;",
+		"6_fail.up.sql": "SELECT 1 / 0;", "6_fail.down.sql": "SELECT 1;",
+	})
+	o := tg.options(t, set, "run-code")
+	o.Snapshotter = nil
+	res, err := Run(t.Context(), o)
+	rb := res.Rollback
+	want := `5_x.up.sql:1 calls reset_names, whose code (function reset_names()) holds "UPDATE accounts SET"`
+	if err == nil || rb == nil || rb.Method != "down" || res.Outcome != OutcomeFailed || !strings.Contains(rb.Lost, want) {
+		t.Fatalf("err %v, outcome %s, rollback %+v; want the downs run and the data named lost: %q", err, res.Outcome, rb, want)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM accounts WHERE name = 'x'"); got != "3000" {
+		t.Errorf("%s accounts overwritten, want 3000", got)
 	}
 }

@@ -1,8 +1,10 @@
 package deploy
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schemagate/schemagate/internal/config"
 )
@@ -214,4 +216,28 @@ func TestDeployWritesInAWithClause(t *testing.T) {
 			t.Errorf("database differs after rollback:\n%s\n---\n%s", before, after)
 		}
 	})
+}
+
+// TestBaselineLeavesOutWithClauses: the verification counted, before and after the migrations, the rows
+// of a table named like a WITH clause of a migration (audit), which the migration never touches (the
+// last review's follow-up: the names of WITH clauses were listed as tables, as the lock diagnostics
+// listed them). Only the tables the migration names, and those they reach, are counted.
+func TestBaselineLeavesOutWithClauses(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	tg.exec(t, "CREATE TABLE audit (id bigint); INSERT INTO audit VALUES (1); CREATE TABLE recent (id bigint)")
+	set := folder(t, map[string]string{"5_x.up.sql": "WITH audit AS (SELECT id FROM accounts WHERE id <= 10) UPDATE orders SET note = 'x' WHERE account_id IN (SELECT id FROM audit);\n" +
+		"WITH RECURSIVE recent AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM recent WHERE n < 3) SELECT count(*) FROM recent, app_settings;"})
+	b, err := takeBaseline(t.Context(), tg.conn, "schemagate", analyze(set.Migrations[0].Up), true, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range b.counts {
+		got = append(got, c.name)
+	}
+	slices.Sort(got)
+	if want := "public.accounts public.app_settings public.orders"; strings.Join(got, " ") != want {
+		t.Errorf("baseline counts %v, want %s", got, want)
+	}
 }
