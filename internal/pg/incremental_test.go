@@ -952,7 +952,7 @@ func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep, track bool) {
 }
 
 // TestInspectorWarm: Warm leaves the session as it was (settings, no transaction, lock_timeout) and its
-// plans behind: the whole read, the partial read and the probe each have a generic plan once it
+// plans behind: the whole read, the lean partial read and the probe each have a generic plan once it
 // returns. A table locked by another session holds it up at most its own short lock_timeout (the
 // context's deadline is a safety net, not a measurement).
 func TestInspectorWarm(t *testing.T) {
