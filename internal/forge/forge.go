@@ -75,6 +75,18 @@ type ChangedFile struct {
 	BlobSHA string
 }
 
+// Present are the paths of files that the change request leaves at its head (all but removed ones),
+// as ChangedFiles lists them.
+func Present(files []ChangedFile) []string {
+	var out []string
+	for _, f := range files {
+		if f.Status != "removed" {
+			out = append(out, f.Path)
+		}
+	}
+	return out
+}
+
 // FileLister is implemented by forges that list a change request's files with their status and, where
 // the forge gives it, their content's blob SHA (GitHub does, GitLab does not). The gate uses it to check
 // an untrusted report against the change request, reading a file's content at the head when it has no

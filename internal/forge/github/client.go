@@ -499,13 +499,7 @@ func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, f := range fs {
-		if f.Status != "removed" {
-			out = append(out, f.Path)
-		}
-	}
-	return out, nil
+	return forge.Present(fs), nil
 }
 
 // MaxListedFiles is the most files GitHub lists of a pull request (GET .../pulls/{n}/files: "Responses

@@ -424,13 +424,7 @@ func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, f := range fs {
-		if f.Status != "removed" {
-			out = append(out, f.Path)
-		}
-	}
-	return out, nil
+	return forge.Present(fs), nil
 }
 
 // Files lists the merge request's files (GET .../merge_requests/:iid/diffs), all pages, in GitLab's
