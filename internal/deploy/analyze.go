@@ -561,10 +561,10 @@ func downLosesData(m *migrate.Migration, searchPath string, code map[string][]co
 	// What the up did is named as before it (analyze), what the down does as after it: up.before
 	// names the down's tables and columns as before the up.
 	created, added, rows, retyped := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]colType{}
-	for r := range up.Created {
-		if !up.shadowed[r] {
-			created[q(r)] = true
-		}
+	// The tables the up created and left standing: not one it created with IF NOT EXISTS, which may have
+	// found the one that was there, nor one it created under the name of one it renamed away.
+	for r := range up.madeTables {
+		created[q(r)] = true
 	}
 	for rc := range up.AddedColumns {
 		i := strings.LastIndex(rc, ".")

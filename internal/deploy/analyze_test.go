@@ -17,6 +17,8 @@ func TestDownLosesData(t *testing.T) {
 		{"drops a column up added", "ALTER TABLE users ADD COLUMN nick text;", "ALTER TABLE users DROP COLUMN nick;", ""},
 		{"drops a pre-existing column", "ALTER TABLE users RENAME COLUMN name TO full_name;", "ALTER TABLE users DROP COLUMN full_name;\nALTER TABLE users ADD COLUMN name text;", "drops column users.full_name"},
 		{"drops a pre-existing table", "ALTER TABLE old RENAME TO legacy;", "DROP TABLE legacy;", "drops table legacy"},
+		{"drops a table up may have found", "CREATE TABLE IF NOT EXISTS t (id int);", "DROP TABLE t;", "drops table t"},
+		{"drops a table up created under a name it renamed away", "ALTER TABLE t RENAME TO t_old;\nCREATE TABLE t (id int);", "DROP TABLE t;\nALTER TABLE t_old RENAME TO t;", "drops table t"},
 		{"deletes what up inserted", "INSERT INTO roles VALUES ('admin');", "DELETE FROM roles WHERE name = 'admin';", ""},
 		{"truncates a pre-existing table", "UPDATE users SET active = true;", "TRUNCATE users;", "empties users"},
 		{"schema-qualified create and drop", "CREATE TABLE app.t (id int);", "DROP TABLE app.t;", ""},
