@@ -3,11 +3,13 @@ package rehearse_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -53,6 +55,11 @@ func backendRunning(ctx context.Context, u, text string) (int, error) {
 		return 0, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	return backendRunningOn(ctx, conn, text)
+}
+
+// backendRunningOn is backendRunning on a connection of the test's.
+func backendRunningOn(ctx context.Context, conn *pgx.Conn, text string) (int, error) {
 	for {
 		var pid int
 		err := conn.QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()
@@ -218,5 +225,199 @@ func TestRunStopsWhenItsServerIsStopped(t *testing.T) {
 	}
 	if _, serr := os.Stat(got.dir); !errors.Is(serr, os.ErrNotExist) {
 		t.Errorf("the server's folder %s is left (%v)", got.dir, serr)
+	}
+}
+
+// stopLocal stops (SIGSTOP) the local server of inst, the postmaster and the backend whose statement
+// contains text, once one runs; watch is the URL the test looks from. It sends what it stopped on out.
+func stopLocal(ctx context.Context, inst *sandbox.Instance, watch, text string, out chan<- stoppedServer) {
+	stopLocalFound(ctx, inst, func() (int, error) { return backendRunning(ctx, watch, text) }, out)
+}
+
+// stopLocalFound is stopLocal with the backend that find finds.
+func stopLocalFound(ctx context.Context, inst *sandbox.Instance, find func() (int, error), out chan<- stoppedServer) {
+	var got stoppedServer
+	defer func() { out <- got }()
+	u, err := url.Parse(inst.URL)
+	if err != nil {
+		got.err = err
+		return
+	}
+	got.dir = u.Query().Get("host")
+	b, err := os.ReadFile(filepath.Join(got.dir, "data", "postmaster.pid"))
+	if err != nil {
+		got.err = err
+		return
+	}
+	postmaster, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		got.err = err
+		return
+	}
+	backend, err := find()
+	if err != nil {
+		got.err = err
+		return
+	}
+	for _, pid := range []int{postmaster, backend} {
+		if got.err = syscall.Kill(pid, syscall.SIGSTOP); got.err != nil {
+			return
+		}
+		got.pids = append(got.pids, pid)
+	}
+}
+
+// stoppedServer is what stopLocal stopped.
+type stoppedServer struct {
+	dir  string
+	pids []int
+	err  error
+}
+
+// checkStopped checks that a run on a server stopped by stopLocal failed saying so, during the step
+// named, and that the server is removed.
+func checkStopped(t *testing.T, ctx context.Context, got stoppedServer, err error, during string) {
+	t.Helper()
+	t.Cleanup(func() { // should the run have left them
+		for _, pid := range got.pids {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	})
+	if got.err != nil {
+		t.Fatalf("stop the server: %v (run: %v)", got.err, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the run held on until the test's deadline: %v", err)
+	}
+	t.Logf("error: %v", err)
+	if err == nil {
+		t.Fatal("the run succeeded on a stopped server")
+	}
+	want := "the throwaway PostgreSQL (local provider) stopped answering during " + during
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("the error does not say %q", want)
+	}
+	if n := strings.Count(err.Error(), "stopped answering"); n != 1 {
+		t.Errorf("the error says %d times that the server stopped answering, not once", n)
+	}
+	for _, want := range []string{"the run was stopped",
+		"processes " + strconv.Itoa(got.pids[0]) + ", " + strconv.Itoa(got.pids[1]) + " (postmaster pid " + strconv.Itoa(got.pids[0]) + ") are stopped"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q", want)
+		}
+	}
+	if _, serr := os.Stat(got.dir); !errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("the server's folder %s is left (%v)", got.dir, serr)
+	}
+}
+
+// withDatabase is u on database db.
+func withDatabase(t *testing.T, u, db string) string {
+	t.Helper()
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu.Path = "/" + db
+	return pu.String()
+}
+
+// TestRunStopsWhenItsServerStopsDuringACopy: the copy of the database for the round trip of a
+// non-transactional migration (CREATE DATABASE ... TEMPLATE) runs without the statement watchdog,
+// whose session would keep it from copying; a server stopped then used to hold the run forever. The
+// test keeps a session of its own on the rehearsal's database, so the copy waits (5 s) for it to leave,
+// and stops the server while it waits.
+func TestRunStopsWhenItsServerStopsDuringACopy(t *testing.T) {
+	p := provider(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	set := folderOf(t, migrate.FormatGoose, map[string]string{
+		"00001_a.sql": "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n",
+		"00002_b.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE b (id int);\n-- +goose Down\nDROP TABLE b;\n",
+	})
+	stoppedc := make(chan stoppedServer, 1)
+	hook := startHook{Provider: p, started: func(inst *sandbox.Instance) {
+		holder, err := pgx.Connect(ctx, inst.URL)
+		if err != nil {
+			stoppedc <- stoppedServer{err: err}
+			return
+		}
+		go func() {
+			defer holder.Close(context.WithoutCancel(ctx))
+			stopLocal(ctx, inst, withDatabase(t, inst.URL, "template1"), "CREATE DATABASE", stoppedc)
+		}()
+	}}
+	_, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: hook, NoTrace: true})
+	checkStopped(t, ctx, <-stoppedc, err, "migration 2_b (copying its database for the round trip)")
+}
+
+// TestRollbackScriptStopsWhenItsServerIsStopped: rollback-script, which applies the migration on a
+// throwaway server too, used to end with a bare "conn closed" when its server stopped, once the
+// watchdog had cut its connection.
+func TestRollbackScriptStopsWhenItsServerIsStopped(t *testing.T) {
+	p := provider(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	stoppedc := make(chan stoppedServer, 1)
+	hook := startHook{Provider: p, started: func(inst *sandbox.Instance) {
+		go stopLocal(ctx, inst, inst.URL, "pg_sleep(600)", stoppedc)
+	}}
+	_, err := rehearse.RollbackScript(ctx, rehearse.Options{Set: sleepSet(t), Provider: hook, StatementTimeout: 5 * time.Second}, "2")
+	checkStopped(t, ctx, <-stoppedc, err, "migration 2_sleep")
+}
+
+// onLog is a slog handler that calls f with every record's message.
+type onLog struct{ f func(msg string) }
+
+func (h onLog) Enabled(context.Context, slog.Level) bool      { return true }
+func (h onLog) Handle(_ context.Context, r slog.Record) error { h.f(r.Message); return nil }
+func (h onLog) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h onLog) WithGroup(string) slog.Handler                 { return h }
+
+// TestRunStopsWhenItsServerStopsAfterTheWatchdogGaveUp: a migration that ends the watchdog's session
+// and keeps it from connecting again (its role may no longer log in) makes the watchdog give up
+// watching (it cancels the migrations' statements from then on); a server stopped then used to hold
+// the run forever, the cancel requests getting no answer. The test stops the server the moment the
+// watchdog gives up, from a session of its own on another database.
+func TestRunStopsWhenItsServerStopsAfterTheWatchdogGaveUp(t *testing.T) {
+	p := provider(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	set := folderOf(t, migrate.FormatGoose, map[string]string{
+		"00001_end.sql": "-- +goose NO TRANSACTION\n-- +goose Up\n" +
+			"DO $$BEGIN EXECUTE format('ALTER ROLE %I NOLOGIN', current_user); END$$;\n" +
+			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend';\n" +
+			"SELECT pg_sleep(600);\n-- +goose Down\nSELECT 1;\n",
+	})
+	var (
+		inst  *sandbox.Instance
+		watch *pgx.Conn
+	)
+	hook := startHook{Provider: p, started: func(i *sandbox.Instance) {
+		inst = i
+		var err error
+		if watch, err = pgx.Connect(ctx, withDatabase(t, i.URL, "template1")); err != nil {
+			t.Errorf("connect to watch: %v", err)
+		}
+	}}
+	stoppedc := make(chan stoppedServer, 1)
+	var once sync.Once
+	logger := slog.New(onLog{f: func(msg string) {
+		if strings.HasPrefix(msg, "statement watchdog: the migrations' statements are canceled") {
+			// In the watchdog's goroutine, before it sends its first cancel request.
+			once.Do(func() {
+				stopLocalFound(ctx, inst, func() (int, error) { return backendRunningOn(ctx, watch, "pg_sleep(600)") }, stoppedc)
+			})
+		}
+	}})
+	_, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: hook, StatementTimeout: -1, NoTrace: true, NoRoundtrip: true, Logger: logger})
+	if watch != nil {
+		watch.Close(context.Background()) // at once: the server is gone
+	}
+	select {
+	case got := <-stoppedc:
+		checkStopped(t, ctx, got, err, "migration 1_end")
+	default:
+		t.Fatalf("the watchdog never gave up (run: %v)", err)
 	}
 }

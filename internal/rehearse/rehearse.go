@@ -121,20 +121,16 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		return nil, "", fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer closeInstance(ctx, inst, opts)
-	// The statement watchdog stops the run through stall when the server stops answering (see run.frozen).
-	outer := ctx
-	ctx, stall := context.WithCancelCause(ctx)
-	defer stall(nil)
+	// The statement watchdog and the sentinel stop the run when the server stops answering (see
+	// run.frozen).
+	r := &run{opts: opts, inst: inst, rep: rep}
+	ctx, end, err := r.guard(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	defer func() {
-		var stopped *stoppedError
-		if errors.As(context.Cause(ctx), &stopped) && outer.Err() == nil {
-			rep, missed, err = nil, "", stopped
-			return
-		}
-		// "reset session: unexpected EOF" says little: say that the server went away (a crash, an OOM
-		// kill, a container stopped from outside) when it no longer answers.
-		if err != nil && ctx.Err() == nil && !errors.As(err, &stopped) && pg.ConnectionLost(err) && serverAnswers(ctx, inst.URL, 5*time.Second) != nil {
-			err = &stoppedError{provider: opts.Provider.Name(), err: err}
+		if err = end(err); err != nil {
+			rep, missed = nil, ""
 		}
 	}()
 	if err := serverRoleChanges(inst, opts.Setup, opts.Set, opts.Base); err != nil {
@@ -158,7 +154,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if opts.WholeReads {
 		insp.Mode = pg.InspectFull
 	}
-	r := &run{opts: opts, inst: inst, rep: rep, insp: insp, stall: stall}
+	r.insp = insp
+	r.opts = opts
 	if err := r.connect(ctx); err != nil {
 		return nil, "", err
 	}
@@ -166,6 +163,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	r.step.Store("the setup scripts")
 	done := r.apply()
 	err = runSetup(ctx, r.conn, opts)
+	r.recordRoles(ctx, stoppedAt(err), opts.Setup...)
 	done()
 	if err != nil {
 		return nil, "", err
@@ -240,6 +238,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 	}
 	n, err := pg.ApplyHistory(ctx, r.conn, history)
+	r.recordRoles(ctx, stoppedAt(err), ranUps(history, n, err)...)
 	done()
 	<-warm
 	if warmed != nil {
@@ -463,9 +462,11 @@ type run struct {
 	// ended is the statement whose session the watchdog ended, as it ignored its cancellation.
 	ended atomic.Value
 	// stall stops the run (cancels its context) when its server stops answering (see run.frozen); step
-	// names what the run is doing, for that error.
-	stall context.CancelCauseFunc
-	step  atomic.Value
+	// names what the run is doing, for that error. uncovered is set while no watchdog watches the
+	// server, and the sentinel does (see sentinel).
+	stall     context.CancelCauseFunc
+	step      atomic.Value
+	uncovered atomic.Bool
 	// unseen holds writesCatalog's answers.
 	unseen map[*migrate.Script]bool
 	// columnOrder describes the columns the current migration's round trip moved (see splitColumnOrder).
@@ -518,9 +519,18 @@ func (r *run) progress(phase string, s *migrate.Script) func(done, total int, ne
 // it did, otherwise why not (a timeout when nothing answered in time, see waitedInVain; a
 // *pgconn.PgError when the server answered with a refusal).
 func serverAnswers(ctx context.Context, url string, within time.Duration) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	return answers(ctx, cfg, within)
+}
+
+// answers is serverAnswers for a parsed configuration.
+func answers(ctx context.Context, cfg *pgx.ConnConfig, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	c, err := pgx.Connect(ctx, url)
+	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -662,12 +672,16 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 				return nil, false, err
 			}
 			incremental = true
+			r.recordRoles(ctx, nil, m.Up) // before the COMMIT (see sandbox.Instance.RolesCreated)
 			if err = commitTx(ctx, r.conn, m.Up); err == nil && tr != nil {
 				r.trace = tr.State()
 			}
 		} else {
 			rollbackTx(ctx, r.conn)
 		}
+	}
+	if m.NoTransaction {
+		r.recordRoles(ctx, stoppedAt(err), m.Up)
 	}
 	done()
 	rm.DurationMS = time.Since(start).Milliseconds()

@@ -20,7 +20,7 @@ var ErrInput = errors.New("bad input")
 // migration before it, inspects the catalog, applies it, inspects again, generates the down from the
 // difference and proves it (generated down, compare with the before-catalog, up again). The returned
 // script says whether it was verified; an unverified one must not be used.
-func RollbackScript(ctx context.Context, opts Options, version string) (*report.GeneratedDown, error) {
+func RollbackScript(ctx context.Context, opts Options, version string) (gd *report.GeneratedDown, err error) {
 	if opts.Progress == nil {
 		opts.Progress = func(string, ...any) {}
 	}
@@ -51,22 +51,33 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer closeInstance(ctx, inst, opts)
+	// As in a rehearsal, a server that stops answering stops it (see run.frozen).
+	r := &run{opts: opts, inst: inst, rep: &report.Report{}}
+	ctx, end, err := r.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err = end(err); err != nil {
+			gd = nil
+		}
+	}()
 	if err := serverRoleChanges(inst, opts.Setup, opts.Set, nil); err != nil {
 		return nil, err
 	}
 	claimRoles(ctx, inst, opts, opts.Set)
-	insp, err := newInspector(opts.Set)
-	if err != nil {
+	if r.insp, err = newInspector(opts.Set); err != nil {
 		return nil, err
 	}
-	r := &run{opts: opts, inst: inst, rep: &report.Report{}, insp: insp}
 	if err := r.connect(ctx); err != nil {
 		return nil, err
 	}
 
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
+	r.step.Store("the setup scripts")
 	done := r.apply()
 	err = runSetup(ctx, r.conn, opts)
+	r.recordRoles(ctx, stoppedAt(err), opts.Setup...)
 	done()
 	if err != nil {
 		return nil, err
@@ -75,8 +86,10 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, err
 	}
 	opts.Progress("applying %d migrations before %s", len(before), target.ID())
+	r.step.Store("the migrations before " + target.ID())
 	done = r.apply()
 	n, err := pg.ApplyHistory(ctx, r.conn, before)
+	r.recordRoles(ctx, stoppedAt(err), ranUps(before, n, err)...)
 	done()
 	if err != nil {
 		if !isToolError(ctx, err) {
@@ -89,8 +102,12 @@ func RollbackScript(ctx context.Context, opts Options, version string) (*report.
 		return nil, fmt.Errorf("inspect catalog: %w", err)
 	}
 	start := time.Now()
+	r.step.Store("migration " + target.ID())
 	done = r.apply()
 	err = pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{Fresh: true})
+	if err == nil || target.NoTransaction {
+		r.recordRoles(ctx, stoppedAt(err), target.Up)
+	}
 	done()
 	if err != nil {
 		if !isToolError(ctx, err) {

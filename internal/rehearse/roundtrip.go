@@ -207,6 +207,11 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 		return fmt.Errorf("connect for round-trip copy: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
+	// The copy and the swap run without the watchdog, under the sentinel's eye (see sentinel): a
+	// stop there names them.
+	step, _ := r.step.Load().(string)
+	defer r.step.Store(step)
+	r.step.Store(step + " (copying its database for the round trip)")
 	r.copied = true
 	r.close(ctx) // CREATE DATABASE ... TEMPLATE needs the source without sessions
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident(backup)+" TEMPLATE "+ident(work)); err != nil {
@@ -215,14 +220,17 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 	if err := r.connect(ctx); err != nil {
 		return err
 	}
+	r.step.Store(step)
 	if err := r.downUp(ctx, m, rt, before, after, false); err != nil {
 		return err
 	}
+	r.recordRoles(ctx, reportedStop(rt.Error), m.Down, m.Up) // in autocommit: what they made stays
 	if rt.Status == report.RoundtripOK {
 		_, err := admin.Exec(ctx, "DROP DATABASE "+ident(backup))
 		return err
 	}
 	// Put the copy back: the database is in its after-up state again.
+	r.step.Store(step + " (putting back its database's copy after the round trip)")
 	r.close(ctx)
 	for _, q := range []string{
 		"DROP DATABASE " + ident(work) + " WITH (FORCE)",

@@ -263,6 +263,7 @@ func (r *run) startWatchdog(ctx context.Context) error {
 					}
 					if losses++; losses >= watchdogLosses {
 						w.fail(err, r.opts.Logger)
+						r.cover(false) // the sentinel tells a frozen server from here on
 						cancelRehearsal()
 					}
 					continue
@@ -288,6 +289,7 @@ func (r *run) startWatchdog(ctx context.Context) error {
 			losses++
 			if losses >= watchdogLosses {
 				w.fail(err, r.opts.Logger)
+				r.cover(false)
 				cancelRehearsal()
 				continue
 			}
@@ -299,6 +301,7 @@ func (r *run) startWatchdog(ctx context.Context) error {
 		}
 	}()
 	r.watch = w
+	r.cover(true)
 	return nil
 }
 
@@ -321,19 +324,27 @@ func (r *run) frozen(wctx context.Context, err error, rehearsal *pgconn.PgConn) 
 	if wctx.Err() != nil {
 		return false
 	}
-	stopped := &stoppedError{provider: r.opts.Provider.Name(), err: fmt.Errorf("%w, so the run was stopped", err)}
+	r.stopFrozen(wctx, fmt.Errorf("%w, so the run was stopped", err))
+	_ = rehearsal.Conn().Close() // the migration's statement returns, whatever its context
+	return true
+}
+
+// stopFrozen stops the run because its server stopped answering (err says how it found out): the run's
+// context is canceled with a stoppedError naming the step and what the provider knows of the server, so
+// every call of the run returns, on every connection, and the run fails with that error (once: the
+// first stop wins).
+func (r *run) stopFrozen(ctx context.Context, err error) {
+	stopped := &stoppedError{provider: r.opts.Provider.Name(), err: err}
 	stopped.during, _ = r.step.Load().(string)
 	if r.inst.Stalled != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(wctx), answerWithin)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerWithin)
 		stopped.hint = r.inst.Stalled(sctx)
 		cancel()
 	}
 	r.opts.Logger.Error("the throwaway PostgreSQL stopped answering; stopping the run", "error", stopped)
 	if r.stall != nil {
-		r.stall(stopped) // every statement of the run returns, on every connection
+		r.stall(stopped)
 	}
-	_ = rehearsal.Conn().Close() // the migration's statement returns, whatever its context
-	return true
 }
 
 // waitedInVain tells whether err is a wait for the server that ran out of time.
@@ -407,6 +418,7 @@ func statementLine(q string) string {
 
 // stopWatchdog stops the watchdog and waits for it.
 func (r *run) stopWatchdog() {
+	r.cover(false) // the sentinel watches until the next watchdog does
 	if r.watch != nil {
 		r.watch.stop()
 		r.watch.done.Wait()

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Provider starts throwaway PostgreSQL databases.
@@ -38,12 +40,19 @@ type Instance struct {
 	Stalled func(ctx context.Context) string
 	// ClaimRoles, when set (a server shared with others: the url provider), names roles the run's
 	// migrations create. Roles are the server's, not the database's, so dropping the run's database
-	// leaves them behind, and the next run's CREATE ROLE fails; Close drops those of them that did not
-	// exist when the run started and exist at its end. The provider also records them with the run's
-	// database, with the OID of each as it sees it appear, for a later run to drop them (by name and OID)
-	// should this one die without its Close (kill -9). Its error (that record could not be written) is
-	// worth a warning, not the run.
+	// leaves them behind, and the next run's CREATE ROLE fails. The provider records the names with the
+	// run's database; Close drops only those RolesCreated confirmed, a later run too should this one die
+	// without its Close (kill -9). Its error (that record could not be written) is worth a warning, not
+	// the run.
 	ClaimRoles func(ctx context.Context, names []string) error
+	// RolesCreated, set with ClaimRoles, records which roles the run created itself: the caller names
+	// those of the claimed roles its statements just created on session (the run's own), and the
+	// provider reads their OIDs there, inside the caller's transaction when it holds one (call it before
+	// the COMMIT: until then nobody else can make a role of that name). Close, and a later run should this
+	// one die, drop a role only when its name and OID are the last ones recorded: not a role someone else
+	// made under a claimed name before the run's own CREATE ROLE, which then failed. It returns once the
+	// OIDs are written with the run's database; its error is worth a warning, not the run.
+	RolesCreated func(ctx context.Context, session *pgx.Conn, names []string) error
 	// ServerRoles, when not nil (a server shared with others: the url provider), are the roles the
 	// server had when the run started: none of them is the run's to create, alter or drop.
 	ServerRoles []string

@@ -108,7 +108,8 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 		return nil, fmt.Errorf("read the time on %s: %w", shown, err)
 	}
 	// mu guards claimed (the roles the run's migrations create that the server did not have), oids (the
-	// OID each of them had when the run saw it exist) and the database's mark, which names them.
+	// OID each of them had as the run's own session created it, see Instance.RolesCreated) and the
+	// database's mark, which names them.
 	var mu sync.Mutex
 	var claimed []string
 	oids := map[string]uint32{}
@@ -136,41 +137,50 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 		runMark.OIDs = maps.Clone(oids)
 		return mark(ctx, conn, name, runMark)
 	}
-	// record notes the OIDs of the claimed roles that exist now, and writes them in the mark when they
-	// changed (a round trip's down drops a role, its up creates it again with another OID).
-	record := func(ctx context.Context, conn *pgx.Conn) error {
+	// created records the OIDs of the claimed roles among names, read on the run's own session right
+	// after its statements created them (see Instance.RolesCreated), and writes them in the mark.
+	created := func(ctx context.Context, session *pgx.Conn, names []string) error {
 		mu.Lock()
-		defer mu.Unlock()
-		if len(claimed) == 0 {
+		var ours []string
+		for _, r := range names {
+			if slices.Contains(claimed, r) && !slices.Contains(ours, r) {
+				ours = append(ours, r)
+			}
+		}
+		mu.Unlock()
+		if len(ours) == 0 {
 			return nil
 		}
-		rows, err := conn.Query(ctx, "SELECT rolname, oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1)", claimed)
+		seen, err := sessionRoles(ctx, session, ours)
 		if err != nil {
-			return err
+			return fmt.Errorf("read the roles the migrations created (%s): %w (should this run die, drop them by hand)", strings.Join(ours, ", "), err)
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		changed := stale
-		var r string
-		var oid uint32
-		if _, err := pgx.ForEachRow(rows, []any{&r, &oid}, func() error {
+		for r, oid := range seen {
 			if oids[r] != oid {
 				oids[r] = oid
 				changed = true
 			}
-			return nil
-		}); err != nil {
-			return err
 		}
 		if !changed {
 			return nil
 		}
-		err = writeMark(ctx, conn)
-		stale = err != nil // written next time
-		return err
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		conn, err := connect(ctx, server.String())
+		if err == nil {
+			err = writeMark(ctx, conn)
+			conn.Close(context.WithoutCancel(ctx))
+		}
+		stale = err != nil // written with the next change
+		if err != nil {
+			return fmt.Errorf("record the roles the migrations created (%s) on database %s: %w (should this run die, drop them by hand)",
+				strings.Join(ours, ", "), name, scrub(err, server))
+		}
+		return nil
 	}
-	// The watch records the roles as the migrations create them, for a later run to drop them should
-	// this one die: a role the run never saw exist is never dropped (see removeLeftovers).
-	var stopWatch context.CancelFunc
-	watchDone := make(chan struct{})
 
 	dbURL := *server
 	dbURL.Path, dbURL.RawPath = "/"+name, ""
@@ -178,26 +188,6 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	var closeErr error
 	closeFn := func(ctx context.Context) error {
 		once.Do(func() {
-			mu.Lock()
-			stop, claimedAny := stopWatch, len(claimed) > 0
-			mu.Unlock()
-			if stop != nil {
-				stop()
-				<-watchDone
-			}
-			if claimedAny {
-				// The roles that exist at the end are the run's too (Instance.ClaimRoles).
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-				conn, err := connect(rctx, server.String())
-				if err == nil {
-					err = record(rctx, conn)
-					conn.Close(rctx)
-				}
-				cancel()
-				if err != nil {
-					p.opts.Logger.Warn("could not read the roles the migrations created", "database", name, "err", scrub(err, server))
-				}
-			}
 			closeErr = p.drop(ctx, server, name, version)
 			mu.Lock()
 			defer mu.Unlock()
@@ -209,6 +199,7 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	}
 	claim := func(ctx context.Context, names []string) error {
 		mu.Lock()
+		defer mu.Unlock()
 		added := false
 		for _, r := range names {
 			if !existed[r] && !slices.Contains(claimed, r) {
@@ -217,7 +208,6 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 			}
 		}
 		if !added {
-			mu.Unlock()
 			return nil
 		}
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -226,32 +216,47 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 		if err == nil {
 			err = writeMark(ctx, conn)
 		}
-		stale = err != nil // the watch tries again
-		if stopWatch == nil {
-			var wctx context.Context
-			wctx, stopWatch = context.WithCancel(context.WithoutCancel(ctx))
-			go func() {
-				defer close(watchDone)
-				p.watchRoles(wctx, server, name, record)
-			}()
-		}
-		mu.Unlock()
-		if err == nil {
-			err = record(ctx, conn)
-		}
+		stale = err != nil // written with the next change
 		if conn != nil {
 			conn.Close(context.WithoutCancel(ctx))
 		}
 		if err != nil {
-			mu.Lock()
-			defer mu.Unlock()
 			return fmt.Errorf("record the roles the migrations create (%s) on database %s: %w (should this run die, drop them by hand)",
 				strings.Join(claimed, ", "), name, scrub(err, server))
 		}
 		return nil
 	}
 	return &Instance{URL: dbURL.String(), AdminURL: server.String(), ServerVersion: version, Close: closeFn,
-		ClaimRoles: claim, ServerRoles: names}, nil
+		ClaimRoles: claim, RolesCreated: created, ServerRoles: names}, nil
+}
+
+// sessionRoles reads the OIDs of those of names that exist, on the run's own session: inside its
+// transaction when it has one, under a savepoint (a read that fails does not fail the migration's
+// transaction), and without a prepared statement left in the session.
+func sessionRoles(ctx context.Context, session *pgx.Conn, names []string) (map[string]uint32, error) {
+	inTx := session.PgConn().TxStatus() == 'T'
+	if inTx {
+		if _, err := session.PgConn().Exec(ctx, "SAVEPOINT schemagate_roles").ReadAll(); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[string]uint32{}
+	rows, err := session.Query(ctx, "SELECT rolname, oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1)", pgx.QueryExecModeSimpleProtocol, names)
+	if err == nil {
+		var r string
+		var oid uint32
+		_, err = pgx.ForEachRow(rows, []any{&r, &oid}, func() error { seen[r] = oid; return nil })
+	}
+	if inTx {
+		end := "RELEASE SAVEPOINT schemagate_roles"
+		if err != nil {
+			end = "ROLLBACK TO SAVEPOINT schemagate_roles; RELEASE SAVEPOINT schemagate_roles"
+		}
+		if _, rerr := session.PgConn().Exec(context.WithoutCancel(ctx), end).ReadAll(); err == nil {
+			err = rerr
+		}
+	}
+	return seen, err
 }
 
 // SharedSuperuserWarning is what the url provider warns, once as a run starts, when the URL's role is a
@@ -300,53 +305,8 @@ func limit(s []string, n int) []string {
 	return append(slices.Clone(s[:n]), fmt.Sprintf("and %d more", len(s)-n))
 }
 
-// roleWatchInterval is how often a url run looks for the roles its migrations have created, to record
-// them in its mark.
-const roleWatchInterval = 250 * time.Millisecond
-
-// watchRoles records (with record) the claimed roles as they appear, until ctx ends. A run killed between
-// a CREATE ROLE and the next look leaves that role behind: a later run never drops a role this run has
-// not recorded (it may be someone else's by then).
-func (p *URL) watchRoles(ctx context.Context, server *url.URL, db string, record func(context.Context, *pgx.Conn) error) {
-	var conn *pgx.Conn
-	defer func() {
-		if conn != nil {
-			conn.Close(context.WithoutCancel(ctx))
-		}
-	}()
-	tick := time.NewTicker(roleWatchInterval)
-	defer tick.Stop()
-	warned := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		var err error
-		if conn == nil {
-			conn, err = connect(ctx, server.String())
-		}
-		if err == nil {
-			err = record(ctx, conn)
-		}
-		if err == nil || ctx.Err() != nil {
-			continue
-		}
-		if !warned {
-			warned = true
-			p.opts.Logger.Warn("could not record the roles the migrations created in the run's mark (should this run die, drop them by hand)",
-				"database", db, "err", scrub(err, server))
-		}
-		if conn != nil {
-			conn.Close(context.WithoutCancel(ctx))
-			conn = nil
-		}
-	}
-}
-
 // dropRoles drops the roles the run's migrations created (after the run's database, which held what they
-// own): each name with the OID it had when the run saw it. A role of that name with another OID was
+// own): each name with the OID the run recorded as it created it. A role of that name with another OID was
 // dropped and created again by someone else, and stays. A role that still owns or may use something
 // elsewhere on the server stays, with a warning.
 func (p *URL) dropRoles(ctx context.Context, server *url.URL, roles map[string]uint32) error {

@@ -15,7 +15,8 @@ import (
 )
 
 // A url run marks its database with a comment (COMMENT ON DATABASE) that says which schemagate process
-// made it, which roles its migrations create and, once the run has seen them exist, their OIDs. A
+// made it, which roles its migrations create and, once the run's own session has created them, their
+// OIDs (see Instance.RolesCreated). A
 // schemagate killed with SIGKILL (a CI job's timeout) cannot drop them; the next url run on the same
 // server reads the marks and drops the databases, and then the roles, of runs that are gone: a role only
 // when its name and OID are those the run recorded. Nothing without the mark is touched: other
@@ -47,9 +48,12 @@ type urlMark struct {
 	// Roles are the roles the run's migrations create that the server did not have before the run,
 	// recorded before they exist (other runs leave them alone).
 	Roles []string `json:"roles,omitempty"`
-	// OIDs are the OIDs (pg_roles.oid) of those of Roles the run saw exist, the last it saw: the roles
-	// it created. A later run drops a dead run's role only when both its name and OID match; a role
-	// created again by someone else has another OID.
+	// OIDs are the OIDs (pg_roles.oid) of those of Roles the run created itself, as its own session
+	// read them right after creating them (the last it read): before the COMMIT of the transaction
+	// that created them, so that a run killed before it recorded them never made them (in autocommit,
+	// right after the script, which leaves a run killed in between a role behind). A later run
+	// drops a dead run's role only when both its name and OID match; a role created by someone else
+	// (before the run's CREATE ROLE, which then failed, or again since) has none or another OID.
 	OIDs map[string]uint32 `json:"oids,omitempty"`
 }
 
@@ -118,8 +122,8 @@ func mark(ctx context.Context, conn *pgx.Conn, db string, m urlMark) error {
 
 // removeLeftovers drops the databases of url runs on this server whose process is gone (see
 // urlMark.gone), then the roles their marks name: those the server still has with the OID the mark
-// recorded, and no other run's mark names. A role the mark names without an OID (the run died before
-// it created it, or before it saw it) or with another one (dropped and made again since) may be
+// recorded, and no other run's mark names. A role the mark names without an OID (the run never created
+// it, or died before its commit) or with another one (dropped and made again since) may be
 // someone else's, and is left alone with a log line. What it cannot drop (another role's database, a
 // role that owns something elsewhere) is left with a warning; nothing here fails the run.
 func (p *URL) removeLeftovers(ctx context.Context, admin *pgx.Conn, server *url.URL, self owner, version int) {

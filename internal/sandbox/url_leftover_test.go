@@ -274,24 +274,22 @@ func TestURLKilledChild(t *testing.T) {
 	if err := inst.ClaimRoles(t.Context(), []string{"sg_killed_role"}); err != nil {
 		t.Fatal(err)
 	}
-	execSQL(t, inst.URL, "CREATE ROLE sg_killed_role", "CREATE TABLE owned (id int)", "ALTER TABLE owned OWNER TO sg_killed_role")
-	// The run records the role in its mark once it sees it exist: only then may a later run drop it.
-	conn, err := pgx.Connect(t.Context(), inst.AdminURL)
+	// The migration's transaction records the role it created before its COMMIT: the process is killed
+	// right after it, with no time for anything else to see the role.
+	session, err := pgx.Connect(t.Context(), inst.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		var comment string
-		if err := conn.QueryRow(t.Context(), "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-			dbName(t, inst.URL)).Scan(&comment); err != nil {
-			t.Fatal(err)
+	for _, q := range []string{"BEGIN", "CREATE ROLE sg_killed_role", "CREATE TABLE owned (id int)", "ALTER TABLE owned OWNER TO sg_killed_role"} {
+		if _, err := session.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
 		}
-		if m, ok := parseURLMark(comment); ok && m.OIDs["sg_killed_role"] != 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the run's mark does not record the role it created: %s", comment)
-		}
+	}
+	if err := inst.RolesCreated(t.Context(), session, []string{"sg_killed_role"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := session.Exec(t.Context(), "COMMIT"); err != nil {
+		t.Fatal(err)
 	}
 	os.Stdout.WriteString("READY " + dbName(t, inst.URL) + "\n")
 	time.Sleep(time.Minute)

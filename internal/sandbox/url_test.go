@@ -251,25 +251,61 @@ func TestRedactURL(t *testing.T) {
 }
 
 // TestURLDropsTheRolesItsMigrationsCreated: roles belong to the server, not to the run's database, so
-// the url provider drops the ones the run claimed when it drops the database, and only those that did
-// not exist before the run.
+// the url provider drops the ones the run claimed and created itself when it drops the database: not
+// those the server had before the run, nor one someone else made under a claimed name while the run
+// went on (the run's own CREATE ROLE then failed), nor one the run never created. A role the run
+// dropped and made again (a round trip's down and up, in autocommit) is dropped with its new OID.
 func TestURLDropsTheRolesItsMigrationsCreated(t *testing.T) {
 	t.Parallel()
 	server := existingServer(t)
 	execSQL(t, server, "CREATE ROLE sg_before_run")
-	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
+	var logs syncBuffer
+	inst, err := NewURL(Options{DatabaseURL: server, Logger: slog.New(slog.NewTextHandler(&logs, nil))}).Start(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inst.ClaimRoles == nil {
+	if inst.ClaimRoles == nil || inst.RolesCreated == nil {
 		t.Fatal("the url provider does not take role claims")
 	}
-	// What the migrations do: create a role that owns a table in the run's database, and another one.
-	execSQL(t, inst.URL, "CREATE ROLE sg_app_owner", "CREATE TABLE owned (id int)", "ALTER TABLE owned OWNER TO sg_app_owner",
-		"CREATE ROLE sg_readonly")
+	if err := inst.ClaimRoles(t.Context(), []string{"sg_app_owner", "sg_readonly", "sg_before_run", "sg_never_created", "sg_taken"}); err != nil {
+		t.Fatal(err)
+	}
+	session, err := pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close(context.Background())
+	// Someone else makes a role under a name the run claimed, before the run's own CREATE ROLE, which
+	// fails.
+	execSQL(t, server, "CREATE ROLE sg_taken")
+	if _, err := session.Exec(t.Context(), "CREATE ROLE sg_taken"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("the run's CREATE ROLE sg_taken: %v, want already exists", err)
+	}
+	// What the migrations do, in a transaction: create a role that owns a table in the run's database,
+	// and another one; the run records them before its COMMIT.
+	for _, q := range []string{"BEGIN", "CREATE ROLE sg_app_owner", "CREATE TABLE owned (id int)", "ALTER TABLE owned OWNER TO sg_app_owner",
+		"CREATE ROLE sg_readonly"} {
+		if _, err := session.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := inst.RolesCreated(t.Context(), session, []string{"sg_app_owner", "sg_readonly"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := session.Exec(t.Context(), "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	// A round trip in autocommit: the down drops sg_readonly, the up makes it again, with another OID.
+	before := roleOIDs(t, session, "sg_readonly")["sg_readonly"]
+	execSQL(t, inst.URL, "DROP ROLE sg_readonly", "CREATE ROLE sg_readonly")
+	if err := inst.RolesCreated(t.Context(), session, []string{"sg_readonly"}); err != nil {
+		t.Fatal(err)
+	}
+	if roleOIDs(t, session, "sg_readonly")["sg_readonly"] == before {
+		t.Fatal("sg_readonly has the same OID after it was made again")
+	}
 	// Not claimed: created by someone else on the shared server while the run goes on.
 	execSQL(t, server, "CREATE ROLE sg_someone_else")
-	inst.ClaimRoles(t.Context(), []string{"sg_app_owner", "sg_readonly", "sg_before_run", "sg_never_created"})
 	if err := inst.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -283,8 +319,8 @@ func TestURLDropsTheRolesItsMigrationsCreated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"sg_before_run", "sg_someone_else"}; !slices.Equal(left, want) {
-		t.Errorf("roles left %v, want %v", left, want)
+	if want := []string{"sg_before_run", "sg_someone_else", "sg_taken"}; !slices.Equal(left, want) {
+		t.Errorf("roles left %v, want %v\n%s", left, want, logs.String())
 	}
 }
 
@@ -546,4 +582,52 @@ func silentServer(t *testing.T) string {
 		}
 	})
 	return l.Addr().String()
+}
+
+// TestURLRolesCreatedKeepsTheTransaction: a read of the roles that fails on the run's session (here its
+// lock_timeout, as another session locks the catalog behind pg_roles) is an error of RolesCreated, not
+// of the migration's transaction, which still commits.
+func TestURLRolesCreatedKeepsTheTransaction(t *testing.T) {
+	t.Parallel()
+	server := existingServer(t)
+	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	if err := inst.ClaimRoles(t.Context(), []string{"sg_locked"}); err != nil {
+		t.Fatal(err)
+	}
+	session, err := pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close(context.Background())
+	locker, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(context.Background())
+	for _, q := range []string{"BEGIN", "SET LOCAL lock_timeout = '100ms'", "CREATE ROLE sg_locked", "CREATE TABLE kept (id int)"} {
+		if _, err := session.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := locker.Exec(t.Context(), "BEGIN; LOCK TABLE pg_catalog.pg_db_role_setting IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	err = inst.RolesCreated(t.Context(), session, []string{"sg_locked"})
+	if _, lerr := locker.Exec(t.Context(), "ROLLBACK"); lerr != nil {
+		t.Fatal(lerr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "lock timeout") {
+		t.Errorf("RolesCreated: %v, want the lock timeout", err)
+	}
+	if _, err := session.Exec(t.Context(), "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := session.QueryRow(t.Context(), "SELECT count(*) FROM pg_class WHERE relname = 'kept'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("the migration's table after its COMMIT: %d, %v; want it committed", n, err)
+	}
 }
