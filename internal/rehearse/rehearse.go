@@ -155,7 +155,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		insp.Mode = pg.InspectFull
 	}
 	r.insp = insp
-	r.opts = opts
+	r.opts = opts // as completed above (the server's version for the lint)
 	if err := r.connect(ctx); err != nil {
 		return nil, "", err
 	}

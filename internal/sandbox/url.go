@@ -49,7 +49,7 @@ func NewURL(opts Options) *URL {
 func (p *URL) Name() string { return "url" }
 
 // Start implements Provider. The new database's URL uses the credentials of opts.DatabaseURL;
-// AdminURL is opts.DatabaseURL itself. Both carry connect_timeout=10 unless opts.DatabaseURL or
+// AdminURL is opts.DatabaseURL. Both get connect_timeout=10 added unless opts.DatabaseURL or
 // PGCONNECT_TIMEOUT sets a timeout (see withConnectTimeout).
 func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	server, err := parseServerURL(p.opts.DatabaseURL)
