@@ -85,8 +85,8 @@ its diff limits) is not decided, nor is one whose GitHub CODEOWNERS is 3 MB or m
 load it): the gate fails, exit 1, saying so.
 
 Exit codes: 0 approved or not required (or nothing decided: the pull request moved on to a newer head
-or, from workflow_run, is closed; a notice says so), 4 approval pending, 3 blocked, 2 usage, 1 the tool
-failed.`,
+or, from workflow_run, is closed; the merge request moved on, or is merged or closed; a notice says so),
+4 approval pending, 3 blocked, 2 usage, 1 the tool failed.`,
 		Example: `  schemagate gate --report report.json
   schemagate gate --repo acme/shop --pr 42 --dir db/migrations --base origin/main
   schemagate gate --repo acme/shop --pr 42 --report report.json --api-url https://ghes.example.com/api/v3`,
@@ -150,7 +150,8 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	f := forge.WithCommentCache(gh)
+	// One listing of the pull request's files serves the report's check and the decision alike.
+	f := forge.WithRunCache(gh)
 	ref := forge.Ref{Repo: o.Repo, Number: o.PR}
 	if ref.Number == 0 {
 		ref.Number = ev.number(o.Repo)
@@ -180,7 +181,7 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		if run.head == "" && ev.PullRequest != nil {
 			run.head = ev.PullRequest.Head.SHA
 		}
-		more, stale, err := a.verifyGateReport(ctx, cfg, gh, f, ref, run, rep)
+		more, stale, err := a.verifyGateReport(ctx, cfg, f, f, ref, run, rep)
 		if err != nil {
 			return err
 		}
@@ -311,20 +312,22 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	if o.TargetURL == "" {
 		o.TargetURL = gl.JobURL
 	}
-	f := forge.WithCommentCache(c)
+	f := forge.WithRunCache(c)
 	rep, notes, err := a.policyAndReport(ctx, o, cfg, file, f, ref, "")
 	if err != nil {
 		return err
 	}
 	// A pipeline of an older head judges nothing: its report is not the merge request's any more, and
 	// the status would go on the new head (a notice, exit 0, as on GitHub; the new head's pipeline
-	// decides). Settled before the approvals are read, which a stale pipeline need not be able to.
-	run := gateRun{head: pipelineHead(gl, o), words: gitlabWords}
+	// decides). Nor does one of a merged or closed merge request (a pipeline re-run after the merge, as
+	// a workflow_run after the pull request closed on GitHub). Settled before the approvals are read,
+	// which a stale pipeline need not be able to.
+	run := gateRun{head: pipelineHead(gl, o), closedIsStale: true, words: gitlabWords}
 	var more []string
 	stale := ""
 	if o.Report != "" {
 		// The check job's artifact: tie it to the merge request's head and check it there, as on GitHub.
-		more, stale, err = a.verifyGateReport(ctx, cfg, c, f, ref, run, rep)
+		more, stale, err = a.verifyGateReport(ctx, cfg, f, f, ref, run, rep)
 	} else {
 		stale, err = a.headMovedOn(ctx, f, ref, run)
 	}
@@ -349,9 +352,10 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 }
 
 // headMovedOn says, when not empty, that the change request has moved on from the head run.head the
-// gate's static report was made at (the working tree's), so nothing may be decided.
+// gate's static report was made at (the working tree's), or, with run.closedIsStale, is no longer open,
+// so nothing may be decided.
 func (a *App) headMovedOn(ctx context.Context, f forge.Forge, ref forge.Ref, run gateRun) (string, error) {
-	if run.head == "" {
+	if run.head == "" && !run.closedIsStale {
 		return "", nil
 	}
 	cr, err := f.ChangeRequest(ctx, ref)

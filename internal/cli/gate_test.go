@@ -664,6 +664,28 @@ func TestGateRefusesAPartialFileList(t *testing.T) {
 	}
 }
 
+// TestGateAtGitHubsFileCap: a pull request of exactly 3000 files is listed whole ("Responses include a
+// maximum of 3000 files"; changed_files says 3000): the gate decides, and the migration file listed last,
+// which the report does not vouch for, counts as dangerous and needs its owner.
+func TestGateAtGitHubsFileCap(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	delete(e.env, "GITHUB_EVENT_PATH")
+	files := make([]string, 0, githubtest.MaxFiles)
+	for i := range githubtest.MaxFiles - 1 {
+		files = append(files, fmt.Sprintf("web/assets/icon%04d.svg", i))
+	}
+	last := "db/migrations/003_drop_orders.up.sql"
+	files = append(files, last)
+	e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 3}, Title: "icons", Author: "Codertocat",
+		HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master"}, files)
+	e.s.SetFile(evRepo, last, evHead, []byte("DROP TABLE orders;\n"))
+	e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: evHead, Migrations: []report.Migration{}})
+	code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--pr", "3", "--no-record")
+	if code != ExitPending || !strings.Contains(out, last+": the report does not list it as a new migration; counted as dangerous") || !strings.Contains(out, "@dora") {
+		t.Errorf("exit %d, want %d (pending on @dora for %s)\n%s\n%s", code, ExitPending, last, out, errOut)
+	}
+}
+
 // TestGateLargeCodeOwners: GitHub inlines no file over 1 MB in its contents API, yet loads a CODEOWNERS
 // up to 3 MB: the gate reads such a file whole and decides by it. From 3 MB GitHub ignores the file (no
 // owner is asked for a review): the gate fails (exit 1) saying so and sets no status, rather than decide
@@ -696,4 +718,30 @@ func TestGateLargeCodeOwners(t *testing.T) {
 			t.Errorf("status set by the owners of a CODEOWNERS GitHub ignores: %+v", sts)
 		}
 	})
+}
+
+// TestGateListsTheFilesOnce: with --report, the gate checks the report against the pull request's files
+// and decides whose approval their migrations need: one listing of the files (each page asked once, and
+// the pull request read once for changed_files along with it) serves both.
+func TestGateListsTheFilesOnce(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	e.s.SetPageSize(1) // the two files over two pages
+	code, out, errOut := e.run(t, "--report", e.report, "--no-record")
+	if code != ExitPending {
+		t.Fatalf("exit %d, want %d (pending)\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	pages := map[string]int{}
+	for _, r := range e.s.Requests() {
+		if strings.HasPrefix(r, "GET "+githubtest.Prefix+"/repos/"+evRepo+"/pulls/2/files") {
+			pages[r]++
+		}
+	}
+	if len(pages) != 2 {
+		t.Errorf("file pages asked: %v, want the two pages", pages)
+	}
+	for r, n := range pages {
+		if n != 1 {
+			t.Errorf("%s asked %d times, want once", r, n)
+		}
+	}
 }

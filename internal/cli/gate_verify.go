@@ -63,7 +63,8 @@ type gateRun struct {
 	// head_sha or the event's pull request head, GitLab's CI_MERGE_REQUEST_SOURCE_BRANCH_SHA or
 	// CI_COMMIT_SHA.
 	head string
-	// closedIsStale is set when the run may come after the change request closed (workflow_run).
+	// closedIsStale is set when the run may come after the change request closed or merged: GitHub's
+	// workflow_run, and every GitLab pipeline (its jobs may be re-run after the merge).
 	closedIsStale bool
 	words         changeWords
 }

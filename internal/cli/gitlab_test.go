@@ -700,3 +700,49 @@ func TestGitLabBadMergeRequestNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestGitLabGateOnAMergedOrClosedMergeRequest: a gate job re-run after its merge request was merged or
+// closed decides nothing, as the GitHub gate does from a workflow_run after its pull request closed: a
+// notice naming the merge request's state, exit 0, no status set and no note written; with the check's
+// report, without one (the working tree judged statically), and with the merge request named by --pr.
+func TestGitLabGateOnAMergedOrClosedMergeRequest(t *testing.T) {
+	for _, state := range []string{"merged", "closed"} {
+		for _, how := range []string{"report", "static", "static --pr"} {
+			t.Run(state+", "+how, func(t *testing.T) {
+				e := newGLEnv(t, "orders_status")
+				if state == "merged" {
+					e.s.Merge(e.ref, "9999999999999999999999999999999999999999")
+				} else {
+					e.s.Close(e.ref)
+				}
+				args := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml")}
+				if how == "report" {
+					args = append(args, "--report", e.report)
+				} else {
+					dir := filepath.Join(e.dir, "migrations")
+					if err := os.MkdirAll(dir, 0o755); err != nil {
+						t.Fatal(err)
+					}
+					writeFile(t, filepath.Join(dir, "2_orders_status.up.sql"), glUpSQL)
+					writeFile(t, filepath.Join(dir, "2_orders_status.down.sql"), glDownSQL)
+					delete(e.env, "CI_MERGE_REQUEST_DIFF_BASE_SHA") // no base to read with git: every migration of dir is new
+					args = append(args, "--dir", dir)
+				}
+				if how == "static --pr" {
+					args = append(args, "--repo", glProject, "--pr", "7")
+				}
+				code, out, errOut := e.run(t, args...)
+				want := "merge request !7 is " + state + ": nothing decided"
+				if code != ExitOK || !strings.Contains(errOut, want) {
+					t.Errorf("exit %d, want %d with a notice %q\n%s\n%s", code, ExitOK, want, out, errOut)
+				}
+				if sts := e.s.Statuses(glProject, glHead); len(sts) != 0 {
+					t.Errorf("status set on a %s merge request: %+v", state, sts)
+				}
+				if n := len(e.s.Comments(e.ref)); n != 0 {
+					t.Errorf("%d notes written on a %s merge request, want none", n, state)
+				}
+			})
+		}
+	}
+}

@@ -2,28 +2,41 @@ package forge
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
 )
 
-// WithCommentCache returns f with its change requests' comments remembered for the life of the value:
-// one gate run reads them to find its approval record and again to find its sticky comment, and on a
-// busy pull request each read is several pages of API calls counted against the rate limit. Writing a
-// comment through it forgets what it remembered of that change request.
-func WithCommentCache(f Forge) Forge {
-	return &commentCache{Forge: f, comments: map[Ref][]Comment{}}
-}
-
-type commentCache struct {
+// RunCache is a Forge that remembers, for the life of the value, what one run reads of its change
+// requests more than once: their comments and their files. One gate run reads the comments to find its
+// approval record and again to find its sticky comment, and lists the files to check a report against
+// the change request and again to decide whose approval it needs; on a busy or large change request each
+// read is several pages of API calls counted against the rate limit (and, on GitHub, one more for the
+// pull request's changed_files). Writing a comment through it forgets what it remembered of that change
+// request's comments; the files are remembered only once listed in full (an error is not remembered).
+type RunCache struct {
 	Forge
 	mu       sync.Mutex
 	comments map[Ref][]Comment
+	files    map[Ref][]ChangedFile
+}
+
+var (
+	_ Forge      = (*RunCache)(nil)
+	_ FileLister = (*RunCache)(nil)
+)
+
+// WithRunCache returns f behind a RunCache.
+func WithRunCache(f Forge) *RunCache {
+	return &RunCache{Forge: f, comments: map[Ref][]Comment{}, files: map[Ref][]ChangedFile{}}
 }
 
 // StoredBody passes the wrapped forge's own storage form through (see BodyStorer).
-func (c *commentCache) StoredBody(body string) string { return StoredBody(c.Forge, body) }
+func (c *RunCache) StoredBody(body string) string { return StoredBody(c.Forge, body) }
 
-func (c *commentCache) Comments(ctx context.Context, ref Ref) ([]Comment, error) {
+// Comments returns the change request's comments, read once until a comment is written through c.
+func (c *RunCache) Comments(ctx context.Context, ref Ref) ([]Comment, error) {
 	c.mu.Lock()
 	cs, ok := c.comments[ref]
 	c.mu.Unlock()
@@ -40,20 +53,58 @@ func (c *commentCache) Comments(ctx context.Context, ref Ref) ([]Comment, error)
 	return cs, nil
 }
 
-func (c *commentCache) CreateComment(ctx context.Context, ref Ref, body string) (int64, error) {
+// CreateComment adds a comment and forgets the change request's comments.
+func (c *RunCache) CreateComment(ctx context.Context, ref Ref, body string) (int64, error) {
 	c.forget(ref)
 	return c.Forge.CreateComment(ctx, ref, body)
 }
 
-func (c *commentCache) UpdateComment(ctx context.Context, ref Ref, id int64, body string) error {
+// UpdateComment replaces a comment's body and forgets the change request's comments.
+func (c *RunCache) UpdateComment(ctx context.Context, ref Ref, id int64, body string) error {
 	c.forget(ref)
 	return c.Forge.UpdateComment(ctx, ref, id, body)
 }
 
-func (c *commentCache) forget(ref Ref) {
+func (c *RunCache) forget(ref Ref) {
 	c.mu.Lock()
 	delete(c.comments, ref)
 	c.mu.Unlock()
+}
+
+// Files lists the change request's files through the wrapped forge's FileLister, once; an error
+// wrapping errors.ErrUnsupported when the wrapped forge is none.
+func (c *RunCache) Files(ctx context.Context, ref Ref) ([]ChangedFile, error) {
+	fl, ok := c.Forge.(FileLister)
+	if !ok {
+		return nil, fmt.Errorf("list the files of %s %d with their status: %T cannot: %w", ref.Repo, ref.Number, c.Forge, errors.ErrUnsupported)
+	}
+	c.mu.Lock()
+	fs, ok := c.files[ref]
+	c.mu.Unlock()
+	if ok {
+		return slices.Clone(fs), nil
+	}
+	fs, err := fl.Files(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.files[ref] = slices.Clone(fs)
+	c.mu.Unlock()
+	return fs, nil
+}
+
+// ChangedFiles lists the paths the change request leaves at its head: Present of Files, shared with
+// it, when the wrapped forge is a FileLister (as both clients, whose ChangedFiles is just that, are).
+func (c *RunCache) ChangedFiles(ctx context.Context, ref Ref) ([]string, error) {
+	if _, ok := c.Forge.(FileLister); !ok {
+		return c.Forge.ChangedFiles(ctx, ref)
+	}
+	fs, err := c.Files(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return Present(fs), nil
 }
 
 // Memo remembers a lookup's answer, value or error, per key for the life of a client (a deploy asks

@@ -109,8 +109,12 @@ func MigrationFiles(r *report.Report, changed []string) []string {
 }
 
 // MaxGitHubCodeOwners is the size from which GitHub does not load a CODEOWNERS file ("CODEOWNERS files
-// must be under 3 MB in size. A CODEOWNERS file over this limit will not be loaded"): it requests no
-// owner's review then, and "Require review from Code Owners" asks for none.
+// must be under 3 MB in size. A CODEOWNERS file over this limit will not be loaded", GitHub Docs, "About
+// code owners"): it requests no owner's review then, and "Require review from Code Owners" asks for
+// none. GitHub does not say whether its 3 MB is 3,000,000 bytes or 3 MiB (3,145,728): the smaller is
+// taken, so that the gate never decides by a file GitHub may ignore (a file in between fails loudly).
+// GitLab documents no size limit for CODEOWNERS (doc/user/project/codeowners/: _index, reference,
+// advanced, troubleshooting), so a GitLab file is read whatever its size.
 const MaxGitHubCodeOwners = 3_000_000
 
 // ReadCodeOwners reads CODEOWNERS at ref: path when set, else the dialect's first location present.

@@ -738,8 +738,10 @@ func configured(cfg Config, fs []Finding) []Finding {
 	return out
 }
 
+// shorten is a finding's excerpt of its statement: on one line, white space inside literals and quoted
+// identifiers kept (sqlparse.OneLine), cut at 200 bytes.
 func shorten(sql string) string {
-	sql = strings.Join(strings.Fields(sql), " ")
+	sql = sqlparse.OneLine(sql)
 	if len(sql) > 200 {
 		cut := 197
 		for cut > 0 && sql[cut]&0xc0 == 0x80 {

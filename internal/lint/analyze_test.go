@@ -898,3 +898,18 @@ func TestToolTransactionPsqlScripts(t *testing.T) {
 		})
 	}
 }
+
+// TestStatementExcerptKeepsLiterals: a finding quotes its statement on one line, but white space inside
+// a string literal or a quoted identifier is the statement's meaning: 'a  b' must not read 'a b'. A line
+// break inside a literal shows as \n.
+func TestStatementExcerptKeepsLiterals(t *testing.T) {
+	t.Parallel()
+	src := "ALTER TABLE \"my  table\"\n    ADD CONSTRAINT c CHECK (status <> 'a  b\nc');\n"
+	f := find(AnalyzeScript(script(src), true, Config{}), "add-check-constraint")
+	if f == nil {
+		t.Fatal("add-check-constraint missing")
+	}
+	if want := `ALTER TABLE "my  table" ADD CONSTRAINT c CHECK (status <> 'a  b\nc')`; f.Statement != want {
+		t.Errorf("statement excerpt\n got %q\nwant %q", f.Statement, want)
+	}
+}

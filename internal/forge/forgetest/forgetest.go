@@ -352,8 +352,8 @@ func testChangedFiles(t *testing.T, f forge.Forge, b Backend) {
 }
 
 // testFiles: a forge that lists files with their status (forge.FileLister: both clients, whose
-// compile-time assertions keep it so; not a wrapper such as the comment cache) lists every file over all
-// pages, removed ones as such; a blob SHA it gives is the content's at the head.
+// compile-time assertions keep it so, and forge.RunCache) lists every file over all pages, removed ones
+// as such; a blob SHA it gives is the content's at the head.
 func testFiles(t *testing.T, f forge.Forge, b Backend) {
 	fl, ok := f.(forge.FileLister)
 	if !ok {

@@ -502,15 +502,17 @@ func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, err
 	return forge.Present(fs), nil
 }
 
-// MaxListedFiles is the most files GitHub lists of a pull request (GET .../pulls/{n}/files: "Responses
-// include a maximum of 3000 files").
+// MaxListedFiles is the most files GitHub lists of a pull request: GitHub's REST reference for "List
+// pull requests files" (GET /repos/{owner}/{repo}/pulls/{pull_number}/files) says "Note: Responses
+// include a maximum of 3000 files". A pull request of exactly 3000 files is listed whole.
 const MaxListedFiles = 3000
 
 // Files lists the pull request's files with their status and blob SHA (GET .../pulls/{n}/files), all
 // pages, removed ones included. GitHub lists at most MaxListedFiles of them, without saying it left
-// any out: the pull request's changed_files is the true count. A list that is shorter than
-// changed_files, or that reaches the cap, is a wrapped forge.ErrIncomplete: a list that leaves files
-// out cannot vouch for them.
+// any out: the pull request's changed_files is the true count. A list with exactly changed_files
+// entries is complete, at the cap too; a pull request of more than MaxListedFiles files, or a list
+// shorter than changed_files, is a wrapped forge.ErrIncomplete: a list that leaves files out cannot
+// vouch for them.
 func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile, error) {
 	owner, name, err := splitRepo(ref.Repo)
 	if err != nil {
@@ -522,7 +524,7 @@ func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile,
 		return nil, fmt.Errorf("%s: %w", op, mapErr(err, false))
 	}
 	total := pr.GetChangedFiles()
-	if total >= MaxListedFiles {
+	if total > MaxListedFiles {
 		return nil, tooManyFiles(op, total, -1)
 	}
 	var out []forge.ChangedFile
@@ -540,7 +542,8 @@ func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile,
 		}
 		opts.Page = resp.NextPage
 	}
-	if len(out) < total || len(out) >= MaxListedFiles {
+	// More than changed_files said is a push in between: complete only if GitHub's cap did not cut it.
+	if len(out) < total || (len(out) >= MaxListedFiles && len(out) != total) {
 		return nil, tooManyFiles(op, total, len(out))
 	}
 	return out, nil
@@ -550,7 +553,11 @@ func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile,
 // total files (changed_files) and GitHub listed listed of them (-1: not asked).
 func tooManyFiles(op string, total, listed int) error {
 	what := fmt.Sprintf("the pull request changes %d files and GitHub lists at most %d of a pull request's files", total, MaxListedFiles)
-	if listed >= 0 {
+	switch {
+	case listed > total:
+		return fmt.Errorf("%s: %w: GitHub listed %d files, its most, where the pull request said it changes %d: it changed while it was read, "+
+			"and files beyond the %d listed may be missing; run again", op, forge.ErrIncomplete, listed, total, MaxListedFiles)
+	case listed >= 0:
 		what = fmt.Sprintf("GitHub listed %d of the %d files the pull request changes (it lists at most %d; or the pull request changed while it was read: run again)",
 			listed, total, MaxListedFiles)
 	}

@@ -179,10 +179,11 @@ func TestRemovedFilesLeftOut(t *testing.T) {
 	}
 }
 
-// TestFilesBeyondGitHubsCap: GitHub lists at most 3000 files of a pull request and says nothing of the
-// others; its changed_files counts them all. A pull request that changes 3000 files or more cannot be
-// listed whole, and Files says so instead of passing the first 3000 off as all (the request for the
-// files is not even made when changed_files tells already); one of 2999 files is listed.
+// TestFilesBeyondGitHubsCap: GitHub lists at most 3000 files of a pull request ("Responses include a
+// maximum of 3000 files") and says nothing of the others; its changed_files counts them all. A pull
+// request of exactly 3000 files is listed whole, and Files gives them all; one of 3001 cannot be listed
+// whole, and Files says so instead of passing the first 3000 off as all (the request for the files is
+// not even made when changed_files tells already).
 func TestFilesBeyondGitHubsCap(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{github.MaxListedFiles + 1, github.MaxListedFiles, github.MaxListedFiles - 1} {
@@ -194,15 +195,17 @@ func TestFilesBeyondGitHubsCap(t *testing.T) {
 		ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "a", HeadSHA: "1"}, files)
 		got, err := newClient(t, s, github.Options{}).Files(t.Context(), ref)
 		switch {
-		case n >= github.MaxListedFiles && !errors.Is(err, forge.ErrIncomplete):
+		case n > github.MaxListedFiles && !errors.Is(err, forge.ErrIncomplete):
 			t.Errorf("Files of %d files = %d files, %v; want ErrIncomplete", n, len(got), err)
-		case n >= github.MaxListedFiles && !strings.Contains(err.Error(), fmt.Sprintf("the pull request changes %d files and GitHub lists at most 3000", n)):
+		case n > github.MaxListedFiles && !strings.Contains(err.Error(), fmt.Sprintf("the pull request changes %d files and GitHub lists at most 3000", n)):
 			t.Errorf("Files of %d files: err = %v, want one saying how many it changes and how many GitHub lists", n, err)
-		case n < github.MaxListedFiles && (err != nil || len(got) != n):
+		case n <= github.MaxListedFiles && (err != nil || len(got) != n):
 			t.Errorf("Files of %d files = %d files, %v; want them all", n, len(got), err)
+		case n <= github.MaxListedFiles && (got[0].Path != files[0] || got[n-1].Path != files[n-1]):
+			t.Errorf("Files of %d files: first %q, last %q; want %q and %q", n, got[0].Path, got[n-1].Path, files[0], files[n-1])
 		}
 		for _, r := range s.Requests() {
-			if n >= github.MaxListedFiles && strings.Contains(r, "/files") {
+			if n > github.MaxListedFiles && strings.Contains(r, "/files") {
 				t.Errorf("Files of %d files asked %s: changed_files said already that GitHub cannot list them", n, r)
 				break
 			}
@@ -210,11 +213,27 @@ func TestFilesBeyondGitHubsCap(t *testing.T) {
 	}
 }
 
-// TestConformanceWithCommentCache: the gate's comment cache behaves as the client it wraps.
-func TestConformanceWithCommentCache(t *testing.T) {
+// TestFilesShortOfChangedFiles: a list shorter than changed_files (GitHub's cap met below 3000 files,
+// as the fake's SetFileLimit makes it) leaves files out: ErrIncomplete, naming both counts.
+func TestFilesShortOfChangedFiles(t *testing.T) {
+	s := githubtest.New(t)
+	files := make([]string, 12)
+	for i := range files {
+		files[i] = fmt.Sprintf("src/f%02d.go", i)
+	}
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "a", HeadSHA: "1"}, files)
+	s.SetFileLimit(10)
+	got, err := newClient(t, s, github.Options{}).Files(t.Context(), ref)
+	if !errors.Is(err, forge.ErrIncomplete) || !strings.Contains(err.Error(), "GitHub listed 10 of the 12 files") {
+		t.Errorf("Files listed short of changed_files = %d files, %v; want ErrIncomplete saying 10 of the 12", len(got), err)
+	}
+}
+
+// TestConformanceWithRunCache: the gate's cache of comments and files behaves as the client it wraps.
+func TestConformanceWithRunCache(t *testing.T) {
 	forgetest.Run(t, func(t *testing.T) (forge.Forge, forgetest.Backend) {
 		s := githubtest.New(t)
-		return forge.WithCommentCache(newClient(t, s, github.Options{})), s
+		return forge.WithRunCache(newClient(t, s, github.Options{})), s
 	})
 }
 

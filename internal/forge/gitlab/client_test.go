@@ -53,6 +53,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceWithRunCache: the gate's cache of comments and files behaves as the client it wraps.
+func TestConformanceWithRunCache(t *testing.T) {
+	forgetest.Run(t, func(t *testing.T) (forge.Forge, forgetest.Backend) {
+		srv := gitlabtest.New(t)
+		return forge.WithRunCache(newClient(t, srv, gitlab.Options{})), srv
+	})
+}
+
 func newMR(srv *gitlabtest.Server, files ...string) (forge.Ref, forge.ChangeRequest) {
 	cr := forge.ChangeRequest{
 		Ref: forge.Ref{Repo: "acme/shop"}, Title: "Add orders.status", Author: "alice",

@@ -58,6 +58,7 @@ type mr struct {
 	mergeSHA         string
 	squash           bool // mergeSHA is the squash commit
 	mergedAt         time.Time
+	closedAt         time.Time // when a closed one was closed
 	files            []string
 	commits          []string // the merge request's own commits (AddCommit with its ref)
 	notes            []*note
@@ -254,7 +255,7 @@ func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.
 		m.state = "merged"
 	}
 	if cr.State == "closed" {
-		m.state = "closed"
+		m.state, m.closedAt = "closed", s.tick()
 	}
 	p.mrs[iid] = m
 	s.userID(cr.Author)
@@ -313,6 +314,15 @@ func (s *Server) Merge(ref forge.Ref, mergeSHA string) {
 		return
 	}
 	m.state, m.mergeSHA, m.squash, m.mergedAt = "merged", mergeSHA, false, s.tick()
+}
+
+// Close marks the merge request closed without merging it.
+func (s *Server) Close(ref forge.Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.mustMR(ref); m != nil {
+		m.state, m.closedAt = "closed", s.tick()
+	}
 }
 
 func (s *Server) mustMR(ref forge.Ref) *mr {

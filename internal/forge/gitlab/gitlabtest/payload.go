@@ -91,6 +91,9 @@ func (s *Server) mrPayload(p *project, m *mr, full bool) map[string]any {
 		}
 		o["merged_at"] = ts(m.mergedAt)
 	}
+	if m.state == "closed" {
+		o["closed_at"], o["closed_by"] = ts(m.closedAt), s.basicUser(m.author)
+	}
 	o["reference"] = fmt.Sprintf("!%d", m.iid)
 	o["web_url"] = fmt.Sprintf("%s/%s/-/merge_requests/%d", s.srv.URL, p.path, m.iid)
 	o["user_notes_count"] = len(m.notes)
