@@ -47,11 +47,12 @@ type effects struct {
 	// CASCADE (with every table they hold), types, domains and extensions dropped with CASCADE (with the
 	// columns that use them) that it did not create before, DROP OWNED (every object of a role, tables
 	// included), TRUNCATE, DELETE, UPDATE, which overwrites values, also in a WITH clause (a
-	// data-modifying CTE), and column type changes (ALTER COLUMN ... TYPE), which may narrow; and DO
-	// blocks whose text holds such a statement (see destroyingCode).
+	// data-modifying CTE), as a MERGE's action or an INSERT's ON CONFLICT DO UPDATE, and column type
+	// changes (ALTER COLUMN ... TYPE), which may narrow; and DO blocks whose text holds such a statement
+	// (see destroyingCode).
 	Losses []loss
-	// Filled are relations it writes rows into (INSERT, MERGE, COPY FROM, CREATE TABLE AS): how a down
-	// may bring back rows its up deleted.
+	// Filled are relations it writes rows into (INSERT, a MERGE that inserts, COPY FROM, CREATE TABLE
+	// AS): how a down may bring back rows its up deleted.
 	Filled map[string]bool
 
 	// Losses, AddedColumns and Filled, and touched and rewrote, name relations and columns as they were
@@ -91,6 +92,9 @@ type loss struct {
 	// typ is the type a column is changed to ("type"); using says that a USING expression converts it.
 	typ   colType
 	using bool
+	// all says that a "truncate" or "delete" takes every row of the table (TRUNCATE, DELETE without
+	// WHERE): the rows that were there before an up that filled it too.
+	all bool
 }
 
 func newEffects() *effects {
@@ -187,7 +191,7 @@ func setsSearchPath(n *pg_query.Node) (string, bool) {
 		return "", true
 	}
 	path, found := "", false
-	walk(n.ProtoReflect(), func(fc *pg_query.FuncCall) {
+	calls(n, func(fc *pg_query.FuncCall) {
 		if strings.TrimPrefix(funcName(fc.Funcname), "pg_catalog.") != "set_config" || len(fc.Args) < 2 {
 			return
 		}
@@ -224,7 +228,7 @@ func analyze(s *migrate.Script) *effects {
 		// The names of WITH clauses are no tables, where they are visible (relations).
 		relations(st.Node.ProtoReflect(), nil, func(rv *pg_query.RangeVar) { e.Tables[name(rv)] = true })
 		line := st.Pos.Line
-		walk(st.Node.ProtoReflect(), func(fc *pg_query.FuncCall) {
+		calls(st.Node, func(fc *pg_query.FuncCall) {
 			f := funcName(fc.Funcname)
 			if !e.Funcs[f] {
 				e.Funcs[f], e.CalledAt[f] = true, line
@@ -268,30 +272,34 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 	switch n := n.Node.(type) {
 	case *pg_query.Node_InsertStmt:
 		fill(n.InsertStmt.Relation)
+		// ON CONFLICT DO UPDATE overwrites the rows it finds, as an UPDATE.
+		if oc := n.InsertStmt.OnConflictClause; oc != nil && oc.Action == pg_query.OnConflictAction_ONCONFLICT_UPDATE {
+			e.overwrite(name(n.InsertStmt.Relation), oc.TargetList, line)
+		}
 	case *pg_query.Node_DeleteStmt:
 		rel := name(n.DeleteStmt.Relation)
 		e.Rows[rel], e.touched[e.orig(rel)] = true, true
 		if !e.madeTables[e.orig(rel)] {
-			e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line})
+			e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line, all: n.DeleteStmt.WhereClause == nil})
 		}
 	case *pg_query.Node_UpdateStmt:
-		rel := name(n.UpdateStmt.Relation)
-		if e.Updated[rel] == nil {
-			e.Updated[rel] = map[string]bool{}
-		}
-		o := e.orig(rel)
-		for _, t := range n.UpdateStmt.TargetList {
-			if rt := t.GetResTarget(); rt != nil {
-				e.Updated[rel][rt.Name] = true
-				col := e.origCol(o, rt.Name)
-				e.rewrote[o+"."+col] = true
-				if !e.madeTables[o] {
-					e.Losses = append(e.Losses, loss{what: "update", relation: o, column: col, line: line})
+		e.overwrite(name(n.UpdateStmt.Relation), n.UpdateStmt.TargetList, line)
+	case *pg_query.Node_MergeStmt:
+		// Its WHEN clauses insert, update and delete as the statements alone would.
+		rel := name(n.MergeStmt.Relation)
+		e.Rows[rel], e.touched[e.orig(rel)] = true, true
+		for _, w := range n.MergeStmt.MergeWhenClauses {
+			switch c := w.GetMergeWhenClause(); c.GetCommandType() {
+			case pg_query.CmdType_CMD_INSERT:
+				fill(n.MergeStmt.Relation)
+			case pg_query.CmdType_CMD_UPDATE:
+				e.overwrite(rel, c.TargetList, line)
+			case pg_query.CmdType_CMD_DELETE:
+				if !e.madeTables[e.orig(rel)] {
+					e.Losses = append(e.Losses, loss{what: "delete", relation: e.orig(rel), line: line})
 				}
 			}
 		}
-	case *pg_query.Node_MergeStmt:
-		fill(n.MergeStmt.Relation)
 	case *pg_query.Node_CopyStmt:
 		if n.CopyStmt.IsFrom {
 			fill(n.CopyStmt.Relation)
@@ -301,7 +309,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 			rel := name(r.GetRangeVar())
 			e.Rows[rel], e.touched[e.orig(rel)] = true, true
 			if !e.madeTables[e.orig(rel)] {
-				e.Losses = append(e.Losses, loss{what: "truncate", relation: e.orig(rel), line: line})
+				e.Losses = append(e.Losses, loss{what: "truncate", relation: e.orig(rel), line: line, all: true})
 			}
 		}
 	case *pg_query.Node_CreateStmt:
@@ -484,6 +492,25 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 	}
 }
 
+// overwrite records that the columns targets (the SET of an UPDATE, a MERGE's UPDATE or an INSERT's ON
+// CONFLICT DO UPDATE) of relation rel, as named at this point, get new values at line.
+func (e *effects) overwrite(rel string, targets []*pg_query.Node, line int) {
+	if e.Updated[rel] == nil {
+		e.Updated[rel] = map[string]bool{}
+	}
+	o := e.orig(rel)
+	for _, t := range targets {
+		if rt := t.GetResTarget(); rt != nil {
+			e.Updated[rel][rt.Name] = true
+			col := e.origCol(o, rt.Name)
+			e.rewrote[o+"."+col] = true
+			if !e.madeTables[o] {
+				e.Losses = append(e.Losses, loss{what: "update", relation: o, column: col, line: line})
+			}
+		}
+	}
+}
+
 // droppedKinds are the objects whose DROP ... CASCADE drops the columns that use them (an extension's:
 // those that use its types), by what losses call them.
 var droppedKinds = map[pg_query.ObjectType]string{
@@ -520,6 +547,16 @@ func funcName(parts []*pg_query.Node) string {
 	return strings.Join(names, ".")
 }
 
+// calls calls f for every function call that statement n makes when it runs: none for a CREATE FUNCTION
+// or CREATE PROCEDURE, which only defines what its body (BEGIN ATOMIC or RETURN) and its parameters'
+// defaults call when the function is called (bodyCalls reads them then, as it reads a quoted body).
+func calls(n *pg_query.Node, f func(*pg_query.FuncCall)) {
+	if n == nil || n.GetCreateFunctionStmt() != nil {
+		return
+	}
+	walk(n.ProtoReflect(), f)
+}
+
 // walk calls f for every node of type T in a parse tree (a RangeVar, a FuncCall), also inside those it
 // finds (a function call's arguments hold calls too).
 func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
@@ -546,16 +583,19 @@ func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
 // downLosesData explains why running m's down would destroy data that existed before m's up ran: it drops
 // a table or column the up did not create, drops with CASCADE a schema, type, domain or extension the up
 // did not create (with the columns that use it), drops what a role owns (DROP OWNED) other than one the
-// up created without handing it objects (ALTER ... OWNER TO, REASSIGN OWNED), empties a
-// table the up did not fill, or changes the type of a column the up did not add other than back to the
-// type the up widened it from or to a wider one (widens; a USING expression counts as lossy, and so
-// does a change of a column whose type the up did not change, which may narrow it). What the parse
+// up created without handing it objects (ALTER ... OWNER TO, REASSIGN OWNED), deletes rows of a
+// table the up did not fill, empties (TRUNCATE, DELETE without WHERE) a table that neither the up nor
+// an earlier migration of the run (earlier, the migrations the run applies before m) created, whose
+// rows from before the up go with those the up wrote, or changes the type of a column the up did not
+// add other than back to the type the up widened it from or to a wider one (widens; a USING expression
+// counts as lossy, and so does a change of a column whose type the up did not change, which may narrow
+// it). What the parse
 // tree cannot show counts too, as for upLosesData: a DO block whose text holds a statement that
 // destroys data, a call of a function whose code (code) holds one or cannot be read. "" when it does
 // not. searchPath is what the deploy puts in front of the search path (migrate.Set.SearchPath, quoted;
 // "" for none): an unqualified name stands for a table in that schema, else in public, so "users" and
 // "app.users" are the same table when it is "app".
-func downLosesData(m *migrate.Migration, searchPath string, code map[string][]codeDef) string {
+func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef) string {
 	up, down := analyze(m.Up), analyze(m.Down)
 	q := qualifier(searchPath)
 	// What the up did is named as before it (analyze), what the down does as after it: up.before
@@ -565,6 +605,20 @@ func downLosesData(m *migrate.Migration, searchPath string, code map[string][]co
 	// found the one that was there, nor one it created under the name of one it renamed away.
 	for r := range up.madeTables {
 		created[q(r)] = true
+	}
+	// The tables an earlier migration of the run created and left standing (by the names it left them):
+	// they held no row before the run, and the rollback undoes that migration too.
+	fresh := map[string]bool{}
+	for _, e := range earlier {
+		eff := analyze(e.Up)
+		for r := range eff.madeTables {
+			fresh[q(r)] = true
+		}
+		for now, was := range eff.renamed {
+			if eff.madeTables[was] {
+				fresh[q(now)] = true
+			}
+		}
 	}
 	for rc := range up.AddedColumns {
 		i := strings.LastIndex(rc, ".")
@@ -595,8 +649,13 @@ func downLosesData(m *migrate.Migration, searchPath string, code map[string][]co
 				return fmt.Sprintf("%s drops column %s.%s, which its up did not add", at, l.relation, l.column)
 			}
 		case "truncate", "delete":
-			if !created[rel] && !rows[rel] {
-				return fmt.Sprintf("%s empties %s, which its up did not fill", at, l.relation)
+			switch {
+			case created[rel] || fresh[rel]:
+			case l.all:
+				// The up's rows go, and with them those that were there before the up.
+				return fmt.Sprintf("%s empties %s, which neither its up nor an earlier migration of the run created: it deletes the rows that were there before the up, not only those the up wrote", at, l.relation)
+			case !rows[rel]:
+				return fmt.Sprintf("%s deletes rows of %s, which its up did not fill", at, l.relation)
 			}
 		case "type":
 			col := rel + "." + column
@@ -879,6 +938,8 @@ func codeLoses(f string, code map[string][]codeDef, seen map[string]bool, depth 
 			return fmt.Sprintf(", whose code cannot be read (%s): it", why)
 		case c.destroys != "":
 			return fmt.Sprintf(", whose code (%s) holds %q, which", c.place, c.destroys)
+		case c.opaque != "":
+			return fmt.Sprintf(", whose code (%s) %s: it", c.place, c.opaque)
 		}
 	}
 	for _, c := range code[n] {

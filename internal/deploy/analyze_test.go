@@ -21,12 +21,23 @@ func TestDownLosesData(t *testing.T) {
 		{"drops a table up created under a name it renamed away", "ALTER TABLE t RENAME TO t_old;\nCREATE TABLE t (id int);", "DROP TABLE t;\nALTER TABLE t_old RENAME TO t;", "drops table t"},
 		{"deletes what up inserted", "INSERT INTO roles VALUES ('admin');", "DELETE FROM roles WHERE name = 'admin';", ""},
 		{"truncates a pre-existing table", "UPDATE users SET active = true;", "TRUNCATE users;", "empties users"},
+		// Emptying a table the up only filled takes the rows that were there before the up too.
+		{"truncates a table the up filled", "INSERT INTO roles VALUES ('admin');", "TRUNCATE roles;", "1_x.down.sql:1 empties roles, which neither its up nor an earlier migration of the run created"},
+		{"deletes every row of a table the up filled", "INSERT INTO roles VALUES ('admin');", "SELECT 1;\nDELETE FROM roles;", "1_x.down.sql:2 empties roles"},
+		{"deletes every row in a WITH clause", "INSERT INTO roles VALUES ('admin');", "WITH d AS (DELETE FROM roles RETURNING *) SELECT count(*) FROM d;", "empties roles"},
+		{"deletes every row of a table the up renamed and filled", "ALTER TABLE items RENAME TO goods;\nINSERT INTO goods VALUES (1);", "DELETE FROM goods;", "empties goods"},
+		{"truncates a table the up created and filled", "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);", "TRUNCATE t;\nDELETE FROM t;\nDROP TABLE t;", ""},
+		{"deletes rows of a table the up did not fill", "SELECT 1;", "DELETE FROM roles WHERE name = 'x';", "1_x.down.sql:1 deletes rows of roles, which its up did not fill"},
+		{"merge deletes rows of a table the up did not fill", "SELECT 1;", "MERGE INTO roles r USING gone g ON r.name = g.name WHEN MATCHED THEN DELETE;", "1_x.down.sql:1 deletes rows of roles, which its up did not fill"},
+		{"merge deletes rows the up inserted", "INSERT INTO roles VALUES ('admin');", "MERGE INTO roles r USING (VALUES ('admin')) g(name) ON r.name = g.name WHEN MATCHED THEN DELETE;", ""},
 		{"schema-qualified create and drop", "CREATE TABLE app.t (id int);", "DROP TABLE app.t;", ""},
 		// the up's own SET search_path decides where its unqualified names are
 		{"created where the up's search path says", "SET search_path = audit;\nCREATE TABLE t (id int);", "DROP TABLE audit.t;", ""},
 		{"created elsewhere than the down drops", "SET search_path = audit, public;\nCREATE TABLE users (id int);", "DROP TABLE users;", "drops table users"},
 		{"pg_dump's set_config", "SELECT pg_catalog.set_config('search_path', 'audit', false);\nCREATE TABLE t (id int);", "DROP TABLE audit.t;", ""},
 		{"search path reset", "SET search_path = audit;\nRESET search_path;\nCREATE TABLE t (id int);", "DROP TABLE t;", ""},
+		// a function's set_config runs when it is called, not when it is created
+		{"set_config in a BEGIN ATOMIC body", "CREATE FUNCTION f() RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT set_config('search_path', 'audit', true); END;\nCREATE TABLE t (id int);", "DROP TABLE t;", ""},
 		// Schemas dropped with CASCADE, column type changes, DO blocks and called code (the last review's
 		// "left alone").
 		{"drops a schema up created", "CREATE SCHEMA audit;\nCREATE TABLE audit.log (id int);", "DROP SCHEMA audit CASCADE;", ""},
@@ -70,7 +81,7 @@ func TestDownLosesData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			set := folderB(t, map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down})
-			got := downLosesData(set.Migrations[0], "", folderCode(set.Migrations))
+			got := downLosesData(set.Migrations[0], nil, "", folderCode(set.Migrations))
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("downLosesData = %q, want %q", got, tc.want)
 			}
@@ -78,6 +89,27 @@ func TestDownLosesData(t *testing.T) {
 				t.Errorf("reason %q is not positioned", got)
 			}
 		})
+	}
+}
+
+// TestDownLosesDataEarlier: a down that empties a table an earlier migration of the run created loses
+// nothing that was there before the run; deployed alone (the table was there), it does.
+func TestDownLosesDataEarlier(t *testing.T) {
+	t.Parallel()
+	set := folderB(t, map[string]string{
+		"1_c.up.sql": "CREATE TABLE customers (id int);", "1_c.down.sql": "DROP TABLE customers;",
+		"2_f.up.sql": "INSERT INTO customers VALUES (1);", "2_f.down.sql": "DELETE FROM customers;",
+		"3_r.up.sql": "ALTER TABLE customers RENAME TO clients;\nINSERT INTO clients VALUES (2);", "3_r.down.sql": "TRUNCATE clients;\nALTER TABLE clients RENAME TO customers;",
+	})
+	m := set.Migrations
+	if got := downLosesData(m[1], m[:1], "", nil); got != "" {
+		t.Errorf("after the migration that created it: %q", got)
+	}
+	if got := downLosesData(m[2], m[:2], "", nil); got != "" {
+		t.Errorf("renamed, after the migration that created it: %q", got)
+	}
+	if got := downLosesData(m[1], nil, "", nil); !strings.Contains(got, "2_f.down.sql:1 empties customers") {
+		t.Errorf("deployed alone: %q, want it to empty customers", got)
 	}
 }
 
@@ -171,10 +203,34 @@ func TestBodyCalls(t *testing.T) {
 		{"CREATE PROCEDURE a() AS $$ CALL b() $$ LANGUAGE sql", "b"},
 		{"CREATE FUNCTION a() RETURNS int LANGUAGE sql AS 'SELECT b( FROM'", "b"},
 		{"CREATE FUNCTION a() RETURNS int LANGUAGE c AS 'lib', 'a'", ""},
+		{"CREATE FUNCTION a(x int DEFAULT b()) RETURNS int LANGUAGE sql AS 'SELECT x'", "b"},
+		{"CREATE FUNCTION a(x int DEFAULT b(), y int DEFAULT 1) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN c(x); END $$", "b c"},
+		{"CREATE FUNCTION a(x int = b()) RETURNS int LANGUAGE c AS 'lib', 'a'", "b"},
+		{"CREATE FUNCTION a() RETURNS void LANGUAGE sql AS $$ CREATE FUNCTION z() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT b(); END; SELECT c() $$", "c"},
 		{"CREATE FUNCTION a() RETURNS int LANGUAGE plpython3u AS 'return plpy.execute(\"SELECT b()\")'", ""},
 	} {
 		if got := strings.Join(bodyCalls(tc.sql), " "); got != tc.want {
 			t.Errorf("bodyCalls(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
+}
+
+// TestOpaqueBody: a function in a procedural language other than SQL and PL/pgSQL whose body runs SQL,
+// as a migration or pg_get_functiondef writes it, cannot be followed.
+func TestOpaqueBody(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ sql, want string }{
+		{"CREATE FUNCTION a() RETURNS int LANGUAGE plpython3u AS 'return plpy.execute(\"SELECT b()\")[0][\"b\"]'", "is in plpython3u and runs SQL (plpy.execute)"},
+		{"CREATE OR REPLACE FUNCTION public.a()\n RETURNS void\n LANGUAGE plpython3u\nAS $function$\nplan = plpy . prepare(\"SELECT \" + fn + \"()\")\n$function$\n", "runs SQL (plpy.prepare)"},
+		{"CREATE FUNCTION a() RETURNS void LANGUAGE plperl AS $$ spi_exec_query('SELECT b()'); $$", "is in plperl and runs SQL (spi_exec_query)"},
+		{"CREATE FUNCTION a() RETURNS void LANGUAGE plv8 AS $$ plv8.execute('SELECT b()'); $$", "is in plv8 and runs SQL (execute)"},
+		{"CREATE FUNCTION a(x int) RETURNS int LANGUAGE plpython3u AS 'return x * 2'", ""},
+		{"CREATE FUNCTION a() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'SELECT b()'; END $$", ""},
+		{"CREATE FUNCTION a() RETURNS int LANGUAGE sql AS 'SELECT b()'", ""},
+		{"CREATE FUNCTION a() RETURNS int LANGUAGE c AS 'lib', 'execute'", ""},
+	} {
+		if got := opaqueBody(tc.sql); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("opaqueBody(%q) = %q, want %q", tc.sql, got, tc.want)
 		}
 	}
 }
@@ -190,6 +246,9 @@ func TestDoCalls(t *testing.T) {
 		{"DO $$ BEGIN INSERT INTO t SELECT z(); EXECUTE 'SELECT ' || quote_ident(fn) || '()'; END $$", "quote_ident z"},
 		{"DO $$ DECLARE a int[]; BEGIN a[1] := f(); END $$", "f"},
 		{"DO $$ BEGIN PERFORM 1; END $$", ""},
+		// creating a function calls nothing of its body
+		{"DO $$ BEGIN CREATE FUNCTION w() RETURNS int LANGUAGE sql AS 'SELECT wipe()'; PERFORM x(); END $$", "x"},
+		{"DO $$ BEGIN EXECUTE 'CREATE FUNCTION w() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT wipe(); END'; END $$", ""},
 		{"DO $$ BEGIN PERFORM purge(; END $$", "purge"}, // does not parse
 	} {
 		if got := strings.Join(doCalls(tc.sql), " "); got != tc.want {
@@ -286,6 +345,18 @@ func TestUpLosesData(t *testing.T) {
 		{name: "deletes, down inserts back", up: "INSERT INTO archive SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;", down: "INSERT INTO items SELECT * FROM archive;"},
 		{name: "deletes", up: "DELETE FROM items WHERE id > 10;", down: "SELECT 1;", want: "deletes rows of items"},
 		{name: "overwrites a column", up: "UPDATE app_settings SET value = 'broken';", down: "SELECT 1;", want: "overwrites app_settings.value"},
+		// A MERGE's actions update and delete as the statements alone do (they counted as rows written).
+		{name: "merge updates", up: "MERGE INTO app_settings a USING src s ON a.key = s.key WHEN MATCHED THEN UPDATE SET value = s.value WHEN NOT MATCHED THEN INSERT VALUES (s.key, s.value);", down: "DELETE FROM app_settings WHERE key IN (SELECT key FROM src);",
+			want: "1_x.up.sql:1 overwrites app_settings.value"},
+		{name: "merge deletes", up: "MERGE INTO items i USING gone g ON i.id = g.id WHEN MATCHED THEN DELETE;", down: "SELECT 1;", want: "1_x.up.sql:1 deletes rows of items"},
+		{name: "merge deletes, down merges rows back", up: "CREATE TABLE keep AS SELECT * FROM items;\nMERGE INTO items i USING gone g ON i.id = g.id WHEN MATCHED THEN DELETE;",
+			down: "MERGE INTO items i USING keep k ON i.id = k.id WHEN NOT MATCHED THEN INSERT VALUES (k.id);\nDROP TABLE keep;"},
+		{name: "merge deletes, down only merges updates", up: "MERGE INTO items i USING gone g ON i.id = g.id WHEN MATCHED THEN DELETE;",
+			down: "MERGE INTO items i USING gone g ON i.id = g.id WHEN MATCHED THEN UPDATE SET n = 0;", want: "1_x.up.sql:1 deletes rows of items"},
+		{name: "upsert", up: "INSERT INTO app_settings VALUES ('mode', 'x') ON CONFLICT (key) DO UPDATE SET value = excluded.value;", down: "DELETE FROM app_settings WHERE key = 'mode';",
+			want: "1_x.up.sql:1 overwrites app_settings.value"},
+		{name: "insert that does nothing on conflict", up: "INSERT INTO app_settings VALUES ('mode', 'x') ON CONFLICT DO NOTHING;", down: "DELETE FROM app_settings WHERE key = 'mode';"},
+		{name: "merge inserts", up: "MERGE INTO items i USING fresh f ON i.id = f.id WHEN NOT MATCHED THEN INSERT VALUES (f.id);", down: "DELETE FROM items WHERE id IN (SELECT id FROM fresh);"},
 		{name: "overwrites, down writes back", up: "UPDATE accounts SET balance = balance * 2;", down: "UPDATE accounts SET balance = balance / 2;"},
 		{name: "backfills a column it adds", up: "ALTER TABLE items ADD COLUMN n int;\nUPDATE items SET n = id;", down: "ALTER TABLE items DROP COLUMN n;"},
 		{name: "backfills a column an earlier migration added", earlier: "ALTER TABLE items ADD COLUMN n int;", up: "UPDATE items SET n = id;", down: "SELECT 1;"},
@@ -412,6 +483,22 @@ func TestUpLosesData(t *testing.T) {
 		{name: "calls through three functions", earlier: "CREATE FUNCTION app.c() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'TRUNCATE items'; END $$;",
 			up: "CREATE FUNCTION b() RETURNS int LANGUAGE sql AS 'SELECT app.c(); SELECT 1';\nCREATE PROCEDURE a() LANGUAGE sql AS $$ SELECT b() $$;\nCALL a();", down: "SELECT 1;",
 			want: `2_x.up.sql:3 calls a, which calls b, which calls app.c, whose code (1_e.up.sql:1) holds "TRUNCATE"`},
+		// Creating a function runs nothing of its BEGIN ATOMIC body: its calls count when it is called.
+		{name: "creates a BEGIN ATOMIC function it does not call", earlier: "CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS 'DELETE FROM items';",
+			up: "CREATE FUNCTION nightly() RETURNS void LANGUAGE sql BEGIN ATOMIC SELECT purge(); END;", down: "DROP FUNCTION nightly();"},
+		{name: "calls a BEGIN ATOMIC function", earlier: "CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS 'DELETE FROM items';",
+			up: "CREATE FUNCTION nightly() RETURNS void LANGUAGE sql BEGIN ATOMIC SELECT purge(); END;\nSELECT nightly();", down: "DROP FUNCTION nightly();",
+			want: `2_x.up.sql:2 calls nightly, which calls purge, whose code (1_e.up.sql:1) holds "DELETE FROM"`},
+		{name: "creates a function whose parameter's default calls", earlier: "CREATE FUNCTION purge() RETURNS int LANGUAGE sql AS 'DELETE FROM items RETURNING 1';",
+			up: "CREATE FUNCTION nightly(n int DEFAULT purge()) RETURNS int LANGUAGE sql RETURN n;", down: "DROP FUNCTION nightly(int);"},
+		{name: "calls a function whose parameter's default calls", earlier: "CREATE FUNCTION purge() RETURNS int LANGUAGE sql AS 'DELETE FROM items RETURNING 1';",
+			up: "CREATE FUNCTION nightly(n int DEFAULT purge()) RETURNS int LANGUAGE sql RETURN n;\nSELECT nightly();", down: "DROP FUNCTION nightly(int);",
+			want: `2_x.up.sql:2 calls nightly, which calls purge, whose code (1_e.up.sql:1) holds "DELETE FROM"`},
+		// A body in another procedural language that runs SQL cannot be followed: what it calls is unknown.
+		{name: "calls a PL/Python function that runs SQL", up: "CREATE FUNCTION py() RETURNS void LANGUAGE plpython3u AS $$ plpy.execute(\"SELECT purge()\") $$;\nSELECT py();", down: "DROP FUNCTION py();",
+			want: "1_x.up.sql:2 calls py, whose code (1_x.up.sql:1) is in plpython3u and runs SQL (plpy.execute), whose calls are not followed: it may destroy"},
+		{name: "calls a PL/Python function that runs no SQL", up: "CREATE FUNCTION py(a int) RETURNS int LANGUAGE plpython3u AS 'return a + 1';\nSELECT py(1);", down: "DROP FUNCTION py(int);"},
+		{name: "creates a PL/Python function that runs SQL", up: "CREATE FUNCTION py() RETURNS void LANGUAGE plpython3u AS $$ plpy.execute(\"SELECT purge()\") $$;", down: "DROP FUNCTION py();"},
 		{name: "functions that call each other and destroy nothing", up: "CREATE FUNCTION a(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN CASE WHEN n > 0 THEN b(n - 1) ELSE 0 END; END $$;\n" +
 			"CREATE FUNCTION b(n int) RETURNS int LANGUAGE sql AS 'SELECT a(n) + c()';\nCREATE FUNCTION c() RETURNS int LANGUAGE sql AS 'SELECT 1';\nSELECT a(3);", down: "SELECT 1;"},
 		// What counts is whether the object was there before the run when the drop happens, not whether

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -95,6 +96,8 @@ type codeDef struct {
 	place, destroys string
 	unknown         bool
 	calls           []string
+	// opaque says why its calls cannot be followed (opaqueBody): a call of it may destroy data.
+	opaque string
 }
 
 // maxCallDepth is how deep calls are followed from function body to function body: a function whose
@@ -114,7 +117,8 @@ func folderCode(migs []*migrate.Migration) map[string][]codeDef {
 			for _, st := range s.Statements {
 				if f := st.Node.GetCreateFunctionStmt(); f != nil {
 					name := bareName(funcName(f.Funcname))
-					code[name] = append(code[name], codeDef{place: fmt.Sprintf("%s:%d", s.File, st.Pos.Line), destroys: destroyingCode(st.SQL), calls: bodyCalls(st.SQL)})
+					code[name] = append(code[name], codeDef{place: fmt.Sprintf("%s:%d", s.File, st.Pos.Line), destroys: destroyingCode(st.SQL),
+						calls: bodyCalls(st.SQL), opaque: opaqueBody(st.SQL)})
 				}
 			}
 		}
@@ -185,6 +189,13 @@ func (d *deployer) readCode(ctx context.Context, names []string) {
 	for _, n := range names {
 		d.codeRead[n] = true
 	}
+	if d.recovering != "" {
+		// The database now is not what the dead run's ups ran against (see loadBefore).
+		for _, n := range names {
+			d.code[n] = append(d.code[n], codeDef{unknown: true, place: "run " + d.recovering + " did not read it from the database before its first migration, and the migration folder changed since"})
+		}
+		return
+	}
 	var defs map[string][]codeDef
 	if d.conn == nil || d.conn.IsClosed() {
 		d.unknownCode(names, errors.New("no connection"))
@@ -199,7 +210,7 @@ func (d *deployer) readCode(ctx context.Context, names []string) {
 		_, err = pgx.ForEachRow(rows, []any{&name, &fn, &src}, func() error {
 			def := codeDef{place: "function " + fn, destroys: destroyingCode(src)}
 			if src != "" {
-				def.calls = bodyCalls(src)
+				def.calls, def.opaque = bodyCalls(src), opaqueBody(src)
 			}
 			defs[name] = append(defs[name], def)
 			return nil
@@ -209,8 +220,12 @@ func (d *deployer) readCode(ctx context.Context, names []string) {
 		d.unknownCode(names, err)
 		return
 	}
+	if d.dbCode == nil {
+		d.dbCode = map[string][]codeDef{}
+	}
 	for _, n := range names {
 		d.code[n] = append(d.code[n], defs[n]...)
+		d.dbCode[n] = append(d.dbCode[n], defs[n]...)
 		if d.code[n] == nil {
 			d.code[n] = []codeDef{{unknown: true}}
 		}
@@ -220,17 +235,143 @@ func (d *deployer) readCode(ctx context.Context, names []string) {
 // unknownCode records that the database could not tell (err) what the functions names do: a call of one
 // counts as one that may destroy data.
 func (d *deployer) unknownCode(names []string, err error) {
-	for _, n := range names {
-		d.code[n] = append(d.code[n], codeDef{unknown: true, place: "the database could not be asked: " + err.Error()})
+	if d.dbCode == nil {
+		d.dbCode = map[string][]codeDef{}
 	}
+	for _, n := range names {
+		def := codeDef{unknown: true, place: "the database could not be asked: " + err.Error()}
+		d.code[n], d.dbCode[n] = append(d.code[n], def), append(d.dbCode[n], def)
+	}
+}
+
+// beforeRun is what a run read of the database before its first migration and judges its rollback by:
+// the code of the functions its migrations call (funcCode) and what the ups' DROP ... CASCADE take
+// with them (readCascades). The run keeps it in its schemagate_runs row (before_run), for the --recover
+// of a run that dies: by then its ups may have replaced or renamed those functions and dropped what the
+// drops took, and the database can no longer say what they did (loadBefore).
+type beforeRun struct {
+	// Code are the database's definitions by name (codeDef), Read every name looked up in the database,
+	// also those it has no function of.
+	Code     map[string][]savedDef `json:"code"`
+	Read     []string              `json:"read"`
+	Cascades map[string]string     `json:"cascades"`
+}
+
+// savedDef is a codeDef as beforeRun keeps it.
+type savedDef struct {
+	Place    string   `json:"place,omitempty"`
+	Destroys string   `json:"destroys,omitempty"`
+	Unknown  bool     `json:"unknown,omitempty"`
+	Calls    []string `json:"calls,omitempty"`
+	Opaque   string   `json:"opaque,omitempty"`
+}
+
+// beforeRunJSON is what the run read before its first migration, as JSON (see beforeRun).
+func (d *deployer) beforeRunJSON() []byte {
+	b := beforeRun{Code: map[string][]savedDef{}, Read: []string{}, Cascades: map[string]string{}}
+	for n := range d.codeRead {
+		b.Read = append(b.Read, n)
+	}
+	slices.Sort(b.Read)
+	for n, defs := range d.dbCode {
+		for _, c := range defs {
+			b.Code[n] = append(b.Code[n], savedDef{Place: c.place, Destroys: c.destroys, Unknown: c.unknown, Calls: c.calls, Opaque: c.opaque})
+		}
+	}
+	maps.Copy(b.Cascades, d.cascades)
+	js, _ := json.Marshal(b) // maps and strings: cannot fail
+	return js
+}
+
+// loadBefore makes the rollback of dead run r (--recover) judge by what r read of the database before
+// its first migration (beforeRun), with the code of the migration folder: the database as it is now
+// holds what r's ups made of it. A name r did not read (the folder changed since) is not read now: its
+// code counts as unknown. A run of an earlier release recorded nothing: the database is read as it is
+// now, with a note. forgetBefore undoes it, for the deploy that follows the recovery.
+func (d *deployer) loadBefore(ctx context.Context, r deadRun) error {
+	d.forgetBefore()
+	js, err := d.hist.beforeRun(ctx, d.conn, r.RunID)
+	if err != nil {
+		return fmt.Errorf("recover run %s: %w", r.RunID, err)
+	}
+	if js == nil {
+		d.note("run %s recorded nothing of the functions its migrations call before its first migration (an earlier release): its rollback judges them by the database as it is now, after its ups", r.RunID)
+		return nil
+	}
+	var b beforeRun
+	if err := json.Unmarshal(js, &b); err != nil {
+		return fmt.Errorf("recover run %s: read what it read before its first migration: %w", r.RunID, err)
+	}
+	d.code, d.codeRead, d.cascades, d.recovering = folderCode(d.o.Set.Migrations), map[string]bool{}, map[string]string{}, r.RunID
+	maps.Copy(d.cascades, b.Cascades)
+	for _, n := range b.Read {
+		d.codeRead[n] = true
+		for _, c := range b.Code[n] {
+			d.code[n] = append(d.code[n], codeDef{place: c.Place, destroys: c.Destroys, unknown: c.Unknown, calls: c.Calls, opaque: c.Opaque})
+		}
+		if d.code[n] == nil {
+			d.code[n] = []codeDef{{unknown: true}}
+		}
+	}
+	return nil
+}
+
+// forgetBefore drops what funcCode and readCascades know (and what loadBefore loaded), so that they
+// read the database again.
+func (d *deployer) forgetBefore() {
+	d.code, d.codeRead, d.dbCode, d.cascades, d.recovering = nil, nil, nil, nil, ""
+}
+
+// spiWord finds, in the body of a function in a procedural language other than SQL and PL/pgSQL, a way
+// to run SQL: PL/Python's plpy.execute, prepare and cursor, PL/Perl's and PL/Tcl's spi_* functions,
+// PL/v8's plv8.execute, prepare and find_function, and these words in any other language.
+var spiWord = regexp.MustCompile(`(?i)\b(?:plpy\s*\.\s*)?(?:execute|prepare|cursor|find_function|spi_\w+)\b`)
+
+// opaqueBody says why the calls of a function (sql, its definition, see bodyCalls) cannot be followed:
+// its body, in a procedural language other than SQL and PL/pgSQL (PL/Python, PL/Perl, PL/Tcl, PL/v8,
+// ...), can run SQL (spiWord). That SQL is often built at run time, from variables, prepared plans or the
+// language's own functions, so the functions it calls cannot be read from the text as a DO block's
+// constant EXECUTE strings are: what it calls, and so what a call of it destroys, is unknown. A body
+// that runs no SQL calls no function and writes no row (its text is still searched, destroyingCode). ""
+// when its calls can be followed, or for C and internal functions, which have no body to read.
+func opaqueBody(sql string) string {
+	tree, err := pg_query.Parse(sql)
+	if err != nil || len(tree.GetStmts()) == 0 || tree.GetStmts()[0].GetStmt().GetCreateFunctionStmt() == nil {
+		return ""
+	}
+	f := tree.GetStmts()[0].GetStmt().GetCreateFunctionStmt()
+	if f.GetSqlBody() != nil {
+		return ""
+	}
+	lang, body := "sql", ""
+	for _, o := range f.GetOptions() {
+		switch de := o.GetDefElem(); de.GetDefname() {
+		case "language":
+			lang = strings.ToLower(de.GetArg().GetString_().GetSval())
+		case "as":
+			if items := de.GetArg().GetList().GetItems(); len(items) > 0 {
+				body = items[0].GetString_().GetSval()
+			}
+		}
+	}
+	switch lang {
+	case "sql", "plpgsql", "c", "internal":
+		return ""
+	}
+	if m := spiWord.FindString(body); m != "" {
+		return fmt.Sprintf("is in %s and runs SQL (%s), whose calls are not followed", lang, strings.Join(strings.Fields(m), ""))
+	}
+	return ""
 }
 
 // bodyCalls are the functions and procedures that the body of a function or procedure calls, as funcName
 // writes them, read from its definition (sql, a CREATE FUNCTION or CREATE PROCEDURE statement, as a
 // migration or pg_get_functiondef writes it): from the parse tree of a SQL body (LANGUAGE sql, quoted
-// or BEGIN ATOMIC), from the PL/pgSQL parse tree of a plpgsql one (as doCalls reads a DO block's). A
-// body that does not parse yields every name written before a parenthesis in it (callLike). Bodies in
-// other languages (C, internal, PL/Python) are not followed: their text is searched (destroyingCode).
+// or BEGIN ATOMIC), from the PL/pgSQL parse tree of a plpgsql one (as doCalls reads a DO block's), and
+// from the defaults of its parameters. A body that does not parse yields every name written before a
+// parenthesis in it (callLike). Bodies in other languages are not followed: their text is searched
+// (destroyingCode), and one that runs SQL counts as code that cannot be read (opaqueBody); C and internal
+// functions have no body to read.
 func bodyCalls(sql string) []string {
 	tree, err := pg_query.Parse(sql)
 	if err != nil || len(tree.GetStmts()) == 0 || tree.GetStmts()[0].GetStmt().GetCreateFunctionStmt() == nil {
@@ -241,6 +382,12 @@ func bodyCalls(sql string) []string {
 	add := func(fc *pg_query.FuncCall) {
 		if n := funcName(fc.Funcname); !slices.Contains(out, n) {
 			out = append(out, n)
+		}
+	}
+	// A parameter's default runs when a call leaves that argument out, whatever the language.
+	for _, p := range f.GetParameters() {
+		if p.GetFunctionParameter().GetDefexpr() != nil {
+			walk(p.GetFunctionParameter().GetDefexpr().ProtoReflect(), add)
 		}
 	}
 	if f.GetSqlBody() != nil {
@@ -261,19 +408,27 @@ func bodyCalls(sql string) []string {
 	}
 	switch lang {
 	case "plpgsql":
-		return doCalls(sql)
+		for _, g := range doCalls(sql) {
+			if !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
 	case "sql":
 		inner, err := pg_query.Parse(body)
 		if err != nil {
-			return callLike(body)
+			for _, g := range callLike(body) {
+				if !slices.Contains(out, g) {
+					out = append(out, g)
+				}
+			}
+			break
 		}
 		for _, st := range inner.GetStmts() {
-			walk(st.GetStmt().ProtoReflect(), add)
+			calls(st.GetStmt(), add)
 		}
-		slices.Sort(out)
-		return out
 	}
-	return nil
+	slices.Sort(out)
+	return out
 }
 
 // doCalls are the functions and procedures that a DO block (sql, the whole statement) calls, as funcName
@@ -292,13 +447,16 @@ func doCalls(sql string) []string {
 	}
 	fromTree := func(tree *pg_query.ParseResult) {
 		for _, st := range tree.GetStmts() {
-			walk(st.GetStmt().ProtoReflect(), func(fc *pg_query.FuncCall) { add(funcName(fc.Funcname)) })
+			if st.GetStmt().GetCreateFunctionStmt() != nil {
+				continue // it runs nothing of its body (calls)
+			}
+			calls(st.GetStmt(), func(fc *pg_query.FuncCall) { add(funcName(fc.Funcname)) })
 			// A constant string that is SQL (EXECUTE 'SELECT purge()') is followed too.
 			walk(st.GetStmt().ProtoReflect(), func(c *pg_query.A_Const) {
 				if sv := c.GetSval(); sv != nil {
 					if inner, err := pg_query.Parse(sv.Sval); err == nil {
 						for _, ist := range inner.GetStmts() {
-							walk(ist.GetStmt().ProtoReflect(), func(fc *pg_query.FuncCall) { add(funcName(fc.Funcname)) })
+							calls(ist.GetStmt(), func(fc *pg_query.FuncCall) { add(funcName(fc.Funcname)) })
 						}
 					}
 				}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -119,6 +120,107 @@ func TestDeployKilledThenRecovered(t *testing.T) {
 	}
 	if tg.maintenance(t) != "off" {
 		t.Error("maintenance mode left on")
+	}
+}
+
+// TestDeployRecoverJudgesCodeAsBeforeTheDeadRun: --recover judged the functions the dead run's
+// migrations called by the database as it was at the recovery, after the ups (the last session's note):
+// an up that called reset_names, which overwrites accounts.name, and then put a harmless function in its
+// place was judged by the harmless one, and the recovery ran the downs, leaving the names overwritten. It
+// now judges by what the dead run read before its first migration, kept in its schemagate_runs row, and
+// restores the snapshot. A function the dead run did not read (the folder changed since) counts as one
+// whose code is unknown; a run of an earlier release, which kept nothing, is judged as before, with a note.
+func TestDeployRecoverJudgesCodeAsBeforeTheDeadRun(t *testing.T) {
+	t.Parallel()
+	const (
+		overwrite = "SELECT reset_names();\nALTER FUNCTION reset_names() RENAME TO reset_names_v1;\nALTER FUNCTION noop() RENAME TO reset_names;"
+		undo      = "ALTER FUNCTION reset_names() RENAME TO noop;\nALTER FUNCTION reset_names_v1() RENAME TO reset_names;"
+	)
+	tests := []struct {
+		name      string
+		up, down  string
+		newDown   string // the down in the folder --recover reads, when it changed
+		forget    bool   // the dead run's row keeps nothing: the history tables are an earlier release's
+		method    string
+		said      string // what the recovery's progress says
+		note      string
+		unchanged bool // the data is as before the dead run once the run after the recovery rolled back
+	}{
+		{name: "code replaced after the call", up: overwrite, down: undo, method: "snapshot", unchanged: true,
+			said: `restoring the snapshot: the up of 1_x destroys data its down cannot bring back: 1_x.up.sql:1 calls reset_names, whose code (function reset_names()) holds "UPDATE accounts SET"`},
+		{name: "a function the dead run did not read", up: "ALTER TABLE accounts ADD COLUMN z int;", down: "ALTER TABLE accounts DROP COLUMN z;",
+			newDown: "SELECT noop();\nALTER TABLE accounts DROP COLUMN z;", method: "snapshot", unchanged: true,
+			said: "1_x.down.sql:1 calls noop, whose code cannot be read (run run-killed did not read it from the database before its first migration, and the migration folder changed since)"},
+		{name: "a run of an earlier release", up: overwrite, down: undo, forget: true, method: "down",
+			note: "run run-killed recorded nothing of the functions its migrations call before its first migration (an earlier release)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			tg.exec(t, `CREATE FUNCTION reset_names() RETURNS void LANGUAGE sql AS $$ UPDATE accounts SET name = 'x' $$;
+				CREATE FUNCTION noop() RETURNS void LANGUAGE sql AS 'SELECT 1';`)
+			data := func() string { return strings.SplitN(tg.checksums(t), "app_settings", 2)[0] }
+			before := data()
+			dir := t.TempDir()
+			writeFolder(t, dir, map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down, "2_sleep.up.sql": "SELECT pg_sleep(60);", "2_sleep.down.sql": "SELECT 1;"})
+			snaps := t.TempDir()
+			startAndKill(t, tg.url, dir, []string{"SCHEMAGATE_TEST_SNAPDIR=" + snaps})
+			if got := tg.historyOf(t); got != "1:applied 2:running" {
+				t.Fatalf("history after the kill %q: the test proves nothing", got)
+			}
+			if tc.up == overwrite {
+				if got := tg.value(t, "SELECT count(*)::text FROM accounts WHERE name = 'x'"); got != "3000" {
+					t.Fatalf("%s accounts overwritten by the killed run, want 3000; the test proves nothing", got)
+				}
+				if got := tg.value(t, "SELECT coalesce(before_run->'code'->'reset_names'->0->>'destroys', 'none') FROM schemagate.schemagate_runs WHERE run_id = 'run-killed'"); got != "UPDATE accounts SET" {
+					t.Errorf("the dead run recorded %q of reset_names, want what its code destroys", got)
+				}
+			}
+			if tc.forget {
+				// The deploy that recovers it brings the table up to date first.
+				tg.exec(t, "ALTER TABLE schemagate.schemagate_runs DROP COLUMN before_run")
+			}
+
+			// Recovered from the folder without the sleep; the deploy after the recovery fails, so that
+			// its own rollback (by its own snapshot) leaves the database as the recovery left it.
+			files := map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down, "2_sleep.up.sql": "SELECT 2;", "2_sleep.down.sql": "SELECT 1;",
+				"3_fail.up.sql": "SELECT 1 / 0;", "3_fail.down.sql": "SELECT 1;"}
+			if tc.newDown != "" {
+				files["1_x.down.sql"] = tc.newDown
+			}
+			o := tg.options(t, folder(t, files), "run-recover")
+			o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: snaps, ExcludeSchemas: []string{"schemagate"}}
+			o.Recover = true
+			var mu sync.Mutex
+			var said []string
+			o.Progress = func(msg string) {
+				t.Log(msg)
+				mu.Lock()
+				defer mu.Unlock()
+				said = append(said, msg)
+			}
+			res, err := Run(t.Context(), o)
+			if err == nil {
+				t.Fatal("the deploy after the recovery succeeded; its last migration divides by zero")
+			}
+			mu.Lock()
+			recovery := strings.Join(said, "\n")
+			mu.Unlock()
+			recovery, _, _ = strings.Cut(recovery, "\nmaintenance mode on") // what the recovery said, before the deploy that follows it
+			if res.Recovered == nil || res.Recovered.Method != tc.method || res.Recovered.Failed != "" || !strings.Contains(recovery, tc.said) {
+				t.Fatalf("recovery %+v, progress:\n%s\nwant it undone by %s, saying %q", res.Recovered, recovery, tc.method, tc.said)
+			}
+			if notes := strings.Join(res.Notes, "\n"); !strings.Contains(notes, tc.note) {
+				t.Errorf("notes:\n%s\nwant %q", notes, tc.note)
+			}
+			if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-killed'"); got != "recovered" {
+				t.Errorf("dead run recorded as %q", got)
+			}
+			if after := data(); tc.unchanged && after != before {
+				t.Errorf("data after the recovery and the failed deploy differs:\n%s\n---\n%s", before, after)
+			}
+		})
 	}
 }
 

@@ -127,8 +127,12 @@ type deployer struct {
 	// take with them.
 	code     map[string][]codeDef
 	cascades map[string]string
-	// codeRead are the names whose definitions in the database code holds (funcCode).
-	codeRead map[string]bool
+	// codeRead are the names whose definitions in the database code holds (funcCode), dbCode those
+	// definitions alone (for beforeRun). recovering is the dead run whose --recover judges by what that
+	// run read (loadBefore): a name it did not read is not read now, its code counts as unknown.
+	codeRead   map[string]bool
+	dbCode     map[string][]codeDef
+	recovering string
 	// maintOn is set from the moment maintenance mode may be on until it is off again.
 	maintOn   bool
 	maintFrom time.Time
@@ -317,7 +321,7 @@ func (d *deployer) deploy(ctx context.Context) error {
 		return d.notStarted(ctx, err)
 	}
 	d.step = "recording the run"
-	if d.run, err = d.hist.startRun(ctx, d.conn, o, d.res.Window != nil && d.res.Window.Broken); err != nil {
+	if d.run, err = d.hist.startRun(ctx, d.conn, o, d.res.Window != nil && d.res.Window.Broken, d.beforeRunJSON()); err != nil {
 		return d.notStarted(ctx, lockBlocked(err))
 	}
 	if err := d.protect(ctx, pending); err != nil {

@@ -85,7 +85,8 @@ func (h history) ensure(ctx context.Context, conn *pgx.Conn) (created bool, err 
 	if err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL
 		AND to_regclass($4) IS NOT NULL
 		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'up_checksum' AND NOT attisdropped)
-		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'statement' AND NOT attisdropped)`,
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'statement' AND NOT attisdropped)
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2)::oid AND attname = 'before_run' AND NOT attisdropped)`,
 		h.table("schemagate_history"), h.table("schemagate_runs"), h.table("schemagate_lock"), h.table("schemagate_history_version_idx")).Scan(&complete); err != nil {
 		return false, fmt.Errorf("read the history schema %s: %w", h.schema, err)
 	}
@@ -136,8 +137,11 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_runs (
   break_reason   text,
   outcome        text,
   reason         text,
-  result         jsonb
+  result         jsonb,
+  before_run     jsonb
 );
+-- before_run came in a later release (see beforeRun).
+ALTER TABLE %[1]s.schemagate_runs ADD COLUMN IF NOT EXISTS before_run jsonb;
 CREATE TABLE IF NOT EXISTS %[1]s.schemagate_lock (
   id          int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
   holder      text,
@@ -402,10 +406,12 @@ type runRow struct {
 	halfway bool
 }
 
-func (h history) startRun(ctx context.Context, conn *pgx.Conn, o *Options, brokeWindow bool) (*runRow, error) {
-	_, err := conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, env, status, holder, commit, pr, job_url, backend_pid, window_broken, break_reason)
-		VALUES ($1, $2, 'running', $3, $4, $5, $6, pg_backend_pid(), $7, nullif($8, ''))`, h.table("schemagate_runs")),
-		o.RunID, o.Env, o.Holder, o.Commit, o.PR, o.JobURL, brokeWindow, o.Reason)
+// startRun records the run as running, with before (JSON: see beforeRun), what it read of the database
+// before its first migration, which its --recover judges by.
+func (h history) startRun(ctx context.Context, conn *pgx.Conn, o *Options, brokeWindow bool, before []byte) (*runRow, error) {
+	_, err := conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, env, status, holder, commit, pr, job_url, backend_pid, window_broken, break_reason, before_run)
+		VALUES ($1, $2, 'running', $3, $4, $5, $6, pg_backend_pid(), $7, nullif($8, ''), $9::jsonb)`, h.table("schemagate_runs")),
+		o.RunID, o.Env, o.Holder, o.Commit, o.PR, o.JobURL, brokeWindow, o.Reason, string(before))
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		return nil, &Blocked{Reason: fmt.Sprintf("run id %s was used by an earlier run", o.RunID), Hint: "pass a new --run-id"}
@@ -449,6 +455,17 @@ func (r *runRow) endStatus() string {
 		return runHalfway
 	}
 	return "finished"
+}
+
+// beforeRun reads what run runID recorded before its first migration (see startRun); nil when it
+// recorded nothing (an earlier release).
+func (h history) beforeRun(ctx context.Context, conn *pgx.Conn, runID string) ([]byte, error) {
+	var before []byte
+	err := conn.QueryRow(ctx, fmt.Sprintf("SELECT before_run::text FROM %s WHERE run_id = $1", h.table("schemagate_runs")), runID).Scan(&before)
+	if err != nil {
+		return nil, h.fail(ctx, conn, err, "read what run "+runID+" read before its first migration", "AccessShareLock", "schemagate_runs")
+	}
+	return before, nil
 }
 
 // markRun sets the status (and maintenance flag) of another run.

@@ -48,6 +48,10 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			setup: "CREATE PROCEDURE app_reset() LANGUAGE sql AS $$ UPDATE app_settings SET value = 'reset' $$;",
 			up:    "ALTER TABLE orders ADD COLUMN z int;\nCALL app_reset();", down: "ALTER TABLE orders DROP COLUMN z;",
 			method: "snapshot", why: `5_x.up.sql:2 calls app_reset, whose code (function app_reset()) holds "UPDATE app_settings SET"`},
+		{name: "overwritten by a MERGE", up: "MERGE INTO accounts a USING (SELECT 1::bigint AS id) s ON a.id = s.id WHEN MATCHED THEN UPDATE SET name = 'gone';", down: "SELECT 1;",
+			method: "snapshot", why: "5_x.up.sql:1 overwrites accounts.name"},
+		{name: "overwritten by an INSERT ... ON CONFLICT DO UPDATE", up: "INSERT INTO accounts VALUES (1, 'gone', 0) ON CONFLICT (id) DO UPDATE SET name = excluded.name;", down: "SELECT 1;",
+			method: "snapshot", why: "5_x.up.sql:1 overwrites accounts.name"},
 		{name: "overwritten in a WITH clause", up: "WITH u AS (UPDATE accounts SET name = 'gone' RETURNING id) SELECT count(*) FROM u;", down: "SELECT 1;",
 			method: "snapshot", why: "5_x.up.sql:1 overwrites accounts.name"},
 		// A schema dropped with CASCADE and a narrowed column (the last review's "left alone": the downs
@@ -147,6 +151,29 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			method: "snapshot", why: `5_x.up.sql:2 calls reset_names, whose code (5_x.up.sql:1) holds "UPDATE accounts SET"`},
 		{name: "DO block calls a function that only reads", setup: "CREATE FUNCTION count_orders() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM orders';",
 			up: "ALTER TABLE orders ADD COLUMN z int;\nDO $$ DECLARE n bigint; BEGIN n := count_orders(); RAISE NOTICE '% orders', n; END $$;", down: "ALTER TABLE orders DROP COLUMN z;",
+			method: "down"},
+		// Creating a function runs nothing of its BEGIN ATOMIC body (the last session's note: its calls
+		// counted as the migration's own, and the rollback restored the snapshot); calling it does.
+		{name: "creates a BEGIN ATOMIC function that calls one that deletes",
+			setup: "CREATE FUNCTION purge_old() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders WHERE id > 5000 $$;",
+			up:    "CREATE FUNCTION nightly() RETURNS void LANGUAGE sql BEGIN ATOMIC SELECT purge_old(); END;", down: "DROP FUNCTION nightly();",
+			method: "down"},
+		{name: "calls a BEGIN ATOMIC function that calls one that deletes",
+			setup: "CREATE FUNCTION purge_old() RETURNS void LANGUAGE sql AS $$ DELETE FROM orders WHERE id > 5000 $$;",
+			up:    "CREATE FUNCTION nightly() RETURNS void LANGUAGE sql BEGIN ATOMIC SELECT purge_old(); END;\nSELECT nightly();", down: "DROP FUNCTION nightly();",
+			method: "snapshot", why: `5_x.up.sql:2 calls nightly, which calls purge_old, whose code (function purge_old()) holds "DELETE FROM"`},
+		// A down that empties a table its up only filled takes the rows that were there before the up too
+		// (the last session's note: it counted as undoing the up's rows, and the restore came only after
+		// the downs, when the row counts failed).
+		{name: "down truncates a table its up filled", up: "INSERT INTO orders (account_id, total) VALUES (1, 1);", down: "TRUNCATE orders;",
+			method: "snapshot", why: "the down of 5_x would lose data: 5_x.down.sql:1 empties orders, which neither its up nor an earlier migration of the run created"},
+		{name: "down deletes every row of a table its up filled", up: "INSERT INTO orders (account_id, total) VALUES (1, 1);", down: "DELETE FROM orders;",
+			method: "snapshot", why: "the down of 5_x would lose data: 5_x.down.sql:1 empties orders"},
+		{name: "down deletes the rows its up inserted", up: "INSERT INTO orders (account_id, total) VALUES (1, 1);", down: "DELETE FROM orders WHERE id > 6000;",
+			method: "down"},
+		{name: "down empties a table an earlier migration created",
+			earlier: [2]string{"CREATE TABLE customers (id int);", "DROP TABLE customers;"},
+			up:      "INSERT INTO customers VALUES (1);", down: "DELETE FROM customers;",
 			method: "down"},
 		{name: "down's DO block calls a procedure the database has that deletes",
 			setup: "CREATE PROCEDURE app_wipe() LANGUAGE sql AS $$ DELETE FROM app_settings WHERE key <> 'maintenance' $$;",

@@ -469,11 +469,16 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 }
 
 // recoverRuns cleans up after runs that died: it waits for their work connection to go, then rolls back
-// what they applied (downs, or their snapshot when maintenance mode has stayed on since it was taken).
+// what they applied (downs, or their snapshot when maintenance mode has stayed on since it was taken),
+// judged as the dead run would have judged it, by what it read of the database before its first
+// migration (loadBefore).
 func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 	if err := d.checkUndone(ctx, dead); err != nil {
 		return err
 	}
+	// Each dead run's rollback judges by what that run read before its first migration (loadBefore); the
+	// deploy that follows reads the database again.
+	defer d.forgetBefore()
 	for i := len(dead) - 1; i >= 0; i-- {
 		r := dead[i]
 		d.progress("recovering run %s of %s (started %s)", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339))
@@ -552,6 +557,9 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 				default:
 					restore, refusal = rf, ""
 				}
+			}
+			if err := d.loadBefore(ctx, r); err != nil {
+				return err
 			}
 			rb, stop := d.undo(ctx, p, restore, refusal)
 			rec.Method, rec.NotRestored = rb.Method, rb.NotRestored
