@@ -93,6 +93,33 @@ type ApplyOptions struct {
 	// each of them once the query is done.
 	Join  bool
 	Quiet func(st *sqlparse.Statement) bool
+	// Hook, when set, sees the statements it picks right after each of them ran. A script with such a
+	// statement is not sent whole (Whole), and such a statement is not joined to others (Join).
+	Hook *StatementHook
+}
+
+// StatementHook sees, on the script's own session, each statement it picks right after it ran: in
+// autocommit once it committed, inside a transaction before the COMMIT. The rehearsal on a shared
+// server records there the roles a statement created, before anything can stop the run and leave them
+// behind; the other callers pass none and pay nothing.
+type StatementHook struct {
+	// Picks tells whether Ran must see st.
+	Picks func(st *sqlparse.Statement) bool
+	// Ran is called once statement i of s ran without an error; it cannot fail the script.
+	Ran func(ctx context.Context, s *migrate.Script, i int)
+}
+
+// picks tells whether h picks a statement of s (false for no hook).
+func (h *StatementHook) picks(s *migrate.Script) bool {
+	if h == nil || s == nil {
+		return false
+	}
+	for i := range s.Statements {
+		if h.Picks(&s.Statements[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // Runs of joinable statements are sent at most joinStatements (and about joinBytes) to a query: a round
@@ -195,7 +222,7 @@ func rollBackOpenBlock(ctx context.Context, conn *pgx.Conn) error {
 
 // applyStatements is ApplyScript once the session is reset.
 func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts ApplyOptions) error {
-	if opts.Whole && opts.Before == nil && opts.After == nil && !hasCopyData(s) {
+	if opts.Whole && opts.Before == nil && opts.After == nil && !hasCopyData(s) && !opts.Hook.picks(s) {
 		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, "")
 		return err
 	}
@@ -238,6 +265,9 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 		if err != nil {
 			return positioned(s, st, err)
 		}
+		if opts.Hook != nil && opts.Hook.Picks(st) {
+			opts.Hook.Ran(ctx, s, i)
+		}
 		if opts.After != nil {
 			if err := opts.After(ctx, i, st, d); err != nil {
 				return err
@@ -276,7 +306,7 @@ func joinableRun(sts []sqlparse.Statement, inTx bool, opts ApplyOptions) int {
 	n, size := 0, 0
 	for n < len(sts) && n < joinStatements && size < joinBytes {
 		st := &sts[n]
-		if !joinable(st) || (opts.After != nil && !opts.Quiet(st)) {
+		if !joinable(st) || (opts.After != nil && !opts.Quiet(st)) || (opts.Hook != nil && opts.Hook.Picks(st)) {
 			break
 		}
 		size += len(st.SQL)
@@ -509,7 +539,7 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 	if m.NoTransaction {
 		return ApplyScript(ctx, conn, s, opts)
 	}
-	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) && !hasCopyData(s) {
+	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) && !hasCopyData(s) && !opts.Hook.picks(s) {
 		reset := ""
 		if opts.Fresh {
 			reset = cmp.Or(opts.ResetSQL, ResetSession)
@@ -551,11 +581,17 @@ const (
 // ("BEGIN; <reset>; <script>; COMMIT;" over and over), the others one by one. It returns how many were
 // applied and, when one failed, that migration's *StatementError; the ones before it stay applied.
 func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) (int, error) {
+	return ApplyHistoryWith(ctx, conn, ms, nil)
+}
+
+// ApplyHistoryWith is ApplyHistory with a hook (see ApplyOptions.Hook; nil for none): a migration
+// with a statement it picks is replayed on its own, statement by statement.
+func ApplyHistoryWith(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration, hook *StatementHook) (int, error) {
 	applied := 0
 	for applied < len(ms) {
 		m := ms[applied]
-		if !batchable(m) {
-			if err := ApplyMigration(ctx, conn, m, m.Up, ApplyOptions{Whole: true, Fresh: true, OpenBlockOK: true}); err != nil {
+		if !batchable(m) || hook.picks(m.Up) {
+			if err := ApplyMigration(ctx, conn, m, m.Up, ApplyOptions{Whole: true, Fresh: true, OpenBlockOK: true, Hook: hook}); err != nil {
 				return applied, err
 			}
 			applied++
@@ -564,7 +600,7 @@ func ApplyHistory(ctx context.Context, conn *pgx.Conn, ms []*migrate.Migration) 
 		var batch []*migrate.Script
 		for size := 0; applied+len(batch) < len(ms) && len(batch) < batchMigrations; {
 			next := ms[applied+len(batch)]
-			if !batchable(next) || (len(batch) > 0 && size+len(next.Up.SQL) > batchBytes) {
+			if !batchable(next) || hook.picks(next.Up) || (len(batch) > 0 && size+len(next.Up.SQL) > batchBytes) {
 				break
 			}
 			size += len(next.Up.SQL)

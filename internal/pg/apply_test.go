@@ -455,3 +455,33 @@ func TestApplyJoinsLiteralInserts(t *testing.T) {
 		t.Errorf("%d rows left by the failed scripts (%v), want 0", rows, err)
 	}
 }
+
+// TestApplyHistoryHook: a hook sees each statement it picks right after it ran, on the replaying
+// session: inside a transactional migration's transaction (before its COMMIT, which a batch would send
+// with the rest), in autocommit for the others; the migrations it picks nothing of replay as before.
+func TestApplyHistoryHook(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	ms := batchSet(70, map[int]string{
+		5:  "CREATE TABLE h5 (id int);\nCREATE TABLE hook5 (id int);\nCOMMENT ON TABLE h5 IS 'x';\n",
+		60: "CREATE TABLE h60 (id int);\nCREATE TABLE hook60 (id int);\n",
+	})
+	ms[59].NoTransaction = true // 60, as batchSet makes it
+	var seen []string
+	hook := &pg.StatementHook{
+		Picks: func(st *sqlparse.Statement) bool { return strings.Contains(st.SQL, "hook") },
+		Ran: func(ctx context.Context, s *migrate.Script, i int) {
+			seen = append(seen, fmt.Sprintf("%s:%d %c", s.File, i, conn.PgConn().TxStatus()))
+		},
+	}
+	n, err := pg.ApplyHistoryWith(ctx, conn, ms, hook)
+	if err != nil || n != 70 {
+		t.Fatalf("applied %d, %v; want 70, nil", n, err)
+	}
+	if want := []string{"5_h.up.sql:1 T", "60_h.up.sql:1 I"}; strings.Join(seen, ", ") != strings.Join(want, ", ") {
+		t.Errorf("the hook saw %q, want %q", seen, want)
+	}
+	if got := tables(t, ctx, conn); len(got) != 70 {
+		t.Fatalf("%d tables, want 70", len(got))
+	}
+}

@@ -121,6 +121,34 @@ func (r *run) recordRoles(ctx context.Context, stop *stopAt, scripts ...*migrate
 	}
 }
 
+// roleHook records, on a shared server (url provider), the roles that statements of scripts, run in
+// this order in autocommit, made, right after each statement that can make or rename one ran (see
+// recordRoles): a run stopped or killed later in the script, or before its end is recorded, leaves none
+// behind. nil on a server of the run's own, where scripts then run as fast as without it.
+func (r *run) roleHook(scripts ...*migrate.Script) *pg.StatementHook {
+	if r.inst == nil || r.inst.RolesCreated == nil {
+		return nil
+	}
+	return &pg.StatementHook{Picks: namesRole, Ran: func(ctx context.Context, s *migrate.Script, i int) {
+		ran := slices.Clone(scripts)
+		if k := slices.Index(scripts, s); k >= 0 {
+			ran = ran[:k]
+		}
+		ran = append(ran, &migrate.Script{File: s.File, Statements: s.Statements[:i+1]})
+		// The record is written even when the run is being canceled (the statement's role stays
+		// all the same), within the time a server that answers needs.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerWithin)
+		defer cancel()
+		r.recordRoles(ctx, nil, ran...)
+	}}
+}
+
+// namesRole tells whether st gives a role its name: CREATE ROLE (USER, GROUP), ALTER ROLE ... RENAME TO.
+func namesRole(st *sqlparse.Statement) bool {
+	n := st.Node
+	return n.GetCreateRoleStmt() != nil || n.GetRenameStmt() != nil && n.GetRenameStmt().RenameType == pg_query.ObjectType_OBJECT_ROLE
+}
+
 // ranUps lists the up scripts of ms[:n], which applied, and ms[n]'s when it ran in autocommit and failed
 // (err): its statements before the failing one stay.
 func ranUps(ms []*migrate.Migration, n int, err error) []*migrate.Script {

@@ -1,11 +1,14 @@
 package rehearse
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -106,5 +109,115 @@ func TestMadeRoles(t *testing.T) {
 				t.Errorf("madeRoles = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSharedServerRecordsRolesAsTheyAreMade: on a shared server (url provider), a role that a statement
+// run in autocommit made is recorded right after that statement, not once its script is over: a
+// non-transactional migration that makes one and then fails, the run canceled (or killed) during it
+// (a new migration, traced or not, one of the history, a setup script, a down in the round trip on a
+// copy of a non-transactional migration), or its session ended by the
+// watchdog (so that the run could no longer read the role on it), leaves none behind: Close drops it.
+func TestSharedServerRecordsRolesAsTheyAreMade(t *testing.T) {
+	const stubborn = "DO $$ BEGIN FOR i IN 1..200 LOOP BEGIN PERFORM pg_sleep(100); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$;"
+	for _, tt := range []struct {
+		name, up string
+		limit    time.Duration // the statement timeout (default 10 minutes)
+		cancel   bool          // the run, once pg_sleep(60) runs
+		trace    bool
+		tx       bool   // the first migration runs in a transaction
+		second   string // the second migration's up, run outside a transaction
+		history  bool   // the migrations are history
+		setup    bool   // the up is a setup script
+		down     string // the first migration's down, run in its round trip (on a copy)
+	}{
+		{name: "fails", up: "CREATE ROLE sg_made;\nCREATE TABLE a (id int);\nSELECT 1/0;"},
+		{name: "session ended", up: "CREATE ROLE sg_made;\n" + stubborn, limit: time.Second},
+		{name: "canceled", up: "CREATE ROLE sg_made;\nSELECT pg_sleep(60);", cancel: true},
+		{name: "canceled, traced", up: "CREATE ROLE sg_made;\nSELECT pg_sleep(60);", cancel: true, trace: true},
+		// A batch of the history commits the first, the second is alone.
+		{name: "canceled in the history", up: "CREATE ROLE sg_made;", tx: true, second: "SELECT pg_sleep(60);", cancel: true, history: true},
+		{name: "canceled in a setup script", up: "CREATE ROLE sg_made;\nSELECT pg_sleep(60);", cancel: true, setup: true},
+		{name: "canceled in a round trip", up: "CREATE TABLE a (id int);", down: "CREATE ROLE sg_made;\nSELECT pg_sleep(60);", cancel: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			inst, admin := sharedServer(t, "SELECT 1")
+			up := tt.up
+			var setup []*migrate.Script
+			if tt.setup {
+				setup = []*migrate.Script{{File: "setup.sql", SQL: up, Statements: sqlparse.Parse(up)}}
+				up = "SELECT 1;"
+			}
+			first := "-- +goose NO TRANSACTION\n"
+			if tt.tx {
+				first = ""
+			}
+			if tt.second == "" {
+				tt.second = "CREATE TABLE b (id int);"
+			}
+			down := tt.down
+			if down == "" {
+				down = "SELECT 1;"
+			}
+			set, err := migrate.Read(fstest.MapFS{
+				"00001_a.sql": {Data: []byte(first + "-- +goose Up\n" + up + "\n-- +goose Down\n" + down + "\n")},
+				"00002_b.sql": {Data: []byte("-- +goose NO TRANSACTION\n-- +goose Up\n" + tt.second + "\n-- +goose Down\nSELECT 1;\n")},
+			}, migrate.FormatGoose)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var base *migrate.Set
+			if tt.history {
+				base = set
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			runCtx, cancelRun := context.WithCancel(ctx)
+			defer cancelRun()
+			canceled := make(chan error, 1)
+			if tt.cancel {
+				go func() {
+					// The CREATE ROLE before it is done.
+					err := waitForStatement(ctx, admin, "pg_sleep(60)")
+					cancelRun()
+					canceled <- err
+				}()
+			}
+			rep, err := Run(runCtx, Options{Set: set, Base: base, Setup: setup, Provider: sandbox.NewURL(sandbox.Options{DatabaseURL: inst.AdminURL}),
+				StatementTimeout: tt.limit, NoTrace: !tt.trace, NoRoundtrip: tt.down == ""})
+			switch {
+			case tt.cancel:
+				if werr := <-canceled; werr != nil {
+					t.Fatalf("wait for the statement: %v (run: %v)", werr, err)
+				}
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("run: %v, want it canceled", err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case rep.Migrations[0].Status != report.StatusFailed:
+				t.Fatalf("1: %s, want failed", rep.Migrations[0].Status)
+			}
+			if left := sgRoles(t, admin); len(left) > 0 {
+				t.Errorf("roles left %v, want none", left)
+			}
+		})
+	}
+}
+
+// waitForStatement waits until a backend of conn's server runs a statement that contains text.
+func waitForStatement(ctx context.Context, conn *pgx.Conn, text string) error {
+	for {
+		var running bool
+		err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE state = 'active'
+			AND pid <> pg_backend_pid() AND strpos(query, $1) > 0)`, text).Scan(&running)
+		if err != nil || running {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }

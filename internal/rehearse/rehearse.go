@@ -162,7 +162,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
 	r.step.Store("the setup scripts")
 	done := r.apply()
-	err = runSetup(ctx, r.conn, opts)
+	err = runSetup(ctx, r.conn, opts, r.roleHook(opts.Setup...))
 	r.recordRoles(ctx, stoppedAt(err), opts.Setup...)
 	done()
 	if err != nil {
@@ -237,7 +237,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			go func() { defer close(warm); r.insp.Warm(ctx, c) }()
 		}
 	}
-	n, err := pg.ApplyHistory(ctx, r.conn, history)
+	n, err := pg.ApplyHistoryWith(ctx, r.conn, history, r.roleHook(ranUps(history, len(history), nil)...))
 	r.recordRoles(ctx, stoppedAt(err), ranUps(history, n, err)...)
 	done()
 	<-warm
@@ -381,8 +381,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 // ErrSetup marks a setup script that failed: bad input, not a failing migration.
 var ErrSetup = errors.New("setup script failed")
 
-// runSetup runs the setup scripts, each statement on its own (autocommit), as psql -f does.
-func runSetup(ctx context.Context, conn *pgx.Conn, opts Options) error {
+// runSetup runs the setup scripts, each statement on its own (autocommit), as psql -f does; hook, when
+// not nil, sees the statements it picks (see run.roleHook).
+func runSetup(ctx context.Context, conn *pgx.Conn, opts Options, hook *pg.StatementHook) error {
 	for _, s := range opts.Setup {
 		opts.Progress("running setup %s (%d statement%s)", s.File, len(s.Statements), report.Plural(len(s.Statements)))
 		for i := range s.Statements {
@@ -390,7 +391,7 @@ func runSetup(ctx context.Context, conn *pgx.Conn, opts Options) error {
 				return fmt.Errorf("%w: %s:%d:%d: %s", ErrSetup, s.File, st.Err.Pos.Line, st.Err.Pos.Column, st.Err.Message)
 			}
 		}
-		if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{}); err != nil {
+		if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{Hook: hook}); err != nil {
 			if isToolError(ctx, err) {
 				return fmt.Errorf("setup %s: %w", s.File, err)
 			}
@@ -530,7 +531,7 @@ func serverAnswers(ctx context.Context, url string, within time.Duration) error 
 func answers(ctx context.Context, cfg *pgx.ConnConfig, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	c, err := pgx.ConnectConfig(ctx, cfg)
+	c, err := pgx.ConnectConfig(ctx, ownDeadline(cfg))
 	if err != nil {
 		return err
 	}
@@ -619,7 +620,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	defer done()
 	switch {
 	case m.NoTransaction && r.opts.NoTrace:
-		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up), Join: true})
+		err = pg.ApplyScript(ctx, r.conn, m.Up, pg.ApplyOptions{Progress: r.progress("up", m.Up), Join: true, Hook: r.roleHook(m.Up)})
 	case m.NoTransaction:
 		obs, oerr := r.observer(ctx)
 		if oerr != nil {
@@ -630,6 +631,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			return nil, false, terr
 		}
 		progress, reported := r.progress("up", m.Up), time.Now()
+		hook := r.roleHook(m.Up)
 		for i := range m.Up.Statements {
 			st := &m.Up.Statements[i]
 			if time.Since(reported) >= pg.ProgressEvery {
@@ -639,6 +641,9 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			if e := tr.Exec(ctx, st); e != nil {
 				err = pg.Positioned(m.Up, st, e)
 				break
+			}
+			if hook != nil && hook.Picks(st) {
+				hook.Ran(ctx, m.Up, i)
 			}
 		}
 		err = pg.EndsIdle(ctx, r.conn, m.Up, err)

@@ -76,7 +76,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	defer func() { r.close(context.WithoutCancel(ctx)) }()
 	r.step.Store("the setup scripts")
 	done := r.apply()
-	err = runSetup(ctx, r.conn, opts)
+	err = runSetup(ctx, r.conn, opts, r.roleHook(opts.Setup...))
 	r.recordRoles(ctx, stoppedAt(err), opts.Setup...)
 	done()
 	if err != nil {
@@ -88,7 +88,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	opts.Progress("applying %d migrations before %s", len(before), target.ID())
 	r.step.Store("the migrations before " + target.ID())
 	done = r.apply()
-	n, err := pg.ApplyHistory(ctx, r.conn, before)
+	n, err := pg.ApplyHistoryWith(ctx, r.conn, before, r.roleHook(ranUps(before, len(before), nil)...))
 	r.recordRoles(ctx, stoppedAt(err), ranUps(before, n, err)...)
 	done()
 	if err != nil {
@@ -104,7 +104,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	start := time.Now()
 	r.step.Store("migration " + target.ID())
 	done = r.apply()
-	err = pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{Fresh: true})
+	err = pg.ApplyMigration(ctx, r.conn, target, target.Up, pg.ApplyOptions{Fresh: true, Hook: r.roleHook(target.Up)})
 	if err == nil || target.NoTransaction {
 		r.recordRoles(ctx, stoppedAt(err), target.Up)
 	}

@@ -46,11 +46,12 @@ func (r *run) roundtrip(ctx context.Context, m *migrate.Migration, rm *report.Mi
 // change since after is the transaction's own, and its locks are still held.
 func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Roundtrip, before, after *pg.Mark, inTx bool) error {
 	from := after
+	var hook *pg.StatementHook // in autocommit, what the scripts made stays: recorded at once
 	if !inTx {
-		from = nil
+		from, hook = nil, r.roleHook(m.Down, m.Up)
 	}
 	done := r.apply()
-	err := r.applyScript(ctx, m.Down, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("down", m.Down)})
+	err := r.applyScript(ctx, m.Down, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("down", m.Down), Hook: hook})
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Down)
 	}
@@ -84,7 +85,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		}
 	}
 	done = r.apply()
-	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("re-up", m.Up)})
+	err = r.applyScript(ctx, m.Up, inTx, pg.ApplyOptions{Fresh: true, ResetSQL: r.insp.ResetSQL(), Progress: r.progress("re-up", m.Up), Hook: hook})
 	if err == nil && inTx {
 		err = settleTx(ctx, r.conn, m.Up)
 	}

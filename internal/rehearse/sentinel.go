@@ -23,7 +23,8 @@ type sentinel struct {
 	stop context.CancelFunc
 	done sync.WaitGroup
 	// target is where it asks: the server's admin database, never the rehearsal's (its copy needs it
-	// without other sessions).
+	// without other sessions), within its own time whatever the URL's connect_timeout says (see
+	// ownDeadline).
 	target *pgx.ConnConfig
 }
 
@@ -38,11 +39,13 @@ func (r *run) startSentinel(ctx context.Context) (stop func(), err error) {
 		return nil, fmt.Errorf("read the throwaway database's URL: %w", err)
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	s := &sentinel{stop: cancel, target: target}
+	s := &sentinel{stop: cancel, target: ownDeadline(target)}
 	r.uncovered.Store(true)
 	s.done.Add(1)
 	go func() {
 		defer s.done.Done()
+		var conn *pgx.Conn
+		defer func() { closeSoon(conn) }()
 		t := time.NewTicker(sentinelEvery)
 		defer t.Stop()
 		for {
@@ -52,20 +55,65 @@ func (r *run) startSentinel(ctx context.Context) (stop func(), err error) {
 			case <-t.C:
 			}
 			if !r.uncovered.Load() {
+				// Held while the watchdog watches, its session would keep its database from being
+				// copied or dropped (a migration's CREATE DATABASE copies template1).
+				closeSoon(conn)
+				conn = nil
 				continue
 			}
-			err := answers(sctx, s.target, answerWithin)
+			var err error
+			conn, err = s.ask(sctx, conn)
 			if sctx.Err() != nil {
 				return
 			}
 			if !waitedInVain(err) || !r.uncovered.Load() {
 				continue // an answer (a refusal too), or the watchdog watches again and judges itself
 			}
-			r.stopFrozen(sctx, fmt.Errorf("%w within %s to a new connection: %w, so the run was stopped", errNoAnswer, answerWithin, err))
+			r.stopFrozen(sctx, fmt.Errorf("%w within %s to the sentinel's SELECT 1 on a connection of its own: %w, so the run was stopped", errNoAnswer, answerWithin, err))
 			return
 		}
 	}()
 	return func() { s.stop(); s.done.Wait() }, nil
+}
+
+// ask asks the server on conn, the sentinel's connection, whether it answers (SELECT 1), within
+// answerWithin; when conn is nil or lost, on a new connection opened within what is left of that time.
+// One connection, kept: on a shared server (url provider) a connection a second would fill its log and
+// count against its max_connections (or a pooler's). It returns the connection to ask on next time (nil
+// once lost) and why the server did not answer: a timeout (see waitedInVain) when nothing answered in
+// time, a lost connection that could not be opened again in time among them.
+func (s *sentinel) ask(ctx context.Context, conn *pgx.Conn) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, answerWithin)
+	defer cancel()
+	if conn != nil {
+		_, err := conn.PgConn().Exec(ctx, "SELECT 1").ReadAll()
+		if err == nil {
+			return conn, nil
+		}
+		closeSoon(conn)
+		if waitedInVain(err) || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, s.target)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.PgConn().Exec(ctx, "SELECT 1").ReadAll(); err != nil {
+		closeSoon(conn)
+		return nil, err
+	}
+	return conn, nil
+}
+
+// closeSoon closes conn (when not nil) without waiting on a server that may not answer.
+func closeSoon(conn *pgx.Conn) {
+	if conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
 }
 
 // cover tells the sentinel whether the watchdog watches the server (false while it does not).

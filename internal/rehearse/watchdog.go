@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,9 @@ func (r *run) startWatchdog(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connect the statement watchdog: %w", err)
 	}
+	// Its reconnects wait 5 s for the server, whatever the URL's connect_timeout says: a shorter one
+	// would count a server slow to accept as a lost connection, three of which stop the watchdog.
+	again := ownDeadline(first.Config())
 	rehearsal := r.conn.PgConn() // its cancel key stays valid whatever a migration does
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	w := &watchdog{limit: limit, stop: stop, canceled: &r.canceled}
@@ -204,7 +208,7 @@ func (r *run) startWatchdog(ctx context.Context) error {
 				err = fmt.Errorf("%w within 5s to the statement watchdog's new connection: %w", errNoAnswer, err)
 			}
 		}()
-		conn, err = pgx.Connect(cctx, r.inst.URL)
+		conn, err = pgx.ConnectConfig(cctx, again)
 		if err != nil {
 			return nil, err
 		}
@@ -345,6 +349,17 @@ func (r *run) stopFrozen(ctx context.Context, err error) {
 	if r.stall != nil {
 		r.stall(stopped)
 	}
+}
+
+// ownDeadline is cfg for a connection that only the caller's context times out: the watchdog and the
+// sentinel give the server their own time to answer (answerWithin, 5 s for a reconnect), which a URL's
+// connect_timeout (the url provider adds 10 s, a user may write 1) must not shorten into a lost
+// connection, nor into no answer.
+func ownDeadline(cfg *pgx.ConnConfig) *pgx.ConnConfig {
+	cfg = cfg.Copy()
+	cfg.ConnectTimeout = 0
+	cfg.DialFunc = (&net.Dialer{}).DialContext // connect_timeout bounds the dial too
+	return cfg
 }
 
 // waitedInVain tells whether err is a wait for the server that ran out of time.

@@ -2,15 +2,25 @@ package rehearse_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pgtest"
 	"github.com/schemagate/schemagate/internal/rehearse"
 	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
 // TestWatchdogOutlivesTerminate: a migration that ends every other session (the watchdog's among them)
@@ -94,5 +104,98 @@ func TestWatchdogEndsASessionThatIgnoresCancel(t *testing.T) {
 	defer mu.Unlock()
 	if !strings.Contains(progress.String(), "its session is ended: DO $$") {
 		t.Errorf("progress says nothing of it:\n%s", progress.String())
+	}
+}
+
+// TestWatchdogReconnectOutwaitsConnectTimeout: the watchdog gives a server slow to take its new
+// connection its own 5 s, whatever the URL's connect_timeout says. With connect_timeout=1 a server
+// frozen for a few seconds (its postmaster stopped) just as the watchdog lost its session used to count
+// as three lost connections: the watchdog gave up and canceled the migration's statement once the
+// server answered again, and the migration failed. The run now goes on and the migration applies.
+func TestWatchdogReconnectOutwaitsConnectTimeout(t *testing.T) {
+	server, err := sandbox.NewLocal(sandbox.Options{}).Start(t.Context())
+	if err != nil {
+		pgtest.Unavailable(t, "local PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { server.Close(context.Background()) })
+	u, err := url.Parse(server.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	b, err := os.ReadFile(filepath.Join(q.Get("host"), "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	postmaster, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(postmaster, syscall.SIGCONT) }) // should the test stop early
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_sleep.up.sql": "SELECT pg_sleep(15);", "1_sleep.down.sql": "SELECT 1;",
+	})
+	frozec := make(chan error, 1)
+	hook := startHook{Provider: sandbox.NewURL(sandbox.Options{DatabaseURL: u.String()}), started: func(inst *sandbox.Instance) {
+		go func() {
+			frozec <- func() error {
+				conn, err := pgx.Connect(ctx, server.AdminURL)
+				if err != nil {
+					return err
+				}
+				defer conn.Close(context.WithoutCancel(ctx))
+				if _, err := backendRunningOn(ctx, conn, "pg_sleep(15)"); err != nil {
+					return err
+				}
+				watchdog, err := backendRanOn(ctx, conn, "WITH slow AS MATERIALIZED")
+				if err != nil {
+					return fmt.Errorf("find the watchdog's session: %w", err)
+				}
+				if err := syscall.Kill(postmaster, syscall.SIGSTOP); err != nil {
+					return err
+				}
+				defer syscall.Kill(postmaster, syscall.SIGCONT)
+				// Its backend ends at once: a signal from this session, no postmaster needed.
+				if _, err := conn.Exec(ctx, "SELECT pg_terminate_backend($1)", watchdog); err != nil {
+					return err
+				}
+				time.Sleep(6 * time.Second)
+				return nil
+			}()
+		}()
+	}}
+	rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: hook, NoTrace: true, NoRoundtrip: true})
+	if ferr := <-frozec; ferr != nil {
+		t.Fatalf("freeze the server: %v (run: %v)", ferr, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := migration(t, rep, "1"); m.Status != report.StatusApplied {
+		t.Errorf("1: %s %+v, want applied", m.Status, m.Error)
+	}
+}
+
+// backendRanOn waits until a backend of the server that conn is on has run a statement that contains
+// text (it may have ended), and returns its pid.
+func backendRanOn(ctx context.Context, conn *pgx.Conn, text string) (int, error) {
+	for {
+		var pid int
+		err := conn.QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND strpos(query, $1) > 0`, text).Scan(&pid)
+		if err == nil {
+			return pid, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
