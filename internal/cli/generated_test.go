@@ -43,16 +43,17 @@ func TestCheckTextSaysWhyAGeneratedDownIsNotVerified(t *testing.T) {
 	}
 }
 
-// TestCheckGeneratedDownOfATransform: check --generate-down on a migration that adds a type and a
-// transform for it (transforms are not in the compared catalog) says in its text why the generated down
-// is not verified: the down's error with PostgreSQL's DETAIL, and the statement it does not undo;
-// rollback-script says the same.
-func TestCheckGeneratedDownOfATransform(t *testing.T) {
+// TestCheckGeneratedDownNotVerified: check --generate-down on a migration that adds a type, a table the
+// comparison leaves out (schemagate_*) that uses it, and database-wide default privileges (not in the
+// compared catalog) says in its text why the generated down is not verified: the down's error with
+// PostgreSQL's DETAIL, and the statement it does not undo; rollback-script says the same.
+func TestCheckGeneratedDownNotVerified(t *testing.T) {
 	requirePG(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "00001_op.sql"), []byte(`-- +goose Up
 CREATE TYPE mood AS ENUM ('sad', 'ok');
-CREATE TRANSFORM FOR mood LANGUAGE sql (FROM SQL WITH FUNCTION prsd_lextype(internal));
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
+CREATE TABLE schemagate_notes (m mood);
 `))
 	code, out, errOut := run(t, nil, "check", "--dir", dir, "--generate-down", "-q")
 	if code != ExitOK {
@@ -61,16 +62,16 @@ CREATE TRANSFORM FOR mood LANGUAGE sql (FROM SQL WITH FUNCTION prsd_lextype(inte
 	file := filepath.ToSlash(filepath.Join(dir, "00001_op.sql"))
 	for _, want := range []string{
 		"    generated down (NOT verified):\n",
-		"      -- the down fails: cannot drop type mood because other objects depend on it (DETAIL: transform for mood language sql depends on type mood; HINT: Use DROP ... CASCADE to drop the dependent objects too.)\n",
-		"      -- CREATE TRANSFORM FOR mood LANGUAGE sql at " + file + ":3 changes a transform, which the generated down does not undo\n",
+		"      -- the down fails: cannot drop type mood because other objects depend on it (DETAIL: column m of table schemagate_notes depends on type mood; HINT: Use DROP ... CASCADE to drop the dependent objects too.)\n",
+		"      -- ALTER DEFAULT PRIVILEGES at " + file + ":3 changes the database-wide default privileges, which the generated down does not undo\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
 	}
 	code, out, errOut = run(t, nil, "rollback-script", "--dir", dir, "-q", "1")
-	if code != ExitBlocked || out != "" || !strings.Contains(errOut, "--   the down fails: cannot drop type mood because other objects depend on it (DETAIL: transform for mood language sql") ||
-		!strings.Contains(errOut, "--   CREATE TRANSFORM FOR mood LANGUAGE sql at "+file+":3 changes a transform") {
+	if code != ExitBlocked || out != "" || !strings.Contains(errOut, "--   the down fails: cannot drop type mood because other objects depend on it (DETAIL: column m of table schemagate_notes") ||
+		!strings.Contains(errOut, "--   ALTER DEFAULT PRIVILEGES at "+file+":3 changes the database-wide default privileges") {
 		t.Errorf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

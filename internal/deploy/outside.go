@@ -46,6 +46,9 @@ func (d *deployer) notRestored(rb *RollbackResult, p undoPlan) {
 // any other statement.
 func outsideSnapshot(n *pg_query.Node) string {
 	label, kind := sqlparse.OutsideCatalog(n)
+	if kind == "" {
+		label, kind = sqlparse.RoleChange(n) // compared by the rehearsal, yet the server's, not the snapshot's
+	}
 	if clusterWide[kind] {
 		return label
 	}
@@ -84,8 +87,9 @@ func publicSchemaChange(n *pg_query.Node) string {
 	return ""
 }
 
-// clusterWide are the kinds of sqlparse.OutsideCatalog that a snapshot of the database leaves out (the
-// others, event triggers, publications, casts..., are objects of the database it holds).
+// clusterWide are the kinds of sqlparse.OutsideCatalog and sqlparse.RoleChange that a snapshot of
+// the database leaves out (the others, event triggers, publications, casts..., are objects of the
+// database it holds).
 var clusterWide = map[string]bool{"a role": true, "a role's settings": true, "the settings of every role": true,
 	"role membership": true, "a database": true, "a database's settings": true, "the server's configuration": true,
 	"the database-wide default privileges": true, "a tablespace": true, "a server parameter": true}

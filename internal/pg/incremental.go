@@ -48,9 +48,10 @@ import (
 // configuration or dictionary (their mappings too), event trigger, publication (its tables and schemas
 // too; every read has all the publications, whose text quotes table and column names), foreign-data
 // wrapper, server or user mapping (every read has them all, and the casts, operators, operator families
-// and classes, text search parsers and templates, whose text quotes type and function names; while the
-// mark has none of these, a partial read leaves them out: see leanSections), role,
-// operator, operator family or class or a member of one, cast, text search parser or template,
+// and classes, text search parsers and templates, access methods, languages, conversions and transforms,
+// whose text quotes type and function names; while the mark has none of these, a partial read leaves
+// them out: see leanSections), role, operator, operator family or class or a member of one, cast, text
+// search parser or template, access method, language, conversion or transform (their comments too),
 // collation (its owner and comment too) or other shared-vocabulary change; an extended statistics
 // object's owner or comment (COMMENT and ALTER STATISTICS lock the object, and a comment removed leaves
 // no row: a lock on a statistics object is a whole read); an object in pg_catalog or a temporary schema;
@@ -386,6 +387,11 @@ var dynamicGrant = regexp.MustCompile(`(?is)\b(grant|revoke)\b.*` + dynamicExecu
 
 const dynamicExecute = `\bexecute\s+('|\$|e'|format\s*\(|\(|[a-z_][a-z0-9_.]*\s*(;|\|\||\busing\b|\binto\b))`
 
+// rolePassword matches CREATE or ALTER ROLE (USER, GROUP) with a PASSWORD, also inside DO blocks and
+// function bodies: whether a role has a password changes only its pg_authid row, which the probe's
+// roles fingerprint leaves out (see state.Roles).
+var rolePassword = regexp.MustCompile(`(?is)\b(alter|create)\s+(role|user|group)\b[^;]*\bpassword\b`)
+
 // unseenWords matches REASSIGN OWNED, which changes owners without an event trigger seeing it (see
 // changeLog); dblink, whose DDL runs in a session of its own, which logs it in its own log and commits
 // it on its own; and a script that names the change log's setting or functions (it could rewrite the
@@ -395,9 +401,9 @@ var unseenWords = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
 // direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */
 // SELECT (a) ...) or in dynamic SQL, REASSIGN OWNED, and DDL through dblink. The catalog is then read
-// whole after it (Since's force).
+// whole after it (Since's force). So does a role's password set or taken away.
 func UnseenChanges(sql string) bool {
-	if unseenWords.MatchString(sql) {
+	if unseenWords.MatchString(sql) || rolePassword.MatchString(sql) {
 		return true
 	}
 	sql = sqlComment.ReplaceAllString(sql, " ")
@@ -518,7 +524,8 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 			delete(c.Composites, k)
 		}
 	}
-	// A partial read leaves schemas and extensions out: they are the mark's (see partialInspectSQL).
+	// A partial read leaves schemas, extensions, roles and memberships out: they are the mark's (see
+	// partialInspectSQL).
 	c.User = part.User
 	maps.Copy(c.Tables, part.Tables)
 	maps.Copy(c.Views, part.Views)
@@ -545,6 +552,11 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 	c.OperatorClasses = part.OperatorClasses
 	c.TextSearchParsers = part.TextSearchParsers
 	c.TextSearchTemplates = part.TextSearchTemplates
+	// And all the access methods, languages, conversions and transforms.
+	c.AccessMethods = part.AccessMethods
+	c.Languages = part.Languages
+	c.Conversions = part.Conversions
+	c.Transforms = part.Transforms
 	return c, rels
 }
 
@@ -587,6 +599,12 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		OperatorClasses:        maps.Clone(c.OperatorClasses),
 		TextSearchParsers:      maps.Clone(c.TextSearchParsers),
 		TextSearchTemplates:    maps.Clone(c.TextSearchTemplates),
+		AccessMethods:          maps.Clone(c.AccessMethods),
+		Languages:              maps.Clone(c.Languages),
+		Conversions:            maps.Clone(c.Conversions),
+		Transforms:             maps.Clone(c.Transforms),
+		Roles:                  maps.Clone(c.Roles),
+		Memberships:            maps.Clone(c.Memberships),
 	}
 }
 
@@ -632,7 +650,13 @@ type state struct {
 	// Schemas is the effective search path (current_schemas): the same setting finds other schemas
 	// under another role ("$user").
 	Schemas string `json:"schemas"`
-	// Roles fingerprints role names (policies name roles); pg_authid itself is for superusers only.
+	// Roles fingerprints the roles (policies and ACLs name them; the catalog has them, see
+	// inspectTemplate) but the predefined ones, which cannot change: their rows in pg_roles (their
+	// settings for every database too), their memberships, their settings for one database (not a
+	// database's own, ALTER DATABASE ... SET, which other sessions make) and their comments. These shared catalogs' rows change without a lock the probe would see. Whether a role
+	// has a password is pg_authid's alone, which only superusers read, through a query (query_to_xml)
+	// that would cost a probe more than all the rest: a script that sets one has the catalog read whole
+	// (see UnseenChanges).
 	Roles string `json:"roles"`
 	// DefACL fingerprints the default privileges (pg_default_acl), which change without a lock and
 	// whose rows may go away without a trace.
@@ -672,7 +696,10 @@ const stateSQL = `
 'top', coalesce(txid_current_if_assigned() % 4294967296, 0),
 'path', current_setting('search_path'),
 'schemas', current_schemas(true)::text,
-'roles', (SELECT md5(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid)) FROM pg_roles),
+'roles', (SELECT md5(string_agg(x.t, ',' ORDER BY x.t)) FROM (SELECT r::text AS t FROM pg_roles r WHERE r.oid >= 16384 OR r.oid = 10
+    UNION ALL SELECT m::text FROM pg_auth_members m WHERE m.member >= 16384 OR m.member = 10
+    UNION ALL SELECT s::text FROM pg_db_role_setting s WHERE s.setdatabase <> 0 AND s.setrole <> 0
+    UNION ALL SELECT d.objoid::text || ':' || d.description FROM pg_shdescription d WHERE d.classoid = 'pg_authid'::regclass) x),
 'defacl', (SELECT md5(coalesce(string_agg(oid::text || ' ' || defaclacl::text, ',' ORDER BY oid), '')) FROM pg_default_acl),
 'mappings', (SELECT md5(coalesce(string_agg(m.umid::text || ' ' || m.srvname || ' ' || m.usename || ' ' || coalesce(m.umoptions::text, '-'),
     ',' ORDER BY m.umid), '')) FROM pg_user_mappings m),
@@ -838,15 +865,18 @@ full_reasons(reason) AS (
   UNION ALL SELECT 'text search parser' FROM pg_ts_parser x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'text search template' FROM pg_ts_template x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'access method' FROM pg_am x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
+  UNION ALL SELECT 'transform' FROM pg_transform x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   -- foreign-data wrappers and servers made, altered, granted or commented on (a comment removed, and a
   -- drop, lock the object: see newObjectReasons), as casts are above; user mappings, whose catalog only
   -- superusers may read, are fingerprinted in the state
   UNION ALL SELECT 'foreign-data wrapper' FROM pg_foreign_data_wrapper x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
   UNION ALL SELECT 'server' FROM pg_foreign_server x, h WHERE x.oid >= 16384 AND age(x.xmin) <= age(h.h)
-  UNION ALL SELECT 'comment on a foreign-data wrapper, server, cast, operator, operator family or class, text search parser or template'
+  UNION ALL SELECT 'comment on a foreign-data wrapper, server, cast, operator, operator family or class, text search parser or template,'
+      || ' access method, language, conversion or transform'
     FROM pg_description x, h
     WHERE x.classoid IN ('pg_foreign_data_wrapper'::regclass, 'pg_foreign_server'::regclass, 'pg_cast'::regclass,
-        'pg_operator'::regclass, 'pg_opfamily'::regclass, 'pg_opclass'::regclass, 'pg_ts_parser'::regclass, 'pg_ts_template'::regclass)
+        'pg_operator'::regclass, 'pg_opfamily'::regclass, 'pg_opclass'::regclass, 'pg_ts_parser'::regclass, 'pg_ts_template'::regclass,
+        'pg_am'::regclass, 'pg_language'::regclass, 'pg_conversion'::regclass, 'pg_transform'::regclass)
       AND x.objoid >= 16384 AND age(x.xmin) <= age(h.h)
 ` + newObjectReasons + `
 )

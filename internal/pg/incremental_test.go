@@ -178,8 +178,19 @@ var incrementalCases = []string{
 	`COMMENT ON OPERATOR CLASS inc_ops2 USING btree IS NULL; ALTER OPERATOR FAMILY inc_fam USING btree RENAME TO inc_family`,
 	`DROP TABLE inc_t; DROP OPERATOR CLASS inc_ops2 USING btree`,
 	`DROP OPERATOR FAMILY inc_family USING btree; DROP OPERATOR === (int, int); DROP FUNCTION inc_compare(int, int), inc_compare48(int, bigint)`,
+	// A built-in family is read for the members users added to it: adding and dropping them writes and
+	// locks member rows, not the family's; renames of what they quote write neither.
+	`CREATE TYPE inc_box AS (v int);
+	 CREATE FUNCTION inc_lt_box(int, inc_box) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 < $2.v';
+	 CREATE FUNCTION inc_cmp_box(int, inc_box) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT btint4cmp($1, $2.v)';
+	 CREATE OPERATOR < (LEFTARG = int, RIGHTARG = inc_box, FUNCTION = inc_lt_box)`,
+	`ALTER OPERATOR FAMILY integer_ops USING btree ADD OPERATOR 1 < (int, inc_box), FUNCTION 1 (int, inc_box) inc_cmp_box(int, inc_box)`,
+	`ALTER FUNCTION inc_cmp_box(int, inc_box) RENAME TO inc_compare_box`,
+	`ALTER TYPE inc_box RENAME TO inc_crate`,
+	`ALTER OPERATOR FAMILY integer_ops USING btree DROP FUNCTION 1 (int, inc_crate)`,
+	`DROP TYPE inc_crate CASCADE`,
 	// Text search parsers and templates are read by every read: they quote their functions.
-	`CREATE FUNCTION inc_prs_start(internal, int4) RETURNS internal LANGUAGE internal STRICT AS 'prsd_start';
+	`CREATE FUNCTION inc_prs_start(internal, int4) RETURNS internal LANGUAGE internal IMMUTABLE STRICT AS 'prsd_start';
 	 CREATE TEXT SEARCH PARSER inc_prs (START = inc_prs_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype, HEADLINE = prsd_headline);
 	 CREATE TEXT SEARCH TEMPLATE inc_tmpl (INIT = dsimple_init, LEXIZE = dsimple_lexize);
 	 CREATE TEXT SEARCH CONFIGURATION inc_pcfg (PARSER = inc_prs); CREATE TEXT SEARCH DICTIONARY inc_tdict (TEMPLATE = inc_tmpl)`,
@@ -191,6 +202,40 @@ var incrementalCases = []string{
 	`DROP TEXT SEARCH CONFIGURATION inc_pcfg; DROP TEXT SEARCH DICTIONARY inc_tdict; DROP TEXT SEARCH PARSER inc_parser;
 	 DROP TEXT SEARCH TEMPLATE inc_ts.inc_template; DROP SCHEMA inc_ts;
 	 DROP FUNCTION inc_parser_start(internal, int4)`,
+	// Access methods, languages, conversions and transforms are read by every read: they quote their
+	// functions, whose renames leave their rows alone (and a transform its type).
+	`CREATE TABLE inc_am_t (a int); CREATE MATERIALIZED VIEW inc_am_mv AS SELECT 1 AS x;
+	 CREATE FUNCTION inc_am_handler(internal) RETURNS table_am_handler LANGUAGE internal AS 'heap_tableam_handler';
+	 CREATE ACCESS METHOD inc_heap TYPE TABLE HANDLER inc_am_handler;
+	 CREATE FUNCTION inc_lang_handler() RETURNS language_handler LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_call_handler';
+	 CREATE FUNCTION inc_lang_inline(internal) RETURNS void LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_inline_handler';
+	 CREATE LANGUAGE inc_lang HANDLER inc_lang_handler INLINE inc_lang_inline;
+	 CREATE FUNCTION inc_conv_fn(int4, int4, cstring, internal, int4, bool) RETURNS int4 LANGUAGE c STRICT
+	   AS '$libdir/utf8_and_iso8859_1', 'iso8859_1_to_utf8';
+	 CREATE CONVERSION inc_conv FOR 'LATIN1' TO 'UTF8' FROM inc_conv_fn;
+	 CREATE TYPE inc_tr AS ENUM ('a');
+	 CREATE FUNCTION inc_tr_from(internal) RETURNS internal LANGUAGE internal IMMUTABLE STRICT AS 'prsd_start';
+	 CREATE FUNCTION inc_tr_to(internal) RETURNS inc_tr LANGUAGE internal IMMUTABLE STRICT AS 'enum_in';
+	 CREATE TRANSFORM FOR inc_tr LANGUAGE inc_lang (FROM SQL WITH FUNCTION inc_tr_from(internal), TO SQL WITH FUNCTION inc_tr_to(internal))`,
+	`ALTER TABLE inc_am_t SET ACCESS METHOD inc_heap; ALTER MATERIALIZED VIEW inc_am_mv SET ACCESS METHOD inc_heap`,
+	`ALTER FUNCTION inc_am_handler(internal) RENAME TO inc_am_handler2`,
+	`ALTER FUNCTION inc_lang_handler() RENAME TO inc_lang_handler2`,
+	`COMMENT ON ACCESS METHOD inc_heap IS 'a'; COMMENT ON LANGUAGE inc_lang IS 'l'`,
+	`CREATE FUNCTION inc_lang_valid(oid) RETURNS void LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_validator';
+	 CREATE OR REPLACE TRUSTED LANGUAGE inc_lang HANDLER inc_lang_handler2 VALIDATOR inc_lang_valid; GRANT USAGE ON LANGUAGE inc_lang TO PUBLIC`,
+	`ALTER LANGUAGE inc_lang RENAME TO inc_language; COMMENT ON LANGUAGE inc_language IS NULL`,
+	`ALTER FUNCTION inc_conv_fn(int4, int4, cstring, internal, int4, bool) RENAME TO inc_conv_fn2`,
+	`COMMENT ON CONVERSION inc_conv IS 'c'`,
+	`CREATE SCHEMA inc_cs; ALTER CONVERSION inc_conv SET SCHEMA inc_cs`,
+	`ALTER CONVERSION inc_cs.inc_conv RENAME TO inc_conversion; COMMENT ON CONVERSION inc_cs.inc_conversion IS NULL`,
+	`ALTER FUNCTION inc_tr_from(internal) RENAME TO inc_tr_from2`,
+	`COMMENT ON TRANSFORM FOR inc_tr LANGUAGE inc_language IS 't'`,
+	`ALTER TYPE inc_tr RENAME TO inc_tr2`,
+	`CREATE OR REPLACE TRANSFORM FOR inc_tr2 LANGUAGE inc_language (TO SQL WITH FUNCTION inc_tr_to(internal))`,
+	`DROP TRANSFORM FOR inc_tr2 LANGUAGE inc_language; DROP CONVERSION inc_cs.inc_conversion; DROP SCHEMA inc_cs`,
+	`DROP TABLE inc_am_t; DROP MATERIALIZED VIEW inc_am_mv; DROP ACCESS METHOD inc_heap; DROP LANGUAGE inc_language`,
+	`DROP FUNCTION inc_am_handler2(internal), inc_lang_handler2(), inc_lang_inline(internal), inc_lang_valid(oid),
+	   inc_conv_fn2(int4, int4, cstring, internal, int4, bool), inc_tr_from2(internal), inc_tr_to(internal); DROP TYPE inc_tr2`,
 	// Text search objects are read whole, mappings too: ALTER ... MAPPING writes neither the
 	// configuration's row nor a lock, and a mapping dropped leaves no row behind.
 	`CREATE TEXT SEARCH DICTIONARY inc_dict (TEMPLATE = simple, STOPWORDS = english);
@@ -243,7 +288,7 @@ func TestIncrementalInspectMatchesFull(t *testing.T) {
 	t.Cleanup(func() {
 		// The role outlives the test database only if its policy is gone: drop what it owns first.
 		c := pgtest.Conn(t)
-		for _, r := range []string{role, role + "_renamed"} {
+		for _, r := range []string{role + "_app", role + "_app2", role, role + "_renamed"} {
 			_, _ = conn.Exec(context.Background(), "DROP POLICY IF EXISTS orders_audit ON orders")
 			_, _ = c.Exec(context.Background(), "DROP ROLE IF EXISTS "+r)
 		}
@@ -257,6 +302,19 @@ func TestIncrementalInspectMatchesFull(t *testing.T) {
 		`CREATE ROLE ` + role + `; CREATE POLICY orders_audit ON orders TO ` + role + ` USING (true)`,
 		`ALTER ROLE ` + role + ` RENAME TO ` + role + `_renamed`,
 		`DROP POLICY orders_audit ON orders`,
+		// Roles are read by whole reads only: their attributes, settings, comments and memberships live
+		// in shared catalogs whose writes take no lock; the probe's roles fingerprint sees them change.
+		`CREATE ROLE ` + role + `_app LOGIN CONNECTION LIMIT 2 PASSWORD 'x'; GRANT ` + role + `_renamed TO ` + role + `_app`,
+		`ALTER ROLE ` + role + `_app CONNECTION LIMIT 5 NOINHERIT VALID UNTIL '2030-01-01'`,
+		`ALTER ROLE ` + role + `_app SET search_path = a, b`,
+		`DO $$ BEGIN EXECUTE format('ALTER ROLE ` + role + `_app IN DATABASE %I SET work_mem = ''8MB''', current_database()); END $$`,
+		`COMMENT ON ROLE ` + role + `_app IS 'the app'`,
+		`COMMENT ON ROLE ` + role + `_app IS NULL`,
+		`ALTER ROLE ` + role + `_app PASSWORD NULL`, // only its pg_authid row, which superusers alone read
+		`REVOKE ` + role + `_renamed FROM ` + role + `_app`,
+		`GRANT ` + role + `_renamed TO ` + role + `_app WITH ADMIN OPTION`,
+		`ALTER ROLE ` + role + `_app RESET ALL; ALTER ROLE ` + role + `_app RENAME TO ` + role + `_app2`,
+		`DROP ROLE ` + role + `_app2`,
 	}, incrementalCases[at:])
 	in := runIncrementalCases(t, conn, cases, false)
 	if in.Partial < 2*len(cases) {
@@ -265,9 +323,9 @@ func TestIncrementalInspectMatchesFull(t *testing.T) {
 }
 
 // TestIncrementalLeanReads: while the catalog has no event trigger, publication, foreign-data wrapper,
-// server, user mapping, cast, operator, operator family or class, text search parser or template, partial
-// reads leave those sections out (pg.leanSections). Each case here starts from a database that has none,
-// makes one (which only a whole read may find), changes what its text quotes (which a partial read must
+// server, user mapping, cast, operator, operator family or class, text search parser or template, access
+// method, language, conversion or transform, partial reads leave those sections out (pg.leanSections).
+// Each case here starts from a database that has none, makes one (which only a whole read may find), changes what its text quotes (which a partial read must
 // read it whole for) and takes it away again; verify mode checks every read against a whole one.
 func TestIncrementalLeanReads(t *testing.T) {
 	cases := []string{
@@ -304,7 +362,29 @@ func TestIncrementalLeanReads(t *testing.T) {
 		 CREATE TEXT SEARCH PARSER lean_prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype)`,
 		`ALTER TABLE lean_u ADD COLUMN p int`,
 		`DROP TEXT SEARCH PARSER lean_prs`,
-		`ALTER TABLE lean_u DROP COLUMN b, DROP COLUMN f, DROP COLUMN w, DROP COLUMN v, DROP COLUMN x, DROP COLUMN p`,
+		`CREATE FUNCTION lean_amh(internal) RETURNS index_am_handler LANGUAGE internal AS 'bthandler';
+		 CREATE ACCESS METHOD lean_am TYPE INDEX HANDLER lean_amh`,
+		`ALTER FUNCTION lean_amh(internal) RENAME TO lean_amh2`,
+		`ALTER TABLE lean_u ADD COLUMN am int`,
+		`DROP ACCESS METHOD lean_am; DROP FUNCTION lean_amh2(internal)`,
+		`CREATE FUNCTION lean_lh() RETURNS language_handler LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_call_handler';
+		 CREATE LANGUAGE lean_lang HANDLER lean_lh`,
+		`ALTER FUNCTION lean_lh() RENAME TO lean_lh2`,
+		`ALTER TABLE lean_u ADD COLUMN l int`,
+		`DROP LANGUAGE lean_lang; DROP FUNCTION lean_lh2()`,
+		// plpgsql is built in: the transform is the only one of these kinds.
+		`CREATE TYPE lean_tt AS ENUM ('a'); CREATE FUNCTION lean_to(internal) RETURNS lean_tt LANGUAGE internal IMMUTABLE STRICT AS 'enum_in';
+		 CREATE TRANSFORM FOR lean_tt LANGUAGE plpgsql (TO SQL WITH FUNCTION lean_to(internal))`,
+		`ALTER FUNCTION lean_to(internal) RENAME TO lean_to2`,
+		`ALTER TABLE lean_u ADD COLUMN tt int`,
+		`DROP TRANSFORM FOR lean_tt LANGUAGE plpgsql; DROP FUNCTION lean_to2(internal); DROP TYPE lean_tt`,
+		`CREATE FUNCTION lean_cf(int4, int4, cstring, internal, int4, bool) RETURNS int4 LANGUAGE c STRICT
+		   AS '$libdir/utf8_and_iso8859_1', 'iso8859_1_to_utf8';
+		 CREATE CONVERSION lean_conv FOR 'LATIN1' TO 'UTF8' FROM lean_cf`,
+		`ALTER FUNCTION lean_cf(int4, int4, cstring, internal, int4, bool) RENAME TO lean_cf2`,
+		`DROP CONVERSION lean_conv; DROP FUNCTION lean_cf2(int4, int4, cstring, internal, int4, bool)`,
+		`ALTER TABLE lean_u DROP COLUMN b, DROP COLUMN f, DROP COLUMN w, DROP COLUMN v, DROP COLUMN x, DROP COLUMN p,
+		 DROP COLUMN am, DROP COLUMN l, DROP COLUMN tt`,
 	}
 	for _, track := range []bool{false, true} { // scanned, and from the change log (SCHEMAGATE_INSPECT=log)
 		conn := pgtest.Conn(t)
@@ -712,6 +792,10 @@ func TestUnseenChanges(t *testing.T) {
 		"SELECT * FROM dblink ('dbname=app', 'SELECT 1') AS t(x int)":                            true,
 		"CREATE TABLE dblinks (id int)":                                                          false,
 		"SET event_triggers = off; ALTER TABLE t ADD COLUMN x int; RESET event_triggers":         true,
+		"ALTER ROLE app PASSWORD NULL":                                                           true,
+		"ALTER USER app WITH ENCRYPTED PASSWORD 'x' VALID UNTIL 'infinity'":                      true,
+		"DO $$ BEGIN EXECUTE 'ALTER ROLE app PASSWORD ''x'''; END $$":                            true,
+		"CREATE TABLE users (password text); ALTER ROLE app LOGIN":                               false,
 	} {
 		if got := pg.UnseenChanges(sql); got != want {
 			t.Errorf("UnseenChanges(%q) = %v, want %v", sql, got, want)

@@ -74,7 +74,16 @@ type catalogDoc struct {
 	OperatorClasses     []*schema.OperatorClass      `json:"operator_classes"`
 	TextSearchParsers   []*schema.TextSearchParser   `json:"text_search_parsers"`
 	TextSearchTemplates []*schema.TextSearchTemplate `json:"text_search_templates"`
-	Comments            []comment                    `json:"comments"`
+	// Access methods, procedural languages, conversions and transforms are read whole, by partial reads
+	// too.
+	AccessMethods []*schema.AccessMethod `json:"access_methods"`
+	Languages     []*schema.Language     `json:"languages"`
+	Conversions   []*schema.Conversion   `json:"conversions"`
+	Transforms    []*schema.Transform    `json:"transforms"`
+	// Roles and Memberships are whole reads only: any change to them has the probe ask for one.
+	Roles       []*schema.Role       `json:"roles"`
+	Memberships []*schema.Membership `json:"memberships"`
+	Comments    []comment            `json:"comments"`
 	// User is the role the catalog was read as.
 	User string `json:"user"`
 	// Relations maps the OID of every relation the document covers to its qualified name.
@@ -290,6 +299,24 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.TextSearchTemplates {
 		c.TextSearchTemplates[x.Schema+"."+x.Name] = x
 	}
+	for _, x := range raw.AccessMethods {
+		c.AccessMethods[x.Name] = x
+	}
+	for _, x := range raw.Languages {
+		c.Languages[x.Name] = x
+	}
+	for _, x := range raw.Conversions {
+		c.Conversions[x.Schema+"."+x.Name] = x
+	}
+	for _, x := range raw.Transforms {
+		c.Transforms[x.Key()] = x
+	}
+	for _, x := range raw.Roles {
+		c.Roles[x.Name] = x
+	}
+	for _, x := range raw.Memberships {
+		c.Memberships[x.Key()] = x
+	}
 	setComments(c, raw.Comments)
 	return c
 }
@@ -496,9 +523,9 @@ own(kind, oid) AS (
 // name with a seed function (an overload changes how calls deparse). It reports those owners under
 // "dirty", and reads every event trigger, publication, foreign-data wrapper, server, user mapping, cast,
 // operator, operator family and class, and text search parser and template. It does not read schemas, extensions and
-// text search configurations and dictionaries: a change to one of them, or to what they show
-// (collations, default privileges, role names, mappings), has the probe ask for a full read (see
-// probeSQL), so a partial read keeps the mark's.
+// text search configurations and dictionaries, roles and memberships: a change to one of them, or to
+// what they show (collations, default privileges, roles, mappings), has the probe ask for a full read
+// (see probeSQL and stateSQL), so a partial read keeps the mark's.
 var (
 	fullInspectSQL = strings.NewReplacer(
 		"{{INDEXDEF}}", indexDefSQL,
@@ -536,22 +563,32 @@ var (
     'rels', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'r'),
     'procs', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'p'),
     'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
-	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations")
+	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations", "roles", "memberships")
 )
 
 // opMembersSQL selects the members (json objects m, see schema.OpMember) of the operator family whose OID
 // is the expression family: those that depend on an operator class (exists EXISTS, with the condition
-// class on the dependency d) or not (NOT EXISTS).
-func opMembersSQL(family, exists, class string) string {
+// class on the dependency d) or not (NOT EXISTS). Of a built-in family (builtIn), only those a user
+// added: user OIDs, and an operator or function no extension made (an extension that adds members to
+// a built-in family adds its own operators and functions; the member rows themselves record no
+// extension).
+func opMembersSQL(family, exists, class string, builtIn bool) string {
+	amop, amproc := "", ""
+	if builtIn {
+		amop = ` AND ao.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x
+          WHERE x.classid = 'pg_operator'::regclass AND x.objid = ao.amopopr AND x.deptype = 'e')`
+		amproc = ` AND ap.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x
+          WHERE x.classid = 'pg_proc'::regclass AND x.objid = ap.amproc AND x.deptype = 'e')`
+	}
 	return `SELECT json_build_object('kind', 'OPERATOR', 'number', ao.amopstrategy, 'left', format_type(ao.amoplefttype, NULL),
           'right', format_type(ao.amoprighttype, NULL), 'object', ao.amopopr::regoperator::text,
           'sort_family', (SELECT sn.nspname || '.' || sf.opfname FROM pg_opfamily sf JOIN pg_namespace sn ON sn.oid = sf.opfnamespace
             WHERE sf.oid = ao.amopsortfamily)) AS m
-        FROM pg_amop ao WHERE ao.amopfamily = ` + family + ` AND ` + exists + ` (SELECT 1 FROM pg_depend d
+        FROM pg_amop ao WHERE ao.amopfamily = ` + family + amop + ` AND ` + exists + ` (SELECT 1 FROM pg_depend d
           WHERE d.classid = 'pg_amop'::regclass AND d.objid = ao.oid AND d.refclassid = 'pg_opclass'::regclass` + class + `)
         UNION ALL SELECT json_build_object('kind', 'FUNCTION', 'number', ap.amprocnum, 'left', format_type(ap.amproclefttype, NULL),
           'right', format_type(ap.amprocrighttype, NULL), 'object', ap.amproc::regprocedure::text)
-        FROM pg_amproc ap WHERE ap.amprocfamily = ` + family + ` AND ` + exists + ` (SELECT 1 FROM pg_depend d
+        FROM pg_amproc ap WHERE ap.amprocfamily = ` + family + amproc + ` AND ` + exists + ` (SELECT 1 FROM pg_depend d
           WHERE d.classid = 'pg_amproc'::regclass AND d.objid = ap.oid AND d.refclassid = 'pg_opclass'::regclass` + class + `)`
 }
 
@@ -592,10 +629,11 @@ func init() {
 // of types, functions, operators and tables that a rename changes without writing their rows. None of
 // their objects can appear, go or change without a whole read (the probe asks for one when their rows
 // or comments are written, and fingerprints user mappings). So while a mark has none of them, a partial
-// read from it leaves them out (leanInspectSQL): planning and starting a query with eleven fewer
+// read from it leaves them out (leanInspectSQL): planning and starting a query with fifteen fewer
 // sections costs less, on every read of the many schemas that have none.
 var leanSections = []string{"event_triggers", "publications", "foreign_data_wrappers", "foreign_servers", "user_mappings", "casts",
-	"operators", "operator_families", "operator_classes", "text_search_parsers", "text_search_templates"}
+	"operators", "operator_families", "operator_classes", "text_search_parsers", "text_search_templates",
+	"access_methods", "languages", "conversions", "transforms"}
 
 // leanInspectSQL is partialInspectSQL without the leanSections.
 var leanInspectSQL string
@@ -604,7 +642,8 @@ var leanInspectSQL string
 func noneOfLeanSections(c *schema.Catalog) bool {
 	return len(c.EventTriggers) == 0 && len(c.Publications) == 0 && len(c.ForeignDataWrappers) == 0 && len(c.ForeignServers) == 0 &&
 		len(c.UserMappings) == 0 && len(c.Casts) == 0 && len(c.Operators) == 0 && len(c.OperatorFamilies) == 0 &&
-		len(c.OperatorClasses) == 0 && len(c.TextSearchParsers) == 0 && len(c.TextSearchTemplates) == 0
+		len(c.OperatorClasses) == 0 && len(c.TextSearchParsers) == 0 && len(c.TextSearchTemplates) == 0 &&
+		len(c.AccessMethods) == 0 && len(c.Languages) == 0 && len(c.Conversions) == 0 && len(c.Transforms) == 0
 }
 
 // withoutSections replaces the named sections of an inspection query with empty lists.
@@ -632,7 +671,7 @@ WITH {{CLOSURE}}ns AS (
 ),
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity, c.relpartbound,
-         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, c.reloftype, ns.nspname
+         c.relforcerowsecurity, c.relowner, c.relacl, c.reloptions, c.relreplident, c.reltoastrelid, c.relispopulated, c.reloftype, c.relam, ns.nspname
   FROM {{REL_FROM}} JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
@@ -715,6 +754,8 @@ SELECT json_build_object(
     'foreign_options', (SELECT to_json(ARRAY(SELECT o FROM unnest(ft.ftoptions) o ORDER BY 1)) FROM pg_foreign_table ft
         WHERE r.relkind = 'f' AND ft.ftrelid = r.oid AND cardinality(ft.ftoptions) > 0),
     'unlogged', r.relpersistence = 'u',
+    -- heap (OID 2), and none (a partitioned or foreign table), are left out
+    'access_method', CASE WHEN r.relam NOT IN (0, 2) THEN (SELECT am.amname FROM pg_am am WHERE am.oid = r.relam) END,
     'row_security', r.relrowsecurity, 'force_row_security', r.relforcerowsecurity,
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
     'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1)
@@ -777,6 +818,7 @@ SELECT json_build_object(
     'owner', pg_get_userbyid(r.relowner), 'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(r.relacl, acldefault('r', r.relowner))) a),
     'options', coalesce(array_to_string(ARRAY(SELECT unnest(r.reloptions) ORDER BY 1), ', '), ''),
     'no_data', r.relkind = 'm' AND NOT r.relispopulated,
+    'access_method', CASE WHEN r.relam NOT IN (0, 2) THEN (SELECT am.amname FROM pg_am am WHERE am.oid = r.relam) END,
     'column_details', (SELECT json_strip_nulls(json_agg(json_build_object('name', a.attname,
           'default', pg_get_expr(ad.adbin, ad.adrelid), 'comment', cd.description,
           'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::text END,
@@ -1014,28 +1056,40 @@ SELECT json_build_object(
     'right', format_type(o.oprright, NULL),
     'result', CASE WHEN o.oprresult <> 0 THEN format_type(o.oprresult, NULL) END,
     'function', CASE WHEN o.oprcode <> 0 THEN o.oprcode::regprocedure::text END,
-    'commutator', CASE WHEN o.oprcom <> 0 THEN o.oprcom::regoperator::text END,
-    'negator', CASE WHEN o.oprnegate <> 0 THEN o.oprnegate::regoperator::text END,
+    -- a link to an operator dropped since dangles (PostgreSQL unsets only those linked back): written
+    -- without the OID, which the same steps give another each time
+    'commutator', CASE WHEN o.oprcom <> 0 THEN coalesce((SELECT c.oid::regoperator::text FROM pg_operator c WHERE c.oid = o.oprcom),
+      '` + schema.DroppedOperator + `') END,
+    'negator', CASE WHEN o.oprnegate <> 0 THEN coalesce((SELECT c.oid::regoperator::text FROM pg_operator c WHERE c.oid = o.oprnegate),
+      '` + schema.DroppedOperator + `') END,
     'restrict', CASE WHEN o.oprrest <> 0 THEN o.oprrest::regproc::text END,
     'join', CASE WHEN o.oprjoin <> 0 THEN o.oprjoin::regproc::text END,
     'hashes', o.oprcanhash, 'merges', o.oprcanmerge, 'owner', pg_get_userbyid(o.oprowner),
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = o.oid AND d.classoid = 'pg_operator'::regclass AND d.objsubid = 0))), '[]')
   FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
   WHERE o.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_operator'::regclass AND x.objid = o.oid AND x.deptype = 'e')),
--- a family's members are those loose in it (ALTER OPERATOR FAMILY ... ADD), a class's those that depend on it
-'operator_families', (SELECT coalesce(json_agg(json_build_object(
+-- a family's members are those loose in it (ALTER OPERATOR FAMILY ... ADD), a class's those that depend on it;
+-- a built-in family is read for the members users added to it (user OIDs: found by index), and only those
+'operator_families', (SELECT coalesce(json_agg(f.f), '[]') FROM (SELECT json_build_object(
     'oid', f.oid::int8, 'schema', ns.nspname, 'name', f.opfname, 'method', am.amname,
-    'members', (SELECT json_agg(m.m) FROM (` + opMembersSQL("f.oid", "NOT EXISTS", "") + `) m),
+    'members', (SELECT json_agg(m.m) FROM (` + opMembersSQL("f.oid", "NOT EXISTS", "", false) + `) m),
     'owner', pg_get_userbyid(f.opfowner),
-    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = f.oid AND d.classoid = 'pg_opfamily'::regclass AND d.objsubid = 0))), '[]')
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = f.oid AND d.classoid = 'pg_opfamily'::regclass AND d.objsubid = 0)) AS f
   FROM pg_opfamily f JOIN ns ON ns.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod
-  WHERE f.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_opfamily'::regclass AND x.objid = f.oid AND x.deptype = 'e')),
+  WHERE f.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_opfamily'::regclass AND x.objid = f.oid AND x.deptype = 'e')
+  UNION ALL SELECT json_build_object('oid', f.oid::int8, 'schema', n.nspname, 'name', f.opfname, 'method', am.amname, 'builtin', true,
+      'members', um.members)
+  FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod
+    CROSS JOIN LATERAL (SELECT json_agg(m.m) AS members FROM (` + opMembersSQL("f.oid", "NOT EXISTS", "", true) + `) m) um
+  WHERE f.oid < 16384 AND f.oid IN (SELECT ao.amopfamily FROM pg_amop ao WHERE ao.oid >= 16384
+      UNION SELECT ap.amprocfamily FROM pg_amproc ap WHERE ap.oid >= 16384)
+    AND um.members IS NOT NULL) f),
 'operator_classes', (SELECT coalesce(json_agg(json_build_object(
     'oid', c.oid::int8, 'schema', ns.nspname, 'name', c.opcname, 'method', am.amname,
     'type', format_type(c.opcintype, NULL), 'storage', CASE WHEN c.opckeytype <> 0 THEN format_type(c.opckeytype, NULL) END,
     'default', c.opcdefault,
     'family', (SELECT fn.nspname || '.' || f.opfname FROM pg_opfamily f JOIN pg_namespace fn ON fn.oid = f.opfnamespace WHERE f.oid = c.opcfamily),
-    'members', (SELECT json_agg(m.m) FROM (` + opMembersSQL("c.opcfamily", "EXISTS", " AND d.refobjid = c.oid") + `) m),
+    'members', (SELECT json_agg(m.m) FROM (` + opMembersSQL("c.opcfamily", "EXISTS", " AND d.refobjid = c.oid", false) + `) m),
     'owner', pg_get_userbyid(c.opcowner),
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_opclass'::regclass AND d.objsubid = 0))), '[]')
   FROM pg_opclass c JOIN ns ON ns.oid = c.opcnamespace JOIN pg_am am ON am.oid = c.opcmethod
@@ -1053,6 +1107,66 @@ SELECT json_build_object(
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_ts_template'::regclass AND d.objsubid = 0))), '[]')
   FROM pg_ts_template t JOIN ns ON ns.oid = t.tmplnamespace
   WHERE t.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_ts_template'::regclass AND x.objid = t.oid AND x.deptype = 'e')),
+-- every read, partial ones too, as the operators above: access methods, languages, conversions and
+-- transforms quote their functions (and a transform its type), whose renames leave their rows alone;
+-- the built-in ones and an extension's are left out
+'access_methods', (SELECT coalesce(json_agg(json_build_object(
+    'oid', a.oid::int8, 'name', a.amname, 'type', CASE a.amtype WHEN 't' THEN 'TABLE' ELSE 'INDEX' END,
+    'handler', a.amhandler::regproc::text,
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = a.oid AND d.classoid = 'pg_am'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_am a
+  WHERE a.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_am'::regclass AND x.objid = a.oid AND x.deptype = 'e')),
+'languages', (SELECT coalesce(json_agg(json_build_object(
+    'oid', l.oid::int8, 'name', l.lanname, 'trusted', l.lanpltrusted,
+    'handler', CASE WHEN l.lanplcallfoid <> 0 THEN l.lanplcallfoid::regproc::text END,
+    'inline', CASE WHEN l.laninline <> 0 THEN l.laninline::regproc::text END,
+    'validator', CASE WHEN l.lanvalidator <> 0 THEN l.lanvalidator::regproc::text END,
+    'owner', pg_get_userbyid(l.lanowner),
+    'privileges', (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(coalesce(l.lanacl, acldefault('l', l.lanowner))) a),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = l.oid AND d.classoid = 'pg_language'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_language l
+  WHERE l.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_language'::regclass AND x.objid = l.oid AND x.deptype = 'e')),
+'conversions', (SELECT coalesce(json_agg(json_build_object(
+    'oid', c.oid::int8, 'schema', ns.nspname, 'name', c.conname,
+    'source', pg_encoding_to_char(c.conforencoding), 'destination', pg_encoding_to_char(c.contoencoding),
+    'function', c.conproc::regproc::text, 'default', c.condefault, 'owner', pg_get_userbyid(c.conowner),
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_conversion'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_conversion c JOIN ns ON ns.oid = c.connamespace
+  WHERE c.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_conversion'::regclass AND x.objid = c.oid AND x.deptype = 'e')),
+'transforms', (SELECT coalesce(json_agg(json_build_object(
+    'oid', t.oid::int8, 'type', format_type(t.trftype, NULL), 'language', (SELECT l.lanname FROM pg_language l WHERE l.oid = t.trflang),
+    'from_sql', CASE WHEN t.trffromsql <> 0 THEN t.trffromsql::regprocedure::text END,
+    'to_sql', CASE WHEN t.trftosql <> 0 THEN t.trftosql::regprocedure::text END,
+    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_transform'::regclass AND d.objsubid = 0))), '[]')
+  FROM pg_transform t
+  WHERE t.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_transform'::regclass AND x.objid = t.oid AND x.deptype = 'e')),
+-- whole reads only (a partial read keeps the mark's: any change to them changes the probe's roles
+-- fingerprint, see stateSQL): the server's roles but the predefined pg_* ones, whether each has a
+-- password only when a superuser reads (pg_authid is theirs alone; read through query_to_xml, which
+-- only runs when asked, as the query itself may not name pg_authid), and the memberships of those roles
+-- (on PostgreSQL 16 and later with their INHERIT and SET options, columns 15 lacks: read from the row
+-- as JSON; grants of one membership by several grantors are one membership)
+'roles', (SELECT coalesce(json_agg(json_build_object(
+    'oid', r.oid::int8, 'name', r.rolname, 'superuser', r.rolsuper, 'createdb', r.rolcreatedb, 'createrole', r.rolcreaterole,
+    'inherit', r.rolinherit, 'login', r.rolcanlogin, 'replication', r.rolreplication, 'bypassrls', r.rolbypassrls,
+    'connection_limit', r.rolconnlimit, 'valid_until', r.rolvaliduntil::text,
+    'password', CASE WHEN pw.oids IS NOT NULL THEN CASE WHEN r.oid = ANY (pw.oids) THEN 'set' ELSE 'none' END END,
+    'settings', (SELECT json_agg(x ORDER BY x) FROM pg_db_role_setting s, unnest(s.setconfig) x WHERE s.setrole = r.oid AND s.setdatabase = 0),
+    'database_settings', (SELECT json_agg(x ORDER BY x) FROM pg_db_role_setting s, unnest(s.setconfig) x
+      WHERE s.setrole = r.oid AND s.setdatabase = (SELECT db.oid FROM pg_database db WHERE db.datname = current_database())),
+    'comment', (SELECT d.description FROM pg_shdescription d WHERE d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass))), '[]')
+  FROM pg_roles r CROSS JOIN (SELECT CASE WHEN current_setting('is_superuser') = 'on'
+      THEN coalesce((SELECT array_agg(x::text::oid) FROM unnest(xpath('/table/row/o/text()',
+        query_to_xml('SELECT oid AS o FROM pg_catalog.pg_authid WHERE rolpassword IS NOT NULL', false, false, ''))) x), '{}') END AS oids) pw
+  WHERE r.rolname NOT LIKE 'pg\_%'),
+'memberships', (SELECT coalesce(json_agg(json_build_object(
+    'role', m.role, 'member', m.member, 'role_oid', m.roleid::int8, 'member_oid', m.memberid::int8, 'admin', m.admin,
+    'inherit', m.inh, 'set', m.set)), '[]')
+  FROM (SELECT g.rolname AS role, u.rolname AS member, a.roleid, a.member AS memberid, bool_or(a.admin_option) AS admin,
+      bool_or((to_jsonb(a)->>'inherit_option')::bool)::text AS inh, bool_or((to_jsonb(a)->>'set_option')::bool)::text AS set
+    FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles u ON u.oid = a.member
+    WHERE u.rolname NOT LIKE 'pg\_%'
+    GROUP BY 1, 2, 3, 4) m),
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
   FROM {{COMMENT_FROM}}

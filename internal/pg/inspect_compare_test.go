@@ -38,7 +38,7 @@ func downSentences(t *testing.T, base, up, down string) []string {
 	t.Helper()
 	conn := pgtest.Conn(t)
 	exec(t, conn, base)
-	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectVerify}
+	in := &pg.Inspector{Ignore: withoutRoles, Mode: pg.InspectVerify}
 	before, err := in.Inspect(context.Background(), conn)
 	if err != nil {
 		t.Fatal(err)

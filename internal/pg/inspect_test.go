@@ -13,9 +13,18 @@ import (
 	"github.com/schemagate/schemagate/internal/schema"
 )
 
+// withoutRoles is schema.DefaultIgnore without the server's roles: the tests share one server, whose
+// roles other tests create at any moment (a rehearsal's server is its own, or keeps the roles its
+// migrations name).
+var withoutRoles = func() schema.Ignore {
+	ig := schema.DefaultIgnore
+	ig.Roles = []string{}
+	return ig
+}()
+
 func inspect(t testing.TB, conn *pgx.Conn) *schema.Catalog {
 	t.Helper()
-	c, err := pg.Inspect(context.Background(), conn)
+	c, err := pg.InspectIgnoring(context.Background(), conn, withoutRoles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +190,41 @@ const opSetup = `DO $$ BEGIN CREATE ROLE sg_op_kind; EXCEPTION WHEN duplicate_ob
 	CREATE TEXT SEARCH PARSER k_prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype);
 	CREATE TEXT SEARCH TEMPLATE k_tmpl (LEXIZE = dsimple_lexize); COMMENT ON TEXT SEARCH TEMPLATE k_tmpl IS 't';
 	CREATE TEXT SEARCH CONFIGURATION k_cfg (PARSER = k_prs); CREATE TEXT SEARCH DICTIONARY k_dict (TEMPLATE = k_tmpl)`
+
+// procSetup makes a table access method used by a table and a materialized view, a procedural language
+// (plpgsql's functions under another name) with a function written in it, a comment and a grant, a
+// conversion and a transform, and a role sg_proc_kind.
+const procSetup = `DO $$ BEGIN CREATE ROLE sg_proc_kind; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+	CREATE FUNCTION k_am_handler(internal) RETURNS table_am_handler LANGUAGE internal AS 'heap_tableam_handler';
+	CREATE ACCESS METHOD k_heap TYPE TABLE HANDLER k_am_handler; COMMENT ON ACCESS METHOD k_heap IS 'am';
+	CREATE TABLE k_am_t (a int) USING k_heap; CREATE MATERIALIZED VIEW k_am_mv USING k_heap AS SELECT 1 AS x;
+	CREATE FUNCTION k_lang_handler() RETURNS language_handler LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_call_handler';
+	CREATE FUNCTION k_lang_inline(internal) RETURNS void LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_inline_handler';
+	CREATE FUNCTION k_lang_valid(oid) RETURNS void LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_validator';
+	CREATE TRUSTED LANGUAGE k_lang HANDLER k_lang_handler INLINE k_lang_inline VALIDATOR k_lang_valid;
+	COMMENT ON LANGUAGE k_lang IS 'lang'; REVOKE USAGE ON LANGUAGE k_lang FROM PUBLIC; GRANT USAGE ON LANGUAGE k_lang TO sg_proc_kind;
+	CREATE FUNCTION k_in_lang() RETURNS int LANGUAGE k_lang AS 'BEGIN RETURN 1; END';
+	CREATE FUNCTION k_conv_fn(int4, int4, cstring, internal, int4, bool) RETURNS int4 LANGUAGE c STRICT
+	  AS '$libdir/utf8_and_iso8859_1', 'iso8859_1_to_utf8';
+	CREATE DEFAULT CONVERSION k_conv FOR 'LATIN1' TO 'UTF8' FROM k_conv_fn; COMMENT ON CONVERSION k_conv IS 'conv';
+	CREATE TYPE k_tr AS ENUM ('a');
+	CREATE FUNCTION k_tr_from(internal) RETURNS internal LANGUAGE internal IMMUTABLE STRICT AS 'prsd_start';
+	CREATE FUNCTION k_tr_to(internal) RETURNS k_tr LANGUAGE internal IMMUTABLE STRICT AS 'enum_in';
+	CREATE TRANSFORM FOR k_tr LANGUAGE k_lang (FROM SQL WITH FUNCTION k_tr_from(internal), TO SQL WITH FUNCTION k_tr_to(internal));
+	COMMENT ON TRANSFORM FOR k_tr LANGUAGE k_lang IS 'tr'`
+
+// boxSetup makes a type, an operator < (int, k_box) and a btree support function for them; boxMembers
+// adds them to the built-in family integer_ops.
+const (
+	boxSetup = `CREATE TYPE k_box AS (v int);
+	CREATE FUNCTION k_lt_box(int, k_box) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 < $2.v';
+	CREATE FUNCTION k_cmp_box(int, k_box) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT btint4cmp($1, $2.v)';
+	CREATE OPERATOR < (LEFTARG = int, RIGHTARG = k_box, FUNCTION = k_lt_box)`
+	boxMembers = `ALTER OPERATOR FAMILY integer_ops USING btree ADD OPERATOR 1 < (int, k_box), FUNCTION 1 (int, k_box) k_cmp_box(int, k_box)`
+)
+
+// linkSetup makes the function of the operators whose links kindCases change.
+const linkSetup = `CREATE FUNCTION l_same(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2'`
 
 // kindCases is one migration per object kind and direction; every one must round-trip exactly, unless
 // irreversible says otherwise.
@@ -386,6 +430,35 @@ var kindCases = []struct {
 		up: `ALTER TABLE orders RENAME COLUMN total TO amount; ALTER TABLE orders RENAME TO purchases`},
 	{name: "drop published table", setup: pubSetup, up: `DROP TABLE audit.events_archive`, dataLoss: true},
 	{name: "create operators, families, classes, text search parsers and templates", up: opSetup},
+	{name: "add members to a built-in operator family", setup: boxSetup, up: boxMembers},
+	// Links between operators: PostgreSQL unsets the link to an operator dropped that links back and sets
+	// the unset link of the operator a new one names. <<~ is in a class: the down cannot drop it.
+	{name: "create an operator's commutator and negator", setup: linkSetup + `;
+		CREATE OPERATOR <<~ (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same);
+		CREATE OPERATOR CLASS l_ops FOR TYPE int USING hash AS OPERATOR 1 <<~, FUNCTION 1 hashint4(int)`,
+		up: `CREATE OPERATOR ~>> (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same, COMMUTATOR = <<~);
+		CREATE OPERATOR <<! (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same, NEGATOR = <<~)`},
+	// Filling a shell: the down cannot make a shell but by creating the operator that names it again.
+	{name: "fill a shell operator", setup: linkSetup + `;
+		CREATE OPERATOR <<~ (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same, COMMUTATOR = ~>>, NEGATOR = <<!)`,
+		up: `CREATE OPERATOR ~>> (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same);
+		CREATE OPERATOR <<! (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same, NEGATOR = <<~)`},
+	// The up creates ~>> again without its link, which dropping it took from <<~ (in a class, which keeps
+	// it from being dropped): creating ~>> again as it was links both again.
+	{name: "create an operator again without its commutator", setup: linkSetup + `;
+		CREATE OPERATOR <<~ (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same, COMMUTATOR = ~>>);
+		CREATE OPERATOR ~>> (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same, COMMUTATOR = <<~);
+		CREATE OPERATOR CLASS l_ops FOR TYPE int USING hash AS OPERATOR 1 <<~, FUNCTION 1 hashint4(int)`,
+		up: `DROP OPERATOR ~>> (int, int); CREATE OPERATOR ~>> (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same)`},
+	// ~>> links to <<~, which does not link back: dropping <<~ leaves ~>>'s link dangling; created again,
+	// ~>> comes first (it makes <<~ a shell linked back, which creating <<~ unlinks).
+	{name: "drop an operator's one-way commutator", setup: linkSetup + `;
+		CREATE OPERATOR ~>> (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same, COMMUTATOR = <<~);
+		CREATE OPERATOR <<~ (LEFTARG = int, RIGHTARG = int, FUNCTION = l_same)`,
+		up: `DROP OPERATOR <<~ (int, int)`},
+	{name: "drop members of a built-in operator family", setup: boxSetup + ";" + boxMembers,
+		up: `ALTER OPERATOR FAMILY integer_ops USING btree DROP OPERATOR 1 (int, k_box), FUNCTION 1 (int, k_box)`},
+	{name: "drop the type of a built-in operator family's members", setup: boxSetup + ";" + boxMembers, up: `DROP TYPE k_box CASCADE`},
 	{name: "drop operators, families, classes, text search parsers and templates", setup: opSetup,
 		up: `DROP INDEX k_t_a; DROP OPERATOR FAMILY k_fam USING btree; DROP OPERATOR >>> (int, int); DROP OPERATOR <<< (int, int);
 		DROP TEXT SEARCH CONFIGURATION k_cfg; DROP TEXT SEARCH DICTIONARY k_dict; DROP TEXT SEARCH PARSER k_prs; DROP TEXT SEARCH TEMPLATE k_tmpl`},
@@ -399,6 +472,25 @@ var kindCases = []struct {
 		ALTER OPERATOR FAMILY k_fam USING btree RENAME TO k_fam2; CREATE SCHEMA kops; ALTER OPERATOR CLASS k_ops USING btree SET SCHEMA kops;
 		ALTER OPERATOR <<< (int, int) SET SCHEMA kops;
 		ALTER TEXT SEARCH TEMPLATE k_tmpl RENAME TO k_tmpl2; COMMENT ON TEXT SEARCH TEMPLATE k_tmpl2 IS NULL; ALTER TEXT SEARCH PARSER k_prs SET SCHEMA kops`},
+	{name: "create access methods, languages, conversions and transforms", up: procSetup},
+	{name: "drop access methods, languages, conversions and transforms", setup: procSetup,
+		up: `DROP TABLE k_am_t; DROP MATERIALIZED VIEW k_am_mv; DROP ACCESS METHOD k_heap; DROP CONVERSION k_conv;
+		DROP LANGUAGE k_lang CASCADE`, dataLoss: true},
+	{name: "alter access methods, languages, conversions and transforms", setup: procSetup,
+		up: `ALTER TABLE k_am_t SET ACCESS METHOD heap; ALTER MATERIALIZED VIEW k_am_mv SET ACCESS METHOD heap;
+		COMMENT ON ACCESS METHOD k_heap IS NULL; ALTER FUNCTION k_am_handler(internal) RENAME TO k_am_handler2;
+		GRANT USAGE ON LANGUAGE k_lang TO PUBLIC; CREATE OR REPLACE LANGUAGE k_lang HANDLER k_lang_handler; ALTER LANGUAGE k_lang RENAME TO k_language;
+		ALTER LANGUAGE k_language OWNER TO sg_proc_kind; COMMENT ON LANGUAGE k_language IS 'l2';
+		CREATE SCHEMA kproc; ALTER CONVERSION k_conv SET SCHEMA kproc; ALTER CONVERSION kproc.k_conv RENAME TO k_conversion;
+		ALTER CONVERSION kproc.k_conversion OWNER TO sg_proc_kind; COMMENT ON CONVERSION kproc.k_conversion IS NULL;
+		CREATE OR REPLACE TRANSFORM FOR k_tr LANGUAGE k_language (TO SQL WITH FUNCTION k_tr_to(internal));
+		COMMENT ON TRANSFORM FOR k_tr LANGUAGE k_language IS 'tr2'`},
+	// A transform is named by its type: the down renames the type back (no function returns this one).
+	{name: "rename a type that has a transform", setup: procSetup + `;
+		CREATE TYPE k_tr3 AS ENUM ('a'); CREATE TRANSFORM FOR k_tr3 LANGUAGE plpgsql (FROM SQL WITH FUNCTION k_tr_from(internal))`,
+		up: `ALTER TYPE k_tr3 RENAME TO k_tr4`},
+	{name: "change a conversion", setup: procSetup,
+		up: `DROP CONVERSION k_conv; CREATE CONVERSION k_conv FOR 'LATIN1' TO 'UTF8' FROM k_conv_fn`},
 	{name: "comments", up: `COMMENT ON TABLE users IS 'customers'; COMMENT ON COLUMN users.email IS NULL; COMMENT ON INDEX orders_user_idx IS 'fk lookup'; COMMENT ON FUNCTION touch() IS 'trigger'`},
 }
 

@@ -154,6 +154,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if opts.WholeReads {
 		insp.Mode = pg.InspectFull
 	}
+	keepOwnRoles(insp, opts, opts.Set, opts.Base)
 	r.insp = insp
 	r.opts = opts // as completed above (the server's version for the lint)
 	if err := r.connect(ctx); err != nil {

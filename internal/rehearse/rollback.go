@@ -69,6 +69,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	if r.insp, err = newInspector(opts.Set); err != nil {
 		return nil, err
 	}
+	keepOwnRoles(r.insp, opts, opts.Set)
 	if err := r.connect(ctx); err != nil {
 		return nil, err
 	}

@@ -10,19 +10,13 @@ import (
 
 // TestUncoveredStatements: what the catalog comparison does not see is named from the parse tree, each
 // statement at its line; what it sees (tables, grants on them, default privileges in a schema, CREATE
-// LANGUAGE as the extension it is, casts, foreign-data wrappers, servers, user mappings, foreign tables,
-// operators, operator classes and families, text search parsers and templates, data) and what cannot be
-// judged (DO blocks) is not.
+// LANGUAGE as the extension it is, roles and their memberships, casts, foreign-data wrappers, servers, user mappings, foreign tables,
+// operators, operator classes and families, text search parsers and templates, access methods,
+// procedural languages, conversions, transforms, data) and what cannot be judged (DO blocks) is not.
 func TestUncoveredStatements(t *testing.T) {
 	cases := map[string]string{
-		"CREATE USER app_login":                                  "CREATE USER app_login|a role",
-		"CREATE GROUP readers":                                   "CREATE GROUP readers|a role",
-		"ALTER USER app_login WITH PASSWORD 'x'":                 "ALTER ROLE app_login|a role",
 		"ALTER ROLE ALL SET work_mem = '64MB'":                   "ALTER ROLE ALL SET work_mem|the settings of every role",
-		"ALTER ROLE app IN DATABASE db RESET ALL":                "ALTER ROLE app IN DATABASE db RESET ALL|a role's settings",
-		"DROP ROLE a, b":                                         "DROP ROLE a, b|a role",
-		"REVOKE admin FROM app":                                  "REVOKE admin FROM app|role membership",
-		"ALTER ROLE app RENAME TO app2":                          "ALTER ROLE app RENAME TO app2|a role",
+		"SECURITY LABEL ON ROLE app IS 'x'":                      "SECURITY LABEL ON ROLE app|the security label of a role",
 		"ALTER DATABASE app SET search_path = app, public":       "ALTER DATABASE app SET search_path|a database's settings",
 		"ALTER DATABASE app CONNECTION LIMIT 5":                  "ALTER DATABASE app|a database",
 		"ALTER DATABASE app OWNER TO app":                        "ALTER DATABASE app OWNER TO app|a database",
@@ -30,11 +24,8 @@ func TestUncoveredStatements(t *testing.T) {
 		"GRANT CONNECT ON DATABASE app TO app":                   "GRANT ON DATABASE app TO app|the privileges of a database",
 		"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO app": "ALTER DEFAULT PRIVILEGES|the database-wide default privileges",
 		"DROP SUBSCRIPTION s":                                    "DROP SUBSCRIPTION s|a subscription",
-		"CREATE LANGUAGE pl HANDLER pl_handler":                  "CREATE LANGUAGE pl|a procedural language",
 		"CREATE TABLESPACE ts LOCATION '/x'":                     "CREATE TABLESPACE ts|a tablespace",
 		"CREATE DATABASE other":                                  "CREATE DATABASE other|a database",
-		"CREATE CONVERSION c FOR 'LATIN1' TO 'UTF8' FROM f":      "CREATE CONVERSION c|a conversion",
-		"CREATE ACCESS METHOD am TYPE TABLE HANDLER h":           "CREATE ACCESS METHOD am|an access method",
 		// Seen by the comparison, or not judged.
 		"CREATE TABLE t (id int)":                                                        "",
 		"GRANT SELECT ON t TO app":                                                       "",
@@ -42,6 +33,16 @@ func TestUncoveredStatements(t *testing.T) {
 		"ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO app":             "",
 		"CREATE LANGUAGE plperl":                                                         "",
 		"INSERT INTO t VALUES (1)":                                                       "",
+		"CREATE USER app_login":                                                          "",
+		"CREATE GROUP readers":                                                           "",
+		"ALTER USER app_login WITH PASSWORD 'x'":                                         "",
+		"ALTER ROLE app IN DATABASE db RESET ALL":                                        "",
+		"ALTER ROLE app SET search_path = a":                                             "",
+		"DROP ROLE a, b":                                                                 "",
+		"GRANT admin TO app WITH ADMIN OPTION":                                           "",
+		"REVOKE admin FROM app":                                                          "",
+		"ALTER ROLE app RENAME TO app2":                                                  "",
+		"COMMENT ON ROLE app IS 'x'":                                                     "",
 		"DO $$ BEGIN CREATE ROLE r; END $$":                                              "",
 		"COMMENT ON TABLE t IS 'x'":                                                      "",
 		"SET statement_timeout = '1s'":                                                   "",
@@ -90,6 +91,16 @@ func TestUncoveredStatements(t *testing.T) {
 		"CREATE TEXT SEARCH TEMPLATE t (LEXIZE = dsimple_lexize)":                        "",
 		"COMMENT ON TEXT SEARCH PARSER p IS 'x'":                                         "",
 		"DROP TEXT SEARCH TEMPLATE t":                                                    "",
+		"CREATE LANGUAGE pl HANDLER pl_handler":                                          "",
+		"ALTER LANGUAGE pl OWNER TO app":                                                 "",
+		"GRANT USAGE ON LANGUAGE pl TO app":                                              "",
+		"CREATE CONVERSION c FOR 'LATIN1' TO 'UTF8' FROM f":                              "",
+		"COMMENT ON CONVERSION c IS 'x'":                                                 "",
+		"CREATE ACCESS METHOD am TYPE TABLE HANDLER h":                                   "",
+		"DROP ACCESS METHOD am":                                                          "",
+		"CREATE TRANSFORM FOR int LANGUAGE sql (FROM SQL WITH FUNCTION f(internal))":     "",
+		"DROP TRANSFORM FOR int LANGUAGE sql":                                            "",
+		"ALTER TABLE t SET ACCESS METHOD heap2":                                          "",
 	}
 	for sql, want := range cases {
 		st := sqlparse.Parse(sql)
@@ -101,9 +112,9 @@ func TestUncoveredStatements(t *testing.T) {
 			t.Errorf("%s: %q, want %q", sql, got, want)
 		}
 	}
-	s := &migrate.Script{File: "2_roles.sql", SQL: "CREATE TABLE t (id int);\nCREATE ROLE r;\n"}
+	s := &migrate.Script{File: "2_roles.sql", SQL: "CREATE TABLE t (id int);\nALTER ROLE ALL SET work_mem = '1MB';\n"}
 	s.Statements = sqlparse.Parse(s.SQL)
-	if got := strings.Join(uncovered(s, "db"), "\n"); got != "CREATE ROLE r at db/2_roles.sql:2 changes a role, which the generated down does not undo" {
+	if got := strings.Join(uncovered(s, "db"), "\n"); got != "ALTER ROLE ALL SET work_mem at db/2_roles.sql:2 changes the settings of every role, which the generated down does not undo" {
 		t.Errorf("uncovered: %q", got)
 	}
 }

@@ -54,6 +54,11 @@ func (g *downGen) properties() {
 		target := qkey(k)
 		g.access(KindTable, k, "TABLE", target, t.Access, cur.Access, fresh)
 		g.options(KindTable, k, "TABLE", target, t.Options, cur.Options)
+		if !fresh && cur.AccessMethod != t.AccessMethod {
+			// A re-created table was created with its own (createTableSQL).
+			g.add(fmt.Sprintf("restore the access method of table %s", display(k)),
+				"ALTER TABLE "+target+" SET ACCESS METHOD "+Ident(or(t.AccessMethod, "heap")))
+		}
 		if cur.ReplicaIdentity != t.ReplicaIdentity {
 			ri := strings.ToUpper(t.ReplicaIdentity)
 			switch {
@@ -137,6 +142,10 @@ func (g *downGen) properties() {
 		g.access(kindOfView(v), k, "TABLE", qkey(k), v.Access, cur.Access, fresh)
 		g.ownerAs(kindOfView(v), k, word, qkey(k), v.Owner, cur.Owner, fresh)
 		g.options(kindOfView(v), k, word, qkey(k), v.Options, cur.Options)
+		if !fresh && v.Materialized && cur.AccessMethod != v.AccessMethod {
+			g.add(fmt.Sprintf("restore the access method of materialized view %s", display(k)),
+				"ALTER MATERIALIZED VIEW "+qkey(k)+" SET ACCESS METHOD "+Ident(or(v.AccessMethod, "heap")))
+		}
 	}
 	// Sequences, routines and types: owner and privileges only.
 	restore := func(kind, key, keyword, target string, want Access, have *Access) {
@@ -557,7 +566,7 @@ func defaultACL(a Access, kind string) bool {
 		if !slices.Contains(strings.Split(a.Privileges, ","), "=X/"+role(a.Owner)) {
 			return false
 		}
-	case KindEnum, KindDomain, KindComposite, KindRange:
+	case KindEnum, KindDomain, KindComposite, KindRange, KindLanguage:
 		if !slices.Contains(strings.Split(a.Privileges, ","), "=U/"+role(a.Owner)) {
 			return false
 		}
@@ -570,7 +579,8 @@ func defaultACL(a Access, kind string) bool {
 			return false
 		case grantee == a.Owner || role(grantee) == role(a.Owner):
 		case grantee == "" && privs == "X" && (kind == KindFunction || kind == KindProcedure):
-		case grantee == "" && privs == "U" && (kind == KindEnum || kind == KindDomain || kind == KindComposite || kind == KindRange):
+		case grantee == "" && privs == "U" && (kind == KindEnum || kind == KindDomain || kind == KindComposite || kind == KindRange ||
+			kind == KindLanguage):
 		default:
 			return false
 		}

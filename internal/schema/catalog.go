@@ -47,6 +47,16 @@ type Catalog struct {
 	OperatorClasses     map[string]*OperatorClass      `json:"operator_classes,omitempty"`
 	TextSearchParsers   map[string]*TextSearchParser   `json:"text_search_parsers,omitempty"`
 	TextSearchTemplates map[string]*TextSearchTemplate `json:"text_search_templates,omitempty"`
+	// AccessMethods and Languages are keyed by name, Conversions "schema.name", Transforms by
+	// Transform.Key. Built-in ones and those an extension made are left out.
+	AccessMethods map[string]*AccessMethod `json:"access_methods,omitempty"`
+	Languages     map[string]*Language     `json:"languages,omitempty"`
+	Conversions   map[string]*Conversion   `json:"conversions,omitempty"`
+	Transforms    map[string]*Transform    `json:"transforms,omitempty"`
+	// Roles are keyed by name, Memberships by "member in role" (see Membership.Key): they belong to the
+	// server, and only whole reads have them (see internal/pg). The predefined pg_* roles are left out.
+	Roles       map[string]*Role       `json:"roles,omitempty"`
+	Memberships map[string]*Membership `json:"memberships,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }
@@ -81,6 +91,12 @@ func NewCatalog() *Catalog {
 		OperatorClasses:        map[string]*OperatorClass{},
 		TextSearchParsers:      map[string]*TextSearchParser{},
 		TextSearchTemplates:    map[string]*TextSearchTemplate{},
+		AccessMethods:          map[string]*AccessMethod{},
+		Languages:              map[string]*Language{},
+		Conversions:            map[string]*Conversion{},
+		Transforms:             map[string]*Transform{},
+		Roles:                  map[string]*Role{},
+		Memberships:            map[string]*Membership{},
 	}
 }
 
@@ -137,7 +153,10 @@ type Table struct {
 	// sorted.
 	ForeignOptions []string `json:"foreign_options,omitempty"`
 	Unlogged       bool     `json:"unlogged,omitempty"`
-	RowSecurity    bool     `json:"row_security,omitempty"`
+	// AccessMethod is the table access method (CREATE TABLE ... USING, pg_class.relam) when it is not
+	// heap; "" for heap, and for a table that has none (partitioned or foreign).
+	AccessMethod string `json:"access_method,omitempty"`
+	RowSecurity  bool   `json:"row_security,omitempty"`
 	// ForceRowSecurity is ALTER TABLE ... FORCE ROW LEVEL SECURITY.
 	ForceRowSecurity bool   `json:"force_row_security,omitempty"`
 	Comment          string `json:"comment,omitempty"`
@@ -329,6 +348,8 @@ type View struct {
 	Options string `json:"options,omitempty"`
 	// NoData is set for a materialized view that is not populated (WITH NO DATA, not refreshed since).
 	NoData bool `json:"no_data,omitempty"`
+	// AccessMethod is a materialized view's table access method when it is not heap, as Table's.
+	AccessMethod string `json:"access_method,omitempty"`
 	// ColumnDetails are the columns' own properties (defaults, comments, statistics, privileges), in order.
 	ColumnDetails []*ViewColumn `json:"column_details,omitempty"`
 }
@@ -615,6 +636,9 @@ type Ignore struct {
 	// Tables are table names (path.Match patterns, matched against the bare and the qualified name) left
 	// out, with their sequences, indexes, constraints and triggers.
 	Tables []string
+	// Roles, when not nil, are the only roles kept (exact names), with their memberships: on a shared
+	// server, other sessions' roles come, go and change during a run.
+	Roles []string
 }
 
 // DefaultIgnore leaves out schemagate's own tables and those of golang-migrate, goose, Flyway,
@@ -725,11 +749,13 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 	filterSchema(c.OperatorClasses, ig, func(x *OperatorClass) string { return x.Schema })
 	filterSchema(c.TextSearchParsers, ig, func(x *TextSearchParser) string { return x.Schema })
 	filterSchema(c.TextSearchTemplates, ig, func(x *TextSearchTemplate) string { return x.Schema })
+	filterSchema(c.Conversions, ig, func(x *Conversion) string { return x.Schema })
 	for k, x := range c.Publications {
 		if p := x.filtered(ig); p != x {
 			c.Publications[k] = p
 		}
 	}
+	c.keepRoles(ig)
 	return c
 }
 

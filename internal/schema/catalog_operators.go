@@ -20,7 +20,8 @@ type Operator struct {
 	// Function is the operator's function as regprocedure writes it (qualified where the search path
 	// does not find it); "" for a shell.
 	Function string `json:"function,omitempty"`
-	// Commutator and Negator are operators as regoperator writes them ("===(integer,integer)"); "" for none.
+	// Commutator and Negator are operators as regoperator writes them ("===(integer,integer)"); "" for
+	// none, DroppedOperator for one dropped since (a link PostgreSQL left dangling).
 	Commutator string `json:"commutator,omitempty"`
 	Negator    string `json:"negator,omitempty"`
 	// Restrict and Join are the selectivity estimators as regproc writes them; "" for none.
@@ -31,6 +32,10 @@ type Operator struct {
 	Owner    string `json:"owner,omitempty"`
 	Comment  string `json:"comment,omitempty"`
 }
+
+// DroppedOperator is the commutator or negator of an operator whose link dangles: PostgreSQL unsets
+// the link to an operator it drops only when that operator links back.
+const DroppedOperator = "(a dropped operator)"
 
 // Key is the operator's key in Catalog.Operators: "schema.name(left, right)", NONE for a missing left
 // argument, as DROP OPERATOR names it.
@@ -51,6 +56,11 @@ type OperatorFamily struct {
 	Members []OpMember `json:"members,omitempty"`
 	Owner   string     `json:"owner,omitempty"`
 	Comment string     `json:"comment,omitempty"`
+	// BuiltIn is set on a built-in family (pg_catalog.integer_ops USING btree), which a catalog holds
+	// for the members users added to it (ALTER OPERATOR FAMILY ... ADD), and only those, without its
+	// owner and comment: it has none when they have none. Compare and GenerateDown read a built-in
+	// family one catalog lacks as one without members.
+	BuiltIn bool `json:"builtin,omitempty"`
 }
 
 // Key is the family's key in Catalog.OperatorFamilies: "schema.name USING method".
@@ -110,8 +120,8 @@ func (m OpMember) SQL() string {
 	if m.Kind == "FUNCTION" {
 		return "FUNCTION " + strconv.Itoa(m.Number) + " (" + m.Left + ", " + m.Right + ") " + m.Object
 	}
-	name, args, _ := strings.Cut(m.Object, "(")
-	s := "OPERATOR " + strconv.Itoa(m.Number) + " " + name + " (" + strings.ReplaceAll(args, ",", ", ")
+	// A member operator's types are the operator's (an index operator is binary).
+	s := "OPERATOR " + strconv.Itoa(m.Number) + " " + functionName(m.Object) + " (" + m.Left + ", " + m.Right + ")"
 	if m.SortFamily != "" {
 		s += " FOR ORDER BY " + qkey(m.SortFamily)
 	}

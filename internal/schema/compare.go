@@ -45,6 +45,12 @@ const (
 	KindOpClass          = "operator class"
 	KindTSParser         = "text search parser"
 	KindTSTemplate       = "text search template"
+	KindAccessMethod     = "access method"
+	KindLanguage         = "language"
+	KindConversion       = "conversion"
+	KindTransform        = "transform"
+	KindRole             = "role"
+	KindMembership       = "membership"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
@@ -55,6 +61,8 @@ var kindRank = map[string]int{
 	KindTSDictionary: 18, KindTSConfig: 19, KindEventTrigger: 20, KindStatistics: 21, KindCollation: 22,
 	KindPublication: 23, KindForeignWrapper: 24, KindForeignServer: 25, KindUserMapping: 26, KindCast: 27,
 	KindOperator: 28, KindOpFamily: 29, KindOpClass: 30, KindTSParser: 31, KindTSTemplate: 32,
+	KindAccessMethod: 33, KindLanguage: 34, KindConversion: 35, KindTransform: 36,
+	KindRole: 33, KindMembership: 34,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -115,7 +123,7 @@ func (c *Catalog) objects() []object {
 	for k, t := range c.Tables {
 		props := []PropertyChange{prop("partition key", t.PartitionKey), prop("partition of", t.PartitionOf),
 			prop("partition bound", t.PartitionBound), prop("inherits", strings.Join(t.Inherits, ", ")),
-			prop("of type", t.OfType), prop("unlogged", boolStr(t.Unlogged)),
+			prop("of type", t.OfType), prop("unlogged", boolStr(t.Unlogged)), prop("access method", t.AccessMethod),
 			prop("row security", boolStr(t.RowSecurity)), prop("forced row security", boolStr(t.ForceRowSecurity)),
 			prop("comment", t.Comment), prop("storage parameters", t.Options), prop("replica identity", t.ReplicaIdentity),
 			prop("internal triggers", t.InternalTriggers),
@@ -169,7 +177,7 @@ func (c *Catalog) objects() []object {
 			prop("comment", v.Comment), prop("options", v.Options), prop("owner", v.Owner), prop("privileges", v.Privileges)}
 		if v.Materialized {
 			kind = KindMaterializedView
-			props = append(props, prop("populated", boolStr(!v.NoData)))
+			props = append(props, prop("populated", boolStr(!v.NoData)), prop("access method", v.AccessMethod))
 		}
 		out = append(out, object{kind: kind, key: k, id: oidStr(v.OID), def: v.Definition, name: v.Name, schema: v.Schema, props: props})
 		for i, col := range v.ColumnDetails {
@@ -311,6 +319,8 @@ func (c *Catalog) objects() []object {
 				prop("comment", x.Comment)}})
 	}
 	out = append(out, c.operatorObjects()...)
+	out = append(out, c.proceduralObjects()...)
+	out = append(out, c.roleObjects()...)
 	for k, x := range c.Policies {
 		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), id: oidStr(x.OID), def: policySummary(x),
 			name: x.Name, schema: x.Schema,
@@ -729,6 +739,7 @@ func Compare(before, after *Catalog) *Diff {
 		after = NewCatalog()
 	}
 	before, after = pruneShared(before, after)
+	withBuiltInFamilies(before, after) // pruneShared's maps are the Compare's own
 	bo, ao := before.objects(), after.objects()
 	bmap := make(map[string]*object, len(bo))
 	amap := make(map[string]*object, len(ao))
@@ -1039,6 +1050,12 @@ func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pruneMap(a.OperatorClasses, b.OperatorClasses, pa.OperatorClasses, pb.OperatorClasses)
 	pruneMap(a.TextSearchParsers, b.TextSearchParsers, pa.TextSearchParsers, pb.TextSearchParsers)
 	pruneMap(a.TextSearchTemplates, b.TextSearchTemplates, pa.TextSearchTemplates, pb.TextSearchTemplates)
+	pruneMap(a.AccessMethods, b.AccessMethods, pa.AccessMethods, pb.AccessMethods)
+	pruneMap(a.Languages, b.Languages, pa.Languages, pb.Languages)
+	pruneMap(a.Conversions, b.Conversions, pa.Conversions, pb.Conversions)
+	pruneMap(a.Transforms, b.Transforms, pa.Transforms, pb.Transforms)
+	pruneMap(a.Roles, b.Roles, pa.Roles, pb.Roles)
+	pruneMap(a.Memberships, b.Memberships, pa.Memberships, pb.Memberships)
 	return pa, pb
 }
 

@@ -43,6 +43,19 @@ func (c *Catalog) operatorObjects() []object {
 	return out
 }
 
+// withBuiltInFamilies gives each of a and b the built-in families the other holds and it lacks, with
+// no members: a catalog holds a built-in family only for the members users added to it, so one that
+// lacks it has none.
+func withBuiltInFamilies(a, b *Catalog) {
+	for _, p := range [][2]*Catalog{{a, b}, {b, a}} {
+		for k, f := range p[0].OperatorFamilies {
+			if f.BuiltIn && p[1].OperatorFamilies[k] == nil {
+				p[1].OperatorFamilies[k] = &OperatorFamily{OID: f.OID, Schema: f.Schema, Name: f.Name, Method: f.Method, BuiltIn: true}
+			}
+		}
+	}
+}
+
 func memberProps(ms []OpMember) []PropertyChange {
 	out := make([]PropertyChange, len(ms))
 	for i, m := range ms {
@@ -65,8 +78,44 @@ func joinSupport(x *Operator) string {
 
 // functionName is the name of a function as regprocedure writes it, without its argument types.
 func functionName(sig string) string {
-	name, _, _ := strings.Cut(sig, "(")
+	name, _, _ := cutSignature(sig)
 	return name
+}
+
+// cutSignature cuts a signature as regprocedure or regoperator writes it ("s.f(integer,integer)") into
+// the name and the argument list without its parentheses ("integer,integer"). It cuts at the first "("
+// outside double quotes: a quoted name ("f(x)", a schema "a(b") may hold one.
+func cutSignature(sig string) (name, args string, ok bool) {
+	quoted := false
+	for i := 0; i < len(sig); i++ {
+		switch sig[i] {
+		case '"':
+			quoted = !quoted // a doubled quote inside a quoted name toggles twice
+		case '(':
+			if !quoted {
+				return sig[:i], strings.TrimSuffix(sig[i+1:], ")"), true
+			}
+		}
+	}
+	return sig, "", false
+}
+
+// spacedArgs writes an argument list as regprocedure and regoperator write it ("integer,integer") as
+// format_type and DROP OPERATOR do ("integer, integer"): commas inside a quoted type name stay as they are.
+func spacedArgs(args string) string {
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(args); i++ {
+		c := args[i]
+		b.WriteByte(c)
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
 }
 
 // operatorRef is an operator as regoperator writes it in the form an option of CREATE OPERATOR takes:
@@ -90,10 +139,11 @@ func operatorSummary(x *Operator) string {
 		opts = append(opts, "LEFTARG = "+x.Left)
 	}
 	opts = append(opts, "RIGHTARG = "+x.Right, "FUNCTION = "+functionName(x.Function))
-	if x.Commutator != "" {
+	// A dangling link cannot be made again.
+	if x.Commutator != "" && x.Commutator != DroppedOperator {
 		opts = append(opts, "COMMUTATOR = "+operatorRef(x.Commutator))
 	}
-	if x.Negator != "" {
+	if x.Negator != "" && x.Negator != DroppedOperator {
 		opts = append(opts, "NEGATOR = "+operatorRef(x.Negator))
 	}
 	if x.Restrict != "" {

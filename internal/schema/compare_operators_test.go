@@ -2,6 +2,7 @@ package schema
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,48 @@ func TestDescribeOperatorFamiliesAndClasses(t *testing.T) {
 	}
 	if m := before.OperatorFamilies["public.f USING btree"].Members; m[0] != lt || m[1] != cmp {
 		t.Errorf("members %v, want the operator first", m)
+	}
+}
+
+// TestSignaturesWithParentheses: a quoted name may hold "(" or ","; signatures as regprocedure and
+// regoperator write them are cut where their argument list starts, whatever the names hold.
+func TestSignaturesWithParentheses(t *testing.T) {
+	tests := []struct {
+		name, sig, fn, key string
+	}{
+		{name: "plain", sig: "===(integer,integer)", fn: "===", key: "public.===(integer, integer)"},
+		{name: "quoted function", sig: `"f(x)"(integer,integer)`, fn: `"f(x)"`, key: `public."f(x)"(integer, integer)`},
+		{name: "quoted schema", sig: `"s(1".<~>(integer,integer)`, fn: `"s(1".<~>`, key: `s(1.<~>(integer, integer)`},
+		{name: "quoted type", sig: `s.<~>(NONE,"a(b,c)")`, fn: "s.<~>", key: `s.<~>(NONE, "a(b,c)")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := functionName(tt.sig); got != tt.fn {
+				t.Errorf("functionName(%s) = %s, want %s", tt.sig, got, tt.fn)
+			}
+			if got := operatorKey(tt.sig); got != tt.key {
+				t.Errorf("operatorKey(%s) = %s, want %s", tt.sig, got, tt.key)
+			}
+		})
+	}
+	m := OpMember{Kind: "OPERATOR", Number: 3, Left: "integer", Right: `"a(b,c)"`, Object: `"s(1".<~>(integer,"a(b,c)")`}
+	if got, want := m.SQL(), `OPERATOR 3 "s(1".<~> (integer, "a(b,c)")`; got != want {
+		t.Errorf("member SQL %s, want %s", got, want)
+	}
+}
+
+// TestGeneratedDownOfDanglingLink: an operator whose commutator dangles (its partner dropped without
+// linking back) is created again without it, with a warning: no statement makes such a link.
+func TestGeneratedDownOfDanglingLink(t *testing.T) {
+	before := NewCatalog()
+	x := &Operator{OID: 1, Schema: "public", Name: "~>>", Left: "integer", Right: "integer", Result: "boolean",
+		Function: "same(integer,integer)", Commutator: DroppedOperator}
+	before.Operators[x.Key()] = x
+	down := GenerateDown(before, NewCatalog())
+	if !strings.Contains(down.SQL, "CREATE OPERATOR public.~>> (LEFTARG = integer, RIGHTARG = integer, FUNCTION = same)") {
+		t.Errorf("down does not create ~>> without its link:\n%s", down.SQL)
+	}
+	if len(down.Warnings) != 1 || !strings.Contains(down.Warnings[0], "not restored: the link of operator ~>>(integer, integer)") {
+		t.Errorf("warnings %q, want the dangling link", down.Warnings)
 	}
 }

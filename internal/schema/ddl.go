@@ -23,8 +23,12 @@ func createTableSQL(t *Table) string {
 	case t.Unlogged:
 		prefix = "CREATE UNLOGGED TABLE "
 	}
+	using := ""
+	if t.AccessMethod != "" && !t.Foreign() {
+		using = " USING " + Ident(t.AccessMethod)
+	}
 	if t.PartitionOf != "" {
-		return prefix + QIdent(t.Schema, t.Name) + " PARTITION OF " + qkey(t.PartitionOf) + " " + t.PartitionBound + server
+		return prefix + QIdent(t.Schema, t.Name) + " PARTITION OF " + qkey(t.PartitionOf) + " " + t.PartitionBound + using + server
 	}
 	var cols []string
 	for _, c := range t.Columns {
@@ -47,7 +51,7 @@ func createTableSQL(t *Table) string {
 	if t.Partitioned {
 		s += " PARTITION BY " + t.PartitionKey
 	}
-	return s + server
+	return s + using + server
 }
 
 func addConstraintSQL(x *Constraint) string {
@@ -105,7 +109,11 @@ func ownedBySQL(s *Sequence) string {
 func createViewSQL(v *View) string {
 	def := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v.Definition), ";"))
 	if v.Materialized {
-		return "CREATE MATERIALIZED VIEW " + QIdent(v.Schema, v.Name) + " AS\n" + def
+		using := ""
+		if v.AccessMethod != "" {
+			using = " USING " + Ident(v.AccessMethod)
+		}
+		return "CREATE MATERIALIZED VIEW " + QIdent(v.Schema, v.Name) + using + " AS\n" + def
 	}
 	return "CREATE VIEW " + QIdent(v.Schema, v.Name) + " AS\n" + def
 }

@@ -81,6 +81,9 @@ func Describe(d *Diff, p Phrasing) []string {
 	}
 	for _, c := range d.Changed {
 		for _, pc := range c.Properties {
+			if c.Kind == KindMembership && pc.Property == "name" {
+				continue // a role renamed: the role's own sentence tells it
+			}
 			out = append(out, propertySentence(c, pc, p.When))
 		}
 	}
@@ -101,12 +104,21 @@ func subject(c Change) string {
 		return c.Kind + " " + lastName(c.Name) + " on " + display(c.Table)
 	case KindIndex:
 		return "index " + display(c.Name)
+	case KindRole:
+		return "role " + c.Name
+	case KindMembership:
+		return "membership of " + c.Name
 	}
 	return c.Kind + " " + display(c.Name)
 }
 
 func propertySentence(c Change, pc PropertyChange, when string) string {
 	s := subject(c)
+	if c.Kind == KindRole || c.Kind == KindMembership {
+		if r := roleSentence(c, pc, when); r != "" {
+			return r
+		}
+	}
 	switch pc.Property {
 	case "name":
 		old := c
@@ -149,6 +161,9 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 			return fmt.Sprintf("%s is of type %s %s, was not a typed table", s, pc.New, when)
 		}
 		return fmt.Sprintf("%s is of type %s %s, was of type %s", s, pc.New, when, pc.Old)
+	case "access method":
+		// Empty: heap (or none, for a partitioned table).
+		return fmt.Sprintf("%s's access method is %s %s, was %s", s, or(pc.New, "heap"), when, or(pc.Old, "heap"))
 	case "replica identity":
 		const dflt = "default (primary key)"
 		return fmt.Sprintf("%s has replica identity %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))
@@ -207,6 +222,16 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 			return fmt.Sprintf("%s has %s %s %s, did not before", s, slot, pc.New, when)
 		}
 		return fmt.Sprintf("%s has %s %s %s, was %s", s, slot, pc.New, when, pc.Old)
+	}
+	if pc.Property == "default" && c.Kind == KindConversion {
+		isDefault := func(v string) string {
+			return validity(v, "the default for its encodings", "not the default for its encodings")
+		}
+		return fmt.Sprintf("%s is %s %s, was %s", s, isDefault(pc.New), when, isDefault(pc.Old))
+	}
+	if pc.Property == "trusted" && c.Kind == KindLanguage {
+		trusted := func(v string) string { return validity(v, "TRUSTED", "not TRUSTED") }
+		return fmt.Sprintf("%s is %s %s, was %s", s, trusted(pc.New), when, trusted(pc.Old))
 	}
 	if pc.Property == "default" && c.Kind == KindOpClass {
 		isDefault := func(v string) string { return validity(v, "the default for its type", "not the default for its type") }

@@ -100,7 +100,9 @@ func (g *downGen) irreversible(comment string) {
 // sequences and functions are re-created, columns restored, tables (typed again, foreign ones with their
 // options), constraints, views, indexes, triggers and publications re-created; objects the up added that
 // others depended on are dropped, and event triggers re-created, last. Columns it re-adds come last in
-// their table: a column order it cannot restore is an irreversible step.
+// their table: a column order it cannot restore is an irreversible step. Roles are renamed back first,
+// created again and altered back before the types, and dropped (memberships revoked) after the
+// objects' owners and privileges are restored (see down_roles.go).
 func GenerateDown(before, after *Catalog) *DownScript {
 	return GenerateDownWith(before, after, DownOptions{})
 }
@@ -124,19 +126,25 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g := &downGen{a: clone(after), b: before, created: map[string]bool{}, dropViews: map[string]bool{},
 		dropCons: map[string]bool{}, dropIdx: map[string]bool{}, dropTrg: map[string]bool{},
 		dropPol: map[string]bool{}, regenCols: map[string]bool{}, opts: opts}
+	// Roles renamed back before anything names them.
+	g.roleRenames()
 	// Event triggers first: one the up added must not fire on the down's own commands.
 	g.eventTriggerRenames()
 	g.dropEventTriggers()
 	g.renames()
 	g.foreignRenames()
 	g.operatorRenames()
+	g.proceduralRenames()
 	g.publicationRenames()
 	g.dropPublications()
 	g.dropDependents()
 	g.dropTablesAndColumns()
 	g.dropForeign()
 	g.dropOperators()
+	g.dropProcedural()
+	g.createRoles()
 	g.createTypes()
+	g.createProcedural()
 	g.createForeign()
 	g.createOperators()
 	g.restoreColumns()
@@ -148,6 +156,7 @@ func GenerateDownWith(before, after *Catalog, opts DownOptions) *DownScript {
 	g.dropTypes()
 	g.comments()
 	g.properties()
+	g.dropRoles()
 	g.eventTriggers()
 	if stepIndexSQL(g.steps, setBodiesOff) >= 0 {
 		g.add("check function bodies again for what runs next on this session", "RESET check_function_bodies")

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,9 +13,12 @@ import (
 // and types it uses (dropOperators: family members, classes, families, then operators); what it dropped
 // is created again once the functions and types are back and before the indexes that use it
 // (createOperators: operators, families, their members, classes), with owner and comment. No ALTER
-// takes back an operator's function, result type, commutator, negator, HASHES or MERGES, nor a class's
-// type, family or members: those are dropped and created again. Parsers and templates, which text
-// search dictionaries and configurations use, are created before them and dropped after them.
+// takes back an operator's function, result type, HASHES or MERGES, nor a class's type, family or
+// members: those are dropped and created again. Commutators and negators are mostly taken back by the
+// drops and creations of their partners (see operatorsRecreated). A built-in family is never dropped
+// or created: only the members users added to it are (see OperatorFamily.BuiltIn). Parsers and
+// templates, which text search dictionaries and configurations use, are created before them and
+// dropped after them.
 
 // sameText tells whether a text of the after-catalog reads as one of the before-catalog once the renames
 // the down takes back are counted (a function renamed back is the one an operator quoted before the up).
@@ -120,32 +124,161 @@ func renamedRef(ref, s, n, bs, bn string) string {
 	return ref
 }
 
-// operatorRecreated tells whether operator x (after the up) must be dropped and created again as bx:
-// none of its function, result type, commutator, negator, HASHES and MERGES can be altered back.
-// A commutator or negator the after-catalog lacks is no reason when the down creates that operator:
-// creating it links the two again.
+// operatorRecreated tells whether operator x (after the up) must be dropped and created again as bx
+// on its own account: none of its function, result type, HASHES and MERGES can be altered back, and a
+// shell cannot be made from a full operator, nor the reverse. Its links are operatorsRecreated's.
 func (g *downGen) operatorRecreated(x, bx *Operator) bool {
 	if bx.Function == "" || x.Function == "" {
 		return bx.Function != x.Function
 	}
-	link := func(have, want string) bool {
-		if g.sameText(have, want) {
-			return true
-		}
-		return have == "" && g.a.Operators[operatorKey(want)] == nil && g.b.Operators[operatorKey(want)] != nil
-	}
 	return !g.sameText(x.Function, bx.Function) || !g.sameText(x.Result, bx.Result) || x.Hashes != bx.Hashes ||
-		x.Merges != bx.Merges || !link(x.Commutator, bx.Commutator) || !link(x.Negator, bx.Negator)
+		x.Merges != bx.Merges
+}
+
+// operatorsRecreated are the keys of the operators both catalogs have that the down drops and creates
+// again: those operatorRecreated names, and those whose commutator or negator the down's own drops and
+// creations would not leave as before. No ALTER takes back a link (PostgreSQL 17's ALTER OPERATOR ...
+// SET (COMMUTATOR = ...) only sets an unset one, to a complete operator), but PostgreSQL keeps links
+// itself: dropping an operator unsets the link of the one it links to when that one links back, and
+// creating one sets the unset link of the one it names (making a shell, linked back, of one that does
+// not exist). So a link the up added by creating a partner goes with the partner, one it took by
+// dropping a partner comes back with it, and an operator is dropped and created again only when its
+// link would otherwise dangle (its partner dropped without linking back: the up filled a shell, or
+// dropped a partner that did not link back) or stay wrong.
+func (g *downGen) operatorsRecreated() map[string]bool {
+	a, b := g.a, g.b
+	dropped := map[string]bool{} // by the down: added by the up, or created again
+	for k, x := range a.Operators {
+		if bx := b.Operators[k]; bx == nil || g.operatorRecreated(x, bx) {
+			dropped[k] = true
+		}
+	}
+	// Of two operators that lost their link, creating either again links both: the one the up created
+	// again itself (another OID) is looked at first, so that the other, which may be in use, stays.
+	keys := sortedKeys(a.Operators)
+	slices.SortStableFunc(keys, func(k, l string) int {
+		return cmp.Compare(boolInt(!g.recreatedByUp(k)), boolInt(!g.recreatedByUp(l)))
+	})
+	for changed := true; changed; {
+		changed = false
+		for _, k := range keys {
+			if !dropped[k] && !(g.linkKept(k, commutatorOf, dropped) && g.linkKept(k, negatorOf, dropped)) {
+				dropped[k], changed = true, true
+			}
+		}
+	}
+	recreated := map[string]bool{}
+	for k := range dropped {
+		if b.Operators[k] != nil {
+			recreated[k] = true
+		}
+	}
+	return recreated
+}
+
+// recreatedByUp tells whether the up dropped operator k and created it again: its OID changed.
+func (g *downGen) recreatedByUp(k string) bool {
+	x, bx := g.a.Operators[k], g.b.Operators[k]
+	return x != nil && bx != nil && x.OID != 0 && bx.OID != 0 && x.OID != bx.OID
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func commutatorOf(x *Operator) string { return x.Commutator }
+func negatorOf(x *Operator) string    { return x.Negator }
+
+// linkKept tells whether operator k, which both catalogs have and the down keeps, has its link
+// (commutator or negator, as link reads it) as the before-catalog has it once the down has dropped the
+// operators in dropped and created those of the before-catalog it then lacks.
+func (g *downGen) linkKept(k string, link func(*Operator) string, dropped map[string]bool) bool {
+	have, want := link(g.a.Operators[k]), link(g.b.Operators[k])
+	ha, wb := g.afterOperatorKey(have), operatorKey(want)
+	switch {
+	case have == "" && want == "":
+		return true
+	case have != "" && want != "" && g.sameText(have, want):
+		// The same partner: kept, or dropped (unsetting the link) and created again (setting it).
+		return !dropped[wb] || g.unsetByDrop(wb, k, link, dropped) && g.setByCreation(wb, k, link, dropped)
+	case have != "" && !g.unsetByDrop(ha, k, link, dropped):
+		return false // dangling, or to a partner the down keeps
+	case want != "":
+		return g.setByCreation(wb, k, link, dropped)
+	}
+	// Unset by the partner's drop, and not set again by its creation.
+	bp := g.b.Operators[ha]
+	return bp == nil || g.a.Operators[ha] != nil && !dropped[ha] || operatorKey(link(bp)) != k
+}
+
+// unsetByDrop tells whether the down drops operator p (key) and so unsets k's link: p links back to k.
+func (g *downGen) unsetByDrop(p, k string, link func(*Operator) string, dropped map[string]bool) bool {
+	x := g.a.Operators[p]
+	return x != nil && dropped[p] && g.afterOperatorKey(link(x)) == k
+}
+
+// setByCreation tells whether the down creates operator p (key) complete and linking to k, which sets
+// k's unset link.
+func (g *downGen) setByCreation(p, k string, link func(*Operator) string, dropped map[string]bool) bool {
+	bx := g.b.Operators[p]
+	return bx != nil && bx.Function != "" && (g.a.Operators[p] == nil || dropped[p]) && operatorKey(link(bx)) == k
+}
+
+// afterOperatorKey is the key of an operator as an operator of the after-catalog quotes it
+// (regoperator), once the down has moved operators back to their schemas; "" for none.
+func (g *downGen) afterOperatorKey(regoperator string) string {
+	if regoperator == "" {
+		return ""
+	}
+	for _, m := range g.operatorMoves {
+		regoperator = strings.ReplaceAll(regoperator, m[0], m[1])
+	}
+	return operatorKey(regoperator)
+}
+
+// operatorCreationOrder is the order in which createOperators creates the operators of keys: one that
+// links to another that does not link back to it comes first, as creating it makes a shell of the
+// other, linked back, which creating the other fills and unlinks; created the other way round, the
+// other would link back.
+func (g *downGen) operatorCreationOrder(keys []string) []string {
+	b := g.b.Operators
+	var out []string
+	seen := map[string]bool{}
+	var visit func(k string)
+	visit = func(k string) {
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		for _, p := range keys { // those that link to k one way
+			for _, link := range []func(*Operator) string{commutatorOf, negatorOf} {
+				if p != k && operatorKey(link(b[p])) == k && operatorKey(link(b[k])) != p {
+					visit(p)
+				}
+			}
+		}
+		out = append(out, k)
+	}
+	for _, k := range keys {
+		visit(k)
+	}
+	return out
 }
 
 // operatorKey is the Catalog.Operators key of an operator as regoperator writes it
 // ("===(integer,integer)", "s.===(NONE,integer)", read under the search path public is on).
 func operatorKey(regoperator string) string {
-	name, args, _ := strings.Cut(regoperator, "(")
-	if !strings.Contains(name, ".") {
+	name, args, _ := cutSignature(regoperator)
+	// An operator's name has no dot: one is the schema's, quoted as an identifier, as the key's is not.
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = unquote(name[:i]) + name[i:]
+	} else {
 		name = "public." + name
 	}
-	return name + "(" + strings.ReplaceAll(strings.TrimSuffix(args, ")"), ",", ", ") + ")"
+	return name + "(" + spacedArgs(args) + ")"
 }
 
 // opClassRecreated tells whether class x (after the up) must be dropped and created again as bx.
@@ -166,7 +299,9 @@ func (g *downGen) dropOperators() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(a.OperatorFamilies) {
 		x, bx := a.OperatorFamilies[k], b.OperatorFamilies[k]
-		if bx == nil {
+		if bx == nil && x.BuiltIn {
+			bx = &OperatorFamily{} // the before-catalog's has no member users added
+		} else if bx == nil {
 			continue
 		}
 		var drop []string
@@ -195,7 +330,7 @@ func (g *downGen) dropOperators() {
 	}
 	for _, k := range sortedKeys(a.OperatorFamilies) {
 		x := a.OperatorFamilies[k]
-		if b.OperatorFamilies[k] != nil {
+		if b.OperatorFamilies[k] != nil || x.BuiltIn {
 			continue
 		}
 		g.add("drop operator family "+display(k)+" (added by the up)", "DROP OPERATOR FAMILY "+opClassRef(x.Schema, x.Name, x.Method))
@@ -206,9 +341,10 @@ func (g *downGen) dropOperators() {
 			}
 		}
 	}
+	recreated := g.operatorsRecreated()
 	for _, k := range sortedKeys(a.Operators) {
 		x, bx := a.Operators[k], b.Operators[k]
-		if bx != nil && !g.operatorRecreated(x, bx) {
+		if bx != nil && !recreated[k] {
 			continue
 		}
 		why := " (added by the up)"
@@ -237,7 +373,7 @@ func (g *downGen) createOperators() {
 			named[operatorKey(bx.Commutator)], named[operatorKey(bx.Negator)] = true, true
 		}
 	}
-	for _, k := range sortedKeys(b.Operators) {
+	for _, k := range g.operatorCreationOrder(sortedKeys(b.Operators)) {
 		bx, x := b.Operators[k], a.Operators[k]
 		target := operatorName(bx) + bx.Args()
 		fresh := x == nil
@@ -250,6 +386,10 @@ func (g *downGen) createOperators() {
 			}
 			g.add("re-create operator "+display(k), "CREATE OPERATOR "+operatorName(bx)+" "+operatorSummary(bx))
 			g.markCreated(KindOperator, k)
+			if bx.Commutator == DroppedOperator || bx.Negator == DroppedOperator {
+				g.irreversible(fmt.Sprintf("not restored: the link of operator %s to an operator dropped since (no statement makes a "+
+					"dangling commutator or negator)", display(k)))
+			}
 			x = &Operator{Restrict: bx.Restrict, Join: bx.Join}
 		}
 		if !g.sameText(x.Restrict, bx.Restrict) || !g.sameText(x.Join, bx.Join) {
@@ -261,10 +401,13 @@ func (g *downGen) createOperators() {
 	for _, k := range sortedKeys(b.OperatorFamilies) {
 		bx, x := b.OperatorFamilies[k], a.OperatorFamilies[k]
 		target := opClassRef(bx.Schema, bx.Name, bx.Method)
-		fresh := x == nil
-		if fresh {
+		fresh := x == nil && !bx.BuiltIn
+		switch {
+		case fresh:
 			g.add("re-create operator family "+display(k), "CREATE OPERATOR FAMILY "+target)
 			x = &OperatorFamily{}
+		case x == nil:
+			x = &OperatorFamily{} // built in: the after-catalog's has no member users added
 		}
 		var add []string
 		for _, m := range bx.Members {

@@ -152,7 +152,10 @@ func (g *downGen) createTypes() {
 		}
 	}
 	// SQL-standard bodies are parsed when created: the functions they call must exist first.
-	funcs = orderRelations(funcs, func(k string) []string { return b.Functions[k].DependsOn })
+	// A function written in a language the down creates again comes after the language's handlers.
+	funcs = orderRelations(funcs, func(k string) []string {
+		return append(slices.Clone(b.Functions[k].DependsOn), g.languageFunctions(b.Functions[k])...)
+	})
 	for _, k := range funcs {
 		f, af := b.Functions[k], a.Functions[k]
 		word := strings.ToLower(functionKeyword(f))
@@ -160,6 +163,7 @@ func (g *downGen) createTypes() {
 			g.irreversible(fmt.Sprintf("aggregate %s cannot be re-created from the catalog: write its CREATE AGGREGATE by hand", display(k)))
 			continue
 		}
+		g.createLanguageFor(f)
 		verb := "re-create "
 		if af != nil {
 			verb = "restore the definition of "
@@ -294,13 +298,17 @@ func (g *downGen) domainChanges(k string, ad, d *Domain) {
 func (g *downGen) dropTypes() {
 	a, b := g.a, g.b
 	// One statement per kind: PostgreSQL resolves the dependencies among the objects of one DROP.
-	var funcs, aggs, types, seqs, exts, schemas []string
+	var funcs, langFuncs, aggs, types, seqs, exts, schemas []string
 	for _, k := range sortedKeys(a.Functions) {
 		if f := a.Functions[k]; b.Functions[k] == nil && f.Range == nil {
 			ref := QIdent(f.Schema, f.Name) + "(" + f.Args + ")"
-			if f.Kind == "a" {
+			switch {
+			case f.Kind == "a":
 				aggs = append(aggs, ref)
-			} else {
+			case g.addedLanguage(f):
+				// Before the language, which goes before its handlers.
+				langFuncs = append(langFuncs, ref)
+			default:
 				funcs = append(funcs, ref)
 			}
 		}
@@ -354,6 +362,8 @@ func (g *downGen) dropTypes() {
 		}
 	}
 	dropMany("aggregate", "DROP AGGREGATE", aggs)
+	dropMany("routine", "DROP ROUTINE", langFuncs)
+	dropMany("language", "DROP LANGUAGE", g.addedLanguages())
 	dropMany("routine", "DROP ROUTINE", funcs)
 	configs, dicts := g.addedTextSearch()
 	dropMany("text search configuration", "DROP TEXT SEARCH CONFIGURATION", configs)

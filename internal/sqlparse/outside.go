@@ -7,10 +7,12 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
-// What a statement changes beyond the objects of the database's schemas: roles and their memberships,
-// the database's and the server's settings, database-wide default privileges, subscriptions, tablespaces,
-// procedural languages, conversions... (casts, foreign-data wrappers, servers, user mappings, foreign
-// tables, operators, operator classes and families, text search parsers and templates are compared). The
+// What a statement changes beyond the objects of the database's schemas (roles and their memberships
+// are compared: see RoleChange): the settings of every role, the database's and the server's
+// settings, database-wide default privileges, subscriptions, tablespaces,
+// large objects... (casts, foreign-data wrappers, servers, user mappings, foreign tables, operators,
+// operator classes and families, text search parsers and templates, access methods, procedural
+// languages, conversions and transforms are compared). The
 // catalog comparison that proves a down does not see it (internal/rehearse), and a snapshot of the
 // database does not hold the cluster-wide part of it (internal/deploy).
 
@@ -23,48 +25,24 @@ var outsideObjects = map[pg_query.ObjectType]outside{
 	pg_query.ObjectType_OBJECT_DATABASE:      {"DATABASE", "a database"},
 	pg_query.ObjectType_OBJECT_TABLESPACE:    {"TABLESPACE", "a tablespace"},
 	pg_query.ObjectType_OBJECT_SUBSCRIPTION:  {"SUBSCRIPTION", "a subscription"},
-	pg_query.ObjectType_OBJECT_LANGUAGE:      {"LANGUAGE", "a procedural language"},
-	pg_query.ObjectType_OBJECT_CONVERSION:    {"CONVERSION", "a conversion"},
-	pg_query.ObjectType_OBJECT_TRANSFORM:     {"TRANSFORM", "a transform"},
-	pg_query.ObjectType_OBJECT_ACCESS_METHOD: {"ACCESS METHOD", "an access method"},
 	pg_query.ObjectType_OBJECT_LARGEOBJECT:   {"LARGE OBJECT", "a large object"},
 	pg_query.ObjectType_OBJECT_PARAMETER_ACL: {"PARAMETER", "a server parameter"},
 }
 
-// OutsideCatalog names a statement whose effect lies outside the compared catalog ("ALTER ROLE
-// api_user") and what it changes ("a role"); kind is "" for any other statement.
+// OutsideCatalog names a statement whose effect lies outside the compared catalog ("ALTER SYSTEM SET
+// work_mem") and what it changes ("the server's configuration"); kind is "" for any other statement.
 func OutsideCatalog(n *pg_query.Node) (label, kind string) {
+	if _, kind := RoleChange(n); kind != "" {
+		return "", "" // compared
+	}
 	switch x := n.Node.(type) {
-	case *pg_query.Node_CreateRoleStmt:
-		word := "ROLE"
-		switch x.CreateRoleStmt.StmtType {
-		case pg_query.RoleStmtType_ROLESTMT_USER:
-			word = "USER"
-		case pg_query.RoleStmtType_ROLESTMT_GROUP:
-			word = "GROUP"
-		}
-		return "CREATE " + word + " " + x.CreateRoleStmt.Role, "a role"
-	case *pg_query.Node_AlterRoleStmt:
-		return "ALTER ROLE " + RoleName(x.AlterRoleStmt.Role), "a role"
 	case *pg_query.Node_AlterRoleSetStmt:
-		s := x.AlterRoleSetStmt
-		who, kind := "ALL", "the settings of every role"
-		if s.Role != nil {
-			who, kind = RoleName(s.Role), "a role's settings"
+		// ALTER ROLE ALL: RoleChange has those of one role.
+		label = "ALTER ROLE ALL"
+		if x.AlterRoleSetStmt.Database != "" {
+			label += " IN DATABASE " + x.AlterRoleSetStmt.Database
 		}
-		label = "ALTER ROLE " + who
-		if s.Database != "" {
-			label += " IN DATABASE " + s.Database
-		}
-		return label + setLabel(s.Setstmt), kind
-	case *pg_query.Node_DropRoleStmt:
-		return "DROP ROLE " + names(x.DropRoleStmt.Roles), "a role"
-	case *pg_query.Node_GrantRoleStmt:
-		s := x.GrantRoleStmt
-		if s.IsGrant {
-			return "GRANT " + names(s.GrantedRoles) + " TO " + names(s.GranteeRoles), "role membership"
-		}
-		return "REVOKE " + names(s.GrantedRoles) + " FROM " + names(s.GranteeRoles), "role membership"
+		return label + setLabel(x.AlterRoleSetStmt.Setstmt), "the settings of every role"
 	case *pg_query.Node_CreatedbStmt:
 		return "CREATE DATABASE " + x.CreatedbStmt.Dbname, "a database"
 	case *pg_query.Node_DropdbStmt:
@@ -106,17 +84,6 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		if o, ok := outsideObjects[x.DefineStmt.Kind]; ok {
 			return "CREATE " + o.words + " " + qualified(x.DefineStmt.Defnames), o.kind
 		}
-	case *pg_query.Node_CreatePlangStmt:
-		// CREATE LANGUAGE without a handler is CREATE EXTENSION, which the catalog has.
-		if len(x.CreatePlangStmt.Plhandler) > 0 {
-			return "CREATE LANGUAGE " + x.CreatePlangStmt.Plname, "a procedural language"
-		}
-	case *pg_query.Node_CreateConversionStmt:
-		return "CREATE CONVERSION " + qualified(x.CreateConversionStmt.ConversionName), "a conversion"
-	case *pg_query.Node_CreateTransformStmt:
-		return "CREATE TRANSFORM FOR " + typeName(x.CreateTransformStmt.TypeName) + " LANGUAGE " + x.CreateTransformStmt.Lang, "a transform"
-	case *pg_query.Node_CreateAmStmt:
-		return "CREATE ACCESS METHOD " + x.CreateAmStmt.Amname, "an access method"
 	case *pg_query.Node_DropStmt:
 		if o, ok := outsideObjects[x.DropStmt.RemoveType]; ok {
 			return "DROP " + o.words + " " + names(x.DropStmt.Objects), o.kind
