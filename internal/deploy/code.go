@@ -327,6 +327,23 @@ func (d *deployer) forgetBefore() {
 // PL/v8's plv8.execute, prepare and find_function, and these words in any other language.
 var spiWord = regexp.MustCompile(`(?i)\b(?:plpy\s*\.\s*)?(?:execute|prepare|cursor|find_function|spi_\w+)\b`)
 
+// languageAndBody are a function's language (lower case; "sql" when not given) and its quoted body (""
+// for none).
+func languageAndBody(f *pg_query.CreateFunctionStmt) (lang, body string) {
+	lang = "sql"
+	for _, o := range f.GetOptions() {
+		switch de := o.GetDefElem(); de.GetDefname() {
+		case "language":
+			lang = strings.ToLower(de.GetArg().GetString_().GetSval())
+		case "as":
+			if items := de.GetArg().GetList().GetItems(); len(items) > 0 {
+				body = items[0].GetString_().GetSval()
+			}
+		}
+	}
+	return lang, body
+}
+
 // opaqueBody says why the calls of a function (sql, its definition, see bodyCalls) cannot be followed:
 // its body, in a procedural language other than SQL and PL/pgSQL (PL/Python, PL/Perl, PL/Tcl, PL/v8,
 // ...), can run SQL (spiWord). That SQL is often built at run time, from variables, prepared plans or the
@@ -343,17 +360,7 @@ func opaqueBody(sql string) string {
 	if f.GetSqlBody() != nil {
 		return ""
 	}
-	lang, body := "sql", ""
-	for _, o := range f.GetOptions() {
-		switch de := o.GetDefElem(); de.GetDefname() {
-		case "language":
-			lang = strings.ToLower(de.GetArg().GetString_().GetSval())
-		case "as":
-			if items := de.GetArg().GetList().GetItems(); len(items) > 0 {
-				body = items[0].GetString_().GetSval()
-			}
-		}
-	}
+	lang, body := languageAndBody(f)
 	switch lang {
 	case "sql", "plpgsql", "c", "internal":
 		return ""
@@ -395,17 +402,7 @@ func bodyCalls(sql string) []string {
 		slices.Sort(out)
 		return out
 	}
-	lang, body := "sql", ""
-	for _, o := range f.GetOptions() {
-		switch de := o.GetDefElem(); de.GetDefname() {
-		case "language":
-			lang = strings.ToLower(de.GetArg().GetString_().GetSval())
-		case "as":
-			if items := de.GetArg().GetList().GetItems(); len(items) > 0 {
-				body = items[0].GetString_().GetSval()
-			}
-		}
-	}
+	lang, body := languageAndBody(f)
 	switch lang {
 	case "plpgsql":
 		for _, g := range doCalls(sql) {
