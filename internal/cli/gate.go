@@ -181,7 +181,7 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		if run.head == "" && ev.PullRequest != nil {
 			run.head = ev.PullRequest.Head.SHA
 		}
-		more, stale, err := a.verifyGateReport(ctx, cfg, f, f, ref, run, rep)
+		more, stale, err := a.verifyGateReport(ctx, cfg, f, ref, run, rep)
 		if err != nil {
 			return err
 		}
@@ -327,7 +327,7 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	stale := ""
 	if o.Report != "" {
 		// The check job's artifact: tie it to the merge request's head and check it there, as on GitHub.
-		more, stale, err = a.verifyGateReport(ctx, cfg, f, f, ref, run, rep)
+		more, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
 	} else {
 		stale, err = a.headMovedOn(ctx, f, ref, run)
 	}

@@ -71,7 +71,7 @@ type gateRun struct {
 
 // verifyGateReport ties the --report of a gate to the change request (reportHead) and checks it there
 // (verifyReport). stale, when not empty, is why nothing is decided (a notice, exit 0).
-func (a *App) verifyGateReport(ctx context.Context, cfg *config.Config, fl forge.FileLister, f forge.Forge, ref forge.Ref, run gateRun, rep *report.Report) (notes []string, stale string, err error) {
+func (a *App) verifyGateReport(ctx context.Context, cfg *config.Config, f *forge.RunCache, ref forge.Ref, run gateRun, rep *report.Report) (notes []string, stale string, err error) {
 	cr, err := f.ChangeRequest(ctx, ref)
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
@@ -89,7 +89,7 @@ func (a *App) verifyGateReport(ctx context.Context, cfg *config.Config, fl forge
 	if rep.Head == "" && run.head == "" {
 		notes = append(notes, fmt.Sprintf("the report records no head commit: it is checked against the %s at its head %s", run.words.change, short12(head)))
 	}
-	more, err := verifyReport(ctx, fl, f, cfg, ref, head, run.words, rep)
+	more, err := verifyReport(ctx, f, f, cfg, ref, head, run.words, rep)
 	return append(notes, more...), "", err
 }
 

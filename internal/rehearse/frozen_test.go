@@ -60,10 +60,16 @@ func backendRunning(ctx context.Context, u, text string) (int, error) {
 
 // backendRunningOn is backendRunning on a connection of the test's.
 func backendRunningOn(ctx context.Context, conn *pgx.Conn, text string) (int, error) {
+	return backendWith(ctx, conn, `SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()
+		AND strpos(query, $1) > 0`, text)
+}
+
+// backendWith waits until query (which selects a backend's pid, given text as $1) finds one, and
+// returns its pid.
+func backendWith(ctx context.Context, conn *pgx.Conn, query, text string) (int, error) {
 	for {
 		var pid int
-		err := conn.QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()
-			AND strpos(query, $1) > 0`, text).Scan(&pid)
+		err := conn.QueryRow(ctx, query, text).Scan(&pid)
 		if err == nil {
 			return pid, nil
 		}

@@ -2,7 +2,6 @@ package rehearse_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -183,19 +182,5 @@ func TestWatchdogReconnectOutwaitsConnectTimeout(t *testing.T) {
 // backendRanOn waits until a backend of the server that conn is on has run a statement that contains
 // text (it may have ended), and returns its pid.
 func backendRanOn(ctx context.Context, conn *pgx.Conn, text string) (int, error) {
-	for {
-		var pid int
-		err := conn.QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND strpos(query, $1) > 0`, text).Scan(&pid)
-		if err == nil {
-			return pid, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return 0, err
-		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return backendWith(ctx, conn, `SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND strpos(query, $1) > 0`, text)
 }
