@@ -14,11 +14,13 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/snapshot"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // Maintenance switches the application's maintenance mode. Both methods must be idempotent: Off is called
@@ -137,7 +139,11 @@ func byHand(m Maintenance) string {
 	}
 	switch a := sw.OffAction.(type) {
 	case *SQLAction:
-		return "run on the database: " + strings.Join(strings.Fields(a.SQL), " ")
+		// Byte for byte what the action runs: literals keep their white space, comments go.
+		if line, ok := sqlparse.RunnableLine(a.SQL); ok {
+			return "run on the database: " + line
+		}
+		return "run on the database the maintenance.off SQL as it is written (a literal in it spans lines):\n" + strings.TrimSpace(a.SQL) + "\n"
 	case *CommandAction:
 		return "run: " + snapshot.Mask(a.Command, a.Secrets)
 	}
@@ -485,7 +491,7 @@ SELECT coalesce(w.name, ''), coalesce((array_agg(
  GROUP BY w.name`
 
 func (s *SQLAction) String() string {
-	return "sql " + tail(strings.Join(strings.Fields(s.SQL), " "), 80)
+	return "sql " + tail(sqlparse.OneLine(s.SQL), 80)
 }
 
 // ownXIDs is how many transaction ids the maintenance switch assigned itself.
@@ -506,7 +512,11 @@ func ownXIDs(m Maintenance) int64 {
 func tail(s string, n int) string {
 	s = strings.TrimSpace(s)
 	if len(s) > n {
-		return "..." + s[len(s)-n:]
+		i := len(s) - n
+		for i < len(s) && !utf8.RuneStart(s[i]) {
+			i++ // not into the middle of a character
+		}
+		return "..." + s[i:]
 	}
 	return s
 }

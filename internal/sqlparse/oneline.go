@@ -74,3 +74,39 @@ func oneLine(b *strings.Builder, sql string) {
 		i++
 	}
 }
+
+// RunnableLine is sql on one line that runs as sql does, for a step a person copies ("run on the
+// database: …"): comments are left out (a line comment would swallow what follows it on one line), each
+// run of white space between tokens becomes one space, and every literal, quoted identifier and
+// dollar-quoted body is kept byte for byte. ok is false when that cannot be: a literal, quoted
+// identifier or body holds a line break (shown as \n it would be another string).
+func RunnableLine(sql string) (line string, ok bool) {
+	var b strings.Builder
+	space := false
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		if strings.IndexByte(pgSpace, c) >= 0 {
+			space, i = true, i+1
+			continue
+		}
+		next, isToken := skipToken(sql, i)
+		if !isToken {
+			next = i + 1
+		}
+		tok := sql[i:next]
+		if isToken && (strings.HasPrefix(tok, "--") || strings.HasPrefix(tok, "/*")) {
+			space, i = true, next
+			continue
+		}
+		if strings.ContainsAny(tok, "\n\r") {
+			return "", false
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteString(tok)
+		i = next
+	}
+	return b.String(), true
+}

@@ -35,3 +35,24 @@ func TestOneLine(t *testing.T) {
 		})
 	}
 }
+
+func TestRunnableLine(t *testing.T) {
+	for _, tc := range []struct {
+		sql, want string
+		ok        bool
+	}{
+		{sql: "UPDATE settings SET v = 'on'", want: "UPDATE settings SET v = 'on'", ok: true},
+		// a line comment would comment out the rest of the line: left out, with every comment
+		{sql: "-- maintenance off\nUPDATE settings\n   SET v = 'a  b' /* two spaces */\n WHERE k = 1;", want: "UPDATE settings SET v = 'a  b' WHERE k = 1;", ok: true},
+		{sql: "SELECT \"odd  name\"\tFROM t;\nSELECT 2;", want: "SELECT \"odd  name\" FROM t; SELECT 2;", ok: true},
+		{sql: "SELECT E'a\\nb', $x$ keep  this $x$", want: "SELECT E'a\\nb', $x$ keep  this $x$", ok: true},
+		{sql: "DO $$ BEGIN -- a comment in code\n PERFORM 1; END $$", ok: false},
+		{sql: "UPDATE s SET v = 'line\nbreak'", ok: false},
+		{sql: "SELECT/**/1", want: "SELECT 1", ok: true},
+	} {
+		got, ok := RunnableLine(tc.sql)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("RunnableLine(%q) = %q, %v; want %q, %v", tc.sql, got, ok, tc.want, tc.ok)
+		}
+	}
+}
