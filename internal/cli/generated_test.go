@@ -44,15 +44,15 @@ func TestCheckTextSaysWhyAGeneratedDownIsNotVerified(t *testing.T) {
 }
 
 // TestCheckGeneratedDownNotVerified: check --generate-down on a migration that adds a type, a table the
-// comparison leaves out (schemagate_*) that uses it, and database-wide default privileges (not in the
-// compared catalog) says in its text why the generated down is not verified: the down's error with
+// comparison leaves out (schemagate_*) that uses it, and settings of every role (not in the compared
+// catalog) says in its text why the generated down is not verified: the down's error with
 // PostgreSQL's DETAIL, and the statement it does not undo; rollback-script says the same.
 func TestCheckGeneratedDownNotVerified(t *testing.T) {
 	requirePG(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "00001_op.sql"), []byte(`-- +goose Up
 CREATE TYPE mood AS ENUM ('sad', 'ok');
-ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
+ALTER ROLE ALL SET work_mem = '64MB';
 CREATE TABLE schemagate_notes (m mood);
 `))
 	code, out, errOut := run(t, nil, "check", "--dir", dir, "--generate-down", "-q")
@@ -63,7 +63,7 @@ CREATE TABLE schemagate_notes (m mood);
 	for _, want := range []string{
 		"    generated down (NOT verified):\n",
 		"      -- the down fails: cannot drop type mood because other objects depend on it (DETAIL: column m of table schemagate_notes depends on type mood; HINT: Use DROP ... CASCADE to drop the dependent objects too.)\n",
-		"      -- ALTER DEFAULT PRIVILEGES at " + file + ":3 changes the database-wide default privileges, which the generated down does not undo\n",
+		"      -- ALTER ROLE ALL SET work_mem at " + file + ":3 changes the settings of every role, which the generated down does not undo\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
@@ -71,7 +71,7 @@ CREATE TABLE schemagate_notes (m mood);
 	}
 	code, out, errOut = run(t, nil, "rollback-script", "--dir", dir, "-q", "1")
 	if code != ExitBlocked || out != "" || !strings.Contains(errOut, "--   the down fails: cannot drop type mood because other objects depend on it (DETAIL: column m of table schemagate_notes") ||
-		!strings.Contains(errOut, "--   ALTER DEFAULT PRIVILEGES at "+file+":3 changes the database-wide default privileges") {
+		!strings.Contains(errOut, "--   ALTER ROLE ALL SET work_mem at "+file+":3 changes the settings of every role") {
 		t.Errorf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

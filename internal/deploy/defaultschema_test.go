@@ -172,7 +172,7 @@ func TestDeployRowCountNamesSchema(t *testing.T) {
 
 // TestOutsideSnapshot: what a snapshot restore leaves as the migration made it: roles and their
 // comments, databases and their comments, schema public's own privileges, owner and comment, default
-// privileges; not the objects the snapshot holds.
+// privileges (in a schema and database-wide); not the objects the snapshot holds.
 func TestOutsideSnapshot(t *testing.T) {
 	t.Parallel()
 	for sql, want := range map[string]string{
@@ -183,9 +183,11 @@ func TestOutsideSnapshot(t *testing.T) {
 		"ALTER SCHEMA public OWNER TO r1":                                        "ALTER SCHEMA public OWNER",
 		"COMMENT ON SCHEMA public IS 'x'":                                        "COMMENT ON SCHEMA public",
 		"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO r1": "ALTER DEFAULT PRIVILEGES IN SCHEMA",
-		"GRANT USAGE ON SCHEMA app TO r1":                                        "",
-		"CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE FUNCTION f()":         "",
-		"CREATE TABLE t (id int)":                                                "",
+		// Compared by the rehearsal, but the restore does not clear them.
+		"ALTER DEFAULT PRIVILEGES FOR ROLE r2 GRANT SELECT ON TABLES TO r1": "ALTER DEFAULT PRIVILEGES FOR ROLE r2",
+		"GRANT USAGE ON SCHEMA app TO r1":                                   "",
+		"CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE FUNCTION f()":    "",
+		"CREATE TABLE t (id int)":                                           "",
 	} {
 		st := sqlparse.Parse(sql)
 		if got := outsideSnapshot(st[0].Node); !strings.HasPrefix(got, want) || (want == "") != (got == "") {

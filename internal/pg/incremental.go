@@ -524,8 +524,8 @@ func merge(base *schema.Catalog, relations map[uint32]string, doc *catalogDoc, p
 			delete(c.Composites, k)
 		}
 	}
-	// A partial read leaves schemas, extensions, roles and memberships out: they are the mark's (see
-	// partialInspectSQL).
+	// A partial read leaves schemas, extensions, roles and memberships and the database-wide default
+	// privileges out: they are the mark's (copied above; see partialInspectSQL).
 	c.User = part.User
 	maps.Copy(c.Tables, part.Tables)
 	maps.Copy(c.Views, part.Views)
@@ -605,12 +605,16 @@ func copyCatalog(c *schema.Catalog) *schema.Catalog {
 		Transforms:             maps.Clone(c.Transforms),
 		Roles:                  maps.Clone(c.Roles),
 		Memberships:            maps.Clone(c.Memberships),
+		DefaultPrivileges:      c.DefaultPrivileges,
 	}
 }
 
 // catalogDifference names the first objects on which two catalogs differ.
 func catalogDifference(want, got *schema.Catalog) string {
 	var out []string
+	if want.DefaultPrivileges != got.DefaultPrivileges {
+		out = append(out, fmt.Sprintf("database-wide default privileges are %q, want %q", got.DefaultPrivileges, want.DefaultPrivileges))
+	}
 	w, _ := json.Marshal(want)
 	g, _ := json.Marshal(got)
 	var wm, gm map[string]map[string]json.RawMessage

@@ -93,6 +93,12 @@ var incrementalCases = []string{
 	 CREATE COLLATION public.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
 	`ALTER TABLE orders OWNER TO CURRENT_USER; ALTER FUNCTION stamp_row() OWNER TO CURRENT_USER;
 	 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM schemagate_reader; DROP COLLATION public.ci`,
+	// The database-wide default privileges are whole reads only (the probe fingerprints pg_default_acl):
+	// a partial read after them keeps the mark's.
+	`ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO schemagate_reader; ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC`,
+	`COMMENT ON TABLE orders IS 'default privileges kept'`,
+	`COMMENT ON TABLE orders IS NULL; ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM schemagate_reader;
+	 ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC`,
 	// The owner and comment of a statistics object are its table's to read again; a collation's, its
 	// schema's (a whole read). COMMENT writes only pg_description, and takes away its row with IS NULL.
 	`CREATE STATISTICS orders_pair ON id, extra FROM orders; COMMENT ON STATISTICS orders_pair IS 'pair';

@@ -83,7 +83,10 @@ type catalogDoc struct {
 	// Roles and Memberships are whole reads only: any change to them has the probe ask for one.
 	Roles       []*schema.Role       `json:"roles"`
 	Memberships []*schema.Membership `json:"memberships"`
-	Comments    []comment            `json:"comments"`
+	// DefaultPrivileges are the database-wide default privileges, one line each (see
+	// schema.Catalog.DefaultPrivileges): whole reads only, as roles.
+	DefaultPrivileges []string  `json:"database_default_privileges"`
+	Comments          []comment `json:"comments"`
 	// User is the role the catalog was read as.
 	User string `json:"user"`
 	// Relations maps the OID of every relation the document covers to its qualified name.
@@ -317,6 +320,9 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.Memberships {
 		c.Memberships[x.Key()] = x
 	}
+	// Sorted here, bytewise, not by the database's collation: the same entries read the same on every server.
+	slices.Sort(raw.DefaultPrivileges)
+	c.DefaultPrivileges = strings.Join(raw.DefaultPrivileges, "\n")
 	setComments(c, raw.Comments)
 	return c
 }
@@ -523,9 +529,10 @@ own(kind, oid) AS (
 // name with a seed function (an overload changes how calls deparse). It reports those owners under
 // "dirty", and reads every event trigger, publication, foreign-data wrapper, server, user mapping, cast,
 // operator, operator family and class, and text search parser and template. It does not read schemas, extensions and
-// text search configurations and dictionaries, roles and memberships: a change to one of them, or to
-// what they show (collations, default privileges, roles, mappings), has the probe ask for a full read
-// (see probeSQL and stateSQL), so a partial read keeps the mark's.
+// text search configurations and dictionaries, roles and memberships, nor the database-wide default
+// privileges: a change to one of them, or to what they show (collations, default privileges, roles,
+// mappings), has the probe ask for a full read (see probeSQL and stateSQL), so a partial read keeps
+// the mark's.
 var (
 	fullInspectSQL = strings.NewReplacer(
 		"{{INDEXDEF}}", indexDefSQL,
@@ -563,7 +570,8 @@ var (
     'rels', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'r'),
     'procs', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 'p'),
     'types', (SELECT coalesce(json_agg(oid::int8), '[]') FROM own WHERE kind = 't'))`,
-	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations", "roles", "memberships")
+	).Replace(inspectTemplate), "schemas", "extensions", "text_search_dictionaries", "text_search_configurations", "roles", "memberships",
+		"database_default_privileges")
 )
 
 // opMembersSQL selects the members (json objects m, see schema.OpMember) of the operator family whose OID
@@ -1167,6 +1175,15 @@ SELECT json_build_object(
     FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles u ON u.oid = a.member
     WHERE u.rolname NOT LIKE 'pg\_%'
     GROUP BY 1, 2, 3, 4) m),
+-- whole reads only (a partial read keeps the mark's: any change to pg_default_acl changes the probe's
+-- defacl fingerprint, see stateSQL): the database-wide default privileges (ALTER DEFAULT PRIVILEGES
+-- without IN SCHEMA), one line per role and kind of object, each the whole ACL that replaces the
+-- built-in defaults (large objects from PostgreSQL 18)
+'database_default_privileges', (SELECT coalesce(json_agg(pg_get_userbyid(d.defaclrole) || ': ' || CASE d.defaclobjtype
+      WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
+      WHEN 'L' THEN 'large objects' ELSE d.defaclobjtype::text END
+      || ': ' || (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(d.defaclacl) a)), '[]')
+  FROM pg_default_acl d WHERE d.defaclnamespace = 0),
 'comments', (SELECT coalesce(json_agg(json_build_object(
     'class', d.classoid::regclass::text, 'oid', d.objoid::int8, 'sub', d.objsubid, 'text', d.description)), '[]')
   FROM {{COMMENT_FROM}}

@@ -14,14 +14,14 @@ import (
 // TestGeneratedDownFailureKeepsDetail: the generated down of a migration that adds a type and two tables
 // the comparison leaves out (schemagate_*, as it does its own) that use it drops the type but not them,
 // and fails. Its problem says why in full, as PostgreSQL did: the message with its DETAIL (the dependent
-// objects, one line each) and HINT, and names the statements the down cannot undo (database-wide
-// default privileges are not in the compared catalog).
+// objects, one line each) and HINT, and names the statements the down cannot undo (the settings of
+// every role are not in the compared catalog).
 func TestGeneratedDownFailureKeepsDetail(t *testing.T) {
 	files := map[string]string{"00001_op.sql": `-- +goose Up
 CREATE TYPE mood AS ENUM ('sad', 'ok');
 CREATE TABLE schemagate_a (m mood);
 CREATE TABLE schemagate_b (m mood);
-ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
+ALTER ROLE ALL SET work_mem = '64MB';
 `}
 	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGoose, files), Provider: provider(t), GenerateDown: true})
 	if err != nil {
@@ -34,7 +34,7 @@ ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
 	problems := strings.Join(gd.Problems, "\n")
 	for _, want := range []string{
 		"the down fails: cannot drop type mood because other objects depend on it (DETAIL: column m of table schemagate_a depends on type mood; column m of table schemagate_b depends on type mood; HINT: Use DROP ... CASCADE to drop the dependent objects too.)",
-		"ALTER DEFAULT PRIVILEGES at 00001_op.sql:5 changes the database-wide default privileges, which the generated down does not undo",
+		"ALTER ROLE ALL SET work_mem at 00001_op.sql:5 changes the settings of every role, which the generated down does not undo",
 	} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("problems lack %q:\n%s", want, problems)
@@ -86,17 +86,18 @@ CREATE EVENT TRIGGER audit_ddl_start ON ddl_command_start WHEN TAG IN ('CREATE T
 }
 
 // TestGeneratedDownOutsideTheCatalog: a generated down is not verified when the up did what the catalog
-// comparison does not see (roles, their settings and memberships, comments on them), whether it is
-// empty or not, and its problems name each such statement. A data-only migration keeps its empty,
-// verified down, and a GRANT on a table, ALTER ROLE, a membership (in a predefined role too) and a
-// comment on a role (compared, and undone) do not count.
+// comparison does not see (the settings of every role), and its problems name each such statement. A
+// data-only migration keeps its empty, verified down, and a GRANT on a table, ALTER ROLE, a membership
+// (in a predefined role too), a comment on a role and database-wide default privileges (compared, and
+// undone) do not count.
 func TestGeneratedDownOutsideTheCatalog(t *testing.T) {
 	files := map[string]string{
 		"20240101000001_role.sql": "-- migrate:up\nALTER ROLE api_user INHERIT;\nALTER ROLE api_user SET statement_timeout = '3s';\n-- migrate:down\n",
 		"20240101000002_table.sql": "-- migrate:up\nCREATE TABLE t (id int);\nGRANT pg_read_all_data TO api_user;\n" +
-			"COMMENT ON ROLE api_user IS 'the API';\nALTER DEFAULT PRIVILEGES FOR ROLE api_user GRANT SELECT ON TABLES TO PUBLIC;\n-- migrate:down\n",
-		"20240101000003_data.sql":  "-- migrate:up\nINSERT INTO t VALUES (1);\n-- migrate:down\n",
-		"20240101000004_grant.sql": "-- migrate:up\nGRANT SELECT ON t TO api_user;\n-- migrate:down\n",
+			"COMMENT ON ROLE api_user IS 'the API';\nALTER ROLE ALL SET work_mem = '64MB';\n-- migrate:down\n",
+		"20240101000003_data.sql": "-- migrate:up\nINSERT INTO t VALUES (1);\n-- migrate:down\n",
+		"20240101000004_grant.sql": "-- migrate:up\nGRANT SELECT ON t TO api_user;\n" +
+			"ALTER DEFAULT PRIVILEGES FOR ROLE api_user GRANT SELECT ON TABLES TO PUBLIC;\n-- migrate:down\n",
 	}
 	setupSQL := "CREATE ROLE api_user NOLOGIN NOINHERIT;"
 	setup := []*migrate.Script{{File: "setup.sql", SQL: setupSQL, Statements: sqlparse.Parse(setupSQL)}}
@@ -112,10 +113,10 @@ func TestGeneratedDownOutsideTheCatalog(t *testing.T) {
 	}{
 		{"20240101000001", true, "ALTER ROLE api_user NOINHERIT;\n\n-- reset role api_user's setting statement_timeout (the up set it)\nALTER ROLE api_user RESET statement_timeout", nil},
 		{"20240101000002", false, "REVOKE pg_read_all_data FROM api_user", []string{
-			"ALTER DEFAULT PRIVILEGES FOR ROLE api_user at 20240101000002_table.sql:5 changes the database-wide default privileges, which the generated down does not undo",
+			"ALTER ROLE ALL SET work_mem at 20240101000002_table.sql:5 changes the settings of every role, which the generated down does not undo",
 		}},
 		{"20240101000003", true, "", nil},
-		{"20240101000004", true, "REVOKE", nil},
+		{"20240101000004", true, "ALTER DEFAULT PRIVILEGES FOR ROLE api_user REVOKE ALL ON TABLES FROM PUBLIC, api_user", nil},
 	}
 	for _, c := range cases {
 		m := migration(t, rep, c.version)

@@ -9,28 +9,30 @@ import (
 )
 
 // TestUncoveredStatements: what the catalog comparison does not see is named from the parse tree, each
-// statement at its line; what it sees (tables, grants on them, default privileges in a schema, CREATE
-// LANGUAGE as the extension it is, roles and their memberships, casts, foreign-data wrappers, servers, user mappings, foreign tables,
-// operators, operator classes and families, text search parsers and templates, access methods,
-// procedural languages, conversions, transforms, data) and what cannot be judged (DO blocks) is not.
+// statement at its line; what it sees (tables, grants on them, default privileges in a schema and
+// database-wide, CREATE LANGUAGE as the extension it is, roles and their memberships, casts,
+// foreign-data wrappers, servers, user mappings, foreign tables, operators, operator classes and
+// families, text search parsers and templates, access methods, procedural languages, conversions,
+// transforms, data) and what cannot be judged (DO blocks) is not.
 func TestUncoveredStatements(t *testing.T) {
 	cases := map[string]string{
-		"ALTER ROLE ALL SET work_mem = '64MB'":                   "ALTER ROLE ALL SET work_mem|the settings of every role",
-		"SECURITY LABEL ON ROLE app IS 'x'":                      "SECURITY LABEL ON ROLE app|the security label of a role",
-		"ALTER DATABASE app SET search_path = app, public":       "ALTER DATABASE app SET search_path|a database's settings",
-		"ALTER DATABASE app CONNECTION LIMIT 5":                  "ALTER DATABASE app|a database",
-		"ALTER DATABASE app OWNER TO app":                        "ALTER DATABASE app OWNER TO app|a database",
-		"ALTER SYSTEM SET max_connections = 500":                 "ALTER SYSTEM SET max_connections|the server's configuration",
-		"GRANT CONNECT ON DATABASE app TO app":                   "GRANT ON DATABASE app TO app|the privileges of a database",
-		"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO app": "ALTER DEFAULT PRIVILEGES|the database-wide default privileges",
-		"DROP SUBSCRIPTION s":                                    "DROP SUBSCRIPTION s|a subscription",
-		"CREATE TABLESPACE ts LOCATION '/x'":                     "CREATE TABLESPACE ts|a tablespace",
-		"CREATE DATABASE other":                                  "CREATE DATABASE other|a database",
+		"ALTER ROLE ALL SET work_mem = '64MB'":             "ALTER ROLE ALL SET work_mem|the settings of every role",
+		"SECURITY LABEL ON ROLE app IS 'x'":                "SECURITY LABEL ON ROLE app|the security label of a role",
+		"ALTER DATABASE app SET search_path = app, public": "ALTER DATABASE app SET search_path|a database's settings",
+		"ALTER DATABASE app CONNECTION LIMIT 5":            "ALTER DATABASE app|a database",
+		"ALTER DATABASE app OWNER TO app":                  "ALTER DATABASE app OWNER TO app|a database",
+		"ALTER SYSTEM SET max_connections = 500":           "ALTER SYSTEM SET max_connections|the server's configuration",
+		"GRANT CONNECT ON DATABASE app TO app":             "GRANT ON DATABASE app TO app|the privileges of a database",
+		"DROP SUBSCRIPTION s":                              "DROP SUBSCRIPTION s|a subscription",
+		"CREATE TABLESPACE ts LOCATION '/x'":               "CREATE TABLESPACE ts|a tablespace",
+		"CREATE DATABASE other":                            "CREATE DATABASE other|a database",
 		// Seen by the comparison, or not judged.
 		"CREATE TABLE t (id int)":                                                        "",
 		"GRANT SELECT ON t TO app":                                                       "",
 		"ALTER FUNCTION f() OWNER TO app":                                                "",
 		"ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO app":             "",
+		"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO app":                         "",
+		"ALTER DEFAULT PRIVILEGES FOR ROLE o REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC":    "",
 		"CREATE LANGUAGE plperl":                                                         "",
 		"INSERT INTO t VALUES (1)":                                                       "",
 		"CREATE USER app_login":                                                          "",

@@ -8,10 +8,10 @@ import (
 
 // properties restores, on the objects of the before-catalog, what the up changed of their owner,
 // privileges, storage parameters, replica identity, rules, extended statistics (with their owners and
-// comments), CLUSTER index and column statistics targets, and each schema's default privileges and its
-// collations' owners and comments, for objects the down re-created (which start from the defaults) as
-// for those it kept. Collations and column storage are only noticed: the generated down says it does
-// not restore them.
+// comments), CLUSTER index and column statistics targets, each schema's default privileges and its
+// collations' owners and comments, and the database-wide default privileges, for objects the down
+// re-created (which start from the defaults) as for those it kept. Collations and column storage are
+// only noticed: the generated down says it does not restore them.
 func (g *downGen) properties() {
 	a, b := g.a, g.b
 	for _, k := range sortedKeys(b.Schemas) {
@@ -43,6 +43,9 @@ func (g *downGen) properties() {
 			// The collations the down cannot bring back are not restored above; those it keeps are not fresh.
 			g.notes(KindCollation, "COLLATION", k+".", x.CollationNotes, ax.CollationNotes, func(string) bool { return false })
 		}
+	}
+	if a.DefaultPrivileges != b.DefaultPrivileges {
+		g.defaultPrivileges("", b.DefaultPrivileges, a.DefaultPrivileges)
 	}
 	for _, k := range sortedKeys(b.Tables) {
 		t, at := b.Tables[k], a.Tables[k]
@@ -283,20 +286,14 @@ func (g *downGen) grantsAs(prefix, what, acl, columns, on string) {
 	}
 }
 
-// defaultPrivileges restores the ALTER DEFAULT PRIVILEGES ... IN SCHEMA entries of schema from have
-// to want (Schema.DefaultPrivileges lines, "role: tables: grantee=privileges/grantor,..."): for each
-// role and object kind that differs, what the grantees have now is revoked and what they had is granted.
+// defaultPrivileges restores the ALTER DEFAULT PRIVILEGES ... IN SCHEMA entries of schema, or the
+// database-wide ones when schema is "", from have to want (default privileges lines, "role: tables:
+// grantee=privileges/grantor,..."): for each role and object kind that differs, what the grantees have
+// now is revoked and what they had is granted. A database-wide entry replaces the built-in defaults
+// (see defaultprivileges.go): without one, the role and PUBLIC hold those, revoked like any grantee's,
+// and granted back where want has none.
 func (g *downGen) defaultPrivileges(schema, want, have string) {
-	parse := func(s string) map[[2]string]string {
-		out := map[[2]string]string{}
-		for _, line := range strings.Split(s, "\n") {
-			if parts := strings.SplitN(line, ": ", 3); len(parts) == 3 {
-				out[[2]string{parts[0], parts[1]}] = parts[2]
-			}
-		}
-		return out
-	}
-	w, h := parse(want), parse(have)
+	w, h := defaultPrivilegeLines(want), defaultPrivilegeLines(have)
 	var sorted [][2]string
 	for _, m := range []map[[2]string]string{w, h} {
 		for k := range m {
@@ -307,14 +304,26 @@ func (g *downGen) defaultPrivileges(schema, want, have string) {
 	}
 	slices.SortFunc(sorted, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
 	for _, k := range sorted {
-		if w[k] == h[k] {
+		wacl, wok := w[k]
+		hacl, hok := h[k]
+		if wok == hok && wacl == hacl {
 			continue
 		}
-		prefix := "ALTER DEFAULT PRIVILEGES FOR ROLE " + role(k[0]) + " IN SCHEMA " + Ident(schema) + " "
+		prefix := "ALTER DEFAULT PRIVILEGES FOR ROLE " + role(k[0]) + " "
+		comment := fmt.Sprintf("restore the database-wide default privileges of %s on %s", k[0], k[1])
+		if schema != "" {
+			prefix += "IN SCHEMA " + Ident(schema) + " "
+			comment = fmt.Sprintf("restore the default privileges of %s on %s in schema %s", k[0], k[1], display(schema))
+		}
 		on := strings.ToUpper(k[1])
-		comment := fmt.Sprintf("restore the default privileges of %s on %s in schema %s", k[0], k[1], display(schema))
 		var from []string
-		for _, it := range strings.Split(h[k], ",") {
+		if !hok && schema == "" {
+			from = append(from, role(k[0]))
+			if k[1] == "functions" || k[1] == "types" {
+				from = append(from, "PUBLIC")
+			}
+		}
+		for _, it := range strings.Split(hacl, ",") {
 			if grantee, _, ok := strings.Cut(it, "="); ok {
 				to := "PUBLIC"
 				if grantee != "" {
@@ -328,7 +337,13 @@ func (g *downGen) defaultPrivileges(schema, want, have string) {
 		if len(from) > 0 {
 			g.add(comment+": revoke from "+strings.Join(from, ", "), prefix+"REVOKE ALL ON "+on+" FROM "+strings.Join(from, ", "))
 		}
-		g.grantsAs(prefix, comment, w[k], "", on)
+		if !wok && schema == "" {
+			for _, grant := range builtInGrants(k[0], k[1]) {
+				g.add(comment+": the built-in ones", prefix+grant)
+			}
+			continue
+		}
+		g.grantsAs(prefix, comment, wacl, "", on)
 	}
 }
 

@@ -57,6 +57,12 @@ type Catalog struct {
 	// server, and only whole reads have them (see internal/pg). The predefined pg_* roles are left out.
 	Roles       map[string]*Role       `json:"roles,omitempty"`
 	Memberships map[string]*Membership `json:"memberships,omitempty"`
+	// DefaultPrivileges are the database-wide ALTER DEFAULT PRIVILEGES entries (pg_default_acl rows of
+	// no schema), one line each, sorted: "role: tables: grantee=privileges/grantor,...". A role and kind
+	// without a line has PostgreSQL's built-in defaults (its owner has every privilege, PUBLIC may also
+	// execute functions and use types); a line is the whole ACL that replaces them, so one that only
+	// revokes PUBLIC's EXECUTE reads "app: functions: app=X/app".
+	DefaultPrivileges string `json:"default_privileges,omitempty"`
 	// User is the role the catalog was read as: who owns what a script run the same way creates.
 	User string `json:"user,omitempty"`
 }

@@ -51,6 +51,9 @@ const (
 	KindTransform        = "transform"
 	KindRole             = "role"
 	KindMembership       = "membership"
+	// KindDefaultPrivileges is the database-wide default privileges, one object per catalog (see
+	// defaultPrivilegesObject).
+	KindDefaultPrivileges = "default privileges"
 )
 
 // kindRank orders kinds inside a group: the relation first, then its parts.
@@ -62,7 +65,7 @@ var kindRank = map[string]int{
 	KindPublication: 23, KindForeignWrapper: 24, KindForeignServer: 25, KindUserMapping: 26, KindCast: 27,
 	KindOperator: 28, KindOpFamily: 29, KindOpClass: 30, KindTSParser: 31, KindTSTemplate: 32,
 	KindAccessMethod: 33, KindLanguage: 34, KindConversion: 35, KindTransform: 36,
-	KindRole: 33, KindMembership: 34,
+	KindRole: 33, KindMembership: 34, KindDefaultPrivileges: 37,
 }
 
 // scoped are the kinds whose names are unique per table: they move with their table, whose own change
@@ -321,6 +324,7 @@ func (c *Catalog) objects() []object {
 	out = append(out, c.operatorObjects()...)
 	out = append(out, c.proceduralObjects()...)
 	out = append(out, c.roleObjects()...)
+	out = append(out, c.defaultPrivilegesObject())
 	for k, x := range c.Policies {
 		out = append(out, object{kind: KindPolicy, key: k, table: x.QTable(), id: oidStr(x.OID), def: policySummary(x),
 			name: x.Name, schema: x.Schema,
@@ -1024,6 +1028,7 @@ func sortChanges(cs []Change) {
 // comparing them costs what the change touched, not the size of the schema.
 func pruneShared(a, b *Catalog) (*Catalog, *Catalog) {
 	pa, pb := NewCatalog(), NewCatalog()
+	pa.DefaultPrivileges, pb.DefaultPrivileges = a.DefaultPrivileges, b.DefaultPrivileges
 	pruneMap(a.Schemas, b.Schemas, pa.Schemas, pb.Schemas)
 	pruneMap(a.Tables, b.Tables, pa.Tables, pb.Tables)
 	pruneMap(a.Sequences, b.Sequences, pa.Sequences, pb.Sequences)

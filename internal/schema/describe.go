@@ -113,6 +113,9 @@ func subject(c Change) string {
 }
 
 func propertySentence(c Change, pc PropertyChange, when string) string {
+	if c.Kind == KindDefaultPrivileges {
+		return defaultPrivilegesSentence(pc, when)
+	}
 	s := subject(c)
 	if c.Kind == KindRole || c.Kind == KindMembership {
 		if r := roleSentence(c, pc, when); r != "" {

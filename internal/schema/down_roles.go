@@ -88,6 +88,13 @@ func renameRoles(c *Catalog, pairs [][2]string) *Catalog {
 			walk(o, names)
 		}
 	}
+	// The database-wide default privileges are the catalog's own.
+	if s, ok := doc["default_privileges"].(string); ok {
+		for _, p := range pairs {
+			s = replaceWord(s, role(p[0]), role(p[1]))
+		}
+		doc["default_privileges"] = s
+	}
 	out, err := json.Marshal(doc)
 	if err != nil {
 		return c

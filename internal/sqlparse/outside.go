@@ -9,12 +9,12 @@ import (
 
 // What a statement changes beyond the objects of the database's schemas (roles and their memberships
 // are compared: see RoleChange): the settings of every role, the database's and the server's
-// settings, database-wide default privileges, subscriptions, tablespaces,
-// large objects... (casts, foreign-data wrappers, servers, user mappings, foreign tables, operators,
-// operator classes and families, text search parsers and templates, access methods, procedural
-// languages, conversions and transforms are compared). The
-// catalog comparison that proves a down does not see it (internal/rehearse), and a snapshot of the
-// database does not hold the cluster-wide part of it (internal/deploy).
+// settings, subscriptions, tablespaces, large objects... (the database-wide default privileges, casts,
+// foreign-data wrappers, servers, user mappings, foreign tables, operators, operator classes and
+// families, text search parsers and templates, access methods, procedural languages, conversions and
+// transforms are compared). The catalog comparison that proves a down does not see it
+// (internal/rehearse), and a snapshot of the database does not hold the cluster-wide part of it
+// (internal/deploy).
 
 // outside is an object type the catalog comparison does not cover: the words that name it in SQL and
 // what a statement on it changes ("a role").
@@ -55,19 +55,6 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		return "ALTER DATABASE " + x.AlterDatabaseRefreshCollStmt.Dbname + " REFRESH COLLATION VERSION", "a database"
 	case *pg_query.Node_AlterSystemStmt:
 		return "ALTER SYSTEM" + setLabel(x.AlterSystemStmt.Setstmt), "the server's configuration"
-	case *pg_query.Node_AlterDefaultPrivilegesStmt:
-		// IN SCHEMA entries are compared with their schema; the database-wide ones are not.
-		label = "ALTER DEFAULT PRIVILEGES"
-		for _, o := range x.AlterDefaultPrivilegesStmt.Options {
-			d := o.GetDefElem()
-			switch strings.ToLower(d.GetDefname()) {
-			case "schemas":
-				return "", ""
-			case "roles":
-				label += " FOR ROLE " + names(d.GetArg().GetList().GetItems())
-			}
-		}
-		return label, "the database-wide default privileges"
 	case *pg_query.Node_CreateSubscriptionStmt:
 		return "CREATE SUBSCRIPTION " + x.CreateSubscriptionStmt.Subname, "a subscription"
 	case *pg_query.Node_AlterSubscriptionStmt:
@@ -123,6 +110,28 @@ func OutsideCatalog(n *pg_query.Node) (label, kind string) {
 		}
 	}
 	return "", ""
+}
+
+// DatabaseDefaultPrivileges names an ALTER DEFAULT PRIVILEGES without IN SCHEMA ("ALTER DEFAULT
+// PRIVILEGES FOR ROLE app"), which changes the database-wide default privileges; "" for any other
+// statement. The catalog comparison covers them (pg_default_acl belongs to the database), as it does
+// those IN SCHEMA; a restore of a snapshot does not clear them (internal/deploy).
+func DatabaseDefaultPrivileges(n *pg_query.Node) string {
+	x := n.GetAlterDefaultPrivilegesStmt()
+	if x == nil {
+		return ""
+	}
+	label := "ALTER DEFAULT PRIVILEGES"
+	for _, o := range x.Options {
+		d := o.GetDefElem()
+		switch strings.ToLower(d.GetDefname()) {
+		case "schemas":
+			return ""
+		case "roles":
+			label += " FOR ROLE " + names(d.GetArg().GetList().GetItems())
+		}
+	}
+	return label
 }
 
 // setLabel is " SET name", " RESET name" or " RESET ALL" for the SET of an ALTER ROLE, ALTER DATABASE
