@@ -589,13 +589,17 @@ func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
 // rows from before the up go with those the up wrote, or changes the type of a column the up did not
 // add other than back to the type the up widened it from or to a wider one (widens; a USING expression
 // counts as lossy, and so does a change of a column whose type the up did not change, which may narrow
-// it). What the parse
+// it). Emptying or deleting from a table also loses what that reaches beyond it, through what the run
+// tied to it (links: foreign keys, partitions, children by inheritance) and the foreign keys that
+// cascades says the database had before the run ("references schema.table", deployer.readCascades): a
+// table the run created held no row before it, but one that references it, or a partition of it, may
+// have. What the parse
 // tree cannot show counts too, as for upLosesData: a DO block whose text holds a statement that
 // destroys data, a call of a function whose code (code) holds one or cannot be read. "" when it does
 // not. searchPath is what the deploy puts in front of the search path (migrate.Set.SearchPath, quoted;
 // "" for none): an unqualified name stands for a table in that schema, else in public, so "users" and
 // "app.users" are the same table when it is "app".
-func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef) string {
+func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef, cascades map[string]string) string {
 	up, down := analyze(m.Up), analyze(m.Down)
 	q := qualifier(searchPath)
 	// What the up did is named as before it (analyze), what the down does as after it: up.before
@@ -691,6 +695,14 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data that was there before the up", at, l.code)
 		}
 	}
+	// Emptying a table the run created may reach tables from before the run (links).
+	var before []*migrate.Script
+	for _, e := range earlier {
+		before = append(before, e.Up)
+	}
+	if why, _ := linksLose(append(before, m.Up), m.Down, searchPath, cascades, false, nil); why != "" {
+		return why
+	}
 	return calledCodeLoses(m.Down, down, code, "data that was there before the up")
 }
 
@@ -730,7 +742,9 @@ func qualifier(searchPath string) func(string) string {
 // which reads it from the database before the run: the columns that use it, "" for none), and counts as
 // lossy when cascades does not say. A DROP OWNED BY a role that neither created, or after one of them
 // handed objects to a role (ALTER ... OWNER TO, REASSIGN OWNED), loses every table the role owns.
-// Tables and columns that
+// Emptying or deleting from a table, also one m or earlier created, loses what it reaches beyond it
+// (links, as for downLosesData; cascades says what foreign keys to a table from before the run the
+// database had), unless the down writes those rows or values again. Tables and columns that
 // earlier (the run's migrations applied before m, whose downs remove them again) created and left
 // standing count as m's own, and so do those m created before it drops them (effects.madeTables; not
 // with IF NOT EXISTS, which may find the one that was there). Tables and columns m renamed are named as
@@ -741,9 +755,6 @@ func qualifier(searchPath string) func(string) string {
 // without schema: folderCode, deployer.funcCode) holds one, or whose code is unknown.
 func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef, cascades map[string]string) string {
 	up := analyze(m.Up)
-	if len(up.Losses) == 0 {
-		return calledCodeLoses(m.Up, up, code, "data the down of "+m.ID()+" does not bring back")
-	}
 	down := analyze(m.Down)
 	q := qualifier(searchPath)
 	created, added, refilled, rewritten := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -884,6 +895,35 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 		case "code":
 			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data the down of %s does not bring back", at, l.code, m.ID())
 		}
+	}
+	// Emptying a table, also one m or earlier created, may reach tables from before the run (links):
+	// what the down writes again is back.
+	var before []*migrate.Script
+	for _, e := range earlier {
+		before = append(before, e.Up)
+	}
+	back := func(r reached) bool {
+		if r.unknown {
+			return false
+		}
+		if len(r.cols) == 0 {
+			return refilled[r.table]
+		}
+		for _, c := range r.cols {
+			if !rewritten[r.table+"."+c] {
+				return false
+			}
+		}
+		return true
+	}
+	if why, r := linksLose(before, m.Up, searchPath, cascades, true, func(r reached) bool { return !back(r) }); why != "" {
+		switch {
+		case r.unknown:
+			return why + ": the down of " + m.ID() + " may not bring them back"
+		case len(r.cols) > 0:
+			return why + ", and the down of " + m.ID() + " does not write their values again"
+		}
+		return why + ", and the down of " + m.ID() + " does not put its rows back"
 	}
 	return calledCodeLoses(m.Up, up, code, "data the down of "+m.ID()+" does not bring back")
 }

@@ -76,12 +76,74 @@ func TestDownLosesData(t *testing.T) {
 		{"DO block calls a function that deletes", "CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS 'DELETE FROM items';",
 			"DO $$ BEGIN PERFORM purge(); END $$;\nDROP FUNCTION purge();", `1_x.down.sql:1 calls purge, whose code (1_x.up.sql:1) holds "DELETE FROM"`},
 		{"drops a table the up created in place of one it renamed", "ALTER TABLE items RENAME TO items_old;\nCREATE TABLE items (id int);", "DROP TABLE items;", "drops table items, which its up did not create"},
+		// Emptying a table the up created reaches the tables the up tied to it: by a foreign key, as a
+		// partition or as a child by inheritance.
+		{"truncates with CASCADE a table the up created and referenced", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags;",
+			"TRUNCATE tags CASCADE;\nALTER TABLE old_items DROP COLUMN tag_id;\nDROP TABLE tags;", "1_x.down.sql:1 empties tags with CASCADE, which also empties old_items (it references tags), a table from before the run"},
+		{"truncates without CASCADE a table the up referenced", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags;",
+			"TRUNCATE tags;\nALTER TABLE old_items DROP COLUMN tag_id;\nDROP TABLE tags;", ""},
+		{"drops the referencing column before the TRUNCATE CASCADE", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags;",
+			"ALTER TABLE old_items DROP COLUMN tag_id;\nTRUNCATE tags CASCADE;\nDROP TABLE tags;", ""},
+		{"drops the foreign key before the TRUNCATE CASCADE", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD CONSTRAINT items_tag_fk FOREIGN KEY (tag_id) REFERENCES tags;",
+			"ALTER TABLE old_items DROP CONSTRAINT items_tag_fk;\nTRUNCATE tags CASCADE;", ""},
+		{"drops the foreign key by the name PostgreSQL gave it", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD FOREIGN KEY (tag_id) REFERENCES tags;",
+			"ALTER TABLE old_items DROP CONSTRAINT old_items_tag_id_fkey;\nTRUNCATE tags CASCADE;", ""},
+		{"drops another foreign key before the TRUNCATE CASCADE", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD FOREIGN KEY (tag_id) REFERENCES tags;",
+			"ALTER TABLE old_items DROP CONSTRAINT other_fk;\nTRUNCATE tags CASCADE;", "1_x.down.sql:2 empties tags with CASCADE, which also empties old_items"},
+		{"truncates with CASCADE through a table the up created", "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);\nALTER TABLE old_items ADD COLUMN b_id int REFERENCES b;",
+			"TRUNCATE a CASCADE;", "empties a with CASCADE, which also empties old_items (it references b), a table from before the run"},
+		{"truncates with CASCADE what only new tables reference", "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);\nALTER TABLE old_items ADD COLUMN a_id int;",
+			"TRUNCATE a CASCADE;\nDROP TABLE b, a;", ""},
+		{"deletes from a table the up created, ON DELETE CASCADE", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags ON DELETE CASCADE;",
+			"DELETE FROM tags;\nALTER TABLE old_items DROP COLUMN tag_id;\nDROP TABLE tags;", "1_x.down.sql:1 empties tags, which also deletes rows of old_items (its foreign key to tags is ON DELETE CASCADE), a table from before the run"},
+		{"deletes some rows of a table the up created, ON DELETE CASCADE", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags ON DELETE CASCADE;",
+			"DELETE FROM tags WHERE id > 1;", "1_x.down.sql:1 deletes rows of tags, which also deletes rows of old_items"},
+		{"deletes in a WITH clause, ON DELETE CASCADE", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags ON DELETE CASCADE;",
+			"WITH d AS (DELETE FROM tags RETURNING 1) SELECT count(*) FROM d;", "1_x.down.sql:1 empties tags, which also deletes rows of old_items"},
+		{"deletes what a column the up added references, ON DELETE SET NULL", "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags ON DELETE SET NULL;",
+			"DELETE FROM tags;\nALTER TABLE old_items DROP COLUMN tag_id;\nDROP TABLE tags;", ""},
+		{"deletes what a column from before references, ON DELETE SET NULL", "CREATE TABLE categories (id int PRIMARY KEY);\nALTER TABLE old_items ADD CONSTRAINT c_fk FOREIGN KEY (category_id) REFERENCES categories ON DELETE SET NULL;",
+			"DELETE FROM categories;\nALTER TABLE old_items DROP CONSTRAINT c_fk;\nDROP TABLE categories;",
+			"1_x.down.sql:1 empties categories, which also overwrites old_items.category_id (its foreign key to categories is ON DELETE SET NULL), a column from before the run"},
+		{"deletes what a column from before references, ON DELETE SET DEFAULT", "CREATE TABLE categories (id int PRIMARY KEY);\nALTER TABLE old_items ADD FOREIGN KEY (category_id) REFERENCES categories ON DELETE SET DEFAULT;",
+			"DELETE FROM categories;", "ON DELETE SET DEFAULT), a column from before the run"},
+		{"deletes what a foreign key without action references", "CREATE TABLE categories (id int PRIMARY KEY);\nALTER TABLE old_items ADD FOREIGN KEY (category_id) REFERENCES categories;",
+			"DELETE FROM categories;", ""},
+		{"empties a partitioned table the up created and attached a table to", "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\nALTER TABLE events ATTACH PARTITION old_events FOR VALUES FROM ('2020-01-01') TO ('2030-01-01');",
+			"TRUNCATE events;\nALTER TABLE events DETACH PARTITION old_events;\nDROP TABLE events;", "1_x.down.sql:1 empties events, which also empties old_events (a partition of events), a table from before the run"},
+		{"deletes from a partitioned table the up created and attached a table to", "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\nALTER TABLE events ATTACH PARTITION old_events FOR VALUES FROM ('2020-01-01') TO ('2030-01-01');",
+			"DELETE FROM events WHERE at > now();", "1_x.down.sql:1 deletes rows of events, which also deletes rows of old_events (a partition of events), a table from before the run"},
+		{"detaches before it deletes", "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\nALTER TABLE events ATTACH PARTITION old_events FOR VALUES FROM ('2020-01-01') TO ('2030-01-01');",
+			"ALTER TABLE events DETACH PARTITION old_events;\nDELETE FROM events;\nDROP TABLE events;", ""},
+		// DELETE FROM ONLY a partitioned table deletes nothing, TRUNCATE ONLY one fails (PostgreSQL 15).
+		{"deletes from only a partitioned table", "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\nALTER TABLE events ATTACH PARTITION old_events FOR VALUES FROM ('2020-01-01') TO ('2030-01-01');",
+			"DELETE FROM ONLY events;\nTRUNCATE ONLY events;", ""},
+		{"empties a partition of a partition the up attached", "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE events_old PARTITION OF events FOR VALUES FROM ('2020-01-01') TO ('2030-01-01') PARTITION BY RANGE (at);\n" +
+			"ALTER TABLE events_old ATTACH PARTITION old_events FOR VALUES FROM ('2020-01-01') TO ('2025-01-01');",
+			"TRUNCATE events;", "empties events, which also empties old_events (a partition of events_old), a table from before the run"},
+		{"empties an inheritance parent the up created", "CREATE TABLE base (id int);\nALTER TABLE old_notes INHERIT base;",
+			"DELETE FROM base;\nALTER TABLE old_notes NO INHERIT base;\nDROP TABLE base;", "1_x.down.sql:1 empties base, which also empties old_notes (a child of base by inheritance), a table from before the run"},
+		{"truncates an inheritance parent the up created", "CREATE TABLE base (id int);\nALTER TABLE old_notes INHERIT base;", "TRUNCATE base;", "1_x.down.sql:1 empties base, which also empties old_notes"},
+		{"empties only an inheritance parent", "CREATE TABLE base (id int);\nALTER TABLE old_notes INHERIT base;",
+			"DELETE FROM ONLY base;\nTRUNCATE ONLY base;\nALTER TABLE old_notes NO INHERIT base;\nDROP TABLE base;", ""},
+		{"takes the child out before it empties", "CREATE TABLE base (id int);\nALTER TABLE old_notes INHERIT base;",
+			"ALTER TABLE old_notes NO INHERIT base;\nTRUNCATE base;\nDROP TABLE base;", ""},
+		{"empties a new child of a table from before", "CREATE TABLE notes_2 () INHERITS (old_notes);", "TRUNCATE notes_2;\nDROP TABLE notes_2;", ""},
+		{"empties a table the up referenced from a table it renamed", "ALTER TABLE items RENAME TO goods;\nCREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE goods ADD COLUMN tag_id int REFERENCES tags;",
+			"TRUNCATE tags CASCADE;", "1_x.down.sql:1 empties tags with CASCADE, which also empties items (it references tags)"},
+		{"a DO block may tie tables", "CREATE TABLE tags (id int PRIMARY KEY);\nDO $$ BEGIN EXECUTE 'ALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags'; END $$;",
+			"TRUNCATE tags CASCADE;\nDROP TABLE tags;", `1_x.down.sql:1 empties tags with CASCADE, and the DO block at 1_x.up.sql:2 (its text holds "REFERENCES") may have tied tables from before the run to it`},
+		{"ties tables where the up's search path says", "SET search_path = app;\nCREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags;",
+			"TRUNCATE app.tags CASCADE;", "1_x.down.sql:1 empties app.tags with CASCADE, which also empties app.old_items (it references app.tags), a table from before the run"},
+		{"ties tables where pg_dump's set_config says", "SELECT pg_catalog.set_config('search_path', 'app', false);\nCREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags;",
+			"TRUNCATE app.tags CASCADE;", "1_x.down.sql:1 empties app.tags with CASCADE, which also empties app.old_items (it references app.tags)"},
+		{"a DO block that ties nothing", "CREATE TABLE tags (id int PRIMARY KEY);\nDO $$ BEGIN RAISE NOTICE 'created'; END $$;", "TRUNCATE tags CASCADE;\nDROP TABLE tags;", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			set := folderB(t, map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down})
-			got := downLosesData(set.Migrations[0], nil, "", folderCode(set.Migrations))
+			got := downLosesData(set.Migrations[0], nil, "", folderCode(set.Migrations), nil)
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("downLosesData = %q, want %q", got, tc.want)
 			}
@@ -102,14 +164,70 @@ func TestDownLosesDataEarlier(t *testing.T) {
 		"3_r.up.sql": "ALTER TABLE customers RENAME TO clients;\nINSERT INTO clients VALUES (2);", "3_r.down.sql": "TRUNCATE clients;\nALTER TABLE clients RENAME TO customers;",
 	})
 	m := set.Migrations
-	if got := downLosesData(m[1], m[:1], "", nil); got != "" {
+	if got := downLosesData(m[1], m[:1], "", nil, nil); got != "" {
 		t.Errorf("after the migration that created it: %q", got)
 	}
-	if got := downLosesData(m[2], m[:2], "", nil); got != "" {
+	if got := downLosesData(m[2], m[:2], "", nil, nil); got != "" {
 		t.Errorf("renamed, after the migration that created it: %q", got)
 	}
-	if got := downLosesData(m[1], nil, "", nil); !strings.Contains(got, "2_f.down.sql:1 empties customers") {
+	if got := downLosesData(m[1], nil, "", nil, nil); !strings.Contains(got, "2_f.down.sql:1 empties customers") {
 		t.Errorf("deployed alone: %q, want it to empty customers", got)
+	}
+}
+
+// TestDownLosesDataReach: what emptying a table reaches through what an earlier migration of the run
+// tied to it, and through the foreign keys the database had before the run (readCascades, "references"):
+// a partition the run creates has those of its parents.
+func TestDownLosesDataReach(t *testing.T) {
+	t.Parallel()
+	refs := func(v string) map[string]string { return map[string]string{"references public.events": v} }
+	tests := []struct {
+		name     string
+		earlier  string // up of a migration the run applies before
+		up, down string
+		cascades map[string]string
+		want     string
+	}{
+		{name: "an earlier migration referenced the table", earlier: "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags;",
+			up: "INSERT INTO tags VALUES (1);", down: "TRUNCATE tags CASCADE;", want: "2_x.down.sql:1 empties tags with CASCADE, which also empties old_items (it references tags), a table from before the run"},
+		{name: "an earlier migration created the table, the up referenced it", earlier: "CREATE TABLE tags (id int PRIMARY KEY);",
+			up: "ALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags ON DELETE CASCADE;", down: "DELETE FROM tags;\nALTER TABLE old_items DROP COLUMN tag_id;", want: "2_x.down.sql:1 empties tags, which also deletes rows of old_items"},
+		{name: "a new partition of a table the database references", up: "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');",
+			down: "TRUNCATE events_2027 CASCADE;\nDROP TABLE events_2027;", cascades: refs("public.event_tags\ta\tevent_id\napp.audit\tc\tevent_id"),
+			want: "1_x.down.sql:1 empties events_2027 with CASCADE, which also empties event_tags (it references events), a table from before the run"},
+		{name: "a new partition of a table the database does not reference", up: "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');",
+			down: "TRUNCATE events_2027 CASCADE;\nDROP TABLE events_2027;", cascades: refs("")},
+		{name: "a new partition of a table whose references were not read", up: "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');",
+			down: "TRUNCATE events_2027 CASCADE;", want: "1_x.down.sql:1 empties events_2027 with CASCADE, which also empties the rows of the tables whose foreign keys reference events, a table from before the run, and which those are was not read from the database before the run"},
+		{name: "a new partition detached before the TRUNCATE ... CASCADE", up: "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');",
+			down: "ALTER TABLE events DETACH PARTITION events_2027;\nTRUNCATE events_2027 CASCADE;\nDROP TABLE events_2027;"},
+		{name: "a new partition, truncated without CASCADE", up: "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');",
+			down: "TRUNCATE events_2027;\nDELETE FROM events_2027;\nDROP TABLE events_2027;"},
+		{name: "a table attached to a new partitioned table attached to one the database references", earlier: "CREATE TABLE events_2027 (id int, at date) PARTITION BY RANGE (at);",
+			up:   "CREATE TABLE events_q1 (id int, at date);\nALTER TABLE events_2027 ATTACH PARTITION events_q1 FOR VALUES FROM ('2027-01-01') TO ('2027-04-01');\nALTER TABLE events ATTACH PARTITION events_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');",
+			down: "TRUNCATE events_q1 CASCADE;", cascades: refs("public.event_tags\ta\tevent_id"), want: "2_x.down.sql:1 empties events_q1 with CASCADE, which also empties event_tags (it references events)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files := map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down}
+			if tc.earlier != "" {
+				files = map[string]string{"1_e.up.sql": tc.earlier, "1_e.down.sql": "SELECT 1;", "2_x.up.sql": tc.up, "2_x.down.sql": tc.down}
+			}
+			migs := folderB(t, files).Migrations
+			got := downLosesData(migs[len(migs)-1], migs[:len(migs)-1], "", folderCode(migs), tc.cascades)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("downLosesData = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// The database is asked about the tables from before the run whose foreign keys a check reaches.
+	set := folderB(t, map[string]string{
+		"1_p.up.sql": "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');", "1_p.down.sql": "TRUNCATE events_2027 CASCADE;",
+		"2_d.up.sql": "DELETE FROM app.items WHERE old;\nTRUNCATE tmp;", "2_d.down.sql": "DELETE FROM tmp;",
+	})
+	if got := strings.Join(factsNeeded(set.Migrations, ""), " "); got != "public.events app.items" {
+		t.Errorf("factsNeeded = %q, want the partitioned parent and the table the up deletes from", got)
 	}
 }
 
@@ -329,6 +447,8 @@ func TestPlanDrift(t *testing.T) {
 // the snapshot (tester A's F3: an up that dropped a column, undone by a down that only added it again).
 func TestUpLosesData(t *testing.T) {
 	t.Parallel()
+	// The database has no foreign key to items: the rows a DELETE of it takes take no others with them.
+	noRefs := map[string]string{"references public.items": ""}
 	tests := []struct {
 		name     string
 		earlier  string // up of a migration applied before, in the same run
@@ -342,7 +462,7 @@ func TestUpLosesData(t *testing.T) {
 		{name: "drops a table, down creates it empty", up: "DROP TABLE items;", down: "CREATE TABLE items (id int);", want: "drops table items"},
 		{name: "drops a materialized view", up: "DROP MATERIALIZED VIEW totals;", down: "CREATE MATERIALIZED VIEW totals AS SELECT 1;"},
 		{name: "truncates", up: "TRUNCATE items;", down: "SELECT 1;", want: "empties items"},
-		{name: "deletes, down inserts back", up: "INSERT INTO archive SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;", down: "INSERT INTO items SELECT * FROM archive;"},
+		{name: "deletes, down inserts back", up: "INSERT INTO archive SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;", down: "INSERT INTO items SELECT * FROM archive;", cascades: noRefs},
 		{name: "deletes", up: "DELETE FROM items WHERE id > 10;", down: "SELECT 1;", want: "deletes rows of items"},
 		{name: "overwrites a column", up: "UPDATE app_settings SET value = 'broken';", down: "SELECT 1;", want: "overwrites app_settings.value"},
 		// A MERGE's actions update and delete as the statements alone do (they counted as rows written).
@@ -350,7 +470,7 @@ func TestUpLosesData(t *testing.T) {
 			want: "1_x.up.sql:1 overwrites app_settings.value"},
 		{name: "merge deletes", up: "MERGE INTO items i USING gone g ON i.id = g.id WHEN MATCHED THEN DELETE;", down: "SELECT 1;", want: "1_x.up.sql:1 deletes rows of items"},
 		{name: "merge deletes, down merges rows back", up: "CREATE TABLE keep AS SELECT * FROM items;\nMERGE INTO items i USING gone g ON i.id = g.id WHEN MATCHED THEN DELETE;",
-			down: "MERGE INTO items i USING keep k ON i.id = k.id WHEN NOT MATCHED THEN INSERT VALUES (k.id);\nDROP TABLE keep;"},
+			down: "MERGE INTO items i USING keep k ON i.id = k.id WHEN NOT MATCHED THEN INSERT VALUES (k.id);\nDROP TABLE keep;", cascades: noRefs},
 		{name: "merge deletes, down only merges updates", up: "MERGE INTO items i USING gone g ON i.id = g.id WHEN MATCHED THEN DELETE;",
 			down: "MERGE INTO items i USING gone g ON i.id = g.id WHEN MATCHED THEN UPDATE SET n = 0;", want: "1_x.up.sql:1 deletes rows of items"},
 		{name: "upsert", up: "INSERT INTO app_settings VALUES ('mode', 'x') ON CONFLICT (key) DO UPDATE SET value = excluded.value;", down: "DELETE FROM app_settings WHERE key = 'mode';",
@@ -382,7 +502,7 @@ func TestUpLosesData(t *testing.T) {
 		{name: "a WITH clause a function only defines", up: "CREATE FUNCTION f() RETURNS bigint LANGUAGE sql BEGIN ATOMIC WITH d AS (DELETE FROM items RETURNING 1) SELECT count(*) FROM d; END;",
 			down: "DROP FUNCTION f();"},
 		{name: "deletes in a WITH clause, down inserts back in one", up: "WITH d AS (DELETE FROM items WHERE old RETURNING *) INSERT INTO archive SELECT * FROM d;",
-			down: "WITH r AS (INSERT INTO items SELECT * FROM archive RETURNING 1) SELECT count(*) FROM r;"},
+			down: "WITH r AS (INSERT INTO items SELECT * FROM archive RETURNING 1) SELECT count(*) FROM r;", cascades: noRefs},
 		// Schemas dropped with CASCADE and column type changes (the last review's "left alone").
 		{name: "drops a schema with CASCADE", up: "SELECT 1;\nDROP SCHEMA legacy CASCADE;", down: "CREATE SCHEMA legacy;\nCREATE TABLE legacy.t (id int);\nINSERT INTO legacy.t VALUES (1);",
 			want: "1_x.up.sql:2 drops schema legacy with CASCADE"},
@@ -449,7 +569,7 @@ func TestUpLosesData(t *testing.T) {
 		{name: "moves a table, then empties it", up: "ALTER TABLE items SET SCHEMA archive;\nTRUNCATE archive.items;", down: "ALTER TABLE archive.items SET SCHEMA public;",
 			want: "1_x.up.sql:2 empties items"},
 		{name: "renames a table, deletes, down inserts back", up: "ALTER TABLE items RENAME TO goods;\nDELETE FROM goods WHERE old;",
-			down: "INSERT INTO goods SELECT * FROM archive;\nALTER TABLE goods RENAME TO items;"},
+			down: "INSERT INTO goods SELECT * FROM archive;\nALTER TABLE goods RENAME TO items;", cascades: noRefs},
 		// The functions a DO block calls (the last review's "left alone": only the DO block's own text was
 		// searched).
 		{name: "a DO block calls a function it creates", up: "CREATE FUNCTION purge_old() RETURNS void LANGUAGE sql AS 'DELETE FROM items WHERE old';\nDO $$ BEGIN PERFORM purge_old(); END $$;",
@@ -523,6 +643,37 @@ func TestUpLosesData(t *testing.T) {
 			cascades: map[string]string{"type mood": "column mood of table items"}},
 		{name: "drops an extension, then creates it", up: "DROP EXTENSION citext CASCADE;\nCREATE EXTENSION citext;", down: "SELECT 1;",
 			cascades: map[string]string{"extension citext": "column label of table items"}, want: "1_x.up.sql:1 drops extension citext with CASCADE"},
+		// Emptying a table, also one the run created, reaches what is tied to it (links): the run's
+		// foreign keys, partitions and children, and the database's foreign keys.
+		{name: "truncates with CASCADE a table it created and referenced", up: "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE items ADD COLUMN tag_id int REFERENCES tags;\nTRUNCATE tags CASCADE;",
+			down: "ALTER TABLE items DROP COLUMN tag_id;\nDROP TABLE tags;",
+			want: "1_x.up.sql:3 empties tags with CASCADE, which also empties items (it references tags), a table from before the run, and the down of 1_x does not put its rows back"},
+		{name: "truncates with CASCADE a table an earlier migration created and referenced", earlier: "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE items ADD COLUMN tag_id int REFERENCES tags;",
+			up: "TRUNCATE tags CASCADE;", down: "SELECT 1;", want: "2_x.up.sql:1 empties tags with CASCADE, which also empties items (it references tags)"},
+		{name: "truncates a table it created and referenced, without CASCADE", up: "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE items ADD COLUMN tag_id int REFERENCES tags;\nTRUNCATE tags;",
+			down: "ALTER TABLE items DROP COLUMN tag_id;\nDROP TABLE tags;"},
+		{name: "empties a partitioned table it attached a table to", up: "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\nALTER TABLE events ATTACH PARTITION old_events FOR VALUES FROM ('2020-01-01') TO ('2030-01-01');\nDELETE FROM events;",
+			down: "ALTER TABLE events DETACH PARTITION old_events;\nDROP TABLE events;", want: "1_x.up.sql:3 empties events, which also empties old_events (a partition of events), a table from before the run"},
+		{name: "truncates with CASCADE and puts back a table the database references", up: "CREATE TABLE keep AS SELECT * FROM items;\nTRUNCATE items CASCADE;", down: "INSERT INTO items SELECT * FROM keep;\nDROP TABLE keep;",
+			cascades: map[string]string{"references public.items": "public.orders\ta\titem_id"},
+			want:     "1_x.up.sql:2 empties items with CASCADE, which also empties orders (it references items), a table from before the run, and the down of 1_x does not put its rows back"},
+		{name: "truncates with CASCADE and puts back a table the database does not reference", up: "CREATE TABLE keep AS SELECT * FROM items;\nTRUNCATE items CASCADE;", down: "INSERT INTO items SELECT * FROM keep;\nDROP TABLE keep;",
+			cascades: noRefs},
+		{name: "truncates with CASCADE and puts back both tables", up: "CREATE TABLE keep AS SELECT * FROM items;\nCREATE TABLE keep_o AS SELECT * FROM orders;\nTRUNCATE items CASCADE;",
+			down: "INSERT INTO items SELECT * FROM keep;\nINSERT INTO orders SELECT * FROM keep_o;", cascades: map[string]string{"references public.items": "public.orders\ta\titem_id"}},
+		{name: "truncates with CASCADE a table whose references were not read", up: "CREATE TABLE keep AS SELECT * FROM items;\nTRUNCATE items CASCADE;", down: "INSERT INTO items SELECT * FROM keep;",
+			want: "1_x.up.sql:2 empties items with CASCADE, which also empties the rows of the tables whose foreign keys reference items, a table from before the run, and which those are was not read from the database before the run: the down of 1_x may not bring them back"},
+		{name: "deletes rows the database's foreign keys cascade to", up: "CREATE TABLE keep AS SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;", down: "INSERT INTO items SELECT * FROM keep;",
+			cascades: map[string]string{"references public.items": "public.orders\tc\titem_id"},
+			want:     "1_x.up.sql:2 deletes rows of items, which also deletes rows of orders (its foreign key to items is ON DELETE CASCADE), a table from before the run, and the down of 1_x does not put its rows back"},
+		{name: "deletes rows the database's foreign keys set to null", up: "CREATE TABLE keep AS SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;", down: "INSERT INTO items SELECT * FROM keep;",
+			cascades: map[string]string{"references public.items": "public.orders\tn\titem_id"},
+			want:     "1_x.up.sql:2 deletes rows of items, which also overwrites orders.item_id (its foreign key to items is ON DELETE SET NULL), a column from before the run, and the down of 1_x does not write their values again"},
+		{name: "deletes rows the database's foreign keys set to null, down writes them back", up: "CREATE TABLE keep AS SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;",
+			down:     "INSERT INTO items SELECT * FROM keep;\nUPDATE orders o SET item_id = k.id FROM keep k WHERE o.ref = k.ref;",
+			cascades: map[string]string{"references public.items": "public.orders\tn\titem_id"}},
+		{name: "deletes rows the database's foreign keys restrict", up: "CREATE TABLE keep AS SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;", down: "INSERT INTO items SELECT * FROM keep;",
+			cascades: map[string]string{"references public.items": "public.orders\ta\titem_id\npublic.lines\tr\titem_id"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

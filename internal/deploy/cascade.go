@@ -35,12 +35,31 @@ WITH RECURSIVE dropped(classid, objid, objsubid) AS (
 SELECT coalesce((SELECT string_agg(what, ', ') FROM (SELECT what FROM data ORDER BY what LIMIT 3) w), ''),
        (SELECT count(*) FROM data)`
 
+// referencesSQL lists the foreign keys that reference table $1 or a partitioned table it is a partition
+// of (its partitions have those keys too), other than from those tables themselves: one line each, the
+// table it belongs to (schema.name), its ON DELETE action (confdeltype) and its columns, tab-separated
+// (dbRefs reads them). Keys cloned onto partitions (conparentid) are their parent's.
+const referencesSQL = `
+WITH target AS (SELECT $1::oid AS relid UNION SELECT relid FROM pg_partition_ancestors($1::oid))
+SELECT coalesce(string_agg(n.nspname || '.' || c.relname || E'\t' || k.confdeltype::text || E'\t' ||
+         (SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)),
+         E'\n' ORDER BY n.nspname, c.relname, k.conname), '')
+  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE k.contype = 'f' AND k.conparentid = 0 AND k.confrelid IN (SELECT relid FROM target)
+   AND k.conrelid NOT IN (SELECT relid FROM target)`
+
 // readCascades reads, before the run changes anything, what each DROP TYPE, DROP DOMAIN and DROP
 // EXTENSION with CASCADE of the pending ups would take with it (cascadeSQL), for upLosesData: by "type
 // name" ("domain name", "extension name") as the drop writes the name, "" for nothing that holds data
 // (also for one the database does not have: the run creates it, or the drop finds none). A name it
 // could not read is left out: its drop counts as one that loses data. Only the database as it is before
 // the first up can say it: once the up has run, what it dropped is gone.
+//
+// It reads too the foreign keys that reference the tables from before the run that the migrations'
+// TRUNCATE ... CASCADE and the ups' DELETE reach (factsNeeded, referencesSQL), for downLosesData and
+// upLosesData (links.empty): by "references schema.table", "" for none (also for a table the database
+// does not have). An up may drop or change them before the rollback, and a partition the run creates
+// inherits those of its parents before the down runs.
 func (d *deployer) readCascades(ctx context.Context, pending []*migrate.Migration) {
 	if d.cascades == nil {
 		d.cascades = map[string]string{}
@@ -84,5 +103,26 @@ func (d *deployer) readCascades(ctx context.Context, pending []*migrate.Migratio
 			}
 			d.cascades[key] = took
 		}
+	}
+	for _, name := range factsNeeded(pending, d.o.Set.SearchPath) {
+		key := dbKey(name)
+		if _, done := d.cascades[key]; done {
+			continue
+		}
+		var oid *uint32
+		if err := d.conn.QueryRow(ctx, "SELECT to_regclass($1)::oid", pgx.Identifier(strings.Split(name, ".")).Sanitize()).Scan(&oid); err != nil {
+			d.log.Warn("read the foreign keys that reference a table", "table", name, "error", err)
+			continue
+		}
+		if oid == nil {
+			d.cascades[key] = ""
+			continue
+		}
+		var refs string
+		if err := d.conn.QueryRow(ctx, referencesSQL, *oid).Scan(&refs); err != nil {
+			d.log.Warn("read the foreign keys that reference a table", "table", name, "error", err)
+			continue
+		}
+		d.cascades[key] = refs
 	}
 }

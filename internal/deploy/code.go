@@ -245,8 +245,9 @@ func (d *deployer) unknownCode(names []string, err error) {
 }
 
 // beforeRun is what a run read of the database before its first migration and judges its rollback by:
-// the code of the functions its migrations call (funcCode) and what the ups' DROP ... CASCADE take
-// with them (readCascades). The run keeps it in its schemagate_runs row (before_run), for the --recover
+// the code of the functions its migrations call (funcCode), what the ups' DROP ... CASCADE take
+// with them and the foreign keys that reference the tables the migrations' emptying reaches
+// (readCascades). The run keeps it in its schemagate_runs row (before_run), for the --recover
 // of a run that dies: by then its ups may have replaced or renamed those functions and dropped what the
 // drops took, and the database can no longer say what they did (loadBefore).
 type beforeRun struct {

@@ -124,7 +124,7 @@ type deployer struct {
 	// code is what funcCode found of the functions the migrations call, by name (the database's as they
 	// were before the first migration: restorable reads them); cascades what
 	// readCascades found, before the run, that the ups' DROP ... CASCADE of types, domains and extensions
-	// take with them.
+	// take with them, and the foreign keys that reference the tables the migrations' emptying reaches.
 	code     map[string][]codeDef
 	cascades map[string]string
 	// codeRead are the names whose definitions in the database code holds (funcCode), dbCode those

@@ -29,12 +29,13 @@ var _ pinner = (*snapshot.PGDump)(nil)
 
 // snapshotOnly says why a rollback of m restores the snapshot rather than run m's down, as undo decides
 // it: m has no down, or its down would lose data. "" when the down is used. earlier are the migrations
-// the run applies before m; code is what is known of the functions its down calls (deployer.funcCode).
-func snapshotOnly(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef) string {
+// the run applies before m; code is what is known of the functions its down calls (deployer.funcCode),
+// cascades what the database had before the run (deployer.readCascades).
+func snapshotOnly(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef, cascades map[string]string) string {
 	if m.Down.Empty() {
 		return m.ID() + " has no down migration"
 	}
-	if loss := downLosesData(m, earlier, searchPath, code); loss != "" {
+	if loss := downLosesData(m, earlier, searchPath, code, cascades); loss != "" {
 		return "the down of " + m.ID() + " would lose data: " + loss
 	}
 	return ""
@@ -82,7 +83,7 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 	}
 	var why, noDown, halfWay []string
 	for i, m := range pending {
-		if w := snapshotOnly(m, pending[:i], d.o.Set.SearchPath, code); w != "" {
+		if w := snapshotOnly(m, pending[:i], d.o.Set.SearchPath, code, d.cascades); w != "" {
 			why, noDown = append(why, w), append(noDown, m.ID())
 		} else if w := upDestroyed(m, pending[:i], d.o.Set.SearchPath, code, d.cascades); w != "" {
 			why = append(why, w)

@@ -165,7 +165,7 @@ func TestSnapshotOnly(t *testing.T) {
 	})
 	want := []string{"1_a has no down migration", "", "the down of 3_c would lose data"}
 	for i, m := range set.Migrations {
-		if got := snapshotOnly(m, set.Migrations[:i], "", nil); (got == "") != (want[i] == "") || !strings.Contains(got, want[i]) {
+		if got := snapshotOnly(m, set.Migrations[:i], "", nil, nil); (got == "") != (want[i] == "") || !strings.Contains(got, want[i]) {
 			t.Errorf("%s: %q, want %q", m.ID(), got, want[i])
 		}
 	}

@@ -187,7 +187,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		code = d.funcCode(ctx, p.migs)
 	}
 	for i := len(p.migs) - 1; i >= 0 && need == ""; i-- {
-		need = snapshotOnly(p.migs[i], p.migs[:i], d.o.Set.SearchPath, code) // as restorable expects
+		need = snapshotOnly(p.migs[i], p.migs[:i], d.o.Set.SearchPath, code, d.cascades) // as restorable expects
 	}
 	// An up that destroyed data its down does not bring back: the snapshot has it. Without a snapshot
 	// that can be restored the downs still bring the schema back, and the rollback says what is lost.
