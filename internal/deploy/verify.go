@@ -520,9 +520,13 @@ func (v *verifier) foreignKeys(ctx context.Context, b *baseline, eff *effects, p
 		                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
 		         array(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
 		                JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) AS pcols
-		    FROM pg_constraint c WHERE c.contype = 'f' AND c.convalidated)
+		    FROM pg_constraint c WHERE c.contype = 'f' AND c.convalidated
+		     -- a key that references a partitioned table has a copy for each of its partitions on the
+		     -- same child table, which no row of another partition satisfies: the key itself is checked
+		     AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.oid = c.conparentid AND k.conrelid = c.conrelid))
 		SELECT oid, conname, conrelid::regclass::text, confrelid::regclass::text,
-		       array(SELECT format('%I', x) FROM unnest(cols) x), array(SELECT format('%I', x) FROM unnest(pcols) x)
+		       array(SELECT format('%I', x) FROM unnest(cols) x), array(SELECT format('%I', x) FROM unnest(pcols) x),
+		       (SELECT relkind = 'p' FROM pg_class WHERE oid = confrelid)
 		  FROM fk
 		 WHERE $2 OR NOT oid = ANY ($3::oid[])
 		    OR conrelid = ANY (SELECT to_regclass(x) FROM unnest($1::text[]) x)
@@ -538,11 +542,12 @@ func (v *verifier) foreignKeys(ctx context.Context, b *baseline, eff *effects, p
 		oid             uint32
 		name, child, pt string
 		cols, pcols     []string
+		partitioned     bool // the parent table is partitioned: its rows are its partitions'
 	}
 	var fks []fk
 	for rows.Next() {
 		var f fk
-		if err := rows.Scan(&f.oid, &f.name, &f.child, &f.pt, &f.cols, &f.pcols); err != nil {
+		if err := rows.Scan(&f.oid, &f.name, &f.child, &f.pt, &f.cols, &f.pcols, &f.partitioned); err != nil {
 			rows.Close()
 			return Check{Name: c.Name, Phase: phase, Message: err.Error()}
 		}
@@ -556,8 +561,15 @@ func (v *verifier) foreignKeys(ctx context.Context, b *baseline, eff *effects, p
 			notNull = append(notNull, "c."+f.cols[i]+" IS NOT NULL")
 			join = append(join, "p."+f.pcols[i]+" = c."+f.cols[i])
 		}
-		q := fmt.Sprintf("SELECT count(*) FROM ONLY %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM ONLY %s p WHERE %s)",
-			f.child, strings.Join(notNull, " AND "), f.pt, strings.Join(join, " AND "))
+		// ONLY: a key holds for its table's own rows, and is a parent's row only (inheritance children
+		// have neither); a partitioned table has no rows of its own (its partitions have copies of a key
+		// it holds, each checked), but a key that references one is satisfied by any of its partitions.
+		parent := "ONLY " + f.pt
+		if f.partitioned {
+			parent = f.pt
+		}
+		q := fmt.Sprintf("SELECT count(*) FROM ONLY %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)",
+			f.child, strings.Join(notNull, " AND "), parent, strings.Join(join, " AND "))
 		var n int64
 		if err := v.conn.QueryRow(ctx, q).Scan(&n); err != nil {
 			bad = append(bad, fmt.Sprintf("%s: %v", f.name, err))
