@@ -7,7 +7,6 @@ import (
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/rehearse"
-	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -58,31 +57,16 @@ DROP ROLE sg_tmp;
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"1", "5"} {
-		m := migration(t, rep, v)
-		if rt := m.Roundtrip; rt == nil || rt.Status != report.RoundtripOK {
-			t.Errorf("migration %s: round trip %+v, want ok", v, rt)
-		}
-	}
 	cases := map[string][]string{
 		"2": {"role sg_reader is left behind by the down", `the up fails when run again after the down: role "sg_reader" already exists`},
 		"3": {"membership of sg_app in sg_reader is left behind by the down"},
 		"4": {"role sg_app has CONNECTION LIMIT 5 after the down, was none", "role sg_app is NOLOGIN after the down, was LOGIN",
 			"role sg_app's setting search_path is app, public after the down, was not set"},
 	}
-	for v, wants := range cases {
-		rt := migration(t, rep, v).Roundtrip
-		if rt == nil || rt.Status != report.RoundtripFailed {
-			t.Errorf("migration %s: round trip %+v, want failed", v, rt)
-			continue
-		}
-		problems := strings.Join(rt.Problems, "\n")
-		for _, want := range wants {
-			if !strings.Contains(problems, want) {
-				t.Errorf("migration %s: problems lack %q:\n%s", v, want, problems)
-			}
-		}
-		if len(rt.Problems) != len(wants) {
+	checkRoundtrips(t, rep, []string{"1", "5"}, cases)
+	for v, wants := range cases { // and nothing else
+		if rt := migration(t, rep, v).Roundtrip; rt != nil && len(rt.Problems) != len(wants) {
+			problems := strings.Join(rt.Problems, "\n")
 			t.Errorf("migration %s: %d problems, want %d:\n%s", v, len(rt.Problems), len(wants), problems)
 		}
 	}
