@@ -362,7 +362,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		if errors.Is(err, sandbox.ErrUnavailable) {
 			return nil, exitCode(ExitFailure, err)
 		}
-		if errors.Is(err, rehearse.ErrSetup) || errors.Is(err, rehearse.ErrSharedServer) || errors.Is(err, rehearse.ErrVersionMismatch) {
+		if errors.Is(err, rehearse.ErrSetup) || errors.Is(err, rehearse.ErrSharedServer) || errors.Is(err, rehearse.ErrNetwork) || errors.Is(err, rehearse.ErrVersionMismatch) {
 			return nil, usageErr(err)
 		}
 		return nil, err

@@ -6,16 +6,19 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -880,5 +883,73 @@ func TestCheckRuleClassesAnyCase(t *testing.T) {
 	if code, _, errOut := check("--rule", "Set-Not-Null=Sometimes"); code != ExitUsage ||
 		!strings.Contains(errOut, `--rule: unknown class "sometimes"`) {
 		t.Errorf("bad class: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestCheckNeverConnectsToOtherServers: a migration that calls dblink fails on the local provider,
+// whose server has no network (the report says so, exit 3), and is refused before anything runs on a
+// docker container, which has (exit 2). The target, a listener, sees no connection either way.
+func TestCheckNeverConnectsToOtherServers(t *testing.T) {
+	requirePG(t)
+	if os.Geteuid() != 0 {
+		t.Skip("the local server runs without network as root, or where unprivileged user namespaces are allowed: not assumed here")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			made.Add(1)
+			c.Close()
+		}
+	}()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "1_link.up.sql"), []byte(fmt.Sprintf("CREATE EXTENSION dblink;\nSELECT dblink_exec('host=127.0.0.1 port=%d dbname=prod connect_timeout=5', 'DELETE FROM orders');\n", ln.Addr().(*net.TCPAddr).Port)))
+	writeFile(t, filepath.Join(dir, "1_link.down.sql"), []byte("DROP EXTENSION dblink;\n"))
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	code, out, errOut := run(t, nil, "check", "--dir", dir, "--provider", "local", "-q", "--report-json", jsonPath)
+	var rep struct {
+		Database   struct{ Network string }
+		Migrations []struct {
+			Error struct {
+				Line           int
+				SQLState, Hint string
+			}
+		}
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatalf("exit %d, no report: %v\n%s\n%s", code, err, out, errOut)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitBlocked || rep.Database.Network != "none" || len(rep.Migrations) != 1 || rep.Migrations[0].Error.Line != 2 ||
+		rep.Migrations[0].Error.SQLState != "08001" || !strings.Contains(rep.Migrations[0].Error.Hint, "runs without network") {
+		t.Errorf("local: exit %d, report %s; want exit %d, network none, and 1_link.up.sql:2 failing with 08001 and the no-network hint\n%s", code, b, ExitBlocked, errOut)
+	}
+	if testing.Short() {
+		t.Log("-short: no containers")
+	} else {
+		if !sandbox.DockerAvailable(t.Context()) {
+			pgtest.Unavailable(t, "no Docker daemon answers (run scripts/setup-machine.sh)")
+		}
+		code, out, errOut = run(t, nil, "check", "--dir", dir, "--provider", "docker", "--image", "schemagate/postgres:15", "--pg-version", "15", "-q")
+		if code != ExitUsage || !strings.Contains(errOut, "1_link.up.sql:2: dblink_exec() connects to the server its connection string names") {
+			t.Errorf("docker: exit %d, want %d naming 1_link.up.sql:2\n%s\n%s", code, ExitUsage, out, errOut)
+		}
+	}
+	ln.Close()
+	<-done
+	if n := made.Load(); n != 0 {
+		t.Errorf("the target saw %d connections", n)
 	}
 }

@@ -136,9 +136,12 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if err := serverRoleChanges(inst, opts.Setup, opts.Set, opts.Base); err != nil {
 		return nil, "", err
 	}
+	if err := networkReach(inst, opts.Provider.Name(), opts.Setup, opts.Set, opts.Base); err != nil {
+		return nil, "", err
+	}
 	claimRoles(ctx, inst, opts, opts.Set, opts.Base)
-	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds()}
-	opts.Progress("PostgreSQL %s ready in %d ms", rep.Database.ServerVersion, rep.Database.ReadyMS)
+	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds(), Network: inst.Network}
+	opts.Progress("PostgreSQL %s ready in %d ms%s", rep.Database.ServerVersion, rep.Database.ReadyMS, networkNote(inst.Network))
 	if want := opts.Lint.Major(); opts.Lint.PGVersion != 0 && inst.ServerVersion/10000 != want {
 		return nil, "", fmt.Errorf("%w: PostgreSQL %d was asked for (--pg-version, or pg_version in schemagate.yml), but the %s provider's server runs %s: rehearse on the version production runs (pass a matching --pg-version or --image, or no --pg-version to take the server's)",
 			ErrVersionMismatch, want, opts.Provider.Name(), formatVersion(inst.ServerVersion))
@@ -813,6 +816,9 @@ func (r *run) sqlError(err error, phase string) *report.SQLError {
 		out.Message = fmt.Sprintf("ran longer than %s, the rehearsal's limit for one statement, and went on after its cancellation (an exception handler caught it?), so its session was ended", r.statementLimit())
 		out.Hint = "A statement must stop when canceled: an EXCEPTION WHEN query_canceled (or OTHERS) handler that goes on keeps it running. --statement-timeout (database.statement_timeout) changes the limit; 0 turns it off."
 		return out
+	}
+	if r.inst != nil && r.inst.Network == sandbox.NetworkNone && strings.HasPrefix(out.SQLState, "08") {
+		out.Hint = strings.TrimSpace(out.Hint + " " + networkHint)
 	}
 	if out.SQLState == "57P01" && out.Hint == "" {
 		out.Hint = "The session running the migration was ended (pg_terminate_backend, or a server shutdown); its transaction was rolled back."

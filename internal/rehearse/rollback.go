@@ -65,6 +65,9 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	if err := serverRoleChanges(inst, opts.Setup, opts.Set, nil); err != nil {
 		return nil, err
 	}
+	if err := networkReach(inst, opts.Provider.Name(), opts.Setup, opts.Set, nil); err != nil {
+		return nil, err
+	}
 	claimRoles(ctx, inst, opts, opts.Set)
 	if r.insp, err = newInspector(opts.Set); err != nil {
 		return nil, err

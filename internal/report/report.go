@@ -69,6 +69,9 @@ type Database struct {
 	Provider      string `json:"provider"`
 	ServerVersion string `json:"server_version"`
 	ReadyMS       int64  `json:"ready_ms"`
+	// Network is "none" when the server could reach no network (the local provider's, in a network
+	// namespace of its own), "shared" when it shared the machine's, "" when the provider does not say.
+	Network string `json:"network,omitempty"`
 }
 
 // Migration is what happened to one migration.

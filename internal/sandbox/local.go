@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,11 +32,13 @@ import (
 // fraction of a second; a cached cluster found incomplete or damaged is rebuilt, and those of other
 // binaries unused for 30 days are removed (template.go). When run as root it runs the server as the
 // unprivileged `postgres` user (PostgreSQL refuses to run as root). The server listens on a private Unix socket only, with
-// durability off.
+// durability off, and runs without network where Linux allows it (netns.go).
 type Local struct {
 	opts Options
 	// pruned makes the removal of the cache folder's unused templates once per provider.
 	pruned sync.Once
+	// net is the netMode the last server started in (0: none yet), where the next one starts trying.
+	net atomic.Int32
 }
 
 var _ Provider = (*Local)(nil)
@@ -330,10 +333,13 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 		args = append(args, "-c", s)
 	}
 	bin := t.bin
-	cmd := ra.command(context.WithoutCancel(ctx), filepath.Join(bin, "postgres"), args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT // the server dies with us, even on kill -9
-	if err := cmd.Start(); err != nil {
+	cmd, mode, err := l.startServer(func() *exec.Cmd {
+		cmd := ra.command(context.WithoutCancel(ctx), filepath.Join(bin, "postgres"), args...)
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT // the server dies with us, even on kill -9
+		return cmd
+	}, ra)
+	if err != nil {
 		logFile.Close()
 		return nil, nil, fmt.Errorf("start postgres: %w", err)
 	}
@@ -356,7 +362,7 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 				<-exited
 			}
 			if killed(waitErr) {
-				freeSharedMemory(ra, bin, args, data)
+				freeSharedMemory(ra, mode, bin, args, data)
 			}
 			closeErr = os.RemoveAll(root)
 		})
@@ -392,7 +398,11 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 		return nil, nil, err
 	}
 	pid := cmd.Process.Pid
-	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn,
+	network := NetworkShared
+	if mode.offline() {
+		network = NetworkNone
+	}
+	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn, Network: network,
 		Stalled: func(context.Context) string { return serverStalled("/proc", pid) }}, nil, nil
 }
 
@@ -453,13 +463,14 @@ func killed(waitErr error) bool {
 // freeSharedMemory starts the server once more in data and stops it, which frees the shared memory a
 // killed server left (its SysV segment and, in /dev/shm, its dynamic shared memory): PostgreSQL removes
 // both at start-up once no process uses them, and its own at shutdown. Best effort, within 30 s.
-func freeSharedMemory(ra runAs, bin string, args []string, data string) {
+func freeSharedMemory(ra runAs, mode netMode, bin string, args []string, data string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// The killed server's backends notice their postmaster is gone and exit; until then the segment
 	// is in use and a new server refuses to start.
 	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
 		cmd := ra.command(ctx, filepath.Join(bin, "postgres"), args...)
+		ra.isolate(cmd.SysProcAttr, mode) // as the killed server ran: it too may run nothing else
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		if err := cmd.Start(); err != nil {
 			return

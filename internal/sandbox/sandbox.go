@@ -53,6 +53,11 @@ type Instance struct {
 	// made under a claimed name before the run's own CREATE ROLE, which then failed. It returns once the
 	// OIDs are written with the run's database; its error is worth a warning, not the run.
 	RolesCreated func(ctx context.Context, session *pgx.Conn, names []string) error
+	// Network says whether the server can reach the network: NetworkNone (the local provider's server
+	// in a network namespace of its own: a migration cannot make it connect anywhere), NetworkShared
+	// (the local provider's where no namespace may be created: the machine's network), "" when the
+	// provider does not say (docker: the container's network; url: the server's own).
+	Network string
 	// ServerRoles, when not nil (a server shared with others: the url provider), are the roles the
 	// server had when the run started: none of them is the run's to create, alter or drop.
 	ServerRoles []string
@@ -75,6 +80,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// serverSettings are more "-c name=value" settings for the local provider's server (tests only).
 	serverSettings []string
+	// netModes, when set, are the network modes the local provider tries, in order (tests only).
+	netModes []netMode
 	// copyHook, when set, sees every entry of the local provider's template as it is copied (tests only).
 	copyHook func(rel string)
 }

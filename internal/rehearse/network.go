@@ -1,0 +1,207 @@
+package rehearse
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sandbox"
+)
+
+// ErrNetwork marks migrations that would make a rehearsal server that can reach the network connect to
+// the servers they name.
+var ErrNetwork = errors.New("the migrations connect to other servers")
+
+// networkReach refuses, before anything runs, the statements that make the server connect to another
+// server, when the rehearsal's server can reach the network: a docker container, or the local
+// provider's server where no network namespace may be created (inst.Network). A rehearsal must not
+// touch the servers a migration names: CREATE SUBSCRIPTION creates a replication slot on the publisher
+// (production's, from a runner that reaches it), and the slot keeps its WAL for good; dblink_exec writes
+// there. The url provider refuses these with the rest of what changes a shared server
+// (sharedServerChanges). On a server without network they run, and fail with a connection error (see
+// networkHint).
+//
+// What the parse trees cannot show is not caught here: a function that calls dblink, a query of a
+// postgres_fdw foreign table.
+func networkReach(inst *sandbox.Instance, provider string, setup []*migrate.Script, set, base *migrate.Set) error {
+	if inst.Network == sandbox.NetworkNone || provider == "url" {
+		return nil
+	}
+	subs := map[string]subscription{}
+	var found []string
+	seen := map[string]bool{}
+	for _, s := range runOrder(setup, set, base) {
+		if s == nil {
+			continue
+		}
+		for i := range s.Statements {
+			st := &s.Statements[i]
+			what := connects(st.Node, st.SQL, subs)
+			if what == "" {
+				continue
+			}
+			at := fmt.Sprintf("%s:%d: %s", s.File, st.Pos.Line, what)
+			if !seen[at] {
+				seen[at] = true
+				found = append(found, at)
+			}
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if len(found) > 5 {
+		found = append(found[:5], fmt.Sprintf("and %d more", len(found)-5))
+	}
+	where := "the container's network"
+	if inst.Network == sandbox.NetworkShared {
+		where = "this machine's network: no network namespace may be created here"
+	}
+	return fmt.Errorf("%w, and the rehearsal's server (%s provider) can reach the network (%s):\n  %s\n"+
+		"hint: a rehearsal must not touch the servers a migration names. Create a subscription WITH (connect = false) and enable it when the deploy is done; "+
+		"or rehearse with --provider local as root or where unprivileged user namespaces are allowed: its server then runs without network, and such a statement fails with a connection error",
+		ErrNetwork, provider, where, strings.Join(found, "\n  "))
+}
+
+// subscription is what a run knows of a subscription its statements made: whether it is enabled (its
+// worker connects to the publisher) and whether it has a replication slot (DROP SUBSCRIPTION connects
+// to drop it).
+type subscription struct{ enabled, slot bool }
+
+// dblinkCall is a call of a dblink function that may open a connection.
+var dblinkCall = regexp.MustCompile(`(?i)\bdblink(?:_connect(?:_u)?|_exec|_open|_fetch|_close|_send_query)?\s*\(`)
+
+// subscriptionWords, in code the server runs from text, name a subscription statement or a foreign
+// schema import.
+var subscriptionWords = regexp.MustCompile(`(?is)\b(?:(?:create|alter|drop)\b[\s'"|+,()]*\bsubscription|import\s+foreign\s+schema)\b`)
+
+// connects says how a statement makes the server connect to another server, "" when it does not. It
+// keeps what subs knows of the subscriptions up to date; one it has not seen made may be enabled and
+// have a slot.
+func connects(n *pg_query.Node, sql string, subs map[string]subscription) string {
+	switch {
+	case n.GetCreateSubscriptionStmt() != nil:
+		c := n.GetCreateSubscriptionStmt()
+		connect := defBool(c.Options, "connect", true)
+		sub := subscription{enabled: connect && defBool(c.Options, "enabled", true), slot: !strings.EqualFold(defString(c.Options, "slot_name"), "none")}
+		subs[c.Subname] = sub
+		if connect {
+			return "CREATE SUBSCRIPTION " + c.Subname + " connects to its publisher (and creates a replication slot there, unless create_slot = false)"
+		}
+	case n.GetAlterSubscriptionStmt() != nil:
+		a := n.GetAlterSubscriptionStmt()
+		sub, known := subs[a.Subname]
+		if !known {
+			sub = subscription{enabled: true, slot: true}
+		}
+		what := ""
+		switch a.Kind {
+		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_ENABLED:
+			sub.enabled = defBool(a.Options, "enabled", true)
+			if sub.enabled {
+				what = "ALTER SUBSCRIPTION " + a.Subname + " ENABLE starts its worker, which connects to the publisher"
+			}
+		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_OPTIONS:
+			if hasDef(a.Options, "slot_name") {
+				sub.slot = !strings.EqualFold(defString(a.Options, "slot_name"), "none")
+			}
+		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_CONNECTION:
+			if sub.enabled {
+				what = "ALTER SUBSCRIPTION " + a.Subname + " CONNECTION restarts the worker of an enabled subscription, which connects to the publisher"
+			}
+		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_REFRESH:
+			what = "ALTER SUBSCRIPTION " + a.Subname + " REFRESH PUBLICATION connects to the publisher"
+		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_SET_PUBLICATION, pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_ADD_PUBLICATION, pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_DROP_PUBLICATION:
+			if defBool(a.Options, "refresh", true) {
+				what = "ALTER SUBSCRIPTION " + a.Subname + " … PUBLICATION refreshes it from the publisher, which connects there (WITH (refresh = false) does not)"
+			}
+		}
+		subs[a.Subname] = sub
+		return what
+	case n.GetDropSubscriptionStmt() != nil:
+		d := n.GetDropSubscriptionStmt()
+		sub, known := subs[d.Subname]
+		delete(subs, d.Subname)
+		if !known || sub.slot {
+			return "DROP SUBSCRIPTION " + d.Subname + " connects to the publisher to drop its replication slot (ALTER SUBSCRIPTION … DISABLE and SET (slot_name = NONE) first do not)"
+		}
+	case n.GetRenameStmt() != nil && n.GetRenameStmt().RenameType == pg_query.ObjectType_OBJECT_SUBSCRIPTION:
+		r := n.GetRenameStmt()
+		old := r.Object.GetString_().GetSval()
+		if sub, known := subs[old]; known {
+			delete(subs, old)
+			subs[r.Newname] = sub
+		}
+	case n.GetImportForeignSchemaStmt() != nil:
+		return "IMPORT FOREIGN SCHEMA connects to foreign server " + n.GetImportForeignSchemaStmt().ServerName + " to read its tables"
+	case n.GetCreateFunctionStmt() != nil:
+		return "" // a body runs when it is called, which the parse trees do not show
+	}
+	if m := dblinkCall.FindString(sql); m != "" {
+		return collapse(m) + ") connects to the server its connection string names"
+	}
+	if n.GetDoStmt() != nil {
+		if m := subscriptionWords.FindString(sql); m != "" {
+			return fmt.Sprintf("a DO block mentions %q, which connects to another server", collapse(m))
+		}
+	}
+	return ""
+}
+
+// defBool is the boolean value of the option named name, def when there is none. PostgreSQL reads
+// true, false, on, off, 1 and 0; a name alone is true.
+func defBool(options []*pg_query.Node, name string, def bool) bool {
+	for _, o := range options {
+		d := o.GetDefElem()
+		if d == nil || d.Defname != name {
+			continue
+		}
+		switch {
+		case d.Arg == nil:
+			return true
+		case d.Arg.GetBoolean() != nil:
+			return d.Arg.GetBoolean().Boolval
+		case d.Arg.GetInteger() != nil:
+			return d.Arg.GetInteger().Ival != 0
+		}
+		v := d.Arg.GetString_().GetSval()
+		if tn := d.Arg.GetTypeName(); tn != nil && len(tn.Names) > 0 {
+			v = tn.Names[len(tn.Names)-1].GetString_().GetSval() // off: a keyword PostgreSQL reads as a type name
+		}
+		switch strings.ToLower(v) {
+		case "false", "off", "0", "no":
+			return false
+		}
+		return true
+	}
+	return def
+}
+
+// hasDef says whether options hold one named name.
+func hasDef(options []*pg_query.Node, name string) bool {
+	for _, o := range options {
+		if d := o.GetDefElem(); d != nil && d.Defname == name {
+			return true
+		}
+	}
+	return false
+}
+
+// networkHint is the hint of a statement that failed with a connection error (SQLSTATE class 08) on a
+// server without network.
+const networkHint = "The rehearsal's server runs without network (a network namespace of its own): a migration cannot reach the servers it names, by design: a rehearsal must not touch them. Create a subscription WITH (connect = false) and enable it when the deploy is done; do not call dblink or query foreign tables in a migration."
+
+// networkNote is what the progress line says of the server's network.
+func networkNote(network string) string {
+	switch network {
+	case sandbox.NetworkNone:
+		return ", without network"
+	case sandbox.NetworkShared:
+		return ", sharing this machine's network (no network namespace may be created here)"
+	}
+	return ""
+}

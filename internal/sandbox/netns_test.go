@@ -1,0 +1,180 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// listener counts the TCP connections made to a port of 127.0.0.1: a stand-in for a server a
+// migration names (a publisher, a dblink target).
+type listener struct {
+	ln    net.Listener
+	count atomic.Int32
+	wg    sync.WaitGroup
+}
+
+func newListener(t *testing.T) *listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &listener{ln: ln}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			l.count.Add(1)
+			c.Close() // the client sees the connection end, and gives up at once
+		}
+	}()
+	t.Cleanup(l.close)
+	return l
+}
+
+func (l *listener) port() int { return l.ln.Addr().(*net.TCPAddr).Port }
+
+// close stops accepting and returns how many connections were made.
+func (l *listener) close() {
+	l.ln.Close()
+	l.wg.Wait()
+}
+
+func TestLocalServerHasNoNetwork(t *testing.T) {
+	requireLocal(t)
+	for _, tc := range []struct {
+		name    string
+		mode    netMode
+		root    bool // creating the namespace needs root here
+		offline bool
+	}{
+		{"own network namespace", netOwn, true, true},
+		{"user namespace", netUserNS, false, true},
+		// The control: the same statements do reach the listener when the server shares the network,
+		// so the test sees the difference.
+		{"shared network", netShared, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.root && os.Geteuid() != 0 {
+				t.Skip("creating a network namespace needs root (CAP_SYS_ADMIN)")
+			}
+			target := newListener(t)
+			ctx := context.Background()
+			l := NewLocal(Options{netModes: []netMode{tc.mode}})
+			inst, err := l.Start(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.Close(ctx)
+			want := NetworkShared
+			if tc.offline {
+				want = NetworkNone
+			}
+			if inst.Network != want {
+				t.Fatalf("Instance.Network = %q, want %q", inst.Network, want)
+			}
+			conn, err := pgx.Connect(ctx, inst.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+
+			// The server's backend is in a network namespace of its own, or in this process's.
+			var pid int
+			if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+			theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours, _ := os.Readlink("/proc/self/ns/net")
+			if (theirs != ours) != tc.offline {
+				t.Fatalf("the server's network namespace is %s, this process's %s (want them different: %v)", theirs, ours, tc.offline)
+			}
+
+			if _, err := conn.Exec(ctx, "CREATE EXTENSION dblink"); err != nil {
+				t.Fatal(err)
+			}
+			conninfo := fmt.Sprintf("host=127.0.0.1 port=%d dbname=x user=x connect_timeout=5", target.port())
+			_, dblinkErr := conn.Exec(ctx, "SELECT dblink_connect($1)", conninfo)
+			// CREATE SUBSCRIPTION connects to the publisher outside a transaction block (pgx's Exec
+			// without arguments sends one simple query).
+			_, subErr := conn.Exec(ctx, fmt.Sprintf("CREATE SUBSCRIPTION s CONNECTION '%s' PUBLICATION p", conninfo))
+			target.close()
+			made := target.count.Load()
+			for _, e := range []error{dblinkErr, subErr} {
+				var pgErr *pgconn.PgError
+				if !errors.As(e, &pgErr) || pgErr.Code[:2] != "08" {
+					t.Fatalf("the statement's error is %v, want a connection error (class 08)", e)
+				}
+			}
+			if tc.offline && made != 0 {
+				t.Fatalf("the server connected to 127.0.0.1:%d %d times from its network namespace", target.port(), made)
+			}
+			if !tc.offline && made < 2 {
+				t.Fatalf("the server sharing the network connected %d times, want 2 (dblink_connect and CREATE SUBSCRIPTION)", made)
+			}
+		})
+	}
+}
+
+func TestLocalRemembersTheNetworkModeThatWorked(t *testing.T) {
+	l := requireLocal(t)
+	ctx := context.Background()
+	a, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	first := netMode(l.net.Load())
+	if first == 0 {
+		t.Fatal("the provider did not record the network mode its server started in")
+	}
+	if (a.Network == NetworkNone) != first.offline() {
+		t.Fatalf("Instance.Network = %q for mode %d", a.Network, first)
+	}
+	if os.Geteuid() == 0 && first != netOwn {
+		t.Fatalf("as root, the server started in mode %d, want a network namespace of its own (%d)", first, netOwn)
+	}
+	b, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	if got := netMode(l.net.Load()); got != first || b.Network != a.Network {
+		t.Fatalf("the second server started in mode %d (%q), the first in %d (%q)", got, b.Network, first, a.Network)
+	}
+}
+
+func TestNamespaceRefused(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&os.PathError{Op: "fork/exec", Path: "/usr/lib/postgresql/15/bin/postgres", Err: syscall.EPERM}, true},
+		{&os.PathError{Op: "fork/exec", Path: "postgres", Err: syscall.ENOSPC}, true}, // user.max_user_namespaces = 0
+		{&os.PathError{Op: "fork/exec", Path: "postgres", Err: syscall.EINVAL}, true},
+		{&os.PathError{Op: "fork/exec", Path: "postgres", Err: syscall.ENOENT}, false},
+		{&os.PathError{Op: "fork/exec", Path: "postgres", Err: syscall.ENOEXEC}, false},
+		{errors.New("exec: already started"), false},
+	} {
+		if got := namespaceRefused(tc.err); got != tc.want {
+			t.Errorf("namespaceRefused(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
