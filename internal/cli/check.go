@@ -98,7 +98,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.StringVar(&o.Format, "format", "", "migration format: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
 	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history (default in a GitLab merge request pipeline: CI_MERGE_REQUEST_DIFF_BASE_SHA, or CI_MERGE_REQUEST_TARGET_BRANCH_SHA in a merged results or merge train pipeline; else every migration is new)")
-	f.StringVar(&o.Provider, "provider", "", "throwaway database: auto, local, docker or url")
+	f.StringVar(&o.Provider, "provider", "", "throwaway database: auto, local (its server runs without network where Linux allows it), docker or url")
 	f.IntVar(&o.PGVersion, "pg-version", 0, "PostgreSQL major version (default: newest local, 15 for docker)")
 	f.StringVar(&o.Image, "image", "", "container image for --provider docker (default postgres:<pg-version>)")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "existing server for --provider url (a database is created and dropped)")

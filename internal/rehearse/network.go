@@ -59,11 +59,11 @@ func networkReach(inst *sandbox.Instance, provider string, setup []*migrate.Scri
 	}
 	where := "the container's network"
 	if inst.Network == sandbox.NetworkShared {
-		where = "this machine's network: no network namespace may be created here"
+		where = "the network schemagate runs in: no network namespace may be created here"
 	}
 	return fmt.Errorf("%w, and the rehearsal's server (%s provider) can reach the network (%s):\n  %s\n"+
 		"hint: a rehearsal must not touch the servers a migration names. Create a subscription WITH (connect = false) and enable it when the deploy is done; "+
-		"or rehearse with --provider local as root or where unprivileged user namespaces are allowed: its server then runs without network, and such a statement fails with a connection error",
+		"or rehearse with --provider local as root (outside a container) or where unprivileged user namespaces are allowed: its server then runs without network, and such a statement fails with a connection error",
 		ErrNetwork, provider, where, strings.Join(found, "\n  "))
 }
 
@@ -201,7 +201,7 @@ func networkNote(network string) string {
 	case sandbox.NetworkNone:
 		return ", without network"
 	case sandbox.NetworkShared:
-		return ", sharing this machine's network (no network namespace may be created here)"
+		return ", sharing the network schemagate runs in (no network namespace may be created here)"
 	}
 	return ""
 }

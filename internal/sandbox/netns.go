@@ -81,7 +81,11 @@ func (l *Local) startServer(newCmd func() *exec.Cmd, ra runAs) (*exec.Cmd, netMo
 	for _, m := range modes {
 		cmd := newCmd()
 		ra.isolate(cmd.SysProcAttr, m)
-		if err = cmd.Start(); err == nil {
+		start := cmd.Start
+		if l.opts.startHook != nil {
+			start = func() error { return l.opts.startHook(cmd) }
+		}
+		if err = start(); err == nil {
 			if l.net.Swap(int32(m)) != int32(m) && !m.offline() {
 				l.opts.Logger.Debug("the local server shares this machine's network: no network namespace may be created here", "uid", os.Getuid())
 			}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -176,5 +178,60 @@ func TestNamespaceRefused(t *testing.T) {
 		if got := namespaceRefused(tc.err); got != tc.want {
 			t.Errorf("namespaceRefused(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestLocalFallsBackToTheSharedNetwork: where no namespace may be created (a container without
+// CAP_SYS_ADMIN, a distribution that forbids user namespaces), the server starts sharing the network and
+// says so, and the next server does not try the namespaces again.
+func TestLocalFallsBackToTheSharedNetwork(t *testing.T) {
+	requireLocal(t)
+	var tries []uintptr
+	l := NewLocal(Options{startHook: func(cmd *exec.Cmd) error {
+		tries = append(tries, cmd.SysProcAttr.Cloneflags)
+		if cmd.SysProcAttr.Cloneflags&syscall.CLONE_NEWNET != 0 {
+			return &os.PathError{Op: "fork/exec", Path: cmd.Path, Err: syscall.EPERM} // as Docker's seccomp profile answers
+		}
+		return cmd.Start()
+	}})
+	ctx := context.Background()
+	for i := range 2 {
+		tries = nil
+		inst, err := l.Start(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inst.Network != NetworkShared {
+			t.Errorf("server %d: Instance.Network = %q, want %q", i+1, inst.Network, NetworkShared)
+		}
+		conn, err := pgx.Connect(ctx, inst.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pid int
+		if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(ctx)
+		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+		ours, _ := os.Readlink("/proc/self/ns/net")
+		if theirs != ours {
+			t.Errorf("server %d runs in network namespace %s, this process in %s", i+1, theirs, ours)
+		}
+		inst.Close(ctx)
+		want := []uintptr{syscall.CLONE_NEWNET, syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET, 0}
+		if i == 1 {
+			want = want[2:] // the provider remembers that only the shared network works here
+		}
+		if !slices.Equal(tries, want) {
+			t.Errorf("server %d: tried clone flags %#x, want %#x", i+1, tries, want)
+		}
+	}
+	// A failure that is not the namespace's is not retried without it.
+	l = NewLocal(Options{startHook: func(cmd *exec.Cmd) error {
+		return &os.PathError{Op: "fork/exec", Path: cmd.Path, Err: syscall.ENOEXEC}
+	}})
+	if _, err := l.Start(ctx); !errors.Is(err, syscall.ENOEXEC) {
+		t.Fatalf("Start = %v, want the exec error", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"os/exec"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -82,6 +83,9 @@ type Options struct {
 	serverSettings []string
 	// netModes, when set, are the network modes the local provider tries, in order (tests only).
 	netModes []netMode
+	// startHook, when set, starts the local provider's server process instead of exec.Cmd.Start
+	// (tests only: a machine that refuses namespaces).
+	startHook func(*exec.Cmd) error
 	// copyHook, when set, sees every entry of the local provider's template as it is copied (tests only).
 	copyHook func(rel string)
 }
