@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // effects is what a script does, read from its parse tree.
@@ -238,7 +238,7 @@ func analyze(s *migrate.Script) *effects {
 		// The INSERT, UPDATE and DELETE of a WITH clause write as the statement's own do (not in what a
 		// statement only defines: a function's BEGIN ATOMIC body, a prepared statement, a rule).
 		if st.Node.GetCreateFunctionStmt() == nil && st.Node.GetPrepareStmt() == nil && st.Node.GetRuleStmt() == nil {
-			walk(st.Node.ProtoReflect(), func(cte *pg_query.CommonTableExpr) { e.statement(cte.Ctequery, "", line, path) })
+			sqlparse.Walk(st.Node.ProtoReflect(), func(cte *pg_query.CommonTableExpr) { e.statement(cte.Ctequery, "", line, path) })
 		}
 	}
 	return e
@@ -554,30 +554,7 @@ func calls(n *pg_query.Node, f func(*pg_query.FuncCall)) {
 	if n == nil || n.GetCreateFunctionStmt() != nil {
 		return
 	}
-	walk(n.ProtoReflect(), f)
-}
-
-// walk calls f for every node of type T in a parse tree (a RangeVar, a FuncCall), also inside those it
-// finds (a function call's arguments hold calls too).
-func walk[T protoreflect.ProtoMessage](m protoreflect.Message, f func(T)) {
-	if x, ok := m.Interface().(T); ok {
-		f(x)
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList():
-			if fd.Kind() == protoreflect.MessageKind {
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message(), f)
-				}
-			}
-		case fd.IsMap():
-		case fd.Kind() == protoreflect.MessageKind:
-			walk(v.Message(), f)
-		}
-		return true
-	})
+	sqlparse.Walk(n.ProtoReflect(), f)
 }
 
 // downLosesData explains why running m's down would destroy data that existed before m's up ran: it drops

@@ -14,6 +14,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // codeVerb finds, in code the server runs from text (a DO block, a function's body), the words that
@@ -395,11 +396,11 @@ func bodyCalls(sql string) []string {
 	// A parameter's default runs when a call leaves that argument out, whatever the language.
 	for _, p := range f.GetParameters() {
 		if p.GetFunctionParameter().GetDefexpr() != nil {
-			walk(p.GetFunctionParameter().GetDefexpr().ProtoReflect(), add)
+			sqlparse.Walk(p.GetFunctionParameter().GetDefexpr().ProtoReflect(), add)
 		}
 	}
 	if f.GetSqlBody() != nil {
-		walk(f.GetSqlBody().ProtoReflect(), add)
+		sqlparse.Walk(f.GetSqlBody().ProtoReflect(), add)
 		slices.Sort(out)
 		return out
 	}
@@ -450,7 +451,7 @@ func doCalls(sql string) []string {
 			}
 			calls(st.GetStmt(), func(fc *pg_query.FuncCall) { add(funcName(fc.Funcname)) })
 			// A constant string that is SQL (EXECUTE 'SELECT purge()') is followed too.
-			walk(st.GetStmt().ProtoReflect(), func(c *pg_query.A_Const) {
+			sqlparse.Walk(st.GetStmt().ProtoReflect(), func(c *pg_query.A_Const) {
 				if sv := c.GetSval(); sv != nil {
 					if inner, err := pg_query.Parse(sv.Sval); err == nil {
 						for _, ist := range inner.GetStmts() {

@@ -153,7 +153,7 @@ func statementLocks(sql string, i int) map[string]lockNeed {
 		}
 		write := mode != "AccessShareLock" && len(target) == 0 // every table the statement names is its target
 		ctes := map[*pg_query.RangeVar]bool{}
-		walk(st.Node.ProtoReflect(), func(cte *pg_query.CommonTableExpr) {
+		sqlparse.Walk(st.Node.ProtoReflect(), func(cte *pg_query.CommonTableExpr) {
 			if rv := writtenRelation(cte.GetCtequery()); rv != nil {
 				ctes[rv] = true
 			}

@@ -9,6 +9,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // links is what ties the tables of a run together, read from the parse trees of its scripts as they run
@@ -162,10 +163,10 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 	// what a statement only defines: a function's body, a prepared statement, a rule). They tie nothing:
 	// only the script checked needs them.
 	if report != nil && n.GetCreateFunctionStmt() == nil && n.GetPrepareStmt() == nil && n.GetRuleStmt() == nil {
-		walk(n.ProtoReflect(), func(d *pg_query.DeleteStmt) {
+		sqlparse.Walk(n.ProtoReflect(), func(d *pg_query.DeleteStmt) {
 			emit(l.empty(d.Relation, false, false, d.WhereClause == nil))
 		})
-		walk(n.ProtoReflect(), func(m *pg_query.MergeStmt) {
+		sqlparse.Walk(n.ProtoReflect(), func(m *pg_query.MergeStmt) {
 			for _, w := range m.MergeWhenClauses {
 				if w.GetMergeWhenClause().GetCommandType() == pg_query.CmdType_CMD_DELETE {
 					emit(l.empty(m.Relation, false, false, false))
