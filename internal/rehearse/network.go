@@ -10,6 +10,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/sandbox"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // ErrNetwork marks migrations that would make a rehearsal server that can reach the network connect to
@@ -25,13 +26,13 @@ var ErrNetwork = errors.New("the migrations connect to other servers")
 // (sharedServerChanges). On a server without network they run, and fail with a connection error (see
 // networkHint).
 //
-// What the parse trees cannot show is not caught here: a function that calls dblink, a query of a
-// postgres_fdw foreign table.
+// What the parse trees cannot show is not caught here: a function that calls dblink or reads a foreign
+// table, a materialized view over one refreshed.
 func networkReach(inst *sandbox.Instance, provider string, setup []*migrate.Script, set, base *migrate.Set) error {
 	if inst.Network == sandbox.NetworkNone || provider == "url" {
 		return nil
 	}
-	subs := map[string]subscription{}
+	st := newReach()
 	var found []string
 	seen := map[string]bool{}
 	for _, s := range runOrder(setup, set, base) {
@@ -39,12 +40,11 @@ func networkReach(inst *sandbox.Instance, provider string, setup []*migrate.Scri
 			continue
 		}
 		for i := range s.Statements {
-			st := &s.Statements[i]
-			what := connects(st.Node, st.SQL, subs)
+			what := st.connects(s.Statements[i].Node, s.Statements[i].SQL)
 			if what == "" {
 				continue
 			}
-			at := fmt.Sprintf("%s:%d: %s", s.File, st.Pos.Line, what)
+			at := fmt.Sprintf("%s:%d: %s", s.File, s.Statements[i].Pos.Line, what)
 			if !seen[at] {
 				seen[at] = true
 				found = append(found, at)
@@ -62,9 +62,21 @@ func networkReach(inst *sandbox.Instance, provider string, setup []*migrate.Scri
 		where = "the network schemagate runs in: no network namespace may be created here"
 	}
 	return fmt.Errorf("%w, and the rehearsal's server (%s provider) can reach the network (%s):\n  %s\n"+
-		"hint: a rehearsal must not touch the servers a migration names. Create a subscription WITH (connect = false) and enable it when the deploy is done; "+
+		"hint: a rehearsal must not touch the servers a migration names. Create a subscription WITH (connect = false, slot_name = NONE), and give it its slot and enable it when the deploy is done; "+
 		"or rehearse with --provider local as root (outside a container) or where unprivileged user namespaces are allowed: its server then runs without network, and such a statement fails with a connection error",
 		ErrNetwork, provider, where, strings.Join(found, "\n  "))
+}
+
+// reach is what the statements so far made that later ones connect through: subscriptions, foreign
+// servers (their wrapper) and foreign tables (their server).
+type reach struct {
+	subs    map[string]subscription
+	servers map[string]string
+	tables  map[string]string // by name, schema left out: a reference of the name counts
+}
+
+func newReach() *reach {
+	return &reach{subs: map[string]subscription{}, servers: map[string]string{}, tables: map[string]string{}}
 }
 
 // subscription is what a run knows of a subscription its statements made: whether it is enabled (its
@@ -80,9 +92,10 @@ var dblinkCall = regexp.MustCompile(`(?i)\bdblink(?:_connect(?:_u)?|_exec|_open|
 var subscriptionWords = regexp.MustCompile(`(?is)\b(?:(?:create|alter|drop)\b[\s'"|+,()]*\bsubscription|import\s+foreign\s+schema)\b`)
 
 // connects says how a statement makes the server connect to another server, "" when it does not. It
-// keeps what subs knows of the subscriptions up to date; one it has not seen made may be enabled and
-// have a slot.
-func connects(n *pg_query.Node, sql string, subs map[string]subscription) string {
+// keeps what st knows up to date. A subscription it has not seen made may be enabled and have a slot; a
+// foreign server it has not seen made may connect (every wrapper but file_fdw does).
+func (st *reach) connects(n *pg_query.Node, sql string) string {
+	subs := st.subs
 	switch {
 	case n.GetCreateSubscriptionStmt() != nil:
 		c := n.GetCreateSubscriptionStmt()
@@ -136,6 +149,43 @@ func connects(n *pg_query.Node, sql string, subs map[string]subscription) string
 			delete(subs, old)
 			subs[r.Newname] = sub
 		}
+	case n.GetCreateForeignServerStmt() != nil:
+		c := n.GetCreateForeignServerStmt()
+		st.servers[c.Servername] = c.Fdwname
+	case n.GetCreateForeignTableStmt() != nil:
+		c := n.GetCreateForeignTableStmt()
+		if rv := c.BaseStmt.GetRelation(); rv != nil {
+			st.tables[rv.Relname] = c.Servername
+		}
+	case n.GetRenameStmt() != nil && n.GetRenameStmt().RenameType == pg_query.ObjectType_OBJECT_FOREIGN_SERVER:
+		r := n.GetRenameStmt()
+		old := r.Object.GetString_().GetSval()
+		if w, known := st.servers[old]; known {
+			delete(st.servers, old)
+			st.servers[r.Newname] = w
+		}
+		for t, srv := range st.tables {
+			if srv == old {
+				st.tables[t] = r.Newname
+			}
+		}
+	case n.GetRenameStmt() != nil && n.GetRenameStmt().RenameType == pg_query.ObjectType_OBJECT_FOREIGN_TABLE && n.GetRenameStmt().Relation != nil && n.GetRenameStmt().Subname == "":
+		r := n.GetRenameStmt()
+		if srv, known := st.tables[r.Relation.Relname]; known {
+			delete(st.tables, r.Relation.Relname)
+			st.tables[r.Newname] = srv
+		}
+	case n.GetDropStmt() != nil && n.GetDropStmt().RemoveType == pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+		for _, o := range n.GetDropStmt().Objects {
+			if l := o.GetList(); l != nil && len(l.Items) > 0 {
+				delete(st.tables, l.Items[len(l.Items)-1].GetString_().GetSval())
+			}
+		}
+	case n.GetSelectStmt() != nil, n.GetInsertStmt() != nil, n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil,
+		n.GetMergeStmt() != nil, n.GetCopyStmt() != nil, n.GetCreateTableAsStmt() != nil, n.GetVacuumStmt() != nil, n.GetExplainStmt() != nil:
+		if what := st.foreignRead(n); what != "" {
+			return what
+		}
 	case n.GetImportForeignSchemaStmt() != nil:
 		return "IMPORT FOREIGN SCHEMA connects to foreign server " + n.GetImportForeignSchemaStmt().ServerName + " to read its tables"
 	case n.GetCreateFunctionStmt() != nil:
@@ -150,6 +200,25 @@ func connects(n *pg_query.Node, sql string, subs map[string]subscription) string
 		}
 	}
 	return ""
+}
+
+// foreignRead says which foreign table a query reads or writes whose server connects, "" for none.
+func (st *reach) foreignRead(n *pg_query.Node) string {
+	var what string
+	sqlparse.Walk(n.ProtoReflect(), func(rv *pg_query.RangeVar) {
+		srv, foreign := st.tables[rv.Relname]
+		if what != "" || !foreign {
+			return
+		}
+		w, known := st.servers[srv]
+		switch {
+		case !known:
+			what = fmt.Sprintf("a statement on foreign table %s of server %s connects to the server (a wrapper other than file_fdw does)", rv.Relname, srv)
+		case w != "file_fdw":
+			what = fmt.Sprintf("a statement on foreign table %s of server %s (%s) connects to the server", rv.Relname, srv, w)
+		}
+	})
+	return what
 }
 
 // defBool is the boolean value of the option named name, def when there is none. PostgreSQL reads
@@ -193,7 +262,7 @@ func hasDef(options []*pg_query.Node, name string) bool {
 
 // networkHint is the hint of a statement that failed with a connection error (SQLSTATE class 08) on a
 // server without network.
-const networkHint = "The rehearsal's server runs without network (a network namespace of its own): a migration cannot reach the servers it names, by design: a rehearsal must not touch them. Create a subscription WITH (connect = false) and enable it when the deploy is done; do not call dblink or query foreign tables in a migration."
+const networkHint = "The rehearsal's server runs without network (a network namespace of its own): a migration cannot reach the servers it names, by design: a rehearsal must not touch them. Create a subscription WITH (connect = false, slot_name = NONE), and give it its slot and enable it when the deploy is done; do not call dblink or query foreign tables in a migration."
 
 // networkNote is what the progress line says of the server's network.
 func networkNote(network string) string {
