@@ -6,17 +6,16 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/schemagate/schemagate/internal/nettest"
 	"github.com/schemagate/schemagate/internal/pgtest"
 	"github.com/schemagate/schemagate/internal/sandbox"
 )
@@ -894,25 +893,9 @@ func TestCheckNeverConnectsToOtherServers(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the local server runs without network as root, or where unprivileged user namespaces are allowed: not assumed here")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var made atomic.Int32
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			made.Add(1)
-			c.Close()
-		}
-	}()
+	target := nettest.NewCounter(t)
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "1_link.up.sql"), []byte(fmt.Sprintf("CREATE EXTENSION dblink;\nSELECT dblink_exec('host=127.0.0.1 port=%d dbname=prod connect_timeout=5', 'DELETE FROM orders');\n", ln.Addr().(*net.TCPAddr).Port)))
+	writeFile(t, filepath.Join(dir, "1_link.up.sql"), []byte(fmt.Sprintf("CREATE EXTENSION dblink;\nSELECT dblink_exec('host=127.0.0.1 port=%d dbname=prod connect_timeout=5', 'DELETE FROM orders');\n", target.Port())))
 	writeFile(t, filepath.Join(dir, "1_link.down.sql"), []byte("DROP EXTENSION dblink;\n"))
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
 	code, out, errOut := run(t, nil, "check", "--dir", dir, "--provider", "local", "-q", "--report-json", jsonPath)
@@ -947,9 +930,7 @@ func TestCheckNeverConnectsToOtherServers(t *testing.T) {
 			t.Errorf("docker: exit %d, want %d naming 1_link.up.sql:2\n%s\n%s", code, ExitUsage, out, errOut)
 		}
 	}
-	ln.Close()
-	<-done
-	if n := made.Load(); n != 0 {
+	if n := target.Stop(); n != 0 {
 		t.Errorf("the target saw %d connections", n)
 	}
 }

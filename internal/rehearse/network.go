@@ -33,29 +33,9 @@ func networkReach(inst *sandbox.Instance, provider string, setup []*migrate.Scri
 		return nil
 	}
 	st := newReach()
-	var found []string
-	seen := map[string]bool{}
-	for _, s := range runOrder(setup, set, base) {
-		if s == nil {
-			continue
-		}
-		for i := range s.Statements {
-			what := st.connects(s.Statements[i].Node, s.Statements[i].SQL)
-			if what == "" {
-				continue
-			}
-			at := fmt.Sprintf("%s:%d: %s", s.File, s.Statements[i].Pos.Line, what)
-			if !seen[at] {
-				seen[at] = true
-				found = append(found, at)
-			}
-		}
-	}
+	found := statementsThat(runOrder(setup, set, base), func(s *sqlparse.Statement) string { return st.connects(s.Node, s.SQL) })
 	if len(found) == 0 {
 		return nil
-	}
-	if len(found) > 5 {
-		found = append(found[:5], fmt.Sprintf("and %d more", len(found)-5))
 	}
 	where := "the container's network"
 	if inst.Network == sandbox.NetworkShared {

@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/fstest"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/nettest"
 	"github.com/schemagate/schemagate/internal/pgtest"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sandbox"
@@ -83,45 +81,6 @@ func TestConnectsFindsWhatReachesOtherServers(t *testing.T) {
 	}
 }
 
-// counter counts the TCP connections made to a port of 127.0.0.1: a stand-in for the publisher or the
-// dblink target a migration names.
-type counter struct {
-	ln    net.Listener
-	count atomic.Int32
-	wg    sync.WaitGroup
-}
-
-func newCounter(t *testing.T) *counter {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &counter{ln: ln}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.count.Add(1)
-			conn.Close()
-		}
-	}()
-	t.Cleanup(c.stop)
-	return c
-}
-
-func (c *counter) port() int { return c.ln.Addr().(*net.TCPAddr).Port }
-
-// stop stops accepting; count is final afterwards.
-func (c *counter) stop() {
-	c.ln.Close()
-	c.wg.Wait()
-}
-
 // subscribingFolder is a goose folder whose second migration subscribes to a publisher on port, outside
 // a transaction (CREATE SUBSCRIPTION may not run in one).
 func subscribingFolder(t *testing.T, port int) *migrate.Set {
@@ -151,7 +110,7 @@ func TestRehearsalServerConnectsNowhere(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the local server runs without network as root, or where unprivileged user namespaces are allowed: not assumed here")
 	}
-	publisher := newCounter(t)
+	publisher := nettest.NewCounter(t)
 	p := sandbox.NewLocal(sandbox.Options{})
 	inst, err := p.Start(context.Background()) // also warms the template
 	if err != nil {
@@ -159,13 +118,12 @@ func TestRehearsalServerConnectsNowhere(t *testing.T) {
 	}
 	inst.Close(context.Background())
 	var progress []string
-	rep, err := Run(context.Background(), Options{Set: subscribingFolder(t, publisher.port()), Provider: p, Dir: "db",
+	rep, err := Run(context.Background(), Options{Set: subscribingFolder(t, publisher.Port()), Provider: p, Dir: "db",
 		Progress: func(f string, args ...any) { progress = append(progress, fmt.Sprintf(f, args...)) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	publisher.stop()
-	if n := publisher.count.Load(); n != 0 {
+	if n := publisher.Stop(); n != 0 {
 		t.Fatalf("the rehearsal's server connected to the publisher %d times", n)
 	}
 	if rep.Database.Network != sandbox.NetworkNone {
@@ -190,10 +148,9 @@ func TestRehearsalWithNetworkRefusesToConnect(t *testing.T) {
 	if !sandbox.DockerAvailable(context.Background()) {
 		pgtest.Unavailable(t, "no Docker daemon answers (run scripts/setup-machine.sh)")
 	}
-	publisher := newCounter(t)
+	publisher := nettest.NewCounter(t)
 	p := sandbox.NewDocker(sandbox.Options{Image: "schemagate/postgres:15", PGVersion: 15})
-	_, err := Run(context.Background(), Options{Set: subscribingFolder(t, publisher.port()), Provider: p, Dir: "db"})
-	publisher.stop()
+	_, err := Run(context.Background(), Options{Set: subscribingFolder(t, publisher.Port()), Provider: p, Dir: "db"})
 	if !errors.Is(err, ErrNetwork) {
 		t.Fatalf("error %v, want ErrNetwork", err)
 	}
@@ -203,7 +160,7 @@ func TestRehearsalWithNetworkRefusesToConnect(t *testing.T) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
 	}
-	if n := publisher.count.Load(); n != 0 {
+	if n := publisher.Stop(); n != 0 {
 		t.Fatalf("the publisher saw %d connections", n)
 	}
 }
@@ -225,11 +182,11 @@ func containsAll(list []string, words ...string) bool {
 // subscription created WITH (connect = false, slot_name = NONE) and dropped by the down connects
 // nowhere, so it rehearses (its round trip too) on a server with network and on one without.
 func TestSubscriptionWithoutConnectionRehearses(t *testing.T) {
-	publisher := newCounter(t)
+	publisher := nettest.NewCounter(t)
 	set := folderFS(t, fstest.MapFS{
 		"001_subscribe.sql": {Data: []byte(fmt.Sprintf("-- +goose Up\n"+
 			"CREATE SUBSCRIPTION items_sub CONNECTION 'host=127.0.0.1 port=%d dbname=shop connect_timeout=5' PUBLICATION items_pub WITH (connect = false, slot_name = NONE);\n"+
-			"-- +goose Down\nDROP SUBSCRIPTION items_sub;\n", publisher.port()))},
+			"-- +goose Down\nDROP SUBSCRIPTION items_sub;\n", publisher.Port()))},
 	})
 	providers := map[string]sandbox.Provider{"local": sandbox.NewLocal(sandbox.Options{})}
 	if !testing.Short() {
@@ -251,8 +208,7 @@ func TestSubscriptionWithoutConnectionRehearses(t *testing.T) {
 			t.Errorf("%s: status %s, round trip %+v, error %+v; want applied with its round trip ok", name, m.Status, m.Roundtrip, m.Error)
 		}
 	}
-	publisher.stop()
-	if n := publisher.count.Load(); n != 0 {
+	if n := publisher.Stop(); n != 0 {
 		t.Fatalf("the publisher saw %d connections", n)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/sandbox"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // ErrSharedServer marks migrations that would change what a shared server (the url provider) keeps
@@ -44,36 +45,46 @@ func sharedServerChanges(setup []*migrate.Script, set, base *migrate.Set, existi
 	ours := func(r *pg_query.RoleSpec) bool {
 		return r != nil && r.Roletype == pg_query.RoleSpecType_ROLESPEC_CSTRING && created[r.Rolename] && !existing[r.Rolename]
 	}
+	found := statementsThat(runOrder(setup, set, base), func(st *sqlparse.Statement) string {
+		if what := serverWide(st.Node, ours, created, existing, login); what != "" {
+			return what
+		}
+		return serverCode(st.Node, st.SQL)
+	})
+	if len(found) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w, where it would stay after the rehearsal (--provider url shares the server):\n  %s\nhint: rehearse them with --provider local or docker, which start a server of their own",
+		ErrSharedServer, strings.Join(found, "\n  "))
+}
+
+// statementsThat lists, in order and once each, "file:line: what" for the statements of scripts that
+// what describes ("" for the others), the first five and how many more. what sees every statement, in
+// order, so it may keep state.
+func statementsThat(scripts []*migrate.Script, what func(*sqlparse.Statement) string) []string {
 	var found []string
 	seen := map[string]bool{}
-	for _, s := range runOrder(setup, set, base) {
+	for _, s := range scripts {
 		if s == nil {
 			continue
 		}
 		for i := range s.Statements {
 			st := &s.Statements[i]
-			what := serverWide(st.Node, ours, created, existing, login)
-			if what == "" {
-				what = serverCode(st.Node, st.SQL)
-			}
-			if what == "" {
+			w := what(st)
+			if w == "" {
 				continue
 			}
-			at := fmt.Sprintf("%s:%d: %s", s.File, st.Pos.Line, what)
+			at := fmt.Sprintf("%s:%d: %s", s.File, st.Pos.Line, w)
 			if !seen[at] {
 				seen[at] = true
 				found = append(found, at)
 			}
 		}
 	}
-	if len(found) == 0 {
-		return nil
-	}
 	if len(found) > 5 {
 		found = append(found[:5], fmt.Sprintf("and %d more", len(found)-5))
 	}
-	return fmt.Errorf("%w, where it would stay after the rehearsal (--provider url shares the server):\n  %s\nhint: rehearse them with --provider local or docker, which start a server of their own",
-		ErrSharedServer, strings.Join(found, "\n  "))
+	return found
 }
 
 // serverRoleChanges is sharedServerChanges once the shared server is known: it also refuses migrations

@@ -4,56 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/schemagate/schemagate/internal/nettest"
 )
 
-// listener counts the TCP connections made to a port of 127.0.0.1: a stand-in for a server a
-// migration names (a publisher, a dblink target).
-type listener struct {
-	ln    net.Listener
-	count atomic.Int32
-	wg    sync.WaitGroup
-}
-
-func newListener(t *testing.T) *listener {
+// netNS is the network namespace of conn's backend, and this process's.
+func netNS(t *testing.T, conn *pgx.Conn) (server, ours string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var pid int
+	if err := conn.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	server, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &listener{ln: ln}
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			l.count.Add(1)
-			c.Close() // the client sees the connection end, and gives up at once
-		}
-	}()
-	t.Cleanup(l.close)
-	return l
-}
-
-func (l *listener) port() int { return l.ln.Addr().(*net.TCPAddr).Port }
-
-// close stops accepting and returns how many connections were made.
-func (l *listener) close() {
-	l.ln.Close()
-	l.wg.Wait()
+	ours, err = os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return server, ours
 }
 
 func TestLocalServerHasNoNetwork(t *testing.T) {
@@ -74,7 +52,7 @@ func TestLocalServerHasNoNetwork(t *testing.T) {
 			if tc.root && os.Geteuid() != 0 {
 				t.Skip("creating a network namespace needs root (CAP_SYS_ADMIN)")
 			}
-			target := newListener(t)
+			target := nettest.NewCounter(t)
 			ctx := context.Background()
 			l := NewLocal(Options{netModes: []netMode{tc.mode}})
 			inst, err := l.Start(ctx)
@@ -96,15 +74,7 @@ func TestLocalServerHasNoNetwork(t *testing.T) {
 			defer conn.Close(ctx)
 
 			// The server's backend is in a network namespace of its own, or in this process's.
-			var pid int
-			if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-				t.Fatal(err)
-			}
-			theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ours, _ := os.Readlink("/proc/self/ns/net")
+			theirs, ours := netNS(t, conn)
 			if (theirs != ours) != tc.offline {
 				t.Fatalf("the server's network namespace is %s, this process's %s (want them different: %v)", theirs, ours, tc.offline)
 			}
@@ -112,13 +82,12 @@ func TestLocalServerHasNoNetwork(t *testing.T) {
 			if _, err := conn.Exec(ctx, "CREATE EXTENSION dblink"); err != nil {
 				t.Fatal(err)
 			}
-			conninfo := fmt.Sprintf("host=127.0.0.1 port=%d dbname=x user=x connect_timeout=5", target.port())
+			conninfo := fmt.Sprintf("host=127.0.0.1 port=%d dbname=x user=x connect_timeout=5", target.Port())
 			_, dblinkErr := conn.Exec(ctx, "SELECT dblink_connect($1)", conninfo)
 			// CREATE SUBSCRIPTION connects to the publisher outside a transaction block (pgx's Exec
 			// without arguments sends one simple query).
 			_, subErr := conn.Exec(ctx, fmt.Sprintf("CREATE SUBSCRIPTION s CONNECTION '%s' PUBLICATION p", conninfo))
-			target.close()
-			made := target.count.Load()
+			made := target.Stop()
 			for _, e := range []error{dblinkErr, subErr} {
 				var pgErr *pgconn.PgError
 				if !errors.As(e, &pgErr) || pgErr.Code[:2] != "08" {
@@ -126,7 +95,7 @@ func TestLocalServerHasNoNetwork(t *testing.T) {
 				}
 			}
 			if tc.offline && made != 0 {
-				t.Fatalf("the server connected to 127.0.0.1:%d %d times from its network namespace", target.port(), made)
+				t.Fatalf("the server connected to 127.0.0.1:%d %d times from its network namespace", target.Port(), made)
 			}
 			if !tc.offline && made < 2 {
 				t.Fatalf("the server sharing the network connected %d times, want 2 (dblink_connect and CREATE SUBSCRIPTION)", made)
@@ -208,13 +177,8 @@ func TestLocalFallsBackToTheSharedNetwork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var pid int
-		if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-			t.Fatal(err)
-		}
+		theirs, ours := netNS(t, conn)
 		conn.Close(ctx)
-		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-		ours, _ := os.Readlink("/proc/self/ns/net")
 		if theirs != ours {
 			t.Errorf("server %d runs in network namespace %s, this process in %s", i+1, theirs, ours)
 		}
