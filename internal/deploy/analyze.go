@@ -3,8 +3,11 @@ package deploy
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"weak"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -203,12 +206,30 @@ func setsSearchPath(n *pg_query.Node) (string, bool) {
 	return path, found
 }
 
-// analyze reads the effects of a script.
+// analyzed holds analyze's result per script, for as long as the script is in use (weak keys: a script
+// no longer referenced takes its entry with it). The checks of a deploy judge each pending migration
+// after the ones before it, which would otherwise read every earlier script again for each migration.
+var analyzed sync.Map // weak.Pointer[migrate.Script] -> *effects
+
+// analyze reads the effects of a script. The result is shared: callers must not change it.
 func analyze(s *migrate.Script) *effects {
-	e := newEffects()
 	if s == nil {
-		return e
+		return newEffects()
 	}
+	key := weak.Make(s)
+	if e, ok := analyzed.Load(key); ok {
+		return e.(*effects)
+	}
+	e := analyzeScript(s)
+	if _, loaded := analyzed.LoadOrStore(key, e); !loaded {
+		runtime.AddCleanup(s, func(k weak.Pointer[migrate.Script]) { analyzed.Delete(k) }, key)
+	}
+	return e
+}
+
+// analyzeScript is analyze without the cache.
+func analyzeScript(s *migrate.Script) *effects {
+	e := newEffects()
 	// path is the schema the script's own SET search_path puts first ("" until it sets one): its
 	// unqualified names are that schema's from then on. Each script starts from a reset session.
 	path := ""
