@@ -62,8 +62,8 @@ func namespaceRefused(err error) bool {
 	return false
 }
 
-// startServer starts the server process (path with args, output to out) in the first network mode that
-// this machine allows, trying from the one that worked last. newCmd makes a fresh command each try.
+// startServer starts the server process newCmd makes (a fresh command each try) in the first network
+// mode this machine allows, trying from the one that worked last.
 func (l *Local) startServer(newCmd func() *exec.Cmd, ra runAs) (*exec.Cmd, netMode, error) {
 	modes := l.opts.netModes
 	if modes == nil {
@@ -87,7 +87,7 @@ func (l *Local) startServer(newCmd func() *exec.Cmd, ra runAs) (*exec.Cmd, netMo
 		}
 		if err = start(); err == nil {
 			if l.net.Swap(int32(m)) != int32(m) && !m.offline() {
-				l.opts.Logger.Debug("the local server shares this machine's network: no network namespace may be created here", "uid", os.Getuid())
+				l.opts.Logger.Debug("the local server shares the network schemagate runs in: no network namespace may be created here", "uid", os.Getuid())
 			}
 			return cmd, m, nil
 		}
