@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/schemagate/schemagate/internal/migrate"
 )
 
 func TestDownLosesData(t *testing.T) {
@@ -210,12 +212,8 @@ func TestDownLosesDataReach(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files := map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down}
-			if tc.earlier != "" {
-				files = map[string]string{"1_e.up.sql": tc.earlier, "1_e.down.sql": "SELECT 1;", "2_x.up.sql": tc.up, "2_x.down.sql": tc.down}
-			}
-			migs := folderB(t, files).Migrations
-			got := downLosesData(migs[len(migs)-1], migs[:len(migs)-1], "", folderCode(migs), tc.cascades)
+			m, earlier, code := judged(t, tc.earlier, tc.up, tc.down)
+			got := downLosesData(m, earlier, "", code, tc.cascades)
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("downLosesData = %q, want %q", got, tc.want)
 			}
@@ -678,13 +676,8 @@ func TestUpLosesData(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files := map[string]string{"1_x.up.sql": tc.up, "1_x.down.sql": tc.down}
-			if tc.earlier != "" {
-				files = map[string]string{"1_e.up.sql": tc.earlier, "1_e.down.sql": "SELECT 1;", "2_x.up.sql": tc.up, "2_x.down.sql": tc.down}
-			}
-			set := folderB(t, files)
-			migs := set.Migrations
-			got := upLosesData(migs[len(migs)-1], migs[:len(migs)-1], "", folderCode(migs), tc.cascades)
+			m, earlier, code := judged(t, tc.earlier, tc.up, tc.down)
+			got := upLosesData(m, earlier, "", code, tc.cascades)
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("upLosesData = %q, want %q", got, tc.want)
 			}
@@ -724,4 +717,16 @@ func TestWidens(t *testing.T) {
 			t.Errorf("widens(%s (%s), %s (%s)) = %v, want %v", tc.from, from, tc.to, to, got, tc.want)
 		}
 	}
+}
+
+// judged is the migration a loss check judges (up and down), after an earlier one of the same run when
+// earlier is not "", and what is known of the functions they call.
+func judged(t *testing.T, earlier, up, down string) (*migrate.Migration, []*migrate.Migration, map[string][]codeDef) {
+	t.Helper()
+	files := map[string]string{"1_x.up.sql": up, "1_x.down.sql": down}
+	if earlier != "" {
+		files = map[string]string{"1_e.up.sql": earlier, "1_e.down.sql": "SELECT 1;", "2_x.up.sql": up, "2_x.down.sql": down}
+	}
+	migs := folderB(t, files).Migrations
+	return migs[len(migs)-1], migs[:len(migs)-1], folderCode(migs)
 }
