@@ -184,6 +184,9 @@ func (st *reach) connects(n *pg_query.Node, sql string) string {
 
 // foreignRead says which foreign table a query reads or writes whose server connects, "" for none.
 func (st *reach) foreignRead(n *pg_query.Node) string {
+	if len(st.tables) == 0 {
+		return "" // no walk of every query's tree (a seed migration's thousands of INSERTs) for nothing
+	}
 	var what string
 	sqlparse.Walk(n.ProtoReflect(), func(rv *pg_query.RangeVar) {
 		srv, foreign := st.tables[rv.Relname]
