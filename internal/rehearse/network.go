@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -28,12 +29,15 @@ var ErrNetwork = errors.New("the migrations connect to other servers")
 //
 // What the parse trees cannot show is not caught here: a function that calls dblink or reads a foreign
 // table, a materialized view over one refreshed.
-func networkReach(inst *sandbox.Instance, provider string, setup []*migrate.Script, set, base *migrate.Set) error {
+//
+// scripts are those the run may run, in order: the setup scripts, what it replays (quieted: see
+// quietHistory), then the migrations it rehearses, each one's up, verify and down (see rehearsalOrder).
+func networkReach(inst *sandbox.Instance, provider string, scripts []*migrate.Script) error {
 	if inst.Network == sandbox.NetworkNone || provider == "url" {
 		return nil
 	}
 	st := newReach()
-	found := statementsThat(runOrder(setup, set, base), func(s *sqlparse.Statement) string { return st.connects(s.Node, s.SQL) })
+	found := statementsThat(scripts, func(s *sqlparse.Statement) string { return st.connects(s.Node, s.SQL) })
 	if len(found) == 0 {
 		return nil
 	}
@@ -243,9 +247,26 @@ func hasDef(options []*pg_query.Node, name string) bool {
 	return false
 }
 
+// rehearsalOrder lists the scripts a run may run, in order: setup, the ups of replay (the history, as
+// replayed), then each rehearsed migration's up, verify and down.
+func rehearsalOrder(setup []*migrate.Script, replay, rehearsed []*migrate.Migration) []*migrate.Script {
+	scripts := slices.Clone(setup)
+	for _, m := range replay {
+		scripts = append(scripts, m.Up)
+	}
+	for _, m := range rehearsed {
+		scripts = append(scripts, m.Up, m.Verify, m.Down)
+	}
+	return scripts
+}
+
 // networkHint is the hint of a statement that failed with a connection error (SQLSTATE class 08) on a
 // server without network.
 const networkHint = "The rehearsal's server runs without network (a network namespace of its own): a migration cannot reach the servers it names, by design: a rehearsal must not touch them. Create a subscription WITH (connect = false, slot_name = NONE), and give it its slot and enable it when the deploy is done; do not call dblink or query foreign tables in a migration."
+
+// quietedHint is the hint of a statement on a subscription that failed (SQLSTATE 55000) after the
+// history's subscriptions were replayed without connecting (quietHistory).
+const quietedHint = "The history's subscriptions were replayed WITH (connect = false, slot_name = NONE), disabled and without a replication slot (see the report's notes), since a rehearsal never connects to a publisher: a migration cannot enable or refresh them here. Give a subscription its slot and enable it once the deploy is done."
 
 // networkNote is what the progress line says of the server's network.
 func networkNote(network string) string {

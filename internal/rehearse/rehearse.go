@@ -108,6 +108,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	sp := SplitHistory(opts.Set, opts.Base)
 	history, fresh := sp.History, sp.Fresh
 	opts.Progress("%s", sp.Counts(len(opts.Set.Migrations)))
+	// replay is history as it replays: its subscriptions connect nowhere (quietHistory).
+	replay, quieted := quietHistory(history)
 
 	if opts.Provider.Name() == "url" {
 		if err := sharedServerChanges(opts.Setup, opts.Set, opts.Base, nil); err != nil {
@@ -136,7 +138,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if err := serverRoleChanges(inst, opts.Setup, opts.Set, opts.Base); err != nil {
 		return nil, "", err
 	}
-	if err := networkReach(inst, opts.Provider.Name(), opts.Setup, opts.Set, opts.Base); err != nil {
+	if err := networkReach(inst, opts.Provider.Name(), rehearsalOrder(opts.Setup, replay, fresh)); err != nil {
 		return nil, "", err
 	}
 	claimRoles(ctx, inst, opts, opts.Set, opts.Base)
@@ -241,8 +243,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			go func() { defer close(warm); r.insp.Warm(ctx, c) }()
 		}
 	}
-	n, err := pg.ApplyHistoryWith(ctx, r.conn, history, r.roleHook(ranUps(history, len(history), nil)...))
-	r.recordRoles(ctx, stoppedAt(err), ranUps(history, n, err)...)
+	n, err := pg.ApplyHistoryWith(ctx, r.conn, replay, r.roleHook(ranUps(replay, len(replay), nil)...))
+	r.recordRoles(ctx, stoppedAt(err), ranUps(replay, n, err)...)
 	done()
 	<-warm
 	if warmed != nil {
@@ -274,6 +276,11 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	}
 	if len(history) > 0 {
 		opts.Progress("history replayed in %d ms", time.Since(replayStart).Milliseconds())
+	}
+	if len(quieted) > 0 {
+		r.quieted = true
+		rep.Notes = append(rep.Notes, quieted...)
+		opts.Progress("%d history migration%s replayed without connecting to a publisher: see the report's notes", len(quieted), report.Plural(len(quieted)))
 	}
 	for _, m := range history {
 		if m.External == migrate.ExternalGo {
@@ -476,6 +483,8 @@ type run struct {
 	unseen map[*migrate.Script]bool
 	// columnOrder describes the columns the current migration's round trip moved (see splitColumnOrder).
 	columnOrder []string
+	// quieted is set when the history's subscriptions were replayed without connecting (quietHistory).
+	quieted bool
 	// change follows the relations the new migrations create, from the first one on.
 	change *changeObjects
 }
@@ -819,6 +828,9 @@ func (r *run) sqlError(err error, phase string) *report.SQLError {
 	}
 	if r.inst != nil && r.inst.Network == sandbox.NetworkNone && strings.HasPrefix(out.SQLState, "08") {
 		out.Hint = strings.TrimSpace(out.Hint + " " + networkHint)
+	}
+	if r.quieted && out.SQLState == "55000" && strings.Contains(out.Message, "subscription") {
+		out.Hint = strings.TrimSpace(out.Hint + " " + quietedHint)
 	}
 	if out.SQLState == "57P01" && out.Hint == "" {
 		out.Hint = "The session running the migration was ended (pg_terminate_backend, or a server shutdown); its transaction was rolled back."

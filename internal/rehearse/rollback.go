@@ -41,6 +41,9 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	if target.External == migrate.ExternalGo {
 		return nil, fmt.Errorf("migration %s is a goose Go migration: schemagate cannot run its code, so it cannot write its rollback", target.ID())
 	}
+	// The migrations before it ran on the databases: they replay as the history does, connecting
+	// nowhere.
+	replay, quieted := quietHistory(before)
 	if opts.Provider.Name() == "url" {
 		if err := sharedServerChanges(opts.Setup, opts.Set, nil, nil); err != nil {
 			return nil, err
@@ -52,7 +55,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	}
 	defer closeInstance(ctx, inst, opts)
 	// As in a rehearsal, a server that stops answering stops it (see run.frozen).
-	r := &run{opts: opts, inst: inst, rep: &report.Report{}}
+	r := &run{opts: opts, inst: inst, rep: &report.Report{}, quieted: len(quieted) > 0}
 	ctx, end, err := r.guard(ctx)
 	if err != nil {
 		return nil, err
@@ -65,7 +68,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	if err := serverRoleChanges(inst, opts.Setup, opts.Set, nil); err != nil {
 		return nil, err
 	}
-	if err := networkReach(inst, opts.Provider.Name(), opts.Setup, opts.Set, nil); err != nil {
+	if err := networkReach(inst, opts.Provider.Name(), rehearsalOrder(opts.Setup, replay, []*migrate.Migration{target})); err != nil {
 		return nil, err
 	}
 	claimRoles(ctx, inst, opts, opts.Set)
@@ -90,10 +93,13 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 		return nil, err
 	}
 	opts.Progress("applying %d migrations before %s", len(before), target.ID())
+	for _, q := range quieted {
+		opts.Progress("  %s", q)
+	}
 	r.step.Store("the migrations before " + target.ID())
 	done = r.apply()
-	n, err := pg.ApplyHistoryWith(ctx, r.conn, before, r.roleHook(ranUps(before, len(before), nil)...))
-	r.recordRoles(ctx, stoppedAt(err), ranUps(before, n, err)...)
+	n, err := pg.ApplyHistoryWith(ctx, r.conn, replay, r.roleHook(ranUps(replay, len(replay), nil)...))
+	r.recordRoles(ctx, stoppedAt(err), ranUps(replay, n, err)...)
 	done()
 	if err != nil {
 		if !isToolError(ctx, err) {
