@@ -67,7 +67,9 @@ type ApplyOptions struct {
 	Before func(ctx context.Context, i int, st *sqlparse.Statement) error
 	After  func(ctx context.Context, i int, st *sqlparse.Statement, d time.Duration) error
 	// Whole sends the script as one multi-statement query (one round trip; used to replay history fast).
-	// A failing statement is then found by counting the statements that completed.
+	// A failing statement is then found by counting the statements that completed. A script in
+	// autocommit goes statement by statement all the same (CREATE INDEX CONCURRENTLY cannot run in
+	// the implicit transaction block of such a query), its runs of literal INSERTs joined (see Join).
 	Whole bool
 	// Fresh puts the session back as a new connection has it first (ResetSession), so that what an
 	// earlier script SET does not reach this one.
@@ -222,11 +224,20 @@ func rollBackOpenBlock(ctx context.Context, conn *pgx.Conn) error {
 
 // applyStatements is ApplyScript once the session is reset.
 func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opts ApplyOptions) error {
-	if opts.Whole && opts.Before == nil && opts.After == nil && !hasCopyData(s) && !opts.Hook.picks(s) {
+	inTx := conn.PgConn().TxStatus() == 'T'
+	// A script in autocommit is not sent whole: the server runs a query of several statements as one
+	// implicit transaction block, where CREATE INDEX CONCURRENTLY, VACUUM, DROP DATABASE and their like
+	// fail, and psql and the migration tools run such a script statement by statement.
+	if opts.Whole && (inTx || len(s.Statements) <= 1) && opts.Before == nil && opts.After == nil && !hasCopyData(s) && !opts.Hook.picks(s) {
 		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, "")
 		return err
 	}
-	inTx := conn.PgConn().TxStatus() == 'T'
+	join := inTx
+	if opts.Whole && !inTx {
+		// Runs of literal INSERTs (joinable) still go in one query: one that fails stops a replay, so
+		// the rest of its run, rolled back with it, no longer matters.
+		join, opts.Join = true, true
+	}
 	reported := time.Now()
 	for i := 0; i < len(s.Statements); i++ {
 		st := &s.Statements[i]
@@ -234,7 +245,7 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 			opts.Progress(i, len(s.Statements), st)
 			reported = time.Now()
 		}
-		if n := joinableRun(s.Statements[i:], inTx, opts); n > 1 {
+		if n := joinableRun(s.Statements[i:], join, opts); n > 1 {
 			if err := applyRun(ctx, conn, s, i, n, opts); err != nil {
 				return err
 			}
@@ -296,9 +307,9 @@ func joinable(st *sqlparse.Statement) bool {
 }
 
 // joinableRun is how many of sts, from the first, can go in one query (see ApplyOptions.Quiet): 0 or 1
-// when they run one by one. Only inside a transaction block: there a query of several statements fails
-// as a whole just as the block does, where outside one it would roll back statements that psql commits
-// one by one.
+// when they run one by one. Only inside a transaction block (inTx), or where a failure stops
+// everything (a replay, see applyStatements): there a query of several statements fails as a whole just
+// as the block does, where outside one it would roll back statements that psql commits one by one.
 func joinableRun(sts []sqlparse.Statement, inTx bool, opts ApplyOptions) int {
 	if !inTx || !opts.Join || opts.Before != nil || (opts.After != nil && opts.Quiet == nil) {
 		return 0

@@ -129,12 +129,13 @@ func TestApplyHistoryFailures(t *testing.T) {
 }
 
 // TestApplyScriptWholeFindsStatement: a script sent as one query names the statement that failed even
-// when the server gives no position.
+// when the server gives no position. A script in autocommit runs statement by statement all the same,
+// so the statements before the failing one stay, as psql leaves them.
 func TestApplyScriptWholeFindsStatement(t *testing.T) {
 	ctx := context.Background()
 	conn := pgtest.Conn(t)
 	sql := "CREATE TABLE w (id int);\nCOMMENT ON TABLE w IS 'w';\n\nCREATE TABLE w (id int);\n"
-	for _, noTx := range []bool{true, false} {
+	for _, noTx := range []bool{false, true} {
 		m := &migrate.Migration{Version: "1", NoTransaction: noTx, Up: &migrate.Script{File: "1_w.up.sql", SQL: sql, Statements: sqlparse.Parse(sql)}}
 		err := pg.ApplyMigration(ctx, conn, m, m.Up, pg.ApplyOptions{Whole: true})
 		var se *pg.StatementError
@@ -144,8 +145,12 @@ func TestApplyScriptWholeFindsStatement(t *testing.T) {
 		if conn.PgConn().TxStatus() != 'I' {
 			t.Fatalf("no transaction %v: transaction left open", noTx)
 		}
-		if got := tables(t, ctx, conn); len(got) != 0 {
-			t.Fatalf("no transaction %v: the failed script left %v", noTx, got)
+		var left []string
+		if err := conn.QueryRow(ctx, "SELECT array_agg(relname::text) FILTER (WHERE relname IS NOT NULL) FROM pg_class WHERE relname = 'w'").Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 0, true: 1}[noTx]; len(left) != want {
+			t.Fatalf("no transaction %v: the failed script left %v, want %d table", noTx, left, want)
 		}
 	}
 }
@@ -483,5 +488,43 @@ func TestApplyHistoryHook(t *testing.T) {
 	}
 	if got := tables(t, ctx, conn); len(got) != 70 {
 		t.Fatalf("%d tables, want 70", len(got))
+	}
+}
+
+// TestApplyHistoryRunsAutocommitScriptsStatementByStatement: a non-transactional history migration
+// runs as its tool runs it, statement by statement, so CREATE INDEX CONCURRENTLY and VACUUM, which a
+// query of several statements (one implicit transaction block) refuses, replay; its runs of literal
+// INSERTs still go together, and a failing one is named at its line.
+func TestApplyHistoryRunsAutocommitScriptsStatementByStatement(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	var b strings.Builder
+	b.WriteString("CREATE TABLE c (id int PRIMARY KEY, n int);\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "INSERT INTO c VALUES (%d, %d);\n", i, i%7)
+	}
+	b.WriteString("CREATE INDEX CONCURRENTLY c_n ON c (n);\nCREATE INDEX CONCURRENTLY c_n_id ON c (n, id);\nVACUUM ANALYZE c;\n")
+	noTx := func(file, sql string) *migrate.Migration {
+		return &migrate.Migration{Version: file[:1], Name: "c", NoTransaction: true, Up: &migrate.Script{File: file, SQL: sql, Statements: sqlparse.Parse(sql)}}
+	}
+	ms := append(batchSet(3, nil), noTx("4_c.up.sql", b.String()))
+	n, err := pg.ApplyHistory(ctx, conn, ms)
+	if err != nil || n != 4 {
+		t.Fatalf("applied %d, %v; want 4, nil", n, err)
+	}
+	var rows, valid int
+	if err := conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM pg_index WHERE indrelid = 'c'::regclass AND indisvalid)").Scan(&rows, &valid); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 300 || valid != 3 {
+		t.Errorf("%d rows and %d valid indexes, want 300 and 3", rows, valid)
+	}
+
+	bad := strings.Replace(strings.ReplaceAll(b.String(), "TABLE c ", "TABLE d "), "INSERT INTO c VALUES (150, 3)", "INSERT INTO c VALUES (1, 3)", 1)
+	bad = strings.ReplaceAll(bad, "INTO c ", "INTO d ")
+	n, err = pg.ApplyHistory(ctx, conn, []*migrate.Migration{noTx("5_d.up.sql", bad)})
+	var se *pg.StatementError
+	if n != 0 || !errors.As(err, &se) || se.File != "5_d.up.sql" || se.Line != 152 || se.SQLState != "23505" {
+		t.Fatalf("applied %d, error %v; want the duplicate key at 5_d.up.sql:152", n, err)
 	}
 }
