@@ -165,6 +165,8 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 		return nil, err
 	}
 	batch := &pgx.Batch{}
+	// First, alone and quick, spareTimeout: no statement_timeout of the migration's cancels the read.
+	batch.Queue(spareTimeout)
 	batch.Queue(`SELECT set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE (SELECT reset_val FROM pg_settings WHERE name = 'search_path') END, false)
 -- in this order: save the session's settings, pin them, then the search path
 FROM (SELECT `+pinSettings+`, saved.* FROM (SELECT set_config('schemagate.inspect', $1, false), set_config('jit', 'off', false),
@@ -175,9 +177,13 @@ FROM (SELECT `+pinSettings+`, saved.* FROM (SELECT set_config('schemagate.inspec
 	// An input with a token starts the session's change log afresh under it (see Inspector.TrackChanges).
 	batch.Queue(`SELECT set_config('search_path', current_setting('schemagate.search_path'), false), ` + restoreSettings + `,
   CASE WHEN current_setting('schemagate.inspect')::jsonb ? 'token'
-    THEN set_config('` + changeLog + `', (current_setting('schemagate.inspect')::jsonb->>'token') || '|', false) END`)
+    THEN set_config('` + changeLog + `', (current_setting('schemagate.inspect')::jsonb->>'token') || '|', false) END,
+  ` + restoreTimeout + ``)
 	res := q.SendBatch(ctx, batch)
 	defer res.Close()
+	if _, err := res.Exec(); err != nil {
+		return nil, err
+	}
 	var pinned string
 	if err := res.QueryRow().Scan(&pinned); err != nil {
 		return nil, err
@@ -192,6 +198,19 @@ FROM (SELECT `+pinSettings+`, saved.* FROM (SELECT set_config('schemagate.inspec
 	*path = pinned
 	return out, res.Close()
 }
+
+// spareTimeout turns statement_timeout off for what follows it in the same batch, keeping the session's
+// value for restoreTimeout to put back: a migration that sets a short one (SET LOCAL statement_timeout =
+// '20ms') has it for its own statements, not for the catalog reads and lock traces the rehearsal runs
+// between and after them on its session, which it would cancel (a read takes longer as the schema
+// grows). Each statement of a batch gets the timeout in force when it starts, so spareTimeout runs as a
+// statement of its own, before the ones it spares. Both set it for the transaction alone (is_local), so
+// what the migration's transaction ends with is what it would have been: a SET LOCAL of the migration's
+// still ends with the transaction, and a batch outside one ends its own at its end.
+const spareTimeout = `SELECT set_config('schemagate.statement_timeout', current_setting('statement_timeout'), false), set_config('statement_timeout', '0', true)`
+
+// restoreTimeout is the SQL expression that puts back the statement_timeout spareTimeout kept.
+const restoreTimeout = `set_config('statement_timeout', current_setting('schemagate.statement_timeout'), true)`
 
 // sessionSettings are the settings besides search_path by which deparsed text differs: a migration that
 // sets the time zone (SET TIME ZONE 'Asia/Tokyo') would otherwise have the objects read after it print

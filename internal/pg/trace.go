@@ -164,14 +164,22 @@ func readTrace(ctx context.Context, conn *pgx.Conn, query string) (*traceState, 
 func readLocked(ctx context.Context, conn *pgx.Conn, known string) (*traceState, error) {
 	batch := &pgx.Batch{}
 	batch.Queue("SELECT set_config('schemagate.trace', $1, true)", known)
+	batch.Queue(spareTimeout) // the migration's statement_timeout is not the trace's (see spareTimeout)
 	batch.Queue(lockedTraceQuery)
+	batch.Queue("SELECT " + restoreTimeout)
 	res := conn.SendBatch(ctx, batch)
 	defer res.Close()
 	var raw []byte
 	if _, err := res.Exec(); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
+	if _, err := res.Exec(); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
 	if err := res.QueryRow().Scan(&raw); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	if _, err := res.Exec(); err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	if err := res.Close(); err != nil {

@@ -274,3 +274,25 @@ func TestCatalogReadsFromChangeLog(t *testing.T) {
 		t.Errorf("%d reads from the change log, want 8:\n%s", n, logs.String())
 	}
 }
+
+// TestMigrationsStatementTimeoutSparesTheCatalogReads: a migration that sets a short statement_timeout
+// for its own transaction (SET LOCAL) gets it for its statements, not for the catalog reads of its round
+// trip and the lock traces between its statements, which used to be canceled (exit 1, "inspect
+// catalog after re-up"), and it still has it after them.
+func TestMigrationsStatementTimeoutSparesTheCatalogReads(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id bigint PRIMARY KEY, a bigint REFERENCES a);\nSET LOCAL statement_timeout = '1ms';",
+		"1_a.down.sql": "DROP TABLE b;\nDROP TABLE a;",
+		"2_c.up.sql":   "SET LOCAL statement_timeout = '1ms';\nCREATE TABLE c (id bigint);\nSELECT 1 / (current_setting('statement_timeout') = '1ms')::int;",
+		"2_c.down.sql": "DROP TABLE c;\nSELECT 1 / (current_setting('statement_timeout') = '0')::int;",
+	})
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"1", "2"} {
+		if m := migration(t, rep, v); m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+			t.Errorf("%s: %s, error %+v, round trip %+v; want applied, round trip ok", v, m.Status, m.Error, m.Roundtrip)
+		}
+	}
+}
