@@ -437,7 +437,7 @@ func waitsForOlderSnapshots(n *pg_query.Node) bool {
 	if ix := n.GetIndexStmt(); ix != nil {
 		return ix.Concurrent
 	}
-	return n.GetReindexStmt() != nil && sqlparse.NeedsAutocommit(n)
+	return sqlparse.ReindexesConcurrently(n)
 }
 
 // unwatch pauses the watch before the statement at place (file:line), which waits for every older

@@ -82,6 +82,28 @@ func TestInferAutocommit(t *testing.T) {
 			"1_call.up.sql": "BEGIN;\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nCALL p('x');", "1_call.down.sql": "SELECT 1;"}, true, true},
 		{"goose needs its directive", FormatGoose, map[string]string{
 			"1_idx.sql": "-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n"}, false, true},
+		// goose and sql-migrate run a transactional script statement by statement in their transaction:
+		// the script's own COMMIT commits it, and what follows runs in autocommit.
+		{"goose COMMIT half way", FormatGoose, map[string]string{
+			"1_enum.sql": "-- +goose Up\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nUPDATE t SET v = 'x';\n-- +goose Down\nUPDATE t SET v = 'y';\n"}, true, true},
+		{"goose COMMIT last stays transactional", FormatGoose, map[string]string{
+			"1_enum.sql": "-- +goose Up\nCREATE TABLE t (a int);\nCOMMIT;\n"}, false, true},
+		{"goose CIC before its COMMIT fails in the transaction", FormatGoose, map[string]string{
+			"1_idx.sql": "-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;\nSELECT 1;\n"}, false, true},
+		{"sql-migrate COMMIT half way", FormatSQLMigrate, map[string]string{
+			"1_enum.sql": "-- +migrate Up\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nUPDATE t SET v = 'x';\n"}, true, true},
+		// Flyway runs outside a transaction what its parser lists, and nothing else.
+		{"flyway REINDEX SCHEMA", FormatFlyway, map[string]string{"V1__re.sql": "REINDEX SCHEMA public;"}, true, true},
+		{"flyway REINDEX INDEX CONCURRENTLY fails in its transaction", FormatFlyway, map[string]string{
+			"V1__re.sql": "REINDEX INDEX CONCURRENTLY i;"}, false, true},
+		{"flyway DETACH PARTITION CONCURRENTLY fails in its transaction", FormatFlyway, map[string]string{
+			"V1__detach.sql": "ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY;"}, false, true},
+		{"flyway CREATE SUBSCRIPTION without a slot", FormatFlyway, map[string]string{
+			"V1__sub.sql": "CREATE SUBSCRIPTION s CONNECTION 'host=db' PUBLICATION p WITH (connect = false);"}, true, true},
+		{"flyway DISCARD ALL and VACUUM", FormatFlyway, map[string]string{"V1__v.sql": "DISCARD ALL;\nVACUUM t;"}, true, true},
+		{"flyway DISCARD PLANS", FormatFlyway, map[string]string{"V1__d.sql": "DISCARD PLANS;"}, false, true},
+		{"golang-migrate lone REINDEX SCHEMA", FormatGolangMigrate, map[string]string{
+			"1_re.up.sql": "REINDEX SCHEMA public;", "1_re.down.sql": "SELECT 1;"}, true, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/schemagate/schemagate/internal/sqlparse"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // Flyway: V{version}__{description}.sql versioned migrations (the version dotted or underscored, 1.10
@@ -398,12 +398,45 @@ func (r *reader) readFlywayConf(file string, settings flywaySettings) (noTx, noT
 	return noTx, noTxSet, replace
 }
 
-// needsAutocommit reports a script with a statement that cannot run in a transaction block.
+// needsAutocommit reports a script with a statement that Flyway runs outside a transaction
+// (flywayNonTransactional).
 func needsAutocommit(s *Script) bool {
 	for _, st := range s.Statements {
-		if sqlparse.NeedsAutocommit(st.Node) {
+		if flywayNonTransactional(st.Node) {
 			return true
 		}
+	}
+	return false
+}
+
+// flywayNonTransactional tells a statement that Flyway runs outside a transaction: its PostgreSQL
+// parser's list (PostgreSQLParser.detectCanExecuteInTransaction), which matches the statement's text:
+// CREATE or DROP DATABASE, TABLESPACE or SUBSCRIPTION, ALTER SYSTEM, CREATE [UNIQUE] INDEX
+// CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX SCHEMA, DATABASE or SYSTEM, VACUUM and DISCARD ALL
+// (and ALTER TYPE … ADD VALUE before PostgreSQL 12, which schemagate does not rehearse on). Every other
+// statement runs in the script's transaction, where REINDEX INDEX … CONCURRENTLY and DETACH PARTITION
+// … CONCURRENTLY fail: PostgreSQL refuses them there (see sqlparse.NeedsAutocommit), and the rehearsal
+// lets them fail as Flyway's migrate does.
+func flywayNonTransactional(n *pg_query.Node) bool {
+	switch {
+	case n == nil:
+		return false
+	case n.GetCreatedbStmt() != nil, n.GetDropdbStmt() != nil, n.GetCreateTableSpaceStmt() != nil, n.GetDropTableSpaceStmt() != nil,
+		n.GetCreateSubscriptionStmt() != nil, n.GetDropSubscriptionStmt() != nil, n.GetAlterSystemStmt() != nil:
+		return true
+	case n.GetIndexStmt() != nil:
+		return n.GetIndexStmt().Concurrent
+	case n.GetDropStmt() != nil:
+		return n.GetDropStmt().Concurrent && n.GetDropStmt().RemoveType == pg_query.ObjectType_OBJECT_INDEX
+	case n.GetReindexStmt() != nil:
+		switch n.GetReindexStmt().Kind {
+		case pg_query.ReindexObjectType_REINDEX_OBJECT_SCHEMA, pg_query.ReindexObjectType_REINDEX_OBJECT_DATABASE, pg_query.ReindexObjectType_REINDEX_OBJECT_SYSTEM:
+			return true
+		}
+	case n.GetVacuumStmt() != nil:
+		return n.GetVacuumStmt().IsVacuumcmd
+	case n.GetDiscardStmt() != nil:
+		return n.GetDiscardStmt().Target == pg_query.DiscardMode_DISCARD_ALL
 	}
 	return false
 }

@@ -357,7 +357,9 @@ func naturalCompare(a, b string) int {
 // inferAutocommit marks scripts that their tool runs outside a transaction without being told:
 // golang-migrate sends each file as one query (see golangMigrateAutocommit); Flyway runs a script made only of
 // such statements outside a transaction. A file mixing them with other statements fails under those
-// tools, and the rehearsal lets it fail the same way. sqitch runs a script with psql --file and no
+// tools, and the rehearsal lets it fail the same way (Flyway's list is its parser's own:
+// flywayNonTransactional). goose and sql-migrate honour a COMMIT half way through a transactional
+// script (commitsHalfWay). sqitch runs a script with psql --file and no
 // --single-transaction (App/Sqitch/Engine/pg.pm run_file), and plain folders are run by psql too:
 // without a BEGIN of its own, each statement commits by itself. Such a script runs in autocommit when
 // one transaction would fail where psql succeeds: a statement that refuses a transaction block, or an
@@ -374,10 +376,12 @@ func inferAutocommit(format Format, m *Migration) {
 		switch format {
 		case FormatGolangMigrate:
 			s.NoTransaction = golangMigrateAutocommit(s.Statements)
+		case FormatGoose, FormatSQLMigrate:
+			s.NoTransaction = commitsHalfWay(s.Statements)
 		case FormatFlyway:
 			all := true
 			for _, st := range s.Statements {
-				all = all && sqlparse.NeedsAutocommit(st.Node)
+				all = all && flywayNonTransactional(st.Node)
 			}
 			s.NoTransaction = all
 		case FormatSqitch, FormatPlain:
@@ -408,6 +412,27 @@ func inferAutocommit(format Format, m *Migration) {
 	if m.Up != nil && m.Up.NoTransaction {
 		m.NoTransaction = true
 	}
+}
+
+// commitsHalfWay tells whether goose or sql-migrate runs a transactional script partly outside its
+// transaction: both run its statements one by one in a transaction of their own (goose
+// runSQLMigration, sql-migrate's executor), so a COMMIT of the script's commits that transaction, what
+// follows it runs in autocommit, and the tool's own COMMIT at the end only warns. Such a script runs
+// statement by statement here too, its COMMIT honoured (an enum value added before it can be used
+// after it). One with a statement before that COMMIT that refuses a transaction block stays in one
+// transaction, where it fails as it does under the tool.
+func commitsHalfWay(sts []sqlparse.Statement) bool {
+	for i, st := range sts[:max(len(sts)-1, 0)] {
+		if sqlparse.Commits(st.Node) {
+			for _, before := range sts[:i] {
+				if sqlparse.NeedsAutocommit(before.Node) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // golangMigrateAutocommit tells whether golang-migrate runs a file outside a transaction. Its postgres

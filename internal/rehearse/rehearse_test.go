@@ -1145,3 +1145,44 @@ func TestPsqlScriptsHoldNoLockAcrossStatements(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrationsRunAsTheirToolRunsThem: a goose migration that commits half way (an enum value added,
+// committed, then used) applies as goose applies it, whether new or in the history; Flyway runs REINDEX
+// SCHEMA outside a transaction, and REINDEX INDEX CONCURRENTLY, which its parser does not list, in one,
+// where PostgreSQL refuses it.
+func TestMigrationsRunAsTheirToolRunsThem(t *testing.T) {
+	goose := map[string]string{
+		"00001_init.sql": "-- +goose Up\nCREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE person (id int PRIMARY KEY, m mood);\nINSERT INTO person VALUES (1, 'ok');\n" +
+			"-- +goose Down\nDROP TABLE person;\nDROP TYPE mood;\n",
+		"00002_happy.sql": "-- +goose Up\nALTER TYPE mood ADD VALUE 'happy';\nCOMMIT;\nUPDATE person SET m = 'happy' WHERE id = 1;\n" +
+			"-- +goose Down\nUPDATE person SET m = 'ok' WHERE m = 'happy';\n",
+		"00003_note.sql": "-- +goose Up\nALTER TABLE person ADD COLUMN note text;\n-- +goose Down\nALTER TABLE person DROP COLUMN note;\n",
+	}
+	set := folderOf(t, migrate.FormatGoose, goose)
+	for _, base := range []*migrate.Set{nil, {Format: set.Format, Migrations: set.Migrations[:2]}} {
+		rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range rep.Migrations {
+			if m.Status != report.StatusApplied && m.Status != report.StatusBase {
+				t.Errorf("goose (history %v): %s: %s %+v", base != nil, m.Version, m.Status, m.Error)
+			}
+		}
+	}
+
+	rep, err := rehearse.Run(t.Context(), rehearse.Options{Provider: provider(t), Set: folderOf(t, migrate.FormatFlyway, map[string]string{
+		"V1__init.sql":   "CREATE TABLE t (id bigint PRIMARY KEY, a text);\nCREATE INDEX t_a_idx ON t (a);\n",
+		"V2__schema.sql": "REINDEX SCHEMA public;\n",
+		"V3__index.sql":  "REINDEX INDEX CONCURRENTLY t_a_idx;\n",
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := migration(t, rep, "2"); m.Status != report.StatusApplied {
+		t.Errorf("flyway REINDEX SCHEMA: %s %+v; want applied", m.Status, m.Error)
+	}
+	if m := migration(t, rep, "3"); m.Status != report.StatusFailed || m.Error == nil || m.Error.SQLState != "25001" {
+		t.Errorf("flyway REINDEX INDEX CONCURRENTLY: %s %+v; want failed with 25001, as under Flyway", m.Status, m.Error)
+	}
+}

@@ -495,8 +495,10 @@ func skipSpaceAndComments(text string) int {
 }
 
 // NeedsAutocommit reports whether PostgreSQL refuses to run the statement inside a transaction block
-// (SQLSTATE 25001): CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, CREATE/DROP DATABASE,
-// CREATE/DROP TABLESPACE, ALTER SYSTEM, and ALTER TABLE … DETACH PARTITION … CONCURRENTLY.
+// (SQLSTATE 25001): CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, REINDEX SCHEMA, DATABASE or
+// SYSTEM, VACUUM, CLUSTER without a table, CREATE/DROP DATABASE, ALTER DATABASE … SET TABLESPACE,
+// CREATE/DROP TABLESPACE, ALTER SYSTEM, CREATE SUBSCRIPTION that creates a replication slot, and ALTER
+// TABLE … DETACH PARTITION … CONCURRENTLY.
 func NeedsAutocommit(n *pg_query.Node) bool {
 	switch {
 	case n == nil:
@@ -506,14 +508,25 @@ func NeedsAutocommit(n *pg_query.Node) bool {
 	case n.GetDropStmt() != nil:
 		return n.GetDropStmt().Concurrent
 	case n.GetReindexStmt() != nil:
-		for _, p := range n.GetReindexStmt().Params {
-			if d := p.GetDefElem(); d != nil && d.Defname == "concurrently" {
+		switch n.GetReindexStmt().Kind {
+		case pg_query.ReindexObjectType_REINDEX_OBJECT_SCHEMA, pg_query.ReindexObjectType_REINDEX_OBJECT_DATABASE, pg_query.ReindexObjectType_REINDEX_OBJECT_SYSTEM:
+			return true
+		}
+		return ReindexesConcurrently(n)
+	case n.GetVacuumStmt() != nil:
+		return n.GetVacuumStmt().IsVacuumcmd
+	case n.GetClusterStmt() != nil:
+		return n.GetClusterStmt().Relation == nil
+	case n.GetAlterDatabaseStmt() != nil:
+		for _, o := range n.GetAlterDatabaseStmt().Options {
+			if o.GetDefElem().GetDefname() == "tablespace" {
 				return true
 			}
 		}
 		return false
-	case n.GetVacuumStmt() != nil:
-		return n.GetVacuumStmt().IsVacuumcmd
+	case n.GetCreateSubscriptionStmt() != nil:
+		// connect = false makes create_slot false; create_slot defaults to true
+		return optionTrue(n.GetCreateSubscriptionStmt().Options, "connect") && optionTrue(n.GetCreateSubscriptionStmt().Options, "create_slot")
 	case n.GetCreatedbStmt() != nil, n.GetDropdbStmt() != nil, n.GetCreateTableSpaceStmt() != nil,
 		n.GetDropTableSpaceStmt() != nil, n.GetAlterSystemStmt() != nil:
 		return true
@@ -525,6 +538,41 @@ func NeedsAutocommit(n *pg_query.Node) bool {
 		}
 	}
 	return false
+}
+
+// ReindexesConcurrently reports whether the statement is REINDEX … CONCURRENTLY.
+func ReindexesConcurrently(n *pg_query.Node) bool {
+	for _, p := range n.GetReindexStmt().GetParams() {
+		if d := p.GetDefElem(); d != nil && d.Defname == "concurrently" {
+			return true
+		}
+	}
+	return false
+}
+
+// optionTrue tells whether the boolean option named name is true, or absent (a default of true).
+func optionTrue(options []*pg_query.Node, name string) bool {
+	for _, o := range options {
+		d := o.GetDefElem()
+		if d == nil || d.Defname != name || d.Arg == nil {
+			continue
+		}
+		if b := d.Arg.GetBoolean(); b != nil {
+			return b.Boolval
+		}
+		if i := d.Arg.GetInteger(); i != nil {
+			return i.Ival != 0
+		}
+		v := d.Arg.GetString_().GetSval()
+		if tn := d.Arg.GetTypeName(); tn != nil && len(tn.Names) > 0 {
+			v = tn.Names[len(tn.Names)-1].GetString_().GetSval()
+		}
+		switch strings.ToLower(v) {
+		case "false", "off", "0", "no":
+			return false
+		}
+	}
+	return true
 }
 
 // AddsEnumValue reports whether the statement is ALTER TYPE ... ADD VALUE. Inside a transaction block

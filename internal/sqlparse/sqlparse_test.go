@@ -210,6 +210,16 @@ func TestNeedsAutocommit(t *testing.T) {
 		"ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY": true,
 		"ALTER TABLE p DETACH PARTITION p1":              false,
 		"ALTER TABLE t ADD COLUMN b int":                 false,
+		"REINDEX SCHEMA public":                          true,
+		"REINDEX DATABASE d":                             true,
+		"REINDEX TABLE t":                                false,
+		"CLUSTER":                                        true,
+		"CLUSTER t USING i":                              false,
+		"ALTER DATABASE d SET TABLESPACE ts":             true,
+		"ALTER DATABASE d SET work_mem = '8MB'":          false,
+		"CREATE SUBSCRIPTION s CONNECTION 'host=db' PUBLICATION p":                          true,
+		"CREATE SUBSCRIPTION s CONNECTION 'host=db' PUBLICATION p WITH (connect = false)":   false,
+		"CREATE SUBSCRIPTION s CONNECTION 'host=db' PUBLICATION p WITH (create_slot = off)": false,
 	} {
 		sts := Parse(sql)
 		if len(sts) != 1 || sts[0].Node == nil {
