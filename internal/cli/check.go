@@ -544,7 +544,20 @@ func readBase(ctx context.Context, dir, ref string, cur *migrate.Set, notes *[]s
 		return nil, nil, err
 	}
 	if entries, _ := fs.ReadDir(fsys, "."); len(entries) == 0 {
-		return &migrate.Set{Format: format}, nil, nil // the folder is new in this change
+		was := movedFrom(ctx, root, from, abs, cur)
+		if was == "" {
+			if notes != nil && len(cur.Migrations) > 0 {
+				*notes = append(*notes, fmt.Sprintf("%s is not at %s, and no folder there holds its migrations unchanged: every migration is rehearsed as new (if the change moves the folder and edits every file, compare them by hand)", dir, ref))
+			}
+			return &migrate.Set{Format: format}, nil, nil // the folder is new in this change
+		}
+		// The change moves the folder: databases ran the migrations it held there.
+		if fsys, err = gitfs.New(ctx, root, from, was); err != nil {
+			return nil, nil, err
+		}
+		if notes != nil {
+			*notes = append(*notes, fmt.Sprintf("%s is not at %s: its migrations were in %s there (the change moves the folder), and are compared with those", dir, ref, was))
+		}
 	}
 	set, readErr := migrate.Read(fsys, format)
 	var me *migrate.Error
@@ -570,6 +583,58 @@ func readBase(ctx context.Context, dir, ref string, cur *migrate.Set, notes *[]s
 		return nil, nil, fmt.Errorf("read migrations at %s: %w", ref, err)
 	}
 	return set, nil, nil
+}
+
+// movedFrom finds where the folder's migrations were at commit from when the folder (abs, in the
+// repository at root) is not there: the folder of from's tree that holds the most of its migration
+// files unchanged, at the same path within it. "" when none holds one.
+func movedFrom(ctx context.Context, root, from, abs string, cur *migrate.Set) string {
+	var files []string
+	for _, m := range cur.Migrations {
+		files = append(files, m.Files()...)
+	}
+	if len(files) == 0 {
+		return ""
+	}
+	args := []string{"-C", root, "hash-object", "--"}
+	for _, f := range files {
+		args = append(args, filepath.Join(abs, filepath.FromSlash(f)))
+	}
+	out, err := exec.CommandContext(ctx, "git", args...).Output()
+	hashes := strings.Fields(string(out))
+	if err != nil || len(hashes) != len(files) {
+		return ""
+	}
+	want := map[string][]string{} // blob -> the files of that content, as paths within the folder
+	for i, h := range hashes {
+		want[h] = append(want[h], files[i])
+	}
+	tree, err := exec.CommandContext(ctx, "git", "-C", root, "ls-tree", "-r", "-z", "--full-tree", from).Output()
+	if err != nil {
+		return ""
+	}
+	votes := map[string]int{}
+	for _, entry := range strings.Split(string(tree), "\x00") {
+		meta, p, ok := strings.Cut(entry, "\t") // "<mode> blob <hash>\t<path>"
+		fields := strings.Fields(meta)
+		if !ok || len(fields) != 3 || fields[1] != "blob" {
+			continue
+		}
+		for _, f := range want[fields[2]] {
+			if dir, ok := strings.CutSuffix(p, "/"+f); ok {
+				votes[dir]++
+			} else if p == f {
+				votes["."]++ // the repository's root
+			}
+		}
+	}
+	best, n := "", 0
+	for dir, v := range votes {
+		if v > n || v == n && dir < best {
+			best, n = dir, v
+		}
+	}
+	return best
 }
 
 // unreadSummary says what comparing the files of an unreadable base found, for its note.

@@ -934,3 +934,61 @@ func TestCheckNeverConnectsToOtherServers(t *testing.T) {
 		t.Errorf("the target saw %d connections", n)
 	}
 }
+
+// TestCheckBaseFollowsAMovedFolder: a change that moves the migration folder is compared with the
+// folder its migrations were in at the base, so an edit of an applied migration is still caught; a
+// folder the base has nowhere is new, and the report says so.
+func TestCheckBaseFollowsAMovedFolder(t *testing.T) {
+	requirePG(t)
+	mig := shopRepo(t, []string{"0001", "0002", "0003"}, []string{"0004"})
+	repo := filepath.Dir(filepath.Dir(mig))
+	runGit(t, repo, "add", "-A")
+	runGit(t, repo, "mv", "db/migrations", "database")
+	moved := filepath.Join(repo, "database")
+	f := filepath.Join(moved, "0002_create_orders.up.sql")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, f, append(b, "ALTER TABLE orders ADD COLUMN vip boolean;\n"...))
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	code, out, errOut := run(t, nil, "check", "--dir", moved, "--base", "main", "--no-roundtrip", "--report-json", jsonPath)
+	if code != ExitBlocked {
+		t.Fatalf("exit %d, want %d (an applied migration was edited)\n%s\n%s", code, ExitBlocked, out, errOut)
+	}
+	var rep struct {
+		Notes      []string
+		Migrations []struct{ Version, Status string }
+	}
+	data, _ := os.ReadFile(jsonPath)
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range rep.Migrations {
+		got = append(got, m.Version+":"+m.Status)
+	}
+	if strings.Join(got, " ") != "1:base 2:failed 3:base 4:applied" {
+		t.Errorf("statuses %v, want the edited 2 failed and 1 and 3 replayed", got)
+	}
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "its migrations were in db/migrations there (the change moves the folder)") {
+		t.Errorf("notes do not say where the folder was:\n%s", strings.Join(rep.Notes, "\n"))
+	}
+
+	// A folder of new content the base has nowhere: every migration is new, and a note says why.
+	fresh := filepath.Join(repo, "other")
+	if err := os.MkdirAll(fresh, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(fresh, "0001_things.up.sql"), []byte("CREATE TABLE things (id bigint PRIMARY KEY);\n"))
+	writeFile(t, filepath.Join(fresh, "0001_things.down.sql"), []byte("DROP TABLE things;\n"))
+	code, out, errOut = run(t, nil, "check", "--dir", fresh, "--base", "main", "--no-roundtrip", "--report-json", jsonPath)
+	data, _ = os.ReadFile(jsonPath)
+	rep.Notes = nil
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitOK || !strings.Contains(strings.Join(rep.Notes, "\n"), "is not at main, and no folder there holds its migrations unchanged: every migration is rehearsed as new") {
+		t.Errorf("new folder: exit %d, notes %q\n%s", code, rep.Notes, errOut+out)
+	}
+}
