@@ -44,6 +44,18 @@ func TestInferAutocommit(t *testing.T) {
 		{"sqitch DO block that commits", FormatSqitch, map[string]string{
 			"sqitch.plan":         "%project=p\n\nbackfill 2024-01-01T00:00:00Z A <a@example.com> # x\n",
 			"deploy/backfill.sql": "DO $$ BEGIN UPDATE t SET a = 1; COMMIT; END $$;\nSELECT 1;\n", "revert/backfill.sql": "SELECT 1;\n"}, true, true},
+		// outside a transaction block psql fails LOCK TABLE and the savepoint statements, and SET LOCAL,
+		// SET CONSTRAINTS and SET TRANSACTION do nothing: such a script runs as psql runs it
+		{"plain LOCK TABLE", FormatPlain, map[string]string{"1_l.sql": "CREATE TABLE t (a int);\nLOCK TABLE t IN ACCESS EXCLUSIVE MODE;\n"}, true, true},
+		{"plain SET LOCAL", FormatPlain, map[string]string{"1_l.sql": "SET LOCAL search_path = app;\nCREATE TABLE t (a int);\n"}, true, true},
+		{"plain SET CONSTRAINTS", FormatPlain, map[string]string{"1_l.sql": "SET CONSTRAINTS ALL DEFERRED;\nINSERT INTO t VALUES (1);\n"}, true, true},
+		{"plain SET TRANSACTION", FormatPlain, map[string]string{"1_l.sql": "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\n"}, true, true},
+		{"sqitch SAVEPOINT", FormatSqitch, map[string]string{
+			"sqitch.plan":     "%project=p\n\nseed 2024-01-01T00:00:00Z A <a@example.com> # x\n",
+			"deploy/seed.sql": "SAVEPOINT s;\nINSERT INTO t VALUES (1);\nRELEASE SAVEPOINT s;\n", "revert/seed.sql": "SELECT 1;\n"}, true, true},
+		{"plain LOCK TABLE inside its own BEGIN … COMMIT stays transactional", FormatPlain, map[string]string{
+			"1_l.sql": "BEGIN;\nLOCK TABLE t;\nSET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n"}, false, true},
+		{"plain SET (not LOCAL) stays transactional", FormatPlain, map[string]string{"1_l.sql": "SET lock_timeout = '1s';\nCREATE TABLE t (a int);\n"}, false, true},
 		{"plain CALL", FormatPlain, map[string]string{"1_call.sql": "CALL backfill();\nSELECT 1;\n"}, true, true},
 		{"golang-migrate enum value added then used stays one query", FormatGolangMigrate, map[string]string{
 			"1_enum.up.sql": "ALTER TYPE s ADD VALUE 'c';\nINSERT INTO t VALUES ('c');\n", "1_enum.down.sql": "SELECT 1;"}, false, true},

@@ -362,7 +362,8 @@ func naturalCompare(a, b string) int {
 // script (commitsHalfWay). sqitch runs a script with psql --file and no
 // --single-transaction (App/Sqitch/Engine/pg.pm run_file), and plain folders are run by psql too:
 // without a BEGIN of its own, each statement commits by itself. Such a script runs in autocommit when
-// one transaction would fail where psql succeeds: a statement that refuses a transaction block, or an
+// one transaction would fail where psql succeeds, or succeed where it fails: a statement that refuses a
+// transaction block, one that acts only in one (onlyInABlock: LOCK TABLE, SET LOCAL...), or an
 // enum value added and then used (ALTER TYPE ... ADD VALUE followed by more statements), a DO block
 // that commits or a CALL (a procedure may commit), or a COMMIT of the script's own followed by more
 // statements (what follows it runs after that commit). (Other scripts stay in one transaction, their
@@ -391,7 +392,8 @@ func inferAutocommit(format Format, m *Migration) {
 			open, needs, split := false, false, false
 			for i, st := range s.Statements {
 				more := i < len(s.Statements)-1
-				if !open && (sqlparse.NeedsAutocommit(st.Node) || sqlparse.MayEndTransaction(st.Node) || (sqlparse.AddsEnumValue(st.Node) && more)) {
+				if !open && (sqlparse.NeedsAutocommit(st.Node) || sqlparse.MayEndTransaction(st.Node) || (sqlparse.AddsEnumValue(st.Node) && more) ||
+					onlyInABlock(st.Node)) {
 					needs = true
 				}
 				if t := st.Node.GetTransactionStmt(); t != nil {
@@ -412,6 +414,26 @@ func inferAutocommit(format Format, m *Migration) {
 	if m.Up != nil && m.Up.NoTransaction {
 		m.NoTransaction = true
 	}
+}
+
+// onlyInABlock tells a statement that acts only in a transaction block: outside one, as psql runs a
+// script's statements without a BEGIN of its own, LOCK TABLE, SAVEPOINT, RELEASE and ROLLBACK TO fail,
+// and SET LOCAL, SET CONSTRAINTS and SET TRANSACTION do nothing but warn. Such a script runs as psql
+// runs it, statement by statement, so that it fails or goes on as it does there.
+func onlyInABlock(n *pg_query.Node) bool {
+	switch {
+	case n.GetLockStmt() != nil, n.GetConstraintsSetStmt() != nil:
+		return true
+	case n.GetVariableSetStmt() != nil:
+		v := n.GetVariableSetStmt()
+		return v.IsLocal || v.Kind == pg_query.VariableSetKind_VAR_SET_MULTI && strings.EqualFold(v.Name, "TRANSACTION")
+	case n.GetTransactionStmt() != nil:
+		switch n.GetTransactionStmt().Kind {
+		case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT, pg_query.TransactionStmtKind_TRANS_STMT_RELEASE, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+			return true
+		}
+	}
+	return false
 }
 
 // commitsHalfWay tells whether goose or sql-migrate runs a transactional script partly outside its

@@ -1147,7 +1147,8 @@ func TestPsqlScriptsHoldNoLockAcrossStatements(t *testing.T) {
 }
 
 // TestMigrationsRunAsTheirToolRunsThem: a goose migration that commits half way (an enum value added,
-// committed, then used) applies as goose applies it, whether new or in the history; Flyway runs REINDEX
+// committed, then used) applies as goose applies it, whether new or in the history; a plain script runs
+// as psql runs it (SET LOCAL does nothing, LOCK TABLE fails); Flyway runs REINDEX
 // SCHEMA outside a transaction, and REINDEX INDEX CONCURRENTLY, which its parser does not list, in one,
 // where PostgreSQL refuses it.
 func TestMigrationsRunAsTheirToolRunsThem(t *testing.T) {
@@ -1168,6 +1169,26 @@ func TestMigrationsRunAsTheirToolRunsThem(t *testing.T) {
 			if m.Status != report.StatusApplied && m.Status != report.StatusBase {
 				t.Errorf("goose (history %v): %s: %s %+v", base != nil, m.Version, m.Status, m.Error)
 			}
+		}
+	}
+
+	// psql runs a plain script without a BEGIN of its own statement by statement: SET LOCAL does
+	// nothing there (the table goes to public), and LOCK TABLE fails.
+	plain := folderOf(t, migrate.FormatPlain, map[string]string{
+		"001_init.sql": "CREATE SCHEMA app;\nSET LOCAL search_path = app;\nCREATE TABLE child (id bigint PRIMARY KEY);\n",
+		"002_next.sql": "ALTER TABLE public.child ADD COLUMN note text;\n",
+		"003_lock.sql": "CREATE TABLE t (id int);\nLOCK TABLE t IN ACCESS EXCLUSIVE MODE;\n",
+	})
+	for _, base := range []*migrate.Set{nil, {Format: plain.Format, Migrations: plain.Migrations[:1]}} {
+		rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: plain, Base: base, Provider: provider(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := migration(t, rep, "002"); m.Status != report.StatusApplied {
+			t.Errorf("plain (history %v): 2: %s %+v; want applied (SET LOCAL outside a transaction does nothing)", base != nil, m.Status, m.Error)
+		}
+		if m := migration(t, rep, "003"); m.Status != report.StatusFailed || m.Error == nil || m.Error.Line != 2 || m.Error.SQLState != "25P01" {
+			t.Errorf("plain (history %v): 3: %s %+v; want failed at line 2 (25P01), as under psql", base != nil, m.Status, m.Error)
 		}
 	}
 
