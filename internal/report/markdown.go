@@ -219,8 +219,15 @@ func mdHeader(r *Report) string {
 	if db := r.Database; db != nil {
 		facts = append(facts, "rehearsed on PostgreSQL "+Text(db.ServerVersion)+" ("+Text(db.Provider)+")")
 	}
-	n := len(r.New())
-	facts = append(facts, fmt.Sprintf("%d new migration%s", n, Plural(n)))
+	added, edited, deleted := r.ChangeCounts()
+	change := fmt.Sprintf("%d new migration%s", added, Plural(added))
+	if edited > 0 {
+		change += fmt.Sprintf(", %d edited", edited)
+	}
+	if deleted > 0 {
+		change += fmt.Sprintf(", %d deleted", deleted)
+	}
+	facts = append(facts, change)
 	b.WriteString(strings.Join(facts, " · ") + "\n")
 	return b.String()
 }

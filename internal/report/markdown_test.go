@@ -575,3 +575,23 @@ func TestNoRawControlCharacters(t *testing.T) {
 		t.Errorf("fenced statement lost its line break or tab:\n%s", md)
 	}
 }
+
+// TestMarkdownHeaderCountsTheChange: the header counts what the change adds, edits and deletes apart,
+// as the progress line does: an edited or deleted migration of the base is not a new one.
+func TestMarkdownHeaderCountsTheChange(t *testing.T) {
+	edit := &SQLError{Message: "edited after the base applied it", Phase: "edit"}
+	r := &Report{Tool: "schemagate", Migrations: []Migration{
+		{Version: "1", Name: "a", Status: StatusBase},
+		{Version: "2", Name: "b", New: true, Status: StatusFailed, Error: edit, Findings: []lint.Finding{{Rule: "edited-applied-migration"}}},
+		{Version: "3", Name: "c", New: true, Status: StatusApplied, Findings: []lint.Finding{{Rule: "edited-applied-migration"}}}, // its down alone
+		{Version: "4", Name: "d", New: true, Status: StatusApplied},
+		{Version: "5", Name: "e", New: true, Status: StatusFailed, Error: edit, Findings: []lint.Finding{{Rule: "deleted-applied-migration"}}},
+	}}
+	if md := Markdown(r, MarkdownOptions{}); !strings.Contains(md, "\n1 new migration, 2 edited, 1 deleted\n") {
+		t.Errorf("header does not count the change apart:\n%s", md)
+	}
+	r.Migrations = r.Migrations[3:4]
+	if md := Markdown(r, MarkdownOptions{}); !strings.Contains(md, "\n1 new migration\n") {
+		t.Errorf("header of a change that only adds:\n%s", md)
+	}
+}

@@ -4,6 +4,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/lint"
@@ -190,6 +191,23 @@ type Approval struct {
 	// Ignored lists the findings the author's ignore comments silence, with their reasons, for the DBA:
 	// they count for the approval.
 	Ignored []string `json:"ignored,omitempty"`
+}
+
+// ChangeCounts counts the change's migrations (New) as a reviewer reads it: those it adds, those of the
+// base it edits (edited-applied-migration, the down alone included) and those it deletes
+// (deleted-applied-migration).
+func (r *Report) ChangeCounts() (added, edited, deleted int) {
+	for _, m := range r.New() {
+		switch {
+		case slices.ContainsFunc(m.Findings, func(f lint.Finding) bool { return f.Rule == "deleted-applied-migration" }):
+			deleted++
+		case slices.ContainsFunc(m.Findings, func(f lint.Finding) bool { return f.Rule == "edited-applied-migration" }):
+			edited++
+		default:
+			added++
+		}
+	}
+	return added, edited, deleted
 }
 
 // New returns the migrations that are new in this run.
