@@ -228,7 +228,7 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 	// A script in autocommit is not sent whole: the server runs a query of several statements as one
 	// implicit transaction block, where CREATE INDEX CONCURRENTLY, VACUUM, DROP DATABASE and their like
 	// fail, and psql and the migration tools run such a script statement by statement.
-	if opts.Whole && (inTx || len(s.Statements) <= 1) && opts.Before == nil && opts.After == nil && !hasCopyData(s) && !opts.Hook.picks(s) {
+	if opts.Whole && (inTx || len(s.Statements) <= 1) && opts.Before == nil && opts.After == nil && !hasCopyData(s) && !changesLexing(s) && !opts.Hook.picks(s) {
 		_, err := applyJoined(ctx, conn, []*migrate.Script{s}, false, "")
 		return err
 	}
@@ -411,6 +411,18 @@ func hasCopyData(s *migrate.Script) bool {
 	return false
 }
 
+// changesLexing reports a script that may change how the server reads the statements after one:
+// standard_conforming_strings decides what a backslash in a string means, and the server reads a query
+// of several statements whole before it runs the first, so such a script is not sent as one query.
+func changesLexing(s *migrate.Script) bool {
+	for i := range s.Statements {
+		if strings.Contains(strings.ToLower(s.Statements[i].SQL), "standard_conforming_strings") {
+			return true
+		}
+	}
+	return false
+}
+
 // execSimple runs SQL text with the simple query protocol (like psql).
 func execSimple(ctx context.Context, conn *pgx.Conn, sql string) error {
 	_, err := conn.PgConn().Exec(ctx, sql).ReadAll()
@@ -550,7 +562,7 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 	if m.NoTransaction {
 		return ApplyScript(ctx, conn, s, opts)
 	}
-	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) && !hasCopyData(s) && !opts.Hook.picks(s) {
+	if opts.Whole && opts.Before == nil && opts.After == nil && s != nil && !ownsTransaction(s) && !hasCopyData(s) && !changesLexing(s) && !opts.Hook.picks(s) {
 		reset := ""
 		if opts.Fresh {
 			reset = cmp.Or(opts.ResetSQL, ResetSession)
@@ -577,7 +589,7 @@ func ApplyMigration(ctx context.Context, conn *pgx.Conn, m *migrate.Migration, s
 // batchable tells whether m can be replayed in a batch: a transactional migration whose up script
 // does not open or end transactions itself and carries no COPY data.
 func batchable(m *migrate.Migration) bool {
-	return !m.NoTransaction && m.Up != nil && len(m.Up.Statements) > 0 && !ownsTransaction(m.Up) && !hasCopyData(m.Up)
+	return !m.NoTransaction && m.Up != nil && len(m.Up.Statements) > 0 && !ownsTransaction(m.Up) && !hasCopyData(m.Up) && !changesLexing(m.Up)
 }
 
 // batchMigrations and batchBytes bound what one batch carries: the server parses a query string whole
@@ -697,6 +709,25 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 		return 0, err
 	}
 	p := places[done]
+	var pe *pgconn.PgError
+	if done == 0 && errors.As(err, &pe) && pe.Position > 0 {
+		// Nothing ran: the server could not read the query (a syntax its version lacks). The
+		// position names the statement, which may be in a later script than the first.
+		for _, q := range places {
+			if q.start > int(pe.Position)-1 {
+				break
+			}
+			p = q
+		}
+		if p.sc > 0 {
+			// The scripts before the failing one have not run: run them, then fail it where it is.
+			applied, perr := applyJoined(ctx, conn, scripts[:p.sc], tx, reset)
+			if perr != nil {
+				return applied, perr
+			}
+			return applied, positionedIn(scripts[p.sc], p, pe)
+		}
+	}
 	applied := 0
 	if tx {
 		applied = p.sc // the scripts before it committed
@@ -709,14 +740,21 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 	case p.st >= len(sts):
 		return applied, positioned(s, &sts[len(sts)-1], err) // the COMMIT failed: deferred constraints
 	}
-	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Position > 0 {
-		shifted := *pe
-		shifted.Position = pe.Position - int32(p.start)
-		if shifted.Position < 1 || int(shifted.Position) > utf8.RuneCountInString(sts[p.st].SQL)+1 {
-			shifted.Position = 0 // the position is not in this statement: keep the statement's own place
-		}
-		return applied, positioned(s, &sts[p.st], &shifted)
+		return applied, positionedIn(s, p, pe)
 	}
 	return applied, positioned(s, &sts[p.st], err)
+}
+
+// positionedIn is the *StatementError of an error whose position is in a joined query, at the statement
+// of script s that p places (one of its own: not a BEGIN, reset or COMMIT the query added).
+func positionedIn(s *migrate.Script, p joinedPlace, pe *pgconn.PgError) *StatementError {
+	sts := s.Statements
+	st := min(max(p.st, 0), len(sts)-1)
+	shifted := *pe
+	shifted.Position = pe.Position - int32(p.start)
+	if p.st != st || shifted.Position < 1 || int(shifted.Position) > utf8.RuneCountInString(sts[st].SQL)+1 {
+		shifted.Position = 0 // the position is not in this statement: keep the statement's own place
+	}
+	return positioned(s, &sts[st], &shifted)
 }

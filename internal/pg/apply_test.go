@@ -528,3 +528,39 @@ func TestApplyHistoryRunsAutocommitScriptsStatementByStatement(t *testing.T) {
 		t.Fatalf("applied %d, error %v; want the duplicate key at 5_d.up.sql:152", n, err)
 	}
 }
+
+// TestApplyHistoryBlamesTheStatementTheServerCannotRead: a batch the server cannot read (a syntax its
+// version lacks, in the third migration) runs nothing, so the migrations before that one are applied on
+// their own and the error names its file and line; a migration that turns standard_conforming_strings
+// off, which changes how the server reads the statements after it, replays statement by statement.
+func TestApplyHistoryBlamesTheStatementTheServerCannotRead(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	var num int
+	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&num); err != nil {
+		t.Fatal(err)
+	}
+	if num >= 160000 {
+		t.Skipf("IS JSON parses on PostgreSQL %d", num/10000) // the test servers run 15
+	}
+	ms := batchSet(5, map[int]string{
+		3: "CREATE TABLE h3 (id int);\nSELECT '{}' IS JSON;\n",
+		4: "CREATE TABLE h4 (id int, s text);\nSET standard_conforming_strings = off;\nINSERT INTO h4 VALUES (1, 'it\\'s');\n",
+	})
+	n, err := pg.ApplyHistory(ctx, conn, ms)
+	var se *pg.StatementError
+	if n != 2 || !errors.As(err, &se) || se.File != "3_h.up.sql" || se.Line != 2 || se.SQLState != "42601" {
+		t.Fatalf("applied %d, error %v; want 2 applied and the syntax error at 3_h.up.sql:2", n, err)
+	}
+	if got := tables(t, ctx, conn); !got["h1"] || !got["h2"] || got["h3"] {
+		t.Errorf("tables %v, want h1 and h2 alone", got)
+	}
+	n, err = pg.ApplyHistory(ctx, conn, ms[3:])
+	if err != nil || n != 2 {
+		t.Fatalf("applied %d, %v; want 2, nil", n, err)
+	}
+	var s string
+	if err := conn.QueryRow(ctx, "SELECT s FROM h4").Scan(&s); err != nil || s != "it's" {
+		t.Errorf("h4.s = %q, %v; want it's", s, err)
+	}
+}
