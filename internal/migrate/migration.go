@@ -196,9 +196,16 @@ func (m *Migration) computeChecksum() {
 // ChecksumMatches tells whether a checksum recorded for this migration (by an earlier deploy) stands for
 // the same text: the same bytes, or the same text with other line endings. A checkout with
 // core.autocrlf (a Windows runner) turns every LF into CRLF without changing the migration.
+//
+// Trailing blank space aside too (see sameTextForm): the recorded text may have ended with a newline
+// or without one, before the blank lines it has now.
 func (m *Migration) ChecksumMatches(recorded string) bool {
-	return recorded == m.Checksum || slices.Contains(m.ChecksumForms()[1:], recorded)
+	return recorded == m.Checksum || slices.Contains(m.ChecksumForms()[1:], recorded) ||
+		recorded == m.checksum(sameTextForm) || recorded == m.checksum(endsInNewline)
 }
+
+// endsInNewline is sameTextForm ending in one newline, as most files end.
+func endsInNewline(s string) string { return sameTextForm(s) + "\n" }
 
 // SameText tells whether two migrations hold the same text, line endings and a byte order mark aside
 // (a checkout with core.autocrlf changes both, not the migration).
@@ -209,9 +216,13 @@ func (m *Migration) SameText(o *Migration) bool {
 	return m.checksum(sameTextForm) == o.checksum(sameTextForm)
 }
 
-// sameTextForm is a script's text with its line endings and byte order mark aside.
+// sameTextForm is a script's text with its line endings, byte order mark and trailing blank space
+// aside. Blank lines at a script's end change nothing any tool sends (Flyway's checksum leaves empty
+// lines out too), and a section of a file gains one when another section follows it: goose's template
+// puts a blank line before -- +goose Down, so adding a down to an applied migration must not read as
+// an edit of its up.
 func sameTextForm(s string) string {
-	return strings.ReplaceAll(strings.TrimPrefix(s, "\uFEFF"), "\r\n", "\n")
+	return strings.TrimRight(strings.ReplaceAll(strings.TrimPrefix(s, "\uFEFF"), "\r\n", "\n"), " \t\n")
 }
 
 // SameScript tells whether two scripts (either may be nil) hold the same text as SameText reads it.
@@ -240,14 +251,16 @@ func (m *Migration) UpChecksum() string {
 	return upChecksum(m.Up, func(s string) string { return s })
 }
 
-// UpChecksumMatches is ChecksumMatches for UpChecksum: the same up text, line endings aside.
+// UpChecksumMatches is ChecksumMatches for UpChecksum: the same up text, line endings and trailing
+// blank space aside.
 func (m *Migration) UpChecksumMatches(recorded string) bool {
 	if recorded == "" {
 		return false
 	}
 	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 	crlf := func(s string) string { return strings.ReplaceAll(lf(s), "\n", "\r\n") }
-	return recorded == m.UpChecksum() || recorded == upChecksum(m.Up, lf) || recorded == upChecksum(m.Up, crlf)
+	return recorded == m.UpChecksum() || recorded == upChecksum(m.Up, lf) || recorded == upChecksum(m.Up, crlf) ||
+		recorded == upChecksum(m.Up, sameTextForm) || recorded == upChecksum(m.Up, endsInNewline)
 }
 
 func upChecksum(s *Script, form func(string) string) string {

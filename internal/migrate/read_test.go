@@ -462,6 +462,26 @@ func TestUpChecksum(t *testing.T) {
 	if m.UpChecksumMatches("") {
 		t.Error("an empty recorded checksum matches")
 	}
+	// Blank lines at the end change nothing a tool sends: a goose migration that gains its down after
+	// a blank line keeps its up, for the rehearsal (SameScript) and the deploy (UpChecksumMatches).
+	goose := func(text string) *Migration {
+		set, err := readMap(t, FormatGoose, map[string]string{"00001_a.sql": text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set.Migrations[0]
+	}
+	was := goose("-- +goose Up\nCREATE TABLE a (id int);\n")
+	now := goose("-- +goose Up\nCREATE TABLE a (id int);\n\n\n-- +goose Down\nDROP TABLE a;\n")
+	if now.Up.SQL == was.Up.SQL || !SameScript(now.Up, was.Up) || !now.UpChecksumMatches(was.UpChecksum()) {
+		t.Errorf("blank lines before the down change the up: %q vs %q", now.Up.SQL, was.Up.SQL)
+	}
+	if trailing := read("CREATE TABLE a (id int);\nCREATE INDEX ON a (id);", "DROP TABLE a;\n\n"); !trailing.ChecksumMatches(m.Checksum) || !m.SameText(trailing) {
+		t.Error("a file's final newline and blank lines change its checksum")
+	}
+	if edited := goose("-- +goose Up\nCREATE TABLE a (id int);\nSELECT 1;\n\n-- +goose Down\nDROP TABLE a;\n"); SameScript(edited.Up, was.Up) || edited.UpChecksumMatches(was.UpChecksum()) {
+		t.Error("an up that gained a statement is the same")
+	}
 }
 
 // TestFIFONamedLikeAMigration: a FIFO (or socket, device) named like a migration is an error naming it,

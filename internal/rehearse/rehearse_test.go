@@ -346,7 +346,7 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 		curFiles[k] = v
 	}
 	// The edit renames the table 30 alters: had the history replayed the edited text, 30 would fail.
-	curFiles["20_b.up.sql"] = "CREATE TABLE b_renamed (id bigint PRIMARY KEY);"
+	curFiles["20_b.up.sql"] = "-- b, renamed\nCREATE TABLE b_renamed (id bigint PRIMARY KEY);"
 	curFiles["15_early.up.sql"] = "CREATE TABLE early (id bigint PRIMARY KEY);"
 	curFiles["15_early.down.sql"] = "DROP TABLE early;"
 	// 30's down alone is fixed: databases keep what its up did, and a rollback runs the new down.
@@ -390,8 +390,8 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 	if r := rules["20"]; len(r) != 1 || !strings.HasPrefix(r[0], "edited-applied-migration dangerous: ") || !strings.Contains(r[0], "refuses the changed checksum") {
 		t.Errorf("20: %q, want one dangerous edited-applied-migration finding", r)
 	}
-	if e := migration(t, rep, "20").Error; e == nil || e.File != "20_b.up.sql" || e.Phase != "edit" {
-		t.Errorf("20 error %+v", e)
+	if e := migration(t, rep, "20").Error; e == nil || e.File != "20_b.up.sql" || e.Line != 2 || e.Phase != "edit" {
+		t.Errorf("20 error %+v, want it at the statement that changed, 20_b.up.sql:2", e)
 	}
 	if r := rules["15"]; len(r) != 1 || !strings.HasPrefix(r[0], "out-of-order-migration dangerous: ") || !strings.Contains(r[0], "golang-migrate only moves forward") {
 		t.Errorf("15: %q, want one dangerous out-of-order-migration finding", r)
@@ -951,6 +951,19 @@ func TestEditedDownOnly(t *testing.T) {
 	m := migration(t, rep, "1")
 	if len(m.Findings) != 1 || m.Findings[0].File != "1_a.down.sql" || !strings.Contains(m.Findings[0].Message, "the down script of migration 1_a differs") {
 		t.Errorf("findings %+v", m.Findings)
+	}
+
+	// A down added to an applied goose migration, after a blank line as goose's template has it: its up
+	// section gains that line, which is no edit of the up.
+	base := folderOf(t, migrate.FormatGoose, map[string]string{"00001_nodown.sql": "-- +goose Up\nCREATE TABLE nodown (id bigint);\n"})
+	cur := folderOf(t, migrate.FormatGoose, map[string]string{"00001_nodown.sql": "-- +goose Up\nCREATE TABLE nodown (id bigint);\n\n-- +goose Down\nDROP TABLE nodown;\n"})
+	rep, err = rehearse.Run(context.Background(), rehearse.Options{Set: cur, Base: base, Provider: provider(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := migration(t, rep, "1"); m.Status == report.StatusFailed || len(m.Findings) != 1 || m.Findings[0].Risk != lint.Caution ||
+		!strings.Contains(m.Findings[0].Message, "the down script of migration 1_nodown differs") {
+		t.Errorf("goose down added: %s %+v, findings %+v; want a caution at the down", m.Status, m.Error, m.Findings)
 	}
 }
 

@@ -254,6 +254,9 @@ func editedFinding(m, base *migrate.Migration, set *migrate.Set) lint.Finding {
 	if base != nil && migrate.SameScript(m.Up, base.Up) && !sameRecord(m, base, format) {
 		return recordFinding(f, m, base, set)
 	}
+	if base != nil && !migrate.SameScript(m.Up, base.Up) {
+		f.Line = firstChange(m.Up, base.Up)
+	}
 	// Name the script that changed: when only the down (or verify) script did, the up databases ran is
 	// the same, and the finding points at the file the change is in.
 	if base != nil && migrate.SameScript(m.Up, base.Up) {
@@ -278,6 +281,24 @@ func editedFinding(m, base *migrate.Migration, set *migrate.Set) lint.Finding {
 		}
 	}
 	return f
+}
+
+// firstChange is the file line of the first statement of now that differs from was's statement at its
+// place (or that was lacks), for the finding to point at the edit; the last statement's line when
+// only was has more; 1 when now has none, or when only text between statements changed (comments).
+func firstChange(now, was *migrate.Script) int {
+	if now == nil || len(now.Statements) == 0 {
+		return 1
+	}
+	for i := range now.Statements {
+		if was == nil || i >= len(was.Statements) || now.Statements[i].SQL != was.Statements[i].SQL {
+			return now.Statements[i].Pos.Line
+		}
+	}
+	if len(was.Statements) > len(now.Statements) {
+		return now.Statements[len(now.Statements)-1].Pos.Line
+	}
+	return 1
 }
 
 // recordFinding is f, an edited-applied-migration finding on m, for a migration whose up is the base's

@@ -422,10 +422,11 @@ func baseLabel(file string) string {
 	return k
 }
 
-// textForm is a file's text with its line endings and byte order mark aside, as migrate.SameScript reads
-// scripts (a checkout with core.autocrlf changes both, not the migration).
+// textForm is a file's text with its line endings, byte order mark and trailing blank space aside, as
+// migrate.SameScript reads scripts (a checkout with core.autocrlf changes the first two, not the
+// migration; blank lines at the end change nothing a tool sends).
 func textForm(data []byte) string {
-	return strings.ReplaceAll(strings.TrimPrefix(string(data), "\uFEFF"), "\r\n", "\n")
+	return strings.TrimRight(strings.ReplaceAll(strings.TrimPrefix(string(data), "\uFEFF"), "\r\n", "\n"), " \t\n")
 }
 
 // joined lists the errors err joins (errors.Join), or err alone.
