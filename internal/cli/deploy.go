@@ -690,7 +690,11 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 		}
 		byVersion := map[string]*report.Migration{}
 		for i := range rep.Migrations {
-			byVersion[rep.Migrations[i].Version] = &rep.Migrations[i]
+			// The folder's migrations come first: a deleted base migration of the same version (a
+			// renamed sql-migrate file) must not stand in for one of them.
+			if _, ok := byVersion[rep.Migrations[i].Version]; !ok {
+				byVersion[rep.Migrations[i].Version] = &rep.Migrations[i]
+			}
 		}
 		var given []string
 		for _, m := range pending {

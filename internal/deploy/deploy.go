@@ -614,12 +614,16 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		}
 	}
 	if len(rekeys) > 0 && d.lock != nil { // a real run, under the deploy lock (a dry run writes nothing)
-		d.step = "recording history under the keys of reworked sqitch changes"
+		d.step = "recording history under " + rekeyWhat(d.o.Set)
 		if err := d.hist.rename(ctx, d.conn, rekeys); err != nil {
 			return nil, err
 		}
 		d.rekeyed = true
 		for _, rk := range rekeys {
+			if d.o.Set.Format == migrate.FormatSQLMigrate {
+				d.progress("history of %s recorded as %s, the file name sql-migrate records", rk.from, rk.to)
+				continue
+			}
 			d.progress("history of %s recorded as %s, the key that reworks of the sqitch change do not move", rk.from, rk.to)
 		}
 	}

@@ -157,7 +157,7 @@ func (d *deployer) halfwayBlocked(ctx context.Context, r deadRun) *Blocked {
 		if row.Status != StatusHalfApplied && !(row.Status == StatusRunning && row.NoTransaction) {
 			continue
 		}
-		m := d.o.Set.Find(row.Version)
+		m := recordedMigration(d.o.Set, row.Version, row.Checksum)
 		if m == nil {
 			b.Reason = fmt.Sprintf("run %s (%s, started %s) left migration %s half applied outside a transaction",
 				r.RunID, r.Holder, r.Since.UTC().Format("2006-01-02T15:04:05Z07:00"), row.Version)
@@ -204,7 +204,7 @@ func (d *deployer) checkUndone(ctx context.Context, dead []deadRun) error {
 			if (row.Status != StatusRunning || !row.NoTransaction) && row.Status != StatusHalfApplied {
 				continue
 			}
-			m := d.o.Set.Find(row.Version)
+			m := recordedMigration(d.o.Set, row.Version, row.Checksum)
 			if m != nil && undoneMatches(v, m) {
 				return nil
 			}

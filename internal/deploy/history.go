@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -213,7 +214,11 @@ type rekey struct {
 // instance took "users"). A row whose key the folder holds with its checksum stays; one whose text is
 // that of another instance of the same change, or of the migration whose Version its key is, is that
 // migration. It rewrites latest in place and returns the renames that make history agree (see rename).
+// sql-migrate migrations, which earlier releases keyed by Version too, are sqlMigrateRekeyed's.
 func rekeyed(set *migrate.Set, latest []appliedRow) []rekey {
+	if set.Format == migrate.FormatSQLMigrate {
+		return sqlMigrateRekeyed(set, latest)
+	}
 	if set.Format != migrate.FormatSqitch {
 		return nil
 	}
@@ -247,6 +252,86 @@ func rekeyed(set *migrate.Set, latest []appliedRow) []rekey {
 		latest[i].Version = to.Key()
 	}
 	return out
+}
+
+// sqlMigrateRekeyed reads the history rows of sql-migrate migrations that earlier releases recorded
+// under the migration's Version, before the key became its file name (what sql-migrate records,
+// migrate.Migration.KeyedByFile): the leading number as written ("2", "002") for the first file of a
+// number, the file name without .sql ("2_b") for a later one. A file of the same number that sorts first
+// takes the number over, so the number does not tell which file a row is: among the files it can name
+// that the history has not claimed, the one with the row's checksum is the migration, preferring the one
+// whose Version the key is now; without a checksum match, the one whose Version the key is (an edit the
+// plan then reports as drift, as before). Rows whose key no file of the folder can have had stay.
+func sqlMigrateRekeyed(set *migrate.Set, latest []appliedRow) []rekey {
+	claimed := map[string]bool{}
+	for _, r := range latest {
+		if set.Find(r.Version) != nil {
+			claimed[r.Version] = true
+		}
+	}
+	var out []rekey
+	for i, r := range latest {
+		if claimed[r.Version] {
+			continue
+		}
+		var to, fallback *migrate.Migration
+		for _, m := range set.Migrations {
+			if claimed[m.Key()] || !sqlMigrateLegacyKey(m, r.Version) {
+				continue
+			}
+			if m.ChecksumMatches(r.Checksum) && (to == nil || m.Version == r.Version) {
+				to = m
+			}
+			if m.Version == r.Version {
+				fallback = m
+			}
+		}
+		if to == nil {
+			to = fallback
+		}
+		if to == nil {
+			continue
+		}
+		claimed[to.Key()] = true
+		out = append(out, rekey{from: r.Version, to: to.Key(), checksum: r.Checksum})
+		latest[i].Version = to.Key()
+	}
+	return out
+}
+
+// sqlMigrateLegacyKey tells whether an earlier release can have recorded sql-migrate migration m under
+// key: its file name without .sql, or its leading number as written.
+func sqlMigrateLegacyKey(m *migrate.Migration, key string) bool {
+	if m.Up == nil || key == "" {
+		return false
+	}
+	base := path.Base(m.Up.File)
+	if key == strings.TrimSuffix(base, path.Ext(base)) {
+		return true
+	}
+	digits := strings.TrimLeft(base, "0123456789")
+	return len(digits) < len(base) && base[:len(base)-len(digits)] == key
+}
+
+// recordedMigration is the folder's migration a history row names by its key (version) and checksum:
+// the migration with that key, else the one an earlier release recorded under it (see rekeyed); nil
+// when there is none.
+func recordedMigration(set *migrate.Set, version, checksum string) *migrate.Migration {
+	if m := set.Find(version); m != nil {
+		return m
+	}
+	if rk := rekeyed(set, []appliedRow{{Version: version, Checksum: checksum, Status: StatusApplied}}); len(rk) > 0 {
+		return set.Find(rk[0].to)
+	}
+	return nil
+}
+
+// rekeyWhat says what rekeyed's renames record history under, for set's format.
+func rekeyWhat(set *migrate.Set) string {
+	if set.Format == migrate.FormatSQLMigrate {
+		return "the file names sql-migrate records"
+	}
+	return "the keys of reworked sqitch changes"
 }
 
 // rename records history rows under the keys rekeyed found, in one statement (a rework swaps keys: the

@@ -502,10 +502,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 		rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format(time.RFC3339), Holder: r.Holder, MaintenanceOff: r.MaintenanceOn}
 		for j := len(rows) - 1; j >= 0; j-- { // oldest first
 			row := rows[j]
-			m := d.o.Set.Find(row.Version)
-			if rk := rekeyed(d.o.Set, []appliedRow{{Version: row.Version, Checksum: row.Checksum, Status: StatusApplied}}); len(rk) > 0 {
-				m = d.o.Set.Find(rk[0].to) // recorded by an earlier release under the sqitch change's Version
-			}
+			m := recordedMigration(d.o.Set, row.Version, row.Checksum) // perhaps under an earlier release's key
 			switch {
 			case row.Status == StatusRunning && !row.NoTransaction:
 				// Its transaction died with the connection: nothing to undo.

@@ -121,7 +121,7 @@ func (d *deployer) account() string {
 		own = append(own, "its history tables in schema "+d.hist.schema+", which it created (empty) or brought up to date")
 	}
 	if d.rekeyed {
-		own = append(own, "its history recorded under the keys of reworked sqitch changes")
+		own = append(own, "its history recorded under "+rekeyWhat(d.o.Set))
 	}
 	if im := d.imported; im != nil {
 		own = append(own, fmt.Sprintf("the %d applied migration%s it imported from %s's history (%s)", len(im.rows), plural(len(im.rows)), im.Tool, im.Table))

@@ -105,6 +105,10 @@ type Migration struct {
 	// Plan is a sqitch change's line in its plan, from which sqitch derives the change's ID; nil for the
 	// other formats.
 	Plan *PlanEntry
+	// KeyedByFile is set when the owning tool records an applied migration by its up file's name, which
+	// Key then is: sql-migrate writes the file's base name ("2_pets.sql") to gorp_migrations.id and plans
+	// by it, so a renamed file is another migration to it, and two files of one number are two.
+	KeyedByFile bool
 	// Rework counts the times a sqitch change was planned before this instance of it (0 for its first;
 	// a reworked change is planned again after a tag). Key tells the instances apart by it, since
 	// their Version moves with each rework (the older scripts are renamed name@tag).
@@ -162,9 +166,13 @@ func (m *Migration) ID() string {
 // are numbers, so the two never meet); for a sqitch change the change's name, and for the instances a
 // rework added name#2, name#3... (sqitch names no change with a #). A sqitch change's Version does
 // not do: a rework renames the older scripts, and the instance that was "users" becomes "users@v1.0".
+// For a migration KeyedByFile (sql-migrate) it is its up file's base name, "2_pets.sql", what the tool
+// records: its Version does not do either, for a new file of the same number that sorts first takes it.
 // Deploy history records the key, and check --base matches the folder with its base ref by it.
 func (m *Migration) Key() string {
 	switch {
+	case m.KeyedByFile && m.Up != nil && m.Up.File != "":
+		return path.Base(m.Up.File)
 	case m.Repeatable:
 		return "R__" + m.Name
 	case m.Rework > 0:
@@ -386,7 +394,7 @@ func (c *PlannedChange) Key() string {
 	return (&Migration{Version: c.Name, Name: c.Name, Rework: c.Rework}).Key()
 }
 
-// Find returns the migration whose Key is key (its version, for all but repeatable migrations), or nil.
+// Find returns the migration whose Key is key (its version, for most migrations: see Key), or nil.
 func (s *Set) Find(key string) *Migration {
 	for _, m := range s.Migrations {
 		if m.Key() == key {

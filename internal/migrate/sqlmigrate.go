@@ -108,11 +108,14 @@ func (r *reader) readSQLMigrate() {
 		}
 	}
 	slices.SortStableFunc(r.migrations, compareSQLMigrate)
-	// sql-migrate keys a migration by its file name, so files sharing a number (several migrations of
-	// one day) are distinct, ordered by name. The first keeps the number as its version; each later
-	// one is versioned by its file name, so that adding one never renames those already applied.
+	// sql-migrate keys a migration by its file name (gorp_migrations.id), so files sharing a number
+	// (several migrations of one day) are distinct, ordered by name, and so is Key (KeyedByFile). The
+	// first keeps the number as its version, what a user names it by; each later one is versioned by
+	// its file name. A version can move to another file (a new file of the number sorts first); the
+	// key never does.
 	seen := map[string]bool{}
 	for _, m := range r.migrations {
+		m.KeyedByFile = true
 		n := strings.TrimLeft(m.Version, "0")
 		if seen[n] && leadingDigits(m.Version) == m.Version {
 			m.Version = trimSQL(path.Base(m.Up.File))

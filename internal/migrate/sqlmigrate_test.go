@@ -189,3 +189,54 @@ func TestSQLMigrateCommentLines(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLMigrateKeys: sql-migrate records an applied migration by its file name (gorp_migrations.id is
+// "2_pets.sql") and plans by it, so that name is the key: the same file keeps it when a new file of its
+// number sorts before it and takes the number as version, a renamed file is another migration, and
+// Find and Lookup find a migration by it. The other formats keep their version as the key.
+func TestSQLMigrateKeys(t *testing.T) {
+	t.Parallel()
+	read := func(files map[string]string, format Format) *Set {
+		t.Helper()
+		set, err := Read(mapFS(files), format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	up := func(table string) string { return "-- +migrate Up\nCREATE TABLE " + table + " (id int);\n" }
+	keys := func(set *Set) string {
+		var out []string
+		for _, m := range set.Migrations {
+			out = append(out, m.Version+"="+m.Key())
+			if !m.KeyedByFile || set.Find(m.Key()) != m || set.Lookup(m.Key()) != m {
+				t.Errorf("%s: KeyedByFile %v, Find(%q) = %v, Lookup = %v", m.Up.File, m.KeyedByFile, m.Key(), set.Find(m.Key()), set.Lookup(m.Key()))
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	base := read(map[string]string{"1_b.sql": up("b"), "2_pets.sql": up("pets")}, FormatSQLMigrate)
+	if got, want := keys(base), "1=1_b.sql 2=2_pets.sql"; got != want {
+		t.Errorf("base: %q, want %q", got, want)
+	}
+	// 1_a.sql sorts before 1_b.sql and takes the number 1 as its version: 1_b.sql keeps its key.
+	added := read(map[string]string{"1_a.sql": up("a"), "1_b.sql": up("b"), "02_pets.sql": up("pets"), "2_toys.sql": up("toys")}, FormatSQLMigrate)
+	if got, want := keys(added), "1=1_a.sql 1_b=1_b.sql 02=02_pets.sql 2_toys=2_toys.sql"; got != want {
+		t.Errorf("with a file sorting first: %q, want %q", got, want)
+	}
+	if base.Find("1_b.sql").SameText(added.Find("1_b.sql")) != true || added.Find("1") != nil {
+		t.Errorf("1_b.sql is not found by its file name in both, or the number is a key")
+	}
+	if m := added.Lookup("1"); m == nil || m.Up.File != "1_a.sql" {
+		t.Errorf("Lookup(1) = %v, want the migration of 1_a.sql, which has the number as its version", m)
+	}
+	// A renamed file is another migration to sql-migrate.
+	renamed := read(map[string]string{"1_b.sql": up("b"), "2_add_pets.sql": up("pets")}, FormatSQLMigrate)
+	if renamed.Find("2_pets.sql") != nil || renamed.Find("2_add_pets.sql") == nil {
+		t.Errorf("keys after the rename: %q", keys(renamed))
+	}
+	gm := read(map[string]string{"2_pets.up.sql": "CREATE TABLE pets (id int);"}, FormatGolangMigrate)
+	if m := gm.Migrations[0]; m.KeyedByFile || m.Key() != "2" {
+		t.Errorf("golang-migrate: KeyedByFile %v, key %q, want its version", m.KeyedByFile, m.Key())
+	}
+}

@@ -223,10 +223,13 @@ func (sp Split) DeletedEntry(b *migrate.Migration) report.Migration {
 	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: b.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("migration %s is at the base but was deleted: databases that applied it keep what it did and their history names it; the rehearsal replays it as they ran it", b.ID()) + flywayMissing(b, sp.set),
 		Suggestion: r.Suggestion, URL: r.URL()}
+	failure := "deleted after the base applied it: the history replays the base's text (deleted-applied-migration)"
+	if sp.format == migrate.FormatSQLMigrate {
+		f.Message, f.Suggestion, failure = sqlMigrateUnknown(f, b, sp.Fresh)
+	}
 	rm := report.Migration{Version: b.Version, Name: b.Name, File: b.Up.File, Checksum: b.Checksum, New: true,
 		Status: report.StatusFailed, Statements: len(b.Up.Statements), Findings: []lint.Finding{f}, Risk: r.Risk,
-		Error: &report.SQLError{Message: "deleted after the base applied it: the history replays the base's text (deleted-applied-migration)",
-			File: b.Up.File, Line: 1, Column: 1, Phase: "edit"},
+		Error:     &report.SQLError{Message: failure, File: b.Up.File, Line: 1, Column: 1, Phase: "edit"},
 		Roundtrip: &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}}
 	if b.Down != nil {
 		rm.DownFile = b.Down.File
@@ -357,6 +360,29 @@ func flywayMissing(b *migrate.Migration, set *migrate.Set) string {
 	return fmt.Sprintf("; Flyway's validate, which migrate runs first, fails on it too (\"Detected applied migration not resolved locally: %s\")", name)
 }
 
+// sqlMigrateUnknown is the message, suggestion and error of f, the deleted-applied-migration finding on
+// b, a sql-migrate migration the base has and the folder no longer does. sql-migrate knows an applied
+// migration by its file name (gorp_migrations.id), and its plan (planMigrationCommon) stops before it
+// applies anything when the table names a file the folder lacks, unless the environment sets
+// ignoreunknown (MigrationSet.IgnoreUnknown). A file renamed with the same up (a new migration of the
+// folder, in fresh) is such a deletion: the new name is a migration sql-migrate has never applied.
+func sqlMigrateUnknown(f lint.Finding, b *migrate.Migration, fresh []*migrate.Migration) (msg, suggestion, failure string) {
+	name := path.Base(b.Up.File)
+	stops := fmt.Sprintf("sql-migrate's up stops before it applies anything (\"Unable to create migration plan because of %s: unknown migration in database\") unless its environment sets ignoreunknown", name)
+	for _, m := range fresh {
+		if !migrate.SameScript(m.Up, b.Up) {
+			continue
+		}
+		now := path.Base(m.Up.File)
+		msg = fmt.Sprintf("migration %s is at the base and was renamed to %s: sql-migrate records an applied migration by its file name, so databases that applied it name %s in gorp_migrations, which the folder no longer has, and %s "+
+			", with which it would take %s for a new migration and run it again; the rehearsal replays %s as they ran it", b.ID(), now, name, stops, now, name)
+		return msg, "keep the file name the base has: sql-migrate knows a migration by it",
+			"renamed to " + now + " after the base applied it: sql-migrate knows migrations by file name; the history replays the base's text (deleted-applied-migration)"
+	}
+	msg = fmt.Sprintf("migration %s is at the base but was deleted: databases that applied it keep what it did and name %s in gorp_migrations, and %s; the rehearsal replays it as they ran it", b.ID(), name, stops)
+	return msg, f.Suggestion, "deleted after the base applied it: the history replays the base's text (deleted-applied-migration)"
+}
+
 // orNone names a change for recordFinding: "none" for no change (the plan's first).
 func orNone(key string) string {
 	if key == "" {
@@ -391,6 +417,12 @@ func outOfOrderFinding(m, last *migrate.Migration, set *migrate.Set) lint.Findin
 		}
 	case migrate.FormatAtlas:
 		what = "atlas migrate apply refuses to run it unless --exec-order non-linear is given"
+	case migrate.FormatSQLMigrate:
+		// planMigrationCommon plans first, before the migrations after the last one applied, every
+		// migration that gorp_migrations lacks and that sorts before that one (ToCatchup).
+		what = "sql-migrate's up applies it all the same, before the migrations that sort after " + path.Base(last.Up.File) +
+			" (its plan first catches up on every migration missing from gorp_migrations that sorts before the last one applied), so it runs after " +
+			last.ID() + " there, not in folder order; schemagate deploy refuses it, as it does any unapplied migration that sorts before an applied one"
 	}
 	return lint.Finding{Rule: r.ID, Risk: risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("new migration %s sorts before %s, which the base already has: on a database at %s, %s", m.ID(), last.ID(), last.Version, what),
