@@ -374,8 +374,8 @@ func sqlMigrateUnknown(f lint.Finding, b *migrate.Migration, fresh []*migrate.Mi
 			continue
 		}
 		now := path.Base(m.Up.File)
-		msg = fmt.Sprintf("migration %s is at the base and was renamed to %s: sql-migrate records an applied migration by its file name, so databases that applied it name %s in gorp_migrations, which the folder no longer has, and %s "+
-			", with which it would take %s for a new migration and run it again; the rehearsal replays %s as they ran it", b.ID(), now, name, stops, now, name)
+		msg = fmt.Sprintf("migration %s is at the base and was renamed to %s: sql-migrate records an applied migration by its file name, so databases that applied it name %s in gorp_migrations, which the folder no longer has, and %s, "+
+			"with which it would take %s for a new migration and run it again; the rehearsal replays %s as they ran it", b.ID(), now, name, stops, now, name)
 		return msg, "keep the file name the base has: sql-migrate knows a migration by it",
 			"renamed to " + now + " after the base applied it: sql-migrate knows migrations by file name; the history replays the base's text (deleted-applied-migration)"
 	}
