@@ -251,3 +251,35 @@ func TestFlywayValidationSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestSqitchChangePlannedBeforeADeployedOne: a new change planned before one the base deployed is out
+// of order at its line in the plan, with what sqitch does (its deploy refuses it: the IDs after it
+// move), and no version to give it.
+func TestSqitchChangePlannedBeforeADeployedOne(t *testing.T) {
+	plan := func(changes ...string) string {
+		s := "%project=p\n\n"
+		for _, c := range changes {
+			s += c + " 2024-01-01T00:00:00Z Me <me@example.com> # " + c + "\n"
+		}
+		return s
+	}
+	files := func(p string, changes ...string) map[string]string {
+		f := map[string]string{"sqitch.plan": p}
+		for _, c := range changes {
+			f["deploy/"+c+".sql"], f["revert/"+c+".sql"] = "CREATE TABLE "+c+" (id int);\n", "DROP TABLE "+c+";\n"
+		}
+		return f
+	}
+	base := folderOf(t, migrate.FormatSqitch, files(plan("a", "b"), "a", "b"))
+	cur := folderOf(t, migrate.FormatSqitch, files(plan("a", "x", "b"), "a", "x", "b"))
+	var found []lint.Finding
+	for _, f := range marked(cur, base)["x"].Findings {
+		if f.Rule == "out-of-order-migration" {
+			found = append(found, f)
+		}
+	}
+	if len(found) != 1 || found[0].File != "sqitch.plan" || found[0].Line != 4 || !strings.Contains(found[0].Message, "new change x is planned before b") ||
+		!strings.Contains(found[0].Message, "sqitch's deploy refuses it") || strings.Contains(found[0].Message+found[0].Suggestion, "version") {
+		t.Errorf("findings %+v; want one out-of-order-migration at sqitch.plan:4 saying what sqitch does", found)
+	}
+}

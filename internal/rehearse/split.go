@@ -417,6 +417,10 @@ func outOfOrderFinding(m, last *migrate.Migration, set *migrate.Set) lint.Findin
 		}
 	case migrate.FormatAtlas:
 		what = "atlas migrate apply refuses to run it unless --exec-order non-linear is given"
+	case migrate.FormatSqitch:
+		// A change planned before a deployed one changes the IDs of the changes after it (each ID
+		// covers the one planned before it): the edited-applied-migration finding says what sqitch does.
+		what = "sqitch's deploy refuses it, as the plan's changes after it are other changes to sqitch now; plan it after the base's last change"
 	case migrate.FormatSQLMigrate:
 		// planMigrationCommon plans first, before the migrations after the last one applied, every
 		// migration that gorp_migrations lacks and that sorts before that one (ToCatchup).
@@ -424,7 +428,13 @@ func outOfOrderFinding(m, last *migrate.Migration, set *migrate.Set) lint.Findin
 			" (its plan first catches up on every migration missing from gorp_migrations that sorts before the last one applied), so it runs after " +
 			last.ID() + " there, not in folder order; schemagate deploy refuses it, as it does any unapplied migration that sorts before an applied one"
 	}
-	return lint.Finding{Rule: r.ID, Risk: risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
+	f := lint.Finding{Rule: r.ID, Risk: risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("new migration %s sorts before %s, which the base already has: on a database at %s, %s", m.ID(), last.ID(), last.Version, what),
 		Suggestion: r.Suggestion, URL: r.URL()}
+	if m.Plan != nil {
+		f.File, f.Line = m.Plan.File, m.Plan.Line // a sqitch change's place is its line in the plan
+		f.Message = fmt.Sprintf("new change %s is planned before %s, which the base already deployed: %s", m.ID(), last.ID(), what)
+		f.Suggestion = "plan new changes after the last deployed one (sqitch add appends to the plan)"
+	}
+	return f
 }
