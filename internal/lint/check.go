@@ -140,6 +140,11 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("refresh-matview-blocking", fmt.Sprintf("REFRESH MATERIALIZED VIEW %s blocks every reader until it finishes", relName(r.Relation)))
 	case n.GetLockStmt() != nil:
 		l := n.GetLockStmt()
+		if !a.inTx() {
+			// psql runs it in no transaction block: PostgreSQL refuses it there (25P01).
+			a.add("transaction-boundaries", "LOCK TABLE outside a transaction block: PostgreSQL refuses it (LOCK TABLE can only be used in transaction blocks) and the deploy fails; put it between BEGIN and COMMIT with the statements it guards")
+			return
+		}
 		fresh := len(l.Relations) > 0
 		for _, r := range l.Relations {
 			fresh = fresh && a.st.isNew(a.st.rel(r.GetRangeVar()))

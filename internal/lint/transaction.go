@@ -78,8 +78,18 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
 		if a.inTx() {
 			a.savepoints = append(a.savepoints, savepoint{t.SavepointName, a.timeouts()})
+		} else {
+			a.add("transaction-boundaries", "SAVEPOINT outside a transaction block: PostgreSQL refuses it (SAVEPOINT can only be used in transaction blocks) and the deploy fails")
 		}
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO, pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
+		if !a.inTx() {
+			word := "RELEASE SAVEPOINT"
+			if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO {
+				word = "ROLLBACK TO SAVEPOINT"
+			}
+			a.add("transaction-boundaries", fmt.Sprintf("%s outside a transaction block: PostgreSQL refuses it (%s can only be used in transaction blocks) and the deploy fails", word, word))
+			return
+		}
 		// ROLLBACK TO SAVEPOINT undoes the SET and SET LOCAL made since the savepoint, which stays;
 		// RELEASE keeps them and ends the savepoint (and those made after it).
 		for i := len(a.savepoints) - 1; i >= 0; i-- {

@@ -112,3 +112,26 @@ func TestPrepareTransaction(t *testing.T) {
 		t.Errorf("in a transaction block: %+v, want dangerous", f)
 	}
 }
+
+// TestOnlyInATransactionBlock: LOCK TABLE and the savepoint statements fail outside a transaction block
+// (a psql-run script without BEGIN, a non-transactional migration), and are fine inside one.
+func TestOnlyInATransactionBlock(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []txCase{
+		{name: "LOCK in autocommit", src: "LOCK TABLE users IN ACCESS EXCLUSIVE MODE;\nALTER TABLE users ADD COLUMN bio text;\n",
+			rule: "transaction-boundaries", line: 1, says: "LOCK TABLE outside a transaction block: PostgreSQL refuses it"},
+		{name: "LOCK in its own BEGIN", src: "BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n",
+			rule: "transaction-boundaries", absent: true},
+		{name: "LOCK in the tool's transaction", src: "LOCK TABLE users IN ACCESS EXCLUSIVE MODE;\n", inTx: true, rule: "lock-table", says: "LOCK TABLE"},
+		{name: "SAVEPOINT in autocommit", src: "SAVEPOINT s;\nINSERT INTO users VALUES (1);\nRELEASE SAVEPOINT s;\n",
+			rule: "transaction-boundaries", line: 1, says: "SAVEPOINT outside a transaction block"},
+		{name: "RELEASE in autocommit", src: "SAVEPOINT s;\nINSERT INTO users VALUES (1);\nRELEASE SAVEPOINT s;\n",
+			rule: "transaction-boundaries", line: 3, says: "RELEASE SAVEPOINT outside a transaction block"},
+		{name: "ROLLBACK TO in autocommit", src: "ROLLBACK TO SAVEPOINT s;\n",
+			rule: "transaction-boundaries", line: 1, says: "ROLLBACK TO SAVEPOINT outside a transaction block"},
+		{name: "savepoints in the tool's transaction", src: "SAVEPOINT s;\nINSERT INTO users VALUES (1);\nROLLBACK TO SAVEPOINT s;\nRELEASE SAVEPOINT s;\n", inTx: true,
+			rule: "transaction-boundaries", absent: true},
+	} {
+		t.Run(tt.name, tt.run)
+	}
+}
