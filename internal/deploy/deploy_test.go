@@ -960,3 +960,45 @@ func TestDeployLockTimeoutNamesTheHolder(t *testing.T) {
 		t.Errorf("outcome %s, notes:\n%s\nwant one naming the session that held orders", res.Outcome, notes)
 	}
 }
+
+// slowSnapshot is a snapshot that takes took of the fake clock's time, as a pg_dump of a large
+// database takes real time.
+type slowSnapshot struct {
+	snapshot.Snapshotter
+	clock *fakeClock
+	took  time.Duration
+}
+
+func (s slowSnapshot) Snapshot(ctx context.Context, runID string) (*snapshot.Info, snapshot.RestoreFunc, error) {
+	s.clock.After(s.took)
+	return s.Snapshotter.Snapshot(ctx, runID)
+}
+
+// TestDeployWindowClosesDuringTheSnapshot: a deploy that got its lock inside the window, but whose
+// snapshot outlasted the window, starts no migration: blocked, nothing applied, maintenance mode off.
+func TestDeployWindowClosesDuringTheSnapshot(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	clock := &fakeClock{now: time.Date(2026, 5, 5, 3, 59, 30, 0, time.UTC)}
+	o := tg.options(t, folder(t, goodMigrations), "run-slow-snapshot")
+	o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}} // closes 30 s after now
+	o.Clock = clock
+	o.Snapshotter = slowSnapshot{Snapshotter: o.Snapshotter, clock: clock, took: time.Minute}
+	res, err := Run(t.Context(), o)
+	var b *Blocked
+	if !errors.As(err, &b) || res.Outcome != OutcomeBlocked || !strings.Contains(b.Reason, "the maintenance window closed at 2026-05-05T04:00:00Z while this deploy prepared its first migration") ||
+		!strings.Contains(b.Hint, "the next window opens at 2026-05-06T03:00:00Z") {
+		t.Fatalf("err %v, outcome %s; want blocked: the window closed during the snapshot", err, res.Outcome)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'customers'"); got != "0" {
+		t.Error("the late deploy changed the database")
+	}
+	if got := tg.value(t, "SELECT value FROM app_settings WHERE key = 'maintenance'"); got != "off" {
+		t.Errorf("maintenance mode %s after the blocked deploy, want off", got)
+	}
+	for _, m := range res.Migrations {
+		if m.Status != StatusNotRun {
+			t.Errorf("%s: %s, want not-run", m.Version, m.Status)
+		}
+	}
+}

@@ -225,6 +225,23 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 	if ctx.Err() != nil {
 		return d.notStarted(ctx, ctx.Err())
 	}
+	// The window may have closed since the lock was taken: the recovery, the checks, generated downs,
+	// the snapshot (a pg_dump of a large database) and maintenance mode all take their time. No
+	// migration starts then (windowClosed before each later one).
+	if closed, ok := d.windowClosed(); ok {
+		for j := range pending {
+			d.res.Migrations[j].Status = StatusNotRun
+		}
+		d.res.Window.Open = false
+		b := &Blocked{Reason: closed + " while this deploy prepared its first migration (checks, snapshot, maintenance mode): no migration started",
+			Hint: "run it again in the next window, or break this one with --break-window --reason"}
+		if next := d.sched.NextStartable(d.clock.Now(), 1); len(next) > 0 {
+			d.res.Window.Next = &next[0].Start
+			b.Hint = fmt.Sprintf("the next window opens at %s; run it again then, or break this one with --break-window --reason", next[0].Start.UTC().Format(time.RFC3339))
+		}
+		d.progress("%s", b.Reason)
+		return b
+	}
 	ap := d.applier()
 	ids := map[string]int64{}
 	// The schemas the folder's tool creates before its first migration (Flyway's flyway.schemas); a
@@ -256,7 +273,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			}
 			return d.rollback(cctx, undoPlan{migs: pending[:i], ids: ids}, why)
 		}
-		if closed, ok := d.windowClosed(); ok && i > 0 {
+		if closed, ok := d.windowClosed(); ok && i > 0 { // before the first: see above
 			return d.stopAtWindowEnd(ctx, pending, i, ids, closed)
 		}
 		if err := d.lock.conn.Ping(ctx); err != nil {
