@@ -254,17 +254,33 @@ func (s *Schedule) intervals(from, to, limit time.Time) []Interval {
 		}
 	}
 	add(from, to)
+	asked := to
 	for {
 		merged := mergeIntervals(raw)
 		if len(merged) == 0 {
 			return nil
 		}
+		// The chain is the window of the last start asked about: only while it reaches past what was
+		// read do later occurrences lengthen it. (The last window read ends past to whenever one
+		// starts shortly before it, chain or not: following that took every minute of two years for
+		// a window that opens every minute.)
 		last := merged[len(merged)-1].End
+		for k := len(merged) - 1; k >= 0; k-- {
+			if merged[k].Start.Before(asked) {
+				last = merged[k].End
+				break
+			}
+		}
 		if !last.After(to) || !to.Before(limit) {
 			return s.cut(merged)
 		}
-		// A week at a time: a chain of short windows would otherwise take one step per occurrence.
-		next := maxTime(last, to.Add(7*24*time.Hour))
+		// First to the chain's end, where most windows that open often end (the next one opens after
+		// it); then, for a chain that goes on, a week at a time: a chain of short windows would otherwise
+		// take one step per occurrence.
+		next := last
+		if !to.Equal(asked) {
+			next = maxTime(last, to.Add(7*24*time.Hour))
+		}
 		if next.After(limit) {
 			next = limit
 		}
