@@ -1002,3 +1002,27 @@ func TestDeployWindowClosesDuringTheSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployRestoredFailureKeepsItsError: a non-transactional migration that fails half way, undone by
+// restoring the snapshot, is recorded restored with the error it failed with, as a failed
+// transactional one keeps its own.
+func TestDeployRestoredFailureKeepsItsError(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	set, err := migrate.Read(fstest.MapFS{
+		"00001_items.sql": {Data: []byte("-- +goose Up\nCREATE TABLE items (id bigint PRIMARY KEY, sku text);\n-- +goose Down\nDROP TABLE items;\n")},
+		"00002_sku.sql": {Data: []byte("-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);\nSELECT 1/0;\n" +
+			"-- +goose Down\nDROP INDEX CONCURRENTLY items_sku_idx;\n")},
+	}, migrate.FormatGoose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(t.Context(), tg.options(t, set, "run-restored-error"))
+	if err == nil || res.Rollback == nil || !res.Rollback.OK {
+		t.Fatalf("err %v, rollback %+v; want the failure rolled back", err, res.Rollback)
+	}
+	if got := tg.value(t, "SELECT status || ': ' || coalesce(error, '<none>') FROM schemagate.schemagate_history WHERE version = '2'"); !strings.HasPrefix(got, res.Migrations[1].Status+": ") ||
+		!strings.Contains(got, "division by zero") {
+		t.Errorf("history of 2: %q; want its status (%s) with the error it failed with", got, res.Migrations[1].Status)
+	}
+}

@@ -604,7 +604,9 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// mark sets the status of history row id, of migration label; applied also stamps applied_at. It, and
+// mark sets the status of history row id, of migration label; applied also stamps applied_at. An
+// error text given is recorded; without one the row keeps the error it has (a failed migration the
+// rollback then restored or rolled back still says why it failed), but for applied. It, and
 // the other writes of history's bookkeeping, use no cached prepared statement: a statement that a signal
 // cancelled, or a restore that recreated what one referred to, leaves the connection's cache out of step
 // with the server ("prepared statement ... already exists"), and a record that then fails leaves history
@@ -612,7 +614,8 @@ type execer interface {
 func (h history) mark(ctx context.Context, x execer, id int64, label, status string, d time.Duration, attempts int, errText string) error {
 	_, err := x.Exec(context.WithoutCancel(ctx), fmt.Sprintf(`UPDATE %s SET status = $2,
 		applied_at = CASE WHEN $2 = 'applied' THEN now() ELSE applied_at END,
-		duration_ms = coalesce($3, duration_ms), attempts = coalesce($4, attempts), error = nullif($5, '')
+		duration_ms = coalesce($3, duration_ms), attempts = coalesce($4, attempts),
+		error = CASE WHEN $5 <> '' THEN $5 WHEN $2 = 'applied' THEN NULL ELSE error END
 		WHERE id = $1`, h.table("schemagate_history")), pgx.QueryExecModeSimpleProtocol, id, status, nullInt(d.Milliseconds()), nullInt(int64(attempts)), errText)
 	if err != nil {
 		return h.fail(ctx, x, err, "record migration "+label+" as "+status, "RowExclusiveLock", "schemagate_history")
