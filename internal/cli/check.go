@@ -596,11 +596,13 @@ func movedFrom(ctx context.Context, root, from, abs string, cur *migrate.Set) st
 	if len(files) == 0 {
 		return ""
 	}
-	args := []string{"-C", root, "hash-object", "--"}
+	var paths strings.Builder
 	for _, f := range files {
-		args = append(args, filepath.Join(abs, filepath.FromSlash(f)))
+		paths.WriteString(filepath.Join(abs, filepath.FromSlash(f)) + "\n")
 	}
-	out, err := exec.CommandContext(ctx, "git", args...).Output()
+	cmd := exec.CommandContext(ctx, "git", "-C", root, "hash-object", "--stdin-paths")
+	cmd.Stdin = strings.NewReader(paths.String()) // a folder of thousands of files fits no command line
+	out, err := cmd.Output()
 	hashes := strings.Fields(string(out))
 	if err != nil || len(hashes) != len(files) {
 		return ""

@@ -83,8 +83,8 @@ func (st *reach) connects(n *pg_query.Node, sql string) string {
 	switch {
 	case n.GetCreateSubscriptionStmt() != nil:
 		c := n.GetCreateSubscriptionStmt()
-		connect := defBool(c.Options, "connect", true)
-		sub := subscription{enabled: connect && defBool(c.Options, "enabled", true), slot: !strings.EqualFold(defString(c.Options, "slot_name"), "none")}
+		connect := sqlparse.OptionBool(c.Options, "connect", true)
+		sub := subscription{enabled: connect && sqlparse.OptionBool(c.Options, "enabled", true), slot: !strings.EqualFold(defString(c.Options, "slot_name"), "none")}
 		subs[c.Subname] = sub
 		if connect {
 			return "CREATE SUBSCRIPTION " + c.Subname + " connects to its publisher (and creates a replication slot there, unless create_slot = false)"
@@ -98,7 +98,7 @@ func (st *reach) connects(n *pg_query.Node, sql string) string {
 		what := ""
 		switch a.Kind {
 		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_ENABLED:
-			sub.enabled = defBool(a.Options, "enabled", true)
+			sub.enabled = sqlparse.OptionBool(a.Options, "enabled", true)
 			if sub.enabled {
 				what = "ALTER SUBSCRIPTION " + a.Subname + " ENABLE starts its worker, which connects to the publisher"
 			}
@@ -113,7 +113,7 @@ func (st *reach) connects(n *pg_query.Node, sql string) string {
 		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_REFRESH:
 			what = "ALTER SUBSCRIPTION " + a.Subname + " REFRESH PUBLICATION connects to the publisher"
 		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_SET_PUBLICATION, pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_ADD_PUBLICATION, pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_DROP_PUBLICATION:
-			if defBool(a.Options, "refresh", true) {
+			if sqlparse.OptionBool(a.Options, "refresh", true) {
 				what = "ALTER SUBSCRIPTION " + a.Subname + " … PUBLICATION refreshes it from the publisher, which connects there (WITH (refresh = false) does not)"
 			}
 		}
@@ -206,35 +206,6 @@ func (st *reach) foreignRead(n *pg_query.Node) string {
 		}
 	})
 	return what
-}
-
-// defBool is the boolean value of the option named name, def when there is none. PostgreSQL reads
-// true, false, on, off, 1 and 0; a name alone is true.
-func defBool(options []*pg_query.Node, name string, def bool) bool {
-	for _, o := range options {
-		d := o.GetDefElem()
-		if d == nil || d.Defname != name {
-			continue
-		}
-		switch {
-		case d.Arg == nil:
-			return true
-		case d.Arg.GetBoolean() != nil:
-			return d.Arg.GetBoolean().Boolval
-		case d.Arg.GetInteger() != nil:
-			return d.Arg.GetInteger().Ival != 0
-		}
-		v := d.Arg.GetString_().GetSval()
-		if tn := d.Arg.GetTypeName(); tn != nil && len(tn.Names) > 0 {
-			v = tn.Names[len(tn.Names)-1].GetString_().GetSval() // off: a keyword PostgreSQL reads as a type name
-		}
-		switch strings.ToLower(v) {
-		case "false", "off", "0", "no":
-			return false
-		}
-		return true
-	}
-	return def
 }
 
 // hasDef says whether options hold one named name.

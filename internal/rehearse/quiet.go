@@ -100,7 +100,7 @@ func quietStatement(n *pg_query.Node) (*pg_query.Node, string) {
 	switch {
 	case n.GetCreateSubscriptionStmt() != nil:
 		c := n.GetCreateSubscriptionStmt()
-		if !defBool(c.Options, "connect", true) && strings.EqualFold(defString(c.Options, "slot_name"), "none") {
+		if !sqlparse.OptionBool(c.Options, "connect", true) && strings.EqualFold(defString(c.Options, "slot_name"), "none") {
 			return n, ""
 		}
 		q := proto.Clone(n).(*pg_query.Node)
@@ -112,7 +112,7 @@ func quietStatement(n *pg_query.Node) (*pg_query.Node, string) {
 		a := n.GetAlterSubscriptionStmt()
 		switch a.Kind {
 		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_ENABLED:
-			if defBool(a.Options, "enabled", true) {
+			if sqlparse.OptionBool(a.Options, "enabled", true) {
 				return nil, "ALTER SUBSCRIPTION " + a.Subname + " ENABLE was left out"
 			}
 		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_REFRESH:
@@ -129,7 +129,7 @@ func quietStatement(n *pg_query.Node) (*pg_query.Node, string) {
 			q.GetAlterSubscriptionStmt().Options = withoutDefs(q.GetAlterSubscriptionStmt().Options, "slot_name")
 			return q, "ALTER SUBSCRIPTION " + a.Subname + " SET ran without its slot_name"
 		case pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_SET_PUBLICATION, pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_ADD_PUBLICATION, pg_query.AlterSubscriptionType_ALTER_SUBSCRIPTION_DROP_PUBLICATION:
-			if !defBool(a.Options, "refresh", true) {
+			if !sqlparse.OptionBool(a.Options, "refresh", true) {
 				return n, ""
 			}
 			q := proto.Clone(n).(*pg_query.Node)

@@ -526,7 +526,8 @@ func NeedsAutocommit(n *pg_query.Node) bool {
 		return false
 	case n.GetCreateSubscriptionStmt() != nil:
 		// connect = false makes create_slot false; create_slot defaults to true
-		return optionTrue(n.GetCreateSubscriptionStmt().Options, "connect") && optionTrue(n.GetCreateSubscriptionStmt().Options, "create_slot")
+		o := n.GetCreateSubscriptionStmt().Options
+		return OptionBool(o, "connect", true) && OptionBool(o, "create_slot", true)
 	case n.GetCreatedbStmt() != nil, n.GetDropdbStmt() != nil, n.GetCreateTableSpaceStmt() != nil,
 		n.GetDropTableSpaceStmt() != nil, n.GetAlterSystemStmt() != nil:
 		return true
@@ -550,29 +551,33 @@ func ReindexesConcurrently(n *pg_query.Node) bool {
 	return false
 }
 
-// optionTrue tells whether the boolean option named name is true, or absent (a default of true).
-func optionTrue(options []*pg_query.Node, name string) bool {
+// OptionBool is the boolean value of the option named name among options (a WITH list's DefElems),
+// def when there is none. PostgreSQL reads true, false, on, off, 1 and 0; a name alone is true.
+func OptionBool(options []*pg_query.Node, name string, def bool) bool {
 	for _, o := range options {
 		d := o.GetDefElem()
-		if d == nil || d.Defname != name || d.Arg == nil {
+		if d == nil || d.Defname != name {
 			continue
 		}
-		if b := d.Arg.GetBoolean(); b != nil {
-			return b.Boolval
-		}
-		if i := d.Arg.GetInteger(); i != nil {
-			return i.Ival != 0
+		switch {
+		case d.Arg == nil:
+			return true
+		case d.Arg.GetBoolean() != nil:
+			return d.Arg.GetBoolean().Boolval
+		case d.Arg.GetInteger() != nil:
+			return d.Arg.GetInteger().Ival != 0
 		}
 		v := d.Arg.GetString_().GetSval()
 		if tn := d.Arg.GetTypeName(); tn != nil && len(tn.Names) > 0 {
-			v = tn.Names[len(tn.Names)-1].GetString_().GetSval()
+			v = tn.Names[len(tn.Names)-1].GetString_().GetSval() // off: a keyword PostgreSQL reads as a type name
 		}
 		switch strings.ToLower(v) {
 		case "false", "off", "0", "no":
 			return false
 		}
+		return true
 	}
-	return true
+	return def
 }
 
 // AddsEnumValue reports whether the statement is ALTER TYPE ... ADD VALUE. Inside a transaction block
