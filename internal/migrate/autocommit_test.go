@@ -102,6 +102,8 @@ func TestInferAutocommit(t *testing.T) {
 			"1_enum.sql": "-- +goose Up\nCREATE TABLE t (a int);\nCOMMIT;\n"}, false, true},
 		{"goose CIC before its COMMIT fails in the transaction", FormatGoose, map[string]string{
 			"1_idx.sql": "-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;\nSELECT 1;\n"}, false, true},
+		{"goose enum value used before its COMMIT fails in the transaction", FormatGoose, map[string]string{
+			"1_enum.sql": "-- +goose Up\nALTER TYPE e ADD VALUE 'x';\nUPDATE t SET v = 'x';\nCOMMIT;\nSELECT 1;\n"}, false, true},
 		{"sql-migrate COMMIT half way", FormatSQLMigrate, map[string]string{
 			"1_enum.sql": "-- +migrate Up\nALTER TYPE e ADD VALUE 'x';\nCOMMIT;\nUPDATE t SET v = 'x';\n"}, true, true},
 		// Flyway runs outside a transaction what its parser lists, and nothing else.

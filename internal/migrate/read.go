@@ -441,13 +441,15 @@ func onlyInABlock(n *pg_query.Node) bool {
 // runSQLMigration, sql-migrate's executor), so a COMMIT of the script's commits that transaction, what
 // follows it runs in autocommit, and the tool's own COMMIT at the end only warns. Such a script runs
 // statement by statement here too, its COMMIT honoured (an enum value added before it can be used
-// after it). One with a statement before that COMMIT that refuses a transaction block stays in one
-// transaction, where it fails as it does under the tool.
+// after it). One with a statement before that COMMIT that refuses a transaction block, or an enum value
+// added before it with more statements between (which may use it), stays in one transaction, where it
+// fails as it does under the tool.
 func commitsHalfWay(sts []sqlparse.Statement) bool {
 	for i, st := range sts[:max(len(sts)-1, 0)] {
 		if sqlparse.Commits(st.Node) {
-			for _, before := range sts[:i] {
-				if sqlparse.NeedsAutocommit(before.Node) {
+			for j, before := range sts[:i] {
+				// Before the COMMIT, in the tool's transaction, an enum value added cannot be used yet.
+				if sqlparse.NeedsAutocommit(before.Node) || sqlparse.AddsEnumValue(before.Node) && j < i-1 {
 					return false
 				}
 			}
