@@ -215,6 +215,11 @@ func (r *repo) resolve(ctx context.Context, ref string) (string, error) {
 	}
 	out, err := r.git(ctx, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	if err != nil {
+		if _, oerr := r.git(ctx, nil, "rev-parse", "--verify", "--quiet", ref); oerr == nil {
+			// It names an object, but no commit (a tree, a blob, a tag of one).
+			unknown.Msg = "git ref " + strconv.Quote(ref) + " names no commit"
+			unknown.Hint = "give a branch, tag or commit (the base's migrations are read from a commit)"
+		}
 		return "", unknown
 	}
 	return strings.TrimSpace(string(out)), nil
