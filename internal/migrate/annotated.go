@@ -552,6 +552,7 @@ func (r *reader) oneQuery(file string, d dialect, m *Migration, up, down *sectio
 					sts = append(sts, st)
 				}
 			}
+			r.checkSavepoints(file, d.tool+" sends a section it runs outside a transaction", "drop transaction:false ("+d.tool+" then runs the section in a transaction of its own), or put BEGIN; before it and COMMIT; at the end", sts)
 			if len(sts) < 2 {
 				noTx = noTx || len(sts) == 1 || len(parts) == 1
 				continue

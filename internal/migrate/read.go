@@ -75,6 +75,13 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 	}
 	for _, m := range r.migrations {
 		inferAutocommit(format, m)
+		if format == FormatGolangMigrate {
+			for _, sc := range []*Script{m.Up, m.Down} {
+				if sc != nil {
+					r.checkSavepoints(sc.File, "golang-migrate sends the file", "put BEGIN; before it and COMMIT; at the end of the file: golang-migrate adds neither", sc.Statements)
+				}
+			}
+		}
 		m.computeChecksum()
 	}
 	if len(r.migrations) == 0 && len(r.errs) == 0 {
@@ -413,6 +420,44 @@ func inferAutocommit(format Format, m *Migration) {
 	}
 	if m.Up != nil && m.Up.NoTransaction {
 		m.NoTransaction = true
+	}
+}
+
+// checkSavepoints reports a SAVEPOINT, RELEASE or ROLLBACK TO outside a transaction block of the
+// script's own in statements a tool sends as one query (golang-migrate's files, dbmate's
+// transaction:false sections): PostgreSQL runs such a query as one implicit transaction block, where
+// these fail (25P01, "SAVEPOINT can only be used in transaction blocks"), while the rehearsal's
+// transaction would let them pass. LOCK TABLE and SET LOCAL do work in that block.
+func (r *reader) checkSavepoints(file, sends, hint string, sts []sqlparse.Statement) {
+	open := false
+	for _, st := range sts {
+		if st.Err != nil || st.Node == nil {
+			continue
+		}
+		t := st.Node.GetTransactionStmt()
+		if t == nil {
+			continue
+		}
+		switch t.Kind {
+		case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+			open = true
+		case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+			open = open && t.Chain
+		case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE:
+			open = false
+		case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT, pg_query.TransactionStmtKind_TRANS_STMT_RELEASE, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+			if open {
+				continue
+			}
+			word := map[pg_query.TransactionStmtKind]string{
+				pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:   "SAVEPOINT",
+				pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:     "RELEASE SAVEPOINT",
+				pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO: "ROLLBACK TO SAVEPOINT",
+			}[t.Kind]
+			r.errorf(file, st.Pos.Line, hint,
+				"%s as one query, which PostgreSQL runs as one implicit transaction block, where %s fails (%[2]s can only be used in transaction blocks)", sends, word)
+			return
+		}
 	}
 }
 
