@@ -425,7 +425,7 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	case generated:
 		a.add("add-column-generated-stored", fmt.Sprintf("ADD COLUMN %s … GENERATED ALWAYS AS (…) STORED rewrites %s under ACCESS EXCLUSIVE", col, rel))
 		flagged = true
-	case a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
+	case a.st.constrainedDomain(cd.TypeName):
 		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
 		flagged = true
 	case def != nil:

@@ -265,6 +265,13 @@ func (s *state) rel(rv *pg_query.RangeVar) string {
 	return schema + "." + rv.Relname
 }
 
+// constrainedDomain tells whether type t is a domain with CHECK or NOT NULL constraints of its own or of
+// a domain it is based on. An array of such a domain is not one: its elements are not checked when a
+// column of it is added.
+func (s *state) constrainedDomain(t *pg_query.TypeName) bool {
+	return t != nil && len(t.ArrayBounds) == 0 && s.domains[s.qual(t.Names)]
+}
+
 // qual is the key of an object named by a name list (types, domains, indexes in DROP): the last two
 // elements, or the search path's schema and the last element.
 func (s *state) qual(nodes []*pg_query.Node) string {
@@ -556,6 +563,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		d := n.GetCreateDomainStmt()
 		name := s.qual(d.Domainname)
 		s.creates(name, false, created)
+		// A domain over a constrained domain checks its base's constraints too (PostgreSQL's
+		// DomainHasConstraints walks the chain); over an array of one it does not.
+		if s.constrainedDomain(d.TypeName) {
+			s.domains[name] = true
+		}
 		for _, c := range d.Constraints {
 			if k := c.GetConstraint().GetContype(); k == pg_query.ConstrType_CONSTR_CHECK || k == pg_query.ConstrType_CONSTR_NOTNULL {
 				s.domains[name] = true
