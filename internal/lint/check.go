@@ -126,6 +126,14 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("vacuum-full-or-cluster", "CLUSTER rewrites the table and its indexes under ACCESS EXCLUSIVE")
 	case n.GetReindexStmt() != nil:
 		a.reindex(n.GetReindexStmt())
+	case n.GetAlterSeqStmt() != nil:
+		// ALTER SEQUENCE takes SHARE ROW EXCLUSIVE on the sequence, which conflicts with the ROW EXCLUSIVE
+		// of nextval(): it waits for every open transaction that drew a value, and every INSERT that draws
+		// a default from the sequence waits behind it.
+		s := n.GetAlterSeqStmt()
+		if key := a.st.rel(s.Sequence); s.Sequence != nil && !a.st.isNew(key) && !(s.MissingOk && a.st.absent(key, s.Sequence.Schemaname != "")) {
+			a.takesOn(lockSRE, "S")
+		}
 	case n.GetRefreshMatViewStmt() != nil:
 		r := n.GetRefreshMatViewStmt()
 		if a.st.isNew(a.st.rel(r.Relation)) {
