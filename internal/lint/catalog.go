@@ -614,9 +614,9 @@ var catalog = []Rule{
 		Bad:  "ALTER TYPE status RENAME TO user_status;",
 		Good: "CREATE TYPE user_status AS ENUM ('a', 'b');"},
 	{ID: "version-unsupported", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
-		Summary:    "syntax the target PostgreSQL version does not have: REINDEX … CONCURRENTLY and COMMIT/ROLLBACK AND CHAIN below 12, DETACH PARTITION … CONCURRENTLY below 14, UNIQUE … NULLS NOT DISTINCT below 15",
-		Suggestion: "use the form the target version supports (REINDEX without CONCURRENTLY in a maintenance window, CREATE INDEX CONCURRENTLY + swap, DETACH without CONCURRENTLY, COMMIT then BEGIN for AND CHAIN), or set pg_version to the server's real version",
-		Why:        "Risk: dangerous: the statement fails with a syntax error on the target server, so the deploy stops there. The version is database.pg_version in schemagate.yml or --pg-version (default 15).",
+		Summary:    "syntax the target PostgreSQL version does not have: REINDEX … CONCURRENTLY and COMMIT/ROLLBACK AND CHAIN below 12, DETACH PARTITION … CONCURRENTLY below 14, UNIQUE … NULLS NOT DISTINCT below 15, ADD FOREIGN KEY … NOT VALID on a partitioned table below 18",
+		Suggestion: "use the form the target version supports (REINDEX without CONCURRENTLY in a maintenance window, CREATE INDEX CONCURRENTLY + swap, DETACH without CONCURRENTLY, COMMIT then BEGIN for AND CHAIN, a partitioned table's foreign key NOT VALID and validated on each partition first, which ADD on the parent then takes over without a scan), or set pg_version to the server's real version",
+		Why:        "Risk: dangerous: the statement fails on the target server (a syntax error; for a NOT VALID foreign key on a partitioned table, \"cannot add NOT VALID foreign key on partitioned table\"), so the deploy stops there. The version is database.pg_version in schemagate.yml or --pg-version (default 15).",
 		Bad:        "-- with pg_version 11\nREINDEX INDEX CONCURRENTLY users_email_idx;",
 		Good:       "-- with pg_version 12 or later\nREINDEX INDEX CONCURRENTLY users_email_idx;"},
 	// Beyond risk-rules.md §4: statements that reach beyond the schema, to roles, the server and its host
