@@ -7,6 +7,8 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // check runs the rules on one parsed statement.
@@ -99,12 +101,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 	case n.GetVacuumStmt() != nil:
 		v := n.GetVacuumStmt()
-		full := false
-		for _, o := range v.Options {
-			if strings.EqualFold(o.GetDefElem().GetDefname(), "full") {
-				full = true
-			}
-		}
+		full := sqlparse.OptionBool(v.Options, "full", false) // VACUUM (FULL false) rewrites nothing
 		if v.IsVacuumcmd && a.inTx() {
 			a.add("concurrently-in-transaction", "VACUUM cannot run inside a transaction block: the deploy fails")
 		}
@@ -557,13 +554,8 @@ func (a *analyzer) concurrent(what string) {
 }
 
 func (a *analyzer) reindex(r *pg_query.ReindexStmt) {
-	conc := false
-	for _, p := range r.Params {
-		if strings.EqualFold(p.GetDefElem().GetDefname(), "concurrently") {
-			conc = true
-		}
-	}
-	if conc {
+	if sqlparse.OptionBool(r.Params, "concurrently", false) { // REINDEX (CONCURRENTLY false) blocks
+
 		if a.cfg.Major() < 12 {
 			a.add("version-unsupported", fmt.Sprintf("REINDEX … CONCURRENTLY is not available on PostgreSQL %d (it arrived in 12): the statement fails with a syntax error", a.cfg.Major()))
 			return
