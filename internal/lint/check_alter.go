@@ -652,7 +652,9 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	switch {
 	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12 && a.utcZone.on():
 		// The script set the session's TimeZone to UTC before it: binary-coercible (PostgreSQL 12+).
-		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible under the UTC time zone the migration sets before it: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
+		if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f == nil {
+			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible under the UTC time zone the migration sets before it: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
+		}
 		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
 	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
 		// Binary-coercible only when the session's TimeZone is UTC (PostgreSQL 12+).
@@ -668,6 +670,8 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
 		if cd.CollClause != nil && a.indexed(key, col) {
 			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, name))
+		} else if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f != nil {
+			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
 		} else {
 			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
 			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
@@ -711,6 +715,35 @@ func otherTimestamp(t string) string {
 		return "timestamptz"
 	}
 	return "timestamp"
+}
+
+// exprIndexRebuild raises change-column-collation-index-rebuild for a binary-coercible type change of
+// column name of rel (key is its state key) that an index uses in an expression or its predicate, and
+// returns it; nil when no index does. PostgreSQL keeps the storage of an index on the plain column, but
+// rebuilds one with expressions or a predicate (CheckIndexCompatible does not compare them), scanning
+// the table under ACCESS EXCLUSIVE (measured on 15).
+func (a *analyzer) exprIndexRebuild(rel, key, name, oldT, newT string) *Finding {
+	t := a.st.known(key)
+	if t == nil {
+		return nil
+	}
+	col := strings.ToLower(name)
+	var names []string
+	for _, ix := range slices.Sorted(maps.Keys(t.exprIndexes)) {
+		if !slices.Contains(t.exprIndexes[ix], col) {
+			continue
+		}
+		if ix == "" {
+			names = append(names, "an index created without a name")
+		} else {
+			names = append(names, bare(ix))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible, so the table is not rewritten, but %s uses the column in an expression or a predicate: PostgreSQL rebuilds it, scanning %s under ACCESS EXCLUSIVE",
+		rel, name, oldT, newT, andList(names), rel))
 }
 
 func (a *analyzer) indexed(rel, col string) bool {

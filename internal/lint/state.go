@@ -76,6 +76,10 @@ type table struct {
 	indexes [][]string // key columns of each non-partial index
 	uniques [][]string // key columns of the primary key and each unique index or constraint
 	checks  map[string]*check
+	// exprIndexes maps each index whose expressions or predicate use columns (by key; "" for one whose
+	// name PostgreSQL chose) to those columns: PostgreSQL rebuilds such an index on any type change of
+	// them, even a binary-coercible one, where it keeps the storage of other indexes.
+	exprIndexes map[string][]string
 }
 
 type column struct {
@@ -151,6 +155,9 @@ func (s *state) drops(name string) {
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
+	for _, t := range s.tables {
+		delete(t.exprIndexes, name)
+	}
 	delete(s.partitioned, name)
 	delete(s.kinds, name)
 	delete(s.owned, name)
@@ -533,6 +540,22 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		} else {
 			s.autoIndex(rel)
 		}
+		var exprCols []string
+		for _, p := range is.IndexParams {
+			exprCols = append(exprCols, exprColumns(p.GetIndexElem().GetExpr())...)
+		}
+		exprCols = append(exprCols, exprColumns(is.WhereClause)...)
+		if len(exprCols) > 0 {
+			t := s.table(rel)
+			if t.exprIndexes == nil {
+				t.exprIndexes = map[string][]string{}
+			}
+			ix := ""
+			if is.Idxname != "" {
+				ix = sibling(rel, is.Idxname)
+			}
+			t.exprIndexes[ix] = append(t.exprIndexes[ix], exprCols...)
+		}
 		if is.WhereClause == nil {
 			t := s.table(rel)
 			t.indexes = append(t.indexes, colNames(is.IndexParams))
@@ -743,6 +766,12 @@ func (s *state) moves(old, nw string) {
 	if cols, ok := s.indexCols[old]; ok {
 		s.indexCols[nw] = cols
 		delete(s.indexCols, old)
+	}
+	for _, t := range s.tables {
+		if cols, ok := t.exprIndexes[old]; ok && old != "" {
+			t.exprIndexes[nw] = cols
+			delete(t.exprIndexes, old)
+		}
 	}
 }
 
