@@ -638,6 +638,16 @@ func TestRiskClasses(t *testing.T) {
 		{"attach without default partition", parts, attach, 0, "attach-partition-scan", Caution, "scans events_2025"},
 		{"attach scans the default partition", withDefault, attach, 0, "attach-partition-scan", Dangerous, "DEFAULT partition events_default"},
 		{"attach on 11 locks the parent", parts, attach, 11, "attach-partition-scan", Dangerous, "on PostgreSQL 11 it also takes ACCESS EXCLUSIVE on events"},
+		{"no CHECK implies a hash bound", "CREATE TABLE tenants (id bigint NOT NULL) PARTITION BY HASH (id);\n" +
+			"CREATE TABLE tenants_0 (id bigint NOT NULL, CONSTRAINT b CHECK (id IS NOT NULL AND id >= 0 AND id < 100));\n",
+			"ALTER TABLE tenants ATTACH PARTITION tenants_0 FOR VALUES WITH (MODULUS 2, REMAINDER 0);\n", 0, "attach-partition-scan", Caution, "scans tenants_0"},
+		{"no CHECK on the column implies a bound on an expression", "CREATE TABLE logs (n int NOT NULL) PARTITION BY RANGE ((n + 0));\n" +
+			"CREATE TABLE logs_0 (n int NOT NULL, CONSTRAINT b CHECK (n IS NOT NULL AND n >= 0 AND n < 10));\n",
+			"ALTER TABLE logs ATTACH PARTITION logs_0 FOR VALUES FROM (0) TO (10);\n", 0, "attach-partition-scan", Caution, "scans logs_0"},
+		{"a CHECK implies a bound on the column", "CREATE TABLE logs (n int NOT NULL) PARTITION BY RANGE (n);\n" +
+			"CREATE TABLE logs_0 (n int NOT NULL, CONSTRAINT b CHECK (n IS NOT NULL AND n >= 0 AND n < 10));\n" +
+			"CREATE TABLE logs_1 (n int);\n",
+			"ALTER TABLE logs ATTACH PARTITION logs_0 FOR VALUES FROM (0) TO (10);\nALTER TABLE logs ATTACH PARTITION logs_1 FOR VALUES FROM (10) TO (20);\n", 0, "attach-partition-scan", Caution, "scans logs_1"},
 		{"implicit SET NOT NULL scan", "CREATE TABLE nopk (id bigint);\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
 			"ALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", 0, "constraint-using-index-nullable", Dangerous, "ACCESS EXCLUSIVE"},
 		{"refresh concurrently blocks no reader", "", "REFRESH MATERIALIZED VIEW CONCURRENTLY user_stats;\n", 0, "missing-lock-timeout", Caution, "reads go on"},

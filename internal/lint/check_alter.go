@@ -307,13 +307,13 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		var scans []string
 		if !a.st.isNew(partKey) {
 			a.takes(lockAE) // the partition being attached, whatever the parent
-			// A validated CHECK on the partition key can imply the bound (PostgreSQL then skips the
-			// scan); one on other columns cannot.
+			// A validated CHECK that bounds every key column, which is NOT NULL or tested IS NOT NULL
+			// in it, can imply the bound (PostgreSQL then skips the scan); one on other columns cannot.
 			proven := false
-			if keys := a.st.partitioned[key]; len(keys) > 0 {
+			if keys := a.st.partitioned[key]; len(keys) > 0 && a.st.boundable[key] {
 				if t := a.st.known(partKey); t != nil {
 					for _, ck := range t.checks {
-						proven = proven || ck.validated && !slices.ContainsFunc(keys, func(k string) bool { return !slices.Contains(ck.cols, k) })
+						proven = proven || ck.validated && impliesBound(ck.expr, keys, t)
 					}
 				}
 			}
@@ -386,6 +386,77 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 	case pg_query.AlterTableType_AT_ClusterOn, pg_query.AlterTableType_AT_DropCluster:
 		lock = lockSUE
 	}
+}
+
+// impliesBound tells whether CHECK expression expr of table t can imply a RANGE or LIST partition bound
+// on key columns keys: its top-level AND bounds each key column from both sides (>=/> and </<=,
+// BETWEEN, = or IN), and each is NOT NULL or tested IS NOT NULL in it. A partition's constraint
+// includes "key IS NOT NULL", which a CHECK passing on NULL does not imply: on PostgreSQL 15 a
+// validated CHECK (ts >= … AND ts < …) on a nullable ts still leaves ATTACH PARTITION to scan. The
+// bound values themselves are not compared.
+func impliesBound(expr *pg_query.Node, keys []string, t *table) bool {
+	var conj []*pg_query.Node
+	var flatten func(n *pg_query.Node)
+	flatten = func(n *pg_query.Node) {
+		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
+			for _, arg := range b.Args {
+				flatten(arg)
+			}
+			return
+		}
+		conj = append(conj, n)
+	}
+	flatten(expr)
+	colOf := func(n *pg_query.Node) string {
+		if tc := n.GetTypeCast(); tc != nil {
+			n = tc.Arg
+		}
+		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
+			return strings.ToLower(cr.Fields[len(cr.Fields)-1].GetString_().GetSval())
+		}
+		return ""
+	}
+	notNull, lower, upper := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, c := range conj {
+		if nt := c.GetNullTest(); nt != nil && nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL {
+			notNull[colOf(nt.Arg)] = true
+		}
+		e := c.GetAExpr()
+		if e == nil {
+			continue
+		}
+		op := lastName(e.Name)
+		switch e.Kind {
+		case pg_query.A_Expr_Kind_AEXPR_BETWEEN, pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM, pg_query.A_Expr_Kind_AEXPR_IN:
+			col := colOf(e.Lexpr)
+			lower[col], upper[col] = true, true
+		case pg_query.A_Expr_Kind_AEXPR_OP_ANY:
+			if op == "=" {
+				col := colOf(e.Lexpr)
+				lower[col], upper[col] = true, true
+			}
+		case pg_query.A_Expr_Kind_AEXPR_OP:
+			col, flip := colOf(e.Lexpr), false
+			if col == "" {
+				col, flip = colOf(e.Rexpr), true
+			}
+			switch {
+			case op == "=":
+				lower[col], upper[col] = true, true
+			case (op == ">" || op == ">=") != flip && (op == ">" || op == ">=" || op == "<" || op == "<="):
+				lower[col] = true
+			case op == ">" || op == ">=" || op == "<" || op == "<=":
+				upper[col] = true
+			}
+		}
+	}
+	for _, k := range keys {
+		c := t.cols[k]
+		if !lower[k] || !upper[k] || !notNull[k] && (c == nil || !c.notNull) {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {

@@ -37,8 +37,11 @@ type state struct {
 	domains     map[string]bool     // domains with CHECK / NOT NULL constraints
 	indexCols   map[string][]string // index -> key columns
 	partitioned map[string][]string // partitioned table -> partition key columns
-	defaultPart map[string]string   // partitioned table -> its DEFAULT partition
-	schema      string              // the first schema of the search path
+	// boundable are the partitioned tables whose partition bounds a CHECK on the key columns can imply:
+	// partitioned by RANGE or LIST on plain columns (not on expressions, not by HASH).
+	boundable   map[string]bool
+	defaultPart map[string]string // partitioned table -> its DEFAULT partition
+	schema      string            // the first schema of the search path
 	// kinds is the relkind (pg_class.relkind: r, p, v, m, S, f, i) of each relation the state knows
 	// the kind of, by key: what messages call it, whatever the statement that names it says (ALTER
 	// TABLE also takes a view or a sequence).
@@ -93,6 +96,7 @@ type check struct {
 	notNullOf string // the column of CHECK (col IS NOT NULL)
 	cols      []string
 	validated bool
+	expr      *pg_query.Node // the CHECK's expression
 }
 
 // defaultSchema is the first schema of PostgreSQL's default search path ("$user", public) when no
@@ -101,7 +105,7 @@ const defaultSchema = "public"
 
 func newState() *state {
 	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
-		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema,
+		partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
@@ -159,6 +163,7 @@ func (s *state) drops(name string) {
 		delete(t.exprIndexes, name)
 	}
 	delete(s.partitioned, name)
+	delete(s.boundable, name)
 	delete(s.kinds, name)
 	delete(s.owned, name)
 	for seq, col := range s.owned {
@@ -514,12 +519,14 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
+			s.boundable[name] = ps.Strategy == pg_query.PartitionStrategy_PARTITION_STRATEGY_RANGE || ps.Strategy == pg_query.PartitionStrategy_PARTITION_STRATEGY_LIST
 			for _, p := range ps.PartParams {
 				if pe := p.GetPartitionElem(); pe != nil {
 					if pe.Name != "" {
 						keys = append(keys, strings.ToLower(pe.Name))
 					} else {
 						keys = append(keys, exprColumns(pe.Expr)...)
+						s.boundable[name] = false
 					}
 				}
 			}
@@ -803,7 +810,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
-		ck := &check{name: c.Conname, validated: !c.SkipValidation, cols: exprColumns(c.RawExpr)}
+		ck := &check{name: c.Conname, validated: !c.SkipValidation, cols: exprColumns(c.RawExpr), expr: c.RawExpr}
 		if nt := c.RawExpr.GetNullTest(); nt != nil && nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL {
 			if cols := exprColumns(c.RawExpr); len(cols) == 1 {
 				ck.notNullOf = cols[0]
