@@ -84,7 +84,7 @@ var catalog = []Rule{
 		Bad:        "ALTER TABLE users ADD COLUMN prefs json;",
 		Good:       "ALTER TABLE users ADD COLUMN prefs jsonb;"},
 	{ID: "change-column-type-rewrite", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE, ACCESS EXCLUSIVE on indexes", Rewrite: true, Scan: false,
-		Summary:    "ALTER COLUMN … TYPE not binary-coercible: int→bigint, text→varchar(n), varchar(n)→varchar(m<n), numeric scale change, USING expr, timestamp→timestamptz with TimeZone≠UTC, to a constrained domain",
+		Summary:    "ALTER COLUMN … TYPE not binary-coercible: int→bigint, text→varchar(n), varchar(n)→varchar(m<n), numeric scale change, USING expr (one that only reads the column, bare or cast to the new type, converts as no USING does), timestamp→timestamptz with TimeZone≠UTC, to a constrained domain",
 		Suggestion: "new column + dual-write trigger + batched backfill + swap (pgroll change_type)",
 		Why:        "Risk: dangerous. Rewrite/scan: y. Also flagged by: S changing-column-type; SM change_column; E E5 (+E10); A PG301* (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ALTER COLUMN age TYPE bigint;",
