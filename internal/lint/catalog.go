@@ -24,7 +24,7 @@ var catalog = []Rule{
 		Bad:        "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;",
 		Good:       "ALTER TABLE users ADD COLUMN active boolean;"},
 	{ID: "add-column-volatile-default", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE, ACCESS EXCLUSIVE on all indexes", Rewrite: true, Scan: false,
-		Summary:    "ADD COLUMN … DEFAULT volatile expr (clock_timestamp(), random(), gen_random_uuid(), uuid_generate_v4(), nextval(), timeofday())",
+		Summary:    "ADD COLUMN … DEFAULT volatile expr (clock_timestamp(), random(), gen_random_uuid(), uuid_generate_v4(), nextval(), timeofday()), or ADD COLUMN of a domain whose DEFAULT is volatile without a DEFAULT of its own",
 		Suggestion: "add column without default → ALTER COLUMN SET DEFAULT → batched backfill → NOT NULL via CHECK",
 		Why:        "Risk: dangerous. Rewrite/scan: y (table + indexes). Also flagged by: S adding-field-with-default; SM add_column_default (uuid columns only) / add_column_default_callable; E E10 (trace); A PG302* (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",

@@ -485,6 +485,14 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if cd.RawDefault != nil {
 		def = cd.RawDefault
 	}
+	ofDomain := ""
+	if def == nil {
+		// Without a DEFAULT of its own the column takes its domain's, rewriting the table as the same
+		// DEFAULT written on the column does when it is volatile.
+		if def = a.st.domainDefault(cd.TypeName); def != nil {
+			ofDomain = fmt.Sprintf(" (the DEFAULT of its domain %s)", typ)
+		}
+	}
 	flagged := false
 	switch {
 	case serialTypes[typ]:
@@ -501,13 +509,13 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 		flagged = true
 	case def != nil:
 		if fn := callsVolatile(def); fn != "" {
-			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s() rewrites %s and all its indexes under ACCESS EXCLUSIVE", col, fn, rel))
+			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s()%s rewrites %s and all its indexes under ACCESS EXCLUSIVE", col, fn, ofDomain, rel))
 		} else if fn := unknownFunc(def); fn != "" {
-			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s(): the parser does not know whether %s() is volatile; if it is, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, fn, fn, rel))
+			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s()%s: the parser does not know whether %s() is volatile; if it is, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, fn, ofDomain, fn, rel))
 			f.Risk = Caution
 			f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
 		} else {
-			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT is metadata-only on PostgreSQL 11+", col))
+			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+", col, ofDomain))
 			f.Suggestion = ""
 			if a.cfg.Major() <= 10 {
 				f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"

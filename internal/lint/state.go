@@ -32,11 +32,14 @@ type state struct {
 	// complete says the state describes every object the migration names (Config.Schema was given, or
 	// earlier migrations of a folder built it): an object it does not know does not exist. Otherwise an
 	// object it does not know may exist.
-	complete    bool
-	tables      map[string]*table
-	domains     map[string]bool     // domains with CHECK / NOT NULL constraints
-	indexCols   map[string][]string // index -> key columns
-	partitioned map[string][]string // partitioned table -> partition key columns
+	complete bool
+	tables   map[string]*table
+	domains  map[string]bool // domains with CHECK / NOT NULL constraints
+	// domainDefaults are the DEFAULT expressions of domains, their own or their base domain's: a
+	// column of the domain added without a DEFAULT of its own gets it.
+	domainDefaults map[string]*pg_query.Node
+	indexCols      map[string][]string // index -> key columns
+	partitioned    map[string][]string // partitioned table -> partition key columns
 	// boundable are the partitioned tables whose partition bounds a CHECK on the key columns can imply:
 	// partitioned by RANGE or LIST on plain columns (not on expressions, not by HASH).
 	boundable   map[string]bool
@@ -104,7 +107,7 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainDefaults: map[string]*pg_query.Node{}, indexCols: map[string][]string{},
 		partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
@@ -282,6 +285,15 @@ func (s *state) rel(rv *pg_query.RangeVar) string {
 // column of it is added.
 func (s *state) constrainedDomain(t *pg_query.TypeName) bool {
 	return t != nil && len(t.ArrayBounds) == 0 && s.domains[s.qual(t.Names)]
+}
+
+// domainDefault is the DEFAULT a column of type t gets from its domain, nil when t is no domain with
+// one (or an array of one).
+func (s *state) domainDefault(t *pg_query.TypeName) *pg_query.Node {
+	if t == nil || len(t.ArrayBounds) > 0 {
+		return nil
+	}
+	return s.domainDefaults[s.qual(t.Names)]
 }
 
 // qual is the key of an object named by a name list (types, domains, indexes in DROP): the last two
@@ -598,14 +610,28 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		if s.constrainedDomain(d.TypeName) {
 			s.domains[name] = true
 		}
+		if def := s.domainDefault(d.TypeName); def != nil {
+			s.domainDefaults[name] = def
+		}
 		for _, c := range d.Constraints {
 			if k := c.GetConstraint().GetContype(); k == pg_query.ConstrType_CONSTR_CHECK || k == pg_query.ConstrType_CONSTR_NOTNULL {
 				s.domains[name] = true
 			}
+			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_DEFAULT {
+				s.domainDefaults[name] = c.GetConstraint().GetRawExpr()
+			}
 		}
 	case n.GetAlterDomainStmt() != nil:
-		if d := n.GetAlterDomainStmt(); d.Subtype == "C" || d.Subtype == "O" {
+		d := n.GetAlterDomainStmt()
+		switch d.Subtype {
+		case "C", "O":
 			s.domains[s.qual(d.TypeName)] = true
+		case "T": // SET DEFAULT, or DROP DEFAULT without Def
+			if d.Def != nil {
+				s.domainDefaults[s.qual(d.TypeName)] = d.Def
+			} else {
+				delete(s.domainDefaults, s.qual(d.TypeName))
+			}
 		}
 	case n.GetCreateSchemaStmt() != nil:
 		c := n.GetCreateSchemaStmt()
