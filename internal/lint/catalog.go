@@ -376,7 +376,7 @@ var catalog = []Rule{
 	{ID: "storage-params", Risk: Safe, Lock: "SHARE UPDATE EXCLUSIVE / ACCESS EXCLUSIVE", Rewrite: false, Scan: false,
 		Summary:    "SET (…) / RESET (…): fillfactor, autovacuum_*, toast.*, parallel_workers → SUE; others → AE",
 		Suggestion: "",
-		Why:        "Risk: safe / caution. Rewrite/scan: n.",
+		Why:        "Risk: safe / caution. Rewrite/scan: n. Dangerous for SET on a partitioned table: it takes no storage parameters, so PostgreSQL fails the statement (\"unrecognized parameter\") and the deploy stops; set them on each partition.",
 		Bad:        "ALTER TABLE users SET (user_catalog_table = true);",
 		Good:       "ALTER TABLE users SET (fillfactor = 70);"},
 	{ID: "alter-owner", Risk: Caution, Lock: "ACCESS EXCLUSIVE on table + all indexes", Rewrite: false, Scan: false,
