@@ -603,7 +603,8 @@ var catalog = []Rule{
 		Summary:    "REFRESH MATERIALIZED VIEW CONCURRENTLY of a pre-existing materialized view",
 		Suggestion: "set lock_timeout before it; run it outside the deploy (a scheduled job) when the query is slow",
 		Why: "Risk: safe. EXCLUSIVE does not conflict with ACCESS SHARE: readers of the materialized view go on while it runs; only other refreshes (and writes, which a materialized view does not take) wait. " +
-			"It runs the view's query (scanning its source tables under ACCESS SHARE) and compares the result with the old contents, so it takes as long as the query does.",
+			"It runs the view's query (scanning its source tables under ACCESS SHARE) and compares the result with the old contents, so it takes as long as the query does. " +
+			"Dangerous when the migrations before it show the materialized view has no unique index on plain columns without a WHERE clause: PostgreSQL then refuses CONCURRENTLY (\"cannot refresh materialized view concurrently\") and the deploy stops.",
 		Bad:  "REFRESH MATERIALIZED VIEW CONCURRENTLY user_stats;",
 		Good: "CREATE MATERIALIZED VIEW org_stats AS SELECT 1 AS n;\nREFRESH MATERIALIZED VIEW CONCURRENTLY org_stats;"},
 	{ID: "rename-type", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE on the type only", Rewrite: false, Scan: false,

@@ -138,7 +138,12 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 		if r.Concurrent {
 			a.takesOn(lockEX, "m")
-			a.add("refresh-matview-concurrently", fmt.Sprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s takes EXCLUSIVE on it: readers go on, only other refreshes wait while it runs the view's query", relName(r.Relation)))
+			f := a.add("refresh-matview-concurrently", fmt.Sprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s takes EXCLUSIVE on it: readers go on, only other refreshes wait while it runs the view's query", relName(r.Relation)))
+			if a.st.lacksUniqueIndex(a.st.rel(r.Relation)) {
+				f.Risk = Dangerous
+				f.Message = fmt.Sprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s fails: it has no unique index on plain columns without a WHERE clause, which CONCURRENTLY needs, so the deploy stops here", relName(r.Relation))
+				f.Suggestion = fmt.Sprintf("CREATE UNIQUE INDEX CONCURRENTLY on %s (the columns that identify a row) in an earlier migration", relName(r.Relation))
+			}
 			return
 		}
 		a.takesOn(lockAE, "m")

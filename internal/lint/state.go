@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -234,6 +235,24 @@ func (s *state) absent(key string, qualified bool) bool {
 	for n := 0; n <= len(name); n++ {
 		if schemas := s.autoPrefixes[name[:n]]; len(schemas) > 0 && (!qualified || schemas[schema]) {
 			return false
+		}
+	}
+	return true
+}
+
+// lacksUniqueIndex tells whether materialized view key is known to have no unique index on plain
+// columns without a predicate, which REFRESH … CONCURRENTLY needs (PostgreSQL: "cannot refresh
+// materialized view concurrently"). Any doubt (a partial history, code the state cannot follow, a
+// statement naming the view it did not model) says no.
+func (s *state) lacksUniqueIndex(key string) bool {
+	if !s.complete || s.opaque || s.kinds[key] != "m" || s.mentioned(bare(key)) {
+		return false
+	}
+	if t := s.known(key); t != nil {
+		for _, u := range t.uniques {
+			if len(u) > 0 && !slices.Contains(u, "") {
+				return false
+			}
 		}
 	}
 	return true
