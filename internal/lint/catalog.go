@@ -438,7 +438,7 @@ var catalog = []Rule{
 	{ID: "replica-identity", Risk: Caution, Lock: "ACCESS EXCLUSIVE", Rewrite: false, Scan: false,
 		Summary:    "REPLICA IDENTITY …",
 		Suggestion: "SET lock_timeout first; prefer REPLICA IDENTITY USING INDEX on a unique index of NOT NULL columns to FULL",
-		Why:        "Risk: caution. A brief ACCESS EXCLUSIVE (no rewrite, no scan); FULL writes every column of each updated or deleted row to the WAL.",
+		Why:        "Risk: caution. A brief ACCESS EXCLUSIVE (no rewrite, no scan); FULL writes every column of each updated or deleted row to the WAL. Dangerous for USING INDEX of an index with a column the migrations before it did not make NOT NULL: PostgreSQL refuses it and the deploy stops.",
 		Bad:        "ALTER TABLE users REPLICA IDENTITY FULL;",
 		Good:       "ALTER TABLE users REPLICA IDENTITY DEFAULT;"},
 	{ID: "enum-add-value", Risk: Safe, Lock: "EXCLUSIVE on the type only", Rewrite: false, Scan: false,

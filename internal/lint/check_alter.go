@@ -388,7 +388,12 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("row-level-security", fmt.Sprintf("NO FORCE ROW LEVEL SECURITY on %s: its owner bypasses the policies again", rel))
 		}
 	case pg_query.AlterTableType_AT_ReplicaIdentity:
-		if !fresh {
+		if ri := cmd.Def.GetReplicaIdentityStmt(); ri.GetIdentityType() == "i" && a.nullableIndex(key, sibling(key, ri.GetName())) {
+			// PostgreSQL refuses an index with a nullable column (or an expression) as replica identity.
+			f := a.add("replica-identity", fmt.Sprintf("REPLICA IDENTITY USING INDEX %s fails: the index has a column of %s that is not NOT NULL (\"cannot be used as replica identity because column … is nullable\"), so the deploy stops here", ri.GetName(), rel))
+			f.Risk = Dangerous
+			f.Suggestion = "make the index's columns NOT NULL first (CHECK … NOT VALID, VALIDATE, SET NOT NULL), or use another unique index of NOT NULL columns"
+		} else if !fresh {
 			a.add("replica-identity", "")
 		}
 	case pg_query.AlterTableType_AT_ClusterOn, pg_query.AlterTableType_AT_DropCluster:
