@@ -654,6 +654,8 @@ func TestRiskClasses(t *testing.T) {
 		{"refresh blocks readers", "", "REFRESH MATERIALIZED VIEW user_stats;\n", 0, "missing-lock-timeout", Dangerous, "every later query"},
 		{"replica identity of a nullable index fails", "CREATE TABLE users (id bigint, email text);\nCREATE UNIQUE INDEX users_email_uidx ON users (email);\n",
 			"ALTER TABLE users REPLICA IDENTITY USING INDEX users_email_uidx;\n", 0, "replica-identity", Dangerous, "fails"},
+		{"replica identity of an index on columns the state does not know", "",
+			"CREATE UNIQUE INDEX CONCURRENTLY u ON users (id);\nALTER TABLE users REPLICA IDENTITY USING INDEX u;\n", 0, "replica-identity", Caution, "REPLICA IDENTITY"},
 		{"refresh concurrently needs a unique index", "CREATE TABLE users (id bigint, email text);\nCREATE MATERIALIZED VIEW stats AS SELECT id, email FROM users;\n" +
 			"CREATE INDEX stats_id ON stats (id);\nCREATE UNIQUE INDEX stats_email ON stats (lower(email));\nCREATE UNIQUE INDEX stats_pos ON stats (id) WHERE id > 0;\n",
 			"REFRESH MATERIALIZED VIEW CONCURRENTLY stats;\n", 0, "refresh-matview-concurrently", Dangerous, "fails: it has no unique index"},

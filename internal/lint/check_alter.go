@@ -388,7 +388,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("row-level-security", fmt.Sprintf("NO FORCE ROW LEVEL SECURITY on %s: its owner bypasses the policies again", rel))
 		}
 	case pg_query.AlterTableType_AT_ReplicaIdentity:
-		if ri := cmd.Def.GetReplicaIdentityStmt(); ri.GetIdentityType() == "i" && a.nullableIndex(key, sibling(key, ri.GetName())) {
+		if ri := cmd.Def.GetReplicaIdentityStmt(); ri.GetIdentityType() == "i" && a.knownNullable(key, sibling(key, ri.GetName())) {
 			// PostgreSQL refuses an index with a nullable column (or an expression) as replica identity.
 			f := a.add("replica-identity", fmt.Sprintf("REPLICA IDENTITY USING INDEX %s fails: the index has a column of %s that is not NOT NULL (\"cannot be used as replica identity because column … is nullable\"), so the deploy stops here", ri.GetName(), rel))
 			f.Risk = Dangerous
@@ -672,6 +672,21 @@ func (a *analyzer) nullableIndex(rel, index string) bool {
 	}
 	for _, c := range cols {
 		if col := t.cols[c]; col == nil || !col.notNull {
+			return true
+		}
+	}
+	return false
+}
+
+// knownNullable reports whether a known index has a column the state knows and knows not to be NOT
+// NULL (unlike nullableIndex, a column the state does not know counts for nothing).
+func (a *analyzer) knownNullable(rel, index string) bool {
+	t := a.st.known(rel)
+	if t == nil {
+		return false
+	}
+	for _, c := range a.st.indexCols[index] {
+		if col := t.cols[c]; col != nil && !col.notNull {
 			return true
 		}
 	}
