@@ -656,6 +656,12 @@ func TestRiskClasses(t *testing.T) {
 			"ALTER TABLE users REPLICA IDENTITY USING INDEX users_email_uidx;\n", 0, "replica-identity", Dangerous, "fails"},
 		{"replica identity of an index on columns the state does not know", "",
 			"CREATE UNIQUE INDEX CONCURRENTLY u ON users (id);\nALTER TABLE users REPLICA IDENTITY USING INDEX u;\n", 0, "replica-identity", Caution, "REPLICA IDENTITY"},
+		{"new enum value used before commit", "CREATE TYPE status AS ENUM ('a');\nCREATE TABLE tk (id bigint, st status);\n",
+			"ALTER TYPE status ADD VALUE 'c';\nUPDATE tk SET st = 'c' WHERE id = 1;\n", 0, "enum-add-value", Dangerous, "unsafe use of new value"},
+		{"new enum value cast before commit", "CREATE TYPE status AS ENUM ('a');\n",
+			"BEGIN;\nALTER TYPE public.status ADD VALUE IF NOT EXISTS 'c';\nINSERT INTO log SELECT 'c'::status;\nCOMMIT;\n", 0, "enum-add-value", Dangerous, "line 3 of the same transaction uses 'c'"},
+		{"other values of the enum before commit", "CREATE TYPE status AS ENUM ('a');\nCREATE TABLE tk (id bigint, st status, note text);\n",
+			"ALTER TYPE status ADD VALUE 'c';\nUPDATE tk SET st = 'a', note = 'c' WHERE id = 1;\nINSERT INTO tk (id, note) VALUES (2, 'c');\n", 0, "enum-add-value", Caution, "cannot be used until COMMIT"},
 		{"refresh concurrently needs a unique index", "CREATE TABLE users (id bigint, email text);\nCREATE MATERIALIZED VIEW stats AS SELECT id, email FROM users;\n" +
 			"CREATE INDEX stats_id ON stats (id);\nCREATE UNIQUE INDEX stats_email ON stats (lower(email));\nCREATE UNIQUE INDEX stats_pos ON stats (id) WHERE id > 0;\n",
 			"REFRESH MATERIALIZED VIEW CONCURRENTLY stats;\n", 0, "refresh-matview-concurrently", Dangerous, "fails: it has no unique index"},

@@ -444,7 +444,7 @@ var catalog = []Rule{
 	{ID: "enum-add-value", Risk: Safe, Lock: "EXCLUSIVE on the type only", Rewrite: false, Scan: false,
 		Summary:    "ALTER TYPE … ADD VALUE",
 		Suggestion: "run alone; specify BEFORE/AFTER",
-		Why:        "Risk: safe (caution if used in same tx: PG<12 error, PG12+ value unusable until commit). Rewrite/scan: n. Also flagged by: S require-enum-value-ordering (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Why:        "Risk: safe (caution if used in same tx: PG<12 error, PG12+ value unusable until commit); dangerous when a later statement of the same transaction uses the new value (cast to the type, or set, inserted or given as DEFAULT to a column known to be of the type): PostgreSQL fails it, \"unsafe use of new value\" (SQLSTATE 55P04). Rewrite/scan: n. Also flagged by: S require-enum-value-ordering (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "BEGIN; ALTER TYPE status ADD VALUE 'c'; UPDATE users SET... = 'c'; COMMIT;",
 		Good:       "ALTER TYPE status ADD VALUE 'c' AFTER 'b';"},
 	{ID: "enum-rename-value", Risk: Dangerous, Lock: "EXCLUSIVE on type", Rewrite: false, Scan: false,

@@ -223,6 +223,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 			f.Risk = Dangerous
 		case a.inTx():
 			a.pendingEnum = append(a.pendingEnum, len(a.out))
+			a.txEnumValues = append(a.txEnumValues, txEnumValue{typ: a.st.qual(e.TypeName), label: e.NewVal, at: len(a.out)})
 			a.add("enum-add-value", "")
 			// Resolved when a later statement of the transaction appears (see statement); a lone
 			// ADD VALUE stays safe.
