@@ -212,7 +212,12 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("non-idempotent-ddl", "DROP COLUMN without IF EXISTS in a migration that runs outside a transaction")
 		}
 		if !fresh {
-			a.add("drop-column", fmt.Sprintf("DROP COLUMN %s.%s: running code that still reads or writes it fails", rel, name))
+			f := a.add("drop-column", fmt.Sprintf("DROP COLUMN %s.%s: running code that still reads or writes it fails", rel, name))
+			if views := a.st.viewsUsing(key, col); len(views) > 0 && cmd.Behavior != pg_query.DropBehavior_DROP_CASCADE {
+				f.Risk = Dangerous
+				f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s uses it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, name, andList(views))
+				f.Suggestion = fmt.Sprintf("drop or replace %s without the column first, in an earlier step", andList(views))
+			}
 		}
 	case pg_query.AlterTableType_AT_AddConstraint:
 		if c := cmd.Def.GetConstraint(); c != nil {
@@ -800,6 +805,11 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	}
 	if f.subject == "" { // before any later finding moves it
 		f.subject = fmt.Sprintf("%s.%s changing type to %s", rel, name, newT)
+	}
+	if views := a.st.viewsUsing(key, col); len(views) > 0 {
+		f.Risk = Dangerous
+		f.Message += fmt.Sprintf("; but it fails: %s uses the column, and PostgreSQL cannot alter type of a column used by a view or rule, so the deploy stops here", andList(views))
+		f.Suggestion = fmt.Sprintf("in one transaction: DROP %s, change the type, CREATE it again; or leave the column and add a new one", andList(views))
 	}
 	if t := a.st.known(key); t != nil {
 		for _, k := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message

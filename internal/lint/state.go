@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -39,8 +40,11 @@ type state struct {
 	// domainDefaults are the DEFAULT expressions of domains, their own or their base domain's: a
 	// column of the domain added without a DEFAULT of its own gets it.
 	domainDefaults map[string]*pg_query.Node
-	indexCols      map[string][]string // index -> key columns
-	partitioned    map[string][]string // partitioned table -> partition key columns
+	// viewCols maps each view and materialized view to the columns it uses, by table key: PostgreSQL
+	// refuses to change the type of such a column, or to drop it without CASCADE, while the view exists.
+	viewCols    map[string]map[string][]string
+	indexCols   map[string][]string // index -> key columns
+	partitioned map[string][]string // partitioned table -> partition key columns
 	// boundable are the partitioned tables whose partition bounds a CHECK on the key columns can imply:
 	// partitioned by RANGE or LIST on plain columns (not on expressions, not by HASH).
 	boundable   map[string]bool
@@ -108,7 +112,7 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainDefaults: map[string]*pg_query.Node{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
 		partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
@@ -163,6 +167,7 @@ func (s *state) drops(name string) {
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
+	delete(s.viewCols, name)
 	for _, t := range s.tables {
 		delete(t.exprIndexes, name)
 	}
@@ -304,6 +309,77 @@ func (s *state) rel(rv *pg_query.RangeVar) string {
 // column of it is added.
 func (s *state) constrainedDomain(t *pg_query.TypeName) bool {
 	return t != nil && len(t.ArrayBounds) == 0 && s.domains[s.qual(t.Names)]
+}
+
+// usedColumns lists the columns of known tables that a view's query uses, by table key: a column
+// qualified by its table or alias, an unqualified one that exactly one table of the query has, and
+// every column known at that point for * (PostgreSQL expands it when the view is created).
+func (s *state) usedColumns(query *pg_query.Node) map[string][]string {
+	tables := map[string]string{} // alias or name -> key
+	walk(query, func(m proto.Message) {
+		if rv, ok := m.(*pg_query.RangeVar); ok && s.known(s.rel(rv)) != nil {
+			name := rv.Relname
+			if rv.Alias != nil && rv.Alias.Aliasname != "" {
+				name = rv.Alias.Aliasname
+			}
+			tables[name] = s.rel(rv)
+		}
+	})
+	used := map[string][]string{}
+	use := func(key, col string) {
+		t := s.known(key)
+		if t == nil {
+			return
+		}
+		if col == "*" {
+			for _, c := range slices.Sorted(maps.Keys(t.cols)) {
+				used[key] = append(used[key], c)
+			}
+			return
+		}
+		if t.cols[col] != nil && !slices.Contains(used[key], col) {
+			used[key] = append(used[key], col)
+		}
+	}
+	walk(query, func(m proto.Message) {
+		cr, ok := m.(*pg_query.ColumnRef)
+		if !ok || len(cr.Fields) == 0 {
+			return
+		}
+		col := "*"
+		if last := cr.Fields[len(cr.Fields)-1].GetString_(); last != nil {
+			col = strings.ToLower(last.Sval)
+		}
+		if len(cr.Fields) >= 2 {
+			if key, ok := tables[cr.Fields[len(cr.Fields)-2].GetString_().GetSval()]; ok {
+				use(key, col)
+			}
+			return
+		}
+		var having []string
+		for _, key := range tables {
+			if t := s.known(key); col == "*" || t.cols[col] != nil {
+				having = append(having, key)
+			}
+		}
+		if col == "*" || len(having) == 1 {
+			for _, key := range having {
+				use(key, col)
+			}
+		}
+	})
+	return used
+}
+
+// viewsUsing names the views and materialized views known to use column col of table key.
+func (s *state) viewsUsing(key, col string) []string {
+	var views []string
+	for _, v := range slices.Sorted(maps.Keys(s.viewCols)) {
+		if slices.Contains(s.viewCols[v][key], col) {
+			views = append(views, bare(v))
+		}
+	}
+	return views
 }
 
 // domainDefault is the DEFAULT a column of type t gets from its domain, nil when t is no domain with
@@ -604,13 +680,16 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 	case n.GetViewStmt() != nil:
 		// CREATE OR REPLACE VIEW of a view that (may) exist creates nothing.
 		s.createsRel(s.rel(n.GetViewStmt().View), "v", n.GetViewStmt().Replace, created)
+		s.viewCols[s.rel(n.GetViewStmt().View)] = s.usedColumns(n.GetViewStmt().Query)
 	case n.GetCreateTableAsStmt() != nil:
 		if c := n.GetCreateTableAsStmt(); c.Into != nil {
 			kind := "r"
 			if c.Objtype == pg_query.ObjectType_OBJECT_MATVIEW {
 				kind = "m"
 			}
-			s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created)
+			if s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created) && kind == "m" {
+				s.viewCols[s.rel(c.Into.Rel)] = s.usedColumns(c.Query)
+			}
 		}
 	case n.GetSelectStmt().GetIntoClause() != nil:
 		s.createsRel(s.rel(n.GetSelectStmt().GetIntoClause().GetRel()), "r", false, created) // SELECT … INTO t
