@@ -141,7 +141,16 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			if fresh {
 				a.newTableForeignKeys(key, foreignKeyRefs(cd.Constraints))
 			} else {
+				from := len(a.out)
 				a.addColumn(rv, cd)
+				// IF NOT EXISTS does not help a partition (measured on 15: it fails even for a column it has).
+				_, partition := a.st.partOf[key]
+				if why := a.st.partitionColumnFailure(rv, key); why != "" && (partition || !cmd.MissingOk) && len(a.out) > from {
+					f := &a.out[from]
+					f.Risk = Dangerous
+					f.Message = fmt.Sprintf("ADD COLUMN %s fails: %s, so the deploy stops here", cd.Colname, why)
+					f.Suggestion = "add the column to the partitioned table, without ONLY: PostgreSQL adds it to every partition"
+				}
 			}
 		}
 	case pg_query.AlterTableType_AT_AlterColumnType:
@@ -213,7 +222,11 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		}
 		if !fresh {
 			f := a.add("drop-column", fmt.Sprintf("DROP COLUMN %s.%s: running code that still reads or writes it fails", rel, name))
-			if views := a.st.viewsUsing(key, col); len(views) > 0 && cmd.Behavior != pg_query.DropBehavior_DROP_CASCADE {
+			if why := a.st.partitionColumnFailure(rv, key); why != "" && !cmd.MissingOk {
+				f.Risk = Dangerous
+				f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s, so the deploy stops here", rel, name, why)
+				f.Suggestion = "drop the column from the partitioned table, without ONLY: PostgreSQL drops it from every partition"
+			} else if views := a.st.viewsUsing(key, col); len(views) > 0 && cmd.Behavior != pg_query.DropBehavior_DROP_CASCADE {
 				f.Risk = Dangerous
 				f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s uses it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, name, andList(views))
 				f.Suggestion = fmt.Sprintf("drop or replace %s without the column first, in an earlier step", andList(views))

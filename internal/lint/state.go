@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -49,6 +50,7 @@ type state struct {
 	// partitioned by RANGE or LIST on plain columns (not on expressions, not by HASH).
 	boundable   map[string]bool
 	defaultPart map[string]string // partitioned table -> its DEFAULT partition
+	partOf      map[string]string // partition -> its partitioned table
 	schema      string            // the first schema of the search path
 	// kinds is the relkind (pg_class.relkind: r, p, v, m, S, f, i) of each relation the state knows
 	// the kind of, by key: what messages call it, whatever the statement that names it says (ALTER
@@ -113,7 +115,7 @@ const defaultSchema = "public"
 
 func newState() *state {
 	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
-		partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, schema: defaultSchema,
+		partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
@@ -168,6 +170,12 @@ func (s *state) drops(name string) {
 	delete(s.tables, name)
 	delete(s.indexCols, name)
 	delete(s.viewCols, name)
+	delete(s.partOf, name)
+	for part, parent := range s.partOf {
+		if parent == name {
+			delete(s.partOf, part) // dropped with it
+		}
+	}
 	for _, t := range s.tables {
 		delete(t.exprIndexes, name)
 	}
@@ -369,6 +377,19 @@ func (s *state) usedColumns(query *pg_query.Node) map[string][]string {
 		}
 	})
 	return used
+}
+
+// partitionColumnFailure says why PostgreSQL refuses to add or drop a column of relation rv (key is its
+// state key): it is a partition, whose columns are its partitioned table's, or ONLY names a partitioned
+// table that has partitions, which must get the change too. "" when neither is known.
+func (s *state) partitionColumnFailure(rv *pg_query.RangeVar, key string) string {
+	if parent, ok := s.partOf[key]; ok {
+		return fmt.Sprintf("%s is a partition of %s, and PostgreSQL changes a partition's columns only through its partitioned table", bare(key), bare(parent))
+	}
+	if _, partitioned := s.partitioned[key]; partitioned && !rv.GetInh() && slices.Contains(slices.Collect(maps.Values(s.partOf)), key) {
+		return fmt.Sprintf("ALTER TABLE ONLY %s leaves out its partitions, and PostgreSQL changes a partitioned table's columns only together with them", bare(key))
+	}
+	return ""
 }
 
 // viewsUsing names the views and materialized views known to use column col of table key.
@@ -623,6 +644,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 		if cs.Partbound != nil {
 			s.autoIndex(name) // the parent's indexes, cloned under names PostgreSQL chooses
+			if len(cs.InhRelations) == 1 {
+				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
+			}
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
@@ -818,7 +842,10 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			case pg_query.AlterTableType_AT_DropColumn:
 				delete(t.cols, col)
 				s.dropsOwnedBy(name, cmd.Name)
+			case pg_query.AlterTableType_AT_DetachPartition:
+				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
 			case pg_query.AlterTableType_AT_AttachPartition:
+				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
 				if pb := cmd.Def.GetPartitionCmd().GetBound(); pb != nil && pb.IsDefault {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
 				}
