@@ -173,6 +173,7 @@ type analyzer struct {
 	txAfterAEDone bool
 	txNotValid    map[string]bool
 	pendingEnum   []int // findings of ALTER TYPE … ADD VALUE waiting for a later statement in the tx
+	txEnumValues  []txEnumValue
 	lockTimeout   timeout
 	stmtTimeout   timeout
 	// utcZone is the session's TimeZone set by the script to a zone of fixed offset zero (SET TIME ZONE
@@ -542,6 +543,9 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 			a.out[k].Message = "ALTER TYPE … ADD VALUE followed by more statements in the same transaction: the new value cannot be used until COMMIT"
 		}
 		a.pendingEnum = nil
+	}
+	if a.inTx() && !isTxControl(st.Node) {
+		a.usesNewEnumValue(st)
 	}
 	if a.inTx() && a.txAE && !a.txAfterAEDone && !isTxControl(st.Node) && st.Node.GetVariableSetStmt() == nil {
 		a.txAfterAEDone = true

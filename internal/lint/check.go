@@ -7,6 +7,8 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // check runs the rules on one parsed statement.
@@ -99,12 +101,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 	case n.GetVacuumStmt() != nil:
 		v := n.GetVacuumStmt()
-		full := false
-		for _, o := range v.Options {
-			if strings.EqualFold(o.GetDefElem().GetDefname(), "full") {
-				full = true
-			}
-		}
+		full := sqlparse.OptionBool(v.Options, "full", false) // VACUUM (FULL false) rewrites nothing
 		if v.IsVacuumcmd && a.inTx() {
 			a.add("concurrently-in-transaction", "VACUUM cannot run inside a transaction block: the deploy fails")
 		}
@@ -126,6 +123,14 @@ func (a *analyzer) check(n *pg_query.Node) {
 		a.add("vacuum-full-or-cluster", "CLUSTER rewrites the table and its indexes under ACCESS EXCLUSIVE")
 	case n.GetReindexStmt() != nil:
 		a.reindex(n.GetReindexStmt())
+	case n.GetAlterSeqStmt() != nil:
+		// ALTER SEQUENCE takes SHARE ROW EXCLUSIVE on the sequence, which conflicts with the ROW EXCLUSIVE
+		// of nextval(): it waits for every open transaction that drew a value, and every INSERT that draws
+		// a default from the sequence waits behind it.
+		s := n.GetAlterSeqStmt()
+		if key := a.st.rel(s.Sequence); s.Sequence != nil && !a.st.isNew(key) && !(s.MissingOk && a.st.absent(key, s.Sequence.Schemaname != "")) {
+			a.takesOn(lockSRE, "S")
+		}
 	case n.GetRefreshMatViewStmt() != nil:
 		r := n.GetRefreshMatViewStmt()
 		if a.st.isNew(a.st.rel(r.Relation)) {
@@ -133,7 +138,12 @@ func (a *analyzer) check(n *pg_query.Node) {
 		}
 		if r.Concurrent {
 			a.takesOn(lockEX, "m")
-			a.add("refresh-matview-concurrently", fmt.Sprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s takes EXCLUSIVE on it: readers go on, only other refreshes wait while it runs the view's query", relName(r.Relation)))
+			f := a.add("refresh-matview-concurrently", fmt.Sprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s takes EXCLUSIVE on it: readers go on, only other refreshes wait while it runs the view's query", relName(r.Relation)))
+			if a.st.lacksUniqueIndex(a.st.rel(r.Relation)) {
+				f.Risk = Dangerous
+				f.Message = fmt.Sprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s fails: it has no unique index on plain columns without a WHERE clause, which CONCURRENTLY needs, so the deploy stops here", relName(r.Relation))
+				f.Suggestion = fmt.Sprintf("CREATE UNIQUE INDEX CONCURRENTLY on %s (the columns that identify a row) in an earlier migration", relName(r.Relation))
+			}
 			return
 		}
 		a.takesOn(lockAE, "m")
@@ -213,6 +223,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 			f.Risk = Dangerous
 		case a.inTx():
 			a.pendingEnum = append(a.pendingEnum, len(a.out))
+			a.txEnumValues = append(a.txEnumValues, txEnumValue{typ: a.st.qual(e.TypeName), label: e.NewVal, at: len(a.out)})
 			a.add("enum-add-value", "")
 			// Resolved when a later statement of the transaction appears (see statement); a lone
 			// ADD VALUE stays safe.
@@ -549,13 +560,8 @@ func (a *analyzer) concurrent(what string) {
 }
 
 func (a *analyzer) reindex(r *pg_query.ReindexStmt) {
-	conc := false
-	for _, p := range r.Params {
-		if strings.EqualFold(p.GetDefElem().GetDefname(), "concurrently") {
-			conc = true
-		}
-	}
-	if conc {
+	if sqlparse.OptionBool(r.Params, "concurrently", false) { // REINDEX (CONCURRENTLY false) blocks
+
 		if a.cfg.Major() < 12 {
 			a.add("version-unsupported", fmt.Sprintf("REINDEX … CONCURRENTLY is not available on PostgreSQL %d (it arrived in 12): the statement fails with a syntax error", a.cfg.Major()))
 			return

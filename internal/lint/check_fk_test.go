@@ -92,3 +92,47 @@ func countWord(s, word string) int {
 	}
 	return n
 }
+
+// TestPartitionedForeignKeyBefore18: PostgreSQL before 18 refuses ADD FOREIGN KEY … NOT VALID on a
+// partitioned table (measured on 15), so the usual NOT VALID + VALIDATE advice would fail the deploy:
+// the NOT VALID form is version-unsupported, and both point to the partitions' own validated foreign
+// keys, which ADD on the parent then takes over without a scan. A partition, and 18, keep the usual.
+func TestPartitionedForeignKeyBefore18(t *testing.T) {
+	t.Parallel()
+	schema := "CREATE TABLE orgs (id bigint PRIMARY KEY);\nCREATE TABLE events (id bigint, org_id bigint) PARTITION BY HASH (id);\n" +
+		"CREATE TABLE events_0 PARTITION OF events FOR VALUES WITH (MODULUS 1, REMAINDER 0);\n"
+	const perPartition = "add the foreign key NOT VALID to each partition of events"
+	tests := []struct {
+		name, src string
+		pg        string
+		rule      string
+		risk      Risk
+		partition bool // the suggestion is the per-partition one
+	}{
+		{"not valid on the parent fails", "ALTER TABLE events ADD CONSTRAINT events_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;", "15", "version-unsupported", Dangerous, true},
+		{"validated on the parent", "ALTER TABLE events ADD CONSTRAINT events_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id);", "15", "add-foreign-key", Dangerous, true},
+		{"not valid on a partition", "ALTER TABLE events_0 ADD CONSTRAINT events_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;", "15", "add-constraint-not-valid", Safe, false},
+		{"not valid on the parent on 18", "ALTER TABLE events ADD CONSTRAINT events_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;", "18", "add-constraint-not-valid", Safe, false},
+		{"validated on the parent on 18", "ALTER TABLE events ADD CONSTRAINT events_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id);", "18", "add-foreign-key", Dangerous, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := ParseVersion(tt.pg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs := AnalyzeScript(script("SET lock_timeout = '2s';\n"+tt.src+"\n"), true, Config{Schema: schema, PGVersion: v})
+			f := find(fs, tt.rule)
+			if f == nil || f.Risk != tt.risk {
+				t.Fatalf("want %s %s, got %v", tt.risk, tt.rule, fs)
+			}
+			if got := strings.Contains(f.Suggestion, perPartition); got != tt.partition {
+				t.Errorf("suggestion %q: per-partition advice %v, want %v", f.Suggestion, got, tt.partition)
+			}
+			if tt.rule == "version-unsupported" && find(fs, "add-constraint-not-valid") != nil {
+				t.Errorf("a statement that fails is no safe NOT VALID constraint: %v", fs)
+			}
+		})
+	}
+}

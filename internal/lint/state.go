@@ -1,6 +1,9 @@
 package lint
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,13 +35,23 @@ type state struct {
 	// complete says the state describes every object the migration names (Config.Schema was given, or
 	// earlier migrations of a folder built it): an object it does not know does not exist. Otherwise an
 	// object it does not know may exist.
-	complete    bool
-	tables      map[string]*table
-	domains     map[string]bool     // domains with CHECK / NOT NULL constraints
+	complete bool
+	tables   map[string]*table
+	domains  map[string]bool // domains with CHECK / NOT NULL constraints
+	// domainDefaults are the DEFAULT expressions of domains, their own or their base domain's: a
+	// column of the domain added without a DEFAULT of its own gets it.
+	domainDefaults map[string]*pg_query.Node
+	// viewCols maps each view and materialized view to the columns it uses, by table key: PostgreSQL
+	// refuses to change the type of such a column, or to drop it without CASCADE, while the view exists.
+	viewCols    map[string]map[string][]string
 	indexCols   map[string][]string // index -> key columns
 	partitioned map[string][]string // partitioned table -> partition key columns
-	defaultPart map[string]string   // partitioned table -> its DEFAULT partition
-	schema      string              // the first schema of the search path
+	// boundable are the partitioned tables whose partition bounds a CHECK on the key columns can imply:
+	// partitioned by RANGE or LIST on plain columns (not on expressions, not by HASH).
+	boundable   map[string]bool
+	defaultPart map[string]string // partitioned table -> its DEFAULT partition
+	partOf      map[string]string // partition -> its partitioned table
+	schema      string            // the first schema of the search path
 	// kinds is the relkind (pg_class.relkind: r, p, v, m, S, f, i) of each relation the state knows
 	// the kind of, by key: what messages call it, whatever the statement that names it says (ALTER
 	// TABLE also takes a view or a sequence).
@@ -76,6 +89,10 @@ type table struct {
 	indexes [][]string // key columns of each non-partial index
 	uniques [][]string // key columns of the primary key and each unique index or constraint
 	checks  map[string]*check
+	// exprIndexes maps each index whose expressions or predicate use columns (by key; "" for one whose
+	// name PostgreSQL chose) to those columns: PostgreSQL rebuilds such an index on any type change of
+	// them, even a binary-coercible one, where it keeps the storage of other indexes.
+	exprIndexes map[string][]string
 }
 
 type column struct {
@@ -89,6 +106,7 @@ type check struct {
 	notNullOf string // the column of CHECK (col IS NOT NULL)
 	cols      []string
 	validated bool
+	expr      *pg_query.Node // the CHECK's expression
 }
 
 // defaultSchema is the first schema of PostgreSQL's default search path ("$user", public) when no
@@ -96,8 +114,8 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, indexCols: map[string][]string{},
-		partitioned: map[string][]string{}, defaultPart: map[string]string{}, schema: defaultSchema,
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
+		partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
@@ -151,7 +169,18 @@ func (s *state) drops(name string) {
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
+	delete(s.viewCols, name)
+	delete(s.partOf, name)
+	for part, parent := range s.partOf {
+		if parent == name {
+			delete(s.partOf, part) // dropped with it
+		}
+	}
+	for _, t := range s.tables {
+		delete(t.exprIndexes, name)
+	}
 	delete(s.partitioned, name)
+	delete(s.boundable, name)
 	delete(s.kinds, name)
 	delete(s.owned, name)
 	for seq, col := range s.owned {
@@ -224,6 +253,24 @@ func (s *state) absent(key string, qualified bool) bool {
 	return true
 }
 
+// lacksUniqueIndex tells whether materialized view key is known to have no unique index on plain
+// columns without a predicate, which REFRESH … CONCURRENTLY needs (PostgreSQL: "cannot refresh
+// materialized view concurrently"). Any doubt (a partial history, code the state cannot follow, a
+// statement naming the view it did not model) says no.
+func (s *state) lacksUniqueIndex(key string) bool {
+	if !s.complete || s.opaque || s.kinds[key] != "m" || s.mentioned(bare(key)) {
+		return false
+	}
+	if t := s.known(key); t != nil {
+		for _, u := range t.uniques {
+			if len(u) > 0 && !slices.Contains(u, "") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // autoIndex records that table t has an index whose name PostgreSQL chose.
 func (s *state) autoIndex(t string) {
 	s.autoIndexed[t] = true
@@ -263,6 +310,106 @@ func (s *state) rel(rv *pg_query.RangeVar) string {
 		}
 	}
 	return schema + "." + rv.Relname
+}
+
+// constrainedDomain tells whether type t is a domain with CHECK or NOT NULL constraints of its own or of
+// a domain it is based on. An array of such a domain is not one: its elements are not checked when a
+// column of it is added.
+func (s *state) constrainedDomain(t *pg_query.TypeName) bool {
+	return t != nil && len(t.ArrayBounds) == 0 && s.domains[s.qual(t.Names)]
+}
+
+// usedColumns lists the columns of known tables that a view's query uses, by table key: a column
+// qualified by its table or alias, an unqualified one that exactly one table of the query has, and
+// every column known at that point for * (PostgreSQL expands it when the view is created).
+func (s *state) usedColumns(query *pg_query.Node) map[string][]string {
+	tables := map[string]string{} // alias or name -> key
+	walk(query, func(m proto.Message) {
+		if rv, ok := m.(*pg_query.RangeVar); ok && s.known(s.rel(rv)) != nil {
+			name := rv.Relname
+			if rv.Alias != nil && rv.Alias.Aliasname != "" {
+				name = rv.Alias.Aliasname
+			}
+			tables[name] = s.rel(rv)
+		}
+	})
+	used := map[string][]string{}
+	use := func(key, col string) {
+		t := s.known(key)
+		if t == nil {
+			return
+		}
+		if col == "*" {
+			for _, c := range slices.Sorted(maps.Keys(t.cols)) {
+				used[key] = append(used[key], c)
+			}
+			return
+		}
+		if t.cols[col] != nil && !slices.Contains(used[key], col) {
+			used[key] = append(used[key], col)
+		}
+	}
+	walk(query, func(m proto.Message) {
+		cr, ok := m.(*pg_query.ColumnRef)
+		if !ok || len(cr.Fields) == 0 {
+			return
+		}
+		col := "*"
+		if last := cr.Fields[len(cr.Fields)-1].GetString_(); last != nil {
+			col = strings.ToLower(last.Sval)
+		}
+		if len(cr.Fields) >= 2 {
+			if key, ok := tables[cr.Fields[len(cr.Fields)-2].GetString_().GetSval()]; ok {
+				use(key, col)
+			}
+			return
+		}
+		var having []string
+		for _, key := range tables {
+			if t := s.known(key); col == "*" || t.cols[col] != nil {
+				having = append(having, key)
+			}
+		}
+		if col == "*" || len(having) == 1 {
+			for _, key := range having {
+				use(key, col)
+			}
+		}
+	})
+	return used
+}
+
+// partitionColumnFailure says why PostgreSQL refuses to add or drop a column of relation rv (key is its
+// state key): it is a partition, whose columns are its partitioned table's, or ONLY names a partitioned
+// table that has partitions, which must get the change too. "" when neither is known.
+func (s *state) partitionColumnFailure(rv *pg_query.RangeVar, key string) string {
+	if parent, ok := s.partOf[key]; ok {
+		return fmt.Sprintf("%s is a partition of %s, and PostgreSQL changes a partition's columns only through its partitioned table", bare(key), bare(parent))
+	}
+	if _, partitioned := s.partitioned[key]; partitioned && !rv.GetInh() && slices.Contains(slices.Collect(maps.Values(s.partOf)), key) {
+		return fmt.Sprintf("ALTER TABLE ONLY %s leaves out its partitions, and PostgreSQL changes a partitioned table's columns only together with them", bare(key))
+	}
+	return ""
+}
+
+// viewsUsing names the views and materialized views known to use column col of table key.
+func (s *state) viewsUsing(key, col string) []string {
+	var views []string
+	for _, v := range slices.Sorted(maps.Keys(s.viewCols)) {
+		if slices.Contains(s.viewCols[v][key], col) {
+			views = append(views, bare(v))
+		}
+	}
+	return views
+}
+
+// domainDefault is the DEFAULT a column of type t gets from its domain, nil when t is no domain with
+// one (or an array of one).
+func (s *state) domainDefault(t *pg_query.TypeName) *pg_query.Node {
+	if t == nil || len(t.ArrayBounds) > 0 {
+		return nil
+	}
+	return s.domainDefaults[s.qual(t.Names)]
 }
 
 // qual is the key of an object named by a name list (types, domains, indexes in DROP): the last two
@@ -497,15 +644,20 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 		if cs.Partbound != nil {
 			s.autoIndex(name) // the parent's indexes, cloned under names PostgreSQL chooses
+			if len(cs.InhRelations) == 1 {
+				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
+			}
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
+			s.boundable[name] = ps.Strategy == pg_query.PartitionStrategy_PARTITION_STRATEGY_RANGE || ps.Strategy == pg_query.PartitionStrategy_PARTITION_STRATEGY_LIST
 			for _, p := range ps.PartParams {
 				if pe := p.GetPartitionElem(); pe != nil {
 					if pe.Name != "" {
 						keys = append(keys, strings.ToLower(pe.Name))
 					} else {
 						keys = append(keys, exprColumns(pe.Expr)...)
+						s.boundable[name] = false
 					}
 				}
 			}
@@ -526,6 +678,22 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		} else {
 			s.autoIndex(rel)
 		}
+		var exprCols []string
+		for _, p := range is.IndexParams {
+			exprCols = append(exprCols, exprColumns(p.GetIndexElem().GetExpr())...)
+		}
+		exprCols = append(exprCols, exprColumns(is.WhereClause)...)
+		if len(exprCols) > 0 {
+			t := s.table(rel)
+			if t.exprIndexes == nil {
+				t.exprIndexes = map[string][]string{}
+			}
+			ix := ""
+			if is.Idxname != "" {
+				ix = sibling(rel, is.Idxname)
+			}
+			t.exprIndexes[ix] = append(t.exprIndexes[ix], exprCols...)
+		}
 		if is.WhereClause == nil {
 			t := s.table(rel)
 			t.indexes = append(t.indexes, colNames(is.IndexParams))
@@ -536,13 +704,16 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 	case n.GetViewStmt() != nil:
 		// CREATE OR REPLACE VIEW of a view that (may) exist creates nothing.
 		s.createsRel(s.rel(n.GetViewStmt().View), "v", n.GetViewStmt().Replace, created)
+		s.viewCols[s.rel(n.GetViewStmt().View)] = s.usedColumns(n.GetViewStmt().Query)
 	case n.GetCreateTableAsStmt() != nil:
 		if c := n.GetCreateTableAsStmt(); c.Into != nil {
 			kind := "r"
 			if c.Objtype == pg_query.ObjectType_OBJECT_MATVIEW {
 				kind = "m"
 			}
-			s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created)
+			if s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created) && kind == "m" {
+				s.viewCols[s.rel(c.Into.Rel)] = s.usedColumns(c.Query)
+			}
 		}
 	case n.GetSelectStmt().GetIntoClause() != nil:
 		s.createsRel(s.rel(n.GetSelectStmt().GetIntoClause().GetRel()), "r", false, created) // SELECT … INTO t
@@ -556,14 +727,33 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		d := n.GetCreateDomainStmt()
 		name := s.qual(d.Domainname)
 		s.creates(name, false, created)
+		// A domain over a constrained domain checks its base's constraints too (PostgreSQL's
+		// DomainHasConstraints walks the chain); over an array of one it does not.
+		if s.constrainedDomain(d.TypeName) {
+			s.domains[name] = true
+		}
+		if def := s.domainDefault(d.TypeName); def != nil {
+			s.domainDefaults[name] = def
+		}
 		for _, c := range d.Constraints {
 			if k := c.GetConstraint().GetContype(); k == pg_query.ConstrType_CONSTR_CHECK || k == pg_query.ConstrType_CONSTR_NOTNULL {
 				s.domains[name] = true
 			}
+			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_DEFAULT {
+				s.domainDefaults[name] = c.GetConstraint().GetRawExpr()
+			}
 		}
 	case n.GetAlterDomainStmt() != nil:
-		if d := n.GetAlterDomainStmt(); d.Subtype == "C" || d.Subtype == "O" {
+		d := n.GetAlterDomainStmt()
+		switch d.Subtype {
+		case "C", "O":
 			s.domains[s.qual(d.TypeName)] = true
+		case "T": // SET DEFAULT, or DROP DEFAULT without Def
+			if d.Def != nil {
+				s.domainDefaults[s.qual(d.TypeName)] = d.Def
+			} else {
+				delete(s.domainDefaults, s.qual(d.TypeName))
+			}
 		}
 	case n.GetCreateSchemaStmt() != nil:
 		c := n.GetCreateSchemaStmt()
@@ -652,7 +842,10 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			case pg_query.AlterTableType_AT_DropColumn:
 				delete(t.cols, col)
 				s.dropsOwnedBy(name, cmd.Name)
+			case pg_query.AlterTableType_AT_DetachPartition:
+				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
 			case pg_query.AlterTableType_AT_AttachPartition:
+				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
 				if pb := cmd.Def.GetPartitionCmd().GetBound(); pb != nil && pb.IsDefault {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
 				}
@@ -732,6 +925,12 @@ func (s *state) moves(old, nw string) {
 		s.indexCols[nw] = cols
 		delete(s.indexCols, old)
 	}
+	for _, t := range s.tables {
+		if cols, ok := t.exprIndexes[old]; ok && old != "" {
+			t.exprIndexes[nw] = cols
+			delete(t.exprIndexes, old)
+		}
+	}
 }
 
 func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, created bool) {
@@ -762,7 +961,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
-		ck := &check{name: c.Conname, validated: !c.SkipValidation, cols: exprColumns(c.RawExpr)}
+		ck := &check{name: c.Conname, validated: !c.SkipValidation, cols: exprColumns(c.RawExpr), expr: c.RawExpr}
 		if nt := c.RawExpr.GetNullTest(); nt != nil && nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL {
 			if cols := exprColumns(c.RawExpr); len(cols) == 1 {
 				ck.notNullOf = cols[0]

@@ -147,6 +147,7 @@ func (a *analyzer) resetTx() {
 	a.utcZone.endTx()
 	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone = false, "", false, false
 	a.txNotValid = map[string]bool{}
+	a.txEnumValues = nil
 }
 
 // partialRun tells whether a failure after the current statement can leave it done and the script

@@ -541,14 +541,10 @@ func NeedsAutocommit(n *pg_query.Node) bool {
 	return false
 }
 
-// ReindexesConcurrently reports whether the statement is REINDEX … CONCURRENTLY.
+// ReindexesConcurrently reports whether the statement is REINDEX … CONCURRENTLY: REINDEX (CONCURRENTLY
+// false) is a plain REINDEX, which runs in a transaction block.
 func ReindexesConcurrently(n *pg_query.Node) bool {
-	for _, p := range n.GetReindexStmt().GetParams() {
-		if d := p.GetDefElem(); d != nil && d.Defname == "concurrently" {
-			return true
-		}
-	}
-	return false
+	return n.GetReindexStmt() != nil && OptionBool(n.GetReindexStmt().GetParams(), "concurrently", false)
 }
 
 // OptionBool is the boolean value of the option named name among options (a WITH list's DefElems),

@@ -15,3 +15,26 @@ ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();
 ALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT clock_timestamp();
 -- want-none
 ALTER TABLE users ADD COLUMN seen_at2 timestamptz DEFAULT now();
+
+-- case
+-- A column without a DEFAULT of its own takes its domain's (also a base domain's): PostgreSQL 15
+-- rewrites users for a volatile one.
+CREATE DOMAIN token AS uuid DEFAULT gen_random_uuid();
+CREATE DOMAIN api_token AS token;
+-- want: add-column-volatile-default
+ALTER TABLE users ADD COLUMN token token;
+-- want: add-column-volatile-default
+ALTER TABLE users ADD COLUMN api_token api_token;
+-- want-none
+ALTER TABLE users ADD COLUMN fixed_token token DEFAULT '00000000-0000-0000-0000-000000000000';
+-- want-none
+ALTER TABLE users ADD COLUMN tokens token[];
+
+-- case
+CREATE DOMAIN token AS uuid;
+ALTER DOMAIN token SET DEFAULT gen_random_uuid();
+-- want: add-column-volatile-default
+ALTER TABLE users ADD COLUMN token token;
+ALTER DOMAIN token DROP DEFAULT;
+-- want-none
+ALTER TABLE users ADD COLUMN token2 token;

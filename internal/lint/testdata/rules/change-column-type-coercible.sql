@@ -11,6 +11,20 @@ ALTER TABLE users ALTER COLUMN name TYPE varchar(10);
 ALTER TABLE users ALTER COLUMN name TYPE varchar(100);
 
 -- case
--- A USING clause always rewrites.
+-- A USING clause that computes something rewrites.
 -- want-none
+ALTER TABLE users ALTER COLUMN name TYPE text USING trim(name);
+
+-- case
+-- One that only reads the column, bare or cast to the new type, is the same conversion as none: on
+-- PostgreSQL 15 users keeps its relfilenode.
+-- want: change-column-type-coercible
 ALTER TABLE users ALTER COLUMN name TYPE text USING name::text;
+
+-- case
+-- want: change-column-type-coercible
+ALTER TABLE users ALTER COLUMN name TYPE varchar(100) USING name;
+
+-- case
+-- want-none
+ALTER TABLE users ALTER COLUMN name TYPE varchar(100) USING name::varchar(10);

@@ -20,3 +20,11 @@ ALTER TABLE fresh ALTER COLUMN n TYPE bigint;
 -- case
 -- want: change-column-type-rewrite
 ALTER TABLE users ALTER COLUMN age TYPE positive_int;
+
+-- case
+-- want-none
+ALTER TABLE users ALTER COLUMN name TYPE text USING name::text;
+-- want: change-column-type-rewrite
+ALTER TABLE users ALTER COLUMN name TYPE varchar(10) USING name;
+-- want: change-column-type-rewrite
+ALTER TABLE users ALTER COLUMN age TYPE bigint USING age::bigint;

@@ -67,3 +67,8 @@ COMMIT;
 -- case notx
 -- want-none
 COMMIT PREPARED 'add_bio';
+
+-- case
+-- REINDEX (CONCURRENTLY false) is a plain REINDEX, which runs in a transaction.
+-- want: reindex-blocking
+REINDEX (CONCURRENTLY false) TABLE users;

@@ -20,3 +20,9 @@ ALTER TYPE status ADD VALUE 'c' AFTER 'b';
 -- Before PostgreSQL 12 ADD VALUE cannot run in a transaction block at all.
 -- want: enum-add-value
 ALTER TYPE status ADD VALUE 'c' AFTER 'b';
+
+-- case
+-- The new value used before COMMIT: PostgreSQL 15 fails the statement (unsafe use of new value).
+-- want: enum-add-value
+ALTER TYPE status ADD VALUE 'c';
+ALTER TABLE users ADD COLUMN st status DEFAULT 'c';

@@ -49,3 +49,21 @@ ALTER SEQUENCE invoice_no SET SCHEMA app;
 -- want: missing-lock-timeout
 ALTER FOREIGN TABLE remote_orders RENAME TO remote_orders_v1;
 
+
+-- case
+-- ALTER SEQUENCE takes SHARE ROW EXCLUSIVE on the sequence: it waits for open transactions that called
+-- nextval(), and every nextval() (every INSERT drawing a default from it) queues behind it.
+-- want: missing-lock-timeout
+ALTER SEQUENCE invoice_no RESTART WITH 1000;
+
+-- case
+-- want: missing-lock-timeout
+ALTER SEQUENCE public.invoice_no OWNED BY users.id;
+
+-- case
+-- A sequence the migration creates, or one that does not exist, holds up no one.
+CREATE SEQUENCE order_no;
+-- want-none
+ALTER SEQUENCE order_no INCREMENT BY 10;
+-- want-none
+ALTER SEQUENCE IF EXISTS no_such_seq RESTART;

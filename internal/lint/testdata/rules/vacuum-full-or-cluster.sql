@@ -19,3 +19,12 @@ CLUSTER scratch USING scratch_pkey;
 CREATE TABLE IF NOT EXISTS scratch (id bigint);
 -- want-none
 VACUUM FULL scratch;
+
+-- case notx
+-- FULL false is a plain VACUUM: no rewrite, the table keeps its relfilenode.
+-- want-none
+VACUUM (FULL false) users;
+-- want-none
+VACUUM (FULL off, ANALYZE) users;
+-- want: vacuum-full-or-cluster
+VACUUM (FULL true) users;

@@ -37,3 +37,18 @@ BEGIN;
 -- want-none
 COMMIT AND CHAIN;
 COMMIT;
+
+-- case
+-- PostgreSQL 15 refuses a NOT VALID foreign key on a partitioned table ("cannot add NOT VALID foreign
+-- key on partitioned table"), also one the migration creates; on a partition it is fine.
+-- want: version-unsupported
+ALTER TABLE events ADD CONSTRAINT events_org_fk FOREIGN KEY (id) REFERENCES orgs (id) NOT VALID;
+CREATE TABLE visits (id bigint, org_id bigint) PARTITION BY HASH (id);
+-- want: version-unsupported
+ALTER TABLE visits ADD CONSTRAINT visits_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;
+-- want-none
+ALTER TABLE events_2024 ADD CONSTRAINT events_2024_org_fk FOREIGN KEY (id) REFERENCES orgs (id) NOT VALID;
+
+-- case pg=18
+-- want-none
+ALTER TABLE events ADD CONSTRAINT events_org_fk FOREIGN KEY (id) REFERENCES orgs (id) NOT VALID;

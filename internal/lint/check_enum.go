@@ -1,0 +1,83 @@
+package lint
+
+import (
+	"fmt"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// txEnumValue is a label ALTER TYPE … ADD VALUE added to enum typ (its key) in the open transaction;
+// at is the index in out of that statement's enum-add-value finding.
+type txEnumValue struct {
+	typ, label string
+	at         int
+}
+
+// usesNewEnumValue makes the enum-add-value finding of a label added earlier in the transaction
+// dangerous when statement st uses it: PostgreSQL refuses a value added in the same transaction
+// before COMMIT ("unsafe use of new value", SQLSTATE 55P04), so the deploy stops there. A use is the
+// label cast to the type ('c'::status), or given as a literal to a column the state knows to be of
+// the type: UPDATE … SET col = 'c', INSERT (…, col, …) VALUES (…, 'c', …), a column DEFAULT 'c'.
+func (a *analyzer) usesNewEnumValue(st *sqlparse.Statement) {
+	for _, v := range a.txEnumValues {
+		if f := &a.out[v.at]; f.Risk != Dangerous && a.usesLabel(st.Node, v) {
+			f.Risk = Dangerous
+			f.Message = fmt.Sprintf("ALTER TYPE %s ADD VALUE '%s', and line %d of the same transaction uses '%s': PostgreSQL refuses a new enum value before COMMIT (unsafe use of new value, SQLSTATE 55P04), so the deploy stops there",
+				bare(v.typ), v.label, st.Pos.Line, v.label)
+			f.Suggestion = "commit between them: ADD VALUE in a migration (or transaction) of its own, the statements that use the value after it"
+		}
+	}
+}
+
+func (a *analyzer) usesLabel(n *pg_query.Node, v txEnumValue) bool {
+	isType := func(t *pg_query.TypeName) bool {
+		return t != nil && len(t.ArrayBounds) == 0 && a.st.qual(t.Names) == v.typ
+	}
+	isLabel := func(n *pg_query.Node) bool {
+		c := n.GetAConst()
+		return c != nil && c.GetSval() != nil && c.GetSval().Sval == v.label
+	}
+	// colOfType tells whether column col of relation rv is known to be of the enum.
+	colOfType := func(rv *pg_query.RangeVar, col string) bool {
+		t := a.st.known(a.st.rel(rv))
+		if t == nil {
+			return false
+		}
+		c := t.cols[col]
+		return c != nil && c.typ == bare(v.typ)
+	}
+	found := false
+	walk(n, func(m proto.Message) {
+		switch x := m.(type) {
+		case *pg_query.TypeCast:
+			found = found || isType(x.TypeName) && isLabel(x.Arg)
+		case *pg_query.ColumnDef:
+			if isType(x.TypeName) {
+				found = found || x.RawDefault != nil && isLabel(x.RawDefault)
+				for _, c := range x.Constraints {
+					if k := c.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_DEFAULT && isLabel(k.GetRawExpr()) {
+						found = true
+					}
+				}
+			}
+		case *pg_query.UpdateStmt:
+			for _, t := range x.TargetList {
+				if rt := t.GetResTarget(); rt != nil && isLabel(rt.Val) && colOfType(x.Relation, rt.Name) {
+					found = true
+				}
+			}
+		case *pg_query.InsertStmt:
+			for _, row := range x.SelectStmt.GetSelectStmt().GetValuesLists() {
+				for i, val := range row.GetList().GetItems() {
+					if i < len(x.Cols) && isLabel(val) && colOfType(x.Relation, x.Cols[i].GetResTarget().GetName()) {
+						found = true
+					}
+				}
+			}
+		}
+	})
+	return found
+}
