@@ -175,22 +175,28 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if err != nil {
 		return err
 	}
+	// The head the run was about: the report, or the working tree the static report read, is of it. A
+	// pull request that moved on since is judged by the run of its new head, never from this one's files.
+	run := gateRun{head: ev.headSHA(), closedIsStale: ev.WorkflowRun != nil, words: githubWords}
+	if run.head == "" && ev.PullRequest != nil && ev.PullRequest.Number == ref.Number {
+		run.head = ev.PullRequest.Head.SHA
+	}
+	var more []string
+	stale := ""
 	if o.Report != "" {
 		// The report may be a fork's artifact: tie it to the pull request's head and check it there.
-		run := gateRun{head: ev.headSHA(), closedIsStale: ev.WorkflowRun != nil, words: githubWords}
-		if run.head == "" && ev.PullRequest != nil {
-			run.head = ev.PullRequest.Head.SHA
-		}
-		more, stale, err := a.verifyGateReport(ctx, cfg, f, ref, run, rep)
-		if err != nil {
-			return err
-		}
-		if stale != "" {
-			a.staleNotice("gate", stale)
-			return nil
-		}
-		notes = append(notes, more...)
+		more, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
+	} else {
+		stale, err = a.headMovedOn(ctx, f, ref, run)
 	}
+	if err != nil {
+		return err
+	}
+	if stale != "" {
+		a.staleNotice("gate", stale)
+		return nil
+	}
+	notes = append(notes, more...)
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger})
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {

@@ -745,3 +745,30 @@ func TestGateListsTheFilesOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestGateStaticTiedToEventHead: without --report the gate judges the working tree, the checkout of the
+// event's head. When the pull request has moved on since (a push after the event fired, its run still
+// queued), that tree is not the head's: a status from it would land on a head whose migrations it never
+// read (a safe migration pushed, then a dangerous one: the first run could mark the second head green).
+// It is a notice, exit 0, and nothing is set, as with --report and on GitLab.
+func TestGateStaticTiedToEventHead(t *testing.T) {
+	const moved = "1111111111111111111111111111111111111111"
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	mig := filepath.Join(e.dir, "db", "migrations")
+	if err := os.MkdirAll(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mig, "002_orders_status.up.sql"), []byte("SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN status text;\n"))
+	writeFile(t, filepath.Join(mig, "002_orders_status.down.sql"), []byte("ALTER TABLE orders DROP COLUMN status;\n"))
+	if out, err := exec.Command("git", "init", "-q", e.dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	e.s.SetHead(e.ref, moved) // the event (pull_request.opened) is for evHead
+	code, out, errOut := e.run(t, "--dir", mig, "--format", "golang-migrate")
+	if code != ExitOK || !strings.Contains(out+errOut, "pull request #2 has moved on to 111111111111") {
+		t.Errorf("exit %d, want 0 and a notice that the pull request moved on\n%s\n%s", code, out, errOut)
+	}
+	if sts := e.s.Statuses(evRepo, moved); len(sts) != 0 {
+		t.Errorf("status set on the new head from the tree of the old one: %+v", sts)
+	}
+}
