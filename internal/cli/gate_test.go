@@ -772,3 +772,31 @@ func TestGateStaticTiedToEventHead(t *testing.T) {
 		t.Errorf("status set on the new head from the tree of the old one: %+v", sts)
 	}
 }
+
+// TestGateDistrustsFlywaySettings: a pull request's migration can look safe alone and run otherwise:
+// Flyway replaces placeholders that flyway.conf or flyway.toml (in the folder, or where Flyway runs) or
+// the script's own .sql.conf set, and the settings also decide transactions and, in a folder of another
+// tool, that Flyway reads it at all. A report (which its author may have written) vouches for the SQL
+// files only, so a settings file the change adds or edits counts as dangerous: here SELECT '${x}' with
+// x set to close the string and drop a table.
+func TestGateDistrustsFlywaySettings(t *testing.T) {
+	up := "db/migrations/V2__orders_report.sql"
+	upSQL := []byte("SELECT '${x}';\n")
+	for _, conf := range []string{"db/migrations/flyway.conf", "flyway.toml", "db/migrations/V2__orders_report.sql.conf"} {
+		t.Run(conf, func(t *testing.T) {
+			e := newGateEnv(t, "approval:\n  require: risky\n")
+			delete(e.env, "GITHUB_EVENT_PATH")
+			e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 3}, Title: "orders report", Author: "Codertocat",
+				HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master"}, []string{up, conf})
+			e.s.SetFile(evRepo, up, evHead, upSQL)
+			e.s.SetFile(evRepo, conf, evHead, []byte("flyway.placeholders.x='; DROP TABLE orders; --\n"))
+			e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "flyway", Head: evHead, Migrations: []report.Migration{
+				{Version: "2", Name: "orders_report", File: up, FileBlob: githubtest.BlobSHA(upSQL), Checksum: "c2", New: true, Status: report.StatusApplied},
+			}})
+			code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--pr", "3", "--no-record")
+			if code != ExitPending || !strings.Contains(out, conf+": ") || !strings.Contains(out, "counted as dangerous") {
+				t.Errorf("exit %d, want %d (pending) with %s counted as dangerous\n%s\n%s", code, ExitPending, conf, out, errOut)
+			}
+		})
+	}
+}

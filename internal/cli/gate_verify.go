@@ -237,6 +237,12 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 	}
 	var todo []readBack
 	for _, cf := range files {
+		if flywaySettings(cf.Path, folders) {
+			// Placeholders it sets change the SQL that runs (SELECT '${x}' may drop a table), and it
+			// decides transactions; a report vouches for the SQL files alone. A removal counts too.
+			unverified(cf.Path, cf.BlobSHA, "it sets how Flyway runs the migrations (placeholders, transactions), which the report does not vouch for")
+			continue
+		}
 		if cf.Status == "removed" || !inFolder(cf.Path) || !migrationLike(cf.Path) {
 			continue
 		}
@@ -341,6 +347,24 @@ func lintFile(seq *lint.Sequence, p string, data []byte, format migrate.Format, 
 func migrationLike(p string) bool {
 	name := strings.ToLower(path.Base(p))
 	return strings.HasSuffix(name, ".sql") || strings.Contains(name, ".up.") || strings.Contains(name, ".down.")
+}
+
+// flywaySettings says whether p, a path from the repository root, is a file of Flyway settings that
+// changes how the migrations of folders run: a script's own settings (V2__x.sql.conf) in one of them, or
+// flyway.conf or flyway.toml in one of them or a folder above it (where Flyway, and schemagate, read them
+// when run from there). Their placeholders are replaced in the scripts' SQL.
+func flywaySettings(p string, folders []string) bool {
+	dir, name := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	for _, d := range folders {
+		if dir == d && strings.HasSuffix(strings.ToLower(name), ".sql.conf") {
+			return true
+		}
+		if (name == "flyway.conf" || name == "flyway.toml") && (dir == "" || d == dir || strings.HasPrefix(d, dir+"/")) {
+			return true
+		}
+	}
+	return false
 }
 
 func cleanFolder(dir string) string {
