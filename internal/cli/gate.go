@@ -183,10 +183,10 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		run.head = ev.PullRequest.Head.SHA
 	}
 	var more []string
-	stale := ""
+	stale, judged := "", run.head
 	if o.Report != "" {
 		// The report may be a fork's artifact: tie it to the pull request's head and check it there.
-		more, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
+		more, judged, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
 	} else {
 		stale, err = a.headMovedOn(ctx, f, ref, run)
 	}
@@ -204,6 +204,10 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 			return usageErr(err)
 		}
 		return err
+	}
+	if moved := movedWhileJudged(run.words, judged, cr); moved != "" {
+		a.staleNotice("gate", moved)
+		return nil
 	}
 	d.Notes = append(d.Notes, notes...)
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
@@ -331,10 +335,10 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	// which a stale pipeline need not be able to.
 	run := gateRun{head: pipelineHead(gl, o), closedIsStale: true, words: gitlabWords}
 	var more []string
-	stale := ""
+	stale, judged := "", run.head
 	if o.Report != "" {
 		// The check job's artifact: tie it to the merge request's head and check it there, as on GitHub.
-		more, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
+		more, judged, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
 	} else {
 		stale, err = a.headMovedOn(ctx, f, ref, run)
 	}
@@ -352,6 +356,10 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 			return usageErr(err)
 		}
 		return err
+	}
+	if moved := movedWhileJudged(run.words, judged, cr); moved != "" {
+		a.staleNotice("gate", moved)
+		return nil
 	}
 	d.Notes = append(d.Notes, notes...)
 	applyGitLabRules(ctx, c, ref, rep, d)

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -798,5 +803,40 @@ func TestGateDistrustsFlywaySettings(t *testing.T) {
 				t.Errorf("exit %d, want %d (pending) with %s counted as dangerous\n%s\n%s", code, ExitPending, conf, out, errOut)
 			}
 		})
+	}
+}
+
+// TestGateHeadMovesWhileDeciding: the gate reads the pull request's files back, one request each, before
+// it decides; a push in between makes the decision one of the old head's files. It must not land on the
+// new head (a safe head checked while a dangerous one is pushed would mark the dangerous one green): a
+// notice, exit 0, and no status, as for a pull request that moved on before the run.
+func TestGateHeadMovesWhileDeciding(t *testing.T) {
+	const moved = "1111111111111111111111111111111111111111"
+	up, down := "db/migrations/002_orders_status.up.sql", "db/migrations/002_orders_status.down.sql"
+	safeSQL := []byte("SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN status text;\n")
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	e.s.SetFile(evRepo, up, evHead, safeSQL)
+	e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: evHead, Migrations: []report.Migration{
+		{Version: "002", Name: "orders_status", File: up, DownFile: down, FileBlob: githubtest.BlobSHA(safeSQL), Checksum: "c2", New: true, Status: report.StatusApplied},
+	}})
+	target, err := url.Parse(strings.TrimSuffix(e.s.URL(), githubtest.Prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/contents/"+up) {
+			once.Do(func() { e.s.SetHead(e.ref, moved) }) // pushed while the gate reads the file back
+		}
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	e.env["GITHUB_API_URL"] = proxy.URL + githubtest.Prefix
+	code, out, errOut := e.run(t, "--report", e.report, "--no-record")
+	if code != ExitOK || !strings.Contains(out+errOut, "pull request #2 has moved on to 111111111111") {
+		t.Errorf("exit %d, want 0 and a notice that the pull request moved on\n%s\n%s", code, out, errOut)
+	}
+	if sts := e.s.Statuses(evRepo, moved); len(sts) != 0 {
+		t.Errorf("status set on the head pushed while the gate judged the one before: %+v", sts)
 	}
 }
