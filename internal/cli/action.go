@@ -241,7 +241,20 @@ func (a *App) actionComment(ctx context.Context, env *ci.GitHubEnv, acts *ci.Act
 	if err != nil {
 		return usageErr(err)
 	}
-	id, created, err := forge.Upsert(ctx, f, forge.Ref{Repo: repo, Number: pr.Number}, mdOpts.Marker, report.Markdown(rep, mdOpts), report.OldMarkers(rep.Dir)...)
+	ref := forge.Ref{Repo: repo, Number: pr.Number}
+	// The runs of two pushes finish in either order: a run whose pull request has moved on must not put
+	// its older report over the newer head's (as 'schemagate comment' refuses to).
+	cr, err := f.ChangeRequest(ctx, ref)
+	if err == nil && pr.HeadSHA != "" && !strings.EqualFold(cr.HeadSHA, pr.HeadSHA) {
+		acts.Notice(fmt.Sprintf("schemagate: comment skipped: pull request #%d has moved on to %s; the report is for %s (the run for the new head posts). The report is in %s and the job summary.",
+			pr.Number, short12(cr.HeadSHA), short12(pr.HeadSHA), mdOpts.Artifact))
+		return nil
+	}
+	var id int64
+	var created bool
+	if err == nil {
+		id, created, err = forge.Upsert(ctx, f, ref, mdOpts.Marker, report.Markdown(rep, mdOpts), report.OldMarkers(rep.Dir)...)
+	}
 	if errors.Is(err, forge.ErrReadOnly) {
 		skip("the token may not write comments (give the job 'pull-requests: write')")
 		return nil

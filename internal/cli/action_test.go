@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -527,5 +528,33 @@ func TestActionCommentOfAnEarlierVersion(t *testing.T) {
 	cs := fake.Comments(ref)
 	if len(cs) != 1 || cs[0].ID != sticky || strings.Contains(cs[0].Body, "old report") || !strings.Contains(cs[0].Body, report.Marker("db/app-migrations")) {
 		t.Errorf("want the old comment %d updated with the folder's marker, got %d comments: %+v", sticky, len(cs), cs)
+	}
+}
+
+// TestActionCommentOfAnOlderHead: the runs of two pushes may finish in either order. A run whose pull
+// request has moved on to a newer head since its event must not overwrite the comment with its older
+// report (which the reviewers would read as the pull request's): it skips the comment with a notice, as
+// 'schemagate comment' does; its check's result stands.
+func TestActionCommentOfAnOlderHead(t *testing.T) {
+	requirePG(t)
+	root, base, head := gitRepo(t)
+	fake := githubtest.New(t)
+	fake.SetInstallationToken(true)
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: actionRepo}, Title: "orders", Author: "octocat",
+		HeadSHA: head, BaseSHA: base, BaseRef: "main"}, []string{"db/migrations/0004_index_orders_by_status.up.sql"})
+	r := newActionRun(t, fake, root, prEvent(t, t.TempDir(), ref.Number, base, head, actionRepo))
+	const newer = "2222222222222222222222222222222222222222"
+	fake.SetHead(ref, newer)
+	newerReport := "report of the newer head\n\n" + report.Marker("db/migrations")
+	fake.AddComment(ref, fake.BotLogin(), newerReport)
+	code, out, errOut := run(t, r.env, "action")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want the check's 0\n%s\n%s", code, out, errOut)
+	}
+	if cs := fake.Comments(ref); len(cs) != 1 || cs[0].Body != newerReport {
+		t.Errorf("the comment of the newer head was overwritten or another added: %+v", cs)
+	}
+	if !strings.Contains(out, "::notice::schemagate: comment skipped: pull request #"+strconv.Itoa(ref.Number)+" has moved on to 222222222222") {
+		t.Errorf("no notice that the pull request moved on:\n%s", out)
 	}
 }

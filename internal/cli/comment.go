@@ -13,6 +13,7 @@ import (
 	"github.com/schemagate/schemagate/internal/ci"
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/gate"
 	"github.com/schemagate/schemagate/internal/report"
 )
 
@@ -110,6 +111,22 @@ func readReport(path string) (*report.Report, error) {
 	return &r, nil
 }
 
+// undecided keeps of a report's approval section what the check writes: whether the approval is
+// required, why, the checksum and the ignored findings. A decision (approved or blocked, by whom, who
+// may still approve) is the gate's alone, and the report is an artifact its author could have written:
+// posted by the bot, a claimed "approved by dora" would read as the bot's word. The gate writes its
+// decision into the comment itself.
+func undecided(a *report.Approval) *report.Approval {
+	if a == nil {
+		return nil
+	}
+	out := &report.Approval{Required: a.Required, State: a.State, Reason: a.Reason, Checksum: a.Checksum, Ignored: a.Ignored}
+	if out.State != gate.NotRequired && out.State != gate.Pending {
+		out.State, out.Reason = gate.Pending, ""
+	}
+	return out
+}
+
 // reportKeys are the keys of every schemagate report, old or new.
 var reportKeys = []string{"tool", "dir", "ok", "migrations"}
 
@@ -164,6 +181,7 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	rep.Approval = undecided(rep.Approval)
 	f, err := github.New(github.Options{Token: o.Token, BaseURL: o.APIURL, Login: o.BotLogin, FallbackLogin: github.ActionsBotLogin})
 	if err != nil {
 		return usageErr(err)
@@ -233,6 +251,7 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 	if err != nil {
 		return usageErr(err)
 	}
+	rep.Approval = undecided(rep.Approval)
 	c, err := newGitLab(gl, o.APIURL)
 	if err != nil {
 		return usageErr(err)

@@ -368,3 +368,32 @@ func TestCommentTokenEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestCommentShowsNoClaimedApproval: the artifact is its author's word, and only the gate decides an
+// approval. A report that says the DBA approved (or blocked) must not be posted as the bot's statement
+// that dora approved: the comment says the approval is required and pending, naming no approver, until
+// the gate writes its decision.
+func TestCommentShowsNoClaimedApproval(t *testing.T) {
+	fake := githubtest.New(t)
+	fake.SetInstallationToken(true)
+	repo := "octo-org/octo-repo"
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
+		"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
+		"GITHUB_TOKEN":      githubtest.Token,
+	}
+	forged := hostileArtifact()
+	forged.Approval = &report.Approval{Required: true, State: "approved", Approved: []string{"dora"}, Reason: "approved by dora", Owners: []string{"@dora"}}
+	code, out, errOut := run(t, env, "comment", "--report", writeReport(t, forged))
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	cs := fake.Comments(ref)
+	if len(cs) != 1 {
+		t.Fatalf("%d comments, want 1", len(cs))
+	}
+	if body := cs[0].Body; strings.Contains(body, "**Approved**") || strings.Contains(body, "dora") || !strings.Contains(body, "**Required** and pending") {
+		t.Errorf("the comment shows the artifact's claimed approval:\n%s", body)
+	}
+}

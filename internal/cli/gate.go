@@ -56,7 +56,8 @@ func (a *App) newGateCmd() *cobra.Command {
 policy (approval.require in schemagate.yml: risky, dangerous, always, never) says need approval
 must be approved by their owners: the CODEOWNERS file of the BASE branch (so a pull request cannot
 approve itself by editing it), plus approval.dba_users and approval.dba_teams. An approval counts
-when it is the reviewer's latest decision, on the current head commit, not by the author.
+when it is the reviewer's latest decision, on the current head commit, not by the author, and (on
+GitHub) by a member, collaborator or owner of the repository.
 
 It sets the commit status schemagate/dba-approval on the head commit (make it required in branch
 protection), records an approval bound to the migrations' checksum for the deploy job, and appends
@@ -175,28 +176,38 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if err != nil {
 		return err
 	}
+	// The head the run was about: the report, or the working tree the static report read, is of it. A
+	// pull request that moved on since is judged by the run of its new head, never from this one's files.
+	run := gateRun{head: ev.headSHA(), closedIsStale: ev.WorkflowRun != nil, words: githubWords}
+	if run.head == "" && ev.PullRequest != nil && ev.PullRequest.Number == ref.Number {
+		run.head = ev.PullRequest.Head.SHA
+	}
+	var more []string
+	stale, judged := "", run.head
 	if o.Report != "" {
 		// The report may be a fork's artifact: tie it to the pull request's head and check it there.
-		run := gateRun{head: ev.headSHA(), closedIsStale: ev.WorkflowRun != nil, words: githubWords}
-		if run.head == "" && ev.PullRequest != nil {
-			run.head = ev.PullRequest.Head.SHA
-		}
-		more, stale, err := a.verifyGateReport(ctx, cfg, f, ref, run, rep)
-		if err != nil {
-			return err
-		}
-		if stale != "" {
-			a.staleNotice("gate", stale)
-			return nil
-		}
-		notes = append(notes, more...)
+		more, judged, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
+	} else {
+		stale, err = a.headMovedOn(ctx, f, ref, run)
 	}
+	if err != nil {
+		return err
+	}
+	if stale != "" {
+		a.staleNotice("gate", stale)
+		return nil
+	}
+	notes = append(notes, more...)
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger})
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
 			return usageErr(err)
 		}
 		return err
+	}
+	if moved := movedWhileJudged(run.words, judged, cr); moved != "" {
+		a.staleNotice("gate", moved)
+		return nil
 	}
 	d.Notes = append(d.Notes, notes...)
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
@@ -324,10 +335,10 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	// which a stale pipeline need not be able to.
 	run := gateRun{head: pipelineHead(gl, o), closedIsStale: true, words: gitlabWords}
 	var more []string
-	stale := ""
+	stale, judged := "", run.head
 	if o.Report != "" {
 		// The check job's artifact: tie it to the merge request's head and check it there, as on GitHub.
-		more, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
+		more, judged, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
 	} else {
 		stale, err = a.headMovedOn(ctx, f, ref, run)
 	}
@@ -345,6 +356,10 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 			return usageErr(err)
 		}
 		return err
+	}
+	if moved := movedWhileJudged(run.words, judged, cr); moved != "" {
+		a.staleNotice("gate", moved)
+		return nil
 	}
 	d.Notes = append(d.Notes, notes...)
 	applyGitLabRules(ctx, c, ref, rep, d)

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -743,5 +748,95 @@ func TestGateListsTheFilesOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s asked %d times, want once", r, n)
 		}
+	}
+}
+
+// TestGateStaticTiedToEventHead: without --report the gate judges the working tree, the checkout of the
+// event's head. When the pull request has moved on since (a push after the event fired, its run still
+// queued), that tree is not the head's: a status from it would land on a head whose migrations it never
+// read (a safe migration pushed, then a dangerous one: the first run could mark the second head green).
+// It is a notice, exit 0, and nothing is set, as with --report and on GitLab.
+func TestGateStaticTiedToEventHead(t *testing.T) {
+	const moved = "1111111111111111111111111111111111111111"
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	mig := filepath.Join(e.dir, "db", "migrations")
+	if err := os.MkdirAll(mig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mig, "002_orders_status.up.sql"), []byte("SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN status text;\n"))
+	writeFile(t, filepath.Join(mig, "002_orders_status.down.sql"), []byte("ALTER TABLE orders DROP COLUMN status;\n"))
+	if out, err := exec.Command("git", "init", "-q", e.dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	e.s.SetHead(e.ref, moved) // the event (pull_request.opened) is for evHead
+	code, out, errOut := e.run(t, "--dir", mig, "--format", "golang-migrate")
+	if code != ExitOK || !strings.Contains(out+errOut, "pull request #2 has moved on to 111111111111") {
+		t.Errorf("exit %d, want 0 and a notice that the pull request moved on\n%s\n%s", code, out, errOut)
+	}
+	if sts := e.s.Statuses(evRepo, moved); len(sts) != 0 {
+		t.Errorf("status set on the new head from the tree of the old one: %+v", sts)
+	}
+}
+
+// TestGateDistrustsFlywaySettings: a pull request's migration can look safe alone and run otherwise:
+// Flyway replaces placeholders that flyway.conf or flyway.toml (in the folder, or where Flyway runs) or
+// the script's own .sql.conf set, and the settings also decide transactions and, in a folder of another
+// tool, that Flyway reads it at all. A report (which its author may have written) vouches for the SQL
+// files only, so a settings file the change adds or edits counts as dangerous: here SELECT '${x}' with
+// x set to close the string and drop a table.
+func TestGateDistrustsFlywaySettings(t *testing.T) {
+	up := "db/migrations/V2__orders_report.sql"
+	upSQL := []byte("SELECT '${x}';\n")
+	for _, conf := range []string{"db/migrations/flyway.conf", "flyway.toml", "db/migrations/V2__orders_report.sql.conf"} {
+		t.Run(conf, func(t *testing.T) {
+			e := newGateEnv(t, "approval:\n  require: risky\n")
+			delete(e.env, "GITHUB_EVENT_PATH")
+			e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 3}, Title: "orders report", Author: "Codertocat",
+				HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master"}, []string{up, conf})
+			e.s.SetFile(evRepo, up, evHead, upSQL)
+			e.s.SetFile(evRepo, conf, evHead, []byte("flyway.placeholders.x='; DROP TABLE orders; --\n"))
+			e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "flyway", Head: evHead, Migrations: []report.Migration{
+				{Version: "2", Name: "orders_report", File: up, FileBlob: githubtest.BlobSHA(upSQL), Checksum: "c2", New: true, Status: report.StatusApplied},
+			}})
+			code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--pr", "3", "--no-record")
+			if code != ExitPending || !strings.Contains(out, conf+": ") || !strings.Contains(out, "counted as dangerous") {
+				t.Errorf("exit %d, want %d (pending) with %s counted as dangerous\n%s\n%s", code, ExitPending, conf, out, errOut)
+			}
+		})
+	}
+}
+
+// TestGateHeadMovesWhileDeciding: the gate reads the pull request's files back, one request each, before
+// it decides; a push in between makes the decision one of the old head's files. It must not land on the
+// new head (a safe head checked while a dangerous one is pushed would mark the dangerous one green): a
+// notice, exit 0, and no status, as for a pull request that moved on before the run.
+func TestGateHeadMovesWhileDeciding(t *testing.T) {
+	const moved = "1111111111111111111111111111111111111111"
+	up, down := "db/migrations/002_orders_status.up.sql", "db/migrations/002_orders_status.down.sql"
+	safeSQL := []byte("SET lock_timeout = '2s';\nSET statement_timeout = '30s';\nALTER TABLE orders ADD COLUMN status text;\n")
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	e.s.SetFile(evRepo, up, evHead, safeSQL)
+	e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: evHead, Migrations: []report.Migration{
+		{Version: "002", Name: "orders_status", File: up, DownFile: down, FileBlob: githubtest.BlobSHA(safeSQL), Checksum: "c2", New: true, Status: report.StatusApplied},
+	}})
+	target, err := url.Parse(strings.TrimSuffix(e.s.URL(), githubtest.Prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/contents/"+up) {
+			once.Do(func() { e.s.SetHead(e.ref, moved) }) // pushed while the gate reads the file back
+		}
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	e.env["GITHUB_API_URL"] = proxy.URL + githubtest.Prefix
+	code, out, errOut := e.run(t, "--report", e.report, "--no-record")
+	if code != ExitOK || !strings.Contains(out+errOut, "pull request #2 has moved on to 111111111111") {
+		t.Errorf("exit %d, want 0 and a notice that the pull request moved on\n%s\n%s", code, out, errOut)
+	}
+	if sts := e.s.Statuses(evRepo, moved); len(sts) != 0 {
+		t.Errorf("status set on the head pushed while the gate judged the one before: %+v", sts)
 	}
 }

@@ -70,27 +70,39 @@ type gateRun struct {
 }
 
 // verifyGateReport ties the --report of a gate to the change request (reportHead) and checks it there
-// (verifyReport). stale, when not empty, is why nothing is decided (a notice, exit 0).
-func (a *App) verifyGateReport(ctx context.Context, cfg *config.Config, f *forge.RunCache, ref forge.Ref, run gateRun, rep *report.Report) (notes []string, stale string, err error) {
+// (verifyReport), at head, which it returns. stale, when not empty, is why nothing is decided (a
+// notice, exit 0).
+func (a *App) verifyGateReport(ctx context.Context, cfg *config.Config, f *forge.RunCache, ref forge.Ref, run gateRun, rep *report.Report) (notes []string, head, stale string, err error) {
 	cr, err := f.ChangeRequest(ctx, ref)
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
-			return nil, "", usageErr(err)
+			return nil, "", "", usageErr(err)
 		}
-		return nil, "", err
+		return nil, "", "", err
 	}
-	head, stale, err := reportHead(rep, run, cr)
+	head, stale, err = reportHead(rep, run, cr)
 	if err != nil {
-		return nil, "", usageErr(err)
+		return nil, "", "", usageErr(err)
 	}
 	if stale != "" {
-		return nil, stale, nil
+		return nil, "", stale, nil
 	}
 	if rep.Head == "" && run.head == "" {
 		notes = append(notes, fmt.Sprintf("the report records no head commit: it is checked against the %s at its head %s", run.words.change, short12(head)))
 	}
 	more, err := verifyReport(ctx, f, f, cfg, ref, head, run.words, rep)
-	return append(notes, more...), "", err
+	return append(notes, more...), head, "", err
+}
+
+// movedWhileJudged says, when not empty, that the change request's head cr is no longer judged, the
+// head the gate checked the report or the working tree against ("" when unknown): a push came while
+// the gate read the change (the report's files are read back one request each), and a decision made
+// from the old head's files must not land on the new head. The run of the new head decides.
+func movedWhileJudged(w changeWords, judged string, cr *forge.ChangeRequest) string {
+	if judged == "" || strings.EqualFold(cr.HeadSHA, judged) {
+		return ""
+	}
+	return fmt.Sprintf("%s has moved on to %s while the gate judged %s: nothing decided (%s)", w.of(cr.Number), short12(cr.HeadSHA), short12(judged), w.newRun)
 }
 
 // staleNotice says why a command posted nothing for a pull request that moved on or closed: a notice,
@@ -237,6 +249,12 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 	}
 	var todo []readBack
 	for _, cf := range files {
+		if flywaySettings(cf.Path, folders) {
+			// Placeholders it sets change the SQL that runs (SELECT '${x}' may drop a table), and it
+			// decides transactions; a report vouches for the SQL files alone. A removal counts too.
+			unverified(cf.Path, cf.BlobSHA, "it sets how Flyway runs the migrations (placeholders, transactions), which the report does not vouch for")
+			continue
+		}
 		if cf.Status == "removed" || !inFolder(cf.Path) || !migrationLike(cf.Path) {
 			continue
 		}
@@ -341,6 +359,24 @@ func lintFile(seq *lint.Sequence, p string, data []byte, format migrate.Format, 
 func migrationLike(p string) bool {
 	name := strings.ToLower(path.Base(p))
 	return strings.HasSuffix(name, ".sql") || strings.Contains(name, ".up.") || strings.Contains(name, ".down.")
+}
+
+// flywaySettings says whether p, a path from the repository root, is a file of Flyway settings that
+// changes how the migrations of folders run: a script's own settings (V2__x.sql.conf) in one of them, or
+// flyway.conf or flyway.toml in one of them or a folder above it (where Flyway, and schemagate, read them
+// when run from there). Their placeholders are replaced in the scripts' SQL.
+func flywaySettings(p string, folders []string) bool {
+	dir, name := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	for _, d := range folders {
+		if dir == d && strings.HasSuffix(strings.ToLower(name), ".sql.conf") {
+			return true
+		}
+		if (name == "flyway.conf" || name == "flyway.toml") && (dir == "" || d == dir || strings.HasPrefix(d, dir+"/")) {
+			return true
+		}
+	}
+	return false
 }
 
 func cleanFolder(dir string) string {

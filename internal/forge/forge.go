@@ -63,6 +63,10 @@ type Review struct {
 	State       string
 	CommitSHA   string
 	SubmittedAt time.Time
+	// Outsider is set when the forge says the reviewer has no standing in the repository now (GitHub:
+	// an author_association other than OWNER, MEMBER or COLLABORATOR, as anybody has who reviews a
+	// public repository's pull request): GitHub counts no review of theirs toward required approvals.
+	Outsider bool
 }
 
 // ChangedFile is a file a change request adds, modifies, renames or removes, as the forge lists it.

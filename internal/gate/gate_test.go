@@ -143,6 +143,33 @@ func TestNonOwnerApprovalDoesNotCount(t *testing.T) {
 	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "wendy approved but owns none", "mallory requested changes but owns none")
 }
 
+// TestApprovalWithoutStandingDoesNotCount: GitHub counts a review toward required approvals only from a
+// user who may write to the repository, and lets anybody review a public repository's pull request. A
+// login CODEOWNERS or dba_users names whose user has no standing in the repository any more (left the
+// organization, or a login given up by a rename and taken by someone else: author_association CONTRIBUTOR
+// or NONE) approves nothing; a member, collaborator or owner still does.
+func TestApprovalWithoutStandingDoesNotCount(t *testing.T) {
+	for _, association := range []string{"NONE", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR"} {
+		t.Run(association, func(t *testing.T) {
+			e := newEnv(t, owners)
+			e.s.SetAssociation("dora", association)
+			e.review("dora", "APPROVED")
+			wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora approved but is no member, collaborator or owner of the repository")
+			e.s.SetAssociation("dan", association)
+			e.review("dan", "APPROVED") // named through a team only
+			wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "dan approved but is no member")
+		})
+	}
+	for _, association := range []string{"OWNER", "MEMBER", "COLLABORATOR"} {
+		t.Run(association, func(t *testing.T) {
+			e := newEnv(t, owners)
+			e.s.SetAssociation("dora", association)
+			e.review("dora", "APPROVED")
+			wantState(t, e.decide(t, config.Approval{}), gate.Approved, "dora")
+		})
+	}
+}
+
 func TestTeamMemberApproval(t *testing.T) {
 	t.Run("token reads membership", func(t *testing.T) {
 		e := newEnv(t, owners)

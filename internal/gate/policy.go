@@ -201,6 +201,13 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 				d.Notes = append(d.Notes, fmt.Sprintf("%s requested changes but owns none of the migration files", who))
 			}
 		case "APPROVED":
+			if rv.Outsider {
+				// A login CODEOWNERS names may have changed hands, or its user left: GitHub counts no
+				// approval from someone who cannot write to the repository, nor does the gate.
+				d.Notes = append(d.Notes, fmt.Sprintf("%s approved but is no member, collaborator or owner of the repository (GitHub counts no approval of theirs): "+
+					"a user who left, or a login given up and taken by someone else; remove it from CODEOWNERS and approval.dba_users", who))
+				continue
+			}
 			stale := in.Policy.Stale() && in.HeadSHA != "" && rv.CommitSHA != in.HeadSHA
 			if !stale {
 				d.Current = appendNew(d.Current, who)

@@ -483,6 +483,7 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 				State:       strings.ToUpper(r.GetState()),
 				CommitSHA:   r.GetCommitID(),
 				SubmittedAt: r.GetSubmittedAt().Time,
+				Outsider:    outsider(r.GetAuthorAssociation()),
 			})
 		}
 		if resp.NextPage == 0 {
@@ -490,6 +491,19 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// outsider reports whether a review's author_association says its author has no standing in the
+// repository: not its owner, a member of its organization or a collaborator (CONTRIBUTOR, FIRST_TIMER,
+// FIRST_TIME_CONTRIBUTOR, MANNEQUIN, NONE). Only those may write to it, and GitHub counts only writers'
+// reviews; a user who left the organization, or who took over a login its owner gave up, is an outsider
+// whatever CODEOWNERS says. An association GitHub did not give decides nothing.
+func outsider(association string) bool {
+	switch strings.ToUpper(association) {
+	case "", "OWNER", "MEMBER", "COLLABORATOR":
+		return false
+	}
+	return true
 }
 
 // ChangedFiles lists the paths the pull request adds or modifies (and the new path of a rename), all

@@ -103,6 +103,7 @@ type Server struct {
 	files               map[string][]byte    // repo \x00 ref \x00 path
 	history             map[string][]*commit // repo: oldest first
 	teams               map[string]map[string]bool
+	associations        map[string]string // lower-cased login → author_association of their reviews
 	membershipForbidden bool
 	readOnly            bool
 	pageSize            int
@@ -121,7 +122,7 @@ func New(t testing.TB) *Server {
 		t: t, bot: "schemagate-bot",
 		pulls: map[string]*pull{}, nextNumber: map[string]int{}, nextID: 1000,
 		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{}, history: map[string][]*commit{},
-		fileLimit: MaxFiles, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		associations: map[string]string{}, fileLimit: MaxFiles, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -296,6 +297,14 @@ func (s *Server) AddReview(ref forge.Ref, r forge.Review) {
 		commit = p.headSHA
 	}
 	p.reviews = append(p.reviews, &review{id: s.nextID, author: r.Author, state: r.State, commit: commit, submitted: at})
+}
+
+// SetAssociation sets the author_association GitHub gives login's reviews: how the user relates to the
+// repository now (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE...); MEMBER when not set.
+func (s *Server) SetAssociation(login, association string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.associations[strings.ToLower(login)] = association
 }
 
 // SetFile stores a file at a ref (branch name or SHA).

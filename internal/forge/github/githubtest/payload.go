@@ -196,6 +196,10 @@ func (s *Server) commentJSON(repo string, number int, c *comment) map[string]any
 func (s *Server) reviewJSON(p *pull, r *review) map[string]any {
 	html := fmt.Sprintf("https://github.com/%s/pull/%d#pullrequestreview-%d", p.repo, p.number, r.id)
 	pullURL := fmt.Sprintf("https://api.github.com/repos/%s/pulls/%d", p.repo, p.number)
+	association := s.associations[strings.ToLower(r.author)]
+	if association == "" {
+		association = "MEMBER"
+	}
 	m := map[string]any{
 		"id":                 r.id,
 		"node_id":            fmt.Sprintf("MDE3OlB1bGxSZXF1ZXN0UmV2aWV3%d", r.id),
@@ -204,7 +208,7 @@ func (s *Server) reviewJSON(p *pull, r *review) map[string]any {
 		"state":              r.state,
 		"html_url":           html,
 		"pull_request_url":   pullURL,
-		"author_association": "MEMBER",
+		"author_association": association,
 		"_links": map[string]any{
 			"html":         map[string]any{"href": html},
 			"pull_request": map[string]any{"href": pullURL},
