@@ -321,17 +321,21 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		showNotes()
 	}
 	// A report that cannot be written is found now, not after the whole rehearsal.
-	if err := outputsApart(cfg.Dir, output{"--report-json", o.ReportJSON}, output{"--report-md", o.ReportMD}, output{"--sarif", o.SARIF}); err != nil {
+	outputs := []output{{"--report-json", o.ReportJSON}, {"--report-md", o.ReportMD}, {"--sarif", o.SARIF}}
+	if err := outputsApart(cfg.Dir, outputs...); err != nil {
 		return nil, usageErr(err)
 	}
-	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD, "--sarif": o.SARIF} {
-		if err := writable(p); err != nil {
-			return nil, usageErr(fmt.Errorf("%s %s: %w", flag, p, err))
+	for _, out := range outputs {
+		if err := writable(out.path); err != nil {
+			return nil, usageErr(fmt.Errorf("%s %s: %w", out.flag, out.path, err))
 		}
-		// A report of an earlier run must not pass for this one's if this one stops short (Ctrl-C,
-		// a crash): it is removed now and written again at the end.
-		if info, err := os.Lstat(p); p != "" && err == nil && info.Mode().IsRegular() {
-			os.Remove(p)
+	}
+	// A report of an earlier run must not pass for this one's if this one stops short (Ctrl-C, a crash):
+	// it is removed now and written again at the end. Only now: a run refused for another report's path
+	// leaves every report as it was.
+	for _, out := range outputs {
+		if info, err := os.Lstat(out.path); out.path != "" && err == nil && info.Mode().IsRegular() {
+			os.Remove(out.path)
 		}
 	}
 	prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{

@@ -46,3 +46,21 @@ func TestReportsNeverOverwriteInput(t *testing.T) {
 		t.Errorf("SARIF as a new file of the folder: exit %d\n%s\n%s", code, stdout, errOut)
 	}
 }
+
+// TestCheckRefusedOutputKeepsReports: a run refused for one report's path (a folder) does not delete the
+// report another flag names, whatever the order the paths are checked in; nothing ran.
+func TestCheckRefusedOutputKeepsReports(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "report.json")
+	writeFile(t, old, []byte(`{"ok": true}`))
+	md, sarif := t.TempDir(), t.TempDir()
+	for range 20 { // the order used to be a map's, which changes from run to run
+		code, stdout, errOut := run(t, nil, "check", "-q", "--dir", "../../examples/shop", "--report-json", old, "--report-md", md, "--sarif", sarif)
+		if code != ExitUsage || !strings.Contains(errOut, "is a folder") {
+			t.Fatalf("exit %d, want %d saying the folder\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, stdout, errOut)
+		}
+		if b, err := os.ReadFile(old); err != nil || string(b) != `{"ok": true}` {
+			t.Fatalf("the existing report was lost: %q %v", b, err)
+		}
+	}
+}
