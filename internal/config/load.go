@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -165,6 +166,9 @@ func Parse(file string, data []byte, cfg *Config) error {
 		major, _, _ := strings.Cut(v.Value, ".")
 		probs = append(probs, Problem{File: file, Line: v.Line, Msg: fmt.Sprintf("database.pg_version: %s is not a major version (write %s)", v.Value, major)})
 	}
+	// The decoder cuts a number with a fraction to a whole one (approvals: 1.5 is 1, keep: 0.5 is 0, no
+	// limit) and reads 015 as octal 13: a whole number written otherwise is refused where it is.
+	probs = append(probs, inexactInts(file, &root, reflect.TypeOf(Config{}), "")...)
 	// approvals: 0 decodes as the unset default (1): written in the file, it is refused as -1 is.
 	if v := nodeAt(&root, "approval", "approvals"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!int" {
 		if n, err := strconv.Atoi(v.Value); err == nil && n == 0 {
@@ -246,6 +250,65 @@ func Parse(file string, data []byte, cfg *Config) error {
 	}
 	return nil
 }
+
+// inexactInts finds the values below n, read into the fields of type t, that the decoder would change
+// when reading them into a whole number field: a number with a fraction, or one with a leading 0 (octal
+// to the decoder, decimal to YAML 1.2 and editors). database.pg_version says a fraction its own way (see
+// Parse).
+func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problems {
+	for n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	var ps Problems
+	switch {
+	case n.Kind == yaml.ScalarNode && t != reflect.TypeOf(time.Duration(0)) && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		switch {
+		case n.Tag == "!!float" && path != "database.pg_version":
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f != math.Trunc(f) {
+				ps = append(ps, Problem{File: file, Line: n.Line, Path: path, Msg: fmt.Sprintf("%s is not a whole number", n.Value)})
+			}
+		case n.Tag == "!!int" && leadingZero.MatchString(n.Value):
+			ps = append(ps, Problem{File: file, Line: n.Line, Path: path, Msg: fmt.Sprintf("%s has a leading 0, which reads as an octal number: write it without", n.Value)})
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" { // <<: *defaults
+				ps = append(ps, inexactInts(file, v, t, path)...)
+				continue
+			}
+			for j := range t.NumField() {
+				if name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); name == k.Value {
+					ps = append(ps, inexactInts(file, v, t.Field(j).Type, join(k.Value))...)
+				}
+			}
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			ps = append(ps, inexactInts(file, n.Content[i+1], t.Elem(), join(n.Content[i].Value))...)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			ps = append(ps, inexactInts(file, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return ps
+}
+
+// leadingZero matches a YAML integer that the decoder reads as octal: 015 is 13 to it.
+var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
 
 // lineOf finds the line of a dotted path, or of its closest ancestor.
 func lineOf(lines map[string]int, path string) int {

@@ -66,6 +66,8 @@ func TestJSONSchemaAgreesWithTheReader(t *testing.T) {
 		{"provider podman", "database:\n  provider: podman\n", false},
 		{"require Always", "approval:\n  require: Always\n", true},
 		{"approvals 0", "approval:\n  approvals: 0\n", false},
+		{"approvals 1.5", "approval:\n  approvals: 1.5\n", false},
+		{"keep 0.5", bare + "    snapshot: {kind: none, keep: 0.5}\n", false},
 		{"pg_version 0", "database:\n  pg_version: 0\n", true},
 		{"pg_version 99", "database:\n  pg_version: 99\n", false},
 		{"pg_version 9", "database:\n  pg_version: 9\n", false},
