@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -140,6 +141,20 @@ func durationKeys(t reflect.Type, seen map[reflect.Type]bool) []string {
 
 // Parse decodes YAML data into cfg and validates the result.
 func Parse(file string, data []byte, cfg *Config) error {
+	// The YAML reader says "invalid trailing UTF-8 octet" and no line (it reads UTF-16 with its
+	// byte-order mark, which is left to it).
+	if !utf8.Valid(data) && !bytes.HasPrefix(data, []byte{0xff, 0xfe}) && !bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		bad := 0
+		for {
+			r, size := utf8.DecodeRune(data[bad:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			bad += size
+		}
+		return Problems{{File: file, Line: 1 + bytes.Count(data[:bad], []byte{'\n'}),
+			Msg: fmt.Sprintf("not valid UTF-8 (byte 0x%02x at offset %d): save the file as UTF-8", data[bad], bad)}}
+	}
 	data = zeroDuration.ReplaceAll(data, []byte("${1}0s${2}"))
 	var probs Problems
 	var root yaml.Node

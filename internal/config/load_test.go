@@ -189,6 +189,8 @@ func TestTypeErrorsNameTheKey(t *testing.T) {
 			want: "schemagate.yml:2: database.pg_version: cannot unmarshal !!str `fifteen` into int"},
 		{name: "list for a duration", src: "database:\n  statement_timeout: [1s]\n",
 			want: "schemagate.yml:2: database.statement_timeout: cannot unmarshal !!seq into time.Duration"},
+		{name: "not UTF-8", src: "dir: db\nlint:\n  rules: {prefer-text: off} # caf\xe9\n",
+			want: "schemagate.yml:3: not valid UTF-8 (byte 0xe9 at offset 47): save the file as UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
