@@ -555,6 +555,13 @@ func cleanYAMLError(msg string) string {
 		}
 		return " in section " + strings.ToLower(b.String())
 	})
+	// A section or list where the file has a value of another kind: no Go type names (config.Lint).
+	msg = yamlInto.ReplaceAllStringFunc(msg, func(m string) string {
+		if strings.HasPrefix(m, " into []") {
+			return " into a list"
+		}
+		return " into a section of settings (key: value lines)"
+	})
 	if m := yamlDuration.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("want a duration such as 90s, 5m or 2h30m, got %s", strings.Trim(m[1], "`"))
 	}
@@ -701,6 +708,7 @@ var (
 	yamlUnknownField = regexp.MustCompile(`^(?:line \d+: )?field (\S+) not found in type config\.(\w+)`)
 	yamlValue        = regexp.MustCompile("cannot unmarshal !!\\w+( `[^`]*`)? into ")
 	yamlType         = regexp.MustCompile(` in type config\.(\w+)`)
+	yamlInto         = regexp.MustCompile(` into (?:map\[\w+\]\*?(?:config\.)?\w+|\*?config\.\w+|\[\]\*?(?:config\.)?\w+)$`)
 	yamlDuration     = regexp.MustCompile("^cannot unmarshal !!\\w+ (`[^`]*`|\\S+) into time\\.Duration$")
 )
 

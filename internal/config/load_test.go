@@ -189,6 +189,12 @@ func TestTypeErrorsNameTheKey(t *testing.T) {
 			want: "schemagate.yml:2: database.pg_version: cannot unmarshal !!str `fifteen` into int"},
 		{name: "list for a duration", src: "database:\n  statement_timeout: [1s]\n",
 			want: "schemagate.yml:2: database.statement_timeout: cannot unmarshal !!seq into time.Duration"},
+		{name: "list for a section", src: "dir: db\nlint: [prefer-text]\n",
+			want: "schemagate.yml:2: lint: cannot unmarshal !!seq into a section of settings (key: value lines)"},
+		{name: "value for a map", src: "environments: prod\n",
+			want: "schemagate.yml:1: environments: cannot unmarshal !!str `prod` into a section of settings (key: value lines)"},
+		{name: "value for a list", src: "database:\n  setup: roles.sql\n",
+			want: "schemagate.yml:2: database.setup: cannot unmarshal !!str `roles.sql` into a list"},
 		{name: "not UTF-8", src: "dir: db\nlint:\n  rules: {prefer-text: off} # caf\xe9\n",
 			want: "schemagate.yml:3: not valid UTF-8 (byte 0xe9 at offset 47): save the file as UTF-8"},
 	} {
