@@ -232,7 +232,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 	}
 	folderFlags(cfg, o.Dir, o.Format)
 	if o.Provider != "" {
-		cfg.Database.Provider = o.Provider
+		cfg.Database.Provider = strings.ToLower(strings.TrimSpace(o.Provider)) // Docker: as the file's is read
 	}
 	if o.PGVersion != 0 {
 		cfg.Database.PGVersion = o.PGVersion
@@ -906,7 +906,7 @@ func folderFlags(cfg *config.Config, dir, format string) {
 		cfg.Dir = defaultDir
 	}
 	if format != "" {
-		cfg.Format = format
+		cfg.Format = strings.ToLower(strings.TrimSpace(format)) // Golang-Migrate: as the file's is read
 	}
 }
 

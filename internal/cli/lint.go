@@ -243,6 +243,7 @@ func (a *App) lintFileConfig(o *LintOptions) (lint.DeployTimeouts, error) {
 	if o.Format == "" {
 		o.Format = cfg.Format
 	}
+	o.Format = strings.ToLower(strings.TrimSpace(o.Format)) // --format GOOSE: as the file's is read
 	if o.PGVersion == "" && cfg.Database.PGVersion != 0 {
 		o.PGVersion = fmt.Sprint(cfg.Database.PGVersion)
 	}

@@ -761,8 +761,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("SCHEMAGATE_DATABASE_URL"); v != "" {
 		c.Database.URL = v
 	}
+	// Words in any letter case, as the file's are read (provider: Docker).
 	if v := getenv("SCHEMAGATE_PROVIDER"); v != "" {
-		c.Database.Provider = v
+		c.Database.Provider = strings.ToLower(strings.TrimSpace(v))
 	}
 	if v := getenv("SCHEMAGATE_PG_VERSION"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -775,7 +776,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		c.Dir = v
 	}
 	if v := getenv("SCHEMAGATE_FORMAT"); v != "" {
-		c.Format = v
+		c.Format = strings.ToLower(strings.TrimSpace(v))
 	}
 	return nil
 }
