@@ -80,6 +80,8 @@ func TestJSONSchemaAgreesWithTheReader(t *testing.T) {
 		{"unknown key in a section", "lint:\n  fial_on: dangerous\n", false},
 		{"wrong type", "approval:\n  approvals: many\n", false},
 		{"team without org", "approval:\n  dba_teams: [dba]\n", false},
+		{"database_url_env", "environments:\n  prod:\n    database_url_env: prod_db_url_2\n", true},
+		{"database_url_env with a space", "environments:\n  prod:\n    database_url_env: prod url\n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
