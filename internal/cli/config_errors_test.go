@@ -21,6 +21,8 @@ func TestCheckNamesTheFlag(t *testing.T) {
 	empty := writeSQL(t, dir, "empty.sql", "-- nothing\n")
 	cfg := writeSQL(t, dir, "schemagate.yml", "database:\n  setup: [empty.sql]\n")
 	const noServer = "postgres://127.0.0.1:1/x" // the setup is read before any server is reached
+	// An empty entry used to be read as the folder of the file: "database.setup: : is a directory".
+	blank := writeSQL(t, dir, "blank.yml", "database:\n  setup: ['']\n")
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -34,6 +36,8 @@ func TestCheckNamesTheFlag(t *testing.T) {
 		{"--rule", nil, []string{"--rule", "drop-tabel=off"}, "schemagate: --rule: unknown rule id \"drop-tabel\" (did you mean \"drop-table\"?)\n"},
 		{"--setup", nil, []string{"--setup", empty, "--database-url", noServer}, "schemagate: --setup: " + empty + " holds no SQL statement\n"},
 		{"database.setup", nil, []string{"--config", cfg, "--database-url", noServer}, "schemagate: " + cfg + ":2: database.setup: " + empty + " holds no SQL statement\n"},
+		{"--setup empty", nil, []string{"--setup", ""}, "schemagate: --setup: empty: name an SQL file\n"},
+		{"database.setup empty", nil, []string{"--config", blank}, "schemagate: invalid configuration: " + blank + ":2: database.setup[0]: empty: name an SQL file\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

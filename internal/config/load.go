@@ -729,6 +729,11 @@ func (c *Config) Validate() Problems {
 	if v := c.Database.PGVersion; v != 0 && (v < 10 || v > 19) {
 		add("database.pg_version", "PostgreSQL version %d is not supported (want 10 to 19)", v)
 	}
+	for i, f := range c.Database.Setup {
+		if strings.TrimSpace(f) == "" { // it would be read as the folder of schemagate.yml
+			add(fmt.Sprintf("database.setup[%d]", i), "empty: name an SQL file")
+		}
+	}
 	if t := c.Database.StatementTimeout; t != nil && *t < 0 {
 		add("database.statement_timeout", "must not be negative (0s turns the limit off)")
 	}

@@ -195,6 +195,8 @@ func TestTypeErrorsNameTheKey(t *testing.T) {
 			want: "schemagate.yml:1: environments: cannot unmarshal !!str `prod` into a section of settings (key: value lines)"},
 		{name: "value for a list", src: "database:\n  setup: roles.sql\n",
 			want: "schemagate.yml:2: database.setup: cannot unmarshal !!str `roles.sql` into a list"},
+		{name: "empty setup file", src: "database:\n  setup:\n    - roles.sql\n    - ''\n",
+			want: "schemagate.yml:4: database.setup[1]: empty: name an SQL file"},
 		{name: "not UTF-8", src: "dir: db\nlint:\n  rules: {prefer-text: off} # caf\xe9\n",
 			want: "schemagate.yml:3: not valid UTF-8 (byte 0xe9 at offset 47): save the file as UTF-8"},
 	} {
