@@ -39,6 +39,9 @@ func TestJSONSchemaAgreesWithTheReader(t *testing.T) {
 		ok         bool
 	}{
 		{"empty", "", true},
+		{"empty sections", "database:\n  setup:\nlint:\n  rules:\napproval:\nenvironments:\n", true},
+		{"empty settings of an environment", "environments:\n  prod:\n    database_url_env: PROD_URL\n    snapshot:\n    windows:\n    maintenance:\n", true},
+		{"empty environment", "environments:\n  prod:\n", false},
 		{"a full file", "dir: db\nformat: goose\ndatabase: {provider: docker, pg_version: 16, statement_timeout: 5m}\n" +
 			"lint: {fail_on: dangerous, deploy_timeouts: false, rules: {prefer-text: off, drop-column: dangerous}}\n" +
 			"approval: {require: risky, approvals: 2, dba_users: [dora], dba_teams: [acme/dba]}\n" + env, true},

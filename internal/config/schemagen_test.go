@@ -177,6 +177,11 @@ func schemaFor(typ reflect.Type, path string, docs map[string]string) map[string
 				continue
 			}
 			sub := schemaFor(f.Type, prefix(path)+tag, docs)
+			// A section or list written with nothing under it ("lint:" with its settings commented out) is
+			// null, which Parse reads as not set.
+			if t, ok := sub["type"].(string); ok && (t == "object" || t == "array") {
+				sub["type"] = []any{t, "null"}
+			}
 			if d := docs[typ.Name()+"."+f.Name]; d != "" {
 				sub["description"] = d
 			}
