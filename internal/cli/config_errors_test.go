@@ -30,6 +30,7 @@ func TestCheckNamesTheFlag(t *testing.T) {
 		want string
 	}{
 		{"--pg-version", nil, []string{"--pg-version", "99"}, "schemagate: --pg-version: PostgreSQL version 99 is not supported (want 10 to 19)\n"},
+		{"--pg-version minor", nil, []string{"--pg-version", "15.2"}, "schemagate: invalid argument \"15.2\" for \"--pg-version\" flag: 15.2 is not a major version (write 15)\n"},
 		{"SCHEMAGATE_PG_VERSION", map[string]string{"SCHEMAGATE_PG_VERSION": "9"}, nil, "schemagate: SCHEMAGATE_PG_VERSION: PostgreSQL version 9 is not supported (want 10 to 19)\n"},
 		{"--provider", nil, []string{"--provider", "podman"}, "schemagate: --provider: unknown provider \"podman\" (want auto, local, docker or url)\n"},
 		{"--format", nil, []string{"--format", "flywayy"}, "schemagate: --format: unknown migration format \"flywayy\""},
