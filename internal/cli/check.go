@@ -66,6 +66,8 @@ type CheckOptions struct {
 	failOnFrom string
 	// head is the commit the report is for (the action's pull request head), recorded in the report.
 	head string
+	// configFile is the configuration file read (or looked for): no report may be written over it.
+	configFile string
 }
 
 func (a *App) newCheckCmd() *cobra.Command {
@@ -233,6 +235,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 	if err != nil {
 		return nil, err
 	}
+	o.configFile = file
 	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.BadIID() != nil {
 		// Taken for no merge request, the check would replay no history and call every migration new.
 		return nil, usageErr(gl.BadIID())
@@ -351,6 +354,13 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	// A report that cannot be written is found now, not after the whole rehearsal.
 	outputs := []output{{"--report-json", o.ReportJSON}, {"--report-md", o.ReportMD}, {"--sarif", o.SARIF}}
 	if err := outputsApart(cfg.Dir, outputs...); err != nil {
+		return nil, usageErr(err)
+	}
+	inputs := []input{{"configuration file", o.configFile}}
+	for _, p := range cfg.Database.Setup {
+		inputs = append(inputs, input{"setup script", p})
+	}
+	if err := outputsNotInputs(inputs, outputs...); err != nil {
 		return nil, usageErr(err)
 	}
 	for _, out := range outputs {

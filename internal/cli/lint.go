@@ -110,6 +110,9 @@ func (a *App) runLint(o *LintOptions) error {
 	if err := outputsApart(o.Dir, output{"--sarif", o.SARIF}); err != nil {
 		return usageErr(err)
 	}
+	if err := outputsNotInputs([]input{{"configuration file", firstNonEmpty(o.ConfigFile, config.DefaultFile)}}, output{"--sarif", o.SARIF}); err != nil {
+		return usageErr(err)
+	}
 	if err := writable(o.SARIF); err != nil {
 		return usageErr(fmt.Errorf("--sarif %s: %w", o.SARIF, err))
 	}
