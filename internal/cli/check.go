@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -65,6 +66,8 @@ type CheckOptions struct {
 	failOnFrom string
 	// head is the commit the report is for (the action's pull request head), recorded in the report.
 	head string
+	// configFile is the configuration file read (or looked for): no report may be written over it.
+	configFile string
 }
 
 func (a *App) newCheckCmd() *cobra.Command {
@@ -99,7 +102,7 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
 	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history (default in a GitLab merge request pipeline: CI_MERGE_REQUEST_DIFF_BASE_SHA, or CI_MERGE_REQUEST_TARGET_BRANCH_SHA in a merged results or merge train pipeline; else every migration is new)")
 	f.StringVar(&o.Provider, "provider", "", "throwaway database: auto, local (its server runs without network where Linux allows it), docker or url")
-	f.IntVar(&o.PGVersion, "pg-version", 0, "PostgreSQL major version (default: newest local, 15 for docker)")
+	f.Var(majorVersion{&o.PGVersion}, "pg-version", "PostgreSQL major version (default: newest local, 15 for docker)")
 	f.StringVar(&o.Image, "image", "", "container image for --provider docker (default postgres:<pg-version>)")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "existing server for --provider url (a database is created and dropped)")
 	f.StringVar(&o.PGBinDir, "pg-bindir", "", "folder of initdb/postgres for --provider local")
@@ -116,6 +119,33 @@ Exit codes: 0 all good, 3 a migration or round trip failed (or risk reached --fa
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }
+
+// majorVersion is the --pg-version of the commands that start a server: a major version, such as 15.
+// (lint's takes a minor too, 14.2, which used to get strconv's words here.)
+type majorVersion struct{ v *int }
+
+func (m majorVersion) String() string {
+	if m.v == nil {
+		return "0"
+	}
+	return strconv.Itoa(*m.v)
+}
+
+func (m majorVersion) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		if major, _, ok := strings.Cut(strings.TrimSpace(s), "."); ok {
+			if _, err := strconv.Atoi(major); err == nil {
+				return fmt.Errorf("%s is not a major version (write %s)", s, major)
+			}
+		}
+		return fmt.Errorf("want a PostgreSQL major version such as 15, got %q", s)
+	}
+	*m.v = n
+	return nil
+}
+
+func (majorVersion) Type() string { return "int" }
 
 // loadConfig reads the configuration file (schemagate.yml when file is empty, and then only if it
 // exists) with the environment's overrides applied. It returns the file's name for messages; its
@@ -205,6 +235,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 	if err != nil {
 		return nil, err
 	}
+	o.configFile = file
 	if gl, ok := a.gitlabJob(); ok && o.Base == "" && gl.BadIID() != nil {
 		// Taken for no merge request, the check would replay no history and call every migration new.
 		return nil, usageErr(gl.BadIID())
@@ -232,7 +263,7 @@ func (a *App) resolveCheck(ctx context.Context, o *CheckOptions) (*config.Config
 	}
 	folderFlags(cfg, o.Dir, o.Format)
 	if o.Provider != "" {
-		cfg.Database.Provider = o.Provider
+		cfg.Database.Provider = strings.ToLower(strings.TrimSpace(o.Provider)) // Docker: as the file's is read
 	}
 	if o.PGVersion != 0 {
 		cfg.Database.PGVersion = o.PGVersion
@@ -321,17 +352,28 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		showNotes()
 	}
 	// A report that cannot be written is found now, not after the whole rehearsal.
-	if err := outputsApart(cfg.Dir, output{"--report-json", o.ReportJSON}, output{"--report-md", o.ReportMD}, output{"--sarif", o.SARIF}); err != nil {
+	outputs := []output{{"--report-json", o.ReportJSON}, {"--report-md", o.ReportMD}, {"--sarif", o.SARIF}}
+	if err := outputsApart(cfg.Dir, outputs...); err != nil {
 		return nil, usageErr(err)
 	}
-	for flag, p := range map[string]string{"--report-json": o.ReportJSON, "--report-md": o.ReportMD, "--sarif": o.SARIF} {
-		if err := writable(p); err != nil {
-			return nil, usageErr(fmt.Errorf("%s %s: %w", flag, p, err))
+	inputs := []input{{"configuration file", o.configFile}}
+	for _, p := range cfg.Database.Setup {
+		inputs = append(inputs, input{"setup script", p})
+	}
+	if err := outputsNotInputs(inputs, outputs...); err != nil {
+		return nil, usageErr(err)
+	}
+	for _, out := range outputs {
+		if err := writable(out.path); err != nil {
+			return nil, usageErr(fmt.Errorf("%s %s: %w", out.flag, out.path, err))
 		}
-		// A report of an earlier run must not pass for this one's if this one stops short (Ctrl-C,
-		// a crash): it is removed now and written again at the end.
-		if info, err := os.Lstat(p); p != "" && err == nil && info.Mode().IsRegular() {
-			os.Remove(p)
+	}
+	// A report of an earlier run must not pass for this one's if this one stops short (Ctrl-C, a crash):
+	// it is removed now and written again at the end. Only now: a run refused for another report's path
+	// leaves every report as it was.
+	for _, out := range outputs {
+		if info, err := os.Lstat(out.path); out.path != "" && err == nil && info.Mode().IsRegular() {
+			os.Remove(out.path)
 		}
 	}
 	prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{
@@ -902,7 +944,7 @@ func folderFlags(cfg *config.Config, dir, format string) {
 		cfg.Dir = defaultDir
 	}
 	if format != "" {
-		cfg.Format = format
+		cfg.Format = strings.ToLower(strings.TrimSpace(format)) // Golang-Migrate: as the file's is read
 	}
 }
 

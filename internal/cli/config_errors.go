@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/schemagate/schemagate/internal/config"
 )
@@ -35,6 +36,8 @@ func (a *App) flagProblems(ps config.Problems, o *CheckOptions) error {
 		switch {
 		case rules[path]:
 			return "--rule"
+		case strings.HasPrefix(path, "database.setup[") && len(o.Setup) > 0:
+			return "--setup" // the flag replaced the file's list
 		case !ok:
 			return ""
 		case s.given:

@@ -21,6 +21,8 @@ func TestCheckNamesTheFlag(t *testing.T) {
 	empty := writeSQL(t, dir, "empty.sql", "-- nothing\n")
 	cfg := writeSQL(t, dir, "schemagate.yml", "database:\n  setup: [empty.sql]\n")
 	const noServer = "postgres://127.0.0.1:1/x" // the setup is read before any server is reached
+	// An empty entry used to be read as the folder of the file: "database.setup: : is a directory".
+	blank := writeSQL(t, dir, "blank.yml", "database:\n  setup: ['']\n")
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -28,12 +30,15 @@ func TestCheckNamesTheFlag(t *testing.T) {
 		want string
 	}{
 		{"--pg-version", nil, []string{"--pg-version", "99"}, "schemagate: --pg-version: PostgreSQL version 99 is not supported (want 10 to 19)\n"},
+		{"--pg-version minor", nil, []string{"--pg-version", "15.2"}, "schemagate: invalid argument \"15.2\" for \"--pg-version\" flag: 15.2 is not a major version (write 15)\n"},
 		{"SCHEMAGATE_PG_VERSION", map[string]string{"SCHEMAGATE_PG_VERSION": "9"}, nil, "schemagate: SCHEMAGATE_PG_VERSION: PostgreSQL version 9 is not supported (want 10 to 19)\n"},
 		{"--provider", nil, []string{"--provider", "podman"}, "schemagate: --provider: unknown provider \"podman\" (want auto, local, docker or url)\n"},
 		{"--format", nil, []string{"--format", "flywayy"}, "schemagate: --format: unknown migration format \"flywayy\""},
 		{"--rule", nil, []string{"--rule", "drop-tabel=off"}, "schemagate: --rule: unknown rule id \"drop-tabel\" (did you mean \"drop-table\"?)\n"},
 		{"--setup", nil, []string{"--setup", empty, "--database-url", noServer}, "schemagate: --setup: " + empty + " holds no SQL statement\n"},
 		{"database.setup", nil, []string{"--config", cfg, "--database-url", noServer}, "schemagate: " + cfg + ":2: database.setup: " + empty + " holds no SQL statement\n"},
+		{"--setup empty", nil, []string{"--setup", ""}, "schemagate: --setup: empty: name an SQL file\n"},
+		{"database.setup empty", nil, []string{"--config", blank}, "schemagate: invalid configuration: " + blank + ":2: database.setup[0]: empty: name an SQL file\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

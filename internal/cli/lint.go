@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -106,6 +108,9 @@ func (a *App) runLint(o *LintOptions) error {
 	}
 	// A SARIF log that cannot be written, or would overwrite a migration, is found now, not after the work.
 	if err := outputsApart(o.Dir, output{"--sarif", o.SARIF}); err != nil {
+		return usageErr(err)
+	}
+	if err := outputsNotInputs([]input{{"configuration file", firstNonEmpty(o.ConfigFile, config.DefaultFile)}}, output{"--sarif", o.SARIF}); err != nil {
 		return usageErr(err)
 	}
 	if err := writable(o.SARIF); err != nil {
@@ -241,6 +246,7 @@ func (a *App) lintFileConfig(o *LintOptions) (lint.DeployTimeouts, error) {
 	if o.Format == "" {
 		o.Format = cfg.Format
 	}
+	o.Format = strings.ToLower(strings.TrimSpace(o.Format)) // --format GOOSE: as the file's is read
 	if o.PGVersion == "" && cfg.Database.PGVersion != 0 {
 		o.PGVersion = fmt.Sprint(cfg.Database.PGVersion)
 	}
@@ -415,9 +421,26 @@ func lintFileArg(name string, format migrate.Format, inTx bool, cfg lint.Config)
 	switch format {
 	case migrate.FormatGoose, migrate.FormatDbmate, migrate.FormatSQLMigrate:
 	default:
+		// As the folder readers refuse them: the parser would report a stray byte as a syntax error
+		// somewhere after it, and an empty file would pass as a migration without a finding.
+		if !utf8.Valid(b) {
+			bad := 0
+			for {
+				r, size := utf8.DecodeRune(b[bad:])
+				if r == utf8.RuneError && size <= 1 {
+					break
+				}
+				bad += size
+			}
+			return nil, &migrate.Error{File: name, Line: 1 + bytes.Count(b[:bad], []byte{'\n'}), Hint: "save the file as UTF-8",
+				Msg: fmt.Sprintf("file is not valid UTF-8 (byte 0x%02x at offset %d)", b[bad], bad)}
+		}
 		// psql skips a byte-order mark at the start of a file (so do most tools): the statements start
 		// after it.
 		src := strings.TrimPrefix(string(b), "\uFEFF")
+		if strings.TrimSpace(src) == "" {
+			return nil, &migrate.Error{File: name, Msg: "empty file", Hint: "write the migration's SQL or give another file"}
+		}
 		return []lintUnit{{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: inTx}}, nil
 	}
 	set, err := migrate.Read(fsys, format)

@@ -37,6 +37,9 @@ func TestLintExitCodes(t *testing.T) {
 	okFile := writeSQL(t, dir, "ok.sql", "SET lock_timeout = '1s';\nSET statement_timeout = '1min';\nALTER TABLE users ADD COLUMN bio text;\n")
 	// psql skips a byte-order mark; the statement after it is at 1:1
 	bomFile := writeSQL(t, dir, "bom.sql", "\uFEFFALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
+	// As --dir refuses them, not a syntax error after the stray byte, nor a pass with no finding.
+	latin1 := writeSQL(t, dir, "latin1.sql", "CREATE TABLE a (id bigint);\nCOMMENT ON TABLE a IS 'caf\xe9';\n")
+	empty := writeSQL(t, dir, "empty.sql", " \n\n")
 	tests := []struct {
 		name   string
 		args   []string
@@ -54,6 +57,8 @@ func TestLintExitCodes(t *testing.T) {
 		{"byte-order mark", []string{bomFile}, ExitBlocked, bomFile + ":1:1: dangerous set-not-null", ""},
 		{"directory", []string{"--dir", "testdata/lint/migrations"}, ExitBlocked, "testdata/lint/migrations/002_email.up.sql:3:1: dangerous set-not-null", "2 files"},
 		{"unknown file", []string{filepath.Join(dir, "nope.sql")}, ExitUsage, "", "nope.sql"},
+		{"not UTF-8", []string{latin1}, ExitUsage, "", latin1 + ":2: file is not valid UTF-8 (byte 0xe9 at offset 54)"},
+		{"empty file", []string{empty}, ExitUsage, "", empty + ": empty file"},
 		{"bad pg version", []string{risky, "--pg-version", "fifteen"}, ExitUsage, "", "--pg-version"},
 		{"unknown rule", []string{risky, "--rule", "set-not-nul=off"}, ExitUsage, "", `did you mean "set-not-null"`},
 		{"no input", nil, ExitUsage, "", "nothing to lint"},

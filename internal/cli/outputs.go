@@ -64,3 +64,25 @@ func resolved(path string) string {
 	}
 	return path
 }
+
+// input is a file a command reads besides the migration folder: what it is, for the message, and its path.
+type input struct{ what, path string }
+
+// outputsNotInputs refuses report paths that are files the command reads (schemagate.yml, a setup
+// script): the report would overwrite them, and check removes an earlier report before it reads them.
+func outputsNotInputs(inputs []input, outputs ...output) error {
+	var errs []error
+	for _, o := range outputs {
+		out, err := os.Stat(o.path)
+		if o.path == "" || err != nil {
+			continue // a file not yet written is no input
+		}
+		for _, in := range inputs {
+			if info, err := os.Stat(in.path); in.path != "" && err == nil && os.SameFile(info, out) {
+				errs = append(errs, fmt.Errorf("%s %s: the %s %s: the report would overwrite it; give the report another file", o.flag, o.path, in.what, in.path))
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -46,3 +46,56 @@ func TestReportsNeverOverwriteInput(t *testing.T) {
 		t.Errorf("SARIF as a new file of the folder: exit %d\n%s\n%s", code, stdout, errOut)
 	}
 }
+
+// TestCheckRefusedOutputKeepsReports: a run refused for one report's path (a folder) does not delete the
+// report another flag names, whatever the order the paths are checked in; nothing ran.
+func TestCheckRefusedOutputKeepsReports(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "report.json")
+	writeFile(t, old, []byte(`{"ok": true}`))
+	md, sarif := t.TempDir(), t.TempDir()
+	for range 20 { // the order used to be a map's, which changes from run to run
+		code, stdout, errOut := run(t, nil, "check", "-q", "--dir", "../../examples/shop", "--report-json", old, "--report-md", md, "--sarif", sarif)
+		if code != ExitUsage || !strings.Contains(errOut, "is a folder") {
+			t.Fatalf("exit %d, want %d saying the folder\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, stdout, errOut)
+		}
+		if b, err := os.ReadFile(old); err != nil || string(b) != `{"ok": true}` {
+			t.Fatalf("the existing report was lost: %q %v", b, err)
+		}
+	}
+}
+
+// TestReportsNeverOverwriteConfigOrSetup: a report path that is schemagate.yml or a setup script is
+// refused before any work (exit 2). check used to delete both (as an earlier run's report) and then fail
+// for the missing setup script.
+func TestReportsNeverOverwriteConfigOrSetup(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "m"), os.DirFS("../../examples/shop")); err != nil {
+		t.Fatal(err)
+	}
+	roles := writeSQL(t, dir, "roles.sql", "CREATE ROLE app;\n")
+	cfg := writeSQL(t, dir, "schemagate.yml", "dir: m\ndatabase:\n  setup: [roles.sql]\n")
+	for _, c := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"check over the configuration", []string{"check", "-q", "--config", cfg, "--report-json", cfg}, "the configuration file"},
+		{"check over a setup script", []string{"check", "-q", "--config", cfg, "--report-md", roles}, "the setup script"},
+		{"check over a --setup script", []string{"check", "-q", "--dir", filepath.Join(dir, "m"), "--setup", roles, "--sarif", roles}, "the setup script"},
+		{"lint over the configuration", []string{"lint", "--config", cfg, "--sarif", cfg}, "the configuration file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, errOut := run(t, nil, c.args...)
+			if code != ExitUsage || !strings.Contains(errOut, c.msg) {
+				t.Errorf("exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, c.msg, stdout, errOut)
+			}
+			if b, err := os.ReadFile(cfg); err != nil || string(b) != "dir: m\ndatabase:\n  setup: [roles.sql]\n" {
+				t.Fatalf("schemagate.yml was changed: %q %v", b, err)
+			}
+			if b, err := os.ReadFile(roles); err != nil || string(b) != "CREATE ROLE app;\n" {
+				t.Fatalf("roles.sql was changed: %q %v", b, err)
+			}
+		})
+	}
+}

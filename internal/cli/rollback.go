@@ -142,7 +142,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 	f.StringVarP(&o.Output, "output", "o", "", "write the script to this file (default stdout)")
 	f.BoolVar(&o.Force, "force", false, "write the script even when it did not verify")
 	f.StringVar(&o.Provider, "provider", "", "throwaway database: auto, local, docker or url")
-	f.IntVar(&o.PGVersion, "pg-version", 0, "PostgreSQL major version")
+	f.Var(majorVersion{&o.PGVersion}, "pg-version", "PostgreSQL major version")
 	f.StringVar(&o.Image, "image", "", "container image for --provider docker")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "existing server for --provider url")
 	f.StringVar(&o.PGBinDir, "pg-bindir", "", "folder of initdb/postgres for --provider local")

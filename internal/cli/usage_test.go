@@ -152,3 +152,29 @@ func TestCheckFailOnSafe(t *testing.T) {
 		t.Errorf("--fail-on dangerous: exit %d, want 0\n%s%s", code, out, errs)
 	}
 }
+
+// TestConfigWordsAnyCase: --provider, --format, SCHEMAGATE_PROVIDER and SCHEMAGATE_FORMAT take their
+// words in any letter case, as schemagate.yml does (provider: Docker) and --fail-on does: they were
+// refused as unknown.
+func TestConfigWordsAnyCase(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		msg  string
+	}{
+		{"--format", nil, []string{"lint", "--dir", "../../examples/shop", "--format", "Golang-Migrate", "--fail-on", "never"}, ExitOK, "5 files"},
+		{"SCHEMAGATE_FORMAT", map[string]string{"SCHEMAGATE_FORMAT": "GOLANG-MIGRATE"}, []string{"lint", "--dir", "../../examples/shop", "--fail-on", "never"}, ExitOK, "5 files"},
+		{"check --format", nil, []string{"check", "--dir", "../../examples/shop", "--format", "GOOSE"}, ExitUsage, "no -- +goose Up section"},
+		{"--provider", nil, []string{"check", "--dir", "../../examples/shop", "--provider", "URL"}, ExitUsage, "provider url needs database.url"},
+		{"SCHEMAGATE_PROVIDER", map[string]string{"SCHEMAGATE_PROVIDER": "Url"}, []string{"check", "--dir", "../../examples/shop"}, ExitUsage, "provider url needs database.url"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := run(t, c.env, c.args...)
+			if code != c.code || !strings.Contains(out+errOut, c.msg) {
+				t.Errorf("exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", code, c.code, c.msg, out, errOut)
+			}
+		})
+	}
+}

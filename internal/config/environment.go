@@ -65,6 +65,9 @@ type Environment struct {
 // plainIdent is an identifier that needs no quotes but may have capitals (schemagate quotes it).
 var plainIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 
+// envVarName is a name a shell, a CI platform's variables and the environment of a process all take.
+var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // plainTableName is an unquoted, optionally schema-qualified table name.
 var plainTableName = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$`)
 
@@ -276,6 +279,14 @@ func (e *Environment) Problems(name string) Problems {
 	var ps Problems
 	bad := func(path, format string, args ...any) {
 		ps = append(ps, Problem{Path: "environments." + name + "." + path, Msg: fmt.Sprintf(format, args...)})
+	}
+	// The deploy reads the URL from this variable: one no shell or CI platform can set would only be
+	// found missing then.
+	if v := e.DatabaseURLEnv; v != "" && !envVarName.MatchString(v) {
+		bad("database_url_env", "%q is not a variable name (letters, digits and _, not starting with a digit)", v)
+	} else if v := e.URLEnv(name); !envVarName.MatchString(v) {
+		ps = append(ps, Problem{Path: "environments." + name,
+			Msg: fmt.Sprintf("the deploy would read the URL from %q, which is no variable name: give database_url_env, or name the environment with letters, digits, - . and _", v)})
 	}
 	if _, err := LoadZone(e.TimeZone); err != nil {
 		bad("time_zone", "%v", err)

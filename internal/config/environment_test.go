@@ -155,3 +155,34 @@ func TestEnvironmentMinWindowLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvironmentURLVariableName: the variable the deploy reads the URL from must be one a shell or a
+// CI platform can set. An environment named "my prod" used to pass and its deploy then asked for
+// SCHEMAGATE_MY PROD_DATABASE_URL.
+func TestEnvironmentURLVariableName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{name: "space in the name", src: "environments:\n  my prod:\n    snapshot: {kind: none}\n",
+			want: `schemagate.yml:2: environments.my prod: the deploy would read the URL from "SCHEMAGATE_MY PROD_DATABASE_URL", which is no variable name`},
+		{name: "bad database_url_env", src: "environments:\n  prod:\n    database_url_env: prod url\n",
+			want: `schemagate.yml:3: environments.prod.database_url_env: "prod url" is not a variable name`},
+		{name: "a name with database_url_env", src: "environments:\n  my prod:\n    database_url_env: MY_PROD_URL\n"},
+		{name: "dashes and dots", src: "environments:\n  prod-eu.1:\n    snapshot: {kind: none}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := Parse("schemagate.yml", []byte(tc.src), Default())
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -139,6 +141,20 @@ func durationKeys(t reflect.Type, seen map[reflect.Type]bool) []string {
 
 // Parse decodes YAML data into cfg and validates the result.
 func Parse(file string, data []byte, cfg *Config) error {
+	// The YAML reader says "invalid trailing UTF-8 octet" and no line (it reads UTF-16 with its
+	// byte-order mark, which is left to it).
+	if !utf8.Valid(data) && !bytes.HasPrefix(data, []byte{0xff, 0xfe}) && !bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		bad := 0
+		for {
+			r, size := utf8.DecodeRune(data[bad:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			bad += size
+		}
+		return Problems{{File: file, Line: 1 + bytes.Count(data[:bad], []byte{'\n'}),
+			Msg: fmt.Sprintf("not valid UTF-8 (byte 0x%02x at offset %d): save the file as UTF-8", data[bad], bad)}}
+	}
 	data = zeroDuration.ReplaceAll(data, []byte("${1}0s${2}"))
 	var probs Problems
 	var root yaml.Node
@@ -165,6 +181,9 @@ func Parse(file string, data []byte, cfg *Config) error {
 		major, _, _ := strings.Cut(v.Value, ".")
 		probs = append(probs, Problem{File: file, Line: v.Line, Msg: fmt.Sprintf("database.pg_version: %s is not a major version (write %s)", v.Value, major)})
 	}
+	// The decoder cuts a number with a fraction to a whole one (approvals: 1.5 is 1, keep: 0.5 is 0, no
+	// limit) and reads 015 as octal 13: a whole number written otherwise is refused where it is.
+	probs = append(probs, inexactInts(file, &root, reflect.TypeOf(Config{}), "")...)
 	// approvals: 0 decodes as the unset default (1): written in the file, it is refused as -1 is.
 	if v := nodeAt(&root, "approval", "approvals"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!int" {
 		if n, err := strconv.Atoi(v.Value); err == nil && n == 0 {
@@ -246,6 +265,65 @@ func Parse(file string, data []byte, cfg *Config) error {
 	}
 	return nil
 }
+
+// inexactInts finds the values below n, read into the fields of type t, that the decoder would change
+// when reading them into a whole number field: a number with a fraction, or one with a leading 0 (octal
+// to the decoder, decimal to YAML 1.2 and editors). database.pg_version says a fraction its own way (see
+// Parse).
+func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problems {
+	for n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	var ps Problems
+	switch {
+	case n.Kind == yaml.ScalarNode && t != reflect.TypeOf(time.Duration(0)) && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		switch {
+		case n.Tag == "!!float" && path != "database.pg_version":
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f != math.Trunc(f) {
+				ps = append(ps, Problem{File: file, Line: n.Line, Path: path, Msg: fmt.Sprintf("%s is not a whole number", n.Value)})
+			}
+		case n.Tag == "!!int" && leadingZero.MatchString(n.Value):
+			ps = append(ps, Problem{File: file, Line: n.Line, Path: path, Msg: fmt.Sprintf("%s has a leading 0, which reads as an octal number: write it without", n.Value)})
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" { // <<: *defaults
+				ps = append(ps, inexactInts(file, v, t, path)...)
+				continue
+			}
+			for j := range t.NumField() {
+				if name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); name == k.Value {
+					ps = append(ps, inexactInts(file, v, t.Field(j).Type, join(k.Value))...)
+				}
+			}
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			ps = append(ps, inexactInts(file, n.Content[i+1], t.Elem(), join(n.Content[i].Value))...)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			ps = append(ps, inexactInts(file, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return ps
+}
+
+// leadingZero matches a YAML integer that the decoder reads as octal: 015 is 13 to it.
+var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
 
 // lineOf finds the line of a dotted path, or of its closest ancestor.
 func lineOf(lines map[string]int, path string) int {
@@ -477,6 +555,13 @@ func cleanYAMLError(msg string) string {
 		}
 		return " in section " + strings.ToLower(b.String())
 	})
+	// A section or list where the file has a value of another kind: no Go type names (config.Lint).
+	msg = yamlInto.ReplaceAllStringFunc(msg, func(m string) string {
+		if strings.HasPrefix(m, " into []") {
+			return " into a list"
+		}
+		return " into a section of settings (key: value lines)"
+	})
 	if m := yamlDuration.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("want a duration such as 90s, 5m or 2h30m, got %s", strings.Trim(m[1], "`"))
 	}
@@ -623,6 +708,7 @@ var (
 	yamlUnknownField = regexp.MustCompile(`^(?:line \d+: )?field (\S+) not found in type config\.(\w+)`)
 	yamlValue        = regexp.MustCompile("cannot unmarshal !!\\w+( `[^`]*`)? into ")
 	yamlType         = regexp.MustCompile(` in type config\.(\w+)`)
+	yamlInto         = regexp.MustCompile(` into (?:map\[\w+\]\*?(?:config\.)?\w+|\*?config\.\w+|\[\]\*?(?:config\.)?\w+)$`)
 	yamlDuration     = regexp.MustCompile("^cannot unmarshal !!\\w+ (`[^`]*`|\\S+) into time\\.Duration$")
 )
 
@@ -642,6 +728,11 @@ func (c *Config) Validate() Problems {
 	}
 	if v := c.Database.PGVersion; v != 0 && (v < 10 || v > 19) {
 		add("database.pg_version", "PostgreSQL version %d is not supported (want 10 to 19)", v)
+	}
+	for i, f := range c.Database.Setup {
+		if strings.TrimSpace(f) == "" { // it would be read as the folder of schemagate.yml
+			add(fmt.Sprintf("database.setup[%d]", i), "empty: name an SQL file")
+		}
 	}
 	if t := c.Database.StatementTimeout; t != nil && *t < 0 {
 		add("database.statement_timeout", "must not be negative (0s turns the limit off)")
@@ -675,8 +766,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("SCHEMAGATE_DATABASE_URL"); v != "" {
 		c.Database.URL = v
 	}
+	// Words in any letter case, as the file's are read (provider: Docker).
 	if v := getenv("SCHEMAGATE_PROVIDER"); v != "" {
-		c.Database.Provider = v
+		c.Database.Provider = strings.ToLower(strings.TrimSpace(v))
 	}
 	if v := getenv("SCHEMAGATE_PG_VERSION"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -689,7 +781,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		c.Dir = v
 	}
 	if v := getenv("SCHEMAGATE_FORMAT"); v != "" {
-		c.Format = v
+		c.Format = strings.ToLower(strings.TrimSpace(v))
 	}
 	return nil
 }

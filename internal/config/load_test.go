@@ -189,11 +189,55 @@ func TestTypeErrorsNameTheKey(t *testing.T) {
 			want: "schemagate.yml:2: database.pg_version: cannot unmarshal !!str `fifteen` into int"},
 		{name: "list for a duration", src: "database:\n  statement_timeout: [1s]\n",
 			want: "schemagate.yml:2: database.statement_timeout: cannot unmarshal !!seq into time.Duration"},
+		{name: "list for a section", src: "dir: db\nlint: [prefer-text]\n",
+			want: "schemagate.yml:2: lint: cannot unmarshal !!seq into a section of settings (key: value lines)"},
+		{name: "value for a map", src: "environments: prod\n",
+			want: "schemagate.yml:1: environments: cannot unmarshal !!str `prod` into a section of settings (key: value lines)"},
+		{name: "value for a list", src: "database:\n  setup: roles.sql\n",
+			want: "schemagate.yml:2: database.setup: cannot unmarshal !!str `roles.sql` into a list"},
+		{name: "empty setup file", src: "database:\n  setup:\n    - roles.sql\n    - ''\n",
+			want: "schemagate.yml:4: database.setup[1]: empty: name an SQL file"},
+		{name: "not UTF-8", src: "dir: db\nlint:\n  rules: {prefer-text: off} # caf\xe9\n",
+			want: "schemagate.yml:3: not valid UTF-8 (byte 0xe9 at offset 47): save the file as UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			err := Parse("schemagate.yml", []byte(tc.src), Default())
 			if err == nil || err.Error() != "invalid configuration: "+tc.want {
+				t.Errorf("err = %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestWholeNumbersAreNotCut: the decoder cut a number with a fraction to a whole one without a word
+// (approvals: 1.5 asked for 1 approval, keep: 0.5 kept every snapshot) and read 015 as octal 13, while
+// the JSON Schema refused both. Each is refused at its line; a whole number written as 2.0 still reads.
+func TestWholeNumbersAreNotCut(t *testing.T) {
+	t.Parallel()
+	env := "environments:\n  prod:\n    database_url_env: PROD_URL\n"
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{name: "approvals", src: "approval:\n  approvals: 1.5\n", want: "schemagate.yml:2: approval.approvals: 1.5 is not a whole number"},
+		{name: "below one", src: "approval: {approvals: 0.5}\n", want: "schemagate.yml:1: approval.approvals: 0.5 is not a whole number"},
+		{name: "retries", src: env + "    snapshot: {kind: none}\n    retries: 2.7\n", want: "schemagate.yml:5: environments.prod.retries: 2.7 is not a whole number"},
+		{name: "keep", src: env + "    snapshot:\n      kind: none\n      keep: 0.5\n", want: "schemagate.yml:6: environments.prod.snapshot.keep: 0.5 is not a whole number"},
+		{name: "merged", src: env + "    snapshot:\n      <<: &s {kind: none, jobs: 1.5}\n", want: "schemagate.yml:5: environments.prod.snapshot.jobs: 1.5 is not a whole number"},
+		{name: "octal", src: "database:\n  pg_version: 015\n", want: "schemagate.yml:2: database.pg_version: 015 has a leading 0, which reads as an octal number: write it without"},
+		{name: "whole", src: "approval:\n  approvals: 2.0\n"},
+		{name: "zero", src: env + "    snapshot: {kind: none, keep: 0}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := Parse("schemagate.yml", []byte(tc.src), Default())
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v\nwant %s", err, tc.want)
 			}
 		})

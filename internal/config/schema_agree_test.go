@@ -39,6 +39,9 @@ func TestJSONSchemaAgreesWithTheReader(t *testing.T) {
 		ok         bool
 	}{
 		{"empty", "", true},
+		{"empty sections", "database:\n  setup:\nlint:\n  rules:\napproval:\nenvironments:\n", true},
+		{"empty settings of an environment", "environments:\n  prod:\n    database_url_env: PROD_URL\n    snapshot:\n    windows:\n    maintenance:\n", true},
+		{"empty environment", "environments:\n  prod:\n", false},
 		{"a full file", "dir: db\nformat: goose\ndatabase: {provider: docker, pg_version: 16, statement_timeout: 5m}\n" +
 			"lint: {fail_on: dangerous, deploy_timeouts: false, rules: {prefer-text: off, drop-column: dangerous}}\n" +
 			"approval: {require: risky, approvals: 2, dba_users: [dora], dba_teams: [acme/dba]}\n" + env, true},
@@ -66,6 +69,8 @@ func TestJSONSchemaAgreesWithTheReader(t *testing.T) {
 		{"provider podman", "database:\n  provider: podman\n", false},
 		{"require Always", "approval:\n  require: Always\n", true},
 		{"approvals 0", "approval:\n  approvals: 0\n", false},
+		{"approvals 1.5", "approval:\n  approvals: 1.5\n", false},
+		{"keep 0.5", bare + "    snapshot: {kind: none, keep: 0.5}\n", false},
 		{"pg_version 0", "database:\n  pg_version: 0\n", true},
 		{"pg_version 99", "database:\n  pg_version: 99\n", false},
 		{"pg_version 9", "database:\n  pg_version: 9\n", false},
@@ -78,6 +83,8 @@ func TestJSONSchemaAgreesWithTheReader(t *testing.T) {
 		{"unknown key in a section", "lint:\n  fial_on: dangerous\n", false},
 		{"wrong type", "approval:\n  approvals: many\n", false},
 		{"team without org", "approval:\n  dba_teams: [dba]\n", false},
+		{"database_url_env", "environments:\n  prod:\n    database_url_env: prod_db_url_2\n", true},
+		{"database_url_env with a space", "environments:\n  prod:\n    database_url_env: prod url\n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

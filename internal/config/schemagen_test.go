@@ -72,7 +72,7 @@ var (
 	minimums = map[string]int{"approval.approvals": 1, "environments.*.retries": 0, "environments.*.snapshot.compress": 0,
 		"environments.*.snapshot.jobs": 0, "environments.*.snapshot.keep": 0, "environments.*.snapshot.keep_days": 0}
 	maximums = map[string]int{"environments.*.snapshot.compress": 9}
-	patterns = map[string]string{"approval.dba_teams[]": `^@?[^/\s]+(/[^/\s]+)+$`,
+	patterns = map[string]string{"approval.dba_teams[]": `^@?[^/\s]+(/[^/\s]+)+$`, "environments.*.database_url_env": `^[A-Za-z_][A-Za-z0-9_]*$`,
 		"environments.*.blackouts[].from": `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`, "environments.*.blackouts[].to": `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`}
 	// anyOfs are the value sets that min and max cannot say: pg_version is 0 (the default) or 10 to 19.
 	anyOfs = map[string][]any{"database.pg_version": {map[string]any{"const": 0}, map[string]any{"minimum": 10, "maximum": 19}}}
@@ -177,6 +177,11 @@ func schemaFor(typ reflect.Type, path string, docs map[string]string) map[string
 				continue
 			}
 			sub := schemaFor(f.Type, prefix(path)+tag, docs)
+			// A section or list written with nothing under it ("lint:" with its settings commented out) is
+			// null, which Parse reads as not set.
+			if t, ok := sub["type"].(string); ok && (t == "object" || t == "array") {
+				sub["type"] = []any{t, "null"}
+			}
 			if d := docs[typ.Name()+"."+f.Name]; d != "" {
 				sub["description"] = d
 			}
