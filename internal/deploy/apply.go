@@ -377,14 +377,8 @@ func concurrentIndexTarget(n *pg_query.Node) (rel string, isIndex bool) {
 		return rv(ix.Relation), false
 	}
 	if re := n.GetReindexStmt(); re != nil {
-		concurrent := false
-		for _, p := range re.Params {
-			if d := p.GetDefElem(); d != nil && d.Defname == "concurrently" {
-				concurrent = true
-			}
-		}
 		switch {
-		case !concurrent:
+		case !sqlparse.ReindexesConcurrently(n): // REINDEX (CONCURRENTLY false) leaves no INVALID index
 		case re.Kind == pg_query.ReindexObjectType_REINDEX_OBJECT_TABLE:
 			return rv(re.Relation), false
 		case re.Kind == pg_query.ReindexObjectType_REINDEX_OBJECT_INDEX:
