@@ -424,14 +424,7 @@ func lintFileArg(name string, format migrate.Format, inTx bool, cfg lint.Config)
 		// As the folder readers refuse them: the parser would report a stray byte as a syntax error
 		// somewhere after it, and an empty file would pass as a migration without a finding.
 		if !utf8.Valid(b) {
-			bad := 0
-			for {
-				r, size := utf8.DecodeRune(b[bad:])
-				if r == utf8.RuneError && size <= 1 {
-					break
-				}
-				bad += size
-			}
+			bad := migrate.FirstInvalidUTF8(b)
 			return nil, &migrate.Error{File: name, Line: 1 + bytes.Count(b[:bad], []byte{'\n'}), Hint: "save the file as UTF-8",
 				Msg: fmt.Sprintf("file is not valid UTF-8 (byte 0x%02x at offset %d)", b[bad], bad)}
 		}

@@ -144,14 +144,7 @@ func Parse(file string, data []byte, cfg *Config) error {
 	// The YAML reader says "invalid trailing UTF-8 octet" and no line (it reads UTF-16 with its
 	// byte-order mark, which is left to it).
 	if !utf8.Valid(data) && !bytes.HasPrefix(data, []byte{0xff, 0xfe}) && !bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
-		bad := 0
-		for {
-			r, size := utf8.DecodeRune(data[bad:])
-			if r == utf8.RuneError && size <= 1 {
-				break
-			}
-			bad += size
-		}
+		bad := migrate.FirstInvalidUTF8(data)
 		return Problems{{File: file, Line: 1 + bytes.Count(data[:bad], []byte{'\n'}),
 			Msg: fmt.Sprintf("not valid UTF-8 (byte 0x%02x at offset %d): save the file as UTF-8", data[bad], bad)}}
 	}

@@ -204,7 +204,7 @@ func (r *reader) load(name string) (string, bool) {
 func (r *reader) loadText(name string) (string, bool) {
 	if !utf8.ValidString(name) {
 		// fs.FS refuses such a name (fs.ValidPath) with "invalid argument".
-		bad := firstInvalidUTF8([]byte(name))
+		bad := FirstInvalidUTF8([]byte(name))
 		quoted := strconv.Quote(name)
 		r.errorf(quoted[1:len(quoted)-1], 0, "rename the file with a UTF-8 name",
 			"file name is not valid UTF-8 (byte 0x%02x at offset %d)", name[bad], bad)
@@ -216,7 +216,7 @@ func (r *reader) loadText(name string) (string, bool) {
 		return "", false
 	}
 	if !utf8.Valid(b) {
-		bad := firstInvalidUTF8(b)
+		bad := FirstInvalidUTF8(b)
 		r.errorf(name, 1+bytes.Count(b[:bad], []byte{'\n'}), "save the file as UTF-8",
 			"file is not valid UTF-8 (byte 0x%02x at offset %d)", b[bad], bad)
 		return "", false
@@ -229,7 +229,8 @@ func isBlank(src string) bool { return strings.TrimSpace(strings.TrimPrefix(src,
 
 var bom = []byte("\uFEFF")
 
-func firstInvalidUTF8(b []byte) int {
+// FirstInvalidUTF8 is the offset of the first byte of b that is not valid UTF-8; len(b) when there is none.
+func FirstInvalidUTF8(b []byte) int {
 	for i := 0; i < len(b); {
 		c, size := utf8.DecodeRune(b[i:])
 		if c == utf8.RuneError && size <= 1 {
