@@ -502,6 +502,8 @@ func (r *run) connect(ctx context.Context) error {
 type stoppedError struct {
 	provider, during string
 	err              error
+	// dir is the migration folder, which the statement that failed with err is named in.
+	dir string
 	// hint is what the provider knows of the server (sandbox.Instance.Stalled), if anything.
 	hint string
 }
@@ -511,7 +513,13 @@ func (e *stoppedError) Error() string {
 	if e.during != "" {
 		s += " during " + e.during
 	}
-	s += ": " + e.err.Error()
+	msg := e.err.Error()
+	// A statement's error names its file in the folder, as the failures in the report do.
+	var se *pg.StatementError
+	if e.dir != "" && errors.As(e.err, &se) && se.File != "" && !path.IsAbs(se.File) {
+		msg = strings.Replace(msg, se.File+":", path.Join(filepath.ToSlash(e.dir), se.File)+":", 1)
+	}
+	s += ": " + msg
 	if e.hint != "" {
 		s += "\nhint: " + e.hint
 	}
@@ -565,9 +573,13 @@ func (r *run) revive(ctx context.Context, during string, cause *report.SQLError)
 	r.close(ctx)
 	if err := r.connect(ctx); err != nil {
 		if cause != nil {
-			during += " (" + cause.Message + ")"
+			at := ""
+			if cause.File != "" {
+				at = fmt.Sprintf("%s:%d:%d: ", path.Join(filepath.ToSlash(r.opts.Dir), cause.File), cause.Line, cause.Column)
+			}
+			during += " (" + at + cause.Message + ")"
 		}
-		return false, &stoppedError{provider: r.opts.Provider.Name(), during: during, err: err}
+		return false, &stoppedError{provider: r.opts.Provider.Name(), during: during, err: err, dir: r.opts.Dir}
 	}
 	r.opts.Progress("  its session was ended: the rehearsal goes on in a new one")
 	return true, nil

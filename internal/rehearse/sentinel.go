@@ -163,7 +163,7 @@ func (r *run) guard(ctx context.Context) (_ context.Context, end func(error) err
 		// "reset session: unexpected EOF" says little: say that the server went away (a crash, an OOM
 		// kill, a container stopped from outside) when it no longer answers.
 		if err != nil && ctx.Err() == nil && !errors.As(err, &stopped) && pg.ConnectionLost(err) && serverAnswers(ctx, r.inst.URL, 5*time.Second) != nil {
-			return &stoppedError{provider: r.opts.Provider.Name(), err: err}
+			return &stoppedError{provider: r.opts.Provider.Name(), err: err, dir: r.opts.Dir}
 		}
 		return err
 	}, nil

@@ -79,9 +79,13 @@ func TestRunNamesAServerThatWentAway(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	_, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: provider(t), NoTrace: true})
+	_, err := rehearse.Run(ctx, rehearse.Options{Set: set, Dir: "db/migrations", Provider: provider(t), NoTrace: true})
 	if err == nil || !strings.Contains(err.Error(), "the throwaway PostgreSQL (local provider) stopped answering") {
 		t.Fatalf("error %v; want one that says the server stopped answering", err)
+	}
+	// It names the statement in the folder, as the report's failures do.
+	if !strings.Contains(err.Error(), "db/migrations/2_kill.up.sql:") {
+		t.Errorf("error %v; want it to name db/migrations/2_kill.up.sql", err)
 	}
 }
 

@@ -338,7 +338,7 @@ func (r *run) frozen(wctx context.Context, err error, rehearsal *pgconn.PgConn) 
 // every call of the run returns, on every connection, and the run fails with that error (once: the
 // first stop wins).
 func (r *run) stopFrozen(ctx context.Context, err error) {
-	stopped := &stoppedError{provider: r.opts.Provider.Name(), err: err}
+	stopped := &stoppedError{provider: r.opts.Provider.Name(), err: err, dir: r.opts.Dir}
 	stopped.during, _ = r.step.Load().(string)
 	if r.inst.Stalled != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerWithin)
