@@ -182,14 +182,7 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if run.head == "" && ev.PullRequest != nil && ev.PullRequest.Number == ref.Number {
 		run.head = ev.PullRequest.Head.SHA
 	}
-	var more []string
-	stale, judged := "", run.head
-	if o.Report != "" {
-		// The report may be a fork's artifact: tie it to the pull request's head and check it there.
-		more, judged, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
-	} else {
-		stale, err = a.headMovedOn(ctx, f, ref, run)
-	}
+	more, judged, stale, err := a.tieToHead(ctx, cfg, f, ref, run, rep, o.Report != "")
 	if err != nil {
 		return err
 	}
@@ -334,14 +327,7 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	// a workflow_run after the pull request closed on GitHub). Settled before the approvals are read,
 	// which a stale pipeline need not be able to.
 	run := gateRun{head: pipelineHead(gl, o), closedIsStale: true, words: gitlabWords}
-	var more []string
-	stale, judged := "", run.head
-	if o.Report != "" {
-		// The check job's artifact: tie it to the merge request's head and check it there, as on GitHub.
-		more, judged, stale, err = a.verifyGateReport(ctx, cfg, f, ref, run, rep)
-	} else {
-		stale, err = a.headMovedOn(ctx, f, ref, run)
-	}
+	more, judged, stale, err := a.tieToHead(ctx, cfg, f, ref, run, rep, o.Report != "")
 	if err != nil {
 		return err
 	}
@@ -364,6 +350,18 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	d.Notes = append(d.Notes, notes...)
 	applyGitLabRules(ctx, c, ref, rep, d)
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
+}
+
+// tieToHead ties the gate's decision to the head it judges: a report (a fork's artifact, or the check
+// job's) is checked at the pull or merge request's head (verifyGateReport); without one, the working
+// tree is the event's head, and a request that moved on since is stale. It returns the notes of the
+// report's check, the head judged and, when stale, why.
+func (a *App) tieToHead(ctx context.Context, cfg *config.Config, f *forge.RunCache, ref forge.Ref, run gateRun, rep *report.Report, fromReport bool) (notes []string, judged, stale string, err error) {
+	if fromReport {
+		return a.verifyGateReport(ctx, cfg, f, ref, run, rep)
+	}
+	stale, err = a.headMovedOn(ctx, f, ref, run)
+	return nil, run.head, stale, err
 }
 
 // headMovedOn says, when not empty, that the change request has moved on from the head run.head the
