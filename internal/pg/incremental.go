@@ -893,10 +893,13 @@ SELECT json_build_object(` + stateSQL + `,
 // Warm has conn's session plan the inspection queries (the whole read, the lean partial read and the probe),
 // so that the first reads after it do not pay for it: planning each of these large queries costs tens
 // of milliseconds, once per session (see queryWithInput). A rehearsal warms its connection while
-// another replays the history. The queries run in a transaction that is rolled back, so they leave no
-// setting behind, with each lock wait bounded by a few milliseconds: the replay's DDL must not wait long
-// for them, nor they for it. Their results and errors do not matter: a query whose lock wait timed out
-// was planned before it ran, and one a broken connection kept from running is planned when first read.
+// another replays the history. Each query is prepared as the session's reads will find it (pgx.Conn.Prepare
+// with the query as its name) and planned without being run (EXPLAIN EXECUTE), under the settings the
+// reads run with (see queryWithInput): running the whole read on a half-replayed schema cost as much
+// as planning it, and kept the rehearsal waiting after the replay. They run in a transaction that is
+// rolled back, so they leave no setting behind, with each lock wait bounded by a few milliseconds: the
+// replay's DDL must not wait long for them, nor they for it. Their errors do not matter: a query that
+// could not be prepared or planned here is when first read.
 func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
@@ -925,8 +928,11 @@ func (in *Inspector) Warm(ctx context.Context, conn *pgx.Conn) {
 		if _, err := tx.Exec(ctx, "SAVEPOINT warm"); err != nil {
 			return
 		}
-		// A lock wait that timed out ends the query, not the warm-up: the plan is made by then.
-		if _, err := queryWithInput(ctx, tx, &path, q.input, q.sql); err != nil {
+		sd, err := conn.Prepare(ctx, q.sql, q.sql)
+		if err == nil {
+			_, err = queryWithInput(ctx, tx, &path, q.input, "EXPLAIN EXECUTE "+pgx.Identifier{sd.Name}.Sanitize())
+		}
+		if err != nil {
 			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT warm"); err != nil {
 				return
 			}

@@ -1043,12 +1043,19 @@ func runPathSteps(t *testing.T, conn *pgx.Conn, steps []pathStep, track bool) {
 
 // TestInspectorWarm: Warm leaves the session as it was (settings, no transaction, lock_timeout) and its
 // plans behind: the whole read, the lean partial read and the probe each have a generic plan once it
-// returns. A table locked by another session holds it up at most its own short lock_timeout (the
+// returns, and the reads that follow use them. It plans them without running them: a table locked by
+// another session, which the whole read's view text would wait for, fails none of its queries (the
 // context's deadline is a safety net, not a measurement).
 func TestInspectorWarm(t *testing.T) {
 	ctx := context.Background()
 	u := pgtest.URL(t)
-	conn, err := pgx.Connect(ctx, u)
+	cfg, err := pgx.ParseConfig(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := &failedQueries{}
+	cfg.Tracer = failures
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1072,9 +1079,13 @@ func TestInspectorWarm(t *testing.T) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	failures.errs = nil
 	in.Warm(wctx, conn)
 	if wctx.Err() != nil {
 		t.Fatal("Warm waited for the lock another session holds")
+	}
+	if len(failures.errs) > 0 {
+		t.Errorf("Warm ran a query that failed (it should plan them, not run them): %v", failures.errs)
 	}
 	if st := conn.PgConn().TxStatus(); st != 'I' {
 		t.Errorf("after Warm the session's transaction status is %q, want idle (I)", st)
@@ -1091,8 +1102,8 @@ func TestInspectorWarm(t *testing.T) {
 		AND (statement LIKE '%WITH ns AS (%' OR statement LIKE '%WITH input AS (%')`).Scan(&planned); err != nil {
 		t.Fatal(err)
 	}
-	if planned < 2 {
-		t.Errorf("%d of the inspection queries planned by Warm, want the whole read and the probe at least", planned)
+	if planned != 3 {
+		t.Errorf("%d of the inspection queries planned by Warm, want 3: the whole read, the lean partial read and the probe", planned)
 	}
 	if _, err := holder.Exec(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
@@ -1103,5 +1114,49 @@ func TestInspectorWarm(t *testing.T) {
 	}
 	if len(m.Catalog().Tables) == 0 {
 		t.Error("the read after Warm found no table")
+	}
+	// The whole read ran on the statement Warm prepared, with the plan it made.
+	var statements, generic, custom int
+	if err := conn.QueryRow(ctx, `SELECT count(*), coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0)
+		FROM pg_prepared_statements WHERE ltrim(statement, E'\n') LIKE 'WITH ns AS (%'`).Scan(&statements, &generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if statements != 1 || generic != 2 || custom != 0 {
+		t.Errorf("the whole read: %d prepared statements, %d generic and %d custom plans; want 1 statement, 2 generic plans (Warm's, the read's), no custom one", statements, generic, custom)
+	}
+}
+
+// failedQueries records the errors of the queries, batches and prepares a connection runs.
+type failedQueries struct{ errs []error }
+
+func (f *failedQueries) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (f *failedQueries) TraceQueryEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceQueryEndData) {
+	if d.Err != nil {
+		f.errs = append(f.errs, d.Err)
+	}
+}
+
+func (f *failedQueries) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (f *failedQueries) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	if d.Err != nil {
+		f.errs = append(f.errs, d.Err)
+	}
+}
+
+func (f *failedQueries) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func (f *failedQueries) TracePrepareStart(ctx context.Context, _ *pgx.Conn, _ pgx.TracePrepareStartData) context.Context {
+	return ctx
+}
+
+func (f *failedQueries) TracePrepareEnd(_ context.Context, _ *pgx.Conn, d pgx.TracePrepareEndData) {
+	if d.Err != nil {
+		f.errs = append(f.errs, d.Err)
 	}
 }

@@ -188,9 +188,26 @@ FROM (SELECT `+pinSettings+`, saved.* FROM (SELECT set_config('schemagate.inspec
 	if err := res.QueryRow().Scan(&pinned); err != nil {
 		return nil, err
 	}
-	var out []byte
-	if err := res.QueryRow().Scan(&out); err != nil {
+	// The first row's first column (EXPLAIN, which Warm runs this way, returns more rows: drained).
+	rows, err := res.Query()
+	if err != nil {
 		return nil, err
+	}
+	var out []byte
+	for rows.Next() {
+		if out == nil {
+			if err := rows.Scan(&out); err != nil {
+				rows.Close()
+				return nil, err
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, pgx.ErrNoRows
 	}
 	if _, err := res.Exec(); err != nil {
 		return nil, err

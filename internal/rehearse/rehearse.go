@@ -234,14 +234,20 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	// milliseconds once per session, which a 2-core runner then spends beside the replay instead of
 	// after it. The replay puts each script's session back as a new connection has it (Fresh), so
 	// nothing of the replaying session is lost with it.
-	var warmed *pgx.Conn
+	// Its connections (and the watchdog's for it) are opened there too, as the replay starts. A warm-up
+	// that cannot connect leaves the rehearsal on the replaying connection.
+	var warmed, warmWatch *pgx.Conn
 	warm := make(chan struct{})
-	close(warm)
 	if len(history) > 0 && len(fresh) > 0 {
-		if c, err := pgx.Connect(ctx, r.inst.URL); err == nil {
-			warmed, warm = c, make(chan struct{})
-			go func() { defer close(warm); r.insp.Warm(ctx, c) }()
-		}
+		go func() {
+			defer close(warm)
+			if c, w, err := connectPair(ctx, r.inst.URL); err == nil {
+				r.insp.Warm(ctx, c)
+				warmed, warmWatch = c, w
+			}
+		}()
+	} else {
+		close(warm)
 	}
 	n, err := pg.ApplyHistoryWith(ctx, r.conn, replay, r.roleHook(ranUps(replay, len(replay), nil)...))
 	r.recordRoles(ctx, stoppedAt(err), ranUps(replay, n, err)...)
@@ -250,7 +256,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	if warmed != nil {
 		if err != nil {
 			warmed.Close(context.WithoutCancel(ctx))
-		} else if err := r.switchTo(ctx, warmed); err != nil {
+			warmWatch.Close(context.WithoutCancel(ctx))
+		} else if err := r.switchTo(ctx, warmed, warmWatch); err != nil {
 			return nil, "", err
 		}
 	}
@@ -487,14 +494,46 @@ type run struct {
 	quieted bool
 	// change follows the relations the new migrations create, from the first one on.
 	change *changeObjects
+	// db is the rehearsal's database, once asked (the watchdog watches its statements). Its copy for a
+	// round trip takes its name when swapped back in (roundtripWithCopy).
+	db string
 }
 
 func (r *run) connect(ctx context.Context) error {
-	var err error
-	if r.conn, err = pgx.Connect(ctx, r.inst.URL); err != nil {
-		return fmt.Errorf("connect to throwaway database: %w", err)
+	conn, watch, err := connectPair(ctx, r.inst.URL)
+	if err != nil {
+		return err
 	}
-	return r.startWatchdog(ctx)
+	r.conn = conn
+	return r.startWatchdog(ctx, watch)
+}
+
+// connectPair opens two connections to url at once: the rehearsal's and its statement watchdog's. Each
+// new session costs its server a process and its start (about 15 ms on a small VM), which the run
+// would otherwise wait for twice.
+func connectPair(ctx context.Context, url string) (conn, watch *pgx.Conn, err error) {
+	var werr error
+	opened := make(chan struct{})
+	go func() {
+		defer close(opened)
+		watch, werr = pgx.Connect(ctx, url)
+	}()
+	conn, err = pgx.Connect(ctx, url)
+	<-opened
+	switch {
+	case err != nil:
+		err = fmt.Errorf("connect to throwaway database: %w", err)
+	case werr != nil:
+		err = fmt.Errorf("connect the statement watchdog: %w", werr)
+	default:
+		return conn, watch, nil
+	}
+	for _, c := range []*pgx.Conn{conn, watch} {
+		if c != nil {
+			c.Close(context.WithoutCancel(ctx))
+		}
+	}
+	return nil, nil, err
 }
 
 // stoppedError is a rehearsal stopped by its server: it no longer answers (killed, out of memory, its
@@ -585,11 +624,12 @@ func (r *run) revive(ctx context.Context, during string, cause *report.SQLError)
 	return true, nil
 }
 
-// switchTo makes conn, a connection to the same database, the rehearsal's, with its own watchdog.
-func (r *run) switchTo(ctx context.Context, conn *pgx.Conn) error {
+// switchTo makes conn, a connection to the same database, the rehearsal's, with watch, another, for its
+// watchdog.
+func (r *run) switchTo(ctx context.Context, conn, watch *pgx.Conn) error {
 	r.close(ctx)
 	r.conn = conn
-	return r.startWatchdog(ctx)
+	return r.startWatchdog(ctx, watch)
 }
 
 func (r *run) close(ctx context.Context) {

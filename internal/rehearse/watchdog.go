@@ -81,20 +81,25 @@ const watchdogLosses = 3
 // look gets no answer within answerWithin, nor a new connection, or a statement whose session it ended
 // still runs answerWithin later, it stops the run (see run.frozen): the run fails as the tool's, naming
 // the server and what the provider knows of it, and the server is removed as after any run.
-func (r *run) startWatchdog(ctx context.Context) error {
+//
+// first is the watchdog's connection (see connectPair), which it closes when it stops, or at once when
+// it cannot start.
+func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 	limit := r.statementLimit()
 	every := r.opts.StillRunningEvery
 	if every <= 0 {
 		every = 30 * time.Second
 	}
-	db, err := currentDatabase(ctx, r.conn)
-	if err != nil {
-		return err
+	if r.db == "" {
+		db, err := currentDatabase(ctx, r.conn)
+		if err != nil {
+			first.Close(context.WithoutCancel(ctx))
+			return err
+		}
+		r.db = db
 	}
-	first, err := pgx.Connect(ctx, r.inst.URL)
-	if err != nil {
-		return fmt.Errorf("connect the statement watchdog: %w", err)
-	}
+	db := r.db
+	var err error
 	// Its reconnects wait 5 s for the server, whatever the URL's connect_timeout says: a shorter one
 	// would count a server slow to accept as a lost connection, three of which stop the watchdog.
 	again := ownDeadline(first.Config())
