@@ -367,6 +367,15 @@ func (d *deployer) window(ctx context.Context) error {
 		if !w.Always {
 			w.Start, w.End = &iv.Start, &iv.End
 		}
+		if d.o.BreakWindow {
+			// Open now, but the person knows the run outlasts it: --break-window lets it go on past the
+			// window's end (a long lock wait, snapshot or migration), as it lets it start outside one,
+			// and its reason is recorded.
+			w.Broken, w.Reason = true, d.o.Reason
+			if !w.Always {
+				d.progress("the maintenance window is open until %s; breaking its end: %s", iv.End.UTC().Format(time.RFC3339), d.o.Reason)
+			}
+		}
 		return nil
 	}
 	next := sched.NextStartable(now, 1)

@@ -85,7 +85,8 @@ type WindowResult struct {
 	End      *time.Time `json:"end,omitempty"`
 	Next     *time.Time `json:"next,omitempty"`
 	WaitedMS int64      `json:"waited_ms,omitempty"`
-	// Broken is set when --break-window overrode a closed window; Reason is the user's reason.
+	// Broken is set when --break-window overrode a closed window, or the end of the open one (the run
+	// does not stop there); Reason is the user's reason.
 	Broken bool   `json:"broken,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	// Blackout names the blackout the deploy started in, with its reason.

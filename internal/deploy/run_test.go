@@ -322,3 +322,42 @@ func TestDeployMinWindowLeft(t *testing.T) {
 		}
 	})
 }
+
+// TestDeployBreakWindowGoesPastTheWindowsEnd: --break-window given while the window is still open (too
+// little of it left for the migrations, as the person knows) lets the run go on past the window's end,
+// as it would have deployed had the window been closed at the start, and records the reason.
+func TestDeployBreakWindowGoesPastTheWindowsEnd(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := with(goodMigrations, map[string]string{
+		"5_later.up.sql":   "CREATE TABLE later (id int);",
+		"5_later.down.sql": "DROP TABLE later;",
+	})
+	o := tg.options(t, folder(t, files), "run-break-open")
+	o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
+	o.Clock = &fakeClock{now: time.Date(2026, 5, 5, 3, 30, 0, 0, time.UTC)}
+	o.Config.LockTimeout = 100 * time.Millisecond
+	o.Config.RetryBackoff = time.Hour // the fake clock moves past the window's end during the backoff
+	o.BreakWindow, o.Reason = true, "the migrations outlast tonight's window"
+	release := tg.holdLock(t, "orders")
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if strings.Contains(msg, "lock timeout") {
+			release()
+		}
+	}
+	res, err := Run(t.Context(), o)
+	if err != nil || !res.OK || res.Outcome != OutcomeDeployed {
+		t.Fatalf("err %v, outcome %s, reason %q; want deployed: --break-window lets the run outlast the window", err, res.Outcome, res.Reason)
+	}
+	if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied 5:applied"; got != want {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
+	if got := tg.value(t, "SELECT coalesce(break_reason, '') FROM schemagate.schemagate_runs WHERE run_id = 'run-break-open' AND window_broken"); got != o.Reason {
+		t.Errorf("recorded reason %q, want %q", got, o.Reason)
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}
