@@ -497,13 +497,6 @@ func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
 	}})
 }
 
-// execScript runs a script's statements one by one (pg.ApplyScript: the simple protocol like psql, COPY
-// data, the script's own BEGIN/COMMIT skipped inside the deploy's transaction). The deploy retries single
-// statements after lock timeouts by passing one-statement scripts. Errors are *pg.StatementError.
-func execScript(ctx context.Context, conn *pgx.Conn, s *migrate.Script) error {
-	return pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{})
-}
-
 // commitErr positions an error raised at COMMIT (deferred constraints) on the script's last statement.
 func commitErr(s *migrate.Script, err error) error {
 	var se *pg.StatementError

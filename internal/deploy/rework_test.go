@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -122,5 +123,38 @@ func TestDeploySqitchReworkLegacyKeys(t *testing.T) {
 	}
 	if got := tg.value(t, "SELECT count(*)::text FROM information_schema.columns WHERE table_schema = 'app' AND column_name IN ('email', 'phone')"); got != "2" {
 		t.Errorf("%s of the columns email and phone", got)
+	}
+}
+
+// TestDeploySqitchVerifyEndsWithRollback: sqitch add writes verify scripts that open a transaction and
+// end with ROLLBACK (its template: "BEGIN; -- XXX Add verifications here. ROLLBACK;"). The deploy runs
+// a verify script in a transaction of its own that it rolls back, as the rehearsal does: the script's
+// ROLLBACK is the same end, not a failed verification that rolls the deploy back.
+func TestDeploySqitchVerifyEndsWithRollback(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := with(sqitchV1, map[string]string{
+		"verify/users.sql": "-- Verify app:users on pg\n\nBEGIN;\n\nSELECT id, name FROM app.users WHERE false;\n\nROLLBACK;\n",
+	})
+	o := tg.options(t, sqitchFolder(t, files), "run-verify-rollback")
+	o.Snapshotter = nil
+	res, err := Run(t.Context(), o)
+	if err != nil || res.Outcome != OutcomeDeployed {
+		t.Fatalf("err %v, outcome %s, reason %q; want deployed: the verify script passes", err, res.Outcome, res.Reason)
+	}
+	if got, want := tg.historyOf(t), "appschema:applied users:applied"; got != want {
+		t.Errorf("history %q, want %q", got, want)
+	}
+
+	// A verify script that fails still fails the deploy, ROLLBACK or not.
+	tg2 := newTarget(t)
+	files = with(sqitchV1, map[string]string{
+		"verify/users.sql": "BEGIN;\nSELECT missing FROM app.users WHERE false;\nROLLBACK;\n",
+	})
+	o = tg2.options(t, sqitchFolder(t, files), "run-verify-fails")
+	o.Snapshotter = nil
+	res, err = Run(t.Context(), o)
+	if err == nil || res.Outcome != OutcomeRolledBack || !strings.Contains(res.Reason, "verify/users.sql") {
+		t.Fatalf("err %v, outcome %s, reason %q; want rolled back by the failing verify script", err, res.Outcome, res.Reason)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -676,7 +677,10 @@ func (v *verifier) sqitchVerify(ctx context.Context, m *migrate.Migration, phase
 		return Check{Name: c.Name, Phase: phase, Message: err.Error()}
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := execScript(ctx, v.conn, m.Verify); err != nil {
+	// Discarded: the script's own ROLLBACK, which ends sqitch's verify template (BEGIN; ... ROLLBACK;),
+	// is the end this transaction gets anyway, as in the rehearsal; without it that ROLLBACK failed the
+	// verification and rolled the deploy back.
+	if err := pg.ApplyScript(ctx, v.conn, m.Verify, pg.ApplyOptions{Discarded: true}); err != nil {
 		c.OK, c.Message = false, err.Error()
 	}
 	return c
