@@ -493,7 +493,7 @@ func (d *deployer) acquire(ctx context.Context) error {
 	if err != nil {
 		var le *LockError
 		if errors.As(err, &le) {
-			return &Blocked{Reason: le.Error(), Hint: "wait for that deploy to finish, or raise lock_wait"}
+			return &Blocked{Reason: le.Error(), Hint: le.Hint()}
 		}
 		return stoppedBlocked(err)
 	}

@@ -52,6 +52,72 @@ func shortSHA(s string) string {
 type LockError struct {
 	Holder *Holder // nil when the holder left no row
 	Waited time.Duration
+	// Session is the session that held the advisory lock when the wait ended, as pg_locks has it (nil
+	// when it could not be seen): the lock row's pid may be an earlier holder's.
+	Session *LockSession
+}
+
+// LockSession is the server's session that holds the deploy lock.
+type LockSession struct {
+	PID         int
+	Application string
+	// Client is its client's address ("" for a Unix socket, or when the role may not see it).
+	Client string
+	Since  time.Time
+}
+
+// String describes the session: pid, application, client and since when.
+func (s *LockSession) String() string {
+	out := fmt.Sprintf("pid %d", s.PID)
+	if s.Application != "" {
+		out += ", application " + s.Application
+	}
+	if s.Client != "" {
+		out += ", client " + s.Client
+	}
+	if !s.Since.IsZero() {
+		out += ", connected since " + s.Since.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
+// Hint says what to do about a deploy lock that another deploy held past lock_wait: wait for it, and,
+// when its job is gone but its session is not (the runner's host crashed or lost its network: the server
+// keeps the session, and the lock, until TCP keepalives end it, which takes hours with the kernel's
+// defaults), end that session.
+func (e *LockError) Hint() string {
+	h := "wait for that deploy to finish, or raise lock_wait"
+	if e.Session != nil {
+		h += fmt.Sprintf("; if its job is gone (its runner's host crashed or lost its network, so that the server still keeps its connection: %s), end that session, which releases the lock: SELECT pg_terminate_backend(%d)",
+			e.Session, e.Session.PID)
+	}
+	return h
+}
+
+// lockSession reads the session holding the deploy lock of the connection's database; nil when none is
+// seen (it was just released) or it cannot be read.
+func lockSession(ctx context.Context, conn *pgx.Conn) *LockSession {
+	var s LockSession
+	var app, client *string
+	var since *time.Time
+	err := conn.QueryRow(ctx, `SELECT l.pid, a.application_name, host(a.client_addr), a.backend_start
+		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		  AND (l.classid::bigint << 32 | l.objid::bigint) = $1 AND l.objsubid = 1
+		LIMIT 1`, lockKey).Scan(&s.PID, &app, &client, &since)
+	if err != nil {
+		return nil
+	}
+	if app != nil {
+		s.Application = *app
+	}
+	if client != nil {
+		s.Client = *client
+	}
+	if since != nil {
+		s.Since = *since
+	}
+	return &s
 }
 
 func (e *LockError) Error() string {
@@ -141,8 +207,9 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 					waiting(h)
 				}
 				if waited >= wait {
+					sess := lockSession(ctx, conn)
 					conn.Close(context.WithoutCancel(ctx))
-					return nil, waited, &LockError{Holder: h, Waited: waited}
+					return nil, waited, &LockError{Holder: h, Waited: waited, Session: sess}
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,53 @@ func TestReleaseLostLockIsQuiet(t *testing.T) {
 	tg.value(t, "SELECT pg_terminate_backend($1)::text", l.conn.PgConn().PID())
 	if err := l.release(t.Context()); err != nil {
 		t.Errorf("release of a lock whose connection is gone: %v", err)
+	}
+}
+
+// TestDeployLockHeldNamesTheSession: a deploy whose runner's host died (or lost its network) leaves its
+// lock's session on the server, which keeps it, and the advisory lock, until TCP keepalives end it
+// (hours, with the kernel's defaults): waiting or raising lock_wait does not help then. The blocked
+// deploy names the session that holds the lock, as pg_locks has it (not the lock row's pid, which may be
+// an earlier holder's, reused since), and how to end it once its job is known to be gone.
+func TestDeployLockHeldNamesTheSession(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	// A first deploy creates the history tables and so the lock row's table.
+	if _, err := Run(t.Context(), tg.options(t, folder(t, goodMigrations), "run-first")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["application_name"] = "schemagate deploy lock"
+	ghost, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ghost.Close(context.Background())
+	var pid int
+	if err := ghost.QueryRow(t.Context(), "SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock($1)) l", lockKey).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	// Its lock row, with the pid of another session (the row of an earlier holder names a pid that may
+	// have been reused since).
+	tg.exec(t, `INSERT INTO schemagate.schemagate_lock (id, holder, run_id, since, backend_pid) VALUES (1, 'alice', 'run-ghost', now(), 1)
+		ON CONFLICT (id) DO UPDATE SET holder = 'alice', run_id = 'run-ghost', backend_pid = 1`)
+	o := tg.options(t, folder(t, goodMigrations), "run-second")
+	o.Config.LockWait = time.Minute
+	o.Clock = &fakeClock{now: time.Date(2026, 5, 5, 3, 0, 0, 0, time.UTC)}
+	res, err := Run(t.Context(), o)
+	var b *Blocked
+	if !errors.As(err, &b) || !strings.Contains(b.Reason, "alice (run run-ghost)") {
+		t.Fatalf("err %v, want blocked naming alice's run", err)
+	}
+	want := fmt.Sprintf("SELECT pg_terminate_backend(%d)", pid)
+	if !strings.Contains(b.Hint, want) || !strings.Contains(b.Hint, fmt.Sprintf("pid %d", pid)) || !strings.Contains(b.Hint, "schemagate deploy lock") ||
+		!strings.Contains(b.Hint, "wait for that deploy to finish") {
+		t.Errorf("hint %q; want it to name the session holding the lock (pid %d) and %s", b.Hint, pid, want)
+	}
+	if res.Hint != b.Hint {
+		t.Errorf("result hint %q, want %q", res.Hint, b.Hint)
 	}
 }
