@@ -226,7 +226,8 @@ func (a *applier) runStatement(ctx context.Context, m *migrate.Migration, s *mig
 			}
 			break
 		}
-		if sqlparse.MayEndTransaction(stmt.Node) {
+		mayHaveCommitted := sqlparse.MayEndTransaction(stmt.Node)
+		if mayHaveCommitted {
 			// A DO block that commits or a CALL may have committed part of its work before it
 			// failed: the migration is half done, not undone.
 			st.executed++
@@ -234,6 +235,12 @@ func (a *applier) runStatement(ctx context.Context, m *migrate.Migration, s *mig
 		}
 		if inBlock {
 			return a.abandonBlock(err)
+		}
+		if mayHaveCommitted {
+			// Not retried after a lock timeout either: run again, it would apply the part it
+			// committed a second time (a balance raised twice). The migration stops half way.
+			a.noteHolders(ctx, m, err)
+			return err
 		}
 		if table != "" {
 			// A failed CREATE INDEX or REINDEX ... CONCURRENTLY leaves an INVALID index behind, which

@@ -361,3 +361,43 @@ func TestDeployBreakWindowGoesPastTheWindowsEnd(t *testing.T) {
 		t.Error("maintenance mode left on")
 	}
 }
+
+// TestDeployNoRetryOfAStatementThatCommittedPart: a DO block (or CALL) outside a transaction that
+// commits part of its work and then gives up waiting for a lock (lock_timeout) is not run again: what it
+// committed stays, and a second run would apply it twice (here: a balance raised twice). The migration
+// stopped half way, as when such a block fails otherwise.
+func TestDeployNoRetryOfAStatementThatCommittedPart(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	set := folder(t, map[string]string{
+		"1_raise.up.sql": "DO $$ BEGIN\n  UPDATE accounts SET balance = balance + 100 WHERE id = 1;\n  COMMIT;\n" +
+			"  UPDATE orders SET note = 'raised' WHERE id = 1;\nEND $$;",
+		"1_raise.down.sql": "SELECT 1;",
+	})
+	if !set.Migrations[0].NoTransaction {
+		t.Fatal("the migration should run outside a transaction")
+	}
+	before := tg.value(t, "SELECT balance::text FROM accounts WHERE id = 1")
+	release := tg.holdLocks(t, "SELECT 1 FROM orders WHERE id = 1 FOR UPDATE", "app")
+	o := tg.options(t, set, "run-raise")
+	o.Snapshotter = nil
+	o.Config.LockTimeout = 100 * time.Millisecond
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if strings.Contains(msg, "lock timeout") {
+			release() // a retry would now get through, and raise the balance again
+		}
+	}
+	res, err := Run(t.Context(), o)
+	release()
+	if got, want := tg.value(t, "SELECT (balance - $1::numeric)::text FROM accounts WHERE id = 1", before), "100.00"; got != want {
+		t.Errorf("balance raised by %s, want %s: the block ran more than once", got, want)
+	}
+	if err == nil || res.Outcome == OutcomeDeployed || len(res.Migrations) != 1 || res.Migrations[0].Status == StatusApplied {
+		t.Fatalf("err %v, outcome %s, statuses %s; want the migration stopped half way", err, res.Outcome, statuses(res))
+	}
+	if res.Migrations[0].Attempts != 1 {
+		t.Errorf("attempts %d, want 1", res.Migrations[0].Attempts)
+	}
+}
