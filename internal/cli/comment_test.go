@@ -35,6 +35,7 @@ func hostileArtifact() *report.Report {
 			Message: "<!-- schemagate:comment dir=db/migrations --> ```` @acme/dba", Statement: "````\n/approve\n</details>"}},
 	}}}
 	r.Finish()
+	r.FailOn, r.FailOnReached = "dangerous @acme/dba <!-- schemagate:comment dir=db/other -->\n/merge", true
 	return r
 }
 

@@ -199,7 +199,8 @@ func mdHeader(r *Report) string {
 	case !r.OK:
 		status, icon = "failed", "❌"
 	case r.FailOnReached:
-		status, icon = "failed (the risk reaches fail-on "+r.FailOn+")", "❌"
+		// fail_on is text of the report, which may be an untrusted artifact (schemagate comment).
+		status, icon = "failed (the risk reaches fail-on "+Text(r.FailOn)+")", "❌"
 	}
 	fmt.Fprintf(&b, "## %s schemagate: %s, risk **%s**", icon, status, r.Risk)
 	if ar := r.RiskForApproval(); ar > r.Risk {

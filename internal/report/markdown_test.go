@@ -345,6 +345,19 @@ func TestHostileContentIsInert(t *testing.T) {
 	checkMermaid(t, md)
 }
 
+// TestHostileFailOnIsInert: fail_on is a string of the report, which `schemagate comment` reads from an
+// artifact its author could have written: in the header it is escaped like any other text of it.
+func TestHostileFailOnIsInert(t *testing.T) {
+	r := hostileReport()
+	r.FailOn = "dangerous) @acme/dba\n\n<!-- schemagate:comment dir=db/other -->\n/merge\n<img src=x>"
+	r.OK, r.FailOnReached = true, true
+	md := Markdown(r, MarkdownOptions{Marker: testMarker})
+	checkInert(t, md, testMarker)
+	if !strings.Contains(md, "the risk reaches fail-on dangerous\\) @\u200bacme/dba") {
+		t.Errorf("fail_on not shown escaped on the header's line:\n%s", md[:min(len(md), 400)])
+	}
+}
+
 var mermaidLine = regexp.MustCompile(`^(erDiagram|    [A-Za-z0-9_]+ \{|        [A-Za-z0-9_]+ [A-Za-z0-9_]+ "(added|changed|removed)( from [A-Za-z0-9_ (),.]+)?"|    \}|    [A-Za-z0-9_]+ \}o--\|\| [A-Za-z0-9_]+ : [A-Za-z0-9_]+)$`)
 
 // checkMermaid checks every line of the ER diagram against the small grammar schemagate writes.
