@@ -367,6 +367,37 @@ func people(ps []string) string {
 	return strings.Join(out, ", ")
 }
 
+// What a failure quotes is bounded in the Markdown: a failed seed INSERT of 100 kB, or a message a
+// migration raised with as much, would otherwise not fit the comment, whose failures section would then
+// be left out whole, the message and place of the failure with it. The file and the JSON report hold
+// the whole text.
+const (
+	maxStatementRunes = 4000
+	maxMessageRunes   = 2000
+)
+
+// clipRunes cuts s to at most n runes (at a line break in its last quarter when it has one) and says
+// whether it did.
+func clipRunes(s string, n int) (string, bool) {
+	if utf8.RuneCountInString(s) <= n {
+		return s, false
+	}
+	cut := string([]rune(s)[:n])
+	if i := strings.LastIndexByte(cut, '\n'); i >= len(cut)*3/4 {
+		cut = cut[:i]
+	}
+	return cut, true
+}
+
+// clippedText is Text of s cut at n runes, saying so.
+func clippedText(s string, n int) string {
+	c, cut := clipRunes(s, n)
+	if cut {
+		return Text(c) + fmt.Sprintf(" … *(cut: %d characters in all)*", utf8.RuneCountInString(s))
+	}
+	return Text(c)
+}
+
 func sqlErrorText(e *SQLError) string {
 	var b strings.Builder
 	loc := e.File
@@ -380,15 +411,20 @@ func sqlErrorText(e *SQLError) string {
 	if e.SQLState != "" {
 		b.WriteString(" SQLSTATE " + Code(e.SQLState))
 	}
-	b.WriteString(": " + Text(e.Message) + "\n")
+	b.WriteString(": " + clippedText(e.Message, maxMessageRunes) + "\n")
 	if e.Detail != "" {
-		b.WriteString("\n**Detail:** " + Text(e.Detail) + "\n")
+		b.WriteString("\n**Detail:** " + clippedText(e.Detail, maxMessageRunes) + "\n")
 	}
 	if e.Hint != "" {
-		b.WriteString("\n**Hint:** " + Text(e.Hint) + "\n")
+		b.WriteString("\n**Hint:** " + clippedText(e.Hint, maxMessageRunes) + "\n")
 	}
 	if e.Statement != "" {
-		b.WriteString("\n" + details("Statement", Fence(e.Statement, "sql")))
+		stmt, cut := clipRunes(e.Statement, maxStatementRunes)
+		body := Fence(stmt, "sql")
+		if cut {
+			body += fmt.Sprintf("\n*(the statement is cut here: %d characters in all; the whole is in the file)*\n", utf8.RuneCountInString(e.Statement))
+		}
+		b.WriteString("\n" + details("Statement", body))
 	}
 	return b.String()
 }

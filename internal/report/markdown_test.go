@@ -400,6 +400,29 @@ func TestTruncationKeepsSummary(t *testing.T) {
 	checkInert(t, tiny, testMarker)
 }
 
+// TestLongFailureKeepsItsMessage: a failed statement or a server message too long for the comment is
+// cut, saying so, rather than taking the failure's message and place out of the comment with it.
+func TestLongFailureKeepsItsMessage(t *testing.T) {
+	r := failedReport()
+	e := r.Migrations[1].Error
+	e.Statement = "INSERT INTO t VALUES " + strings.Repeat("(1, 'some seed value'),\n", 4000) + "(2, 'x');"
+	e.Detail = strings.Repeat("@acme/dba ", 20000)
+	md := Markdown(r, MarkdownOptions{Marker: testMarker})
+	checkInert(t, md, testMarker)
+	if n := utf8.RuneCountInString(md); n > DefaultMaxRunes {
+		t.Fatalf("%d runes over the limit", n)
+	}
+	for _, want := range []string{"Migration `002 broken` failed", "`db/migrations/002_broken.up.sql:4:13`", "SQLSTATE `42P01`",
+		"userz", "**Hint:** check the table name", "INSERT INTO t VALUES (1", "the statement is cut here: 96030 characters in all", "(cut: 200000 characters in all)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comment lacks %q:\n%s", want, md[:min(len(md), 3000)])
+		}
+	}
+	if strings.Contains(md, "shortened to fit") {
+		t.Errorf("the comment left something out:\n%s", md[:min(len(md), 3000)])
+	}
+}
+
 func TestJobSummaryBounded(t *testing.T) {
 	r := truncatedReport()
 	r.Migrations = r.Migrations[:12]
