@@ -543,21 +543,30 @@ func repoRelative(ctx context.Context, dir string) string {
 // CODEOWNERS resolve paths against), whatever directory schemagate runs from; paths outside a
 // repository stay as they are. One git call per folder.
 func repoRelativeFiles(ctx context.Context, fs []lint.Finding) []lint.Finding {
-	dirs := map[string]string{}
+	name := repoPaths(ctx)
 	out := slices.Clone(fs)
 	for i := range out {
-		if out[i].File == "" {
-			continue
+		out[i].File = name(out[i].File)
+	}
+	return out
+}
+
+// repoPaths returns a function that names a file from the root of the repository that holds it (see
+// repoRelative), with one git call per folder; "" stays "".
+func repoPaths(ctx context.Context) func(file string) string {
+	dirs := map[string]string{}
+	return func(file string) string {
+		if file == "" {
+			return ""
 		}
-		d := filepath.Dir(out[i].File)
+		d := filepath.Dir(file)
 		rel, ok := dirs[d]
 		if !ok {
 			rel = repoRelative(ctx, d)
 			dirs[d] = rel
 		}
-		out[i].File = path.Join(rel, filepath.Base(out[i].File))
+		return path.Join(rel, filepath.Base(file))
 	}
-	return out
 }
 
 // staticReport builds a report from the parse tree alone: the migrations absent from base are new.
