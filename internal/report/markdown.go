@@ -318,6 +318,14 @@ func locks(m Migration) string {
 	return strings.Join(out, "<br>")
 }
 
+// The approval section is never left out of the comment, so what it lists of the author's is bounded:
+// the ignored findings (a seed migration may ignore thousands) and each one's text, whose reason is the
+// ignore comment's, of any length. Unbounded, they could make the comment longer than GitHub takes.
+const (
+	maxIgnoredShown = 20
+	maxIgnoredRunes = 500
+)
+
 func mdApproval(a *Approval) string {
 	if a == nil {
 		return ""
@@ -343,13 +351,17 @@ func mdApproval(a *Approval) string {
 		b.WriteString(".")
 	}
 	if a.Reason != "" {
-		b.WriteString(" " + Text(a.Reason))
+		b.WriteString(" " + clippedText(a.Reason, maxMessageRunes))
 	}
 	b.WriteString("\n")
 	if len(a.Ignored) > 0 {
 		b.WriteString("\nIgnored by the author, counted for the approval:\n\n")
-		for _, ig := range a.Ignored {
-			b.WriteString("- " + Text(ig) + "\n")
+		for i, ig := range a.Ignored {
+			if i == maxIgnoredShown {
+				fmt.Fprintf(&b, "- … %d more (in the full report)\n", len(a.Ignored)-i)
+				break
+			}
+			b.WriteString("- " + clippedText(ig, maxIgnoredRunes) + "\n")
 		}
 	}
 	if len(a.Owners) > 0 {

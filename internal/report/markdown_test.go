@@ -2,6 +2,7 @@ package report
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -420,6 +421,32 @@ func TestLongFailureKeepsItsMessage(t *testing.T) {
 	}
 	if strings.Contains(md, "shortened to fit") {
 		t.Errorf("the comment left something out:\n%s", md[:min(len(md), 3000)])
+	}
+}
+
+// TestManyIgnoredFindingsFit: the approval section is kept whole, so the findings the author ignored,
+// thousands in a seed migration, or one with a reason of any length, are listed up to a bound: the
+// comment still fits and keeps the failure.
+func TestManyIgnoredFindingsFit(t *testing.T) {
+	r := failedReport()
+	r.Approval = &Approval{Required: true, State: "pending", Ignored: []string{
+		"db/migrations/0002_seed.up.sql:1: dangerous set-not-null, ignored by the author: " + strings.Repeat("because @acme/dba ", 10000)}}
+	for i := 2; i < 3000; i++ {
+		r.Approval.Ignored = append(r.Approval.Ignored, fmt.Sprintf("db/migrations/0002_seed.up.sql:%d: dangerous add-column-volatile-default, ignored by the author: small table", i))
+	}
+	md := Markdown(r, MarkdownOptions{Marker: testMarker})
+	checkInert(t, md, testMarker)
+	if n := utf8.RuneCountInString(md); n > DefaultMaxRunes {
+		t.Fatalf("%d runes over the limit", n)
+	}
+	for _, want := range []string{"Ignored by the author, counted for the approval", "seed\\.up\\.sql\\:20\\:", "(cut: 180081 characters in all)",
+		"- … 2979 more (in the full report)", "Migration `002 broken` failed"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comment lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "seed\\.up\\.sql\\:21\\:") {
+		t.Errorf("more ignored findings listed than the bound")
 	}
 }
 
