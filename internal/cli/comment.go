@@ -283,7 +283,7 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 		a.staleNotice("comment", fmt.Sprintf("merge request !%d is %s: report not posted", cr.Number, cr.State))
 		return nil
 	}
-	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: gl.JobURL, Artifact: o.Report}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), JobURL: gl.JobURL, PipelineURL: gl.PipelineURL, Artifact: o.Report}
 	id, created, err := forge.Upsert(ctx, c, ref, opts.Marker, report.Markdown(rep, opts), report.OldMarkers(rep.Dir)...)
 	if err != nil {
 		return exitCode(ExitFailure, err) // GitLab's refusals name the token and the fix

@@ -45,6 +45,8 @@ type GateOptions struct {
 	NoRecord     bool
 	NoComment    bool
 	JSON         bool
+	// pipelineURL is the GitLab pipeline whose check job's artifacts hold the report, for the note.
+	pipelineURL string
 }
 
 func (a *App) newGateCmd() *cobra.Command {
@@ -316,6 +318,7 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	if o.TargetURL == "" {
 		o.TargetURL = gl.JobURL
 	}
+	o.pipelineURL = gl.PipelineURL
 	f := forge.WithRunCache(c)
 	rep, notes, err := a.policyAndReport(ctx, o, cfg, file, f, ref, "")
 	if err != nil {
@@ -747,6 +750,10 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 		return err
 	}
 	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: o.TargetURL, Artifact: o.Report}
+	if o.pipelineURL != "" {
+		// GitLab has no job summary: the note links the pipeline, whose check job holds the report.
+		opts.SummaryURL, opts.JobURL, opts.PipelineURL = "", o.TargetURL, o.pipelineURL
+	}
 	c, err := forge.FindOwn(ctx, f, ref, me, opts.Marker, report.OldMarkers(rep.Dir)...)
 	if err != nil || c == nil {
 		return err

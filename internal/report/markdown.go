@@ -27,6 +27,9 @@ type MarkdownOptions struct {
 	// SummaryURL links the full report (the job summary); JobURL links the job's log.
 	SummaryURL string
 	JobURL     string
+	// PipelineURL links a GitLab pipeline, whose jobs' artifacts hold the reports: GitLab has no job
+	// summary, so a note names no job summary when SummaryURL is empty and this is set.
+	PipelineURL string
 	// RuleURLBase is prefixed to a rule id when a finding carries no URL.
 	RuleURLBase string
 	// Artifact names the report file or artifact that holds the full report.
@@ -144,6 +147,8 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 	var links []string
 	if u := safeURL(opts.SummaryURL); u != "" {
 		links = append(links, "[job summary]("+u+")")
+	} else if u := safeURL(opts.PipelineURL); u != "" {
+		links = append(links, "[pipeline]("+u+")")
 	}
 	if u := safeURL(opts.JobURL); u != "" {
 		links = append(links, "[job log]("+u+")")
@@ -166,6 +171,18 @@ func fullReportPointer(opts MarkdownOptions) string {
 			return "The full report is the JSON report " + Code(opts.Artifact) + " (the action's report-json output; upload it with actions/upload-artifact to keep it)."
 		}
 		return "The full report is the JSON report (--report-json)."
+	}
+	if safeURL(opts.SummaryURL) == "" && opts.PipelineURL != "" {
+		// GitLab: the check job's artifacts hold the reports.
+		file := "the JSON report (--report-json)"
+		if opts.Artifact != "" {
+			file = "the report file " + Code(opts.Artifact)
+		}
+		pipeline := "the pipeline"
+		if u := safeURL(opts.PipelineURL); u != "" {
+			pipeline = "the [pipeline](" + u + ")"
+		}
+		return "The full report is " + file + " among the check job's artifacts in " + pipeline + "."
 	}
 	where := "the job summary"
 	if u := safeURL(opts.SummaryURL); u != "" {

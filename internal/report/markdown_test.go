@@ -605,6 +605,24 @@ func TestShortenedSummaryPointsAtTheReport(t *testing.T) {
 	}
 }
 
+// TestShortenedNoteOnGitLab: GitLab has no job summary: a note links the pipeline, whose check job's
+// artifacts hold the report, and a shortened one points there.
+func TestShortenedNoteOnGitLab(t *testing.T) {
+	const pipeline, job = "https://gitlab.example.com/acme/shop/-/pipelines/5", "https://gitlab.example.com/acme/shop/-/jobs/99"
+	md := Markdown(truncatedReport(), MarkdownOptions{Marker: testMarker, PipelineURL: pipeline, JobURL: job, Artifact: "schemagate-report.json"})
+	checkInert(t, md, testMarker)
+	if strings.Contains(md, "job summary") {
+		t.Errorf("a GitLab note names a job summary:\n%s", md[max(0, len(md)-800):])
+	}
+	for _, want := range []string{"This comment is shortened",
+		"The full report is the report file `schemagate-report.json` among the check job's artifacts in the [pipeline](" + pipeline + ").",
+		"<sub>schemagate · [pipeline](" + pipeline + ") · [job log](" + job + ")</sub>"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("note lacks %q:\n%s", want, md[max(0, len(md)-800):])
+		}
+	}
+}
+
 // TestNoRawControlCharacters: escape sequences (ESC, the C1 CSI), carriage returns and bidi controls
 // from file names, SQL and server messages never reach the Markdown raw, in a <summary> line, a fenced
 // statement or a table: raw, they colour or hide text in a terminal or the Actions log viewer, or make
