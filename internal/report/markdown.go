@@ -368,7 +368,7 @@ func mdApproval(a *Approval) string {
 		b.WriteString(".")
 	}
 	if a.Reason != "" {
-		b.WriteString(" " + clippedText(a.Reason, maxMessageRunes))
+		b.WriteString(" " + TextUpTo(a.Reason, MaxMessageRunes))
 	}
 	b.WriteString("\n")
 	if len(a.Ignored) > 0 {
@@ -378,7 +378,7 @@ func mdApproval(a *Approval) string {
 				fmt.Fprintf(&b, "- … %d more (in the full report)\n", len(a.Ignored)-i)
 				break
 			}
-			b.WriteString("- " + clippedText(ig, maxIgnoredRunes) + "\n")
+			b.WriteString("- " + TextUpTo(ig, maxIgnoredRunes) + "\n")
 		}
 	}
 	if len(a.Owners) > 0 {
@@ -402,7 +402,8 @@ func people(ps []string) string {
 // the whole text.
 const (
 	maxStatementRunes = 4000
-	maxMessageRunes   = 2000
+	// MaxMessageRunes is where TextUpTo cuts a server's message, detail or hint in the Markdown.
+	MaxMessageRunes = 2000
 )
 
 // clipRunes cuts s to at most n runes (at a line break in its last quarter when it has one) and says
@@ -418,8 +419,9 @@ func clipRunes(s string, n int) (string, bool) {
 	return cut, true
 }
 
-// clippedText is Text of s cut at n runes, saying so.
-func clippedText(s string, n int) string {
+// TextUpTo is Text of s cut at n runes, saying so: for text of any length (a message a migration
+// raised) in a rendering with a size limit (a comment, the job summary).
+func TextUpTo(s string, n int) string {
 	c, cut := clipRunes(s, n)
 	if cut {
 		return Text(c) + fmt.Sprintf(" … *(cut: %d characters in all)*", utf8.RuneCountInString(s))
@@ -440,12 +442,12 @@ func sqlErrorText(e *SQLError) string {
 	if e.SQLState != "" {
 		b.WriteString(" SQLSTATE " + Code(e.SQLState))
 	}
-	b.WriteString(": " + clippedText(e.Message, maxMessageRunes) + "\n")
+	b.WriteString(": " + TextUpTo(e.Message, MaxMessageRunes) + "\n")
 	if e.Detail != "" {
-		b.WriteString("\n**Detail:** " + clippedText(e.Detail, maxMessageRunes) + "\n")
+		b.WriteString("\n**Detail:** " + TextUpTo(e.Detail, MaxMessageRunes) + "\n")
 	}
 	if e.Hint != "" {
-		b.WriteString("\n**Hint:** " + clippedText(e.Hint, maxMessageRunes) + "\n")
+		b.WriteString("\n**Hint:** " + TextUpTo(e.Hint, MaxMessageRunes) + "\n")
 	}
 	if e.Statement != "" {
 		stmt, cut := clipRunes(e.Statement, maxStatementRunes)
