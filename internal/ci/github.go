@@ -133,10 +133,16 @@ func (e *GitHubEnv) BoolInput(name string, def bool) (bool, error) {
 
 // RunURL is the page of the workflow run, which shows the job summary.
 func (e *GitHubEnv) RunURL() string {
-	if e.Repository == "" || e.RunID == "" {
+	return e.RunURLOf(e.RunID)
+}
+
+// RunURLOf is the page of the repository's workflow run id (such as the run a workflow_run event
+// reports on, whose job summary holds its check's report).
+func (e *GitHubEnv) RunURLOf(id string) string {
+	if e.Repository == "" || id == "" || id == "0" {
 		return ""
 	}
-	return e.ServerURL + "/" + e.Repository + "/actions/runs/" + e.RunID
+	return e.ServerURL + "/" + e.Repository + "/actions/runs/" + id
 }
 
 // GitHubEvent is the part of a webhook payload schemagate needs.

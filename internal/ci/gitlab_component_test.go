@@ -191,9 +191,10 @@ func TestGitLabComponent(t *testing.T) {
 }
 
 // componentProblems returns what is wrong with a component template.
-// overridesConfig are the variables config.ApplyEnv reads over the configuration file.
+// overridesConfig are the variables that win over the configuration file: those config.ApplyEnv reads,
+// and SCHEMAGATE_FAIL_ON, which the check job passes as --fail-on (over lint.fail_on) when it is set.
 var overridesConfig = map[string]bool{"SCHEMAGATE_DIR": true, "SCHEMAGATE_FORMAT": true, "SCHEMAGATE_PROVIDER": true,
-	"SCHEMAGATE_PG_VERSION": true, "SCHEMAGATE_DATABASE_URL": true}
+	"SCHEMAGATE_PG_VERSION": true, "SCHEMAGATE_DATABASE_URL": true, "SCHEMAGATE_FAIL_ON": true}
 
 func componentProblems(c *glComponent) []string {
 	var out []string

@@ -194,7 +194,14 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 	acts.Resume(stop)
 
 	mdOpts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: env.RunURL(), Artifact: o.ReportJSON}
-	if dropped := acts.Annotate(report.Annotations(rep)); dropped > 0 {
+	// GitHub places an annotation by the file's path in the repository. The runner leaves a relative path
+	// as it is and makes an absolute one relative to the workspace, which is not the repository's root
+	// when actions/checkout cloned it into a folder of it (path: app).
+	annotations, name := report.Annotations(rep), repoPaths(ctx)
+	for i := range annotations {
+		annotations[i].File = name(annotations[i].File)
+	}
+	if dropped := acts.Annotate(annotations); dropped > 0 {
 		acts.Notice(fmt.Sprintf("schemagate: %d more annotations are in the job summary (GitHub shows 10 per level and step)", dropped))
 	}
 	if env.SummaryPath != "" {

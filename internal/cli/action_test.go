@@ -214,7 +214,7 @@ func TestActionCommentsOnceAndUpdates(t *testing.T) {
 	if !strings.Contains(string(summary), "| Version | Name |") || strings.Contains(string(summary), "<!-- schemagate") {
 		t.Errorf("job summary:\n%s", summary)
 	}
-	if !strings.Contains(out, "::error col=1,file="+filepath.Join(root, "db", "migrations", "0004_index_orders_by_status.up.sql")+",line=2,title=") {
+	if !strings.Contains(out, "::error col=1,file=db/migrations/0004_index_orders_by_status.up.sql,line=2,title=") {
 		t.Errorf("no error annotation for the dangerous finding:\n%s", out)
 	}
 	if !strings.Contains(out, "::stop-commands::") {
@@ -482,6 +482,11 @@ func TestActionCheckoutInAFolder(t *testing.T) {
 	}
 	if n := readOutputs(t, r.outputs)["new-migrations"]; n != "1" {
 		t.Errorf("%s new migrations, want 1 (the base's is history)\n%s", n, out)
+	}
+	// GitHub places an annotation by its path in the repository, which is app/, not the workspace: the
+	// runner leaves a relative path as it is and makes an absolute one relative to the workspace.
+	if !strings.Contains(out, "::warning col=1,file=db/migrations/2_b.up.sql,line=1,title=schemagate%3A prefer-bigint") {
+		t.Errorf("no annotation at the file's path in the repository:\n%s", out)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -158,13 +159,19 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if o.APIURL == "" {
 		o.APIURL = env.APIURL
 	}
-	if o.SHA == "" && inActions && env.EventName == ci.GitHubWorkflowRun {
-		// With --pr too: the pull request must still have the head the run (and its report) was for.
+	// The job summary the comment links is this run's, unless this is a workflow_run workflow posting the
+	// report of the run it was started by: that run's summary holds the check's report.
+	summaryURL := env.RunURL()
+	if inActions && env.EventName == ci.GitHubWorkflowRun {
 		ev, err := ci.ReadGitHubEvent(env.EventName, env.EventPath)
 		if err != nil {
 			return usageErr(err)
 		}
-		o.SHA = ev.WorkflowRun.HeadSHA
+		if o.SHA == "" {
+			// With --pr too: the pull request must still have the head the run (and its report) was for.
+			o.SHA = ev.WorkflowRun.HeadSHA
+		}
+		summaryURL = env.RunURLOf(strconv.FormatInt(ev.WorkflowRun.ID, 10))
 	}
 	switch {
 	case o.Repo == "":
@@ -213,7 +220,7 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if rep.Head != "" && o.SHA != "" && !strings.EqualFold(rep.Head, o.SHA) {
 		return usageErr(fmt.Errorf("the report was made for commit %s, not %s: refusing a stale or forged report", short12(rep.Head), short12(o.SHA)))
 	}
-	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: env.RunURL(), Artifact: o.Report}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: summaryURL, Artifact: o.Report}
 	id, created, err := forge.Upsert(ctx, f, cr.Ref, opts.Marker, report.Markdown(rep, opts), report.OldMarkers(rep.Dir)...)
 	if err != nil {
 		if errors.Is(err, forge.ErrReadOnly) {
@@ -276,7 +283,7 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 		a.staleNotice("comment", fmt.Sprintf("merge request !%d is %s: report not posted", cr.Number, cr.State))
 		return nil
 	}
-	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: gl.JobURL, Artifact: o.Report}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), JobURL: gl.JobURL, PipelineURL: gl.PipelineURL, Artifact: o.Report}
 	id, created, err := forge.Upsert(ctx, c, ref, opts.Marker, report.Markdown(rep, opts), report.OldMarkers(rep.Dir)...)
 	if err != nil {
 		return exitCode(ExitFailure, err) // GitLab's refusals name the token and the fix

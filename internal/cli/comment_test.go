@@ -35,6 +35,7 @@ func hostileArtifact() *report.Report {
 			Message: "<!-- schemagate:comment dir=db/migrations --> ```` @acme/dba", Statement: "````\n/approve\n</details>"}},
 	}}}
 	r.Finish()
+	r.FailOn, r.FailOnReached = "dangerous @acme/dba <!-- schemagate:comment dir=db/other -->\n/merge", true
 	return r
 }
 
@@ -49,7 +50,7 @@ func TestCommentFromWorkflowRun(t *testing.T) {
 	env := map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
 		"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
-		"GITHUB_TOKEN":      githubtest.Token,
+		"GITHUB_TOKEN":      githubtest.Token, "GITHUB_RUN_ID": "99", "GITHUB_SERVER_URL": "https://github.com",
 	}
 	path := writeReport(t, hostileArtifact())
 	code, out, errOut := run(t, env, "comment", "--report", path)
@@ -67,6 +68,10 @@ func TestCommentFromWorkflowRun(t *testing.T) {
 	}
 	if strings.Contains(body, "\n/merge") || strings.Contains(body, " @acme") || strings.Contains(body, "x</details>") {
 		t.Errorf("hostile artifact content not inert:\n%s", body)
+	}
+	// The job summary that holds the report is the checking run's (the event's workflow_run), not this one's.
+	if !strings.Contains(body, "[job summary](https://github.com/octo-org/octo-repo/actions/runs/289782451)") || strings.Contains(body, "runs/99") {
+		t.Errorf("the comment does not link the checking run's job summary:\n%s", body)
 	}
 	// Again: updated in place.
 	code, out, errOut = run(t, env, "comment", "--report", path)

@@ -45,6 +45,8 @@ type GateOptions struct {
 	NoRecord     bool
 	NoComment    bool
 	JSON         bool
+	// pipelineURL is the GitLab pipeline whose check job's artifacts hold the report, for the note.
+	pipelineURL string
 }
 
 func (a *App) newGateCmd() *cobra.Command {
@@ -316,6 +318,7 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	if o.TargetURL == "" {
 		o.TargetURL = gl.JobURL
 	}
+	o.pipelineURL = gl.PipelineURL
 	f := forge.WithRunCache(c)
 	rep, notes, err := a.policyAndReport(ctx, o, cfg, file, f, ref, "")
 	if err != nil {
@@ -543,21 +546,30 @@ func repoRelative(ctx context.Context, dir string) string {
 // CODEOWNERS resolve paths against), whatever directory schemagate runs from; paths outside a
 // repository stay as they are. One git call per folder.
 func repoRelativeFiles(ctx context.Context, fs []lint.Finding) []lint.Finding {
-	dirs := map[string]string{}
+	name := repoPaths(ctx)
 	out := slices.Clone(fs)
 	for i := range out {
-		if out[i].File == "" {
-			continue
+		out[i].File = name(out[i].File)
+	}
+	return out
+}
+
+// repoPaths returns a function that names a file from the root of the repository that holds it (see
+// repoRelative), with one git call per folder; "" stays "".
+func repoPaths(ctx context.Context) func(file string) string {
+	dirs := map[string]string{}
+	return func(file string) string {
+		if file == "" {
+			return ""
 		}
-		d := filepath.Dir(out[i].File)
+		d := filepath.Dir(file)
 		rel, ok := dirs[d]
 		if !ok {
 			rel = repoRelative(ctx, d)
 			dirs[d] = rel
 		}
-		out[i].File = path.Join(rel, filepath.Base(out[i].File))
+		return path.Join(rel, filepath.Base(file))
 	}
-	return out
 }
 
 // staticReport builds a report from the parse tree alone: the migrations absent from base are new.
@@ -738,6 +750,10 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 		return err
 	}
 	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: o.TargetURL, Artifact: o.Report}
+	if o.pipelineURL != "" {
+		// GitLab has no job summary: the note links the pipeline, whose check job holds the report.
+		opts.SummaryURL, opts.JobURL, opts.PipelineURL = "", o.TargetURL, o.pipelineURL
+	}
 	c, err := forge.FindOwn(ctx, f, ref, me, opts.Marker, report.OldMarkers(rep.Dir)...)
 	if err != nil || c == nil {
 		return err

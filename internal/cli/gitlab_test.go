@@ -76,6 +76,7 @@ func newGLEnv(t *testing.T, migrationName string) *glEnv {
 		"CI_MERGE_REQUEST_DIFF_BASE_SHA": glBase,
 		"CI_COMMIT_SHA":                  glHead,
 		"CI_JOB_URL":                     "https://gitlab.example.com/acme/shop/-/jobs/99",
+		"CI_PIPELINE_URL":                "https://gitlab.example.com/acme/shop/-/pipelines/5",
 		"CI_JOB_TOKEN":                   gitlabtest.JobToken,
 		"GITLAB_TOKEN":                   gitlabtest.Token,
 	}
@@ -139,6 +140,10 @@ func TestGitLabCommentCreatesThenUpdatesTheNote(t *testing.T) {
 	if strings.Contains(body, "@all") {
 		t.Errorf("note mentions @all")
 	}
+	// GitLab has no job summary: the note links the pipeline, whose check job holds the report.
+	if strings.Contains(body, "job summary") || !strings.Contains(body, "[pipeline](https://gitlab.example.com/acme/shop/-/pipelines/5)") {
+		t.Errorf("the note does not link the pipeline:\n%s", body)
+	}
 }
 
 func TestGitLabCommentNeedsAWriteToken(t *testing.T) {
@@ -156,11 +161,23 @@ func TestGitLabCommentNeedsAWriteToken(t *testing.T) {
 func TestGitLabGateEndToEnd(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
 	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report}
+	if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK {
+		t.Fatalf("comment exit %d\n%s\n%s", code, out, errOut)
+	}
 
 	// No approval yet: pending, with a status on the head commit naming the owner from the Database section.
 	code, out, errOut := e.run(t, gateArgs...)
 	if code != ExitPending {
 		t.Fatalf("first gate exit %d, want %d\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	// The gate rewrites the check's note with its decision; GitLab has no job summary to link.
+	for _, c := range e.s.Comments(e.ref) {
+		if c.Author == e.s.BotLogin() && strings.Contains(c.Body, report.Marker("db/migrations")) {
+			if !strings.Contains(c.Body, "### DBA approval") || strings.Contains(c.Body, "job summary") ||
+				!strings.Contains(c.Body, "[pipeline](https://gitlab.example.com/acme/shop/-/pipelines/5) · [job log](https://gitlab.example.com/acme/shop/-/jobs/99)") {
+				t.Errorf("the note after the gate:\n%s", c.Body)
+			}
+		}
 	}
 	sts := e.s.Statuses(glProject, glHead)
 	if len(sts) == 0 {

@@ -277,7 +277,9 @@ func (r *Result) WriteText(w io.Writer) error {
 
 // Markdown renders the result for a job summary or a change request comment. What it quotes is escaped
 // as check --report-md escapes it (report.Text, report.CodeCell): it stays on its line and in its cell,
-// mentions nobody, opens no HTML and leaves no code span or fence open.
+// mentions nobody, opens no HTML and leaves no code span or fence open. A message a migration raised
+// (the server's, the reason, a verification's) is cut at report.MaxMessageRunes, saying so: one of any
+// length would otherwise make the comment longer than GitHub takes, and the deploy fail to post it.
 func (r *Result) Markdown() string {
 	var b strings.Builder
 	icon := map[string]string{OutcomeDeployed: "✅", OutcomeNothing: "✅", OutcomeDryRun: "📝", OutcomeBlocked: "⛔", OutcomeRolledBack: "↩️", OutcomePartial: "⚠️"}[r.Outcome]
@@ -286,10 +288,10 @@ func (r *Result) Markdown() string {
 	}
 	fmt.Fprintf(&b, "### %s schemagate: %s\n\n", icon, report.Text(r.headline()))
 	if r.Reason != "" {
-		fmt.Fprintf(&b, "**Reason:** %s\n\n", report.Text(r.Reason))
+		fmt.Fprintf(&b, "**Reason:** %s\n\n", report.TextUpTo(r.Reason, report.MaxMessageRunes))
 	}
 	if r.Hint != "" {
-		fmt.Fprintf(&b, "**Hint:** %s\n\n", report.Text(r.Hint))
+		fmt.Fprintf(&b, "**Hint:** %s\n\n", report.TextUpTo(r.Hint, report.MaxMessageRunes))
 	}
 	b.WriteString("| | |\n|---|---|\n")
 	for _, f := range r.facts() {
@@ -306,14 +308,14 @@ func (r *Result) Markdown() string {
 				if m.Error.File != "" {
 					e = append(e, report.CodeCell(fmt.Sprintf("%s:%d:%d", m.Error.File, m.Error.Line, m.Error.Column)))
 				}
-				e = append(e, report.Text(m.Error.Message))
+				e = append(e, report.TextUpTo(m.Error.Message, report.MaxMessageRunes))
 			}
 			if m.RollbackError != nil {
 				e = append(e, "down")
 				if m.RollbackError.File != "" {
 					e = append(e, report.CodeCell(fmt.Sprintf("%s:%d", m.RollbackError.File, m.RollbackError.Line)))
 				}
-				e = append(e, report.Text(m.RollbackError.Message))
+				e = append(e, report.TextUpTo(m.RollbackError.Message, report.MaxMessageRunes))
 			}
 			if len(m.Completed) > 0 {
 				e = append(e, report.Text("completed (and stay): "+strings.Join(m.Completed, ", ")))
@@ -329,7 +331,7 @@ func (r *Result) Markdown() string {
 				res = "❌"
 			}
 			if c.Message != "" {
-				res += " " + report.Text(c.Message)
+				res += " " + report.TextUpTo(c.Message, report.MaxMessageRunes)
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", report.Text(c.Name), c.Phase, res)
 		}

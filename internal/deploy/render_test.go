@@ -88,6 +88,26 @@ func TestMarkdownEscapesQuotedText(t *testing.T) {
 	}
 }
 
+// TestMarkdownCutsLongMessages: a message a migration raised, of any length (RAISE EXCEPTION with a
+// row's data), is cut in the Markdown, saying so, so that the deploy's comment stays within the 65,536
+// characters GitHub takes and the job summary within its 1 MiB; the text report keeps it whole.
+func TestMarkdownCutsLongMessages(t *testing.T) {
+	t.Parallel()
+	r := hostileResult()
+	long := strings.Repeat("row (1, 'x') @ops ", 50000)
+	r.Reason, r.Migrations[0].Error.Message, r.Migrations[0].RollbackError.Message, r.Verify[0].Message = long, long, long, long
+	md := r.Markdown()
+	if n := len([]rune(md)); n > 20000 {
+		t.Fatalf("Markdown of %d characters", n)
+	}
+	if n := strings.Count(md, "(cut: 900000 characters in all)"); n != 4 {
+		t.Errorf("%d cut messages say so, want 4:\n%s", n, md)
+	}
+	if prose := withoutCodeSpans(md); strings.Contains(prose, "@ops") {
+		t.Errorf("a cut message mentions someone:\n%s", md)
+	}
+}
+
 // withoutCodeSpans drops the inline code spans of Markdown text (a back-tick run up to the next run of
 // the same length, as CommonMark reads them).
 func withoutCodeSpans(md string) string {

@@ -27,6 +27,9 @@ type MarkdownOptions struct {
 	// SummaryURL links the full report (the job summary); JobURL links the job's log.
 	SummaryURL string
 	JobURL     string
+	// PipelineURL links a GitLab pipeline, whose jobs' artifacts hold the reports: GitLab has no job
+	// summary, so a note names no job summary when SummaryURL is empty and this is set.
+	PipelineURL string
 	// RuleURLBase is prefixed to a rule id when a finding carries no URL.
 	RuleURLBase string
 	// Artifact names the report file or artifact that holds the full report.
@@ -144,6 +147,8 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 	var links []string
 	if u := safeURL(opts.SummaryURL); u != "" {
 		links = append(links, "[job summary]("+u+")")
+	} else if u := safeURL(opts.PipelineURL); u != "" {
+		links = append(links, "[pipeline]("+u+")")
 	}
 	if u := safeURL(opts.JobURL); u != "" {
 		links = append(links, "[job log]("+u+")")
@@ -166,6 +171,18 @@ func fullReportPointer(opts MarkdownOptions) string {
 			return "The full report is the JSON report " + Code(opts.Artifact) + " (the action's report-json output; upload it with actions/upload-artifact to keep it)."
 		}
 		return "The full report is the JSON report (--report-json)."
+	}
+	if safeURL(opts.SummaryURL) == "" && opts.PipelineURL != "" {
+		// GitLab: the check job's artifacts hold the reports.
+		file := "the JSON report (--report-json)"
+		if opts.Artifact != "" {
+			file = "the report file " + Code(opts.Artifact)
+		}
+		pipeline := "the pipeline"
+		if u := safeURL(opts.PipelineURL); u != "" {
+			pipeline = "the [pipeline](" + u + ")"
+		}
+		return "The full report is " + file + " among the check job's artifacts in " + pipeline + "."
 	}
 	where := "the job summary"
 	if u := safeURL(opts.SummaryURL); u != "" {
@@ -199,7 +216,8 @@ func mdHeader(r *Report) string {
 	case !r.OK:
 		status, icon = "failed", "❌"
 	case r.FailOnReached:
-		status, icon = "failed (the risk reaches fail-on "+r.FailOn+")", "❌"
+		// fail_on is text of the report, which may be an untrusted artifact (schemagate comment).
+		status, icon = "failed (the risk reaches fail-on "+Text(r.FailOn)+")", "❌"
 	}
 	fmt.Fprintf(&b, "## %s schemagate: %s, risk **%s**", icon, status, r.Risk)
 	if ar := r.RiskForApproval(); ar > r.Risk {
@@ -317,6 +335,14 @@ func locks(m Migration) string {
 	return strings.Join(out, "<br>")
 }
 
+// The approval section is never left out of the comment, so what it lists of the author's is bounded:
+// the ignored findings (a seed migration may ignore thousands) and each one's text, whose reason is the
+// ignore comment's, of any length. Unbounded, they could make the comment longer than GitHub takes.
+const (
+	maxIgnoredShown = 20
+	maxIgnoredRunes = 500
+)
+
 func mdApproval(a *Approval) string {
 	if a == nil {
 		return ""
@@ -342,13 +368,17 @@ func mdApproval(a *Approval) string {
 		b.WriteString(".")
 	}
 	if a.Reason != "" {
-		b.WriteString(" " + Text(a.Reason))
+		b.WriteString(" " + TextUpTo(a.Reason, MaxMessageRunes))
 	}
 	b.WriteString("\n")
 	if len(a.Ignored) > 0 {
 		b.WriteString("\nIgnored by the author, counted for the approval:\n\n")
-		for _, ig := range a.Ignored {
-			b.WriteString("- " + Text(ig) + "\n")
+		for i, ig := range a.Ignored {
+			if i == maxIgnoredShown {
+				fmt.Fprintf(&b, "- … %d more (in the full report)\n", len(a.Ignored)-i)
+				break
+			}
+			b.WriteString("- " + TextUpTo(ig, maxIgnoredRunes) + "\n")
 		}
 	}
 	if len(a.Owners) > 0 {
@@ -366,6 +396,39 @@ func people(ps []string) string {
 	return strings.Join(out, ", ")
 }
 
+// What a failure quotes is bounded in the Markdown: a failed seed INSERT of 100 kB, or a message a
+// migration raised with as much, would otherwise not fit the comment, whose failures section would then
+// be left out whole, the message and place of the failure with it. The file and the JSON report hold
+// the whole text.
+const (
+	maxStatementRunes = 4000
+	// MaxMessageRunes is where TextUpTo cuts a server's message, detail or hint in the Markdown.
+	MaxMessageRunes = 2000
+)
+
+// clipRunes cuts s to at most n runes (at a line break in its last quarter when it has one) and says
+// whether it did.
+func clipRunes(s string, n int) (string, bool) {
+	if utf8.RuneCountInString(s) <= n {
+		return s, false
+	}
+	cut := string([]rune(s)[:n])
+	if i := strings.LastIndexByte(cut, '\n'); i >= len(cut)*3/4 {
+		cut = cut[:i]
+	}
+	return cut, true
+}
+
+// TextUpTo is Text of s cut at n runes, saying so: for text of any length (a message a migration
+// raised) in a rendering with a size limit (a comment, the job summary).
+func TextUpTo(s string, n int) string {
+	c, cut := clipRunes(s, n)
+	if cut {
+		return Text(c) + fmt.Sprintf(" … *(cut: %d characters in all)*", utf8.RuneCountInString(s))
+	}
+	return Text(c)
+}
+
 func sqlErrorText(e *SQLError) string {
 	var b strings.Builder
 	loc := e.File
@@ -379,15 +442,20 @@ func sqlErrorText(e *SQLError) string {
 	if e.SQLState != "" {
 		b.WriteString(" SQLSTATE " + Code(e.SQLState))
 	}
-	b.WriteString(": " + Text(e.Message) + "\n")
+	b.WriteString(": " + TextUpTo(e.Message, MaxMessageRunes) + "\n")
 	if e.Detail != "" {
-		b.WriteString("\n**Detail:** " + Text(e.Detail) + "\n")
+		b.WriteString("\n**Detail:** " + TextUpTo(e.Detail, MaxMessageRunes) + "\n")
 	}
 	if e.Hint != "" {
-		b.WriteString("\n**Hint:** " + Text(e.Hint) + "\n")
+		b.WriteString("\n**Hint:** " + TextUpTo(e.Hint, MaxMessageRunes) + "\n")
 	}
 	if e.Statement != "" {
-		b.WriteString("\n" + details("Statement", Fence(e.Statement, "sql")))
+		stmt, cut := clipRunes(e.Statement, maxStatementRunes)
+		body := Fence(stmt, "sql")
+		if cut {
+			body += fmt.Sprintf("\n*(the statement is cut here: %d characters in all; the whole is in the file)*\n", utf8.RuneCountInString(e.Statement))
+		}
+		b.WriteString("\n" + details("Statement", body))
 	}
 	return b.String()
 }

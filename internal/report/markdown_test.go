@@ -2,6 +2,7 @@ package report
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -345,6 +346,19 @@ func TestHostileContentIsInert(t *testing.T) {
 	checkMermaid(t, md)
 }
 
+// TestHostileFailOnIsInert: fail_on is a string of the report, which `schemagate comment` reads from an
+// artifact its author could have written: in the header it is escaped like any other text of it.
+func TestHostileFailOnIsInert(t *testing.T) {
+	r := hostileReport()
+	r.FailOn = "dangerous) @acme/dba\n\n<!-- schemagate:comment dir=db/other -->\n/merge\n<img src=x>"
+	r.OK, r.FailOnReached = true, true
+	md := Markdown(r, MarkdownOptions{Marker: testMarker})
+	checkInert(t, md, testMarker)
+	if !strings.Contains(md, "the risk reaches fail-on dangerous\\) @\u200bacme/dba") {
+		t.Errorf("fail_on not shown escaped on the header's line:\n%s", md[:min(len(md), 400)])
+	}
+}
+
 var mermaidLine = regexp.MustCompile(`^(erDiagram|    [A-Za-z0-9_]+ \{|        [A-Za-z0-9_]+ [A-Za-z0-9_]+ "(added|changed|removed)( from [A-Za-z0-9_ (),.]+)?"|    \}|    [A-Za-z0-9_]+ \}o--\|\| [A-Za-z0-9_]+ : [A-Za-z0-9_]+)$`)
 
 // checkMermaid checks every line of the ER diagram against the small grammar schemagate writes.
@@ -385,6 +399,55 @@ func TestTruncationKeepsSummary(t *testing.T) {
 		t.Errorf("tiny limit: %d runes", n)
 	}
 	checkInert(t, tiny, testMarker)
+}
+
+// TestLongFailureKeepsItsMessage: a failed statement or a server message too long for the comment is
+// cut, saying so, rather than taking the failure's message and place out of the comment with it.
+func TestLongFailureKeepsItsMessage(t *testing.T) {
+	r := failedReport()
+	e := r.Migrations[1].Error
+	e.Statement = "INSERT INTO t VALUES " + strings.Repeat("(1, 'some seed value'),\n", 4000) + "(2, 'x');"
+	e.Detail = strings.Repeat("@acme/dba ", 20000)
+	md := Markdown(r, MarkdownOptions{Marker: testMarker})
+	checkInert(t, md, testMarker)
+	if n := utf8.RuneCountInString(md); n > DefaultMaxRunes {
+		t.Fatalf("%d runes over the limit", n)
+	}
+	for _, want := range []string{"Migration `002 broken` failed", "`db/migrations/002_broken.up.sql:4:13`", "SQLSTATE `42P01`",
+		"userz", "**Hint:** check the table name", "INSERT INTO t VALUES (1", "the statement is cut here: 96030 characters in all", "(cut: 200000 characters in all)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comment lacks %q:\n%s", want, md[:min(len(md), 3000)])
+		}
+	}
+	if strings.Contains(md, "shortened to fit") {
+		t.Errorf("the comment left something out:\n%s", md[:min(len(md), 3000)])
+	}
+}
+
+// TestManyIgnoredFindingsFit: the approval section is kept whole, so the findings the author ignored,
+// thousands in a seed migration, or one with a reason of any length, are listed up to a bound: the
+// comment still fits and keeps the failure.
+func TestManyIgnoredFindingsFit(t *testing.T) {
+	r := failedReport()
+	r.Approval = &Approval{Required: true, State: "pending", Ignored: []string{
+		"db/migrations/0002_seed.up.sql:1: dangerous set-not-null, ignored by the author: " + strings.Repeat("because @acme/dba ", 10000)}}
+	for i := 2; i < 3000; i++ {
+		r.Approval.Ignored = append(r.Approval.Ignored, fmt.Sprintf("db/migrations/0002_seed.up.sql:%d: dangerous add-column-volatile-default, ignored by the author: small table", i))
+	}
+	md := Markdown(r, MarkdownOptions{Marker: testMarker})
+	checkInert(t, md, testMarker)
+	if n := utf8.RuneCountInString(md); n > DefaultMaxRunes {
+		t.Fatalf("%d runes over the limit", n)
+	}
+	for _, want := range []string{"Ignored by the author, counted for the approval", "seed\\.up\\.sql\\:20\\:", "(cut: 180081 characters in all)",
+		"- … 2979 more (in the full report)", "Migration `002 broken` failed"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comment lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "seed\\.up\\.sql\\:21\\:") {
+		t.Errorf("more ignored findings listed than the bound")
+	}
 }
 
 func TestJobSummaryBounded(t *testing.T) {
@@ -539,6 +602,24 @@ func TestShortenedSummaryPointsAtTheReport(t *testing.T) {
 	md = assemble(nil, []string{"ER diagram"}, MarkdownOptions{Artifact: "schemagate-report.json"})
 	if !strings.Contains(md, "This comment is shortened") || !strings.Contains(md, "The full report is in the job summary and the report file `schemagate-report.json`") {
 		t.Errorf("shortened comment note:\n%s", md)
+	}
+}
+
+// TestShortenedNoteOnGitLab: GitLab has no job summary: a note links the pipeline, whose check job's
+// artifacts hold the report, and a shortened one points there.
+func TestShortenedNoteOnGitLab(t *testing.T) {
+	const pipeline, job = "https://gitlab.example.com/acme/shop/-/pipelines/5", "https://gitlab.example.com/acme/shop/-/jobs/99"
+	md := Markdown(truncatedReport(), MarkdownOptions{Marker: testMarker, PipelineURL: pipeline, JobURL: job, Artifact: "schemagate-report.json"})
+	checkInert(t, md, testMarker)
+	if strings.Contains(md, "job summary") {
+		t.Errorf("a GitLab note names a job summary:\n%s", md[max(0, len(md)-800):])
+	}
+	for _, want := range []string{"This comment is shortened",
+		"The full report is the report file `schemagate-report.json` among the check job's artifacts in the [pipeline](" + pipeline + ").",
+		"<sub>schemagate · [pipeline](" + pipeline + ") · [job log](" + job + ")</sub>"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("note lacks %q:\n%s", want, md[max(0, len(md)-800):])
+		}
 	}
 }
 
