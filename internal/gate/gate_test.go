@@ -3,6 +3,7 @@ package gate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -418,4 +419,37 @@ func TestAuthorIsNotAPossibleApprover(t *testing.T) {
 	in.CodeOwners = file
 	d, _ = gate.Decide(t.Context(), in, nil)
 	wantState(t, d, gate.Pending, "has only 0 eligible owners besides the author @alice")
+}
+
+// TestMarkdownKeepsToItsTableAndBounds: a pipe in a file name stays in its cell of the requirements
+// table (GitHub splits a row at a pipe even inside a code span), and the author's ignored findings are
+// listed 20 at most, each cut at 500 characters, as in the check's comment.
+func TestMarkdownKeepsToItsTableAndBounds(t *testing.T) {
+	d := &gate.Decision{State: gate.Pending, Needed: 1, Owners: []string{"@acme/dba"}, Required: true,
+		Requirements: []gate.Requirement{{Owners: []string{"@acme/dba"}, Files: []string{"db/a|b.sql", "db/c.sql"}, Needed: 1, ApprovedBy: []string{"x|y"}}}}
+	for i := range 30 {
+		d.Ignored = append(d.Ignored, fmt.Sprintf("finding %d ignored by the author: %s", i, strings.Repeat("r", 800)))
+	}
+	md := gate.Markdown(d)
+	var row string
+	for _, l := range strings.Split(md, "\n") {
+		if strings.Contains(l, "db/c.sql") {
+			row = l
+		}
+	}
+	if unescaped := strings.Count(row, "|") - strings.Count(row, `\|`); unescaped != 4 {
+		t.Errorf("the row has %d cell separators, want 4 (3 cells):\n%s", unescaped, row)
+	}
+	if !strings.Contains(row, "`db/a\\|b.sql`") || !strings.Contains(row, "`x\\|y`") {
+		t.Errorf("the pipes of the file name and login are not escaped for the table:\n%s", row)
+	}
+	if n := strings.Count(md, "ignored by the author"); n != 20 {
+		t.Errorf("%d ignored findings listed, want 20", n)
+	}
+	if !strings.Contains(md, "- … 10 more (in the check's report)") {
+		t.Errorf("no count of the ignored findings left out:\n%s", md)
+	}
+	if strings.Contains(md, strings.Repeat("r", 501)) {
+		t.Error("an ignored finding's text is not cut at 500 characters")
+	}
 }

@@ -61,21 +61,25 @@ func Markdown(d *Decision) string {
 	if len(d.Requirements) > 0 {
 		b.WriteString("\n| Owners | Files | Approved |\n|---|---|---|\n")
 		for _, r := range d.Requirements {
-			owners := codeList(r.Owners)
+			owners := codeCells(r.Owners)
 			if r.Section != "" {
 				owners = text(r.Section) + ": " + owners
 			}
 			approved := fmt.Sprintf("%d of %d", min(len(r.ApprovedBy), r.Needed), r.Needed)
 			if len(r.ApprovedBy) > 0 {
-				approved += " (" + codeList(r.ApprovedBy) + ")"
+				approved += " (" + codeCells(r.ApprovedBy) + ")"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", owners, codeList(r.Files), approved)
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", owners, codeCells(r.Files), approved)
 		}
 	}
 	if len(d.Ignored) > 0 {
 		b.WriteString("\nIgnored by the author, counted for the approval:\n\n")
-		for _, ig := range d.Ignored {
-			fmt.Fprintf(&b, "- %s\n", text(ig))
+		for i, ig := range d.Ignored {
+			if i == maxIgnoredShown {
+				fmt.Fprintf(&b, "- … %d more (in the check's report)\n", len(d.Ignored)-i)
+				break
+			}
+			fmt.Fprintf(&b, "- %s\n", textUpTo(ig, maxIgnoredRunes))
 		}
 	}
 	if len(d.Notes) > 0 {
@@ -88,6 +92,20 @@ func Markdown(d *Decision) string {
 		fmt.Fprintf(&b, "\n<sub>Approval applies to migrations checksum `%s`; any change to their SQL needs a new approval.</sub>\n", d.Checksum[:min(12, len(d.Checksum))])
 	}
 	return b.String()
+}
+
+// What the section lists of the author's ignored findings is bounded, as in the check's comment (see
+// report.Markdown): a seed migration may ignore thousands, each with a reason of any length.
+const (
+	maxIgnoredShown = 20
+	maxIgnoredRunes = 500
+)
+
+// codeCells is codeList for a table cell: a pipe splits a GitHub table row even inside a code span,
+// unless escaped (the table reads "\\|" as a pipe of the cell's text, in code too). text escapes the pipes
+// of prose already.
+func codeCells(items []string) string {
+	return strings.ReplaceAll(codeList(items), "|", `\|`)
 }
 
 // code puts s in a code span whose backtick fence is longer than any run of backticks inside.
@@ -117,6 +135,14 @@ func codeList(items []string) string {
 		out[i] = code(s)
 	}
 	return strings.Join(out, ", ")
+}
+
+// textUpTo is text of s's first n characters, saying when it cut the rest.
+func textUpTo(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return text(string(r[:n])) + fmt.Sprintf(" … *(cut: %d characters in all)*", len(r))
+	}
+	return text(s)
 }
 
 // text escapes prose: HTML, Markdown punctuation, table pipes, mentions and line breaks.
