@@ -76,6 +76,33 @@ func TestFlywayPlaceholders(t *testing.T) {
 		t.Errorf("missing placeholder: %v", err)
 	}
 
+	// Flyway reads everything from ${ to the next } as a placeholder's name, and fails the migration
+	// on any it has no value for: one with a space, an empty one, one never closed
+	// (PlaceholderReplacingReader). A $ read ahead that no { follows is given back as it is, so the
+	// $ after it starts no placeholder: $${schema} stays as written, $$${schema} is replaced.
+	for src, want := range map[string]string{
+		"SELECT 1;\nSELECT '${a b}';\n":                 "V1__init.sql:2: no value for Flyway placeholder ${a b}",
+		"SELECT 1;\nSELECT '${}';\n":                    "V1__init.sql:2: no value for Flyway placeholder ${}",
+		"SELECT 1;\nSELECT '${schema';\nSELECT '}';\n":  "V1__init.sql:2: no value for Flyway placeholder ${schema';\nSELECT '}",
+		"SELECT 1;\n\nSELECT '${schema\n":               "V1__init.sql:3: Flyway placeholder ${ is never closed with }",
+		"SELECT '${schema}', 1;\n-- a ${ b } comment\n": "V1__init.sql:2: no value for Flyway placeholder ${ b }",
+	} {
+		_, err = readMap(t, FormatFlyway, map[string]string{"V1__init.sql": src})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+	for src, want := range map[string]string{
+		"SELECT '$${schema}';\n":  "SELECT '$${schema}'",
+		"SELECT '$$${schema}';\n": "SELECT '$$tenant_7'",
+		"SELECT '$a${schema}';\n": "SELECT '$atenant_7'",
+	} {
+		set, err := readMap(t, FormatFlyway, map[string]string{"V1__init.sql": src})
+		if err != nil || set.Migrations[0].Up.Statements[0].SQL != want {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+
 	// FLYWAY_PLACEHOLDER_REPLACEMENT=false turns placeholders off everywhere.
 	t.Setenv("FLYWAY_PLACEHOLDER_REPLACEMENT", "false")
 	set, err = readMap(t, FormatFlyway, map[string]string{"V1__init.sql": "SELECT '${tenant}';\n"})
