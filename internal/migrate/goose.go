@@ -17,7 +17,10 @@ var gooseDialect = dialect{
 	upFirst:           true,
 	classify:          gooseDirective,
 	splitsAtSemicolon: true,
-	bom:               "goose refuses a file that starts with a byte-order mark (\"unexpected state 0\": its first line is neither blank, a comment nor an annotation)",
+	// internal/sqlparser/parser.go missingSemicolonError, at the Down annotation and at the end.
+	unended:    "\"unexpected unfinished SQL query: ...: missing semicolon?\"",
+	holdsBlank: true,
+	bom:        "goose refuses a file that starts with a byte-order mark (\"unexpected state 0\": its first line is neither blank, a comment nor an annotation)",
 	// ParseSQLMigration reads lines with bufio.Scanner and writes each with "\n" (a CRLF file's
 	// statements go without their carriage returns). It keeps every comment line once a statement has
 	// begun ("we keep all comments up until the end of the statement"), and leaves out only comment and

@@ -142,8 +142,21 @@ func TestReadGoose(t *testing.T) {
 			errs: []string{"1_fn.sql:4: goose ends a statement at this line (its last word ends with ;), inside the statement that starts on line 2 and ends on line 7",
 				// goose cuts inside the string literal too ('x; ends with ;); the comments and the block do not cut.
 				"2_ok.sql:7: goose ends a statement at this line (its last word ends with ;), inside the statement that starts on line 7 and ends on line 8",
-				"3_nosemi.sql:2: statement without ; at the end of its last line: goose never runs it",
+				"3_nosemi.sql:2: statement without ; at the end of its last line: goose refuses the file",
 				"3_nosemi.sql:4: statement without ; at the end of its last line: goose refuses the file"},
+		},
+		{
+			// ParseSQLMigration skips only empty lines ("") and, while its buffer is empty, comment lines
+			// before a statement: a line of white space goes into the buffer, and so do the comment lines
+			// after it, which missingSemicolonError then refuses at the Down annotation and at the end.
+			name: "comment after a line of white space",
+			files: map[string]string{
+				"1_a.sql": "-- +goose Up\nCREATE TABLE a (id int);\n  \n-- TODO index\n-- +goose Down\nDROP TABLE a;\n\t\n-- the end\n",
+				"2_b.sql": "-- +goose Up\nCREATE TABLE b (id int);\n\n-- note\n  \n-- +goose Down\n  \n-- kept with the statement\nDROP TABLE b;\n",
+			},
+			want: []string{"1_a up:1 down:1", "2_b up:1 down:1"},
+			errs: []string{"1_a.sql:4: goose keeps this comment line as statement text, as it follows a line of white space (goose skips only empty lines and, before a statement, comment lines), and no line ending with ; follows it: goose refuses the file (\"unexpected unfinished SQL query: ...: missing semicolon?\")",
+				"1_a.sql:8: goose keeps this comment line as statement text"},
 		},
 		{
 			name: "bad content",
