@@ -20,7 +20,12 @@ var gooseDialect = dialect{
 	// internal/sqlparser/parser.go missingSemicolonError, at the Down annotation and at the end.
 	unended:    "\"unexpected unfinished SQL query: ...: missing semicolon?\"",
 	holdsBlank: true,
-	bom:        "goose refuses a file that starts with a byte-order mark (\"unexpected state 0\": its first line is neither blank, a comment nor an annotation)",
+	// Before -- +goose Up, ParseSQLMigration skips blank lines (strings.TrimSpace(line) == "") and
+	// comment lines (strings.HasPrefix(strings.TrimSpace(line), "--")) only; any other line, a /* */
+	// comment too, fails the file: "failed to parse migration: unexpected state 0 on line ...".
+	sqlBefore:          "goose refuses the file (\"unexpected state 0\")",
+	commentLinesBefore: true,
+	bom:                "goose refuses a file that starts with a byte-order mark (\"unexpected state 0\": its first line is neither blank, a comment nor an annotation)",
 	// ParseSQLMigration reads lines with bufio.Scanner and writes each with "\n" (a CRLF file's
 	// statements go without their carriage returns). It keeps every comment line once a statement has
 	// begun ("we keep all comments up until the end of the statement"), and leaves out only comment and

@@ -89,11 +89,14 @@ func TestReadGoose(t *testing.T) {
 				"2_downup.sql": "-- +goose Down\nSELECT 1;\n-- +goose Up\nSELECT 2;\n",
 				"3_twice.sql":  "-- +goose Up\nSELECT 1;\n-- +goose Up\nSELECT 2;\n-- +goose Down\n-- +goose Down\n",
 				"4_before.sql": "-- a comment is fine\nSELECT 0;\n-- +goose Up\nSELECT 1;\n",
+				// goose skips only blank and -- lines before the Up annotation.
+				"5_license.sql": "  \n/* Copyright the authors */\n-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 1;\n",
 			},
-			want: []string{"2_downup up:1 down:1", "3_twice up:2 down:0", "4_before up:1 down:-"},
+			want: []string{"2_downup up:1 down:1", "3_twice up:2 down:0", "4_before up:1 down:-", "5_license up:1 down:- notx"},
 			errs: []string{"1_noup.sql:0: no -- +goose Up section", "2_downup.sql:1: -- +goose Down before -- +goose Up",
 				"3_twice.sql:3: second -- +goose Up (the first is on line 1)", "3_twice.sql:6: second -- +goose Down (the first is on line 5)",
-				"4_before.sql:2: SQL before the first -- +goose Up/-- +goose Down line is never run by goose"},
+				"4_before.sql:2: SQL before the first -- +goose Up line: goose refuses the file (\"unexpected state 0\")",
+				"5_license.sql:2: block comment before the first -- +goose Up line: goose allows only blank lines and -- comments there; goose refuses the file"},
 		},
 		{
 			name: "statement blocks",
