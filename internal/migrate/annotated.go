@@ -54,6 +54,10 @@ type dialect struct {
 	// white space, which it holds; a comment line after such a line then starts statement text
 	// (goose's ParseSQLMigration: `line == ""`, and comments only while its buffer is empty).
 	holdsBlank bool
+	// looseBlocks: the tool ignores a StatementBegin before the first section or inside a block, and a
+	// StatementEnd outside one (sql-migrate's ParseMigration: ignoreSemicolons is only set from a
+	// section and cleared at StatementEnd), where goose refuses the file.
+	looseBlocks bool
 	// bom, when set, is the error for a file that starts with a byte-order mark: the tool does not
 	// skip it, so its first line no longer reads as a directive or a comment.
 	bom string
@@ -272,14 +276,22 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		case dirBegin:
 			open, openNote, held = 0, false, false // the tool goes on to StatementEnd with what it holds
 			switch {
+			case cur == nil && d.looseBlocks:
+				r.warnf(file, lineNo, "delete the line", "ignored: %s ignores a StatementBegin before the first %s or %s line", d.tool, d.up, d.down)
 			case cur == nil:
 				r.errorf(file, lineNo, "move it below "+d.up+" or "+d.down, "StatementBegin outside the %s and %s sections", d.up, d.down)
+			case blockLine > 0 && d.looseBlocks:
+				r.warnf(file, lineNo, "delete the line", "ignored: %s ignores a StatementBegin inside the block that starts on line %d, which the next StatementEnd ends", d.tool, blockLine)
 			case blockLine > 0:
 				r.errorf(file, lineNo, "close the block on line "+strconv.Itoa(blockLine)+" with StatementEnd first", "StatementBegin inside another StatementBegin block")
 			default:
 				blockLine = lineNo
 			}
 		case dirEnd:
+			if blockLine == 0 && d.looseBlocks {
+				r.warnf(file, lineNo, "delete the line", "ignored: StatementEnd without StatementBegin: %s ignores it", d.tool)
+				continue
+			}
 			if blockLine == 0 {
 				r.errorf(file, lineNo, "add a StatementBegin line before the statement or delete this line", "StatementEnd without StatementBegin")
 			}

@@ -63,6 +63,22 @@ func TestReadSQLMigrate(t *testing.T) {
 				"1_fn.sql:8: statement without ; at the end of its last line: sql-migrate refuses the file"},
 		},
 		{
+			// ParseMigration sets ignoreSemicolons at a StatementBegin inside a section only and clears
+			// it at StatementEnd: a StatementBegin before the first section or inside a block, and a
+			// StatementEnd outside one, change nothing (goose refuses them).
+			name: "StatementBegin and StatementEnd sql-migrate ignores",
+			files: map[string]string{
+				"1_a.sql": "-- +migrate StatementBegin\n-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate StatementEnd\n" +
+					"-- +migrate StatementBegin\n-- +migrate StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\n-- +migrate StatementEnd\n-- +migrate StatementEnd\n" +
+					"-- +migrate Down\nDROP FUNCTION f();\nDROP TABLE a;\n",
+			},
+			want: []string{"1_a up:2 down:2"},
+			warns: []string{"1_a.sql:1: ignored: sql-migrate ignores a StatementBegin before the first -- +migrate Up or -- +migrate Down line",
+				"1_a.sql:4: ignored: StatementEnd without StatementBegin: sql-migrate ignores it",
+				"1_a.sql:6: ignored: sql-migrate ignores a StatementBegin inside the block that starts on line 5",
+				"1_a.sql:9: ignored: StatementEnd without StatementBegin"},
+		},
+		{
 			// ParseMigration leaves out only the lines that start with "-- ": an indented comment, "--"
 			// alone or "--x" is statement text, and one left at the end of a section without a line
 			// ending with ; is errNoTerminator, at the next Up or Down command and at the end.
