@@ -91,8 +91,12 @@ func (r *reader) readGoose() {
 			continue
 		}
 		if digits == "" {
+			// goose skips a .go file without a version (a helper), but refuses the folder for a .sql
+			// one: collectMigrationsFS (migrate.go), which the goose command and goose.Up read the
+			// folder with, fails on NumericComponent's error. Only the Provider API skips it.
 			if !goMigration {
-				r.warnf(name, 0, "goose names migrations {version}_{name}.sql", "ignored: not a goose migration file name")
+				r.errorf(name, 0, "name it {version}_{name}.sql if it is a migration, else move it out of the migration folder (only goose's Provider API, goose.NewProvider, skips it)",
+					"not a goose migration file name: goose refuses the folder (\"could not parse SQL migration file\": its version is the number before the first _)")
 			}
 			continue
 		}

@@ -129,8 +129,8 @@ func TestReadGoose(t *testing.T) {
 			want: []string{"1_b up:1 down:-", "1_a up:1 down:-", "3_code up:0 down:- external=go"},
 			errs: []string{"0_zero.sql:0: invalid goose version 0", "1_a.sql:0: duplicate version 1 (also 001_b.sql)",
 				"2.sql:0: goose file name has no _ after the version",
-				"99999999999999999999_big.sql:0: invalid goose version"},
-			warns: []string{"schema.sql:0: ignored: not a goose migration file name"},
+				"99999999999999999999_big.sql:0: invalid goose version",
+				"schema.sql:0: not a goose migration file name: goose refuses the folder (\"could not parse SQL migration file\""},
 		},
 		{
 			// goose ends a statement at each line whose last word ends with ; (outside StatementBegin and
