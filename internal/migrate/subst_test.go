@@ -251,7 +251,8 @@ owner = "toml-owner"
 
 // TestFlywayTransactionSettings: executeInTransaction=false runs every script outside a transaction,
 // mixed=true a script that mixes CREATE INDEX CONCURRENTLY with other statements; from flyway.toml,
-// flyway.conf or the environment. A script's own .conf setting wins.
+// flyway.conf or the environment. A script's own .conf setting wins. Without mixed=true Flyway refuses
+// the mixed script (ParserSqlScript.parse), whatever executeInTransaction says.
 func TestFlywayTransactionSettings(t *testing.T) {
 	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_MIXED", "FLYWAY_EXECUTE_IN_TRANSACTION"} {
 		t.Setenv(k, "")
@@ -264,16 +265,19 @@ func TestFlywayTransactionSettings(t *testing.T) {
 		"V3__own.sql.conf": "executeInTransaction=true\n",
 	}
 	t.Chdir(t.TempDir())
+	const refused = "V2__mixed.sql:2: Flyway refuses a script that mixes statements it runs outside a transaction with others while mixed is false"
+	mixedFalse := false
 	check := func(t *testing.T, what string, want ...string) {
 		t.Helper()
 		set, err := readMap(t, FormatFlyway, files)
-		if err != nil {
-			t.Fatal(err)
+		if mixedFalse != (err != nil) || err != nil && !strings.HasPrefix(err.Error(), refused) {
+			t.Fatalf("%s: error %v, want %q: %v", what, err, refused, mixedFalse)
 		}
 		if got := summaries(set); !slices.Equal(got, want) {
 			t.Errorf("%s:\n got %q\nwant %q", what, got, want)
 		}
 	}
+	mixedFalse = true
 	check(t, "defaults", "1_t up:1 down:-", "2_mixed up:2 down:-", "3_own up:1 down:-")
 	write := func(name, content string) {
 		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
@@ -281,19 +285,25 @@ func TestFlywayTransactionSettings(t *testing.T) {
 		}
 	}
 	write("flyway.toml", "[flyway]\nmixed = true\n")
+	mixedFalse = false
 	check(t, "flyway.toml mixed", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	write("flyway.toml", "[flyway]\nexecuteInTransaction = false\n")
+	mixedFalse = true
 	check(t, "flyway.toml executeInTransaction", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	os.Remove("flyway.toml")
 	write("flyway.conf", "flyway.mixed=true\n")
+	mixedFalse = false
 	check(t, "flyway.conf mixed", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	write("flyway.conf", "flyway.executeInTransaction=false\n")
+	mixedFalse = true
 	check(t, "flyway.conf executeInTransaction", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	os.Remove("flyway.conf")
 	t.Setenv("FLYWAY_MIXED", "true")
+	mixedFalse = false
 	check(t, "FLYWAY_MIXED", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	t.Setenv("FLYWAY_MIXED", "")
 	t.Setenv("FLYWAY_EXECUTE_IN_TRANSACTION", "false")
+	mixedFalse = true
 	check(t, "FLYWAY_EXECUTE_IN_TRANSACTION", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 }
 
