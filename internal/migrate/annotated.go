@@ -58,6 +58,11 @@ type dialect struct {
 	// StatementEnd outside one (sql-migrate's ParseMigration: ignoreSemicolons is only set from a
 	// section and cleared at StatementEnd), where goose refuses the file.
 	looseBlocks bool
+	// dropsAfterEmptyBlock: after a StatementBegin/StatementEnd block that gave the tool no text (only
+	// comment and empty lines), the tool leaves out the next line that is neither empty, a comment nor
+	// a directive (goose: its StatementEnd line is skipped as a comment while its buffer is empty, so
+	// it stays in the StatementEnd state, where it writes no line, and sends an empty statement).
+	dropsAfterEmptyBlock bool
 	// bom, when set, is the error for a file that starts with a byte-order mark: the tool does not
 	// skip it, so its first line no longer reads as a directive or a comment.
 	bom string
@@ -133,6 +138,8 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		open       int  // first line of a statement the tool has not ended yet (splitsAtSemicolon), 0 when none
 		openNote   bool // that line is a comment line the tool keeps as statement text
 		held       bool // the tool holds a line of white space and nothing else (holdsBlank)
+		blockText  bool // the open StatementBegin block has given the tool some text
+		dropNext   int  // line of the StatementEnd of a block that gave the tool no text (dropsAfterEmptyBlock), 0 when none
 	)
 	// pair notes the up or down directive on line that starts the current part of a pair (sections).
 	pair := func(kind directiveKind, line int) {
@@ -207,6 +214,23 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			// A directive the tool still takes for one (dbmate's, with an option it ignores) starts
 			// its section as usual, so that the file is not reported for sections it does have.
 		}
+		if dir.kind == dirUp || dir.kind == dirDown || dir.kind == dirBegin {
+			dropNext = 0 // the tool leaves its StatementEnd state
+		}
+		if d.dropsAfterEmptyBlock && dir.kind == dirNone && cur != nil {
+			t := strings.TrimSpace(text)
+			skipped := text == "" || strings.HasPrefix(t, "--")
+			switch {
+			case blockLine > 0 && !skipped:
+				blockText = true
+			case blockLine == 0 && dropNext > 0 && !skipped:
+				if t != "" {
+					r.errorf(file, lineNo, "delete the StatementBegin/StatementEnd block, or put its statement in it",
+						"%s leaves out this line: the StatementBegin/StatementEnd block that ends on line %d holds no statement, so %s sends an empty one and skips the next line that is not empty or a comment", d.tool, dropNext, d.tool)
+				}
+				dropNext = 0
+			}
+		}
 		if d.splitsAtSemicolon && dir.kind == dirNone && cur != nil && blockLine == 0 {
 			// As the tool reads the section: blank lines and comments before a statement are skipped
 			// (which ones, the tool says); a line whose last word (before a -- comment) ends with ; ends
@@ -274,6 +298,7 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			*slot = cur
 			pair(dir.kind, lineNo)
 		case dirBegin:
+			blockText = open > 0 || held
 			open, openNote, held = 0, false, false // the tool goes on to StatementEnd with what it holds
 			switch {
 			case cur == nil && d.looseBlocks:
@@ -294,6 +319,9 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			}
 			if blockLine == 0 {
 				r.errorf(file, lineNo, "add a StatementBegin line before the statement or delete this line", "StatementEnd without StatementBegin")
+			}
+			if d.dropsAfterEmptyBlock && blockLine > 0 && !blockText {
+				dropNext = lineNo
 			}
 			blockLine, held = 0, false
 			out.bounds = append(out.bounds, lineNo)

@@ -20,6 +20,8 @@ var gooseDialect = dialect{
 	// internal/sqlparser/parser.go missingSemicolonError, at the Down annotation and at the end.
 	unended:    "\"unexpected unfinished SQL query: ...: missing semicolon?\"",
 	holdsBlank: true,
+	// ParseSQLMigration skips a StatementEnd line as a comment when its buffer is empty.
+	dropsAfterEmptyBlock: true,
 	// Before -- +goose Up, ParseSQLMigration skips blank lines (strings.TrimSpace(line) == "") and
 	// comment lines (strings.HasPrefix(strings.TrimSpace(line), "--")) only; any other line, a /* */
 	// comment too, fails the file: "failed to parse migration: unexpected state 0 on line ...".

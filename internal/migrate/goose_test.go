@@ -162,6 +162,19 @@ func TestReadGoose(t *testing.T) {
 				"1_a.sql:8: goose keeps this comment line as statement text"},
 		},
 		{
+			// ParseSQLMigration skips the StatementEnd line of a block that gave it no text as a comment,
+			// so it stays in its StatementEnd state: it sends an empty statement and leaves out the next
+			// line that is not empty, a comment or an annotation (NO TRANSACTION and ENVSUB keep it).
+			name: "line after a block without a statement",
+			files: map[string]string{
+				"1_a.sql": "-- +goose Up\n-- +goose StatementBegin\n-- CREATE FUNCTION f() ... later\n\n-- +goose StatementEnd\n\n-- +goose NO TRANSACTION\n-- a note\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n",
+				"2_b.sql": "-- +goose Up\n-- +goose StatementBegin\n-- +goose StatementEnd\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\n-- +goose StatementEnd\nCREATE TABLE b (id int);\n",
+				"3_c.sql": "-- +goose Up\n-- +goose StatementBegin\n   \n-- +goose StatementEnd\nCREATE TABLE c (id int);\n",
+			},
+			want: []string{"1_a up:1 down:1 notx down-notx", "2_b up:2 down:-", "3_c up:1 down:-"},
+			errs: []string{"1_a.sql:9: goose leaves out this line: the StatementBegin/StatementEnd block that ends on line 5 holds no statement, so goose sends an empty one"},
+		},
+		{
 			name: "bad content",
 			files: map[string]string{
 				"1_latin1.sql": "-- +goose Up\nSELECT 1;\nSELECT 'caf\xe9';\n",
