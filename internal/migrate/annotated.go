@@ -46,8 +46,23 @@ type dialect struct {
 	// classify recognises a directive line (without its line break); dirNone means plain SQL or comment.
 	classify func(line string) directive
 	// splitsAtSemicolon: the tool does not parse SQL but ends a statement at each line whose last word
-	// ends with ";" (outside StatementBegin/End), and refuses or drops a statement left without one.
+	// ends with ";" (outside StatementBegin/End), and refuses a file with a statement left without one
+	// at the next section directive or the end of the file; unended is the tool's message then.
 	splitsAtSemicolon bool
+	unended           string
+	// holdsBlank: the tool skips only empty lines and comment lines before a statement, not a line of
+	// white space, which it holds; a comment line after such a line then starts statement text
+	// (goose's ParseSQLMigration: `line == ""`, and comments only while its buffer is empty).
+	holdsBlank bool
+	// looseBlocks: the tool ignores a StatementBegin before the first section or inside a block, and a
+	// StatementEnd outside one (sql-migrate's ParseMigration: ignoreSemicolons is only set from a
+	// section and cleared at StatementEnd), where goose refuses the file.
+	looseBlocks bool
+	// dropsAfterEmptyBlock: after a StatementBegin/StatementEnd block that gave the tool no text (only
+	// comment and empty lines), the tool leaves out the next line that is neither empty, a comment nor
+	// a directive (goose: its StatementEnd line is skipped as a comment while its buffer is empty, so
+	// it stays in the StatementEnd state, where it writes no line, and sends an empty statement).
+	dropsAfterEmptyBlock bool
 	// bom, when set, is the error for a file that starts with a byte-order mark: the tool does not
 	// skip it, so its first line no longer reads as a directive or a comment.
 	bom string
@@ -121,6 +136,10 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		openUp     int  // line of the up directive of the current pair while it has no down (sections)
 		envFrom    = -1 // start of an open ENVSUB region
 		open       int  // first line of a statement the tool has not ended yet (splitsAtSemicolon), 0 when none
+		openNote   bool // that line is a comment line the tool keeps as statement text
+		held       bool // the tool holds a line of white space and nothing else (holdsBlank)
+		blockText  bool // the open StatementBegin block has given the tool some text
+		dropNext   int  // line of the StatementEnd of a block that gave the tool no text (dropsAfterEmptyBlock), 0 when none
 	)
 	// pair notes the up or down directive on line that starts the current part of a pair (sections).
 	pair := func(kind directiveKind, line int) {
@@ -134,15 +153,20 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		if cur == nil {
 			return
 		}
-		if open > 0 {
-			what := d.tool + " never runs it: the next section drops what is left unended"
-			if at == len(src) {
-				what = d.tool + " refuses the file (\"missing semicolon?\")"
-			}
+		switch {
+		case open > 0 && openNote && d.holdsBlank:
+			r.errorf(file, open, "delete the white space on the line before it, or the comment",
+				"%s keeps this comment line as statement text, as it follows a line of white space (%s skips only empty lines and, before a statement, comment lines), and no line ending with ; follows it: %s refuses the file (%s)",
+				d.tool, d.tool, d.tool, d.unended)
+		case open > 0 && openNote:
+			r.errorf(file, open, "start the comment with \"-- \" at the beginning of the line, or delete it",
+				"%s keeps this comment line as statement text (it leaves out only lines that start with \"-- \"), and no line ending with ; follows it: %s refuses the file (%s)",
+				d.tool, d.tool, d.unended)
+		case open > 0:
 			r.errorf(file, open, "end the statement with ; at the end of its last line, or wrap it in StatementBegin/StatementEnd lines",
-				"statement without ; at the end of its last line: %s", what)
-			open = 0
+				"statement without ; at the end of its last line: %s refuses the file (%s)", d.tool, d.unended)
 		}
+		open, openNote, held = 0, false, false
 		cur.end = at
 		if blockLine > 0 {
 			r.errorf(file, blockLine, "add a StatementEnd line after the statement", "StatementBegin is never closed")
@@ -190,18 +214,41 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			// A directive the tool still takes for one (dbmate's, with an option it ignores) starts
 			// its section as usual, so that the file is not reported for sections it does have.
 		}
-		if d.splitsAtSemicolon && dir.kind == dirNone && cur != nil && blockLine == 0 {
-			// As the tool reads the section: comments and blank lines before a statement are skipped;
-			// a line whose last word (before a -- comment) ends with ; ends the statement.
+		if dir.kind == dirUp || dir.kind == dirDown || dir.kind == dirBegin {
+			dropNext = 0 // the tool leaves its StatementEnd state
+		}
+		if d.dropsAfterEmptyBlock && dir.kind == dirNone && cur != nil {
 			t := strings.TrimSpace(text)
+			skipped := text == "" || strings.HasPrefix(t, "--")
 			switch {
-			case open == 0 && (t == "" || strings.HasPrefix(t, "--")):
+			case blockLine > 0 && !skipped:
+				blockText = true
+			case blockLine == 0 && dropNext > 0 && !skipped:
+				if t != "" {
+					r.errorf(file, lineNo, "delete the StatementBegin/StatementEnd block, or put its statement in it",
+						"%s leaves out this line: the StatementBegin/StatementEnd block that ends on line %d holds no statement, so %s sends an empty one and skips the next line that is not empty or a comment", d.tool, dropNext, d.tool)
+				}
+				dropNext = 0
+			}
+		}
+		if d.splitsAtSemicolon && dir.kind == dirNone && cur != nil && blockLine == 0 {
+			// As the tool reads the section: blank lines and comments before a statement are skipped
+			// (which ones, the tool says); a line whose last word (before a -- comment) ends with ; ends
+			// the statement.
+			t := strings.TrimSpace(text)
+			comment := strings.HasPrefix(t, "--")
+			switch {
+			case d.dropsLine != nil && d.dropsLine(text):
+				// Left out wherever it stands (sql-migrate's "-- " lines).
+			case open == 0 && t == "":
+				held = held || d.holdsBlank && text != ""
+			case open == 0 && comment && d.dropsLine == nil && !held:
 			case endsWithSemicolon(text):
 				out.cuts = append(out.cuts, lineNo)
 				out.bounds = append(out.bounds, lineNo)
-				open = 0
+				open, openNote, held = 0, false, false
 			case open == 0:
-				open = lineNo
+				open, openNote = lineNo, comment
 			}
 		}
 		switch dir.kind {
@@ -251,20 +298,32 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			*slot = cur
 			pair(dir.kind, lineNo)
 		case dirBegin:
-			open = 0 // the tool goes on to StatementEnd with what it holds
+			blockText = open > 0 || held
+			open, openNote, held = 0, false, false // the tool goes on to StatementEnd with what it holds
 			switch {
+			case cur == nil && d.looseBlocks:
+				r.warnf(file, lineNo, "delete the line", "ignored: %s ignores a StatementBegin before the first %s or %s line", d.tool, d.up, d.down)
 			case cur == nil:
 				r.errorf(file, lineNo, "move it below "+d.up+" or "+d.down, "StatementBegin outside the %s and %s sections", d.up, d.down)
+			case blockLine > 0 && d.looseBlocks:
+				r.warnf(file, lineNo, "delete the line", "ignored: %s ignores a StatementBegin inside the block that starts on line %d, which the next StatementEnd ends", d.tool, blockLine)
 			case blockLine > 0:
 				r.errorf(file, lineNo, "close the block on line "+strconv.Itoa(blockLine)+" with StatementEnd first", "StatementBegin inside another StatementBegin block")
 			default:
 				blockLine = lineNo
 			}
 		case dirEnd:
+			if blockLine == 0 && d.looseBlocks {
+				r.warnf(file, lineNo, "delete the line", "ignored: StatementEnd without StatementBegin: %s ignores it", d.tool)
+				continue
+			}
 			if blockLine == 0 {
 				r.errorf(file, lineNo, "add a StatementBegin line before the statement or delete this line", "StatementEnd without StatementBegin")
 			}
-			blockLine = 0
+			if d.dropsAfterEmptyBlock && blockLine > 0 && !blockText {
+				dropNext = lineNo
+			}
+			blockLine, held = 0, false
 			out.bounds = append(out.bounds, lineNo)
 		case dirNoTx:
 			out.noTx = true

@@ -21,8 +21,8 @@ func TestInferAutocommit(t *testing.T) {
 			"1_idx.up.sql": "CREATE INDEX i ON t (a);", "1_idx.down.sql": "DROP INDEX i;"}, false, true},
 		{"flyway only CIC", FormatFlyway, map[string]string{
 			"V1__idx.sql": "CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);"}, true, true},
-		{"flyway mixed", FormatFlyway, map[string]string{
-			"V1__idx.sql": "CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY j ON t (a);"}, false, true},
+		{"flyway mixed, with its own executeInTransaction", FormatFlyway, map[string]string{
+			"V1__idx.sql": "CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY j ON t (a);", "V1__idx.sql.conf": "executeInTransaction=true\n"}, false, true},
 		// plain folders are run by psql, statement by statement: CIC among others, and an enum value
 		// added then used, work there, and would fail in one transaction
 		{"plain CIC among others runs as psql runs it", FormatPlain, map[string]string{

@@ -138,6 +138,9 @@ func (r *reader) readFlyway() {
 			// script outside a transaction, and mixed=true a script that mixes statements that cannot run
 			// in one (CREATE INDEX CONCURRENTLY) with others (Flyway DbMigrate, ParsedSqlScript).
 			s.NoTransaction = !settings.inTransaction || settings.mixed && needsAutocommit(s)
+			if !settings.mixed {
+				r.checkFlywayMixed(p, s)
+			}
 		}
 		m := &Migration{Version: version, Name: desc, Up: s, NoTransaction: s.NoTransaction}
 		switch kind {
@@ -396,6 +399,28 @@ func (r *reader) readFlywayConf(file string, settings flywaySettings) (noTx, noT
 		}
 	})
 	return noTx, noTxSet, replace
+}
+
+// checkFlywayMixed reports a script that mixes statements Flyway runs outside a transaction
+// (flywayNonTransactional) with others, when mixed is false and the script's .conf does not set
+// executeInTransaction: Flyway's ParserSqlScript.parse refuses it, at the first statement by which it
+// has found both kinds ("Detected both transactional and non-transactional statements within the same
+// migration (even though mixed is false). Offending statement found at line N"), whatever the
+// folder's executeInTransaction, and the migration fails before any of its statements runs.
+func (r *reader) checkFlywayMixed(file string, s *Script) {
+	tx, nonTx := false, false
+	for _, st := range s.Statements {
+		if flywayNonTransactional(st.Node) {
+			nonTx = true
+		} else {
+			tx = true
+		}
+		if tx && nonTx {
+			r.errorf(file, st.Pos.Line, "put what Flyway runs outside a transaction (CREATE INDEX CONCURRENTLY, VACUUM...) in a migration of its own, set flyway.mixed=true (Flyway then runs this script outside a transaction), or set executeInTransaction in "+path.Base(file)+".conf",
+				"Flyway refuses a script that mixes statements it runs outside a transaction with others while mixed is false (\"Detected both transactional and non-transactional statements within the same migration (even though mixed is false)\"): both kinds are found by this statement")
+			return
+		}
+	}
 }
 
 // needsAutocommit reports a script with a statement that Flyway runs outside a transaction

@@ -121,6 +121,22 @@ func TestReadFlyway(t *testing.T) {
 				"V3__c.sql:0: empty file", "V4__d.sql:0: V script has no SQL statement but the down script has"},
 		},
 		{
+			// ParserSqlScript.parse: with mixed false, a script that holds statements Flyway runs outside
+			// a transaction and others is refused at the statement by which both kinds are found,
+			// repeatable and undo scripts too; a script whose .conf sets executeInTransaction is not.
+			name: "mixed statements refused",
+			files: map[string]string{
+				"V1__a.sql":      "VACUUM t;\n\nCREATE SUBSCRIPTION s CONNECTION 'host=db' PUBLICATION p WITH (connect = false);\nSELECT 1;\n",
+				"U1__a.sql":      "DROP SUBSCRIPTION s;\nSELECT 1;\n",
+				"V2__b.sql":      "CREATE TABLE b (id int);\nCREATE INDEX CONCURRENTLY b_i ON b (id);\n",
+				"V2__b.sql.conf": "executeInTransaction=false\n",
+				"R__c.sql":       "SELECT 1;\nDISCARD ALL;\n",
+			},
+			want: []string{"1_a up:3 down:2", "2_b up:2 down:- notx", "c up:2 down:- repeatable"},
+			errs: []string{"R__c.sql:2: Flyway refuses a script that mixes statements it runs outside a transaction with others while mixed is false",
+				"U1__a.sql:2: Flyway refuses", "V1__a.sql:4: Flyway refuses"},
+		},
+		{
 			// A script's .conf is read as a flyway.conf is (ConfigUtils.loadConfigurationFromReader, from
 			// SqlScriptMetadata.fromResource): "key: value" and "key value" are settings, ! a comment.
 			name: "script settings as Java properties",

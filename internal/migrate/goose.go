@@ -17,7 +17,17 @@ var gooseDialect = dialect{
 	upFirst:           true,
 	classify:          gooseDirective,
 	splitsAtSemicolon: true,
-	bom:               "goose refuses a file that starts with a byte-order mark (\"unexpected state 0\": its first line is neither blank, a comment nor an annotation)",
+	// internal/sqlparser/parser.go missingSemicolonError, at the Down annotation and at the end.
+	unended:    "\"unexpected unfinished SQL query: ...: missing semicolon?\"",
+	holdsBlank: true,
+	// ParseSQLMigration skips a StatementEnd line as a comment when its buffer is empty.
+	dropsAfterEmptyBlock: true,
+	// Before -- +goose Up, ParseSQLMigration skips blank lines (strings.TrimSpace(line) == "") and
+	// comment lines (strings.HasPrefix(strings.TrimSpace(line), "--")) only; any other line, a /* */
+	// comment too, fails the file: "failed to parse migration: unexpected state 0 on line ...".
+	sqlBefore:          "goose refuses the file (\"unexpected state 0\")",
+	commentLinesBefore: true,
+	bom:                "goose refuses a file that starts with a byte-order mark (\"unexpected state 0\": its first line is neither blank, a comment nor an annotation)",
 	// ParseSQLMigration reads lines with bufio.Scanner and writes each with "\n" (a CRLF file's
 	// statements go without their carriage returns). It keeps every comment line once a statement has
 	// begun ("we keep all comments up until the end of the statement"), and leaves out only comment and
@@ -83,8 +93,12 @@ func (r *reader) readGoose() {
 			continue
 		}
 		if digits == "" {
+			// goose skips a .go file without a version (a helper), but refuses the folder for a .sql
+			// one: collectMigrationsFS (migrate.go), which the goose command and goose.Up read the
+			// folder with, fails on NumericComponent's error. Only the Provider API skips it.
 			if !goMigration {
-				r.warnf(name, 0, "goose names migrations {version}_{name}.sql", "ignored: not a goose migration file name")
+				r.errorf(name, 0, "name it {version}_{name}.sql if it is a migration, else move it out of the migration folder (only goose's Provider API, goose.NewProvider, skips it)",
+					"not a goose migration file name: goose refuses the folder (\"could not parse SQL migration file\": its version is the number before the first _)")
 			}
 			continue
 		}

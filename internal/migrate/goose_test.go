@@ -89,11 +89,14 @@ func TestReadGoose(t *testing.T) {
 				"2_downup.sql": "-- +goose Down\nSELECT 1;\n-- +goose Up\nSELECT 2;\n",
 				"3_twice.sql":  "-- +goose Up\nSELECT 1;\n-- +goose Up\nSELECT 2;\n-- +goose Down\n-- +goose Down\n",
 				"4_before.sql": "-- a comment is fine\nSELECT 0;\n-- +goose Up\nSELECT 1;\n",
+				// goose skips only blank and -- lines before the Up annotation.
+				"5_license.sql": "  \n/* Copyright the authors */\n-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 1;\n",
 			},
-			want: []string{"2_downup up:1 down:1", "3_twice up:2 down:0", "4_before up:1 down:-"},
+			want: []string{"2_downup up:1 down:1", "3_twice up:2 down:0", "4_before up:1 down:-", "5_license up:1 down:- notx"},
 			errs: []string{"1_noup.sql:0: no -- +goose Up section", "2_downup.sql:1: -- +goose Down before -- +goose Up",
 				"3_twice.sql:3: second -- +goose Up (the first is on line 1)", "3_twice.sql:6: second -- +goose Down (the first is on line 5)",
-				"4_before.sql:2: SQL before the first -- +goose Up/-- +goose Down line is never run by goose"},
+				"4_before.sql:2: SQL before the first -- +goose Up line: goose refuses the file (\"unexpected state 0\")",
+				"5_license.sql:2: block comment before the first -- +goose Up line: goose allows only blank lines and -- comments there; goose refuses the file"},
 		},
 		{
 			name: "statement blocks",
@@ -126,8 +129,8 @@ func TestReadGoose(t *testing.T) {
 			want: []string{"1_b up:1 down:-", "1_a up:1 down:-", "3_code up:0 down:- external=go"},
 			errs: []string{"0_zero.sql:0: invalid goose version 0", "1_a.sql:0: duplicate version 1 (also 001_b.sql)",
 				"2.sql:0: goose file name has no _ after the version",
-				"99999999999999999999_big.sql:0: invalid goose version"},
-			warns: []string{"schema.sql:0: ignored: not a goose migration file name"},
+				"99999999999999999999_big.sql:0: invalid goose version",
+				"schema.sql:0: not a goose migration file name: goose refuses the folder (\"could not parse SQL migration file\""},
 		},
 		{
 			// goose ends a statement at each line whose last word ends with ; (outside StatementBegin and
@@ -142,8 +145,34 @@ func TestReadGoose(t *testing.T) {
 			errs: []string{"1_fn.sql:4: goose ends a statement at this line (its last word ends with ;), inside the statement that starts on line 2 and ends on line 7",
 				// goose cuts inside the string literal too ('x; ends with ;); the comments and the block do not cut.
 				"2_ok.sql:7: goose ends a statement at this line (its last word ends with ;), inside the statement that starts on line 7 and ends on line 8",
-				"3_nosemi.sql:2: statement without ; at the end of its last line: goose never runs it",
+				"3_nosemi.sql:2: statement without ; at the end of its last line: goose refuses the file",
 				"3_nosemi.sql:4: statement without ; at the end of its last line: goose refuses the file"},
+		},
+		{
+			// ParseSQLMigration skips only empty lines ("") and, while its buffer is empty, comment lines
+			// before a statement: a line of white space goes into the buffer, and so do the comment lines
+			// after it, which missingSemicolonError then refuses at the Down annotation and at the end.
+			name: "comment after a line of white space",
+			files: map[string]string{
+				"1_a.sql": "-- +goose Up\nCREATE TABLE a (id int);\n  \n-- TODO index\n-- +goose Down\nDROP TABLE a;\n\t\n-- the end\n",
+				"2_b.sql": "-- +goose Up\nCREATE TABLE b (id int);\n\n-- note\n  \n-- +goose Down\n  \n-- kept with the statement\nDROP TABLE b;\n",
+			},
+			want: []string{"1_a up:1 down:1", "2_b up:1 down:1"},
+			errs: []string{"1_a.sql:4: goose keeps this comment line as statement text, as it follows a line of white space (goose skips only empty lines and, before a statement, comment lines), and no line ending with ; follows it: goose refuses the file (\"unexpected unfinished SQL query: ...: missing semicolon?\")",
+				"1_a.sql:8: goose keeps this comment line as statement text"},
+		},
+		{
+			// ParseSQLMigration skips the StatementEnd line of a block that gave it no text as a comment,
+			// so it stays in its StatementEnd state: it sends an empty statement and leaves out the next
+			// line that is not empty, a comment or an annotation (NO TRANSACTION and ENVSUB keep it).
+			name: "line after a block without a statement",
+			files: map[string]string{
+				"1_a.sql": "-- +goose Up\n-- +goose StatementBegin\n-- CREATE FUNCTION f() ... later\n\n-- +goose StatementEnd\n\n-- +goose NO TRANSACTION\n-- a note\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n",
+				"2_b.sql": "-- +goose Up\n-- +goose StatementBegin\n-- +goose StatementEnd\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\n-- +goose StatementEnd\nCREATE TABLE b (id int);\n",
+				"3_c.sql": "-- +goose Up\n-- +goose StatementBegin\n   \n-- +goose StatementEnd\nCREATE TABLE c (id int);\n",
+			},
+			want: []string{"1_a up:1 down:1 notx down-notx", "2_b up:2 down:-", "3_c up:1 down:-"},
+			errs: []string{"1_a.sql:9: goose leaves out this line: the StatementBegin/StatementEnd block that ends on line 5 holds no statement, so goose sends an empty one"},
 		},
 		{
 			name: "bad content",

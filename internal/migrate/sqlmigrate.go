@@ -17,6 +17,9 @@ var sqlMigrateDialect = dialect{
 	down:              "-- +migrate Down",
 	classify:          sqlMigrateDirective,
 	splitsAtSemicolon: true,
+	looseBlocks:       true,
+	// sqlparse/sqlparse.go errNoTerminator, at each Up or Down command and at the end.
+	unended: "\"The last statement must be ended by a semicolon or '-- +migrate StatementEnd' marker\"",
 	// sqlparse/sqlparse.go ParseMigration only switches direction at each Up or Down command, appending
 	// to that direction's statements, and needs no Up: a file with only a Down section is valid.
 	repeats:    true,

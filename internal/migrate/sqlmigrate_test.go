@@ -63,6 +63,37 @@ func TestReadSQLMigrate(t *testing.T) {
 				"1_fn.sql:8: statement without ; at the end of its last line: sql-migrate refuses the file"},
 		},
 		{
+			// ParseMigration sets ignoreSemicolons at a StatementBegin inside a section only and clears
+			// it at StatementEnd: a StatementBegin before the first section or inside a block, and a
+			// StatementEnd outside one, change nothing (goose refuses them).
+			name: "StatementBegin and StatementEnd sql-migrate ignores",
+			files: map[string]string{
+				"1_a.sql": "-- +migrate StatementBegin\n-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate StatementEnd\n" +
+					"-- +migrate StatementBegin\n-- +migrate StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\n-- +migrate StatementEnd\n-- +migrate StatementEnd\n" +
+					"-- +migrate Down\nDROP FUNCTION f();\nDROP TABLE a;\n",
+			},
+			want: []string{"1_a up:2 down:2"},
+			warns: []string{"1_a.sql:1: ignored: sql-migrate ignores a StatementBegin before the first -- +migrate Up or -- +migrate Down line",
+				"1_a.sql:4: ignored: StatementEnd without StatementBegin: sql-migrate ignores it",
+				"1_a.sql:6: ignored: sql-migrate ignores a StatementBegin inside the block that starts on line 5",
+				"1_a.sql:9: ignored: StatementEnd without StatementBegin"},
+		},
+		{
+			// ParseMigration leaves out only the lines that start with "-- ": an indented comment, "--"
+			// alone or "--x" is statement text, and one left at the end of a section without a line
+			// ending with ; is errNoTerminator, at the next Up or Down command and at the end.
+			name: "comment lines sql-migrate keeps",
+			files: map[string]string{
+				"1_a.sql": "-- +migrate Up\nCREATE TABLE a (id int);\n--CREATE INDEX a_i ON a (id);\n\n-- +migrate Down\nDROP TABLE a;\n  -- the end\n",
+				"2_b.sql": "-- +migrate Up\nCREATE TABLE b (id int);\n--\n-- +migrate Down\nDROP TABLE b;\n",
+				"3_c.sql": "-- +migrate Up\n  -- kept\nCREATE TABLE c (id int);\n-- dropped\n\n-- +migrate Down\nDROP TABLE c;\n",
+			},
+			want: []string{"1_a up:1 down:1", "2_b up:1 down:1", "3_c up:1 down:1"},
+			errs: []string{"1_a.sql:3: sql-migrate keeps this comment line as statement text (it leaves out only lines that start with \"-- \"), and no line ending with ; follows it: sql-migrate refuses the file (\"The last statement must be ended by a semicolon",
+				"1_a.sql:7: sql-migrate keeps this comment line as statement text",
+				"2_b.sql:3: sql-migrate keeps this comment line as statement text"},
+		},
+		{
 			// sql-migrate keys migrations by file name: one number may have several, ordered by name.
 			name: "several migrations of one day",
 			files: map[string]string{

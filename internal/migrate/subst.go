@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,35 +36,87 @@ type substError struct {
 
 // flywayPlaceholders replaces Flyway placeholders in the script text src of file. It returns the new text,
 // or an error for the first placeholder without a value.
+//
+// It reads the text as Flyway's PlaceholderReplacingReader does (flyway/flyway,
+// flyway-core/src/main/java/org/flywaydb/core/internal/parser/PlaceholderReplacingReader.java): every
+// prefix (${) starts a placeholder whose name is whatever follows up to the next suffix (}), spaces,
+// quotes and line breaks included, and Flyway fails the migration when no placeholder has that name
+// (${}, ${a b} and a ${ never closed too). A character read ahead to look for the prefix and found not
+// to complete it is given back as it is: after a $ that no { follows, the next character starts no
+// placeholder, so $${name} is left as written.
 func flywayPlaceholders(file, src string, st flywaySettings) (string, *substError) {
-	if !st.replacement {
+	if !st.replacement || st.prefix == "" {
 		return src, nil
 	}
-	re := regexp.MustCompile(regexp.QuoteMeta(st.prefix) + `([A-Za-z0-9_.:-]+)` + regexp.QuoteMeta(st.suffix))
-	var bad *substError
-	out := replaceAllIndex(re, src, func(m []int) string {
-		name := src[m[2]:m[3]]
-		if v, ok := flywayValue(file, name, st); ok {
-			return v
+	prefix, suffix := []rune(st.prefix), []rune(st.suffix)
+	in := []rune(src)
+	byteOff := func(i int) int { return len(string(in[:i])) }
+	var (
+		b   strings.Builder
+		buf []rune // read ahead, not yet given back
+		i   int
+	)
+	for {
+		if len(buf) > 0 {
+			b.WriteRune(buf[0])
+			buf = buf[1:]
+			continue
 		}
-		if bad == nil {
-			hint := "set FLYWAY_PLACEHOLDERS_" + envName(name) + " or flyway.placeholders." + name + " (" + flywayConfigHint() + ")"
-			switch strings.ToLower(name) {
-			case "flyway:user":
-				hint = "set FLYWAY_USER or the environment's user"
-			case "flyway:database":
-				hint = "set FLYWAY_URL or the environment's url"
-			default:
-				if strings.HasPrefix(strings.ToLower(name), "flyway:") {
-					hint = "Flyway has no such built-in placeholder"
-				}
+		for i < len(in) {
+			buf = append(buf, in[i])
+			i++
+			if len(buf) >= len(prefix) || !slices.Equal(buf, prefix[:len(buf)]) {
+				break
 			}
-			bad = &substError{Off: m[0], Msg: "no value for Flyway placeholder " + src[m[0]:m[1]],
-				Hint: hint + ", or turn placeholders off for this script with placeholderReplacement=false in " + path.Base(file) + ".conf"}
 		}
-		return src[m[0]:m[1]]
-	})
-	return out, bad
+		if !runesHaveSuffix(buf, prefix) {
+			if len(buf) == 0 {
+				return b.String(), nil
+			}
+			continue
+		}
+		buf = buf[:0]
+		start := i - len(prefix)
+		var name []rune
+		for i < len(in) {
+			name = append(name, in[i])
+			i++
+			if runesHaveSuffix(name, suffix) {
+				break
+			}
+		}
+		written := string(in[start:i])
+		if !runesHaveSuffix(name, suffix) {
+			return src, &substError{Off: byteOff(start), Msg: "Flyway placeholder " + st.prefix + " is never closed with " + st.suffix + ": Flyway fails the migration",
+				Hint: "close it with " + st.suffix + ", or turn placeholders off for this script with placeholderReplacement=false in " + path.Base(file) + ".conf"}
+		}
+		key := string(name[:len(name)-len(suffix)])
+		if v, ok := flywayValue(file, key, st); ok {
+			b.WriteString(v)
+			continue
+		}
+		hint := "set FLYWAY_PLACEHOLDERS_" + envName(key) + " or flyway.placeholders." + key + " (" + flywayConfigHint() + ")"
+		switch lower := strings.ToLower(key); {
+		case lower == "flyway:user":
+			hint = "set FLYWAY_USER or the environment's user"
+		case lower == "flyway:database":
+			hint = "set FLYWAY_URL or the environment's url"
+		case strings.Contains(lower, "flyway:"):
+			hint = "Flyway has no such built-in placeholder"
+		case !flywayPlaceholderName.MatchString(key):
+			hint = "Flyway reads everything from " + st.prefix + " to the next " + st.suffix + " as a placeholder's name, wherever it stands (in strings and comments too)"
+		}
+		return src, &substError{Off: byteOff(start), Msg: "no value for Flyway placeholder " + written,
+			Hint: hint + ", or turn placeholders off for this script with placeholderReplacement=false in " + path.Base(file) + ".conf"}
+	}
+}
+
+// flywayPlaceholderName is a name one can give a placeholder in flyway.conf, flyway.toml or FLYWAY_PLACEHOLDERS_*.
+var flywayPlaceholderName = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+
+// runesHaveSuffix is strings.HasSuffix on runes, as Flyway's endsWith compares characters.
+func runesHaveSuffix(s, suffix []rune) bool {
+	return len(s) >= len(suffix) && slices.Equal(s[len(s)-len(suffix):], suffix)
 }
 
 // flywayValue is the value of placeholder name (case-insensitive, as in Flyway).
@@ -153,19 +206,6 @@ func gooseEnv(src string, from, to int) (string, *substError) {
 	}
 	b.WriteString(src[to:])
 	return b.String(), nil
-}
-
-// replaceAllIndex is regexp.ReplaceAllStringFunc with the match's submatch indexes.
-func replaceAllIndex(re *regexp.Regexp, s string, f func(m []int) string) string {
-	var b strings.Builder
-	last := 0
-	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
-		b.WriteString(s[last:m[0]])
-		b.WriteString(f(m))
-		last = m[1]
-	}
-	b.WriteString(s[last:])
-	return b.String()
 }
 
 // lineAt is the 1-based line of byte offset off in text.

@@ -76,6 +76,33 @@ func TestFlywayPlaceholders(t *testing.T) {
 		t.Errorf("missing placeholder: %v", err)
 	}
 
+	// Flyway reads everything from ${ to the next } as a placeholder's name, and fails the migration
+	// on any it has no value for: one with a space, an empty one, one never closed
+	// (PlaceholderReplacingReader). A $ read ahead that no { follows is given back as it is, so the
+	// $ after it starts no placeholder: $${schema} stays as written, $$${schema} is replaced.
+	for src, want := range map[string]string{
+		"SELECT 1;\nSELECT '${a b}';\n":                 "V1__init.sql:2: no value for Flyway placeholder ${a b}",
+		"SELECT 1;\nSELECT '${}';\n":                    "V1__init.sql:2: no value for Flyway placeholder ${}",
+		"SELECT 1;\nSELECT '${schema';\nSELECT '}';\n":  "V1__init.sql:2: no value for Flyway placeholder ${schema';\nSELECT '}",
+		"SELECT 1;\n\nSELECT '${schema\n":               "V1__init.sql:3: Flyway placeholder ${ is never closed with }",
+		"SELECT '${schema}', 1;\n-- a ${ b } comment\n": "V1__init.sql:2: no value for Flyway placeholder ${ b }",
+	} {
+		_, err = readMap(t, FormatFlyway, map[string]string{"V1__init.sql": src})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+	for src, want := range map[string]string{
+		"SELECT '$${schema}';\n":  "SELECT '$${schema}'",
+		"SELECT '$$${schema}';\n": "SELECT '$$tenant_7'",
+		"SELECT '$a${schema}';\n": "SELECT '$atenant_7'",
+	} {
+		set, err := readMap(t, FormatFlyway, map[string]string{"V1__init.sql": src})
+		if err != nil || set.Migrations[0].Up.Statements[0].SQL != want {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+
 	// FLYWAY_PLACEHOLDER_REPLACEMENT=false turns placeholders off everywhere.
 	t.Setenv("FLYWAY_PLACEHOLDER_REPLACEMENT", "false")
 	set, err = readMap(t, FormatFlyway, map[string]string{"V1__init.sql": "SELECT '${tenant}';\n"})
@@ -224,7 +251,8 @@ owner = "toml-owner"
 
 // TestFlywayTransactionSettings: executeInTransaction=false runs every script outside a transaction,
 // mixed=true a script that mixes CREATE INDEX CONCURRENTLY with other statements; from flyway.toml,
-// flyway.conf or the environment. A script's own .conf setting wins.
+// flyway.conf or the environment. A script's own .conf setting wins. Without mixed=true Flyway refuses
+// the mixed script (ParserSqlScript.parse), whatever executeInTransaction says.
 func TestFlywayTransactionSettings(t *testing.T) {
 	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_MIXED", "FLYWAY_EXECUTE_IN_TRANSACTION"} {
 		t.Setenv(k, "")
@@ -237,16 +265,19 @@ func TestFlywayTransactionSettings(t *testing.T) {
 		"V3__own.sql.conf": "executeInTransaction=true\n",
 	}
 	t.Chdir(t.TempDir())
+	const refused = "V2__mixed.sql:2: Flyway refuses a script that mixes statements it runs outside a transaction with others while mixed is false"
+	mixedFalse := false
 	check := func(t *testing.T, what string, want ...string) {
 		t.Helper()
 		set, err := readMap(t, FormatFlyway, files)
-		if err != nil {
-			t.Fatal(err)
+		if mixedFalse != (err != nil) || err != nil && !strings.HasPrefix(err.Error(), refused) {
+			t.Fatalf("%s: error %v, want %q: %v", what, err, refused, mixedFalse)
 		}
 		if got := summaries(set); !slices.Equal(got, want) {
 			t.Errorf("%s:\n got %q\nwant %q", what, got, want)
 		}
 	}
+	mixedFalse = true
 	check(t, "defaults", "1_t up:1 down:-", "2_mixed up:2 down:-", "3_own up:1 down:-")
 	write := func(name, content string) {
 		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
@@ -254,19 +285,25 @@ func TestFlywayTransactionSettings(t *testing.T) {
 		}
 	}
 	write("flyway.toml", "[flyway]\nmixed = true\n")
+	mixedFalse = false
 	check(t, "flyway.toml mixed", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	write("flyway.toml", "[flyway]\nexecuteInTransaction = false\n")
+	mixedFalse = true
 	check(t, "flyway.toml executeInTransaction", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	os.Remove("flyway.toml")
 	write("flyway.conf", "flyway.mixed=true\n")
+	mixedFalse = false
 	check(t, "flyway.conf mixed", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	write("flyway.conf", "flyway.executeInTransaction=false\n")
+	mixedFalse = true
 	check(t, "flyway.conf executeInTransaction", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	os.Remove("flyway.conf")
 	t.Setenv("FLYWAY_MIXED", "true")
+	mixedFalse = false
 	check(t, "FLYWAY_MIXED", "1_t up:1 down:-", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 	t.Setenv("FLYWAY_MIXED", "")
 	t.Setenv("FLYWAY_EXECUTE_IN_TRANSACTION", "false")
+	mixedFalse = true
 	check(t, "FLYWAY_EXECUTE_IN_TRANSACTION", "1_t up:1 down:- notx", "2_mixed up:2 down:- notx", "3_own up:1 down:-")
 }
 
