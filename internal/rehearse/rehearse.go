@@ -494,8 +494,8 @@ type run struct {
 	quieted bool
 	// change follows the relations the new migrations create, from the first one on.
 	change *changeObjects
-	// db is the rehearsal's database, once asked (the watchdog watches its statements). Its copy for a
-	// round trip takes its name when swapped back in (roundtripWithCopy).
+	// db is the rehearsal's database once asked (see database). Its copy for a round trip takes its
+	// name when swapped back in (roundtripWithCopy).
 	db string
 }
 

@@ -198,7 +198,7 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 		rt.Problems = append(rt.Problems, "non-transactional migration: the round trip needs a server where schemagate may copy databases")
 		return nil
 	}
-	work, err := currentDatabase(ctx, r.conn)
+	work, err := r.database(ctx)
 	if err != nil {
 		return err
 	}
@@ -256,6 +256,19 @@ func adminConn(ctx context.Context, url, work string) (*pgx.Conn, error) {
 		cfg.Database = "template1"
 	}
 	return pgx.ConnectConfig(ctx, cfg)
+}
+
+// database is the rehearsal's database, asked of its connection once per run: the watchdog watches
+// its statements, and a round trip copies it.
+func (r *run) database(ctx context.Context) (string, error) {
+	if r.db == "" {
+		db, err := currentDatabase(ctx, r.conn)
+		if err != nil {
+			return "", err
+		}
+		r.db = db
+	}
+	return r.db, nil
 }
 
 func currentDatabase(ctx context.Context, c *pgx.Conn) (string, error) {

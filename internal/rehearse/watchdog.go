@@ -90,16 +90,11 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 	if every <= 0 {
 		every = 30 * time.Second
 	}
-	if r.db == "" {
-		db, err := currentDatabase(ctx, r.conn)
-		if err != nil {
-			first.Close(context.WithoutCancel(ctx))
-			return err
-		}
-		r.db = db
+	db, err := r.database(ctx)
+	if err != nil {
+		first.Close(context.WithoutCancel(ctx))
+		return err
 	}
-	db := r.db
-	var err error
 	// Its reconnects wait 5 s for the server, whatever the URL's connect_timeout says: a shorter one
 	// would count a server slow to accept as a lost connection, three of which stop the watchdog.
 	again := ownDeadline(first.Config())
