@@ -60,3 +60,48 @@ func TestIgnoredFindingsCountForTheApproval(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishRoundtripOfEveryNewMigration: a new migration whose round trip did not run (its up failed,
+// it was not run) has "roundtrip": {"status": "skipped"} in the JSON; one that ran keeps its own; a
+// history migration has none.
+func TestFinishRoundtripOfEveryNewMigration(t *testing.T) {
+	r := &Report{Migrations: []Migration{
+		{Version: "1", Status: StatusBase},
+		{Version: "2", New: true, Status: StatusApplied, Roundtrip: &Roundtrip{Status: RoundtripNoDown, Problems: []string{}}},
+		{Version: "3", New: true, Status: StatusFailed, Error: &SQLError{Message: "syntax error", File: "3_x.up.sql", Line: 1, Column: 1}},
+		{Version: "4", New: true, Status: StatusNotRun},
+	}}
+	r.Finish()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Migrations []struct {
+			Version   string
+			Roundtrip *struct {
+				Status   string
+				Problems []string
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"1": "", "2": RoundtripNoDown, "3": RoundtripSkipped, "4": RoundtripSkipped}
+	for _, m := range back.Migrations {
+		got := ""
+		if m.Roundtrip != nil {
+			got = m.Roundtrip.Status
+			if m.Roundtrip.Problems == nil {
+				t.Errorf("migration %s: \"problems\" is null, want []", m.Version)
+			}
+		}
+		if got != want[m.Version] {
+			t.Errorf("migration %s: round trip %q, want %q (JSON %s)", m.Version, got, want[m.Version], b)
+		}
+	}
+	if r.OK {
+		t.Error("a report with a failed migration is not OK")
+	}
+}

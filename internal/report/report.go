@@ -84,15 +84,17 @@ type Migration struct {
 	Checksum string `json:"checksum"`
 	// FileBlob and DownFileBlob are the git blob SHAs of File and DownFile as the check read them: the
 	// gate compares them with the pull request's changed files.
-	FileBlob     string     `json:"file_blob,omitempty"`
-	DownFileBlob string     `json:"down_file_blob,omitempty"`
-	New          bool       `json:"new"`
-	Status       string     `json:"status"`
-	DurationMS   int64      `json:"duration_ms"`
-	Statements   int        `json:"statements"`
-	Risk         lint.Risk  `json:"risk"`
-	Error        *SQLError  `json:"error,omitempty"`
-	Roundtrip    *Roundtrip `json:"roundtrip,omitempty"`
+	FileBlob     string    `json:"file_blob,omitempty"`
+	DownFileBlob string    `json:"down_file_blob,omitempty"`
+	New          bool      `json:"new"`
+	Status       string    `json:"status"`
+	DurationMS   int64     `json:"duration_ms"`
+	Statements   int       `json:"statements"`
+	Risk         lint.Risk `json:"risk"`
+	Error        *SQLError `json:"error,omitempty"`
+	// Roundtrip is there for every new migration once the report is finished: "skipped" where its round
+	// trip did not run (its up failed, it was not run, --no-roundtrip). History migrations have none.
+	Roundtrip *Roundtrip `json:"roundtrip,omitempty"`
 	// Findings are the risk engine's findings on this migration's up script.
 	Findings []lint.Finding `json:"findings"`
 	// Trace is the dynamic evidence recorded per statement during the rehearsal.
@@ -277,6 +279,11 @@ func (r *Report) Finish() {
 				r.OK = false
 			}
 			continue
+		}
+		if m.Roundtrip == nil {
+			// "roundtrip" in the JSON of every new migration: a reader asking .roundtrip.status of each
+			// gets an answer for the failed and not-run ones too.
+			m.Roundtrip = &Roundtrip{Status: RoundtripSkipped, Problems: []string{}}
 		}
 		m.Risk = lint.Highest(m.Findings)
 		if m.Status == StatusFailed {
