@@ -31,6 +31,15 @@ var (
 // It also turns on SCHEMAGATE_INSPECT=verify (unless set): every incremental catalog read is checked
 // against a full one, so each test that inspects a catalog also tests the incremental reader.
 func Main(m *testing.M) int {
+	// The Docker daemon runs on this machine: testcontainers must reach published ports on 127.0.0.1,
+	// not through the bridge's gateway address, and no registry serves its reaper image (the providers
+	// remove their containers themselves). A developer's own values are kept.
+	if _, set := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !set {
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+	if _, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !set {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
 	if os.Getenv("SCHEMAGATE_INSPECT") == "" {
 		os.Setenv("SCHEMAGATE_INSPECT", "verify")
 	}
