@@ -452,9 +452,20 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				if l < lockSH || reported[rel] || droppedHere[rel] || droppedBy(e, rel) {
 					continue
 				}
+				if lockedKind(e, rel) == "S" {
+					if sf, ok := facts[e.File].at(e.Line, e.Column); ok && sf.counted {
+						// A sequence the statement alters with the table it owns it (ALTER TABLE … ALTER
+						// COLUMN … RESTART, SET SCHEMA, OWNER TO), or by name (ALTER SEQUENCE): the
+						// statement's own finding or missing-lock-timeout covers the lock.
+						continue
+					}
+				}
 				f := withRule(base, "unexplained-exclusive-lock")
 				f.Lock = l.String()
 				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, and no rule explains it", l, rel)
+				if lockedKind(e, rel) == "S" {
+					f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on sequence %s, which existed before the migration, and no rule explains it: every nextval() on it, an INSERT that draws a default from it too, waits until the transaction ends", l, rel)
+				}
 				dangerous, note := timeoutNote(e, rel, l)
 				if dangerous {
 					f.Risk = Dangerous

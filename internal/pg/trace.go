@@ -483,8 +483,8 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 		if !ok {
 			continue // a relation created and dropped within the statement
 		}
-		if rel.Kind == "S" {
-			continue // sequence locks are noise for risk purposes
+		if sequenceNoise(rel.Kind, l.Mode) {
+			continue
 		}
 		ev.Locks = append(ev.Locks, lint.LockEvidence{Relation: rel.Name, Mode: l.Mode, Dropped: dropped, Preexisting: preexisting[*l.OID], Kind: rel.Kind})
 	}
@@ -523,6 +523,21 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 		slices.Sort(names)
 	}
 	return ev
+}
+
+// sequenceNoise tells whether a lock is one every use of a sequence takes (nextval, setval and currval,
+// an INSERT drawing a column default, TRUNCATE … RESTART IDENTITY), which says nothing of risk. What
+// ALTER SEQUENCE takes (SHARE ROW EXCLUSIVE: every nextval waits behind it) and stronger is kept, so that
+// one run by a DO block or a function, which no rule reads, is still seen.
+func sequenceNoise(kind, mode string) bool {
+	if kind != "S" {
+		return false
+	}
+	switch mode {
+	case "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock":
+		return true
+	}
+	return false
 }
 
 func lockKey(l traceLock) string {
@@ -597,7 +612,7 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 			if err := rows.Scan(&oid, &rel, &kind, &mode); err != nil {
 				return fmt.Errorf("trace: poll locks: %w", err)
 			}
-			if record && kind != "S" { // sequence locks are noise for risk purposes
+			if record && !sequenceNoise(kind, mode) {
 				seen[rel+"|"+mode] = lint.LockEvidence{Relation: rel, Mode: mode, Kind: kind}
 				oids[rel] = uint32(oid)
 			}
