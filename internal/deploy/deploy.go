@@ -870,7 +870,20 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 		d.maintOn = false
 		return
 	}
-	if err := d.o.Maintenance.Off(ctx); err != nil {
+	err := d.o.Maintenance.Off(ctx)
+	var nr *NoRowError
+	if errors.As(err, &nr) {
+		// The off SQL ran and committed, but moved nothing: a WHERE clause that matches no row, or the
+		// flag was off already. The migrations have committed, so the deploy stands; whether the
+		// application serves again is for a person to check, and the warning says so wherever the run is
+		// reported. The run counts as off: another deploy's off action would change no row either.
+		mr := d.res.Maintenance
+		mr.Warning = fmt.Sprintf("maintenance mode may still be on: %v; check that the application serves again, and fix the maintenance.off SQL so that it changes the row that turns maintenance mode off", err)
+		d.note("%s", mr.Warning)
+		d.progress("WARNING: %s", mr.Warning)
+		err = nil
+	}
+	if err != nil {
 		// The rest of the result stands: only the switch failed. The run stays recorded with maintenance
 		// mode on, so the next deploy turns it off when it ends; until then the application is down.
 		mr := d.res.Maintenance
@@ -887,7 +900,9 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 		d.progress("could not turn maintenance mode off, it %s: %v", state, err)
 		return
 	}
-	d.progress("maintenance mode off")
+	if d.res.Maintenance.Warning == "" {
+		d.progress("maintenance mode off")
+	}
 	now := d.clock.Now().UTC()
 	d.res.Maintenance.Off = &now
 	d.maintOn = false

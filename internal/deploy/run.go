@@ -119,6 +119,13 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 		}
 		b := &Blocked{Reason: reason + "; nothing was changed",
 			Hint: "check the maintenance.on action (and that what it calls is up), then deploy again"}
+		var nr *NoRowError
+		if errors.As(err, &nr) {
+			// The switch did not move: migrating now would change the schema under an application that
+			// still serves. Its off action runs on the way out, as after any failed on action.
+			b.Reason = reason + "; maintenance mode did not go on, so no migration ran; nothing was changed"
+			b.Hint = "fix the maintenance.on SQL so that it changes the row that puts the application in maintenance mode (its WHERE clause, the key's spelling, that the row exists), then deploy again"
+		}
 		var lw *LockWaitError
 		if errors.As(err, &lw) {
 			// Its SQL waited for a lock and its transaction was rolled back: maintenance mode did not go
