@@ -162,6 +162,10 @@ type deployer struct {
 	// awaitRecover is set when the server went away for good (see unreachable): the run stays recorded
 	// as running, and maintenance mode as it is, for deploy --recover to undo the run.
 	awaitRecover bool
+	// serverStatementTimeout is the statement_timeout the work session started with, and
+	// serverStatementSource where it came from (pg_settings.source); see statementTimeout.
+	serverStatementTimeout time.Duration
+	serverStatementSource  string
 }
 
 // unsettledRow is a history row whose migration failed but could not be recorded as failed.
@@ -557,7 +561,54 @@ func (d *deployer) connect(ctx context.Context) error {
 	if _, err := d.conn.Exec(ctx, d.session); err != nil {
 		return fmt.Errorf("set up the session: %w", err)
 	}
+	// The statement_timeout the session starts with, before the deploy sets any: the server's, the
+	// database's or the role's (ALTER ROLE ... SET), or the URL's options. With none configured, it is
+	// the migrations' limit (see statementTimeout); RESET ALL, before each migration, comes back to it.
+	var ms int64
+	var source string
+	if err := d.conn.QueryRow(ctx, "SELECT setting::bigint, source FROM pg_settings WHERE name = 'statement_timeout'").Scan(&ms, &source); err != nil {
+		return fmt.Errorf("read the session's statement_timeout: %w", err)
+	}
+	d.serverStatementTimeout, d.serverStatementSource = time.Duration(ms)*time.Millisecond, source
 	return nil
+}
+
+// statementTimeout is the statement_timeout of each migration and down, and where it comes from: the
+// environment's statement_timeout when configured, else the one the server gives the deploy's session
+// (a DBA's ALTER ROLE or ALTER DATABASE ... SET statement_timeout), which the deploy keeps rather than
+// lift; 0 for none.
+func (d *deployer) statementTimeout() (time.Duration, string) {
+	if t := d.env.DeployStatementTimeout(); t > 0 {
+		return t, "configured"
+	}
+	if d.serverStatementTimeout <= 0 {
+		return 0, "neither configured nor set on the server"
+	}
+	from := map[string]string{
+		"user":               "set on the role",
+		"database":           "set on the database",
+		"database user":      "set on the role in this database",
+		"configuration file": "set in the server's configuration",
+		"client":             "set in the connection's options",
+	}[d.serverStatementSource]
+	if from == "" {
+		from = "set by the server (" + d.serverStatementSource + ")"
+	}
+	return d.serverStatementTimeout, from
+}
+
+// timeoutsInForce says which limits each migration runs with, for the progress output.
+func (d *deployer) timeoutsInForce() string {
+	lock := "the deploy's default"
+	if d.env.LockTimeout > 0 {
+		lock = "configured"
+	}
+	st, from := d.statementTimeout()
+	stmt := "none"
+	if st > 0 {
+		stmt = st.String()
+	}
+	return fmt.Sprintf("timeouts of each migration: lock_timeout %s (%s), statement_timeout %s (%s)", d.env.DeployLockTimeout(), lock, stmt, from)
 }
 
 // preflight reads history, blocks on drift and checks the approval. It returns the pending migrations.

@@ -215,7 +215,8 @@ func (d *deployer) retryPolicy() (retries int, backoff time.Duration) {
 func (d *deployer) applier() *applier {
 	lt := d.env.DeployLockTimeout()
 	retries, backoff := d.retryPolicy()
-	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
+	st, _ := d.statementTimeout()
+	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: st, retries: retries,
 		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}, note: func(msg string) {
@@ -250,6 +251,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		return b
 	}
 	ap := d.applier()
+	d.progress("%s", d.timeoutsInForce())
 	ids := map[string]int64{}
 	// The schemas the folder's tool creates before its first migration (Flyway's flyway.schemas); a
 	// rollback by the downs drops again those this run created (see dropCreatedSchemas).
