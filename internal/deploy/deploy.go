@@ -502,6 +502,9 @@ func (d *deployer) acquire(ctx context.Context) error {
 		return stoppedBlocked(err)
 	}
 	d.lock = l
+	if bound, settings, ok := deadHostBound(ctx, l.conn); ok {
+		d.progress("holding the deploy lock: should this host die, the server frees the deploy lock within about %s (%s)", bound, settings)
+	}
 	// A signal from here on, until the work connection is set up, stops a deploy that has changed nothing
 	// (but perhaps its own history tables; the lock row goes with the lock): blocked, as during the waits.
 	created, err := d.hist.ensure(ctx, l.conn)
@@ -547,6 +550,9 @@ func (d *deployer) connect(ctx context.Context) error {
 	// It waits idle while the snapshot is taken (and the lock's connection while it works): a server that
 	// ends idle sessions must not end it (keepSessionSQL).
 	session = append(session, keepSessionSQL)
+	// Should the deploy's host die mid-migration, the server ends the session, and rolls back its
+	// transaction and the locks it holds, within minutes, not hours (keepaliveSQL).
+	session = append(session, keepaliveSQL)
 	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
 	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+.
 	var version int
