@@ -387,6 +387,9 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		_ = d.hist.mark(ctx, d.conn, id, m.ID(), StatusApplied, st.duration, st.attempts, "")
 		mr.Status = StatusApplied
 		d.progress("applied %s in %s", m.ID(), st.duration.Round(time.Millisecond))
+		if err := d.verifyChange(ctx, pending, i, ids); err != nil {
+			return err
+		}
 	}
 	if err := d.verifyApplied(ctx, pending, ids); err != nil {
 		return err
@@ -395,11 +398,47 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 	return d.lockKept(ctx, pending)
 }
 
+// verifyChange runs the verify script of pending[i], a sqitch change just applied, as sqitch deploy
+// --verify runs it: right after the change, before the next one. One that fails fails the change (its
+// error is the script's, at its place in the script), no later change runs, and the run rolls back, the
+// change included, as after any failed migration.
+func (d *deployer) verifyChange(ctx context.Context, pending []*migrate.Migration, i int, ids map[string]int64) error {
+	m := pending[i]
+	if m.Verify.Empty() {
+		return nil
+	}
+	c, err := d.verifier().sqitchVerify(ctx, m, "apply")
+	d.res.Verify = append(d.res.Verify, c)
+	if err == nil {
+		d.progress("verified %s (%s)", m.ID(), m.Verify.File)
+		return nil
+	}
+	mr := &d.res.Migrations[i]
+	mr.Error = sqlError(err, "verify")
+	if mr.Error.File == "" {
+		mr.Error.File = m.Verify.File
+	}
+	for j := i + 1; j < len(pending); j++ {
+		d.res.Migrations[j].Status = StatusNotRun
+	}
+	why := fmt.Sprintf("%s: its verify script %s failed: %v", m.ID(), m.Verify.File, err)
+	if ctx.Err() != nil {
+		why = fmt.Sprintf("stopped during the verify script of %s: %v", m.ID(), context.Cause(ctx))
+	}
+	d.progress("%s", why)
+	cctx, cerr := d.cleanup(ctx)
+	if cerr != nil {
+		return d.unreachable(pending[:i+1], m, false, cerr)
+	}
+	return d.rollback(cctx, undoPlan{migs: pending[:i+1], ids: ids}, why)
+}
+
 // verifyApplied verifies the migrations this run applied and rolls them back when a check fails.
 func (d *deployer) verifyApplied(ctx context.Context, applied []*migrate.Migration, ids map[string]int64) error {
 	v := d.verifier()
-	d.res.Verify = v.afterApply(ctx, d.base, applied)
-	if bad := failedChecks(d.res.Verify); len(bad) > 0 {
+	checks := v.afterApply(ctx, d.base, applied)
+	d.res.Verify = append(d.res.Verify, checks...) // after the verify scripts, which ran after their changes
+	if bad := failedChecks(checks); len(bad) > 0 {
 		why := fmt.Sprintf("verification %q failed: %s", bad[0].Name, bad[0].Message)
 		if ctx.Err() != nil {
 			why = fmt.Sprintf("stopped during the verification: %v", context.Cause(ctx))
