@@ -124,10 +124,18 @@ func TestMaintenanceSQLWithoutRowCount(t *testing.T) {
 			t.Errorf("%s: %v", sql, err)
 		}
 	}
-	a := &SQLAction{URL: tg.url, SQL: "UPDATE app_settings SET value = 'on' WHERE key = 'nothing'"}
-	err := a.Run(t.Context())
-	var nr *NoRowError
-	if !errors.As(err, &nr) || nr.Tag != "UPDATE 0" {
-		t.Errorf("err %v, want a *NoRowError for UPDATE 0", err)
+	for sql, tag := range map[string]string{
+		"UPDATE app_settings SET value = 'on' WHERE key = 'nothing'":                                                         "UPDATE 0",
+		"MERGE INTO app_settings t USING (SELECT 'nothing' AS k) s ON t.key = s.k WHEN MATCHED THEN UPDATE SET value = 'on'": "MERGE 0",
+	} {
+		err := (&SQLAction{URL: tg.url, SQL: sql}).Run(t.Context())
+		var nr *NoRowError
+		if !errors.As(err, &nr) || nr.Tag != tag {
+			t.Errorf("%s: err %v, want a *NoRowError for %s", sql, err, tag)
+		}
+	}
+	merge := "MERGE INTO app_settings t USING (SELECT 'maintenance' AS k) s ON t.key = s.k WHEN MATCHED THEN UPDATE SET value = 'on'"
+	if err := (&SQLAction{URL: tg.url, SQL: merge}).Run(t.Context()); err != nil {
+		t.Errorf("%s: %v", merge, err)
 	}
 }
