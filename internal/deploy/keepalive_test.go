@@ -92,6 +92,15 @@ func TestDeployLockSessionKeepalives(t *testing.T) {
 	if got := tg.value(t, "SELECT v FROM ka"); got != want {
 		t.Errorf("the work session has keepalives %q, want %q", got, want)
 	}
+	// So does the session that marks the snapshot's moment, whose transaction stays open all the deploy.
+	w, err := startWatch(t.Context(), url, lockTimeoutSQL(time.Second), "schemagate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close(context.Background())
+	if _, got := keepalives(t, w.conn); got != want {
+		t.Errorf("the snapshot's watch has keepalives %q, want %q", got, want)
+	}
 	if w := "the server frees the deploy lock within about 2m0s"; !strings.Contains(strings.Join(progress, "\n"), w) {
 		t.Errorf("progress does not say %q:\n%s", w, strings.Join(progress, "\n"))
 	}
