@@ -23,8 +23,10 @@ const sqlstateLockNotAvailable = "55P03"
 type applier struct {
 	conn *pgx.Conn
 	// session is SQL that sets the deploy's own session settings again after a reset.
-	session          string
-	lockTimeout      time.Duration
+	session     string
+	lockTimeout time.Duration
+	// statementTimeout is the limit in force (see deployer.statementTimeout); 0 for none, when the
+	// session's own, which the reset gives back, is none too.
 	statementTimeout time.Duration
 	retries          int
 	backoff          time.Duration
@@ -446,8 +448,14 @@ func (a *applier) reset(ctx context.Context, x execer) error {
 	return nil
 }
 
+// setTimeouts sets the limits of a script. With no statement_timeout in force none is set: the session's
+// own, which the reset gave back, is none already, and SET statement_timeout = 0 is what used to lift a
+// DBA's limit.
 func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
-	q := fmt.Sprintf("%s lock_timeout = %d; %s statement_timeout = %d", set, a.lockTimeout.Milliseconds(), set, a.statementTimeout.Milliseconds())
+	q := fmt.Sprintf("%s lock_timeout = %d", set, a.lockTimeout.Milliseconds())
+	if a.statementTimeout > 0 {
+		q += fmt.Sprintf("; %s statement_timeout = %d", set, a.statementTimeout.Milliseconds())
+	}
 	if _, err := x.Exec(ctx, q); err != nil {
 		return fmt.Errorf("set timeouts: %w", err)
 	}

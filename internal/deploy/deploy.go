@@ -162,6 +162,10 @@ type deployer struct {
 	// awaitRecover is set when the server went away for good (see unreachable): the run stays recorded
 	// as running, and maintenance mode as it is, for deploy --recover to undo the run.
 	awaitRecover bool
+	// serverStatementTimeout is the statement_timeout the work session started with, and
+	// serverStatementSource where it came from (pg_settings.source); see statementTimeout.
+	serverStatementTimeout time.Duration
+	serverStatementSource  string
 }
 
 // unsettledRow is a history row whose migration failed but could not be recorded as failed.
@@ -498,6 +502,9 @@ func (d *deployer) acquire(ctx context.Context) error {
 		return stoppedBlocked(err)
 	}
 	d.lock = l
+	if bound, settings, ok := deadHostBound(ctx, l.conn); ok {
+		d.progress("holding the deploy lock: should this host die, the server frees the deploy lock within about %s (%s)", bound, settings)
+	}
 	// A signal from here on, until the work connection is set up, stops a deploy that has changed nothing
 	// (but perhaps its own history tables; the lock row goes with the lock): blocked, as during the waits.
 	created, err := d.hist.ensure(ctx, l.conn)
@@ -543,6 +550,9 @@ func (d *deployer) connect(ctx context.Context) error {
 	// It waits idle while the snapshot is taken (and the lock's connection while it works): a server that
 	// ends idle sessions must not end it (keepSessionSQL).
 	session = append(session, keepSessionSQL)
+	// Should the deploy's host die mid-migration, the server ends the session, and rolls back its
+	// transaction and the locks it holds, within minutes, not hours (keepaliveSQL).
+	session = append(session, keepaliveSQL)
 	// Notice a vanished client during long statements (pg_sleep, index builds) so that a killed deploy's
 	// transaction is rolled back soon, not when the statement ends. PostgreSQL 14+.
 	var version int
@@ -557,7 +567,54 @@ func (d *deployer) connect(ctx context.Context) error {
 	if _, err := d.conn.Exec(ctx, d.session); err != nil {
 		return fmt.Errorf("set up the session: %w", err)
 	}
+	// The statement_timeout the session starts with, before the deploy sets any: the server's, the
+	// database's or the role's (ALTER ROLE ... SET), or the URL's options. With none configured, it is
+	// the migrations' limit (see statementTimeout); RESET ALL, before each migration, comes back to it.
+	var ms int64
+	var source string
+	if err := d.conn.QueryRow(ctx, "SELECT setting::bigint, source FROM pg_settings WHERE name = 'statement_timeout'").Scan(&ms, &source); err != nil {
+		return fmt.Errorf("read the session's statement_timeout: %w", err)
+	}
+	d.serverStatementTimeout, d.serverStatementSource = time.Duration(ms)*time.Millisecond, source
 	return nil
+}
+
+// statementTimeout is the statement_timeout of each migration and down, and where it comes from: the
+// environment's statement_timeout when configured, else the one the server gives the deploy's session
+// (a DBA's ALTER ROLE or ALTER DATABASE ... SET statement_timeout), which the deploy keeps rather than
+// lift; 0 for none.
+func (d *deployer) statementTimeout() (time.Duration, string) {
+	if t := d.env.DeployStatementTimeout(); t > 0 {
+		return t, "configured"
+	}
+	if d.serverStatementTimeout <= 0 {
+		return 0, "neither configured nor set on the server"
+	}
+	from := map[string]string{
+		"user":               "set on the role",
+		"database":           "set on the database",
+		"database user":      "set on the role in this database",
+		"configuration file": "set in the server's configuration",
+		"client":             "set in the connection's options",
+	}[d.serverStatementSource]
+	if from == "" {
+		from = "set by the server (" + d.serverStatementSource + ")"
+	}
+	return d.serverStatementTimeout, from
+}
+
+// timeoutsInForce says which limits each migration runs with, for the progress output.
+func (d *deployer) timeoutsInForce() string {
+	lock := "the deploy's default"
+	if d.env.LockTimeout > 0 {
+		lock = "configured"
+	}
+	st, from := d.statementTimeout()
+	stmt := "none"
+	if st > 0 {
+		stmt = st.String()
+	}
+	return fmt.Sprintf("timeouts of each migration: lock_timeout %s (%s), statement_timeout %s (%s)", d.env.DeployLockTimeout(), lock, stmt, from)
 }
 
 // preflight reads history, blocks on drift and checks the approval. It returns the pending migrations.
@@ -870,7 +927,20 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 		d.maintOn = false
 		return
 	}
-	if err := d.o.Maintenance.Off(ctx); err != nil {
+	err := d.o.Maintenance.Off(ctx)
+	var nr *NoRowError
+	if errors.As(err, &nr) {
+		// The off SQL ran and committed, but moved nothing: a WHERE clause that matches no row, or the
+		// flag was off already. The migrations have committed, so the deploy stands; whether the
+		// application serves again is for a person to check, and the warning says so wherever the run is
+		// reported. The run counts as off: another deploy's off action would change no row either.
+		mr := d.res.Maintenance
+		mr.Warning = fmt.Sprintf("maintenance mode may still be on: %v; check that the application serves again, and fix the maintenance.off SQL so that it changes the row that turns maintenance mode off", err)
+		d.note("%s", mr.Warning)
+		d.progress("WARNING: %s", mr.Warning)
+		err = nil
+	}
+	if err != nil {
 		// The rest of the result stands: only the switch failed. The run stays recorded with maintenance
 		// mode on, so the next deploy turns it off when it ends; until then the application is down.
 		mr := d.res.Maintenance
@@ -887,7 +957,9 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 		d.progress("could not turn maintenance mode off, it %s: %v", state, err)
 		return
 	}
-	d.progress("maintenance mode off")
+	if d.res.Maintenance.Warning == "" {
+		d.progress("maintenance mode off")
+	}
 	now := d.clock.Now().UTC()
 	d.res.Maintenance.Off = &now
 	d.maintOn = false

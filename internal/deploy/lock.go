@@ -83,8 +83,8 @@ func (s *LockSession) String() string {
 
 // Hint says what to do about a deploy lock that another deploy held past lock_wait: wait for it, and,
 // when its job is gone but its session is not (the runner's host crashed or lost its network: the server
-// keeps the session, and the lock, until TCP keepalives end it, which takes hours with the kernel's
-// defaults), end that session.
+// keeps the session, and the lock, until TCP keepalives end it, about two minutes with keepaliveSQL but
+// hours for a deploy of an earlier release or through a pooler), end that session.
 func (e *LockError) Hint() string {
 	h := "wait for that deploy to finish, or raise lock_wait"
 	if e.Session != nil {
@@ -155,7 +155,9 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		}
 		// The lock's session is idle for the whole deploy: a server, database or role that ends idle
 		// sessions (idle_session_timeout) would end it, and the deploy lock with it, while a migration runs.
-		if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)+"; "+keepSessionSQL); err != nil {
+		// A host that dies (power, network) sends nothing more: the server keeps its session, and the
+		// lock, until TCP keepalives end it (keepaliveSQL).
+		if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)+"; "+keepSessionSQL+"; "+keepaliveSQL); err != nil {
 			conn.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("set up the lock's session: %w", err)
 		}
@@ -239,10 +241,44 @@ func lostWhileWaiting(ctx context.Context, err error) error {
 // (idle_session_timeout, PostgreSQL 14+) or a session idle in a transaction
 // (idle_in_transaction_session_timeout): the deploy's connections wait idle while a migration, a
 // snapshot or another connection's work runs, and hardened servers and managed services set them. Read
-// from pg_settings, so that a server without one of them skips it. (TCP keepalives are on already: the
-// driver's dialer sends them every 5 minutes.)
+// from pg_settings, so that a server without one of them skips it. (The driver's dialer sends TCP
+// keepalives every 5 minutes, which tell the deploy of a dead server; keepaliveSQL tells the server of a
+// dead deploy.)
 const keepSessionSQL = `SELECT set_config(name, '0', false) FROM pg_settings
 	WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')`
+
+// keepaliveSQL makes the server notice, within about two minutes (tcp_keepalives_idle 60s, then 6
+// probes 10s apart; tcp_user_timeout 2m for what it sent and the client did not acknowledge), that the
+// host at the other end of its session is gone (its power or network failed), and end the session: the
+// deploy lock's, which would otherwise keep the lock for the kernel's defaults (2h11m on Linux), and the
+// work session's, whose migration may hold a table's lock. Without it, client_connection_check_interval
+// would not notice either: the kernel does not know the socket is dead. A setting the server already
+// has lower stays. They are session settings any role may set; a Unix socket has none (they read 0,
+// and setting them does nothing), hence the test of inet_client_addr.
+const keepaliveSQL = `SELECT set_config(s.name, v.want::text, false)
+	FROM pg_settings s JOIN (VALUES ('tcp_keepalives_idle', 60), ('tcp_keepalives_interval', 10), ('tcp_keepalives_count', 6),
+	  ('tcp_user_timeout', 120000)) v(name, want) ON v.name = s.name
+	WHERE inet_client_addr() IS NOT NULL AND (current_setting(s.name)::int = 0 OR current_setting(s.name)::int > v.want)`
+
+// deadHostBound is how long the server of conn's session keeps it after the client's host went silent:
+// TCP keepalives' idle time and probes, bounded by tcp_user_timeout; ok is false for a Unix socket, or
+// when the settings cannot be read.
+func deadHostBound(ctx context.Context, conn *pgx.Conn) (bound time.Duration, settings string, ok bool) {
+	var tcp bool
+	var idle, interval, count, user int64
+	err := conn.QueryRow(ctx, `SELECT inet_client_addr() IS NOT NULL, current_setting('tcp_keepalives_idle')::int,
+		current_setting('tcp_keepalives_interval')::int, current_setting('tcp_keepalives_count')::int,
+		coalesce((SELECT setting::int FROM pg_settings WHERE name = 'tcp_user_timeout'), 0)`).Scan(&tcp, &idle, &interval, &count, &user)
+	if err != nil || !tcp || idle <= 0 {
+		return 0, "", false
+	}
+	bound = time.Duration(idle+interval*count) * time.Second
+	settings = fmt.Sprintf("tcp_keepalives_idle %ds, tcp_keepalives_interval %ds, tcp_keepalives_count %d", idle, interval, count)
+	if user > 0 {
+		settings += fmt.Sprintf(", tcp_user_timeout %s", time.Duration(user)*time.Millisecond)
+	}
+	return bound, settings, true
+}
 
 // LockLostError says that the deploy lock went during the run: its connection ended (the server
 // terminated it, or it broke), and with it the advisory lock, so another deploy could have started.

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/snapshot"
@@ -347,7 +348,9 @@ type SQLAction struct {
 }
 
 // Run runs the SQL. A wait for a lock that lock_timeout ends is a *LockWaitError naming the sessions
-// that held it, and leaves nothing done: the transaction is rolled back.
+// that held it, and leaves nothing done: the transaction is rolled back. SQL whose INSERT, UPDATE,
+// DELETE and MERGE statements changed no row between them is committed and returns a *NoRowError: the
+// switch did not move (see noRow).
 func (s *SQLAction) Run(ctx context.Context) error {
 	cfg, err := pgx.ParseConfig(s.URL)
 	if err != nil {
@@ -398,6 +401,10 @@ func (s *SQLAction) Run(ctx context.Context) error {
 	}
 	if assigned {
 		s.xids++
+	}
+	// Committed all the same: whatever else the SQL did stands, as an action's work does.
+	if nr := noRow(results); nr != nil {
+		return nr
 	}
 	return nil
 }
@@ -489,6 +496,41 @@ SELECT coalesce(w.name, ''), coalesce((array_agg(
   LEFT JOIN LATERAL (SELECT string_agg(l.mode, ', ' ORDER BY l.mode) AS modes FROM pg_locks l
                       WHERE l.pid = b.pid AND l.relation = w.rel AND l.granted) m ON true
  GROUP BY w.name`
+
+// NoRowError is SQL of a maintenance action whose INSERT, UPDATE, DELETE and MERGE statements changed
+// no row between them: a WHERE clause that matches nothing (a misspelt key, a missing row), so the
+// switch it stands for has not moved.
+type NoRowError struct {
+	// Tag is the command tag of its last such statement ("UPDATE 0").
+	Tag string
+}
+
+func (e *NoRowError) Error() string {
+	return "its SQL changed no row (" + e.Tag + "): its WHERE clause matches no row, or the row it should change is missing"
+}
+
+// noRow returns the *NoRowError of the results of a maintenance action's SQL whose DML statements
+// changed no row between them; nil when one changed a row or there is none. Other statements (a SELECT
+// of set_config or of a function, a DO block, a CALL) have no row count to judge by: what they do is
+// theirs to tell by an error. Between them: DELETE FROM flag; INSERT INTO flag ... changes a row
+// whether the DELETE finds one or not.
+func noRow(results []*pgconn.Result) *NoRowError {
+	var last string
+	for _, r := range results {
+		tag := r.CommandTag
+		if !tag.Insert() && !tag.Update() && !tag.Delete() && !strings.HasPrefix(tag.String(), "MERGE ") {
+			continue
+		}
+		if tag.RowsAffected() > 0 {
+			return nil
+		}
+		last = tag.String()
+	}
+	if last == "" {
+		return nil
+	}
+	return &NoRowError{Tag: last}
+}
 
 func (s *SQLAction) String() string {
 	return "sql " + tail(sqlparse.OneLine(s.SQL), 80)

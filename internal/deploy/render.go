@@ -126,6 +126,9 @@ func (r *Result) facts() [][2]string {
 		if m.Off == nil {
 			v = "still on: " + m.Error
 		}
+		if m.Warning != "" {
+			v += "; WARNING: " + m.Warning
+		}
 		add("Maintenance mode", v)
 	}
 	if m := r.Maintenance; m != nil && m.Inherited {
@@ -136,6 +139,9 @@ func (r *Result) facts() [][2]string {
 			v = "left on by an earlier run"
 		case m.Error != "":
 			v = "left on by an earlier run; still on: " + m.Error
+		}
+		if m.Warning != "" && m.On == nil { // else the line above warns
+			v += "; WARNING: " + m.Warning
 		}
 		add("Maintenance mode", v)
 	}

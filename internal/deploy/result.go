@@ -115,6 +115,9 @@ type MaintenanceResult struct {
 	Error     string `json:"error,omitempty"`
 	// Hint says how to turn maintenance mode off by hand when the deploy could not.
 	Hint string `json:"hint,omitempty"`
+	// Warning says that the off action ran but may not have turned maintenance mode off (its SQL changed
+	// no row): the deploy stands, and a person should check the application.
+	Warning string `json:"warning,omitempty"`
 }
 
 // LeftOn tells that the deploy could not turn maintenance mode off: the application may still be down.

@@ -119,6 +119,13 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 		}
 		b := &Blocked{Reason: reason + "; nothing was changed",
 			Hint: "check the maintenance.on action (and that what it calls is up), then deploy again"}
+		var nr *NoRowError
+		if errors.As(err, &nr) {
+			// The switch did not move: migrating now would change the schema under an application that
+			// still serves. Its off action runs on the way out, as after any failed on action.
+			b.Reason = reason + "; maintenance mode did not go on, so no migration ran; nothing was changed"
+			b.Hint = "fix the maintenance.on SQL so that it changes the row that puts the application in maintenance mode (its WHERE clause, the key's spelling, that the row exists), then deploy again"
+		}
 		var lw *LockWaitError
 		if errors.As(err, &lw) {
 			// Its SQL waited for a lock and its transaction was rolled back: maintenance mode did not go
@@ -208,7 +215,8 @@ func (d *deployer) retryPolicy() (retries int, backoff time.Duration) {
 func (d *deployer) applier() *applier {
 	lt := d.env.DeployLockTimeout()
 	retries, backoff := d.retryPolicy()
-	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: d.env.DeployStatementTimeout(), retries: retries,
+	st, _ := d.statementTimeout()
+	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: st, retries: retries,
 		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}, note: func(msg string) {
@@ -243,6 +251,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		return b
 	}
 	ap := d.applier()
+	d.progress("%s", d.timeoutsInForce())
 	ids := map[string]int64{}
 	// The schemas the folder's tool creates before its first migration (Flyway's flyway.schemas); a
 	// rollback by the downs drops again those this run created (see dropCreatedSchemas).
@@ -378,6 +387,9 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		_ = d.hist.mark(ctx, d.conn, id, m.ID(), StatusApplied, st.duration, st.attempts, "")
 		mr.Status = StatusApplied
 		d.progress("applied %s in %s", m.ID(), st.duration.Round(time.Millisecond))
+		if err := d.verifyChange(ctx, pending, i, ids); err != nil {
+			return err
+		}
 	}
 	if err := d.verifyApplied(ctx, pending, ids); err != nil {
 		return err
@@ -386,11 +398,47 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 	return d.lockKept(ctx, pending)
 }
 
+// verifyChange runs the verify script of pending[i], a sqitch change just applied, as sqitch deploy
+// --verify runs it: right after the change, before the next one. One that fails fails the change (its
+// error is the script's, at its place in the script), no later change runs, and the run rolls back, the
+// change included, as after any failed migration.
+func (d *deployer) verifyChange(ctx context.Context, pending []*migrate.Migration, i int, ids map[string]int64) error {
+	m := pending[i]
+	if m.Verify.Empty() {
+		return nil
+	}
+	c, err := d.verifier().sqitchVerify(ctx, m, "apply")
+	d.res.Verify = append(d.res.Verify, c)
+	if err == nil {
+		d.progress("verified %s (%s)", m.ID(), m.Verify.File)
+		return nil
+	}
+	mr := &d.res.Migrations[i]
+	mr.Error = sqlError(err, "verify")
+	if mr.Error.File == "" {
+		mr.Error.File = m.Verify.File
+	}
+	for j := i + 1; j < len(pending); j++ {
+		d.res.Migrations[j].Status = StatusNotRun
+	}
+	why := fmt.Sprintf("%s: its verify script %s failed: %v", m.ID(), m.Verify.File, err)
+	if ctx.Err() != nil {
+		why = fmt.Sprintf("stopped during the verify script of %s: %v", m.ID(), context.Cause(ctx))
+	}
+	d.progress("%s", why)
+	cctx, cerr := d.cleanup(ctx)
+	if cerr != nil {
+		return d.unreachable(pending[:i+1], m, false, cerr)
+	}
+	return d.rollback(cctx, undoPlan{migs: pending[:i+1], ids: ids}, why)
+}
+
 // verifyApplied verifies the migrations this run applied and rolls them back when a check fails.
 func (d *deployer) verifyApplied(ctx context.Context, applied []*migrate.Migration, ids map[string]int64) error {
 	v := d.verifier()
-	d.res.Verify = v.afterApply(ctx, d.base, applied)
-	if bad := failedChecks(d.res.Verify); len(bad) > 0 {
+	checks := v.afterApply(ctx, d.base, applied)
+	d.res.Verify = append(d.res.Verify, checks...) // after the verify scripts, which ran after their changes
+	if bad := failedChecks(checks); len(bad) > 0 {
 		why := fmt.Sprintf("verification %q failed: %s", bad[0].Name, bad[0].Message)
 		if ctx.Err() != nil {
 			why = fmt.Sprintf("stopped during the verification: %v", context.Cause(ctx))

@@ -270,7 +270,9 @@ func (v *verifier) bound(ctx context.Context) func() {
 }
 
 // afterApply checks the database after the migrations: row counts of tables they name but do not fill or
-// empty, no new INVALID index, validated constraints validated, foreign keys hold, user checks, sqitch verify.
+// empty, no new INVALID index, validated constraints validated, foreign keys hold, user checks. (A sqitch
+// change's verify script runs right after the change, as sqitch deploy --verify runs it: see
+// deployer.verifyChange.)
 func (v *verifier) afterApply(ctx context.Context, b *baseline, migs []*migrate.Migration) []Check {
 	const phase = "apply"
 	defer v.bound(ctx)()
@@ -291,11 +293,6 @@ func (v *verifier) afterApply(ctx context.Context, b *baseline, migs []*migrate.
 		out = append(out, v.foreignKeys(ctx, b, eff, phase))
 	}
 	out = append(out, v.userChecks(ctx, phase, nil)...)
-	for _, m := range migs {
-		if !m.Verify.Empty() {
-			out = append(out, v.sqitchVerify(ctx, m, phase))
-		}
-	}
 	return out
 }
 
@@ -669,12 +666,14 @@ func queryText(ctx context.Context, conn *pgx.Conn, sql string) ([][]string, err
 	return out, nil
 }
 
-// sqitchVerify runs a sqitch verify script in a transaction that is rolled back; an error fails it.
-func (v *verifier) sqitchVerify(ctx context.Context, m *migrate.Migration, phase string) Check {
+// sqitchVerify runs the sqitch verify script of m in a transaction that is rolled back; an error fails
+// it. The error comes back too, positioned in the script (a *pg.StatementError), for the change's result.
+func (v *verifier) sqitchVerify(ctx context.Context, m *migrate.Migration, phase string) (Check, error) {
 	c := Check{Name: "verify " + m.Verify.File, Phase: phase, OK: true}
+	defer v.bound(ctx)()
 	tx, err := v.conn.Begin(ctx)
 	if err != nil {
-		return Check{Name: c.Name, Phase: phase, Message: err.Error()}
+		return Check{Name: c.Name, Phase: phase, Message: err.Error()}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// Discarded: the script's own ROLLBACK, which ends sqitch's verify template (BEGIN; ... ROLLBACK;),
@@ -682,8 +681,9 @@ func (v *verifier) sqitchVerify(ctx context.Context, m *migrate.Migration, phase
 	// verification and rolled the deploy back.
 	if err := pg.ApplyScript(ctx, v.conn, m.Verify, pg.ApplyOptions{Discarded: true}); err != nil {
 		c.OK, c.Message = false, err.Error()
+		return c, err
 	}
-	return c
+	return c, nil
 }
 
 // diffLines describes what differs between two sorted lists.

@@ -100,8 +100,9 @@ func startWatch(ctx context.Context, url, session, historySchema string) (*write
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	w := &writeWatch{conn: conn, found: map[int64]bool{}, checked: map[uint32]bool{}}
-	// Its transaction stays open, idle, for the whole deploy (keepSessionSQL).
-	if _, err := conn.Exec(ctx, keepSessionSQL); err != nil {
+	// Its transaction stays open, idle, for the whole deploy (keepSessionSQL), holding a snapshot and
+	// the locks of what it read: should the deploy's host die, the server must end it soon (keepaliveSQL).
+	if _, err := conn.Exec(ctx, keepSessionSQL+"; "+keepaliveSQL); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("set up the session: %w", err)
 	}

@@ -1,0 +1,123 @@
+package deploy
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/sandbox"
+)
+
+// tcpServer starts a PostgreSQL server reached over TCP on 127.0.0.1 (a container of the docker
+// provider, its port published there), for the tests of what only a TCP connection has. It fails under
+// CI=true, and skips elsewhere, without Docker.
+func tcpServer(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no containers")
+	}
+	if !sandbox.DockerAvailable(t.Context()) {
+		pgtest.Unavailable(t, "no Docker daemon answers (run scripts/setup-machine.sh)")
+	}
+	inst, err := sandbox.NewDocker(sandbox.Options{Image: "schemagate/postgres:15", PGVersion: 15}).Start(t.Context())
+	if err != nil {
+		pgtest.Unavailable(t, "start a PostgreSQL container: %v", err)
+	}
+	t.Cleanup(func() { _ = inst.Close(context.Background()) })
+	if !strings.Contains(inst.URL, "127.0.0.1") {
+		t.Fatalf("the container's URL %s is not on 127.0.0.1", inst.URL)
+	}
+	return inst.URL
+}
+
+// keepalives reads the session's TCP keepalive settings and whether it is a TCP connection.
+func keepalives(t *testing.T, conn *pgx.Conn) (tcp bool, got string) {
+	t.Helper()
+	err := conn.QueryRow(t.Context(), `SELECT inet_client_addr() IS NOT NULL, current_setting('tcp_keepalives_idle') || ' ' ||
+		current_setting('tcp_keepalives_interval') || ' ' || current_setting('tcp_keepalives_count') || ' ' || current_setting('tcp_user_timeout')`).Scan(&tcp, &got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tcp, got
+}
+
+// TestDeployLockSessionKeepalives: the deploy lock is held by a session that sits idle for the whole
+// deploy. When the deploy's host dies (power, network), the server kept that session, and the lock, for
+// the kernel's TCP keepalive defaults: two hours and more before another deploy could start. The lock's
+// session (and the work session, whose migration may hold a table's lock) now set the server's keepalives
+// so that the server ends them within about two minutes of the host going silent.
+func TestDeployLockSessionKeepalives(t *testing.T) {
+	t.Parallel()
+	url := tcpServer(t)
+	const want = "60 10 6 120000"
+
+	l, _, err := acquireLock(t.Context(), url, history{schema: "schemagate", lockTimeout: time.Second}, time.Second, RealClock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, got := keepalives(t, l.conn)
+	if !tcp {
+		t.Fatal("the lock's session is not a TCP connection")
+	}
+	if got != want {
+		t.Errorf("the lock's session has keepalives %q, want %q", got, want)
+	}
+	l.conn.Close(t.Context()) // the lock goes with it (no history tables yet for release's lock row)
+
+	// The work session keeps them across the reset before each migration: a migration reads them.
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(t.Context(), "CREATE TABLE app_settings (key text PRIMARY KEY, value text NOT NULL); INSERT INTO app_settings VALUES ('maintenance', 'off')"); err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{url: url, conn: conn}
+	o := tg.options(t, folder(t, map[string]string{
+		"1_ka.up.sql": `CREATE TABLE ka AS SELECT current_setting('tcp_keepalives_idle') || ' ' || current_setting('tcp_keepalives_interval') || ' ' ||
+			current_setting('tcp_keepalives_count') || ' ' || current_setting('tcp_user_timeout') AS v;`,
+		"1_ka.down.sql": "DROP TABLE ka;",
+	}), "run-keepalive")
+	o.Snapshotter = nil
+	var progress []string
+	o.Progress = func(msg string) { t.Log(msg); progress = append(progress, msg) }
+	if res, err := runBounded(t, o); err != nil {
+		t.Fatalf("err %v, outcome %s", err, res.Outcome)
+	}
+	if got := tg.value(t, "SELECT v FROM ka"); got != want {
+		t.Errorf("the work session has keepalives %q, want %q", got, want)
+	}
+	// So does the session that marks the snapshot's moment, whose transaction stays open all the deploy.
+	w, err := startWatch(t.Context(), url, lockTimeoutSQL(time.Second), "schemagate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close(context.Background())
+	if _, got := keepalives(t, w.conn); got != want {
+		t.Errorf("the snapshot's watch has keepalives %q, want %q", got, want)
+	}
+	if w := "the server frees the deploy lock within about 2m0s"; !strings.Contains(strings.Join(progress, "\n"), w) {
+		t.Errorf("progress does not say %q:\n%s", w, strings.Join(progress, "\n"))
+	}
+}
+
+// TestDeployLockSessionKeepalivesUnixSocket: on a Unix socket, which has no keepalives, setting them is
+// harmless: they read as 0 and the progress output does not promise a bound.
+func TestDeployLockSessionKeepalivesUnixSocket(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	l, _, err := acquireLock(t.Context(), tg.url, history{schema: "schemagate", lockTimeout: time.Second}, time.Second, RealClock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.conn.Close(context.Background())
+	tcp, got := keepalives(t, l.conn)
+	if tcp || !strings.HasPrefix(got, "0 0 0") {
+		t.Errorf("tcp %v, keepalives %q: want a Unix socket's zeros", tcp, got)
+	}
+}
