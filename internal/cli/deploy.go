@@ -175,8 +175,11 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if _, err := pgx.ParseConfig(url); err != nil { // pgx leaves the password out of its errors
 		return usageErr(fmt.Errorf("%s: %w", urlEnv, err))
 	}
-	dir := firstNonEmpty(o.Dir, cfg.Dir, "migrations")
-	format, err := migrate.ParseFormat(firstNonEmpty(o.Format, cfg.Format))
+	// --dir and --format as check reads them (--format GOOSE); cfg.Dir is then the folder read, which the
+	// generated downs' rehearsal names its files in.
+	folderFlags(cfg, o.Dir, o.Format)
+	dir := cfg.Dir
+	format, err := migrate.ParseFormat(cfg.Format)
 	if err != nil {
 		return usageErr(err)
 	}
