@@ -431,7 +431,7 @@ func (c *Config) Place(ps Problems) Problems {
 			ps[i].File = c.file
 		}
 		if ps[i].Line == 0 {
-			ps[i].Line = lineOf(c.lines, ps[i].Path)
+			ps[i].Line, ps[i].Column = placeOf(c.places, ps[i].Path, ps[i].atKey)
 		}
 	}
 	return ps
