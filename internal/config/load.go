@@ -185,6 +185,8 @@ func Parse(file string, data []byte, cfg *Config) error {
 	// The decoder cuts a number with a fraction to a whole one (approvals: 1.5 is 1, keep: 0.5 is 0, no
 	// limit) and reads 015 as octal 13: a whole number written otherwise is refused where it is.
 	probs = append(probs, inexactInts(file, &root, reflect.TypeOf(Config{}), "")...)
+	// A yes/no value where text is expected would be read as the word, and an empty list item dropped.
+	boolText, nullItems := misreadScalars(file, &root, reflect.TypeOf(Config{}), "")
 	// approvals: 0 decodes as the unset default (1): written in the file, it is refused as -1 is.
 	if v := nodeAt(&root, "approval", "approvals"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!int" {
 		if n, err := strconv.Atoi(v.Value); err == nil && n == 0 {
@@ -258,6 +260,12 @@ func Parse(file string, data []byte, cfg *Config) error {
 		}
 		probs = append(probs, p)
 	}
+	probs = append(probs, nullItems...)
+	for _, p := range boolText { // unless Validate says more of the value (want dangerous, caution...)
+		if !slices.ContainsFunc(probs, func(q Problem) bool { return dotted(q.Path) == dotted(p.Path) }) {
+			probs = append(probs, p)
+		}
+	}
 	if len(probs) > 0 {
 		slices.SortStableFunc(probs, func(a, b Problem) int { return a.Line - b.Line })
 		return probs
@@ -320,6 +328,74 @@ func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problem
 	}
 	return ps
 }
+
+// misreadScalars finds the values below n, read into the fields of type t, that the decoder would read
+// otherwise than they are written: a yes/no value (true, False: YAML's booleans) where text is expected,
+// which it reads as the word, and an empty list item (null, or nothing after the dash), which it drops.
+// A number where text is expected is the text it is written as (dir: 2024, rows: [[42]]); yes, no, on and
+// off are text to YAML 1.2 and to editors, and so to the decoder there.
+func misreadScalars(file string, n *yaml.Node, t reflect.Type, path string) (boolText, nullItems Problems) {
+	for n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	add := func(b, ni Problems) {
+		boolText, nullItems = append(boolText, b...), append(nullItems, ni...)
+	}
+	switch {
+	case n.Kind == yaml.ScalarNode && t.Kind() == reflect.String && n.Tag == "!!bool":
+		msg := fmt.Sprintf("%s is a yes/no value, not text: write it in quotes (%q) if you mean the word", n.Value, n.Value)
+		if strings.Contains(path, ".rows[") {
+			msg = fmt.Sprintf("%s is a yes/no value, not text, and PostgreSQL writes a boolean as t or f: write t or f, or %q in quotes if the column holds the word", n.Value, n.Value)
+		}
+		boolText = append(boolText, Problem{File: file, Line: n.Line, Column: n.Column, Path: path, Msg: msg})
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" { // <<: *defaults
+				add(misreadScalars(file, v, t, path))
+				continue
+			}
+			for j := range t.NumField() {
+				if name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); name == k.Value {
+					add(misreadScalars(file, v, t.Field(j).Type, join(k.Value)))
+				}
+			}
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			add(misreadScalars(file, n.Content[i+1], t.Elem(), join(n.Content[i].Value)))
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			item := fmt.Sprintf("%s[%d]", path, i)
+			if c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+				msg := "an empty item, which would be dropped: remove it, or write its value"
+				if strings.Contains(item, ".rows[") {
+					msg = "an empty value (YAML's null), which would be dropped: the check compares a NULL as the text NULL, so write 'NULL' in quotes"
+				}
+				nullItems = append(nullItems, Problem{File: file, Line: c.Line, Column: c.Column, Path: item, Msg: msg})
+				continue
+			}
+			add(misreadScalars(file, c, t.Elem(), item))
+		}
+	}
+	return boolText, nullItems
+}
+
+// dotted is a path with its list indexes as keys: dba_users[1] is dba_users.1, as Validate may write it.
+func dotted(path string) string { return strings.NewReplacer("[", ".", "]", "").Replace(path) }
 
 // leadingZero matches a YAML integer that the decoder reads as octal: 015 is 13 to it.
 var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
@@ -604,6 +680,15 @@ func cleanYAMLError(msg string) string {
 	if m := yamlDuration.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("want a duration such as 90s, 5m or 2h30m, got %s", strings.Trim(m[1], "`"))
 	}
+	// The decoder reads yes/no, on/off and y/n into a yes/no setting, quoted or not, but not a quoted
+	// true: say what it takes, without Go's words.
+	if m := yamlBool.FindStringSubmatch(msg); m != nil {
+		if m[1] == "str" && (strings.EqualFold(m[2], "true") || strings.EqualFold(m[2], "false")) {
+			msg = fmt.Sprintf("want true or false without quotes, got %q", m[2])
+		} else {
+			msg = fmt.Sprintf("want true or false (yes/no, on/off and y/n are read too), got %s", m[2])
+		}
+	}
 	return msg
 }
 
@@ -749,6 +834,7 @@ var (
 	yamlType         = regexp.MustCompile(` in type config\.(\w+)`)
 	yamlInto         = regexp.MustCompile(` into (?:map\[\w+\]\*?(?:config\.)?\w+|\*?config\.\w+|\[\]\*?(?:config\.)?\w+)$`)
 	yamlDuration     = regexp.MustCompile("^cannot unmarshal !!\\w+ (`[^`]*`|\\S+) into time\\.Duration$")
+	yamlBool         = regexp.MustCompile("^cannot unmarshal !!(\\w+) `([^`]*)` into bool$")
 )
 
 // Validate checks values; it returns every problem, with dotted paths.
