@@ -713,8 +713,8 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 			case gd == nil && rm != nil && rm.Error != nil:
 				// The rehearsal failed at this migration (a role it needs is missing without database.setup).
 				e := rm.Error
-				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s: the rehearsal failed at it (%s:%d: %s): the snapshot stays its rollback\n",
-					clean(m.ID()), clean(e.File), e.Line, clean(e.Message))
+				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s: the rehearsal failed at it (%s:%d:%d: %s): the snapshot stays its rollback\n",
+					clean(m.ID()), clean(path.Join(filepath.ToSlash(cfg.Dir), e.File)), e.Line, e.Column, clean(e.Message))
 				continue
 			case gd == nil:
 				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s (the rehearsal stopped before it): the snapshot stays its rollback\n", clean(m.ID()))
