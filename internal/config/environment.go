@@ -423,7 +423,7 @@ func (e *Environment) DeployProblems(name string) Problems {
 	return ps
 }
 
-// Place gives problems found after Parse (DeployProblems) the file and line of their setting, or of the
+// Place gives problems found after Parse (DeployProblems) the file, line and column of their setting, or of the
 // closest setting that holds it.
 func (c *Config) Place(ps Problems) Problems {
 	for i := range ps {
