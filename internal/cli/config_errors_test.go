@@ -36,9 +36,9 @@ func TestCheckNamesTheFlag(t *testing.T) {
 		{"--format", nil, []string{"--format", "flywayy"}, "schemagate: --format: unknown migration format \"flywayy\""},
 		{"--rule", nil, []string{"--rule", "drop-tabel=off"}, "schemagate: --rule: unknown rule id \"drop-tabel\" (did you mean \"drop-table\"?)\n"},
 		{"--setup", nil, []string{"--setup", empty, "--database-url", noServer}, "schemagate: --setup: " + empty + " holds no SQL statement\n"},
-		{"database.setup", nil, []string{"--config", cfg, "--database-url", noServer}, "schemagate: " + cfg + ":2: database.setup: " + empty + " holds no SQL statement\n"},
+		{"database.setup", nil, []string{"--config", cfg, "--database-url", noServer}, "schemagate: " + cfg + ":2:11: database.setup: " + empty + " holds no SQL statement\n"},
 		{"--setup empty", nil, []string{"--setup", ""}, "schemagate: --setup: empty: name an SQL file\n"},
-		{"database.setup empty", nil, []string{"--config", blank}, "schemagate: invalid configuration: " + blank + ":2: database.setup[0]: empty: name an SQL file\n"},
+		{"database.setup empty", nil, []string{"--config", blank}, "schemagate: invalid configuration: " + blank + ":2:11: database.setup[0]: empty: name an SQL file\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +88,7 @@ func TestCheckMissingDirSaysWhereItCameFrom(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"file", nil, []string{"--config", cfg}, "(set by dir at " + cfg + ":2; fix it there or pass --dir)"},
+		{"file", nil, []string{"--config", cfg}, "(set by dir at " + cfg + ":2:6; fix it there or pass --dir)"},
 		{"environment", map[string]string{"SCHEMAGATE_DIR": filepath.Join(dir, "elsewhere")}, []string{"--config", cfg}, "(check SCHEMAGATE_DIR)"},
 		{"flag", nil, []string{"--config", cfg, "--dir", filepath.Join(dir, "other")}, "(check --dir)"},
 	}

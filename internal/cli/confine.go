@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/repofs"
 )
@@ -30,7 +28,6 @@ func confinePaths(file string, cfg *config.Config) error {
 		return usageErr(err)
 	}
 	root := repofs.RealPath(repofs.Top(filepath.Dir(absFile)))
-	var lines map[string]int
 	var problems []string
 	check := func(key, p string) {
 		if p == "" {
@@ -46,12 +43,9 @@ func confinePaths(file string, cfg *config.Config) error {
 		default:
 			return
 		}
-		if lines == nil {
-			lines = configLines(file)
-		}
 		at := file
-		if l := lines[key]; l > 0 {
-			at += ":" + strconv.Itoa(l)
+		if where := cfg.Where(key); where != "" {
+			at = where // file:line:column
 		}
 		problems = append(problems, fmt.Sprintf("%s: %s: %s %s", at, key, strconv.Quote(p), problem))
 	}
@@ -77,39 +71,4 @@ func inside(root, p string) bool {
 	}
 	rel, err := filepath.Rel(root, repofs.RealPath(abs))
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}
-
-// configLines maps the dotted keys of a configuration file (database.setup[0]) to their lines.
-func configLines(file string) map[string]int {
-	out := map[string]int{}
-	data, err := repofs.ReadFile(file)
-	if err != nil {
-		return out
-	}
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
-		return out
-	}
-	var walk func(n *yaml.Node, prefix string)
-	walk = func(n *yaml.Node, prefix string) {
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i].Value
-				if prefix != "" {
-					k = prefix + "." + k
-				}
-				out[k] = n.Content[i].Line
-				walk(n.Content[i+1], k)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				k := fmt.Sprintf("%s[%d]", prefix, i)
-				out[k] = c.Line
-				walk(c, k)
-			}
-		}
-	}
-	walk(root.Content[0], "")
-	return out
 }

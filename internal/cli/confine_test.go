@@ -43,13 +43,13 @@ func TestConfigPathsStayInTheRepository(t *testing.T) {
 		args            []string
 	}{
 		{"absolute setup", "dir: " + mig + "\ndatabase:\n  setup:\n    - " + filepath.Join(repo, "db", "roles.sql") + "\n    - " + secret + "\n",
-			"schemagate.yml:5: database.setup[1]", append([]string{"check"}, url...)},
-		{"relative setup", "database:\n  setup: [" + rel + "]\n", "schemagate.yml:2: database.setup[0]", append([]string{"check", "--dir", mig}, url...)},
-		{"proc", "database:\n  setup: [/proc/self/environ]\n", "schemagate.yml:2: database.setup[0]", append([]string{"check", "--dir", mig}, url...)},
-		{"absolute dir", "# the folder\ndir: " + outside + "\n", "schemagate.yml:2: dir", append([]string{"check"}, url...)},
-		{"dotdot dir", "dir: " + filepath.Join(repo, "..", "outside") + "\n", "schemagate.yml:1: dir", []string{"lint"}},
-		{"linked dir", "dir: " + filepath.Join(repo, "db", "elsewhere") + "\n", "schemagate.yml:1: dir", []string{"lint"}},
-		{"gate", "dir: " + outside + "\n", "schemagate.yml:1: dir", []string{"gate", "--repo", "a/b", "--pr", "1"}},
+			"schemagate.yml:5:7: database.setup[1]", append([]string{"check"}, url...)},
+		{"relative setup", "database:\n  setup: [" + rel + "]\n", "schemagate.yml:2:11: database.setup[0]", append([]string{"check", "--dir", mig}, url...)},
+		{"proc", "database:\n  setup: [/proc/self/environ]\n", "schemagate.yml:2:11: database.setup[0]", append([]string{"check", "--dir", mig}, url...)},
+		{"absolute dir", "# the folder\ndir: " + outside + "\n", "schemagate.yml:2:6: dir", append([]string{"check"}, url...)},
+		{"dotdot dir", "dir: " + filepath.Join(repo, "..", "outside") + "\n", "schemagate.yml:1:6: dir", []string{"lint"}},
+		{"linked dir", "dir: " + filepath.Join(repo, "db", "elsewhere") + "\n", "schemagate.yml:1:6: dir", []string{"lint"}},
+		{"gate", "dir: " + outside + "\n", "schemagate.yml:1:6: dir", []string{"gate", "--repo", "a/b", "--pr", "1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writeFile(t, cfg, []byte(tc.yml))

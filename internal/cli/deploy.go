@@ -175,8 +175,11 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if _, err := pgx.ParseConfig(url); err != nil { // pgx leaves the password out of its errors
 		return usageErr(fmt.Errorf("%s: %w", urlEnv, err))
 	}
-	dir := firstNonEmpty(o.Dir, cfg.Dir, "migrations")
-	format, err := migrate.ParseFormat(firstNonEmpty(o.Format, cfg.Format))
+	// --dir and --format as check reads them (--format GOOSE); cfg.Dir is then the folder read, which the
+	// generated downs' rehearsal names its files in.
+	folderFlags(cfg, o.Dir, o.Format)
+	dir := cfg.Dir
+	format, err := migrate.ParseFormat(cfg.Format)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -710,8 +713,8 @@ func (a *App) generatedDowns(cfg *config.Config, set *migrate.Set) func(context.
 			case gd == nil && rm != nil && rm.Error != nil:
 				// The rehearsal failed at this migration (a role it needs is missing without database.setup).
 				e := rm.Error
-				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s: the rehearsal failed at it (%s:%d: %s): the snapshot stays its rollback\n",
-					clean(m.ID()), clean(e.File), e.Line, clean(e.Message))
+				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s: the rehearsal failed at it (%s:%d:%d: %s): the snapshot stays its rollback\n",
+					clean(m.ID()), clean(path.Join(filepath.ToSlash(cfg.Dir), e.File)), e.Line, e.Column, clean(e.Message))
 				continue
 			case gd == nil:
 				fmt.Fprintf(a.Stderr, "schemagate: no down generated for %s (the rehearsal stopped before it): the snapshot stays its rollback\n", clean(m.ID()))

@@ -116,8 +116,8 @@ func TestWindowNeedsNoSnapshotSettings(t *testing.T) {
 	}
 	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": "postgres://u@127.0.0.1:1/db"}
 	code, _, errOut = runCLI(t, env, "deploy", "--env", "prod", "--config", cfg)
-	if code != ExitUsage || !strings.Contains(errOut, cfg+":2: environments.prod.snapshot.dir: missing") {
-		t.Errorf("deploy without snapshot.dir: exit %d, want %d naming it at its line:\n%s", code, ExitUsage, errOut)
+	if code != ExitUsage || !strings.Contains(errOut, cfg+":2:3: environments.prod.snapshot.dir: missing") {
+		t.Errorf("deploy without snapshot.dir: exit %d, want %d naming it at its line and column:\n%s", code, ExitUsage, errOut)
 	}
 }
 

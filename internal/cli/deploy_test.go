@@ -450,3 +450,24 @@ func TestDeployMaintenanceLeftOnFails(t *testing.T) {
 		t.Errorf("the migration was not applied (%v): the deploy itself went through", err)
 	}
 }
+
+// TestDeployGeneratedDownsNameTheFolder: the generated downs' rehearsal names a migration's file in the
+// folder the deploy reads, --dir here (it was given the file's dir, none here, and named the file alone):
+// a migration it cannot run is named at its place.
+func TestDeployGeneratedDownsNameTheFolder(t *testing.T) {
+	url := pgtest.URL(t)
+	work := t.TempDir()
+	migs := filepath.Join(work, "db", "migrations")
+	if err := os.MkdirAll(migs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(work, "schemagate.yml")
+	writeFile(t, cfg, []byte("format: golang-migrate\nenvironments:\n  prod:\n    generated_downs: true\n    snapshot: {kind: none}\n"))
+	writeFile(t, filepath.Join(migs, "1_grant.up.sql"), []byte("GRANT SELECT ON pg_class TO schemagate_no_such_role;"))
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": url, "USER": "ci"}
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--dir", migs)
+	want := "no down generated for 1_grant: the rehearsal failed at it (" + filepath.ToSlash(migs) + "/1_grant.up.sql:1:1: "
+	if !strings.Contains(errOut, want) {
+		t.Errorf("exit %d; stderr lacks %q\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
+	}
+}

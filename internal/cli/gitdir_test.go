@@ -70,9 +70,9 @@ func TestGitDirIsNeverRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, yml, want string }{
-		{"setup", "database:\n  setup: [.git/config]\n", "schemagate.yml:2: database.setup[0]"},
-		{"dir", "dir: .git\n", "schemagate.yml:1: dir"},
-		{"linked dir", "dir: hooks\n", "schemagate.yml:1: dir"},
+		{"setup", "database:\n  setup: [.git/config]\n", "schemagate.yml:2:11: database.setup[0]"},
+		{"dir", "dir: .git\n", "schemagate.yml:1:6: dir"},
+		{"linked dir", "dir: hooks\n", "schemagate.yml:1:6: dir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writeFile(t, filepath.Join(root, "schemagate.yml"), []byte(tc.yml))

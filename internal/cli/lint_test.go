@@ -214,7 +214,7 @@ func TestLintDirFromConfigNamesItsPlace(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"file", nil, []string{"--config", cfg}, "schemagate: " + cfg + ":2: dir " + none + ": not a directory\n"},
+		{"file", nil, []string{"--config", cfg}, "schemagate: " + cfg + ":2:6: dir " + none + ": not a directory\n"},
 		{"environment", map[string]string{"SCHEMAGATE_DIR": "elsewhere"}, []string{"--config", cfg}, "schemagate: SCHEMAGATE_DIR elsewhere: not a directory\n"},
 		{"flag", nil, []string{"--config", cfg, "--dir", none}, "schemagate: --dir " + none + ": not a directory\n"},
 	}

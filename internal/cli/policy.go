@@ -162,8 +162,11 @@ func readBasePolicy(rel, where, ref string, data []byte, base *config.Config) ([
 		at := where
 		if p.Line > 0 {
 			at = fmt.Sprintf("%s:%d", where, p.Line)
+			if p.Column > 0 {
+				at += fmt.Sprintf(":%d", p.Column)
+			}
 		}
-		p.File, p.Line = "", 0
+		p.File, p.Line, p.Column = "", 0, 0
 		notes = append(notes, fmt.Sprintf("%s does not read (%s): %s", at, p.Error(), what))
 	}
 	for _, p := range probs {

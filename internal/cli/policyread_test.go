@@ -24,15 +24,15 @@ func TestReadBasePolicyFailsClosed(t *testing.T) {
 				_, bad := c.Lint.Rules["prefer-txt"]
 				return c.Dir == "db" && c.Lint.FailOn == "dangerous" && c.Lint.Rules["drop-table"] == "dangerous" && !bad
 			},
-			notes: []string{"schemagate.yml at main:5 does not read (lint.rules.prefer-txt: unknown rule id"}},
+			notes: []string{"schemagate.yml at main:5:5 does not read (lint.rules.prefer-txt: unknown rule id"}},
 		{name: "a bad class", base: "lint:\n  rules:\n    prefer-text: dangerus\n",
 			check: func(c *config.Config) bool { return c.Lint.Rules["prefer-text"] == "dangerous" },
-			notes: []string{"schemagate.yml at main:3 does not read (lint.rules.prefer-text: unknown class"}},
+			notes: []string{"schemagate.yml at main:3:18 does not read (lint.rules.prefer-text: unknown class"}},
 		{name: "a bad fail_on", base: "approval:\n  require: dangerous\nlint:\n  fail_on: dangerus\n",
 			check: func(c *config.Config) bool {
 				return c.Lint.FailOn == "safe" && c.Approval.RequireLevel() == "dangerous"
 			},
-			notes: []string{"main:4 does not read (lint.fail_on: unknown value", "counts as safe"}},
+			notes: []string{"main:4:12 does not read (lint.fail_on: unknown value", "counts as safe"}},
 		{name: "a bad require", base: "approval:\n  require: [x]\n",
 			check: func(c *config.Config) bool { return c.Approval.RequireLevel() == "always" }, notes: []string{"counts as always"}},
 		{name: "a bad environment", base: "lint:\n  fail_on: caution\nenvironments:\n  prod:\n    database_url_env: X\n    lock_timeout: 3s\n    time_zone: Mars/Base\n",
@@ -41,7 +41,7 @@ func TestReadBasePolicyFailsClosed(t *testing.T) {
 		{name: "a setting outside the policy", base: "database:\n  provider: lokal\nlint:\n  fail_on: caution\n",
 			check: func(c *config.Config) bool { return c.Lint.FailOn == "caution" }, notes: []string{"no part of the policy"}},
 		{name: "a renamed rule raised", base: "lint:\n  fail_on: dangerous\n  rules:\n    prefer-txt: dangerous\n",
-			refused: []string{"schemagate.yml at main:4: lint.rules.prefer-txt: unknown rule id", "fix schemagate.yml on main first"}},
+			refused: []string{"schemagate.yml at main:4:5: lint.rules.prefer-txt: unknown rule id", "fix schemagate.yml on main first"}},
 		{name: "approvals", base: "approval:\n  approvals: two\n", refused: []string{"schemagate.yml at main:2"}},
 		{name: "a misspelled key", base: "lint:\n  fial_on: dangerous\n", refused: []string{"schemagate.yml at main:2", "fial_on"}},
 		{name: "a misspelled dir", base: "dirr: db\n", refused: []string{"schemagate.yml at main:1", "dirr"}},
@@ -96,8 +96,8 @@ func TestCheckRefusesAnUnknownBasePolicy(t *testing.T) {
 	root := policyRepo(t, "lint:\n  fail_on: dangerous\napproval:\n  approvals: two\n", loosening)
 	code, out, errOut := run(t, nil, "check", "--config", filepath.Join(root, "schemagate.yml"), "--dir", filepath.Join(root, "db", "migrations"), "--base", "main",
 		"--provider", "url", "--database-url", "postgres://127.0.0.1:1/x", "-q")
-	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml at main:4: approval.approvals") || !strings.Contains(errOut, "\nhint: ") {
-		t.Errorf("exit %d, want %d naming schemagate.yml at main:4\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, out, errOut)
+	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml at main:4:14: approval.approvals") || !strings.Contains(errOut, "\nhint: ") {
+		t.Errorf("exit %d, want %d naming schemagate.yml at main:4:14\nstdout:\n%s\nstderr:\n%s", code, ExitUsage, out, errOut)
 	}
 }
 

@@ -153,10 +153,13 @@ func TestCheckFailOnSafe(t *testing.T) {
 	}
 }
 
-// TestConfigWordsAnyCase: --provider, --format, SCHEMAGATE_PROVIDER and SCHEMAGATE_FORMAT take their
-// words in any letter case, as schemagate.yml does (provider: Docker) and --fail-on does: they were
-// refused as unknown.
+// TestConfigWordsAnyCase: --provider, --format (deploy's and rollback-script's too), SCHEMAGATE_PROVIDER
+// and SCHEMAGATE_FORMAT take their words in any letter case, as schemagate.yml does (provider: Docker)
+// and --fail-on does: they were refused as unknown.
 func TestConfigWordsAnyCase(t *testing.T) {
+	deployCfg := filepath.Join(t.TempDir(), "schemagate.yml")
+	writeFile(t, deployCfg, []byte("environments:\n  prod:\n    snapshot: {kind: none}\n"))
+	deployEnv := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": "postgres://ci@127.0.0.1:1/app"}
 	for _, c := range []struct {
 		name string
 		env  map[string]string
@@ -169,6 +172,9 @@ func TestConfigWordsAnyCase(t *testing.T) {
 		{"check --format", nil, []string{"check", "--dir", "../../examples/shop", "--format", "GOOSE"}, ExitUsage, "no -- +goose Up section"},
 		{"--provider", nil, []string{"check", "--dir", "../../examples/shop", "--provider", "URL"}, ExitUsage, "provider url needs database.url"},
 		{"SCHEMAGATE_PROVIDER", map[string]string{"SCHEMAGATE_PROVIDER": "Url"}, []string{"check", "--dir", "../../examples/shop"}, ExitUsage, "provider url needs database.url"},
+		{"deploy --format", deployEnv, []string{"deploy", "--env", "prod", "--config", deployCfg, "--dir", "../../examples/shop", "--format", "GOOSE"}, ExitUsage, "no -- +goose Up section"},
+		{"rollback-script --format", nil, []string{"rollback-script", "--dir", "../../examples/shop", "--format", "GOOSE", "1"}, ExitUsage, "no -- +goose Up section"},
+		{"rollback-script --provider", nil, []string{"rollback-script", "--dir", "../../examples/shop", "--provider", "URL", "1"}, ExitUsage, "provider url needs database.url"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errOut := run(t, c.env, c.args...)

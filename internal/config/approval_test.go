@@ -53,9 +53,9 @@ func TestApprovalsZeroRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
 	}{
-		{name: "zero", src: "approval:\n  approvals: 0\n", want: "schemagate.yml:2: approval.approvals: must be at least 1, not 0"},
-		{name: "negative", src: "approval:\n  approvals: -1\n", want: "schemagate.yml:2: approval.approvals: must be at least 1, not -1"},
-		{name: "flow", src: "approval: {require: always, approvals: 0}\n", want: "schemagate.yml:1: approval.approvals: must be at least 1, not 0"},
+		{name: "zero", src: "approval:\n  approvals: 0\n", want: "schemagate.yml:2:14: approval.approvals: must be at least 1, not 0"},
+		{name: "negative", src: "approval:\n  approvals: -1\n", want: "schemagate.yml:2:14: approval.approvals: must be at least 1, not -1"},
+		{name: "flow", src: "approval: {require: always, approvals: 0}\n", want: "schemagate.yml:1:40: approval.approvals: must be at least 1, not 0"},
 		{name: "one", src: "approval:\n  approvals: 1\n"},
 		{name: "unset", src: "approval:\n  require: always\n"},
 	} {
@@ -104,7 +104,7 @@ func TestDBATeamsWantOrgSlashTeam(t *testing.T) {
 				}
 				return
 			}
-			want := fmt.Sprintf("schemagate.yml:3: approval.dba_teams[0]: %q is not a team: want org/team on GitHub, the group's full path on GitLab", tc.team)
+			want := fmt.Sprintf("schemagate.yml:3:7: approval.dba_teams[0]: %q is not a team: want org/team on GitHub, the group's full path on GitLab", tc.team)
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("err = %v\nwant %s", err, want)
 			}

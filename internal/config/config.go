@@ -23,17 +23,19 @@ type Config struct {
 	// Environments are the deploy targets, by name.
 	Environments map[string]*Environment `yaml:"environments" json:"environments,omitempty"`
 
-	// file and lines are where Parse read the settings: the file's name and the line of each dotted path.
-	file  string
-	lines map[string]int
+	// file, lines and places are where Parse read the settings: the file's name, and the line and the
+	// place (line and column) of each dotted path.
+	file   string
+	lines  map[string]int
+	places map[string]place
 }
 
 // Where is the place of a setting, by dotted path ("dir", "database.pg_version"), in the file Parse read
-// it from: "schemagate.yml:3", or "" when the file does not set it.
+// it from: "schemagate.yml:3:6" (its value's line and column), or "" when the file does not set it.
 func (c *Config) Where(path string) string {
 	path = strings.NewReplacer("[", ".", "]", "").Replace(path)
-	if l, ok := c.lines[path]; ok && c.file != "" {
-		return fmt.Sprintf("%s:%d", c.file, l)
+	if p, ok := c.places[path]; ok && c.file != "" {
+		return fmt.Sprintf("%s:%d:%d", c.file, p.line, p.col)
 	}
 	return ""
 }

@@ -423,7 +423,7 @@ func (e *Environment) DeployProblems(name string) Problems {
 	return ps
 }
 
-// Place gives problems found after Parse (DeployProblems) the file and line of their setting, or of the
+// Place gives problems found after Parse (DeployProblems) the file, line and column of their setting, or of the
 // closest setting that holds it.
 func (c *Config) Place(ps Problems) Problems {
 	for i := range ps {
@@ -431,7 +431,7 @@ func (c *Config) Place(ps Problems) Problems {
 			ps[i].File = c.file
 		}
 		if ps[i].Line == 0 {
-			ps[i].Line = lineOf(c.lines, ps[i].Path)
+			ps[i].Line, ps[i].Column = placeOf(c.places, ps[i].Path, ps[i].atKey)
 		}
 	}
 	return ps

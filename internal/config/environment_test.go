@@ -165,9 +165,9 @@ func TestEnvironmentURLVariableName(t *testing.T) {
 		name, src, want string
 	}{
 		{name: "space in the name", src: "environments:\n  my prod:\n    snapshot: {kind: none}\n",
-			want: `schemagate.yml:2: environments.my prod: the deploy would read the URL from "SCHEMAGATE_MY PROD_DATABASE_URL", which is no variable name`},
+			want: `schemagate.yml:2:3: environments.my prod: the deploy would read the URL from "SCHEMAGATE_MY PROD_DATABASE_URL", which is no variable name`},
 		{name: "bad database_url_env", src: "environments:\n  prod:\n    database_url_env: prod url\n",
-			want: `schemagate.yml:3: environments.prod.database_url_env: "prod url" is not a variable name`},
+			want: `schemagate.yml:3:23: environments.prod.database_url_env: "prod url" is not a variable name`},
 		{name: "a name with database_url_env", src: "environments:\n  my prod:\n    database_url_env: MY_PROD_URL\n"},
 		{name: "dashes and dots", src: "environments:\n  prod-eu.1:\n    snapshot: {kind: none}\n"},
 	} {

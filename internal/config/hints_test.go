@@ -17,10 +17,10 @@ func TestUnknownKeyNamesTheNearest(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		"schemagate.yml:2: field rulez not found in section lint (did you mean rules?)",
-		"schemagate.yml:5: field dirr not found in section snapshot (did you mean dir?)",
-		"schemagate.yml:6: field windos not found in section environment (did you mean windows?)",
-		"schemagate.yml:7: field unknown_key not found in section environment\n",
+		"schemagate.yml:2:3: field rulez not found in section lint (did you mean rules?)",
+		"schemagate.yml:5:28: field dirr not found in section snapshot (did you mean dir?)",
+		"schemagate.yml:6:5: field windos not found in section environment (did you mean windows?)",
+		"schemagate.yml:7:5: field unknown_key not found in section environment\n",
 	} {
 		if !strings.Contains(msg+"\n", want) {
 			t.Errorf("problems lack %q:\n%s", want, msg)
@@ -42,19 +42,19 @@ func TestUnknownKeySlipsAndMisplacedKeys(t *testing.T) {
 		t.Fatal("want problems")
 	}
 	want := []string{
-		"schemagate.yml:2: field rulse not found in section lint (did you mean rules?)",
-		"schemagate.yml:3: field Fail_On not found in section lint (did you mean fail_on?)",
-		"schemagate.yml:4: field pg_version not found in section lint (did you mean database.pg_version?)",
-		"schemagate.yml:7: field windw not found in section environment (did you mean windows?)",
-		"schemagate.yml:8: field knd not found in section snapshot (did you mean kind?)",
-		"schemagate.yml:8: field keepdays not found in section snapshot (did you mean keep_days?)",
-		"schemagate.yml:9: field retires not found in section environment (did you mean retries?)",
-		"schemagate.yml:10: field onn not found in section maintenance (did you mean on?)",
-		"schemagate.yml:11: field requre not found in section approval (did you mean require?)",
-		"schemagate.yml:11: field dba not found in section approval\n", // dba_users or dba_teams: no guess
-		"schemagate.yml:12: field rules not found at the top level (did you mean lint.rules?)",
-		"schemagate.yml:13: field deploy not found at the top level (a deploy's settings go under environments.<name>, e.g. environments.prod.windows)",
-		"schemagate.yml:14: field windos not found at the top level (did you mean environments.<name>.windows?)",
+		"schemagate.yml:2:3: field rulse not found in section lint (did you mean rules?)",
+		"schemagate.yml:3:3: field Fail_On not found in section lint (did you mean fail_on?)",
+		"schemagate.yml:4:3: field pg_version not found in section lint (did you mean database.pg_version?)",
+		"schemagate.yml:7:5: field windw not found in section environment (did you mean windows?)",
+		"schemagate.yml:8:16: field knd not found in section snapshot (did you mean kind?)",
+		"schemagate.yml:8:27: field keepdays not found in section snapshot (did you mean keep_days?)",
+		"schemagate.yml:9:5: field retires not found in section environment (did you mean retries?)",
+		"schemagate.yml:10:19: field onn not found in section maintenance (did you mean on?)",
+		"schemagate.yml:11:12: field requre not found in section approval (did you mean require?)",
+		"schemagate.yml:11:28: field dba not found in section approval\n", // dba_users or dba_teams: no guess
+		"schemagate.yml:12:1: field rules not found at the top level (did you mean lint.rules?)",
+		"schemagate.yml:13:1: field deploy not found at the top level (a deploy's settings go under environments.<name>, e.g. environments.prod.windows)",
+		"schemagate.yml:14:1: field windos not found at the top level (did you mean environments.<name>.windows?)",
 	}
 	msg := err.Error() + "\n"
 	for _, w := range want {
@@ -76,7 +76,7 @@ func TestEnvironmentWithoutSnapshotDirLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := cfg.Place(cfg.Environments["prod"].DeployProblems("prod"))
-	if len(ps) != 1 || ps[0].Error() != "schemagate.yml:2: environments.prod.snapshot.dir: missing (where pg_dump snapshots go)" {
+	if len(ps) != 1 || ps[0].Error() != "schemagate.yml:2:3: environments.prod.snapshot.dir: missing (where pg_dump snapshots go)" {
 		t.Errorf("deploy problems: %v", ps)
 	}
 }

@@ -27,12 +27,16 @@ import (
 // DefaultFile is the configuration file looked for in the working folder.
 const DefaultFile = "schemagate.yml"
 
-// Problem is one thing wrong with a configuration, positioned in its file when possible.
+// Problem is one thing wrong with a configuration, positioned in its file when possible:
+// schemagate.yml:12:5, as editors and CI annotations take it.
 type Problem struct {
-	File string
-	Line int
-	Path string // dotted path of the setting, e.g. environments.prod.window.cron
-	Msg  string
+	File   string
+	Line   int
+	Column int    // 1-based, in characters; 0 when only the line is known (a YAML syntax error)
+	Path   string // dotted path of the setting, e.g. environments.prod.window.cron
+	Msg    string
+	// atKey places a problem found by Path at the setting's key rather than its value (an unknown rule id).
+	atKey bool
 }
 
 func (p Problem) Error() string {
@@ -41,6 +45,9 @@ func (p Problem) Error() string {
 		b.WriteString(p.File)
 		if p.Line > 0 {
 			fmt.Fprintf(&b, ":%d", p.Line)
+			if p.Column > 0 {
+				fmt.Fprintf(&b, ":%d", p.Column)
+			}
 		}
 		b.WriteString(": ")
 	}
@@ -145,7 +152,8 @@ func Parse(file string, data []byte, cfg *Config) error {
 	// byte-order mark, which is left to it).
 	if !utf8.Valid(data) && !bytes.HasPrefix(data, []byte{0xff, 0xfe}) && !bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
 		bad := migrate.FirstInvalidUTF8(data)
-		return Problems{{File: file, Line: 1 + bytes.Count(data[:bad], []byte{'\n'}),
+		lineStart := bytes.LastIndexByte(data[:bad], '\n') + 1
+		return Problems{{File: file, Line: 1 + bytes.Count(data[:bad], []byte{'\n'}), Column: 1 + utf8.RuneCount(data[lineStart:bad]),
 			Msg: fmt.Sprintf("not valid UTF-8 (byte 0x%02x at offset %d): save the file as UTF-8", data[bad], bad)}}
 	}
 	data = zeroDuration.ReplaceAll(data, []byte("${1}0s${2}"))
@@ -159,28 +167,30 @@ func Parse(file string, data []byte, cfg *Config) error {
 	if dups := duplicateKeys(&root, ""); len(dups) > 0 {
 		data = blankLines(data, dups)
 		for _, d := range dups {
-			probs = append(probs, Problem{File: file, Line: d.line, Path: d.path,
+			probs = append(probs, Problem{File: file, Line: d.line, Column: d.col, Path: d.path,
 				Msg: fmt.Sprintf("set twice (line %d and line %d): keep one", d.first, d.line)})
 		}
 		if err := yaml.Unmarshal(data, &root); err != nil {
 			return append(probs, Problem{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())})
 		}
 	}
-	lines := map[string]int{}
-	indexLines(&root, "", lines)
-	cfg.file, cfg.lines = file, lines
+	lines, places := map[string]int{}, map[string]place{}
+	indexLines(&root, "", lines, places)
+	cfg.file, cfg.lines, cfg.places = file, lines, places
 	// A major version written with its minor (pg_version: 14.2) would be cut to 14 without a word.
 	if v := nodeAt(&root, "database", "pg_version"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!float" {
 		major, _, _ := strings.Cut(v.Value, ".")
-		probs = append(probs, Problem{File: file, Line: v.Line, Msg: fmt.Sprintf("database.pg_version: %s is not a major version (write %s)", v.Value, major)})
+		probs = append(probs, Problem{File: file, Line: v.Line, Column: v.Column, Msg: fmt.Sprintf("database.pg_version: %s is not a major version (write %s)", v.Value, major)})
 	}
 	// The decoder cuts a number with a fraction to a whole one (approvals: 1.5 is 1, keep: 0.5 is 0, no
 	// limit) and reads 015 as octal 13: a whole number written otherwise is refused where it is.
 	probs = append(probs, inexactInts(file, &root, reflect.TypeOf(Config{}), "")...)
+	// A yes/no value where text is expected would be read as the word, and an empty list item dropped.
+	boolText, nullItems := misreadScalars(file, &root, reflect.TypeOf(Config{}), "")
 	// approvals: 0 decodes as the unset default (1): written in the file, it is refused as -1 is.
 	if v := nodeAt(&root, "approval", "approvals"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!int" {
 		if n, err := strconv.Atoi(v.Value); err == nil && n == 0 {
-			probs = append(probs, Problem{File: file, Line: v.Line, Path: "approval.approvals", Msg: "must be at least 1, not 0"})
+			probs = append(probs, Problem{File: file, Line: v.Line, Column: v.Column, Path: "approval.approvals", Msg: "must be at least 1, not 0"})
 		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -189,18 +199,16 @@ func Parse(file string, data []byte, cfg *Config) error {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, e := range te.Errors {
-				line := yamlLine(e)
-				probs = append(probs, Problem{File: file, Line: line, Path: valuePath(&root, line, e), Msg: cleanYAMLError(e)})
+				probs = append(probs, decodeProblem(file, &root, e))
 			}
 		} else {
-			line := yamlLine(err.Error())
-			probs = append(probs, Problem{File: file, Line: line, Path: valuePath(&root, line, err.Error()), Msg: cleanYAMLError(err.Error())})
+			probs = append(probs, decodeProblem(file, &root, err.Error()))
 		}
 	}
 	// A second document (after ---) would be ignored: say so rather than lose its settings.
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
-		probs = append(probs, Problem{File: file, Line: next.Line, Msg: "a second YAML document (after ---): schemagate.yml holds one; merge its settings into the first"})
+		probs = append(probs, Problem{File: file, Line: next.Line, Column: next.Column, Msg: "a second YAML document (after ---): schemagate.yml holds one; merge its settings into the first"})
 	}
 	// Rule ids too are read in any case, as lint.Lookup reads them; the rules are then looked up by the
 	// lower-case id, so an entry Prefer-Text would otherwise pass the check and do nothing.
@@ -211,7 +219,7 @@ func Parse(file string, data []byte, cfg *Config) error {
 		for _, id := range ids {
 			lo := strings.ToLower(id)
 			if _, dup := rules[lo]; dup {
-				probs = append(probs, Problem{File: file, Line: lines["lint.rules."+id], Path: "lint.rules." + id,
+				probs = append(probs, Problem{File: file, Line: lines["lint.rules."+id], Column: places["lint.rules."+id].keyCol, Path: "lint.rules." + id,
 					Msg: fmt.Sprintf("rule %s is set twice, in two letter cases: keep one", lo)})
 			}
 			rules[lo] = strings.ToLower(strings.TrimSpace(cfg.Lint.Rules[id])) // Dangerous, OFF: as --rule takes them
@@ -245,12 +253,18 @@ func Parse(file string, data []byte, cfg *Config) error {
 			p.File = file
 		}
 		if p.Line == 0 {
-			p.Line = lineOf(lines, p.Path)
+			p.Line, p.Column = placeOf(places, p.Path, p.atKey)
 		}
 		if p.Line != 0 && decoded[p.Line] {
 			continue
 		}
 		probs = append(probs, p)
+	}
+	probs = append(probs, nullItems...)
+	for _, p := range boolText { // unless Validate says more of the value (want dangerous, caution...)
+		if !slices.ContainsFunc(probs, func(q Problem) bool { return dotted(q.Path) == dotted(p.Path) }) {
+			probs = append(probs, p)
+		}
 	}
 	if len(probs) > 0 {
 		slices.SortStableFunc(probs, func(a, b Problem) int { return a.Line - b.Line })
@@ -285,10 +299,10 @@ func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problem
 		switch {
 		case n.Tag == "!!float" && path != "database.pg_version":
 			if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f != math.Trunc(f) {
-				ps = append(ps, Problem{File: file, Line: n.Line, Path: path, Msg: fmt.Sprintf("%s is not a whole number", n.Value)})
+				ps = append(ps, Problem{File: file, Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("%s is not a whole number", n.Value)})
 			}
 		case n.Tag == "!!int" && leadingZero.MatchString(n.Value):
-			ps = append(ps, Problem{File: file, Line: n.Line, Path: path, Msg: fmt.Sprintf("%s has a leading 0, which reads as an octal number: write it without", n.Value)})
+			ps = append(ps, Problem{File: file, Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("%s has a leading 0, which reads as an octal number: write it without", n.Value)})
 		}
 	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -315,15 +329,92 @@ func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problem
 	return ps
 }
 
+// misreadScalars finds the values below n, read into the fields of type t, that the decoder would read
+// otherwise than they are written: a yes/no value (true, False: YAML's booleans) where text is expected,
+// which it reads as the word, and an empty list item (null, or nothing after the dash), which it drops.
+// A number where text is expected is the text it is written as (dir: 2024, rows: [[42]]); yes, no, on and
+// off are text to YAML 1.2 and to editors, and so to the decoder there.
+func misreadScalars(file string, n *yaml.Node, t reflect.Type, path string) (boolText, nullItems Problems) {
+	for n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	add := func(b, ni Problems) {
+		boolText, nullItems = append(boolText, b...), append(nullItems, ni...)
+	}
+	switch {
+	case n.Kind == yaml.ScalarNode && t.Kind() == reflect.String && n.Tag == "!!bool":
+		msg := fmt.Sprintf("%s is a yes/no value, not text: write it in quotes (%q) if you mean the word", n.Value, n.Value)
+		if strings.Contains(path, ".rows[") {
+			msg = fmt.Sprintf("%s is a yes/no value, not text, and PostgreSQL writes a boolean as t or f: write t or f, or %q in quotes if the column holds the word", n.Value, n.Value)
+		}
+		boolText = append(boolText, Problem{File: file, Line: n.Line, Column: n.Column, Path: path, Msg: msg})
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" { // <<: *defaults
+				add(misreadScalars(file, v, t, path))
+				continue
+			}
+			for j := range t.NumField() {
+				if name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); name == k.Value {
+					add(misreadScalars(file, v, t.Field(j).Type, join(k.Value)))
+				}
+			}
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			add(misreadScalars(file, n.Content[i+1], t.Elem(), join(n.Content[i].Value)))
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			item := fmt.Sprintf("%s[%d]", path, i)
+			if c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+				msg := "an empty item, which would be dropped: remove it, or write its value"
+				if strings.Contains(item, ".rows[") {
+					msg = "an empty value (YAML's null), which would be dropped: the check compares a NULL as the text NULL, so write 'NULL' in quotes"
+				}
+				nullItems = append(nullItems, Problem{File: file, Line: c.Line, Column: c.Column, Path: item, Msg: msg})
+				continue
+			}
+			add(misreadScalars(file, c, t.Elem(), item))
+		}
+	}
+	return boolText, nullItems
+}
+
+// dotted is a path with its list indexes as keys: dba_users[1] is dba_users.1, as Validate may write it.
+func dotted(path string) string { return strings.NewReplacer("[", ".", "]", "").Replace(path) }
+
 // leadingZero matches a YAML integer that the decoder reads as octal: 015 is 13 to it.
 var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
 
-// lineOf finds the line of a dotted path, or of its closest ancestor.
-func lineOf(lines map[string]int, path string) int {
+// place is where a setting is written: the line and column of its value when that is a value on the
+// key's line (a problem of the setting is one of its value), else of its key (a section, a list, a value
+// left empty or written below), and the column of its key. A list item has no key: its own place.
+type place struct{ line, col, keyCol int }
+
+// placeOf finds the line and column of a dotted path, or of its closest ancestor; atKey asks for the
+// key's column.
+func placeOf(places map[string]place, path string, atKey bool) (line, col int) {
 	path = strings.NewReplacer("[", ".", "]", "").Replace(path) // dba_users[1] -> dba_users.1
 	for path != "" {
-		if l, ok := lines[path]; ok {
-			return l
+		if p, ok := places[path]; ok {
+			if atKey {
+				return p.line, p.keyCol
+			}
+			return p.line, p.col
 		}
 		i := strings.LastIndex(path, ".")
 		if i < 0 {
@@ -331,14 +422,14 @@ func lineOf(lines map[string]int, path string) int {
 		}
 		path = path[:i]
 	}
-	return 0
+	return 0, 0
 }
 
 // duplicate is a mapping key set again: its path, the line of its first setting, and the lines of the
 // repeated entry (key to the end of its value).
 type duplicate struct {
-	path             string
-	first, line, end int
+	path                  string
+	first, line, col, end int
 }
 
 // duplicateKeys finds the keys set twice in a block mapping below n. (A duplicate in a flow mapping,
@@ -367,7 +458,7 @@ func duplicateKeys(n *yaml.Node, prefix string) []duplicate {
 				if i+2 < len(n.Content) {
 					end = n.Content[i+2].Line - 1
 				}
-				out = append(out, duplicate{path: p, first: first, line: k.Line, end: max(end, k.Line)})
+				out = append(out, duplicate{path: p, first: first, line: k.Line, col: k.Column, end: max(end, k.Line)})
 				continue
 			}
 			seen[k.Value] = k.Line
@@ -427,14 +518,43 @@ func nodeAt(n *yaml.Node, path ...string) *yaml.Node {
 	return n
 }
 
-func indexLines(n *yaml.Node, prefix string, out map[string]int) {
+// indexLines records the line of every dotted path below n (its key's, or a list item's own) in lines,
+// and its place in places.
+func indexLines(n *yaml.Node, prefix string, lines map[string]int, places map[string]place) {
 	walkValues(n, prefix, func(path string, key, v *yaml.Node) {
-		if key != nil {
-			out[path] = key.Line
-		} else {
-			out[path] = v.Line
+		at := key
+		if at == nil {
+			at = v
 		}
+		lines[path] = at.Line
+		p := place{line: at.Line, col: at.Column, keyCol: at.Column}
+		if key != nil && v.Kind == yaml.ScalarNode && v.Line == key.Line && v.Tag != "!!null" {
+			p.col = v.Column
+		}
+		places[path] = p
 	})
+}
+
+// decodeProblem is the problem of a decoder message ("line 3: cannot unmarshal !!str `abc` into
+// time.Duration", "line 6: field colour not found in type config.Database"), placed at the value it
+// quotes, or at the unknown key it names, when one fits.
+func decodeProblem(file string, root *yaml.Node, msg string) Problem {
+	line := yamlLine(msg)
+	p := Problem{File: file, Line: line, Msg: cleanYAMLError(msg)}
+	var at *yaml.Node
+	p.Path, at = valuePath(root, line, msg)
+	if m := yamlUnknownField.FindStringSubmatch(strings.TrimPrefix(msg, "yaml: ")); m != nil && line > 0 {
+		at = nil
+		walkValues(root, "", func(_ string, key, _ *yaml.Node) {
+			if key != nil && key.Line == line && key.Value == m[1] && at == nil {
+				at = key
+			}
+		})
+	}
+	if at != nil {
+		p.Column = at.Column
+	}
+	return p
 }
 
 // walkValues calls visit for every value below n with its dotted path (mapping keys, list indexes), the
@@ -467,12 +587,12 @@ func walkValues(n *yaml.Node, prefix string, visit func(path string, key, v *yam
 
 // valuePath names the setting whose value the decoder could not read ("line 3: cannot unmarshal !!str
 // `abc` into time.Duration"): the dotted path of the value at that line, the one the message quotes
-// when several share the line ({lock_timeout: 5s, max_wait: abc}). It is empty when the message quotes
-// no value (an unknown field names itself) or no single value fits.
-func valuePath(root *yaml.Node, line int, msg string) string {
+// when several share the line ({lock_timeout: 5s, max_wait: abc}), and that value. It is empty when the
+// message quotes no value (an unknown field names itself) or no single value fits.
+func valuePath(root *yaml.Node, line int, msg string) (string, *yaml.Node) {
 	m := yamlValue.FindStringSubmatch(msg)
 	if m == nil || line == 0 {
-		return ""
+		return "", nil
 	}
 	quoted := strings.Trim(m[1], " `")
 	matches := func(v *yaml.Node) bool {
@@ -485,9 +605,11 @@ func valuePath(root *yaml.Node, line int, msg string) string {
 		return v.Value == quoted
 	}
 	var found []string
+	nodes := map[string]*yaml.Node{}
 	walkValues(root, "", func(path string, _, v *yaml.Node) {
 		if v.Line == line && matches(v) {
 			found = append(found, path)
+			nodes[path] = v
 		}
 	})
 	// A block mapping or list starts at the line of its first entry: the entry, not its parent, is meant.
@@ -498,9 +620,9 @@ func valuePath(root *yaml.Node, line int, msg string) string {
 		}
 	}
 	if len(innermost) != 1 {
-		return ""
+		return "", nil
 	}
-	return innermost[0]
+	return innermost[0], nodes[innermost[0]]
 }
 
 func yamlLine(msg string) int {
@@ -557,6 +679,15 @@ func cleanYAMLError(msg string) string {
 	})
 	if m := yamlDuration.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("want a duration such as 90s, 5m or 2h30m, got %s", strings.Trim(m[1], "`"))
+	}
+	// The decoder reads yes/no, on/off and y/n into a yes/no setting, quoted or not, but not a quoted
+	// true: say what it takes, without Go's words.
+	if m := yamlBool.FindStringSubmatch(msg); m != nil {
+		if m[1] == "str" && (strings.EqualFold(m[2], "true") || strings.EqualFold(m[2], "false")) {
+			msg = fmt.Sprintf("want true or false without quotes, got %q", m[2])
+		} else {
+			msg = fmt.Sprintf("want true or false (yes/no, on/off and y/n are read too), got %s", m[2])
+		}
 	}
 	return msg
 }
@@ -703,6 +834,7 @@ var (
 	yamlType         = regexp.MustCompile(` in type config\.(\w+)`)
 	yamlInto         = regexp.MustCompile(` into (?:map\[\w+\]\*?(?:config\.)?\w+|\*?config\.\w+|\[\]\*?(?:config\.)?\w+)$`)
 	yamlDuration     = regexp.MustCompile("^cannot unmarshal !!\\w+ (`[^`]*`|\\S+) into time\\.Duration$")
+	yamlBool         = regexp.MustCompile("^cannot unmarshal !!(\\w+) `([^`]*)` into bool$")
 )
 
 // Validate checks values; it returns every problem, with dotted paths.
@@ -740,7 +872,7 @@ func (c *Config) Validate() Problems {
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.Lint.Rules)) {
 		if _, ok := lint.Lookup(id); !ok {
-			add("lint.rules."+id, "unknown rule id %q%s", id, lint.DidYouMean(id))
+			ps = append(ps, Problem{Path: "lint.rules." + id, Msg: fmt.Sprintf("unknown rule id %q%s", id, lint.DidYouMean(id)), atKey: true})
 		}
 		switch class := c.Lint.Rules[id]; class {
 		case "off", "safe", "caution", "dangerous":

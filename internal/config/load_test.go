@@ -40,17 +40,17 @@ environments:
 		t.Fatalf("want Problems, got %v", err)
 	}
 	want := []string{
-		"schemagate.yml:2: format: unknown migration format \"flywayy\"",
-		"schemagate.yml:4: database.provider: unknown provider \"podman\"",
-		"schemagate.yml:5: database.pg_version: PostgreSQL version 7 is not supported",
-		"schemagate.yml:6: field colour not found",
-		"schemagate.yml:7: database.statement_timeout: must not be negative",
-		"schemagate.yml:9: lint.fail_on: unknown value \"sometimes\"",
-		"schemagate.yml:11: lint.rules.set-not-null: unknown class \"fatal\"",
-		"schemagate.yml:12: lint.rules.drop-tabel: unknown rule id \"drop-tabel\" (did you mean \"drop-table\"?)",
-		"schemagate.yml:13: field unknown_top not found at the top level",
-		"schemagate.yml:16: environments.prod.lock_timeout: want a duration such as 90s, 5m or 2h30m, got 2x", // once, not also "must be positive"
-		"schemagate.yml:19: environments.prod.windows.0.cron: \"0 25 * * *\": end of range (25) above maximum (23)",
+		"schemagate.yml:2:9: format: unknown migration format \"flywayy\"",
+		"schemagate.yml:4:13: database.provider: unknown provider \"podman\"",
+		"schemagate.yml:5:15: database.pg_version: PostgreSQL version 7 is not supported",
+		"schemagate.yml:6:3: field colour not found",
+		"schemagate.yml:7:22: database.statement_timeout: must not be negative",
+		"schemagate.yml:9:12: lint.fail_on: unknown value \"sometimes\"",
+		"schemagate.yml:11:19: lint.rules.set-not-null: unknown class \"fatal\"",
+		"schemagate.yml:12:5: lint.rules.drop-tabel: unknown rule id \"drop-tabel\" (did you mean \"drop-table\"?)",
+		"schemagate.yml:13:1: field unknown_top not found at the top level",
+		"schemagate.yml:16:19: environments.prod.lock_timeout: want a duration such as 90s, 5m or 2h30m, got 2x", // once, not also "must be positive"
+		"schemagate.yml:19:15: environments.prod.windows.0.cron: \"0 25 * * *\": end of range (25) above maximum (23)",
 	}
 	msg := err.Error()
 	for _, w := range want {
@@ -94,12 +94,12 @@ lint:
 		t.Fatalf("want Problems, got %v", err)
 	}
 	want := []string{
-		"schemagate.yml:2: format: unknown migration format \"flywayy\"",
-		"schemagate.yml:3: dir: set twice (line 1 and line 3): keep one",
-		"schemagate.yml:8: environments.prod.lock_timeout: want a duration such as 90s, 5m or 2h30m, got 2x",
-		"schemagate.yml:12: environments.prod.windows: set twice (line 9 and line 12): keep one",
-		"schemagate.yml:15: environments.prod.lock_timeout: set twice (line 8 and line 15): keep one",
-		"schemagate.yml:19: lint.fail_on: unknown value \"sometimes\"",
+		"schemagate.yml:2:9: format: unknown migration format \"flywayy\"",
+		"schemagate.yml:3:1: dir: set twice (line 1 and line 3): keep one",
+		"schemagate.yml:8:19: environments.prod.lock_timeout: want a duration such as 90s, 5m or 2h30m, got 2x",
+		"schemagate.yml:12:5: environments.prod.windows: set twice (line 9 and line 12): keep one",
+		"schemagate.yml:15:5: environments.prod.lock_timeout: set twice (line 8 and line 15): keep one",
+		"schemagate.yml:19:12: lint.fail_on: unknown value \"sometimes\"",
 	}
 	msg := err.Error()
 	for _, w := range want {
@@ -178,27 +178,39 @@ func TestTypeErrorsNameTheKey(t *testing.T) {
 		name, src, want string
 	}{
 		{name: "duration", src: "database:\n  statement_timeout: abc\n",
-			want: "schemagate.yml:2: database.statement_timeout: want a duration such as 90s, 5m or 2h30m, got abc"},
+			want: "schemagate.yml:2:22: database.statement_timeout: want a duration such as 90s, 5m or 2h30m, got abc"},
 		{name: "window duration", src: "environments:\n  prod:\n    snapshot: {kind: none}\n    windows:\n      - cron: \"0 3 * * *\"\n        duration: soon\n",
-			want: "schemagate.yml:6: environments.prod.windows.0.duration: want a duration such as 90s, 5m or 2h30m, got soon"},
+			want: "schemagate.yml:6:19: environments.prod.windows.0.duration: want a duration such as 90s, 5m or 2h30m, got soon"},
 		{name: "flow mapping", src: "environments:\n  prod: {snapshot: {kind: none}, lock_timeout: 5s, max_wait: later}\n",
-			want: "schemagate.yml:2: environments.prod.max_wait: want a duration such as 90s, 5m or 2h30m, got later"},
+			want: "schemagate.yml:2:62: environments.prod.max_wait: want a duration such as 90s, 5m or 2h30m, got later"},
 		{name: "long value cut by the decoder", src: "database:\n  statement_timeout: ten minutes or so\n",
-			want: "schemagate.yml:2: database.statement_timeout: want a duration such as 90s, 5m or 2h30m, got ten min..."},
+			want: "schemagate.yml:2:22: database.statement_timeout: want a duration such as 90s, 5m or 2h30m, got ten min..."},
 		{name: "integer", src: "database:\n  pg_version: fifteen\n",
-			want: "schemagate.yml:2: database.pg_version: cannot unmarshal !!str `fifteen` into int"},
+			want: "schemagate.yml:2:15: database.pg_version: cannot unmarshal !!str `fifteen` into int"},
 		{name: "list for a duration", src: "database:\n  statement_timeout: [1s]\n",
-			want: "schemagate.yml:2: database.statement_timeout: cannot unmarshal !!seq into time.Duration"},
+			want: "schemagate.yml:2:22: database.statement_timeout: cannot unmarshal !!seq into time.Duration"},
 		{name: "list for a section", src: "dir: db\nlint: [prefer-text]\n",
-			want: "schemagate.yml:2: lint: cannot unmarshal !!seq into a section of settings (key: value lines)"},
+			want: "schemagate.yml:2:7: lint: cannot unmarshal !!seq into a section of settings (key: value lines)"},
 		{name: "value for a map", src: "environments: prod\n",
-			want: "schemagate.yml:1: environments: cannot unmarshal !!str `prod` into a section of settings (key: value lines)"},
+			want: "schemagate.yml:1:15: environments: cannot unmarshal !!str `prod` into a section of settings (key: value lines)"},
 		{name: "value for a list", src: "database:\n  setup: roles.sql\n",
-			want: "schemagate.yml:2: database.setup: cannot unmarshal !!str `roles.sql` into a list"},
+			want: "schemagate.yml:2:10: database.setup: cannot unmarshal !!str `roles.sql` into a list"},
 		{name: "empty setup file", src: "database:\n  setup:\n    - roles.sql\n    - ''\n",
-			want: "schemagate.yml:4: database.setup[1]: empty: name an SQL file"},
+			want: "schemagate.yml:4:7: database.setup[1]: empty: name an SQL file"},
+		{name: "yes/no", src: "lint:\n  deploy_timeouts: maybe\n",
+			want: "schemagate.yml:2:20: lint.deploy_timeouts: want true or false (yes/no, on/off and y/n are read too), got maybe"},
+		{name: "yes/no in quotes", src: "lint:\n  deploy_timeouts: 'true'\n",
+			want: "schemagate.yml:2:20: lint.deploy_timeouts: want true or false without quotes, got \"true\""},
+		{name: "yes/no for text", src: "dir: true\n",
+			want: "schemagate.yml:1:6: dir: true is a yes/no value, not text: write it in quotes (\"true\") if you mean the word"},
+		{name: "yes/no in rows", src: "environments:\n  prod:\n    verify: {checks: [{sql: select true, rows: [[True]]}]}\n",
+			want: "schemagate.yml:3:50: environments.prod.verify.checks[0].rows[0][0]: True is a yes/no value, not text, and PostgreSQL writes a boolean as t or f: write t or f, or \"True\" in quotes if the column holds the word"},
+		{name: "empty list item", src: "approval:\n  dba_users:\n    - dora\n    -\n",
+			want: "schemagate.yml:4:6: approval.dba_users[1]: an empty item, which would be dropped: remove it, or write its value"},
+		{name: "NULL in rows", src: "environments:\n  prod:\n    verify: {checks: [{sql: select null, rows: [[NULL]]}]}\n",
+			want: "schemagate.yml:3:50: environments.prod.verify.checks[0].rows[0][0]: an empty value (YAML's null), which would be dropped: the check compares a NULL as the text NULL, so write 'NULL' in quotes"},
 		{name: "not UTF-8", src: "dir: db\nlint:\n  rules: {prefer-text: off} # caf\xe9\n",
-			want: "schemagate.yml:3: not valid UTF-8 (byte 0xe9 at offset 47): save the file as UTF-8"},
+			want: "schemagate.yml:3:34: not valid UTF-8 (byte 0xe9 at offset 47): save the file as UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -219,12 +231,12 @@ func TestWholeNumbersAreNotCut(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
 	}{
-		{name: "approvals", src: "approval:\n  approvals: 1.5\n", want: "schemagate.yml:2: approval.approvals: 1.5 is not a whole number"},
-		{name: "below one", src: "approval: {approvals: 0.5}\n", want: "schemagate.yml:1: approval.approvals: 0.5 is not a whole number"},
-		{name: "retries", src: env + "    snapshot: {kind: none}\n    retries: 2.7\n", want: "schemagate.yml:5: environments.prod.retries: 2.7 is not a whole number"},
-		{name: "keep", src: env + "    snapshot:\n      kind: none\n      keep: 0.5\n", want: "schemagate.yml:6: environments.prod.snapshot.keep: 0.5 is not a whole number"},
-		{name: "merged", src: env + "    snapshot:\n      <<: &s {kind: none, jobs: 1.5}\n", want: "schemagate.yml:5: environments.prod.snapshot.jobs: 1.5 is not a whole number"},
-		{name: "octal", src: "database:\n  pg_version: 015\n", want: "schemagate.yml:2: database.pg_version: 015 has a leading 0, which reads as an octal number: write it without"},
+		{name: "approvals", src: "approval:\n  approvals: 1.5\n", want: "schemagate.yml:2:14: approval.approvals: 1.5 is not a whole number"},
+		{name: "below one", src: "approval: {approvals: 0.5}\n", want: "schemagate.yml:1:23: approval.approvals: 0.5 is not a whole number"},
+		{name: "retries", src: env + "    snapshot: {kind: none}\n    retries: 2.7\n", want: "schemagate.yml:5:14: environments.prod.retries: 2.7 is not a whole number"},
+		{name: "keep", src: env + "    snapshot:\n      kind: none\n      keep: 0.5\n", want: "schemagate.yml:6:13: environments.prod.snapshot.keep: 0.5 is not a whole number"},
+		{name: "merged", src: env + "    snapshot:\n      <<: &s {kind: none, jobs: 1.5}\n", want: "schemagate.yml:5:33: environments.prod.snapshot.jobs: 1.5 is not a whole number"},
+		{name: "octal", src: "database:\n  pg_version: 015\n", want: "schemagate.yml:2:15: database.pg_version: 015 has a leading 0, which reads as an octal number: write it without"},
 		{name: "whole", src: "approval:\n  approvals: 2.0\n"},
 		{name: "zero", src: env + "    snapshot: {kind: none, keep: 0}\n"},
 	} {

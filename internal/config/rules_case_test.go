@@ -22,7 +22,7 @@ func TestRuleClassesAnyCase(t *testing.T) {
 // TestRuleIDTwiceInTwoCases: the same rule in two letter cases is set twice.
 func TestRuleIDTwiceInTwoCases(t *testing.T) {
 	err := Parse("schemagate.yml", []byte("lint:\n  rules:\n    prefer-text: dangerous\n    Prefer-Text: off\n"), Default())
-	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:4: lint.rules.Prefer-Text: rule prefer-text is set twice") {
+	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:4:5: lint.rules.Prefer-Text: rule prefer-text is set twice") {
 		t.Errorf("err %v", err)
 	}
 }
@@ -67,7 +67,7 @@ func TestChoicesAnyCase(t *testing.T) {
 // TestSecondDocument: settings after a second --- would be lost; they are an error with their line.
 func TestSecondDocument(t *testing.T) {
 	err := Parse("schemagate.yml", []byte("---\ndir: m\n---\nformat: plain\n"), Default())
-	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:3") || !strings.Contains(err.Error(), "second YAML document") {
+	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:3:1: ") || !strings.Contains(err.Error(), "second YAML document") {
 		t.Errorf("error %v", err)
 	}
 	if err := Parse("schemagate.yml", []byte("---\ndir: m\n"), Default()); err != nil {
@@ -87,7 +87,7 @@ func TestFailOnSafe(t *testing.T) {
 // TestPGVersionWithMinor: pg_version takes a major version; 14.2 is an error at its line, not 14.
 func TestPGVersionWithMinor(t *testing.T) {
 	err := Parse("schemagate.yml", []byte("database:\n  pg_version: 14.2\n"), Default())
-	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:2") || !strings.Contains(err.Error(), "14.2 is not a major version (write 14)") {
+	if err == nil || !strings.Contains(err.Error(), "schemagate.yml:2:15: ") || !strings.Contains(err.Error(), "14.2 is not a major version (write 14)") {
 		t.Errorf("error %v", err)
 	}
 	if err := Parse("schemagate.yml", []byte("database:\n  pg_version: 16\n"), Default()); err != nil {

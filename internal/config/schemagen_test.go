@@ -78,7 +78,23 @@ var (
 	anyOfs = map[string][]any{"database.pg_version": {map[string]any{"const": 0}, map[string]any{"minimum": 10, "maximum": 19}}}
 	// propertyNames are the keys a map takes: lint.rules the rule ids, in any letter case as Lookup reads them.
 	propertyNames = map[string][]any{}
+	// wordOnly are the text settings no number is a value of (Validate refuses every one): a number
+	// there is flagged, as in a setting with an enum or a pattern. Every other text setting takes a
+	// number, which Parse reads as the text it is written as (dir: 2024, rows: [[42]]).
+	wordOnly = map[string]bool{"environments.*.time_zone": true, "environments.*.windows[].time_zone": true,
+		"environments.*.windows[].cron": true, "environments.*.history_schema": true, "environments.*.import_history": true,
+		"environments.*.maintenance.on.webhook.url": true, "environments.*.maintenance.off.webhook.url": true}
+	// required are the settings that Validate refuses empty: null (written with nothing after the key, or
+	// ~), which Parse reads as not set, is flagged there; anywhere else it is the default.
+	required = map[string]bool{"environments.*.windows[].cron": true, "environments.*.windows[].duration": true,
+		"environments.*.blackouts[].from": true, "environments.*.blackouts[].to": true, "environments.*.verify.checks[].sql": true,
+		"environments.*.maintenance.on.webhook.url": true, "environments.*.maintenance.off.webhook.url": true}
 )
+
+// yaml11Bool matches the YAML 1.1 words for true and false that Parse reads into a yes/no setting (the
+// YAML reader does, quoted or not), which YAML 1.2 and editors read as strings. A quoted "true" is not
+// among them: Parse refuses it.
+const yaml11Bool = `^(y|Y|yes|Yes|YES|on|On|ON|n|N|no|No|NO|off|Off|OFF)$`
 
 func init() {
 	f := []any{string(migrate.FormatAuto)}
@@ -157,10 +173,14 @@ func schemaFor(typ reflect.Type, path string, docs map[string]string) map[string
 	switch typ.Kind() {
 	case reflect.String:
 		out["type"] = "string"
+		if out["anyOf"] == nil && out["pattern"] == nil && !wordOnly[path] {
+			out["type"] = []any{"string", "number"}
+		}
 	case reflect.Int, reflect.Int64:
 		out["type"] = "integer"
 	case reflect.Bool:
-		out["type"] = "boolean"
+		out["type"] = []any{"boolean", "string"}
+		out["pattern"] = yaml11Bool
 	case reflect.Map:
 		out["type"] = "object"
 		out["additionalProperties"] = schemaFor(typ.Elem(), path+".*", docs)
@@ -177,10 +197,17 @@ func schemaFor(typ reflect.Type, path string, docs map[string]string) map[string
 				continue
 			}
 			sub := schemaFor(f.Type, prefix(path)+tag, docs)
-			// A section or list written with nothing under it ("lint:" with its settings commented out) is
+			// A setting written with nothing after it ("lint:" with its settings commented out, "dir:") is
 			// null, which Parse reads as not set.
-			if t, ok := sub["type"].(string); ok && (t == "object" || t == "array") {
-				sub["type"] = []any{t, "null"}
+			switch t := sub["type"].(type) {
+			case string:
+				if t == "object" || t == "array" || !required[prefix(path)+tag] {
+					sub["type"] = []any{t, "null"}
+				}
+			case []any:
+				if !required[prefix(path)+tag] {
+					sub["type"] = append(t, "null")
+				}
 			}
 			if d := docs[typ.Name()+"."+f.Name]; d != "" {
 				sub["description"] = d

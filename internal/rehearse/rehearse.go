@@ -411,7 +411,7 @@ func runSetup(ctx context.Context, conn *pgx.Conn, opts Options, hook *pg.Statem
 		}
 		if err := pg.ApplyScript(ctx, conn, s, pg.ApplyOptions{Hook: hook}); err != nil {
 			if isToolError(ctx, err) {
-				return fmt.Errorf("setup %s: %w", s.File, err)
+				return setupFailure(s.File, err)
 			}
 			return fmt.Errorf("%w: %w", ErrSetup, err)
 		}
@@ -553,9 +553,11 @@ func (e *stoppedError) Error() string {
 		s += " during " + e.during
 	}
 	msg := e.err.Error()
-	// A statement's error names its file in the folder, as the failures in the report do.
+	// A statement's error names its file in the folder, as the failures in the report do; a setup
+	// script's is named as it was given.
 	var se *pg.StatementError
-	if e.dir != "" && errors.As(e.err, &se) && se.File != "" && !path.IsAbs(se.File) {
+	var setup *setupScriptError
+	if e.dir != "" && errors.As(e.err, &se) && se.File != "" && !path.IsAbs(se.File) && !errors.As(e.err, &setup) {
 		msg = strings.Replace(msg, se.File+":", path.Join(filepath.ToSlash(e.dir), se.File)+":", 1)
 	}
 	s += ": " + msg
@@ -566,6 +568,19 @@ func (e *stoppedError) Error() string {
 }
 
 func (e *stoppedError) Unwrap() error { return e.err }
+
+// setupScriptError is a setup script that did not run through for the tool's reason (its server went
+// away). The script is named as it was given (database.setup, --setup), not in the migration folder.
+type setupScriptError struct {
+	file string
+	err  error
+}
+
+// setupFailure is the error of setup script file that failed with err, a tool error.
+func setupFailure(file string, err error) error { return &setupScriptError{file: file, err: err} }
+
+func (e *setupScriptError) Error() string { return "setup " + e.file + ": " + e.err.Error() }
+func (e *setupScriptError) Unwrap() error { return e.err }
 
 // progress says how far a long script has come (see pg.ApplyOptions.Progress).
 func (r *run) progress(phase string, s *migrate.Script) func(done, total int, next *sqlparse.Statement) {
