@@ -50,7 +50,7 @@ type section struct {
 // comments and GitLab notes). Everything that comes from the change request is escaped: it cannot leave
 // a code block, inject HTML, mention anyone, forge the marker or start a line with a GitLab quick
 // action. Past opts.MaxRunes, sections are dropped from the least important (ER diagram, schema
-// changes, statement details, findings) and the summary table and approval are kept.
+// changes, notes, statement details, findings, failures) and the summary table and approval are kept.
 func Markdown(r *Report, opts MarkdownOptions) string {
 	if opts.MaxRunes == 0 {
 		opts.MaxRunes = DefaultMaxRunes
@@ -61,9 +61,11 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 		{title: "approval", text: mdApproval(r.Approval)},
 		{title: "failures", text: mdFailures(r), drop: 6},
 		{title: "findings", text: mdFindings(r, opts, true, -1), drop: 5},
-		{title: "schema changes", text: mdSchema(r), drop: 3},
-		{title: "ER diagram", text: mdER(r), drop: 2},
-		{title: "notes", text: mdNotes(r), drop: 1},
+		{title: "schema changes", text: mdSchema(r), drop: 2},
+		{title: "ER diagram", text: mdER(r), drop: 1},
+		// The notes say what the run did not do (a base that does not apply, a rehearsal canceled part
+		// way, what was left out of the SQL): short, and kept over the diagram and the schema changes.
+		{title: "notes", text: mdNotes(r), drop: 3},
 	}
 	fits := func(s string) bool {
 		if opts.MaxRunes > 0 && utf8.RuneCountInString(s) > opts.MaxRunes {

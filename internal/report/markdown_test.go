@@ -676,3 +676,31 @@ func TestMarkdownHeaderCountsTheChange(t *testing.T) {
 		t.Errorf("header of a change that only adds:\n%s", md)
 	}
 }
+
+// TestShortenedCommentDropsTheERDiagramFirst: past the size limit the ER diagram is the first section
+// left out, as the documentation says, and the notes (what the run did not rehearse, a base that does
+// not apply, a rehearsal canceled part way) stay while the diagram's room is enough.
+func TestShortenedCommentDropsTheERDiagramFirst(t *testing.T) {
+	r := safeReport()
+	var added []schema.Change
+	for i := range 60 {
+		added = append(added, schema.Change{Kind: "table", Name: fmt.Sprintf("public.table_%02d", i),
+			Definition: "(id bigint NOT NULL, name text, created_at timestamp with time zone DEFAULT now())"})
+	}
+	r.Migrations[1].SchemaDiff = &schema.Diff{Added: added}
+	r.Notes = []string{"history migration 001 fails: the base itself does not apply"}
+	full := Markdown(r, MarkdownOptions{MaxRunes: -1})
+	if !strings.Contains(full, "erDiagram") || !strings.Contains(full, "the base itself does not apply") {
+		t.Fatalf("the full rendering lacks the diagram or the note:\n%s", full)
+	}
+	md := Markdown(r, MarkdownOptions{MaxRunes: utf8.RuneCountInString(full) - 100})
+	if strings.Contains(md, "erDiagram") {
+		t.Errorf("the ER diagram is kept:\n%s", md)
+	}
+	if !strings.Contains(md, "the base itself does not apply") {
+		t.Errorf("the notes are dropped while the ER diagram alone makes room:\n%s", md)
+	}
+	if !strings.Contains(md, "left out: ER diagram.") {
+		t.Errorf("the note does not say the ER diagram was left out:\n%s", md)
+	}
+}
