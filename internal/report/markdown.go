@@ -35,9 +35,22 @@ type MarkdownOptions struct {
 	// Artifact names the report file or artifact that holds the full report.
 	Artifact string
 
-	// summary is set by JobSummary: the rendering is the job summary, which cannot point at itself.
-	summary bool
+	// to is where the rendering goes, set by JobSummary and FileMarkdown: a note about what was left out
+	// says what the reader holds and where the rest is.
+	to destination
 }
+
+// destination is where a Markdown rendering goes.
+type destination int
+
+const (
+	// toComment is the sticky comment (or GitLab note): the job summary and the report hold more.
+	toComment destination = iota
+	// toSummary is the job summary, which cannot point at itself: only the JSON report holds more.
+	toSummary
+	// toFile is a file (check --report-md): no job summary is known, the JSON report holds more.
+	toFile
+)
 
 // section is one droppable part of the rendering; drop is its order of removal (1 first, 0 never).
 type section struct {
@@ -139,11 +152,14 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 		}
 	}
 	if len(dropped) > 0 {
-		what := "comment"
-		if opts.summary {
-			what = "summary"
+		what := "This comment is shortened to fit the size limit"
+		switch opts.to {
+		case toSummary:
+			what = "This summary is shortened to fit the size limit"
+		case toFile:
+			what = "This report is shortened to stay within 1 MiB"
 		}
-		b.WriteString("> [!NOTE]\n> This " + what + " is shortened to fit the size limit; left out: " + strings.Join(dropped, ", ") + ".\n")
+		b.WriteString("> [!NOTE]\n> " + what + "; left out: " + strings.Join(dropped, ", ") + ".\n")
 		b.WriteString("> " + fullReportPointer(opts) + "\n\n")
 	}
 	var links []string
@@ -167,10 +183,16 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 }
 
 func fullReportPointer(opts MarkdownOptions) string {
-	if opts.summary {
+	switch opts.to {
+	case toSummary:
 		// The job summary is the long rendering: only the JSON report holds more.
 		if opts.Artifact != "" {
 			return "The full report is the JSON report " + Code(opts.Artifact) + " (the action's report-json output; upload it with actions/upload-artifact to keep it)."
+		}
+		return "The full report is the JSON report (--report-json)."
+	case toFile:
+		if opts.Artifact != "" {
+			return "The full report is the JSON report " + Code(opts.Artifact) + "."
 		}
 		return "The full report is the JSON report (--report-json)."
 	}
