@@ -254,19 +254,3 @@ func (a *Actions) StopCommands() (token string, err error) {
 func (a *Actions) Resume(token string) {
 	fmt.Fprintf(a.w, "::%s::\n", token)
 }
-
-// Untrusted writes text that comes from the change request (SQL, error messages) to the log between
-// ::stop-commands:: and its random resume token, so that a line like "::set-output" or "::add-mask" in
-// it is not executed by the runner.
-func (a *Actions) Untrusted(text string) error {
-	buf := make([]byte, 16)
-	if _, err := rand.Read(buf); err != nil {
-		return fmt.Errorf("write log: %w", err)
-	}
-	token := hex.EncodeToString(buf)
-	if !strings.HasSuffix(text, "\n") {
-		text += "\n"
-	}
-	_, err := fmt.Fprintf(a.w, "::stop-commands::%s\n%s::%s::\n", token, text, token)
-	return err
-}
