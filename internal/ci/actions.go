@@ -138,16 +138,25 @@ func (a *Actions) Annotate(as []report.Annotation) (dropped int) {
 		a.shown[level]++
 		// WithFieldsMap replaces the fields: file, line, col and title go together.
 		fields := map[string]string{"title": clip(inert(an.Title), 200)}
-		if an.File != "" {
-			fields["file"] = inert(an.File)
+		msg := inert(an.Message)
+		switch {
+		case an.File == "":
+		case fileAsIs(an.File):
+			// The file as it is, which the library escapes as the runner unescapes properties: GitHub
+			// places the annotation by this path, so a tab or a line break in it must stay one.
+			fields["file"] = an.File
 			if an.Line > 0 {
 				fields["line"] = strconv.Itoa(an.Line)
 				if an.Col > 0 {
 					fields["col"] = strconv.Itoa(an.Col)
 				}
 			}
+		default:
+			// A path the log may not carry raw and the runner would not read back escaped: the message
+			// names it instead of a file the annotation would not land on.
+			msg = position(inert(an.File), an.Line, an.Col) + ": " + msg
 		}
-		msg := clip(inert(an.Message), 4000)
+		msg = clip(msg, 4000)
 		act := a.gha.WithFieldsMap(fields)
 		switch level {
 		case report.LevelError:
@@ -170,6 +179,26 @@ func inert(s string) string {
 		lines[i] = report.Clean(l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fileAsIs tells whether a file name can go into an annotation's file property as it is: it holds no
+// control character but tabs and line breaks (which the property escapes or the log shows as they are),
+// no invisible format character, no bidi control and no byte that is not UTF-8. Any other would reach
+// the log raw, since the runner unescapes nothing else, and colour or hide text in the log viewer.
+func fileAsIs(s string) bool {
+	s = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(s)
+	return report.Clean(s) == s
+}
+
+// position is file:line:col, as far as known.
+func position(file string, line, col int) string {
+	if line > 0 {
+		file += ":" + strconv.Itoa(line)
+		if col > 0 {
+			file += ":" + strconv.Itoa(col)
+		}
+	}
+	return file
 }
 
 func clip(s string, n int) string {
@@ -224,20 +253,4 @@ func (a *Actions) StopCommands() (token string, err error) {
 // Resume lets the runner execute workflow commands again.
 func (a *Actions) Resume(token string) {
 	fmt.Fprintf(a.w, "::%s::\n", token)
-}
-
-// Untrusted writes text that comes from the change request (SQL, error messages) to the log between
-// ::stop-commands:: and its random resume token, so that a line like "::set-output" or "::add-mask" in
-// it is not executed by the runner.
-func (a *Actions) Untrusted(text string) error {
-	buf := make([]byte, 16)
-	if _, err := rand.Read(buf); err != nil {
-		return fmt.Errorf("write log: %w", err)
-	}
-	token := hex.EncodeToString(buf)
-	if !strings.HasSuffix(text, "\n") {
-		text += "\n"
-	}
-	_, err := fmt.Fprintf(a.w, "::stop-commands::%s\n%s::%s::\n", token, text, token)
-	return err
 }

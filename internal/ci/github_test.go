@@ -219,7 +219,8 @@ func TestAnnotateCapsAndFields(t *testing.T) {
 }
 
 // TestAnnotationsCarryNoRawControls: an escape sequence, a C1 CSI or a bidi control in a file name or a
-// server message reaches the log escaped, in the properties and the message, with or without a file;
+// server message reaches the log escaped, in the properties and the message, with or without a file
+// (a file name that holds one is named in the message: see TestAnnotationOfAFileWithTerminalControls);
 // line breaks are still the command's %0A.
 func TestAnnotationsCarryNoRawControls(t *testing.T) {
 	t.Parallel()
@@ -234,7 +235,7 @@ func TestAnnotationsCarryNoRawControls(t *testing.T) {
 			t.Errorf("raw %q in the annotations:\n%q", bad, out)
 		}
 	}
-	for _, want := range []string{`file=db/4_\x1b[31mRED\x1b[0m\u009b2J\u202eevil.up.sql`, `::relation "nope\x1b[31mRED`, "%0Asecond line", `::migration \x1b[31mRED`} {
+	for _, want := range []string{`::db/4_\x1b[31mRED\x1b[0m\u009b2J\u202eevil.up.sql:2: relation "nope\x1b[31mRED`, "%0Asecond line", `::migration \x1b[31mRED`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("annotations lack %q:\n%s", want, out)
 		}
@@ -270,29 +271,30 @@ func TestAnnotateLeavesRoomForOwnMessages(t *testing.T) {
 	}
 }
 
-func TestUntrustedAndMask(t *testing.T) {
+// TestMaskAndStopCommands: what the check logs sits between ::stop-commands:: and its random token, so
+// that a line of the pull request's ("::add-mask::", "::error::") is not executed by the runner.
+func TestMaskAndStopCommands(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	a := NewActions(&GitHubEnv{}, &buf)
 	a.Mask("s3cret")
 	a.Mask("")
-	if err := a.Untrusted("::add-mask::x\n::error::forged"); err != nil {
+	token, err := a.StopCommands()
+	if err != nil {
 		t.Fatal(err)
 	}
-	out := buf.String()
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if lines[0] != "::add-mask::s3cret" {
-		t.Errorf("mask line = %q", lines[0])
+	buf.WriteString("::add-mask::x\n::error::forged\n")
+	a.Resume(token)
+	other, err := a.StopCommands()
+	if err != nil {
+		t.Fatal(err)
 	}
-	token, ok := strings.CutPrefix(lines[1], "::stop-commands::")
-	if !ok || len(token) != 32 {
-		t.Fatalf("no stop-commands with a random token: %q", lines[1])
+	if len(token) != 32 || other == token {
+		t.Errorf("tokens %q and %q: want 32 random hex digits each run", token, other)
 	}
-	if lines[len(lines)-1] != "::"+token+"::" {
-		t.Errorf("commands not resumed with the token: %q", lines[len(lines)-1])
-	}
-	if len(lines) != 5 {
-		t.Errorf("got %d lines:\n%s", len(lines), out)
+	want := "::add-mask::s3cret\n::stop-commands::" + token + "\n::add-mask::x\n::error::forged\n::" + token + "::\n::stop-commands::" + other + "\n"
+	if got := buf.String(); got != want {
+		t.Errorf("log:\n%q\nwant\n%q", got, want)
 	}
 }
 

@@ -220,6 +220,11 @@ func TestActionCommentsOnceAndUpdates(t *testing.T) {
 	if !strings.Contains(out, "::stop-commands::") {
 		t.Errorf("check output not wrapped in stop-commands:\n%s", out)
 	}
+	// One stream, the log's lines too: the runner reads stdout and stderr apart, and a line on stderr
+	// logged before the resume on stdout could reach it after.
+	if errOut != "" || !strings.Contains(out, "comment created") {
+		t.Errorf("the action logged on a stream of its own:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
 
 	// Second run: same comment updated, no duplicate; rate limited once on the way.
 	fake.RateLimitNext(1)

@@ -473,7 +473,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		}
 	}
 	if o.ReportMD != "" {
-		md := report.Markdown(rep, report.MarkdownOptions{})
+		md := report.FileMarkdown(rep, report.MarkdownOptions{Artifact: o.ReportJSON})
 		if err := writeFileWhole(o.ReportMD, []byte(md)); err != nil {
 			errs = append(errs, fmt.Errorf("write Markdown report: %w", err))
 		}

@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,8 +47,12 @@ type GateOptions struct {
 	NoRecord     bool
 	NoComment    bool
 	JSON         bool
-	// pipelineURL is the GitLab pipeline whose check job's artifacts hold the report, for the note.
-	pipelineURL string
+	// pipelineURL is the GitLab pipeline whose check job's artifacts hold the report, for the note, and
+	// jobURL the gate's job, whose log the note links.
+	pipelineURL, jobURL string
+	// checkRunURL is the GitHub workflow run a workflow_run event reports on (the check's), runURL this
+	// run: the comment links the job summary of one of them, never TargetURL, the status's link.
+	checkRunURL, runURL string
 }
 
 func (a *App) newGateCmd() *cobra.Command {
@@ -137,6 +143,11 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	if o.Repo == "" {
 		o.Repo = firstNonEmpty(ev.repo(), a.Getenv("GITHUB_REPOSITORY"))
+	}
+	env := ci.ReadGitHubEnv(a.Getenv)
+	o.runURL = env.RunURL()
+	if ev.WorkflowRun != nil && ev.WorkflowRun.ID != 0 {
+		o.checkRunURL = env.RunURLOf(strconv.FormatInt(ev.WorkflowRun.ID, 10))
 	}
 	if o.Repo == "" || !strings.Contains(o.Repo, "/") {
 		return usageErr(fmt.Errorf("--repo owner/name is required outside GitHub Actions (got %q)", o.Repo))
@@ -318,7 +329,7 @@ func (a *App) runGateGitLab(ctx context.Context, o *GateOptions, cfg *config.Con
 	if o.TargetURL == "" {
 		o.TargetURL = gl.JobURL
 	}
-	o.pipelineURL = gl.PipelineURL
+	o.pipelineURL, o.jobURL = gl.PipelineURL, gl.JobURL
 	f := forge.WithRunCache(c)
 	rep, notes, err := a.policyAndReport(ctx, o, cfg, file, f, ref, "")
 	if err != nil {
@@ -642,6 +653,7 @@ type githubEvent struct {
 		FullName string `json:"full_name"`
 	} `json:"repository"`
 	WorkflowRun *struct {
+		ID      int64  `json:"id"`
 		HeadSHA string `json:"head_sha"`
 		// PullRequests lists the open pull requests whose head branch is the run's: of this repository or
 		// of others with a branch of the same name (GitHub lists those too), at whatever head they are now.
@@ -749,14 +761,19 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 	if err != nil {
 		return err
 	}
-	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: o.TargetURL, Artifact: o.Report}
-	if o.pipelineURL != "" {
-		// GitLab has no job summary: the note links the pipeline, whose check job holds the report.
-		opts.SummaryURL, opts.JobURL, opts.PipelineURL = "", o.TargetURL, o.pipelineURL
-	}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), Artifact: o.Report}
 	c, err := forge.FindOwn(ctx, f, ref, me, opts.Marker, report.OldMarkers(rep.Dir)...)
 	if err != nil || c == nil {
 		return err
+	}
+	if o.pipelineURL != "" {
+		// GitLab has no job summary: the note links the pipeline, whose check job holds the report.
+		opts.JobURL, opts.PipelineURL = o.jobURL, o.pipelineURL
+	} else {
+		// The job summary that holds the check's report: the run a workflow_run event reports on, else
+		// the one the comment links already (the check's, whichever workflow runs the gate), else this
+		// run (the check's job and the gate's in one workflow); none when no run is known.
+		opts.SummaryURL = firstNonEmpty(o.checkRunURL, linkedSummary(c.Body), o.runURL)
 	}
 	withDecision := *rep
 	withDecision.Approval = d.Report()
@@ -765,4 +782,16 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 		body += "\n\n" + opts.Marker
 	}
 	return f.UpdateComment(ctx, ref, c.ID, body)
+}
+
+// summaryLink is the job summary link of the footer report.Markdown writes.
+var summaryLink = regexp.MustCompile(`<sub>schemagate · \[job summary\]\((https?://[^()\s]+)\)`)
+
+// linkedSummary is the job summary a comment of schemagate's links in its footer, or "".
+func linkedSummary(body string) string {
+	m := summaryLink.FindAllStringSubmatch(body, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1][1]
 }

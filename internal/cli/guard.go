@@ -52,17 +52,26 @@ func (g *commandGuard) Flush() error {
 }
 
 // defuse rewrites the lines of s that the runner would execute: a line starting with "::" gets a visible
-// prefix, and "##[" is broken with a zero-width space. Other lines are left as they are.
+// prefix, and "##[" is broken with a zero-width space. Other lines are left as they are. A line is what
+// the runner reads as one (.NET ReadLine): it ends at "\n" or at a lone "\r" too, and its leading white
+// space is any Unicode space (see startsCommand), a no-break space included.
 func defuse(s string) string {
 	if !strings.Contains(s, "::") && !strings.Contains(s, "##[") {
 		return s
 	}
-	lines := strings.SplitAfter(s, "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(strings.TrimLeft(l, " \t\r\f\v"), "::") {
-			l = "(quoted) " + l
+	var b strings.Builder
+	for s != "" {
+		line, sep := s, ""
+		if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+			line, sep, s = s[:i], s[i:i+1], s[i+1:]
+		} else {
+			s = ""
 		}
-		lines[i] = strings.ReplaceAll(l, "##[", "#\u200b#[")
+		if startsCommand(line) {
+			b.WriteString("(quoted) ")
+		}
+		b.WriteString(strings.ReplaceAll(line, "##[", "#\u200b#["))
+		b.WriteString(sep)
 	}
-	return strings.Join(lines, "")
+	return b.String()
 }

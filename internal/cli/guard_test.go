@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestWorkflowCommandsFromFileNamesAreDefused: on GitHub Actions, a migration whose file name holds a
@@ -42,6 +43,32 @@ func TestDefuse(t *testing.T) {
 	} {
 		if got := defuse(in); got != want {
 			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDefuseAsTheRunnerReadsLines: the runner reads a line up to "\n" or "\r" (.NET ReadLine) and trims
+// any Unicode white space (.NET TrimStart) before it looks for "::": text from the pull request with a
+// lone carriage return or a no-break space before a command (a string literal of generated rollback
+// SQL, a function body) must not start a line the runner executes.
+func TestDefuseAsTheRunnerReadsLines(t *testing.T) {
+	for _, in := range []string{
+		"-- rollback\r::add-mask::x\n",
+		"SELECT 'a\r\r::error::forged';\n",
+		"\u00a0::add-mask::x\n",
+		"ok\n\u3000\u2003::error::x\n",
+		"\u2028::warning::y\n",
+		"\u0085::warning::y\n",
+		"text\r  ::set-output name=risk::safe",
+	} {
+		out := defuse(in)
+		for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			if strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), "::") {
+				t.Errorf("defuse(%q) = %q: the runner executes %q", in, out, line)
+			}
+		}
+		if strings.Count(out, "\r") != strings.Count(in, "\r") || !strings.Contains(out, "(quoted)") {
+			t.Errorf("defuse(%q) = %q: want each line kept, the command's quoted", in, out)
 		}
 	}
 }

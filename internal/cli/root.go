@@ -81,10 +81,16 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if a.Getenv == nil {
 		a.Getenv = os.Getenv
 	}
-	if a.Getenv("GITHUB_ACTIONS") == "true" && (len(args) == 0 || args[0] != "action") {
-		out, errOut := newCommandGuard(a.Stdout), newCommandGuard(a.Stderr)
-		a.rawStdout, a.Stdout, a.Stderr = a.Stdout, out, errOut
-		defer func() { out.Flush(); errOut.Flush() }()
+	if a.Getenv("GITHUB_ACTIONS") == "true" {
+		if len(args) == 0 || args[0] != "action" {
+			out, errOut := newCommandGuard(a.Stdout), newCommandGuard(a.Stderr)
+			a.rawStdout, a.Stdout, a.Stderr = a.Stdout, out, errOut
+			defer func() { out.Flush(); errOut.Flush() }()
+		} else {
+			// The action writes everything to one stream, its log too (see runAction): what the
+			// rehearsal logs inside ::stop-commands:: must not reach the runner after the resume.
+			a.Stderr = a.Stdout
+		}
 	}
 	level := slog.LevelInfo
 	if a.Getenv("SCHEMAGATE_DEBUG") != "" || a.Getenv("RUNNER_DEBUG") == "1" {

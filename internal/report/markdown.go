@@ -35,9 +35,22 @@ type MarkdownOptions struct {
 	// Artifact names the report file or artifact that holds the full report.
 	Artifact string
 
-	// summary is set by JobSummary: the rendering is the job summary, which cannot point at itself.
-	summary bool
+	// to is where the rendering goes, set by JobSummary and FileMarkdown: a note about what was left out
+	// says what the reader holds and where the rest is.
+	to destination
 }
+
+// destination is where a Markdown rendering goes.
+type destination int
+
+const (
+	// toComment is the sticky comment (or GitLab note): the job summary and the report hold more.
+	toComment destination = iota
+	// toSummary is the job summary, which cannot point at itself: only the JSON report holds more.
+	toSummary
+	// toFile is a file (check --report-md): no job summary is known, the JSON report holds more.
+	toFile
+)
 
 // section is one droppable part of the rendering; drop is its order of removal (1 first, 0 never).
 type section struct {
@@ -50,7 +63,7 @@ type section struct {
 // comments and GitLab notes). Everything that comes from the change request is escaped: it cannot leave
 // a code block, inject HTML, mention anyone, forge the marker or start a line with a GitLab quick
 // action. Past opts.MaxRunes, sections are dropped from the least important (ER diagram, schema
-// changes, statement details, findings) and the summary table and approval are kept.
+// changes, notes, statement details, findings, failures) and the summary table and approval are kept.
 func Markdown(r *Report, opts MarkdownOptions) string {
 	if opts.MaxRunes == 0 {
 		opts.MaxRunes = DefaultMaxRunes
@@ -61,9 +74,11 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 		{title: "approval", text: mdApproval(r.Approval)},
 		{title: "failures", text: mdFailures(r), drop: 6},
 		{title: "findings", text: mdFindings(r, opts, true, -1), drop: 5},
-		{title: "schema changes", text: mdSchema(r), drop: 3},
-		{title: "ER diagram", text: mdER(r), drop: 2},
-		{title: "notes", text: mdNotes(r), drop: 1},
+		{title: "schema changes", text: mdSchema(r), drop: 2},
+		{title: "ER diagram", text: mdER(r), drop: 1},
+		// The notes say what the run did not do (a base that does not apply, a rehearsal canceled part
+		// way, what was left out of the SQL): short, and kept over the diagram and the schema changes.
+		{title: "notes", text: mdNotes(r), drop: 3},
 	}
 	fits := func(s string) bool {
 		if opts.MaxRunes > 0 && utf8.RuneCountInString(s) > opts.MaxRunes {
@@ -137,11 +152,14 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 		}
 	}
 	if len(dropped) > 0 {
-		what := "comment"
-		if opts.summary {
-			what = "summary"
+		what := "This comment is shortened to fit the size limit"
+		switch opts.to {
+		case toSummary:
+			what = "This summary is shortened to fit the size limit"
+		case toFile:
+			what = "This report is shortened to stay within 1 MiB"
 		}
-		b.WriteString("> [!NOTE]\n> This " + what + " is shortened to fit the size limit; left out: " + strings.Join(dropped, ", ") + ".\n")
+		b.WriteString("> [!NOTE]\n> " + what + "; left out: " + strings.Join(dropped, ", ") + ".\n")
 		b.WriteString("> " + fullReportPointer(opts) + "\n\n")
 	}
 	var links []string
@@ -165,10 +183,16 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 }
 
 func fullReportPointer(opts MarkdownOptions) string {
-	if opts.summary {
+	switch opts.to {
+	case toSummary:
 		// The job summary is the long rendering: only the JSON report holds more.
 		if opts.Artifact != "" {
 			return "The full report is the JSON report " + Code(opts.Artifact) + " (the action's report-json output; upload it with actions/upload-artifact to keep it)."
+		}
+		return "The full report is the JSON report (--report-json)."
+	case toFile:
+		if opts.Artifact != "" {
+			return "The full report is the JSON report " + Code(opts.Artifact) + "."
 		}
 		return "The full report is the JSON report (--report-json)."
 	}

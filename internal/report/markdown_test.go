@@ -594,7 +594,7 @@ func TestERDiagramChangedColumnType(t *testing.T) {
 // TestShortenedSummaryPointsAtTheReport: a shortened job summary cannot send the reader to the job
 // summary; it names the JSON report, the only fuller rendering.
 func TestShortenedSummaryPointsAtTheReport(t *testing.T) {
-	md := assemble(nil, []string{"ER diagram"}, MarkdownOptions{summary: true, Artifact: "schemagate-report.json"})
+	md := assemble(nil, []string{"ER diagram"}, MarkdownOptions{to: toSummary, Artifact: "schemagate-report.json"})
 	if strings.Contains(md, "job summary") || strings.Contains(md, "This comment") ||
 		!strings.Contains(md, "This summary is shortened") || !strings.Contains(md, "The full report is the JSON report `schemagate-report.json`") {
 		t.Errorf("shortened summary note:\n%s", md)
@@ -674,5 +674,72 @@ func TestMarkdownHeaderCountsTheChange(t *testing.T) {
 	r.Migrations = r.Migrations[3:4]
 	if md := Markdown(r, MarkdownOptions{}); !strings.Contains(md, "\n1 new migration\n") {
 		t.Errorf("header of a change that only adds:\n%s", md)
+	}
+}
+
+// TestShortenedCommentDropsTheERDiagramFirst: past the size limit the ER diagram is the first section
+// left out, as the documentation says, and the notes (what the run did not rehearse, a base that does
+// not apply, a rehearsal canceled part way) stay while the diagram's room is enough.
+func TestShortenedCommentDropsTheERDiagramFirst(t *testing.T) {
+	r := safeReport()
+	var added []schema.Change
+	for i := range 60 {
+		added = append(added, schema.Change{Kind: "table", Name: fmt.Sprintf("public.table_%02d", i),
+			Definition: "(id bigint NOT NULL, name text, created_at timestamp with time zone DEFAULT now())"})
+	}
+	r.Migrations[1].SchemaDiff = &schema.Diff{Added: added}
+	r.Notes = []string{"history migration 001 fails: the base itself does not apply"}
+	full := Markdown(r, MarkdownOptions{MaxRunes: -1})
+	if !strings.Contains(full, "erDiagram") || !strings.Contains(full, "the base itself does not apply") {
+		t.Fatalf("the full rendering lacks the diagram or the note:\n%s", full)
+	}
+	md := Markdown(r, MarkdownOptions{MaxRunes: utf8.RuneCountInString(full) - 100})
+	if strings.Contains(md, "erDiagram") {
+		t.Errorf("the ER diagram is kept:\n%s", md)
+	}
+	if !strings.Contains(md, "the base itself does not apply") {
+		t.Errorf("the notes are dropped while the ER diagram alone makes room:\n%s", md)
+	}
+	if !strings.Contains(md, "left out: ER diagram.") {
+		t.Errorf("the note does not say the ER diagram was left out:\n%s", md)
+	}
+}
+
+// TestMarkdownFileIsNoComment: the Markdown report written to a file (check --report-md) has no
+// comment's size limit, and when it is shortened all the same (past 1 MiB) it says so as a file: no
+// "comment", no job summary to look at, the JSON report as the full one.
+func TestMarkdownFileIsNoComment(t *testing.T) {
+	r := truncatedReport()
+	r.Migrations = r.Migrations[:12]
+	if utf8.RuneCountInString(Markdown(r, MarkdownOptions{MaxRunes: -1})) <= DefaultMaxRunes {
+		t.Fatal("test report fits a comment; make it larger")
+	}
+	md := FileMarkdown(r, MarkdownOptions{Artifact: "report.json"})
+	if strings.Contains(md, "shortened") || !strings.Contains(md, "UPDATE users SET email") {
+		t.Errorf("a file is cut at a comment's size:\n%s", md[max(0, len(md)-800):])
+	}
+	big := truncatedReport()
+	long := strings.Repeat("UPDATE users SET email = lower(email) WHERE id = 1;\n", 4000)
+	for i := range big.Migrations {
+		for j := range big.Migrations[i].Findings {
+			big.Migrations[i].Findings[j].Statement = long
+		}
+	}
+	for _, artifact := range []string{"report.json", ""} {
+		md = FileMarkdown(big, MarkdownOptions{Artifact: artifact})
+		if len(md) > MaxSummaryBytes {
+			t.Errorf("file report of %d bytes", len(md))
+		}
+		tail := md[max(0, len(md)-800):]
+		if !strings.Contains(md, "This report is shortened") || strings.Contains(md, "This comment") || strings.Contains(md, "job summary") {
+			t.Errorf("shortened file's note:\n%s", tail)
+		}
+		want := "The full report is the JSON report `report.json`."
+		if artifact == "" {
+			want = "The full report is the JSON report (--report-json)."
+		}
+		if !strings.Contains(md, want) {
+			t.Errorf("shortened file's note lacks %q:\n%s", want, tail)
+		}
 	}
 }

@@ -18,7 +18,20 @@ func JobSummary(r *Report, opts MarkdownOptions) string {
 	opts.MaxRunes = -1
 	opts.MaxBytes = MaxSummaryBytes
 	opts.SummaryURL = ""
-	opts.summary = true
+	opts.to = toSummary
+	return Markdown(r, opts)
+}
+
+// FileMarkdown renders the report for a Markdown file (check --report-md): the comment's content without
+// a marker or links (a file knows no run) and without the comment's size limit, bounded by 1 MiB as the
+// job summary is. A file is the long rendering where there is no job summary (GitLab keeps it among the
+// job's artifacts).
+func FileMarkdown(r *Report, opts MarkdownOptions) string {
+	opts.Marker = ""
+	opts.MaxRunes = -1
+	opts.MaxBytes = MaxSummaryBytes
+	opts.SummaryURL, opts.JobURL, opts.PipelineURL = "", "", ""
+	opts.to = toFile
 	return Markdown(r, opts)
 }
 

@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/report"
+)
+
+// TestGateCommentLinksTheCheckRun: the gate's rewrite of the check's comment links the job summary of
+// a workflow run (never --target-url, the commit status's link, which is usually empty or a page of
+// another kind): the run the comment linked already, else the workflow_run's run, else this run; with
+// none known it links none rather than an empty or broken one.
+func TestGateCommentLinksTheCheckRun(t *testing.T) {
+	const thisRun = "https://github.com/" + evRepo + "/actions/runs/77"
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		old      string // the comment's body before the gate, the marker added
+		workflow bool   // a workflow_run event (run 289782451)
+		want     string // the link, "" for none
+	}{
+		{name: "this run", args: []string{"--target-url", "https://dash.example.com/status"}, want: thisRun},
+		{name: "no run", env: map[string]string{"GITHUB_RUN_ID": ""}, want: ""},
+		{name: "no run, a target URL", env: map[string]string{"GITHUB_RUN_ID": ""},
+			args: []string{"--target-url", "https://dash.example.com/status"}, want: ""},
+		{name: "the comment's run", old: "old report\n\n<sub>schemagate · [job summary](https://github.com/" + evRepo + "/actions/runs/55)</sub>\n",
+			want: "https://github.com/" + evRepo + "/actions/runs/55"},
+		{name: "workflow_run", workflow: true, args: []string{"--repo", evRepo}, want: "https://github.com/" + evRepo + "/actions/runs/289782451"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "approval:\n  require: risky\n")
+			e.env["GITHUB_REPOSITORY"] = evRepo
+			for k, v := range tt.env {
+				e.env[k] = v
+			}
+			if tt.workflow {
+				data, err := os.ReadFile(filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ev map[string]any
+				if err := json.Unmarshal(data, &ev); err != nil {
+					t.Fatal(err)
+				}
+				ev["workflow_run"].(map[string]any)["head_sha"] = evHead
+				p := filepath.Join(e.dir, "run.json")
+				writeFile(t, p, mustJSON(t, ev))
+				e.env["GITHUB_EVENT_PATH"] = p
+			}
+			var rep report.Report
+			if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+				t.Fatal(err)
+			}
+			old := tt.old
+			if old == "" {
+				old = "old report\n"
+			}
+			sticky := e.s.AddComment(e.ref, e.s.BotLogin(), old+report.Marker(rep.Dir))
+			code, out, errOut := e.run(t, append([]string{"--report", e.report}, tt.args...)...)
+			if code != ExitPending {
+				t.Fatalf("exit = %d, want %d (pending)\nstdout: %s\nstderr: %s", code, ExitPending, out, errOut)
+			}
+			var body string
+			for _, c := range e.s.Comments(e.ref) {
+				if c.ID == sticky {
+					body = c.Body
+				}
+			}
+			if !strings.Contains(body, "DBA approval") {
+				t.Fatalf("the comment was not rewritten:\n%s", body)
+			}
+			if strings.Contains(body, "dash.example.com") || strings.Contains(body, "]()") {
+				t.Errorf("the comment links the status's target or nothing:\n%s", body)
+			}
+			if tt.want == "" {
+				if strings.Contains(body, "[job summary]") {
+					t.Errorf("the comment links a job summary though no run is known:\n%s", body)
+				}
+				return
+			}
+			if !strings.Contains(body, "[job summary]("+tt.want+")") {
+				t.Errorf("the comment does not link %s:\n%s", tt.want, body)
+			}
+		})
+	}
+}
+
+// TestGitLabGateNoteLinksItsJob: on GitLab the gate's rewrite of the check's note links the pipeline
+// and the job's log; --target-url is the commit status's link, not a job log.
+func TestGitLabGateNoteLinksItsJob(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK {
+		t.Fatalf("comment exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report,
+		"--target-url", "https://dash.example.com/status")
+	if code != ExitPending {
+		t.Fatalf("gate exit %d, want %d\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	n := 0
+	for _, c := range e.s.Comments(e.ref) {
+		if c.Author == e.s.BotLogin() && strings.Contains(c.Body, report.Marker("db/migrations")) {
+			n++
+			if !strings.Contains(c.Body, "### DBA approval") || strings.Contains(c.Body, "dash.example.com") ||
+				!strings.Contains(c.Body, "[job log]("+e.env["CI_JOB_URL"]+")") {
+				t.Errorf("the note after the gate:\n%s", c.Body)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d report notes, want 1", n)
+	}
+}
