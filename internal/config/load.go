@@ -184,9 +184,9 @@ func Parse(file string, data []byte, cfg *Config) error {
 	}
 	// The decoder cuts a number with a fraction to a whole one (approvals: 1.5 is 1, keep: 0.5 is 0, no
 	// limit) and reads 015 as octal 13: a whole number written otherwise is refused where it is.
-	probs = append(probs, inexactInts(file, &root, reflect.TypeOf(Config{}), "")...)
+	probs = append(probs, inexactInts(file, &root, reflect.TypeOf(Config{}))...)
 	// A yes/no value where text is expected would be read as the word, and an empty list item dropped.
-	boolText, nullItems := misreadScalars(file, &root, reflect.TypeOf(Config{}), "")
+	boolText, nullItems := misreadScalars(file, &root, reflect.TypeOf(Config{}))
 	// approvals: 0 decodes as the unset default (1): written in the file, it is refused as -1 is.
 	if v := nodeAt(&root, "approval", "approvals"); v != nil && v.Kind == yaml.ScalarNode && v.Tag == "!!int" {
 		if n, err := strconv.Atoi(v.Value); err == nil && n == 0 {
@@ -273,11 +273,11 @@ func Parse(file string, data []byte, cfg *Config) error {
 	return nil
 }
 
-// inexactInts finds the values below n, read into the fields of type t, that the decoder would change
-// when reading them into a whole number field: a number with a fraction, or one with a leading 0 (octal
-// to the decoder, decimal to YAML 1.2 and editors). database.pg_version says a fraction its own way (see
-// Parse).
-func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problems {
+// walkTyped calls visit for n and each value below it that the decoder reads into a field of type t
+// (walkValues walks the nodes alone), with the field's type, its path (approval.approvals,
+// dba_users[1]) and whether it is a list item; merge keys (<<: *defaults) and aliases are followed as the
+// decoder follows them. item says n itself is one.
+func walkTyped(n *yaml.Node, t reflect.Type, path string, item bool, visit func(n *yaml.Node, t reflect.Type, path string, item bool)) {
 	for n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
@@ -287,15 +287,48 @@ func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problem
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	visit(n, t, path, item)
 	join := func(k string) string {
 		if path == "" {
 			return k
 		}
 		return path + "." + k
 	}
-	var ps Problems
 	switch {
-	case n.Kind == yaml.ScalarNode && t != reflect.TypeOf(time.Duration(0)) && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" { // <<: *defaults
+				walkTyped(v, t, path, false, visit)
+				continue
+			}
+			for j := range t.NumField() {
+				if name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); name == k.Value {
+					walkTyped(v, t.Field(j).Type, join(k.Value), false, visit)
+				}
+			}
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			walkTyped(n.Content[i+1], t.Elem(), join(n.Content[i].Value), false, visit)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			walkTyped(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), true, visit)
+		}
+	}
+}
+
+// inexactInts finds the values below n, read into the fields of type t, that the decoder would change
+// when reading them into a whole number field: a number with a fraction, or one with a leading 0 (octal
+// to the decoder, decimal to YAML 1.2 and editors). database.pg_version says a fraction its own way (see
+// Parse).
+func inexactInts(file string, root *yaml.Node, t reflect.Type) Problems {
+	var ps Problems
+	walkTyped(root, t, "", false, func(n *yaml.Node, t reflect.Type, path string, _ bool) {
+		if n.Kind != yaml.ScalarNode || t == reflect.TypeOf(time.Duration(0)) || t.Kind() < reflect.Int || t.Kind() > reflect.Uint64 {
+			return
+		}
 		switch {
 		case n.Tag == "!!float" && path != "database.pg_version":
 			if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f != math.Trunc(f) {
@@ -304,28 +337,7 @@ func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problem
 		case n.Tag == "!!int" && leadingZero.MatchString(n.Value):
 			ps = append(ps, Problem{File: file, Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("%s has a leading 0, which reads as an octal number: write it without", n.Value)})
 		}
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Tag == "!!merge" { // <<: *defaults
-				ps = append(ps, inexactInts(file, v, t, path)...)
-				continue
-			}
-			for j := range t.NumField() {
-				if name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); name == k.Value {
-					ps = append(ps, inexactInts(file, v, t.Field(j).Type, join(k.Value))...)
-				}
-			}
-		}
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			ps = append(ps, inexactInts(file, n.Content[i+1], t.Elem(), join(n.Content[i].Value))...)
-		}
-	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
-		for i, c := range n.Content {
-			ps = append(ps, inexactInts(file, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
-		}
-	}
+	})
 	return ps
 }
 
@@ -334,63 +346,26 @@ func inexactInts(file string, n *yaml.Node, t reflect.Type, path string) Problem
 // which it reads as the word, and an empty list item (null, or nothing after the dash), which it drops.
 // A number where text is expected is the text it is written as (dir: 2024, rows: [[42]]); yes, no, on and
 // off are text to YAML 1.2 and to editors, and so to the decoder there.
-func misreadScalars(file string, n *yaml.Node, t reflect.Type, path string) (boolText, nullItems Problems) {
-	for n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	join := func(k string) string {
-		if path == "" {
-			return k
+func misreadScalars(file string, root *yaml.Node, t reflect.Type) (boolText, nullItems Problems) {
+	walkTyped(root, t, "", false, func(n *yaml.Node, t reflect.Type, path string, item bool) {
+		if n.Kind != yaml.ScalarNode {
+			return
 		}
-		return path + "." + k
-	}
-	add := func(b, ni Problems) {
-		boolText, nullItems = append(boolText, b...), append(nullItems, ni...)
-	}
-	switch {
-	case n.Kind == yaml.ScalarNode && t.Kind() == reflect.String && n.Tag == "!!bool":
-		msg := fmt.Sprintf("%s is a yes/no value, not text: write it in quotes (%q) if you mean the word", n.Value, n.Value)
-		if strings.Contains(path, ".rows[") {
-			msg = fmt.Sprintf("%s is a yes/no value, not text, and PostgreSQL writes a boolean as t or f: write t or f, or %q in quotes if the column holds the word", n.Value, n.Value)
-		}
-		boolText = append(boolText, Problem{File: file, Line: n.Line, Column: n.Column, Path: path, Msg: msg})
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Tag == "!!merge" { // <<: *defaults
-				add(misreadScalars(file, v, t, path))
-				continue
+		switch {
+		case n.Tag == "!!null" && item:
+			msg := "an empty item, which would be dropped: remove it, or write its value"
+			if strings.Contains(path, ".rows[") {
+				msg = "an empty value (YAML's null), which would be dropped: the check compares a NULL as the text NULL, so write 'NULL' in quotes"
 			}
-			for j := range t.NumField() {
-				if name, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); name == k.Value {
-					add(misreadScalars(file, v, t.Field(j).Type, join(k.Value)))
-				}
+			nullItems = append(nullItems, Problem{File: file, Line: n.Line, Column: n.Column, Path: path, Msg: msg})
+		case t.Kind() == reflect.String && n.Tag == "!!bool":
+			msg := fmt.Sprintf("%s is a yes/no value, not text: write it in quotes (%q) if you mean the word", n.Value, n.Value)
+			if strings.Contains(path, ".rows[") {
+				msg = fmt.Sprintf("%s is a yes/no value, not text, and PostgreSQL writes a boolean as t or f: write t or f, or %q in quotes if the column holds the word", n.Value, n.Value)
 			}
+			boolText = append(boolText, Problem{File: file, Line: n.Line, Column: n.Column, Path: path, Msg: msg})
 		}
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			add(misreadScalars(file, n.Content[i+1], t.Elem(), join(n.Content[i].Value)))
-		}
-	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
-		for i, c := range n.Content {
-			item := fmt.Sprintf("%s[%d]", path, i)
-			if c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
-				msg := "an empty item, which would be dropped: remove it, or write its value"
-				if strings.Contains(item, ".rows[") {
-					msg = "an empty value (YAML's null), which would be dropped: the check compares a NULL as the text NULL, so write 'NULL' in quotes"
-				}
-				nullItems = append(nullItems, Problem{File: file, Line: c.Line, Column: c.Column, Path: item, Msg: msg})
-				continue
-			}
-			add(misreadScalars(file, c, t.Elem(), item))
-		}
-	}
+	})
 	return boolText, nullItems
 }
 
