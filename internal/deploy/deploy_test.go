@@ -573,15 +573,7 @@ func TestDeployLockTimeoutRetries(t *testing.T) {
 	// Another session holds a lock on orders; it lets go once the deploy reports a lock timeout, however
 	// long the steps before take.
 	release := tg.holdLock(t, "orders")
-	progress := o.Progress
-	o.Progress = func(msg string) {
-		if progress != nil {
-			progress(msg)
-		}
-		if strings.Contains(msg, "lock timeout") {
-			release()
-		}
-	}
+	releaseAtLockTimeout(&o.Progress, release)
 	defer release()
 	res, err := Run(t.Context(), o)
 	if err != nil {

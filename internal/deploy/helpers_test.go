@@ -166,6 +166,21 @@ func statuses(r *Result) string {
 	return strings.Join(s, " ")
 }
 
+// releaseAtLockTimeout has the progress output *progress points at call release once a migration has
+// given up waiting for a lock (the progress says "lock timeout"), after what it did before: the retry
+// then gets through.
+func releaseAtLockTimeout(progress *func(string), release func()) {
+	before := *progress
+	*progress = func(msg string) {
+		if before != nil {
+			before(msg)
+		}
+		if strings.Contains(msg, "lock timeout") {
+			release()
+		}
+	}
+}
+
 // holdLock has another session hold ACCESS SHARE on table, as a long query would, until release (which
 // may be called any number of times; the test's end calls it too).
 func (tg *target) holdLock(t *testing.T, table string) (release func()) {

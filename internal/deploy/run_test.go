@@ -130,13 +130,7 @@ func TestDeployStopsWhenTheWindowCloses(t *testing.T) {
 	o.Config.LockTimeout = 100 * time.Millisecond
 	o.Config.RetryBackoff = time.Hour // the fake clock moves past the window's end during the backoff
 	release := tg.holdLock(t, "orders")
-	progress := o.Progress
-	o.Progress = func(msg string) {
-		progress(msg)
-		if strings.Contains(msg, "lock timeout") {
-			release()
-		}
-	}
+	releaseAtLockTimeout(&o.Progress, release)
 	res, err := Run(t.Context(), o)
 	var b *Blocked
 	if err == nil || errors.As(err, &b) || res.Outcome != OutcomePartial || res.OK ||
@@ -301,13 +295,7 @@ func TestDeployMinWindowLeft(t *testing.T) {
 		o.Config.LockTimeout = 100 * time.Millisecond
 		o.Config.RetryBackoff = 20 * time.Minute // the fake clock moves to 03:25 during the backoff: 35 minutes left
 		release := tg.holdLock(t, "orders")
-		progress := o.Progress
-		o.Progress = func(msg string) {
-			progress(msg)
-			if strings.Contains(msg, "lock timeout") {
-				release()
-			}
-		}
+		releaseAtLockTimeout(&o.Progress, release)
 		res, err := Run(t.Context(), o)
 		var b *Blocked
 		if err == nil || errors.As(err, &b) || res.Outcome != OutcomePartial ||
@@ -340,13 +328,7 @@ func TestDeployBreakWindowGoesPastTheWindowsEnd(t *testing.T) {
 	o.Config.RetryBackoff = time.Hour // the fake clock moves past the window's end during the backoff
 	o.BreakWindow, o.Reason = true, "the migrations outlast tonight's window"
 	release := tg.holdLock(t, "orders")
-	progress := o.Progress
-	o.Progress = func(msg string) {
-		progress(msg)
-		if strings.Contains(msg, "lock timeout") {
-			release()
-		}
-	}
+	releaseAtLockTimeout(&o.Progress, release)
 	res, err := Run(t.Context(), o)
 	if err != nil || !res.OK || res.Outcome != OutcomeDeployed {
 		t.Fatalf("err %v, outcome %s, reason %q; want deployed: --break-window lets the run outlast the window", err, res.Outcome, res.Reason)
@@ -382,13 +364,7 @@ func TestDeployNoRetryOfAStatementThatCommittedPart(t *testing.T) {
 	o := tg.options(t, set, "run-raise")
 	o.Snapshotter = nil
 	o.Config.LockTimeout = 100 * time.Millisecond
-	progress := o.Progress
-	o.Progress = func(msg string) {
-		progress(msg)
-		if strings.Contains(msg, "lock timeout") {
-			release() // a retry would now get through, and raise the balance again
-		}
-	}
+	releaseAtLockTimeout(&o.Progress, release) // a retry would now get through, and raise the balance again
 	res, err := Run(t.Context(), o)
 	release()
 	if got, want := tg.value(t, "SELECT (balance - $1::numeric)::text FROM accounts WHERE id = 1", before), "100.00"; got != want {
