@@ -452,7 +452,8 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				if l < lockSH || reported[rel] || droppedHere[rel] || droppedBy(e, rel) {
 					continue
 				}
-				if lockedKind(e, rel) == "S" {
+				sequence := lockedKind(e, rel) == "S"
+				if sequence {
 					if sf, ok := facts[e.File].at(e.Line, e.Column); ok && sf.counted {
 						// A sequence the statement alters with the table it owns it (ALTER TABLE … ALTER
 						// COLUMN … RESTART, SET SCHEMA, OWNER TO), or by name (ALTER SEQUENCE): the
@@ -463,7 +464,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				f := withRule(base, "unexplained-exclusive-lock")
 				f.Lock = l.String()
 				f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on %s, which existed before the migration, and no rule explains it", l, rel)
-				if lockedKind(e, rel) == "S" {
+				if sequence {
 					f.Message = fmt.Sprintf("the rehearsal saw the statement take %s on sequence %s, which existed before the migration, and no rule explains it: every nextval() on it, an INSERT that draws a default from it too, waits until the transaction ends", l, rel)
 				}
 				dangerous, note := timeoutNote(e, rel, l)
