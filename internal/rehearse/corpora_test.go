@@ -17,19 +17,9 @@ import (
 	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
-func TestMain(m *testing.M) {
-	// testcontainers must reach published ports on 127.0.0.1 (never the gateway), and no registry is
-	// reachable for its reaper image: the provider removes its containers itself.
-	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
-		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
-	}
-	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	// Every incremental catalog read of every rehearsal is checked against a full read.
-	if os.Getenv("SCHEMAGATE_INSPECT") == "" {
-		os.Setenv("SCHEMAGATE_INSPECT", "verify")
-	}
-	os.Exit(m.Run())
-}
+// TestMain points testcontainers at 127.0.0.1 and checks every incremental catalog read against a full
+// one (see pgtest.Main).
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 const corpora = "../../testdata/corpora"
 
