@@ -192,7 +192,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		return usageErr(fmt.Errorf("environments.%s.%w", o.Env, err))
 	}
 	opts := deploy.Options{
-		Env: o.Env, Config: env, URL: url, Set: set,
+		Env: o.Env, Config: env, URL: url, Set: set, Dir: dir,
 		RunID:  firstNonEmpty(o.RunID, a.ciRunID()),
 		Holder: a.ciHolder(),
 		Commit: firstNonEmpty(o.Commit, a.Getenv("GITHUB_SHA"), a.Getenv("CI_COMMIT_SHA")),
