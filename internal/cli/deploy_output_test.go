@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/report"
 )
 
 // deployFolder writes a golang-migrate folder and a schemagate.yml with environment prod (extra is
@@ -295,5 +297,45 @@ func TestDeployReportNamesTheFailedMigrationsFolder(t *testing.T) {
 				t.Errorf("Markdown report does not name %s:\n%s", down, mdText)
 			}
 		})
+	}
+}
+
+// TestDeployReportMDStaysWithin1MiB: deploy --report-md wrote its Markdown whole, past 1 MiB, where
+// check's --report-md stays within it and says what it left out, naming the JSON report (see
+// deploy.Result.FileMarkdown). A dry run of 1,600 pending migrations whose names are 240 backticks
+// renders 1.2 MB: each name is a code span fenced by 241 backticks.
+func TestDeployReportMDStaysWithin1MiB(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("`", 240)
+	files := map[string]string{}
+	for i := range 1600 {
+		files[fmt.Sprintf("%d_%s.up.sql", i+1, long)] = "SELECT 1;"
+	}
+	cfg := deployFolder(t, files, "")
+	work := filepath.Dir(cfg)
+	js, md := filepath.Join(work, "r.json"), filepath.Join(work, "r.md")
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": pgtest.URL(t), "USER": "ci"}
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--dry-run", "--report-json", js, "--report-md", md)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%.2000s\nstderr:\n%.2000s", code, out, errOut)
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > report.MaxSummaryBytes {
+		t.Errorf("--report-md wrote %d bytes, over 1 MiB (%d)", len(b), report.MaxSummaryBytes)
+	}
+	for _, want := range []string{
+		"> This report is shortened to stay within 1 MiB; left out: the rows of the migrations past the first ",
+		"> The full report is the JSON report `" + js + "`.",
+		"| " + long + "` 1_" + long + " `" + long + " | pending |",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("--report-md lacks %q; it ends:\n%s", want, b[max(0, len(b)-1000):])
+		}
+	}
+	if j, err := os.ReadFile(js); err != nil || !strings.Contains(string(j), `"name": "`+long+`"`) || strings.Count(string(j), `"status": "pending"`) != 1600 {
+		t.Errorf("the JSON report does not hold the 1,600 migrations (%v)", err)
 	}
 }
