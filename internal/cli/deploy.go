@@ -192,7 +192,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		return usageErr(fmt.Errorf("environments.%s.%w", o.Env, err))
 	}
 	opts := deploy.Options{
-		Env: o.Env, Config: env, URL: url, Set: set,
+		Env: o.Env, Config: env, URL: url, Set: set, Dir: dir,
 		RunID:  firstNonEmpty(o.RunID, a.ciRunID()),
 		Holder: a.ciHolder(),
 		Commit: firstNonEmpty(o.Commit, a.Getenv("GITHUB_SHA"), a.Getenv("CI_COMMIT_SHA")),
@@ -580,7 +580,10 @@ func (a *App) writeDeployReports(ctx context.Context, o *DeployOptions, res *dep
 	}
 	md := res.Markdown()
 	if o.ReportMD != "" {
-		errs = append(errs, os.WriteFile(o.ReportMD, []byte(md), 0o644))
+		// Within 1 MiB, naming the JSON report when it leaves parts out, as check's --report-md.
+		if err := writeFileWhole(o.ReportMD, []byte(res.FileMarkdown(o.ReportJSON))); err != nil {
+			errs = append(errs, fmt.Errorf("write Markdown report: %w", err))
+		}
 	}
 	if p := a.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
 		fh, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)

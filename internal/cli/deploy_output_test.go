@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/report"
 )
 
 // deployFolder writes a golang-migrate folder and a schemagate.yml with environment prod (extra is
@@ -205,5 +208,134 @@ func TestDeployApprovalAPIFailureIsNotAMissingApproval(t *testing.T) {
 				t.Errorf("an API failure reported as a missing approval:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestDeployReportNamesTheFailedMigrationsFolder: deploy's reports (text, JSON, Markdown) and its
+// reason named a failed statement by its file in the migration folder alone ("2_b.up.sql:2:1"), where
+// check's report names it from the folder as given ("migrations/2_b.up.sql:2:1"), a file:line an editor
+// or a person can open. They now name it as check does: the up's statement that failed, the down's
+// that failed in the rollback, and the migrations' files.
+func TestDeployReportNamesTheFailedMigrationsFolder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		outcome string
+		where   string // the failed statement, from the folder
+		down    string // the down's failed statement, from the folder, if any
+	}{
+		{name: "the up", files: map[string]string{
+			"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;",
+			"2_b.up.sql": "CREATE TABLE b (id int);\nSELECT 1/0;", "2_b.down.sql": "DROP TABLE b;",
+		}, outcome: "rolled-back", where: "2_b.up.sql:2:1"},
+		{name: "the down", files: map[string]string{
+			"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "SELECT 1;\n  SELECT 1/0;",
+			"2_b.up.sql": "SELECT 1/0;", "2_b.down.sql": "SELECT 1;",
+		}, outcome: "failed", where: "2_b.up.sql:1:1", down: "1_a.down.sql:2:3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := deployFolder(t, tc.files, "")
+			work := filepath.Dir(cfg)
+			migs := filepath.ToSlash(filepath.Join(work, "migrations"))
+			js, md := filepath.Join(work, "r.json"), filepath.Join(work, "r.md")
+			env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": pgtest.URL(t), "USER": "ci"}
+			code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--report-json", js, "--report-md", md)
+			if code == 0 {
+				t.Fatalf("exit 0\nstdout:\n%s\nstderr:\n%s", out, errOut)
+			}
+			b, err := os.ReadFile(js)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep struct {
+				Outcome    string `json:"outcome"`
+				Reason     string `json:"reason"`
+				Migrations []struct {
+					File          string `json:"file"`
+					Error         *struct{ File string }
+					RollbackError *struct{ File string } `json:"rollback_error"`
+				} `json:"migrations"`
+			}
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Outcome != tc.outcome || len(rep.Migrations) != 2 {
+				t.Fatalf("outcome %s with %d migrations, want %s with 2:\n%s", rep.Outcome, len(rep.Migrations), tc.outcome, b)
+			}
+			where := migs + "/" + tc.where
+			file, _, _ := strings.Cut(where, ":")
+			if m := rep.Migrations[1]; m.File != migs+"/2_b.up.sql" || m.Error == nil || m.Error.File != file {
+				t.Errorf("JSON report: the failed migration's file %q, its error's %+v, want %s", m.File, m.Error, file)
+			}
+			if !strings.Contains(rep.Reason, where+":") {
+				t.Errorf("JSON report's reason %q does not name %s", rep.Reason, where)
+			}
+			if !strings.Contains(out, "      "+where+": division by zero") {
+				t.Errorf("text report does not name %s:\n%s", where, out)
+			}
+			mdText, err := os.ReadFile(md)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(mdText), "`"+where+"`") {
+				t.Errorf("Markdown report does not name %s:\n%s", where, mdText)
+			}
+			if tc.down == "" {
+				return
+			}
+			down := migs + "/" + tc.down
+			file, _, _ = strings.Cut(down, ":")
+			if m := rep.Migrations[0]; m.RollbackError == nil || m.RollbackError.File != file {
+				t.Errorf("JSON report: the down's error %+v, want the file %s", m.RollbackError, file)
+			}
+			if !strings.Contains(out, "      down "+down+": division by zero") {
+				t.Errorf("text report does not name %s:\n%s", down, out)
+			}
+			if !strings.Contains(string(mdText), "`"+strings.TrimSuffix(down, ":3")+"`") {
+				t.Errorf("Markdown report does not name %s:\n%s", down, mdText)
+			}
+		})
+	}
+}
+
+// TestDeployReportMDStaysWithin1MiB: deploy --report-md wrote its Markdown whole, past 1 MiB, where
+// check's --report-md stays within it and says what it left out, naming the JSON report (see
+// deploy.Result.FileMarkdown). A dry run of 1,600 pending migrations whose names are 240 backticks
+// renders 1.2 MB: each name is a code span fenced by 241 backticks.
+func TestDeployReportMDStaysWithin1MiB(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("`", 240)
+	files := map[string]string{}
+	for i := range 1600 {
+		files[fmt.Sprintf("%d_%s.up.sql", i+1, long)] = "SELECT 1;"
+	}
+	cfg := deployFolder(t, files, "")
+	work := filepath.Dir(cfg)
+	js, md := filepath.Join(work, "r.json"), filepath.Join(work, "r.md")
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": pgtest.URL(t), "USER": "ci"}
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--dry-run", "--report-json", js, "--report-md", md)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%.2000s\nstderr:\n%.2000s", code, out, errOut)
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > report.MaxSummaryBytes {
+		t.Errorf("--report-md wrote %d bytes, over 1 MiB (%d)", len(b), report.MaxSummaryBytes)
+	}
+	for _, want := range []string{
+		"> This report is shortened to stay within 1 MiB; left out: the rows of the migrations past the first ",
+		"> The full report is the JSON report `" + js + "`.",
+		"| " + long + "` 1_" + long + " `" + long + " | pending |",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("--report-md lacks %q; it ends:\n%s", want, b[max(0, len(b)-1000):])
+		}
+	}
+	if j, err := os.ReadFile(js); err != nil || !strings.Contains(string(j), `"name": "`+long+`"`) || strings.Count(string(j), `"status": "pending"`) != 1600 {
+		t.Errorf("the JSON report does not hold the 1,600 migrations (%v)", err)
 	}
 }

@@ -55,6 +55,24 @@ type applier struct {
 	// started, when set, is told before statement i (from 0) of a non-transactional up starts outside a
 	// transaction block: the statements before it have completed (see history.started).
 	started func(i int)
+	// files names the scripts' files as the report does (Options.file); nil leaves them as they are.
+	files *Options
+}
+
+// named names the file of err's statement as the report does (Options.named).
+func (a *applier) named(err error) error {
+	if a.files == nil {
+		return err
+	}
+	return a.files.named(err)
+}
+
+// file names a script's file as the report does (Options.file).
+func (a *applier) file(file string) string {
+	if a.files == nil {
+		return file
+	}
+	return a.files.file(file)
 }
 
 // step is one script run: its outcome and how many statements of it committed (outside a transaction).
@@ -99,7 +117,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 			err = explain(ctx, a.conn, pgx.BeginFunc(ctx, a.conn, inTx))
 		}
 		st.duration = a.clock.Now().Sub(start)
-		return st, stoppedBy(ctx, err)
+		return st, a.named(stoppedBy(ctx, err))
 	}
 	for {
 		st.attempts++
@@ -145,7 +163,7 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 		if !a.retry(ctx, m, st.attempts, err) {
 			st.duration = a.clock.Now().Sub(start)
 			a.noteHolders(ctx, m, err)
-			return st, stoppedBy(ctx, commitErr(s, err))
+			return st, a.named(stoppedBy(ctx, commitErr(s, err)))
 		}
 	}
 }
@@ -411,7 +429,7 @@ func (a *applier) noteHolders(ctx context.Context, m *migrate.Migration, err err
 	if len(seen.holders) == 0 {
 		return
 	}
-	a.note(fmt.Sprintf("%s: the statement at %s:%d gave up waiting for a lock: %s", m.ID(), se.File, se.Line, strings.Join(seen.holders, "; ")))
+	a.note(fmt.Sprintf("%s: the statement at %s:%d gave up waiting for a lock: %s", m.ID(), a.file(se.File), se.Line, strings.Join(seen.holders, "; ")))
 }
 
 // retry waits before another attempt when err is a lock timeout of the script and attempts remain. A

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/snapshot"
 )
 
@@ -47,6 +49,10 @@ type Options struct {
 	URL string
 	// Set is the migration folder.
 	Set *migrate.Set
+	// Dir is the migration folder as it was given (schemagate.yml's dir, --dir): the report names the
+	// migrations' files, and the place of a statement that failed, from it, as check's report does, so
+	// that file:line leads to the file. "" names them from the folder itself.
+	Dir string
 
 	// RunID identifies this run (the CI run id); Holder is who runs it (CI actor, user@host); Commit,
 	// PR ("owner/repo#12") and JobURL are recorded in history and shown to anyone waiting for the lock.
@@ -84,6 +90,26 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress receives one line per step, for people watching the job.
 	Progress func(msg string)
+}
+
+// file names file, a path in the migration folder, as the report does (see Dir).
+func (o *Options) file(file string) string {
+	// A generated down (<version>.generated.down.sql, see Downs) is in no folder, as check's report says.
+	if o.Dir == "" || file == "" || strings.Contains(file, ".generated.") {
+		return file
+	}
+	return filepath.ToSlash(filepath.Join(o.Dir, file))
+}
+
+// named gives the statement that err, an error of a script in the migration folder, names (a
+// *pg.StatementError) the file the report names (see Dir), in place: the reason, the progress output
+// and the report quote it. Call it once per error.
+func (o *Options) named(err error) error {
+	var se *pg.StatementError
+	if errors.As(err, &se) {
+		se.File = o.file(se.File)
+	}
+	return err
 }
 
 // Blocked is returned when the deploy refused to start; nothing changed.
@@ -651,7 +677,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 	drift = append(importDrift, drift...)
 	d.res.Drift = drift
 	for _, m := range pending {
-		d.res.Migrations = append(d.res.Migrations, MigrationResult{Version: m.Version, Name: m.Name, File: fileOf(m),
+		d.res.Migrations = append(d.res.Migrations, MigrationResult{Version: m.Version, Name: m.Name, File: d.reportFile(m),
 			Checksum: m.Checksum, Status: StatusPending, NoTransaction: m.NoTransaction})
 	}
 	if len(drift) > 0 {
@@ -807,7 +833,7 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	}
 	d.res.Outcome = OutcomeDryRun
 	for _, m := range pending {
-		d.progress("would apply %s (%s)", m.ID(), fileOf(m))
+		d.progress("would apply %s (%s)", m.ID(), d.reportFile(m))
 	}
 	if len(pending) == 0 {
 		d.progress("nothing to deploy")

@@ -37,8 +37,9 @@ func (d *deployer) statementHook(ctx context.Context, id int64, m *migrate.Migra
 	}
 }
 
-// statementLabel names a statement for a person: its first line (shortened) and its place in the file.
-func statementLabel(s *migrate.Script, i int) string {
+// statementLabel names a statement for a person: its first line (shortened) and its place in the file,
+// which the report names file (see Options.file).
+func statementLabel(file string, s *migrate.Script, i int) string {
 	st := s.Statements[i]
 	text, _, cut := strings.Cut(strings.TrimSpace(st.SQL), "\n")
 	if len(text) > 60 {
@@ -47,29 +48,33 @@ func statementLabel(s *migrate.Script, i int) string {
 	if cut {
 		text += " …"
 	}
-	return fmt.Sprintf("%q at %s:%d", text, s.File, st.Pos.Line)
+	return fmt.Sprintf("%q at %s:%d", text, file, st.Pos.Line)
 }
 
 // halfway describes how far the non-transactional up of m got when its run died (or, ended, when it
 // failed or was stopped and its run ended without undoing it), from the statement it had recorded as
-// started (at, from 0; -1 when none was recorded).
-func halfway(m *migrate.Migration, at int, ended bool) string {
+// started (at, from 0; -1 when none was recorded). Files are named as o's report names them.
+func halfway(o *Options, m *migrate.Migration, at int, ended bool) string {
 	s := m.Up
-	if s == nil || at < 0 || at >= len(s.Statements) {
+	if s == nil {
 		return fmt.Sprintf("which of its statements completed was not recorded; compare the database with %s", fileOf(m))
+	}
+	file := o.file(s.File)
+	if at < 0 || at >= len(s.Statements) {
+		return fmt.Sprintf("which of its statements completed was not recorded; compare the database with %s", file)
 	}
 	var done, left []string
 	for i := range s.Statements {
 		switch {
 		case i < at:
-			done = append(done, statementLabel(s, i))
+			done = append(done, statementLabel(file, s, i))
 		case i > at:
-			left = append(left, statementLabel(s, i))
+			left = append(left, statementLabel(file, s, i))
 		}
 	}
-	out := fmt.Sprintf("the run died while statement %d of %d, %s, ran (it may have completed)", at+1, len(s.Statements), statementLabel(s, at))
+	out := fmt.Sprintf("the run died while statement %d of %d, %s, ran (it may have completed)", at+1, len(s.Statements), statementLabel(file, s, at))
 	if ended {
-		out = fmt.Sprintf("its run stopped at statement %d of %d, %s, which failed or was stopped (outside a transaction block of its script, it did not complete)", at+1, len(s.Statements), statementLabel(s, at))
+		out = fmt.Sprintf("its run stopped at statement %d of %d, %s, which failed or was stopped (outside a transaction block of its script, it did not complete)", at+1, len(s.Statements), statementLabel(file, s, at))
 	}
 	if len(done) > 0 {
 		out += "; completed before it: " + strings.Join(done, ", ")
@@ -83,19 +88,19 @@ func halfway(m *migrate.Migration, at int, ended bool) string {
 }
 
 // completedStatements names the statements of the non-transactional script s that completed and stay,
-// as the run st of it says.
-func completedStatements(s *migrate.Script, st step) []string {
+// as the run st of it says, in file (the script's file as the report names it).
+func completedStatements(file string, s *migrate.Script, st step) []string {
 	if s == nil {
 		return nil
 	}
 	var out []string
 	for _, i := range st.done {
 		if i >= 0 && i < len(s.Statements) {
-			out = append(out, statementLabel(s, i))
+			out = append(out, statementLabel(file, s, i))
 		}
 	}
 	if st.partly >= 0 && st.partly < len(s.Statements) {
-		out = append(out, statementLabel(s, st.partly)+" (failed, and may have committed part of its work)")
+		out = append(out, statementLabel(file, s, st.partly)+" (failed, and may have committed part of its work)")
 	}
 	return out
 }
@@ -164,7 +169,7 @@ func (d *deployer) halfwayBlocked(ctx context.Context, r deadRun) *Blocked {
 			return b
 		}
 		b.Reason = fmt.Sprintf("run %s (%s, started %s) left %s half applied outside a transaction: %s; running it again would repeat what completed",
-			r.RunID, r.Holder, r.Since.UTC().Format("2006-01-02T15:04:05Z07:00"), m.ID(), halfway(m, row.Statement, row.Status == StatusHalfApplied))
+			r.RunID, r.Holder, r.Since.UTC().Format("2006-01-02T15:04:05Z07:00"), m.ID(), halfway(d.o, m, row.Statement, row.Status == StatusHalfApplied))
 		b.Hint = halfwayHint(m)
 		return b
 	}

@@ -414,6 +414,14 @@ func short(sum string) string {
 	return sum
 }
 
+// reportFile is the file of m as the report names it (see Options.Dir), or its id when it has none.
+func (d *deployer) reportFile(m *migrate.Migration) string {
+	if m.Up != nil {
+		return d.o.file(m.Up.File)
+	}
+	return m.ID()
+}
+
 func fileOf(m *migrate.Migration) string {
 	if m.Up != nil {
 		return m.Up.File

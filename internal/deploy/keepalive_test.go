@@ -9,29 +9,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
-	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
-// tcpServer starts a PostgreSQL server reached over TCP on 127.0.0.1 (a container of the docker
-// provider, its port published there), for the tests of what only a TCP connection has. It fails under
-// CI=true, and skips elsewhere, without Docker.
+// tcpServer starts a PostgreSQL server reached over TCP (pgtest.TCPServer) and returns its URL.
 func tcpServer(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: no containers")
-	}
-	if !sandbox.DockerAvailable(t.Context()) {
-		pgtest.Unavailable(t, "no Docker daemon answers (run scripts/setup-machine.sh)")
-	}
-	inst, err := sandbox.NewDocker(sandbox.Options{Image: "schemagate/postgres:15", PGVersion: 15}).Start(t.Context())
-	if err != nil {
-		pgtest.Unavailable(t, "start a PostgreSQL container: %v", err)
-	}
-	t.Cleanup(func() { _ = inst.Close(context.Background()) })
-	if !strings.Contains(inst.URL, "127.0.0.1") {
-		t.Fatalf("the container's URL %s is not on 127.0.0.1", inst.URL)
-	}
-	return inst.URL
+	return pgtest.TCPServer(t).URL
 }
 
 // keepalives reads the session's TCP keepalive settings and whether it is a TCP connection.
@@ -119,5 +102,35 @@ func TestDeployLockSessionKeepalivesUnixSocket(t *testing.T) {
 	tcp, got := keepalives(t, l.conn)
 	if tcp || !strings.HasPrefix(got, "0 0 0") {
 		t.Errorf("tcp %v, keepalives %q: want a Unix socket's zeros", tcp, got)
+	}
+}
+
+// TestMaintenanceSQLKeepalives: a maintenance action's SQL runs in a transaction on a connection of its
+// own, which holds the locks of what it changes (the flag's row, a LOCK TABLE) until it commits. Its
+// session had the kernel's keepalives: should the deploy's host die mid-action, the server kept the
+// transaction, and the application waiting on its locks, for two hours and more. It now sets them as
+// the deploy's own sessions do.
+func TestMaintenanceSQLKeepalives(t *testing.T) {
+	t.Parallel()
+	url := tcpServer(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), "CREATE TABLE ka (v text)"); err != nil {
+		t.Fatal(err)
+	}
+	a := &SQLAction{URL: url, SQL: `INSERT INTO ka SELECT current_setting('tcp_keepalives_idle') || ' ' || current_setting('tcp_keepalives_interval') || ' ' ||
+		current_setting('tcp_keepalives_count') || ' ' || current_setting('tcp_user_timeout')`}
+	if err := a.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := conn.QueryRow(t.Context(), "SELECT v FROM ka").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "60 10 6 120000"; got != want {
+		t.Errorf("the maintenance SQL's session has keepalives %q, want %q", got, want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pg"
 )
 
 // lockKey is the advisory lock every schemagate deploy of a database takes (a fixed bigint, "sgdeploy").
@@ -247,18 +249,12 @@ func lostWhileWaiting(ctx context.Context, err error) error {
 const keepSessionSQL = `SELECT set_config(name, '0', false) FROM pg_settings
 	WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')`
 
-// keepaliveSQL makes the server notice, within about two minutes (tcp_keepalives_idle 60s, then 6
-// probes 10s apart; tcp_user_timeout 2m for what it sent and the client did not acknowledge), that the
-// host at the other end of its session is gone (its power or network failed), and end the session: the
-// deploy lock's, which would otherwise keep the lock for the kernel's defaults (2h11m on Linux), and the
-// work session's, whose migration may hold a table's lock. Without it, client_connection_check_interval
-// would not notice either: the kernel does not know the socket is dead. A setting the server already
-// has lower stays. They are session settings any role may set; a Unix socket has none (they read 0,
-// and setting them does nothing), hence the test of inet_client_addr.
-const keepaliveSQL = `SELECT set_config(s.name, v.want::text, false)
-	FROM pg_settings s JOIN (VALUES ('tcp_keepalives_idle', 60), ('tcp_keepalives_interval', 10), ('tcp_keepalives_count', 6),
-	  ('tcp_user_timeout', 120000)) v(name, want) ON v.name = s.name
-	WHERE inet_client_addr() IS NOT NULL AND (current_setting(s.name)::int = 0 OR current_setting(s.name)::int > v.want)`
+// keepaliveSQL makes the server notice, within about two minutes, that the host at the other end of its
+// session is gone, and end the session (see pg.KeepalivesToSet): the deploy lock's, which would
+// otherwise keep the lock for the kernel's defaults (2h11m on Linux), and the work session's, whose
+// migration may hold a table's lock. A setting the server already has lower stays; on a Unix socket it
+// sets nothing.
+const keepaliveSQL = `SELECT set_config(k.name, k.want::text, false) FROM (` + pg.KeepalivesToSet + `) k`
 
 // deadHostBound is how long the server of conn's session keeps it after the client's host went silent:
 // TCP keepalives' idle time and probes, bounded by tcp_user_timeout; ok is false for a Unix socket, or

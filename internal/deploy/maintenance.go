@@ -368,8 +368,10 @@ func (s *SQLAction) Run(ctx context.Context) error {
 	if wait <= 0 {
 		wait = config.DefaultLockTimeout
 	}
-	if _, err := conn.Exec(ctx, lockTimeoutSQL(wait)); err != nil {
-		return fmt.Errorf("set lock_timeout: %w", err)
+	// Its transaction holds the locks of what the SQL changes until it commits: should the deploy's host
+	// die meanwhile, the server must end it, and release them, within minutes, not hours (keepaliveSQL).
+	if _, err := conn.Exec(ctx, lockTimeoutSQL(wait)+"; "+keepaliveSQL); err != nil {
+		return fmt.Errorf("set up the session: %w", err)
 	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {

@@ -29,7 +29,7 @@ func (d *deployer) notRestored(rb *RollbackResult, p undoPlan) {
 				continue
 			}
 			if label := outsideSnapshot(st.Node); label != "" {
-				out = append(out, fmt.Sprintf("%s at %s:%d", label, m.Up.File, st.Pos.Line))
+				out = append(out, fmt.Sprintf("%s at %s:%d", label, d.o.file(m.Up.File), st.Pos.Line))
 			}
 		}
 	}

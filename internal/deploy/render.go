@@ -286,7 +286,85 @@ func (r *Result) WriteText(w io.Writer) error {
 // mentions nobody, opens no HTML and leaves no code span or fence open. A message a migration raised
 // (the server's, the reason, a verification's) is cut at report.MaxMessageRunes, saying so: one of any
 // length would otherwise make the comment longer than GitHub takes, and the deploy fail to post it.
-func (r *Result) Markdown() string {
+func (r *Result) Markdown() string { return r.markdown(mdCut{rows: -1}) }
+
+// FileMarkdown renders the result for a Markdown file (deploy --report-md) as check's --report-md is
+// rendered (report.FileMarkdown): within 1 MiB (report.MaxSummaryBytes). Past it, it leaves out the
+// checks that passed, the notes and the drift, in that order, then as many rows of the migrations
+// without an error as it must, from the end, and last the checks that failed; it ends with
+// report.FileNote, which says what it left out and names jsonReport (the --report-json file, "" when
+// none) as the full report.
+func (r *Result) FileMarkdown(jsonReport string) string {
+	fits := func(s string) bool { return len(s) <= report.MaxSummaryBytes }
+	c := mdCut{rows: -1}
+	if out := r.markdown(c); fits(out) {
+		return out
+	}
+	var dropped []string
+	render := func() string { return r.markdown(c) + "\n" + report.FileNote(dropped, jsonReport) }
+	for _, cut := range []struct {
+		what  string
+		apply func()
+		has   bool
+	}{
+		{"the checks that passed", func() { c.noPassed = true }, len(failedChecks(r.Verify)) < len(r.Verify)},
+		{"notes", func() { c.noNotes = true }, len(r.Notes) > 0},
+		{"drift", func() { c.noDrift = true }, len(r.Drift) > 0},
+	} {
+		if !cut.has {
+			continue
+		}
+		cut.apply()
+		dropped = append(dropped, cut.what)
+		if out := render(); fits(out) {
+			return out
+		}
+	}
+	// As many migrations' rows as fit, in order, and those with an error; rather than none, the checks
+	// that failed go.
+	rowsOut := func(n int) string {
+		return fmt.Sprintf("the rows of the migrations past the first %d but those with an error", n)
+	}
+	fitRows := func() bool {
+		dropped = append(dropped, "")
+		lo, hi := 0, len(r.Migrations) // lo rows fit, or none do
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			c.rows, dropped[len(dropped)-1] = mid, rowsOut(mid)
+			if fits(render()) {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		c.rows, dropped[len(dropped)-1] = lo, rowsOut(lo)
+		if lo > 0 || fits(render()) {
+			return true
+		}
+		dropped = dropped[:len(dropped)-1]
+		c.rows = -1
+		return false
+	}
+	if fitRows() || len(failedChecks(r.Verify)) == 0 {
+		return render()
+	}
+	c.noChecks = true
+	dropped = append(dropped, "the checks that failed")
+	if out := render(); fits(out) {
+		return out
+	}
+	fitRows()
+	return render()
+}
+
+// mdCut is what a rendering leaves out to fit a size (see FileMarkdown).
+type mdCut struct {
+	noPassed, noNotes, noDrift, noChecks bool
+	// rows is how many migrations' rows it shows, and those past them with an error; -1 shows all.
+	rows int
+}
+
+func (r *Result) markdown(c mdCut) string {
 	var b strings.Builder
 	icon := map[string]string{OutcomeDeployed: "✅", OutcomeNothing: "✅", OutcomeDryRun: "📝", OutcomeBlocked: "⛔", OutcomeRolledBack: "↩️", OutcomePartial: "⚠️"}[r.Outcome]
 	if icon == "" {
@@ -303,12 +381,19 @@ func (r *Result) Markdown() string {
 	for _, f := range r.facts() {
 		fmt.Fprintf(&b, "| %s | %s |\n", f[0], report.Text(f[1]))
 	}
-	for _, d := range r.Drift {
-		fmt.Fprintf(&b, "| Drift | %s |\n", report.Text(d))
+	if !c.noDrift {
+		for _, d := range r.Drift {
+			fmt.Fprintf(&b, "| Drift | %s |\n", report.Text(d))
+		}
 	}
 	if len(r.Migrations) > 0 {
 		b.WriteString("\n| Migration | Status | Duration | Error |\n|---|---|---|---|\n")
-		for _, m := range r.Migrations {
+		left := 0
+		for i, m := range r.Migrations {
+			if c.rows >= 0 && i >= c.rows && m.Error == nil && m.RollbackError == nil && len(m.Completed) == 0 {
+				left++
+				continue
+			}
 			var e []string
 			if m.Error != nil {
 				if m.Error.File != "" {
@@ -328,22 +413,31 @@ func (r *Result) Markdown() string {
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", report.CodeCell(m.id()), m.Status, ms(m.DurationMS), strings.Join(e, " "))
 		}
-	}
-	if len(r.Verify) > 0 {
-		b.WriteString("\n| Check | Phase | Result |\n|---|---|---|\n")
-		for _, c := range r.Verify {
-			res := "✅"
-			if !c.OK {
-				res = "❌"
-			}
-			if c.Message != "" {
-				res += " " + report.TextUpTo(c.Message, report.MaxMessageRunes)
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", report.Text(c.Name), c.Phase, res)
+		if left > 0 {
+			fmt.Fprintf(&b, "| … | *%d more migrations left out* | | |\n", left)
 		}
 	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "\n> %s\n", report.Text(n))
+	checks := r.Verify
+	if c.noPassed {
+		checks = failedChecks(checks)
+	}
+	if len(checks) > 0 && !c.noChecks {
+		b.WriteString("\n| Check | Phase | Result |\n|---|---|---|\n")
+		for _, ch := range checks {
+			res := "✅"
+			if !ch.OK {
+				res = "❌"
+			}
+			if ch.Message != "" {
+				res += " " + report.TextUpTo(ch.Message, report.MaxMessageRunes)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", report.Text(ch.Name), ch.Phase, res)
+		}
+	}
+	if !c.noNotes {
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "\n> %s\n", report.Text(n))
+		}
 	}
 	return b.String()
 }

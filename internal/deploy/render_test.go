@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -8,6 +9,7 @@ import (
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github"
 	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+	"github.com/schemagate/schemagate/internal/report"
 )
 
 // hostileResult is a failed deploy whose every quoted text comes from the pull request or the server:
@@ -247,5 +249,58 @@ func TestDeployCommentMarkedByAnEarlierVersion(t *testing.T) {
 	if len(cs) != 3 || cs[0].Body != "deployed again to eu west\n\n"+CommentMarker("eu west") || cs[1].Body != other ||
 		cs[2].Body != "deployed again to a%3Cb\n\n"+CommentMarker("a%3Cb") {
 		t.Errorf("comments %+v; want the earlier version's updated with the new marker, a<b's untouched, one new for a%%3Cb", cs)
+	}
+}
+
+// TestFileMarkdownStaysWithin1MiB: deploy --report-md wrote the Markdown whole, of any size, where
+// check's --report-md stays within 1 MiB and says what it left out, naming the JSON report. Deploy's
+// file now does the same: the checks that passed, the notes and the drift go first, then the rows of
+// migrations without an error; the failed migration's row and the failed check stay. A result that
+// fits is the comment's Markdown as it is.
+func TestFileMarkdownStaysWithin1MiB(t *testing.T) {
+	t.Parallel()
+	small := &Result{Env: "prod", RunID: "r1", Outcome: OutcomeDeployed, OK: true,
+		Migrations: []MigrationResult{{Version: "1", Name: "a", Status: StatusApplied}}, Notes: []string{"a note"}}
+	if got := small.FileMarkdown("r.json"); got != small.Markdown() {
+		t.Errorf("a small result's file Markdown differs from its Markdown:\n%s", got)
+	}
+
+	long := strings.Repeat("x", 180)
+	res := &Result{Env: "prod", RunID: "r1", Outcome: OutcomeRolledBack, Reason: "9000_" + long + " failed",
+		Rollback: &RollbackResult{Method: "down", OK: true}}
+	for i := range 9000 {
+		m := MigrationResult{Version: strconv.Itoa(i + 1), Name: long, Status: StatusRolledBack}
+		if i == 8999 {
+			m.Status = StatusFailed
+			m.Error = &SQLError{Message: "division by zero", File: "migrations/9000_" + long + ".up.sql", Line: 2, Column: 1, Phase: "up"}
+		}
+		res.Migrations = append(res.Migrations, m)
+		res.Verify = append(res.Verify, Check{Name: "check " + strconv.Itoa(i), OK: i != 3, Phase: "rollback"})
+		res.Notes = append(res.Notes, "note "+strconv.Itoa(i))
+	}
+	if n := len(res.Markdown()); n <= report.MaxSummaryBytes {
+		t.Fatalf("the test's result renders in %d bytes, within the limit", n)
+	}
+	for _, tc := range []struct{ json, pointer string }{
+		{"out/report.json", "The full report is the JSON report `out/report.json`."},
+		{"", "The full report is the JSON report (--report-json)."},
+	} {
+		md := res.FileMarkdown(tc.json)
+		if len(md) > report.MaxSummaryBytes {
+			t.Errorf("file Markdown of %d bytes, over %d", len(md), report.MaxSummaryBytes)
+		}
+		for _, want := range []string{
+			"> [!NOTE]\n> This report is shortened to stay within 1 MiB; left out: the checks that passed, notes, the rows of the migrations past the first ",
+			" but those with an error.\n> " + tc.pointer + "\n",
+			"`migrations/9000_" + long + ".up.sql:2:1` division by zero", // the failed migration's row
+			"more migrations left out* |",
+		} {
+			if !strings.Contains(md, want) {
+				t.Errorf("file Markdown (JSON report %q) lacks %q; it ends:\n%s", tc.json, want, md[max(0, len(md)-2000):])
+			}
+		}
+		if !strings.Contains(md, "| check 3 | rollback | ❌ |") || strings.Contains(md, "check 4") || strings.Contains(md, "note 1") {
+			t.Errorf("file Markdown does not keep the failed check alone, without the notes")
+		}
 	}
 }

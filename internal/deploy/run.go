@@ -217,7 +217,7 @@ func (d *deployer) applier() *applier {
 	retries, backoff := d.retryPolicy()
 	st, _ := d.statementTimeout()
 	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: st, retries: retries,
-		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
+		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil, files: d.o, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}, note: func(msg string) {
 			d.progress("%s", msg)
@@ -376,7 +376,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 				d.progress("%s", why)
 			}
 			if partial != nil {
-				mr.Completed = completedStatements(m.Up, st)
+				mr.Completed = completedStatements(d.o.file(m.Up.File), m.Up, st)
 			}
 			err = d.rollback(ctx, undoPlan{migs: applied, ids: ids, partial: partial}, why)
 			if partial != nil {
@@ -408,6 +408,10 @@ func (d *deployer) verifyChange(ctx context.Context, pending []*migrate.Migratio
 		return nil
 	}
 	c, err := d.verifier().sqitchVerify(ctx, m, "apply")
+	if err != nil {
+		err = d.o.named(err)
+		c.Message = err.Error()
+	}
 	d.res.Verify = append(d.res.Verify, c)
 	if err == nil {
 		d.progress("verified %s (%s)", m.ID(), m.Verify.File)
@@ -416,12 +420,12 @@ func (d *deployer) verifyChange(ctx context.Context, pending []*migrate.Migratio
 	mr := &d.res.Migrations[i]
 	mr.Error = sqlError(err, "verify")
 	if mr.Error.File == "" {
-		mr.Error.File = m.Verify.File
+		mr.Error.File = d.o.file(m.Verify.File)
 	}
 	for j := i + 1; j < len(pending); j++ {
 		d.res.Migrations[j].Status = StatusNotRun
 	}
-	why := fmt.Sprintf("%s: its verify script %s failed: %v", m.ID(), m.Verify.File, err)
+	why := fmt.Sprintf("%s: its verify script %s failed: %v", m.ID(), d.o.file(m.Verify.File), err)
 	if ctx.Err() != nil {
 		why = fmt.Sprintf("stopped during the verify script of %s: %v", m.ID(), context.Cause(ctx))
 	}
@@ -638,7 +642,7 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 				rec.Failed, rec.Undone = rb.Error, nil
 				d.res.Recovered = rec
 				if p.partial != nil {
-					rec.Failed += "; " + halfway(p.partial, partialAt, ended)
+					rec.Failed += "; " + halfway(d.o, p.partial, partialAt, ended)
 					d.res.Hint = halfwayHint(p.partial)
 					return fmt.Errorf("recover run %s: %s", r.RunID, rec.Failed)
 				}

@@ -155,3 +155,26 @@ func sanitize(s string) string {
 	}
 	return b.String()
 }
+
+// TCPServer starts a PostgreSQL server reached over TCP on 127.0.0.1 (a container of the docker
+// provider, its port published there), stopped when the test ends, for the tests of what only a TCP
+// connection has (the shared server listens on a Unix socket only). It fails under CI=true, and skips
+// elsewhere, without Docker.
+func TCPServer(t testing.TB) *sandbox.Instance {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no containers")
+	}
+	if !sandbox.DockerAvailable(t.Context()) {
+		Unavailable(t, "no Docker daemon answers (run scripts/setup-machine.sh)")
+	}
+	inst, err := sandbox.NewDocker(sandbox.Options{Image: "schemagate/postgres:15", PGVersion: 15}).Start(t.Context())
+	if err != nil {
+		Unavailable(t, "start a PostgreSQL container: %v", err)
+	}
+	t.Cleanup(func() { _ = inst.Close(context.Background()) })
+	if !strings.Contains(inst.URL, "127.0.0.1") {
+		t.Fatalf("the container's URL %s is not on 127.0.0.1", inst.URL)
+	}
+	return inst
+}

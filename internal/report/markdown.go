@@ -151,17 +151,7 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 			b.WriteString("\n")
 		}
 	}
-	if len(dropped) > 0 {
-		what := "This comment is shortened to fit the size limit"
-		switch opts.to {
-		case toSummary:
-			what = "This summary is shortened to fit the size limit"
-		case toFile:
-			what = "This report is shortened to stay within 1 MiB"
-		}
-		b.WriteString("> [!NOTE]\n> " + what + "; left out: " + strings.Join(dropped, ", ") + ".\n")
-		b.WriteString("> " + fullReportPointer(opts) + "\n\n")
-	}
+	b.WriteString(shortenedNote(dropped, opts))
 	var links []string
 	if u := safeURL(opts.SummaryURL); u != "" {
 		links = append(links, "[job summary]("+u+")")
@@ -180,6 +170,21 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 		b.WriteString("\n" + opts.Marker + "\n")
 	}
 	return b.String()
+}
+
+// shortenedNote says what a rendering left out (dropped, none: "") and where the full report is.
+func shortenedNote(dropped []string, opts MarkdownOptions) string {
+	if len(dropped) == 0 {
+		return ""
+	}
+	what := "This comment is shortened to fit the size limit"
+	switch opts.to {
+	case toSummary:
+		what = "This summary is shortened to fit the size limit"
+	case toFile:
+		what = "This report is shortened to stay within 1 MiB"
+	}
+	return "> [!NOTE]\n> " + what + "; left out: " + strings.Join(dropped, ", ") + ".\n> " + fullReportPointer(opts) + "\n\n"
 }
 
 func fullReportPointer(opts MarkdownOptions) string {

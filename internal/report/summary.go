@@ -35,6 +35,14 @@ func FileMarkdown(r *Report, opts MarkdownOptions) string {
 	return Markdown(r, opts)
 }
 
+// FileNote is the note a Markdown file (--report-md) gets when its rendering left out the parts named in
+// dropped to stay within MaxSummaryBytes: it says so and names the JSON report, artifact ("" when none
+// is written: --report-json), as the full one. "" when nothing was left out. Deploy's file rendering
+// ends with it as check's does.
+func FileNote(dropped []string, artifact string) string {
+	return shortenedNote(dropped, MarkdownOptions{Artifact: artifact, to: toFile})
+}
+
 // Annotation levels, most severe first.
 const (
 	LevelError   = "error"

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pg"
 )
 
 // Formats of a pg_dump snapshot.
@@ -128,6 +130,10 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	if err := p.describe(ctx, info); err != nil {
 		return nil, nil, &Error{Op: "connect for snapshot", Err: err, Hint: "check the database URL and that the server is up"}
 	}
+	keep, err := p.keepalives(ctx)
+	if err != nil {
+		return nil, nil, &Error{Op: "connect for snapshot", Err: err, Hint: "check the database URL and that the server is up"}
+	}
 	info.ID = sanitize(runID) + "-" + start.UTC().Format("20060102T150405Z")
 	info.Location = filepath.Join(p.Dir, info.ID)
 	if err := os.MkdirAll(info.Location, 0o700); err != nil {
@@ -155,7 +161,8 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	for _, s := range p.ExcludeSchemas {
 		args = append(args, "--exclude-schema="+quotePattern(s))
 	}
-	conn, env := p.connArgs()
+	// pg_dump's transaction holds a shared lock on every table it dumps until the dump ends.
+	conn, env := p.connArgs(keep)
 	args = append(args, conn)
 	if out, err := run(ctx, env, dumpBin, args...); err != nil {
 		return nil, nil, &Error{Op: "run pg_dump", Err: fmt.Errorf("%w: %s", err, out), Hint: dumpHint(out, wait, p.user())}
@@ -311,7 +318,11 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
 	}
-	if err := p.replay(ctx, restoreBin, psqlBin, list.Name(), path, head); err != nil {
+	keep, err := p.keepalives(ctx)
+	if err != nil {
+		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
+	}
+	if err := p.replay(ctx, restoreBin, psqlBin, list.Name(), path, head, keep); err != nil {
 		return err
 	}
 	c, err := pgx.Connect(ctx, p.URL)
@@ -328,8 +339,11 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 // replay runs the clear and the dump's SQL (pg_restore --single-transaction -f -) through one psql session,
 // in one transaction: the restore is all or nothing, so a failure at any point (an object the clear
 // missed, a full disk, a killed process) leaves the database as it was before the restore.
-func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, head string) error {
-	conn, env := p.connArgs()
+//
+// keep are the -c options of the session's TCP keepalives (see keepalives): the session holds the
+// exclusive locks of all it drops and recreates until it commits.
+func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, head, keep string) error {
+	conn, env := p.connArgs(keep)
 	dump := exec.CommandContext(ctx, restoreBin, "--single-transaction", "-L", list, "-f", "-", path)
 	dump.Env = os.Environ()
 	var dumpErr tail
@@ -613,19 +627,73 @@ func (p *PGDump) user() string {
 // the pattern characters (*, ?, .) are literal.
 func quotePattern(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
+// keepalives returns the -c options of the server's TCP keepalive settings that the sessions of pg_dump
+// and psql get (pg.KeepalivesToSet), read from a session connected as they are: should the deploy's host
+// die while they hold their locks, the server ends them within about two minutes instead of the kernel's
+// defaults (2h11m on Linux), which would block the next deploy, or the application, for as long. The
+// settings the server gives them lower already are left out, so that they stay; "" on a Unix socket.
+func (p *PGDump) keepalives(ctx context.Context) (string, error) {
+	c, err := pgx.Connect(ctx, p.URL)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	var opts string
+	err = c.QueryRow(ctx, `SELECT coalesce(string_agg(format('-c %s=%s', k.name, k.want), ' ' ORDER BY k.name), '') FROM (`+pg.KeepalivesToSet+`) k`).Scan(&opts)
+	return opts, err
+}
+
 // dsnPassword is the password setting of a keyword/value connection string, quoted or not.
 var dsnPassword = regexp.MustCompile(`(^|\s)password\s*=\s*('(\\.|[^'\\])*'|\S*)\s*`)
+
+// dsnOptions is the options setting of a keyword/value connection string, quoted (group 2) or not (group 3).
+var dsnOptions = regexp.MustCompile(`(^|\s)options\s*=\s*(?:'((?:\\.|[^'\\])*)'|((?:\\.|[^\s'\\])*))\s*`)
+
+// dsnEscape matches a backslash escape of a keyword/value connection string's value.
+var dsnEscape = regexp.MustCompile(`\\(.)`)
 
 // connArgs returns the connection string for the tools without its password, and the environment that
 // carries the password: a command line can be read by every user of the machine (ps), the environment
 // cannot. The password may sit in the user part or the query of a URL, or in a keyword/value string.
-func (p *PGDump) connArgs() (string, []string) {
+//
+// opts (-c options, "" for none) go in front of the session's options, so that the user's own, which
+// follow, win: in the connection string's options when it has some, which libpq then takes instead of
+// PGOPTIONS, or else in PGOPTIONS, in front of the one schemagate's environment has.
+func (p *PGDump) connArgs(opts string) (string, []string) {
+	conn, env := p.withoutPassword()
+	if opts == "" {
+		return conn, env
+	}
+	if isURL(conn) {
+		if u, err := url.Parse(conn); err == nil {
+			q := u.Query()
+			if vals := q["options"]; len(vals) > 0 {
+				q["options"] = []string{strings.TrimSpace(opts + " " + vals[len(vals)-1])} // libpq takes the last
+				u.RawQuery = EncodeQuery(q)
+				return u.String(), env
+			}
+		}
+	} else if ms := dsnOptions.FindAllStringSubmatch(conn, -1); ms != nil {
+		last := ms[len(ms)-1]
+		own := dsnEscape.ReplaceAllString(last[2]+last[3], "$1")
+		merged := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(strings.TrimSpace(opts + " " + own))
+		return strings.TrimSpace(dsnOptions.ReplaceAllString(conn, "$1")) + " options='" + merged + "'", env
+	}
+	return conn, append(env, "PGOPTIONS="+strings.TrimSpace(opts+" "+os.Getenv("PGOPTIONS")))
+}
+
+func isURL(conn string) bool {
+	return strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://")
+}
+
+// withoutPassword returns the connection string without its password, and PGPASSWORD with it.
+func (p *PGDump) withoutPassword() (string, []string) {
 	cfg, err := pgx.ParseConfig(p.URL)
 	if err != nil || cfg.Password == "" {
 		return p.URL, nil
 	}
 	env := []string{"PGPASSWORD=" + cfg.Password}
-	if !strings.HasPrefix(p.URL, "postgres://") && !strings.HasPrefix(p.URL, "postgresql://") {
+	if !isURL(p.URL) {
 		return strings.TrimSpace(dsnPassword.ReplaceAllString(p.URL, "$1")), env
 	}
 	u, err := url.Parse(p.URL)

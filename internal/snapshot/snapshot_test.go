@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -378,7 +379,7 @@ func TestPGDumpConnArgsKeepPasswordOffTheCommandLine(t *testing.T) {
 		{"postgres://app@127.0.0.1/db", "postgres://app@127.0.0.1/db"},
 	} {
 		p := &PGDump{URL: c.url}
-		got, env := p.connArgs()
+		got, env := p.connArgs("")
 		if got != c.want {
 			t.Errorf("connArgs(%q) = %q, want %q", c.url, got, c.want)
 		}
@@ -815,7 +816,7 @@ func TestPGDumpURLWithPasswordAndSpaces(t *testing.T) {
 	// The test server trusts local connections: the password is only carried, never checked.
 	spaced := url + sep + "options=-c%20statement_timeout%3D0&application_name=schemagate%20test&password=QPASS"
 	p := &PGDump{URL: spaced, Dir: t.TempDir(), Format: FormatCustom}
-	if conn, _ := p.connArgs(); strings.Contains(conn, "+") || strings.Contains(conn, "QPASS") {
+	if conn, _ := p.connArgs(""); strings.Contains(conn, "+") || strings.Contains(conn, "QPASS") {
 		t.Errorf("connArgs = %q: spaces must be %%20 and the password gone", conn)
 	}
 	_, restore, err := p.Snapshot(ctx, "run-spaces")
@@ -942,6 +943,162 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 			}
 			if tc.lacks != "" && (len(obs) == 0 || obs[0].OwnerLacks != tc.lacks || obs[0].Owner != app || obs[0].Fix == "") {
 				t.Errorf("obstacles %+v, want the first's owner %s to lack %q, with a fix", obs, app, tc.lacks)
+			}
+		})
+	}
+}
+
+// showKeepalives is the session's TCP keepalive settings and work_mem (which carries the user's options:
+// the restore's SQL does not set it, as it does statement_timeout), as one line.
+const showKeepalives = `SELECT current_setting('tcp_keepalives_idle') || ' ' || current_setting('tcp_keepalives_interval') || ' ' ||
+	current_setting('tcp_keepalives_count') || ' ' || current_setting('tcp_user_timeout') || ' ' || current_setting('work_mem')`
+
+// keepaliveBin is a folder for PGDump.Bin whose pg_dump first runs psql with its own connection string
+// and environment, writing the session's settings (showKeepalives) to the file out, then runs the real
+// pg_dump: what a session of that pg_dump has, libpq's rules for the connection string and PGOPTIONS
+// included. Its pg_restore and psql are the real ones.
+func keepaliveBin(t *testing.T) (bin, out string) {
+	t.Helper()
+	p := &PGDump{}
+	tools := map[string]string{}
+	for _, name := range []string{"pg_dump", "pg_restore", "psql"} {
+		path, err := p.tool(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tools[name] = path
+	}
+	bin = t.TempDir()
+	out = filepath.Join(bin, "pg_dump.out")
+	for _, name := range []string{"pg_restore", "psql"} {
+		if err := os.Symlink(tools[name], filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := fmt.Sprintf("#!/bin/sh\nfor a do conn=$a; done\n%q -X -At --no-password -d \"$conn\" -c %q > %q || exit 1\nexec %q \"$@\"\n",
+		tools["psql"], strings.Join(strings.Fields(showKeepalives), " "), out, tools["pg_dump"])
+	if err := os.WriteFile(filepath.Join(bin, "pg_dump"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin, out
+}
+
+// TestPGDumpSessionKeepalives: pg_dump's session holds a shared lock on every table it dumps, in a
+// transaction open until the dump ends, and the restore's psql session the exclusive locks of all it
+// drops and recreates. Should the deploy's host die meanwhile, the server kept them, blocking the next
+// deploy's DDL (or every query of the application), for the kernel's TCP keepalive defaults: two hours
+// and more. Over TCP both sessions now get the server's keepalives that the deploy's own sessions set
+// (pg.KeepalivesToSet) as -c options in front of the user's, which win: in PGOPTIONS, or in the
+// connection string's options, which libpq takes instead of PGOPTIONS. A lower value that the server
+// gives the session (here the database's) stays.
+//
+// pg_dump's session is seen through a psql run with pg_dump's connection string and environment (see
+// keepaliveBin); the restore's psql session through a materialized view of its settings, which the
+// restore refreshes in that session.
+func TestPGDumpSessionKeepalives(t *testing.T) {
+	// Not parallel: a case sets PGOPTIONS in the environment (t.Setenv).
+	inst := pgtest.TCPServer(t)
+	admin, err := pgx.Connect(t.Context(), inst.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	for i, tc := range []struct {
+		name      string
+		query     string // added to the URL's query
+		kvOptions string // the options of a keyword/value connection string instead of a URL
+		env       string // PGOPTIONS
+		dbSet     string // ALTER DATABASE ... SET
+		want      string // idle interval count user_timeout work_mem
+	}{
+		{name: "plain", want: "60 10 6 120000 4MB"},
+		{name: "the URL's options", query: "options=-c%20work_mem%3D12345kB", want: "60 10 6 120000 12345kB"},
+		{name: "the URL's keepalive wins", query: "options=-c%20tcp_keepalives_idle%3D300", want: "300 10 6 120000 4MB"},
+		{name: "keyword/value options", kvOptions: `-c tcp_keepalives_count=9 -c work_mem=2222kB`, want: "60 10 9 120000 2222kB"},
+		{name: "PGOPTIONS", env: "-c tcp_keepalives_idle=200 -c work_mem=4321kB", want: "200 10 6 120000 4321kB"},
+		{name: "lower on the server stays", dbSet: "tcp_keepalives_interval = 5", want: "60 5 6 120000 4MB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("PGOPTIONS", tc.env)
+			}
+			db := fmt.Sprintf("ka%d", i)
+			mustExec(t, admin, "CREATE DATABASE "+db)
+			if tc.dbSet != "" {
+				mustExec(t, admin, "ALTER DATABASE "+db+" SET "+tc.dbSet)
+			}
+			url := pgtest.WithDatabase(inst.URL, db)
+			c, err := pgx.Connect(t.Context(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(context.Background())
+			mustExec(t, c, "CREATE MATERIALIZED VIEW ka AS "+showKeepalives+" AS v")
+			conn := url
+			switch {
+			case tc.query != "":
+				conn += "&" + tc.query
+			case tc.kvOptions != "":
+				cfg := c.Config()
+				conn = fmt.Sprintf("host=%s port=%d user=%s password='%s' dbname=%s sslmode=disable options='%s'", cfg.Host, cfg.Port, cfg.User, cfg.Password, db, tc.kvOptions)
+			}
+			bin, out := keepaliveBin(t)
+			p := &PGDump{URL: conn, Dir: t.TempDir(), Bin: bin, Format: FormatCustom}
+			_, restore, err := p.Snapshot(t.Context(), "run-ka")
+			if err != nil {
+				t.Fatalf("snapshot: %v", err)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSpace(string(b)); got != tc.want {
+				t.Errorf("pg_dump's session: keepalives and work_mem %q, want %q", got, tc.want)
+			}
+			if err := restore(t.Context()); err != nil {
+				t.Fatalf("restore: %v", err)
+			}
+			var got string
+			if err := c.QueryRow(t.Context(), "SELECT v FROM ka").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("the restore's psql session: keepalives and work_mem %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPGDumpConnArgsOptions: the keepalives' -c options go in front of the options the tools would have
+// had: the connection string's (the last one, which libpq takes), escaped in a keyword/value string, or
+// else PGOPTIONS.
+func TestPGDumpConnArgsOptions(t *testing.T) {
+	t.Setenv("PGOPTIONS", "-c work_mem=8MB")
+	const keep = "-c tcp_keepalives_idle=60"
+	for _, c := range []struct{ name, url, want, env string }{
+		{name: "URL", url: "postgres://app@h/db", want: "postgres://app@h/db", env: "PGOPTIONS=" + keep + " -c work_mem=8MB"},
+		{name: "URL with options", url: "postgres://app:pw@h/db?options=-c%20work_mem%3D1MB&sslmode=disable",
+			want: "postgres://app@h/db?options=" + strings.ReplaceAll(url.QueryEscape(keep+" -c work_mem=1MB"), "+", "%20") + "&sslmode=disable"},
+		{name: "URL with two options", url: "postgres://h/db?options=-c%20a.b%3D1&options=-c%20a.b%3D2",
+			want: "postgres://h/db?options=" + strings.ReplaceAll(url.QueryEscape(keep+" -c a.b=2"), "+", "%20")},
+		{name: "keyword/value", url: "host=h dbname=db", want: "host=h dbname=db", env: "PGOPTIONS=" + keep + " -c work_mem=8MB"},
+		{name: "keyword/value with quoted options", url: `host=h options = '-c search_path=it\'s' dbname=db`,
+			want: `host=h dbname=db options='` + keep + ` -c search_path=it\'s'`},
+		{name: "keyword/value with plain options", url: `options=-csearch_path=a\\b host=h`, want: `host=h options='` + keep + ` -csearch_path=a\\b'`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, env := (&PGDump{URL: c.url}).connArgs(keep)
+			if got != c.want {
+				t.Errorf("connArgs(%q) = %q, want %q", c.url, got, c.want)
+			}
+			var opts string
+			for _, kv := range env {
+				if strings.HasPrefix(kv, "PGOPTIONS=") {
+					opts = kv
+				}
+			}
+			if opts != c.env {
+				t.Errorf("connArgs(%q) PGOPTIONS %q, want %q", c.url, opts, c.env)
 			}
 		})
 	}

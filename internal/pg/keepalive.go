@@ -1,0 +1,17 @@
+package pg
+
+// KeepalivesToSet is a query of the server's TCP keepalive settings that a session holding locks should
+// set (name, want): tcp_keepalives_idle 60s, then 6 probes 10s apart, and tcp_user_timeout 2m for what
+// the server sent and the client did not acknowledge, so that the server notices within about two
+// minutes that the host at the other end is gone (its power or network failed) and ends the session,
+// releasing its locks, instead of keeping it for the kernel's defaults (2h11m on Linux). Without them,
+// client_connection_check_interval would not notice either: the kernel does not know the socket is dead.
+//
+// It returns those the session has at 0 (unset) or above what is wanted: a setting the server, the
+// database, the role or the client already has lower stays. They are session settings any role may set;
+// a Unix socket has none (they read 0, and setting them does nothing), so on one it returns no row. A
+// server without one of them (tcp_user_timeout is PostgreSQL 12+) skips it.
+const KeepalivesToSet = `SELECT s.name, v.want
+	FROM pg_settings s JOIN (VALUES ('tcp_keepalives_idle', 60), ('tcp_keepalives_interval', 10), ('tcp_keepalives_count', 6),
+	  ('tcp_user_timeout', 120000)) v(name, want) ON v.name = s.name
+	WHERE inet_client_addr() IS NOT NULL AND (current_setting(s.name)::int = 0 OR current_setting(s.name)::int > v.want)`
