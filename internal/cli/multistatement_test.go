@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCheckGolangMigrateMultiStatement: golang_migrate.multi_statement in schemagate.yml reaches check's
+// reading of the folder (with --base, whose history holds a CREATE INDEX CONCURRENTLY among other
+// statements) and lint's: the file golang-migrate runs statement by statement passes, where without
+// the setting it fails as one query (25001) and lint says concurrently-in-transaction.
+func TestCheckGolangMigrateMultiStatement(t *testing.T) {
+	requirePG(t)
+	files := func(n, up, down string) map[string]string {
+		return map[string]string{"db/migrations/" + n + ".up.sql": up, "db/migrations/" + n + ".down.sql": down}
+	}
+	base := files("1_a", "CREATE TABLE a (id bigint);\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n", "DROP TABLE a;\n")
+	pr := files("2_b", "CREATE TABLE b (id bigint);\nCREATE INDEX CONCURRENTLY b_id ON b (id);\n", "DROP TABLE b;\n")
+	pr["schemagate.yml"] = "golang_migrate:\n  multi_statement: true\n"
+	root := prRepo(t, base, pr)
+	cfg, dir := filepath.Join(root, "schemagate.yml"), filepath.Join(root, "db", "migrations")
+	code, out, errOut := run(t, nil, "check", "--config", cfg, "--dir", dir, "--base", "main", "-q")
+	if code != ExitOK {
+		t.Fatalf("check with multi_statement: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if code, out, errOut = run(t, nil, "lint", "--config", cfg, "--dir", dir); strings.Contains(out+errOut, "concurrently-in-transaction") {
+		t.Errorf("lint with multi_statement: exit %d, says concurrently-in-transaction:\n%s%s", code, out, errOut)
+	}
+	empty := filepath.Join(t.TempDir(), "schemagate.yml")
+	writeFile(t, empty, []byte("format: golang-migrate\n"))
+	code, out, errOut = run(t, nil, "check", "--config", empty, "--dir", dir, "-q")
+	if code != ExitBlocked || !strings.Contains(out, "CREATE INDEX CONCURRENTLY cannot run inside a transaction block") {
+		t.Fatalf("check without multi_statement: exit %d, want %d and 25001\nstdout:\n%s\nstderr:\n%s", code, ExitBlocked, out, errOut)
+	}
+	if _, out, errOut = run(t, nil, "lint", "--config", empty, "--dir", dir); !strings.Contains(out+errOut, "concurrently-in-transaction") {
+		t.Errorf("lint without multi_statement does not say concurrently-in-transaction:\n%s%s", out, errOut)
+	}
+}
