@@ -125,7 +125,9 @@ func FuzzReadGolangMigrate(f *testing.F) {
 // FuzzReadGolangMigrateMultiStatement reads golang-migrate folders as x-multi-statement runs them (its
 // seeds are FuzzReadGolangMigrate's, with files cut inside function bodies, strings and comments).
 func FuzzReadGolangMigrateMultiStatement(f *testing.F) {
-	f.Fuzz(func(t *testing.T, b []byte) { fuzzReadWith(t, FormatGolangMigrate, Options{MultiStatement: true, MultiStatementMaxSize: 100}, b) })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzReadWith(t, FormatGolangMigrate, Options{MultiStatement: true, MultiStatementMaxSize: 100}, b)
+	})
 }
 func FuzzReadFlyway(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzRead(t, FormatFlyway, b) })
