@@ -591,7 +591,7 @@ func readBase(ctx context.Context, dir, ref string, cur *migrate.Set, notes *[]s
 			if notes != nil && len(cur.Migrations) > 0 {
 				*notes = append(*notes, fmt.Sprintf("%s is not at %s, and no folder there holds its migrations unchanged: every migration is rehearsed as new (if the change moves the folder and edits every file, compare them by hand)", dir, ref))
 			}
-			return &migrate.Set{Format: format}, nil, nil // the folder is new in this change
+			return &migrate.Set{Format: format, Options: cur.Options}, nil, nil // the folder is new in this change
 		}
 		// The change moves the folder: databases ran the migrations it held there.
 		if fsys, err = gitfs.New(ctx, root, from, was); err != nil {
@@ -601,7 +601,7 @@ func readBase(ctx context.Context, dir, ref string, cur *migrate.Set, notes *[]s
 			*notes = append(*notes, fmt.Sprintf("%s is not at %s: its migrations were in %s there (the change moves the folder), and are compared with those", dir, ref, was))
 		}
 	}
-	set, readErr := migrate.Read(fsys, format)
+	set, readErr := migrate.ReadWith(fsys, format, cur.Options)
 	var me *migrate.Error
 	if err = readErr; err != nil && errors.As(err, &me) {
 		// The base's folder itself is broken (a down without its up, a duplicate version): the change
@@ -619,7 +619,7 @@ func readBase(ctx context.Context, dir, ref string, cur *migrate.Set, notes *[]s
 			*notes = append(*notes, fmt.Sprintf("the migration folder at %s does not read (%s): there is no history to replay, every migration is rehearsed as new, and its files are compared with the base's by path and text (%s)",
 				ref, strings.ReplaceAll(readErr.Error(), "\n", "; "), unreadSummary(unread)))
 		}
-		return &migrate.Set{Format: format}, unread, nil
+		return &migrate.Set{Format: format, Options: cur.Options}, unread, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read migrations at %s: %w", ref, err)
@@ -960,7 +960,7 @@ func readFolder(ctx context.Context, cfg *config.Config, baseRef, hint string, n
 	} else if !info.IsDir() {
 		return nil, nil, nil, lcfg, usageErr(fmt.Errorf("%s is a file, not a migration folder (%s)", cfg.Dir, hint))
 	}
-	set, err = migrate.ReadDir(cfg.Dir, format)
+	set, err = migrate.ReadDirWith(cfg.Dir, format, cfg.ReadOptions())
 	if err != nil {
 		return nil, nil, nil, lcfg, usageErr(prefixFiles(err, cfg.Dir))
 	}

@@ -183,7 +183,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	set, err := migrate.ReadDir(dir, format)
+	set, err := migrate.ReadDirWith(dir, format, cfg.ReadOptions())
 	if err != nil {
 		return usageErr(fmt.Errorf("read %s: %w", dir, err))
 	}

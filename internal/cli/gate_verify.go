@@ -313,7 +313,7 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 		if !t.lint {
 			continue
 		}
-		found := lintFile(seq, t.path, data, format, lcfg)
+		found := lintFile(seq, t.path, data, format, cfg.ReadOptions(), lcfg)
 		m := &rep.Migrations[t.m]
 		claimed := m.Risk
 		for _, fd := range m.Findings {
@@ -341,10 +341,10 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 
 // lintFile judges one migration file read from the pull request: through the folder's format when it
 // reads it as one migration (the up section of a goose file, say), else as plain SQL in a transaction.
-func lintFile(seq *lint.Sequence, p string, data []byte, format migrate.Format, lcfg lint.Config) []lint.Finding {
+func lintFile(seq *lint.Sequence, p string, data []byte, format migrate.Format, opts migrate.Options, lcfg lint.Config) []lint.Finding {
 	name := path.Base(p)
 	if format != "" && format != migrate.FormatAuto {
-		set, err := migrate.Read(fstest.MapFS{name: {Data: data}}, format)
+		set, err := migrate.ReadWith(fstest.MapFS{name: {Data: data}}, format, opts)
 		if err == nil && len(set.Migrations) == 1 && set.Migrations[0].Up != nil {
 			m := set.Migrations[0]
 			return append(seq.AnalyzeScript(m.Up, lint.ToolTransaction(m, set.Format)), lint.ToolFindings(m, set.Format, lcfg)...)

@@ -51,6 +51,8 @@ type LintOptions struct {
 	dirFrom string
 	// warnings are the folder read's: files its tool would not read, or reads otherwise than expected.
 	warnings []string
+	// read are the settings of the folder's tool from schemagate.yml (golang_migrate.multi_statement).
+	read migrate.Options
 }
 
 func (a *App) newLintCmd() *cobra.Command {
@@ -246,6 +248,7 @@ func (a *App) lintFileConfig(o *LintOptions) (lint.DeployTimeouts, error) {
 	if o.Format == "" {
 		o.Format = cfg.Format
 	}
+	o.read = cfg.ReadOptions()
 	o.Format = strings.ToLower(strings.TrimSpace(o.Format)) // --format GOOSE: as the file's is read
 	if o.PGVersion == "" && cfg.Database.PGVersion != 0 {
 		o.PGVersion = fmt.Sprint(cfg.Database.PGVersion)
@@ -345,7 +348,7 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 			}
 			return nil, usageErr(fmt.Errorf("%s %s: not a directory", from, o.Dir))
 		}
-		set, err := migrate.ReadDir(o.Dir, format)
+		set, err := migrate.ReadDirWith(o.Dir, format, o.read)
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("read %s: %w", o.Dir, err))
 		}
@@ -380,7 +383,7 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			units[i], errs[i] = lintFileArg(name, format, !o.NoTransaction, lintCfg)
+			units[i], errs[i] = lintFileArg(name, format, o.read, !o.NoTransaction, lintCfg)
 		}()
 	}
 	wg.Wait()
@@ -395,7 +398,7 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 // in sections its annotations mark: it is read as lint --dir reads it, its up section judged as the
 // migration (in a transaction unless its annotations say otherwise), its down not, as the down does not
 // run after the up. Any other file is one migration, the whole of it, in a transaction when inTx.
-func lintFileArg(name string, format migrate.Format, inTx bool, cfg lint.Config) ([]lintUnit, error) {
+func lintFileArg(name string, format migrate.Format, opts migrate.Options, inTx bool, cfg lint.Config) ([]lintUnit, error) {
 	b, err := repofs.ReadFile(name)
 	if err != nil {
 		if st, serr := os.Stat(name); serr == nil && st.IsDir() {
@@ -436,7 +439,7 @@ func lintFileArg(name string, format migrate.Format, inTx bool, cfg lint.Config)
 		}
 		return []lintUnit{{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: inTx}}, nil
 	}
-	set, err := migrate.Read(fsys, format)
+	set, err := migrate.ReadWith(fsys, format, opts)
 	if err != nil {
 		return nil, fmt.Errorf("read %s as a %s migration: %w", name, format, err)
 	}

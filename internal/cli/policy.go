@@ -207,7 +207,7 @@ func readBasePolicy(rel, where, ref string, data []byte, base *config.Config) ([
 			off := false
 			base.Lint.DeployTimeouts = &off
 			note(p, "the deploy's timeouts do not count, the strictest choice, until the file is fixed")
-		case path == "format" || path == "database.provider" || path == "database.image" || path == "database.url" ||
+		case path == "format" || path == "golang_migrate" || strings.HasPrefix(path, "golang_migrate.") || path == "database.provider" || path == "database.image" || path == "database.url" ||
 			path == "database.statement_timeout" || path == "database.setup" || strings.HasPrefix(path, "database.setup."):
 			note(p, "the setting is no part of the policy a change is held to")
 		default:

@@ -63,7 +63,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return usageErr(err)
 			}
-			set, err := migrate.ReadDir(cfg.Dir, format)
+			set, err := migrate.ReadDirWith(cfg.Dir, format, cfg.ReadOptions())
 			if err != nil {
 				return usageErr(fmt.Errorf("read %s: %w", cfg.Dir, err))
 			}

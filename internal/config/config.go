@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/schemagate/schemagate/internal/migrate"
 )
 
 // Config is the whole of schemagate.yml.
@@ -14,6 +16,9 @@ type Config struct {
 	Dir string `yaml:"dir" json:"dir,omitempty"`
 	// Format is the migration folder's format (auto by default).
 	Format string `yaml:"format" json:"format,omitempty"`
+	// GolangMigrate holds the settings golang-migrate takes from its database URL, which the migration
+	// folder does not show: check and deploy run golang-migrate files as they run under them.
+	GolangMigrate GolangMigrate `yaml:"golang_migrate" json:"golang_migrate,omitempty"`
 	// Database configures the throwaway database of `check`.
 	Database Database `yaml:"database" json:"database,omitempty"`
 	// Lint configures the risk rules.
@@ -62,6 +67,24 @@ func (c *Config) PathAt(line int) string {
 		}
 	}
 	return best
+}
+
+// GolangMigrate is golang-migrate's database URL options that change how it runs a file.
+type GolangMigrate struct {
+	// MultiStatement says golang-migrate runs with x-multi-statement=true in its database URL: it then cuts each file at
+	// every ';' (even one inside a function body, a string or a comment) and sends each piece as a
+	// statement of its own, which commits by itself (default false: the whole file as one query, one
+	// implicit transaction).
+	MultiStatement bool `yaml:"multi_statement" json:"multi_statement,omitempty"`
+	// MultiStatementMaxSize is the x-multi-statement-max-size of golang-migrate's database URL: the
+	// longest piece, in bytes, it reads with multi_statement (default 10485760, 10 MiB); a longer one fails the file.
+	MultiStatementMaxSize int `yaml:"multi_statement_max_size" json:"multi_statement_max_size,omitempty"`
+}
+
+// ReadOptions are the settings of the migration folder's tool that schemagate.yml holds, as the
+// folder's reader takes them.
+func (c *Config) ReadOptions() migrate.Options {
+	return migrate.Options{MultiStatement: c.GolangMigrate.MultiStatement, MultiStatementMaxSize: c.GolangMigrate.MultiStatementMaxSize}
 }
 
 // Database configures the throwaway database.

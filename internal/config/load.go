@@ -820,6 +820,13 @@ func (c *Config) Validate() Problems {
 	}
 	if _, err := migrate.ParseFormat(c.Format); err != nil {
 		add("format", "%v", err)
+	} else if f := migrate.Format(c.Format); c.GolangMigrate.MultiStatement && f != "" && f != migrate.FormatAuto && f != migrate.FormatGolangMigrate {
+		add("golang_migrate.multi_statement", "applies to golang-migrate folders, and format is %s: remove it, or set format to golang-migrate", f)
+	}
+	if n := c.GolangMigrate.MultiStatementMaxSize; n < 0 {
+		add("golang_migrate.multi_statement_max_size", "must not be negative (leave it out for golang-migrate's default, 10485760)")
+	} else if n > 0 && !c.GolangMigrate.MultiStatement {
+		add("golang_migrate.multi_statement_max_size", "golang-migrate reads it only with x-multi-statement: set multi_statement: true too, or remove it")
 	}
 	switch c.Database.Provider {
 	case "", "auto", "local", "docker", "url":

@@ -69,7 +69,7 @@ var enums = map[string][]any{
 
 // minimums, maximums and patterns are the bounds Validate sets on numbers and strings, by dotted path.
 var (
-	minimums = map[string]int{"approval.approvals": 1, "environments.*.retries": 0, "environments.*.snapshot.compress": 0,
+	minimums = map[string]int{"approval.approvals": 1, "golang_migrate.multi_statement_max_size": 0, "environments.*.retries": 0, "environments.*.snapshot.compress": 0,
 		"environments.*.snapshot.jobs": 0, "environments.*.snapshot.keep": 0, "environments.*.snapshot.keep_days": 0}
 	maximums = map[string]int{"environments.*.snapshot.compress": 9}
 	patterns = map[string]string{"approval.dba_teams[]": `^@?[^/\s]+(/[^/\s]+)+$`, "environments.*.database_url_env": `^[A-Za-z_][A-Za-z0-9_]*$`,

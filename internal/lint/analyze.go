@@ -29,13 +29,13 @@ func Analyze(m *migrate.Migration, format migrate.Format, cfg Config) []Finding 
 // AnalyzeScript's inTx takes. psql runs sqitch scripts and plain folders (sqitch calls psql --file
 // without --single-transaction): each statement outside the script's own BEGIN … COMMIT commits by
 // itself, so none holds a lock past its end, whether or not the rehearsal runs the script in one
-// transaction to round-trip it. The other tools run a migration in a transaction unless it is marked
-// (or found) to run outside one.
+// transaction to round-trip it; so does golang-migrate with x-multi-statement (m.PerStatement). The
+// other tools run a migration in a transaction unless it is marked (or found) to run outside one.
 func ToolTransaction(m *migrate.Migration, format migrate.Format) bool {
 	switch {
 	case m == nil || m.Up == nil:
 		return false
-	case format == migrate.FormatSqitch || format == migrate.FormatPlain:
+	case format == migrate.FormatSqitch || format == migrate.FormatPlain || m.PerStatement:
 		return false
 	}
 	return !m.NoTransaction && !m.Up.NoTransaction

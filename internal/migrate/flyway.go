@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -176,7 +178,7 @@ func (r *reader) readFlyway() {
 		r.migrations = append(r.migrations, v.up)
 	}
 	slices.SortStableFunc(repeatables, func(a, b *Migration) int {
-		return cmp.Or(cmp.Compare(flywayDescription(a.Name), flywayDescription(b.Name)), cmp.Compare(a.Up.File, b.Up.File))
+		return cmp.Or(javaCompare(flywayDescription(a.Name), flywayDescription(b.Name)), cmp.Compare(a.Up.File, b.Up.File))
 	})
 	for i, m := range repeatables {
 		if i > 0 && flywayDescription(repeatables[i-1].Name) == flywayDescription(m.Name) {
@@ -198,6 +200,23 @@ func (r *reader) readFlyway() {
 // (ResolvedMigrationComparator), so R__create_views ("create views") runs before R__create-functions,
 // and R__my_view.sql and "R__my view.sql" are the same migration to Flyway (it refuses the folder).
 func flywayDescription(name string) string { return strings.ReplaceAll(name, "_", " ") }
+
+// javaCompare orders two strings as Java's String.compareTo does, which ResolvedMigrationComparator
+// applies to descriptions: by UTF-16 code unit, then by length. Go orders by byte, which is by code
+// point; the two differ where a character beyond U+FFFF (an emoji), which UTF-16 writes as a surrogate
+// pair from 0xD800, meets one from U+E000 to U+FFFF (a full-width form, a private-use character): Java
+// puts the emoji first.
+func javaCompare(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb {
+			return slices.Compare(utf16.AppendRune(nil, ra), utf16.AppendRune(nil, rb))
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
 
 // suffix is the first of the suffixes that name ends with (case-sensitively, as Flyway compares them),
 // or "" when it ends with none: Flyway reads no other file.

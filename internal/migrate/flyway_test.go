@@ -165,6 +165,22 @@ func TestReadFlyway(t *testing.T) {
 			errs: []string{`R__my_view.sql:0: duplicate repeatable migration "my view" (also R__my view.sql)`},
 		},
 		{
+			// ResolvedMigrationComparator compares descriptions with Java's String.compareTo, by UTF-16
+			// code unit: an emoji (U+1F600, the surrogates D83D DE00) sorts before a full-width form
+			// (U+FF61) and a private-use character (U+E000), where byte or code point order puts it last.
+			name: "repeatables in Java's string order",
+			files: map[string]string{
+				"R__view_\uff61.sql":      "SELECT 1;",
+				"R__view_\U0001F600.sql":  "SELECT 2;",
+				"R__view_\ue000.sql":      "SELECT 3;",
+				"R__view_\u4e2d.sql":      "SELECT 4;",
+				"R__view_\U0001F600a.sql": "SELECT 5;",
+				"R__view_\U0001F601.sql":  "SELECT 6;",
+			},
+			want: []string{"view_\u4e2d up:1 down:- repeatable", "view_\U0001F600 up:1 down:- repeatable", "view_\U0001F600a up:1 down:- repeatable",
+				"view_\U0001F601 up:1 down:- repeatable", "view_\ue000 up:1 down:- repeatable", "view_\uff61 up:1 down:- repeatable"},
+		},
+		{
 			// ResourceNameParser.parse: a repeatable name must have nothing before its first separator
 			// (no version); the description after it may be empty, and so may both when the name is the
 			// prefix alone (splitAtFirstSeparator of "" is "" and ""). SqlMigrationResolver runs such a

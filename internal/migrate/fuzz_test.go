@@ -51,9 +51,12 @@ func pathDir(p string) string {
 
 // fuzzRead reads a packed folder and checks what holds for any input: no panic, only *Error problems,
 // scripts that are the file's own text with statements inside them in order, and the same result twice.
-func fuzzRead(t *testing.T, format Format, data []byte) {
+func fuzzRead(t *testing.T, format Format, data []byte) { fuzzReadWith(t, format, Options{}, data) }
+
+// fuzzReadWith is fuzzRead with the tool's settings opts.
+func fuzzReadWith(t *testing.T, format Format, opts Options, data []byte) {
 	fsys, files := unpackFolder(data)
-	set, err := Read(fsys, format)
+	set, err := ReadWith(fsys, format, opts)
 	errs := readErrors(t, err)
 	for _, e := range errs {
 		if e.Msg == "" || e.Line < 0 {
@@ -78,7 +81,7 @@ func fuzzRead(t *testing.T, format Format, data []byte) {
 			checkSQLMigrateSent(t, m)
 		}
 	}
-	again, err2 := Read(fsys, format)
+	again, err2 := ReadWith(fsys, format, opts)
 	if fmt.Sprint(err) != fmt.Sprint(err2) || !slices.Equal(summaries(set), summaries(again)) {
 		t.Errorf("two reads differ:\n%v\n%v", err, err2)
 	}
@@ -117,6 +120,14 @@ func FuzzReadSQLMigrate(f *testing.F) {
 }
 func FuzzReadGolangMigrate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzRead(t, FormatGolangMigrate, b) })
+}
+
+// FuzzReadGolangMigrateMultiStatement reads golang-migrate folders as x-multi-statement runs them (its
+// seeds are FuzzReadGolangMigrate's, with files cut inside function bodies, strings and comments).
+func FuzzReadGolangMigrateMultiStatement(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzReadWith(t, FormatGolangMigrate, Options{MultiStatement: true, MultiStatementMaxSize: 100}, b)
+	})
 }
 func FuzzReadFlyway(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzRead(t, FormatFlyway, b) })

@@ -75,7 +75,13 @@ func (r *reader) readGolangMigrate() {
 			}
 			continue
 		}
-		m := &Migration{Version: strconv.FormatUint(v, 10), Name: match[2], Up: golangMigrateScript(name, src, &later)}
+		var sc *Script
+		if r.opts.MultiStatement {
+			sc = r.golangMigrateMultiScript(name, src, &later)
+		} else {
+			sc = golangMigrateScript(name, src, &later)
+		}
+		m := &Migration{Version: strconv.FormatUint(v, 10), Name: match[2], Up: sc}
 		slot := &e.up
 		if match[3] == "down" {
 			slot = &e.down
@@ -136,6 +142,91 @@ func golangMigrateScript(file, src string, later *[]func()) *Script {
 		s.Statements = sqlparse.ParseRange(src, 0, len(src), nil)
 		if len(s.Statements) > 0 && s.Statements[0].Err != nil {
 			s.Statements[0].Err.Message += " (" + golangMigrateBOM + ")"
+		}
+	})
+	return s
+}
+
+// golangMigrateMaxSize is golang-migrate's x-multi-statement-max-size by default
+// (database/postgres DefaultMultiStatementMaxSize), and golangMigrateBuf the buffer its scanner starts
+// with (database/multistmt StartBufSize): bufio.Scanner only refuses a piece once that buffer is full, so
+// a limit below it is the buffer's size.
+const (
+	golangMigrateMaxSize = 10 << 20
+	golangMigrateBuf     = 4096
+)
+
+// golangMigratePieces cuts src as golang-migrate's x-multi-statement does (database/multistmt Parse): at
+// every ';', which ends its piece, whether or not it ends a statement; the rest after the last one is a
+// piece too. Each is [start, end) in src.
+func golangMigratePieces(src string) [][2]int {
+	var out [][2]int
+	for start := 0; start < len(src); {
+		end := len(src)
+		if i := strings.IndexByte(src[start:], ';'); i >= 0 {
+			end = start + i + 1
+		}
+		out = append(out, [2]int{start, end})
+		start = end
+	}
+	return out
+}
+
+// golangMigrateMultiScript is golangMigrateScript for golang-migrate with x-multi-statement=true
+// (Options.MultiStatement): its PostgreSQL drivers send each piece golangMigratePieces cuts as a query
+// of its own, skipping those of nothing but white space (runStatement). The statements are parsed piece
+// by piece as the server reads them: a ';' inside a function body, a string or a comment cuts the
+// statement there, and the pieces fail to parse (or, cut out of a comment, run) as they do under
+// golang-migrate. A piece longer than x-multi-statement-max-size fails the file, as golang-migrate's
+// scanner refuses it.
+func (r *reader) golangMigrateMultiScript(file, src string, later *[]func()) *Script {
+	s := &Script{File: file, SQL: src, bom: strings.HasPrefix(src, "\uFEFF")}
+	pieces := golangMigratePieces(src)
+	limit := r.opts.MultiStatementMaxSize
+	if limit <= 0 {
+		limit = golangMigrateMaxSize
+	}
+	lines := sqlparse.NewLines(src)
+	// from is the line a piece's text starts on (past the line break after the ';' before it).
+	from := func(p [2]int) int {
+		piece := src[p[0]:p[1]]
+		return lines.Pos(p[0] + len(piece) - len(strings.TrimLeft(piece, " \t\r\n"))).Line
+	}
+	for _, p := range pieces {
+		if n := p[1] - p[0]; n > max(limit, golangMigrateBuf) {
+			r.errorf(file, from(p), "raise x-multi-statement-max-size (golang_migrate.multi_statement_max_size in schemagate.yml) above it, or cut the statement",
+				"golang-migrate with x-multi-statement fails this file: the piece from here to the next ';' is %d bytes, more than x-multi-statement-max-size (%d), and its reader stops with \"bufio.Scanner: token too long\" (the pieces before it have run)", n, limit)
+			break
+		}
+	}
+	hidden := sqlparse.HiddenSemicolons(src)
+	if len(hidden) > 0 {
+		pos := lines.Pos(hidden[0])
+		r.warnf(file, pos.Line, "keep ';' out of function bodies, strings and comments in this folder, or run it without x-multi-statement",
+			"golang-migrate with x-multi-statement cuts the file at every ';', and this one (column %d) is inside a function body, a string, a comment or parentheses: it sends the text before and after it as statements of their own (%d such cut%s in the file)",
+			pos.Column, len(hidden), map[bool]string{true: "s"}[len(hidden) > 1])
+	}
+	*later = append(*later, func() {
+		cut := map[int]bool{}
+		for _, h := range hidden {
+			cut[h] = true
+		}
+		for _, p := range pieces {
+			sts := sqlparse.ParseRange(src, p[0], p[1], lines)
+			for i := range sts {
+				st := &sts[i]
+				if st.Err == nil {
+					continue
+				}
+				if p[0] == 0 && s.bom && i == 0 {
+					st.Err.Message += " (" + golangMigrateBOM + ")"
+				}
+				if cut[p[1]-1] || p[0] > 0 && cut[p[0]-1] {
+					st.Err.Message += " (golang-migrate with x-multi-statement cuts the file at every ';', even one inside a function body, a string or a comment, and sends each piece as a statement of its own: this piece runs from line " +
+						strconv.Itoa(from(p)) + " to line " + strconv.Itoa(lines.Pos(p[1]-1).Line) + ")"
+				}
+			}
+			s.Statements = append(s.Statements, sts...)
 		}
 	})
 	return s

@@ -80,6 +80,22 @@ func gooseDirective(line string) directive {
 		hint: gooseKnown + " (written exactly so, in any case); write +goose in another case, such as +GOOSE, to keep a comment"}
 }
 
+// gooseVersionPart is the version goose reads from a file name, as NumericComponent (migration.go)
+// reads it with strconv.ParseInt: a run of ASCII digits, which may follow a + or - sign (ParseInt takes
+// one: +5_x.sql is version 5 to goose, and -5_x.sql a version below 1, which it refuses); "" when the
+// name starts otherwise.
+func gooseVersionPart(name string) string {
+	sign := ""
+	if name != "" && (name[0] == '+' || name[0] == '-') {
+		sign = name[:1]
+	}
+	digits := leadingDigits(name[len(sign):])
+	if digits == "" {
+		return ""
+	}
+	return sign + digits
+}
+
 func (r *reader) readGoose() {
 	type entry struct {
 		m *Migration
@@ -87,12 +103,14 @@ func (r *reader) readGoose() {
 	}
 	var found []entry
 	for _, name := range r.topFiles(nil) {
-		digits := leadingDigits(name)
+		digits := gooseVersionPart(name)
 		goMigration := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
 		if (!isSQL(name) && !goMigration) || r.otherCaseSQL(name, "goose") {
 			continue
 		}
-		if digits == "" {
+		if digits == "" || goMigration && digits[0] == '-' {
+			// (A .go file whose version does not read, -5_x.go, goose skips as it skips a helper:
+			// collectGoMigrations "continue"s on NumericComponent's error.)
 			// goose skips a .go file without a version (a helper), but refuses the folder for a .sql
 			// one: collectMigrationsFS (migrate.go), which the goose command and goose.Up read the
 			// folder with, fails on NumericComponent's error. Only the Provider API skips it.
@@ -109,7 +127,8 @@ func (r *reader) readGoose() {
 		}
 		v, err := strconv.ParseInt(digits, 10, 64)
 		if err != nil || v < 1 {
-			r.errorf(name, 0, "goose versions are whole numbers from 1 to 9223372036854775807", "invalid goose version %s", digits)
+			r.errorf(name, 0, "goose versions are whole numbers from 1 to 9223372036854775807",
+				"invalid goose version %s: goose refuses the folder (NumericComponent: \"migration version must be greater than zero\", or the number does not fit an int64)", digits)
 			continue
 		}
 		version := strconv.FormatInt(v, 10)

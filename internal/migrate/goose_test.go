@@ -133,6 +133,27 @@ func TestReadGoose(t *testing.T) {
 				"schema.sql:0: not a goose migration file name: goose refuses the folder (\"could not parse SQL migration file\""},
 		},
 		{
+			// NumericComponent reads the version with strconv.ParseInt, which takes a sign: +5_x.sql is
+			// version 5 to goose, ordered as 5, and so is +0007_y.go; -3_z.sql is a version below 1, which
+			// goose refuses, and -4_w.go a file it skips (collectGoMigrations skips a .go file whose
+			// version does not read).
+			name: "signed versions",
+			files: map[string]string{
+				"+5_x.sql":   "-- +goose Up\nSELECT 5;\n",
+				"10_ten.sql": "-- +goose Up\nSELECT 10;\n",
+				"2_two.sql":  "-- +goose Up\nSELECT 2;\n",
+				"+0007_y.go": "package migrations\n\nimport \"github.com/pressly/goose/v3\"\n",
+				"-3_z.sql":   "-- +goose Up\nSELECT 3;\n",
+				"-4_w.go":    "package migrations\n",
+				"+_plus.sql": "-- +goose Up\nSELECT 1;\n",
+				"+6_dup.sql": "-- +goose Up\nSELECT 6;\n",
+				"6_dup2.sql": "-- +goose Up\nSELECT 6;\n",
+			},
+			want: []string{"2_two up:1 down:-", "5_x up:1 down:-", "6_dup up:1 down:-", "6_dup2 up:1 down:-", "7_y up:0 down:- external=go", "10_ten up:1 down:-"},
+			errs: []string{"+_plus.sql:0: not a goose migration file name", "-3_z.sql:0: invalid goose version -3: goose refuses the folder",
+				"6_dup2.sql:0: duplicate version 6 (also +6_dup.sql)"},
+		},
+		{
 			// goose ends a statement at each line whose last word ends with ; (outside StatementBegin and
 			// StatementEnd), and drops or refuses one left without it.
 			name: "split as goose splits",

@@ -98,6 +98,12 @@ type Migration struct {
 	// NoTransaction is set when the tool that owns the format would run Up outside a transaction
 	// (goose "NO TRANSACTION", dbmate "transaction:false", sql-migrate "notransaction").
 	NoTransaction bool
+	// PerStatement is set when the tool sends each statement of the migration as a query of its own,
+	// outside any transaction but the script's own BEGIN … COMMIT (golang-migrate with
+	// x-multi-statement, see Options.MultiStatement), as psql runs sqitch scripts and plain folders: each
+	// statement commits by itself even when NoTransaction is not set (the rehearsal and the deploy may
+	// still run such a script in one transaction, which succeeds alike: see inferAutocommit).
+	PerStatement bool
 	// Repeatable marks Flyway R__ migrations, re-applied whenever their checksum changes.
 	Repeatable bool
 	// Requires lists sqitch dependencies.
@@ -331,6 +337,9 @@ type Set struct {
 	// IgnorePatterns are Flyway's ignoreMigrationPatterns (default *:future): the migrations its
 	// validation lets pass, by kind and state. Nil for the other formats.
 	IgnorePatterns []ValidatePattern
+	// Options are the tool's settings the folder was read with (golang-migrate's x-multi-statement):
+	// another commit of the folder is read with the same.
+	Options Options
 	// Plan lists, in plan order, every change line of a sqitch plan that reads, whether or not the
 	// change's scripts do (a change without its deploy script is no migration, but it is planned): a
 	// plan that does not read as a whole is still known as far as its lines read. Nil for the other

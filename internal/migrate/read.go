@@ -24,12 +24,17 @@ import (
 // the repository that holds it (repofs): a pull request could link a migration to a secret and have the
 // report quote it.
 func ReadDir(dir string, format Format) (*Set, error) {
+	return ReadDirWith(dir, format, Options{})
+}
+
+// ReadDirWith is ReadDir with the settings of the folder's tool that the folder does not hold.
+func ReadDirWith(dir string, format Format, opts Options) (*Set, error) {
 	fsys, err := repofs.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer fsys.Close()
-	set, err := Read(fsys, format)
+	set, err := ReadWith(fsys, format, opts)
 	if set != nil && set.Format == FormatSqitch {
 		if w := sqitchParentConf(dir); w != nil {
 			set.Warnings = append(set.Warnings, w)
@@ -44,6 +49,26 @@ func ReadDir(dir string, format Format) (*Set, error) {
 // even when the error is not nil, so that callers may still show them; a statement that does not
 // parse is not a read error (it stays in Script.Statements with Err set).
 func Read(fsys fs.FS, format Format) (*Set, error) {
+	return ReadWith(fsys, format, Options{})
+}
+
+// Options are settings of a folder's tool that the folder itself does not hold (they are given to the
+// tool where it runs, as golang-migrate's are in its database URL); schemagate.yml holds them. The zero
+// value is each tool's default.
+type Options struct {
+	// MultiStatement is golang-migrate's x-multi-statement=true: its PostgreSQL drivers then cut each file
+	// at every ';' (database/multistmt Parse: bytes.Index, blind to strings, dollar quotes and comments)
+	// and send each piece as a query of its own, which commits by itself, instead of the whole file as
+	// one query (one implicit transaction).
+	MultiStatement bool
+	// MultiStatementMaxSize is x-multi-statement-max-size, the longest piece in bytes golang-migrate reads
+	// (0 for its default, 10 MiB); a longer one fails the file ("bufio.Scanner: token too long").
+	MultiStatementMaxSize int
+}
+
+// ReadWith is Read with the settings of the folder's tool that the folder does not hold; Set.Options
+// records them.
+func ReadWith(fsys fs.FS, format Format, opts Options) (*Set, error) {
 	if format == "" || format == FormatAuto {
 		f, err := Detect(fsys)
 		if err != nil {
@@ -51,7 +76,7 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		}
 		format = f
 	}
-	r := &reader{fsys: fsys}
+	r := &reader{fsys: fsys, opts: opts}
 	switch format {
 	case FormatGolangMigrate:
 		r.readGolangMigrate()
@@ -74,8 +99,20 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		return nil, &Error{Msg: err.Error(), Hint: "pass --format auto to detect it"}
 	}
 	for _, m := range r.migrations {
-		inferAutocommit(format, m)
-		if format == FormatGolangMigrate {
+		if format == FormatGolangMigrate && opts.MultiStatement {
+			m.PerStatement = true
+			for _, sc := range []*Script{m.Up, m.Down} {
+				if sc != nil && !sc.NoTransaction {
+					sc.NoTransaction = psqlAutocommit(sc.Statements)
+				}
+			}
+			if m.Up != nil && m.Up.NoTransaction {
+				m.NoTransaction = true
+			}
+		} else {
+			inferAutocommit(format, m)
+		}
+		if format == FormatGolangMigrate && !opts.MultiStatement {
 			for _, sc := range []*Script{m.Up, m.Down} {
 				if sc != nil {
 					r.checkSavepoints(sc.File, "golang-migrate sends the file", "put BEGIN; before it and COMMIT; at the end of the file: golang-migrate adds neither", sc.Statements)
@@ -95,7 +132,7 @@ func Read(fsys fs.FS, format Format) (*Set, error) {
 		r.errs, r.warnings = append(r.errs, r.warnings...), nil
 	}
 	set := &Set{Format: format, Migrations: r.migrations, Warnings: r.warnings, Project: r.project, OutOfOrder: r.outOfOrder, Plan: r.planned,
-		NoValidate: r.noValidate, IgnorePatterns: r.ignore}
+		NoValidate: r.noValidate, IgnorePatterns: r.ignore, Options: opts}
 	if format == FormatFlyway {
 		set.Schemas, set.SearchPath = flywaySchemas(fsys)
 	}
@@ -123,6 +160,7 @@ var lookedFor = map[Format]string{
 // reader collects what one Read finds: migrations, errors and warnings.
 type reader struct {
 	fsys       fs.FS
+	opts       Options
 	project    string // sqitch's %project
 	outOfOrder bool   // Flyway's outOfOrder
 	noValidate bool   // Flyway's validateOnMigrate=false
@@ -397,31 +435,39 @@ func inferAutocommit(format Format, m *Migration) {
 			// psql runs the statements one by one: those outside the script's own BEGIN … COMMIT run
 			// in no transaction block, where one that needs that works (a DO block that commits before
 			// the script's BEGIN); those inside it fail as they would in the rehearsal's one transaction.
-			open, needs, split := false, false, false
-			for i, st := range s.Statements {
-				more := i < len(s.Statements)-1
-				if !open && (sqlparse.NeedsAutocommit(st.Node) || sqlparse.MayEndTransaction(st.Node) || (sqlparse.AddsEnumValue(st.Node) && more) ||
-					onlyInABlock(st.Node)) {
-					needs = true
-				}
-				if t := st.Node.GetTransactionStmt(); t != nil {
-					switch t.Kind {
-					case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
-						open = true
-					case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
-						open = t.Chain // AND CHAIN starts the next transaction at once
-					case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE:
-						open = false
-					}
-				}
-				split = split || (more && sqlparse.Commits(st.Node))
-			}
-			s.NoTransaction = needs || split
+			s.NoTransaction = psqlAutocommit(s.Statements)
 		}
 	}
 	if m.Up != nil && m.Up.NoTransaction {
 		m.NoTransaction = true
 	}
+}
+
+// psqlAutocommit tells whether a script whose tool sends each statement as a query of its own (psql for
+// sqitch and plain folders, golang-migrate with x-multi-statement) must run statement by statement in
+// autocommit here: one transaction would fail where the tool succeeds, or succeed where it fails (see
+// inferAutocommit).
+func psqlAutocommit(sts []sqlparse.Statement) bool {
+	open, needs, split := false, false, false
+	for i, st := range sts {
+		more := i < len(sts)-1
+		if !open && (sqlparse.NeedsAutocommit(st.Node) || sqlparse.MayEndTransaction(st.Node) || (sqlparse.AddsEnumValue(st.Node) && more) ||
+			onlyInABlock(st.Node)) {
+			needs = true
+		}
+		if t := st.Node.GetTransactionStmt(); t != nil {
+			switch t.Kind {
+			case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+				open = true
+			case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+				open = t.Chain // AND CHAIN starts the next transaction at once
+			case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE:
+				open = false
+			}
+		}
+		split = split || (more && sqlparse.Commits(st.Node))
+	}
+	return needs || split
 }
 
 // checkSavepoints reports a SAVEPOINT, RELEASE or ROLLBACK TO outside a transaction block of the

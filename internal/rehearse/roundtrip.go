@@ -360,7 +360,7 @@ func oneLine(s string) string {
 // the down goes: psql (sqitch, plain folders) runs its statements one by one; sql-migrate too, under a
 // Down already marked notransaction; goose and Atlas only in a file marked to run outside a
 // transaction; golang-migrate sends the whole down as one query, which runs as one transaction block
-// unless it is a single statement, and so does dbmate under a down already marked transaction:false;
+// unless it is a single statement (with x-multi-statement it sends each statement alone), and so does dbmate under a down already marked transaction:false;
 // Flyway runs a script outside a transaction only when every statement needs that. Otherwise the down
 // builds its indexes without CONCURRENTLY (a down pasted under a plain Down would fail).
 func concurrentDownRuns(format migrate.Format, m *migrate.Migration, ds *schema.DownScript) bool {
@@ -382,7 +382,7 @@ func concurrentDownRuns(format migrate.Format, m *migrate.Migration, ds *schema.
 	case migrate.FormatGoose, migrate.FormatAtlas:
 		return m.NoTransaction
 	case migrate.FormatGolangMigrate:
-		return steps == 1
+		return steps == 1 || m.PerStatement
 	case migrate.FormatDbmate:
 		return downOutside && steps == 1
 	case migrate.FormatFlyway:

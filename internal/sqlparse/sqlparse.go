@@ -639,3 +639,35 @@ func OpensOrCommits(n *pg_query.Node) bool {
 	}
 	return false
 }
+
+// HiddenSemicolons returns the byte offsets of the semicolons of text that end no statement to
+// PostgreSQL's scanner: those inside a comment, a quoted identifier, a string, a dollar-quoted string
+// (a function body) or parentheses. A tool that cuts a script at every ';' without reading SQL
+// (golang-migrate's x-multi-statement) cuts a statement or a comment in two there.
+func HiddenSemicolons(text string) []int {
+	var out []int
+	depth := 0
+	for i := 0; i < len(text); {
+		if next, ok := skipToken(text, i); ok {
+			for j := i; j < next; j++ {
+				if text[j] == ';' {
+					out = append(out, j)
+				}
+			}
+			i = next
+			continue
+		}
+		switch text[i] {
+		case '(':
+			depth++
+		case ')':
+			depth = max(depth-1, 0)
+		case ';':
+			if depth > 0 {
+				out = append(out, i)
+			}
+		}
+		i++
+	}
+	return out
+}
