@@ -45,6 +45,72 @@ type links struct {
 	// the rows of the database's foreign keys to it that its down must bring back (for a down, the rows
 	// it deletes are the up's, and the rows referencing them were written by the run).
 	upFacts bool
+	// journal, when set, records how to undo each change a check makes to links kept for other checks
+	// (see withBase).
+	journal *[]func()
+}
+
+// remember records undo, when a journal is kept.
+func (l *links) remember(undo func()) {
+	if l.journal != nil {
+		*l.journal = append(*l.journal, undo)
+	}
+}
+
+// setTable names t name from now on (nil: the name stands for no table).
+func (l *links) setTable(name string, t *table) {
+	if l.journal != nil {
+		old, had := l.tables[name]
+		l.remember(func() {
+			if had {
+				l.tables[name] = old
+			} else {
+				delete(l.tables, name)
+			}
+		})
+	}
+	if t == nil {
+		delete(l.tables, name)
+	} else {
+		l.tables[name] = t
+	}
+}
+
+// setAdded records whether the run added column col to t.
+func (l *links) setAdded(t *table, col string, added bool) {
+	if l.journal != nil {
+		old := t.added[col]
+		l.remember(func() {
+			if old {
+				t.added[col] = true
+			} else {
+				delete(t.added, col)
+			}
+		})
+	}
+	if added {
+		t.added[col] = true
+	} else {
+		delete(t.added, col)
+	}
+}
+
+// setParents changes t's parents.
+func (l *links) setParents(t *table, parents []parentLink) {
+	if l.journal != nil {
+		old := slices.Clone(t.parents)
+		l.remember(func() { t.parents = old })
+	}
+	t.parents = parents
+}
+
+// changeKey changes fk (its name, columns or whether it is dropped) through change.
+func (l *links) changeKey(fk *fkey, change func()) {
+	if l.journal != nil {
+		name, cols, dropped := fk.name, slices.Clone(fk.cols), fk.dropped
+		l.remember(func() { fk.name, fk.cols, fk.dropped = name, cols, dropped })
+	}
+	change()
 }
 
 // table is a table as the run's scripts tie it to others.
@@ -114,7 +180,8 @@ func (l *links) get(name string) *table {
 		return t
 	}
 	t := &table{name: name, added: map[string]bool{}}
-	l.tables[name], l.all = t, append(l.all, t)
+	l.setTable(name, t)
+	l.all = append(l.all, t)
 	return t
 }
 
@@ -124,7 +191,8 @@ func (l *links) create(name string, ifNotExists bool) *table {
 		return l.get(name)
 	}
 	t := &table{name: name, fresh: true, added: map[string]bool{}}
-	l.tables[name], l.all = t, append(l.all, t)
+	l.setTable(name, t)
+	l.all = append(l.all, t)
 	return t
 }
 
@@ -189,7 +257,7 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 		t := l.create(l.name(c.Relation), c.IfNotExists)
 		for _, p := range c.InhRelations {
 			if rv := p.GetRangeVar(); rv != nil {
-				t.parents = append(t.parents, parentLink{t: l.get(l.name(rv)), partition: c.Partbound != nil})
+				l.setParents(t, append(t.parents, parentLink{t: l.get(l.name(rv)), partition: c.Partbound != nil}))
 			}
 		}
 		for _, e := range c.TableElts {
@@ -214,15 +282,20 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 		case pg_query.ObjectType_OBJECT_COLUMN:
 			t := l.get(l.name(r.Relation))
 			if t.added[r.Subname] {
-				delete(t.added, r.Subname)
-				t.added[r.Newname] = true
+				l.setAdded(t, r.Subname, false)
+				l.setAdded(t, r.Newname, true)
 			}
 			for _, fk := range l.fks {
 				if fk.from == t {
-					for i, c := range fk.cols {
-						if c == r.Subname {
-							fk.cols[i] = r.Newname
-						}
+					if slices.Contains(fk.cols, r.Subname) {
+						l.changeKey(fk, func() {
+							fk.cols = slices.Clone(fk.cols)
+							for i, c := range fk.cols {
+								if c == r.Subname {
+									fk.cols[i] = r.Newname
+								}
+							}
+						})
 					}
 				}
 			}
@@ -230,7 +303,7 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 			t := l.get(l.name(r.Relation))
 			for _, fk := range l.fks {
 				if fk.from == t && fk.name == r.Subname {
-					fk.name = r.Newname
+					l.changeKey(fk, func() { fk.name = r.Newname })
 				}
 			}
 		}
@@ -251,7 +324,7 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 			switch cmd.Subtype {
 			case pg_query.AlterTableType_AT_AddColumn:
 				if cd := cmd.Def.GetColumnDef(); cd != nil {
-					t.added[cd.Colname] = true
+					l.setAdded(t, cd.Colname, true)
 					for _, cn := range cd.Constraints {
 						l.foreignKey(t, cn.GetConstraint(), cd.Colname)
 					}
@@ -261,21 +334,21 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 			case pg_query.AlterTableType_AT_DropConstraint:
 				for _, fk := range l.fks {
 					if fk.from == t && fk.name == cmd.Name {
-						fk.dropped = true
+						l.changeKey(fk, func() { fk.dropped = true })
 					}
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				// The foreign keys of a column go with it.
-				delete(t.added, cmd.Name)
+				l.setAdded(t, cmd.Name, false)
 				for _, fk := range l.fks {
 					if fk.from == t && slices.Contains(fk.cols, cmd.Name) {
-						fk.dropped = true
+						l.changeKey(fk, func() { fk.dropped = true })
 					}
 				}
 			case pg_query.AlterTableType_AT_AttachPartition:
 				if rv := cmd.Def.GetPartitionCmd().GetName(); rv != nil {
 					child := l.get(l.name(rv))
-					child.parents = append(child.parents, parentLink{t: t, partition: true})
+					l.setParents(child, append(child.parents, parentLink{t: t, partition: true}))
 				}
 			case pg_query.AlterTableType_AT_DetachPartition:
 				if rv := cmd.Def.GetPartitionCmd().GetName(); rv != nil {
@@ -283,7 +356,7 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 				}
 			case pg_query.AlterTableType_AT_AddInherit:
 				if rv := cmd.Def.GetRangeVar(); rv != nil {
-					t.parents = append(t.parents, parentLink{t: l.get(l.name(rv))})
+					l.setParents(t, append(t.parents, parentLink{t: l.get(l.name(rv))}))
 				}
 			case pg_query.AlterTableType_AT_DropInherit:
 				if rv := cmd.Def.GetRangeVar(); rv != nil {
@@ -347,13 +420,13 @@ func (l *links) foreignKey(t *table, c *pg_query.Constraint, col string) {
 // move records that the table named from is named to from now on.
 func (l *links) move(from, to string) {
 	t := l.get(from)
-	delete(l.tables, from)
-	l.tables[to] = t
+	l.setTable(from, nil)
+	l.setTable(to, t)
 }
 
 // unlink removes child's link to parent (DETACH PARTITION, NO INHERIT).
 func (l *links) unlink(child, parent *table) {
-	child.parents = slices.DeleteFunc(child.parents, func(p parentLink) bool { return p.t == parent })
+	l.setParents(child, slices.DeleteFunc(slices.Clone(child.parents), func(p parentLink) bool { return p.t == parent }))
 }
 
 // drop records that t is dropped, with its partitions, and with its children by inheritance when cascade
@@ -363,9 +436,10 @@ func (l *links) drop(t *table, cascade bool) {
 		return
 	}
 	t.dropped = true
+	l.remember(func() { t.dropped = false })
 	for n, x := range l.tables {
 		if x == t {
-			delete(l.tables, n)
+			l.setTable(n, nil)
 		}
 	}
 	for _, c := range l.all {
@@ -566,17 +640,15 @@ func dbRefs(v string) []dbRef {
 // linksLose is the first loss that the statements of check reach beyond the tables they empty (links),
 // once the scripts before it have run; "" when none does. file:line of the statement comes first.
 func linksLose(before []*migrate.Script, check *migrate.Script, searchPath string, facts map[string]string, up bool, keep func(reached) bool) (string, reached) {
-	l := newLinks(qualifier(searchPath), facts)
-	for _, s := range before {
-		l.script(s, nil)
-	}
-	l.upFacts = up
 	var first reached
 	found := false
-	l.script(check, func(r reached) {
-		if !found && (keep == nil || keep(r)) {
-			first, found = r, true
-		}
+	withBase(searchPath, before, facts, func(l *links) {
+		l.upFacts = up
+		l.script(check, func(r reached) {
+			if !found && (keep == nil || keep(r)) {
+				first, found = r, true
+			}
+		})
 	})
 	if !found {
 		return "", reached{}
@@ -588,27 +660,25 @@ func linksLose(before []*migrate.Script, check *migrate.Script, searchPath strin
 // downLosesData and upLosesData ask the database about (links.empty), for the migrations pending.
 func factsNeeded(pending []*migrate.Migration, searchPath string) []string {
 	var names []string
+	ups := make([]*migrate.Script, len(pending))
 	for i, m := range pending {
-		var before []*migrate.Script
-		for _, e := range pending[:i] {
-			before = append(before, e.Up)
-		}
+		ups[i] = m.Up
+	}
+	for i, m := range pending {
 		for _, c := range []struct {
 			before []*migrate.Script
 			check  *migrate.Script
 			up     bool
-		}{{before, m.Up, true}, {append(before, m.Up), m.Down, false}} {
-			l := newLinks(qualifier(searchPath), nil)
-			l.need = func(n string) {
-				if !slices.Contains(names, n) {
-					names = append(names, n)
+		}{{ups[:i], m.Up, true}, {ups[: i+1 : i+1], m.Down, false}} {
+			withBase(searchPath, c.before, nil, func(l *links) {
+				l.need = func(n string) {
+					if !slices.Contains(names, n) {
+						names = append(names, n)
+					}
 				}
-			}
-			for _, s := range c.before {
-				l.script(s, nil)
-			}
-			l.upFacts = c.up
-			l.script(c.check, func(reached) {})
+				l.upFacts = c.up
+				l.script(c.check, func(reached) {})
+			})
 		}
 	}
 	return names
