@@ -146,6 +146,12 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	env := ci.ReadGitHubEnv(a.Getenv)
 	o.runURL = env.RunURL()
+	if o.TargetURL == "" {
+		// This run's page, in the repository the run belongs to (GITHUB_REPOSITORY), not --repo's: from a
+		// workflow in another repository (a central gate workflow with a token for the pull request's
+		// repository), --repo names a repository that has no such run.
+		o.TargetURL = o.runURL
+	}
 	if ev.WorkflowRun != nil && ev.WorkflowRun.ID != 0 {
 		o.checkRunURL = env.RunURLOf(strconv.FormatInt(ev.WorkflowRun.ID, 10))
 	}
@@ -447,11 +453,7 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 		fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg)
 	}
 	if !o.NoStatus {
-		target := o.TargetURL
-		if target == "" && a.Getenv("GITHUB_RUN_ID") != "" {
-			target = fmt.Sprintf("%s/%s/actions/runs/%s", firstNonEmpty(a.Getenv("GITHUB_SERVER_URL"), "https://github.com"), o.Repo, a.Getenv("GITHUB_RUN_ID"))
-		}
-		if err := f.SetStatus(ctx, ref.Repo, cr.HeadSHA, gate.Status(d, target)); err != nil {
+		if err := f.SetStatus(ctx, ref.Repo, cr.HeadSHA, gate.Status(d, o.TargetURL)); err != nil {
 			notice("commit status", err)
 		}
 	}
