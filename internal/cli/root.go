@@ -88,8 +88,13 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			defer func() { out.Flush(); errOut.Flush() }()
 		} else {
 			// The action writes everything to one stream, its log too (see runAction): what the
-			// rehearsal logs inside ::stop-commands:: must not reach the runner after the resume.
-			a.Stderr = a.Stdout
+			// rehearsal logs inside ::stop-commands:: must not reach the runner after the resume. Its
+			// own workflow commands go to the stream as they are (commandOut), every other line through
+			// the guard: what it prints outside ::stop-commands:: (its last error, its log) may quote
+			// the pull request or an input too, and the runner reads "##[" anywhere in a line.
+			out := newCommandGuard(a.Stdout)
+			a.rawStdout, a.Stdout, a.Stderr = a.Stdout, out, out
+			defer out.Flush()
 		}
 	}
 	level := slog.LevelInfo
