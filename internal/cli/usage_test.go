@@ -184,3 +184,25 @@ func TestConfigWordsAnyCase(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckHelpNamesTheConfigDefaults: check's --fail-on and --pg-version default to lint.fail_on and
+// database.pg_version from schemagate.yml (policydir_test's check fails at a file's fail_on caution),
+// and their help says so, not "never" or "the newest local" alone.
+func TestCheckHelpNamesTheConfigDefaults(t *testing.T) {
+	t.Parallel()
+	code, out, errs := run(t, nil, "check", "--help")
+	if code != ExitOK {
+		t.Fatalf("check --help: exit %d\n%s", code, errs)
+	}
+	for flag, key := range map[string]string{"--fail-on": "lint.fail_on", "--pg-version": "database.pg_version"} {
+		var usage string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), flag+" ") {
+				usage = l
+			}
+		}
+		if !strings.Contains(usage, "(default: "+key+" from schemagate.yml, else ") {
+			t.Errorf("%s's help does not name %s as its default:\n%s", flag, key, usage)
+		}
+	}
+}
