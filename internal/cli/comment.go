@@ -69,7 +69,7 @@ The report is untrusted data: everything in it is escaped in the comment.`,
 	f.StringVar(&o.Report, "report", "", "JSON report to post (required)")
 	f.StringVar(&o.Repo, "repo", "", "repository owner/name (default GITHUB_REPOSITORY)")
 	f.StringVar(&o.SHA, "sha", "", "head commit of the pull request (default the workflow_run event's head_sha)")
-	f.IntVar(&o.PR, "pr", 0, "pull request number (default: found by --sha)")
+	f.Var(prNumber{&o.PR}, "pr", "pull request number (default: found by --sha)")
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
 	f.StringVar(&o.Token, "token", "", "GitHub token with pull-requests: write; prefer --token-env, since a token on the command line shows in process lists and shell history")
 	f.StringVar(&o.APIURL, "api-url", "", "REST API root: GitHub's (default GITHUB_API_URL, else https://api.github.com) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")

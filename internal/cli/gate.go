@@ -111,7 +111,7 @@ or, from workflow_run, is closed; the merge request moved on, or is merged or cl
 	f.StringVar(&o.Format, "format", "", "migration format, without --report (default auto)")
 	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history, without --report (default: every migration is new)")
 	f.StringVar(&o.Repo, "repo", "", "repository owner/name (default: the Actions event, else GITHUB_REPOSITORY)")
-	f.IntVar(&o.PR, "pr", 0, "pull request number (default: the Actions event)")
+	f.Var(prNumber{&o.PR}, "pr", "pull request number (default: the Actions event)")
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
 	f.StringVar(&o.APIURL, "api-url", "", "REST API URL: GitHub's (default GITHUB_API_URL, else https://api.github.com; GHES: https://HOST/api/v3) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -164,6 +165,29 @@ func suggest(root *cobra.Command, args []string, err error) error {
 }
 
 type flagError struct{ error }
+
+// prNumber is the value of a --pr flag: a pull request (GitLab: merge request IID) number, 1 or more.
+// Unset, it stays 0, which the commands read as "from the event" (or --sha); a number below 1 given on
+// purpose is refused, not taken for unset (comment would look the pull request up by an empty SHA).
+type prNumber struct{ n *int }
+
+func (p prNumber) String() string {
+	if p.n == nil {
+		return "0"
+	}
+	return strconv.Itoa(*p.n)
+}
+
+func (p prNumber) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 {
+		return fmt.Errorf("want a pull or merge request number (1 or more), got %q", s)
+	}
+	*p.n = n
+	return nil
+}
+
+func (prNumber) Type() string { return "int" }
 
 // usageArgs makes the argument-count errors of cmd's subcommands (cobra.NoArgs' "unknown command",
 // MaximumNArgs' "accepts at most") usage errors, as flag errors are.
