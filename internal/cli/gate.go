@@ -515,7 +515,7 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		}
 		var rep report.Report
 		if err := json.Unmarshal(data, &rep); err != nil {
-			return nil, usageErr(fmt.Errorf("read report %s: %w", o.Report, err))
+			return nil, usageErr(fmt.Errorf("read report %s: %w", jsonPlace(o.Report, data, err), err))
 		}
 		if rep.Dir == "" {
 			rep.Dir = cfg.Dir
