@@ -80,7 +80,7 @@ func (a *App) runAction(ctx context.Context) error {
 	// One stream for everything: the runner reads stdout and stderr concurrently, and a stop-commands
 	// token on one stream does not order lines on the other.
 	a.Stderr = a.Stdout
-	acts := ci.NewActions(env, a.Stdout)
+	acts := ci.NewActions(env, a.commandOut())
 	err := a.action(ctx, env, acts)
 	var ee *ExitError
 	switch {
@@ -175,13 +175,14 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 	}
 	rep, err := a.runCheck(ctx, o)
 	if err != nil {
-		// The error may quote a file name or SQL: print it while commands are still stopped; the
-		// annotation carries it escaped, so no part of it can act as a command.
-		msg := inputWords.Replace(err.Error())
+		// The error may quote a file name or SQL: print it while commands are still stopped, its
+		// control characters escaped as every text line's are (see clean); the annotation carries it
+		// escaped, so no part of it can act as a command.
+		msg, printed := inputWords.Replace(err.Error()), inputWords.Replace(cleanError(err))
 		if errors.Is(err, context.Canceled) {
-			msg = "interrupted"
+			msg, printed = "interrupted", "interrupted"
 		}
-		fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg)
+		fmt.Fprintf(a.Stderr, "schemagate: %s\n", printed)
 		acts.Resume(stop)
 		acts.Error("schemagate: " + msg)
 		code := ExitFailure

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -69,7 +71,7 @@ The report is untrusted data: everything in it is escaped in the comment.`,
 	f.StringVar(&o.Report, "report", "", "JSON report to post (required)")
 	f.StringVar(&o.Repo, "repo", "", "repository owner/name (default GITHUB_REPOSITORY)")
 	f.StringVar(&o.SHA, "sha", "", "head commit of the pull request (default the workflow_run event's head_sha)")
-	f.IntVar(&o.PR, "pr", 0, "pull request number (default: found by --sha)")
+	f.Var(prNumber{&o.PR}, "pr", "pull request number (default: found by --sha)")
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
 	f.StringVar(&o.Token, "token", "", "GitHub token with pull-requests: write; prefer --token-env, since a token on the command line shows in process lists and shell history")
 	f.StringVar(&o.APIURL, "api-url", "", "REST API root: GitHub's (default GITHUB_API_URL, else https://api.github.com) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
@@ -85,7 +87,7 @@ func readReport(path string) (*report.Report, error) {
 	}
 	var r report.Report
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("read report %s: %w", path, err)
+		return nil, fmt.Errorf("read report %s: %w", jsonPlace(path, b, err), err)
 	}
 	if r.Tool != "" && r.Tool != "schemagate" {
 		return nil, fmt.Errorf("read report %s: written by %q, not schemagate", path, r.Tool)
@@ -126,6 +128,21 @@ func undecided(a *report.Approval) *report.Approval {
 		out.State, out.Reason = gate.Pending, ""
 	}
 	return out
+}
+
+// jsonPlace is path, with the line and column of err's syntax error in data when it is one (a report
+// cut short, or edited by hand): path:line:col.
+func jsonPlace(path string, data []byte, err error) string {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || se.Offset < 1 || se.Offset > int64(len(data)) {
+		return path
+	}
+	at := data[:se.Offset-1] // the offending byte is the last one read
+	if strings.HasPrefix(se.Error(), "unexpected end") {
+		at = data // none: the input ends too soon
+	}
+	lineStart := bytes.LastIndexByte(at, '\n') + 1
+	return fmt.Sprintf("%s:%d:%d", path, 1+bytes.Count(at, []byte{'\n'}), 1+utf8.RuneCount(at[lineStart:]))
 }
 
 // reportKeys are the keys of every schemagate report, old or new.

@@ -402,3 +402,26 @@ func TestCommentShowsNoClaimedApproval(t *testing.T) {
 		t.Errorf("the comment shows the artifact's claimed approval:\n%s", body)
 	}
 }
+
+// TestBrokenReportNamesItsPlace: a report that is not valid JSON (an artifact cut short, a hand edit)
+// is refused, exit 2, with the line and column where it breaks, by comment and gate alike.
+func TestBrokenReportNamesItsPlace(t *testing.T) {
+	tests := []struct{ name, data, want string }{
+		{name: "bad value", data: "{\n  \"tool\": \"schemagate\",\n  \"dir\": x\n}\n", want: ":3:10: invalid character 'x'"},
+		{name: "cut short", data: "{\n  \"tool\": \"schemagaté\",\n", want: ":3:1: unexpected end of JSON input"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "approval:\n  require: risky\n")
+			writeFile(t, e.report, []byte(tt.data))
+			code, out, errOut := e.run(t, "--report", e.report)
+			if code != ExitUsage || !strings.Contains(errOut, "read report "+e.report+tt.want) {
+				t.Errorf("gate: exit %d, want %d naming %s%s\n%s%s", code, ExitUsage, e.report, tt.want, out, errOut)
+			}
+			code, out, errOut = run(t, map[string]string{"GITHUB_TOKEN": "x"}, "comment", "--report", e.report, "--repo", evRepo, "--pr", "2")
+			if code != ExitUsage || !strings.Contains(errOut, "read report "+e.report+tt.want) {
+				t.Errorf("comment: exit %d, want %d naming %s%s\n%s%s", code, ExitUsage, e.report, tt.want, out, errOut)
+			}
+		})
+	}
+}

@@ -101,7 +101,7 @@ maintenance mode could not be turned off (whatever else happened).`,
 	f.StringVar(&o.ReportJSON, "report-json", "", "write the deploy report as JSON to this file")
 	f.StringVar(&o.ReportMD, "report-md", "", "write the deploy report as Markdown to this file")
 	f.StringVar(&o.Repo, "repo", "", "repository owner/name (GitLab: project path) for the approval and the comment (default GITHUB_REPOSITORY / CI_PROJECT_PATH)")
-	f.IntVar(&o.PR, "pr", 0, "merged pull request (GitLab: merge request IID) whose approval must cover every pending migration, and to comment on (default: each migration's own merged pull request; the comment goes to the one merged as the commit)")
+	f.Var(prNumber{&o.PR}, "pr", "merged pull request (GitLab: merge request IID) whose approval must cover every pending migration, and to comment on (default: each migration's own merged pull request; the comment goes to the one merged as the commit)")
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
 	f.StringVar(&o.APIURL, "api-url", "", "REST API URL: GitHub's (default GITHUB_API_URL, else https://api.github.com) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
 	f.BoolVar(&o.NoComment, "no-comment", false, "do not comment on the pull request")

@@ -111,7 +111,7 @@ or, from workflow_run, is closed; the merge request moved on, or is merged or cl
 	f.StringVar(&o.Format, "format", "", "migration format, without --report (default auto)")
 	f.StringVar(&o.Base, "base", "", "git ref whose migrations are history, without --report (default: every migration is new)")
 	f.StringVar(&o.Repo, "repo", "", "repository owner/name (default: the Actions event, else GITHUB_REPOSITORY)")
-	f.IntVar(&o.PR, "pr", 0, "pull request number (default: the Actions event)")
+	f.Var(prNumber{&o.PR}, "pr", "pull request number (default: the Actions event)")
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present)")
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
 	f.StringVar(&o.APIURL, "api-url", "", "REST API URL: GitHub's (default GITHUB_API_URL, else https://api.github.com; GHES: https://HOST/api/v3) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
@@ -146,6 +146,12 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	env := ci.ReadGitHubEnv(a.Getenv)
 	o.runURL = env.RunURL()
+	if o.TargetURL == "" {
+		// This run's page, in the repository the run belongs to (GITHUB_REPOSITORY), not --repo's: from a
+		// workflow in another repository (a central gate workflow with a token for the pull request's
+		// repository), --repo names a repository that has no such run.
+		o.TargetURL = o.runURL
+	}
 	if ev.WorkflowRun != nil && ev.WorkflowRun.ID != 0 {
 		o.checkRunURL = env.RunURLOf(strconv.FormatInt(ev.WorkflowRun.ID, 10))
 	}
@@ -447,11 +453,7 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 		fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg)
 	}
 	if !o.NoStatus {
-		target := o.TargetURL
-		if target == "" && a.Getenv("GITHUB_RUN_ID") != "" {
-			target = fmt.Sprintf("%s/%s/actions/runs/%s", firstNonEmpty(a.Getenv("GITHUB_SERVER_URL"), "https://github.com"), o.Repo, a.Getenv("GITHUB_RUN_ID"))
-		}
-		if err := f.SetStatus(ctx, ref.Repo, cr.HeadSHA, gate.Status(d, target)); err != nil {
+		if err := f.SetStatus(ctx, ref.Repo, cr.HeadSHA, gate.Status(d, o.TargetURL)); err != nil {
 			notice("commit status", err)
 		}
 	}
@@ -513,7 +515,7 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		}
 		var rep report.Report
 		if err := json.Unmarshal(data, &rep); err != nil {
-			return nil, usageErr(fmt.Errorf("read report %s: %w", o.Report, err))
+			return nil, usageErr(fmt.Errorf("read report %s: %w", jsonPlace(o.Report, data, err), err))
 		}
 		if rep.Dir == "" {
 			rep.Dir = cfg.Dir

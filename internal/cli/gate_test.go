@@ -69,6 +69,7 @@ func newGateEnv(t *testing.T, policy string) *gateEnv {
 		"GITHUB_TOKEN":        githubtest.Token,
 		"GITHUB_API_URL":      s.URL(),
 		"GITHUB_STEP_SUMMARY": e.summary,
+		"GITHUB_REPOSITORY":   evRepo,
 		"GITHUB_RUN_ID":       "77",
 		"GITHUB_SERVER_URL":   "https://github.com",
 	}

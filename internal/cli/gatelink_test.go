@@ -117,3 +117,59 @@ func TestGitLabGateNoteLinksItsJob(t *testing.T) {
 		t.Errorf("%d report notes, want 1", n)
 	}
 }
+
+// TestGateStatusLinksThisRun: the commit status's default link is this run's page, in the repository
+// the run belongs to (GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID), not in --repo's:
+// a gate workflow of another repository (or a workflow_run one) judges --repo's pull request from a
+// run that --repo has no page for. --target-url still wins; without a run, the status has no link.
+func TestGateStatusLinksThisRun(t *testing.T) {
+	const gates = "octo-ops/dba-gates" // the repository whose workflow runs the gate
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		workflow bool // a workflow_run event (run 289782451, the check's)
+		want     string
+	}{
+		{name: "another repository's workflow", env: map[string]string{"GITHUB_REPOSITORY": gates, "GITHUB_RUN_ID": "91"},
+			args: []string{"--repo", evRepo, "--pr", "2"}, want: "https://github.com/" + gates + "/actions/runs/91"},
+		{name: "GitHub Enterprise Server", env: map[string]string{"GITHUB_REPOSITORY": gates, "GITHUB_RUN_ID": "91", "GITHUB_SERVER_URL": "https://ghes.example.com/"},
+			args: []string{"--repo", evRepo, "--pr", "2"}, want: "https://ghes.example.com/" + gates + "/actions/runs/91"},
+		{name: "workflow_run", workflow: true, env: map[string]string{"GITHUB_REPOSITORY": gates, "GITHUB_RUN_ID": "92"},
+			args: []string{"--repo", evRepo}, want: "https://github.com/" + gates + "/actions/runs/92"},
+		{name: "the event's repository", want: "https://github.com/" + evRepo + "/actions/runs/77"},
+		{name: "--target-url", env: map[string]string{"GITHUB_REPOSITORY": gates},
+			args: []string{"--target-url", "https://dash.example.com/status"}, want: "https://dash.example.com/status"},
+		{name: "no run", env: map[string]string{"GITHUB_RUN_ID": ""}, want: ""},
+		{name: "no run repository", env: map[string]string{"GITHUB_REPOSITORY": ""}, args: []string{"--repo", evRepo}, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "approval:\n  require: risky\n")
+			for k, v := range tt.env {
+				e.env[k] = v
+			}
+			if tt.workflow {
+				data, err := os.ReadFile(filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ev map[string]any
+				if err := json.Unmarshal(data, &ev); err != nil {
+					t.Fatal(err)
+				}
+				ev["workflow_run"].(map[string]any)["head_sha"] = evHead
+				p := filepath.Join(e.dir, "run.json")
+				writeFile(t, p, mustJSON(t, ev))
+				e.env["GITHUB_EVENT_PATH"] = p
+			}
+			code, out, errOut := e.run(t, append([]string{"--report", e.report}, tt.args...)...)
+			if code != ExitPending {
+				t.Fatalf("exit = %d, want %d (pending)\nstdout: %s\nstderr: %s", code, ExitPending, out, errOut)
+			}
+			if got := e.lastStatus(t).TargetURL; got != tt.want {
+				t.Errorf("status link = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -68,7 +68,8 @@ FILE arguments each file is one migration that the tool runs in a transaction (-
 say otherwise), but for a goose, dbmate or sql-migrate file (told by its annotations, or --format),
 whose up section alone is judged, as --dir judges it.
 
-Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input.`,
+Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input, 1 the tool failed
+(such as a report it could not write).`,
 		Example: `  schemagate lint --dir db/migrations
   schemagate lint db/migrations/0042_add_email.sql --pg-version 14.2
   schemagate lint --dir db --sarif lint.sarif --rule prefer-bigint=off --rule drop-column=dangerous`,

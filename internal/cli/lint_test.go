@@ -283,3 +283,20 @@ func TestLintFoldsRepeatedFindings(t *testing.T) {
 		t.Errorf("sarif has %d backfill-in-migration results:\n%s", n, b)
 	}
 }
+
+// TestLintHelpListsTheToolsFailure: lint exits 1 when it cannot write a report (here a SARIF log to a
+// full device), and its help lists that code with the others.
+func TestLintHelpListsTheToolsFailure(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Fatalf("this test writes to /dev/full: %v", err)
+	}
+	risky := writeSQL(t, t.TempDir(), "risky.sql", "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n")
+	if code, out, errs := lintRun(t, risky, "--sarif", "/dev/full"); code != ExitFailure || !strings.Contains(errs, "write SARIF") {
+		t.Errorf("SARIF to a full device: exit %d, want %d\n%s%s", code, ExitFailure, out, errs)
+	}
+	code, out, errs := run(t, nil, "lint", "--help")
+	if code != ExitOK || !strings.Contains(strings.Join(strings.Fields(out), " "), "2 usage or bad input, 1 the tool failed") {
+		t.Errorf("lint --help: exit %d, the exit codes do not list 1:\n%s%s", code, out, errs)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -88,8 +89,13 @@ func (a *App) Run(ctx context.Context, args []string) int {
 			defer func() { out.Flush(); errOut.Flush() }()
 		} else {
 			// The action writes everything to one stream, its log too (see runAction): what the
-			// rehearsal logs inside ::stop-commands:: must not reach the runner after the resume.
-			a.Stderr = a.Stdout
+			// rehearsal logs inside ::stop-commands:: must not reach the runner after the resume. Its
+			// own workflow commands go to the stream as they are (commandOut), every other line through
+			// the guard: what it prints outside ::stop-commands:: (its last error, its log) may quote
+			// the pull request or an input too, and the runner reads "##[" anywhere in a line.
+			out := newCommandGuard(a.Stdout)
+			a.rawStdout, a.Stdout, a.Stderr = a.Stdout, out, out
+			defer out.Flush()
 		}
 	}
 	level := slog.LevelInfo
@@ -159,6 +165,29 @@ func suggest(root *cobra.Command, args []string, err error) error {
 }
 
 type flagError struct{ error }
+
+// prNumber is the value of a --pr flag: a pull request (GitLab: merge request IID) number, 1 or more.
+// Unset, it stays 0, which the commands read as "from the event" (or --sha); a number below 1 given on
+// purpose is refused, not taken for unset (comment would look the pull request up by an empty SHA).
+type prNumber struct{ n *int }
+
+func (p prNumber) String() string {
+	if p.n == nil {
+		return "0"
+	}
+	return strconv.Itoa(*p.n)
+}
+
+func (p prNumber) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 {
+		return fmt.Errorf("want a pull or merge request number (1 or more), got %q", s)
+	}
+	*p.n = n
+	return nil
+}
+
+func (prNumber) Type() string { return "int" }
 
 // usageArgs makes the argument-count errors of cmd's subcommands (cobra.NoArgs' "unknown command",
 // MaximumNArgs' "accepts at most") usage errors, as flag errors are.

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
 )
 
 // TestUsageErrorsExit2: cobra's own errors (an unknown command, an argument a command does not take,
@@ -180,6 +182,58 @@ func TestConfigWordsAnyCase(t *testing.T) {
 			code, out, errOut := run(t, c.env, c.args...)
 			if code != c.code || !strings.Contains(out+errOut, c.msg) {
 				t.Errorf("exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", code, c.code, c.msg, out, errOut)
+			}
+		})
+	}
+}
+
+// TestCheckHelpNamesTheConfigDefaults: check's --fail-on and --pg-version default to lint.fail_on and
+// database.pg_version from schemagate.yml (policydir_test's check fails at a file's fail_on caution),
+// and their help says so, not "never" or "the newest local" alone.
+func TestCheckHelpNamesTheConfigDefaults(t *testing.T) {
+	t.Parallel()
+	code, out, errs := run(t, nil, "check", "--help")
+	if code != ExitOK {
+		t.Fatalf("check --help: exit %d\n%s", code, errs)
+	}
+	for flag, key := range map[string]string{"--fail-on": "lint.fail_on", "--pg-version": "database.pg_version"} {
+		var usage string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), flag+" ") {
+				usage = l
+			}
+		}
+		if !strings.Contains(usage, "(default: "+key+" from schemagate.yml, else ") {
+			t.Errorf("%s's help does not name %s as its default:\n%s", flag, key, usage)
+		}
+	}
+}
+
+// TestPRNumberBelowOneIsAUsageError: --pr takes a pull (merge) request number. One below 1 was taken
+// for unset, or sent as is: comment --pr -5 looked the pull request up by an empty head SHA
+// (GET /repos/a/b/commits//pulls) and failed as the tool (exit 1); gate asked for pull request #-5.
+func TestPRNumberBelowOneIsAUsageError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(rep, []byte(`{"tool":"schemagate","dir":"db/migrations","ok":true,"migrations":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"comment", "--report", rep, "--repo", "acme/shop", "--pr", "-5"},
+		{"comment", "--report", rep, "--repo", "acme/shop", "--pr", "0"},
+		{"gate", "--report", rep, "--repo", "acme/shop", "--pr", "-5"},
+		{"deploy", "--env", "production", "--pr", "-3"},
+	} {
+		t.Run(strings.Join(args[:1], " ")+" --pr "+args[len(args)-1], func(t *testing.T) {
+			fake := githubtest.New(t) // no request may reach it
+			env := map[string]string{"GITHUB_TOKEN": githubtest.Token, "GITHUB_API_URL": fake.URL()}
+			code, out, errs := run(t, env, args...)
+			if code != ExitUsage || !strings.Contains(errs, `invalid argument "`+args[len(args)-1]+`" for "--pr" flag`) {
+				t.Errorf("%v: exit %d, want %d naming --pr\n%s%s", args, code, ExitUsage, out, errs)
+			}
+			if len(fake.Requests()) != 0 {
+				t.Errorf("%v: requests sent: %v", args, fake.Requests())
 			}
 		})
 	}

@@ -160,7 +160,7 @@ func Parse(file string, data []byte, cfg *Config) error {
 	var probs Problems
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return Problems{{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())}}
+		return Problems{{File: file, Line: syntaxLine(err.Error()), Msg: cleanYAMLError(err.Error())}}
 	}
 	// A key set twice makes the decoder drop its whole mapping, and with it every other problem there:
 	// each duplicate is a problem of its own, and its entry is blanked out so the rest decodes.
@@ -171,7 +171,7 @@ func Parse(file string, data []byte, cfg *Config) error {
 				Msg: fmt.Sprintf("set twice (line %d and line %d): keep one", d.first, d.line)})
 		}
 		if err := yaml.Unmarshal(data, &root); err != nil {
-			return append(probs, Problem{File: file, Line: yamlLine(err.Error()), Msg: cleanYAMLError(err.Error())})
+			return append(probs, Problem{File: file, Line: syntaxLine(err.Error()), Msg: cleanYAMLError(err.Error())})
 		}
 	}
 	lines, places := map[string]int{}, map[string]place{}
@@ -598,6 +598,30 @@ func valuePath(root *yaml.Node, line int, msg string) (string, *yaml.Node) {
 		return "", nil
 	}
 	return innermost[0], nodes[innermost[0]]
+}
+
+// parserProblems are the messages of the YAML reader's parser (gopkg.in/yaml.v3 parserc.go), as
+// against its scanner's ("found character that cannot start any token", "mapping values are not allowed
+// in this context").
+var parserProblems = []string{
+	"did not find expected <stream-start>", "did not find expected <document start>", "found undefined tag handle",
+	"did not find expected node content", "did not find expected '-' indicator", "did not find expected key",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "found duplicate %YAML directive",
+	"found incompatible YAML document", "found duplicate %TAG directive",
+}
+
+// syntaxLine is the line of a YAML syntax error message. The reader numbers the lines of its scanner's
+// errors from 1 but those of its parser's from 0 (yaml.v3 parser.fail adds 1 for scanner errors only),
+// so that "line 2: did not find expected ',' or ']'" is about line 3, where the list that is not closed
+// starts; a parser error on the first line says no line at all, and stays without one.
+func syntaxLine(msg string) int {
+	line := yamlLine(msg)
+	for _, p := range parserProblems {
+		if line > 0 && strings.HasSuffix(msg, p) {
+			return line + 1
+		}
+	}
+	return line
 }
 
 func yamlLine(msg string) int {

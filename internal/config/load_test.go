@@ -139,6 +139,35 @@ func TestLoadBrokenYAML(t *testing.T) {
 	}
 }
 
+// TestYAMLSyntaxErrorLine: a syntax error names the line it is on. The YAML reader numbers its parser's
+// errors' lines from 0 (its scanner's from 1), which put "did not find expected ',' or ']'" on the line
+// before the list that is not closed.
+func TestYAMLSyntaxErrorLine(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line      int
+	}{
+		{name: "list not closed", src: "dir: db\nlint:\n  fail_on: [dangerous\n", line: 3},
+		{name: "mapping not closed", src: "dir: db\nformat: goose\nlint: {fail_on: dangerous\n\n", line: 3},
+		{name: "list not closed on the first line", src: "dir: [db\nformat: goose\n", line: 2},
+		{name: "key indented wrong", src: "dir: db\nlint:\n  fail_on: dangerous\n bad: 1\n", line: 4},
+		{name: "list item in a mapping", src: "dir: db\n- goose\n", line: 2},
+		{name: "tab (a scanner error)", src: "dir: db\nlint:\n\tfail_on: dangerous\n", line: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var probs Problems
+			err := Parse("schemagate.yml", []byte(tt.src), Default())
+			if !errors.As(err, &probs) || len(probs) != 1 {
+				t.Fatalf("want one problem, got %v", err)
+			}
+			if probs[0].Line != tt.line {
+				t.Errorf("line %d, want %d: %v", probs[0].Line, tt.line, err)
+			}
+		})
+	}
+}
+
 func TestEnvAndDefaults(t *testing.T) {
 	cfg := Default()
 	env := map[string]string{"SCHEMAGATE_PROVIDER": "url", "SCHEMAGATE_DATABASE_URL": "postgres://x", "SCHEMAGATE_PG_VERSION": "17"}

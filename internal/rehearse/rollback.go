@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
+	"path/filepath"
 	"time"
 
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -15,6 +17,16 @@ import (
 // ErrInput marks a rollback-script request the folder cannot serve: no such migration, or one that
 // fails to apply (bad input, not a failing tool).
 var ErrInput = errors.New("bad input")
+
+// inFolder names the file of err's SQL error (file:line:col) as the folder dir and the file in it, as
+// the rehearsal's progress and check's report do: from where the command runs, not from inside the
+// folder. It is done before err is wrapped, whose message is written then.
+func inFolder(dir string, err error) {
+	var se *pg.StatementError
+	if dir != "" && errors.As(err, &se) && se.File != "" && !path.IsAbs(se.File) && !filepath.IsAbs(se.File) {
+		se.File = path.Join(filepath.ToSlash(dir), se.File)
+	}
+}
 
 // RollbackScript writes a rollback script for one migration (named as Set.Lookup reads it): on a throwaway database it applies every
 // migration before it, inspects the catalog, applies it, inspects again, generates the down from the
@@ -103,6 +115,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	done()
 	if err != nil {
 		if !isToolError(ctx, err) {
+			inFolder(opts.Dir, err)
 			err = fmt.Errorf("%w: %w", ErrInput, err)
 		}
 		return nil, fmt.Errorf("apply %s, which comes before %s: %w", before[n].ID(), target.ID(), err)
@@ -121,6 +134,7 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 	done()
 	if err != nil {
 		if !isToolError(ctx, err) {
+			inFolder(opts.Dir, err)
 			err = fmt.Errorf("%w: %w", ErrInput, err)
 		}
 		return nil, fmt.Errorf("apply %s: %w", target.ID(), err)
