@@ -30,7 +30,7 @@ var journalFolder = map[string]string{
 	"4_trunc.down.sql": "CREATE TABLE q1 (id int, at date);\nALTER TABLE events_2027 ATTACH PARTITION q1 FOR VALUES FROM ('2027-01-01') TO ('2027-04-01');\n" +
 		"ALTER TABLE kids INHERIT old_items;\nALTER TABLE notes ADD CONSTRAINT n_fk FOREIGN KEY (id) REFERENCES old_items ON DELETE SET DEFAULT;\n" +
 		"DROP TABLE tags CASCADE;\nDROP SCHEMA public CASCADE;",
-	"5_again.up.sql": "DELETE FROM tags;\nTRUNCATE events_2027 CASCADE;\nDELETE FROM old_items;\nTRUNCATE kids CASCADE;\nDELETE FROM notes;",
+	"5_again.up.sql":   "DELETE FROM tags;\nTRUNCATE events_2027 CASCADE;\nDELETE FROM old_items;\nTRUNCATE kids CASCADE;\nDELETE FROM notes;",
 	"5_again.down.sql": "TRUNCATE tags CASCADE;\nTRUNCATE events CASCADE;\nDELETE FROM kids;",
 	"6_last.up.sql":    "DELETE FROM q1;\nTRUNCATE tags CASCADE;\nDELETE FROM events_2027;",
 	"6_last.down.sql":  "DELETE FROM tags;",
@@ -46,7 +46,9 @@ func freshReached(searchPath string, before []*migrate.Script, check *migrate.Sc
 	var need []string
 	l.need = func(n string) { need = append(need, n) }
 	var out []string
-	l.script(check, func(r reached) { out = append(out, fmt.Sprintf("%d %s %v %t %s", r.line, r.table, r.cols, r.unknown, r.what)) })
+	l.script(check, func(r reached) {
+		out = append(out, fmt.Sprintf("%d %s %v %t %s", r.line, r.table, r.cols, r.unknown, r.what))
+	})
 	return append(out, "need: "+strings.Join(need, " "))
 }
 
@@ -56,7 +58,9 @@ func keptReached(searchPath string, before []*migrate.Script, check *migrate.Scr
 	withBase(searchPath, before, facts, func(l *links) {
 		l.upFacts = up
 		l.need = func(n string) { need = append(need, n) }
-		l.script(check, func(r reached) { out = append(out, fmt.Sprintf("%d %s %v %t %s", r.line, r.table, r.cols, r.unknown, r.what)) })
+		l.script(check, func(r reached) {
+			out = append(out, fmt.Sprintf("%d %s %v %t %s", r.line, r.table, r.cols, r.unknown, r.what))
+		})
 	})
 	return append(out, "need: "+strings.Join(need, " "))
 }
