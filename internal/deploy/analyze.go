@@ -3,6 +3,7 @@ package deploy
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -610,18 +611,9 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 	}
 	// The tables an earlier migration of the run created and left standing (by the names it left them):
 	// they held no row before the run, and the rollback undoes that migration too.
-	fresh := map[string]bool{}
-	for _, e := range earlier {
-		eff := analyze(e.Up)
-		for r := range eff.madeTables {
-			fresh[q(r)] = true
-		}
-		for now, was := range eff.renamed {
-			if eff.madeTables[was] {
-				fresh[q(now)] = true
-			}
-		}
-	}
+	made, release := earlierMade(searchPath, earlier)
+	defer release()
+	fresh := made.created
 	for rc := range up.AddedColumns {
 		i := strings.LastIndex(rc, ".")
 		added[q(rc[:i])+rc[i:]] = true
@@ -755,54 +747,28 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 	up := analyze(m.Up)
 	down := analyze(m.Down)
 	q := qualifier(searchPath)
-	created, added, refilled, rewritten := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
-	schemas, retyped := map[string]bool{}, map[string]colType{}
+	// added are the columns m adds (addedEarlier those earlier added).
+	added, refilled, rewritten := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	retyped := map[string]colType{}
 	// types are the types, domains ("type name", "domain name") and extensions ("extension name") that
 	// m or earlier created; roles the roles, and gives says one of them hands objects to a role.
-	types, roles, gives := map[string]bool{}, map[string]bool{}, false
-	addedEarlier := map[string]bool{}
-	for _, e := range append([]*migrate.Migration{m}, earlier...) {
-		eff := up
-		if e != m {
-			eff = analyze(e.Up)
-		}
-		// What m did to tables and schemas it created before is no loss (analyze): what earlier created
-		// and left standing is m's own too, by the names earlier left it.
-		if e != m {
-			for r := range eff.madeTables {
-				created[q(r)] = true
-			}
-			for now, was := range eff.renamed {
-				if eff.madeTables[was] {
-					created[q(now)] = true
-				}
-			}
-			for sc := range eff.madeSchemas {
-				schemas[sc] = true
-			}
-		}
-		for rc := range eff.AddedColumns {
-			i := strings.LastIndex(rc, ".")
-			added[q(rc[:i])+rc[i:]] = true
-			if e != m { // m's own drop of a column it added before is no loss (analyze)
-				addedEarlier[q(rc[:i])+rc[i:]] = true
-			}
-		}
-		// m's own count where it created them before the drop: analyze leaves those drops out.
-		for t := range eff.CreatedTypes {
-			if e != m {
-				types["type "+q(t)], types["domain "+q(t)] = true, true
-			}
-		}
-		for x := range eff.CreatedExtensions {
-			if e != m {
-				types["extension "+x] = true
-			}
-		}
-		for r := range eff.CreatedRoles {
+	// earlier's are shared (earlierMade): m's own are looked up beside them. What m did to tables,
+	// schemas, types and columns it created before is no loss (analyze leaves out its drops of them):
+	// what earlier created and left standing is m's own too, by the names earlier left it.
+	made, release := earlierMade(searchPath, earlier)
+	defer release()
+	created, schemas, types, addedEarlier := made.created, made.schemas, made.types, made.columns
+	for rc := range up.AddedColumns {
+		i := strings.LastIndex(rc, ".")
+		added[q(rc[:i])+rc[i:]] = true
+	}
+	gives := made.gives || up.GivesOwnership
+	roles := made.roles
+	if len(up.CreatedRoles) > 0 {
+		roles = maps.Clone(made.roles)
+		for r := range up.CreatedRoles {
 			roles[r] = true
 		}
-		gives = gives || eff.GivesOwnership
 	}
 	// The type a column had before the up is the one its down changes it back to (the last it does).
 	// The down names tables and columns as the up left them: up.before names them as before the up.
@@ -872,12 +838,12 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 				return fmt.Sprintf("%s %s %s, and the down of %s does not put its rows back", at, verb, l.relation, m.ID())
 			}
 		case "update":
-			if !added[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
+			if !added[rel+"."+l.column] && !addedEarlier[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
 				return fmt.Sprintf("%s overwrites %s.%s, and the down of %s does not write its old values again", at, l.relation, l.column, m.ID())
 			}
 		case "type":
 			col := rel + "." + l.column
-			if added[col] {
+			if added[col] || addedEarlier[col] {
 				continue
 			}
 			was, ok := retyped[col]

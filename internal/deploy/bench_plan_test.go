@@ -11,7 +11,7 @@ import (
 // The pending migrations are a generated history: tables with a foreign key to the one before, an
 // index, a column added to an older table, a backfill; each down undoes its up.
 func BenchmarkRollbackPlan(b *testing.B) {
-	for _, n := range []int{100, 300} {
+	for _, n := range []int{100, 300, 2000} {
 		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
 			files := map[string]string{}
 			for i := 1; i <= n; i++ {
@@ -28,7 +28,9 @@ func BenchmarkRollbackPlan(b *testing.B) {
 			pending := folderB(b, files).Migrations
 			b.ResetTimer()
 			for b.Loop() {
-				analyzed.Clear() // as a deploy finds it: no script read yet
+				analyzed.Clear() // as a deploy finds it: no script read yet, no links kept
+				linkBases.slots = [2]*linkBase{}
+				factsNeeded(pending, "")
 				for i, m := range pending {
 					if w := snapshotOnly(m, pending[:i], "", nil, nil); w == "" {
 						_ = upDestroyed(m, pending[:i], "", nil, nil)

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -78,4 +79,74 @@ func withBase(searchPath string, scripts []*migrate.Script, facts map[string]str
 	l.all, l.fks, l.linked, l.linkedWord, l.path = l.all[:all], l.fks[:fks], linked, linkedWord, path
 	l.facts, l.need, l.upFacts, l.journal = nil, nil, false, nil
 	undone = true
+}
+
+// soFar is what the ups of the migrations a run applies before the one judged (downLosesData,
+// upLosesData) made and left standing, names qualified by path: the tables they created (by the names
+// they left them), schemas, types, domains and extensions ("type name", "domain name", "extension
+// name"), roles, columns they added ("table.column"), and whether one of them hands objects to a role.
+// Those checks ask it of every pending migration, one migration more each time: soFars keeps it and
+// adds the next ups to it, where it was gathered again from every earlier up for each migration.
+type soFar struct {
+	path                                    string
+	ms                                      []*migrate.Migration
+	created, schemas, types, roles, columns map[string]bool
+	gives                                   bool
+}
+
+// soFars are the last two soFar gathered. Its lock is held while a check reads one (earlierMade).
+var soFars struct {
+	sync.Mutex
+	slots [2]*soFar
+	next  int
+}
+
+// earlierMade returns what the ups of earlier made, names qualified by searchPath, and the function that
+// releases it: the maps are shared, and change once released.
+func earlierMade(searchPath string, earlier []*migrate.Migration) (*soFar, func()) {
+	soFars.Lock()
+	var best *soFar
+	for _, s := range soFars.slots {
+		if s != nil && s.path == searchPath && len(s.ms) <= len(earlier) && slices.Equal(s.ms, earlier[:len(s.ms)]) &&
+			(best == nil || len(s.ms) > len(best.ms)) {
+			best = s
+		}
+	}
+	if best == nil {
+		best = &soFar{path: searchPath, created: map[string]bool{}, schemas: map[string]bool{}, types: map[string]bool{}, roles: map[string]bool{},
+			columns: map[string]bool{}}
+		soFars.slots[soFars.next] = best
+		soFars.next = 1 - soFars.next
+	}
+	q := qualifier(searchPath)
+	for _, e := range earlier[len(best.ms):] {
+		eff := analyze(e.Up)
+		for r := range eff.madeTables {
+			best.created[q(r)] = true
+		}
+		for now, was := range eff.renamed {
+			if eff.madeTables[was] {
+				best.created[q(now)] = true
+			}
+		}
+		for sc := range eff.madeSchemas {
+			best.schemas[sc] = true
+		}
+		for rc := range eff.AddedColumns {
+			i := strings.LastIndex(rc, ".")
+			best.columns[q(rc[:i])+rc[i:]] = true
+		}
+		for t := range eff.CreatedTypes {
+			best.types["type "+q(t)], best.types["domain "+q(t)] = true, true
+		}
+		for x := range eff.CreatedExtensions {
+			best.types["extension "+x] = true
+		}
+		for r := range eff.CreatedRoles {
+			best.roles[r] = true
+		}
+		best.gives = best.gives || eff.GivesOwnership
+	}
+	best.ms = append(best.ms[:len(best.ms):len(best.ms)], earlier[len(best.ms):]...)
+	return best, soFars.Unlock
 }

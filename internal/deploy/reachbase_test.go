@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -125,27 +126,80 @@ func TestKeptLinksAreUndone(t *testing.T) {
 	}
 }
 
-// BenchmarkJudgePending judges 2,000 pending migrations as a deploy does before it starts (restorable:
-// factsNeeded, then each migration's down and up after the ups before it), without a database: each
-// creates a table with a foreign key to the one before and empties it in its down.
-func BenchmarkJudgePending(b *testing.B) {
-	files := map[string]string{}
-	for i := 1; i <= 2000; i++ {
-		files[fmt.Sprintf("%d_t%d.up.sql", i, i)] = fmt.Sprintf("CREATE TABLE t%d (id int PRIMARY KEY, prev int REFERENCES t%d ON DELETE CASCADE);", i, max(i-1, 1))
-		files[fmt.Sprintf("%d_t%d.down.sql", i, i)] = fmt.Sprintf("DELETE FROM t%d;\nDROP TABLE t%d;", i, i)
+// TestJudgedAlikeInAnyOrder: downLosesData and upLosesData, which keep what the earlier ups made
+// (earlierMade) and their links (withBase) from one call to the next, judge each migration of a run as
+// they do with nothing kept, in the order a deploy asks, backwards, and forwards again.
+func TestJudgedAlikeInAnyOrder(t *testing.T) {
+	files := maps.Clone(journalFolder)
+	maps.Copy(files, map[string]string{
+		"7_made.up.sql": "CREATE SCHEMA tmp;\nCREATE TABLE tmp.a (id int);\nCREATE TYPE mood AS ENUM ('ok');\nCREATE ROLE tmp_reader;\n" +
+			"ALTER TABLE old_items ADD COLUMN c7 bigint;\nCREATE TABLE t7 (n bigint);\nALTER TABLE t7 RENAME TO u7;",
+		"7_made.down.sql": "DROP TABLE u7;\nALTER TABLE old_items DROP COLUMN c7;\nDROP ROLE tmp_reader;\nDROP TYPE mood;\nDROP SCHEMA tmp CASCADE;",
+		"8_use.up.sql": "UPDATE old_items SET c7 = 1;\nALTER TABLE old_items ALTER COLUMN c7 TYPE int;\nALTER TABLE u7 ALTER COLUMN n TYPE int;\n" +
+			"DROP OWNED BY tmp_reader;\nDROP TYPE mood CASCADE;\nDROP SCHEMA tmp CASCADE;\nDELETE FROM u7;\nDROP TABLE u7;",
+		"8_use.down.sql": "CREATE SCHEMA tmp;\nDELETE FROM old_items;",
+		"9_own.up.sql":   "ALTER TABLE old_items DROP COLUMN c7;\nDROP TABLE old_items;",
+		"9_own.down.sql": "CREATE TABLE old_items (id int);",
+	})
+	ms := folderB(t, files).Migrations
+	// Another run, judged in turns with it: the same folder without its first migration.
+	delete(files, "1_tags.up.sql")
+	delete(files, "1_tags.down.sql")
+	other := folderB(t, files).Migrations
+	facts := map[string]string{dbKey("public.events"): "public.event_tags\ta\tevent_id", dbKey("public.tags"): "", dbKey("public.old_items"): ""}
+	type judged struct{ down, up string }
+	judge := func(ms []*migrate.Migration, path string, i int, fresh bool) judged {
+		if fresh {
+			linkBases.Lock()
+			linkBases.slots = [2]*linkBase{}
+			linkBases.Unlock()
+			soFars.Lock()
+			soFars.slots = [2]*soFar{}
+			soFars.Unlock()
+		}
+		return judged{downLosesData(ms[i], ms[:i], path, nil, facts), upLosesData(ms[i], ms[:i], path, nil, facts)}
 	}
-	set := folderB(b, files)
-	pending := set.Migrations
-	b.ResetTimer()
-	for b.Loop() {
-		factsNeeded(pending, "")
-		for i, m := range pending {
-			if w := snapshotOnly(m, pending[:i], "", nil, nil); w != "" {
-				b.Fatal(w)
+	var order []int
+	for i := range ms {
+		order = append(order, i)
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		order = append(order, i)
+	}
+	order = append(order, order[:len(ms)]...)
+	losses := 0
+	differ := false
+	for _, path := range []string{"", `"app"`} {
+		want, wantOther := make([]judged, len(ms)), make([]judged, len(other))
+		for i := range ms {
+			want[i] = judge(ms, path, i, true)
+			if want[i].down != "" {
+				losses++
 			}
-			if w := upDestroyed(m, pending[:i], "", nil, nil); w != "" {
-				b.Fatal(w)
+			if want[i].up != "" {
+				losses++
+			}
+			if i < len(other) {
+				wantOther[i] = judge(other, path, i, true)
+				differ = differ || i > 0 && wantOther[i-1] != want[i]
 			}
 		}
+		for _, i := range order {
+			if got := judge(ms, path, i, false); got != want[i] {
+				t.Fatalf("search path %q, %s judged after the others: %+v, with nothing kept: %+v", path, ms[i].ID(), got, want[i])
+			}
+			if i < len(other) {
+				if got := judge(other, path, i, false); got != wantOther[i] {
+					t.Fatalf("search path %q, %s of the other run judged after the others: %+v, with nothing kept: %+v", path, other[i].ID(), got, wantOther[i])
+				}
+			}
+		}
+	}
+	if !differ {
+		t.Fatal("the two runs are judged alike: judging one on what the other kept would not show")
+	}
+	// Some of the run loses data and some does not, so that a judgment kept wrong shows.
+	if losses == 0 || losses == 4*len(ms) {
+		t.Fatalf("%d of %d judgments find a loss: the folder no longer tells kept and fresh apart", losses, 4*len(ms))
 	}
 }
