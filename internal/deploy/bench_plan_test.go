@@ -30,6 +30,7 @@ func BenchmarkRollbackPlan(b *testing.B) {
 			for b.Loop() {
 				analyzed.Clear() // as a deploy finds it: no script read yet, no links kept
 				linkBases.slots = [2]*linkBase{}
+				soFars.slots = [2]*soFar{}
 				factsNeeded(pending, "")
 				for i, m := range pending {
 					if w := snapshotOnly(m, pending[:i], "", nil, nil); w == "" {
