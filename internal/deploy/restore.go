@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -15,14 +14,16 @@ import (
 // boundRestore returns a copy of p whose sessions wait for a lock at most wait (the environment's
 // lock_timeout), as the deploy's own statements do: the restore's clear drops every table, and a
 // session holding a lock on one (a long query, an idle transaction) would otherwise hold the restore,
-// and the deploy in maintenance mode, for as long as it holds it. The bound goes in the connection's
-// options, which psql and the tools pass to the server; pg_dump sets lock_timeout = 0 for itself and
-// bounds its waits with --lock-wait-timeout, and the dump's SQL does too once the clear is done, when the
-// restore holds the locks of what it recreates. p itself is left as it is.
+// and the deploy in maintenance mode, for as long as it holds it. The bound goes after the connection's
+// own options, or after PGOPTIONS when it has none, which psql and the tools pass to the server
+// (snapshot.PGDump.WithSessionOptions); pg_dump sets lock_timeout = 0 for itself and bounds its waits
+// with --lock-wait-timeout, and the dump's SQL does too once the clear is done, when the restore holds
+// the locks of what it recreates. p itself is left as it is.
 func boundRestore(p *snapshot.PGDump, wait time.Duration) *snapshot.PGDump {
-	c := *p
-	c.URL = withLockTimeout(p.URL, wait)
-	return &c
+	if wait <= 0 {
+		return p
+	}
+	return p.WithSessionOptions(fmt.Sprintf("-c lock_timeout=%d", wait.Milliseconds()))
 }
 
 // boundCommand returns a copy of c whose restore_command waits for a lock at most wait, as the built-in
@@ -37,33 +38,6 @@ func boundCommand(c *snapshot.Command, wait time.Duration) *snapshot.Command {
 	b := *c
 	b.RestoreLockTimeout = wait
 	return &b
-}
-
-// withLockTimeout adds -c lock_timeout=<ms> to the options of a connection string (a URL or
-// keyword/value pairs). A keyword/value string that sets options already is left as it is.
-func withLockTimeout(conn string, wait time.Duration) string {
-	if wait <= 0 {
-		return conn
-	}
-	opt := fmt.Sprintf("-c lock_timeout=%d", wait.Milliseconds())
-	if !strings.HasPrefix(conn, "postgres://") && !strings.HasPrefix(conn, "postgresql://") {
-		if strings.Contains(conn, "options") {
-			return conn
-		}
-		return strings.TrimSpace(conn) + " options='" + opt + "'"
-	}
-	u, err := url.Parse(conn)
-	if err != nil {
-		return conn
-	}
-	q := u.Query()
-	if o := q.Get("options"); o != "" {
-		opt = o + " " + opt
-	}
-	q.Set("options", opt)
-	// libpq decodes %XX in a URL's query but takes + for itself: spaces go as %20.
-	u.RawQuery = snapshot.EncodeQuery(q)
-	return u.String()
 }
 
 // restoreLocked runs restore, trying again after a lock timeout as a migration is (the restore is one

@@ -103,22 +103,6 @@ func TestDeployRestoreLockWaitBounded(t *testing.T) {
 	}
 }
 
-func TestWithLockTimeout(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct{ name, in, want string }{
-		{"url", "postgres://u:secret@db:5432/app?sslmode=disable", "postgres://u:secret@db:5432/app?options=-c%20lock_timeout%3D1500&sslmode=disable"},
-		{"url with options", "postgresql://u@db/app?options=-c%20search_path%3Dapp", "postgresql://u@db/app?options=-c%20search_path%3Dapp%20-c%20lock_timeout%3D1500"},
-		{"keyword/value", "host=db dbname=app password='a b'", "host=db dbname=app password='a b' options='-c lock_timeout=1500'"},
-		{"keyword/value with options", "host=db options='-c x=1'", "host=db options='-c x=1'"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := withLockTimeout(tc.in, 1500*time.Millisecond); got != tc.want {
-				t.Errorf("withLockTimeout(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
 // TestDeployRestoreAnalyzeLockWait: the ANALYZE after a snapshot restore runs on a connection bounded by
 // lock_timeout too, and a session holds a lock that conflicts with it (on a history table, which the
 // restore leaves alone). The restore has committed: the rollback stands, and a note says to run ANALYZE.

@@ -682,6 +682,46 @@ func (p *PGDump) connArgs(opts string) (string, []string) {
 	return conn, append(env, "PGOPTIONS="+strings.TrimSpace(opts+" "+os.Getenv("PGOPTIONS")))
 }
 
+// WithSessionOptions returns a copy of p whose sessions (pg_dump's, psql's and its own connections') get
+// opts (-c settings) after their own options, so that opts win: after the connection string's options
+// when it has some, else after PGOPTIONS, which libpq and pgx no longer read once the string has options
+// (a PGOPTIONS of -c role=owner, which a restore needs, would otherwise be lost). p itself is left as it is.
+func (p *PGDump) WithSessionOptions(opts string) *PGDump {
+	c := *p
+	c.URL = appendOptions(p.URL, opts, os.Getenv("PGOPTIONS"))
+	return &c
+}
+
+// appendOptions puts opts after the options of conn (a URL or keyword/value pairs), or after env (the
+// PGOPTIONS libpq would take) when conn has none.
+func appendOptions(conn, opts, env string) string {
+	if opts == "" {
+		return conn
+	}
+	if isURL(conn) {
+		u, err := url.Parse(conn)
+		if err != nil {
+			return conn
+		}
+		q := u.Query()
+		own := env
+		if vals := q["options"]; len(vals) > 0 {
+			own = vals[len(vals)-1] // libpq takes the last
+		}
+		q["options"] = []string{strings.TrimSpace(own + " " + opts)}
+		// libpq decodes %XX in a URL's query but takes + for itself: spaces go as %20.
+		u.RawQuery = EncodeQuery(q)
+		return u.String()
+	}
+	own, rest := env, conn
+	if ms := dsnOptions.FindAllStringSubmatch(conn, -1); ms != nil {
+		last := ms[len(ms)-1]
+		own, rest = dsnEscape.ReplaceAllString(last[2]+last[3], "$1"), dsnOptions.ReplaceAllString(conn, "$1")
+	}
+	merged := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(strings.TrimSpace(own + " " + opts))
+	return strings.TrimSpace(strings.TrimSpace(rest) + " options='" + merged + "'")
+}
+
 func isURL(conn string) bool {
 	return strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://")
 }

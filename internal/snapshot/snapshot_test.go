@@ -1103,3 +1103,37 @@ func TestPGDumpConnArgsOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendOptions: the restore's bound (-c lock_timeout) goes after the connection's own options, and
+// after PGOPTIONS when the connection string has none: libpq and pgx read PGOPTIONS only then, and a
+// bound put in the string alone dropped a PGOPTIONS of -c role=owner, which a restore needs. A
+// keyword/value string with options of its own got no bound at all.
+func TestAppendOptions(t *testing.T) {
+	const bound = "-c lock_timeout=1500"
+	for _, tc := range []struct{ name, conn, env, want string }{
+		{"url", "postgres://u:secret@db:5432/app?sslmode=disable", "", "postgres://u:secret@db:5432/app?options=-c%20lock_timeout%3D1500&sslmode=disable"},
+		{"url, PGOPTIONS", "postgres://u@db/app", "-c role=owner", "postgres://u@db/app?options=-c%20role%3Downer%20-c%20lock_timeout%3D1500"},
+		{"url with options, PGOPTIONS", "postgresql://u@db/app?options=-c%20search_path%3Dapp", "-c role=owner",
+			"postgresql://u@db/app?options=-c%20search_path%3Dapp%20-c%20lock_timeout%3D1500"},
+		{"keyword/value", "host=db dbname=app password='a b'", "", "host=db dbname=app password='a b' options='-c lock_timeout=1500'"},
+		{"keyword/value, PGOPTIONS", "host=db dbname=app", "-c role=owner", "host=db dbname=app options='-c role=owner -c lock_timeout=1500'"},
+		{"keyword/value with options", "host=db options='-c x=1' dbname=app", "-c role=owner", "host=db dbname=app options='-c x=1 -c lock_timeout=1500'"},
+		{"keyword/value with quoted options", `host=db options='-c search_path=it\'s'`, "", `host=db options='-c search_path=it\'s -c lock_timeout=1500'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := appendOptions(tc.conn, bound, tc.env); got != tc.want {
+				t.Errorf("appendOptions(%q, PGOPTIONS %q) = %q, want %q", tc.conn, tc.env, got, tc.want)
+			}
+		})
+	}
+	// What libpq makes of the result: the user's settings and the bound, the bound last.
+	t.Setenv("PGOPTIONS", "-c role=owner")
+	p := (&PGDump{URL: "host=/tmp dbname=app"}).WithSessionOptions(bound)
+	cfg, err := pgx.ParseConfig(p.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.RuntimeParams["options"]; got != "-c role=owner "+bound {
+		t.Errorf("options = %q, want the PGOPTIONS and the bound", got)
+	}
+}
