@@ -626,9 +626,11 @@ func (a *App) ciHolder() string {
 	return firstNonEmpty(a.Getenv("USER"), "unknown") + "@" + host
 }
 
+// ciJobURL is the page of this CI run: the GitHub Actions run (ci.GitHubEnv.RunURL, as the gate links
+// it) or the GitLab job.
 func (a *App) ciJobURL() string {
-	if id := a.Getenv("GITHUB_RUN_ID"); id != "" && a.Getenv("GITHUB_REPOSITORY") != "" {
-		return firstNonEmpty(a.Getenv("GITHUB_SERVER_URL"), "https://github.com") + "/" + a.Getenv("GITHUB_REPOSITORY") + "/actions/runs/" + id
+	if u := ci.ReadGitHubEnv(a.Getenv).RunURL(); u != "" {
+		return u
 	}
 	return a.Getenv("CI_JOB_URL")
 }

@@ -339,3 +339,26 @@ func TestDeployReportMDStaysWithin1MiB(t *testing.T) {
 		t.Errorf("the JSON report does not hold the 1,600 migrations (%v)", err)
 	}
 }
+
+// TestDeployJobURL: the deploy's report and history link the run as the gate does: a trailing slash
+// of GITHUB_SERVER_URL is no part of the link, and without a GitHub run the GitLab job's page is used.
+func TestDeployJobURL(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"github.com", map[string]string{"GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "7"}, "https://github.com/o/r/actions/runs/7"},
+		{"enterprise server with a trailing slash", map[string]string{"GITHUB_SERVER_URL": "https://ghe.example.com/", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "7"},
+			"https://ghe.example.com/o/r/actions/runs/7"},
+		{"gitlab", map[string]string{"CI_JOB_URL": "https://gitlab.example.com/g/p/-/jobs/9"}, "https://gitlab.example.com/g/p/-/jobs/9"},
+		{"no run", map[string]string{"GITHUB_REPOSITORY": "o/r"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := &App{Getenv: func(k string) string { return tc.env[k] }}
+			if got := app.ciJobURL(); got != tc.want {
+				t.Errorf("ciJobURL() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
