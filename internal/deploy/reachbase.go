@@ -105,7 +105,19 @@ var soFars struct {
 // releases it: the maps are shared, and change once released.
 func earlierMade(searchPath string, earlier []*migrate.Migration) (*soFar, func()) {
 	soFars.Lock()
+	// Should reading a script panic, the lock is released and the half-extended soFar dropped.
 	var best *soFar
+	done := false
+	defer func() {
+		if !done {
+			for i, s := range soFars.slots {
+				if s == best {
+					soFars.slots[i] = nil
+				}
+			}
+			soFars.Unlock()
+		}
+	}()
 	for _, s := range soFars.slots {
 		if s != nil && s.path == searchPath && len(s.ms) <= len(earlier) && slices.Equal(s.ms, earlier[:len(s.ms)]) &&
 			(best == nil || len(s.ms) > len(best.ms)) {
@@ -148,5 +160,6 @@ func earlierMade(searchPath string, earlier []*migrate.Migration) (*soFar, func(
 		best.gives = best.gives || eff.GivesOwnership
 	}
 	best.ms = append(best.ms[:len(best.ms):len(best.ms)], earlier[len(best.ms):]...)
+	done = true
 	return best, soFars.Unlock
 }
