@@ -88,6 +88,23 @@ func (e *gateEnv) event(t *testing.T, name string) {
 	e.env["GITHUB_EVENT_PATH"] = p
 }
 
+// editedEvent is event with the payload changed by edit first.
+func (e *gateEnv) editedEvent(t *testing.T, name string, edit func(ev map[string]any)) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "github", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	edit(ev)
+	p := filepath.Join(e.dir, "event.json")
+	writeFile(t, p, mustJSON(t, ev))
+	e.env["GITHUB_EVENT_PATH"] = p
+}
+
 func (e *gateEnv) run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
@@ -196,18 +213,9 @@ func TestGateWorkflowRunFindsPullRequestBySHA(t *testing.T) {
 	// workflow_run of a fork: no pull_requests in the payload, only the head SHA.
 	e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 9}, Author: "eve",
 		HeadSHA: "3484a3fb816e0859fd6e1cea078d76385ff50625", BaseSHA: evBase, BaseRef: "master", Fork: true}, nil)
-	data, err := os.ReadFile(filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev map[string]any
-	if err := json.Unmarshal(data, &ev); err != nil {
-		t.Fatal(err)
-	}
-	ev["workflow_run"].(map[string]any)["pull_requests"] = []any{}
-	p := filepath.Join(e.dir, "run.json")
-	writeFile(t, p, mustJSON(t, ev))
-	e.env["GITHUB_EVENT_PATH"] = p
+	e.editedEvent(t, "workflow_run.completed.with-pull-requests.payload.json", func(ev map[string]any) {
+		ev["workflow_run"].(map[string]any)["pull_requests"] = []any{}
+	})
 	e.s.Expect("GET /repos/{owner}/{repo}/commits/{sha}/pulls")
 	code, out, errOut := e.run(t, "--report", e.report, "--repo", evRepo, "--no-record")
 	if code != ExitPending {

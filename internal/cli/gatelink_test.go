@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,18 +39,9 @@ func TestGateCommentLinksTheCheckRun(t *testing.T) {
 				e.env[k] = v
 			}
 			if tt.workflow {
-				data, err := os.ReadFile(filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				var ev map[string]any
-				if err := json.Unmarshal(data, &ev); err != nil {
-					t.Fatal(err)
-				}
-				ev["workflow_run"].(map[string]any)["head_sha"] = evHead
-				p := filepath.Join(e.dir, "run.json")
-				writeFile(t, p, mustJSON(t, ev))
-				e.env["GITHUB_EVENT_PATH"] = p
+				e.editedEvent(t, "workflow_run.completed.with-pull-requests.payload.json", func(ev map[string]any) {
+					ev["workflow_run"].(map[string]any)["head_sha"] = evHead
+				})
 			}
 			var rep report.Report
 			if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
@@ -150,18 +140,9 @@ func TestGateStatusLinksThisRun(t *testing.T) {
 				e.env[k] = v
 			}
 			if tt.workflow {
-				data, err := os.ReadFile(filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				var ev map[string]any
-				if err := json.Unmarshal(data, &ev); err != nil {
-					t.Fatal(err)
-				}
-				ev["workflow_run"].(map[string]any)["head_sha"] = evHead
-				p := filepath.Join(e.dir, "run.json")
-				writeFile(t, p, mustJSON(t, ev))
-				e.env["GITHUB_EVENT_PATH"] = p
+				e.editedEvent(t, "workflow_run.completed.with-pull-requests.payload.json", func(ev map[string]any) {
+					ev["workflow_run"].(map[string]any)["head_sha"] = evHead
+				})
 			}
 			code, out, errOut := e.run(t, append([]string{"--report", e.report}, tt.args...)...)
 			if code != ExitPending {
