@@ -664,22 +664,40 @@ func (p *PGDump) connArgs(opts string) (string, []string) {
 	if opts == "" {
 		return conn, env
 	}
-	if isURL(conn) {
-		if u, err := url.Parse(conn); err == nil {
-			q := u.Query()
-			if vals := q["options"]; len(vals) > 0 {
-				q["options"] = []string{strings.TrimSpace(opts + " " + vals[len(vals)-1])} // libpq takes the last
-				u.RawQuery = EncodeQuery(q)
-				return u.String(), env
-			}
-		}
-	} else if ms := dsnOptions.FindAllStringSubmatch(conn, -1); ms != nil {
-		last := ms[len(ms)-1]
-		own := dsnEscape.ReplaceAllString(last[2]+last[3], "$1")
-		merged := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(strings.TrimSpace(opts + " " + own))
-		return strings.TrimSpace(dsnOptions.ReplaceAllString(conn, "$1")) + " options='" + merged + "'", env
+	if own, has, with := connOptions(conn); has {
+		return with(strings.TrimSpace(opts + " " + own)), env
 	}
 	return conn, append(env, "PGOPTIONS="+strings.TrimSpace(opts+" "+os.Getenv("PGOPTIONS")))
+}
+
+// connOptions returns the options of conn (a URL or keyword/value pairs; the last, which libpq takes,
+// when given twice), whether it has any, and conn with its options set to another value.
+func connOptions(conn string) (own string, has bool, with func(string) string) {
+	if isURL(conn) {
+		u, err := url.Parse(conn)
+		if err != nil {
+			return "", false, func(string) string { return conn }
+		}
+		q := u.Query()
+		if vals := q["options"]; len(vals) > 0 {
+			own, has = vals[len(vals)-1], true
+		}
+		return own, has, func(v string) string {
+			q["options"] = []string{v}
+			// libpq decodes %XX in a URL's query but takes + for itself: spaces go as %20.
+			u.RawQuery = EncodeQuery(q)
+			return u.String()
+		}
+	}
+	rest := conn
+	if ms := dsnOptions.FindAllStringSubmatch(conn, -1); ms != nil {
+		last := ms[len(ms)-1]
+		own, has, rest = dsnEscape.ReplaceAllString(last[2]+last[3], "$1"), true, dsnOptions.ReplaceAllString(conn, "$1")
+	}
+	return own, has, func(v string) string {
+		v = strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v)
+		return strings.TrimSpace(strings.TrimSpace(rest) + " options='" + v + "'")
+	}
 }
 
 // WithSessionOptions returns a copy of p whose sessions (pg_dump's, psql's and its own connections') get
@@ -698,28 +716,11 @@ func appendOptions(conn, opts, env string) string {
 	if opts == "" {
 		return conn
 	}
-	if isURL(conn) {
-		u, err := url.Parse(conn)
-		if err != nil {
-			return conn
-		}
-		q := u.Query()
-		own := env
-		if vals := q["options"]; len(vals) > 0 {
-			own = vals[len(vals)-1] // libpq takes the last
-		}
-		q["options"] = []string{strings.TrimSpace(own + " " + opts)}
-		// libpq decodes %XX in a URL's query but takes + for itself: spaces go as %20.
-		u.RawQuery = EncodeQuery(q)
-		return u.String()
+	own, has, with := connOptions(conn)
+	if !has {
+		own = env
 	}
-	own, rest := env, conn
-	if ms := dsnOptions.FindAllStringSubmatch(conn, -1); ms != nil {
-		last := ms[len(ms)-1]
-		own, rest = dsnEscape.ReplaceAllString(last[2]+last[3], "$1"), dsnOptions.ReplaceAllString(conn, "$1")
-	}
-	merged := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(strings.TrimSpace(own + " " + opts))
-	return strings.TrimSpace(strings.TrimSpace(rest) + " options='" + merged + "'")
+	return with(strings.TrimSpace(own + " " + opts))
 }
 
 func isURL(conn string) bool {
