@@ -29,8 +29,8 @@ func BenchmarkRollbackPlan(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				analyzed.Clear() // as a deploy finds it: no script read yet, no links kept
-				linkBases.slots = [2]*linkBase{}
-				soFars.slots = [2]*soFar{}
+				linkBases.reset()
+				soFars.reset()
 				factsNeeded(pending, "")
 				for i, m := range pending {
 					if w := snapshotOnly(m, pending[:i], "", nil, nil); w == "" {

@@ -9,65 +9,96 @@ import (
 )
 
 // The checks of a deploy judge each pending migration's scripts after the ups of the ones before it
-// (linksLose, factsNeeded): the links those ups leave are the same for every check, one more up each
-// migration. Replaying them all again for every check made a run of n pending migrations replay
-// n²/2 scripts, three times over. withBase keeps the links after the latest prefixes it replayed and
-// runs each check on them with a journal that undoes what the check changed.
+// (linksLose, factsNeeded, downLosesData, upLosesData): what those ups leave is the same for every
+// check, one more up each migration. Replaying them all again for every check made a run of n pending
+// migrations replay n²/2 scripts, several times over. A keeper keeps what the latest prefixes built and
+// extends it by the ups that follow: withBase the links (each check runs on them with a journal that
+// undoes what it changed), earlierMade what the earlier ups made.
 
-// linkBase is the links after the ups in scripts, replayed in order (no check ran on it).
-type linkBase struct {
-	path    string // the search path its names are qualified by (qualifier)
-	scripts []*migrate.Script
-	l       *links
+// kept is a state built from items (scripts, migrations) in order, names qualified by path.
+type kept[E comparable, S any] struct {
+	path  string
+	items []E
+	state S
 }
 
-// linkBases are the last two bases: the checks of a run ask for the ups before a migration and for
-// those and its own, alternately, one more each migration, so that each base grows by a script a
-// migration.
-var linkBases struct {
+// keeper keeps the last two states of a kind: the checks of a run ask for the ups before a migration
+// and for those and its own, alternately, one more each migration, so that each grows by an item a
+// migration. Its lock is held while a state is extended and used.
+type keeper[E comparable, S any] struct {
 	sync.Mutex
-	slots [2]*linkBase
-	next  int // the slot the next new base replaces
+	slots [2]*kept[E, S]
+	next  int // the slot the next new state replaces
 }
 
-// withBase runs check on the links after scripts (the ups before the script a check judges), names
-// qualified by searchPath, with facts for the check, then undoes what check changed. It extends the
-// longest base kept that scripts start with, or starts one.
-func withBase(searchPath string, scripts []*migrate.Script, facts map[string]string, check func(*links)) {
-	linkBases.Lock()
-	defer linkBases.Unlock()
-	var best *linkBase
-	for _, b := range linkBases.slots {
-		if b != nil && b.path == searchPath && len(b.scripts) <= len(scripts) && slices.Equal(b.scripts, scripts[:len(b.scripts)]) &&
-			(best == nil || len(b.scripts) > len(best.scripts)) {
-			best = b
+// extend returns the state for items: the longest kept one whose items start items, extended in place
+// by add with the rest, or a new one (fresh) so extended. The caller holds the lock. Should add panic,
+// the half-extended state is dropped.
+func (k *keeper[E, S]) extend(path string, items []E, fresh func() S, add func(S, E)) *kept[E, S] {
+	var best *kept[E, S]
+	for _, s := range k.slots {
+		if s != nil && s.path == path && len(s.items) <= len(items) && slices.Equal(s.items, items[:len(s.items)]) &&
+			(best == nil || len(s.items) > len(best.items)) {
+			best = s
 		}
 	}
 	if best == nil {
-		best = &linkBase{path: searchPath, l: newLinks(qualifier(searchPath), nil)}
-		linkBases.slots[linkBases.next] = best
-		linkBases.next = 1 - linkBases.next
+		best = &kept[E, S]{path: path, state: fresh()}
+		k.slots[k.next] = best
+		k.next = 1 - k.next
 	}
-	// Extended in place: the other slot keeps the base one script shorter that the next check asks
-	// for, and is extended in its turn.
-	l := best.l
-	for _, s := range scripts[len(best.scripts):] {
-		l.script(s, nil)
+	done := false
+	defer func() {
+		if !done {
+			k.drop(best)
+		}
+	}()
+	// Extended in place: the other slot keeps the state one item shorter that the next check asks for,
+	// and is extended in its turn.
+	for _, e := range items[len(best.items):] {
+		add(best.state, e)
 	}
-	best.scripts = append(best.scripts[:len(best.scripts):len(best.scripts)], scripts[len(best.scripts):]...)
+	best.items = append(best.items[:len(best.items):len(best.items)], items[len(best.items):]...)
+	done = true
+	return best
+}
+
+// drop forgets s, which a panic left half changed. The caller holds the lock.
+func (k *keeper[E, S]) drop(s *kept[E, S]) {
+	for i, x := range k.slots {
+		if x == s {
+			k.slots[i] = nil
+		}
+	}
+}
+
+// reset forgets every state (a deploy starts without any; tests and benchmarks start so too).
+func (k *keeper[E, S]) reset() {
+	k.Lock()
+	defer k.Unlock()
+	k.slots = [2]*kept[E, S]{}
+}
+
+// linkBases keeps the links after the ups of a run (no check ran on them).
+var linkBases keeper[*migrate.Script, *links]
+
+// withBase runs check on the links after scripts (the ups before the script a check judges), names
+// qualified by searchPath, with facts for the check, then undoes what check changed.
+func withBase(searchPath string, scripts []*migrate.Script, facts map[string]string, check func(*links)) {
+	linkBases.Lock()
+	defer linkBases.Unlock()
+	base := linkBases.extend(searchPath, scripts, func() *links { return newLinks(qualifier(searchPath), nil) },
+		func(l *links, s *migrate.Script) { l.script(s, nil) })
+	l := base.state
 	// What the check changes is undone: tables and keys it adds go with the lengths, the rest through
 	// the journal, newest first. A check that panics leaves the base unusable: it is dropped.
 	var journal []func()
-	all, fks, linked, linkedWord, path := len(l.all), len(l.fks), l.linked, l.linkedWord, l.path
+	all, fks, linked, linkedWord := len(l.all), len(l.fks), l.linked, l.linkedWord
 	l.facts, l.journal = facts, &journal
 	undone := false
 	defer func() {
 		if !undone {
-			for i, b := range linkBases.slots {
-				if b == best {
-					linkBases.slots[i] = nil
-				}
-			}
+			linkBases.drop(base)
 		}
 	}()
 	check(l)
@@ -76,90 +107,65 @@ func withBase(searchPath string, scripts []*migrate.Script, facts map[string]str
 	}
 	clear(l.all[all:])
 	clear(l.fks[fks:])
-	l.all, l.fks, l.linked, l.linkedWord, l.path = l.all[:all], l.fks[:fks], linked, linkedWord, path
+	l.all, l.fks, l.linked, l.linkedWord = l.all[:all], l.fks[:fks], linked, linkedWord
 	l.facts, l.need, l.upFacts, l.journal = nil, nil, false, nil
 	undone = true
 }
 
 // soFar is what the ups of the migrations a run applies before the one judged (downLosesData,
-// upLosesData) made and left standing, names qualified by path: the tables they created (by the names
-// they left them), schemas, types, domains and extensions ("type name", "domain name", "extension
-// name"), roles, columns they added ("table.column"), and whether one of them hands objects to a role.
-// Those checks ask it of every pending migration, one migration more each time: soFars keeps it and
-// adds the next ups to it, where it was gathered again from every earlier up for each migration.
+// upLosesData) made and left standing: the tables they created (by the names they left them), schemas,
+// types, domains and extensions ("type name", "domain name", "extension name"), roles, columns they
+// added ("table.column"), and whether one of them hands objects to a role.
 type soFar struct {
-	path                                    string
-	ms                                      []*migrate.Migration
 	created, schemas, types, roles, columns map[string]bool
 	gives                                   bool
 }
 
-// soFars are the last two soFar gathered. Its lock is held while a check reads one (earlierMade).
-var soFars struct {
-	sync.Mutex
-	slots [2]*soFar
-	next  int
-}
+// soFars keeps what the earlier ups of a run made.
+var soFars keeper[*migrate.Migration, *soFar]
 
 // earlierMade returns what the ups of earlier made, names qualified by searchPath, and the function that
 // releases it: the maps are shared, and change once released.
 func earlierMade(searchPath string, earlier []*migrate.Migration) (*soFar, func()) {
 	soFars.Lock()
-	// Should reading a script panic, the lock is released and the half-extended soFar dropped.
-	var best *soFar
-	done := false
+	released := false
 	defer func() {
-		if !done {
-			for i, s := range soFars.slots {
-				if s == best {
-					soFars.slots[i] = nil
-				}
-			}
-			soFars.Unlock()
+		if !released {
+			soFars.Unlock() // a panic while reading a script
 		}
 	}()
-	for _, s := range soFars.slots {
-		if s != nil && s.path == searchPath && len(s.ms) <= len(earlier) && slices.Equal(s.ms, earlier[:len(s.ms)]) &&
-			(best == nil || len(s.ms) > len(best.ms)) {
-			best = s
-		}
-	}
-	if best == nil {
-		best = &soFar{path: searchPath, created: map[string]bool{}, schemas: map[string]bool{}, types: map[string]bool{}, roles: map[string]bool{},
-			columns: map[string]bool{}}
-		soFars.slots[soFars.next] = best
-		soFars.next = 1 - soFars.next
-	}
 	q := qualifier(searchPath)
-	for _, e := range earlier[len(best.ms):] {
+	fresh := func() *soFar {
+		return &soFar{created: map[string]bool{}, schemas: map[string]bool{}, types: map[string]bool{}, roles: map[string]bool{}, columns: map[string]bool{}}
+	}
+	made := soFars.extend(searchPath, earlier, fresh, func(m *soFar, e *migrate.Migration) {
 		eff := analyze(e.Up)
 		for r := range eff.madeTables {
-			best.created[q(r)] = true
+			m.created[q(r)] = true
 		}
 		for now, was := range eff.renamed {
 			if eff.madeTables[was] {
-				best.created[q(now)] = true
+				m.created[q(now)] = true
 			}
 		}
 		for sc := range eff.madeSchemas {
-			best.schemas[sc] = true
+			m.schemas[sc] = true
 		}
 		for rc := range eff.AddedColumns {
 			i := strings.LastIndex(rc, ".")
-			best.columns[q(rc[:i])+rc[i:]] = true
+			m.columns[q(rc[:i])+rc[i:]] = true
 		}
 		for t := range eff.CreatedTypes {
-			best.types["type "+q(t)], best.types["domain "+q(t)] = true, true
+			m.types["type "+q(t)], m.types["domain "+q(t)] = true, true
 		}
 		for x := range eff.CreatedExtensions {
-			best.types["extension "+x] = true
+			m.types["extension "+x] = true
 		}
 		for r := range eff.CreatedRoles {
-			best.roles[r] = true
+			m.roles[r] = true
 		}
-		best.gives = best.gives || eff.GivesOwnership
-	}
-	best.ms = append(best.ms[:len(best.ms):len(best.ms)], earlier[len(best.ms):]...)
-	done = true
-	return best, soFars.Unlock
+		m.gives = m.gives || eff.GivesOwnership
+	})
+	released = true
+	return made.state, soFars.Unlock
 }

@@ -150,12 +150,8 @@ func TestJudgedAlikeInAnyOrder(t *testing.T) {
 	type judged struct{ down, up string }
 	judge := func(ms []*migrate.Migration, path string, i int, fresh bool) judged {
 		if fresh {
-			linkBases.Lock()
-			linkBases.slots = [2]*linkBase{}
-			linkBases.Unlock()
-			soFars.Lock()
-			soFars.slots = [2]*soFar{}
-			soFars.Unlock()
+			linkBases.reset()
+			soFars.reset()
 		}
 		return judged{downLosesData(ms[i], ms[:i], path, nil, facts), upLosesData(ms[i], ms[:i], path, nil, facts)}
 	}
