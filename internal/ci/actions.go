@@ -98,17 +98,27 @@ func appendFile(path, s string) (err error) {
 	return nil
 }
 
-// AddSummary appends Markdown to the job summary (GITHUB_STEP_SUMMARY), cut at a line boundary to stay
-// within the runner's 1 MiB limit together with what the file already holds.
-func (a *Actions) AddSummary(md string) error {
+// SummaryRoom is how many bytes of Markdown AddSummary takes whole: the runner's 1 MiB limit less what
+// the job summary file already holds (an earlier command of the same step) and a margin; 0 when full.
+// A rendering bounded by it ends as it was made to, where AddSummary would cut it at a line.
+func (a *Actions) SummaryRoom() int {
 	if a.env == nil || a.env.SummaryPath == "" {
-		return fmt.Errorf("write job summary: GITHUB_STEP_SUMMARY is not set")
+		return 0
 	}
 	used := int64(0)
 	if st, err := os.Stat(a.env.SummaryPath); err == nil {
 		used = st.Size()
 	}
-	room := int(MaxSummaryBytes - used - 200)
+	return max(0, int(MaxSummaryBytes-used-200))
+}
+
+// AddSummary appends Markdown to the job summary (GITHUB_STEP_SUMMARY), cut at a line boundary to stay
+// within the runner's 1 MiB limit together with what the file already holds (see SummaryRoom).
+func (a *Actions) AddSummary(md string) error {
+	if a.env == nil || a.env.SummaryPath == "" {
+		return fmt.Errorf("write job summary: GITHUB_STEP_SUMMARY is not set")
+	}
+	room := a.SummaryRoom()
 	if room <= 0 {
 		return fmt.Errorf("write job summary: %s is already full", a.env.SummaryPath)
 	}

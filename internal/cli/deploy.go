@@ -578,34 +578,55 @@ func (a *App) writeDeployReports(ctx context.Context, o *DeployOptions, res *dep
 		}
 		errs = append(errs, err)
 	}
-	md := res.Markdown()
 	if o.ReportMD != "" {
 		// Within 1 MiB, naming the JSON report when it leaves parts out, as check's --report-md.
 		if err := writeFileWhole(o.ReportMD, []byte(res.FileMarkdown(o.ReportJSON))); err != nil {
 			errs = append(errs, fmt.Errorf("write Markdown report: %w", err))
 		}
 	}
-	if p := a.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-		fh, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err == nil {
-			_, err = fh.WriteString(md + "\n")
-			err = errors.Join(err, fh.Close())
-		}
+	// The job summary and the comment stay within what the runner and the forge take: past it, the runner
+	// drops the step's whole summary and the forge refuses the comment. What they leave out, they say,
+	// naming where the full report is.
+	summary := false
+	if gh := ci.ReadGitHubEnv(a.Getenv); gh.SummaryPath != "" {
+		acts := ci.NewActions(gh, a.commandOut())
+		err := acts.AddSummary(res.SummaryMarkdown(min(report.MaxSummaryBytes, acts.SummaryRoom()), o.ReportJSON))
+		summary = err == nil
 		errs = append(errs, err)
 	}
 	comment := env.Comment == nil || *env.Comment
 	if f != nil && ref.Number != 0 && comment && !o.NoComment && res.Outcome != deploy.OutcomeDryRun {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
+		md := res.CommentMarkdown(forge.MaxCommentRunes(f)-commentRoom, o.ReportJSON, summary)
 		if _, _, err := forge.Upsert(ctx, f, ref, deploy.CommentMarker(o.Env), md, deploy.OldCommentMarkers(o.Env)...); err != nil {
-			if errors.Is(err, forge.ErrReadOnly) {
-				fmt.Fprintf(a.Stderr, "schemagate: the token cannot comment on %s#%d; skipped the comment\n", ref.Repo, ref.Number)
-			} else {
-				errs = append(errs, err)
-			}
+			a.deployCommentNotPosted(ref, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// commentRoom is what the deploy's comment leaves of the forge's limit (forge.MaxCommentRunes) for what
+// the forge may add in storing it (GitLab's zero-width space before a line's slash) and for characters
+// counted otherwise than as runes: of GitHub's 65,536, the comment takes 65,000, as check's does
+// (report.DefaultMaxRunes).
+const commentRoom = 536
+
+// deployCommentNotPosted warns, with what the forge answered, that the deploy's comment was not
+// written. The job still exits as the deploy went: a red job after a good deploy sends someone to look
+// at a database that is fine, and the report is on stdout, in the job summary and in --report-json.
+func (a *App) deployCommentNotPosted(ref forge.Ref, err error) {
+	on := fmt.Sprintf("pull request %s#%d", ref.Repo, ref.Number)
+	if _, gitlab := a.gitlabJob(); gitlab {
+		on = fmt.Sprintf("merge request %s!%d", ref.Repo, ref.Number)
+	}
+	why := "was not posted"
+	if errors.Is(err, forge.ErrReadOnly) {
+		why = "was skipped, the token cannot comment"
+	}
+	fmt.Fprintf(a.Stderr, "schemagate: warning: the deploy's comment on %s %s: %s (the deploy is not affected: its exit code says how it went)\n",
+		on, why, cleanError(err))
+	a.printHint(err)
 }
 
 func (a *App) ciRunID() string {

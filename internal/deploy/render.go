@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/report"
@@ -281,27 +282,84 @@ func (r *Result) WriteText(w io.Writer) error {
 	return err
 }
 
-// Markdown renders the result for a job summary or a change request comment. What it quotes is escaped
-// as check --report-md escapes it (report.Text, report.CodeCell): it stays on its line and in its cell,
-// mentions nobody, opens no HTML and leaves no code span or fence open. A message a migration raised
-// (the server's, the reason, a verification's) is cut at report.MaxMessageRunes, saying so: one of any
-// length would otherwise make the comment longer than GitHub takes, and the deploy fail to post it.
-func (r *Result) Markdown() string { return r.markdown(mdCut{rows: -1}) }
+// Markdown renders the result whole, of any length, for a job summary or a change request comment;
+// SummaryMarkdown and CommentMarkdown bound it to what those take. What it quotes is escaped as check
+// --report-md escapes it (report.Text, report.CodeCell): it stays on its line and in its cell, mentions
+// nobody, opens no HTML and leaves no code span or fence open. A message a migration raised (the
+// server's, the reason, a verification's) is cut at report.MaxMessageRunes, saying so.
+func (r *Result) Markdown() string { return r.markdown(wholeReport) }
 
 // FileMarkdown renders the result for a Markdown file (deploy --report-md) as check's --report-md is
-// rendered (report.FileMarkdown): within 1 MiB (report.MaxSummaryBytes). Past it, it leaves out the
-// checks that passed, the notes and the drift, in that order, then as many rows of the migrations
-// without an error as it must, from the end, and last the checks that failed; it ends with
-// report.FileNote, which says what it left out and names jsonReport (the --report-json file, "" when
-// none) as the full report.
+// rendered (report.FileMarkdown): within 1 MiB (report.MaxSummaryBytes), leaving out what it must (see
+// fit) and ending with report.FileNote, which says what it left out and names jsonReport (the
+// --report-json file, "" when none) as the full report.
 func (r *Result) FileMarkdown(jsonReport string) string {
-	fits := func(s string) bool { return len(s) <= report.MaxSummaryBytes }
-	c := mdCut{rows: -1}
+	return r.fit(func(s string) bool { return len(s) <= report.MaxSummaryBytes },
+		func(dropped []string) string { return report.FileNote(dropped, jsonReport) })
+}
+
+// SummaryMarkdown renders the result for the job summary (GITHUB_STEP_SUMMARY) within maxBytes: the
+// runner refuses a step's summary over 1 MiB, and drops it whole. The caller gives what the file has
+// room for (report.MaxSummaryBytes less what the step already wrote). Past it, it leaves out what it
+// must (see fit) and ends with report.SummaryNote, naming the JSON report (jsonReport, "" when none)
+// and the CI job (JobURL) as where the full report is.
+func (r *Result) SummaryMarkdown(maxBytes int, jsonReport string) string {
+	return r.fit(func(s string) bool { return len(s) <= maxBytes },
+		func(dropped []string) string { return report.SummaryNote(dropped, r.fullReport(jsonReport, false)) })
+}
+
+// CommentMarkdown renders the result as the change request comment, ending with its marker
+// (CommentMarker), within maxRunes characters (runes): the forge refuses a longer comment (GitHub's
+// limit is 65,536 characters, GitLab's 1,000,000: forge.MaxCommentRunes), and the deploy would have no
+// comment. Past it, it leaves out what it must (see fit) and ends with report.CommentNote, naming the
+// job summary (summary: the job wrote one, shown at JobURL) or else the CI job's log, and the JSON
+// report (jsonReport, "" when none) as where the full report is.
+func (r *Result) CommentMarkdown(maxRunes int, jsonReport string, summary bool) string {
+	end := "\n\n" + CommentMarker(r.Env)
+	return r.fit(func(s string) bool { return utf8.RuneCountInString(s)+utf8.RuneCountInString(end) <= maxRunes },
+		func(dropped []string) string { return report.CommentNote(dropped, r.fullReport(jsonReport, summary)) }) + end
+}
+
+// fullReport says where the full report is, for the note of a rendering that left parts out: the job
+// summary when summary is set (GitHub Actions shows it on the run's page, JobURL), else the CI job's
+// log, which holds the text report whole, and the JSON report (jsonReport) when one is written.
+func (r *Result) fullReport(jsonReport string, summary bool) string {
+	json := "the JSON report (--report-json)"
+	if jsonReport != "" {
+		json = "the JSON report " + report.Code(jsonReport)
+	}
+	switch job := report.Link("CI job", r.JobURL); {
+	case summary:
+		where := "the job summary"
+		if l := report.Link("job summary", r.JobURL); l != "" {
+			where = "the " + l
+		}
+		if jsonReport != "" {
+			where += " and " + json
+		}
+		return "The full report is in " + where + "."
+	case job != "" && jsonReport != "":
+		return "The full report is " + json + " and the log of the " + job + "."
+	case job != "":
+		return "The full report is in the log of the " + job + "."
+	}
+	return "The full report is " + json + "."
+}
+
+// fit renders the result whole when fits takes it. Else it leaves out, until fits takes it, the checks
+// that passed, the notes and the drift, in that order, then the rows of the migrations without an error,
+// from the end, then the checks that failed, from the last; then it cuts each fact at
+// report.MaxMessageRunes (a list of thousands of versions a recovery kept), and last the rendering at
+// the last line that fits. The headline, the
+// reason and hint, the facts (the rollback's result among them) and the rows of the migrations with an
+// error come first and go last. note(dropped) ends a rendering that left out the parts dropped names.
+func (r *Result) fit(fits func(string) bool, note func(dropped []string) string) string {
+	c := wholeReport
 	if out := r.markdown(c); fits(out) {
 		return out
 	}
 	var dropped []string
-	render := func() string { return r.markdown(c) + "\n" + report.FileNote(dropped, jsonReport) }
+	render := func() string { return r.markdown(c) + "\n" + note(dropped) }
 	for _, cut := range []struct {
 		what  string
 		apply func()
@@ -320,49 +378,87 @@ func (r *Result) FileMarkdown(jsonReport string) string {
 			return out
 		}
 	}
-	// As many migrations' rows as fit, in order, and those with an error; rather than none, the checks
-	// that failed go.
-	rowsOut := func(n int) string {
-		return fmt.Sprintf("the rows of the migrations past the first %d but those with an error", n)
-	}
-	fitRows := func() bool {
+	// As many of n items as fit, the first ones: set(k) shows k of them and names what it leaves out
+	// (the last entry of dropped). True when some fit, or none do but the rest then fits.
+	most := func(n int, set func(k int)) bool {
 		dropped = append(dropped, "")
-		lo, hi := 0, len(r.Migrations) // lo rows fit, or none do
+		lo, hi := 0, n // lo fit, or none do
 		for lo < hi {
 			mid := (lo + hi + 1) / 2
-			c.rows, dropped[len(dropped)-1] = mid, rowsOut(mid)
-			if fits(render()) {
+			if set(mid); fits(render()) {
 				lo = mid
 			} else {
 				hi = mid - 1
 			}
 		}
-		c.rows, dropped[len(dropped)-1] = lo, rowsOut(lo)
-		if lo > 0 || fits(render()) {
-			return true
-		}
-		dropped = dropped[:len(dropped)-1]
-		c.rows = -1
-		return false
+		set(lo)
+		return lo > 0 || fits(render())
 	}
-	if fitRows() || len(failedChecks(r.Verify)) == 0 {
+	if plainRows(r.Migrations) > 0 && most(len(r.Migrations), func(k int) {
+		c.rows, dropped[len(dropped)-1] = k, fmt.Sprintf("the rows of the migrations past the first %d but those with an error", k)
+		if k == 0 {
+			dropped[len(dropped)-1] = "the rows of the migrations without an error"
+		}
+	}) {
 		return render()
 	}
-	c.noChecks = true
-	dropped = append(dropped, "the checks that failed")
-	if out := render(); fits(out) {
-		return out
+	if failed := len(failedChecks(r.Verify)); failed > 0 && most(failed, func(k int) {
+		c.failed, dropped[len(dropped)-1] = k, fmt.Sprintf("the checks that failed past the first %d", k)
+		if k == 0 {
+			dropped[len(dropped)-1] = "the checks that failed"
+		}
+	}) {
+		return render()
 	}
-	fitRows()
-	return render()
+	// A list among the facts (the versions a recovery kept) is cut as a message is, saying so.
+	if c.clipFacts = true; fits(render()) {
+		return render()
+	}
+	// The last resort: the rendering up to the last line that fits.
+	dropped = append(dropped, "the rest of the report")
+	lines := strings.SplitAfter(r.markdown(c), "\n")
+	cut := func(k int) string { return strings.Join(lines[:k], "") + "\n" + note(dropped) }
+	lo, hi := 0, len(lines)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if fits(cut(mid)) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return cut(lo)
 }
 
-// mdCut is what a rendering leaves out to fit a size (see FileMarkdown).
+// plainRows counts the migrations whose rows a rendering may leave out (see mdCut.rows): those with no
+// error and nothing completed of them.
+func plainRows(ms []MigrationResult) int {
+	n := 0
+	for _, m := range ms {
+		if plain(m) {
+			n++
+		}
+	}
+	return n
+}
+
+func plain(m MigrationResult) bool {
+	return m.Error == nil && m.RollbackError == nil && len(m.Completed) == 0
+}
+
+// mdCut is what a rendering leaves out to fit a size (see fit).
 type mdCut struct {
-	noPassed, noNotes, noDrift, noChecks bool
+	noPassed, noNotes, noDrift bool
+	// clipFacts cuts each fact at report.MaxMessageRunes.
+	clipFacts bool
 	// rows is how many migrations' rows it shows, and those past them with an error; -1 shows all.
 	rows int
+	// failed is how many of the checks that failed it shows, the first ones; -1 shows all.
+	failed int
 }
+
+// wholeReport leaves nothing out.
+var wholeReport = mdCut{rows: -1, failed: -1}
 
 func (r *Result) markdown(c mdCut) string {
 	var b strings.Builder
@@ -379,7 +475,11 @@ func (r *Result) markdown(c mdCut) string {
 	}
 	b.WriteString("| | |\n|---|---|\n")
 	for _, f := range r.facts() {
-		fmt.Fprintf(&b, "| %s | %s |\n", f[0], report.Text(f[1]))
+		v := report.Text(f[1])
+		if c.clipFacts {
+			v = report.TextUpTo(f[1], report.MaxMessageRunes)
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", f[0], v)
 	}
 	if !c.noDrift {
 		for _, d := range r.Drift {
@@ -390,7 +490,7 @@ func (r *Result) markdown(c mdCut) string {
 		b.WriteString("\n| Migration | Status | Duration | Error |\n|---|---|---|---|\n")
 		left := 0
 		for i, m := range r.Migrations {
-			if c.rows >= 0 && i >= c.rows && m.Error == nil && m.RollbackError == nil && len(m.Completed) == 0 {
+			if c.rows >= 0 && i >= c.rows && plain(m) {
 				left++
 				continue
 			}
@@ -421,7 +521,11 @@ func (r *Result) markdown(c mdCut) string {
 	if c.noPassed {
 		checks = failedChecks(checks)
 	}
-	if len(checks) > 0 && !c.noChecks {
+	if c.failed >= 0 {
+		checks = failedChecks(checks)
+		checks = checks[:min(c.failed, len(checks))]
+	}
+	if len(checks) > 0 {
 		b.WriteString("\n| Check | Phase | Result |\n|---|---|---|\n")
 		for _, ch := range checks {
 			res := "✅"

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github"
@@ -302,5 +303,151 @@ func TestFileMarkdownStaysWithin1MiB(t *testing.T) {
 		if !strings.Contains(md, "| check 3 | rollback | ❌ |") || strings.Contains(md, "check 4") || strings.Contains(md, "note 1") {
 			t.Errorf("file Markdown does not keep the failed check alone, without the notes")
 		}
+	}
+}
+
+// bigRollback is a rolled-back deploy of n migrations, the last failed, each with a long name, a check
+// per migration of which one failed (check 3), and a note per migration: its Markdown is about n × 210
+// characters.
+func bigRollback(n int) *Result {
+	long := strings.Repeat("x", 180)
+	res := &Result{Env: "prod", RunID: "r1", Outcome: OutcomeRolledBack, Reason: strconv.Itoa(n) + "_" + long + " failed",
+		JobURL: "https://github.com/acme/shop/actions/runs/7", Rollback: &RollbackResult{Method: "down", OK: true, DurationMS: 1200}}
+	for i := range n {
+		m := MigrationResult{Version: strconv.Itoa(i + 1), Name: long, Status: StatusRolledBack}
+		if i == n-1 {
+			m.Status = StatusFailed
+			m.Error = &SQLError{Message: "division by zero", File: "migrations/" + strconv.Itoa(n) + "_" + long + ".up.sql", Line: 2, Column: 1, Phase: "up"}
+		}
+		res.Migrations = append(res.Migrations, m)
+		res.Verify = append(res.Verify, Check{Name: "check " + strconv.Itoa(i), OK: i != 3, Phase: "rollback"})
+		res.Notes = append(res.Notes, "note "+strconv.Itoa(i))
+	}
+	return res
+}
+
+// TestSummaryAndCommentMarkdownFit: the deploy wrote its whole Markdown to the job summary, which the
+// runner drops whole past 1 MiB, and to the comment, which GitHub refuses past 65,536 characters (422).
+// Both now stay within what the caller gives them, leave out the same parts as --report-md in the same
+// order, and say so, naming where the full report is; the outcome, the reason, the rollback's result,
+// the failed migration and the failed check stay. Within the limit, they are the Markdown as it is.
+func TestSummaryAndCommentMarkdownFit(t *testing.T) {
+	t.Parallel()
+	res := bigRollback(9000)
+	if n := len(res.Markdown()); n <= report.MaxSummaryBytes {
+		t.Fatalf("the test's result renders in %d bytes, within the job summary's limit", n)
+	}
+	long := strings.Repeat("x", 180)
+	kept := []string{
+		"### ↩️ schemagate: deploy to prod failed and was rolled back",
+		"**Reason:** 9000\\_" + long + " failed",
+		"| Rollback | down in 1\\.2s |",
+		"`migrations/9000_" + long + ".up.sql:2:1` division by zero",
+		"| check 3 | rollback | ❌ |",
+		"more migrations left out* |",
+	}
+	bytes, runes := func(s string) int { return len(s) }, utf8.RuneCountInString
+	for _, tc := range []struct {
+		name  string
+		md    string
+		size  func(string) int
+		limit int
+		notes []string
+	}{
+		{"job summary", res.SummaryMarkdown(report.MaxSummaryBytes, "out/report.json"), bytes, report.MaxSummaryBytes, []string{
+			"> [!NOTE]\n> This summary is shortened to fit the size limit; left out: the checks that passed, notes, the rows of the migrations past the first ",
+			" but those with an error.\n> The full report is the JSON report `out/report.json` and the log of the [CI job](https://github.com/acme/shop/actions/runs/7).\n",
+		}},
+		{"job summary already half full", res.SummaryMarkdown(300_000, ""), bytes, 300_000, []string{
+			"> The full report is in the log of the [CI job](https://github.com/acme/shop/actions/runs/7).\n",
+		}},
+		{"GitHub comment", res.CommentMarkdown(65_000, "out/report.json", true), runes, 65_000, []string{
+			"> [!NOTE]\n> This comment is shortened to fit the size limit; left out: the checks that passed, notes, the rows of the migrations past the first ",
+			"> The full report is in the [job summary](https://github.com/acme/shop/actions/runs/7) and the JSON report `out/report.json`.\n",
+		}},
+		{"GitLab note", res.CommentMarkdown(999_000, "", false), runes, 999_000, []string{
+			"> The full report is in the log of the [CI job](https://github.com/acme/shop/actions/runs/7).\n",
+		}},
+	} {
+		if n := tc.size(tc.md); n > tc.limit {
+			t.Errorf("%s of %d, over its limit of %d", tc.name, n, tc.limit)
+		}
+		for _, want := range append(kept, tc.notes...) {
+			if !strings.Contains(tc.md, want) {
+				t.Errorf("%s lacks %q; it ends:\n%s", tc.name, want, tc.md[max(0, len(tc.md)-1500):])
+			}
+		}
+		if strings.Contains(tc.md, "check 4") || strings.Contains(tc.md, "note 1") {
+			t.Errorf("%s keeps a check that passed or a note", tc.name)
+		}
+	}
+	if md := res.CommentMarkdown(65_000, "", true); !strings.HasSuffix(md, "\n\n"+CommentMarker("prod")) {
+		t.Errorf("the comment does not end with its marker:\n%s", md[max(0, len(md)-300):])
+	}
+
+	// A result within the limit is its Markdown, the comment's marker after it.
+	small := bigRollback(400) // some 85,000 characters: more than GitHub takes, less than GitLab
+	if got := small.CommentMarkdown(999_000, "r.json", false); got != small.Markdown()+"\n\n"+CommentMarker("prod") {
+		t.Errorf("a GitLab note within the limit differs from the Markdown")
+	}
+	if got := small.SummaryMarkdown(report.MaxSummaryBytes, "r.json"); got != small.Markdown() {
+		t.Errorf("a job summary within the limit differs from the Markdown")
+	}
+}
+
+// TestCommentMarkdownKeepsFailedChecksOverRows: the checks that failed go only after every row of a
+// migration without an error, and then from the last; what is still too long (a list among the facts)
+// is cut as a message is, and last at a line, the headline and the reason first.
+func TestCommentMarkdownKeepsFailedChecksOverRows(t *testing.T) {
+	t.Parallel()
+	res := bigRollback(300)
+	res.Verify = nil
+	for i := range 60 {
+		res.Verify = append(res.Verify, Check{Name: "failed check " + strconv.Itoa(i), Phase: "apply", Message: strings.Repeat("y", 2000)})
+	}
+	md := res.CommentMarkdown(65_000, "", true)
+	if n := utf8.RuneCountInString(md); n > 65_000 {
+		t.Fatalf("comment of %d characters", n)
+	}
+	for _, want := range []string{
+		"left out: notes, the rows of the migrations without an error, the checks that failed past the first ",
+		"| failed check 0 | apply | ❌ y",
+		"division by zero",
+		"| … | *299 more migrations left out* | | |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comment lacks %q:\n%s", want, md[max(0, len(md)-1500):])
+		}
+	}
+	if strings.Contains(md, "| `1_x") || strings.Contains(md, "failed check 59") {
+		t.Errorf("comment keeps a row without an error, or every failed check")
+	}
+
+	res = bigRollback(3)
+	res.Recovered = &Recovery{RunID: "r0"}
+	for i := range 20000 {
+		res.Recovered.Kept = append(res.Recovered.Kept, strconv.Itoa(i))
+	}
+	md = res.CommentMarkdown(65_000, "", false)
+	if n := utf8.RuneCountInString(md); n > 65_000 {
+		t.Fatalf("comment of %d characters", n)
+	}
+	for _, want := range []string{
+		"| Recovered | run r0 ", " characters in all)* |", // cut as a message
+		"| Duration | 0s |", "division by zero",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comment lacks %q:\n%s", want, md[max(0, len(md)-1500):])
+		}
+	}
+
+	// Past that, what fits up to a line, the headline and the reason first.
+	md = res.CommentMarkdown(3_000, "", false)
+	if n := utf8.RuneCountInString(md); n > 3_000 {
+		t.Fatalf("comment of %d characters", n)
+	}
+	if !strings.HasPrefix(md, "### ↩️ schemagate: deploy to prod failed and was rolled back\n\n**Reason:**") ||
+		!strings.Contains(md, ", the rest of the report.\n> The full report is in the log of the [CI job](") {
+		t.Errorf("comment not cut at a line:\n%s", md)
 	}
 }

@@ -35,6 +35,9 @@ func WithRunCache(f Forge) *RunCache {
 // StoredBody passes the wrapped forge's own storage form through (see BodyStorer).
 func (c *RunCache) StoredBody(body string) string { return StoredBody(c.Forge, body) }
 
+// MaxCommentRunes passes the wrapped forge's comment limit through (see CommentLimiter).
+func (c *RunCache) MaxCommentRunes() int { return MaxCommentRunes(c.Forge) }
+
 // Comments returns the change request's comments, read once until a comment is written through c.
 func (c *RunCache) Comments(ctx context.Context, ref Ref) ([]Comment, error) {
 	c.mu.Lock()

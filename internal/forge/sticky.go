@@ -59,6 +59,27 @@ func StoredBody(f Forge, body string) string {
 	return body
 }
 
+// CommentLimiter is implemented by forges that say how long a comment may be: GitHub refuses an issue
+// comment of more than 65,536 characters (422 "Body is too long"), GitLab a note of more than 1,000,000.
+type CommentLimiter interface {
+	// MaxCommentRunes is the most characters (runes) a comment body may hold as the forge stores it
+	// (StoredBody).
+	MaxCommentRunes() int
+}
+
+// DefaultMaxCommentRunes is the limit of a forge that states none (MaxCommentRunes): GitHub's, the
+// smallest known.
+const DefaultMaxCommentRunes = 65536
+
+// MaxCommentRunes is the most characters f takes in a comment: its own limit (CommentLimiter), else
+// DefaultMaxCommentRunes.
+func MaxCommentRunes(f Forge) int {
+	if l, ok := f.(CommentLimiter); ok {
+		return l.MaxCommentRunes()
+	}
+	return DefaultMaxCommentRunes
+}
+
 // FindOwn returns the newest non-system comment written by author that holds marker, else the newest
 // that holds the first of old that one holds (see Upsert), or nil.
 func FindOwn(ctx context.Context, f Forge, ref Ref, author, marker string, old ...string) (*Comment, error) {

@@ -174,17 +174,23 @@ func assemble(secs []section, dropped []string, opts MarkdownOptions) string {
 
 // shortenedNote says what a rendering left out (dropped, none: "") and where the full report is.
 func shortenedNote(dropped []string, opts MarkdownOptions) string {
+	return note(opts.to, dropped, fullReportPointer(opts))
+}
+
+// note is the note of a rendering for to that left out the parts named in dropped ("" when none); full
+// says where the full report is.
+func note(to destination, dropped []string, full string) string {
 	if len(dropped) == 0 {
 		return ""
 	}
 	what := "This comment is shortened to fit the size limit"
-	switch opts.to {
+	switch to {
 	case toSummary:
 		what = "This summary is shortened to fit the size limit"
 	case toFile:
 		what = "This report is shortened to stay within 1 MiB"
 	}
-	return "> [!NOTE]\n> " + what + "; left out: " + strings.Join(dropped, ", ") + ".\n> " + fullReportPointer(opts) + "\n\n"
+	return "> [!NOTE]\n> " + what + "; left out: " + strings.Join(dropped, ", ") + ".\n> " + full + "\n\n"
 }
 
 func fullReportPointer(opts MarkdownOptions) string {
@@ -223,6 +229,15 @@ func fullReportPointer(opts MarkdownOptions) string {
 		where += " and the JSON report (--report-json)"
 	}
 	return "The full report is in " + where + "."
+}
+
+// Link is a Markdown link to u with the text text, or "" when u is not a plain http(s) URL that a link
+// can hold (see safeURL).
+func Link(text, u string) string {
+	if u = safeURL(u); u == "" {
+		return ""
+	}
+	return "[" + Text(text) + "](" + u + ")"
 }
 
 var urlOK = regexp.MustCompile(`^https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+$`)

@@ -43,6 +43,15 @@ func FileNote(dropped []string, artifact string) string {
 	return shortenedNote(dropped, MarkdownOptions{Artifact: artifact, to: toFile})
 }
 
+// CommentNote and SummaryNote are the notes a deploy's comment and job summary end with when their
+// renderings left out the parts named in dropped to fit the forge's limit or the job summary's, as
+// check's comment and job summary do; full says where the full report is, Markdown the caller escaped
+// (Code, Link). "" when nothing was left out.
+func CommentNote(dropped []string, full string) string { return note(toComment, dropped, full) }
+
+// SummaryNote: see CommentNote.
+func SummaryNote(dropped []string, full string) string { return note(toSummary, dropped, full) }
+
 // Annotation levels, most severe first.
 const (
 	LevelError   = "error"

@@ -83,6 +83,7 @@ func Run(t *testing.T, newForge func(t *testing.T) (forge.Forge, Backend)) {
 		{"CommentsPaginated", testCommentsPaginated},
 		{"CreateAndUpdateComment", testCreateUpdateComment},
 		{"UpdateMissingComment", testUpdateMissingComment},
+		{"CommentAtTheLimit", testCommentLimit},
 		{"ReviewsPaginatedInOrder", testReviews},
 		{"ReviewsCarryTheCommitTheyApproved", testReviewsAcrossPushes},
 		{"ReviewsChangesRequested", testReviewsChangesRequested},
@@ -237,6 +238,30 @@ func testUpdateMissingComment(t *testing.T, f forge.Forge, b Backend) {
 	err := f.UpdateComment(t.Context(), ref, 987654, "body")
 	if !errors.Is(err, forge.ErrNotFound) {
 		t.Errorf("UpdateComment of a missing comment: err = %v, want ErrNotFound", err)
+	}
+}
+
+// testCommentLimit: the forge states its comment limit (forge.CommentLimiter), and it is the platform's:
+// a comment of that many characters is taken, one more is refused, created or edited.
+func testCommentLimit(t *testing.T, f forge.Forge, b Backend) {
+	ref, _ := newCR(b)
+	if _, ok := f.(forge.CommentLimiter); !ok {
+		t.Fatalf("%T states no comment limit (forge.CommentLimiter)", f)
+	}
+	n := forge.MaxCommentRunes(f)
+	at := strings.Repeat("é", n) // two bytes each: the limit counts characters
+	id, err := f.CreateComment(t.Context(), ref, at)
+	if err != nil {
+		t.Fatalf("CreateComment of %d characters, the limit: %v", n, err)
+	}
+	if _, err := f.CreateComment(t.Context(), ref, at+"é"); err == nil {
+		t.Errorf("CreateComment of %d characters, over the limit, was taken", n+1)
+	}
+	if err := f.UpdateComment(t.Context(), ref, id, at+"é"); err == nil {
+		t.Errorf("UpdateComment to %d characters, over the limit, was taken", n+1)
+	}
+	if cs := b.Comments(ref); len(cs) != 1 || cs[0].Body != at {
+		t.Errorf("stored %d comments; want the one at the limit, unchanged", len(cs))
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 
 var _ forge.Forge = (*Client)(nil)
 var _ forge.FileLister = (*Client)(nil)
+var _ forge.CommentLimiter = (*Client)(nil)
 
 // DefaultBaseURL is GitHub.com's REST API.
 const DefaultBaseURL = "https://api.github.com/"
@@ -451,6 +452,13 @@ func (c *Client) CreateComment(ctx context.Context, ref forge.Ref, body string) 
 	}
 	return cm.GetID(), nil
 }
+
+// MaxCommentLength is the longest issue comment GitHub accepts, in characters: a longer one is refused
+// with 422 "Body is too long (maximum is 65536 characters)".
+const MaxCommentLength = 65536
+
+// MaxCommentRunes is MaxCommentLength (see forge.CommentLimiter).
+func (c *Client) MaxCommentRunes() int { return MaxCommentLength }
 
 // UpdateComment replaces a comment's body.
 func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, body string) error {

@@ -25,8 +25,9 @@ import (
 )
 
 var (
-	_ forge.Forge      = (*Client)(nil)
-	_ forge.FileLister = (*Client)(nil)
+	_ forge.Forge          = (*Client)(nil)
+	_ forge.FileLister     = (*Client)(nil)
+	_ forge.CommentLimiter = (*Client)(nil)
 )
 
 // DefaultBaseURL is gitlab.com's REST API.

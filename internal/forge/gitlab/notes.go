@@ -56,6 +56,9 @@ func (c *Client) notes(ctx context.Context, ref forge.Ref) ([]*gl.Note, error) {
 // MaxNoteLength is the longest note GitLab accepts, in characters.
 const MaxNoteLength = 1_000_000
 
+// MaxCommentRunes is MaxNoteLength (see forge.CommentLimiter).
+func (c *Client) MaxCommentRunes() int { return MaxNoteLength }
+
 func checkLength(op, body string) error {
 	if n := utf8.RuneCountInString(body); n > MaxNoteLength {
 		return fmt.Errorf("%s: the note has %d characters, GitLab accepts at most %d", op, n, MaxNoteLength)

@@ -305,8 +305,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, validation("IssueComment", "body", "missing_field", ""))
 		return
 	}
-	if utf8.RuneCountInString(*in.Body) > 65536 {
-		writeJSON(w, http.StatusUnprocessableEntity, validation("IssueComment", "body", "custom", "Body is too long (maximum is 65536 characters)"))
+	if tooLong(w, *in.Body) {
 		return
 	}
 	s.mu.Lock()
@@ -317,6 +316,15 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 	out := s.commentJSON(p.repo, p.number, c)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// tooLong answers 422 as GitHub does for a comment body over 65,536 characters, created or edited.
+func tooLong(w http.ResponseWriter, body string) bool {
+	if utf8.RuneCountInString(body) <= 65536 {
+		return false
+	}
+	writeJSON(w, http.StatusUnprocessableEntity, validation("IssueComment", "body", "custom", "Body is too long (maximum is 65536 characters)"))
+	return true
 }
 
 func validation(resource, field, code, msg string) map[string]any {
@@ -332,7 +340,7 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Body *string `json:"body"`
 	}
-	if !readBody(w, r, &in) {
+	if !readBody(w, r, &in) || in.Body != nil && tooLong(w, *in.Body) {
 		return
 	}
 	s.mu.Lock()
