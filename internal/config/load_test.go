@@ -304,3 +304,26 @@ func TestWholeNumbersAreNotCut(t *testing.T) {
 		})
 	}
 }
+
+// TestYAMLSyntaxErrorPlaceIsBounded: finding a syntax error's column reads the start of the file again
+// for each line the place may be on: in a large file whose reader names a line far above the place, that
+// would take minutes. Past its budget the error has its line alone, at once.
+func TestYAMLSyntaxErrorPlaceIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("environments:\n  prod:\n    windows:\n")
+	for range 5000 {
+		b.WriteString("      - cron: \"0 3 * * *\"\n        duration: 1h\n")
+	}
+	b.WriteString("       duration: 2h\n") // indented wrong: the reader names the line the list starts on
+	start := time.Now()
+	var probs Problems
+	if err := Parse("schemagate.yml", []byte(b.String()), Default()); !errors.As(err, &probs) || len(probs) != 1 {
+		t.Fatalf("want one problem, got %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if probs[0].Line != 4 || probs[0].Column != 0 {
+		t.Errorf("at %d:%d, want line 4 alone (the budget spent): %v", probs[0].Line, probs[0].Column, probs[0])
+	}
+}

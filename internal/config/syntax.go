@@ -31,12 +31,19 @@ func syntaxProblem(file string, data []byte, err error) Problem {
 // '{' of a list or mapping not closed, the '*' of an alias to an unknown anchor.
 //
 // Each try reads the start of the file again: at each character of the line the message names, then at
-// each later line's end, to find the line, and at each character of that line. A schemagate.yml is small, and this runs only when it cannot be read.
+// each later line's end, to find the line, and at each character of that line. A schemagate.yml is
+// small, and this runs only when it cannot be read; the tries read syntaxBudget bytes at most, so that
+// a large file (the pull request's) cannot hold the run: past that the line alone is said.
 func syntaxPlace(data []byte, msg string, from int) (line, col int) {
 	if !utf8.Valid(data) { // UTF-16, which the reader takes: bytes are not characters there
 		return 0, 0
 	}
+	budget := syntaxBudget
 	same := func(end int) bool {
+		budget -= end
+		if budget < 0 {
+			return false
+		}
 		var n yaml.Node
 		err := yaml.Unmarshal(data[:end], &n)
 		return err != nil && err.Error() == msg
@@ -71,6 +78,8 @@ func syntaxPlace(data []byte, msg string, from int) (line, col int) {
 		}
 	}
 	switch {
+	case budget < 0:
+		return 0, 0
 	case end == 0 && from == len(starts) && starts[from-1] == len(data):
 		return from, 1 // the end of the file, on the line after its last line break
 	case end == 0:
@@ -98,6 +107,9 @@ func syntaxPlace(data []byte, msg string, from int) (line, col int) {
 	}
 	return line, col
 }
+
+// syntaxBudget is how many bytes syntaxPlace's tries read at most, together.
+var syntaxBudget = 16 << 20
 
 // flowOpen is the bracket that opens the list or mapping a YAML message says is not closed.
 func flowOpen(msg string) (byte, bool) {
