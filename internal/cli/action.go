@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/schemagate/schemagate/internal/ci"
+	"github.com/schemagate/schemagate/internal/config"
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github"
 	"github.com/schemagate/schemagate/internal/report"
@@ -95,6 +96,29 @@ func (a *App) runAction(ctx context.Context) error {
 		acts.Error("schemagate: " + inputWords.Replace(err.Error()))
 	}
 	return err
+}
+
+// configAnnotations are the problems of the configuration file in err, each an error annotation at its
+// line and column, as a finding is: GitHub shows it on the file in the pull request's diff, which the
+// error that says every problem, placed nowhere, is not. name gives a file its path in the repository.
+func configAnnotations(err error, name func(string) string) []report.Annotation {
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		return nil
+	}
+	var out []report.Annotation
+	for _, p := range ps {
+		if p.File == "" || p.Line == 0 {
+			continue // the error says it
+		}
+		msg := p.Msg
+		if p.Path != "" {
+			msg = p.Path + ": " + msg
+		}
+		out = append(out, report.Annotation{Level: report.LevelError, File: name(p.File), Line: p.Line, Col: p.Column,
+			Title: "schemagate: invalid configuration", Message: inputWords.Replace(msg)})
+	}
+	return out
 }
 
 // action is the action's work; runAction reports its errors as annotations.
@@ -185,6 +209,7 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 		fmt.Fprintf(a.Stderr, "schemagate: %s\n", printed)
 		acts.Resume(stop)
 		acts.Error("schemagate: " + msg)
+		acts.Annotate(configAnnotations(err, repoPaths(ctx)))
 		code := ExitFailure
 		var ee *ExitError
 		if errors.As(err, &ee) {

@@ -568,3 +568,40 @@ func TestActionCommentOfAnOlderHead(t *testing.T) {
 		t.Errorf("no notice that the pull request moved on:\n%s", out)
 	}
 }
+
+// TestActionAnnotatesConfigProblems: each problem of schemagate.yml is an error annotation at its file,
+// line and column (a YAML syntax error's too), as a finding is, besides the error that says them all:
+// that one had no place, so GitHub showed the file's problems nowhere near the file.
+func TestActionAnnotatesConfigProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, config string
+		want         []string
+	}{
+		{name: "settings", config: "dir: db\nformat: flywayy\nlint:\n  fail_on: sometimes\n", want: []string{
+			"::error col=9,file=app/schemagate.yml,line=2,title=schemagate: invalid configuration::format: unknown migration format \"flywayy\"",
+			"::error col=12,file=app/schemagate.yml,line=4,title=schemagate: invalid configuration::lint.fail_on: unknown value \"sometimes\"",
+		}},
+		{name: "YAML syntax", config: "dir: db\nformat: goose: x\n", want: []string{
+			"::error col=14,file=app/schemagate.yml,line=2,title=schemagate: invalid configuration::mapping values are not allowed in this context",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := prRepo(t, map[string]string{"app/schemagate.yml": tc.config, "app/db/.keep": ""}, nil)
+			t.Chdir(root)
+			env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_dispatch", "INPUT_CONFIG": "app/schemagate.yml"}
+			code, out, errOut := run(t, env, "action")
+			if code != ExitUsage {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
+			}
+			out = strings.ReplaceAll(out, "%3A", ":") // the runner unescapes a property's colon
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("no annotation %s\n%s", w, out)
+				}
+			}
+			if !strings.Contains(out, "::error::schemagate: invalid configuration") {
+				t.Errorf("no error that says every problem:\n%s", out)
+			}
+		})
+	}
+}

@@ -404,7 +404,10 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		if errors.Is(err, sandbox.ErrUnavailable) {
 			return nil, exitCode(ExitFailure, err)
 		}
-		if errors.Is(err, rehearse.ErrSetup) || errors.Is(err, rehearse.ErrSharedServer) || errors.Is(err, rehearse.ErrNetwork) || errors.Is(err, rehearse.ErrVersionMismatch) {
+		// A version the provider cannot start here is the request's to change, as a server of another
+		// version is.
+		if errors.Is(err, rehearse.ErrSetup) || errors.Is(err, rehearse.ErrSharedServer) || errors.Is(err, rehearse.ErrNetwork) || errors.Is(err, rehearse.ErrVersionMismatch) ||
+			errors.Is(err, sandbox.ErrVersionUnavailable) {
 			return nil, usageErr(err)
 		}
 		return nil, err

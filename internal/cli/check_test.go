@@ -992,3 +992,55 @@ func TestCheckBaseFollowsAMovedFolder(t *testing.T) {
 		t.Errorf("new folder: exit %d, notes %q\n%s", code, rep.Notes, errOut+out)
 	}
 }
+
+// TestCheckVersionNotInstalled: --pg-version naming a version whose server binaries this machine lacks,
+// while it has others, is bad input (exit 2), as a url server of another version is: the error names
+// what is installed and how to get the version asked for. It was exit 1, the tool's own failure.
+func TestCheckVersionNotInstalled(t *testing.T) {
+	requirePG(t)
+	have := map[int]bool{}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for _, d := range dirs {
+		v, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+		have[v] = true
+	}
+	if out, err := exec.Command("pg_config", "--version").Output(); err == nil {
+		var v int
+		fmt.Sscanf(string(out), "PostgreSQL %d", &v)
+		have[v] = true
+	}
+	if len(dirs) == 0 {
+		t.Skip("no PostgreSQL in /usr/lib/postgresql to name")
+	}
+	want := 0
+	for v := 19; v >= 10 && want == 0; v-- {
+		if !have[v] {
+			want = v
+		}
+	}
+	if want == 0 {
+		t.Skip("every PostgreSQL major version from 10 to 19 is installed")
+	}
+	v := strconv.Itoa(want)
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		dockerHost string
+	}{
+		{name: "check local", args: []string{"check", "--dir", "../../examples/shop", "--provider", "local", "--pg-version", v, "-q"}},
+		// auto falls back on Docker, and errs so when no Docker engine answers either.
+		{name: "check auto", args: []string{"check", "--dir", "../../examples/shop", "--pg-version", v, "-q"}, dockerHost: "unix:///nonexistent/docker.sock"},
+		{name: "rollback-script", args: []string{"rollback-script", "--dir", "../../examples/shop", "--version", "0001", "--provider", "local", "--pg-version", v, "-q"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.dockerHost != "" {
+				t.Setenv("DOCKER_HOST", tc.dockerHost)
+			}
+			code, out, errOut := run(t, nil, tc.args...)
+			if code != ExitUsage || !strings.Contains(errOut, fmt.Sprintf("PostgreSQL %s was asked for", v)) || !strings.Contains(errOut, "install postgresql-"+v) ||
+				!strings.Contains(errOut, fmt.Sprintf("PostgreSQL %s (%s)", filepath.Base(filepath.Dir(dirs[0])), dirs[0])) {
+				t.Errorf("exit %d, want %d naming what is installed\n%s\n%s", code, ExitUsage, out, errOut)
+			}
+		})
+	}
+}

@@ -87,7 +87,8 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 					fmt.Fprintf(a.Stderr, f+"\n", args...)
 				}
 			}}, target.Key())
-			if errors.Is(err, rehearse.ErrSetup) || errors.Is(err, rehearse.ErrInput) || errors.Is(err, rehearse.ErrSharedServer) || errors.Is(err, rehearse.ErrNetwork) {
+			if errors.Is(err, rehearse.ErrSetup) || errors.Is(err, rehearse.ErrInput) || errors.Is(err, rehearse.ErrSharedServer) || errors.Is(err, rehearse.ErrNetwork) ||
+				errors.Is(err, sandbox.ErrVersionUnavailable) {
 				return usageErr(err)
 			}
 			if err != nil {

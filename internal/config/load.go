@@ -156,11 +156,12 @@ func Parse(file string, data []byte, cfg *Config) error {
 		return Problems{{File: file, Line: 1 + bytes.Count(data[:bad], []byte{'\n'}), Column: 1 + utf8.RuneCount(data[lineStart:bad]),
 			Msg: fmt.Sprintf("not valid UTF-8 (byte 0x%02x at offset %d): save the file as UTF-8", data[bad], bad)}}
 	}
+	written := data // as the file has it: the places of syntax errors are found in it
 	data = zeroDuration.ReplaceAll(data, []byte("${1}0s${2}"))
 	var probs Problems
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return Problems{{File: file, Line: syntaxLine(err.Error()), Msg: cleanYAMLError(err.Error())}}
+		return Problems{syntaxProblem(file, written, err)}
 	}
 	// A key set twice makes the decoder drop its whole mapping, and with it every other problem there:
 	// each duplicate is a problem of its own, and its entry is blanked out so the rest decodes.
@@ -171,7 +172,7 @@ func Parse(file string, data []byte, cfg *Config) error {
 				Msg: fmt.Sprintf("set twice (line %d and line %d): keep one", d.first, d.line)})
 		}
 		if err := yaml.Unmarshal(data, &root); err != nil {
-			return append(probs, Problem{File: file, Line: syntaxLine(err.Error()), Msg: cleanYAMLError(err.Error())})
+			return append(probs, syntaxProblem(file, blankLines(written, dups), err))
 		}
 	}
 	lines, places := map[string]int{}, map[string]place{}
@@ -598,30 +599,6 @@ func valuePath(root *yaml.Node, line int, msg string) (string, *yaml.Node) {
 		return "", nil
 	}
 	return innermost[0], nodes[innermost[0]]
-}
-
-// parserProblems are the messages of the YAML reader's parser (gopkg.in/yaml.v3 parserc.go), as
-// against its scanner's ("found character that cannot start any token", "mapping values are not allowed
-// in this context").
-var parserProblems = []string{
-	"did not find expected <stream-start>", "did not find expected <document start>", "found undefined tag handle",
-	"did not find expected node content", "did not find expected '-' indicator", "did not find expected key",
-	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "found duplicate %YAML directive",
-	"found incompatible YAML document", "found duplicate %TAG directive",
-}
-
-// syntaxLine is the line of a YAML syntax error message. The reader numbers the lines of its scanner's
-// errors from 1 but those of its parser's from 0 (yaml.v3 parser.fail adds 1 for scanner errors only),
-// so that "line 2: did not find expected ',' or ']'" is about line 3, where the list that is not closed
-// starts; a parser error on the first line says no line at all, and stays without one.
-func syntaxLine(msg string) int {
-	line := yamlLine(msg)
-	for _, p := range parserProblems {
-		if line > 0 && strings.HasSuffix(msg, p) {
-			return line + 1
-		}
-	}
-	return line
 }
 
 func yamlLine(msg string) int {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -139,20 +140,35 @@ func TestLoadBrokenYAML(t *testing.T) {
 	}
 }
 
-// TestYAMLSyntaxErrorLine: a syntax error names the line it is on. The YAML reader numbers its parser's
-// errors' lines from 0 (its scanner's from 1), which put "did not find expected ',' or ']'" on the line
-// before the list that is not closed.
+// TestYAMLSyntaxErrorLine: a syntax error names the line and column it is on. The YAML reader numbers its
+// parser's errors' lines from 0 (its scanner's from 1), which put "did not find expected ',' or ']'" on
+// the line before the list that is not closed; it says no column at all, and no line on the first line.
 func TestYAMLSyntaxErrorLine(t *testing.T) {
 	tests := []struct {
 		name, src string
-		line      int
+		line, col int
 	}{
-		{name: "list not closed", src: "dir: db\nlint:\n  fail_on: [dangerous\n", line: 3},
-		{name: "mapping not closed", src: "dir: db\nformat: goose\nlint: {fail_on: dangerous\n\n", line: 3},
-		{name: "list not closed on the first line", src: "dir: [db\nformat: goose\n", line: 2},
-		{name: "key indented wrong", src: "dir: db\nlint:\n  fail_on: dangerous\n bad: 1\n", line: 4},
-		{name: "list item in a mapping", src: "dir: db\n- goose\n", line: 2},
-		{name: "tab (a scanner error)", src: "dir: db\nlint:\n\tfail_on: dangerous\n", line: 3},
+		{name: "list not closed", src: "dir: db\nlint:\n  fail_on: [dangerous\n", line: 3, col: 12},
+		{name: "list not closed, on two lines", src: "dir: db\nlint:\n  fail_on: [dangerous,\n    caution\nformat: x\n", line: 3, col: 12},
+		{name: "mapping not closed", src: "dir: db\nformat: goose\nlint: {fail_on: dangerous\n\n", line: 3, col: 7},
+		{name: "list closed by a brace", src: "dir: db\nlint:\n  rules: {a: b}\n  fail_on: [a, b}\n", line: 4, col: 12},
+		{name: "list not closed on the first line", src: "dir: [db\nformat: goose\n", line: 2, col: 7},
+		{name: "key indented wrong", src: "dir: db\nlint:\n  fail_on: dangerous\n bad: 1\n", line: 4, col: 2},
+		{name: "list item in a mapping", src: "dir: db\n- goose\n", line: 2, col: 1},
+		{name: "tab (a scanner error)", src: "dir: db\nlint:\n\tfail_on: dangerous\n", line: 3, col: 1},
+		{name: "second colon", src: "dir: db\nformat: goose: x\n", line: 2, col: 14},
+		{name: "reserved character", src: "dir: db\nformat: @goose\n", line: 2, col: 9},
+		{name: "reserved character on the first line", src: "dir: `db`\n", line: 1, col: 6},
+		{name: "quote not closed", src: "dir: db\nformat: \"goose\n", line: 2, col: 9},
+		{name: "unknown escape", src: "dir: db\nformat: \"go\\qose\"\n", line: 2, col: 12},
+		{name: "key without a colon", src: "dir: db\nlint\n  fail_on: x\n", line: 2, col: 1},
+		{name: "alias to no anchor", src: "dir: db\nlint:\n  fail_on: *strict\n", line: 3, col: 12},
+		// The reader names the line where the list starts; the key indented wrong is on the next one.
+		{name: "list item indented wrong", src: "environments:\n  prod:\n    windows:\n      - cron: \"0 3 * * *\"\n       duration: 1h\n", line: 5, col: 8},
+		{name: "at the end of the file", src: "dir: db\nlint: [\n", line: 3, col: 1},
+		{name: "after characters of two bytes", src: "dir: dé\nformat: ünïcödé: x\n", line: 2, col: 16},
+		{name: "after a byte-order mark", src: "\ufeffdir: @db\n", line: 1, col: 6},
+		{name: "after a duration of 0", src: "database: {statement_timeout: 0, x: @}\n", line: 1, col: 37},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,8 +177,12 @@ func TestYAMLSyntaxErrorLine(t *testing.T) {
 			if !errors.As(err, &probs) || len(probs) != 1 {
 				t.Fatalf("want one problem, got %v", err)
 			}
-			if probs[0].Line != tt.line {
-				t.Errorf("line %d, want %d: %v", probs[0].Line, tt.line, err)
+			p := probs[0]
+			if p.Line != tt.line || p.Column != tt.col {
+				t.Errorf("at %d:%d, want %d:%d: %v", p.Line, p.Column, tt.line, tt.col, err)
+			}
+			if want := fmt.Sprintf("schemagate.yml:%d:%d: ", tt.line, tt.col); !strings.HasPrefix(p.Error(), want) {
+				t.Errorf("%q does not start with %q", p.Error(), want)
 			}
 		})
 	}
@@ -282,5 +302,28 @@ func TestWholeNumbersAreNotCut(t *testing.T) {
 				t.Errorf("err = %v\nwant %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestYAMLSyntaxErrorPlaceIsBounded: finding a syntax error's column reads the start of the file again
+// for each line the place may be on: in a large file whose reader names a line far above the place, that
+// would take minutes. Past its budget the error has its line alone, at once.
+func TestYAMLSyntaxErrorPlaceIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("environments:\n  prod:\n    windows:\n")
+	for range 5000 {
+		b.WriteString("      - cron: \"0 3 * * *\"\n        duration: 1h\n")
+	}
+	b.WriteString("       duration: 2h\n") // indented wrong: the reader names the line the list starts on
+	start := time.Now()
+	var probs Problems
+	if err := Parse("schemagate.yml", []byte(b.String()), Default()); !errors.As(err, &probs) || len(probs) != 1 {
+		t.Fatalf("want one problem, got %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if probs[0].Line != 4 || probs[0].Column != 0 {
+		t.Errorf("at %d:%d, want line 4 alone (the budget spent): %v", probs[0].Line, probs[0].Column, probs[0])
 	}
 }

@@ -2,6 +2,11 @@ package migrate
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
+	"go/scanner"
+	"go/token"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,24 +108,25 @@ func (r *reader) readGoose() {
 	}
 	var found []entry
 	for _, name := range r.topFiles(nil) {
-		digits := gooseVersionPart(name)
-		goMigration := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
-		if (!isSQL(name) && !goMigration) || r.otherCaseSQL(name, "goose") {
-			continue
-		}
-		if digits == "" || goMigration && digits[0] == '-' {
-			// (A .go file whose version does not read, -5_x.go, goose skips as it skips a helper:
-			// collectGoMigrations "continue"s on NumericComponent's error.)
-			// goose skips a .go file without a version (a helper), but refuses the folder for a .sql
-			// one: collectMigrationsFS (migrate.go), which the goose command and goose.Up read the
-			// folder with, fails on NumericComponent's error. Only the Provider API skips it.
-			if !goMigration {
-				r.errorf(name, 0, "name it {version}_{name}.sql if it is a migration, else move it out of the migration folder (only goose's Provider API, goose.NewProvider, skips it)",
-					"not a goose migration file name: goose refuses the folder (\"could not parse SQL migration file\": its version is the number before the first _)")
+		if strings.HasSuffix(name, ".go") {
+			if m, v := r.readGooseGo(name); m != nil {
+				found = append(found, entry{m, v})
 			}
 			continue
 		}
-		rest := strings.TrimSuffix(trimSQL(name), ".go")[len(digits):]
+		if !isSQL(name) || r.otherCaseSQL(name, "goose") {
+			continue
+		}
+		digits := gooseVersionPart(name)
+		if digits == "" {
+			// goose refuses the folder for a .sql file without a version: collectMigrationsFS
+			// (migrate.go), which the goose command and goose.Up read the folder with, fails on
+			// NumericComponent's error. Only the Provider API skips it.
+			r.errorf(name, 0, "name it {version}_{name}.sql if it is a migration, else move it out of the migration folder (only goose's Provider API, goose.NewProvider, skips it)",
+				"not a goose migration file name: goose refuses the folder (\"could not parse SQL migration file\": its version is the number before the first _)")
+			continue
+		}
+		rest := trimSQL(name)[len(digits):]
 		if !strings.HasPrefix(rest, "_") {
 			r.errorf(name, 0, "name it {version}_{name}.sql", "goose file name has no _ after the version")
 			continue
@@ -132,13 +138,6 @@ func (r *reader) readGoose() {
 			continue
 		}
 		version := strconv.FormatInt(v, 10)
-		if goMigration {
-			// goose registers it from Go code (goose.AddMigration...): its SQL is not in the folder.
-			if src, ok := r.load(name); ok {
-				found = append(found, entry{&Migration{Version: version, Name: rest[1:], External: ExternalGo, Up: &Script{File: name, SQL: src}}, v})
-			}
-			continue
-		}
 		m := r.readSingleFile(name, version, rest[1:], gooseDialect)
 		if m != nil {
 			found = append(found, entry{m, v})
@@ -149,4 +148,90 @@ func (r *reader) readGoose() {
 		r.migrations = append(r.migrations, e.m)
 	}
 	r.checkDuplicates(func(m *Migration) string { return m.Version })
+}
+
+// goGooseHint says what schemagate does with a goose Go migration, for the messages of .go files.
+const goGooseHint = "schemagate runs no Go code: it keeps such a migration in its place and reports it not run, with a go-migration finding (deploy refuses it while pending)"
+
+// readGooseGo reads a .go file of a goose folder as goose does: a file whose name has a version
+// (NumericComponent) is a Go migration, which goose runs once registered and built into a binary and
+// schemagate cannot run at all (an ExternalGo migration, with the version goose reads); goose skips any
+// other (collectGoMigrations, migrate.go: a helper), unless its code registers a migration. The
+// registering functions that take no name (goose.AddMigration, AddMigrationContext, AddMigrationNoTx,
+// AddMigrationNoTxContext, register.go) name the migration after the file that calls them
+// (runtime.Caller), and goose.Up, which the goose command runs, then refuses the folder: the
+// registered migrations' names must have a version too ("could not parse go migration file"). A _test.go
+// file goose leaves alone. The version is 0 when m is nil.
+func (r *reader) readGooseGo(name string) (m *Migration, version int64) {
+	if strings.HasSuffix(name, "_test.go") {
+		return nil, 0
+	}
+	v, why := gooseNumericComponent(name)
+	if why == "" {
+		src, ok := r.load(name)
+		if !ok {
+			return nil, 0
+		}
+		_, title, _ := strings.Cut(strings.TrimSuffix(name, ".go"), "_")
+		return &Migration{Version: strconv.FormatInt(v, 10), Name: title, External: ExternalGo, Up: &Script{File: name, SQL: src}}, v
+	}
+	src, err := fs.ReadFile(r.fsys, name)
+	if err != nil { // a helper goose does not collect: what reads it (go build) says what is wrong with it
+		return nil, 0
+	}
+	if fn, line := gooseRegistration(src); fn != "" {
+		r.errorf(name, line, "name it {version}_{name}.go with a version from 1; "+goGooseHint,
+			"registers a goose Go migration (%s) under a name without a goose version (%s): goose refuses the folder (\"could not parse go migration file\")", fn, why)
+		return nil, 0
+	}
+	if gooseVersionPart(name) != "" { // named as a migration is
+		r.warnf(name, 0, "name it {version}_{name}.go with a version from 1 if it is a migration; "+goGooseHint,
+			"ignored: no goose version (%s): goose skips this Go file, which registers no migration", why)
+	}
+	return nil, 0
+}
+
+// gooseNumericComponent reads the version of a file name as goose's NumericComponent (migration.go)
+// does: the text before the first _, read with strconv.ParseInt, from 1. why says what the name lacks
+// when it has no version.
+func gooseNumericComponent(name string) (v int64, why string) {
+	before, _, ok := strings.Cut(name, "_")
+	if !ok {
+		return 0, "no _ after a version"
+	}
+	v, err := strconv.ParseInt(before, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Sprintf("%s is beyond goose's last version, 9223372036854775807", before)
+	case err != nil:
+		return 0, fmt.Sprintf("%q before the first _ is not a number", before)
+	case v < 1:
+		return 0, fmt.Sprintf("version %s is below 1", before)
+	}
+	return v, ""
+}
+
+// gooseRegisters are goose's functions that register a Go migration under the name of the file that
+// calls them (register.go).
+var gooseRegisters = map[string]bool{"AddMigration": true, "AddMigrationContext": true, "AddMigrationNoTx": true, "AddMigrationNoTxContext": true}
+
+// gooseRegistration finds the first call of one of gooseRegisters in Go source (not in a comment or a
+// string, nor a function of that name declared): the function and its line; "" when there is none.
+func gooseRegistration(src []byte) (fn string, line int) {
+	fset := token.NewFileSet()
+	var s scanner.Scanner
+	s.Init(fset.AddFile("", fset.Base(), len(src)), src, nil, 0)
+	var last2, last token.Token // the two tokens before this one
+	var ident string            // the last one's text
+	var at token.Pos            // and its place
+	for {
+		pos, tok, lit := s.Scan()
+		switch {
+		case tok == token.EOF:
+			return "", 0
+		case tok == token.LPAREN && last == token.IDENT && last2 != token.FUNC && gooseRegisters[ident]:
+			return ident, fset.Position(at).Line
+		}
+		last2, last, ident, at = last, tok, lit, pos
+	}
 }

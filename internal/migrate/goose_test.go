@@ -152,6 +152,44 @@ func TestReadGoose(t *testing.T) {
 			want: []string{"2_two up:1 down:-", "5_x up:1 down:-", "6_dup up:1 down:-", "6_dup2 up:1 down:-", "7_y up:0 down:- external=go", "10_ten up:1 down:-"},
 			errs: []string{"+_plus.sql:0: not a goose migration file name", "-3_z.sql:0: invalid goose version -3: goose refuses the folder",
 				"6_dup2.sql:0: duplicate version 6 (also +6_dup.sql)"},
+			warns: []string{"-4_w.go:0: ignored: no goose version (version -4 is below 1): goose skips this Go file"},
+		},
+		{
+			// goose collects a .go file as a Go migration when its name has a version (NumericComponent,
+			// migration.go), and skips any other (collectGoMigrations, migrate.go) unless its code
+			// registers a migration: goose.AddMigration and its kin name it after the file that calls
+			// them (runtime.Caller), and goose.Up then refuses the folder, whose registered migrations'
+			// names must have a version too ("could not parse go migration file"). schemagate runs no Go
+			// code, whatever the version: one with a version keeps its place, not run.
+			name: "Go files",
+			files: map[string]string{
+				"1_a.sql":                     "-- +goose Up\nSELECT 1;\n",
+				"2_code.go":                   gooseGo("goose.AddMigrationContext(up, down)"),
+				"3_unreg.go":                  "package migrations\n\nfunc helper() {}\n",
+				"0_zero.go":                   gooseGo("goose.AddMigrationContext(up, down)"),
+				"000_nothing.go":              "package migrations\n\nfunc helper() {}\n",
+				"0_off.go":                    "package migrations\n\n// goose.AddMigrationContext(up, down) waits for the backfill\nvar s = \"goose.AddMigration(up, down)\"\n",
+				"-5_neg.go":                   gooseGo("g.AddMigrationNoTxContext(up, down)"),
+				"99999999999999999999_big.go": "package migrations\n",
+				"6.go":                        "package migrations\n",
+				"7x_y.go":                     "package migrations\n",
+				"helpers.go":                  "package migrations\n\nfunc AddMigration(up, down int) {}\n",
+				"register.go":                 gooseGo("AddMigration(up, down)"),
+				"8_a_test.go":                 gooseGo("goose.AddMigration(up, down)"),
+			},
+			want: []string{"1_a up:1 down:-", "2_code up:0 down:- external=go", "3_unreg up:0 down:- external=go"},
+			errs: []string{
+				"-5_neg.go:6: registers a goose Go migration (AddMigrationNoTxContext) under a name without a goose version (version -5 is below 1): goose refuses the folder",
+				"0_zero.go:6: registers a goose Go migration (AddMigrationContext) under a name without a goose version (version 0 is below 1): goose refuses the folder",
+				"register.go:6: registers a goose Go migration (AddMigration) under a name without a goose version (no _ after a version): goose refuses the folder",
+			},
+			warns: []string{
+				"000_nothing.go:0: ignored: no goose version (version 000 is below 1): goose skips this Go file",
+				"0_off.go:0: ignored: no goose version (version 0 is below 1): goose skips this Go file",
+				"6.go:0: ignored: no goose version (no _ after a version): goose skips this Go file",
+				"7x_y.go:0: ignored: no goose version (\"7x\" before the first _ is not a number): goose skips this Go file",
+				"99999999999999999999_big.go:0: ignored: no goose version (99999999999999999999 is beyond goose's last version, 9223372036854775807): goose skips this Go file",
+			},
 		},
 		{
 			// goose ends a statement at each line whose last word ends with ; (outside StatementBegin and
@@ -366,4 +404,9 @@ func TestLongLines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gooseGo is a Go file of a goose folder whose init calls register, as goose's examples do.
+func gooseGo(register string) string {
+	return "package migrations\n\nimport g \"github.com/pressly/goose/v3\"\n\nfunc init() {\n\t" + register + "\n}\n"
 }

@@ -63,7 +63,15 @@ func Auto(ctx context.Context, opts Options) (Provider, error) {
 	}
 	prepareTestcontainers()
 	if DockerAvailable(ctx) {
+		if errors.Is(localErr, ErrVersionUnavailable) && opts.Logger != nil {
+			// Should the container not start either (an image that cannot be pulled), this says why
+			// auto did not take the server binaries that are here.
+			opts.Logger.Info("the PostgreSQL version asked for is not installed here: rehearsing in a container", "pg_version", opts.PGVersion)
+		}
 		return NewDocker(opts), nil
+	}
+	if errors.Is(localErr, ErrVersionUnavailable) {
+		return nil, versionUnavailable(opts.PGVersion, servers(), fmt.Sprintf("start Docker for auto to rehearse in a container (image postgres:%d)", opts.PGVersion))
 	}
 	return nil, fmt.Errorf("%w: no throwaway PostgreSQL can start here: %v; no Docker engine answers either. "+
 		"Install the PostgreSQL server package (e.g. apt-get install postgresql-15), start Docker, "+

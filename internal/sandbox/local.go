@@ -15,6 +15,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +63,23 @@ func (l *Local) binDir() (string, error) {
 		}
 		return l.opts.BinDir, nil
 	}
+	for _, d := range serverDirs() {
+		if l.opts.PGVersion == 0 || majorOf(d) == l.opts.PGVersion {
+			return d, nil
+		}
+	}
+	if l.opts.PGVersion != 0 {
+		if have := servers(); len(have) > 0 {
+			return "", versionUnavailable(l.opts.PGVersion, have, fmt.Sprintf("rehearse in a container with --provider docker (image postgres:%d)", l.opts.PGVersion))
+		}
+		return "", fmt.Errorf("%w: PostgreSQL %d server binaries not found (looked in pg_config --bindir and /usr/lib/postgresql/*/bin; install postgresql-%d or pass --pg-bindir)", ErrUnavailable, l.opts.PGVersion, l.opts.PGVersion)
+	}
+	return "", fmt.Errorf("%w: PostgreSQL server binaries not found (looked in pg_config --bindir and /usr/lib/postgresql/*/bin; install the postgresql server package or pass --pg-bindir)", ErrUnavailable)
+}
+
+// serverDirs are the folders holding postgres and initdb, once each, in the order binDir takes them:
+// pg_config --bindir, the Debian folders from the newest version, then the usual others.
+func serverDirs() []string {
 	var candidates []string
 	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
 		candidates = append(candidates, strings.TrimSpace(string(out)))
@@ -70,29 +88,70 @@ func (l *Local) binDir() (string, error) {
 	sort.Slice(dirs, func(i, j int) bool { return versionOfDir(dirs[i]) > versionOfDir(dirs[j]) })
 	candidates = append(candidates, dirs...)
 	candidates = append(candidates, "/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin")
+	var out []string
 	for _, d := range candidates {
+		d = filepath.Clean(d)
+		if slices.Contains(out, d) {
+			continue
+		}
 		if _, err := os.Stat(filepath.Join(d, "postgres")); err != nil {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
 			continue
 		}
-		if l.opts.PGVersion != 0 {
-			if v := versionOfDir(d); v != 0 && v != l.opts.PGVersion {
-				continue
-			}
-			if v := versionOfDir(d); v == 0 {
-				if bv, _ := binaryMajor(d); bv != l.opts.PGVersion {
-					continue
-				}
-			}
+		out = append(out, d)
+	}
+	return out
+}
+
+// majorOf is the major version of the server in folder d: the Debian folder's (/usr/lib/postgresql/15/bin),
+// else the one postgres --version says; 0 when it says none.
+func majorOf(d string) int {
+	if v := versionOfDir(d); v != 0 {
+		return v
+	}
+	v, _ := binaryMajor(d)
+	return v
+}
+
+// serverBin is a folder of PostgreSQL server binaries and their major version.
+type serverBin struct {
+	dir     string
+	version int
+}
+
+// servers are the PostgreSQL servers on this machine, where binDir looks, in its order; a folder whose
+// postgres is a link to one listed already (/usr/local/bin/postgres) is left out.
+func servers() []serverBin {
+	var out []serverBin
+	seen := map[string]bool{}
+	for _, d := range serverDirs() {
+		bin, err := filepath.EvalSymlinks(filepath.Join(d, "postgres"))
+		if err != nil || seen[bin] {
+			continue
 		}
-		return d, nil
+		seen[bin] = true
+		if v := majorOf(d); v != 0 {
+			out = append(out, serverBin{d, v})
+		}
 	}
-	if l.opts.PGVersion != 0 {
-		return "", fmt.Errorf("%w: PostgreSQL %d server binaries not found (looked in pg_config --bindir and /usr/lib/postgresql/*/bin; install postgresql-%d or pass --pg-bindir)", ErrUnavailable, l.opts.PGVersion, l.opts.PGVersion)
+	return out
+}
+
+// versionUnavailable is the error of a PostgreSQL major version asked for that none of the servers this
+// machine has (have, not empty) runs; container says how to run it in a container instead. It is the
+// request that cannot be met here, not the machine that cannot run PostgreSQL (ErrUnavailable).
+func versionUnavailable(want int, have []serverBin, container string) error {
+	installed := make([]string, len(have))
+	newest := 0
+	for i, s := range have {
+		installed[i] = fmt.Sprintf("PostgreSQL %d (%s)", s.version, s.dir)
+		newest = max(newest, s.version)
 	}
-	return "", fmt.Errorf("%w: PostgreSQL server binaries not found (looked in pg_config --bindir and /usr/lib/postgresql/*/bin; install the postgresql server package or pass --pg-bindir)", ErrUnavailable)
+	return fmt.Errorf("%w: PostgreSQL %d was asked for (--pg-version, or pg_version in schemagate.yml), and this machine has %s only: "+
+		"install postgresql-%d (apt-get install postgresql-%d, or pass its folder with --pg-bindir), %s, or rehearse on the version installed (--pg-version %d)",
+		ErrVersionUnavailable, want, strings.Join(installed, " and "), want, want, container, newest)
 }
 
 func versionOfDir(d string) int {

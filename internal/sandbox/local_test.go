@@ -3,10 +3,12 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -390,5 +392,55 @@ func TestLocalBinDirBadInput(t *testing.T) {
 				t.Errorf("Start error %v; want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// missingVersion is a PostgreSQL major version schemagate takes whose server binaries this machine lacks
+// while it has others, with the versions it has; it skips when none is installed.
+func missingVersion(t *testing.T) (int, []serverBin) {
+	t.Helper()
+	have := servers()
+	if len(have) == 0 {
+		requireLocal(t)
+	}
+	for v := 19; v >= 10; v-- {
+		if !slices.ContainsFunc(have, func(s serverBin) bool { return s.version == v }) {
+			return v, have
+		}
+	}
+	t.Skip("every PostgreSQL major version from 10 to 19 is installed")
+	return 0, nil
+}
+
+// TestLocalVersionNotInstalled: a version asked for that the machine does not have, when it has others,
+// is the request's fault (bad input, exit 2), not ErrUnavailable (the tool cannot run here, exit 1): the
+// error names what is installed and how to get the version asked for, whether local or auto (without a
+// Docker engine) looked.
+func TestLocalVersionNotInstalled(t *testing.T) {
+	want, have := missingVersion(t)
+	check := func(name string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrVersionUnavailable) || errors.Is(err, ErrUnavailable) {
+			t.Fatalf("%s: %v; want ErrVersionUnavailable", name, err)
+		}
+		for _, w := range []string{
+			fmt.Sprintf("PostgreSQL %d", want), fmt.Sprintf("PostgreSQL %d (%s)", have[0].version, have[0].dir),
+			fmt.Sprintf("install postgresql-%d", want), fmt.Sprintf("--pg-version %d", have[0].version),
+		} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v\nwant %q in it", name, err, w)
+			}
+		}
+	}
+	_, err := NewLocal(Options{PGVersion: want, CacheDir: t.TempDir()}).Start(t.Context())
+	check("local", err)
+	if !strings.Contains(err.Error(), "--provider docker") {
+		t.Errorf("local: %v\nwant --provider docker in it", err)
+	}
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock") // no Docker engine for auto to fall back on
+	_, err = New("auto", Options{PGVersion: want})
+	check("auto without Docker", err)
+	if !strings.Contains(err.Error(), "start Docker") {
+		t.Errorf("auto: %v\nwant start Docker in it", err)
 	}
 }

@@ -93,6 +93,11 @@ type Options struct {
 // ErrUnavailable is returned (wrapped) when a provider cannot run on this machine (no binaries, no Docker).
 var ErrUnavailable = errors.New("provider unavailable")
 
+// ErrVersionUnavailable is returned (wrapped) when the PostgreSQL major version asked for is not one the
+// provider can start here, while it can start others (the local provider finds other versions' server
+// binaries): the request is what to change, or the machine, as for any bad input.
+var ErrVersionUnavailable = errors.New("PostgreSQL version not available")
+
 // randomHex returns n random bytes as hex.
 func randomHex(n int) string {
 	b := make([]byte, n)
