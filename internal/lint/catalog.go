@@ -108,7 +108,7 @@ var catalog = []Rule{
 		Bad:        "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0) NOT VALID;\nALTER TABLE users ALTER COLUMN age TYPE numeric;",
 		Good:       "ALTER TABLE users ALTER COLUMN created_at TYPE timestamptz;\nSET timezone='UTC'"},
 	{ID: "set-not-null", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE", Rewrite: false, Scan: true,
-		Summary:    "ALTER COLUMN … SET NOT NULL without a validated CHECK (col IS NOT NULL) (or PG18 validated NOT NULL constraint)",
+		Summary:    "ALTER COLUMN … SET NOT NULL without a validated CHECK that implies col IS NOT NULL (CHECK (col IS NOT NULL), alone or ANDed with other conditions) (or PG18 validated NOT NULL constraint)",
 		Suggestion: "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID → VALIDATE CONSTRAINT c → SET NOT NULL (no scan) → DROP CONSTRAINT c, each in its own transaction (a migration of its own, or COMMIT between them): a statement after an ACCESS EXCLUSIVE one in the same transaction keeps that lock held; PG18: ADD CONSTRAINT c NOT NULL col NOT VALID → VALIDATE",
 		Why:        "Risk: dangerous. Rewrite/scan: n, full scan. Also flagged by: S adding-not-nullable-field; SM change_column_null; E E2; A PG303*, MF104 (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
@@ -119,7 +119,10 @@ var catalog = []Rule{
 		Why:        "Risk: safe. Rewrite/scan: n, no scan. Also flagged by: S/SM/E recognise it (S heuristic, SM exact expression match, E trace) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users VALIDATE CONSTRAINT email_nn; ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
 		Good:       "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
-		Notes: "On a column the schema or an earlier statement shows NOT NULL already (a primary key column, a column declared NOT NULL), " +
+		Notes: "PostgreSQL 12+ takes any validated CHECK whose expression implies the column is not null: `col IS NOT NULL` alone or ANDed with other conditions " +
+			"(`CHECK (col IS NOT NULL AND col > 0)`), `NOT (col IS NULL)`, a row `(col, other) IS NOT NULL`, or an OR whose every arm has it; " +
+			"an OR with an arm without it, a comparison alone (`CHECK (col > 0)` passes on NULL) or a NOT VALID constraint leaves the scan (measured on PostgreSQL 15). " +
+			"On a column the schema or an earlier statement shows NOT NULL already (a primary key column, a column declared NOT NULL), " +
 			"SET NOT NULL changes nothing and scans nothing, on every PostgreSQL version; it still takes its brief ACCESS EXCLUSIVE first, so lock_timeout still matters. " +
 			"When the rehearsal saw no scan of a SET NOT NULL that the parser judged scanning (set-not-null), check reports this rule: the trace does not tell which of the two made the scan unnecessary."},
 	{ID: "drop-not-null", Risk: Caution, Lock: "ACCESS EXCLUSIVE brief", Rewrite: false, Scan: false,

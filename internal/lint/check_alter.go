@@ -166,7 +166,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		if fresh {
 			return
 		}
-		proven := false
+		var proof *check // a validated CHECK that implies col IS NOT NULL
 		if t := a.st.known(key); t != nil {
 			if c := t.cols[col]; c != nil && c.notNull {
 				// PostgreSQL (every version) leaves a NOT NULL column as it is: no scan, no change;
@@ -174,12 +174,23 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				a.add("set-not-null-proven", fmt.Sprintf("%s.%s is already NOT NULL: SET NOT NULL changes nothing and scans nothing, it only takes a brief ACCESS EXCLUSIVE on %s", rel, name, rel))
 				return
 			}
-			for _, ck := range t.checks {
-				proven = proven || ck.validated && ck.notNullOf == col
+			for _, k := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message
+				if ck := t.checks[k]; proof == nil && ck.validated && provesNotNull(ck.expr, col) {
+					proof = ck
+				}
 			}
 		}
+		proven := proof != nil
 		if proven && a.cfg.Major() >= 12 {
-			a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, name, quoteIdent(name)))
+			if isColumn(proof.expr.GetNullTest().GetArg(), col) {
+				a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, name, quoteIdent(name)))
+			} else {
+				which := "a validated CHECK"
+				if proof.name != "" {
+					which = "the validated CHECK " + quoteIdent(proof.name)
+				}
+				a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by %s, whose expression implies %s IS NOT NULL: no scan", rel, name, which, quoteIdent(name)))
+			}
 			return
 		}
 		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
