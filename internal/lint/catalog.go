@@ -361,7 +361,7 @@ var catalog = []Rule{
 	{ID: "set-logged-unlogged", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE", Rewrite: true, Scan: false,
 		Summary:    "SET LOGGED / SET UNLOGGED",
 		Suggestion: "avoid on live tables",
-		Why:        "Risk: dangerous. Rewrite/scan: y. Also flagged by: A PG307* (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Why:        "Risk: dangerous. Rewrite/scan: y. On a partitioned table, which has no storage, PostgreSQL up to 17 changes nothing: not the parent, not its partitions, not those created later; the statement only takes a brief ACCESS EXCLUSIVE on the parent (caution, measured on 15 and 17); PostgreSQL 18 refuses it and the deploy stops (dangerous). Also flagged by: A PG307* (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users SET UNLOGGED;",
 		Good:       "CREATE UNLOGGED TABLE staging (id int);"},
 	{ID: "set-tablespace", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE", Rewrite: true, Scan: false,

@@ -266,7 +266,26 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("alter-rename-constraint", "")
 		}
 	case pg_query.AlterTableType_AT_SetLogged, pg_query.AlterTableType_AT_SetUnLogged:
-		if !fresh {
+		if fresh {
+			return
+		}
+		what := "SET LOGGED"
+		if cmd.Subtype == pg_query.AlterTableType_AT_SetUnLogged {
+			what = "SET UNLOGGED"
+		}
+		_, part := a.st.partitioned[key]
+		switch {
+		case part && a.cfg.Major() >= 18:
+			f := a.add("set-logged-unlogged", fmt.Sprintf("%s on partitioned table %s fails: PostgreSQL 18 and later refuse it on a partitioned table, so the deploy stops here", what, rel))
+			f.Rewrite = false
+			f.Suggestion = fmt.Sprintf("%s on each partition instead (each one is rewritten under ACCESS EXCLUSIVE)", what)
+		case part:
+			// A partitioned table has no storage, and PostgreSQL (measured on 15 and 17) neither recurses
+			// to the partitions nor records the persistence on the parent: nothing changes.
+			f := a.add("set-logged-unlogged", fmt.Sprintf("%s on partitioned table %s changes nothing: it has no storage of its own, and PostgreSQL %d leaves its partitions, and those created later, as they are; it only takes a brief ACCESS EXCLUSIVE on %s", what, rel, a.cfg.Major(), rel))
+			f.Risk, f.Rewrite, f.Lock = Caution, false, "ACCESS EXCLUSIVE brief"
+			f.Suggestion = fmt.Sprintf("%s on each partition instead (each one is rewritten under ACCESS EXCLUSIVE), or drop the statement", what)
+		default:
 			a.add("set-logged-unlogged", fmt.Sprintf("SET LOGGED/UNLOGGED rewrites %s and its indexes under ACCESS EXCLUSIVE", rel))
 		}
 	case pg_query.AlterTableType_AT_SetTableSpace:
