@@ -3,9 +3,15 @@ package lint
 import "slices"
 
 // shortType is the short name of a type that format_type spells out (character varying, timestamp with
-// time zone), as the parser names it.
+// time zone), as the parser names it; a serial column's type is the integer type it stands for.
 func shortType(t string) string {
 	switch t {
+	case "serial", "serial4":
+		return "int4"
+	case "bigserial", "serial8":
+		return "int8"
+	case "smallserial", "serial2":
+		return "int2"
 	case "character varying":
 		return "varchar"
 	case "timestamp without time zone":

@@ -62,7 +62,7 @@ func TestTypeChangeMatchesServer(t *testing.T) {
 		{"integer", "oid"}, {"oid", "integer"}, {"integer", "bigint"}, {"integer", "regclass"}, {"regclass", "integer"},
 		{"varchar(20)", "text"}, {"text", "varchar"}, {"text", "varchar(10)"}, {"varchar(10)", "varchar(20)"},
 		{"text", "char(10)"}, {"varchar(10)", "bpchar"}, {"char(10)", "text"}, {"xml", "varchar(10)"},
-		{"cidr", "inet"}, {"numeric(10,2)", "numeric(12,2)"},
+		{"cidr", "inet"}, {"numeric(10,2)", "numeric(12,2)"}, {"serial", "integer"}, {"bigserial", "bigint"}, {"serial", "oid"},
 		{"timestamp", "timestamptz"}, {"timestamptz", "timestamp"},
 	}
 	changes = append(changes, slices.SortedFunc(maps.Keys(binaryCasts), func(a, b [2]string) int {
