@@ -166,7 +166,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		if fresh {
 			return
 		}
-		proven := false
+		var proof *check // a validated CHECK that implies col IS NOT NULL
 		if t := a.st.known(key); t != nil {
 			if c := t.cols[col]; c != nil && c.notNull {
 				// PostgreSQL (every version) leaves a NOT NULL column as it is: no scan, no change;
@@ -174,12 +174,23 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				a.add("set-not-null-proven", fmt.Sprintf("%s.%s is already NOT NULL: SET NOT NULL changes nothing and scans nothing, it only takes a brief ACCESS EXCLUSIVE on %s", rel, name, rel))
 				return
 			}
-			for _, ck := range t.checks {
-				proven = proven || ck.validated && ck.notNullOf == col
+			for _, k := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message
+				if ck := t.checks[k]; proof == nil && ck.validated && provesNotNull(ck.expr, col) {
+					proof = ck
+				}
 			}
 		}
+		proven := proof != nil
 		if proven && a.cfg.Major() >= 12 {
-			a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, name, quoteIdent(name)))
+			if isColumn(proof.expr.GetNullTest().GetArg(), col) {
+				a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, name, quoteIdent(name)))
+			} else {
+				which := "a validated CHECK"
+				if proof.name != "" {
+					which = "the validated CHECK " + quoteIdent(proof.name)
+				}
+				a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by %s, whose expression implies %s IS NOT NULL: no scan", rel, name, which, quoteIdent(name)))
+			}
 			return
 		}
 		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
@@ -255,7 +266,26 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("alter-rename-constraint", "")
 		}
 	case pg_query.AlterTableType_AT_SetLogged, pg_query.AlterTableType_AT_SetUnLogged:
-		if !fresh {
+		if fresh {
+			return
+		}
+		what := "SET LOGGED"
+		if cmd.Subtype == pg_query.AlterTableType_AT_SetUnLogged {
+			what = "SET UNLOGGED"
+		}
+		_, part := a.st.partitioned[key]
+		switch {
+		case part && a.cfg.Major() >= 18:
+			f := a.add("set-logged-unlogged", fmt.Sprintf("%s on partitioned table %s fails: PostgreSQL 18 and later refuse it on a partitioned table, so the deploy stops here", what, rel))
+			f.Rewrite = false
+			f.Suggestion = fmt.Sprintf("%s on each partition instead (each one is rewritten under ACCESS EXCLUSIVE)", what)
+		case part:
+			// A partitioned table has no storage, and PostgreSQL (measured on 15 and 17) neither recurses
+			// to the partitions nor records the persistence on the parent: nothing changes.
+			f := a.add("set-logged-unlogged", fmt.Sprintf("%s on partitioned table %s changes nothing: it has no storage of its own, and PostgreSQL %d leaves its partitions, and those created later, as they are; it only takes a brief ACCESS EXCLUSIVE on %s", what, rel, a.cfg.Major(), rel))
+			f.Risk, f.Rewrite, f.Lock = Caution, false, "ACCESS EXCLUSIVE brief"
+			f.Suggestion = fmt.Sprintf("%s on each partition instead (each one is rewritten under ACCESS EXCLUSIVE), or drop the statement", what)
+		default:
 			a.add("set-logged-unlogged", fmt.Sprintf("SET LOGGED/UNLOGGED rewrites %s and its indexes under ACCESS EXCLUSIVE", rel))
 		}
 	case pg_query.AlterTableType_AT_SetTableSpace:
@@ -711,54 +741,6 @@ func (a *analyzer) knownNullable(rel, index string) bool {
 	return false
 }
 
-// shortType is the short name of a type that format_type spells out (character varying, timestamp with
-// time zone), as the parser names it.
-func shortType(t string) string {
-	switch t {
-	case "character varying":
-		return "varchar"
-	case "timestamp without time zone":
-		return "timestamp"
-	case "timestamp with time zone":
-		return "timestamptz"
-	}
-	return t
-}
-
-// coercible reports whether changing old to new keeps the on-disk format (no rewrite), and whether
-// that could be judged at all (false when the old type is unknown).
-func coercible(oldT string, oldM []int, newT string, newM []int) bool {
-	oldT, newT = shortType(oldT), shortType(newT)
-	switch {
-	case oldT == newT && (oldT == "varchar" || oldT == "varbit"):
-		// char(n) and bit(n) are padded or checked to their exact length: any change rewrites.
-		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
-	case oldT == newT && oldT == "numeric":
-		if len(newM) == 0 {
-			return true
-		}
-		if len(oldM) == 0 {
-			return false
-		}
-		os, ns := 0, 0
-		if len(oldM) > 1 {
-			os = oldM[1]
-		}
-		if len(newM) > 1 {
-			ns = newM[1]
-		}
-		return ns == os && newM[0] >= oldM[0]
-	case oldT == newT && (oldT == "time" || oldT == "timetz" || oldT == "interval" || oldT == "timestamp" || oldT == "timestamptz"):
-		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
-	case oldT == "varchar" && newT == "text", oldT == "text" && newT == "varchar" && len(newM) == 0,
-		oldT == "cidr" && newT == "inet", oldT == "xml" && newT == "text":
-		return true
-	case oldT == newT && len(oldM) == 0 && len(newM) == 0 && oldT != "bpchar" && oldT != "bit":
-		return true
-	}
-	return false
-}
-
 // utcSuggestion is the way to change a column between timestamp and timestamptz without a rewrite.
 const utcSuggestion = "set the session's time zone to UTC just before the change, in the same migration: SET LOCAL TIME ZONE 'UTC' " +
 	"(in its transaction; SET TIME ZONE 'UTC' in a migration run without one). PostgreSQL 12+ then changes the type without rewriting the table, " +
@@ -778,6 +760,9 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12 && a.utcZone.on():
 		// The script set the session's TimeZone to UTC before it: binary-coercible (PostgreSQL 12+).
 		if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f == nil {
+			f = a.opclassIndexRebuild(rel, key, name, old.typ, newT)
+		}
+		if f == nil {
 			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible under the UTC time zone the migration sets before it: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
 		}
 		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
@@ -796,6 +781,8 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		if cd.CollClause != nil && a.indexed(key, col) {
 			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, name))
 		} else if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f != nil {
+			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
+		} else if f = a.opclassIndexRebuild(rel, key, name, old.typ, newT); f != nil {
 			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
 		} else {
 			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
@@ -891,6 +878,20 @@ func (a *analyzer) exprIndexRebuild(rel, key, name, oldT, newT string) *Finding 
 	}
 	return a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible, so the table is not rewritten, but %s uses the column in an expression or a predicate: PostgreSQL rebuilds it, scanning %s under ACCESS EXCLUSIVE",
 		rel, name, oldT, newT, andList(names), rel))
+}
+
+// opclassIndexRebuild raises change-column-collation-index-rebuild for a binary-coercible type change of
+// column name of rel (key is its state key) to a type whose default operator class is another (int4 to
+// oid, bit to varbit, text to bpchar, timestamp to timestamptz) when an index has the column, and
+// returns it; nil otherwise. PostgreSQL keeps the table's storage but builds every such index again
+// (CheckIndexCompatible compares the operator classes), scanning the table under ACCESS EXCLUSIVE
+// (measured on 15).
+func (a *analyzer) opclassIndexRebuild(rel, key, name, oldT, newT string) *Finding {
+	if indexType(oldT) == indexType(newT) || !a.indexed(key, strings.ToLower(name)) {
+		return nil
+	}
+	return a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible, so the table is not rewritten, but the column's indexes change operator class with the type: PostgreSQL rebuilds them, scanning %s under ACCESS EXCLUSIVE",
+		rel, name, oldT, newT, rel))
 }
 
 func (a *analyzer) indexed(rel, col string) bool {

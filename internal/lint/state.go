@@ -103,7 +103,6 @@ type column struct {
 
 type check struct {
 	name      string // as PostgreSQL knows it, for messages (the key is lower-cased)
-	notNullOf string // the column of CHECK (col IS NOT NULL)
 	cols      []string
 	validated bool
 	expr      *pg_query.Node // the CHECK's expression
@@ -962,11 +961,6 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
 		ck := &check{name: c.Conname, validated: !c.SkipValidation, cols: exprColumns(c.RawExpr), expr: c.RawExpr}
-		if nt := c.RawExpr.GetNullTest(); nt != nil && nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL {
-			if cols := exprColumns(c.RawExpr); len(cols) == 1 {
-				ck.notNullOf = cols[0]
-			}
-		}
 		t.checks[strings.ToLower(c.Conname)] = ck
 	case pg_query.ConstrType_CONSTR_EXCLUSION:
 		s.constraintIndex(tname, c)

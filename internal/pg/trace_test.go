@@ -135,6 +135,46 @@ func TestTraceSequenceNoRewrite(t *testing.T) {
 	}
 }
 
+// TestTraceSequenceLocks: the trace keeps what sequence DDL locks on a sequence, also run by a DO block,
+// which no rule reads: ALTER SEQUENCE's SHARE ROW EXCLUSIVE (every nextval waits behind it), RENAME's
+// and SET UNLOGGED's ACCESS EXCLUSIVE. It leaves out the ROW EXCLUSIVE that every use of a sequence takes
+// (an INSERT drawing a serial default, nextval, setval), which says nothing of risk, and the SHARE UPDATE
+// EXCLUSIVE of COMMENT ON SEQUENCE, which no nextval waits behind (measured on 15 from pg_locks).
+func TestTraceSequenceLocks(t *testing.T) {
+	setup := traceSetup + "CREATE TABLE s (id bigserial PRIMARY KEY, v text);"
+	tests := []struct {
+		sql, mode string // mode "": no lock on the sequence
+	}{
+		{"DO $$ BEGIN EXECUTE 'ALTER SEQUENCE s_id_seq RESTART WITH 100'; END $$", "ShareRowExclusiveLock"},
+		{"DO $$ BEGIN ALTER SEQUENCE s_id_seq INCREMENT BY 2; END $$", "ShareRowExclusiveLock"},
+		{"DO $$ BEGIN ALTER SEQUENCE s_id_seq SET UNLOGGED; END $$", "AccessExclusiveLock"},
+		{"ALTER SEQUENCE s_id_seq CACHE 10", "ShareRowExclusiveLock"},
+		{"INSERT INTO s (v) VALUES ('x')", ""},
+		{"SELECT nextval('s_id_seq')", ""},
+		{"DO $$ BEGIN PERFORM setval('s_id_seq', 50); END $$", ""},
+		{"COMMENT ON SEQUENCE s_id_seq IS 'ids'", ""},
+	}
+	for _, tt := range tests {
+		ev := traceWith(t, setup, tt.sql, nil).Evidence
+		if len(ev) != 1 {
+			t.Fatalf("%s: %d evidence, want 1", tt.sql, len(ev))
+		}
+		var modes []string
+		for _, l := range ev[0].Locks {
+			if l.Relation == "public.s_id_seq" {
+				modes = append(modes, l.Mode)
+			}
+		}
+		var want []string
+		if tt.mode != "" {
+			want = []string{tt.mode}
+		}
+		if !slices.Equal(modes, want) {
+			t.Errorf("%s: locks on public.s_id_seq %v, want %v", tt.sql, modes, want)
+		}
+	}
+}
+
 func TestTraceDropForeignKeyLocksReferencedTable(t *testing.T) {
 	ev := traceOne(t, "ALTER TABLE child DROP CONSTRAINT child_parent_fk")
 	if !hasLock(ev[0], "public.parent", "AccessExclusiveLock") {

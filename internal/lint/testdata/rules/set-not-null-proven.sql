@@ -29,3 +29,19 @@ ALTER TABLE users ALTER COLUMN email SET NOT NULL;
 -- The primary key column is NOT NULL already: nothing to prove, nothing to scan.
 -- want: set-not-null-proven
 ALTER TABLE users ALTER COLUMN id SET NOT NULL;
+
+-- case
+-- A conjunct IS NOT NULL of a validated CHECK proves it as well (PostgreSQL 12+).
+ALTER TABLE users ADD CONSTRAINT age_ok CHECK (age IS NOT NULL AND age > 0) NOT VALID;
+COMMIT;
+ALTER TABLE users VALIDATE CONSTRAINT age_ok;
+-- want: set-not-null-proven
+ALTER TABLE users ALTER COLUMN age SET NOT NULL;
+
+-- case
+-- An OR proves nothing unless every arm does.
+ALTER TABLE users ADD CONSTRAINT age_ok CHECK (age IS NOT NULL OR org_id > 0) NOT VALID;
+COMMIT;
+ALTER TABLE users VALIDATE CONSTRAINT age_ok;
+-- want-none
+ALTER TABLE users ALTER COLUMN age SET NOT NULL;

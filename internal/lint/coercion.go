@@ -1,0 +1,116 @@
+package lint
+
+import "slices"
+
+// shortType is the short name of a type that format_type spells out (character varying, timestamp with
+// time zone), as the parser names it; a serial column's type is the integer type it stands for.
+func shortType(t string) string {
+	switch t {
+	case "serial", "serial4":
+		return "int4"
+	case "bigserial", "serial8":
+		return "int8"
+	case "smallserial", "serial2":
+		return "int2"
+	case "character varying":
+		return "varchar"
+	case "timestamp without time zone":
+		return "timestamp"
+	case "timestamp with time zone":
+		return "timestamptz"
+	}
+	return t
+}
+
+// binaryCasts are PostgreSQL's binary-coercible casts between two different types (pg_cast rows with
+// castmethod 'b'), by pg_type name, as PostgreSQL 15 and 17 have them (TestBinaryCastsMatchServer checks
+// them against the server). ALTER COLUMN … TYPE without USING relabels the stored value along such a
+// cast instead of converting it: no rewrite. Each is implicit or assignment, so none needs a USING.
+var binaryCasts = func() map[[2]string]bool {
+	m := map[[2]string]bool{}
+	add := func(from, to string) { m[[2]string{from, to}] = true }
+	for _, r := range []string{"regproc", "regprocedure", "regoper", "regoperator", "regclass", "regcollation", "regtype",
+		"regconfig", "regdictionary", "regrole", "regnamespace"} {
+		add("oid", r)
+		add(r, "oid")
+		add("int4", r)
+		add(r, "int4")
+	}
+	add("int4", "oid")
+	add("oid", "int4")
+	add("regproc", "regprocedure")
+	add("regprocedure", "regproc")
+	add("regoper", "regoperator")
+	add("regoperator", "regoper")
+	add("text", "bpchar")
+	add("text", "varchar")
+	add("varchar", "text")
+	add("varchar", "bpchar")
+	add("xml", "text")
+	add("xml", "varchar")
+	add("xml", "bpchar")
+	add("pg_node_tree", "text")
+	add("pg_ndistinct", "bytea")
+	add("pg_dependencies", "bytea")
+	add("pg_mcv_list", "bytea")
+	add("cidr", "inet")
+	add("bit", "varbit")
+	add("varbit", "bit")
+	return m
+}()
+
+// indexType is the type whose default operator class an index on a column of type t uses: t's own, or,
+// for a type without one, that of the type it is binary-coercible to (varchar indexes as text, cidr as
+// inet, the reg* types as oid; not pg_ndistinct and its kin as bytea: they have a collation, bytea none,
+// and a change of collation rebuilds the index as well). A type change that keeps the table's storage keeps an index's only
+// when the operator class stays the same (CheckIndexCompatible): int4 to oid, bit to varbit, text to
+// bpchar or timestamp to timestamptz rebuild every index on the column (measured on 15).
+func indexType(t string) string {
+	switch t = shortType(t); t {
+	case "varchar", "pg_node_tree":
+		return "text"
+	case "cidr":
+		return "inet"
+	case "regproc", "regprocedure", "regoper", "regoperator", "regclass", "regcollation", "regtype", "regconfig",
+		"regdictionary", "regrole", "regnamespace":
+		return "oid"
+	}
+	return t
+}
+
+// coercible reports whether changing old to new keeps the on-disk format (no rewrite), and whether
+// that could be judged at all (false when the old type is unknown).
+func coercible(oldT string, oldM []int, newT string, newM []int) bool {
+	oldT, newT = shortType(oldT), shortType(newT)
+	switch {
+	case oldT == newT && (oldT == "varchar" || oldT == "varbit"):
+		// char(n) and bit(n) are padded or checked to their exact length: any change rewrites.
+		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
+	case oldT == newT && oldT == "numeric":
+		if len(newM) == 0 {
+			return true
+		}
+		if len(oldM) == 0 {
+			return false
+		}
+		os, ns := 0, 0
+		if len(oldM) > 1 {
+			os = oldM[1]
+		}
+		if len(newM) > 1 {
+			ns = newM[1]
+		}
+		return ns == os && newM[0] >= oldM[0]
+	case oldT == newT && (oldT == "time" || oldT == "timetz" || oldT == "interval" || oldT == "timestamp" || oldT == "timestamptz"):
+		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
+	case oldT != newT && binaryCasts[[2]string{oldT, newT}]:
+		// The value is relabelled, not converted. A length on the new type (varchar(10), varbit(8),
+		// char(1) as "char" means) is then checked by a length coercion of a value whose own length the
+		// relabel forgot, so every row is rewritten (measured on 15: bit(8) to varbit(8), text to varchar(10)).
+		return len(newM) == 0
+	case oldT == newT && slices.Equal(oldM, newM):
+		// Nothing to convert (measured on 15: bit(8) to bit(8) keeps the relfilenode).
+		return true
+	}
+	return false
+}

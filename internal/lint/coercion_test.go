@@ -1,0 +1,142 @@
+package lint
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestBinaryCastsMatchServer: binaryCasts holds exactly the server's binary-coercible casts (pg_cast
+// with castmethod 'b'), so that the table cannot drift from PostgreSQL's.
+func TestBinaryCastsMatchServer(t *testing.T) {
+	conn := pgtest.Conn(t)
+	rows, err := conn.Query(t.Context(), `SELECT s.typname, d.typname FROM pg_cast c
+		JOIN pg_type s ON s.oid = c.castsource JOIN pg_type d ON d.oid = c.casttarget
+		WHERE c.castmethod = 'b' AND c.castsource <> c.casttarget`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := map[[2]string]bool{}
+	for rows.Next() {
+		var from, to string
+		if err := rows.Scan(&from, &to); err != nil {
+			t.Fatal(err)
+		}
+		server[[2]string{from, to}] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for k := range server {
+		if !binaryCasts[k] {
+			t.Errorf("the server's binary-coercible cast %s -> %s is missing from binaryCasts", k[0], k[1])
+		}
+	}
+	for k := range binaryCasts {
+		if !server[k] {
+			t.Errorf("binaryCasts has %s -> %s, which the server does not cast binary-coercibly", k[0], k[1])
+		}
+	}
+}
+
+// TestTypeChangeMatchesServer runs each type change on the server, on an empty table with and without
+// an index on the column, and checks that the static analysis names what the server did: a new
+// relfilenode for the table (change-column-type-rewrite), for the index alone
+// (change-column-collation-index-rebuild), or for neither (change-column-type-coercible). It covers
+// every binary-coercible cast and the type modifiers around them.
+func TestTypeChangeMatchesServer(t *testing.T) {
+	changes := [][2]string{
+		{"bit(8)", "varbit"}, {"bit(8)", "varbit(8)"}, {"bit(8)", "varbit(16)"}, {"varbit(8)", "bit(8)"},
+		{"varbit(8)", "varbit(16)"}, {"varbit", "varbit(16)"}, {"bit(8)", "bit(8)"},
+		{"integer", "oid"}, {"oid", "integer"}, {"integer", "bigint"}, {"integer", "regclass"}, {"regclass", "integer"},
+		{"varchar(20)", "text"}, {"text", "varchar"}, {"text", "varchar(10)"}, {"varchar(10)", "varchar(20)"},
+		{"text", "char(10)"}, {"varchar(10)", "bpchar"}, {"char(10)", "text"}, {"xml", "varchar(10)"},
+		{"cidr", "inet"}, {"numeric(10,2)", "numeric(12,2)"}, {"serial", "integer"}, {"bigserial", "bigint"}, {"serial", "oid"},
+		{"timestamp", "timestamptz"}, {"timestamptz", "timestamp"},
+	}
+	changes = append(changes, slices.SortedFunc(maps.Keys(binaryCasts), func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	})...)
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	for _, c := range changes {
+		for _, indexed := range []bool{false, true} {
+			name := fmt.Sprintf("%s to %s", c[0], c[1])
+			if indexed {
+				name += ", indexed"
+			}
+			t.Run(name, func(t *testing.T) {
+				schema := fmt.Sprintf("CREATE TABLE m (c %s);\n", c[0])
+				if indexed {
+					schema += "CREATE INDEX m_c_idx ON m (c);\n"
+				}
+				// The rehearsal's TimeZone, and the one under which timestamp and timestamptz are binary-coercible.
+				src := fmt.Sprintf("SET TIME ZONE 'UTC';\nALTER TABLE m ALTER COLUMN c TYPE %s;\n", c[1])
+				want, ok := serverTypeChange(ctx, t, conn, schema, src)
+				if !ok {
+					t.Logf("%s cannot be indexed", c[0])
+					return
+				}
+				var got []string
+				for _, f := range AnalyzeScript(script(src), true, Config{Schema: schema}) {
+					switch f.Rule {
+					case "change-column-type-rewrite", "change-column-collation-index-rebuild", "change-column-type-coercible":
+						got = append(got, f.Rule+": "+f.Message)
+					}
+				}
+				if len(got) != 1 || !strings.HasPrefix(got[0], want+":") {
+					t.Errorf("static analysis %q, want %s (what the server did)", got, want)
+				}
+			})
+		}
+	}
+}
+
+// serverTypeChange runs schema and then src in a transaction it rolls back, and names the rule for what
+// the server did (see TestTypeChangeMatchesServer); false when the schema does not apply (a type
+// without an operator class for an index).
+func serverTypeChange(ctx context.Context, t *testing.T, conn *pgx.Conn, schema, src string) (string, bool) {
+	t.Helper()
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+	if _, err := conn.Exec(ctx, "SAVEPOINT s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, schema); err != nil {
+		if _, err := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT s"); err != nil {
+			t.Fatal(err)
+		}
+		return "", false
+	}
+	const filenodes = `SELECT pg_relation_filenode('m')::int8, coalesce(pg_relation_filenode(to_regclass('m_c_idx')), 0)::int8`
+	var table, index, table2, index2 int64
+	if err := conn.QueryRow(ctx, filenodes).Scan(&table, &index); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, src); err != nil {
+		t.Fatalf("on the server: %v", err)
+	}
+	if err := conn.QueryRow(ctx, filenodes).Scan(&table2, &index2); err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case table2 != table:
+		return "change-column-type-rewrite", true
+	case index2 != index:
+		return "change-column-collation-index-rebuild", true
+	}
+	return "change-column-type-coercible", true
+}
