@@ -376,15 +376,12 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 			os.Remove(out.path)
 		}
 	}
-	prov, err := sandbox.New(cfg.Database.Provider, sandbox.Options{
+	prov, err := a.newProvider(cfg.Database.Provider, sandbox.Options{
 		PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL,
 		BinDir: o.PGBinDir, Logger: a.checkLogger(o),
 	})
-	if errors.Is(err, sandbox.ErrUnavailable) {
-		return nil, exitCode(ExitFailure, err) // as when the server cannot start later on
-	}
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
 	progress := func(format string, args ...any) {
 		if !o.Quiet { // the arguments quote the pull request: see clean
@@ -401,16 +398,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.checkLogger(o),
 	})
 	if err != nil {
-		if errors.Is(err, sandbox.ErrUnavailable) {
-			return nil, exitCode(ExitFailure, err)
-		}
-		// A version the provider cannot start here is the request's to change, as a server of another
-		// version is.
-		if errors.Is(err, rehearse.ErrSetup) || errors.Is(err, rehearse.ErrSharedServer) || errors.Is(err, rehearse.ErrNetwork) || errors.Is(err, rehearse.ErrVersionMismatch) ||
-			errors.Is(err, sandbox.ErrVersionUnavailable) {
-			return nil, usageErr(err)
-		}
-		return nil, err
+		return nil, rehearsalErr(err)
 	}
 	rep.Version = a.Version
 	// Against a base that does not read, what the change edited or deleted of its files fails as

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+	"github.com/schemagate/schemagate/internal/forge/gitlab"
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/report"
 )
@@ -424,4 +427,60 @@ func TestBrokenReportNamesItsPlace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCommentTakesTheForgesLimit: a report whose comment runs past 65,000 characters is posted whole as a
+// GitLab note (GitLab takes 1,000,000) and shortened to GitHub's limit as a pull request comment. Both
+// were cut at report.DefaultMaxRunes.
+func TestCommentTakesTheForgesLimit(t *testing.T) {
+	long := func(dir string) *report.Report {
+		m := report.Migration{Version: "2", Name: "orders_status", File: glUp, DownFile: glDown, Checksum: "c2", New: true, Status: report.StatusApplied}
+		for i := range 300 {
+			m.Findings = append(m.Findings, lint.Finding{Rule: "add-column-volatile-default", Risk: lint.Caution, File: glUp, Line: i + 1, Column: 1,
+				Message: fmt.Sprintf("finding %d: %s", i, strings.Repeat("a volatile default rewrites the table ", 8))})
+		}
+		r := &report.Report{Tool: "schemagate", Dir: dir, Format: "golang-migrate", Migrations: []report.Migration{m}}
+		r.Finish()
+		return r
+	}
+	whole := report.Markdown(long("db/migrations"), report.MarkdownOptions{MaxRunes: -1})
+	if n := utf8.RuneCountInString(whole); n <= report.DefaultMaxRunes {
+		t.Fatalf("the report renders in %d characters: too short to test the limit", n)
+	}
+	const last = "finding 299"
+
+	t.Run("gitlab", func(t *testing.T) {
+		e := newGLEnv(t, "orders_status")
+		writeFile(t, e.report, mustJSON(t, long("db/migrations")))
+		if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		cs := e.s.Comments(e.ref)
+		if len(cs) != 1 {
+			t.Fatalf("%d notes, want 1", len(cs))
+		}
+		body := cs[0].Body
+		if n := utf8.RuneCountInString(body); n <= report.DefaultMaxRunes || n > gitlab.MaxNoteLength ||
+			!strings.Contains(body, last) || strings.Contains(body, "shortened") {
+			t.Errorf("the note has %d characters, want the whole report (more than %d, with %q, not shortened)", n, report.DefaultMaxRunes, last)
+		}
+	})
+	t.Run("github", func(t *testing.T) {
+		fake := githubtest.New(t)
+		ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
+		path := writeReport(t, long("db/migrations"))
+		code, out, errOut := run(t, map[string]string{"GITHUB_TOKEN": githubtest.Token}, "comment", "--report", path,
+			"--repo", "acme/shop", "--pr", "1", "--api-url", fake.URL())
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		cs := fake.Comments(ref)
+		if len(cs) != 1 {
+			t.Fatalf("%d comments, want 1", len(cs))
+		}
+		body := cs[0].Body
+		if n := utf8.RuneCountInString(body); n > report.DefaultMaxRunes+len(report.Marker("db/migrations"))+2 || !strings.Contains(body, "This comment is shortened to fit the size limit") {
+			t.Errorf("the comment has %d characters, want it shortened to GitHub's limit:\n%.300s", n, body)
+		}
+	})
 }

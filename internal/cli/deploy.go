@@ -598,19 +598,13 @@ func (a *App) writeDeployReports(ctx context.Context, o *DeployOptions, res *dep
 	if f != nil && ref.Number != 0 && comment && !o.NoComment && res.Outcome != deploy.OutcomeDryRun {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		md := res.CommentMarkdown(forge.MaxCommentRunes(f)-commentRoom, o.ReportJSON, summary)
+		md := res.CommentMarkdown(commentMaxRunes(f), o.ReportJSON, summary)
 		if _, _, err := forge.Upsert(ctx, f, ref, deploy.CommentMarker(o.Env), md, deploy.OldCommentMarkers(o.Env)...); err != nil {
 			a.deployCommentNotPosted(ref, err)
 		}
 	}
 	return errors.Join(errs...)
 }
-
-// commentRoom is what the deploy's comment leaves of the forge's limit (forge.MaxCommentRunes) for what
-// the forge may add in storing it (GitLab's zero-width space before a line's slash) and for characters
-// counted otherwise than as runes: of GitHub's 65,536, the comment takes 65,000, as check's does
-// (report.DefaultMaxRunes).
-const commentRoom = 536
 
 // deployCommentNotPosted warns, with what the forge answered, that the deploy's comment was not
 // written. The job still exits as the deploy went: a red job after a good deploy sends someone to look

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
 // Exit codes.
@@ -55,6 +57,9 @@ type App struct {
 	Logger *slog.Logger
 	// Version is the build's version string.
 	Version string
+	// newSandbox, when set, stands for sandbox.New in check and rollback-script (tests only: a machine
+	// without PostgreSQL server binaries or Docker).
+	newSandbox func(name string, opts sandbox.Options) (sandbox.Provider, error)
 	// rawStdout is Stdout before the workflow-command guard (see commandGuard), for the few workflow
 	// commands a command writes on purpose (::add-mask::).
 	rawStdout io.Writer

@@ -120,8 +120,8 @@ var catalog = []Rule{
 		Bad:        "ALTER TABLE users VALIDATE CONSTRAINT email_nn; ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
 		Good:       "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
 		Notes: "PostgreSQL 12+ takes any validated CHECK whose expression implies the column is not null: `col IS NOT NULL` alone or ANDed with other conditions " +
-			"(`CHECK (col IS NOT NULL AND col > 0)`), `NOT (col IS NULL)`, a row `(col, other) IS NOT NULL`, or an OR whose every arm has it; " +
-			"an OR with an arm without it, a comparison alone (`CHECK (col > 0)` passes on NULL) or a NOT VALID constraint leaves the scan (measured on PostgreSQL 15). " +
+			"(`CHECK (col IS NOT NULL AND col > 0)`), `NOT (col IS NULL)`, `col IS DISTINCT FROM NULL`, a row `(col, other) IS NOT NULL`, or an OR whose every arm has it, whether the CHECK is written on the table or on the column (`col int CHECK (col IS NOT NULL)`, in CREATE TABLE or ADD COLUMN, known by the name PostgreSQL gives it, `table_col_check`); " +
+			"an OR with an arm without it, a comparison alone (`CHECK (col > 0)` passes on NULL), `col IS DISTINCT FROM NULL::int` (a typed NULL is no NULL test to PostgreSQL) or a NOT VALID constraint leaves the scan (measured on PostgreSQL 15). " +
 			"On a column the schema or an earlier statement shows NOT NULL already (a primary key column, a column declared NOT NULL), " +
 			"SET NOT NULL changes nothing and scans nothing, on every PostgreSQL version; it still takes its brief ACCESS EXCLUSIVE first, so lock_timeout still matters. " +
 			"When the rehearsal saw no scan of a SET NOT NULL that the parser judged scanning (set-not-null), check reports this rule: the trace does not tell which of the two made the scan unnecessary."},

@@ -13,6 +13,8 @@ import (
 // prove it, so does an AND with one conjunct that proves it and an OR whose every arm proves it; a strict
 // comparison (col > 0) does not, as a CHECK passes on NULL (measured on 15 with client_min_messages
 // debug1: "existing constraints on column … are sufficient to prove that it does not contain nulls").
+// col IS DISTINCT FROM NULL (either way round) proves it too, and NOT (col IS NOT DISTINCT FROM NULL):
+// PostgreSQL makes a NULL test of them when one side is a bare NULL; against NULL::int it does not.
 func provesNotNull(n *pg_query.Node, col string) bool {
 	return impliesNotNull(n, col, false)
 }
@@ -39,6 +41,9 @@ func impliesNotNull(n *pg_query.Node, col string, negated bool) bool {
 		}
 		return len(b.Args) > 0
 	}
+	if arg, notNull, ok := distinctFromNull(n); ok {
+		return notNull != negated && isColumn(arg, col)
+	}
 	nt := n.GetNullTest()
 	if nt == nil {
 		return false
@@ -58,6 +63,26 @@ func impliesNotNull(n *pg_query.Node, col string, negated bool) bool {
 		return false
 	}
 	return notNull != negated && isColumn(nt.Arg, col)
+}
+
+// distinctFromNull reads x IS DISTINCT FROM NULL (notNull) and x IS NOT DISTINCT FROM NULL as the NULL
+// tests PostgreSQL's parse analysis makes of them (transformAExprDistinct) when one side is a bare NULL
+// literal, and gives x.
+func distinctFromNull(n *pg_query.Node) (arg *pg_query.Node, notNull, ok bool) {
+	e := n.GetAExpr()
+	if e == nil || (e.Kind != pg_query.A_Expr_Kind_AEXPR_DISTINCT && e.Kind != pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT) {
+		return nil, false, false
+	}
+	isNull := func(n *pg_query.Node) bool { c := n.GetAConst(); return c != nil && c.Isnull }
+	switch {
+	case isNull(e.Rexpr):
+		arg = e.Lexpr
+	case isNull(e.Lexpr):
+		arg = e.Rexpr
+	default:
+		return nil, false, false
+	}
+	return arg, e.Kind == pg_query.A_Expr_Kind_AEXPR_DISTINCT, true
 }
 
 // isColumn tells whether n is a reference to column col (lower-cased), qualified or not.

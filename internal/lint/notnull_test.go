@@ -11,35 +11,59 @@ import (
 // TestSetNotNullProofMatchesServer: SET NOT NULL is set-not-null-proven exactly when PostgreSQL skips its
 // scan, which it does when a validated CHECK implies the column is not null, through AND, NOT and rows
 // as well (PostgreSQL 12+); an OR with an arm that does not, a strict comparison alone, or a NOT VALID
-// constraint leaves the scan. Each case runs on the server, which counts the scans of the table.
+// constraint leaves the scan. A CHECK written on the column proves as one written on the table, under the
+// name PostgreSQL gives it, and c IS DISTINCT FROM NULL as c IS NOT NULL. Each case runs on the server,
+// which counts the scans of the table.
 func TestSetNotNullProofMatchesServer(t *testing.T) {
 	tests := []struct {
 		name, check string
 		proven      bool
 		msg         string // part of the static message
+		schema      string // the table, instead of m (c int, d int, check)
 	}{
-		{"plain", "CONSTRAINT k CHECK (c IS NOT NULL)", true, "proven by a validated CHECK (c IS NOT NULL)"},
-		{"and", "CONSTRAINT k CHECK (c IS NOT NULL AND c > 0)", true, "proven by the validated CHECK k, whose expression implies c IS NOT NULL"},
-		{"nested and", "CONSTRAINT k CHECK (d > 0 AND (c < 10000 AND c IS NOT NULL))", true, "the validated CHECK k"},
-		{"unnamed and", "CHECK (c > 0 AND c IS NOT NULL)", true, "proven by a validated CHECK, whose expression implies c IS NOT NULL"},
-		{"not is null", "CONSTRAINT k CHECK (NOT (c IS NULL))", true, "the validated CHECK k"},
-		{"not or", "CONSTRAINT k CHECK (NOT (c IS NULL OR d IS NULL))", true, "the validated CHECK k"},
-		{"or of ands", "CONSTRAINT k CHECK ((c IS NOT NULL AND d > 0) OR (c IS NOT NULL AND d < 0))", true, "the validated CHECK k"},
-		{"row", "CONSTRAINT k CHECK ((c, d) IS NOT NULL)", true, "the validated CHECK k"},
-		{"validated later", "CONSTRAINT k CHECK (c IS NOT NULL AND c > 0) NOT VALID", true, "the validated CHECK k"},
-		{"or", "CONSTRAINT k CHECK (c IS NOT NULL OR d > 0)", false, "scans the whole table"},
-		{"or with a strict arm", "CONSTRAINT k CHECK (c IS NOT NULL OR c > 0)", false, "scans the whole table"},
-		{"strict comparison", "CONSTRAINT k CHECK (c > 0)", false, "scans the whole table"},
-		{"not row is null", "CONSTRAINT k CHECK (NOT ((c, d) IS NULL))", false, "scans the whole table"},
-		{"another column", "CONSTRAINT k CHECK (d IS NOT NULL AND c > 0)", false, "scans the whole table"},
-		{"not valid", "CONSTRAINT k CHECK (c IS NOT NULL AND c > 0) NOT VALID", false, "scans the whole table"},
+		{"plain", "CONSTRAINT k CHECK (c IS NOT NULL)", true, "proven by a validated CHECK (c IS NOT NULL)", ""},
+		{"and", "CONSTRAINT k CHECK (c IS NOT NULL AND c > 0)", true, "proven by the validated CHECK k, whose expression implies c IS NOT NULL", ""},
+		{"nested and", "CONSTRAINT k CHECK (d > 0 AND (c < 10000 AND c IS NOT NULL))", true, "the validated CHECK k", ""},
+		{"unnamed and", "CHECK (c > 0 AND c IS NOT NULL)", true, "proven by the validated CHECK m_c_check, whose expression implies c IS NOT NULL", ""},
+		{"not is null", "CONSTRAINT k CHECK (NOT (c IS NULL))", true, "the validated CHECK k", ""},
+		{"not or", "CONSTRAINT k CHECK (NOT (c IS NULL OR d IS NULL))", true, "the validated CHECK k", ""},
+		{"or of ands", "CONSTRAINT k CHECK ((c IS NOT NULL AND d > 0) OR (c IS NOT NULL AND d < 0))", true, "the validated CHECK k", ""},
+		{"row", "CONSTRAINT k CHECK ((c, d) IS NOT NULL)", true, "the validated CHECK k", ""},
+		{"validated later", "CONSTRAINT k CHECK (c IS NOT NULL AND c > 0) NOT VALID", true, "the validated CHECK k", ""},
+		{"or", "CONSTRAINT k CHECK (c IS NOT NULL OR d > 0)", false, "scans the whole table", ""},
+		{"or with a strict arm", "CONSTRAINT k CHECK (c IS NOT NULL OR c > 0)", false, "scans the whole table", ""},
+		{"strict comparison", "CONSTRAINT k CHECK (c > 0)", false, "scans the whole table", ""},
+		{"not row is null", "CONSTRAINT k CHECK (NOT ((c, d) IS NULL))", false, "scans the whole table", ""},
+		{"another column", "CONSTRAINT k CHECK (d IS NOT NULL AND c > 0)", false, "scans the whole table", ""},
+		{"not valid", "CONSTRAINT k CHECK (c IS NOT NULL AND c > 0) NOT VALID", false, "scans the whole table", ""},
+		{"distinct from null", "CONSTRAINT k CHECK (c IS DISTINCT FROM NULL)", true, "the validated CHECK k, whose expression implies c IS NOT NULL", ""},
+		{"null distinct from", "CONSTRAINT k CHECK (NULL IS DISTINCT FROM c AND d > 0)", true, "the validated CHECK k", ""},
+		{"not not distinct from null", "CONSTRAINT k CHECK (NOT (c IS NOT DISTINCT FROM NULL))", true, "the validated CHECK k", ""},
+		{"distinct from a typed null", "CONSTRAINT k CHECK (c IS DISTINCT FROM NULL::int)", false, "scans the whole table", ""},
+		{"distinct from another column", "CONSTRAINT k CHECK (c IS DISTINCT FROM d + 1)", false, "scans the whole table", ""},
+		{"column check", "", true, "proven by the validated CHECK m_c_check, whose expression implies c IS NOT NULL",
+			"CREATE TABLE m (c int CHECK (c IS NOT NULL AND c > 0), d int);\n"},
+		{"named column check", "", true, "the validated CHECK k",
+			"CREATE TABLE m (c int CONSTRAINT k CHECK (c IS DISTINCT FROM NULL), d int);\n"},
+		{"added column's check", "", true, "proven by a validated CHECK (c IS NOT NULL)",
+			"CREATE TABLE m (d int);\nALTER TABLE m ADD COLUMN c int CHECK (c IS NOT NULL);\n"},
+		{"column check on another column", "", false, "scans the whole table",
+			"CREATE TABLE m (c int, d int CHECK (d IS NOT NULL AND c > 0));\n"},
+		{"column check dropped by its name", "", false, "scans the whole table",
+			"CREATE TABLE m (c int CHECK (c IS NOT NULL) CHECK (c > 0), d int);\nALTER TABLE m DROP CONSTRAINT m_c_check;\n"},
+		{"second column check kept", "", true, "the validated CHECK m_c_check1",
+			"CREATE TABLE m (c int CHECK (c > 0) CHECK (c IS NOT NULL AND c < 100), d int);\nALTER TABLE m DROP CONSTRAINT m_c_check;\n"},
+		{"column dropped and added again", "", false, "scans the whole table",
+			"CREATE TABLE m (c int CHECK (c IS NOT NULL), d int);\nALTER TABLE m DROP COLUMN c;\nALTER TABLE m ADD COLUMN c int;\n"},
 	}
 	conn := pgtest.Conn(t)
 	ctx := t.Context()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			schema := "CREATE TABLE m (c int, d int, " + strings.TrimSuffix(tt.check, " NOT VALID") + ");\n"
-			if strings.HasSuffix(tt.check, " NOT VALID") {
+			if tt.schema != "" {
+				schema = tt.schema
+			} else if strings.HasSuffix(tt.check, " NOT VALID") {
 				schema = "CREATE TABLE m (c int, d int);\nALTER TABLE m ADD " + tt.check + ";\n"
 				if tt.name == "validated later" {
 					schema += "ALTER TABLE m VALIDATE CONSTRAINT k;\n"

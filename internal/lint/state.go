@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -840,6 +841,8 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				delete(t.cols, col)
+				// The CHECKs that use the column go with it (PostgreSQL drops them, whatever else they use).
+				maps.DeleteFunc(t.checks, func(_ string, ck *check) bool { return slices.Contains(ck.cols, col) })
 				s.dropsOwnedBy(name, cmd.Name)
 			case pg_query.AlterTableType_AT_DetachPartition:
 				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
@@ -941,6 +944,11 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 	}
 	for _, n := range cd.Constraints {
 		k := n.GetConstraint()
+		if k.GetContype() == pg_query.ConstrType_CONSTR_CHECK {
+			// A CHECK written on the column is a table's CHECK like any other (named, validated, a proof
+			// of SET NOT NULL, re-validated by a type change).
+			s.addCheck(t, tname, k)
+		}
 		if k.GetContype() == pg_query.ConstrType_CONSTR_IDENTITY {
 			s.ownsSequence(tname, cd.Colname, k.Options, created)
 		}
@@ -960,8 +968,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
-		ck := &check{name: c.Conname, validated: !c.SkipValidation, cols: exprColumns(c.RawExpr), expr: c.RawExpr}
-		t.checks[strings.ToLower(c.Conname)] = ck
+		s.addCheck(t, tname, c)
 	case pg_query.ConstrType_CONSTR_EXCLUSION:
 		s.constraintIndex(tname, c)
 	case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE:
@@ -977,6 +984,56 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 					col.notNull = true
 				}
 			}
+		}
+	}
+}
+
+// addCheck records CHECK constraint c of table tname, written on the table or on a column, under its
+// name: the one it is given, else the one PostgreSQL chooses (ChooseConstraintName), so that a later
+// VALIDATE or DROP CONSTRAINT of that name finds it.
+func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
+	cols := exprColumns(c.RawExpr)
+	name := c.Conname
+	if name == "" {
+		name = checkName(bare(tname), slices.Compact(slices.Sorted(slices.Values(cols))), t.checks)
+	}
+	t.checks[strings.ToLower(name)] = &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr}
+}
+
+// checkName is the name PostgreSQL gives an unnamed CHECK on table rel whose expression uses the
+// distinct columns cols: rel_col_check when it uses one column, else rel_check, followed by 1, 2, … when
+// the table has a constraint of that name (PostgreSQL looks in the whole schema; tables other than this
+// one rarely have a constraint named after it). As PostgreSQL's makeObjectName, it shortens the longer of
+// the table and column parts until the name fits in 63 bytes.
+func checkName(rel string, cols []string, taken map[string]*check) string {
+	col := ""
+	if len(cols) == 1 {
+		col = cols[0]
+	}
+	for pass := 0; ; pass++ {
+		label := "check"
+		if pass > 0 {
+			label += strconv.Itoa(pass)
+		}
+		r, c := rel, col
+		avail := 63 - len(label) - 1
+		if col != "" {
+			avail-- // the underscore between table and column
+		}
+		for len(r)+len(c) > avail {
+			if len(r) > len(c) {
+				r = r[:len(r)-1]
+			} else {
+				c = c[:len(c)-1]
+			}
+		}
+		name := r
+		if c != "" {
+			name += "_" + c
+		}
+		name += "_" + label
+		if _, ok := taken[strings.ToLower(name)]; !ok {
+			return name
 		}
 	}
 }

@@ -45,3 +45,31 @@ COMMIT;
 ALTER TABLE users VALIDATE CONSTRAINT age_ok;
 -- want-none
 ALTER TABLE users ALTER COLUMN age SET NOT NULL;
+
+-- case
+-- A CHECK written on the column proves it as one written on the table (PostgreSQL validates it as the
+-- column is added).
+ALTER TABLE users ADD COLUMN score int CHECK (score IS NOT NULL AND score >= 0);
+-- want: set-not-null-proven
+ALTER TABLE users ALTER COLUMN score SET NOT NULL;
+
+-- case
+-- IS DISTINCT FROM NULL is a NULL test to PostgreSQL.
+ALTER TABLE users ADD CONSTRAINT age_nn CHECK (age IS DISTINCT FROM NULL) NOT VALID;
+COMMIT;
+ALTER TABLE users VALIDATE CONSTRAINT age_nn;
+-- want: set-not-null-proven
+ALTER TABLE users ALTER COLUMN age SET NOT NULL;
+
+-- case
+-- Against a typed NULL it is not: the table is scanned.
+ALTER TABLE users ADD COLUMN score int CHECK (score IS DISTINCT FROM NULL::int);
+-- want-none
+ALTER TABLE users ALTER COLUMN score SET NOT NULL;
+
+-- case
+-- The column's CHECK, dropped by the name PostgreSQL gave it, proves nothing.
+ALTER TABLE users ADD COLUMN score int CHECK (score IS NOT NULL);
+ALTER TABLE users DROP CONSTRAINT users_score_check;
+-- want-none
+ALTER TABLE users ALTER COLUMN score SET NOT NULL;
