@@ -618,9 +618,14 @@ func (a *App) deployCommentNotPosted(ref forge.Ref, err error) {
 	if errors.Is(err, forge.ErrReadOnly) {
 		why = "was skipped, the token cannot comment"
 	}
-	fmt.Fprintf(a.Stderr, "schemagate: warning: the deploy's comment on %s %s: %s (the deploy is not affected: its exit code says how it went)\n",
-		on, why, cleanError(err))
+	msg := fmt.Sprintf("the deploy's comment on %s %s: %s (the deploy is not affected: its exit code says how it went)", on, why, cleanError(err))
+	fmt.Fprintf(a.Stderr, "schemagate: warning: %s\n", msg)
 	a.printHint(err)
+	// On GitHub Actions also an annotation, which the run's page shows: a line in a long deploy log is
+	// easy to miss, and the pull request then has no word of the deploy.
+	if env, ok := ci.DetectGitHub(a.Getenv); ok {
+		ci.NewActions(env, a.commandOut()).Warning("schemagate deploy: " + msg)
+	}
 }
 
 func (a *App) ciRunID() string {

@@ -187,11 +187,12 @@ func TestDeployCommentRefusedIsAWarning(t *testing.T) {
 		failing  bool
 		exit     int
 		warning  string
+		actions  bool // on GitHub Actions: the warning is an annotation too
 	}{
 		{name: "read-only token", readOnly: true, pr: "9", exit: ExitOK,
 			warning: `schemagate: warning: the deploy's comment on pull request acme/shop#9 was skipped, the token cannot comment: ` +
 				`upsert comment: comment on acme/shop#9: token cannot write: GitHub answered 403 "Resource not accessible by integration"`},
-		{name: "no such pull request", pr: "10", exit: ExitOK,
+		{name: "no such pull request", pr: "10", exit: ExitOK, actions: true,
 			warning: `schemagate: warning: the deploy's comment on pull request acme/shop#10 was not posted: upsert comment: list comments of acme/shop#10: ` +
 				`not found: GitHub answered 404 Not Found (the deploy is not affected: its exit code says how it went)`},
 		{name: "read-only token, rolled back", readOnly: true, pr: "9", failing: true, exit: ExitBlocked,
@@ -210,12 +211,19 @@ func TestDeployCommentRefusedIsAWarning(t *testing.T) {
 			}
 			cfg := deployFolder(t, map[string]string{"1_a.up.sql": up, "1_a.down.sql": "DROP TABLE IF EXISTS a;"}, "")
 			env, _ := ciEnv(t, url, "")
+			if tc.actions {
+				env["GITHUB_ACTIONS"] = "true"
+			}
 			code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--repo", "acme/shop", "--pr", tc.pr, "--api-url", s.URL())
 			if code != tc.exit {
 				t.Errorf("exit %d, want %d\n%s%s", code, tc.exit, out, errOut)
 			}
 			if !strings.Contains(errOut, tc.warning) {
 				t.Errorf("stderr lacks %q:\n%s", tc.warning, errOut)
+			}
+			annotation := "::warning::schemagate deploy: the deploy's comment on pull request acme/shop#" + tc.pr + " "
+			if got := strings.Contains(out, annotation); got != tc.actions {
+				t.Errorf("annotation %q in stdout: %v, want %v:\n%s", annotation, got, tc.actions, out)
 			}
 		})
 	}
