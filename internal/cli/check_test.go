@@ -457,7 +457,7 @@ func TestCheckURLRefusesServerWideChanges(t *testing.T) {
 
 // TestCheckVersionMismatch: a server whose major version is not the one asked for (--pg-version against
 // a url server or an --image) is bad input, not a rehearsal on the wrong version with findings for the
-// version asked for.
+// version asked for; nor, for rollback-script, a down written on the wrong version.
 func TestCheckVersionMismatch(t *testing.T) {
 	requirePG(t)
 	server := pgtest.Server(t).AdminURL
@@ -476,9 +476,17 @@ func TestCheckVersionMismatch(t *testing.T) {
 	if want > 18 {
 		want = have - 1
 	}
-	code, out, errOut := run(t, nil, "check", "--dir", "../../examples/shop", "--provider", "url", "--database-url", server, "--pg-version", strconv.Itoa(want), "-q")
-	if code != ExitUsage || !strings.Contains(errOut, fmt.Sprintf("PostgreSQL %d was asked for", want)) || !strings.Contains(errOut, fmt.Sprintf("url provider's server runs %d", have)) {
-		t.Errorf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
+	for _, args := range [][]string{{"check", "-q"}, {"rollback-script", "--version", "3", "-q", "-o", filepath.Join(t.TempDir(), "3.down.sql")}} {
+		code, out, errOut := run(t, nil, append(args, "--dir", "../../examples/shop", "--provider", "url", "--database-url", server, "--pg-version", strconv.Itoa(want))...)
+		if code != ExitUsage || !strings.Contains(errOut, fmt.Sprintf("PostgreSQL %d was asked for", want)) || !strings.Contains(errOut, fmt.Sprintf("url provider's server runs %d", have)) {
+			t.Errorf("%s: exit %d, want %d\n%s\n%s", args[0], code, ExitUsage, out, errOut)
+		}
+	}
+	// The version the server runs is taken.
+	code, out, errOut := run(t, nil, "rollback-script", "--version", "3", "-q", "-o", filepath.Join(t.TempDir(), "3.down.sql"), "--dir", "../../examples/shop",
+		"--provider", "url", "--database-url", server, "--pg-version", strconv.Itoa(have))
+	if code != ExitOK {
+		t.Errorf("rollback-script --pg-version %d on a server of %d: exit %d\n%s\n%s", have, have, code, out, errOut)
 	}
 }
 

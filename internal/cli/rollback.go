@@ -81,7 +81,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return err
 			}
-			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Dir: cfg.Dir, Provider: prov, Lint: lint.Config{}, Setup: setup, Progress: func(f string, args ...any) {
+			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Dir: cfg.Dir, Provider: prov, Lint: lint.Config{PGVersion: cfg.Database.PGVersion}, Setup: setup, Progress: func(f string, args ...any) {
 				if !o.Quiet {
 					fmt.Fprintf(a.Stderr, f+"\n", args...)
 				}

@@ -144,9 +144,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	claimRoles(ctx, inst, opts, opts.Set, opts.Base)
 	rep.Database = &report.Database{Provider: opts.Provider.Name(), ServerVersion: formatVersion(inst.ServerVersion), ReadyMS: time.Since(t0).Milliseconds(), Network: inst.Network}
 	opts.Progress("PostgreSQL %s ready in %d ms%s", rep.Database.ServerVersion, rep.Database.ReadyMS, networkNote(inst.Network))
-	if want := opts.Lint.Major(); opts.Lint.PGVersion != 0 && inst.ServerVersion/10000 != want {
-		return nil, "", fmt.Errorf("%w: PostgreSQL %d was asked for (--pg-version, or pg_version in schemagate.yml), but the %s provider's server runs %s: rehearse on the version production runs (pass a matching --pg-version or --image, or no --pg-version to take the server's)",
-			ErrVersionMismatch, want, opts.Provider.Name(), formatVersion(inst.ServerVersion))
+	if err := versionMismatch(opts, inst); err != nil {
+		return nil, "", err
 	}
 	if opts.Lint.PGVersion == 0 {
 		opts.Lint.PGVersion = inst.ServerVersion / 10000
@@ -1023,6 +1022,17 @@ func parseGenerated(file, sql string) *migrate.Script {
 func mentionedIn(sql string) func(name string) bool {
 	lower := strings.ToLower(sql)
 	return func(name string) bool { return strings.Contains(lower, strings.ToLower(name)) }
+}
+
+// versionMismatch is the error of a server whose major version is not the one opts asks for
+// (opts.Lint.PGVersion: --pg-version, or pg_version in schemagate.yml), nil when it is or none is asked
+// for. Only the url provider can give one (an existing server), or an --image of another version.
+func versionMismatch(opts Options, inst *sandbox.Instance) error {
+	if want := opts.Lint.Major(); opts.Lint.PGVersion != 0 && inst.ServerVersion/10000 != want {
+		return fmt.Errorf("%w: PostgreSQL %d was asked for (--pg-version, or pg_version in schemagate.yml), but the %s provider's server runs %s: rehearse on the version production runs (pass a matching --pg-version or --image, or no --pg-version to take the server's)",
+			ErrVersionMismatch, want, opts.Provider.Name(), formatVersion(inst.ServerVersion))
+	}
+	return nil
 }
 
 // ErrVersionMismatch marks a server whose major version is not the one asked for.

@@ -66,6 +66,11 @@ func RollbackScript(ctx context.Context, opts Options, version string) (gd *repo
 		return nil, fmt.Errorf("start throwaway database: %w", err)
 	}
 	defer closeInstance(ctx, inst, opts)
+	// A down written on another major version than the one asked for may not be the one production
+	// needs (what a version deparses, the defaults it restores): refused as check refuses to rehearse.
+	if err := versionMismatch(opts, inst); err != nil {
+		return nil, err
+	}
 	// As in a rehearsal, a server that stops answering stops it (see run.frozen).
 	r := &run{opts: opts, inst: inst, rep: &report.Report{}, quieted: len(quieted) > 0}
 	ctx, end, err := r.guard(ctx)
