@@ -217,7 +217,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	}
 	res, runErr := deploy.Run(ctx, opts)
 	if err := a.writeDeployReports(ctx, o, res, f, ref, env); err != nil {
-		a.Logger.Warn("write deploy reports", "err", err)
+		a.deployWarning(fmt.Sprintf("the deploy's reports were not all written: %s (the deploy is not affected: its exit code says how it went)", cleanError(err)))
 	}
 	return deployExit(res, runErr)
 }
@@ -618,11 +618,15 @@ func (a *App) deployCommentNotPosted(ref forge.Ref, err error) {
 	if errors.Is(err, forge.ErrReadOnly) {
 		why = "was skipped, the token cannot comment"
 	}
-	msg := fmt.Sprintf("the deploy's comment on %s %s: %s (the deploy is not affected: its exit code says how it went)", on, why, cleanError(err))
-	fmt.Fprintf(a.Stderr, "schemagate: warning: %s\n", msg)
+	a.deployWarning(fmt.Sprintf("the deploy's comment on %s %s: %s (the deploy is not affected: its exit code says how it went)", on, why, cleanError(err)))
 	a.printHint(err)
-	// On GitHub Actions also an annotation, which the run's page shows: a line in a long deploy log is
-	// easy to miss, and the pull request then has no word of the deploy.
+}
+
+// deployWarning tells of an output of the deploy that failed (a report file, the job summary, the
+// comment) without failing the job: on stderr, and on GitHub Actions as an annotation too, which the
+// run's page shows, as a line in a long deploy log is easy to miss.
+func (a *App) deployWarning(msg string) {
+	fmt.Fprintf(a.Stderr, "schemagate: warning: %s\n", msg)
 	if env, ok := ci.DetectGitHub(a.Getenv); ok {
 		ci.NewActions(env, a.commandOut()).Warning("schemagate deploy: " + msg)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/ci"
 	"github.com/schemagate/schemagate/internal/deploy"
@@ -258,5 +261,39 @@ func TestDeployNoteWithinGitLabsLimit(t *testing.T) {
 	}
 	if len(notes) != 1 || notes[0].Body != whole+"\n\n"+deploy.CommentMarker("prod") {
 		t.Errorf("notes %d, want one holding the whole report\n%s", len(notes), errOut)
+	}
+}
+
+// TestDeployReportNotWrittenIsAWarning: a report the deploy cannot write once it has run (the job
+// summary, when GITHUB_STEP_SUMMARY is a folder; the report files' folders are checked before anything
+// runs) does not fail a good deploy, and says so where it is seen: on stderr, and on GitHub Actions as
+// an annotation.
+func TestDeployReportNotWrittenIsAWarning(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	cfg := deployFolder(t, map[string]string{"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE IF EXISTS a;"}, "")
+	env, _ := ciEnv(t, url, "")
+	env["GITHUB_ACTIONS"] = "true"
+	summary := t.TempDir()
+	env["GITHUB_STEP_SUMMARY"] = summary
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--no-comment")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitOK, out, errOut)
+	}
+	warning := "schemagate: warning: the deploy's reports were not all written: "
+	if !strings.Contains(errOut, warning) || !strings.Contains(errOut, summary) {
+		t.Errorf("stderr lacks %q naming %s:\n%s", warning, summary, errOut)
+	}
+	if annotation := "::warning::schemagate deploy: the deploy's reports were not all written: "; !strings.Contains(out, annotation) {
+		t.Errorf("stdout lacks the annotation %q:\n%s", annotation, out)
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var table *string
+	if err := conn.QueryRow(t.Context(), "SELECT to_regclass('a')::text").Scan(&table); err != nil || table == nil {
+		t.Errorf("table a after the deploy: %v, %v", table, err)
 	}
 }
