@@ -214,14 +214,14 @@ func fullReportPointer(opts MarkdownOptions) string {
 			file = "the report file " + Code(opts.Artifact)
 		}
 		pipeline := "the pipeline"
-		if u := safeURL(opts.PipelineURL); u != "" {
-			pipeline = "the [pipeline](" + u + ")"
+		if l := Link("pipeline", opts.PipelineURL); l != "" {
+			pipeline = "the " + l
 		}
 		return "The full report is " + file + " among the check job's artifacts in " + pipeline + "."
 	}
 	where := "the job summary"
-	if u := safeURL(opts.SummaryURL); u != "" {
-		where = "the [job summary](" + u + ")"
+	if l := Link("job summary", opts.SummaryURL); l != "" {
+		where = "the " + l
 	}
 	if opts.Artifact != "" {
 		where += " and the report file " + Code(opts.Artifact)
@@ -532,14 +532,15 @@ func mdFailures(r *Report) string {
 }
 
 func (o MarkdownOptions) ruleLink(f lint.Finding) string {
-	u := safeURL(f.URL)
-	if u == "" && o.RuleURLBase != "" {
-		u = safeURL(o.RuleURLBase + f.Rule)
+	if l := Link(f.Rule, f.URL); l != "" {
+		return l
 	}
-	if u == "" {
-		return Code(f.Rule)
+	if o.RuleURLBase != "" {
+		if l := Link(f.Rule, o.RuleURLBase+f.Rule); l != "" {
+			return l
+		}
 	}
-	return "[" + Text(f.Rule) + "](" + u + ")"
+	return Code(f.Rule)
 }
 
 func mdFindings(r *Report, opts MarkdownOptions, withStatements bool, limit int) string {
