@@ -29,7 +29,8 @@ type Environment struct {
 	MinWindowLeft time.Duration `yaml:"min_window_left" json:"min_window_left,omitempty"`
 	// LockWait is how long a deploy waits for another deploy of the same database (default 10m).
 	LockWait time.Duration `yaml:"lock_wait" json:"lock_wait,omitempty"`
-	// LockTimeout is PostgreSQL's lock_timeout for each migration statement (default 5s).
+	// LockTimeout is PostgreSQL's lock_timeout for each migration statement (default 5s, or a lower one
+	// the server gives the deploy's role, which the deploy keeps).
 	LockTimeout time.Duration `yaml:"lock_timeout" json:"lock_timeout,omitempty"`
 	// StatementTimeout is PostgreSQL's statement_timeout for each migration statement (0: none).
 	StatementTimeout time.Duration `yaml:"statement_timeout" json:"statement_timeout,omitempty"`

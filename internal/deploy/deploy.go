@@ -220,19 +220,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if schema == "" {
 		schema = "schemagate"
 	}
-	d.hist = history{schema: schema, lockTimeout: d.env.DeployLockTimeout()}
-	if sw, ok := o.Maintenance.(*Switch); ok {
-		// Maintenance SQL waits for a lock at most lock_timeout, as the deploy's own statements do.
-		d.o.Maintenance = sw.boundLocks(d.env.DeployLockTimeout())
-	}
-	if p, ok := o.Snapshotter.(*snapshot.PGDump); ok {
-		// A restore waits for a lock at most lock_timeout too (see boundRestore).
-		d.o.Snapshotter = boundRestore(p, d.env.DeployLockTimeout())
-	}
-	if c, ok := o.Snapshotter.(*snapshot.Command); ok {
-		// So does a restore_command's psql (see boundCommand).
-		d.o.Snapshotter = boundCommand(c, d.env.DeployLockTimeout())
-	}
+	d.hist = history{schema: schema, lockTimeout: d.env.DeployLockTimeout(), keepStricter: d.env.LockTimeout <= 0}
 	d.res = &Result{Env: o.Env, RunID: o.RunID, Commit: o.Commit, PR: o.PR, JobURL: o.JobURL,
 		StartedAt: d.clock.Now().UTC(), Migrations: []MigrationResult{}}
 	err := d.deploy(ctx)
@@ -528,6 +516,21 @@ func (d *deployer) acquire(ctx context.Context) error {
 		return stoppedBlocked(err)
 	}
 	d.lock = l
+	// The lock's session read the lock_timeout the server gives the deploy's role: every session of
+	// the deploy, and what it runs, keeps it where it is lower than the default (see sessionLockTimeout).
+	d.hist = l.hist
+	if sw, ok := d.o.Maintenance.(*Switch); ok {
+		// Maintenance SQL waits for a lock at most lock_timeout, as the deploy's own statements do.
+		d.o.Maintenance = sw.boundLocks(d.hist.lockTimeout)
+	}
+	if p, ok := d.o.Snapshotter.(*snapshot.PGDump); ok {
+		// A restore waits for a lock at most lock_timeout too (see boundRestore).
+		d.o.Snapshotter = boundRestore(p, d.hist.lockTimeout)
+	}
+	if c, ok := d.o.Snapshotter.(*snapshot.Command); ok {
+		// So does a restore_command's psql (see boundCommand).
+		d.o.Snapshotter = boundCommand(c, d.hist.lockTimeout)
+	}
 	if bound, settings, ok := deadHostBound(ctx, l.conn); ok {
 		d.progress("holding the deploy lock: should this host die, the server frees the deploy lock within about %s (%s)", bound, settings)
 	}
@@ -572,7 +575,7 @@ func (d *deployer) connect(ctx context.Context) error {
 	// again. The deploy's own statements wait for a lock at most lock_timeout, as the migrations' do:
 	// history, written between the migrations, and a recovery's steps must not queue for ever behind an
 	// application's transaction (each migration SETs LOCAL its own, the same).
-	session := []string{lockTimeoutSQL(d.env.DeployLockTimeout())}
+	session := []string{lockTimeoutSQL(d.hist.lockTimeout)}
 	// It waits idle while the snapshot is taken (and the lock's connection while it works): a server that
 	// ends idle sessions must not end it (keepSessionSQL).
 	session = append(session, keepSessionSQL)
@@ -616,31 +619,24 @@ func (d *deployer) statementTimeout() (time.Duration, string) {
 	if d.serverStatementTimeout <= 0 {
 		return 0, "neither configured nor set on the server"
 	}
-	from := map[string]string{
-		"user":               "set on the role",
-		"database":           "set on the database",
-		"database user":      "set on the role in this database",
-		"configuration file": "set in the server's configuration",
-		"client":             "set in the connection's options",
-	}[d.serverStatementSource]
-	if from == "" {
-		from = "set by the server (" + d.serverStatementSource + ")"
-	}
-	return d.serverStatementTimeout, from
+	return d.serverStatementTimeout, settingSource(d.serverStatementSource)
 }
 
 // timeoutsInForce says which limits each migration runs with, for the progress output.
 func (d *deployer) timeoutsInForce() string {
 	lock := "the deploy's default"
-	if d.env.LockTimeout > 0 {
+	switch {
+	case d.env.LockTimeout > 0:
 		lock = "configured"
+	case d.hist.lockFrom != "":
+		lock = settingSource(d.hist.lockFrom) + ", below the deploy's default " + config.DefaultLockTimeout.String()
 	}
 	st, from := d.statementTimeout()
 	stmt := "none"
 	if st > 0 {
 		stmt = st.String()
 	}
-	return fmt.Sprintf("timeouts of each migration: lock_timeout %s (%s), statement_timeout %s (%s)", d.env.DeployLockTimeout(), lock, stmt, from)
+	return fmt.Sprintf("timeouts of each migration: lock_timeout %s (%s), statement_timeout %s (%s)", d.hist.lockTimeout, lock, stmt, from)
 }
 
 // preflight reads history, blocks on drift and checks the approval. It returns the pending migrations.
@@ -781,7 +777,11 @@ func (d *deployer) dryRun(ctx context.Context) error {
 		return err
 	}
 	// Its reads wait for a lock at most lock_timeout, as the deploy's do.
-	if _, err := conn.Exec(ctx, lockTimeoutSQL(d.env.DeployLockTimeout())); err != nil {
+	wait, _, err := sessionLockTimeout(ctx, conn, d.hist.lockTimeout, d.hist.keepStricter)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, lockTimeoutSQL(wait)); err != nil {
 		return fmt.Errorf("set up the session: %w", err)
 	}
 	d.conn = conn

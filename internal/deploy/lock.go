@@ -139,7 +139,8 @@ type lock struct {
 
 // acquireLock waits up to wait for the advisory lock, polling, and reports each new holder seen. The
 // lock's connection waits for a lock on a table (the lock row's, the history tables') at most
-// hist.lockTimeout. A connection that breaks while it waits (a server restart, a session a person
+// hist.lockTimeout, or the lower one the server gives the deploy's role (see sessionLockTimeout), which
+// the lock's hist then holds. A connection that breaks while it waits (a server restart, a session a person
 // terminated) is opened again and the wait goes on, within wait: it held nothing, and nothing was
 // changed. Once wait has run out without a connection, the deploy is blocked, as when the database
 // cannot be reached at all.
@@ -150,6 +151,7 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		return nil, 0, fmt.Errorf("parse database url: %w", err)
 	}
 	cfg.RuntimeParams["application_name"] = "schemagate deploy lock"
+	ceiling := hist.lockTimeout
 	open := func() (*pgx.Conn, error) {
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
@@ -159,6 +161,13 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		// sessions (idle_session_timeout) would end it, and the deploy lock with it, while a migration runs.
 		// A host that dies (power, network) sends nothing more: the server keeps its session, and the
 		// lock, until TCP keepalives end it (keepaliveSQL).
+		// Its lock_timeout is read first: a lower one the server gives the role is kept.
+		wait, from, err := sessionLockTimeout(ctx, conn, ceiling, hist.keepStricter)
+		if err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
+		hist.lockTimeout, hist.lockFrom = wait, from
 		if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)+"; "+keepSessionSQL+"; "+keepaliveSQL); err != nil {
 			conn.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("set up the lock's session: %w", err)

@@ -150,6 +150,40 @@ func lockBlocked(err error) error {
 	return &Blocked{Reason: err.Error() + "; nothing was changed", Hint: lw.Hint + ", then run the deploy again (lock_timeout bounds how long it waits)"}
 }
 
+// sessionLockTimeout is the lock_timeout the deploy's sessions take: ceiling, or, when keepStricter is
+// set (no lock_timeout configured), the one conn's session starts with where that is lower (a DBA's
+// ALTER ROLE ... SET lock_timeout = '2s' is not raised to the default 5s); from is then its
+// pg_settings.source. Read before the deploy SETs its own.
+func sessionLockTimeout(ctx context.Context, conn *pgx.Conn, ceiling time.Duration, keepStricter bool) (wait time.Duration, from string, err error) {
+	if !keepStricter {
+		return ceiling, "", nil
+	}
+	var ms int64
+	var source string
+	if err := conn.QueryRow(ctx, "SELECT setting::bigint, source FROM pg_settings WHERE name = 'lock_timeout'").Scan(&ms, &source); err != nil {
+		return 0, "", fmt.Errorf("read the session's lock_timeout: %w", err)
+	}
+	if server := time.Duration(ms) * time.Millisecond; server > 0 && server < ceiling {
+		return server, source, nil
+	}
+	return ceiling, "", nil
+}
+
+// settingSource says in words where a setting comes from, given its pg_settings.source.
+func settingSource(source string) string {
+	from := map[string]string{
+		"user":               "set on the role",
+		"database":           "set on the database",
+		"database user":      "set on the role in this database",
+		"configuration file": "set in the server's configuration",
+		"client":             "set in the connection's options",
+	}[source]
+	if from == "" {
+		from = "set by the server (" + source + ")"
+	}
+	return from
+}
+
 // lockTimeoutSQL sets the session's lock_timeout: the bound of the deploy's own statements between the
 // migrations (history, the lock row, a recovery's reads and writes), as each migration's statements have
 // theirs. It is part of the deploy's session settings (see connect), which every reset puts back.

@@ -86,7 +86,7 @@ func (d *deployer) restoreLockWait(ctx context.Context, err error, tries int) er
 	if tries > 1 {
 		what += fmt.Sprintf(" (%d tries)", tries)
 	}
-	lw := &LockWaitError{What: what, Wait: d.env.DeployLockTimeout(), Err: err,
+	lw := &LockWaitError{What: what, Wait: d.hist.lockTimeout, Err: err,
 		Hint: "another session holds a lock on a table the restore drops (the reason says which, when it could be seen): end it, or wait for it to end"}
 	if d.conn == nil || d.conn.IsClosed() {
 		return lw

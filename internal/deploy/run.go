@@ -51,7 +51,7 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 			d.note("%d transactions wrote between the snapshot and maintenance mode: an automatic restore would lose them, so it is refused", d.res.Writes.XIDs)
 		}
 		d.step = "taking the baseline the verification compares with"
-		if d.base, err = takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.env.DeployLockTimeout()); err != nil {
+		if d.base, err = takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.hist.lockTimeout); err != nil {
 			return baselineBlocked(err)
 		}
 		d.base.checksOK = d.verifier().checksBefore(ctx)
@@ -70,7 +70,7 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		}
 		ch := make(chan baseRes, 1)
 		go func() {
-			b, err := takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.env.DeployLockTimeout())
+			b, err := takeBaseline(ctx, d.conn, d.hist.schema, eff, countRows, d.hist.lockTimeout)
 			ch <- baseRes{b, err}
 		}()
 		snapErr := d.takeSnapshot(ctx)
@@ -213,7 +213,7 @@ func (d *deployer) retryPolicy() (retries int, backoff time.Duration) {
 }
 
 func (d *deployer) applier() *applier {
-	lt := d.env.DeployLockTimeout()
+	lt := d.hist.lockTimeout
 	retries, backoff := d.retryPolicy()
 	st, _ := d.statementTimeout()
 	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: st, retries: retries,

@@ -257,7 +257,7 @@ type verifier struct {
 }
 
 func (d *deployer) verifier() *verifier {
-	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.env.DeployLockTimeout()}
+	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.hist.lockTimeout}
 }
 
 // bound gives the checks' queries a bounded wait for locks; the returned function lifts it.

@@ -474,7 +474,7 @@ func (d *deployer) endWatch(ctx context.Context, err error) {
 }
 
 // checkSession is the SQL that sets up a session of the write check: lock waits bounded as the deploy's.
-func (d *deployer) checkSession() string { return lockTimeoutSQL(d.env.DeployLockTimeout()) }
+func (d *deployer) checkSession() string { return lockTimeoutSQL(d.hist.lockTimeout) }
 
 // checkConn connects a session for the write check.
 func checkConn(ctx context.Context, url, session string) (*pgx.Conn, error) {
