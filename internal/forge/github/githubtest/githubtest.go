@@ -1,5 +1,5 @@
 // Package githubtest is an httptest fake of the part of GitHub's REST API schemagate uses. It keeps
-// pull requests, comments, reviews, files, teams and statuses in memory, answers with GitHub's payload
+// pull requests, comments, reviews, files, teams, users' roles and statuses in memory, answers with GitHub's payload
 // shapes (Link pagination, base64 contents, 403/404 bodies, rate-limit headers), lists a commit's merged
 // pull requests only for commits of the default branch, at most 3000 files of a pull request, and no
 // content over 1 MB but through the raw media type, as GitHub does, fails the test on a
