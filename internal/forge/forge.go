@@ -63,10 +63,17 @@ type Review struct {
 	State       string
 	CommitSHA   string
 	SubmittedAt time.Time
-	// Outsider is set when the forge says the reviewer has no standing in the repository now (GitHub:
-	// an author_association other than OWNER, MEMBER or COLLABORATOR, as anybody has who reviews a
-	// public repository's pull request): GitHub counts no review of theirs toward required approvals.
+	// Outsider is set when the forge says the reviewer may not write to the repository now: GitHub
+	// counts no approval of theirs toward required or code-owner reviews. On GitHub, an
+	// author_association other than OWNER, MEMBER or COLLABORATOR (as anybody has who reviews a public
+	// repository's pull request) says so; for a MEMBER or COLLABORATOR whose latest decision is an
+	// approval, their role on the repository does (an organization member may hold read access only,
+	// an outside collaborator read or triage): write, maintain and admin may write.
 	Outsider bool
+	// Role is the reviewer's role on the repository when the forge was asked for it (GitHub's
+	// role_name: admin, maintain, write, triage, read or a custom role; "none" for no collaborator),
+	// "" when it was not.
+	Role string
 }
 
 // ChangedFile is a file a change request adds, modifies, renames or removes, as the forge lists it.

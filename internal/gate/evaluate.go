@@ -40,7 +40,7 @@ func Evaluate(ctx context.Context, f forge.Forge, req Request) (*Decision, *forg
 	in := Input{
 		// An ignore comment is the author's own word: it silences --fail-on, never the approval.
 		Policy: req.Policy, Dialect: req.Dialect, Risk: req.Report.RiskForApproval(),
-		NewMigrations: len(req.Report.New()), Author: cr.Author, HeadSHA: cr.HeadSHA,
+		NewMigrations: len(req.Report.New()), Repo: req.Ref.Repo, Author: cr.Author, HeadSHA: cr.HeadSHA,
 		Checksum: Checksum(req.Report), Ignored: req.Report.IgnoredFindings(),
 	}
 	if in.NewMigrations == 0 || !Required(req.Policy, in.Risk) {

@@ -171,6 +171,97 @@ func TestApprovalWithoutStandingDoesNotCount(t *testing.T) {
 	}
 }
 
+// TestApprovalNeedsWriteAccess: GitHub counts toward required and code-owner reviews only approvals from
+// users with write access (the write, maintain or admin role). An organization member, or an invited
+// collaborator, may hold only read or triage access: their author_association (MEMBER, COLLABORATOR)
+// says nothing of it, so the gate asks GitHub for each approving reviewer's permission.
+func TestApprovalNeedsWriteAccess(t *testing.T) {
+	tests := []struct {
+		name        string
+		association string
+		role        string
+		want        string
+		has         []string
+	}{
+		{"read-only member through a team", "MEMBER", "read", gate.Pending, []string{"dan approved but has the read role on acme/shop, without write access"}},
+		{"triage member", "MEMBER", "triage", gate.Pending, []string{"dan approved but has the triage role"}},
+		{"read-only collaborator", "COLLABORATOR", "read", gate.Pending, []string{"dan approved but has the read role"}},
+		{"member no longer a collaborator", "MEMBER", "", gate.Pending, []string{"dan approved but has no access to acme/shop"}},
+		{"member with write", "MEMBER", "write", gate.Approved, []string{"approved by dan"}},
+		{"collaborator with write", "COLLABORATOR", "write", gate.Approved, []string{"approved by dan"}},
+		{"maintainer", "MEMBER", "maintain", gate.Approved, []string{"approved by dan"}},
+		{"admin", "MEMBER", "admin", gate.Approved, []string{"approved by dan"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, owners)
+			e.s.SetAssociation("dan", tt.association)
+			e.s.SetRole("dan", tt.role)
+			e.s.Expect("GET /repos/{owner}/{repo}/collaborators/{username}/permission")
+			e.review("dan", "APPROVED") // owns the migrations through @acme/dba
+			wantState(t, e.decide(t, config.Approval{}), tt.want, tt.has...)
+		})
+	}
+}
+
+// TestPermissionAskedOncePerApprover: GitHub is asked for the permission of each reviewer whose approval
+// may count, once however many reviews they gave and however often the gate decides, and never of a
+// reviewer who only commented or withdrew, nor of the repository's owner.
+func TestPermissionAskedOncePerApprover(t *testing.T) {
+	e := newEnv(t, owners)
+	e.s.SetAssociation("olga", "OWNER")
+	e.review("dora", "APPROVED")
+	e.review("dora", "COMMENTED")
+	e.review("dora", "APPROVED")
+	e.review("dan", "APPROVED")
+	e.review("dan", "CHANGES_REQUESTED") // withdrawn: whether dan may write matters not
+	e.review("bob", "COMMENTED")
+	e.review("olga", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Blocked, "changes requested by dan")
+	wantState(t, e.decide(t, config.Approval{}), gate.Blocked)
+	asked := map[string]int{}
+	for _, r := range e.s.Requests() {
+		if rest, ok := strings.CutPrefix(r, "GET "+githubtest.Prefix+"/repos/"+repo+"/collaborators/"); ok {
+			asked[strings.TrimSuffix(rest, "/permission")]++
+		}
+	}
+	if fmt.Sprint(asked) != "map[dora:1]" {
+		t.Errorf("permissions asked %v, want dora's once", asked)
+	}
+}
+
+// TestPermissionRefusedFails: a token GitHub will not tell a reviewer's permission fails the gate, saying
+// which permission it needs, rather than count (or silently drop) the approval.
+func TestPermissionRefusedFails(t *testing.T) {
+	e := newEnv(t, owners)
+	e.s.SetPermissionForbidden(true)
+	e.review("dora", "APPROVED")
+	_, _, err := gate.Evaluate(t.Context(), e.f, gate.Request{Ref: e.ref, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+	if !errors.Is(err, forge.ErrForbidden) || !strings.Contains(err.Error(), "dora") || !strings.Contains(err.Error(), "Metadata: read") {
+		t.Errorf("Evaluate with a token refused the permission: err = %v, want ErrForbidden naming dora and Metadata: read", err)
+	}
+}
+
+// TestPermissionRateLimitIsRetried: the permission request goes through the client's rate-limit handling
+// like every other: waited out when GitHub asks, a RateLimitError when it keeps refusing.
+func TestPermissionRateLimitIsRetried(t *testing.T) {
+	const route = "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+	e := newEnv(t, owners)
+	e.s.SetRole("dora", "read")
+	e.s.RateLimitNextOn(route, 2)
+	e.review("dora", "APPROVED")
+	wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora approved but has the read role")
+
+	e = newEnv(t, owners)
+	e.s.RateLimitNextOn(route, 100)
+	e.review("dora", "APPROVED")
+	_, _, err := gate.Evaluate(t.Context(), e.f, gate.Request{Ref: e.ref, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+	var rl *forge.RateLimitError
+	if !errors.As(err, &rl) {
+		t.Errorf("Evaluate with the permission rate-limited throughout: err = %v, want a RateLimitError", err)
+	}
+}
+
 func TestTeamMemberApproval(t *testing.T) {
 	t.Run("token reads membership", func(t *testing.T) {
 		e := newEnv(t, owners)

@@ -4,6 +4,7 @@
 package gate
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -43,7 +44,9 @@ type Input struct {
 	Risk          lint.Risk
 	NewMigrations int
 	// Files are the repository paths of the migration files the change adds or modifies.
-	Files   []string
+	Files []string
+	// Repo is the repository (owner/name), named in the notes.
+	Repo    string
 	Author  string
 	HeadSHA string
 	// Reviews are every review, oldest first.
@@ -202,10 +205,10 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 			}
 		case "APPROVED":
 			if rv.Outsider {
-				// A login CODEOWNERS names may have changed hands, or its user left: GitHub counts no
-				// approval from someone who cannot write to the repository, nor does the gate.
-				d.Notes = append(d.Notes, fmt.Sprintf("%s approved but is no member, collaborator or owner of the repository (GitHub counts no approval of theirs): "+
-					"a user who left, or a login given up and taken by someone else; remove it from CODEOWNERS and approval.dba_users", who))
+				// GitHub counts no approval from someone who cannot write to the repository, nor does
+				// the gate: a login CODEOWNERS names may have changed hands, its user left, or they
+				// hold read access only (a team's members may, whom CODEOWNERS names all the same).
+				d.Notes = append(d.Notes, outsiderNote(who, rv.Role, in.Repo))
 				continue
 			}
 			stale := in.Policy.Stale() && in.HeadSHA != "" && rv.CommitSHA != in.HeadSHA
@@ -484,6 +487,22 @@ func (e *eligibility) member(team, login string, maybeUser bool) (bool, error) {
 	}
 	e.cache[key] = ok
 	return ok, nil
+}
+
+// outsiderNote says why an approval from who, who may not write to repo, does not count; role is their
+// role on it when the forge was asked ("" when their association alone settled it).
+func outsiderNote(who, role, repo string) string {
+	where := cmp.Or(repo, "the repository")
+	switch role {
+	case "":
+		return fmt.Sprintf("%s approved but is no member, collaborator or owner of the repository (GitHub counts no approval of theirs): "+
+			"a user who left, or a login given up and taken by someone else; remove it from CODEOWNERS and approval.dba_users", who)
+	case "none":
+		return fmt.Sprintf("%s approved but has no access to %s (GitHub counts approvals only from users with write access): "+
+			"grant them write access, or remove them from CODEOWNERS and approval.dba_users", who, where)
+	}
+	return fmt.Sprintf("%s approved but has the %s role on %s, without write access (GitHub counts approvals only from users with write, maintain or admin access): "+
+		"grant them write access (or their team), or remove them from CODEOWNERS and approval.dba_users", who, role, where)
 }
 
 func appendNew(list []string, items ...string) []string {

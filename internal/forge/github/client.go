@@ -66,6 +66,9 @@ type Client struct {
 	fallback string
 	// merged remembers ChangeRequestOfFile's answer per repository, commit and branch.
 	merged forge.Memo[string, *forge.ChangeRequest]
+	// roles remembers approvers' roles per repository and lower-cased login (see role); an error is not
+	// remembered.
+	roles map[string]role
 }
 
 // New returns a Client.
@@ -85,7 +88,7 @@ func New(opts Options) (*Client, error) {
 		}
 		c.BaseURL = u
 	}
-	return &Client{gh: c, login: opts.Login, fallback: opts.FallbackLogin}, nil
+	return &Client{gh: c, login: opts.Login, fallback: opts.FallbackLogin, roles: map[string]role{}}, nil
 }
 
 func splitRepo(repo string) (owner, name string, err error) {
@@ -472,13 +475,19 @@ func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, bod
 	return nil
 }
 
-// Reviews lists the pull request's reviews, all pages, oldest first (GitHub's order).
+// Reviews lists the pull request's reviews, all pages, oldest first (GitHub's order). A reviewer whose
+// latest decision is an approval and whose author_association does not prove write access (MEMBER,
+// COLLABORATOR) has their role read (see role): Outsider is set on their reviews unless it grants
+// write access. Only approvals are checked, since nothing else of an outsider counts, to spare the rate
+// limit. A token GitHub will not tell the role is a wrapped forge.ErrForbidden: an approval is never
+// counted, nor dropped, unchecked.
 func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, error) {
 	owner, name, err := splitRepo(ref.Repo)
 	if err != nil {
 		return nil, err
 	}
 	var out []forge.Review
+	var associations []string
 	opts := &gh.ListOptions{PerPage: 100}
 	for {
 		rs, resp, err := c.gh.PullRequests.ListReviews(ctx, owner, name, ref.Number, opts)
@@ -493,25 +502,128 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 				SubmittedAt: r.GetSubmittedAt().Time,
 				Outsider:    outsider(r.GetAuthorAssociation()),
 			})
+			associations = append(associations, strings.ToUpper(r.GetAuthorAssociation()))
 		}
 		if resp.NextPage == 0 {
-			return out, nil
+			break
 		}
 		opts.Page = resp.NextPage
 	}
+	for _, i := range approvers(out) {
+		who := out[i].Author
+		if out[i].Outsider || associations[i] == "OWNER" || who == "" {
+			continue // the owner administers the repository; an outsider's approval does not count anyway
+		}
+		rl, err := c.role(ctx, owner, name, who)
+		if err != nil {
+			return nil, fmt.Errorf("list reviews of %s#%d: %w", ref.Repo, ref.Number, err)
+		}
+		for j := range out {
+			if forge.SameLogin(out[j].Author, who) {
+				out[j].Role, out[j].Outsider = rl.name, !rl.writes
+			}
+		}
+	}
+	return out, nil
+}
+
+// approvers returns, for each reviewer whose latest decisive review (APPROVED, CHANGES_REQUESTED or
+// DISMISSED) is an approval, the index of that review in rs.
+func approvers(rs []forge.Review) []int {
+	latest := map[string]int{}
+	var order []string
+	for i, r := range rs {
+		switch r.State {
+		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+		default:
+			continue
+		}
+		k := strings.ToLower(r.Author)
+		if _, ok := latest[k]; !ok {
+			order = append(order, k)
+		}
+		latest[k] = i
+	}
+	var out []int
+	for _, k := range order {
+		if i := latest[k]; rs[i].State == "APPROVED" {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // outsider reports whether a review's author_association says its author has no standing in the
 // repository: not its owner, a member of its organization or a collaborator (CONTRIBUTOR, FIRST_TIMER,
-// FIRST_TIME_CONTRIBUTOR, MANNEQUIN, NONE). Only those may write to it, and GitHub counts only writers'
-// reviews; a user who left the organization, or who took over a login its owner gave up, is an outsider
-// whatever CODEOWNERS says. An association GitHub did not give decides nothing.
+// FIRST_TIME_CONTRIBUTOR, MANNEQUIN, NONE). A user who left the organization, or who took over a login
+// its owner gave up, is an outsider whatever CODEOWNERS says. The converse does not hold: a MEMBER may
+// hold only read access to this repository, and an outside COLLABORATOR may be invited with read or
+// triage only, while GitHub counts only approvals from users with write access; so Reviews asks GitHub
+// for their role (see role). An association GitHub did not give decides nothing.
 func outsider(association string) bool {
 	switch strings.ToUpper(association) {
 	case "", "OWNER", "MEMBER", "COLLABORATOR":
 		return false
 	}
 	return true
+}
+
+// role is a user's role on a repository.
+type role struct {
+	// name is GitHub's role_name (admin, maintain, write, triage, read, a custom role's name), or
+	// "none" for a user who is no collaborator.
+	name string
+	// writes is set when the role grants write access: the base permission admin or write (which
+	// GitHub reports for maintain too, and for a custom role built on write or maintain).
+	writes bool
+}
+
+// permissionLevel is GitHub's "Repository Collaborator Permission" (go-github v60's
+// RepositoryPermissionLevel lacks role_name).
+type permissionLevel struct {
+	// Permission is the base role: admin, write (maintain too), read (triage too) or none.
+	Permission string `json:"permission"`
+	// RoleName is the role itself, custom roles included.
+	RoleName string `json:"role_name"`
+}
+
+// role returns login's role on owner/name, from GET /repos/{owner}/{repo}/collaborators/{username}/
+// permission: the highest role the user holds through any grant (the repository, a team, the
+// organization, the enterprise), remembered for the life of the client. GitHub answers 404 for a user
+// who is no collaborator: no write access. A 403 is a wrapped forge.ErrForbidden that says which
+// permission the token needs.
+func (c *Client) role(ctx context.Context, owner, name, login string) (role, error) {
+	key := strings.ToLower(owner + "/" + name + "\x00" + login)
+	c.mu.Lock()
+	r, ok := c.roles[key]
+	c.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	u := fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", owner, name, url.PathEscape(login))
+	req, err := c.gh.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return role{}, fmt.Errorf("read the role of %s on %s/%s: %w", login, owner, name, err)
+	}
+	var p permissionLevel
+	_, err = c.gh.Do(ctx, req, &p)
+	err = mapErr(err, false)
+	switch {
+	case errors.Is(err, forge.ErrNotFound):
+		r = role{name: "none"}
+	case errors.Is(err, forge.ErrForbidden):
+		return role{}, fmt.Errorf("read the role of %s on %s/%s, who approved: %w: an approval counts only from a user with write access, "+
+			"and reading a user's role on the repository needs the token's Metadata: read repository permission "+
+			"(the Actions GITHUB_TOKEN always has it; give it to the GitHub App or fine-grained token)", login, owner, name, err)
+	case err != nil:
+		return role{}, fmt.Errorf("read the role of %s on %s/%s: %w", login, owner, name, err)
+	default:
+		r = role{name: cmp.Or(p.RoleName, p.Permission), writes: p.Permission == "admin" || p.Permission == "write"}
+	}
+	c.mu.Lock()
+	c.roles[key] = r
+	c.mu.Unlock()
+	return r, nil
 }
 
 // ChangedFiles lists the paths the pull request adds or modifies (and the new path of a rename), all

@@ -263,3 +263,33 @@ func TestGatewayErrorsOnReadsAreRetried(t *testing.T) {
 		t.Errorf("%d requests for one comment answered 502, want 1 (no resend)", n)
 	}
 }
+
+// TestReviewsReadApproversRole: an approver whose author_association does not prove write access has
+// their role read, and is an outsider unless it grants write access; the owner and a reviewer with no
+// association to the repository are settled by the association alone.
+func TestReviewsReadApproversRole(t *testing.T) {
+	s := githubtest.New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice", HeadSHA: "abc"}, nil)
+	for login, association := range map[string]string{"mem": "MEMBER", "col": "COLLABORATOR", "own": "OWNER", "non": "NONE", "tri": "COLLABORATOR"} {
+		s.SetAssociation(login, association)
+		s.AddReview(ref, forge.Review{Author: login, State: "APPROVED"})
+	}
+	s.SetRole("mem", "read")
+	s.SetRole("col", "write")
+	s.SetRole("tri", "triage")
+	got, err := newClient(t, s, github.Options{}).Reviews(t.Context(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"mem": "read true", "col": "write false", "own": " false", "non": " true", "tri": "triage true"}
+	for _, r := range got {
+		if g := fmt.Sprintf("%s %v", r.Role, r.Outsider); g != want[r.Author] {
+			t.Errorf("%s: role and outsider %q, want %q", r.Author, g, want[r.Author])
+		}
+	}
+	for _, r := range s.Requests() {
+		if strings.Contains(r, "/collaborators/own/") || strings.Contains(r, "/collaborators/non/") {
+			t.Errorf("asked %s: the association settles it", r)
+		}
+	}
+}

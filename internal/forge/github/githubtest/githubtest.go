@@ -1,5 +1,5 @@
 // Package githubtest is an httptest fake of the part of GitHub's REST API schemagate uses. It keeps
-// pull requests, comments, reviews, files, teams and statuses in memory, answers with GitHub's payload
+// pull requests, comments, reviews, files, teams, users' roles and statuses in memory, answers with GitHub's payload
 // shapes (Link pagination, base64 contents, 403/404 bodies, rate-limit headers), lists a commit's merged
 // pull requests only for commits of the default branch, at most 3000 files of a pull request, and no
 // content over 1 MB but through the raw media type, as GitHub does, fails the test on a
@@ -104,11 +104,14 @@ type Server struct {
 	history             map[string][]*commit // repo: oldest first
 	teams               map[string]map[string]bool
 	associations        map[string]string // lower-cased login → author_association of their reviews
+	roles               map[string]string // lower-cased login → role_name on every repository ("": none, 404)
 	membershipForbidden bool
+	permissionForbidden bool
 	readOnly            bool
 	pageSize            int
 	fileLimit           int // >0: GET .../pulls/{n}/files lists no more files (default MaxFiles)
 	rateLimit           int
+	rateLimitOn         map[string]int // route pattern → requests still to answer as rate-limited
 	failNext, failCode  int
 	statuses            []*status
 	expects             []*expectation
@@ -122,7 +125,7 @@ func New(t testing.TB) *Server {
 		t: t, bot: "schemagate-bot",
 		pulls: map[string]*pull{}, nextNumber: map[string]int{}, nextID: 1000,
 		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{}, history: map[string][]*commit{},
-		associations: map[string]string{}, fileLimit: MaxFiles, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		associations: map[string]string{}, roles: map[string]string{}, rateLimitOn: map[string]int{}, fileLimit: MaxFiles, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -307,6 +310,46 @@ func (s *Server) SetAssociation(login, association string) {
 	s.associations[strings.ToLower(login)] = association
 }
 
+// Roles a user may hold on a repository, as GitHub's role_name names them, and the base permission
+// GitHub maps each to in the permission field (maintain → write, triage → read).
+var roles = map[string]string{"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
+
+// SetRole sets login's role on every repository, as GET /repos/{owner}/{repo}/collaborators/{username}/
+// permission answers it: admin, maintain, write, triage or read; "" makes it answer 404, as GitHub does
+// for a user who is no collaborator. A login without a role set gets one from its author_association:
+// admin for OWNER, write for MEMBER (the default) and COLLABORATOR, none (404) for the others.
+func (s *Server) SetRole(login, role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := roles[role]; !ok && role != "" {
+		s.t.Fatalf("githubtest: role %q is not modelled (admin, maintain, write, triage, read or \"\")", role)
+	}
+	s.roles[strings.ToLower(login)] = role
+}
+
+// roleOf is login's role on the repositories ("" for none); the caller holds s.mu.
+func (s *Server) roleOf(login string) string {
+	if role, ok := s.roles[strings.ToLower(login)]; ok {
+		return role
+	}
+	switch s.associations[strings.ToLower(login)] {
+	case "OWNER":
+		return "admin"
+	case "", "MEMBER", "COLLABORATOR":
+		return "write"
+	}
+	return ""
+}
+
+// SetPermissionForbidden makes GET .../collaborators/{username}/permission answer 403 "Resource not
+// accessible by integration", as GitHub does for a token without the Metadata permission on the
+// repository.
+func (s *Server) SetPermissionForbidden(forbidden bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.permissionForbidden = forbidden
+}
+
 // SetFile stores a file at a ref (branch name or SHA).
 func (s *Server) SetFile(repo, path, ref string, content []byte) {
 	s.mu.Lock()
@@ -372,6 +415,15 @@ func (s *Server) RateLimitNext(n int) {
 	s.rateLimit = n
 }
 
+// RateLimitNextOn answers the next n requests to the route pattern (as Expect names it, e.g.
+// "GET /repos/{owner}/{repo}/collaborators/{username}/permission") with a secondary rate limit
+// (403, Retry-After: 1), whatever RateLimitNext says of the others.
+func (s *Server) RateLimitNextOn(pattern string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimitOn[pattern] = n
+}
+
 // FailNext makes the next n requests answer code (502, 503, 504...) without doing anything, as GitHub
 // does when a backend is unavailable.
 func (s *Server) FailNext(n, code int) {
@@ -430,14 +482,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Bad credentials", docsBase)
 		return
 	}
+	route := strings.Replace(pattern, Prefix, "", 1)
 	s.mu.Lock()
 	for _, e := range s.expects {
-		if e.pattern == strings.Replace(pattern, Prefix, "", 1) {
+		if e.pattern == route {
 			e.hits++
 		}
 	}
-	limited := s.rateLimit > 0
+	limited := s.rateLimitOn[route] > 0
 	if limited {
+		s.rateLimitOn[route]--
+	} else if s.rateLimit > 0 {
+		limited = true
 		s.rateLimit--
 	}
 	failCode := 0

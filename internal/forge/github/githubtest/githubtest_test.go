@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -92,5 +93,61 @@ func TestBadCredentials(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Errorf("wrong token answered %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestPermissionPayload: GET .../collaborators/{username}/permission answers GitHub's shape: the base
+// permission (maintain counted as write, triage as read), the role's own name and the user with their
+// permissions hash; 404 for a user who is no collaborator, 403 for a token refused.
+func TestPermissionPayload(t *testing.T) {
+	s := New(t)
+	s.SetAssociation("olga", "OWNER")
+	s.SetAssociation("nina", "NONE")
+	s.SetRole("tess", "triage")
+	s.SetRole("max", "maintain")
+	s.SetRole("gone", "")
+	tests := []struct {
+		login, permission, role string
+		push                    bool
+	}{
+		{"olga", "admin", "admin", true},
+		{"mia", "write", "write", true}, // MEMBER by default
+		{"max", "write", "maintain", true},
+		{"tess", "read", "triage", false},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest("GET", s.URL()+"/repos/acme/shop/collaborators/"+tt.login+"/permission", nil)
+		req.Header.Set("Authorization", "Bearer "+Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Permission string `json:"permission"`
+			RoleName   string `json:"role_name"`
+			User       struct {
+				Login       string          `json:"login"`
+				RoleName    string          `json:"role_name"`
+				Permissions map[string]bool `json:"permissions"`
+			} `json:"user"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d, %v", tt.login, resp.StatusCode, err)
+		}
+		if got.Permission != tt.permission || got.RoleName != tt.role || got.User.Login != tt.login || got.User.RoleName != tt.role ||
+			got.User.Permissions["push"] != tt.push || !got.User.Permissions["pull"] {
+			t.Errorf("%s: %+v, want permission %s, role %s, push %v", tt.login, got, tt.permission, tt.role, tt.push)
+		}
+	}
+	for _, login := range []string{"nina", "gone"} {
+		if code := get(t, s, "GET", "/repos/acme/shop/collaborators/"+login+"/permission"); code != 404 {
+			t.Errorf("%s, no collaborator: %d, want 404", login, code)
+		}
+	}
+	s.SetPermissionForbidden(true)
+	if code := get(t, s, "GET", "/repos/acme/shop/collaborators/mia/permission"); code != 403 {
+		t.Errorf("refused token: %d, want 403", code)
 	}
 }

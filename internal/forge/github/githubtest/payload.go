@@ -222,6 +222,18 @@ func (s *Server) reviewJSON(p *pull, r *review) map[string]any {
 	return m
 }
 
+// permissionJSON is GitHub's "Repository Collaborator Permission": the base permission, the role's name
+// and the user as a collaborator (with their permissions hash and role).
+func (s *Server) permissionJSON(login, role, permission string) map[string]any {
+	u := s.userJSON(login)
+	rank := map[string]int{"read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}[role]
+	u["permissions"] = map[string]any{
+		"pull": rank >= 1, "triage": rank >= 2, "push": rank >= 3, "maintain": rank >= 4, "admin": rank >= 5,
+	}
+	u["role_name"] = role
+	return map[string]any{"permission": permission, "role_name": role, "user": u}
+}
+
 // BlobSHA is the git blob SHA of data ("blob <len>\x00" + data, SHA-1), which GitHub gives as a
 // file's sha.
 func BlobSHA(data []byte) string {

@@ -33,6 +33,7 @@ func (s *Server) routes() {
 	h("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
 	h("GET /orgs/{org}/teams/{team}/memberships/{user}", s.getMembership)
 	h("GET /orgs/{org}/teams/{team}", s.getTeam)
+	h("GET /repos/{owner}/{repo}/collaborators/{username}/permission", s.getPermission)
 }
 
 func repoOf(r *http.Request) string { return r.PathValue("owner") + "/" + r.PathValue("repo") }
@@ -531,4 +532,27 @@ func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, teamJSON(org, slug, int64(len(org)*1000+len(slug))))
+}
+
+// getPermission answers GET /repos/{owner}/{repo}/collaborators/{username}/permission: the user's role
+// (role_name) and the base permission it maps to (permission: admin, write or read), or 404 for a user
+// who is no collaborator (see SetRole); 403 when the token may not ask (SetPermissionForbidden).
+func (s *Server) getPermission(w http.ResponseWriter, r *http.Request) {
+	const doc = docsBase + "/collaborators/collaborators#get-repository-permissions-for-a-user"
+	user := r.PathValue("username")
+	s.mu.Lock()
+	forbidden, role := s.permissionForbidden, s.roleOf(user)
+	var out map[string]any
+	if role != "" {
+		out = s.permissionJSON(user, role, roles[role])
+	}
+	s.mu.Unlock()
+	switch {
+	case forbidden:
+		writeError(w, http.StatusForbidden, "Resource not accessible by integration", doc)
+	case role == "":
+		writeError(w, http.StatusNotFound, "Not Found", doc)
+	default:
+		writeJSON(w, http.StatusOK, out)
+	}
 }
