@@ -15,3 +15,8 @@ const KeepalivesToSet = `SELECT s.name, v.want
 	FROM pg_settings s JOIN (VALUES ('tcp_keepalives_idle', 60), ('tcp_keepalives_interval', 10), ('tcp_keepalives_count', 6),
 	  ('tcp_user_timeout', 120000)) v(name, want) ON v.name = s.name
 	WHERE inet_client_addr() IS NOT NULL AND (current_setting(s.name)::int = 0 OR current_setting(s.name)::int > v.want)`
+
+// KeepaliveOptions is a query of KeepalivesToSet as the -c options of a client (libpq's options or
+// PGOPTIONS) that connects as the session does, such as pg_dump, pg_restore or a hook's psql: "-c
+// tcp_keepalives_count=6 -c tcp_keepalives_idle=60 ...", "" when there are none (a Unix socket).
+const KeepaliveOptions = `SELECT coalesce(string_agg(format('-c %s=%s', k.name, k.want), ' ' ORDER BY k.name), '') FROM (` + KeepalivesToSet + `) k`
