@@ -173,3 +173,27 @@ func TestDeployRestoreCommandKeepalives(t *testing.T) {
 		t.Errorf("the restore hook's session has keepalives and lock_timeout %q, want %q", got, want)
 	}
 }
+
+// TestDeployKeepalivesTheURLSets: a keepalive setting the deploy's URL gives (options=-c ...) is the
+// user's choice for those very connections and stays, higher or lower, as it does for pg_dump's and the
+// restore's sessions; the deploy used to lower a higher one to its own. The others are still set.
+func TestDeployKeepalivesTheURLSets(t *testing.T) {
+	t.Parallel()
+	url := tcpServer(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	url += sep + "options=-c%20tcp_keepalives_idle%3D300%20-c%20tcp_keepalives_count%3D3"
+	l, _, err := acquireLock(t.Context(), url, history{schema: "schemagate", lockTimeout: time.Second}, time.Second, RealClock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.conn.Close(context.Background())
+	if _, got := keepalives(t, l.conn); got != "300 10 3 120000" {
+		t.Errorf("the lock's session has keepalives %q, want %q (the URL's idle and count, the deploy's interval and user timeout)", got, "300 10 3 120000")
+	}
+	if want := "-c tcp_keepalives_interval=10 -c tcp_user_timeout=120000"; l.keep != want {
+		t.Errorf("options for the restore hook %q, want %q", l.keep, want)
+	}
+}
