@@ -528,8 +528,9 @@ func (d *deployer) acquire(ctx context.Context) error {
 		d.o.Snapshotter = boundRestore(p, d.hist.lockTimeout)
 	}
 	if c, ok := d.o.Snapshotter.(*snapshot.Command); ok {
-		// So does a restore_command's psql (see boundCommand).
-		d.o.Snapshotter = boundCommand(c, d.hist.lockTimeout)
+		// So does a restore_command's psql, which keeps the server's keepalives as the deploy's sessions
+		// do (see boundCommand).
+		d.o.Snapshotter = boundCommand(c, d.hist.lockTimeout, l.keep)
 	}
 	if bound, settings, ok := deadHostBound(ctx, l.conn); ok {
 		d.progress("holding the deploy lock: should this host die, the server frees the deploy lock within about %s (%s)", bound, settings)
@@ -777,7 +778,7 @@ func (d *deployer) dryRun(ctx context.Context) error {
 		return err
 	}
 	// Its reads wait for a lock at most lock_timeout, as the deploy's do.
-	wait, _, err := sessionLockTimeout(ctx, conn, d.hist.lockTimeout, d.hist.keepStricter)
+	wait, _, _, err := sessionDefaults(ctx, conn, d.hist.lockTimeout, d.hist.keepStricter)
 	if err != nil {
 		return err
 	}

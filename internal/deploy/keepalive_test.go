@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/snapshot"
 )
 
 // tcpServer starts a PostgreSQL server reached over TCP (pgtest.TCPServer) and returns its URL.
@@ -132,5 +133,67 @@ func TestMaintenanceSQLKeepalives(t *testing.T) {
 	}
 	if want := "60 10 6 120000"; got != want {
 		t.Errorf("the maintenance SQL's session has keepalives %q, want %q", got, want)
+	}
+}
+
+// TestDeployRestoreCommandKeepalives: a restore_command's psql drops and recreates what the snapshot
+// holds, holding those tables' exclusive locks until it commits. Its session had the kernel's keepalives:
+// should the deploy's host die mid-restore, the server kept the transaction, and every query of the
+// application queued on its locks, for two hours and more. The hook's libpq sessions now get, in
+// PGOPTIONS, the keepalives the deploy's own sessions set, with lock_timeout.
+func TestDeployRestoreCommandKeepalives(t *testing.T) {
+	t.Parallel()
+	url := tcpServer(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(t.Context(), "CREATE TABLE app_settings (key text PRIMARY KEY, value text NOT NULL); INSERT INTO app_settings VALUES ('maintenance', 'off'); CREATE TABLE seen (v text)"); err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{url: url, conn: conn}
+	// Migration 1 has no down, and 2 fails: the rollback restores the snapshot, through the hook.
+	o := tg.options(t, folder(t, map[string]string{
+		"1_t1.up.sql":   "CREATE TABLE t1 (id int);",
+		"2_fail.up.sql": "SELECT 1/0;", "2_fail.down.sql": "SELECT 1;",
+	}), "run-restore-keepalive")
+	o.Snapshotter = &snapshot.Command{
+		Take: "echo snap-1",
+		Restore: `exec psql -X -q -v ON_ERROR_STOP=1 -d "$URL" -c "DROP TABLE IF EXISTS t1; INSERT INTO seen SELECT current_setting('tcp_keepalives_idle') || ' ' || ` +
+			`current_setting('tcp_keepalives_interval') || ' ' || current_setting('tcp_keepalives_count') || ' ' || current_setting('tcp_user_timeout') || ' ' || current_setting('lock_timeout')"`,
+		Env:     []string{"URL=" + url},
+		Timeout: time.Minute,
+	}
+	res, err := runBounded(t, o)
+	if err == nil || res.Rollback == nil || res.Rollback.Method != "snapshot" {
+		t.Fatalf("err %v, outcome %s, rollback %+v; want migration 2 failed and the snapshot restored", err, res.Outcome, res.Rollback)
+	}
+	if got, want := tg.value(t, "SELECT string_agg(v, ',') FROM seen"), "60 10 6 120000 5s"; got != want {
+		t.Errorf("the restore hook's session has keepalives and lock_timeout %q, want %q", got, want)
+	}
+}
+
+// TestDeployKeepalivesTheURLSets: a keepalive setting the deploy's URL gives (options=-c ...) is the
+// user's choice for those very connections and stays, higher or lower, as it does for pg_dump's and the
+// restore's sessions; the deploy used to lower a higher one to its own. The others are still set.
+func TestDeployKeepalivesTheURLSets(t *testing.T) {
+	t.Parallel()
+	url := tcpServer(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	url += sep + "options=-c%20tcp_keepalives_idle%3D300%20-c%20tcp_keepalives_count%3D3"
+	l, _, err := acquireLock(t.Context(), url, history{schema: "schemagate", lockTimeout: time.Second}, time.Second, RealClock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.conn.Close(context.Background())
+	if _, got := keepalives(t, l.conn); got != "300 10 3 120000" {
+		t.Errorf("the lock's session has keepalives %q, want %q (the URL's idle and count, the deploy's interval and user timeout)", got, "300 10 3 120000")
+	}
+	if want := "-c tcp_keepalives_interval=10 -c tcp_user_timeout=120000"; l.keep != want {
+		t.Errorf("options for the restore hook %q, want %q", l.keep, want)
 	}
 }

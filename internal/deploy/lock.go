@@ -135,6 +135,8 @@ func (e *LockError) Error() string {
 type lock struct {
 	conn *pgx.Conn
 	hist history
+	// keep are the -c options of the keepalives its session was given (see sessionDefaults).
+	keep string
 }
 
 // acquireLock waits up to wait for the advisory lock, polling, and reports each new holder seen. The
@@ -152,6 +154,7 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 	}
 	cfg.RuntimeParams["application_name"] = "schemagate deploy lock"
 	ceiling := hist.lockTimeout
+	var keep string // the keepalives the session is given, read before (see sessionDefaults)
 	open := func() (*pgx.Conn, error) {
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
@@ -162,12 +165,12 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 		// A host that dies (power, network) sends nothing more: the server keeps its session, and the
 		// lock, until TCP keepalives end it (keepaliveSQL).
 		// Its lock_timeout is read first: a lower one the server gives the role is kept.
-		wait, from, err := sessionLockTimeout(ctx, conn, ceiling, hist.keepStricter)
+		wait, from, k, err := sessionDefaults(ctx, conn, ceiling, hist.keepStricter)
 		if err != nil {
 			conn.Close(context.WithoutCancel(ctx))
 			return nil, err
 		}
-		hist.lockTimeout, hist.lockFrom = wait, from
+		hist.lockTimeout, hist.lockFrom, keep = wait, from, k
 		if _, err := conn.Exec(ctx, lockTimeoutSQL(hist.lockTimeout)+"; "+keepSessionSQL+"; "+keepaliveSQL); err != nil {
 			conn.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("set up the lock's session: %w", err)
@@ -212,7 +215,7 @@ func acquireLock(ctx context.Context, url string, hist history, wait time.Durati
 			} else {
 				waited = clock.Now().Sub(start)
 				if ok {
-					return &lock{conn: conn, hist: hist}, waited, nil
+					return &lock{conn: conn, hist: hist, keep: keep}, waited, nil
 				}
 				h := readHolder(ctx, conn, schema)
 				if h != nil && h.RunID != seen && waiting != nil {

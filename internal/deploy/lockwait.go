@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/pg"
 )
 
 // LockWaitError is a statement of the deploy's own (a write to its history, its lock row, a read of
@@ -150,23 +151,22 @@ func lockBlocked(err error) error {
 	return &Blocked{Reason: err.Error() + "; nothing was changed", Hint: lw.Hint + ", then run the deploy again (lock_timeout bounds how long it waits)"}
 }
 
-// sessionLockTimeout is the lock_timeout the deploy's sessions take: ceiling, or, when keepStricter is
-// set (no lock_timeout configured), the one conn's session starts with where that is lower (a DBA's
-// ALTER ROLE ... SET lock_timeout = '2s' is not raised to the default 5s); from is then its
-// pg_settings.source. Read before the deploy SETs its own.
-func sessionLockTimeout(ctx context.Context, conn *pgx.Conn, ceiling time.Duration, keepStricter bool) (wait time.Duration, from string, err error) {
-	if !keepStricter {
-		return ceiling, "", nil
-	}
+// sessionDefaults reads what conn's session starts with, before the deploy SETs its own:
+//   - wait is the lock_timeout the deploy's sessions take: ceiling, or, when keepStricter is set (no
+//     lock_timeout configured), the session's own where that is lower (a DBA's ALTER ROLE ... SET
+//     lock_timeout = '2s' is not raised to the default 5s); from is then its pg_settings.source;
+//   - keep are the -c options of the TCP keepalives the deploy sets on its sessions
+//     (pg.KeepaliveOptions), for the clients it runs that connect as it does (a restore_command's psql).
+func sessionDefaults(ctx context.Context, conn *pgx.Conn, ceiling time.Duration, keepStricter bool) (wait time.Duration, from, keep string, err error) {
 	var ms int64
 	var source string
-	if err := conn.QueryRow(ctx, "SELECT setting::bigint, source FROM pg_settings WHERE name = 'lock_timeout'").Scan(&ms, &source); err != nil {
-		return 0, "", fmt.Errorf("read the session's lock_timeout: %w", err)
+	if err := conn.QueryRow(ctx, "SELECT setting::bigint, source, ("+pg.KeepaliveOptions+") FROM pg_settings WHERE name = 'lock_timeout'").Scan(&ms, &source, &keep); err != nil {
+		return 0, "", "", fmt.Errorf("read the session's lock_timeout and keepalives: %w", err)
 	}
-	if server := time.Duration(ms) * time.Millisecond; server > 0 && server < ceiling {
-		return server, source, nil
+	if server := time.Duration(ms) * time.Millisecond; keepStricter && server > 0 && server < ceiling {
+		return server, source, keep, nil
 	}
-	return ceiling, "", nil
+	return ceiling, "", keep, nil
 }
 
 // settingSource says in words where a setting comes from, given its pg_settings.source.

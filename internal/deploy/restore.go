@@ -31,12 +31,17 @@ func boundRestore(p *snapshot.PGDump, wait time.Duration) *snapshot.PGDump {
 // to a SET lock_timeout of the session's own (see snapshot.Command.RestoreLockTimeout). Its psql's lock
 // timeout is then recognised and retried as the built-in restore's is. c itself is left as it is, and so
 // is a c that sets its own bound.
-func boundCommand(c *snapshot.Command, wait time.Duration) *snapshot.Command {
-	if c.RestoreLockTimeout > 0 || wait <= 0 {
-		return c
-	}
+//
+// keep are the -c options of the TCP keepalives the deploy's sessions set (pg.KeepaliveOptions, read on
+// the deploy lock's session): the hook's sessions get them too, unless c has options of its own.
+func boundCommand(c *snapshot.Command, wait time.Duration, keep string) *snapshot.Command {
 	b := *c
-	b.RestoreLockTimeout = wait
+	if b.RestoreLockTimeout <= 0 && wait > 0 {
+		b.RestoreLockTimeout = wait
+	}
+	if b.RestoreOptions == "" {
+		b.RestoreOptions = keep
+	}
 	return &b
 }
 

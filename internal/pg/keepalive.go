@@ -8,10 +8,17 @@ package pg
 // client_connection_check_interval would not notice either: the kernel does not know the socket is dead.
 //
 // It returns those the session has at 0 (unset) or above what is wanted: a setting the server, the
-// database, the role or the client already has lower stays. They are session settings any role may set;
+// database, the role or the client already has lower stays. So does one the client gave the session
+// (the connection string's options, PGOPTIONS), higher or lower: it is the user's choice for that very
+// connection. They are session settings any role may set;
 // a Unix socket has none (they read 0, and setting them does nothing), so on one it returns no row. A
 // server without one of them (tcp_user_timeout is PostgreSQL 12+) skips it.
 const KeepalivesToSet = `SELECT s.name, v.want
 	FROM pg_settings s JOIN (VALUES ('tcp_keepalives_idle', 60), ('tcp_keepalives_interval', 10), ('tcp_keepalives_count', 6),
 	  ('tcp_user_timeout', 120000)) v(name, want) ON v.name = s.name
-	WHERE inet_client_addr() IS NOT NULL AND (current_setting(s.name)::int = 0 OR current_setting(s.name)::int > v.want)`
+	WHERE inet_client_addr() IS NOT NULL AND s.source <> 'client' AND (current_setting(s.name)::int = 0 OR current_setting(s.name)::int > v.want)`
+
+// KeepaliveOptions is a query of KeepalivesToSet as the -c options of a client (libpq's options or
+// PGOPTIONS) that connects as the session does, such as pg_dump, pg_restore or a hook's psql: "-c
+// tcp_keepalives_count=6 -c tcp_keepalives_idle=60 ...", "" when there are none (a Unix socket).
+const KeepaliveOptions = `SELECT coalesce(string_agg(format('-c %s=%s', k.name, k.want), ' ' ORDER BY k.name), '') FROM (` + KeepalivesToSet + `) k`

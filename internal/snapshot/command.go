@@ -34,6 +34,12 @@ type Command struct {
 	// is not bounded by it (pg_restore, and the SQL pg_dump writes, set it to 0 first), nor is a hook that
 	// does not connect through libpq (a cloud provider's CLI). The snapshot hook is left as it is.
 	RestoreLockTimeout time.Duration
+	// RestoreOptions are more -c options for the restore hook's libpq sessions, in PGOPTIONS with
+	// RestoreLockTimeout's and in front of those it would have had otherwise, which still win: the
+	// deploy gives the TCP keepalives its own sessions set (pg.KeepaliveOptions), so that should the
+	// deploy's host die mid-restore, the server ends the restore's session, and frees the locks of all
+	// it drops, within minutes instead of hours.
+	RestoreOptions string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -74,8 +80,8 @@ func (c *Command) Reopen(_ context.Context, info *Info) (RestoreFunc, error) {
 		// Once started, a restore runs to its end (bounded by Timeout): a signal that cancels the deploy
 		// must not stop it half way.
 		env := []string{"SCHEMAGATE_SNAPSHOT_ID=" + id, "SCHEMAGATE_RUN_ID=" + run}
-		if c.RestoreLockTimeout > 0 {
-			env = append(env, c.boundOptions())
+		if opts := c.boundOptions(); opts != "" {
+			env = append(env, opts)
 		}
 		if _, err := c.run(context.WithoutCancel(ctx), c.Restore, env...); err != nil {
 			return &Error{Op: "run restore command", Err: err, Hint: "restore snapshot " + id + " by hand"}
@@ -84,10 +90,21 @@ func (c *Command) Reopen(_ context.Context, info *Info) (RestoreFunc, error) {
 	}, nil
 }
 
-// boundOptions is the PGOPTIONS of the restore hook: -c lock_timeout in front of the PGOPTIONS the hook
-// would otherwise get (the last one set wins, as exec.Cmd's environment does).
+// boundOptions is the PGOPTIONS of the restore hook: -c lock_timeout and RestoreOptions in front of the
+// PGOPTIONS the hook would otherwise get (the last one set wins, as exec.Cmd's environment does); ""
+// when there are neither.
 func (c *Command) boundOptions() string {
-	opts := fmt.Sprintf("-c lock_timeout=%d", c.RestoreLockTimeout.Milliseconds())
+	var own []string
+	if c.RestoreLockTimeout > 0 {
+		own = append(own, fmt.Sprintf("-c lock_timeout=%d", c.RestoreLockTimeout.Milliseconds()))
+	}
+	if o := strings.TrimSpace(c.RestoreOptions); o != "" {
+		own = append(own, o)
+	}
+	if len(own) == 0 {
+		return ""
+	}
+	opts := strings.Join(own, " ")
 	prev := ""
 	for _, kv := range append(os.Environ(), c.Env...) {
 		if v, ok := strings.CutPrefix(kv, "PGOPTIONS="); ok {

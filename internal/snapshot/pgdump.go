@@ -639,7 +639,7 @@ func (p *PGDump) keepalives(ctx context.Context) (string, error) {
 	}
 	defer c.Close(context.WithoutCancel(ctx))
 	var opts string
-	err = c.QueryRow(ctx, `SELECT coalesce(string_agg(format('-c %s=%s', k.name, k.want), ' ' ORDER BY k.name), '') FROM (`+pg.KeepalivesToSet+`) k`).Scan(&opts)
+	err = c.QueryRow(ctx, pg.KeepaliveOptions).Scan(&opts)
 	return opts, err
 }
 

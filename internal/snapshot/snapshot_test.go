@@ -693,17 +693,21 @@ func mustExecAs(t *testing.T, url, sql string) {
 // TestCommandRestoreLockTimeout: a restore command whose psql, pg_restore or other libpq client connects
 // to the database waits for a lock at most RestoreLockTimeout (PGOPTIONS), keeps the PGOPTIONS the
 // environment already had, and a lock_timeout set there wins. The snapshot command is not bounded. The
-// restore command had no bound at all.
+// restore command had no bound at all. RestoreOptions (the deploy's keepalives) go along, behind the
+// PGOPTIONS the environment has, which win.
 func TestCommandRestoreLockTimeout(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
 	for _, tc := range []struct {
 		name    string
 		env     []string
+		opts    string // RestoreOptions
 		restore string
 		take    string
 	}{
 		{name: "bounded", restore: "1500ms|", take: "0|"},
+		{name: "more options", opts: "-c search_path=ops", restore: "1500ms|ops", take: "0|"},
+		{name: "PGOPTIONS win over more options", opts: "-c search_path=ops", env: []string{"PGOPTIONS=-c search_path=public"}, restore: "1500ms|", take: "0|"},
 		{name: "keeps the PGOPTIONS set", env: []string{"PGOPTIONS=-c search_path=ops"}, restore: "1500ms|ops", take: "0|ops"},
 		{name: "a lock_timeout set wins", env: []string{"PGOPTIONS=-c lock_timeout=7s"}, restore: "7s|", take: "7s|"},
 	} {
@@ -716,6 +720,7 @@ func TestCommandRestoreLockTimeout(t *testing.T) {
 				Restore:            show + filepath.Join(dir, "restore"),
 				Env:                append([]string{"URL=" + url}, tc.env...),
 				RestoreLockTimeout: 1500 * time.Millisecond,
+				RestoreOptions:     tc.opts,
 			}
 			_, restore, err := c.Snapshot(t.Context(), "r1")
 			if err != nil {
