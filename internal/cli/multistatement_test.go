@@ -3,6 +3,8 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,4 +87,67 @@ func TestDeployGolangMigrateMultiStatement(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRollbackScriptGolangMigrateMultiStatement: golang-migrate with x-multi-statement cuts a file at
+// every ';', also inside a comment or a function body. rollback-script wrote its header's comments with
+// ';' in them (the DATA LOSS line), so the written down failed to parse as golang-migrate runs it; the
+// comments now hold none, and the down checks clean. A down whose SQL hides a ';' (a function body,
+// which golang-migrate would send in pieces) is now unverified, naming the line and column of the cut.
+func TestRollbackScriptGolangMigrateMultiStatement(t *testing.T) {
+	requirePG(t)
+	cfg := filepath.Join(t.TempDir(), "schemagate.yml")
+	writeFile(t, cfg, []byte("format: golang-migrate\ngolang_migrate:\n  multi_statement: true\n"))
+
+	t.Run("comments", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "1_t.up.sql"), []byte("CREATE TABLE t (id int, c int);\n"))
+		writeFile(t, filepath.Join(dir, "1_t.down.sql"), []byte("DROP TABLE t;\n"))
+		writeFile(t, filepath.Join(dir, "2_c.up.sql"), []byte("ALTER TABLE t DROP COLUMN c;\n"))
+		down := filepath.Join(dir, "2_c.down.sql")
+		code, out, errOut := run(t, nil, "rollback-script", "--config", cfg, "--dir", dir, "-q", "-o", down, "2")
+		if code != ExitOK {
+			t.Fatalf("rollback-script: exit %d\n%s%s", code, out, errOut)
+		}
+		b, err := os.ReadFile(down)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "-- DATA LOSS") || strings.Contains(string(b), ";\n-- ") || strings.Count(string(b), ";") != 1 {
+			t.Errorf("the down's comments hold a ';', or it lacks the DATA LOSS line:\n%s", b)
+		}
+		// The written down is read, run and round-tripped as golang-migrate runs it.
+		if code, out, errOut := run(t, nil, "check", "--config", cfg, "--dir", dir, "-q"); code != ExitOK {
+			t.Errorf("check with the written down: exit %d\n%s%s\n%s", code, out, errOut, b)
+		}
+	})
+
+	t.Run("function body", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "1_f.up.sql"), []byte("DROP FUNCTION answer();\n"))
+		setup := filepath.Join(t.TempDir(), "setup.sql")
+		writeFile(t, setup, []byte("CREATE FUNCTION answer() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 42; END $$;\n"))
+		code, out, errOut := run(t, nil, "rollback-script", "--config", cfg, "--dir", dir, "--setup", setup, "-q", "1")
+		if code != ExitBlocked || !strings.Contains(errOut, "NOT VERIFIED") || !strings.Contains(errOut, "x-multi-statement") || out != "" {
+			t.Fatalf("exit %d, want %d: unverified, not written, saying why\nstdout: %s\nstderr: %s", code, ExitBlocked, out, errOut)
+		}
+		file := filepath.Join(t.TempDir(), "1_f.down.sql")
+		if code, _, errOut = run(t, nil, "rollback-script", "--config", cfg, "--dir", dir, "--setup", setup, "-q", "--force", "-o", file, "1"); code != ExitBlocked {
+			t.Fatalf("--force: exit %d, want %d\n%s", code, ExitBlocked, errOut)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`the one at line (\d+), column (\d+)`).FindStringSubmatch(string(b))
+		if m == nil {
+			t.Fatalf("the written down does not name the cut:\n%s", b)
+		}
+		line, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
+		lines := strings.Split(string(b), "\n")
+		if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1]) || lines[line-1][col-1] != ';' || !strings.Contains(lines[line-1][:col], "RETURN 42") {
+			t.Errorf("line %d, column %d is not the ';' after RETURN 42:\n%s", line, col, b)
+		}
+	})
 }
