@@ -468,7 +468,7 @@ func TestNoteTooLong(t *testing.T) {
 	// The fake refuses what GitLab refuses (gitlabtest's TestNoteLength): the cap is not above GitLab's.
 	id, err := c.CreateComment(t.Context(), ref, strings.Repeat("é", gitlab.MaxNoteLength))
 	if err != nil {
-		t.Errorf("CreateComment of a note at the limit: %v", err)
+		t.Fatalf("CreateComment of a note at the limit: %v", err)
 	}
 	if err := c.UpdateComment(t.Context(), ref, id, strings.Repeat("a", gitlab.MaxNoteLength)); err != nil {
 		t.Errorf("UpdateComment to a note at the limit: %v", err)
