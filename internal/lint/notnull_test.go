@@ -12,8 +12,9 @@ import (
 // scan, which it does when a validated CHECK implies the column is not null, through AND, NOT and rows
 // as well (PostgreSQL 12+); an OR with an arm that does not, a strict comparison alone, or a NOT VALID
 // constraint leaves the scan. A CHECK written on the column proves as one written on the table, under the
-// name PostgreSQL gives it, and c IS DISTINCT FROM NULL as c IS NOT NULL. Each case runs on the server,
-// which counts the scans of the table.
+// name PostgreSQL gives it (one unused in the table's schema), and c IS DISTINCT FROM NULL as c IS NOT
+// NULL; a CHECK follows its column's RENAME, and LIKE … INCLUDING CONSTRAINTS copies it, valid. Each case
+// runs on the server, which counts the scans of the table.
 func TestSetNotNullProofMatchesServer(t *testing.T) {
 	tests := []struct {
 		name, check string
@@ -55,6 +56,18 @@ func TestSetNotNullProofMatchesServer(t *testing.T) {
 			"CREATE TABLE m (c int CHECK (c > 0) CHECK (c IS NOT NULL AND c < 100), d int);\nALTER TABLE m DROP CONSTRAINT m_c_check;\n"},
 		{"column dropped and added again", "", false, "scans the whole table",
 			"CREATE TABLE m (c int CHECK (c IS NOT NULL), d int);\nALTER TABLE m DROP COLUMN c;\nALTER TABLE m ADD COLUMN c int;\n"},
+		{"named after another table's check", "", true, "the validated CHECK m_c_check2",
+			"CREATE TABLE m_c (a int, b int, CHECK (a < b));\nCREATE TABLE m (c int CHECK (c > 0), d int);\n" +
+				"ALTER TABLE m ADD CHECK (c IS NOT NULL AND c < 100);\nALTER TABLE m DROP CONSTRAINT m_c_check1;\n"},
+		{"renamed column's check", "", true, "proven by the validated CHECK m_x_check, whose expression implies c IS NOT NULL",
+			"CREATE TABLE m (x int CHECK (x IS NOT NULL AND x > 0), d int);\nALTER TABLE m RENAME COLUMN x TO c;\n"},
+		{"copied by like", "", true, "the validated CHECK src_c_check",
+			"CREATE TABLE src (c int CHECK (c IS NOT NULL AND c > 0), d int);\nCREATE TABLE m (LIKE src INCLUDING CONSTRAINTS);\n"},
+		{"copied valid by like", "", true, "the validated CHECK k",
+			"CREATE TABLE src (c int, d int);\nALTER TABLE src ADD CONSTRAINT k CHECK (c IS NOT NULL AND c > 0) NOT VALID;\n" +
+				"CREATE TABLE m (LIKE src INCLUDING CONSTRAINTS);\n"},
+		{"not copied by like", "", false, "scans the whole table",
+			"CREATE TABLE src (c int CHECK (c IS NOT NULL AND c > 0), d int);\nCREATE TABLE m (LIKE src);\n"},
 	}
 	conn := pgtest.Conn(t)
 	ctx := t.Context()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -638,8 +637,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				s.addColumn(t, name, cd, created)
 			} else if c := e.GetConstraint(); c != nil {
 				s.addConstraint(t, name, c)
-			} else if e.GetTableLikeClause() != nil {
+			} else if l := e.GetTableLikeClause(); l != nil {
 				s.autoIndex(name) // LIKE … INCLUDING INDEXES names the copies itself
+				s.likeTable(t, l)
 			}
 		}
 		if cs.Partbound != nil {
@@ -862,6 +862,8 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			pg_query.ObjectType_OBJECT_INDEX, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			old := s.rel(r.Relation)
 			s.moves(old, sibling(old, r.Newname))
+		case pg_query.ObjectType_OBJECT_COLUMN:
+			s.renameColumn(s.rel(r.Relation), r.Subname, r.Newname)
 		case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
 			// Renaming a PRIMARY KEY / UNIQUE / EXCLUDE constraint renames its index.
 			s.know(sibling(s.rel(r.Relation), r.Newname), true)
@@ -984,56 +986,6 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 					col.notNull = true
 				}
 			}
-		}
-	}
-}
-
-// addCheck records CHECK constraint c of table tname, written on the table or on a column, under its
-// name: the one it is given, else the one PostgreSQL chooses (ChooseConstraintName), so that a later
-// VALIDATE or DROP CONSTRAINT of that name finds it.
-func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
-	cols := exprColumns(c.RawExpr)
-	name := c.Conname
-	if name == "" {
-		name = checkName(bare(tname), slices.Compact(slices.Sorted(slices.Values(cols))), t.checks)
-	}
-	t.checks[strings.ToLower(name)] = &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr}
-}
-
-// checkName is the name PostgreSQL gives an unnamed CHECK on table rel whose expression uses the
-// distinct columns cols: rel_col_check when it uses one column, else rel_check, followed by 1, 2, … when
-// the table has a constraint of that name (PostgreSQL looks in the whole schema; tables other than this
-// one rarely have a constraint named after it). As PostgreSQL's makeObjectName, it shortens the longer of
-// the table and column parts until the name fits in 63 bytes.
-func checkName(rel string, cols []string, taken map[string]*check) string {
-	col := ""
-	if len(cols) == 1 {
-		col = cols[0]
-	}
-	for pass := 0; ; pass++ {
-		label := "check"
-		if pass > 0 {
-			label += strconv.Itoa(pass)
-		}
-		r, c := rel, col
-		avail := 63 - len(label) - 1
-		if col != "" {
-			avail-- // the underscore between table and column
-		}
-		for len(r)+len(c) > avail {
-			if len(r) > len(c) {
-				r = r[:len(r)-1]
-			} else {
-				c = c[:len(c)-1]
-			}
-		}
-		name := r
-		if c != "" {
-			name += "_" + c
-		}
-		name += "_" + label
-		if _, ok := taken[strings.ToLower(name)]; !ok {
-			return name
 		}
 	}
 }

@@ -186,3 +186,45 @@ func jsonQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestNoteLength: the fake refuses a note over GitLab's 1,000,000 characters as GitLab does, created
+// or edited (400, the model's error in bad_request!'s message), counting characters, not bytes, and
+// before it runs the note's quick actions; a note at the limit is taken.
+func TestNoteLength(t *testing.T) {
+	s := New(t)
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice"}, nil)
+	notes := fmt.Sprintf("/projects/acme%%2Fshop/merge_requests/%d/notes", ref.Number)
+	at := strings.Repeat("é", 1_000_000) // 2,000,000 bytes
+	code, _, resp := call(t, s, "POST", notes, auth, `{"body":`+jsonQuote(at)+`}`)
+	if code != 201 {
+		t.Fatalf("create a note of 1,000,000 characters: %d %.200s", code, resp)
+	}
+	var created struct{ ID int64 }
+	if err := json.Unmarshal([]byte(resp), &created); err != nil || created.ID == 0 {
+		t.Fatalf("created note %.200s: %v", resp, err)
+	}
+	const tooLong = `is too long (maximum is 1000000 characters)`
+	tests := []struct {
+		name, method, path, body string
+		message                  string
+	}{
+		{"create one over", "POST", notes, at + "é", `400 Bad request - Note {:note=>["` + tooLong + `"]}`},
+		{"create one over with a quick action", "POST", notes, "/approve\n" + at, `400 Bad request - Note {:note=>["` + tooLong + `"]}`},
+		{"update one over", "PUT", fmt.Sprintf("%s/%d", notes, created.ID), at + "a", `400 Bad request - Failed to save note {:note=>["` + tooLong + `"]}`},
+	}
+	for _, tt := range tests {
+		code, _, resp := call(t, s, tt.method, tt.path, auth, `{"body":`+jsonQuote(tt.body)+`}`)
+		if want := fmt.Sprintf(`{"message":%s}`, jsonQuote(tt.message)); code != 400 || resp != want {
+			t.Errorf("%s: %d %.200s, want 400 %s", tt.name, code, resp, want)
+		}
+	}
+	if cs := s.Comments(ref); len(cs) != 1 || cs[0].Body != at {
+		t.Errorf("stored %d notes; want the one at the limit, unchanged", len(cs))
+	}
+	if got := s.QuickActions(); len(got) != 0 {
+		t.Errorf("quick actions of refused notes ran: %q", got)
+	}
+	if code, _, resp := call(t, s, "PUT", fmt.Sprintf("%s/%d", notes, created.ID), auth, `{"body":`+jsonQuote(at[2:]+"a")+`}`); code != 200 {
+		t.Errorf("update to 1,000,000 characters: %d %.200s", code, resp)
+	}
+}

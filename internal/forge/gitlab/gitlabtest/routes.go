@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ServeHTTP answers one API request.
@@ -263,6 +264,9 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request, p *project, 
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body is empty"})
 		return
 	}
+	if noteTooLong(w, "Note", body) {
+		return
+	}
 	now := s.tick()
 	n := &note{id: s.id(), author: s.bot, body: s.runQuickActions(m, body), created: now, updated: now}
 	m.notes = append(m.notes, n)
@@ -289,7 +293,7 @@ func (s *Server) note(w http.ResponseWriter, r *http.Request, p *project, m *mr,
 		return
 	}
 	body, ok := s.param(w, r, "body")
-	if !ok {
+	if !ok || noteTooLong(w, "Failed to save note", body) {
 		return
 	}
 	n.body = s.runQuickActions(m, body)
@@ -545,6 +549,22 @@ func (s *Server) param(w http.ResponseWriter, r *http.Request, name string) (str
 		return "", false
 	}
 	return v, true
+}
+
+// maxNoteLength is the longest note body GitLab takes, in characters (the Note model's length
+// validation, Gitlab::Database::MAX_TEXT_SIZE_LIMIT). It is the fake's own, not the client's
+// gitlab.MaxNoteLength, so that a client whose cap is wrong meets a refusal here.
+const maxNoteLength = 1_000_000
+
+// noteTooLong answers 400 as GitLab does for a note body over maxNoteLength characters, created
+// (what "Note") or edited (what "Failed to save note"): the API validates the body as sent, before it
+// runs the quick actions, and renders the model's errors into bad_request!'s message string.
+func noteTooLong(w http.ResponseWriter, what, body string) bool {
+	if utf8.RuneCountInString(body) <= maxNoteLength {
+		return false
+	}
+	message(w, http.StatusBadRequest, fmt.Sprintf(`400 Bad request - %s {:note=>["is too long (maximum is %d characters)"]}`, what, maxNoteLength))
+	return true
 }
 
 func message(w http.ResponseWriter, code int, msg string) {

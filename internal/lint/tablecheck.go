@@ -1,0 +1,125 @@
+package lint
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+)
+
+// The CHECK constraints of tables, which the state follows by name (VALIDATE, DROP CONSTRAINT) and by
+// expression (a validated CHECK proves SET NOT NULL; a type change re-checks them).
+
+// addCheck records CHECK constraint c of table tname, written on the table or on a column, under its
+// name: the one it is given, else the one PostgreSQL chooses (ChooseConstraintName), so that a later
+// VALIDATE or DROP CONSTRAINT of that name finds it.
+func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
+	cols := exprColumns(c.RawExpr)
+	name := c.Conname
+	if name == "" {
+		schema, _, _ := strings.Cut(tname, ".")
+		name = checkName(bare(tname), slices.Compact(slices.Sorted(slices.Values(cols))), func(n string) bool {
+			return s.constraintNamed(schema, n)
+		})
+	}
+	t.checks[strings.ToLower(name)] = &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr}
+}
+
+// checkName is the name PostgreSQL gives an unnamed CHECK on table rel whose expression uses the
+// distinct columns cols: makeObjectName's rel_col_check when it uses one column, else rel_check, its
+// label followed by 1, 2, … while used says a constraint has that name.
+func checkName(rel string, cols []string, used func(string) bool) string {
+	col := ""
+	if len(cols) == 1 {
+		col = cols[0]
+	}
+	for pass := 0; ; pass++ {
+		label := "check"
+		if pass > 0 {
+			label += strconv.Itoa(pass)
+		}
+		if name := makeObjectName(rel, col, label); !used(name) {
+			return name
+		}
+	}
+}
+
+// constraintNamed tells whether a CHECK of a table of schema has name: ChooseConstraintName looks for
+// the names it tries among all the constraints of the table's schema, not just the table's, and
+// compares them exactly (a quoted "Orders_check" is not orders_check). The state follows CHECKs only:
+// a PRIMARY KEY, UNIQUE, foreign key or domain constraint named as a CHECK would be goes unseen.
+func (s *state) constraintNamed(schema, name string) bool {
+	for key, t := range s.tables {
+		if ts, _, _ := strings.Cut(key, "."); ts != schema {
+			continue
+		}
+		for _, ck := range t.checks {
+			if ck.name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// likeTable follows LIKE src in CREATE TABLE tname: the copy has src's columns, NOT NULL included, and
+// with INCLUDING CONSTRAINTS its CHECKs under their names, valid (PostgreSQL skips their validation:
+// the table is empty).
+func (s *state) likeTable(t *table, l *pg_query.TableLikeClause) {
+	src := s.known(s.rel(l.Relation))
+	if src == nil {
+		return
+	}
+	for name, c := range src.cols {
+		if t.cols[name] == nil {
+			t.cols[name] = &column{typ: c.typ, mods: slices.Clone(c.mods), notNull: c.notNull}
+		}
+	}
+	if l.Options&likeConstraints == 0 {
+		return
+	}
+	for key, ck := range src.checks {
+		t.checks[key] = &check{name: ck.name, cols: slices.Clone(ck.cols), validated: true, expr: ck.expr}
+	}
+}
+
+// likeConstraints is CREATE_TABLE_LIKE_CONSTRAINTS in TableLikeClause.Options, PostgreSQL's bit mask
+// (not pg_query's TableLikeOption enum, which numbers the options).
+const likeConstraints = 1 << 2
+
+// renameColumn follows RENAME COLUMN old TO nw of table key, and of its partitions, which PostgreSQL
+// renames with it: the column, and the CHECKs that use it, which keep their names.
+func (s *state) renameColumn(key, old, nw string) {
+	old, nw = strings.ToLower(old), strings.ToLower(nw)
+	if t := s.tables[key]; t != nil {
+		if c, ok := t.cols[old]; ok {
+			t.cols[nw] = c
+			delete(t.cols, old)
+		}
+		for _, ck := range t.checks {
+			if !slices.Contains(ck.cols, old) {
+				continue
+			}
+			for i, c := range ck.cols {
+				if c == old {
+					ck.cols[i] = nw
+				}
+			}
+			ck.expr = proto.Clone(ck.expr).(*pg_query.Node) // a LIKE copy may share it
+			walk(ck.expr, func(m proto.Message) {
+				if cr, ok := m.(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
+					if f := cr.Fields[len(cr.Fields)-1].GetString_(); f != nil && strings.ToLower(f.Sval) == old {
+						f.Sval = nw
+					}
+				}
+			})
+		}
+	}
+	for part, parent := range s.partOf {
+		if parent == key {
+			s.renameColumn(part, old, nw)
+		}
+	}
+}

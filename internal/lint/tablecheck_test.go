@@ -1,0 +1,140 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+// TestCheckNamesMatchServer: the CHECK constraints the state follows, statically, are those PostgreSQL
+// has after the same statements, under the same names (the one given, else the one ChooseConstraintName
+// picks), validated or not, over the same columns. Each case runs on the server, whose pg_constraint is
+// the expected answer; server names one name it must have chosen, so that a case that no longer tests
+// what it says fails.
+func TestCheckNamesMatchServer(t *testing.T) {
+	long := strings.Repeat("é", 31) // 62 bytes: any generated name from it is cut
+	tests := []struct {
+		name, schema string
+		server       string // a name the server must choose
+	}{
+		// makeObjectName cuts with pg_mbcliplen, never inside a character.
+		{"multibyte table, column check", fmt.Sprintf("CREATE TABLE %q (qty int CHECK (qty > 0));", long),
+			strings.Repeat("é", 26) + "_qty_check"},
+		{"multibyte table, table check", fmt.Sprintf("CREATE TABLE %q (a int, b int, CHECK (a < b));", long),
+			strings.Repeat("é", 28) + "_check"},
+		{"multibyte column", fmt.Sprintf("CREATE TABLE t (%q int CHECK (%[1]q > 0));", long),
+			"t_" + strings.Repeat("é", 27) + "_check"},
+		{"multibyte, numbered", fmt.Sprintf("CREATE TABLE %q (a int, b int, CHECK (a < b), CHECK (a > b - 10), CHECK (b > 0 AND a > 0));", long),
+			strings.Repeat("é", 28) + "_check2"},
+		{"multibyte column, numbered", fmt.Sprintf("CREATE TABLE t (%q int CHECK (%[1]q > 0) CHECK (%[1]q < 10));", long),
+			"t_" + strings.Repeat("é", 27) + "_check1"},
+		// ChooseConstraintName looks for the name among every constraint of the schema.
+		{"another table's check", "CREATE TABLE orders_qty (a int, b int, CHECK (a < b));\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check1"},
+		{"another table's named check", "CREATE TABLE items (a int CONSTRAINT orders_qty_check CHECK (a > 0));\nCREATE TABLE orders (qty int);\nALTER TABLE orders ADD CHECK (qty > 0);",
+			"orders_qty_check1"},
+		{"another schema's check", "CREATE SCHEMA s2;\nCREATE TABLE s2.orders_qty (a int, b int, CHECK (a < b));\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check"},
+		{"in another schema, that schema's checks", "CREATE SCHEMA s2;\nCREATE TABLE s2.orders_qty (a int, b int, CHECK (a < b));\nCREATE TABLE orders_qty (a int, b int, CHECK (a < b));\nCREATE TABLE s2.orders (qty int CHECK (qty > 0));",
+			"orders_qty_check1"},
+		{"the other table dropped", "CREATE TABLE orders_qty (a int, b int, CHECK (a < b));\nDROP TABLE orders_qty;\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check"},
+		{"the other table moved", "CREATE SCHEMA s2;\nCREATE TABLE orders_qty (a int, b int, CHECK (a < b));\nALTER TABLE orders_qty SET SCHEMA s2;\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check"},
+		{"the other check dropped", "CREATE TABLE orders_qty (a int, b int, CHECK (a < b));\nALTER TABLE orders_qty DROP CONSTRAINT orders_qty_check;\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check"},
+		{"names differing in case", "CREATE TABLE \"Orders\" (qty int);\nCREATE TABLE orders (qty int CHECK (qty > 0));\nALTER TABLE \"Orders\" ADD CHECK (qty > 0);",
+			"Orders_qty_check"},
+		// LIKE … INCLUDING CONSTRAINTS copies the CHECKs under their names, valid (the table is empty).
+		{"like including constraints", "CREATE TABLE src (c int CHECK (c > 0), d int);\nALTER TABLE src ADD CHECK (c < d) NOT VALID;\nCREATE TABLE m (LIKE src INCLUDING CONSTRAINTS, CHECK (d > 0));",
+			"m_d_check"},
+		{"like including all", "CREATE TABLE src (c int CONSTRAINT k CHECK (c > 0));\nCREATE TABLE m (LIKE src INCLUDING ALL);",
+			"k"},
+		{"like excluding constraints", "CREATE TABLE src (c int CHECK (c > 0));\nCREATE TABLE m (LIKE src INCLUDING ALL EXCLUDING CONSTRAINTS);",
+			"src_c_check"},
+		{"like without constraints", "CREATE TABLE src (c int CHECK (c > 0));\nCREATE TABLE m (LIKE src);\nALTER TABLE m ADD CHECK (c > 0);",
+			"m_c_check"},
+		// RENAME COLUMN keeps the CHECK's name; the CHECK now uses the new name.
+		{"renamed column", "CREATE TABLE m (x int CHECK (x > 0), d int, CHECK (x < d));\nALTER TABLE m RENAME COLUMN x TO c;\nALTER TABLE m ADD CHECK (c < 100);",
+			"m_c_check"},
+		{"renamed column, named after the old", "CREATE TABLE m (x int CHECK (x > 0));\nALTER TABLE m RENAME COLUMN x TO c;\nALTER TABLE m ADD COLUMN x int CHECK (x > 1);",
+			"m_x_check1"},
+	}
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	var encoding string
+	if err := conn.QueryRow(ctx, "SHOW server_encoding").Scan(&encoding); err != nil {
+		t.Fatal(err)
+	}
+	if encoding != "UTF8" {
+		t.Fatalf("server_encoding %s: the multibyte cases need UTF8", encoding)
+	}
+	// Each table's CHECKs: "schema.table name valid|not-valid (columns)".
+	const checks = `SELECT n.nspname || '.' || c.relname, k.conname::text, k.convalidated,
+		coalesce((SELECT array_agg(a.attname::text) FROM pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)), '{}')
+		FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE k.contype = 'c' AND n.nspname NOT IN ('pg_catalog', 'information_schema')`
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			if _, err := conn.Exec(ctx, tt.schema); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := conn.Query(ctx, checks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			chosen := false
+			for rows.Next() {
+				var rel, name string
+				var valid bool
+				var cols []string
+				if err := rows.Scan(&rel, &name, &valid, &cols); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, checkRow(rel, name, valid, cols))
+				chosen = chosen || name == tt.server
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if !chosen {
+				t.Fatalf("the server chose no %q (%q): the case is wrong", tt.server, want)
+			}
+			st := loadSchema(Config{Schema: tt.schema})
+			var got []string
+			for key, tb := range st.tables {
+				for _, ck := range tb.checks {
+					got = append(got, checkRow(key, ck.name, ck.validated, ck.cols))
+				}
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("CHECKs\n got %q\nwant %q (the server's)", got, want)
+			}
+		})
+	}
+}
+
+// checkRow describes a CHECK of table rel for TestCheckNamesMatchServer.
+func checkRow(rel, name string, valid bool, cols []string) string {
+	set := map[string]bool{}
+	for _, c := range cols {
+		set[c] = true
+	}
+	v := "valid"
+	if !valid {
+		v = "not valid"
+	}
+	return fmt.Sprintf("%s %s %s (%s)", rel, name, v, strings.Join(slices.Sorted(maps.Keys(set)), ","))
+}
