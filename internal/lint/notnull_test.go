@@ -68,6 +68,10 @@ func TestSetNotNullProofMatchesServer(t *testing.T) {
 				"CREATE TABLE m (LIKE src INCLUDING CONSTRAINTS);\n"},
 		{"not copied by like", "", false, "scans the whole table",
 			"CREATE TABLE src (c int CHECK (c IS NOT NULL AND c > 0), d int);\nCREATE TABLE m (LIKE src);\n"},
+		{"renamed check", "", true, "the validated CHECK positive",
+			"CREATE TABLE m (c int CHECK (c IS NOT NULL AND c > 0), d int);\nALTER TABLE m RENAME CONSTRAINT m_c_check TO positive;\n"},
+		{"renamed check dropped by its new name", "", false, "scans the whole table",
+			"CREATE TABLE m (c int CONSTRAINT k CHECK (c IS NOT NULL), d int);\nALTER TABLE m RENAME CONSTRAINT k TO k2;\nALTER TABLE m DROP CONSTRAINT k2;\n"},
 	}
 	conn := pgtest.Conn(t)
 	ctx := t.Context()

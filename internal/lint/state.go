@@ -867,6 +867,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
 			// Renaming a PRIMARY KEY / UNIQUE / EXCLUDE constraint renames its index.
 			s.know(sibling(s.rel(r.Relation), r.Newname), true)
+			s.renameCheck(s.rel(r.Relation), r.Subname, r.Newname)
 		}
 	case n.GetAlterObjectSchemaStmt() != nil:
 		a := n.GetAlterObjectSchemaStmt()

@@ -89,6 +89,21 @@ func (s *state) likeTable(t *table, l *pg_query.TableLikeClause) {
 // (not pg_query's TableLikeOption enum, which numbers the options).
 const likeConstraints = 1 << 2
 
+// renameCheck follows RENAME CONSTRAINT old TO nw of table key: a CHECK of that name is known by the
+// new one from now on (a later VALIDATE or DROP names it so, and its old name is free for the next
+// unnamed CHECK). (The state does not follow the CHECKs partitions inherit, so there are none to rename.)
+func (s *state) renameCheck(key, old, nw string) {
+	t := s.tables[key]
+	if t == nil {
+		return
+	}
+	if ck := t.checks[strings.ToLower(old)]; ck != nil {
+		delete(t.checks, strings.ToLower(old))
+		ck.name = nw
+		t.checks[strings.ToLower(nw)] = ck
+	}
+}
+
 // renameColumn follows RENAME COLUMN old TO nw of table key, and of its partitions, which PostgreSQL
 // renames with it: the column, and the CHECKs that use it, which keep their names.
 func (s *state) renameColumn(key, old, nw string) {

@@ -64,6 +64,11 @@ func TestCheckNamesMatchServer(t *testing.T) {
 			"m_c_check"},
 		{"renamed column, named after the old", "CREATE TABLE m (x int CHECK (x > 0));\nALTER TABLE m RENAME COLUMN x TO c;\nALTER TABLE m ADD COLUMN x int CHECK (x > 1);",
 			"m_x_check1"},
+		// RENAME CONSTRAINT: the CHECK goes by its new name, and its old one is free again.
+		{"renamed check, its name free", "CREATE TABLE orders (qty int CHECK (qty > 0));\nALTER TABLE orders RENAME CONSTRAINT orders_qty_check TO qty_positive;\nALTER TABLE orders ADD CHECK (qty < 100);",
+			"orders_qty_check"},
+		{"renamed to a generated name", "CREATE TABLE orders (qty int CONSTRAINT k CHECK (qty > 0));\nALTER TABLE orders RENAME CONSTRAINT k TO orders_qty_check;\nALTER TABLE orders ADD CHECK (qty < 100);",
+			"orders_qty_check1"},
 	}
 	conn := pgtest.Conn(t)
 	ctx := t.Context()
