@@ -517,7 +517,7 @@ func (d *deployer) acquire(ctx context.Context) error {
 	}
 	d.lock = l
 	// The lock's session read the lock_timeout the server gives the deploy's role: every session of
-	// the deploy, and what it runs, keeps it where it is lower than the default (see sessionLockTimeout).
+	// the deploy, and what it runs, keeps it where it is lower than the default (see sessionDefaults).
 	d.hist = l.hist
 	if sw, ok := d.o.Maintenance.(*Switch); ok {
 		// Maintenance SQL waits for a lock at most lock_timeout, as the deploy's own statements do.

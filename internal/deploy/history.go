@@ -25,7 +25,7 @@ type history struct {
 	lockTimeout time.Duration
 	// keepStricter is set when no lock_timeout is configured: a lower one the server gives the deploy's
 	// role (ALTER ROLE or ALTER DATABASE ... SET lock_timeout, the URL's options) is kept rather than
-	// raised to the default (see sessionLockTimeout). lockFrom is then where the one kept comes from
+	// raised to the default (see sessionDefaults). lockFrom is then where the one kept comes from
 	// (pg_settings.source), once the deploy lock's session has read it.
 	keepStricter bool
 	lockFrom     string

@@ -141,7 +141,7 @@ type lock struct {
 
 // acquireLock waits up to wait for the advisory lock, polling, and reports each new holder seen. The
 // lock's connection waits for a lock on a table (the lock row's, the history tables') at most
-// hist.lockTimeout, or the lower one the server gives the deploy's role (see sessionLockTimeout), which
+// hist.lockTimeout, or the lower one the server gives the deploy's role (see sessionDefaults), which
 // the lock's hist then holds. A connection that breaks while it waits (a server restart, a session a person
 // terminated) is opened again and the wait goes on, within wait: it held nothing, and nothing was
 // changed. Once wait has run out without a connection, the deploy is blocked, as when the database
