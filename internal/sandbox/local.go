@@ -417,7 +417,14 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 			select {
 			case <-exited:
 			case <-time.After(10 * time.Second):
+				// PostgreSQL's backends and workers each run in a process group of their own (they call
+				// setsid): a stopped one (SIGSTOP, a frozen cgroup) would outlive its postmaster, hold
+				// the shared memory and keep freeSharedMemory from freeing it. They go too.
+				children := childProcesses(cmd.Process.Pid)
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				for _, pid := range children {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
 				<-exited
 			}
 			if killed(waitErr) {
@@ -505,6 +512,31 @@ func firstFatal(log string) string {
 		}
 	}
 	return lastLines(log, 1)
+}
+
+// childProcesses lists the processes whose parent is pid (from /proc; none where it cannot be read).
+func childProcesses(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // gone
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(string(b), ')')
+		if f := strings.Fields(string(b[i+1:])); i >= 0 && len(f) >= 2 && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
 }
 
 // killed tells whether the server ended by SIGKILL (the OOM killer, a test, a person), which leaves its

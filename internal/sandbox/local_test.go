@@ -350,6 +350,65 @@ func TestLocalKilledServerFreesItsSharedMemory(t *testing.T) {
 	}
 }
 
+// TestLocalStoppedServerFreesItsSharedMemory: a server stopped (SIGSTOP, a frozen cgroup) with a
+// backend stopped too is killed by Close once SIGQUIT has gone unanswered 10 s. PostgreSQL's backends
+// run in process groups of their own, so killing the postmaster's group left the stopped backend
+// alive, holding the server's shared memory: the start that frees it failed for as long, and the SysV
+// segment and the dynamic shared memory in /dev/shm stayed behind (two per stopped run of the suite).
+// Close now kills the postmaster's children too, and frees the segment.
+func TestLocalStoppedServerFreesItsSharedMemory(t *testing.T) {
+	requireLocal(t)
+	inst, err := NewLocal(Options{}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	u, _ := url.Parse(inst.URL)
+	b, err := os.ReadFile(filepath.Join(u.Query().Get("host"), "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(lines[0]))
+	f := strings.Fields(lines[6]) // "  5432001    65538": the segment's key and id
+	if len(f) != 2 || pid == 0 {
+		t.Fatalf("postmaster.pid: %q", b)
+	}
+	shmid, _ := strconv.Atoi(f[1])
+	segment := func() bool {
+		var buf [512]byte // room for struct shmid_ds
+		_, _, errno := syscall.Syscall(syscall.SYS_SHMCTL, uintptr(shmid), 2 /* IPC_STAT */, uintptr(unsafe.Pointer(&buf[0])))
+		return errno == 0
+	}
+	conn, err := pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var backend int
+	if err := conn.QueryRow(t.Context(), "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = conn.Exec(context.Background(), "SELECT pg_sleep(600)") }()
+	t.Cleanup(func() { _ = syscall.Kill(backend, syscall.SIGCONT) }) // should it be left
+	for _, p := range []int{pid, backend} {
+		if err := syscall.Kill(p, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !segment() {
+		t.Fatalf("no SysV segment %d for a running server: the test proves nothing", shmid)
+	}
+	if err := inst.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if processAlive(backend) {
+		t.Errorf("the stopped backend (pid %d) outlives Close", backend)
+	}
+	if segment() {
+		t.Errorf("the stopped server's shared memory segment %d is still there after Close", shmid)
+	}
+}
+
 // TestLocalBinDirBadInput: --pg-bindir naming no folder, or a folder whose postgres is not PostgreSQL,
 // is the user's mistake (exit 2), said in words, not ErrUnavailable (exit 1) nor a parse error of
 // postgres --version.
