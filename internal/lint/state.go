@@ -106,6 +106,9 @@ type check struct {
 	cols      []string
 	validated bool
 	expr      *pg_query.Node // the CHECK's expression
+	// inherited is set on a partition's copy of its partitioned table's CHECK (conislocal false): a
+	// DROP CONSTRAINT on the partitioned table drops it too.
+	inherited bool
 }
 
 // defaultSchema is the first schema of PostgreSQL's default search path ("$user", public) when no
@@ -632,6 +635,10 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			return // CREATE TABLE IF NOT EXISTS of a table that (may) exist: nothing is created
 		}
 		t := s.table(name)
+		if cs.Partbound != nil && len(cs.InhRelations) == 1 {
+			// A partition has its partitioned table's CHECKs before its own, valid (it is empty).
+			s.inheritChecks(name, s.rel(cs.InhRelations[0].GetRangeVar()), false)
+		}
 		for _, e := range cs.TableElts {
 			if cd := e.GetColumnDef(); cd != nil {
 				s.addColumn(t, name, cd, created)
@@ -822,11 +829,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					s.addConstraint(t, name, c)
 				}
 			case pg_query.AlterTableType_AT_ValidateConstraint:
-				if ck := t.checks[col]; ck != nil {
-					ck.validated = true
-				}
+				s.validateCheck(name, col)
 			case pg_query.AlterTableType_AT_DropConstraint:
-				delete(t.checks, col)
+				s.dropCheck(name, col, false)
 			case pg_query.AlterTableType_AT_SetNotNull:
 				if c := t.cols[col]; c != nil {
 					c.notNull = true
@@ -848,6 +853,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
 			case pg_query.AlterTableType_AT_AttachPartition:
 				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
+				s.inheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name, true)
 				if pb := cmd.Def.GetPartitionCmd().GetBound(); pb != nil && pb.IsDefault {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
 				}

@@ -24,7 +24,74 @@ func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 			return s.constraintNamed(schema, n)
 		})
 	}
-	t.checks[strings.ToLower(name)] = &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr}
+	ck := &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr}
+	t.checks[strings.ToLower(name)] = ck
+	s.addToPartitions(tname, ck)
+}
+
+// addToPartitions gives the partitions of table key (theirs too) a copy of its new CHECK ck, as
+// PostgreSQL adds it to them (validated, or not, as ck).
+func (s *state) addToPartitions(key string, ck *check) {
+	for part, parent := range s.partOf {
+		if parent != key {
+			continue
+		}
+		if pt := s.tables[part]; pt != nil {
+			c := *ck
+			c.cols, c.inherited = slices.Clone(ck.cols), true
+			pt.checks[strings.ToLower(c.name)] = &c
+		}
+		s.addToPartitions(part, ck)
+	}
+}
+
+// inheritChecks follows partition part of table parent. Created as one (CREATE TABLE … PARTITION OF),
+// it gets a valid copy of each of the parent's CHECKs; attached, it must already have one of each name
+// (PostgreSQL refuses it otherwise), which becomes inherited.
+func (s *state) inheritChecks(part, parent string, attached bool) {
+	src, t := s.tables[parent], s.tables[part]
+	if src == nil || t == nil {
+		return
+	}
+	for key, ck := range src.checks {
+		if own := t.checks[key]; own != nil {
+			own.inherited = true
+			continue
+		}
+		if !attached {
+			t.checks[key] = &check{name: ck.name, cols: slices.Clone(ck.cols), validated: true, expr: ck.expr, inherited: true}
+		}
+	}
+}
+
+// validateCheck follows VALIDATE CONSTRAINT name of table key: the CHECK is valid, and so are its
+// partitions' copies.
+func (s *state) validateCheck(key, name string) {
+	if t := s.tables[key]; t != nil {
+		if ck := t.checks[strings.ToLower(name)]; ck != nil {
+			ck.validated = true
+		}
+	}
+	for part, parent := range s.partOf {
+		if parent == key {
+			s.validateCheck(part, name)
+		}
+	}
+}
+
+// dropCheck follows DROP CONSTRAINT name of table key (its partitions' inherited copies go too; a
+// partition's own CHECK of that name stays), or, with inherited, of a partition whose table dropped it.
+func (s *state) dropCheck(key, name string, inherited bool) {
+	if t := s.tables[key]; t != nil {
+		if ck := t.checks[strings.ToLower(name)]; ck != nil && (!inherited || ck.inherited) {
+			delete(t.checks, strings.ToLower(name))
+		}
+	}
+	for part, parent := range s.partOf {
+		if parent == key {
+			s.dropCheck(part, name, true)
+		}
+	}
 }
 
 // checkName is the name PostgreSQL gives an unnamed CHECK on table rel whose expression uses the
@@ -91,16 +158,19 @@ const likeConstraints = 1 << 2
 
 // renameCheck follows RENAME CONSTRAINT old TO nw of table key: a CHECK of that name is known by the
 // new one from now on (a later VALIDATE or DROP names it so, and its old name is free for the next
-// unnamed CHECK). (The state does not follow the CHECKs partitions inherit, so there are none to rename.)
+// unnamed CHECK), in its partitions too.
 func (s *state) renameCheck(key, old, nw string) {
-	t := s.tables[key]
-	if t == nil {
-		return
+	if t := s.tables[key]; t != nil {
+		if ck := t.checks[strings.ToLower(old)]; ck != nil {
+			delete(t.checks, strings.ToLower(old))
+			ck.name = nw
+			t.checks[strings.ToLower(nw)] = ck
+		}
 	}
-	if ck := t.checks[strings.ToLower(old)]; ck != nil {
-		delete(t.checks, strings.ToLower(old))
-		ck.name = nw
-		t.checks[strings.ToLower(nw)] = ck
+	for part, parent := range s.partOf {
+		if parent == key {
+			s.renameCheck(part, old, nw)
+		}
 	}
 }
 

@@ -69,6 +69,21 @@ func TestCheckNamesMatchServer(t *testing.T) {
 			"orders_qty_check"},
 		{"renamed to a generated name", "CREATE TABLE orders (qty int CONSTRAINT k CHECK (qty > 0));\nALTER TABLE orders RENAME CONSTRAINT k TO orders_qty_check;\nALTER TABLE orders ADD CHECK (qty < 100);",
 			"orders_qty_check1"},
+		// A partition has its partitioned table's CHECKs, which follow the table's ADD, RENAME, DROP and
+		// VALIDATE; attached, it must have them already; detached, it keeps them.
+		{"partitions", "CREATE TABLE p (qty int, b int, CHECK (qty > 0)) PARTITION BY RANGE (qty);\nALTER TABLE p ADD CONSTRAINT nv CHECK (b > 0) NOT VALID;\n" +
+			"CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (1) TO (10);\nCREATE TABLE p2 (qty int, b int, CONSTRAINT p_qty_check CHECK (qty > 0), CONSTRAINT nv CHECK (b > 0));\n" +
+			"ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM (10) TO (20);\nALTER TABLE p ADD CHECK (b < 100);\nALTER TABLE p1 ADD CHECK (qty < 5);\n" +
+			"CREATE TABLE p4 PARTITION OF p (CONSTRAINT own CHECK (b <> 7)) FOR VALUES FROM (30) TO (40);",
+			"p1_qty_check"},
+		{"partitions follow their table", "CREATE TABLE p (qty int, b int, CHECK (qty > 0)) PARTITION BY RANGE (qty);\nALTER TABLE p ADD CONSTRAINT nv CHECK (b > 0) NOT VALID;\n" +
+			"CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (1) TO (10);\nCREATE TABLE p2 (qty int, b int, CONSTRAINT p_qty_check CHECK (qty > 0), CONSTRAINT nv CHECK (b > 0));\n" +
+			"ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM (10) TO (20);\nALTER TABLE p ADD CHECK (b < 100);\nALTER TABLE p1 ADD CHECK (qty < 5);\n" +
+			"ALTER TABLE p RENAME CONSTRAINT p_qty_check TO pos;\nALTER TABLE p DROP CONSTRAINT nv;\nALTER TABLE p DETACH PARTITION p2;\nALTER TABLE p DROP CONSTRAINT p_b_check;",
+			"pos"},
+		{"partitions, not valid then validated", "CREATE TABLE p (qty int, b int) PARTITION BY RANGE (qty);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (1) TO (10);\n" +
+			"CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10) TO (20);\nALTER TABLE p ADD CHECK (b > 0) NOT VALID;\nALTER TABLE p ADD CHECK (qty > 0) NOT VALID;\nALTER TABLE p VALIDATE CONSTRAINT p_qty_check;",
+			"p_b_check"},
 	}
 	conn := pgtest.Conn(t)
 	ctx := t.Context()
