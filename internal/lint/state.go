@@ -831,7 +831,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			case pg_query.AlterTableType_AT_ValidateConstraint:
 				s.validateCheck(name, col)
 			case pg_query.AlterTableType_AT_DropConstraint:
-				s.dropCheck(name, col, false)
+				s.dropCheck(name, col)
 			case pg_query.AlterTableType_AT_SetNotNull:
 				if c := t.cols[col]; c != nil {
 					c.notNull = true

@@ -32,17 +32,31 @@ func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 // addToPartitions gives the partitions of table key (theirs too) a copy of its new CHECK ck, as
 // PostgreSQL adds it to them (validated, or not, as ck).
 func (s *state) addToPartitions(key string, ck *check) {
-	for part, parent := range s.partOf {
-		if parent != key {
-			continue
-		}
+	for _, part := range s.partitions(key) {
 		if pt := s.tables[part]; pt != nil {
 			c := *ck
 			c.cols, c.inherited = slices.Clone(ck.cols), true
 			pt.checks[strings.ToLower(c.name)] = &c
 		}
-		s.addToPartitions(part, ck)
 	}
+}
+
+// partitions lists the partitions of table key, and theirs, each once: a statement PostgreSQL refuses
+// (ALTER TABLE t ATTACH PARTITION t, two tables attached to each other) must not send the state round
+// in circles.
+func (s *state) partitions(key string) []string {
+	seen := map[string]bool{key: true}
+	var out []string
+	for queue := []string{key}; len(queue) > 0; queue = queue[1:] {
+		for part, parent := range s.partOf {
+			if parent == queue[0] && !seen[part] {
+				seen[part] = true
+				out = append(out, part)
+				queue = append(queue, part)
+			}
+		}
+	}
+	return out
 }
 
 // inheritChecks follows partition part of table parent. Created as one (CREATE TABLE … PARTITION OF),
@@ -67,29 +81,25 @@ func (s *state) inheritChecks(part, parent string, attached bool) {
 // validateCheck follows VALIDATE CONSTRAINT name of table key: the CHECK is valid, and so are its
 // partitions' copies.
 func (s *state) validateCheck(key, name string) {
-	if t := s.tables[key]; t != nil {
-		if ck := t.checks[strings.ToLower(name)]; ck != nil {
-			ck.validated = true
-		}
-	}
-	for part, parent := range s.partOf {
-		if parent == key {
-			s.validateCheck(part, name)
+	for _, k := range append([]string{key}, s.partitions(key)...) {
+		if t := s.tables[k]; t != nil {
+			if ck := t.checks[strings.ToLower(name)]; ck != nil {
+				ck.validated = true
+			}
 		}
 	}
 }
 
-// dropCheck follows DROP CONSTRAINT name of table key (its partitions' inherited copies go too; a
-// partition's own CHECK of that name stays), or, with inherited, of a partition whose table dropped it.
-func (s *state) dropCheck(key, name string, inherited bool) {
+// dropCheck follows DROP CONSTRAINT name of table key: its partitions' inherited copies go too (a
+// partition's own CHECK of that name stays).
+func (s *state) dropCheck(key, name string) {
+	name = strings.ToLower(name)
 	if t := s.tables[key]; t != nil {
-		if ck := t.checks[strings.ToLower(name)]; ck != nil && (!inherited || ck.inherited) {
-			delete(t.checks, strings.ToLower(name))
-		}
+		delete(t.checks, name)
 	}
-	for part, parent := range s.partOf {
-		if parent == key {
-			s.dropCheck(part, name, true)
+	for _, part := range s.partitions(key) {
+		if t := s.tables[part]; t != nil && t.checks[name] != nil && t.checks[name].inherited {
+			delete(t.checks, name)
 		}
 	}
 }
@@ -160,16 +170,13 @@ const likeConstraints = 1 << 2
 // new one from now on (a later VALIDATE or DROP names it so, and its old name is free for the next
 // unnamed CHECK), in its partitions too.
 func (s *state) renameCheck(key, old, nw string) {
-	if t := s.tables[key]; t != nil {
-		if ck := t.checks[strings.ToLower(old)]; ck != nil {
-			delete(t.checks, strings.ToLower(old))
-			ck.name = nw
-			t.checks[strings.ToLower(nw)] = ck
-		}
-	}
-	for part, parent := range s.partOf {
-		if parent == key {
-			s.renameCheck(part, old, nw)
+	for _, k := range append([]string{key}, s.partitions(key)...) {
+		if t := s.tables[k]; t != nil {
+			if ck := t.checks[strings.ToLower(old)]; ck != nil {
+				delete(t.checks, strings.ToLower(old))
+				ck.name = nw
+				t.checks[strings.ToLower(nw)] = ck
+			}
 		}
 	}
 }
@@ -178,7 +185,11 @@ func (s *state) renameCheck(key, old, nw string) {
 // renames with it: the column, and the CHECKs that use it, which keep their names.
 func (s *state) renameColumn(key, old, nw string) {
 	old, nw = strings.ToLower(old), strings.ToLower(nw)
-	if t := s.tables[key]; t != nil {
+	for _, k := range append([]string{key}, s.partitions(key)...) {
+		t := s.tables[k]
+		if t == nil {
+			continue
+		}
 		if c, ok := t.cols[old]; ok {
 			t.cols[nw] = c
 			delete(t.cols, old)
@@ -200,11 +211,6 @@ func (s *state) renameColumn(key, old, nw string) {
 					}
 				}
 			})
-		}
-	}
-	for part, parent := range s.partOf {
-		if parent == key {
-			s.renameColumn(part, old, nw)
 		}
 	}
 }
