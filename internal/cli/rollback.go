@@ -92,14 +92,15 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 				return rehearsalErr(err)
 			}
 			// golang-migrate with x-multi-statement cuts the file at every ';', also in a comment: the
-			// comments keep none, and a ';' the SQL hides (a function body) makes the script unverified.
+			// comments keep none (and say "semicolon"), and a ';' the SQL hides (a function body) makes
+			// the script unverified.
 			multi := set.Format == migrate.FormatGolangMigrate && cfg.ReadOptions().MultiStatement
 			header := rollbackHeader(target.ID(), gd, multi)
 			if multi {
 				if hidden := sqlparse.HiddenSemicolons(gd.SQL); len(hidden) > 0 {
 					pos := sqlparse.NewLines(gd.SQL).Pos(hidden[0])
 					cut := func(line int) string {
-						return fmt.Sprintf("golang-migrate with x-multi-statement (golang_migrate.multi_statement) cuts this file at every ';', and the one at line %d, column %d is inside a function body, a string, a comment or parentheses "+
+						return fmt.Sprintf("golang-migrate with x-multi-statement (golang_migrate.multi_statement) cuts this file at every semicolon, and the one at line %d, column %d is inside a function body, a string, a comment or parentheses "+
 							"(%d such in the file): it would send the text before and after it as statements of their own; run this rollback without x-multi-statement, or write it by hand", line, pos.Column, len(hidden))
 					}
 					gd.Verified = false
