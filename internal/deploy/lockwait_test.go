@@ -63,15 +63,10 @@ func runBounded(t *testing.T, o Options) (*Result, error) {
 	return res, err
 }
 
-// TestDeployHistoryWriteLockWaitBounded: another session locks schemagate_history between two migrations.
-// Recording the next migration used to wait for that lock for ever, in maintenance mode; it now gives up
-// after lock_timeout, names the table and who holds it, and history still agrees with the database.
-func TestDeployHistoryWriteLockWaitBounded(t *testing.T) {
-	t.Parallel()
-	tg := newTarget(t)
-	orders := tg.value(t, "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM orders t")
-	o := tg.options(t, folder(t, goodMigrations), "run-1")
-	o.Config.LockTimeout = time.Second
+// runWithHistoryLocked runs the deploy o while another session (application history-reader) holds
+// ACCESS EXCLUSIVE on schemagate_history from the start of migration 2 until the run ends.
+func (tg *target) runWithHistoryLocked(t *testing.T, o Options) (*Result, error) {
+	t.Helper()
 	var release func()
 	progress := o.Progress
 	o.Progress = func(msg string) {
@@ -85,6 +80,19 @@ func TestDeployHistoryWriteLockWaitBounded(t *testing.T) {
 		t.Fatalf("the deploy never reached migration 2: %v", err)
 	}
 	release()
+	return res, err
+}
+
+// TestDeployHistoryWriteLockWaitBounded: another session locks schemagate_history between two migrations.
+// Recording the next migration used to wait for that lock for ever, in maintenance mode; it now gives up
+// after lock_timeout, names the table and who holds it, and history still agrees with the database.
+func TestDeployHistoryWriteLockWaitBounded(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	orders := tg.value(t, "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM orders t")
+	o := tg.options(t, folder(t, goodMigrations), "run-1")
+	o.Config.LockTimeout = time.Second
+	res, err := tg.runWithHistoryLocked(t, o)
 	if err == nil || res.Outcome != OutcomeFailed {
 		t.Fatalf("err %v, outcome %s; want failed", err, res.Outcome)
 	}

@@ -111,20 +111,7 @@ func TestDeployKeepsTheRolesLowerLockTimeout(t *testing.T) {
 		tg := newTarget(t)
 		db := pgx.Identifier{tg.value(t, "SELECT current_database()")}.Sanitize()
 		tg.exec(t, "ALTER ROLE CURRENT_USER IN DATABASE "+db+" SET lock_timeout = '300ms'")
-		o := tg.options(t, folder(t, goodMigrations), "run-role-lock-history")
-		var release func()
-		progress := o.Progress
-		o.Progress = func(msg string) {
-			progress(msg)
-			if strings.HasPrefix(msg, "applying 2/") && release == nil {
-				release = tg.lockTable(t, "schemagate.schemagate_history", "ACCESS EXCLUSIVE", "history-reader")
-			}
-		}
-		res, err := runBounded(t, o)
-		if release == nil {
-			t.Fatalf("the deploy never reached migration 2: %v", err)
-		}
-		release()
+		res, err := tg.runWithHistoryLocked(t, tg.options(t, folder(t, goodMigrations), "run-role-lock-history"))
 		if err == nil || res.Outcome != OutcomeFailed {
 			t.Fatalf("err %v, outcome %s; want failed", err, res.Outcome)
 		}

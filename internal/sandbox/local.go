@@ -476,23 +476,9 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 // a session of its own) are stopped, under the proc file system at proc: a stopped server answers nobody.
 func serverStalled(proc string, pid int) string {
 	var stopped []string
-	entries, _ := os.ReadDir(proc)
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(proc, e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) >= 2 && (e.Name() == strconv.Itoa(pid) || f[1] == strconv.Itoa(pid)) && (f[0] == "T" || f[0] == "t") {
-			stopped = append(stopped, e.Name())
+	for _, p := range processes(proc) {
+		if (p.pid == pid || p.ppid == pid) && (p.state == "T" || p.state == "t") {
+			stopped = append(stopped, strconv.Itoa(p.pid))
 		}
 	}
 	if len(stopped) == 0 {
@@ -514,26 +500,47 @@ func firstFatal(log string) string {
 	return lastLines(log, 1)
 }
 
-// childProcesses lists the processes whose parent is pid (from /proc; none where it cannot be read).
-func childProcesses(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
+// process is what the proc file system says of a process: its state (R, S, T...) and parent.
+type process struct {
+	pid, ppid int
+	state     string
+}
+
+// processes lists the processes under the proc file system at proc (none where it cannot be read; a
+// process gone meanwhile is left out).
+func processes(proc string) []process {
+	entries, _ := os.ReadDir(proc)
+	var out []process
 	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		b, err := os.ReadFile(filepath.Join(proc, e.Name(), "stat"))
 		if err != nil {
-			continue // gone
+			continue
 		}
-		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		// pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
 		i := strings.LastIndexByte(string(b), ')')
-		if f := strings.Fields(string(b[i+1:])); i >= 0 && len(f) >= 2 && f[1] == strconv.Itoa(pid) {
-			out = append(out, child)
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		out = append(out, process{pid: pid, ppid: ppid, state: f[0]})
+	}
+	return out
+}
+
+// childProcesses lists the processes whose parent is pid.
+func childProcesses(pid int) []int {
+	var out []int
+	for _, p := range processes("/proc") {
+		if p.ppid == pid {
+			out = append(out, p.pid)
 		}
 	}
 	return out

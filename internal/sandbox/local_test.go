@@ -306,6 +306,29 @@ func TestLocalServerThatDiesAtStartUp(t *testing.T) {
 	}
 }
 
+// serverMemory reads the postmaster pid and the SysV shared memory segment of inst's server from its
+// postmaster.pid; segment tells whether that segment still exists.
+func serverMemory(t *testing.T, inst *Instance) (pid, shmid int, segment func() bool) {
+	t.Helper()
+	u, _ := url.Parse(inst.URL)
+	b, err := os.ReadFile(filepath.Join(u.Query().Get("host"), "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	pid, _ = strconv.Atoi(strings.TrimSpace(lines[0]))
+	f := strings.Fields(lines[6]) // "  5432001    65538": the segment's key and id
+	if len(f) != 2 || pid == 0 {
+		t.Fatalf("postmaster.pid: %q", b)
+	}
+	shmid, _ = strconv.Atoi(f[1])
+	return pid, shmid, func() bool {
+		var buf [512]byte // room for struct shmid_ds
+		_, _, errno := syscall.Syscall(syscall.SYS_SHMCTL, uintptr(shmid), 2 /* IPC_STAT */, uintptr(unsafe.Pointer(&buf[0])))
+		return errno == 0
+	}
+}
+
 // TestLocalKilledServerFreesItsSharedMemory: a server killed with SIGKILL (the OOM killer) leaves its
 // shared memory behind, which PostgreSQL frees only at the next start in the same data folder. Close
 // starts it once more and stops it, so the SysV segment (named in postmaster.pid) is gone after it.
@@ -316,23 +339,7 @@ func TestLocalKilledServerFreesItsSharedMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inst.Close(context.Background())
-	u, _ := url.Parse(inst.URL)
-	b, err := os.ReadFile(filepath.Join(u.Query().Get("host"), "data", "postmaster.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
-	pid, _ := strconv.Atoi(strings.TrimSpace(lines[0]))
-	f := strings.Fields(lines[6]) // "  5432001    65538": the segment's key and id
-	if len(f) != 2 || pid == 0 {
-		t.Fatalf("postmaster.pid: %q", b)
-	}
-	shmid, _ := strconv.Atoi(f[1])
-	segment := func() bool {
-		var buf [512]byte // room for struct shmid_ds
-		_, _, errno := syscall.Syscall(syscall.SYS_SHMCTL, uintptr(shmid), 2 /* IPC_STAT */, uintptr(unsafe.Pointer(&buf[0])))
-		return errno == 0
-	}
+	pid, shmid, segment := serverMemory(t, inst)
 	if !segment() {
 		t.Fatalf("no SysV segment %d for a running server: the test proves nothing", shmid)
 	}
@@ -363,23 +370,7 @@ func TestLocalStoppedServerFreesItsSharedMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inst.Close(context.Background())
-	u, _ := url.Parse(inst.URL)
-	b, err := os.ReadFile(filepath.Join(u.Query().Get("host"), "data", "postmaster.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
-	pid, _ := strconv.Atoi(strings.TrimSpace(lines[0]))
-	f := strings.Fields(lines[6]) // "  5432001    65538": the segment's key and id
-	if len(f) != 2 || pid == 0 {
-		t.Fatalf("postmaster.pid: %q", b)
-	}
-	shmid, _ := strconv.Atoi(f[1])
-	segment := func() bool {
-		var buf [512]byte // room for struct shmid_ds
-		_, _, errno := syscall.Syscall(syscall.SYS_SHMCTL, uintptr(shmid), 2 /* IPC_STAT */, uintptr(unsafe.Pointer(&buf[0])))
-		return errno == 0
-	}
+	pid, shmid, segment := serverMemory(t, inst)
 	conn, err := pgx.Connect(t.Context(), inst.URL)
 	if err != nil {
 		t.Fatal(err)
