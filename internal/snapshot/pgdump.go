@@ -474,18 +474,29 @@ func filterTOC(toc string) string {
 // mappings, publications) and the large objects. The objects are found through the catalogs and dropped
 // with pg_identify_object's names, one at a time after checking they are still there (a cascade may have
 // taken them). Whatever it misses makes pg_restore fail on "already exists", which rolls everything back.
+//
+// The extensions the dump holds stay, and with them their configuration tables (pg_extension_config_dump:
+// pg_cron's cron.job, pg_partman's part_config, PostGIS's spatial_ref_sys), whose rows the dump holds
+// as far as their condition selects them (the users' rows, not those the extension's script inserts): the
+// clear deletes those rows (the tables' last first: a later one may refer to an earlier one), for the
+// tables whose data the dump has (not those in excluded schemas). Their COPY would otherwise add to the
+// rows still there, and fail on the first key that is.
 func (p *PGDump) clearScript(toc string) (string, error) {
-	var dumped []string
+	var dumped, data []string
 	for _, line := range strings.Split(toc, "\n") {
 		f := strings.Fields(line)
 		// "2; 3079 16407 EXTENSION - pgcrypto "
 		if len(f) >= 6 && f[3] == "EXTENSION" {
 			dumped = append(dumped, f[5])
 		}
+		// "3242; 0 22634 TABLE DATA public job postgres": schema, table and owner, unquoted.
+		if _, rest, ok := strings.Cut(line, " TABLE DATA "); ok && len(f) >= 7 && f[3] == "TABLE" && f[4] == "DATA" {
+			data = append(data, rest+" ")
+		}
 	}
 	keep := append([]string{"public"}, p.ExcludeSchemas...)
 	const tag = "$schemagate_clear$"
-	for _, n := range append(append([]string{}, dumped...), keep...) {
+	for _, n := range append(append(append([]string{}, dumped...), keep...), data...) {
 		if strings.Contains(n, tag) {
 			return "", fmt.Errorf("name %q holds %s", n, tag)
 		}
@@ -497,6 +508,7 @@ DO %[1]s
 DECLARE
   keep text[] := %[2]s;
   dumped text[] := %[3]s;
+  data text[] := %[4]s;
   r record;
   o record;
   present boolean;
@@ -554,9 +566,17 @@ BEGIN
                   ELSE upper(o.type) END, o.identity);
   END LOOP;
   PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
+  FOR r IN SELECT x.rel, x.cond FROM pg_extension e
+             CROSS JOIN LATERAL unnest(e.extconfig, e.extcondition) WITH ORDINALITY AS x(rel, cond, ord)
+             JOIN pg_class c ON c.oid = x.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE e.extname = ANY (dumped) AND c.relkind = 'r'
+              AND EXISTS (SELECT 1 FROM unnest(data) d WHERE starts_with(d, n.nspname || ' ' || c.relname || ' '))
+            ORDER BY e.oid, x.ord DESC LOOP
+    EXECUTE format('DELETE FROM ONLY %%s %%s', r.rel::regclass, coalesce(r.cond, ''));
+  END LOOP;
 END
 %[1]s;
-`, tag, sqlArray(keep), sqlArray(dumped)), nil
+`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data)), nil
 }
 
 // sqlArray is a text[] literal of names (standard_conforming_strings on).
