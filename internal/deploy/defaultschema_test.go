@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,35 @@ func TestDeploySnapshotRollbackNamesRoleChanges(t *testing.T) {
 	}
 }
 
+// TestDeploySnapshotRollbackNamesExtensionUpdate: the snapshot restore keeps the extensions its dump
+// holds, whose CREATE EXTENSION IF NOT EXISTS names no version: an extension a migration updated stays
+// updated. The verification sees the functions the update added ("schema as before" fails, rightly); the
+// result used to leave the reader to guess why. It now names the ALTER EXTENSION and says why the
+// restore kept it.
+func TestDeploySnapshotRollbackNamesExtensionUpdate(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	tg.exec(t, "CREATE EXTENSION citext VERSION '1.4'")
+	o := tg.options(t, folder(t, map[string]string{"1_x.up.sql": "CREATE TABLE z (id int);\nALTER EXTENSION citext UPDATE TO '1.6';\n"}), "run-1")
+	o.Config.Verify.Checks = []config.Check{{Name: "fails", SQL: "SELECT false"}}
+	res, _ := Run(t.Context(), o)
+	if res.Rollback == nil || res.Rollback.Method != "snapshot" || !res.Rollback.OK {
+		t.Fatalf("outcome %s, rollback %+v; want the snapshot restored", res.Outcome, res.Rollback)
+	}
+	if got := tg.value(t, "SELECT extversion FROM pg_extension WHERE extname = 'citext'"); got != "1.6" {
+		t.Fatalf("citext %s after the restore; the note below says it stays 1.6", got)
+	}
+	if res.Outcome != OutcomeFailed || !strings.Contains(res.Hint, `"schema as before" failed: extra: function citext_`) {
+		t.Errorf("outcome %s, hint %q; want failed, naming what the update added", res.Outcome, res.Hint)
+	}
+	if len(res.Rollback.NotRestored) != 1 || res.Rollback.NotRestored[0] != "ALTER EXTENSION citext UPDATE at 1_x.up.sql:2" {
+		t.Errorf("not restored %q; want the ALTER EXTENSION", res.Rollback.NotRestored)
+	}
+	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "an extension stays at the version it has") }) {
+		t.Errorf("notes %q do not say why", res.Notes)
+	}
+}
+
 // TestDeployRowCountNamesSchema: the row count check names a table outside public with its schema; with
 // Flyway's default schema in front of the search path it used to say "child has 1 rows".
 func TestDeployRowCountNamesSchema(t *testing.T) {
@@ -188,6 +218,9 @@ func TestOutsideSnapshot(t *testing.T) {
 		"GRANT USAGE ON SCHEMA app TO r1":                                   "",
 		"CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE FUNCTION f()":    "",
 		"CREATE TABLE t (id int)":                                           "",
+		"ALTER EXTENSION citext UPDATE TO '1.6'":                            "ALTER EXTENSION citext UPDATE",
+		"ALTER EXTENSION citext UPDATE":                                     "ALTER EXTENSION citext UPDATE",
+		"ALTER EXTENSION citext ADD FUNCTION f()":                           "",
 	} {
 		st := sqlparse.Parse(sql)
 		if got := outsideSnapshot(st[0].Node); !strings.HasPrefix(got, want) || (want == "") != (got == "") {

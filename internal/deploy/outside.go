@@ -13,7 +13,8 @@ import (
 
 // notRestored records on rb (and in the notes) the statements of the migrations a snapshot restore undid
 // whose effect lies outside the snapshot, which holds the database's objects but not the cluster's roles
-// nor the database's and server's settings: they stay as the migrations left them.
+// nor the database's and server's settings, nor an extension's version: they stay as the migrations left
+// them.
 func (d *deployer) notRestored(rb *RollbackResult, p undoPlan) {
 	migs := append([]*migrate.Migration{}, p.migs...)
 	if p.partial != nil {
@@ -37,13 +38,13 @@ func (d *deployer) notRestored(rb *RollbackResult, p undoPlan) {
 		return
 	}
 	rb.NotRestored = out
-	d.note("the snapshot restore does not undo %s: roles, role membership, database-wide default privileges and database or server settings are outside the snapshot; undo them by hand",
+	d.note("the snapshot restore does not undo %s: roles, role membership, database-wide default privileges and database or server settings are outside the snapshot, and an extension stays at the version it has (the dump records none); undo them by hand",
 		strings.Join(out, ", "))
 }
 
 // outsideSnapshot names a statement whose effect a snapshot of the database does not hold ("ALTER ROLE
-// r1"): roles, role membership, database-wide default privileges, database and server settings. "" for
-// any other statement.
+// r1"): roles, role membership, database-wide default privileges, database and server settings, an
+// extension's version. "" for any other statement.
 func outsideSnapshot(n *pg_query.Node) string {
 	label, kind := sqlparse.OutsideCatalog(n)
 	if kind == "" {
@@ -59,6 +60,11 @@ func outsideSnapshot(n *pg_query.Node) string {
 		if strings.HasSuffix(kind, " of "+base) { // its comment, security label or privileges
 			return label
 		}
+	}
+	if x, ok := n.Node.(*pg_query.Node_AlterExtensionStmt); ok {
+		// The dump's CREATE EXTENSION IF NOT EXISTS names no version: the extension, which the clear
+		// keeps, stays at the one the migration updated it to.
+		return "ALTER EXTENSION " + x.AlterExtensionStmt.Extname + " UPDATE"
 	}
 	return publicSchemaChange(n)
 }
