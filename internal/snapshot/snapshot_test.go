@@ -20,6 +20,19 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
+// database is a database of its own on the test server: its URL and a connection to it, closed when the
+// test ends.
+func database(t *testing.T) (string, *pgx.Conn) {
+	t.Helper()
+	url := pgtest.URL(t)
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return url, c
+}
+
 func mustExec(t *testing.T, c *pgx.Conn, sql string) {
 	t.Helper()
 	if _, err := c.Exec(t.Context(), sql); err != nil {
@@ -90,13 +103,8 @@ func TestPGDumpSnapshotRestore(t *testing.T) {
 	for _, format := range []string{FormatDirectory, FormatCustom} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
-			url := pgtest.URL(t)
+			url, c := database(t)
 			ctx := t.Context()
-			c, err := pgx.Connect(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close(context.Background())
 			seed(t, c)
 			before := fingerprint(t, c)
 
@@ -343,13 +351,8 @@ func TestCommandHooks(t *testing.T) {
 // pattern to lower case, so it would dump the schema, and the restore would rewind it and then fail on
 // CREATE SCHEMA after the clear had emptied the database.
 func TestPGDumpExcludedSchemaWithCapitals(t *testing.T) {
-	url := pgtest.URL(t)
+	url, c := database(t)
 	ctx := t.Context()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
 	mustExec(t, c, `CREATE SCHEMA "SchemaGate"; CREATE TABLE "SchemaGate".h (x int); INSERT INTO "SchemaGate".h VALUES (1);
 		CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50)`)
 	p := &PGDump{URL: url, Dir: t.TempDir(), Format: FormatCustom, ExcludeSchemas: []string{"SchemaGate"}}
@@ -432,13 +435,8 @@ func objectKinds(t *testing.T, c *pgx.Conn) string {
 // table had been dropped.
 func TestPGDumpRestoreEveryObjectKind(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
+	url, c := database(t)
 	ctx := t.Context()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
 	seed(t, c)
 	// kinds creates one object of each kind, with names ending in sfx.
 	kinds := func(sfx, op string) string {
@@ -496,13 +494,8 @@ func TestPGDumpRestoreEveryObjectKind(t *testing.T) {
 // clear that ran before pg_restore.
 func TestPGDumpRestoreFailureChangesNothing(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
+	url, c := database(t)
 	ctx := t.Context()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
 	var role string
 	if err := c.QueryRow(ctx, "SELECT 'sg_gone_' || current_database()").Scan(&role); err != nil {
 		t.Fatal(err)
@@ -533,12 +526,7 @@ func TestPGDumpRestoreFailureChangesNothing(t *testing.T) {
 // had dropped every table; it now runs to its end.
 func TestPGDumpRestoreRunsToTheEndWhenCancelled(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	c, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
+	url, c := database(t)
 	seed(t, c)
 	before := fingerprint(t, c)
 	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
@@ -638,13 +626,8 @@ func TestDumpHint(t *testing.T) {
 // (it matched the LOCK TABLE of pg_dump's "Query was:" line). It now says which grant is missing.
 func TestPGDumpSnapshotPermissionDenied(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
+	url, c := database(t)
 	ctx := t.Context()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
 	var role string
 	if err := c.QueryRow(ctx, "SELECT 'sg_dumper_' || current_database()").Scan(&role); err != nil {
 		t.Fatal(err)
@@ -806,13 +789,8 @@ func TestCommandTimeoutEndsChildren(t *testing.T) {
 // would send options "-c+statement_timeout=0" and the server refuse it.
 func TestPGDumpURLWithPasswordAndSpaces(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
+	url, c := database(t)
 	ctx := t.Context()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
 	mustExec(t, c, `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 20)`)
 	sep := "?"
 	if strings.Contains(url, "?") {
@@ -902,13 +880,8 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			url := pgtest.URL(t)
+			url, c := database(t)
 			ctx := t.Context()
-			c, err := pgx.Connect(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close(context.Background())
 			var db, oid string
 			if err := c.QueryRow(ctx, "SELECT current_database(), oid::text FROM pg_database WHERE datname = current_database()").Scan(&db, &oid); err != nil {
 				t.Fatal(err)
@@ -1152,13 +1125,8 @@ func TestAppendOptions(t *testing.T) {
 // is in an excluded schema, whose rows the dump does not hold: the restore leaves them alone.
 func TestPGDumpRestoreExtensionConfigTables(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
+	url, c := database(t)
 	ctx := t.Context()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
 	seed(t, c)
 	mustExec(t, c, `
 		CREATE TABLE job (id serial PRIMARY KEY, cmd text NOT NULL UNIQUE, builtin bool NOT NULL DEFAULT false);
