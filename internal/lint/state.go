@@ -45,13 +45,18 @@ type state struct {
 	// refuses to change the type of such a column, or to drop it without CASCADE, while the view exists.
 	viewCols    map[string]map[string][]string
 	indexCols   map[string][]string // index -> key columns
+	indexTable  map[string]string   // index -> its table, for the indexes in indexCols
 	partitioned map[string][]string // partitioned table -> partition key columns
 	// boundable are the partitioned tables whose partition bounds a CHECK on the key columns can imply:
 	// partitioned by RANGE or LIST on plain columns (not on expressions, not by HASH).
 	boundable   map[string]bool
 	defaultPart map[string]string // partitioned table -> its DEFAULT partition
 	partOf      map[string]string // partition -> its partitioned table
-	schema      string            // the first schema of the search path
+	// inherits maps each table created with INHERITS, or given a parent by ALTER TABLE … INHERIT, to its
+	// parents (not its partitioned table: see partOf). PostgreSQL carries a RENAME COLUMN to these
+	// children as to partitions.
+	inherits map[string][]string
+	schema   string // the first schema of the search path
 	// kinds is the relkind (pg_class.relkind: r, p, v, m, S, f, i) of each relation the state knows
 	// the kind of, by key: what messages call it, whatever the statement that names it says (ALTER
 	// TABLE also takes a view or a sequence).
@@ -117,7 +122,8 @@ const defaultSchema = "public"
 
 func newState() *state {
 	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
-		partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{}, schema: defaultSchema,
+		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
+		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
@@ -171,12 +177,23 @@ func (s *state) drops(name string) {
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
+	delete(s.indexTable, name)
+	for ix, t := range s.indexTable {
+		if t == name {
+			delete(s.indexTable, ix) // dropped with it
+		}
+	}
 	delete(s.viewCols, name)
 	delete(s.partOf, name)
 	for part, parent := range s.partOf {
 		if parent == name {
 			delete(s.partOf, part) // dropped with it
 		}
+	}
+	// A parent goes only with its inheritance children (DROP … CASCADE), a child leaves its parents.
+	delete(s.inherits, name)
+	for child := range s.inherits {
+		s.noInherit(child, name)
 	}
 	for _, t := range s.tables {
 		delete(t.exprIndexes, name)
@@ -654,6 +671,10 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if len(cs.InhRelations) == 1 {
 				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
 			}
+		} else {
+			for _, p := range cs.InhRelations {
+				s.inherits[name] = append(s.inherits[name], s.rel(p.GetRangeVar()))
+			}
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
@@ -682,6 +703,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				return // CREATE INDEX IF NOT EXISTS of an index that (may) exist
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
+			s.indexTable[ix] = rel
 		} else {
 			s.autoIndex(rel)
 		}
@@ -849,6 +871,12 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				// The CHECKs that use the column go with it (PostgreSQL drops them, whatever else they use).
 				maps.DeleteFunc(t.checks, func(_ string, ck *check) bool { return slices.Contains(ck.cols, col) })
 				s.dropsOwnedBy(name, cmd.Name)
+			case pg_query.AlterTableType_AT_AddInherit:
+				if parent := s.rel(cmd.Def.GetRangeVar()); !slices.Contains(s.inherits[name], parent) {
+					s.inherits[name] = append(s.inherits[name], parent)
+				}
+			case pg_query.AlterTableType_AT_DropInherit:
+				s.noInherit(name, s.rel(cmd.Def.GetRangeVar()))
 			case pg_query.AlterTableType_AT_DetachPartition:
 				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
 			case pg_query.AlterTableType_AT_AttachPartition:
@@ -935,6 +963,34 @@ func (s *state) moves(old, nw string) {
 	if cols, ok := s.indexCols[old]; ok {
 		s.indexCols[nw] = cols
 		delete(s.indexCols, old)
+	}
+	if t, ok := s.indexTable[old]; ok {
+		s.indexTable[nw] = t
+		delete(s.indexTable, old)
+	}
+	for ix, t := range s.indexTable {
+		if t == old {
+			s.indexTable[ix] = nw
+		}
+	}
+	// A partition and an inheritance child keep their parent under its new name, and their own.
+	if parent, ok := s.partOf[old]; ok {
+		s.partOf[nw] = parent
+		delete(s.partOf, old)
+	}
+	for part, parent := range s.partOf {
+		if parent == old {
+			s.partOf[part] = nw
+		}
+	}
+	if parents, ok := s.inherits[old]; ok {
+		s.inherits[nw] = parents
+		delete(s.inherits, old)
+	}
+	for child, parents := range s.inherits {
+		if i := slices.Index(parents, old); i >= 0 {
+			s.inherits[child] = slices.Replace(slices.Clone(parents), i, i+1, nw)
+		}
 	}
 	for _, t := range s.tables {
 		if cols, ok := t.exprIndexes[old]; ok && old != "" {

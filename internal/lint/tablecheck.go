@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
 )
 
 // The CHECK constraints of tables, which the state follows by name (VALIDATE, DROP CONSTRAINT) and by
@@ -39,24 +38,6 @@ func (s *state) addToPartitions(key string, ck *check) {
 			pt.checks[strings.ToLower(c.name)] = &c
 		}
 	}
-}
-
-// partitions lists the partitions of table key, and theirs, each once: a statement PostgreSQL refuses
-// (ALTER TABLE t ATTACH PARTITION t, two tables attached to each other) must not send the state round
-// in circles.
-func (s *state) partitions(key string) []string {
-	seen := map[string]bool{key: true}
-	var out []string
-	for queue := []string{key}; len(queue) > 0; queue = queue[1:] {
-		for part, parent := range s.partOf {
-			if parent == queue[0] && !seen[part] {
-				seen[part] = true
-				out = append(out, part)
-				queue = append(queue, part)
-			}
-		}
-	}
-	return out
 }
 
 // inheritChecks follows partition part of table parent. Created as one (CREATE TABLE … PARTITION OF),
@@ -177,40 +158,6 @@ func (s *state) renameCheck(key, old, nw string) {
 				ck.name = nw
 				t.checks[strings.ToLower(nw)] = ck
 			}
-		}
-	}
-}
-
-// renameColumn follows RENAME COLUMN old TO nw of table key, and of its partitions, which PostgreSQL
-// renames with it: the column, and the CHECKs that use it, which keep their names.
-func (s *state) renameColumn(key, old, nw string) {
-	old, nw = strings.ToLower(old), strings.ToLower(nw)
-	for _, k := range append([]string{key}, s.partitions(key)...) {
-		t := s.tables[k]
-		if t == nil {
-			continue
-		}
-		if c, ok := t.cols[old]; ok {
-			t.cols[nw] = c
-			delete(t.cols, old)
-		}
-		for _, ck := range t.checks {
-			if !slices.Contains(ck.cols, old) {
-				continue
-			}
-			for i, c := range ck.cols {
-				if c == old {
-					ck.cols[i] = nw
-				}
-			}
-			ck.expr = proto.Clone(ck.expr).(*pg_query.Node) // a LIKE copy may share it
-			walk(ck.expr, func(m proto.Message) {
-				if cr, ok := m.(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
-					if f := cr.Fields[len(cr.Fields)-1].GetString_(); f != nil && strings.ToLower(f.Sval) == old {
-						f.Sval = nw
-					}
-				}
-			})
 		}
 	}
 }
