@@ -5,27 +5,26 @@ import (
 )
 
 // The tables below others: partitions (partOf) and inheritance children (inherits), which PostgreSQL
-// reaches from their parent alike (find_all_inheritors) for what recurses, as RENAME COLUMN does.
+// reaches from their parent alike (find_all_inheritors) for what recurses: RENAME COLUMN, and what a
+// parent's CHECKs go through (see tablecheck.go).
 
-// partitions lists the partitions of table key, and theirs, each once: a statement PostgreSQL refuses
-// (ALTER TABLE t ATTACH PARTITION t, two tables attached to each other) must not send the state round
-// in circles.
-func (s *state) partitions(key string) []string {
-	return s.below(key, func(k string) []string {
-		var parts []string
-		for part, parent := range s.partOf {
-			if parent == k {
-				parts = append(parts, part)
+// inheritors lists the tables below table key, partitions and inheritance children and theirs, each
+// once: a statement PostgreSQL refuses (ALTER TABLE t ATTACH PARTITION t, two tables attached to or
+// inheriting from each other: "circular inheritance not allowed") must not send the state round in
+// circles.
+func (s *state) inheritors(key string) []string {
+	seen := map[string]bool{key: true}
+	var out []string
+	for queue := []string{key}; len(queue) > 0; queue = queue[1:] {
+		for _, child := range s.children(queue[0]) {
+			if !seen[child] {
+				seen[child] = true
+				out = append(out, child)
+				queue = append(queue, child)
 			}
 		}
-		return parts
-	})
-}
-
-// inheritors lists the tables below table key, partitions and inheritance children and theirs, each once
-// (PostgreSQL refuses a cycle, "circular inheritance not allowed", but the state records what it is told).
-func (s *state) inheritors(key string) []string {
-	return s.below(key, s.children)
+	}
+	return out
 }
 
 // children lists the partitions and inheritance children of table key, in order of their keys.
@@ -42,23 +41,6 @@ func (s *state) children(key string) []string {
 		}
 	}
 	slices.Sort(out)
-	return out
-}
-
-// below walks down from table key through next, which lists a table's children, and lists each table it
-// reaches once, key excluded.
-func (s *state) below(key string, next func(string) []string) []string {
-	seen := map[string]bool{key: true}
-	var out []string
-	for queue := []string{key}; len(queue) > 0; queue = queue[1:] {
-		for _, child := range next(queue[0]) {
-			if !seen[child] {
-				seen[child] = true
-				out = append(out, child)
-				queue = append(queue, child)
-			}
-		}
-	}
 	return out
 }
 

@@ -54,7 +54,7 @@ type state struct {
 	partOf      map[string]string // partition -> its partitioned table
 	// inherits maps each table created with INHERITS, or given a parent by ALTER TABLE … INHERIT, to its
 	// parents (not its partitioned table: see partOf). PostgreSQL carries a RENAME COLUMN to these
-	// children as to partitions.
+	// children as to partitions, and gives them their parents' CHECKs.
 	inherits map[string][]string
 	schema   string // the first schema of the search path
 	// kinds is the relkind (pg_class.relkind: r, p, v, m, S, f, i) of each relation the state knows
@@ -111,9 +111,13 @@ type check struct {
 	cols      []string
 	validated bool
 	expr      *pg_query.Node // the CHECK's expression
-	// inherited is set on a partition's copy of its partitioned table's CHECK (conislocal false): a
-	// DROP CONSTRAINT on the partitioned table drops it too.
-	inherited bool
+	// local and parents are PostgreSQL's conislocal and coninhcount: whether the table declares the CHECK,
+	// and from how many parents it has it (a partition's copy of its partitioned table's CHECK is not local,
+	// from one). A DROP CONSTRAINT on a parent drops a child's copy when that parent is all it has it from.
+	local   bool
+	parents int
+	// noInherit is NO INHERIT: the tables below do not get the CHECK.
+	noInherit bool
 }
 
 // defaultSchema is the first schema of PostgreSQL's default search path ("$user", public) when no
@@ -652,9 +656,18 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			return // CREATE TABLE IF NOT EXISTS of a table that (may) exist: nothing is created
 		}
 		t := s.table(name)
-		if cs.Partbound != nil && len(cs.InhRelations) == 1 {
-			// A partition has its partitioned table's CHECKs before its own, valid (it is empty).
-			s.inheritChecks(name, s.rel(cs.InhRelations[0].GetRangeVar()), false)
+		if cs.Partbound != nil {
+			if len(cs.InhRelations) == 1 {
+				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
+			}
+		} else {
+			for _, p := range cs.InhRelations {
+				s.inherits[name] = append(s.inherits[name], s.rel(p.GetRangeVar()))
+			}
+		}
+		// A partition or an inheritance child has its parents' CHECKs before its own, valid (it is empty).
+		for _, p := range cs.InhRelations {
+			s.inheritChecks(name, s.rel(p.GetRangeVar()), false)
 		}
 		for _, e := range cs.TableElts {
 			if cd := e.GetColumnDef(); cd != nil {
@@ -668,13 +681,6 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 		if cs.Partbound != nil {
 			s.autoIndex(name) // the parent's indexes, cloned under names PostgreSQL chooses
-			if len(cs.InhRelations) == 1 {
-				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
-			}
-		} else {
-			for _, p := range cs.InhRelations {
-				s.inherits[name] = append(s.inherits[name], s.rel(p.GetRangeVar()))
-			}
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
@@ -853,7 +859,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			case pg_query.AlterTableType_AT_ValidateConstraint:
 				s.validateCheck(name, col)
 			case pg_query.AlterTableType_AT_DropConstraint:
-				s.dropCheck(name, col)
+				s.dropCheck(name, col, !at.Relation.GetInh())
 			case pg_query.AlterTableType_AT_SetNotNull:
 				if c := t.cols[col]; c != nil {
 					c.notNull = true
@@ -867,17 +873,19 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					t.cols[col].typ, t.cols[col].mods = typeName(cd.TypeName)
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
+				s.dropColumnChecks(name, col, !at.Relation.GetInh())
 				delete(t.cols, col)
-				// The CHECKs that use the column go with it (PostgreSQL drops them, whatever else they use).
-				maps.DeleteFunc(t.checks, func(_ string, ck *check) bool { return slices.Contains(ck.cols, col) })
 				s.dropsOwnedBy(name, cmd.Name)
 			case pg_query.AlterTableType_AT_AddInherit:
 				if parent := s.rel(cmd.Def.GetRangeVar()); !slices.Contains(s.inherits[name], parent) {
 					s.inherits[name] = append(s.inherits[name], parent)
+					s.inheritChecks(name, parent, true)
 				}
 			case pg_query.AlterTableType_AT_DropInherit:
+				s.uninheritChecks(name, s.rel(cmd.Def.GetRangeVar()))
 				s.noInherit(name, s.rel(cmd.Def.GetRangeVar()))
 			case pg_query.AlterTableType_AT_DetachPartition:
+				s.uninheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name)
 				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
 			case pg_query.AlterTableType_AT_AttachPartition:
 				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
