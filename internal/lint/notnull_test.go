@@ -102,6 +102,11 @@ func TestSetNotNullProofMatchesServer(t *testing.T) {
 		{"own check merged with the parent's", "", true, "the validated CHECK k",
 			"CREATE TABLE p (c int, d int);\nCREATE TABLE m (c int, CONSTRAINT k CHECK (c IS NOT NULL AND c > 0)) INHERITS (p);\n" +
 				"ALTER TABLE p ADD CONSTRAINT k CHECK (c IS NOT NULL AND c > 0);\nALTER TABLE p DROP CONSTRAINT k;\n"},
+		// An unnamed CHECK's name skips those of constraints of every kind: a DROP by that name drops it.
+		{"named after a unique constraint, dropped", "", false, "scans the whole table",
+			"CREATE TABLE items (a int CONSTRAINT m_c_check UNIQUE);\nCREATE TABLE m (c int CHECK (c IS NOT NULL), d int);\nALTER TABLE m DROP CONSTRAINT m_c_check1;\n"},
+		{"named after a domain's check, dropped", "", false, "scans the whole table",
+			"CREATE DOMAIN m_c AS int CHECK (VALUE > 0);\nCREATE TABLE m (c int CHECK (c IS NOT NULL), d int);\nALTER TABLE m DROP CONSTRAINT m_c_check1;\n"},
 		{"renamed check", "", true, "the validated CHECK positive",
 			"CREATE TABLE m (c int CHECK (c IS NOT NULL AND c > 0), d int);\nALTER TABLE m RENAME CONSTRAINT m_c_check TO positive;\n"},
 		{"renamed check dropped by its new name", "", false, "scans the whole table",

@@ -11,8 +11,9 @@ import (
 // renameColumn follows RENAME COLUMN old TO nw of table key, and of the tables below it (partitions and
 // inheritance children), which PostgreSQL renames with it: ALTER TABLE ONLY is refused when there are any
 // ("inherited column must be renamed in child tables too"). Whatever refers to a column does so by its
-// number, so it stays and from now on uses the new name: the CHECKs (which keep their names), the
-// indexes (keys, expressions, predicates), the partition key, the views, the sequence the column owns.
+// number, so it stays and from now on uses the new name: the CHECKs and other constraints (which keep
+// their names), the indexes (keys, expressions, predicates), the partition key, the views, the sequence
+// the column owns.
 // Left under the old name, each would judge a later statement on the new name wrongly: a type change
 // that rebuilds an index, a DROP COLUMN a view refuses, a sequence that stays owned.
 func (s *state) renameColumn(key, old, nw string) {
@@ -54,6 +55,9 @@ func (s *state) renameColumn(key, old, nw string) {
 		}
 		for ix, cols := range t.exprIndexes {
 			t.exprIndexes[ix] = renamed(cols, old, nw)
+		}
+		for _, kc := range t.constraints {
+			kc.cols = renamed(kc.cols, old, nw)
 		}
 		for _, ck := range t.checks {
 			if !slices.Contains(ck.cols, old) {

@@ -38,6 +38,8 @@ type state struct {
 	complete bool
 	tables   map[string]*table
 	domains  map[string]bool // domains with CHECK / NOT NULL constraints
+	// domainChecks are the names of the CHECKs of domains, by domain key (see constraintNamed).
+	domainChecks map[string][]string
 	// domainDefaults are the DEFAULT expressions of domains, their own or their base domain's: a
 	// column of the domain added without a DEFAULT of its own gets it.
 	domainDefaults map[string]*pg_query.Node
@@ -98,6 +100,9 @@ type table struct {
 	// name PostgreSQL chose) to those columns: PostgreSQL rebuilds such an index on any type change of
 	// them, even a binary-coercible one, where it keeps the storage of other indexes.
 	exprIndexes map[string][]string
+	// constraints are the PRIMARY KEY, UNIQUE, EXCLUDE and FOREIGN KEY constraints with a given name, by
+	// lower-cased name: an unnamed CHECK's name skips theirs (see constraintNamed).
+	constraints map[string]*keyConstraint
 }
 
 type column struct {
@@ -125,7 +130,7 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
@@ -205,6 +210,12 @@ func (s *state) drops(name string) {
 	delete(s.partitioned, name)
 	delete(s.boundable, name)
 	delete(s.kinds, name)
+	delete(s.domainChecks, name)
+	for _, t := range s.tables {
+		// The foreign keys that reference a table go with it: PostgreSQL drops a referenced table only
+		// with CASCADE.
+		maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
+	}
 	delete(s.owned, name)
 	for seq, col := range s.owned {
 		if t, _ := splitOwner(col); t == name {
@@ -774,6 +785,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if k := c.GetConstraint().GetContype(); k == pg_query.ConstrType_CONSTR_CHECK || k == pg_query.ConstrType_CONSTR_NOTNULL {
 				s.domains[name] = true
 			}
+			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_CHECK {
+				s.addDomainCheck(name, c.GetConstraint())
+			}
 			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_DEFAULT {
 				s.domainDefaults[name] = c.GetConstraint().GetRawExpr()
 			}
@@ -783,6 +797,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		switch d.Subtype {
 		case "C", "O":
 			s.domains[s.qual(d.TypeName)] = true
+			if c := d.Def.GetConstraint(); c.GetContype() == pg_query.ConstrType_CONSTR_CHECK {
+				s.addDomainCheck(s.qual(d.TypeName), c)
+			}
+		case "X":
+			s.dropDomainCheck(s.qual(d.TypeName), d.Name)
 		case "T": // SET DEFAULT, or DROP DEFAULT without Def
 			if d.Def != nil {
 				s.domainDefaults[s.qual(d.TypeName)] = d.Def
@@ -859,7 +878,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			case pg_query.AlterTableType_AT_ValidateConstraint:
 				s.validateCheck(name, col)
 			case pg_query.AlterTableType_AT_DropConstraint:
-				s.dropCheck(name, col, !at.Relation.GetInh())
+				s.dropConstraint(name, col, !at.Relation.GetInh())
 			case pg_query.AlterTableType_AT_SetNotNull:
 				if c := t.cols[col]; c != nil {
 					c.notNull = true
@@ -874,6 +893,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				s.dropColumnChecks(name, col, !at.Relation.GetInh())
+				dropColumnConstraints(t, col)
 				delete(t.cols, col)
 				s.dropsOwnedBy(name, cmd.Name)
 			case pg_query.AlterTableType_AT_AddInherit:
@@ -904,16 +924,25 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			pg_query.ObjectType_OBJECT_INDEX, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			old := s.rel(r.Relation)
 			s.moves(old, sibling(old, r.Newname))
+			s.renameConstraintIndex(old, sibling(old, r.Newname))
 		case pg_query.ObjectType_OBJECT_COLUMN:
 			s.renameColumn(s.rel(r.Relation), r.Subname, r.Newname)
 		case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
 			// Renaming a PRIMARY KEY / UNIQUE / EXCLUDE constraint renames its index.
 			s.know(sibling(s.rel(r.Relation), r.Newname), true)
-			s.renameCheck(s.rel(r.Relation), r.Subname, r.Newname)
+			s.renameConstraint(s.rel(r.Relation), r.Subname, r.Newname)
+		case pg_query.ObjectType_OBJECT_DOMCONSTRAINT:
+			s.renameDomainCheck(s.qual(r.Object.GetList().GetItems()), r.Subname, r.Newname)
+		case pg_query.ObjectType_OBJECT_DOMAIN:
+			key := s.qual(r.Object.GetList().GetItems())
+			s.moveDomainChecks(key, sibling(key, r.Newname))
 		}
 	case n.GetAlterObjectSchemaStmt() != nil:
 		a := n.GetAlterObjectSchemaStmt()
 		switch a.ObjectType {
+		case pg_query.ObjectType_OBJECT_DOMAIN:
+			key := s.qual(a.Object.GetList().GetItems())
+			s.moveDomainChecks(key, a.Newschema+"."+bare(key))
 		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			s.opaque = true // its indexes move with it, under names the state may not know
 			fallthrough
@@ -1005,6 +1034,11 @@ func (s *state) moves(old, nw string) {
 			t.exprIndexes[nw] = cols
 			delete(t.exprIndexes, old)
 		}
+		for _, kc := range t.constraints {
+			if kc.ref == old {
+				kc.ref = nw
+			}
+		}
 	}
 }
 
@@ -1034,11 +1068,19 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 			t.uniques = append(t.uniques, []string{name})
 			s.constraintIndex(tname, k)
 		}
+		switch k.GetContype() {
+		case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_FOREIGN:
+			s.addKeyConstraint(t, tname, k, cd.Colname)
+		}
 	}
 	t.cols[name] = c
 }
 
 func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
+	switch c.Contype {
+	case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_EXCLUSION, pg_query.ConstrType_CONSTR_FOREIGN:
+		s.addKeyConstraint(t, tname, c, "")
+	}
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
 		s.addCheck(t, tname, c)

@@ -221,24 +221,6 @@ func checkName(rel string, cols []string, used func(string) bool) string {
 	}
 }
 
-// constraintNamed tells whether a CHECK of a table of schema has name: ChooseConstraintName looks for
-// the names it tries among all the constraints of the table's schema, not just the table's, and
-// compares them exactly (a quoted "Orders_check" is not orders_check). The state follows CHECKs only:
-// a PRIMARY KEY, UNIQUE, foreign key or domain constraint named as a CHECK would be goes unseen.
-func (s *state) constraintNamed(schema, name string) bool {
-	for key, t := range s.tables {
-		if ts, _, _ := strings.Cut(key, "."); ts != schema {
-			continue
-		}
-		for _, ck := range t.checks {
-			if ck.name == name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // likeTable follows LIKE src in CREATE TABLE tname: the copy has src's columns, NOT NULL included, and
 // with INCLUDING CONSTRAINTS its CHECKs under their names, valid (PostgreSQL skips their validation:
 // the table is empty).

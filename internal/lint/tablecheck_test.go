@@ -51,6 +51,53 @@ func TestCheckNamesMatchServer(t *testing.T) {
 			"orders_qty_check"},
 		{"names differing in case", "CREATE TABLE \"Orders\" (qty int);\nCREATE TABLE orders (qty int CHECK (qty > 0));\nALTER TABLE \"Orders\" ADD CHECK (qty > 0);",
 			"Orders_qty_check"},
+		// It looks among the constraints of every kind, a domain's too (PostgreSQL 15 gives a domain's NOT
+		// NULL no pg_constraint row), not among the indexes.
+		{"a unique constraint's name", "CREATE TABLE items (a int CONSTRAINT orders_qty_check UNIQUE);\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check1"},
+		{"a primary key's name", "CREATE TABLE items (b int, CONSTRAINT orders_qty_check PRIMARY KEY (b));\nCREATE TABLE orders (qty int);\nALTER TABLE orders ADD CHECK (qty > 0);",
+			"orders_qty_check1"},
+		{"a foreign key's name", "CREATE TABLE r (id int PRIMARY KEY);\nCREATE TABLE items (x int CONSTRAINT orders_qty_check REFERENCES r, y int);\n" +
+			"ALTER TABLE items ADD CONSTRAINT orders_qty_check1 FOREIGN KEY (y) REFERENCES r;\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check2"},
+		{"an exclusion constraint's name", "CREATE TABLE ex (r int4range, p int, CONSTRAINT orders_qty_check EXCLUDE USING gist (r WITH &&));\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check1"},
+		{"a constraint named after its index", "CREATE TABLE items (a int, b int);\nCREATE UNIQUE INDEX orders_qty_check ON items (a);\nCREATE UNIQUE INDEX bi ON items (b);\n" +
+			"ALTER TABLE items ADD UNIQUE USING INDEX orders_qty_check;\nALTER TABLE items ADD CONSTRAINT orders_qty_check1 UNIQUE USING INDEX bi;\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check2"},
+		{"an index's name", "CREATE TABLE items (a int);\nCREATE UNIQUE INDEX orders_qty_check ON items (a);\nCREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check"},
+		{"a domain's checks", "CREATE DOMAIN orders_qty AS int CHECK (VALUE > 0) CHECK (VALUE < 100);\nCREATE DOMAIN d AS int CONSTRAINT orders_qty_check2 CHECK (VALUE > 0);\n" +
+			"CREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check3"},
+		{"a domain's added check", "CREATE DOMAIN orders_qty AS int;\nALTER DOMAIN orders_qty ADD CHECK (VALUE > 0);\nALTER DOMAIN orders_qty ADD CONSTRAINT orders_qty_check1 CHECK (VALUE < 100);\n" +
+			"CREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check2"},
+		{"a domain's not null, another schema's domain", "CREATE SCHEMA s2;\nCREATE DOMAIN d AS int CONSTRAINT orders_qty_check NOT NULL;\nCREATE DOMAIN s2.orders_qty AS int CHECK (VALUE > 0);\n" +
+			"CREATE TABLE orders (qty int CHECK (qty > 0));",
+			"orders_qty_check"},
+		// Their names leave with them: dropped, with their column or table, renamed, moved.
+		{"constraints dropped", "CREATE TABLE items (a int CONSTRAINT orders_qty_check UNIQUE, b int CONSTRAINT orders_qty_check1 PRIMARY KEY, c int CONSTRAINT orders_qty_check2 UNIQUE);\n" +
+			"ALTER TABLE items DROP CONSTRAINT orders_qty_check;\nALTER TABLE items DROP COLUMN c;\nCREATE TABLE orders (qty int CHECK (qty > 0) CHECK (qty < 100) CHECK (qty <> 7));",
+			"orders_qty_check3"},
+		{"constraints dropped with their tables", "CREATE TABLE r (id int PRIMARY KEY);\nCREATE TABLE items (a int CONSTRAINT orders_qty_check UNIQUE);\n" +
+			"CREATE TABLE fk (x int CONSTRAINT orders_qty_check1 REFERENCES r);\nCREATE TABLE items2 (a int CONSTRAINT orders_qty_check2 UNIQUE);\n" +
+			"DROP TABLE items;\nDROP TABLE r CASCADE;\nCREATE TABLE orders (qty int CHECK (qty > 0) CHECK (qty < 100) CHECK (qty <> 7));",
+			"orders_qty_check3"},
+		{"constraints renamed", "CREATE TABLE items (a int CONSTRAINT orders_qty_check UNIQUE, b int CONSTRAINT u UNIQUE, c int CONSTRAINT v UNIQUE);\n" +
+			"ALTER TABLE items RENAME CONSTRAINT orders_qty_check TO w;\nALTER TABLE items RENAME CONSTRAINT u TO orders_qty_check1;\nALTER INDEX v RENAME TO orders_qty_check2;\n" +
+			"CREATE TABLE orders (qty int CHECK (qty > 0) CHECK (qty < 100));",
+			"orders_qty_check3"},
+		{"renamed column's constraint dropped with it", "CREATE TABLE items (a int CONSTRAINT orders_qty_check UNIQUE, b int CONSTRAINT orders_qty_check1 UNIQUE);\n" +
+			"ALTER TABLE items RENAME COLUMN a TO x;\nALTER TABLE items DROP COLUMN x;\nCREATE TABLE orders (qty int CHECK (qty > 0) CHECK (qty < 100));",
+			"orders_qty_check2"},
+		{"domains' checks dropped, renamed, moved", "CREATE SCHEMA s2;\nCREATE DOMAIN d AS int CONSTRAINT orders_qty_check CHECK (VALUE > 0) CONSTRAINT x CHECK (VALUE < 100);\n" +
+			"ALTER DOMAIN d DROP CONSTRAINT orders_qty_check;\nALTER DOMAIN d RENAME CONSTRAINT x TO orders_qty_check1;\n" +
+			"CREATE DOMAIN d2 AS int CONSTRAINT orders_qty_check2 CHECK (VALUE > 0);\nALTER DOMAIN d2 SET SCHEMA s2;\n" +
+			"CREATE DOMAIN d3 AS int CONSTRAINT orders_qty_check3 CHECK (VALUE > 0);\nALTER DOMAIN d3 RENAME TO d4;\n" +
+			"CREATE DOMAIN d5 AS int CONSTRAINT orders_qty_check4 CHECK (VALUE > 0);\nDROP DOMAIN d5;\n" +
+			"CREATE TABLE orders (qty int CHECK (qty > 0) CHECK (qty < 100) CHECK (qty <> 7));",
+			"orders_qty_check4"},
 		// LIKE … INCLUDING CONSTRAINTS copies the CHECKs under their names, valid (the table is empty).
 		{"like including constraints", "CREATE TABLE src (c int CHECK (c > 0), d int);\nALTER TABLE src ADD CHECK (c < d) NOT VALID;\nCREATE TABLE m (LIKE src INCLUDING CONSTRAINTS, CHECK (d > 0));",
 			"m_d_check"},
