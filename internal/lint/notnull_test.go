@@ -43,6 +43,8 @@ func TestSetNotNullProofMatchesServer(t *testing.T) {
 		{"not not distinct from null", "CONSTRAINT k CHECK (NOT (c IS NOT DISTINCT FROM NULL))", true, "the validated CHECK k", ""},
 		{"distinct from a typed null", "CONSTRAINT k CHECK (c IS DISTINCT FROM NULL::int)", false, "scans the whole table", ""},
 		{"distinct from another column", "CONSTRAINT k CHECK (c IS DISTINCT FROM d + 1)", false, "scans the whole table", ""},
+		{"not valid in CREATE TABLE", "", true, "the validated CHECK k",
+			"CREATE TABLE m (c int, d int, CONSTRAINT k CHECK (c IS NOT NULL AND c > 0) NOT VALID);\n"},
 		{"column check", "", true, "proven by the validated CHECK m_c_check, whose expression implies c IS NOT NULL",
 			"CREATE TABLE m (c int CHECK (c IS NOT NULL AND c > 0), d int);\n"},
 		{"named column check", "", true, "the validated CHECK k",

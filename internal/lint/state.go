@@ -684,6 +684,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if cd := e.GetColumnDef(); cd != nil {
 				s.addColumn(t, name, cd, created)
 			} else if c := e.GetConstraint(); c != nil {
+				if c.SkipValidation {
+					// A new table is empty: PostgreSQL marks its CHECKs valid, those written NOT VALID too.
+					c = proto.Clone(c).(*pg_query.Constraint)
+					c.SkipValidation = false
+				}
 				s.addConstraint(t, name, c)
 			} else if l := e.GetTableLikeClause(); l != nil {
 				s.autoIndex(name) // LIKE … INCLUDING INDEXES names the copies itself

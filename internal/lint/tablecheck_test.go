@@ -51,6 +51,9 @@ func TestCheckNamesMatchServer(t *testing.T) {
 			"orders_qty_check"},
 		{"names differing in case", "CREATE TABLE \"Orders\" (qty int);\nCREATE TABLE orders (qty int CHECK (qty > 0));\nALTER TABLE \"Orders\" ADD CHECK (qty > 0);",
 			"Orders_qty_check"},
+		// CREATE TABLE marks its CHECKs valid, NOT VALID ones too: the table is empty.
+		{"not valid in CREATE TABLE", "CREATE TABLE m (a int, CONSTRAINT k CHECK (a > 0) NOT VALID, CHECK (a < 10) NOT VALID);",
+			"m_a_check"},
 		// It looks among the constraints of every kind, a domain's too (PostgreSQL 15 gives a domain's NOT
 		// NULL no pg_constraint row), not among the indexes.
 		{"a unique constraint's name", "CREATE TABLE items (a int CONSTRAINT orders_qty_check UNIQUE);\nCREATE TABLE orders (qty int CHECK (qty > 0));",
