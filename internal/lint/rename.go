@@ -27,8 +27,8 @@ func (s *state) renameColumn(key, old, nw string) {
 			}
 		}
 		for ix, t := range s.indexTable {
-			if t == k {
-				s.indexCols[ix] = renamed(s.indexCols[ix], old, nw)
+			if cols, ok := s.indexCols[ix]; ok && t == k {
+				s.indexCols[ix] = renamed(cols, old, nw)
 			}
 		}
 		if keys, ok := s.partitioned[k]; ok {
