@@ -181,6 +181,21 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			}
 		}
 		proven := proof != nil
+		// Without ONLY, PostgreSQL sets the column NOT NULL in the tables below too, each proven by its own
+		// CHECKs or scanned: a NO INHERIT CHECK proves the table alone.
+		if proven && a.cfg.Major() >= 12 && rv.GetInh() {
+			if below := a.st.unprovenBelow(key, col); len(below) > 0 {
+				which := "a validated CHECK"
+				if proof.name != "" {
+					which = "the validated CHECK " + quoteIdent(proof.name)
+				}
+				f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s is proven on %s by %s, but PostgreSQL sets the column NOT NULL in %s too, which no validated CHECK proves: it scans %s while holding ACCESS EXCLUSIVE",
+					rel, name, rel, which, andList(below), andList(below)))
+				f.subject = rel + "." + name
+				f.Suggestion = fmt.Sprintf("give %s a CHECK (%s IS NOT NULL) NOT VALID and VALIDATE it first, each in its own transaction; or write the CHECK on %s without NO INHERIT", andList(below), quoteIdent(name), rel)
+				return
+			}
+		}
 		if proven && a.cfg.Major() >= 12 {
 			if isColumn(proof.expr.GetNullTest().GetArg(), col) {
 				a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, name, quoteIdent(name)))

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -93,4 +94,30 @@ func isColumn(n *pg_query.Node, col string) bool {
 	}
 	s := cr.Fields[len(cr.Fields)-1].GetString_()
 	return s != nil && strings.ToLower(s.Sval) == col
+}
+
+// unprovenBelow lists the tables below table key (partitions and inheritance children, known to the
+// state) that SET NOT NULL of its column col scans: PostgreSQL sets the column NOT NULL in each, and
+// skips the scan of one whose column is NOT NULL already or one a validated CHECK of its own, or
+// inherited, proves it of.
+func (s *state) unprovenBelow(key, col string) []string {
+	var out []string
+	for _, k := range s.inheritors(key) {
+		t := s.tables[k]
+		if t == nil {
+			continue
+		}
+		if c := t.cols[col]; c != nil && c.notNull {
+			continue
+		}
+		proven := false
+		for _, ck := range t.checks {
+			proven = proven || ck.validated && provesNotNull(ck.expr, col)
+		}
+		if !proven {
+			out = append(out, bare(k))
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -38,6 +38,8 @@ type state struct {
 	complete bool
 	tables   map[string]*table
 	domains  map[string]bool // domains with CHECK / NOT NULL constraints
+	// domainChecks are the names of the CHECKs of domains, by domain key (see constraintNamed).
+	domainChecks map[string][]string
 	// domainDefaults are the DEFAULT expressions of domains, their own or their base domain's: a
 	// column of the domain added without a DEFAULT of its own gets it.
 	domainDefaults map[string]*pg_query.Node
@@ -45,13 +47,18 @@ type state struct {
 	// refuses to change the type of such a column, or to drop it without CASCADE, while the view exists.
 	viewCols    map[string]map[string][]string
 	indexCols   map[string][]string // index -> key columns
+	indexTable  map[string]string   // index -> its table, for the indexes in indexCols
 	partitioned map[string][]string // partitioned table -> partition key columns
 	// boundable are the partitioned tables whose partition bounds a CHECK on the key columns can imply:
 	// partitioned by RANGE or LIST on plain columns (not on expressions, not by HASH).
 	boundable   map[string]bool
 	defaultPart map[string]string // partitioned table -> its DEFAULT partition
 	partOf      map[string]string // partition -> its partitioned table
-	schema      string            // the first schema of the search path
+	// inherits maps each table created with INHERITS, or given a parent by ALTER TABLE … INHERIT, to its
+	// parents (not its partitioned table: see partOf). PostgreSQL carries a RENAME COLUMN to these
+	// children as to partitions, and gives them their parents' CHECKs.
+	inherits map[string][]string
+	schema   string // the first schema of the search path
 	// kinds is the relkind (pg_class.relkind: r, p, v, m, S, f, i) of each relation the state knows
 	// the kind of, by key: what messages call it, whatever the statement that names it says (ALTER
 	// TABLE also takes a view or a sequence).
@@ -93,6 +100,9 @@ type table struct {
 	// name PostgreSQL chose) to those columns: PostgreSQL rebuilds such an index on any type change of
 	// them, even a binary-coercible one, where it keeps the storage of other indexes.
 	exprIndexes map[string][]string
+	// constraints are the PRIMARY KEY, UNIQUE, EXCLUDE and FOREIGN KEY constraints with a given name, by
+	// lower-cased name: an unnamed CHECK's name skips theirs (see constraintNamed).
+	constraints map[string]*keyConstraint
 }
 
 type column struct {
@@ -106,9 +116,13 @@ type check struct {
 	cols      []string
 	validated bool
 	expr      *pg_query.Node // the CHECK's expression
-	// inherited is set on a partition's copy of its partitioned table's CHECK (conislocal false): a
-	// DROP CONSTRAINT on the partitioned table drops it too.
-	inherited bool
+	// local and parents are PostgreSQL's conislocal and coninhcount: whether the table declares the CHECK,
+	// and from how many parents it has it (a partition's copy of its partitioned table's CHECK is not local,
+	// from one). A DROP CONSTRAINT on a parent drops a child's copy when that parent is all it has it from.
+	local   bool
+	parents int
+	// noInherit is NO INHERIT: the tables below do not get the CHECK.
+	noInherit bool
 }
 
 // defaultSchema is the first schema of PostgreSQL's default search path ("$user", public) when no
@@ -116,8 +130,9 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
-		partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{}, schema: defaultSchema,
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
+		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
+		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
 		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
@@ -171,6 +186,12 @@ func (s *state) drops(name string) {
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
+	delete(s.indexTable, name)
+	for ix, t := range s.indexTable {
+		if t == name {
+			delete(s.indexTable, ix) // dropped with it
+		}
+	}
 	delete(s.viewCols, name)
 	delete(s.partOf, name)
 	for part, parent := range s.partOf {
@@ -178,12 +199,23 @@ func (s *state) drops(name string) {
 			delete(s.partOf, part) // dropped with it
 		}
 	}
+	// A parent goes only with its inheritance children (DROP … CASCADE), a child leaves its parents.
+	delete(s.inherits, name)
+	for child := range s.inherits {
+		s.noInherit(child, name)
+	}
 	for _, t := range s.tables {
 		delete(t.exprIndexes, name)
 	}
 	delete(s.partitioned, name)
 	delete(s.boundable, name)
 	delete(s.kinds, name)
+	delete(s.domainChecks, name)
+	for _, t := range s.tables {
+		// The foreign keys that reference a table go with it: PostgreSQL drops a referenced table only
+		// with CASCADE.
+		maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
+	}
 	delete(s.owned, name)
 	for seq, col := range s.owned {
 		if t, _ := splitOwner(col); t == name {
@@ -635,14 +667,28 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			return // CREATE TABLE IF NOT EXISTS of a table that (may) exist: nothing is created
 		}
 		t := s.table(name)
-		if cs.Partbound != nil && len(cs.InhRelations) == 1 {
-			// A partition has its partitioned table's CHECKs before its own, valid (it is empty).
-			s.inheritChecks(name, s.rel(cs.InhRelations[0].GetRangeVar()), false)
+		if cs.Partbound != nil {
+			if len(cs.InhRelations) == 1 {
+				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
+			}
+		} else {
+			for _, p := range cs.InhRelations {
+				s.inherits[name] = append(s.inherits[name], s.rel(p.GetRangeVar()))
+			}
+		}
+		// A partition or an inheritance child has its parents' CHECKs before its own, valid (it is empty).
+		for _, p := range cs.InhRelations {
+			s.inheritChecks(name, s.rel(p.GetRangeVar()), false)
 		}
 		for _, e := range cs.TableElts {
 			if cd := e.GetColumnDef(); cd != nil {
 				s.addColumn(t, name, cd, created)
 			} else if c := e.GetConstraint(); c != nil {
+				if c.SkipValidation {
+					// A new table is empty: PostgreSQL marks its CHECKs valid, those written NOT VALID too.
+					c = proto.Clone(c).(*pg_query.Constraint)
+					c.SkipValidation = false
+				}
 				s.addConstraint(t, name, c)
 			} else if l := e.GetTableLikeClause(); l != nil {
 				s.autoIndex(name) // LIKE … INCLUDING INDEXES names the copies itself
@@ -651,9 +697,6 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 		if cs.Partbound != nil {
 			s.autoIndex(name) // the parent's indexes, cloned under names PostgreSQL chooses
-			if len(cs.InhRelations) == 1 {
-				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
-			}
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
@@ -682,6 +725,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				return // CREATE INDEX IF NOT EXISTS of an index that (may) exist
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
+			s.indexTable[ix] = rel
 		} else {
 			s.autoIndex(rel)
 		}
@@ -746,6 +790,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if k := c.GetConstraint().GetContype(); k == pg_query.ConstrType_CONSTR_CHECK || k == pg_query.ConstrType_CONSTR_NOTNULL {
 				s.domains[name] = true
 			}
+			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_CHECK {
+				s.addDomainCheck(name, c.GetConstraint())
+			}
 			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_DEFAULT {
 				s.domainDefaults[name] = c.GetConstraint().GetRawExpr()
 			}
@@ -755,6 +802,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		switch d.Subtype {
 		case "C", "O":
 			s.domains[s.qual(d.TypeName)] = true
+			if c := d.Def.GetConstraint(); c.GetContype() == pg_query.ConstrType_CONSTR_CHECK {
+				s.addDomainCheck(s.qual(d.TypeName), c)
+			}
+		case "X":
+			s.dropDomainCheck(s.qual(d.TypeName), d.Name)
 		case "T": // SET DEFAULT, or DROP DEFAULT without Def
 			if d.Def != nil {
 				s.domainDefaults[s.qual(d.TypeName)] = d.Def
@@ -831,7 +883,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			case pg_query.AlterTableType_AT_ValidateConstraint:
 				s.validateCheck(name, col)
 			case pg_query.AlterTableType_AT_DropConstraint:
-				s.dropCheck(name, col)
+				s.dropConstraint(name, col, !at.Relation.GetInh())
 			case pg_query.AlterTableType_AT_SetNotNull:
 				if c := t.cols[col]; c != nil {
 					c.notNull = true
@@ -845,11 +897,20 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					t.cols[col].typ, t.cols[col].mods = typeName(cd.TypeName)
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
+				s.dropColumnChecks(name, col, !at.Relation.GetInh())
+				dropColumnConstraints(t, col)
 				delete(t.cols, col)
-				// The CHECKs that use the column go with it (PostgreSQL drops them, whatever else they use).
-				maps.DeleteFunc(t.checks, func(_ string, ck *check) bool { return slices.Contains(ck.cols, col) })
 				s.dropsOwnedBy(name, cmd.Name)
+			case pg_query.AlterTableType_AT_AddInherit:
+				if parent := s.rel(cmd.Def.GetRangeVar()); !slices.Contains(s.inherits[name], parent) {
+					s.inherits[name] = append(s.inherits[name], parent)
+					s.inheritChecks(name, parent, true)
+				}
+			case pg_query.AlterTableType_AT_DropInherit:
+				s.uninheritChecks(name, s.rel(cmd.Def.GetRangeVar()))
+				s.noInherit(name, s.rel(cmd.Def.GetRangeVar()))
 			case pg_query.AlterTableType_AT_DetachPartition:
+				s.uninheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name)
 				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
 			case pg_query.AlterTableType_AT_AttachPartition:
 				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
@@ -868,16 +929,25 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			pg_query.ObjectType_OBJECT_INDEX, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			old := s.rel(r.Relation)
 			s.moves(old, sibling(old, r.Newname))
+			s.renameConstraintIndex(old, sibling(old, r.Newname))
 		case pg_query.ObjectType_OBJECT_COLUMN:
 			s.renameColumn(s.rel(r.Relation), r.Subname, r.Newname)
 		case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
 			// Renaming a PRIMARY KEY / UNIQUE / EXCLUDE constraint renames its index.
 			s.know(sibling(s.rel(r.Relation), r.Newname), true)
-			s.renameCheck(s.rel(r.Relation), r.Subname, r.Newname)
+			s.renameConstraint(s.rel(r.Relation), r.Subname, r.Newname)
+		case pg_query.ObjectType_OBJECT_DOMCONSTRAINT:
+			s.renameDomainCheck(s.qual(r.Object.GetList().GetItems()), r.Subname, r.Newname)
+		case pg_query.ObjectType_OBJECT_DOMAIN:
+			key := s.qual(r.Object.GetList().GetItems())
+			s.moveDomainChecks(key, sibling(key, r.Newname))
 		}
 	case n.GetAlterObjectSchemaStmt() != nil:
 		a := n.GetAlterObjectSchemaStmt()
 		switch a.ObjectType {
+		case pg_query.ObjectType_OBJECT_DOMAIN:
+			key := s.qual(a.Object.GetList().GetItems())
+			s.moveDomainChecks(key, a.Newschema+"."+bare(key))
 		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			s.opaque = true // its indexes move with it, under names the state may not know
 			fallthrough
@@ -936,10 +1006,43 @@ func (s *state) moves(old, nw string) {
 		s.indexCols[nw] = cols
 		delete(s.indexCols, old)
 	}
+	if t, ok := s.indexTable[old]; ok {
+		s.indexTable[nw] = t
+		delete(s.indexTable, old)
+	}
+	for ix, t := range s.indexTable {
+		if t == old {
+			s.indexTable[ix] = nw
+		}
+	}
+	// A partition and an inheritance child keep their parent under its new name, and their own.
+	if parent, ok := s.partOf[old]; ok {
+		s.partOf[nw] = parent
+		delete(s.partOf, old)
+	}
+	for part, parent := range s.partOf {
+		if parent == old {
+			s.partOf[part] = nw
+		}
+	}
+	if parents, ok := s.inherits[old]; ok {
+		s.inherits[nw] = parents
+		delete(s.inherits, old)
+	}
+	for child, parents := range s.inherits {
+		if i := slices.Index(parents, old); i >= 0 {
+			s.inherits[child] = slices.Replace(slices.Clone(parents), i, i+1, nw)
+		}
+	}
 	for _, t := range s.tables {
 		if cols, ok := t.exprIndexes[old]; ok && old != "" {
 			t.exprIndexes[nw] = cols
 			delete(t.exprIndexes, old)
+		}
+		for _, kc := range t.constraints {
+			if kc.ref == old {
+				kc.ref = nw
+			}
 		}
 	}
 }
@@ -970,11 +1073,19 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 			t.uniques = append(t.uniques, []string{name})
 			s.constraintIndex(tname, k)
 		}
+		switch k.GetContype() {
+		case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_FOREIGN:
+			s.addKeyConstraint(t, tname, k, cd.Colname)
+		}
 	}
 	t.cols[name] = c
 }
 
 func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
+	switch c.Contype {
+	case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_EXCLUSION, pg_query.ConstrType_CONSTR_FOREIGN:
+		s.addKeyConstraint(t, tname, c, "")
+	}
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
 		s.addCheck(t, tname, c)

@@ -1,12 +1,12 @@
 package lint
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
 )
 
 // The CHECK constraints of tables, which the state follows by name (VALIDATE, DROP CONSTRAINT) and by
@@ -14,7 +14,8 @@ import (
 
 // addCheck records CHECK constraint c of table tname, written on the table or on a column, under its
 // name: the one it is given, else the one PostgreSQL chooses (ChooseConstraintName), so that a later
-// VALIDATE or DROP CONSTRAINT of that name finds it.
+// VALIDATE or DROP CONSTRAINT of that name finds it. The tables below tname get it too, but for a NO
+// INHERIT one.
 func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 	cols := exprColumns(c.RawExpr)
 	name := c.Conname
@@ -24,82 +25,179 @@ func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 			return s.constraintNamed(schema, n)
 		})
 	}
-	ck := &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr}
+	if own := t.checks[strings.ToLower(name)]; own != nil && own.parents > 0 {
+		// CREATE TABLE … INHERITS or PARTITION OF declaring a CHECK it inherits (the same name and
+		// expression, or PostgreSQL refuses it): the two are one, the table's own too, but for a
+		// partition's, which PostgreSQL keeps inherited only.
+		own.local = !s.partition(tname)
+		return
+	}
+	ck := &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr, local: true, noInherit: c.IsNoInherit}
 	t.checks[strings.ToLower(name)] = ck
-	s.addToPartitions(tname, ck)
-}
-
-// addToPartitions gives the partitions of table key (theirs too) a copy of its new CHECK ck, as
-// PostgreSQL adds it to them (validated, or not, as ck).
-func (s *state) addToPartitions(key string, ck *check) {
-	for _, part := range s.partitions(key) {
-		if pt := s.tables[part]; pt != nil {
-			c := *ck
-			c.cols, c.inherited = slices.Clone(ck.cols), true
-			pt.checks[strings.ToLower(c.name)] = &c
-		}
+	if !ck.noInherit {
+		s.addToChildren(tname, ck, map[string]bool{tname: true})
 	}
 }
 
-// partitions lists the partitions of table key, and theirs, each once: a statement PostgreSQL refuses
-// (ALTER TABLE t ATTACH PARTITION t, two tables attached to each other) must not send the state round
-// in circles.
-func (s *state) partitions(key string) []string {
-	seen := map[string]bool{key: true}
-	var out []string
-	for queue := []string{key}; len(queue) > 0; queue = queue[1:] {
-		for part, parent := range s.partOf {
-			if parent == queue[0] && !seen[part] {
-				seen[part] = true
-				out = append(out, part)
-				queue = append(queue, part)
-			}
+// addToChildren gives the partitions and inheritance children of table key a copy of its new CHECK ck,
+// as PostgreSQL adds it to them (validated, or not, as ck), and theirs. A child that has a CHECK of that
+// name (of the same expression, or PostgreSQL refuses the ADD) has it from one more parent, and keeps
+// it as it is, its own children too. path holds the tables on the way down: a cycle, which PostgreSQL
+// refuses but the state records as written, ends there; a table below two children is reached twice,
+// as PostgreSQL reaches it, and has the CHECK from both.
+func (s *state) addToChildren(key string, ck *check, path map[string]bool) {
+	name := strings.ToLower(ck.name)
+	for _, child := range s.children(key) {
+		t := s.tables[child]
+		if t == nil || path[child] {
+			continue
 		}
+		if own := t.checks[name]; own != nil {
+			s.inheritedOnce(child, own)
+			continue
+		}
+		c := &check{name: ck.name, cols: slices.Clone(ck.cols), validated: ck.validated, expr: ck.expr, parents: 1}
+		t.checks[name] = c
+		path[child] = true
+		s.addToChildren(child, c, path)
+		delete(path, child)
 	}
-	return out
 }
 
-// inheritChecks follows partition part of table parent. Created as one (CREATE TABLE … PARTITION OF),
-// it gets a valid copy of each of the parent's CHECKs; attached, it must already have one of each name
-// (PostgreSQL refuses it otherwise), which becomes inherited.
-func (s *state) inheritChecks(part, parent string, attached bool) {
-	src, t := s.tables[parent], s.tables[part]
+// inheritedOnce counts one more parent that table child has its CHECK ck from. A partition's CHECK is
+// never its own, and from its one partitioned table (PostgreSQL sets conislocal false, coninhcount 1);
+// an inheritance child's stays its own if it was.
+func (s *state) inheritedOnce(child string, ck *check) {
+	ck.parents++
+	if s.partition(child) {
+		ck.local, ck.parents = false, 1
+	}
+}
+
+// partition tells whether table key is a partition.
+func (s *state) partition(key string) bool {
+	_, ok := s.partOf[key]
+	return ok
+}
+
+// inheritChecks follows table child put below table parent, as a partition or an inheritance child.
+// Created so (CREATE TABLE … PARTITION OF, … INHERITS), it gets a valid copy of each of the parent's
+// CHECKs but those NO INHERIT, one it has from an earlier parent counting one more; attached (ATTACH
+// PARTITION, ALTER TABLE … INHERIT), it must already have one of each name (PostgreSQL refuses it
+// otherwise), which it now has from the parent too.
+func (s *state) inheritChecks(child, parent string, attached bool) {
+	src, t := s.tables[parent], s.tables[child]
 	if src == nil || t == nil {
 		return
 	}
 	for key, ck := range src.checks {
+		if ck.noInherit {
+			continue
+		}
 		if own := t.checks[key]; own != nil {
-			own.inherited = true
+			s.inheritedOnce(child, own)
 			continue
 		}
 		if !attached {
-			t.checks[key] = &check{name: ck.name, cols: slices.Clone(ck.cols), validated: true, expr: ck.expr, inherited: true}
+			t.checks[key] = &check{name: ck.name, cols: slices.Clone(ck.cols), validated: true, expr: ck.expr, parents: 1}
 		}
 	}
 }
 
-// validateCheck follows VALIDATE CONSTRAINT name of table key: the CHECK is valid, and so are its
-// partitions' copies.
+// uninheritChecks follows table child taken from below table parent (DETACH PARTITION, ALTER TABLE … NO
+// INHERIT): the CHECKs it has from the parent stay, from one parent fewer, and its own once it has
+// them from none (PostgreSQL's RemoveInheritance).
+func (s *state) uninheritChecks(child, parent string) {
+	src, t := s.tables[parent], s.tables[child]
+	if src == nil || t == nil {
+		return
+	}
+	for key, ck := range src.checks {
+		if own := t.checks[key]; own != nil && !ck.noInherit && own.parents > 0 {
+			own.parents--
+			own.local = own.local || own.parents == 0
+		}
+	}
+}
+
+// validateCheck follows VALIDATE CONSTRAINT name of table key: the CHECK is valid, and so are the copies
+// of the tables below it (a NO INHERIT one has none).
 func (s *state) validateCheck(key, name string) {
-	for _, k := range append([]string{key}, s.partitions(key)...) {
-		if t := s.tables[k]; t != nil {
-			if ck := t.checks[strings.ToLower(name)]; ck != nil {
-				ck.validated = true
-			}
+	name = strings.ToLower(name)
+	if t := s.tables[key]; t != nil && t.checks[name] != nil {
+		t.checks[name].validated = true
+		if t.checks[name].noInherit {
+			return
+		}
+	}
+	for _, k := range s.inheritors(key) {
+		if t := s.tables[k]; t != nil && t.checks[name] != nil {
+			t.checks[name].validated = true
 		}
 	}
 }
 
-// dropCheck follows DROP CONSTRAINT name of table key: its partitions' inherited copies go too (a
-// partition's own CHECK of that name stays).
-func (s *state) dropCheck(key, name string) {
+// dropCheck follows DROP CONSTRAINT name of table key (only: ALTER TABLE ONLY). PostgreSQL refuses to
+// drop a CHECK the table has from a parent. The children's copies go with it when it is all they have
+// them from, and theirs; otherwise they stay, from one parent fewer (with ONLY, as their own).
+func (s *state) dropCheck(key, name string, only bool) {
 	name = strings.ToLower(name)
-	if t := s.tables[key]; t != nil {
+	if t := s.tables[key]; t != nil && t.checks[name] != nil {
+		ck := t.checks[name]
+		if ck.parents > 0 {
+			return
+		}
 		delete(t.checks, name)
+		if ck.noInherit {
+			return
+		}
 	}
-	for _, part := range s.partitions(key) {
-		if t := s.tables[part]; t != nil && t.checks[name] != nil && t.checks[name].inherited {
+	s.dropFromChildren(key, name, only, map[string]bool{key: true})
+}
+
+// dropFromChildren drops from the children of table key their copies of its CHECK name, which it no
+// longer has, as dropCheck says; path is as addToChildren's.
+func (s *state) dropFromChildren(key, name string, only bool, path map[string]bool) {
+	for _, child := range s.children(key) {
+		t := s.tables[child]
+		if t == nil || path[child] || t.checks[name] == nil || t.checks[name].parents == 0 {
+			continue
+		}
+		switch ck := t.checks[name]; {
+		case only:
+			ck.parents--
+			ck.local = true
+		case ck.parents == 1 && !ck.local:
 			delete(t.checks, name)
+			path[child] = true
+			s.dropFromChildren(child, name, false, path)
+			delete(path, child)
+		default:
+			ck.parents--
+		}
+	}
+}
+
+// dropColumnChecks follows DROP COLUMN col of table key (only: ALTER TABLE ONLY): the CHECKs that use
+// the column go with it, whatever else they use. PostgreSQL drops the column from the tables below
+// too, and so their CHECKs on it, where it is inherited only: always in a partition, in an inheritance
+// child that does not declare the column (the state knows the columns a table declares; one it has from
+// two parents stays as well, which the state does not tell). A child that declares it keeps it, and
+// its CHECKs, and so do the tables below it.
+func (s *state) dropColumnChecks(key, col string, only bool) {
+	dropped := map[string]bool{key: true}
+	for queue := []string{key}; len(queue) > 0; queue = queue[1:] {
+		if t := s.tables[queue[0]]; t != nil {
+			maps.DeleteFunc(t.checks, func(_ string, ck *check) bool { return slices.Contains(ck.cols, col) })
+		}
+		if only {
+			break
+		}
+		for _, child := range s.children(queue[0]) {
+			if t := s.tables[child]; !dropped[child] && (s.partition(child) || t == nil || t.cols[col] == nil) {
+				dropped[child] = true
+				queue = append(queue, child)
+			}
 		}
 	}
 }
@@ -123,24 +221,6 @@ func checkName(rel string, cols []string, used func(string) bool) string {
 	}
 }
 
-// constraintNamed tells whether a CHECK of a table of schema has name: ChooseConstraintName looks for
-// the names it tries among all the constraints of the table's schema, not just the table's, and
-// compares them exactly (a quoted "Orders_check" is not orders_check). The state follows CHECKs only:
-// a PRIMARY KEY, UNIQUE, foreign key or domain constraint named as a CHECK would be goes unseen.
-func (s *state) constraintNamed(schema, name string) bool {
-	for key, t := range s.tables {
-		if ts, _, _ := strings.Cut(key, "."); ts != schema {
-			continue
-		}
-		for _, ck := range t.checks {
-			if ck.name == name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // likeTable follows LIKE src in CREATE TABLE tname: the copy has src's columns, NOT NULL included, and
 // with INCLUDING CONSTRAINTS its CHECKs under their names, valid (PostgreSQL skips their validation:
 // the table is empty).
@@ -158,7 +238,7 @@ func (s *state) likeTable(t *table, l *pg_query.TableLikeClause) {
 		return
 	}
 	for key, ck := range src.checks {
-		t.checks[key] = &check{name: ck.name, cols: slices.Clone(ck.cols), validated: true, expr: ck.expr}
+		t.checks[key] = &check{name: ck.name, cols: slices.Clone(ck.cols), validated: true, expr: ck.expr, local: true, noInherit: ck.noInherit}
 	}
 }
 
@@ -168,49 +248,31 @@ const likeConstraints = 1 << 2
 
 // renameCheck follows RENAME CONSTRAINT old TO nw of table key: a CHECK of that name is known by the
 // new one from now on (a later VALIDATE or DROP names it so, and its old name is free for the next
-// unnamed CHECK), in its partitions too.
+// unnamed CHECK), in the tables below it too (a NO INHERIT one only in key). PostgreSQL refuses to
+// rename a CHECK the table has from a parent.
 func (s *state) renameCheck(key, old, nw string) {
-	for _, k := range append([]string{key}, s.partitions(key)...) {
-		if t := s.tables[k]; t != nil {
-			if ck := t.checks[strings.ToLower(old)]; ck != nil {
-				delete(t.checks, strings.ToLower(old))
-				ck.name = nw
-				t.checks[strings.ToLower(nw)] = ck
-			}
+	old = strings.ToLower(old)
+	if t := s.tables[key]; t != nil && t.checks[old] != nil {
+		if ck := t.checks[old]; ck.parents > 0 {
+			return
+		}
+		renamed := t.checks[old]
+		s.renameIn(t, old, nw)
+		if renamed.noInherit {
+			return
+		}
+	}
+	for _, k := range s.inheritors(key) {
+		if t := s.tables[k]; t != nil && t.checks[old] != nil {
+			s.renameIn(t, old, nw)
 		}
 	}
 }
 
-// renameColumn follows RENAME COLUMN old TO nw of table key, and of its partitions, which PostgreSQL
-// renames with it: the column, and the CHECKs that use it, which keep their names.
-func (s *state) renameColumn(key, old, nw string) {
-	old, nw = strings.ToLower(old), strings.ToLower(nw)
-	for _, k := range append([]string{key}, s.partitions(key)...) {
-		t := s.tables[k]
-		if t == nil {
-			continue
-		}
-		if c, ok := t.cols[old]; ok {
-			t.cols[nw] = c
-			delete(t.cols, old)
-		}
-		for _, ck := range t.checks {
-			if !slices.Contains(ck.cols, old) {
-				continue
-			}
-			for i, c := range ck.cols {
-				if c == old {
-					ck.cols[i] = nw
-				}
-			}
-			ck.expr = proto.Clone(ck.expr).(*pg_query.Node) // a LIKE copy may share it
-			walk(ck.expr, func(m proto.Message) {
-				if cr, ok := m.(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
-					if f := cr.Fields[len(cr.Fields)-1].GetString_(); f != nil && strings.ToLower(f.Sval) == old {
-						f.Sval = nw
-					}
-				}
-			})
-		}
-	}
+// renameIn renames table t's CHECK old (its key) to nw.
+func (s *state) renameIn(t *table, old, nw string) {
+	ck := t.checks[old]
+	delete(t.checks, old)
+	ck.name = nw
+	t.checks[strings.ToLower(nw)] = ck
 }

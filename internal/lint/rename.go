@@ -1,0 +1,92 @@
+package lint
+
+import (
+	"slices"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+)
+
+// renameColumn follows RENAME COLUMN old TO nw of table key, and of the tables below it (partitions and
+// inheritance children), which PostgreSQL renames with it: ALTER TABLE ONLY is refused when there are any
+// ("inherited column must be renamed in child tables too"). Whatever refers to a column does so by its
+// number, so it stays and from now on uses the new name: the CHECKs and other constraints (which keep
+// their names), the indexes (keys, expressions, predicates), the partition key, the views, the sequence
+// the column owns.
+// Left under the old name, each would judge a later statement on the new name wrongly: a type change
+// that rebuilds an index, a DROP COLUMN a view refuses, a sequence that stays owned.
+func (s *state) renameColumn(key, old, nw string) {
+	// The state keys columns in lower case; the owner of a sequence is the column as the parser gives it.
+	rawOld, rawNw := old, nw
+	old, nw = strings.ToLower(old), strings.ToLower(nw)
+	for _, k := range append([]string{key}, s.inheritors(key)...) {
+		for seq, owner := range s.owned {
+			if t, c := splitOwner(owner); t == k && c == rawOld {
+				s.owned[seq] = k + "." + rawNw
+			}
+		}
+		for ix, t := range s.indexTable {
+			if cols, ok := s.indexCols[ix]; ok && t == k {
+				s.indexCols[ix] = renamed(cols, old, nw)
+			}
+		}
+		if keys, ok := s.partitioned[k]; ok {
+			s.partitioned[k] = renamed(keys, old, nw)
+		}
+		for _, used := range s.viewCols {
+			if cols, ok := used[k]; ok {
+				used[k] = renamed(cols, old, nw)
+			}
+		}
+		t := s.tables[k]
+		if t == nil {
+			continue
+		}
+		if c, ok := t.cols[old]; ok {
+			t.cols[nw] = c
+			delete(t.cols, old)
+		}
+		for i := range t.indexes {
+			t.indexes[i] = renamed(t.indexes[i], old, nw)
+		}
+		for i := range t.uniques {
+			t.uniques[i] = renamed(t.uniques[i], old, nw)
+		}
+		for ix, cols := range t.exprIndexes {
+			t.exprIndexes[ix] = renamed(cols, old, nw)
+		}
+		for _, kc := range t.constraints {
+			kc.cols = renamed(kc.cols, old, nw)
+		}
+		for _, ck := range t.checks {
+			if !slices.Contains(ck.cols, old) {
+				continue
+			}
+			ck.cols = renamed(ck.cols, old, nw)
+			ck.expr = proto.Clone(ck.expr).(*pg_query.Node) // a LIKE copy may share it
+			walk(ck.expr, func(m proto.Message) {
+				if cr, ok := m.(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
+					if f := cr.Fields[len(cr.Fields)-1].GetString_(); f != nil && strings.ToLower(f.Sval) == old {
+						f.Sval = nw
+					}
+				}
+			})
+		}
+	}
+}
+
+// renamed is cols with old replaced by nw: a new slice when it has old (the state shares some lists
+// between maps and copies), cols itself otherwise.
+func renamed(cols []string, old, nw string) []string {
+	if !slices.Contains(cols, old) {
+		return cols
+	}
+	out := slices.Clone(cols)
+	for i, c := range out {
+		if c == old {
+			out[i] = nw
+		}
+	}
+	return out
+}

@@ -1,0 +1,161 @@
+package lint
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+// TestRenamedColumnFindingsMatchServer: after RENAME COLUMN, what the state knows of the column under its
+// old name is known under the new one: the indexes that have it (as a key, in an expression), the
+// partition key, the views that use it, the sequence it owns; and in the table's inheritance children
+// too, which PostgreSQL renames with it. Left under the old name, each made a finding wrong: an index
+// rebuild or a failing statement missed, a scan or a failure reported that does not happen. Each case
+// runs on the server, which says what the statement does.
+func TestRenamedColumnFindingsMatchServer(t *testing.T) {
+	tests := []struct {
+		name, schema, src string
+		// What the server does with src: refuses it; keeps from scanning table noScan; builds index
+		// rebuilds again; probe (SQL) is true after it. With none of them, it only runs it.
+		fails            bool
+		noScan, rebuilds string
+		probe            string
+		rule, msg        string // the finding lint must raise, with part of its message
+		not              string // a rule lint must not raise
+	}{
+		{name: "index key, collation change",
+			schema: "CREATE TABLE m (x text, d int);\nCREATE INDEX m_x ON m (x);\nALTER TABLE m RENAME COLUMN x TO b;\n",
+			src:    `ALTER TABLE m ALTER COLUMN b TYPE text COLLATE "C";`, rebuilds: "m_x",
+			rule: "change-column-collation-index-rebuild", msg: "its indexes are rebuilt"},
+		{name: "expression index, coercible type change",
+			schema: "CREATE TABLE m (x varchar(10), d int);\nCREATE INDEX m_lower ON m (lower(x));\nALTER TABLE m RENAME COLUMN x TO b;\n",
+			src:    "ALTER TABLE m ALTER COLUMN b TYPE varchar(20);", rebuilds: "m_lower",
+			rule: "change-column-collation-index-rebuild", msg: "m_lower uses the column in an expression"},
+		{name: "index key, foreign key",
+			schema: "CREATE TABLE r (id int PRIMARY KEY);\nCREATE TABLE m (x int, d int);\nCREATE INDEX m_x ON m (x);\nALTER TABLE m RENAME COLUMN x TO b;\n",
+			src:    "ALTER TABLE m ADD CONSTRAINT m_b_fkey FOREIGN KEY (b) REFERENCES r;",
+			probe: `SELECT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+				WHERE i.indrelid = 'm'::regclass AND a.attname = 'b')`,
+			rule: "add-foreign-key", not: "fk-missing-index"},
+		{name: "index columns, primary key using index",
+			schema: "CREATE TABLE m (x int NOT NULL, d int);\nCREATE UNIQUE INDEX m_x ON m (x);\nALTER TABLE m RENAME COLUMN x TO b;\n",
+			src:    "ALTER TABLE m ADD CONSTRAINT m_pk PRIMARY KEY USING INDEX m_x;", noScan: "m",
+			rule: "constraint-using-index", msg: "no build or scan", not: "constraint-using-index-nullable"},
+		{name: "index columns, replica identity",
+			schema: "CREATE TABLE m (x int, d int);\nCREATE UNIQUE INDEX m_x ON m (x);\nALTER TABLE m RENAME COLUMN x TO b;\n",
+			src:    "ALTER TABLE m REPLICA IDENTITY USING INDEX m_x;", fails: true,
+			rule: "replica-identity", msg: "REPLICA IDENTITY USING INDEX m_x fails"},
+		{name: "partition key, attach proven by a CHECK",
+			schema: "CREATE TABLE p (x int, v int) PARTITION BY RANGE (x);\nALTER TABLE p RENAME COLUMN x TO b;\n" +
+				"CREATE TABLE p1 (b int NOT NULL, v int, CONSTRAINT bound CHECK (b >= 1 AND b < 10));\nINSERT INTO p1 VALUES (1, 1);\n",
+			src: "ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (1) TO (10);", noScan: "p1",
+			not: "attach-partition-scan"},
+		{name: "view, drop column",
+			schema: "CREATE TABLE m (x int, d int);\nCREATE VIEW v AS SELECT x FROM m;\nALTER TABLE m RENAME COLUMN x TO b;\n",
+			src:    "ALTER TABLE m DROP COLUMN b;", fails: true,
+			rule: "drop-column", msg: "DROP COLUMN m.b fails: v uses it"},
+		{name: "view, type change",
+			schema: "CREATE TABLE m (x int, d int);\nCREATE VIEW v AS SELECT x FROM m;\nALTER TABLE m RENAME COLUMN x TO b;\n",
+			src:    "ALTER TABLE m ALTER COLUMN b TYPE bigint;", fails: true,
+			rule: "change-column-type-rewrite", msg: "it fails: v uses the column"},
+		{name: "view, the old name's new column",
+			schema: "CREATE TABLE m (x int, d int);\nCREATE VIEW v AS SELECT x FROM m;\nALTER TABLE m RENAME COLUMN x TO b;\nALTER TABLE m ADD COLUMN x int;\n",
+			src:    "ALTER TABLE m DROP COLUMN x;",
+			rule:   "drop-column", msg: "DROP COLUMN m.x: running code"},
+		{name: "owned sequence, the old name's column dropped",
+			schema: "CREATE SCHEMA s2;\nCREATE TABLE m (x serial, d int);\nALTER TABLE m RENAME COLUMN x TO b;\nALTER TABLE m ADD COLUMN x int;\nALTER TABLE m DROP COLUMN x;\n",
+			src:    "ALTER SEQUENCE m_x_seq SET SCHEMA s2;", fails: true,
+			rule: "move-or-rename-schema", msg: "fails: the sequence is owned by column m.b"},
+		{name: "owned sequence, dropped with the renamed column",
+			schema: "CREATE SCHEMA s2;\nCREATE TABLE m (x serial, d int);\nALTER TABLE m RENAME COLUMN x TO b;\nALTER TABLE m DROP COLUMN b;\n",
+			src:    "ALTER SEQUENCE IF EXISTS m_x_seq SET SCHEMA s2;",
+			probe:  "SELECT to_regclass('m_x_seq') IS NULL AND to_regclass('s2.m_x_seq') IS NULL",
+			rule:   "move-or-rename-schema", msg: "no sequence m_x_seq exists"},
+		{name: "inheritance child's CHECK",
+			schema: "CREATE TABLE parent (x int, d int);\nCREATE TABLE child (CONSTRAINT k CHECK (x IS NOT NULL AND x > 0)) INHERITS (parent);\n" +
+				"INSERT INTO child VALUES (1, 1);\nALTER TABLE parent RENAME COLUMN x TO b;\n",
+			src: "ALTER TABLE child ALTER COLUMN b SET NOT NULL;", noScan: "child",
+			rule: "set-not-null-proven", msg: "the validated CHECK k"},
+		{name: "inheritance child's index",
+			schema: "CREATE TABLE r (id int PRIMARY KEY);\nCREATE TABLE parent (x int, d int);\nCREATE TABLE child () INHERITS (parent);\n" +
+				"CREATE INDEX child_x ON child (x);\nALTER TABLE parent RENAME COLUMN x TO b;\n",
+			src: "ALTER TABLE child ADD CONSTRAINT child_b_fkey FOREIGN KEY (b) REFERENCES r;",
+			probe: `SELECT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+				WHERE i.indrelid = 'child'::regclass AND a.attname = 'b')`,
+			rule: "add-foreign-key", not: "fk-missing-index"},
+	}
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			if _, err := conn.Exec(ctx, tt.schema); err != nil {
+				t.Fatal(err)
+			}
+			var scans, node, after int64
+			if tt.noScan != "" {
+				if err := conn.QueryRow(ctx, "SELECT pg_stat_get_xact_numscans($1::regclass)", tt.noScan).Scan(&scans); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.rebuilds != "" {
+				if err := conn.QueryRow(ctx, "SELECT pg_relation_filenode($1::regclass)::bigint", tt.rebuilds).Scan(&node); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := conn.Exec(ctx, "SAVEPOINT src"); err != nil {
+				t.Fatal(err)
+			}
+			_, err := conn.Exec(ctx, tt.src)
+			if failed := err != nil; failed != tt.fails {
+				t.Fatalf("the server refused it: %v (%v), want %v: the case is wrong", failed, err, tt.fails)
+			}
+			if tt.fails {
+				if _, err := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT src"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.noScan != "" {
+				if err := conn.QueryRow(ctx, "SELECT pg_stat_get_xact_numscans($1::regclass)", tt.noScan).Scan(&after); err != nil {
+					t.Fatal(err)
+				}
+				if after != scans {
+					t.Fatalf("the server scanned %s: the case is wrong", tt.noScan)
+				}
+			}
+			if tt.rebuilds != "" {
+				if err := conn.QueryRow(ctx, "SELECT pg_relation_filenode($1::regclass)::bigint", tt.rebuilds).Scan(&after); err != nil {
+					t.Fatal(err)
+				}
+				if after == node {
+					t.Fatalf("the server kept index %s: the case is wrong", tt.rebuilds)
+				}
+			}
+			if tt.probe != "" {
+				var ok bool
+				if err := conn.QueryRow(ctx, tt.probe).Scan(&ok); err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					t.Fatalf("%s is false on the server: the case is wrong", tt.probe)
+				}
+			}
+			fs := AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema})
+			if tt.rule != "" {
+				if f := find(fs, tt.rule); f == nil || !strings.Contains(f.Message, tt.msg) {
+					t.Errorf("%s: %+v, want one saying %q (all: %v)", tt.rule, f, tt.msg, rulesOf(fs))
+				}
+			}
+			if tt.not != "" {
+				if f := find(fs, tt.not); f != nil {
+					t.Errorf("%s raised: %s", tt.not, f.Message)
+				}
+			}
+		})
+	}
+}
