@@ -195,13 +195,7 @@ func TestSetNotNullReachesTheTablesBelow(t *testing.T) {
 	ctx := t.Context()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-			if _, err := conn.Exec(ctx, tt.schema); err != nil {
-				t.Fatal(err)
-			}
+			inRolledBackTx(t, conn, tt.schema)
 			// A row in every table (but a partitioned one, which has no rows of its own).
 			const tables = `SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 1`
 			rows, err := conn.Query(ctx, tables)

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -90,13 +89,7 @@ func TestRenamedColumnFindingsMatchServer(t *testing.T) {
 	ctx := t.Context()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-			if _, err := conn.Exec(ctx, tt.schema); err != nil {
-				t.Fatal(err)
-			}
+			inRolledBackTx(t, conn, tt.schema)
 			var scans, node, after int64
 			if tt.noScan != "" {
 				if err := conn.QueryRow(ctx, "SELECT pg_stat_get_xact_numscans($1::regclass)", tt.noScan).Scan(&scans); err != nil {

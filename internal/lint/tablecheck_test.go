@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
@@ -195,13 +197,7 @@ func TestCheckNamesMatchServer(t *testing.T) {
 		WHERE k.contype = 'c' AND n.nspname NOT IN ('pg_catalog', 'information_schema')`
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-			if _, err := conn.Exec(ctx, tt.schema); err != nil {
-				t.Fatal(err)
-			}
+			inRolledBackTx(t, conn, tt.schema)
 			rows, err := conn.Query(ctx, checks)
 			if err != nil {
 				t.Fatal(err)
@@ -304,5 +300,19 @@ func TestPartitionCyclesEnd(t *testing.T) {
 				t.Errorf("t's column a is not b after the rename")
 			}
 		})
+	}
+}
+
+// inRolledBackTx opens a transaction on conn that is rolled back when the (sub)test ends, and runs
+// schema in it: each case of the tests that compare the state with the server starts from its own schema.
+func inRolledBackTx(t *testing.T, conn *pgx.Conn, schema string) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "ROLLBACK") })
+	if _, err := conn.Exec(ctx, schema); err != nil {
+		t.Fatal(err)
 	}
 }
