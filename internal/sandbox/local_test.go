@@ -306,10 +306,16 @@ func TestLocalServerThatDiesAtStartUp(t *testing.T) {
 	}
 }
 
-// serverMemory reads the postmaster pid and the SysV shared memory segment of inst's server from its
-// postmaster.pid; segment tells whether that segment still exists.
-func serverMemory(t *testing.T, inst *Instance) (pid, shmid int, segment func() bool) {
+// startWithMemory starts a local server (closed when the test ends) and reads its postmaster pid and
+// SysV shared memory segment from its postmaster.pid; segment tells whether that segment still exists.
+func startWithMemory(t *testing.T) (inst *Instance, pid, shmid int, segment func() bool) {
 	t.Helper()
+	requireLocal(t)
+	inst, err := NewLocal(Options{}).Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close(context.Background()) })
 	u, _ := url.Parse(inst.URL)
 	b, err := os.ReadFile(filepath.Join(u.Query().Get("host"), "data", "postmaster.pid"))
 	if err != nil {
@@ -322,7 +328,7 @@ func serverMemory(t *testing.T, inst *Instance) (pid, shmid int, segment func() 
 		t.Fatalf("postmaster.pid: %q", b)
 	}
 	shmid, _ = strconv.Atoi(f[1])
-	return pid, shmid, func() bool {
+	return inst, pid, shmid, func() bool {
 		var buf [512]byte // room for struct shmid_ds
 		_, _, errno := syscall.Syscall(syscall.SYS_SHMCTL, uintptr(shmid), 2 /* IPC_STAT */, uintptr(unsafe.Pointer(&buf[0])))
 		return errno == 0
@@ -333,13 +339,7 @@ func serverMemory(t *testing.T, inst *Instance) (pid, shmid int, segment func() 
 // shared memory behind, which PostgreSQL frees only at the next start in the same data folder. Close
 // starts it once more and stops it, so the SysV segment (named in postmaster.pid) is gone after it.
 func TestLocalKilledServerFreesItsSharedMemory(t *testing.T) {
-	requireLocal(t)
-	inst, err := NewLocal(Options{}).Start(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Close(context.Background())
-	pid, shmid, segment := serverMemory(t, inst)
+	inst, pid, shmid, segment := startWithMemory(t)
 	if !segment() {
 		t.Fatalf("no SysV segment %d for a running server: the test proves nothing", shmid)
 	}
@@ -364,13 +364,7 @@ func TestLocalKilledServerFreesItsSharedMemory(t *testing.T) {
 // segment and the dynamic shared memory in /dev/shm stayed behind (two per stopped run of the suite).
 // Close now kills the postmaster's children too, and frees the segment.
 func TestLocalStoppedServerFreesItsSharedMemory(t *testing.T) {
-	requireLocal(t)
-	inst, err := NewLocal(Options{}).Start(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Close(context.Background())
-	pid, shmid, segment := serverMemory(t, inst)
+	inst, pid, shmid, segment := startWithMemory(t)
 	conn, err := pgx.Connect(t.Context(), inst.URL)
 	if err != nil {
 		t.Fatal(err)
