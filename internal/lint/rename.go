@@ -43,10 +43,7 @@ func (s *state) renameColumn(key, old, nw string) {
 		if t == nil {
 			continue
 		}
-		if c, ok := t.cols[old]; ok {
-			t.cols[nw] = c
-			delete(t.cols, old)
-		}
+		rekey(t.cols, old, nw)
 		for i := range t.indexes {
 			t.indexes[i] = renamed(t.indexes[i], old, nw)
 		}

@@ -974,75 +974,59 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 // moves follows a relation renamed or moved to another schema: its kind, the sequences its columns
 // own, and the column that owns it.
 func (s *state) moves(old, nw string) {
-	if k, ok := s.kinds[old]; ok {
-		s.kinds[nw] = k
-		delete(s.kinds, old)
-	}
-	if col, ok := s.owned[old]; ok {
-		s.owned[nw] = col
-		delete(s.owned, old)
-	}
+	rekey(s.kinds, old, nw)
+	rekey(s.owned, old, nw)
 	for seq, col := range s.owned {
 		if t, c := splitOwner(col); t == old {
 			s.owned[seq] = nw + "." + c
 		}
 	}
-	if t, ok := s.tables[old]; ok {
-		s.tables[nw] = t
-		delete(s.tables, old)
-	}
+	rekey(s.tables, old, nw)
 	if s.created[old] {
 		s.created[nw] = true
 	}
-	if id, ok := s.change[old]; ok {
-		s.change[nw] = id
-		delete(s.change, old)
-	}
+	rekey(s.change, old, nw)
 	if s.exists[old] {
 		s.know(nw, true)
 		s.know(old, false)
 	}
-	if cols, ok := s.indexCols[old]; ok {
-		s.indexCols[nw] = cols
-		delete(s.indexCols, old)
-	}
-	if t, ok := s.indexTable[old]; ok {
-		s.indexTable[nw] = t
-		delete(s.indexTable, old)
-	}
-	for ix, t := range s.indexTable {
-		if t == old {
-			s.indexTable[ix] = nw
-		}
-	}
+	rekey(s.indexCols, old, nw)
+	rekey(s.indexTable, old, nw)
+	revalue(s.indexTable, old, nw)
 	// A partition and an inheritance child keep their parent under its new name, and their own.
-	if parent, ok := s.partOf[old]; ok {
-		s.partOf[nw] = parent
-		delete(s.partOf, old)
-	}
-	for part, parent := range s.partOf {
-		if parent == old {
-			s.partOf[part] = nw
-		}
-	}
-	if parents, ok := s.inherits[old]; ok {
-		s.inherits[nw] = parents
-		delete(s.inherits, old)
-	}
+	rekey(s.partOf, old, nw)
+	revalue(s.partOf, old, nw)
+	rekey(s.inherits, old, nw)
 	for child, parents := range s.inherits {
 		if i := slices.Index(parents, old); i >= 0 {
 			s.inherits[child] = slices.Replace(slices.Clone(parents), i, i+1, nw)
 		}
 	}
 	for _, t := range s.tables {
-		if cols, ok := t.exprIndexes[old]; ok && old != "" {
-			t.exprIndexes[nw] = cols
-			delete(t.exprIndexes, old)
+		if old != "" {
+			rekey(t.exprIndexes, old, nw)
 		}
 		for _, kc := range t.constraints {
 			if kc.ref == old {
 				kc.ref = nw
 			}
+		}
+	}
+}
+
+// rekey moves m's entry under old, if any, to nw.
+func rekey[V any](m map[string]V, old, nw string) {
+	if v, ok := m[old]; ok {
+		m[nw] = v
+		delete(m, old)
+	}
+}
+
+// revalue replaces old by nw among m's values.
+func revalue(m map[string]string, old, nw string) {
+	for k, v := range m {
+		if v == old {
+			m[k] = nw
 		}
 	}
 }
