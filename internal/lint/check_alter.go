@@ -174,11 +174,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				a.add("set-not-null-proven", fmt.Sprintf("%s.%s is already NOT NULL: SET NOT NULL changes nothing and scans nothing, it only takes a brief ACCESS EXCLUSIVE on %s", rel, name, rel))
 				return
 			}
-			for _, k := range slices.Sorted(maps.Keys(t.checks)) { // the first by name: a stable message
-				if ck := t.checks[k]; proof == nil && ck.validated && provesNotNull(ck.expr, col) {
-					proof = ck
-				}
-			}
+			proof = t.nullProof(col)
 		}
 		proven := proof != nil
 		// Without ONLY, PostgreSQL sets the column NOT NULL in the tables below too, each proven by its own

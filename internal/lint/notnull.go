@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -110,14 +111,21 @@ func (s *state) unprovenBelow(key, col string) []string {
 		if c := t.cols[col]; c != nil && c.notNull {
 			continue
 		}
-		proven := false
-		for _, ck := range t.checks {
-			proven = proven || ck.validated && provesNotNull(ck.expr, col)
-		}
-		if !proven {
+		if t.nullProof(col) == nil {
 			out = append(out, bare(k))
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// nullProof returns the validated CHECK of t that proves its column col IS NOT NULL, the first by name
+// (a stable message), or nil when none does.
+func (t *table) nullProof(col string) *check {
+	for _, k := range slices.Sorted(maps.Keys(t.checks)) {
+		if ck := t.checks[k]; ck.validated && provesNotNull(ck.expr, col) {
+			return ck
+		}
+	}
+	return nil
 }
