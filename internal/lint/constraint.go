@@ -132,10 +132,7 @@ func (s *state) renameDomainCheck(key, old, nw string) {
 // moveDomainChecks follows domain old renamed or moved to another schema as nw: its CHECKs go with it
 // (PostgreSQL's AlterConstraintNamespaces moves them to its new schema).
 func (s *state) moveDomainChecks(old, nw string) {
-	if names, ok := s.domainChecks[old]; ok {
-		delete(s.domainChecks, old)
-		s.domainChecks[nw] = names
-	}
+	rekey(s.domainChecks, old, nw)
 }
 
 // constraintNamed tells whether a constraint of schema has name: ChooseConstraintName looks for the
