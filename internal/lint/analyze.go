@@ -149,8 +149,11 @@ type analyzer struct {
 
 	stmt    *sqlparse.Statement // the statement being judged
 	stmtIdx int
-	first   int       // index in out of the statement's first finding
-	lock    lockLevel // strongest lock the statement takes on a pre-existing relation
+	// part is the offset in the statement's SQL of the part being judged (a column of CREATE TABLE, a
+	// subcommand of ALTER TABLE), where its findings stand; 0 while the statement as a whole is.
+	part  int
+	first int       // index in out of the statement's first finding
+	lock  lockLevel // strongest lock the statement takes on a pre-existing relation
 	// lockKind is the relkind of the relation that lock is on, as far as the statement tells (see
 	// relkindWord): "" for a table or a relation of a kind the statement does not say.
 	lockKind string
@@ -364,6 +367,12 @@ func (a *analyzer) add(id, msg string) *Finding {
 	f := Finding{Rule: r.ID, Risk: r.Risk, File: a.script.File, Line: a.stmt.Pos.Line, Column: a.stmt.Pos.Column,
 		Message: msg, Lock: r.Lock, Rewrite: r.Rewrite, Scan: r.Scan, Suggestion: r.Suggestion, URL: r.URL(),
 		Source: "static", Statement: shorten(a.stmt.SQL), facts: a.facts}
+	if a.part > 0 {
+		if p := a.stmt.PosOf(a.part); p.Line != f.Line || p.Column != f.Column {
+			f.StatementLine, f.StatementColumn = f.Line, f.Column
+			f.Line, f.Column = p.Line, p.Column
+		}
+	}
 	a.out = append(a.out, f)
 	return &a.out[len(a.out)-1]
 }
@@ -525,7 +534,7 @@ func relkindWord(k string) string {
 }
 
 func (a *analyzer) statement(i int, st *sqlparse.Statement) {
-	a.stmt, a.stmtIdx, a.first, a.lock, a.lockKind, a.queue = st, i, len(a.out), lockNone, "", nil
+	a.stmt, a.stmtIdx, a.first, a.lock, a.lockKind, a.queue, a.part = st, i, len(a.out), lockNone, "", nil, 0
 	if st.Err != nil {
 		a.noteFacts(nil)
 		a.parseError(st)

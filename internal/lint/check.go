@@ -777,11 +777,13 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 	keys := tableKeyColumns(cs)
 	for _, e := range cs.TableElts {
 		if cd := e.GetColumnDef(); cd != nil {
+			a.part = max(a.stmt.Offset(cd.Location), 0)
 			if seen[cd.Colname] {
 				a.add("duplicate-column-assignment", fmt.Sprintf("column %s is defined twice: the statement fails", cd.Colname))
 			}
 			seen[cd.Colname] = true
 			a.columnTypeRules(cd, keys[cd.Colname])
+			a.part = 0
 			refs = append(refs, foreignKeyRefs(cd.Constraints)...)
 		} else if k := e.GetConstraint(); k.GetContype() == pg_query.ConstrType_CONSTR_FOREIGN {
 			refs = append(refs, k.Pktable)

@@ -109,11 +109,16 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 			a.add("multiple-alter-same-table", fmt.Sprintf("second ALTER TABLE on %s in this migration: combine the subcommands into one statement so the table is locked (and scanned or rewritten) once", rel))
 		}
 	}
-	for _, c := range at.Cmds {
+	parts := a.subcommandParts(at)
+	for i, c := range at.Cmds {
 		if cmd := c.GetAlterTableCmd(); cmd != nil {
+			if parts != nil {
+				a.part = parts[i]
+			}
 			a.alterCmd(at.Relation, a.relkindOf(at.Relation, at.Objtype), key, fresh, cmd)
 		}
 	}
+	a.part = 0
 }
 
 // alterCmd judges one ALTER TABLE subcommand on relation rv of relkind kind (key is its state key).
@@ -589,6 +594,7 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 		} else {
 			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+", col, ofDomain))
 			f.Suggestion = ""
+			f.knownDefault = true
 			if a.cfg.Major() <= 10 {
 				f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
 				f.Risk, f.Rewrite = Dangerous, true

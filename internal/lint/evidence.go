@@ -135,7 +135,8 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 	noTimeout := map[string]bool{} // files whose script leaves lock_timeout unset (a missing-lock-timeout stands)
 	facts := map[string]*scriptFacts{}
 	for i, f := range out {
-		k := key{f.File, f.Line, f.Column}
+		line, col := f.StatementPos()
+		k := key{f.File, line, col}
 		byStmt[k] = append(byStmt[k], i)
 		if f.Rule == "missing-lock-timeout" && f.Risk != Safe && !f.Ignored {
 			noTimeout[f.File] = true
@@ -285,7 +286,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					f.Source = SourceBoth
 				}
 			case "add-column-default-nonvolatile":
-				if len(e.Rewritten) > 0 {
+				if len(e.Rewritten) > 0 && !f.knownDefault {
 					retarget(f, "add-column-volatile-default", Dangerous)
 					f.Message = "the rehearsal saw the DEFAULT rewrite " + strings.Join(e.Rewritten, ", ") + ": it is volatile"
 					f.Source = SourceBoth
@@ -563,8 +564,9 @@ func maxLock(locks map[string]lockLevel) lockLevel {
 // does, the rule is raised once per script unless a later statement deserves a higher class.
 func lockTimeoutRaised(fs []Finding, e Evidence, risk Risk) bool {
 	return slices.ContainsFunc(fs, func(f Finding) bool {
+		line, col := f.StatementPos()
 		return f.Rule == "missing-lock-timeout" && f.File == e.File && f.Risk >= risk && !f.Ignored &&
-			(f.Line < e.Line || f.Line == e.Line && f.Column <= e.Column)
+			(line < e.Line || line == e.Line && col <= e.Column)
 	})
 }
 

@@ -84,6 +84,12 @@ type Finding struct {
 	// UPDATEs has one such finding, not 200,000.
 	Repeated    int `json:"repeated,omitempty"`
 	ThroughLine int `json:"through_line,omitempty"`
+	// StatementLine and StatementColumn are where the finding's statement starts, set when Line and
+	// Column point inside it: at the column of a CREATE TABLE, or the subcommand of an ALTER TABLE, that
+	// the finding is about. Findings of one statement are matched (rehearsal evidence, ignore comments)
+	// by the statement's position.
+	StatementLine   int `json:"statement_line,omitempty"`
+	StatementColumn int `json:"statement_column,omitempty"`
 
 	// subject names what a type change finding is about ("users.created_at: timestamp -> timestamptz"),
 	// for ApplyEvidence to restate.
@@ -95,12 +101,31 @@ type Finding struct {
 	// existed: set on the safe finding of one that the known schema says does nothing, for ApplyEvidence
 	// to bring back when the rehearsal sees the statement lock a relation that existed before.
 	ifExists *Finding
+	// knownDefault marks an ADD COLUMN whose DEFAULT calls no function the parser does not know: it is
+	// not volatile, so a rewrite the rehearsal sees in its statement is another subcommand's.
+	knownDefault bool
 	// facts is what the analysis of the finding's script knows about each of its statements.
 	facts *scriptFacts
 }
 
 // String renders the finding compiler-style: "file:line:col: risk rule: message", and how many like it
 // it stands for (see Fold).
+// moveTo puts the finding at line and column (an ignore comment's), keeping its statement's position.
+func (f *Finding) moveTo(line, column int) {
+	if f.StatementLine == 0 {
+		f.StatementLine, f.StatementColumn = f.Line, f.Column
+	}
+	f.Line, f.Column = line, column
+}
+
+// StatementPos is where the finding's statement starts: Line and Column unless they point inside it.
+func (f *Finding) StatementPos() (line, column int) {
+	if f.StatementLine > 0 {
+		return f.StatementLine, f.StatementColumn
+	}
+	return f.Line, f.Column
+}
+
 func (f Finding) String() string {
 	return fmt.Sprintf("%s:%d:%d: %s %s: %s%s", f.File, f.Line, f.Column, f.Risk, f.Rule, f.Message, f.RepeatedNote())
 }

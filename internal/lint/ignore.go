@@ -2,7 +2,11 @@ package lint
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -44,29 +48,86 @@ func (a *analyzer) ignoresAbove(st *sqlparse.Statement) []ignore {
 		}
 		text := strings.TrimSpace(src[start:end])
 		line--
-		var body string
-		switch {
-		case strings.HasPrefix(text, "--"):
-			body = strings.TrimSpace(strings.TrimPrefix(text, "--"))
-		case strings.HasPrefix(text, "/*") && strings.HasSuffix(text, "*/") && !strings.Contains(text[2:len(text)-2], "*/"):
-			body = strings.TrimSpace(text[2 : len(text)-2])
-		default:
+		body, ok := commentBody(text)
+		if !ok {
 			return out
 		}
-		if rest, ok := strings.CutPrefix(body, IgnoreDirective); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-			fields := strings.Fields(rest)
-			ig := ignore{line: line, column: strings.IndexAny(src[start:end], "-/") + 1}
-			if len(fields) > 0 {
-				for _, id := range strings.Split(fields[0], ",") {
-					if id = strings.TrimSpace(id); id != "" {
-						ig.rules = append(ig.rules, id)
-					}
-				}
-				ig.reason = strings.Join(fields[1:], " ")
-			}
+		if ig, ok := directive(body, line, strings.IndexAny(src[start:end], "-/")+1); ok {
 			out = append(out, ig)
 		}
 		end = start - 1
+	}
+	return out
+}
+
+// directive reads the ignore directive of a comment's body (its text without -- or /* */) at line and
+// column; ok is false when the comment is no directive.
+func directive(body string, line, column int) (ig ignore, ok bool) {
+	rest, ok := strings.CutPrefix(body, IgnoreDirective)
+	if !ok || rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+		return ignore{}, false
+	}
+	fields := strings.Fields(rest)
+	ig = ignore{line: line, column: column}
+	if len(fields) > 0 {
+		for _, id := range strings.Split(fields[0], ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				ig.rules = append(ig.rules, id)
+			}
+		}
+		ig.reason = strings.Join(fields[1:], " ")
+	}
+	return ig, true
+}
+
+// commentBody is the text of a comment alone on its line (text, trimmed), without -- or /* */; ok is
+// false for anything else.
+func commentBody(text string) (body string, ok bool) {
+	switch {
+	case strings.HasPrefix(text, "--"):
+		return strings.TrimSpace(strings.TrimPrefix(text, "--")), true
+	case strings.HasPrefix(text, "/*") && strings.HasSuffix(text, "*/") && len(text) >= 4 && !strings.Contains(text[2:len(text)-2], "*/"):
+		return strings.TrimSpace(text[2 : len(text)-2]), true
+	}
+	return "", false
+}
+
+// ignoresInside reads the ignore comments inside the current statement, by the line they stand on: a
+// comment alone on its line directly above a column of CREATE TABLE or a subcommand of ALTER TABLE
+// suppresses that part's findings. The scanner tells comments from string literals and function bodies.
+func (a *analyzer) ignoresInside() map[int]ignore {
+	sql := a.stmt.SQL
+	if !strings.Contains(sql, IgnoreDirective) {
+		return nil
+	}
+	res, err := pg_query.Scan(sql)
+	if err != nil {
+		return nil
+	}
+	var out map[int]ignore
+	for _, t := range res.Tokens {
+		if t.Token != pg_query.Token_SQL_COMMENT && t.Token != pg_query.Token_C_COMMENT || t.Start < 0 || int(t.End) > len(sql) {
+			continue
+		}
+		from := strings.LastIndexByte(sql[:t.Start], '\n') + 1
+		to := len(sql)
+		if nl := strings.IndexByte(sql[t.End:], '\n'); nl >= 0 {
+			to = int(t.End) + nl
+		}
+		if from == 0 || strings.TrimSpace(sql[from:t.Start]) != "" || strings.TrimSpace(sql[t.End:to]) != "" {
+			continue // on the statement's first line, or beside code: not a line of its own
+		}
+		body, ok := commentBody(strings.TrimSpace(sql[t.Start:t.End]))
+		if !ok {
+			continue // a /* */ comment over several lines
+		}
+		p := a.stmt.PosOf(int(t.Start))
+		if ig, ok := directive(body, p.Line, p.Column); ok {
+			if out == nil {
+				out = map[int]ignore{}
+			}
+			out[p.Line] = ig
+		}
 	}
 	return out
 }
@@ -78,36 +139,69 @@ func (a *analyzer) applyIgnores() { a.ignoreFindings(true) }
 // ignoreFindings applies the ignore comments above the current statement to its findings from
 // a.first on; raise says whether to report comments without a reason (once per statement).
 func (a *analyzer) ignoreFindings(raise bool) {
-	igs := a.ignoresAbove(a.stmt)
-	if len(igs) == 0 {
+	from := len(a.out) // the findings this raises are not the statement's to suppress
+	for _, ig := range a.ignoresAbove(a.stmt) {
+		a.ignoreWith(ig, raise, from, func(*Finding) bool { return true })
+	}
+	inside := a.ignoresInside()
+	if len(inside) == 0 {
 		return
 	}
-	for _, ig := range igs {
-		if raise {
-			for _, id := range ig.rules {
-				if _, ok := Lookup(strings.ToLower(id)); !ok {
-					f := a.add("ignore-unknown-rule", fmt.Sprintf("schemagate:ignore names %q, which is no rule%s: nothing is suppressed for it", id, DidYouMean(id)))
-					f.Line, f.Column = ig.line, ig.column
-				}
+	// A part's findings (see analyzer.part) stand on the part's first line; the comment lines directly
+	// above it are its own.
+	lines := map[int]bool{}
+	for i := a.first; i < from; i++ {
+		if f := &a.out[i]; f.StatementLine > 0 {
+			lines[f.Line] = true
+		}
+	}
+	for _, l := range slices.Sorted(maps.Keys(lines)) {
+		for above := l - 1; ; above-- {
+			ig, ok := inside[above]
+			if !ok {
+				break
+			}
+			delete(inside, above) // one comment, checked once, even above two parts' findings
+			a.ignoreWith(ig, raise, from, func(f *Finding) bool { return f.StatementLine > 0 && f.Line == l })
+		}
+	}
+	// A directive inside the statement that stands above no part is checked all the same: it
+	// suppresses nothing, so its rules and reason must be right for when it does.
+	if raise {
+		for _, l := range slices.Sorted(maps.Keys(inside)) {
+			a.ignoreWith(inside[l], raise, from, func(*Finding) bool { return false })
+		}
+	}
+}
+
+// ignoreWith applies one ignore comment to the statement's findings that in selects (those before
+// from), raising ignore-unknown-rule and ignore-without-reason at the comment when raise is set.
+func (a *analyzer) ignoreWith(ig ignore, raise bool, from int, in func(*Finding) bool) {
+	if raise {
+		for _, id := range ig.rules {
+			if _, ok := Lookup(strings.ToLower(id)); !ok {
+				a.add("ignore-unknown-rule", fmt.Sprintf("schemagate:ignore names %q, which is no rule%s: nothing is suppressed for it", id, DidYouMean(id))).moveTo(ig.line, ig.column)
 			}
 		}
-		if ig.reason == "" {
-			if !raise {
-				continue
-			}
+	}
+	if ig.reason == "" {
+		if raise {
 			f := a.add("ignore-without-reason", "")
-			f.Line, f.Column = ig.line, ig.column
+			f.moveTo(ig.line, ig.column)
 			if len(ig.rules) > 0 {
 				f.Message = "schemagate:ignore " + strings.Join(ig.rules, ",") + " gives no reason, so nothing is suppressed"
 			}
+		}
+		return
+	}
+	for i := a.first; i < from; i++ {
+		f := &a.out[i]
+		if !in(f) {
 			continue
 		}
-		for i := a.first; i < len(a.out); i++ {
-			f := &a.out[i]
-			for _, id := range ig.rules {
-				if strings.EqualFold(id, f.Rule) && f.Rule != "ignore-without-reason" {
-					f.Ignored, f.Reason = true, ig.reason
-				}
+		for _, id := range ig.rules {
+			if strings.EqualFold(id, f.Rule) && f.Rule != "ignore-without-reason" {
+				f.Ignored, f.Reason = true, ig.reason
 			}
 		}
 	}

@@ -583,7 +583,8 @@ func mdFindings(r *Report, opts MarkdownOptions, withStatements bool, limit int)
 		if withStatements && f.Statement != "" {
 			// A fence inside a list item would be indented, and an indented line may not start with "/"
 			// for GitLab; collapsed statements are written at column 0 after the list instead.
-			b.WriteString("\n" + details("Statement at "+HTMLCode(fmt.Sprintf("%s:%d", f.File, f.Line)), Fence(f.Statement, "sql")) + "\n")
+			line, _ := f.StatementPos()
+			b.WriteString("\n" + details("Statement at "+HTMLCode(fmt.Sprintf("%s:%d", f.File, line)), Fence(f.Statement, "sql")) + "\n")
 		}
 	}
 	if more > 0 {

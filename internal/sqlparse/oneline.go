@@ -33,6 +33,9 @@ func oneLine(b *strings.Builder, sql string) {
 		if next, ok := skipToken(sql, i); ok {
 			tok := sql[i:next]
 			switch {
+			case strings.HasPrefix(tok, "--") && !strings.Contains(tok, "/*") && !strings.Contains(tok, "*/"):
+				// A line comment would swallow the rest of the line: it becomes a /* */ one.
+				b.WriteString(strings.Join(append(append([]string{"/*"}, strings.Fields(tok[2:])...), "*/"), " "))
 			case strings.HasPrefix(tok, "--") || strings.HasPrefix(tok, "/*"):
 				b.WriteString(strings.Join(strings.Fields(tok), " "))
 			case tok[0] == '$' && (last == "AS" || last == "DO" || prev == "LANGUAGE"):

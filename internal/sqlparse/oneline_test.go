@@ -22,7 +22,10 @@ func TestOneLine(t *testing.T) {
 			want: "CREATE FUNCTION f() RETURNS text AS $$ BEGIN RETURN 'a  b'; END $$ LANGUAGE plpgsql"},
 		{name: "DO block", sql: "DO $do$\nBEGIN\n  PERFORM 1;\nEND$do$", want: "DO $do$ BEGIN PERFORM 1; END$do$"},
 		{name: "DO with a language", sql: "DO LANGUAGE plpgsql $$\n  BEGIN  NULL;  END  $$", want: "DO LANGUAGE plpgsql $$ BEGIN NULL; END $$"},
-		{name: "comments", sql: "SELECT 1 /* a\n   comment */  -- trailing   words", want: "SELECT 1 /* a comment */ -- trailing words"},
+		{name: "comments", sql: "SELECT 1 /* a\n   comment */  -- trailing   words", want: "SELECT 1 /* a comment */ /* trailing words */"},
+		// On one line, a line comment would swallow what follows it: it is written as a /* */ one.
+		{name: "line comment inside", sql: "ALTER TABLE t\n  ADD a int, -- why\n  ADD b int", want: "ALTER TABLE t ADD a int, /* why */ ADD b int"},
+		{name: "line comment holding a comment mark", sql: "SELECT 1 -- a */ b\n, 2", want: "SELECT 1 -- a */ b , 2"},
 		{name: "parameter, not a dollar quote", sql: "SELECT $1,   a$b$  FROM t", want: "SELECT $1, a$b$ FROM t"},
 		{name: "unterminated literal", sql: "SELECT 'a  b", want: "SELECT 'a  b"},
 	}

@@ -44,6 +44,34 @@ type Statement struct {
 	// Skipped lists, in ascending order, the file's lines within the statement that SQL leaves out, as
 	// the tool that runs it leaves them out (sql-migrate's "-- " lines): see FileLine.
 	Skipped []int
+	// treeBase is where, in the text the parser read, SQL starts: a location in Node (a byte offset in
+	// that text) minus treeBase is an offset in SQL (see Offset).
+	treeBase int
+}
+
+// Offset is the byte offset in SQL of a location a node of the statement's parse tree carries; -1 when
+// the location is unknown (the parser's -1) or outside SQL.
+func (st *Statement) Offset(loc int32) int {
+	off := int(loc) - st.treeBase
+	if loc < 0 || off < 0 || off >= len(st.SQL) {
+		return -1
+	}
+	return off
+}
+
+// PosOf is the position in the file of byte offset off of SQL (the statement's own position when off is
+// outside SQL): its line counted past the lines SQL leaves out (Skipped), its column in characters.
+func (st *Statement) PosOf(off int) Position {
+	if off <= 0 || off >= len(st.SQL) {
+		return st.Pos
+	}
+	before := st.SQL[:off]
+	nl := strings.LastIndexByte(before, '\n')
+	if nl < 0 {
+		return Position{Offset: st.Pos.Offset + off, Line: st.Pos.Line, Column: st.Pos.Column + utf8.RuneCountInString(before)}
+	}
+	line := st.FileLine(st.Pos.Line + strings.Count(before, "\n"))
+	return Position{Offset: st.Pos.Offset + off, Line: line, Column: utf8.RuneCountInString(before[nl+1:]) + 1}
 }
 
 // FileLine is the file's line for a line counted in SQL from Pos.Line (as a server error's position
@@ -307,10 +335,11 @@ func fromTree(src string, base int, section string, tree *pg_query.ParseResult, 
 		first := loc + skipSpaceAndComments(section[loc:end])
 		text := strings.TrimRight(section[first:end], " \t\r\n;")
 		out = append(out, Statement{
-			SQL:  text,
-			Pos:  lines.Pos(base + first),
-			End:  base + end,
-			Node: raw.Stmt,
+			SQL:      text,
+			Pos:      lines.Pos(base + first),
+			End:      base + end,
+			Node:     raw.Stmt,
+			treeBase: first,
 		})
 	}
 	return out
