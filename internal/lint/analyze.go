@@ -1,9 +1,11 @@
 package lint
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -721,7 +723,14 @@ func (a *analyzer) finish() {
 }
 
 // result applies configuration: overridden classes, rules turned off, opt-in rules.
-func (a *analyzer) result() []Finding { return configured(a.cfg, a.out) }
+// result is the script's findings in the order of the text (a finding raised at the end of the script,
+// such as an unclosed BEGIN's, stands where its statement does), as a compiler lists them.
+func (a *analyzer) result() []Finding {
+	slices.SortStableFunc(a.out, func(x, y Finding) int {
+		return cmp.Or(cmp.Compare(x.Line, y.Line), cmp.Compare(x.Column, y.Column))
+	})
+	return configured(a.cfg, a.out)
+}
 
 // configured applies the configuration's classes to findings (in place): a rule set "off", or an
 // opt-in rule not turned on, drops its findings; a class replaces their risk. Withdrawn findings (no

@@ -225,3 +225,19 @@ func TestRewriteNotBlamedOnAKnownDefault(t *testing.T) {
 		t.Errorf("the rewrite of an unknown function's DEFAULT is not its own:\n%s", positions(got))
 	}
 }
+
+// TestFindingsInTextOrder: a script's findings come in the order of the text, as a compiler lists
+// them: a statement's own findings (raised after its parts') before its parts', and one raised at the
+// end of the script (a BEGIN never committed) where its statement stands.
+func TestFindingsInTextOrder(t *testing.T) {
+	t.Parallel()
+	fs := AnalyzeScript(script("BEGIN;\nALTER TABLE users\n  ADD COLUMN a json,\n  ALTER COLUMN b SET NOT NULL;\n"), false, Config{})
+	if len(fs) < 4 || fs[0].Rule != "transaction-boundaries" {
+		t.Fatalf("want transaction-boundaries first:\n%s", positions(fs))
+	}
+	for i := 1; i < len(fs); i++ {
+		if p, f := fs[i-1], fs[i]; f.Line < p.Line || f.Line == p.Line && f.Column < p.Column {
+			t.Errorf("%s at %d:%d listed after %s at %d:%d", f.Rule, f.Line, f.Column, p.Rule, p.Line, p.Column)
+		}
+	}
+}
