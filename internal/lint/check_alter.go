@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -771,6 +772,11 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	if t := a.st.known(key); t != nil {
 		old = t.cols[col]
 	}
+	// The types as messages show them, with their modifiers: varchar(200) -> varchar(100).
+	shownNew, shownOld := shownType(newT, newM), ""
+	if old != nil {
+		shownOld = shownType(old.typ, old.mods)
+	}
 	using := cd.RawDefault != nil && !plainUsing(cd.RawDefault, col, cd.TypeName)
 	var f *Finding
 	switch {
@@ -780,36 +786,36 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 			f = a.opclassIndexRebuild(rel, key, name, old.typ, newT)
 		}
 		if f == nil {
-			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible under the UTC time zone the migration sets before it: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
+			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible under the UTC time zone the migration sets before it: no rewrite, brief ACCESS EXCLUSIVE", rel, name, shownOld, shownNew))
 		}
-		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
+		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
 	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
 		// Binary-coercible only when the session's TimeZone is UTC (PostgreSQL 12+).
-		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the session's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, name, old.typ, newT))
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the session's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, name, shownOld, shownNew))
 		f.timeZoneDependent = true
-		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
+		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
 		f.Suggestion = utcSuggestion
 	case old != nil && a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
 		// Every row is checked against the domain's constraints: PostgreSQL rewrites the table even
 		// from the domain's own base type.
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, name, newT))
-		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
+		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
 	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
 		if cd.CollClause != nil && a.indexed(key, col) {
 			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, name))
 		} else if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f != nil {
-			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
+			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
 		} else if f = a.opclassIndexRebuild(rel, key, name, old.typ, newT); f != nil {
-			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
+			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
 		} else {
-			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, name, old.typ, newT))
-			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, old.typ, newT)
+			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, name, shownOld, shownNew))
+			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
 		}
 	case old != nil || using:
-		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, name, newT))
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, name, shownNew))
 	case newT == "text" || newT == "varchar" || newT == "numeric" || newT == "timestamptz" || newT == "timestamp" || newT == "inet":
 		// The old type is unknown: these targets are often binary-coercible; the rehearsal decides.
-		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, name, newT))
+		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, name, shownNew))
 		f.Risk = Caution
 		if (newT == "timestamptz" || newT == "timestamp") && a.cfg.Major() >= 12 && !a.utcZone.on() {
 			// From the other timestamp type the change rewrites unless TimeZone is UTC, as the rehearsal's is.
@@ -818,10 +824,10 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 			f.Suggestion = utcSuggestion
 		}
 	default:
-		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, name, newT))
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: most type changes rewrite the table and its indexes under ACCESS EXCLUSIVE (the rehearsal confirms)", rel, name, shownNew))
 	}
 	if f.subject == "" { // before any later finding moves it
-		f.subject = fmt.Sprintf("%s.%s changing type to %s", rel, name, newT)
+		f.subject = fmt.Sprintf("%s.%s changing type to %s", rel, name, shownNew)
 	}
 	if views := a.st.viewsUsing(key, col); len(views) > 0 {
 		f.Risk = Dangerous
@@ -930,4 +936,22 @@ func triggerWord(cmd *pg_query.AlterTableCmd) string {
 		return "ALL"
 	}
 	return quoteIdent(cmd.Name)
+}
+
+// shownType is a type as a message shows it: its name with the modifiers written after it where they
+// read as written (varchar(100), numeric(10,2), timestamp(3)); an interval's field mask is not one.
+func shownType(typ string, mods []int) string {
+	base, array := strings.CutSuffix(typ, "[]")
+	if len(mods) == 0 || base == "interval" {
+		return typ
+	}
+	ms := make([]string, len(mods))
+	for i, m := range mods {
+		ms[i] = strconv.Itoa(m)
+	}
+	out := base + "(" + strings.Join(ms, ",") + ")"
+	if array {
+		out += "[]"
+	}
+	return out
 }

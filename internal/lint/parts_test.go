@@ -241,3 +241,21 @@ func TestFindingsInTextOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeChangeShowsModifiers: a type change's message shows the types with their modifiers, which
+// are often the whole change (varchar(100) -> varchar(200)).
+func TestTypeChangeShowsModifiers(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Schema: "CREATE TABLE accounts (email varchar(100), price numeric(10,2)[], span interval day to second);"}
+	for _, tc := range []struct{ sql, rule, want string }{
+		{"ALTER TABLE accounts ALTER COLUMN email TYPE varchar(200);", "change-column-type-coercible", "varchar(100) -> varchar(200) is binary-coercible"},
+		{"ALTER TABLE accounts ALTER COLUMN email TYPE varchar(50);", "change-column-type-rewrite", "changes type to varchar(50):"},
+		{"ALTER TABLE accounts ALTER COLUMN price TYPE numeric(12,2)[];", "change-column-type-rewrite", "changes type to numeric(12,2)[]:"},
+		{"ALTER TABLE accounts ALTER COLUMN span TYPE interval;", "change-column-type-coercible", "interval -> interval is"},
+	} {
+		f := find(AnalyzeScript(script(tc.sql), true, cfg), tc.rule)
+		if f == nil || !strings.Contains(f.Message, tc.want) {
+			t.Errorf("%s: %+v, want %s saying %q", tc.sql, f, tc.rule, tc.want)
+		}
+	}
+}
