@@ -722,9 +722,9 @@ func (a *analyzer) finish() {
 	}
 }
 
-// result applies configuration: overridden classes, rules turned off, opt-in rules.
-// result is the script's findings in the order of the text (a finding raised at the end of the script,
-// such as an unclosed BEGIN's, stands where its statement does), as a compiler lists them.
+// result is the script's findings in the order of the text, as a compiler lists them (one raised at the
+// end of the script, such as an unclosed BEGIN's, stands where its statement does), with the
+// configuration applied: overridden classes, rules turned off, opt-in rules.
 func (a *analyzer) result() []Finding {
 	slices.SortStableFunc(a.out, func(x, y Finding) int {
 		return cmp.Or(cmp.Compare(x.Line, y.Line), cmp.Compare(x.Column, y.Column))

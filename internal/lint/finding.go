@@ -85,9 +85,9 @@ type Finding struct {
 	Repeated    int `json:"repeated,omitempty"`
 	ThroughLine int `json:"through_line,omitempty"`
 	// StatementLine and StatementColumn are where the finding's statement starts, set when Line and
-	// Column point inside it: at the column of a CREATE TABLE, or the subcommand of an ALTER TABLE, that
-	// the finding is about. Findings of one statement are matched (rehearsal evidence, ignore comments)
-	// by the statement's position.
+	// Column point elsewhere: at the column of a CREATE TABLE, or the subcommand of an ALTER TABLE, that
+	// the finding is about, or at the ignore comment an ignore-* finding is about. Findings of one
+	// statement are matched (rehearsal evidence, ignore comments) by the statement's position.
 	StatementLine   int `json:"statement_line,omitempty"`
 	StatementColumn int `json:"statement_column,omitempty"`
 
@@ -108,8 +108,6 @@ type Finding struct {
 	facts *scriptFacts
 }
 
-// String renders the finding compiler-style: "file:line:col: risk rule: message", and how many like it
-// it stands for (see Fold).
 // moveTo puts the finding at line and column (an ignore comment's), keeping its statement's position.
 func (f *Finding) moveTo(line, column int) {
 	if f.StatementLine == 0 {
@@ -126,6 +124,8 @@ func (f *Finding) StatementPos() (line, column int) {
 	return f.Line, f.Column
 }
 
+// String renders the finding compiler-style: "file:line:col: risk rule: message", and how many like it
+// it stands for (see Fold).
 func (f Finding) String() string {
 	return fmt.Sprintf("%s:%d:%d: %s %s: %s%s", f.File, f.Line, f.Column, f.Risk, f.Rule, f.Message, f.RepeatedNote())
 }

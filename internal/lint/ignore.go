@@ -174,8 +174,8 @@ func (a *analyzer) ignoreFindings(raise bool) {
 	}
 }
 
-// ignoreWith applies one ignore comment to the statement's findings that in selects (those before
-// from), raising ignore-unknown-rule and ignore-without-reason at the comment when raise is set.
+// ignoreWith applies one ignore comment to those of the statement's findings (before from) that in
+// selects, raising ignore-unknown-rule and ignore-without-reason at the comment when raise is set.
 func (a *analyzer) ignoreWith(ig ignore, raise bool, from int, in func(*Finding) bool) {
 	if raise {
 		for _, id := range ig.rules {

@@ -60,7 +60,8 @@ func (st *Statement) Offset(loc int32) int {
 }
 
 // PosOf is the position in the file of byte offset off of SQL (the statement's own position when off is
-// outside SQL): its line counted past the lines SQL leaves out (Skipped), its column in characters.
+// outside SQL): its line counted past the lines SQL leaves out (Skipped), its column in characters. Its
+// Offset is Pos.Offset plus off, the file's offset unless SQL leaves lines out.
 func (st *Statement) PosOf(off int) Position {
 	if off <= 0 || off >= len(st.SQL) {
 		return st.Pos

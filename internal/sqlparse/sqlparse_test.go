@@ -291,3 +291,39 @@ func TestCopyFromStdin(t *testing.T) {
 		})
 	}
 }
+
+// TestPosOfNode: a parse-tree location maps to its line and column in the file, in characters, for a
+// statement parsed with the whole file and for one parsed alone because another does not parse.
+func TestPosOfNode(t *testing.T) {
+	t.Parallel()
+	for name, src := range map[string]string{
+		"whole file":         "SELECT 1;\nCREATE TABLE t (\n  ä int,\n  b json);\nSELECT 2; CREATE TABLE u (c int);\n",
+		"beside a bad one":   "SELECT 1;\nCREATE TABLE t (\n  ä int,\n  b json);\nSELECT 2; CREATE TABLE u (c int);\nSELEC broken;\n",
+		"after a bad one":    "SELEC broken;\nCREATE TABLE t (\n  ä int,\n  b json);\nSELECT 2; CREATE TABLE u (c int);\n",
+		"CRLF and a comment": "SELECT 1;\r\n/* x */ CREATE TABLE t (\r\n  ä int,\r\n  b json);\r\nSELECT 2; CREATE TABLE u (c int);\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := map[string]Position{}
+			for _, st := range Parse(src) {
+				cs := st.Node.GetCreateStmt()
+				if cs == nil {
+					continue
+				}
+				for _, e := range cs.TableElts {
+					cd := e.GetColumnDef()
+					got[cd.Colname] = st.PosOf(st.Offset(cd.Location))
+				}
+			}
+			want := map[string][2]int{"ä": {3, 3}, "b": {4, 3}, "c": {5, 27}}
+			for col, w := range want {
+				if p := got[col]; p.Line != w[0] || p.Column != w[1] {
+					t.Errorf("column %s at %d:%d, want %d:%d", col, p.Line, p.Column, w[0], w[1])
+				}
+			}
+		})
+	}
+	st := Parse("SELECT 1")[0]
+	if st.Offset(-1) != -1 || st.Offset(100) != -1 || st.PosOf(-1) != st.Pos || st.PosOf(100) != st.Pos {
+		t.Error("a location outside the statement is not its position")
+	}
+}
