@@ -1,11 +1,9 @@
 package lint
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -726,9 +724,7 @@ func (a *analyzer) finish() {
 // end of the script, such as an unclosed BEGIN's, stands where its statement does), with the
 // configuration applied: overridden classes, rules turned off, opt-in rules.
 func (a *analyzer) result() []Finding {
-	slices.SortStableFunc(a.out, func(x, y Finding) int {
-		return cmp.Or(cmp.Compare(x.Line, y.Line), cmp.Compare(x.Column, y.Column))
-	})
+	inTextOrder(a.out)
 	return configured(a.cfg, a.out)
 }
 

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -117,7 +118,22 @@ func ApplyEvidenceWith(cfg Config, static []Finding, ev []Evidence, ignores ...S
 		}
 		kept = append(kept, configured(cfg, []Finding{f})...)
 	}
+	inTextOrder(kept)
 	return kept
+}
+
+// inTextOrder puts findings in the order of the text (the rehearsal's, added last, among the parse
+// tree's), file by file in the order the files first appear.
+func inTextOrder(fs []Finding) {
+	rank := map[string]int{}
+	for _, f := range fs {
+		if _, ok := rank[f.File]; !ok {
+			rank[f.File] = len(rank)
+		}
+	}
+	slices.SortStableFunc(fs, func(x, y Finding) int {
+		return cmp.Or(cmp.Compare(rank[x.File], rank[y.File]), cmp.Compare(x.Line, y.Line), cmp.Compare(x.Column, y.Column))
+	})
 }
 
 func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) []Finding {

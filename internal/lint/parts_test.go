@@ -235,6 +235,20 @@ func TestFindingsInTextOrder(t *testing.T) {
 	if len(fs) < 4 || fs[0].Rule != "transaction-boundaries" {
 		t.Fatalf("want transaction-boundaries first:\n%s", positions(fs))
 	}
+	inOrder(t, fs)
+
+	// The rehearsal's findings take their place among the parse tree's.
+	src := "SET lock_timeout = '1s';\nSET statement_timeout = '1min';\nCOMMENT ON TABLE users IS 'x';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
+	fs = ApplyEvidence(AnalyzeScript(script(src), true, Config{}), []Evidence{{File: "m.sql", Line: 3, Column: 1, Rewritten: []string{"users"},
+		Locks: []LockEvidence{{Relation: "users", Mode: "AccessExclusiveLock", Preexisting: true}}}})
+	if find(fs, "table-rewrite") == nil || find(fs, "set-not-null") == nil {
+		t.Fatalf("want a table-rewrite (line 3) and a set-not-null (line 4):\n%s", positions(fs))
+	}
+	inOrder(t, fs)
+}
+
+func inOrder(t *testing.T, fs []Finding) {
+	t.Helper()
 	for i := 1; i < len(fs); i++ {
 		if p, f := fs[i-1], fs[i]; f.Line < p.Line || f.Line == p.Line && f.Column < p.Column {
 			t.Errorf("%s at %d:%d listed after %s at %d:%d", f.Rule, f.Line, f.Column, p.Rule, p.Line, p.Column)
