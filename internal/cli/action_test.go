@@ -490,7 +490,7 @@ func TestActionCheckoutInAFolder(t *testing.T) {
 	}
 	// GitHub places an annotation by its path in the repository, which is app/, not the workspace: the
 	// runner leaves a relative path as it is and makes an absolute one relative to the workspace.
-	if !strings.Contains(out, "::warning col=1,file=db/migrations/2_b.up.sql,line=1,title=schemagate%3A prefer-bigint") {
+	if !strings.Contains(out, "::warning col=17,file=db/migrations/2_b.up.sql,line=1,title=schemagate%3A prefer-bigint") {
 		t.Errorf("no annotation at the file's path in the repository:\n%s", out)
 	}
 }
