@@ -13,14 +13,14 @@ import (
 // what it claims fails.
 type serverCase struct {
 	name, schema, src string
-	// What the server does with src: refuses it; keeps from scanning table noScan; gives relation
-	// rebuilds new storage (a rewritten table, a rebuilt index); keeps relation keeps's storage; probe
-	// (SQL) is true after it. With none of them, it only runs it.
-	fails                   bool
-	noScan, rebuilds, keeps string
-	probe                   string
-	rule, msg               string // the finding lint must raise, with part of its message
-	not                     string // a rule lint must not raise
+	// What the server does with src: refuses it; keeps from scanning table noScan; scans table scans;
+	// gives relation rebuilds new storage (a rewritten table, a rebuilt index); keeps relation keeps's
+	// storage; probe (SQL) is true after it. With none of them, it only runs it.
+	fails                          bool
+	noScan, scans, rebuilds, keeps string
+	probe                          string
+	rule, msg                      string // the finding lint must raise, with part of its message
+	not                            string // a rule lint must not raise
 }
 
 // run runs the case on conn, in a transaction it rolls back, and lints src after schema.
@@ -37,9 +37,12 @@ func (tt serverCase) run(t *testing.T, conn *pgx.Conn) {
 		return v
 	}
 	const numScans, fileNode = "SELECT pg_stat_get_xact_numscans($1::regclass)", "SELECT pg_relation_filenode($1::regclass)::bigint"
-	var scans, rebuilt, kept int64
+	var unscanned, scanned, rebuilt, kept int64
 	if tt.noScan != "" {
-		scans = scalar(numScans, tt.noScan)
+		unscanned = scalar(numScans, tt.noScan)
+	}
+	if tt.scans != "" {
+		scanned = scalar(numScans, tt.scans)
 	}
 	if tt.rebuilds != "" {
 		rebuilt = scalar(fileNode, tt.rebuilds)
@@ -59,8 +62,11 @@ func (tt serverCase) run(t *testing.T, conn *pgx.Conn) {
 			t.Fatal(err)
 		}
 	}
-	if tt.noScan != "" && scalar(numScans, tt.noScan) != scans {
+	if tt.noScan != "" && scalar(numScans, tt.noScan) != unscanned {
 		t.Fatalf("the server scanned %s: the case is wrong", tt.noScan)
+	}
+	if tt.scans != "" && scalar(numScans, tt.scans) == scanned {
+		t.Fatalf("the server did not scan %s: the case is wrong", tt.scans)
 	}
 	if tt.rebuilds != "" && scalar(fileNode, tt.rebuilds) == rebuilt {
 		t.Fatalf("the server kept the storage of %s: the case is wrong", tt.rebuilds)

@@ -956,23 +956,30 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if _, owned := s.owned[old]; owned {
 				return // PostgreSQL refuses to move an owned sequence: it stays
 			}
-			// A table's owned sequences move with it.
-			var seqs []string
+			// A table's owned sequences and its indexes move with it.
+			var along []string
 			for seq, col := range s.owned {
 				if t, _ := splitOwner(col); t == old {
-					seqs = append(seqs, seq)
+					along = append(along, seq)
+				}
+			}
+			for ix, t := range s.indexTable {
+				if t == old {
+					along = append(along, ix)
 				}
 			}
 			s.moves(old, a.Newschema+"."+bare(old))
-			for _, seq := range seqs {
-				s.moves(seq, a.Newschema+"."+bare(seq))
+			for _, k := range along {
+				s.moves(k, a.Newschema+"."+bare(k))
 			}
 		}
 	}
 }
 
 // moves follows a relation renamed or moved to another schema: its kind, the sequences its columns
-// own, and the column that owns it.
+// own, and the column that owns it, its indexes, the views that use it (and a view's own columns used),
+// its partition key and DEFAULT partition, its partitions and inheritance parents and children: each is
+// found by PostgreSQL through the relation's OID, so it keeps applying under the new name.
 func (s *state) moves(old, nw string) {
 	rekey(s.kinds, old, nw)
 	rekey(s.owned, old, nw)
@@ -993,7 +1000,16 @@ func (s *state) moves(old, nw string) {
 	rekey(s.indexCols, old, nw)
 	rekey(s.indexTable, old, nw)
 	revalue(s.indexTable, old, nw)
-	// A partition and an inheritance child keep their parent under its new name, and their own.
+	rekey(s.viewCols, old, nw)
+	for _, used := range s.viewCols {
+		rekey(used, old, nw)
+	}
+	rekey(s.partitioned, old, nw)
+	rekey(s.boundable, old, nw)
+	// A partition and an inheritance child keep their parent under its new name, and their own; so does
+	// a partitioned table its DEFAULT partition.
+	rekey(s.defaultPart, old, nw)
+	revalue(s.defaultPart, old, nw)
 	rekey(s.partOf, old, nw)
 	revalue(s.partOf, old, nw)
 	rekey(s.inherits, old, nw)
