@@ -55,3 +55,55 @@ func TestRenamedTableFindingsMatchServer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
 	}
 }
+
+// TestRenamedDomainFindingsMatchServer: after a domain is renamed or moved to another schema, whether it
+// is constrained, its DEFAULT and that the migration created it are known under its new name, and no
+// longer under the old one; nor are they after the domain is dropped. Left under the old name, a rewrite
+// was missed, or reported for a new domain of the old name that has no constraint or DEFAULT.
+func TestRenamedDomainFindingsMatchServer(t *testing.T) {
+	const table = "CREATE TABLE m (x int);\nINSERT INTO m VALUES (1);\n"
+	const checked = table + "CREATE DOMAIN d AS int CHECK (VALUE > 0);\n"
+	const volatile = table + "CREATE DOMAIN d AS timestamptz DEFAULT clock_timestamp();\n"
+	tests := []serverCase{
+		{name: "constrained, renamed",
+			schema: checked + "ALTER DOMAIN d RENAME TO e;\n",
+			src:    "ALTER TABLE m ADD COLUMN c e;", rebuilds: "m",
+			rule: "add-column-constrained-domain", msg: "of constrained domain e"},
+		{name: "constrained, moved to another schema",
+			schema: "CREATE SCHEMA s2;\n" + checked + "ALTER DOMAIN d SET SCHEMA s2;\n",
+			src:    "ALTER TABLE m ALTER COLUMN x TYPE s2.d;", rebuilds: "m",
+			rule: "change-column-type-rewrite", msg: "changes to constrained domain d"},
+		{name: "constrained, a new domain of the old name",
+			schema: checked + "ALTER DOMAIN d RENAME TO e;\nCREATE DOMAIN d AS int;\n",
+			src:    "ALTER TABLE m ADD COLUMN c d;", keeps: "m",
+			not: "add-column-constrained-domain"},
+		{name: "constrained, dropped and created again",
+			schema: checked + "DROP DOMAIN d;\nCREATE DOMAIN d AS int;\n",
+			src:    "ALTER TABLE m ADD COLUMN c d;", keeps: "m",
+			not: "add-column-constrained-domain"},
+		{name: "volatile DEFAULT, renamed",
+			schema: volatile + "ALTER DOMAIN d RENAME TO e;\n",
+			src:    "ALTER TABLE m ADD COLUMN c e;", rebuilds: "m",
+			rule: "add-column-volatile-default", msg: "(the DEFAULT of its domain e)"},
+		{name: "volatile DEFAULT, moved to another schema",
+			schema: "CREATE SCHEMA s2;\n" + volatile + "ALTER DOMAIN d SET SCHEMA s2;\n",
+			src:    "ALTER TABLE m ADD COLUMN c s2.d;", rebuilds: "m",
+			rule: "add-column-volatile-default", msg: "(the DEFAULT of its domain d)"},
+		{name: "volatile DEFAULT, a new domain of the old name",
+			schema: volatile + "ALTER DOMAIN d RENAME TO e;\nCREATE DOMAIN d AS timestamptz;\n",
+			src:    "ALTER TABLE m ADD COLUMN c d;", keeps: "m",
+			not: "add-column-volatile-default"},
+		{name: "volatile DEFAULT, dropped and created again",
+			schema: volatile + "DROP DOMAIN d;\nCREATE DOMAIN d AS timestamptz;\n",
+			src:    "ALTER TABLE m ADD COLUMN c d;", keeps: "m",
+			not: "add-column-volatile-default"},
+		{name: "created by the migration, renamed",
+			schema: table,
+			src:    "CREATE DOMAIN d AS int;\nALTER DOMAIN d RENAME TO e;\nALTER DOMAIN e ADD CONSTRAINT pos CHECK (VALUE > 0);",
+			not:    "domain-constraint"},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
+	}
+}

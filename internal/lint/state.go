@@ -210,6 +210,8 @@ func (s *state) drops(name string) {
 	delete(s.partitioned, name)
 	delete(s.boundable, name)
 	delete(s.kinds, name)
+	delete(s.domains, name)
+	delete(s.domainDefaults, name)
 	delete(s.domainChecks, name)
 	for _, t := range s.tables {
 		// The foreign keys that reference a table go with it: PostgreSQL drops a referenced table only
@@ -940,14 +942,14 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			s.renameDomainCheck(s.qual(r.Object.GetList().GetItems()), r.Subname, r.Newname)
 		case pg_query.ObjectType_OBJECT_DOMAIN:
 			key := s.qual(r.Object.GetList().GetItems())
-			s.moveDomainChecks(key, sibling(key, r.Newname))
+			s.moveDomain(key, sibling(key, r.Newname))
 		}
 	case n.GetAlterObjectSchemaStmt() != nil:
 		a := n.GetAlterObjectSchemaStmt()
 		switch a.ObjectType {
 		case pg_query.ObjectType_OBJECT_DOMAIN:
 			key := s.qual(a.Object.GetList().GetItems())
-			s.moveDomainChecks(key, a.Newschema+"."+bare(key))
+			s.moveDomain(key, a.Newschema+"."+bare(key))
 		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			s.opaque = true // its indexes move with it, under names the state may not know
 			fallthrough
@@ -989,14 +991,7 @@ func (s *state) moves(old, nw string) {
 		}
 	}
 	rekey(s.tables, old, nw)
-	if s.created[old] {
-		s.created[nw] = true
-	}
-	rekey(s.change, old, nw)
-	if s.exists[old] {
-		s.know(nw, true)
-		s.know(old, false)
-	}
+	s.movesKey(old, nw)
 	rekey(s.indexCols, old, nw)
 	rekey(s.indexTable, old, nw)
 	revalue(s.indexTable, old, nw)
@@ -1027,6 +1022,29 @@ func (s *state) moves(old, nw string) {
 				kc.ref = nw
 			}
 		}
+	}
+}
+
+// moveDomain follows domain old renamed or moved to another schema as nw: whether it is constrained, its
+// DEFAULT, and its CHECKs (PostgreSQL's AlterConstraintNamespaces moves them to its new schema) go with
+// it. A domain of the old name created later starts without them.
+func (s *state) moveDomain(old, nw string) {
+	s.movesKey(old, nw)
+	rekey(s.domains, old, nw)
+	rekey(s.domainDefaults, old, nw)
+	rekey(s.domainChecks, old, nw)
+}
+
+// movesKey follows any object renamed or moved to another schema: whether the migration or the change
+// created it, and that it exists.
+func (s *state) movesKey(old, nw string) {
+	if s.created[old] {
+		s.created[nw] = true
+	}
+	rekey(s.change, old, nw)
+	if s.exists[old] {
+		s.know(nw, true)
+		s.know(old, false)
 	}
 }
 
