@@ -107,3 +107,56 @@ func TestRenamedDomainFindingsMatchServer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
 	}
 }
+
+// TestDroppedTableFindingsMatchServer: a dropped table takes along its indexes, its partitions (and
+// theirs, and their indexes), and what only DROP … CASCADE drops with it: its inheritance children and
+// the views that use it. Left known, a later DROP … IF EXISTS of one of them was judged to lock and drop
+// what no longer exists, and a view that no longer exists still refused a DROP COLUMN.
+func TestDroppedTableFindingsMatchServer(t *testing.T) {
+	const parted = "CREATE TABLE p (x int, v int) PARTITION BY RANGE (x);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (1) TO (10);\n"
+	const view = "CREATE TABLE m (x int, d int);\nCREATE VIEW v AS SELECT x FROM m;\n"
+	tests := []serverCase{
+		{name: "its index",
+			schema: "CREATE TABLE m (x int);\nCREATE INDEX m_x ON m (x);\nDROP TABLE m;\n",
+			src:    "DROP INDEX IF EXISTS m_x;", probe: "SELECT to_regclass('m_x') IS NULL",
+			rule: "drop-index-blocking", msg: "no index m_x exists after the earlier migrations"},
+		{name: "its index, in the migration",
+			schema: "CREATE TABLE m (x int);\nCREATE INDEX m_x ON m (x);\n",
+			src:    "DROP TABLE m;\nDROP INDEX IF EXISTS m_x;", probe: "SELECT to_regclass('m_x') IS NULL",
+			rule: "drop-index-blocking", msg: "no index m_x exists: an earlier statement of this migration drops it"},
+		{name: "its partition's CHECK, a new table of its name",
+			schema: "CREATE TABLE p (x int, v int) PARTITION BY RANGE (x);\n" +
+				"CREATE TABLE p1 PARTITION OF p (CONSTRAINT k CHECK (v IS NOT NULL AND v > 0)) FOR VALUES FROM (1) TO (10);\n" +
+				"DROP TABLE p;\nCREATE TABLE p1 (x int, v int);\nINSERT INTO p1 VALUES (1, 1);\n",
+			src: "ALTER TABLE p1 ALTER COLUMN v SET NOT NULL;", scans: "p1",
+			rule: "set-not-null", msg: "SET NOT NULL on p1.v scans the whole table"},
+		// The index is not named after its table: a name PostgreSQL may have chosen for one of its
+		// indexes may still exist (see absent).
+		{name: "its partition's partition's index, in the migration",
+			schema: "CREATE TABLE p (x int, v int) PARTITION BY RANGE (x);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (1) TO (10) PARTITION BY RANGE (x);\n" +
+				"CREATE TABLE p11 PARTITION OF p1 FOR VALUES FROM (1) TO (5);\nCREATE INDEX x_of_p11 ON p11 (x);\n",
+			src: "DROP TABLE p;\nDROP INDEX IF EXISTS x_of_p11;", probe: "SELECT to_regclass('x_of_p11') IS NULL",
+			rule: "drop-index-blocking", msg: "no index x_of_p11 exists: an earlier statement of this migration drops it"},
+		{name: "its DEFAULT partition",
+			schema: "CREATE TABLE p (x int, v int) PARTITION BY RANGE (x);\nCREATE TABLE pd PARTITION OF p DEFAULT;\nDROP TABLE pd;\n" +
+				"CREATE TABLE p1 (x int NOT NULL, v int, CONSTRAINT bound CHECK (x >= 1 AND x < 10));\n",
+			src: "ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (1) TO (10);", noScan: "p1",
+			not: "attach-partition-scan"},
+		{name: "its inheritance child, CASCADE",
+			schema: "CREATE TABLE parent (x int);\nCREATE TABLE child () INHERITS (parent);\nDROP TABLE parent CASCADE;\n",
+			src:    "DROP TABLE IF EXISTS child;", probe: "SELECT to_regclass('child') IS NULL",
+			rule: "drop-table", msg: "no table child exists after the earlier migrations"},
+		{name: "its view, CASCADE",
+			schema: view + "DROP TABLE m CASCADE;\n",
+			src:    "DROP VIEW IF EXISTS v;", probe: "SELECT to_regclass('v') IS NULL",
+			rule: "replace-or-drop-view", msg: "no view v exists after the earlier migrations"},
+		{name: "its view, CASCADE, a new table of its name",
+			schema: view + "DROP TABLE m CASCADE;\nCREATE TABLE m (x int, d int);\n",
+			src:    "ALTER TABLE m DROP COLUMN x;",
+			rule:   "drop-column", msg: "DROP COLUMN m.x: running code"},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
+	}
+}

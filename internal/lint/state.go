@@ -179,36 +179,29 @@ func (s *state) isNew(key string) bool {
 	return ok
 }
 
-// drops forgets a dropped object, and the sequences its columns own (a table's drop takes them along).
-func (s *state) drops(name string) {
+// drops forgets a dropped object and what goes with it, and returns their keys: a table's indexes, the
+// sequences its columns own, its partitions (PostgreSQL drops a partitioned table with them), and what
+// only DROP … CASCADE drops with it (the DROP fails otherwise, and the deploy stops): its inheritance
+// children and the views that use its columns.
+func (s *state) drops(name string) []string {
 	delete(s.created, name)
 	delete(s.change, name)
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
 	delete(s.indexTable, name)
-	for ix, t := range s.indexTable {
-		if t == name {
-			delete(s.indexTable, ix) // dropped with it
-		}
-	}
 	delete(s.viewCols, name)
+	// It leaves its parents first, so that no table below it finds it below itself again (two tables
+	// attached to or inheriting from each other, which PostgreSQL refuses: see inheritors).
 	delete(s.partOf, name)
-	for part, parent := range s.partOf {
-		if parent == name {
-			delete(s.partOf, part) // dropped with it
-		}
-	}
-	// A parent goes only with its inheritance children (DROP … CASCADE), a child leaves its parents.
 	delete(s.inherits, name)
-	for child := range s.inherits {
-		s.noInherit(child, name)
-	}
 	for _, t := range s.tables {
 		delete(t.exprIndexes, name)
 	}
 	delete(s.partitioned, name)
 	delete(s.boundable, name)
+	delete(s.defaultPart, name)
+	maps.DeleteFunc(s.defaultPart, func(_, part string) bool { return part == name })
 	delete(s.kinds, name)
 	delete(s.domains, name)
 	delete(s.domainDefaults, name)
@@ -219,11 +212,27 @@ func (s *state) drops(name string) {
 		maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
 	}
 	delete(s.owned, name)
+	along := s.children(name)
 	for seq, col := range s.owned {
 		if t, _ := splitOwner(col); t == name {
-			s.drops(seq)
+			along = append(along, seq)
 		}
 	}
+	for ix, t := range s.indexTable {
+		if t == name {
+			along = append(along, ix)
+		}
+	}
+	for v, used := range s.viewCols {
+		if _, ok := used[name]; ok {
+			along = append(along, v)
+		}
+	}
+	dropped := []string{name}
+	for _, k := range along {
+		dropped = append(dropped, s.drops(k)...)
+	}
+	return dropped
 }
 
 // know records whether object key exists.
@@ -843,9 +852,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					// DROP … IF EXISTS of what does not exist drops nothing: what names it later
 					// finds it missing since the earlier migrations, not since this statement.
 					existed := !s.absent(key, len(items) > 1)
-					s.drops(key)
+					dropped := s.drops(key)
 					if created && existed {
-						s.gone[key] = true
+						for _, k := range dropped {
+							s.gone[k] = true
+						}
 					}
 				}
 			}
