@@ -160,3 +160,13 @@ func TestDroppedTableFindingsMatchServer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
 	}
 }
+
+// TestDetachedDefaultPartitionMatchesServer: a partitioned table whose DEFAULT partition is detached has
+// none, so a later ATTACH PARTITION scans no DEFAULT partition.
+func TestDetachedDefaultPartitionMatchesServer(t *testing.T) {
+	serverCase{name: "detached",
+		schema: "CREATE TABLE p (x int, v int) PARTITION BY RANGE (x);\nCREATE TABLE pd PARTITION OF p DEFAULT;\nINSERT INTO pd VALUES (1, 1);\n" +
+			"ALTER TABLE p DETACH PARTITION pd;\nCREATE TABLE p1 (x int NOT NULL, v int, CONSTRAINT bound CHECK (x >= 1 AND x < 10));\n",
+		src: "ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (1) TO (10);", noScan: "pd",
+		not: "attach-partition-scan"}.run(t, pgtest.Conn(t))
+}

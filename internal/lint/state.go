@@ -923,8 +923,12 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				s.uninheritChecks(name, s.rel(cmd.Def.GetRangeVar()))
 				s.noInherit(name, s.rel(cmd.Def.GetRangeVar()))
 			case pg_query.AlterTableType_AT_DetachPartition:
-				s.uninheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name)
-				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
+				part := s.rel(cmd.Def.GetPartitionCmd().GetName())
+				s.uninheritChecks(part, name)
+				delete(s.partOf, part)
+				if s.defaultPart[name] == part {
+					delete(s.defaultPart, name) // a later ATTACH or PARTITION OF scans it no more
+				}
 			case pg_query.AlterTableType_AT_AttachPartition:
 				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
 				s.inheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name, true)
