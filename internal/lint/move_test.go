@@ -170,3 +170,28 @@ func TestDetachedDefaultPartitionMatchesServer(t *testing.T) {
 		src: "ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (1) TO (10);", noScan: "pd",
 		not: "attach-partition-scan"}.run(t, pgtest.Conn(t))
 }
+
+// TestConstraintUsingIndexFindingsMatchServer: ADD CONSTRAINT c … USING INDEX i renames index i to c
+// (PostgreSQL's ATExecAddIndexConstraint): what the state knows of the index is known under c, and no
+// index i exists any more.
+func TestConstraintUsingIndexFindingsMatchServer(t *testing.T) {
+	const table = "CREATE TABLE m (x int, d int);\nCREATE UNIQUE INDEX m_x ON m (x);\n"
+	tests := []serverCase{
+		{name: "the index's old name",
+			schema: table + "ALTER TABLE m ADD CONSTRAINT m_u UNIQUE USING INDEX m_x;\n",
+			src:    "DROP INDEX IF EXISTS m_x;", probe: "SELECT to_regclass('m_x') IS NULL",
+			rule: "drop-index-blocking", msg: "no index m_x exists after the earlier migrations"},
+		{name: "the index's columns under its new name",
+			schema: table + "ALTER TABLE m ADD CONSTRAINT m_u UNIQUE USING INDEX m_x;\n",
+			src:    "ALTER TABLE m REPLICA IDENTITY USING INDEX m_u;", fails: true,
+			rule: "replica-identity", msg: "REPLICA IDENTITY USING INDEX m_u fails"},
+		{name: "the constraint named as the index",
+			schema: table + "ALTER TABLE m ADD CONSTRAINT m_x UNIQUE USING INDEX m_x;\n",
+			src:    "ALTER TABLE m REPLICA IDENTITY USING INDEX m_x;", fails: true,
+			rule: "replica-identity", msg: "REPLICA IDENTITY USING INDEX m_x fails"},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
+	}
+}

@@ -1143,10 +1143,14 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 
 // constraintIndex notes the index of a PRIMARY KEY, UNIQUE or EXCLUDE constraint on table tname: it is
 // named after the constraint, or by PostgreSQL when the constraint has no name (USING INDEX keeps the
-// index, under the constraint's name when it has one).
+// index, under the constraint's name when it has one: ATExecAddIndexConstraint renames it, and what
+// the state knows of it goes along).
 func (s *state) constraintIndex(tname string, c *pg_query.Constraint) {
 	switch {
 	case c.Conname != "":
+		if c.Indexname != "" && c.Indexname != c.Conname {
+			s.moves(sibling(tname, c.Indexname), sibling(tname, c.Conname))
+		}
 		s.know(sibling(tname, c.Conname), true)
 	case c.Indexname == "":
 		s.autoIndex(tname)
