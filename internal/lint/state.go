@@ -966,7 +966,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			key := s.qual(a.Object.GetList().GetItems())
 			s.moveDomain(key, a.Newschema+"."+bare(key))
 		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
-			s.opaque = true // its indexes move with it, under names the state may not know
+			// All its indexes move with it: those the state knows by name below, others under names it
+			// may not know.
+			s.opaque = true
 			fallthrough
 		case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_SEQUENCE:
 			old := s.rel(a.Relation)
