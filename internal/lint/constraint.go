@@ -129,12 +129,6 @@ func (s *state) renameDomainCheck(key, old, nw string) {
 	}
 }
 
-// moveDomainChecks follows domain old renamed or moved to another schema as nw: its CHECKs go with it
-// (PostgreSQL's AlterConstraintNamespaces moves them to its new schema).
-func (s *state) moveDomainChecks(old, nw string) {
-	rekey(s.domainChecks, old, nw)
-}
-
 // constraintNamed tells whether a constraint of schema has name: ChooseConstraintName looks for the
 // names it tries among all the constraints of the schema (pg_constraint's conname and connamespace):
 // the CHECKs of its tables, their other constraints with a given name, the CHECKs of its domains (a

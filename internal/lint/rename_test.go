@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
@@ -14,16 +13,7 @@ import (
 // rebuild or a failing statement missed, a scan or a failure reported that does not happen. Each case
 // runs on the server, which says what the statement does.
 func TestRenamedColumnFindingsMatchServer(t *testing.T) {
-	tests := []struct {
-		name, schema, src string
-		// What the server does with src: refuses it; keeps from scanning table noScan; builds index
-		// rebuilds again; probe (SQL) is true after it. With none of them, it only runs it.
-		fails            bool
-		noScan, rebuilds string
-		probe            string
-		rule, msg        string // the finding lint must raise, with part of its message
-		not              string // a rule lint must not raise
-	}{
+	tests := []serverCase{
 		{name: "index key, collation change",
 			schema: "CREATE TABLE m (x text, d int);\nCREATE INDEX m_x ON m (x);\nALTER TABLE m RENAME COLUMN x TO b;\n",
 			src:    `ALTER TABLE m ALTER COLUMN b TYPE text COLLATE "C";`, rebuilds: "m_x",
@@ -86,69 +76,7 @@ func TestRenamedColumnFindingsMatchServer(t *testing.T) {
 			rule: "add-foreign-key", not: "fk-missing-index"},
 	}
 	conn := pgtest.Conn(t)
-	ctx := t.Context()
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			inRolledBackTx(t, conn, tt.schema)
-			var scans, node, after int64
-			if tt.noScan != "" {
-				if err := conn.QueryRow(ctx, "SELECT pg_stat_get_xact_numscans($1::regclass)", tt.noScan).Scan(&scans); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if tt.rebuilds != "" {
-				if err := conn.QueryRow(ctx, "SELECT pg_relation_filenode($1::regclass)::bigint", tt.rebuilds).Scan(&node); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := conn.Exec(ctx, "SAVEPOINT src"); err != nil {
-				t.Fatal(err)
-			}
-			_, err := conn.Exec(ctx, tt.src)
-			if failed := err != nil; failed != tt.fails {
-				t.Fatalf("the server refused it: %v (%v), want %v: the case is wrong", failed, err, tt.fails)
-			}
-			if tt.fails {
-				if _, err := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT src"); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if tt.noScan != "" {
-				if err := conn.QueryRow(ctx, "SELECT pg_stat_get_xact_numscans($1::regclass)", tt.noScan).Scan(&after); err != nil {
-					t.Fatal(err)
-				}
-				if after != scans {
-					t.Fatalf("the server scanned %s: the case is wrong", tt.noScan)
-				}
-			}
-			if tt.rebuilds != "" {
-				if err := conn.QueryRow(ctx, "SELECT pg_relation_filenode($1::regclass)::bigint", tt.rebuilds).Scan(&after); err != nil {
-					t.Fatal(err)
-				}
-				if after == node {
-					t.Fatalf("the server kept index %s: the case is wrong", tt.rebuilds)
-				}
-			}
-			if tt.probe != "" {
-				var ok bool
-				if err := conn.QueryRow(ctx, tt.probe).Scan(&ok); err != nil {
-					t.Fatal(err)
-				}
-				if !ok {
-					t.Fatalf("%s is false on the server: the case is wrong", tt.probe)
-				}
-			}
-			fs := AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema})
-			if tt.rule != "" {
-				if f := find(fs, tt.rule); f == nil || !strings.Contains(f.Message, tt.msg) {
-					t.Errorf("%s: %+v, want one saying %q (all: %v)", tt.rule, f, tt.msg, rulesOf(fs))
-				}
-			}
-			if tt.not != "" {
-				if f := find(fs, tt.not); f != nil {
-					t.Errorf("%s raised: %s", tt.not, f.Message)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
 	}
 }

@@ -179,37 +179,32 @@ func (s *state) isNew(key string) bool {
 	return ok
 }
 
-// drops forgets a dropped object, and the sequences its columns own (a table's drop takes them along).
-func (s *state) drops(name string) {
+// drops forgets a dropped object and what goes with it, and returns their keys: a table's indexes, the
+// sequences its columns own, its partitions (PostgreSQL drops a partitioned table with them), and what
+// only DROP … CASCADE drops with it (the DROP fails otherwise, and the deploy stops): its inheritance
+// children and the views that use its columns.
+func (s *state) drops(name string) []string {
 	delete(s.created, name)
 	delete(s.change, name)
 	s.know(name, false)
 	delete(s.tables, name)
 	delete(s.indexCols, name)
 	delete(s.indexTable, name)
-	for ix, t := range s.indexTable {
-		if t == name {
-			delete(s.indexTable, ix) // dropped with it
-		}
-	}
 	delete(s.viewCols, name)
+	// It leaves its parents first, so that no table below it finds it below itself again (two tables
+	// attached to or inheriting from each other, which PostgreSQL refuses: see inheritors).
 	delete(s.partOf, name)
-	for part, parent := range s.partOf {
-		if parent == name {
-			delete(s.partOf, part) // dropped with it
-		}
-	}
-	// A parent goes only with its inheritance children (DROP … CASCADE), a child leaves its parents.
 	delete(s.inherits, name)
-	for child := range s.inherits {
-		s.noInherit(child, name)
-	}
 	for _, t := range s.tables {
 		delete(t.exprIndexes, name)
 	}
 	delete(s.partitioned, name)
 	delete(s.boundable, name)
+	delete(s.defaultPart, name)
+	maps.DeleteFunc(s.defaultPart, func(_, part string) bool { return part == name })
 	delete(s.kinds, name)
+	delete(s.domains, name)
+	delete(s.domainDefaults, name)
 	delete(s.domainChecks, name)
 	for _, t := range s.tables {
 		// The foreign keys that reference a table go with it: PostgreSQL drops a referenced table only
@@ -217,11 +212,27 @@ func (s *state) drops(name string) {
 		maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
 	}
 	delete(s.owned, name)
+	along := s.children(name)
 	for seq, col := range s.owned {
 		if t, _ := splitOwner(col); t == name {
-			s.drops(seq)
+			along = append(along, seq)
 		}
 	}
+	for ix, t := range s.indexTable {
+		if t == name {
+			along = append(along, ix)
+		}
+	}
+	for v, used := range s.viewCols {
+		if _, ok := used[name]; ok {
+			along = append(along, v)
+		}
+	}
+	dropped := []string{name}
+	for _, k := range along {
+		dropped = append(dropped, s.drops(k)...)
+	}
+	return dropped
 }
 
 // know records whether object key exists.
@@ -841,9 +852,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					// DROP … IF EXISTS of what does not exist drops nothing: what names it later
 					// finds it missing since the earlier migrations, not since this statement.
 					existed := !s.absent(key, len(items) > 1)
-					s.drops(key)
+					dropped := s.drops(key)
 					if created && existed {
-						s.gone[key] = true
+						for _, k := range dropped {
+							s.gone[k] = true
+						}
 					}
 				}
 			}
@@ -910,8 +923,12 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				s.uninheritChecks(name, s.rel(cmd.Def.GetRangeVar()))
 				s.noInherit(name, s.rel(cmd.Def.GetRangeVar()))
 			case pg_query.AlterTableType_AT_DetachPartition:
-				s.uninheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name)
-				delete(s.partOf, s.rel(cmd.Def.GetPartitionCmd().GetName()))
+				part := s.rel(cmd.Def.GetPartitionCmd().GetName())
+				s.uninheritChecks(part, name)
+				delete(s.partOf, part)
+				if s.defaultPart[name] == part {
+					delete(s.defaultPart, name) // a later ATTACH or PARTITION OF scans it no more
+				}
 			case pg_query.AlterTableType_AT_AttachPartition:
 				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
 				s.inheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name, true)
@@ -940,39 +957,48 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			s.renameDomainCheck(s.qual(r.Object.GetList().GetItems()), r.Subname, r.Newname)
 		case pg_query.ObjectType_OBJECT_DOMAIN:
 			key := s.qual(r.Object.GetList().GetItems())
-			s.moveDomainChecks(key, sibling(key, r.Newname))
+			s.moveDomain(key, sibling(key, r.Newname))
 		}
 	case n.GetAlterObjectSchemaStmt() != nil:
 		a := n.GetAlterObjectSchemaStmt()
 		switch a.ObjectType {
 		case pg_query.ObjectType_OBJECT_DOMAIN:
 			key := s.qual(a.Object.GetList().GetItems())
-			s.moveDomainChecks(key, a.Newschema+"."+bare(key))
+			s.moveDomain(key, a.Newschema+"."+bare(key))
 		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
-			s.opaque = true // its indexes move with it, under names the state may not know
+			// All its indexes move with it: those the state knows by name below, others under names it
+			// may not know.
+			s.opaque = true
 			fallthrough
 		case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_SEQUENCE:
 			old := s.rel(a.Relation)
 			if _, owned := s.owned[old]; owned {
 				return // PostgreSQL refuses to move an owned sequence: it stays
 			}
-			// A table's owned sequences move with it.
-			var seqs []string
+			// A table's owned sequences and its indexes move with it.
+			var along []string
 			for seq, col := range s.owned {
 				if t, _ := splitOwner(col); t == old {
-					seqs = append(seqs, seq)
+					along = append(along, seq)
+				}
+			}
+			for ix, t := range s.indexTable {
+				if t == old {
+					along = append(along, ix)
 				}
 			}
 			s.moves(old, a.Newschema+"."+bare(old))
-			for _, seq := range seqs {
-				s.moves(seq, a.Newschema+"."+bare(seq))
+			for _, k := range along {
+				s.moves(k, a.Newschema+"."+bare(k))
 			}
 		}
 	}
 }
 
 // moves follows a relation renamed or moved to another schema: its kind, the sequences its columns
-// own, and the column that owns it.
+// own, and the column that owns it, its indexes, the views that use it (and a view's own columns used),
+// its partition key and DEFAULT partition, its partitions and inheritance parents and children: each is
+// found by PostgreSQL through the relation's OID, so it keeps applying under the new name.
 func (s *state) moves(old, nw string) {
 	rekey(s.kinds, old, nw)
 	rekey(s.owned, old, nw)
@@ -982,18 +1008,20 @@ func (s *state) moves(old, nw string) {
 		}
 	}
 	rekey(s.tables, old, nw)
-	if s.created[old] {
-		s.created[nw] = true
-	}
-	rekey(s.change, old, nw)
-	if s.exists[old] {
-		s.know(nw, true)
-		s.know(old, false)
-	}
+	s.movesKey(old, nw)
 	rekey(s.indexCols, old, nw)
 	rekey(s.indexTable, old, nw)
 	revalue(s.indexTable, old, nw)
-	// A partition and an inheritance child keep their parent under its new name, and their own.
+	rekey(s.viewCols, old, nw)
+	for _, used := range s.viewCols {
+		rekey(used, old, nw)
+	}
+	rekey(s.partitioned, old, nw)
+	rekey(s.boundable, old, nw)
+	// A partition and an inheritance child keep their parent under its new name, and their own; so does
+	// a partitioned table its DEFAULT partition.
+	rekey(s.defaultPart, old, nw)
+	revalue(s.defaultPart, old, nw)
 	rekey(s.partOf, old, nw)
 	revalue(s.partOf, old, nw)
 	rekey(s.inherits, old, nw)
@@ -1011,6 +1039,29 @@ func (s *state) moves(old, nw string) {
 				kc.ref = nw
 			}
 		}
+	}
+}
+
+// moveDomain follows domain old renamed or moved to another schema as nw: whether it is constrained, its
+// DEFAULT, and its CHECKs (PostgreSQL's AlterConstraintNamespaces moves them to its new schema) go with
+// it. A domain of the old name created later starts without them.
+func (s *state) moveDomain(old, nw string) {
+	s.movesKey(old, nw)
+	rekey(s.domains, old, nw)
+	rekey(s.domainDefaults, old, nw)
+	rekey(s.domainChecks, old, nw)
+}
+
+// movesKey follows any object renamed or moved to another schema: whether the migration or the change
+// created it, and that it exists.
+func (s *state) movesKey(old, nw string) {
+	if s.created[old] {
+		s.created[nw] = true
+	}
+	rekey(s.change, old, nw)
+	if s.exists[old] {
+		s.know(nw, true)
+		s.know(old, false)
 	}
 }
 
@@ -1094,10 +1145,14 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 
 // constraintIndex notes the index of a PRIMARY KEY, UNIQUE or EXCLUDE constraint on table tname: it is
 // named after the constraint, or by PostgreSQL when the constraint has no name (USING INDEX keeps the
-// index, under the constraint's name when it has one).
+// index, under the constraint's name when it has one: ATExecAddIndexConstraint renames it, and what
+// the state knows of it goes along).
 func (s *state) constraintIndex(tname string, c *pg_query.Constraint) {
 	switch {
 	case c.Conname != "":
+		if c.Indexname != "" && c.Indexname != c.Conname {
+			s.moves(sibling(tname, c.Indexname), sibling(tname, c.Conname))
+		}
 		s.know(sibling(tname, c.Conname), true)
 	case c.Indexname == "":
 		s.autoIndex(tname)
