@@ -72,11 +72,9 @@ type state struct {
 	//
 	// gone are the objects the migration being judged dropped.
 	gone map[string]bool
-	// autoIndexed are the tables with an index whose name PostgreSQL chose: CREATE INDEX without a
-	// name, an unnamed PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING INDEXES, the indexes a partition
-	// gets from its parent.
-	autoIndexed map[string]bool
-	// autoPrefixes maps autoNamePrefix of each autoIndexed table's name to the schemas of such tables.
+	// autoPrefixes maps autoNamePrefix of the name of each table with an index whose name PostgreSQL
+	// chose (CREATE INDEX without a name, an unnamed PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING
+	// INDEXES, the indexes a partition gets from its parent) to the schemas of such tables.
 	autoPrefixes map[string]map[string]bool
 	// unmodeled are the lower-cased words of statements that may create objects the state does not
 	// follow: DO blocks and function bodies that build no SQL at run time, statements that do not parse.
@@ -134,7 +132,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
-		gone: map[string]bool{}, autoIndexed: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
+		gone: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
 
 func (s *state) table(name string) *table {
@@ -318,7 +316,6 @@ func (s *state) lacksUniqueIndex(key string) bool {
 
 // autoIndex records that table t has an index whose name PostgreSQL chose.
 func (s *state) autoIndex(t string) {
-	s.autoIndexed[t] = true
 	ts, tn, _ := strings.Cut(t, ".")
 	p := autoNamePrefix(tn)
 	if s.autoPrefixes[p] == nil {
