@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -39,6 +40,11 @@ type LintOptions struct {
 	Rules     []string
 	// NoTransaction treats plain FILE arguments as run outside a transaction.
 	NoTransaction bool
+	// StdinName is the name the SQL read from standard input (the FILE argument -) is linted under: what
+	// its findings name, and the file name its format is told by (an editor passes the buffer's path).
+	StdinName string
+	// stdin is standard input, read once when a FILE argument is -.
+	stdin []byte
 	// ConfigFile is schemagate.yml (default ./schemagate.yml when present): dir, format,
 	// database.pg_version, lint.rules, lint.fail_on and the deploy timeouts apply; flags win.
 	ConfigFile string
@@ -66,12 +72,14 @@ migration folder in any supported format (and knows which tool runs a file in a 
 sqitch scripts and plain folders statement by statement, outside their own BEGIN … COMMIT); with
 FILE arguments each file is one migration that the tool runs in a transaction (--no-transaction to
 say otherwise), but for a goose, dbmate or sql-migrate file (told by its annotations, or --format),
-whose up section alone is judged, as --dir judges it.
+whose up section alone is judged, as --dir judges it. The FILE - is standard input (an editor's
+buffer, a file from git show), linted under the name --stdin-name gives.
 
 Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input, 1 the tool failed
 (such as a report it could not write).`,
 		Example: `  schemagate lint --dir db/migrations
   schemagate lint db/migrations/0042_add_email.sql --pg-version 14.2
+  git show HEAD:db/0042_add_email.sql | schemagate lint - --stdin-name db/0042_add_email.sql
   schemagate lint --dir db --sarif lint.sarif --rule prefer-bigint=off --rule drop-column=dangerous`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files, o.changed = args, cmd.Flags().Changed
@@ -88,6 +96,7 @@ Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input,
 	f.StringVar(&o.FailOn, "fail-on", "dangerous", "lowest risk that makes lint exit 3: dangerous, caution, safe or never")
 	f.StringArrayVar(&o.Rules, "rule", nil, "change a rule's class: id=safe|caution|dangerous|off (repeatable)")
 	f.BoolVar(&o.NoTransaction, "no-transaction", false, "FILE arguments run outside a transaction")
+	f.StringVar(&o.StdinName, "stdin-name", "", `the name findings give the SQL read from standard input (FILE -), whose file name also tells its format (default "<stdin>")`)
 	return cmd
 }
 
@@ -118,6 +127,9 @@ func (a *App) runLint(o *LintOptions) error {
 	}
 	if err := writable(o.SARIF); err != nil {
 		return usageErr(fmt.Errorf("--sarif %s: %w", o.SARIF, err))
+	}
+	if err := a.readLintStdin(o); err != nil {
+		return err
 	}
 	units, err := lintUnits(o, cfg)
 	if err != nil {
@@ -384,6 +396,10 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			if name == "-" {
+				units[i], errs[i] = lintSQL(o.stdinName(), o.stdin, format, o.read, !o.NoTransaction, lintCfg)
+				return
+			}
 			units[i], errs[i] = lintFileArg(name, format, o.read, !o.NoTransaction, lintCfg)
 		}()
 	}
@@ -410,6 +426,54 @@ func lintFileArg(name string, format migrate.Format, opts migrate.Options, inTx 
 		}
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
+	return lintSQL(name, b, format, opts, inTx, cfg)
+}
+
+// maxStdin is the most SQL lint reads from standard input: more than any migration, less than what
+// would exhaust memory on a stream that never ends.
+const maxStdin = 256 << 20
+
+// readLintStdin reads standard input into o.stdin when a FILE argument is - (once: a second - would
+// read nothing), and checks --stdin-name is given with it.
+func (a *App) readLintStdin(o *LintOptions) error {
+	n := 0
+	for _, f := range o.Files {
+		if f == "-" {
+			n++
+		}
+	}
+	switch {
+	case n > 1:
+		return usageErr(errors.New("the FILE - (standard input) can be given once"))
+	case n == 0 && o.StdinName != "":
+		return usageErr(errors.New("--stdin-name names the SQL read from standard input: give the FILE - too"))
+	case n == 0:
+		return nil
+	}
+	if a.Stdin == nil {
+		return usageErr(errors.New("the FILE - reads standard input, and there is none"))
+	}
+	b, err := io.ReadAll(io.LimitReader(a.Stdin, maxStdin+1))
+	if err != nil {
+		return exitCode(ExitFailure, fmt.Errorf("read standard input: %w", err))
+	}
+	if len(b) > maxStdin {
+		return usageErr(fmt.Errorf("standard input holds more than %d MiB of SQL: give the migration as a FILE or --dir", maxStdin>>20))
+	}
+	o.stdin = b
+	return nil
+}
+
+// stdinName is the name the SQL from standard input is linted under.
+func (o *LintOptions) stdinName() string {
+	if o.StdinName != "" {
+		return o.StdinName
+	}
+	return "<stdin>"
+}
+
+// lintSQL reads b, the content of the FILE argument name, as lintFileArg says.
+func lintSQL(name string, b []byte, format migrate.Format, opts migrate.Options, inTx bool, cfg lint.Config) ([]lintUnit, error) {
 	// The folder reader, on a folder of this one file (by its base name: the readers take the tools'
 	// file names, {version}_{name}.sql).
 	base := filepath.Base(name)
