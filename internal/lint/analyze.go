@@ -150,10 +150,11 @@ type analyzer struct {
 	stmt    *sqlparse.Statement // the statement being judged
 	stmtIdx int
 	// part is the offset in the statement's SQL of the part being judged (a column of CREATE TABLE, a
-	// subcommand of ALTER TABLE), where its findings stand; 0 while the statement as a whole is.
-	part  int
-	first int       // index in out of the statement's first finding
-	lock  lockLevel // strongest lock the statement takes on a pre-existing relation
+	// subcommand of ALTER TABLE), where its findings stand; 0 while the statement as a whole is. parts is
+	// where the first of its parts starts (what comes before is the statement's head).
+	part, parts int
+	first       int       // index in out of the statement's first finding
+	lock        lockLevel // strongest lock the statement takes on a pre-existing relation
 	// lockKind is the relkind of the relation that lock is on, as far as the statement tells (see
 	// relkindWord): "" for a table or a relation of a kind the statement does not say.
 	lockKind string
@@ -372,6 +373,9 @@ func (a *analyzer) add(id, msg string) *Finding {
 			f.StatementLine, f.StatementColumn = f.Line, f.Column
 			f.Line, f.Column = p.Line, p.Column
 		}
+		if excerpt := partExcerpt(a.stmt.SQL, a.parts, a.part); excerpt != "" {
+			f.wholeStatement, f.Statement = f.Statement, excerpt
+		}
 	}
 	a.out = append(a.out, f)
 	return &a.out[len(a.out)-1]
@@ -534,7 +538,7 @@ func relkindWord(k string) string {
 }
 
 func (a *analyzer) statement(i int, st *sqlparse.Statement) {
-	a.stmt, a.stmtIdx, a.first, a.lock, a.lockKind, a.queue, a.part = st, i, len(a.out), lockNone, "", nil, 0
+	a.stmt, a.stmtIdx, a.first, a.lock, a.lockKind, a.queue, a.part, a.parts = st, i, len(a.out), lockNone, "", nil, 0, 0
 	if st.Err != nil {
 		a.noteFacts(nil)
 		a.parseError(st)
@@ -756,12 +760,31 @@ func configured(cfg Config, fs []Finding) []Finding {
 	return out
 }
 
+// partExcerpt is the excerpt of a statement for a finding about its part at offset part, when the
+// statement's own excerpt would cut the part off: the statement's head (up to offset parts, where its
+// parts start: "ALTER TABLE orders") and the text from the part on, "ALTER TABLE orders ... ALTER
+// COLUMN note SET NOT NULL". Empty when the statement's excerpt shows the part.
+func partExcerpt(sql string, parts, part int) string {
+	const shown = 40 // of the part, at least, in the statement's excerpt
+	if parts <= 0 || part <= parts || part > len(sql) || len(sqlparse.OneLine(sql[:part]))+shown <= maxExcerpt {
+		return ""
+	}
+	head := sqlparse.OneLine(sql[:parts])
+	if len(head) > maxExcerpt/2 {
+		return ""
+	}
+	return shorten(head + " ... " + sqlparse.OneLine(sql[part:]))
+}
+
 // shorten is a finding's excerpt of its statement: on one line, white space inside literals and quoted
 // identifiers kept (sqlparse.OneLine), cut at 200 bytes.
+// maxExcerpt is how many bytes of a statement a finding's excerpt shows.
+const maxExcerpt = 200
+
 func shorten(sql string) string {
 	sql = sqlparse.OneLine(sql)
-	if len(sql) > 200 {
-		cut := 197
+	if len(sql) > maxExcerpt {
+		cut := maxExcerpt - 3
 		for cut > 0 && sql[cut]&0xc0 == 0x80 {
 			cut--
 		}

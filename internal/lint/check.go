@@ -775,6 +775,9 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 	seen := map[string]bool{}
 	var refs []*pg_query.RangeVar
 	keys := tableKeyColumns(cs)
+	if len(cs.TableElts) > 0 {
+		a.parts = max(a.stmt.Offset(elementLocation(cs.TableElts[0])), 0)
+	}
 	for _, e := range cs.TableElts {
 		if cd := e.GetColumnDef(); cd != nil {
 			a.part = max(a.stmt.Offset(cd.Location), 0)
@@ -789,7 +792,20 @@ func (a *analyzer) createTable(cs *pg_query.CreateStmt) {
 			refs = append(refs, k.Pktable)
 		}
 	}
+	a.parts = 0
 	a.newTableForeignKeys(a.st.rel(cs.Relation), refs)
+}
+
+// elementLocation is where an element of CREATE TABLE starts (a column, a table constraint); -1 for
+// one the parser keeps no location of its start for (LIKE: its table's).
+func elementLocation(e *pg_query.Node) int32 {
+	switch {
+	case e.GetColumnDef() != nil:
+		return e.GetColumnDef().Location
+	case e.GetConstraint() != nil:
+		return e.GetConstraint().Location
+	}
+	return -1
 }
 
 // foreignKeyRefs are the tables the REFERENCES constraints of a column name.

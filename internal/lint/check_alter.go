@@ -111,6 +111,9 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 		}
 	}
 	parts := a.subcommandParts(at)
+	if parts != nil {
+		a.parts = parts[0]
+	}
 	for i, c := range at.Cmds {
 		if cmd := c.GetAlterTableCmd(); cmd != nil {
 			if parts != nil {
@@ -119,7 +122,7 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 			a.alterCmd(at.Relation, a.relkindOf(at.Relation, at.Objtype), key, fresh, cmd)
 		}
 	}
-	a.part = 0
+	a.part, a.parts = 0, 0
 }
 
 // alterCmd judges one ALTER TABLE subcommand on relation rv of relkind kind (key is its state key).

@@ -202,7 +202,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 			if len(e.InvalidIndexes) > 0 {
 				base := Finding{File: e.File, Line: e.Line, Column: e.Column, Source: "dynamic"}
 				if idx := byStmt[key{e.File, e.Line, e.Column}]; len(idx) > 0 {
-					base.Statement = out[idx[0]].Statement
+					base.Statement = out[idx[0]].statementExcerpt()
 				}
 				added := len(out)
 				out = append(out, invalidIndexFindings(base, e.InvalidIndexes, "the failed statement left index %s behind INVALID")...)
@@ -235,7 +235,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 		idx := byStmt[key{e.File, e.Line, e.Column}]
 		stmtSQL := ""
 		if len(idx) > 0 {
-			stmtSQL = out[idx[0]].Statement
+			stmtSQL = out[idx[0]].statementExcerpt()
 		}
 		heldModes := maps.Clone(txHeld)
 		if heldModes == nil {

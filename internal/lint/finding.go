@@ -101,6 +101,9 @@ type Finding struct {
 	// existed: set on the safe finding of one that the known schema says does nothing, for ApplyEvidence
 	// to bring back when the rehearsal sees the statement lock a relation that existed before.
 	ifExists *Finding
+	// wholeStatement is the excerpt of the whole statement when Statement is a part's (see partExcerpt):
+	// what the rehearsal's findings of the statement show.
+	wholeStatement string
 	// knownDefault marks an ADD COLUMN whose DEFAULT calls no function the parser does not know: it is
 	// not volatile, so a rewrite the rehearsal sees in its statement is another subcommand's.
 	knownDefault bool
@@ -114,6 +117,14 @@ func (f *Finding) moveTo(line, column int) {
 		f.StatementLine, f.StatementColumn = f.Line, f.Column
 	}
 	f.Line, f.Column = line, column
+}
+
+// statementExcerpt is the excerpt of the finding's whole statement.
+func (f *Finding) statementExcerpt() string {
+	if f.wholeStatement != "" {
+		return f.wholeStatement
+	}
+	return f.Statement
 }
 
 // StatementPos is where the finding's statement starts: Line and Column unless they point inside it.

@@ -273,3 +273,29 @@ func TestTypeChangeShowsModifiers(t *testing.T) {
 		}
 	}
 }
+
+// TestPartExcerpt: a finding about a part that the statement's excerpt would cut off shows the
+// statement's head and the part; the rehearsal's findings of the statement show the statement itself.
+func TestPartExcerpt(t *testing.T) {
+	t.Parallel()
+	var sql strings.Builder
+	sql.WriteString("SET lock_timeout = '1s';\nSET statement_timeout = '1min';\nALTER TABLE users\n")
+	for i := range 12 {
+		fmt.Fprintf(&sql, "    ADD COLUMN note_%02d text,\n", i)
+	}
+	sql.WriteString("    ALTER COLUMN email SET NOT NULL;\n")
+	// With add-column-nullable off, the statement's one finding is the last subcommand's.
+	static := AnalyzeScript(script(sql.String()), true, Config{Rules: map[string]string{"add-column-nullable": "off"}})
+	f := find(static, "set-not-null")
+	if f == nil || f.Statement != "ALTER TABLE users ... ALTER COLUMN email SET NOT NULL" {
+		t.Fatalf("set-not-null excerpt: %+v", f)
+	}
+	if f := find(AnalyzeScript(script(sql.String()), true, Config{}), "add-column-nullable"); f == nil || !strings.HasPrefix(f.Statement, "ALTER TABLE users ADD COLUMN note_00 text,") {
+		t.Errorf("the first subcommand is in the statement's own excerpt: %+v", f)
+	}
+	got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 3, Column: 1, Rewritten: []string{"users"},
+		Locks: []LockEvidence{{Relation: "users", Mode: "AccessExclusiveLock", Preexisting: true}}}})
+	if f := find(got, "table-rewrite"); f == nil || !strings.HasPrefix(f.Statement, "ALTER TABLE users ADD COLUMN note_00 text,") {
+		t.Errorf("the rehearsal's finding does not show the statement: %+v", f)
+	}
+}
