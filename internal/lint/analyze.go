@@ -110,7 +110,7 @@ func (q *Sequence) AnalyzeScript(s *migrate.Script, inTx bool) []Finding {
 func (q *Sequence) analyze(s *migrate.Script, inTx bool, id string) []Finding {
 	// What the earlier migrations created is pre-existing now, or the change's (see StartChange); each
 	// migration starts on the default search path.
-	q.st.created, q.st.gone = map[string]bool{}, map[string]bool{}
+	q.st.created, q.st.gone = map[string]bool{}, map[string]string{}
 	q.st.schema = defaultSchema
 	a := newAnalyzerState(s, inTx, q.cfg, q.st)
 	for i := range s.Statements {

@@ -623,8 +623,8 @@ func (a *analyzer) absent(objects []*pg_query.Node, keys []string) bool {
 // noSuch says that a statement does nothing because no kind by the names (keys) exists.
 func (a *analyzer) noSuch(kind string, names, keys []string) string {
 	for _, k := range keys {
-		if a.st.gone[k] {
-			return fmt.Sprintf("no %s %s exists: an earlier statement of this migration drops it, so the statement does nothing", kind, orList(names))
+		if how := a.st.gone[k]; how != "" {
+			return fmt.Sprintf("no %s %s exists: an earlier statement of this migration %s, so the statement does nothing", kind, orList(names), how)
 		}
 	}
 	return fmt.Sprintf("no %s %s exists after the earlier migrations: the statement does nothing", kind, orList(names))

@@ -333,3 +333,31 @@ func TestNoOpAfterNoOpDrop(t *testing.T) {
 		t.Errorf("line 2 findings %q, want %q", msgs, want)
 	}
 }
+
+// TestNoOpAfterRenameInMigration: DROP … IF EXISTS of a table, index or view an earlier statement of
+// the migration renamed or moved to another schema does nothing, and says which took it away.
+func TestNoOpAfterRenameInMigration(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ src, rule, want string }{
+		{"ALTER TABLE old RENAME TO new;\nDROP TABLE IF EXISTS old;\n", "drop-table",
+			"no table old exists: an earlier statement of this migration renames it, so the statement does nothing"},
+		{"ALTER INDEX old_idx RENAME TO new_idx;\nDROP INDEX IF EXISTS old_idx;\n", "drop-index-blocking",
+			"no index old_idx exists: an earlier statement of this migration renames it, so the statement does nothing"},
+		{"ALTER VIEW old_v RENAME TO new_v;\nDROP VIEW IF EXISTS old_v;\n", "replace-or-drop-view",
+			"no view old_v exists: an earlier statement of this migration renames it, so the statement does nothing"},
+		{"ALTER VIEW old_v SET SCHEMA archive;\nDROP VIEW IF EXISTS public.old_v;\n", "replace-or-drop-view",
+			"no view public.old_v exists: an earlier statement of this migration moves it to another schema, so the statement does nothing"},
+	} {
+		seq := NewSequence(Config{})
+		seq.AnalyzeScript(script("CREATE SCHEMA archive;\nCREATE TABLE old (id bigint);\nCREATE INDEX old_idx ON old (id);\nCREATE VIEW old_v AS SELECT id FROM old;\n"), true)
+		var got []string
+		for _, f := range seq.AnalyzeScript(script("SET lock_timeout = '2s';\n"+tc.src), true) {
+			if (tc.rule == "" || f.Rule == tc.rule) && f.Line == 3 {
+				got = append(got, f.Message)
+			}
+		}
+		if !slices.ContainsFunc(got, func(m string) bool { return strings.Contains(m, tc.want) }) {
+			t.Errorf("%s: findings of the DROP %q, want one saying %q", tc.src, got, tc.want)
+		}
+	}
+}

@@ -70,8 +70,9 @@ type state struct {
 
 	// What absent needs to tell that an object does not exist (with complete):
 	//
-	// gone are the objects the migration being judged dropped.
-	gone map[string]bool
+	// gone are the objects the migration being judged dropped, renamed or moved to another schema, each
+	// with what says which ("drops it", "renames it", "moves it to another schema").
+	gone map[string]string
 	// autoPrefixes maps autoNamePrefix of the name of each table with an index whose name PostgreSQL
 	// chose (CREATE INDEX without a name, an unnamed PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING
 	// INDEXES, the indexes a partition gets from its parent) to the schemas of such tables.
@@ -132,7 +133,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
-		gone: map[string]bool{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
+		gone: map[string]string{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
 }
 
 func (s *state) table(name string) *table {
@@ -852,7 +853,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					dropped := s.drops(key)
 					if created && existed {
 						for _, k := range dropped {
-							s.gone[k] = true
+							s.gone[k] = "drops it"
 						}
 					}
 				}
@@ -942,6 +943,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
 			pg_query.ObjectType_OBJECT_INDEX, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			old := s.rel(r.Relation)
+			s.goneAway(created, "renames it", old)
 			s.moves(old, sibling(old, r.Newname))
 			s.renameConstraintIndex(old, sibling(old, r.Newname))
 		case pg_query.ObjectType_OBJECT_COLUMN:
@@ -984,6 +986,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					along = append(along, ix)
 				}
 			}
+			s.goneAway(created, "moves it to another schema", append([]string{old}, along...)...)
 			s.moves(old, a.Newschema+"."+bare(old))
 			for _, k := range along {
 				s.moves(k, a.Newschema+"."+bare(k))
@@ -1047,6 +1050,20 @@ func (s *state) moveDomain(old, nw string) {
 	rekey(s.domains, old, nw)
 	rekey(s.domainDefaults, old, nw)
 	rekey(s.domainChecks, old, nw)
+}
+
+// goneAway records that a statement of the migration being judged (created) takes the objects keys
+// away from their names (how: "renames it", "moves it to another schema"): a later statement that
+// names one of them, and does nothing for it, says so. Objects that did not exist are not taken away.
+func (s *state) goneAway(created bool, how string, keys ...string) {
+	if !created {
+		return
+	}
+	for _, k := range keys {
+		if s.exists[k] {
+			s.gone[k] = how
+		}
+	}
 }
 
 // movesKey follows any object renamed or moved to another schema: whether the migration or the change
