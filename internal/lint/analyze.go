@@ -370,8 +370,7 @@ func (a *analyzer) add(id, msg string) *Finding {
 		Source: "static", Statement: shorten(a.stmt.SQL), facts: a.facts}
 	if a.part > 0 {
 		if p := a.stmt.PosOf(a.part); p.Line != f.Line || p.Column != f.Column {
-			f.StatementLine, f.StatementColumn = f.Line, f.Column
-			f.Line, f.Column = p.Line, p.Column
+			f.moveTo(p.Line, p.Column)
 		}
 		if excerpt := partExcerpt(a.stmt.SQL, a.parts, a.part); excerpt != "" {
 			f.wholeStatement, f.Statement = f.Statement, excerpt

@@ -111,7 +111,8 @@ type Finding struct {
 	facts *scriptFacts
 }
 
-// moveTo puts the finding at line and column (an ignore comment's), keeping its statement's position.
+// moveTo puts the finding at line and column (its part's, or the ignore comment's it is about), keeping
+// its statement's position.
 func (f *Finding) moveTo(line, column int) {
 	if f.StatementLine == 0 {
 		f.StatementLine, f.StatementColumn = f.Line, f.Column
@@ -127,7 +128,7 @@ func (f *Finding) statementExcerpt() string {
 	return f.Statement
 }
 
-// StatementPos is where the finding's statement starts: Line and Column unless they point inside it.
+// StatementPos is where the finding's statement starts: Line and Column unless they point elsewhere.
 func (f *Finding) StatementPos() (line, column int) {
 	if f.StatementLine > 0 {
 		return f.StatementLine, f.StatementColumn
