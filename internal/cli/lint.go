@@ -287,6 +287,23 @@ func ruleFlag(r string) (id, class string, ok bool) {
 	return id, class, ok && id != ""
 }
 
+// checkRuleFlag reads a --rule id=class and checks it as check checks the configuration's lint.rules,
+// its problems in check's words.
+func checkRuleFlag(r string) (id, class string, errs []error) {
+	id, class, ok := ruleFlag(r)
+	if !ok {
+		return "", "", []error{fmt.Errorf("--rule %q: want id=class", r)}
+	}
+	one := config.Default()
+	one.Lint.Rules = map[string]string{id: class}
+	for _, p := range one.Validate() {
+		if p.Path == "lint.rules."+id {
+			errs = append(errs, fmt.Errorf("--rule: %s", p.Msg))
+		}
+	}
+	return id, class, errs
+}
+
 func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	var cfg lint.Config
 	var errs []error
@@ -300,21 +317,9 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	// Each --rule is checked as check checks it (the configuration's lint.rules), in the order given, its
 	// problems in check's words. (The file's rules come first in o.Rules: Parse has checked them.)
 	for _, r := range o.Rules {
-		id, class, ok := ruleFlag(r)
-		if !ok {
-			errs = append(errs, fmt.Errorf("--rule %q: want id=class", r))
-			continue
-		}
-		one := config.Default()
-		one.Lint.Rules = map[string]string{id: class}
-		bad := false
-		for _, p := range one.Validate() {
-			if p.Path == "lint.rules."+id {
-				errs = append(errs, fmt.Errorf("--rule: %s", p.Msg))
-				bad = true
-			}
-		}
-		if bad {
+		id, class, bad := checkRuleFlag(r)
+		if bad != nil {
+			errs = append(errs, bad...)
 			continue
 		}
 		if cfg.Rules == nil {

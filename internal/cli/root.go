@@ -241,6 +241,7 @@ approval, and deploys inside maintenance windows with a snapshot and automatic r
 	for _, c := range []*cobra.Command{
 		a.newCheckCmd(),
 		a.newLintCmd(),
+		a.newRulesCmd(),
 		a.newGateCmd(),
 		a.newCommentCmd(),
 		a.newDeployCmd(),

@@ -3,7 +3,6 @@ package lint
 import (
 	"bytes"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,49 +13,6 @@ var update = flag.Bool("update", false, "rewrite docs/rules/*.md from the rule c
 
 const docsDir = "../../docs/rules"
 
-// ruleDoc renders a rule's documentation page.
-func ruleDoc(r Rule) []byte {
-	var b bytes.Buffer
-	yn := func(v bool) string {
-		if v {
-			return "yes"
-		}
-		return "no"
-	}
-	lock := r.Lock
-	if lock == "" {
-		lock = "none on tables"
-	}
-	fmt.Fprintf(&b, "# %s\n\n", r.ID)
-	fmt.Fprintf(&b, "<!-- Generated from internal/lint (catalog.go, rule.go) by `go test ./internal/lint -run TestRuleDocs -update`; do not edit. -->\n\n")
-	fmt.Fprintf(&b, "**Default risk:** %s", r.Risk)
-	if r.Off {
-		b.WriteString(" (opt-in: off unless `lint.rules` gives it a class)")
-	}
-	if r.Dynamic {
-		b.WriteString(" (raised from the rehearsal's trace, not from the parse tree)")
-	}
-	if r.History {
-		b.WriteString(" (raised by comparing the folder with `check --base`, not from the parse tree)")
-	}
-	b.WriteString("\n\n## What it detects\n\n" + r.Summary + ".\n\n")
-	b.WriteString("## Why it matters\n\n" + r.Why + "\n\n")
-	b.WriteString("| lock | rewrites the table | scans the table |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", strings.ReplaceAll(lock, "|", "\\|"), yn(r.Rewrite), yn(r.Scan))
-	b.WriteString("## Triggers\n\n```sql\n" + r.Bad + "\n```\n\n")
-	b.WriteString("## Does not trigger (safer form)\n\n```sql\n" + r.Good + "\n```\n\n")
-	if r.Suggestion != "" {
-		b.WriteString("## Safe alternative\n\n" + r.Suggestion + "\n\n")
-	}
-	if r.Notes != "" {
-		b.WriteString("## Notes\n\n" + r.Notes + "\n\n")
-	}
-	b.WriteString("## Suppressing it\n\nWrite a comment with a reason on the line directly above the statement:\n\n")
-	fmt.Fprintf(&b, "```sql\n-- schemagate:ignore %s <why this is acceptable here>\n```\n\n", r.ID)
-	fmt.Fprintf(&b, "or change its class for the whole repository in `schemagate.yml`:\n\n```yaml\nlint:\n  rules:\n    %s: off   # or safe, caution, dangerous\n```\n", r.ID)
-	return b.Bytes()
-}
-
 // TestRuleDocs checks that docs/rules has a current page for every rule (regenerate with -update).
 func TestRuleDocs(t *testing.T) {
 	if *update {
@@ -66,7 +22,7 @@ func TestRuleDocs(t *testing.T) {
 	}
 	for _, r := range Rules() {
 		path := filepath.Join(docsDir, r.ID+".md")
-		want := ruleDoc(r)
+		want := r.Doc()
 		if *update {
 			if err := os.WriteFile(path, want, 0o644); err != nil {
 				t.Fatal(err)
