@@ -242,6 +242,7 @@ approval, and deploys inside maintenance windows with a snapshot and automatic r
 		a.newCheckCmd(),
 		a.newLintCmd(),
 		a.newRulesCmd(),
+		a.newInitCmd(),
 		a.newGateCmd(),
 		a.newCommentCmd(),
 		a.newDeployCmd(),

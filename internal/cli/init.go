@@ -1,0 +1,448 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+)
+
+// InitOptions are the inputs of `schemagate init`.
+type InitOptions struct {
+	// Dir is the migration folder; empty: found under the current folder.
+	Dir string
+	// Format is the folder's format; empty: detected.
+	Format string
+	// CI is github, gitlab, none or auto (told from the repository).
+	CI        string
+	PGVersion int
+	// Force overwrites files that exist.
+	Force bool
+	// DryRun prints the files instead of writing them.
+	DryRun bool
+}
+
+func (a *App) newInitCmd() *cobra.Command {
+	o := &InitOptions{}
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Write schemagate.yml and a CI workflow for the repository's migration folder",
+		Long: `init sets schemagate up in the repository it runs at the root of: it finds the migration folder
+(or takes --dir), tells its format, and writes schemagate.yml (dir, format, the PostgreSQL version, the
+risk that fails the check) and the CI file that checks every pull or merge request touching the folder:
+.github/workflows/schemagate.yml for GitHub (with schemagate-comment.yml, which posts the report on
+pull requests from forks), .gitlab-ci.yml for GitLab (--ci; by default told from the
+repository: a .gitlab-ci.yml or a GitLab remote means GitLab). An existing .gitlab-ci.yml is never
+changed: init prints the lines to add to it.
+
+The folder is one that reads as a migration folder of a known format (golang-migrate, goose, dbmate,
+Flyway, sqitch, sql-migrate, Atlas), or a plain folder of .sql files whose path says migrations, found
+at most five levels down (src/main/resources/db/migration too), hidden folders, node_modules, vendor
+and testdata left out. Several such folders, or none, is bad input that lists them: give --dir.
+
+init writes nothing when a file it would write exists (--force overwrites it) and, with --dry-run,
+prints the files instead.
+
+Exit codes: 0 done, 2 usage or bad input (no folder or several, a file that exists), 1 a file could
+not be written.`,
+		Example: `  schemagate init
+  schemagate init --dir db/migrations --ci gitlab --pg-version 16
+  schemagate init --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			return a.runInit(o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Dir, "dir", "", "migration folder (default: the one found under the current folder)")
+	f.StringVar(&o.Format, "format", "", "its format (default: detected): golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
+	f.StringVar(&o.CI, "ci", "auto", "CI file to write: github, gitlab, none or auto")
+	f.IntVar(&o.PGVersion, "pg-version", 15, "PostgreSQL major version production runs")
+	f.BoolVar(&o.Force, "force", false, "overwrite files that exist")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print the files instead of writing them")
+	return cmd
+}
+
+// initFile is a file init writes.
+type initFile struct {
+	path, text string
+	// keep: the file exists and init does not change it (an existing .gitlab-ci.yml): text is what to
+	// add to it.
+	keep bool
+}
+
+func (a *App) runInit(o *InitOptions) error {
+	var errs []error
+	ci := strings.ToLower(strings.TrimSpace(o.CI))
+	if !slices.Contains([]string{"auto", "github", "gitlab", "none"}, ci) {
+		errs = append(errs, fmt.Errorf("--ci %q: want github, gitlab, none or auto", o.CI))
+	}
+	if o.PGVersion < 9 || o.PGVersion > 30 {
+		errs = append(errs, fmt.Errorf("--pg-version %d: want a major version such as 15", o.PGVersion))
+	}
+	var format migrate.Format
+	if o.Format != "" {
+		f, err := migrate.ParseFormat(strings.ToLower(strings.TrimSpace(o.Format)))
+		if err != nil || f == migrate.FormatAuto {
+			errs = append(errs, fmt.Errorf("--format %q: want golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas or plain", o.Format))
+		}
+		format = f
+	}
+	if err := errors.Join(errs...); err != nil {
+		return usageErr(err)
+	}
+	if _, err := os.Stat(".git"); err != nil {
+		if root := gitRootAbove(); root != "" {
+			return usageErr(fmt.Errorf("run schemagate init at the repository's root (%s): CI reads its files there", root))
+		}
+	}
+
+	dir := filepath.ToSlash(filepath.Clean(o.Dir))
+	var found migrationFolder
+	if o.Dir == "" {
+		folders, err := findMigrationFolders(".")
+		if err != nil {
+			return err
+		}
+		switch len(folders) {
+		case 0:
+			return usageErr(errors.New("no migration folder found under the current folder (a folder of migrations in a format schemagate reads, or of .sql files whose path says migrations): give --dir"))
+		case 1:
+			found = folders[0]
+		default:
+			var list []string
+			for _, f := range folders {
+				list = append(list, "  "+f.String())
+			}
+			return usageErr(fmt.Errorf("%d migration folders found: give --dir with one of them\n%s", len(folders), strings.Join(list, "\n")))
+		}
+		dir = found.dir
+	} else {
+		info, err := os.Stat(o.Dir)
+		if err != nil || !info.IsDir() {
+			return usageErr(fmt.Errorf("--dir %s: not a folder", o.Dir))
+		}
+		if filepath.IsAbs(o.Dir) || dir == ".." || strings.HasPrefix(dir, "../") {
+			return usageErr(fmt.Errorf("--dir %s: give a folder inside the repository, relative to its root", o.Dir))
+		}
+		found = readMigrationFolder(dir, format)
+	}
+	if format == "" {
+		format = found.format
+	}
+	if found.err != nil {
+		fmt.Fprintf(a.Stderr, "schemagate init: warning: %s does not read yet: %v\n", dir, found.err)
+	}
+	if ci == "auto" {
+		ci = detectCI()
+	}
+
+	files := []initFile{{path: "schemagate.yml", text: initConfig(dir, format, o.PGVersion)}}
+	switch ci {
+	case "github":
+		files = append(files, initFile{path: ".github/workflows/schemagate.yml", text: githubWorkflow(dir)},
+			initFile{path: ".github/workflows/schemagate-comment.yml", text: githubCommentWorkflow})
+	case "gitlab":
+		f := initFile{path: ".gitlab-ci.yml", text: gitlabCI(dir, o.PGVersion, true)}
+		if _, err := os.Stat(f.path); err == nil && !o.Force {
+			f.keep, f.text = true, gitlabCI(dir, o.PGVersion, false)
+		}
+		files = append(files, f)
+	}
+	var exist []string
+	for _, f := range files {
+		if _, err := os.Stat(f.path); err == nil && !f.keep && !o.Force {
+			exist = append(exist, f.path)
+		}
+	}
+	if len(exist) > 0 && !o.DryRun {
+		names, verb := exist[0], "exists"
+		if n := len(exist); n > 1 {
+			names, verb = strings.Join(exist[:n-1], ", ")+" and "+exist[n-1], "exist"
+		}
+		return usageErr(fmt.Errorf("%s already %s: nothing written (--force overwrites, --dry-run prints what init would write)", names, verb))
+	}
+
+	for _, f := range files {
+		switch {
+		case o.DryRun || f.keep:
+			what := "would write"
+			if f.keep {
+				what = "add to the existing"
+			}
+			fmt.Fprintf(a.Stdout, "# %s %s:\n%s\n", what, f.path, f.text)
+		default:
+			if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(f.path, []byte(f.text), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "wrote %s\n", f.path)
+		}
+	}
+	fmt.Fprintf(a.Stdout, "\nmigration folder: %s\nnext:\n", found.String())
+	fmt.Fprintf(a.Stdout, "  schemagate check            rehearse the folder on a throwaway PostgreSQL, as the CI job will\n")
+	fmt.Fprintf(a.Stdout, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
+	switch ci {
+	case "github":
+		fmt.Fprintf(a.Stdout, "  DBA approval of risky migrations: a CODEOWNERS line for %s/ and the gate workflow (docs/github-action.md)\n", dir)
+	case "gitlab":
+		fmt.Fprintf(a.Stdout, "  the CI/CD variable GITLAB_TOKEN (an access token with api scope, masked) for the report note and the gate (docs/gitlab.md)\n")
+	}
+	return nil
+}
+
+// migrationFolder is a folder init found or was given.
+type migrationFolder struct {
+	dir        string
+	format     migrate.Format
+	migrations int
+	err        error // the folder does not read (yet)
+}
+
+func (m migrationFolder) String() string {
+	if m.err != nil {
+		return fmt.Sprintf("%s (%s, does not read: %v)", m.dir, m.format, m.err)
+	}
+	return fmt.Sprintf("%s (%s, %d migration%s)", m.dir, m.format, m.migrations, map[bool]string{true: "", false: "s"}[m.migrations == 1])
+}
+
+// readMigrationFolder reads dir in format (detected when empty).
+func readMigrationFolder(dir string, format migrate.Format) migrationFolder {
+	m := migrationFolder{dir: dir, format: format}
+	if format == "" {
+		f, err := migrate.Detect(os.DirFS(dir))
+		if err != nil {
+			m.format, m.err = migrate.FormatAuto, err
+			return m
+		}
+		m.format = f
+	}
+	set, err := migrate.ReadDir(dir, m.format)
+	if err != nil {
+		m.err = err
+		return m
+	}
+	m.migrations = len(set.Migrations)
+	return m
+}
+
+// initSkipped are folders init does not look into.
+var initSkipped = map[string]bool{"node_modules": true, "vendor": true, "testdata": true, "target": true, "dist": true, "build": true, "__pycache__": true}
+
+// findMigrationFolders lists the migration folders under root, at most five levels down.
+func findMigrationFolders(root string) ([]migrationFolder, error) {
+	var out []migrationFolder
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root {
+				return err
+			}
+			return nil // a folder that cannot be read is none
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		rel := filepath.ToSlash(path)
+		if path != root && (strings.HasPrefix(d.Name(), ".") || initSkipped[d.Name()]) {
+			return filepath.SkipDir
+		}
+		if strings.Count(rel, "/") >= 5 {
+			return filepath.SkipDir
+		}
+		format, err := migrate.Detect(os.DirFS(path))
+		if err != nil && !ambiguous(err) {
+			return nil
+		}
+		if err == nil && format == migrate.FormatPlain && !strings.Contains(strings.ToLower(rel), "migrat") {
+			return nil
+		}
+		m := readMigrationFolder(rel, format)
+		if err != nil {
+			m.format, m.err = migrate.FormatAuto, err
+		}
+		out = append(out, m)
+		if m.format == migrate.FormatSqitch {
+			return filepath.SkipDir // its deploy, revert and verify folders are its own
+		}
+		return nil
+	})
+	// Flyway reads a folder's subfolders too, so every folder above a Flyway location reads as one: the
+	// deepest is the location.
+	all := slices.Clone(out)
+	out = slices.DeleteFunc(out, func(m migrationFolder) bool {
+		return m.format == migrate.FormatFlyway && slices.ContainsFunc(all, func(o migrationFolder) bool {
+			return o.dir != m.dir && (m.dir == "." || strings.HasPrefix(o.dir, m.dir+"/"))
+		})
+	})
+	return out, err
+}
+
+// ambiguous tells whether Detect found that the folder looks like two formats: a migration folder still,
+// listed with its problem.
+func ambiguous(err error) bool {
+	var me *migrate.Error
+	return errors.As(err, &me) && strings.HasPrefix(me.Msg, "ambiguous migration folder")
+}
+
+// gitRootAbove is the nearest folder above the current one that holds .git, or "".
+func gitRootAbove() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := filepath.Dir(wd); d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+	}
+	return ""
+}
+
+// detectCI tells the repository's CI: gitlab with a .gitlab-ci.yml or a GitLab remote, else github.
+func detectCI() string {
+	if _, err := os.Stat(".gitlab-ci.yml"); err == nil {
+		return "gitlab"
+	}
+	if _, err := os.Stat(".github"); err == nil {
+		return "github"
+	}
+	if b, err := os.ReadFile(filepath.Join(".git", "config")); err == nil && strings.Contains(strings.ToLower(string(b)), "gitlab") {
+		return "gitlab"
+	}
+	return "github"
+}
+
+// initConfig is the schemagate.yml init writes.
+func initConfig(dir string, format migrate.Format, pgVersion int) string {
+	return fmt.Sprintf(`# yaml-language-server: $schema=https://github.com/schemagate/schemagate/raw/main/schemagate.schema.json
+# schemagate's configuration: https://github.com/schemagate/schemagate#configuration-schemagateyml
+dir: %s
+format: %s
+database:
+  pg_version: %d        # the major version production runs
+lint:
+  fail_on: dangerous    # the risk that fails the check: dangerous | caution | safe | never
+  rules: {}             # change a rule's class: prefer-text: off (schemagate rules lists them)
+`, yamlString(dir), format, pgVersion)
+}
+
+// yamlString is s as a YAML scalar: plain when YAML reads it back as the same text, quoted otherwise.
+func yamlString(s string) string {
+	plain := s != "" && !strings.ContainsAny(s, ":#'\"{}[],&*!|>%@`\\\t\n") && strings.TrimSpace(s) == s &&
+		!slices.Contains([]string{"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}, strings.ToLower(s)) &&
+		strings.IndexAny(s[:1], "-?0123456789.") < 0
+	if plain {
+		return s
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// githubWorkflow is docs/github-action.md's workflow 1 for dir.
+func githubWorkflow(dir string) string {
+	return fmt.Sprintf(`# .github/workflows/schemagate.yml
+name: schemagate
+on:
+  pull_request:
+    paths: [%s, "schemagate.yml"]
+permissions:
+  contents: read        # check out the code
+  pull-requests: write  # create/update the comment (read-only anyway on fork pull requests)
+jobs:
+  schemagate:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0   # the base commit must be in the clone
+      - id: schemagate
+        uses: schemagate/schemagate@v1
+        with:
+          dir: %s
+          fail-on: dangerous
+      - name: Keep the report for schemagate-comment.yml (fork pull requests)
+        if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: schemagate-report
+          path: schemagate-report.json
+          if-no-files-found: ignore
+          retention-days: 5
+`, quoted(dir+"/**"), yamlString(dir))
+}
+
+// githubCommentWorkflow is docs/github-action.md's workflow 2: the comment for fork pull requests, whose
+// own run has a read-only token.
+const githubCommentWorkflow = `# .github/workflows/schemagate-comment.yml
+name: schemagate-comment
+on:
+  workflow_run:
+    workflows: [schemagate]   # the name of .github/workflows/schemagate.yml
+    types: [completed]
+permissions:
+  actions: read         # download the artifact of the schemagate workflow's run
+  pull-requests: write  # create/update the comment
+jobs:
+  comment:
+    if: >-
+      github.event.workflow_run.event == 'pull_request' &&
+      github.event.workflow_run.head_repository.full_name != github.repository
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/download-artifact@v4
+        with:
+          name: schemagate-report
+          path: ${{ runner.temp }}/report
+          run-id: ${{ github.event.workflow_run.id }}
+          github-token: ${{ github.token }}
+      - uses: docker://ghcr.io/schemagate/schemagate:v1
+        env:
+          GITHUB_TOKEN: ${{ github.token }}
+        with:
+          args: comment --report /github/runner_temp/report/schemagate-report.json
+`
+
+// gitlabCI is the .gitlab-ci.yml init writes (whole), or the include to add to an existing one.
+func gitlabCI(dir string, pgVersion int, whole bool) string {
+	include := fmt.Sprintf(`include:
+  - component: $CI_SERVER_FQDN/schemagate/schemagate/check@1.0.0
+    inputs:
+      dir: %[1]s
+      pg-version: "%[2]d"
+      changes: [%[3]s, "schemagate.yml"]
+  - component: $CI_SERVER_FQDN/schemagate/schemagate/gate@1.0.0
+    inputs:
+      dir: %[1]s
+      changes: [%[3]s, "schemagate.yml"]
+`, yamlString(dir), pgVersion, quoted(dir+"/**/*"))
+	if !whole {
+		return include
+	}
+	return `# .gitlab-ci.yml: every merge request that touches the migrations gets a rehearsal on a throwaway
+# PostgreSQL, one report note and a DBA approval gate. Needs a CI/CD variable GITLAB_TOKEN (a project or
+# group access token with api scope, masked); see docs/gitlab.md for the deploy.
+workflow:
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+    - if: $CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS
+      when: never
+    - if: $CI_COMMIT_BRANCH
+
+stages:
+  - test
+
+` + include
+}
+
+// quoted is s as a double-quoted YAML string.
+func quoted(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/schemagate/schemagate/internal/config"
+)
+
+// writeTree writes files (path -> content) under the current folder.
+func writeTree(t *testing.T, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func readText(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestInitWritesConfigAndWorkflows: init finds the one migration folder (a plain folder of queries and
+// node_modules left out), writes a schemagate.yml that check and lint read as written, and the GitHub
+// workflows for it; lint then lints that folder with no argument.
+func TestInitWritesConfigAndWorkflows(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		".git/config":                         "[core]\n",
+		"db/migrations/1_users.up.sql":        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+		"db/migrations/1_users.down.sql":      "DROP TABLE users;\n",
+		"db/migrations/2_email.up.sql":        "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+		"db/migrations/2_email.down.sql":      "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;\n",
+		"queries/report.sql":                  "SELECT count(*) FROM users;\n",
+		"node_modules/pkg/migrations/1_a.sql": "SELECT 1;\n",
+	})
+	code, out, errOut := runStdin(t, "", "init")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "migration folder: db/migrations (golang-migrate, 2 migrations)") {
+		t.Errorf("folder not named:\n%s", out)
+	}
+	cfg := config.Default()
+	if err := config.LoadOver("schemagate.yml", true, cfg); err != nil {
+		t.Fatalf("the schemagate.yml init wrote does not load: %v\n%s", err, readText(t, "schemagate.yml"))
+	}
+	if cfg.Dir != "db/migrations" || cfg.Format != "golang-migrate" || cfg.Database.PGVersion != 15 || cfg.Lint.FailOn != "dangerous" {
+		t.Errorf("schemagate.yml: dir %q format %q pg_version %d fail_on %q", cfg.Dir, cfg.Format, cfg.Database.PGVersion, cfg.Lint.FailOn)
+	}
+	var wf struct {
+		On struct {
+			PullRequest struct{ Paths []string } `yaml:"pull_request"`
+		}
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string
+				With map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal([]byte(readText(t, ".github/workflows/schemagate.yml")), &wf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(wf.On.PullRequest.Paths, " ") != "db/migrations/** schemagate.yml" {
+		t.Errorf("workflow paths %v", wf.On.PullRequest.Paths)
+	}
+	action := false
+	for _, st := range wf.Jobs["schemagate"].Steps {
+		if st.Uses == "schemagate/schemagate@v1" && st.With["dir"] == "db/migrations" {
+			action = true
+		}
+	}
+	if !action {
+		t.Errorf("no schemagate step with dir db/migrations: %+v", wf.Jobs)
+	}
+	var comment map[string]any
+	if err := yaml.Unmarshal([]byte(readText(t, ".github/workflows/schemagate-comment.yml")), &comment); err != nil || comment["name"] != "schemagate-comment" {
+		t.Errorf("schemagate-comment.yml: %v %v", err, comment["name"])
+	}
+
+	// lint, with no argument, lints the folder schemagate.yml names, failing on dangerous as it says.
+	code, out, errOut = runStdin(t, "", "lint")
+	if code != ExitBlocked || !strings.Contains(out, "db/migrations/2_email.up.sql:1:1: dangerous set-not-null") {
+		t.Errorf("lint after init: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestInitExistingFiles: init writes nothing when a file it would write exists, naming them; --dry-run
+// prints what it would write; --force overwrites.
+func TestInitExistingFiles(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		"migrations/0001_a.sql": "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n",
+		"schemagate.yml":        "dir: elsewhere\n",
+	})
+	code, out, errOut := runStdin(t, "", "init", "--ci", "github")
+	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml already exists: nothing written") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	if readText(t, "schemagate.yml") != "dir: elsewhere\n" {
+		t.Error("schemagate.yml changed")
+	}
+	if _, err := os.Stat(".github"); err == nil {
+		t.Error("a workflow was written beside a schemagate.yml that exists")
+	}
+	code, out, _ = runStdin(t, "", "init", "--dry-run")
+	if code != ExitOK || !strings.Contains(out, "# would write schemagate.yml:\n") || !strings.Contains(out, "format: goose\n") || readText(t, "schemagate.yml") != "dir: elsewhere\n" {
+		t.Errorf("--dry-run: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(".github"); err == nil {
+		t.Error("--dry-run wrote a workflow")
+	}
+	code, out, errOut = runStdin(t, "", "init", "--force", "--pg-version", "16")
+	if code != ExitOK || !strings.Contains(readText(t, "schemagate.yml"), "dir: migrations\nformat: goose\n") || !strings.Contains(readText(t, "schemagate.yml"), "pg_version: 16") {
+		t.Errorf("--force: exit %d\n%s%s\n%s", code, out, errOut, readText(t, "schemagate.yml"))
+	}
+	code, _, errOut = runStdin(t, "", "init")
+	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml, .github/workflows/schemagate.yml and .github/workflows/schemagate-comment.yml already exist") {
+		t.Errorf("all three exist: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestInitFolders: several migration folders, or none, are bad input listing them; Flyway's default
+// location is found; --dir takes one; init refuses to run below the repository's root.
+func TestInitFolders(t *testing.T) {
+	root := t.TempDir()
+	t.Chdir(root)
+	writeTree(t, map[string]string{
+		".git/HEAD":                   "ref: refs/heads/main\n",
+		"services/a/migrations/1.sql": "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+		"src/main/resources/db/migration/V1__init.sql": "CREATE TABLE b (id int);\n",
+	})
+	code, out, errOut := runStdin(t, "", "init")
+	if code != ExitUsage || !strings.Contains(errOut, "2 migration folders found: give --dir with one of them") ||
+		!strings.Contains(errOut, "services/a/migrations (dbmate, 1 migration)") || !strings.Contains(errOut, "src/main/resources/db/migration (flyway, 1 migration)") {
+		t.Errorf("two folders: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat("schemagate.yml"); err == nil {
+		t.Error("schemagate.yml written for an ambiguous repository")
+	}
+	code, out, errOut = runStdin(t, "", "init", "--dir", "src/main/resources/db/migration/", "--ci", "none")
+	if code != ExitOK || !strings.Contains(readText(t, "schemagate.yml"), "dir: src/main/resources/db/migration\nformat: flyway\n") {
+		t.Errorf("--dir: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(".github"); err == nil {
+		t.Error("--ci none wrote a workflow")
+	}
+
+	t.Chdir(filepath.Join(root, "services"))
+	code, _, errOut = runStdin(t, "", "init")
+	if code != ExitUsage || !strings.Contains(errOut, "run schemagate init at the repository's root ("+root+")") {
+		t.Errorf("below the root: exit %d\n%s", code, errOut)
+	}
+
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{"queries/report.sql": "SELECT 1;\n"})
+	code, _, errOut = runStdin(t, "", "init")
+	if code != ExitUsage || !strings.Contains(errOut, "no migration folder found") {
+		t.Errorf("no folder: exit %d\n%s", code, errOut)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"init", "--ci", "jenkins"}, `--ci "jenkins": want github, gitlab, none or auto`},
+		{[]string{"init", "--pg-version", "3"}, "--pg-version 3: want a major version"},
+		{[]string{"init", "--format", "liquibase"}, `--format "liquibase"`},
+		{[]string{"init", "--dir", "nope"}, "--dir nope: not a folder"},
+		{[]string{"init", "--dir", ".."}, "give a folder inside the repository"},
+	} {
+		code, _, errOut := runStdin(t, "", tc.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, want %q in\n%s", tc.args, code, tc.want, errOut)
+		}
+	}
+}
+
+// TestInitGitLab: a repository with a .gitlab-ci.yml gets the include to add printed, its file left as
+// it is; one without gets a .gitlab-ci.yml whose components check the folder.
+func TestInitGitLab(t *testing.T) {
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		"db/migrations/20240101000000_a.sql": "-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate Down\nDROP TABLE a;\n",
+		".gitlab-ci.yml":                     "test:\n  script: [make test]\n",
+	})
+	code, out, errOut := runStdin(t, "", "init")
+	if code != ExitOK || readText(t, ".gitlab-ci.yml") != "test:\n  script: [make test]\n" ||
+		!strings.Contains(out, "# add to the existing .gitlab-ci.yml:\ninclude:\n  - component: $CI_SERVER_FQDN/schemagate/schemagate/check@1.0.0") {
+		t.Errorf("existing .gitlab-ci.yml: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(readText(t, "schemagate.yml"), "format: sql-migrate\n") {
+		t.Errorf("schemagate.yml:\n%s", readText(t, "schemagate.yml"))
+	}
+
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{"migrations/1_a.up.sql": "CREATE TABLE a (id int);\n", ".git/config": "[remote \"origin\"]\n\turl = git@gitlab.example.com:team/app.git\n"})
+	code, out, errOut = runStdin(t, "", "init", "--pg-version", "17")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	var ci struct {
+		Include []struct {
+			Component string
+			Inputs    map[string]any
+		}
+	}
+	if err := yaml.Unmarshal([]byte(readText(t, ".gitlab-ci.yml")), &ci); err != nil || len(ci.Include) != 2 {
+		t.Fatalf("%v\n%s", err, readText(t, ".gitlab-ci.yml"))
+	}
+	// Every input given is one the component's spec declares.
+	for _, inc := range ci.Include {
+		name := strings.TrimSuffix(inc.Component[strings.LastIndex(inc.Component, "/")+1:], "@1.0.0")
+		spec, err := os.ReadFile(filepath.Join(repo, "templates", name+".yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Spec struct{ Inputs map[string]any }
+		}
+		if err := yaml.Unmarshal(spec[:bytes.Index(spec, []byte("\n---\n"))], &doc); err != nil || len(doc.Spec.Inputs) == 0 {
+			t.Fatalf("templates/%s.yml: %v", name, err)
+		}
+		for in := range inc.Inputs {
+			if _, ok := doc.Spec.Inputs[in]; !ok {
+				t.Errorf("component %s has no input %q", name, in)
+			}
+		}
+	}
+	check := ci.Include[0]
+	if !strings.HasSuffix(check.Component, "/check@1.0.0") || check.Inputs["dir"] != "migrations" || check.Inputs["pg-version"] != "17" {
+		t.Errorf("check component: %+v", check)
+	}
+}
+
+// TestYAMLString: a folder name is written so that YAML reads it back as the same text.
+func TestYAMLString(t *testing.T) {
+	for _, s := range []string{"db/migrations", "on", "No", "2024", "-x", "a: b", "a #b", `q"uo\te`, "[x]", " lead", "~", "null", "*a"} {
+		var v struct{ Dir any }
+		if err := yaml.Unmarshal([]byte("dir: "+yamlString(s)+"\n"), &v); err != nil || v.Dir != s {
+			t.Errorf("%q written %s reads back %#v (%v)", s, yamlString(s), v.Dir, err)
+		}
+	}
+}
+
+// TestInitWorkflowsMatchDocs: the actions and the permissions the workflows init writes use are those
+// docs/github-action.md's workflows 1 and 2 use.
+func TestInitWorkflowsMatchDocs(t *testing.T) {
+	docs := readText(t, filepath.Join("..", "..", "docs", "github-action.md"))
+	permission := regexp.MustCompile(`^ +[a-z-]+: +(read|write)\b`)
+	n := 0
+	for _, wf := range []string{githubWorkflow("db/migrations"), githubCommentWorkflow} {
+		for _, l := range strings.Split(wf, "\n") {
+			if strings.Contains(l, "uses: ") || permission.MatchString(l) {
+				n++
+				if !strings.Contains(docs, l) {
+					t.Errorf("docs/github-action.md has no line %q", l)
+				}
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("%d lines compared", n)
+	}
+}
