@@ -72,13 +72,17 @@ migration folder in any supported format (and knows which tool runs a file in a 
 sqitch scripts and plain folders statement by statement, outside their own BEGIN … COMMIT); with
 FILE arguments each file is one migration that the tool runs in a transaction (--no-transaction to
 say otherwise), but for a goose, dbmate or sql-migrate file (told by its annotations, or --format),
-whose up section alone is judged, as --dir judges it. The FILE - is standard input (an editor's
-buffer, a file from git show), linted under the name --stdin-name gives.
+whose up section alone is judged, as --dir judges it. With --dir and FILE arguments, the folder is
+read as a whole and only the migrations whose up files are among the FILE arguments are judged (a
+down or verify file picks nothing; a file that is no migration's of the folder is bad input): what a
+pre-commit hook passes. The FILE - is standard input (an editor's buffer, a file from git show),
+linted under the name --stdin-name gives.
 
 Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input, 1 the tool failed
 (such as a report it could not write).`,
 		Example: `  schemagate lint --dir db/migrations
   schemagate lint db/migrations/0042_add_email.sql --pg-version 14.2
+  schemagate lint --dir db/migrations $(git diff --name-only --cached -- db/migrations)
   git show HEAD:db/0042_add_email.sql | schemagate lint - --stdin-name db/0042_add_email.sql
   schemagate lint --dir db --sarif lint.sarif --rule prefer-bigint=off --rule drop-column=dangerous`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -88,7 +92,7 @@ Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present): its dir, format, pg_version, lint rules and fail_on apply")
-	f.StringVar(&o.Dir, "dir", "", "migration folder (default without FILE arguments: dir from schemagate.yml, else ./migrations)")
+	f.StringVar(&o.Dir, "dir", "", "migration folder (default without FILE arguments: dir from schemagate.yml, else ./migrations); with FILE arguments, the folder they are migrations of")
 	f.StringVar(&o.Format, "format", "", "migration format of --dir or the FILE arguments: auto, golang-migrate, goose, dbmate, flyway, sqitch, sql-migrate, atlas, plain")
 	f.StringVar(&o.PGVersion, "pg-version", "", "target PostgreSQL version, e.g. 15 or 14.2 (default 15)")
 	f.BoolVar(&o.JSON, "json", false, `print {"findings": [...]} as JSON instead of text`)
@@ -335,8 +339,8 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 		}
 		failOn = r
 	}
-	if o.Dir != "" && len(o.Files) > 0 {
-		errs = append(errs, errors.New("give --dir or FILE arguments, not both"))
+	if o.Dir != "" && slices.Contains(o.Files, "-") {
+		errs = append(errs, errors.New("give --dir or the FILE - (standard input), not both"))
 	}
 	if o.Dir == "" && len(o.Files) == 0 {
 		errs = append(errs, errors.New("nothing to lint: give --dir DIR or FILE arguments"))
@@ -373,9 +377,18 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		for _, w := range set.Warnings {
 			o.warnings = append(o.warnings, fmt.Sprintf("read %s: %s", o.Dir, w))
 		}
+		// FILE arguments with --dir pick the migrations to judge: those whose up file is one of them. A
+		// migration's down or verify file picks nothing (a pre-commit hook passes every changed file).
+		picked := map[string]bool{}
+		for _, f := range o.Files {
+			picked[absPath(f)] = true
+		}
 		var units []lintUnit
 		for _, m := range set.Migrations {
 			if m.Up == nil || m.External != "" { // a goose Go migration holds no SQL
+				continue
+			}
+			if len(o.Files) > 0 && !picked[absPath(filepath.Join(o.Dir, m.Up.File))] {
 				continue
 			}
 			s := *m.Up
@@ -385,6 +398,15 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 				extra[i].File = filepath.ToSlash(filepath.Join(o.Dir, extra[i].File))
 			}
 			units = append(units, lintUnit{script: &s, inTx: lint.ToolTransaction(m, set.Format), extra: extra})
+		}
+		var strays []string
+		for _, f := range o.Files {
+			if !fileOfSet(set, o.Dir, f) {
+				strays = append(strays, f)
+			}
+		}
+		if len(strays) > 0 {
+			return nil, usageErr(fmt.Errorf("not a file of a migration in %s (as %s reads it): %s", o.Dir, set.Format, strings.Join(strays, ", ")))
 		}
 		return units, nil
 	}
@@ -413,6 +435,28 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		return nil, usageErr(err)
 	}
 	return slices.Concat(units...), nil
+}
+
+// fileOfSet tells whether name (a FILE argument) is the up, down or verify file of a migration of set,
+// read from dir.
+func fileOfSet(set *migrate.Set, dir, name string) bool {
+	name = absPath(name)
+	for _, m := range set.Migrations {
+		for _, s := range []*migrate.Script{m.Up, m.Down, m.Verify} {
+			if s != nil && absPath(filepath.Join(dir, s.File)) == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// absPath is name made absolute (cleaned as it is when that fails), to compare paths given either way.
+func absPath(name string) string {
+	if abs, err := filepath.Abs(name); err == nil {
+		return abs
+	}
+	return filepath.Clean(name)
 }
 
 // lintFileArg reads the FILE argument name as a migration of format (auto: told from its annotations, as

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// lintedFiles are the files lint --json reports findings in.
+func lintedFiles(t *testing.T, out string) []string {
+	t.Helper()
+	var doc struct{ Findings []struct{ File string } }
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var files []string
+	for _, f := range doc.Findings {
+		if !slices.Contains(files, f.File) {
+			files = append(files, f.File)
+		}
+	}
+	slices.Sort(files)
+	return files
+}
+
+// TestLintDirPicksFiles: with --dir and FILE arguments, the folder is read whole and the migrations whose
+// up files are given are judged as the folder's (a dbmate file's up section alone, in any spelling of
+// its path); a down file picks nothing; a file that is no migration's is bad input.
+func TestLintDirPicksFiles(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		"db/20240101000000_users.sql":  "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- migrate:down\nDROP TABLE users;\n",
+		"db/20240102000000_email.sql":  "-- migrate:up\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n-- migrate:down\nDROP TABLE users;\n",
+		"db/20240103000000_orders.sql": "-- migrate:up\nCREATE INDEX users_email ON users (email);\n-- migrate:down\nDROP INDEX users_email;\n",
+		"other/report.sql":             "SELECT 1;\n",
+	})
+	abs, err := filepath.Abs("db/20240103000000_orders.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runStdin(t, "", "lint", "--json", "--fail-on", "never", "--dir", "db", "./db/20240102000000_email.sql", abs)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if got := lintedFiles(t, out); strings.Join(got, " ") != "db/20240102000000_email.sql db/20240103000000_orders.sql" {
+		t.Errorf("judged %v, want the two files given", got)
+	}
+	if strings.Contains(out, "drop-table") {
+		t.Errorf("a down section was judged:\n%s", out)
+	}
+
+	// golang-migrate: a down file alone picks nothing.
+	writeTree(t, map[string]string{"gm/1_a.up.sql": "DROP TABLE a;\n", "gm/1_a.down.sql": "CREATE TABLE a (id int);\n"})
+	code, out, errOut = runStdin(t, "", "lint", "--json", "--dir", "gm", "gm/1_a.down.sql")
+	if code != ExitOK || len(lintedFiles(t, out)) != 0 {
+		t.Errorf("down file alone: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runStdin(t, "", "lint", "--json", "--dir", "gm", "gm/1_a.up.sql")
+	if code != ExitBlocked || strings.Join(lintedFiles(t, out), " ") != "gm/1_a.up.sql" {
+		t.Errorf("up file: exit %d\n%s", code, out)
+	}
+
+	code, out, errOut = runStdin(t, "", "lint", "--dir", "db", "db/20240102000000_email.sql", "other/report.sql", "db/nope.sql")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "not a file of a migration in db (as dbmate reads it): other/report.sql, db/nope.sql") {
+		t.Errorf("strays: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runStdin(t, "SELECT 1;", "lint", "--dir", "db", "-")
+	if code != ExitUsage || !strings.Contains(errOut, "give --dir or the FILE - (standard input), not both") {
+		t.Errorf("--dir with -: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestPreCommitHooks: .pre-commit-hooks.yaml's hooks run schemagate lint as pre-commit runs them (the
+// entry, the args of the example configuration, then the staged files its files pattern and the
+// configuration's match), and judge the changed migrations alone.
+func TestPreCommitHooks(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", ".pre-commit-hooks.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hooks []struct {
+		ID, Name, Entry, Language, Files string
+	}
+	if err := yaml.Unmarshal(raw, &hooks); err != nil || len(hooks) != 2 {
+		t.Fatalf("%v: %d hooks", err, len(hooks))
+	}
+	// The example configuration in the file's comment.
+	example := regexp.MustCompile(`(?m)^#\s+args: \[(.*)\]`).FindSubmatch(raw)
+	files := regexp.MustCompile(`(?m)^#\s+files: (\S+)`).FindSubmatch(raw)
+	if example == nil || files == nil {
+		t.Fatal("no example configuration with args and files")
+	}
+	args := strings.Split(string(example[1]), ", ")
+	configured := regexp.MustCompile(string(files[1]))
+
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		"db/migrations/1_users.up.sql":   "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+		"db/migrations/1_users.down.sql": "DROP TABLE users;\n",
+		"db/migrations/2_email.up.sql":   "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n",
+		"db/migrations/2_email.down.sql": "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;\n",
+		"queries/report.sql":             "SELECT count(*) FROM users;\n",
+		"README.md":                      "# app\n",
+	})
+	staged := []string{"README.md", "db/migrations/2_email.up.sql", "db/migrations/2_email.down.sql", "queries/report.sql"}
+	for _, h := range hooks {
+		if !slices.Contains([]string{"golang", "system"}, h.Language) || h.Name == "" || !strings.HasPrefix(h.ID, "schemagate-") {
+			t.Errorf("hook %+v", h)
+		}
+		pattern := regexp.MustCompile(h.Files)
+		cmd := strings.Fields(h.Entry)
+		if cmd[0] != "schemagate" {
+			t.Fatalf("%s: entry %q", h.ID, h.Entry)
+		}
+		argv := append(slices.Clone(cmd[1:]), args...)
+		for _, f := range staged {
+			if pattern.MatchString(f) && configured.MatchString(f) {
+				argv = append(argv, f)
+			}
+		}
+		code, out, errOut := runStdin(t, "", argv...)
+		if code != ExitBlocked || !strings.Contains(out, "db/migrations/2_email.up.sql:1:1: dangerous set-not-null") || strings.Contains(out, "1_users") || strings.Contains(out, "down.sql") {
+			t.Errorf("%s: schemagate %v: exit %d\n%s%s", h.ID, argv, code, out, errOut)
+		}
+	}
+}
