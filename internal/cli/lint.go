@@ -73,9 +73,9 @@ sqitch scripts and plain folders statement by statement, outside their own BEGIN
 FILE arguments each file is one migration that the tool runs in a transaction (--no-transaction to
 say otherwise), but for a goose, dbmate or sql-migrate file (told by its annotations, or --format),
 whose up section alone is judged, as --dir judges it. With --dir and FILE arguments, the folder is
-read as a whole and only the migrations whose up files are among the FILE arguments are judged (a
-down or verify file picks nothing; a file that is no migration's of the folder is bad input): what a
-pre-commit hook passes. The FILE - is standard input (an editor's buffer, a file from git show),
+read as a whole and only the migrations whose up files are among the FILE arguments are judged, with
+what the earlier migrations made (a down or verify file, or another file of the folder, picks
+nothing; a file outside the folder is bad input): what a pre-commit hook passes. The FILE - is standard input (an editor's buffer, a file from git show),
 linted under the name --stdin-name gives.
 
 Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input, 1 the tool failed
@@ -110,6 +110,9 @@ type lintUnit struct {
 	inTx   bool
 	// extra are the findings of the migration's tool (lint.ToolFindings).
 	extra []lint.Finding
+	// quiet units are analysed for what the later ones see, their findings not reported (lint --dir
+	// with FILE arguments).
+	quiet bool
 }
 
 func (a *App) runLint(o *LintOptions) error {
@@ -176,6 +179,7 @@ func (a *App) runLint(o *LintOptions) error {
 	out := bufio.NewWriterSize(a.Stdout, 64<<10)
 	var (
 		tally   report.Tally
+		files   int
 		sarif   []lint.Finding
 		blocked bool
 		first   = true
@@ -187,6 +191,10 @@ func (a *App) runLint(o *LintOptions) error {
 		// A script that repeats one statement (a seed of 200,000 UPDATEs) gets one finding for them, as in
 		// check's report, not one each.
 		fs := lint.Fold(<-results[i])
+		if units[i].quiet {
+			continue
+		}
+		files++
 		tally.Add(fs)
 		for _, f := range fs {
 			blocked = blocked || (failOn >= 0 && !f.Ignored && f.Risk >= failOn)
@@ -230,7 +238,7 @@ func (a *App) runLint(o *LintOptions) error {
 			return exitCode(ExitFailure, err)
 		}
 	}
-	fmt.Fprintf(a.Stderr, "schemagate lint: %d file%s, %s\n", len(units), report.Plural(len(units)), tally.String())
+	fmt.Fprintf(a.Stderr, "schemagate lint: %d file%s, %s\n", files, report.Plural(files), tally.String())
 	if blocked {
 		return exitCode(ExitBlocked, nil)
 	}
@@ -374,39 +382,63 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("read %s: %w", o.Dir, err))
 		}
-		for _, w := range set.Warnings {
-			o.warnings = append(o.warnings, fmt.Sprintf("read %s: %s", o.Dir, w))
-		}
-		// FILE arguments with --dir pick the migrations to judge: those whose up file is one of them. A
-		// migration's down or verify file picks nothing (a pre-commit hook passes every changed file).
+		// FILE arguments with --dir pick the migrations to judge: those whose up file is one of them. The
+		// migrations before them are analysed too, quietly: the rules judge a migration by what the
+		// earlier ones made (a CHECK validated two migrations back proves a SET NOT NULL). A migration's
+		// down or verify file picks nothing, nor does another file in the folder (sqitch.plan, atlas.sum, a
+		// README: a pre-commit hook passes every changed file), which a warning names; a file outside the
+		// folder, or none at all, is bad input.
 		picked := map[string]bool{}
 		for _, f := range o.Files {
 			picked[absPath(f)] = true
 		}
 		var units []lintUnit
+		var mentioned []string // the picked migrations' files, as the read's warnings name them (a warning about the folder names none)
+		last := -1
 		for _, m := range set.Migrations {
 			if m.Up == nil || m.External != "" { // a goose Go migration holds no SQL
 				continue
 			}
-			if len(o.Files) > 0 && !picked[absPath(filepath.Join(o.Dir, m.Up.File))] {
-				continue
-			}
+			quiet := len(o.Files) > 0 && !picked[absPath(filepath.Join(o.Dir, m.Up.File))]
 			s := *m.Up
 			s.File = filepath.ToSlash(filepath.Join(o.Dir, s.File))
 			extra := lint.ToolFindings(m, set.Format, lintCfg)
 			for i := range extra {
 				extra[i].File = filepath.ToSlash(filepath.Join(o.Dir, extra[i].File))
 			}
-			units = append(units, lintUnit{script: &s, inTx: lint.ToolTransaction(m, set.Format), extra: extra})
-		}
-		var strays []string
-		for _, f := range o.Files {
-			if !fileOfSet(set, o.Dir, f) {
-				strays = append(strays, f)
+			units = append(units, lintUnit{script: &s, inTx: lint.ToolTransaction(m, set.Format), extra: extra, quiet: quiet})
+			if !quiet {
+				last = len(units) - 1
+				for _, sc := range []*migrate.Script{m.Up, m.Down, m.Verify} {
+					if sc != nil {
+						mentioned = append(mentioned, sc.File)
+					}
+				}
 			}
 		}
+		for _, w := range set.Warnings {
+			if len(o.Files) == 0 || w.File == "" || slices.Contains(mentioned, w.File) {
+				o.warnings = append(o.warnings, fmt.Sprintf("read %s: %s", o.Dir, w))
+			}
+		}
+		if len(o.Files) == 0 {
+			return units, nil
+		}
+		units = units[:last+1] // what follows the last picked one judges nothing
+		dir := absPath(o.Dir)
+		var strays []string
+		for _, f := range o.Files {
+			if fileOfSet(set, o.Dir, f) {
+				continue
+			}
+			if st, err := os.Stat(f); err != nil || st.IsDir() || !strings.HasPrefix(absPath(f), dir+string(filepath.Separator)) {
+				strays = append(strays, f)
+				continue
+			}
+			o.warnings = append(o.warnings, fmt.Sprintf("%s is no migration's file in %s (as %s reads it): not linted", f, o.Dir, set.Format))
+		}
 		if len(strays) > 0 {
-			return nil, usageErr(fmt.Errorf("not a file of a migration in %s (as %s reads it): %s", o.Dir, set.Format, strings.Join(strays, ", ")))
+			return nil, usageErr(fmt.Errorf("not a file in %s: %s", o.Dir, strings.Join(strays, ", ")))
 		}
 		return units, nil
 	}
@@ -451,12 +483,17 @@ func fileOfSet(set *migrate.Set, dir, name string) bool {
 	return false
 }
 
-// absPath is name made absolute (cleaned as it is when that fails), to compare paths given either way.
+// absPath is name made absolute, through symbolic links where it exists (cleaned as it is when that
+// fails), to compare paths given either way.
 func absPath(name string) string {
-	if abs, err := filepath.Abs(name); err == nil {
-		return abs
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return filepath.Clean(name)
 	}
-	return filepath.Clean(name)
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
 }
 
 // lintFileArg reads the FILE argument name as a migration of format (auto: told from its annotations, as

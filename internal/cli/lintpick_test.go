@@ -55,6 +55,17 @@ func TestLintDirPicksFiles(t *testing.T) {
 		t.Errorf("a down section was judged:\n%s", out)
 	}
 
+	// Through a symbolic link to the folder, either way.
+	if err := os.Symlink("db", "link"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--dir", "link", "db/20240102000000_email.sql"}, {"--dir", "db", "link/20240102000000_email.sql"}} {
+		code, out, errOut := runStdin(t, "", append([]string{"lint", "--json", "--fail-on", "never"}, args...)...)
+		if code != ExitOK || len(lintedFiles(t, out)) != 1 {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+
 	// golang-migrate: a down file alone picks nothing.
 	writeTree(t, map[string]string{"gm/1_a.up.sql": "DROP TABLE a;\n", "gm/1_a.down.sql": "CREATE TABLE a (id int);\n"})
 	code, out, errOut = runStdin(t, "", "lint", "--json", "--dir", "gm", "gm/1_a.down.sql")
@@ -67,12 +78,70 @@ func TestLintDirPicksFiles(t *testing.T) {
 	}
 
 	code, out, errOut = runStdin(t, "", "lint", "--dir", "db", "db/20240102000000_email.sql", "other/report.sql", "db/nope.sql")
-	if code != ExitUsage || out != "" || !strings.Contains(errOut, "not a file of a migration in db (as dbmate reads it): other/report.sql, db/nope.sql") {
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "not a file in db: other/report.sql, db/nope.sql") {
 		t.Errorf("strays: exit %d\n%s%s", code, out, errOut)
+	}
+	// Another file of the folder (a README, a plan) picks nothing, with a warning.
+	writeTree(t, map[string]string{"db/README.md": "# migrations\n"})
+	code, out, errOut = runStdin(t, "", "lint", "--json", "--fail-on", "never", "--dir", "db", "db/README.md", "db/20240103000000_orders.sql")
+	if code != ExitOK || strings.Join(lintedFiles(t, out), " ") != "db/20240103000000_orders.sql" ||
+		!strings.Contains(errOut, "db/README.md is no migration's file in db (as dbmate reads it): not linted") {
+		t.Errorf("a README: exit %d\n%s%s", code, out, errOut)
 	}
 	code, _, errOut = runStdin(t, "SELECT 1;", "lint", "--dir", "db", "-")
 	if code != ExitUsage || !strings.Contains(errOut, "give --dir or the FILE - (standard input), not both") {
 		t.Errorf("--dir with -: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestLintDirPicksInContext: a picked migration is judged with what the earlier migrations of the folder
+// made, as the whole folder's lint judges it: a CHECK validated before proves SET NOT NULL, a CHECK on a
+// column makes its type change dangerous.
+func TestLintDirPicksInContext(t *testing.T) {
+	t.Chdir(t.TempDir())
+	timeouts := "SET lock_timeout = '2s';\nSET statement_timeout = '1min';\n"
+	writeTree(t, map[string]string{
+		"p/1_t.up.sql": "CREATE TABLE t (id bigint PRIMARY KEY, c text);\n",
+		"p/2_c.up.sql": timeouts + "ALTER TABLE t ADD CONSTRAINT c_nn CHECK (c IS NOT NULL) NOT VALID;\n",
+		"p/3_v.up.sql": timeouts + "ALTER TABLE t VALIDATE CONSTRAINT c_nn;\n",
+		"p/4_n.up.sql": timeouts + "ALTER TABLE t ALTER COLUMN c SET NOT NULL;\n",
+		"q/1_t.up.sql": "CREATE TABLE t (id bigint PRIMARY KEY, c varchar(10) CHECK (length(c) > 1));\n",
+		"q/2_c.up.sql": timeouts + "ALTER TABLE t ALTER COLUMN c TYPE varchar(20);\n",
+		"q/3_x.up.sql": "CREATE TABLE x (id int);\n",
+	})
+	rulesOf := func(out string) map[string]string {
+		var doc struct {
+			Findings []struct{ File, Rule, Risk string }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		got := map[string]string{}
+		for _, f := range doc.Findings {
+			got[f.File+" "+f.Rule] = f.Risk
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		dir, file, rule, risk string
+	}{
+		{"p", "p/4_n.up.sql", "set-not-null-proven", "safe"},
+		{"q", "q/2_c.up.sql", "change-column-type-with-checks", "dangerous"},
+	} {
+		_, whole, _ := runStdin(t, "", "lint", "--json", "--fail-on", "never", "--dir", tc.dir)
+		_, picked, errOut := runStdin(t, "", "lint", "--json", "--fail-on", "never", "--dir", tc.dir, tc.file)
+		w, p := rulesOf(whole), rulesOf(picked)
+		if w[tc.file+" "+tc.rule] != tc.risk || p[tc.file+" "+tc.rule] != tc.risk {
+			t.Errorf("%s: whole folder %v, picked %v, want %s %s in both\n%s", tc.file, w, p, tc.risk, tc.rule, errOut)
+		}
+		for k := range p {
+			if !strings.HasPrefix(k, tc.file+" ") {
+				t.Errorf("%s: a finding of a migration not picked: %s", tc.file, k)
+			}
+		}
+		if !strings.Contains(errOut, "schemagate lint: 1 file,") {
+			t.Errorf("%s: summary counts the quiet migrations:\n%s", tc.file, errOut)
+		}
 	}
 }
 
@@ -107,20 +176,25 @@ func TestPreCommitHooks(t *testing.T) {
 		"db/migrations/2_email.down.sql": "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;\n",
 		"queries/report.sql":             "SELECT count(*) FROM users;\n",
 		"README.md":                      "# app\n",
+		"db/migrations/NOTES.txt":        "how we migrate\n",
 	})
-	staged := []string{"README.md", "db/migrations/2_email.up.sql", "db/migrations/2_email.down.sql", "queries/report.sql"}
+	staged := []string{"README.md", "db/migrations/2_email.up.sql", "db/migrations/2_email.down.sql", "db/migrations/NOTES.txt", "queries/report.sql"}
 	for _, h := range hooks {
 		if !slices.Contains([]string{"golang", "system"}, h.Language) || h.Name == "" || !strings.HasPrefix(h.ID, "schemagate-") {
 			t.Errorf("hook %+v", h)
 		}
+		// pre-commit: a files pattern in the configuration replaces the hook's.
 		pattern := regexp.MustCompile(h.Files)
+		if configured != nil {
+			pattern = configured
+		}
 		cmd := strings.Fields(h.Entry)
 		if cmd[0] != "schemagate" {
 			t.Fatalf("%s: entry %q", h.ID, h.Entry)
 		}
 		argv := append(slices.Clone(cmd[1:]), args...)
 		for _, f := range staged {
-			if pattern.MatchString(f) && configured.MatchString(f) {
+			if pattern.MatchString(f) {
 				argv = append(argv, f)
 			}
 		}
