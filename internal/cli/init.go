@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -44,7 +45,7 @@ changed: init prints the lines to add to it.
 
 The folder is one that reads as a migration folder of a known format (golang-migrate, goose, dbmate,
 Flyway, sqitch, sql-migrate, Atlas), or a plain folder of .sql files whose path says migrations, found
-at most five levels down (src/main/resources/db/migration too), hidden folders, node_modules, vendor
+at most seven levels down (a module's src/main/resources/db/migration too), hidden folders, node_modules, vendor
 and testdata left out. Several such folders, or none, is bad input that lists them: give --dir.
 
 init writes nothing when a file it would write exists (--force overwrites it) and, with --dry-run,
@@ -84,8 +85,8 @@ func (a *App) runInit(o *InitOptions) error {
 	if !slices.Contains([]string{"auto", "github", "gitlab", "none"}, ci) {
 		errs = append(errs, fmt.Errorf("--ci %q: want github, gitlab, none or auto", o.CI))
 	}
-	if o.PGVersion < 9 || o.PGVersion > 30 {
-		errs = append(errs, fmt.Errorf("--pg-version %d: want a major version such as 15", o.PGVersion))
+	if o.PGVersion < 10 || o.PGVersion > 19 {
+		errs = append(errs, fmt.Errorf("--pg-version %d: want a major version from 10 to 19, as database.pg_version takes", o.PGVersion))
 	}
 	var format migrate.Format
 	if o.Format != "" {
@@ -104,6 +105,9 @@ func (a *App) runInit(o *InitOptions) error {
 		}
 	}
 
+	if strings.ContainsFunc(o.Dir, unicode.IsControl) {
+		return usageErr(fmt.Errorf("--dir %q: a folder name with a control character (a line break, a tab) cannot be written in the CI files", o.Dir))
+	}
 	dir := filepath.ToSlash(filepath.Clean(o.Dir))
 	var found migrationFolder
 	if o.Dir == "" {
@@ -137,6 +141,9 @@ func (a *App) runInit(o *InitOptions) error {
 	if format == "" {
 		format = found.format
 	}
+	if format == migrate.FormatAuto {
+		return usageErr(fmt.Errorf("%s: its format cannot be told: %w (give --format)", dir, found.err))
+	}
 	if found.err != nil {
 		fmt.Fprintf(a.Stderr, "schemagate init: warning: %s does not read yet: %v\n", dir, found.err)
 	}
@@ -151,7 +158,7 @@ func (a *App) runInit(o *InitOptions) error {
 			initFile{path: ".github/workflows/schemagate-comment.yml", text: githubCommentWorkflow})
 	case "gitlab":
 		f := initFile{path: ".gitlab-ci.yml", text: gitlabCI(dir, o.PGVersion, true)}
-		if _, err := os.Stat(f.path); err == nil && !o.Force {
+		if _, err := os.Stat(f.path); err == nil { // never changed, --force or not: its jobs are the user's
 			f.keep, f.text = true, gitlabCI(dir, o.PGVersion, false)
 		}
 		files = append(files, f)
@@ -170,6 +177,16 @@ func (a *App) runInit(o *InitOptions) error {
 		return usageErr(fmt.Errorf("%s already %s: nothing written (--force overwrites, --dry-run prints what init would write)", names, verb))
 	}
 
+	if !o.DryRun {
+		// The folders first: one that cannot be made (a file in its place) stops init before any file is written.
+		for _, f := range files {
+			if !f.keep {
+				if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+					return exitCode(ExitFailure, fmt.Errorf("nothing written: %w", err))
+				}
+			}
+		}
+	}
 	for _, f := range files {
 		switch {
 		case o.DryRun || f.keep:
@@ -179,9 +196,6 @@ func (a *App) runInit(o *InitOptions) error {
 			}
 			fmt.Fprintf(a.Stdout, "# %s %s:\n%s\n", what, f.path, f.text)
 		default:
-			if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-				return err
-			}
 			if err := os.WriteFile(f.path, []byte(f.text), 0o644); err != nil {
 				return err
 			}
@@ -193,7 +207,7 @@ func (a *App) runInit(o *InitOptions) error {
 	fmt.Fprintf(a.Stdout, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
 	switch ci {
 	case "github":
-		fmt.Fprintf(a.Stdout, "  DBA approval of risky migrations: a CODEOWNERS line for %s/ and the gate workflow (docs/github-action.md)\n", dir)
+		fmt.Fprintf(a.Stdout, "  DBA approval of risky migrations: a CODEOWNERS line for the migration folder and the gate workflow (docs/github-action.md)\n")
 	case "gitlab":
 		fmt.Fprintf(a.Stdout, "  the CI/CD variable GITLAB_TOKEN (an access token with api scope, masked) for the report note and the gate (docs/gitlab.md)\n")
 	}
@@ -235,10 +249,14 @@ func readMigrationFolder(dir string, format migrate.Format) migrationFolder {
 	return m
 }
 
+// initDepth is how deep init looks for the migration folder: a module's Flyway location
+// (service/src/main/resources/db/migration) is six levels down.
+const initDepth = 7
+
 // initSkipped are folders init does not look into.
 var initSkipped = map[string]bool{"node_modules": true, "vendor": true, "testdata": true, "target": true, "dist": true, "build": true, "__pycache__": true}
 
-// findMigrationFolders lists the migration folders under root, at most five levels down.
+// findMigrationFolders lists the migration folders under root, at most initDepth levels down.
 func findMigrationFolders(root string) ([]migrationFolder, error) {
 	var out []migrationFolder
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -255,7 +273,7 @@ func findMigrationFolders(root string) ([]migrationFolder, error) {
 		if path != root && (strings.HasPrefix(d.Name(), ".") || initSkipped[d.Name()]) {
 			return filepath.SkipDir
 		}
-		if strings.Count(rel, "/") >= 5 {
+		if strings.Count(rel, "/") >= initDepth {
 			return filepath.SkipDir
 		}
 		format, err := migrate.Detect(os.DirFS(path))
@@ -275,12 +293,20 @@ func findMigrationFolders(root string) ([]migrationFolder, error) {
 		}
 		return nil
 	})
-	// Flyway reads a folder's subfolders too, so every folder above a Flyway location reads as one: the
-	// deepest is the location.
+	// Flyway reads a folder's subfolders too: every folder above a Flyway location reads as one, with the
+	// same migrations, and so does a subfolder of the location (V2/), with some of them. Of two nested
+	// Flyway folders, the outer one is the location when it holds more migrations than the inner one,
+	// which is then its subfolder; otherwise the inner one is.
 	all := slices.Clone(out)
+	within := func(inner, outer string) bool {
+		return inner != outer && (outer == "." || strings.HasPrefix(inner, outer+"/"))
+	}
 	out = slices.DeleteFunc(out, func(m migrationFolder) bool {
 		return m.format == migrate.FormatFlyway && slices.ContainsFunc(all, func(o migrationFolder) bool {
-			return o.dir != m.dir && (m.dir == "." || strings.HasPrefix(o.dir, m.dir+"/"))
+			if o.format != migrate.FormatFlyway {
+				return false
+			}
+			return (within(o.dir, m.dir) && o.migrations >= m.migrations) || (within(m.dir, o.dir) && o.migrations > m.migrations)
 		})
 	})
 	return out, err
@@ -339,7 +365,7 @@ lint:
 func yamlString(s string) string {
 	plain := s != "" && !strings.ContainsAny(s, ":#'\"{}[],&*!|>%@`\\\t\n") && strings.TrimSpace(s) == s &&
 		!slices.Contains([]string{"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}, strings.ToLower(s)) &&
-		strings.IndexAny(s[:1], "-?0123456789.") < 0
+		strings.IndexAny(s[:1], "-?+0123456789.") < 0
 	if plain {
 		return s
 	}
@@ -376,7 +402,23 @@ jobs:
           path: schemagate-report.json
           if-no-files-found: ignore
           retention-days: 5
-`, quoted(dir+"/**"), yamlString(dir))
+`, quoted(globOf(dir, "**")), yamlString(dir))
+}
+
+// globOf is a path pattern for the files under dir, its characters that GitHub's and GitLab's patterns
+// treat as special escaped: all of them for the folder of the repository itself.
+func globOf(dir, all string) string {
+	if dir == "." {
+		return all
+	}
+	var b strings.Builder
+	for _, r := range dir {
+		if strings.ContainsRune(`*?+[]!{}\`, r) {
+			b.WriteRune('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "/" + all
 }
 
 // githubCommentWorkflow is docs/github-action.md's workflow 2: the comment for fork pull requests, whose
@@ -422,7 +464,7 @@ func gitlabCI(dir string, pgVersion int, whole bool) string {
     inputs:
       dir: %[1]s
       changes: [%[3]s, "schemagate.yml"]
-`, yamlString(dir), pgVersion, quoted(dir+"/**/*"))
+`, yamlString(dir), pgVersion, quoted(globOf(dir, "**/*")))
 	if !whole {
 		return include
 	}

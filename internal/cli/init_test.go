@@ -211,6 +211,11 @@ func TestInitGitLab(t *testing.T) {
 	if !strings.Contains(readText(t, "schemagate.yml"), "format: sql-migrate\n") {
 		t.Errorf("schemagate.yml:\n%s", readText(t, "schemagate.yml"))
 	}
+	// --force overwrites schemagate.yml, never the .gitlab-ci.yml.
+	code, out, errOut = runStdin(t, "", "init", "--force")
+	if code != ExitOK || readText(t, ".gitlab-ci.yml") != "test:\n  script: [make test]\n" || !strings.Contains(out, "# add to the existing .gitlab-ci.yml:") {
+		t.Errorf("--force with a .gitlab-ci.yml: exit %d\n%s%s", code, out, errOut)
+	}
 
 	t.Chdir(t.TempDir())
 	writeTree(t, map[string]string{"migrations/1_a.up.sql": "CREATE TABLE a (id int);\n", ".git/config": "[remote \"origin\"]\n\turl = git@gitlab.example.com:team/app.git\n"})
@@ -280,5 +285,91 @@ func TestInitWorkflowsMatchDocs(t *testing.T) {
 	}
 	if n < 8 {
 		t.Errorf("%d lines compared", n)
+	}
+}
+
+// TestInitLayouts: a Flyway location holding versioned subfolders is the location, also six levels down
+// in a module; a sqitch project at the repository's root is checked on any change; a folder name with
+// characters special to path patterns is escaped in them.
+func TestInitLayouts(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string // the folder line
+		paths string // the workflow's paths, joined
+	}{
+		{"flyway with a versioned subfolder", map[string]string{
+			"db/migration/V1__a.sql":    "CREATE TABLE a (id int);\n",
+			"db/migration/V1_1__b.sql":  "CREATE TABLE b (id int);\n",
+			"db/migration/v2/V2__c.sql": "CREATE TABLE c (id int);\n",
+		}, "db/migration (flyway, 3 migrations)", "db/migration/** schemagate.yml"},
+		{"flyway in a module", map[string]string{
+			"service-a/src/main/resources/db/migration/V1__a.sql": "CREATE TABLE a (id int);\n",
+		}, "service-a/src/main/resources/db/migration (flyway, 1 migration)", "service-a/src/main/resources/db/migration/** schemagate.yml"},
+		{"sqitch at the root", map[string]string{
+			"sqitch.plan":      "%syntax-version=1.0.0\n%project=app\n\nusers 2024-01-01T00:00:00Z Dev <dev@example.com> # users\n",
+			"deploy/users.sql": "CREATE TABLE users (id int);\n",
+			"revert/users.sql": "DROP TABLE users;\n",
+		}, ". (sqitch, 1 migration)", "** schemagate.yml"},
+		{"pattern characters", map[string]string{
+			"db/[v1]+migrations/1_a.up.sql": "CREATE TABLE a (id int);\n",
+		}, "db/[v1]+migrations (golang-migrate, 1 migration)", `db/\[v1\]\+migrations/** schemagate.yml`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			writeTree(t, tc.files)
+			code, out, errOut := runStdin(t, "", "init", "--ci", "github")
+			if code != ExitOK || !strings.Contains(out, "migration folder: "+tc.want+"\n") {
+				t.Fatalf("exit %d, want folder %s\n%s%s", code, tc.want, out, errOut)
+			}
+			var wf struct {
+				On struct {
+					PullRequest struct{ Paths []string } `yaml:"pull_request"`
+				}
+			}
+			if err := yaml.Unmarshal([]byte(readText(t, ".github/workflows/schemagate.yml")), &wf); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(wf.On.PullRequest.Paths, " "); got != tc.paths {
+				t.Errorf("paths %q, want %q", got, tc.paths)
+			}
+			cfg := config.Default()
+			if err := config.LoadOver("schemagate.yml", true, cfg); err != nil || cfg.Dir != strings.SplitN(tc.want, " (", 2)[0] {
+				t.Errorf("schemagate.yml: dir %q (%v)", cfg.Dir, err)
+			}
+		})
+	}
+}
+
+// TestInitRefusals: a version the configuration refuses, a folder name with a control character, a
+// folder whose format cannot be told and a workflow folder that cannot be made are refused with nothing
+// written.
+func TestInitRefusals(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		"db/migrations/1_a.up.sql":   "CREATE TABLE a (id int);\n",
+		"mixed/1_a.up.sql":           "CREATE TABLE a (id int);\n",
+		"mixed/20240101_b.sql":       "-- +goose Up\nCREATE TABLE b (id int);\n",
+		"line\nbreak/1_a.up.sql":     "CREATE TABLE a (id int);\n",
+		".github":                    "not a folder\n",
+		"db/migrations/1_a.down.sql": "DROP TABLE a;\n",
+	})
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"init", "--dir", "db/migrations", "--pg-version", "30"}, ExitUsage, "--pg-version 30: want a major version from 10 to 19"},
+		{[]string{"init", "--dir", "line\nbreak"}, ExitUsage, "control character"},
+		{[]string{"init", "--dir", "mixed"}, ExitUsage, "mixed: its format cannot be told: ambiguous migration folder"},
+		{[]string{"init", "--dir", "db/migrations", "--ci", "github"}, ExitFailure, "nothing written"},
+	} {
+		code, out, errOut := runStdin(t, "", tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, want %d and %q\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+		if _, err := os.Stat("schemagate.yml"); err == nil {
+			t.Fatalf("%q: schemagate.yml written", tc.args)
+		}
 	}
 }

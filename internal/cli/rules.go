@@ -198,12 +198,12 @@ func (a *App) ruleClasses(o *RulesOptions) (map[string]ruleClass, error) {
 		rc.Class, rc.Where = class, where
 		out[id] = rc
 	}
-	for id, class := range cfg.Lint.Rules {
+	for id, class := range cfg.Lint.Rules { // lower-cased by the loader
 		where := cfg.Where("lint.rules." + id)
 		if where == "" {
 			where = file + ": lint.rules." + id
 		}
-		set(strings.ToLower(id), strings.ToLower(class), where)
+		set(id, class, where)
 	}
 	var errs []error
 	for _, r := range o.Rules {
@@ -243,7 +243,11 @@ func (a *App) writeRulesJSON(rules []ruleClass) error {
 		Rules []jsonRule `json:"rules"`
 	}{Rules: []jsonRule{}}
 	for _, r := range rules {
-		doc.Rules = append(doc.Rules, jsonRule{ID: r.ID, Class: r.Class, DefaultClass: r.Risk.String(), SetBy: r.Where, OptIn: r.Off,
+		def := r.Risk.String()
+		if r.Off {
+			def = "off"
+		}
+		doc.Rules = append(doc.Rules, jsonRule{ID: r.ID, Class: r.Class, DefaultClass: def, SetBy: r.Where, OptIn: r.Off,
 			From: r.source(), Lock: r.Lock, Rewrite: r.Rewrite, Scan: r.Scan, Summary: r.Summary, Suggestion: r.Suggestion,
 			Why: r.Why, Triggers: r.Bad, Safer: r.Good, Notes: r.Notes, URL: r.URL()})
 	}

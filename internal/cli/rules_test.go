@@ -114,7 +114,7 @@ func TestRulesCompletion(t *testing.T) {
 // shown, marked, in the list, the page and the JSON; --class filters by it.
 func TestRulesConfigured(t *testing.T) {
 	t.Chdir(t.TempDir())
-	yml := "lint:\n  rules:\n    set-not-null: caution\n    unqualified-name: safe\n    prefer-text: off\n    drop-table: safe\n"
+	yml := "lint:\n  rules:\n    set-not-null: caution\n    unqualified-name: safe\n    Prefer-Text: OFF\n    drop-table: safe\n"
 	if err := os.WriteFile("schemagate.yml", []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +167,12 @@ func TestRulesConfigured(t *testing.T) {
 				!strings.Contains(r.Triggers, "SET NOT NULL") || !strings.HasSuffix(r.URL, "docs/rules/set-not-null.md") {
 				t.Errorf("--json set-not-null: %+v", r)
 			}
+		case "prefer-text": // set in another letter case, still placed
+			if r.Class != "off" || r.SetBy != "schemagate.yml:5:18" {
+				t.Errorf("--json prefer-text: %+v", r)
+			}
 		case "unqualified-name":
-			if r.Class != "safe" || !r.OptIn || !strings.HasPrefix(r.SetBy, "schemagate.yml:4:") {
+			if r.Class != "safe" || !r.OptIn || r.DefaultClass != "off" || !strings.HasPrefix(r.SetBy, "schemagate.yml:4:") {
 				t.Errorf("--json unqualified-name: %+v", r)
 			}
 		case "add-check-constraint":
