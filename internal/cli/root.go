@@ -255,6 +255,7 @@ approval, and deploys inside maintenance windows with a snapshot and automatic r
 		}
 	}
 	usageArgs(root)
+	registerCompletions(root)
 	return root
 }
 
