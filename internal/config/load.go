@@ -224,7 +224,8 @@ func Parse(file string, data []byte, cfg *Config) error {
 					Msg: fmt.Sprintf("rule %s is set twice, in two letter cases: keep one", lo)})
 			}
 			rules[lo] = strings.ToLower(strings.TrimSpace(cfg.Lint.Rules[id])) // Dangerous, OFF: as --rule takes them
-			if _, ok := places["lint.rules."+lo]; !ok { // Where finds the entry by the id it is looked up by
+			// Where finds the entry by the id it is looked up by.
+			if _, ok := places["lint.rules."+lo]; !ok {
 				places["lint.rules."+lo] = places["lint.rules."+id]
 			}
 		}
