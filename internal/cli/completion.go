@@ -42,6 +42,9 @@ func registerCompletions(root *cobra.Command) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for name, fn := range byFlag {
+			if name == "format" && c.Name() == "init" {
+				fn = words(formats[1:]...) // init writes the format it found or was told, not auto
+			}
 			if c.Flags().Lookup(name) != nil {
 				_ = c.RegisterFlagCompletionFunc(name, fn)
 			}

@@ -3,8 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -43,10 +45,11 @@ pull requests from forks), .gitlab-ci.yml for GitLab (--ci; by default told from
 repository: a .gitlab-ci.yml or a GitLab remote means GitLab). An existing .gitlab-ci.yml is never
 changed: init prints the lines to add to it.
 
-The folder is one that reads as a migration folder of a known format (golang-migrate, goose, dbmate,
-Flyway, sqitch, sql-migrate, Atlas), or a plain folder of .sql files whose path says migrations, found
-at most seven levels down (a module's src/main/resources/db/migration too), hidden folders, node_modules, vendor
-and testdata left out. Several such folders, or none, is bad input that lists them: give --dir.
+The folder is one whose own files read as a migration folder of a known format (golang-migrate,
+goose, dbmate, Flyway, sqitch, sql-migrate, Atlas), or a plain folder of .sql files whose path says
+migrations, found at most seven levels down (a module's src/main/resources/db/migration too); hidden
+folders, node_modules, vendor, testdata, target, dist, build and __pycache__ are left out. Several
+such folders, or none, is bad input that lists them: give --dir.
 
 init writes nothing when a file it would write exists (--force overwrites it) and, with --dry-run,
 prints the files instead.
@@ -169,48 +172,112 @@ func (a *App) runInit(o *InitOptions) error {
 			exist = append(exist, f.path)
 		}
 	}
-	if len(exist) > 0 && !o.DryRun {
+	var refusal error
+	if len(exist) > 0 {
 		names, verb := exist[0], "exists"
 		if n := len(exist); n > 1 {
 			names, verb = strings.Join(exist[:n-1], ", ")+" and "+exist[n-1], "exist"
 		}
-		return usageErr(fmt.Errorf("%s already %s: nothing written (--force overwrites, --dry-run prints what init would write)", names, verb))
+		refusal = usageErr(fmt.Errorf("%s already %s: nothing written (--force overwrites, --dry-run prints what init would write)", names, verb))
+		if !o.DryRun {
+			return refusal
+		}
 	}
-
+	out := &errWriter{w: a.Stdout}
 	if !o.DryRun {
-		// The folders first: one that cannot be made (a file in its place) stops init before any file is written.
-		for _, f := range files {
-			if !f.keep {
-				if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-					return exitCode(ExitFailure, fmt.Errorf("nothing written: %w", err))
-				}
-			}
+		if err := writeAll(files); err != nil {
+			return exitCode(ExitFailure, err)
 		}
 	}
 	for _, f := range files {
 		switch {
-		case o.DryRun || f.keep:
-			what := "would write"
-			if f.keep {
-				what = "add to the existing"
-			}
-			fmt.Fprintf(a.Stdout, "# %s %s:\n%s\n", what, f.path, f.text)
+		case f.keep:
+			fmt.Fprintf(out, "# add to the existing %s:\n%s\n", f.path, f.text)
+		case o.DryRun:
+			fmt.Fprintf(out, "# would write %s:\n%s\n", f.path, f.text)
 		default:
-			if err := os.WriteFile(f.path, []byte(f.text), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.Stdout, "wrote %s\n", f.path)
+			fmt.Fprintf(out, "wrote %s\n", f.path)
 		}
 	}
-	fmt.Fprintf(a.Stdout, "\nmigration folder: %s\nnext:\n", found.String())
-	fmt.Fprintf(a.Stdout, "  schemagate check            rehearse the folder on a throwaway PostgreSQL, as the CI job will\n")
-	fmt.Fprintf(a.Stdout, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
+	if refusal != nil { // --dry-run: what it would write is shown, and that the run would refuse
+		if out.err != nil {
+			return exitCode(ExitFailure, out.err)
+		}
+		return refusal
+	}
+	fmt.Fprintf(out, "\nmigration folder: %s\nnext:\n", found.String())
+	fmt.Fprintf(out, "  schemagate check            rehearse the folder on a throwaway PostgreSQL, as the CI job will\n")
+	fmt.Fprintf(out, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
 	switch ci {
 	case "github":
-		fmt.Fprintf(a.Stdout, "  DBA approval of risky migrations: a CODEOWNERS line for the migration folder and the gate workflow (docs/github-action.md)\n")
+		fmt.Fprintf(out, "  DBA approval of risky migrations: a CODEOWNERS line for the migration folder and the gate workflow (docs/github-action.md)\n")
 	case "gitlab":
-		fmt.Fprintf(a.Stdout, "  the CI/CD variable GITLAB_TOKEN (an access token with api scope, masked) for the report note and the gate (docs/gitlab.md)\n")
+		fmt.Fprintf(out, "  the CI/CD variable GITLAB_TOKEN (an access token with api scope, masked) for the report note and the gate (docs/gitlab.md)\n")
 	}
+	if out.err != nil {
+		return exitCode(ExitFailure, fmt.Errorf("write to standard output: %w", out.err))
+	}
+	return nil
+}
+
+// errWriter keeps the first error of its writes.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// writeAll writes the files that are not kept, all or none: each to a temporary file beside it first,
+// then every one renamed into place (its folder made first).
+func writeAll(files []initFile) error {
+	var temps []string
+	defer func() {
+		for _, t := range temps {
+			os.Remove(t)
+		}
+	}()
+	var todo []initFile
+	for _, f := range files {
+		if f.keep {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+			return fmt.Errorf("nothing written: %w", err)
+		}
+		if st, err := os.Stat(f.path); err == nil && st.IsDir() {
+			return fmt.Errorf("nothing written: %s is a folder", f.path)
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(f.path), ".schemagate-init-*")
+		if err != nil {
+			return fmt.Errorf("nothing written: %w", err)
+		}
+		temps = append(temps, tmp.Name())
+		_, werr := tmp.WriteString(f.text)
+		if cerr := tmp.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr == nil {
+			werr = os.Chmod(tmp.Name(), 0o644)
+		}
+		if werr != nil {
+			return fmt.Errorf("nothing written: %s: %w", f.path, werr)
+		}
+		todo = append(todo, f)
+	}
+	for i, f := range todo {
+		if err := os.Rename(temps[i], f.path); err != nil {
+			return fmt.Errorf("%s: %w", f.path, err)
+		}
+	}
+	temps = nil
 	return nil
 }
 
@@ -276,7 +343,9 @@ func findMigrationFolders(root string) ([]migrationFolder, error) {
 		if strings.Count(rel, "/") >= initDepth {
 			return filepath.SkipDir
 		}
-		format, err := migrate.Detect(os.DirFS(path))
+		// Told by the folder's own files: Flyway reads subfolders too, so a folder above a Flyway location
+		// (or above a fixture in testdata) would read as one.
+		format, err := migrate.Detect(ownFiles{os.DirFS(path)})
 		if err != nil && !ambiguous(err) {
 			return nil
 		}
@@ -293,23 +362,25 @@ func findMigrationFolders(root string) ([]migrationFolder, error) {
 		}
 		return nil
 	})
-	// Flyway reads a folder's subfolders too: every folder above a Flyway location reads as one, with the
-	// same migrations, and so does a subfolder of the location (V2/), with some of them. Of two nested
-	// Flyway folders, the outer one is the location when it holds more migrations than the inner one,
-	// which is then its subfolder; otherwise the inner one is.
+	// A Flyway location's subfolders (V2/) are its own: Flyway reads them with it.
 	all := slices.Clone(out)
-	within := func(inner, outer string) bool {
-		return inner != outer && (outer == "." || strings.HasPrefix(inner, outer+"/"))
-	}
 	out = slices.DeleteFunc(out, func(m migrationFolder) bool {
 		return m.format == migrate.FormatFlyway && slices.ContainsFunc(all, func(o migrationFolder) bool {
-			if o.format != migrate.FormatFlyway {
-				return false
-			}
-			return (within(o.dir, m.dir) && o.migrations >= m.migrations) || (within(m.dir, o.dir) && o.migrations > m.migrations)
+			return o.format == migrate.FormatFlyway && o.dir != m.dir && (o.dir == "." || strings.HasPrefix(m.dir, o.dir+"/"))
 		})
 	})
 	return out, err
+}
+
+// ownFiles is a folder without its subfolders, for Detect to tell its format by its own files.
+type ownFiles struct{ fs.FS }
+
+func (o ownFiles) ReadDir(name string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(o.FS, name)
+	if name != "." {
+		return entries, err
+	}
+	return slices.DeleteFunc(entries, fs.DirEntry.IsDir), err
 }
 
 // ambiguous tells whether Detect found that the folder looks like two formats: a migration folder still,
@@ -333,18 +404,40 @@ func gitRootAbove() string {
 	return ""
 }
 
-// detectCI tells the repository's CI: gitlab with a .gitlab-ci.yml or a GitLab remote, else github.
+// detectCI tells the repository's CI: gitlab with a .gitlab-ci.yml or a remote on a GitLab host, else
+// github.
 func detectCI() string {
 	if _, err := os.Stat(".gitlab-ci.yml"); err == nil {
 		return "gitlab"
 	}
-	if _, err := os.Stat(".github"); err == nil {
-		return "github"
-	}
-	if b, err := os.ReadFile(filepath.Join(".git", "config")); err == nil && strings.Contains(strings.ToLower(string(b)), "gitlab") {
-		return "gitlab"
+	for _, u := range remoteURLs() {
+		if strings.Contains(strings.ToLower(u), "gitlab") {
+			return "gitlab"
+		}
 	}
 	return "github"
+}
+
+// remoteURLs are the repository's remote URLs, as git reports them (a linked worktree or a submodule
+// too), else as .git/config lists them.
+func remoteURLs() []string {
+	text := ""
+	if out, err := exec.Command("git", "config", "--get-regexp", `^remote\..*\.url$`).Output(); err == nil {
+		text = string(out)
+	} else if b, err := os.ReadFile(filepath.Join(".git", "config")); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok && strings.TrimSpace(k) == "url" {
+				text += "remote.url " + strings.TrimSpace(v) + "\n"
+			}
+		}
+	}
+	var urls []string
+	for _, l := range strings.Split(text, "\n") {
+		if _, u, ok := strings.Cut(strings.TrimSpace(l), " "); ok {
+			urls = append(urls, strings.TrimSpace(u))
+		}
+	}
+	return urls
 }
 
 // initConfig is the schemagate.yml init writes.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -119,8 +120,8 @@ func TestInitExistingFiles(t *testing.T) {
 	if _, err := os.Stat(".github"); err == nil {
 		t.Error("a workflow was written beside a schemagate.yml that exists")
 	}
-	code, out, _ = runStdin(t, "", "init", "--dry-run")
-	if code != ExitOK || !strings.Contains(out, "# would write schemagate.yml:\n") || !strings.Contains(out, "format: goose\n") || readText(t, "schemagate.yml") != "dir: elsewhere\n" {
+	code, out, _ = runStdin(t, "", "init", "--dry-run") // shows the files, and exits as the run would
+	if code != ExitUsage || !strings.Contains(out, "# would write schemagate.yml:\n") || !strings.Contains(out, "format: goose\n") || readText(t, "schemagate.yml") != "dir: elsewhere\n" {
 		t.Errorf("--dry-run: exit %d\n%s", code, out)
 	}
 	if _, err := os.Stat(".github"); err == nil {
@@ -373,3 +374,71 @@ func TestInitRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestInitFindsByOwnFiles: sibling Flyway locations are listed, not merged into their parent; a fixture
+// in a folder init leaves out does not make the folders above it Flyway's.
+func TestInitFindsByOwnFiles(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		"svc-a/src/main/resources/db/migration/V1__a.sql": "select 1;\n",
+		"svc-a/src/main/resources/db/migration/V2__a.sql": "select 1;\n",
+		"svc-b/src/main/resources/db/migration/V3__b.sql": "select 1;\n",
+	})
+	code, out, errOut := runStdin(t, "", "init", "--dry-run")
+	if code != ExitUsage || !strings.Contains(errOut, "2 migration folders found") || !strings.Contains(errOut, "svc-a/src/main/resources/db/migration (flyway, 2 migrations)") ||
+		!strings.Contains(errOut, "svc-b/src/main/resources/db/migration (flyway, 1 migration)") {
+		t.Errorf("sibling locations: exit %d\n%s%s", code, out, errOut)
+	}
+
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		"db/migrations/1_a.up.sql":       "CREATE TABLE a (id int);\n",
+		"testdata/fw/V1__a.sql":          "select 1;\n",
+		"node_modules/pkg/sql/V1__a.sql": "select 1;\n",
+	})
+	code, out, errOut = runStdin(t, "", "init", "--dry-run")
+	if code != ExitOK || !strings.Contains(out, "migration folder: db/migrations (golang-migrate, 1 migration)") {
+		t.Errorf("fixtures left out: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestInitCIAndFailures: a GitLab remote means GitLab even beside a .github folder; a target that is a
+// folder stops init with nothing written (exit 1); a standard output that fails is the tool's failure.
+func TestInitCIAndFailures(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeTree(t, map[string]string{
+		"migrations/1_a.up.sql":  "CREATE TABLE a (id int);\n",
+		".github/dependabot.yml": "version: 2\n",
+		".git/config":            "[remote \"origin\"]\n\turl = https://gitlab.example.com/team/app.git\n",
+	})
+	code, out, errOut := runStdin(t, "", "init", "--dry-run")
+	if code != ExitOK || !strings.Contains(out, "# would write .gitlab-ci.yml:") || strings.Contains(out, ".github/workflows") {
+		t.Errorf("GitLab remote: exit %d\n%s%s", code, out, errOut)
+	}
+	if err := os.MkdirAll(".github/workflows/schemagate.yml", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runStdin(t, "", "init", "--force", "--ci", "github")
+	if code != ExitFailure || !strings.Contains(errOut, "nothing written: .github/workflows/schemagate.yml is a folder") {
+		t.Errorf("a folder in the way: exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat("schemagate.yml"); err == nil {
+		t.Error("schemagate.yml written although init failed")
+	}
+	if leftovers, _ := filepath.Glob(".github/workflows/.schemagate-init-*"); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+
+	for _, args := range [][]string{{"init", "--dry-run", "--ci", "none"}, {"rules", "set-not-null"}} {
+		var errb strings.Builder
+		app := &App{Stdout: failingWriter{}, Stderr: &errb, Stdin: strings.NewReader(""), Version: "test", Getenv: func(string) string { return "" }}
+		if code := app.Run(t.Context(), args); code != ExitFailure || !strings.Contains(errb.String(), "write to standard output") {
+			t.Errorf("%v to a failing standard output: exit %d\n%s", args, code, errb.String())
+		}
+	}
+}
+
+// failingWriter fails every write, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }

@@ -75,14 +75,15 @@ say otherwise), but for a goose, dbmate or sql-migrate file (told by its annotat
 whose up section alone is judged, as --dir judges it. With --dir and FILE arguments, the folder is
 read as a whole and only the migrations whose up files are among the FILE arguments are judged, with
 what the earlier migrations made (a down or verify file, or another file of the folder, picks
-nothing; a file outside the folder is bad input): what a pre-commit hook passes. The FILE - is standard input (an editor's buffer, a file from git show),
+nothing; a file outside the folder, a missing one, or an SQL file that is no migration's, such as a
+misnamed one, is bad input): what a pre-commit hook passes. The FILE - is standard input (an editor's buffer, a file from git show),
 linted under the name --stdin-name gives.
 
 Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input, 1 the tool failed
 (such as a report it could not write).`,
 		Example: `  schemagate lint --dir db/migrations
   schemagate lint db/migrations/0042_add_email.sql --pg-version 14.2
-  schemagate lint --dir db/migrations $(git diff --name-only --cached -- db/migrations)
+  git diff --cached --name-only --diff-filter=d -- db/migrations | xargs -r schemagate lint --dir db/migrations
   git show HEAD:db/0042_add_email.sql | schemagate lint - --stdin-name db/0042_add_email.sql
   schemagate lint --dir db --sarif lint.sarif --rule prefer-bigint=off --rule drop-column=dangerous`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -350,6 +351,9 @@ func lintConfig(o *LintOptions) (lint.Config, lint.Risk, error) {
 	if o.Dir != "" && slices.Contains(o.Files, "-") {
 		errs = append(errs, errors.New("give --dir or the FILE - (standard input), not both"))
 	}
+	if o.Dir != "" && len(o.Files) > 0 && o.NoTransaction {
+		errs = append(errs, errors.New("--no-transaction is for FILE arguments without --dir: a folder's migrations run as its tool runs them"))
+	}
 	if o.Dir == "" && len(o.Files) == 0 {
 		errs = append(errs, errors.New("nothing to lint: give --dir DIR or FILE arguments"))
 	}
@@ -431,14 +435,17 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 			if fileOfSet(set, o.Dir, f) {
 				continue
 			}
-			if st, err := os.Stat(f); err != nil || st.IsDir() || !strings.HasPrefix(absPath(f), dir+string(filepath.Separator)) {
+			// Outside the folder, missing, or an SQL file of it that is no migration's (a misnamed one,
+			// which a pre-commit hook would pass unseen with a warning alone).
+			if st, err := os.Stat(f); err != nil || st.IsDir() || !strings.HasPrefix(absPath(f), dir+string(filepath.Separator)) ||
+				strings.EqualFold(filepath.Ext(f), ".sql") {
 				strays = append(strays, f)
 				continue
 			}
 			o.warnings = append(o.warnings, fmt.Sprintf("%s is no migration's file in %s (as %s reads it): not linted", f, o.Dir, set.Format))
 		}
 		if len(strays) > 0 {
-			return nil, usageErr(fmt.Errorf("not a file in %s: %s", o.Dir, strings.Join(strays, ", ")))
+			return nil, usageErr(fmt.Errorf("not a migration's file in %s (as %s reads it): %s", o.Dir, set.Format, strings.Join(strays, ", ")))
 		}
 		return units, nil
 	}

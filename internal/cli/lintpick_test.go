@@ -78,7 +78,7 @@ func TestLintDirPicksFiles(t *testing.T) {
 	}
 
 	code, out, errOut = runStdin(t, "", "lint", "--dir", "db", "db/20240102000000_email.sql", "other/report.sql", "db/nope.sql")
-	if code != ExitUsage || out != "" || !strings.Contains(errOut, "not a file in db: other/report.sql, db/nope.sql") {
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "not a migration's file in db (as dbmate reads it): other/report.sql, db/nope.sql") {
 		t.Errorf("strays: exit %d\n%s%s", code, out, errOut)
 	}
 	// Another file of the folder (a README, a plan) picks nothing, with a warning.
@@ -87,6 +87,17 @@ func TestLintDirPicksFiles(t *testing.T) {
 	if code != ExitOK || strings.Join(lintedFiles(t, out), " ") != "db/20240103000000_orders.sql" ||
 		!strings.Contains(errOut, "db/README.md is no migration's file in db (as dbmate reads it): not linted") {
 		t.Errorf("a README: exit %d\n%s%s", code, out, errOut)
+	}
+	// An SQL file of the folder that is no migration's (misnamed) is bad input, not a warning a
+	// pre-commit hook would hide; --no-transaction does not apply to a folder.
+	writeTree(t, map[string]string{"gm/0002_b.sql": "DROP TABLE a;\n"})
+	code, _, errOut = runStdin(t, "", "lint", "--dir", "gm", "gm/0002_b.sql")
+	if code != ExitUsage || !strings.Contains(errOut, "not a migration's file in gm (as golang-migrate reads it): gm/0002_b.sql") {
+		t.Errorf("a misnamed migration: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = runStdin(t, "", "lint", "--dir", "gm", "--no-transaction", "gm/1_a.up.sql")
+	if code != ExitUsage || !strings.Contains(errOut, "--no-transaction is for FILE arguments without --dir") {
+		t.Errorf("--no-transaction with --dir: exit %d\n%s", code, errOut)
 	}
 	code, _, errOut = runStdin(t, "SELECT 1;", "lint", "--dir", "db", "-")
 	if code != ExitUsage || !strings.Contains(errOut, "give --dir or the FILE - (standard input), not both") {

@@ -131,14 +131,18 @@ func (a *App) runRules(o *RulesOptions) error {
 	case o.JSON:
 		return a.writeRulesJSON(shown)
 	case len(o.IDs) > 0:
+		out := &errWriter{w: a.Stdout}
 		for i, r := range shown {
 			if i > 0 {
-				fmt.Fprintln(a.Stdout)
+				fmt.Fprintln(out)
 			}
-			a.Stdout.Write(r.Doc())
+			out.Write(r.Doc())
 			if r.Where != "" {
-				fmt.Fprintf(a.Stdout, "\n## In this repository\n\n%s (set by %s; the rule's default is %s).\n", r.Class, r.Where, r.defaultClass())
+				fmt.Fprintf(out, "\n## In this repository\n\n%s (set by %s; the rule's default is %s).\n", r.Class, r.Where, r.defaultClass())
 			}
+		}
+		if out.err != nil {
+			return exitCode(ExitFailure, fmt.Errorf("write to standard output: %w", out.err))
 		}
 		return nil
 	}
