@@ -210,7 +210,8 @@ func (a *App) runInit(o *InitOptions) error {
 	fmt.Fprintf(out, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
 	switch ci {
 	case "github":
-		fmt.Fprintf(out, "  DBA approval of risky migrations: a CODEOWNERS line for the migration folder and the gate workflow (docs/github-action.md)\n")
+		fmt.Fprintf(out, "  DBA approval of risky migrations: a CODEOWNERS line for the migration folder, approval in schemagate.yml,\n")
+		fmt.Fprintf(out, "  and schemagate gate on pull_request and pull_request_review events (README: DBA approval)\n")
 	case "gitlab":
 		fmt.Fprintf(out, "  the CI/CD variable GITLAB_TOKEN (an access token with api scope, masked) for the report note and the gate (docs/gitlab.md)\n")
 	}
