@@ -166,7 +166,11 @@ func (a *App) runRules(o *RulesOptions) error {
 			parts = append(parts, fmt.Sprintf("%d %s", count[c], c))
 		}
 	}
-	fmt.Fprintf(a.Stdout, "\n%d rule%s (%s).", len(shown), report.Plural(len(shown)), strings.Join(parts, ", "))
+	if len(parts) > 0 {
+		fmt.Fprintf(a.Stdout, "\n%d rule%s (%s).", len(shown), report.Plural(len(shown)), strings.Join(parts, ", "))
+	} else {
+		fmt.Fprintf(a.Stdout, "\nNo rule is %s here.", class)
+	}
 	if slices.ContainsFunc(shown, func(r ruleClass) bool { return r.Where != "" }) {
 		fmt.Fprint(a.Stdout, " * class set by schemagate.yml or --rule.")
 	}

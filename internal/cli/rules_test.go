@@ -142,6 +142,12 @@ func TestRulesConfigured(t *testing.T) {
 		t.Errorf("--class off lists %v, want prefer-text alone (unqualified-name is turned on)", off)
 	}
 
+	// A class no rule has here.
+	code, out, _ = runStdin(t, "", "rules", "--class", "off", "--rule", "prefer-text=safe", "--rule", "unqualified-name=safe")
+	if code != ExitOK || len(ruleLines(t, out)) != 0 || !strings.Contains(out, "\nNo rule is off here.") {
+		t.Errorf("an empty class: exit %d\n%s", code, out)
+	}
+
 	code, out, errOut = runStdin(t, "", "rules", "set-not-null")
 	if code != ExitOK || !strings.HasSuffix(out, "## In this repository\n\ncaution (set by schemagate.yml:3:19; the rule's default is dangerous).\n") {
 		t.Errorf("page of a configured rule: exit %d\n%s%s", code, out, errOut)
