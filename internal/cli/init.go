@@ -463,7 +463,7 @@ func yamlString(s string) string {
 	if plain {
 		return s
 	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	return quoted(s)
 }
 
 // githubWorkflow is docs/github-action.md's workflow 1 for dir.

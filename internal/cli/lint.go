@@ -397,13 +397,25 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 			picked[absPath(f)] = true
 		}
 		var units []lintUnit
-		var mentioned []string // the picked migrations' files, as the read's warnings name them (a warning about the folder names none)
+		var mentioned []string     // the picked migrations' files, as the read's warnings name them (a warning about the folder names none)
+		known := map[string]bool{} // with FILE arguments: every migration's files, made absolute once
 		last := -1
 		for _, m := range set.Migrations {
+			up := ""
+			if len(o.Files) > 0 {
+				for _, sc := range []*migrate.Script{m.Up, m.Down, m.Verify} {
+					if sc != nil {
+						known[absPath(filepath.Join(o.Dir, sc.File))] = true
+					}
+				}
+				if m.Up != nil {
+					up = absPath(filepath.Join(o.Dir, m.Up.File))
+				}
+			}
 			if m.Up == nil || m.External != "" { // a goose Go migration holds no SQL
 				continue
 			}
-			quiet := len(o.Files) > 0 && !picked[absPath(filepath.Join(o.Dir, m.Up.File))]
+			quiet := len(o.Files) > 0 && !picked[up]
 			s := *m.Up
 			s.File = filepath.ToSlash(filepath.Join(o.Dir, s.File))
 			extra := lint.ToolFindings(m, set.Format, lintCfg)
@@ -432,7 +444,7 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		dir := absPath(o.Dir)
 		var strays []string
 		for _, f := range o.Files {
-			if fileOfSet(set, o.Dir, f) {
+			if known[absPath(f)] {
 				continue
 			}
 			// Outside the folder, missing, or an SQL file of it that is no migration's (a misnamed one,
@@ -474,20 +486,6 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		return nil, usageErr(err)
 	}
 	return slices.Concat(units...), nil
-}
-
-// fileOfSet tells whether name (a FILE argument) is the up, down or verify file of a migration of set,
-// read from dir.
-func fileOfSet(set *migrate.Set, dir, name string) bool {
-	name = absPath(name)
-	for _, m := range set.Migrations {
-		for _, s := range []*migrate.Script{m.Up, m.Down, m.Verify} {
-			if s != nil && absPath(filepath.Join(dir, s.File)) == name {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // absPath is name made absolute, through symbolic links where it exists (cleaned as it is when that

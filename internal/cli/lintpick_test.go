@@ -194,11 +194,9 @@ func TestPreCommitHooks(t *testing.T) {
 		if !slices.Contains([]string{"golang", "system"}, h.Language) || h.Name == "" || !strings.HasPrefix(h.ID, "schemagate-") {
 			t.Errorf("hook %+v", h)
 		}
-		// pre-commit: a files pattern in the configuration replaces the hook's.
-		pattern := regexp.MustCompile(h.Files)
-		if configured != nil {
-			pattern = configured
-		}
+		// pre-commit: the configuration's files pattern replaces the hook's, which must still compile.
+		regexp.MustCompile(h.Files)
+		pattern := configured
 		cmd := strings.Fields(h.Entry)
 		if cmd[0] != "schemagate" {
 			t.Fatalf("%s: entry %q", h.ID, h.Entry)
