@@ -31,29 +31,40 @@ import (
 
 // GateOptions are the inputs of `schemagate gate`.
 type GateOptions struct {
-	Report       string
-	UpdateReport bool
-	Dir          string
-	Format       string
-	Base         string
-	Repo         string
-	PR           int
-	ConfigFile   string
-	TokenEnv     string
-	APIURL       string
-	BotLogin     string
-	TargetURL    string
-	NoStatus     bool
-	NoRecord     bool
-	NoComment    bool
-	JSON         bool
+	Report string
+	// ReportArtifact names the artifact that holds the check's report, of the check workflow's
+	// (CheckWorkflow's) run on the pull request's head (GitHub Actions).
+	ReportArtifact string
+	CheckWorkflow  string
+	UpdateReport   bool
+	Dir            string
+	Format         string
+	Base           string
+	Repo           string
+	PR             int
+	ConfigFile     string
+	TokenEnv       string
+	APIURL         string
+	BotLogin       string
+	TargetURL      string
+	NoStatus       bool
+	// StatusOnly makes a pending or blocked decision exit 0: the commit status carries it.
+	StatusOnly bool
+	NoRecord   bool
+	NoComment  bool
+	JSON       bool
 	// pipelineURL is the GitLab pipeline whose check job's artifacts hold the report, for the note, and
 	// jobURL the gate's job, whose log the note links.
 	pipelineURL, jobURL string
 	// checkRunURL is the GitHub workflow run a workflow_run event reports on (the check's), runURL this
 	// run: the comment links the job summary of one of them, never TargetURL, the status's link.
 	checkRunURL, runURL string
+	// reportName is how messages and the comment name the report: --report, or the file of the artifact.
+	reportName string
 }
+
+// reportLabel is how messages and the comment name the report.
+func (o *GateOptions) reportLabel() string { return firstNonEmpty(o.reportName, o.Report) }
 
 func (a *App) newGateCmd() *cobra.Command {
 	o := &GateOptions{}
@@ -89,6 +100,12 @@ must be for the pull request's current head (and the event's head_sha, or the pi
 change's migration files are checked against it (content included) and linted again at the head, and
 a file it does not vouch for counts as dangerous.
 
+--report-artifact NAME (GitHub Actions) downloads the report from the artifact NAME of the check's run:
+the run a workflow_run event reports on when it is a run of --check-workflow, else that workflow's
+newest completed pull_request run on the pull request's head (a workflow_run of a pull_request_review
+workflow: the DBA approved). With no such run yet, nothing is decided (a notice, exit 0): the check's
+completion runs the gate. The token needs actions: read.
+
 A change whose files GitHub or GitLab does not list in full (GitHub lists 3000 at most; GitLab stops at
 its diff limits) is not decided, nor is one whose GitHub CODEOWNERS is 3 MB or more (GitHub does not
 load it): the gate fails, exit 1, saying so.
@@ -98,7 +115,8 @@ or, from workflow_run, is closed; the merge request moved on, or is merged or cl
 4 approval pending, 3 blocked, 2 usage, 1 the tool failed.`,
 		Example: `  schemagate gate --report report.json
   schemagate gate --repo acme/shop --pr 42 --dir db/migrations --base origin/main
-  schemagate gate --repo acme/shop --pr 42 --report report.json --api-url https://ghes.example.com/api/v3`,
+  schemagate gate --repo acme/shop --pr 42 --report report.json --api-url https://ghes.example.com/api/v3
+  schemagate gate --report-artifact schemagate-report   # in a workflow_run workflow (docs/github-action.md)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runGate(cmd.Context(), o)
@@ -106,6 +124,8 @@ or, from workflow_run, is closed; the merge request moved on, or is merged or cl
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Report, "report", "", "JSON report of schemagate check (default: analyse the new migrations statically)")
+	f.StringVar(&o.ReportArtifact, "report-artifact", "", "GitHub Actions: read the report from this artifact of the check workflow's run on the pull request's head")
+	f.StringVar(&o.CheckWorkflow, "check-workflow", "schemagate.yml", "with --report-artifact: the check's workflow file in .github/workflows")
 	f.BoolVar(&o.UpdateReport, "update-report", false, "write the approval decision back into the --report file")
 	f.StringVar(&o.Dir, "dir", "", "migration folder, without --report (default: dir from schemagate.yml, else ./migrations)")
 	f.StringVar(&o.Format, "format", "", "migration format, without --report (default auto)")
@@ -118,6 +138,7 @@ or, from workflow_run, is closed; the merge request moved on, or is merged or cl
 	f.StringVar(&o.BotLogin, "bot-login", "", "login of the token's user when GET /user cannot tell (default github-actions[bot] in Actions)")
 	f.StringVar(&o.TargetURL, "target-url", "", "link of the commit status (default: this Actions run)")
 	f.BoolVar(&o.NoStatus, "no-status", false, "do not set the commit status")
+	f.BoolVar(&o.StatusOnly, "status-only", false, "exit 0 when approval is pending or blocked too: the commit status carries the decision (a workflow_run job, whose failure would only notify); a status that cannot be set still fails")
 	f.BoolVar(&o.NoRecord, "no-record", false, "do not record the approval on the pull request")
 	f.BoolVar(&o.NoComment, "no-comment", false, "with --report: do not update the approval section of schemagate's comment")
 	f.BoolVar(&o.JSON, "json", false, "print the decision as JSON")
@@ -125,11 +146,27 @@ or, from workflow_run, is closed; the merge request moved on, or is merged or cl
 }
 
 func (a *App) runGate(ctx context.Context, o *GateOptions) error {
+	if o.StatusOnly && o.NoStatus {
+		return usageErr(errors.New("--status-only leaves the decision to the commit status: not with --no-status"))
+	}
+	if o.ReportArtifact != "" {
+		switch {
+		case o.Report != "":
+			return usageErr(errors.New("give --report or --report-artifact, not both"))
+		case o.UpdateReport:
+			return usageErr(errors.New("--update-report writes the --report file: not with --report-artifact"))
+		case o.CheckWorkflow == "" || strings.ContainsAny(o.CheckWorkflow, "/\\") || !(strings.HasSuffix(o.CheckWorkflow, ".yml") || strings.HasSuffix(o.CheckWorkflow, ".yaml")):
+			return usageErr(fmt.Errorf("--check-workflow %q: want the file name of the check's workflow in .github/workflows, e.g. schemagate.yml", o.CheckWorkflow))
+		}
+	}
 	cfg, file, err := a.gateConfig(o)
 	if err != nil {
 		return err
 	}
 	if gl, ok := a.gitlabJob(); ok {
+		if o.ReportArtifact != "" {
+			return usageErr(errors.New("--report-artifact reads a GitHub Actions artifact: on GitLab, pass the check job's report with --report (the component does)"))
+		}
 		return a.runGateGitLab(ctx, o, cfg, file, gl)
 	}
 	ev, err := readGitHubEvent(a.Getenv("GITHUB_EVENT_PATH"))
@@ -190,6 +227,15 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	if ref.Number == 0 {
 		return usageErr(errors.New("--pr is required outside a pull_request, pull_request_review or workflow_run event"))
+	}
+	if o.ReportArtifact != "" {
+		dir, done, err := a.reportFromArtifact(ctx, o, gh, f, ev, env, ref)
+		if dir != "" {
+			defer os.RemoveAll(dir)
+		}
+		if err != nil || done {
+			return err
+		}
 	}
 	rep, notes, err := a.policyAndReport(ctx, o, cfg, file, f, ref, ev.baseSHA())
 	if err != nil {
@@ -414,17 +460,22 @@ func pipelineHead(gl *ci.GitLabEnv, o *GateOptions) string {
 // finishGate prints and publishes the decision and turns it into the exit code.
 func (a *App) finishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref forge.Ref, cr *forge.ChangeRequest, rep *report.Report, d *gate.Decision) error {
 	a.writeGate(o, d)
-	a.publishGate(ctx, o, f, ref, cr, rep, d)
+	statusErr := a.publishGate(ctx, o, f, ref, cr, rep, d)
+	if o.StatusOnly && statusErr != nil {
+		return exitCode(ExitFailure, fmt.Errorf("the decision (%s) is not published: set the commit status: %w", d.State, statusErr))
+	}
 	if o.UpdateReport && o.Report != "" {
 		rep.Approval = d.Report()
 		if err := writeJSON(o.Report, rep); err != nil {
 			return err
 		}
 	}
-	switch d.State {
-	case gate.Pending:
+	switch {
+	case o.StatusOnly:
+		return nil
+	case d.State == gate.Pending:
 		return exitCode(ExitPending, nil)
-	case gate.Blocked:
+	case d.State == gate.Blocked:
 		return exitCode(ExitBlocked, nil)
 	}
 	return nil
@@ -432,7 +483,8 @@ func (a *App) finishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref
 
 // publishGate sets the status, records the decision and appends the job summary. A read-only token
 // (a fork's pull request) skips the writes with a notice; the exit code still carries the decision.
-func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref forge.Ref, cr *forge.ChangeRequest, rep *report.Report, d *gate.Decision) {
+// statusErr is why the commit status was not set.
+func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref forge.Ref, cr *forge.ChangeRequest, rep *report.Report, d *gate.Decision) (statusErr error) {
 	notice := func(what string, err error) {
 		msg := fmt.Sprintf("warning: %s: %v", what, err)
 		if errors.Is(err, forge.ErrReadOnly) {
@@ -455,6 +507,7 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 	if !o.NoStatus {
 		if err := f.SetStatus(ctx, ref.Repo, cr.HeadSHA, gate.Status(d, o.TargetURL)); err != nil {
 			notice("commit status", err)
+			statusErr = err
 		}
 	}
 	if !o.NoRecord {
@@ -472,6 +525,7 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 			notice("job summary", err)
 		}
 	}
+	return statusErr
 }
 
 func (a *App) writeGate(o *GateOptions, d *gate.Decision) {
@@ -515,7 +569,7 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		}
 		var rep report.Report
 		if err := json.Unmarshal(data, &rep); err != nil {
-			return nil, usageErr(fmt.Errorf("read report %s: %w", jsonPlace(o.Report, data, err), err))
+			return nil, usageErr(fmt.Errorf("read report %s: %w", jsonPlace(o.reportLabel(), data, err), err))
 		}
 		if rep.Dir == "" {
 			rep.Dir = cfg.Dir
@@ -657,6 +711,8 @@ type githubEvent struct {
 	WorkflowRun *struct {
 		ID      int64  `json:"id"`
 		HeadSHA string `json:"head_sha"`
+		// Path is the run's workflow file, .github/workflows/NAME.yml.
+		Path string `json:"path"`
 		// PullRequests lists the open pull requests whose head branch is the run's: of this repository or
 		// of others with a branch of the same name (GitHub lists those too), at whatever head they are now.
 		PullRequests []struct {
@@ -763,7 +819,7 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 	if err != nil {
 		return err
 	}
-	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), Artifact: o.Report, MaxRunes: commentMaxRunes(f)}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), Artifact: o.reportLabel(), MaxRunes: commentMaxRunes(f)}
 	c, err := forge.FindOwn(ctx, f, ref, me, opts.Marker, report.OldMarkers(rep.Dir)...)
 	if err != nil || c == nil {
 		return err

@@ -41,7 +41,8 @@ func (a *App) newInitCmd() *cobra.Command {
 (or takes --dir), tells its format, and writes schemagate.yml (dir, format, the PostgreSQL version, the
 risk that fails the check) and the CI file that checks every pull or merge request touching the folder:
 .github/workflows/schemagate.yml for GitHub (with schemagate-comment.yml, which posts the report on
-pull requests from forks), .gitlab-ci.yml for GitLab (--ci; by default told from the
+pull requests from forks and runs the DBA approval gate after each check, and schemagate-review.yml,
+whose runs after each review start that gate), .gitlab-ci.yml for GitLab (--ci; by default told from the
 repository: a .gitlab-ci.yml or a GitLab remote means GitLab). An existing .gitlab-ci.yml is never
 changed: init prints the lines to add to it.
 
@@ -158,7 +159,8 @@ func (a *App) runInit(o *InitOptions) error {
 	switch ci {
 	case "github":
 		files = append(files, initFile{path: ".github/workflows/schemagate.yml", text: githubWorkflow(dir)},
-			initFile{path: ".github/workflows/schemagate-comment.yml", text: githubCommentWorkflow})
+			initFile{path: ".github/workflows/schemagate-comment.yml", text: githubCommentWorkflow},
+			initFile{path: ".github/workflows/schemagate-review.yml", text: githubReviewWorkflow})
 	case "gitlab":
 		f := initFile{path: ".gitlab-ci.yml", text: gitlabCI(dir, o.PGVersion, true)}
 		if _, err := os.Stat(f.path); err == nil { // never changed, --force or not: its jobs are the user's
@@ -210,8 +212,12 @@ func (a *App) runInit(o *InitOptions) error {
 	fmt.Fprintf(out, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
 	switch ci {
 	case "github":
-		fmt.Fprintf(out, "  DBA approval of risky migrations: a CODEOWNERS line for the migration folder, approval in schemagate.yml,\n")
-		fmt.Fprintf(out, "  and schemagate gate on pull_request and pull_request_review events (README: DBA approval)\n")
+		fmt.Fprintf(out, "  DBA approval of risky migrations: the gate runs after each check and review; give the folder its owners in\n")
+		owned := "/" + dir + "/"
+		if dir == "." {
+			owned = "*"
+		}
+		fmt.Fprintf(out, "  CODEOWNERS (%s @org/dba) and require the status schemagate/dba-approval in branch protection (README: DBA approval)\n", owned)
 	case "gitlab":
 		fmt.Fprintf(out, "  the CI/CD variable GITLAB_TOKEN (an access token with api scope, masked) for the report note and the gate (docs/gitlab.md)\n")
 	}
@@ -452,6 +458,9 @@ database:
 lint:
   fail_on: dangerous    # the risk that fails the check: dangerous | caution | safe | never
   rules: {}             # change a rule's class: prefer-text: off (schemagate rules lists them)
+approval:
+  require: risky        # what needs a DBA's approval: risky (caution or dangerous) | dangerous | always | never
+  # dba_users: [dora]   # approvers besides the folder's owners in CODEOWNERS
 `, yamlString(dir), format, pgVersion)
 }
 
@@ -488,14 +497,14 @@ jobs:
         with:
           dir: %s
           fail-on: dangerous
-      - name: Keep the report for schemagate-comment.yml (fork pull requests)
+      - name: Keep the report for schemagate-comment.yml (the fork's comment, the DBA gate)
         if: always()
         uses: actions/upload-artifact@v4
         with:
           name: schemagate-report
           path: schemagate-report.json
           if-no-files-found: ignore
-          retention-days: 5
+          retention-days: 30   # the gate reads it again when a DBA reviews
 `, quoted(globOf(dir, "**")), yamlString(dir))
 }
 
@@ -516,19 +525,22 @@ func globOf(dir, all string) string {
 }
 
 // githubCommentWorkflow is docs/github-action.md's workflow 2: the comment for fork pull requests, whose
-// own run has a read-only token.
+// own run has a read-only token, and the DBA gate after every check and every review (workflow 3).
 const githubCommentWorkflow = `# .github/workflows/schemagate-comment.yml
 name: schemagate-comment
 on:
   workflow_run:
-    workflows: [schemagate]   # the name of .github/workflows/schemagate.yml
+    workflows: [schemagate, schemagate-review]   # the names of workflows 1 and 3
     types: [completed]
 permissions:
-  actions: read         # download the artifact of the schemagate workflow's run
-  pull-requests: write  # create/update the comment
+  actions: read         # download the report artifact of the check's run
+  contents: read        # check out the default branch: its schemagate.yml
+  pull-requests: write  # create/update the comment, record the approval
+  statuses: write       # set the commit status schemagate/dba-approval
 jobs:
   comment:
     if: >-
+      github.event.workflow_run.name == 'schemagate' &&
       github.event.workflow_run.event == 'pull_request' &&
       github.event.workflow_run.head_repository.full_name != github.repository
     runs-on: ubuntu-latest
@@ -544,6 +556,39 @@ jobs:
           GITHUB_TOKEN: ${{ github.token }}
         with:
           args: comment --report /github/runner_temp/report/schemagate-report.json
+  gate:
+    needs: comment   # the gate rewrites the comment's approval section: after the comment is posted
+    if: >-
+      !cancelled() && github.event.workflow_run.conclusion != 'skipped' &&
+      (github.event.workflow_run.event == 'pull_request' ||
+       github.event.workflow_run.event == 'pull_request_review')
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4   # the default branch, never the pull request's code
+        with:
+          persist-credentials: false
+      - uses: docker://ghcr.io/schemagate/schemagate:v1
+        env:
+          GITHUB_TOKEN: ${{ github.token }}
+        with:
+          args: gate --report-artifact schemagate-report --status-only
+`
+
+// githubReviewWorkflow is docs/github-action.md's workflow 3: a review's own run, which does nothing
+// but end, so that its workflow_run runs the gate in workflow 2 with a token that can write (a review
+// of a fork's pull request gets a read-only one).
+const githubReviewWorkflow = `# .github/workflows/schemagate-review.yml
+name: schemagate-review
+on:
+  pull_request_review:
+    types: [submitted, dismissed]
+permissions: {}
+jobs:
+  review:
+    if: github.event.review.state != 'commented'
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "A review was submitted or dismissed; schemagate-comment.yml runs the DBA gate."
 `
 
 // gitlabCI is the .gitlab-ci.yml init writes (whole), or the include to add to an existing one.

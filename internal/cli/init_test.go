@@ -5,7 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,10 +90,10 @@ func TestInitWritesConfigAndWorkflows(t *testing.T) {
 	if !action {
 		t.Errorf("no schemagate step with dir db/migrations: %+v", wf.Jobs)
 	}
-	var comment map[string]any
-	if err := yaml.Unmarshal([]byte(readText(t, ".github/workflows/schemagate-comment.yml")), &comment); err != nil || comment["name"] != "schemagate-comment" {
-		t.Errorf("schemagate-comment.yml: %v %v", err, comment["name"])
+	if cfg.Approval.Require != "risky" {
+		t.Errorf("approval.require = %q", cfg.Approval.Require)
 	}
+	checkWorkflowChain(t)
 
 	// lint, with no argument, lints the folder schemagate.yml names, failing on dangerous as it says.
 	code, out, errOut = runStdin(t, "", "lint")
@@ -132,7 +132,7 @@ func TestInitExistingFiles(t *testing.T) {
 		t.Errorf("--force: exit %d\n%s%s\n%s", code, out, errOut, readText(t, "schemagate.yml"))
 	}
 	code, _, errOut = runStdin(t, "", "init")
-	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml, .github/workflows/schemagate.yml and .github/workflows/schemagate-comment.yml already exist") {
+	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml, .github/workflows/schemagate.yml, .github/workflows/schemagate-comment.yml and .github/workflows/schemagate-review.yml already exist") {
 		t.Errorf("all three exist: exit %d\n%s", code, errOut)
 	}
 }
@@ -268,24 +268,17 @@ func TestYAMLString(t *testing.T) {
 	}
 }
 
-// TestInitWorkflowsMatchDocs: the actions and the permissions the workflows init writes use are those
-// docs/github-action.md's workflows 1 and 2 use.
+// TestInitWorkflowsMatchDocs: the workflows init writes (for db/migrations) are, word for word, the
+// copy-paste workflows 1, 2 and 3 of docs/github-action.md and of README.md.
 func TestInitWorkflowsMatchDocs(t *testing.T) {
-	docs := readText(t, filepath.Join("..", "..", "docs", "github-action.md"))
-	permission := regexp.MustCompile(`^ +[a-z-]+: +(read|write)\b`)
-	n := 0
-	for _, wf := range []string{githubWorkflow("db/migrations"), githubCommentWorkflow} {
-		for _, l := range strings.Split(wf, "\n") {
-			if strings.Contains(l, "uses: ") || permission.MatchString(l) {
-				n++
-				if !strings.Contains(docs, l) {
-					t.Errorf("docs/github-action.md has no line %q", l)
-				}
+	for _, doc := range []string{filepath.Join("..", "..", "docs", "github-action.md"), filepath.Join("..", "..", "README.md")} {
+		text := readText(t, doc)
+		for _, wf := range []string{githubWorkflow("db/migrations"), githubCommentWorkflow, githubReviewWorkflow} {
+			if !strings.Contains(text, "```yaml\n"+wf+"```\n") {
+				first, _, _ := strings.Cut(wf, "\n")
+				t.Errorf("%s does not hold the workflow init writes, %s, as a yaml block:\n%s", doc, first, wf)
 			}
 		}
-	}
-	if n < 8 {
-		t.Errorf("%d lines compared", n)
 	}
 }
 
@@ -442,3 +435,97 @@ func TestInitCIAndFailures(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// checkWorkflowChain holds the workflows init wrote together: workflow 2 runs after the workflows named
+// as workflows 1 and 3 name themselves; its gate step's arguments are flags of schemagate gate, read
+// the artifact workflow 1 uploads, from the workflow file --check-workflow takes by default; its
+// comment step reads the file that artifact holds.
+func checkWorkflowChain(t *testing.T) {
+	t.Helper()
+	type step struct {
+		Uses, Run string
+		With      map[string]string
+	}
+	type workflow struct {
+		Name string
+		On   map[string]struct {
+			Workflows []string
+			Types     []string
+		}
+		Permissions map[string]string
+		Jobs        map[string]struct {
+			If    string
+			Needs string
+			Steps []step
+		}
+	}
+	read := func(name string) workflow {
+		var wf workflow
+		if err := yaml.Unmarshal([]byte(readText(t, filepath.Join(".github", "workflows", name))), &wf); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return wf
+	}
+	check, comment, review := read("schemagate.yml"), read("schemagate-comment.yml"), read("schemagate-review.yml")
+	if got := comment.On["workflow_run"].Workflows; !slices.Equal(got, []string{check.Name, review.Name}) {
+		t.Errorf("schemagate-comment.yml runs after %v, want [%s %s]", got, check.Name, review.Name)
+	}
+	if _, ok := review.On["pull_request_review"]; !ok || len(review.Permissions) != 0 {
+		t.Errorf("schemagate-review.yml: on %v, permissions %v: want pull_request_review and none", review.On, review.Permissions)
+	}
+	var uploaded, uploadedFile string
+	for _, st := range check.Jobs["schemagate"].Steps {
+		if strings.HasPrefix(st.Uses, "actions/upload-artifact@") {
+			uploaded, uploadedFile = st.With["name"], st.With["path"]
+		}
+	}
+	if uploaded == "" || uploadedFile != defaultReportFile {
+		t.Fatalf("schemagate.yml uploads %q (%q), want the report %s", uploaded, uploadedFile, defaultReportFile)
+	}
+	for perm, want := range map[string]string{"actions": "read", "contents": "read", "pull-requests": "write", "statuses": "write"} {
+		if comment.Permissions[perm] != want {
+			t.Errorf("schemagate-comment.yml permission %s = %q, want %s", perm, comment.Permissions[perm], want)
+		}
+	}
+	gateJob := comment.Jobs["gate"]
+	if gateJob.Needs != "comment" || !strings.Contains(gateJob.If, "'pull_request_review'") || !strings.Contains(gateJob.If, "!cancelled()") {
+		t.Errorf("gate job: needs %q, if %q", gateJob.Needs, gateJob.If)
+	}
+	var gateArgs, commentArgs string
+	for _, st := range gateJob.Steps {
+		if strings.HasPrefix(st.Uses, "docker://") {
+			gateArgs = st.With["args"]
+		}
+		if strings.HasPrefix(st.Uses, "actions/checkout@") && st.With["ref"] != "" {
+			t.Errorf("the gate job checks out %q: only the default branch is trusted", st.With["ref"])
+		}
+	}
+	for _, st := range comment.Jobs["comment"].Steps {
+		if strings.HasPrefix(st.Uses, "actions/download-artifact@") && st.With["name"] != uploaded {
+			t.Errorf("the comment job downloads %q, workflow 1 uploads %q", st.With["name"], uploaded)
+		}
+		if strings.HasPrefix(st.Uses, "docker://") {
+			commentArgs = st.With["args"]
+		}
+	}
+	if !strings.HasSuffix(commentArgs, "/"+uploadedFile) {
+		t.Errorf("the comment job reads %q, the artifact holds %s", commentArgs, uploadedFile)
+	}
+	args := strings.Fields(gateArgs)
+	if len(args) == 0 || args[0] != "gate" {
+		t.Fatalf("the gate job runs %q", gateArgs)
+	}
+	cmd := (&App{}).newGateCmd()
+	if err := cmd.ParseFlags(args[1:]); err != nil {
+		t.Fatalf("the gate job's arguments %q: %v", gateArgs, err)
+	}
+	if v, _ := cmd.Flags().GetString("report-artifact"); v != uploaded {
+		t.Errorf("the gate reads the artifact %q, workflow 1 uploads %q", v, uploaded)
+	}
+	if v, _ := cmd.Flags().GetString("check-workflow"); v != "schemagate.yml" {
+		t.Errorf("--check-workflow %q is not workflow 1's file", v)
+	}
+	if v, _ := cmd.Flags().GetBool("status-only"); !v {
+		t.Error("the gate job fails while approval is pending: give --status-only")
+	}
+}

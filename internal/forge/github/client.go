@@ -60,6 +60,8 @@ type Options struct {
 // Client talks to one GitHub instance.
 type Client struct {
 	gh *gh.Client
+	// blob fetches what GitHub redirects to outside its API (artifact archives), without the token.
+	blob *http.Client
 
 	mu       sync.Mutex
 	login    string
@@ -88,7 +90,11 @@ func New(opts Options) (*Client, error) {
 		}
 		c.BaseURL = u
 	}
-	return &Client{gh: c, login: opts.Login, fallback: opts.FallbackLogin, roles: map[string]role{}}, nil
+	blob := &http.Client{Timeout: 5 * time.Minute}
+	if opts.HTTPClient != nil {
+		blob = &http.Client{Transport: opts.HTTPClient.Transport, Timeout: opts.HTTPClient.Timeout}
+	}
+	return &Client{gh: c, blob: blob, login: opts.Login, fallback: opts.FallbackLogin, roles: map[string]role{}}, nil
 }
 
 func splitRepo(repo string) (owner, name string, err error) {

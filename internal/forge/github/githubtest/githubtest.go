@@ -1,6 +1,7 @@
 // Package githubtest is an httptest fake of the part of GitHub's REST API schemagate uses. It keeps
-// pull requests, comments, reviews, files, teams, users' roles and statuses in memory, answers with GitHub's payload
-// shapes (Link pagination, base64 contents, 403/404 bodies, rate-limit headers), lists a commit's merged
+// pull requests, comments, reviews, files, teams, users' roles, statuses, and Actions workflow runs with
+// their artifacts in memory, answers with GitHub's payload shapes (Link pagination, base64 contents,
+// 403/404/410 bodies, rate-limit headers, an artifact download's redirect to a storage that takes no token), lists a commit's merged
 // pull requests only for commits of the default branch, at most 3000 files of a pull request, and no
 // content over 1 MB but through the raw media type, as GitHub does, fails the test on a
 // request it has no route for and, at cleanup, on an expected request that never came.
@@ -114,6 +115,9 @@ type Server struct {
 	rateLimitOn         map[string]int // route pattern → requests still to answer as rate-limited
 	failNext, failCode  int
 	statuses            []*status
+	runs                []*workflowRun
+	artifacts           map[int64]*artifact
+	actionsForbidden    bool
 	expects             []*expectation
 	log                 []string
 	clock               time.Time
@@ -467,6 +471,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.log = append(s.log, r.Method+" "+r.URL.RequestURI())
 	s.mu.Unlock()
+	if strings.HasPrefix(r.URL.Path, blobPrefix) {
+		s.serveBlob(w, r)
+		return
+	}
 	if !strings.HasPrefix(r.URL.Path, Prefix+"/") {
 		s.t.Errorf("githubtest: request outside %s: %s %s", Prefix, r.Method, r.URL.Path)
 		writeError(w, http.StatusNotFound, "Not Found", docsBase)

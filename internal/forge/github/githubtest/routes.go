@@ -34,6 +34,9 @@ func (s *Server) routes() {
 	h("GET /orgs/{org}/teams/{team}/memberships/{user}", s.getMembership)
 	h("GET /orgs/{org}/teams/{team}", s.getTeam)
 	h("GET /repos/{owner}/{repo}/collaborators/{username}/permission", s.getPermission)
+	h("GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs", s.listWorkflowRuns)
+	h("GET /repos/{owner}/{repo}/actions/runs/{run}/artifacts", s.listRunArtifacts)
+	h("GET /repos/{owner}/{repo}/actions/artifacts/{artifact}/{format}", s.downloadArtifact)
 }
 
 func repoOf(r *http.Request) string { return r.PathValue("owner") + "/" + r.PathValue("repo") }

@@ -1,0 +1,80 @@
+package github_test
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/forge/github"
+	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
+)
+
+const repo = "acme/shop"
+
+// TestArtifactPagesAndLimits: the artifact is found by name on any page of the run's artifacts; an
+// archive or its files beyond the limit are refused (sizes as read, not as claimed); a run of another
+// repository, an unknown run and an unknown name are not found.
+func TestArtifactPagesAndLimits(t *testing.T) {
+	s := githubtest.New(t)
+	s.SetPageSize(1)
+	c := newClient(t, s, github.Options{})
+	run := s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: strings.Repeat("a", 40)})
+	s.AddArtifact(repo, run, "report", map[string][]byte{"schemagate-report.json": []byte(`{"tool":"schemagate"}`), "notes/x.txt": []byte("x")}, false)
+	s.AddArtifact(repo, run, "logs", map[string][]byte{"a.log": []byte("a")}, false)
+	s.AddArtifact(repo, run, "big", map[string][]byte{"zeros": bytes.Repeat([]byte{0}, 100_000)}, false)
+	files, err := c.Artifact(t.Context(), repo, run, "report", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(files["schemagate-report.json"]) != `{"tool":"schemagate"}` || string(files["notes/x.txt"]) != "x" || len(files) != 2 {
+		t.Errorf("files = %q", files)
+	}
+	// 100 kB of zeros zip to a few hundred bytes: the limit holds on what is read.
+	if _, err := c.Artifact(t.Context(), repo, run, "big", 10_000); err == nil || !strings.Contains(err.Error(), "hold more than 10000 bytes") {
+		t.Errorf("inflated beyond the limit: err = %v", err)
+	}
+	if _, err := c.Artifact(t.Context(), repo, run, "report", 50); err == nil || !strings.Contains(err.Error(), "more than the 50 read") {
+		t.Errorf("archive beyond the limit: err = %v", err)
+	}
+	if _, err := c.Artifact(t.Context(), repo, run, "nope", 1<<20); !errors.Is(err, forge.ErrNotFound) || !strings.Contains(err.Error(), "(it has: ") {
+		t.Errorf("unknown name: err = %v", err)
+	}
+	if _, err := c.Artifact(t.Context(), repo, run+100, "report", 1<<20); !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("unknown run: err = %v", err)
+	}
+	if _, err := c.Artifact(t.Context(), "acme/other", run, "report", 1<<20); !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("another repository's run: err = %v", err)
+	}
+}
+
+// TestLatestRun: the newest completed run of the workflow on the commit and event, passing over
+// cancelled and skipped ones and runs still going; none is forge.ErrNotFound, an unknown workflow
+// ErrNoWorkflow, a token without actions: read forge.ErrForbidden.
+func TestLatestRun(t *testing.T) {
+	s := githubtest.New(t)
+	c := newClient(t, s, github.Options{})
+	sha := strings.Repeat("a", 40)
+	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, github.ErrNoWorkflow) {
+		t.Errorf("no workflow: err = %v", err)
+	}
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Status: "in_progress"})
+	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("only a run going on: err = %v", err)
+	}
+	want := s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "failure"})
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "cancelled"})
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "skipped"})
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "push", HeadSHA: sha})
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: strings.Repeat("b", 40)})
+	r, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request")
+	if err != nil || r.ID != want || r.Conclusion != "failure" || !strings.HasSuffix(r.HTMLURL, "/actions/runs/"+strconv.FormatInt(want, 10)) {
+		t.Errorf("LatestRun = %+v, %v; want run %d", r, err, want)
+	}
+	s.SetActionsForbidden(true)
+	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrForbidden) {
+		t.Errorf("no actions: read: err = %v", err)
+	}
+}
