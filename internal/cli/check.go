@@ -438,6 +438,11 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		if m.Roundtrip != nil && m.Roundtrip.Error != nil && m.Roundtrip.Error.File != "" && !strings.Contains(m.Roundtrip.Error.File, ".generated.") {
 			m.Roundtrip.Error.File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Roundtrip.Error.File))
 		}
+		if m.Roundtrip != nil {
+			for j := range m.Roundtrip.Places {
+				m.Roundtrip.Places[j].File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Roundtrip.Places[j].File))
+			}
+		}
 		for j := range m.Findings {
 			m.Findings[j].File = filepath.ToSlash(filepath.Join(cfg.Dir, m.Findings[j].File))
 		}
@@ -809,8 +814,12 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 			}
 		}
 		if m.Roundtrip != nil {
-			for _, p := range m.Roundtrip.Problems {
+			for i, p := range m.Roundtrip.Problems {
 				fmt.Fprintf(w, "    round trip: %s\n", clean(p))
+				// A failed statement, the last problem, is placed where its error is, printed below.
+				if at := m.Roundtrip.PlaceOf(i); at != nil && (m.Roundtrip.Error == nil || i < len(m.Roundtrip.Problems)-1) {
+					fmt.Fprintf(w, "      at %s:%d:%d\n", clean(at.File), at.Line, at.Column)
+				}
 			}
 			if e := m.Roundtrip.Error; e != nil && e.File != "" {
 				fmt.Fprintf(w, "      at %s:%d:%d", clean(e.File), e.Line, e.Column)

@@ -100,7 +100,8 @@ func TestCheckExitCodes(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"failing round trip", []string{"check", "--dir", "../rehearse/testdata/down-leaves-index"}, ExitBlocked, "left behind"},
+		{"failing round trip", []string{"check", "--dir", "../rehearse/testdata/down-leaves-index"}, ExitBlocked,
+			"round trip: index users_email_idx is left behind by the down\n      at ../rehearse/testdata/down-leaves-index/2_email_idx.up.sql:1:1\n"},
 		{"failing down names its line", []string{"check", "--dir", "../rehearse/testdata/down-fails"}, ExitBlocked,
 			"round trip: the down fails: table \"user_accounts\" does not exist\n      at ../rehearse/testdata/down-fails/1_users.down.sql:2:1 (SQLSTATE 42P01)"},
 		{"syntax error", []string{"check", "--dir", "../rehearse/testdata/syntax-error"}, ExitBlocked, "2_bad.up.sql:4"},

@@ -1220,3 +1220,34 @@ func TestMigrationsRunAsTheirToolRunsThem(t *testing.T) {
 		t.Errorf("flyway REINDEX INDEX CONCURRENTLY: %s %+v; want failed with 25001, as under Flyway", m.Status, m.Error)
 	}
 }
+
+// TestRoundtripProblemPlaces: each problem of a round trip is placed at the statement that names its
+// object: an index the down leaves behind at the up's CREATE INDEX, a column it does not restore at the
+// up's DROP COLUMN (the down names it nowhere), a column it restores otherwise at the down's ALTER, a
+// failed re-up at its statement.
+func TestRoundtripProblemPlaces(t *testing.T) {
+	rep := rehearseDir(t, "testdata/roundtrip-places")
+	rt := migration(t, rep, "2").Roundtrip
+	want := map[string]string{
+		"index orders_note_idx is left behind by the down":  "2_change.up.sql:4:1",
+		"column orders.legacy is not restored by the down": "2_change.up.sql:5:1",
+		"column orders.note is varchar(30) after the down":  "2_change.down.sql:2:1",
+		"the up fails when run again after the down":       "2_change.up.sql:4:1",
+	}
+	for prefix, place := range want {
+		found := false
+		for i, p := range rt.Problems {
+			if !strings.HasPrefix(p, prefix) {
+				continue
+			}
+			found = true
+			at := rt.PlaceOf(i)
+			if at == nil || fmt.Sprintf("%s:%d:%d", at.File, at.Line, at.Column) != place {
+				t.Errorf("%q is placed at %+v, want %s", p, at, place)
+			}
+		}
+		if !found {
+			t.Errorf("no problem %q in %q", prefix, rt.Problems)
+		}
+	}
+}

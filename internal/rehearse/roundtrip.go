@@ -68,7 +68,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		}
 		rt.Status = report.RoundtripFailed
 		rt.Error = r.sqlError(err, "down")
-		rt.Problems = append(rt.Problems, fmt.Sprintf("the down fails: %s", rt.Error.Message))
+		addFailure(rt, fmt.Sprintf("the down fails: %s", rt.Error.Message), rt.Error)
 		return nil
 	}
 	afterDown, err := r.insp.Since(ctx, r.conn, from, nil, r.writesCatalog(m.Down))
@@ -81,7 +81,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		}
 		if !d.Empty() {
 			rt.Status = report.RoundtripFailed
-			rt.Problems = append(rt.Problems, schema.Describe(d, schema.DownPhrasing)...)
+			addProblems(rt, m, schema.DescribeChanges(d, schema.DownPhrasing), true)
 		}
 	}
 	done = r.apply()
@@ -96,7 +96,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		}
 		rt.Status = report.RoundtripFailed
 		rt.Error = r.sqlError(err, "re-up")
-		rt.Problems = append(rt.Problems, fmt.Sprintf("the up fails when run again after the down: %s", rt.Error.Message))
+		addFailure(rt, fmt.Sprintf("the up fails when run again after the down: %s", rt.Error.Message), rt.Error)
 		return nil
 	}
 	if !inTx {
@@ -112,7 +112,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		}
 		if !d.Empty() {
 			rt.Status = report.RoundtripFailed
-			rt.Problems = append(rt.Problems, schema.Describe(d, schema.ReUpPhrasing)...)
+			addProblems(rt, m, schema.DescribeChanges(d, schema.ReUpPhrasing), false)
 		}
 	}
 	return nil

@@ -519,8 +519,13 @@ func mdFailures(r *Report) string {
 		if rt := m.Roundtrip; rt != nil && rt.Status == RoundtripFailed {
 			fmt.Fprintf(&b, "### ❌ Round trip of %s failed\n\n", Code(m.Version+" "+m.Name))
 			b.WriteString("Applying the down and then the up again did not give back the same schema.\n\n")
-			for _, p := range rt.Problems {
-				b.WriteString("- " + Text(p) + "\n")
+			for i, p := range rt.Problems {
+				b.WriteString("- " + Text(p))
+				// The failed statement, the last problem, has its place in the error below.
+				if at := rt.PlaceOf(i); at != nil && (rt.Error == nil || i < len(rt.Problems)-1) {
+					b.WriteString(" (" + Code(fmt.Sprintf("%s:%d:%d", at.File, at.Line, at.Column)) + ")")
+				}
+				b.WriteString("\n")
 			}
 			if rt.Error != nil {
 				b.WriteString("\n" + sqlErrorText(rt.Error))

@@ -743,3 +743,22 @@ func TestMarkdownFileIsNoComment(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnotationsRoundtripPlaces: a round trip's problem with a place is annotated there, one without
+// at the down file's first line.
+func TestAnnotationsRoundtripPlaces(t *testing.T) {
+	r := &Report{Migrations: []Migration{{Version: "2", File: "db/2_x.up.sql", DownFile: "db/2_x.down.sql", New: true, Status: StatusApplied,
+		Roundtrip: &Roundtrip{Status: RoundtripFailed, Problems: []string{"role r is left behind by the down", "index i is left behind by the down"},
+			Places: []ProblemPlace{{Problem: 1, File: "db/2_x.up.sql", Line: 4, Column: 3}}}}}}
+	got := map[string]string{}
+	for _, a := range Annotations(r) {
+		got[a.Message] = fmt.Sprintf("%s:%d:%d", a.File, a.Line, a.Col)
+	}
+	if got["role r is left behind by the down"] != "db/2_x.down.sql:1:1" || got["index i is left behind by the down"] != "db/2_x.up.sql:4:3" {
+		t.Errorf("annotations at %v", got)
+	}
+	md := Markdown(r, MarkdownOptions{})
+	if !strings.Contains(md, "- index i is left behind by the down (`db/2_x.up.sql:4:3`)\n") || !strings.Contains(md, "- role r is left behind by the down\n") {
+		t.Errorf("the comment does not place the problems:\n%s", md)
+	}
+}

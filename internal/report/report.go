@@ -125,6 +125,28 @@ type Roundtrip struct {
 	// Problems describe each difference found, e.g. "index users_email_idx is left behind by the down".
 	Problems []string  `json:"problems"`
 	Error    *SQLError `json:"error,omitempty"`
+	// Places says where in the migration's files a problem is shown: the statement of the up or the
+	// down that names its object (the up's that creates an index the down leaves behind, the down's
+	// that drops a column it does not restore). A problem without one is shown at the down's first line.
+	Places []ProblemPlace `json:"places,omitempty"`
+}
+
+// ProblemPlace is where the round trip's problem Problems[Problem] is shown.
+type ProblemPlace struct {
+	Problem int    `json:"problem"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+}
+
+// PlaceOf is where problem i is shown, nil when it has no place of its own.
+func (rt *Roundtrip) PlaceOf(i int) *ProblemPlace {
+	for j := range rt.Places {
+		if rt.Places[j].Problem == i {
+			return &rt.Places[j]
+		}
+	}
+	return nil
 }
 
 // StatementTrace is what one statement did in the throwaway database.

@@ -97,9 +97,13 @@ func Annotations(r *Report) []Annotation {
 			if rt.Error != nil {
 				sqlErr("schemagate: round trip of "+m.Version+" failed", rt.Error)
 			}
-			for _, p := range rt.Problems {
-				out = append(out, Annotation{Level: LevelError, File: firstNonEmpty(m.DownFile, m.File), Line: 1, Col: 1,
-					Title: "schemagate: round trip of " + m.Version + " failed", Message: p})
+			for i, p := range rt.Problems {
+				a := Annotation{Level: LevelError, File: firstNonEmpty(m.DownFile, m.File), Line: 1, Col: 1,
+					Title: "schemagate: round trip of " + m.Version + " failed", Message: p}
+				if at := rt.PlaceOf(i); at != nil {
+					a.File, a.Line, a.Col = at.File, at.Line, at.Column
+				}
+				out = append(out, a)
 			}
 		}
 	}

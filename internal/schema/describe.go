@@ -42,6 +42,24 @@ var MigrationPhrasing = Phrasing{
 // by the down" or "column orders.note is character varying(20) after re-up, was text". Parts of a table
 // that is itself extra or missing are not repeated.
 func Describe(d *Diff, p Phrasing) []string {
+	var out []string
+	for _, s := range DescribeChanges(d, p) {
+		out = append(out, s.Text)
+	}
+	return out
+}
+
+// Sentence is one sentence of Describe with the change it tells.
+type Sentence struct {
+	Text   string
+	Change Change
+	// Side is +1 for an object only in the second catalog (Extra), -1 for one only in the first
+	// (Missing), 0 for one in both that differs.
+	Side int
+}
+
+// DescribeChanges is Describe, each sentence with its change.
+func DescribeChanges(d *Diff, p Phrasing) []Sentence {
 	if d.Empty() {
 		return nil
 	}
@@ -68,15 +86,15 @@ func Describe(d *Diff, p Phrasing) []string {
 		return m
 	}
 	addedWith, removedWith := constraintIndex(d.Added), constraintIndex(d.Removed)
-	var out []string
+	var out []Sentence
 	for _, c := range d.Added {
 		if (c.Table == "" || !whole[c.Table]) && !(c.Kind == KindIndex && addedWith[c.Table+" "+lastName(c.Name)]) {
-			out = append(out, subject(c)+" "+p.Extra)
+			out = append(out, Sentence{Text: subject(c) + " " + p.Extra, Change: c, Side: 1})
 		}
 	}
 	for _, c := range d.Removed {
 		if (c.Table == "" || !whole[c.Table]) && !(c.Kind == KindIndex && removedWith[c.Table+" "+lastName(c.Name)]) {
-			out = append(out, subject(c)+" "+p.Missing)
+			out = append(out, Sentence{Text: subject(c) + " " + p.Missing, Change: c, Side: -1})
 		}
 	}
 	for _, c := range d.Changed {
@@ -84,11 +102,15 @@ func Describe(d *Diff, p Phrasing) []string {
 			if c.Kind == KindMembership && pc.Property == "name" {
 				continue // a role renamed: the role's own sentence tells it
 			}
-			out = append(out, propertySentence(c, pc, p.When))
+			out = append(out, Sentence{Text: propertySentence(c, pc, p.When), Change: c})
 		}
 	}
 	return out
 }
+
+// ObjectName is the object's own name, unqualified and without a function's arguments: what a
+// statement creating or altering it names it by.
+func ObjectName(c Change) string { return lastName(strings.SplitN(c.Name, "(", 2)[0]) }
 
 // display drops the public schema from a qualified name.
 func display(name string) string {
