@@ -1229,9 +1229,9 @@ func TestRoundtripProblemPlaces(t *testing.T) {
 	rep := rehearseDir(t, "testdata/roundtrip-places")
 	rt := migration(t, rep, "2").Roundtrip
 	want := map[string]string{
-		"index orders_note_idx is left behind by the down":  "2_change.up.sql:4:1",
+		"index orders_note_idx is left behind by the down": "2_change.up.sql:4:1",
 		"column orders.legacy is not restored by the down": "2_change.up.sql:5:1",
-		"column orders.note is varchar(30) after the down":  "2_change.down.sql:2:1",
+		"column orders.note is varchar(30) after the down": "2_change.down.sql:2:1",
 		"the up fails when run again after the down":       "2_change.up.sql:4:1",
 	}
 	for prefix, place := range want {
