@@ -61,6 +61,9 @@ type GateOptions struct {
 	checkRunURL, runURL string
 	// reportName is how messages and the comment name the report: --report, or the file of the artifact.
 	reportName string
+	// noCheckRun is set when --report-artifact found no finished run of the check on the head: the
+	// report is an empty one, which decides only a change that touches no migration file.
+	noCheckRun bool
 }
 
 // reportLabel is how messages and the comment name the report.
@@ -101,10 +104,14 @@ change's migration files are checked against it (content included) and linted ag
 a file it does not vouch for counts as dangerous.
 
 --report-artifact NAME (GitHub Actions) downloads the report from the artifact NAME of the check's run:
-the run a workflow_run event reports on when it is a run of --check-workflow, else that workflow's
-newest completed pull_request run on the pull request's head (a workflow_run of a pull_request_review
-workflow: the DBA approved). With no such run yet, nothing is decided (a notice, exit 0): the check's
-completion runs the gate. The token needs actions: read.
+the run a workflow_run event reports on when it is a run of --check-workflow that ended in success or
+failure, else that workflow's newest such pull_request run on the pull request's head (after a push or
+a review: docs/github-action.md, workflow 3). With no such run, a pull request that changes no SQL file,
+schemagate.yml or Flyway settings needs no approval, and any other is not decided yet (a notice, exit 0:
+the check's end runs the gate). The token needs actions: read.
+
+--status-only (GitHub) makes pending and blocked exit 0 once the commit status is set: the status
+carries the decision, and a workflow_run job that fails would only notify.
 
 A change whose files GitHub or GitLab does not list in full (GitHub lists 3000 at most; GitLab stops at
 its diff limits) is not decided, nor is one whose GitHub CODEOWNERS is 3 MB or more (GitHub does not
@@ -166,6 +173,9 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if gl, ok := a.gitlabJob(); ok {
 		if o.ReportArtifact != "" {
 			return usageErr(errors.New("--report-artifact reads a GitHub Actions artifact: on GitLab, pass the check job's report with --report (the component does)"))
+		}
+		if o.StatusOnly {
+			return usageErr(errors.New("--status-only is for GitHub workflow_run jobs: on GitLab the gate job's own result is what the merge request waits for"))
 		}
 		return a.runGateGitLab(ctx, o, cfg, file, gl)
 	}
@@ -254,6 +264,22 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	if stale != "" {
 		a.staleNotice("gate", stale)
 		return nil
+	}
+	if o.noCheckRun {
+		touched, err := touchesSQL(ctx, f, ref)
+		if err != nil {
+			return err
+		}
+		if len(rep.Migrations) > 0 || touched != "" {
+			// The change may touch migrations: the check's report decides, when its workflow runs.
+			a.staleNotice("gate", fmt.Sprintf("pull request #%d changes %s and no run of %s on %s has finished yet: nothing decided; the gate runs again when one does (a pull request the check's workflow does not run on, by its paths, gets no decision: run it on such files too)",
+				ref.Number, firstNonEmpty(touched, "migration files"), o.CheckWorkflow, short12(judged)))
+			return nil
+		}
+		// No migration file changes: nothing needs approval, and there is no check comment or
+		// migration for a record to speak for.
+		o.NoComment, o.NoRecord = true, true
+		notes = append(notes, "the pull request changes no migration file (the check's workflow did not run on it)")
 	}
 	notes = append(notes, more...)
 	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger})
@@ -712,7 +738,8 @@ type githubEvent struct {
 		ID      int64  `json:"id"`
 		HeadSHA string `json:"head_sha"`
 		// Path is the run's workflow file, .github/workflows/NAME.yml.
-		Path string `json:"path"`
+		Path       string `json:"path"`
+		Conclusion string `json:"conclusion"`
 		// PullRequests lists the open pull requests whose head branch is the run's: of this repository or
 		// of others with a branch of the same name (GitHub lists those too), at whatever head they are now.
 		PullRequests []struct {

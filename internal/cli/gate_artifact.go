@@ -25,10 +25,11 @@ const defaultReportFile = "schemagate-report.json"
 
 // reportFromArtifact points o.Report at the check's report, downloaded into a temporary folder (dir,
 // which the caller removes) from the artifact --report-artifact names: of the run a workflow_run event
-// reports on when that is a run of the check's workflow (--check-workflow), else of that workflow's
-// newest completed pull_request run on the pull request's head, as when a review workflow's run
-// triggered this one. done is set when there is nothing to decide yet (the check has not completed on
-// that head: its completion runs the gate); a notice says so.
+// reports on when that is a run of the check's workflow (--check-workflow) that ran to its end, else of
+// that workflow's newest pull_request run on the pull request's head that did, as when the approval
+// workflow's run (a push, a review) triggered this one. With no such run, the report is an empty one
+// for the head (o.noCheckRun): it decides a change that touches no migration file (the check's
+// workflow, filtered by paths, never runs on it) and nothing else.
 func (a *App) reportFromArtifact(ctx context.Context, o *GateOptions, c *github.Client, f forge.Forge, ev *githubEvent, env *ci.GitHubEnv, ref forge.Ref) (dir string, done bool, err error) {
 	head := ev.headSHA()
 	if head == "" && ev.PullRequest != nil {
@@ -42,7 +43,7 @@ func (a *App) reportFromArtifact(ctx context.Context, o *GateOptions, c *github.
 		head = cr.HeadSHA
 	}
 	var runID int64
-	if wr := ev.WorkflowRun; wr != nil && wr.ID != 0 && workflowFile(wr.Path) == o.CheckWorkflow {
+	if wr := ev.WorkflowRun; wr != nil && wr.ID != 0 && workflowFile(wr.Path) == o.CheckWorkflow && github.Finished(wr.Conclusion) {
 		runID = wr.ID
 	} else {
 		run, err := c.LatestRun(ctx, ref.Repo, o.CheckWorkflow, head, "pull_request")
@@ -50,8 +51,9 @@ func (a *App) reportFromArtifact(ctx context.Context, o *GateOptions, c *github.
 		case errors.Is(err, github.ErrNoWorkflow):
 			return "", false, usageErr(fmt.Errorf("%w: --check-workflow names the check's workflow file", err))
 		case errors.Is(err, forge.ErrNotFound):
-			a.staleNotice("gate", fmt.Sprintf("no completed run of %s on %s (pull request #%d) yet: nothing decided; the gate runs when the check completes", o.CheckWorkflow, short12(head), ref.Number))
-			return "", true, nil
+			dir, err := writeTempReport(o, fmt.Sprintf(`{"tool":"schemagate","head":%q,"ok":true,"migrations":[]}`, head))
+			o.noCheckRun, o.reportName = true, "(no run of "+o.CheckWorkflow+")"
+			return dir, false, err
 		case err != nil:
 			return "", false, exitCode(ExitFailure, actionsHint(err))
 		}
@@ -60,6 +62,8 @@ func (a *App) reportFromArtifact(ctx context.Context, o *GateOptions, c *github.
 	o.checkRunURL = env.RunURLOf(strconv.FormatInt(runID, 10))
 	files, err := c.Artifact(ctx, ref.Repo, runID, o.ReportArtifact, maxReportArtifact)
 	switch {
+	case errors.Is(err, github.ErrBadArtifact):
+		return "", false, usageErr(err)
 	case errors.Is(err, github.ErrArtifactExpired):
 		return "", false, exitCode(ExitFailure, fmt.Errorf("%w: re-run the check's workflow on %s (GitHub keeps an artifact for its retention-days)", err, short12(head)))
 	case errors.Is(err, forge.ErrNotFound):
@@ -71,17 +75,24 @@ func (a *App) reportFromArtifact(ctx context.Context, o *GateOptions, c *github.
 	if err != nil {
 		return "", false, usageErr(fmt.Errorf("the artifact %q of run %d: %w", o.ReportArtifact, runID, err))
 	}
-	dir, err = os.MkdirTemp("", "schemagate-report-*")
+	dir, err = writeTempReport(o, string(data))
+	o.reportName = clean(name)
+	fmt.Fprintf(a.Stderr, "schemagate gate: the report is %s of the artifact %s of run %d\n", o.reportName, clean(o.ReportArtifact), runID)
+	return dir, false, err
+}
+
+// writeTempReport writes the report into a new temporary folder, returned for the caller to remove, and
+// points o.Report at it.
+func writeTempReport(o *GateOptions, data string) (string, error) {
+	dir, err := os.MkdirTemp("", "schemagate-report-*")
 	if err != nil {
-		return "", false, exitCode(ExitFailure, err)
+		return "", exitCode(ExitFailure, err)
 	}
 	o.Report = filepath.Join(dir, "report.json")
-	if err := os.WriteFile(o.Report, data, 0o600); err != nil {
-		return dir, false, exitCode(ExitFailure, err)
+	if err := os.WriteFile(o.Report, []byte(data), 0o600); err != nil {
+		return dir, exitCode(ExitFailure, err)
 	}
-	o.reportName = name
-	fmt.Fprintf(a.Stderr, "schemagate gate: the report is %s of the artifact %s of run %d\n", name, o.ReportArtifact, runID)
-	return dir, false, nil
+	return dir, nil
 }
 
 // pickReport is the report among an artifact's files: the only file, else the only JSON file, else
@@ -108,7 +119,14 @@ func pickReport(files map[string][]byte) (string, []byte, error) {
 			return n, files[n], nil
 		}
 	}
-	return "", nil, fmt.Errorf("it holds %s and no %s: upload the report alone", strings.Join(names, ", "), defaultReportFile)
+	shown := names
+	if len(shown) > 5 {
+		shown = append(slices.Clone(shown[:5]), fmt.Sprintf("%d more", len(names)-5))
+	}
+	for i := range shown {
+		shown[i] = clean(shown[i])
+	}
+	return "", nil, fmt.Errorf("it holds %s and no %s: upload the report alone", strings.Join(shown, ", "), defaultReportFile)
 }
 
 // workflowFile is the file name of a workflow_run's path (.github/workflows/NAME.yml, possibly with
@@ -124,4 +142,22 @@ func actionsHint(err error) error {
 		return fmt.Errorf("%w (give the workflow 'permissions: actions: read')", err)
 	}
 	return err
+}
+
+// touchesSQL names a file of the change request that could be a migration's or change how migrations
+// run, wherever it is: an SQL file (or a golang-migrate .up./.down. one), a schemagate.yml, a Flyway
+// settings file. Without the check's report the gate cannot tell the migration folder from the rest
+// (the workflow may name it, not schemagate.yml), so any of them holds the decision back. "" when none.
+func touchesSQL(ctx context.Context, f *forge.RunCache, ref forge.Ref) (string, error) {
+	files, err := f.Files(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("list the files of pull request #%d: %w", ref.Number, err)
+	}
+	for _, cf := range files {
+		name := path.Base(cf.Path)
+		if migrationLike(cf.Path) || name == "schemagate.yml" || name == "flyway.conf" || name == "flyway.toml" || strings.HasSuffix(strings.ToLower(name), ".sql.conf") {
+			return clean(cf.Path), nil
+		}
+	}
+	return "", nil
 }

@@ -17,12 +17,13 @@ const (
 )
 
 // workflowRunEvent makes the event a workflow_run of the workflow file wf, run id, on evHead, of
-// evRepo, with no pull_requests (as for a fork).
-func (e *gateEnv) workflowRunEvent(t *testing.T, wf string, id int64) {
+// evRepo, with no pull_requests (as for a fork), that ended with conclusion.
+func (e *gateEnv) workflowRunEvent(t *testing.T, wf string, id int64, conclusion string) {
 	t.Helper()
 	e.editedEvent(t, "workflow_run.completed.with-pull-requests.payload.json", func(ev map[string]any) {
 		wr := ev["workflow_run"].(map[string]any)
 		wr["id"], wr["head_sha"], wr["path"], wr["pull_requests"] = id, evHead, ".github/workflows/"+wf, []any{}
+		wr["conclusion"] = conclusion
 		wr["event"] = "pull_request"
 		ev["repository"].(map[string]any)["full_name"] = evRepo
 	})
@@ -68,7 +69,7 @@ func TestGateReportArtifactOfTheCheckRun(t *testing.T) {
 	run := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Conclusion: "failure"})
 	e.s.AddArtifact(evRepo, run, "coverage", map[string][]byte{"cover.out": []byte("mode: set\n")}, false)
 	art := e.s.AddArtifact(evRepo, run, "schemagate-report", map[string][]byte{"schemagate-report.json": e.reportBytes(t, nil)}, false)
-	e.workflowRunEvent(t, "schemagate.yml", run)
+	e.workflowRunEvent(t, "schemagate.yml", run, "success")
 	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: evHead})
 	sticky := e.sticky(t)
 	code, out, errOut := e.run(t, "--report-artifact", "schemagate-report")
@@ -113,8 +114,8 @@ func TestGateReportArtifactAfterAReview(t *testing.T) {
 			e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "push", HeadSHA: evHead})
 			e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "other.yml", Event: "pull_request", HeadSHA: evHead})
 			if event == "workflow_run" {
-				review := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate-review.yml", Event: "pull_request_review", HeadSHA: evHead})
-				e.workflowRunEvent(t, "schemagate-review.yml", review)
+				review := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate-approval.yml", Event: "pull_request_review", HeadSHA: evHead})
+				e.workflowRunEvent(t, "schemagate-approval.yml", review, "success")
 			} else {
 				e.event(t, "pull_request_review.submitted.with-organization.payload.json")
 			}
@@ -136,22 +137,74 @@ func TestGateReportArtifactAfterAReview(t *testing.T) {
 	}
 }
 
-// TestGateReportArtifactNotYet: a review before the check completed on the head decides nothing: a
-// notice, exit 0, no status (the check's completion runs the gate).
+// TestGateReportArtifactNotYet: with no run of the check that ran to its end on the head (one going
+// on, one cancelled, one waiting for a maintainer's approval), a pull request that changes migration
+// files, or an SQL file or schemagate.yml anywhere, is not decided (a notice, exit 0, no status: the
+// check's end runs the gate), and one that changes none is: approval not required, a success status,
+// and no record or comment.
 func TestGateReportArtifactNotYet(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files []string // nil: the migration's files
+		held  string   // the file that holds the decision back, "" for none
+	}{
+		{name: "migration files", held: "db/migrations/002_orders_status.up.sql"},
+		{name: "sql elsewhere", files: []string{"README.md", "queries/report.sql"}, held: "queries/report.sql"},
+		{name: "schemagate.yml", files: []string{"schemagate.yml"}, held: "schemagate.yml"},
+		{name: "no migration file", files: []string{"README.md", "app/main.go"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newGateEnv(t, "approval:\n  require: risky\n")
+			if tc.files != nil {
+				e.s.SetPullFiles(e.ref, tc.files)
+			}
+			migrations := tc.held != ""
+			e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Status: "in_progress"})
+			e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Conclusion: "action_required"})
+			cancelled := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Conclusion: "cancelled"})
+			e.workflowRunEvent(t, "schemagate.yml", cancelled, "cancelled") // the cancelled check's own completion
+			code, out, errOut := e.run(t, "--report-artifact", "schemagate-report", "--status-only")
+			if code != ExitOK {
+				t.Fatalf("exit = %d, want 0\nstdout: %s\nstderr: %s", code, out, errOut)
+			}
+			for _, r := range e.s.Requests() {
+				if strings.Contains(r, "/artifacts") {
+					t.Errorf("an artifact of an unfinished run was read: %s", r)
+				}
+			}
+			sts := e.s.Statuses(evRepo, evHead)
+			if migrations {
+				if !strings.Contains(out, "::notice::schemagate gate: pull request #2 changes "+tc.held+" and no run of schemagate.yml on "+evHead[:12]+" has finished yet") {
+					t.Errorf("no notice saying the check has not finished:\n%s", out)
+				}
+				if len(sts) != 0 {
+					t.Errorf("statuses = %+v, want none before the check finished", sts)
+				}
+				return
+			}
+			if len(sts) != 1 || sts[0].State != "success" {
+				t.Errorf("statuses = %+v, want one success", sts)
+			}
+			if cs := e.s.Comments(e.ref); len(cs) != 0 {
+				t.Errorf("comments = %+v, want no record on a pull request without migrations", cs)
+			}
+		})
+	}
+}
+
+// TestGateReportArtifactNamesCleaned: a file name of the artifact (the fork's to choose) reaches the
+// log with its control characters escaped.
+func TestGateReportArtifactNamesCleaned(t *testing.T) {
 	e := newGateEnv(t, "approval:\n  require: risky\n")
-	e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Status: "in_progress"})
-	review := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate-review.yml", Event: "pull_request_review", HeadSHA: evHead})
-	e.workflowRunEvent(t, "schemagate-review.yml", review)
+	run := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead})
+	e.s.AddArtifact(evRepo, run, "schemagate-report", map[string][]byte{"r\x1b[2J\u202e.json": e.reportBytes(t, nil)}, false)
+	e.workflowRunEvent(t, "schemagate.yml", run, "success")
 	code, out, errOut := e.run(t, "--report-artifact", "schemagate-report")
-	if code != ExitOK {
-		t.Fatalf("exit = %d, want 0\nstdout: %s\nstderr: %s", code, out, errOut)
+	if code != ExitPending {
+		t.Fatalf("exit = %d, want %d\nstdout: %s\nstderr: %s", code, ExitPending, out, errOut)
 	}
-	if !strings.Contains(out, "::notice::schemagate gate: no completed run of schemagate.yml on "+evHead[:12]) {
-		t.Errorf("no notice saying the check has not completed:\n%s", out)
-	}
-	if sts := e.s.Statuses(evRepo, evHead); len(sts) != 0 {
-		t.Errorf("statuses = %+v, want none before the check completed", sts)
+	if strings.ContainsAny(errOut, "\x1b\u202e") || !strings.Contains(errOut, "the report is r") {
+		t.Errorf("stderr carries the name raw:\n%q", errOut)
 	}
 }
 
@@ -176,7 +229,7 @@ func TestGateReportArtifactFailures(t *testing.T) {
 			}},
 		{name: "no actions: read", code: ExitFailure, want: "permissions: actions: read",
 			setup: func(t *testing.T, e *gateEnv, run int64) { e.s.SetActionsForbidden(true) }},
-		{name: "broken archive", code: ExitFailure, want: "not a zip archive",
+		{name: "broken archive", code: ExitUsage, want: "not a zip archive",
 			setup: func(t *testing.T, e *gateEnv, run int64) {
 				e.s.AddArtifactArchive(evRepo, run, "schemagate-report", []byte("PK\x03\x04 not really"), false)
 			}},
@@ -195,8 +248,8 @@ func TestGateReportArtifactFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newGateEnv(t, "approval:\n  require: risky\n")
 			run := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead})
-			review := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate-review.yml", Event: "pull_request_review", HeadSHA: evHead})
-			e.workflowRunEvent(t, "schemagate-review.yml", review)
+			review := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate-approval.yml", Event: "pull_request_review", HeadSHA: evHead})
+			e.workflowRunEvent(t, "schemagate-approval.yml", review, "success")
 			if tt.setup != nil {
 				tt.setup(t, e, run)
 			}
@@ -291,5 +344,9 @@ func TestGateStatusOnly(t *testing.T) {
 	}
 	if code, _, errOut := e.run(t, "--report", e.report, "--status-only", "--no-status"); code != ExitUsage || !strings.Contains(errOut, "not with --no-status") {
 		t.Errorf("--no-status: exit = %d, want %d\n%s", code, ExitUsage, errOut)
+	}
+	e.env["GITLAB_CI"], e.env["GITHUB_ACTIONS"] = "true", ""
+	if code, _, errOut := e.run(t, "--report", e.report, "--status-only"); code != ExitUsage || !strings.Contains(errOut, "--status-only is for GitHub") {
+		t.Errorf("GitLab: exit = %d, want %d\n%s", code, ExitUsage, errOut)
 	}
 }

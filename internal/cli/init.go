@@ -41,8 +41,8 @@ func (a *App) newInitCmd() *cobra.Command {
 (or takes --dir), tells its format, and writes schemagate.yml (dir, format, the PostgreSQL version, the
 risk that fails the check) and the CI file that checks every pull or merge request touching the folder:
 .github/workflows/schemagate.yml for GitHub (with schemagate-comment.yml, which posts the report on
-pull requests from forks and runs the DBA approval gate after each check, and schemagate-review.yml,
-whose runs after each review start that gate), .gitlab-ci.yml for GitLab (--ci; by default told from the
+pull requests from forks and runs the DBA approval gate after each check, and schemagate-approval.yml,
+whose runs on each push and review start that gate), .gitlab-ci.yml for GitLab (--ci; by default told from the
 repository: a .gitlab-ci.yml or a GitLab remote means GitLab). An existing .gitlab-ci.yml is never
 changed: init prints the lines to add to it.
 
@@ -160,7 +160,7 @@ func (a *App) runInit(o *InitOptions) error {
 	case "github":
 		files = append(files, initFile{path: ".github/workflows/schemagate.yml", text: githubWorkflow(dir)},
 			initFile{path: ".github/workflows/schemagate-comment.yml", text: githubCommentWorkflow},
-			initFile{path: ".github/workflows/schemagate-review.yml", text: githubReviewWorkflow})
+			initFile{path: ".github/workflows/schemagate-approval.yml", text: githubApprovalWorkflow})
 	case "gitlab":
 		f := initFile{path: ".gitlab-ci.yml", text: gitlabCI(dir, o.PGVersion, true)}
 		if _, err := os.Stat(f.path); err == nil { // never changed, --force or not: its jobs are the user's
@@ -212,7 +212,7 @@ func (a *App) runInit(o *InitOptions) error {
 	fmt.Fprintf(out, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
 	switch ci {
 	case "github":
-		fmt.Fprintf(out, "  DBA approval of risky migrations: the gate runs after each check and review; give the folder its owners in\n")
+		fmt.Fprintf(out, "  DBA approval of risky migrations: the gate runs after each push and review; give the folder its owners in\n")
 		owned := "/" + dir + "/"
 		if dir == "." {
 			owned = "*"
@@ -530,7 +530,7 @@ const githubCommentWorkflow = `# .github/workflows/schemagate-comment.yml
 name: schemagate-comment
 on:
   workflow_run:
-    workflows: [schemagate, schemagate-review]   # the names of workflows 1 and 3
+    workflows: [schemagate, schemagate-approval]   # the names of workflows 1 and 3
     types: [completed]
 permissions:
   actions: read         # download the report artifact of the check's run
@@ -559,9 +559,12 @@ jobs:
   gate:
     needs: comment   # the gate rewrites the comment's approval section: after the comment is posted
     if: >-
-      !cancelled() && github.event.workflow_run.conclusion != 'skipped' &&
-      (github.event.workflow_run.event == 'pull_request' ||
-       github.event.workflow_run.event == 'pull_request_review')
+      !cancelled() &&
+      contains(fromJSON('["success", "failure"]'), github.event.workflow_run.conclusion) &&
+      contains(fromJSON('["pull_request", "pull_request_review"]'), github.event.workflow_run.event)
+    concurrency:     # one gate at a time per head: the last to run has read the latest reviews
+      group: schemagate-gate-${{ github.event.workflow_run.head_sha }}
+      cancel-in-progress: false
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4   # the default branch, never the pull request's code
@@ -574,21 +577,24 @@ jobs:
           args: gate --report-artifact schemagate-report --status-only
 `
 
-// githubReviewWorkflow is docs/github-action.md's workflow 3: a review's own run, which does nothing
-// but end, so that its workflow_run runs the gate in workflow 2 with a token that can write (a review
-// of a fork's pull request gets a read-only one).
-const githubReviewWorkflow = `# .github/workflows/schemagate-review.yml
-name: schemagate-review
+// githubApprovalWorkflow is docs/github-action.md's workflow 3: a run on each push to a pull request
+// and each review, which does nothing but end, so that its workflow_run runs the gate in workflow 2 with
+// a token that can write (a fork's pull request's runs get a read-only one): after a DBA's review, and
+// on pull requests workflow 1 does not run on (its paths), which the gate then finds free of migrations.
+const githubApprovalWorkflow = `# .github/workflows/schemagate-approval.yml
+name: schemagate-approval
 on:
+  pull_request:
+    types: [opened, synchronize, reopened]
   pull_request_review:
     types: [submitted, dismissed]
 permissions: {}
 jobs:
-  review:
-    if: github.event.review.state != 'commented'
+  approval:
+    if: github.event_name == 'pull_request' || github.event.review.state != 'commented'
     runs-on: ubuntu-latest
     steps:
-      - run: echo "A review was submitted or dismissed; schemagate-comment.yml runs the DBA gate."
+      - run: echo "schemagate-comment.yml runs the DBA gate when this run completes."
 `
 
 // gitlabCI is the .gitlab-ci.yml init writes (whole), or the include to add to an existing one.

@@ -132,7 +132,7 @@ func TestInitExistingFiles(t *testing.T) {
 		t.Errorf("--force: exit %d\n%s%s\n%s", code, out, errOut, readText(t, "schemagate.yml"))
 	}
 	code, _, errOut = runStdin(t, "", "init")
-	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml, .github/workflows/schemagate.yml, .github/workflows/schemagate-comment.yml and .github/workflows/schemagate-review.yml already exist") {
+	if code != ExitUsage || !strings.Contains(errOut, "schemagate.yml, .github/workflows/schemagate.yml, .github/workflows/schemagate-comment.yml and .github/workflows/schemagate-approval.yml already exist") {
 		t.Errorf("all three exist: exit %d\n%s", code, errOut)
 	}
 }
@@ -273,7 +273,7 @@ func TestYAMLString(t *testing.T) {
 func TestInitWorkflowsMatchDocs(t *testing.T) {
 	for _, doc := range []string{filepath.Join("..", "..", "docs", "github-action.md"), filepath.Join("..", "..", "README.md")} {
 		text := readText(t, doc)
-		for _, wf := range []string{githubWorkflow("db/migrations"), githubCommentWorkflow, githubReviewWorkflow} {
+		for _, wf := range []string{githubWorkflow("db/migrations"), githubCommentWorkflow, githubApprovalWorkflow} {
 			if !strings.Contains(text, "```yaml\n"+wf+"```\n") {
 				first, _, _ := strings.Cut(wf, "\n")
 				t.Errorf("%s does not hold the workflow init writes, %s, as a yaml block:\n%s", doc, first, wf)
@@ -466,12 +466,15 @@ func checkWorkflowChain(t *testing.T) {
 		}
 		return wf
 	}
-	check, comment, review := read("schemagate.yml"), read("schemagate-comment.yml"), read("schemagate-review.yml")
+	check, comment, review := read("schemagate.yml"), read("schemagate-comment.yml"), read("schemagate-approval.yml")
 	if got := comment.On["workflow_run"].Workflows; !slices.Equal(got, []string{check.Name, review.Name}) {
 		t.Errorf("schemagate-comment.yml runs after %v, want [%s %s]", got, check.Name, review.Name)
 	}
 	if _, ok := review.On["pull_request_review"]; !ok || len(review.Permissions) != 0 {
-		t.Errorf("schemagate-review.yml: on %v, permissions %v: want pull_request_review and none", review.On, review.Permissions)
+		t.Errorf("schemagate-approval.yml: on %v, permissions %v: want pull_request_review and none", review.On, review.Permissions)
+	}
+	if pr, ok := review.On["pull_request"]; !ok || !slices.Contains(pr.Types, "synchronize") {
+		t.Errorf("schemagate-approval.yml: on %v: want every push to a pull request (no paths), which workflow 1 filters", review.On)
 	}
 	var uploaded, uploadedFile string
 	for _, st := range check.Jobs["schemagate"].Steps {
@@ -488,7 +491,8 @@ func checkWorkflowChain(t *testing.T) {
 		}
 	}
 	gateJob := comment.Jobs["gate"]
-	if gateJob.Needs != "comment" || !strings.Contains(gateJob.If, "'pull_request_review'") || !strings.Contains(gateJob.If, "!cancelled()") {
+	if gateJob.Needs != "comment" || !strings.Contains(gateJob.If, `"pull_request_review"`) || !strings.Contains(gateJob.If, "!cancelled()") ||
+		!strings.Contains(gateJob.If, `["success", "failure"]`) {
 		t.Errorf("gate job: needs %q, if %q", gateJob.Needs, gateJob.If)
 	}
 	var gateArgs, commentArgs string

@@ -28,39 +28,50 @@ type WorkflowRun struct {
 // ErrNoWorkflow is returned (wrapped) when the repository has no workflow file of the name asked for.
 var ErrNoWorkflow = errors.New("no such workflow")
 
+// ErrBadArtifact is returned (wrapped) for an artifact whose archive does not read or is too large:
+// what the run's workflow uploaded, the pull request's own code on a fork.
+var ErrBadArtifact = errors.New("unreadable artifact")
+
 // ErrArtifactExpired is returned (wrapped) for an artifact GitHub no longer keeps (its retention ran out).
 var ErrArtifactExpired = errors.New("artifact expired")
 
 // LatestRun returns the newest completed run of workflow (its file name in .github/workflows, e.g.
 // schemagate.yml) that event triggered on commit sha: GET .../actions/workflows/{workflow}/runs with
-// head_sha, event and status=completed, newest first. A cancelled or skipped run is passed over (its
-// artifacts may never have been written); a run of the same commit before it serves as well. It is a
-// wrapped forge.ErrNotFound when there is none, ErrNoWorkflow when the repository has no such workflow.
+// head_sha, event and status=completed, newest first. Only a run that ended in success or failure
+// counts (Finished): a cancelled, skipped, timed-out or approval-waiting one (action_required) may never
+// have written its artifacts; a run of the same commit before it serves as well. It is a wrapped
+// forge.ErrNotFound when there is none, ErrNoWorkflow when GitHub answers 404 for the workflow.
 func (c *Client) LatestRun(ctx context.Context, repo, workflow, sha, event string) (*WorkflowRun, error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
 		return nil, err
 	}
-	runs, _, err := c.gh.Actions.ListWorkflowRunsByFileName(ctx, owner, name, workflow, &gh.ListWorkflowRunsOptions{
-		HeadSHA: sha, Event: event, Status: "completed", ListOptions: gh.ListOptions{PerPage: 20},
-	})
-	if err != nil {
-		if statusOf(err) == http.StatusNotFound {
-			return nil, fmt.Errorf("%w: GitHub knows no workflow .github/workflows/%s in %s (404)", ErrNoWorkflow, workflow, repo)
+	opts := &gh.ListWorkflowRunsOptions{HeadSHA: sha, Event: event, Status: "completed", ListOptions: gh.ListOptions{PerPage: 100}}
+	for range 5 { // the runs of one commit: a few, unless re-run hundreds of times
+		runs, resp, err := c.gh.Actions.ListWorkflowRunsByFileName(ctx, owner, name, workflow, opts)
+		if err != nil {
+			if statusOf(err) == http.StatusNotFound {
+				return nil, fmt.Errorf("%w: GitHub answers 404 for the workflow .github/workflows/%s of %s (no such file on the default branch, or a token that cannot see the repository)", ErrNoWorkflow, workflow, repo)
+			}
+			return nil, fmt.Errorf("list the runs of %s: %w", workflow, mapErr(err, false))
 		}
-		return nil, fmt.Errorf("list the runs of %s: %w", workflow, mapErr(err, false))
+		for _, r := range runs.WorkflowRuns {
+			// GitHub filters by the query; a run of another commit or event must never stand in for it.
+			if Finished(r.GetConclusion()) && strings.EqualFold(r.GetHeadSHA(), sha) && (event == "" || r.GetEvent() == event) && r.GetStatus() == "completed" {
+				return &WorkflowRun{ID: r.GetID(), HeadSHA: r.GetHeadSHA(), Event: r.GetEvent(), Conclusion: r.GetConclusion(), HTMLURL: r.GetHTMLURL()}, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
 	}
-	for _, r := range runs.WorkflowRuns {
-		// GitHub filters by the query; a run of another commit or event must never stand in for it.
-		if c := r.GetConclusion(); c == "cancelled" || c == "skipped" {
-			continue
-		}
-		if strings.EqualFold(r.GetHeadSHA(), sha) && (event == "" || r.GetEvent() == event) && r.GetStatus() == "completed" {
-			return &WorkflowRun{ID: r.GetID(), HeadSHA: r.GetHeadSHA(), Event: r.GetEvent(), Conclusion: r.GetConclusion(), HTMLURL: r.GetHTMLURL()}, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: no completed %s run of %s on %s", forge.ErrNotFound, event, workflow, sha)
+	return nil, fmt.Errorf("%w: no %s run of %s on %s ended in success or failure", forge.ErrNotFound, event, workflow, sha)
 }
+
+// Finished reports whether a run with this conclusion ran to its end, its artifacts uploaded: success,
+// or failure (a step failed; steps with if: always() still ran).
+func Finished(conclusion string) bool { return conclusion == "success" || conclusion == "failure" }
 
 // Artifact downloads the artifact called name of workflow run runID and returns its files by their
 // path in the archive. GitHub answers the download with a redirect to a signed URL of its storage,
@@ -104,7 +115,7 @@ func (c *Client) Artifact(ctx context.Context, repo string, runID int64, name st
 		return nil, fmt.Errorf("%w: the artifact %q of run %d expired on %s", ErrArtifactExpired, name, runID, found.GetExpiresAt().Format(time.DateOnly))
 	}
 	if found.GetSizeInBytes() > maxBytes {
-		return nil, fmt.Errorf("the artifact %q of run %d is %d bytes, more than the %d read", name, runID, found.GetSizeInBytes(), maxBytes)
+		return nil, fmt.Errorf("%w: the artifact %q of run %d is %d bytes, more than the %d read", ErrBadArtifact, name, runID, found.GetSizeInBytes(), maxBytes)
 	}
 	u, resp, err := c.gh.Actions.DownloadArtifact(ctx, owner, repoName, found.GetID(), 1)
 	if err != nil {
@@ -140,11 +151,11 @@ func (c *Client) Artifact(ctx context.Context, repo string, runID int64, name st
 		return nil, fmt.Errorf("download the artifact %q of run %d: %w", name, runID, err)
 	}
 	if int64(len(archive)) > maxBytes {
-		return nil, fmt.Errorf("the artifact %q of run %d is more than %d bytes", name, runID, maxBytes)
+		return nil, fmt.Errorf("%w: the artifact %q of run %d is more than %d bytes", ErrBadArtifact, name, runID, maxBytes)
 	}
 	files, err := unzip(archive, maxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("the artifact %q of run %d: %w", name, runID, err)
+		return nil, fmt.Errorf("%w: the artifact %q of run %d: %v", ErrBadArtifact, name, runID, err)
 	}
 	return files, nil
 }

@@ -36,8 +36,14 @@ func TestArtifactPagesAndLimits(t *testing.T) {
 	if _, err := c.Artifact(t.Context(), repo, run, "big", 10_000); err == nil || !strings.Contains(err.Error(), "hold more than 10000 bytes") {
 		t.Errorf("inflated beyond the limit: err = %v", err)
 	}
-	if _, err := c.Artifact(t.Context(), repo, run, "report", 50); err == nil || !strings.Contains(err.Error(), "more than the 50 read") {
+	if _, err := c.Artifact(t.Context(), repo, run, "report", 50); !errors.Is(err, github.ErrBadArtifact) || !strings.Contains(err.Error(), "more than the 50 read") {
 		t.Errorf("archive beyond the limit: err = %v", err)
+	}
+	// The listing's size is the uploader's word: the limit holds on the bytes downloaded too.
+	small := s.AddArtifact(repo, run, "small-claim", map[string][]byte{"r.json": noise(4000)}, false)
+	s.ClaimArtifactSize(small, 10)
+	if _, err := c.Artifact(t.Context(), repo, run, "small-claim", 100); !errors.Is(err, github.ErrBadArtifact) || !strings.Contains(err.Error(), "is more than 100 bytes") {
+		t.Errorf("archive beyond the limit, claimed small: err = %v", err)
 	}
 	if _, err := c.Artifact(t.Context(), repo, run, "nope", 1<<20); !errors.Is(err, forge.ErrNotFound) || !strings.Contains(err.Error(), "(it has: ") {
 		t.Errorf("unknown name: err = %v", err)
@@ -60,6 +66,10 @@ func TestLatestRun(t *testing.T) {
 	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, github.ErrNoWorkflow) {
 		t.Errorf("no workflow: err = %v", err)
 	}
+	s.AddWorkflow(repo, "schemagate.yml")
+	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrNotFound) || errors.Is(err, github.ErrNoWorkflow) {
+		t.Errorf("a workflow with no run: err = %v", err)
+	}
 	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Status: "in_progress"})
 	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrNotFound) {
 		t.Errorf("only a run going on: err = %v", err)
@@ -67,6 +77,8 @@ func TestLatestRun(t *testing.T) {
 	want := s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "failure"})
 	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "cancelled"})
 	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "skipped"})
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "action_required"})
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "timed_out"})
 	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "push", HeadSHA: sha})
 	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: strings.Repeat("b", 40)})
 	r, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request")
@@ -77,4 +89,17 @@ func TestLatestRun(t *testing.T) {
 	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrForbidden) {
 		t.Errorf("no actions: read: err = %v", err)
 	}
+}
+
+// noise is n bytes that do not compress.
+func noise(n int) []byte {
+	b := make([]byte, n)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	return b
 }

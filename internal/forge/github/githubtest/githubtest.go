@@ -116,6 +116,7 @@ type Server struct {
 	failNext, failCode  int
 	statuses            []*status
 	runs                []*workflowRun
+	workflows           map[string]bool // repo \x00 workflow file
 	artifacts           map[int64]*artifact
 	actionsForbidden    bool
 	expects             []*expectation
@@ -239,6 +240,13 @@ func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.
 // Push moves a pull request's head to sha, as a push does (GitHub's reviews keep the commit they were
 // given on, so the time does not matter here).
 func (s *Server) Push(ref forge.Ref, sha string, at time.Time) { s.SetHead(ref, sha) }
+
+// SetPullFiles replaces the files a pull request changes, as a push does.
+func (s *Server) SetPullFiles(ref forge.Ref, files []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustPull(ref).files = slices.Clone(files)
+}
 
 // SetHead moves a pull request's head, as a push does.
 func (s *Server) SetHead(ref forge.Ref, sha string) {
