@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/schemagate/schemagate/internal/lint"
 )
 
 // colType is a column's type as ALTER TABLE ... ALTER COLUMN ... TYPE writes it: its name (lower case,
@@ -33,8 +35,9 @@ func typeOf(tn *pg_query.TypeName) colType {
 	return t
 }
 
+// String is the type as a migration spells it (integer, not int4; char(3), not bpchar(3)).
 func (t colType) String() string {
-	s := t.name
+	s := lint.SQLTypeName(t.name)
 	if len(t.mods) > 0 {
 		mods := make([]string, len(t.mods))
 		for i, m := range t.mods {

@@ -60,7 +60,7 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 			up: "DROP SCHEMA legacy CASCADE;", down: "CREATE SCHEMA legacy;\nCREATE TABLE legacy.t (g int);",
 			method: "snapshot", why: "5_x.up.sql:1 drops schema legacy with CASCADE"},
 		{name: "narrowed column", up: "ALTER TABLE orders ALTER COLUMN total TYPE integer;", down: "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
-			method: "snapshot", why: "5_x.up.sql:1 changes the type of orders.total from numeric(12,2) to int4, which is not a widening"},
+			method: "snapshot", why: "5_x.up.sql:1 changes the type of orders.total from numeric(12,2) to integer, which is not a widening"},
 		{name: "column converted with USING", up: "ALTER TABLE orders ALTER COLUMN note TYPE varchar(8) USING left(note, 8);", down: "ALTER TABLE orders ALTER COLUMN note TYPE text;",
 			method: "snapshot", why: "5_x.up.sql:1 changes the type of orders.note to varchar(8) with USING"},
 		{name: "widened column", up: "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,4);", down: "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
@@ -96,7 +96,7 @@ func TestDeployUpThatDestroyedDataRestoresSnapshot(t *testing.T) {
 		// alone").
 		{name: "renamed and narrowed column", up: "ALTER TABLE orders RENAME COLUMN total TO amount;\nALTER TABLE orders ALTER COLUMN amount TYPE integer;",
 			down:   "ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2);\nALTER TABLE orders RENAME COLUMN amount TO total;",
-			method: "snapshot", why: "5_x.up.sql:2 changes the type of orders.total from numeric(12,2) to int4, which is not a widening"},
+			method: "snapshot", why: "5_x.up.sql:2 changes the type of orders.total from numeric(12,2) to integer, which is not a widening"},
 		{name: "renamed and widened column", up: "ALTER TABLE orders RENAME COLUMN total TO amount;\nALTER TABLE orders ALTER COLUMN amount TYPE numeric(14,4);",
 			down:   "ALTER TABLE orders RENAME COLUMN amount TO total;\nALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
 			method: "down"},

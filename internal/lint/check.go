@@ -924,7 +924,7 @@ func (a *analyzer) columnTypeRules(cd *pg_query.ColumnDef, tableKey bool) {
 	case "int4", "int2", "int", "integer", "smallint":
 		// Counts and quantities stay small; keys grow with every row.
 		if keyLike(cd, tableKey) {
-			a.add("prefer-bigint", fmt.Sprintf("column %s is %s: a 32-bit or smaller key overflows, and widening it later rewrites the table", col, typ))
+			a.add("prefer-bigint", fmt.Sprintf("column %s is %s: a 32-bit or smaller key overflows, and widening it later rewrites the table", col, shownType(typ, nil)))
 		}
 	case "varchar":
 		if len(mods) > 0 {

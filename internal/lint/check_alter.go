@@ -943,8 +943,30 @@ func triggerWord(cmd *pg_query.AlterTableCmd) string {
 
 // shownType is a type as a message shows it: its name with the modifiers written after it where they
 // read as written (varchar(100), numeric(10,2), timestamp(3)); an interval's field mask is not one.
+// sqlSpelling is how a migration spells the types the parser names by their internal names: the parser
+// reads int as int4 and char(n) as bpchar(n), and a message should show what the author wrote.
+var sqlSpelling = map[string]string{
+	"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real", "float8": "double precision",
+	"bool": "boolean", "bpchar": "char", "varbit": "bit varying",
+}
+
+// SQLTypeName is the type's name as a migration spells it, for one the parser names internally (int4:
+// integer, bpchar: char); other names as they are.
+func SQLTypeName(name string) string {
+	if sql, ok := sqlSpelling[name]; ok {
+		return sql
+	}
+	return name
+}
+
 func shownType(typ string, mods []int) string {
 	base, array := strings.CutSuffix(typ, "[]")
+	if sql := SQLTypeName(base); sql != base {
+		base = sql
+		if typ = base; array {
+			typ += "[]"
+		}
+	}
 	if len(mods) == 0 || base == "interval" {
 		return typ
 	}

@@ -27,7 +27,7 @@ func TestAlterTypeToConstrainedDomain(t *testing.T) {
 	}
 	lock := []LockEvidence{{Relation: "public.users", Mode: "AccessExclusiveLock", Preexisting: true}}
 	got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 2, Column: 1, Locks: lock, Rewritten: []string{"public.users"}}})
-	if f := find(got, "change-column-type-rewrite"); f == nil || !strings.Contains(f.Message, "users.age: int4 -> positive_int") {
+	if f := find(got, "change-column-type-rewrite"); f == nil || !strings.Contains(f.Message, "users.age: integer -> positive_int") {
 		t.Errorf("after the rehearsal: %+v", f)
 	}
 }
