@@ -2,6 +2,9 @@ package rehearse
 
 import (
 	"strings"
+	"unicode"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/report"
@@ -35,18 +38,19 @@ func addFailure(rt *report.Roundtrip, text string, e *report.SQLError) {
 	rt.Problems = append(rt.Problems, text)
 }
 
-// statementNaming is the place of the first statement of scripts, in order, that names c's object, and
-// its table as well when it has one and some statement names both; nil when none names it. A down
-// written by schemagate (--generate-down) is no file of the repository: it is not looked in.
+// statementNaming is the place of the first statement of scripts, in order, that names c's object
+// (and its schema, when that is not public), preferring one that names its table as well; nil when none
+// does or the object has no name a statement would spell (an operator, a cast, a membership). Names are
+// matched as the parser reads them: outside string constants, dollar-quoted bodies and comments, plain
+// ones in any letter case, quoted ones exactly. A function must be named by a statement that says
+// FUNCTION, PROCEDURE, ROUTINE or AGGREGATE (overloads are not told apart). A down written by
+// schemagate (--generate-down) is no file of the repository: it is not looked in.
 func statementNaming(scripts []*migrate.Script, c schema.Change) *report.ProblemPlace {
-	name := schema.ObjectName(c)
-	if name == "" || c.Kind == schema.KindMembership || c.Kind == schema.KindDefaultPrivileges {
+	name, schemaName, table := placeNames(c)
+	if name == "" {
 		return nil
 	}
-	table := ""
-	if c.Table != "" && c.Table != c.Name {
-		table = schema.ObjectName(schema.Change{Name: c.Table})
-	}
+	routine := c.Kind == schema.KindFunction || c.Kind == schema.KindProcedure || c.Kind == schema.KindAggregate
 	var best *report.ProblemPlace
 	bestScore := 0
 	for _, sc := range scripts {
@@ -54,11 +58,13 @@ func statementNaming(scripts []*migrate.Script, c schema.Change) *report.Problem
 			continue
 		}
 		for _, st := range sc.Statements {
-			if !names(st.SQL, name) {
+			ws := statementWords(st.SQL)
+			if !ws[name] || schemaName != "" && !ws[schemaName] ||
+				routine && !ws["function"] && !ws["procedure"] && !ws["routine"] && !ws["aggregate"] {
 				continue
 			}
 			score := 1
-			if table != "" && names(st.SQL, table) {
+			if table != "" && ws[table] {
 				score = 2
 			}
 			if score > bestScore {
@@ -73,30 +79,60 @@ func statementNaming(scripts []*migrate.Script, c schema.Change) *report.Problem
 	return best
 }
 
-// names reports whether sql holds the identifier name as a word of its own: written plain (in any
-// letter case, when name is in lower case, as PostgreSQL folds plain identifiers) or double-quoted.
-func names(sql, name string) bool {
-	if strings.Contains(sql, `"`+strings.ReplaceAll(name, `"`, `""`)+`"`) {
-		return true
+// placeNames are the names a statement about c spells: the object's own, its schema when that is not
+// public ("" otherwise), and its table's when it belongs to one. name is "" when c has no such name.
+func placeNames(c schema.Change) (name, schemaName, table string) {
+	switch c.Kind {
+	case schema.KindMembership, schema.KindDefaultPrivileges, schema.KindCast, schema.KindOperator,
+		schema.KindUserMapping, schema.KindTransform:
+		return "", "", ""
+	case schema.KindRole, schema.KindSchema, schema.KindExtension, schema.KindLanguage, schema.KindForeignServer,
+		schema.KindForeignWrapper, schema.KindEventTrigger, schema.KindPublication, schema.KindAccessMethod:
+		// Names of their own, never schema-qualified: a dot is part of the name.
+		return c.Name, "", ""
 	}
-	if name != strings.ToLower(name) {
-		return false
+	name = schema.ObjectName(c)
+	if !strings.ContainsFunc(name, func(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		return "", "", ""
 	}
-	low := strings.ToLower(sql)
-	for i := 0; ; {
-		j := strings.Index(low[i:], name)
-		if j < 0 {
-			return false
+	qualified := c.Name
+	if c.Table != "" {
+		qualified = c.Table
+		if c.Table != c.Name {
+			table = schema.ObjectName(schema.Change{Name: c.Table})
 		}
-		j += i
-		end := j + len(name)
-		if (j == 0 || !identChar(low[j-1])) && (end == len(low) || !identChar(low[end])) {
-			return true
-		}
-		i = j + 1
 	}
+	if sch, _, ok := strings.Cut(qualified, "."); ok && sch != "public" {
+		schemaName = sch
+	}
+	return name, schemaName, table
 }
 
-func identChar(b byte) bool {
-	return b == '_' || b == '$' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 0x80
+// statementWords are the identifiers and key words of a statement as the parser reads them: outside
+// string constants (dollar-quoted bodies too) and comments, plain ones folded to lower case, quoted
+// ones as written. A statement the scanner refuses has none.
+func statementWords(sql string) map[string]bool {
+	res, err := pg_query.Scan(sql)
+	if err != nil {
+		return nil
+	}
+	ws := map[string]bool{}
+	for _, t := range res.GetTokens() {
+		switch t.GetToken() {
+		case pg_query.Token_SCONST, pg_query.Token_USCONST, pg_query.Token_BCONST, pg_query.Token_XCONST,
+			pg_query.Token_SQL_COMMENT, pg_query.Token_C_COMMENT, pg_query.Token_FCONST, pg_query.Token_ICONST,
+			pg_query.Token_PARAM, pg_query.Token_Op, pg_query.Token_UIDENT:
+			continue
+		}
+		if t.GetToken() < 256 || t.GetStart() < 0 || int(t.GetEnd()) > len(sql) || t.GetStart() >= t.GetEnd() {
+			continue
+		}
+		w := sql[t.GetStart():t.GetEnd()]
+		if len(w) >= 2 && w[0] == '"' && w[len(w)-1] == '"' {
+			ws[strings.ReplaceAll(w[1:len(w)-1], `""`, `"`)] = true
+		} else {
+			ws[strings.ToLower(w)] = true
+		}
+	}
+	return ws
 }

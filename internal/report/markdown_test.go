@@ -761,4 +761,23 @@ func TestAnnotationsRoundtripPlaces(t *testing.T) {
 	if !strings.Contains(md, "- index i is left behind by the down (`db/2_x.up.sql:4:3`)\n") || !strings.Contains(md, "- role r is left behind by the down\n") {
 		t.Errorf("the comment does not place the problems:\n%s", md)
 	}
+	// A failed re-up: its problem, the last, is placed at the error, which the annotation and the
+	// comment's error line show once.
+	rt := r.Migrations[0].Roundtrip
+	rt.Problems = append(rt.Problems, "the up fails when run again after the down: relation \"i\" already exists")
+	rt.Places = append(rt.Places, ProblemPlace{Problem: 2, File: "db/2_x.up.sql", Line: 4, Column: 1})
+	rt.Error = &SQLError{Message: `relation "i" already exists`, SQLState: "42P07", File: "db/2_x.up.sql", Line: 4, Column: 1, Phase: "re-up"}
+	n := 0
+	for _, a := range Annotations(r) {
+		if a.File == "db/2_x.up.sql" && a.Line == 4 && a.Col == 1 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d annotations at the failed statement, want 1: %+v", n, Annotations(r))
+	}
+	md = Markdown(r, MarkdownOptions{})
+	if !strings.Contains(md, "- the up fails when run again after the down\\: relation &quot;i&quot; already exists\n") || strings.Count(md, "db/2_x.up.sql:4:1") != 1 {
+		t.Errorf("the comment places the failed statement other than once, at its error:\n%s", md)
+	}
 }
