@@ -106,9 +106,10 @@ a file it does not vouch for counts as dangerous.
 --report-artifact NAME (GitHub Actions) downloads the report from the artifact NAME of the check's run:
 the run a workflow_run event reports on when it is a run of --check-workflow that ended in success or
 failure, else that workflow's newest such pull_request run on the pull request's head (after a push or
-a review: docs/github-action.md, workflow 3). With no such run, a pull request that changes no SQL file,
-schemagate.yml or Flyway settings needs no approval, and any other is not decided yet (a notice, exit 0:
-the check's end runs the gate). The token needs actions: read.
+a review: docs/github-action.md, workflow 3). While that workflow has a run on the head that has not
+finished, nothing is decided (a notice, exit 0: its end runs the gate); when it never ran there (its
+paths), a pull request that changes no file of the migration folder and no SQL file, schemagate.yml or
+Flyway settings anywhere needs no approval, and any other waits. The token needs actions: read.
 
 --status-only (GitHub) makes pending and blocked exit 0 once the commit status is set: the status
 carries the decision, and a workflow_run job that fails would only notify.
@@ -266,7 +267,11 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		return nil
 	}
 	if o.noCheckRun {
-		touched, err := touchesSQL(ctx, f, ref)
+		config := "schemagate.yml"
+		if file != "" {
+			config = repoRelative(ctx, file)
+		}
+		touched, err := touchesMigrations(ctx, f, ref, repoRelative(ctx, cfg.Dir), config)
 		if err != nil {
 			return err
 		}

@@ -51,6 +51,16 @@ func (a *App) reportFromArtifact(ctx context.Context, o *GateOptions, c *github.
 		case errors.Is(err, github.ErrNoWorkflow):
 			return "", false, usageErr(fmt.Errorf("%w: --check-workflow names the check's workflow file", err))
 		case errors.Is(err, forge.ErrNotFound):
+			// A run that has not finished, or ended without its report (cancelled, waiting for a
+			// maintainer's approval, timed out): its paths matched, so the change may hold migrations.
+			ran, err := c.HasRun(ctx, ref.Repo, o.CheckWorkflow, head, "pull_request")
+			if err != nil {
+				return "", false, exitCode(ExitFailure, actionsHint(err))
+			}
+			if ran {
+				a.staleNotice("gate", fmt.Sprintf("the run of %s on %s (pull request #%d) has not finished, or ended without its report (cancelled, waiting for approval): nothing decided; the gate runs again when a run finishes (re-run it if none is going on)", o.CheckWorkflow, short12(head), ref.Number))
+				return "", true, nil
+			}
 			dir, err := writeTempReport(o, fmt.Sprintf(`{"tool":"schemagate","head":%q,"ok":true,"migrations":[]}`, head))
 			o.noCheckRun, o.reportName = true, "(no run of "+o.CheckWorkflow+")"
 			return dir, false, err
@@ -144,19 +154,30 @@ func actionsHint(err error) error {
 	return err
 }
 
-// touchesSQL names a file of the change request that could be a migration's or change how migrations
-// run, wherever it is: an SQL file (or a golang-migrate .up./.down. one), a schemagate.yml, a Flyway
-// settings file. Without the check's report the gate cannot tell the migration folder from the rest
-// (the workflow may name it, not schemagate.yml), so any of them holds the decision back. "" when none.
-func touchesSQL(ctx context.Context, f *forge.RunCache, ref forge.Ref) (string, error) {
+// touchesMigrations names a file of the change request, at its path or the one it was renamed from, that
+// could be a migration's or change how migrations run: any file of the migration folder (folder,
+// from the repository's root: a goose .go migration, a sqitch.plan too), and, wherever it is, an SQL
+// file (or a golang-migrate .up./.down. one), the configuration (config, from the root), a Flyway
+// settings file, a sqitch plan or an Atlas sum. Without the check's report the gate cannot be sure of
+// the folder (the check's workflow may name another than schemagate.yml), so any of them holds the
+// decision back. "" when none.
+func touchesMigrations(ctx context.Context, f *forge.RunCache, ref forge.Ref, folder, config string) (string, error) {
 	files, err := f.Files(ctx, ref)
 	if err != nil {
 		return "", fmt.Errorf("list the files of pull request #%d: %w", ref.Number, err)
 	}
+	folder = cleanFolder(folder)
 	for _, cf := range files {
-		name := path.Base(cf.Path)
-		if migrationLike(cf.Path) || name == "schemagate.yml" || name == "flyway.conf" || name == "flyway.toml" || strings.HasSuffix(strings.ToLower(name), ".sql.conf") {
-			return clean(cf.Path), nil
+		for _, p := range []string{cf.Path, cf.PreviousPath} {
+			if p == "" {
+				continue
+			}
+			name := strings.ToLower(path.Base(p))
+			if folder == "" || strings.HasPrefix(p, folder+"/") || migrationLike(p) || p == config || p == "schemagate.yml" ||
+				slices.Contains([]string{"flyway.conf", "flyway.toml", "sqitch.plan", "sqitch.conf", "atlas.sum"}, name) ||
+				strings.HasSuffix(name, ".sql.conf") {
+				return clean(p), nil
+			}
 		}
 	}
 	return "", nil

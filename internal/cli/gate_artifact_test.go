@@ -2,6 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,53 +140,86 @@ func TestGateReportArtifactAfterAReview(t *testing.T) {
 	}
 }
 
-// TestGateReportArtifactNotYet: with no run of the check that ran to its end on the head (one going
-// on, one cancelled, one waiting for a maintainer's approval), a pull request that changes migration
-// files, or an SQL file or schemagate.yml anywhere, is not decided (a notice, exit 0, no status: the
-// check's end runs the gate), and one that changes none is: approval not required, a success status,
-// and no record or comment.
+// TestGateReportArtifactNotYet: a run of the check on the head that has not finished, or ended
+// without its report (going on, cancelled, waiting for a maintainer's approval), decides nothing: a
+// notice, exit 0, no status, whatever the files; the check's end runs the gate.
 func TestGateReportArtifactNotYet(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	e.s.SetPullFiles(e.ref, []string{"README.md"})
+	e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Status: "in_progress"})
+	e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Conclusion: "action_required"})
+	cancelled := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Conclusion: "cancelled"})
+	e.workflowRunEvent(t, "schemagate.yml", cancelled, "cancelled") // the cancelled check's own completion
+	code, out, errOut := e.run(t, "--report-artifact", "schemagate-report", "--status-only")
+	if code != ExitOK {
+		t.Fatalf("exit = %d, want 0\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	for _, r := range e.s.Requests() {
+		if strings.Contains(r, "/artifacts") {
+			t.Errorf("an artifact of an unfinished run was read: %s", r)
+		}
+	}
+	if !strings.Contains(out, "::notice::schemagate gate: the run of schemagate.yml on "+evHead[:12]+" (pull request #2) has not finished") {
+		t.Errorf("no notice saying the check has not finished:\n%s", out)
+	}
+	if sts := e.s.Statuses(evRepo, evHead); len(sts) != 0 {
+		t.Errorf("statuses = %+v, want none before the check finished", sts)
+	}
+}
+
+// TestGateReportArtifactNoCheckRun: on a head the check's workflow never ran on (its paths left the
+// change out), a change that touches no file that could be a migration's needs no approval (a success
+// status, no record, no comment); one that does (in the folder whatever its name, an SQL file anywhere,
+// the configuration, a file renamed out of the folder) is not decided.
+func TestGateReportArtifactNoCheckRun(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		files []string // nil: the migration's files
-		held  string   // the file that holds the decision back, "" for none
+		files []string
+		held  string // the file that holds the decision back, "" for none
 	}{
-		{name: "migration files", held: "db/migrations/002_orders_status.up.sql"},
-		{name: "sql elsewhere", files: []string{"README.md", "queries/report.sql"}, held: "queries/report.sql"},
-		{name: "schemagate.yml", files: []string{"schemagate.yml"}, held: "schemagate.yml"},
-		{name: "no migration file", files: []string{"README.md", "app/main.go"}},
+		{"migration files", nil, "db/migrations/002_orders_status.up.sql"},
+		{"a goose Go migration", []string{"db/migrations/00003_backfill.go"}, "db/migrations/00003_backfill.go"},
+		{"a sqitch plan", []string{"sqitch.plan"}, "sqitch.plan"},
+		{"sql elsewhere", []string{"README.md", "queries/report.SQL"}, "queries/report.SQL"},
+		{"the configuration", []string{"schemagate.yml"}, "schemagate.yml"},
+		{"renamed out of the folder", []string{"old/3_x.txt\x00db/migrations/3_x.up.sql"}, "db/migrations/3_x.up.sql"},
+		{"the check's workflow file", []string{".github/workflows/schemagate.yml", "README.md"}, ""},
+		{"no migration file", []string{"README.md", "app/main.go"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newGateEnv(t, "approval:\n  require: risky\n")
+			const policy = "dir: db/migrations\napproval:\n  require: risky\n"
+			e := newGateEnv(t, policy)
+			e.s.SetFile(evRepo, "schemagate.yml", evBase, []byte(policy)) // the base's, which holds
 			if tc.files != nil {
 				e.s.SetPullFiles(e.ref, tc.files)
 			}
-			migrations := tc.held != ""
-			e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Status: "in_progress"})
-			e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Conclusion: "action_required"})
-			cancelled := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: evHead, Conclusion: "cancelled"})
-			e.workflowRunEvent(t, "schemagate.yml", cancelled, "cancelled") // the cancelled check's own completion
+			e.s.AddWorkflow(evRepo, "schemagate.yml")
+			approval := e.s.AddWorkflowRun(evRepo, githubtest.WorkflowRun{Workflow: "schemagate-approval.yml", Event: "pull_request", HeadSHA: evHead})
+			e.workflowRunEvent(t, "schemagate-approval.yml", approval, "success")
+			// The gate's job runs at the root of a checkout of the default branch, which has the folder.
+			if err := os.MkdirAll(filepath.Join(e.dir, "db", "migrations"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command("git", "init", "-q", e.dir).CombinedOutput(); err != nil {
+				t.Fatalf("git init: %v\n%s", err, out)
+			}
+			t.Chdir(e.dir)
 			code, out, errOut := e.run(t, "--report-artifact", "schemagate-report", "--status-only")
 			if code != ExitOK {
 				t.Fatalf("exit = %d, want 0\nstdout: %s\nstderr: %s", code, out, errOut)
 			}
-			for _, r := range e.s.Requests() {
-				if strings.Contains(r, "/artifacts") {
-					t.Errorf("an artifact of an unfinished run was read: %s", r)
-				}
-			}
 			sts := e.s.Statuses(evRepo, evHead)
-			if migrations {
+			if tc.held != "" {
 				if !strings.Contains(out, "::notice::schemagate gate: pull request #2 changes "+tc.held+" and no run of schemagate.yml on "+evHead[:12]+" has finished yet") {
-					t.Errorf("no notice saying the check has not finished:\n%s", out)
+					t.Errorf("no notice naming %s:\n%s", tc.held, out)
 				}
 				if len(sts) != 0 {
-					t.Errorf("statuses = %+v, want none before the check finished", sts)
+					t.Errorf("statuses = %+v, want none", sts)
 				}
 				return
 			}
 			if len(sts) != 1 || sts[0].State != "success" {
-				t.Errorf("statuses = %+v, want one success", sts)
+				t.Errorf("statuses = %+v, want one success\nstdout: %s\nstderr: %s", sts, out, errOut)
 			}
 			if cs := e.s.Comments(e.ref); len(cs) != 0 {
 				t.Errorf("comments = %+v, want no record on a pull request without migrations", cs)

@@ -158,7 +158,7 @@ func (a *App) runInit(o *InitOptions) error {
 	files := []initFile{{path: "schemagate.yml", text: initConfig(dir, format, o.PGVersion)}}
 	switch ci {
 	case "github":
-		files = append(files, initFile{path: ".github/workflows/schemagate.yml", text: githubWorkflow(dir)},
+		files = append(files, initFile{path: ".github/workflows/schemagate.yml", text: githubWorkflow(dir, format == migrate.FormatFlyway)},
 			initFile{path: ".github/workflows/schemagate-comment.yml", text: githubCommentWorkflow},
 			initFile{path: ".github/workflows/schemagate-approval.yml", text: githubApprovalWorkflow})
 	case "gitlab":
@@ -476,12 +476,18 @@ func yamlString(s string) string {
 }
 
 // githubWorkflow is docs/github-action.md's workflow 1 for dir.
-func githubWorkflow(dir string) string {
+// flyway adds Flyway's settings files, wherever they are, which change how the scripts run (placeholders): the
+// DBA gate waits for the check on any change of them.
+func githubWorkflow(dir string, flyway bool) string {
+	paths := quoted(globOf(dir, "**")) + `, "schemagate.yml"`
+	if flyway {
+		paths += `, "**/flyway.conf", "**/flyway.toml"`
+	}
 	return fmt.Sprintf(`# .github/workflows/schemagate.yml
 name: schemagate
 on:
   pull_request:
-    paths: [%s, "schemagate.yml"]
+    paths: [%s]
 permissions:
   contents: read        # check out the code
   pull-requests: write  # create/update the comment (read-only anyway on fork pull requests)
@@ -505,7 +511,7 @@ jobs:
           path: schemagate-report.json
           if-no-files-found: ignore
           retention-days: 30   # the gate reads it again when a DBA reviews
-`, quoted(globOf(dir, "**")), yamlString(dir))
+`, paths, yamlString(dir))
 }
 
 // globOf is a path pattern for the files under dir, its characters that GitHub's and GitLab's patterns

@@ -273,7 +273,7 @@ func TestYAMLString(t *testing.T) {
 func TestInitWorkflowsMatchDocs(t *testing.T) {
 	for _, doc := range []string{filepath.Join("..", "..", "docs", "github-action.md"), filepath.Join("..", "..", "README.md")} {
 		text := readText(t, doc)
-		for _, wf := range []string{githubWorkflow("db/migrations"), githubCommentWorkflow, githubApprovalWorkflow} {
+		for _, wf := range []string{githubWorkflow("db/migrations", false), githubCommentWorkflow, githubApprovalWorkflow} {
 			if !strings.Contains(text, "```yaml\n"+wf+"```\n") {
 				first, _, _ := strings.Cut(wf, "\n")
 				t.Errorf("%s does not hold the workflow init writes, %s, as a yaml block:\n%s", doc, first, wf)
@@ -296,10 +296,10 @@ func TestInitLayouts(t *testing.T) {
 			"db/migration/V1__a.sql":    "CREATE TABLE a (id int);\n",
 			"db/migration/V1_1__b.sql":  "CREATE TABLE b (id int);\n",
 			"db/migration/v2/V2__c.sql": "CREATE TABLE c (id int);\n",
-		}, "db/migration (flyway, 3 migrations)", "db/migration/** schemagate.yml"},
+		}, "db/migration (flyway, 3 migrations)", "db/migration/** schemagate.yml **/flyway.conf **/flyway.toml"},
 		{"flyway in a module", map[string]string{
 			"service-a/src/main/resources/db/migration/V1__a.sql": "CREATE TABLE a (id int);\n",
-		}, "service-a/src/main/resources/db/migration (flyway, 1 migration)", "service-a/src/main/resources/db/migration/** schemagate.yml"},
+		}, "service-a/src/main/resources/db/migration (flyway, 1 migration)", "service-a/src/main/resources/db/migration/** schemagate.yml **/flyway.conf **/flyway.toml"},
 		{"sqitch at the root", map[string]string{
 			"sqitch.plan":      "%syntax-version=1.0.0\n%project=app\n\nusers 2024-01-01T00:00:00Z Dev <dev@example.com> # users\n",
 			"deploy/users.sql": "CREATE TABLE users (id int);\n",

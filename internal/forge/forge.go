@@ -84,6 +84,8 @@ type ChangedFile struct {
 	// BlobSHA is the git blob SHA of the file's content at the head ("" when removed or not given:
 	// GitLab gives none).
 	BlobSHA string
+	// PreviousPath is where a renamed file was ("" when it was not renamed, or the forge does not say).
+	PreviousPath string
 }
 
 // Present are the paths of files that the change request leaves at its head (all but removed ones),

@@ -69,6 +69,30 @@ func (c *Client) LatestRun(ctx context.Context, repo, workflow, sha, event strin
 	return nil, fmt.Errorf("%w: no %s run of %s on %s ended in success or failure", forge.ErrNotFound, event, workflow, sha)
 }
 
+// HasRun reports whether the workflow has any run, finished or not, that event triggered on commit
+// sha: a workflow whose paths filter leaves a change out has none.
+func (c *Client) HasRun(ctx context.Context, repo, workflow, sha, event string) (bool, error) {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return false, err
+	}
+	runs, _, err := c.gh.Actions.ListWorkflowRunsByFileName(ctx, owner, name, workflow, &gh.ListWorkflowRunsOptions{
+		HeadSHA: sha, Event: event, ListOptions: gh.ListOptions{PerPage: 100},
+	})
+	if err != nil {
+		if statusOf(err) == http.StatusNotFound {
+			return false, fmt.Errorf("%w: GitHub answers 404 for the workflow .github/workflows/%s of %s", ErrNoWorkflow, workflow, repo)
+		}
+		return false, fmt.Errorf("list the runs of %s: %w", workflow, mapErr(err, false))
+	}
+	for _, r := range runs.WorkflowRuns {
+		if strings.EqualFold(r.GetHeadSHA(), sha) && (event == "" || r.GetEvent() == event) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // Finished reports whether a run with this conclusion ran to its end, its artifacts uploaded: success,
 // or failure (a step failed; steps with if: always() still ran).
 func Finished(conclusion string) bool { return conclusion == "success" || conclusion == "failure" }

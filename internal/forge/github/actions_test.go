@@ -103,3 +103,29 @@ func noise(n int) []byte {
 	}
 	return b
 }
+
+// TestHasRunAndRenames: HasRun sees a run of the commit whatever its state, and no other commit's;
+// a renamed file of a pull request carries where it was.
+func TestHasRunAndRenames(t *testing.T) {
+	s := githubtest.New(t)
+	c := newClient(t, s, github.Options{})
+	sha := strings.Repeat("a", 40)
+	s.AddWorkflow(repo, "schemagate.yml")
+	if ran, err := c.HasRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); err != nil || ran {
+		t.Errorf("no run: %v, %v", ran, err)
+	}
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: strings.Repeat("b", 40)})
+	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Status: "queued"})
+	if ran, err := c.HasRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); err != nil || !ran {
+		t.Errorf("a queued run: %v, %v", ran, err)
+	}
+	if _, err := c.HasRun(t.Context(), repo, "nope.yml", sha, "pull_request"); !errors.Is(err, github.ErrNoWorkflow) {
+		t.Errorf("no workflow: err = %v", err)
+	}
+	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: sha, BaseSHA: strings.Repeat("c", 40), BaseRef: "main"},
+		[]string{"old/3_x.txt\x00db/3_x.up.sql", "README.md"})
+	files, err := c.Files(t.Context(), ref)
+	if err != nil || len(files) != 2 || files[0].Path != "old/3_x.txt" || files[0].Status != "renamed" || files[0].PreviousPath != "db/3_x.up.sql" || files[1].PreviousPath != "" {
+		t.Errorf("files = %+v, %v", files, err)
+	}
+}

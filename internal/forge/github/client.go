@@ -675,7 +675,7 @@ func (c *Client) Files(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile,
 			return nil, fmt.Errorf("%s: %w", op, mapErr(err, false))
 		}
 		for _, f := range fs {
-			out = append(out, forge.ChangedFile{Path: f.GetFilename(), Status: f.GetStatus(), BlobSHA: f.GetSHA()})
+			out = append(out, forge.ChangedFile{Path: f.GetFilename(), Status: f.GetStatus(), BlobSHA: f.GetSHA(), PreviousPath: f.GetPreviousFilename()})
 		}
 		if resp.NextPage == 0 {
 			break

@@ -212,7 +212,8 @@ func (s *Server) commentAuthor() string {
 
 func key(repo string, n int) string { return repo + "#" + strconv.Itoa(n) }
 
-// AddChangeRequest stores an open pull request whose head is a branch of the same repository.
+// AddChangeRequest stores an open pull request whose head is a branch of the same repository. files
+// are the paths it changes: "-path" lists a removed file, "new\x00old" a file renamed from old.
 func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.Ref {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -412,7 +412,10 @@ func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) {
 	out := []any{}
 	for _, x := range fs {
 		status := "added"
-		name := x.name
+		name, previous, renamed := strings.Cut(x.name, "\x00") // "new\x00old" marks a renamed file
+		if renamed {
+			status = "renamed"
+		}
 		if rest, ok := strings.CutPrefix(name, "-"); ok { // "-path" marks a removed file
 			status, name = "removed", rest
 		}
@@ -425,7 +428,11 @@ func (s *Server) listFiles(w http.ResponseWriter, r *http.Request) {
 		if ok {
 			sha = BlobSHA(data)
 		}
-		out = append(out, fileJSON(p.repo, sha, name, status))
+		fj := fileJSON(p.repo, sha, name, status)
+		if renamed {
+			fj["previous_filename"] = previous
+		}
+		out = append(out, fj)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
