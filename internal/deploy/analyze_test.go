@@ -559,7 +559,7 @@ func TestUpLosesData(t *testing.T) {
 		{name: "renames a column, then widens it", up: "ALTER TABLE items RENAME COLUMN n TO qty;\nALTER TABLE items ALTER COLUMN qty TYPE bigint;",
 			down: "ALTER TABLE items RENAME COLUMN qty TO n;\nALTER TABLE items ALTER COLUMN n TYPE int;"},
 		{name: "renames a column twice, then narrows it", up: "ALTER TABLE items RENAME COLUMN n TO m;\nALTER TABLE items RENAME COLUMN m TO k;\nALTER TABLE items ALTER COLUMN k TYPE smallint;",
-			down: "ALTER TABLE items ALTER COLUMN k TYPE int;\nALTER TABLE items RENAME COLUMN k TO n;", want: "1_x.up.sql:3 changes the type of items.n from int4 to int2"},
+			down: "ALTER TABLE items ALTER COLUMN k TYPE int;\nALTER TABLE items RENAME COLUMN k TO n;", want: "1_x.up.sql:3 changes the type of items.n from integer to smallint"},
 		{name: "renames a table, then drops a column", up: "ALTER TABLE items RENAME TO goods;\nALTER TABLE goods DROP COLUMN note;",
 			down: "ALTER TABLE goods ADD COLUMN note text;\nALTER TABLE goods RENAME TO items;", want: "1_x.up.sql:2 drops column items.note"},
 		{name: "renames a table and a column, then narrows it", up: "ALTER TABLE items RENAME TO goods;\nALTER TABLE goods RENAME COLUMN price TO amount;\nALTER TABLE goods ALTER COLUMN amount TYPE int;",
