@@ -277,7 +277,7 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		}
 		if len(rep.Migrations) > 0 || touched != "" {
 			// The change may touch migrations: the check's report decides, when its workflow runs.
-			a.staleNotice("gate", fmt.Sprintf("pull request #%d changes %s and no run of %s on %s has finished yet: nothing decided; the gate runs again when one does (a pull request the check's workflow does not run on, by its paths, gets no decision: run it on such files too)",
+			a.staleNotice("gate", fmt.Sprintf("pull request #%d changes %s and %s has not run on %s: nothing decided; the gate decides when a run of it finishes (if its paths leave such files out, add them)",
 				ref.Number, firstNonEmpty(touched, "migration files"), o.CheckWorkflow, short12(judged)))
 			return nil
 		}
