@@ -46,26 +46,24 @@ func (a *App) reportFromArtifact(ctx context.Context, o *GateOptions, c *github.
 	if wr := ev.WorkflowRun; wr != nil && wr.ID != 0 && workflowFile(wr.Path) == o.CheckWorkflow && github.Finished(wr.Conclusion) {
 		runID = wr.ID
 	} else {
-		run, err := c.LatestRun(ctx, ref.Repo, o.CheckWorkflow, head, "pull_request")
+		runs, err := c.Runs(ctx, ref.Repo, o.CheckWorkflow, head, "pull_request")
 		switch {
 		case errors.Is(err, github.ErrNoWorkflow):
 			return "", false, usageErr(fmt.Errorf("%w: --check-workflow names the check's workflow file", err))
-		case errors.Is(err, forge.ErrNotFound):
+		case err != nil:
+			return "", false, exitCode(ExitFailure, actionsHint(err))
+		}
+		run := github.LatestFinished(runs)
+		switch {
+		case run == nil && len(runs) > 0:
 			// A run that has not finished, or ended without its report (cancelled, waiting for a
 			// maintainer's approval, timed out): its paths matched, so the change may hold migrations.
-			ran, err := c.HasRun(ctx, ref.Repo, o.CheckWorkflow, head, "pull_request")
-			if err != nil {
-				return "", false, exitCode(ExitFailure, actionsHint(err))
-			}
-			if ran {
-				a.staleNotice("gate", fmt.Sprintf("the run of %s on %s (pull request #%d) has not finished, or ended without its report (cancelled, waiting for approval): nothing decided; the gate runs again when a run finishes (re-run it if none is going on)", o.CheckWorkflow, short12(head), ref.Number))
-				return "", true, nil
-			}
+			a.staleNotice("gate", fmt.Sprintf("the run of %s on %s (pull request #%d) has not finished, or ended without its report (cancelled, waiting for approval): nothing decided; the gate runs again when a run finishes (re-run it if none is going on)", o.CheckWorkflow, short12(head), ref.Number))
+			return "", true, nil
+		case run == nil:
 			dir, err := writeTempReport(o, fmt.Sprintf(`{"tool":"schemagate","head":%q,"ok":true,"migrations":[]}`, head))
 			o.noCheckRun, o.reportName = true, "(no run of "+o.CheckWorkflow+")"
 			return dir, false, err
-		case err != nil:
-			return "", false, exitCode(ExitFailure, actionsHint(err))
 		}
 		runID = run.ID
 	}

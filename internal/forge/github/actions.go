@@ -21,6 +21,7 @@ type WorkflowRun struct {
 	ID         int64
 	HeadSHA    string
 	Event      string
+	Status     string // queued, in_progress, completed, ...
 	Conclusion string
 	HTMLURL    string
 }
@@ -35,18 +36,17 @@ var ErrBadArtifact = errors.New("unreadable artifact")
 // ErrArtifactExpired is returned (wrapped) for an artifact GitHub no longer keeps (its retention ran out).
 var ErrArtifactExpired = errors.New("artifact expired")
 
-// LatestRun returns the newest completed run of workflow (its file name in .github/workflows, e.g.
-// schemagate.yml) that event triggered on commit sha: GET .../actions/workflows/{workflow}/runs with
-// head_sha, event and status=completed, newest first. Only a run that ended in success or failure
-// counts (Finished): a cancelled, skipped, timed-out or approval-waiting one (action_required) may never
-// have written its artifacts; a run of the same commit before it serves as well. It is a wrapped
-// forge.ErrNotFound when there is none, ErrNoWorkflow when GitHub answers 404 for the workflow.
-func (c *Client) LatestRun(ctx context.Context, repo, workflow, sha, event string) (*WorkflowRun, error) {
+// Runs lists the runs of workflow (its file name in .github/workflows, e.g. schemagate.yml) that event
+// triggered on commit sha, whatever their state, newest first: GET .../actions/workflows/{workflow}/runs
+// with head_sha and event (at most 500). None means the workflow never ran there (a paths filter left
+// the change out). It is a wrapped ErrNoWorkflow when GitHub answers 404 for the workflow.
+func (c *Client) Runs(ctx context.Context, repo, workflow, sha, event string) ([]WorkflowRun, error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
 		return nil, err
 	}
-	opts := &gh.ListWorkflowRunsOptions{HeadSHA: sha, Event: event, Status: "completed", ListOptions: gh.ListOptions{PerPage: 100}}
+	var out []WorkflowRun
+	opts := &gh.ListWorkflowRunsOptions{HeadSHA: sha, Event: event, ListOptions: gh.ListOptions{PerPage: 100}}
 	for range 5 { // the runs of one commit: a few, unless re-run hundreds of times
 		runs, resp, err := c.gh.Actions.ListWorkflowRunsByFileName(ctx, owner, name, workflow, opts)
 		if err != nil {
@@ -57,8 +57,9 @@ func (c *Client) LatestRun(ctx context.Context, repo, workflow, sha, event strin
 		}
 		for _, r := range runs.WorkflowRuns {
 			// GitHub filters by the query; a run of another commit or event must never stand in for it.
-			if Finished(r.GetConclusion()) && strings.EqualFold(r.GetHeadSHA(), sha) && (event == "" || r.GetEvent() == event) && r.GetStatus() == "completed" {
-				return &WorkflowRun{ID: r.GetID(), HeadSHA: r.GetHeadSHA(), Event: r.GetEvent(), Conclusion: r.GetConclusion(), HTMLURL: r.GetHTMLURL()}, nil
+			if strings.EqualFold(r.GetHeadSHA(), sha) && (event == "" || r.GetEvent() == event) {
+				out = append(out, WorkflowRun{ID: r.GetID(), HeadSHA: r.GetHeadSHA(), Event: r.GetEvent(), Status: r.GetStatus(),
+					Conclusion: r.GetConclusion(), HTMLURL: r.GetHTMLURL()})
 			}
 		}
 		if resp.NextPage == 0 {
@@ -66,31 +67,19 @@ func (c *Client) LatestRun(ctx context.Context, repo, workflow, sha, event strin
 		}
 		opts.Page = resp.NextPage
 	}
-	return nil, fmt.Errorf("%w: no %s run of %s on %s ended in success or failure", forge.ErrNotFound, event, workflow, sha)
+	return out, nil
 }
 
-// HasRun reports whether the workflow has any run, finished or not, that event triggered on commit
-// sha: a workflow whose paths filter leaves a change out has none.
-func (c *Client) HasRun(ctx context.Context, repo, workflow, sha, event string) (bool, error) {
-	owner, name, err := splitRepo(repo)
-	if err != nil {
-		return false, err
-	}
-	runs, _, err := c.gh.Actions.ListWorkflowRunsByFileName(ctx, owner, name, workflow, &gh.ListWorkflowRunsOptions{
-		HeadSHA: sha, Event: event, ListOptions: gh.ListOptions{PerPage: 100},
-	})
-	if err != nil {
-		if statusOf(err) == http.StatusNotFound {
-			return false, fmt.Errorf("%w: GitHub answers 404 for the workflow .github/workflows/%s of %s", ErrNoWorkflow, workflow, repo)
-		}
-		return false, fmt.Errorf("list the runs of %s: %w", workflow, mapErr(err, false))
-	}
-	for _, r := range runs.WorkflowRuns {
-		if strings.EqualFold(r.GetHeadSHA(), sha) && (event == "" || r.GetEvent() == event) {
-			return true, nil
+// LatestFinished is the first run of runs (newest first, as Runs lists them) that ran to its end,
+// nil when none did: a cancelled, skipped, timed-out or approval-waiting (action_required) run may
+// never have written its artifacts.
+func LatestFinished(runs []WorkflowRun) *WorkflowRun {
+	for i := range runs {
+		if runs[i].Status == "completed" && Finished(runs[i].Conclusion) {
+			return &runs[i]
 		}
 	}
-	return false, nil
+	return nil
 }
 
 // Finished reports whether a run with this conclusion ran to its end, its artifacts uploaded: success,

@@ -56,37 +56,49 @@ func TestArtifactPagesAndLimits(t *testing.T) {
 	}
 }
 
-// TestLatestRun: the newest completed run of the workflow on the commit and event, passing over
-// cancelled and skipped ones and runs still going; none is forge.ErrNotFound, an unknown workflow
-// ErrNoWorkflow, a token without actions: read forge.ErrForbidden.
-func TestLatestRun(t *testing.T) {
+// TestRuns: the runs of the workflow on the commit and event whatever their state, newest first (a run
+// going on too), never another commit's or event's; LatestFinished is the newest that ended in success
+// or failure, passing over cancelled, skipped, approval-waiting and timed-out ones. A workflow with no
+// run lists none, an unknown workflow is ErrNoWorkflow, a token without actions: read forge.ErrForbidden.
+func TestRuns(t *testing.T) {
 	s := githubtest.New(t)
 	c := newClient(t, s, github.Options{})
 	sha := strings.Repeat("a", 40)
-	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, github.ErrNoWorkflow) {
+	runs := func() []github.WorkflowRun {
+		t.Helper()
+		rs, err := c.Runs(t.Context(), repo, "schemagate.yml", sha, "pull_request")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	if _, err := c.Runs(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, github.ErrNoWorkflow) {
 		t.Errorf("no workflow: err = %v", err)
 	}
 	s.AddWorkflow(repo, "schemagate.yml")
-	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrNotFound) || errors.Is(err, github.ErrNoWorkflow) {
-		t.Errorf("a workflow with no run: err = %v", err)
+	if rs := runs(); len(rs) != 0 {
+		t.Errorf("a workflow with no run lists %+v", rs)
 	}
-	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Status: "in_progress"})
-	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrNotFound) {
-		t.Errorf("only a run going on: err = %v", err)
+	going := s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Status: "in_progress"})
+	if rs := runs(); len(rs) != 1 || rs[0].ID != going || github.LatestFinished(rs) != nil {
+		t.Errorf("only a run going on: %+v", rs)
 	}
 	want := s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "failure"})
-	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "cancelled"})
-	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "skipped"})
-	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "action_required"})
-	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: "timed_out"})
+	for _, concl := range []string{"cancelled", "skipped", "action_required", "timed_out"} {
+		s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Conclusion: concl})
+	}
 	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "push", HeadSHA: sha})
 	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: strings.Repeat("b", 40)})
-	r, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request")
-	if err != nil || r.ID != want || r.Conclusion != "failure" || !strings.HasSuffix(r.HTMLURL, "/actions/runs/"+strconv.FormatInt(want, 10)) {
-		t.Errorf("LatestRun = %+v, %v; want run %d", r, err, want)
+	rs := runs()
+	if len(rs) != 6 || rs[0].Conclusion != "timed_out" || rs[5].ID != going {
+		t.Errorf("runs = %+v, want the 6 of the commit and event, newest first", rs)
+	}
+	r := github.LatestFinished(rs)
+	if r == nil || r.ID != want || r.Conclusion != "failure" || !strings.HasSuffix(r.HTMLURL, "/actions/runs/"+strconv.FormatInt(want, 10)) {
+		t.Errorf("LatestFinished = %+v; want run %d", r, want)
 	}
 	s.SetActionsForbidden(true)
-	if _, err := c.LatestRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrForbidden) {
+	if _, err := c.Runs(t.Context(), repo, "schemagate.yml", sha, "pull_request"); !errors.Is(err, forge.ErrForbidden) {
 		t.Errorf("no actions: read: err = %v", err)
 	}
 }
@@ -104,24 +116,11 @@ func noise(n int) []byte {
 	return b
 }
 
-// TestHasRunAndRenames: HasRun sees a run of the commit whatever its state, and no other commit's;
-// a renamed file of a pull request carries where it was.
-func TestHasRunAndRenames(t *testing.T) {
+// TestRenamedFiles: a renamed file of a pull request carries where it was.
+func TestRenamedFiles(t *testing.T) {
 	s := githubtest.New(t)
 	c := newClient(t, s, github.Options{})
 	sha := strings.Repeat("a", 40)
-	s.AddWorkflow(repo, "schemagate.yml")
-	if ran, err := c.HasRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); err != nil || ran {
-		t.Errorf("no run: %v, %v", ran, err)
-	}
-	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: strings.Repeat("b", 40)})
-	s.AddWorkflowRun(repo, githubtest.WorkflowRun{Workflow: "schemagate.yml", Event: "pull_request", HeadSHA: sha, Status: "queued"})
-	if ran, err := c.HasRun(t.Context(), repo, "schemagate.yml", sha, "pull_request"); err != nil || !ran {
-		t.Errorf("a queued run: %v, %v", ran, err)
-	}
-	if _, err := c.HasRun(t.Context(), repo, "nope.yml", sha, "pull_request"); !errors.Is(err, github.ErrNoWorkflow) {
-		t.Errorf("no workflow: err = %v", err)
-	}
 	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: sha, BaseSHA: strings.Repeat("c", 40), BaseRef: "main"},
 		[]string{"old/3_x.txt\x00db/3_x.up.sql", "README.md"})
 	files, err := c.Files(t.Context(), ref)
