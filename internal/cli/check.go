@@ -817,7 +817,7 @@ func writeCheckText(w io.Writer, rep *report.Report, failOnFrom string) {
 			for i, p := range m.Roundtrip.Problems {
 				fmt.Fprintf(w, "    round trip: %s\n", clean(p))
 				// A failed statement, the last problem, is placed where its error is, printed below.
-				if at := m.Roundtrip.PlaceOf(i); at != nil && (m.Roundtrip.Error == nil || i < len(m.Roundtrip.Problems)-1) {
+				if at := m.Roundtrip.PlaceOf(i); at != nil && !m.Roundtrip.IsFailure(i) {
 					fmt.Fprintf(w, "      at %s:%d:%d\n", clean(at.File), at.Line, at.Column)
 				}
 			}

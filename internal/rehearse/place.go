@@ -9,6 +9,7 @@ import (
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/report"
 	"github.com/schemagate/schemagate/internal/schema"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // addProblems appends the sentences of a round trip's comparison to rt's problems, each with the place
@@ -17,12 +18,13 @@ import (
 // restore, or restores otherwise, in the down first (the statement that drops or alters it); after the
 // re-up, in the up first. A sentence whose object no statement names has no place.
 func addProblems(rt *report.Roundtrip, m *migrate.Migration, sentences []schema.Sentence, afterDown bool) {
+	words := wordCache{} // each statement scanned once, however many problems look in it
 	for _, s := range sentences {
 		scripts := []*migrate.Script{m.Up, m.Down}
 		if afterDown && s.Side <= 0 {
 			scripts = []*migrate.Script{m.Down, m.Up}
 		}
-		if at := statementNaming(scripts, s.Change); at != nil {
+		if at := statementNaming(scripts, s.Change, words); at != nil {
 			at.Problem = len(rt.Problems)
 			rt.Places = append(rt.Places, *at)
 		}
@@ -45,7 +47,7 @@ func addFailure(rt *report.Roundtrip, text string, e *report.SQLError) {
 // ones in any letter case, quoted ones exactly. A function must be named by a statement that says
 // FUNCTION, PROCEDURE, ROUTINE or AGGREGATE (overloads are not told apart). A down written by
 // schemagate (--generate-down) is no file of the repository: it is not looked in.
-func statementNaming(scripts []*migrate.Script, c schema.Change) *report.ProblemPlace {
+func statementNaming(scripts []*migrate.Script, c schema.Change, words wordCache) *report.ProblemPlace {
 	name, schemaName, table := placeNames(c)
 	if name == "" {
 		return nil
@@ -57,8 +59,9 @@ func statementNaming(scripts []*migrate.Script, c schema.Change) *report.Problem
 		if sc.Empty() || strings.Contains(sc.File, ".generated.") {
 			continue
 		}
-		for _, st := range sc.Statements {
-			ws := statementWords(st.SQL)
+		for i := range sc.Statements {
+			st := &sc.Statements[i]
+			ws := words.of(st)
 			if !ws[name] || schemaName != "" && !ws[schemaName] ||
 				routine && !ws["function"] && !ws["procedure"] && !ws["routine"] && !ws["aggregate"] {
 				continue
@@ -106,6 +109,18 @@ func placeNames(c schema.Change) (name, schemaName, table string) {
 		schemaName = sch
 	}
 	return name, schemaName, table
+}
+
+// wordCache keeps statementWords per statement.
+type wordCache map[*sqlparse.Statement]map[string]bool
+
+func (c wordCache) of(st *sqlparse.Statement) map[string]bool {
+	ws, ok := c[st]
+	if !ok {
+		ws = statementWords(st.SQL)
+		c[st] = ws
+	}
+	return ws
 }
 
 // statementWords are the identifiers and key words of a statement as the parser reads them: outside

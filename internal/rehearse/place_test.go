@@ -54,7 +54,7 @@ func TestStatementNaming(t *testing.T) {
 		if len(scripts) == 0 {
 			scripts = []*migrate.Script{up}
 		}
-		if p := statementNaming(scripts, c); p != nil {
+		if p := statementNaming(scripts, c, wordCache{}); p != nil {
 			return p.Line
 		}
 		return 0

@@ -522,7 +522,7 @@ func mdFailures(r *Report) string {
 			for i, p := range rt.Problems {
 				b.WriteString("- " + Text(p))
 				// The failed statement, the last problem, has its place in the error below.
-				if at := rt.PlaceOf(i); at != nil && (rt.Error == nil || i < len(rt.Problems)-1) {
+				if at := rt.PlaceOf(i); at != nil && !rt.IsFailure(i) {
 					b.WriteString(" (" + Code(fmt.Sprintf("%s:%d:%d", at.File, at.Line, at.Column)) + ")")
 				}
 				b.WriteString("\n")

@@ -139,6 +139,10 @@ type ProblemPlace struct {
 	Column  int    `json:"column"`
 }
 
+// IsFailure reports whether problem i tells the failed statement of Error (the last problem, whose
+// place is the error's own): outputs that show the error show it there.
+func (rt *Roundtrip) IsFailure(i int) bool { return rt.Error != nil && i == len(rt.Problems)-1 }
+
 // PlaceOf is where problem i is shown, nil when it has no place of its own.
 func (rt *Roundtrip) PlaceOf(i int) *ProblemPlace {
 	for j := range rt.Places {

@@ -98,7 +98,7 @@ func Annotations(r *Report) []Annotation {
 				sqlErr("schemagate: round trip of "+m.Version+" failed", rt.Error)
 			}
 			for i, p := range rt.Problems {
-				if rt.Error != nil && i == len(rt.Problems)-1 {
+				if rt.IsFailure(i) {
 					continue // the failed statement, annotated above at its line with the error's detail
 				}
 				a := Annotation{Level: LevelError, File: firstNonEmpty(m.DownFile, m.File), Line: 1, Col: 1,
