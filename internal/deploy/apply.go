@@ -44,8 +44,8 @@ type applier struct {
 	// before, when set, is called before each script runs (see deployer.beforeScript).
 	before func(ctx context.Context, s *migrate.Script)
 	// ownStatements runs the statements of a non-transactional script that may write rows in a
-	// transaction block of their own, to tell own their ids (see ownTx): when a snapshot restore may need
-	// to tell the deploy's writes from other sessions'.
+	// transaction block of their own, to tell own their ids (see ownTx): when a snapshot restore or the
+	// row counts' check may need to tell the deploy's writes from other sessions'.
 	ownStatements bool
 	// inOwnTx is set while a statement runs in the transaction block ownTx opened for it.
 	inOwnTx bool

@@ -549,7 +549,13 @@ func (d *deployer) acquire(ctx context.Context) error {
 	}
 	if stale != nil {
 		d.res.Lock.Stale = stale.String()
-		d.note("the deploy lock row of %s was left by a process that died", stale)
+		if ended := d.hist.ended(ctx, l.conn, stale.RunID); ended != "" {
+			// A run whose lock session ended (a server that restarted, a session someone terminated)
+			// cannot clear the row: it goes on to its end, without the lock.
+			d.note("the deploy lock row of %s was left by that run, which lost the deploy lock and then ended (%s)", stale, ended)
+		} else {
+			d.note("the deploy lock row of %s was left by a process that died", stale)
+		}
 	}
 	if err := d.connect(ctx); err != nil {
 		return setupStopped(ctx, err, "opening the work connection", created, d.hist.schema)

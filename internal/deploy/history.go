@@ -533,6 +533,19 @@ func (r *runRow) set(ctx context.Context, column string, value any) error {
 	return nil
 }
 
+// ended tells how run runID ended, as its row says ("outcome failed at 2026-12-05T03:04:05Z"), or ""
+// when it has not ended or cannot be read.
+func (h *history) ended(ctx context.Context, conn *pgx.Conn, runID string) string {
+	var outcome string
+	var at time.Time
+	err := conn.QueryRow(ctx, fmt.Sprintf("SELECT coalesce(outcome, status), finished_at FROM %s WHERE run_id = $1 AND finished_at IS NOT NULL",
+		h.table("schemagate_runs")), runID).Scan(&outcome, &at)
+	if err != nil {
+		return ""
+	}
+	return "outcome " + outcome + " at " + at.UTC().Format(time.RFC3339)
+}
+
 func (r *runRow) finish(ctx context.Context, res *Result) error {
 	js, _ := json.Marshal(res)
 	status := r.endStatus()

@@ -81,6 +81,17 @@ func TestDeployLockLostAtTheEndNeedsAttention(t *testing.T) {
 	if tg.maintenance(t) != "off" {
 		t.Error("maintenance mode left on")
 	}
+	// Its lock row stays (the session that would clear it is gone): the next deploy said it "was left by a
+	// process that died", sending the person on call after a crash that never was.
+	res, err = Run(t.Context(), tg.options(t, set, "run-after"))
+	if err != nil || res.Outcome != OutcomeNothing {
+		t.Fatalf("the next deploy: %v, outcome %s", err, res.Outcome)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	if !strings.Contains(notes, "(run run-lostlock") || !strings.Contains(notes, "was left by that run, which lost the deploy lock and then ended (outcome failed at ") ||
+		strings.Contains(notes, "died") {
+		t.Errorf("notes %q, want the lock row said to be left by run-lostlock, which lost its lock and ended", notes)
+	}
 }
 
 // TestRecoverRefusesALiveRun: run A's deploy lock session is ended while its migration runs; A is alive.

@@ -42,6 +42,7 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 		d.dropCreatedSchemas(ctx)
 	}
 	v := d.verifier()
+	v.restored = rb.Method != "down"
 	checks := v.afterRollback(ctx, d.base)
 	d.res.Verify = append(d.res.Verify, checks...)
 	bad := failedChecks(checks)
@@ -57,7 +58,10 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 			var fw *foreignWritesError
 			if errors.As(err, &fw) {
 				rb.Error = fmt.Sprintf("after the downs, %q failed (%s), and the snapshot was not restored: %v", bad[0].Name, bad[0].Message, fw)
-				d.foreignWritesKept(rb)
+				// The downs did run: the database is as they left it, not as the migrations did.
+				msg := "ROLLED BACK BY THE DOWNS, NOT VERIFIED: " + rb.Error + "; the database was left as the downs left it, with " + d.stillApplied()
+				d.progress("%s", msg)
+				d.note("%s", msg)
 			}
 			d.res.Outcome = OutcomeFailed
 			d.res.Hint = d.rollbackHint(rb, err)
@@ -65,6 +69,7 @@ func (d *deployer) rollback(ctx context.Context, p undoPlan, why string) error {
 		}
 		d.notRestored(rb, p)
 		rb.Method, rb.Why = "down+snapshot", fmt.Sprintf("after the downs, %q failed: %s", bad[0].Name, bad[0].Message)
+		v.restored = true
 		checks = v.afterRollback(ctx, d.base)
 		d.res.Verify = append(d.res.Verify, checks...)
 		bad = failedChecks(checks)

@@ -217,7 +217,7 @@ func (d *deployer) applier() *applier {
 	retries, backoff := d.retryPolicy()
 	st, _ := d.statementTimeout()
 	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: st, retries: retries,
-		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil, files: d.o, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
+		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil || enabled(d.env.Verify.RowCounts), files: d.o, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}, note: func(msg string) {
 			d.progress("%s", msg)

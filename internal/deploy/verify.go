@@ -30,6 +30,15 @@ type baseline struct {
 	// checksOK tells, by index into verify.checks, which user checks passed before the migrations: a
 	// rollback must leave them passing (nil: not run).
 	checksOK []bool
+	// snap is the snapshot the counts were taken in: the transactions it did not see wrote what others
+	// wrote since (see foreignRows).
+	snap txSnapshot
+}
+
+// txSnapshot is what a snapshot did not see: the transactions from xmax on, and those in xip (full ids).
+type txSnapshot struct {
+	xmax int64
+	xip  []int64
 }
 
 type tableCount struct {
@@ -89,12 +98,32 @@ func takeBaseline(ctx context.Context, conn *pgx.Conn, historySchema string, eff
 	if err != nil {
 		return nil, err
 	}
+	// The counts are taken in one snapshot, whose transaction ids are kept: the rows that other sessions
+	// write from then on (maintenance mode may not stop every writer) are told from the migrations' own
+	// when the counts are checked (see foreignRows).
+	if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+		return nil, fmt.Errorf("count rows: %w", err)
+	}
+	defer func() {
+		if conn.PgConn().TxStatus() != 'I' && !conn.IsClosed() {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if err := conn.QueryRow(ctx, `SELECT pg_snapshot_xmax(s)::text::bigint, ARRAY(SELECT pg_snapshot_xip(s)::text::bigint)
+		FROM pg_current_snapshot() s`).Scan(&b.snap.xmax, &b.snap.xip); err != nil {
+		return nil, fmt.Errorf("count rows: read the snapshot: %w", err)
+	}
 	for oid, name := range tables {
-		n, err := rowCount(ctx, conn, name)
+		n, err := tableRows(ctx, conn, name)
 		if err != nil {
-			return nil, err
+			// The transaction is aborted: out of it first, to ask who holds the lock waited for.
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			return nil, fmt.Errorf("count rows of %s: %w", name, lockWaitError(ctx, conn, err, name))
 		}
 		b.counts[oid] = tableCount{name: name, rows: n}
+	}
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+		return nil, fmt.Errorf("count rows: %w", err)
 	}
 	return b, nil
 }
@@ -137,19 +166,34 @@ func hiddenEffects(ctx context.Context, conn *pgx.Conn, eff *effects) (string, e
 // rowCount counts a table's rows: its own for a table (its inheritance children are counted on their
 // own), every partition's for a partitioned table, which holds none itself.
 func rowCount(ctx context.Context, conn *pgx.Conn, name string) (int64, error) {
-	var kind string
-	if err := conn.QueryRow(ctx, "SELECT relkind::text FROM pg_class WHERE oid = $1::regclass", name).Scan(&kind); err != nil {
-		return 0, fmt.Errorf("count rows of %s: %w", name, err)
-	}
-	only := "ONLY "
-	if kind == "p" {
-		only = ""
-	}
-	var n int64
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+only+name).Scan(&n); err != nil {
+	n, err := tableRows(ctx, conn, name)
+	if err != nil {
 		return 0, fmt.Errorf("count rows of %s: %w", name, lockWaitError(ctx, conn, err, name))
 	}
 	return n, nil
+}
+
+// tableRows is rowCount without the names of the sessions a lock timeout waited for.
+func tableRows(ctx context.Context, conn *pgx.Conn, name string) (int64, error) {
+	from, err := rowsOf(ctx, conn, name)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = conn.QueryRow(ctx, "SELECT count(*) FROM "+from).Scan(&n)
+	return n, err
+}
+
+// rowsOf is what rowCount reads of table name: ONLY name, or the whole of a partitioned table.
+func rowsOf(ctx context.Context, conn *pgx.Conn, name string) (string, error) {
+	var kind string
+	if err := conn.QueryRow(ctx, "SELECT relkind::text FROM pg_class WHERE oid = $1::regclass", name).Scan(&kind); err != nil {
+		return "", err
+	}
+	if kind == "p" {
+		return name, nil
+	}
+	return "ONLY " + name, nil
 }
 
 // tablesOf resolves the tables named in eff to oids (every user table when eff is opaque or nil), with
@@ -254,10 +298,16 @@ type verifier struct {
 	cfg           config.Verify
 	// lockWait bounds each check's wait for a lock (0: config.DefaultLockTimeout).
 	lockWait time.Duration
+	// own are the transaction ids of the run's migrations and downs (full ids, see deployer.ownXIDs); a
+	// row another transaction wrote since the baseline is another session's (see foreignRows).
+	own []int64
+	// restored is set once a snapshot restore has put the tables back: their rows are all new then, and
+	// the counts must equal the baseline's.
+	restored bool
 }
 
 func (d *deployer) verifier() *verifier {
-	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.hist.lockTimeout}
+	return &verifier{conn: d.conn, historySchema: d.hist.schema, cfg: d.env.Verify, lockWait: d.hist.lockTimeout, own: d.ownXIDs}
 }
 
 // bound gives the checks' queries a bounded wait for locks; the returned function lifts it.
@@ -402,7 +452,7 @@ func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, pha
 			}
 		}
 	}
-	var bad []string
+	var bad, unjudged []string
 	skipped := 0
 	for oid, tc := range b.counts {
 		if changes[oid] {
@@ -436,17 +486,67 @@ func (v *verifier) rowCounts(ctx context.Context, b *baseline, eff *effects, pha
 			bad = append(bad, err.Error())
 			continue
 		}
-		if n != tc.rows {
-			bad = append(bad, fmt.Sprintf("%s has %d rows, had %d", *shown, n, tc.rows))
+		if n == tc.rows {
+			continue
+		}
+		diff := fmt.Sprintf("%s has %d rows, had %d", *shown, n, tc.rows)
+		if v.restored {
+			bad = append(bad, diff)
+			continue
+		}
+		rows, xacts, err := v.foreignRows(ctx, b, name)
+		switch {
+		case err != nil:
+			bad = append(bad, fmt.Sprintf("%s (whether other sessions wrote to it could not be read: %v)", diff, err))
+		case rows == 0:
+			bad = append(bad, diff)
+		case n-tc.rows > rows:
+			// More rows than other sessions wrote: the rest are the migrations' (or their subtransactions').
+			bad = append(bad, fmt.Sprintf("%s; other sessions wrote %d row%s to it since, which does not account for it", diff, rows, plural(int(rows))))
+		default:
+			// Their inserts, and the new versions of their updates, are there to see, not their deletes:
+			// what the migrations did to the table cannot be told apart.
+			unjudged = append(unjudged, fmt.Sprintf("%s (%d row%s written by %d transaction%s of other sessions since)", diff, rows, plural(int(rows)), xacts, plural(int(xacts))))
 		}
 	}
 	slices.Sort(bad)
+	slices.Sort(unjudged)
 	if len(bad) > 0 {
 		c.OK, c.Message = false, strings.Join(bad, "; ")
 	} else {
-		c.Message = fmt.Sprintf("%d tables checked", len(b.counts)-skipped)
+		c.Message = fmt.Sprintf("%d tables checked", len(b.counts)-skipped-len(unjudged))
+	}
+	if len(unjudged) > 0 {
+		c.Message += "; not judged, as other sessions wrote to them meanwhile: " + strings.Join(unjudged, "; ")
 	}
 	return c
+}
+
+// foreignRows counts the rows of table name (as rowCount reads it) that transactions the baseline's
+// snapshot did not see wrote, other than the run's own, and those transactions: other sessions' inserts,
+// and the new versions of their updates, since the baseline. A subtransaction of a migration (a
+// SAVEPOINT, a PL/pgSQL block with EXCEPTION) has an id of its own, and counts as another session's.
+func (v *verifier) foreignRows(ctx context.Context, b *baseline, name string) (rows, xacts int64, err error) {
+	from, err := rowsOf(ctx, v.conn, name)
+	if err != nil {
+		return 0, 0, err
+	}
+	var now int64
+	if err := v.conn.QueryRow(ctx, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint").Scan(&now); err != nil {
+		return 0, 0, err
+	}
+	// xmin is a 32-bit id: the snapshot's ids are compared modulo 2^32 (see unseen).
+	own := make([]int64, len(v.own))
+	for i, x := range v.own {
+		own[i] = x % (1 << 32)
+	}
+	xip := make([]int64, len(b.snap.xip))
+	for i, x := range b.snap.xip {
+		xip[i] = x % (1 << 32)
+	}
+	q := fmt.Sprintf("SELECT count(*), count(DISTINCT xmin::text) FROM %s WHERE xmin::text::bigint <> ALL ($4::bigint[]) AND %s", from, unseen("xmin"))
+	err = v.conn.QueryRow(ctx, q, b.snap.xmax%(1<<32), now-b.snap.xmax, xip, own).Scan(&rows, &xacts)
+	return rows, xacts, err
 }
 
 func (v *verifier) invalidIndexes(ctx context.Context, b *baseline, phase string) Check {

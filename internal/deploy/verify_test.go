@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/config"
 )
 
@@ -239,5 +241,149 @@ func TestBaselineLeavesOutWithClauses(t *testing.T) {
 	slices.Sort(got)
 	if want := "public.accounts public.app_settings public.orders"; strings.Join(got, " ") != want {
 		t.Errorf("baseline counts %v, want %s", got, want)
+	}
+}
+
+// TestDeployRowCountsLeaveOutOtherSessions: maintenance mode may not stop every writer. A row another
+// session inserted into a table a migration only alters made the row count check fail, and the deploy
+// rolled back a good migration, then reported it "NOT ROLLED BACK" when the check failed again after the
+// downs. The rows other sessions write since the baseline are now told from the migration's own: a count
+// that differs by no more than they wrote is not laid at the migration's door (the check says which
+// tables it could not judge), with a snapshot configured or not; rows the migration itself adds are still
+// caught, next to other sessions' writes too; and another session's update changes no count.
+func TestDeployRowCountsLeaveOutOtherSessions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		up         string
+		other      string // what another session runs right before the migration starts
+		noSnapshot bool
+		fail       string // what the failed row count check says; "" when the deploy must pass
+		outcome    string // the outcome of a failed one
+		unjudged   string // what the passing check says it could not judge; "" for none
+	}{
+		{name: "insert", up: "ALTER TABLE accounts SET (fillfactor = 90);",
+			other: "INSERT INTO accounts VALUES (5001, 'new', 1)", unjudged: "accounts has 3001 rows, had 3000 (1 row written by 1 transaction of other sessions since)"},
+		{name: "insert, no snapshot", up: "ALTER TABLE accounts SET (fillfactor = 90);", noSnapshot: true,
+			other: "INSERT INTO accounts VALUES (5001, 'new', 1), (5002, 'new', 1)", unjudged: "accounts has 3002 rows, had 3000 (2 rows written by 1 transaction of other sessions since)"},
+		{name: "update", up: "ALTER TABLE accounts SET (fillfactor = 90);",
+			other: "UPDATE accounts SET balance = 0 WHERE id <= 10"},
+		{name: "own rows too", up: "ALTER TABLE accounts SET (fillfactor = 90);\nSELECT add_accounts();",
+			other:   "INSERT INTO accounts VALUES (5001, 'new', 1)",
+			fail:    "accounts has 3051 rows, had 3000; other sessions wrote 1 row to it since, which does not account for it",
+			outcome: OutcomeFailed}, // the down leaves the 50 rows, and a restore would lose the other session's
+		{name: "own rows, no other session", up: "ALTER TABLE accounts SET (fillfactor = 90);\nSELECT add_accounts();",
+			fail: "accounts has 3050 rows, had 3000", outcome: OutcomeRolledBack}, // by the down and the snapshot
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			tg.exec(t, `CREATE FUNCTION add_accounts() RETURNS void LANGUAGE sql AS
+				$$INSERT INTO accounts SELECT g, 'hidden', 0 FROM generate_series(10001, 10050) g$$`)
+			set := folder(t, map[string]string{
+				"1_change.up.sql":   tc.up,
+				"1_change.down.sql": "ALTER TABLE accounts RESET (fillfactor);",
+			})
+			o := tg.options(t, set, "run-others")
+			if tc.noSnapshot {
+				o.Snapshotter = nil
+			}
+			other, err := pgx.Connect(t.Context(), tg.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close(t.Context())
+			var otherErr error
+			o.Progress = func(msg string) {
+				t.Log(msg)
+				if tc.other != "" && strings.HasPrefix(msg, "applying 1/1 ") {
+					_, otherErr = other.Exec(t.Context(), tc.other)
+				}
+			}
+			res, err := Run(t.Context(), o)
+			if otherErr != nil {
+				t.Fatalf("the other session's write: %v", otherErr)
+			}
+			var check *Check
+			for i, c := range res.Verify {
+				if c.Name == "row counts unchanged" && c.Phase == "apply" {
+					check = &res.Verify[i]
+				}
+			}
+			if check == nil {
+				t.Fatalf("no row count check after the apply: %+v", res.Verify)
+			}
+			if tc.fail != "" {
+				if err == nil || check.OK || !strings.Contains(check.Message, tc.fail) {
+					t.Fatalf("err %v, check %+v; want it failed saying %q", err, check, tc.fail)
+				}
+				if res.Outcome != tc.outcome {
+					t.Errorf("outcome %s, want %s", res.Outcome, tc.outcome)
+				}
+				return
+			}
+			if err != nil || res.Outcome != OutcomeDeployed || !check.OK {
+				t.Fatalf("err %v, outcome %s, check %+v; want the migration deployed", err, res.Outcome, check)
+			}
+			if tc.unjudged == "" {
+				if strings.Contains(check.Message, "not judged") {
+					t.Errorf("check %q: nothing should be left unjudged", check.Message)
+				}
+				return
+			}
+			want := "0 tables checked; not judged, as other sessions wrote to them meanwhile: " + tc.unjudged
+			if !strings.Contains(check.Message, "not judged") || !strings.HasSuffix(check.Message, tc.unjudged) {
+				t.Errorf("check %q, want like %q", check.Message, want)
+			}
+		})
+	}
+}
+
+// TestDeployRollbackLeavesOutOtherSessions: a later migration fails and the downs undo the first, while
+// another session inserted a row into the table it altered. The check after the downs counted that row
+// against them, wanted the snapshot restored, which the other session's write forbids, and the run ended
+// failed. It is rolled back now, the other session's row kept.
+func TestDeployRollbackLeavesOutOtherSessions(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	set := folder(t, map[string]string{
+		"1_fill.up.sql":     "ALTER TABLE accounts SET (fillfactor = 90);",
+		"1_fill.down.sql":   "ALTER TABLE accounts RESET (fillfactor);",
+		"2_broken.up.sql":   "SELECT 1/0;",
+		"2_broken.down.sql": "SELECT 1;",
+	})
+	o := tg.options(t, set, "run-others-rollback")
+	var otherErr error
+	o.Progress = func(msg string) {
+		t.Log(msg)
+		if strings.HasPrefix(msg, "applying 2/2 ") {
+			otherErr = tg.conn.QueryRow(t.Context(), "INSERT INTO accounts VALUES (5001, 'app', 1) RETURNING 1").Scan(new(int))
+		}
+	}
+	res, err := Run(t.Context(), o)
+	if otherErr != nil {
+		t.Fatalf("the other session's write: %v", otherErr)
+	}
+	if err == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down" {
+		t.Fatalf("err %v, outcome %s, rollback %+v; want rolled back by the downs", err, res.Outcome, res.Rollback)
+	}
+	var msg string
+	for _, c := range res.Verify {
+		if c.Name == "row counts unchanged" && c.Phase == "rollback" {
+			if !c.OK {
+				t.Errorf("row counts after the downs failed: %s", c.Message)
+			}
+			msg = c.Message
+		}
+	}
+	if !strings.Contains(msg, "not judged, as other sessions wrote to them meanwhile: accounts has 3001 rows, had 3000") {
+		t.Errorf("row counts after the downs say %q", msg)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM accounts WHERE id = 5001"); got != "1" {
+		t.Error("the other session's row is gone")
+	}
+	if got := tg.value(t, "SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE relname = 'accounts'"); got != "" {
+		t.Errorf("accounts options %q after the downs", got)
 	}
 }
