@@ -120,6 +120,11 @@ type sections struct {
 	noTx     bool // the whole migration runs outside a transaction
 	envSub   bool
 	env      [][2]int // goose ENVSUB regions: byte ranges between ENVSUB ON and OFF (or the end)
+	// unread are the lines goose never puts in a statement, which ENVSUB therefore leaves alone: its
+	// annotations, and a comment line while it holds no statement text (before a statement, inside a
+	// StatementBegin block too). A comment line after a statement has begun is statement text, and
+	// goose expands it like any other.
+	unread map[int]bool
 	// cuts are the lines at which a tool that splitsAtSemicolon ends a statement; bounds are those and
 	// the StatementEnd lines: every line after which the tool sends what it holds.
 	cuts, bounds []int
@@ -128,7 +133,7 @@ type sections struct {
 // split cuts src into sections, reporting misplaced, repeated and unknown directives of file.
 func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) sections {
 	var (
-		out        sections
+		out        = sections{unread: map[int]bool{}}
 		cur        *section
 		blockLine  int // line of an open StatementBegin, 0 when none
 		firstStart = -1
@@ -193,6 +198,9 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 		start := off
 		off = lineEnd
 		dir := d.classify(text)
+		if dir.kind != dirNone || dir.err != "" || dir.comment != "" {
+			out.unread[lineNo] = true
+		}
 		if dir.kind == dirDown && out.up == nil && d.leadingDown != "" {
 			// A comment line to the tool, options and all.
 			r.warnf(file, lineNo, "delete it, or move it below the "+d.up+" block it belongs to", "ignored: %s", d.leadingDown)
@@ -221,6 +229,10 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			t := strings.TrimSpace(text)
 			skipped := text == "" || strings.HasPrefix(t, "--")
 			switch {
+			case blockLine > 0 && skipped && !blockText:
+				// ParseSQLMigration skips a comment line while its buffer is empty, here at the start
+				// of the block.
+				out.unread[lineNo] = true
 			case blockLine > 0 && !skipped:
 				blockText = true
 			case blockLine == 0 && dropNext > 0 && !skipped:
@@ -243,6 +255,7 @@ func (r *reader) split(file, src string, d dialect, lines *sqlparse.Lines) secti
 			case open == 0 && t == "":
 				held = held || d.holdsBlank && text != ""
 			case open == 0 && comment && d.dropsLine == nil && !held:
+				out.unread[lineNo] = true
 			case endsWithSemicolon(text):
 				out.cuts = append(out.cuts, lineNo)
 				out.bounds = append(out.bounds, lineNo)
@@ -438,7 +451,7 @@ func (r *reader) readSingleFile(file, version, name string, d dialect) *Migratio
 			if from >= to {
 				continue
 			}
-			next, bad := gooseEnv(text, from, to)
+			next, bad := gooseEnv(text, from, to, s.unread)
 			if bad != nil {
 				r.errorf(file, lineAt(text, bad.Off), bad.Hint, "%s", bad.Msg)
 				return nil

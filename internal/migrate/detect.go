@@ -19,14 +19,17 @@ func Detect(fsys fs.FS) (Format, error) {
 	if err != nil {
 		return "", &Error{Msg: fmt.Sprintf("read migration folder: %v", err)}
 	}
-	// Flyway's naming settings, from its configuration as Read takes it (problems are Read's to report).
-	naming := (&reader{fsys: fsys}).loadFlywaySettings().naming
+	// Flyway's naming settings and locations, from its configuration as Read takes it (problems are
+	// Read's to report): a script outside the locations is none of Flyway's.
+	scratch := &reader{fsys: fsys}
+	settings := scratch.loadFlywaySettings()
+	naming, locs := settings.naming, scratch.flywayLocations(&settings)
 	sqlFiles := 0
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() {
 			if !strings.HasPrefix(name, ".") {
-				flywayEvidence(fsys, name, naming, add)
+				flywayEvidence(fsys, name, naming, locs, add)
 			}
 			continue
 		}
@@ -60,7 +63,7 @@ func Detect(fsys fs.FS) (Format, error) {
 			}
 			continue
 		}
-		if kind, _, _, _ := naming.parse(name); kind != 0 {
+		if kind, _, _, _ := naming.parse(name); kind != 0 && locs.holds(name) {
 			add(FormatFlyway, name)
 		}
 		if !isSQL(name) {
@@ -165,8 +168,8 @@ func sqitchTopDir(fsys fs.FS) string {
 }
 
 // flywayEvidence adds Flyway-named scripts below dir (Flyway reads subfolders; the other formats do not)
-// and conf/flyway.conf, where the Flyway CLI also reads its configuration.
-func flywayEvidence(fsys fs.FS, dir string, naming flywayNaming, add func(Format, string)) {
+// that are in Flyway's locations, and conf/flyway.conf, where the Flyway CLI also reads its configuration.
+func flywayEvidence(fsys fs.FS, dir string, naming flywayNaming, locs flywayLocations, add func(Format, string)) {
 	_ = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -174,7 +177,7 @@ func flywayEvidence(fsys fs.FS, dir string, naming flywayNaming, add func(Format
 		if d.IsDir() && strings.HasPrefix(d.Name(), ".") {
 			return fs.SkipDir
 		}
-		if kind, _, _, _ := naming.parse(path.Base(p)); (kind != 0 || p == "conf/flyway.conf") && maybeFile(d) {
+		if kind, _, _, _ := naming.parse(path.Base(p)); (kind != 0 && locs.holds(p) || p == "conf/flyway.conf") && maybeFile(d) {
 			add(FormatFlyway, p)
 		}
 		return nil

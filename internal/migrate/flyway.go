@@ -18,7 +18,7 @@ import (
 // or 1_10, compared part by part as numbers), U{version}__{description}.sql undo scripts (our Down),
 // R__{description}.sql repeatable migrations (run after the versioned ones, ordered by description; the
 // description may be empty, R__.sql, and such a migration is named R__ in reports), in
-// the folder and its subfolders; the prefixes, the separator and the suffixes are Flyway's settings
+// the folder and its subfolders, or in the folders flyway.locations names (flywaylocations.go); the prefixes, the separator and the suffixes are Flyway's settings
 // (flywayNaming). {file}.conf beside a script may say executeInTransaction=false or
 // placeholderReplacement=false; Flyway replaces placeholders in it too (readFlywayConf). Placeholders
 // are replaced as Flyway does (see subst.go).
@@ -38,6 +38,7 @@ func (r *reader) readFlyway() {
 	r.noValidate = !settings.validateOnMigrate
 	r.ignore = r.ignorePatterns(&settings)
 	naming := settings.naming
+	locs := r.flywayLocations(&settings)
 	var names []string
 	confs := map[string]bool{}
 	err := fs.WalkDir(r.fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -49,6 +50,8 @@ func (r *reader) readFlyway() {
 		case d.IsDir() && p != "." && strings.HasPrefix(d.Name(), "."):
 			return fs.SkipDir
 		case !r.isFile(p, d):
+		case !locs.holds(p):
+			// Outside Flyway's locations: Flyway never sees it.
 		case strings.HasSuffix(p, ".conf") && naming.suffix(strings.TrimSuffix(p, ".conf")) != "":
 			confs[p] = true
 		case naming.otherCase(p):

@@ -2,8 +2,11 @@ package migrate
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/schemagate/schemagate/internal/repofs"
 )
 
 func TestReadFlyway(t *testing.T) {
@@ -362,5 +365,159 @@ func readCasesInOrder(t *testing.T, format Format, cases []readCase) {
 				checkScripts(t, tc.files, m)
 			}
 		})
+	}
+}
+
+// TestReadFlywayLocations: Flyway reads scripts only from its locations (flyway.locations, a flyway.toml's
+// locations, an environment's), with their subfolders and wildcards; a location that does not exist is
+// skipped (failOnMissingLocations=true fails); one schemagate cannot read (the classpath, cloud storage, a
+// path out of the folder) says what was done, and a script outside the locations is not Flyway's, for
+// detection too.
+func TestReadFlywayLocations(t *testing.T) {
+	t.Parallel()
+	pg := map[string]string{"db/pg/V1__a.sql": "CREATE TABLE a (id bigint);", "db/h2/V2__h2_only.sql": "CREATE TABLE b (id bigint) ENGINE=MEMORY;"}
+	runReadCases(t, FormatFlyway, []readCase{
+		{
+			name:  "flyway.conf locations",
+			files: with(pg, map[string]string{"flyway.conf": "flyway.locations=filesystem:db/pg\n"}),
+			want:  []string{"1_a up:1 down:-"},
+		},
+		{
+			name:  "flyway.toml locations",
+			files: with(pg, map[string]string{"flyway.toml": "[flyway]\nlocations = [\"filesystem:db/pg\"]\n"}),
+			want:  []string{"1_a up:1 down:-"},
+		},
+		{
+			name: "an environment's locations override [flyway]'s",
+			files: with(pg, map[string]string{"flyway.toml": "[flyway]\nlocations = [\"filesystem:db/h2\"]\n\n" +
+				"[environments.default]\nurl = \"jdbc:postgresql://localhost/app\"\n\n[environments.default.flyway]\nlocations = [\"filesystem:./db/pg/\"]\n"}),
+			want: []string{"1_a up:1 down:-"},
+		},
+		{
+			name: "several locations, subfolders, a sub-location read once, a script out of them ignored",
+			files: map[string]string{
+				"flyway.conf":          "flyway.locations=filesystem:db/a, filesystem:db/a/sub,filesystem:db/b\n",
+				"db/a/V1__a.sql":       "SELECT 1;",
+				"db/a/sub/V2__b.sql":   "SELECT 2;",
+				"db/b/deep/V3__c.sql":  "SELECT 3;",
+				"db/c/V4__d.sql":       "SELECT 4;",
+				"db/c/V5__bad.SQL":     "SELECT 5;",
+				"V6__at_the_top.sql":   "SELECT 6;",
+				"db/b/R__views.sql":    "SELECT 7;",
+				"db/c/V1__a.sql.conf":  "executeInTransaction=false\n",
+				"db/a/V1__a.sql.conf":  "executeInTransaction=false\n",
+				"db/c/V1__a_again.sql": "SELECT 1;",
+			},
+			want: []string{"1_a up:1 down:- notx", "2_b up:1 down:-", "3_c up:1 down:-", "views up:1 down:- repeatable"},
+		},
+		{
+			name: "wildcards",
+			files: map[string]string{
+				"flyway.conf":            "flyway.locations=filesystem:db/**/pg,filesystem:rel?ase/*\n",
+				"db/pg/V1__a.sql":        "SELECT 1;",
+				"db/x/pg/V2__b.sql":      "SELECT 2;",
+				"db/x/y/pg/z/V3__c.sql":  "SELECT 3;",
+				"db/h2/V4__d.sql":        "SELECT 4;",
+				"db/pgx/V5__e.sql":       "SELECT 5;",
+				"release/one/V6__f.sql":  "SELECT 6;",
+				"release/V7__top.sql":    "SELECT 7;",
+				"releases/one/V8__g.sql": "SELECT 8;",
+			},
+			want: []string{"1_a up:1 down:-", "2_b up:1 down:-", "3_c up:1 down:-", "6_f up:1 down:-"},
+		},
+		{
+			name:  "a missing location is skipped",
+			files: with(pg, map[string]string{"flyway.conf": "flyway.locations=filesystem:db/pg,filesystem:db/mysql\n"}),
+			want:  []string{"1_a up:1 down:-"},
+			warns: []string{`flyway.conf:1: ignored: Flyway location filesystem:db/mysql does not exist (db/mysql in the migration folder): Flyway skips it ("Skipping filesystem location: db/mysql (not found)")`},
+		},
+		{
+			name:  "failOnMissingLocations",
+			files: with(pg, map[string]string{"flyway.conf": "flyway.failOnMissingLocations=true\nflyway.locations=filesystem:db/pg,filesystem:db/mysql\n"}),
+			want:  []string{"1_a up:1 down:-"},
+			errs:  []string{`flyway.conf:2: Flyway location filesystem:db/mysql does not exist: Flyway fails ("Failed to find filesystem location", failOnMissingLocations=true)`},
+		},
+		{
+			// Without a filesystem location the classpath one stands for the folder (--dir pointed at
+			// src/main/resources/db/migration); beside one, its scripts are not rehearsed.
+			name:  "classpath only: the folder is read",
+			files: with(pg, map[string]string{"flyway.conf": "flyway.locations=db/migration\n"}),
+			want:  []string{"1_a up:1 down:-", "2_h2_only up:1 down:-"},
+			warns: []string{"flyway.conf:1: Flyway location db/migration is on the Java classpath, which schemagate cannot see: it reads the migration folder in its stead"},
+		},
+		{
+			name:  "classpath, cloud storage and an unknown prefix beside a filesystem location",
+			files: with(pg, map[string]string{"flyway.toml": "[flyway]\nlocations = [\"filesystem:db/pg\", \"classpath:db/migration\", \"s3:bucket/sql\", \"ftp:host/sql\"]\n"}),
+			want:  []string{"1_a up:1 down:-"},
+			errs:  []string{`flyway.toml:2: Flyway location ftp:host/sql has an unknown prefix "ftp:": Flyway refuses it ("Unknown prefix for location")`},
+			warns: []string{"flyway.toml:2: Flyway location s3:bucket/sql is in cloud storage, which schemagate does not read: its scripts are not rehearsed",
+				"flyway.toml:2: Flyway location classpath:db/migration is on the Java classpath, which schemagate cannot see: its scripts are not rehearsed"},
+		},
+		{
+			name:  "out of the folder, above it, absolute",
+			files: with(pg, map[string]string{"flyway.conf": "flyway.locations=filesystem:db/pg,filesystem:../other,filesystem:..,filesystem:/srv/sql\n"}),
+			want:  []string{"1_a up:1 down:-", "2_h2_only up:1 down:-"},
+			errs: []string{"flyway.conf:1: Flyway location filesystem:../other is outside the migration folder: schemagate cannot rehearse its scripts",
+				"flyway.conf:1: Flyway location filesystem:/srv/sql is an absolute path: schemagate cannot tell where it is in the migration folder"},
+			warns: []string{"flyway.conf:1: Flyway location filesystem:.. holds the migration folder and more: schemagate reads the migration folder only"},
+		},
+	})
+}
+
+// TestFlywayLocationsWorkingDirectory: a location set in the working directory's configuration (or in
+// FLYWAY_LOCATIONS) is relative to the working directory, where Flyway runs; --dir may be a folder
+// below it.
+func TestFlywayLocationsWorkingDirectory(t *testing.T) {
+	for _, k := range []string{"FLYWAY_CONFIG_FILES", "FLYWAY_LOCATIONS", "FLYWAY_ENVIRONMENT"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	top := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		p := filepath.Join(top, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("flyway.conf", "flyway.locations=filesystem:db/pg\n")
+	write("db/pg/V1__a.sql", "SELECT 1;")
+	write("db/h2/V2__b.sql", "SELECT 2;")
+	t.Chdir(top)
+	versions := func(t *testing.T, dir string) []string {
+		t.Helper()
+		set, err := ReadDir(dir, FormatFlyway)
+		if err != nil {
+			t.Fatalf("read %s: %v", dir, err)
+		}
+		var out []string
+		for _, m := range set.Migrations {
+			out = append(out, m.Version)
+		}
+		return out
+	}
+	// Detection: a script outside the locations is none of Flyway's, so other/ is golang-migrate's.
+	write("other/h2/V2__b.sql", "SELECT 2;")
+	write("other/1_init.up.sql", "SELECT 1;")
+	fsys, err := repofs.Open("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	if f, err := Detect(fsys); f != FormatGolangMigrate {
+		t.Errorf("Detect(other) = %q, %v; want golang-migrate (other/h2 is outside Flyway's location db/pg)", f, err)
+	}
+	if got := versions(t, "db"); !slices.Equal(got, []string{"1"}) {
+		t.Errorf("--dir db with filesystem:db/pg in ./flyway.conf: %v, want [1]", got)
+	}
+	if got := versions(t, "."); !slices.Equal(got, []string{"1"}) {
+		t.Errorf("--dir . with filesystem:db/pg: %v, want [1]", got)
+	}
+	t.Setenv("FLYWAY_LOCATIONS", "filesystem:"+filepath.Join(top, "db", "h2"))
+	if got := versions(t, "db"); !slices.Equal(got, []string{"2"}) {
+		t.Errorf("FLYWAY_LOCATIONS (absolute) over the file: %v, want [2]", got)
 	}
 }

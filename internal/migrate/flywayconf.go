@@ -50,6 +50,14 @@ type flywaySettings struct {
 	// error on a pattern Flyway refuses.
 	ignorePatterns string
 	ignoreAt       settingAt
+	// locations is flyway.locations as written (comma-separated; "" when not set): where Flyway looks for
+	// scripts (see flywayLocations). locationsAt is where it was set, which also says what a relative
+	// location is relative to. failOnMissing is failOnMissingLocations (default false).
+	locations     string
+	locationsAt   settingAt
+	failOnMissing bool
+	// readingFolder is set while the migration folder's own configuration files are read.
+	readingFolder bool
 	// ignored are the migration folder's configuration files, not read (see loadFlywaySettings).
 	ignored []string
 	// environments are the [environments.NAME] tables of the flyway.toml files read, in file order: the
@@ -66,6 +74,8 @@ type settingAt struct {
 	file string
 	line int
 	env  string
+	// folder: the file is the migration folder's (not the working directory's).
+	folder bool
 }
 
 // flywayNaming is how Flyway names scripts: {prefix}{version}{separator}{description}{suffix} for
@@ -107,6 +117,7 @@ func (st *flywaySettings) bools() []flagSetting {
 		{"flyway.validateMigrationNaming", "FLYWAY_VALIDATE_MIGRATION_NAMING", &st.validateNaming},
 		{"flyway.outOfOrder", "FLYWAY_OUT_OF_ORDER", &st.outOfOrder},
 		{"flyway.validateOnMigrate", "FLYWAY_VALIDATE_ON_MIGRATE", &st.validateOnMigrate},
+		{"flyway.failOnMissingLocations", "FLYWAY_FAIL_ON_MISSING_LOCATIONS", &st.failOnMissing},
 	}
 }
 
@@ -126,8 +137,9 @@ type flywayTOMLEnvironmentTable struct {
 	User    string             `toml:"user"`
 	Schemas []string           `toml:"schemas"`
 	Flyway  flywayTOMLSettings `toml:"flyway"`
-	// ignoreAt is where its flyway table sets ignoreMigrationPatterns (not TOML: set when read).
-	ignoreAt settingAt
+	// ignoreAt and locationsAt are where its flyway table sets ignoreMigrationPatterns and locations
+	// (not TOML: set when read).
+	ignoreAt, locationsAt settingAt
 }
 
 // flywayTOMLEnvironment is an environment of a flyway.toml, with its name.
@@ -152,6 +164,9 @@ type flywayTOMLSettings struct {
 	ValidateNaming         *bool             `toml:"validateMigrationNaming"`
 	OutOfOrder             *bool             `toml:"outOfOrder"`
 	ValidateOnMigrate      *bool             `toml:"validateOnMigrate"`
+	FailOnMissing          *bool             `toml:"failOnMissingLocations"`
+	// Locations is a list of locations (a single string is read as a list of one).
+	Locations tomlStrings `toml:"locations"`
 	// IgnoreMigrationPatterns is a list of patterns (a single string is read as a list of one).
 	IgnoreMigrationPatterns tomlStrings `toml:"ignoreMigrationPatterns"`
 	// The naming settings. undoSqlMigrationPrefix and baselineMigrationPrefix are plugins' settings,
@@ -169,7 +184,8 @@ type flywayTOMLSettings struct {
 func (t *flywayTOMLSettings) apply(st *flywaySettings) {
 	for dst, p := range map[*bool]*bool{&st.replacement: t.PlaceholderReplacement,
 		&st.inTransaction: t.ExecuteInTransaction, &st.mixed: t.Mixed, &st.createSchemas: t.CreateSchemas,
-		&st.validateNaming: t.ValidateNaming, &st.outOfOrder: t.OutOfOrder, &st.validateOnMigrate: t.ValidateOnMigrate} {
+		&st.validateNaming: t.ValidateNaming, &st.outOfOrder: t.OutOfOrder, &st.validateOnMigrate: t.ValidateOnMigrate,
+		&st.failOnMissing: t.FailOnMissing} {
 		if p != nil {
 			*dst = *p
 		}
@@ -185,6 +201,9 @@ func (t *flywayTOMLSettings) apply(st *flywaySettings) {
 	}
 	if t.IgnoreMigrationPatterns != nil {
 		st.ignorePatterns = strings.Join(t.IgnoreMigrationPatterns, ",")
+	}
+	if t.Locations != nil {
+		st.locations = strings.Join(t.Locations, ",")
 	}
 }
 
@@ -232,7 +251,9 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 			continue
 		}
 		if src, ok := r.loadText(f); ok {
+			st.readingFolder = true
 			r.flywayConfigFile(f, src, &st)
+			st.readingFolder = false
 		}
 	}
 	// The environment overrides the files, as in the Flyway CLI; FLYWAY_SCHEMAS, FLYWAY_URL and
@@ -254,6 +275,9 @@ func (r *reader) loadFlywaySettings() flywaySettings {
 			*t.dst = v
 			if t.dst == &st.ignorePatterns {
 				st.ignoreAt = settingAt{env: t.env}
+			}
+			if t.dst == &st.locations {
+				st.locationsAt = settingAt{env: t.env}
 			}
 		}
 	}
@@ -293,6 +317,9 @@ func (st *flywaySettings) applyEnvironment(name string, overrides bool) {
 			e.Flyway.apply(st)
 			if e.Flyway.IgnoreMigrationPatterns != nil {
 				st.ignoreAt = e.ignoreAt
+			}
+			if e.Flyway.Locations != nil {
+				st.locationsAt = e.locationsAt
 			}
 			if e.Flyway.Placeholders != nil && placeholders == nil {
 				placeholders = map[string]string{}
@@ -340,6 +367,7 @@ func (st *flywaySettings) text() []textSetting {
 		{"flyway.sqlMigrationSeparator", "FLYWAY_SQL_MIGRATION_SEPARATOR", &st.naming.separator},
 		{"flyway.sqlMigrationSuffixes", "FLYWAY_SQL_MIGRATION_SUFFIXES", &st.naming.suffixes},
 		{"flyway.ignoreMigrationPatterns", "FLYWAY_IGNORE_MIGRATION_PATTERNS", &st.ignorePatterns},
+		{"flyway.locations", "FLYWAY_LOCATIONS", &st.locations},
 	}
 }
 
@@ -381,6 +409,9 @@ func (r *reader) flywayConf(file, src string, st *flywaySettings) {
 				*t.dst = value
 				if t.dst == &st.ignorePatterns {
 					st.ignoreAt = settingAt{file: file, line: line}
+				}
+				if t.dst == &st.locations {
+					st.locationsAt = settingAt{file: file, line: line, folder: st.readingFolder}
 				}
 			}
 		}
@@ -427,6 +458,9 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 	if t.Flyway.IgnoreMigrationPatterns != nil {
 		st.ignoreAt = settingAt{file: file, line: tomlKeyLine(lines, "flyway.ignoreMigrationPatterns")}
 	}
+	if t.Flyway.Locations != nil {
+		st.locationsAt = settingAt{file: file, line: tomlKeyLine(lines, "flyway.locations"), folder: st.readingFolder}
+	}
 	for k, v := range t.Flyway.Placeholders {
 		st.placeholders[strings.ToLower(k)] = v
 	}
@@ -438,6 +472,7 @@ func (r *reader) flywayTOML(file, src string, st *flywaySettings) {
 	for _, name := range names {
 		e := flywayTOMLEnvironment{name: name, flywayTOMLEnvironmentTable: t.Environments[name]}
 		e.ignoreAt = settingAt{file: file, line: tomlKeyLine(lines, "environments."+name+".flyway.ignoreMigrationPatterns")}
+		e.locationsAt = settingAt{file: file, line: tomlKeyLine(lines, "environments."+name+".flyway.locations"), folder: st.readingFolder}
 		st.environments = append(st.environments, e)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/repofs"
@@ -31,6 +32,47 @@ var (
 	sqitchChangeRe  = regexp.MustCompile(`^([+-]?)([^\s\[\]@:#\\]+)\s*(?:\[([^\]]*)\])?\s*` + sqitchTimestamp + sqitchTail)
 	sqitchTagRe     = regexp.MustCompile(`^@([^\s\[\]@:#/\\]+)\s+` + sqitchTimestamp + sqitchTail)
 )
+
+// sqitchPunct is sqitch's $punct (lib/App/Sqitch/Plan.pm): [:punct:] of ASCII without _.
+const sqitchPunct = "-!\"#$%&'()*+,./:;<=>?@[\\]^`{|}~"
+
+// sqitchReserved are the names sqitch keeps for itself (Plan.pm %reserved): symbolic references
+// (@HEAD, @ROOT, and FIRST and LAST, which older plans used), for changes and tags alike.
+var sqitchReserved = map[string]bool{"HEAD": true, "ROOT": true, "FIRST": true, "LAST": true}
+
+// sqitchSHA1 is what sqitch takes for a change ID: a name starting with 40 lower-case hex digits
+// would be read as one wherever a change is named (sqitch deploy --to, a dependency).
+var sqitchSHA1 = regexp.MustCompile(`^[0-9a-f]{40}`)
+
+// sqitchNameProblem says why sqitch's plan parser (Plan.pm _parse, with $name_re) refuses name, a change
+// name or a tag name without its @, in sqitch's words; "" when it takes it. $name_re: the first and the
+// last character are not punctuation (sqitchPunct), the last is a word character (\b), no character is
+// a blank, :, @, # or \, and the name does not end in ~, /, =, % or ^ followed by digits (a symbolic
+// reference: change^2, @tag~1). The name must not be reserved nor look like a SHA1 ID.
+func sqitchNameProblem(name string, tag bool) string {
+	first, _ := utf8.DecodeRuneInString(name)
+	last, _ := utf8.DecodeLastRuneInString(name)
+	word := func(r rune) bool { // Perl's \w
+		return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Nl, r) || unicode.IsMark(r) || unicode.Is(unicode.Pc, r)
+	}
+	digits := strings.TrimRightFunc(name, unicode.IsDigit)
+	symbolic := len(digits) < len(name) && digits != "" && strings.ContainsRune("~/=%^", rune(digits[len(digits)-1]))
+	switch {
+	case name == "" || strings.ContainsRune(sqitchPunct, first) || strings.ContainsRune(sqitchPunct, last) || !word(last) || symbolic ||
+		strings.ContainsFunc(name, func(r rune) bool { return r == ' ' || r == '\t' || r == ':' || r == '@' || r == '#' || r == '\\' }):
+		return `Invalid name; names must not begin with punctuation, contain "@", ":", "#", "\", or blanks, or end in punctuation or digits following punctuation`
+	case sqitchReserved[name] && tag:
+		return fmt.Sprintf("%q is a reserved name", "@"+name)
+	case sqitchReserved[name]:
+		return fmt.Sprintf("%q is a reserved name", name)
+	case sqitchSHA1.MatchString(name):
+		return fmt.Sprintf("%q is invalid because it could be confused with a SHA1 ID", name)
+	}
+	return ""
+}
+
+// sqitchNameHint is the hint for a name sqitch refuses.
+const sqitchNameHint = "rename it: sqitch names start and end with a letter, digit or _ (not other punctuation), hold no blank, :, @, # or \\, do not end in ~, /, =, % or ^ and digits, and are not HEAD, ROOT, FIRST, LAST or 40 hex digits"
 
 const sqitchLineHint = "changes are written: name [dependencies] 2024-01-31T12:00:00Z Planner Name <planner@example.com> # note"
 
@@ -81,6 +123,7 @@ func (r *reader) readSqitch() {
 	tags := map[string]int{}      // line of each tag
 	tagChange := map[string]int{} // index in changes of the change each tag is on
 	unread := false               // a line that may be a change did not read since the last change
+	var refused []string          // change names sqitch refuses: their scripts are no strays
 	for i, line := range strings.Split(src, "\n") {
 		n := i + 1
 		line = strings.TrimSpace(line)
@@ -101,6 +144,8 @@ func (r *reader) readSqitch() {
 			switch {
 			case m == nil:
 				r.errorf(planFile, n, "tags are written: @name 2024-01-31T12:00:00Z Planner Name <planner@example.com> # note", "malformed sqitch tag line")
+			case sqitchNameProblem(m[1], true) != "":
+				r.errorf(planFile, n, sqitchNameHint, "invalid tag name @%s: sqitch refuses the plan (%s)", m[1], sqitchNameProblem(m[1], true))
 			case len(changes) == 0:
 				r.errorf(planFile, n, "plan a change before the first tag", "tag @%s before any change", m[1])
 			case tags[m[1]] > 0:
@@ -124,9 +169,22 @@ func (r *reader) readSqitch() {
 			unread = true
 			continue
 		}
+		if problem := sqitchNameProblem(m[2], false); problem != "" {
+			r.errorf(planFile, n, sqitchNameHint, "invalid change name %s: sqitch refuses the plan (%s)", m[2], problem)
+			refused = append(refused, m[2])
+			unread = true
+			continue
+		}
 		c := &sqitchChange{name: m[2], line: n, entry: sqitchEntry(m), afterUnread: unread}
 		unread = false
+		seenDeps := map[string]bool{}
 		for _, dep := range strings.Fields(m[3]) {
+			if seenDeps[dep] {
+				// Plan.pm _parse: each dependency as written, once ("Duplicate dependency").
+				r.errorf(planFile, n, "write each dependency once", "change %s lists %s twice: sqitch refuses the plan (Duplicate dependency %q)", c.name, dep, dep)
+				continue
+			}
+			seenDeps[dep] = true
 			if conflict, ok := strings.CutPrefix(dep, "!"); ok {
 				c.conflicts = append(c.conflicts, conflict)
 				continue // checked once the whole plan is read: it may name a change planned later
@@ -155,6 +213,9 @@ func (r *reader) readSqitch() {
 	}
 	vars := lay.conf.variables()
 	used := map[string]bool{}
+	for _, name := range refused {
+		used[lay.script("deploy", false, name)] = true // the error is the name's, not the script's
+	}
 	planned := map[string]int{} // instances of each change name so far
 	parent := ""                // the Key of the change planned before c
 	for i, c := range changes {

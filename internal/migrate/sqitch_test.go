@@ -115,6 +115,43 @@ func TestReadSqitch(t *testing.T) {
 				"sqitch.plan:10: reverting a change in the plan (-b) is not supported"},
 		},
 		{
+			// Plan.pm _parse: $name_re, %reserved (tags too), SHA1-like names and "Duplicate dependency"
+			// are syntax errors at their line; the names of t/plan.t's valid list read.
+			name: "names and dependencies sqitch refuses",
+			files: map[string]string{
+				"sqitch.plan": "%project=x\n" +
+					"foo- 2024-01-01T00:00:00Z A <a@b.c> # trailing punctuation\n" +
+					"HEAD 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"6c2f28d125aff1deea615f8de774599acf39a7a1 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"foo^2 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"_foo 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"-x 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"bar [_foo _foo !baz !baz] 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"@v1- 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"@ROOT 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"@LAST 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"@v1.2~3 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"FIRST 2024-01-01T00:00:00Z A <a@b.c>\n" +
+					"a€ 2024-01-01T00:00:00Z A <a@b.c>\n",
+				"deploy/_foo.sql": "SELECT 1;", "deploy/bar.sql": "SELECT 2;", "deploy/foo-.sql": "SELECT 0;", // a refused name's script is no stray
+			},
+			want: []string{"_foo up:1 down:-", "bar up:1 down:- requires=_foo"},
+			errs: []string{`sqitch.plan:2: invalid change name foo-: sqitch refuses the plan (Invalid name; names must not begin with punctuation`,
+				`sqitch.plan:3: invalid change name HEAD: sqitch refuses the plan ("HEAD" is a reserved name)`,
+				`sqitch.plan:4: invalid change name 6c2f28d125aff1deea615f8de774599acf39a7a1: sqitch refuses the plan ("6c2f28d125aff1deea615f8de774599acf39a7a1" is invalid because it could be confused with a SHA1 ID)`,
+				`sqitch.plan:5: invalid change name foo^2: sqitch refuses the plan (Invalid name`,
+				`sqitch.plan:7: reverting a change in the plan (-x) is not supported`,
+				`sqitch.plan:8: change bar lists _foo twice: sqitch refuses the plan (Duplicate dependency "_foo")`,
+				`sqitch.plan:8: change bar lists !baz twice: sqitch refuses the plan (Duplicate dependency "!baz")`,
+				"sqitch.plan:8: change bar conflicts with baz, which is not in the plan",
+				`sqitch.plan:9: invalid tag name @v1-: sqitch refuses the plan (Invalid name`,
+				`sqitch.plan:10: invalid tag name @ROOT: sqitch refuses the plan ("@ROOT" is a reserved name)`,
+				`sqitch.plan:11: invalid tag name @LAST: sqitch refuses the plan ("@LAST" is a reserved name)`,
+				`sqitch.plan:12: invalid tag name @v1.2~3: sqitch refuses the plan (Invalid name`,
+				`sqitch.plan:13: invalid change name FIRST: sqitch refuses the plan ("FIRST" is a reserved name)`,
+				`sqitch.plan:14: invalid change name a€: sqitch refuses the plan (Invalid name`},
+		},
+		{
 			name: "tag dependencies",
 			files: map[string]string{
 				"sqitch.plan": "%project=x\n" +
@@ -684,5 +721,24 @@ func TestSqitchPlanAsFarAsItReads(t *testing.T) {
 	}
 	if len(set.Migrations) != 2 || set.Migrations[1].Plan.Info != set.Plan[1].Entry.Info {
 		t.Errorf("migrations %d, want a and c, with the entries the plan has", len(set.Migrations))
+	}
+}
+
+// TestSqitchNames: the names t/plan.t (sqitchers/sqitch) plans as valid read, those it expects sqitch to
+// refuse do not.
+func TestSqitchNames(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"foo", "12", "t", "6", "阱阪阬", "阱阪阬92", "foo/bar", "beta1", "foo_", "_foo",
+		"v1.0-1b", "v1.2-1", "v1.2+1", "v1.2_1", "foo=bar", "a^b", "x~1y", "HEADS", "6c2f28d125aff1deea615f8de774599acf39a7a"} {
+		if p := sqitchNameProblem(name, false); p != "" {
+			t.Errorf("%s: %s, want it valid", name, p)
+		}
+	}
+	for _, name := range []string{"^foo", "foo^", "foo^6", "foo^666", "%foo", "foo%", "foo%6", "foo%666", "~foo", "foo~", "foo~6",
+		"/foo", "foo/", "foo/6", "=foo", "foo=", "foo=6", "-foo", "foo-", "!foo", "foo!", "foo@bar", "foo:bar", "foo#bar", "foo\\bar",
+		"foo bar", "foo\tbar", "HEAD", "ROOT", "FIRST", "LAST", "6c2f28d125aff1deea615f8de774599acf39a7a1", "6c2f28d125aff1deea615f8de774599acf39a7a1b"} {
+		if sqitchNameProblem(name, false) == "" {
+			t.Errorf("%q: valid, want sqitch to refuse it", name)
+		}
 	}
 }

@@ -105,6 +105,16 @@ func (r *reader) readSQLMigrate() {
 		if !isSQL(name) || r.otherCaseSQL(name, "sql-migrate") {
 			continue
 		}
+		if digits := leadingDigits(path.Base(name)); digits != "" {
+			if _, err := strconv.ParseInt(digits, 10, 64); err != nil {
+				// Migration.VersionInt (migrate.go) parses the leading number with strconv.ParseInt(v, 10, 64)
+				// and panics when it cannot; Less calls it to sort the files (byId) and ToCatchup to compare
+				// them with the last one applied, so sql-migrate crashes on such a folder instead of ordering it.
+				r.errorf(name, 0, "give the file a leading number no larger than 9223372036854775807 (a timestamp such as 20240101120000 fits)",
+					"sql-migrate cannot parse the leading number %s as an int64: it panics (\"Could not parse %q into int64\") when it sorts the migrations", digits, digits)
+				continue
+			}
+		}
 		version, rest := splitLeadingVersion(trimSQL(name))
 		if m := r.readSingleFile(name, version, rest, sqlMigrateDialect); m != nil {
 			r.migrations = append(r.migrations, m)

@@ -121,6 +121,20 @@ func TestReadSQLMigrate(t *testing.T) {
 				"B up:1 down:-", "a10 up:1 down:-", "a9 up:1 down:-"},
 		},
 		{
+			// migrate.go Migration.VersionInt panics on a leading number strconv.ParseInt cannot take as
+			// an int64, when Less sorts the files: 9223372036854775807 is the last one it takes.
+			name: "leading number beyond int64",
+			files: map[string]string{
+				"99999999999999999999_a.sql": "-- +migrate Up\nCREATE TABLE a (id bigint);\n",
+				"9223372036854775808_b.sql":  "-- +migrate Up\nSELECT 1;\n",
+				"9223372036854775807_c.sql":  "-- +migrate Up\nSELECT 2;\n",
+				"2_d.sql":                    "-- +migrate Up\nSELECT 3;\n",
+			},
+			want: []string{"2_d up:1 down:-", "9223372036854775807_c up:1 down:-"},
+			errs: []string{`9223372036854775808_b.sql:0: sql-migrate cannot parse the leading number 9223372036854775808 as an int64: it panics ("Could not parse "9223372036854775808" into int64")`,
+				"99999999999999999999_a.sql:0: sql-migrate cannot parse the leading number 99999999999999999999 as an int64"},
+		},
+		{
 			// sql-migrate reads names ending in .sql (strings.HasSuffix, case-sensitive).
 			name: "upper-case extension is ignored",
 			files: map[string]string{

@@ -173,12 +173,16 @@ func envName(name string) string {
 // depends on, internal/sqlparser/parser.go: interpolate.Expand(line, interpolate.LookupFunc(os.LookupEnv))):
 // $NAME and ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:offset[:length]}, ${NAME?message}; $$ and \$
 // stand for a dollar sign, and a $ before anything but a letter, _ or { is kept as it is ($5, $1). So
-// does this, with the same library; comment lines and blank lines, which goose skips before a
-// statement, are left as they are.
-func gooseEnv(src string, from, to int) (string, *substError) {
+// does this, with the same library. ParseSQLMigration expands a line as it writes it to its statement
+// buffer, so the lines it never writes there stay as they are: its annotations, and a comment line read
+// while the buffer is empty (before a statement, or at the start of a StatementBegin block). Once a
+// statement has begun, a comment line is statement text: goose expands it, and a bad reference in it
+// fails the file. unread holds the numbers of the lines goose does not write (sections.unread).
+func gooseEnv(src string, from, to int, unread map[int]bool) (string, *substError) {
 	var b strings.Builder
 	b.WriteString(src[:from])
-	for off := from; off < to; {
+	lineNo := lineAt(src, from)
+	for off := from; off < to; lineNo++ {
 		end := strings.IndexByte(src[off:to], '\n')
 		if end < 0 {
 			end = to
@@ -186,7 +190,7 @@ func gooseEnv(src string, from, to int) (string, *substError) {
 			end += off
 		}
 		line := src[off:end]
-		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") || !strings.ContainsAny(line, "$\\") {
+		if unread[lineNo] || !strings.ContainsAny(line, "$\\") {
 			b.WriteString(line)
 		} else {
 			out, err := interpolate.Expand(strings.TrimSuffix(line, "\r"), interpolate.LookupFunc(os.LookupEnv))

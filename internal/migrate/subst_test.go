@@ -177,6 +177,80 @@ func TestGooseEnvSub(t *testing.T) {
 	}
 }
 
+// TestGooseEnvSubComments: goose (internal/sqlparser/parser.go) expands a line as it writes it to its
+// statement buffer, so a comment line it skips (the buffer empty: before a statement, at the start of a
+// StatementBegin block) stays as written, and one inside a statement is expanded like any other line,
+// a bad reference in it failing the file.
+func TestGooseEnvSubComments(t *testing.T) {
+	t.Setenv("SG_TEST_VAR", "expanded")
+	os.Unsetenv("SG_UNSET")
+	up := "-- +goose Up\n-- +goose ENVSUB ON\n"
+	for _, tc := range []struct {
+		name, body string
+		want       []string // the up statements
+		err        string   // "file:line: substring" of the one error, else ""
+	}{
+		{
+			name: "comment line inside a statement is expanded",
+			body: up + "INSERT INTO t VALUES ('first line\n-- ${SG_TEST_VAR}\nlast line');\n",
+			want: []string{"INSERT INTO t VALUES ('first line\n-- expanded\nlast line')"},
+		},
+		{
+			name: "bad reference in a comment line inside a statement fails the file",
+			body: up + "SELECT 1,\n-- ${SG_UNSET?set it}\n2;\n",
+			err:  "00001_a.sql:4: goose ENVSUB: $SG_UNSET: set it",
+		},
+		{
+			name: "comment line before a statement is skipped, not expanded",
+			body: up + "-- ${SG_UNSET?set it}\nSELECT '${SG_TEST_VAR}';\n-- ${SG_UNSET?set it}\n\n--${SG_UNSET?set it}\nSELECT 2;\n",
+			want: []string{"SELECT 'expanded'", "SELECT 2"},
+		},
+		{
+			// goose skips only an empty line before a statement: a line of white space is statement
+			// text, and so is the comment after it.
+			name: "comment line after a line of white space is expanded",
+			body: up + "  \n-- ${SG_UNSET?set it}\nSELECT 1;\n",
+			err:  "00001_a.sql:4: goose ENVSUB: $SG_UNSET: set it",
+		},
+		{
+			name: "StatementBegin block: leading comments skipped, later ones expanded",
+			body: up + "-- +goose StatementBegin\n-- ${SG_UNSET?set it}\nCREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$$$\n-- ${SG_TEST_VAR}\nSELECT 'x';\n$$$$;\n-- +goose StatementEnd\n",
+			want: []string{"CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$\n-- expanded\nSELECT 'x';\n$$"},
+		},
+		{
+			name: "StatementBegin block: a bad reference in a comment inside the statement fails the file",
+			body: up + "-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$$$\n-- ${SG_UNSET?set it}\nSELECT 'x';\n$$$$;\n-- +goose StatementEnd\n",
+			err:  "00001_a.sql:5: goose ENVSUB: $SG_UNSET: set it",
+		},
+		{
+			// The buffer holds the statement begun before the block: goose carries it into the block.
+			name: "StatementBegin block after unended text: comments are statement text",
+			body: up + "SELECT 1\n-- +goose StatementBegin\n-- ${SG_UNSET?set it}\n, 2;\n-- +goose StatementEnd\n",
+			err:  "00001_a.sql:5: goose ENVSUB: $SG_UNSET: set it",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := readMap(t, FormatGoose, map[string]string{"00001_a.sql": tc.body})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, st := range set.Migrations[0].Up.Statements {
+				got = append(got, st.SQL)
+			}
+			if strings.Join(got, "\n;;\n") != strings.Join(tc.want, "\n;;\n") {
+				t.Errorf("statements %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestFlywayConfigFiles: placeholders and the built-ins' values come from flyway.toml or flyway.conf in the
 // working directory (or FLYWAY_CONFIG_FILES), as in the Flyway CLI, and the environment overrides them;
 // a broken file is an error with its line.

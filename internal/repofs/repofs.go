@@ -85,7 +85,11 @@ func Top(dir string) string {
 type FS struct {
 	fs.FS
 	root *os.Root
+	dir  string
 }
+
+// Dir is the folder's absolute path: a tool's settings may name paths relative to it, or absolute ones.
+func (f *FS) Dir() string { return f.dir }
 
 // Close releases the folder.
 func (f *FS) Close() error { return f.root.Close() }
@@ -124,7 +128,7 @@ func Open(dir string) (*FS, error) {
 			return nil, err
 		}
 	}
-	return &FS{FS: fsys, root: root}, nil
+	return &FS{FS: fsys, root: root, dir: abs}, nil
 }
 
 // ReadFile reads one file (a configuration file, a setup script) without following a link out of the
