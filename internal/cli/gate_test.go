@@ -63,7 +63,7 @@ func newGateEnv(t *testing.T, policy string) *gateEnv {
 	rep.Finish()
 	e := &gateEnv{s: s, ref: ref, dir: dir, summary: filepath.Join(dir, "summary.md"), report: filepath.Join(dir, "report.json")}
 	writeFile(t, e.report, mustJSON(t, rep))
-	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte(policy))
+	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte(withDir(policy)))
 	e.env = map[string]string{
 		"GITHUB_ACTIONS":      "true",
 		"GITHUB_TOKEN":        githubtest.Token,
@@ -75,6 +75,16 @@ func newGateEnv(t *testing.T, policy string) *gateEnv {
 	}
 	e.event(t, "pull_request.opened.with-organization.payload.json")
 	return e
+}
+
+// withDir is policy with dir: db/migrations first when it names no folder, as the schemagate.yml that
+// schemagate init writes does: the gate judges a report only on the folder its own configuration
+// names, and the harness's reports are of db/migrations.
+func withDir(policy string) string {
+	if strings.HasPrefix(policy, "dir:") || strings.Contains(policy, "\ndir:") {
+		return policy
+	}
+	return "dir: db/migrations\n" + policy
 }
 
 func (e *gateEnv) event(t *testing.T, name string) {
@@ -628,11 +638,62 @@ func TestGateDistrustsReport(t *testing.T) {
 	}
 }
 
+// TestGateJudgesItsOwnFolder: the folder decides which changed files a report must vouch for and whose
+// CODEOWNERS rules apply, and a fork's report may name any. With CODEOWNERS giving every file but the
+// migrations to mallory, a report that is honest but for "dir": "docs" made mallory's approval enough.
+// The gate judges the folder its own schemagate.yml (the target branch's) names: a report for another
+// is refused (exit 2, no status), one for the same folder written otherwise is judged, and without a
+// dir in schemagate.yml the folder is the default, which a report for db/migrations is not.
+func TestGateJudgesItsOwnFolder(t *testing.T) {
+	const refused = "refusing a report for another folder"
+	for _, tt := range []struct {
+		name, policy, dir string
+		wantCode          int
+		want              string
+	}{
+		{name: "the gate's folder", dir: "db/migrations", wantCode: ExitPending, want: "needs 1 more approval from @dora"},
+		{name: "the gate's folder written otherwise", dir: "./db/migrations/", wantCode: ExitPending, want: "needs 1 more approval from @dora"},
+		{name: "another folder", dir: "docs", wantCode: ExitUsage, want: `is for the migration folder "docs", but the gate judges "db/migrations"`},
+		{name: "a folder above", dir: "db", wantCode: ExitUsage, want: refused},
+		{name: "a folder below", dir: "db/migrations/archive", wantCode: ExitUsage, want: refused},
+		{name: "the root", dir: "/", wantCode: ExitUsage, want: refused},
+		{name: "escaping", dir: "db/migrations/../../docs", wantCode: ExitUsage, want: refused},
+		{name: "no dir in schemagate.yml", policy: "approval:\n  require: risky\n", dir: "db/migrations", wantCode: ExitUsage,
+			want: "set dir in schemagate.yml on the target branch"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "dir: db/migrations\napproval:\n  require: risky\n")
+			if tt.policy != "" {
+				writeFile(t, filepath.Join(e.dir, "schemagate.yml"), []byte(tt.policy))
+			}
+			e.s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @mallory\n/db/migrations/ @dora\n"))
+			var rep report.Report
+			if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+				t.Fatal(err)
+			}
+			rep.Dir = tt.dir
+			writeFile(t, e.report, mustJSON(t, &rep))
+			e.s.AddReview(e.ref, forge.Review{Author: "mallory", State: "APPROVED", CommitSHA: evHead})
+			code, out, errOut := e.run(t, "--report", e.report)
+			if code != tt.wantCode || !strings.Contains(out+errOut, tt.want) {
+				t.Fatalf("dir %q: exit %d, want %d and %q\n%s\n%s", tt.dir, code, tt.wantCode, tt.want, out, errOut)
+			}
+			sts := e.s.Statuses(evRepo, evHead)
+			switch {
+			case tt.wantCode == ExitUsage && len(sts) != 0:
+				t.Errorf("statuses %+v on a refused report, want none", sts)
+			case tt.wantCode == ExitPending && (len(sts) == 0 || sts[len(sts)-1].State != "pending"):
+				t.Errorf("statuses %+v, want pending", sts)
+			}
+		})
+	}
+}
+
 // TestGateUpdatesTheCommentOfAnEarlierVersion: a report comment posted by a version that wrote the
 // folder db/app-migrations into its marker as db/app_migrations is still brought up to date with the
 // decision, and carries the folder's own marker from then on.
 func TestGateUpdatesTheCommentOfAnEarlierVersion(t *testing.T) {
-	e := newGateEnv(t, "approval:\n  require: risky\n")
+	e := newGateEnv(t, "dir: db/app-migrations\napproval:\n  require: risky\n")
 	var rep report.Report
 	if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
 		t.Fatal(err)

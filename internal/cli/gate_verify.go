@@ -165,8 +165,8 @@ func short12(sha string) string {
 // artifact, which its author could have written by hand; on GitLab, the check job's artifact) against
 // the change request itself, at head:
 //
-//   - every file the change request adds or modifies in the migration folder (the report's, and the one
-//     --dir or schemagate.yml names) that is SQL must be a file of a migration the report lists as
+//   - every file the change request adds or modifies in the migration folder (the one the target
+//     branch's schemagate.yml or --dir names, which the report's must be) that is SQL must be a file of a migration the report lists as
 //     new, with the same content (git blob SHA, when the report records it: against the one the forge
 //     lists, else, on GitLab, whose diffs carry none, against the file read at head); any other is added
 //     to the report as a new migration of dangerous risk (finding unverified-migration), so the approval
@@ -182,12 +182,8 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 	if err != nil {
 		return nil, fmt.Errorf("verify the report against the %s: %w", w.change, err)
 	}
+	// rep.Dir is the gate's own folder by now (gateReport refuses a report for another).
 	folders := []string{cleanFolder(rep.Dir)}
-	if cfg.Dir != "" {
-		if d := cleanFolder(repoRelative(ctx, cfg.Dir)); !slices.Contains(folders, d) {
-			folders = append(folders, d)
-		}
-	}
 	inFolder := func(p string) bool {
 		for _, d := range folders {
 			if d == "" || strings.HasPrefix(p, d+"/") {
