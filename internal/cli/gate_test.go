@@ -689,6 +689,75 @@ func TestGateJudgesItsOwnFolder(t *testing.T) {
 	}
 }
 
+// TestGateDeletedMigrationNeedsApproval: a pull request that deletes an applied migration, or renames it
+// (GitHub's previous_filename) out of the folder, changes what databases know by that name, and a fork's
+// report can leave it out and list nothing new, which made it "not required". Whatever the report
+// says, the gate counts such a file as a deleted applied migration of dangerous risk whose owners, at
+// the path it had, must approve: here mallory owns everything but the migrations (attic/ included) and
+// approves, and @dora is still asked. A report that lists the deletion as the check does is taken as it
+// is (dora's approval is enough); one that lists it as safe is raised.
+func TestGateDeletedMigrationNeedsApproval(t *testing.T) {
+	const (
+		up   = "db/migrations/001_init.up.sql"
+		down = "db/migrations/001_init.down.sql"
+	)
+	base := report.Migration{Version: "001", Name: "init", File: up, DownFile: down, Checksum: "c1", Status: report.StatusBase}
+	deleted := func(risk lint.Risk) report.Migration {
+		m := base
+		m.New, m.Status = true, report.StatusFailed
+		if risk < lint.Dangerous {
+			m.Status = report.StatusApplied // a failed migration is dangerous, whatever its findings
+		}
+		m.Findings = []lint.Finding{{Rule: "deleted-applied-migration", Risk: risk, File: up, Line: 1, Column: 1}}
+		return m
+	}
+	for _, tt := range []struct {
+		name      string
+		files     []string
+		listed    report.Migration
+		approver  string
+		wantCode  int
+		want      string
+		wantState string
+	}{
+		{name: "deleted, the report silent", files: []string{"-" + up, "-" + down}, listed: base, approver: "mallory", wantCode: ExitPending,
+			want: up + ": the pull request deletes it; counted as dangerous", wantState: "pending"},
+		{name: "renamed out of the folder, the report silent", files: []string{"attic/001_init.up.sql\x00" + up}, listed: base, approver: "mallory", wantCode: ExitPending,
+			want: up + ": the pull request renames it to attic/001_init.up.sql; counted as dangerous", wantState: "pending"},
+		{name: "renamed within the folder, the report silent", files: []string{"db/migrations/003_init.up.sql\x00" + up}, listed: base, approver: "mallory", wantCode: ExitPending,
+			want: up + ": the pull request renames it to db/migrations/003_init.up.sql; counted as dangerous", wantState: "pending"},
+		{name: "deleted, listed as safe", files: []string{"-" + up, "-" + down}, listed: deleted(lint.Safe), approver: "mallory", wantCode: ExitPending,
+			want: up + ": the pull request deletes it; counted as dangerous", wantState: "pending"},
+		{name: "deleted, listed as the check lists it", files: []string{"-" + up, "-" + down}, listed: deleted(lint.Dangerous), approver: "dora", wantCode: ExitOK,
+			want: "approved by dora", wantState: "success"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "dir: db/migrations\napproval:\n  require: risky\n")
+			e.s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @mallory\n/db/migrations/ @dora\n"))
+			e.s.SetPullFiles(e.ref, tt.files)
+			e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{tt.listed}})
+			e.s.AddReview(e.ref, forge.Review{Author: tt.approver, State: "APPROVED", CommitSHA: evHead})
+			code, out, errOut := e.run(t, "--report", e.report, "--json")
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.wantCode, out, errOut)
+			}
+			var d gate.Decision
+			if err := json.Unmarshal([]byte(out), &d); err != nil {
+				t.Fatalf("--json output: %v\n%s", err, out)
+			}
+			if !strings.Contains(d.Reason+strings.Join(d.Notes, "\n"), tt.want) {
+				t.Errorf("decision %+v, want %q", d, tt.want)
+			}
+			if tt.wantCode == ExitPending && (d.Risk != lint.Dangerous || strings.Join(d.Owners, ",") != "@dora") {
+				t.Errorf("decision %+v, want dangerous and pending on @dora, the owner of the path the file had", d)
+			}
+			if st := e.lastStatus(t); st.State != tt.wantState {
+				t.Errorf("status %+v, want %s", st, tt.wantState)
+			}
+		})
+	}
+}
+
 // TestGateUpdatesTheCommentOfAnEarlierVersion: a report comment posted by a version that wrote the
 // folder db/app-migrations into its marker as db/app_migrations is still brought up to date with the
 // decision, and carries the folder's own marker from then on.

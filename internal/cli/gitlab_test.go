@@ -661,6 +661,31 @@ func TestGitLabGateJudgesItsOwnFolder(t *testing.T) {
 	}
 }
 
+// TestGitLabGateDeletedMigrationNeedsApproval: on GitLab too, a migration of the folder that the merge
+// request deletes or renames away (the diff's old_path) needs the approval a dangerous migration does,
+// of the owners of its old path, though the report lists nothing new.
+func TestGitLabGateDeletedMigrationNeedsApproval(t *testing.T) {
+	const up = "db/migrations/1_init.up.sql"
+	for _, files := range [][]string{{"-" + up}, {"attic/1_init.up.sql\x00" + up}} {
+		t.Run(files[0], func(t *testing.T) {
+			e := newGLEnv(t, "orders_status")
+			e.ref = e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: glProject, Number: 8}, Title: "Drop the init migration", Author: "dev",
+				HeadSHA: glHead, BaseSHA: glBase, BaseRef: "main"}, files)
+			e.env["CI_MERGE_REQUEST_IID"] = "8"
+			writeFile(t, e.report, mustJSON(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{
+				{Version: "1", Name: "init", File: up, Checksum: "c1", Status: report.StatusBase},
+			}}))
+			code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+			if code != ExitPending || !strings.Contains(out, up+": the merge request ") || !strings.Contains(out, "needs 1 more approval from @dora") {
+				t.Errorf("exit %d, want pending on @dora with %s counted as dangerous\n%s\n%s", code, up, out, errOut)
+			}
+			if sts := e.s.Statuses(glProject, glHead); len(sts) == 0 || sts[len(sts)-1].State != "pending" {
+				t.Errorf("statuses %+v, want pending", sts)
+			}
+		})
+	}
+}
+
 // TestGitLabGatePolicyOfTheTargetBranch: a merge request that branched off an old commit of main, from
 // before the DBAs tightened schemagate.yml, is judged by the policy of the target branch's head
 // (diff_refs.start_sha), not by the looser one of its merge base (CI_MERGE_REQUEST_DIFF_BASE_SHA).
