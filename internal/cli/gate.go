@@ -80,7 +80,8 @@ policy (approval.require in schemagate.yml: risky, dangerous, always, never) say
 must be approved by their owners: the CODEOWNERS file of the BASE branch (so a pull request cannot
 approve itself by editing it), plus approval.dba_users and approval.dba_teams. An approval counts
 when it is the reviewer's latest decision, on the current head commit, not by the author, and (on
-GitHub) by a member, collaborator or owner of the repository.
+GitHub) by a user with write access to the repository (its role is asked of GitHub: a private
+organization member's review says CONTRIBUTOR or NONE).
 
 It sets the commit status schemagate/dba-approval on the head commit (make it required in branch
 protection), records an approval bound to the migrations' checksum for the deploy job, and appends

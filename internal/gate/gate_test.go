@@ -148,17 +148,18 @@ func TestNonOwnerApprovalDoesNotCount(t *testing.T) {
 // user who may write to the repository, and lets anybody review a public repository's pull request. A
 // login CODEOWNERS or dba_users names whose user has no standing in the repository any more (left the
 // organization, or a login given up by a rename and taken by someone else: author_association CONTRIBUTOR
-// or NONE) approves nothing; a member, collaborator or owner still does.
+// or NONE, and GitHub answers 404 for their permission) approves nothing; a member, collaborator or owner
+// still does.
 func TestApprovalWithoutStandingDoesNotCount(t *testing.T) {
 	for _, association := range []string{"NONE", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR"} {
 		t.Run(association, func(t *testing.T) {
 			e := newEnv(t, owners)
 			e.s.SetAssociation("dora", association)
 			e.review("dora", "APPROVED")
-			wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora approved but is no member, collaborator or owner of the repository")
+			wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora approved but has no access to acme/shop")
 			e.s.SetAssociation("dan", association)
 			e.review("dan", "APPROVED") // named through a team only
-			wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "dan approved but is no member")
+			wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "dan approved but has no access")
 		})
 	}
 	for _, association := range []string{"OWNER", "MEMBER", "COLLABORATOR"} {
@@ -168,6 +169,32 @@ func TestApprovalWithoutStandingDoesNotCount(t *testing.T) {
 			e.review("dora", "APPROVED")
 			wantState(t, e.decide(t, config.Approval{}), gate.Approved, "dora")
 		})
+	}
+}
+
+// TestPrivateMemberApprovalCounts: GitHub's author_association says MEMBER only of a public member of the
+// organization; to the Actions token a DBA whose membership is private shows as CONTRIBUTOR or NONE,
+// though a team gives them write access, and GitHub counts their approval. The gate asks their role as
+// it does a member's: write counts, read does not.
+func TestPrivateMemberApprovalCounts(t *testing.T) {
+	for _, association := range []string{"CONTRIBUTOR", "NONE"} {
+		for _, tt := range []struct {
+			role, want string
+			has        []string
+		}{
+			{"write", gate.Approved, []string{"approved by dora"}},
+			{"maintain", gate.Approved, []string{"approved by dora"}},
+			{"read", gate.Pending, []string{"dora approved but has the read role on acme/shop, without write access"}},
+		} {
+			t.Run(association+" "+tt.role, func(t *testing.T) {
+				e := newEnv(t, owners)
+				e.s.SetAssociation("dora", association)
+				e.s.SetRole("dora", tt.role)
+				e.s.Expect("GET /repos/{owner}/{repo}/collaborators/{username}/permission")
+				e.review("dora", "APPROVED")
+				wantState(t, e.decide(t, config.Approval{}), tt.want, tt.has...)
+			})
+		}
 	}
 }
 
