@@ -425,6 +425,31 @@ func TestGitLabSectionsNeedTheirCount(t *testing.T) {
 	wantState(t, d, gate.Approved) // the optional Docs section does not block
 }
 
+// TestGitLabPatternWrittenTwiceKeepsItsPlace: GitLab orders a pattern repeated within a section by its
+// first line (its entries are a Hash keyed by the pattern), so /db/migrations/ between two /db/ lines
+// still decides the migrations: @dba approves them on GitLab, and @dev does not.
+func TestGitLabPatternWrittenTwiceKeepsItsPlace(t *testing.T) {
+	file, probs := codeowners.Parse(codeowners.GitLab, []byte("/db/ @dev\n/db/migrations/ @dba\n/db/ @dev\n"))
+	if len(probs) != 0 {
+		t.Fatalf("problems: %v", probs)
+	}
+	for _, tt := range []struct{ approver, want, has string }{
+		{"dba", gate.Approved, "approved by dba"},
+		{"dev", gate.Pending, "needs 1 more approval from @dba"},
+	} {
+		in := gate.Input{
+			Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/migrations/002_x.sql"},
+			Author: "alice", HeadSHA: head, CodeOwners: file,
+			Reviews: []forge.Review{{Author: tt.approver, State: "APPROVED", CommitSHA: head}},
+		}
+		d, err := gate.Decide(t.Context(), in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantState(t, d, tt.want, tt.has)
+	}
+}
+
 func TestEmailOwnersCannotApprove(t *testing.T) {
 	e := newEnv(t, "/db/ dora@example.com\n")
 	e.review("dora", "APPROVED")
