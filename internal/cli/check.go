@@ -210,12 +210,14 @@ func inConfigFolder(file, p string) string {
 // SCHEMAGATE_DIR sets is the same in both and relative to the working directory: it is left alone.
 func (a *App) basePolicyInConfigFolder(ctx context.Context, cfg *config.Config, file, ref string, fallback func(rel string) baseFileReader, dirFlag bool, enforce enforcer) (basePolicy, error) {
 	folder := filepath.Dir(file)
-	if folder == "." || a.Getenv("SCHEMAGATE_DIR") != "" || cfg.Dir == "" || filepath.IsAbs(cfg.Dir) {
+	if folder == "." || a.Getenv("SCHEMAGATE_DIR") != "" || cfg.Dir == "" {
 		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
 	}
 	resolved := cfg.Dir
+	// With --config given as an absolute path, the file's dir was resolved to one too: it is still
+	// written relative to the file's folder, as the base's is. A dir outside the folder is left as it is.
 	rel, err := filepath.Rel(folder, cfg.Dir)
-	if err != nil {
+	if err != nil || (filepath.IsAbs(cfg.Dir) && (rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)))) {
 		return a.basePolicyFor(ctx, cfg, file, ref, fallback, dirFlag, enforce)
 	}
 	cfg.Dir = rel

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -79,7 +80,8 @@ policy (approval.require in schemagate.yml: risky, dangerous, always, never) say
 must be approved by their owners: the CODEOWNERS file of the BASE branch (so a pull request cannot
 approve itself by editing it), plus approval.dba_users and approval.dba_teams. An approval counts
 when it is the reviewer's latest decision, on the current head commit, not by the author, and (on
-GitHub) by a member, collaborator or owner of the repository.
+GitHub) by a user with write access to the repository (its role is asked of GitHub: a private
+organization member's review says CONTRIBUTOR or NONE).
 
 It sets the commit status schemagate/dba-approval on the head commit (make it required in branch
 protection), records an approval bound to the migrations' checksum for the deploy job, and appends
@@ -99,9 +101,10 @@ branch, and where the tier has code-owner approval rules, a required rule GitLab
 approved keeps the gate pending.
 
 With --report (in a workflow_run workflow, a fork's artifact; on GitLab, the check job's) the report
-must be for the pull request's current head (and the event's head_sha, or the pipeline's head); the
-change's migration files are checked against it (content included) and linted again at the head, and
-a file it does not vouch for counts as dangerous.
+must be for the pull request's current head (and the event's head_sha, or the pipeline's head) and for
+the migration folder the gate's own schemagate.yml (or --dir) names: a report for another folder is
+refused. The change's migration files are checked against it (content included) and linted again at
+the head, and a file it does not vouch for counts as dangerous.
 
 --report-artifact NAME (GitHub Actions) downloads the report from the artifact NAME of the check's run:
 the run a workflow_run event reports on when it is a run of --check-workflow that ended in success or
@@ -271,7 +274,7 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		if file != "" {
 			config = repoRelative(ctx, file)
 		}
-		touched, err := touchesMigrations(ctx, f, ref, repoRelative(ctx, cfg.Dir), config)
+		touched, err := touchesMigrations(ctx, f, ref, rep.Dir, config)
 		if err != nil {
 			return err
 		}
@@ -310,7 +313,7 @@ func (a *App) policyAndReport(ctx context.Context, o *GateOptions, cfg *config.C
 		return nil, nil, err
 	}
 	notes := policy.notes
-	rep, err := a.gateReport(ctx, o, cfg, policy.folderHint())
+	rep, err := a.gateReport(ctx, o, cfg, file, policy.folderHint())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -592,7 +595,16 @@ func (a *App) gateConfig(o *GateOptions) (*config.Config, string, error) {
 
 // gateReport reads --report, or analyses the new migrations statically.
 // folderHint, when not empty, replaces the hint of a missing folder (see basePolicy.folderHint).
-func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config, folderHint string) (*report.Report, error) {
+// configFile is the configuration's file ("" when none), for gateFolder.
+//
+// A report is judged on the gate's own migration folder (gateFolder: the target branch's schemagate.yml,
+// --dir, SCHEMAGATE_DIR or the default), never on the folder the report names: its author could name any
+// (a fork's artifact), and the folder decides which changed files the report must vouch for and whose
+// CODEOWNERS rules apply. A report for another folder is refused, not re-read as the gate's: its files
+// would be mapped onto a folder it was not made for, and where the gate's folder is only the default
+// (schemagate.yml names none) the report's may well be the true one, which a substitution would leave
+// unjudged.
+func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config, configFile, folderHint string) (*report.Report, error) {
 	if o.Report != "" {
 		data, err := os.ReadFile(o.Report)
 		if err != nil {
@@ -602,8 +614,14 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		if err := json.Unmarshal(data, &rep); err != nil {
 			return nil, usageErr(fmt.Errorf("read report %s: %w", jsonPlace(o.reportLabel(), data, err), err))
 		}
-		if rep.Dir == "" {
-			rep.Dir = cfg.Dir
+		folder := gateFolder(ctx, cfg.Dir, configFile)
+		switch {
+		case strings.TrimSpace(rep.Dir) == "":
+			rep.Dir = folder
+		case cleanFolder(rep.Dir) != folder:
+			return nil, usageErr(fmt.Errorf("the report %s is for the migration folder %q, but the gate judges %q (dir in the target branch's schemagate.yml, --dir, "+
+				"or the default %s): refusing a report for another folder, which would leave this folder's changes unchecked; give the check and the gate the same folder "+
+				"(set dir in schemagate.yml on the target branch, or pass the gate --dir)", clean(o.reportLabel()), clean(rep.Dir), cmp.Or(folder, "."), defaultDir))
 		}
 		return &rep, nil
 	}
@@ -616,6 +634,42 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 	rep.Notes = append(rep.Notes, notes...)
 	rep.Dir = repoRelative(ctx, cfg.Dir)
 	return rep, nil
+}
+
+// gateFolder names the migration folder the gate judges, dir (cfg.Dir, which the target branch's
+// schemagate.yml, --dir, SCHEMAGATE_DIR or the default decide), from the root of the repository that
+// holds it, as the change request's files and CODEOWNERS name paths; "" for the root. The folder need
+// not exist in the gate's checkout (the change may add the first migration): its nearest existing
+// parent is named, and the rest appended. Outside a git repository the folder of configFile, when it
+// holds dir, stands for the root (dir is written relative to it); else dir is taken as given.
+func gateFolder(ctx context.Context, dir, configFile string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return cleanFolder(filepath.ToSlash(dir))
+	}
+	parent, rest := abs, ""
+	for {
+		if _, err := os.Stat(parent); err == nil {
+			break
+		}
+		up := filepath.Dir(parent)
+		if up == parent {
+			break
+		}
+		rest = path.Join(filepath.Base(parent), rest)
+		parent = up
+	}
+	if rel := repoRelative(ctx, parent); !filepath.IsAbs(rel) && !strings.HasPrefix(rel, "/") {
+		return cleanFolder(path.Join(rel, rest))
+	}
+	if configFile != "" {
+		if cf, err := filepath.Abs(filepath.Dir(configFile)); err == nil {
+			if rel, err := filepath.Rel(cf, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return cleanFolder(filepath.ToSlash(rel))
+			}
+		}
+	}
+	return cleanFolder(filepath.ToSlash(dir))
 }
 
 // repoRelative names dir from the root of its git repository, as CODEOWNERS patterns and the pull

@@ -63,7 +63,7 @@ func newGateEnv(t *testing.T, policy string) *gateEnv {
 	rep.Finish()
 	e := &gateEnv{s: s, ref: ref, dir: dir, summary: filepath.Join(dir, "summary.md"), report: filepath.Join(dir, "report.json")}
 	writeFile(t, e.report, mustJSON(t, rep))
-	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte(policy))
+	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte(withDir(policy)))
 	e.env = map[string]string{
 		"GITHUB_ACTIONS":      "true",
 		"GITHUB_TOKEN":        githubtest.Token,
@@ -75,6 +75,16 @@ func newGateEnv(t *testing.T, policy string) *gateEnv {
 	}
 	e.event(t, "pull_request.opened.with-organization.payload.json")
 	return e
+}
+
+// withDir is policy with dir: db/migrations first when it names no folder, as the schemagate.yml that
+// schemagate init writes does: the gate judges a report only on the folder its own configuration
+// names, and the harness's reports are of db/migrations.
+func withDir(policy string) string {
+	if strings.HasPrefix(policy, "dir:") || strings.Contains(policy, "\ndir:") {
+		return policy
+	}
+	return "dir: db/migrations\n" + policy
 }
 
 func (e *gateEnv) event(t *testing.T, name string) {
@@ -628,11 +638,131 @@ func TestGateDistrustsReport(t *testing.T) {
 	}
 }
 
+// TestGateJudgesItsOwnFolder: the folder decides which changed files a report must vouch for and whose
+// CODEOWNERS rules apply, and a fork's report may name any. With CODEOWNERS giving every file but the
+// migrations to mallory, a report that is honest but for "dir": "docs" made mallory's approval enough.
+// The gate judges the folder its own schemagate.yml (the target branch's) names: a report for another
+// is refused (exit 2, no status), one for the same folder written otherwise is judged, and without a
+// dir in schemagate.yml the folder is the default, which a report for db/migrations is not.
+func TestGateJudgesItsOwnFolder(t *testing.T) {
+	const refused = "refusing a report for another folder"
+	for _, tt := range []struct {
+		name, policy, dir string
+		wantCode          int
+		want              string
+	}{
+		{name: "the gate's folder", dir: "db/migrations", wantCode: ExitPending, want: "needs 1 more approval from @dora"},
+		{name: "the gate's folder written otherwise", dir: "./db/migrations/", wantCode: ExitPending, want: "needs 1 more approval from @dora"},
+		{name: "another folder", dir: "docs", wantCode: ExitUsage, want: `is for the migration folder "docs", but the gate judges "db/migrations"`},
+		{name: "a folder above", dir: "db", wantCode: ExitUsage, want: refused},
+		{name: "a folder below", dir: "db/migrations/archive", wantCode: ExitUsage, want: refused},
+		{name: "the root", dir: "/", wantCode: ExitUsage, want: refused},
+		{name: "escaping", dir: "db/migrations/../../docs", wantCode: ExitUsage, want: refused},
+		{name: "no dir in schemagate.yml", policy: "approval:\n  require: risky\n", dir: "db/migrations", wantCode: ExitUsage,
+			want: "set dir in schemagate.yml on the target branch"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "dir: db/migrations\napproval:\n  require: risky\n")
+			if tt.policy != "" {
+				writeFile(t, filepath.Join(e.dir, "schemagate.yml"), []byte(tt.policy))
+			}
+			e.s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @mallory\n/db/migrations/ @dora\n"))
+			var rep report.Report
+			if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+				t.Fatal(err)
+			}
+			rep.Dir = tt.dir
+			writeFile(t, e.report, mustJSON(t, &rep))
+			e.s.AddReview(e.ref, forge.Review{Author: "mallory", State: "APPROVED", CommitSHA: evHead})
+			code, out, errOut := e.run(t, "--report", e.report)
+			if code != tt.wantCode || !strings.Contains(out+errOut, tt.want) {
+				t.Fatalf("dir %q: exit %d, want %d and %q\n%s\n%s", tt.dir, code, tt.wantCode, tt.want, out, errOut)
+			}
+			sts := e.s.Statuses(evRepo, evHead)
+			switch {
+			case tt.wantCode == ExitUsage && len(sts) != 0:
+				t.Errorf("statuses %+v on a refused report, want none", sts)
+			case tt.wantCode == ExitPending && (len(sts) == 0 || sts[len(sts)-1].State != "pending"):
+				t.Errorf("statuses %+v, want pending", sts)
+			}
+		})
+	}
+}
+
+// TestGateDeletedMigrationNeedsApproval: a pull request that deletes an applied migration, or renames it
+// (GitHub's previous_filename) out of the folder, changes what databases know by that name, and a fork's
+// report can leave it out and list nothing new, which made it "not required". Whatever the report
+// says, the gate counts such a file as a deleted applied migration of dangerous risk whose owners, at
+// the path it had, must approve: here mallory owns everything but the migrations (attic/ included) and
+// approves, and @dora is still asked. A report that lists the deletion as the check does is taken as it
+// is (dora's approval is enough); one that lists it as safe is raised.
+func TestGateDeletedMigrationNeedsApproval(t *testing.T) {
+	const (
+		up   = "db/migrations/001_init.up.sql"
+		down = "db/migrations/001_init.down.sql"
+	)
+	base := report.Migration{Version: "001", Name: "init", File: up, DownFile: down, Checksum: "c1", Status: report.StatusBase}
+	deleted := func(risk lint.Risk) report.Migration {
+		m := base
+		m.New, m.Status = true, report.StatusFailed
+		if risk < lint.Dangerous {
+			m.Status = report.StatusApplied // a failed migration is dangerous, whatever its findings
+		}
+		m.Findings = []lint.Finding{{Rule: "deleted-applied-migration", Risk: risk, File: up, Line: 1, Column: 1}}
+		return m
+	}
+	for _, tt := range []struct {
+		name      string
+		files     []string
+		listed    report.Migration
+		approver  string
+		wantCode  int
+		want      string
+		wantState string
+	}{
+		{name: "deleted, the report silent", files: []string{"-" + up, "-" + down}, listed: base, approver: "mallory", wantCode: ExitPending,
+			want: up + ": the pull request deletes it; counted as dangerous", wantState: "pending"},
+		{name: "renamed out of the folder, the report silent", files: []string{"attic/001_init.up.sql\x00" + up}, listed: base, approver: "mallory", wantCode: ExitPending,
+			want: up + ": the pull request renames it to attic/001_init.up.sql; counted as dangerous", wantState: "pending"},
+		{name: "renamed within the folder, the report silent", files: []string{"db/migrations/003_init.up.sql\x00" + up}, listed: base, approver: "mallory", wantCode: ExitPending,
+			want: up + ": the pull request renames it to db/migrations/003_init.up.sql; counted as dangerous", wantState: "pending"},
+		{name: "deleted, listed as safe", files: []string{"-" + up, "-" + down}, listed: deleted(lint.Safe), approver: "mallory", wantCode: ExitPending,
+			want: up + ": the pull request deletes it; counted as dangerous", wantState: "pending"},
+		{name: "deleted, listed as the check lists it", files: []string{"-" + up, "-" + down}, listed: deleted(lint.Dangerous), approver: "dora", wantCode: ExitOK,
+			want: "approved by dora", wantState: "success"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "dir: db/migrations\napproval:\n  require: risky\n")
+			e.s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @mallory\n/db/migrations/ @dora\n"))
+			e.s.SetPullFiles(e.ref, tt.files)
+			e.gateReport(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{tt.listed}})
+			e.s.AddReview(e.ref, forge.Review{Author: tt.approver, State: "APPROVED", CommitSHA: evHead})
+			code, out, errOut := e.run(t, "--report", e.report, "--json")
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.wantCode, out, errOut)
+			}
+			var d gate.Decision
+			if err := json.Unmarshal([]byte(out), &d); err != nil {
+				t.Fatalf("--json output: %v\n%s", err, out)
+			}
+			if !strings.Contains(d.Reason+strings.Join(d.Notes, "\n"), tt.want) {
+				t.Errorf("decision %+v, want %q", d, tt.want)
+			}
+			if tt.wantCode == ExitPending && (d.Risk != lint.Dangerous || strings.Join(d.Owners, ",") != "@dora") {
+				t.Errorf("decision %+v, want dangerous and pending on @dora, the owner of the path the file had", d)
+			}
+			if st := e.lastStatus(t); st.State != tt.wantState {
+				t.Errorf("status %+v, want %s", st, tt.wantState)
+			}
+		})
+	}
+}
+
 // TestGateUpdatesTheCommentOfAnEarlierVersion: a report comment posted by a version that wrote the
 // folder db/app-migrations into its marker as db/app_migrations is still brought up to date with the
 // decision, and carries the folder's own marker from then on.
 func TestGateUpdatesTheCommentOfAnEarlierVersion(t *testing.T) {
-	e := newGateEnv(t, "approval:\n  require: risky\n")
+	e := newGateEnv(t, "dir: db/app-migrations\napproval:\n  require: risky\n")
 	var rep report.Report
 	if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
 		t.Fatal(err)

@@ -165,12 +165,15 @@ func short12(sha string) string {
 // artifact, which its author could have written by hand; on GitLab, the check job's artifact) against
 // the change request itself, at head:
 //
-//   - every file the change request adds or modifies in the migration folder (the report's, and the one
-//     --dir or schemagate.yml names) that is SQL must be a file of a migration the report lists as
+//   - every file the change request adds or modifies in the migration folder (the one the target
+//     branch's schemagate.yml or --dir names, which the report's must be) that is SQL must be a file of a migration the report lists as
 //     new, with the same content (git blob SHA, when the report records it: against the one the forge
 //     lists, else, on GitLab, whose diffs carry none, against the file read at head); any other is added
 //     to the report as a new migration of dangerous risk (finding unverified-migration), so the approval
 //     is required and bound to its content;
+//   - a migration file of the folder that the change request deletes, or renames (out of the folder or
+//     within it), counts as a deleted applied migration of dangerous risk, whatever the report says: the
+//     report's entry for it is raised, or one is added at its old path, whose owners must approve;
 //   - the up scripts of the listed migrations are read at head and linted again (static rules, in the
 //     report's order): a finding riskier than what the report says of the migration is added to it.
 //
@@ -182,12 +185,8 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 	if err != nil {
 		return nil, fmt.Errorf("verify the report against the %s: %w", w.change, err)
 	}
+	// rep.Dir is the gate's own folder by now (gateReport refuses a report for another).
 	folders := []string{cleanFolder(rep.Dir)}
-	if cfg.Dir != "" {
-		if d := cleanFolder(repoRelative(ctx, cfg.Dir)); !slices.Contains(folders, d) {
-			folders = append(folders, d)
-		}
-	}
 	inFolder := func(p string) bool {
 		for _, d := range folders {
 			if d == "" || strings.HasPrefix(p, d+"/") {
@@ -238,6 +237,37 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 		added = append(added, rep.Migrations[len(rep.Migrations)-1].Findings...)
 		notes = append(notes, fmt.Sprintf("%s: %s; counted as dangerous", p, why))
 	}
+	// gone handles a migration file of the folder that the change request deletes, or renames (now is its
+	// new path): databases applied it under that name, and a report can leave it out (and list nothing
+	// new), so its deletion counts as dangerous whatever the report says (deleted-applied-migration), and
+	// the approval is asked of the owners of the path it had. A report that lists it (the check's entry for
+	// a deleted migration) has its risk raised there; else it is added as a new migration.
+	gone := func(p, now string) {
+		what, said := "deletes this migration file", "deletes it"
+		if now != "" {
+			what, said = "renames this migration file to "+now, "renames it to "+now
+		}
+		f := lint.Finding{Rule: "deleted-applied-migration", Risk: lint.Dangerous, File: p, Line: 1, Column: 1, Source: "gate",
+			Message: "the " + w.change + " " + what + ", which databases may have applied under its name: the gate asks for the approval a dangerous migration needs, whatever the report says"}
+		if l, ok := byPath[p]; ok {
+			m := &rep.Migrations[l.m]
+			claimed := m.Risk
+			for _, fd := range m.Findings {
+				claimed = lint.Max(claimed, fd.Risk)
+			}
+			if claimed >= lint.Dangerous {
+				return
+			}
+			m.Findings = append(m.Findings, f)
+			m.Risk = lint.Dangerous
+		} else {
+			rep.Migrations = append(rep.Migrations, report.Migration{
+				Version: "?", Name: path.Base(p), File: p, Checksum: "deleted:" + p, New: true, Status: report.StatusNotRun, Findings: []lint.Finding{f},
+			})
+		}
+		added = append(added, f)
+		notes = append(notes, fmt.Sprintf("%s: the %s %s; counted as dangerous", p, w.change, said))
+	}
 	// A file to read at head: to lint it (lint), to compare its content with the blob the report
 	// records (blob, when the forge listed none), or, unlisted, to bind the approval to its content.
 	type readBack struct {
@@ -254,6 +284,14 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 			// decides transactions; a report vouches for the SQL files alone. A removal counts too.
 			unverified(cf.Path, cf.BlobSHA, "it sets how Flyway runs the migrations (placeholders, transactions), which the report does not vouch for")
 			continue
+		}
+		switch {
+		case cf.Status == "removed" && inFolder(cf.Path) && migrationLike(cf.Path):
+			gone(cf.Path, "")
+		case cf.PreviousPath != "" && cf.PreviousPath != cf.Path && inFolder(cf.PreviousPath) && migrationLike(cf.PreviousPath):
+			// Renamed, out of the folder or within it: the name databases know is gone either way; the
+			// new path, in the folder, is checked below as any added file.
+			gone(cf.PreviousPath, cf.Path)
 		}
 		if cf.Status == "removed" || !inFolder(cf.Path) || !migrationLike(cf.Path) {
 			continue

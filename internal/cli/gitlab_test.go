@@ -64,7 +64,7 @@ func newGLEnv(t *testing.T, migrationName string) *glEnv {
 	rep.Finish()
 	e := &glEnv{s: s, ref: ref, dir: dir, report: filepath.Join(dir, "report.json")}
 	writeFile(t, e.report, mustJSON(t, rep))
-	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte("approval:\n  require: risky\n"))
+	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte("dir: db/migrations\napproval:\n  require: risky\n"))
 	e.env = map[string]string{
 		"GITLAB_CI":                      "true",
 		"CI_API_V4_URL":                  s.URL(),
@@ -269,7 +269,7 @@ func TestGitLabGateApprovalBeforeAPushIsStale(t *testing.T) {
 
 	// A project that accepts approvals across pushes says so.
 	lenient := filepath.Join(e.dir, "lenient.yml")
-	writeFile(t, lenient, []byte("approval:\n  require: risky\n  stale_on_push: false\n"))
+	writeFile(t, lenient, []byte("dir: db/migrations\napproval:\n  require: risky\n  stale_on_push: false\n"))
 	if code, out, _ := e.run(t, "gate", "--config", lenient, "--report", e.report); code != ExitOK {
 		t.Errorf("with stale_on_push: false exit %d, want 0\n%s", code, out)
 	}
@@ -639,13 +639,60 @@ func TestGitLabGateRerunStillPendingIsQuiet(t *testing.T) {
 	}
 }
 
+// TestGitLabGateJudgesItsOwnFolder: on GitLab the report is the check job's artifact, which the merge
+// request's own pipeline wrote; a report for another folder than the gate's schemagate.yml names is
+// refused there too (exit 2, no status), rather than leaving the migrations to whoever owns the rest.
+func TestGitLabGateJudgesItsOwnFolder(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("* @mallory\n/db/migrations/ @dora\n"))
+	var rep report.Report
+	if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+		t.Fatal(err)
+	}
+	rep.Dir = "docs"
+	writeFile(t, e.report, mustJSON(t, &rep))
+	e.s.AddReview(e.ref, forge.Review{Author: "mallory", State: "APPROVED"})
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+	if code != ExitUsage || !strings.Contains(errOut, `is for the migration folder "docs", but the gate judges "db/migrations"`) {
+		t.Errorf("exit %d, want %d refusing the report's folder\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	if sts := e.s.Statuses(glProject, glHead); len(sts) != 0 {
+		t.Errorf("statuses %+v on a refused report, want none", sts)
+	}
+}
+
+// TestGitLabGateDeletedMigrationNeedsApproval: on GitLab too, a migration of the folder that the merge
+// request deletes or renames away (the diff's old_path) needs the approval a dangerous migration does,
+// of the owners of its old path, though the report lists nothing new.
+func TestGitLabGateDeletedMigrationNeedsApproval(t *testing.T) {
+	const up = "db/migrations/1_init.up.sql"
+	for _, files := range [][]string{{"-" + up}, {"attic/1_init.up.sql\x00" + up}} {
+		t.Run(files[0], func(t *testing.T) {
+			e := newGLEnv(t, "orders_status")
+			e.ref = e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: glProject, Number: 8}, Title: "Drop the init migration", Author: "dev",
+				HeadSHA: glHead, BaseSHA: glBase, BaseRef: "main"}, files)
+			e.env["CI_MERGE_REQUEST_IID"] = "8"
+			writeFile(t, e.report, mustJSON(t, &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Migrations: []report.Migration{
+				{Version: "1", Name: "init", File: up, Checksum: "c1", Status: report.StatusBase},
+			}}))
+			code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
+			if code != ExitPending || !strings.Contains(out, up+": the merge request ") || !strings.Contains(out, "needs 1 more approval from @dora") {
+				t.Errorf("exit %d, want pending on @dora with %s counted as dangerous\n%s\n%s", code, up, out, errOut)
+			}
+			if sts := e.s.Statuses(glProject, glHead); len(sts) == 0 || sts[len(sts)-1].State != "pending" {
+				t.Errorf("statuses %+v, want pending", sts)
+			}
+		})
+	}
+}
+
 // TestGitLabGatePolicyOfTheTargetBranch: a merge request that branched off an old commit of main, from
 // before the DBAs tightened schemagate.yml, is judged by the policy of the target branch's head
 // (diff_refs.start_sha), not by the looser one of its merge base (CI_MERGE_REQUEST_DIFF_BASE_SHA).
 func TestGitLabGatePolicyOfTheTargetBranch(t *testing.T) {
 	const (
 		target = "5d4c3b2a19f8e7d6c5b4a39281706f5e4d3c2b1a"
-		lax    = "approval:\n  require: never\n"
+		lax    = "dir: db/migrations\napproval:\n  require: never\n"
 	)
 	for _, tt := range []struct {
 		name, targetPolicy string
@@ -653,10 +700,10 @@ func TestGitLabGatePolicyOfTheTargetBranch(t *testing.T) {
 		wantCode           int
 		wantOut            string
 	}{
-		{name: "tightened require", targetPolicy: "approval:\n  require: always\n", wantCode: ExitPending,
+		{name: "tightened require", targetPolicy: "dir: db/migrations\napproval:\n  require: always\n", wantCode: ExitPending,
 			wantOut: "approval.require to never: ignored, always (from schemagate.yml at " + target[:12] + ", the head of the target branch)"},
 		// The check measured caution under the merge base's rules; the target head's make the rule dangerous.
-		{name: "tightened rule", targetPolicy: "approval:\n  require: dangerous\nlint:\n  rules:\n    prefer-text: dangerous\n", caution: true,
+		{name: "tightened rule", targetPolicy: "dir: db/migrations\napproval:\n  require: dangerous\nlint:\n  rules:\n    prefer-text: dangerous\n", caution: true,
 			wantCode: ExitPending, wantOut: "approval is required whatever the risk"},
 		{name: "another folder", targetPolicy: "dir: db/other\n", wantCode: ExitUsage, wantOut: "rebase the change onto the target branch"},
 		{name: "unchanged", targetPolicy: lax, wantCode: ExitOK, wantOut: "approval.require=never"},

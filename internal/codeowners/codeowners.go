@@ -66,6 +66,10 @@ type Section struct {
 	Approvals int
 	Rules     []*Rule
 	Line      int
+
+	// entries is where each normalized pattern sits in Rules (GitLab): GitLab keeps a section's entries
+	// in a Ruby Hash keyed by it, so a pattern written again replaces the earlier entry in its place.
+	entries map[string]int
 }
 
 // File is a parsed CODEOWNERS file.
@@ -87,12 +91,14 @@ type Match struct {
 
 var (
 	// GitHub logins: letters, digits and inner hyphens; Enterprise Managed Users add _shortcode.
-	userRe    = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\[bot\])?$`)
-	teamRe    = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9_.-]+$`)
-	groupRe   = regexp.MustCompile(`^@[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$`)
-	roleRe    = regexp.MustCompile(`^@@(?:developer|developers|maintainer|maintainers|owner|owners)$`)
-	emailRe   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	sectionRe = regexp.MustCompile(`^(\^)?\[([^\]]*)\](?:\[([^\]]*)\])?(?:\s+(.*))?$`)
+	userRe  = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\[bot\])?$`)
+	teamRe  = regexp.MustCompile(`^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9_.-]+$`)
+	groupRe = regexp.MustCompile(`^@[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$`)
+	roleRe  = regexp.MustCompile(`^@@(?:developer|developers|maintainer|maintainers|owner|owners)$`)
+	emailRe = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	// escapedSpace is whitespace escaped in a GitLab pattern, which normalize_pattern makes one space.
+	escapedSpace = regexp.MustCompile(`\\\s+`)
+	sectionRe    = regexp.MustCompile(`^(\^)?\[([^\]]*)\](?:\[([^\]]*)\])?(?:\s+(.*))?$`)
 )
 
 // Parse parses a CODEOWNERS file. Lines the platform would skip are reported as problems, never fatal.
@@ -158,6 +164,10 @@ func Parse(d Dialect, data []byte) (*File, []Problem) {
 		if len(rule.Owners) == 0 && !rule.Exclude {
 			rule.Owners = slices.Clone(defaults)
 		}
+		if d == GitLab {
+			cur.add(gitlabKey(pat), rule)
+			continue
+		}
 		cur.Rules = append(cur.Rules, rule)
 	}
 	return f, probs
@@ -190,6 +200,42 @@ func parseSection(m []string, line int) (*Section, []string, []Problem) {
 		defs = append(defs, o)
 	}
 	return sec, defs, probs
+}
+
+// add appends rule to the section, or, when a rule of the same key is there already, puts it in that
+// rule's place. GitLab (ee/lib/gitlab/code_owners/file.rb) stores each section's entries as
+// parsed[section][normalized_pattern] = Entry in a Ruby Hash, and assigning to a key that is there keeps
+// its position, then reads keys.reverse: a pattern written again within a section takes the owners of
+// its last line at the position of its first. So with /db/ @dev, /db/migrations/ @dba and /db/ @dev
+// again, db/migrations/x.sql is @dba's on GitLab, where on GitHub the last matching line (@dev) wins.
+func (s *Section) add(key string, rule *Rule) {
+	if i, ok := s.entries[key]; ok {
+		s.Rules[i] = rule
+		return
+	}
+	if s.entries == nil {
+		s.entries = map[string]int{}
+	}
+	s.entries[key] = len(s.Rules)
+	s.Rules = append(s.Rules, rule)
+}
+
+// gitlabKey is GitLab's normalize_pattern: the key a section's entry is stored under. p is the pattern
+// as compileGitLab takes it (a leading \# unescaped, an exclusion's ! removed: GitLab strips it before
+// it normalizes, so !/x and /x are one key). Whitespace after a backslash is a space, a * alone is /**/*, a pattern without a leading / gets
+// /**/ in front, and one ending in / gets **/* after.
+func gitlabKey(p string) string {
+	p = escapedSpace.ReplaceAllString(p, " ")
+	switch {
+	case p == "*":
+		return "/**/*"
+	case !strings.HasPrefix(p, "/"):
+		p = "/**/" + p
+	}
+	if strings.HasSuffix(p, "/") {
+		p += "**/*"
+	}
+	return p
 }
 
 // mergeSection returns the existing section of the same name (case-insensitive), merged, or adds sec.
@@ -249,8 +295,9 @@ func validOwner(d Dialect, o string) bool {
 }
 
 // Owners returns who owns path, one Match per section that has a say: on GitHub the last matching
-// line (none when nothing matches); on GitLab the last matching line of every section whose
-// exclusions do not cover the path, the unnamed section first. A Match with no owners means the
+// line (none when nothing matches); on GitLab the last matching entry of every section whose
+// exclusions do not cover the path, the unnamed section first, where a pattern written twice in a
+// section keeps the place of its first line with the owners of its last (see Section.add). A Match with no owners means the
 // path is explicitly un-owned. path is relative to the repository root.
 func (f *File) Owners(path string) []Match {
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")

@@ -232,6 +232,47 @@ func TestGitLabDuplicateOptionalBecomesRequired(t *testing.T) {
 	}
 }
 
+// TestGitLabPatternWrittenTwice: GitLab keeps a section's entries in a Ruby Hash keyed by the normalized
+// pattern (ee/lib/gitlab/code_owners/file.rb: parsed[section][normalized_pattern] = Entry, matched by
+// keys.reverse), and assigning to a key that is there keeps its place: a pattern written again in a
+// section takes its last line's owners at its first line's position. GitHub has no such thing: its last
+// matching line wins.
+func TestGitLabPatternWrittenTwice(t *testing.T) {
+	tests := []struct {
+		name, file string
+		d          Dialect
+		want       map[string]string
+	}{
+		{name: "the more specific line between stays last", file: "/db/ @dev\n/db/migrations/ @dba\n/db/ @dev\n", d: GitLab,
+			want: map[string]string{"db/migrations/002_x.sql": "@dba", "db/seeds.sql": "@dev"}},
+		{name: "GitHub: the last matching line", file: "/db/ @dev\n/db/migrations/ @dba\n/db/ @dev\n", d: GitHub,
+			want: map[string]string{"db/migrations/002_x.sql": "@dev", "db/seeds.sql": "@dev"}},
+		{name: "the later owners replace the earlier", file: "/db/ @old\n/db/migrations/ @dba\n/db/ @new\n", d: GitLab,
+			want: map[string]string{"db/migrations/002_x.sql": "@dba", "db/seeds.sql": "@new"}},
+		{name: "spelled otherwise, normalized alike", file: "* @all\ndb/ @dev\n/db/migrations/ @dba\n/**/db/ @dev\n/db/migrations/ @dba2\n/**/* @any\n", d: GitLab,
+			want: map[string]string{"db/migrations/002_x.sql": "@dba2", "db/seeds.sql": "@dev", "app/x.go": "@any"}},
+		{name: "anchored and not are two keys", file: "db/ @dev\n/db/migrations/ @dba\n/db/ @dev\n", d: GitLab,
+			want: map[string]string{"db/migrations/002_x.sql": "@dev"}},
+		{name: "an exclusion is the same key", file: "[DB]\n!/db/migrations/x.sql\n/db/ @dba\n/db/migrations/x.sql @dev\n", d: GitLab,
+			want: map[string]string{"db/migrations/x.sql": "[DB] @dba", "db/migrations/y.sql": "[DB] @dba"}},
+		{name: "per section", file: "[A]\n/db/ @a\n[B]\n/db/ @b\n/db/migrations/ @b1\n/db/ @b2\n[a]\n/db/migrations/ @a2\n/db/ @a3\n", d: GitLab,
+			want: map[string]string{"db/migrations/x.sql": "[A] @a2 | [B] @b1", "db/y.sql": "[A] @a3 | [B] @b2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, probs := Parse(tt.d, []byte(tt.file))
+			if len(probs) != 0 {
+				t.Fatalf("problems: %v", probs)
+			}
+			for p, want := range tt.want {
+				if got := owners(t, f, p); got != want {
+					t.Errorf("Owners(%q) = %q, want %q", p, got, want)
+				}
+			}
+		})
+	}
+}
+
 func TestGitLabPatterns(t *testing.T) {
 	tests := []struct {
 		pattern string

@@ -148,17 +148,18 @@ func TestNonOwnerApprovalDoesNotCount(t *testing.T) {
 // user who may write to the repository, and lets anybody review a public repository's pull request. A
 // login CODEOWNERS or dba_users names whose user has no standing in the repository any more (left the
 // organization, or a login given up by a rename and taken by someone else: author_association CONTRIBUTOR
-// or NONE) approves nothing; a member, collaborator or owner still does.
+// or NONE, and GitHub answers 404 for their permission) approves nothing; a member, collaborator or owner
+// still does.
 func TestApprovalWithoutStandingDoesNotCount(t *testing.T) {
 	for _, association := range []string{"NONE", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR"} {
 		t.Run(association, func(t *testing.T) {
 			e := newEnv(t, owners)
 			e.s.SetAssociation("dora", association)
 			e.review("dora", "APPROVED")
-			wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora approved but is no member, collaborator or owner of the repository")
+			wantState(t, e.decide(t, config.Approval{}), gate.Pending, "dora approved but has no access to acme/shop")
 			e.s.SetAssociation("dan", association)
 			e.review("dan", "APPROVED") // named through a team only
-			wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "dan approved but is no member")
+			wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Pending, "dan approved but has no access")
 		})
 	}
 	for _, association := range []string{"OWNER", "MEMBER", "COLLABORATOR"} {
@@ -168,6 +169,32 @@ func TestApprovalWithoutStandingDoesNotCount(t *testing.T) {
 			e.review("dora", "APPROVED")
 			wantState(t, e.decide(t, config.Approval{}), gate.Approved, "dora")
 		})
+	}
+}
+
+// TestPrivateMemberApprovalCounts: GitHub's author_association says MEMBER only of a public member of the
+// organization; to the Actions token a DBA whose membership is private shows as CONTRIBUTOR or NONE,
+// though a team gives them write access, and GitHub counts their approval. The gate asks their role as
+// it does a member's: write counts, read does not.
+func TestPrivateMemberApprovalCounts(t *testing.T) {
+	for _, association := range []string{"CONTRIBUTOR", "NONE"} {
+		for _, tt := range []struct {
+			role, want string
+			has        []string
+		}{
+			{"write", gate.Approved, []string{"approved by dora"}},
+			{"maintain", gate.Approved, []string{"approved by dora"}},
+			{"read", gate.Pending, []string{"dora approved but has the read role on acme/shop, without write access"}},
+		} {
+			t.Run(association+" "+tt.role, func(t *testing.T) {
+				e := newEnv(t, owners)
+				e.s.SetAssociation("dora", association)
+				e.s.SetRole("dora", tt.role)
+				e.s.Expect("GET /repos/{owner}/{repo}/collaborators/{username}/permission")
+				e.review("dora", "APPROVED")
+				wantState(t, e.decide(t, config.Approval{}), tt.want, tt.has...)
+			})
+		}
 	}
 }
 
@@ -396,6 +423,31 @@ func TestGitLabSectionsNeedTheirCount(t *testing.T) {
 	in.Reviews = append(in.Reviews, forge.Review{Author: "dave", State: "APPROVED", CommitSHA: head})
 	d, _ = gate.Decide(t.Context(), in, nil)
 	wantState(t, d, gate.Approved) // the optional Docs section does not block
+}
+
+// TestGitLabPatternWrittenTwiceKeepsItsPlace: GitLab orders a pattern repeated within a section by its
+// first line (its entries are a Hash keyed by the pattern), so /db/migrations/ between two /db/ lines
+// still decides the migrations: @dba approves them on GitLab, and @dev does not.
+func TestGitLabPatternWrittenTwiceKeepsItsPlace(t *testing.T) {
+	file, probs := codeowners.Parse(codeowners.GitLab, []byte("/db/ @dev\n/db/migrations/ @dba\n/db/ @dev\n"))
+	if len(probs) != 0 {
+		t.Fatalf("problems: %v", probs)
+	}
+	for _, tt := range []struct{ approver, want, has string }{
+		{"dba", gate.Approved, "approved by dba"},
+		{"dev", gate.Pending, "needs 1 more approval from @dba"},
+	} {
+		in := gate.Input{
+			Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/migrations/002_x.sql"},
+			Author: "alice", HeadSHA: head, CodeOwners: file,
+			Reviews: []forge.Review{{Author: tt.approver, State: "APPROVED", CommitSHA: head}},
+		}
+		d, err := gate.Decide(t.Context(), in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantState(t, d, tt.want, tt.has)
+	}
 }
 
 func TestEmailOwnersCannotApprove(t *testing.T) {

@@ -499,7 +499,8 @@ func outsiderNote(who, role, repo string) string {
 			"a user who left, or a login given up and taken by someone else; remove it from CODEOWNERS and approval.dba_users", who)
 	case "none":
 		return fmt.Sprintf("%s approved but has no access to %s (GitHub counts approvals only from users with write access): "+
-			"grant them write access, or remove them from CODEOWNERS and approval.dba_users", who, where)
+			"a user who left, a login given up and taken by someone else, or one never granted access; grant them write access, "+
+			"or remove them from CODEOWNERS and approval.dba_users", who, where)
 	}
 	return fmt.Sprintf("%s approved but has the %s role on %s, without write access (GitHub counts approvals only from users with write, maintain or admin access): "+
 		"grant them write access (or their team), or remove them from CODEOWNERS and approval.dba_users", who, role, where)

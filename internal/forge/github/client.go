@@ -482,11 +482,14 @@ func (c *Client) UpdateComment(ctx context.Context, ref forge.Ref, id int64, bod
 }
 
 // Reviews lists the pull request's reviews, all pages, oldest first (GitHub's order). A reviewer whose
-// latest decision is an approval and whose author_association does not prove write access (MEMBER,
-// COLLABORATOR) has their role read (see role): Outsider is set on their reviews unless it grants
-// write access. Only approvals are checked, since nothing else of an outsider counts, to spare the rate
-// limit. A token GitHub will not tell the role is a wrapped forge.ErrForbidden: an approval is never
-// counted, nor dropped, unchecked.
+// latest decision is an approval has their role read (see role), once per reviewer, unless they are the
+// repository's OWNER: Outsider is set on their reviews unless it grants write access. The
+// author_association cannot settle it either way: MEMBER or COLLABORATOR may hold read access only, and
+// an organization member whose membership is private shows as CONTRIBUTOR or NONE to anybody outside
+// the organization, the Actions token included, though a team may give them write access. Only
+// approvals are checked, since nothing else of an outsider counts, to spare the rate limit. A token
+// GitHub will not tell the role is a wrapped forge.ErrForbidden: an approval is never counted, nor
+// dropped, unchecked.
 func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, error) {
 	owner, name, err := splitRepo(ref.Repo)
 	if err != nil {
@@ -517,8 +520,8 @@ func (c *Client) Reviews(ctx context.Context, ref forge.Ref) ([]forge.Review, er
 	}
 	for _, i := range approvers(out) {
 		who := out[i].Author
-		if out[i].Outsider || associations[i] == "OWNER" || who == "" {
-			continue // the owner administers the repository; an outsider's approval does not count anyway
+		if associations[i] == "OWNER" || who == "" {
+			continue // the owner administers the repository
 		}
 		rl, err := c.role(ctx, owner, name, who)
 		if err != nil {
@@ -559,13 +562,14 @@ func approvers(rs []forge.Review) []int {
 	return out
 }
 
-// outsider reports whether a review's author_association says its author has no standing in the
+// outsider reports whether a review's author_association shows its author with no standing in the
 // repository: not its owner, a member of its organization or a collaborator (CONTRIBUTOR, FIRST_TIMER,
-// FIRST_TIME_CONTRIBUTOR, MANNEQUIN, NONE). A user who left the organization, or who took over a login
-// its owner gave up, is an outsider whatever CODEOWNERS says. The converse does not hold: a MEMBER may
-// hold only read access to this repository, and an outside COLLABORATOR may be invited with read or
-// triage only, while GitHub counts only approvals from users with write access; so Reviews asks GitHub
-// for their role (see role). An association GitHub did not give decides nothing.
+// FIRST_TIME_CONTRIBUTOR, MANNEQUIN, NONE). It is a first guess only, kept for reviews that are no
+// approval: GitHub says MEMBER only of a public member of the organization (a private member with write
+// access through a team shows as CONTRIBUTOR or NONE), a MEMBER may hold only read access to this
+// repository, and an outside COLLABORATOR may be invited with read or triage only, while GitHub counts
+// only approvals from users with write access; so Reviews asks GitHub for every approver's role (see
+// role). An association GitHub did not give decides nothing.
 func outsider(association string) bool {
 	switch strings.ToUpper(association) {
 	case "", "OWNER", "MEMBER", "COLLABORATOR":

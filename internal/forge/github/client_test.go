@@ -264,32 +264,46 @@ func TestGatewayErrorsOnReadsAreRetried(t *testing.T) {
 	}
 }
 
-// TestReviewsReadApproversRole: an approver whose author_association does not prove write access has
-// their role read, and is an outsider unless it grants write access; the owner and a reviewer with no
-// association to the repository are settled by the association alone.
+// TestReviewsReadApproversRole: every approver but the repository's owner has their role read, and is an
+// outsider unless it grants write access, whatever their author_association: a MEMBER or COLLABORATOR
+// may hold read or triage only, and an organization member whose membership is private shows as
+// CONTRIBUTOR or NONE though a team gives them write access (pri, nop). A reviewer who is no collaborator
+// (GitHub answers 404) has none. The owner is settled by the association alone; the reviewer who only
+// commented is not asked.
 func TestReviewsReadApproversRole(t *testing.T) {
 	s := githubtest.New(t)
 	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "alice", HeadSHA: "abc"}, nil)
-	for login, association := range map[string]string{"mem": "MEMBER", "col": "COLLABORATOR", "own": "OWNER", "non": "NONE", "tri": "COLLABORATOR"} {
+	for login, association := range map[string]string{"mem": "MEMBER", "col": "COLLABORATOR", "own": "OWNER", "non": "NONE", "tri": "COLLABORATOR",
+		"pri": "CONTRIBUTOR", "nop": "NONE", "ftc": "FIRST_TIME_CONTRIBUTOR"} {
 		s.SetAssociation(login, association)
 		s.AddReview(ref, forge.Review{Author: login, State: "APPROVED"})
 	}
+	s.SetAssociation("com", "CONTRIBUTOR")
+	s.AddReview(ref, forge.Review{Author: "com", State: "COMMENTED"})
 	s.SetRole("mem", "read")
 	s.SetRole("col", "write")
 	s.SetRole("tri", "triage")
+	s.SetRole("pri", "write")
+	s.SetRole("nop", "maintain")
+	s.SetRole("ftc", "read")
 	got, err := newClient(t, s, github.Options{}).Reviews(t.Context(), ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"mem": "read true", "col": "write false", "own": " false", "non": " true", "tri": "triage true"}
+	want := map[string]string{"mem": "read true", "col": "write false", "own": " false", "non": "none true", "tri": "triage true",
+		"pri": "write false", "nop": "maintain false", "ftc": "read true", "com": " true"}
 	for _, r := range got {
 		if g := fmt.Sprintf("%s %v", r.Role, r.Outsider); g != want[r.Author] {
 			t.Errorf("%s: role and outsider %q, want %q", r.Author, g, want[r.Author])
 		}
 	}
+	asked := map[string]int{}
 	for _, r := range s.Requests() {
-		if strings.Contains(r, "/collaborators/own/") || strings.Contains(r, "/collaborators/non/") {
-			t.Errorf("asked %s: the association settles it", r)
+		if _, rest, ok := strings.Cut(r, "/collaborators/"); ok {
+			asked[strings.TrimSuffix(rest, "/permission")]++
 		}
+	}
+	if fmt.Sprint(asked) != "map[col:1 ftc:1 mem:1 non:1 nop:1 pri:1 tri:1]" {
+		t.Errorf("roles asked %v, want each approver's once, never the owner's nor a commenter's", asked)
 	}
 }

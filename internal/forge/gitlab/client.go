@@ -430,7 +430,7 @@ func (c *Client) ChangedFiles(ctx context.Context, ref forge.Ref) ([]string, err
 
 // Files lists the merge request's files (GET .../merge_requests/:iid/diffs), all pages, in GitLab's
 // order, deleted ones included, with GitHub's words for their status: added, removed, renamed (Path is
-// the new path) or modified. GitLab gives no blob SHA: BlobSHA is empty, and a caller that needs the
+// the new path, PreviousPath the old one) or modified. GitLab gives no blob SHA: BlobSHA is empty, and a caller that needs the
 // content reads it with FileAt at the head. A merge request with more files than GitLab's diff limits
 // list (its changes_count reads "1000+") is a wrapped forge.ErrIncomplete: a list that leaves files out
 // cannot vouch for them.
@@ -473,7 +473,8 @@ func (c *Client) diffs(ctx context.Context, ref forge.Ref) ([]forge.ChangedFile,
 		case d.NewFile:
 			f.Status = "added"
 		case d.RenamedFile:
-			f.Status = "renamed"
+			// Where it was counts too: a migration renamed away is one the folder lost.
+			f.Status, f.PreviousPath = "renamed", d.OldPath
 		}
 		out = append(out, f)
 	}

@@ -407,6 +407,28 @@ func TestCodeownersReadFromTargetBranch(t *testing.T) {
 	}
 }
 
+// TestFilesSayWhereARenamedFileWas: GitLab's diffs give a renamed file's old_path beside its new_path
+// (renamed_file); Files keeps it as PreviousPath, for a migration renamed out of its folder is one the
+// folder lost, and a deleted file is listed at its path.
+func TestFilesSayWhereARenamedFileWas(t *testing.T) {
+	t.Parallel()
+	srv := gitlabtest.New(t)
+	c := newClient(t, srv, gitlab.Options{})
+	ref, _ := newMR(srv, "attic/1_init.up.sql\x00db/migrations/1_init.up.sql", "-db/migrations/1_init.down.sql", "db/migrations/2_x.up.sql")
+	got, err := c.Files(t.Context(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []forge.ChangedFile{
+		{Path: "attic/1_init.up.sql", Status: "renamed", PreviousPath: "db/migrations/1_init.up.sql"},
+		{Path: "db/migrations/1_init.down.sql", Status: "removed"},
+		{Path: "db/migrations/2_x.up.sql", Status: "added"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Files = %+v, want %+v", got, want)
+	}
+}
+
 func TestFindMergedChangeRequest(t *testing.T) {
 	t.Parallel()
 	srv := gitlabtest.New(t)

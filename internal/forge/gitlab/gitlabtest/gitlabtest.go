@@ -229,8 +229,9 @@ func (s *Server) project(path string) *project {
 }
 
 // AddChangeRequest stores an open merge request with its changed files and returns its ref: each file
-// is one the merge request adds, or, written "-path", one it deletes. A zero cr.Number takes the
-// project's next IID; cr.Fork puts the source branch in another project.
+// is one the merge request adds, or, written "-path", one it deletes, or, written "new\x00old", one it
+// renames from old. A zero cr.Number takes the project's next IID; cr.Fork puts the source branch in
+// another project.
 func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.Ref {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -126,9 +126,16 @@ func (s *Server) notePayload(p *project, m *mr, n *note) map[string]any {
 }
 
 // diffPayload is an entry of GET .../merge_requests/:iid/diffs: a file the merge request adds, or,
-// written "-path", one it deletes. GitLab gives no blob SHA of either side.
+// written "-path", one it deletes, or, written "new\x00old", one it renames from old (GitLab gives
+// both paths and renamed_file). GitLab gives no blob SHA of either side.
 func (s *Server) diffPayload(path string) map[string]any {
 	o := s.firstOf("list_merge_request_diff.json")
+	if name, previous, ok := strings.Cut(path, "\x00"); ok {
+		o["old_path"], o["new_path"] = previous, name
+		o["renamed_file"] = true
+		o["diff"] = ""
+		return o
+	}
 	if rest, ok := strings.CutPrefix(path, "-"); ok {
 		o["old_path"], o["new_path"] = rest, rest
 		o["deleted_file"] = true
