@@ -135,6 +135,9 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 	defer func() {
 		if !fresh {
 			a.takesOn(lock, kind)
+			if lock >= lockSRE {
+				a.strongOn(lock, rel)
+			}
 		}
 	}()
 	if cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE && (cmd.Subtype == pg_query.AlterTableType_AT_DropColumn || cmd.Subtype == pg_query.AlterTableType_AT_DropConstraint) {
@@ -273,7 +276,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			return
 		}
 		if a.inTx() && (a.txNotValid[key+"."+col] || a.txStrong) {
-			a.add("validate-in-same-transaction", fmt.Sprintf("VALIDATE CONSTRAINT %s runs in a transaction that already holds a strong lock on %s, so the validation scan blocks writes", name, rel))
+			a.add("validate-in-same-transaction", validateHeld(name, rel, a.txStrongOn))
 		} else {
 			a.add("validate-constraint", "")
 		}
@@ -629,6 +632,44 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	}
 }
 
+// validateHeld is validate-in-same-transaction's message for VALIDATE CONSTRAINT name on rel, in a
+// transaction whose earlier statements hold the locks held (SHARE ROW EXCLUSIVE or stronger; ADD
+// CONSTRAINT … NOT VALID takes one on rel). VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on rel,
+// which blocks neither reads nor writes: the harm is in the locks already held, kept for as long as the
+// scan reads rel, on tables other than rel as much as on it.
+func validateHeld(name, rel string, held []heldLock) string {
+	if len(held) == 0 {
+		return fmt.Sprintf("VALIDATE CONSTRAINT %s runs in a transaction that already holds SHARE ROW EXCLUSIVE or stronger on a table an earlier statement locked: it stays locked for the whole validation scan of %s", name, rel)
+	}
+	var levels []lockLevel
+	byLevel := map[lockLevel][]string{}
+	var all, writes []string
+	for _, h := range held {
+		if byLevel[h.lock] == nil {
+			levels = append(levels, h.lock)
+		}
+		byLevel[h.lock] = append(byLevel[h.lock], h.rel)
+		if h.lock >= lockAE {
+			all = append(all, h.rel)
+		} else {
+			writes = append(writes, h.rel)
+		}
+	}
+	var locks []string
+	for _, l := range levels {
+		locks = append(locks, l.String()+" on "+andList(byLevel[l]))
+	}
+	var blocked []string
+	if len(all) > 0 {
+		blocked = append(blocked, "reads and writes of "+andList(all))
+	}
+	if len(writes) > 0 {
+		blocked = append(blocked, "writes to "+andList(writes))
+	}
+	return fmt.Sprintf("VALIDATE CONSTRAINT %s on %s runs in a transaction that already holds %s (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on %[2]s): %[4]s stay blocked for the whole validation scan",
+		name, rel, andList(locks), strings.Join(blocked, " and "))
+}
+
 func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, c *pg_query.Constraint) lockLevel {
 	rel := relName(rv)
 	name := strings.ToLower(c.Conname) // the state key; c.Conname is for messages
@@ -661,6 +702,9 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 			// SHARE ROW EXCLUSIVE briefly, as with an inline REFERENCES.
 			a.newTableForeignKeys(key, []*pg_query.RangeVar{c.Pktable})
 			return lockSRE
+		}
+		if !a.st.isNew(ref) && ref != key {
+			a.strongOn(lockSRE, relName(c.Pktable)) // on the referenced table too
 		}
 		if c.SkipValidation {
 			a.txNotValid[key+"."+name] = true
