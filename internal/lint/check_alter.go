@@ -569,8 +569,14 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if cd.RawDefault != nil {
 		def = cd.RawDefault
 	}
+	// DEFAULT NULL fills the column with NULLs as no DEFAULT does: PostgreSQL stores no default for it,
+	// or, on a column of a domain, one that overrides the domain's with NULL.
+	nullDefault := nullLiteral(def)
+	if nullDefault {
+		def = nil
+	}
 	ofDomain := ""
-	if def == nil {
+	if def == nil && !nullDefault {
 		// Without a DEFAULT of its own the column takes its domain's, rewriting the table as the same
 		// DEFAULT written on the column does when it is volatile.
 		if def = a.st.domainDefault(cd.TypeName); def != nil {
@@ -611,7 +617,11 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 		flagged = true
 	}
 	if notNull && def == nil && !identity && !generated && !serialTypes[typ] {
-		a.add("add-column-required", fmt.Sprintf("ADD COLUMN %s NOT NULL without DEFAULT fails on a table that has rows", col))
+		without := "without DEFAULT"
+		if nullDefault {
+			without = "with DEFAULT NULL, which is no default,"
+		}
+		a.add("add-column-required", fmt.Sprintf("ADD COLUMN %s NOT NULL %s fails on a table that has rows", col, without))
 		flagged = true
 	}
 	if unique {
@@ -630,6 +640,16 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if !flagged {
 		a.add("add-column-nullable", fmt.Sprintf("ADD COLUMN %s without default or constraints is metadata-only (brief ACCESS EXCLUSIVE)", col))
 	}
+}
+
+// nullLiteral tells whether n is the NULL literal, cast or not (NULL::text): as a DEFAULT, no default
+// at all.
+func nullLiteral(n *pg_query.Node) bool {
+	for n.GetTypeCast() != nil {
+		n = n.GetTypeCast().Arg
+	}
+	c := n.GetAConst()
+	return c != nil && c.Isnull
 }
 
 // validateHeld is validate-in-same-transaction's message for VALIDATE CONSTRAINT name on rel, in a
