@@ -155,6 +155,9 @@ type analyzer struct {
 	part, parts int
 	first       int       // index in out of the statement's first finding
 	lock        lockLevel // strongest lock the statement takes on a pre-existing relation
+	// strongRels are the pre-existing relations the statement takes SHARE ROW EXCLUSIVE or stronger on,
+	// as far as it says (see strongOn).
+	strongRels []heldLock
 	// lockKind is the relkind of the relation that lock is on, as far as the statement tells (see
 	// relkindWord): "" for a table or a relation of a kind the statement does not say.
 	lockKind string
@@ -184,6 +187,9 @@ type analyzer struct {
 	// 'UTC'), under which PostgreSQL 12+ changes timestamp to timestamptz and back without a rewrite. It
 	// follows SET, SET LOCAL, RESET and ROLLBACK as the timeouts do ("on" is UTC).
 	utcZone timeout
+	// txStrongOn names the relations of txStrong, as the statements wrote them, in the order taken,
+	// each with the strongest of those locks on it.
+	txStrongOn []heldLock
 	// txStart is how the timeouts stood when the current transaction began (ROLLBACK goes back to it),
 	// and savepoints how they stood at each SAVEPOINT of it, innermost last.
 	txStart         timeouts
@@ -482,6 +488,35 @@ type lockMark struct {
 	kind string
 }
 
+// heldLock is a lock a transaction holds on a relation, named as the script wrote it.
+type heldLock struct {
+	rel  string
+	lock lockLevel
+}
+
+// withLock is held with lock l on rel added: a relation is listed once, with its strongest lock.
+func withLock(held []heldLock, rel string, l lockLevel) []heldLock {
+	if rel == "" {
+		return held
+	}
+	for i := range held {
+		if held[i].rel == rel {
+			held[i].lock = max(held[i].lock, l)
+			return held
+		}
+	}
+	return append(held, heldLock{rel, l})
+}
+
+// strongOn records that the statement takes lock l, SHARE ROW EXCLUSIVE or stronger, on the
+// pre-existing relations rels, so that a later statement of its transaction can name them
+// (validate-in-same-transaction).
+func (a *analyzer) strongOn(l lockLevel, rels ...string) {
+	for _, rel := range rels {
+		a.strongRels = withLock(a.strongRels, rel, l)
+	}
+}
+
 func (a *analyzer) mark() lockMark { return lockMark{a.lock, a.lockKind} }
 
 // mixedKinds is the lockKind of a statement whose strongest lock is on relations of several kinds.
@@ -538,6 +573,7 @@ func relkindWord(k string) string {
 
 func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 	a.stmt, a.stmtIdx, a.first, a.lock, a.lockKind, a.queue, a.part, a.parts = st, i, len(a.out), lockNone, "", nil, 0, 0
+	a.strongRels = nil
 	if st.Err != nil {
 		a.noteFacts(nil)
 		a.parseError(st)
@@ -577,6 +613,14 @@ func (a *analyzer) statement(i int, st *sqlparse.Statement) {
 		}
 		if a.lock >= lockSRE {
 			a.txStrong = true
+			if len(a.strongRels) == 0 {
+				// A statement that does not say which of its relations it locks strongly (DROP, TRUNCATE,
+				// LOCK TABLE …) locks its target so.
+				a.strongOn(a.lock, relName(targetRelation(st.Node)))
+			}
+			for _, h := range a.strongRels {
+				a.txStrongOn = withLock(a.txStrongOn, h.rel, h.lock)
+			}
 		}
 	}
 	a.st.learnStatement(st, true)

@@ -844,6 +844,7 @@ func (a *analyzer) newTableForeignKeys(self string, refs []*pg_query.RangeVar) {
 		return
 	}
 	a.takes(lockSRE)
+	a.strongOn(lockSRE, names...)
 	what := "the foreign key takes"
 	if len(names) > 1 {
 		what = "the foreign keys take"

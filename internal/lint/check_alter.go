@@ -135,6 +135,9 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 	defer func() {
 		if !fresh {
 			a.takesOn(lock, kind)
+			if lock >= lockSRE {
+				a.strongOn(lock, rel)
+			}
 		}
 	}()
 	if cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE && (cmd.Subtype == pg_query.AlterTableType_AT_DropColumn || cmd.Subtype == pg_query.AlterTableType_AT_DropConstraint) {
@@ -273,7 +276,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			return
 		}
 		if a.inTx() && (a.txNotValid[key+"."+col] || a.txStrong) {
-			a.add("validate-in-same-transaction", fmt.Sprintf("VALIDATE CONSTRAINT %s runs in a transaction that already holds a strong lock on %s, so the validation scan blocks writes", name, rel))
+			a.add("validate-in-same-transaction", validateHeld(name, rel, a.txStrongOn))
 		} else {
 			a.add("validate-constraint", "")
 		}
@@ -566,8 +569,14 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if cd.RawDefault != nil {
 		def = cd.RawDefault
 	}
+	// DEFAULT NULL fills the column with NULLs as no DEFAULT does: PostgreSQL stores no default for it,
+	// or, on a column of a domain, one that overrides the domain's with NULL.
+	nullDefault := nullLiteral(def)
+	if nullDefault {
+		def = nil
+	}
 	ofDomain := ""
-	if def == nil {
+	if def == nil && !nullDefault {
 		// Without a DEFAULT of its own the column takes its domain's, rewriting the table as the same
 		// DEFAULT written on the column does when it is volatile.
 		if def = a.st.domainDefault(cd.TypeName); def != nil {
@@ -608,7 +617,11 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 		flagged = true
 	}
 	if notNull && def == nil && !identity && !generated && !serialTypes[typ] {
-		a.add("add-column-required", fmt.Sprintf("ADD COLUMN %s NOT NULL without DEFAULT fails on a table that has rows", col))
+		without := "without DEFAULT"
+		if nullDefault {
+			without = "with DEFAULT NULL, which is no default,"
+		}
+		a.add("add-column-required", fmt.Sprintf("ADD COLUMN %s NOT NULL %s fails on a table that has rows", col, without))
 		flagged = true
 	}
 	if unique {
@@ -627,6 +640,54 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if !flagged {
 		a.add("add-column-nullable", fmt.Sprintf("ADD COLUMN %s without default or constraints is metadata-only (brief ACCESS EXCLUSIVE)", col))
 	}
+}
+
+// nullLiteral tells whether n is the NULL literal, cast or not (NULL::text): as a DEFAULT, no default
+// at all.
+func nullLiteral(n *pg_query.Node) bool {
+	for n.GetTypeCast() != nil {
+		n = n.GetTypeCast().Arg
+	}
+	c := n.GetAConst()
+	return c != nil && c.Isnull
+}
+
+// validateHeld is validate-in-same-transaction's message for VALIDATE CONSTRAINT name on rel, in a
+// transaction whose earlier statements hold the locks held (SHARE ROW EXCLUSIVE or stronger; ADD
+// CONSTRAINT … NOT VALID takes one on rel). VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on rel,
+// which blocks neither reads nor writes: the harm is in the locks already held, kept for as long as the
+// scan reads rel, on tables other than rel as much as on it.
+func validateHeld(name, rel string, held []heldLock) string {
+	if len(held) == 0 {
+		return fmt.Sprintf("VALIDATE CONSTRAINT %s runs in a transaction that already holds SHARE ROW EXCLUSIVE or stronger on a table an earlier statement locked: it stays locked for the whole validation scan of %s", name, rel)
+	}
+	var levels []lockLevel
+	byLevel := map[lockLevel][]string{}
+	var all, writes []string
+	for _, h := range held {
+		if byLevel[h.lock] == nil {
+			levels = append(levels, h.lock)
+		}
+		byLevel[h.lock] = append(byLevel[h.lock], h.rel)
+		if h.lock >= lockAE {
+			all = append(all, h.rel)
+		} else {
+			writes = append(writes, h.rel)
+		}
+	}
+	var locks []string
+	for _, l := range levels {
+		locks = append(locks, l.String()+" on "+andList(byLevel[l]))
+	}
+	var blocked []string
+	if len(all) > 0 {
+		blocked = append(blocked, "reads and writes of "+andList(all))
+	}
+	if len(writes) > 0 {
+		blocked = append(blocked, "writes to "+andList(writes))
+	}
+	return fmt.Sprintf("VALIDATE CONSTRAINT %s on %s runs in a transaction that already holds %s (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on %[2]s): %[4]s stay blocked for the whole validation scan",
+		name, rel, andList(locks), strings.Join(blocked, " and "))
 }
 
 func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, c *pg_query.Constraint) lockLevel {
@@ -661,6 +722,9 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 			// SHARE ROW EXCLUSIVE briefly, as with an inline REFERENCES.
 			a.newTableForeignKeys(key, []*pg_query.RangeVar{c.Pktable})
 			return lockSRE
+		}
+		if !a.st.isNew(ref) && ref != key {
+			a.strongOn(lockSRE, relName(c.Pktable)) // on the referenced table too
 		}
 		if c.SkipValidation {
 			a.txNotValid[key+"."+name] = true

@@ -804,6 +804,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			}
 			if c.GetConstraint().GetContype() == pg_query.ConstrType_CONSTR_DEFAULT {
 				s.domainDefaults[name] = c.GetConstraint().GetRawExpr()
+				if nullLiteral(c.GetConstraint().GetRawExpr()) {
+					delete(s.domainDefaults, name) // DEFAULT NULL: none, not even the base domain's
+				}
 			}
 		}
 	case n.GetAlterDomainStmt() != nil:
@@ -817,7 +820,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		case "X":
 			s.dropDomainCheck(s.qual(d.TypeName), d.Name)
 		case "T": // SET DEFAULT, or DROP DEFAULT without Def
-			if d.Def != nil {
+			if d.Def != nil && !nullLiteral(d.Def) { // SET DEFAULT NULL drops the default
 				s.domainDefaults[s.qual(d.TypeName)] = d.Def
 			} else {
 				delete(s.domainDefaults, s.qual(d.TypeName))

@@ -146,6 +146,7 @@ func (a *analyzer) resetTx() {
 	a.stmtTimeout.endTx()
 	a.utcZone.endTx()
 	a.txAE, a.txAEKind, a.txStrong, a.txAfterAEDone = false, "", false, false
+	a.txStrongOn = nil
 	a.txNotValid = map[string]bool{}
 	a.txEnumValues = nil
 }

@@ -135,3 +135,31 @@ func TestOnlyInATransactionBlock(t *testing.T) {
 		t.Run(tt.name, tt.run)
 	}
 }
+
+// TestValidateNamesTheTablesLocked: validate-in-same-transaction names the tables the transaction
+// locked strongly, with the lock, and what that blocks. VALIDATE takes only SHARE UPDATE EXCLUSIVE on
+// its own table, so after a strong lock on another table it is that table whose writes wait.
+func TestValidateNamesTheTablesLocked(t *testing.T) {
+	t.Parallel()
+	const validate = "ALTER TABLE users VALIDATE CONSTRAINT age_pos;\n"
+	for _, tt := range []txCase{
+		{name: "another table", src: "SET lock_timeout = '1s';\nALTER TABLE orgs ADD COLUMN x int;\n" + validate, inTx: true,
+			rule: "validate-in-same-transaction", line: 3,
+			says: "already holds ACCESS EXCLUSIVE on orgs (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on users): reads and writes of orgs stay blocked for the whole validation scan"},
+		{name: "its own NOT VALID", src: "ALTER TABLE users ADD CONSTRAINT age_pos CHECK (age > 0) NOT VALID;\n" + validate, inTx: true,
+			rule: "validate-in-same-transaction", line: 2, says: "already holds ACCESS EXCLUSIVE on users (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on users): reads and writes of users stay"},
+		{name: "a foreign key locks both tables", src: "ALTER TABLE users ADD CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_org_fk;\n", inTx: true,
+			rule: "validate-in-same-transaction", line: 2, says: "already holds SHARE ROW EXCLUSIVE on orgs and users (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on users): writes to orgs and users stay blocked"},
+		{name: "LOCK TABLE", src: "BEGIN;\nLOCK TABLE orgs IN SHARE ROW EXCLUSIVE MODE;\n" + validate + "COMMIT;\n",
+			rule: "validate-in-same-transaction", line: 3, says: "already holds SHARE ROW EXCLUSIVE on orgs (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on users): writes to orgs stay blocked"},
+		{name: "several locks", src: "BEGIN;\nLOCK TABLE orgs IN SHARE ROW EXCLUSIVE MODE;\nALTER TABLE events ADD COLUMN x int;\n" + validate + "COMMIT;\n",
+			rule: "validate-in-same-transaction", line: 4,
+			says: "already holds SHARE ROW EXCLUSIVE on orgs and ACCESS EXCLUSIVE on events (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on users): reads and writes of events and writes to orgs stay blocked"},
+		{name: "the strongest lock of a table", src: "BEGIN;\nLOCK TABLE orgs IN SHARE ROW EXCLUSIVE MODE;\nALTER TABLE orgs ADD COLUMN x int;\n" + validate + "COMMIT;\n",
+			rule: "validate-in-same-transaction", line: 4, says: "already holds ACCESS EXCLUSIVE on orgs (VALIDATE"},
+		{name: "locks end with the transaction", src: "BEGIN;\nALTER TABLE orgs ADD COLUMN x int;\nCOMMIT;\nBEGIN;\nLOCK TABLE events IN EXCLUSIVE MODE;\n" + validate + "COMMIT;\n",
+			rule: "validate-in-same-transaction", line: 6, says: "already holds EXCLUSIVE on events (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on users): writes to events stay"},
+	} {
+		t.Run(tt.name, tt.run)
+	}
+}

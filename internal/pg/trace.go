@@ -162,10 +162,16 @@ func readTrace(ctx context.Context, conn *pgx.Conn, query string) (*traceState, 
 // setting of the transaction rather than as a parameter, so that the query has none and is planned once
 // per session, as the other trace queries are (with a parameter the server may plan it again on any run).
 func readLocked(ctx context.Context, conn *pgx.Conn, known string) (*traceState, error) {
+	return readSpared(ctx, conn, lockedTraceQuery, known)
+}
+
+// readSpared runs a trace query on the migration's own connection, inside its transaction, with known
+// in schemagate.trace (readLocked) and without the migration's statement_timeout.
+func readSpared(ctx context.Context, conn *pgx.Conn, query, known string) (*traceState, error) {
 	batch := &pgx.Batch{}
 	batch.Queue("SELECT set_config('schemagate.trace', $1, true)", known)
 	batch.Queue(spareTimeout) // the migration's statement_timeout is not the trace's (see spareTimeout)
-	batch.Queue(lockedTraceQuery)
+	batch.Queue(query)
 	batch.Queue("SELECT " + restoreTimeout)
 	res := conn.SendBatch(ctx, batch)
 	defer res.Close()
@@ -559,6 +565,11 @@ func lockKey(l traceLock) string {
 // ConcurrentTracer traces statements that run outside a transaction (CREATE INDEX CONCURRENTLY and
 // friends): each runs in autocommit on the migration's connection while a second connection polls
 // pg_locks for that backend, and compares relations and indexes before and after.
+//
+// Such a script may open transaction blocks of its own (BEGIN … COMMIT, psql style). The observer
+// cannot see what a statement inside one changed (its catalog rows are uncommitted, and the scan
+// counters are the transaction's own), so inside a block the state is read on the run connection, idle
+// between statements, as Tracer does (see Exec).
 type ConcurrentTracer struct {
 	run, observe *pgx.Conn
 	file         string
@@ -626,6 +637,7 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 	if err := poll(false); err != nil {
 		return err
 	}
+	before := t.run.PgConn().TxStatus()
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- ExecStatement(ctx, t.run.PgConn(), stmt) }()
@@ -644,13 +656,10 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 		}
 	}
 	d := time.Since(start)
-	cur, err := readTraceState(ctx, t.observe)
+	ev, cur, err := t.evidence(ctx, stmt, before, t.run.PgConn().TxStatus(), seen, oids)
 	if err != nil {
 		return err
 	}
-	ev := diffTrace(t.prev, cur, t.preexisting)
-	ev.Locks = polledLocks(seen, oids, t.prev, cur, t.preexisting)
-	ev.Concurrent = true
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
 	ev.DurationMS = float64(d.Microseconds()) / 1000
 	if execErr != nil {
@@ -659,6 +668,86 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 	t.Evidence = append(t.Evidence, ev)
 	t.prev = cur
 	return execErr
+}
+
+// evidence is what stmt did, and the state after it, given the run connection's transaction status
+// before and after it ('I' idle, 'T' in a transaction block, 'E' in a failed one) and the locks polled
+// while it ran.
+func (t *ConcurrentTracer) evidence(ctx context.Context, stmt *sqlparse.Statement, before, after byte, seen map[string]lint.LockEvidence, oids map[string]uint32) (lint.Evidence, *traceState, error) {
+	kind, chain := transactionKind(stmt)
+	switch {
+	case after == 'E':
+		// The statement failed inside a block, which answers nothing but ROLLBACK now, and whose
+		// changes are undone: the state stays as before it, only the locks it waited for or took are
+		// known.
+		return lint.Evidence{Locks: t.newLocks(seen, oids, t.prev)}, t.prev, nil
+	case after == 'T' && before != 'I' && !chain && (before == 'E' || kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO):
+		// ROLLBACK TO SAVEPOINT undid part of the block and released the locks taken since: what it
+		// undid is no change of its own, and relations no longer locked may be other than the state
+		// before says, so all of them are read again.
+		cur, err := readSpared(ctx, t.run, fullTraceQuery, "[]")
+		if err != nil {
+			return lint.Evidence{}, nil, err
+		}
+		return lint.Evidence{Locks: t.newLocks(seen, oids, cur)}, cur, nil
+	case after == 'T' && !(before != 'I' && chain):
+		// Inside the script's own transaction block, only the run connection sees the statement's
+		// rewrites (its new filenodes are not committed) and scans (pg_stat_get_xact_numscans counts the
+		// transaction's own): read there, as Tracer does. The block keeps its locks to its end, so they
+		// are read there too, with the relations the block created, which the observer cannot see.
+		locked, err := readSpared(ctx, t.run, lockedTraceQuery, t.prev.knownLocked())
+		if err != nil {
+			return lint.Evidence{}, nil, err
+		}
+		cur := mergeTrace(t.prev, locked)
+		return diffTrace(t.prev, cur, t.preexisting), cur, nil
+	}
+	cur, err := readTraceState(ctx, t.observe)
+	if err != nil {
+		return lint.Evidence{}, nil, err
+	}
+	if before != 'I' {
+		// The statement ended a block (COMMIT, ROLLBACK, COMMIT of a failed one, or either AND CHAIN,
+		// whose new block starts with nothing uncommitted). What the block changed was recorded at the
+		// statements that changed it, read inside it; the state before this one is that of the block's
+		// last statement, which a rollback undoes (filenodes back as they were) and whose scan counters
+		// were the block's: a diff would blame the end of the block for the block's rewrites.
+		return lint.Evidence{Locks: t.newLocks(seen, oids, cur)}, cur, nil
+	}
+	ev := diffTrace(t.prev, cur, t.preexisting)
+	ev.Locks = polledLocks(seen, oids, t.prev, cur, t.preexisting)
+	ev.Concurrent = true
+	return ev, cur, nil
+}
+
+// transactionKind is the kind of stmt when it is transaction control (-1 otherwise), and whether it
+// is COMMIT or ROLLBACK AND CHAIN.
+func transactionKind(stmt *sqlparse.Statement) (pg_query.TransactionStmtKind, bool) {
+	if stmt == nil || stmt.Node == nil || stmt.Node.GetTransactionStmt() == nil {
+		return -1, false
+	}
+	ts := stmt.Node.GetTransactionStmt()
+	chain := ts.Chain && (ts.Kind == pg_query.TransactionStmtKind_TRANS_STMT_COMMIT || ts.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK)
+	return ts.Kind, chain
+}
+
+// newLocks is polledLocks without those the run connection's transaction held before the statement
+// (t.prev.Locks, read on it inside the block): a poll sees every lock the block holds, not only the
+// statement's.
+func (t *ConcurrentTracer) newLocks(seen map[string]lint.LockEvidence, oids map[string]uint32, after *traceState) []lint.LockEvidence {
+	held := map[string]bool{}
+	for _, l := range t.prev.Locks {
+		if l.Locktype == "relation" && l.OID != nil {
+			held[fmt.Sprint(*l.OID, "|", l.Mode)] = true
+		}
+	}
+	var out []lint.LockEvidence
+	for _, l := range polledLocks(seen, oids, t.prev, after, t.preexisting) {
+		if !held[fmt.Sprint(oids[l.Relation], "|", l.Mode)] {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // polledLocks is the evidence of the locks a poll saw (seen, keyed by relation and mode, with each

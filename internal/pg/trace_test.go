@@ -274,6 +274,87 @@ func TestTraceConcurrentIndex(t *testing.T) {
 	}
 }
 
+// TestConcurrentTracerInsideScriptBlocks: statements run one by one with the script's own BEGIN …
+// COMMIT are traced inside the block as in a transaction of the tool's (a rewrite and a scan at the
+// statement that does them, not at the COMMIT that makes them visible to the observer), and what a
+// ROLLBACK, a ROLLBACK TO SAVEPOINT or the COMMIT of a failed block undoes is not taken for a rewrite.
+func TestConcurrentTracerInsideScriptBlocks(t *testing.T) {
+	ctx := t.Context()
+	u := pgtest.URL(t)
+	connect := func() *pgx.Conn {
+		c, err := pgx.Connect(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(context.Background()) })
+		return c
+	}
+	run, observe := connect(), connect()
+	if _, err := run.Exec(ctx, traceSetup); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := pg.NewConcurrentTracer(ctx, run, observe, "m.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := script(`BEGIN;
+ALTER TABLE t ALTER COLUMN a TYPE bigint;
+ALTER TABLE t ADD CONSTRAINT t_b CHECK (b <> '');
+COMMIT;
+BEGIN;
+SELECT count(*) FROM t;
+SAVEPOINT s;
+ALTER TABLE t ALTER COLUMN b TYPE varchar(5);
+ROLLBACK TO s;
+ALTER TABLE t ALTER COLUMN b TYPE varchar(7);
+SELECT 1 / 0;
+COMMIT;
+ALTER TABLE t ALTER COLUMN a TYPE int;`)
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		if err := tr.Exec(ctx, st); (err != nil) != (st.Pos.Line == 11) {
+			t.Fatalf("line %d: %v", st.Pos.Line, err)
+		}
+	}
+	var got []string
+	for _, ev := range tr.Evidence {
+		var locks []string
+		for _, l := range ev.Locks {
+			if l.Relation == "public.t" {
+				locks = append(locks, l.Mode)
+			}
+		}
+		if ev.Concurrent {
+			// In autocommit the locks are polled (a quick statement may end between two polls) and the
+			// scan counters are the observer's: the rewrite is what is sure to be seen.
+			got = append(got, fmt.Sprintf("%d rewritten %v concurrent", ev.Line, ev.Rewritten))
+			continue
+		}
+		got = append(got, fmt.Sprintf("%d rewritten %v scanned %v locks %v failed %v", ev.Line, ev.Rewritten, ev.Scanned, locks, ev.Err != ""))
+	}
+	want := []string{
+		"1 rewritten [] scanned [] locks [] failed false",
+		"2 rewritten [public.t public.t_pkey] scanned [public.t] locks [AccessExclusiveLock ShareLock] failed false",
+		// t's ACCESS EXCLUSIVE is held from line 2: not a lock of the CHECK's own.
+		"3 rewritten [] scanned [public.t] locks [] failed false",
+		"4 rewritten [] scanned [] locks [] failed false",
+		"5 rewritten [] scanned [] locks [] failed false",
+		"6 rewritten [] scanned [public.t] locks [AccessShareLock] failed false",
+		"7 rewritten [] scanned [] locks [] failed false",
+		"8 rewritten [public.t public.t_pkey] scanned [public.t] locks [AccessExclusiveLock ShareLock] failed false",
+		// t stays locked (line 6): read again, its filenode is back as before line 8.
+		"9 rewritten [] scanned [] locks [] failed false",
+		"10 rewritten [public.t public.t_pkey] scanned [public.t] locks [AccessExclusiveLock ShareLock] failed false",
+		"11 rewritten [] scanned [] locks [] failed true",
+		// The COMMIT of the failed block rolls back line 10's rewrite.
+		"12 rewritten [] scanned [] locks [] failed false",
+		"13 rewritten [public.t public.t_pkey] concurrent",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("evidence:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestApplyScriptPositionsErrors(t *testing.T) {
 	ctx := context.Background()
 	conn := pgtest.Conn(t)
