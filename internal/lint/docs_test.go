@@ -42,3 +42,20 @@ func TestRuleDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleDocsSaferForm: the page of a safe rule that names a good form (validate-constraint) called the
+// form that does not trigger it the "safer form", though that was a VALIDATE after a strong lock in its
+// transaction, which validate-in-same-transaction calls dangerous. Only the pages of rules that warn
+// (dangerous, caution, or safe advice such as prefer-text) still say so.
+func TestRuleDocsSaferForm(t *testing.T) {
+	t.Parallel()
+	for id, safer := range map[string]bool{"validate-constraint": false, "add-column-nullable": false, "prefer-text": true, "add-column-required": true} {
+		r, ok := Lookup(id)
+		if !ok {
+			t.Fatalf("no rule %s", id)
+		}
+		if got := strings.Contains(string(r.Doc()), "## Does not trigger (safer form)"); got != safer {
+			t.Errorf("%s: page says safer form %v, want %v", id, got, safer)
+		}
+	}
+}

@@ -37,7 +37,14 @@ func (r Rule) Doc() []byte {
 	b.WriteString("| lock | rewrites the table | scans the table |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", strings.ReplaceAll(lock, "|", "\\|"), yn(r.Rewrite), yn(r.Scan))
 	b.WriteString("## Triggers\n\n```sql\n" + r.Bad + "\n```\n\n")
-	b.WriteString("## Does not trigger (safer form)\n\n```sql\n" + r.Good + "\n```\n\n")
+	if r.Risk == Safe && !strings.Contains(r.Why, "(advisory") {
+		// A safe rule that is no advice (the catalog marks those "advisory": prefer-text...) names a form
+		// that is fine as it is (ADD COLUMN without a default, VALIDATE in a transaction of its own): what
+		// does not trigger it is no safer, and often another rule's (a VALIDATE after a strong lock).
+		b.WriteString("## Does not trigger\n\nThis rule names a form that is safe as it is; the statement below is another form, which it leaves to other rules (`schemagate lint` on it says how they judge it).\n\n```sql\n" + r.Good + "\n```\n\n")
+	} else {
+		b.WriteString("## Does not trigger (safer form)\n\n```sql\n" + r.Good + "\n```\n\n")
+	}
 	if r.Suggestion != "" {
 		b.WriteString("## Safe alternative\n\n" + r.Suggestion + "\n\n")
 	}
