@@ -35,6 +35,8 @@ func unreadBaseRepo(t *testing.T, edit string) (e *gateEnv, dir string) {
 	ref := s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 2}, Title: "Renumber 2_c", Author: "Codertocat",
 		HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master"}, names)
 	s.SetFile(evRepo, ".github/CODEOWNERS", evBase, []byte("* @Codertocat\n/db/ @dora\n"))
+	// The gate judges the folder the base's schemagate.yml names, as the checkout below has it.
+	s.SetFile(evRepo, "schemagate.yml", evBase, []byte("dir: db\napproval:\n  require: risky\n"))
 	for p, body := range changed {
 		s.SetFile(evRepo, p, evHead, []byte(body))
 	}
