@@ -385,11 +385,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	if err != nil {
 		return nil, err
 	}
-	progress := func(format string, args ...any) {
-		if !o.Quiet { // the arguments quote the pull request: see clean
-			fmt.Fprintf(a.Stderr, format+"\n", cleanArgs(args)...)
-		}
-	}
+	progress := a.progress(o.Quiet)
 	setup, err := readSetup(cfg, o.setupFrom())
 	if err != nil {
 		return nil, err

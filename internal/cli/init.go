@@ -149,7 +149,8 @@ func (a *App) runInit(o *InitOptions) error {
 		return usageErr(fmt.Errorf("%s: its format cannot be told: %w (give --format)", dir, found.err))
 	}
 	if found.err != nil {
-		fmt.Fprintf(a.Stderr, "schemagate init: warning: %s does not read yet: %v\n", dir, found.err)
+		// The error names the folder's files: see clean.
+		fmt.Fprintf(a.Stderr, "schemagate init: warning: %s does not read yet: %s\n", clean(dir), cleanError(found.err))
 	}
 	if ci == "auto" {
 		ci = detectCI()
