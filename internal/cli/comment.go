@@ -114,17 +114,24 @@ func readReport(path string) (*report.Report, error) {
 	return &r, nil
 }
 
-// undecided keeps of a report's approval section what the check writes: whether the approval is
-// required, why, the checksum and the ignored findings. A decision (approved or blocked, by whom, who
-// may still approve) is the gate's alone, and the report is an artifact its author could have written:
-// posted by the bot, a claimed "approved by dora" would read as the bot's word. The gate writes its
-// decision into the comment itself.
+// undecided keeps of a report's approval section what the check writes and the comment may repeat: that
+// the approval is required, why, the checksum and the ignored findings. A decision (approved or blocked,
+// by whom, who may still approve) is the gate's alone, and the report is an artifact its author could
+// have written: posted by the bot, a claimed "approved by dora" would read as the bot's word. So would a
+// claimed "not required": whether the approval is required is the gate's to say too, from the policy of
+// the target branch and the changed files it reads itself, so a report that says it is not (in its state
+// or its required flag) is shown as undecided, the gate's to decide. A report that says it is required
+// is shown as pending: the check's own claim, which only the gate can lift. The gate writes its decision
+// into the comment itself.
 func undecided(a *report.Approval) *report.Approval {
 	if a == nil {
 		return nil
 	}
 	out := &report.Approval{Required: a.Required, State: a.State, Reason: a.Reason, Checksum: a.Checksum, Ignored: a.Ignored}
-	if out.State != gate.NotRequired && out.State != gate.Pending {
+	switch {
+	case !a.Required || a.State == gate.NotRequired:
+		out.Required, out.State, out.Reason = false, report.ApprovalUndecided, ""
+	case a.State != gate.Pending:
 		out.State, out.Reason = gate.Pending, ""
 	}
 	return out

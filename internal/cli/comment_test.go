@@ -484,3 +484,48 @@ func TestCommentTakesTheForgesLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestCommentShowsNoClaimedExemption: whether the approval is required is the gate's to say too. An
+// artifact that says it is not (the state "not-required", or "required": false beside any state) must not
+// be posted as the bot's "✅ Not required": the comment says the gate decides. One that says it is
+// required stays pending, the check's own claim.
+func TestCommentShowsNoClaimedExemption(t *testing.T) {
+	repo := "octo-org/octo-repo"
+	const gateDecides = "decided by the DBA gate"
+	for _, tc := range []struct {
+		name     string
+		approval report.Approval
+		want     string
+	}{
+		{"not required", report.Approval{Required: false, State: "not-required"}, gateDecides},
+		{"required false, pending", report.Approval{Required: false, State: "pending", Reason: "no approval needed"}, gateDecides},
+		{"required false, approved", report.Approval{Required: false, State: "approved", Approved: []string{"dora"}}, gateDecides},
+		{"required, not-required state", report.Approval{Required: true, State: "not-required"}, gateDecides},
+		{"required, pending", report.Approval{Required: true, State: "pending"}, "**Required** and pending"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := githubtest.New(t)
+			fake.SetInstallationToken(true)
+			ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
+			env := map[string]string{
+				"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
+				"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
+				"GITHUB_TOKEN":      githubtest.Token,
+			}
+			forged := hostileArtifact()
+			forged.Approval = &tc.approval
+			code, out, errOut := run(t, env, "comment", "--report", writeReport(t, forged))
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			cs := fake.Comments(ref)
+			if len(cs) != 1 {
+				t.Fatalf("%d comments, want 1", len(cs))
+			}
+			body := cs[0].Body
+			if strings.Contains(body, "Not required") || strings.Contains(body, "no approval needed") || strings.Contains(body, "dora") || !strings.Contains(body, tc.want) {
+				t.Errorf("the comment shows the artifact's claim, or does not say %q:\n%s", tc.want, body)
+			}
+		})
+	}
+}

@@ -394,6 +394,8 @@ func mdApproval(a *Approval) string {
 	var b strings.Builder
 	b.WriteString("### DBA approval\n\n")
 	switch {
+	case a.State == ApprovalUndecided:
+		b.WriteString("⏳ Whether this change needs a DBA approval is decided by the DBA gate (`schemagate gate`, which writes its decision here), not by this report.")
 	case !a.Required || a.State == "not-required":
 		b.WriteString("✅ Not required for this change.")
 	case a.State == "approved":
