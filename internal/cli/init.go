@@ -552,6 +552,9 @@ jobs:
       github.event.workflow_run.head_repository.full_name != github.repository
     runs-on: ubuntu-latest
     steps:
+      - uses: actions/checkout@v4   # the default branch, never the pull request's code: its schemagate.yml
+        with:                       # names the folder whose comment this is
+          persist-credentials: false
       - uses: actions/download-artifact@v4
         with:
           name: schemagate-report
