@@ -603,3 +603,29 @@ func TestCommentRefusesAnotherFoldersReport(t *testing.T) {
 		}
 	}
 }
+
+// TestCommentOfAForgedHugeReportIsPosted: a fork's artifact can hold fields the check never writes so
+// long (a reason of 2,000 bidi controls, 25 ignored findings of 500, a 70,000-character format) that the
+// comment came out longer than GitHub takes: the update was refused (422) and the previous comment,
+// another head's report, stayed. The comment is bounded whatever the report holds, so the update lands.
+func TestCommentOfAForgedHugeReportIsPosted(t *testing.T) {
+	fake := githubtest.New(t)
+	repo := "acme/shop"
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
+	old := fake.AddComment(ref, fake.BotLogin(), "the report of an earlier head\n\n"+report.Marker("db/migrations"))
+	forged := hostileArtifact()
+	forged.Format = strings.Repeat("x", 70000)
+	forged.Approval = &report.Approval{Required: true, State: "pending", Reason: strings.Repeat("\u202e", 2000)}
+	for range 25 {
+		forged.Approval.Ignored = append(forged.Approval.Ignored, strings.Repeat("\u202e", 500))
+	}
+	env := map[string]string{"GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(), "GITHUB_TOKEN": githubtest.Token}
+	code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", writeReport(t, forged), "--sha", headSHA)
+	if code != ExitOK || !strings.Contains(out, fmt.Sprintf("comment %d updated", old)) {
+		t.Fatalf("exit %d, want comment %d updated\n%s\n%s", code, old, out, errOut)
+	}
+	cs := fake.Comments(ref)
+	if len(cs) != 1 || strings.Contains(cs[0].Body, "an earlier head") || utf8.RuneCountInString(cs[0].Body) > forge.DefaultMaxCommentRunes-commentRoom {
+		t.Errorf("want the one comment updated within the limit, got %d comments, the first of %d characters", len(cs), utf8.RuneCountInString(cs[0].Body))
+	}
+}
