@@ -385,11 +385,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	if err != nil {
 		return nil, err
 	}
-	progress := func(format string, args ...any) {
-		if !o.Quiet { // the arguments quote the pull request: see clean
-			fmt.Fprintf(a.Stderr, format+"\n", cleanArgs(args)...)
-		}
-	}
+	progress := a.progress(o.Quiet)
 	setup, err := readSetup(cfg, o.setupFrom())
 	if err != nil {
 		return nil, err
@@ -406,22 +402,6 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	// Against a base that does not read, what the change edited or deleted of its files fails as
 	// against a readable one, before the approval is asked for.
 	unread.MarkReport(rep, set)
-	if rep.Approval == nil && len(rep.New()) > 0 {
-		// What the approval policy asks of these migrations; `schemagate gate` then says who approved.
-		// The findings the author's ignore comments silence count here: they pass --fail-on, not the DBA.
-		risk := rep.RiskForApproval()
-		required := gate.Required(cfg.Approval, risk)
-		rep.Approval = &report.Approval{Required: required, State: gate.NotRequired, Checksum: gate.Checksum(rep), Ignored: rep.IgnoredFindings()}
-		if required {
-			rep.Approval.State = gate.Pending
-			counted := ""
-			if risk > rep.Risk {
-				counted = " (counting the findings the author ignored)"
-			}
-			rep.Approval.Reason = fmt.Sprintf("The new migrations are %s%s and the policy (approval.require: %s) asks a code owner of the migration files to approve them.",
-				risk, counted, cfg.Approval.RequireLevel())
-		}
-	}
 	rep.Notes = append(rep.Notes, baseNotes...)
 	// The folder as the repository names it (CODEOWNERS patterns, changed files, the comment's marker),
 	// whatever directory schemagate runs from.
@@ -454,6 +434,24 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		if m.New {
 			// What the gate compares with the pull request's changed files.
 			m.FileBlob, m.DownFileBlob = fileBlob(m.File), fileBlob(m.DownFile)
+		}
+	}
+	if rep.Approval == nil && len(rep.New()) > 0 {
+		// What the approval policy asks of these migrations; `schemagate gate` then says who approved.
+		// Only now that the findings name their files from the repository: the ignored findings it
+		// counts name them as the findings do everywhere else (db/0002_x.up.sql:3, not 0002_x.up.sql:3).
+		// The findings the author's ignore comments silence count here: they pass --fail-on, not the DBA.
+		risk := rep.RiskForApproval()
+		required := gate.Required(cfg.Approval, risk)
+		rep.Approval = &report.Approval{Required: required, State: gate.NotRequired, Checksum: gate.Checksum(rep), Ignored: rep.IgnoredFindings()}
+		if required {
+			rep.Approval.State = gate.Pending
+			counted := ""
+			if risk > rep.Risk {
+				counted = " (counting the findings the author ignored)"
+			}
+			rep.Approval.Reason = fmt.Sprintf("The new migrations are %s%s and the policy (approval.require: %s) asks a code owner of the migration files to approve them.",
+				risk, counted, cfg.Approval.RequireLevel())
 		}
 	}
 	rep.Head = o.head

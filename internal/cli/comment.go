@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,9 @@ type CommentOptions struct {
 	tokenEnvSet bool
 	// BotLogin is the token's user when GET /user cannot tell (an App installation token).
 	BotLogin string
+	// Dir and ConfigFile name the migration folder the comment is for (see commentFolder).
+	Dir        string
+	ConfigFile string
 }
 
 func (a *App) newCommentCmd() *cobra.Command {
@@ -57,7 +61,10 @@ In GitLab CI (GITLAB_CI=true) it writes the merge request note instead: the proj
 come from the job's predefined variables (or --repo and --pr), the token from GITLAB_TOKEN, which must
 be a project or group access token with api scope (CI_JOB_TOKEN cannot write notes). No line of the
 note starts with a slash outside a code block, so nothing in the report can run a quick action.
-The report is untrusted data: everything in it is escaped in the comment.`,
+The report is untrusted data: everything in it is escaped in the comment. The folder it is for, which
+picks the comment to update (one per folder), is taken from this side, as the gate takes it: dir in
+./schemagate.yml (or --config; in a workflow_run workflow, check out the default branch for it), --dir,
+SCHEMAGATE_DIR, else the default; a report for another folder is refused (exit 2).`,
 		Example: `  schemagate comment --report schemagate-report.json
   schemagate comment --report report.json --repo acme/shop --sha 3484a3fb816e0859fd6e1cea078d76385ff50625
   schemagate comment --report report.json --repo acme/shop --pr 42`,
@@ -75,6 +82,8 @@ The report is untrusted data: everything in it is escaped in the comment.`,
 	f.StringVar(&o.TokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the GitHub token")
 	f.StringVar(&o.Token, "token", "", "GitHub token with pull-requests: write; prefer --token-env, since a token on the command line shows in process lists and shell history")
 	f.StringVar(&o.APIURL, "api-url", "", "REST API root: GitHub's (default GITHUB_API_URL, else https://api.github.com) or, in GitLab CI, GitLab's (default CI_API_V4_URL)")
+	f.StringVar(&o.Dir, "dir", "", "migration folder the comment is for (default: dir from schemagate.yml, else ./migrations); a report for another is refused")
+	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml when present): its dir is the folder the comment is for")
 	f.StringVar(&o.BotLogin, "bot-login", "", "login of the token's user when GET /user cannot tell, e.g. my-app[bot] for a GitHub App token (default github-actions[bot])")
 	return cmd
 }
@@ -114,20 +123,67 @@ func readReport(path string) (*report.Report, error) {
 	return &r, nil
 }
 
-// undecided keeps of a report's approval section what the check writes: whether the approval is
-// required, why, the checksum and the ignored findings. A decision (approved or blocked, by whom, who
-// may still approve) is the gate's alone, and the report is an artifact its author could have written:
-// posted by the bot, a claimed "approved by dora" would read as the bot's word. The gate writes its
-// decision into the comment itself.
+// undecided keeps of a report's approval section what the check writes and the comment may repeat: that
+// the approval is required, why, the checksum and the ignored findings. A decision (approved or blocked,
+// by whom, who may still approve) is the gate's alone, and the report is an artifact its author could
+// have written: posted by the bot, a claimed "approved by dora" would read as the bot's word. So would a
+// claimed "not required": whether the approval is required is the gate's to say too, from the policy of
+// the target branch and the changed files it reads itself, so a report that says it is not (in its state
+// or its required flag) is shown as undecided, the gate's to decide. A report that says it is required
+// is shown as pending: the check's own claim, which only the gate can lift. The gate writes its decision
+// into the comment itself.
 func undecided(a *report.Approval) *report.Approval {
 	if a == nil {
 		return nil
 	}
 	out := &report.Approval{Required: a.Required, State: a.State, Reason: a.Reason, Checksum: a.Checksum, Ignored: a.Ignored}
-	if out.State != gate.NotRequired && out.State != gate.Pending {
+	switch {
+	case !a.Required || a.State == gate.NotRequired:
+		out.Required, out.State, out.Reason = false, report.ApprovalUndecided, ""
+	case a.State != gate.Pending:
 		out.State, out.Reason = gate.Pending, ""
 	}
 	return out
+}
+
+// readCommentReport reads the report to post (readReport), refuses one for another folder than the
+// comment's own (commentFolder), and keeps of its approval what the comment may repeat (undecided).
+func (a *App) readCommentReport(ctx context.Context, o *CommentOptions) (*report.Report, error) {
+	folder, err := a.commentFolder(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := readReport(o.Report)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	switch {
+	case strings.TrimSpace(rep.Dir) == "":
+		rep.Dir = folder
+	case cleanFolder(rep.Dir) != folder:
+		return nil, usageErr(fmt.Errorf("the report %s is for the migration folder %q, but this comment is for %q (dir in schemagate.yml, --dir, "+
+			"or the default %s): refusing a report for another folder, which would overwrite that folder's comment; give the check and the comment the same folder "+
+			"(set dir in schemagate.yml on the default branch and check it out for the comment, or pass --dir)", clean(o.Report), clean(rep.Dir), cmp.Or(folder, "."), defaultDir))
+	}
+	// The marker, and the folder the comment names, are the trusted folder's, whatever way the report
+	// writes it (./db/migrations/).
+	rep.Dir = cmp.Or(folder, ".")
+	rep.Approval = undecided(rep.Approval)
+	return rep, nil
+}
+
+// commentFolder names the migration folder the comment is for, from the root of the repository, as
+// the gate names its own (gateFolder): dir in the configuration (./schemagate.yml or --config), --dir,
+// SCHEMAGATE_DIR, else the default. Never the report's: the report picks the comment it updates (one
+// per folder, by the marker of its dir), and a fork's artifact could name another folder's to overwrite
+// it. In a workflow_run workflow the checkout, and its schemagate.yml, is the default branch's.
+func (a *App) commentFolder(ctx context.Context, o *CommentOptions) (string, error) {
+	cfg, file, err := a.loadConfig(o.ConfigFile)
+	if err != nil {
+		return "", err
+	}
+	folderFlags(cfg, o.Dir, "")
+	return gateFolder(ctx, cfg.Dir, file), nil
 }
 
 // jsonPlace is path, with the line and column of err's syntax error in data when it is one (a report
@@ -211,11 +267,10 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if inActions {
 		ci.NewActions(env, a.commandOut()).Mask(o.Token)
 	}
-	rep, err := readReport(o.Report)
+	rep, err := a.readCommentReport(ctx, o)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
-	rep.Approval = undecided(rep.Approval)
 	f, err := github.New(github.Options{Token: o.Token, BaseURL: o.APIURL, Login: o.BotLogin, FallbackLogin: github.ActionsBotLogin})
 	if err != nil {
 		return usageErr(err)
@@ -281,11 +336,10 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 	if ref.Repo == "" || ref.Number == 0 {
 		return usageErr(errors.Join(errors.New("no merge request: run in a merge request pipeline or pass --repo and --pr"), gl.Validate(false, false)))
 	}
-	rep, err := readReport(o.Report)
+	rep, err := a.readCommentReport(ctx, o)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
-	rep.Approval = undecided(rep.Approval)
 	c, err := newGitLab(gl, o.APIURL)
 	if err != nil {
 		return usageErr(err)

@@ -56,7 +56,7 @@ func TestCommentFromWorkflowRun(t *testing.T) {
 		"GITHUB_TOKEN":      githubtest.Token, "GITHUB_RUN_ID": "99", "GITHUB_SERVER_URL": "https://github.com",
 	}
 	path := writeReport(t, hostileArtifact())
-	code, out, errOut := run(t, env, "comment", "--report", path)
+	code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -77,7 +77,7 @@ func TestCommentFromWorkflowRun(t *testing.T) {
 		t.Errorf("the comment does not link the checking run's job summary:\n%s", body)
 	}
 	// Again: updated in place.
-	code, out, errOut = run(t, env, "comment", "--report", path)
+	code, out, errOut = run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path)
 	if code != ExitOK || len(fake.Comments(ref)) != 3 {
 		t.Fatalf("second run: exit %d, %d comments\n%s%s", code, len(fake.Comments(ref)), out, errOut)
 	}
@@ -88,7 +88,7 @@ func TestCommentRefusesStaleHead(t *testing.T) {
 	repo := "acme/shop"
 	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: "ffff", BaseSHA: "b", BaseRef: "main"}, nil)
 	path := writeReport(t, hostileArtifact())
-	code, _, errOut := run(t, map[string]string{"GITHUB_TOKEN": githubtest.Token}, "comment", "--report", path,
+	code, _, errOut := run(t, map[string]string{"GITHUB_TOKEN": githubtest.Token}, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path,
 		"--repo", repo, "--pr", "1", "--sha", headSHA, "--api-url", fake.URL())
 	// Not a failure: the run for the new head posts.
 	if code != ExitOK || !strings.Contains(errOut, "pull request #1 has moved on to ffff; the report is for "+headSHA[:12]+": report not posted") {
@@ -128,7 +128,7 @@ func TestCommentWorkflowRunStaleOrClosed(t *testing.T) {
 			fake := githubtest.New(t)
 			fake.SetInstallationToken(true)
 			ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: tt.head, BaseSHA: "b", BaseRef: "main", Fork: true, State: tt.state}, nil)
-			code, out, errOut := run(t, env(fake), append([]string{"comment", "--report", path}, tt.args...)...)
+			code, out, errOut := run(t, env(fake), append([]string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", path}, tt.args...)...)
 			if code != ExitOK || !strings.Contains(out+errOut, tt.want) {
 				t.Errorf("exit %d, want 0 and %q\n%s\n%s", code, tt.want, out, errOut)
 			}
@@ -143,7 +143,7 @@ func TestCommentWorkflowRunStaleOrClosed(t *testing.T) {
 	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
 	other := hostileArtifact()
 	other.Head = "0123456789abcdef0123456789abcdef01234567"
-	code, out, errOut := run(t, env(fake), "comment", "--report", writeReport(t, other), "--pr", "1")
+	code, out, errOut := run(t, env(fake), "comment", "--config", folderConfig(t, "db/migrations"), "--report", writeReport(t, other), "--pr", "1")
 	if code != ExitUsage || !strings.Contains(out+errOut, "the report was made for commit 0123456789ab, not "+headSHA[:12]) {
 		t.Errorf("report for another head: exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
 	}
@@ -158,7 +158,7 @@ func TestCommentReadOnlyFails(t *testing.T) {
 	repo := "acme/shop"
 	fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
 	path := writeReport(t, hostileArtifact())
-	code, _, errOut := run(t, nil, "comment", "--report", path, "--repo", repo, "--sha", headSHA,
+	code, _, errOut := run(t, nil, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path, "--repo", repo, "--sha", headSHA,
 		"--api-url", fake.URL(), "--token", githubtest.Token)
 	if code != ExitFailure || !strings.Contains(errOut, "pull-requests: write") {
 		t.Errorf("exit %d: %s", code, errOut)
@@ -176,13 +176,13 @@ func TestCommentUsage(t *testing.T) {
 		want string
 	}{
 		{"no report", []string{"comment"}, "--report is required"},
-		{"no repo", []string{"comment", "--report", bad, "--sha", "a", "--token", "x"}, "--repo is required"},
-		{"no sha", []string{"comment", "--report", bad, "--repo", "a/b", "--token", "x"}, "--sha or --pr"},
-		{"no token", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1"}, "no GitHub token: set GITHUB_TOKEN (in a workflow: env: GITHUB_TOKEN: ${{ github.token }})"},
-		{"no token in --token-env", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token-env", "MY_TOKEN"}, "no GitHub token: set MY_TOKEN"},
-		{"empty --token-env", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token-env", ""}, "--token-env: give the name"},
-		{"token twice", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token", "x", "--token-env", "MY_TOKEN"}, "give --token or --token-env, not both"},
-		{"foreign report", []string{"comment", "--report", bad, "--repo", "a/b", "--pr", "1", "--token", "x"}, "not schemagate"},
+		{"no repo", []string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", bad, "--sha", "a", "--token", "x"}, "--repo is required"},
+		{"no sha", []string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", bad, "--repo", "a/b", "--token", "x"}, "--sha or --pr"},
+		{"no token", []string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", bad, "--repo", "a/b", "--pr", "1"}, "no GitHub token: set GITHUB_TOKEN (in a workflow: env: GITHUB_TOKEN: ${{ github.token }})"},
+		{"no token in --token-env", []string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", bad, "--repo", "a/b", "--pr", "1", "--token-env", "MY_TOKEN"}, "no GitHub token: set MY_TOKEN"},
+		{"empty --token-env", []string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", bad, "--repo", "a/b", "--pr", "1", "--token-env", ""}, "--token-env: give the name"},
+		{"token twice", []string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", bad, "--repo", "a/b", "--pr", "1", "--token", "x", "--token-env", "MY_TOKEN"}, "give --token or --token-env, not both"},
+		{"foreign report", []string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", bad, "--repo", "a/b", "--pr", "1", "--token", "x"}, "not schemagate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := run(t, nil, tc.args...)
@@ -203,7 +203,7 @@ func TestCommentWithAnAppToken(t *testing.T) {
 	env := map[string]string{"GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(), "GITHUB_TOKEN": githubtest.Token}
 	path := writeReport(t, hostileArtifact())
 	for i, want := range []int{1, 1} {
-		if code, out, errOut := run(t, env, "comment", "--report", path, "--sha", headSHA, "--bot-login", "dba-gate[bot]"); code != ExitOK {
+		if code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path, "--sha", headSHA, "--bot-login", "dba-gate[bot]"); code != ExitOK {
 			t.Fatalf("run %d: exit %d\n%s\n%s", i, code, out, errOut)
 		}
 		if n := len(fake.Comments(ref)); n != want {
@@ -211,7 +211,7 @@ func TestCommentWithAnAppToken(t *testing.T) {
 		}
 	}
 	// Without it the App's comment is not recognised as its own: a second one appears.
-	if code, _, errOut := run(t, env, "comment", "--report", path, "--sha", headSHA); code != ExitOK || len(fake.Comments(ref)) != 2 {
+	if code, _, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path, "--sha", headSHA); code != ExitOK || len(fake.Comments(ref)) != 2 {
 		t.Errorf("without --bot-login: exit %d, %d comments (want a duplicate, 2)\n%s", code, len(fake.Comments(ref)), errOut)
 	}
 }
@@ -239,7 +239,7 @@ func TestCommentRefusesWhatIsNoReport(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.json), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, _, errOut := run(t, env, "comment", "--report", path, "--sha", headSHA)
+			code, _, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path, "--sha", headSHA)
 			if code != ExitUsage || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d (want %d), want %q in:\n%s", code, ExitUsage, tc.want, errOut)
 			}
@@ -255,7 +255,7 @@ func TestCommentRefusesWhatIsNoReport(t *testing.T) {
 	if err := os.WriteFile(old, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := run(t, env, "comment", "--report", old, "--sha", headSHA); code != ExitOK || len(fake.Comments(ref)) != 1 {
+	if code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", old, "--sha", headSHA); code != ExitOK || len(fake.Comments(ref)) != 1 {
 		t.Errorf("an older report: exit %d, %d comments\n%s%s", code, len(fake.Comments(ref)), out, errOut)
 	}
 }
@@ -275,7 +275,7 @@ func TestCommentOnePerFolder(t *testing.T) {
 		bot      string
 		add      func(author, body string) int64
 		comments func() []forge.Comment
-		run      func(t *testing.T, report string) (int, string, string)
+		run      func(t *testing.T, dir, report string) (int, string, string)
 	}
 	for name, setup := range map[string]func(t *testing.T) platform{
 		"github": func(t *testing.T) platform {
@@ -286,8 +286,8 @@ func TestCommentOnePerFolder(t *testing.T) {
 			return platform{bot: fake.BotLogin(),
 				add:      func(author, body string) int64 { return fake.AddComment(ref, author, body) },
 				comments: func() []forge.Comment { return fake.Comments(ref) },
-				run: func(t *testing.T, report string) (int, string, string) {
-					return run(t, env, "comment", "--report", report, "--sha", headSHA)
+				run: func(t *testing.T, dir, report string) (int, string, string) {
+					return run(t, env, "comment", "--config", folderConfig(t, dir), "--report", report, "--sha", headSHA)
 				}}
 		},
 		"gitlab": func(t *testing.T) platform {
@@ -295,8 +295,8 @@ func TestCommentOnePerFolder(t *testing.T) {
 			return platform{bot: e.s.BotLogin(),
 				add:      func(author, body string) int64 { return e.s.AddComment(e.ref, author, body) },
 				comments: func() []forge.Comment { return e.s.Comments(e.ref) },
-				run: func(t *testing.T, report string) (int, string, string) {
-					return e.run(t, "comment", "--report", report)
+				run: func(t *testing.T, dir, report string) (int, string, string) {
+					return e.run(t, "comment", "--config", folderConfig(t, dir), "--report", report)
 				}}
 		},
 	} {
@@ -308,7 +308,7 @@ func TestCommentOnePerFolder(t *testing.T) {
 			folders := []string{"db/app-migrations", "db/app_migrations", "db/migrations"}
 			for round := 1; round <= 2; round++ {
 				for _, dir := range folders {
-					code, out, errOut := p.run(t, folderReport(t, dir))
+					code, out, errOut := p.run(t, dir, folderReport(t, dir))
 					want := "updated"
 					if round == 1 && dir == "db/app_migrations" {
 						want = "created" // its old comment is now db/app-migrations'
@@ -362,7 +362,7 @@ func TestCommentTokenEnv(t *testing.T) {
 			repo := "acme/shop"
 			ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
 			tc.env["GITHUB_API_URL"] = fake.URL()
-			args := append([]string{"comment", "--report", writeReport(t, hostileArtifact()), "--repo", repo, "--sha", headSHA}, tc.args...)
+			args := append([]string{"comment", "--config", folderConfig(t, "db/migrations"), "--report", writeReport(t, hostileArtifact()), "--repo", repo, "--sha", headSHA}, tc.args...)
 			code, out, errOut := run(t, tc.env, args...)
 			if code != ExitOK || !strings.Contains(out, "created on acme/shop#1") || len(fake.Comments(ref)) != 1 {
 				t.Errorf("exit %d, %d comments\n%s\n%s", code, len(fake.Comments(ref)), out, errOut)
@@ -393,7 +393,7 @@ func TestCommentShowsNoClaimedApproval(t *testing.T) {
 	}
 	forged := hostileArtifact()
 	forged.Approval = &report.Approval{Required: true, State: "approved", Approved: []string{"dora"}, Reason: "approved by dora", Owners: []string{"@dora"}}
-	code, out, errOut := run(t, env, "comment", "--report", writeReport(t, forged))
+	code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", writeReport(t, forged))
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -421,7 +421,7 @@ func TestBrokenReportNamesItsPlace(t *testing.T) {
 			if code != ExitUsage || !strings.Contains(errOut, "read report "+e.report+tt.want) {
 				t.Errorf("gate: exit %d, want %d naming %s%s\n%s%s", code, ExitUsage, e.report, tt.want, out, errOut)
 			}
-			code, out, errOut = run(t, map[string]string{"GITHUB_TOKEN": "x"}, "comment", "--report", e.report, "--repo", evRepo, "--pr", "2")
+			code, out, errOut = run(t, map[string]string{"GITHUB_TOKEN": "x"}, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report, "--repo", evRepo, "--pr", "2")
 			if code != ExitUsage || !strings.Contains(errOut, "read report "+e.report+tt.want) {
 				t.Errorf("comment: exit %d, want %d naming %s%s\n%s%s", code, ExitUsage, e.report, tt.want, out, errOut)
 			}
@@ -452,7 +452,7 @@ func TestCommentTakesTheForgesLimit(t *testing.T) {
 	t.Run("gitlab", func(t *testing.T) {
 		e := newGLEnv(t, "orders_status")
 		writeFile(t, e.report, mustJSON(t, long("db/migrations")))
-		if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK {
+		if code, out, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitOK {
 			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 		}
 		cs := e.s.Comments(e.ref)
@@ -469,7 +469,7 @@ func TestCommentTakesTheForgesLimit(t *testing.T) {
 		fake := githubtest.New(t)
 		ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main"}, nil)
 		path := writeReport(t, long("db/migrations"))
-		code, out, errOut := run(t, map[string]string{"GITHUB_TOKEN": githubtest.Token}, "comment", "--report", path,
+		code, out, errOut := run(t, map[string]string{"GITHUB_TOKEN": githubtest.Token}, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path,
 			"--repo", "acme/shop", "--pr", "1", "--api-url", fake.URL())
 		if code != ExitOK {
 			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
@@ -483,4 +483,149 @@ func TestCommentTakesTheForgesLimit(t *testing.T) {
 			t.Errorf("the comment has %d characters, want it shortened to GitHub's limit:\n%.300s", n, body)
 		}
 	})
+}
+
+// TestCommentShowsNoClaimedExemption: whether the approval is required is the gate's to say too. An
+// artifact that says it is not (the state "not-required", or "required": false beside any state) must not
+// be posted as the bot's "✅ Not required": the comment says the gate decides. One that says it is
+// required stays pending, the check's own claim.
+func TestCommentShowsNoClaimedExemption(t *testing.T) {
+	repo := "octo-org/octo-repo"
+	const gateDecides = "decided by the DBA gate"
+	for _, tc := range []struct {
+		name     string
+		approval report.Approval
+		want     string
+	}{
+		{"not required", report.Approval{Required: false, State: "not-required"}, gateDecides},
+		{"required false, pending", report.Approval{Required: false, State: "pending", Reason: "no approval needed"}, gateDecides},
+		{"required false, approved", report.Approval{Required: false, State: "approved", Approved: []string{"dora"}}, gateDecides},
+		{"required, not-required state", report.Approval{Required: true, State: "not-required"}, gateDecides},
+		{"required, pending", report.Approval{Required: true, State: "pending"}, "**Required** and pending"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := githubtest.New(t)
+			fake.SetInstallationToken(true)
+			ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
+			env := map[string]string{
+				"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
+				"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
+				"GITHUB_TOKEN":      githubtest.Token,
+			}
+			forged := hostileArtifact()
+			forged.Approval = &tc.approval
+			code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", writeReport(t, forged))
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			cs := fake.Comments(ref)
+			if len(cs) != 1 {
+				t.Fatalf("%d comments, want 1", len(cs))
+			}
+			body := cs[0].Body
+			if strings.Contains(body, "Not required") || strings.Contains(body, "no approval needed") || strings.Contains(body, "dora") || !strings.Contains(body, tc.want) {
+				t.Errorf("the comment shows the artifact's claim, or does not say %q:\n%s", tc.want, body)
+			}
+		})
+	}
+}
+
+// folderConfig writes a schemagate.yml that names the migration folder dir, outside any git repository
+// (so that dir is named from the file's folder), and returns its path: the folder a comment is for comes
+// from the configuration, never from the report.
+func folderConfig(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "schemagate.yml")
+	writeFile(t, p, []byte("dir: "+dir+"\n"))
+	return p
+}
+
+// TestCommentRefusesAnotherFoldersReport: the report's dir picks the comment that comment updates (one
+// per folder, by its marker), and a fork's artifact may name any. The folder is the comment's own, from
+// the configuration: a report for another folder is refused (exit 2) and the other folder's comment
+// stays as the bot wrote it; one for the same folder written otherwise, or naming none, updates this
+// folder's comment.
+func TestCommentRefusesAnotherFoldersReport(t *testing.T) {
+	const billing = "checked: db/billing needs an approval\n\n<!-- schemagate:comment dir=db/billing -->"
+	for _, platform := range []string{"github", "gitlab"} {
+		for _, tt := range []struct {
+			name, dir string
+			wantCode  int
+			want      string
+		}{
+			{name: "another folder", dir: "db/billing", wantCode: ExitUsage, want: "which would overwrite that folder's comment"},
+			{name: "a folder above", dir: "db", wantCode: ExitUsage, want: "refusing a report for another folder"},
+			{name: "escaping", dir: "db/app/../billing", wantCode: ExitUsage, want: "refusing a report for another folder"},
+			{name: "the same folder written otherwise", dir: "./db/app/", wantCode: ExitOK},
+			{name: "no folder", dir: "", wantCode: ExitOK},
+		} {
+			t.Run(platform+"/"+tt.name, func(t *testing.T) {
+				rep := hostileArtifact()
+				rep.Dir = tt.dir
+				path := writeReport(t, rep)
+				args := []string{"comment", "--config", folderConfig(t, "db/app"), "--report", path}
+				var comments func() []forge.Comment
+				var code int
+				var out, errOut string
+				switch platform {
+				case "github":
+					fake := githubtest.New(t)
+					repo := "acme/shop"
+					ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
+					fake.AddComment(ref, fake.BotLogin(), billing)
+					comments = func() []forge.Comment { return fake.Comments(ref) }
+					env := map[string]string{"GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(), "GITHUB_TOKEN": githubtest.Token}
+					code, out, errOut = run(t, env, append(args, "--sha", headSHA)...)
+				case "gitlab":
+					e := newGLEnv(t, "init")
+					e.s.AddComment(e.ref, e.s.BotLogin(), billing)
+					comments = func() []forge.Comment { return e.s.Comments(e.ref) }
+					code, out, errOut = e.run(t, args...)
+				}
+				cs := comments()
+				if tt.wantCode != ExitOK {
+					want := fmt.Sprintf(`is for the migration folder %q, but this comment is for "db/app"`, tt.dir)
+					if code != tt.wantCode || !strings.Contains(errOut, want) || !strings.Contains(errOut, tt.want) {
+						t.Errorf("exit %d, want %d saying %q\n%s\n%s", code, tt.wantCode, want, out, errOut)
+					}
+					if len(cs) != 1 || cs[0].Body != billing {
+						t.Errorf("the comments changed on a refused report: %+v", cs)
+					}
+					return
+				}
+				if code != ExitOK {
+					t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+				}
+				if len(cs) != 2 || cs[0].Body != billing || !strings.Contains(cs[1].Body, report.Marker("db/app")) || !strings.Contains(cs[1].Body, "folder `db/app`") {
+					t.Errorf("want db/billing's comment as it was and a new one for db/app, got %+v", cs)
+				}
+			})
+		}
+	}
+}
+
+// TestCommentOfAForgedHugeReportIsPosted: a fork's artifact can hold fields the check never writes so
+// long (a reason of 2,000 bidi controls, 25 ignored findings of 500, a 70,000-character format) that the
+// comment came out longer than GitHub takes: the update was refused (422) and the previous comment,
+// another head's report, stayed. The comment is bounded whatever the report holds, so the update lands.
+func TestCommentOfAForgedHugeReportIsPosted(t *testing.T) {
+	fake := githubtest.New(t)
+	repo := "acme/shop"
+	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
+	old := fake.AddComment(ref, fake.BotLogin(), "the report of an earlier head\n\n"+report.Marker("db/migrations"))
+	forged := hostileArtifact()
+	forged.Format = strings.Repeat("x", 70000)
+	forged.Approval = &report.Approval{Required: true, State: "pending", Reason: strings.Repeat("\u202e", 2000)}
+	for range 25 {
+		forged.Approval.Ignored = append(forged.Approval.Ignored, strings.Repeat("\u202e", 500))
+	}
+	env := map[string]string{"GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(), "GITHUB_TOKEN": githubtest.Token}
+	code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", writeReport(t, forged), "--sha", headSHA)
+	if code != ExitOK || !strings.Contains(out, fmt.Sprintf("comment %d updated", old)) {
+		t.Fatalf("exit %d, want comment %d updated\n%s\n%s", code, old, out, errOut)
+	}
+	cs := fake.Comments(ref)
+	if len(cs) != 1 || strings.Contains(cs[0].Body, "an earlier head") || utf8.RuneCountInString(cs[0].Body) > forge.DefaultMaxCommentRunes-commentRoom {
+		t.Errorf("want the one comment updated within the limit, got %d comments, the first of %d characters", len(cs), utf8.RuneCountInString(cs[0].Body))
+	}
 }

@@ -536,7 +536,7 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 			ci.NewActions(env, a.commandOut()).Warning("schemagate gate: " + msg)
 			return
 		}
-		fmt.Fprintf(a.Stderr, "schemagate: %s\n", msg)
+		fmt.Fprintf(a.Stderr, "schemagate: %s\n", cleanMessage(msg)) // the error may quote a path of the change
 	}
 	if !o.NoStatus {
 		if err := f.SetStatus(ctx, ref.Repo, cr.HeadSHA, gate.Status(d, o.TargetURL)); err != nil {

@@ -333,7 +333,7 @@ func TestCheckThenGate(t *testing.T) {
 	}
 
 	// The check's sticky comment, as the action or `schemagate comment` writes it.
-	code, out, errOut := runCLI(t, e.env, "comment", "--report", reportPath, "--repo", evRepo, "--pr", "2")
+	code, out, errOut := runCLI(t, e.env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", reportPath, "--repo", evRepo, "--pr", "2")
 	if code != ExitOK {
 		t.Fatalf("comment: exit %d\n%s\n%s", code, out, errOut)
 	}

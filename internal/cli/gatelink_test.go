@@ -85,7 +85,7 @@ func TestGateCommentLinksTheCheckRun(t *testing.T) {
 // and the job's log; --target-url is the commit status's link, not a job log.
 func TestGitLabGateNoteLinksItsJob(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
-	if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK {
+	if code, out, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitOK {
 		t.Fatalf("comment exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report,

@@ -105,7 +105,7 @@ func TestGitLabCommentCreatesThenUpdatesTheNote(t *testing.T) {
 		e.s.AddComment(e.ref, "someone", "unrelated note")
 	}
 	for run := 1; run <= 2; run++ {
-		code, out, errOut := e.run(t, "comment", "--report", e.report)
+		code, out, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report)
 		if code != ExitOK {
 			t.Fatalf("run %d: exit %d\n%s\n%s", run, code, out, errOut)
 		}
@@ -149,7 +149,7 @@ func TestGitLabCommentCreatesThenUpdatesTheNote(t *testing.T) {
 func TestGitLabCommentNeedsAWriteToken(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
 	delete(e.env, "GITLAB_TOKEN")
-	code, _, errOut := e.run(t, "comment", "--report", e.report)
+	code, _, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report)
 	if code != ExitUsage || !strings.Contains(errOut, "GITLAB_TOKEN") || !strings.Contains(errOut, "`api` scope") {
 		t.Fatalf("exit %d, stderr %q: want a usage error naming GITLAB_TOKEN and the api scope", code, errOut)
 	}
@@ -161,7 +161,7 @@ func TestGitLabCommentNeedsAWriteToken(t *testing.T) {
 func TestGitLabGateEndToEnd(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
 	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report}
-	if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK {
+	if code, out, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitOK {
 		t.Fatalf("comment exit %d\n%s\n%s", code, out, errOut)
 	}
 
@@ -531,7 +531,7 @@ func TestGitLabCommentLeavesAnUnchangedNoteAlone(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
 	writeFile(t, e.report, mustJSON(t, hostileArtifact()))
 	for run := 1; run <= 2; run++ {
-		if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK {
+		if code, out, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitOK {
 			t.Fatalf("run %d: exit %d\n%s\n%s", run, code, out, errOut)
 		}
 	}
@@ -610,12 +610,12 @@ func TestGitLabGatePrivateTopLevelGroup(t *testing.T) {
 func TestGitLabCommentOnlyOnAnOpenMergeRequestAtItsHead(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
 	e.env["CI_COMMIT_SHA"] = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4" // a pipeline of an older head
-	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK || !strings.Contains(errOut, "has moved on to") || !strings.Contains(errOut, "report not posted") {
+	if code, _, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitOK || !strings.Contains(errOut, "has moved on to") || !strings.Contains(errOut, "report not posted") {
 		t.Errorf("report of another head: exit %d, want %d, a notice that it is not posted\n%s", code, ExitOK, errOut)
 	}
 	e.env["CI_COMMIT_SHA"] = glHead
 	e.s.Merge(e.ref, "9999999999999999999999999999999999999999")
-	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK || !strings.Contains(errOut, "is merged") {
+	if code, _, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitOK || !strings.Contains(errOut, "is merged") {
 		t.Errorf("merged merge request: exit %d, want %d, a notice that it is not posted\n%s", code, ExitOK, errOut)
 	}
 	if n := len(e.s.Comments(e.ref)); n != 0 {
@@ -738,11 +738,11 @@ func TestGitLabAPIURLFromTheServerURL(t *testing.T) {
 	e := newGLEnv(t, "orders_status")
 	e.env["CI_SERVER_URL"] = strings.TrimSuffix(e.s.URL(), gitlabtest.Prefix)
 	delete(e.env, "CI_API_V4_URL")
-	if code, out, errOut := e.run(t, "comment", "--report", e.report); code != ExitOK || len(e.s.Comments(e.ref)) != 1 {
+	if code, out, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitOK || len(e.s.Comments(e.ref)) != 1 {
 		t.Errorf("exit %d, %d notes, want the note written through CI_SERVER_URL\n%s\n%s", code, len(e.s.Comments(e.ref)), out, errOut)
 	}
 	delete(e.env, "CI_SERVER_URL")
-	if code, _, errOut := e.run(t, "comment", "--report", e.report); code != ExitUsage || !strings.Contains(errOut, "--api-url") {
+	if code, _, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitUsage || !strings.Contains(errOut, "--api-url") {
 		t.Errorf("without either URL: exit %d, want %d asking for --api-url\n%s", code, ExitUsage, errOut)
 	}
 }
@@ -754,7 +754,7 @@ func TestGitLabBadMergeRequestNumber(t *testing.T) {
 	e.env["CI_MERGE_REQUEST_IID"] = "abc"
 	want := `CI_MERGE_REQUEST_IID="abc" is not a merge request number`
 	for _, args := range [][]string{
-		{"comment", "--report", e.report},
+		{"comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report},
 		{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report},
 		{"check", "--config", filepath.Join(e.dir, "schemagate.yml"), "--dir", e.dir},
 	} {

@@ -53,6 +53,12 @@ func TestIgnoredFindingStillNeedsApproval(t *testing.T) {
 	if len(rep.Approval.Ignored) != 1 || !strings.Contains(rep.Approval.Ignored[0], "alter-system, ignored by the author: tuning needed") {
 		t.Errorf("approval.ignored %q, want the alter-system finding and its reason", rep.Approval.Ignored)
 	}
+	// The finding is named from the repository there too, as in its findings, the annotations and the
+	// comment's findings, not from inside the folder (2_x.up.sql:2), which no reader finds.
+	const at = "migrations/2_x.up.sql:2: "
+	if len(rep.Approval.Ignored) != 1 || !strings.HasPrefix(rep.Approval.Ignored[0], at) || !strings.Contains(out, "counted: "+at) {
+		t.Errorf("approval.ignored %q, or the text's counted line, does not name the finding at %s\n%s", rep.Approval.Ignored, at, out)
+	}
 	if !strings.Contains(out, "DBA approval required") || !strings.Contains(out, "tuning needed") {
 		t.Errorf("text output does not say the approval is required and why:\n%s", out)
 	}

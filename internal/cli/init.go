@@ -149,7 +149,8 @@ func (a *App) runInit(o *InitOptions) error {
 		return usageErr(fmt.Errorf("%s: its format cannot be told: %w (give --format)", dir, found.err))
 	}
 	if found.err != nil {
-		fmt.Fprintf(a.Stderr, "schemagate init: warning: %s does not read yet: %v\n", dir, found.err)
+		// The error names the folder's files: see clean.
+		fmt.Fprintf(a.Stderr, "schemagate init: warning: %s does not read yet: %s\n", clean(dir), cleanError(found.err))
 	}
 	if ci == "auto" {
 		ci = detectCI()
@@ -551,6 +552,9 @@ jobs:
       github.event.workflow_run.head_repository.full_name != github.repository
     runs-on: ubuntu-latest
     steps:
+      - uses: actions/checkout@v4   # the default branch, never the pull request's code: its schemagate.yml
+        with:                       # names the folder whose comment this is
+          persist-credentials: false
       - uses: actions/download-artifact@v4
         with:
           name: schemagate-report

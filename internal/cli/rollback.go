@@ -83,11 +83,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if err != nil {
 				return err
 			}
-			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Dir: cfg.Dir, Provider: prov, Lint: lint.Config{PGVersion: cfg.Database.PGVersion}, Setup: setup, Progress: func(f string, args ...any) {
-				if !o.Quiet {
-					fmt.Fprintf(a.Stderr, f+"\n", args...)
-				}
-			}}, target.Key())
+			gd, err := rehearse.RollbackScript(cmd.Context(), rehearse.Options{Set: set, Dir: cfg.Dir, Provider: prov, Lint: lint.Config{PGVersion: cfg.Database.PGVersion}, Setup: setup, Progress: a.progress(o.Quiet)}, target.Key())
 			if err != nil {
 				return rehearsalErr(err)
 			}
@@ -117,7 +113,9 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 				b.WriteString("\n")
 			}
 			if !gd.Verified && !o.Force {
-				fmt.Fprint(a.Stderr, b.String())
+				// Shown to be read, not run (it is not written): the SQL quotes the migration's names
+				// and bodies, which may hold a terminal escape or a line a runner reads as a command.
+				fmt.Fprint(a.Stderr, cleanLines(b.String()))
 				return exitCode(ExitBlocked, fmt.Errorf("the generated rollback of %s did not verify; not written (use --force to write it anyway)", o.Version))
 			}
 			if o.Output == "" || o.Output == "-" {
@@ -125,7 +123,7 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			} else if err := os.WriteFile(o.Output, []byte(b.String()), 0o644); err != nil {
 				return fmt.Errorf("write %s: %w", o.Output, err)
 			} else {
-				fmt.Fprintf(a.Stderr, "wrote %s\n", o.Output)
+				fmt.Fprintf(a.Stderr, "wrote %s\n", clean(o.Output))
 			}
 			if !gd.Verified {
 				return exitCode(ExitBlocked, nil)

@@ -31,3 +31,38 @@ func TestRollbackScriptNamesTheFailingFile(t *testing.T) {
 		})
 	}
 }
+
+// TestRollbackScriptCleansWhatItPrints: rollback-script prints the pull request's text on stderr: the
+// file names in its progress lines, and the SQL of a down that did not verify, which quotes the bodies
+// of the objects it re-creates. A terminal escape (ESC ]0; sets the window title, ESC [2J clears the
+// screen), a carriage return (which GitLab's log and a terminal take for the start of a line: a forged
+// section_start) or a line that starts with "::" (a workflow command) must reach the log escaped.
+func TestRollbackScriptCleansWhatItPrints(t *testing.T) {
+	requirePG(t)
+	cfg := filepath.Join(t.TempDir(), "schemagate.yml")
+	writeFile(t, cfg, []byte("format: golang-migrate\ngolang_migrate:\n  multi_statement: true\n"))
+	dir := t.TempDir()
+	name := "1_x\x1b[0Ksection_start:1:evil\r\x1b[0KFake section\x1b]0;title\x07\x1b[2J.up.sql"
+	writeFile(t, filepath.Join(dir, name), []byte("DROP FUNCTION answer();\n"))
+	setup := filepath.Join(t.TempDir(), "setup.sql")
+	// The body's ';' makes the generated down unverified under x-multi-statement: it is printed, not written.
+	writeFile(t, setup, []byte("CREATE FUNCTION answer() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN '\x1b[2J\r\n::error::forged'; END $$;\n"))
+	code, out, errOut := run(t, nil, "rollback-script", "--config", cfg, "--dir", dir, "--setup", setup, "1")
+	if code != ExitBlocked || !strings.Contains(errOut, "NOT VERIFIED") || out != "" {
+		t.Fatalf("exit %d, want %d: unverified and printed on stderr\nstdout: %q\nstderr: %q", code, ExitBlocked, out, errOut)
+	}
+	if !strings.Contains(errOut, `applying 0 migrations before 1_x\x1b[0Ksection_start:1:evil\r\x1b[0KFake section\x1b]0;title\x07\x1b[2J`) {
+		t.Errorf("the progress does not name the migration, escaped:\n%s", errOut)
+	}
+	if !strings.Contains(errOut, `RETURN '\x1b[2J\r`) {
+		t.Errorf("the unverified down is not shown, escaped:\n%s", errOut)
+	}
+	if strings.ContainsAny(errOut, "\x1b\x07\r") {
+		t.Errorf("stderr holds a raw control character:\n%q", errOut)
+	}
+	for _, line := range strings.Split(errOut, "\n") {
+		if startsCommand(line) {
+			t.Errorf("a line of stderr reads as a workflow command: %q", line)
+		}
+	}
+}

@@ -39,6 +39,28 @@ func cleanArgs(args []any) []any {
 	return out
 }
 
+// progress is the Progress of a rehearsal (check, rollback-script): one line on stderr per step, none
+// when quiet. Its arguments quote the pull request (file names, the first line of a slow statement, what
+// the server said), so they are cleaned; the format is schemagate's.
+func (a *App) progress(quiet bool) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if !quiet {
+			fmt.Fprintf(a.Stderr, format+"\n", cleanArgs(args)...)
+		}
+	}
+}
+
+// cleanLines cleans text of several lines meant to be read (SQL shown on stderr): its line breaks stay,
+// everything else is escaped as clean does (a "\r" too, which would start a line for the runner and
+// the terminal), and a line that could be read as a workflow command is shown quoted (see defuse).
+func cleanLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	return defuse(strings.Join(lines, "\n"))
+}
+
 // lineBreaks are the line breaks error messages are built with on purpose: schemagate's own ("\n  " before
 // an indented line, "\nhint: " before what to do) and the libraries' it wraps (pgx lists the addresses it
 // tried as "\n\t..."). A line break elsewhere is escaped.

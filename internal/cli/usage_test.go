@@ -220,8 +220,8 @@ func TestPRNumberBelowOneIsAUsageError(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
-		{"comment", "--report", rep, "--repo", "acme/shop", "--pr", "-5"},
-		{"comment", "--report", rep, "--repo", "acme/shop", "--pr", "0"},
+		{"comment", "--config", folderConfig(t, "db/migrations"), "--report", rep, "--repo", "acme/shop", "--pr", "-5"},
+		{"comment", "--config", folderConfig(t, "db/migrations"), "--report", rep, "--repo", "acme/shop", "--pr", "0"},
 		{"gate", "--report", rep, "--repo", "acme/shop", "--pr", "-5"},
 		{"deploy", "--env", "production", "--pr", "-3"},
 	} {

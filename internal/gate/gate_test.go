@@ -487,7 +487,7 @@ func TestIgnoredFindingsNeedApproval(t *testing.T) {
 	if d.Risk != lint.Dangerous || len(d.Ignored) != 1 || !strings.Contains(d.Ignored[0], "ignored by the author: tuning needed") {
 		t.Errorf("risk %s, ignored %q", d.Risk, d.Ignored)
 	}
-	if md := gate.Markdown(d); !strings.Contains(md, "ignored by the author: tuning needed") {
+	if md := gate.Markdown(d); !strings.Contains(md, `ignored by the author\: tuning needed`) {
 		t.Errorf("Markdown lacks the ignored finding:\n%s", md)
 	}
 	if a := d.Report(); len(a.Ignored) != 1 {

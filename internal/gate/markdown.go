@@ -39,7 +39,8 @@ func Status(d *Decision, targetURL string) forge.Status {
 }
 
 // Markdown renders the decision as the "DBA approval" section of the pull request comment. Logins,
-// teams and paths are put in code spans so that they neither ping anyone nor inject Markdown.
+// teams and paths are put in code spans so that they neither ping anyone nor inject Markdown; prose is
+// escaped as report.Text escapes it.
 func Markdown(d *Decision) string {
 	var b strings.Builder
 	icon := map[string]string{Approved: "✅", Pending: "⏳", Blocked: "⛔", NotRequired: "➖"}[d.State]
@@ -79,7 +80,7 @@ func Markdown(d *Decision) string {
 				fmt.Fprintf(&b, "- … %d more (in the check's report)\n", len(d.Ignored)-i)
 				break
 			}
-			fmt.Fprintf(&b, "- %s\n", textUpTo(ig, maxIgnoredRunes))
+			fmt.Fprintf(&b, "- %s\n", report.TextUpTo(ig, maxIgnoredRunes))
 		}
 	}
 	if len(d.Notes) > 0 {
@@ -101,69 +102,27 @@ const (
 	maxIgnoredRunes = 500
 )
 
-// codeCells is codeList for a table cell: a pipe splits a GitHub table row even inside a code span,
-// unless escaped (the table reads "\\|" as a pipe of the cell's text, in code too). text escapes the pipes
-// of prose already.
-func codeCells(items []string) string {
-	return strings.ReplaceAll(codeList(items), "|", `\|`)
-}
+// The section quotes the change request (its files, the ignore comments' reasons) and is shown in the
+// comment and the job summary: it escapes as the check's comment does (report.Text, report.Code), which
+// also shows bidi controls as text and keeps a URL in the text from becoming a link.
 
-// code puts s in a code span whose backtick fence is longer than any run of backticks inside.
-func code(s string) string {
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ")
-	fence, run := "`", 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			if run >= len(fence) {
-				fence = strings.Repeat("`", run+1)
-			}
-		} else {
-			run = 0
-		}
+// codeCells is codeList for a table cell: a pipe splits a GitHub table row even inside a code span,
+// unless escaped (see report.CodeCell).
+func codeCells(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = report.CodeCell(s)
 	}
-	pad := ""
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		pad = " "
-	}
-	return fence + pad + s + pad + fence
+	return strings.Join(out, ", ")
 }
 
 func codeList(items []string) string {
 	out := make([]string, len(items))
 	for i, s := range items {
-		out[i] = code(s)
+		out[i] = report.Code(s)
 	}
 	return strings.Join(out, ", ")
 }
 
-// textUpTo is text of s's first n characters, saying when it cut the rest.
-func textUpTo(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return text(string(r[:n])) + fmt.Sprintf(" … *(cut: %d characters in all)*", len(r))
-	}
-	return text(s)
-}
-
-// text escapes prose: HTML, Markdown punctuation, table pipes, mentions and line breaks.
-func text(s string) string {
-	var b strings.Builder
-	for _, c := range strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ") {
-		switch c {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '@':
-			b.WriteString("@\u200b") // no mention
-		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '~', '|':
-			b.WriteByte('\\')
-			b.WriteRune(c)
-		default:
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
-}
+// text escapes prose: see report.Text.
+func text(s string) string { return report.Text(s) }

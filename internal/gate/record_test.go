@@ -153,3 +153,26 @@ func TestStatusAndMarkdown(t *testing.T) {
 		})
 	}
 }
+
+// TestMarkdownEscapesAsTheComment: the section goes into the comment and the job summary, and quotes
+// the change request: an ignore comment's reason, a file's name. It escapes as the check's comment does
+// (report.Text): a URL or a www. name in a reason must not become a link (GitHub autolinks them: a
+// tracking pixel or a phishing link in the bot's words), and a bidi control is shown as text, not applied
+// (it would make the line read otherwise than it runs).
+func TestMarkdownEscapesAsTheComment(t *testing.T) {
+	d := &gate.Decision{State: gate.Pending, Required: true, Needed: 1, Owners: []string{"@acme/dba"},
+		Ignored:      []string{"db/0002_x.up.sql:1: dangerous drop-table, ignored by the author: approved by DBA, see https://evil.example/pixel?u=1 or www.evil.example \u202eevil\u202c <!-- hidden -->"},
+		Requirements: []gate.Requirement{{Owners: []string{"@acme/dba"}, Files: []string{"db/0002_x\u202e|.up.sql"}, Needed: 1}},
+		Notes:        []string{"see http://evil.example and www.evil.example \u2066x\u2069"}}
+	md := gate.Markdown(d) + gate.Markdown(&gate.Decision{State: gate.Blocked, Required: true, Unowned: []string{"db/0002_x\u202e<!--.up.sql"}})
+	for _, bad := range []string{"https://", "http://", "www.evil", "evil.example", "<!--", "\u202e", "\u202c", "\u2066"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("the section holds %q:\n%s", bad, md)
+		}
+	}
+	for _, want := range []string{`https\://evil\.example`, `www\.evil\.example`, `\\u202eevil\\u202c`, "`db/0002_x\\u202e<!\u200b--.up.sql`"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the section lacks %q:\n%s", want, md)
+		}
+	}
+}

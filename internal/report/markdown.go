@@ -129,7 +129,36 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 			return out
 		}
 	}
-	return out
+	// Still too long (the fields of the kept sections are bounded, but not their number: a forged
+	// report's approval, or a limit smaller than they are): a rendering the forge refuses leaves the
+	// previous comment in place, which then reads as this run's. Say the report is too large instead,
+	// and where it is.
+	if out = tooLarge(r, opts); fits(out) {
+		return out
+	}
+	opts.Artifact = "" // the pointer without the report's file name, which the caller chose
+	return tooLarge(r, opts)
+}
+
+// tooLarge is the shortest rendering: the status line, that the report is too large for this place, and
+// where the full report is.
+func tooLarge(r *Report, opts MarkdownOptions) string {
+	status := "passed"
+	icon := riskIcon[r.Risk]
+	if !r.OK || r.FailOnReached {
+		status, icon = "failed", "❌"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s schemagate: %s, risk **%s**\n\n", icon, status, r.Risk)
+	what := "comment"
+	switch opts.to {
+	case toSummary:
+		what = "summary"
+	case toFile:
+		what = "file"
+	}
+	fmt.Fprintf(&b, "> [!WARNING]\n> The report is too large to show in this %s, even shortened. %s\n\n", what, fullReportPointer(opts))
+	return assemble([]section{{text: b.String()}}, nil, opts)
 }
 
 func dropOrder(secs []section) []int {
@@ -261,25 +290,27 @@ func mdHeader(r *Report) string {
 		status, icon = "failed", "❌"
 	case r.FailOnReached:
 		// fail_on is text of the report, which may be an untrusted artifact (schemagate comment).
-		status, icon = "failed (the risk reaches fail-on "+Text(r.FailOn)+")", "❌"
+		status, icon = "failed (the risk reaches fail-on "+TextUpTo(r.FailOn, maxFieldRunes)+")", "❌"
 	}
 	fmt.Fprintf(&b, "## %s schemagate: %s, risk **%s**", icon, status, r.Risk)
 	if ar := r.RiskForApproval(); ar > r.Risk {
 		fmt.Fprintf(&b, " (**%s** for the DBA approval, which counts the findings the author ignored)", ar)
 	}
 	b.WriteString("\n\n")
+	// The header is never left out, and each of these is text of the report, which may be an untrusted
+	// artifact (schemagate comment): a 70,000-character format made the comment too long to post.
 	var facts []string
 	if r.Dir != "" {
-		facts = append(facts, "folder "+Code(r.Dir))
+		facts = append(facts, "folder "+CodeUpTo(r.Dir, maxFieldRunes))
 	}
 	if r.Base != "" {
-		facts = append(facts, "base "+Code(shortSHA(r.Base)))
+		facts = append(facts, "base "+CodeUpTo(shortSHA(r.Base), maxFieldRunes))
 	}
 	if r.Format != "" {
-		facts = append(facts, "format "+Code(r.Format))
+		facts = append(facts, "format "+CodeUpTo(r.Format, maxFieldRunes))
 	}
 	if db := r.Database; db != nil {
-		facts = append(facts, "rehearsed on PostgreSQL "+Text(db.ServerVersion)+" ("+Text(db.Provider)+")")
+		facts = append(facts, "rehearsed on PostgreSQL "+TextUpTo(db.ServerVersion, maxFieldRunes)+" ("+TextUpTo(db.Provider, maxFieldRunes)+")")
 	}
 	added, edited, deleted := r.ChangeCounts()
 	change := fmt.Sprintf("%d new migration%s", added, Plural(added))
@@ -293,6 +324,10 @@ func mdHeader(r *Report) string {
 	b.WriteString(strings.Join(facts, " · ") + "\n")
 	return b.String()
 }
+
+// maxFieldRunes bounds a short field of the report in the parts of the comment that are never left out
+// (the header, a row of the migration table): a folder, a format, a version, a migration's name.
+const maxFieldRunes = 200
 
 func shortSHA(s string) string {
 	if len(s) == 40 && strings.Trim(s, "0123456789abcdef") == "" {
@@ -314,11 +349,11 @@ func mdTable(r *Report) string {
 		if m.Roundtrip != nil {
 			rt = roundtripLabel(m.Roundtrip.Status)
 		}
-		status := Text(m.Status)
+		status := TextUpTo(m.Status, maxFieldRunes)
 		if m.Status == StatusFailed {
 			status = "❌ failed"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s | %s | %s |\n", CodeCell(m.Version), Text(m.Name),
+		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s | %s | %s |\n", CodeCellUpTo(m.Version, maxFieldRunes), TextUpTo(m.Name, maxFieldRunes),
 			riskIcon[m.Risk], m.Risk, status, duration(m.DurationMS), locks(m), rt)
 	}
 	return b.String()
@@ -333,7 +368,7 @@ func roundtripLabel(s string) string {
 	case RoundtripNoDown:
 		return "⚠️ no down"
 	}
-	return Text(s)
+	return TextUpTo(s, maxFieldRunes)
 }
 
 func duration(ms int64) string {
@@ -359,14 +394,14 @@ func locks(m Migration) string {
 	for _, t := range m.Trace {
 		for _, l := range t.Locks {
 			if strings.Contains(l.Mode, "Exclusive") || strings.Contains(l.Mode, "Share") {
-				add(CodeCell(l.Mode) + " " + Text(l.Relation))
+				add(CodeCellUpTo(l.Mode, maxFieldRunes) + " " + TextUpTo(l.Relation, maxFieldRunes))
 			}
 		}
 	}
 	if len(out) == 0 {
 		for _, f := range m.Findings {
 			if f.Lock != "" && !f.Ignored {
-				add(CodeCell(f.Lock))
+				add(CodeCellUpTo(f.Lock, maxFieldRunes))
 			}
 		}
 	}
@@ -394,6 +429,8 @@ func mdApproval(a *Approval) string {
 	var b strings.Builder
 	b.WriteString("### DBA approval\n\n")
 	switch {
+	case a.State == ApprovalUndecided:
+		b.WriteString("⏳ Whether this change needs a DBA approval is decided by the DBA gate (`schemagate gate`, which writes its decision here), not by this report.")
 	case !a.Required || a.State == "not-required":
 		b.WriteString("✅ Not required for this change.")
 	case a.State == "approved":
@@ -463,14 +500,40 @@ func clipRunes(s string, n int) (string, bool) {
 	return cut, true
 }
 
-// TextUpTo is Text of s cut at n runes, saying so: for text of any length (a message a migration
-// raised) in a rendering with a size limit (a comment, the job summary).
-func TextUpTo(s string, n int) string {
-	c, cut := clipRunes(s, n)
-	if cut {
-		return Text(c) + fmt.Sprintf(" … *(cut: %d characters in all)*", utf8.RuneCountInString(s))
+// TextUpTo is Text of s, at most n runes of it, saying where it cut: for text of any length (a message a
+// migration raised) in a rendering with a size limit (a comment, the job summary). The bound is on the
+// escaped text, which may be several times as long as s: a bidi control is shown as \u202e, seven runes
+// once its backslash is escaped, and "<" is "&lt;". Cut before escaping, 500 bidi controls took 3,500.
+func TextUpTo(s string, n int) string { return upTo(s, n, Text) }
+
+// CodeUpTo is Code of s, at most n runes of it (code span included), saying where it cut, as TextUpTo.
+func CodeUpTo(s string, n int) string { return upTo(s, n, Code) }
+
+// CodeCellUpTo is CodeUpTo for a table cell (see CodeCell).
+func CodeCellUpTo(s string, n int) string { return upTo(s, n, CodeCell) }
+
+// upTo renders s with esc, cut to the longest start of s whose rendering takes at most n runes when the
+// whole does not, with a note saying how long s was. The rendering is cut through s, never in the
+// middle of an escape ("\\", "&amp;") or of a code span.
+func upTo(s string, n int, esc func(string) string) string {
+	out := esc(s)
+	if utf8.RuneCountInString(out) <= n {
+		return out
 	}
-	return Text(c)
+	rs := []rune(s)
+	// The longest start that fits, by bisection: the empty start always does (when n allows its
+	// rendering at all), and escaping takes at least as many runes as it escapes, less some white
+	// space (oneLine), so no start of more than 2n runes fits.
+	lo, hi := 0, min(len(rs), 2*n+2)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if utf8.RuneCountInString(esc(string(rs[:mid]))) <= n {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return esc(string(rs[:lo])) + fmt.Sprintf(" … *(cut: %d characters in all)*", len(rs))
 }
 
 func sqlErrorText(e *SQLError) string {

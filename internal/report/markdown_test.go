@@ -781,3 +781,65 @@ func TestAnnotationsRoundtripPlaces(t *testing.T) {
 		t.Errorf("the comment places the failed statement other than once, at its error:\n%s", md)
 	}
 }
+
+// TestForgedReportFits: schemagate comment posts an artifact its author could have written, and a
+// comment longer than the forge takes is refused (GitHub: 422), which leaves the previous comment in
+// place. Whatever the report holds, the rendering fits MaxRunes: the fields of the parts never left out
+// are bounded after escaping (a bidi control is seven runes escaped, so a bound on the raw text let 25
+// ignored findings of 500 U+202E take 87,500), and when even those parts do not fit, the comment says
+// the report is too large and where it is.
+func TestForgedReportFits(t *testing.T) {
+	const limit = 65000
+	bidi := func(n int) string { return strings.Repeat("\u202e", n) }
+	opts := MarkdownOptions{Marker: testMarker, SummaryURL: "https://github.com/acme/shop/actions/runs/1", Artifact: "schemagate-report.json", MaxRunes: limit}
+	for _, tt := range []struct {
+		name  string
+		edit  func(r *Report)
+		opts  func(o *MarkdownOptions)
+		want  []string
+		whole bool // the report is shown, not the too-large note
+	}{
+		{name: "bidi reason and ignored findings", edit: func(r *Report) {
+			r.Approval = &Approval{Required: true, State: "pending", Reason: bidi(2000)}
+			for range 25 {
+				r.Approval.Ignored = append(r.Approval.Ignored, bidi(500))
+			}
+		}, want: []string{"(cut: 2000 characters in all)", "(cut: 500 characters in all)", "- … 5 more (in the full report)"}, whole: true},
+		{name: "a 70,000-character format", edit: func(r *Report) { r.Format = strings.Repeat("x", 70000) },
+			want: []string{"format `" + strings.Repeat("x", 198) + "` … *(cut: 70000 characters in all)*"}, whole: true},
+		{name: "long header fields", edit: func(r *Report) {
+			r.Dir, r.FailOn, r.FailOnReached = bidi(70000), bidi(70000), true
+			r.Database = &Database{ServerVersion: bidi(70000), Provider: strings.Repeat("<", 70000)}
+			r.Migrations[1].Name = bidi(70000)
+		}, want: []string{"(cut: 70000 characters in all)"}, whole: true},
+		{name: "kept parts larger than the limit", edit: func(r *Report) {
+			r.Approval = &Approval{Required: true, State: "pending", Reason: bidi(2000)}
+		}, opts: func(o *MarkdownOptions) { o.MaxRunes = 1000 },
+			want: []string{"The report is too large to show in this comment, even shortened.", "[job summary](https://github.com/acme/shop/actions/runs/1)", "`schemagate-report.json`"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := failedReport()
+			tt.edit(r)
+			o := opts
+			if tt.opts != nil {
+				tt.opts(&o)
+			}
+			md := Markdown(r, o)
+			checkInert(t, md, testMarker)
+			if n := utf8.RuneCountInString(md); n > o.MaxRunes {
+				t.Fatalf("%d runes, over the limit of %d", n, o.MaxRunes)
+			}
+			if strings.ContainsFunc(md, isBidi) {
+				t.Errorf("a raw bidi control in the comment")
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(md, want) {
+					t.Errorf("the comment lacks %q:\n%s", want, md[:min(len(md), 4000)])
+				}
+			}
+			if tt.whole && (strings.Contains(md, "too large") || r.Approval != nil && !strings.Contains(md, "### DBA approval")) {
+				t.Errorf("the report is not shown:\n%s", md[:min(len(md), 4000)])
+			}
+		})
+	}
+}

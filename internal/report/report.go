@@ -209,7 +209,7 @@ type GeneratedDown struct {
 // Approval is the DBA approval state of a change request.
 type Approval struct {
 	Required bool     `json:"required"`
-	State    string   `json:"state"` // approved | pending | blocked | not-required
+	State    string   `json:"state"` // approved | pending | blocked | not-required (| undecided: see ApprovalUndecided)
 	Reason   string   `json:"reason,omitempty"`
 	Owners   []string `json:"owners,omitempty"`
 	Approved []string `json:"approved_by,omitempty"`
@@ -220,6 +220,11 @@ type Approval struct {
 	// they count for the approval.
 	Ignored []string `json:"ignored,omitempty"`
 }
+
+// ApprovalUndecided is the state of an approval whose rendering cannot vouch for it (schemagate comment
+// posting an artifact that says no approval is required): the comment then says the gate decides. No
+// report holds it: the check writes the other states, and the gate decides them.
+const ApprovalUndecided = "undecided"
 
 // ChangeCounts counts the change's migrations (New) as a reviewer reads it: those it adds, those of the
 // base it edits (edited-applied-migration, the down alone included) and those it deletes
