@@ -116,6 +116,12 @@ var incrementalCases = []string{
 	// An identity's sequence changed directly: its options are the column's.
 	`CREATE TABLE ids (id int GENERATED ALWAYS AS IDENTITY, v text)`,
 	`ALTER SEQUENCE ids_id_seq INCREMENT BY 5 CACHE 3`,
+	// ... its privileges, comment and name too, which change only its own pg_class and pg_description rows.
+	`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO schemagate_reader`,
+	`COMMENT ON SEQUENCE ids_id_seq IS 'ids'`,
+	`ALTER SEQUENCE ids_id_seq RENAME TO ids_seq`,
+	`REVOKE ALL ON SEQUENCE ids_seq FROM schemagate_reader; COMMENT ON SEQUENCE ids_seq IS NULL`,
+	`ALTER TABLE ids RENAME TO idents`,
 	// A dropped domain constraint leaves only its lock.
 	`CREATE DOMAIN pct AS int CONSTRAINT pct_min CHECK (VALUE >= 0) CONSTRAINT pct_max CHECK (VALUE <= 100)`,
 	`ALTER DOMAIN pct DROP CONSTRAINT pct_max`,

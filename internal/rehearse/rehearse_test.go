@@ -880,8 +880,9 @@ func failedOf(rep *report.Report) []string {
 // REPLACE), so only the catalog comparison can catch a down that does nothing.
 func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 	files := map[string]string{
-		"01_base.up.sql":   "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nDO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
-		"01_base.down.sql": "DROP TABLE t;",
+		"01_base.up.sql": "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nCREATE TABLE u (x bigint GENERATED ALWAYS AS IDENTITY);\n" +
+			"DO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+		"01_base.down.sql": "DROP TABLE u; DROP TABLE t;",
 	}
 	cases := []struct{ name, up, down, want string }{
 		{"stats", "CREATE STATISTICS IF NOT EXISTS t_ab ON a, b FROM t;", "DROP STATISTICS IF EXISTS t_ab;", "extended statistics"},
@@ -895,6 +896,11 @@ func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 			"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM schemagate_app;", "default privileges"},
 		{"colstats", "ALTER TABLE t ALTER COLUMN a SET STATISTICS 500;", "ALTER TABLE t ALTER COLUMN a SET STATISTICS -1;", "statistics target"},
 		{"colgrant", "GRANT SELECT (a), UPDATE (b) ON t TO schemagate_app;", "REVOKE SELECT (a), UPDATE (b) ON t FROM schemagate_app;", "column t.a has privileges"},
+		// An identity column's sequence is no sequence of the catalog: what is done to it is its column's.
+		{"idseqgrant", "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO schemagate_app;",
+			"REVOKE USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public FROM schemagate_app;", "column u.x has identity sequence privileges"},
+		{"idseqcomment", "COMMENT ON SEQUENCE u_x_seq IS 'x';", "COMMENT ON SEQUENCE u_x_seq IS NULL;", "column u.x has identity sequence comment"},
+		{"idseqname", "ALTER SEQUENCE u_x_seq RENAME TO u_x_seq2;", "ALTER SEQUENCE u_x_seq2 RENAME TO u_x_seq;", "column u.x has its identity sequence named u_x_seq2"},
 	}
 	for i, c := range cases {
 		files[fmt.Sprintf("%02d_%s.up.sql", 2*i+2, c.name)] = c.up

@@ -91,6 +91,8 @@ func TestCompareRenameSaysNoMore(t *testing.T) {
 	delete(after.Tables, "public.users")
 	u.Name = "members"
 	after.Tables["public.members"] = u
+	// The identity sequence keeps its name, which is no longer the one PostgreSQL would give.
+	u.Column("id").IdentitySequence = &IdentitySequence{Name: "users_id_seq"}
 	pk := after.Indexes["public.users_pkey"]
 	pk.Table = "members"
 	pk.Definition = "CREATE UNIQUE INDEX users_pkey ON public.members USING btree (id)"

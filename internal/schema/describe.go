@@ -102,6 +102,9 @@ func DescribeChanges(d *Diff, p Phrasing) []Sentence {
 			if c.Kind == KindMembership && pc.Property == "name" {
 				continue // a role renamed: the role's own sentence tells it
 			}
+			if pc.Property == "identity sequence name" && (pc.Old == "" || pc.New == "") {
+				continue // a column made an identity or no longer one: its identity's sentence tells it
+			}
 			out = append(out, Sentence{Text: propertySentence(c, pc, p.When), Change: c})
 		}
 	}
@@ -208,6 +211,14 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, onOff(pc.New), when, onOff(pc.Old))
 	case "comment":
 		return fmt.Sprintf("%s has comment %s %s, was %s", s, quotedComment(pc.New), when, quotedComment(pc.Old))
+	case "identity sequence name":
+		return fmt.Sprintf("%s has its identity sequence named %s %s, was %s", s, pc.New, when, pc.Old)
+	case "identity sequence privileges":
+		// Empty: the owner's, as GENERATED ... AS IDENTITY leaves them.
+		const dflt = "the owner's only"
+		return fmt.Sprintf("%s has identity sequence privileges %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))
+	case "identity sequence comment":
+		return fmt.Sprintf("%s has identity sequence comment %s %s, was %s", s, quotedComment(pc.New), when, quotedComment(pc.Old))
 	case "internal triggers":
 		list := func(v string) string {
 			if v == "" {
