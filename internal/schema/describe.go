@@ -120,6 +120,18 @@ func display(name string) string {
 	return strings.TrimPrefix(name, "public.")
 }
 
+// displayList is display of each name of a list joined by ", " (a table's parents).
+func displayList(names string) string {
+	if names == "" {
+		return ""
+	}
+	list := strings.Split(names, ", ")
+	for i, n := range list {
+		list[i] = display(n)
+	}
+	return strings.Join(list, ", ")
+}
+
 // subject is "kind name", with the table for objects whose names are only unique per table.
 func subject(c Change) string {
 	switch c.Kind {
@@ -180,7 +192,24 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "owned by":
 		return fmt.Sprintf("%s is owned by %s %s, was owned by %s", s, orNothing(pc.New), when, orNothing(pc.Old))
 	case "inherits":
-		return fmt.Sprintf("%s inherits %s %s, was %s", s, orNothing(pc.New), when, orNothing(pc.Old))
+		return fmt.Sprintf("%s inherits %s %s, was %s", s, orNothing(displayList(pc.New)), when, orNothing(displayList(pc.Old)))
+	case "partition of":
+		switch {
+		case pc.New == "":
+			return fmt.Sprintf("%s is no longer a partition of %s %s", s, display(pc.Old), when)
+		case pc.Old == "":
+			return fmt.Sprintf("%s is a partition of %s %s, was not a partition", s, display(pc.New), when)
+		}
+		return fmt.Sprintf("%s is a partition of %s %s, was of %s", s, display(pc.New), when, display(pc.Old))
+	case "generated":
+		// The expression of a stored generated column, in parentheses.
+		switch {
+		case pc.New == "":
+			return fmt.Sprintf("%s is no longer generated %s, was generated as %s", s, when, pc.Old)
+		case pc.Old == "":
+			return fmt.Sprintf("%s is generated as %s %s, was not generated", s, pc.New, when)
+		}
+		return fmt.Sprintf("%s is generated as %s %s, was generated as %s", s, pc.New, when, pc.Old)
 	case "of type":
 		switch {
 		case pc.New == "":
