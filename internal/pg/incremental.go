@@ -150,6 +150,10 @@ type Inspector struct {
 	tracking bool
 	nonce    string
 	seq      int
+	// unseenDefs keeps UnseenChanges of function definitions, names the patterns that find a
+	// function's name in a script (see CallsUnseen).
+	unseenDefs map[string]bool
+	names      map[string]*regexp.Regexp
 }
 
 // NewInspector returns an Inspector with the default ignore list and the mode SCHEMAGATE_INSPECT asks for.
@@ -408,6 +412,58 @@ func UnseenChanges(sql string) bool {
 	}
 	sql = sqlComment.ReplaceAllString(sql, " ")
 	return catalogDML.MatchString(sql) || columnGrant.MatchString(sql) || dynamicGrant.MatchString(sql)
+}
+
+// CallsUnseen tells whether sql may run the code of a function that changes the catalog in ways an
+// incremental read cannot see (one whose definition UnseenChanges matches: grant_col() running GRANT
+// UPDATE (a) through EXECUTE format(...)) when run on the database before marks: the script's own text
+// shows nothing then. A script may run such a function when it names it (as a word, in any case; a
+// name that only looks like it costs a whole read, no more), and whenever the function is a trigger or
+// event trigger function, which may fire on anything the script does. A function that calls one of
+// those through a name of its own is not followed.
+//
+// The answers for each definition are kept: the round trip asks after every step, and a long history's
+// catalog holds the same definitions step after step. An Inspector is not for concurrent use.
+func (in *Inspector) CallsUnseen(sql string, before *Mark) bool {
+	if before == nil {
+		return false // the read after it is whole anyway
+	}
+	for _, f := range before.raw.Functions {
+		if !in.unseenDefinition(f.Definition) {
+			continue
+		}
+		if f.Result == "trigger" || f.Result == "event_trigger" || in.namePattern(f.Name).MatchString(sql) {
+			return true
+		}
+	}
+	return false
+}
+
+// unseenDefinition is UnseenChanges(def), kept.
+func (in *Inspector) unseenDefinition(def string) bool {
+	w, ok := in.unseenDefs[def]
+	if !ok {
+		if in.unseenDefs == nil {
+			in.unseenDefs = map[string]bool{}
+		}
+		w = UnseenChanges(def)
+		in.unseenDefs[def] = w
+	}
+	return w
+}
+
+// namePattern matches name as a word, in any case, with or without quotes around it. Word characters
+// are those of an unquoted identifier: grant_col is not named by grant_columns() nor by x$grant_col.
+func (in *Inspector) namePattern(name string) *regexp.Regexp {
+	re, ok := in.names[name]
+	if !ok {
+		if in.names == nil {
+			in.names = map[string]*regexp.Regexp{}
+		}
+		re = regexp.MustCompile(`(?i)(?:^|[^\pL\pN_$])` + regexp.QuoteMeta(name) + `(?:$|[^\pL\pN_$])`)
+		in.names[name] = re
+	}
+	return re
 }
 
 // classProc, classRelation, classType and classConstraint are the OIDs of pg_proc, pg_class, pg_type

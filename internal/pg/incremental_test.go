@@ -116,6 +116,12 @@ var incrementalCases = []string{
 	// An identity's sequence changed directly: its options are the column's.
 	`CREATE TABLE ids (id int GENERATED ALWAYS AS IDENTITY, v text)`,
 	`ALTER SEQUENCE ids_id_seq INCREMENT BY 5 CACHE 3`,
+	// ... its privileges, comment and name too, which change only its own pg_class and pg_description rows.
+	`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO schemagate_reader`,
+	`COMMENT ON SEQUENCE ids_id_seq IS 'ids'`,
+	`ALTER SEQUENCE ids_id_seq RENAME TO ids_seq`,
+	`REVOKE ALL ON SEQUENCE ids_seq FROM schemagate_reader; COMMENT ON SEQUENCE ids_seq IS NULL`,
+	`ALTER TABLE ids RENAME TO idents`,
 	// A dropped domain constraint leaves only its lock.
 	`CREATE DOMAIN pct AS int CONSTRAINT pct_min CHECK (VALUE >= 0) CONSTRAINT pct_max CHECK (VALUE <= 100)`,
 	`ALTER DOMAIN pct DROP CONSTRAINT pct_max`,
@@ -806,6 +812,85 @@ func TestUnseenChanges(t *testing.T) {
 		if got := pg.UnseenChanges(sql); got != want {
 			t.Errorf("UnseenChanges(%q) = %v, want %v", sql, got, want)
 		}
+	}
+}
+
+// TestCallsUnseen: a script that calls a function of the catalog before it whose body grants column
+// privileges, writes a system catalog or sets a password (none of which the probe sees) must be read
+// whole after, as must any script once such a function is a trigger or event trigger function, which
+// may fire on anything. A script that names no such function, or only a longer name, need not be; and
+// after the script, the read it forces sees the column privilege the incremental read would miss.
+func TestCallsUnseen(t *testing.T) {
+	ctx := t.Context()
+	conn := pgtest.Conn(t)
+	role := "schemagate_calls_" + strings.ToLower(rand.Text()[:8])
+	t.Cleanup(func() { // before the database goes: the role's column privileges must go first
+		_, _ = conn.Exec(context.Background(), "DROP OWNED BY "+role+"; DROP ROLE IF EXISTS "+role)
+	})
+	setup := `CREATE TABLE t (id int PRIMARY KEY, a text);
+	CREATE ROLE ` + role + `;
+	CREATE FUNCTION grant_col(tbl text, col text, rol text) RETURNS void LANGUAGE plpgsql AS
+	  $$ BEGIN EXECUTE format('grant update (%I) on %I to %I', col, tbl, rol); END $$;
+	CREATE FUNCTION "Forget"() RETURNS void LANGUAGE sql AS
+	  $$ DELETE FROM pg_catalog.pg_description WHERE objoid = 't'::regclass $$;
+	CREATE PROCEDURE set_password(r text) LANGUAGE plpgsql AS
+	  $$ BEGIN EXECUTE format('ALTER ROLE %I PASSWORD %L', r, 'x'); END $$;
+	CREATE FUNCTION grant_columns() RETURNS int LANGUAGE sql AS 'SELECT 1';`
+	if _, err := conn.Exec(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectIncremental}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, sql string
+		want      bool
+	}{
+		{"call", "SELECT grant_col('t', 'a', 'r1')", true},
+		{"qualified, other case", "select PUBLIC.Grant_Col('t', 'a', 'r1');", true},
+		{"quoted name", `SELECT "Forget"()`, true},
+		{"procedure", "CALL set_password('r1')", true},
+		{"in a DO block", "DO $$ BEGIN PERFORM grant_col('t', 'a', 'r1'); END $$", true},
+		{"longer name", "SELECT grant_columns()", false},
+		{"unrelated", "ALTER TABLE t ADD COLUMN z int", false},
+		{"no mark", "", false},
+	} {
+		before := mark
+		if tc.name == "no mark" {
+			before = nil
+		}
+		if got := in.CallsUnseen(tc.sql, before); got != tc.want {
+			t.Errorf("%s: CallsUnseen(%q) = %v, want %v", tc.name, tc.sql, got, tc.want)
+		}
+	}
+
+	// A trigger function that grants fires on an INSERT that names neither it nor its trigger.
+	if _, err := conn.Exec(ctx, `CREATE FUNCTION on_insert() RETURNS trigger LANGUAGE plpgsql AS
+	  $$ BEGIN EXECUTE 'GRANT SELECT (a) ON t TO `+role+`'; RETURN NEW; END $$;
+	CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION on_insert();`); err != nil {
+		t.Fatal(err)
+	}
+	withTrigger, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sql := "ALTER TABLE t ADD COLUMN z int"; !in.CallsUnseen(sql, withTrigger) {
+		t.Errorf("CallsUnseen(%q) with a granting trigger function = false, want true", sql)
+	}
+
+	// The call's read sees the grant.
+	sql := "SELECT grant_col('t', 'a', '" + role + "')"
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatal(err)
+	}
+	after, err := in.Since(ctx, conn, withTrigger, nil, pg.UnseenChanges(sql) || in.CallsUnseen(sql, withTrigger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acl := after.Catalog().Tables["public.t"].Column("a").Privileges; !strings.Contains(acl, role+"=w") {
+		t.Errorf("column t.a privileges after %s = %q, want an UPDATE grant to %s", sql, acl, role)
 	}
 }
 

@@ -256,6 +256,15 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	}
 	for _, x := range raw.Tables {
 		c.Tables[x.Schema+"."+x.Name] = x
+		for _, col := range x.Columns {
+			// The name PostgreSQL gives is left out, so that a column made an identity again (or a table
+			// re-created) reads as before; what is left of the sequence's own is kept.
+			if s := col.IdentitySequence; s != nil && s.Name == schema.IdentitySequenceName(x.Name, col.Name) {
+				if s.Name = ""; *s == (schema.IdentitySequence{}) {
+					col.IdentitySequence = nil
+				}
+			}
+		}
 	}
 	for _, x := range raw.Sequences {
 		c.Sequences[x.Schema+"."+x.Name] = x
@@ -753,6 +762,17 @@ cols AS (
             FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
             CROSS JOIN LATERAL (SELECT CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647
                 ELSE 9223372036854775807 END::int8 AS hi) m
+            WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
+              AND d.classid = 'pg_class'::regclass AND d.deptype = 'i' LIMIT 1) END,
+        -- the identity sequence's name (kept only when it is not the one PostgreSQL gives, see
+        -- catalog), its privileges when they are not the owner's defaults, and its comment
+        'identity_sequence', CASE WHEN a.attidentity <> '' THEN (SELECT json_build_object('name', sc.relname,
+              'privileges', CASE WHEN sc.relacl IS NOT NULL THEN nullif(
+                  (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(sc.relacl) x),
+                  (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(acldefault('s', sc.relowner)) x)) END,
+              'comment', (SELECT sd.description FROM pg_description sd
+                WHERE sd.objoid = sc.oid AND sd.classoid = 'pg_class'::regclass AND sd.objsubid = 0))
+            FROM pg_depend d JOIN pg_class sc ON sc.oid = d.objid
             WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
               AND d.classid = 'pg_class'::regclass AND d.deptype = 'i' LIMIT 1) END
         ) ORDER BY a.attnum)) AS columns

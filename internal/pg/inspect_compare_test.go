@@ -301,14 +301,14 @@ CREATE TABLE t (a int); CREATE POLICY p ON t TO sg_pol_ra, sg_pol_rb USING (true
 		{name: "inherited from two parents", base: `CREATE TABLE par1 (a int CONSTRAINT a_pos CHECK (a > 0));
 				CREATE TABLE par2 (a int CONSTRAINT a_pos CHECK (a > 0)); CREATE TABLE ch (b int) INHERITS (par1, par2)`,
 			up: `ALTER TABLE ch NO INHERIT par2`, bad: `SELECT 1`, good: `ALTER TABLE ch INHERIT par2`,
-			want: []string{"table ch inherits par1 after the down, was par1, public.par2",
+			want: []string{"table ch inherits par1 after the down, was par1, par2",
 				"column ch.a is inherited only after the down, was inherited only (from 2 parents)",
 				"constraint a_pos on ch is inherited only after the down, was inherited only (from 2 parents)"}},
 		// A partition's columns and constraints are inherited only again once attached.
 		{name: "partition detached", base: `CREATE TABLE p (id int, a int CHECK (a > 0), PRIMARY KEY (id)) PARTITION BY RANGE (id);
 				CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10)`,
 			up: `ALTER TABLE p DETACH PARTITION p1`, bad: `SELECT 1`, good: `ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (0) TO (10)`,
-			want: []string{"table p1 has partition of none after the down, was public.p",
+			want: []string{"table p1 is no longer a partition of p after the down",
 				"table p1 has partition bound none after the down, was FOR VALUES FROM (0) TO (10)",
 				"column p1.a is declared locally after the down, was inherited only", "column p1.id is declared locally after the down, was inherited only",
 				"constraint p1_pkey on p1 is declared locally after the down, was inherited only",

@@ -795,28 +795,31 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	if !incremental {
 		before = nil // autocommit: the locks are gone, read the catalog whole
 	}
-	after, err := r.insp.Since(ctx, r.conn, before, locks, r.writesCatalog(m.Up))
+	after, err := r.insp.Since(ctx, r.conn, before, locks, r.writesCatalog(m.Up, before))
 	if err != nil {
 		return nil, false, fmt.Errorf("inspect catalog: %w", err)
 	}
 	return after, true, nil
 }
 
-// writesCatalog tells whether a script may change the catalog in ways an incremental read cannot see.
-// The answer is kept: the up is asked again after its round trip's down, and reading a seed script of
-// 15 MB takes seconds.
-func (r *run) writesCatalog(s *migrate.Script) bool {
+// writesCatalog tells whether a script, run on the database before marks, may change the catalog in
+// ways an incremental read cannot see: by its own text, or through a function of before's catalog that
+// it calls or that fires as a trigger (see Inspector.CallsUnseen). The answer for the text is kept: the up
+// is asked again after its round trip's down, and reading a seed script of 15 MB takes seconds. The
+// functions are asked each time, as the catalog before the down differs from that before the up.
+func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) bool {
 	if s == nil {
 		return false
 	}
-	if w, ok := r.unseen[s]; ok {
-		return w
+	w, ok := r.unseen[s]
+	if !ok {
+		if r.unseen == nil {
+			r.unseen = map[*migrate.Script]bool{}
+		}
+		w = pg.UnseenChanges(s.SQL)
+		r.unseen[s] = w
 	}
-	if r.unseen == nil {
-		r.unseen = map[*migrate.Script]bool{}
-	}
-	r.unseen[s] = pg.UnseenChanges(s.SQL)
-	return r.unseen[s]
+	return w || r.insp.CallsUnseen(s.SQL, before)
 }
 
 // isToolError tells a broken rehearsal (cancelled, connection lost) from a failing migration.

@@ -209,8 +209,9 @@ func containsAll(list []string, words ...string) bool {
 }
 
 // TestMissedChangeIsRehearsedAgainWhole shows the safety net of incremental catalog reads. Migration 2
-// calls a function that deletes a table's comment from pg_description: no lock, no new row, nothing an
-// incremental read that scans the catalogs can see, and no catalog DML in the migration's own text. The
+// calls a function that calls one that deletes a table's comment from pg_description: no lock, no new
+// row, nothing an incremental read that scans the catalogs can see, no catalog DML in the migration's
+// own text nor in the function it names (Inspector.CallsUnseen does not follow calls further). The
 // run's final whole read notices, and the rehearsal runs again with whole reads: migration 2's round trip
 // is then judged on the real catalog (its down puts the comment back: ok) instead of a stale one. With the
 // change log (SCHEMAGATE_INSPECT=log), the catalog rows written beside the logged DDL send the read after
@@ -228,9 +229,10 @@ func missedChange(t *testing.T, mode string) {
 		"1_table.up.sql": `CREATE TABLE notes (id int PRIMARY KEY);
 COMMENT ON TABLE notes IS 'kept';
 CREATE FUNCTION forget_note_comment() RETURNS void LANGUAGE sql AS
-  $$ DELETE FROM pg_catalog.pg_description WHERE objoid = 'notes'::regclass AND objsubid = 0 $$;`,
-		"1_table.down.sql":  "DROP FUNCTION forget_note_comment(); DROP TABLE notes;",
-		"2_forget.up.sql":   "SELECT forget_note_comment();",
+  $$ DELETE FROM pg_catalog.pg_description WHERE objoid = 'notes'::regclass AND objsubid = 0 $$;
+CREATE FUNCTION tidy_notes() RETURNS void LANGUAGE sql AS $$ SELECT forget_note_comment() $$;`,
+		"1_table.down.sql":  "DROP FUNCTION tidy_notes(); DROP FUNCTION forget_note_comment(); DROP TABLE notes;",
+		"2_forget.up.sql":   "SELECT tidy_notes();",
 		"2_forget.down.sql": "COMMENT ON TABLE notes IS 'kept';",
 	}
 	for name, sql := range files {
@@ -261,6 +263,66 @@ CREATE FUNCTION forget_note_comment() RETURNS void LANGUAGE sql AS
 	}
 	if m := migration(t, rep, "2"); m.SchemaDiff == nil || m.SchemaDiff.Empty() {
 		t.Errorf("migration 2's schema diff is empty; the comment removal should show")
+	}
+}
+
+// TestFunctionCallsWithUnseenChanges: a migration that changes column privileges through a function of
+// an earlier migration (its own text only says SELECT grant_col(...)) rewrites pg_attribute alone, which
+// the incremental read's probe does not see. The read after it is whole, so the round trip is judged on
+// the real catalog: a down that forgets the grant fails its own migration (not the next one, whose
+// down would be the first to meet a whole read), and a down that revokes through a function passes.
+func TestFunctionCallsWithUnseenChanges(t *testing.T) {
+	t.Setenv("SCHEMAGATE_INSPECT", "incremental") // verify mode would stop at the first stale read
+	base := `CREATE TABLE t (id bigint PRIMARY KEY, a text);
+DO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+CREATE FUNCTION grant_col(tbl text, col text, rol text) RETURNS void LANGUAGE plpgsql AS
+  $$ BEGIN EXECUTE format('grant update (%I) on %I to %I', col, tbl, rol); END $$;
+CREATE FUNCTION revoke_col(tbl text, col text, rol text) RETURNS void LANGUAGE plpgsql AS
+  $$ BEGIN EXECUTE format('revoke update (%I) on %I from %I', col, tbl, rol); END $$;`
+	for _, tc := range []struct {
+		name     string
+		files    map[string]string
+		failed   string // the migration whose round trip fails, naming the column's privileges
+		ok       []string
+		problems string
+	}{{
+		name: "down forgets",
+		files: map[string]string{
+			"2_grant.up.sql": "SELECT grant_col('t', 'a', 'schemagate_app');", "2_grant.down.sql": "SELECT 1;",
+			"3_z.up.sql": "ALTER TABLE t ADD COLUMN z int;", "3_z.down.sql": "ALTER TABLE t DROP COLUMN z;",
+		},
+		failed: "2", ok: []string{"3"}, problems: "column t.a has privileges",
+	}, {
+		name: "down revokes through a function",
+		files: map[string]string{
+			"2_grant.up.sql":   "GRANT UPDATE (a) ON t TO schemagate_app;",
+			"2_grant.down.sql": "SELECT revoke_col('t', 'a', 'schemagate_app');",
+		},
+		ok: []string{"2"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.files["1_base.up.sql"] = base
+			var progress []string
+			rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatGolangMigrate, tc.files),
+				Provider: provider(t), Progress: func(f string, a ...any) { progress = append(progress, fmt.Sprintf(f, a...)) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.failed != "" {
+				m := migration(t, rep, tc.failed)
+				if m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripFailed || !strings.Contains(strings.Join(m.Roundtrip.Problems, "\n"), tc.problems) {
+					t.Errorf("migration %s round trip = %+v, want failed naming %q", tc.failed, m.Roundtrip, tc.problems)
+				}
+			}
+			for _, v := range tc.ok {
+				if m := migration(t, rep, v); m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+					t.Errorf("migration %s round trip = %+v, want ok", v, m.Roundtrip)
+				}
+			}
+			if joined := strings.Join(progress, "\n"); strings.Contains(joined, "rehearsing again with whole reads") {
+				t.Errorf("rehearsed again: a read after the call was incremental and missed the privileges:\n%s", joined)
+			}
+		})
 	}
 }
 
@@ -818,8 +880,9 @@ func failedOf(rep *report.Report) []string {
 // REPLACE), so only the catalog comparison can catch a down that does nothing.
 func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 	files := map[string]string{
-		"01_base.up.sql":   "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nDO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
-		"01_base.down.sql": "DROP TABLE t;",
+		"01_base.up.sql": "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int);\nCREATE TABLE u (x bigint GENERATED ALWAYS AS IDENTITY);\n" +
+			"DO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+		"01_base.down.sql": "DROP TABLE u; DROP TABLE t;",
 	}
 	cases := []struct{ name, up, down, want string }{
 		{"stats", "CREATE STATISTICS IF NOT EXISTS t_ab ON a, b FROM t;", "DROP STATISTICS IF EXISTS t_ab;", "extended statistics"},
@@ -833,6 +896,11 @@ func TestRoundTripSeesAccessOptionsRulesAndStatistics(t *testing.T) {
 			"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM schemagate_app;", "default privileges"},
 		{"colstats", "ALTER TABLE t ALTER COLUMN a SET STATISTICS 500;", "ALTER TABLE t ALTER COLUMN a SET STATISTICS -1;", "statistics target"},
 		{"colgrant", "GRANT SELECT (a), UPDATE (b) ON t TO schemagate_app;", "REVOKE SELECT (a), UPDATE (b) ON t FROM schemagate_app;", "column t.a has privileges"},
+		// An identity column's sequence is no sequence of the catalog: what is done to it is its column's.
+		{"idseqgrant", "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO schemagate_app;",
+			"REVOKE USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public FROM schemagate_app;", "column u.x has identity sequence privileges"},
+		{"idseqcomment", "COMMENT ON SEQUENCE u_x_seq IS 'x';", "COMMENT ON SEQUENCE u_x_seq IS NULL;", "column u.x has identity sequence comment"},
+		{"idseqname", "ALTER SEQUENCE u_x_seq RENAME TO u_x_seq2;", "ALTER SEQUENCE u_x_seq2 RENAME TO u_x_seq;", "column u.x has its identity sequence named u_x_seq2"},
 	}
 	for i, c := range cases {
 		files[fmt.Sprintf("%02d_%s.up.sql", 2*i+2, c.name)] = c.up

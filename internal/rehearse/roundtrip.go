@@ -71,7 +71,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 		addFailure(rt, fmt.Sprintf("the down fails: %s", rt.Error.Message), rt.Error)
 		return nil
 	}
-	afterDown, err := r.insp.Since(ctx, r.conn, from, nil, r.writesCatalog(m.Down))
+	afterDown, err := r.insp.Since(ctx, r.conn, from, nil, r.writesCatalog(m.Down, from))
 	if err != nil {
 		return fmt.Errorf("inspect catalog after down: %w", err)
 	}
@@ -102,7 +102,7 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	if !inTx {
 		afterDown = nil
 	}
-	afterReUp, err := r.insp.Since(ctx, r.conn, afterDown, nil, r.writesCatalog(m.Up))
+	afterReUp, err := r.insp.Since(ctx, r.conn, afterDown, nil, r.writesCatalog(m.Up, afterDown))
 	if err != nil {
 		return fmt.Errorf("inspect catalog after re-up: %w", err)
 	}

@@ -108,6 +108,9 @@ func (g *downGen) properties() {
 			if ac.Privileges != c.Privileges {
 				g.columnPrivileges(k, target, c.Name, c.Privileges, ac.Privileges)
 			}
+			if c.Identity != "" {
+				g.identitySequence(t, c, at, ac)
+			}
 			if ac.Storage != c.Storage {
 				if c.Storage == "" {
 					g.irreversible(fmt.Sprintf("not restored: the storage of column %s (back to its type's default)", display(k+"."+c.Name)))
@@ -181,6 +184,39 @@ func (g *downGen) properties() {
 	}
 	g.textSearchProperties()
 	g.publicationProperties()
+}
+
+// identitySequence restores what the identity sequence of column c of table t (as the before-catalog
+// has them) had of its own: its name, privileges and comment. ac is the column as it is now: an empty
+// Column when the down made it (or its table) again, whose sequence then has the name PostgreSQL gives
+// and nothing else; at is its table.
+func (g *downGen) identitySequence(t *Table, c *Column, at *Table, ac *Column) {
+	want, have := c.IdentitySequence, ac.IdentitySequence
+	if want == nil {
+		want = &IdentitySequence{}
+	}
+	name := IdentitySequenceName(t.Name, c.Name)
+	if ac.Identity == "" || have == nil {
+		have = &IdentitySequence{}
+	} else if at != nil {
+		name = identitySequenceName(at, ac)
+	}
+	wantName := identitySequenceName(t, c)
+	where := display(t.QName() + "." + c.Name)
+	if name != wantName {
+		g.add(fmt.Sprintf("restore the name of the identity sequence of column %s", where),
+			"ALTER SEQUENCE "+QIdent(t.Schema, name)+" RENAME TO "+Ident(wantName))
+	}
+	target := QIdent(t.Schema, wantName)
+	if have.Privileges != want.Privileges {
+		// Empty: the owner's defaults, which GRANT ALL gives back once the others are revoked.
+		owner := role(t.Owner) + "=rwU/" + role(t.Owner)
+		g.access(KindSequence, t.Schema+"."+wantName, "SEQUENCE", target, Access{Owner: t.Owner, Privileges: or(want.Privileges, owner)},
+			Access{Owner: t.Owner, Privileges: or(have.Privileges, owner)}, false)
+	}
+	if have.Comment != want.Comment {
+		g.add(fmt.Sprintf("restore the comment on the identity sequence of column %s", where), commentSQL("SEQUENCE "+target, want.Comment))
+	}
 }
 
 // accessOf is how objects that embed Access hand it out (see accessIn).

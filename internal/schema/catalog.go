@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Catalog is a snapshot of the user-visible objects of one database. Objects are keyed by stable,
@@ -252,9 +253,47 @@ type Column struct {
 	// IdentityOptions are the identity sequence's options that differ from an identity's defaults, as
 	// GENERATED ... AS IDENTITY (...) takes them, e.g. "START WITH 100 INCREMENT BY 10 CACHE 5".
 	IdentityOptions string `json:"identity_options,omitempty"`
+	// IdentitySequence is what the identity sequence has of its own beyond its options; nil when it is as
+	// GENERATED ... AS IDENTITY leaves it. The sequence is no object of the catalog (it comes and goes
+	// with its column), and GRANT ... ON ALL SEQUENCES, COMMENT ON SEQUENCE or ALTER SEQUENCE ... RENAME
+	// change it all the same. Its owner is always the table's.
+	IdentitySequence *IdentitySequence `json:"identity_sequence,omitempty"`
 	// ForeignOptions are a foreign table column's options (pg_attribute.attfdwoptions), "name=value",
 	// sorted.
 	ForeignOptions []string `json:"foreign_options,omitempty"`
+}
+
+// IdentitySequence is what an identity column's sequence has that differs from the defaults.
+type IdentitySequence struct {
+	// Name is set when it is not the one PostgreSQL gives (table_column_seq, see IdentitySequenceName):
+	// the sequence was renamed, or its table was.
+	Name string `json:"name,omitempty"`
+	// Privileges are the sequence's ACL entries as in Access, set when they are not the owner's defaults.
+	Privileges string `json:"privileges,omitempty"`
+	Comment    string `json:"comment,omitempty"`
+}
+
+// IdentitySequenceName is the name PostgreSQL gives the identity sequence of column of table (as
+// ChooseRelationName does, when the name is free): table_column_seq, the longer of the two names cut
+// a byte at a time until it fits 63 bytes, never inside a character.
+func IdentitySequenceName(table, column string) string {
+	n1, n2 := len(table), len(column)
+	for n1+n2 > 63-len("__seq") {
+		if n1 > n2 {
+			n1--
+		} else {
+			n2--
+		}
+	}
+	return clipUTF8(table, n1) + "_" + clipUTF8(column, n2) + "_seq"
+}
+
+// clipUTF8 is the first n bytes of s, fewer when the n-th is inside a character.
+func clipUTF8(s string, n int) string {
+	for n < len(s) && n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ViewColumn is what a view's or materialized view's column has of its own.

@@ -153,9 +153,15 @@ func (c *Catalog) objects() []object {
 			if identity != "" && col.IdentityOptions != "" {
 				identity += " (" + col.IdentityOptions + ")"
 			}
+			seq := col.IdentitySequence
+			if seq == nil {
+				seq = &IdentitySequence{}
+			}
 			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, def: columnSummary(col),
 				props: []PropertyChange{prop("type", col.Type), prop("not null", boolStr(col.NotNull)),
-					prop("default", col.Default), prop("identity", identity), prop("generated", col.Generated),
+					prop("default", col.Default), prop("identity", identity),
+					prop("identity sequence name", identitySequenceName(t, col)), prop("identity sequence privileges", seq.Privileges),
+					prop("identity sequence comment", seq.Comment), prop("generated", col.Generated),
 					prop("collation", col.Collation), prop("comment", col.Comment), prop("storage", col.Storage),
 					prop("compression", col.Compression), prop("statistics target", col.Statistics),
 					prop("options", col.Options), prop("privileges", col.Privileges),
@@ -475,6 +481,18 @@ func tableSummary(t *Table) string {
 		s += " SERVER " + Ident(t.Server) + foreignOptionsSQL(t.ForeignOptions)
 	}
 	return s
+}
+
+// identitySequenceName is the name of col's identity sequence (the one PostgreSQL gives unless the
+// catalog keeps another); "" for a column that is no identity.
+func identitySequenceName(t *Table, col *Column) string {
+	switch {
+	case col.Identity == "":
+		return ""
+	case col.IdentitySequence != nil && col.IdentitySequence.Name != "":
+		return col.IdentitySequence.Name
+	}
+	return IdentitySequenceName(t.Name, col.Name)
 }
 
 func columnSummary(c *Column) string {

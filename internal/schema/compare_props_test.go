@@ -91,6 +91,8 @@ func TestCompareRenameSaysNoMore(t *testing.T) {
 	delete(after.Tables, "public.users")
 	u.Name = "members"
 	after.Tables["public.members"] = u
+	// The identity sequence keeps its name, which is no longer the one PostgreSQL would give.
+	u.Column("id").IdentitySequence = &IdentitySequence{Name: "users_id_seq"}
 	pk := after.Indexes["public.users_pkey"]
 	pk.Table = "members"
 	pk.Definition = "CREATE UNIQUE INDEX users_pkey ON public.members USING btree (id)"
@@ -141,6 +143,35 @@ func TestDescribeWording(t *testing.T) {
 		"table users has replica identity full after the down, was default (primary key)",
 		"trigger trg on users is disabled after the down, was enabled",
 		"sequence s is owned by nothing after the down, was owned by orders.id",
+	})
+}
+
+// TestDescribePartitionsParentsAndGenerated: public is left out of every name of a list of parents, not
+// only the first; a partition detached or attached, and a column generated or no longer, say so.
+func TestDescribePartitionsParentsAndGenerated(t *testing.T) {
+	col := func(name string, props ...PropertyChange) Change {
+		return Change{Kind: KindColumn, Name: "public.t." + name, Table: "public.t", Properties: props}
+	}
+	table := func(name string, props ...PropertyChange) Change {
+		return Change{Kind: KindTable, Name: "public." + name, Properties: props}
+	}
+	d := &Diff{Changed: []Change{
+		table("c", PropertyChange{Property: "inherits", Old: "public.pa, public.pb, s.pc", New: "public.pa"}),
+		table("p2", PropertyChange{Property: "partition of", Old: "public.p", New: ""}),
+		table("p3", PropertyChange{Property: "partition of", Old: "", New: "s.p"}),
+		table("p4", PropertyChange{Property: "partition of", Old: "public.p", New: "public.q"}),
+		col("g", PropertyChange{Property: "generated", Old: "(b * 2)", New: ""}),
+		col("h", PropertyChange{Property: "generated", Old: "", New: "(b * 2)"}),
+		col("i", PropertyChange{Property: "generated", Old: "(b * 2)", New: "(b * 3)"}),
+	}}
+	checkSentences(t, "wording", Describe(d, DownPhrasing), []string{
+		"table c inherits pa after the down, was pa, pb, s.pc",
+		"table p2 is no longer a partition of p after the down",
+		"table p3 is a partition of s.p after the down, was not a partition",
+		"table p4 is a partition of q after the down, was of p",
+		"column t.g is no longer generated after the down, was generated as (b * 2)",
+		"column t.h is generated as (b * 2) after the down, was not generated",
+		"column t.i is generated as (b * 3) after the down, was generated as (b * 2)",
 	})
 }
 

@@ -102,6 +102,9 @@ func DescribeChanges(d *Diff, p Phrasing) []Sentence {
 			if c.Kind == KindMembership && pc.Property == "name" {
 				continue // a role renamed: the role's own sentence tells it
 			}
+			if pc.Property == "identity sequence name" && (pc.Old == "" || pc.New == "") {
+				continue // a column made an identity or no longer one: its identity's sentence tells it
+			}
 			out = append(out, Sentence{Text: propertySentence(c, pc, p.When), Change: c})
 		}
 	}
@@ -115,6 +118,18 @@ func ObjectName(c Change) string { return lastName(strings.SplitN(c.Name, "(", 2
 // display drops the public schema from a qualified name.
 func display(name string) string {
 	return strings.TrimPrefix(name, "public.")
+}
+
+// displayList is display of each name of a list joined by ", " (a table's parents).
+func displayList(names string) string {
+	if names == "" {
+		return ""
+	}
+	list := strings.Split(names, ", ")
+	for i, n := range list {
+		list[i] = display(n)
+	}
+	return strings.Join(list, ", ")
 }
 
 // subject is "kind name", with the table for objects whose names are only unique per table.
@@ -177,7 +192,24 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "owned by":
 		return fmt.Sprintf("%s is owned by %s %s, was owned by %s", s, orNothing(pc.New), when, orNothing(pc.Old))
 	case "inherits":
-		return fmt.Sprintf("%s inherits %s %s, was %s", s, orNothing(pc.New), when, orNothing(pc.Old))
+		return fmt.Sprintf("%s inherits %s %s, was %s", s, orNothing(displayList(pc.New)), when, orNothing(displayList(pc.Old)))
+	case "partition of":
+		switch {
+		case pc.New == "":
+			return fmt.Sprintf("%s is no longer a partition of %s %s", s, display(pc.Old), when)
+		case pc.Old == "":
+			return fmt.Sprintf("%s is a partition of %s %s, was not a partition", s, display(pc.New), when)
+		}
+		return fmt.Sprintf("%s is a partition of %s %s, was of %s", s, display(pc.New), when, display(pc.Old))
+	case "generated":
+		// The expression of a stored generated column, in parentheses.
+		switch {
+		case pc.New == "":
+			return fmt.Sprintf("%s is no longer generated %s, was generated as %s", s, when, pc.Old)
+		case pc.Old == "":
+			return fmt.Sprintf("%s is generated as %s %s, was not generated", s, pc.New, when)
+		}
+		return fmt.Sprintf("%s is generated as %s %s, was generated as %s", s, pc.New, when, pc.Old)
 	case "of type":
 		switch {
 		case pc.New == "":
@@ -208,6 +240,14 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 		return fmt.Sprintf("%s has %s %s %s, was %s", s, pc.Property, onOff(pc.New), when, onOff(pc.Old))
 	case "comment":
 		return fmt.Sprintf("%s has comment %s %s, was %s", s, quotedComment(pc.New), when, quotedComment(pc.Old))
+	case "identity sequence name":
+		return fmt.Sprintf("%s has its identity sequence named %s %s, was %s", s, pc.New, when, pc.Old)
+	case "identity sequence privileges":
+		// Empty: the owner's, as GENERATED ... AS IDENTITY leaves them.
+		const dflt = "the owner's only"
+		return fmt.Sprintf("%s has identity sequence privileges %s %s, was %s", s, or(pc.New, dflt), when, or(pc.Old, dflt))
+	case "identity sequence comment":
+		return fmt.Sprintf("%s has identity sequence comment %s %s, was %s", s, quotedComment(pc.New), when, quotedComment(pc.Old))
 	case "internal triggers":
 		list := func(v string) string {
 			if v == "" {
