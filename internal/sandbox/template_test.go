@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -182,7 +183,11 @@ func TestLocalRebuildsDamagedTemplate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l, logs := cacheLocal(t, Options{})
 			dir := templateDir(t, l)
+			// copyTree hands the copy to the server user, as for an instance: a template is root's.
 			if err := copyTree(templateDir(t, seed), dir, ra, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := ra.takeBack(dir); err != nil {
 				t.Fatal(err)
 			}
 			tt.damage(t, dir)
@@ -554,4 +559,97 @@ func TestLocalPrunesUnusedTemplates(t *testing.T) {
 		!strings.Contains(logs.String(), "cluster-v2-15-old1") {
 		t.Errorf("the log does not say what was removed:\n%s", logs)
 	}
+}
+
+// TestLocalTemplateOutOfServerUsersReach: run as root, schemagate runs the server as `postgres`, the
+// user a pull request's SQL runs programs as (COPY … TO PROGRAM). That user must not change the cached
+// cluster every later run starts from: it and the cache folder are root's, and a template the server
+// user owns (an older schemagate's, or one tampered with) is rebuilt.
+func TestLocalTemplateOutOfServerUsersReach(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root runs the server as another user; a user running it as itself owns its cache (README)")
+	}
+	l, logs := cacheLocal(t, Options{})
+	if err := startAndQuery(t, l); err != nil {
+		t.Fatal(err)
+	}
+	dir := templateDir(t, l)
+	checkRootOnly := func(t *testing.T) {
+		t.Helper()
+		if info, err := os.Stat(l.opts.CacheDir); err != nil || info.Mode().Perm() != 0o711 || info.Sys().(*syscall.Stat_t).Uid != 0 {
+			t.Errorf("cache folder %s: %v, %v; want root's, mode 0711", l.opts.CacheDir, info.Mode(), err)
+		}
+		err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			if st := info.Sys().(*syscall.Stat_t); st.Uid != 0 || info.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s belongs to uid %d, mode %v: want root's alone", p, st.Uid, info.Mode())
+				return filepath.SkipAll // one says it
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkRootOnly(t)
+
+	// The attack the reviewer made: a setting appended to the template's postgresql.conf from SQL.
+	inst, err := l.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(t.Context(), fmt.Sprintf("COPY (SELECT 'schemagate.poisoned = yes') TO PROGRAM 'cat >> %s/postgresql.conf'", dir))
+	conn.Close(context.Background())
+	inst.Close(context.Background())
+	if err == nil {
+		t.Error("the server user appended to the template's postgresql.conf")
+	}
+	inst, err = l.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	conn, err = pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var poisoned *string
+	if err := conn.QueryRow(t.Context(), "SELECT current_setting('schemagate.poisoned', true)").Scan(&poisoned); err != nil || poisoned != nil {
+		t.Errorf("a later run's server has schemagate.poisoned = %v (%v): the template was changed", poisoned, err)
+	}
+
+	t.Run("a template of the server user is rebuilt", func(t *testing.T) {
+		ra, err := currentRunAs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As an older schemagate left it: the server user's, and the cache folder open to all.
+		if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return ra.chown(p)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(l.opts.CacheDir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		mark := len(logs.String())
+		if err := startAndQuery(t, l); err != nil {
+			t.Fatal(err)
+		}
+		if log := logs.String()[mark:]; !strings.Contains(log, "the cached PostgreSQL cluster template is damaged; rebuilding it") ||
+			!strings.Contains(log, "belongs to uid "+strconv.Itoa(ra.uid)) {
+			t.Errorf("the log of the Start does not say the server user's template was rebuilt:\n%s", log)
+		}
+		checkRootOnly(t)
+	})
 }

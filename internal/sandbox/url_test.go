@@ -57,6 +57,20 @@ func databases(t *testing.T, dsn string) []string {
 	return names
 }
 
+// asRole gives role (a LOGIN role) a random password and returns the URL dsn (a superuser's) for it: the
+// local server takes no connection without a password (password.go).
+func asRole(t *testing.T, dsn, role string) string {
+	t.Helper()
+	password := newPassword()
+	execSQL(t, dsn, "ALTER ROLE "+pgx.Identifier{role}.Sanitize()+" PASSWORD '"+password+"'")
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, password)
+	return u.String()
+}
+
 func withDatabase(t *testing.T, dsn, db string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
@@ -176,8 +190,7 @@ func TestURLRoleWithoutCreateDB(t *testing.T) {
 	server := existingServer(t)
 	execSQL(t, server, "CREATE ROLE reader LOGIN")
 	before := databases(t, server)
-	u, _ := url.Parse(server)
-	u.User = url.User("reader")
+	u, _ := url.Parse(asRole(t, server, "reader"))
 	_, err := NewURL(Options{DatabaseURL: u.String()}).Start(t.Context())
 	if err == nil {
 		t.Fatal("Start succeeded for a role without CREATEDB")
@@ -384,11 +397,10 @@ func TestURLClaimedRoleNeverCreated(t *testing.T) {
 	t.Parallel()
 	server := existingServer(t)
 	execSQL(t, server, "CREATE ROLE sg_cdb LOGIN CREATEDB")
-	u, err := url.Parse(server)
+	u, err := url.Parse(asRole(t, server, "sg_cdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.User = url.User("sg_cdb")
 	inst, err := NewURL(Options{DatabaseURL: u.String()}).Start(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -434,8 +446,7 @@ func TestURLWarnsOfASharedSuperuser(t *testing.T) {
 		!strings.Contains(w[0], "a server that exists only for the CI job") {
 		t.Errorf("a shared server: warned %q; want one warning naming keepme and app", w)
 	}
-	u, _ := url.Parse(server)
-	u.User = url.User("cdb")
+	u, _ := url.Parse(asRole(t, server, "cdb"))
 	if w := warnings(u.String()); len(w) != 0 {
 		t.Errorf("a CREATEDB role: warned %q", w)
 	}
