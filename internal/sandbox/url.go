@@ -197,6 +197,10 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	closeFn := func(ctx context.Context) error {
 		once.Do(func() {
 			closeErr = p.drop(ctx, server, name, version)
+			if closeErr == nil {
+				// A round trip's copy left by a run stopped during it (SIGINT, SIGTERM).
+				closeErr = p.drop(ctx, server, name+CopySuffix, version)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if closeErr == nil && len(oids) > 0 {
@@ -382,7 +386,7 @@ func (p *URL) drop(ctx context.Context, server *url.URL, name string, version in
 	defer admin.Close(ctx)
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = $1)", name).Scan(&exists); err == nil && !exists {
-		return nil // a CREATE DATABASE that never ran
+		return nil // a round trip's copy that was never made, a CREATE DATABASE that never ran
 	}
 	p.endPrepared(ctx, admin, server, name)
 	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
