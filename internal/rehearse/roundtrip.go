@@ -241,6 +241,11 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 	// Put the copy back: the database is in its after-up state again.
 	r.step.Store(step + " (putting back its database's copy after the round trip)")
 	r.close(ctx)
+	// The database's comment as it is now: the url provider's mark may have changed since the copy
+	// (the roles the round trip's migrations created), and goes with the copy in its place.
+	if err := copyComment(ctx, admin, work, backup); err != nil {
+		return fmt.Errorf("restore database after failed round trip: mark the copy: %w", err)
+	}
 	for _, q := range []string{
 		"DROP DATABASE " + ident(work) + " WITH (FORCE)",
 		"ALTER DATABASE " + ident(backup) + " RENAME TO " + ident(work),

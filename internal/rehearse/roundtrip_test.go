@@ -2,6 +2,7 @@ package rehearse
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -34,8 +35,8 @@ func (p beforeClose) Start(ctx context.Context) (*sandbox.Instance, error) {
 // TestSharedServerRoundTripCopyKeepsTheMark: on a shared server (url provider), the round trip of a
 // migration outside a transaction copies the run's database (<database>_rt) and, when it fails, puts
 // the copy in its place. The url provider finds the databases of a run killed with SIGKILL by their
-// mark (a comment), which CREATE DATABASE does not copy: the copy gets it, and so the database put
-// back has it.
+// mark (a comment), which CREATE DATABASE does not copy: the copy gets it, and the database put back
+// has the mark the run's database had last, which names the roles the round trip's scripts made.
 func TestSharedServerRoundTripCopyKeepsTheMark(t *testing.T) {
 	inst, admin := sharedServer(t, "SELECT 1")
 	set, err := migrate.Read(fstest.MapFS{
@@ -83,6 +84,13 @@ func TestSharedServerRoundTripCopyKeepsTheMark(t *testing.T) {
 	}
 	if !strings.HasPrefix(comment, "schemagate rehearsal database {") {
 		t.Fatalf("the database put back (%s) has comment %q, not the run's mark: a kill now would leave it forever", db, comment)
+	}
+	// The OID of the role the down made, recorded once the down had run: after the copy was made.
+	var m struct {
+		OIDs map[string]uint32 `json:"oids"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(comment, "schemagate rehearsal database ")), &m); err != nil || m.OIDs["sg_down"] == 0 {
+		t.Errorf("the mark of the database put back lacks the OID of the role the round trip's down made (sg_down), which a later run needs to drop it (%v): %s", err, comment)
 	}
 	if left := sgRoles(t, admin); slices.Contains(left, "sg_down") {
 		t.Errorf("roles left after the run: %v", left)
