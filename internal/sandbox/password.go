@@ -54,23 +54,33 @@ func scramVerifier(password string) (string, error) {
 }
 
 // claimServer connects to a server just started from a template copy (u carries the template's
-// password), gives role postgres the run's password (its verifier) and returns server_version_num.
-// Connections already open keep working; new ones need the run's password.
-func claimServer(ctx context.Context, u, verifier string) (int, error) {
+// password), gives role postgres the run's password (its verifier) and returns server_version_num and
+// the files (relative to the data folder) of the relations the catalog of u's database names, with the
+// shared catalogs': a copy of the template must have them all. Connections already open keep working;
+// new ones need the run's password.
+func claimServer(ctx context.Context, u, verifier string) (version int, files []string, err error) {
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
-		return 0, fmt.Errorf("connect to the throwaway server: %w", err)
+		return 0, nil, fmt.Errorf("connect to the throwaway server: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	// A utility statement takes no parameters; the verifier holds base64, '$' and ':' only.
 	if _, err := conn.Exec(ctx, "ALTER ROLE postgres PASSWORD '"+verifier+"'"); err != nil {
-		return 0, fmt.Errorf("set the run's password on the throwaway server: %w", err)
+		return 0, nil, fmt.Errorf("set the run's password on the throwaway server: %w", err)
 	}
-	var v int
-	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&v); err != nil {
-		return 0, fmt.Errorf("read server version: %w", err)
+	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		return 0, nil, fmt.Errorf("read server version: %w", err)
 	}
-	return v, nil
+	rows, err := conn.Query(ctx, `SELECT pg_relation_filepath(oid) FROM pg_catalog.pg_class
+		WHERE relkind IN ('r', 'i', 't', 'S', 'm') AND relpersistence = 'p' AND pg_relation_filepath(oid) IS NOT NULL`)
+	if err != nil {
+		return 0, nil, fmt.Errorf("list the catalog's files: %w", err)
+	}
+	files, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, nil, fmt.Errorf("list the catalog's files: %w", err)
+	}
+	return version, files, nil
 }
 
 // serverVersion connects to u and reads server_version_num.

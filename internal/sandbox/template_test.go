@@ -152,6 +152,8 @@ func TestLocalRebuildsDamagedTemplate(t *testing.T) {
 			}
 		}, `a server started from a fresh copy of it exited during start-up: `},
 		{"catalog removed", remove("base/*/1259"), `a server started from a fresh copy of it refused the first connection: FATAL: could not open file`},
+		// pg_description of database postgres: nothing reads it until a statement does, in every run.
+		{"catalog file read late removed", remove("base/5/2609"), `reason="a copy of it lacks files its catalog names: base/5/2609"`},
 		{"build interrupted", func(t *testing.T, dir string) {
 			// Killed while it built: a half-built folder and no template; and an older schemagate's.
 			if err := os.Rename(dir, dir+".build-123456"); err != nil {
