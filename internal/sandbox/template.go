@@ -202,9 +202,12 @@ func (l *Local) build(ctx context.Context, t clusterTemplate, ra runAs, bad *tem
 		return t.errorf(t.cacheHint(), "hand the folder to the server user: %w", err)
 	}
 	secret := newPassword()
-	if err := initdb(ctx, t.bin, tmp, secret, ra); err != nil {
+	if err := initdb(ctx, t.bin, tmp, secret, ra, log); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if strings.Contains(err.Error(), "No space left on device") {
+			return t.errorf(fmt.Sprintf("the disk holding the cache folder %s is full (df -h %s): free space there and run again; remove the template to start over (rm -rf %s)", t.cache, t.cache, t.dir), "%w", err)
 		}
 		return t.errorf(fmt.Sprintf("initdb of %s failed: check that installation, or pick other server binaries with --pg-bindir or --pg-version; remove the template to start over (rm -rf %s)", t.bin, t.dir), "%w", err)
 	}
@@ -244,7 +247,7 @@ func (l *Local) build(ctx context.Context, t clusterTemplate, ra runAs, bad *tem
 
 // initdb initializes a cluster in dir whose role postgres has password secret, which every connection
 // needs (see password.go).
-func initdb(ctx context.Context, bin, dir, secret string, ra runAs) error {
+func initdb(ctx context.Context, bin, dir, secret string, ra runAs, log *slog.Logger) error {
 	run := func(args ...string) (string, error) {
 		// The password goes through a pipe: a file would be one more the server user could read. initdb
 		// opens /dev/stdin again, which needs the pipe to be the server user's.
@@ -268,7 +271,17 @@ func initdb(ctx context.Context, bin, dir, secret string, ra runAs) error {
 			"--pwfile=/dev/stdin", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--wal-segsize=1"}, args...)...)
 		var out bytes.Buffer
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = r, &out, &out
-		err = cmd.Run()
+		if err := cmd.Start(); err != nil {
+			return "", err
+		}
+		watch := watchDescendants(cmd.Process.Pid)
+		err = cmd.Wait()
+		pids := watch.end()
+		if err != nil {
+			if freed := freeCrashedSharedMemory(pids, ra.uid, log); len(freed) > 0 {
+				log.Info("removed the shared memory a crashed initdb left", "removed", strings.Join(freed, ", "))
+			}
+		}
 		return out.String(), err
 	}
 	if _, err := run("--no-instructions"); err == nil {
@@ -279,7 +292,15 @@ func initdb(ctx context.Context, bin, dir, secret string, ra runAs) error {
 		return fmt.Errorf("initdb: %w", err)
 	}
 	if out, err := run(); err != nil {
-		return fmt.Errorf("initdb: %w\n%s", err, indent(lastLines(out, 15)))
+		detail := lastLines(out, 15)
+		// A backend's PANIC comes before initdb's own lines about it: keep the cause in the message.
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "No space left on device") && !strings.Contains(detail, line) {
+				detail = line + "\n...\n" + detail
+				break
+			}
+		}
+		return fmt.Errorf("initdb: %w\n%s", err, indent(detail))
 	}
 	return nil
 }

@@ -234,7 +234,7 @@ func fakeInitdbBin(t *testing.T) (bin, failFlag string) {
 		}
 	}
 	failFlag = filepath.Join(bin, "fail")
-	script := fmt.Sprintf("#!/bin/sh\nif [ -e %s ]; then echo 'initdb: error: could not create directory: No space left on device' >&2; exit 1; fi\nexec %s \"$@\"\n",
+	script := fmt.Sprintf("#!/bin/sh\nif [ -e %s ]; then echo 'initdb: error: could not load library: Input/output error' >&2; exit 1; fi\nexec %s \"$@\"\n",
 		failFlag, filepath.Join(real, "initdb"))
 	if err := os.WriteFile(filepath.Join(bin, "initdb"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -286,7 +286,7 @@ func TestLocalTemplateThatCannotBeRebuilt(t *testing.T) {
 		if !errors.As(err, &te) || te.Dir != dir || te.Cache != l.opts.CacheDir {
 			t.Fatalf("error %v; want a TemplateError for %s", err, dir)
 		}
-		for _, want := range []string{"cached cluster template " + dir, "No space left on device", "global/pg_control has 0 bytes",
+		for _, want := range []string{"cached cluster template " + dir, "Input/output error", "global/pg_control has 0 bytes",
 			"rm -rf " + dir, "--pg-bindir"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q\nlacks %q", err, want)
@@ -654,4 +654,59 @@ func TestLocalTemplateOutOfServerUsersReach(t *testing.T) {
 		}
 		checkRootOnly(t)
 	})
+}
+
+// orphanSegments are the System V segments of uid that nothing is attached to.
+func orphanSegments(t *testing.T, uid int) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sysvipc/shm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(line); len(f) >= 8 && f[6] == "0" && f[7] == strconv.Itoa(uid) {
+			out[f[1]] = true
+		}
+	}
+	return out
+}
+
+// TestLocalTemplateBuildOnAFullDisk: initdb on a full disk crashes (PANIC: could not write ... No
+// space left on device). The error says the disk is full, not that the installation is broken, and
+// the shared memory of initdb's crashed backend (its System V segment and the /dev/shm segment it
+// names), which no server would ever free, is removed.
+func TestLocalTemplateBuildOnAFullDisk(t *testing.T) {
+	requireLocal(t)
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small file system (the full disk) needs root")
+	}
+	cache := reachableTempDir(t, "sg-cache-full-")
+	if err := syscall.Mount("tmpfs", cache, "tmpfs", 0, "size=6m,mode=0755"); err != nil {
+		t.Fatalf("mount a 6 MB tmpfs on %s: %v", cache, err)
+	}
+	t.Cleanup(func() { syscall.Unmount(cache, syscall.MNT_DETACH) })
+	ra, err := currentRunAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := orphanSegments(t, ra.uid)
+	l, logs := cacheLocal(t, Options{CacheDir: cache})
+	err = startAndQuery(t, l)
+	t.Logf("error: %v", err)
+	var te *TemplateError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "No space left on device") {
+		t.Fatalf("error %v; want a TemplateError saying the disk is full", err)
+	}
+	if h := te.Hint(); !strings.Contains(h, "is full (df -h "+cache+")") || strings.Contains(h, "check that installation") {
+		t.Errorf("hint %q; want the disk of %s full, not the installation blamed", h, cache)
+	}
+	for id := range orphanSegments(t, ra.uid) {
+		if !before[id] {
+			t.Errorf("System V segment %s of the crashed initdb is left", id)
+		}
+	}
+	if !strings.Contains(logs.String(), "removed the shared memory a crashed initdb left") || !strings.Contains(logs.String(), "/dev/shm/PostgreSQL.") {
+		t.Errorf("no removal of the crashed initdb's shared memory logged:\n%s", logs)
+	}
 }
