@@ -39,14 +39,7 @@ func newTargetAsOwner(t *testing.T) (tg *target, dep, app string) {
 	t.Cleanup(func() {
 		_, _ = admin.Exec(context.Background(), r.Replace("REASSIGN OWNED BY %dep, %app TO CURRENT_USER; DROP OWNED BY %dep, %app; DROP ROLE %dep; DROP ROLE %app"))
 	})
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := strings.Replace(url, "://"+cfg.User+"@", "://"+dep+"@", 1)
-	if u == url {
-		t.Fatalf("cannot put role %s into %s", dep, url)
-	}
+	u := pgtest.AsRole(t, url, dep)
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
 		t.Fatal(err)

@@ -528,11 +528,10 @@ func TestIncrementalInspectAsOrdinaryUser(t *testing.T) {
 		_, _ = admin.Exec(context.Background(), "DROP OWNED BY "+role)
 		_, _ = c.Exec(context.Background(), "DROP ROLE IF EXISTS "+role)
 	})
-	cfg, err := pgx.ParseConfig(u)
+	cfg, err := pgx.ParseConfig(pgtest.AsRole(t, u, role))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.User = role
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

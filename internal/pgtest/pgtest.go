@@ -5,7 +5,10 @@ package pgtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -177,4 +180,28 @@ func TCPServer(t testing.TB) *sandbox.Instance {
 		t.Fatalf("the container's URL %s is not on 127.0.0.1", inst.URL)
 	}
 	return inst
+}
+
+// AsRole gives role (a LOGIN role) a random password, as the connection of admin (a URL of a
+// superuser) and returns that URL for role: the local provider's server takes no connection
+// without a password (sandbox/password.go).
+func AsRole(t testing.TB, admin, role string) string {
+	t.Helper()
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("parse %s: %v", admin, err)
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	password := hex.EncodeToString(b)
+	conn, err := pgx.Connect(context.Background(), admin)
+	if err != nil {
+		t.Fatalf("connect to give %s a password: %v", role, err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "ALTER ROLE "+pgx.Identifier{role}.Sanitize()+" PASSWORD '"+password+"'"); err != nil {
+		t.Fatalf("give %s a password: %v", role, err)
+	}
+	u.User = url.UserPassword(role, password)
+	return u.String()
 }

@@ -2,6 +2,7 @@ package rehearse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
 	"github.com/schemagate/schemagate/internal/schema"
 )
 
@@ -202,7 +204,7 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 	if err != nil {
 		return err
 	}
-	backup := work + "_rt"
+	backup := work + sandbox.CopySuffix
 	admin, err := adminConn(ctx, r.inst.AdminURL, work)
 	if err != nil {
 		return fmt.Errorf("connect for round-trip copy: %w", err)
@@ -217,6 +219,12 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 	r.close(ctx) // CREATE DATABASE ... TEMPLATE needs the source without sessions
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident(backup)+" TEMPLATE "+ident(work)); err != nil {
 		return fmt.Errorf("copy database before round trip: %w", err)
+	}
+	// CREATE DATABASE does not copy the comment, which for the url provider is the mark by which a
+	// later run drops the copy should this one die (see sandbox.CopySuffix).
+	if err := copyComment(ctx, admin, work, backup); err != nil {
+		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+ident(backup))
+		return fmt.Errorf("mark the database's copy before round trip: %w", err)
 	}
 	if err := r.connect(ctx); err != nil {
 		return err
@@ -233,6 +241,11 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 	// Put the copy back: the database is in its after-up state again.
 	r.step.Store(step + " (putting back its database's copy after the round trip)")
 	r.close(ctx)
+	// The database's comment as it is now: the url provider's mark may have changed since the copy
+	// (the roles the round trip's migrations created), and goes with the copy in its place.
+	if err := copyComment(ctx, admin, work, backup); err != nil {
+		return fmt.Errorf("restore database after failed round trip: mark the copy: %w", err)
+	}
 	for _, q := range []string{
 		"DROP DATABASE " + ident(work) + " WITH (FORCE)",
 		"ALTER DATABASE " + ident(backup) + " RENAME TO " + ident(work),
@@ -242,6 +255,21 @@ func (r *run) roundtripWithCopy(ctx context.Context, m *migrate.Migration, rt *r
 		}
 	}
 	return r.connect(ctx)
+}
+
+// copyComment gives database to the comment database from has, when it has one.
+func copyComment(ctx context.Context, admin *pgx.Conn, from, to string) error {
+	var q *string
+	err := admin.QueryRow(ctx, `SELECT format('COMMENT ON DATABASE %I IS %L', $2::text, shobj_description(oid, 'pg_database'))
+		FROM pg_catalog.pg_database WHERE datname = $1 AND shobj_description(oid, 'pg_database') IS NOT NULL`, from, to).Scan(&q)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = admin.Exec(ctx, *q)
+	return err
 }
 
 // adminConn connects to url for copying, dropping and renaming database work, which it must not be

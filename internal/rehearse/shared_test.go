@@ -255,11 +255,10 @@ func TestSharedServerGuard(t *testing.T) {
 // the server then goes away, that is the rehearsal's failure, and no migration is blamed for it.
 func TestSharedServerGuardWithACreatedbRole(t *testing.T) {
 	inst, admin := sharedServer(t, "CREATE ROLE sg_cdb LOGIN CREATEDB")
-	u, err := url.Parse(inst.AdminURL)
+	u, err := url.Parse(pgtest.AsRole(t, inst.AdminURL, "sg_cdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.User = url.User("sg_cdb")
 	set, err := migrate.Read(fstest.MapFS{
 		"1_a.up.sql": {Data: []byte("CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE INDEX a_id ON a (id);")}, "1_a.down.sql": {Data: []byte("DROP TABLE a;")},
 		"2_b.up.sql": {Data: []byte("CREATE TABLE b (id bigint);")}, "2_b.down.sql": {Data: []byte("DROP TABLE b;")},

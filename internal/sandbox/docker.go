@@ -145,10 +145,15 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 
 	// The container is created with a context Ctrl-C does not cut: a create request cut short can
 	// still finish in the daemon after every clean-up has looked. On cancellation Start returns at
-	// once, and Close waits for the creation to end before it removes what it made.
+	// once, and Close removes the container by its label as soon as the daemon has it, again until
+	// the creation ends.
 	type created struct {
 		ctr *tcpostgres.PostgresContainer
 		err error
+	}
+	if err := ctx.Err(); err != nil {
+		// Cancelled during the sweep: nothing is created, which a cancellation could only undo later.
+		return nil, fmt.Errorf("start PostgreSQL container from %s: %w", image, err)
 	}
 	creating := make(chan created, 1)
 	go func() {
@@ -200,11 +205,26 @@ func (d *Docker) Start(ctx context.Context) (inst *Instance, err error) {
 			closeCtx, cancel := context.WithTimeout(closeCtx, time.Minute)
 			defer cancel()
 			if pending {
-				select {
-				case c := <-creating:
-					ctr = c.ctr
-				case <-closeCtx.Done():
+				// The creation goes on, and testcontainers then waits for the server to be ready (up to
+				// readyTimeout). A CI that cancels a job sends SIGTERM and SIGKILL seconds later: the
+				// container is removed (by its label) as soon as the daemon has it, which also ends
+				// that wait, rather than once the creation ends. Once one was removed, the creation is past
+				// the point where it makes one, and Close need not wait for testcontainers to notice.
+				tick := time.NewTicker(200 * time.Millisecond)
+			wait:
+				for {
+					if n, err := removeRunCount(closeCtx, run); err == nil && n > 0 {
+						break wait
+					}
+					select {
+					case <-creating:
+						break wait
+					case <-closeCtx.Done():
+						break wait
+					case <-tick.C:
+					}
 				}
+				tick.Stop()
 			}
 			if ctr != nil {
 				closeErr = ctr.Terminate(closeCtx, testcontainers.StopTimeout(0))

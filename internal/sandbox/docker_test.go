@@ -337,6 +337,82 @@ func TestDockerCancelDuringCreateLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestDockerCancelledStartIsQuick: a CI that cancels a job sends SIGTERM, then SIGKILL 7.5 s later
+// (GitHub Actions). A run cancelled while it starts must have removed its container by then, also
+// when the server takes long to be ready (here: never, its log silenced), and create none when the
+// cancellation comes before the creation (here: while it waits for the sweep lock another process
+// holds). Not parallel: the sweep lock is shared by the process's parallel tests.
+func TestDockerCancelledStartIsQuick(t *testing.T) {
+	cli := requireDocker(t)
+	requireImage(t, cli, testImage())
+	const sigkillAfter = 7500 * time.Millisecond
+	start := func(t *testing.T, d *Docker, ctx context.Context) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			inst, err := d.Start(ctx)
+			if err == nil {
+				inst.Close(context.Background())
+			}
+			done <- err
+		}()
+		return done
+	}
+	t.Run("while waiting for readiness", func(t *testing.T) {
+		d, tag := testDocker(t, Options{Image: testImage()})
+		d.args = []string{"-c", "log_min_messages=panic"} // never logs that it is ready
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		done := start(t, d, ctx)
+		for deadline := time.Now().Add(time.Minute); len(containers(t, cli, tag)) == 0; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no container within a minute")
+			}
+		}
+		cancel()
+		signalled := time.Now()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatal("Start succeeded after its cancellation")
+			}
+		case <-time.After(sigkillAfter):
+			t.Errorf("Start still runs %s after the cancellation (SIGKILL now)", sigkillAfter)
+		}
+		if ids := containers(t, cli, tag); len(ids) > 0 && time.Since(signalled) >= sigkillAfter {
+			t.Errorf("containers left %s after the cancellation: %v", time.Since(signalled).Round(time.Millisecond), ids)
+		}
+		assertGone(t, cli, tag)
+	})
+	t.Run("before the creation", func(t *testing.T) {
+		held, err := lockFile(t.Context(), sweepLockPath(), time.Minute, func() {})
+		if err != nil {
+			t.Fatalf("take the sweep lock: %v", err)
+		}
+		defer held.Close()
+		d, tag := testDocker(t, Options{Image: testImage()})
+		d.args = []string{"-c", "log_min_messages=panic"}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		done := start(t, d, ctx)
+		time.Sleep(time.Second) // in the wait for the sweep lock (or before it)
+		cancel()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatal("Start succeeded after its cancellation")
+			}
+		case <-time.After(sigkillAfter):
+			t.Fatalf("Start still runs %s after the cancellation (SIGKILL now)", sigkillAfter)
+		}
+		// A creation already sent would show within this time.
+		for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			if ids := containers(t, cli, tag); len(ids) > 0 {
+				t.Fatalf("a container was created after the cancellation: %v", ids)
+			}
+		}
+	})
+}
+
 func TestDockerStartFailure(t *testing.T) {
 	cli := requireDocker(t)
 	requireImage(t, cli, testImage())

@@ -24,7 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -249,6 +248,72 @@ func (r runAs) chown(path string) error {
 	return os.Lchown(path, r.uid, r.gid)
 }
 
+// takeBack gives dir and everything in it back to the user schemagate runs as (root), once the server
+// user (initdb) has written it: the server user can then neither change nor read it (the modes initdb
+// gives are 0700 and 0600).
+func (r runAs) takeBack(dir string) error {
+	if r.cred == nil {
+		return nil
+	}
+	uid, gid := os.Geteuid(), os.Getegid()
+	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
+// foreign tells whether a template entry belongs to another user than schemagate's when the server
+// runs as another user: that user, and so a pull request's SQL, could have changed it.
+func (r runAs) foreign(info fs.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return r.cred != nil && ok && st.Uid != uint32(os.Geteuid())
+}
+
+func (r runAs) foreignReason(rel string, info fs.FileInfo) string {
+	uid := -1
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		uid = int(st.Uid)
+	}
+	return fmt.Sprintf("%s belongs to uid %d, not to uid %d: the server user could have changed it (a template of an older schemagate, or one tampered with)", rel, uid, os.Geteuid())
+}
+
+// guardCache makes the cache folder root's and mode 0711 when the server runs as another user: that
+// user may neither replace a template (rename it away, put one of its own in its place) nor list the
+// folder, where the build initdb runs in (which it owns meanwhile) could be found and changed.
+func (r runAs) guardCache(cache string) error {
+	if r.cred == nil {
+		return nil
+	}
+	info, err := os.Lstat(cache)
+	if err != nil {
+		return err
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		// Another user's link (in /var/tmp, where anyone creates names) could be pointed elsewhere later.
+		if r.foreign(info) {
+			return fmt.Errorf("%s is a symbolic link of another user", cache)
+		}
+		if info, err = os.Stat(cache); err != nil {
+			return err
+		}
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !info.IsDir() || !ok {
+		return fmt.Errorf("%s is not a folder", cache)
+	}
+	if uid, gid := os.Geteuid(), os.Getegid(); st.Uid != uint32(uid) || st.Gid != uint32(gid) {
+		if err := os.Chown(cache, uid, gid); err != nil {
+			return err
+		}
+	}
+	if info.Mode().Perm() != 0o711 {
+		return os.Chmod(cache, 0o711)
+	}
+	return nil
+}
+
 func (l *Local) cacheDir(ra runAs) string {
 	if l.opts.CacheDir != "" {
 		return l.opts.CacheDir
@@ -345,11 +410,12 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 	}
 	data := filepath.Join(root, "data")
 	var tmpl os.FileInfo
+	var secret string
 	for attempt := 1; ; attempt++ {
 		if err := l.ensure(ctx, t, ra); err != nil {
 			return nil, nil, err
 		}
-		tmpl, err = l.copyTemplate(t, data, ra)
+		tmpl, secret, err = l.copyTemplate(t, data, ra)
 		if !errors.Is(err, errTemplateMoved) {
 			break
 		}
@@ -452,8 +518,14 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 		}
 		return nil, nil, err
 	}
-	u := socketURL(root, port, "postgres")
-	version, err := serverVersion(ctx, u)
+	// The server takes connections with the template's password until claimServer gives it the run's
+	// (password.go): nothing else connects meanwhile.
+	password := newPassword()
+	verifier, err := scramVerifier(password)
+	if err != nil {
+		return nil, nil, err
+	}
+	version, files, err := claimServer(ctx, socketURL(root, port, "postgres", secret), verifier)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && ctx.Err() == nil {
 		// The server answered: the postgres database or a catalog of it is missing or unreadable.
@@ -463,11 +535,25 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 	if err != nil {
 		return nil, nil, err
 	}
+	// A file deleted in the template outside the few templateNeeds checks (base/5/2609, pg_description)
+	// fails only the statement that reads it, later, in every run (could not open file, SQLSTATE
+	// 58P01). The catalog names every file a copy must have: one missing is the template's damage.
+	var missing []string
+	for _, f := range files {
+		if _, err := os.Lstat(filepath.Join(data, f)); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		reason := fmt.Sprintf("a copy of it lacks files its catalog names: %s", strings.Join(missing, ", "))
+		return nil, &templateDamage{info: tmpl, reason: reason, err: errors.New(reason)}, errors.New(reason)
+	}
 	pid := cmd.Process.Pid
 	network := NetworkShared
 	if mode.offline() {
 		network = NetworkNone
 	}
+	u := socketURL(root, port, "postgres", password)
 	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn, Network: network,
 		Stalled: func(context.Context) string { return serverStalled("/proc", pid) }}, nil, nil
 }
@@ -629,26 +715,14 @@ func waitReady(ctx context.Context, data string, exited <-chan struct{}, waitErr
 	}
 }
 
-func socketURL(dir string, port int, db string) string {
+// socketURL is the URL of database db on the local server listening in dir, as postgres with password.
+func socketURL(dir string, port int, db, password string) string {
 	q := url.Values{}
 	q.Set("host", dir)
 	q.Set("port", strconv.Itoa(port))
 	q.Set("sslmode", "disable")
 	q.Set("connect_timeout", strconv.Itoa(connectTimeout)) // a stopped server takes connections and never answers
-	return (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + db, RawQuery: q.Encode()}).String()
-}
-
-func serverVersion(ctx context.Context, u string) (int, error) {
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		return 0, fmt.Errorf("connect to the throwaway server: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var v int
-	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&v); err != nil {
-		return 0, fmt.Errorf("read server version: %w", err)
-	}
-	return v, nil
+	return (&url.URL{Scheme: "postgres", User: url.UserPassword("postgres", password), Path: "/" + db, RawQuery: q.Encode()}).String()
 }
 
 // pruneStale removes instance folders left by processes that died without cleaning up (their server

@@ -48,14 +48,29 @@ import (
 //     first, as a rebuild does, so that a copy in progress notices (pruneTemplates).
 //   - Older schemagate versions sharing the cache see the marker as one more file of the cluster (and
 //     copy it: the server ignores it); their templates lack it and are rebuilt once.
+//   - A pull request's SQL runs as a superuser and so, through COPY … TO PROGRAM, as the server's OS
+//     user. When schemagate runs as root and the server as `postgres`, the template must be out of that
+//     user's reach, or one run could change the cluster every later run starts from (a setting appended
+//     to its postgresql.conf, a function planted in its catalog). The cache folder and every template
+//     in it belong to root, which alone copies them; the cache folder is mode 0711, so that the server
+//     user cannot even list the build folder initdb runs in (its own while initdb runs). A copy that sees
+//     an entry of another owner (a template of an older schemagate, which gave it to the server user)
+//     takes the template as damaged: it is rebuilt. A non-root user runs the server as itself, and its
+//     cache then belongs to the user whose SQL could change it: documented, not fixable here.
+//   - A template holds the password of its role postgres (templateSecret; see password.go), which is not
+//     copied: a run uses it once, to give its server a password of its own.
 
 // templateMarker is written in a template once initdb has succeeded, before it is renamed into place.
 const templateMarker = "schemagate-template.complete"
+
+// templateSecret holds the password the template's role postgres was initialized with.
+const templateSecret = "schemagate-template.secret"
 
 // templateNeeds are the entries a copy of a template must have seen, with the size a file must have
 // (0: any size but empty; -1: a folder). global/pg_control is always 8 kB.
 var templateNeeds = map[string]int64{
 	templateMarker:      0,
+	templateSecret:      0,
 	"PG_VERSION":        0,
 	"postgresql.conf":   0,
 	"global/pg_control": 8192,
@@ -148,6 +163,9 @@ func (l *Local) build(ctx context.Context, t clusterTemplate, ra runAs, bad *tem
 	if err := os.MkdirAll(t.cache, 0o755); err != nil {
 		return t.errorf(t.cacheHint(), "create the cache folder: %w", err)
 	}
+	if err := ra.guardCache(t.cache); err != nil {
+		return t.errorf(t.cacheHint(), "keep the cache folder out of the server user's reach: %w", err)
+	}
 	unlock, locked, err := lockTemplate(ctx, t.dir+".lock", log)
 	if err != nil {
 		return err
@@ -183,19 +201,27 @@ func (l *Local) build(ctx context.Context, t clusterTemplate, ra runAs, bad *tem
 	if err := ra.chown(tmp); err != nil {
 		return t.errorf(t.cacheHint(), "hand the folder to the server user: %w", err)
 	}
-	if err := initdb(ctx, t.bin, tmp, ra); err != nil {
+	secret := newPassword()
+	if err := initdb(ctx, t.bin, tmp, secret, ra, log); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if strings.Contains(err.Error(), "No space left on device") {
+			return t.errorf(fmt.Sprintf("the disk holding the cache folder %s is full (df -h %s): free space there and run again; remove the template to start over (rm -rf %s)", t.cache, t.cache, t.dir), "%w", err)
 		}
 		return t.errorf(fmt.Sprintf("initdb of %s failed: check that installation, or pick other server binaries with --pg-bindir or --pg-version; remove the template to start over (rm -rf %s)", t.bin, t.dir), "%w", err)
 	}
 	marker := filepath.Join(tmp, templateMarker)
 	content := fmt.Sprintf("schemagate cluster template\npostgres %d\nbin %s\ncreated %s\n", t.major, t.bin, time.Now().UTC().Format(time.RFC3339))
+	if err := os.WriteFile(filepath.Join(tmp, templateSecret), []byte(secret), 0o600); err != nil {
+		return t.errorf(t.cacheHint(), "store its password: %w", err)
+	}
 	if err := os.WriteFile(marker, []byte(content), 0o600); err != nil {
 		return t.errorf(t.cacheHint(), "mark it complete: %w", err)
 	}
-	if err := ra.chown(marker); err != nil {
-		return t.errorf(t.cacheHint(), "hand the marker to the server user: %w", err)
+	// From now on it is root's alone (see the top of this file); runs copy it as root.
+	if err := ra.takeBack(tmp); err != nil {
+		return t.errorf(t.cacheHint(), "take it back from the server user: %w", err)
 	}
 	// Swap: the old template aside, the new one in, then the old one away (see the top of this file).
 	old := ""
@@ -219,14 +245,43 @@ func (l *Local) build(ctx context.Context, t clusterTemplate, ra runAs, bad *tem
 	return nil
 }
 
-// initdb initializes a cluster in dir.
-func initdb(ctx context.Context, bin, dir string, ra runAs) error {
+// initdb initializes a cluster in dir whose role postgres has password secret, which every connection
+// needs (see password.go).
+func initdb(ctx context.Context, bin, dir, secret string, ra runAs, log *slog.Logger) error {
 	run := func(args ...string) (string, error) {
-		cmd := ra.command(ctx, filepath.Join(bin, "initdb"), append([]string{"-D", dir, "-U", "postgres", "--auth=trust",
-			"-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--wal-segsize=1"}, args...)...)
+		// The password goes through a pipe: a file would be one more the server user could read. initdb
+		// opens /dev/stdin again, which needs the pipe to be the server user's.
+		r, w, err := os.Pipe()
+		if err != nil {
+			return "", err
+		}
+		defer r.Close()
+		if ra.cred != nil {
+			if err := r.Chown(ra.uid, ra.gid); err != nil {
+				w.Close()
+				return "", fmt.Errorf("hand initdb's password pipe to the server user: %w", err)
+			}
+		}
+		_, err = w.WriteString(secret + "\n") // far less than a pipe holds
+		w.Close()
+		if err != nil {
+			return "", err
+		}
+		cmd := ra.command(ctx, filepath.Join(bin, "initdb"), append([]string{"-D", dir, "-U", "postgres", "--auth=scram-sha-256",
+			"--pwfile=/dev/stdin", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--wal-segsize=1"}, args...)...)
 		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = r, &out, &out
+		if err := cmd.Start(); err != nil {
+			return "", err
+		}
+		watch := watchDescendants(cmd.Process.Pid)
+		err = cmd.Wait()
+		pids := watch.end()
+		if err != nil {
+			if freed := freeCrashedSharedMemory(pids, ra.uid, log); len(freed) > 0 {
+				log.Info("removed the shared memory a crashed initdb left", "removed", strings.Join(freed, ", "))
+			}
+		}
 		return out.String(), err
 	}
 	if _, err := run("--no-instructions"); err == nil {
@@ -237,7 +292,15 @@ func initdb(ctx context.Context, bin, dir string, ra runAs) error {
 		return fmt.Errorf("initdb: %w", err)
 	}
 	if out, err := run(); err != nil {
-		return fmt.Errorf("initdb: %w\n%s", err, indent(lastLines(out, 15)))
+		detail := lastLines(out, 15)
+		// A backend's PANIC comes before initdb's own lines about it: keep the cause in the message.
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "No space left on device") && !strings.Contains(detail, line) {
+				detail = line + "\n...\n" + detail
+				break
+			}
+		}
+		return fmt.Errorf("initdb: %w\n%s", err, indent(detail))
 	}
 	return nil
 }
@@ -316,28 +379,45 @@ func (e *sourceError) Unwrap() error { return e.err }
 
 // copyTemplate copies t into data (which must not exist). It returns errTemplateMoved when another run
 // replaced t meanwhile (data is then to be removed and copied again), a *templateDamage when t lacks
-// what a cluster needs, and the template folder it copied.
-func (l *Local) copyTemplate(t clusterTemplate, data string, ra runAs) (os.FileInfo, error) {
+// what a cluster needs or holds what the server user could have changed, the template folder it copied
+// and the password of its role postgres (templateSecret).
+func (l *Local) copyTemplate(t clusterTemplate, data string, ra runAs) (os.FileInfo, string, error) {
 	// Held open while copying, so that its inode cannot be reused by a newer template: see the top of
 	// this file.
 	d, err := os.Open(t.dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errTemplateMoved // between a rebuild's two renames
+		return nil, "", errTemplateMoved // between a rebuild's two renames
 	}
 	if err != nil {
 		info, _ := os.Lstat(t.dir)
-		return nil, &templateDamage{info: info, reason: err.Error(), err: err}
+		return nil, "", &templateDamage{info: info, reason: err.Error(), err: err}
 	}
 	defer d.Close()
 	before, err := d.Stat()
 	if err != nil {
-		return nil, &templateDamage{reason: err.Error(), err: err}
+		return nil, "", &templateDamage{reason: err.Error(), err: err}
 	}
 	problems := map[string]string{} // what a copy needs, and what is wrong with it until it is seen fine
 	for rel := range templateNeeds {
 		problems[rel] = rel + " is missing"
 	}
+	if ra.foreign(before) {
+		problems["."] = ra.foreignReason(".", before)
+	}
+	secret := ""
 	copyErr := copyTree(t.dir, data, ra, func(rel string, info fs.FileInfo) bool {
+		if _, seen := problems["owner"]; !seen && ra.foreign(info) {
+			problems["owner"] = ra.foreignReason(rel, info)
+		}
+		if rel == templateSecret && info.Mode().IsRegular() {
+			// Read during the walk, which the check below proves was of one template only.
+			b, err := os.ReadFile(filepath.Join(t.dir, rel))
+			if err != nil {
+				problems[rel] = rel + ": " + err.Error()
+				return false
+			}
+			secret = strings.TrimSpace(string(b))
+		}
 		if size, ok := templateNeeds[rel]; ok {
 			switch {
 			case size == -1 && info.IsDir(), size == 0 && info.Mode().IsRegular() && info.Size() > 0,
@@ -352,17 +432,17 @@ func (l *Local) copyTemplate(t clusterTemplate, data string, ra runAs) (os.FileI
 		if l.opts.copyHook != nil {
 			l.opts.copyHook(rel)
 		}
-		return rel != templateMarker // the server has no use for it
+		return rel != templateMarker && rel != templateSecret // the server has no use for them
 	})
 	if now, err := os.Stat(t.dir); err != nil || !os.SameFile(before, now) {
-		return nil, errTemplateMoved
+		return nil, "", errTemplateMoved
 	}
 	var se *sourceError
 	if errors.As(copyErr, &se) {
-		return before, &templateDamage{info: before, reason: "reading it: " + se.Error(), err: fmt.Errorf("copy cluster template: %w", copyErr)}
+		return before, "", &templateDamage{info: before, reason: "reading it: " + se.Error(), err: fmt.Errorf("copy cluster template: %w", copyErr)}
 	}
 	if copyErr != nil {
-		return before, fmt.Errorf("copy cluster template: %w", copyErr)
+		return before, "", fmt.Errorf("copy cluster template: %w", copyErr)
 	}
 	if len(problems) > 0 {
 		var list []string
@@ -371,9 +451,9 @@ func (l *Local) copyTemplate(t clusterTemplate, data string, ra runAs) (os.FileI
 		}
 		sort.Strings(list)
 		reason := strings.Join(list, ", ")
-		return before, &templateDamage{info: before, reason: reason, err: errors.New(reason)}
+		return before, "", &templateDamage{info: before, reason: reason, err: errors.New(reason)}
 	}
-	return before, nil
+	return before, secret, nil
 }
 
 // copyTree copies a cluster folder, handing every file to the server user. visit, when not nil, sees

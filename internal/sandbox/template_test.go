@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -151,6 +152,8 @@ func TestLocalRebuildsDamagedTemplate(t *testing.T) {
 			}
 		}, `a server started from a fresh copy of it exited during start-up: `},
 		{"catalog removed", remove("base/*/1259"), `a server started from a fresh copy of it refused the first connection: FATAL: could not open file`},
+		// pg_description of database postgres: nothing reads it until a statement does, in every run.
+		{"catalog file read late removed", remove("base/5/2609"), `reason="a copy of it lacks files its catalog names: base/5/2609"`},
 		{"build interrupted", func(t *testing.T, dir string) {
 			// Killed while it built: a half-built folder and no template; and an older schemagate's.
 			if err := os.Rename(dir, dir+".build-123456"); err != nil {
@@ -182,7 +185,11 @@ func TestLocalRebuildsDamagedTemplate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l, logs := cacheLocal(t, Options{})
 			dir := templateDir(t, l)
+			// copyTree hands the copy to the server user, as for an instance: a template is root's.
 			if err := copyTree(templateDir(t, seed), dir, ra, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := ra.takeBack(dir); err != nil {
 				t.Fatal(err)
 			}
 			tt.damage(t, dir)
@@ -227,7 +234,7 @@ func fakeInitdbBin(t *testing.T) (bin, failFlag string) {
 		}
 	}
 	failFlag = filepath.Join(bin, "fail")
-	script := fmt.Sprintf("#!/bin/sh\nif [ -e %s ]; then echo 'initdb: error: could not create directory: No space left on device' >&2; exit 1; fi\nexec %s \"$@\"\n",
+	script := fmt.Sprintf("#!/bin/sh\nif [ -e %s ]; then echo 'initdb: error: could not load library: Input/output error' >&2; exit 1; fi\nexec %s \"$@\"\n",
 		failFlag, filepath.Join(real, "initdb"))
 	if err := os.WriteFile(filepath.Join(bin, "initdb"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -279,7 +286,7 @@ func TestLocalTemplateThatCannotBeRebuilt(t *testing.T) {
 		if !errors.As(err, &te) || te.Dir != dir || te.Cache != l.opts.CacheDir {
 			t.Fatalf("error %v; want a TemplateError for %s", err, dir)
 		}
-		for _, want := range []string{"cached cluster template " + dir, "No space left on device", "global/pg_control has 0 bytes",
+		for _, want := range []string{"cached cluster template " + dir, "Input/output error", "global/pg_control has 0 bytes",
 			"rm -rf " + dir, "--pg-bindir"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q\nlacks %q", err, want)
@@ -553,5 +560,153 @@ func TestLocalPrunesUnusedTemplates(t *testing.T) {
 	if !strings.Contains(logs.String(), "removed a cached PostgreSQL cluster template unused for more than 30 days") ||
 		!strings.Contains(logs.String(), "cluster-v2-15-old1") {
 		t.Errorf("the log does not say what was removed:\n%s", logs)
+	}
+}
+
+// TestLocalTemplateOutOfServerUsersReach: run as root, schemagate runs the server as `postgres`, the
+// user a pull request's SQL runs programs as (COPY … TO PROGRAM). That user must not change the cached
+// cluster every later run starts from: it and the cache folder are root's, and a template the server
+// user owns (an older schemagate's, or one tampered with) is rebuilt.
+func TestLocalTemplateOutOfServerUsersReach(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root runs the server as another user; a user running it as itself owns its cache (README)")
+	}
+	l, logs := cacheLocal(t, Options{})
+	if err := startAndQuery(t, l); err != nil {
+		t.Fatal(err)
+	}
+	dir := templateDir(t, l)
+	checkRootOnly := func(t *testing.T) {
+		t.Helper()
+		if info, err := os.Stat(l.opts.CacheDir); err != nil || info.Mode().Perm() != 0o711 || info.Sys().(*syscall.Stat_t).Uid != 0 {
+			t.Errorf("cache folder %s: %v, %v; want root's, mode 0711", l.opts.CacheDir, info.Mode(), err)
+		}
+		err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			if st := info.Sys().(*syscall.Stat_t); st.Uid != 0 || info.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s belongs to uid %d, mode %v: want root's alone", p, st.Uid, info.Mode())
+				return filepath.SkipAll // one says it
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkRootOnly(t)
+
+	// The attack the reviewer made: a setting appended to the template's postgresql.conf from SQL.
+	inst, err := l.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(t.Context(), fmt.Sprintf("COPY (SELECT 'schemagate.poisoned = yes') TO PROGRAM 'cat >> %s/postgresql.conf'", dir))
+	conn.Close(context.Background())
+	inst.Close(context.Background())
+	if err == nil {
+		t.Error("the server user appended to the template's postgresql.conf")
+	}
+	inst, err = l.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	conn, err = pgx.Connect(t.Context(), inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var poisoned *string
+	if err := conn.QueryRow(t.Context(), "SELECT current_setting('schemagate.poisoned', true)").Scan(&poisoned); err != nil || poisoned != nil {
+		t.Errorf("a later run's server has schemagate.poisoned = %v (%v): the template was changed", poisoned, err)
+	}
+
+	t.Run("a template of the server user is rebuilt", func(t *testing.T) {
+		ra, err := currentRunAs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As an older schemagate left it: the server user's, and the cache folder open to all.
+		if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return ra.chown(p)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(l.opts.CacheDir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		mark := len(logs.String())
+		if err := startAndQuery(t, l); err != nil {
+			t.Fatal(err)
+		}
+		if log := logs.String()[mark:]; !strings.Contains(log, "the cached PostgreSQL cluster template is damaged; rebuilding it") ||
+			!strings.Contains(log, "belongs to uid "+strconv.Itoa(ra.uid)) {
+			t.Errorf("the log of the Start does not say the server user's template was rebuilt:\n%s", log)
+		}
+		checkRootOnly(t)
+	})
+}
+
+// orphanSegments are the System V segments of uid that nothing is attached to.
+func orphanSegments(t *testing.T, uid int) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sysvipc/shm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(line); len(f) >= 8 && f[6] == "0" && f[7] == strconv.Itoa(uid) {
+			out[f[1]] = true
+		}
+	}
+	return out
+}
+
+// TestLocalTemplateBuildOnAFullDisk: initdb on a full disk crashes (PANIC: could not write ... No
+// space left on device). The error says the disk is full, not that the installation is broken, and
+// the shared memory of initdb's crashed backend (its System V segment and the /dev/shm segment it
+// names), which no server would ever free, is removed.
+func TestLocalTemplateBuildOnAFullDisk(t *testing.T) {
+	requireLocal(t)
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small file system (the full disk) needs root")
+	}
+	cache := reachableTempDir(t, "sg-cache-full-")
+	if err := syscall.Mount("tmpfs", cache, "tmpfs", 0, "size=6m,mode=0755"); err != nil {
+		t.Fatalf("mount a 6 MB tmpfs on %s: %v", cache, err)
+	}
+	t.Cleanup(func() { syscall.Unmount(cache, syscall.MNT_DETACH) })
+	ra, err := currentRunAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := orphanSegments(t, ra.uid)
+	l, logs := cacheLocal(t, Options{CacheDir: cache})
+	err = startAndQuery(t, l)
+	t.Logf("error: %v", err)
+	var te *TemplateError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "No space left on device") {
+		t.Fatalf("error %v; want a TemplateError saying the disk is full", err)
+	}
+	if h := te.Hint(); !strings.Contains(h, "is full (df -h "+cache+")") || strings.Contains(h, "check that installation") {
+		t.Errorf("hint %q; want the disk of %s full, not the installation blamed", h, cache)
+	}
+	for id := range orphanSegments(t, ra.uid) {
+		if !before[id] {
+			t.Errorf("System V segment %s of the crashed initdb is left", id)
+		}
+	}
+	if !strings.Contains(logs.String(), "removed the shared memory a crashed initdb left") || !strings.Contains(logs.String(), "/dev/shm/PostgreSQL.") {
+		t.Errorf("no removal of the crashed initdb's shared memory logged:\n%s", logs)
 	}
 }

@@ -123,6 +123,14 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 		if errors.As(err, &pgErr) && pgErr.Code == "42501" { // insufficient_privilege
 			return nil, noCreateDB(role, shown, err)
 		}
+		if !errors.As(err, &pgErr) {
+			// No answer from the server (the run was cancelled, SIGTERM or Ctrl-C, or the connection
+			// dropped): it may have created the database all the same, which has no mark yet and so no
+			// later run would remove. p.drop ignores the cancellation.
+			if derr := p.drop(ctx, server, name, version); derr != nil {
+				p.opts.Logger.Warn("could not drop the rehearsal database whose creation was interrupted", "database", name, "err", derr)
+			}
+		}
 		return nil, fmt.Errorf("create database %s on %s: %w", name, shown, err)
 	}
 	p.opts.Logger.Info("created the rehearsal database", "database", name, "server", shown)
@@ -189,6 +197,10 @@ func (p *URL) Start(ctx context.Context) (*Instance, error) {
 	closeFn := func(ctx context.Context) error {
 		once.Do(func() {
 			closeErr = p.drop(ctx, server, name, version)
+			if closeErr == nil {
+				// A round trip's copy left by a run stopped during it (SIGINT, SIGTERM).
+				closeErr = p.drop(ctx, server, name+CopySuffix, version)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if closeErr == nil && len(oids) > 0 {
@@ -372,6 +384,10 @@ func (p *URL) drop(ctx context.Context, server *url.URL, name string, version in
 		return fmt.Errorf("connect to %s to drop database %s: %w (drop it by hand)", shown, name, scrub(err, server))
 	}
 	defer admin.Close(ctx)
+	var exists bool
+	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = $1)", name).Scan(&exists); err == nil && !exists {
+		return nil // a round trip's copy that was never made, a CREATE DATABASE that never ran
+	}
 	p.endPrepared(ctx, admin, server, name)
 	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
 	if version >= 130000 {

@@ -31,8 +31,16 @@ const urlMarkPrefix = "schemagate rehearsal database "
 // runs for a day.
 const leftoverAge = 24 * time.Hour
 
-// runDatabaseRE is the name of a url run's database: DatabasePrefix and 12 hex digits.
-var runDatabaseRE = regexp.MustCompile(`^` + DatabasePrefix + `[0-9a-f]{12}$`)
+// CopySuffix ends the name of the copy a rehearsal makes of a run's database for the round trip of a
+// migration that runs outside a transaction (<database>_rt), which it marks with the database's mark
+// and puts back in the database's place when the round trip fails. Close drops the copy with the
+// database, and so does a later run, when the run is gone: a copy whose database is dropped with it
+// even when the run died before it could mark the copy; a marked copy on its own (the run died as it
+// put the copy back) as a database of its own.
+const CopySuffix = "_rt"
+
+// runDatabaseRE is the name of a url run's database, DatabasePrefix and 12 hex digits, or of its copy.
+var runDatabaseRE = regexp.MustCompile(`^` + DatabasePrefix + `[0-9a-f]{12}(` + CopySuffix + `)?$`)
 
 // urlMark is what the comment on a url run's database says.
 type urlMark struct {
@@ -162,11 +170,17 @@ func (p *URL) removeLeftovers(ctx context.Context, admin *pgx.Conn, server *url.
 	}
 	var unmarked []string
 	var gone []runDB
+	var names []string
+	for _, d := range dbs {
+		names = append(names, d.name)
+	}
 	// claimedByOthers are the roles that the marks of the runs that stay name.
 	claimedByOthers := map[string]bool{}
 	for _, d := range dbs {
 		if !d.ok {
-			unmarked = append(unmarked, d.name)
+			if main, isCopy := strings.CutSuffix(d.name, CopySuffix); !isCopy || !slices.Contains(names, main) {
+				unmarked = append(unmarked, d.name) // a copy not yet marked goes with its database
+			}
 			continue
 		}
 		reason, isGone := d.mark.gone(self, now)
@@ -194,9 +208,20 @@ func (p *URL) removeLeftovers(ctx context.Context, admin *pgx.Conn, server *url.
 		}
 	}
 	for _, d := range gone {
+		main, isCopy := strings.CutSuffix(d.name, CopySuffix)
+		if isCopy && slices.ContainsFunc(dbs, func(x runDB) bool { return x.name == main }) {
+			continue // dropped with its database, which is gone too: the copy has its mark
+		}
 		if err := p.drop(ctx, server, d.name, version); err != nil {
 			log.Warn("could not drop the rehearsal database of a schemagate process that is gone", "database", d.name, "err", err)
 			continue
+		}
+		if !isCopy {
+			// Its copy, marked or not (the run may have died before it marked it).
+			if err := p.drop(ctx, server, d.name+CopySuffix, version); err != nil {
+				log.Warn("could not drop the round trip's copy of the rehearsal database of a schemagate process that is gone", "database", d.name+CopySuffix, "err", err)
+				continue
+			}
 		}
 		roles := map[string]uint32{}
 		for _, r := range d.mark.Roles {
@@ -219,13 +244,13 @@ func (p *URL) removeLeftovers(ctx context.Context, admin *pgx.Conn, server *url.
 	}
 }
 
-// RunRoles returns the roles that the marks of url runs' databases other than except name: roles other
+// RunRoles returns the roles that the marks of url runs' databases other than except (and its copy) name: roles other
 // schemagate runs on the server create, and drop when they end (or a later run drops, when they died).
 // A rehearsal that watches the server (see rehearse's serverGuard) does not count their going against
 // its migrations.
 func RunRoles(ctx context.Context, conn *pgx.Conn, except string) ([]string, error) {
 	rows, err := conn.Query(ctx, `SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '')
-		FROM pg_catalog.pg_database WHERE datname LIKE 'schemagate\_%' AND datname <> $1`, except)
+		FROM pg_catalog.pg_database WHERE datname LIKE 'schemagate\_%' AND datname <> $1 AND datname <> $1 || $2`, except, CopySuffix)
 	if err != nil {
 		return nil, err
 	}

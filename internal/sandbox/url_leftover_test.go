@@ -240,6 +240,9 @@ func TestURLLeftoverOfAKilledRun(t *testing.T) {
 	if !slices.Contains(databases(t, server), db) {
 		t.Fatalf("the killed run's database %s is not there to start with", db)
 	}
+	if !slices.Contains(databases(t, server), db+CopySuffix) {
+		t.Fatalf("the killed run's round-trip copy %s is not there to start with", db+CopySuffix)
+	}
 	inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -247,8 +250,10 @@ func TestURLLeftoverOfAKilledRun(t *testing.T) {
 	if err := inst.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if slices.Contains(databases(t, server), db) {
-		t.Errorf("the killed run's database %s is left", db)
+	for _, d := range []string{db, db + CopySuffix} {
+		if slices.Contains(databases(t, server), d) {
+			t.Errorf("the killed run's database %s is left", d)
+		}
 	}
 	conn, err := pgx.Connect(t.Context(), server)
 	if err != nil {
@@ -291,7 +296,12 @@ func TestURLKilledChild(t *testing.T) {
 	if _, err := session.Exec(t.Context(), "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
-	os.Stdout.WriteString("READY " + dbName(t, inst.URL) + "\n")
+	// A non-transactional migration's round trip has copied the database, and the process is killed
+	// before it could mark the copy.
+	session.Close(t.Context())
+	db := dbName(t, inst.URL)
+	execSQL(t, server, "CREATE DATABASE "+db+CopySuffix+" TEMPLATE "+db)
+	os.Stdout.WriteString("READY " + db + "\n")
 	time.Sleep(time.Minute)
 	t.Fatal("not killed")
 }
@@ -304,4 +314,46 @@ func dbName(t *testing.T, dsn string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimPrefix(u.Path, "/")
+}
+
+// TestURLRoundTripCopy: the copy a round trip makes of the run's database (<database>_rt) goes with
+// it: Close drops it (a run stopped during its round trip, SIGINT or SIGTERM), and so does a later run
+// when the run is gone and left the copy alone, marked (it died as it put the copy back).
+func TestURLRoundTripCopy(t *testing.T) {
+	server := existingServer(t)
+	t.Run("Close", func(t *testing.T) {
+		inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := dbName(t, inst.URL)
+		execSQL(t, server, "CREATE DATABASE "+db+CopySuffix+" TEMPLATE "+db)
+		if err := inst.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []string{db, db + CopySuffix} {
+			if slices.Contains(databases(t, server), d) {
+				t.Errorf("%s is left after Close", d)
+			}
+		}
+	})
+	t.Run("a marked copy alone", func(t *testing.T) {
+		// The mark of a process that is gone: this host's, with a PID no process has.
+		self := currentOwner(t.Context(), nil)
+		gone := self
+		gone.pid, gone.ticks = 1<<22+7, 1
+		copyDB := DatabasePrefix + randomHex(6) + CopySuffix
+		execSQL(t, server, "CREATE DATABASE "+copyDB,
+			"COMMENT ON DATABASE "+copyDB+" IS "+quoteLiteral(newURLMark(gone, time.Now()).comment()))
+		inst, err := NewURL(Options{DatabaseURL: server}).Start(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := inst.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(databases(t, server), copyDB) {
+			t.Errorf("the marked copy %s of a run that is gone is left", copyDB)
+		}
+	})
 }

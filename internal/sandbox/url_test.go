@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +57,20 @@ func databases(t *testing.T, dsn string) []string {
 		t.Fatal(err)
 	}
 	return names
+}
+
+// asRole gives role (a LOGIN role) a random password and returns the URL dsn (a superuser's) for it: the
+// local server takes no connection without a password (password.go).
+func asRole(t *testing.T, dsn, role string) string {
+	t.Helper()
+	password := newPassword()
+	execSQL(t, dsn, "ALTER ROLE "+pgx.Identifier{role}.Sanitize()+" PASSWORD '"+password+"'")
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, password)
+	return u.String()
 }
 
 func withDatabase(t *testing.T, dsn, db string) string {
@@ -176,8 +192,7 @@ func TestURLRoleWithoutCreateDB(t *testing.T) {
 	server := existingServer(t)
 	execSQL(t, server, "CREATE ROLE reader LOGIN")
 	before := databases(t, server)
-	u, _ := url.Parse(server)
-	u.User = url.User("reader")
+	u, _ := url.Parse(asRole(t, server, "reader"))
 	_, err := NewURL(Options{DatabaseURL: u.String()}).Start(t.Context())
 	if err == nil {
 		t.Fatal("Start succeeded for a role without CREATEDB")
@@ -384,11 +399,10 @@ func TestURLClaimedRoleNeverCreated(t *testing.T) {
 	t.Parallel()
 	server := existingServer(t)
 	execSQL(t, server, "CREATE ROLE sg_cdb LOGIN CREATEDB")
-	u, err := url.Parse(server)
+	u, err := url.Parse(asRole(t, server, "sg_cdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.User = url.User("sg_cdb")
 	inst, err := NewURL(Options{DatabaseURL: u.String()}).Start(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -434,8 +448,7 @@ func TestURLWarnsOfASharedSuperuser(t *testing.T) {
 		!strings.Contains(w[0], "a server that exists only for the CI job") {
 		t.Errorf("a shared server: warned %q; want one warning naming keepme and app", w)
 	}
-	u, _ := url.Parse(server)
-	u.User = url.User("cdb")
+	u, _ := url.Parse(asRole(t, server, "cdb"))
 	if w := warnings(u.String()); len(w) != 0 {
 		t.Errorf("a CREATEDB role: warned %q", w)
 	}
@@ -629,5 +642,128 @@ func TestURLRolesCreatedKeepsTheTransaction(t *testing.T) {
 	var n int
 	if err := session.QueryRow(t.Context(), "SELECT count(*) FROM pg_class WHERE relname = 'kept'").Scan(&n); err != nil || n != 1 {
 		t.Errorf("the migration's table after its COMMIT: %d, %v; want it committed", n, err)
+	}
+}
+
+// replyHolder is a TCP proxy to the local server at socket that stops passing the server's replies on
+// a connection once the client has sent hold on it, as a network that loses the answer does; hold is
+// closed then (once). Other connections pass.
+func replyHolder(t *testing.T, socket, hold string) (addr string, held <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan struct{})
+	var once sync.Once
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("unix", socket)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			t.Cleanup(func() { c.Close(); s.Close() })
+			var holding atomic.Bool
+			go func() {
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 && strings.Contains(string(buf[:n]), hold) {
+						holding.Store(true)
+						once.Do(func() { close(ch) })
+					}
+					if n > 0 {
+						if _, err := s.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+					if err != nil {
+						s.Close()
+						return
+					}
+				}
+			}()
+			go func() {
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := s.Read(buf)
+					if n > 0 && !holding.Load() {
+						if _, err := c.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+					if err != nil {
+						c.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), ch
+}
+
+// TestURLStartCancelledWhileCreating: SIGTERM or Ctrl-C (a cancelled context) while CREATE DATABASE
+// runs, and the server creates the database all the same: it has no mark yet, which no later run would
+// remove, so Start drops it before it returns its error.
+func TestURLStartCancelledWhileCreating(t *testing.T) {
+	admin := existingServer(t)
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	socket := filepath.Join(u.Query().Get("host"), ".s.PGSQL."+u.Query().Get("port"))
+	addr, held := replyHolder(t, socket, "CREATE DATABASE")
+	proxied := *u
+	proxied.Host, proxied.RawQuery = addr, "sslmode=disable"
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		inst, err := NewURL(Options{DatabaseURL: proxied.String()}).Start(ctx)
+		if err == nil {
+			inst.Close(context.Background())
+		}
+		done <- err
+	}()
+	select {
+	case <-held:
+	case err := <-done:
+		t.Fatalf("Start ended before its CREATE DATABASE: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no CREATE DATABASE within 30s")
+	}
+	runDBs := func() []string {
+		var out []string
+		for _, d := range databases(t, admin) {
+			if strings.HasPrefix(d, DatabasePrefix) {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	// The server has created it (the client has not heard): then the signal comes.
+	for deadline := time.Now().Add(30 * time.Second); len(runDBs()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server did not create the database within 30s")
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Start succeeded after its context was cancelled")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Start did not return within a minute of the cancellation")
+	}
+	if left := runDBs(); len(left) > 0 {
+		t.Errorf("databases left on the server after a Start cancelled during CREATE DATABASE: %v", left)
 	}
 }

@@ -637,19 +637,12 @@ func TestPGDumpSnapshotPermissionDenied(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = c.Exec(context.Background(), "DROP OWNED BY "+pgx.Identifier{role}.Sanitize()+"; DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize())
 	})
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := strings.Replace(url, "://"+cfg.User+"@", "://"+role+"@", 1)
-	if u == url {
-		t.Fatalf("cannot put role %s into %s", role, url)
-	}
+	u := pgtest.AsRole(t, url, role)
 	mustExecAs(t, u, "CREATE TABLE accounts (id int PRIMARY KEY)")
 
 	dir := t.TempDir()
 	p := &PGDump{URL: u, Dir: dir}
-	_, _, err = p.Snapshot(ctx, "run-denied")
+	_, _, err := p.Snapshot(ctx, "run-denied")
 	var se *Error
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("snapshot as a role that may not read app_cache: %v, want pg_dump's permission error", err)
@@ -796,10 +789,15 @@ func TestPGDumpURLWithPasswordAndSpaces(t *testing.T) {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	// The test server trusts local connections: the password is only carried, never checked.
-	spaced := url + sep + "options=-c%20statement_timeout%3D0&application_name=schemagate%20test&password=QPASS"
+	// The password moves from the URL's user part to its query, where it is to be taken out.
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil || cfg.Password == "" {
+		t.Fatalf("the test server's URL has no password (%v): the test proves nothing", err)
+	}
+	bare := strings.Replace(url, ":"+cfg.Password+"@", "@", 1)
+	spaced := bare + sep + "options=-c%20statement_timeout%3D0&application_name=schemagate%20test&password=" + cfg.Password
 	p := &PGDump{URL: spaced, Dir: t.TempDir(), Format: FormatCustom}
-	if conn, _ := p.connArgs(""); strings.Contains(conn, "+") || strings.Contains(conn, "QPASS") {
+	if conn, _ := p.connArgs(""); strings.Contains(conn, "+") || strings.Contains(conn, cfg.Password) {
 		t.Errorf("connArgs = %q: spaces must be %%20 and the password gone", conn)
 	}
 	_, restore, err := p.Snapshot(ctx, "run-spaces")
@@ -893,11 +891,7 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 				_, _ = c.Exec(context.Background(), r.Replace("REASSIGN OWNED BY %app, %dep TO CURRENT_USER; DROP OWNED BY %app, %dep; DROP ROLE %app; DROP ROLE %dep"))
 			})
 			mustExec(t, c, r.Replace(tc.setup))
-			cfg, err := pgx.ParseConfig(url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			u := strings.Replace(url, "://"+cfg.User+"@", "://"+dep+"@", 1)
+			u := pgtest.AsRole(t, url, dep)
 			mustExecAs(t, u, "CREATE TABLE accounts (id int PRIMARY KEY); INSERT INTO accounts VALUES (1)")
 			if tc.revoke != "" {
 				mustExec(t, c, r.Replace(tc.revoke))
