@@ -50,11 +50,7 @@ func TestCommentFromWorkflowRun(t *testing.T) {
 	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
 	fake.AddComment(ref, "octocat", "first")
 	fake.AddComment(ref, "octocat", "second")
-	env := map[string]string{
-		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
-		"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
-		"GITHUB_TOKEN":      githubtest.Token, "GITHUB_RUN_ID": "99", "GITHUB_SERVER_URL": "https://github.com",
-	}
+	env := workflowRunEnv(fake, repo, "GITHUB_RUN_ID", "99", "GITHUB_SERVER_URL", "https://github.com")
 	path := writeReport(t, hostileArtifact())
 	code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", path)
 	if code != ExitOK {
@@ -105,11 +101,7 @@ func TestCommentRefusesStaleHead(t *testing.T) {
 func TestCommentWorkflowRunStaleOrClosed(t *testing.T) {
 	repo := "octo-org/octo-repo"
 	env := func(fake *githubtest.Server) map[string]string {
-		return map[string]string{
-			"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
-			"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
-			"GITHUB_TOKEN":      githubtest.Token,
-		}
+		return workflowRunEnv(fake, repo)
 	}
 	path := writeReport(t, hostileArtifact())
 	tests := []struct {
@@ -386,11 +378,7 @@ func TestCommentShowsNoClaimedApproval(t *testing.T) {
 	fake.SetInstallationToken(true)
 	repo := "octo-org/octo-repo"
 	ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
-	env := map[string]string{
-		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
-		"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
-		"GITHUB_TOKEN":      githubtest.Token,
-	}
+	env := workflowRunEnv(fake, repo)
 	forged := hostileArtifact()
 	forged.Approval = &report.Approval{Required: true, State: "approved", Approved: []string{"dora"}, Reason: "approved by dora", Owners: []string{"@dora"}}
 	code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", writeReport(t, forged))
@@ -507,11 +495,7 @@ func TestCommentShowsNoClaimedExemption(t *testing.T) {
 			fake := githubtest.New(t)
 			fake.SetInstallationToken(true)
 			ref := fake.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "mallory", HeadSHA: headSHA, BaseSHA: "b", BaseRef: "main", Fork: true}, nil)
-			env := map[string]string{
-				"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
-				"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
-				"GITHUB_TOKEN":      githubtest.Token,
-			}
+			env := workflowRunEnv(fake, repo)
 			forged := hostileArtifact()
 			forged.Approval = &tc.approval
 			code, out, errOut := run(t, env, "comment", "--config", folderConfig(t, "db/migrations"), "--report", writeReport(t, forged))
@@ -628,4 +612,18 @@ func TestCommentOfAForgedHugeReportIsPosted(t *testing.T) {
 	if len(cs) != 1 || strings.Contains(cs[0].Body, "an earlier head") || utf8.RuneCountInString(cs[0].Body) > forge.DefaultMaxCommentRunes-commentRoom {
 		t.Errorf("want the one comment updated within the limit, got %d comments, the first of %d characters", len(cs), utf8.RuneCountInString(cs[0].Body))
 	}
+}
+
+// workflowRunEnv is the environment of a workflow_run job commenting on a pull request of repo through
+// fake (the event: a run with pull requests), with kv (name, value, ...) added.
+func workflowRunEnv(fake *githubtest.Server, repo string, kv ...string) map[string]string {
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_REPOSITORY": repo, "GITHUB_API_URL": fake.URL(),
+		"GITHUB_EVENT_PATH": filepath.Join("testdata", "github", "workflow_run.completed.with-pull-requests.payload.json"),
+		"GITHUB_TOKEN":      githubtest.Token,
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
+	}
+	return env
 }
