@@ -77,7 +77,69 @@ func (d *descendants) end() map[int]bool {
 // freeCrashedSharedMemory removes the System V segments of uid that one of pids created and nothing
 // is attached to, with the dynamic shared memory control segment each one's header names, and returns
 // what it removed. Best effort: what it cannot read or remove stays.
-func freeCrashedSharedMemory(pids map[int]bool, uid int, log *slog.Logger) []string {
+//
+// The crashed backend's other dynamic shared memory segments are named nowhere: the files in /dev/shm of
+// uid changed since the build started (since) that no process maps are removed too (a live server maps
+// its segments; one of another run created meanwhile is mapped as soon as it exists).
+func freeCrashedSharedMemory(pids map[int]bool, uid int, since time.Time, log *slog.Logger) []string {
+	removed := freeCrashedSysV(pids, uid, log)
+	return append(removed, freeUnmappedDSM(uid, since)...)
+}
+
+// freeUnmappedDSM removes /dev/shm/PostgreSQL.* of uid modified at or after since that no process maps.
+func freeUnmappedDSM(uid int, since time.Time) []string {
+	entries, err := os.ReadDir("/dev/shm")
+	if err != nil {
+		return nil
+	}
+	var candidates []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "PostgreSQL.") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || !ownedBy(info, uid) || info.ModTime().Before(since) {
+			continue
+		}
+		candidates = append(candidates, "/dev/shm/"+e.Name())
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	mapped := mappedFiles(candidates)
+	var removed []string
+	for _, c := range candidates {
+		if !mapped[c] && os.Remove(c) == nil {
+			removed = append(removed, c)
+		}
+	}
+	return removed
+}
+
+// mappedFiles tells which of paths a process maps (reads every process's /proc/PID/maps).
+func mappedFiles(paths []string) map[string]bool {
+	mapped := map[string]bool{}
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		if _, err := strconv.Atoi(p.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + p.Name() + "/maps")
+		if err != nil {
+			continue
+		}
+		for _, c := range paths {
+			if strings.Contains(string(b), c) {
+				mapped[c] = true
+			}
+		}
+	}
+	return mapped
+}
+
+// freeCrashedSysV removes the System V segments of uid that one of pids created and nothing is attached
+// to, with the dynamic shared memory control segment each one's header names.
+func freeCrashedSysV(pids map[int]bool, uid int, log *slog.Logger) []string {
 	b, err := os.ReadFile("/proc/sysvipc/shm")
 	if err != nil {
 		return nil

@@ -271,6 +271,7 @@ func initdb(ctx context.Context, bin, dir, secret string, ra runAs, log *slog.Lo
 			"--pwfile=/dev/stdin", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--wal-segsize=1"}, args...)...)
 		var out bytes.Buffer
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = r, &out, &out
+		started := time.Now().Add(-time.Second) // file times are coarser than the clock
 		if err := cmd.Start(); err != nil {
 			return "", err
 		}
@@ -278,7 +279,7 @@ func initdb(ctx context.Context, bin, dir, secret string, ra runAs, log *slog.Lo
 		err = cmd.Wait()
 		pids := watch.end()
 		if err != nil {
-			if freed := freeCrashedSharedMemory(pids, ra.uid, log); len(freed) > 0 {
+			if freed := freeCrashedSharedMemory(pids, ra.uid, started, log); len(freed) > 0 {
 				log.Info("removed the shared memory a crashed initdb left", "removed", strings.Join(freed, ", "))
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -691,6 +692,7 @@ func TestLocalTemplateBuildOnAFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := orphanSegments(t, ra.uid)
+	dsmBefore, _ := filepath.Glob("/dev/shm/PostgreSQL.*")
 	l, logs := cacheLocal(t, Options{CacheDir: cache})
 	err = startAndQuery(t, l)
 	t.Logf("error: %v", err)
@@ -704,6 +706,15 @@ func TestLocalTemplateBuildOnAFullDisk(t *testing.T) {
 	for id := range orphanSegments(t, ra.uid) {
 		if !before[id] {
 			t.Errorf("System V segment %s of the crashed initdb is left", id)
+		}
+	}
+	// Every segment the crashed backend made, not only the one the System V header names: two stayed.
+	// (New ones that a process maps are other tests' live servers'.)
+	dsmAfter, _ := filepath.Glob("/dev/shm/PostgreSQL.*")
+	mapped := mappedFiles(dsmAfter)
+	for _, f := range dsmAfter {
+		if !slices.Contains(dsmBefore, f) && !mapped[f] {
+			t.Errorf("%s of the crashed initdb is left", f)
 		}
 	}
 	if !strings.Contains(logs.String(), "removed the shared memory a crashed initdb left") || !strings.Contains(logs.String(), "/dev/shm/PostgreSQL.") {
