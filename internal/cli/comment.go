@@ -157,13 +157,9 @@ func (a *App) readCommentReport(ctx context.Context, o *CommentOptions) (*report
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	switch {
-	case strings.TrimSpace(rep.Dir) == "":
-		rep.Dir = folder
-	case cleanFolder(rep.Dir) != folder:
-		return nil, usageErr(fmt.Errorf("the report %s is for the migration folder %q, but this comment is for %q (dir in schemagate.yml, --dir, "+
-			"or the default %s): refusing a report for another folder, which would overwrite that folder's comment; give the check and the comment the same folder "+
-			"(set dir in schemagate.yml on the default branch and check it out for the comment, or pass --dir)", clean(o.Report), clean(rep.Dir), cmp.Or(folder, "."), defaultDir))
+	if err := otherFolder(rep, folder, o.Report, "this comment is for", "dir in schemagate.yml", "overwrite that folder's comment",
+		"give the check and the comment the same folder (set dir in schemagate.yml on the default branch and check it out for the comment, or pass --dir)"); err != nil {
+		return nil, err
 	}
 	// The marker, and the folder the comment names, are the trusted folder's, whatever way the report
 	// writes it (./db/migrations/).

@@ -615,13 +615,12 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 			return nil, usageErr(fmt.Errorf("read report %s: %w", jsonPlace(o.reportLabel(), data, err), err))
 		}
 		folder := gateFolder(ctx, cfg.Dir, configFile)
-		switch {
-		case strings.TrimSpace(rep.Dir) == "":
+		if err := otherFolder(&rep, folder, o.reportLabel(), "the gate judges", "dir in the target branch's schemagate.yml", "leave this folder's changes unchecked",
+			"give the check and the gate the same folder (set dir in schemagate.yml on the target branch, or pass the gate --dir)"); err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(rep.Dir) == "" {
 			rep.Dir = folder
-		case cleanFolder(rep.Dir) != folder:
-			return nil, usageErr(fmt.Errorf("the report %s is for the migration folder %q, but the gate judges %q (dir in the target branch's schemagate.yml, --dir, "+
-				"or the default %s): refusing a report for another folder, which would leave this folder's changes unchecked; give the check and the gate the same folder "+
-				"(set dir in schemagate.yml on the target branch, or pass the gate --dir)", clean(o.reportLabel()), clean(rep.Dir), cmp.Or(folder, "."), defaultDir))
 		}
 		return &rep, nil
 	}
@@ -634,6 +633,18 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 	rep.Notes = append(rep.Notes, notes...)
 	rep.Dir = repoRelative(ctx, cfg.Dir)
 	return rep, nil
+}
+
+// otherFolder refuses report rep (named label) when it names a migration folder other than folder, the
+// trusted one (see gateFolder), which a command (judged: "the gate judges") takes from config (where the
+// configuration sets it), --dir or the default; harm says what a report for another folder would do,
+// fix how to give both the same folder. A report that names none is taken as the folder's.
+func otherFolder(rep *report.Report, folder, label, judged, config, harm, fix string) error {
+	if strings.TrimSpace(rep.Dir) == "" || cleanFolder(rep.Dir) == folder {
+		return nil
+	}
+	return usageErr(fmt.Errorf("the report %s is for the migration folder %q, but %s %q (%s, --dir, or the default %s): refusing a report for another folder, which would %s; %s",
+		clean(label), clean(rep.Dir), judged, cmp.Or(folder, "."), config, defaultDir, harm, fix))
 }
 
 // gateFolder names the migration folder the gate judges, dir (cfg.Dir, which the target branch's
