@@ -295,6 +295,19 @@ func componentProblems(c *glComponent) []string {
 			if needs == nil || len(needs.Content) == 0 || yamlKey(needs.Content[0], "optional") == nil || yamlKey(needs.Content[0], "optional").Value != "true" {
 				add("%s: the gate must need the check optionally (the check may not run)", c.file)
 			}
+			// A job that needs a failed job is skipped unless its rule says when: always, and the check
+			// fails (exit 3) exactly when the approval decision matters: a failed or risky migration.
+			for _, r := range rules.Content {
+				if w := yamlKey(r, "when"); yamlKey(r, "if") != nil && (w == nil || w.Value != "always") {
+					add("%s:%d: the gate's rule has no when: always: a failed check job would skip the gate", c.file, r.Line)
+				}
+			}
+		}
+		if c.file == "check.yml" {
+			// The gate and the note read the report of a check that failed too.
+			if w := yamlKey(yamlKey(job, "artifacts"), "when"); w == nil || w.Value != "always" {
+				add("%s: the check's artifacts are not kept when: always: a failed check would leave the gate no report", c.file)
+			}
 		}
 	case "deploy.yml":
 		if len(conds) == 0 || !strings.Contains(conds[0], "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH") {
@@ -362,6 +375,43 @@ func TestGitLabComponentProblems(t *testing.T) {
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems of a bad template miss %q; got:\n%s", want, got)
+		}
+	}
+	// A gate that a failed check would skip, and a check whose report a failure would lose.
+	for file, tmpl := range map[string]string{
+		"gate.yml":  "the gate's rule has no when: always",
+		"check.yml": "the check's artifacts are not kept when: always",
+	} {
+		src := `spec:
+  inputs:
+    changes:
+      type: array
+      default: ["**/*"]
+      description: c
+---
+"job":
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+      changes:
+        paths: $[[ inputs.changes ]]
+  needs:
+    - job: check
+      optional: true
+  artifacts:
+    paths: [r.json]
+  script:
+    - true
+`
+		p := filepath.Join(t.TempDir(), file)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := loadComponent(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(componentProblems(c), "\n"); !strings.Contains(got, tmpl) {
+			t.Errorf("problems of a bad %s miss %q; got:\n%s", file, tmpl, got)
 		}
 	}
 	for _, one := range []string{"spec:\n  inputs: {}\n", "a: 1\n---\nb: 2\n---\nc: 3\n"} {
