@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/schemagate/schemagate/internal/ci"
 	"github.com/schemagate/schemagate/internal/sandbox"
 )
 
@@ -237,7 +238,10 @@ approval, and deploys inside maintenance windows with a snapshot and automatic r
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
 	root.SetHelpCommand(helpCmd())
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) { a.warnIgnoredImage(cmd) }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		a.warnIgnoredImage(cmd)
+		return a.trustContainerWorkspace(cmd)
+	}
 	for _, c := range []*cobra.Command{
 		a.newCheckCmd(),
 		a.newLintCmd(),
@@ -285,6 +289,26 @@ func helpCmd() *cobra.Command {
 // warnIgnoredImage says that --image, which chooses the container of the docker provider, does nothing
 // with a provider given as another (--provider, SCHEMAGATE_PROVIDER or --database-url): the rehearsal
 // would otherwise run on another server than the one the user asked for, without a word.
+// trustContainerWorkspace lets git trust the repositories of GitHub's mounted workspace when schemagate
+// runs in a container step (`uses: docker://ghcr.io/schemagate/schemagate:v1`, as the gate and comment
+// jobs of docs/github-action.md do): the workspace belongs to the runner's user and the container runs as
+// root, so git refuses it ("detected dubious ownership"), a --base read fails and the policy reads of the
+// base and target branches are silently skipped. The action entrypoint does the same itself (action.go);
+// GitConfigEnv says why trusting every repository is sound there. Only in that container: GitHub mounts
+// the workspace at /github/workspace for container steps and sets GITHUB_WORKSPACE to it.
+func (a *App) trustContainerWorkspace(cmd *cobra.Command) error {
+	if cmd.Name() == "action" || a.Getenv("GITHUB_ACTIONS") != "true" || a.Getenv("GITHUB_WORKSPACE") != "/github/workspace" {
+		return nil
+	}
+	for _, kv := range ci.ReadGitHubEnv(a.Getenv).GitConfigEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
 func (a *App) warnIgnoredImage(cmd *cobra.Command) {
 	if f := cmd.Flags().Lookup("image"); f == nil || !f.Changed {
 		return
