@@ -253,10 +253,15 @@ func (e *Environment) Location() (*time.Location, error) {
 	return LoadZone(e.TimeZone)
 }
 
-// LoadZone loads an IANA zone; "" is UTC.
+// LoadZone loads an IANA zone; "" is UTC. "Local", which Go's time.LoadLocation takes for the machine's
+// own zone, is refused: the same schemagate.yml would open its windows at other instants on a laptop
+// and on a CI runner (mostly UTC).
 func LoadZone(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
+	}
+	if name == "Local" {
+		return nil, fmt.Errorf("time zone %q is the zone of the machine that runs schemagate, which differs between a laptop and a CI runner: name an IANA zone such as Europe/Berlin, or UTC", name)
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
