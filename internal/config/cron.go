@@ -60,9 +60,13 @@ func sundaySeven(field string) (string, error) {
 		rng, step, hasStep := strings.Cut(p, "/")
 		lo, hi, isRange := strings.Cut(rng, "-")
 		switch {
-		case rng == "7":
+		case rng == "7" && !hasStep:
 			out = append(out, "0")
 			continue
+		case rng == "7":
+			// cron reads "7/2" as 7 and every second day after it in the week, that is 7 alone; the
+			// parser would read "0/2" as 0,2,4,6. Neither is likely what was meant.
+			return "", fmt.Errorf("day of week %q: a step from 7 matches Sunday alone; write 0 for Sunday, or the days as a list or a range over 0-6 (e.g. 0-6/2)", p)
 		case isRange && hi == "7" && !hasStep:
 			n, err := strconv.Atoi(lo)
 			if err != nil || n < 0 || n > 7 {

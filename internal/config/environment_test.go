@@ -118,6 +118,7 @@ func TestParseCron(t *testing.T) {
 		{"0 25 * * *", "above maximum"}, {"0 22 31 2 *", "matches no date"}, {"0 22 30,31 2 *", "matches no date"}, {"0 22 31 4,6 *", "matches no date"},
 		{"@every 1h", "not a calendar schedule"}, {"TZ=UTC 0 22 * * *", "time_zone"}, {"0 22 * * 8", "above maximum"},
 		{"0 22 * * 0-7/2", "step over 0-6"}, {"x y", "expected exactly 5 fields"},
+		{"0 2 * * 7/2", "a step from 7 matches Sunday alone"}, {"0 2 * * 1,7/3", "a step from 7"},
 	} {
 		spec, err := ParseCron(c.expr)
 		switch {
@@ -132,6 +133,25 @@ func TestParseCron(t *testing.T) {
 	e := &Environment{Snapshot: Snapshot{Kind: "none"}, Windows: []Window{{Cron: "0 25 * * *", Duration: time.Hour}}}
 	if err := e.Validate("prod"); err == nil || !strings.Contains(err.Error(), `environments.prod.windows.0.cron: "0 25 * * *": `) {
 		t.Errorf("bad cron in an environment: %v", err)
+	}
+}
+
+// TestEnvironmentLocalZoneRefused: "Local" (Go's name for the machine's zone) made the same file open its
+// windows at other instants on a laptop and on a CI runner; it is refused where it is written, as the
+// environment's zone and as a window's.
+func TestEnvironmentLocalZoneRefused(t *testing.T) {
+	t.Parallel()
+	for _, e := range []*Environment{
+		{TimeZone: "Local", Snapshot: Snapshot{Kind: "none"}, Windows: []Window{{Cron: "0 2 * * *", Duration: time.Hour}}},
+		{TimeZone: "UTC", Snapshot: Snapshot{Kind: "none"}, Windows: []Window{{Cron: "0 2 * * *", Duration: time.Hour, TimeZone: "Local"}}},
+	} {
+		err := e.Validate("prod")
+		if err == nil || !strings.Contains(err.Error(), "the zone of the machine that runs schemagate") {
+			t.Errorf("time zones %q / %q: %v; want Local refused", e.TimeZone, e.Windows[0].TimeZone, err)
+		}
+	}
+	if _, err := LoadZone("Europe/Berlin"); err != nil {
+		t.Errorf("LoadZone(Europe/Berlin): %v", err)
 	}
 }
 
