@@ -315,13 +315,11 @@ func TestYAMLSyntaxErrorPlaceIsBounded(t *testing.T) {
 		b.WriteString("      - cron: \"0 3 * * *\"\n        duration: 1h\n")
 	}
 	b.WriteString("       duration: 2h\n") // indented wrong: the reader names the line the list starts on
-	start := time.Now()
+	// The budget is counted in bytes read (syntaxBudget), not time: the line alone proves it was spent,
+	// and no timed assertion makes the test depend on the machine's load.
 	var probs Problems
 	if err := Parse("schemagate.yml", []byte(b.String()), Default()); !errors.As(err, &probs) || len(probs) != 1 {
 		t.Fatalf("want one problem, got %v", err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("took %s", d)
 	}
 	if probs[0].Line != 4 || probs[0].Column != 0 {
 		t.Errorf("at %d:%d, want line 4 alone (the budget spent): %v", probs[0].Line, probs[0].Column, probs[0])
