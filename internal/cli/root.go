@@ -258,6 +258,27 @@ approval, and deploys inside maintenance windows with a snapshot and automatic r
 			root.AddCommand(c)
 		}
 	}
+	// cobra adds its completion command only when it runs; made now, it gets the usage errors (exit 2)
+	// the other commands give: a shell it does not know, or an argument after the shell.
+	// Its commands take their output at creation, not when they run: set it first.
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" && c.HasSubCommands() {
+			c.Args = func(c *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					var shells []string
+					for _, sub := range c.Commands() {
+						shells = append(shells, sub.Name())
+					}
+					return fmt.Errorf("unknown shell %q for %q: want one of %s", args[0], c.CommandPath(), strings.Join(shells, ", "))
+				}
+				return nil
+			}
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() } // runnable, so Args is checked
+		}
+	}
 	usageArgs(root)
 	registerCompletions(root)
 	return root

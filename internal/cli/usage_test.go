@@ -28,6 +28,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"unknown flag", []string{"window", "--frobnicate"}, []string{"unknown flag: --frobnicate"}},
 		{"bad flag value", []string{"window", "--env", "x", "--count", "many"}, []string{`invalid argument "many"`}},
 		{"unknown root flag", []string{"--frobnicate"}, []string{"unknown flag: --frobnicate"}},
+		// cobra's completion command printed its help and exited 0 for a shell it does not know, and
+		// exited 1 for an argument after the shell.
+		{"unknown shell", []string{"completion", "nope"}, []string{`unknown shell "nope" for "schemagate completion": want one of bash, fish, powershell, zsh`}},
+		{"argument after the shell", []string{"completion", "bash", "extra"}, []string{`schemagate completion bash takes no arguments: unexpected argument "extra"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +53,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 	if code, _, errs := run(t, nil, "help", "check"); code != ExitOK {
 		t.Errorf("help check: exit %d\n%s", code, errs)
+	}
+	if code, out, errs := run(t, nil, "completion", "bash"); code != ExitOK || !strings.Contains(out, "__start_schemagate") {
+		t.Errorf("completion bash: exit %d\n%.200s%s", code, out, errs)
 	}
 }
 
