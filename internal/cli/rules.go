@@ -242,6 +242,7 @@ func (a *App) writeRulesJSON(rules []ruleClass) error {
 		Summary      string `json:"summary"`
 		Suggestion   string `json:"suggestion,omitempty"`
 		Why          string `json:"why"`
+		Given        string `json:"given,omitempty"`
 		Triggers     string `json:"triggers"`
 		Safer        string `json:"safer"`
 		Notes        string `json:"notes,omitempty"`
@@ -257,7 +258,7 @@ func (a *App) writeRulesJSON(rules []ruleClass) error {
 		}
 		doc.Rules = append(doc.Rules, jsonRule{ID: r.ID, Class: r.Class, DefaultClass: def, SetBy: r.Where, OptIn: r.Off,
 			From: r.source(), Lock: r.Lock, Rewrite: r.Rewrite, Scan: r.Scan, Summary: r.Summary, Suggestion: r.Suggestion,
-			Why: r.Why, Triggers: r.Bad, Safer: r.Good, Notes: r.Notes, URL: r.URL()})
+			Why: r.Why, Given: r.Given, Triggers: r.Bad, Safer: r.Good, Notes: r.Notes, URL: r.URL()})
 	}
 	enc := json.NewEncoder(a.Stdout)
 	enc.SetIndent("", "  ")

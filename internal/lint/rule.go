@@ -22,8 +22,14 @@ type Rule struct {
 	Suggestion string
 	// Why explains the class (documentation only).
 	Why string
-	// Bad and Good are example SQL for the documentation: one that triggers and one that does not.
+	// Bad and Good are example SQL for the documentation: one that triggers and one that does not. They
+	// run on the example schema of risk-rules.md §5 (users, orgs, status…) in a transaction, unless one
+	// is a goose file with "-- +goose NO TRANSACTION", on the version a first line "-- with pg_version N"
+	// names; TestRuleExamples runs them so.
 	Bad, Good string
+	// Given is SQL of earlier migrations both examples assume beyond the example schema (a constraint
+	// they validate), shown on the rule's page.
+	Given string
 	// Off marks opt-in rules, silent unless configuration gives them a class.
 	Off bool
 	// Dynamic marks rules raised only from rehearsal evidence (ApplyEvidence), never from the parse tree.

@@ -36,6 +36,9 @@ func (r Rule) Doc() []byte {
 	b.WriteString("## Why it matters\n\n" + r.Why + "\n\n")
 	b.WriteString("| lock | rewrites the table | scans the table |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| %s | %s | %s |\n\n", strings.ReplaceAll(lock, "|", "\\|"), yn(r.Rewrite), yn(r.Scan))
+	if r.Given != "" {
+		b.WriteString("## Given\n\nThe examples below follow an earlier migration:\n\n```sql\n" + r.Given + "\n```\n\n")
+	}
 	b.WriteString("## Triggers\n\n```sql\n" + r.Bad + "\n```\n\n")
 	if r.Risk == Safe && !strings.Contains(r.Why, "(advisory") {
 		// A safe rule that is no advice (the catalog marks those "advisory": prefer-text...) names a form
