@@ -43,11 +43,13 @@ trap 'rm -rf "$ctx"' EXIT
 tar -C "$root" --exclude=./.git --exclude=./bin --exclude=./vendor -c . | tar -C "$ctx" -x
 (cd "$ctx" && GOFLAGS=-mod=mod go mod vendor) >&2
 
-# 3. Build from the repository's Dockerfile with the substitutes.
+# 3. Build from the repository's Dockerfile with the substitutes. PG_CLIENTS is empty: the client tools
+#    of PostgreSQL 16 and later come from PostgreSQL's own apt repository, which is not reachable here
+#    (Debian bookworm has 15's only), so this image has 15's alone and snapshots servers up to 15.
 log "docker build $image"
 old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
 docker build -q -f "$ctx/Dockerfile" -t "$image" \
-  --build-arg BUILDER_IMAGE="$builder" --build-arg RUNTIME_IMAGE="$runtime" \
+  --build-arg BUILDER_IMAGE="$builder" --build-arg RUNTIME_IMAGE="$runtime" --build-arg PG_CLIENTS= \
   --build-arg VERSION=test "$ctx" >&2
 
 # 4. Every run builds a new image (the Go build reruns): remove what the previous build left behind,

@@ -126,7 +126,9 @@ type Snapshot struct {
 	Keep int `yaml:"keep" json:"keep,omitempty"`
 	// KeepDays removes snapshots older than this many days (0: no limit by age).
 	KeepDays int `yaml:"keep_days" json:"keep_days,omitempty"`
-	// PGBin is the folder holding pg_dump and pg_restore (default: PATH, then /usr/lib/postgresql/*/bin).
+	// PGBin is the folder holding pg_dump, pg_restore and psql, used whatever their version (default: the
+	// installed client of the server's major version, else the next newer one, from PATH's pg_dump and
+	// /usr/lib/postgresql/<major>/bin).
 	PGBin string `yaml:"pg_bin" json:"pg_bin,omitempty"`
 	// Command takes a platform snapshot and prints its id on the last line of its output.
 	Command string `yaml:"command" json:"command,omitempty"`

@@ -52,9 +52,15 @@ type target struct {
 	conn *pgx.Conn
 }
 
+// newTarget is a fresh database of the test server, holding data.
 func newTarget(t *testing.T) *target {
 	t.Helper()
-	url := pgtest.URL(t)
+	return newTargetAt(t, pgtest.URL(t))
+}
+
+// newTargetAt is newTarget in the empty database of url.
+func newTargetAt(t *testing.T, url string) *target {
+	t.Helper()
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)

@@ -166,7 +166,15 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 	if where == "" {
 		where = info.ID
 	}
-	d.progress("snapshot %s taken in %s", where, time.Duration(info.DurationMS)*time.Millisecond)
+	took := time.Duration(info.DurationMS) * time.Millisecond
+	switch {
+	case info.ClientVersion != "":
+		d.progress("snapshot %s taken in %s by pg_dump %s (%s) for PostgreSQL %s", where, took, info.ClientVersion, info.Client, info.ServerVersion)
+	case info.Client != "":
+		d.progress("snapshot %s taken in %s by the pg_dump of %s for PostgreSQL %s", where, took, info.Client, info.ServerVersion)
+	default:
+		d.progress("snapshot %s taken in %s", where, took)
+	}
 	return nil
 }
 

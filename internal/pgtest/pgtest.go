@@ -159,11 +159,19 @@ func sanitize(s string) string {
 	return b.String()
 }
 
-// TCPServer starts a PostgreSQL server reached over TCP on 127.0.0.1 (a container of the docker
+// TCPServer starts a PostgreSQL 15 server reached over TCP on 127.0.0.1 (a container of the docker
 // provider, its port published there), stopped when the test ends, for the tests of what only a TCP
 // connection has (the shared server listens on a Unix socket only). It fails under CI=true, and skips
 // elsewhere, without Docker.
 func TCPServer(t testing.TB) *sandbox.Instance {
+	t.Helper()
+	return TCPServerVersion(t, 15)
+}
+
+// TCPServerVersion is TCPServer for PostgreSQL of major version major, from the image
+// schemagate/postgres:<major> that scripts/setup-machine.sh builds (15 and 17), for the tests of what
+// depends on the server's version.
+func TCPServerVersion(t testing.TB, major int) *sandbox.Instance {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: no containers")
@@ -171,7 +179,7 @@ func TCPServer(t testing.TB) *sandbox.Instance {
 	if !sandbox.DockerAvailable(t.Context()) {
 		Unavailable(t, "no Docker daemon answers (run scripts/setup-machine.sh)")
 	}
-	inst, err := sandbox.NewDocker(sandbox.Options{Image: "schemagate/postgres:15", PGVersion: 15}).Start(t.Context())
+	inst, err := sandbox.NewDocker(sandbox.Options{Image: fmt.Sprintf("schemagate/postgres:%d", major), PGVersion: major}).Start(t.Context())
 	if err != nil {
 		Unavailable(t, "start a PostgreSQL container: %v", err)
 	}

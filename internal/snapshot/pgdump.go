@@ -65,7 +65,9 @@ type PGDump struct {
 	// those Pin names, and those of other databases (several services may share Dir), and those whose
 	// manifest does not say which server they come from (taken by an older release).
 	Keep, KeepDays int
-	// Bin is the folder of pg_dump and pg_restore; empty searches PATH, then /usr/lib/postgresql/*/bin.
+	// Bin is the folder of pg_dump, pg_restore and psql (snapshot.pg_bin), used whatever their version.
+	// Empty chooses, by the server's major version, among PATH's and those of the Debian layout
+	// (/usr/lib/postgresql/<major>/bin): see ChooseClient.
 	Bin string
 	// ExcludeSchemas are neither dumped nor dropped on restore (schemagate's own history).
 	ExcludeSchemas []string
@@ -122,14 +124,17 @@ func (p *PGDump) jobs() int {
 // applies the retention.
 func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc, error) {
 	start := p.now()
-	dumpBin, err := p.tool("pg_dump")
+	info := &Info{Kind: "pg_dump", Format: p.format(), Jobs: p.jobs(), Time: start.UTC(), RunID: runID}
+	major, err := p.describe(ctx, info)
+	if err != nil {
+		return nil, nil, &Error{Op: "connect for snapshot", Err: err, Hint: "check the database URL and that the server is up"}
+	}
+	cl, version, err := p.client(ctx, major, fmt.Sprintf("find pg_dump for PostgreSQL %d", major))
 	if err != nil {
 		return nil, nil, err
 	}
-	info := &Info{Kind: "pg_dump", Format: p.format(), Jobs: p.jobs(), Time: start.UTC(), RunID: runID}
-	if err := p.describe(ctx, info); err != nil {
-		return nil, nil, &Error{Op: "connect for snapshot", Err: err, Hint: "check the database URL and that the server is up"}
-	}
+	info.Client, info.ClientVersion = cl.Dir, version
+	p.logger().Info("snapshot client", "dir", cl.Dir, "version", version, "server", info.ServerVersion)
 	keep, err := p.keepalives(ctx)
 	if err != nil {
 		return nil, nil, &Error{Op: "connect for snapshot", Err: err, Hint: "check the database URL and that the server is up"}
@@ -164,10 +169,10 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	// pg_dump's transaction holds a shared lock on every table it dumps until the dump ends.
 	conn, env := p.connArgs(keep)
 	args = append(args, conn)
-	if out, err := run(ctx, env, dumpBin, args...); err != nil {
+	if out, err := run(ctx, env, cl.Tool("pg_dump"), args...); err != nil {
 		return nil, nil, &Error{Op: "run pg_dump", Err: fmt.Errorf("%w: %s", err, out), Hint: dumpHint(out, wait, p.user())}
 	}
-	if err := p.list(ctx, info.Location); err != nil {
+	if err := p.list(ctx, cl, info.Location); err != nil {
 		return nil, nil, err
 	}
 	if info.Size, info.SHA256, err = digest(p.dumpPath(info.Location)); err != nil {
@@ -222,7 +227,7 @@ func dumpHint(out string, wait time.Duration, role string) string {
 		strings.Contains(out, "statement timeout") && strings.Contains(out, "LOCK TABLE"): // pg_dump's --lock-wait-timeout is a statement_timeout around its LOCK TABLE
 		return fmt.Sprintf("another session held a lock on a table (ACCESS EXCLUSIVE, from ALTER TABLE, VACUUM FULL, LOCK TABLE, ...) for longer than pg_dump's lock wait timeout (%s): find it in pg_locks, let it finish, then deploy again", wait)
 	case strings.Contains(out, "server version") && strings.Contains(out, "mismatch"):
-		return "pg_dump must be at least the server's major version: set snapshot.pg_bin to a newer client"
+		return "pg_dump must be at least the server's major version: point snapshot.pg_bin at a client of the server's version, or leave it unset to choose among the installed clients by the server's version"
 	case strings.Contains(out, "No space left") || strings.Contains(out, "Permission denied") || strings.Contains(out, "Read-only file system") ||
 		strings.Contains(out, "could not write") || strings.Contains(out, "could not open output") || strings.Contains(out, "could not create directory"):
 		return fsHint(out)
@@ -290,15 +295,22 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if sum != info.SHA256 || size != info.Size {
 		return &Error{Op: "check snapshot " + info.Location, Err: errors.New("checksum differs from the manifest"), Hint: "nothing was changed; the snapshot was changed or damaged on disk; restore by hand from another backup"}
 	}
-	restoreBin, err := p.tool("pg_restore")
+	// The client is chosen again, by the server's version now: the one that took the snapshot may be gone
+	// (another machine, another image), and a server upgraded since needs a newer one, which reads the
+	// older archive.
+	major, err := p.serverMajor(ctx)
 	if err != nil {
+		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
+	}
+	cl, _, err := p.client(ctx, major, fmt.Sprintf("find pg_restore for PostgreSQL %d", major))
+	if err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			se.Hint = "nothing was changed; " + se.Hint
+		}
 		return err
 	}
-	psqlBin, err := p.tool("psql")
-	if err != nil {
-		return err
-	}
-	toc, err := p.toc(ctx, path)
+	toc, err := p.toc(ctx, cl, path)
 	if err != nil {
 		return err
 	}
@@ -322,7 +334,7 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
 	}
-	if err := p.replay(ctx, restoreBin, psqlBin, list.Name(), path, head, keep); err != nil {
+	if err := p.replay(ctx, cl.Tool("pg_restore"), cl.Tool("psql"), list.Name(), path, head, keep); err != nil {
 		return err
 	}
 	c, err := pgx.Connect(ctx, p.URL)
@@ -588,13 +600,9 @@ func sqlArray(names []string) string {
 	return "ARRAY[" + strings.Join(q, ", ") + "]::text[]"
 }
 
-// toc returns the dump's table of contents (pg_restore --list).
-func (p *PGDump) toc(ctx context.Context, path string) (string, error) {
-	bin, err := p.tool("pg_restore")
-	if err != nil {
-		return "", err
-	}
-	out, err := run(ctx, nil, bin, "--list", path)
+// toc returns the dump's table of contents (pg_restore --list of client cl).
+func (p *PGDump) toc(ctx context.Context, cl Client, path string) (string, error) {
+	out, err := run(ctx, nil, cl.Tool("pg_restore"), "--list", path)
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", &Error{Op: "list snapshot", Err: ctx.Err()}
@@ -604,8 +612,8 @@ func (p *PGDump) toc(ctx context.Context, path string) (string, error) {
 	return out, nil
 }
 
-func (p *PGDump) list(ctx context.Context, loc string) error {
-	toc, err := p.toc(ctx, p.dumpPath(loc))
+func (p *PGDump) list(ctx context.Context, cl Client, loc string) error {
+	toc, err := p.toc(ctx, cl, p.dumpPath(loc))
 	if err != nil {
 		return err
 	}
@@ -615,15 +623,16 @@ func (p *PGDump) list(ctx context.Context, loc string) error {
 	return nil
 }
 
-// describe fills the database name, server version and size.
-func (p *PGDump) describe(ctx context.Context, info *Info) error {
+// describe fills the database name, server and server version, and returns the server's major version.
+func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer c.Close(context.WithoutCancel(ctx))
-	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version')`).Scan(&info.Database, &info.ServerVersion); err != nil {
-		return err
+	var num int
+	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version'), current_setting('server_version_num')::int`).Scan(&info.Database, &info.ServerVersion, &num); err != nil {
+		return 0, err
 	}
 	// pg_control_system() is for superusers and pg_monitor members unless granted: a role that may not
 	// call it names the server by the URL's host and port.
@@ -631,7 +640,19 @@ func (p *PGDump) describe(ctx context.Context, info *Info) error {
 		cfg := c.Config()
 		info.Server = fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
 	}
-	return nil
+	return num / 10000, nil
+}
+
+// serverMajor is the major version of the server (17 for 17.6).
+func (p *PGDump) serverMajor(ctx context.Context) (int, error) {
+	c, err := pgx.Connect(ctx, p.URL)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	var num int
+	err = c.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&num)
+	return num / 10000, err
 }
 
 // user is the role of the database URL ("" when it names none).
@@ -786,31 +807,6 @@ func EncodeQuery(q url.Values) string {
 }
 
 func queryEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
-
-// tool finds a PostgreSQL client program.
-func (p *PGDump) tool(name string) (string, error) {
-	if p.Bin != "" {
-		path := filepath.Join(p.Bin, name)
-		if _, err := os.Stat(path); err != nil {
-			return "", &Error{Op: "find " + name, Err: err, Hint: "set snapshot.pg_bin to the folder holding pg_dump and pg_restore"}
-		}
-		return path, nil
-	}
-	if path, err := exec.LookPath(name); err == nil {
-		return path, nil
-	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	sort.Slice(matches, func(i, j int) bool { return versionOf(matches[i]) > versionOf(matches[j]) })
-	if len(matches) > 0 {
-		return matches[0], nil
-	}
-	return "", &Error{Op: "find " + name, Err: exec.ErrNotFound, Hint: "install the PostgreSQL client or set snapshot.pg_bin"}
-}
-
-func versionOf(path string) int {
-	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
-	return n
-}
 
 func run(ctx context.Context, env []string, bin string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)

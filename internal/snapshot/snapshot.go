@@ -29,6 +29,10 @@ type Info struct {
 	Database      string `json:"database,omitempty"`
 	Server        string `json:"server,omitempty"`
 	ServerVersion string `json:"server_version,omitempty"`
+	// Client is the folder of the pg_dump that took it, and ClientVersion that pg_dump's version ("17.6";
+	// empty when snapshot.pg_bin's does not say): pg_dump only (see ChooseClient).
+	Client        string `json:"client,omitempty"`
+	ClientVersion string `json:"client_version,omitempty"`
 	// Size is the snapshot's size in bytes on disk (pg_dump only).
 	Size int64 `json:"size,omitempty"`
 	// SHA256 is the checksum of the snapshot's files, in name order (pg_dump only).

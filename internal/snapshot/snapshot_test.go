@@ -931,14 +931,13 @@ const showKeepalives = `SELECT current_setting('tcp_keepalives_idle') || ' ' || 
 // included. Its pg_restore and psql are the real ones.
 func keepaliveBin(t *testing.T) (bin, out string) {
 	t.Helper()
-	p := &PGDump{}
+	cl, _, err := (&PGDump{}).client(t.Context(), 15, "find the client of the test server") // pgtest.TCPServer's
+	if err != nil {
+		t.Fatal(err)
+	}
 	tools := map[string]string{}
-	for _, name := range []string{"pg_dump", "pg_restore", "psql"} {
-		path, err := p.tool(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tools[name] = path
+	for _, name := range clientTools {
+		tools[name] = cl.Tool(name)
 	}
 	bin = t.TempDir()
 	out = filepath.Join(bin, "pg_dump.out")
