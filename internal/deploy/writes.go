@@ -12,6 +12,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/schema"
 	"github.com/schemagate/schemagate/internal/snapshot"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
@@ -57,7 +58,7 @@ type writeWatch struct {
 // case), and its relfilenode (a table) or last value (a sequence; -1 before its first nextval or when the
 // deploy may not read it).
 // under are a table's schema and name and those of the tables it inherits from or is a partition of, at
-// any depth (schema.name, unquoted): altering, truncating or dropping those reaches it too; refs those its
+// any depth (schema.name, each part quoted as format's %I quotes it, see splitQualified): altering, truncating or dropping those reaches it too; refs those its
 // foreign keys reference, at any depth: a TRUNCATE ... CASCADE of those reaches it.
 type relState struct {
 	name, rel   string
@@ -135,9 +136,9 @@ func relStates(ctx context.Context, q interface {
 			CASE WHEN c.relkind = 'r' THEN c.relfilenode::bigint
 				WHEN has_sequence_privilege(c.oid, 'SELECT, USAGE') THEN coalesce(pg_sequence_last_value(c.oid), -1) ELSE -1 END,
 			CASE WHEN c.relkind = 'r' THEN array(WITH RECURSIVE up(oid) AS (SELECT c.oid UNION SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid = up.oid)
-				SELECT pn.nspname || '.' || p.relname FROM up JOIN pg_class p ON p.oid = up.oid JOIN pg_namespace pn ON pn.oid = p.relnamespace) END,
+				SELECT format('%I.%I', pn.nspname, p.relname) FROM up JOIN pg_class p ON p.oid = up.oid JOIN pg_namespace pn ON pn.oid = p.relnamespace) END,
 			CASE WHEN c.relkind = 'r' THEN array(WITH RECURSIVE fk(oid) AS (SELECT c.oid UNION SELECT co.confrelid FROM pg_constraint co JOIN fk ON co.conrelid = fk.oid WHERE co.contype = 'f')
-				SELECT pn.nspname || '.' || p.relname FROM fk JOIN pg_class p ON p.oid = fk.oid JOIN pg_namespace pn ON pn.oid = p.relnamespace) END
+				SELECT format('%I.%I', pn.nspname, p.relname) FROM fk JOIN pg_class p ON p.oid = fk.oid JOIN pg_namespace pn ON pn.oid = p.relnamespace) END
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE strpos($1, c.relkind::text) > 0 AND `+fmt.Sprintf(userSchemas, quoteLit(historySchema)), kinds)
 	if err != nil {
@@ -159,6 +160,16 @@ func relStates(ctx context.Context, q interface {
 		}
 	}
 	return tables, seqs, rows.Err()
+}
+
+// splitQualified reads a qualified name as format('%I.%I', schema, name) writes it back into its schema
+// and name: cut at the first dot would mistake a."b.c" for "a.b".c.
+func splitQualified(q string) (sch, name string) {
+	parts := schema.SplitKey(q) // SQL's quoting reads as a catalog key's
+	if len(parts) < 2 {
+		return "", parts[0]
+	}
+	return parts[0], parts[len(parts)-1]
 }
 
 // beforeScript, before each script of the run (ups and downs), keeps its text and reads the tables that
@@ -199,7 +210,7 @@ func (w *writeWatch) rewrites(s *migrate.Script) []uint32 {
 	cascade := false // a TRUNCATE ... CASCADE
 	add := func(schema, rel string) {
 		match := func(u string) bool {
-			sch, r, _ := strings.Cut(u, ".")
+			sch, r := splitQualified(u)
 			return (rel == "" || r == rel) && (schema == "" || sch == schema)
 		}
 		for o, t := range w.tables {

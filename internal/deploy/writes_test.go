@@ -330,3 +330,19 @@ func TestOwnTxSeesWritesInAWithClause(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitQualified: the names of the tables a table is under are read back part by part, so that a
+// DROP of "a.b".c does not reach a."b.c".
+func TestSplitQualified(t *testing.T) {
+	tests := []struct{ in, schema, name string }{
+		{"public.users", "public", "users"},
+		{`a."b.c"`, "a", "b.c"},
+		{`"a.b".c`, "a.b", "c"},
+		{`"My Schema"."T ""x"""`, "My Schema", `T "x"`},
+	}
+	for _, tt := range tests {
+		if s, n := splitQualified(tt.in); s != tt.schema || n != tt.name {
+			t.Errorf("splitQualified(%s) = %q, %q, want %q, %q", tt.in, s, n, tt.schema, tt.name)
+		}
+	}
+}

@@ -275,7 +275,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		if fresh {
 			return
 		}
-		if a.inTx() && (a.txNotValid[key+"."+col] || a.txStrong) {
+		if a.inTx() && (a.txNotValid[colKey(key, col)] || a.txStrong) {
 			a.add("validate-in-same-transaction", validateHeld(name, rel, a.txStrongOn))
 		} else {
 			a.add("validate-constraint", "")
@@ -699,7 +699,7 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 			return lockAE
 		}
 		if c.SkipValidation {
-			a.txNotValid[key+"."+name] = true
+			a.txNotValid[colKey(key, name)] = true
 			a.add("add-constraint-not-valid", "")
 		} else {
 			a.add("add-check-constraint", fmt.Sprintf("ADD CONSTRAINT %s CHECK scans %s under ACCESS EXCLUSIVE", c.Conname, rel))
@@ -727,7 +727,7 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 			a.strongOn(lockSRE, relName(c.Pktable)) // on the referenced table too
 		}
 		if c.SkipValidation {
-			a.txNotValid[key+"."+name] = true
+			a.txNotValid[colKey(key, name)] = true
 			a.add("add-constraint-not-valid", "").Lock = "SHARE ROW EXCLUSIVE on both tables"
 		} else {
 			f := a.add("add-foreign-key", fmt.Sprintf("ADD FOREIGN KEY scans %s and %s while holding SHARE ROW EXCLUSIVE on both (writes blocked)", rel, relName(c.Pktable)))

@@ -364,6 +364,5 @@ func (a *analyzer) plLockTargets(kind string, node map[string]any) (rels []strin
 // traceName is the name the rehearsal's trace gives the relation of state key key: schema and name,
 // each as quote_ident writes it.
 func traceName(key string) string {
-	schema, name, _ := strings.Cut(key, ".")
-	return quoteIdent(schema) + "." + quoteIdent(name)
+	return quoteIdent(keySchema(key)) + "." + quoteIdent(bare(key))
 }

@@ -89,9 +89,9 @@ func (s *state) renameConstraint(key, old, nw string) {
 // constraint takes its new name (PostgreSQL's RenameRelationInternal). An index's name is unique in its
 // schema, so at most one constraint of the schema is named after it.
 func (s *state) renameConstraintIndex(old, nw string) {
-	schema, name, _ := strings.Cut(old, ".")
+	schema, name := keySchema(old), bare(old)
 	for key, t := range s.tables {
-		if ts, _, _ := strings.Cut(key, "."); ts != schema {
+		if keySchema(key) != schema {
 			continue
 		}
 		if kc := t.constraints[strings.ToLower(name)]; kc != nil && kc.indexed && kc.name == name {
@@ -111,7 +111,7 @@ func dropColumnConstraints(t *table, col string) {
 func (s *state) addDomainCheck(key string, c *pg_query.Constraint) {
 	name := c.Conname
 	if name == "" {
-		schema, _, _ := strings.Cut(key, ".")
+		schema := keySchema(key)
 		name = checkName(bare(key), nil, func(n string) bool { return s.constraintNamed(schema, n) })
 	}
 	s.domainChecks[key] = append(s.domainChecks[key], name)
@@ -136,7 +136,7 @@ func (s *state) renameDomainCheck(key, old, nw string) {
 // "Orders_check" is not orders_check).
 func (s *state) constraintNamed(schema, name string) bool {
 	for key, t := range s.tables {
-		if ts, _, _ := strings.Cut(key, "."); ts != schema {
+		if keySchema(key) != schema {
 			continue
 		}
 		for _, ck := range t.checks {
@@ -151,7 +151,7 @@ func (s *state) constraintNamed(schema, name string) bool {
 		}
 	}
 	for key, names := range s.domainChecks {
-		if ds, _, _ := strings.Cut(key, "."); ds == schema && slices.Contains(names, name) {
+		if keySchema(key) == schema && slices.Contains(names, name) {
 			return true
 		}
 	}

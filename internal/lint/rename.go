@@ -23,7 +23,7 @@ func (s *state) renameColumn(key, old, nw string) {
 	for _, k := range append([]string{key}, s.inheritors(key)...) {
 		for seq, owner := range s.owned {
 			if t, c := splitOwner(owner); t == k && c == rawOld {
-				s.owned[seq] = k + "." + rawNw
+				s.owned[seq] = colKey(k, rawNw)
 			}
 		}
 		for ix, t := range s.indexTable {

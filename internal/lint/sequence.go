@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"strings"
 	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -9,15 +8,6 @@ import (
 
 // The sequences columns own (serial, identity, OWNED BY): PostgreSQL drops them with their column or
 // table, moves them with their table, and refuses to move them alone to another schema.
-
-// splitOwner cuts an owned entry ("schema.table.column") into the table's key and the column.
-func splitOwner(col string) (table, column string) {
-	i := strings.LastIndexByte(col, '.')
-	if i < 0 {
-		return col, ""
-	}
-	return col[:i], col[i+1:]
-}
 
 // ownerName is the column that owns sequence key, for messages ("users.id", the table's schema left
 // out when it is the first of the search path), and whether one does.
@@ -27,8 +17,8 @@ func (s *state) ownerName(key string) (string, bool) {
 		return "", false
 	}
 	t, c := splitOwner(col)
-	if schema, name, _ := strings.Cut(t, "."); schema == s.schema {
-		t = name
+	if keySchema(t) == s.schema {
+		t = bare(t)
 	}
 	return t + "." + c, true
 }
@@ -60,7 +50,7 @@ func (s *state) ownsSequence(tkey, col string, options []*pg_query.Node, created
 		}
 	}
 	s.createsRel(seq, "S", false, created)
-	s.owned[seq] = tkey + "." + col
+	s.owned[seq] = colKey(tkey, col)
 }
 
 // makeObjectName builds a name as PostgreSQL's makeObjectName does: name1_name2_label, the longer of
@@ -104,6 +94,6 @@ func (s *state) seqOwnedBy(key string, options []*pg_query.Node) {
 			continue
 		}
 		col := items[len(items)-1].GetString_().GetSval()
-		s.owned[key] = s.qual(items[:len(items)-1]) + "." + col
+		s.owned[key] = colKey(s.qual(items[:len(items)-1]), col)
 	}
 }

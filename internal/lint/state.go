@@ -288,7 +288,7 @@ func (s *state) absent(key string, qualified bool) bool {
 	if !qualified && s.bareExists[name] > 0 {
 		return false
 	}
-	schema, _, _ := strings.Cut(key, ".")
+	schema := keySchema(key)
 	for n := 0; n <= len(name); n++ {
 		if schemas := s.autoPrefixes[name[:n]]; len(schemas) > 0 && (!qualified || schemas[schema]) {
 			return false
@@ -317,7 +317,7 @@ func (s *state) lacksUniqueIndex(key string) bool {
 
 // autoIndex records that table t has an index whose name PostgreSQL chose.
 func (s *state) autoIndex(t string) {
-	ts, tn, _ := strings.Cut(t, ".")
+	ts, tn := keySchema(t), bare(t)
 	p := autoNamePrefix(tn)
 	if s.autoPrefixes[p] == nil {
 		s.autoPrefixes[p] = map[string]bool{}
@@ -352,7 +352,7 @@ func (s *state) rel(rv *pg_query.RangeVar) string {
 			schema = "pg_temp"
 		}
 	}
-	return schema + "." + rv.Relname
+	return relKey(schema, rv.Relname)
 }
 
 // constrainedDomain tells whether type t is a domain with CHECK or NOT NULL constraints of its own or of
@@ -462,26 +462,14 @@ func (s *state) qual(nodes []*pg_query.Node) string {
 	case 0:
 		return ""
 	case 1:
-		return s.schema + "." + nodes[0].GetString_().GetSval()
+		return relKey(s.schema, nodes[0].GetString_().GetSval())
 	}
-	return nodes[len(nodes)-2].GetString_().GetSval() + "." + nodes[len(nodes)-1].GetString_().GetSval()
+	return relKey(nodes[len(nodes)-2].GetString_().GetSval(), nodes[len(nodes)-1].GetString_().GetSval())
 }
 
 // sibling is the key of an object that lives in the schema of the relation key rel (an index, a table
 // renamed in place).
-func sibling(rel, name string) string {
-	schema, _, _ := strings.Cut(rel, ".")
-	return schema + "." + name
-}
-
-// bare is the name part of a key.
-func bare(key string) string {
-	_, name, ok := strings.Cut(key, ".")
-	if !ok {
-		return key
-	}
-	return name
-}
+func sibling(rel, name string) string { return relKey(keySchema(rel), name) }
 
 // relName is a relation's name as the statement writes it, for messages: unquoted, in the letter
 // case PostgreSQL knows it by.
@@ -966,7 +954,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		switch a.ObjectType {
 		case pg_query.ObjectType_OBJECT_DOMAIN:
 			key := s.qual(a.Object.GetList().GetItems())
-			s.moveDomain(key, a.Newschema+"."+bare(key))
+			s.moveDomain(key, relKey(a.Newschema, bare(key)))
 		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			// All its indexes move with it: those the state knows by name below, others under names it
 			// may not know.
@@ -990,9 +978,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 			}
 			s.goneAway(created, "moves it to another schema", append([]string{old}, along...)...)
-			s.moves(old, a.Newschema+"."+bare(old))
+			s.moves(old, relKey(a.Newschema, bare(old)))
 			for _, k := range along {
-				s.moves(k, a.Newschema+"."+bare(k))
+				s.moves(k, relKey(a.Newschema, bare(k)))
 			}
 		}
 	}
@@ -1007,7 +995,7 @@ func (s *state) moves(old, nw string) {
 	rekey(s.owned, old, nw)
 	for seq, col := range s.owned {
 		if t, c := splitOwner(col); t == old {
-			s.owned[seq] = nw + "." + c
+			s.owned[seq] = colKey(nw, c)
 		}
 	}
 	rekey(s.tables, old, nw)

@@ -20,7 +20,7 @@ func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 	cols := exprColumns(c.RawExpr)
 	name := c.Conname
 	if name == "" {
-		schema, _, _ := strings.Cut(tname, ".")
+		schema := keySchema(tname)
 		name = checkName(bare(tname), slices.Compact(slices.Sorted(slices.Values(cols))), func(n string) bool {
 			return s.constraintNamed(schema, n)
 		})

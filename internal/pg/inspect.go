@@ -255,7 +255,7 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 		c.Schemas[x.Name] = x
 	}
 	for _, x := range raw.Tables {
-		c.Tables[x.Schema+"."+x.Name] = x
+		c.Tables[schema.Key(x.Schema, x.Name)] = x
 		for _, col := range x.Columns {
 			// The name PostgreSQL gives is left out, so that a column made an identity again (or a table
 			// re-created) reads as before; what is left of the sequence's own is kept.
@@ -267,23 +267,23 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 		}
 	}
 	for _, x := range raw.Sequences {
-		c.Sequences[x.Schema+"."+x.Name] = x
+		c.Sequences[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.Views {
-		c.Views[x.Schema+"."+x.Name] = x
+		c.Views[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.Functions {
 		x.Definition = sortedSetClauses(x.Definition)
 		c.Functions[x.Signature()] = x
 	}
 	for _, x := range raw.Enums {
-		c.Enums[x.Schema+"."+x.Name] = x
+		c.Enums[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.Domains {
-		c.Domains[x.Schema+"."+x.Name] = x
+		c.Domains[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.Composites {
-		c.Composites[x.Schema+"."+x.Name] = x
+		c.Composites[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.Extensions {
 		c.Extensions[x.Name] = x
@@ -291,24 +291,24 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	for _, x := range raw.Constraints {
 		// The validated state is its own property: keep the definition the same either way.
 		x.Definition = strings.TrimSuffix(x.Definition, " NOT VALID")
-		c.Constraints[x.Schema+"."+x.Table+"."+x.Name] = x
+		c.Constraints[schema.Key(x.Schema, x.Table, x.Name)] = x
 	}
 	for _, x := range raw.Indexes {
-		c.Indexes[x.Schema+"."+x.Name] = x
+		c.Indexes[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.Triggers {
-		c.Triggers[x.Schema+"."+x.Table+"."+x.Name] = x
+		c.Triggers[schema.Key(x.Schema, x.Table, x.Name)] = x
 	}
 	for _, x := range raw.Policies {
-		c.Policies[x.Schema+"."+x.Table+"."+x.Name] = x
+		c.Policies[schema.Key(x.Schema, x.Table, x.Name)] = x
 	}
 	for _, x := range raw.TSConfigs {
-		c.TextSearchConfigs[x.Schema+"."+x.Name] = x
+		c.TextSearchConfigs[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, r := range raw.TSDicts {
 		x := &r.TextSearchDictionary
 		x.Options = dictOptions(r.InitOptions)
-		c.TextSearchDictionaries[x.Schema+"."+x.Name] = x
+		c.TextSearchDictionaries[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.EventTriggers {
 		c.EventTriggers[x.Name] = x
@@ -342,10 +342,10 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 	}
 	c.SortMembers()
 	for _, x := range raw.TextSearchParsers {
-		c.TextSearchParsers[x.Schema+"."+x.Name] = x
+		c.TextSearchParsers[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.TextSearchTemplates {
-		c.TextSearchTemplates[x.Schema+"."+x.Name] = x
+		c.TextSearchTemplates[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.AccessMethods {
 		c.AccessMethods[x.Name] = x
@@ -354,7 +354,7 @@ func (raw *catalogDoc) catalog() *schema.Catalog {
 		c.Languages[x.Name] = x
 	}
 	for _, x := range raw.Conversions {
-		c.Conversions[x.Schema+"."+x.Name] = x
+		c.Conversions[schema.Key(x.Schema, x.Name)] = x
 	}
 	for _, x := range raw.Transforms {
 		c.Transforms[x.Key()] = x
@@ -508,6 +508,18 @@ func setComments(c *schema.Catalog, comments []comment) {
 	}
 }
 
+// keySQL is the SQL expression of the catalog key of the names that exprs give (see schema.Key): each
+// name as it is, unless it holds a dot, a double quote or an opening parenthesis, then double-quoted,
+// quotes doubled.
+func keySQL(exprs ...string) string {
+	parts := make([]string, len(exprs))
+	for i, x := range exprs {
+		parts[i] = "CASE WHEN strpos(" + x + ", '.') + strpos(" + x + `, '"') + strpos(` + x + ", '(') = 0 THEN " + x +
+			`::text ELSE '"' || replace(` + x + `, '"', '""') || '"' END`
+	}
+	return strings.Join(parts, " || '.' || ")
+}
+
 // closureCTEs compute the owners of a partial read: own(kind, oid) with kind r (relation), p (function)
 // or t (type). Dependents are followed from every seed; of the unmoved relations only the views (their
 // rewrite rules) are: those the input lists under "known" ([[OID, "schema.name", [[attnum, "column"],
@@ -517,7 +529,7 @@ func setComments(c *schema.Catalog, comments []comment) {
 // itself, so it is a seed of its own. Views are the exception: pg_get_viewdef prints a table's whole
 // current column list where the view gives the table column aliases (FROM t x(p), or a column renamed
 // since the view was made), so a column added to the table changes the view's text.
-const closureCTEs = `RECURSIVE input(classid, objid) AS (
+var closureCTEs = `RECURSIVE input(classid, objid) AS (
   SELECT (e->>0)::oid, (e->>1)::oid FROM jsonb_array_elements(current_setting('schemagate.inspect', true)::jsonb -> 'seeds') e
 ),
 seed(classid, objid) AS (
@@ -530,8 +542,9 @@ known(oid, name, cols) AS (
   SELECT (e->>0)::oid, e->>1, e->2 FROM jsonb_array_elements(current_setting('schemagate.inspect', true)::jsonb -> 'known') e
 ),
 unmoved(oid) AS (
-  SELECT k.oid FROM known k CROSS JOIN LATERAL (SELECT c.relname, c.relnamespace FROM pg_class c WHERE c.oid = k.oid OFFSET 0) c
-  WHERE (SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace) || '.' || c.relname = k.name
+  SELECT k.oid FROM known k CROSS JOIN LATERAL (SELECT c.relname, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = k.oid OFFSET 0) c
+  WHERE ` + keySQL("c.nspname", "c.relname") + ` = k.name
     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(k.cols) a WHERE NOT EXISTS (SELECT 1 FROM pg_attribute x
         WHERE x.attrelid = k.oid AND x.attnum = (a->>0)::int2 AND NOT x.attisdropped AND x.attname = a->>1))
 ),
@@ -635,7 +648,7 @@ func opMembersSQL(family, exists, class string, builtIn bool) string {
 	}
 	return `SELECT json_build_object('kind', 'OPERATOR', 'number', ao.amopstrategy, 'left', format_type(ao.amoplefttype, NULL),
           'right', format_type(ao.amoprighttype, NULL), 'object', ao.amopopr::regoperator::text,
-          'sort_family', (SELECT sn.nspname || '.' || sf.opfname FROM pg_opfamily sf JOIN pg_namespace sn ON sn.oid = sf.opfnamespace
+          'sort_family', (SELECT ` + keySQL("sn.nspname", "sf.opfname") + ` FROM pg_opfamily sf JOIN pg_namespace sn ON sn.oid = sf.opfnamespace
             WHERE sf.oid = ao.amopsortfamily)) AS m
         FROM pg_amop ao WHERE ao.amopfamily = ` + family + amop + ` AND ` + exists + ` (SELECT 1 FROM pg_depend d
           WHERE d.classid = 'pg_amop'::regclass AND d.objid = ao.oid AND d.refclassid = 'pg_opclass'::regclass` + class + `)
@@ -805,11 +818,11 @@ SELECT json_build_object(
     'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
     'partitioned', r.relkind = 'p',
     'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) ELSE '' END,
-    'partition_of', coalesce((SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i
+    'partition_of', coalesce((SELECT ` + keySQL("pn.nspname", "pc.relname") + ` FROM pg_inherits i
         JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
         WHERE i.inhrelid = r.oid AND r.relispartition), ''),
     'partition_bound', coalesce(pg_get_expr(r.relpartbound, r.oid), ''),
-    'inherits', (SELECT coalesce(json_agg(pn.nspname || '.' || pc.relname ORDER BY i.inhseqno), '[]') FROM pg_inherits i
+    'inherits', (SELECT coalesce(json_agg(` + keySQL("pn.nspname", "pc.relname") + ` ORDER BY i.inhseqno), '[]') FROM pg_inherits i
         JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
         WHERE i.inhrelid = r.oid AND NOT r.relispartition),
     'of_type', CASE WHEN r.reloftype <> 0 THEN format_type(r.reloftype, NULL) ELSE '' END,
@@ -849,7 +862,7 @@ SELECT json_build_object(
             || ' SET STATISTICS ' || se.stxstattarget ELSE '' END, E'\n' ORDER BY se.stxname), '')
         FROM pg_statistic_ext se JOIN pg_namespace sn ON sn.oid = se.stxnamespace WHERE se.stxrelid = r.oid),
     -- their owners and comments: a table read again reads them again (see probeSQL)
-    'statistics_notes', (SELECT json_object_agg(sn.nspname || '.' || se.stxname, json_strip_nulls(json_build_object(
+    'statistics_notes', (SELECT json_object_agg(` + keySQL("sn.nspname", "se.stxname") + `, json_strip_nulls(json_build_object(
           'owner', pg_get_userbyid(se.stxowner),
           'comment', (SELECT d.description FROM pg_description d
             WHERE d.objoid = se.oid AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0))))
@@ -860,7 +873,7 @@ SELECT json_build_object(
     'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
     'type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
     'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
-    'owned_by', coalesce((SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname FROM pg_depend d
+    'owned_by', coalesce((SELECT ` + keySQL("tn.nspname", "tc.relname", "ta.attname") + ` FROM pg_depend d
         JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
         JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
         WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
@@ -874,7 +887,7 @@ SELECT json_build_object(
     'definition', pg_get_viewdef(r.oid),
     'columns', (SELECT coalesce(json_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum), '[]')
         FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
-    'depends_on', (SELECT coalesce(json_agg(DISTINCT dn.nspname || '.' || dc.relname), '[]')
+    'depends_on', (SELECT coalesce(json_agg(DISTINCT ` + keySQL("dn.nspname", "dc.relname") + `), '[]')
         FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
         JOIN pg_class dc ON dc.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass
         JOIN pg_namespace dn ON dn.oid = dc.relnamespace
@@ -939,7 +952,7 @@ SELECT json_build_object(
         FROM pg_depend d JOIN pg_range rg ON rg.rngtypid = d.refobjid OR rg.rngmultitypid = d.refobjid
         JOIN pg_type rt ON rt.oid = rg.rngtypid JOIN pg_namespace rn ON rn.oid = rt.typnamespace
         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_type'::regclass AND d.deptype = 'i' LIMIT 1),
-    'depends_on', (SELECT coalesce(json_agg(DISTINCT rn.nspname || '.' || rp.proname || '(' || pg_get_function_identity_arguments(rp.oid) || ')'), '[]')
+    'depends_on', (SELECT coalesce(json_agg(DISTINCT ` + keySQL("rn.nspname", "rp.proname") + ` || '(' || pg_get_function_identity_arguments(rp.oid) || ')'), '[]')
         FROM pg_depend d JOIN pg_proc rp ON rp.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = rp.pronamespace
         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass
           AND rp.oid <> p.oid AND rn.nspname NOT IN ('pg_catalog', 'information_schema')),
@@ -1011,7 +1024,7 @@ SELECT json_build_object(
     'oid', c.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', c.conname, 'type', c.contype,
     'definition', pg_get_constraintdef(c.oid), 'validated', c.convalidated,
     'deferrable', c.condeferrable, 'deferred', c.condeferred,
-    'references', coalesce((SELECT fn.nspname || '.' || fc.relname FROM pg_class fc
+    'references', coalesce((SELECT ` + keySQL("fn.nspname", "fc.relname") + ` FROM pg_class fc
         JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = c.confrelid), ''),
     'inherited', NOT c.conislocal OR c.conparentid <> 0, 'inherit_count', c.coninhcount)), '[]')
   FROM pg_constraint c JOIN rel r ON r.oid = c.conrelid),
@@ -1029,7 +1042,7 @@ SELECT json_build_object(
 'triggers', (SELECT coalesce(json_agg(json_build_object(
     'oid', tg.oid::int8, 'schema', r.nspname, 'table', r.relname, 'name', tg.tgname,
     'definition', ` + triggerDefSQL + `, 'enabled', tg.tgenabled,
-    'function', (SELECT fn.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+    'function', (SELECT ` + keySQL("fn.nspname", "p.proname") + ` || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_proc p JOIN pg_namespace fn ON fn.oid = p.pronamespace WHERE p.oid = tg.tgfoid))), '[]')
   FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid WHERE NOT tg.tgisinternal AND tg.tgparentid = 0),
 'policies', (SELECT coalesce(json_agg(json_build_object(
@@ -1063,7 +1076,7 @@ SELECT json_build_object(
           (4, 'truncate', p.pubtruncate)) o(n, op, published) WHERE o.published),
     'via_root', p.pubviaroot,
     -- each table with its column list (by name: a set of columns) and row filter (PostgreSQL 15 and later)
-    'tables', (SELECT json_object_agg(rn.nspname || '.' || rc.relname, json_strip_nulls(json_build_object(
+    'tables', (SELECT json_object_agg(` + keySQL("rn.nspname", "rc.relname") + `, json_strip_nulls(json_build_object(
           'columns', (SELECT json_agg(a.attname ORDER BY a.attname) FROM pg_attribute a
               WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[])),
           'where', pg_get_expr(pr.prqual, pr.prrelid))))
@@ -1152,7 +1165,7 @@ SELECT json_build_object(
     'oid', c.oid::int8, 'schema', ns.nspname, 'name', c.opcname, 'method', am.amname,
     'type', format_type(c.opcintype, NULL), 'storage', CASE WHEN c.opckeytype <> 0 THEN format_type(c.opckeytype, NULL) END,
     'default', c.opcdefault,
-    'family', (SELECT fn.nspname || '.' || f.opfname FROM pg_opfamily f JOIN pg_namespace fn ON fn.oid = f.opfnamespace WHERE f.oid = c.opcfamily),
+    'family', (SELECT ` + keySQL("fn.nspname", "f.opfname") + ` FROM pg_opfamily f JOIN pg_namespace fn ON fn.oid = f.opfnamespace WHERE f.oid = c.opcfamily),
     'members', (SELECT json_agg(m.m) FROM (` + opMembersSQL("c.opcfamily", "EXISTS", " AND d.refobjid = c.oid", false) + `) m),
     'owner', pg_get_userbyid(c.opcowner),
     'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_opclass'::regclass AND d.objsubid = 0))), '[]')
@@ -1246,7 +1259,7 @@ SELECT json_build_object(
   WHERE d.classoid IN ('pg_namespace'::regclass, 'pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass,
       'pg_extension'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_ts_config'::regclass, 'pg_ts_dict'::regclass)
     AND (d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass)),
-'relations', (SELECT coalesce(json_agg(json_build_object('oid', r.oid::int8, 'name', r.nspname || '.' || r.relname)), '[]') FROM rel r),
+'relations', (SELECT coalesce(json_agg(json_build_object('oid', r.oid::int8, 'name', ` + keySQL("r.nspname", "r.relname") + `)), '[]') FROM rel r),
 'dirty', {{DIRTY}}{{STATE}},
 'user', current_user
 )::text`

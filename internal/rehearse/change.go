@@ -3,7 +3,6 @@ package rehearse
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/schema"
@@ -89,35 +88,19 @@ func (co *changeObjects) evidence(ev []lint.Evidence) []lint.Evidence {
 
 func eachRelation(c *schema.Catalog, fn func(key string, oid uint32)) {
 	for _, t := range c.Tables {
-		fn(t.Schema+"."+t.Name, t.OID)
+		fn(schema.Key(t.Schema, t.Name), t.OID)
 	}
 	for _, x := range c.Indexes {
-		fn(x.Schema+"."+x.Name, x.OID)
+		fn(schema.Key(x.Schema, x.Name), x.OID)
 	}
 	for _, s := range c.Sequences {
-		fn(s.Schema+"."+s.Name, s.OID)
+		fn(schema.Key(s.Schema, s.Name), s.OID)
 	}
 	for _, v := range c.Views {
-		fn(v.Schema+"."+v.Name, v.OID)
+		fn(schema.Key(v.Schema, v.Name), v.OID)
 	}
 }
 
 // unquoteQualified reads a relation's name as the trace gives it (quote_ident(schema) || '.' ||
-// quote_ident(name)) back to "schema.name".
-func unquoteQualified(name string) string {
-	var b strings.Builder
-	quoted := false
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '"' && quoted && i+1 < len(name) && name[i+1] == '"':
-			b.WriteByte('"')
-			i++
-		case c == '"':
-			quoted = !quoted
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
+// quote_ident(name)) back to its catalog key (see schema.Key).
+func unquoteQualified(name string) string { return schema.Key(schema.SplitKey(name)...) }

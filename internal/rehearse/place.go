@@ -105,7 +105,7 @@ func placeNames(c schema.Change) (name, schemaName, table string) {
 			table = schema.ObjectName(schema.Change{Name: c.Table})
 		}
 	}
-	if sch, _, ok := strings.Cut(qualified, "."); ok && sch != "public" {
+	if sch, _, ok := schema.CutKey(qualified); ok && sch != "public" {
 		schemaName = sch
 	}
 	return name, schemaName, table

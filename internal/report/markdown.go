@@ -805,7 +805,7 @@ func mdER(r *Report) string {
 				case c.Table != "":
 					e := get(c.Table)
 					if c.Kind == "column" {
-						name := c.Name[strings.LastIndex(c.Name, ".")+1:]
+						name := schema.ObjectName(c)
 						typ, note := columnType(c.Definition), state
 						for _, p := range c.Properties {
 							if p.Property == "type" { // a changed column shows its new type, and the old one
@@ -816,14 +816,15 @@ func mdER(r *Report) string {
 					}
 					if c.Kind == "constraint" && state == "added" {
 						if mm := fkRef.FindStringSubmatch(c.Definition); mm != nil {
-							ref := strings.ReplaceAll(mm[1], `"`, "")
-							if !strings.Contains(ref, ".") {
-								if i := strings.Index(c.Table, "."); i > 0 {
-									ref = c.Table[:i] + "." + ref
-								}
+							// The referenced table as SQL names it, quoted where needed: read as a key (see schema.Key).
+							parts := schema.SplitKey(mm[1])
+							if len(parts) == 1 {
+								sch, _, _ := schema.CutKey(c.Table)
+								parts = []string{sch, parts[0]}
 							}
+							ref := schema.Key(parts...)
 							get(ref)
-							rels = append(rels, fmt.Sprintf("    %s }o--|| %s : %s", MermaidID(c.Table), MermaidID(ref), MermaidID(c.Name[strings.LastIndex(c.Name, ".")+1:])))
+							rels = append(rels, fmt.Sprintf("    %s }o--|| %s : %s", MermaidID(c.Table), MermaidID(ref), MermaidID(schema.ObjectName(c))))
 						}
 					}
 				}

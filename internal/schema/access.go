@@ -41,7 +41,7 @@ func (g *downGen) properties() {
 		}
 		if ax != nil {
 			// The collations the down cannot bring back are not restored above; those it keeps are not fresh.
-			g.notes(KindCollation, "COLLATION", k+".", x.CollationNotes, ax.CollationNotes, func(string) bool { return false })
+			g.notes(KindCollation, "COLLATION", k, x.CollationNotes, ax.CollationNotes, func(string) bool { return false })
 		}
 	}
 	if a.DefaultPrivileges != b.DefaultPrivileges {
@@ -85,7 +85,7 @@ func (g *downGen) properties() {
 		had, has := defsByName(t.Statistics, statisticsName), defsByName(cur.Statistics, statisticsName)
 		g.notes(KindStatistics, "STATISTICS", "", t.StatisticsNotes, cur.StatisticsNotes, func(key string) bool {
 			// pg_get_statisticsobjdef qualifies the name, public too
-			s, name, _ := strings.Cut(key, ".")
+			s, name := schemaAndName(key)
 			n := Ident(s) + "." + Ident(name)
 			return has[n] != had[n]
 		})
@@ -102,7 +102,7 @@ func (g *downGen) properties() {
 				if n == "" {
 					n = "-1"
 				}
-				g.add(fmt.Sprintf("restore the statistics target of column %s", display(k+"."+c.Name)),
+				g.add(fmt.Sprintf("restore the statistics target of column %s", display(subKey(k, c.Name))),
 					"ALTER TABLE "+target+" ALTER COLUMN "+Ident(c.Name)+" SET STATISTICS "+n)
 			}
 			if ac.Privileges != c.Privileges {
@@ -113,9 +113,9 @@ func (g *downGen) properties() {
 			}
 			if ac.Storage != c.Storage {
 				if c.Storage == "" {
-					g.irreversible(fmt.Sprintf("not restored: the storage of column %s (back to its type's default)", display(k+"."+c.Name)))
+					g.irreversible(fmt.Sprintf("not restored: the storage of column %s (back to its type's default)", display(subKey(k, c.Name))))
 				} else {
-					g.add(fmt.Sprintf("restore the storage of column %s", display(k+"."+c.Name)),
+					g.add(fmt.Sprintf("restore the storage of column %s", display(subKey(k, c.Name))),
 						"ALTER TABLE "+target+" ALTER COLUMN "+Ident(c.Name)+" SET STORAGE "+strings.ToUpper(c.Storage))
 				}
 			}
@@ -202,7 +202,7 @@ func (g *downGen) identitySequence(t *Table, c *Column, at *Table, ac *Column) {
 		name = identitySequenceName(at, ac)
 	}
 	wantName := identitySequenceName(t, c)
-	where := display(t.QName() + "." + c.Name)
+	where := display(subKey(t.QName(), c.Name))
 	if name != wantName {
 		g.add(fmt.Sprintf("restore the name of the identity sequence of column %s", where),
 			"ALTER SEQUENCE "+QIdent(t.Schema, name)+" RENAME TO "+Ident(wantName))
@@ -211,7 +211,7 @@ func (g *downGen) identitySequence(t *Table, c *Column, at *Table, ac *Column) {
 	if have.Privileges != want.Privileges {
 		// Empty: the owner's defaults, which GRANT ALL gives back once the others are revoked.
 		owner := role(t.Owner) + "=rwU/" + role(t.Owner)
-		g.access(KindSequence, t.Schema+"."+wantName, "SEQUENCE", target, Access{Owner: t.Owner, Privileges: or(want.Privileges, owner)},
+		g.access(KindSequence, Key(t.Schema, wantName), "SEQUENCE", target, Access{Owner: t.Owner, Privileges: or(want.Privileges, owner)},
 			Access{Owner: t.Owner, Privileges: or(have.Privileges, owner)}, false)
 	}
 	if have.Comment != want.Comment {
@@ -401,7 +401,7 @@ func (g *downGen) columnPrivileges(key, target, column, want, have string) {
 			from = append(from, to)
 		}
 	}
-	what := fmt.Sprintf("restore the privileges on column %s", display(key+"."+column))
+	what := fmt.Sprintf("restore the privileges on column %s", display(subKey(key, column)))
 	if len(from) > 0 {
 		g.add(what, fmt.Sprintf("REVOKE ALL %s ON TABLE %s FROM %s", col, target, strings.Join(from, ", ")))
 	}
@@ -409,13 +409,16 @@ func (g *downGen) columnPrivileges(key, target, column, want, have string) {
 }
 
 // notes restores the owners and comments of the objects kept as lines of another's definitions (a
-// table's extended statistics, a schema's collations), from have to want, each keyed by prefix and
-// its key in want; an object have lacks is one the down does not bring back (left alone), and one
+// table's extended statistics, keyed in want by their keys, a schema's collations, by their names in
+// schema), from have to want; an object have lacks is one the down does not bring back (left alone), and one
 // recreated tells of one the down created again (which starts as its user's, with no comment).
-func (g *downGen) notes(kind, keyword, prefix string, want, have map[string]Note, recreated func(key string) bool) {
+func (g *downGen) notes(kind, keyword, schema string, want, have map[string]Note, recreated func(key string) bool) {
 	for _, n := range sortedKeys(want) {
 		w, h := want[n], Note{}
-		key := prefix + n
+		key := n
+		if schema != "" {
+			key = Key(schema, n)
+		}
 		cur, ok := have[n]
 		fresh := recreated(key)
 		switch {

@@ -4,13 +4,15 @@ import (
 	"maps"
 	"path"
 	"slices"
-	"strings"
 	"unicode/utf8"
 )
 
 // Catalog is a snapshot of the user-visible objects of one database. Objects are keyed by stable,
 // qualified names (never OIDs) so that catalogs taken from different databases compare; the OID fields
-// (JSON "oid") are kept only to recognise renames between two snapshots of the same database.
+// (JSON "oid") are kept only to recognise renames between two snapshots of the same database. A
+// qualified name is a key (see Key): "schema.name", a name quoted only when it holds a dot, a double
+// quote or an opening parenthesis, so that a."b.c" and "a.b".c are two objects. References to other
+// objects (a table's parents, a foreign key's table, a sequence's column) are keys too.
 type Catalog struct {
 	Schemas     map[string]*Schema     `json:"schemas"`
 	Tables      map[string]*Table      `json:"tables"`
@@ -194,7 +196,7 @@ type Table struct {
 }
 
 // QName is the table's qualified name.
-func (t *Table) QName() string { return t.Schema + "." + t.Name }
+func (t *Table) QName() string { return Key(t.Schema, t.Name) }
 
 // Foreign reports whether t is a foreign table.
 func (t *Table) Foreign() bool { return t.Server != "" }
@@ -331,7 +333,7 @@ type Constraint struct {
 }
 
 // QTable is the qualified name of the constraint's table.
-func (c *Constraint) QTable() string { return c.Schema + "." + c.Table }
+func (c *Constraint) QTable() string { return Key(c.Schema, c.Table) }
 
 // Index is an index on a table or materialized view.
 type Index struct {
@@ -356,7 +358,7 @@ type Index struct {
 }
 
 // QTable is the qualified name of the index's table.
-func (i *Index) QTable() string { return i.Schema + "." + i.Table }
+func (i *Index) QTable() string { return Key(i.Schema, i.Table) }
 
 // Sequence is a sequence that is not an identity column's.
 type Sequence struct {
@@ -400,7 +402,7 @@ type View struct {
 }
 
 // QName is the view's qualified name.
-func (v *View) QName() string { return v.Schema + "." + v.Name }
+func (v *View) QName() string { return Key(v.Schema, v.Name) }
 
 // Function is a function, procedure or aggregate.
 type Function struct {
@@ -438,7 +440,7 @@ type Function struct {
 }
 
 // Signature is "schema.name(args)".
-func (f *Function) Signature() string { return f.Schema + "." + f.Name + "(" + f.Args + ")" }
+func (f *Function) Signature() string { return Key(f.Schema, f.Name) + "(" + f.Args + ")" }
 
 // RangeType is a range type, as its constructor functions carry it (see Function.Range).
 type RangeType struct {
@@ -525,7 +527,7 @@ type Trigger struct {
 }
 
 // QTable is the qualified name of the trigger's table.
-func (t *Trigger) QTable() string { return t.Schema + "." + t.Table }
+func (t *Trigger) QTable() string { return Key(t.Schema, t.Table) }
 
 // Policy is a row-level security policy.
 type Policy struct {
@@ -542,7 +544,7 @@ type Policy struct {
 }
 
 // QTable is the qualified name of the policy's table.
-func (p *Policy) QTable() string { return p.Schema + "." + p.Table }
+func (p *Policy) QTable() string { return Key(p.Schema, p.Table) }
 
 // TextSearchConfig is a text search configuration (CREATE TEXT SEARCH CONFIGURATION).
 type TextSearchConfig struct {
@@ -727,7 +729,7 @@ func (c *Catalog) Filter(ig Ignore) *Catalog {
 	}
 	for k, s := range c.Sequences {
 		owner := ""
-		if parts := strings.Split(s.OwnedBy, "."); len(parts) == 3 {
+		if parts := SplitKey(s.OwnedBy); len(parts) == 3 {
 			owner = parts[1]
 		}
 		if ig.TableIgnored(s.Schema, s.Name) || (owner != "" && ig.TableIgnored(s.Schema, owner)) {
@@ -818,8 +820,7 @@ func filterSchema[V any](m map[string]V, ig Ignore, schema func(V) string) {
 func (p *Publication) filtered(ig Ignore) *Publication {
 	var tables []string
 	for k := range p.Tables {
-		s, n, _ := strings.Cut(k, ".")
-		if ig.TableIgnored(s, n) {
+		if ig.TableIgnored(schemaAndName(k)) {
 			tables = append(tables, k)
 		}
 	}

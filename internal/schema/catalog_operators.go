@@ -39,7 +39,7 @@ const DroppedOperator = "(a dropped operator)"
 
 // Key is the operator's key in Catalog.Operators: "schema.name(left, right)", NONE for a missing left
 // argument, as DROP OPERATOR names it.
-func (o *Operator) Key() string { return o.Schema + "." + o.Name + o.Args() }
+func (o *Operator) Key() string { return Key(o.Schema, o.Name) + o.Args() }
 
 // Args is the operator's argument list as DROP OPERATOR takes it: "(integer, integer)", "(NONE, integer)".
 func (o *Operator) Args() string { return "(" + or(o.Left, "NONE") + ", " + o.Right + ")" }
@@ -64,7 +64,7 @@ type OperatorFamily struct {
 }
 
 // Key is the family's key in Catalog.OperatorFamilies: "schema.name USING method".
-func (f *OperatorFamily) Key() string { return f.Schema + "." + f.Name + " USING " + f.Method }
+func (f *OperatorFamily) Key() string { return Key(f.Schema, f.Name) + " USING " + f.Method }
 
 // OperatorClass is an operator class (CREATE OPERATOR CLASS).
 type OperatorClass struct {
@@ -85,7 +85,7 @@ type OperatorClass struct {
 }
 
 // Key is the class's key in Catalog.OperatorClasses: "schema.name USING method".
-func (c *OperatorClass) Key() string { return c.Schema + "." + c.Name + " USING " + c.Method }
+func (c *OperatorClass) Key() string { return Key(c.Schema, c.Name) + " USING " + c.Method }
 
 // OpMember is an operator (pg_amop) or support function (pg_amproc) of an operator family or class.
 type OpMember struct {

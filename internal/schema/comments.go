@@ -54,7 +54,7 @@ func (g *downGen) comments() {
 					have = &ac.Comment
 				}
 			}
-			restore(KindColumn, k+"."+c.Name, "COLUMN "+columnTarget(k, c.Name), c.Comment, have)
+			restore(KindColumn, subKey(k, c.Name), "COLUMN "+columnTarget(k, c.Name), c.Comment, have)
 		}
 	}
 	for _, k := range sortedKeys(b.Views) {
@@ -82,7 +82,7 @@ func (g *downGen) comments() {
 		if ax := a.Indexes[k]; ax != nil {
 			have = &ax.Comment
 		}
-		if x.Constraint != "" && g.wasCreated(KindConstraint, x.QTable()+"."+x.Constraint) {
+		if x.Constraint != "" && g.wasCreated(KindConstraint, subKey(x.QTable(), x.Constraint)) {
 			g.markCreated(KindIndex, k)
 		}
 		restore(KindIndex, k, "INDEX "+qkey(k), x.Comment, have)

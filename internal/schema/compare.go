@@ -115,7 +115,7 @@ func (c *Catalog) objects() []object {
 			props: append(access(s.Access), prop("comment", s.Comment), prop("default privileges", s.DefaultPrivileges),
 				prop("collations", s.Collations))})
 		for n, x := range s.CollationNotes {
-			out = append(out, object{kind: KindCollation, key: k + "." + n, listed: true,
+			out = append(out, object{kind: KindCollation, key: Key(k, n), listed: true,
 				props: []PropertyChange{prop("owner", x.Owner), prop("comment", x.Comment)}})
 		}
 	}
@@ -136,7 +136,7 @@ func (c *Catalog) objects() []object {
 		}
 		cols := make([]string, len(t.Columns))
 		for i, col := range t.Columns {
-			cols[i] = k + "." + col.Name
+			cols[i] = subKey(k, col.Name)
 		}
 		out = append(out, object{kind: t.kind(), key: k, id: oidStr(t.OID), def: tableSummary(t), name: t.Name, schema: t.Schema,
 			props: props, columns: cols})
@@ -157,7 +157,7 @@ func (c *Catalog) objects() []object {
 			if seq == nil {
 				seq = &IdentitySequence{}
 			}
-			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, def: columnSummary(col),
+			out = append(out, object{kind: KindColumn, key: subKey(k, col.Name), table: k, id: id, def: columnSummary(col),
 				props: []PropertyChange{prop("type", col.Type), prop("not null", boolStr(col.NotNull)),
 					prop("default", col.Default), prop("identity", identity),
 					prop("identity sequence name", identitySequenceName(t, col)), prop("identity sequence privileges", seq.Privileges),
@@ -169,7 +169,7 @@ func (c *Catalog) objects() []object {
 					prop("inheritance", inheritance(col.Inherited, col.InheritCount))}})
 		}
 		for name, def := range t.rules() {
-			out = append(out, object{kind: KindRule, key: k + "." + name, table: k, def: def, name: name, schema: t.Schema,
+			out = append(out, object{kind: KindRule, key: subKey(k, name), table: k, def: def, name: name, schema: t.Schema,
 				props: []PropertyChange{prop("definition", def), prop("state", ruleState(t.RuleStates[name])),
 					prop("comment", t.RuleComments[name])}})
 		}
@@ -194,7 +194,7 @@ func (c *Catalog) objects() []object {
 			if v.OID != 0 {
 				id = fmt.Sprintf("%d:%d", v.OID, i+1)
 			}
-			out = append(out, object{kind: KindColumn, key: k + "." + col.Name, table: k, id: id, listed: true,
+			out = append(out, object{kind: KindColumn, key: subKey(k, col.Name), table: k, id: id, listed: true,
 				props: []PropertyChange{prop("default", col.Default), prop("comment", col.Comment),
 					prop("statistics target", col.Statistics), prop("privileges", col.Privileges)}})
 		}
@@ -202,7 +202,7 @@ func (c *Catalog) objects() []object {
 	ranges := map[string]bool{}
 	for k, f := range c.Functions {
 		if r := f.Range; r != nil {
-			rk := r.Schema + "." + r.Name
+			rk := Key(r.Schema, r.Name)
 			if !ranges[rk] {
 				ranges[rk] = true
 				out = append(out, object{kind: KindRange, key: rk, id: oidStr(r.OID), def: r.Definition, name: r.Name, schema: r.Schema,
@@ -226,7 +226,7 @@ func (c *Catalog) objects() []object {
 		props = append(props, prop("comment", f.Comment), prop("owner", f.Owner), prop("privileges", f.Privileges))
 		alt := ""
 		if f.ArgTypes != "" || f.Args == "" {
-			alt = f.Kind + "\x00" + f.Schema + "." + f.Name + "(" + f.ArgTypes + ")"
+			alt = f.Kind + "\x00" + Key(f.Schema, f.Name) + "(" + f.ArgTypes + ")"
 		}
 		out = append(out, object{kind: kind, key: k, id: oidStr(f.OID), alt: alt, def: f.Definition, name: f.Name, schema: f.Schema,
 			props: props})
@@ -1013,14 +1013,9 @@ func identByte(c byte) bool {
 	return c == '_' || c == '$' || c == '"' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
-// lastName is the last dot-separated part of a key (function signatures keep their argument list).
-func lastName(key string) string {
-	if i := strings.IndexByte(key, '('); i >= 0 {
-		j := strings.LastIndexByte(key[:i], '.')
-		return key[j+1:]
-	}
-	return key[strings.LastIndexByte(key, '.')+1:]
-}
+// lastName is the last part of a key as the key writes it (function signatures keep their argument
+// list).
+func lastName(key string) string { return lastKeyPart(key) }
 
 // group is the table a change is shown under; objects not tied to a table sort after all tables.
 func group(c Change) string {

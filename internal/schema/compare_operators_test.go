@@ -48,7 +48,7 @@ func TestSignaturesWithParentheses(t *testing.T) {
 	}{
 		{name: "plain", sig: "===(integer,integer)", fn: "===", key: "public.===(integer, integer)"},
 		{name: "quoted function", sig: `"f(x)"(integer,integer)`, fn: `"f(x)"`, key: `public."f(x)"(integer, integer)`},
-		{name: "quoted schema", sig: `"s(1".<~>(integer,integer)`, fn: `"s(1".<~>`, key: `s(1.<~>(integer, integer)`},
+		{name: "quoted schema", sig: `"s(1".<~>(integer,integer)`, fn: `"s(1".<~>`, key: `"s(1".<~>(integer, integer)`},
 		{name: "quoted type", sig: `s.<~>(NONE,"a(b,c)")`, fn: "s.<~>", key: `s.<~>(NONE, "a(b,c)")`},
 	}
 	for _, tt := range tests {

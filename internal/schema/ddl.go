@@ -98,8 +98,7 @@ func sequenceOptions(s *Sequence) string {
 func ownedBySQL(s *Sequence) string {
 	owner := "NONE"
 	if s.OwnedBy != "" {
-		parts := strings.SplitN(s.OwnedBy, ".", 3)
-		if len(parts) == 3 {
+		if parts := SplitKey(s.OwnedBy); len(parts) == 3 {
 			owner = QIdent(parts[0], parts[1]) + "." + Ident(parts[2])
 		}
 	}
@@ -315,7 +314,7 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 	// drops it).
 	for _, k := range sortedKeys(c.Sequences) {
 		x := c.Sequences[k]
-		if parts := strings.SplitN(x.OwnedBy, ".", 3); keep(x.Name) && len(parts) == 3 && tables[parts[0]+"."+parts[1]] {
+		if parts := SplitKey(x.OwnedBy); keep(x.Name) && len(parts) == 3 && tables[Key(parts[0], parts[1])] {
 			b.WriteString(ownedBySQL(x) + ";\n")
 		}
 	}

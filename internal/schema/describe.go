@@ -113,7 +113,7 @@ func DescribeChanges(d *Diff, p Phrasing) []Sentence {
 
 // ObjectName is the object's own name, unqualified and without a function's arguments: what a
 // statement creating or altering it names it by.
-func ObjectName(c Change) string { return lastName(strings.SplitN(c.Name, "(", 2)[0]) }
+func ObjectName(c Change) string { return keyName(c.Name) }
 
 // display drops the public schema from a qualified name.
 func display(name string) string {

@@ -90,13 +90,13 @@ func (g *downGen) foreignTables() {
 			switch {
 			case fresh && bt.PartitionOf == "" && !bc.Inherited:
 				have = bc.ForeignOptions
-			case !fresh && !g.wasCreated(KindColumn, k+"."+bc.Name):
+			case !fresh && !g.wasCreated(KindColumn, subKey(k, bc.Name)):
 				if c := t.Column(bc.Name); c != nil {
 					have = c.ForeignOptions
 				}
 			}
 			if o := alterOptionsSQL(bc.ForeignOptions, have); o != "" {
-				g.add(fmt.Sprintf("restore the options of column %s", display(k+"."+bc.Name)), alter+" ALTER COLUMN "+Ident(bc.Name)+o)
+				g.add(fmt.Sprintf("restore the options of column %s", display(subKey(k, bc.Name))), alter+" ALTER COLUMN "+Ident(bc.Name)+o)
 			}
 		}
 	}

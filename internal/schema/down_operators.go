@@ -77,8 +77,8 @@ func (g *downGen) operatorRenames() {
 				x.Schema, x.Name, bx.Schema, bx.Name)
 			delete(a.OperatorFamilies, ak)
 			for _, c := range a.OperatorClasses {
-				if c.Family == x.Schema+"."+x.Name {
-					c.Family = bx.Schema + "." + bx.Name
+				if c.Family == Key(x.Schema, x.Name) {
+					c.Family = Key(bx.Schema, bx.Name)
 				}
 			}
 			x.Schema, x.Name = bx.Schema, bx.Name
@@ -272,13 +272,12 @@ func (g *downGen) operatorCreationOrder(keys []string) []string {
 // ("===(integer,integer)", "s.===(NONE,integer)", read under the search path public is on).
 func operatorKey(regoperator string) string {
 	name, args, _ := cutSignature(regoperator)
-	// An operator's name has no dot: one is the schema's, quoted as an identifier, as the key's is not.
+	// An operator's name has no dot: one ends the schema's, quoted as an identifier.
+	schema, op := "public", name
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		name = unquote(name[:i]) + name[i:]
-	} else {
-		name = "public." + name
+		schema, op = unquote(name[:i]), name[i+1:]
 	}
-	return name + "(" + spacedArgs(args) + ")"
+	return Key(schema, unquote(op)) + "(" + spacedArgs(args) + ")"
 }
 
 // opClassRecreated tells whether class x (after the up) must be dropped and created again as bx.
@@ -336,7 +335,7 @@ func (g *downGen) dropOperators() {
 		g.add("drop operator family "+display(k)+" (added by the up)", "DROP OPERATOR FAMILY "+opClassRef(x.Schema, x.Name, x.Method))
 		delete(a.OperatorFamilies, k)
 		for ck, c := range a.OperatorClasses {
-			if c.Family == x.Schema+"."+x.Name && c.Method == x.Method {
+			if c.Family == Key(x.Schema, x.Name) && c.Method == x.Method {
 				delete(a.OperatorClasses, ck) // dropped with its family
 			}
 		}

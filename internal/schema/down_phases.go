@@ -122,7 +122,7 @@ func (g *downGen) dropDependents() {
 		for _, k := range sortedKeys(g.dropCons) {
 			x := a.Constraints[k]
 			if (x.Type == "f") == foreign {
-				g.add(fmt.Sprintf("drop constraint %s on %s", x.Name, display(x.QTable())), dropConstraintSQL(x))
+				g.add(fmt.Sprintf("drop constraint %s on %s", KeyPart(x.Name), display(x.QTable())), dropConstraintSQL(x))
 			}
 		}
 	}
@@ -202,7 +202,7 @@ func (g *downGen) dropTablesAndColumns() {
 			}
 			bc := bt.Column(c.Name)
 			alter := "ALTER TABLE " + qkey(k) + " ALTER COLUMN " + Ident(c.Name) + " "
-			where := display(k) + "." + c.Name
+			where := display(subKey(k, c.Name))
 			switch {
 			case bc == nil && t.OfType != "":
 				continue // a typed table's column: it changes with the type
@@ -210,7 +210,7 @@ func (g *downGen) dropTablesAndColumns() {
 				g.add("drop column "+where+" (added by the up)", "ALTER TABLE "+qkey(k)+" DROP COLUMN "+Ident(c.Name))
 				continue
 			case bc.Generated != "" && bc.Generated != c.Generated:
-				g.regenCols[k+"."+c.Name] = true
+				g.regenCols[subKey(k, c.Name)] = true
 				g.add("drop column "+where+" to re-add it as a generated column", "ALTER TABLE "+qkey(k)+" DROP COLUMN "+Ident(c.Name))
 				continue
 			}
@@ -249,11 +249,11 @@ func (g *downGen) restoreColumns() {
 			if bc.Inherited || c != nil && c.Inherited {
 				continue
 			}
-			where := display(k) + "." + bc.Name
+			where := display(subKey(k, bc.Name))
 			if t.OfType != "" && (c == nil || c.Type != bc.Type || c.Collation != bc.Collation) {
 				continue // a typed table's column: it changes with the type
 			}
-			if c == nil || g.regenCols[k+"."+bc.Name] {
+			if c == nil || g.regenCols[subKey(k, bc.Name)] {
 				// A NOT NULL column without a default cannot be added to a table that has rows: add it
 				// nullable and say what the separate SET NOT NULL needs.
 				later := c == nil && bc.NotNull && bc.Default == "" && bc.Identity == "" && bc.Generated == ""
@@ -268,7 +268,7 @@ func (g *downGen) restoreColumns() {
 					g.add("make "+where+" NOT NULL again (fails while rows have no value: fill them from the snapshot first)",
 						"ALTER TABLE "+qkey(k)+" ALTER COLUMN "+Ident(bc.Name)+" SET NOT NULL")
 				}
-				g.markCreated(KindColumn, k+"."+bc.Name)
+				g.markCreated(KindColumn, subKey(k, bc.Name))
 				continue
 			}
 			alter := "ALTER TABLE " + qkey(k) + " ALTER COLUMN " + Ident(bc.Name) + " "
@@ -346,7 +346,7 @@ func (g *downGen) createTables() {
 		g.markCreated(KindTable, k)
 		g.markCreated(b.Tables[k].kind(), k) // for what names its kind (comments)
 		for _, c := range b.Tables[k].Columns {
-			g.markCreated(KindColumn, k+"."+c.Name)
+			g.markCreated(KindColumn, subKey(k, c.Name))
 		}
 	}
 	for _, k := range sortedKeys(b.Tables) {
@@ -418,7 +418,7 @@ func (g *downGen) inheritedLocally() {
 				continue
 			}
 			g.irreversible(fmt.Sprintf("not restored: column %s is %s, was %s; no statement changes that (re-create table %s to restore it)",
-				display(k+"."+bc.Name), word(c.Inherited), word(bc.Inherited), display(k)))
+				display(subKey(k, bc.Name)), word(c.Inherited), word(bc.Inherited), display(k)))
 		}
 	}
 	for _, k := range sortedKeys(b.Constraints) {
@@ -443,7 +443,7 @@ func (g *downGen) createDependents() {
 				continue
 			}
 			if a.Constraints[k] == nil || g.dropCons[k] || g.wasCreated(KindTable, x.QTable()) {
-				g.add(fmt.Sprintf("re-create constraint %s on %s", x.Name, display(x.QTable())), addConstraintSQL(x))
+				g.add(fmt.Sprintf("re-create constraint %s on %s", KeyPart(x.Name), display(x.QTable())), addConstraintSQL(x))
 				g.markCreated(KindConstraint, k)
 			}
 		}
@@ -559,14 +559,9 @@ func stringType(t string) bool {
 	return name == "text" || name == "character varying"
 }
 
-// typeKey is the catalog key of a type as format_type writes it (status, public.status, "My Type").
-func typeKey(t string) string {
-	t = strings.ReplaceAll(t, `"`, "")
-	if !strings.Contains(t, ".") {
-		t = "public." + t
-	}
-	return t
-}
+// typeKey is the catalog key of a type as format_type writes it (status, public.status, "My Type",
+// "a.b".status).
+func typeKey(t string) string { return sqlNameKey(t) }
 
 func (g *downGen) isEnum(t string) bool {
 	k := typeKey(t)

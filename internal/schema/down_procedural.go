@@ -134,12 +134,14 @@ func (g *downGen) languageFunctions(f *Function) []string {
 		if ref == "" {
 			continue
 		}
-		s, n, ok := strings.Cut(ref, ".")
-		if !ok {
-			s, n = "", ref
+		// ref is regproc's text: SQL's quoting, which reads as a key's
+		parts := SplitKey(ref)
+		s, n := "", parts[len(parts)-1]
+		if len(parts) > 1 {
+			s = parts[0]
 		}
 		for k, x := range g.b.Functions {
-			if Ident(x.Name) == n && (s == "" || Ident(x.Schema) == s) {
+			if x.Name == n && (s == "" || x.Schema == s) {
 				out = append(out, k)
 			}
 		}

@@ -138,7 +138,7 @@ func (g *downGen) columnOrder() {
 		}
 		var order []string
 		for _, c := range t.Columns {
-			if bt.Column(c.Name) != nil && !g.regenCols[k+"."+c.Name] {
+			if bt.Column(c.Name) != nil && !g.regenCols[subKey(k, c.Name)] {
 				order = append(order, c.Name)
 			}
 		}

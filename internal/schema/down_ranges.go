@@ -29,12 +29,12 @@ func (g *downGen) rangeUsers(k string, ar *RangeType) []string {
 	keys := []string{k}
 	if _, multi, ok := strings.Cut(ar.Definition, "MULTIRANGE_TYPE_NAME = "); ok {
 		multi, _, _ = strings.Cut(multi, ",")
-		keys = append(keys, ar.Schema+"."+strings.TrimSpace(unquote(multi)))
+		keys = append(keys, Key(ar.Schema, unquote(strings.TrimSpace(multi))))
 	}
 	uses := func(t string) bool { return slices.Contains(keys, typeKey(baseTypeName(t))) }
 	mentions := func(s string) bool {
 		for _, key := range keys {
-			schema, name, _ := strings.Cut(key, ".")
+			schema, name := schemaAndName(key)
 			if ref := QIdent(schema, name); replaceWord(s, ref, "\x00") != s {
 				return true
 			}
@@ -48,7 +48,7 @@ func (g *downGen) rangeUsers(k string, ar *RangeType) []string {
 		}
 		for _, c := range g.a.Tables[tk].Columns {
 			if uses(c.Type) && g.b.Tables[tk].Column(c.Name) != nil {
-				out = append(out, "column "+display(tk)+"."+c.Name)
+				out = append(out, "column "+display(subKey(tk, c.Name)))
 			}
 		}
 	}

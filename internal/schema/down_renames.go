@@ -31,10 +31,10 @@ func (g *downGen) renames() {
 // reference for a schema and name (a function's adds its arguments), what says what it is ("enum").
 func (g *downGen) moveBack(what, word string, ref func(schema, name string) string, s, n, bs, bn string) {
 	if bn != n {
-		g.add(fmt.Sprintf("rename %s %s back to %s", what, display(s+"."+n), bn), "ALTER "+word+" "+ref(s, n)+" RENAME TO "+Ident(bn))
+		g.add(fmt.Sprintf("rename %s %s back to %s", what, display(Key(s, n)), KeyPart(bn)), "ALTER "+word+" "+ref(s, n)+" RENAME TO "+Ident(bn))
 	}
 	if bs != s {
-		g.add(fmt.Sprintf("move %s %s back to schema %s", what, display(s+"."+bn), bs), "ALTER "+word+" "+ref(s, bn)+" SET SCHEMA "+Ident(bs))
+		g.add(fmt.Sprintf("move %s %s back to schema %s", what, display(Key(s, bn)), bs), "ALTER "+word+" "+ref(s, bn)+" SET SCHEMA "+Ident(bs))
 	}
 	if bn != n || bs != s {
 		g.renamed = append(g.renamed, rename{oldSchema: bs, oldName: bn, newSchema: s, newName: n})
@@ -61,11 +61,11 @@ func (g *downGen) relationRenames() {
 			}
 			for _, bc := range bt.Columns {
 				if bc.Num == c.Num && t.Column(bc.Name) == nil {
-					g.add(fmt.Sprintf("rename column %s.%s back to %s", display(k), c.Name, bc.Name),
+					g.add(fmt.Sprintf("rename column %s back to %s", display(subKey(k, c.Name)), KeyPart(bc.Name)),
 						"ALTER TABLE "+qkey(k)+" RENAME COLUMN "+Ident(c.Name)+" TO "+Ident(bc.Name))
 					for _, s := range a.Sequences {
-						if s.OwnedBy == k+"."+c.Name {
-							s.OwnedBy = k + "." + bc.Name
+						if s.OwnedBy == subKey(k, c.Name) {
+							s.OwnedBy = subKey(k, bc.Name)
 						}
 					}
 					g.followColumnRename(k, c.Name, bc.Name)
@@ -99,7 +99,7 @@ func (g *downGen) relationRenames() {
 					delete(a.Indexes, ik)
 					ix.Constraint, ix.Name = bx.Name, bx.Name
 					ix.Definition = strings.Replace(ix.Definition, " INDEX "+Ident(x.Name)+" ON ", " INDEX "+Ident(bx.Name)+" ON ", 1)
-					a.Indexes[ix.Schema+"."+ix.Name] = ix
+					a.Indexes[Key(ix.Schema, ix.Name)] = ix
 				}
 			}
 			delete(a.Constraints, ak)
@@ -409,7 +409,7 @@ func standardBody(body string) bool {
 // types, the types of typed tables, view column types, attribute types of composite types and domains'
 // base types.
 func (g *downGen) retype(ak, bk string) {
-	schema, name, _ := strings.Cut(bk, ".")
+	schema, name := schemaAndName(bk)
 	newRef := QIdent(schema, name)
 	fix := func(t string) string {
 		base := baseTypeName(t)
@@ -530,7 +530,7 @@ func (g *downGen) retable(t *Table, ak, bk, newSchema, newName string) {
 		if x.QTable() == ak {
 			delete(a.Constraints, k)
 			x.Schema, x.Table = newSchema, newName
-			a.Constraints[x.Schema+"."+x.Table+"."+x.Name] = x
+			a.Constraints[Key(x.Schema, x.Table, x.Name)] = x
 		}
 		if x.References == ak {
 			x.References = bk
@@ -542,7 +542,7 @@ func (g *downGen) retable(t *Table, ak, bk, newSchema, newName string) {
 			delete(a.Indexes, k)
 			x.Schema, x.Table = newSchema, newName
 			x.Definition = fix(x.Definition)
-			a.Indexes[x.Schema+"."+x.Name] = x
+			a.Indexes[Key(x.Schema, x.Name)] = x
 		}
 	}
 	for k, x := range a.Triggers {
@@ -550,18 +550,18 @@ func (g *downGen) retable(t *Table, ak, bk, newSchema, newName string) {
 			delete(a.Triggers, k)
 			x.Schema, x.Table = newSchema, newName
 			x.Definition = fix(x.Definition)
-			a.Triggers[x.Schema+"."+x.Table+"."+x.Name] = x
+			a.Triggers[Key(x.Schema, x.Table, x.Name)] = x
 		}
 	}
 	for k, x := range a.Policies {
 		if x.QTable() == ak {
 			delete(a.Policies, k)
 			x.Schema, x.Table = newSchema, newName
-			a.Policies[x.Schema+"."+x.Table+"."+x.Name] = x
+			a.Policies[Key(x.Schema, x.Table, x.Name)] = x
 		}
 	}
 	for k, s := range a.Sequences {
-		if !strings.HasPrefix(s.OwnedBy, ak+".") {
+		if keyParent(s.OwnedBy) != ak {
 			continue
 		}
 		s.OwnedBy = bk + strings.TrimPrefix(s.OwnedBy, ak)
@@ -570,7 +570,7 @@ func (g *downGen) retable(t *Table, ak, bk, newSchema, newName string) {
 			delete(a.Sequences, k)
 			g.renamed = append(g.renamed, rename{oldSchema: newSchema, oldName: s.Name, newSchema: s.Schema, newName: s.Name})
 			s.Schema = newSchema
-			a.Sequences[s.Schema+"."+s.Name] = s
+			a.Sequences[Key(s.Schema, s.Name)] = s
 		}
 	}
 	for _, x := range a.Publications {
@@ -595,12 +595,12 @@ func (g *downGen) retable(t *Table, ak, bk, newSchema, newName string) {
 // rerelation rewrites what refers to the relation whose key was ak (now bk) in the working catalog: the
 // views that read it, and the indexes of a materialized view moved to another schema.
 func (g *downGen) rerelation(ak, bk string) {
-	schema, name, _ := strings.Cut(bk, ".")
+	schema, name := schemaAndName(bk)
 	for k, x := range g.a.Indexes {
 		if x.QTable() == ak {
 			delete(g.a.Indexes, k)
 			x.Schema, x.Table = schema, name
-			g.a.Indexes[x.Schema+"."+x.Name] = x
+			g.a.Indexes[Key(x.Schema, x.Name)] = x
 		}
 	}
 	for _, v := range g.a.Views {

@@ -62,7 +62,7 @@ func renameType(c *Catalog, from, schema, name string) {
 		c.Composites[to] = x
 	default:
 		for _, f := range c.Functions {
-			if f.Range != nil && f.Range.Schema+"."+f.Range.Name == from {
+			if f.Range != nil && Key(f.Range.Schema, f.Range.Name) == from {
 				f.Range.Schema, f.Range.Name = schema, name
 			}
 		}

@@ -52,7 +52,7 @@ func (g *downGen) createTextSearch() {
 }
 
 func createTSConfigSQL(x *TextSearchConfig) string {
-	return "CREATE TEXT SEARCH CONFIGURATION " + qkey(x.Schema+"."+x.Name) + " (PARSER = " + x.Parser + ")"
+	return "CREATE TEXT SEARCH CONFIGURATION " + qkey(Key(x.Schema, x.Name)) + " (PARSER = " + x.Parser + ")"
 }
 
 // tsMappings takes the mappings of configuration k from have to want: mappings of token types the up

@@ -382,7 +382,7 @@ func rangeTypes(c *Catalog) map[string]*RangeType {
 	out := map[string]*RangeType{}
 	for _, f := range c.Functions {
 		if r := f.Range; r != nil {
-			out[r.Schema+"."+r.Name] = r
+			out[Key(r.Schema, r.Name)] = r
 		}
 	}
 	return out
