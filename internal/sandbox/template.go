@@ -94,9 +94,18 @@ var templateMu sync.Mutex
 
 // templateFor names the template of bin in the cache folder.
 func (l *Local) templateFor(bin string, ra runAs) (clusterTemplate, error) {
-	major, err := binaryMajor(bin)
-	if err != nil {
-		return clusterTemplate{}, err
+	// A folder binDir found itself has the major version binDir trusted to pick it when its name says
+	// one (/usr/lib/postgresql/15/bin): asking postgres --version again would cost every start tens of
+	// milliseconds. A folder given (--pg-bindir) is named as its binary says.
+	major := 0
+	if l.opts.BinDir == "" {
+		major = versionOfDir(bin)
+	}
+	if major == 0 {
+		var err error
+		if major, err = binaryMajor(bin); err != nil {
+			return clusterTemplate{}, err
+		}
 	}
 	cache := l.cacheDir(ra)
 	return clusterTemplate{bin: bin, major: major, cache: cache,

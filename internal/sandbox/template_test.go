@@ -812,3 +812,28 @@ func TestCopyTree(t *testing.T) {
 		t.Errorf("copying into a folder that exists already: %v; want an error of the copy", err)
 	}
 }
+
+// TestTemplateForMajorVersion: a server folder found in the Debian layout (/usr/lib/postgresql/15/bin)
+// names its template by the version its name says, as binDir picked it, without starting postgres
+// --version at every start; a folder given with --pg-bindir is named as its binary answers, and one
+// that does not answer as PostgreSQL is refused.
+func TestTemplateForMajorVersion(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "lib", "postgresql", "15", "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A postgres that fails when it runs: the major version must not come from it.
+	if err := os.WriteFile(filepath.Join(bin, "postgres"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ra := runAs{uid: os.Getuid(), gid: os.Getgid()}
+	found := NewLocal(Options{CacheDir: t.TempDir()})
+	tm, err := found.templateFor(bin, ra)
+	if err != nil || tm.major != 15 || !strings.HasPrefix(filepath.Base(tm.dir), "cluster-v2-15-") {
+		t.Errorf("template of a Debian folder found: %+v, %v; want major 15, no postgres --version", tm, err)
+	}
+	given := NewLocal(Options{CacheDir: t.TempDir(), BinDir: bin})
+	if _, err := given.templateFor(bin, ra); err == nil || !strings.Contains(err.Error(), "is not a PostgreSQL server") {
+		t.Errorf("template of a folder given whose postgres fails: %v; want it refused", err)
+	}
+}
