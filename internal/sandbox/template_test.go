@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -719,5 +720,120 @@ func TestLocalTemplateBuildOnAFullDisk(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "removed the shared memory a crashed initdb left") || !strings.Contains(logs.String(), "/dev/shm/PostgreSQL.") {
 		t.Errorf("no removal of the crashed initdb's shared memory logged:\n%s", logs)
+	}
+}
+
+// TestCopyTree: a template's copy has every file with its content and mode, files larger than the copy
+// buffer included, and the server user owns all of it; a file that vanishes from the template while it
+// is copied is the template's error (sourceError), a file the copy cannot write is the copy's.
+func TestCopyTree(t *testing.T) {
+	ra, err := currentRunAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	files := map[string]struct {
+		size int
+		perm os.FileMode
+	}{
+		"PG_VERSION":                {3, 0o600},
+		"empty":                     {0, 0o600},
+		"base/5/2609":               {8192, 0o600},
+		"pg_wal/000000010000000000": {copyBufSize, 0o600},
+		"big":                       {copyBufSize*2 + 12345, 0o640},
+	}
+	for name, f := range files {
+		p := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, f.size)
+		for i := range b {
+			b[i] = byte(i*7 + len(name))
+		}
+		if err := os.WriteFile(p, b, f.perm); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, f.perm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("base/5", filepath.Join(src, "link")); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "data")
+	if err := copyTree(src, dst, ra, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range files {
+		want, _ := os.ReadFile(filepath.Join(src, name))
+		got, err := os.ReadFile(filepath.Join(dst, name))
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: copied %d bytes (%v), want the %d of the template", name, len(got), err, len(want))
+		}
+		info, err := os.Stat(filepath.Join(dst, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != f.perm {
+			t.Errorf("%s: mode %v, want %v", name, info.Mode().Perm(), f.perm)
+		}
+	}
+	if link, err := os.Readlink(filepath.Join(dst, "link")); err != nil || link != "base/5" {
+		t.Errorf("link: %q, %v; want base/5", link, err)
+	}
+	err = filepath.Walk(dst, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if st := info.Sys().(*syscall.Stat_t); int(st.Uid) != ra.uid || int(st.Gid) != ra.gid {
+			t.Errorf("%s belongs to %d:%d, want the server user's %d:%d", p, st.Uid, st.Gid, ra.uid, ra.gid)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The template loses a file between the walk's listing and its copy.
+	gone := filepath.Join(t.TempDir(), "data")
+	err = copyTree(src, gone, ra, func(rel string, _ fs.FileInfo) bool {
+		if rel == "base/5/2609" {
+			os.Remove(filepath.Join(src, rel))
+		}
+		return true
+	})
+	var se *sourceError
+	if !errors.As(err, &se) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("copying a template that lost a file: %v; want a sourceError of a file that does not exist", err)
+	}
+	// The copy's side cannot be written: an error, not the template's.
+	if err := copyTree(src, dst, ra, nil); err == nil || errors.As(err, &se) {
+		t.Errorf("copying into a folder that exists already: %v; want an error of the copy", err)
+	}
+}
+
+// TestTemplateForMajorVersion: a server folder found in the Debian layout (/usr/lib/postgresql/15/bin)
+// names its template by the version its name says, as binDir picked it, without starting postgres
+// --version at every start; a folder given with --pg-bindir is named as its binary answers, and one
+// that does not answer as PostgreSQL is refused.
+func TestTemplateForMajorVersion(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "lib", "postgresql", "15", "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A postgres that fails when it runs: the major version must not come from it.
+	if err := os.WriteFile(filepath.Join(bin, "postgres"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ra := runAs{uid: os.Getuid(), gid: os.Getgid()}
+	found := NewLocal(Options{CacheDir: t.TempDir()})
+	tm, err := found.templateFor(bin, ra)
+	if err != nil || tm.major != 15 || !strings.HasPrefix(filepath.Base(tm.dir), "cluster-v2-15-") {
+		t.Errorf("template of a Debian folder found: %+v, %v; want major 15, no postgres --version", tm, err)
+	}
+	given := NewLocal(Options{CacheDir: t.TempDir(), BinDir: bin})
+	if _, err := given.templateFor(bin, ra); err == nil || !strings.Contains(err.Error(), "is not a PostgreSQL server") {
+		t.Errorf("template of a folder given whose postgres fails: %v; want it refused", err)
 	}
 }
