@@ -1,0 +1,134 @@
+package pg_test
+
+import (
+	"context"
+	"crypto/rand"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/schema"
+)
+
+// TestUnseenChanges: column privileges and direct catalog writes force a whole read; table-level grants,
+// grants on routines (whose argument lists have parentheses) and role grants do not.
+func TestUnseenChanges(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"GRANT SELECT (a) ON t TO r":                                                             true,
+		"grant select, update (a, b) on t to r":                                                  true,
+		"GRANT INSERT (a), SELECT ON t TO r":                                                     true,
+		"REVOKE GRANT OPTION FOR REFERENCES (a) ON t FROM r":                                     true,
+		"REVOKE ALL PRIVILEGES (a) ON t FROM r":                                                  true,
+		"DO $$ BEGIN EXECUTE 'GRANT UPDATE (x) ON t TO r'; END $$":                               true,
+		"UPDATE pg_catalog.pg_attribute SET attnotnull = true":                                   true,
+		"GRANT /* reporting */ SELECT (a) ON t TO r":                                             true,
+		"REVOKE SELECT -- tighten\n (a) ON t FROM r":                                             true,
+		"UPDATE /**/ pg_attribute SET attnotnull = true":                                         true,
+		"DO $$ BEGIN EXECUTE 'GRANT ' || 'SELECT (a) ON t TO r'; END $$":                         true,
+		"DO $$ DECLARE q text := 'REVOKE SELECT'; BEGIN EXECUTE q || ' (a) ON t FROM r'; END $$": true,
+		"DO $$ BEGIN EXECUTE format('GRANT SELECT %s ON t TO r', '(a)'); END $$":                 true,
+		"GRANT SELECT ON t TO r":                                                                 false,
+		"GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA public TO r":                               false,
+		"GRANT EXECUTE ON FUNCTION f(int, text) TO r":                                            false,
+		"REVOKE ALL ON FUNCTION f(int) FROM PUBLIC":                                              false,
+		"GRANT reader TO app":                                                                    false,
+		"UPDATE accounts SET balance = 0":                                                        false,
+		"CREATE TABLE grants (id int); SELECT update_totals(1)":                                  false,
+		"REASSIGN OWNED BY app TO admin":                                                         true,
+		"SELECT set_config('schemagate.ddl', 'x|', false)":                                       true,
+		"DROP FUNCTION pg_catalog.schemagate_log_ddl() CASCADE":                                  true,
+		"CREATE TABLE reassignments (owned_by text)":                                             false,
+		"SELECT dblink_exec('dbname=app', 'CREATE TABLE x (id int)')":                            true,
+		"SELECT * FROM dblink ('dbname=app', 'SELECT 1') AS t(x int)":                            true,
+		"CREATE TABLE dblinks (id int)":                                                          false,
+		"SET event_triggers = off; ALTER TABLE t ADD COLUMN x int; RESET event_triggers":         true,
+		"ALTER ROLE app PASSWORD NULL":                                                           true,
+		"ALTER USER app WITH ENCRYPTED PASSWORD 'x' VALID UNTIL 'infinity'":                      true,
+		"DO $$ BEGIN EXECUTE 'ALTER ROLE app PASSWORD ''x'''; END $$":                            true,
+		"CREATE TABLE users (password text); ALTER ROLE app LOGIN":                               false,
+	} {
+		if got := pg.UnseenChanges(sql); got != want {
+			t.Errorf("UnseenChanges(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}
+
+// TestCallsUnseen: a script that calls a function of the catalog before it whose body grants column
+// privileges, writes a system catalog or sets a password (none of which the probe sees) must be read
+// whole after, as must any script once such a function is a trigger or event trigger function, which
+// may fire on anything. A script that names no such function, or only a longer name, need not be; and
+// after the script, the read it forces sees the column privilege the incremental read would miss.
+func TestCallsUnseen(t *testing.T) {
+	ctx := t.Context()
+	conn := pgtest.Conn(t)
+	role := "schemagate_calls_" + strings.ToLower(rand.Text()[:8])
+	t.Cleanup(func() { // before the database goes: the role's column privileges must go first
+		_, _ = conn.Exec(context.Background(), "DROP OWNED BY "+role+"; DROP ROLE IF EXISTS "+role)
+	})
+	setup := `CREATE TABLE t (id int PRIMARY KEY, a text);
+	CREATE ROLE ` + role + `;
+	CREATE FUNCTION grant_col(tbl text, col text, rol text) RETURNS void LANGUAGE plpgsql AS
+	  $$ BEGIN EXECUTE format('grant update (%I) on %I to %I', col, tbl, rol); END $$;
+	CREATE FUNCTION "Forget"() RETURNS void LANGUAGE sql AS
+	  $$ DELETE FROM pg_catalog.pg_description WHERE objoid = 't'::regclass $$;
+	CREATE PROCEDURE set_password(r text) LANGUAGE plpgsql AS
+	  $$ BEGIN EXECUTE format('ALTER ROLE %I PASSWORD %L', r, 'x'); END $$;
+	CREATE FUNCTION grant_columns() RETURNS int LANGUAGE sql AS 'SELECT 1';`
+	if _, err := conn.Exec(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore, Mode: pg.InspectIncremental}
+	mark, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, sql string
+		want      bool
+	}{
+		{"call", "SELECT grant_col('t', 'a', 'r1')", true},
+		{"qualified, other case", "select PUBLIC.Grant_Col('t', 'a', 'r1');", true},
+		{"quoted name", `SELECT "Forget"()`, true},
+		{"procedure", "CALL set_password('r1')", true},
+		{"in a DO block", "DO $$ BEGIN PERFORM grant_col('t', 'a', 'r1'); END $$", true},
+		{"longer name", "SELECT grant_columns()", false},
+		{"unrelated", "ALTER TABLE t ADD COLUMN z int", false},
+		{"no mark", "", false},
+	} {
+		before := mark
+		if tc.name == "no mark" {
+			before = nil
+		}
+		if got := in.CallsUnseen(tc.sql, before); got != tc.want {
+			t.Errorf("%s: CallsUnseen(%q) = %v, want %v", tc.name, tc.sql, got, tc.want)
+		}
+	}
+
+	// A trigger function that grants fires on an INSERT that names neither it nor its trigger.
+	if _, err := conn.Exec(ctx, `CREATE FUNCTION on_insert() RETURNS trigger LANGUAGE plpgsql AS
+	  $$ BEGIN EXECUTE 'GRANT SELECT (a) ON t TO `+role+`'; RETURN NEW; END $$;
+	CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION on_insert();`); err != nil {
+		t.Fatal(err)
+	}
+	withTrigger, err := in.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sql := "ALTER TABLE t ADD COLUMN z int"; !in.CallsUnseen(sql, withTrigger) {
+		t.Errorf("CallsUnseen(%q) with a granting trigger function = false, want true", sql)
+	}
+
+	// The call's read sees the grant.
+	sql := "SELECT grant_col('t', 'a', '" + role + "')"
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatal(err)
+	}
+	after, err := in.Since(ctx, conn, withTrigger, nil, pg.UnseenChanges(sql) || in.CallsUnseen(sql, withTrigger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acl := after.Catalog().Tables["public.t"].Column("a").Privileges; !strings.Contains(acl, role+"=w") {
+		t.Errorf("column t.a privileges after %s = %q, want an UPDATE grant to %s", sql, acl, role)
+	}
+}
