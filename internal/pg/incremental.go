@@ -150,10 +150,10 @@ type Inspector struct {
 	tracking bool
 	nonce    string
 	seq      int
-	// unseenDefs keeps UnseenChanges of function definitions, names the patterns that find a
-	// function's name in a script (see CallsUnseen).
-	unseenDefs map[string]bool
-	names      map[string]*regexp.Regexp
+	// routines keeps what CallsUnseen found in each function definition, names the patterns that find
+	// a function's name in a text.
+	routines map[string]*routine
+	names    map[string]*regexp.Regexp
 }
 
 // NewInspector returns an Inspector with the default ignore list and the mode SCHEMAGATE_INSPECT asks for.

@@ -1,6 +1,12 @@
 package pg
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/schemagate/schemagate/internal/schema"
+)
 
 // Unseen changes: what a script may change in the catalog that an incremental read's probe cannot see,
 // so that the read after it must be whole (see Inspector.Since's force).
@@ -52,37 +58,143 @@ func UnseenChanges(sql string) bool {
 // UPDATE (a) through EXECUTE format(...)) when run on the database before marks: the script's own text
 // shows nothing then. A script may run such a function when it names it (as a word, in any case; a
 // name that only looks like it costs a whole read, no more), and whenever the function is a trigger or
-// event trigger function, which may fire on anything the script does. A function that calls one of
-// those through a name of its own is not followed.
+// event trigger function, which may fire on anything the script does.
 //
-// The answers for each definition are kept: the round trip asks after every step, and a long history's
+// Calls are followed from function to function (see reachUnseen): SELECT wrapper() runs grant_col() as
+// surely as SELECT grant_col() does when wrapper's body names grant_col, whether it does so by
+// PERFORM, CALL, SELECT, in SQL or PL/pgSQL, qualified by a schema or not; and a trigger function that
+// names it may fire on anything too. A name stands for all its overloads, in every schema. A function
+// the script itself creates is in its text, so the names its body calls are found there.
+//
+// What is found in each definition is kept: the round trip asks after every step, and a long history's
 // catalog holds the same definitions step after step. An Inspector is not for concurrent use.
 func (in *Inspector) CallsUnseen(sql string, before *Mark) bool {
 	if before == nil {
 		return false // the read after it is whole anyway
 	}
-	for _, f := range before.raw.Functions {
-		if !in.unseenDefinition(f.Definition) {
-			continue
+	reach := in.reachUnseen(before.raw.Functions)
+	if len(reach) == 0 {
+		return false
+	}
+	for _, f := range reach {
+		if f.Result == "trigger" || f.Result == "event_trigger" {
+			return true
 		}
-		if f.Result == "trigger" || f.Result == "event_trigger" || in.namePattern(f.Name).MatchString(sql) {
+	}
+	seen := make(map[string]bool, len(reach))
+	for _, f := range reach {
+		if !seen[f.Name] {
+			seen[f.Name] = true
+			if in.namePattern(f.Name).MatchString(sql) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// routine is what CallsUnseen finds in a function's definition: whether its own text changes what the
+// probe cannot see (UnseenChanges), and the words it is made of, among which the names of the
+// functions it calls (left nil until asked for: most catalogs have no function to follow calls to).
+type routine struct {
+	unseen bool
+	words  map[string]bool
+}
+
+// routine returns what is found in def, kept.
+func (in *Inspector) routine(def string) *routine {
+	r, ok := in.routines[def]
+	if !ok {
+		if in.routines == nil {
+			in.routines = map[string]*routine{}
+		}
+		r = &routine{unseen: UnseenChanges(def)}
+		in.routines[def] = r
+	}
+	return r
+}
+
+// calls tells whether def, whose routine is r, names one of names (lower-case words, see namePattern)
+// or of others (names with characters an unquoted identifier has not, "x-y", looked for with their
+// patterns).
+func (in *Inspector) calls(def string, r *routine, names map[string]bool, others []string) bool {
+	if r.words == nil {
+		r.words = map[string]bool{}
+		for _, w := range strings.FieldsFunc(strings.ToLower(def), notWordRune) {
+			r.words[w] = true
+		}
+	}
+	small, large := names, r.words // look the fewer words up in the more
+	if len(small) > len(large) {
+		small, large = large, small
+	}
+	for w := range small {
+		if large[w] {
+			return true
+		}
+	}
+	for _, name := range others {
+		if in.namePattern(name).MatchString(def) {
 			return true
 		}
 	}
 	return false
 }
 
-// unseenDefinition is UnseenChanges(def), kept.
-func (in *Inspector) unseenDefinition(def string) bool {
-	w, ok := in.unseenDefs[def]
-	if !ok {
-		if in.unseenDefs == nil {
-			in.unseenDefs = map[string]bool{}
+// notWordRune tells the runes that end a word of namePattern.
+func notWordRune(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '_' && r != '$'
+}
+
+// reachUnseen returns the functions of funcs that may change what the probe cannot see when they run:
+// those whose definition does itself, then those whose definition names one of those, and so on until
+// a round adds none. Each round adds a function or ends the search, so it ends within as many rounds as
+// there are functions, however the functions call each other (recursion, cycles); a round asks only
+// about the names the round before added, as a function that named none of the older ones still does
+// not. Without a function of the first kind, which is most catalogs, it costs a look-up per function.
+func (in *Inspector) reachUnseen(funcs map[string]*schema.Function) []*schema.Function {
+	var reach []*schema.Function
+	for _, f := range funcs {
+		if in.routine(f.Definition).unseen {
+			reach = append(reach, f)
 		}
-		w = UnseenChanges(def)
-		in.unseenDefs[def] = w
 	}
-	return w
+	if len(reach) == 0 {
+		return nil
+	}
+	rest := make([]*schema.Function, 0, len(funcs)-len(reach))
+	for _, f := range funcs {
+		if !in.routine(f.Definition).unseen {
+			rest = append(rest, f)
+		}
+	}
+	added, known := reach, map[string]bool{}
+	for len(added) > 0 && len(rest) > 0 {
+		names, others := map[string]bool{}, []string(nil)
+		for _, f := range added {
+			name := strings.ToLower(f.Name)
+			if known[name] {
+				continue
+			}
+			known[name] = true
+			if strings.IndexFunc(name, notWordRune) >= 0 || name == "" {
+				others = append(others, f.Name)
+			} else {
+				names[name] = true
+			}
+		}
+		added = nil
+		kept := rest[:0]
+		for _, f := range rest {
+			if (len(names) > 0 || len(others) > 0) && in.calls(f.Definition, in.routine(f.Definition), names, others) {
+				added = append(added, f)
+			} else {
+				kept = append(kept, f)
+			}
+		}
+		reach, rest = append(reach, added...), kept
+	}
+	return reach
 }
 
 // namePattern matches name as a word, in any case, with or without quotes around it. Word characters

@@ -57,8 +57,12 @@ func TestUnseenChanges(t *testing.T) {
 // TestCallsUnseen: a script that calls a function of the catalog before it whose body grants column
 // privileges, writes a system catalog or sets a password (none of which the probe sees) must be read
 // whole after, as must any script once such a function is a trigger or event trigger function, which
-// may fire on anything. A script that names no such function, or only a longer name, need not be; and
-// after the script, the read it forces sees the column privilege the incremental read would miss.
+// may fire on anything. So must a script that reaches one through others: a wrapper (PL/pgSQL PERFORM,
+// SQL, CALL of a procedure, qualified by a schema or not), a chain of them, an overload of a name, a
+// cycle that comes to one, a function the script itself creates, and a trigger or event trigger
+// function that calls one. A script that names no such function, or only a longer name, or functions
+// that call only each other, need not be; and after the script, the read it forces sees the column
+// privilege the incremental read would miss.
 func TestCallsUnseen(t *testing.T) {
 	ctx := t.Context()
 	conn := pgtest.Conn(t)
@@ -74,7 +78,21 @@ func TestCallsUnseen(t *testing.T) {
 	  $$ DELETE FROM pg_catalog.pg_description WHERE objoid = 't'::regclass $$;
 	CREATE PROCEDURE set_password(r text) LANGUAGE plpgsql AS
 	  $$ BEGIN EXECUTE format('ALTER ROLE %I PASSWORD %L', r, 'x'); END $$;
-	CREATE FUNCTION grant_columns() RETURNS int LANGUAGE sql AS 'SELECT 1';`
+	CREATE FUNCTION grant_columns() RETURNS int LANGUAGE sql AS 'SELECT 1';
+	CREATE FUNCTION wrapper() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM grant_col('t', 'a', 'r1'); END $$;
+	CREATE SCHEMA app;
+	CREATE FUNCTION app.inner_wrap() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM public.wrapper(); END $$;
+	CREATE FUNCTION sql_wrapper() RETURNS void LANGUAGE sql AS $$ SELECT app.inner_wrap() $$;
+	CREATE PROCEDURE outer_proc() LANGUAGE plpgsql AS $$ BEGIN CALL set_password('r1'); END $$;
+	CREATE FUNCTION touch(int) RETURNS void LANGUAGE sql AS 'SELECT 1';
+	CREATE FUNCTION touch(text) RETURNS void LANGUAGE sql AS $$ SELECT "Forget"() $$;
+	CREATE FUNCTION ping(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN CASE WHEN n > 0 THEN pong(n - 1) ELSE 0 END; END $$;
+	CREATE FUNCTION pong(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN ping(n); END $$;
+	CREATE FUNCTION tick(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM tock(n); RETURN 0; END $$;
+	CREATE FUNCTION tock(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM tick(n - 1); PERFORM wrapper(); RETURN 0; END $$;
+	CREATE FUNCTION count_t() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM t';
+	CREATE FUNCTION "Grant It"() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'GRANT SELECT (a) ON t TO r1'; END $$;
+	CREATE FUNCTION calls_spaced() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM "Grant It"(); END $$;`
 	if _, err := conn.Exec(ctx, setup); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +111,17 @@ func TestCallsUnseen(t *testing.T) {
 		{"procedure", "CALL set_password('r1')", true},
 		{"in a DO block", "DO $$ BEGIN PERFORM grant_col('t', 'a', 'r1'); END $$", true},
 		{"longer name", "SELECT grant_columns()", false},
+		{"through a wrapper", "SELECT wrapper()", true},
+		{"through two, qualified", "SELECT app.inner_wrap()", true},
+		{"through an SQL function", "SELECT sql_wrapper()", true},
+		{"procedure calling a procedure", "CALL outer_proc()", true},
+		{"wrapper in a DO block", "DO $$ BEGIN PERFORM sql_wrapper(); END $$", true},
+		{"an overload calls it", "SELECT touch(1)", true},
+		{"cycle reaching it", "SELECT tick(3)", true},
+		{"cycle not reaching it", "SELECT ping(3)", false},
+		{"function calling none", "SELECT count_t()", false},
+		{"through a name that is no word", "SELECT calls_spaced()", true},
+		{"function made in the script", `CREATE FUNCTION w2() RETURNS void LANGUAGE sql AS $$ SELECT wrapper() $$; SELECT w2()`, true},
 		{"unrelated", "ALTER TABLE t ADD COLUMN z int", false},
 		{"no mark", "", false},
 	} {
@@ -102,6 +131,24 @@ func TestCallsUnseen(t *testing.T) {
 		}
 		if got := in.CallsUnseen(tc.sql, before); got != tc.want {
 			t.Errorf("%s: CallsUnseen(%q) = %v, want %v", tc.name, tc.sql, got, tc.want)
+		}
+	}
+
+	// A trigger function (an event trigger function too) that calls one that grants may fire on anything.
+	for _, result := range []string{"trigger", "event_trigger"} {
+		if _, err := conn.Exec(ctx, `CREATE FUNCTION audit() RETURNS `+result+` LANGUAGE plpgsql AS
+		  $$ BEGIN PERFORM sql_wrapper(); END $$`); err != nil {
+			t.Fatal(err)
+		}
+		withAudit, err := in.Inspect(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sql := "ALTER TABLE t ADD COLUMN z int"; !in.CallsUnseen(sql, withAudit) {
+			t.Errorf("CallsUnseen(%q) with a function returning %s that calls a granting one = false, want true", sql, result)
+		}
+		if _, err := conn.Exec(ctx, `DROP FUNCTION audit()`); err != nil {
+			t.Fatal(err)
 		}
 	}
 
