@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/schema"
 )
@@ -44,13 +45,129 @@ var unseenWords = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
 // direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */
 // SELECT (a) ...) or in dynamic SQL, REASSIGN OWNED, and DDL through dblink. The catalog is then read
-// whole after it (Since's force). So does a role's password set or taken away.
+// whole after it (Since's force). So does a role's password set or taken away, and dynamic SQL whose
+// statements are not in the text at all (EXECUTE q, EXECUTE format('%s', ...): see dynamicSQL), which
+// may be any of these.
 func UnseenChanges(sql string) bool {
 	if unseenWords.MatchString(sql) || rolePassword.MatchString(sql) {
 		return true
 	}
 	sql = sqlComment.ReplaceAllString(sql, " ")
-	return catalogDML.MatchString(sql) || columnGrant.MatchString(sql) || dynamicGrant.MatchString(sql)
+	if catalogDML.MatchString(sql) || columnGrant.MatchString(sql) || dynamicGrant.MatchString(sql) {
+		return true
+	}
+	_, opaque := dynamicSQL(sql)
+	return opaque
+}
+
+// executeWord finds where dynamic SQL may start (see dynamicSQL).
+var executeWord = regexp.MustCompile(`(?i)\bexecute\s+`)
+
+// dynamicSQL tells what the text after each EXECUTE of sql (without comments) runs. built: a statement
+// assembled at run time, whose start the text shows (EXECUTE 'SELECT ' || f || '()', EXECUTE
+// format('SELECT %I()', f)) and which may call any function by a name the text does not show. opaque:
+// a statement the text does not show at all (EXECUTE q, EXECUTE r.stmt USING ..., EXECUTE (SELECT
+// ...), EXECUTE format(q, ...), EXECUTE format('%s', ...)), which may do anything. A string literal
+// alone is neither: its text is in sql, names and all. EXECUTE FUNCTION, PROCEDURE and ON are no
+// dynamic SQL. The EXECUTE of a prepared statement (EXECUTE plan; EXECUTE plan(1)) looks like it and
+// is taken for it, which costs a whole read, no more.
+func dynamicSQL(sql string) (built, opaque bool) {
+	for _, loc := range executeWord.FindAllStringIndex(sql, -1) {
+		rest := sql[loc[1]:]
+		if _, after, ok := sqlLiteral(rest); ok {
+			if strings.HasPrefix(strings.TrimLeft(rest[after:], " \t\r\n"), "||") {
+				built = true
+			}
+			continue
+		}
+		if strings.HasPrefix(rest, "(") || (strings.HasPrefix(rest, "$") && len(rest) > 1 && rest[1] >= '0' && rest[1] <= '9') {
+			return built, true // an expression or a parameter: EXECUTE (SELECT ...), EXECUTE $1
+		}
+		name := identifierAt(rest)
+		if name == "" {
+			continue
+		}
+		next := strings.TrimLeft(rest[len(name):], " \t\r\n")
+		if strings.HasPrefix(next, "(") { // a function builds it: format(...), concat(...)
+			arg := strings.TrimLeft(next[1:], " \t\r\n")
+			content, _, ok := sqlLiteral(arg)
+			if !ok || strings.HasPrefix(strings.TrimLeft(content, " \t\r\n"), "%") {
+				return built, true
+			}
+			built = true
+			continue
+		}
+		lower := strings.ToLower(next)
+		if next == "" || strings.HasPrefix(next, ";") || strings.HasPrefix(next, "||") || strings.HasPrefix(next, "::") ||
+			wordAt(lower, "using") || wordAt(lower, "into") {
+			return built, true // a variable: its statement is set elsewhere, if anywhere in the text
+		}
+	}
+	return built, false
+}
+
+// sqlLiteral reads the string literal s starts with ('...', E'...', $tag$...$tag$), returning its
+// content and where it ends; ok is false when s starts with none.
+func sqlLiteral(s string) (content string, after int, ok bool) {
+	switch {
+	case strings.HasPrefix(s, "'"):
+		for i := 1; i < len(s); i++ {
+			if s[i] == '\'' {
+				if i+1 < len(s) && s[i+1] == '\'' {
+					i++
+					continue
+				}
+				return s[1:i], i + 1, true
+			}
+		}
+		return s[1:], len(s), true
+	case len(s) > 1 && (s[0] == 'e' || s[0] == 'E') && s[1] == '\'':
+		for i := 2; i < len(s); i++ {
+			switch {
+			case s[i] == '\\':
+				i++
+			case s[i] == '\'' && i+1 < len(s) && s[i+1] == '\'':
+				i++
+			case s[i] == '\'':
+				return s[2:i], i + 1, true
+			}
+		}
+		return s[2:], len(s), true
+	case strings.HasPrefix(s, "$"):
+		end := strings.IndexByte(s[1:], '$')
+		if end < 0 {
+			return "", 0, false
+		}
+		tag := s[:end+2]
+		if strings.IndexFunc(tag[1:len(tag)-1], notWordRune) >= 0 || (len(tag) > 2 && tag[1] >= '0' && tag[1] <= '9') {
+			return "", 0, false
+		}
+		body := s[len(tag):]
+		if close := strings.Index(body, tag); close >= 0 {
+			return body[:close], len(tag) + close + len(tag), true
+		}
+		return body, len(s), true
+	}
+	return "", 0, false
+}
+
+// identifierAt returns the unquoted, possibly qualified, identifier s starts with (r.stmt, format).
+func identifierAt(s string) string {
+	for i, r := range s {
+		if (notWordRune(r) && r != '.') || (i == 0 && (r == '$' || unicode.IsNumber(r) || r == '.')) {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// wordAt tells whether s starts with the word w.
+func wordAt(s, w string) bool {
+	if !strings.HasPrefix(s, w) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[len(w):])
+	return len(s) == len(w) || notWordRune(r)
 }
 
 // CallsUnseen tells whether sql may run the code of a function that changes the catalog in ways an
@@ -64,7 +181,11 @@ func UnseenChanges(sql string) bool {
 // surely as SELECT grant_col() does when wrapper's body names grant_col, whether it does so by
 // PERFORM, CALL, SELECT, in SQL or PL/pgSQL, qualified by a schema or not; and a trigger function that
 // names it may fire on anything too. A name stands for all its overloads, in every schema. A function
-// the script itself creates is in its text, so the names its body calls are found there.
+// the script itself creates is in its text, so the names its body calls are found there. SQL built as
+// it runs (EXECUTE format('SELECT %I()', f), see dynamicSQL) may call any function: a function or a
+// script (a DO block) that builds some counts as calling every function while one of them may change
+// what the probe cannot see. A function whose statements are not in its text at all (EXECUTE q) may do
+// anything, and is one of those itself (see UnseenChanges).
 //
 // What is found in each definition is kept: the round trip asks after every step, and a long history's
 // catalog holds the same definitions step after step. An Inspector is not for concurrent use.
@@ -81,6 +202,10 @@ func (in *Inspector) CallsUnseen(sql string, before *Mark) bool {
 			return true
 		}
 	}
+	// SQL the script builds as it runs may call any of them by a name its text does not show.
+	if built, _ := dynamicSQL(sqlComment.ReplaceAllString(sql, " ")); built {
+		return true
+	}
 	seen := make(map[string]bool, len(reach))
 	for _, f := range reach {
 		if !seen[f.Name] {
@@ -94,11 +219,12 @@ func (in *Inspector) CallsUnseen(sql string, before *Mark) bool {
 }
 
 // routine is what CallsUnseen finds in a function's definition: whether its own text changes what the
-// probe cannot see (UnseenChanges), and the words it is made of, among which the names of the
-// functions it calls (left nil until asked for: most catalogs have no function to follow calls to).
+// probe cannot see (UnseenChanges), whether it builds SQL as it runs (see dynamicSQL), which may call
+// any function, and the words it is made of, among which the names of the functions it calls (left nil
+// until asked for: most catalogs have no function to follow calls to).
 type routine struct {
-	unseen bool
-	words  map[string]bool
+	unseen, dynamic bool
+	words           map[string]bool
 }
 
 // routine returns what is found in def, kept.
@@ -109,6 +235,9 @@ func (in *Inspector) routine(def string) *routine {
 			in.routines = map[string]*routine{}
 		}
 		r = &routine{unseen: UnseenChanges(def)}
+		if !r.unseen {
+			r.dynamic, _ = dynamicSQL(sqlComment.ReplaceAllString(def, " "))
+		}
 		in.routines[def] = r
 	}
 	return r
@@ -147,11 +276,12 @@ func notWordRune(r rune) bool {
 }
 
 // reachUnseen returns the functions of funcs that may change what the probe cannot see when they run:
-// those whose definition does itself, then those whose definition names one of those, and so on until
-// a round adds none. Each round adds a function or ends the search, so it ends within as many rounds as
-// there are functions, however the functions call each other (recursion, cycles); a round asks only
-// about the names the round before added, as a function that named none of the older ones still does
-// not. Without a function of the first kind, which is most catalogs, it costs a look-up per function.
+// those whose definition does itself, then those whose definition names one of those or builds SQL as
+// it runs (which may name any), and so on until a round adds none. Each round adds a function or ends
+// the search, so it ends within as many rounds as there are functions, however the functions call each
+// other (recursion, cycles); a round asks only about the names the round before added, as a function
+// that named none of the older ones still does not. Without a function of the first kind, which is most
+// catalogs, it costs a look-up per function.
 func (in *Inspector) reachUnseen(funcs map[string]*schema.Function) []*schema.Function {
 	var reach []*schema.Function
 	for _, f := range funcs {
@@ -186,7 +316,8 @@ func (in *Inspector) reachUnseen(funcs map[string]*schema.Function) []*schema.Fu
 		added = nil
 		kept := rest[:0]
 		for _, f := range rest {
-			if (len(names) > 0 || len(others) > 0) && in.calls(f.Definition, in.routine(f.Definition), names, others) {
+			r := in.routine(f.Definition)
+			if r.dynamic || (len(names) > 0 || len(others) > 0) && in.calls(f.Definition, r, names, others) {
 				added = append(added, f)
 			} else {
 				kept = append(kept, f)

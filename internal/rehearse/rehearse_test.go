@@ -282,7 +282,11 @@ CREATE FUNCTION grant_col(tbl text, col text, rol text) RETURNS void LANGUAGE pl
 CREATE FUNCTION revoke_col(tbl text, col text, rol text) RETURNS void LANGUAGE plpgsql AS
   $$ BEGIN EXECUTE format('revoke update (%I) on %I from %I', col, tbl, rol); END $$;
 CREATE FUNCTION wrapper() RETURNS void LANGUAGE plpgsql AS
-  $$ BEGIN PERFORM grant_col('t', 'a', 'schemagate_app'); END $$;`
+  $$ BEGIN PERFORM grant_col('t', 'a', 'schemagate_app'); END $$;
+CREATE TABLE pending (stmt text);
+INSERT INTO pending VALUES ('GRANT UPDATE (a) ON t TO schemagate_app');
+CREATE FUNCTION run_pending() RETURNS void LANGUAGE plpgsql AS
+  $$ DECLARE s text; BEGIN FOR s IN SELECT stmt FROM pending LOOP EXECUTE s; END LOOP; END $$;`
 	for _, tc := range []struct {
 		name     string
 		files    map[string]string
@@ -303,6 +307,24 @@ CREATE FUNCTION wrapper() RETURNS void LANGUAGE plpgsql AS
 			"3_z.up.sql": "ALTER TABLE t ADD COLUMN z int;", "3_z.down.sql": "ALTER TABLE t DROP COLUMN z;",
 		},
 		failed: "2", ok: []string{"3"}, problems: "column t.a has privileges",
+	}, {
+		name: "statements read from a table",
+		files: map[string]string{
+			"2_grant.up.sql": "SELECT run_pending();", "2_grant.down.sql": "SELECT 1;",
+			"3_z.up.sql": "ALTER TABLE t ADD COLUMN z int;", "3_z.down.sql": "ALTER TABLE t DROP COLUMN z;",
+		},
+		failed: "2", ok: []string{"3"}, problems: "column t.a has privileges",
+	}, {
+		name: "a trigger calls a wrapper",
+		files: map[string]string{
+			"2_trigger.up.sql": `CREATE FUNCTION on_insert() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN PERFORM wrapper(); RETURN NEW; END $$;
+CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION on_insert();`,
+			"2_trigger.down.sql": "DROP TRIGGER t_ins ON t; DROP FUNCTION on_insert();",
+			"3_row.up.sql":       "INSERT INTO t VALUES (1);", "3_row.down.sql": "DELETE FROM t;",
+			"4_z.up.sql": "ALTER TABLE t ADD COLUMN z int;", "4_z.down.sql": "ALTER TABLE t DROP COLUMN z;",
+		},
+		failed: "3", ok: []string{"2", "4"}, problems: "column t.a has privileges",
 	}, {
 		name: "down revokes through a function",
 		files: map[string]string{
