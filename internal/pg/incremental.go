@@ -154,6 +154,9 @@ type Inspector struct {
 	// a function's name in a text.
 	routines map[string]*routine
 	names    map[string]*regexp.Regexp
+	// lastFuncs and lastReach are the functions reachUnseen was last asked about and its answer.
+	lastFuncs map[string]*schema.Function
+	lastReach []*schema.Function
 }
 
 // NewInspector returns an Inspector with the default ignore list and the mode SCHEMAGATE_INSPECT asks for.

@@ -283,6 +283,28 @@ func notWordRune(r rune) bool {
 // that named none of the older ones still does not. Without a function of the first kind, which is most
 // catalogs, it costs a look-up per function.
 func (in *Inspector) reachUnseen(funcs map[string]*schema.Function) []*schema.Function {
+	// Marks share the functions that did not change (see merge), and a round trip asks about the same
+	// ones step after step: comparing them by their keys and pointers costs less than finding their
+	// definitions again.
+	if len(funcs) == len(in.lastFuncs) && in.lastFuncs != nil {
+		same := true
+		for k, f := range funcs {
+			if in.lastFuncs[k] != f {
+				same = false
+				break
+			}
+		}
+		if same {
+			return in.lastReach
+		}
+	}
+	reach := in.reach(funcs)
+	in.lastFuncs, in.lastReach = funcs, reach
+	return reach
+}
+
+// reach is reachUnseen without its memory.
+func (in *Inspector) reach(funcs map[string]*schema.Function) []*schema.Function {
 	var reach []*schema.Function
 	for _, f := range funcs {
 		if in.routine(f.Definition).unseen {
