@@ -209,9 +209,10 @@ func containsAll(list []string, words ...string) bool {
 }
 
 // TestMissedChangeIsRehearsedAgainWhole shows the safety net of incremental catalog reads. Migration 2
-// calls a function that calls one that deletes a table's comment from pg_description: no lock, no new
-// row, nothing an incremental read that scans the catalogs can see, no catalog DML in the migration's
-// own text nor in the function it names (Inspector.CallsUnseen does not follow calls further). The
+// runs, through an operator, a function that deletes a table's comment from pg_description: no lock, no
+// new row, nothing an incremental read that scans the catalogs can see, no catalog DML in the
+// migration's own text nor any function named in it (Inspector.CallsUnseen follows names, and an
+// operator names its function nowhere in the text that uses it). The
 // run's final whole read notices, and the rehearsal runs again with whole reads: migration 2's round trip
 // is then judged on the real catalog (its down puts the comment back: ok) instead of a stale one. With the
 // change log (SCHEMAGATE_INSPECT=log), the catalog rows written beside the logged DDL send the read after
@@ -228,11 +229,11 @@ func missedChange(t *testing.T, mode string) {
 	files := map[string]string{
 		"1_table.up.sql": `CREATE TABLE notes (id int PRIMARY KEY);
 COMMENT ON TABLE notes IS 'kept';
-CREATE FUNCTION forget_note_comment() RETURNS void LANGUAGE sql AS
-  $$ DELETE FROM pg_catalog.pg_description WHERE objoid = 'notes'::regclass AND objsubid = 0 $$;
-CREATE FUNCTION tidy_notes() RETURNS void LANGUAGE sql AS $$ SELECT forget_note_comment() $$;`,
-		"1_table.down.sql":  "DROP FUNCTION tidy_notes(); DROP FUNCTION forget_note_comment(); DROP TABLE notes;",
-		"2_forget.up.sql":   "SELECT tidy_notes();",
+CREATE FUNCTION forget_note_comment(int, int) RETURNS int LANGUAGE sql AS
+  $$ DELETE FROM pg_catalog.pg_description WHERE objoid = 'notes'::regclass AND objsubid = 0; SELECT 1 $$;
+CREATE OPERATOR ### (LEFTARG = int, RIGHTARG = int, FUNCTION = forget_note_comment);`,
+		"1_table.down.sql":  "DROP OPERATOR ### (int, int); DROP FUNCTION forget_note_comment(int, int); DROP TABLE notes;",
+		"2_forget.up.sql":   "SELECT 1 ### 2;",
 		"2_forget.down.sql": "COMMENT ON TABLE notes IS 'kept';",
 	}
 	for name, sql := range files {
@@ -267,10 +268,11 @@ CREATE FUNCTION tidy_notes() RETURNS void LANGUAGE sql AS $$ SELECT forget_note_
 }
 
 // TestFunctionCallsWithUnseenChanges: a migration that changes column privileges through a function of
-// an earlier migration (its own text only says SELECT grant_col(...)) rewrites pg_attribute alone, which
-// the incremental read's probe does not see. The read after it is whole, so the round trip is judged on
-// the real catalog: a down that forgets the grant fails its own migration (not the next one, whose
-// down would be the first to meet a whole read), and a down that revokes through a function passes.
+// an earlier migration (its own text only says SELECT grant_col(...), or SELECT wrapper() where wrapper
+// calls grant_col) rewrites pg_attribute alone, which the incremental read's probe does not see. The
+// read after it is whole, so the round trip is judged on the real catalog: a down that forgets the grant
+// fails its own migration (not the next one, whose down would be the first to meet a whole read), and a
+// down that revokes through a function passes.
 func TestFunctionCallsWithUnseenChanges(t *testing.T) {
 	t.Setenv("SCHEMAGATE_INSPECT", "incremental") // verify mode would stop at the first stale read
 	base := `CREATE TABLE t (id bigint PRIMARY KEY, a text);
@@ -278,7 +280,13 @@ DO $$ BEGIN CREATE ROLE schemagate_app; EXCEPTION WHEN duplicate_object OR uniqu
 CREATE FUNCTION grant_col(tbl text, col text, rol text) RETURNS void LANGUAGE plpgsql AS
   $$ BEGIN EXECUTE format('grant update (%I) on %I to %I', col, tbl, rol); END $$;
 CREATE FUNCTION revoke_col(tbl text, col text, rol text) RETURNS void LANGUAGE plpgsql AS
-  $$ BEGIN EXECUTE format('revoke update (%I) on %I from %I', col, tbl, rol); END $$;`
+  $$ BEGIN EXECUTE format('revoke update (%I) on %I from %I', col, tbl, rol); END $$;
+CREATE FUNCTION wrapper() RETURNS void LANGUAGE plpgsql AS
+  $$ BEGIN PERFORM grant_col('t', 'a', 'schemagate_app'); END $$;
+CREATE TABLE pending (stmt text);
+INSERT INTO pending VALUES ('GRANT UPDATE (a) ON t TO schemagate_app');
+CREATE FUNCTION run_pending() RETURNS void LANGUAGE plpgsql AS
+  $$ DECLARE s text; BEGIN FOR s IN SELECT stmt FROM pending LOOP EXECUTE s; END LOOP; END $$;`
 	for _, tc := range []struct {
 		name     string
 		files    map[string]string
@@ -292,6 +300,31 @@ CREATE FUNCTION revoke_col(tbl text, col text, rol text) RETURNS void LANGUAGE p
 			"3_z.up.sql": "ALTER TABLE t ADD COLUMN z int;", "3_z.down.sql": "ALTER TABLE t DROP COLUMN z;",
 		},
 		failed: "2", ok: []string{"3"}, problems: "column t.a has privileges",
+	}, {
+		name: "through a wrapper",
+		files: map[string]string{
+			"2_grant.up.sql": "SELECT wrapper();", "2_grant.down.sql": "SELECT 1;",
+			"3_z.up.sql": "ALTER TABLE t ADD COLUMN z int;", "3_z.down.sql": "ALTER TABLE t DROP COLUMN z;",
+		},
+		failed: "2", ok: []string{"3"}, problems: "column t.a has privileges",
+	}, {
+		name: "statements read from a table",
+		files: map[string]string{
+			"2_grant.up.sql": "SELECT run_pending();", "2_grant.down.sql": "SELECT 1;",
+			"3_z.up.sql": "ALTER TABLE t ADD COLUMN z int;", "3_z.down.sql": "ALTER TABLE t DROP COLUMN z;",
+		},
+		failed: "2", ok: []string{"3"}, problems: "column t.a has privileges",
+	}, {
+		name: "a trigger calls a wrapper",
+		files: map[string]string{
+			"2_trigger.up.sql": `CREATE FUNCTION on_insert() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN PERFORM wrapper(); RETURN NEW; END $$;
+CREATE TRIGGER t_ins AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION on_insert();`,
+			"2_trigger.down.sql": "DROP TRIGGER t_ins ON t; DROP FUNCTION on_insert();",
+			"3_row.up.sql":       "INSERT INTO t VALUES (1);", "3_row.down.sql": "DELETE FROM t;",
+			"4_z.up.sql": "ALTER TABLE t ADD COLUMN z int;", "4_z.down.sql": "ALTER TABLE t DROP COLUMN z;",
+		},
+		failed: "3", ok: []string{"2", "4"}, problems: "column t.a has privileges",
 	}, {
 		name: "down revokes through a function",
 		files: map[string]string{
