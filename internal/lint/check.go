@@ -515,7 +515,7 @@ func (a *analyzer) index(is *pg_query.IndexStmt) {
 	_, partitioned := a.st.partitioned[a.st.rel(is.Relation)]
 	if !is.Concurrent {
 		if !fresh && partitioned && !is.Relation.GetInh() {
-			a.takes(lockSH) // ON ONLY: an invalid parent index, no build
+			a.takesKnown(lockSH, is.Relation) // ON ONLY: an invalid parent index, no build
 			return
 		}
 		if !fresh {

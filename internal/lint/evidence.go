@@ -37,6 +37,10 @@ type Evidence struct {
 	FastDefault []string `json:"fast_default,omitempty"`
 	// InvalidIndexes lists indexes left INVALID after the statement.
 	InvalidIndexes []string `json:"invalid_indexes,omitempty"`
+	// ClearedIndexes lists indexes INVALID before the statement that are no longer after it: validated
+	// (ALTER INDEX … ATTACH PARTITION of the last partition's index validates the partitioned index made
+	// INVALID by CREATE INDEX … ON ONLY) or dropped.
+	ClearedIndexes []string `json:"cleared_indexes,omitempty"`
 	// Concurrent is set when the statement ran outside a transaction (CONCURRENTLY and friends).
 	Concurrent bool    `json:"concurrent,omitempty"`
 	DurationMS float64 `json:"duration_ms"`
@@ -91,7 +95,10 @@ const SourceBoth = "static+dynamic"
 //     when no lock_timeout is in effect).
 //   - ACCESS EXCLUSIVE on a pre-existing table other than those a DROP CONSTRAINT / DROP TABLE finding
 //     names (the referenced side of a dropped foreign key) is appended to that finding's Lock.
-//   - An INVALID index left behind adds invalid-index (dangerous).
+//   - An index a statement made INVALID that is still INVALID at the end of the migration (the end of
+//     ev: no later statement validated or dropped it) adds invalid-index (dangerous) at that statement.
+//     CREATE INDEX … ON ONLY a partitioned table makes its index INVALID on purpose; attaching the index
+//     of its last partition validates it.
 //
 // Findings without evidence are returned unchanged. Ignore comments keep their effect: a finding
 // corrected in place stays ignored; a rewrite is explained by (so adds nothing after) an ignored finding
@@ -195,7 +202,9 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 	// them all in one (see stmtFacts.block): rehearsed are the modes that one holds.
 	var txHeld, rehearsed map[string]lockSet
 	txFile, txBlock := "", -1
-	for _, e := range ev {
+	for ei, e := range ev {
+		madeInvalid := len(e.InvalidIndexes) > 0
+		e.InvalidIndexes = stillInvalid(e.InvalidIndexes, ev[ei+1:])
 		if e.Err != "" {
 			txHeld, rehearsed = nil, nil // the transaction is aborted; nothing after it runs in it
 			// A failed CREATE INDEX CONCURRENTLY leaves its index behind INVALID, which blocks the retry.
@@ -469,6 +478,13 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				if l < lockSH || reported[rel] || droppedHere[rel] || droppedBy(e, rel) {
 					continue
 				}
+				sf, ok := facts[e.File].at(e.Line, e.Column)
+				if ok && sf.known[rel] >= l || !ok && l == lockSH && madeInvalid && lockedKind(e, rel) == "p" {
+					// The static analysis knows it and counted it for missing-lock-timeout. Without its
+					// facts (a script with no finding), SHARE on a partitioned table by a statement that
+					// made an index INVALID is CREATE INDEX … ON ONLY's, which builds nothing.
+					continue
+				}
 				sequence := lockedKind(e, rel) == "S"
 				if sequence {
 					if sf, ok := facts[e.File].at(e.Line, e.Column); ok && sf.counted {
@@ -517,6 +533,14 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 		ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
 	}
 	return out
+}
+
+// stillInvalid are the indexes of invalid that none of the statements after (later) validated or
+// dropped: those the migration leaves INVALID.
+func stillInvalid(invalid []string, later []Evidence) []string {
+	return slices.DeleteFunc(slices.Clone(invalid), func(ix string) bool {
+		return slices.ContainsFunc(later, func(e Evidence) bool { return slices.Contains(e.ClearedIndexes, ix) })
+	})
 }
 
 // invalidIndexFindings are the invalid-index findings of a statement that left indexes INVALID; what

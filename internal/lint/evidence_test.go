@@ -725,3 +725,39 @@ func TestApplyEvidenceStatementsAlone(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyEvidencePartitionedIndexPattern: CREATE INDEX … ON ONLY a partitioned table makes an INVALID
+// index that attaching the index of the last partition validates. An index INVALID after its statement
+// but not at the end of the migration was not left INVALID; one still INVALID at the end was, and is
+// reported at the statement that made it. The SHARE the parent index takes on its table is the lock the
+// rules count for lock_timeout, not an unexplained one.
+func TestApplyEvidencePartitionedIndexPattern(t *testing.T) {
+	t.Parallel()
+	src := "SET lock_timeout = '2s'; SET statement_timeout = '5min';\n" +
+		"CREATE INDEX IF NOT EXISTS p_k_idx ON ONLY p (k);\n" +
+		"CREATE INDEX CONCURRENTLY IF NOT EXISTS p1_k_idx ON p1 (k);\n" +
+		"ALTER INDEX p_k_idx ATTACH PARTITION p1_k_idx;\n"
+	cfg := Config{Schema: "CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);\n"}
+	static := AnalyzeScript(script(src), false, cfg)
+	made := Evidence{File: "m.sql", Line: 2, Column: 1, InvalidIndexes: []string{"public.p_k_idx"},
+		Locks: []LockEvidence{{Relation: "public.p", Mode: "ShareLock", Preexisting: true, Kind: "p"}, {Relation: "public.p_k_idx", Mode: "AccessExclusiveLock", Kind: "I"}}}
+	built := Evidence{File: "m.sql", Line: 3, Column: 1, Concurrent: true, Locks: []LockEvidence{{Relation: "public.p1", Mode: "ShareUpdateExclusiveLock", Preexisting: true, Kind: "r"}}}
+	attached := Evidence{File: "m.sql", Line: 4, Column: 1, ClearedIndexes: []string{"public.p_k_idx"},
+		Locks: []LockEvidence{{Relation: "public.p", Mode: "AccessShareLock", Preexisting: true, Kind: "p"}}}
+	for _, tt := range []struct {
+		name    string
+		ev      []Evidence
+		invalid bool
+	}{
+		{"attached", []Evidence{made, built, attached}, false},
+		{"never attached", []Evidence{made, built}, true},
+	} {
+		got := ApplyEvidence(static, tt.ev)
+		if f := find(got, "invalid-index"); (f != nil) != tt.invalid || f != nil && f.Line != 2 {
+			t.Errorf("%s: invalid-index %+v, want one at line 2: %v", tt.name, f, tt.invalid)
+		}
+		if f := find(got, "unexplained-exclusive-lock"); f != nil {
+			t.Errorf("%s: %+v", tt.name, f)
+		}
+	}
+}
