@@ -200,6 +200,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s is proven on %s by %s, but PostgreSQL sets the column NOT NULL in %s too, which no validated CHECK proves: it scans %s while holding ACCESS EXCLUSIVE",
 					rel, name, rel, which, andList(below), andList(below)))
 				f.subject = rel + "." + name
+				f.below = a.tracedBelow(key)
 				f.Suggestion = fmt.Sprintf("give %s a CHECK (%s IS NOT NULL) NOT VALID and VALIDATE it first, each in its own transaction; or write the CHECK on %s without NO INHERIT", andList(below), quoteIdent(name), rel)
 				return
 			}
@@ -218,6 +219,9 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		}
 		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
 		f.subject = rel + "." + name
+		if rv.GetInh() {
+			f.below = a.tracedBelow(key)
+		}
 		nn := quoteIdent(name + "_not_null")
 		f.Suggestion = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s; then SET NOT NULL (no scan); then, in another transaction again, DROP CONSTRAINT %s (a statement after SET NOT NULL in its transaction would keep ACCESS EXCLUSIVE held)", relIdent(rv), nn, quoteIdent(name), nn, nn)
 		if proven {

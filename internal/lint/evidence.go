@@ -317,10 +317,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					f.Source = SourceBoth
 				}
 			case "set-not-null":
-				scanned := false
-				for _, rel := range e.Scanned {
-					scanned = scanned || names(f, rel)
-				}
+				scanned := slices.ContainsFunc(e.Scanned, func(rel string) bool { return reaches(f, rel, newLocks, e) })
 				if !scanned {
 					// PostgreSQL skips the scan when the column is NOT NULL already, and (12+) when a
 					// validated CHECK (col IS NOT NULL) proves it: the trace does not say which.
@@ -366,7 +363,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 		}
 		scanExplained := func(rel string) bool {
 			for _, f := range scanners {
-				if names(f, rel) || scansRelated[f.Rule] {
+				if reaches(f, rel, newLocks, e) || scansRelated[f.Rule] {
 					return true
 				}
 			}
@@ -717,6 +714,24 @@ func names(f *Finding, rel string) bool {
 				return true
 			}
 			i = start + 1
+		}
+	}
+	return false
+}
+
+// reaches tells whether the statement e of a finding reaches relation rel (as the trace writes it): the
+// finding names it, or rel is a table below the one the finding is about (a partition, an inheritance
+// child), as the static analysis knows them or as the trace shows them: PostgreSQL locks the partitions
+// a statement on a partitioned table recurses to in the mode it locks the partitioned table, so a
+// relation the statement newly locked (newLocks) as strongly as a partitioned table the finding names
+// is one of them. The rules may know only some of the partitions (those the migration names).
+func reaches(f *Finding, rel string, newLocks map[string]lockLevel, e Evidence) bool {
+	if names(f, rel) || slices.Contains(f.below, rel) {
+		return true
+	}
+	for _, l := range e.Locks {
+		if l.Kind == "p" && l.Relation != rel && newLocks[l.Relation] > lockNone && newLocks[rel] >= newLocks[l.Relation] && names(f, l.Relation) {
+			return true
 		}
 	}
 	return false

@@ -761,3 +761,36 @@ func TestApplyEvidencePartitionedIndexPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyEvidenceSetNotNullScansPartitions: SET NOT NULL on a partitioned table scans its partitions
+// (the parent has no rows): their scans in the trace are the statement's own, which keeps it set-not-null
+// and needs no table-scan beside it. So for an inheritance parent's children.
+func TestApplyEvidenceSetNotNullScansPartitions(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ schema, kind string }{
+		{"CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (1000);\nCREATE TABLE pd PARTITION OF p DEFAULT;\n", "p"},
+		{"CREATE TABLE p (id int, k int);\nCREATE TABLE p1 () INHERITS (p);\nCREATE TABLE pd () INHERITS (p);\n", "r"},
+		// The rehearsal's rules read only the tables the migration names (and a DEFAULT partition): the
+		// trace's locks tell the partitions.
+		{"CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\n", "p"},
+	} {
+		static := AnalyzeScript(script("SET lock_timeout = '2s';\nALTER TABLE p ALTER COLUMN k SET NOT NULL;\n"), true, Config{Schema: tt.schema})
+		var locks []LockEvidence
+		for i, rel := range []string{"public.p", "public.p1", "public.pd"} {
+			kind := "r"
+			if i == 0 {
+				kind = tt.kind
+			}
+			locks = append(locks, LockEvidence{Relation: rel, Mode: "AccessExclusiveLock", Preexisting: true, Kind: kind})
+		}
+		got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 2, Column: 1, Locks: locks, Scanned: []string{"public.p1", "public.pd"}}})
+		if f := find(got, "set-not-null"); f == nil || f.Risk != Dangerous || f.Source != SourceBoth {
+			t.Errorf("set-not-null %+v in %v", f, got)
+		}
+		for _, rule := range []string{"set-not-null-proven", "table-scan"} {
+			if f := find(got, rule); f != nil {
+				t.Errorf("%+v", f)
+			}
+		}
+	}
+}

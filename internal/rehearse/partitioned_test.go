@@ -69,3 +69,16 @@ func TestPartitionedIndexPattern(t *testing.T) {
 		})
 	}
 }
+
+// TestSetNotNullOnPartitionedTable: SET NOT NULL on a partitioned table scans each partition (the
+// parent has no rows of its own): the trace's scans of the partitions keep it set-not-null, never
+// set-not-null-proven, and explain those scans.
+func TestSetNotNullOnPartitionedTable(t *testing.T) {
+	base := "CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (1000);\n" +
+		"CREATE TABLE pd PARTITION OF p DEFAULT;\nINSERT INTO p SELECT g, g FROM generate_series(1, 500) g;\nINSERT INTO p VALUES (2000, 1);\n"
+	got := rehearseChange(t, base, "SET lock_timeout = '2s'; SET statement_timeout = '5min';\nALTER TABLE p ALTER COLUMN k SET NOT NULL;\n")
+	all := strings.Join(got, "\n")
+	if !strings.Contains(all, "dangerous set-not-null:") || strings.Contains(all, "set-not-null-proven") || strings.Contains(all, "table-scan") {
+		t.Errorf("findings\n%s\nwant set-not-null (dangerous), no set-not-null-proven or table-scan", all)
+	}
+}
