@@ -849,6 +849,12 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		shownOld = shownType(old.typ, old.mods)
 	}
 	using := cd.RawDefault != nil && !plainUsing(cd.RawDefault, col, cd.TypeName)
+	// A domain without constraints converts as its base type does (PostgreSQL's
+	// ATColumnChangeRequiresRewrite looks through its CoerceToDomain).
+	baseT, baseM := newT, newM
+	if base := a.st.domainBase[a.st.qual(cd.TypeName.GetNames())]; base != nil && len(cd.TypeName.GetArrayBounds()) == 0 {
+		baseT, baseM = typeName(base)
+	}
 	var f *Finding
 	switch {
 	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12 && a.utcZone.on():
@@ -871,7 +877,7 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		// from the domain's own base type.
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, name, newT))
 		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
-	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
+	case old != nil && !using && coercible(old.typ, old.mods, baseT, baseM):
 		if cd.CollClause != nil && a.indexed(key, col) {
 			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, name))
 		} else if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f != nil {
