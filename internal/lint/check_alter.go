@@ -320,7 +320,9 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("set-tablespace", fmt.Sprintf("SET TABLESPACE copies %s's data files under ACCESS EXCLUSIVE", rel))
 		}
 	case pg_query.AlterTableType_AT_SetAccessMethod:
-		if !fresh && !strings.EqualFold(cmd.Name, "heap") {
+		// PostgreSQL 17's SET ACCESS METHOD DEFAULT (no name) is default_table_access_method, heap unless
+		// configured otherwise: on a heap table, as SET ACCESS METHOD heap, it does nothing.
+		if !fresh && !strings.EqualFold(cmd.Name, "heap") && cmd.Name != "" {
 			a.add("set-access-method", fmt.Sprintf("SET ACCESS METHOD %s rewrites %s under ACCESS EXCLUSIVE", cmd.Name, rel))
 		}
 	case pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ResetRelOptions:

@@ -794,3 +794,23 @@ func TestApplyEvidenceSetNotNullScansPartitions(t *testing.T) {
 		}
 	}
 }
+
+// TestSetAccessMethodDefault: PostgreSQL 17's SET ACCESS METHOD DEFAULT is default_table_access_method,
+// heap unless configured otherwise: on a heap table it does nothing, as SET ACCESS METHOD heap does.
+func TestSetAccessMethodDefault(t *testing.T) {
+	t.Parallel()
+	schema := Config{Schema: "CREATE TABLE t (id int);\n", PGVersion: 17}
+	for _, tt := range []struct {
+		src  string
+		want bool
+	}{
+		{"ALTER TABLE t SET ACCESS METHOD DEFAULT;\n", false},
+		{"ALTER TABLE t SET ACCESS METHOD heap;\n", false},
+		{"ALTER TABLE t SET ACCESS METHOD columnar;\n", true},
+	} {
+		f := find(AnalyzeScript(script("SET lock_timeout = '2s';\n"+tt.src), true, schema), "set-access-method")
+		if (f != nil) != tt.want || f != nil && strings.Contains(f.Message, "METHOD  ") {
+			t.Errorf("%s: set-access-method %+v, want one: %v", tt.src, f, tt.want)
+		}
+	}
+}
