@@ -232,6 +232,10 @@ type stmtFacts struct {
 	// counted says the static analysis counted a lock of the statement for missing-lock-timeout: SHARE
 	// or stronger on a relation it knows existed, or one whose wait it judged (DROP INDEX CONCURRENTLY).
 	counted bool
+	// known are locks the static analysis knows the statement takes and counted for missing-lock-timeout
+	// though no finding claims them, by the name the trace gives the relation: harmless under a
+	// lock_timeout, they are no unexplained lock (CREATE INDEX … ON ONLY a partitioned table: SHARE).
+	known map[string]lockLevel
 	// relTimeout, for a DO block, is how lock_timeout stood for each relation its statements name (by
 	// the name the trace gives it) at the statements that may lock it (in effect only if at every one);
 	// lockTimeout and deploy stand for the relations it does not list. Nil when a statement of the block
@@ -480,6 +484,20 @@ func (a *analyzer) takesOn(l lockLevel, kind string) {
 	case l == a.lock && kind != a.lockKind:
 		a.lockKind = mixedKinds
 	}
+}
+
+// takesKnown is takes(l) for a lock on rv that no finding will claim: the rehearsal's sight of it is
+// explained (stmtFacts.known).
+func (a *analyzer) takesKnown(l lockLevel, rv *pg_query.RangeVar) {
+	a.takes(l)
+	k := [2]int{a.stmt.Pos.Line, a.stmt.Pos.Column}
+	sf := a.facts.stmts[k]
+	if sf.known == nil {
+		sf.known = map[string]lockLevel{}
+	}
+	rel := traceName(a.st.rel(rv))
+	sf.known[rel] = max(sf.known[rel], l)
+	a.facts.stmts[k] = sf
 }
 
 // lockMark is the statement's strongest lock so far and its relation's kind, to go back to.

@@ -371,7 +371,8 @@ func (a *analyzer) setConfig(n *pg_query.Node) {
 	})
 }
 
-// zeroSetting tells whether a timeout's value is zero (off): 0, 0.0, '0', '0s', '0min', '0 ms' …
+// zeroSetting tells whether a timeout's value turns it off: one PostgreSQL reads as 0 ms, also after
+// rounding ('0.4ms', '400us', 0.4; see timeoutMS). A value it would refuse is not.
 func zeroSetting(args []*pg_query.Node) bool {
 	if len(args) != 1 {
 		return false
@@ -391,10 +392,8 @@ func zeroSetting(args []*pg_query.Node) bool {
 	default:
 		return false
 	}
-	v = strings.TrimSpace(v)
-	num := strings.TrimRightFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == ' ' })
-	f, err := strconv.ParseFloat(num, 64)
-	return err == nil && f == 0
+	ms, ok := timeoutMS(v)
+	return ok && ms == 0
 }
 
 // utcSetting tells whether a SET TIME ZONE value names a zone of fixed offset zero: UTC and its aliases
@@ -406,8 +405,12 @@ func utcSetting(arg *pg_query.Node) bool {
 	if c == nil {
 		return false
 	}
-	if c.GetIval() != nil || c.GetFval() != nil {
-		return zeroSetting([]*pg_query.Node{arg})
+	if c.GetIval() != nil {
+		return c.GetIval().Ival == 0
+	}
+	if c.GetFval() != nil {
+		f, err := strconv.ParseFloat(c.GetFval().Fval, 64)
+		return err == nil && f == 0
 	}
 	name := strings.ToLower(strings.TrimSpace(c.GetSval().GetSval()))
 	name = strings.TrimPrefix(name, "etc/")
@@ -515,7 +518,7 @@ func (a *analyzer) index(is *pg_query.IndexStmt) {
 	_, partitioned := a.st.partitioned[a.st.rel(is.Relation)]
 	if !is.Concurrent {
 		if !fresh && partitioned && !is.Relation.GetInh() {
-			a.takes(lockSH) // ON ONLY: an invalid parent index, no build
+			a.takesKnown(lockSH, is.Relation) // ON ONLY: an invalid parent index, no build
 			return
 		}
 		if !fresh {

@@ -200,6 +200,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s is proven on %s by %s, but PostgreSQL sets the column NOT NULL in %s too, which no validated CHECK proves: it scans %s while holding ACCESS EXCLUSIVE",
 					rel, name, rel, which, andList(below), andList(below)))
 				f.subject = rel + "." + name
+				f.below = a.tracedBelow(key)
 				f.Suggestion = fmt.Sprintf("give %s a CHECK (%s IS NOT NULL) NOT VALID and VALIDATE it first, each in its own transaction; or write the CHECK on %s without NO INHERIT", andList(below), quoteIdent(name), rel)
 				return
 			}
@@ -218,6 +219,9 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		}
 		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
 		f.subject = rel + "." + name
+		if rv.GetInh() {
+			f.below = a.tracedBelow(key)
+		}
 		nn := quoteIdent(name + "_not_null")
 		f.Suggestion = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; then in another transaction VALIDATE CONSTRAINT %s; then SET NOT NULL (no scan); then, in another transaction again, DROP CONSTRAINT %s (a statement after SET NOT NULL in its transaction would keep ACCESS EXCLUSIVE held)", relIdent(rv), nn, quoteIdent(name), nn, nn)
 		if proven {
@@ -316,7 +320,9 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("set-tablespace", fmt.Sprintf("SET TABLESPACE copies %s's data files under ACCESS EXCLUSIVE", rel))
 		}
 	case pg_query.AlterTableType_AT_SetAccessMethod:
-		if !fresh && !strings.EqualFold(cmd.Name, "heap") {
+		// PostgreSQL 17's SET ACCESS METHOD DEFAULT (no name) is default_table_access_method, heap unless
+		// configured otherwise: on a heap table, as SET ACCESS METHOD heap, it does nothing.
+		if !fresh && !strings.EqualFold(cmd.Name, "heap") && cmd.Name != "" {
 			a.add("set-access-method", fmt.Sprintf("SET ACCESS METHOD %s rewrites %s under ACCESS EXCLUSIVE", cmd.Name, rel))
 		}
 	case pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ResetRelOptions:
@@ -845,6 +851,12 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		shownOld = shownType(old.typ, old.mods)
 	}
 	using := cd.RawDefault != nil && !plainUsing(cd.RawDefault, col, cd.TypeName)
+	// A domain without constraints converts as its base type does (PostgreSQL's
+	// ATColumnChangeRequiresRewrite looks through its CoerceToDomain).
+	baseT, baseM := newT, newM
+	if base := a.st.domainBase[a.st.qual(cd.TypeName.GetNames())]; base != nil && len(cd.TypeName.GetArrayBounds()) == 0 {
+		baseT, baseM = typeName(base)
+	}
 	var f *Finding
 	switch {
 	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12 && a.utcZone.on():
@@ -867,7 +879,7 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		// from the domain's own base type.
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, name, newT))
 		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
-	case old != nil && !using && coercible(old.typ, old.mods, newT, newM):
+	case old != nil && !using && coercible(old.typ, old.mods, baseT, baseM):
 		if cd.CollClause != nil && a.indexed(key, col) {
 			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, name))
 		} else if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f != nil {

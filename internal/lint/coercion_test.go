@@ -103,6 +103,37 @@ func TestTypeChangeMatchesServer(t *testing.T) {
 	}
 }
 
+// TestDomainTypeChangeMatchesServer: a change to a domain without constraints over the column's type
+// (or a type it is binary-coercible to) keeps the table (ATColumnChangeRequiresRewrite looks through
+// the CoerceToDomain of a domain without constraints); to a constrained domain, or over another base
+// type, it rewrites it (measured on 15).
+func TestDomainTypeChangeMatchesServer(t *testing.T) {
+	domains := "CREATE DOMAIN posint AS int;\nCREATE DOMAIN posint_c AS int CHECK (VALUE > 0);\nCREATE DOMAIN bigd AS bigint;\n" +
+		"CREATE DOMAIN over_posint AS posint;\nCREATE DOMAIN name20 AS varchar(20);\nCREATE DOMAIN name5 AS varchar(5);\n"
+	changes := [][2]string{{"int", "posint"}, {"int", "posint_c"}, {"int", "bigd"}, {"int", "over_posint"}, {"int", "posint[]"},
+		{"varchar(10)", "name20"}, {"varchar(10)", "name5"}, {"text", "name20"}}
+	conn := pgtest.Conn(t)
+	for _, c := range changes {
+		t.Run(c[0]+" to "+c[1], func(t *testing.T) {
+			schema := domains + fmt.Sprintf("CREATE TABLE m (c %s);\n", c[0])
+			src := fmt.Sprintf("ALTER TABLE m ALTER COLUMN c TYPE %s;\n", c[1])
+			if c[1] == "posint[]" {
+				src = "ALTER TABLE m ALTER COLUMN c TYPE posint[] USING ARRAY[c];\n"
+			}
+			want, _ := serverTypeChange(t.Context(), t, conn, schema, src)
+			var got []string
+			for _, f := range AnalyzeScript(script(src), true, Config{Schema: schema}) {
+				if strings.HasPrefix(f.Rule, "change-column-") {
+					got = append(got, f.Rule+": "+f.Message)
+				}
+			}
+			if len(got) != 1 || !strings.HasPrefix(got[0], want+":") {
+				t.Errorf("static analysis %q, want %s (what the server did)", got, want)
+			}
+		})
+	}
+}
+
 // serverTypeChange runs schema and then src in a transaction it rolls back, and names the rule for what
 // the server did (see TestTypeChangeMatchesServer); false when the schema does not apply (a type
 // without an operator class for an index).

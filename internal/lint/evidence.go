@@ -37,6 +37,10 @@ type Evidence struct {
 	FastDefault []string `json:"fast_default,omitempty"`
 	// InvalidIndexes lists indexes left INVALID after the statement.
 	InvalidIndexes []string `json:"invalid_indexes,omitempty"`
+	// ClearedIndexes lists indexes INVALID before the statement that are no longer after it: validated
+	// (ALTER INDEX … ATTACH PARTITION of the last partition's index validates the partitioned index made
+	// INVALID by CREATE INDEX … ON ONLY) or dropped.
+	ClearedIndexes []string `json:"cleared_indexes,omitempty"`
 	// Concurrent is set when the statement ran outside a transaction (CONCURRENTLY and friends).
 	Concurrent bool    `json:"concurrent,omitempty"`
 	DurationMS float64 `json:"duration_ms"`
@@ -91,7 +95,10 @@ const SourceBoth = "static+dynamic"
 //     when no lock_timeout is in effect).
 //   - ACCESS EXCLUSIVE on a pre-existing table other than those a DROP CONSTRAINT / DROP TABLE finding
 //     names (the referenced side of a dropped foreign key) is appended to that finding's Lock.
-//   - An INVALID index left behind adds invalid-index (dangerous).
+//   - An index a statement made INVALID that is still INVALID at the end of the migration (the end of
+//     ev: no later statement validated or dropped it) adds invalid-index (dangerous) at that statement.
+//     CREATE INDEX … ON ONLY a partitioned table makes its index INVALID on purpose; attaching the index
+//     of its last partition validates it.
 //
 // Findings without evidence are returned unchanged. Ignore comments keep their effect: a finding
 // corrected in place stays ignored; a rewrite is explained by (so adds nothing after) an ignored finding
@@ -195,7 +202,9 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 	// them all in one (see stmtFacts.block): rehearsed are the modes that one holds.
 	var txHeld, rehearsed map[string]lockSet
 	txFile, txBlock := "", -1
-	for _, e := range ev {
+	for ei, e := range ev {
+		madeInvalid := len(e.InvalidIndexes) > 0
+		e.InvalidIndexes = stillInvalid(e.InvalidIndexes, ev[ei+1:])
 		if e.Err != "" {
 			txHeld, rehearsed = nil, nil // the transaction is aborted; nothing after it runs in it
 			// A failed CREATE INDEX CONCURRENTLY leaves its index behind INVALID, which blocks the retry.
@@ -308,10 +317,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					f.Source = SourceBoth
 				}
 			case "set-not-null":
-				scanned := false
-				for _, rel := range e.Scanned {
-					scanned = scanned || names(f, rel)
-				}
+				scanned := slices.ContainsFunc(e.Scanned, func(rel string) bool { return reaches(f, rel, newLocks, e) })
 				if !scanned {
 					// PostgreSQL skips the scan when the column is NOT NULL already, and (12+) when a
 					// validated CHECK (col IS NOT NULL) proves it: the trace does not say which.
@@ -357,7 +363,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 		}
 		scanExplained := func(rel string) bool {
 			for _, f := range scanners {
-				if names(f, rel) || scansRelated[f.Rule] {
+				if reaches(f, rel, newLocks, e) || scansRelated[f.Rule] {
 					return true
 				}
 			}
@@ -469,6 +475,13 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				if l < lockSH || reported[rel] || droppedHere[rel] || droppedBy(e, rel) {
 					continue
 				}
+				sf, ok := facts[e.File].at(e.Line, e.Column)
+				if ok && sf.known[rel] >= l || !ok && l == lockSH && madeInvalid && lockedKind(e, rel) == "p" {
+					// The static analysis knows it and counted it for missing-lock-timeout. Without its
+					// facts (a script with no finding), SHARE on a partitioned table by a statement that
+					// made an index INVALID is CREATE INDEX … ON ONLY's, which builds nothing.
+					continue
+				}
 				sequence := lockedKind(e, rel) == "S"
 				if sequence {
 					if sf, ok := facts[e.File].at(e.Line, e.Column); ok && sf.counted {
@@ -517,6 +530,14 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 		ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
 	}
 	return out
+}
+
+// stillInvalid are the indexes of invalid that none of the statements after (later) validated or
+// dropped: those the migration leaves INVALID.
+func stillInvalid(invalid []string, later []Evidence) []string {
+	return slices.DeleteFunc(slices.Clone(invalid), func(ix string) bool {
+		return slices.ContainsFunc(later, func(e Evidence) bool { return slices.Contains(e.ClearedIndexes, ix) })
+	})
 }
 
 // invalidIndexFindings are the invalid-index findings of a statement that left indexes INVALID; what
@@ -693,6 +714,24 @@ func names(f *Finding, rel string) bool {
 				return true
 			}
 			i = start + 1
+		}
+	}
+	return false
+}
+
+// reaches tells whether the statement e of a finding reaches relation rel (as the trace writes it): the
+// finding names it, or rel is a table below the one the finding is about (a partition, an inheritance
+// child), as the static analysis knows them or as the trace shows them: PostgreSQL locks the partitions
+// a statement on a partitioned table recurses to in the mode it locks the partitioned table, so a
+// relation the statement newly locked (newLocks) as strongly as a partitioned table the finding names
+// is one of them. The rules may know only some of the partitions (those the migration names).
+func reaches(f *Finding, rel string, newLocks map[string]lockLevel, e Evidence) bool {
+	if names(f, rel) || slices.Contains(f.below, rel) {
+		return true
+	}
+	for _, l := range e.Locks {
+		if l.Kind == "p" && l.Relation != rel && newLocks[l.Relation] > lockNone && newLocks[rel] >= newLocks[l.Relation] && names(f, l.Relation) {
+			return true
 		}
 	}
 	return false

@@ -725,3 +725,92 @@ func TestApplyEvidenceStatementsAlone(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyEvidencePartitionedIndexPattern: CREATE INDEX … ON ONLY a partitioned table makes an INVALID
+// index that attaching the index of the last partition validates. An index INVALID after its statement
+// but not at the end of the migration was not left INVALID; one still INVALID at the end was, and is
+// reported at the statement that made it. The SHARE the parent index takes on its table is the lock the
+// rules count for lock_timeout, not an unexplained one.
+func TestApplyEvidencePartitionedIndexPattern(t *testing.T) {
+	t.Parallel()
+	src := "SET lock_timeout = '2s'; SET statement_timeout = '5min';\n" +
+		"CREATE INDEX IF NOT EXISTS p_k_idx ON ONLY p (k);\n" +
+		"CREATE INDEX CONCURRENTLY IF NOT EXISTS p1_k_idx ON p1 (k);\n" +
+		"ALTER INDEX p_k_idx ATTACH PARTITION p1_k_idx;\n"
+	cfg := Config{Schema: "CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);\n"}
+	static := AnalyzeScript(script(src), false, cfg)
+	made := Evidence{File: "m.sql", Line: 2, Column: 1, InvalidIndexes: []string{"public.p_k_idx"},
+		Locks: []LockEvidence{{Relation: "public.p", Mode: "ShareLock", Preexisting: true, Kind: "p"}, {Relation: "public.p_k_idx", Mode: "AccessExclusiveLock", Kind: "I"}}}
+	built := Evidence{File: "m.sql", Line: 3, Column: 1, Concurrent: true, Locks: []LockEvidence{{Relation: "public.p1", Mode: "ShareUpdateExclusiveLock", Preexisting: true, Kind: "r"}}}
+	attached := Evidence{File: "m.sql", Line: 4, Column: 1, ClearedIndexes: []string{"public.p_k_idx"},
+		Locks: []LockEvidence{{Relation: "public.p", Mode: "AccessShareLock", Preexisting: true, Kind: "p"}}}
+	for _, tt := range []struct {
+		name    string
+		ev      []Evidence
+		invalid bool
+	}{
+		{"attached", []Evidence{made, built, attached}, false},
+		{"never attached", []Evidence{made, built}, true},
+	} {
+		got := ApplyEvidence(static, tt.ev)
+		if f := find(got, "invalid-index"); (f != nil) != tt.invalid || f != nil && f.Line != 2 {
+			t.Errorf("%s: invalid-index %+v, want one at line 2: %v", tt.name, f, tt.invalid)
+		}
+		if f := find(got, "unexplained-exclusive-lock"); f != nil {
+			t.Errorf("%s: %+v", tt.name, f)
+		}
+	}
+}
+
+// TestApplyEvidenceSetNotNullScansPartitions: SET NOT NULL on a partitioned table scans its partitions
+// (the parent has no rows): their scans in the trace are the statement's own, which keeps it set-not-null
+// and needs no table-scan beside it. So for an inheritance parent's children.
+func TestApplyEvidenceSetNotNullScansPartitions(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ schema, kind string }{
+		{"CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (1000);\nCREATE TABLE pd PARTITION OF p DEFAULT;\n", "p"},
+		{"CREATE TABLE p (id int, k int);\nCREATE TABLE p1 () INHERITS (p);\nCREATE TABLE pd () INHERITS (p);\n", "r"},
+		// The rehearsal's rules read only the tables the migration names (and a DEFAULT partition): the
+		// trace's locks tell the partitions.
+		{"CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\n", "p"},
+	} {
+		static := AnalyzeScript(script("SET lock_timeout = '2s';\nALTER TABLE p ALTER COLUMN k SET NOT NULL;\n"), true, Config{Schema: tt.schema})
+		var locks []LockEvidence
+		for i, rel := range []string{"public.p", "public.p1", "public.pd"} {
+			kind := "r"
+			if i == 0 {
+				kind = tt.kind
+			}
+			locks = append(locks, LockEvidence{Relation: rel, Mode: "AccessExclusiveLock", Preexisting: true, Kind: kind})
+		}
+		got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 2, Column: 1, Locks: locks, Scanned: []string{"public.p1", "public.pd"}}})
+		if f := find(got, "set-not-null"); f == nil || f.Risk != Dangerous || f.Source != SourceBoth {
+			t.Errorf("set-not-null %+v in %v", f, got)
+		}
+		for _, rule := range []string{"set-not-null-proven", "table-scan"} {
+			if f := find(got, rule); f != nil {
+				t.Errorf("%+v", f)
+			}
+		}
+	}
+}
+
+// TestSetAccessMethodDefault: PostgreSQL 17's SET ACCESS METHOD DEFAULT is default_table_access_method,
+// heap unless configured otherwise: on a heap table it does nothing, as SET ACCESS METHOD heap does.
+func TestSetAccessMethodDefault(t *testing.T) {
+	t.Parallel()
+	schema := Config{Schema: "CREATE TABLE t (id int);\n", PGVersion: 17}
+	for _, tt := range []struct {
+		src  string
+		want bool
+	}{
+		{"ALTER TABLE t SET ACCESS METHOD DEFAULT;\n", false},
+		{"ALTER TABLE t SET ACCESS METHOD heap;\n", false},
+		{"ALTER TABLE t SET ACCESS METHOD columnar;\n", true},
+	} {
+		f := find(AnalyzeScript(script("SET lock_timeout = '2s';\n"+tt.src), true, schema), "set-access-method")
+		if (f != nil) != tt.want || f != nil && strings.Contains(f.Message, "METHOD  ") {
+			t.Errorf("%s: set-access-method %+v, want one: %v", tt.src, f, tt.want)
+		}
+	}
+}

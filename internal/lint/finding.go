@@ -104,6 +104,9 @@ type Finding struct {
 	// wholeStatement is the excerpt of the whole statement when Statement is a part's (see partExcerpt):
 	// what the rehearsal's findings of the statement show.
 	wholeStatement string
+	// below lists the tables under the one the finding is about that its statement reaches too
+	// (partitions, inheritance children, as the trace names them): their scans are the statement's.
+	below []string
 	// knownDefault marks an ADD COLUMN whose DEFAULT calls no function the parser does not know: it is
 	// not volatile, so a rewrite the rehearsal sees in its statement is another subcommand's.
 	knownDefault bool

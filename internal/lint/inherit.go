@@ -44,6 +44,15 @@ func (s *state) children(key string) []string {
 	return out
 }
 
+// tracedBelow lists the tables below table key (see inheritors) as the rehearsal's trace names them.
+func (a *analyzer) tracedBelow(key string) []string {
+	var out []string
+	for _, child := range a.st.inheritors(key) {
+		out = append(out, traceName(child))
+	}
+	return out
+}
+
 // noInherit follows ALTER TABLE child NO INHERIT parent: child is no longer below parent.
 func (s *state) noInherit(child, parent string) {
 	parents := slices.DeleteFunc(slices.Clone(s.inherits[child]), func(p string) bool { return p == parent })

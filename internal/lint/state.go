@@ -40,6 +40,8 @@ type state struct {
 	domains  map[string]bool // domains with CHECK / NOT NULL constraints
 	// domainChecks are the names of the CHECKs of domains, by domain key (see constraintNamed).
 	domainChecks map[string][]string
+	// domainBase is the base type of each domain, through the domains it is over.
+	domainBase map[string]*pg_query.TypeName
 	// domainDefaults are the DEFAULT expressions of domains, their own or their base domain's: a
 	// column of the domain added without a DEFAULT of its own gets it.
 	domainDefaults map[string]*pg_query.Node
@@ -129,7 +131,7 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, domainBase: map[string]*pg_query.TypeName{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
@@ -204,6 +206,7 @@ func (s *state) drops(name string) []string {
 	delete(s.kinds, name)
 	delete(s.domains, name)
 	delete(s.domainDefaults, name)
+	delete(s.domainBase, name)
 	delete(s.domainChecks, name)
 	for _, t := range s.tables {
 		// The foreign keys that reference a table go with it: PostgreSQL drops a referenced table only
@@ -779,6 +782,10 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		// DomainHasConstraints walks the chain); over an array of one it does not.
 		if s.constrainedDomain(d.TypeName) {
 			s.domains[name] = true
+		}
+		s.domainBase[name] = d.TypeName
+		if base := s.domainBase[s.qual(d.TypeName.GetNames())]; base != nil && len(d.TypeName.GetArrayBounds()) == 0 {
+			s.domainBase[name] = base
 		}
 		if def := s.domainDefault(d.TypeName); def != nil {
 			s.domainDefaults[name] = def

@@ -524,11 +524,25 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 			ev.InvalidIndexes = append(ev.InvalidIndexes, m.Name)
 		}
 	}
+	ev.ClearedIndexes = clearedIndexes(before, after)
 	// The relations come in pg_locks order, which changes from run to run: report them by name.
-	for _, names := range [][]string{ev.Rewritten, ev.Scanned, ev.FastDefault, ev.InvalidIndexes} {
+	for _, names := range [][]string{ev.Rewritten, ev.Scanned, ev.FastDefault, ev.InvalidIndexes, ev.ClearedIndexes} {
 		slices.Sort(names)
 	}
 	return ev
+}
+
+// clearedIndexes lists the indexes INVALID in before that are not in after: made valid (ALTER INDEX …
+// ATTACH PARTITION of the last partition's index validates the partitioned index) or dropped. They are
+// matched by OID, so a rename is not taken for one.
+func clearedIndexes(before, after *traceState) []string {
+	var out []string
+	for _, m := range before.Invalid {
+		if !slices.ContainsFunc(after.Invalid, func(x traceItem) bool { return x.Rel == m.Rel }) {
+			out = append(out, m.Name)
+		}
+	}
+	return out
 }
 
 // sequenceNoise tells whether a lock is one every use of a sequence takes (ROW EXCLUSIVE: nextval,
@@ -711,8 +725,9 @@ func (t *ConcurrentTracer) evidence(ctx context.Context, stmt *sqlparse.Statemen
 		// whose new block starts with nothing uncommitted). What the block changed was recorded at the
 		// statements that changed it, read inside it; the state before this one is that of the block's
 		// last statement, which a rollback undoes (filenodes back as they were) and whose scan counters
-		// were the block's: a diff would blame the end of the block for the block's rewrites.
-		return lint.Evidence{Locks: t.newLocks(seen, oids, cur)}, cur, nil
+		// were the block's: a diff would blame the end of the block for the block's rewrites. An index
+		// the block left INVALID that a rollback took away is gone, though.
+		return lint.Evidence{Locks: t.newLocks(seen, oids, cur), ClearedIndexes: clearedIndexes(t.prev, cur)}, cur, nil
 	}
 	ev := diffTrace(t.prev, cur, t.preexisting)
 	ev.Locks = polledLocks(seen, oids, t.prev, cur, t.preexisting)
