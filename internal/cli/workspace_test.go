@@ -27,8 +27,13 @@ func TestContainerStepTrustsTheWorkspace(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Restored after the test, whatever schemagate sets; unset meanwhile, since the action's tests set
+	// them in this process too (action.go trusts the workspace for the rest of its process).
 	for _, k := range []string{"GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"} {
-		t.Setenv(k, os.Getenv(k)) // restored after the test, whatever schemagate sets
+		t.Setenv(k, os.Getenv(k))
+		if err := os.Unsetenv(k); err != nil {
+			t.Fatal(err)
+		}
 	}
 	mig := filepath.Join(root, "db", "migrations")
 
