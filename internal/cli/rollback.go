@@ -38,7 +38,9 @@ before V, then V again). What it cannot restore is marked DATA LOSS: steps that 
 column empty, and each statement of V that destroyed data (file:line: TRUNCATE of t, DELETE from t,
 UPDATE of t.col, a dropped table or column, a DO block or function call that may destroy data, as the
 deploy judges an up); verified then means the schema, not the data, and such a rollback should use the
-deploy snapshot instead.
+deploy snapshot instead. For goose and sql-migrate the script goes under the migration's Down
+annotation: a statement the tool would cut at a line ending in ';' (a function body) is written inside
+StatementBegin/StatementEnd, and the script is verified as the tool reads it.
 
 Exit codes: 0 written and verified, 3 generated but not verified (written only with --force),
 2 usage or bad input, 1 the tool failed.`,

@@ -105,3 +105,45 @@ func TestRollbackScriptMarksRowsTheUpDestroyed(t *testing.T) {
 		}
 	}
 }
+
+// TestRollbackScriptGooseAndSQLMigrateStatementBlocks: goose and sql-migrate end a statement at every
+// line whose last word ends with ';'. The generated down re-created a plpgsql function whose body has
+// such lines as a bare statement, "verified": pasted under the migration's Down annotation, the tool
+// would send the body in pieces. Such a statement is now written inside StatementBegin/StatementEnd,
+// the down is verified as the tool's reader reads it, and the migration with the written down pasted
+// under its Down annotation checks clean (its round trip runs what the tool sends).
+func TestRollbackScriptGooseAndSQLMigrateStatementBlocks(t *testing.T) {
+	requirePG(t)
+	body := "CREATE FUNCTION bump(x int) RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  x := x + 1;\n  RETURN x;\nEND $$;\n"
+	for _, tc := range []struct {
+		name, tool string
+	}{
+		{"goose", "goose"},
+		{"sql-migrate", "migrate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ann := "-- +" + tc.tool + " "
+			writeFile(t, filepath.Join(dir, "00001_init.sql"), []byte(ann+"Up\n"+ann+"StatementBegin\n"+body+ann+"StatementEnd\n"+ann+"Down\nDROP FUNCTION bump(int);\n"))
+			up := ann + "Up\nDROP FUNCTION bump(int);\n" + ann + "Down\n"
+			writeFile(t, filepath.Join(dir, "00002_drop.sql"), []byte(up+"SELECT 1;\n"))
+			down := filepath.Join(t.TempDir(), "down.sql")
+			code, out, errOut := run(t, nil, "rollback-script", "--format", tc.name, "--dir", dir, "--version", "2", "-q", "-o", down)
+			if code != ExitOK {
+				t.Fatalf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
+			}
+			b, err := os.ReadFile(down)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "\n"+ann+"StatementBegin\nCREATE OR REPLACE FUNCTION") || !strings.Contains(string(b), "$function$;\n"+ann+"StatementEnd\n") {
+				t.Errorf("the function is not written inside StatementBegin/StatementEnd:\n%s", b)
+			}
+			// Pasted under the Down annotation, the tool runs it as rehearsed.
+			writeFile(t, filepath.Join(dir, "00002_drop.sql"), append([]byte(up), b...))
+			if code, out, errOut := run(t, nil, "check", "--format", tc.name, "--dir", dir, "-q"); code != ExitOK {
+				t.Errorf("check with the written down: exit %d\n%s%s\n%s", code, out, errOut, b)
+			}
+		})
+	}
+}
