@@ -3,7 +3,6 @@ package deploy
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -711,187 +710,6 @@ func qualifier(searchPath string) func(string) string {
 	}
 }
 
-// upLosesData explains what data that was there before m's up ran the up destroyed, and its down does not
-// bring back: it drops a table or column it did not create (an up that creates a table and drops it again
-// destroys nothing of what was there), empties a table (TRUNCATE, DELETE) or overwrites values of
-// columns it did not add (UPDATE). A down that only recreates the shape (ADD COLUMN, CREATE TABLE) does
-// not bring the data back; one that writes it again does: rows into the table (INSERT, COPY, MERGE,
-// CREATE TABLE AS) for a dropped or emptied table, values into the column (UPDATE) for a dropped or
-// overwritten one. A dropped materialized view is computed again, not lost. A schema dropped with
-// CASCADE that neither m (before the drop) nor earlier created loses every table it held, whatever the
-// down does: what counts is whether the schema, type or table was there before the run when the drop
-// happens, so DROP SCHEMA s CASCADE; CREATE SCHEMA s (DROP TABLE t; CREATE TABLE t) loses what was in
-// it, and a drop of one an earlier migration created, also after dropping one of that name, does not. A column
-// type change (ALTER COLUMN ... TYPE) of a column neither added loses data unless it is a widening
-// (widens) from the type the down changes it back to, without USING: the down says what the type was
-// (the rollback's verification, which compares the catalog with the one before the run, finds a down
-// that says it wrongly, and restores the snapshot); one whose down does not change the type back, or with
-// a USING expression, counts as lossy. A DROP TYPE, DROP DOMAIN or DROP EXTENSION with CASCADE of one
-// that neither m (before the drop) nor earlier created loses what cascades says the drop takes with it
-// ("type name", "domain name", "extension name" as the drop writes the name: deployer.readCascades,
-// which reads it from the database before the run: the columns that use it, "" for none), and counts as
-// lossy when cascades does not say. A DROP OWNED BY a role that neither created, or after one of them
-// handed objects to a role (ALTER ... OWNER TO, REASSIGN OWNED), loses every table the role owns.
-// Emptying or deleting from a table, also one m or earlier created, loses what it reaches beyond it
-// (links, as for downLosesData; cascades says what foreign keys to a table from before the run the
-// database had), unless the down writes those rows or values again. Tables and columns that
-// earlier (the run's migrations applied before m, whose downs remove them again) created and left
-// standing count as m's own, and so do those m created before it drops them (effects.madeTables; not
-// with IF NOT EXISTS, which may find the one that was there). Tables and columns m renamed are named as
-// before m (analyze), the down's names read back through m's renames (effects.before). "" when nothing
-// is lost. searchPath is as for downLosesData.
-// What the parse tree cannot show counts as lost too, the down's writes notwithstanding: a DO block whose
-// text holds such a statement (destroyingCode), and a call of a function whose code (code, by name
-// without schema: folderCode, deployer.funcCode) holds one, or whose code is unknown.
-func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath string, code map[string][]codeDef, cascades map[string]string) string {
-	up := analyze(m.Up)
-	down := analyze(m.Down)
-	q := qualifier(searchPath)
-	// added are the columns m adds (addedEarlier those earlier added).
-	added, refilled, rewritten := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	retyped := map[string]colType{}
-	// types are the types, domains ("type name", "domain name") and extensions ("extension name") that
-	// m or earlier created; roles the roles, and gives says one of them hands objects to a role.
-	// earlier's are shared (earlierMade): m's own are looked up beside them. What m did to tables,
-	// schemas, types and columns it created before is no loss (analyze leaves out its drops of them):
-	// what earlier created and left standing is m's own too, by the names earlier left it.
-	made, release := earlierMade(searchPath, earlier)
-	defer release()
-	created, schemas, types, addedEarlier := made.created, made.schemas, made.types, made.columns
-	for rc := range up.AddedColumns {
-		i := strings.LastIndex(rc, ".")
-		added[q(rc[:i])+rc[i:]] = true
-	}
-	gives := made.gives || up.GivesOwnership
-	roles := made.roles
-	if len(up.CreatedRoles) > 0 {
-		roles = maps.Clone(made.roles)
-		for r := range up.CreatedRoles {
-			roles[r] = true
-		}
-	}
-	// The type a column had before the up is the one its down changes it back to (the last it does).
-	// The down names tables and columns as the up left them: up.before names them as before the up.
-	for _, l := range down.Losses {
-		if l.what == "type" {
-			rel, col := up.before(q, l.relation, l.column)
-			retyped[rel+"."+col] = l.typ
-		}
-	}
-	for r := range down.Filled {
-		rel, _ := up.before(q, r, "")
-		refilled[rel] = true
-	}
-	for rc := range down.rewrote {
-		i := strings.LastIndex(rc, ".")
-		rel, col := up.before(q, rc[:i], rc[i+1:])
-		rewritten[rel+"."+col] = true
-	}
-	for _, l := range up.Losses {
-		at := fmt.Sprintf("%s:%d", m.Up.File, l.line)
-		switch l.what {
-		case "schema":
-			if !schemas[l.relation] {
-				return fmt.Sprintf("%s drops schema %s with CASCADE, and with it every table it holds, which the down of %s cannot bring back", at, l.relation, m.ID())
-			}
-			continue
-		case "cascade":
-			own := "extension " + l.relation
-			if l.object != "extension" {
-				own = l.object + " " + q(l.relation)
-			}
-			if types[own] {
-				continue
-			}
-			switch took, ok := cascades[l.object+" "+l.relation]; {
-			case !ok:
-				return fmt.Sprintf("%s drops %s %s with CASCADE, which drops the columns that use it with their data, and what it would drop was not read from the database before the run: the down of %s may not bring it back", at, l.object, l.relation, m.ID())
-			case took != "":
-				return fmt.Sprintf("%s drops %s %s with CASCADE, and with it %s, which the down of %s cannot bring back", at, l.object, l.relation, took, m.ID())
-			}
-			continue
-		case "owned":
-			if !ownRoles(l.roles, roles) || gives {
-				return fmt.Sprintf("%s drops every object role %s owns (DROP OWNED), tables included, which the down of %s cannot bring back", at, strings.Join(l.roles, ", "), m.ID())
-			}
-			continue
-		}
-		rel := q(l.relation)
-		if created[rel] || l.matview {
-			continue
-		}
-		switch l.what {
-		case "table":
-			if !refilled[rel] {
-				return fmt.Sprintf("%s drops table %s, and the down of %s does not fill it again", at, l.relation, m.ID())
-			}
-		case "column":
-			if !addedEarlier[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
-				return fmt.Sprintf("%s drops column %s.%s, and the down of %s does not write its values again", at, l.relation, l.column, m.ID())
-			}
-		case "truncate", "delete":
-			if !refilled[rel] {
-				verb := "empties"
-				if l.what == "delete" {
-					verb = "deletes rows of"
-				}
-				return fmt.Sprintf("%s %s %s, and the down of %s does not put its rows back", at, verb, l.relation, m.ID())
-			}
-		case "update":
-			if !added[rel+"."+l.column] && !addedEarlier[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
-				return fmt.Sprintf("%s overwrites %s.%s, and the down of %s does not write its old values again", at, l.relation, l.column, m.ID())
-			}
-		case "type":
-			col := rel + "." + l.column
-			if added[col] || addedEarlier[col] {
-				continue
-			}
-			was, ok := retyped[col]
-			switch {
-			case l.using:
-				return fmt.Sprintf("%s changes the type of %s.%s to %s with USING, a conversion that may lose data the down of %s does not bring back", at, l.relation, l.column, l.typ, m.ID())
-			case !ok:
-				return fmt.Sprintf("%s changes the type of %s.%s to %s, and the down of %s does not change it back, so nothing shows it is a widening: it may lose data", at, l.relation, l.column, l.typ, m.ID())
-			case !widens(was, l.typ):
-				return fmt.Sprintf("%s changes the type of %s.%s from %s to %s, which is not a widening: it may lose data the down of %s does not bring back", at, l.relation, l.column, was, l.typ, m.ID())
-			}
-			retyped[col] = l.typ
-		case "code":
-			return fmt.Sprintf("%s runs a DO block that holds %q, which may destroy data the down of %s does not bring back", at, l.code, m.ID())
-		}
-	}
-	// Emptying a table, also one m or earlier created, may reach tables from before the run (links):
-	// what the down writes again is back.
-	var before []*migrate.Script
-	for _, e := range earlier {
-		before = append(before, e.Up)
-	}
-	back := func(r reached) bool {
-		if r.unknown {
-			return false
-		}
-		if len(r.cols) == 0 {
-			return refilled[r.table]
-		}
-		for _, c := range r.cols {
-			if !rewritten[r.table+"."+c] {
-				return false
-			}
-		}
-		return true
-	}
-	if why, r := linksLose(before, m.Up, searchPath, cascades, true, func(r reached) bool { return !back(r) }); why != "" {
-		switch {
-		case r.unknown:
-			return why + ": the down of " + m.ID() + " may not bring them back"
-		case len(r.cols) > 0:
-			return why + ", and the down of " + m.ID() + " does not write their values again"
-		}
-		return why + ", and the down of " + m.ID() + " does not put its rows back"
-	}
-	return calledCodeLoses(m.Up, up, code, "data the down of "+m.ID()+" does not bring back")
-}
-
 // ownRoles tells whether every role of roles is one of created (the script's own, whose objects are
 // those it created).
 func ownRoles(roles []string, created map[string]bool) bool {
@@ -908,6 +726,15 @@ func ownRoles(roles []string, created map[string]bool) bool {
 // the functions' bodies are followed (codeDef.calls), each function once, to maxCallDepth: deeper calls
 // count as code that cannot be read.
 func calledCodeLoses(s *migrate.Script, up *effects, code map[string][]codeDef, what string) string {
+	if f, why := calledCodeLoss(up, code); f != "" {
+		return fmt.Sprintf("%s:%d calls %s%s may destroy %s", s.File, up.CalledAt[f], f, why, what)
+	}
+	return ""
+}
+
+// calledCodeLoss is the first function (by the line of its first call) of those a script whose effects
+// are up calls that may destroy data, and why, as codeLoses says it; "" when none may.
+func calledCodeLoss(up *effects, code map[string][]codeDef) (f, why string) {
 	funcs := make([]string, 0, len(up.Funcs))
 	for f := range up.Funcs {
 		funcs = append(funcs, f)
@@ -915,10 +742,10 @@ func calledCodeLoses(s *migrate.Script, up *effects, code map[string][]codeDef, 
 	slices.SortFunc(funcs, func(a, b string) int { return cmp.Or(up.CalledAt[a]-up.CalledAt[b], strings.Compare(a, b)) })
 	for _, f := range funcs {
 		if why := codeLoses(f, code, map[string]bool{}, 1); why != "" {
-			return fmt.Sprintf("%s:%d calls %s%s may destroy %s", s.File, up.CalledAt[f], f, why, what)
+			return f, why
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // codeLoses says why function f (as a call names it) may destroy data, by what code says of it and of

@@ -1016,11 +1016,6 @@ func rollbackTx(ctx context.Context, c *pgx.Conn) {
 	_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 }
 
-// parseGenerated turns generated SQL into a script positioned in a virtual file.
-func parseGenerated(file, sql string) *migrate.Script {
-	return &migrate.Script{File: file, SQL: sql, Statements: sqlparse.Parse(sql)}
-}
-
 // mentionedIn keeps the names that appear in sql (any case): the objects a migration may touch.
 func mentionedIn(sql string) func(name string) bool {
 	lower := strings.ToLower(sql)

@@ -312,9 +312,14 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 // A script is not verified when the up did what the catalog comparison does not see (see uncovered): the
 // script does not undo it, and the proof cannot tell.
 func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report.Migration, before, after *pg.Mark) error {
-	ds := schema.GenerateDown(before.Catalog(), after.Catalog())
-	if ds.NoTransaction && !concurrentDownRuns(r.opts.Set.Format, m, ds) {
-		ds = schema.GenerateDownWith(before.Catalog(), after.Catalog(), schema.DownOptions{InTransaction: true})
+	// A statement the folder's tool would cut (goose and sql-migrate end one at every line that ends
+	// with ';', a function body's too) is written inside the lines that keep it whole.
+	format := r.opts.Set.Format
+	opts := schema.DownOptions{Block: func(stmt string) (string, string) { return migrate.StatementBlock(format, stmt) }}
+	ds := schema.GenerateDownWith(before.Catalog(), after.Catalog(), opts)
+	if ds.NoTransaction && !concurrentDownRuns(format, m, ds) {
+		opts.InTransaction = true
+		ds = schema.GenerateDownWith(before.Catalog(), after.Catalog(), opts)
 	}
 	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings, NoTransaction: ds.NoTransaction}
 	rm.GeneratedDown = gd
@@ -327,11 +332,18 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 		gd.Verified = len(ds.Warnings) == 0 && len(outside) == 0
 		return nil
 	}
-	down := parseGenerated(m.Version+".generated.down.sql", ds.SQL)
+	// What is proven is what the tool sends: the down as its reader reads it (goose and sql-migrate read
+	// it line by line, and sql-migrate leaves out the lines that start with "-- ", a body's too). What
+	// the reader finds wrong (a statement the tool would cut) leaves it unverified.
+	down, err := migrate.ReadDown(format, m.Version+".generated.down.sql", ds.SQL)
+	if err != nil {
+		why := fmt.Sprintf("as %s reads it, the generated down is not what was written: %s", format, strings.ReplaceAll(err.Error(), "\n", "; "))
+		outside = append(outside, why)
+		gd.Problems = append(gd.Problems, why)
+	}
 	down.NoTransaction = ds.NoTransaction
 	gm := &migrate.Migration{Version: m.Version, Name: m.Name, Up: m.Up, Down: down, NoTransaction: m.NoTransaction}
 	rt := &report.Roundtrip{Status: report.RoundtripOK, Problems: []string{}}
-	var err error
 	if gm.NoTransaction || gm.Down.NoTransaction {
 		err = r.roundtripWithCopy(ctx, gm, rt, before, after)
 	} else {

@@ -113,6 +113,11 @@ type DownOptions struct {
 	// (golang-migrate and dbmate send a file as one query; goose and Flyway wrap a file unless told
 	// not to): no step may then refuse one, so indexes are built without CONCURRENTLY.
 	InTransaction bool
+	// Block, when set, gives the lines to write before and after a statement (with its ';') so that the
+	// tool that runs the down sends it whole ("" and "" for none): goose and sql-migrate end a statement
+	// at every line that ends with ';', a function body's too, unless it is inside
+	// StatementBegin/StatementEnd (migrate.StatementBlock).
+	Block func(stmt string) (begin, end string)
 }
 
 // GenerateDownWith is GenerateDown for a down run as opts says.
@@ -232,7 +237,17 @@ func (g *downGen) script() *DownScript {
 			b.WriteString("-- " + commentLine(st.Comment) + "\n")
 		}
 		if st.SQL != "" {
+			begin, end := "", ""
+			if g.opts.Block != nil {
+				begin, end = g.opts.Block(st.SQL + ";")
+			}
+			if begin != "" {
+				b.WriteString(begin + "\n")
+			}
 			b.WriteString(st.SQL + ";\n")
+			if end != "" {
+				b.WriteString(end + "\n")
+			}
 		}
 	}
 	s.SQL = b.String()
