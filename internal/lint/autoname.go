@@ -102,6 +102,21 @@ func (s *state) autoOwners(key string, qualified bool) []string {
 	return owners
 }
 
+// newAutoIndex tells whether a relation by the name of key can only be an index PostgreSQL named for
+// tables new to the change (see isNew): a DROP of it locks nothing that existed before.
+func (s *state) newAutoIndex(key string, qualified bool) bool {
+	owners := s.autoOwners(key, qualified)
+	if len(owners) == 0 || !s.unknown(key, qualified) {
+		return false
+	}
+	for _, t := range owners {
+		if !s.isNew(t) {
+			return false
+		}
+	}
+	return true
+}
+
 // indexAutoName is how PostgreSQL names index is when it has no name: an expression's column is named
 // as FigureIndexColname names it, and one the state cannot name leaves any name possible (the zero
 // autoName).

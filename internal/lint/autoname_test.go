@@ -9,7 +9,9 @@ import (
 
 // TestAutoIndexNameIfExists: DROP INDEX IF EXISTS of a name PostgreSQL cannot have chosen for an index
 // of a table (ChooseIndexName: table, columns, pkey/key/excl/idx and a number) does nothing when the
-// history names no such index, however the name starts; one it may have chosen may exist.
+// history names no such index, however the name starts; one it may have chosen may exist. An index
+// PostgreSQL may have named for a table the migration creates is on a new table: its DROP locks nothing
+// that existed before.
 func TestAutoIndexNameIfExists(t *testing.T) {
 	t.Parallel()
 	type want struct {
@@ -48,6 +50,12 @@ func TestAutoIndexNameIfExists(t *testing.T) {
 		{"a partition's index", []string{"CREATE TABLE p (x int) PARTITION BY RANGE (x);\nCREATE INDEX ON p (x);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (1) TO (10);\n"},
 			"DROP INDEX IF EXISTS p1_flow_id;\nDROP INDEX IF EXISTS p1_y_idx;\n",
 			[]want{{"drop-index-blocking", "safe", "no index p1_flow_id exists"}, {"missing-lock-timeout", "dangerous", ""}}},
+		{"an index of a table the migration creates", []string{},
+			metrics + "CREATE INDEX ON metrics (v);\nDROP INDEX IF EXISTS metrics_v_idx;\nSELECT 1;\n",
+			[]want{{"drop-index-blocking", "", ""}, {"missing-lock-timeout", "", ""}, {"statement-after-access-exclusive", "", ""}}},
+		{"an index of a table an earlier migration created", []string{metrics + "CREATE INDEX ON metrics (v);\n"},
+			"DROP INDEX IF EXISTS metrics_v_idx;\nSELECT 1;\n",
+			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"statement-after-access-exclusive", "dangerous", ""}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

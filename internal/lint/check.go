@@ -583,8 +583,11 @@ func (a *analyzer) reindex(r *pg_query.ReindexStmt) {
 func (a *analyzer) drop(d *pg_query.DropStmt) {
 	names, keys := a.dropNames(d)
 	allFresh := len(keys) > 0
-	for _, k := range keys {
-		if !a.st.isNew(k) {
+	for i, k := range keys {
+		// An index PostgreSQL can only have named for tables new to the change is on such a table.
+		autoNew := d.RemoveType == pg_query.ObjectType_OBJECT_INDEX && len(keys) == len(d.Objects) &&
+			a.st.newAutoIndex(k, len(d.Objects[i].GetList().GetItems()) > 1)
+		if !a.st.isNew(k) && !autoNew {
 			allFresh = false
 		}
 	}
