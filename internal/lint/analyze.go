@@ -241,6 +241,9 @@ type stmtFacts struct {
 	// lockTimeout and deploy stand for the relations it does not list. Nil when a statement of the block
 	// that ran without a lock_timeout may have locked relations it does not name.
 	relTimeout map[string]relCover
+	// dropIfExists names (as the statement writes them) the relations of a DROP … IF EXISTS that the
+	// rules could not tell exist: whether it does anything the trace can tell (see DidNothing).
+	dropIfExists []string
 }
 
 // relCover is how lock_timeout stood for a relation's lock: in effect (by the script, or by the deploy

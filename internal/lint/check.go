@@ -586,18 +586,39 @@ func (a *analyzer) reindex(r *pg_query.ReindexStmt) {
 func (a *analyzer) drop(d *pg_query.DropStmt) {
 	names, keys := a.dropNames(d)
 	allFresh := len(keys) > 0
-	for _, k := range keys {
-		if !a.st.isNew(k) {
+	for i, k := range keys {
+		// An index PostgreSQL can only have named for tables new to the change is on such a table.
+		autoNew := d.RemoveType == pg_query.ObjectType_OBJECT_INDEX && len(keys) == len(d.Objects) &&
+			a.st.newAutoIndex(k, len(d.Objects[i].GetList().GetItems()) > 1)
+		if !a.st.isNew(k) && !autoNew {
 			allFresh = false
 		}
 	}
 	// DROP … IF EXISTS of relations the known schema does not have does nothing (PostgreSQL notices
-	// "does not exist, skipping" and takes no lock).
-	if kind := dropKinds[d.RemoveType]; kind != "" && d.MissingOk && !d.Concurrent && !allFresh && a.absent(d.Objects, keys) {
-		from, mark := len(a.out), a.mark()
-		a.dropEffects(d, names, false)
-		a.nothingDone(from, mark, a.noSuch(kind, names, keys))
-		return
+	// "does not exist, skipping" and takes no lock), nor does one the rehearsal saw take no lock.
+	kind := dropKinds[d.RemoveType]
+	if kind != "" && d.MissingOk && !d.Concurrent && !allFresh {
+		switch {
+		case a.absent(d.Objects, keys):
+			from, mark := len(a.out), a.mark()
+			a.dropEffects(d, names, false)
+			a.nothingDone(from, mark, a.noSuch(kind, names, keys))
+			return
+		case a.cfg.sawNothingDone(a.script.File, a.stmt.Pos.Line, a.stmt.Pos.Column):
+			from, mark := len(a.out), a.mark()
+			a.dropEffects(d, names, false)
+			a.nothingDone(from, mark, fmt.Sprintf("the rehearsal saw the statement take no lock: no %s %s exists, so it does nothing", kind, orList(names)))
+			return
+		}
+		// Whether it does anything the rehearsal's trace tells (see DidNothing).
+		k := [2]int{a.stmt.Pos.Line, a.stmt.Pos.Column}
+		sf := a.facts.stmts[k]
+		for _, o := range d.Objects {
+			if items := o.GetList().GetItems(); len(items) > 0 {
+				sf.dropIfExists = append(sf.dropIfExists, items[len(items)-1].GetString_().GetSval())
+			}
+		}
+		a.facts.stmts[k] = sf
 	}
 	// Nor does DROP INDEX CONCURRENTLY IF EXISTS of such an index lock anything.
 	if d.Concurrent && d.MissingOk && a.absent(d.Objects, keys) {

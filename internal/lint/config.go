@@ -39,6 +39,20 @@ type Config struct {
 	// own (schemagate.yml environments): a missing lock_timeout or statement_timeout is then covered, and
 	// those findings are safe unless the script turns the deploy's timeout off.
 	Deploy DeployTimeouts
+	// NothingDone are the statements the rehearsal saw do nothing (see DidNothing): the rules judge
+	// them so, where the schema left in doubt whether what they name exists.
+	NothingDone []Position
+}
+
+// Position is where a statement starts: its file, line and column.
+type Position struct {
+	File         string
+	Line, Column int
+}
+
+// sawNothingDone tells whether the rehearsal saw the statement at line and column of file do nothing.
+func (c Config) sawNothingDone(file string, line, column int) bool {
+	return slices.Contains(c.NothingDone, Position{file, line, column})
 }
 
 // DeployTimeouts are the timeouts schemagate deploy sets before it applies each migration, by environment.

@@ -824,3 +824,38 @@ func droppedBy(e Evidence, rel string) bool {
 	}
 	return false
 }
+
+// DidNothing lists the statements of static (findings of the static analysis) that the rehearsal's
+// evidence ev shows did nothing: a DROP … IF EXISTS the rules could not tell drops anything (a DO block
+// or a function names the relation, PostgreSQL may have chosen its name) that took no lock at all, where
+// no earlier statement of its script locked a relation of a name it drops (the transaction may hold
+// every lock the DROP takes already). Judged again with them as Config.NothingDone, the static analysis
+// counts no lock for them. Statements that ran outside a transaction are left out: the trace samples
+// their locks, and may miss them.
+func DidNothing(static []Finding, ev []Evidence) []Position {
+	facts := map[string]*scriptFacts{}
+	for _, f := range static {
+		if f.facts != nil {
+			facts[f.facts.file] = f.facts
+		}
+	}
+	var out []Position
+	for i, e := range ev {
+		sf, ok := facts[e.File].at(e.Line, e.Column)
+		if !ok || len(sf.dropIfExists) == 0 || e.Err != "" || e.Concurrent || len(e.Locks) > 0 {
+			continue
+		}
+		locked := false
+		for _, earlier := range ev[:i] {
+			for _, l := range earlier.Locks {
+				for _, name := range sf.dropIfExists {
+					locked = locked || earlier.File == e.File && strings.HasSuffix(l.Relation, "."+quoteIdent(name))
+				}
+			}
+		}
+		if !locked {
+			out = append(out, Position{e.File, e.Line, e.Column})
+		}
+	}
+	return out
+}

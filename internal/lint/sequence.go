@@ -1,8 +1,6 @@
 package lint
 
 import (
-	"unicode/utf8"
-
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
@@ -56,27 +54,10 @@ func (s *state) ownsSequence(tkey, col string, options []*pg_query.Node, created
 // makeObjectName builds a name as PostgreSQL's makeObjectName does: name1_name2_label, the longer of
 // name1 and name2 cut first until it fits in 63 bytes, at a character boundary.
 func makeObjectName(name1, name2, label string) string {
-	avail := 63 - len(label) - 1
+	n1, n2 := objectNameLengths(len(name1), len(name2), label)
+	out := clipName(name1, n1)
 	if name2 != "" {
-		avail-- // the underscore between them
-	}
-	n1, n2 := len(name1), len(name2)
-	for n1+n2 > avail {
-		if n1 > n2 {
-			n1--
-		} else {
-			n2--
-		}
-	}
-	clip := func(s string, n int) string {
-		for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		return s[:n]
-	}
-	out := clip(name1, n1)
-	if name2 != "" {
-		out += "_" + clip(name2, n2)
+		out += "_" + clipName(name2, n2)
 	}
 	return out + "_" + label
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
@@ -75,10 +74,10 @@ type state struct {
 	// gone are the objects the migration being judged dropped, renamed or moved to another schema, each
 	// with what says which ("drops it", "renames it", "moves it to another schema").
 	gone map[string]string
-	// autoPrefixes maps autoNamePrefix of the name of each table with an index whose name PostgreSQL
-	// chose (CREATE INDEX without a name, an unnamed PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING
-	// INDEXES, the indexes a partition gets from its parent) to the schemas of such tables.
-	autoPrefixes map[string]map[string]bool
+	// autoNames are the indexes whose name PostgreSQL chose (CREATE INDEX without a name, an unnamed
+	// PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING INDEXES, the indexes a partition gets from its
+	// parent), as far as the state can tell how (see autoIndex).
+	autoNames map[autoName]bool
 	// unmodeled are the lower-cased words of statements that may create objects the state does not
 	// follow: DO blocks and function bodies that build no SQL at run time, statements that do not parse.
 	// A name among them may exist (see noteUnmodeled).
@@ -135,7 +134,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, owned: map[string]string{},
-		gone: map[string]string{}, autoPrefixes: map[string]map[string]bool{}, functions: map[string]bool{}}
+		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}}
 }
 
 func (s *state) table(name string) *table {
@@ -214,6 +213,7 @@ func (s *state) drops(name string) []string {
 		maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
 	}
 	delete(s.owned, name)
+	maps.DeleteFunc(s.autoNames, func(n autoName, _ bool) bool { return n.table == name })
 	along := s.children(name)
 	for seq, col := range s.owned {
 		if t, _ := splitOwner(col); t == name {
@@ -275,12 +275,18 @@ func (s *state) mentioned(name string) bool {
 }
 
 // absent tells whether the state knows that no relation (table, view, index …) by the name of key
-// exists, so that DROP … IF EXISTS or ALTER … IF EXISTS of it does nothing: the state describes the
-// whole history (complete), no code ran whose effect it cannot see (opaque), and no relation by that
-// name is known, nor text it cannot follow names it, nor may PostgreSQL have chosen it for an index.
-// qualified says the statement names the schema; an unqualified name is absent only when no schema
-// has it (the search path may reach schemas after the first, and temporary tables come before it).
+// exists, so that DROP … IF EXISTS or ALTER … IF EXISTS of it does nothing: no relation by that name
+// may exist but for the indexes PostgreSQL named (see unknown), and PostgreSQL named none so.
 func (s *state) absent(key string, qualified bool) bool {
+	return s.unknown(key, qualified) && len(s.autoOwners(key, qualified)) == 0
+}
+
+// unknown tells whether no relation by the name of key may exist but an index PostgreSQL named (see
+// autoOwners): the state describes the whole history (complete), no code ran whose effect it cannot
+// see (opaque), and no relation by that name is known, nor text it cannot follow names it.
+// qualified says the statement names the schema; an unqualified name is unknown only when no schema
+// has it (the search path may reach schemas after the first, and temporary tables come before it).
+func (s *state) unknown(key string, qualified bool) bool {
 	if !s.complete || s.opaque || key == "" || s.exists[key] {
 		return false
 	}
@@ -288,16 +294,7 @@ func (s *state) absent(key string, qualified bool) bool {
 	if s.mentioned(name) {
 		return false
 	}
-	if !qualified && s.bareExists[name] > 0 {
-		return false
-	}
-	schema := keySchema(key)
-	for n := 0; n <= len(name); n++ {
-		if schemas := s.autoPrefixes[name[:n]]; len(schemas) > 0 && (!qualified || schemas[schema]) {
-			return false
-		}
-	}
-	return true
+	return qualified || s.bareExists[name] == 0
 }
 
 // lacksUniqueIndex tells whether materialized view key is known to have no unique index on plain
@@ -316,28 +313,6 @@ func (s *state) lacksUniqueIndex(key string) bool {
 		}
 	}
 	return true
-}
-
-// autoIndex records that table t has an index whose name PostgreSQL chose.
-func (s *state) autoIndex(t string) {
-	ts, tn := keySchema(t), bare(t)
-	p := autoNamePrefix(tn)
-	if s.autoPrefixes[p] == nil {
-		s.autoPrefixes[p] = map[string]bool{}
-	}
-	s.autoPrefixes[p][ts] = true
-}
-
-// autoNamePrefix is the part of table name that every index name PostgreSQL chooses for the table
-// starts with: makeObjectName() cuts the table name only as far as needed to fit 63 bytes with the
-// column names and the label (idx, key, pkey, excl and a number), never below about 28 bytes; 24
-// leaves room, cut at a character boundary.
-func autoNamePrefix(table string) string {
-	n := min(len(table), 24)
-	for n > 0 && n < len(table) && !utf8.RuneStart(table[n]) {
-		n--
-	}
-	return table[:n]
 }
 
 // known returns the table when the schema or the migration described it.
@@ -691,12 +666,12 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				}
 				s.addConstraint(t, name, c)
 			} else if l := e.GetTableLikeClause(); l != nil {
-				s.autoIndex(name) // LIKE … INCLUDING INDEXES names the copies itself
+				s.autoIndex(name, autoName{}) // LIKE … INCLUDING INDEXES names the copies itself
 				s.likeTable(t, l)
 			}
 		}
 		if cs.Partbound != nil {
-			s.autoIndex(name) // the parent's indexes, cloned under names PostgreSQL chooses
+			s.autoIndex(name, autoName{}) // the parent's indexes, cloned under names PostgreSQL chooses
 		}
 		if ps := cs.Partspec; ps != nil {
 			var keys []string
@@ -727,7 +702,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			s.indexCols[ix] = colNames(is.IndexParams)
 			s.indexTable[ix] = rel
 		} else {
-			s.autoIndex(rel)
+			s.autoIndex(rel, indexAutoName(is))
 		}
 		var exprCols []string
 		for _, p := range is.IndexParams {
@@ -932,7 +907,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
 				}
 				// Indexes of the parent the partition lacks are created on it, named by PostgreSQL.
-				s.autoIndex(s.rel(cmd.Def.GetPartitionCmd().GetName()))
+				s.autoIndex(s.rel(cmd.Def.GetPartitionCmd().GetName()), autoName{})
 			}
 		}
 	case n.GetRenameStmt() != nil:
@@ -1006,6 +981,13 @@ func (s *state) moves(old, nw string) {
 		}
 	}
 	rekey(s.tables, old, nw)
+	for _, n := range slices.Collect(maps.Keys(s.autoNames)) {
+		if n.table == old {
+			delete(s.autoNames, n)
+			n.table = nw // its indexes keep their names
+			s.autoNames[n] = true
+		}
+	}
 	s.movesKey(old, nw)
 	rekey(s.indexCols, old, nw)
 	rekey(s.indexTable, old, nw)
@@ -1118,7 +1100,7 @@ func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, create
 		if k.GetContype() == pg_query.ConstrType_CONSTR_PRIMARY || k.GetContype() == pg_query.ConstrType_CONSTR_UNIQUE {
 			t.indexes = append(t.indexes, []string{name})
 			t.uniques = append(t.uniques, []string{name})
-			s.constraintIndex(tname, k)
+			s.constraintIndex(tname, k, cd.Colname)
 		}
 		switch k.GetContype() {
 		case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE, pg_query.ConstrType_CONSTR_FOREIGN:
@@ -1137,9 +1119,9 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 	case pg_query.ConstrType_CONSTR_CHECK:
 		s.addCheck(t, tname, c)
 	case pg_query.ConstrType_CONSTR_EXCLUSION:
-		s.constraintIndex(tname, c)
+		s.constraintIndex(tname, c, "")
 	case pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE:
-		s.constraintIndex(tname, c)
+		s.constraintIndex(tname, c, "")
 		keys := colNames(c.Keys)
 		if len(keys) > 0 {
 			t.indexes = append(t.indexes, keys)
@@ -1158,8 +1140,8 @@ func (s *state) addConstraint(t *table, tname string, c *pg_query.Constraint) {
 // constraintIndex notes the index of a PRIMARY KEY, UNIQUE or EXCLUDE constraint on table tname: it is
 // named after the constraint, or by PostgreSQL when the constraint has no name (USING INDEX keeps the
 // index, under the constraint's name when it has one: ATExecAddIndexConstraint renames it, and what
-// the state knows of it goes along).
-func (s *state) constraintIndex(tname string, c *pg_query.Constraint) {
+// the state knows of it goes along). col is the column a column constraint is written on.
+func (s *state) constraintIndex(tname string, c *pg_query.Constraint, col string) {
 	switch {
 	case c.Conname != "":
 		if c.Indexname != "" && c.Indexname != c.Conname {
@@ -1167,7 +1149,7 @@ func (s *state) constraintIndex(tname string, c *pg_query.Constraint) {
 		}
 		s.know(sibling(tname, c.Conname), true)
 	case c.Indexname == "":
-		s.autoIndex(tname)
+		s.autoIndex(tname, constraintAutoName(c, col))
 	}
 }
 

@@ -332,16 +332,23 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		// The rules judge the migration again, knowing the tables it touches as the database has them
 		// now: column types, NOT NULL, CHECK constraints and indexes that earlier migrations made.
+		var reanalyze func([]lint.Position) []lint.Finding
 		if n, ok := nStatic[m]; ok && n <= len(rm.Findings) {
 			cfg := opts.Lint
 			// Never empty: a schema given says that what it does not describe does not exist (an
 			// empty one would leave CREATE ... IF NOT EXISTS in doubt).
 			cfg.Schema = "-- the rehearsal's catalog of what the migration names\n" + before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
 			cfg.ChangeCreated = r.change.created()
-			rm.Findings = append(lint.Analyze(m, opts.Set.Format, cfg), rm.Findings[n:]...)
+			rest := slices.Clone(rm.Findings[n:])
+			rm.Findings = append(lint.Analyze(m, opts.Set.Format, cfg), rest...)
+			// Once the trace shows which statements did nothing, the rules judge it so (see up).
+			reanalyze = func(nothing []lint.Position) []lint.Finding {
+				cfg.NothingDone = nothing
+				return append(lint.Analyze(m, opts.Set.Format, cfg), rest...)
+			}
 		}
 		r.copied = false
-		after, ok, err := r.up(ctx, m, rm, before)
+		after, ok, err := r.up(ctx, m, rm, before, reanalyze)
 		if err != nil {
 			return nil, "", err
 		}
@@ -680,8 +687,9 @@ func (r *run) finish(started time.Time) *report.Report {
 }
 
 // up applies m's up script with tracing and reads the catalog after it, starting from before. ok is false
-// when the migration failed (rm says why).
-func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration, before *pg.Mark) (*pg.Mark, bool, error) {
+// when the migration failed (rm says why). reanalyze, when not nil, gives the migration's findings anew
+// with the statements the trace saw do nothing judged so (see lint.DidNothing).
+func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration, before *pg.Mark, reanalyze func([]lint.Position) []lint.Finding) (*pg.Mark, bool, error) {
 	start := time.Now()
 	from := r.trace
 	if r.opts.WholeReads {
@@ -771,7 +779,12 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 	rm.DurationMS = time.Since(start).Milliseconds()
 	rm.Trace = traces(m.Up, evidence)
 	if !r.opts.NoTrace {
-		rm.Findings = lint.ApplyEvidenceWith(r.opts.Lint, rm.Findings, r.change.evidence(evidence), lint.IgnoresOf(m.Up)...)
+		ev := r.change.evidence(evidence)
+		// A migration run outside a transaction has its locks sampled: no lock seen proves nothing.
+		if nothing := lint.DidNothing(rm.Findings, ev); reanalyze != nil && !m.NoTransaction && len(nothing) > 0 {
+			rm.Findings = reanalyze(nothing)
+		}
+		rm.Findings = lint.ApplyEvidenceWith(r.opts.Lint, rm.Findings, ev, lint.IgnoresOf(m.Up)...)
 	}
 	if err != nil {
 		if isToolError(ctx, err) {
