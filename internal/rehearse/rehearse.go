@@ -354,7 +354,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		if !ok {
 			opts.Progress("  FAILED at %s:%d:%d: %s", path.Join(filepath.ToSlash(opts.Dir), rm.Error.File), rm.Error.Line, rm.Error.Column, rm.Error.Message)
-			if _, err := r.revive(ctx, "migration "+m.ID(), rm.Error); err != nil {
+			// A failed migration stops the run: the new session is for the checks that end it.
+			if _, err := r.revive(ctx, "migration "+m.ID(), rm.Error, notRun(fresh[i+1:])); err != nil {
 				return nil, "", err
 			}
 			// A transaction rolled back leaves the catalog as before; statements in autocommit may not,
@@ -370,7 +371,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		} else {
 			rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
 		}
-		revived, err := r.revive(ctx, "the round trip of "+m.ID(), rm.Roundtrip.Error)
+		revived, err := r.revive(ctx, "the round trip of "+m.ID(), rm.Roundtrip.Error, goesOn)
 		if err != nil {
 			return nil, "", err
 		}
@@ -378,7 +379,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			if err := r.generateDown(ctx, m, rm, before, after); err != nil {
 				return nil, "", err
 			}
-			if again, err := r.revive(ctx, "the round trip of the down written for "+m.ID(), nil); err != nil {
+			if again, err := r.revive(ctx, "the round trip of the down written for "+m.ID(), nil, goesOn); err != nil {
 				return nil, "", err
 			} else if again {
 				revived = true
@@ -621,12 +622,29 @@ func answers(ctx context.Context, cfg *pgx.ConnConfig, within time.Duration) err
 	return err
 }
 
+// goesOn is what follows a round trip whose session was ended (see run.revive).
+const goesOn = "the rehearsal goes on in a new one"
+
+// notRun says which migrations a failed one leaves not run, for the progress (see run.revive); "" when
+// it was the last.
+func notRun(later []*migrate.Migration) string {
+	switch len(later) {
+	case 0:
+		return ""
+	case 1:
+		return later[0].ID() + " is not run"
+	}
+	return fmt.Sprintf("the %d later migrations (%s to %s) are not run", len(later), later[0].ID(), later[len(later)-1].ID())
+}
+
 // revive opens a new session when a statement ended the rehearsal's own (a migration that runs
 // pg_terminate_backend on its own backend, or the watchdog ending one that ignored its cancellation):
-// the session's transaction was rolled back with it, so the database is as the step before left it,
-// and the run goes on. A server that no longer answers is the tool's failure, named as such.
-// cause is the failure the migration's report holds, if any. It tells whether it reconnected.
-func (r *run) revive(ctx context.Context, during string, cause *report.SQLError) (bool, error) {
+// the session's transaction was rolled back with it, so the database is as the step before left it.
+// After a round trip the run goes on in it; after a failed up, only the checks that end the run use it.
+// A server that no longer answers is the tool's failure, named as such. cause is the failure the
+// migration's report holds, if any; next is what the progress says follows ("" for nothing). It tells
+// whether it reconnected.
+func (r *run) revive(ctx context.Context, during string, cause *report.SQLError, next string) (bool, error) {
 	if r.conn == nil || !r.conn.IsClosed() {
 		return false, nil
 	}
@@ -641,7 +659,11 @@ func (r *run) revive(ctx context.Context, during string, cause *report.SQLError)
 		}
 		return false, &stoppedError{provider: r.opts.Provider.Name(), during: during, err: err, dir: r.opts.Dir}
 	}
-	r.opts.Progress("  its session was ended: the rehearsal goes on in a new one")
+	if next == "" {
+		r.opts.Progress("  its session was ended")
+	} else {
+		r.opts.Progress("  its session was ended: %s", next)
+	}
 	return true, nil
 }
 

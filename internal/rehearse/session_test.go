@@ -300,3 +300,44 @@ func TestMigrationsStatementTimeoutSparesTheCatalogReads(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressOfAnEndedSession: the progress says what follows a migration that ends its own session.
+// After a down in the round trip the rehearsal goes on in a new session; after an up the later
+// migrations are not run (a failed migration stops the run), which the progress line said otherwise.
+func TestProgressOfAnEndedSession(t *testing.T) {
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);",
+		"1_a.down.sql": "DROP TABLE a;\nSELECT pg_terminate_backend(pg_backend_pid());",
+		"2_b.up.sql":   "CREATE TABLE b (id bigint);\nSELECT pg_terminate_backend(pg_backend_pid());",
+		"3_c.up.sql":   "CREATE TABLE c (id bigint);",
+	})
+	var lines []string
+	progress := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Provider: provider(t), NoTrace: true, Progress: progress})
+	if err != nil {
+		t.Fatalf("the run stopped: %v", err)
+	}
+	if m := migration(t, rep, "3"); m.Status != report.StatusNotRun {
+		t.Fatalf("3: %s; want not-run after 2 failed", m.Status)
+	}
+	var afterDown, afterUp string
+	for i, l := range lines {
+		if i == 0 || !strings.Contains(l, "its session was ended") {
+			continue
+		}
+		switch {
+		case strings.Contains(lines[i-1], "FAILED at") && strings.Contains(lines[i-1], "2_b.up.sql"):
+			afterUp = l
+		case afterDown == "":
+			afterDown = l
+		}
+	}
+	if !strings.Contains(afterDown, "the rehearsal goes on in a new one") {
+		t.Errorf("after 1's down ended its session: %q; want that the rehearsal goes on\n%s", afterDown, strings.Join(lines, "\n"))
+	}
+	if strings.Contains(afterUp, "goes on") || !strings.Contains(afterUp, "3_c is not run") {
+		t.Errorf("after 2's up ended its session: %q; want that 3_c is not run\n%s", afterUp, strings.Join(lines, "\n"))
+	}
+}
