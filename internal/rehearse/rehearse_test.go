@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -696,6 +697,15 @@ func TestStatementTimeout(t *testing.T) {
 	if out := strings.Join(progress, "\n"); !strings.Contains(out, "(statement timeout 500ms): SELECT pg_sleep(60)") {
 		t.Errorf("progress says nothing of the canceled statement:\n%s", out)
 	}
+	// How long it ran is said to a tenth of a second, as the report's milliseconds have it: whole
+	// seconds said "canceled after 1s (statement timeout 500ms)" of a statement canceled at 0.6 s.
+	for _, l := range progress {
+		if m := canceledAfter.FindStringSubmatch(l); m != nil {
+			if d, err := time.ParseDuration(m[1]); err != nil || d < 500*time.Millisecond || d >= time.Second {
+				t.Errorf("progress line %q: want the time it ran, at least 500ms, in tenths of a second", l)
+			}
+		}
+	}
 	mu.Unlock()
 	a, b := migration(t, rep, "1"), migration(t, rep, "2")
 	if a.Status != report.StatusApplied || a.Roundtrip == nil || a.Roundtrip.Status != report.RoundtripFailed ||
@@ -707,6 +717,9 @@ func TestStatementTimeout(t *testing.T) {
 		t.Errorf("2: %s %+v; want failed at line 3, SQLSTATE 57014, for running longer than 500ms", b.Status, b.Error)
 	}
 }
+
+// canceledAfter finds the time a canceled statement ran in its progress line.
+var canceledAfter = regexp.MustCompile(`canceled after (\S+) \(statement timeout`)
 
 // TestStillRunningProgress: a long statement is not silent. The progress says which one is running.
 func TestStillRunningProgress(t *testing.T) {

@@ -169,11 +169,11 @@ func (r *run) startWatchdog(ctx context.Context, first *pgx.Conn) error {
 				r.ended.Store(statementLine(query))
 				if !ended[start] {
 					ended[start] = true
-					r.opts.Progress("  still running %s after its cancellation (statement timeout %s): its session is ended: %s", running.Round(time.Second)-limit, limit, statementLine(query))
+					r.opts.Progress("  still running %s after its cancellation (statement timeout %s): its session is ended: %s", tenths(running-limit), limit, statementLine(query))
 				}
 			case canceled:
 				w.canceled.Add(1)
-				r.opts.Progress("  canceled after %s (statement timeout %s): %s", running.Round(time.Second), limit, statementLine(query))
+				r.opts.Progress("  canceled after %s (statement timeout %s): %s", tenths(running), limit, statementLine(query))
 			case running >= reported[start]+every:
 				reported[start] = running.Truncate(every)
 				r.opts.Progress("  still running after %s: %s", running.Round(time.Second), statementLine(query))
@@ -350,6 +350,10 @@ func (r *run) stopFrozen(ctx context.Context, err error) {
 		r.stall(stopped)
 	}
 }
+
+// tenths is d to a tenth of a second, for a line that compares it with the statement timeout: in whole
+// seconds a statement canceled at 5.7 s of a 5 s limit ran "6s", which the report's 5672 ms contradicts.
+func tenths(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
 
 // ownDeadline is cfg for a connection that only the caller's context times out: the watchdog and the
 // sentinel give the server their own time to answer (answerWithin, 5 s for a reconnect), which a URL's
