@@ -395,8 +395,14 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		NoTrace: o.NoTrace, NoRoundtrip: o.NoRoundtrip, GenerateDown: o.GenerateDown,
 		StatementTimeout: cfg.Database.RehearsalStatementTimeout(), Progress: progress, Logger: a.checkLogger(o),
 	})
+	// A run its server stopped (it no longer answers) fails as the tool's, but with the report of what
+	// it did, written as any other's: a CI keeps it, and the comment and the gate have it.
+	var stopped error
 	if err != nil {
-		return nil, rehearsalErr(err)
+		if rep == nil {
+			return nil, rehearsalErr(err)
+		}
+		stopped = rehearsalErr(err)
 	}
 	rep.Version = a.Version
 	// Against a base that does not read, what the change edited or deleted of its files fails as
@@ -484,6 +490,9 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 		if err := a.writeSARIF(ctx, o.SARIF, findings); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if stopped != nil {
+		errs = append([]error{stopped}, errs...)
 	}
 	return rep, errors.Join(errs...)
 }

@@ -132,7 +132,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	}
 	defer func() {
 		if err = end(err); err != nil {
-			rep, missed = nil, ""
+			rep, missed = r.stoppedReport(err, started), ""
 		}
 	}()
 	if err := serverRoleChanges(inst, opts.Setup, opts.Set, opts.Base); err != nil {
@@ -314,6 +314,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		rm := &rep.Migrations[index[m]]
 		opts.Progress("[%d/%d] %s", i+1, len(fresh), m.ID())
 		r.step.Store("migration " + m.ID())
+		r.current, r.currentUp, r.inRoundtrip = rm, m.Up, false
 		if m.External != "" {
 			rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{"a goose Go migration: its code cannot run in the rehearsal"}}
 			rm.Risk = lint.Highest(rm.Findings)
@@ -364,6 +365,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			break // later migrations stay not-run
 		}
 		rm.SchemaDiff = schema.Compare(before.Catalog(), after.Catalog())
+		r.inRoundtrip = true
 		if !opts.NoRoundtrip {
 			if err := r.roundtrip(ctx, m, rm, before, after); err != nil {
 				return nil, "", err
@@ -394,6 +396,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			r.trace = nil
 		}
 	}
+	r.current = nil
 	opts.Logger.Debug("catalog reads", "full", r.insp.Full, "incremental", r.insp.Partial, "from the change log", r.insp.Logged, "owners read incrementally", r.insp.Owners)
 	if before != nil && before.Incremental && !failedOutsideTx {
 		if missed, err = r.insp.Check(ctx, r.conn, before); err != nil {
@@ -504,6 +507,62 @@ type run struct {
 	// db is the rehearsal's database once asked (see database). Its copy for a round trip takes its
 	// name when swapped back in (roundtripWithCopy).
 	db string
+	// current is the new migration under way (its up script currentUp), in its round trip when
+	// inRoundtrip is set: the one a server that stops answering fails (see stoppedReport).
+	current     *report.Migration
+	currentUp   *migrate.Script
+	inRoundtrip bool
+}
+
+// stoppedReport is the report of a run whose server stopped answering (err, a stoppedError) while it
+// rehearsed the new migrations: what was done, the migration under way failed (or its round trip) with
+// that error, the later ones not run, so that a CI keeps a report as for any other failure; the run
+// still fails with err, the tool's failure. It is nil for any other error, or a stop before the new
+// migrations (the setup, the history), of which there is nothing to report.
+func (r *run) stoppedReport(err error, started time.Time) *report.Report {
+	var stopped *stoppedError
+	rm := r.current
+	if rm == nil || !errors.As(err, &stopped) {
+		return nil
+	}
+	phase := "up"
+	if r.inRoundtrip {
+		phase = "" // the down or the re-up: the error's file and line say which
+	}
+	hint := stopped.hint
+	if hint == "" {
+		hint = "The server went away under the rehearsal (killed, out of memory, its container stopped): this migration may be what did it, or the machine. Run the check again; if it stops here again, look at what the migration runs."
+	}
+	// says makes e the server's stop: a new error, or the one the step failed with when its session
+	// was lost (the server's "terminating connection due to unexpected postmaster exit") before the
+	// run found that the server no longer answers. Another failure stays as it is.
+	says := func(e *report.SQLError) *report.SQLError {
+		if e == nil {
+			e = sqlError(stopped.err, phase)
+		} else if e.SQLState != "" && e.SQLState != "57P01" && !strings.HasPrefix(e.SQLState, "08") {
+			return e
+		}
+		e.Message = "the throwaway PostgreSQL (" + stopped.provider + " provider) stopped answering: " + e.Message
+		e.Hint = hint
+		return e
+	}
+	switch {
+	case !r.inRoundtrip:
+		if rm.Status != report.StatusFailed {
+			rm.Error = nil
+		}
+		rm.Status, rm.Error = report.StatusFailed, says(rm.Error)
+		if rm.Error.File == "" {
+			rm.Error.File = r.currentUp.File
+		}
+	case rm.Roundtrip == nil || rm.Roundtrip.Status != report.RoundtripFailed:
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripFailed, Error: says(nil), Problems: []string{}}
+	default:
+		rm.Roundtrip.Error = says(rm.Roundtrip.Error)
+	}
+	rm.Risk = lint.Highest(rm.Findings)
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("The throwaway PostgreSQL stopped answering during %s: the rehearsal stopped there, and the later migrations were not run.", rm.Label()))
+	return r.finish(started)
 }
 
 func (r *run) connect(ctx context.Context) error {

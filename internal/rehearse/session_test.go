@@ -79,13 +79,31 @@ func TestRunNamesAServerThatWentAway(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	_, err := rehearse.Run(ctx, rehearse.Options{Set: set, Dir: "db/migrations", Provider: provider(t), NoTrace: true})
+	rep, err := rehearse.Run(ctx, rehearse.Options{Set: set, Dir: "db/migrations", Provider: provider(t), NoTrace: true})
 	if err == nil || !strings.Contains(err.Error(), "the throwaway PostgreSQL (local provider) stopped answering") {
 		t.Fatalf("error %v; want one that says the server stopped answering", err)
 	}
 	// It names the statement in the folder, as the report's failures do.
 	if !strings.Contains(err.Error(), "db/migrations/2_kill.up.sql:") {
 		t.Errorf("error %v; want it to name db/migrations/2_kill.up.sql", err)
+	}
+	// The report of what was done comes with the error, for the reports a CI keeps: the migration the
+	// server died under failed with it, the later ones are not run.
+	if rep == nil {
+		t.Fatal("no report with the error")
+	}
+	if m := migration(t, rep, "1"); m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+		t.Errorf("1: %s, round trip %+v; want applied and ok", m.Status, m.Roundtrip)
+	}
+	if m := migration(t, rep, "2"); m.Status != report.StatusFailed || m.Error == nil || m.Error.File != "2_kill.up.sql" ||
+		!strings.Contains(m.Error.Message, "the throwaway PostgreSQL (local provider) stopped answering") {
+		t.Errorf("2: %s %+v; want failed in 2_kill.up.sql, the server stopped answering", m.Status, m.Error)
+	}
+	if m := migration(t, rep, "3"); m.Status != report.StatusNotRun {
+		t.Errorf("3: %s; want not-run", m.Status)
+	}
+	if rep.OK {
+		t.Error("report OK")
 	}
 }
 
