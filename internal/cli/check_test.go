@@ -812,6 +812,14 @@ func TestCheckQuietNotesOnce(t *testing.T) {
 		if n, want := strings.Count(errOut, note), map[bool]int{true: 0, false: 1}[quiet]; n != want {
 			t.Errorf("%v: the note %d times on stderr, want %d:\n%s", args, n, want, errOut)
 		}
+		// A note is no error: it does not start as the errors do ("schemagate: "), which a CI log
+		// reads as a failure of a run that passed.
+		if !quiet && !strings.Contains("\n"+errOut, "\nnote: read "+dir+": "+note) {
+			t.Errorf("%v: the note is not a line of its own starting with \"note: \":\n%s", args, errOut)
+		}
+	}
+	if code, out, errOut := run(t, nil, "lint", "--dir", dir); code != ExitOK || !strings.HasPrefix(errOut, "note: read "+dir+": "+note) {
+		t.Errorf("lint: exit %d, want %d with the note on stderr as a \"note: \" line\nstdout:\n%s\nstderr:\n%s", code, ExitOK, out, errOut)
 	}
 	code, out, errOut := run(t, nil, "check", "--dir", dir, "-q", "--setup", filepath.Join(dir, "missing.sql"))
 	if code != ExitUsage || !strings.Contains(errOut, note) {

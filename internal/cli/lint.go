@@ -144,7 +144,7 @@ func (a *App) runLint(o *LintOptions) error {
 		return err
 	}
 	for _, w := range o.warnings {
-		fmt.Fprintf(a.Stderr, "schemagate: %s\n", clean(w))
+		fmt.Fprintf(a.Stderr, "note: %s\n", clean(w)) // as check's notes: no error's "schemagate: "
 	}
 	// Findings are written as the scripts' analyses complete, in order, and then dropped: a folder of
 	// thousands of migrations has tens of thousands of findings, and holding them all would cost more
