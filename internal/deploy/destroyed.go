@@ -97,17 +97,8 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 	// what the down writes again is back.
 	down := analyze(m.Down)
 	q := qualifier(searchPath)
-	refilled, rewritten := map[string]bool{}, map[string]bool{}
 	up := analyze(m.Up)
-	for r := range down.Filled {
-		rel, _ := up.before(q, r, "")
-		refilled[rel] = true
-	}
-	for rc := range down.rewrote {
-		i := strings.LastIndex(rc, ".")
-		rel, col := up.before(q, rc[:i], rc[i+1:])
-		rewritten[rel+"."+col] = true
-	}
+	refilled, rewritten := writtenBack(up, down, q)
 	var before []*migrate.Script
 	for _, e := range earlier {
 		before = append(before, e.Up)
@@ -146,7 +137,8 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 	down := analyze(downScript)
 	q := qualifier(searchPath)
 	// added are the columns m adds (addedEarlier those earlier added).
-	added, refilled, rewritten := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	added := map[string]bool{}
+	var refilled, rewritten map[string]bool
 	retyped := map[string]colType{}
 	// types are the types, domains ("type name", "domain name") and extensions ("extension name") that
 	// m or earlier created; roles the roles, and gives says one of them hands objects to a role.
@@ -176,15 +168,7 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 			retyped[rel+"."+col] = l.typ
 		}
 	}
-	for r := range down.Filled {
-		rel, _ := up.before(q, r, "")
-		refilled[rel] = true
-	}
-	for rc := range down.rewrote {
-		i := strings.LastIndex(rc, ".")
-		rel, col := up.before(q, rc[:i], rc[i+1:])
-		rewritten[rel+"."+col] = true
-	}
+	refilled, rewritten = writtenBack(up, down, q)
 	var out []upLoss
 	// lost records a loss; it tells whether to stop there.
 	lost := func(l loss, short, long string) bool {
@@ -294,4 +278,20 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 		}
 	}
 	return out
+}
+
+// writtenBack names, as before the up, the tables the down fills again and the columns (table.column)
+// it writes again: the down names them as the up left them, up.before as they were before it.
+func writtenBack(up, down *effects, q func(string) string) (refilled, rewritten map[string]bool) {
+	refilled, rewritten = map[string]bool{}, map[string]bool{}
+	for r := range down.Filled {
+		rel, _ := up.before(q, r, "")
+		refilled[rel] = true
+	}
+	for rc := range down.rewrote {
+		i := strings.LastIndex(rc, ".")
+		rel, col := up.before(q, rc[:i], rc[i+1:])
+		rewritten[rel+"."+col] = true
+	}
+	return refilled, rewritten
 }
