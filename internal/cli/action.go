@@ -286,7 +286,7 @@ func (a *App) actionComment(ctx context.Context, env *ci.GitHubEnv, acts *ci.Act
 	var id int64
 	var created bool
 	if err == nil {
-		mdOpts.MaxRunes = commentMaxRunes(f)
+		mdOpts.MaxRunes, mdOpts.Stored = commentMaxRunes(f), storedOn(f)
 		id, created, err = forge.Upsert(ctx, f, ref, mdOpts.Marker, report.Markdown(rep, mdOpts), report.OldMarkers(rep.Dir)...)
 	}
 	if errors.Is(err, forge.ErrReadOnly) {

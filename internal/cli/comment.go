@@ -198,14 +198,20 @@ func jsonPlace(path string, data []byte, err error) string {
 }
 
 // commentRoom is what a comment (check's and the deploy's) leaves of the forge's limit
-// (forge.MaxCommentRunes) for what the forge may add in storing it (GitLab's zero-width space before a
-// line's slash) and for characters counted otherwise than as runes: of GitHub's 65,536, a comment takes
-// 65,000 (report.DefaultMaxRunes).
+// (forge.MaxCommentRunes), as the forge stores it (storedOn), for characters counted otherwise than as
+// runes: of GitHub's 65,536, a comment takes 65,000 (report.DefaultMaxRunes).
 const commentRoom = 536
 
 // commentMaxRunes is the longest comment schemagate writes on f: the forge's own limit less commentRoom,
 // so that a GitLab note holds up to 999,464 characters of the report where a GitHub comment holds 65,000.
 func commentMaxRunes(f forge.Forge) int { return forge.MaxCommentRunes(f) - commentRoom }
+
+// storedOn is what f keeps of a comment body (forge.StoredBody), which commentMaxRunes bounds: GitLab
+// puts a zero-width space before every line that starts with a slash, and a report of many such lines
+// (a failed statement's SQL) grows by thousands of characters past the limit it was shortened to.
+func storedOn(f forge.Forge) func(string) string {
+	return func(s string) string { return forge.StoredBody(f, s) }
+}
 
 // reportKeys are the keys of every schemagate report, old or new.
 var reportKeys = []string{"tool", "dir", "ok", "migrations"}
@@ -298,7 +304,7 @@ func (a *App) runComment(ctx context.Context, o *CommentOptions) error {
 	if rep.Head != "" && o.SHA != "" && !strings.EqualFold(rep.Head, o.SHA) {
 		return usageErr(fmt.Errorf("the report was made for commit %s, not %s: refusing a stale or forged report", short12(rep.Head), short12(o.SHA)))
 	}
-	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: summaryURL, Artifact: o.Report, MaxRunes: commentMaxRunes(f)}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), SummaryURL: summaryURL, Artifact: o.Report, MaxRunes: commentMaxRunes(f), Stored: storedOn(f)}
 	id, created, err := forge.Upsert(ctx, f, cr.Ref, opts.Marker, report.Markdown(rep, opts), report.OldMarkers(rep.Dir)...)
 	if err != nil {
 		if errors.Is(err, forge.ErrReadOnly) {
@@ -360,7 +366,7 @@ func (a *App) runCommentGitLab(ctx context.Context, o *CommentOptions, gl *ci.Gi
 		a.staleNotice("comment", fmt.Sprintf("merge request !%d is %s: report not posted", cr.Number, cr.State))
 		return nil
 	}
-	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), JobURL: gl.JobURL, PipelineURL: gl.PipelineURL, Artifact: o.Report, MaxRunes: commentMaxRunes(c)}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), JobURL: gl.JobURL, PipelineURL: gl.PipelineURL, Artifact: o.Report, MaxRunes: commentMaxRunes(c), Stored: storedOn(c)}
 	id, created, err := forge.Upsert(ctx, c, ref, opts.Marker, report.Markdown(rep, opts), report.OldMarkers(rep.Dir)...)
 	if err != nil {
 		return exitCode(ExitFailure, err) // GitLab's refusals name the token and the fix

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -626,4 +627,35 @@ func workflowRunEnv(fake *githubtest.Server, repo string, kv ...string) map[stri
 		env[kv[i]] = kv[i+1]
 	}
 	return env
+}
+
+// TestCommentGitLabNoteFitsAsStored: GitLab keeps a note with a zero-width space before every line that
+// starts with a slash, code blocks included (gitlab.SanitizeNote), and refuses one of more than 1,000,000
+// characters as stored. A report of many slash lines, shortened to the limit as rendered, was refused,
+// and the old note stayed up as if it were this run's.
+func TestCommentGitLabNoteFitsAsStored(t *testing.T) {
+	r := &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate"}
+	r.Migrations = append(r.Migrations, report.Migration{Version: "1", Name: "seed", File: glUp, New: true, Status: report.StatusFailed,
+		Error: &report.SQLError{Message: "syntax error", SQLState: "42601", File: glUp, Line: 1, Column: 1, Statement: strings.Repeat("/**/\n", 800)}})
+	for i := range 12000 {
+		r.Migrations = append(r.Migrations, report.Migration{Version: strconv.Itoa(i + 2), Name: "n", File: glUp, New: true, Status: report.StatusApplied,
+			Findings: []lint.Finding{{Rule: "add-column-volatile-default", Risk: lint.Caution, File: glUp, Line: i + 1,
+				Message: "adding a column with a volatile default rewrites the table", Statement: "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp();"}}})
+	}
+	r.Finish()
+	if n := utf8.RuneCountInString(report.Markdown(r, report.MarkdownOptions{MaxRunes: -1})); n <= gitlab.MaxNoteLength {
+		t.Fatalf("the report renders in %d characters: too short to test the limit", n)
+	}
+	e := newGLEnv(t, "orders_status")
+	writeFile(t, e.report, mustJSON(t, r))
+	if code, out, errOut := e.run(t, "comment", "--config", folderConfig(t, "db/migrations"), "--report", e.report); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	cs := e.s.Comments(e.ref)
+	if len(cs) != 1 {
+		t.Fatalf("%d notes, want 1", len(cs))
+	}
+	if n := utf8.RuneCountInString(cs[0].Body); n > gitlab.MaxNoteLength || !strings.Contains(cs[0].Body, "shortened") {
+		t.Errorf("the note has %d characters (limit %d), want a shortened report within the limit", n, gitlab.MaxNoteLength)
+	}
 }

@@ -598,7 +598,7 @@ func (a *App) writeDeployReports(ctx context.Context, o *DeployOptions, res *dep
 	if f != nil && ref.Number != 0 && comment && !o.NoComment && res.Outcome != deploy.OutcomeDryRun {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		md := res.CommentMarkdown(commentMaxRunes(f), o.ReportJSON, summary)
+		md := res.CommentMarkdown(commentMaxRunes(f), storedOn(f), o.ReportJSON, summary)
 		if _, _, err := forge.Upsert(ctx, f, ref, deploy.CommentMarker(o.Env), md, deploy.OldCommentMarkers(o.Env)...); err != nil {
 			a.deployCommentNotPosted(ref, err)
 		}

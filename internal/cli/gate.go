@@ -916,7 +916,7 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 	if err != nil {
 		return err
 	}
-	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), Artifact: o.reportLabel(), MaxRunes: commentMaxRunes(f)}
+	opts := report.MarkdownOptions{Marker: report.Marker(rep.Dir), Artifact: o.reportLabel(), MaxRunes: commentMaxRunes(f), Stored: storedOn(f)}
 	c, err := forge.FindOwn(ctx, f, ref, me, opts.Marker, report.OldMarkers(rep.Dir)...)
 	if err != nil || c == nil {
 		return err

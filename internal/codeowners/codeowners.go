@@ -4,6 +4,7 @@
 package codeowners
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
@@ -39,6 +40,9 @@ func Locations(d Dialect) []string {
 type Problem struct {
 	Line int
 	Msg  string
+	// Read says the line was read all the same (a byte-order mark before it); other problems' lines are
+	// skipped.
+	Read bool
 }
 
 func (p Problem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.Msg) }
@@ -108,6 +112,13 @@ func Parse(d Dialect, data []byte) (*File, []Problem) {
 	cur := &Section{Approvals: 1}
 	f.Sections = append(f.Sections, cur)
 	var defaults []string
+	if rest, ok := bytes.CutPrefix(data, []byte("\uFEFF")); ok {
+		// An editor's byte-order mark: git reads past it in ignore files, which CODEOWNERS patterns follow;
+		// kept, it would make the first pattern match nothing. Read past it, and say so: the forge may not.
+		data = rest
+		probs = append(probs, Problem{Line: 1, Read: true, Msg: "the file starts with a byte-order mark (U+FEFF), read past here; " +
+			"the forge may take it for part of the first line's pattern, which then owns nothing: save the file without it"})
+	}
 	for i, raw := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
 		n := i + 1
 		line := strings.TrimSpace(raw)
@@ -125,7 +136,7 @@ func Parse(d Dialect, data []byte) (*File, []Problem) {
 				continue
 			}
 			if !strings.Contains(line, " ") || strings.HasPrefix(line, "^") {
-				probs = append(probs, Problem{n, fmt.Sprintf("malformed section header %q", line)})
+				probs = append(probs, Problem{Line: n, Msg: fmt.Sprintf("malformed section header %q", line)})
 				continue
 			}
 		}
@@ -145,13 +156,13 @@ func Parse(d Dialect, data []byte) (*File, []Problem) {
 			rule.pat, err = compileGitHub(pat)
 		}
 		if err != nil {
-			probs = append(probs, Problem{n, fmt.Sprintf("pattern %q: %v", fields[0], err)})
+			probs = append(probs, Problem{Line: n, Msg: fmt.Sprintf("pattern %q: %v", fields[0], err)})
 			continue
 		}
 		bad := false
 		for _, o := range fields[1:] {
 			if !validOwner(d, o) {
-				probs = append(probs, Problem{n, fmt.Sprintf("owner %q is not a @user, @org/team or e-mail address", o)})
+				probs = append(probs, Problem{Line: n, Msg: fmt.Sprintf("owner %q is not a @user, @org/team or e-mail address", o)})
 				bad = true
 				continue
 			}
@@ -177,13 +188,13 @@ func parseSection(m []string, line int) (*Section, []string, []Problem) {
 	var probs []Problem
 	name := strings.TrimSpace(m[2])
 	if name == "" {
-		return nil, nil, []Problem{{line, "section header with an empty name"}}
+		return nil, nil, []Problem{{Line: line, Msg: "section header with an empty name"}}
 	}
 	sec := &Section{Name: name, Optional: m[1] == "^", Approvals: 1, Line: line}
 	if m[3] != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(m[3]))
 		if err != nil || n < 1 {
-			probs = append(probs, Problem{line, fmt.Sprintf("section %q: approval count %q is not a positive number", name, m[3])})
+			probs = append(probs, Problem{Line: line, Msg: fmt.Sprintf("section %q: approval count %q is not a positive number", name, m[3])})
 		} else {
 			sec.Approvals = n
 		}
@@ -194,7 +205,7 @@ func parseSection(m []string, line int) (*Section, []string, []Problem) {
 			continue
 		}
 		if !validOwner(GitLab, o) {
-			probs = append(probs, Problem{line, fmt.Sprintf("section %q: default owner %q is not a @user, @group or e-mail address", name, o)})
+			probs = append(probs, Problem{Line: line, Msg: fmt.Sprintf("section %q: default owner %q is not a @user, @group or e-mail address", name, o)})
 			continue
 		}
 		defs = append(defs, o)

@@ -350,3 +350,21 @@ func TestGitHubManagedUserLogins(t *testing.T) {
 		t.Errorf("Owners(db/migrations/1.sql) = %q, want the managed user and the team", got)
 	}
 }
+
+// TestByteOrderMark: an editor's byte-order mark before the first line made its pattern "\ufeff*",
+// which matches nothing, so the file's first rule owned nothing, and nothing said so. The mark is read
+// past, as git reads past it in ignore files, and reported: the forge may read the line otherwise.
+func TestByteOrderMark(t *testing.T) {
+	for _, d := range []Dialect{GitHub, GitLab} {
+		f, probs := Parse(d, []byte("\ufeff* @all\n/docs/ @writers\n"))
+		if got := owners(t, f, "db/migrations/001.sql"); got != "@all" {
+			t.Errorf("%v: Owners(db/migrations/001.sql) = %q, want @all", d, got)
+		}
+		if len(probs) != 1 || probs[0].Line != 1 || !probs[0].Read || !strings.Contains(probs[0].Msg, "byte-order mark") {
+			t.Errorf("%v: problems %+v, want one on line 1 about the byte-order mark, the line read", d, probs)
+		}
+		if _, probs := Parse(d, []byte("\ufeff# owners\n* @all\n")); len(probs) != 1 || !probs[0].Read {
+			t.Errorf("%v: a comment after the mark: problems %+v, want the mark's alone", d, probs)
+		}
+	}
+}

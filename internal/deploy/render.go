@@ -309,14 +309,18 @@ func (r *Result) SummaryMarkdown(maxBytes int, jsonReport string) string {
 }
 
 // CommentMarkdown renders the result as the change request comment, ending with its marker
-// (CommentMarker), within maxRunes characters (runes): the forge refuses a longer comment (GitHub's
+// (CommentMarker), within maxRunes characters (runes) as the forge stores it (stored, nil for as it is:
+// GitLab adds a zero-width space before a line's slash): the forge refuses a longer comment (GitHub's
 // limit is 65,536 characters, GitLab's 1,000,000: forge.MaxCommentRunes), and the deploy would have no
 // comment. Past it, it leaves out what it must (see fit) and ends with report.CommentNote, naming the
 // job summary (summary: the job wrote one, shown at JobURL) or else the CI job's log, and the JSON
 // report (jsonReport, "" when none) as where the full report is.
-func (r *Result) CommentMarkdown(maxRunes int, jsonReport string, summary bool) string {
+func (r *Result) CommentMarkdown(maxRunes int, stored func(string) string, jsonReport string, summary bool) string {
 	end := "\n\n" + CommentMarker(r.Env)
-	return r.fit(func(s string) bool { return utf8.RuneCountInString(s)+utf8.RuneCountInString(end) <= maxRunes },
+	if stored == nil {
+		stored = func(s string) string { return s }
+	}
+	return r.fit(func(s string) bool { return utf8.RuneCountInString(stored(s+end)) <= maxRunes },
 		func(dropped []string) string { return report.CommentNote(dropped, r.fullReport(jsonReport, summary)) }) + end
 }
 

@@ -361,11 +361,11 @@ func TestSummaryAndCommentMarkdownFit(t *testing.T) {
 		{"job summary already half full", res.SummaryMarkdown(300_000, ""), bytes, 300_000, []string{
 			"> The full report is in the log of the [CI job](https://github.com/acme/shop/actions/runs/7).\n",
 		}},
-		{"GitHub comment", res.CommentMarkdown(65_000, "out/report.json", true), runes, 65_000, []string{
+		{"GitHub comment", res.CommentMarkdown(65_000, nil, "out/report.json", true), runes, 65_000, []string{
 			"> [!NOTE]\n> This comment is shortened to fit the size limit; left out: the checks that passed, notes, the rows of the migrations past the first ",
 			"> The full report is in the [job summary](https://github.com/acme/shop/actions/runs/7) and the JSON report `out/report.json`.\n",
 		}},
-		{"GitLab note", res.CommentMarkdown(999_000, "", false), runes, 999_000, []string{
+		{"GitLab note", res.CommentMarkdown(999_000, nil, "", false), runes, 999_000, []string{
 			"> The full report is in the log of the [CI job](https://github.com/acme/shop/actions/runs/7).\n",
 		}},
 	} {
@@ -381,13 +381,13 @@ func TestSummaryAndCommentMarkdownFit(t *testing.T) {
 			t.Errorf("%s keeps a check that passed or a note", tc.name)
 		}
 	}
-	if md := res.CommentMarkdown(65_000, "", true); !strings.HasSuffix(md, "\n\n"+CommentMarker("prod")) {
+	if md := res.CommentMarkdown(65_000, nil, "", true); !strings.HasSuffix(md, "\n\n"+CommentMarker("prod")) {
 		t.Errorf("the comment does not end with its marker:\n%s", md[max(0, len(md)-300):])
 	}
 
 	// A result within the limit is its Markdown, the comment's marker after it.
 	small := bigRollback(400) // some 85,000 characters: more than GitHub takes, less than GitLab
-	if got := small.CommentMarkdown(999_000, "r.json", false); got != small.Markdown()+"\n\n"+CommentMarker("prod") {
+	if got := small.CommentMarkdown(999_000, nil, "r.json", false); got != small.Markdown()+"\n\n"+CommentMarker("prod") {
 		t.Errorf("a GitLab note within the limit differs from the Markdown")
 	}
 	if got := small.SummaryMarkdown(report.MaxSummaryBytes, "r.json"); got != small.Markdown() {
@@ -405,7 +405,7 @@ func TestCommentMarkdownKeepsFailedChecksOverRows(t *testing.T) {
 	for i := range 60 {
 		res.Verify = append(res.Verify, Check{Name: "failed check " + strconv.Itoa(i), Phase: "apply", Message: strings.Repeat("y", 2000)})
 	}
-	md := res.CommentMarkdown(65_000, "", true)
+	md := res.CommentMarkdown(65_000, nil, "", true)
 	if n := utf8.RuneCountInString(md); n > 65_000 {
 		t.Fatalf("comment of %d characters", n)
 	}
@@ -428,7 +428,7 @@ func TestCommentMarkdownKeepsFailedChecksOverRows(t *testing.T) {
 	for i := range 20000 {
 		res.Recovered.Kept = append(res.Recovered.Kept, strconv.Itoa(i))
 	}
-	md = res.CommentMarkdown(65_000, "", false)
+	md = res.CommentMarkdown(65_000, nil, "", false)
 	if n := utf8.RuneCountInString(md); n > 65_000 {
 		t.Fatalf("comment of %d characters", n)
 	}
@@ -442,9 +442,16 @@ func TestCommentMarkdownKeepsFailedChecksOverRows(t *testing.T) {
 	}
 
 	// Past that, what fits up to a line, the headline and the reason first.
-	md = res.CommentMarkdown(3_000, "", false)
+	md = res.CommentMarkdown(3_000, nil, "", false)
 	if n := utf8.RuneCountInString(md); n > 3_000 {
 		t.Fatalf("comment of %d characters", n)
+	}
+	// Measured as the forge stores it (GitLab adds a character before a line's slash): a forge that adds
+	// one to every line gets a shorter comment than the one that fits as rendered.
+	stored := func(s string) string { return strings.ReplaceAll(s, "\n", "\n\u200b") }
+	whole := utf8.RuneCountInString(res.CommentMarkdown(1_000_000, nil, "", false))
+	if n := utf8.RuneCountInString(stored(res.CommentMarkdown(whole, stored, "", false))); n > whole {
+		t.Errorf("comment of %d characters as stored, limit %d", n, whole)
 	}
 	if !strings.HasPrefix(md, "### ↩️ schemagate: deploy to prod failed and was rolled back\n\n**Reason:**") ||
 		!strings.Contains(md, ", the rest of the report.\n> The full report is in the log of the [CI job](") {

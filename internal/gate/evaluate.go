@@ -142,6 +142,10 @@ func ReadCodeOwners(ctx context.Context, f forge.Forge, repo, ref string, d code
 		file, probs := codeowners.Parse(d, data)
 		var notes []string
 		for _, pr := range probs {
+			if pr.Read {
+				notes = append(notes, fmt.Sprintf("%s:%d: %s", p, pr.Line, pr.Msg))
+				continue
+			}
 			notes = append(notes, fmt.Sprintf("%s:%d: %s (line skipped)", p, pr.Line, pr.Msg))
 		}
 		return file, p, notes, nil

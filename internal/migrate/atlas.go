@@ -18,9 +18,10 @@ import (
 
 const atlasSum = "atlas.sum"
 
-// atlasDirective is a file directive as Atlas reads it: "-- atlas:name args" in the comment block at the
-// top of the file, which a blank line separates from the SQL.
-var atlasDirective = regexp.MustCompile(`^--\s*atlas:(\w+)(?:\s+(.*?))?\s*$`)
+// atlasDirective is a file directive as Atlas reads it (reDirective in ariga.io/atlas sql/migrate/dir.go):
+// "atlas:name args" after any printable ASCII ("-- ", "# ", "-- note: "), on a line of the comment block
+// at the top of the file, which a blank line separates from the SQL (atlasFileDirectives).
+var atlasDirective = regexp.MustCompile(`^[ -~]*atlas:(\w+)(?: +([ -~]*))*`)
 
 func (r *reader) readAtlas() {
 	var names []string
@@ -40,7 +41,12 @@ func (r *reader) readAtlas() {
 		contents[i] = src
 		version, desc, _ := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
 		m := &Migration{Version: version, Name: desc, Up: script(name, src, 0, len(src), nil)}
-		for _, d := range atlasFileDirectives(src) {
+		ds, hidden := atlasFileDirectives(src)
+		if hidden != "" {
+			r.warnf(name, 1, "make the line after the comments empty (LF line endings, no byte-order mark) for Atlas to read them",
+				"Atlas ignores this file's directives %s; the rehearsal ignores them too, as Atlas would", hidden)
+		}
+		for _, d := range ds {
 			switch d.name {
 			case "txmode":
 				switch d.args {
@@ -70,24 +76,50 @@ type atlasDirectiveLine struct {
 	line       int
 }
 
-// atlasFileDirectives returns the directives of a file's top comment block, when a blank line ends it
-// (otherwise the comments belong to the first statement and Atlas ignores them).
-func atlasFileDirectives(src string) []atlasDirectiveLine {
-	var out []atlasDirectiveLine
-	lines := strings.Split(strings.TrimPrefix(src, "\uFEFF"), "\n")
-	for i, line := range lines {
-		line = strings.TrimRight(line, "\r")
-		if !strings.HasPrefix(line, "--") && !strings.HasPrefix(line, "#") {
-			if strings.TrimSpace(line) != "" {
-				return nil // no blank line after the comments
-			}
-			return out
-		}
-		if m := atlasDirective.FindStringSubmatch(line); m != nil {
-			out = append(out, atlasDirectiveLine{name: m[1], args: m[2], line: i + 1})
-		}
+// atlasFileDirectives returns the directives of a file's top comment block as Atlas reads them
+// (LocalFile.comments and directive in ariga.io/atlas sql/migrate/dir.go): the block starts the file
+// with "--" or "#"; each of its lines, trimmed, is a directive when it reads "<printable ASCII>atlas:name
+// args"; and it counts only when a blank line of spaces or tabs ends it ("\n" after them: otherwise the
+// comments belong to the first statement and Atlas ignores them). hidden says why a block that would
+// hold directives on a closer reading does not (a byte-order mark before it, a carriage return on the
+// blank line after it): Atlas ignores them, which its user does not see.
+func atlasFileDirectives(src string) (ds []atlasDirectiveLine, hidden string) {
+	if ds, ok := atlasCommentBlock(src, " \t"); ok {
+		return ds, ""
 	}
-	return nil // comments only
+	bom := strings.HasPrefix(src, "\uFEFF")
+	if ds, ok := atlasCommentBlock(strings.TrimPrefix(src, "\uFEFF"), " \t\r"); ok && len(ds) > 0 {
+		names := make([]string, len(ds))
+		for i, d := range ds {
+			names[i] = strings.TrimSpace("atlas:" + d.name + " " + d.args)
+		}
+		why := "the blank line after them ends in a carriage return (CRLF), which Atlas does not take for a blank line"
+		if bom {
+			why = "the file starts with a byte-order mark, so to Atlas its first line is no comment"
+		}
+		return nil, strings.Join(names, ", ") + ": " + why
+	}
+	return nil, ""
+}
+
+// atlasCommentBlock reads the comment block at the start of src as Atlas does; blank is what the line
+// after it may hold before its "\n" (Atlas: spaces and tabs).
+func atlasCommentBlock(src, blank string) (ds []atlasDirectiveLine, ok bool) {
+	content := src
+	for line := 1; strings.HasPrefix(content, "#") || strings.HasPrefix(content, "--"); line++ {
+		end := strings.IndexByte(content, '\n')
+		if end < 0 {
+			return nil, false // comments only
+		}
+		if m := atlasDirective.FindStringSubmatch(strings.TrimSpace(content[:end])); m != nil {
+			ds = append(ds, atlasDirectiveLine{name: m[1], args: m[2], line: line})
+		}
+		content = content[end+1:]
+	}
+	if !strings.HasPrefix(strings.TrimLeft(content, blank), "\n") {
+		return nil, false
+	}
+	return ds, true
 }
 
 // checkAtlasSum compares atlas.sum with the folder as Atlas does (migrate.Validate), and names the files

@@ -71,6 +71,21 @@ func TestReadAtlas(t *testing.T) {
 				"5_delim up:1 down:-", "6_ignored up:1 down:-", "7_checkpoint up:1 down:-"},
 			errs: []string{"4_unknown.sql:2: unknown atlas:txmode \"sometimes\"", "5_delim.sql:1: atlas:delimiter is not supported",
 				"7_checkpoint.sql:1: atlas:checkpoint files are not supported"}},
+		// Atlas's LocalFile.comments (sql/migrate/dir.go): the block must start the file with "--" or
+		// "#", each line is trimmed, and what follows it must be spaces or tabs, then "\n". A CRLF blank
+		// line or a byte-order mark hides the directive, and Atlas runs the file in a transaction.
+		{name: "transaction mode directives as Atlas reads them", files: withSum(map[string]string{
+			"1_crlf.sql":   "-- atlas:txmode none\r\n\r\n" + concurrently,
+			"2_bom.sql":    "\uFEFF-- atlas:txmode none\n\n" + concurrently,
+			"3_blanks.sql": "-- atlas:txmode none\n \t\n" + concurrently,
+			"4_hash.sql":   "# atlas:txmode none\n\n" + concurrently,
+			"5_prefix.sql": "-- NOTE atlas:txmode none\n\n" + concurrently,
+			"6_crline.sql": "-- atlas:txmode none\r\n\n" + concurrently,
+			"7_only.sql":   "-- atlas:txmode none\n-- atlas:txmode sometimes",
+		}),
+			want: []string{"1_crlf up:1 down:-", "2_bom up:1 down:-", "3_blanks up:1 down:- notx", "4_hash up:1 down:- notx",
+				"5_prefix up:1 down:- notx", "6_crline up:1 down:- notx", "7_only up:0 down:-"},
+			warns: []string{"1_crlf.sql:1: Atlas ignores", "2_bom.sql:1: Atlas ignores", "7_only.sql:0: migration 7_only has no SQL statement"}},
 	})
 }
 

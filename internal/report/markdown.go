@@ -24,6 +24,10 @@ type MarkdownOptions struct {
 	MaxRunes int
 	// MaxBytes bounds the rendering's length in bytes (the job summary's 1 MiB); 0 means no bound.
 	MaxBytes int
+	// Stored is what the forge keeps of a rendering (forge.StoredBody: GitLab puts a zero-width space
+	// before every line that starts with a slash, code blocks included), which MaxRunes and MaxBytes
+	// bound; nil means the rendering as it is.
+	Stored func(string) string
 	// SummaryURL links the full report (the job summary); JobURL links the job's log.
 	SummaryURL string
 	JobURL     string
@@ -81,6 +85,9 @@ func Markdown(r *Report, opts MarkdownOptions) string {
 		{title: "notes", text: mdNotes(r), drop: 3},
 	}
 	fits := func(s string) bool {
+		if opts.Stored != nil {
+			s = opts.Stored(s)
+		}
 		if opts.MaxRunes > 0 && utf8.RuneCountInString(s) > opts.MaxRunes {
 			return false
 		}
