@@ -3,11 +3,13 @@ package pg
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -170,21 +172,30 @@ func NewInspector() (*Inspector, error) {
 
 // Locks returns the locks the session's transaction holds that may stand for a catalog change: call it
 // just before COMMIT and pass the result to Since.
-func (in *Inspector) Locks(ctx context.Context, q Querier) ([]Lock, error) {
-	rows, err := q.Query(ctx, locksSQL)
+//
+// It runs in the migration's transaction, whose statement_timeout (SET LOCAL statement_timeout = '1ms')
+// is the migration's, not the read's: spared as the catalog reads are (spareTimeout), or a short one
+// cancels it whenever the machine is busy and fails the rehearsal as a tool error. The three statements
+// go as one simple query, each timed on its own: a batch would first prepare the read, under the
+// migration's timeout.
+func (in *Inspector) Locks(ctx context.Context, conn *pgx.Conn) ([]Lock, error) {
+	results, err := conn.PgConn().Exec(ctx, spareTimeout+";\n"+locksSQL+";\nSELECT "+restoreTimeout).ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("read locks: %w", err)
 	}
-	defer rows.Close()
+	if len(results) != 3 {
+		return nil, fmt.Errorf("read locks: %d results, want 3", len(results))
+	}
 	var out []Lock
-	for rows.Next() {
-		var l Lock
-		if err := rows.Scan(&l.Class, &l.OID, &l.Mode); err != nil {
+	for _, row := range results[1].Rows {
+		class, err1 := strconv.ParseUint(string(row[0]), 10, 32)
+		oid, err2 := strconv.ParseUint(string(row[1]), 10, 32)
+		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("read locks: %w", err)
 		}
-		out = append(out, l)
+		out = append(out, Lock{Class: uint32(class), OID: uint32(oid), Mode: string(row[2])})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Inspect reads the whole catalog and marks it.

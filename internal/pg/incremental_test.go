@@ -1122,3 +1122,29 @@ func (f *failedQueries) TracePrepareEnd(_ context.Context, _ *pgx.Conn, d pgx.Tr
 		f.errs = append(f.errs, d.Err)
 	}
 }
+
+// TestLocksSparesTheStatementTimeout: Locks runs in the migration's transaction just before its COMMIT,
+// where the migration's SET LOCAL statement_timeout is in force. With many locks held (a migration
+// creating a few thousand partitions), reading them takes longer than a short timeout (some 15 ms for
+// 3,000 locks against the migration's 10 ms), which cancelled the read and failed the rehearsal as a
+// tool error. The migration's own timeout is in force again after.
+func TestLocksSparesTheStatementTimeout(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	exec(t, conn, `BEGIN`)
+	exec(t, conn, `DO $$ BEGIN FOR i IN 1..3000 LOOP EXECUTE format('CREATE TABLE t%s (id int)', i); END LOOP; END $$`)
+	exec(t, conn, `SET LOCAL statement_timeout = '10ms'`)
+	in := &pg.Inspector{Ignore: schema.DefaultIgnore}
+	locks, err := in.Locks(ctx, conn)
+	if err != nil {
+		t.Fatalf("Locks with the migration's 10 ms statement_timeout: %v", err)
+	}
+	if len(locks) < 3000 {
+		t.Errorf("%d locks, want at least the 3,000 tables'", len(locks))
+	}
+	var timeout string
+	if err := conn.QueryRow(ctx, "SHOW statement_timeout").Scan(&timeout); err != nil || timeout != "10ms" {
+		t.Errorf("statement_timeout after Locks = %q (%v), want the migration's 10ms", timeout, err)
+	}
+	exec(t, conn, `ROLLBACK`)
+}
