@@ -106,7 +106,8 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			if len(lost) > 0 {
 				gd.DataLoss = true
 			}
-			header := rollbackHeader(target.ID(), gd, lost, multi)
+			marks := headerMarks{multi: multi, goose: set.Format == migrate.FormatGoose}
+			header := rollbackHeader(target.ID(), gd, lost, marks)
 			if multi {
 				if hidden := sqlparse.HiddenSemicolons(gd.SQL); len(hidden) > 0 {
 					pos := sqlparse.NewLines(gd.SQL).Pos(hidden[0])
@@ -117,8 +118,8 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 					gd.Verified = false
 					gd.Problems = append(gd.Problems, cut(0))
 					// The problem is one line of the header: the SQL starts after it.
-					gd.Problems[len(gd.Problems)-1] = cut(strings.Count(rollbackHeader(target.ID(), gd, lost, multi), "\n") + pos.Line)
-					header = rollbackHeader(target.ID(), gd, lost, multi)
+					gd.Problems[len(gd.Problems)-1] = cut(strings.Count(rollbackHeader(target.ID(), gd, lost, marks), "\n") + pos.Line)
+					header = rollbackHeader(target.ID(), gd, lost, marks)
 				}
 			}
 			var b strings.Builder
@@ -167,12 +168,17 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 // it verified (or its problems), the data it cannot bring back (lost: the up's statements that destroyed
 // data, destroyedLines), its warnings. One line each (clean): a name or message with a line break must
 // not end the comment. With multi (golang-migrate with x-multi-statement, which cuts the file at every
-// ';', in a comment too) they hold no ';'.
-func rollbackHeader(id string, gd *report.GeneratedDown, lost []string, multi bool) string {
+// ';', in a comment too) they hold no ';'. For goose, which takes every -- line holding +goose for an
+// annotation and refuses the file when it does not know it, they hold +goose as +GOOSE (a migration
+// named 00002_+goose_x), which goose reads as a comment.
+func rollbackHeader(id string, gd *report.GeneratedDown, lost []string, marks headerMarks) string {
 	line := func(s string) string {
 		s = clean(s)
-		if multi {
+		if marks.multi {
 			s = strings.ReplaceAll(s, ";", ",")
+		}
+		if marks.goose {
+			s = strings.ReplaceAll(s, "+goose", "+GOOSE")
 		}
 		return s
 	}
@@ -206,6 +212,13 @@ func rollbackHeader(id string, gd *report.GeneratedDown, lost []string, multi bo
 		fmt.Fprintf(&b, "-- warning: %s\n", line(w))
 	}
 	return b.String()
+}
+
+// headerMarks are what the migration tool reads in the comments of the rollback script's header: multi
+// is golang-migrate with x-multi-statement, which cuts the file at every ';'; goose takes a line holding
+// +goose for an annotation.
+type headerMarks struct {
+	multi, goose bool
 }
 
 // destroyedLines are the statements of an up that destroyed data (deploy.UpDestroys), each as

@@ -147,3 +147,37 @@ func TestRollbackScriptGooseAndSQLMigrateStatementBlocks(t *testing.T) {
 		})
 	}
 }
+
+// TestRollbackScriptGooseNameInHeader: goose takes every -- line holding +goose, anywhere in it, for an
+// annotation and refuses a file whose annotation it does not know. The header named the migration
+// 00002_+goose_drop as it is ("-- Rollback of migration 00002_+goose_drop, ..."), and its DATA LOSS
+// lines its file: pasted under the migration's -- +goose Down, goose refused the file. In a goose folder
+// the header now writes +goose as +GOOSE, which goose reads as a comment; the SQL below is unchanged.
+func TestRollbackScriptGooseNameInHeader(t *testing.T) {
+	requirePG(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "00001_init.sql"), []byte("-- +goose Up\nCREATE TABLE t (id int, note text);\n-- +goose Down\nDROP TABLE t;\n"))
+	up := "-- +goose Up\nDELETE FROM t WHERE id > 1;\nALTER TABLE t ADD COLUMN n int;\n-- +goose Down\n"
+	name := "00002_+goose_drop.sql"
+	writeFile(t, filepath.Join(dir, name), []byte(up+"SELECT 1;\n"))
+	code, out, errOut := run(t, nil, "rollback-script", "--format", "goose", "--dir", dir, "--version", "2", "-q")
+	if code != ExitOK {
+		t.Fatalf("rollback-script: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "-- Rollback of migration 2_+GOOSE_drop,") || !strings.Contains(out, "-- DATA LOSS: "+filepath.ToSlash(dir)+"/00002_+GOOSE_drop.sql:2: DELETE from t\n") {
+		t.Errorf("the header does not name the migration and its file with +GOOSE:\n%s", out)
+	}
+	if !strings.Contains(out, "\nALTER TABLE t DROP COLUMN n;\n") {
+		t.Errorf("the rollback script lacks its SQL:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "+goose") {
+			t.Errorf("line %q holds +goose, which goose reads as an annotation", l)
+		}
+	}
+	// Pasted under the Down annotation, goose reads the file: check passes it.
+	writeFile(t, filepath.Join(dir, name), []byte(up+out))
+	if code, out2, errOut := run(t, nil, "check", "--format", "goose", "--dir", dir, "-q"); code != ExitOK {
+		t.Errorf("check with the written down: exit %d\n%s%s\n%s", code, out2, errOut, out)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/schema"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -119,7 +120,7 @@ func (e *effects) orig(rel string) string {
 
 // origCol is the name column col of relation rel (named as before the script) had before the script.
 func (e *effects) origCol(rel, col string) string {
-	if o, ok := e.renamedCols[rel+"."+col]; ok {
+	if o, ok := e.renamedCols[colKey(rel, col)]; ok {
 		return o
 	}
 	return col
@@ -136,8 +137,7 @@ func (e *effects) before(q func(string) string, rel, col string) (string, string
 		}
 	}
 	for k, v := range e.renamedCols {
-		i := strings.LastIndex(k, ".")
-		if q(k[:i]) == orig && k[i+1:] == col {
+		if r, c := cutColKey(k); q(r) == orig && c == col {
 			return orig, v
 		}
 	}
@@ -164,14 +164,31 @@ func (e *effects) renamedAway(rel string) bool {
 	return false
 }
 
+// rvName is the catalog key (schema.Key) of the relation rv names, qualified as rv is.
 func rvName(rv *pg_query.RangeVar) string {
 	if rv == nil {
 		return ""
 	}
-	if rv.Schemaname != "" {
-		return rv.Schemaname + "." + rv.Relname
+	return relKey(rv.Schemaname, rv.Relname)
+}
+
+// relKey is the catalog key (schema.Key) of relation rel of schema sc, unqualified when sc is "". Names
+// holding a dot, a quote or a parenthesis are quoted in it, so that it is cut where SQL cuts the name:
+// public."a.b" is table a.b of schema public, a.b table b of schema a.
+func relKey(sc, rel string) string {
+	if sc == "" {
+		return schema.KeyPart(rel)
 	}
-	return rv.Relname
+	return schema.Key(sc, rel)
+}
+
+// colKey is the key of column (or constraint) col of the relation whose key (relKey) is rel.
+func colKey(rel, col string) string { return rel + "." + schema.KeyPart(col) }
+
+// cutColKey cuts a colKey into the relation's key and the column's name.
+func cutColKey(k string) (rel, col string) {
+	parts := schema.SplitKey(k)
+	return schema.Key(parts[:len(parts)-1]...), parts[len(parts)-1]
 }
 
 // setsSearchPath tells whether n sets search_path (SET [LOCAL] search_path, RESET, set_config with a
@@ -235,7 +252,7 @@ func analyzeScript(s *migrate.Script) *effects {
 	path := ""
 	name := func(rv *pg_query.RangeVar) string {
 		if rv != nil && rv.Schemaname == "" && path != "" {
-			return path + "." + rv.Relname
+			return relKey(path, rv.Relname)
 		}
 		return rvName(rv)
 	}
@@ -273,7 +290,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 	}
 	name := func(rv *pg_query.RangeVar) string {
 		if rv != nil && rv.Schemaname == "" && path != "" {
-			return path + "." + rv.Relname
+			return relKey(path, rv.Relname)
 		}
 		return rvName(rv)
 	}
@@ -344,24 +361,24 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 		rn := n.RenameStmt
 		switch rn.RenameType {
 		case pg_query.ObjectType_OBJECT_TABLE:
-			to := rn.Newname
+			to := relKey("", rn.Newname)
 			if rn.Relation.GetSchemaname() != "" {
-				to = rn.Relation.GetSchemaname() + "." + to
+				to = relKey(rn.Relation.GetSchemaname(), rn.Newname)
 			} else if path != "" {
-				to = path + "." + to
+				to = relKey(path, rn.Newname)
 			}
 			e.rename(name(rn.Relation), to)
 		case pg_query.ObjectType_OBJECT_COLUMN:
 			o := e.orig(name(rn.Relation))
 			col := e.origCol(o, rn.Subname)
-			delete(e.renamedCols, o+"."+rn.Subname)
+			delete(e.renamedCols, colKey(o, rn.Subname))
 			if rn.Newname != col {
-				e.renamedCols[o+"."+rn.Newname] = col
+				e.renamedCols[colKey(o, rn.Newname)] = col
 			}
 		}
 	case *pg_query.Node_AlterObjectSchemaStmt:
 		if a := n.AlterObjectSchemaStmt; a.ObjectType == pg_query.ObjectType_OBJECT_TABLE && a.Relation != nil {
-			e.rename(name(a.Relation), a.Newschema+"."+a.Relation.Relname)
+			e.rename(name(a.Relation), relKey(a.Newschema, a.Relation.Relname))
 		}
 	case *pg_query.Node_AlterTableStmt:
 		rel := name(n.AlterTableStmt.Relation)
@@ -385,11 +402,11 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				// A column added under the name of one renamed away is new, but named as the one that was
 				// there: it is not counted as added.
 				if cd := cmd.Def.GetColumnDef(); cd != nil && !renamedAway(cd.Colname) {
-					e.AddedColumns[o+"."+cd.Colname] = true
+					e.AddedColumns[colKey(o, cd.Colname)] = true
 				}
 			case pg_query.AlterTableType_AT_DropColumn:
 				// One it added before loses nothing that was there.
-				if col := e.origCol(o, cmd.Name); !e.AddedColumns[o+"."+col] && !e.madeTables[o] {
+				if col := e.origCol(o, cmd.Name); !e.AddedColumns[colKey(o, col)] && !e.madeTables[o] {
 					e.Losses = append(e.Losses, loss{what: "column", relation: o, column: col, line: line})
 				}
 			case pg_query.AlterTableType_AT_AlterColumnType:
@@ -398,7 +415,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 						typ: typeOf(cd.TypeName), using: cd.RawDefault != nil})
 				}
 			case pg_query.AlterTableType_AT_ValidateConstraint:
-				e.Validates[rel+"."+cmd.Name] = true
+				e.Validates[colKey(rel, cmd.Name)] = true
 			case pg_query.AlterTableType_AT_ChangeOwner:
 				e.GivesOwnership = true
 			case pg_query.AlterTableType_AT_AttachPartition:
@@ -414,9 +431,9 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 				for _, it := range o.GetList().GetItems() {
 					parts = append(parts, it.GetString_().GetSval())
 				}
-				rel := strings.Join(parts, ".")
+				rel := schema.Key(parts...)
 				if len(parts) == 1 && path != "" {
-					rel = path + "." + rel
+					rel = relKey(path, parts[0])
 				}
 				// One it created before (and not one of its name that was there) is its own.
 				if o := e.orig(rel); e.madeTables[o] {
@@ -438,7 +455,7 @@ func (e *effects) statement(n *pg_query.Node, sql string, line int, path string)
 					e.Losses = append(e.Losses, loss{what: "schema", relation: sc, line: line})
 				}
 				for t := range e.madeTables {
-					if strings.HasPrefix(t, sc+".") {
+					if strings.HasPrefix(t, schema.KeyPart(sc)+".") {
 						delete(e.madeTables, t)
 					}
 				}
@@ -524,7 +541,7 @@ func (e *effects) overwrite(rel string, targets []*pg_query.Node, line int) {
 		if rt := t.GetResTarget(); rt != nil {
 			e.Updated[rel][rt.Name] = true
 			col := e.origCol(o, rt.Name)
-			e.rewrote[o+"."+col] = true
+			e.rewrote[colKey(o, col)] = true
 			if !e.madeTables[o] {
 				e.Losses = append(e.Losses, loss{what: "update", relation: o, column: col, line: line})
 			}
@@ -614,15 +631,15 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 	defer release()
 	fresh := made.created
 	for rc := range up.AddedColumns {
-		i := strings.LastIndex(rc, ".")
-		added[q(rc[:i])+rc[i:]] = true
+		rel, col := cutColKey(rc)
+		added[colKey(q(rel), col)] = true
 	}
 	for r := range up.touched {
 		rows[q(r)] = true
 	}
 	for _, l := range up.Losses {
 		if l.what == "type" {
-			retyped[q(l.relation)+"."+l.column] = l.typ // the type the down finds: the up's last
+			retyped[colKey(q(l.relation), l.column)] = l.typ // the type the down finds: the up's last
 		}
 	}
 	for _, l := range down.Losses {
@@ -638,7 +655,7 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 				return fmt.Sprintf("%s drops schema %s with CASCADE, and every table in it, which its up did not create", at, l.relation)
 			}
 		case "column":
-			if !created[rel] && !added[rel+"."+column] {
+			if !created[rel] && !added[colKey(rel, column)] {
 				return fmt.Sprintf("%s drops column %s.%s, which its up did not add", at, l.relation, l.column)
 			}
 		case "truncate", "delete":
@@ -651,7 +668,7 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 				return fmt.Sprintf("%s deletes rows of %s, which its up did not fill", at, l.relation)
 			}
 		case "type":
-			col := rel + "." + column
+			col := colKey(rel, column)
 			if created[rel] || added[col] {
 				continue
 			}
@@ -698,15 +715,15 @@ func downLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPat
 // qualifier qualifies a relation name as the deploy resolves it: an unqualified name stands for a table in
 // searchPath's schema (migrate.Set.SearchPath, quoted; "" for none), else in public.
 func qualifier(searchPath string) func(string) string {
-	schema := "public"
+	sc := "public"
 	if searchPath != "" {
-		schema = unquoteIdent(searchPath)
+		sc = unquoteIdent(searchPath)
 	}
 	return func(rel string) string {
-		if rel == "" || strings.Contains(rel, ".") {
+		if rel == "" || len(schema.SplitKey(rel)) > 1 {
 			return rel
 		}
-		return schema + "." + rel
+		return schema.KeyPart(sc) + "." + rel
 	}
 }
 

@@ -140,6 +140,13 @@ func TestDownLosesData(t *testing.T) {
 		{"ties tables where pg_dump's set_config says", "SELECT pg_catalog.set_config('search_path', 'app', false);\nCREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE old_items ADD COLUMN tag_id int REFERENCES tags;",
 			"TRUNCATE app.tags CASCADE;", "1_x.down.sql:1 empties app.tags with CASCADE, which also empties app.old_items (it references app.tags)"},
 		{"a DO block that ties nothing", "CREATE TABLE tags (id int PRIMARY KEY);\nDO $$ BEGIN RAISE NOTICE 'created'; END $$;", "TRUNCATE tags CASCADE;\nDROP TABLE tags;", ""},
+		// Names holding a dot are catalog keys (schema.Key), cut where SQL cuts them, not at their last dot.
+		{"drops table b of schema a, where the up created public.\"a.b\"", `CREATE TABLE "a.b" (id int);`, "DROP TABLE a.b;", "1_x.down.sql:1 drops table a.b, which its up did not create"},
+		{"drops the table \"a.b\" the up created", `CREATE TABLE "a.b" (id int);`, `DROP TABLE public."a.b";`, ""},
+		{"drops the table the up created in schema \"x.y\"", `CREATE TABLE "x.y".t (id int);`, `DROP TABLE "x.y".t;`, ""},
+		{"drops table y.t, where the up created one in schema \"x.y\"", `CREATE TABLE "x.y".t (id int);`, `DROP TABLE y.t;`, "drops table y.t, which its up did not create"},
+		{"drops a column \"c.d\" the up added", `ALTER TABLE items ADD COLUMN "c.d" int;`, `ALTER TABLE public.items DROP COLUMN "c.d";`, ""},
+		{"empties \"a.b\"", "SELECT 1;", `TRUNCATE "a.b";`, `1_x.down.sql:1 empties "a.b", which neither its up nor an earlier migration of the run created`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -670,6 +677,12 @@ func TestUpLosesData(t *testing.T) {
 		{name: "deletes rows the database's foreign keys set to null, down writes them back", up: "CREATE TABLE keep AS SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;",
 			down:     "INSERT INTO items SELECT * FROM keep;\nUPDATE orders o SET item_id = k.id FROM keep k WHERE o.ref = k.ref;",
 			cascades: map[string]string{"references public.items": "public.orders\tn\titem_id"}},
+		// Names holding a dot are catalog keys (schema.Key), cut where SQL cuts them, not at their last dot.
+		{name: "deletes rows of \"a.b\"", up: `DELETE FROM "a.b" WHERE id > 10;`, down: "SELECT 1;", want: `1_x.up.sql:1 deletes rows of "a.b"`},
+		{name: "overwrites a column \"c.d\", down writes it back", up: `UPDATE items SET "c.d" = 0;`, down: `UPDATE items SET "c.d" = 1;`},
+		{name: "overwrites a column of \"a.b\", down writes it back", up: `UPDATE "a.b" SET n = 0;`, down: `UPDATE public."a.b" SET n = 1;`},
+		{name: "overwrites a column of \"a.b\"", up: `UPDATE "a.b" SET n = 0;`, down: `UPDATE a.b SET n = 1;`, want: `1_x.up.sql:1 overwrites "a.b".n`},
+		{name: "backfills a column \"c.d\" it adds", up: `ALTER TABLE items ADD COLUMN "c.d" int;` + "\n" + `UPDATE public.items SET "c.d" = id;`, down: `ALTER TABLE items DROP COLUMN "c.d";`},
 		{name: "deletes rows the database's foreign keys restrict", up: "CREATE TABLE keep AS SELECT * FROM items WHERE old;\nDELETE FROM items WHERE old;", down: "INSERT INTO items SELECT * FROM keep;",
 			cascades: map[string]string{"references public.items": "public.orders\ta\titem_id\npublic.lines\tr\titem_id"}},
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/schema"
 )
 
 // cascadeSQL lists what DROP ... CASCADE of an object (class $1, OID $2) drops that holds data: tables,
@@ -37,11 +38,13 @@ SELECT coalesce((SELECT string_agg(what, ', ') FROM (SELECT what FROM data ORDER
 
 // referencesSQL lists the foreign keys that reference table $1 or a partitioned table it is a partition
 // of (its partitions have those keys too), other than from those tables themselves: one line each, the
-// table it belongs to (schema.name), its ON DELETE action (confdeltype) and its columns, tab-separated
+// table it belongs to (its catalog key, schema.Key: a name holding a dot, a quote or a parenthesis in
+// double quotes), its ON DELETE action (confdeltype) and its columns, tab-separated
 // (dbRefs reads them). Keys cloned onto partitions (conparentid) are their parent's.
 const referencesSQL = `
 WITH target AS (SELECT $1::oid AS relid UNION SELECT relid FROM pg_partition_ancestors($1::oid))
-SELECT coalesce(string_agg(n.nspname || '.' || c.relname || E'\t' || k.confdeltype::text || E'\t' ||
+SELECT coalesce(string_agg(CASE WHEN n.nspname = '' OR n.nspname ~ '[."(]' THEN '"' || replace(n.nspname, '"', '""') || '"' ELSE n.nspname END || '.' ||
+         CASE WHEN c.relname = '' OR c.relname ~ '[."(]' THEN '"' || replace(c.relname, '"', '""') || '"' ELSE c.relname END || E'\t' || k.confdeltype::text || E'\t' ||
          (SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)),
          E'\n' ORDER BY n.nspname, c.relname, k.conname), '')
   FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -110,7 +113,7 @@ func (d *deployer) readCascades(ctx context.Context, pending []*migrate.Migratio
 			continue
 		}
 		var oid *uint32
-		if err := d.conn.QueryRow(ctx, "SELECT to_regclass($1)::oid", pgx.Identifier(strings.Split(name, ".")).Sanitize()).Scan(&oid); err != nil {
+		if err := d.conn.QueryRow(ctx, "SELECT to_regclass($1)::oid", pgx.Identifier(schema.SplitKey(name)).Sanitize()).Scan(&oid); err != nil {
 			d.log.Warn("read the foreign keys that reference a table", "table", name, "error", err)
 			continue
 		}

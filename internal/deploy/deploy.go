@@ -646,7 +646,8 @@ func (d *deployer) timeoutsInForce() string {
 	return fmt.Sprintf("timeouts of each migration: lock_timeout %s (%s), statement_timeout %s (%s)", d.hist.lockTimeout, lock, stmt, from)
 }
 
-// preflight reads history, blocks on drift and checks the approval. It returns the pending migrations.
+// preflight reads history, blocks on drift, on a missing snapshot client and checks the approval. It
+// returns the pending migrations.
 func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) {
 	d.step = "reading history"
 	latest, err := d.hist.latest(ctx, d.conn)
@@ -697,6 +698,11 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		if m.External == migrate.ExternalGo {
 			return nil, &Blocked{Reason: fmt.Sprintf("pending migration %s is a goose Go migration, whose code schemagate cannot run", m.ID()),
 				Hint: "rewrite it as a .sql migration: schemagate deploy keeps its own history and cannot record what goose runs"}
+		}
+	}
+	if len(pending) > 0 {
+		if err := d.snapshotClient(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if len(pending) > 0 && d.env.RequireApproval {

@@ -634,15 +634,7 @@ func TestDeploySnapshotFailureChangesNothing(t *testing.T) {
 			if !errors.As(err, &b) || res.Outcome != OutcomeBlocked || !strings.Contains(res.Reason, "nothing was changed") || !strings.Contains(res.Hint, tc.hint) {
 				t.Fatalf("err %v, outcome %s, reason %q, hint %q; want blocked, nothing changed, a hint about %q", err, res.Outcome, res.Reason, res.Hint, tc.hint)
 			}
-			if got := statuses(res); got != "1:pending 2:pending 3:pending 4:pending" {
-				t.Errorf("statuses %q", got)
-			}
-			if after := tg.checksums(t); after != before {
-				t.Error("database changed")
-			}
-			if tg.maintenance(t) != "off" {
-				t.Error("maintenance mode left on")
-			}
+			tg.nothingChanged(t, res, before)
 		})
 	}
 }

@@ -111,7 +111,7 @@ func upLosesData(m *migrate.Migration, earlier []*migrate.Migration, searchPath 
 			return refilled[r.table]
 		}
 		for _, c := range r.cols {
-			if !rewritten[r.table+"."+c] {
+			if !rewritten[colKey(r.table, c)] {
 				return false
 			}
 		}
@@ -149,8 +149,8 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 	defer release()
 	created, schemas, types, addedEarlier := made.created, made.schemas, made.types, made.columns
 	for rc := range up.AddedColumns {
-		i := strings.LastIndex(rc, ".")
-		added[q(rc[:i])+rc[i:]] = true
+		rel, col := cutColKey(rc)
+		added[colKey(q(rel), col)] = true
 	}
 	gives := made.gives || up.GivesOwnership
 	roles := made.roles
@@ -165,7 +165,7 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 	for _, l := range down.Losses {
 		if l.what == "type" {
 			rel, col := up.before(q, l.relation, l.column)
-			retyped[rel+"."+col] = l.typ
+			retyped[colKey(rel, col)] = l.typ
 		}
 	}
 	refilled, rewritten = writtenBack(up, down, q)
@@ -225,8 +225,8 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 				}
 			}
 		case "column":
-			if !addedEarlier[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
-				if lost(l, "DROP COLUMN "+l.relation+"."+l.column, fmt.Sprintf("%s drops column %s.%s, and the down of %s does not write its values again", at, l.relation, l.column, m.ID())) {
+			if !addedEarlier[colKey(rel, l.column)] && !rewritten[colKey(rel, l.column)] {
+				if lost(l, "DROP COLUMN "+colKey(l.relation, l.column), fmt.Sprintf("%s drops column %s, and the down of %s does not write its values again", at, colKey(l.relation, l.column), m.ID())) {
 					return out
 				}
 			}
@@ -241,13 +241,13 @@ func upLosses(m *migrate.Migration, downScript *migrate.Script, earlier []*migra
 				}
 			}
 		case "update":
-			if !added[rel+"."+l.column] && !addedEarlier[rel+"."+l.column] && !rewritten[rel+"."+l.column] {
-				if lost(l, "UPDATE of "+l.relation+"."+l.column, fmt.Sprintf("%s overwrites %s.%s, and the down of %s does not write its old values again", at, l.relation, l.column, m.ID())) {
+			if !added[colKey(rel, l.column)] && !addedEarlier[colKey(rel, l.column)] && !rewritten[colKey(rel, l.column)] {
+				if lost(l, "UPDATE of "+colKey(l.relation, l.column), fmt.Sprintf("%s overwrites %s, and the down of %s does not write its old values again", at, colKey(l.relation, l.column), m.ID())) {
 					return out
 				}
 			}
 		case "type":
-			col := rel + "." + l.column
+			col := colKey(rel, l.column)
 			if added[col] || addedEarlier[col] {
 				continue
 			}
@@ -289,9 +289,9 @@ func writtenBack(up, down *effects, q func(string) string) (refilled, rewritten 
 		refilled[rel] = true
 	}
 	for rc := range down.rewrote {
-		i := strings.LastIndex(rc, ".")
-		rel, col := up.before(q, rc[:i], rc[i+1:])
-		rewritten[rel+"."+col] = true
+		r, c := cutColKey(rc)
+		rel, col := up.before(q, r, c)
+		rewritten[colKey(rel, col)] = true
 	}
 	return refilled, rewritten
 }

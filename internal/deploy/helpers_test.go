@@ -164,6 +164,21 @@ func (tg *target) historyOf(t *testing.T) string {
 	return strings.Join(got, " ")
 }
 
+// nothingChanged fails t unless the deploy of goodMigrations whose result is res left its four
+// migrations pending, the database as it was (before: its checksums then) and maintenance mode off.
+func (tg *target) nothingChanged(t *testing.T, res *Result, before string) {
+	t.Helper()
+	if got := statuses(res); got != "1:pending 2:pending 3:pending 4:pending" {
+		t.Errorf("statuses %q", got)
+	}
+	if after := tg.checksums(t); after != before {
+		t.Error("database changed")
+	}
+	if tg.maintenance(t) != "off" {
+		t.Error("maintenance mode left on")
+	}
+}
+
 func statuses(r *Result) string {
 	var s []string
 	for _, m := range r.Migrations {

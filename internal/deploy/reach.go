@@ -9,6 +9,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/schema"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -168,7 +169,7 @@ func (l *links) shown(name string) string {
 // name is the qualified name rv stands for at this point.
 func (l *links) name(rv *pg_query.RangeVar) string {
 	if rv.GetSchemaname() == "" && l.path != "" {
-		return l.path + "." + rv.GetRelname()
+		return relKey(l.path, rv.GetRelname())
 	}
 	return l.q(rvName(rv))
 }
@@ -277,7 +278,8 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 		switch r.RenameType {
 		case pg_query.ObjectType_OBJECT_TABLE:
 			from := l.name(r.Relation)
-			to := from[:strings.LastIndex(from, ".")+1] + r.Newname // a rename keeps the schema
+			parts := schema.SplitKey(from)
+			to := schema.Key(append(parts[:len(parts)-1:len(parts)-1], r.Newname)...) // a rename keeps the schema
 			l.move(from, to)
 		case pg_query.ObjectType_OBJECT_COLUMN:
 			t := l.get(l.name(r.Relation))
@@ -309,7 +311,7 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 		}
 	case *pg_query.Node_AlterObjectSchemaStmt:
 		if a := n.AlterObjectSchemaStmt; a.ObjectType == pg_query.ObjectType_OBJECT_TABLE && a.Relation != nil {
-			l.move(l.name(a.Relation), a.Newschema+"."+a.Relation.Relname)
+			l.move(l.name(a.Relation), relKey(a.Newschema, a.Relation.Relname))
 		}
 	case *pg_query.Node_AlterTableStmt:
 		if n.AlterTableStmt.Objtype != pg_query.ObjectType_OBJECT_TABLE {
@@ -373,9 +375,9 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 				for _, it := range o.GetList().GetItems() {
 					parts = append(parts, it.GetString_().GetSval())
 				}
-				name := strings.Join(parts, ".")
+				name := schema.Key(parts...)
 				if len(parts) == 1 {
-					name = l.name(&pg_query.RangeVar{Relname: name})
+					name = l.name(&pg_query.RangeVar{Relname: parts[0]})
 				}
 				if t, ok := l.tables[name]; ok {
 					l.drop(t, d.Behavior == pg_query.DropBehavior_DROP_CASCADE)
@@ -385,7 +387,7 @@ func (l *links) statement(n *pg_query.Node, sql, at string, line int, report fun
 			if d.Behavior == pg_query.DropBehavior_DROP_CASCADE {
 				for _, o := range d.Objects {
 					for name, t := range l.tables {
-						if strings.HasPrefix(name, o.GetString_().GetSval()+".") {
+						if strings.HasPrefix(name, schema.KeyPart(o.GetString_().GetSval())+".") {
 							l.drop(t, true)
 						}
 					}
@@ -411,7 +413,8 @@ func (l *links) foreignKey(t *table, c *pg_query.Constraint, col string) {
 	if fk.name == "" {
 		// The name PostgreSQL chooses, which a later DROP CONSTRAINT names it by (it adds a number when
 		// the name is taken: such a drop is not recognized, and the key stays, on the safe side).
-		rel := t.name[strings.LastIndex(t.name, ".")+1:]
+		parts := schema.SplitKey(t.name)
+		rel := parts[len(parts)-1]
 		fk.name = rel + "_" + strings.Join(fk.cols, "_") + "_fkey"
 	}
 	l.fks = append(l.fks, fk)
@@ -606,7 +609,7 @@ func (l *links) overwrites(head string, from *table, cols []string, to *table, a
 	act := map[string]string{"n": "SET NULL", "d": "SET DEFAULT"}[action]
 	var qc []string
 	for _, c := range cols {
-		qc = append(qc, l.shown(from.name)+"."+c)
+		qc = append(qc, colKey(l.shown(from.name), c))
 	}
 	what := "a column"
 	if len(cols) > 1 {

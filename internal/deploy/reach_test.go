@@ -23,7 +23,12 @@ func TestDeployDownThatEmptiesAReachedTableRestoresSnapshot(t *testing.T) {
 		CREATE TABLE event_notes (event_id int REFERENCES events, note text);
 		INSERT INTO event_notes SELECT g, 'n' || g FROM generate_series(1, 50) g;
 		CREATE TABLE old_events (id int NOT NULL, at int);
-		INSERT INTO old_events SELECT g, g FROM generate_series(1, 40) g;`
+		INSERT INTO old_events SELECT g, g FROM generate_series(1, 40) g;
+		CREATE TABLE "a.events" (id int PRIMARY KEY) PARTITION BY RANGE (id);
+		CREATE TABLE "a.events_1" PARTITION OF "a.events" FOR VALUES FROM (0) TO (100);
+		INSERT INTO "a.events" SELECT g FROM generate_series(1, 50) g;
+		CREATE TABLE "a.notes" (event_id int REFERENCES "a.events", note text);
+		INSERT INTO "a.notes" SELECT g, 'n' || g FROM generate_series(1, 50) g;`
 	tests := []struct {
 		name     string
 		up, down string
@@ -46,6 +51,11 @@ func TestDeployDownThatEmptiesAReachedTableRestoresSnapshot(t *testing.T) {
 			up:     "CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM (100) TO (200);\nINSERT INTO events VALUES (150, 1);",
 			down:   "TRUNCATE events_2 CASCADE;\nALTER TABLE events DETACH PARTITION events_2;\nDROP TABLE events_2;",
 			method: "snapshot", why: "5_x.down.sql:1 empties events_2 with CASCADE, which also empties event_notes (it references events), a table from before the run"},
+		// A name holding a dot is read from the database as a whole: "a.events", not table events of schema a.
+		{name: "TRUNCATE ... CASCADE of a new partition of a table with a dot in its name",
+			up:     `CREATE TABLE "a.events_2" PARTITION OF "a.events" FOR VALUES FROM (100) TO (200);` + "\n" + `INSERT INTO "a.events" VALUES (150);`,
+			down:   `TRUNCATE "a.events_2" CASCADE;` + "\n" + `ALTER TABLE "a.events" DETACH PARTITION "a.events_2";` + "\n" + `DROP TABLE "a.events_2";`,
+			method: "snapshot", why: `5_x.down.sql:1 empties "a.events_2" with CASCADE, which also empties "a.notes" (it references "a.events"), a table from before the run`},
 		{name: "a new partition detached before the TRUNCATE ... CASCADE",
 			up:     "CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM (100) TO (200);\nINSERT INTO events VALUES (150, 1);",
 			down:   "ALTER TABLE events DETACH PARTITION events_2;\nTRUNCATE events_2 CASCADE;\nDROP TABLE events_2;",
@@ -73,7 +83,7 @@ func TestDeployDownThatEmptiesAReachedTableRestoresSnapshot(t *testing.T) {
 			tg := newTarget(t)
 			tg.exec(t, partitioned)
 			rows := func() string {
-				return tg.value(t, `SELECT (SELECT count(*) FROM orders) || ' ' || (SELECT count(*) FROM event_notes) || ' ' || (SELECT count(*) FROM old_events) || ' ' ||
+				return tg.value(t, `SELECT (SELECT count(*) FROM orders) || ' ' || (SELECT count(*) FROM event_notes) || ' ' || (SELECT count(*) FROM old_events) || ' ' || (SELECT count(*) FROM "a.notes") || ' ' ||
 					(SELECT md5(string_agg(o::text, '|' ORDER BY o.id)) FROM orders o)`)
 			}
 			before, sums := rows(), tg.checksums(t)
@@ -91,7 +101,7 @@ func TestDeployDownThatEmptiesAReachedTableRestoresSnapshot(t *testing.T) {
 			}
 			// The rows of the tables from before the run are all there.
 			if after := rows(); after != before {
-				t.Errorf("rows of orders, event_notes, old_events: %s before, %s after the rollback", before, after)
+				t.Errorf("rows of orders, event_notes, old_events, \"a.notes\": %s before, %s after the rollback", before, after)
 			}
 			if after := tg.checksums(t); after != sums {
 				t.Errorf("database differs after rollback:\n%s\n---\n%s", sums, after)

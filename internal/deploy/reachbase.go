@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -152,8 +151,8 @@ func earlierMade(searchPath string, earlier []*migrate.Migration) (*soFar, func(
 			m.schemas[sc] = true
 		}
 		for rc := range eff.AddedColumns {
-			i := strings.LastIndex(rc, ".")
-			m.columns[q(rc[:i])+rc[i:]] = true
+			rel, col := cutColKey(rc)
+			m.columns[colKey(q(rel), col)] = true
 		}
 		for t := range eff.CreatedTypes {
 			m.types["type "+q(t)], m.types["domain "+q(t)] = true, true

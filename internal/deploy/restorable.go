@@ -27,6 +27,14 @@ type pinner interface {
 
 var _ pinner = (*snapshot.PGDump)(nil)
 
+// clientChecker is a snapshotter that tells, before the deploy changes anything, whether the programs
+// its snapshot runs are there (snapshot.PGDump: pg_dump, pg_restore and psql of the server's version).
+type clientChecker interface {
+	CheckClient(ctx context.Context) error
+}
+
+var _ clientChecker = (*snapshot.PGDump)(nil)
+
 // snapshotOnly says why a rollback of m restores the snapshot rather than run m's down, as undo decides
 // it: m has no down, or its down would lose data. "" when the down is used. earlier are the migrations
 // the run applies before m; code is what is known of the functions its down calls (deployer.funcCode),

@@ -151,15 +151,7 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 	info, restore, err := d.o.Snapshotter.Snapshot(ctx, d.o.RunID)
 	if err != nil {
 		// Blocked: no migration ran, so the database is as it was.
-		b := &Blocked{Reason: fmt.Sprintf("take snapshot: %v; nothing was changed", err), Hint: "fix the snapshot's problem, then deploy again"}
-		var se *snapshot.Error
-		if errors.As(err, &se) {
-			b.Reason = fmt.Sprintf("take snapshot: %s: %v; nothing was changed", se.Op, se.Err)
-			if se.Hint != "" {
-				b.Hint = se.Hint
-			}
-		}
-		return b
+		return snapshotBlocked("take snapshot", err)
 	}
 	d.res.Snapshot, d.restore = info, restore
 	where := info.Location
@@ -176,6 +168,34 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 		d.progress("snapshot %s taken in %s", where, took)
 	}
 	return nil
+}
+
+// snapshotClient blocks the deploy, before it records its run or turns maintenance mode on, when the
+// snapshot could not be taken for want of its programs (the client of the server's version): found only
+// at the snapshot, that put the application in maintenance mode for a deploy that could not start.
+func (d *deployer) snapshotClient(ctx context.Context) error {
+	cc, ok := d.o.Snapshotter.(clientChecker)
+	if !ok {
+		return nil
+	}
+	d.step = "looking for the snapshot client"
+	if err := cc.CheckClient(ctx); err != nil {
+		return snapshotBlocked("snapshot", err)
+	}
+	return nil
+}
+
+// snapshotBlocked is the Blocked of a snapshot step (what) that failed with err before any migration ran.
+func snapshotBlocked(what string, err error) *Blocked {
+	b := &Blocked{Reason: fmt.Sprintf("%s: %v; nothing was changed", what, err), Hint: "fix the snapshot's problem, then deploy again"}
+	var se *snapshot.Error
+	if errors.As(err, &se) {
+		b.Reason = fmt.Sprintf("%s: %s: %v; nothing was changed", what, se.Op, se.Err)
+		if se.Hint != "" {
+			b.Hint = se.Hint
+		}
+	}
+	return b
 }
 
 type activity struct {

@@ -51,7 +51,10 @@ func TestDeploySnapshotClientOfTheServerVersion(t *testing.T) {
 		t.Parallel()
 		tg := newTargetAt(t, pgtest.TCPServerVersion(t, 17).URL)
 		before := tg.checksums(t)
-		res, err := Run(t.Context(), tg.options(t, folder(t, goodMigrations), "run-client"))
+		o := tg.options(t, folder(t, goodMigrations), "run-client")
+		var progress []string
+		o.Progress = func(msg string) { t.Log(msg); progress = append(progress, msg) }
+		res, err := Run(t.Context(), o)
 		var b *Blocked
 		if !errors.As(err, &b) || res.Outcome != OutcomeBlocked {
 			t.Fatalf("deploy to a 17 server with the clients of %d and older: err %v, outcome %s; want blocked", newest.Major, err, res.Outcome)
@@ -66,14 +69,61 @@ func TestDeploySnapshotClientOfTheServerVersion(t *testing.T) {
 				t.Errorf("hint %q does not say %q", res.Hint, want)
 			}
 		}
-		if got := statuses(res); got != "1:pending 2:pending 3:pending 4:pending" {
-			t.Errorf("statuses %q", got)
-		}
-		if after := tg.checksums(t); after != before {
-			t.Error("database changed")
-		}
-		if tg.maintenance(t) != "off" {
-			t.Error("maintenance mode left on")
-		}
+		tg.nothingChanged(t, res, before)
+		neverInMaintenance(t, res, progress)
 	})
+}
+
+// TestDeploySnapshotClientMissingBeforeMaintenance: a snapshot.pg_bin without pg_dump, pg_restore and
+// psql blocks the deploy in its preflight, before it records a run or turns maintenance mode on: the
+// application never went into maintenance mode for a deploy that could not start. Before, the client was
+// looked for only when the snapshot was taken, after maintenance mode had gone on (and off again).
+func TestDeploySnapshotClientMissingBeforeMaintenance(t *testing.T) {
+	t.Parallel()
+	for _, beforeMaintenance := range []bool{false, true} {
+		t.Run("before_maintenance="+strconv.FormatBool(beforeMaintenance), func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			before := tg.checksums(t)
+			o := tg.options(t, folder(t, goodMigrations), "run-nobin")
+			o.Config.Snapshot.BeforeMaintenance = beforeMaintenance
+			o.Snapshotter = &snapshot.PGDump{URL: tg.url, Dir: t.TempDir(), Bin: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+			var progress []string
+			o.Progress = func(msg string) { t.Log(msg); progress = append(progress, msg) }
+			res, err := Run(t.Context(), o)
+			var b *Blocked
+			if !errors.As(err, &b) || res.Outcome != OutcomeBlocked {
+				t.Fatalf("deploy with a snapshot.pg_bin holding no pg_dump: err %v, outcome %s; want blocked", err, res.Outcome)
+			}
+			for _, want := range []string{"pg_dump", "nothing was changed"} {
+				if !strings.Contains(res.Reason, want) {
+					t.Errorf("reason %q does not say %q", res.Reason, want)
+				}
+			}
+			if !strings.Contains(res.Hint, "snapshot.pg_bin") {
+				t.Errorf("hint %q does not say snapshot.pg_bin", res.Hint)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_runs"); got != "0" {
+				t.Errorf("%s runs recorded, want none: the deploy should stop before recording its run", got)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Error("database changed")
+			}
+			neverInMaintenance(t, res, progress)
+		})
+	}
+}
+
+// neverInMaintenance fails t unless the deploy whose result and progress these are never turned
+// maintenance mode on.
+func neverInMaintenance(t *testing.T, res *Result, progress []string) {
+	t.Helper()
+	if res.Maintenance != nil {
+		t.Errorf("maintenance mode was switched for a deploy that could not start: %+v", *res.Maintenance)
+	}
+	for _, msg := range progress {
+		if strings.Contains(msg, "maintenance mode on") {
+			t.Errorf("progress says %q for a deploy that could not start", msg)
+		}
+	}
 }

@@ -571,8 +571,7 @@ func (v *verifier) validated(ctx context.Context, eff *effects, phase string) Ch
 	c := Check{Name: "constraints validated", OK: true, Phase: phase}
 	var bad []string
 	for rc := range eff.Validates {
-		i := strings.LastIndex(rc, ".")
-		rel, name := rc[:i], rc[i+1:]
+		rel, name := cutColKey(rc)
 		var ok bool
 		err := v.conn.QueryRow(ctx, "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2", rel, name).Scan(&ok)
 		if err == pgx.ErrNoRows {

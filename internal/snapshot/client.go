@@ -210,3 +210,16 @@ func (p *PGDump) client(ctx context.Context, server int, op string) (Client, str
 	}
 	return c, version, nil
 }
+
+// CheckClient tells, before anything is dumped, whether Snapshot will find the programs for the server
+// of URL: snapshot.pg_bin's when set, else an installed client of the server's major version or later
+// (see ChooseClient). Its error is the *Error that Snapshot would fail with, naming the server's
+// version and the clients found, with a hint saying what to install or set. It changes nothing.
+func (p *PGDump) CheckClient(ctx context.Context) error {
+	major, err := p.serverMajor(ctx)
+	if err != nil {
+		return &Error{Op: "connect for snapshot", Err: err, Hint: "check the database URL and that the server is up"}
+	}
+	_, _, err = p.client(ctx, major, fmt.Sprintf("find pg_dump for PostgreSQL %d", major))
+	return err
+}
