@@ -37,6 +37,9 @@ type Evidence struct {
 	FastDefault []string `json:"fast_default,omitempty"`
 	// InvalidIndexes lists indexes left INVALID after the statement.
 	InvalidIndexes []string `json:"invalid_indexes,omitempty"`
+	// InvalidPartitioned lists those of InvalidIndexes that are partitioned indexes (CREATE INDEX … ON
+	// ONLY a partitioned table), which DROP INDEX CONCURRENTLY refuses.
+	InvalidPartitioned []string `json:"invalid_partitioned,omitempty"`
 	// ClearedIndexes lists indexes INVALID before the statement that are no longer after it: validated
 	// (ALTER INDEX … ATTACH PARTITION of the last partition's index validates the partitioned index made
 	// INVALID by CREATE INDEX … ON ONLY) or dropped.
@@ -214,7 +217,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					base.Statement = out[idx[0]].statementExcerpt()
 				}
 				added := len(out)
-				out = append(out, invalidIndexFindings(base, e.InvalidIndexes, "the failed statement left index %s behind INVALID")...)
+				out = append(out, invalidIndexFindings(base, e.InvalidIndexes, e.InvalidPartitioned, "the failed statement left index %s behind INVALID")...)
 				ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
 			}
 			continue
@@ -526,7 +529,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				}
 			}
 		}
-		out = append(out, invalidIndexFindings(base, e.InvalidIndexes, "index %s was left INVALID")...)
+		out = append(out, invalidIndexFindings(base, e.InvalidIndexes, e.InvalidPartitioned, "index %s was left INVALID")...)
 		ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
 	}
 	return out
@@ -540,14 +543,25 @@ func stillInvalid(invalid []string, later []Evidence) []string {
 	})
 }
 
-// invalidIndexFindings are the invalid-index findings of a statement that left indexes INVALID; what
-// says how (a format with the index's name).
-func invalidIndexFindings(base Finding, indexes []string, what string) []Finding {
+// invalidIndexFindings are the invalid-index findings of a statement that left indexes INVALID, those
+// of partitioned among them partitioned indexes; what says how (a format with the index's name).
+//
+// PostgreSQL refuses DROP INDEX CONCURRENTLY of a partitioned index ("cannot drop partitioned index …
+// concurrently"): one stays INVALID until each partition has an index attached to it, so attaching the
+// missing ones is the fix, or a plain DROP INDEX, which takes ACCESS EXCLUSIVE on the partitioned table
+// and on every partition (measured on 15 from pg_locks).
+func invalidIndexFindings(base Finding, indexes, partitioned []string, what string) []Finding {
 	var out []Finding
 	for _, ix := range indexes {
 		f := withRule(base, "invalid-index")
 		f.Message = fmt.Sprintf(what, ix) + ": queries never use it, writes still maintain it, and a retry with the same name fails"
 		f.Suggestion = fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s; then fix the cause and retry", ix)
+		if slices.Contains(partitioned, ix) {
+			f.Message = fmt.Sprintf(what, ix) + ": a partitioned index stays INVALID until every partition has an index attached to it, and a retry with the same name fails"
+			f.Suggestion = fmt.Sprintf("for each partition without an index attached to it, CREATE INDEX CONCURRENTLY IF NOT EXISTS one on the partition "+
+				"and ALTER INDEX %s ATTACH PARTITION it (the last makes it valid); or DROP INDEX IF EXISTS %s, without CONCURRENTLY "+
+				"(PostgreSQL refuses it for a partitioned index), which takes ACCESS EXCLUSIVE on the partitioned table and every partition", ix, ix)
+		}
 		out = append(out, f)
 	}
 	return out

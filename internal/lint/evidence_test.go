@@ -739,7 +739,7 @@ func TestApplyEvidencePartitionedIndexPattern(t *testing.T) {
 		"ALTER INDEX p_k_idx ATTACH PARTITION p1_k_idx;\n"
 	cfg := Config{Schema: "CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);\n"}
 	static := AnalyzeScript(script(src), false, cfg)
-	made := Evidence{File: "m.sql", Line: 2, Column: 1, InvalidIndexes: []string{"public.p_k_idx"},
+	made := Evidence{File: "m.sql", Line: 2, Column: 1, InvalidIndexes: []string{"public.p_k_idx"}, InvalidPartitioned: []string{"public.p_k_idx"},
 		Locks: []LockEvidence{{Relation: "public.p", Mode: "ShareLock", Preexisting: true, Kind: "p"}, {Relation: "public.p_k_idx", Mode: "AccessExclusiveLock", Kind: "I"}}}
 	built := Evidence{File: "m.sql", Line: 3, Column: 1, Concurrent: true, Locks: []LockEvidence{{Relation: "public.p1", Mode: "ShareUpdateExclusiveLock", Preexisting: true, Kind: "r"}}}
 	attached := Evidence{File: "m.sql", Line: 4, Column: 1, ClearedIndexes: []string{"public.p_k_idx"},
@@ -755,6 +755,13 @@ func TestApplyEvidencePartitionedIndexPattern(t *testing.T) {
 		got := ApplyEvidence(static, tt.ev)
 		if f := find(got, "invalid-index"); (f != nil) != tt.invalid || f != nil && f.Line != 2 {
 			t.Errorf("%s: invalid-index %+v, want one at line 2: %v", tt.name, f, tt.invalid)
+		}
+		// PostgreSQL refuses DROP INDEX CONCURRENTLY of a partitioned index ("cannot drop partitioned index
+		// concurrently"): attaching the partitions' indexes or a plain DROP INDEX are what runs.
+		if f := find(got, "invalid-index"); f != nil && (strings.Contains(f.Suggestion, "CONCURRENTLY IF EXISTS public.p_k_idx") ||
+			!strings.Contains(f.Suggestion, "ALTER INDEX public.p_k_idx ATTACH PARTITION") || !strings.Contains(f.Suggestion, "DROP INDEX IF EXISTS public.p_k_idx") ||
+			!strings.Contains(f.Suggestion, "ACCESS EXCLUSIVE")) {
+			t.Errorf("%s: suggestion for a partitioned index: %s", tt.name, f.Suggestion)
 		}
 		if f := find(got, "unexplained-exclusive-lock"); f != nil {
 			t.Errorf("%s: %+v", tt.name, f)

@@ -576,3 +576,31 @@ func TestTraceChangeUnderHeldLock(t *testing.T) {
 		t.Fatalf("ALTER INDEX SET (fillfactor) under a held AccessExclusiveLock: want nothing new, got %+v", ev[2])
 	}
 }
+
+// TestTraceInvalidPartitionedIndex: CREATE INDEX … ON ONLY a partitioned table leaves an INVALID
+// partitioned index, which the trace names as one: PostgreSQL refuses DROP INDEX CONCURRENTLY of it, and
+// what invalid-index advises instead runs (ALTER INDEX … ATTACH PARTITION of a partition's index, a plain
+// DROP INDEX).
+func TestTraceInvalidPartitionedIndex(t *testing.T) {
+	ctx := t.Context()
+	setup := "CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\n" +
+		"CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);\n" +
+		"CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (100) TO (200);\n" +
+		"CREATE TABLE t (id int, k int);\n"
+	ev := traceWith(t, setup, "CREATE INDEX p_k_idx ON ONLY p (k);\nCREATE INDEX t_k_idx ON t (k);\n"+
+		"CREATE INDEX p1_k_idx ON p1 (k);\nALTER INDEX public.p_k_idx ATTACH PARTITION p1_k_idx;\nDROP INDEX public.p_k_idx;\n", nil).Evidence
+	if !slices.Equal(ev[0].InvalidIndexes, []string{"public.p_k_idx"}) || !slices.Equal(ev[0].InvalidPartitioned, []string{"public.p_k_idx"}) {
+		t.Fatalf("CREATE INDEX … ON ONLY: want public.p_k_idx INVALID and partitioned, got %+v", ev[0])
+	}
+	if len(ev[1].InvalidPartitioned) != 0 {
+		t.Fatalf("an index of a plain table is not partitioned: %+v", ev[1])
+	}
+
+	conn := pgtest.Conn(t)
+	if _, err := conn.Exec(ctx, setup+"CREATE INDEX p_k_idx ON ONLY p (k);"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS public.p_k_idx"); err == nil || !strings.Contains(err.Error(), "cannot drop partitioned index") {
+		t.Fatalf("DROP INDEX CONCURRENTLY of a partitioned index: want PostgreSQL's refusal, got %v", err)
+	}
+}
