@@ -72,6 +72,8 @@ const SourceBoth = "static+dynamic"
 //   - ADD COLUMN … DEFAULT judged volatile but stored as a fast default becomes
 //     add-column-default-nonvolatile, and the reverse when the table was rewritten.
 //   - SET NOT NULL that did not scan its table (a validated CHECK proved it) becomes set-not-null-proven.
+//   - SET ACCESS METHOD that rewrote nothing (the table already used the method) becomes safe: a brief
+//     ACCESS EXCLUSIVE, no rewrite.
 //   - A static finding that claims a rewrite, a scan or a lock is confirmed (Source "static+dynamic")
 //     when the trace shows that rewrite, scan or a lock on a pre-existing relation.
 //   - A rewrite of a pre-existing table that no finding of the statement explains adds table-rewrite
@@ -333,6 +335,15 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					f.Message = fmt.Sprintf("the rehearsal saw SET NOT NULL on %s scan nothing: the column is already NOT NULL, or a validated CHECK (… IS NOT NULL) proves it, so the statement only takes a brief ACCESS EXCLUSIVE", subject)
 					f.Source = SourceBoth
 				}
+			case "set-access-method":
+				if len(e.Rewritten) == 0 {
+					// The table already uses the method: PostgreSQL keeps its storage (same relfilenode,
+					// measured on 15), which the parse tree cannot tell for a method other than heap.
+					f.Risk, f.Rewrite, f.Lock = Safe, false, "ACCESS EXCLUSIVE brief"
+					f.Message = fmt.Sprintf("the rehearsal saw %s keep the table's storage (same relfilenode): it already uses that method, so the statement only takes a brief ACCESS EXCLUSIVE", f.subject)
+					f.Suggestion = ""
+				}
+				f.Source = SourceBoth
 			case "drop-constraint", "drop-table":
 				for _, rel := range slices.Sorted(maps.Keys(newLocks)) {
 					if newLocks[rel] == lockAE && !mentions(f.Message, rel) && !mentions(f.Lock, rel) {

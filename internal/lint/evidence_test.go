@@ -821,3 +821,40 @@ func TestSetAccessMethodDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyEvidenceSetAccessMethodNoRewrite: SET ACCESS METHOD to the method the table already uses
+// keeps its relfilenode (measured on 15: TestTraceSetAccessMethod in internal/pg), which the parse tree
+// cannot tell for a method other than heap. The trace's "no rewrite" makes set-access-method safe, a brief
+// ACCESS EXCLUSIVE; a rewrite the trace saw confirms it.
+func TestApplyEvidenceSetAccessMethodNoRewrite(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Schema: "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;\nCREATE TABLE a2 (id bigint) USING heap2;\n"}
+	static := AnalyzeScript(script("SET lock_timeout = '2s'; SET statement_timeout = '5min';\nALTER TABLE a2 SET ACCESS METHOD heap2;\n"), false, cfg)
+	if f := find(static, "set-access-method"); f == nil || f.Risk != Dangerous {
+		t.Fatalf("static: want a dangerous set-access-method, got %+v", f)
+	}
+	locks := []LockEvidence{{Relation: "public.a2", Mode: "AccessExclusiveLock", Preexisting: true, Kind: "r"}}
+	for _, tt := range []struct {
+		name      string
+		rewritten []string
+		risk      Risk
+		rewrite   bool
+	}{
+		{"kept its relfilenode", nil, Safe, false},
+		{"rewritten", []string{"public.a2"}, Dangerous, true},
+	} {
+		got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 2, Column: 1, Locks: locks, Rewritten: tt.rewritten}})
+		f := find(got, "set-access-method")
+		if f == nil || f.Risk != tt.risk || f.Rewrite != tt.rewrite || f.Source != SourceBoth {
+			t.Errorf("%s: set-access-method %+v, want %s, rewrite %v, confirmed", tt.name, f, tt.risk, tt.rewrite)
+		}
+		for _, rule := range []string{"table-rewrite", "unexplained-exclusive-lock"} {
+			if f := find(got, rule); f != nil {
+				t.Errorf("%s: %+v", tt.name, f)
+			}
+		}
+		if !tt.rewrite && f != nil && (strings.Contains(f.Message, "rewrites") || !strings.Contains(f.Message, "heap2")) {
+			t.Errorf("%s: message %q", tt.name, f.Message)
+		}
+	}
+}

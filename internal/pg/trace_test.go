@@ -604,3 +604,20 @@ func TestTraceInvalidPartitionedIndex(t *testing.T) {
 		t.Fatalf("DROP INDEX CONCURRENTLY of a partitioned index: want PostgreSQL's refusal, got %v", err)
 	}
 }
+
+// TestTraceSetAccessMethod: SET ACCESS METHOD to the method a table already uses keeps its relfilenode
+// (no rewrite, on 15 too), to another one gives it a new one (a rewrite), heap included.
+func TestTraceSetAccessMethod(t *testing.T) {
+	setup := "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;\n" +
+		"CREATE TABLE a1 (id int); INSERT INTO a1 VALUES (1);\nCREATE TABLE a2 (id int) USING heap2; INSERT INTO a2 VALUES (1);\n"
+	ev := traceWith(t, setup, "ALTER TABLE a1 SET ACCESS METHOD heap;\nALTER TABLE a2 SET ACCESS METHOD heap2;\n"+
+		"ALTER TABLE a1 SET ACCESS METHOD heap2;\nALTER TABLE a2 SET ACCESS METHOD heap;\n", nil).Evidence
+	for i, want := range [][]string{nil, nil, {"public.a1"}, {"public.a2"}} {
+		if !slices.Equal(ev[i].Rewritten, want) {
+			t.Errorf("statement %d: rewritten %v, want %v", i+1, ev[i].Rewritten, want)
+		}
+	}
+	if !hasLock(ev[1], "public.a2", "AccessExclusiveLock") {
+		t.Errorf("SET ACCESS METHOD of the method in use: want ACCESS EXCLUSIVE on a2 all the same, got %+v", ev[1].Locks)
+	}
+}
