@@ -112,6 +112,7 @@ func (q *Sequence) analyze(s *migrate.Script, inTx bool, id string) []Finding {
 	// migration starts on the default search path.
 	q.st.created, q.st.gone = map[string]bool{}, map[string]string{}
 	q.st.schema = defaultSchema
+	q.st.forgetTemp()
 	a := newAnalyzerState(s, inTx, q.cfg, q.st)
 	for i := range s.Statements {
 		a.statement(i, &s.Statements[i])
@@ -293,6 +294,7 @@ func loadSchema(cfg Config) *state {
 			st.learnStatement(&s, false)
 		}
 		st.schema = defaultSchema // the schema's own SET search_path does not reach the migration
+		st.forgetTemp()           // nor do its temporary tables
 	}
 	for key, id := range cfg.ChangeCreated {
 		st.change[key] = id

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
@@ -14,69 +13,50 @@ import (
 // that existed before.
 func TestAutoIndexNameIfExists(t *testing.T) {
 	t.Parallel()
-	type want struct {
-		rule, risk, msg string // risk "" when the rule must be absent
-	}
 	const metrics = "CREATE TABLE metrics (key text PRIMARY KEY, v int);\n"
 	tests := []struct {
 		name    string
 		history []string
 		src     string
-		want    []want
+		want    []ruleWant
 	}{
 		{"named after a table of the migration", []string{},
 			metrics + "DROP INDEX IF EXISTS metrics_flow_id;\nCREATE INDEX IF NOT EXISTS metrics_flow_id ON metrics (v);\n",
-			[]want{{"drop-index-blocking", "safe", "no index metrics_flow_id exists after the earlier migrations: the statement does nothing"},
+			[]ruleWant{{"drop-index-blocking", "safe", "no index metrics_flow_id exists after the earlier migrations: the statement does nothing"},
 				{"missing-lock-timeout", "", ""}, {"missing-statement-timeout", "", ""}, {"statement-after-access-exclusive", "", ""}}},
 		{"named after an earlier table", []string{metrics + "CREATE INDEX ON metrics (v);\n"}, "DROP INDEX IF EXISTS metrics_flow_id;\n",
-			[]want{{"drop-index-blocking", "safe", "no index metrics_flow_id exists"}, {"missing-lock-timeout", "", ""}}},
+			[]ruleWant{{"drop-index-blocking", "safe", "no index metrics_flow_id exists"}, {"missing-lock-timeout", "", ""}}},
 		{"the primary key's name", []string{metrics}, "DROP INDEX IF EXISTS metrics_pkey;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"missing-lock-timeout", "dangerous", ""}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"missing-lock-timeout", "dangerous", ""}}},
 		{"a label, but not of the table's indexes", []string{metrics}, "DROP INDEX IF EXISTS metrics_v_idx;\n",
-			[]want{{"drop-index-blocking", "safe", "no index metrics_v_idx exists"}}},
+			[]ruleWant{{"drop-index-blocking", "safe", "no index metrics_v_idx exists"}}},
 		{"a number after the label", []string{"CREATE TABLE t (a int);\nCREATE INDEX ON t (a);\nCREATE INDEX ON t (a);\n"}, "DROP INDEX IF EXISTS t_a_idx1;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
 		{"an expression's name", []string{"CREATE TABLE t (a text);\nCREATE INDEX ON t (lower(a));\n"}, "DROP INDEX IF EXISTS t_expr_idx;\nDROP INDEX IF EXISTS t_lower_idx;\n",
-			[]want{{"drop-index-blocking", "safe", "no index t_expr_idx exists"}, {"missing-lock-timeout", "dangerous", ""}}},
+			[]ruleWant{{"drop-index-blocking", "safe", "no index t_expr_idx exists"}, {"missing-lock-timeout", "dangerous", ""}}},
 		{"a column's UNIQUE", []string{"CREATE TABLE t (a int UNIQUE, b int);\n"}, "DROP INDEX IF EXISTS t_b_key;\n",
-			[]want{{"drop-index-blocking", "safe", "no index t_b_key exists"}}},
+			[]ruleWant{{"drop-index-blocking", "safe", "no index t_b_key exists"}}},
 		{"a table's UNIQUE", []string{"CREATE TABLE t (a int, b int);\nALTER TABLE t ADD UNIQUE (a, b);\n"}, "DROP INDEX IF EXISTS t_a_b_key;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
 		{"its table renamed", []string{"CREATE TABLE t (a int);\nCREATE INDEX ON t (a);\nALTER TABLE t RENAME TO u;\n"}, "DROP INDEX IF EXISTS t_a_idx;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
 		{"its table renamed and dropped", []string{"CREATE TABLE t (a int);\nCREATE INDEX ON t (a);\nALTER TABLE t RENAME TO u;\nDROP TABLE u;\n"}, "DROP INDEX IF EXISTS t_a_idx;\n",
-			[]want{{"drop-index-blocking", "safe", "no index t_a_idx exists"}}},
+			[]ruleWant{{"drop-index-blocking", "safe", "no index t_a_idx exists"}}},
 		// The partition's copies of its parent's indexes: the state does not follow which, any label may be.
 		{"a partition's index", []string{"CREATE TABLE p (x int) PARTITION BY RANGE (x);\nCREATE INDEX ON p (x);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (1) TO (10);\n"},
 			"DROP INDEX IF EXISTS p1_flow_id;\nDROP INDEX IF EXISTS p1_y_idx;\n",
-			[]want{{"drop-index-blocking", "safe", "no index p1_flow_id exists"}, {"missing-lock-timeout", "dangerous", ""}}},
+			[]ruleWant{{"drop-index-blocking", "safe", "no index p1_flow_id exists"}, {"missing-lock-timeout", "dangerous", ""}}},
 		{"an index of a table the migration creates", []string{},
 			metrics + "CREATE INDEX ON metrics (v);\nDROP INDEX IF EXISTS metrics_v_idx;\nSELECT 1;\n",
-			[]want{{"drop-index-blocking", "", ""}, {"missing-lock-timeout", "", ""}, {"statement-after-access-exclusive", "", ""}}},
+			[]ruleWant{{"drop-index-blocking", "", ""}, {"missing-lock-timeout", "", ""}, {"statement-after-access-exclusive", "", ""}}},
 		{"an index of a table an earlier migration created", []string{metrics + "CREATE INDEX ON metrics (v);\n"},
 			"DROP INDEX IF EXISTS metrics_v_idx;\nSELECT 1;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"statement-after-access-exclusive", "dangerous", ""}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"statement-after-access-exclusive", "dangerous", ""}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			seq := NewSequence(Config{})
-			for _, h := range tt.history {
-				seq.AnalyzeScript(script(h), true)
-			}
-			fs := seq.AnalyzeScript(script(tt.src), true)
-			for _, w := range tt.want {
-				f := find(fs, w.rule)
-				switch {
-				case w.risk == "" && f != nil:
-					t.Errorf("%s present: %+v", w.rule, f)
-				case w.risk == "":
-				case f == nil:
-					t.Errorf("%s missing: %v", w.rule, rulesOf(fs))
-				case f.Risk.String() != w.risk || !strings.Contains(f.Message, w.msg):
-					t.Errorf("%s: %s %q, want %s with %q", w.rule, f.Risk, f.Message, w.risk, w.msg)
-				}
-			}
+			wantRules(t, analyzeAfter(tt.history, tt.src), tt.want)
 		})
 	}
 }

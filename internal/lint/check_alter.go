@@ -323,7 +323,8 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		// PostgreSQL 17's SET ACCESS METHOD DEFAULT (no name) is default_table_access_method, heap unless
 		// configured otherwise: on a heap table, as SET ACCESS METHOD heap, it does nothing.
 		if !fresh && !strings.EqualFold(cmd.Name, "heap") && cmd.Name != "" {
-			a.add("set-access-method", fmt.Sprintf("SET ACCESS METHOD %s rewrites %s under ACCESS EXCLUSIVE", cmd.Name, rel))
+			f := a.add("set-access-method", fmt.Sprintf("SET ACCESS METHOD %s rewrites %s under ACCESS EXCLUSIVE", cmd.Name, rel))
+			f.subject = fmt.Sprintf("SET ACCESS METHOD %s on %s", cmd.Name, rel)
 		}
 	case pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ResetRelOptions:
 		lock = lockSUE

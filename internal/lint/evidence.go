@@ -37,6 +37,9 @@ type Evidence struct {
 	FastDefault []string `json:"fast_default,omitempty"`
 	// InvalidIndexes lists indexes left INVALID after the statement.
 	InvalidIndexes []string `json:"invalid_indexes,omitempty"`
+	// InvalidPartitioned lists those of InvalidIndexes that are partitioned indexes (CREATE INDEX … ON
+	// ONLY a partitioned table), which DROP INDEX CONCURRENTLY refuses.
+	InvalidPartitioned []string `json:"invalid_partitioned,omitempty"`
 	// ClearedIndexes lists indexes INVALID before the statement that are no longer after it: validated
 	// (ALTER INDEX … ATTACH PARTITION of the last partition's index validates the partitioned index made
 	// INVALID by CREATE INDEX … ON ONLY) or dropped.
@@ -69,6 +72,8 @@ const SourceBoth = "static+dynamic"
 //   - ADD COLUMN … DEFAULT judged volatile but stored as a fast default becomes
 //     add-column-default-nonvolatile, and the reverse when the table was rewritten.
 //   - SET NOT NULL that did not scan its table (a validated CHECK proved it) becomes set-not-null-proven.
+//   - SET ACCESS METHOD that rewrote nothing (the table already used the method) becomes safe: a brief
+//     ACCESS EXCLUSIVE, no rewrite.
 //   - A static finding that claims a rewrite, a scan or a lock is confirmed (Source "static+dynamic")
 //     when the trace shows that rewrite, scan or a lock on a pre-existing relation.
 //   - A rewrite of a pre-existing table that no finding of the statement explains adds table-rewrite
@@ -214,7 +219,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					base.Statement = out[idx[0]].statementExcerpt()
 				}
 				added := len(out)
-				out = append(out, invalidIndexFindings(base, e.InvalidIndexes, "the failed statement left index %s behind INVALID")...)
+				out = append(out, invalidIndexFindings(base, e.InvalidIndexes, e.InvalidPartitioned, "the failed statement left index %s behind INVALID")...)
 				ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
 			}
 			continue
@@ -330,6 +335,15 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					f.Message = fmt.Sprintf("the rehearsal saw SET NOT NULL on %s scan nothing: the column is already NOT NULL, or a validated CHECK (… IS NOT NULL) proves it, so the statement only takes a brief ACCESS EXCLUSIVE", subject)
 					f.Source = SourceBoth
 				}
+			case "set-access-method":
+				if len(e.Rewritten) == 0 {
+					// The table already uses the method: PostgreSQL keeps its storage (same relfilenode,
+					// measured on 15), which the parse tree cannot tell for a method other than heap.
+					f.Risk, f.Rewrite, f.Lock = Safe, false, "ACCESS EXCLUSIVE brief"
+					f.Message = fmt.Sprintf("the rehearsal saw %s keep the table's storage (same relfilenode): it already uses that method, so the statement only takes a brief ACCESS EXCLUSIVE", f.subject)
+					f.Suggestion = ""
+				}
+				f.Source = SourceBoth
 			case "drop-constraint", "drop-table":
 				for _, rel := range slices.Sorted(maps.Keys(newLocks)) {
 					if newLocks[rel] == lockAE && !mentions(f.Message, rel) && !mentions(f.Lock, rel) {
@@ -526,7 +540,7 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 				}
 			}
 		}
-		out = append(out, invalidIndexFindings(base, e.InvalidIndexes, "index %s was left INVALID")...)
+		out = append(out, invalidIndexFindings(base, e.InvalidIndexes, e.InvalidPartitioned, "index %s was left INVALID")...)
 		ignoreAt(out[added:], ignoredAt[key{e.File, e.Line, e.Column}])
 	}
 	return out
@@ -540,14 +554,25 @@ func stillInvalid(invalid []string, later []Evidence) []string {
 	})
 }
 
-// invalidIndexFindings are the invalid-index findings of a statement that left indexes INVALID; what
-// says how (a format with the index's name).
-func invalidIndexFindings(base Finding, indexes []string, what string) []Finding {
+// invalidIndexFindings are the invalid-index findings of a statement that left indexes INVALID, those
+// of partitioned among them partitioned indexes; what says how (a format with the index's name).
+//
+// PostgreSQL refuses DROP INDEX CONCURRENTLY of a partitioned index ("cannot drop partitioned index …
+// concurrently"): one stays INVALID until each partition has an index attached to it, so attaching the
+// missing ones is the fix, or a plain DROP INDEX, which takes ACCESS EXCLUSIVE on the partitioned table
+// and on every partition (measured on 15 from pg_locks).
+func invalidIndexFindings(base Finding, indexes, partitioned []string, what string) []Finding {
 	var out []Finding
 	for _, ix := range indexes {
 		f := withRule(base, "invalid-index")
 		f.Message = fmt.Sprintf(what, ix) + ": queries never use it, writes still maintain it, and a retry with the same name fails"
 		f.Suggestion = fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s; then fix the cause and retry", ix)
+		if slices.Contains(partitioned, ix) {
+			f.Message = fmt.Sprintf(what, ix) + ": a partitioned index stays INVALID until every partition has an index attached to it, and a retry with the same name fails"
+			f.Suggestion = fmt.Sprintf("for each partition without an index attached to it, CREATE INDEX CONCURRENTLY IF NOT EXISTS one on the partition "+
+				"and ALTER INDEX %s ATTACH PARTITION it (the last makes it valid); or DROP INDEX IF EXISTS %s, without CONCURRENTLY "+
+				"(PostgreSQL refuses it for a partitioned index), which takes ACCESS EXCLUSIVE on the partitioned table and every partition", ix, ix)
+		}
 		out = append(out, f)
 	}
 	return out

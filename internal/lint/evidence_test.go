@@ -739,7 +739,7 @@ func TestApplyEvidencePartitionedIndexPattern(t *testing.T) {
 		"ALTER INDEX p_k_idx ATTACH PARTITION p1_k_idx;\n"
 	cfg := Config{Schema: "CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\nCREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);\n"}
 	static := AnalyzeScript(script(src), false, cfg)
-	made := Evidence{File: "m.sql", Line: 2, Column: 1, InvalidIndexes: []string{"public.p_k_idx"},
+	made := Evidence{File: "m.sql", Line: 2, Column: 1, InvalidIndexes: []string{"public.p_k_idx"}, InvalidPartitioned: []string{"public.p_k_idx"},
 		Locks: []LockEvidence{{Relation: "public.p", Mode: "ShareLock", Preexisting: true, Kind: "p"}, {Relation: "public.p_k_idx", Mode: "AccessExclusiveLock", Kind: "I"}}}
 	built := Evidence{File: "m.sql", Line: 3, Column: 1, Concurrent: true, Locks: []LockEvidence{{Relation: "public.p1", Mode: "ShareUpdateExclusiveLock", Preexisting: true, Kind: "r"}}}
 	attached := Evidence{File: "m.sql", Line: 4, Column: 1, ClearedIndexes: []string{"public.p_k_idx"},
@@ -755,6 +755,13 @@ func TestApplyEvidencePartitionedIndexPattern(t *testing.T) {
 		got := ApplyEvidence(static, tt.ev)
 		if f := find(got, "invalid-index"); (f != nil) != tt.invalid || f != nil && f.Line != 2 {
 			t.Errorf("%s: invalid-index %+v, want one at line 2: %v", tt.name, f, tt.invalid)
+		}
+		// PostgreSQL refuses DROP INDEX CONCURRENTLY of a partitioned index ("cannot drop partitioned index
+		// concurrently"): attaching the partitions' indexes or a plain DROP INDEX are what runs.
+		if f := find(got, "invalid-index"); f != nil && (strings.Contains(f.Suggestion, "CONCURRENTLY IF EXISTS public.p_k_idx") ||
+			!strings.Contains(f.Suggestion, "ALTER INDEX public.p_k_idx ATTACH PARTITION") || !strings.Contains(f.Suggestion, "DROP INDEX IF EXISTS public.p_k_idx") ||
+			!strings.Contains(f.Suggestion, "ACCESS EXCLUSIVE")) {
+			t.Errorf("%s: suggestion for a partitioned index: %s", tt.name, f.Suggestion)
 		}
 		if f := find(got, "unexplained-exclusive-lock"); f != nil {
 			t.Errorf("%s: %+v", tt.name, f)
@@ -811,6 +818,43 @@ func TestSetAccessMethodDefault(t *testing.T) {
 		f := find(AnalyzeScript(script("SET lock_timeout = '2s';\n"+tt.src), true, schema), "set-access-method")
 		if (f != nil) != tt.want || f != nil && strings.Contains(f.Message, "METHOD  ") {
 			t.Errorf("%s: set-access-method %+v, want one: %v", tt.src, f, tt.want)
+		}
+	}
+}
+
+// TestApplyEvidenceSetAccessMethodNoRewrite: SET ACCESS METHOD to the method the table already uses
+// keeps its relfilenode (measured on 15: TestTraceSetAccessMethod in internal/pg), which the parse tree
+// cannot tell for a method other than heap. The trace's "no rewrite" makes set-access-method safe, a brief
+// ACCESS EXCLUSIVE; a rewrite the trace saw confirms it.
+func TestApplyEvidenceSetAccessMethodNoRewrite(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Schema: "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;\nCREATE TABLE a2 (id bigint) USING heap2;\n"}
+	static := AnalyzeScript(script("SET lock_timeout = '2s'; SET statement_timeout = '5min';\nALTER TABLE a2 SET ACCESS METHOD heap2;\n"), false, cfg)
+	if f := find(static, "set-access-method"); f == nil || f.Risk != Dangerous {
+		t.Fatalf("static: want a dangerous set-access-method, got %+v", f)
+	}
+	locks := []LockEvidence{{Relation: "public.a2", Mode: "AccessExclusiveLock", Preexisting: true, Kind: "r"}}
+	for _, tt := range []struct {
+		name      string
+		rewritten []string
+		risk      Risk
+		rewrite   bool
+	}{
+		{"kept its relfilenode", nil, Safe, false},
+		{"rewritten", []string{"public.a2"}, Dangerous, true},
+	} {
+		got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 2, Column: 1, Locks: locks, Rewritten: tt.rewritten}})
+		f := find(got, "set-access-method")
+		if f == nil || f.Risk != tt.risk || f.Rewrite != tt.rewrite || f.Source != SourceBoth {
+			t.Errorf("%s: set-access-method %+v, want %s, rewrite %v, confirmed", tt.name, f, tt.risk, tt.rewrite)
+		}
+		for _, rule := range []string{"table-rewrite", "unexplained-exclusive-lock"} {
+			if f := find(got, rule); f != nil {
+				t.Errorf("%s: %+v", tt.name, f)
+			}
+		}
+		if !tt.rewrite && f != nil && (strings.Contains(f.Message, "rewrites") || !strings.Contains(f.Message, "heap2")) {
+			t.Errorf("%s: message %q", tt.name, f.Message)
 		}
 	}
 }

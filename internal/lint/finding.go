@@ -91,7 +91,7 @@ type Finding struct {
 	StatementLine   int `json:"statement_line,omitempty"`
 	StatementColumn int `json:"statement_column,omitempty"`
 
-	// subject names what a type change finding is about ("users.created_at: timestamp -> timestamptz"),
+	// subject names what a type change or SET ACCESS METHOD finding is about ("users.created_at: timestamp -> timestamptz"),
 	// for ApplyEvidence to restate.
 	subject string
 	// timeZoneDependent marks a type change between timestamp and timestamptz, which rewrites the table

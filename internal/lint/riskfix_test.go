@@ -38,77 +38,89 @@ func TestAlterTypeToConstrainedDomain(t *testing.T) {
 // the object may exist (another schema on the search path, a name PostgreSQL chose, a DO block).
 func TestNoOpIfExists(t *testing.T) {
 	t.Parallel()
-	type want struct {
-		rule, risk, msg string // risk "" when the rule must be absent
-	}
 	tests := []struct {
 		name    string
 		history []string // earlier migrations (nil: no Sequence, a partial schema)
 		src     string
-		want    []want
+		want    []ruleWant
 	}{
 		{"drop index that never existed", []string{}, "CREATE TABLE t (id int);\nDROP INDEX IF EXISTS no_such_idx;\nALTER TABLE t ADD COLUMN x int;\n",
-			[]want{{"drop-index-blocking", "safe", "no index no_such_idx exists after the earlier migrations: the statement does nothing"},
+			[]ruleWant{{"drop-index-blocking", "safe", "no index no_such_idx exists after the earlier migrations: the statement does nothing"},
 				{"missing-lock-timeout", "", ""}, {"statement-after-access-exclusive", "", ""}}},
 		{"drop table that never existed", []string{"CREATE TABLE users (id bigint);\n"}, "DROP TABLE IF EXISTS nope;\n",
-			[]want{{"drop-table", "safe", "no table nope exists after the earlier migrations: the statement does nothing"}, {"missing-lock-timeout", "", ""}}},
+			[]ruleWant{{"drop-table", "safe", "no table nope exists after the earlier migrations: the statement does nothing"}, {"missing-lock-timeout", "", ""}}},
 		{"drop tables that never existed", []string{}, "DROP TABLE IF EXISTS nope, nada CASCADE;\n",
-			[]want{{"drop-table", "safe", "no table nope or nada exists"}, {"drop-cascade", "safe", "no table nope or nada exists"}, {"missing-lock-timeout", "", ""}}},
+			[]ruleWant{{"drop-table", "safe", "no table nope or nada exists"}, {"drop-cascade", "safe", "no table nope or nada exists"}, {"missing-lock-timeout", "", ""}}},
 		{"drop view that never existed", []string{}, "DROP VIEW IF EXISTS v;\nDROP MATERIALIZED VIEW IF EXISTS mv;\n",
-			[]want{{"replace-or-drop-view", "safe", "no view v exists"}, {"missing-lock-timeout", "", ""}}},
+			[]ruleWant{{"replace-or-drop-view", "safe", "no view v exists"}, {"missing-lock-timeout", "", ""}}},
 		{"alter table that never existed", []string{"CREATE TABLE users (id bigint);\n"}, "ALTER TABLE IF EXISTS nope DROP COLUMN x, ADD COLUMN y int;\nALTER TABLE users ADD COLUMN z text;\n",
-			[]want{{"drop-column", "safe", "no table nope exists after the earlier migrations: the statement does nothing"},
+			[]ruleWant{{"drop-column", "safe", "no table nope exists after the earlier migrations: the statement does nothing"},
 				{"add-column-nullable", "safe", ""}, {"missing-lock-timeout", "dangerous", "ACCESS EXCLUSIVE"}, {"statement-after-access-exclusive", "", ""}}},
 		{"rename in a table that never existed", []string{}, "ALTER TABLE IF EXISTS nope RENAME COLUMN a TO b;\n",
-			[]want{{"rename-column", "safe", "no table nope exists"}, {"missing-lock-timeout", "", ""}}},
+			[]ruleWant{{"rename-column", "safe", "no table nope exists"}, {"missing-lock-timeout", "", ""}}},
 		{"index that exists", []string{"CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\n"}, "DROP INDEX IF EXISTS t_a;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"missing-lock-timeout", "dangerous", ""}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"missing-lock-timeout", "dangerous", ""}}},
 		{"partial schema", nil, "DROP INDEX IF EXISTS no_such_idx;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"missing-lock-timeout", "dangerous", ""}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}, {"missing-lock-timeout", "dangerous", ""}}},
 		{"table in another schema of the search path", []string{"CREATE SCHEMA app;\nCREATE TABLE app.nope (id int);\n"}, "DROP TABLE IF EXISTS nope;\n",
-			[]want{{"drop-table", "dangerous", "destroys"}}},
+			[]ruleWant{{"drop-table", "dangerous", "destroys"}}},
 		{"index PostgreSQL named", []string{"CREATE TABLE t (a int);\nCREATE INDEX ON t (a);\n"}, "DROP INDEX IF EXISTS t_a_idx;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
 		{"index renamed", []string{"CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);\nALTER INDEX i RENAME TO j;\n"}, "DROP INDEX IF EXISTS j;\n",
-			[]want{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
+			[]ruleWant{{"drop-index-blocking", "caution", "takes ACCESS EXCLUSIVE"}}},
 		{"table moved to another schema", []string{"CREATE SCHEMA app;\nCREATE TABLE t (a int);\nALTER TABLE t SET SCHEMA app;\n"}, "DROP TABLE IF EXISTS app.t;\n",
-			[]want{{"drop-table", "dangerous", "destroys"}}},
+			[]ruleWant{{"drop-table", "dangerous", "destroys"}}},
 		{"table made by a DO block", []string{"DO $$ BEGIN CREATE TABLE made (id int); END $$;\n"}, "DROP TABLE IF EXISTS made;\n",
-			[]want{{"drop-table", "dangerous", "destroys"}}},
+			[]ruleWant{{"drop-table", "dangerous", "destroys"}}},
 		// a DO block names made12, not made1: the name counts as a word, not as part of one
 		{"table named only inside a longer name", []string{"DO $$ BEGIN CREATE TABLE made12 (id int); END $$;\n"}, "DROP TABLE IF EXISTS made1;\n",
-			[]want{{"drop-table", "safe", "no table made1 exists"}}},
+			[]ruleWant{{"drop-table", "safe", "no table made1 exists"}}},
 		{"quoted name made by a DO block", []string{"DO $$ BEGIN CREATE TABLE \"My Table\" (id int); END $$;\n"}, "DROP TABLE IF EXISTS \"My Table\";\n",
-			[]want{{"drop-table", "dangerous", "destroys"}}},
+			[]ruleWant{{"drop-table", "dangerous", "destroys"}}},
 		{"table made by a function", []string{"CREATE FUNCTION mk() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE ' || 'made (id int)'; END $$;\nSELECT mk();\n"}, "DROP TABLE IF EXISTS made;\n",
-			[]want{{"drop-table", "dangerous", "destroys"}}},
+			[]ruleWant{{"drop-table", "dangerous", "destroys"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var fs []Finding
-			if tt.history == nil {
-				fs = AnalyzeScript(script(tt.src), true, Config{})
-			} else {
-				seq := NewSequence(Config{})
-				for _, h := range tt.history {
-					seq.AnalyzeScript(script(h), true)
-				}
-				fs = seq.AnalyzeScript(script(tt.src), true)
-			}
-			for _, w := range tt.want {
-				f := find(fs, w.rule)
-				switch {
-				case w.risk == "" && f != nil:
-					t.Errorf("%s present: %+v", w.rule, f)
-				case w.risk == "":
-				case f == nil:
-					t.Errorf("%s missing: %v", w.rule, rulesOf(fs))
-				case f.Risk.String() != w.risk || !strings.Contains(f.Message, w.msg):
-					t.Errorf("%s: %s %q, want %s with %q", w.rule, f.Risk, f.Message, w.risk, w.msg)
-				}
-			}
+			wantRules(t, analyzeAfter(tt.history, tt.src), tt.want)
 		})
+	}
+}
+
+// ruleWant is a finding a test wants of a rule: its risk ("" when the rule must be absent) and part of
+// its message.
+type ruleWant struct {
+	rule, risk, msg string
+}
+
+// analyzeAfter judges src as the next migration after the migrations of history; with history nil, on
+// its own with a partial schema.
+func analyzeAfter(history []string, src string) []Finding {
+	if history == nil {
+		return AnalyzeScript(script(src), true, Config{})
+	}
+	seq := NewSequence(Config{})
+	for _, h := range history {
+		seq.AnalyzeScript(script(h), true)
+	}
+	return seq.AnalyzeScript(script(src), true)
+}
+
+// wantRules checks findings fs against want.
+func wantRules(t *testing.T, fs []Finding, want []ruleWant) {
+	t.Helper()
+	for _, w := range want {
+		f := find(fs, w.rule)
+		switch {
+		case w.risk == "" && f != nil:
+			t.Errorf("%s present: %+v", w.rule, f)
+		case w.risk == "":
+		case f == nil:
+			t.Errorf("%s missing: %v", w.rule, rulesOf(fs))
+		case f.Risk.String() != w.risk || !strings.Contains(f.Message, w.msg):
+			t.Errorf("%s: %s %q, want %s with %q", w.rule, f.Risk, f.Message, w.risk, w.msg)
+		}
 	}
 }
 

@@ -125,9 +125,9 @@ var extraRules = []Rule{
 		Bad:        "-- up\nALTER TABLE orders DROP COLUMN note;\n-- down\nALTER TABLE orders ADD COLUMN note text; -- note comes back last",
 		Good:       "-- the application names its columns\nINSERT INTO orders (id, status, note) VALUES ($1, $2, $3);"},
 	{ID: "invalid-index", Risk: Dangerous, Lock: "SHARE UPDATE EXCLUSIVE", Dynamic: true,
-		Summary:    "the rehearsal left an INVALID index behind (a concurrent build failed)",
-		Suggestion: "DROP INDEX CONCURRENTLY IF EXISTS the invalid index, fix the cause (lock timeout, duplicates) and retry",
-		Why:        "Risk: dangerous. An INVALID index costs writes, is never used by queries and blocks a retry with the same name.",
+		Summary:    "the rehearsal left an INVALID index behind (a concurrent build failed, or CREATE INDEX … ON ONLY a partitioned table was never completed)",
+		Suggestion: "DROP INDEX CONCURRENTLY IF EXISTS the invalid index, fix the cause (lock timeout, duplicates) and retry; for a partitioned index, attach an index of each partition that lacks one (ALTER INDEX … ATTACH PARTITION), or DROP INDEX it without CONCURRENTLY",
+		Why:        "Risk: dangerous. An INVALID index costs writes, is never used by queries and blocks a retry with the same name. A partitioned index made with CREATE INDEX … ON ONLY stays INVALID until every partition has an index attached to it; PostgreSQL refuses DROP INDEX CONCURRENTLY of it (cannot drop partitioned index concurrently), and a plain DROP INDEX takes ACCESS EXCLUSIVE on the partitioned table and every partition.",
 		Bad:        "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email); -- fails on duplicates",
 		Good:       "DROP INDEX CONCURRENTLY IF EXISTS users_email_key;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);"},
 }

@@ -323,14 +323,36 @@ func (s *state) rel(rv *pg_query.RangeVar) string {
 	if rv == nil {
 		return ""
 	}
-	schema := rv.Schemaname
-	if schema == "" {
-		schema = s.schema
-		if rv.Relpersistence == "t" {
-			schema = "pg_temp"
+	if rv.Schemaname == "" && rv.Relpersistence == "t" {
+		return relKey(tempSchema, rv.Relname)
+	}
+	if rv.Schemaname != "" {
+		return relKey(rv.Schemaname, rv.Relname)
+	}
+	return s.unqualified(rv.Relname)
+}
+
+// tempSchema is the schema the state keys temporary relations by: the session's own pg_temp_N.
+const tempSchema = "pg_temp"
+
+// unqualified is the key of the relation an unqualified name finds: a temporary relation of the
+// migration (CREATE TEMP TABLE earlier in it, not dropped since), as pg_temp comes first in the search
+// path for relations, else the first schema of the search path.
+func (s *state) unqualified(name string) string {
+	if key := relKey(tempSchema, name); s.exists[key] {
+		return key
+	}
+	return relKey(s.schema, name)
+}
+
+// forgetTemp forgets the temporary relations: a migration runs in a session of its own, where those of
+// an earlier one (or of the schema) do not exist.
+func (s *state) forgetTemp() {
+	for key := range s.exists {
+		if keySchema(key) == tempSchema && s.exists[key] {
+			s.drops(key)
 		}
 	}
-	return relKey(schema, rv.Relname)
 }
 
 // constrainedDomain tells whether type t is a domain with CHECK or NOT NULL constraints of its own or of
@@ -434,13 +456,13 @@ func (s *state) domainDefault(t *pg_query.TypeName) *pg_query.Node {
 }
 
 // qual is the key of an object named by a name list (types, domains, indexes in DROP): the last two
-// elements, or the search path's schema and the last element.
+// elements, or the last element as an unqualified name finds it (see unqualified).
 func (s *state) qual(nodes []*pg_query.Node) string {
 	switch len(nodes) {
 	case 0:
 		return ""
 	case 1:
-		return relKey(s.schema, nodes[0].GetString_().GetSval())
+		return s.unqualified(nodes[0].GetString_().GetSval())
 	}
 	return relKey(nodes[len(nodes)-2].GetString_().GetSval(), nodes[len(nodes)-1].GetString_().GetSval())
 }

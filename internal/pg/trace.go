@@ -71,10 +71,12 @@ type traceState struct {
 	byOID   map[uint32]traceRel
 }
 
-// traceItem is a column or index of relation Rel.
+// traceItem is a column or index of relation Rel; Kind is an index's relkind (i, or I for a
+// partitioned index).
 type traceItem struct {
 	Rel  uint32 `json:"rel"`
 	Name string `json:"name"`
+	Kind string `json:"kind,omitempty"`
 }
 
 // traceTemplate reads the trace state. The session's locks are read once (lks); {{REL}} is the
@@ -118,7 +120,7 @@ SELECT json_build_object(
  'missing', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname)))
    FROM rel c JOIN pg_attribute a ON a.attrelid = c.oid
    WHERE c.relkind IN ('r', 'p') AND a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0), '[]'),
- 'invalid', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname)))
+ 'invalid', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname), 'kind', c.relkind))
    FROM rel c JOIN pg_index i ON i.indexrelid = c.oid
    WHERE c.relkind IN ('i', 'I') AND NOT i.indisvalid), '[]'),
  'present', {{PRESENT}})`
@@ -522,11 +524,14 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 	for _, m := range after.Invalid {
 		if !slices.Contains(before.Invalid, m) {
 			ev.InvalidIndexes = append(ev.InvalidIndexes, m.Name)
+			if m.Kind == "I" {
+				ev.InvalidPartitioned = append(ev.InvalidPartitioned, m.Name)
+			}
 		}
 	}
 	ev.ClearedIndexes = clearedIndexes(before, after)
 	// The relations come in pg_locks order, which changes from run to run: report them by name.
-	for _, names := range [][]string{ev.Rewritten, ev.Scanned, ev.FastDefault, ev.InvalidIndexes, ev.ClearedIndexes} {
+	for _, names := range [][]string{ev.Rewritten, ev.Scanned, ev.FastDefault, ev.InvalidIndexes, ev.InvalidPartitioned, ev.ClearedIndexes} {
 		slices.Sort(names)
 	}
 	return ev

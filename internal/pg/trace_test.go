@@ -576,3 +576,48 @@ func TestTraceChangeUnderHeldLock(t *testing.T) {
 		t.Fatalf("ALTER INDEX SET (fillfactor) under a held AccessExclusiveLock: want nothing new, got %+v", ev[2])
 	}
 }
+
+// TestTraceInvalidPartitionedIndex: CREATE INDEX … ON ONLY a partitioned table leaves an INVALID
+// partitioned index, which the trace names as one: PostgreSQL refuses DROP INDEX CONCURRENTLY of it, and
+// what invalid-index advises instead runs (ALTER INDEX … ATTACH PARTITION of a partition's index, a plain
+// DROP INDEX).
+func TestTraceInvalidPartitionedIndex(t *testing.T) {
+	ctx := t.Context()
+	setup := "CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\n" +
+		"CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);\n" +
+		"CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (100) TO (200);\n" +
+		"CREATE TABLE t (id int, k int);\n"
+	ev := traceWith(t, setup, "CREATE INDEX p_k_idx ON ONLY p (k);\nCREATE INDEX t_k_idx ON t (k);\n"+
+		"CREATE INDEX p1_k_idx ON p1 (k);\nALTER INDEX public.p_k_idx ATTACH PARTITION p1_k_idx;\nDROP INDEX public.p_k_idx;\n", nil).Evidence
+	if !slices.Equal(ev[0].InvalidIndexes, []string{"public.p_k_idx"}) || !slices.Equal(ev[0].InvalidPartitioned, []string{"public.p_k_idx"}) {
+		t.Fatalf("CREATE INDEX … ON ONLY: want public.p_k_idx INVALID and partitioned, got %+v", ev[0])
+	}
+	if len(ev[1].InvalidPartitioned) != 0 {
+		t.Fatalf("an index of a plain table is not partitioned: %+v", ev[1])
+	}
+
+	conn := pgtest.Conn(t)
+	if _, err := conn.Exec(ctx, setup+"CREATE INDEX p_k_idx ON ONLY p (k);"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS public.p_k_idx"); err == nil || !strings.Contains(err.Error(), "cannot drop partitioned index") {
+		t.Fatalf("DROP INDEX CONCURRENTLY of a partitioned index: want PostgreSQL's refusal, got %v", err)
+	}
+}
+
+// TestTraceSetAccessMethod: SET ACCESS METHOD to the method a table already uses keeps its relfilenode
+// (no rewrite, on 15 too), to another one gives it a new one (a rewrite), heap included.
+func TestTraceSetAccessMethod(t *testing.T) {
+	setup := "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;\n" +
+		"CREATE TABLE a1 (id int); INSERT INTO a1 VALUES (1);\nCREATE TABLE a2 (id int) USING heap2; INSERT INTO a2 VALUES (1);\n"
+	ev := traceWith(t, setup, "ALTER TABLE a1 SET ACCESS METHOD heap;\nALTER TABLE a2 SET ACCESS METHOD heap2;\n"+
+		"ALTER TABLE a1 SET ACCESS METHOD heap2;\nALTER TABLE a2 SET ACCESS METHOD heap;\n", nil).Evidence
+	for i, want := range [][]string{nil, nil, {"public.a1"}, {"public.a2"}} {
+		if !slices.Equal(ev[i].Rewritten, want) {
+			t.Errorf("statement %d: rewritten %v, want %v", i+1, ev[i].Rewritten, want)
+		}
+	}
+	if !hasLock(ev[1], "public.a2", "AccessExclusiveLock") {
+		t.Errorf("SET ACCESS METHOD of the method in use: want ACCESS EXCLUSIVE on a2 all the same, got %+v", ev[1].Locks)
+	}
+}
