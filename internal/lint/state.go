@@ -101,7 +101,7 @@ type table struct {
 	// them, even a binary-coercible one, where it keeps the storage of other indexes.
 	exprIndexes map[string][]string
 	// constraints are the PRIMARY KEY, UNIQUE, EXCLUDE and FOREIGN KEY constraints with a given name, by
-	// lower-cased name: an unnamed CHECK's name skips theirs (see constraintNamed).
+	// name as PostgreSQL knows it: an unnamed CHECK's name skips theirs (see constraintNamed).
 	constraints map[string]*keyConstraint
 }
 
@@ -112,7 +112,7 @@ type column struct {
 }
 
 type check struct {
-	name      string // as PostgreSQL knows it, for messages (the key is lower-cased)
+	name      string // as PostgreSQL knows it, and the key
 	cols      []string
 	validated bool
 	expr      *pg_query.Node // the CHECK's expression
@@ -377,7 +377,7 @@ func (s *state) usedColumns(query *pg_query.Node) map[string][]string {
 		}
 		col := "*"
 		if last := cr.Fields[len(cr.Fields)-1].GetString_(); last != nil {
-			col = strings.ToLower(last.Sval)
+			col = last.Sval
 		}
 		if len(cr.Fields) >= 2 {
 			if key, ok := tables[cr.Fields[len(cr.Fields)-2].GetString_().GetSval()]; ok {
@@ -552,9 +552,9 @@ func colNames(nodes []*pg_query.Node) []string {
 	out := make([]string, 0, len(nodes))
 	for _, n := range nodes {
 		if s := n.GetString_(); s != nil {
-			out = append(out, strings.ToLower(s.Sval))
+			out = append(out, s.Sval)
 		} else if e := n.GetIndexElem(); e != nil {
-			out = append(out, strings.ToLower(e.Name))
+			out = append(out, e.Name)
 		}
 	}
 	return out
@@ -679,7 +679,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			for _, p := range ps.PartParams {
 				if pe := p.GetPartitionElem(); pe != nil {
 					if pe.Name != "" {
-						keys = append(keys, strings.ToLower(pe.Name))
+						keys = append(keys, pe.Name)
 					} else {
 						keys = append(keys, exprColumns(pe.Expr)...)
 						s.boundable[name] = false
@@ -848,7 +848,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if cmd == nil {
 				continue
 			}
-			col := strings.ToLower(cmd.Name)
+			col := cmd.Name
 			switch cmd.Subtype {
 			case pg_query.AlterTableType_AT_AddColumn:
 				if cd := cmd.Def.GetColumnDef(); cd != nil {
@@ -1079,7 +1079,7 @@ func revalue(m map[string]string, old, nw string) {
 func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, created bool) {
 	typ, mods := typeName(cd.TypeName)
 	c := &column{typ: typ, mods: mods, notNull: cd.IsNotNull}
-	name := strings.ToLower(cd.Colname)
+	name := cd.Colname
 	if serialTypes[typ] { // a sequence owned by the column
 		s.ownsSequence(tname, cd.Colname, nil, created)
 	}
@@ -1159,7 +1159,7 @@ func exprColumns(n *pg_query.Node) []string {
 	walk(n, func(m proto.Message) {
 		if cr, ok := m.(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
 			if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil {
-				out = append(out, strings.ToLower(s.Sval))
+				out = append(out, s.Sval)
 			}
 		}
 	})
