@@ -517,7 +517,9 @@ var catalog = []Rule{
 		Good:       "BEGIN; CREATE TABLE t6 (id int); COMMIT;",
 		Notes: "COMMIT AND CHAIN and ROLLBACK AND CHAIN (PostgreSQL 12+) end the transaction and at once start another with the same characteristics: its locks and SET LOCAL end there (ROLLBACK also undoes SET), but what follows still runs in a transaction block, " +
 			"where CREATE INDEX CONCURRENTLY and a DO block that commits fail, and a later COMMIT has to end it (without one, this rule points at the AND CHAIN). Outside a transaction block PostgreSQL refuses them. " +
-			"PREPARE TRANSACTION also ends the block, without committing: see prepared-transaction."},
+			"PREPARE TRANSACTION also ends the block, without committing: see prepared-transaction. " +
+			"A BEGIN inside the transaction the tool runs a migration in (goose, sql-migrate, dbmate, Flyway; not golang-migrate, which opens none) starts none: " +
+			"the COMMIT that closes it ends the tool's transaction, and when statements follow it they run outside it, so a failure among them leaves the migration half applied (ROLLBACK there undoes the statements before the BEGIN too)."},
 	{ID: "prepared-transaction", Risk: Dangerous, Lock: "every lock the transaction took, held until COMMIT PREPARED", Rewrite: false, Scan: false,
 		Summary:    "PREPARE TRANSACTION (two-phase commit) in a migration",
 		Suggestion: "end the migration's transaction with COMMIT; leave two-phase commit to a transaction manager outside the migration",
