@@ -664,6 +664,16 @@ func TestRiskClasses(t *testing.T) {
 			"ALTER TABLE logs ATTACH PARTITION logs_0 FOR VALUES FROM (0) TO (10);\nALTER TABLE logs ATTACH PARTITION logs_1 FOR VALUES FROM (10) TO (20);\n", 0, "attach-partition-scan", Caution, "scans logs_1"},
 		{"implicit SET NOT NULL scan", "CREATE TABLE nopk (id bigint);\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
 			"ALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", 0, "constraint-using-index-nullable", Dangerous, "ACCESS EXCLUSIVE"},
+		// The index made by a migration not read: whether its columns are nullable is not known (PostgreSQL
+		// 15 scans the table under ACCESS EXCLUSIVE when they are, "verifying table").
+		{"primary key using an index not known", "", "ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY USING INDEX t_id_idx;\n", 0,
+			"constraint-using-index-nullable", Caution, "the index's columns and whether they are NOT NULL are not known here"},
+		// A validated CHECK proves the column NOT NULL: PostgreSQL 15 does not scan ("existing constraints on
+		// column … are sufficient to prove that it does not contain nulls").
+		{"primary key using an index on a column a CHECK proves", "CREATE TABLE nopk (id bigint, CONSTRAINT id_nn CHECK (id IS NOT NULL));\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
+			"ALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", 0, "constraint-using-index", Safe, "no build or scan"},
+		{"primary key using an index on a column a CHECK proves, on 11", "CREATE TABLE nopk (id bigint, CONSTRAINT id_nn CHECK (id IS NOT NULL));\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
+			"ALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", 11, "constraint-using-index-nullable", Dangerous, "implicit SET NOT NULL"},
 		{"refresh concurrently blocks no reader", "", "REFRESH MATERIALIZED VIEW CONCURRENTLY user_stats;\n", 0, "missing-lock-timeout", Caution, "reads go on"},
 		{"refresh blocks readers", "", "REFRESH MATERIALIZED VIEW user_stats;\n", 0, "missing-lock-timeout", Dangerous, "every later query"},
 		{"replica identity of a nullable index fails", "CREATE TABLE users (id bigint, email text);\nCREATE UNIQUE INDEX users_email_uidx ON users (email);\n",

@@ -778,11 +778,24 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 			}
 			return lockAE
 		}
-		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY && a.nullableIndex(key, sibling(key, c.Indexname)) {
-			a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL: it scans the whole of %s while holding ACCESS EXCLUSIVE", c.Indexname, rel))
-		} else {
-			a.add("constraint-using-index", fmt.Sprintf("ADD %s USING INDEX %s on %s: the constraint takes over the index, no build or scan, brief ACCESS EXCLUSIVE", kind, c.Indexname, rel))
+		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY {
+			switch nullable, known := a.nullableIndex(key, sibling(key, c.Indexname)); {
+			case !known:
+				// The index (made by a migration not read, or by a statement the state does not follow)
+				// or its table is not known: PostgreSQL sets its columns NOT NULL, scanning the table for
+				// each nullable one, which cannot be told here.
+				f := a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on %s: the index's columns and whether they are NOT NULL are not known here; "+
+					"PostgreSQL sets them NOT NULL, and for a nullable one that scans the whole of %s while holding ACCESS EXCLUSIVE", c.Indexname, rel, rel))
+				f.Risk = Caution
+				f.Suggestion = "make sure the index's columns are NOT NULL first; for a nullable one, ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in another transaction, " +
+					"then add the primary key: PostgreSQL 12+ takes the validated CHECK as proof and does not scan"
+				return lockAE
+			case nullable:
+				a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL: it scans the whole of %s while holding ACCESS EXCLUSIVE", c.Indexname, rel))
+				return lockAE
+			}
 		}
+		a.add("constraint-using-index", fmt.Sprintf("ADD %s USING INDEX %s on %s: the constraint takes over the index, no build or scan, brief ACCESS EXCLUSIVE", kind, c.Indexname, rel))
 		return lockAE
 	case pg_query.ConstrType_CONSTR_EXCLUSION:
 		if !fresh {
@@ -802,19 +815,21 @@ func partitionedForeignKey(rel string) string {
 		"(a brief ACCESS EXCLUSIVE on the referenced table)", rel, rel)
 }
 
-// nullableIndex reports whether a known index has a column not known to be NOT NULL.
-func (a *analyzer) nullableIndex(rel, index string) bool {
+// nullableIndex reports whether index of table rel has a column not known to be NOT NULL (nor proven
+// so by a validated CHECK, which PostgreSQL 12+ takes instead of a scan when it sets the column NOT
+// NULL); known is false when the index or the table is not known, and with it whether it has one.
+func (a *analyzer) nullableIndex(rel, index string) (nullable, known bool) {
 	cols, ok := a.st.indexCols[index]
 	t := a.st.known(rel)
 	if !ok || t == nil {
-		return false
+		return false, false
 	}
 	for _, c := range cols {
-		if col := t.cols[c]; col == nil || !col.notNull {
-			return true
+		if col := t.cols[c]; (col == nil || !col.notNull) && (a.cfg.Major() < 12 || t.nullProof(c) == nil) {
+			return true, true
 		}
 	}
-	return false
+	return false, true
 }
 
 // knownNullable reports whether a known index has a column the state knows and knows not to be NOT
