@@ -378,6 +378,50 @@ ALTER TABLE public.users ADD CONSTRAINT users_email_nn CHECK ((email IS NOT NULL
 	}
 }
 
+// TestForeignKeyAddedToFilledTable: a table CREATE TABLE … AS or SELECT … INTO made is new but has
+// rows (unless WITH NO DATA): a foreign key added to it reads every one of them to validate it while
+// holding SHARE ROW EXCLUSIVE on the referenced table, which the application writes to. Only NOT VALID
+// keeps that lock brief.
+func TestForeignKeyAddedToFilledTable(t *testing.T) {
+	t.Parallel()
+	const fk = "ALTER TABLE orders_copy ADD CONSTRAINT fk FOREIGN KEY (status_id) REFERENCES statuses (id)"
+	tests := []struct {
+		name, src string
+		filled    bool // add-foreign-key, not create-table-with-fk
+	}{
+		{"CREATE TABLE AS", "CREATE TABLE orders_copy AS SELECT * FROM orders;\n" + fk + ";\n", true},
+		{"SELECT INTO", "SELECT * INTO orders_copy FROM orders;\n" + fk + ";\n", true},
+		{"renamed", "CREATE TABLE orders_new AS SELECT * FROM orders;\nALTER TABLE orders_new RENAME TO orders_copy;\n" + fk + ";\n", true},
+		{"WITH NO DATA", "CREATE TABLE orders_copy AS SELECT * FROM orders WITH NO DATA;\n" + fk + ";\n", false},
+		{"NOT VALID", "CREATE TABLE orders_copy AS SELECT * FROM orders;\n" + fk + " NOT VALID;\n", false},
+		{"created empty", "CREATE TABLE orders_copy (status_id bigint);\n" + fk + ";\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := AnalyzeScript(script(tt.src), true, Config{})
+			add, brief := find(fs, "add-foreign-key"), find(fs, "create-table-with-fk")
+			switch {
+			case tt.filled && (add == nil || add.Risk != Dangerous || !strings.Contains(add.Message, "reads every one of them") || !strings.Contains(add.Lock, "statuses") || brief != nil):
+				t.Errorf("add-foreign-key %+v, create-table-with-fk %+v; want add-foreign-key alone", add, brief)
+			case !tt.filled && (add != nil || brief == nil):
+				t.Errorf("add-foreign-key %+v, create-table-with-fk %+v; want create-table-with-fk alone", add, brief)
+			}
+			if f := find(fs, "missing-lock-timeout"); f == nil || !strings.Contains(f.Message, "SHARE ROW EXCLUSIVE") {
+				t.Errorf("missing-lock-timeout: %+v", f)
+			}
+		})
+	}
+	// Made by an earlier migration of the change: still filled.
+	seq := NewSequence(Config{})
+	seq.AnalyzeScript(script("CREATE TABLE orders (id bigint, status_id bigint);\nCREATE TABLE statuses (id bigint PRIMARY KEY);\n"), true)
+	seq.StartChange()
+	seq.AnalyzeScript(script("CREATE TABLE orders_copy AS SELECT * FROM orders;\n"), true)
+	if f := find(seq.AnalyzeScript(script(fk+";\n"), true), "add-foreign-key"); f == nil {
+		t.Error("foreign key added in a later migration of the change to a table CREATE TABLE … AS filled: no add-foreign-key")
+	}
+}
+
 // TestForeignKeyAddedToNewTable: ALTER TABLE … ADD FOREIGN KEY on a table created earlier in the
 // migration scans an empty table; only the referenced table's brief SHARE ROW EXCLUSIVE matters, as
 // with an inline REFERENCES, and it needs lock_timeout.

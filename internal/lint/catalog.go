@@ -548,7 +548,9 @@ var catalog = []Rule{
 		Suggestion: "",
 		Why:        "Risk: safe (lock_timeout). Rewrite/scan: n. Also flagged by: S adding-foreign-key-constraint (docs), require-lock-timeout treats it as slow (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users(id));",
-		Good:       "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint);"},
+		Good:       "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint);",
+		Notes: "ALTER TABLE … ADD FOREIGN KEY on a table the migration (or an earlier new migration of the change) created counts as brief too, but for a table CREATE TABLE … AS or SELECT … INTO filled with rows (not WITH NO DATA): " +
+			"the validation reads every one of them while the referenced table stays under SHARE ROW EXCLUSIVE, which is add-foreign-key. NOT VALID keeps it brief."},
 	{ID: "prefer-bigint", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "int/smallint/serial/smallserial key-like columns",
 		Suggestion: "bigint / identity",

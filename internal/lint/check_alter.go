@@ -723,9 +723,19 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 		if fresh && (a.st.isNew(ref) || ref == key) {
 			return lockSRE
 		}
+		if how := a.st.filled[key]; fresh && how != "" && !c.SkipValidation {
+			// CREATE TABLE … AS (SELECT … INTO) filled the new table: the validation reads every row
+			// while the referenced table, which the application uses, stays under SHARE ROW EXCLUSIVE.
+			a.takes(lockSRE)
+			a.strongOn(lockSRE, relName(c.Pktable))
+			f := a.add("add-foreign-key", fmt.Sprintf("ADD FOREIGN KEY on %s, which %s filled with rows, reads every one of them to validate it while holding SHARE ROW EXCLUSIVE on %s (writes to it blocked)",
+				rel, how, relName(c.Pktable)))
+			f.Lock = "SHARE ROW EXCLUSIVE on " + relName(c.Pktable)
+			return lockSRE
+		}
 		if fresh {
-			// The new table is empty, so the validation scan is instant; the referenced table only gets
-			// SHARE ROW EXCLUSIVE briefly, as with an inline REFERENCES.
+			// The new table is empty (or the foreign key NOT VALID), so the validation scan is instant or
+			// none; the referenced table only gets SHARE ROW EXCLUSIVE briefly, as with an inline REFERENCES.
 			a.newTableForeignKeys(key, []*pg_query.RangeVar{c.Pktable})
 			return lockSRE
 		}

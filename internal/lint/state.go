@@ -64,6 +64,10 @@ type state struct {
 	// the kind of, by key: what messages call it, whatever the statement that names it says (ALTER
 	// TABLE also takes a view or a sequence).
 	kinds map[string]string
+	// filled names, by key, the statement that created each table with rows in it (CREATE TABLE … AS,
+	// SELECT … INTO, without WITH NO DATA): new to the change, but not empty, so a foreign key added to
+	// it reads every row while it locks the referenced table.
+	filled map[string]string
 	// owned maps each sequence known to be owned by a column (serial, identity, OWNED BY) to that
 	// column, "table key.column": PostgreSQL refuses to move such a sequence to another schema, and
 	// drops it with its column.
@@ -133,7 +137,7 @@ func newState() *state {
 	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, domainBase: map[string]*pg_query.TypeName{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
-		kinds: map[string]string{}, owned: map[string]string{},
+		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
 		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}}
 }
 
@@ -203,6 +207,7 @@ func (s *state) drops(name string) []string {
 	delete(s.defaultPart, name)
 	maps.DeleteFunc(s.defaultPart, func(_, part string) bool { return part == name })
 	delete(s.kinds, name)
+	delete(s.filled, name)
 	delete(s.domains, name)
 	delete(s.domainDefaults, name)
 	delete(s.domainBase, name)
@@ -737,12 +742,17 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if c.Objtype == pg_query.ObjectType_OBJECT_MATVIEW {
 				kind = "m"
 			}
-			if s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created) && kind == "m" {
+			switch isNew := s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created); {
+			case isNew && kind == "m":
 				s.viewCols[s.rel(c.Into.Rel)] = s.usedColumns(c.Query)
+			case isNew && !c.Into.SkipData:
+				s.filled[s.rel(c.Into.Rel)] = "CREATE TABLE … AS"
 			}
 		}
 	case n.GetSelectStmt().GetIntoClause() != nil:
-		s.createsRel(s.rel(n.GetSelectStmt().GetIntoClause().GetRel()), "r", false, created) // SELECT … INTO t
+		if into := n.GetSelectStmt().GetIntoClause(); s.createsRel(s.rel(into.GetRel()), "r", false, created) { // SELECT … INTO t
+			s.filled[s.rel(into.GetRel())] = "SELECT … INTO"
+		}
 	case n.GetCreateForeignTableStmt() != nil:
 		if b := n.GetCreateForeignTableStmt().GetBaseStmt(); b != nil {
 			s.createsRel(s.rel(b.Relation), "f", b.IfNotExists, created)
@@ -974,6 +984,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 // found by PostgreSQL through the relation's OID, so it keeps applying under the new name.
 func (s *state) moves(old, nw string) {
 	rekey(s.kinds, old, nw)
+	rekey(s.filled, old, nw)
 	rekey(s.owned, old, nw)
 	for seq, col := range s.owned {
 		if t, c := splitOwner(col); t == old {
