@@ -20,9 +20,11 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 		if !a.inTx() {
 			a.txStart, a.savepoints = a.timeouts(), nil
 			a.block++
+			a.resetTx()
 		}
+		// In a transaction already (the tool's, or the script's own), PostgreSQL ignores the BEGIN: the
+		// locks and SET LOCAL of that transaction stay.
 		a.explicitTx, a.beginStmt = true, a.stmt
-		a.resetTx()
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
 		word := "COMMIT"
 		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK {

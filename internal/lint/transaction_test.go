@@ -235,3 +235,23 @@ func TestBeginInsideToolTransaction(t *testing.T) {
 		t.Errorf("concurrently-in-transaction after goose's transaction ended: %v", f)
 	}
 }
+
+// TestBeginInsideTransactionKeepsIt: PostgreSQL ignores a BEGIN inside a transaction (the tool's, or
+// the script's own BEGIN before it), so the locks and SET LOCAL of that transaction stay in effect
+// after it.
+func TestBeginInsideTransactionKeepsIt(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []txCase{
+		{name: "lock taken before a BEGIN in the tool's transaction", src: "ALTER TABLE users ADD COLUMN bio text;\nBEGIN;\nUPDATE users SET bio = 'x' WHERE id = 1;\nCOMMIT;\n", inTx: true,
+			rule: "statement-after-access-exclusive", line: 3, says: "already holds ACCESS EXCLUSIVE"},
+		{name: "SET LOCAL before a BEGIN in the tool's transaction", src: "SET LOCAL lock_timeout = '2s';\nBEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n", inTx: true,
+			rule: "missing-lock-timeout", absent: true},
+		{name: "SET LOCAL before a nested BEGIN", src: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nBEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n",
+			rule: "missing-lock-timeout", absent: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
+		})
+	}
+}
