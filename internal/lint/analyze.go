@@ -30,13 +30,17 @@ func Analyze(m *migrate.Migration, format migrate.Format, cfg Config) []Finding 
 // without --single-transaction): each statement outside the script's own BEGIN … COMMIT commits by
 // itself, so none holds a lock past its end, whether or not the rehearsal runs the script in one
 // transaction to round-trip it; so does golang-migrate with x-multi-statement (m.PerStatement). The
-// other tools run a migration in a transaction unless it is marked (or found) to run outside one.
+// other tools run a migration in a transaction unless it is marked (or found) to run outside one; one
+// that a COMMIT of the script's own ends half way (migrate.Script.CommitsHalfWay) is the tool's
+// transaction up to that COMMIT, which transaction-boundaries judges.
 func ToolTransaction(m *migrate.Migration, format migrate.Format) bool {
 	switch {
 	case m == nil || m.Up == nil:
 		return false
 	case format == migrate.FormatSqitch || format == migrate.FormatPlain || m.PerStatement:
 		return false
+	case m.Up.CommitsHalfWay:
+		return true
 	}
 	return !m.NoTransaction && !m.Up.NoTransaction
 }
@@ -172,6 +176,9 @@ type analyzer struct {
 	// beginStmt is the statement that opened the file's own transaction block: its BEGIN, or the
 	// COMMIT AND CHAIN (ROLLBACK AND CHAIN) that started the transaction now open.
 	beginStmt *sqlparse.Statement
+	// toolBegin is a BEGIN written inside the transaction the tool runs the migration in, which
+	// PostgreSQL ignores: the COMMIT that closes it ends the tool's transaction.
+	toolBegin *sqlparse.Statement
 	// prepared maps the gid of each PREPARE TRANSACTION of the script that no later COMMIT PREPARED or
 	// ROLLBACK PREPARED ends to the index in out of its finding.
 	prepared      map[string]int

@@ -378,6 +378,50 @@ ALTER TABLE public.users ADD CONSTRAINT users_email_nn CHECK ((email IS NOT NULL
 	}
 }
 
+// TestForeignKeyAddedToFilledTable: a table CREATE TABLE … AS or SELECT … INTO made is new but has
+// rows (unless WITH NO DATA): a foreign key added to it reads every one of them to validate it while
+// holding SHARE ROW EXCLUSIVE on the referenced table, which the application writes to. Only NOT VALID
+// keeps that lock brief.
+func TestForeignKeyAddedToFilledTable(t *testing.T) {
+	t.Parallel()
+	const fk = "ALTER TABLE orders_copy ADD CONSTRAINT fk FOREIGN KEY (status_id) REFERENCES statuses (id)"
+	tests := []struct {
+		name, src string
+		filled    bool // add-foreign-key, not create-table-with-fk
+	}{
+		{"CREATE TABLE AS", "CREATE TABLE orders_copy AS SELECT * FROM orders;\n" + fk + ";\n", true},
+		{"SELECT INTO", "SELECT * INTO orders_copy FROM orders;\n" + fk + ";\n", true},
+		{"renamed", "CREATE TABLE orders_new AS SELECT * FROM orders;\nALTER TABLE orders_new RENAME TO orders_copy;\n" + fk + ";\n", true},
+		{"WITH NO DATA", "CREATE TABLE orders_copy AS SELECT * FROM orders WITH NO DATA;\n" + fk + ";\n", false},
+		{"NOT VALID", "CREATE TABLE orders_copy AS SELECT * FROM orders;\n" + fk + " NOT VALID;\n", false},
+		{"created empty", "CREATE TABLE orders_copy (status_id bigint);\n" + fk + ";\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := AnalyzeScript(script(tt.src), true, Config{})
+			add, brief := find(fs, "add-foreign-key"), find(fs, "create-table-with-fk")
+			switch {
+			case tt.filled && (add == nil || add.Risk != Dangerous || !strings.Contains(add.Message, "reads every one of them") || !strings.Contains(add.Lock, "statuses") || brief != nil):
+				t.Errorf("add-foreign-key %+v, create-table-with-fk %+v; want add-foreign-key alone", add, brief)
+			case !tt.filled && (add != nil || brief == nil):
+				t.Errorf("add-foreign-key %+v, create-table-with-fk %+v; want create-table-with-fk alone", add, brief)
+			}
+			if f := find(fs, "missing-lock-timeout"); f == nil || !strings.Contains(f.Message, "SHARE ROW EXCLUSIVE") {
+				t.Errorf("missing-lock-timeout: %+v", f)
+			}
+		})
+	}
+	// Made by an earlier migration of the change: still filled.
+	seq := NewSequence(Config{})
+	seq.AnalyzeScript(script("CREATE TABLE orders (id bigint, status_id bigint);\nCREATE TABLE statuses (id bigint PRIMARY KEY);\n"), true)
+	seq.StartChange()
+	seq.AnalyzeScript(script("CREATE TABLE orders_copy AS SELECT * FROM orders;\n"), true)
+	if f := find(seq.AnalyzeScript(script(fk+";\n"), true), "add-foreign-key"); f == nil {
+		t.Error("foreign key added in a later migration of the change to a table CREATE TABLE … AS filled: no add-foreign-key")
+	}
+}
+
 // TestForeignKeyAddedToNewTable: ALTER TABLE … ADD FOREIGN KEY on a table created earlier in the
 // migration scans an empty table; only the referenced table's brief SHARE ROW EXCLUSIVE matters, as
 // with an inline REFERENCES, and it needs lock_timeout.
@@ -664,6 +708,16 @@ func TestRiskClasses(t *testing.T) {
 			"ALTER TABLE logs ATTACH PARTITION logs_0 FOR VALUES FROM (0) TO (10);\nALTER TABLE logs ATTACH PARTITION logs_1 FOR VALUES FROM (10) TO (20);\n", 0, "attach-partition-scan", Caution, "scans logs_1"},
 		{"implicit SET NOT NULL scan", "CREATE TABLE nopk (id bigint);\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
 			"ALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", 0, "constraint-using-index-nullable", Dangerous, "ACCESS EXCLUSIVE"},
+		// The index made by a migration not read: whether its columns are nullable is not known (PostgreSQL
+		// 15 scans the table under ACCESS EXCLUSIVE when they are, "verifying table").
+		{"primary key using an index not known", "", "ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY USING INDEX t_id_idx;\n", 0,
+			"constraint-using-index-nullable", Caution, "the index's columns and whether they are NOT NULL are not known here"},
+		// A validated CHECK proves the column NOT NULL: PostgreSQL 15 does not scan ("existing constraints on
+		// column … are sufficient to prove that it does not contain nulls").
+		{"primary key using an index on a column a CHECK proves", "CREATE TABLE nopk (id bigint, CONSTRAINT id_nn CHECK (id IS NOT NULL));\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
+			"ALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", 0, "constraint-using-index", Safe, "no build or scan"},
+		{"primary key using an index on a column a CHECK proves, on 11", "CREATE TABLE nopk (id bigint, CONSTRAINT id_nn CHECK (id IS NOT NULL));\nCREATE UNIQUE INDEX nopk_id_uidx ON nopk (id);\n",
+			"ALTER TABLE nopk ADD CONSTRAINT nopk_pk PRIMARY KEY USING INDEX nopk_id_uidx;\n", 11, "constraint-using-index-nullable", Dangerous, "implicit SET NOT NULL"},
 		{"refresh concurrently blocks no reader", "", "REFRESH MATERIALIZED VIEW CONCURRENTLY user_stats;\n", 0, "missing-lock-timeout", Caution, "reads go on"},
 		{"refresh blocks readers", "", "REFRESH MATERIALIZED VIEW user_stats;\n", 0, "missing-lock-timeout", Dangerous, "every later query"},
 		{"replica identity of a nullable index fails", "CREATE TABLE users (id bigint, email text);\nCREATE UNIQUE INDEX users_email_uidx ON users (email);\n",

@@ -233,14 +233,16 @@ var catalog = []Rule{
 		Suggestion: "make columns NOT NULL via CHECK route first",
 		Why:        "Risk: dangerous, like set-not-null: the implicit SET NOT NULL scans the whole table while holding ACCESS EXCLUSIVE. Rewrite/scan: n, scan. Also flagged by: E W14; A PG304* (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD CONSTRAINT users_pk2 PRIMARY KEY USING INDEX users_email_uidx;",
-		Good:       "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users ADD CONSTRAINT users_pk2 PRIMARY KEY USING INDEX users_email_uidx;"},
+		Good:       "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users ADD CONSTRAINT users_pk2 PRIMARY KEY USING INDEX users_email_uidx;",
+		Notes: "On PostgreSQL 12+ a validated CHECK (col IS NOT NULL) proves a column NOT NULL, and the implicit SET NOT NULL does not scan for it. " +
+			"When the index is not known (made by a migration not read, or by a statement the rules do not follow), whether its columns are nullable cannot be told: the finding is caution."},
 	{ID: "constraint-using-index", Risk: Safe, Lock: "ACCESS EXCLUSIVE brief", Rewrite: false, Scan: false,
 		Summary:    "ADD CONSTRAINT … UNIQUE / PRIMARY KEY USING INDEX on an index built before (and, for a primary key, NOT NULL columns)",
 		Suggestion: "",
 		Why:        "Risk: safe. The constraint takes over the index: no index build, no scan; ACCESS EXCLUSIVE only for the catalog change (a lock_timeout bounds the wait for it). Rewrite/scan: n. Also flagged by: S/SM recommend it (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_uidx;",
 		Good:       "CREATE UNIQUE INDEX CONCURRENTLY users_email_uidx ON users (email);",
-		Notes:      "A primary key on nullable columns is constraint-using-index-nullable instead: PostgreSQL runs SET NOT NULL, which scans the table."},
+		Notes:      "A primary key on nullable columns, or on an index whose columns are not known, is constraint-using-index-nullable instead: PostgreSQL runs SET NOT NULL, which scans the table for a nullable column no validated CHECK proves NOT NULL."},
 	{ID: "add-exclusion-constraint", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE", Rewrite: false, Scan: true,
 		Summary:    "ADD CONSTRAINT … EXCLUDE",
 		Suggestion: "no online path (cannot be NOT VALID); maintenance window or new table",
@@ -517,7 +519,9 @@ var catalog = []Rule{
 		Good:       "BEGIN; CREATE TABLE t6 (id int); COMMIT;",
 		Notes: "COMMIT AND CHAIN and ROLLBACK AND CHAIN (PostgreSQL 12+) end the transaction and at once start another with the same characteristics: its locks and SET LOCAL end there (ROLLBACK also undoes SET), but what follows still runs in a transaction block, " +
 			"where CREATE INDEX CONCURRENTLY and a DO block that commits fail, and a later COMMIT has to end it (without one, this rule points at the AND CHAIN). Outside a transaction block PostgreSQL refuses them. " +
-			"PREPARE TRANSACTION also ends the block, without committing: see prepared-transaction."},
+			"PREPARE TRANSACTION also ends the block, without committing: see prepared-transaction. " +
+			"A BEGIN inside the transaction the tool runs a migration in (goose, sql-migrate, dbmate, Flyway; not golang-migrate, which opens none) starts none: " +
+			"the COMMIT that closes it ends the tool's transaction, and when statements follow it they run outside it, so a failure among them leaves the migration half applied (ROLLBACK there undoes the statements before the BEGIN too)."},
 	{ID: "prepared-transaction", Risk: Dangerous, Lock: "every lock the transaction took, held until COMMIT PREPARED", Rewrite: false, Scan: false,
 		Summary:    "PREPARE TRANSACTION (two-phase commit) in a migration",
 		Suggestion: "end the migration's transaction with COMMIT; leave two-phase commit to a transaction manager outside the migration",
@@ -544,7 +548,9 @@ var catalog = []Rule{
 		Suggestion: "",
 		Why:        "Risk: safe (lock_timeout). Rewrite/scan: n. Also flagged by: S adding-foreign-key-constraint (docs), require-lock-timeout treats it as slow (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users(id));",
-		Good:       "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint);"},
+		Good:       "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint);",
+		Notes: "ALTER TABLE … ADD FOREIGN KEY on a table the migration (or an earlier new migration of the change) created counts as brief too, but for a table CREATE TABLE … AS or SELECT … INTO filled with rows (not WITH NO DATA): " +
+			"the validation reads every one of them while the referenced table stays under SHARE ROW EXCLUSIVE, which is add-foreign-key. NOT VALID keeps it brief."},
 	{ID: "prefer-bigint", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "int/smallint/serial/smallserial key-like columns",
 		Suggestion: "bigint / identity",

@@ -128,9 +128,9 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 // alterCmd judges one ALTER TABLE subcommand on relation rv of relkind kind (key is its state key).
 func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool, cmd *pg_query.AlterTableCmd) {
 	rel := relName(rv)
-	// name is the column or constraint as PostgreSQL knows it, for messages; col is its lower-cased
-	// state key.
-	name, col := cmd.Name, strings.ToLower(cmd.Name)
+	// name is the column or constraint as PostgreSQL knows it (the parser has folded it): the state key and
+	// what messages show.
+	name := cmd.Name
 	lock := lockAE
 	defer func() {
 		if !fresh {
@@ -178,21 +178,21 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		if fresh {
 			return
 		}
-		var proof *check // a validated CHECK that implies col IS NOT NULL
+		var proof *check // a validated CHECK that implies name IS NOT NULL
 		if t := a.st.known(key); t != nil {
-			if c := t.cols[col]; c != nil && c.notNull {
+			if c := t.cols[name]; c != nil && c.notNull {
 				// PostgreSQL (every version) leaves a NOT NULL column as it is: no scan, no change;
 				// the ACCESS EXCLUSIVE lock is still taken first.
 				a.add("set-not-null-proven", fmt.Sprintf("%s.%s is already NOT NULL: SET NOT NULL changes nothing and scans nothing, it only takes a brief ACCESS EXCLUSIVE on %s", rel, name, rel))
 				return
 			}
-			proof = t.nullProof(col)
+			proof = t.nullProof(name)
 		}
 		proven := proof != nil
 		// Without ONLY, PostgreSQL sets the column NOT NULL in the tables below too, each proven by its own
 		// CHECKs or scanned: a NO INHERIT CHECK proves the table alone.
 		if proven && a.cfg.Major() >= 12 && rv.GetInh() {
-			if below := a.st.unprovenBelow(key, col); len(below) > 0 {
+			if below := a.st.unprovenBelow(key, name); len(below) > 0 {
 				which := "a validated CHECK"
 				if proof.name != "" {
 					which = "the validated CHECK " + quoteIdent(proof.name)
@@ -206,7 +206,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			}
 		}
 		if proven && a.cfg.Major() >= 12 {
-			if isColumn(proof.expr.GetNullTest().GetArg(), col) {
+			if isColumn(proof.expr.GetNullTest().GetArg(), name) {
 				a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is proven by a validated CHECK (%s IS NOT NULL): no scan", rel, name, quoteIdent(name)))
 			} else {
 				which := "a validated CHECK"
@@ -264,7 +264,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				f.Risk = Dangerous
 				f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s, so the deploy stops here", rel, name, why)
 				f.Suggestion = "drop the column from the partitioned table, without ONLY: PostgreSQL drops it from every partition"
-			} else if views := a.st.viewsUsing(key, col); len(views) > 0 && cmd.Behavior != pg_query.DropBehavior_DROP_CASCADE {
+			} else if views := a.st.viewsUsing(key, name); len(views) > 0 && cmd.Behavior != pg_query.DropBehavior_DROP_CASCADE {
 				f.Risk = Dangerous
 				f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s uses it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, name, andList(views))
 				f.Suggestion = fmt.Sprintf("drop or replace %s without the column first, in an earlier step", andList(views))
@@ -279,7 +279,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		if fresh {
 			return
 		}
-		if a.inTx() && (a.txNotValid[colKey(key, col)] || a.txStrong) {
+		if a.inTx() && (a.txNotValid[colKey(key, name)] || a.txStrong) {
 			a.add("validate-in-same-transaction", validateHeld(name, rel, a.txStrongOn))
 		} else {
 			a.add("validate-constraint", "")
@@ -503,7 +503,7 @@ func impliesBound(expr *pg_query.Node, keys []string, t *table) bool {
 			n = tc.Arg
 		}
 		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
-			return strings.ToLower(cr.Fields[len(cr.Fields)-1].GetString_().GetSval())
+			return cr.Fields[len(cr.Fields)-1].GetString_().GetSval()
 		}
 		return ""
 	}
@@ -699,7 +699,7 @@ func validateHeld(name, rel string, held []heldLock) string {
 
 func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, c *pg_query.Constraint) lockLevel {
 	rel := relName(rv)
-	name := strings.ToLower(c.Conname) // the state key; c.Conname is for messages
+	name := c.Conname // the state key, as PostgreSQL knows it
 	switch c.Contype {
 	case pg_query.ConstrType_CONSTR_CHECK:
 		if fresh {
@@ -724,9 +724,19 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 		if fresh && (a.st.isNew(ref) || ref == key) {
 			return lockSRE
 		}
+		if how := a.st.filled[key]; fresh && how != "" && !c.SkipValidation {
+			// CREATE TABLE … AS (SELECT … INTO) filled the new table: the validation reads every row
+			// while the referenced table, which the application uses, stays under SHARE ROW EXCLUSIVE.
+			a.takes(lockSRE)
+			a.strongOn(lockSRE, relName(c.Pktable))
+			f := a.add("add-foreign-key", fmt.Sprintf("ADD FOREIGN KEY on %s, which %s filled with rows, reads every one of them to validate it while holding SHARE ROW EXCLUSIVE on %s (writes to it blocked)",
+				rel, how, relName(c.Pktable)))
+			f.Lock = "SHARE ROW EXCLUSIVE on " + relName(c.Pktable)
+			return lockSRE
+		}
 		if fresh {
-			// The new table is empty, so the validation scan is instant; the referenced table only gets
-			// SHARE ROW EXCLUSIVE briefly, as with an inline REFERENCES.
+			// The new table is empty (or the foreign key NOT VALID), so the validation scan is instant or
+			// none; the referenced table only gets SHARE ROW EXCLUSIVE briefly, as with an inline REFERENCES.
 			a.newTableForeignKeys(key, []*pg_query.RangeVar{c.Pktable})
 			return lockSRE
 		}
@@ -743,7 +753,7 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 			}
 		}
 		if t := a.st.known(key); t != nil && !fresh {
-			cols := colNames(c.FkAttrs) // state keys, lower-cased
+			cols := colNames(c.FkAttrs) // state keys
 			indexed := false
 			for _, ix := range t.indexes {
 				if len(ix) >= len(cols) && slices.Equal(ix[:len(cols)], cols) {
@@ -779,11 +789,24 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 			}
 			return lockAE
 		}
-		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY && a.nullableIndex(key, sibling(key, c.Indexname)) {
-			a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL: it scans the whole of %s while holding ACCESS EXCLUSIVE", c.Indexname, rel))
-		} else {
-			a.add("constraint-using-index", fmt.Sprintf("ADD %s USING INDEX %s on %s: the constraint takes over the index, no build or scan, brief ACCESS EXCLUSIVE", kind, c.Indexname, rel))
+		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY {
+			switch nullable, known := a.nullableIndex(key, sibling(key, c.Indexname)); {
+			case !known:
+				// The index (made by a migration not read, or by a statement the state does not follow)
+				// or its table is not known: PostgreSQL sets its columns NOT NULL, scanning the table for
+				// each nullable one, which cannot be told here.
+				f := a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on %s: the index's columns and whether they are NOT NULL are not known here; "+
+					"PostgreSQL sets them NOT NULL, and for a nullable one that scans the whole of %s while holding ACCESS EXCLUSIVE", c.Indexname, rel, rel))
+				f.Risk = Caution
+				f.Suggestion = "make sure the index's columns are NOT NULL first; for a nullable one, ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in another transaction, " +
+					"then add the primary key: PostgreSQL 12+ takes the validated CHECK as proof and does not scan"
+				return lockAE
+			case nullable:
+				a.add("constraint-using-index-nullable", fmt.Sprintf("PRIMARY KEY USING INDEX %s on nullable columns runs an implicit SET NOT NULL: it scans the whole of %s while holding ACCESS EXCLUSIVE", c.Indexname, rel))
+				return lockAE
+			}
 		}
+		a.add("constraint-using-index", fmt.Sprintf("ADD %s USING INDEX %s on %s: the constraint takes over the index, no build or scan, brief ACCESS EXCLUSIVE", kind, c.Indexname, rel))
 		return lockAE
 	case pg_query.ConstrType_CONSTR_EXCLUSION:
 		if !fresh {
@@ -803,19 +826,21 @@ func partitionedForeignKey(rel string) string {
 		"(a brief ACCESS EXCLUSIVE on the referenced table)", rel, rel)
 }
 
-// nullableIndex reports whether a known index has a column not known to be NOT NULL.
-func (a *analyzer) nullableIndex(rel, index string) bool {
+// nullableIndex reports whether index of table rel has a column not known to be NOT NULL (nor proven
+// so by a validated CHECK, which PostgreSQL 12+ takes instead of a scan when it sets the column NOT
+// NULL); known is false when the index or the table is not known, and with it whether it has one.
+func (a *analyzer) nullableIndex(rel, index string) (nullable, known bool) {
 	cols, ok := a.st.indexCols[index]
 	t := a.st.known(rel)
 	if !ok || t == nil {
-		return false
+		return false, false
 	}
 	for _, c := range cols {
-		if col := t.cols[c]; col == nil || !col.notNull {
-			return true
+		if col := t.cols[c]; (col == nil || !col.notNull) && (a.cfg.Major() < 12 || t.nullProof(c) == nil) {
+			return true, true
 		}
 	}
-	return false
+	return false, true
 }
 
 // knownNullable reports whether a known index has a column the state knows and knows not to be NOT
@@ -840,7 +865,7 @@ const utcSuggestion = "set the session's time zone to UTC just before the change
 
 // alterType judges a column's type change; name is the column as PostgreSQL knows it.
 func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
-	col := strings.ToLower(name) // the state key
+	col := name // the state key: the column as PostgreSQL knows it
 	newT, newM := typeName(cd.TypeName)
 	var old *column
 	if t := a.st.known(key); t != nil {
@@ -938,7 +963,7 @@ func plainUsing(n *pg_query.Node, col string, t *pg_query.TypeName) bool {
 		n = tc.Arg
 	}
 	cr := n.GetColumnRef()
-	return cr != nil && len(cr.Fields) == 1 && strings.ToLower(cr.Fields[0].GetString_().GetSval()) == col
+	return cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_().GetSval() == col
 }
 
 // timeZoneChange tells whether a type change is between timestamp and timestamptz, either way.
@@ -964,7 +989,7 @@ func (a *analyzer) exprIndexRebuild(rel, key, name, oldT, newT string) *Finding 
 	if t == nil {
 		return nil
 	}
-	col := strings.ToLower(name)
+	col := name
 	var names []string
 	for _, ix := range slices.Sorted(maps.Keys(t.exprIndexes)) {
 		if !slices.Contains(t.exprIndexes[ix], col) {
@@ -990,7 +1015,7 @@ func (a *analyzer) exprIndexRebuild(rel, key, name, oldT, newT string) *Finding 
 // (CheckIndexCompatible compares the operator classes), scanning the table under ACCESS EXCLUSIVE
 // (measured on 15).
 func (a *analyzer) opclassIndexRebuild(rel, key, name, oldT, newT string) *Finding {
-	if indexType(oldT) == indexType(newT) || !a.indexed(key, strings.ToLower(name)) {
+	if indexType(oldT) == indexType(newT) || !a.indexed(key, name) {
 		return nil
 	}
 	return a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible, so the table is not rewritten, but the column's indexes change operator class with the type: PostgreSQL rebuilds them, scanning %s under ACCESS EXCLUSIVE",

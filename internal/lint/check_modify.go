@@ -129,8 +129,8 @@ func (a *analyzer) keyColumn(n *pg_query.Node, target *pg_query.RangeVar) bool {
 			return false
 		}
 	}
-	col := strings.ToLower(cr.Fields[len(cr.Fields)-1].GetString_().GetSval())
-	if col == "id" || col == "ctid" {
+	col := cr.Fields[len(cr.Fields)-1].GetString_().GetSval()
+	if strings.EqualFold(col, "id") || col == "ctid" { // an id column in any letter case, by its name alone
 		return true
 	}
 	if t := a.st.known(a.st.rel(target)); t != nil {

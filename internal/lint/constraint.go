@@ -3,7 +3,6 @@ package lint
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -17,7 +16,7 @@ import (
 
 // keyConstraint is a table's PRIMARY KEY, UNIQUE, EXCLUDE or FOREIGN KEY constraint with a name it was given.
 type keyConstraint struct {
-	name string   // as PostgreSQL knows it (the key is lower-cased)
+	name string   // as PostgreSQL knows it, and the key
 	cols []string // the table's columns it uses: DROP COLUMN drops it with any of them
 	// ref is a foreign key's referenced table, which goes only with its foreign keys (DROP … CASCADE).
 	ref string
@@ -40,7 +39,7 @@ func (s *state) addKeyConstraint(t *table, tname string, c *pg_query.Constraint,
 	kc := &keyConstraint{name: name, indexed: c.Contype != pg_query.ConstrType_CONSTR_FOREIGN}
 	switch {
 	case col != "":
-		kc.cols = []string{strings.ToLower(col)}
+		kc.cols = []string{col}
 	case c.Indexname != "":
 		kc.cols = slices.Clone(s.indexCols[sibling(tname, c.Indexname)])
 	default:
@@ -48,7 +47,7 @@ func (s *state) addKeyConstraint(t *table, tname string, c *pg_query.Constraint,
 		for _, e := range c.Exclusions { // (element, operator) pairs: the element's column or expression
 			if ie := e.GetList().GetItems(); len(ie) > 0 {
 				if el := ie[0].GetIndexElem(); el != nil && el.Name != "" {
-					kc.cols = append(kc.cols, strings.ToLower(el.Name))
+					kc.cols = append(kc.cols, el.Name)
 				} else {
 					kc.cols = append(kc.cols, exprColumns(ie[0])...)
 				}
@@ -62,14 +61,14 @@ func (s *state) addKeyConstraint(t *table, tname string, c *pg_query.Constraint,
 	if t.constraints == nil {
 		t.constraints = map[string]*keyConstraint{}
 	}
-	t.constraints[strings.ToLower(name)] = kc
+	t.constraints[name] = kc
 }
 
 // dropConstraint follows DROP CONSTRAINT name of table key (only: ALTER TABLE ONLY).
 func (s *state) dropConstraint(key, name string, only bool) {
 	s.dropCheck(key, name, only)
 	if t := s.tables[key]; t != nil {
-		delete(t.constraints, strings.ToLower(name))
+		delete(t.constraints, name)
 	}
 }
 
@@ -77,10 +76,10 @@ func (s *state) dropConstraint(key, name string, only bool) {
 func (s *state) renameConstraint(key, old, nw string) {
 	s.renameCheck(key, old, nw)
 	if t := s.tables[key]; t != nil {
-		if kc := t.constraints[strings.ToLower(old)]; kc != nil {
-			delete(t.constraints, strings.ToLower(old))
+		if kc := t.constraints[old]; kc != nil {
+			delete(t.constraints, old)
 			kc.name = nw
-			t.constraints[strings.ToLower(nw)] = kc
+			t.constraints[nw] = kc
 		}
 	}
 }
@@ -94,14 +93,14 @@ func (s *state) renameConstraintIndex(old, nw string) {
 		if keySchema(key) != schema {
 			continue
 		}
-		if kc := t.constraints[strings.ToLower(name)]; kc != nil && kc.indexed && kc.name == name {
+		if kc := t.constraints[name]; kc != nil && kc.indexed && kc.name == name {
 			s.renameConstraint(key, name, bare(nw))
 			return
 		}
 	}
 }
 
-// dropColumnConstraints drops the constraints of table t that use column col (lower-cased).
+// dropColumnConstraints drops the constraints of table t that use column col.
 func dropColumnConstraints(t *table, col string) {
 	maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return slices.Contains(kc.cols, col) })
 }

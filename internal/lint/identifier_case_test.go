@@ -111,3 +111,41 @@ func TestQuoteIdent(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesDifferingInCase: columns and constraints whose names differ only in letter case are
+// different objects (the parser has folded the unquoted names), so the state keeps them apart: a CHECK
+// on "Bar" proves nothing of bar, and a change of amount's type is judged from amount's type, not from
+// that of "Amount" (each checked on PostgreSQL 15: the SET NOT NULL scans, the type change rewrites).
+func TestNamesDifferingInCase(t *testing.T) {
+	t.Parallel()
+	schema := `CREATE TABLE w (bar int, "Bar" int, amount int, "Amount" text, baz int);
+ALTER TABLE w ADD CONSTRAINT c CHECK ("Bar" IS NOT NULL);
+ALTER TABLE w ADD CONSTRAINT baz_nn CHECK (baz IS NOT NULL);
+`
+	tests := []struct {
+		name, src, rule string
+		message         string
+	}{
+		{"check on another column", "ALTER TABLE w ALTER COLUMN bar SET NOT NULL;", "set-not-null", "SET NOT NULL on w.bar scans"},
+		{"check on the column", `ALTER TABLE w ALTER COLUMN "Bar" SET NOT NULL;`, "set-not-null-proven", `("Bar" IS NOT NULL)`},
+		{"check added and validated on another column", `ALTER TABLE w ADD CONSTRAINT d CHECK ("Bar" IS NOT NULL) NOT VALID;
+ALTER TABLE w VALIDATE CONSTRAINT d;
+ALTER TABLE w ALTER COLUMN bar SET NOT NULL;`, "set-not-null", "SET NOT NULL on w.bar scans"},
+		{"type of the column, not of another", "ALTER TABLE w ALTER COLUMN amount TYPE text;", "change-column-type-rewrite", "w.amount changes type to text"},
+		{"another constraint dropped", `ALTER TABLE w DROP CONSTRAINT IF EXISTS "BAZ_NN";
+ALTER TABLE w ALTER COLUMN baz SET NOT NULL;`, "set-not-null-proven", "(baz IS NOT NULL)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: schema})
+			f := find(fs, tt.rule)
+			if f == nil {
+				t.Fatalf("no %s in %v", tt.rule, fs)
+			}
+			if !strings.Contains(f.Message, tt.message) {
+				t.Errorf("message %q does not contain %q", f.Message, tt.message)
+			}
+		})
+	}
+}

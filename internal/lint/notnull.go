@@ -3,7 +3,6 @@ package lint
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -87,14 +86,15 @@ func distinctFromNull(n *pg_query.Node) (arg *pg_query.Node, notNull, ok bool) {
 	return arg, e.Kind == pg_query.A_Expr_Kind_AEXPR_DISTINCT, true
 }
 
-// isColumn tells whether n is a reference to column col (lower-cased), qualified or not.
+// isColumn tells whether n is a reference to column col (as PostgreSQL knows it: the parser has folded the
+// reference, and "Bar" is another column than bar), qualified or not.
 func isColumn(n *pg_query.Node, col string) bool {
 	cr := n.GetColumnRef()
 	if cr == nil || len(cr.Fields) == 0 {
 		return false
 	}
 	s := cr.Fields[len(cr.Fields)-1].GetString_()
-	return s != nil && strings.ToLower(s.Sval) == col
+	return s != nil && s.Sval == col
 }
 
 // unprovenBelow lists the tables below table key (partitions and inheritance children, known to the

@@ -2,7 +2,6 @@ package lint
 
 import (
 	"slices"
-	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
@@ -17,13 +16,10 @@ import (
 // Left under the old name, each would judge a later statement on the new name wrongly: a type change
 // that rebuilds an index, a DROP COLUMN a view refuses, a sequence that stays owned.
 func (s *state) renameColumn(key, old, nw string) {
-	// The state keys columns in lower case; the owner of a sequence is the column as the parser gives it.
-	rawOld, rawNw := old, nw
-	old, nw = strings.ToLower(old), strings.ToLower(nw)
 	for _, k := range append([]string{key}, s.inheritors(key)...) {
 		for seq, owner := range s.owned {
-			if t, c := splitOwner(owner); t == k && c == rawOld {
-				s.owned[seq] = colKey(k, rawNw)
+			if t, c := splitOwner(owner); t == k && c == old {
+				s.owned[seq] = colKey(k, nw)
 			}
 		}
 		for ix, t := range s.indexTable {
@@ -64,7 +60,7 @@ func (s *state) renameColumn(key, old, nw string) {
 			ck.expr = proto.Clone(ck.expr).(*pg_query.Node) // a LIKE copy may share it
 			walk(ck.expr, func(m proto.Message) {
 				if cr, ok := m.(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
-					if f := cr.Fields[len(cr.Fields)-1].GetString_(); f != nil && strings.ToLower(f.Sval) == old {
+					if f := cr.Fields[len(cr.Fields)-1].GetString_(); f != nil && f.Sval == old {
 						f.Sval = nw
 					}
 				}

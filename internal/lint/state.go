@@ -64,6 +64,10 @@ type state struct {
 	// the kind of, by key: what messages call it, whatever the statement that names it says (ALTER
 	// TABLE also takes a view or a sequence).
 	kinds map[string]string
+	// filled names, by key, the statement that created each table with rows in it (CREATE TABLE … AS,
+	// SELECT … INTO, without WITH NO DATA): new to the change, but not empty, so a foreign key added to
+	// it reads every row while it locks the referenced table.
+	filled map[string]string
 	// owned maps each sequence known to be owned by a column (serial, identity, OWNED BY) to that
 	// column, "table key.column": PostgreSQL refuses to move such a sequence to another schema, and
 	// drops it with its column.
@@ -101,7 +105,7 @@ type table struct {
 	// them, even a binary-coercible one, where it keeps the storage of other indexes.
 	exprIndexes map[string][]string
 	// constraints are the PRIMARY KEY, UNIQUE, EXCLUDE and FOREIGN KEY constraints with a given name, by
-	// lower-cased name: an unnamed CHECK's name skips theirs (see constraintNamed).
+	// name as PostgreSQL knows it: an unnamed CHECK's name skips theirs (see constraintNamed).
 	constraints map[string]*keyConstraint
 }
 
@@ -112,7 +116,7 @@ type column struct {
 }
 
 type check struct {
-	name      string // as PostgreSQL knows it, for messages (the key is lower-cased)
+	name      string // as PostgreSQL knows it, and the key
 	cols      []string
 	validated bool
 	expr      *pg_query.Node // the CHECK's expression
@@ -133,7 +137,7 @@ func newState() *state {
 	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, domainBase: map[string]*pg_query.TypeName{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
-		kinds: map[string]string{}, owned: map[string]string{},
+		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
 		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}}
 }
 
@@ -203,6 +207,7 @@ func (s *state) drops(name string) []string {
 	delete(s.defaultPart, name)
 	maps.DeleteFunc(s.defaultPart, func(_, part string) bool { return part == name })
 	delete(s.kinds, name)
+	delete(s.filled, name)
 	delete(s.domains, name)
 	delete(s.domainDefaults, name)
 	delete(s.domainBase, name)
@@ -399,7 +404,7 @@ func (s *state) usedColumns(query *pg_query.Node) map[string][]string {
 		}
 		col := "*"
 		if last := cr.Fields[len(cr.Fields)-1].GetString_(); last != nil {
-			col = strings.ToLower(last.Sval)
+			col = last.Sval
 		}
 		if len(cr.Fields) >= 2 {
 			if key, ok := tables[cr.Fields[len(cr.Fields)-2].GetString_().GetSval()]; ok {
@@ -574,9 +579,9 @@ func colNames(nodes []*pg_query.Node) []string {
 	out := make([]string, 0, len(nodes))
 	for _, n := range nodes {
 		if s := n.GetString_(); s != nil {
-			out = append(out, strings.ToLower(s.Sval))
+			out = append(out, s.Sval)
 		} else if e := n.GetIndexElem(); e != nil {
-			out = append(out, strings.ToLower(e.Name))
+			out = append(out, e.Name)
 		}
 	}
 	return out
@@ -701,7 +706,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			for _, p := range ps.PartParams {
 				if pe := p.GetPartitionElem(); pe != nil {
 					if pe.Name != "" {
-						keys = append(keys, strings.ToLower(pe.Name))
+						keys = append(keys, pe.Name)
 					} else {
 						keys = append(keys, exprColumns(pe.Expr)...)
 						s.boundable[name] = false
@@ -759,12 +764,17 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if c.Objtype == pg_query.ObjectType_OBJECT_MATVIEW {
 				kind = "m"
 			}
-			if s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created) && kind == "m" {
+			switch isNew := s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created); {
+			case isNew && kind == "m":
 				s.viewCols[s.rel(c.Into.Rel)] = s.usedColumns(c.Query)
+			case isNew && !c.Into.SkipData:
+				s.filled[s.rel(c.Into.Rel)] = "CREATE TABLE … AS"
 			}
 		}
 	case n.GetSelectStmt().GetIntoClause() != nil:
-		s.createsRel(s.rel(n.GetSelectStmt().GetIntoClause().GetRel()), "r", false, created) // SELECT … INTO t
+		if into := n.GetSelectStmt().GetIntoClause(); s.createsRel(s.rel(into.GetRel()), "r", false, created) { // SELECT … INTO t
+			s.filled[s.rel(into.GetRel())] = "SELECT … INTO"
+		}
 	case n.GetCreateForeignTableStmt() != nil:
 		if b := n.GetCreateForeignTableStmt().GetBaseStmt(); b != nil {
 			s.createsRel(s.rel(b.Relation), "f", b.IfNotExists, created)
@@ -870,7 +880,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			if cmd == nil {
 				continue
 			}
-			col := strings.ToLower(cmd.Name)
+			col := cmd.Name
 			switch cmd.Subtype {
 			case pg_query.AlterTableType_AT_AddColumn:
 				if cd := cmd.Def.GetColumnDef(); cd != nil {
@@ -996,6 +1006,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 // found by PostgreSQL through the relation's OID, so it keeps applying under the new name.
 func (s *state) moves(old, nw string) {
 	rekey(s.kinds, old, nw)
+	rekey(s.filled, old, nw)
 	rekey(s.owned, old, nw)
 	for seq, col := range s.owned {
 		if t, c := splitOwner(col); t == old {
@@ -1101,7 +1112,7 @@ func revalue(m map[string]string, old, nw string) {
 func (s *state) addColumn(t *table, tname string, cd *pg_query.ColumnDef, created bool) {
 	typ, mods := typeName(cd.TypeName)
 	c := &column{typ: typ, mods: mods, notNull: cd.IsNotNull}
-	name := strings.ToLower(cd.Colname)
+	name := cd.Colname
 	if serialTypes[typ] { // a sequence owned by the column
 		s.ownsSequence(tname, cd.Colname, nil, created)
 	}
@@ -1181,7 +1192,7 @@ func exprColumns(n *pg_query.Node) []string {
 	walk(n, func(m proto.Message) {
 		if cr, ok := m.(*pg_query.ColumnRef); ok && len(cr.Fields) > 0 {
 			if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil {
-				out = append(out, strings.ToLower(s.Sval))
+				out = append(out, s.Sval)
 			}
 		}
 	})

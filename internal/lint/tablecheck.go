@@ -4,7 +4,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -25,7 +24,7 @@ func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 			return s.constraintNamed(schema, n)
 		})
 	}
-	if own := t.checks[strings.ToLower(name)]; own != nil && own.parents > 0 {
+	if own := t.checks[name]; own != nil && own.parents > 0 {
 		// CREATE TABLE … INHERITS or PARTITION OF declaring a CHECK it inherits (the same name and
 		// expression, or PostgreSQL refuses it): the two are one, the table's own too, but for a
 		// partition's, which PostgreSQL keeps inherited only.
@@ -33,7 +32,7 @@ func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 		return
 	}
 	ck := &check{name: name, validated: !c.SkipValidation, cols: cols, expr: c.RawExpr, local: true, noInherit: c.IsNoInherit}
-	t.checks[strings.ToLower(name)] = ck
+	t.checks[name] = ck
 	if !ck.noInherit {
 		s.addToChildren(tname, ck, map[string]bool{tname: true})
 	}
@@ -46,7 +45,7 @@ func (s *state) addCheck(t *table, tname string, c *pg_query.Constraint) {
 // refuses but the state records as written, ends there; a table below two children is reached twice,
 // as PostgreSQL reaches it, and has the CHECK from both.
 func (s *state) addToChildren(key string, ck *check, path map[string]bool) {
-	name := strings.ToLower(ck.name)
+	name := ck.name
 	for _, child := range s.children(key) {
 		t := s.tables[child]
 		if t == nil || path[child] {
@@ -123,7 +122,6 @@ func (s *state) uninheritChecks(child, parent string) {
 // validateCheck follows VALIDATE CONSTRAINT name of table key: the CHECK is valid, and so are the copies
 // of the tables below it (a NO INHERIT one has none).
 func (s *state) validateCheck(key, name string) {
-	name = strings.ToLower(name)
 	if t := s.tables[key]; t != nil && t.checks[name] != nil {
 		t.checks[name].validated = true
 		if t.checks[name].noInherit {
@@ -141,7 +139,6 @@ func (s *state) validateCheck(key, name string) {
 // drop a CHECK the table has from a parent. The children's copies go with it when it is all they have
 // them from, and theirs; otherwise they stay, from one parent fewer (with ONLY, as their own).
 func (s *state) dropCheck(key, name string, only bool) {
-	name = strings.ToLower(name)
 	if t := s.tables[key]; t != nil && t.checks[name] != nil {
 		ck := t.checks[name]
 		if ck.parents > 0 {
@@ -251,7 +248,6 @@ const likeConstraints = 1 << 2
 // unnamed CHECK), in the tables below it too (a NO INHERIT one only in key). PostgreSQL refuses to
 // rename a CHECK the table has from a parent.
 func (s *state) renameCheck(key, old, nw string) {
-	old = strings.ToLower(old)
 	if t := s.tables[key]; t != nil && t.checks[old] != nil {
 		if ck := t.checks[old]; ck.parents > 0 {
 			return
@@ -274,5 +270,5 @@ func (s *state) renameIn(t *table, old, nw string) {
 	ck := t.checks[old]
 	delete(t.checks, old)
 	ck.name = nw
-	t.checks[strings.ToLower(nw)] = ck
+	t.checks[nw] = ck
 }

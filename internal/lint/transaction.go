@@ -14,12 +14,17 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 		if a.explicitTx {
 			a.add("transaction-boundaries", "BEGIN inside an open transaction: PostgreSQL ignores it with a warning, and the first COMMIT ends both")
 		}
+		if a.toolTx && !a.explicitTx {
+			a.toolBegin = a.stmt // judged at the COMMIT that ends the tool's transaction
+		}
 		if !a.inTx() {
 			a.txStart, a.savepoints = a.timeouts(), nil
 			a.block++
+			a.resetTx()
 		}
+		// In a transaction already (the tool's, or the script's own), PostgreSQL ignores the BEGIN: the
+		// locks and SET LOCAL of that transaction stay.
 		a.explicitTx, a.beginStmt = true, a.stmt
-		a.resetTx()
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
 		word := "COMMIT"
 		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK {
@@ -29,6 +34,9 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 			// Outside a transaction block there is nothing to chain to: PostgreSQL refuses it.
 			a.add("transaction-boundaries", fmt.Sprintf("%s AND CHAIN outside a transaction block: PostgreSQL refuses it (%s AND CHAIN can only be used in transaction blocks) and the deploy fails", word, word))
 			return
+		}
+		if a.toolTx && !t.Chain && a.explicitTx && a.toolBegin != nil && a.statementsAfter() {
+			a.add("transaction-boundaries", a.toolTxEnded(word))
 		}
 		if !a.explicitTx {
 			switch {
@@ -54,7 +62,12 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 				a.block++
 			}
 		} else {
-			a.explicitTx, a.beginStmt = false, nil
+			a.explicitTx, a.beginStmt, a.toolBegin = false, nil, nil
+			if a.toolTx && a.script.CommitsHalfWay {
+				// The tool's transaction ended here: the reader found that the tool runs the rest
+				// statement by statement, as goose and sql-migrate do (and so does the rehearsal).
+				a.toolTx = false
+			}
 		}
 		a.resetTx()
 		a.txStart, a.savepoints = a.timeouts(), nil
@@ -105,6 +118,29 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 			break
 		}
 	}
+}
+
+// statementsAfter tells whether a statement of the script follows the current one.
+func (a *analyzer) statementsAfter() bool {
+	for _, st := range a.script.Statements[a.stmtIdx+1:] {
+		if st.Node != nil || st.Err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// toolTxEnded is what transaction-boundaries says of a COMMIT or ROLLBACK (word) that closes a BEGIN
+// written inside the transaction the tool runs the migration in, with statements after it. PostgreSQL
+// ignores that BEGIN (there is already a transaction in progress), so the COMMIT or ROLLBACK ends the
+// tool's own transaction: what follows runs outside it, and the tool's COMMIT at the end only warns.
+func (a *analyzer) toolTxEnded(word string) string {
+	done := "what the migration did before it stays committed: the migration is left half applied"
+	if word == "ROLLBACK" {
+		done = "what the migration did before it, the statements before the BEGIN too, is rolled back while the rest is applied"
+	}
+	return fmt.Sprintf("BEGIN (line %d) inside the transaction the tool runs the migration in starts no transaction of its own (PostgreSQL carries on the one in progress), so this %s ends the tool's transaction: "+
+		"the statements after it run outside any transaction the tool controls, and when one of them fails, %s", a.toolBegin.Pos.Line, word, done)
 }
 
 // preparedDisabled is what prepared-transaction findings say of a default server.

@@ -3,6 +3,9 @@ package lint
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/schemagate/schemagate/internal/migrate"
 )
 
 // txCase is one script and what the analysis must (or must not) say of it.
@@ -161,5 +164,94 @@ func TestValidateNamesTheTablesLocked(t *testing.T) {
 			rule: "validate-in-same-transaction", line: 6, says: "already holds EXCLUSIVE on events (VALIDATE itself takes only SHARE UPDATE EXCLUSIVE on users): writes to events stay"},
 	} {
 		t.Run(tt.name, tt.run)
+	}
+}
+
+// TestBeginInsideToolTransaction: a BEGIN written inside the transaction the tool runs a migration in
+// starts none (PostgreSQL carries on the one in progress), so the COMMIT that closes it ends the tool's
+// transaction; with statements after it, a failure among them leaves the migration half applied
+// (checked on PostgreSQL 15). goose and sql-migrate run the migration in a transaction: the reader runs
+// such a script statement by statement, and the rule still sees the tool's transaction up to that
+// COMMIT. golang-migrate opens no transaction (its documentation has a file write its own BEGIN …
+// COMMIT): those are the file's transactions, which the rule leaves be.
+func TestBeginInsideToolTransaction(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []txCase{
+		{name: "statements after the COMMIT", src: "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\nCREATE TABLE b (id bigint);\n", inTx: true,
+			rule: "transaction-boundaries", line: 3, says: "BEGIN (line 1) inside the transaction the tool runs the migration in"},
+		{name: "statements after the ROLLBACK", src: "CREATE TABLE a (id bigint);\nBEGIN;\nCREATE TABLE b (id bigint);\nROLLBACK;\nCREATE TABLE c (id bigint);\n", inTx: true,
+			rule: "transaction-boundaries", line: 4, says: "the statements before the BEGIN too, is rolled back"},
+		{name: "the COMMIT ends the script", src: "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\n", inTx: true,
+			rule: "transaction-boundaries", absent: true},
+		{name: "no tool transaction", src: "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\nCREATE TABLE b (id bigint);\n",
+			rule: "transaction-boundaries", absent: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
+		})
+	}
+	const body = "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\nCREATE TABLE b (id bigint);\n"
+	for _, tt := range []struct {
+		name   string
+		format migrate.Format
+		files  fstest.MapFS
+		toolTx bool // the tool runs the migration in a transaction
+	}{
+		{"goose", migrate.FormatGoose, fstest.MapFS{"00001_a.sql": {Data: []byte("-- +goose Up\n" + body)}}, true},
+		{"sql-migrate", migrate.FormatSQLMigrate, fstest.MapFS{"1_a.sql": {Data: []byte("-- +migrate Up\n" + body)}}, true},
+		{"golang-migrate", migrate.FormatGolangMigrate, fstest.MapFS{"1_a.up.sql": {Data: []byte(body)}, "1_a.down.sql": {Data: []byte("DROP TABLE b, a;\n")}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			set, err := migrate.Read(tt.files, tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := set.Migrations[0]
+			for what, fs := range map[string][]Finding{
+				"Analyze":          Analyze(m, set.Format, Config{}),
+				"Sequence.Analyze": NewSequence(Config{}).Analyze(m, set.Format),
+			} {
+				f := find(fs, "transaction-boundaries")
+				switch {
+				case !tt.toolTx && f != nil:
+					t.Errorf("%s: transaction-boundaries %+v, want none", what, f)
+				case tt.toolTx && (f == nil || f.Line != m.Up.Statements[2].Pos.Line || !strings.Contains(f.Message, "ends the tool's transaction")):
+					t.Errorf("%s: transaction-boundaries %+v, want it at the COMMIT; findings: %v", what, f, fs)
+				}
+			}
+		})
+	}
+	// What follows that COMMIT runs in no transaction under goose: CREATE INDEX CONCURRENTLY works there.
+	set, err := migrate.Read(fstest.MapFS{"00001_a.sql": {Data: []byte("-- +goose Up\nCREATE TABLE z (id bigint);\n")},
+		"00002_b.sql": {Data: []byte("-- +goose Up\nCREATE TABLE a (id bigint);\nCOMMIT;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS z_id ON z (id);\n")}}, migrate.FormatGoose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := NewSequence(Config{})
+	seq.Analyze(set.Migrations[0], set.Format)
+	if f := find(seq.Analyze(set.Migrations[1], set.Format), "concurrently-in-transaction"); f != nil {
+		t.Errorf("concurrently-in-transaction after goose's transaction ended: %v", f)
+	}
+}
+
+// TestBeginInsideTransactionKeepsIt: PostgreSQL ignores a BEGIN inside a transaction (the tool's, or
+// the script's own BEGIN before it), so the locks and SET LOCAL of that transaction stay in effect
+// after it.
+func TestBeginInsideTransactionKeepsIt(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []txCase{
+		{name: "lock taken before a BEGIN in the tool's transaction", src: "ALTER TABLE users ADD COLUMN bio text;\nBEGIN;\nUPDATE users SET bio = 'x' WHERE id = 1;\nCOMMIT;\n", inTx: true,
+			rule: "statement-after-access-exclusive", line: 3, says: "already holds ACCESS EXCLUSIVE"},
+		{name: "SET LOCAL before a BEGIN in the tool's transaction", src: "SET LOCAL lock_timeout = '2s';\nBEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n", inTx: true,
+			rule: "missing-lock-timeout", absent: true},
+		{name: "SET LOCAL before a nested BEGIN", src: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nBEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n",
+			rule: "missing-lock-timeout", absent: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
+		})
 	}
 }

@@ -67,6 +67,13 @@ type Script struct {
 	// NoTransaction is set when the owning tool runs this script outside a transaction (for the Up
 	// script it equals Migration.NoTransaction; dbmate and sql-migrate can mark a Down alone).
 	NoTransaction bool
+	// CommitsHalfWay is set when the tool runs the script in a transaction of its own that a COMMIT (or
+	// ROLLBACK) of the script's, followed by more statements, ends half way (goose and sql-migrate, which
+	// run its statements one by one in their transaction): NoTransaction is then set too, so that the
+	// rehearsal runs it statement by statement as the tool ends up doing (see inferAutocommit), though
+	// the tool does not mark it. golang-migrate opens no transaction: a file's own BEGIN … COMMIT are
+	// its transactions.
+	CommitsHalfWay bool
 	// Source is the script as written when SQL has variables substituted (Flyway placeholders, goose
 	// ENVSUB); empty otherwise. Checksums are of the text as written.
 	Source string

@@ -425,6 +425,7 @@ func inferAutocommit(format Format, m *Migration) {
 			s.NoTransaction = golangMigrateAutocommit(s.Statements)
 		case FormatGoose, FormatSQLMigrate:
 			s.NoTransaction = commitsHalfWay(s.Statements)
+			s.CommitsHalfWay = s.NoTransaction
 		case FormatFlyway:
 			all := true
 			for _, st := range s.Statements {
