@@ -38,3 +38,10 @@ ALTER TABLE users ADD COLUMN token token;
 ALTER DOMAIN token DROP DEFAULT;
 -- want-none
 ALTER TABLE users ADD COLUMN token2 token;
+
+-- case
+-- txid_current() and pg_current_xact_id() are stable (pg_proc.provolatile 's'): a fast default, no rewrite.
+-- want-none
+ALTER TABLE users ADD COLUMN created_xid bigint DEFAULT txid_current();
+-- want-none
+ALTER TABLE users ADD COLUMN created_xid8 xid8 DEFAULT pg_current_xact_id();
