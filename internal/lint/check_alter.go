@@ -558,16 +558,23 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
 		flagged = true
 	case def != nil:
-		if fn := callsVolatile(def); fn != "" {
-			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s()%s rewrites %s and all its indexes under ACCESS EXCLUSIVE", col, fn, ofDomain, rel))
-		} else if fn := unknownFunc(def); fn != "" {
-			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s()%s: the parser does not know whether %s() is volatile; if it is, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, fn, ofDomain, fn, rel))
+		// A function of the history is judged by its CREATE FUNCTION: VOLATILE unless it says otherwise.
+		switch c := a.st.defaultVolatility(def); c.verdict {
+		case volVolatile:
+			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s()%s rewrites %s and all its indexes under ACCESS EXCLUSIVE%s", col, c.fn, ofDomain, rel, because(c.why)))
+		case volUnknown:
+			why := fmt.Sprintf("the parser does not know whether %s() is volatile", c.fn)
+			if c.why != "" {
+				why = c.why
+			}
+			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s()%s: %s; if it is volatile, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, c.fn, ofDomain, why, rel))
 			f.Risk = Caution
 			f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
-		} else {
-			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+", col, ofDomain))
+		default:
+			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+%s", col, ofDomain, because(c.why)))
 			f.Suggestion = ""
-			f.knownDefault = true
+			// A judgement from a function's CREATE FUNCTION is the parser's reading: the trace may correct it.
+			f.knownDefault = !c.user
 			if a.cfg.Major() <= 10 {
 				f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
 				f.Risk, f.Rewrite = Dangerous, true
@@ -610,6 +617,14 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if !flagged {
 		a.add("add-column-nullable", fmt.Sprintf("ADD COLUMN %s without default or constraints is metadata-only (brief ACCESS EXCLUSIVE)", col))
 	}
+}
+
+// because is why, for the end of a message: " (why)", or "" without one.
+func because(why string) string {
+	if why == "" {
+		return ""
+	}
+	return " (" + why + ")"
 }
 
 // nullLiteral tells whether n is the NULL literal, cast or not (NULL::text): as a DEFAULT, no default

@@ -45,3 +45,16 @@ ALTER TABLE users ADD COLUMN token2 token;
 ALTER TABLE users ADD COLUMN created_xid bigint DEFAULT txid_current();
 -- want-none
 ALTER TABLE users ADD COLUMN created_xid8 xid8 DEFAULT pg_current_xact_id();
+
+-- case
+-- A function the linter has seen created is judged by its CREATE FUNCTION: VOLATILE unless it says
+-- otherwise; a LANGUAGE sql function PostgreSQL inlines is as volatile as its body.
+CREATE FUNCTION gen_code() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'x'; END $$;
+CREATE FUNCTION stable_code() RETURNS text LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN 'x'; END $$;
+CREATE FUNCTION sql_code() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;
+-- want: add-column-volatile-default
+ALTER TABLE users ADD COLUMN code text DEFAULT gen_code();
+-- want-none
+ALTER TABLE users ADD COLUMN code2 text DEFAULT stable_code();
+-- want-none
+ALTER TABLE users ADD COLUMN code3 text DEFAULT sql_code();
