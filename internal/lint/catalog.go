@@ -28,7 +28,13 @@ var catalog = []Rule{
 		Suggestion: "add column without default → ALTER COLUMN SET DEFAULT → batched backfill → NOT NULL via CHECK",
 		Why:        "Risk: dangerous. Rewrite/scan: y (table + indexes). Also flagged by: S adding-field-with-default; SM add_column_default (uuid columns only) / add_column_default_callable; E E10 (trace); A PG302* (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
-		Good:       "ALTER TABLE users ADD COLUMN token uuid; ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();"},
+		Good:       "ALTER TABLE users ADD COLUMN token uuid; ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();",
+		Notes: "txid_current() and pg_current_xact_id() are stable, not volatile: a fast default. " +
+			"A function the linter has seen created (earlier in the file, in an earlier migration of the folder, or in the schema) is judged by its CREATE FUNCTION, and by ALTER FUNCTION after it: " +
+			"VOLATILE unless it says STABLE or IMMUTABLE, so a DEFAULT calling a function created without either rewrites the table. " +
+			"PostgreSQL inlines a LANGUAGE sql function whose body is one SELECT of an expression (no FROM, not SECURITY DEFINER, no SET clause), and the call is then as volatile as that expression: " +
+			"`CREATE FUNCTION gen_code() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$` is VOLATILE, yet `DEFAULT gen_code()` is a fast default, where the same body in plpgsql rewrites the table (measured on PostgreSQL 15). " +
+			"A function the linter has not seen, overloads by one name that would not be judged alike, or a STRICT sql function that may be inlined, leave the DEFAULT as add-column-default-nonvolatile at caution: the rehearsal's trace decides."},
 	{ID: "add-column-serial", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE", Rewrite: true, Scan: false,
 		Summary:    "ADD COLUMN … serial/bigserial/smallserial on existing table",
 		Suggestion: "add nullable bigint + sequence default, backfill in batches, then constraints; or new table + copy",
@@ -74,9 +80,11 @@ var catalog = []Rule{
 	{ID: "add-column-inline-fk", Risk: Caution, Lock: "ACCESS EXCLUSIVE on table + SHARE ROW EXCLUSIVE on referenced", Rewrite: false, Scan: true,
 		Summary:    "ADD COLUMN … REFERENCES other",
 		Suggestion: "add column; ADD CONSTRAINT … FOREIGN KEY … NOT VALID; VALIDATE",
-		Why:        "Risk: caution. Rewrite/scan: n (no scan). Also flagged by: S adding-foreign-key-constraint; SM add_reference; E E1 (lint) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
-		Bad:        "ALTER TABLE users ADD COLUMN team_id bigint REFERENCES orgs(id);",
-		Good:       "ALTER TABLE users ADD COLUMN team_id bigint; ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES orgs(id) NOT VALID;"},
+		Why: "Risk: caution; dangerous when the column has a DEFAULT clause, DEFAULT NULL included. Rewrite/scan: n (no scan) without a DEFAULT: every row holds NULL, which no key checks; " +
+			"with a DEFAULT clause (or a serial or generated column) PostgreSQL validates the key on every existing row, a full scan under ACCESS EXCLUSIVE with SHARE ROW EXCLUSIVE on the referenced table, " +
+			"as ADD FOREIGN KEY without NOT VALID does (measured on PostgreSQL 15: \"validating foreign key constraint\" at client_min_messages = debug1); a domain's DEFAULT does not count. Also flagged by: S adding-foreign-key-constraint; SM add_reference; E E1 (lint) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Bad:  "ALTER TABLE users ADD COLUMN team_id bigint REFERENCES orgs(id);",
+		Good: "ALTER TABLE users ADD COLUMN team_id bigint; ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES orgs(id) NOT VALID;"},
 	{ID: "json-column", Risk: Caution, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "column of type json (CREATE TABLE, ADD COLUMN, ALTER TYPE)",
 		Suggestion: "jsonb",

@@ -8,41 +8,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
 )
-
-// volatileFuncs are functions whose DEFAULT forces a table rewrite (provolatile = 'v').
-var volatileFuncs = map[string]bool{
-	"clock_timestamp": true, "random": true, "gen_random_uuid": true, "uuid_generate_v1": true,
-	"uuid_generate_v1mc": true, "uuid_generate_v4": true, "uuidv4": true, "uuidv7": true, "uuid_generate_v7": true,
-	"nextval": true, "timeofday": true, "txid_current": true, "setseed": true, "random_normal": true,
-	"gen_random_bytes": true, "pg_current_xact_id": true, "setval": true, "currval": true, "lastval": true,
-}
-
-// stableFuncs are functions known not to be volatile: a DEFAULT calling them is stored once (fast default).
-var stableFuncs = map[string]bool{
-	"now": true, "transaction_timestamp": true, "statement_timestamp": true, "current_setting": true, "lower": true, "upper": true,
-	"btrim": true, "trim": true, "length": true, "concat": true, "concat_ws": true, "md5": true, "abs": true, "round": true,
-	"to_char": true, "to_date": true, "to_timestamp": true, "to_json": true, "to_jsonb": true, "json_build_object": true,
-	"jsonb_build_object": true, "json_build_array": true, "jsonb_build_array": true, "array_fill": true, "make_interval": true,
-	"make_date": true, "date_trunc": true, "timezone": true, "replace": true, "substring": true, "left": true, "right": true,
-	"format": true, "repeat": true, "int4range": true, "int8range": true, "tstzrange": true, "daterange": true, "numrange": true,
-	"tsrange": true, "jsonb_object": true, "json_object": true, "array_to_string": true, "string_to_array": true,
-}
-
-// unknownFunc returns the first function an expression calls whose volatility is unknown to the parser
-// (a user function), or "".
-func unknownFunc(n *pg_query.Node) string {
-	found := ""
-	walk(n, func(m proto.Message) {
-		if fc, ok := m.(*pg_query.FuncCall); ok && found == "" {
-			if name := lastName(fc.Funcname); !volatileFuncs[name] && !stableFuncs[name] {
-				found = name
-			}
-		}
-	})
-	return found
-}
 
 var serialTypes = map[string]bool{"serial": true, "serial4": true, "bigserial": true, "serial8": true, "smallserial": true, "serial2": true}
 
@@ -56,18 +22,6 @@ func sueParam(name string) bool {
 		return true
 	}
 	return false
-}
-
-func callsVolatile(n *pg_query.Node) string {
-	found := ""
-	walk(n, func(m proto.Message) {
-		if fc, ok := m.(*pg_query.FuncCall); ok && found == "" {
-			if name := lastName(fc.Funcname); volatileFuncs[name] {
-				found = name
-			}
-		}
-	})
-	return found
 }
 
 func (a *analyzer) alterTable(at *pg_query.AlterTableStmt) {
@@ -554,13 +508,13 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	rel, col := relName(rv), cd.Colname
 	typ, _ := typeName(cd.TypeName)
 	var def *pg_query.Node
-	var notNull, identity, generated, unique, checkC bool
+	var notNull, identity, generated, unique, checkC, defaultClause bool
 	notNull = cd.IsNotNull
 	for _, n := range cd.Constraints {
 		c := n.GetConstraint()
 		switch c.GetContype() {
 		case pg_query.ConstrType_CONSTR_DEFAULT:
-			def = c.RawExpr
+			def, defaultClause = c.RawExpr, true
 		case pg_query.ConstrType_CONSTR_NOTNULL:
 			notNull = true
 		case pg_query.ConstrType_CONSTR_IDENTITY:
@@ -574,7 +528,7 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 		}
 	}
 	if cd.RawDefault != nil {
-		def = cd.RawDefault
+		def, defaultClause = cd.RawDefault, true
 	}
 	// DEFAULT NULL fills the column with NULLs as no DEFAULT does: PostgreSQL stores no default for it,
 	// or, on a column of a domain, one that overrides the domain's with NULL.
@@ -605,16 +559,23 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
 		flagged = true
 	case def != nil:
-		if fn := callsVolatile(def); fn != "" {
-			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s()%s rewrites %s and all its indexes under ACCESS EXCLUSIVE", col, fn, ofDomain, rel))
-		} else if fn := unknownFunc(def); fn != "" {
-			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s()%s: the parser does not know whether %s() is volatile; if it is, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, fn, ofDomain, fn, rel))
+		// A function of the history is judged by its CREATE FUNCTION: VOLATILE unless it says otherwise.
+		switch c := a.st.defaultVolatility(def); c.verdict {
+		case volVolatile:
+			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s()%s rewrites %s and all its indexes under ACCESS EXCLUSIVE%s", col, c.fn, ofDomain, rel, because(c.why)))
+		case volUnknown:
+			why := fmt.Sprintf("the parser does not know whether %s() is volatile", c.fn)
+			if c.why != "" {
+				why = c.why
+			}
+			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s()%s: %s; if it is volatile, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, c.fn, ofDomain, why, rel))
 			f.Risk = Caution
 			f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
-		} else {
-			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+", col, ofDomain))
+		default:
+			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+%s", col, ofDomain, because(c.why)))
 			f.Suggestion = ""
-			f.knownDefault = true
+			// A judgement from a function's CREATE FUNCTION is the parser's reading: the trace may correct it.
+			f.knownDefault = !c.user
 			if a.cfg.Major() <= 10 {
 				f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
 				f.Risk, f.Rewrite = Dangerous, true
@@ -642,11 +603,29 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if refs := a.referenced(foreignKeyRefs(cd.Constraints), nil); len(refs) > 0 {
 		f := a.add("add-column-inline-fk", fmt.Sprintf("ADD COLUMN %s REFERENCES %s also locks the referenced table (SHARE ROW EXCLUSIVE)", col, andList(refs)))
 		f.Lock = fmt.Sprintf("ACCESS EXCLUSIVE on %s + SHARE ROW EXCLUSIVE on %s", rel, strings.Join(refs, ", "))
+		f.Scan = false
+		// PostgreSQL skips the validation of the new key only when the column has no DEFAULT clause
+		// (transformAlterTableStmt looks at raw_default): with one, DEFAULT NULL included, it checks
+		// every existing row against the referenced table, as ADD FOREIGN KEY without NOT VALID does;
+		// a domain's DEFAULT is no DEFAULT clause and skips it (measured on 15).
+		if defaultClause || generated || serialTypes[typ] {
+			f.Risk, f.Scan = Dangerous, true
+			f.Message = fmt.Sprintf("ADD COLUMN %s with a DEFAULT and REFERENCES %s validates the foreign key on every row of %s: a full scan under ACCESS EXCLUSIVE on %[3]s, with SHARE ROW EXCLUSIVE on %[2]s", col, andList(refs), rel)
+			f.Suggestion = fmt.Sprintf("add the column without REFERENCES, then ALTER TABLE %s ADD CONSTRAINT … FOREIGN KEY (%s) REFERENCES … NOT VALID, then VALIDATE CONSTRAINT in a later transaction", relIdent(rv), quoteIdent(col))
+		}
 		flagged = true
 	}
 	if !flagged {
 		a.add("add-column-nullable", fmt.Sprintf("ADD COLUMN %s without default or constraints is metadata-only (brief ACCESS EXCLUSIVE)", col))
 	}
+}
+
+// because is why, for the end of a message: " (why)", or "" without one.
+func because(why string) string {
+	if why == "" {
+		return ""
+	}
+	return " (" + why + ")"
 }
 
 // nullLiteral tells whether n is the NULL literal, cast or not (NULL::text): as a DEFAULT, no default

@@ -89,6 +89,9 @@ type state struct {
 	// functions are the functions the history defines: name -> whether its body may build SQL at run
 	// time (EXECUTE) or call other code.
 	functions map[string]bool
+	// userFuncs are the functions the history defines, by name, each overload by its key (funcKey):
+	// what a DEFAULT calling one makes of ADD COLUMN (see defaultVolatility).
+	userFuncs map[string]map[string]*userFunc
 	// opaque says code ran whose effect cannot be told from any text the state saw (a DO block or a
 	// function that builds SQL at run time, a function the history does not define, a table moved to
 	// another schema with its indexes): any object may exist.
@@ -138,7 +141,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
-		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}}
+		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{}}
 }
 
 func (s *state) table(name string) *table {
@@ -603,6 +606,15 @@ func (s *state) learnStatement(st *sqlparse.Statement, created bool) {
 	case n.GetCreateFunctionStmt() != nil:
 		// Its body runs when it is called (or fires as a trigger): what it names may exist from then on.
 		s.functions[lastName(n.GetCreateFunctionStmt().Funcname)] = dynamicCode(st.SQL)
+		s.defineFunction(n.GetCreateFunctionStmt())
+	case n.GetAlterFunctionStmt() != nil:
+		s.alterFunction(n.GetAlterFunctionStmt())
+	case n.GetDropStmt() != nil && n.GetDropStmt().RemoveType == pg_query.ObjectType_OBJECT_FUNCTION:
+		for _, o := range n.GetDropStmt().Objects {
+			s.forgetFunction(o.GetObjectWithArgs())
+		}
+	case n.GetRenameStmt() != nil && n.GetRenameStmt().RenameType == pg_query.ObjectType_OBJECT_FUNCTION:
+		s.forgetFunction(n.GetRenameStmt().Object.GetObjectWithArgs())
 		s.noteUnmodeled(st.SQL)
 	case n.GetCallStmt() != nil, n.GetSelectStmt() != nil:
 		walk(n, func(m proto.Message) {
