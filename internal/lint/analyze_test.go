@@ -882,7 +882,7 @@ func TestMessagesNameTheRelationKind(t *testing.T) {
 func TestMessagesUseKnownRelkind(t *testing.T) {
 	t.Parallel()
 	schema := testSchema(t)
-	for _, tt := range []txCase{
+	runTxCases(t, []txCase{
 		{name: "view renamed by ALTER TABLE", src: "ALTER TABLE active_users RENAME TO v1;\n", schema: schema,
 			rule: "rename-table", says: "RENAME view active_users TO v1 breaks running code that reads it by the old name"},
 		{name: "its lock", src: "ALTER TABLE active_users RENAME TO v1;\n", schema: schema,
@@ -901,12 +901,7 @@ func TestMessagesUseKnownRelkind(t *testing.T) {
 			rule: "rename-table", says: "RENAME users TO accounts breaks running code that uses the old name"},
 		{name: "without a schema the statement speaks", src: "ALTER TABLE active_users RENAME TO v1;\nSELECT 1;\n", inTx: true,
 			rule: "statement-after-access-exclusive", says: "on a pre-existing table, which"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.run(t)
-		})
-	}
+	})
 }
 
 // TestSecuritySwitches: turning off the triggers that enforce foreign keys (DISABLE TRIGGER ALL, or an

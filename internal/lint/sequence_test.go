@@ -11,7 +11,7 @@ import (
 func TestOwnedSequenceSetSchema(t *testing.T) {
 	t.Parallel()
 	const fails = "fails: the sequence is owned by column"
-	for _, tt := range []txCase{
+	runTxCases(t, []txCase{
 		{name: "identity in the schema", schema: "CREATE TABLE tickets (id bigint GENERATED ALWAYS AS IDENTITY);\n",
 			src: "ALTER SEQUENCE tickets_id_seq SET SCHEMA app;\n", rule: "move-or-rename-schema", says: fails + " tickets.id"},
 		{name: "OWNED BY in the schema", schema: "CREATE SEQUENCE public.orders_id_seq;\nCREATE TABLE public.orders (id integer DEFAULT nextval('orders_id_seq'::regclass) NOT NULL);\nALTER SEQUENCE public.orders_id_seq OWNED BY public.orders.id;\n",
@@ -35,12 +35,7 @@ func TestOwnedSequenceSetSchema(t *testing.T) {
 			rule: "move-or-rename-schema", line: 3, says: fails + " app.tickets.id"},
 		{name: "no lock counted", src: "CREATE TABLE tickets (id serial);\nALTER SEQUENCE tickets_id_seq SET SCHEMA app;\n",
 			rule: "missing-lock-timeout", absent: true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.run(t)
-		})
-	}
+	})
 }
 
 // TestMakeObjectName: the names PostgreSQL gives serial and identity sequences (checked on PostgreSQL

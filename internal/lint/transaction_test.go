@@ -40,12 +40,23 @@ func (tt txCase) run(t *testing.T) {
 	}
 }
 
+// runTxCases runs each case as a subtest of its own, in parallel.
+func runTxCases(t *testing.T, cases []txCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t)
+		})
+	}
+}
+
 // TestChainKeepsTransactionBlock: COMMIT AND CHAIN and ROLLBACK AND CHAIN end the transaction (its
 // locks, SET LOCAL, and for ROLLBACK its SET) and start another at once, so what follows still runs
 // in a transaction block; outside one PostgreSQL refuses them.
 func TestChainKeepsTransactionBlock(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []txCase{
+	runTxCases(t, []txCase{
 		{name: "CIC after COMMIT AND CHAIN", src: "BEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT AND CHAIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_bio_idx ON users (bio);\nCOMMIT;\n",
 			rule: "concurrently-in-transaction", line: 4, says: "cannot run inside a transaction block"},
 		{name: "CIC after ROLLBACK AND CHAIN", src: "BEGIN;\nROLLBACK AND CHAIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_bio_idx ON users (bio);\nCOMMIT;\n",
@@ -70,12 +81,7 @@ func TestChainKeepsTransactionBlock(t *testing.T) {
 			rule: "missing-lock-timeout", line: 4, says: "without an earlier SET lock_timeout"},
 		{name: "a committing DO names the chain", src: "BEGIN;\nCOMMIT AND CHAIN;\nDO $$ BEGIN COMMIT; END $$;\nCOMMIT;\n",
 			rule: "do-commit-in-transaction", line: 3, says: "inside the transaction COMMIT AND CHAIN on line 2 starts"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.run(t)
-		})
-	}
+	})
 }
 
 // TestPrepareTransaction: PREPARE TRANSACTION ends the session's transaction block (SET LOCAL ends,
@@ -84,7 +90,7 @@ func TestChainKeepsTransactionBlock(t *testing.T) {
 func TestPrepareTransaction(t *testing.T) {
 	t.Parallel()
 	const prep = "BEGIN;\nALTER TABLE users ADD COLUMN bio text;\nPREPARE TRANSACTION 'add_bio';\n"
-	for _, tt := range []txCase{
+	runTxCases(t, []txCase{
 		{name: "never committed", src: prep, rule: "prepared-transaction", line: 3,
 			says: "every lock it took (ACCESS EXCLUSIVE on a pre-existing table among them) stays held until COMMIT PREPARED 'add_bio', which this migration never runs"},
 		{name: "disabled by default", src: prep, rule: "prepared-transaction", line: 3, says: "max_prepared_transactions"},
@@ -101,12 +107,7 @@ func TestPrepareTransaction(t *testing.T) {
 		{name: "SET stays", src: "BEGIN;\nSET lock_timeout = '2s';\nPREPARE TRANSACTION 'a';\nALTER TABLE users ADD COLUMN bio text;\n",
 			rule: "missing-lock-timeout", absent: true},
 		{name: "outside a transaction block", src: "PREPARE TRANSACTION 'a';\n", rule: "prepared-transaction", says: "prepares nothing"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.run(t)
-		})
-	}
+	})
 	fs := AnalyzeScript(script("PREPARE TRANSACTION 'a';\n"), false, Config{})
 	if f := find(fs, "prepared-transaction"); f == nil || f.Risk != Caution {
 		t.Errorf("outside a transaction block: %+v, want caution", f)
@@ -176,7 +177,7 @@ func TestValidateNamesTheTablesLocked(t *testing.T) {
 // COMMIT): those are the file's transactions, which the rule leaves be.
 func TestBeginInsideToolTransaction(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []txCase{
+	runTxCases(t, []txCase{
 		{name: "statements after the COMMIT", src: "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\nCREATE TABLE b (id bigint);\n", inTx: true,
 			rule: "transaction-boundaries", line: 3, says: "BEGIN (line 1) inside the transaction the tool runs the migration in"},
 		{name: "statements after the ROLLBACK", src: "CREATE TABLE a (id bigint);\nBEGIN;\nCREATE TABLE b (id bigint);\nROLLBACK;\nCREATE TABLE c (id bigint);\n", inTx: true,
@@ -185,12 +186,7 @@ func TestBeginInsideToolTransaction(t *testing.T) {
 			rule: "transaction-boundaries", absent: true},
 		{name: "no tool transaction", src: "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\nCREATE TABLE b (id bigint);\n",
 			rule: "transaction-boundaries", absent: true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.run(t)
-		})
-	}
+	})
 	const body = "BEGIN;\nCREATE TABLE a (id bigint);\nCOMMIT;\nCREATE TABLE b (id bigint);\n"
 	for _, tt := range []struct {
 		name   string
@@ -241,17 +237,12 @@ func TestBeginInsideToolTransaction(t *testing.T) {
 // after it.
 func TestBeginInsideTransactionKeepsIt(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []txCase{
+	runTxCases(t, []txCase{
 		{name: "lock taken before a BEGIN in the tool's transaction", src: "ALTER TABLE users ADD COLUMN bio text;\nBEGIN;\nUPDATE users SET bio = 'x' WHERE id = 1;\nCOMMIT;\n", inTx: true,
 			rule: "statement-after-access-exclusive", line: 3, says: "already holds ACCESS EXCLUSIVE"},
 		{name: "SET LOCAL before a BEGIN in the tool's transaction", src: "SET LOCAL lock_timeout = '2s';\nBEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n", inTx: true,
 			rule: "missing-lock-timeout", absent: true},
 		{name: "SET LOCAL before a nested BEGIN", src: "BEGIN;\nSET LOCAL lock_timeout = '2s';\nBEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;\n",
 			rule: "missing-lock-timeout", absent: true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.run(t)
-		})
-	}
+	})
 }
