@@ -862,9 +862,12 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	if base := a.st.domainBase[a.st.qual(cd.TypeName.GetNames())]; base != nil && len(cd.TypeName.GetArrayBounds()) == 0 {
 		baseT, baseM = typeName(base)
 	}
+	// Between timestamp and timestamptz PostgreSQL 12+ relabels the value under TimeZone UTC, unless the
+	// new type's precision rounds it (the cast yields no precision).
+	zoneCoercible := old != nil && timeZoneChange(old.typ, newT) && precisionKept(nil, newM) && a.cfg.Major() >= 12
 	var f *Finding
 	switch {
-	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12 && a.utcZone.on():
+	case old != nil && !using && zoneCoercible && a.utcZone.on():
 		// The script set the session's TimeZone to UTC before it: binary-coercible (PostgreSQL 12+).
 		if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f == nil {
 			f = a.opclassIndexRebuild(rel, key, name, old.typ, newT)
@@ -873,12 +876,18 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible under the UTC time zone the migration sets before it: no rewrite, brief ACCESS EXCLUSIVE", rel, name, shownOld, shownNew))
 		}
 		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
-	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
+	case old != nil && !using && zoneCoercible:
 		// Binary-coercible only when the session's TimeZone is UTC (PostgreSQL 12+).
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the session's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, name, shownOld, shownNew))
 		f.timeZoneDependent = true
 		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
 		f.Suggestion = utcSuggestion
+	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
+		// To a precision below 6: the converted value is rounded, row by row, whatever the time zone.
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE whatever the session's TimeZone: "+
+			"the conversion yields a value of no precision, which PostgreSQL rounds to %d fractional digits row by row", rel, name, shownOld, shownNew, newM[0]))
+		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
+		f.Suggestion = fmt.Sprintf("change it to %s without a precision (or %s(6)), so that no row is rounded, and %s", newT, newT, utcSuggestion)
 	case old != nil && a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
 		// Every row is checked against the domain's constraints: PostgreSQL rewrites the table even
 		// from the domain's own base type.
@@ -901,7 +910,7 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		// The old type is unknown: these targets are often binary-coercible; the rehearsal decides.
 		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, name, shownNew))
 		f.Risk = Caution
-		if (newT == "timestamptz" || newT == "timestamp") && a.cfg.Major() >= 12 && !a.utcZone.on() {
+		if (newT == "timestamptz" || newT == "timestamp") && precisionKept(nil, newM) && a.cfg.Major() >= 12 && !a.utcZone.on() {
 			// From the other timestamp type the change rewrites unless TimeZone is UTC, as the rehearsal's is.
 			f.Message += fmt.Sprintf("; from %s it rewrites the table unless the session's TimeZone is UTC", otherTimestamp(newT))
 			f.timeZoneDependent = true

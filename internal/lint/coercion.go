@@ -101,7 +101,9 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 			ns = newM[1]
 		}
 		return ns == os && newM[0] >= oldM[0]
-	case oldT == newT && (oldT == "time" || oldT == "timetz" || oldT == "interval" || oldT == "timestamp" || oldT == "timestamptz"):
+	case oldT == newT && (oldT == "time" || oldT == "timetz" || oldT == "timestamp" || oldT == "timestamptz"):
+		return precisionKept(oldM, newM)
+	case oldT == newT && oldT == "interval":
 		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
 	case oldT != newT && binaryCasts[[2]string{oldT, newT}]:
 		// The value is relabelled, not converted. A length on the new type (varchar(10), varbit(8),
@@ -113,4 +115,17 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 		return true
 	}
 	return false
+}
+
+// maxPrecision is the highest precision of time, timetz, timestamp and timestamptz (PostgreSQL's
+// MAX_TIMESTAMP_PRECISION): a value is stored to the microsecond.
+const maxPrecision = 6
+
+// precisionKept reports whether a time or timestamp value of precision oldM (none: any) is stored the
+// same at precision newM, so that the length coercion to it is a no-op (PostgreSQL's
+// TemporalSimplify): to no precision, to 6, or to one no lower than the old. The cast between timestamp
+// and timestamptz yields a value of no precision (oldM nil): to timestamptz(3) every row is rounded,
+// under any time zone (measured on 15).
+func precisionKept(oldM, newM []int) bool {
+	return len(newM) == 0 || newM[0] >= maxPrecision || (len(oldM) > 0 && newM[0] >= oldM[0])
 }

@@ -64,6 +64,12 @@ func TestTypeChangeMatchesServer(t *testing.T) {
 		{"text", "char(10)"}, {"varchar(10)", "bpchar"}, {"char(10)", "text"}, {"xml", "varchar(10)"},
 		{"cidr", "inet"}, {"numeric(10,2)", "numeric(12,2)"}, {"serial", "integer"}, {"bigserial", "bigint"}, {"serial", "oid"},
 		{"timestamp", "timestamptz"}, {"timestamptz", "timestamp"},
+		// The timestamp <-> timestamptz cast yields no precision: to one below 6 every row is rounded.
+		{"timestamp(3)", "timestamptz(3)"}, {"timestamptz(3)", "timestamp(3)"}, {"timestamp", "timestamptz(3)"},
+		{"timestamp(3)", "timestamptz"}, {"timestamp(6)", "timestamptz(6)"}, {"timestamp", "timestamptz(6)"},
+		{"timestamp(3)", "timestamptz(6)"}, {"timestamp(3)", "timestamptz(4)"}, {"timestamptz", "timestamp(0)"},
+		{"timestamp", "timestamp(6)"}, {"timestamp(6)", "timestamp(3)"}, {"timestamp(3)", "timestamp(3)"},
+		{"time", "time(6)"}, {"time(6)", "time(3)"}, {"timetz(3)", "timetz(6)"}, {"time(3)", "timetz(3)"},
 	}
 	changes = append(changes, slices.SortedFunc(maps.Keys(binaryCasts), func(a, b [2]string) int {
 		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
@@ -100,6 +106,43 @@ func TestTypeChangeMatchesServer(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestTimeZoneChangePrecisionMatchesServer: outside UTC, a change between timestamp and timestamptz to a
+// precision below 6 rewrites the table as it does under UTC, so the finding does not offer UTC as the
+// way out, nor does the rehearsal's (UTC) trace count as a zone's luck; to precision 6 or none it does.
+func TestTimeZoneChangePrecisionMatchesServer(t *testing.T) {
+	tests := []struct {
+		name, from, to string
+		zoneDependent  bool
+	}{
+		{"to timestamptz(3)", "timestamp", "timestamptz(3)", false},
+		{"to timestamp(3)", "timestamptz(3)", "timestamp(3)", false},
+		{"to timestamptz(6)", "timestamp(3)", "timestamptz(6)", true},
+		{"to timestamptz", "timestamp(3)", "timestamptz", true},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			schema := fmt.Sprintf("CREATE TABLE m (c %s);\n", tt.from)
+			src := fmt.Sprintf("SET TIME ZONE 'America/New_York';\nALTER TABLE m ALTER COLUMN c TYPE %s;\n", tt.to)
+			if want, _ := serverTypeChange(t.Context(), t, conn, schema, src); want != "change-column-type-rewrite" {
+				t.Fatalf("the server: %s, want a rewrite", want)
+			}
+			f := find(AnalyzeScript(script(src), true, Config{Schema: schema}), "change-column-type-rewrite")
+			if f == nil {
+				t.Fatal("no change-column-type-rewrite")
+			}
+			if says := strings.Contains(f.Message, "unless the session's TimeZone is UTC"); f.timeZoneDependent != tt.zoneDependent || says != tt.zoneDependent || (f.Suggestion == utcSuggestion) != tt.zoneDependent {
+				t.Errorf("%q (suggestion %q, zone-dependent %v), want zone-dependent %v", f.Message, f.Suggestion, f.timeZoneDependent, tt.zoneDependent)
+			}
+			// With the old type unknown, only a target a zone can spare a rewrite says so.
+			f = find(AnalyzeScript(script(src), true, Config{}), "change-column-type-coercible")
+			if f == nil || strings.Contains(f.Message, "TimeZone") != tt.zoneDependent || f.timeZoneDependent != tt.zoneDependent {
+				t.Errorf("old type unknown: %+v, want one zone-dependent %v", f, tt.zoneDependent)
+			}
+		})
 	}
 }
 
