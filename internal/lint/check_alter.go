@@ -906,7 +906,7 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		}
 	case old != nil || using:
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, name, shownNew))
-	case newT == "text" || newT == "varchar" || newT == "numeric" || newT == "timestamptz" || newT == "timestamp" || newT == "inet":
+	case newT == "text" || newT == "varchar" || newT == "citext" || newT == "numeric" || newT == "timestamptz" || newT == "timestamp" || newT == "inet":
 		// The old type is unknown: these targets are often binary-coercible; the rehearsal decides.
 		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, name, shownNew))
 		f.Risk = Caution
@@ -998,7 +998,7 @@ func (a *analyzer) exprIndexRebuild(rel, key, name, oldT, newT string) *Finding 
 
 // opclassIndexRebuild raises change-column-collation-index-rebuild for a binary-coercible type change of
 // column name of rel (key is its state key) to a type whose default operator class is another (int4 to
-// oid, bit to varbit, text to bpchar, timestamp to timestamptz) when an index has the column, and
+// oid, bit to varbit, text to bpchar or citext, timestamp to timestamptz) when an index has the column, and
 // returns it; nil otherwise. PostgreSQL keeps the table's storage but builds every such index again
 // (CheckIndexCompatible compares the operator classes), scanning the table under ACCESS EXCLUSIVE
 // (measured on 15).

@@ -59,6 +59,16 @@ var binaryCasts = func() map[[2]string]bool {
 	return m
 }()
 
+// extensionCasts are the binary-coercible casts that creating an extension adds (pg_cast rows with
+// castmethod 'b' that belong to it), by type name, for a type an extension defines and migrations use
+// by name: citext, whose storage is text's (TestExtensionCastsMatchServer checks them against the
+// server). Like binaryCasts they relabel the value: text or varchar(n) to citext keeps the table; an
+// index on the column is rebuilt, as citext indexes with its own operator class (measured on 15).
+var extensionCasts = map[[2]string]bool{
+	{"text", "citext"}: true, {"varchar", "citext"}: true,
+	{"citext", "text"}: true, {"citext", "varchar"}: true, {"citext", "bpchar"}: true,
+}
+
 // indexType is the type whose default operator class an index on a column of type t uses: t's own, or,
 // for a type without one, that of the type it is binary-coercible to (varchar indexes as text, cidr as
 // inet, the reg* types as oid; not pg_ndistinct and its kin as bytea: they have a collation, bytea none,
@@ -105,7 +115,7 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 		return precisionKept(oldM, newM)
 	case oldT == newT && oldT == "interval":
 		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
-	case oldT != newT && binaryCasts[[2]string{oldT, newT}]:
+	case oldT != newT && (binaryCasts[[2]string{oldT, newT}] || extensionCasts[[2]string{oldT, newT}]):
 		// The value is relabelled, not converted. A length on the new type (varchar(10), varbit(8),
 		// char(1) as "char" means) is then checked by a length coercion of a value whose own length the
 		// relabel forgot, so every row is rewritten (measured on 15: bit(8) to varbit(8), text to varchar(10)).

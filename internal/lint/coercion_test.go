@@ -50,11 +50,44 @@ func TestBinaryCastsMatchServer(t *testing.T) {
 	}
 }
 
+// TestExtensionCastsMatchServer: extensionCasts holds exactly the binary-coercible casts that creating
+// each extension it names adds to the server.
+func TestExtensionCastsMatchServer(t *testing.T) {
+	conn := pgtest.Conn(t)
+	if _, err := conn.Exec(t.Context(), "CREATE EXTENSION citext"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(t.Context(), `SELECT s.typname, d.typname FROM pg_cast c
+		JOIN pg_type s ON s.oid = c.castsource JOIN pg_type d ON d.oid = c.casttarget
+		WHERE c.castmethod = 'b' AND c.castsource <> c.casttarget
+		AND EXISTS (SELECT FROM pg_depend WHERE classid = 'pg_cast'::regclass AND objid = c.oid AND deptype = 'e')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var k [2]string
+		return k, r.Scan(&k[0], &k[1])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range server {
+		if !extensionCasts[k] {
+			t.Errorf("citext's binary-coercible cast %s -> %s is missing from extensionCasts", k[0], k[1])
+		}
+	}
+	for k := range extensionCasts {
+		if !slices.Contains(server, k) {
+			t.Errorf("extensionCasts has %s -> %s, which creating citext does not add", k[0], k[1])
+		}
+	}
+}
+
 // TestTypeChangeMatchesServer runs each type change on the server, on an empty table with and without
 // an index on the column, and checks that the static analysis names what the server did: a new
 // relfilenode for the table (change-column-type-rewrite), for the index alone
 // (change-column-collation-index-rebuild), or for neither (change-column-type-coercible). It covers
-// every binary-coercible cast and the type modifiers around them.
+// every binary-coercible cast, citext's included, and the type modifiers around them.
 func TestTypeChangeMatchesServer(t *testing.T) {
 	changes := [][2]string{
 		{"bit(8)", "varbit"}, {"bit(8)", "varbit(8)"}, {"bit(8)", "varbit(16)"}, {"varbit(8)", "bit(8)"},
@@ -70,12 +103,20 @@ func TestTypeChangeMatchesServer(t *testing.T) {
 		{"timestamp(3)", "timestamptz(6)"}, {"timestamp(3)", "timestamptz(4)"}, {"timestamptz", "timestamp(0)"},
 		{"timestamp", "timestamp(6)"}, {"timestamp(6)", "timestamp(3)"}, {"timestamp(3)", "timestamp(3)"},
 		{"time", "time(6)"}, {"time(6)", "time(3)"}, {"timetz(3)", "timetz(6)"}, {"time(3)", "timetz(3)"},
+		// citext (an extension's type, known by name) indexes with its own operator class.
+		{"text", "citext"}, {"varchar(10)", "citext"}, {"text", "public.citext"}, {"char(10)", "citext"}, {"name", "citext"},
+		{"citext", "text"}, {"public.citext", "varchar"}, {"citext", "varchar(10)"}, {"citext", "bpchar"}, {"citext", "char(10)"},
 	}
-	changes = append(changes, slices.SortedFunc(maps.Keys(binaryCasts), func(a, b [2]string) int {
-		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
-	})...)
+	for _, casts := range []map[[2]string]bool{binaryCasts, extensionCasts} {
+		changes = append(changes, slices.SortedFunc(maps.Keys(casts), func(a, b [2]string) int {
+			return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+		})...)
+	}
 	conn := pgtest.Conn(t)
 	ctx := t.Context()
+	if _, err := conn.Exec(ctx, "CREATE EXTENSION citext"); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range changes {
 		for _, indexed := range []bool{false, true} {
 			name := fmt.Sprintf("%s to %s", c[0], c[1])
