@@ -255,3 +255,54 @@ func serverTypeChange(ctx context.Context, t *testing.T, conn *pgx.Conn, schema,
 	}
 	return "change-column-type-coercible", true
 }
+
+// TestTypeChangeMessages: a type change's finding shows both types with their modifiers, an interval's
+// fields and precision spelled as format_type spells them, and the collation the change sets.
+func TestTypeChangeMessages(t *testing.T) {
+	tests := []struct {
+		name, from, to, index, says string
+		formatType                  string // the new type as the server's format_type spells it, for an interval
+	}{
+		{"interval precision", "interval(3)", "interval(6)", "", "m.c: interval(3) -> interval(6) is binary-coercible", "interval(6)"},
+		{"interval fields", "interval day to second(3)", "interval day to second(6)", "", "m.c: interval day to second(3) -> interval day to second(6) is binary-coercible", "interval day to second(6)"},
+		{"interval range", "interval year", "interval year to month", "", "m.c: interval year -> interval year to month is binary-coercible", "interval year to month"},
+		{"interval second", "interval", "interval second(2)", "", "changes type to interval second(2)", "interval second(2)"},
+		{"collation", "text", `text COLLATE "C"`, "", `m.c: text -> text COLLATE "C" is binary-coercible`, ""},
+		{"collation, indexed", "varchar(10)", `varchar(20) COLLATE "C"`, "CREATE INDEX m_c_idx ON m (c);\n", `m.c: varchar(10) -> varchar(20) COLLATE "C" changes collation`, ""},
+		{"collation, rewrite", "integer", `text COLLATE "C"`, "", `changes type to text COLLATE "C"`, ""},
+		{"operator class, indexed", "timestamp(3)", "timestamptz", "CREATE INDEX m_c_idx ON m (c);\n", "m.c: timestamp(3) -> timestamptz is binary-coercible", ""},
+		{"expression index", "varchar(10)", "varchar(20)", "CREATE INDEX m_c_idx ON m (lower(c));\n", "m.c: varchar(10) -> varchar(20) is binary-coercible", ""},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			schema := fmt.Sprintf("CREATE TABLE m (c %s);\n", tt.from) + tt.index
+			src := fmt.Sprintf("SET TIME ZONE 'UTC';\nALTER TABLE m ALTER COLUMN c TYPE %s;\n", tt.to)
+			var got []string
+			for _, f := range AnalyzeScript(script(src), true, Config{Schema: schema}) {
+				if strings.HasPrefix(f.Rule, "change-column-") {
+					got = append(got, f.Message)
+				}
+			}
+			if len(got) != 1 || !strings.Contains(got[0], tt.says) {
+				t.Errorf("%q, want one saying %q", got, tt.says)
+			}
+			if tt.formatType == "" {
+				return
+			}
+			// The new type as the server spells it: the message must spell it so.
+			ctx := t.Context()
+			if _, err := conn.Exec(ctx, fmt.Sprintf("BEGIN; CREATE TEMP TABLE f (c %s)", tt.to)); err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			var spelled string
+			if err := conn.QueryRow(ctx, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'f'::regclass AND attname = 'c'").Scan(&spelled); err != nil {
+				t.Fatal(err)
+			}
+			if spelled != tt.formatType || !strings.Contains(tt.says, spelled) {
+				t.Errorf("the server spells %s %q, want %q as the message does", tt.to, spelled, tt.formatType)
+			}
+		})
+	}
+}
