@@ -114,7 +114,7 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 	case oldT == newT && (oldT == "time" || oldT == "timetz" || oldT == "timestamp" || oldT == "timestamptz"):
 		return precisionKept(oldM, newM)
 	case oldT == newT && oldT == "interval":
-		return len(newM) == 0 || (len(oldM) > 0 && newM[0] >= oldM[0])
+		return intervalKept(oldM, newM)
 	case oldT != newT && (binaryCasts[[2]string{oldT, newT}] || extensionCasts[[2]string{oldT, newT}]):
 		// The value is relabelled, not converted. A length on the new type (varchar(10), varbit(8),
 		// char(1) as "char" means) is then checked by a length coercion of a value whose own length the
@@ -127,8 +127,8 @@ func coercible(oldT string, oldM []int, newT string, newM []int) bool {
 	return false
 }
 
-// maxPrecision is the highest precision of time, timetz, timestamp and timestamptz (PostgreSQL's
-// MAX_TIMESTAMP_PRECISION): a value is stored to the microsecond.
+// maxPrecision is the highest precision of time, timetz, timestamp, timestamptz and interval (PostgreSQL's
+// MAX_TIMESTAMP_PRECISION, MAX_INTERVAL_PRECISION): a value is stored to the microsecond.
 const maxPrecision = 6
 
 // precisionKept reports whether a time or timestamp value of precision oldM (none: any) is stored the
@@ -138,4 +138,43 @@ const maxPrecision = 6
 // under any time zone (measured on 15).
 func precisionKept(oldM, newM []int) bool {
 	return len(newM) == 0 || newM[0] >= maxPrecision || (len(oldM) > 0 && newM[0] >= oldM[0])
+}
+
+// intervalKept reports whether an interval with typmods oldM (the field mask, then the precision; none:
+// all fields, any precision) is stored the same with typmods newM, so that the length coercion is a
+// no-op (PostgreSQL's interval_support): its least field stays or gets smaller (interval year to
+// interval month, interval day to interval), and, when that is the second, its precision is 6, none,
+// or no lower than the old (measured on 15: interval(6) to interval(3) and interval month to interval
+// year rewrite).
+func intervalKept(oldM, newM []int) bool {
+	if len(newM) == 0 {
+		return true
+	}
+	least := func(m []int) int { // 5 year, 4 month, 3 day, 2 hour, 1 minute, 0 second
+		if len(m) == 0 {
+			return 0
+		}
+		const month, year, day, hour, minute = 1 << 1, 1 << 2, 1 << 3, 1 << 10, 1 << 11
+		switch m[0] {
+		case year:
+			return 5
+		case month, year | month:
+			return 4
+		case day:
+			return 3
+		case hour, day | hour:
+			return 2
+		case minute, day | hour | minute, hour | minute:
+			return 1
+		}
+		return 0
+	}
+	precision := func(m []int) int {
+		if len(m) < 2 {
+			return maxPrecision // INTERVAL_FULL_PRECISION: kept whole
+		}
+		return m[1]
+	}
+	oldLeast := least(oldM)
+	return least(newM) <= oldLeast && (oldLeast > 0 || precision(newM) >= maxPrecision || precision(newM) >= precision(oldM))
 }

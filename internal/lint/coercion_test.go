@@ -103,6 +103,10 @@ func TestTypeChangeMatchesServer(t *testing.T) {
 		{"timestamp(3)", "timestamptz(6)"}, {"timestamp(3)", "timestamptz(4)"}, {"timestamptz", "timestamp(0)"},
 		{"timestamp", "timestamp(6)"}, {"timestamp(6)", "timestamp(3)"}, {"timestamp(3)", "timestamp(3)"},
 		{"time", "time(6)"}, {"time(6)", "time(3)"}, {"timetz(3)", "timetz(6)"}, {"time(3)", "timetz(3)"},
+		{"interval(3)", "interval(6)"}, {"interval(6)", "interval(3)"}, {"interval", "interval(3)"}, {"interval", "interval(6)"},
+		{"interval(3)", "interval"}, {"interval day", "interval"}, {"interval", "interval day"}, {"interval month", "interval year"},
+		{"interval year", "interval month"}, {"interval(3)", "interval day to second(3)"}, {"interval day to second(6)", "interval day to second(3)"},
+		{"interval hour", "interval minute to second(2)"}, {"interval day to minute", "interval hour"},
 		// citext (an extension's type, known by name) indexes with its own operator class.
 		{"text", "citext"}, {"varchar(10)", "citext"}, {"text", "public.citext"}, {"char(10)", "citext"}, {"name", "citext"},
 		{"citext", "text"}, {"public.citext", "varchar"}, {"citext", "varchar(10)"}, {"citext", "bpchar"}, {"citext", "char(10)"},
