@@ -850,11 +850,13 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	if t := a.st.known(key); t != nil {
 		old = t.cols[col]
 	}
-	// The types as messages show them, with their modifiers: varchar(200) -> varchar(100).
-	shownNew, shownOld := shownType(newT, newM), ""
+	// The types as messages show them, with their modifiers and the collation the change sets:
+	// varchar(200) -> varchar(100), text -> text COLLATE "C".
+	shownNew, shownOld := shownType(newT, newM)+shownCollate(cd.CollClause), ""
 	if old != nil {
 		shownOld = shownType(old.typ, old.mods)
 	}
+	change := fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew) // the subject of a finding on a known column
 	using := cd.RawDefault != nil && !plainUsing(cd.RawDefault, col, cd.TypeName)
 	// A domain without constraints converts as its base type does (PostgreSQL's
 	// ATColumnChangeRequiresRewrite looks through its CoerceToDomain).
@@ -862,46 +864,55 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 	if base := a.st.domainBase[a.st.qual(cd.TypeName.GetNames())]; base != nil && len(cd.TypeName.GetArrayBounds()) == 0 {
 		baseT, baseM = typeName(base)
 	}
+	// Between timestamp and timestamptz PostgreSQL 12+ relabels the value under TimeZone UTC, unless the
+	// new type's precision rounds it (the cast yields no precision).
+	zoneCoercible := old != nil && timeZoneChange(old.typ, newT) && precisionKept(nil, newM) && a.cfg.Major() >= 12
 	var f *Finding
 	switch {
-	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12 && a.utcZone.on():
+	case old != nil && !using && zoneCoercible && a.utcZone.on():
 		// The script set the session's TimeZone to UTC before it: binary-coercible (PostgreSQL 12+).
-		if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f == nil {
-			f = a.opclassIndexRebuild(rel, key, name, old.typ, newT)
+		if f = a.exprIndexRebuild(rel, key, name, change); f == nil {
+			f = a.opclassIndexRebuild(rel, key, name, old.typ, newT, change)
 		}
 		if f == nil {
 			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible under the UTC time zone the migration sets before it: no rewrite, brief ACCESS EXCLUSIVE", rel, name, shownOld, shownNew))
 		}
-		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
-	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
+		f.subject = change
+	case old != nil && !using && zoneCoercible:
 		// Binary-coercible only when the session's TimeZone is UTC (PostgreSQL 12+).
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE unless the session's TimeZone is UTC (only then does PostgreSQL 12+ skip the rewrite)", rel, name, shownOld, shownNew))
 		f.timeZoneDependent = true
-		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
+		f.subject = change
 		f.Suggestion = utcSuggestion
+	case old != nil && !using && timeZoneChange(old.typ, newT) && a.cfg.Major() >= 12:
+		// To a precision below 6: the converted value is rounded, row by row, whatever the time zone.
+		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s: %s -> %s rewrites the table and its indexes under ACCESS EXCLUSIVE whatever the session's TimeZone: "+
+			"the conversion yields a value of no precision, which PostgreSQL rounds to %d fractional digits row by row", rel, name, shownOld, shownNew, newM[0]))
+		f.subject = change
+		f.Suggestion = fmt.Sprintf("change it to %s without a precision (or %s(6)), so that no row is rounded, and %s", newT, newT, utcSuggestion)
 	case old != nil && a.st.domains[a.st.qual(cd.TypeName.GetNames())]:
 		// Every row is checked against the domain's constraints: PostgreSQL rewrites the table even
 		// from the domain's own base type.
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes to constrained domain %s: the table is rewritten under ACCESS EXCLUSIVE", rel, name, newT))
-		f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
+		f.subject = change
 	case old != nil && !using && coercible(old.typ, old.mods, baseT, baseM):
 		if cd.CollClause != nil && a.indexed(key, col) {
-			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", rel, name))
-		} else if f = a.exprIndexRebuild(rel, key, name, old.typ, newT); f != nil {
-			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
-		} else if f = a.opclassIndexRebuild(rel, key, name, old.typ, newT); f != nil {
-			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
+			f = a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s changes collation: its indexes are rebuilt under ACCESS EXCLUSIVE", change))
+		} else if f = a.exprIndexRebuild(rel, key, name, change); f != nil {
+			f.subject = change
+		} else if f = a.opclassIndexRebuild(rel, key, name, old.typ, newT, change); f != nil {
+			f.subject = change
 		} else {
 			f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible: no rewrite, brief ACCESS EXCLUSIVE", rel, name, shownOld, shownNew))
-			f.subject = fmt.Sprintf("%s.%s: %s -> %s", rel, name, shownOld, shownNew)
+			f.subject = change
 		}
 	case old != nil || using:
 		f = a.add("change-column-type-rewrite", fmt.Sprintf("%s.%s changes type to %s: the table and its indexes are rewritten under ACCESS EXCLUSIVE", rel, name, shownNew))
-	case newT == "text" || newT == "varchar" || newT == "numeric" || newT == "timestamptz" || newT == "timestamp" || newT == "inet":
+	case newT == "text" || newT == "varchar" || newT == "citext" || newT == "numeric" || newT == "timestamptz" || newT == "timestamp" || newT == "inet":
 		// The old type is unknown: these targets are often binary-coercible; the rehearsal decides.
 		f = a.add("change-column-type-coercible", fmt.Sprintf("%s.%s changes type to %s: the old type is unknown to the parser, the rehearsal decides whether the table is rewritten", rel, name, shownNew))
 		f.Risk = Caution
-		if (newT == "timestamptz" || newT == "timestamp") && a.cfg.Major() >= 12 && !a.utcZone.on() {
+		if (newT == "timestamptz" || newT == "timestamp") && precisionKept(nil, newM) && a.cfg.Major() >= 12 && !a.utcZone.on() {
 			// From the other timestamp type the change rewrites unless TimeZone is UTC, as the rehearsal's is.
 			f.Message += fmt.Sprintf("; from %s it rewrites the table unless the session's TimeZone is UTC", otherTimestamp(newT))
 			f.timeZoneDependent = true
@@ -963,7 +974,7 @@ func otherTimestamp(t string) string {
 // returns it; nil when no index does. PostgreSQL keeps the storage of an index on the plain column, but
 // rebuilds one with expressions or a predicate (CheckIndexCompatible does not compare them), scanning
 // the table under ACCESS EXCLUSIVE (measured on 15).
-func (a *analyzer) exprIndexRebuild(rel, key, name, oldT, newT string) *Finding {
+func (a *analyzer) exprIndexRebuild(rel, key, name, change string) *Finding {
 	t := a.st.known(key)
 	if t == nil {
 		return nil
@@ -983,22 +994,22 @@ func (a *analyzer) exprIndexRebuild(rel, key, name, oldT, newT string) *Finding 
 	if len(names) == 0 {
 		return nil
 	}
-	return a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible, so the table is not rewritten, but %s uses the column in an expression or a predicate: PostgreSQL rebuilds it, scanning %s under ACCESS EXCLUSIVE",
-		rel, name, oldT, newT, andList(names), rel))
+	return a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s is binary-coercible, so the table is not rewritten, but %s uses the column in an expression or a predicate: PostgreSQL rebuilds it, scanning %s under ACCESS EXCLUSIVE",
+		change, andList(names), rel))
 }
 
 // opclassIndexRebuild raises change-column-collation-index-rebuild for a binary-coercible type change of
 // column name of rel (key is its state key) to a type whose default operator class is another (int4 to
-// oid, bit to varbit, text to bpchar, timestamp to timestamptz) when an index has the column, and
+// oid, bit to varbit, text to bpchar or citext, timestamp to timestamptz) when an index has the column, and
 // returns it; nil otherwise. PostgreSQL keeps the table's storage but builds every such index again
 // (CheckIndexCompatible compares the operator classes), scanning the table under ACCESS EXCLUSIVE
 // (measured on 15).
-func (a *analyzer) opclassIndexRebuild(rel, key, name, oldT, newT string) *Finding {
+func (a *analyzer) opclassIndexRebuild(rel, key, name, oldT, newT, change string) *Finding {
 	if indexType(oldT) == indexType(newT) || !a.indexed(key, name) {
 		return nil
 	}
-	return a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s.%s: %s -> %s is binary-coercible, so the table is not rewritten, but the column's indexes change operator class with the type: PostgreSQL rebuilds them, scanning %s under ACCESS EXCLUSIVE",
-		rel, name, oldT, newT, rel))
+	return a.add("change-column-collation-index-rebuild", fmt.Sprintf("%s is binary-coercible, so the table is not rewritten, but the column's indexes change operator class with the type: PostgreSQL rebuilds them, scanning %s under ACCESS EXCLUSIVE",
+		change, rel))
 }
 
 func (a *analyzer) indexed(rel, col string) bool {
@@ -1022,8 +1033,9 @@ func triggerWord(cmd *pg_query.AlterTableCmd) string {
 	return quoteIdent(cmd.Name)
 }
 
-// shownType is a type as a message shows it: its name with the modifiers written after it where they
-// read as written (varchar(100), numeric(10,2), timestamp(3)); an interval's field mask is not one.
+// shownType is a type as a message shows it: its name with the modifiers written after it
+// (varchar(100), numeric(10,2), timestamp(3)), an interval's fields and precision as format_type spells
+// them (interval day to second(3)).
 // sqlSpelling is how a migration spells the types the parser names by their internal names: the parser
 // reads int as int4 and char(n) as bpchar(n), and a message should show what the author wrote.
 var sqlSpelling = map[string]string{
@@ -1048,7 +1060,20 @@ func shownType(typ string, mods []int) string {
 			typ += "[]"
 		}
 	}
-	if len(mods) == 0 || base == "interval" {
+	if base == "interval" && len(mods) > 0 {
+		out := "interval"
+		if mods[0] != intervalFullRange {
+			out += " " + intervalFields[mods[0]]
+		}
+		if len(mods) > 1 {
+			out += "(" + strconv.Itoa(mods[1]) + ")"
+		}
+		if array {
+			out += "[]"
+		}
+		return out
+	}
+	if len(mods) == 0 {
 		return typ
 	}
 	ms := make([]string, len(mods))
@@ -1060,4 +1085,32 @@ func shownType(typ string, mods []int) string {
 		out += "[]"
 	}
 	return out
+}
+
+// intervalFullRange is the field mask of an interval written without fields (INTERVAL_FULL_RANGE): the
+// parser gives interval(3) the typmods (intervalFullRange, 3).
+const intervalFullRange = 0x7fff
+
+// intervalFields spells the field masks an interval's first typmod holds (PostgreSQL's INTERVAL_MASK of
+// each field, or-ed from the first to the last), as format_type does.
+var intervalFields = func() map[int]string {
+	const month, year, day, hour, minute, second = 1 << 1, 1 << 2, 1 << 3, 1 << 10, 1 << 11, 1 << 12
+	return map[int]string{
+		year: "year", month: "month", day: "day", hour: "hour", minute: "minute", second: "second",
+		year | month: "year to month", day | hour: "day to hour", day | hour | minute: "day to minute",
+		day | hour | minute | second: "day to second", hour | minute: "hour to minute",
+		hour | minute | second: "hour to second", minute | second: "minute to second",
+	}
+}()
+
+// shownCollate is the COLLATE clause of a type change as a message shows it, "" without one.
+func shownCollate(c *pg_query.CollateClause) string {
+	if c == nil {
+		return ""
+	}
+	var parts []string
+	for _, n := range c.Collname {
+		parts = append(parts, quoteIdent(n.GetString_().GetSval()))
+	}
+	return " COLLATE " + strings.Join(parts, ".")
 }

@@ -265,7 +265,7 @@ func TestTypeChangeShowsModifiers(t *testing.T) {
 		{"ALTER TABLE accounts ALTER COLUMN email TYPE varchar(200);", "change-column-type-coercible", "varchar(100) -> varchar(200) is binary-coercible"},
 		{"ALTER TABLE accounts ALTER COLUMN email TYPE varchar(50);", "change-column-type-rewrite", "changes type to varchar(50):"},
 		{"ALTER TABLE accounts ALTER COLUMN price TYPE numeric(12,2)[];", "change-column-type-rewrite", "changes type to numeric(12,2)[]:"},
-		{"ALTER TABLE accounts ALTER COLUMN span TYPE interval;", "change-column-type-coercible", "interval -> interval is"},
+		{"ALTER TABLE accounts ALTER COLUMN span TYPE interval;", "change-column-type-coercible", "interval day to second -> interval is"},
 	} {
 		f := find(AnalyzeScript(script(tc.sql), true, cfg), tc.rule)
 		if f == nil || !strings.Contains(f.Message, tc.want) {
