@@ -22,7 +22,9 @@ var catalog = []Rule{
 		Suggestion: "PG≤10: add nullable, SET DEFAULT, batched backfill",
 		Why:        "Risk: safe (PG≥11); dangerous (PG≤10). Rewrite/scan: n on PG≥11 (atthasmissing); y on PG≤10. Also flagged by: S adding-field-with-default (version-gated); SM add_column_default (pre-2.0); A PG302* (inverse) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;",
-		Good:       "ALTER TABLE users ADD COLUMN active boolean;"},
+		Good:       "ALTER TABLE users ADD COLUMN active boolean;",
+		Notes: "A DEFAULT calling a function the rules cannot judge (not created in the migrations or schema they read, overloads that disagree) is caution. " +
+			"`schemagate check` decides it by the rehearsal's trace: safe when the table was not rewritten, add-column-volatile-default (dangerous) when it was."},
 	{ID: "add-column-volatile-default", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE, ACCESS EXCLUSIVE on all indexes", Rewrite: true, Scan: false,
 		Summary:    "ADD COLUMN … DEFAULT volatile expr (clock_timestamp(), random(), gen_random_uuid(), uuid_generate_v4(), nextval(), timeofday()), or ADD COLUMN of a domain whose DEFAULT is volatile without a DEFAULT of its own",
 		Suggestion: "add column without default → ALTER COLUMN SET DEFAULT → batched backfill → NOT NULL via CHECK",

@@ -571,6 +571,7 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s()%s: %s; if it is volatile, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, c.fn, ofDomain, why, rel))
 			f.Risk = Caution
 			f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
+			f.undecidedDefault = true
 		default:
 			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+%s", col, ofDomain, because(c.why)))
 			f.Suggestion = ""
