@@ -168,6 +168,55 @@ func TestUserFunctionDefaultMatchesServer(t *testing.T) {
 	}
 }
 
+// TestBuiltinDefaultMatchesServer: ADD COLUMN … DEFAULT calling a built-in function is judged as the
+// server does it (a new relfilenode is a rewrite): the session and server information functions
+// (pg_backend_pid(), current_database(), version(), inet_client_addr()…) are stable, a fast default,
+// where the parser did not know them and left the rehearsal's trace to decide.
+func TestBuiltinDefaultMatchesServer(t *testing.T) {
+	schema := "CREATE TABLE t (id int PRIMARY KEY);\n"
+	defaults := []string{
+		"pg_backend_pid()", "current_database()", "current_schema()", "current_schemas(true)::text", "version()",
+		"inet_client_addr()::text", "inet_client_port()", "inet_server_addr()::text", "inet_server_port()",
+		"pg_postmaster_start_time()::text", "pg_conf_load_time()::text", "pg_my_temp_schema()::text",
+		"pg_current_snapshot()::text", "txid_current_snapshot()::text", "pg_current_xact_id_if_assigned()::text",
+		"txid_current_if_assigned()::text", "pg_trigger_depth()",
+		"clock_timestamp()::text", "now()::text",
+	}
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, schema+"INSERT INTO t VALUES (1);"); err != nil {
+		t.Fatal(err)
+	}
+	for _, def := range defaults {
+		t.Run(def, func(t *testing.T) {
+			alter := fmt.Sprintf("ALTER TABLE t ADD COLUMN c text DEFAULT %s;", def)
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(context.Background())
+			var before, after uint32
+			const fileNode = "SELECT relfilenode FROM pg_class WHERE oid = 't'::regclass"
+			if err := tx.QueryRow(ctx, fileNode).Scan(&before); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, alter); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.QueryRow(ctx, fileNode).Scan(&after); err != nil {
+				t.Fatal(err)
+			}
+			want := "fast"
+			if before != after {
+				want = "rewrite"
+			}
+			if got := defaultVerdict(t, AnalyzeScript(script(alter+"\n"), true, Config{Schema: schema}), 1); got != want {
+				t.Errorf("static analysis says %s, the server did %s", got, want)
+			}
+		})
+	}
+}
+
 // TestUserFunctionDefault: a function the linter has not seen created, or whose definitions disagree
 // (overloads), keeps the caution; one created in an earlier migration of the folder is judged by its
 // CREATE FUNCTION; a dropped one is unknown again.
