@@ -24,7 +24,8 @@ var catalog = []Rule{
 		Bad:        "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;",
 		Good:       "ALTER TABLE users ADD COLUMN active boolean;",
 		Notes: "A DEFAULT calling a function the rules cannot judge (not created in the migrations or schema they read, overloads that disagree) is caution. " +
-			"`schemagate check` decides it by the rehearsal's trace: safe when the table was not rewritten, add-column-volatile-default (dangerous) when it was."},
+			"`schemagate check` decides it by the rehearsal's trace: safe when the table was not rewritten, add-column-volatile-default (dangerous) when it was. " +
+			"A DEFAULT holding a subquery is dangerous: PostgreSQL refuses it (\"cannot use subquery in DEFAULT expression\") and the deploy stops."},
 	{ID: "add-column-volatile-default", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE, ACCESS EXCLUSIVE on all indexes", Rewrite: true, Scan: false,
 		Summary:    "ADD COLUMN … DEFAULT volatile expr (clock_timestamp(), random(), gen_random_uuid(), uuid_generate_v4(), nextval(), timeofday()), or ADD COLUMN of a domain whose DEFAULT is volatile without a DEFAULT of its own",
 		Suggestion: "add column without default → ALTER COLUMN SET DEFAULT → batched backfill → NOT NULL via CHECK",

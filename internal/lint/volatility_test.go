@@ -261,3 +261,33 @@ func TestUserFunctionDefault(t *testing.T) {
 		})
 	}
 }
+
+// TestSubqueryDefaultMatchesServer: PostgreSQL refuses a subquery in a DEFAULT expression ("cannot
+// use subquery in DEFAULT expression", 0A000), anywhere in it: ADD COLUMN … DEFAULT (SELECT …) is
+// dangerous, the deploy stopping there, where it was a safe fast default.
+func TestSubqueryDefaultMatchesServer(t *testing.T) {
+	schema := "CREATE TABLE users (id int PRIMARY KEY);\nCREATE TABLE codes (code text);\n"
+	const refused = "PostgreSQL refuses a subquery in a DEFAULT expression"
+	tests := []struct {
+		serverCase
+		risk Risk
+	}{
+		{serverCase{name: "scalar subquery", schema: schema, src: "ALTER TABLE users ADD COLUMN zz text DEFAULT (SELECT 'x');", fails: true,
+			rule: "add-column-default-nonvolatile", msg: refused}, Dangerous},
+		{serverCase{name: "subquery in an expression", schema: schema, src: "ALTER TABLE users ADD COLUMN zz text DEFAULT coalesce((SELECT min(code) FROM codes), 'y');", fails: true,
+			rule: "add-column-default-nonvolatile", msg: refused}, Dangerous},
+		{serverCase{name: "EXISTS", schema: schema, src: "ALTER TABLE users ADD COLUMN zz boolean DEFAULT EXISTS (SELECT 1 FROM codes);", fails: true,
+			rule: "add-column-default-nonvolatile", msg: refused}, Dangerous},
+		{serverCase{name: "constant", schema: schema, src: "ALTER TABLE users ADD COLUMN zz text DEFAULT 'x';",
+			rule: "add-column-default-nonvolatile", msg: "metadata-only"}, Safe},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, conn)
+			if f := find(AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: schema}), tt.rule); f == nil || f.Risk != tt.risk {
+				t.Errorf("%s: %+v, want %s", tt.rule, f, tt.risk)
+			}
+		})
+	}
+}
