@@ -22,7 +22,10 @@ var catalog = []Rule{
 		Suggestion: "PG≤10: add nullable, SET DEFAULT, batched backfill",
 		Why:        "Risk: safe (PG≥11); dangerous (PG≤10). Rewrite/scan: n on PG≥11 (atthasmissing); y on PG≤10. Also flagged by: S adding-field-with-default (version-gated); SM add_column_default (pre-2.0); A PG302* (inverse) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;",
-		Good:       "ALTER TABLE users ADD COLUMN active boolean;"},
+		Good:       "ALTER TABLE users ADD COLUMN active boolean;",
+		Notes: "A DEFAULT calling a function the rules cannot judge (not created in the migrations or schema they read, overloads that disagree) is caution. " +
+			"`schemagate check` decides it by the rehearsal's trace: safe when the table was not rewritten, add-column-volatile-default (dangerous) when it was. " +
+			"A DEFAULT holding a subquery is dangerous: PostgreSQL refuses it (\"cannot use subquery in DEFAULT expression\") and the deploy stops."},
 	{ID: "add-column-volatile-default", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE, ACCESS EXCLUSIVE on all indexes", Rewrite: true, Scan: false,
 		Summary:    "ADD COLUMN … DEFAULT volatile expr (clock_timestamp(), random(), gen_random_uuid(), uuid_generate_v4(), nextval(), timeofday()), or ADD COLUMN of a domain whose DEFAULT is volatile without a DEFAULT of its own",
 		Suggestion: "add column without default → ALTER COLUMN SET DEFAULT → batched backfill → NOT NULL via CHECK",
@@ -229,13 +232,20 @@ var catalog = []Rule{
 		Suggestion: "CREATE UNIQUE INDEX CONCURRENTLY + ADD CONSTRAINT … UNIQUE USING INDEX",
 		Why:        "Risk: dangerous. Rewrite/scan: n, index build. Also flagged by: S disallowed-unique-constraint; SM add_unique_constraint; E E7; A PG105*, MF101 (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
-		Good:       "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_uidx;"},
+		Good:       "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_uidx;",
+		Notes: "On a partitioned table PostgreSQL refuses both CREATE INDEX CONCURRENTLY and ADD CONSTRAINT … USING INDEX. The suggestion there is: CREATE UNIQUE INDEX CONCURRENTLY on each partition, " +
+			"ALTER TABLE <partition> ADD CONSTRAINT … UNIQUE USING INDEX on each, then ADD the constraint to the partitioned table as written: it adopts the partitions' constraints and their indexes, " +
+			"with no build or scan, holding ACCESS EXCLUSIVE on the partitioned table and SHARE on each partition briefly (measured on 15). A bare unique index of a partition, one no constraint owns, is not adopted: the parent builds another."},
 	{ID: "add-primary-key", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE", Rewrite: false, Scan: true,
 		Summary:    "ADD PRIMARY KEY (…) (not USING INDEX)",
 		Suggestion: "NOT NULL safely first; CREATE UNIQUE INDEX CONCURRENTLY; ADD PRIMARY KEY USING INDEX",
 		Why:        "Risk: dangerous. Rewrite/scan: n, index build + NOT NULL scan. Also flagged by: S adding-serial-primary-key-field; E E7; A PG104* (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE orgs_tmp ADD PRIMARY KEY (id);",
-		Good:       "ALTER TABLE orgs_tmp ADD CONSTRAINT orgs_tmp_pkey PRIMARY KEY USING INDEX orgs_tmp_id_uidx;"},
+		Good:       "ALTER TABLE orgs_tmp ADD CONSTRAINT orgs_tmp_pkey PRIMARY KEY USING INDEX orgs_tmp_id_uidx;",
+		Notes: "On a partitioned table PostgreSQL refuses both CREATE INDEX CONCURRENTLY and ADD CONSTRAINT … USING INDEX. The suggestion there is: the key's columns NOT NULL on each partition first, " +
+			"CREATE UNIQUE INDEX CONCURRENTLY on each partition, ALTER TABLE <partition> ADD CONSTRAINT … PRIMARY KEY USING INDEX on each, then ADD PRIMARY KEY to the partitioned table as written: " +
+			"it adopts the partitions' constraints and their indexes, with no build or scan, holding ACCESS EXCLUSIVE on the partitioned table and SHARE on each partition briefly " +
+			"(ACCESS EXCLUSIVE on each partition too when a key column is nullable on the partitioned table, which it sets NOT NULL; measured on 15)."},
 	{ID: "constraint-using-index-nullable", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE", Rewrite: false, Scan: true,
 		Summary:    "ADD … PRIMARY KEY USING INDEX when index columns are nullable (implicit SET NOT NULL)",
 		Suggestion: "make columns NOT NULL via CHECK route first",
@@ -250,7 +260,8 @@ var catalog = []Rule{
 		Why:        "Risk: safe. The constraint takes over the index: no index build, no scan; ACCESS EXCLUSIVE only for the catalog change (a lock_timeout bounds the wait for it). Rewrite/scan: n. Also flagged by: S/SM recommend it (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_uidx;",
 		Good:       "CREATE UNIQUE INDEX CONCURRENTLY users_email_uidx ON users (email);",
-		Notes:      "A primary key on nullable columns, or on an index whose columns are not known, is constraint-using-index-nullable instead: PostgreSQL runs SET NOT NULL, which scans the table for a nullable column no validated CHECK proves NOT NULL."},
+		Notes: "A primary key on nullable columns, or on an index whose columns are not known, is constraint-using-index-nullable instead: PostgreSQL runs SET NOT NULL, which scans the table for a nullable column no validated CHECK proves NOT NULL. " +
+			"On a partitioned table PostgreSQL refuses USING INDEX (\"ADD CONSTRAINT USING INDEX is not supported on partitioned tables\"): the finding is dangerous, and points to the partitions' own constraints, which ADD on the partitioned table adopts."},
 	{ID: "add-exclusion-constraint", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE", Rewrite: false, Scan: true,
 		Summary:    "ADD CONSTRAINT … EXCLUDE",
 		Suggestion: "no online path (cannot be NOT VALID); maintenance window or new table",

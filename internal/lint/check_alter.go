@@ -558,6 +558,13 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	case a.st.constrainedDomain(cd.TypeName):
 		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
 		flagged = true
+	case def != nil && ofDomain == "" && hasSubLink(def):
+		// transformColumnDefault (EXPR_KIND_COLUMN_DEFAULT): "cannot use subquery in DEFAULT expression".
+		f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s fails: PostgreSQL refuses a subquery in a DEFAULT expression (\"cannot use subquery in DEFAULT expression\"), so the deploy stops here", col))
+		f.Risk = Dangerous
+		f.Lock = "— (ERROR)"
+		f.Suggestion = "add the column without a default, then fill it with UPDATE … SET col = (SELECT …) in batches; for new rows, a trigger or the application"
+		flagged = true
 	case def != nil:
 		// A function of the history is judged by its CREATE FUNCTION: VOLATILE unless it says otherwise.
 		switch c := a.st.defaultVolatility(def); c.verdict {
@@ -571,6 +578,7 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with DEFAULT %s()%s: %s; if it is volatile, %s and its indexes are rewritten under ACCESS EXCLUSIVE. The rehearsal's trace decides", col, c.fn, ofDomain, why, rel))
 			f.Risk = Caution
 			f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
+			f.undecidedDefault = true
 		default:
 			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+%s", col, ofDomain, because(c.why)))
 			f.Suggestion = ""
@@ -761,11 +769,23 @@ func (a *analyzer) addConstraint(rv *pg_query.RangeVar, key string, fresh bool, 
 			kind = "PRIMARY KEY"
 		}
 		if c.Indexname == "" {
+			var f *Finding
 			if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY {
-				a.add("add-primary-key", fmt.Sprintf("ADD PRIMARY KEY builds an index on %s while holding ACCESS EXCLUSIVE", rel))
+				f = a.add("add-primary-key", fmt.Sprintf("ADD PRIMARY KEY builds an index on %s while holding ACCESS EXCLUSIVE", rel))
 			} else {
-				a.add("add-unique-constraint", fmt.Sprintf("ADD %s builds an index on %s while holding ACCESS EXCLUSIVE", kind, rel))
+				f = a.add("add-unique-constraint", fmt.Sprintf("ADD %s builds an index on %s while holding ACCESS EXCLUSIVE", kind, rel))
 			}
+			if _, partitioned := a.st.partitioned[key]; partitioned {
+				f.Message = fmt.Sprintf("ADD %s on partitioned table %s builds an index on each partition, holding ACCESS EXCLUSIVE on %s and SHARE on the partition (writes blocked) while it is built", kind, rel, rel)
+				f.Suggestion = partitionedUnique(rel, kind)
+			}
+			return lockAE
+		}
+		if _, partitioned := a.st.partitioned[key]; partitioned {
+			f := a.add("constraint-using-index", fmt.Sprintf("ADD %s USING INDEX %s on partitioned table %s fails: PostgreSQL does not support USING INDEX on a partitioned table, so the deploy stops here", kind, c.Indexname, rel))
+			f.Risk = Dangerous
+			f.Lock = "— (ERROR)"
+			f.Suggestion = partitionedUnique(rel, kind)
 			return lockAE
 		}
 		if c.Contype == pg_query.ConstrType_CONSTR_PRIMARY {
@@ -803,6 +823,23 @@ func partitionedForeignKey(rel string) string {
 	return fmt.Sprintf("add the foreign key NOT VALID to each partition of %s and VALIDATE CONSTRAINT it there, each in its own transaction; "+
 		"then ADD it to %s under the same name and columns: PostgreSQL takes over the partitions' validated constraints without a scan "+
 		"(a brief ACCESS EXCLUSIVE on the referenced table)", rel, rel)
+}
+
+// partitionedUnique is the safe way to add a UNIQUE or PRIMARY KEY (kind) constraint to partitioned
+// table rel, where PostgreSQL refuses CREATE INDEX CONCURRENTLY and ADD CONSTRAINT … USING INDEX. ADD on
+// the parent adopts an equal index of a partition only when a constraint of the partition owns it; a
+// bare unique index is passed over and another built (measured on 15). With them the parent builds and
+// scans nothing, holding ACCESS EXCLUSIVE on rel and SHARE on each partition for the catalog change;
+// a primary key on a column nullable on the parent also takes ACCESS EXCLUSIVE on each partition to set
+// it NOT NULL, with no scan when the partitions' primary keys made it NOT NULL there.
+func partitionedUnique(rel, kind string) string {
+	first := ""
+	if kind == "PRIMARY KEY" {
+		first = "make the key's columns NOT NULL on each partition first (CHECK … IS NOT NULL NOT VALID, VALIDATE CONSTRAINT, SET NOT NULL), then "
+	}
+	return fmt.Sprintf("%sCREATE UNIQUE INDEX CONCURRENTLY on each partition of %s over the same columns and ALTER TABLE <partition> ADD CONSTRAINT <name> %s USING INDEX <that index>; "+
+		"then ADD the %s to %s as written: PostgreSQL adopts the partitions' constraints and indexes without a build or scan "+
+		"(ACCESS EXCLUSIVE on %s and SHARE on each partition, briefly). PostgreSQL refuses CREATE INDEX CONCURRENTLY and ADD CONSTRAINT … USING INDEX on a partitioned table", first, rel, kind, kind, rel, rel)
 }
 
 // nullableIndex reports whether index of table rel has a column not known to be NOT NULL (nor proven

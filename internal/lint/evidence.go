@@ -70,7 +70,9 @@ const SourceBoth = "static+dynamic"
 //     the observed outcome: a rewrite of a pre-existing table makes it change-column-type-rewrite
 //     (dangerous), no rewrite makes it change-column-type-coercible (caution).
 //   - ADD COLUMN … DEFAULT judged volatile but stored as a fast default becomes
-//     add-column-default-nonvolatile, and the reverse when the table was rewritten.
+//     add-column-default-nonvolatile, and the reverse when the table was rewritten. One calling a
+//     function the parser could not judge (caution) becomes safe when the statement held a lock on its
+//     pre-existing table and the trace saw no rewrite.
 //   - SET NOT NULL that did not scan its table (a validated CHECK proved it) becomes set-not-null-proven.
 //   - SET ACCESS METHOD that rewrote nothing (the table already used the method) becomes safe: a brief
 //     ACCESS EXCLUSIVE, no rewrite.
@@ -316,10 +318,21 @@ func applyEvidence(static []Finding, ev []Evidence, ignores []StatementIgnore) [
 					f.Source = SourceBoth
 				}
 			case "add-column-default-nonvolatile":
-				if len(e.Rewritten) > 0 && !f.knownDefault {
+				switch {
+				case len(e.Rewritten) > 0 && !f.knownDefault:
 					retarget(f, "add-column-volatile-default", Dangerous)
 					f.Message = "the rehearsal saw the DEFAULT rewrite " + strings.Join(e.Rewritten, ", ") + ": it is volatile"
 					f.Source = SourceBoth
+				case len(e.Rewritten) == 0 && f.undecidedDefault && f.Risk == Caution:
+					// A volatile DEFAULT gives the table new storage even when it has no rows: the trace
+					// of a pre-existing table the statement held a lock on (its own, or its transaction's)
+					// showing none decides it is not volatile.
+					if rel := heldNamed(f, heldModes); rel != "" {
+						retarget(f, "add-column-default-nonvolatile", Safe)
+						f.Suggestion = ""
+						f.Message = fmt.Sprintf("the rehearsal saw no rewrite of %s: the DEFAULT is not volatile, a fast default (metadata-only, a brief ACCESS EXCLUSIVE)", rel)
+						f.Source = SourceBoth
+					}
 				}
 			case "set-not-null":
 				scanned := slices.ContainsFunc(e.Scanned, func(rel string) bool { return reaches(f, rel, newLocks, e) })
@@ -742,6 +755,17 @@ func names(f *Finding, rel string) bool {
 		}
 	}
 	return false
+}
+
+// heldNamed is the first (by name) pre-existing relation the finding names that its statement ran
+// under a lock on (held: the statement's and its transaction's), "" for none: one the trace covered.
+func heldNamed(f *Finding, held map[string]lockSet) string {
+	for _, rel := range slices.Sorted(maps.Keys(held)) {
+		if held[rel] != 0 && names(f, rel) {
+			return rel
+		}
+	}
+	return ""
 }
 
 // reaches tells whether the statement e of a finding reaches relation rel (as the trace writes it): the

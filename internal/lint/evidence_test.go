@@ -858,3 +858,58 @@ func TestApplyEvidenceSetAccessMethodNoRewrite(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyEvidenceDefaultNotRewritten: ADD COLUMN … DEFAULT calling a function the parser cannot judge
+// is caution until the rehearsal's trace decides: no rewrite of the pre-existing table the statement
+// locked (or its transaction had locked) makes it safe, whether or not PostgreSQL stored a missing
+// value (a DEFAULT that returns NULL stores none); a rewrite makes it add-column-volatile-default. A
+// trace that did not cover the table, or a statement that failed, decides nothing.
+func TestApplyEvidenceDefaultNotRewritten(t *testing.T) {
+	t.Parallel()
+	src := "SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN zz text DEFAULT my_imm();\nCOMMIT;\n"
+	static := AnalyzeScript(script(src), false, Config{})
+	if f := find(static, "add-column-default-nonvolatile"); f == nil || f.Risk != Caution {
+		t.Fatalf("static: %+v, want a caution add-column-default-nonvolatile", f)
+	}
+	ae := func(rel string) []LockEvidence {
+		return []LockEvidence{{Relation: rel, Mode: "AccessExclusiveLock", Preexisting: true}}
+	}
+	line3 := Evidence{File: "m.sql", Line: 3, Column: 1, Locks: ae("public.users")}
+	tests := []struct {
+		name string
+		ev   []Evidence
+		rule string
+		risk Risk
+		msg  string
+	}{
+		{"fast default", []Evidence{{File: "m.sql", Line: 4, Column: 1, Locks: ae("public.users"), FastDefault: []string{"public.users.zz"}}},
+			"add-column-default-nonvolatile", Safe, "the rehearsal saw no rewrite of public.users"},
+		{"DEFAULT that returned NULL", []Evidence{{File: "m.sql", Line: 4, Column: 1, Locks: ae("public.users")}},
+			"add-column-default-nonvolatile", Safe, "the rehearsal saw no rewrite of public.users"},
+		{"locked by an earlier statement of the transaction", []Evidence{line3, {File: "m.sql", Line: 4, Column: 1}},
+			"add-column-default-nonvolatile", Safe, "the rehearsal saw no rewrite of public.users"},
+		{"rewrite", []Evidence{{File: "m.sql", Line: 4, Column: 1, Locks: ae("public.users"), Rewritten: []string{"public.users"}}},
+			"add-column-volatile-default", Dangerous, "it is volatile"},
+		{"table not covered", []Evidence{{File: "m.sql", Line: 4, Column: 1, Locks: ae("public.orgs")}},
+			"add-column-default-nonvolatile", Caution, "The rehearsal's trace decides"},
+		{"failed", []Evidence{{File: "m.sql", Line: 4, Column: 1, Locks: ae("public.users"), Err: "canceling statement due to lock timeout"}},
+			"add-column-default-nonvolatile", Caution, "The rehearsal's trace decides"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got *Finding
+			for _, f := range ApplyEvidence(static, tt.ev) {
+				if f.Line == 4 && (f.Rule == "add-column-default-nonvolatile" || f.Rule == "add-column-volatile-default") {
+					got = &f
+				}
+			}
+			if got == nil || got.Rule != tt.rule || got.Risk != tt.risk || !strings.Contains(got.Message, tt.msg) {
+				t.Fatalf("got %+v, want %s %s saying %q", got, tt.risk, tt.rule, tt.msg)
+			}
+			if tt.risk == Safe && (got.Source != SourceBoth || got.Suggestion != "" || got.Rewrite) {
+				t.Errorf("source %q, suggestion %q, rewrite %v: want static+dynamic, no suggestion, no rewrite", got.Source, got.Suggestion, got.Rewrite)
+			}
+		})
+	}
+}

@@ -110,6 +110,9 @@ type Finding struct {
 	// knownDefault marks an ADD COLUMN whose DEFAULT calls no function the parser does not know: it is
 	// not volatile, so a rewrite the rehearsal sees in its statement is another subcommand's.
 	knownDefault bool
+	// undecidedDefault marks an ADD COLUMN whose DEFAULT calls a function the parser cannot judge (caution
+	// until the rehearsal's trace shows whether the table was rewritten).
+	undecidedDefault bool
 	// facts is what the analysis of the finding's script knows about each of its statements.
 	facts *scriptFacts
 }

@@ -23,9 +23,14 @@ var volatileFuncs = map[string]bool{
 }
 
 // stableFuncs are functions known not to be volatile: a DEFAULT calling them is stored once (fast default).
-// txid_current and pg_current_xact_id are stable: the transaction's id does not change within it.
+// txid_current and pg_current_xact_id are stable: the transaction's id does not change within it; so
+// are the session and server information functions (pg_backend_pid, version…).
 var stableFuncs = map[string]bool{
-	"txid_current": true, "pg_current_xact_id": true,
+	"txid_current": true, "pg_current_xact_id": true, "txid_current_if_assigned": true, "pg_current_xact_id_if_assigned": true,
+	"txid_current_snapshot": true, "pg_current_snapshot": true,
+	"pg_backend_pid": true, "current_database": true, "current_schema": true, "current_schemas": true, "version": true,
+	"inet_client_addr": true, "inet_client_port": true, "inet_server_addr": true, "inet_server_port": true,
+	"pg_postmaster_start_time": true, "pg_conf_load_time": true, "pg_my_temp_schema": true, "pg_trigger_depth": true,
 	"now": true, "transaction_timestamp": true, "statement_timestamp": true, "current_setting": true, "lower": true, "upper": true,
 	"btrim": true, "trim": true, "length": true, "concat": true, "concat_ws": true, "md5": true, "abs": true, "round": true,
 	"to_char": true, "to_date": true, "to_timestamp": true, "to_json": true, "to_jsonb": true, "json_build_object": true,

@@ -168,6 +168,55 @@ func TestUserFunctionDefaultMatchesServer(t *testing.T) {
 	}
 }
 
+// TestBuiltinDefaultMatchesServer: ADD COLUMN … DEFAULT calling a built-in function is judged as the
+// server does it (a new relfilenode is a rewrite): the session and server information functions
+// (pg_backend_pid(), current_database(), version(), inet_client_addr()…) are stable, a fast default,
+// where the parser did not know them and left the rehearsal's trace to decide.
+func TestBuiltinDefaultMatchesServer(t *testing.T) {
+	schema := "CREATE TABLE t (id int PRIMARY KEY);\n"
+	defaults := []string{
+		"pg_backend_pid()", "current_database()", "current_schema()", "current_schemas(true)::text", "version()",
+		"inet_client_addr()::text", "inet_client_port()", "inet_server_addr()::text", "inet_server_port()",
+		"pg_postmaster_start_time()::text", "pg_conf_load_time()::text", "pg_my_temp_schema()::text",
+		"pg_current_snapshot()::text", "txid_current_snapshot()::text", "pg_current_xact_id_if_assigned()::text",
+		"txid_current_if_assigned()::text", "pg_trigger_depth()",
+		"clock_timestamp()::text", "now()::text",
+	}
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, schema+"INSERT INTO t VALUES (1);"); err != nil {
+		t.Fatal(err)
+	}
+	for _, def := range defaults {
+		t.Run(def, func(t *testing.T) {
+			alter := fmt.Sprintf("ALTER TABLE t ADD COLUMN c text DEFAULT %s;", def)
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(context.Background())
+			var before, after uint32
+			const fileNode = "SELECT relfilenode FROM pg_class WHERE oid = 't'::regclass"
+			if err := tx.QueryRow(ctx, fileNode).Scan(&before); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, alter); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.QueryRow(ctx, fileNode).Scan(&after); err != nil {
+				t.Fatal(err)
+			}
+			want := "fast"
+			if before != after {
+				want = "rewrite"
+			}
+			if got := defaultVerdict(t, AnalyzeScript(script(alter+"\n"), true, Config{Schema: schema}), 1); got != want {
+				t.Errorf("static analysis says %s, the server did %s", got, want)
+			}
+		})
+	}
+}
+
 // TestUserFunctionDefault: a function the linter has not seen created, or whose definitions disagree
 // (overloads), keeps the caution; one created in an earlier migration of the folder is judged by its
 // CREATE FUNCTION; a dropped one is unknown again.
@@ -208,6 +257,36 @@ func TestUserFunctionDefault(t *testing.T) {
 			last := tt.migrations[len(tt.migrations)-1]
 			if got := defaultVerdict(t, fs, strings.Count(last, "\n")); got != tt.want {
 				t.Errorf("DEFAULT judged %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSubqueryDefaultMatchesServer: PostgreSQL refuses a subquery in a DEFAULT expression ("cannot
+// use subquery in DEFAULT expression", 0A000), anywhere in it: ADD COLUMN … DEFAULT (SELECT …) is
+// dangerous, the deploy stopping there, where it was a safe fast default.
+func TestSubqueryDefaultMatchesServer(t *testing.T) {
+	schema := "CREATE TABLE users (id int PRIMARY KEY);\nCREATE TABLE codes (code text);\n"
+	const refused = "PostgreSQL refuses a subquery in a DEFAULT expression"
+	tests := []struct {
+		serverCase
+		risk Risk
+	}{
+		{serverCase{name: "scalar subquery", schema: schema, src: "ALTER TABLE users ADD COLUMN zz text DEFAULT (SELECT 'x');", fails: true,
+			rule: "add-column-default-nonvolatile", msg: refused}, Dangerous},
+		{serverCase{name: "subquery in an expression", schema: schema, src: "ALTER TABLE users ADD COLUMN zz text DEFAULT coalesce((SELECT min(code) FROM codes), 'y');", fails: true,
+			rule: "add-column-default-nonvolatile", msg: refused}, Dangerous},
+		{serverCase{name: "EXISTS", schema: schema, src: "ALTER TABLE users ADD COLUMN zz boolean DEFAULT EXISTS (SELECT 1 FROM codes);", fails: true,
+			rule: "add-column-default-nonvolatile", msg: refused}, Dangerous},
+		{serverCase{name: "constant", schema: schema, src: "ALTER TABLE users ADD COLUMN zz text DEFAULT 'x';",
+			rule: "add-column-default-nonvolatile", msg: "metadata-only"}, Safe},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, conn)
+			if f := find(AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: schema}), tt.rule); f == nil || f.Risk != tt.risk {
+				t.Errorf("%s: %+v, want %s", tt.rule, f, tt.risk)
 			}
 		})
 	}

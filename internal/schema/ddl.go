@@ -246,8 +246,8 @@ func orderRelations(keys []string, deps func(string) []string) []string {
 	return out
 }
 
-// SchemaSQL writes the schemas, enums, domains, sequences, tables and views of the catalog that keep
-// returns true for (by bare name), with the tables' constraints and indexes, as DDL: for tools that read
+// SchemaSQL writes the schemas, enums, domains, sequences, functions, tables and views of the catalog
+// that keep returns true for (by bare name), with the tables' constraints and indexes, as DDL: for tools that read
 // a schema from SQL (the risk rules learn column types, NOT NULL, CHECK constraints and indexes from
 // it, and take what it does not describe as absent, so each kind of object a migration may name is
 // written). A nil keep keeps everything.
@@ -274,6 +274,13 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 	for _, k := range sortedKeys(c.Domains) {
 		if d := c.Domains[k]; keep(d.Name) {
 			b.WriteString(createDomainSQL(d) + ";\n")
+		}
+	}
+	// Functions (not procedures or aggregates) as pg_get_functiondef writes them: the rules judge a
+	// DEFAULT calling one by its volatility and, for LANGUAGE sql, its body.
+	for _, k := range sortedKeys(c.Functions) {
+		if f := c.Functions[k]; (f.Kind == "f" || f.Kind == "w") && f.Range == nil && f.Definition != "" && keep(f.Name) {
+			b.WriteString(strings.TrimRight(f.Definition, "\n") + ";\n")
 		}
 	}
 	tables := map[string]bool{}

@@ -40,3 +40,23 @@ func TestSchemaSQLTypedAndForeignTables(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaSQLFunctions: a function kept is written as pg_get_functiondef has it (the rules judge a
+// DEFAULT calling it by its volatility); procedures and aggregates are not.
+func TestSchemaSQLFunctions(t *testing.T) {
+	c := NewCatalog()
+	c.Functions["public.my_imm()"] = &Function{Schema: "public", Name: "my_imm", Kind: "f", Volatility: "IMMUTABLE",
+		Definition: "CREATE OR REPLACE FUNCTION public.my_imm()\n RETURNS text\n LANGUAGE sql\n IMMUTABLE\nAS $function$ SELECT 'x' $function$\n"}
+	c.Functions["public.reset()"] = &Function{Schema: "public", Name: "reset", Kind: "p",
+		Definition: "CREATE OR REPLACE PROCEDURE public.reset()\n LANGUAGE sql\nAS $procedure$ SELECT 1 $procedure$\n"}
+	got := c.SchemaSQL(nil)
+	if want := "CREATE OR REPLACE FUNCTION public.my_imm()\n RETURNS text\n LANGUAGE sql\n IMMUTABLE\nAS $function$ SELECT 'x' $function$;\n"; !strings.Contains(got, want) {
+		t.Errorf("schema SQL has no\n%s\nin\n%s", want, got)
+	}
+	if strings.Contains(got, "PROCEDURE") {
+		t.Errorf("a procedure written:\n%s", got)
+	}
+	if got := c.SchemaSQL(func(n string) bool { return n != "my_imm" }); strings.Contains(got, "my_imm") {
+		t.Errorf("a function left out written:\n%s", got)
+	}
+}
