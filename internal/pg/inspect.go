@@ -873,6 +873,7 @@ SELECT json_build_object(
     'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
     'type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
     'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
+    'unlogged', r.relpersistence = 'u',
     'owned_by', coalesce((SELECT ` + keySQL("tn.nspname", "tc.relname", "ta.attname") + ` FROM pg_depend d
         JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
         JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid

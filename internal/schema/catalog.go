@@ -372,6 +372,9 @@ type Sequence struct {
 	Max       int64  `json:"max"`
 	Cache     int64  `json:"cache"`
 	Cycle     bool   `json:"cycle,omitempty"`
+	// Unlogged is set for an unlogged sequence (pg_class.relpersistence 'u': CREATE UNLOGGED SEQUENCE,
+	// ALTER SEQUENCE ... SET UNLOGGED, PostgreSQL 15 and later).
+	Unlogged bool `json:"unlogged,omitempty"`
 	// OwnedBy is "schema.table.column" when the sequence belongs to a column (serial).
 	OwnedBy string `json:"owned_by,omitempty"`
 	Comment string `json:"comment,omitempty"`

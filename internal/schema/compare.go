@@ -100,6 +100,14 @@ func prop(name, value string) PropertyChange { return PropertyChange{Property: n
 
 func boolStr(b bool) string { return strconv.FormatBool(b) }
 
+// persistence is "unlogged" for an unlogged relation, "" (logged) for another.
+func persistence(unlogged bool) string {
+	if unlogged {
+		return "unlogged"
+	}
+	return ""
+}
+
 func oidStr(o uint32) string {
 	if o == 0 {
 		return ""
@@ -178,7 +186,7 @@ func (c *Catalog) objects() []object {
 		out = append(out, object{kind: KindSequence, key: k, id: oidStr(s.OID), def: sequenceSummary(s), name: s.Name, schema: s.Schema,
 			props: []PropertyChange{prop("type", s.Type), prop("start", i64(s.Start)), prop("increment", i64(s.Increment)),
 				prop("min", i64(s.Min)), prop("max", i64(s.Max)), prop("cache", i64(s.Cache)), prop("cycle", boolStr(s.Cycle)),
-				prop("owned by", s.OwnedBy), prop("comment", s.Comment), prop("owner", s.Owner), prop("privileges", s.Privileges)}})
+				prop("persistence", persistence(s.Unlogged)), prop("owned by", s.OwnedBy), prop("comment", s.Comment), prop("owner", s.Owner), prop("privileges", s.Privileges)}})
 	}
 	for k, v := range c.Views {
 		kind := KindView

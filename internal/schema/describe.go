@@ -218,6 +218,9 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 			return fmt.Sprintf("%s is of type %s %s, was not a typed table", s, pc.New, when)
 		}
 		return fmt.Sprintf("%s is of type %s %s, was of type %s", s, pc.New, when, pc.Old)
+	case "persistence":
+		// Empty: logged.
+		return fmt.Sprintf("%s is %s %s, was %s", s, or(pc.New, "logged"), when, or(pc.Old, "logged"))
 	case "access method":
 		// Empty: heap (or none, for a partitioned table).
 		return fmt.Sprintf("%s's access method is %s %s, was %s", s, or(pc.New, "heap"), when, or(pc.Old, "heap"))
