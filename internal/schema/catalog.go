@@ -432,6 +432,8 @@ type Function struct {
 	Cost            string `json:"cost,omitempty"`
 	Rows            string `json:"rows,omitempty"`
 	Config          string `json:"config,omitempty"`
+	// Support is the planner support function (SUPPORT, pg_proc.prosupport), as regproc prints it.
+	Support string `json:"support,omitempty"`
 	// Range is set on the constructor functions of a range type (and of its multirange), which come and
 	// go with the type: comparisons show the type instead.
 	Range *RangeType `json:"range,omitempty"`

@@ -227,7 +227,8 @@ func (c *Catalog) objects() []object {
 		if f.Kind != "a" {
 			props = append(props, prop("volatility", f.Volatility), prop("strictness", strictness(f.Strict)),
 				prop("security", security(f.SecurityDefiner)), prop("leakproof", leakproof(f.Leakproof)),
-				prop("parallel", f.Parallel), prop("cost", f.Cost), prop("rows", f.Rows), prop("configuration", f.Config))
+				prop("parallel", f.Parallel), prop("cost", f.Cost), prop("rows", f.Rows), prop("configuration", f.Config),
+				prop("support function", f.Support))
 		} else {
 			props = append(props, prop("parallel", f.Parallel))
 		}
@@ -432,9 +433,10 @@ func leakproof(b bool) string {
 
 // functionAttributes are the first words of the lines of pg_get_functiondef's header that print the
 // attributes a Function holds on its own (volatility, strictness, security, leakproofness, parallel
-// safety, cost, rows, SET clauses).
+// safety, cost, rows, SET clauses, support function): the line pg_get_functiondef prints them on holds
+// several (" STRICT SUPPORT textlike_support"), so each must be compared on its own.
 var functionAttributes = []string{"IMMUTABLE", "STABLE", "VOLATILE", "STRICT", "SECURITY", "LEAKPROOF", "PARALLEL", "COST",
-	"ROWS", "SET", "CALLED", "RETURNS NULL", "NOT LEAKPROOF"}
+	"ROWS", "SET", "CALLED", "RETURNS NULL", "NOT LEAKPROOF", "SUPPORT"}
 
 // functionBody is a function's definition without the header lines of the attributes compared on their
 // own; the header is the first line and those that follow it indented, before the body (AS ..., BEGIN

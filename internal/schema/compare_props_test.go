@@ -67,6 +67,25 @@ func TestCompareFunctionAttributesApart(t *testing.T) {
 	})
 }
 
+// TestCompareFunctionSupport: the support function is compared on its own, also when it shares its
+// header line with attributes the definition leaves out.
+func TestCompareFunctionSupport(t *testing.T) {
+	def := func(attrs string) string {
+		return "CREATE OR REPLACE FUNCTION public.f(text, text)\n RETURNS boolean\n LANGUAGE sql\n" + attrs +
+			"AS $function$SELECT $1 LIKE $2$function$\n"
+	}
+	fn := func(attrs, support string) *Function {
+		return &Function{OID: 900, Schema: "public", Name: "f", Args: "text, text", ArgTypes: "text, text", Kind: "f",
+			Definition: def(attrs), Volatility: "IMMUTABLE", Strict: true, Parallel: "PARALLEL UNSAFE", Cost: "100", Rows: "0", Support: support}
+	}
+	before, after := shop(), shop()
+	before.Functions["public.f(text, text)"] = fn(" IMMUTABLE STRICT\n", "")
+	after.Functions["public.f(text, text)"] = fn(" IMMUTABLE STRICT SUPPORT textlike_support\n", "textlike_support")
+	checkSentences(t, "support", Describe(Compare(before, after), DownPhrasing), []string{
+		"function f(text, text) has support function textlike_support after the down, was none",
+	})
+}
+
 func TestCompareAggregatesAndRanges(t *testing.T) {
 	before, after := shop(), shop()
 	agg := func(init string) *Function {
