@@ -137,11 +137,16 @@ const (
 var ProgressEvery = 15 * time.Second
 
 // ResetSession puts a session back as a new connection has it: every setting (search_path, timeouts,
-// client_min_messages...) at its default, and the role and session user it logged in as. Each migration
+// client_min_messages...) at its default, the role and session user it logged in as, no temporary
+// object (DISCARD TEMP) and no sequence value cached for currval (DISCARD SEQUENCES). Each script
 // starts from it: in production each one may run in a session of its own (another deploy, psql -f per
-// file, Flyway's restored state), so one that relies on an earlier one's SET (pg_dump's output empties
-// search_path) must fail in the rehearsal, not in production. Inside a transaction it is undone with it.
-const ResetSession = "RESET ALL; RESET SESSION AUTHORIZATION"
+// file, Flyway's restored state, a down run days after its up), so one that relies on an earlier one's SET
+// (pg_dump's output empties search_path) must fail in the rehearsal, not in production, and one that
+// makes a temporary table must not fail when its up runs again after its down, or a later migration
+// makes one of the same name. DISCARD ALL would do it all, but it may not run in a transaction block,
+// and it deallocates the prepared statements the driver keeps; the session's advisory locks are left
+// (a deploy holds its own). Inside a transaction it is undone with it.
+const ResetSession = "RESET ALL; RESET SESSION AUTHORIZATION; DISCARD TEMP; DISCARD SEQUENCES"
 
 // Reset runs ResetSession on conn.
 func Reset(ctx context.Context, conn *pgx.Conn) error {

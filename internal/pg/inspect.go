@@ -873,6 +873,7 @@ SELECT json_build_object(
     'oid', r.oid::int8, 'schema', r.nspname, 'name', r.relname,
     'type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
     'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
+    'unlogged', r.relpersistence = 'u',
     'owned_by', coalesce((SELECT ` + keySQL("tn.nspname", "tc.relname", "ta.attname") + ` FROM pg_depend d
         JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
         JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
@@ -936,6 +937,7 @@ SELECT json_build_object(
     'strict', p.proisstrict, 'security_definer', p.prosecdef, 'leakproof', p.proleakproof,
     'parallel', CASE p.proparallel WHEN 's' THEN 'PARALLEL SAFE' WHEN 'r' THEN 'PARALLEL RESTRICTED' ELSE 'PARALLEL UNSAFE' END,
     'cost', p.procost::text, 'rows', p.prorows::text, 'config', array_to_string(ARRAY(SELECT unnest(p.proconfig) ORDER BY 1), E'\n'),
+    'support', CASE WHEN p.prosupport <> 0 THEN p.prosupport::regproc::text END,
     -- a range type's (and its multirange's) constructors stand for the type
     'range', (SELECT json_build_object('oid', rt.oid::int8, 'schema', rn.nspname, 'name', rt.typname,
           'definition', 'SUBTYPE = ' || format_type(rg.rngsubtype, NULL)

@@ -179,8 +179,17 @@ CREATE TABLE t (a int); CREATE POLICY p ON t TO sg_pol_ra, sg_pol_rb USING (true
 		{name: "function arguments renamed", base: `CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT 1'`,
 			up: `DROP FUNCTION f(int); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT 1'`, bad: `SELECT 1`,
 			good: `DROP FUNCTION f(int); CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT 1'`,
-			want: []string{"function f(x integer) is named f(a integer) after the down",
+			want: []string{"function f(x integer) has its parameters renamed after the down: f(a integer)",
 				`function f(a integer) has its definition changed after the down: "CREATE OR REPLACE FUNCTION public.f(a integer)", was "CREATE OR REPLACE FUNCTION public.f(x integer)"`}},
+		{name: "collation put back on the default", base: `CREATE TABLE t (a text COLLATE "C", b text)`,
+			up: `ALTER TABLE t ALTER COLUMN a TYPE text COLLATE "default", ALTER COLUMN b TYPE text COLLATE "C"`, bad: `SELECT 1`,
+			good: `ALTER TABLE t ALTER COLUMN a TYPE text COLLATE "C", ALTER COLUMN b TYPE text COLLATE "default"`,
+			want: []string{`column t.a has the default collation after the down, was collation "C"`,
+				`column t.b has collation "C" after the down, was the default collation`}},
+		{name: "policy made restrictive", base: `CREATE TABLE t (a int); CREATE POLICY p ON t USING (a > 0)`,
+			up: `DROP POLICY p ON t; CREATE POLICY p ON t AS RESTRICTIVE USING (a > 0)`, bad: `SELECT 1`,
+			good: `DROP POLICY p ON t; CREATE POLICY p ON t USING (a > 0)`,
+			want: []string{"policy p on t is RESTRICTIVE after the down, was PERMISSIVE"}},
 		{name: "trigger state and replica identity", base: `CREATE TABLE t (a int PRIMARY KEY);
 				CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
 				CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf()`,

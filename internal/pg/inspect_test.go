@@ -298,6 +298,8 @@ var kindCases = []struct {
 	{name: "create sequence", up: `CREATE SEQUENCE ticket_no AS integer START 7 INCREMENT 3 CACHE 10 CYCLE`},
 	{name: "drop sequence", up: `DROP SEQUENCE invoice_no`},
 	{name: "alter sequence", up: `ALTER SEQUENCE invoice_no INCREMENT 10 MAXVALUE 99999`},
+	{name: "set sequence unlogged", up: `ALTER SEQUENCE invoice_no SET UNLOGGED`},
+	{name: "drop unlogged sequence", setup: `CREATE UNLOGGED SEQUENCE scratch_no`, up: `DROP SEQUENCE scratch_no`},
 	{name: "serial column", up: `ALTER TABLE users ADD COLUMN seq serial`},
 	{name: "create view", up: `CREATE VIEW paid_orders AS SELECT * FROM orders WHERE status = 'paid'`},
 	{name: "drop view", up: `DROP VIEW user_orders`},

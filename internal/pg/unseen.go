@@ -45,9 +45,13 @@ var unseenWords = regexp.MustCompile(`(?i)\breassign\s+owned\b|\bdblink(_exec)?\
 // UnseenChanges tells whether sql may change the catalog in ways an incremental read cannot see:
 // direct writes to system catalogs and column privileges, also behind comments (GRANT /* why */
 // SELECT (a) ...) or in dynamic SQL, REASSIGN OWNED, and DDL through dblink. The catalog is then read
-// whole after it (Since's force). So does a role's password set or taken away, and dynamic SQL whose
+// whole after it (Since's force). So does a role's password set or taken away, dynamic SQL whose
 // statements are not in the text at all (EXECUTE q, EXECUTE format('%s', ...): see dynamicSQL), which
-// may be any of these.
+// may be any of these, and SQL built as it runs by a text that has a string literal naming a system
+// catalog (EXECUTE 'UPDATE ' || 'pg_attribute SET ...', EXECUTE format('DELETE FROM %s ...',
+// 'pg_description')): the statement it builds may write that catalog, which catalogDML cannot tell from
+// the pieces. DDL built so (EXECUTE format('CREATE INDEX ...')) takes locks, which the probe sees: it
+// stays incremental.
 func UnseenChanges(sql string) bool {
 	if unseenWords.MatchString(sql) || rolePassword.MatchString(sql) {
 		return true
@@ -56,8 +60,39 @@ func UnseenChanges(sql string) bool {
 	if catalogDML.MatchString(sql) || columnGrant.MatchString(sql) || dynamicGrant.MatchString(sql) {
 		return true
 	}
-	_, opaque := dynamicSQL(sql)
-	return opaque
+	built, opaque := dynamicSQL(sql)
+	return opaque || built && literalNamesCatalog(sql)
+}
+
+// systemCatalog matches the name of a system catalog (pg_attribute, pg_catalog.pg_description), or
+// the piece of one a built statement completes ('pg_' || name, 'pg_catalog.' || name), in the content
+// of a string literal.
+var systemCatalog = regexp.MustCompile(`(?i)(?:^|[^\pL\pN_$])pg_(?:catalog\s*\.|catalog\s*$|$|` +
+	`aggregate|am|amop|amproc|attrdef|attribute|auth_members|authid|cast|class|collation|constraint|conversion|` +
+	`database|db_role_setting|default_acl|depend|description|enum|event_trigger|extension|foreign_data_wrapper|` +
+	`foreign_server|foreign_table|index|inherits|init_privs|language|largeobject|largeobject_metadata|namespace|` +
+	`opclass|operator|opfamily|parameter_acl|partitioned_table|policy|proc|publication|publication_namespace|` +
+	`publication_rel|range|replication_origin|rewrite|seclabel|sequence|shdepend|shdescription|shseclabel|` +
+	`statistic|statistic_ext|statistic_ext_data|subscription|subscription_rel|tablespace|transform|trigger|` +
+	`ts_config|ts_config_map|ts_dict|ts_parser|ts_template|type|user_mapping)(?:$|[^\pL\pN_$])`)
+
+// literalNamesCatalog tells whether a single-quoted string literal of sql ('...', E'...'), also one in
+// a dollar-quoted body (a DO block's, a function's), names a system catalog (see systemCatalog). Names
+// outside such literals (SELECT relname FROM pg_class, in a loop that builds DDL) are no statement's
+// pieces; a body quoted with single quotes is one literal, which costs a whole read, no more.
+func literalNamesCatalog(sql string) bool {
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		if c != '\'' && !((c == 'e' || c == 'E') && i+1 < len(sql) && sql[i+1] == '\'' && (i == 0 || notWordRune(rune(sql[i-1])))) {
+			continue
+		}
+		content, after, _ := sqlLiteral(sql[i:])
+		if systemCatalog.MatchString(content) {
+			return true
+		}
+		i += after - 1
+	}
+	return false
 }
 
 // executeWord finds where dynamic SQL may start (see dynamicSQL).

@@ -424,7 +424,7 @@ func statementLine(q string) string {
 	for _, line := range strings.Split(q, "\n") {
 		line = strings.TrimSpace(line)
 		switch strings.TrimSuffix(strings.ToUpper(line), ";") {
-		case "", "BEGIN", "RESET ALL", "RESET SESSION AUTHORIZATION":
+		case "", "BEGIN", "RESET ALL", "RESET SESSION AUTHORIZATION", "DISCARD TEMP", "DISCARD SEQUENCES":
 			continue
 		}
 		if r := []rune(line); len(r) > 100 {

@@ -372,6 +372,9 @@ type Sequence struct {
 	Max       int64  `json:"max"`
 	Cache     int64  `json:"cache"`
 	Cycle     bool   `json:"cycle,omitempty"`
+	// Unlogged is set for an unlogged sequence (pg_class.relpersistence 'u': CREATE UNLOGGED SEQUENCE,
+	// ALTER SEQUENCE ... SET UNLOGGED, PostgreSQL 15 and later).
+	Unlogged bool `json:"unlogged,omitempty"`
 	// OwnedBy is "schema.table.column" when the sequence belongs to a column (serial).
 	OwnedBy string `json:"owned_by,omitempty"`
 	Comment string `json:"comment,omitempty"`
@@ -429,6 +432,8 @@ type Function struct {
 	Cost            string `json:"cost,omitempty"`
 	Rows            string `json:"rows,omitempty"`
 	Config          string `json:"config,omitempty"`
+	// Support is the planner support function (SUPPORT, pg_proc.prosupport), as regproc prints it.
+	Support string `json:"support,omitempty"`
 	// Range is set on the constructor functions of a range type (and of its multirange), which come and
 	// go with the type: comparisons show the type instead.
 	Range *RangeType `json:"range,omitempty"`

@@ -100,6 +100,14 @@ func prop(name, value string) PropertyChange { return PropertyChange{Property: n
 
 func boolStr(b bool) string { return strconv.FormatBool(b) }
 
+// persistence is "unlogged" for an unlogged relation, "" (logged) for another.
+func persistence(unlogged bool) string {
+	if unlogged {
+		return "unlogged"
+	}
+	return ""
+}
+
 func oidStr(o uint32) string {
 	if o == 0 {
 		return ""
@@ -178,7 +186,7 @@ func (c *Catalog) objects() []object {
 		out = append(out, object{kind: KindSequence, key: k, id: oidStr(s.OID), def: sequenceSummary(s), name: s.Name, schema: s.Schema,
 			props: []PropertyChange{prop("type", s.Type), prop("start", i64(s.Start)), prop("increment", i64(s.Increment)),
 				prop("min", i64(s.Min)), prop("max", i64(s.Max)), prop("cache", i64(s.Cache)), prop("cycle", boolStr(s.Cycle)),
-				prop("owned by", s.OwnedBy), prop("comment", s.Comment), prop("owner", s.Owner), prop("privileges", s.Privileges)}})
+				prop("persistence", persistence(s.Unlogged)), prop("owned by", s.OwnedBy), prop("comment", s.Comment), prop("owner", s.Owner), prop("privileges", s.Privileges)}})
 	}
 	for k, v := range c.Views {
 		kind := KindView
@@ -219,7 +227,8 @@ func (c *Catalog) objects() []object {
 		if f.Kind != "a" {
 			props = append(props, prop("volatility", f.Volatility), prop("strictness", strictness(f.Strict)),
 				prop("security", security(f.SecurityDefiner)), prop("leakproof", leakproof(f.Leakproof)),
-				prop("parallel", f.Parallel), prop("cost", f.Cost), prop("rows", f.Rows), prop("configuration", f.Config))
+				prop("parallel", f.Parallel), prop("cost", f.Cost), prop("rows", f.Rows), prop("configuration", f.Config),
+				prop("support function", f.Support))
 		} else {
 			props = append(props, prop("parallel", f.Parallel))
 		}
@@ -424,9 +433,10 @@ func leakproof(b bool) string {
 
 // functionAttributes are the first words of the lines of pg_get_functiondef's header that print the
 // attributes a Function holds on its own (volatility, strictness, security, leakproofness, parallel
-// safety, cost, rows, SET clauses).
+// safety, cost, rows, SET clauses, support function): the line pg_get_functiondef prints them on holds
+// several (" STRICT SUPPORT textlike_support"), so each must be compared on its own.
 var functionAttributes = []string{"IMMUTABLE", "STABLE", "VOLATILE", "STRICT", "SECURITY", "LEAKPROOF", "PARALLEL", "COST",
-	"ROWS", "SET", "CALLED", "RETURNS NULL", "NOT LEAKPROOF"}
+	"ROWS", "SET", "CALLED", "RETURNS NULL", "NOT LEAKPROOF", "SUPPORT"}
 
 // functionBody is a function's definition without the header lines of the attributes compared on their
 // own; the header is the first line and those that follow it indented, before the body (AS ..., BEGIN

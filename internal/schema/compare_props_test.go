@@ -62,8 +62,27 @@ func TestCompareFunctionAttributesApart(t *testing.T) {
 	delete(after.Functions, "public.f(x integer)")
 	after.Functions["public.f(y integer)"] = &g
 	checkSentences(t, "arguments", Describe(Compare(before, after), DownPhrasing), []string{
-		"function f(x integer) is named f(y integer) after the down",
+		"function f(x integer) has its parameters renamed after the down: f(y integer)",
 		`function f(y integer) has its definition changed after the down: "CREATE OR REPLACE FUNCTION public.f(y integer) RETURNS integer LANGUAGE sql AS $function$SELECT y$function$", was "CREATE OR REPLACE FUNCTION public.f(x integer) RETURNS integer LANGUAGE sql AS $function$SELECT x$function$"`,
+	})
+}
+
+// TestCompareFunctionSupport: the support function is compared on its own, also when it shares its
+// header line with attributes the definition leaves out.
+func TestCompareFunctionSupport(t *testing.T) {
+	def := func(attrs string) string {
+		return "CREATE OR REPLACE FUNCTION public.f(text, text)\n RETURNS boolean\n LANGUAGE sql\n" + attrs +
+			"AS $function$SELECT $1 LIKE $2$function$\n"
+	}
+	fn := func(attrs, support string) *Function {
+		return &Function{OID: 900, Schema: "public", Name: "f", Args: "text, text", ArgTypes: "text, text", Kind: "f",
+			Definition: def(attrs), Volatility: "IMMUTABLE", Strict: true, Parallel: "PARALLEL UNSAFE", Cost: "100", Rows: "0", Support: support}
+	}
+	before, after := shop(), shop()
+	before.Functions["public.f(text, text)"] = fn(" IMMUTABLE STRICT\n", "")
+	after.Functions["public.f(text, text)"] = fn(" IMMUTABLE STRICT SUPPORT textlike_support\n", "textlike_support")
+	checkSentences(t, "support", Describe(Compare(before, after), DownPhrasing), []string{
+		"function f(text, text) has support function textlike_support after the down, was none",
 	})
 }
 
@@ -230,5 +249,26 @@ func TestDescribeWhiteSpaceOnly(t *testing.T) {
 	// a line broken in two
 	checkSentences(t, "broken line", Describe(Compare(fn(body("  ")), fn(strings.Replace(body("  "), "RETURN 1;", "RETURN\n    1;", 1))), DownPhrasing), []string{
 		`function f() has its definition changed in white space only after the down: 10 lines, was 9; line 6 is "  RETURN", was "  RETURN 1;"`,
+	})
+}
+
+// TestCompareCollationAndPolicyKind: a column or domain on its type's default collation reads "the
+// default collation", and a policy's kind PERMISSIVE or RESTRICTIVE.
+func TestCompareCollationAndPolicyKind(t *testing.T) {
+	before, after := shop(), shop()
+	before.Tables["public.orders"].Columns[2].Collation = `"C"`
+	after.Tables["public.users"].Columns[1].Collation = `"C"`
+	before.Domains["public.code"] = &Domain{OID: 500, Schema: "public", Name: "code", BaseType: "text", Collation: `"C"`}
+	after.Domains["public.code"] = &Domain{OID: 500, Schema: "public", Name: "code", BaseType: "text"}
+	before.Policies["public.orders.own"] = &Policy{OID: 600, Schema: "public", Table: "orders", Name: "own", Command: "*",
+		Permissive: true, Roles: "public", Using: "true"}
+	p := *before.Policies["public.orders.own"]
+	p.Permissive = false
+	after.Policies["public.orders.own"] = &p
+	checkSentences(t, "down", Describe(Compare(before, after), DownPhrasing), []string{
+		`column orders.note has the default collation after the down, was collation "C"`,
+		"policy own on orders is RESTRICTIVE after the down, was PERMISSIVE",
+		`column users.email has collation "C" after the down, was the default collation`,
+		`domain code has the default collation after the down, was collation "C"`,
 	})
 }

@@ -83,6 +83,9 @@ func createIndexSQL(x *Index, concurrent bool) string {
 }
 
 func createSequenceSQL(s *Sequence) string {
+	if s.Unlogged {
+		return "CREATE UNLOGGED SEQUENCE " + QIdent(s.Schema, s.Name) + " " + sequenceOptions(s)
+	}
 	return "CREATE SEQUENCE " + QIdent(s.Schema, s.Name) + " " + sequenceOptions(s)
 }
 

@@ -163,6 +163,10 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 	case "name":
 		old := c
 		old.Name = strings.TrimSuffix(c.Name, pc.New) + pc.Old
+		if oldName, _, ok := strings.Cut(pc.Old, "("); ok && strings.HasPrefix(pc.New, oldName+"(") {
+			// A routine of the same name and argument types: its parameters are named otherwise.
+			return fmt.Sprintf("%s has its parameters renamed %s: %s", subject(old), when, pc.New)
+		}
 		return fmt.Sprintf("%s is named %s %s", subject(old), pc.New, when)
 	case "qualified name":
 		// Moved to another schema: both names in full, public too.
@@ -218,6 +222,21 @@ func propertySentence(c Change, pc PropertyChange, when string) string {
 			return fmt.Sprintf("%s is of type %s %s, was not a typed table", s, pc.New, when)
 		}
 		return fmt.Sprintf("%s is of type %s %s, was of type %s", s, pc.New, when, pc.Old)
+	case "persistence":
+		// Empty: logged.
+		return fmt.Sprintf("%s is %s %s, was %s", s, or(pc.New, "logged"), when, or(pc.Old, "logged"))
+	case "collation":
+		// Empty: the default collation (the type's, or the database's).
+		coll := func(v string) string {
+			if v == "" {
+				return "the default collation"
+			}
+			return "collation " + v
+		}
+		return fmt.Sprintf("%s has %s %s, was %s", s, coll(pc.New), when, coll(pc.Old))
+	case "permissive":
+		kind := func(v string) string { return validity(v, "PERMISSIVE", "RESTRICTIVE") }
+		return fmt.Sprintf("%s is %s %s, was %s", s, kind(pc.New), when, kind(pc.Old))
 	case "access method":
 		// Empty: heap (or none, for a partitioned table).
 		return fmt.Sprintf("%s's access method is %s %s, was %s", s, or(pc.New, "heap"), when, or(pc.Old, "heap"))

@@ -141,6 +141,13 @@ func (g *downGen) createTypes() {
 		if sequenceOptions(as) != sequenceOptions(s) {
 			g.add("restore the options of sequence "+display(k), "ALTER SEQUENCE "+qkey(k)+" "+sequenceOptions(s))
 		}
+		if as.Unlogged != s.Unlogged {
+			mode := "LOGGED"
+			if s.Unlogged {
+				mode = "UNLOGGED"
+			}
+			g.add("make sequence "+display(k)+" "+strings.ToLower(mode)+" again", "ALTER SEQUENCE "+qkey(k)+" SET "+mode)
+		}
 	}
 	var funcs []string
 	for k, f := range b.Functions {
