@@ -195,3 +195,58 @@ func TestConstraintUsingIndexFindingsMatchServer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
 	}
 }
+
+// TestAttachDefaultPartitionCheckMatchesServer: ATTACH PARTITION spares the scan of the DEFAULT
+// partition when a validated CHECK of it excludes a range covering the new bound (PostgreSQL 15:
+// "updated partition constraint for default partition … is implied by existing constraints"), and
+// scans it when the CHECK is NOT VALID or excludes another range. The attached table lacking the
+// partitioned table's index gets it built under its lock, which the message says.
+func TestAttachDefaultPartitionCheckMatchesServer(t *testing.T) {
+	const parted = "CREATE TABLE pt (k int) PARTITION BY RANGE (k);\nCREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);\n" +
+		"CREATE TABLE ptd PARTITION OF pt DEFAULT;\nCREATE INDEX pt_k_idx ON pt (k);\nINSERT INTO pt VALUES (1), (500);\n" +
+		"CREATE TABLE pt2 (k int);\nALTER TABLE pt2 ADD CONSTRAINT b CHECK (k IS NOT NULL AND k >= 100 AND k < 200) NOT VALID;\nALTER TABLE pt2 VALIDATE CONSTRAINT b;\n"
+	const attach = "ALTER TABLE pt ATTACH PARTITION pt2 FOR VALUES FROM (100) TO (200);"
+	const validated = "ALTER TABLE ptd VALIDATE CONSTRAINT nb;\n"
+	tests := []struct {
+		serverCase
+		risk Risk
+	}{
+		{serverCase{name: "DEFAULT's validated CHECK excludes the bound",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k IS NOT NULL AND k >= 100 AND k < 200)) NOT VALID;\n" + validated,
+			src:    attach, noScan: "ptd", probe: "SELECT array_agg(indexrelid::regclass::text) = '{pt2_k_idx}' FROM pg_index WHERE indrelid = 'pt2'::regclass",
+			rule: "attach-partition-scan", msg: "builds the indexes of pt that pt2 lacks"}, Caution},
+		{serverCase{name: "a wider range, BETWEEN, without IS NOT NULL",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k BETWEEN 50 AND 300)) NOT VALID;\n" + validated,
+			src:    attach, noScan: "ptd",
+			rule: "attach-partition-scan", msg: "excludes the new bound, so it is not scanned"}, Caution},
+		{serverCase{name: "the index exists on the attached table",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k >= 100 AND k < 200)) NOT VALID;\n" + validated + "CREATE INDEX pt2_k ON pt2 (k);\n",
+			src:    attach, noScan: "ptd", probe: "SELECT array_agg(indexrelid::regclass::text) = '{pt2_k}' FROM pg_index WHERE indrelid = 'pt2'::regclass",
+			not: "attach-partition-scan"}, Safe},
+		{serverCase{name: "NOT VALID",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k IS NOT NULL AND k >= 100 AND k < 200)) NOT VALID;\n",
+			src:    attach, scans: "ptd",
+			rule: "attach-partition-scan", msg: "scans the DEFAULT partition ptd"}, Dangerous},
+		{serverCase{name: "another range",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k IS NOT NULL AND k >= 300 AND k < 400)) NOT VALID;\n" + validated,
+			src:    attach, scans: "ptd",
+			rule: "attach-partition-scan", msg: "scans the DEFAULT partition ptd"}, Dangerous},
+		{serverCase{name: "a narrower range",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k IS NOT NULL AND k >= 150 AND k < 200)) NOT VALID;\n" + validated,
+			src:    attach, scans: "ptd",
+			rule: "attach-partition-scan", msg: "scans the DEFAULT partition ptd"}, Dangerous},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, conn)
+			fs := AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema})
+			if f := find(fs, "attach-partition-scan"); f != nil && f.Risk != tt.risk {
+				t.Errorf("attach-partition-scan is %v, want %v: %s", f.Risk, tt.risk, f.Message)
+			}
+			if f := find(fs, "missing-lock-timeout"); f == nil {
+				t.Errorf("no missing-lock-timeout: the DEFAULT partition is locked ACCESS EXCLUSIVE (all: %v)", rulesOf(fs))
+			}
+		})
+	}
+}
