@@ -321,6 +321,10 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		}
 	case pg_query.AlterTableType_AT_DetachPartition:
 		pc := cmd.Def.GetPartitionCmd()
+		// With a DEFAULT partition, PostgreSQL locks it too (ACCESS EXCLUSIVE, measured on 15), and
+		// refuses CONCURRENTLY: "cannot detach partitions concurrently when a default partition exists"
+		// (also when it is the one detached).
+		def := a.st.defaultPart[key]
 		if pc.GetConcurrent() {
 			lock = lockSUE
 			if a.cfg.Major() < 14 {
@@ -328,9 +332,24 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			}
 			if a.inTx() {
 				a.add("concurrently-in-transaction", "DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block: the deploy fails")
+			} else if def != "" && a.cfg.Major() >= 14 {
+				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY fails: %s has a DEFAULT partition %s, and PostgreSQL refuses to detach concurrently while one exists (\"cannot detach partitions concurrently when a default partition exists\"), so the deploy stops here", rel, bare(def)))
+				f.Risk, f.Lock = Dangerous, "— (ERROR)"
+				f.Suggestion = fmt.Sprintf("DETACH PARTITION without CONCURRENTLY (ACCESS EXCLUSIVE on %s, the partition and %s) under a short lock_timeout, with retries", rel, bare(def))
 			}
 		} else if !fresh {
-			a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+			if def != "" && def != a.st.rel(pc.GetName()) {
+				if !a.st.isNew(def) {
+					a.takes(lockAE) // the DEFAULT partition
+				}
+				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s, the partition and its DEFAULT partition %s", rel, bare(def)))
+				f.Suggestion = fmt.Sprintf("CONCURRENTLY is refused while %s has a DEFAULT partition (%s): run it under a short lock_timeout, with retries, at a quiet time", rel, bare(def))
+			} else if def != "" {
+				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+				f.Suggestion = fmt.Sprintf("CONCURRENTLY is refused for a DEFAULT partition (%s): run it under a short lock_timeout, with retries, at a quiet time", bare(def))
+			} else {
+				a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+			}
 		}
 	case pg_query.AlterTableType_AT_DetachPartitionFinalize:
 		lock = lockSUE

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
@@ -248,5 +250,57 @@ func TestAttachDefaultPartitionCheckMatchesServer(t *testing.T) {
 				t.Errorf("no missing-lock-timeout: the DEFAULT partition is locked ACCESS EXCLUSIVE (all: %v)", rulesOf(fs))
 			}
 		})
+	}
+}
+
+// TestDetachWithDefaultPartitionMatchesServer: with a DEFAULT partition, DETACH PARTITION locks it too
+// (ACCESS EXCLUSIVE, like the partitioned table and the partition), and DETACH PARTITION … CONCURRENTLY
+// fails ("cannot detach partitions concurrently when a default partition exists"): lint names the
+// DEFAULT partition, suggests no CONCURRENTLY, and reports the CONCURRENTLY form as failing.
+func TestDetachWithDefaultPartitionMatchesServer(t *testing.T) {
+	const schema = "CREATE TABLE pt (k int) PARTITION BY RANGE (k);\nCREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);\n" +
+		"CREATE TABLE ptd PARTITION OF pt DEFAULT;\nCREATE INDEX pt_k_idx ON pt (k);\n"
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, schema); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{"ALTER TABLE pt DETACH PARTITION pt1 CONCURRENTLY;", "ALTER TABLE pt DETACH PARTITION ptd CONCURRENTLY;"} {
+		_, err := conn.Exec(ctx, src)
+		if err == nil || !strings.Contains(err.Error(), "cannot detach partitions concurrently when a default partition exists") {
+			t.Fatalf("%s: %v, want the default partition refusal: the case is wrong", src, err)
+		}
+		fs := AnalyzeScript(script(src+"\n"), false, Config{Schema: schema})
+		f := find(fs, "detach-partition-blocking")
+		if f == nil || f.Risk != Dangerous || f.Lock != "— (ERROR)" || !strings.Contains(f.Message, "fails: pt has a DEFAULT partition ptd") {
+			t.Errorf("%s: detach-partition-blocking %+v, want a failing one (all: %v)", src, f, rulesOf(fs))
+		}
+	}
+	// The plain form, in a transaction: which relations it locks ACCESS EXCLUSIVE.
+	const src = "ALTER TABLE pt DETACH PARTITION pt1;"
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	var locked []string
+	if err := tx.QueryRow(ctx, "SELECT array_agg(relation::regclass::text ORDER BY relation::regclass::text) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND mode = 'AccessExclusiveLock' AND relation::regclass::text IN ('pt', 'pt1', 'ptd')").Scan(&locked); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(locked, []string{"pt", "pt1", "ptd"}) {
+		t.Fatalf("ACCESS EXCLUSIVE on %v, want pt, pt1 and ptd: the case is wrong", locked)
+	}
+	fs := AnalyzeScript(script(src+"\n"), true, Config{Schema: schema})
+	f := find(fs, "detach-partition-blocking")
+	if f == nil || !strings.Contains(f.Message, "its DEFAULT partition ptd") || strings.Contains(f.Suggestion, "DETACH PARTITION … CONCURRENTLY") {
+		t.Errorf("detach-partition-blocking %+v, want one naming ptd and not suggesting CONCURRENTLY (all: %v)", f, rulesOf(fs))
+	}
+	// Without a DEFAULT partition CONCURRENTLY passes, and remains the suggestion.
+	fs = AnalyzeScript(script("ALTER TABLE pt DETACH PARTITION pt1 CONCURRENTLY;\n"), false, Config{Schema: schema + "ALTER TABLE pt DETACH PARTITION ptd;\n"})
+	if f := find(fs, "detach-partition-blocking"); f != nil {
+		t.Errorf("detach-partition-blocking without a DEFAULT partition: %s", f.Message)
 	}
 }
