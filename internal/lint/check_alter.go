@@ -56,6 +56,17 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 				return
 			}
 		}
+		for _, c := range at.Cmds {
+			// ALTER INDEX … ATTACH PARTITION takes ACCESS EXCLUSIVE on the partition's index (measured on
+			// 15; SHARE UPDATE EXCLUSIVE on the partitioned index, ACCESS SHARE on both tables): a catalog
+			// change, but every query planned on the partition, read or write, queues behind it, as do
+			// those on the partitioned table that reach the partition.
+			if cmd := c.GetAlterTableCmd(); cmd.GetSubtype() == pg_query.AlterTableType_AT_AttachPartition {
+				if rv := cmd.Def.GetPartitionCmd().GetName(); rv != nil && !a.st.isNew(a.st.rel(rv)) {
+					a.takesKnown(lockAE, rv)
+				}
+			}
+		}
 		a.takes(lockSUE) // RENAME, SET (…): SHARE UPDATE EXCLUSIVE
 		return
 	}

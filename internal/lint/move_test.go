@@ -304,3 +304,70 @@ func TestDetachWithDefaultPartitionMatchesServer(t *testing.T) {
 		t.Errorf("detach-partition-blocking without a DEFAULT partition: %s", f.Message)
 	}
 }
+
+// TestAttachIndexPartitionLockMatchesServer: ALTER INDEX … ATTACH PARTITION takes ACCESS EXCLUSIVE on
+// the partition's index, so every query on the partition queues behind it: lint counts it for
+// missing-lock-timeout, and check, seeing the lock in the rehearsal, finds it explained (no
+// unexplained-exclusive-lock). On an index the migration created, no lock counts.
+func TestAttachIndexPartitionLockMatchesServer(t *testing.T) {
+	const schema = "CREATE TABLE pt (k int) PARTITION BY RANGE (k);\nCREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);\n" +
+		"CREATE INDEX pt_k_idx ON ONLY pt (k);\nCREATE INDEX pt1_k_idx ON pt1 (k);\n"
+	const src = "ALTER INDEX pt_k_idx ATTACH PARTITION pt1_k_idx;"
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, schema); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, "SELECT 'public.' || c.relname, l.mode, c.relkind::text FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "+
+		"WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.relname IN ('pt', 'pt1', 'pt_k_idx', 'pt1_k_idx') ORDER BY 1, 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locks []LockEvidence
+	modes := map[string]string{}
+	for rows.Next() {
+		var l LockEvidence
+		if err := rows.Scan(&l.Relation, &l.Mode, &l.Kind); err != nil {
+			t.Fatal(err)
+		}
+		l.Preexisting = true
+		locks = append(locks, l)
+		modes[l.Relation] = l.Mode
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if modes["public.pt1_k_idx"] != "AccessExclusiveLock" || modes["public.pt_k_idx"] != "ShareUpdateExclusiveLock" {
+		t.Fatalf("locks %v, want ACCESS EXCLUSIVE on pt1_k_idx and SHARE UPDATE EXCLUSIVE on pt_k_idx: the case is wrong", modes)
+	}
+	static := AnalyzeScript(script(src+"\n"), true, Config{Schema: schema})
+	if f := find(static, "missing-lock-timeout"); f == nil {
+		t.Errorf("no missing-lock-timeout (all: %v)", rulesOf(static))
+	}
+	got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: locks}})
+	if f := find(got, "unexplained-exclusive-lock"); f != nil {
+		t.Errorf("unexplained-exclusive-lock: %s", f.Message)
+	}
+	timed := AnalyzeScript(script("SET lock_timeout = '2s';\n"+src+"\n"), true, Config{Schema: schema})
+	got = ApplyEvidence(timed, []Evidence{{File: "m.sql", Line: 2, Column: 1, Locks: locks}})
+	if f := find(got, "unexplained-exclusive-lock"); f != nil {
+		t.Errorf("with lock_timeout, unexplained-exclusive-lock: %s", f.Message)
+	}
+	if f := find(got, "missing-lock-timeout"); f != nil {
+		t.Errorf("with lock_timeout, missing-lock-timeout: %s", f.Message)
+	}
+	// The partition's index created by the migration: no pre-existing relation is locked strongly.
+	fresh := AnalyzeScript(script("CREATE INDEX CONCURRENTLY pt1_k2 ON pt1 (k);\nALTER INDEX pt_k_idx ATTACH PARTITION pt1_k2;\n"), false,
+		Config{Schema: "CREATE TABLE pt (k int) PARTITION BY RANGE (k);\nCREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);\nCREATE INDEX pt_k_idx ON ONLY pt (k);\n"})
+	if f := find(fresh, "missing-lock-timeout"); f != nil {
+		t.Errorf("index created by the migration: %s", f.Message)
+	}
+}
