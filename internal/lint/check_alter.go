@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,17 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 				a.takes(lockAE)
 				a.add("set-tablespace", fmt.Sprintf("ALTER INDEX %s SET TABLESPACE copies the index under ACCESS EXCLUSIVE, blocking its table's readers and writers", rel))
 				return
+			}
+		}
+		for _, c := range at.Cmds {
+			// ALTER INDEX … ATTACH PARTITION takes ACCESS EXCLUSIVE on the partition's index (measured on
+			// 15; SHARE UPDATE EXCLUSIVE on the partitioned index, ACCESS SHARE on both tables): a catalog
+			// change, but every query planned on the partition, read or write, queues behind it, as do
+			// those on the partitioned table that reach the partition.
+			if cmd := c.GetAlterTableCmd(); cmd.GetSubtype() == pg_query.AlterTableType_AT_AttachPartition {
+				if rv := cmd.Def.GetPartitionCmd().GetName(); rv != nil && !a.st.isNew(a.st.rel(rv)) {
+					a.takesKnown(lockAE, rv)
+				}
 			}
 		}
 		a.takes(lockSUE) // RENAME, SET (…): SHARE UPDATE EXCLUSIVE
@@ -320,6 +332,10 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		}
 	case pg_query.AlterTableType_AT_DetachPartition:
 		pc := cmd.Def.GetPartitionCmd()
+		// With a DEFAULT partition, PostgreSQL locks it too (ACCESS EXCLUSIVE, measured on 15), and
+		// refuses CONCURRENTLY: "cannot detach partitions concurrently when a default partition exists"
+		// (also when it is the one detached).
+		def := a.st.defaultPart[key]
 		if pc.GetConcurrent() {
 			lock = lockSUE
 			if a.cfg.Major() < 14 {
@@ -327,9 +343,24 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			}
 			if a.inTx() {
 				a.add("concurrently-in-transaction", "DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block: the deploy fails")
+			} else if def != "" && a.cfg.Major() >= 14 {
+				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY fails: %s has a DEFAULT partition %s, and PostgreSQL refuses to detach concurrently while one exists (\"cannot detach partitions concurrently when a default partition exists\"), so the deploy stops here", rel, bare(def)))
+				f.Risk, f.Lock = Dangerous, "— (ERROR)"
+				f.Suggestion = fmt.Sprintf("DETACH PARTITION without CONCURRENTLY (ACCESS EXCLUSIVE on %s, the partition and %s) under a short lock_timeout, with retries", rel, bare(def))
 			}
 		} else if !fresh {
-			a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+			if def != "" && def != a.st.rel(pc.GetName()) {
+				if !a.st.isNew(def) {
+					a.takes(lockAE) // the DEFAULT partition
+				}
+				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s, the partition and its DEFAULT partition %s", rel, bare(def)))
+				f.Suggestion = fmt.Sprintf("CONCURRENTLY is refused while %s has a DEFAULT partition (%s): run it under a short lock_timeout, with retries, at a quiet time", rel, bare(def))
+			} else if def != "" {
+				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+				f.Suggestion = fmt.Sprintf("CONCURRENTLY is refused for a DEFAULT partition (%s): run it under a short lock_timeout, with retries, at a quiet time", bare(def))
+			} else {
+				a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION takes ACCESS EXCLUSIVE on %s and the partition", rel))
+			}
 		}
 	case pg_query.AlterTableType_AT_DetachPartitionFinalize:
 		lock = lockSUE
@@ -361,26 +392,45 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				scans = append(scans, part)
 			}
 		}
+		defScan := false
 		if def != "" {
 			a.takes(lockAE) // the DEFAULT partition is checked for rows of the new bound
+			// A validated CHECK of the DEFAULT partition that excludes the new bound spares the scan
+			// (PostgreSQL: "updated partition constraint for default partition … is implied by existing
+			// constraints"); the lock stays.
+			defScan = !a.defaultExcludes(key, def, cmd.Def.GetPartitionCmd().GetBound())
+		}
+		// The partitioned table's indexes are built on the attached table, under its lock, unless it
+		// has a matching one.
+		builds := false
+		if pt, t := a.st.known(key), a.st.known(partKey); pt != nil && t != nil && !a.st.isNew(partKey) {
+			for _, ix := range pt.indexes {
+				builds = builds || !slices.ContainsFunc(t.indexes, func(c []string) bool { return slices.Equal(c, ix) })
+			}
 		}
 		oldParent := !fresh && a.cfg.Major() < 12
-		if len(scans) == 0 && def == "" && !oldParent {
+		if len(scans) == 0 && !defScan && !oldParent && !builds {
 			return
 		}
 		var msg string
 		switch {
-		case len(scans) > 0 && def != "":
+		case len(scans) > 0 && defScan:
 			msg = fmt.Sprintf("ATTACH PARTITION scans %s under ACCESS EXCLUSIVE to check the bound, and scans the DEFAULT partition %s under ACCESS EXCLUSIVE for rows that belong to it", part, bare(def))
-		case def != "":
+		case defScan:
 			msg = fmt.Sprintf("ATTACH PARTITION scans the DEFAULT partition %s under ACCESS EXCLUSIVE for rows that belong to %s", bare(def), part)
 		case len(scans) > 0:
 			msg = fmt.Sprintf("ATTACH PARTITION scans %s under ACCESS EXCLUSIVE to check the bound", part)
 		default:
 			msg = fmt.Sprintf("ATTACH PARTITION of %s", part)
 		}
+		if def != "" && !defScan {
+			msg += fmt.Sprintf("; a validated CHECK of the DEFAULT partition %s excludes the new bound, so it is not scanned, but it is locked ACCESS EXCLUSIVE", bare(def))
+		}
+		if builds {
+			msg += fmt.Sprintf("; it builds the indexes of %s that %s lacks on %s under ACCESS EXCLUSIVE", rel, part, part)
+		}
 		f := a.add("attach-partition-scan", msg)
-		if def != "" {
+		if defScan {
 			f.Risk = Dangerous // a live partition with data, blocked for the scan
 		}
 		if oldParent {
@@ -431,6 +481,152 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 	case pg_query.AlterTableType_AT_ClusterOn, pg_query.AlterTableType_AT_DropCluster:
 		lock = lockSUE
 	}
+}
+
+// defaultExcludes tells whether a validated CHECK of def, the DEFAULT partition of partitioned table
+// key, excludes RANGE bound b of a partition being attached, so PostgreSQL skips the scan of def. Only
+// the proof it can make for sure: a single key column, a CHECK NOT (… k >= lo AND k < hi …) (> and <=,
+// BETWEEN too; IS NOT NULL or not) whose range covers b's, the values compared when both are numbers,
+// else only when written the same. A CHECK excluding another range leaves the scan (measured on 15).
+func (a *analyzer) defaultExcludes(key, def string, b *pg_query.PartitionBoundSpec) bool {
+	keys := a.st.partitioned[key]
+	t := a.st.known(def)
+	if len(keys) != 1 || !a.st.boundable[key] || t == nil || b == nil || len(a.st.partitioned[def]) > 0 ||
+		b.Strategy != "r" || len(b.Lowerdatums) != 1 || len(b.Upperdatums) != 1 {
+		return false
+	}
+	k := keys[0]
+	lo, hi := b.Lowerdatums[0], b.Upperdatums[0]
+	for _, ck := range t.checks {
+		if !ck.validated {
+			continue
+		}
+		n := ck.expr.GetBoolExpr()
+		if n == nil || n.Boolop != pg_query.BoolExprType_NOT_EXPR || len(n.Args) != 1 {
+			continue
+		}
+		if excludesRange(n.Args[0], k, lo, hi) {
+			return true
+		}
+	}
+	return false
+}
+
+// excludesRange tells whether expr, the argument of a CHECK's NOT, is true on every value of column
+// k from lo (included) to hi (excluded): an AND of IS NOT NULL k and comparisons of k with constants
+// that bound it from both sides at or beyond lo and hi.
+func excludesRange(expr *pg_query.Node, k string, lo, hi *pg_query.Node) bool {
+	var conj []*pg_query.Node
+	var flatten func(n *pg_query.Node)
+	flatten = func(n *pg_query.Node) {
+		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
+			for _, arg := range b.Args {
+				flatten(arg)
+			}
+			return
+		}
+		conj = append(conj, n)
+	}
+	flatten(expr)
+	isKey := func(n *pg_query.Node) bool {
+		if tc := n.GetTypeCast(); tc != nil {
+			n = tc.Arg
+		}
+		cr := n.GetColumnRef()
+		return cr != nil && len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetString_().GetSval() == k
+	}
+	// cmp compares constants x and y: -1, 0, 1, or ok false when it cannot tell.
+	cmp := func(x, y *pg_query.Node) (int, bool) {
+		cx, cy := constOf(x), constOf(y)
+		if cx == nil || cy == nil {
+			return 0, false
+		}
+		if fx, okx := constNum(cx); okx {
+			if fy, oky := constNum(cy); oky {
+				return fx.Cmp(fy), true
+			}
+			return 0, false
+		}
+		if sx, sy := cx.GetSval(), cy.GetSval(); sx != nil && sy != nil && sx.Sval == sy.Sval {
+			return 0, true
+		}
+		return 0, false
+	}
+	lower, upper := false, false
+	for _, c := range conj {
+		e := c.GetAExpr()
+		if e == nil {
+			if nt := c.GetNullTest(); nt != nil && nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL && isKey(nt.Arg) {
+				continue
+			}
+			return false // another condition narrows what the CHECK excludes
+		}
+		op := lastName(e.Name)
+		switch {
+		case e.Kind == pg_query.A_Expr_Kind_AEXPR_BETWEEN && isKey(e.Lexpr):
+			l := e.Rexpr.GetList().GetItems()
+			if len(l) != 2 {
+				return false
+			}
+			if r, ok := cmp(l[0], lo); ok && r <= 0 {
+				lower = true
+			}
+			if r, ok := cmp(hi, l[1]); ok && r <= 0 {
+				upper = true
+			}
+		case e.Kind == pg_query.A_Expr_Kind_AEXPR_OP && (op == ">=" || op == ">" || op == "<" || op == "<="):
+			v, flip := e.Rexpr, false
+			if !isKey(e.Lexpr) {
+				if !isKey(e.Rexpr) {
+					return false
+				}
+				v, flip = e.Lexpr, true
+			}
+			if flip {
+				op = map[string]string{">=": "<=", ">": "<", "<": ">", "<=": ">="}[op]
+			}
+			switch op {
+			case ">=": // k >= v excludes from lo when v <= lo
+				if r, ok := cmp(v, lo); ok && r <= 0 {
+					lower = true
+				}
+			case ">":
+				if r, ok := cmp(v, lo); ok && r < 0 {
+					lower = true
+				}
+			default: // k < v or k <= v covers up to hi (excluded) when hi <= v
+				if r, ok := cmp(hi, v); ok && r <= 0 {
+					upper = true
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return lower && upper
+}
+
+// constOf returns the constant n is, through a type cast, or nil.
+func constOf(n *pg_query.Node) *pg_query.A_Const {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg
+	}
+	c := n.GetAConst()
+	if c == nil || c.Isnull {
+		return nil
+	}
+	return c
+}
+
+// constNum returns the number constant c is, if it is one.
+func constNum(c *pg_query.A_Const) (*big.Rat, bool) {
+	switch {
+	case c.GetIval() != nil:
+		return new(big.Rat).SetInt64(int64(c.GetIval().Ival)), true
+	case c.GetFval() != nil:
+		return new(big.Rat).SetString(c.GetFval().Fval)
+	}
+	return nil, false
 }
 
 // impliesBound tells whether CHECK expression expr of table t can imply a RANGE or LIST partition bound

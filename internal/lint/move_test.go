@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
@@ -193,5 +195,179 @@ func TestConstraintUsingIndexFindingsMatchServer(t *testing.T) {
 	conn := pgtest.Conn(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, conn) })
+	}
+}
+
+// TestAttachDefaultPartitionCheckMatchesServer: ATTACH PARTITION spares the scan of the DEFAULT
+// partition when a validated CHECK of it excludes a range covering the new bound (PostgreSQL 15:
+// "updated partition constraint for default partition … is implied by existing constraints"), and
+// scans it when the CHECK is NOT VALID or excludes another range. The attached table lacking the
+// partitioned table's index gets it built under its lock, which the message says.
+func TestAttachDefaultPartitionCheckMatchesServer(t *testing.T) {
+	const parted = "CREATE TABLE pt (k int) PARTITION BY RANGE (k);\nCREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);\n" +
+		"CREATE TABLE ptd PARTITION OF pt DEFAULT;\nCREATE INDEX pt_k_idx ON pt (k);\nINSERT INTO pt VALUES (1), (500);\n" +
+		"CREATE TABLE pt2 (k int);\nALTER TABLE pt2 ADD CONSTRAINT b CHECK (k IS NOT NULL AND k >= 100 AND k < 200) NOT VALID;\nALTER TABLE pt2 VALIDATE CONSTRAINT b;\n"
+	const attach = "ALTER TABLE pt ATTACH PARTITION pt2 FOR VALUES FROM (100) TO (200);"
+	const validated = "ALTER TABLE ptd VALIDATE CONSTRAINT nb;\n"
+	tests := []struct {
+		serverCase
+		risk Risk
+	}{
+		{serverCase{name: "DEFAULT's validated CHECK excludes the bound",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k IS NOT NULL AND k >= 100 AND k < 200)) NOT VALID;\n" + validated,
+			src:    attach, noScan: "ptd", probe: "SELECT array_agg(indexrelid::regclass::text) = '{pt2_k_idx}' FROM pg_index WHERE indrelid = 'pt2'::regclass",
+			rule: "attach-partition-scan", msg: "builds the indexes of pt that pt2 lacks"}, Caution},
+		{serverCase{name: "a wider range, BETWEEN, without IS NOT NULL",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k BETWEEN 50 AND 300)) NOT VALID;\n" + validated,
+			src:    attach, noScan: "ptd",
+			rule: "attach-partition-scan", msg: "excludes the new bound, so it is not scanned"}, Caution},
+		{serverCase{name: "the index exists on the attached table",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k >= 100 AND k < 200)) NOT VALID;\n" + validated + "CREATE INDEX pt2_k ON pt2 (k);\n",
+			src:    attach, noScan: "ptd", probe: "SELECT array_agg(indexrelid::regclass::text) = '{pt2_k}' FROM pg_index WHERE indrelid = 'pt2'::regclass",
+			not: "attach-partition-scan"}, Safe},
+		{serverCase{name: "NOT VALID",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k IS NOT NULL AND k >= 100 AND k < 200)) NOT VALID;\n",
+			src:    attach, scans: "ptd",
+			rule: "attach-partition-scan", msg: "scans the DEFAULT partition ptd"}, Dangerous},
+		{serverCase{name: "another range",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k IS NOT NULL AND k >= 300 AND k < 400)) NOT VALID;\n" + validated,
+			src:    attach, scans: "ptd",
+			rule: "attach-partition-scan", msg: "scans the DEFAULT partition ptd"}, Dangerous},
+		{serverCase{name: "a narrower range",
+			schema: parted + "ALTER TABLE ptd ADD CONSTRAINT nb CHECK (NOT (k IS NOT NULL AND k >= 150 AND k < 200)) NOT VALID;\n" + validated,
+			src:    attach, scans: "ptd",
+			rule: "attach-partition-scan", msg: "scans the DEFAULT partition ptd"}, Dangerous},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, conn)
+			fs := AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema})
+			if f := find(fs, "attach-partition-scan"); f != nil && f.Risk != tt.risk {
+				t.Errorf("attach-partition-scan is %v, want %v: %s", f.Risk, tt.risk, f.Message)
+			}
+			if f := find(fs, "missing-lock-timeout"); f == nil {
+				t.Errorf("no missing-lock-timeout: the DEFAULT partition is locked ACCESS EXCLUSIVE (all: %v)", rulesOf(fs))
+			}
+		})
+	}
+}
+
+// TestDetachWithDefaultPartitionMatchesServer: with a DEFAULT partition, DETACH PARTITION locks it too
+// (ACCESS EXCLUSIVE, like the partitioned table and the partition), and DETACH PARTITION … CONCURRENTLY
+// fails ("cannot detach partitions concurrently when a default partition exists"): lint names the
+// DEFAULT partition, suggests no CONCURRENTLY, and reports the CONCURRENTLY form as failing.
+func TestDetachWithDefaultPartitionMatchesServer(t *testing.T) {
+	const schema = "CREATE TABLE pt (k int) PARTITION BY RANGE (k);\nCREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);\n" +
+		"CREATE TABLE ptd PARTITION OF pt DEFAULT;\nCREATE INDEX pt_k_idx ON pt (k);\n"
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, schema); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{"ALTER TABLE pt DETACH PARTITION pt1 CONCURRENTLY;", "ALTER TABLE pt DETACH PARTITION ptd CONCURRENTLY;"} {
+		_, err := conn.Exec(ctx, src)
+		if err == nil || !strings.Contains(err.Error(), "cannot detach partitions concurrently when a default partition exists") {
+			t.Fatalf("%s: %v, want the default partition refusal: the case is wrong", src, err)
+		}
+		fs := AnalyzeScript(script(src+"\n"), false, Config{Schema: schema})
+		f := find(fs, "detach-partition-blocking")
+		if f == nil || f.Risk != Dangerous || f.Lock != "— (ERROR)" || !strings.Contains(f.Message, "fails: pt has a DEFAULT partition ptd") {
+			t.Errorf("%s: detach-partition-blocking %+v, want a failing one (all: %v)", src, f, rulesOf(fs))
+		}
+	}
+	// The plain form, in a transaction: which relations it locks ACCESS EXCLUSIVE.
+	const src = "ALTER TABLE pt DETACH PARTITION pt1;"
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	var locked []string
+	if err := tx.QueryRow(ctx, "SELECT array_agg(relation::regclass::text ORDER BY relation::regclass::text) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND mode = 'AccessExclusiveLock' AND relation::regclass::text IN ('pt', 'pt1', 'ptd')").Scan(&locked); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(locked, []string{"pt", "pt1", "ptd"}) {
+		t.Fatalf("ACCESS EXCLUSIVE on %v, want pt, pt1 and ptd: the case is wrong", locked)
+	}
+	fs := AnalyzeScript(script(src+"\n"), true, Config{Schema: schema})
+	f := find(fs, "detach-partition-blocking")
+	if f == nil || !strings.Contains(f.Message, "its DEFAULT partition ptd") || strings.Contains(f.Suggestion, "DETACH PARTITION … CONCURRENTLY") {
+		t.Errorf("detach-partition-blocking %+v, want one naming ptd and not suggesting CONCURRENTLY (all: %v)", f, rulesOf(fs))
+	}
+	// Without a DEFAULT partition CONCURRENTLY passes, and remains the suggestion.
+	fs = AnalyzeScript(script("ALTER TABLE pt DETACH PARTITION pt1 CONCURRENTLY;\n"), false, Config{Schema: schema + "ALTER TABLE pt DETACH PARTITION ptd;\n"})
+	if f := find(fs, "detach-partition-blocking"); f != nil {
+		t.Errorf("detach-partition-blocking without a DEFAULT partition: %s", f.Message)
+	}
+}
+
+// TestAttachIndexPartitionLockMatchesServer: ALTER INDEX … ATTACH PARTITION takes ACCESS EXCLUSIVE on
+// the partition's index, so every query on the partition queues behind it: lint counts it for
+// missing-lock-timeout, and check, seeing the lock in the rehearsal, finds it explained (no
+// unexplained-exclusive-lock). On an index the migration created, no lock counts.
+func TestAttachIndexPartitionLockMatchesServer(t *testing.T) {
+	const schema = "CREATE TABLE pt (k int) PARTITION BY RANGE (k);\nCREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);\n" +
+		"CREATE INDEX pt_k_idx ON ONLY pt (k);\nCREATE INDEX pt1_k_idx ON pt1 (k);\n"
+	const src = "ALTER INDEX pt_k_idx ATTACH PARTITION pt1_k_idx;"
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, schema); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, "SELECT 'public.' || c.relname, l.mode, c.relkind::text FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "+
+		"WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.relname IN ('pt', 'pt1', 'pt_k_idx', 'pt1_k_idx') ORDER BY 1, 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locks []LockEvidence
+	modes := map[string]string{}
+	for rows.Next() {
+		var l LockEvidence
+		if err := rows.Scan(&l.Relation, &l.Mode, &l.Kind); err != nil {
+			t.Fatal(err)
+		}
+		l.Preexisting = true
+		locks = append(locks, l)
+		modes[l.Relation] = l.Mode
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if modes["public.pt1_k_idx"] != "AccessExclusiveLock" || modes["public.pt_k_idx"] != "ShareUpdateExclusiveLock" {
+		t.Fatalf("locks %v, want ACCESS EXCLUSIVE on pt1_k_idx and SHARE UPDATE EXCLUSIVE on pt_k_idx: the case is wrong", modes)
+	}
+	static := AnalyzeScript(script(src+"\n"), true, Config{Schema: schema})
+	if f := find(static, "missing-lock-timeout"); f == nil {
+		t.Errorf("no missing-lock-timeout (all: %v)", rulesOf(static))
+	}
+	got := ApplyEvidence(static, []Evidence{{File: "m.sql", Line: 1, Column: 1, Locks: locks}})
+	if f := find(got, "unexplained-exclusive-lock"); f != nil {
+		t.Errorf("unexplained-exclusive-lock: %s", f.Message)
+	}
+	timed := AnalyzeScript(script("SET lock_timeout = '2s';\n"+src+"\n"), true, Config{Schema: schema})
+	got = ApplyEvidence(timed, []Evidence{{File: "m.sql", Line: 2, Column: 1, Locks: locks}})
+	if f := find(got, "unexplained-exclusive-lock"); f != nil {
+		t.Errorf("with lock_timeout, unexplained-exclusive-lock: %s", f.Message)
+	}
+	if f := find(got, "missing-lock-timeout"); f != nil {
+		t.Errorf("with lock_timeout, missing-lock-timeout: %s", f.Message)
+	}
+	// The partition's index created by the migration: no pre-existing relation is locked strongly.
+	fresh := AnalyzeScript(script("CREATE INDEX CONCURRENTLY pt1_k2 ON pt1 (k);\nALTER INDEX pt_k_idx ATTACH PARTITION pt1_k2;\n"), false,
+		Config{Schema: "CREATE TABLE pt (k int) PARTITION BY RANGE (k);\nCREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);\nCREATE INDEX pt_k_idx ON ONLY pt (k);\n"})
+	if f := find(fresh, "missing-lock-timeout"); f != nil {
+		t.Errorf("index created by the migration: %s", f.Message)
 	}
 }
