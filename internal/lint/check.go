@@ -130,6 +130,9 @@ func (a *analyzer) check(n *pg_query.Node) {
 		s := n.GetAlterSeqStmt()
 		if key := a.st.rel(s.Sequence); s.Sequence != nil && !a.st.isNew(key) && !(s.MissingOk && a.st.absent(key, s.Sequence.Schemaname != "")) {
 			a.takesOn(lockSRE, "S")
+			if hasRestart(s.Options) {
+				a.restartSequence(s.Sequence, key)
+			}
 		}
 	case n.GetRefreshMatViewStmt() != nil:
 		r := n.GetRefreshMatViewStmt()

@@ -193,7 +193,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		}
 	case pg_query.AlterTableType_AT_AddIdentity, pg_query.AlterTableType_AT_SetIdentity, pg_query.AlterTableType_AT_DropIdentity:
 		if !fresh {
-			a.add("add-identity-existing-column", "")
+			a.identityCmd(rv, rel, name, cmd)
 		}
 	case pg_query.AlterTableType_AT_SetExpression:
 		if !fresh {
