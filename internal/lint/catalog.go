@@ -437,7 +437,10 @@ var catalog = []Rule{
 		Bad:        "CREATE OR REPLACE VIEW active_users AS SELECT id FROM users;",
 		Good:       "CREATE VIEW active_users_v2 AS SELECT id, email FROM users;",
 		Notes: "When the whole history is known (`lint --dir`, `check`) and it has no such view, CREATE OR REPLACE VIEW only creates one, " +
-			"as CREATE VIEW does (the first run of a Flyway R__ file): no finding. " + ifExistsNote},
+			"as CREATE VIEW does (the first run of a Flyway R__ file): no finding. " +
+			"When the migrations before it show the view's columns (by name, in order; not through SELECT *), a replacement that drops, renames or reorders them is dangerous: PostgreSQL refuses it " +
+			"(\"cannot drop columns from view\", \"cannot change name of view column\") and the deploy stops; new columns may only be added at the end. " +
+			"A change of a column's type is refused too (\"cannot change data type of view column\"), but the parse does not know the types, and it stays caution. " + ifExistsNote},
 	{ID: "detach-partition-blocking", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE on parent + partition", Rewrite: false, Scan: false,
 		Summary:    "DETACH PARTITION without CONCURRENTLY",
 		Suggestion: "DETACH PARTITION … CONCURRENTLY (PG14+, outside tx, no default partition)",
