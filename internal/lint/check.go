@@ -130,6 +130,9 @@ func (a *analyzer) check(n *pg_query.Node) {
 		s := n.GetAlterSeqStmt()
 		if key := a.st.rel(s.Sequence); s.Sequence != nil && !a.st.isNew(key) && !(s.MissingOk && a.st.absent(key, s.Sequence.Schemaname != "")) {
 			a.takesOn(lockSRE, "S")
+			if hasRestart(s.Options) {
+				a.restartSequence(s.Sequence, key)
+			}
 		}
 	case n.GetRefreshMatViewStmt() != nil:
 		r := n.GetRefreshMatViewStmt()
@@ -177,6 +180,13 @@ func (a *analyzer) check(n *pg_query.Node) {
 		f.Lock = mode.String()
 	case n.GetViewStmt() != nil:
 		v := n.GetViewStmt()
+		if why := a.st.replaceViewFails(a.st.rel(v.View), v); v.Replace && why != "" {
+			f := a.add("replace-or-drop-view", fmt.Sprintf("CREATE OR REPLACE VIEW %s fails: %s, so the deploy stops here", relName(v.View), why))
+			f.Risk = Dangerous
+			f.Lock = "— (ERROR)"
+			f.Suggestion = fmt.Sprintf("add new columns only at the end, keeping the existing ones by name and in order; to remove or rename one, ALTER VIEW %s RENAME COLUMN …, or DROP VIEW %s and CREATE VIEW in one transaction", relIdent(v.View), relIdent(v.View))
+			return
+		}
 		// Of a view the known schema lacks, CREATE OR REPLACE VIEW only creates one, as CREATE VIEW does.
 		if key := a.st.rel(v.View); v.Replace && !a.st.isNew(key) && !a.st.absent(key, v.View.GetSchemaname() != "") {
 			a.add("replace-or-drop-view", fmt.Sprintf("CREATE OR REPLACE VIEW %s takes ACCESS EXCLUSIVE on the view; readers of removed or renamed columns break", relName(v.View)))

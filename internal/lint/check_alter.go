@@ -70,6 +70,21 @@ func (a *analyzer) alterEffects(at *pg_query.AlterTableStmt, rel, key string, fr
 		a.takes(lockSUE) // RENAME, SET (…): SHARE UPDATE EXCLUSIVE
 		return
 	}
+	if at.Objtype == pg_query.ObjectType_OBJECT_TYPE && !nothing {
+		if used := a.compositeUsedBy(key); used != "" {
+			for _, c := range at.Cmds {
+				if cmd := c.GetAlterTableCmd(); cmd.GetSubtype() == pg_query.AlterTableType_AT_AlterColumnType {
+					// ATPrepAlterColumnType → find_composite_type_dependencies, CASCADE or not.
+					f := a.add("change-column-type-coercible", fmt.Sprintf("ALTER TYPE %s ALTER ATTRIBUTE %s TYPE … fails: column %s is of type %s, and PostgreSQL refuses to change an attribute of a composite type a table column uses (\"cannot alter type %s because column %s uses it\"), so the deploy stops here",
+						rel, cmd.Name, used, rel, bare(key), used))
+					f.Risk = Dangerous
+					f.Lock = "— (ERROR)"
+					f.Suggestion = fmt.Sprintf("create a new composite type with the new attribute type, add a column of it, backfill it in batches, then switch readers and drop the column of %s", rel)
+					return
+				}
+			}
+		}
+	}
 	if !fresh && !nothing {
 		a.alters[key]++
 		if a.alters[key] == 2 {
@@ -205,7 +220,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 		}
 	case pg_query.AlterTableType_AT_AddIdentity, pg_query.AlterTableType_AT_SetIdentity, pg_query.AlterTableType_AT_DropIdentity:
 		if !fresh {
-			a.add("add-identity-existing-column", "")
+			a.identityCmd(rv, rel, name, cmd)
 		}
 	case pg_query.AlterTableType_AT_SetExpression:
 		if !fresh {
@@ -1346,4 +1361,22 @@ func shownCollate(c *pg_query.CollateClause) string {
 		parts = append(parts, quoteIdent(n.GetString_().GetSval()))
 	}
 	return " COLLATE " + strings.Join(parts, ".")
+}
+
+// compositeUsedBy names a table column ("t.col") the state knows to be of composite type key, or of an
+// array of it, "" when it knows none. The state keeps a column's type by its last name only.
+func (a *analyzer) compositeUsedBy(key string) string {
+	name := bare(key)
+	for _, tk := range slices.Sorted(maps.Keys(a.st.tables)) {
+		t := a.st.tables[tk]
+		if t == nil {
+			continue
+		}
+		for _, cn := range slices.Sorted(maps.Keys(t.cols)) {
+			if c := t.cols[cn]; c != nil && (c.typ == name || c.typ == name+"[]") {
+				return bare(tk) + "." + cn
+			}
+		}
+	}
+	return ""
 }

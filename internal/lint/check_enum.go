@@ -20,7 +20,8 @@ type txEnumValue struct {
 // dangerous when statement st uses it: PostgreSQL refuses a value added in the same transaction
 // before COMMIT ("unsafe use of new value", SQLSTATE 55P04), so the deploy stops there. A use is the
 // label cast to the type ('c'::status), or given as a literal to a column the state knows to be of
-// the type: UPDATE … SET col = 'c', INSERT (…, col, …) VALUES (…, 'c', …), a column DEFAULT 'c'.
+// the type: UPDATE … SET col = 'c', INSERT (…, col, …) VALUES (…, 'c', …), a column DEFAULT 'c' (CREATE TABLE,
+// ADD COLUMN, ALTER COLUMN … SET DEFAULT).
 func (a *analyzer) usesNewEnumValue(st *sqlparse.Statement) {
 	for _, v := range a.txEnumValues {
 		if f := &a.out[v.at]; f.Risk != Dangerous && a.usesLabel(st.Node, v) {
@@ -66,6 +67,13 @@ func (a *analyzer) usesLabel(n *pg_query.Node, v txEnumValue) bool {
 		case *pg_query.UpdateStmt:
 			for _, t := range x.TargetList {
 				if rt := t.GetResTarget(); rt != nil && isLabel(rt.Val) && colOfType(x.Relation, rt.Name) {
+					found = true
+				}
+			}
+		case *pg_query.AlterTableStmt:
+			// ALTER COLUMN col SET DEFAULT 'c': PostgreSQL coerces the default to the column's type there.
+			for _, c := range x.Cmds {
+				if cmd := c.GetAlterTableCmd(); cmd.GetSubtype() == pg_query.AlterTableType_AT_ColumnDefault && cmd.Def != nil && isLabel(cmd.Def) && colOfType(x.Relation, cmd.Name) {
 					found = true
 				}
 			}

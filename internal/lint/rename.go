@@ -16,6 +16,9 @@ import (
 // Left under the old name, each would judge a later statement on the new name wrongly: a type change
 // that rebuilds an index, a DROP COLUMN a view refuses, a sequence that stays owned.
 func (s *state) renameColumn(key, old, nw string) {
+	if out, ok := s.viewOut[key]; ok {
+		s.viewOut[key] = renamed(out, old, nw)
+	}
 	for _, k := range append([]string{key}, s.inheritors(key)...) {
 		for seq, owner := range s.owned {
 			if t, c := splitOwner(owner); t == k && c == old {

@@ -1,7 +1,12 @@
 package lint
 
 import (
+	"fmt"
+	"strings"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/schemagate/schemagate/internal/schema"
 )
 
 // The sequences columns own (serial, identity, OWNED BY): PostgreSQL drops them with their column or
@@ -77,4 +82,70 @@ func (s *state) seqOwnedBy(key string, options []*pg_query.Node) {
 		col := items[len(items)-1].GetString_().GetSval()
 		s.owned[key] = colKey(s.qual(items[:len(items)-1]), col)
 	}
+}
+
+// hasRestart reports whether sequence options hold RESTART [WITH n].
+func hasRestart(options []*pg_query.Node) bool {
+	for _, o := range options {
+		if d := o.GetDefElem(); d != nil && d.Defname == "restart" {
+			return true
+		}
+	}
+	return false
+}
+
+// setvalSuggestion is the statement that moves sequence seq (an SQL expression giving its name) past
+// the values column col of table rel already holds.
+func setvalSuggestion(seq, rel, col string) string {
+	return fmt.Sprintf("SELECT setval(%s, (SELECT max(%s) FROM %s))", seq, col, rel)
+}
+
+// identityCmd judges ADD GENERATED … AS IDENTITY, SET GENERATED / SET sequence options / RESTART, and
+// DROP IDENTITY on column name of pre-existing table rv. RESTART moves the identity's sequence back
+// (to its START, or to n): the next INSERT that draws an id collides with the rows already there.
+func (a *analyzer) identityCmd(rv *pg_query.RangeVar, rel, name string, cmd *pg_query.AlterTableCmd) {
+	col := quoteIdent(name)
+	seq := fmt.Sprintf("pg_get_serial_sequence(%s, %s)", quoteLiteral(relIdent(rv)), quoteLiteral(name))
+	setval := setvalSuggestion(seq, relIdent(rv), col)
+	switch cmd.Subtype {
+	case pg_query.AlterTableType_AT_AddIdentity:
+		f := a.add("add-identity-existing-column", fmt.Sprintf("ADD GENERATED … AS IDENTITY on %s.%s: the new identity's sequence starts at 1 (or its START), under the ids the table already holds", rel, name))
+		f.Suggestion = "SET lock_timeout first; then move the new identity's sequence past the existing ids: " + setval
+	case pg_query.AlterTableType_AT_DropIdentity:
+		f := a.add("add-identity-existing-column", fmt.Sprintf("DROP IDENTITY on %s.%s: INSERTs that leave the column out no longer get an id", rel, name))
+		f.Suggestion = fmt.Sprintf("SET lock_timeout first; give the column a default first (ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval(…)) or have every writer supply the id", relIdent(rv), col)
+	default: // AT_SetIdentity
+		opts := cmd.Def.GetList().GetItems()
+		if hasRestart(opts) {
+			f := a.add("restart-sequence", fmt.Sprintf("RESTART of the identity of %s.%s moves its sequence back: the next INSERT that draws an id collides with the ids the table already holds (duplicate key)", rel, name))
+			f.Suggestion = "move the sequence forward instead, past the existing ids: " + setval
+			return
+		}
+		msg := fmt.Sprintf("SET options of the identity of %s.%s: a brief ACCESS EXCLUSIVE on the table", rel, name)
+		for _, o := range opts {
+			if d := o.GetDefElem(); d != nil && d.Defname == "generated" {
+				msg = fmt.Sprintf("SET GENERATED on %s.%s: under ALWAYS, INSERTs that supply the id fail unless they say OVERRIDING SYSTEM VALUE", rel, name)
+			}
+		}
+		f := a.add("add-identity-existing-column", msg)
+		f.Suggestion = "SET lock_timeout first; check that no writer supplies the id before SET GENERATED ALWAYS"
+	}
+}
+
+// restartSequence judges ALTER SEQUENCE … RESTART [WITH n] of pre-existing sequence key.
+func (a *analyzer) restartSequence(rv *pg_query.RangeVar, key string) {
+	f := a.add("restart-sequence", fmt.Sprintf("ALTER SEQUENCE %s RESTART moves it back: the next INSERT that draws from it can collide with values already used (duplicate key)", relName(rv)))
+	rel, col, more := "t", "id", " (t.id being the column it numbers)"
+	if owner, ok := a.st.owned[key]; ok {
+		t, c := splitOwner(owner)
+		parts := schema.SplitKey(t)
+		if keySchema(t) == a.st.schema {
+			parts = parts[len(parts)-1:]
+		}
+		for i := range parts {
+			parts[i] = quoteIdent(parts[i])
+		}
+		rel, col, more = strings.Join(parts, "."), quoteIdent(c), ""
+	}
+	f.Suggestion = "move the sequence forward instead, past the values in use: " + setvalSuggestion(quoteLiteral(relIdent(rv)), rel, col) + more
 }

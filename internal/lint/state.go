@@ -46,7 +46,10 @@ type state struct {
 	domainDefaults map[string]*pg_query.Node
 	// viewCols maps each view and materialized view to the columns it uses, by table key: PostgreSQL
 	// refuses to change the type of such a column, or to drop it without CASCADE, while the view exists.
-	viewCols    map[string]map[string][]string
+	viewCols map[string]map[string][]string
+	// viewOut maps each view to its output columns, in order (see viewOutput): a CREATE OR REPLACE VIEW
+	// may only add columns at the end.
+	viewOut     map[string][]string
 	indexCols   map[string][]string // index -> key columns
 	indexTable  map[string]string   // index -> its table, for the indexes in indexCols
 	partitioned map[string][]string // partitioned table -> partition key columns
@@ -137,7 +140,7 @@ type check struct {
 const defaultSchema = "public"
 
 func newState() *state {
-	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, domainBase: map[string]*pg_query.TypeName{}, viewCols: map[string]map[string][]string{}, indexCols: map[string][]string{},
+	return &state{created: map[string]bool{}, change: map[string]string{}, exists: map[string]bool{}, bareExists: map[string]int{}, unmodeled: map[string]bool{}, tables: map[string]*table{}, domains: map[string]bool{}, domainChecks: map[string][]string{}, domainDefaults: map[string]*pg_query.Node{}, domainBase: map[string]*pg_query.TypeName{}, viewCols: map[string]map[string][]string{}, viewOut: map[string][]string{}, indexCols: map[string][]string{},
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
@@ -198,6 +201,7 @@ func (s *state) drops(name string) []string {
 	delete(s.indexCols, name)
 	delete(s.indexTable, name)
 	delete(s.viewCols, name)
+	delete(s.viewOut, name)
 	// It leaves its parents first, so that no table below it finds it below itself again (two tables
 	// attached to or inheriting from each other, which PostgreSQL refuses: see inheritors).
 	delete(s.partOf, name)
@@ -767,9 +771,18 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			}
 		}
 	case n.GetViewStmt() != nil:
+		// A replacement PostgreSQL refuses leaves the view as it was.
+		if v := n.GetViewStmt(); v.Replace && s.replaceViewFails(s.rel(v.View), v) != "" {
+			break
+		}
 		// CREATE OR REPLACE VIEW of a view that (may) exist creates nothing.
 		s.createsRel(s.rel(n.GetViewStmt().View), "v", n.GetViewStmt().Replace, created)
 		s.viewCols[s.rel(n.GetViewStmt().View)] = s.usedColumns(n.GetViewStmt().Query)
+		if out := viewOutput(n.GetViewStmt().Query, n.GetViewStmt().Aliases); out != nil {
+			s.viewOut[s.rel(n.GetViewStmt().View)] = out
+		} else {
+			delete(s.viewOut, s.rel(n.GetViewStmt().View))
+		}
 	case n.GetCreateTableAsStmt() != nil:
 		if c := n.GetCreateTableAsStmt(); c.Into != nil {
 			kind := "r"
@@ -1038,6 +1051,7 @@ func (s *state) moves(old, nw string) {
 	rekey(s.indexTable, old, nw)
 	revalue(s.indexTable, old, nw)
 	rekey(s.viewCols, old, nw)
+	rekey(s.viewOut, old, nw)
 	for _, used := range s.viewCols {
 		rekey(used, old, nw)
 	}
