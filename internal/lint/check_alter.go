@@ -531,18 +531,7 @@ func (a *analyzer) defaultExcludes(key, def string, b *pg_query.PartitionBoundSp
 // k from lo (included) to hi (excluded): an AND of IS NOT NULL k and comparisons of k with constants
 // that bound it from both sides at or beyond lo and hi.
 func excludesRange(expr *pg_query.Node, k string, lo, hi *pg_query.Node) bool {
-	var conj []*pg_query.Node
-	var flatten func(n *pg_query.Node)
-	flatten = func(n *pg_query.Node) {
-		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
-			for _, arg := range b.Args {
-				flatten(arg)
-			}
-			return
-		}
-		conj = append(conj, n)
-	}
-	flatten(expr)
+	conj := conjuncts(expr)
 	isKey := func(n *pg_query.Node) bool {
 		if tc := n.GetTypeCast(); tc != nil {
 			n = tc.Arg
@@ -621,6 +610,18 @@ func excludesRange(expr *pg_query.Node, k string, lo, hi *pg_query.Node) bool {
 	return lower && upper
 }
 
+// conjuncts returns the terms of expr's top-level AND (nested ANDs flattened), or expr alone.
+func conjuncts(expr *pg_query.Node) []*pg_query.Node {
+	if b := expr.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
+		var out []*pg_query.Node
+		for _, arg := range b.Args {
+			out = append(out, conjuncts(arg)...)
+		}
+		return out
+	}
+	return []*pg_query.Node{expr}
+}
+
 // constOf returns the constant n is, through a type cast, or nil.
 func constOf(n *pg_query.Node) *pg_query.A_Const {
 	if tc := n.GetTypeCast(); tc != nil {
@@ -651,18 +652,7 @@ func constNum(c *pg_query.A_Const) (*big.Rat, bool) {
 // validated CHECK (ts >= … AND ts < …) on a nullable ts still leaves ATTACH PARTITION to scan. The
 // bound values themselves are not compared.
 func impliesBound(expr *pg_query.Node, keys []string, t *table) bool {
-	var conj []*pg_query.Node
-	var flatten func(n *pg_query.Node)
-	flatten = func(n *pg_query.Node) {
-		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
-			for _, arg := range b.Args {
-				flatten(arg)
-			}
-			return
-		}
-		conj = append(conj, n)
-	}
-	flatten(expr)
+	conj := conjuncts(expr)
 	colOf := func(n *pg_query.Node) string {
 		if tc := n.GetTypeCast(); tc != nil {
 			n = tc.Arg
