@@ -27,25 +27,35 @@ func TestDefaultTheParserCannotJudgeFollowsTheTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantDefaults(t, rep.Migrations[1].Findings, true, []defaultCase{
+		{2, "add-column-default-nonvolatile", lint.Safe, "the rehearsal saw no rewrite of public.users"},
+		{3, "add-column-volatile-default", lint.Dangerous, "the rehearsal saw the DEFAULT rewrite"},
+	})
+}
+
+// defaultCase is the DEFAULT finding wanted at a line of the migration: its rule, risk and a part of
+// its message.
+type defaultCase struct {
+	line int
+	rule string
+	risk lint.Risk
+	msg  string
+}
+
+// wantDefaults checks the ADD COLUMN … DEFAULT findings of a migration against cases; both also wants
+// each to come from the rules and the trace together.
+func wantDefaults(t *testing.T, findings []lint.Finding, both bool, cases []defaultCase) {
+	t.Helper()
 	got := map[int]lint.Finding{}
-	for _, f := range rep.Migrations[1].Findings {
+	for _, f := range findings {
 		if f.Rule == "add-column-default-nonvolatile" || f.Rule == "add-column-volatile-default" {
 			got[f.Line] = f
 		}
 	}
-	tests := []struct {
-		line int
-		rule string
-		risk lint.Risk
-		msg  string
-	}{
-		{2, "add-column-default-nonvolatile", lint.Safe, "the rehearsal saw no rewrite of public.users"},
-		{3, "add-column-volatile-default", lint.Dangerous, "the rehearsal saw the DEFAULT rewrite"},
-	}
-	for _, tt := range tests {
+	for _, tt := range cases {
 		f, ok := got[tt.line]
-		if !ok || f.Rule != tt.rule || f.Risk != tt.risk || !strings.Contains(f.Message, tt.msg) || f.Source != lint.SourceBoth {
-			t.Errorf("line %d: %s, want %s %s saying %q from both sources (all: %v)", tt.line, describe(f, ok), tt.risk, tt.rule, tt.msg, rep.Migrations[1].Findings)
+		if !ok || f.Rule != tt.rule || f.Risk != tt.risk || !strings.Contains(f.Message, tt.msg) || (both && f.Source != lint.SourceBoth) {
+			t.Errorf("line %d: %s, want %s %s saying %q (from both sources: %v; all: %v)", tt.line, describe(f, ok), tt.risk, tt.rule, tt.msg, both, findings)
 		}
 	}
 }
@@ -74,24 +84,8 @@ func TestDefaultOfAFunctionOfAnEarlierMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[int]lint.Finding{}
-	for _, f := range rep.Migrations[1].Findings {
-		if f.Rule == "add-column-default-nonvolatile" || f.Rule == "add-column-volatile-default" {
-			got[f.Line] = f
-		}
-	}
-	tests := []struct {
-		line int
-		rule string
-		risk lint.Risk
-		msg  string
-	}{
+	wantDefaults(t, rep.Migrations[1].Findings, false, []defaultCase{
 		{2, "add-column-default-nonvolatile", lint.Safe, "my_imm() is IMMUTABLE"},
 		{3, "add-column-volatile-default", lint.Dangerous, "volatile DEFAULT my_vol()"},
-	}
-	for _, tt := range tests {
-		if f, ok := got[tt.line]; !ok || f.Rule != tt.rule || f.Risk != tt.risk || !strings.Contains(f.Message, tt.msg) {
-			t.Errorf("line %d: %s, want %s %s saying %q", tt.line, describe(f, ok), tt.risk, tt.rule, tt.msg)
-		}
-	}
+	})
 }
