@@ -25,7 +25,7 @@ var catalog = []Rule{
 		Good:       "ALTER TABLE users ADD COLUMN active boolean;",
 		Notes: "A DEFAULT calling a function the rules cannot judge (not created in the migrations or schema they read, overloads that disagree) is caution. " +
 			"`schemagate check` decides it by the rehearsal's trace: safe when the table was not rewritten, add-column-volatile-default (dangerous) when it was. " +
-			"A DEFAULT holding a subquery is dangerous: PostgreSQL refuses it (\"cannot use subquery in DEFAULT expression\") and the deploy stops."},
+			"A DEFAULT holding a subquery is refused-expression instead: PostgreSQL refuses it (\"cannot use subquery in DEFAULT expression\") and the deploy stops."},
 	{ID: "add-column-volatile-default", Risk: Dangerous, Lock: "ACCESS EXCLUSIVE + SHARE, ACCESS EXCLUSIVE on all indexes", Rewrite: true, Scan: false,
 		Summary:    "ADD COLUMN … DEFAULT volatile expr (clock_timestamp(), random(), gen_random_uuid(), uuid_generate_v4(), nextval(), timeofday()), or ADD COLUMN of a domain whose DEFAULT is volatile without a DEFAULT of its own",
 		Suggestion: "add column without default → ALTER COLUMN SET DEFAULT → batched backfill → NOT NULL via CHECK",
@@ -308,6 +308,14 @@ var catalog = []Rule{
 			"The body is read with PostgreSQL's PL/pgSQL parser, so COMMIT in a string or a comment does not count; ROLLBACK TO SAVEPOINT is not one. A CALL, or a DO block that calls a procedure, may commit as well, but the file does not tell: those stay opaque-statement, and the rehearsal runs them.",
 		Bad:  "BEGIN;\nDO $$ BEGIN UPDATE users SET age = 0 WHERE age IS NULL; COMMIT; END $$;\nCOMMIT;",
 		Good: "-- +goose NO TRANSACTION\n-- +goose Up\nDO $$ BEGIN UPDATE users SET age = 0 WHERE age IS NULL; COMMIT; END $$;"},
+	{ID: "refused-expression", Risk: Dangerous, Lock: "— (ERROR)", Rewrite: false, Scan: false,
+		Summary:    "a subquery, aggregate, window function or set-returning function in a DEFAULT, CHECK, generated column, index expression or predicate, USING of a type change, partition bound or key, statistics expression or trigger WHEN; a column reference in a DEFAULT",
+		Suggestion: "take it out of the expression: a BEFORE INSERT OR UPDATE trigger computes a value per row, a foreign key checks one against another table, and an UPDATE in batches fills the rows there are",
+		Why: "Risk: dangerous (deploy fails). PostgreSQL evaluates these expressions per row or per object, and refuses what needs a query or a group of rows there: \"cannot use subquery in DEFAULT expression\", \"aggregate functions are not allowed in check constraints\", \"window functions are not allowed in index expressions\", \"set-returning functions are not allowed in DEFAULT expressions\", \"cannot use column reference in DEFAULT expression\". " +
+			"The statement fails, and so does the deploy there. The parse tree tells a subquery, a window call (OVER), an aggregate call written as one (*, DISTINCT, ORDER BY, FILTER, WITHIN GROUP) or one of pg_catalog's common aggregates and set-returning functions by name; a function of the schema that queries a table is allowed, and not flagged (a CHECK that calls one sees other rows only as they were when the row was written).",
+		Given: "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);\nCREATE TABLE settings (currency text);",
+		Bad:   "ALTER TABLE orders ADD COLUMN currency text DEFAULT (SELECT currency FROM settings);",
+		Good:  "ALTER TABLE orders ADD COLUMN currency text DEFAULT 'EUR';"},
 	{ID: "concurrent-index-hygiene", Risk: Caution, Lock: "SHARE UPDATE EXCLUSIVE; waits for older txns (virtualxid)", Rewrite: false, Scan: false,
 		Summary:    "CIC without explicit name or IF NOT EXISTS; no cleanup of INVALID leftovers",
 		Suggestion: "name it, IF NOT EXISTS, check pg_index.indisvalid, DROP INDEX CONCURRENTLY IF EXISTS invalid ones before retry (fails → INVALID)",

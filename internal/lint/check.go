@@ -16,6 +16,7 @@ func (a *analyzer) check(n *pg_query.Node) {
 	a.styleRules(n)
 	a.serverRules(n, "")
 	a.versionRules(n)
+	a.refusedExpressions(n)
 	switch {
 	case n.GetTransactionStmt() != nil:
 		a.transaction(n.GetTransactionStmt())

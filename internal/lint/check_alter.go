@@ -759,13 +759,8 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	case a.st.constrainedDomain(cd.TypeName):
 		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
 		flagged = true
-	case def != nil && ofDomain == "" && hasSubLink(def):
-		// transformColumnDefault (EXPR_KIND_COLUMN_DEFAULT): "cannot use subquery in DEFAULT expression".
-		f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s fails: PostgreSQL refuses a subquery in a DEFAULT expression (\"cannot use subquery in DEFAULT expression\"), so the deploy stops here", col))
-		f.Risk = Dangerous
-		f.Lock = "— (ERROR)"
-		f.Suggestion = "add the column without a default, then fill it with UPDATE … SET col = (SELECT …) in batches; for new rows, a trigger or the application"
-		flagged = true
+	case def != nil && refusedIn(def, placeDefault) != "":
+		flagged = true // PostgreSQL refuses it: refused-expression says so (see refusedExpressions)
 	case def != nil:
 		// A function of the history is judged by its CREATE FUNCTION: VOLATILE unless it says otherwise.
 		switch c := a.st.defaultVolatility(def); c.verdict {

@@ -1,0 +1,228 @@
+package lint
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+)
+
+// exprPlace is where a statement puts an expression that PostgreSQL evaluates per row or per object
+// (a parse_node.h ParseExprKind), named as PostgreSQL's errors name it: in each, PostgreSQL refuses a
+// subquery ("cannot use subquery in DEFAULT expression"), an aggregate, a window function and a
+// set-returning function (parse_agg.c, parse_func.c, parse_expr.c transformSubLink), and the statement
+// fails.
+type exprPlace string
+
+const (
+	placeDefault     exprPlace = "DEFAULT expression"
+	placeCheck       exprPlace = "check constraint"
+	placeGenerated   exprPlace = "column generation expression"
+	placeIndexExpr   exprPlace = "index expression"
+	placeIndexPred   exprPlace = "index predicate"
+	placeTransform   exprPlace = "transform expression"
+	placePartBound   exprPlace = "partition bound"
+	placePartKey     exprPlace = "partition key expression"
+	placeStatistics  exprPlace = "statistics expression"
+	placeTriggerWhen exprPlace = "trigger WHEN condition"
+)
+
+// withArticle is the place with "a" or "an" before it.
+func (p exprPlace) withArticle() string {
+	if strings.HasPrefix(string(p), "index") {
+		return "an " + string(p)
+	}
+	return "a " + string(p)
+}
+
+// placedExpr is one expression of a statement and where the statement puts it.
+type placedExpr struct {
+	place exprPlace
+	expr  *pg_query.Node
+}
+
+// refusedExpressions flags refused-expression for every expression of n that PostgreSQL refuses where
+// n puts it (see exprPlace): the statement fails, and the deploy stops there.
+func (a *analyzer) refusedExpressions(n *pg_query.Node) {
+	for _, pe := range placedExprs(n) {
+		if what := refusedIn(pe.expr, pe.place); what != "" {
+			a.add("refused-expression", fmt.Sprintf("PostgreSQL refuses %s in %s: the statement fails, and the deploy stops here", what, pe.place.withArticle()))
+		}
+	}
+}
+
+// placedExprs lists the expressions n puts where PostgreSQL refuses subqueries and aggregates.
+func placedExprs(n *pg_query.Node) []placedExpr {
+	var out []placedExpr
+	put := func(p exprPlace, e *pg_query.Node) {
+		if e != nil {
+			out = append(out, placedExpr{p, e})
+		}
+	}
+	constraint := func(c *pg_query.Constraint) {
+		switch c.GetContype() {
+		case pg_query.ConstrType_CONSTR_DEFAULT:
+			put(placeDefault, c.RawExpr)
+		case pg_query.ConstrType_CONSTR_CHECK:
+			put(placeCheck, c.RawExpr)
+		case pg_query.ConstrType_CONSTR_GENERATED:
+			put(placeGenerated, c.RawExpr)
+		}
+	}
+	column := func(cd *pg_query.ColumnDef) {
+		if cd == nil {
+			return
+		}
+		put(placeDefault, cd.RawDefault)
+		for _, c := range cd.Constraints {
+			if c := c.GetConstraint(); c != nil {
+				constraint(c)
+			}
+		}
+	}
+	bound := func(b *pg_query.PartitionBoundSpec) {
+		for _, l := range [][]*pg_query.Node{b.GetListdatums(), b.GetLowerdatums(), b.GetUpperdatums()} {
+			for _, d := range l {
+				put(placePartBound, d)
+			}
+		}
+	}
+	switch {
+	case n.GetCreateStmt() != nil:
+		cs := n.GetCreateStmt()
+		for _, e := range cs.TableElts {
+			column(e.GetColumnDef())
+			if c := e.GetConstraint(); c != nil {
+				constraint(c)
+			}
+		}
+		bound(cs.Partbound)
+		for _, p := range cs.GetPartspec().GetPartParams() {
+			put(placePartKey, p.GetPartitionElem().GetExpr())
+		}
+	case n.GetAlterTableStmt() != nil:
+		for _, c := range n.GetAlterTableStmt().Cmds {
+			cmd := c.GetAlterTableCmd()
+			switch cmd.GetSubtype() {
+			case pg_query.AlterTableType_AT_AddColumn:
+				column(cmd.Def.GetColumnDef())
+			case pg_query.AlterTableType_AT_ColumnDefault:
+				put(placeDefault, cmd.Def)
+			case pg_query.AlterTableType_AT_AddConstraint:
+				if c := cmd.Def.GetConstraint(); c != nil {
+					constraint(c)
+				}
+			case pg_query.AlterTableType_AT_AlterColumnType:
+				put(placeTransform, cmd.Def.GetColumnDef().GetRawDefault()) // USING
+			case pg_query.AlterTableType_AT_AttachPartition:
+				bound(cmd.Def.GetPartitionCmd().GetBound())
+			}
+		}
+	case n.GetIndexStmt() != nil:
+		is := n.GetIndexStmt()
+		for _, p := range is.IndexParams {
+			put(placeIndexExpr, p.GetIndexElem().GetExpr())
+		}
+		put(placeIndexPred, is.WhereClause)
+	case n.GetCreateDomainStmt() != nil:
+		for _, c := range n.GetCreateDomainStmt().Constraints {
+			if c := c.GetConstraint(); c != nil {
+				constraint(c)
+			}
+		}
+	case n.GetAlterDomainStmt() != nil:
+		ad := n.GetAlterDomainStmt()
+		switch ad.Subtype {
+		case "T": // SET DEFAULT
+			put(placeDefault, ad.Def)
+		case "C": // ADD CONSTRAINT
+			if c := ad.Def.GetConstraint(); c != nil {
+				constraint(c)
+			}
+		}
+	case n.GetCreateStatsStmt() != nil:
+		for _, e := range n.GetCreateStatsStmt().Exprs {
+			put(placeStatistics, e.GetStatsElem().GetExpr())
+		}
+	case n.GetCreateTrigStmt() != nil:
+		put(placeTriggerWhen, n.GetCreateTrigStmt().WhenClause)
+	}
+	return out
+}
+
+// aggregateNames are the built-in aggregates, by name, that a call with one argument (or *) reaches:
+// an unqualified name finds pg_catalog's first.
+var aggregateNames = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true,
+	"array_agg": true, "string_agg": true, "bool_and": true, "bool_or": true, "every": true,
+	"json_agg": true, "jsonb_agg": true, "json_object_agg": true, "jsonb_object_agg": true,
+	"bit_and": true, "bit_or": true, "stddev": true, "variance": true}
+
+// setReturningNames are built-in set-returning functions, by name.
+var setReturningNames = map[string]bool{"generate_series": true, "unnest": true, "generate_subscripts": true,
+	"regexp_matches": true, "regexp_split_to_table": true, "json_array_elements": true, "jsonb_array_elements": true,
+	"json_array_elements_text": true, "jsonb_array_elements_text": true, "json_each": true, "jsonb_each": true,
+	"json_each_text": true, "jsonb_each_text": true, "json_object_keys": true, "jsonb_object_keys": true}
+
+// refusedIn says what in e PostgreSQL refuses at place ("a subquery", "the aggregate function count",
+// …), or "" when nothing is. Only what the parse tree tells for certain counts: a subquery; a call with
+// OVER (a window function); a call with *, DISTINCT, ORDER BY, FILTER or WITHIN GROUP, or one of
+// pg_catalog's aggregates or set-returning functions by its name (unqualified or pg_catalog.);
+// in a DEFAULT, a column reference ("cannot use column reference in DEFAULT expression").
+func refusedIn(e *pg_query.Node, place exprPlace) string {
+	var sub, agg, win, srf, col string
+	walk(e, func(m proto.Message) {
+		switch x := m.(type) {
+		case *pg_query.SubLink:
+			sub = "a subquery"
+		case *pg_query.FuncCall:
+			name, builtin := callName(x)
+			switch {
+			case x.Over != nil:
+				win = "the window function " + name
+			case x.AggStar || x.AggDistinct || len(x.AggOrder) > 0 || x.AggFilter != nil || x.AggWithinGroup:
+				agg = "the aggregate function " + name
+			case builtin && aggregateNames[name] && len(x.Args) == 1:
+				agg = "the aggregate function " + name
+			case builtin && setReturningNames[name]:
+				srf = "the set-returning function " + name
+			}
+		case *pg_query.ColumnRef:
+			if place == placeDefault && col == "" {
+				col = "a column reference (" + columnRefText(x) + ")"
+			}
+		}
+	})
+	for _, w := range []string{sub, agg, win, srf, col} {
+		if w != "" {
+			return w
+		}
+	}
+	return ""
+}
+
+// callName is a call's function name and whether it names pg_catalog's (unqualified or pg_catalog.).
+func callName(fc *pg_query.FuncCall) (string, bool) {
+	var parts []string
+	for _, p := range fc.Funcname {
+		parts = append(parts, p.GetString_().GetSval())
+	}
+	if len(parts) == 0 {
+		return "", false
+	}
+	name := parts[len(parts)-1]
+	return name, len(parts) == 1 || len(parts) == 2 && parts[0] == "pg_catalog"
+}
+
+// columnRefText is a column reference as written, its parts joined with dots.
+func columnRefText(cr *pg_query.ColumnRef) string {
+	var parts []string
+	for _, f := range cr.Fields {
+		if s := f.GetString_(); s != nil {
+			parts = append(parts, s.Sval)
+		} else if f.GetAStar() != nil {
+			parts = append(parts, "*")
+		}
+	}
+	return strings.Join(parts, ".")
+}
