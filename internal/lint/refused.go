@@ -151,12 +151,12 @@ func placedExprs(n *pg_query.Node) []placedExpr {
 	return out
 }
 
-// aggregateNames are the built-in aggregates, by name, that a call with one argument (or *) reaches:
-// an unqualified name finds pg_catalog's first.
-var aggregateNames = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true,
-	"array_agg": true, "string_agg": true, "bool_and": true, "bool_or": true, "every": true,
-	"json_agg": true, "jsonb_agg": true, "json_object_agg": true, "jsonb_object_agg": true,
-	"bit_and": true, "bit_or": true, "stddev": true, "variance": true}
+// aggregateNames are built-in aggregates by name, with the number of arguments their calls take: an
+// unqualified name finds pg_catalog's first.
+var aggregateNames = map[string]int{"count": 1, "sum": 1, "avg": 1, "min": 1, "max": 1,
+	"array_agg": 1, "string_agg": 2, "bool_and": 1, "bool_or": 1, "every": 1,
+	"json_agg": 1, "jsonb_agg": 1, "json_object_agg": 2, "jsonb_object_agg": 2,
+	"bit_and": 1, "bit_or": 1, "stddev": 1, "variance": 1}
 
 // setReturningNames are built-in set-returning functions, by name.
 var setReturningNames = map[string]bool{"generate_series": true, "unnest": true, "generate_subscripts": true,
@@ -182,7 +182,7 @@ func refusedIn(e *pg_query.Node, place exprPlace) string {
 				win = "the window function " + name
 			case x.AggStar || x.AggDistinct || len(x.AggOrder) > 0 || x.AggFilter != nil || x.AggWithinGroup:
 				agg = "the aggregate function " + name
-			case builtin && aggregateNames[name] && len(x.Args) == 1:
+			case builtin && aggregateNames[name] > 0 && len(x.Args) == aggregateNames[name]:
 				agg = "the aggregate function " + name
 			case builtin && setReturningNames[name]:
 				srf = "the set-returning function " + name

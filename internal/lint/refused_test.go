@@ -36,6 +36,7 @@ func TestRefusedExpressionMatchesServer(t *testing.T) {
 		{"aggregate count(*)", "ALTER TABLE users ALTER COLUMN id SET DEFAULT count(*);", "the aggregate function count in a DEFAULT expression"},
 		{"aggregate by name", "ALTER TABLE users ADD CONSTRAINT c2 CHECK (sum(id) > 0);", "the aggregate function sum in a check constraint"},
 		{"aggregate inside a call", "ALTER TABLE users ADD CONSTRAINT c3 CHECK (array_length(array_agg(id), 1) > 0);", "the aggregate function array_agg in a check constraint"},
+		{"aggregate of two arguments", "ALTER TABLE users ALTER COLUMN name SET DEFAULT string_agg('a', ',');", "the aggregate function string_agg in a DEFAULT expression"},
 		{"window function", "ALTER TABLE users ALTER COLUMN id SET DEFAULT row_number() OVER ();", "the window function row_number in a DEFAULT expression"},
 		{"set-returning function", "ALTER TABLE users ALTER COLUMN id SET DEFAULT generate_series(1, 2);", "the set-returning function generate_series in a DEFAULT expression"},
 		{"column reference in DEFAULT", "ALTER TABLE users ALTER COLUMN name SET DEFAULT id;", "a column reference (id) in a DEFAULT expression"},
