@@ -592,6 +592,39 @@ func TestGitLabGateRoleAndEmailOwnersThroughGitLabRules(t *testing.T) {
 	}
 }
 
+// TestGitLabGateCountsOnlyTheDecidingRule: within a CODEOWNERS section only the last matching pattern
+// owns a file. A merge request that also changes db/seeds.rb makes GitLab create a code-owner rule for
+// /db/ as well as for /db/migrations/; /db/ matches the migrations as a pattern, but its approver (@lead)
+// is no owner of them, and must not count toward the DBA approvals the policy asks of them.
+func TestGitLabGateCountsOnlyTheDecidingRule(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database]\n/db/ @lead\n/db/migrations/ @dora\n"))
+	writeFile(t, filepath.Join(e.dir, "schemagate.yml"), []byte("dir: db/migrations\napproval:\n  require: risky\n  approvals: 2\n"))
+	e.s.AddReview(e.ref, forge.Review{Author: "lead", State: "APPROVED"})
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{
+		{Name: "/db/", Type: "code_owner", Section: "Database", Required: 1, Eligible: []string{"lead"}, ApprovedBy: []string{"lead"}},
+		{Name: "/db/migrations/", Type: "code_owner", Section: "Database", Required: 1, Eligible: []string{"dora"}, ApprovedBy: []string{"dora"}},
+	})
+	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record"}
+	code, out, errOut := e.run(t, gateArgs...)
+	if code != ExitPending || strings.Contains(out, "approved by dora, lead") {
+		t.Fatalf("one DBA and the owner of /db/ approved: exit %d, want %d (pending)\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	// A second approver of the deciding rule, written as GitLab names it (the pattern as written; a
+	// CODEOWNERS line "db/migrations/" is the rule "db/migrations/"), counts.
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database]\n/db/ @lead\ndb/migrations/ @@maintainer\n"))
+	e.s.AddReview(e.ref, forge.Review{Author: "erin", State: "APPROVED"})
+	e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{
+		{Name: "/db/", Type: "code_owner", Section: "Database", Required: 1, Eligible: []string{"lead"}, ApprovedBy: []string{"lead"}},
+		{Name: "db/migrations/", Type: "code_owner", Section: "Database", Required: 2, Eligible: []string{"dora", "erin"}, ApprovedBy: []string{"dora", "erin"}},
+	})
+	code, out, errOut = e.run(t, gateArgs...)
+	if code != ExitOK || !strings.Contains(out, "approved — approved by dora, erin\n") {
+		t.Errorf("the deciding rule approved by dora and erin: exit %d, want 0 approved by them alone\n%s\n%s", code, out, errOut)
+	}
+}
+
 // TestGitLabGatePrivateTopLevelGroup: a top-level owner group the token cannot see answers 404, as a
 // user would: the gate must say it cannot read its members, not that the DBA owns nothing.
 func TestGitLabGatePrivateTopLevelGroup(t *testing.T) {
