@@ -64,15 +64,9 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 	if countGitLabRules(rules, d) {
 		d.Settle()
 	}
-	var files []string
-	for _, m := range rep.New() {
-		if m.File != "" {
-			files = append(files, m.File)
-		}
-		if m.DownFile != "" {
-			files = append(files, m.DownFile)
-		}
-	}
+	// GitLab's rules name repository paths, where the report's files start with the folder as given on
+	// the command line (db/migrations/… from services/api): name them from the repository root.
+	files := gate.MigrationFiles(rep, nil)
 	var missing []string
 	for _, r := range rules {
 		if r.Type != "code_owner" || r.Required == 0 || r.Approved || !ruleCovers(r.Name, files) {
