@@ -477,6 +477,33 @@ func TestRequirementPatternsAreTheDecidingOnes(t *testing.T) {
 	}
 }
 
+// TestNoFilesNeverApproves: new risky migrations whose files the gate does not know leave it no owner to
+// ask and no approval to count; nobody having approved must not read as approved.
+func TestNoFilesNeverApproves(t *testing.T) {
+	file, _ := codeowners.Parse(codeowners.GitHub, []byte("/db/ @dora\n"))
+	for _, tt := range []struct {
+		name   string
+		policy config.Approval
+	}{
+		{"CODEOWNERS", config.Approval{}},
+		{"dba_users", config.Approval{DBAUsers: []string{"dan"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := gate.Input{
+				Policy: tt.policy, Risk: lint.Dangerous, NewMigrations: 1, Author: "alice", HeadSHA: head, CodeOwners: file,
+				Reviews: []forge.Review{{Author: "dora", State: "APPROVED", CommitSHA: head}, {Author: "dan", State: "APPROVED", CommitSHA: head}},
+			}
+			d, err := gate.Decide(t.Context(), in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantState(t, d, gate.Blocked, "no file")
+			d.Settle() // as a platform's rules settle it again
+			wantState(t, d, gate.Blocked, "no file")
+		})
+	}
+}
+
 func TestEmailOwnersCannotApprove(t *testing.T) {
 	e := newEnv(t, "/db/ dora@example.com\n")
 	e.review("dora", "APPROVED")

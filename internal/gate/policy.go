@@ -281,6 +281,11 @@ func (d *Decision) Settle() {
 	case len(unowned) > 0:
 		d.State = Blocked
 		d.Reason = fmt.Sprintf("nobody may approve %s: add a CODEOWNERS rule on the base branch or set approval.dba_users", strings.Join(unowned, ", "))
+	case len(d.Requirements) == 0:
+		// Approval is required, but of no file: no owner to ask, no approval to count. Nobody having
+		// approved is no approval.
+		d.State = Blocked
+		d.Reason = "the new migrations need approval, but no file of theirs is known to decide who may give it"
 	case d.Needed == 0:
 		d.State = Approved
 		d.Reason = "approved by " + strings.Join(d.ApprovedBy, ", ")
