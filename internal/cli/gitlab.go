@@ -64,15 +64,9 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 	if countGitLabRules(rules, d) {
 		d.Settle()
 	}
-	var files []string
-	for _, m := range rep.New() {
-		if m.File != "" {
-			files = append(files, m.File)
-		}
-		if m.DownFile != "" {
-			files = append(files, m.DownFile)
-		}
-	}
+	// GitLab's rules name repository paths, where the report's files start with the folder as given on
+	// the command line (db/migrations/… from services/api): name them from the repository root.
+	files := gate.MigrationFiles(rep, nil)
 	var missing []string
 	for _, r := range rules {
 		if r.Type != "code_owner" || r.Required == 0 || r.Approved || !ruleCovers(r.Name, files) {
@@ -103,8 +97,14 @@ func applyGitLabRules(ctx context.Context, c *gitlab.Client, ref forge.Ref, rep 
 }
 
 // countGitLabRules counts, toward each requirement still missing approvals, the approvers of the
-// approved code_owner rules of its section that cover its files, when every such rule is approved. It
+// approved code_owner rules of its section that decided its files, when every such rule is approved. It
 // reports whether it counted anyone.
+//
+// A rule decided a file when it is the file's entry in the section: GitLab names a code_owner rule
+// after its entry's pattern, and within a section only the last matching pattern applies. A broader
+// rule of the section whose pattern matches the files too (/db/ beside /db/migrations/, created for
+// another file of the merge request) speaks for that other file, not for these: its approvers own
+// none of them.
 func countGitLabRules(rules []gitlab.ApprovalRule, d *gate.Decision) bool {
 	counted := false
 	for i := range d.Requirements {
@@ -114,7 +114,7 @@ func countGitLabRules(rules []gitlab.ApprovalRule, d *gate.Decision) bool {
 		}
 		var covering []gitlab.ApprovalRule
 		for _, r := range rules {
-			if r.Type == "code_owner" && r.Required > 0 && sameSection(r.Section, req.Section) && ruleCovers(r.Name, req.Files) {
+			if r.Type == "code_owner" && r.Required > 0 && sameSection(r.Section, req.Section) && decided(r.Name, req.Patterns) {
 				covering = append(covering, r)
 			}
 		}
@@ -166,6 +166,12 @@ func ruleName(r gitlab.ApprovalRule) string {
 
 func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+// decided reports whether a code-owner rule's name is one of the CODEOWNERS patterns that decided a
+// requirement's files (compared as GitLab's entries, see codeowners.SameGitLabEntry).
+func decided(rule string, patterns []string) bool {
+	return slices.ContainsFunc(patterns, func(p string) bool { return codeowners.SameGitLabEntry(rule, p) })
 }
 
 // ruleCovers reports whether a code-owner rule's pattern (GitLab CODEOWNERS syntax) matches a file.

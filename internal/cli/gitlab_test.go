@@ -592,6 +592,74 @@ func TestGitLabGateRoleAndEmailOwnersThroughGitLabRules(t *testing.T) {
 	}
 }
 
+// TestGitLabGateCountsOnlyTheDecidingRule: within a CODEOWNERS section only the last matching pattern
+// owns a file. A merge request that also changes db/seeds.rb makes GitLab create a code-owner rule for
+// /db/ as well as for /db/migrations/; /db/ matches the migrations as a pattern, but its approver (@lead)
+// is no owner of them, and must not count toward the DBA approvals the policy asks of them.
+func TestGitLabGateCountsOnlyTheDecidingRule(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database]\n/db/ @lead\n/db/migrations/ @dora\n"))
+	writeFile(t, filepath.Join(e.dir, "schemagate.yml"), []byte("dir: db/migrations\napproval:\n  require: risky\n  approvals: 2\n"))
+	e.s.AddReview(e.ref, forge.Review{Author: "lead", State: "APPROVED"})
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{
+		{Name: "/db/", Type: "code_owner", Section: "Database", Required: 1, Eligible: []string{"lead"}, ApprovedBy: []string{"lead"}},
+		{Name: "/db/migrations/", Type: "code_owner", Section: "Database", Required: 1, Eligible: []string{"dora"}, ApprovedBy: []string{"dora"}},
+	})
+	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record"}
+	code, out, errOut := e.run(t, gateArgs...)
+	if code != ExitPending || strings.Contains(out, "approved by dora, lead") {
+		t.Fatalf("one DBA and the owner of /db/ approved: exit %d, want %d (pending)\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	// A second approver of the deciding rule, written as GitLab names it (the pattern as written; a
+	// CODEOWNERS line "db/migrations/" is the rule "db/migrations/"), counts.
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database]\n/db/ @lead\ndb/migrations/ @@maintainer\n"))
+	e.s.AddReview(e.ref, forge.Review{Author: "erin", State: "APPROVED"})
+	e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{
+		{Name: "/db/", Type: "code_owner", Section: "Database", Required: 1, Eligible: []string{"lead"}, ApprovedBy: []string{"lead"}},
+		{Name: "db/migrations/", Type: "code_owner", Section: "Database", Required: 2, Eligible: []string{"dora", "erin"}, ApprovedBy: []string{"dora", "erin"}},
+	})
+	code, out, errOut = e.run(t, gateArgs...)
+	if code != ExitOK || !strings.Contains(out, "approved — approved by dora, erin\n") {
+		t.Errorf("the deciding rule approved by dora and erin: exit %d, want 0 approved by them alone\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestGitLabGateRulesOfAReportFromASubdirectory: in a monorepo the check may run from services/api with
+// --dir db/migrations, so the report's files start with the folder as given. GitLab's code-owner rule
+// names the repository path: its rule must still cover them, and an unapproved one keep the gate pending.
+func TestGitLabGateRulesOfAReportFromASubdirectory(t *testing.T) {
+	const (
+		dir  = "services/api/db/migrations"
+		up   = dir + "/2_orders_status.up.sql"
+		down = dir + "/2_orders_status.down.sql"
+	)
+	e := newGLEnv(t, "orders_status")
+	e.ref = e.s.AddChangeRequest(forge.ChangeRequest{
+		Ref: forge.Ref{Repo: glProject, Number: 8}, Title: "Orders status", Author: "dev",
+		HeadSHA: glHead, BaseSHA: glBase, BaseRef: "main",
+	}, []string{up, down})
+	e.env["CI_MERGE_REQUEST_IID"] = "8"
+	e.s.SetFile(glProject, up, glHead, glUpSQL)
+	e.s.SetFile(glProject, down, glHead, glDownSQL)
+	e.s.SetFile(glProject, ".gitlab/CODEOWNERS", glBase, []byte("[Database]\n/services/api/db/migrations/ @dora\n"))
+	var rep report.Report
+	if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+		t.Fatal(err)
+	}
+	rep.Dir, rep.DirGiven = dir, "db/migrations"
+	writeFile(t, e.report, mustJSON(t, &rep))
+	writeFile(t, filepath.Join(e.dir, "schemagate.yml"), []byte("dir: "+dir+"\napproval:\n  require: risky\n  dba_users: [dan]\n"))
+	e.s.AddReview(e.ref, forge.Review{Author: "dan", State: "APPROVED"})
+	e.s.SetApprovalRules(e.ref, []gitlabtest.Rule{
+		{Name: "/services/api/db/migrations/", Type: "code_owner", Section: "Database", Required: 1, Eligible: []string{"dora"}},
+	})
+	code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report, "--no-record")
+	if code != ExitPending || !strings.Contains(out, "/services/api/db/migrations/") {
+		t.Errorf("GitLab's Database rule unapproved: exit %d, want %d (pending) naming the rule\n%s\n%s", code, ExitPending, out, errOut)
+	}
+}
+
 // TestGitLabGatePrivateTopLevelGroup: a top-level owner group the token cannot see answers 404, as a
 // user would: the gate must say it cannot read its members, not that the DBA owns nothing.
 func TestGitLabGatePrivateTopLevelGroup(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Dialect is a code host's flavour of CODEOWNERS.
@@ -247,6 +248,32 @@ func gitlabKey(p string) string {
 		p += "**/*"
 	}
 	return p
+}
+
+// SameGitLabEntry reports whether two patterns, as written on a GitLab CODEOWNERS line (an exclusion's !
+// and a leading \# escape included, escaped whitespace escaped or not), are one entry of a section:
+// GitLab keys a section's entries by normalize_pattern (ee/lib/gitlab/code_owners/file.rb), so /db/ and
+// /db/**/* are one entry, db/ and /**/db/ another. GitLab names a merge request's code-owner approval
+// rule after the pattern of the entry's line as written (Entry#pattern in
+// ApprovalMergeRequestRule.find_or_create_code_owner_rule), where Rule.Pattern has its escaped
+// whitespace unescaped: comparing the two needs this, not ==.
+func SameGitLabEntry(a, b string) bool {
+	return entryKey(a) == entryKey(b)
+}
+
+func entryKey(p string) string {
+	p = strings.TrimPrefix(p, "!")
+	if rest, ok := strings.CutPrefix(p, `\#`); ok {
+		p = "#" + rest
+	}
+	// GitLab splits a line on unescaped whitespace, so whitespace in a pattern was escaped: GitLab makes
+	// it a space, whatever it was.
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return ' '
+		}
+		return r
+	}, gitlabKey(p))
 }
 
 // mergeSection returns the existing section of the same name (case-insensitive), merged, or adds sec.

@@ -273,6 +273,46 @@ func TestGitLabPatternWrittenTwice(t *testing.T) {
 	}
 }
 
+// TestSameGitLabEntry: GitLab names a code-owner approval rule after its entry's pattern as written on
+// the line, and keys entries by the normalized pattern; Rule.Pattern has escaped whitespace unescaped.
+func TestSameGitLabEntry(t *testing.T) {
+	tests := []struct {
+		name, a, b string
+		want       bool
+	}{
+		{"as written", "/db/migrations/", "/db/migrations/", true},
+		{"a folder and everything under it", "/db/", "/db/**/*", true},
+		{"unanchored and **/ anchored", "db/", "/**/db/", true},
+		{"a lone star", "*", "/**/*", true},
+		{"an exclusion's pattern", "!/db/x.sql", "/db/x.sql", true},
+		{"an escaped leading #", `\#notes`, "#notes", true},
+		{"escaped space, escaped or not", `/db/my\ migrations/`, "/db/my migrations/", true},
+		{"escaped tab", "/db/my\\\tmigrations/", `/db/my\ migrations/`, true},
+		{"anchored and not", "/db/", "db/", false},
+		{"the broader folder", "/db/", "/db/migrations/", false},
+		{"a file and its folder", "/db/migrations", "/db/migrations/", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SameGitLabEntry(tt.a, tt.b); got != tt.want {
+				t.Errorf("SameGitLabEntry(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+			}
+		})
+	}
+	// What the comparison is for: the pattern Parse keeps against the name GitLab gives the rule.
+	f, probs := Parse(GitLab, []byte("[DB]\n/db/ @lead\n/db/my\\ migrations/ @dora\n"))
+	if len(probs) != 0 {
+		t.Fatalf("problems: %v", probs)
+	}
+	ms := f.Owners("db/my migrations/1.sql")
+	if len(ms) != 1 || ms[0].Rule == nil {
+		t.Fatalf("Owners = %+v, want one match", ms)
+	}
+	if p := ms[0].Rule.Pattern; !SameGitLabEntry(`/db/my\ migrations/`, p) || SameGitLabEntry("/db/", p) {
+		t.Errorf("the deciding pattern %q is not GitLab's rule /db/my\\ migrations/ alone", p)
+	}
+}
+
 func TestGitLabPatterns(t *testing.T) {
 	tests := []struct {
 		pattern string

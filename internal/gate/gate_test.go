@@ -450,6 +450,60 @@ func TestGitLabPatternWrittenTwiceKeepsItsPlace(t *testing.T) {
 	}
 }
 
+// TestRequirementPatternsAreTheDecidingOnes: a requirement carries the patterns that decided its files in
+// its section, which a platform's code-owner rules are named after; a broader pattern of the section
+// that also matches them (/db/, written before or around /db/migrations/) decided nothing.
+func TestRequirementPatternsAreTheDecidingOnes(t *testing.T) {
+	for _, tt := range []struct{ file, want string }{
+		{"[Database]\n/db/ @lead\n/db/migrations/ @dora\n", "/db/migrations/"},
+		{"[Database]\n/db/ @lead\ndb/migrations/*.sql @dora\n/db/ @lead\n", "db/migrations/*.sql"},
+		{"[Database]\n/db/migrations/ @dora\n/db/ @lead\n", "/db/"},
+	} {
+		file, probs := codeowners.Parse(codeowners.GitLab, []byte(tt.file))
+		if len(probs) != 0 {
+			t.Fatalf("problems: %v", probs)
+		}
+		in := gate.Input{
+			Dialect: codeowners.GitLab, Risk: lint.Dangerous, NewMigrations: 1, Files: []string{"db/migrations/002_x.sql"},
+			Author: "alice", HeadSHA: head, CodeOwners: file,
+		}
+		d, err := gate.Decide(t.Context(), in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Requirements) != 1 || strings.Join(d.Requirements[0].Patterns, " ") != tt.want {
+			t.Errorf("%q: requirements %+v, want one decided by %s", tt.file, d.Requirements, tt.want)
+		}
+	}
+}
+
+// TestNoFilesNeverApproves: new risky migrations whose files the gate does not know leave it no owner to
+// ask and no approval to count; nobody having approved must not read as approved.
+func TestNoFilesNeverApproves(t *testing.T) {
+	file, _ := codeowners.Parse(codeowners.GitHub, []byte("/db/ @dora\n"))
+	for _, tt := range []struct {
+		name   string
+		policy config.Approval
+	}{
+		{"CODEOWNERS", config.Approval{}},
+		{"dba_users", config.Approval{DBAUsers: []string{"dan"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := gate.Input{
+				Policy: tt.policy, Risk: lint.Dangerous, NewMigrations: 1, Author: "alice", HeadSHA: head, CodeOwners: file,
+				Reviews: []forge.Review{{Author: "dora", State: "APPROVED", CommitSHA: head}, {Author: "dan", State: "APPROVED", CommitSHA: head}},
+			}
+			d, err := gate.Decide(t.Context(), in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantState(t, d, gate.Blocked, "no file")
+			d.Settle() // as a platform's rules settle it again
+			wantState(t, d, gate.Blocked, "no file")
+		})
+	}
+}
+
 func TestEmailOwnersCannotApprove(t *testing.T) {
 	e := newEnv(t, "/db/ dora@example.com\n")
 	e.review("dora", "APPROVED")

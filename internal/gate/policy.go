@@ -70,6 +70,10 @@ type Requirement struct {
 	Files      []string `json:"files"`
 	Needed     int      `json:"needed"`
 	ApprovedBy []string `json:"approved_by,omitempty"`
+	// Patterns are the CODEOWNERS patterns, as written, that decided its files in its section (on GitLab
+	// the only ones whose code-owner rules speak for them); none for files only approval.dba_users and
+	// dba_teams own.
+	Patterns []string `json:"-"`
 }
 
 // Missing is how many more approvals the requirement needs.
@@ -277,6 +281,11 @@ func (d *Decision) Settle() {
 	case len(unowned) > 0:
 		d.State = Blocked
 		d.Reason = fmt.Sprintf("nobody may approve %s: add a CODEOWNERS rule on the base branch or set approval.dba_users", strings.Join(unowned, ", "))
+	case len(d.Requirements) == 0:
+		// Approval is required, but of no file: no owner to ask, no approval to count. Nobody having
+		// approved is no approval.
+		d.State = Blocked
+		d.Reason = "the new migrations need approval, but no file of theirs is known to decide who may give it"
 	case d.Needed == 0:
 		d.State = Approved
 		d.Reason = "approved by " + strings.Join(d.ApprovedBy, ", ")
@@ -353,7 +362,7 @@ func requirements(in Input) (reqs []Requirement, unowned []string, optional []Re
 		extra = appendNew(extra, "@"+strings.TrimPrefix(t, "@"))
 	}
 	byKey := map[string]int{}
-	add := func(section string, owners []string, needed int, file string) {
+	add := func(section string, owners []string, needed int, file string, patterns ...string) {
 		owners = appendNew(slices.Clone(owners), extra...)
 		key := strings.ToLower(section) + "\x00" + strings.Join(owners, " ")
 		i, ok := byKey[key]
@@ -364,11 +373,16 @@ func requirements(in Input) (reqs []Requirement, unowned []string, optional []Re
 		}
 		reqs[i].Needed = max(reqs[i].Needed, needed)
 		reqs[i].Files = appendNew(reqs[i].Files, file)
+		for _, p := range patterns {
+			if !slices.Contains(reqs[i].Patterns, p) {
+				reqs[i].Patterns = append(reqs[i].Patterns, p)
+			}
+		}
 	}
 	optKeys := map[string]bool{}
 	for _, file := range in.Files {
 		owned := false
-		var optSections, optOwners []string
+		var optSections, optOwners, optPatterns []string
 		if in.CodeOwners != nil {
 			for _, mt := range in.CodeOwners.Owners(file) {
 				if len(mt.Owners) == 0 {
@@ -377,15 +391,16 @@ func requirements(in Input) (reqs []Requirement, unowned []string, optional []Re
 				if mt.Optional {
 					optSections = appendNew(optSections, mt.Section)
 					optOwners = appendNew(optOwners, mt.Owners...)
+					optPatterns = append(optPatterns, mt.Rule.Pattern)
 					continue
 				}
 				owned = true
-				add(mt.Section, mt.Owners, max(in.Policy.Needed(), mt.Approvals), file)
+				add(mt.Section, mt.Owners, max(in.Policy.Needed(), mt.Approvals), file, mt.Rule.Pattern)
 			}
 		}
 		if !owned && len(optOwners) > 0 {
 			section := strings.Join(optSections, ", ")
-			add(section, optOwners, in.Policy.Needed(), file)
+			add(section, optOwners, in.Policy.Needed(), file, optPatterns...)
 			optKeys[strings.ToLower(section)+"\x00"+strings.Join(appendNew(slices.Clone(optOwners), extra...), " ")] = true
 			owned = true
 		}
