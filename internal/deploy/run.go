@@ -555,14 +555,27 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 	d.res.Outcome = OutcomePartial
 	d.res.Reason = fmt.Sprintf("%s during the deploy: applied and verified %s; not started: %s", closed, strings.Join(done, ", "), strings.Join(left, ", "))
 	d.res.Hint = "the rest deploys in the next window; or break this one with --break-window --reason"
-	if next := d.sched.Next(d.clock.Now(), 1); len(next) > 0 {
-		d.res.Window.Next = &next[0].Start
+	if next, ok := d.nextWindow(); ok {
+		d.res.Window.Next = &next.Start
 		d.res.Hint = fmt.Sprintf("the rest deploys in the next window, which opens at %s; or break this one with --break-window --reason",
-			next[0].Start.UTC().Format(time.RFC3339))
+			next.Start.UTC().Format(time.RFC3339))
 	}
 	d.note("%s during the deploy: %s stay applied, %s did not start", closed, strings.Join(done, ", "), strings.Join(left, ", "))
 	d.progress("%s", d.res.Reason)
 	return errors.New(d.res.Reason)
+}
+
+// nextWindow is the first window after the one open now (if any) that a migration can start in: where
+// a run that stopped at its window's end (or min_window_left before it) carries on.
+func (d *deployer) nextWindow() (Interval, bool) {
+	now := d.clock.Now()
+	cur, open := d.sched.Period(now)
+	for _, iv := range d.sched.NextStartable(now, 2) {
+		if !open || !iv.Start.Equal(cur.Start) {
+			return iv, true
+		}
+	}
+	return Interval{}, false
 }
 
 // recoverRuns cleans up after runs that died: it waits for their work connection to go, then rolls back

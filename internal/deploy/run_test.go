@@ -302,6 +302,9 @@ func TestDeployMinWindowLeft(t *testing.T) {
 			!strings.Contains(res.Reason, "only 35m0s of the maintenance window is left, less than min_window_left (45m0s)") || !strings.Contains(res.Reason, "not started: 5_later") {
 			t.Fatalf("err %v, outcome %s, reason %q; want partial, stopped before migration 5", err, res.Outcome, res.Reason)
 		}
+		if want := "the rest deploys in the next window, which opens at 2026-05-06T03:00:00Z"; !strings.Contains(res.Hint, want) {
+			t.Errorf("hint %q, want %q: not the window the run stopped in", res.Hint, want)
+		}
 		if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied 5:not-run"; got != want {
 			t.Errorf("statuses %q, want %q", got, want)
 		}
