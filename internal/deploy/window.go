@@ -173,6 +173,19 @@ func (s *Schedule) Period(t time.Time) (Interval, bool) {
 	return Interval{Start: t, End: t.Add(searchDays * 24 * time.Hour)}, true
 }
 
+// StartableLater tells whether a migration may start at the later time at in the open period that holds
+// t (Period), as Startable would tell at at: before the period ends, with at least MinLeft of it left.
+// The period must be the same: a later window does not count, nor the time after a blackout that begins
+// in between. period is that of t, and left what is left of it at at.
+func (s *Schedule) StartableLater(t, at time.Time) (period Interval, ok bool, left time.Duration) {
+	period, open := s.Period(t)
+	if !open {
+		return period, false, 0
+	}
+	left = period.End.Sub(at)
+	return period, left > 0 && left >= s.minLeft, left
+}
+
 // NextStartable is Next without the windows, or the rest of the open one, shorter than MinLeft: the
 // windows a deploy can start in.
 func (s *Schedule) NextStartable(t time.Time, n int) []Interval {
