@@ -33,6 +33,10 @@ type applier struct {
 	clock            Clock
 	// retrying is told about each retry.
 	retrying func(m *migrate.Migration, attempt int, wait time.Duration, err error)
+	// window, when set, is asked before each retry of migration m whether its attempt may still start
+	// once the backoff of wait is over, and again when it is over (wait 0); it returns why not (see
+	// deployer.retryWindow). The deploy's migrations have one; a rollback's downs have none.
+	window func(m *migrate.Migration, attempt int, wait time.Duration) (closed string, ok bool)
 	// own is told the transaction id of each transaction the applier ran a script in, when it took one,
 	// and of each statement of a non-transactional script that may write rows (ownTx): the writes of
 	// those transactions are the deploy's own (see foreignWrites).
@@ -160,10 +164,10 @@ func (a *applier) run(ctx context.Context, m *migrate.Migration, s *migrate.Scri
 		}
 		// A lock wait of the history row: who held the lock, now that the transaction is over.
 		err = explain(ctx, a.conn, err)
-		if !a.retry(ctx, m, st.attempts, err) {
+		if stop := a.retry(ctx, m, st.attempts, err); stop != nil {
 			st.duration = a.clock.Now().Sub(start)
 			a.noteHolders(ctx, m, err)
-			return st, a.named(stoppedBy(ctx, commitErr(s, err)))
+			return st, a.named(stoppedBy(ctx, commitErr(s, stop)))
 		}
 	}
 }
@@ -269,9 +273,9 @@ func (a *applier) runStatement(ctx context.Context, m *migrate.Migration, s *mig
 				return fmt.Errorf("%w; and dropping the INVALID index it left failed: %v", err, derr)
 			}
 		}
-		if !a.retry(ctx, m, attempt, err) {
+		if stop := a.retry(ctx, m, attempt, err); stop != nil {
 			a.noteHolders(ctx, m, err)
-			return err
+			return stop
 		}
 	}
 	return nil
@@ -432,26 +436,51 @@ func (a *applier) noteHolders(ctx context.Context, m *migrate.Migration, err err
 	a.note(fmt.Sprintf("%s: the statement at %s:%d gave up waiting for a lock: %s", m.ID(), a.file(se.File), se.Line, strings.Join(seen.holders, "; ")))
 }
 
-// retry waits before another attempt when err is a lock timeout of the script and attempts remain. A
-// lock wait of its history row (a *LockWaitError) is not retried: the lock is on schemagate's own table,
-// which another session holds, and running the script again would not get it.
-func (a *applier) retry(ctx context.Context, m *migrate.Migration, attempt int, err error) bool {
+// retry waits before another attempt when err is a lock timeout of the script and attempts remain, and
+// returns nil then; otherwise it returns the error the script ends with: err, or a *windowEndError of it
+// when the maintenance window leaves no room for the attempt (a.window), asked before the backoff (an
+// attempt that could not start once it is over is not waited for) and again after it. A lock wait of its
+// history row (a *LockWaitError) is not retried: the lock is on schemagate's own table, which another
+// session holds, and running the script again would not get it.
+func (a *applier) retry(ctx context.Context, m *migrate.Migration, attempt int, err error) error {
 	var pe *pgconn.PgError
 	var lw *LockWaitError
 	if !errors.As(err, &pe) || pe.Code != sqlstateLockNotAvailable || errors.As(err, &lw) || attempt > a.retries {
-		return false
+		return err
 	}
 	wait := a.backoff << (attempt - 1)
+	if a.window != nil {
+		if closed, ok := a.window(m, attempt, wait); !ok {
+			return &windowEndError{Closed: closed, Err: err}
+		}
+	}
 	if a.retrying != nil {
 		a.retrying(m, attempt, wait, err)
 	}
 	select {
 	case <-ctx.Done():
-		return false
+		return err
 	case <-a.clock.After(wait):
-		return true
 	}
+	if a.window != nil {
+		if closed, ok := a.window(m, attempt, 0); !ok {
+			return &windowEndError{Closed: closed, Err: err}
+		}
+	}
+	return nil
 }
+
+// windowEndError is the lock timeout (Err) of a migration's statement that was not retried because the
+// maintenance window left no room for another attempt: it would start after the window's end, in a
+// blackout, or with less than min_window_left of the window left (Closed says which).
+type windowEndError struct {
+	Closed string
+	Err    error
+}
+
+func (e *windowEndError) Error() string { return e.Err.Error() + "; not retried: " + e.Closed }
+
+func (e *windowEndError) Unwrap() error { return e.Err }
 
 // reset puts the session back as it was after the deploy connected (pg.ResetSession, then the deploy's
 // own settings), so that each migration runs as in a session of its own, as the rehearsal ran it.
@@ -560,8 +589,12 @@ func sqlError(err error, phase string) *SQLError {
 		out.Message = se.Message
 	}
 	var pe *pgconn.PgError
+	var we *windowEndError
 	if errors.As(err, &pe) {
 		out.Message, out.SQLState, out.Detail, out.Hint = pe.Message, pe.Code, pe.Detail, pe.Hint
+		if errors.As(err, &we) {
+			out.Message += "; not retried: " + we.Closed
+		}
 	} else if pg.ConnectionLost(err) && ctxErr(err) == nil {
 		// Not the server's answer: the connection broke (the server went away, a network cut).
 		out.Message = "lost the connection to the database server: " + out.Message

@@ -46,6 +46,36 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// advance moves the clock on by d, as the time something took.
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// lateClock is a fakeClock whose timers fire late, by late, as on a loaded machine.
+type lateClock struct {
+	*fakeClock
+	late time.Duration
+}
+
+func (c *lateClock) After(d time.Duration) <-chan time.Time { return c.fakeClock.After(d + c.late) }
+
+// advanceWhen has the progress output *progress points at move clock on by d the first time a message
+// containing msg comes, after what it did before: the step it reports took that long.
+func advanceWhen(progress *func(string), msg string, clock *fakeClock, d time.Duration) {
+	before := *progress
+	var once sync.Once
+	*progress = func(m string) {
+		if before != nil {
+			before(m)
+		}
+		if strings.Contains(m, msg) {
+			once.Do(func() { clock.advance(d) })
+		}
+	}
+}
+
 // target is a database holding data, like production.
 type target struct {
 	url  string

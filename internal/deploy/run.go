@@ -279,6 +279,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 		return b
 	}
 	ap := d.applier()
+	ap.window = d.retryWindow // a rollback's downs retry whatever the window (d.applier has none)
 	d.progress("%s", d.timeoutsInForce())
 	ids := map[string]int64{}
 	// The schemas the folder's tool creates before its first migration (Flyway's flyway.schemas); a
@@ -311,7 +312,7 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			return d.rollback(cctx, undoPlan{migs: pending[:i], ids: ids}, why)
 		}
 		if closed, ok := d.windowClosed(); ok && i > 0 { // before the first: see above
-			return d.stopAtWindowEnd(ctx, pending, i, ids, closed)
+			return d.stopAtWindowEnd(ctx, pending, i, ids, closed, false)
 		}
 		if err := d.lock.conn.Ping(ctx); err != nil {
 			// Without its connection the lock is gone and another deploy may start: stop here.
@@ -342,6 +343,16 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			return d.hist.mark(ctx, tx, id, m.ID(), StatusApplied, 0, 0, "")
 		})
 		mr.DurationMS, mr.Attempts = st.duration.Milliseconds(), st.attempts
+		var we *windowEndError
+		if errors.As(err, &we) && ctx.Err() == nil && (!m.NoTransaction || (st.executed == 0 && st.partly < 0)) {
+			// A lock timeout whose retry the window leaves no room for, and nothing of m stays (its
+			// transaction rolled back; no statement of a non-transactional one completed): the run stops
+			// as before a migration when the window closes, m with the rest. A non-transactional m that
+			// got part-way fails below, as when its statement fails otherwise.
+			mr.Error = sqlError(err, "up")
+			d.markFailed(ctx, id, m, st, err.Error())
+			return d.stopAtWindowEnd(ctx, pending, i, ids, we.Closed, true)
+		}
 		if err != nil && !m.NoTransaction && pg.ConnectionLost(err) && ctxErr(err) == nil && d.conn.IsClosed() {
 			// The server rolls back the transaction of a connection it loses.
 			mr.Status, mr.Error = StatusFailed, sqlError(err, "up")
@@ -530,9 +541,39 @@ func (d *deployer) windowClosed() (string, bool) {
 	return closed, true
 }
 
-// stopAtWindowEnd ends a run whose window closed before pending[i] started: what it applied stays
+// retryWindow tells whether the retry of migration m after its lock timeout (attempt) may start its
+// next attempt once the backoff of wait is over (wait 0: it is over now), by the rule that no migration
+// starts outside the window or with less than min_window_left of it left (windowClosed): the attempt
+// must start in the window open now, at least min_window_left before its end, and outside a blackout. A
+// backoff that would end later is not waited out. It says why not; a broken window (--break-window)
+// never stops a retry.
+func (d *deployer) retryWindow(m *migrate.Migration, attempt int, wait time.Duration) (string, bool) {
+	if closed, ok := d.windowClosed(); ok {
+		return fmt.Sprintf("%s while %s waited to retry after its lock timeout (attempt %d)", closed, m.ID(), attempt), false
+	}
+	w, sched := d.res.Window, d.sched
+	if wait <= 0 || w == nil || sched == nil || !w.Open || w.Broken {
+		return "", true
+	}
+	at := d.clock.Now().Add(wait)
+	period, ok, left := sched.StartableLater(d.clock.Now(), at)
+	if ok {
+		return "", true
+	}
+	retry := fmt.Sprintf("%s gave up waiting for a lock (attempt %d), and its retry in %s would start at %s", m.ID(), attempt, wait, at.UTC().Format(time.RFC3339))
+	if left > 0 {
+		return fmt.Sprintf("%s, with only %s of the maintenance window left, less than min_window_left (%s)", retry, left.Round(time.Second), sched.MinLeft()), false
+	}
+	if bo, in := sched.Blackout(period.End); in {
+		return fmt.Sprintf("%s, after the %s begins at %s", retry, bo, period.End.UTC().Format(time.RFC3339)), false
+	}
+	return fmt.Sprintf("%s, after the maintenance window closes at %s", retry, period.End.UTC().Format(time.RFC3339)), false
+}
+
+// stopAtWindowEnd ends a run whose window closed before pending[i] started, or, retried, before the
+// retry of pending[i] after a lock timeout started (nothing of it stays): what it applied stays
 // (verified; rolled back if a check fails), the rest waits for the next window. The run is partial.
-func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migration, i int, ids map[string]int64, closed string) error {
+func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migration, i int, ids map[string]int64, closed string, retried bool) error {
 	for j := i; j < len(pending); j++ {
 		d.res.Migrations[j].Status = StatusNotRun
 	}
@@ -544,7 +585,24 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 	for _, m := range pending[i:] {
 		left = append(left, m.ID())
 	}
-	d.progress("%s: not starting %s", closed, strings.Join(left, ", "))
+	applied, stays := "applied and verified "+strings.Join(done, ", "), strings.Join(done, ", ")+" stay applied"
+	if len(done) == 0 {
+		applied, stays = "applied nothing", "nothing was applied"
+	}
+	stopped, notStarted := closed+" during the deploy", "not started: "+strings.Join(left, ", ")
+	progress, didNot := "not starting "+strings.Join(left, ", "), strings.Join(left, ", ")+" did not start"
+	if retried {
+		stopped = closed
+		notStarted = "not retried (nothing of it stays): " + left[0]
+		progress, didNot = "not retrying "+left[0], left[0]+" was not retried (nothing of it stays)"
+		if len(left) > 1 {
+			rest := strings.Join(left[1:], ", ")
+			notStarted += "; not started: " + rest
+			progress += ", not starting " + rest
+			didNot += ", " + rest + " did not start"
+		}
+	}
+	d.progress("%s: %s", closed, progress)
 	if err := d.verifyApplied(ctx, pending[:i], ids); err != nil {
 		return err
 	}
@@ -553,16 +611,29 @@ func (d *deployer) stopAtWindowEnd(ctx context.Context, pending []*migrate.Migra
 	}
 	// Not blocked: blocked says that the database is as it was, and part of the run is applied.
 	d.res.Outcome = OutcomePartial
-	d.res.Reason = fmt.Sprintf("%s during the deploy: applied and verified %s; not started: %s", closed, strings.Join(done, ", "), strings.Join(left, ", "))
+	d.res.Reason = fmt.Sprintf("%s: %s; %s", stopped, applied, notStarted)
 	d.res.Hint = "the rest deploys in the next window; or break this one with --break-window --reason"
-	if next := d.sched.Next(d.clock.Now(), 1); len(next) > 0 {
-		d.res.Window.Next = &next[0].Start
+	if next, ok := d.nextWindow(); ok {
+		d.res.Window.Next = &next.Start
 		d.res.Hint = fmt.Sprintf("the rest deploys in the next window, which opens at %s; or break this one with --break-window --reason",
-			next[0].Start.UTC().Format(time.RFC3339))
+			next.Start.UTC().Format(time.RFC3339))
 	}
-	d.note("%s during the deploy: %s stay applied, %s did not start", closed, strings.Join(done, ", "), strings.Join(left, ", "))
+	d.note("%s: %s, %s", stopped, stays, didNot)
 	d.progress("%s", d.res.Reason)
 	return errors.New(d.res.Reason)
+}
+
+// nextWindow is the first window after the one open now (if any) that a migration can start in: where
+// a run that stopped at its window's end (or min_window_left before it) carries on.
+func (d *deployer) nextWindow() (Interval, bool) {
+	now := d.clock.Now()
+	cur, open := d.sched.Period(now)
+	for _, iv := range d.sched.NextStartable(now, 2) {
+		if !open || !iv.Start.Equal(cur.Start) {
+			return iv, true
+		}
+	}
+	return Interval{}, false
 }
 
 // recoverRuns cleans up after runs that died: it waits for their work connection to go, then rolls back

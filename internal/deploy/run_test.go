@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -113,50 +114,181 @@ func TestDeployCancelledMigrationErrorNamesCause(t *testing.T) {
 	}
 }
 
-// TestDeployStopsWhenTheWindowCloses: the window closes while migration 4 waits out a lock timeout. The
-// run used to carry on with migration 5 after the window; it now stops before starting it, keeps (and
-// verifies) what it applied, and is partial: not blocked, which says that the database is as it was.
+// TestDeployStopsWhenTheWindowCloses: the window closes part-way through a run. The run used to carry
+// on after the window; it now stops, keeps (and verifies) what it applied, and is partial: not blocked,
+// which says that the database is as it was. When migration 4 outlasts the window, migration 5 does not
+// start. When migration 4 gives up waiting for a lock and its retry (after retry_backoff) would start
+// after the window's end, the retry does not start either (it used to, and migration 4 was applied at
+// 04:30): its transaction rolled back, so it waits for the next window with migration 5.
 func TestDeployStopsWhenTheWindowCloses(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t)
-	files := with(goodMigrations, map[string]string{
-		"5_later.up.sql":   "CREATE TABLE later (id int);",
-		"5_later.down.sql": "DROP TABLE later;",
-	})
-	o := tg.options(t, folder(t, files), "run-window")
-	now := time.Date(2026, 5, 5, 3, 30, 0, 0, time.UTC)
-	o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
-	o.Clock = &fakeClock{now: now}
-	o.Config.LockTimeout = 100 * time.Millisecond
-	o.Config.RetryBackoff = time.Hour // the fake clock moves past the window's end during the backoff
-	release := tg.holdLock(t, "orders")
-	releaseAtLockTimeout(&o.Progress, release)
-	res, err := Run(t.Context(), o)
-	var b *Blocked
-	if err == nil || errors.As(err, &b) || res.Outcome != OutcomePartial || res.OK ||
-		!strings.Contains(res.Reason, "the maintenance window closed at 2026-05-05T04:00:00Z") || !strings.Contains(res.Reason, "not started: 5_later") {
-		t.Fatalf("err %v, outcome %s, reason %q; want partial: the window closed before migration 5", err, res.Outcome, res.Reason)
+	for _, tc := range []struct {
+		name string
+		// retry: migration 4 waits for a lock held until its first lock timeout, with a backoff of an
+		// hour; otherwise it takes 40 minutes (the fake clock moves once it is applied).
+		retry                     bool
+		reason, statuses, history string
+		noteDefault               string
+	}{
+		{name: "a migration outlasts the window", reason: "the maintenance window closed at 2026-05-05T04:00:00Z during the deploy: applied and verified 1_customers, 2_backfill, 3_fk, 4_orders_note; not started: 5_later",
+			statuses: "1:applied 2:applied 3:applied 4:applied 5:not-run", history: "1:applied 2:applied 3:applied 4:applied", noteDefault: "''::text"},
+		{name: "the retry after a lock timeout would start after the window", retry: true,
+			reason: "4_orders_note gave up waiting for a lock (attempt 1), and its retry in 1h0m0s would start at 2026-05-05T04:30:00Z, after the maintenance window closes at 2026-05-05T04:00:00Z: " +
+				"applied and verified 1_customers, 2_backfill, 3_fk; not retried (nothing of it stays): 4_orders_note; not started: 5_later",
+			statuses: "1:applied 2:applied 3:applied 4:not-run 5:not-run", history: "1:applied 2:applied 3:applied 4:failed", noteDefault: "none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			files := with(goodMigrations, map[string]string{
+				"5_later.up.sql":   "CREATE TABLE later (id int);",
+				"5_later.down.sql": "DROP TABLE later;",
+			})
+			o := tg.options(t, folder(t, files), "run-window")
+			o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
+			clock := &fakeClock{now: time.Date(2026, 5, 5, 3, 30, 0, 0, time.UTC)}
+			o.Clock = clock
+			if tc.retry {
+				o.Config.LockTimeout = 100 * time.Millisecond
+				o.Config.RetryBackoff = time.Hour // the retry would start at 04:30
+				release := tg.holdLock(t, "orders")
+				releaseAtLockTimeout(&o.Progress, release)
+			} else {
+				advanceWhen(&o.Progress, "applied 4_orders_note", clock, 40*time.Minute)
+			}
+			res, err := Run(t.Context(), o)
+			var b *Blocked
+			if err == nil || errors.As(err, &b) || res.Outcome != OutcomePartial || res.OK || res.Reason != tc.reason {
+				t.Fatalf("err %v, outcome %s, reason %q; want partial: %q", err, res.Outcome, res.Reason, tc.reason)
+			}
+			if got, want := res.Hint, "the rest deploys in the next window, which opens at 2026-05-06T03:00:00Z; or break this one with --break-window --reason"; got != want {
+				t.Errorf("hint %q, want %q", got, want)
+			}
+			applied := strings.Count(tc.statuses, "applied")
+			if got, want := res.headline(), fmt.Sprintf("deploy to test stopped part-way: %d migrations applied, %d left for the next window", applied, 5-applied); got != want {
+				t.Errorf("headline %q, want %q", got, want)
+			}
+			if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-window'"); got != "finished partial" {
+				t.Errorf("run recorded as %q", got)
+			}
+			if got := statuses(res); got != tc.statuses {
+				t.Errorf("statuses %q, want %q", got, tc.statuses)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'later'"); got != "0" {
+				t.Error("migration 5 ran after the window closed")
+			}
+			if got := tg.value(t, "SELECT coalesce(pg_get_expr(adbin, adrelid), 'none') FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum WHERE attrelid = 'orders'::regclass AND attname = 'note'"); got != tc.noteDefault {
+				t.Errorf("orders.note's default %s, want %s", got, tc.noteDefault)
+			}
+			if got := tg.historyOf(t); got != tc.history {
+				t.Errorf("history %q, want %q", got, tc.history)
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+		})
 	}
-	if !strings.Contains(res.Hint, "next window") {
-		t.Errorf("hint %q", res.Hint)
-	}
-	if got, want := res.headline(), "deploy to test stopped part-way: 4 migrations applied, 1 left for the next window"; got != want {
-		t.Errorf("headline %q, want %q", got, want)
-	}
-	if got := tg.value(t, "SELECT status || ' ' || outcome FROM schemagate.schemagate_runs WHERE run_id = 'run-window'"); got != "finished partial" {
-		t.Errorf("run recorded as %q", got)
-	}
-	if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied 5:not-run"; got != want {
-		t.Errorf("statuses %q, want %q", got, want)
-	}
-	if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'later'"); got != "0" {
-		t.Error("migration 5 ran after the window closed")
-	}
-	if got, want := tg.historyOf(t), "1:applied 2:applied 3:applied 4:applied"; got != want {
-		t.Errorf("history %q, want %q", got, want)
-	}
-	if tg.maintenance(t) != "off" {
-		t.Error("maintenance mode left on")
+}
+
+// TestDeployRetryKeepsToTheWindow: a lock-timeout retry starts its attempt only where a migration may
+// start: in the window the run started in, with at least min_window_left of it left (here 15m of the
+// 03:00-04:00 window, the lock timeout at 03:30). A backoff that would end later is not waited out, and
+// the window is asked again once the backoff is over (a timer that fires late). A migration that does not
+// get its retry leaves nothing behind (its transaction rolled back, or no statement of a non-transactional
+// one completed), and the run stops as at the window's end; a non-transactional one that got part-way
+// fails as when its statement fails otherwise, naming the window, and is rolled back.
+func TestDeployRetryKeepsToTheWindow(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		backoff time.Duration
+		late    time.Duration // how late the backoff's timer fires
+		// blackout: the window is 23:00-01:00 and a blackout begins at midnight, the lock timeout at 23:30
+		blackout bool
+		up       string // 4_orders_note.up.sql, when not goodMigrations'
+		// outcome and statuses of the run; reason, what its reason says; attempts, migration 4's
+		outcome, statuses, reason string
+		attempts                  int
+	}{
+		{name: "fits", backoff: 10 * time.Minute, outcome: OutcomeDeployed, statuses: "1:applied 2:applied 3:applied 4:applied", attempts: 2},
+		{name: "less than min_window_left left", backoff: 20 * time.Minute, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+			reason: "4_orders_note gave up waiting for a lock (attempt 1), and its retry in 20m0s would start at 2026-05-05T03:50:00Z, with only 10m0s of the maintenance window left, less than min_window_left (15m0s): applied and verified 1_customers, 2_backfill, 3_fk; not retried (nothing of it stays): 4_orders_note"},
+		{name: "after the window", backoff: time.Hour, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+			reason: "its retry in 1h0m0s would start at 2026-05-05T04:30:00Z, after the maintenance window closes at 2026-05-05T04:00:00Z"},
+		{name: "the backoff's timer fires late", backoff: 15 * time.Minute, late: 2 * time.Minute, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+			reason: "only 13m0s of the maintenance window is left, less than min_window_left (15m0s) while 4_orders_note waited to retry after its lock timeout (attempt 1): applied and verified 1_customers, 2_backfill, 3_fk; not retried (nothing of it stays): 4_orders_note"},
+		{name: "into a blackout", backoff: time.Hour, blackout: true, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+			reason: "its retry in 1h0m0s would start at 2026-05-06T00:30:00Z, after the blackout 2026-05-06 to 2026-05-06 (freeze) begins at 2026-05-06T00:00:00Z"},
+		{name: "non-transactional, nothing done", backoff: time.Hour, outcome: OutcomePartial, statuses: "1:applied 2:applied 3:applied 4:not-run", attempts: 1,
+			up:     "ALTER TABLE orders ALTER COLUMN note SET DEFAULT '';\nCREATE INDEX CONCURRENTLY accounts_name_idx ON accounts (name);",
+			reason: "after the maintenance window closes at 2026-05-05T04:00:00Z: applied and verified 1_customers, 2_backfill, 3_fk; not retried (nothing of it stays): 4_orders_note"},
+		{name: "non-transactional, part-way", backoff: time.Hour, outcome: OutcomeRolledBack, statuses: "1:restored 2:restored 3:restored 4:restored", attempts: 1,
+			up:     "CREATE INDEX CONCURRENTLY accounts_name_idx ON accounts (name);\nALTER TABLE orders ALTER COLUMN note SET DEFAULT '';",
+			reason: "4_orders_note failed: 4_orders_note.sql:4:1: canceling statement due to lock timeout (SQLSTATE 55P03); not retried: 4_orders_note gave up waiting for a lock (attempt 1), and its retry in 1h0m0s would start at 2026-05-05T04:30:00Z, after the maintenance window closes at 2026-05-05T04:00:00Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			set := folder(t, goodMigrations)
+			if tc.up != "" { // goose runs it outside a transaction
+				files := map[string]string{"4_orders_note.sql": "-- +goose NO TRANSACTION\n-- +goose Up\n" + tc.up +
+					"\n-- +goose Down\nALTER TABLE orders ALTER COLUMN note DROP DEFAULT;\nDROP INDEX IF EXISTS accounts_name_idx;\n"}
+				for _, v := range []string{"1_customers", "2_backfill", "3_fk"} {
+					files[v+".sql"] = "-- +goose Up\n" + goodMigrations[v+".up.sql"] + "\n-- +goose Down\n" + goodMigrations[v+".down.sql"] + "\n"
+				}
+				if set = gooseFolder(t, files); !set.Migrations[3].NoTransaction || set.Migrations[3].ID() != "4_orders_note" {
+					t.Fatalf("4_orders_note: %s, in a transaction: %v", set.Migrations[3].ID(), !set.Migrations[3].NoTransaction)
+				}
+			}
+			o := tg.options(t, set, "run-retry")
+			o.Config.Windows = []config.Window{{Cron: "0 3 * * *", Duration: time.Hour}}
+			o.Config.MinWindowLeft = 15 * time.Minute
+			clock := &fakeClock{now: time.Date(2026, 5, 5, 3, 30, 0, 0, time.UTC)}
+			o.Clock = clock
+			if tc.late > 0 {
+				o.Clock = &lateClock{fakeClock: clock, late: tc.late}
+			}
+			if tc.blackout {
+				o.Config.Windows = []config.Window{{Cron: "0 23 * * *", Duration: 2 * time.Hour}}
+				o.Config.Blackouts = []config.Blackout{{From: "2026-05-06", To: "2026-05-06", Reason: "freeze"}}
+				clock.now = time.Date(2026, 5, 5, 23, 30, 0, 0, time.UTC)
+			}
+			o.Config.LockTimeout = 100 * time.Millisecond
+			o.Config.RetryBackoff = tc.backoff
+			release := tg.holdLock(t, "orders")
+			releaseAtLockTimeout(&o.Progress, release)
+			res, err := Run(t.Context(), o)
+			if res.Outcome != tc.outcome || (err == nil) != (tc.outcome == OutcomeDeployed) || !strings.Contains(res.Reason, tc.reason) {
+				t.Fatalf("err %v, outcome %s, reason %q; want %s: %q", err, res.Outcome, res.Reason, tc.outcome, tc.reason)
+			}
+			if got := statuses(res); got != tc.statuses {
+				t.Errorf("statuses %q, want %q", got, tc.statuses)
+			}
+			m4 := res.Migrations[3]
+			if m4.Attempts != tc.attempts {
+				t.Errorf("migration 4 made %d attempts, want %d", m4.Attempts, tc.attempts)
+			}
+			if tc.outcome == OutcomeDeployed {
+				return
+			}
+			if m4.Error == nil || !strings.Contains(m4.Error.Message, "canceling statement due to lock timeout; not retried: ") {
+				t.Errorf("migration 4's error %+v; want the lock timeout, not retried for the window", m4.Error)
+			}
+			if got := tg.value(t, "SELECT coalesce(pg_get_expr(adbin, adrelid), 'none') FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum WHERE attrelid = 'orders'::regclass AND attname = 'note'"); got != "none" {
+				t.Errorf("orders.note's default %s: migration 4 stayed", got)
+			}
+			if tc.outcome == OutcomePartial {
+				if got, want := tg.historyOf(t), "1:applied 2:applied 3:applied 4:failed"; got != want {
+					t.Errorf("history %q, want %q", got, want)
+				}
+				if got := tg.value(t, "SELECT (to_regclass('accounts_name_idx') IS NULL)::text"); got != "true" {
+					t.Error("the index of migration 4's second statement was built")
+				}
+			}
+			if tg.maintenance(t) != "off" {
+				t.Error("maintenance mode left on")
+			}
+		})
 	}
 }
 
@@ -291,16 +423,17 @@ func TestDeployMinWindowLeft(t *testing.T) {
 		})
 		o := tg.options(t, folder(t, files), "run-left")
 		o.Config.Windows, o.Config.MinWindowLeft = window, 45*time.Minute
-		o.Clock = &fakeClock{now: time.Date(2026, 5, 5, 3, 5, 0, 0, time.UTC)}
-		o.Config.LockTimeout = 100 * time.Millisecond
-		o.Config.RetryBackoff = 20 * time.Minute // the fake clock moves to 03:25 during the backoff: 35 minutes left
-		release := tg.holdLock(t, "orders")
-		releaseAtLockTimeout(&o.Progress, release)
+		clock := &fakeClock{now: time.Date(2026, 5, 5, 3, 5, 0, 0, time.UTC)}
+		o.Clock = clock
+		advanceWhen(&o.Progress, "applied 4_orders_note", clock, 20*time.Minute) // 03:25: 35 minutes left
 		res, err := Run(t.Context(), o)
 		var b *Blocked
 		if err == nil || errors.As(err, &b) || res.Outcome != OutcomePartial ||
 			!strings.Contains(res.Reason, "only 35m0s of the maintenance window is left, less than min_window_left (45m0s)") || !strings.Contains(res.Reason, "not started: 5_later") {
 			t.Fatalf("err %v, outcome %s, reason %q; want partial, stopped before migration 5", err, res.Outcome, res.Reason)
+		}
+		if want := "the rest deploys in the next window, which opens at 2026-05-06T03:00:00Z"; !strings.Contains(res.Hint, want) {
+			t.Errorf("hint %q, want %q: not the window the run stopped in", res.Hint, want)
 		}
 		if got, want := statuses(res), "1:applied 2:applied 3:applied 4:applied 5:not-run"; got != want {
 			t.Errorf("statuses %q, want %q", got, want)

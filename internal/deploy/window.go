@@ -158,6 +158,34 @@ func (s *Schedule) Startable(t time.Time) (iv Interval, ok bool, left time.Durat
 	return iv, left >= s.minLeft, left
 }
 
+// Period returns the open period that holds t: the window open at t or, without windows, the time until
+// the next blackout (far in the future when none lies ahead); false when t is in none.
+func (s *Schedule) Period(t time.Time) (Interval, bool) {
+	if !s.Always() {
+		return s.Open(t)
+	}
+	if s.blackedOut(t) {
+		return Interval{}, false
+	}
+	if p := s.between(t, 1); len(p) > 0 {
+		return p[0], true
+	}
+	return Interval{Start: t, End: t.Add(searchDays * 24 * time.Hour)}, true
+}
+
+// StartableLater tells whether a migration may start at the later time at in the open period that holds
+// t (Period), as Startable would tell at at: before the period ends, with at least MinLeft of it left.
+// The period must be the same: a later window does not count, nor the time after a blackout that begins
+// in between. period is that of t, and left what is left of it at at.
+func (s *Schedule) StartableLater(t, at time.Time) (period Interval, ok bool, left time.Duration) {
+	period, open := s.Period(t)
+	if !open {
+		return period, false, 0
+	}
+	left = period.End.Sub(at)
+	return period, left > 0 && left >= s.minLeft, left
+}
+
 // NextStartable is Next without the windows, or the rest of the open one, shorter than MinLeft: the
 // windows a deploy can start in.
 func (s *Schedule) NextStartable(t time.Time, n int) []Interval {
