@@ -105,9 +105,10 @@ func TestReadGolangMigrate(t *testing.T) {
 				"4_d.down.sql": "SELECT 1;", // its up is reported; it is not "without an up" as well
 				"5_e.up.sql":   "\uFEFFSELECT 1;",
 			},
-			want:  []string{"2_b up:0 down:-", "3_c up:0 down:1", "5_e up:1 down:-"},
-			errs:  []string{"1_a.up.sql:0: empty file: golang-migrate would run nothing", "3_c.up.sql:0: up script has no SQL statement but the down script has", "4_d.up.sql:3: file is not valid UTF-8 (byte 0xc3 at offset 11)"},
-			warns: []string{"2_b.up.sql:0: migration 2_b has no SQL statement; golang-migrate runs it as a no-op"},
+			want: []string{"2_b up:0 down:-", "3_c up:0 down:1", "5_e up:1 down:-"},
+			errs: []string{"1_a.up.sql:0: empty file: golang-migrate would run nothing", "4_d.up.sql:3: file is not valid UTF-8 (byte 0xc3 at offset 11)"},
+			warns: []string{"2_b.up.sql:0: migration 2_b has no SQL statement; golang-migrate runs it as a no-op",
+				"3_c.up.sql:0: up script has no SQL statement but the down script has: golang-migrate records migration 3_c and runs nothing for its up"},
 		},
 		{
 			// database/postgres/postgres.go runs nothing for a blank file: an empty down marks an
