@@ -567,8 +567,9 @@ func TestCheckSARIF(t *testing.T) {
 	}
 }
 
-// TestCheckFixesABrokenBase: the base's folder does not read (a down without its up) and the change adds
-// the missing up: the change is rehearsed, every migration new, and a note says why.
+// TestCheckFixesABrokenBase: the base's folder does not read (two migrations of version 2, as two
+// merges leave them) and the change renumbers one: the change is rehearsed, every migration new, and a
+// note says why.
 func TestCheckFixesABrokenBase(t *testing.T) {
 	requirePG(t)
 	root := t.TempDir()
@@ -579,13 +580,44 @@ func TestCheckFixesABrokenBase(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(m, "1_t.up.sql"), []byte("CREATE TABLE t (id bigint PRIMARY KEY);\n"))
 	writeFile(t, filepath.Join(m, "1_t.down.sql"), []byte("DROP TABLE t;\n"))
+	writeFile(t, filepath.Join(m, "2_x.up.sql"), []byte("CREATE TABLE x (id bigint PRIMARY KEY);\n"))
 	writeFile(t, filepath.Join(m, "2_x.down.sql"), []byte("DROP TABLE x;\n"))
+	writeFile(t, filepath.Join(m, "2_y.up.sql"), []byte("CREATE TABLE y (id bigint PRIMARY KEY);\n"))
+	writeFile(t, filepath.Join(m, "2_y.down.sql"), []byte("DROP TABLE y;\n"))
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("commit", "-qm", "base with version 2 twice")
+	for _, f := range []string{"up", "down"} {
+		if err := os.Rename(filepath.Join(m, "2_y."+f+".sql"), filepath.Join(m, "3_y."+f+".sql")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := run(t, nil, "check", "--dir", m, "--base", "main", "-q")
+	if code != ExitOK || !strings.Contains(out+errOut, "the migration folder at main does not read") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestCheckUpAddedToDownOnlyVersion: golang-migrate records a version with a down file alone and runs
+// nothing for its up (migrate.go newMigration), so the base reads, and an up file added to it later is
+// an edit of an applied migration that databases never run.
+func TestCheckUpAddedToDownOnlyVersion(t *testing.T) {
+	requirePG(t)
+	root := t.TempDir()
+	git := func(args ...string) { t.Helper(); runGit(t, root, args...) }
+	m := filepath.Join(root, "m")
+	if err := os.MkdirAll(m, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(m, "1_t.up.sql"), []byte("CREATE TABLE t (id bigint PRIMARY KEY);\n"))
+	writeFile(t, filepath.Join(m, "1_t.down.sql"), []byte("DROP TABLE t;\n"))
+	writeFile(t, filepath.Join(m, "2_x.down.sql"), []byte("DROP TABLE IF EXISTS x;\n"))
 	git("init", "-q", "-b", "main")
 	git("add", "-A")
 	git("commit", "-qm", "base with a lone down")
 	writeFile(t, filepath.Join(m, "2_x.up.sql"), []byte("CREATE TABLE x (id bigint PRIMARY KEY);\n"))
 	code, out, errOut := run(t, nil, "check", "--dir", m, "--base", "main", "-q")
-	if code != ExitOK || !strings.Contains(out+errOut, "the migration folder at main does not read") {
+	if code != ExitBlocked || !strings.Contains(out, "2_x.up.sql:1:1: dangerous edited-applied-migration") || strings.Contains(out+errOut, "does not read") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -655,15 +655,19 @@ func endsWithSemicolon(line string) bool {
 	return strings.HasSuffix(prev, ";")
 }
 
-// checkEmpty reports an up script without statements: an error when the down script has some (the SQL
-// is probably in the wrong section), else a warning (the tool runs it as a no-op).
+// checkEmpty reports an up script without statements, a warning: every tool that calls it runs such a
+// migration as a no-op and records it as applied (goose migration_sql.go runSQLMigration and sql-migrate
+// migrate.go applyMigration loop over no statement before recording the version; dbmate db.go Migrate
+// sends the empty up, which PostgreSQL answers with EmptyQueryResponse; Flyway, sqitch through psql and
+// Atlas run an empty script), whether or not its down script has SQL. A down with SQL says the SQL may
+// be in the wrong section; the round trip then shows whether the down undoes what the up never made.
 func (r *reader) checkEmpty(m *Migration, line int, tool, upName string) {
 	if !m.Up.Empty() {
 		return
 	}
 	if !m.Down.Empty() {
-		r.errorf(m.Up.File, line, "put the migration's SQL in the "+upName,
-			"%s has no SQL statement but the down script has", upName)
+		r.warnf(m.Up.File, line, "put the migration's SQL in the "+upName+" if it belongs there",
+			"%s has no SQL statement but the down script has: %s records migration %s and runs nothing for its up", upName, tool, m.ID())
 		return
 	}
 	r.warnf(m.Up.File, line, "", "migration %s has no SQL statement; %s runs it as a no-op", m.ID(), tool)

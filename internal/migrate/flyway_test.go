@@ -121,7 +121,8 @@ func TestReadFlyway(t *testing.T) {
 			// SqlScriptMetadata refuses for executeInTransaction.
 			errs: []string{"V1__a.sql.conf:1: invalid executeInTransaction value \"\"", "V1__a.sql.conf:2: unknown Flyway script setting \"mixed\"",
 				"V1__a.sql.conf:3: invalid executeInTransaction value \"maybe\"", "V2__b.sql.conf:0: script settings for a missing script V2__b.sql",
-				"V3__c.sql:0: empty file", "V4__d.sql:0: V script has no SQL statement but the down script has"},
+				"V3__c.sql:0: empty file"},
+			warns: []string{"V4__d.sql:0: V script has no SQL statement but the down script has: Flyway records migration 4_d and runs nothing for its up"},
 		},
 		{
 			// ParserSqlScript.parse: with mixed false, a script that holds statements Flyway runs outside

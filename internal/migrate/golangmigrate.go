@@ -22,6 +22,9 @@ func (r *reader) readGolangMigrate() {
 		v        uint64
 		up, down *Migration // a migration per file; merged below
 		badUp    bool       // the up file is there but could not be read (reported)
+		// emptyUp is set when the up file is blank (reported): golang-migrate runs nothing for it and
+		// records the version all the same.
+		emptyUp bool
 	}
 	byVersion := map[uint64]*entry{}
 	var later []func() // the files' parses, run together on all cores
@@ -58,15 +61,17 @@ func (r *reader) readGolangMigrate() {
 		}
 		src, ok := r.loadText(name)
 		if ok && strings.TrimSpace(src) == "" { // as golang-migrate tells (a byte-order mark is no space)
-			// golang-migrate sends nothing for a blank file (database/postgres/postgres.go Run: "if
-			// strings.TrimSpace(query) == \"\" { return nil }"): an empty down marks an irreversible
-			// migration; an empty up is more likely a mistake.
+			// golang-migrate sends nothing for a blank file (database/postgres/postgres.go runStatement:
+			// "if strings.TrimSpace(query) == \"\" { return nil }") and records the version all the same
+			// (migrate.go runMigrations): an empty down marks an irreversible migration, an empty up a
+			// migration that does nothing, kept for its version.
 			if match[3] == "down" {
 				r.warnf(name, 0, "delete it, or write the SQL that undoes the up",
 					"empty down file: golang-migrate runs nothing, so the migration has no down")
 			} else {
-				r.errorf(name, 0, "write the migration's SQL or delete the file", "empty file: golang-migrate would run nothing")
-				ok = false
+				r.warnf(name, 0, "write the migration's SQL, if it is missing",
+					"empty up file: golang-migrate records version %d and runs nothing", v)
+				e.emptyUp = true
 			}
 		}
 		if !ok {
@@ -99,17 +104,29 @@ func (r *reader) readGolangMigrate() {
 	}
 	slices.SortFunc(entries, func(a, b *entry) int { return cmp.Compare(a.v, b.v) })
 	for _, e := range entries {
-		if e.up == nil {
-			if e.down != nil && !e.badUp {
-				r.errorf(e.down.Up.File, 0, "add the matching .up.sql file or delete this one", "down migration without an up migration")
-			}
+		if e.badUp {
 			continue
 		}
 		m := e.up
+		if m == nil {
+			// A version with a down file alone: golang-migrate's ReadUp finds no up, so it makes an
+			// "empty" migration (migrate.go newMigration: NewMigration(nil, ...)), which runMigrations
+			// runs as nothing but the version it records; migrating down runs the down file. Its up is
+			// an empty script named after the file the version has.
+			if e.down == nil {
+				continue // its down file could not be read (reported)
+			}
+			file := e.down.Up.File
+			m = &Migration{Version: e.down.Version, Name: e.down.Name, Up: &Script{File: file}}
+			r.warnf(file, 0, "add the matching .up.sql file if the version should change the schema",
+				"down file without an up file: golang-migrate records version %d and runs nothing for its up", e.v)
+		}
 		if e.down != nil {
 			m.Down = e.down.Up
 		}
-		r.checkEmpty(m, 0, "golang-migrate", "up script")
+		if !e.emptyUp && e.up != nil {
+			r.checkEmpty(m, 0, "golang-migrate", "up script")
+		}
 		r.migrations = append(r.migrations, m)
 	}
 }

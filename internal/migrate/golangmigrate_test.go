@@ -32,9 +32,11 @@ func TestReadGolangMigrate(t *testing.T) {
 				"01_c.down.sql":   "SELECT 4;",
 				"5_gone.down.sql": "DROP TABLE t;",
 			},
-			want: []string{"1_b up:1 down:1"},
-			errs: []string{"1_a.down.sql:0: duplicate down version 1 (also 01_c.down.sql)", "1_a.up.sql:0: duplicate up version 1 (also 001_b.up.sql)",
-				"5_gone.down.sql:0: down migration without an up migration"},
+			// migrate.go newMigration: a version without an up file is an "empty" migration, which
+			// golang-migrate records and runs nothing for; migrating down runs its down file.
+			want:  []string{"1_b up:1 down:1", "5_gone up:0 down:1"},
+			errs:  []string{"1_a.down.sql:0: duplicate down version 1 (also 01_c.down.sql)", "1_a.up.sql:0: duplicate up version 1 (also 001_b.up.sql)"},
+			warns: []string{"5_gone.down.sql:0: down file without an up file: golang-migrate records version 5 and runs nothing for its up"},
 		},
 		{
 			name: "names that fit no pattern",
@@ -89,10 +91,11 @@ func TestReadGolangMigrate(t *testing.T) {
 				"6_f.up.sql~":       "SELECT 7;", // an editor's backup: a second up of version 6
 				"7_g.down.sql.orig": "SELECT 8;",
 			},
-			want: []string{"1_a up:1 down:-", "2_b up:1 down:1", "3_c up:1 down:-", "4_d.down up:1 down:-", "5_e up:1 down:-", "6_f up:1 down:-"},
-			errs: []string{"6_f.up.sql~:0: duplicate up version 6 (also 6_f.up.sql)", "7_g.down.sql.orig:0: down migration without an up migration"},
+			want: []string{"1_a up:1 down:-", "2_b up:1 down:1", "3_c up:1 down:-", "4_d.down up:1 down:-", "5_e up:1 down:-", "6_f up:1 down:-", "7_g up:0 down:1"},
+			errs: []string{"6_f.up.sql~:0: duplicate up version 6 (also 6_f.up.sql)"},
 			warns: []string{"2_b.down.pgsql:0: read as a migration", "2_b.up.pgsql:0: read as a migration", "3_c.up.sql.bak:0: (here .sql.bak)",
-				"5_e.up.:0: (here .)", "6_f.up.sql~:0: (here .sql~)", "7_g.down.sql.orig:0: (here .sql.orig)"},
+				"5_e.up.:0: (here .)", "6_f.up.sql~:0: (here .sql~)", "7_g.down.sql.orig:0: (here .sql.orig)",
+				"7_g.down.sql.orig:0: down file without an up file: golang-migrate records version 7"},
 		},
 		{
 			name: "empty and non-UTF-8 files",
@@ -105,9 +108,13 @@ func TestReadGolangMigrate(t *testing.T) {
 				"4_d.down.sql": "SELECT 1;", // its up is reported; it is not "without an up" as well
 				"5_e.up.sql":   "\uFEFFSELECT 1;",
 			},
-			want:  []string{"2_b up:0 down:-", "3_c up:0 down:1", "5_e up:1 down:-"},
-			errs:  []string{"1_a.up.sql:0: empty file: golang-migrate would run nothing", "3_c.up.sql:0: up script has no SQL statement but the down script has", "4_d.up.sql:3: file is not valid UTF-8 (byte 0xc3 at offset 11)"},
-			warns: []string{"2_b.up.sql:0: migration 2_b has no SQL statement; golang-migrate runs it as a no-op"},
+			// database/postgres/postgres.go runStatement returns at once for a blank file, and
+			// runMigrations records the version: an empty up is a no-op migration.
+			want: []string{"1_a up:0 down:-", "2_b up:0 down:-", "3_c up:0 down:1", "5_e up:1 down:-"},
+			errs: []string{"4_d.up.sql:3: file is not valid UTF-8 (byte 0xc3 at offset 11)"},
+			warns: []string{"1_a.up.sql:0: empty up file: golang-migrate records version 1 and runs nothing",
+				"2_b.up.sql:0: migration 2_b has no SQL statement; golang-migrate runs it as a no-op",
+				"3_c.up.sql:0: up script has no SQL statement but the down script has: golang-migrate records migration 3_c and runs nothing for its up"},
 		},
 		{
 			// database/postgres/postgres.go runs nothing for a blank file: an empty down marks an
@@ -118,11 +125,11 @@ func TestReadGolangMigrate(t *testing.T) {
 				"1_a.down.sql": "",
 				"2_b.up.sql":   "CREATE TABLE b (id int);",
 				"2_b.down.sql": " \n\t\n",
-				"3_c.down.sql": "", // still a down without an up
+				"3_c.down.sql": "", // a version golang-migrate records, running nothing either way
 			},
-			want:  []string{"1_a up:1 down:0", "2_b up:1 down:0"},
-			errs:  []string{"3_c.down.sql:0: down migration without an up migration"},
-			warns: []string{"1_a.down.sql:0: empty down file: golang-migrate runs nothing, so the migration has no down", "2_b.down.sql:0: empty down file", "3_c.down.sql:0: empty down file"},
+			want: []string{"1_a up:1 down:0", "2_b up:1 down:0", "3_c up:0 down:0"},
+			warns: []string{"1_a.down.sql:0: empty down file: golang-migrate runs nothing, so the migration has no down", "2_b.down.sql:0: empty down file", "3_c.down.sql:0: empty down file",
+				"3_c.down.sql:0: down file without an up file: golang-migrate records version 3"},
 		},
 		{
 			// An editor's lock file is a dangling link; golang-migrate never opens a name that does not
@@ -262,4 +269,19 @@ func TestGolangMigrateOnlyIgnoredFiles(t *testing.T) {
 		":0: no golang-migrate migrations found",
 		"18446744073709551616_a.up.sql:0: ignored: golang-migrate never runs it: its version 18446744073709551616 is larger",
 	})
+}
+
+// TestGolangMigrateDownOnlyVersion: a version with a down file alone is a migration whose up is an
+// empty script named after that file, which its report, checksum and deploy history name.
+func TestGolangMigrateDownOnlyVersion(t *testing.T) {
+	t.Parallel()
+	set, err := readMap(t, FormatGolangMigrate, map[string]string{"1_a.up.sql": "SELECT 1;", "2_gone.down.sql": "DROP TABLE t;"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := set.Find("2")
+	if m == nil || m.ID() != "2_gone" || m.Up == nil || m.Up.File != "2_gone.down.sql" || !m.Up.Empty() || m.Up.SQL != "" ||
+		m.Down == nil || len(m.Down.Statements) != 1 || strings.Join(m.Files(), " ") != "2_gone.down.sql" {
+		t.Fatalf("version 2: %+v", m)
+	}
 }

@@ -173,8 +173,9 @@ func TestReadSqitch(t *testing.T) {
 				"revert/b.sql": "DROP TABLE b;",
 				"verify/b.sql": "",
 			},
-			want: []string{"b up:0 down:1"},
-			errs: []string{"deploy/a.sql:1: file is not valid UTF-8", "deploy/b.sql:0: deploy script has no SQL statement but the down script has", "verify/b.sql:0: empty file"},
+			want:  []string{"b up:0 down:1"},
+			errs:  []string{"deploy/a.sql:1: file is not valid UTF-8", "verify/b.sql:0: empty file"},
+			warns: []string{"deploy/b.sql:0: deploy script has no SQL statement but the down script has: sqitch records migration b and runs nothing for its up"},
 		},
 	})
 }

@@ -20,6 +20,15 @@ func TestReadSQLMigrate(t *testing.T) {
 			want: []string{"1_a up:1 down:-", "2_b up:1 down:1", "10_c up:1 down:1 notx down-notx", "init up:1 down:-"},
 		},
 		{
+			// migrate.go applyMigration runs no statement and records the file: a no-op, not an error.
+			name: "an empty up with a down",
+			files: map[string]string{
+				"1_a.sql": "-- +migrate Up\n-- todo\n-- +migrate Down\nDROP TABLE t;\n",
+			},
+			want:  []string{"1_a up:0 down:1"},
+			warns: []string{"1_a.sql:1: -- +migrate Up section has no SQL statement but the down script has: sql-migrate records migration 1_a and runs nothing for its up"},
+		},
+		{
 			name: "commands are case-sensitive and spelled exactly",
 			files: map[string]string{
 				"1_a.sql": "-- +migrate up\n-- +migrate Up\nSELECT 1;\n--+migrate Down\n-- +migrate Upp\n-- +migrate StatementBegin notransaction\n-- +migrate\n-- +migrate Down notx\n",

@@ -120,7 +120,7 @@ func CompareUnreadBase(set *migrate.Set, now, base fs.FS, partial *migrate.Set, 
 		was := textForm(data)
 		if m, ok := holder[f]; ok {
 			if text[f] != was {
-				u.edits[m] = append(u.edits[m], fileChange{file: f, up: m.Up != nil && f == m.Up.File})
+				u.edits[m] = append(u.edits[m], fileChange{file: f, up: upFile(set.Format, m, f)})
 			}
 			continue
 		}
@@ -135,9 +135,12 @@ func CompareUnreadBase(set *migrate.Set, now, base fs.FS, partial *migrate.Set, 
 	for _, key := range slices.Sorted(maps.Keys(gone)) {
 		files := gone[key]
 		if m, ok := byKey[key]; ok {
-			// Its up is still there: a down or verify script was deleted.
+			// Its up is still there: a down or verify script was deleted. Or its up file was deleted
+			// and its down kept, which golang-migrate reads as a version whose up runs nothing: an edit
+			// of the up.
+			noUp := m.Up != nil && !upFile(set.Format, m, m.Up.File)
 			for _, f := range files {
-				u.edits[m] = append(u.edits[m], fileChange{file: f, gone: true})
+				u.edits[m] = append(u.edits[m], fileChange{file: f, gone: true, up: noUp && strings.Contains(path.Base(f), ".up.")})
 			}
 			continue
 		}
@@ -391,6 +394,15 @@ func planDeps(c *migrate.PlannedChange) string {
 		out = append(out, "!"+x)
 	}
 	return strings.Join(out, " ")
+}
+
+// upFile tells whether f is the file of m's up script. A golang-migrate version with a down file alone
+// has an empty up named after that file (golang-migrate runs nothing for it): the file is its down.
+func upFile(format migrate.Format, m *migrate.Migration, f string) bool {
+	if m.Up == nil || f != m.Up.File {
+		return false
+	}
+	return format != migrate.FormatGolangMigrate || m.Down == nil || m.Down.File != f
 }
 
 // groupKey is what the files of one migration have in common: golang-migrate's N_x.up.sql and

@@ -15,8 +15,8 @@ import (
 )
 
 // TestUnreadBaseComparesFiles: when the folder at the base does not read (a duplicate version that two
-// merges left, a down without its up), what the change edits or deletes of the base's migration files
-// fails as against a readable base, while a renumbered duplicate (the fix) is only a caution.
+// merges left), what the change edits or deletes of the base's migration files fails as against a
+// readable base, while a renumbered duplicate (the fix) is only a caution.
 func TestUnreadBaseComparesFiles(t *testing.T) {
 	// The base: 2_b and 2_c share version 2; 4_d's up is missing (a link out of the repository).
 	base := map[string]string{
@@ -38,6 +38,13 @@ func TestUnreadBaseComparesFiles(t *testing.T) {
 		{"the duplicate deleted, 4_d's down edited, the README gone", map[string]string{"2_c.up.sql": "", "2_c.down.sql": "", "README.md": "",
 			"4_d.up.sql": "CREATE TABLE d (id bigint);\n", "4_d.down.sql": "DROP TABLE IF EXISTS d;\n"},
 			"1_a:not-run:safe[] 2_b:not-run:safe[] 4_d:not-run:caution[edited-applied-migration@4_d.down.sql] 2_c:failed:dangerous[deleted-applied-migration@2_c.up.sql]"},
+		// golang-migrate runs nothing for the up of a version with a down file alone: its down edited is
+		// an edit of its down.
+		{"the duplicate deleted, 4_d left down-only, its down edited", map[string]string{"2_c.up.sql": "", "2_c.down.sql": "",
+			"4_d.up.sql": "", "4_d.down.sql": "DROP TABLE IF EXISTS d;\n"},
+			"1_a:not-run:safe[] 2_b:not-run:safe[] 4_d:not-run:caution[edited-applied-migration@4_d.down.sql] 2_c:failed:dangerous[deleted-applied-migration@2_c.up.sql]"},
+		{"1_a's up deleted, its down kept", map[string]string{"2_c.up.sql": "", "2_c.down.sql": "", "1_a.up.sql": ""},
+			"1_a:failed:dangerous[edited-applied-migration@1_a.up.sql] 2_b:not-run:safe[] 4_d:not-run:safe[] 2_c:failed:dangerous[deleted-applied-migration@2_c.up.sql]"},
 		{"a read migration deleted, another's down deleted", map[string]string{"2_c.up.sql": "", "2_c.down.sql": "", "3_c.up.sql": "CREATE TABLE c (id bigint);\n", "3_c.down.sql": "DROP TABLE c;\n",
 			"2_b.up.sql": "", "2_b.down.sql": "", "1_a.down.sql": ""},
 			"1_a:not-run:caution[edited-applied-migration@1_a.down.sql] 3_c:not-run:caution[edited-applied-migration@3_c.up.sql] 4_d:not-run:safe[] 2_b:failed:dangerous[deleted-applied-migration@2_b.up.sql]"},
