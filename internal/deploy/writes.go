@@ -895,12 +895,18 @@ type foreignWritesError struct {
 	rewritten, sequences []string
 	// largeObjects are the large objects (oids) that other sessions created, changed or unlinked.
 	largeObjects []uint32
+	// downs is set when what was refused is the down migrations (see downWrites), which would drop the
+	// tables or columns those writes went to, not the restore.
+	downs bool
 	// err is set when the check itself failed: the restore is refused all the same.
 	err error
 }
 
 func (e *foreignWritesError) Error() string {
 	if e.err != nil {
+		if e.downs {
+			return "whether other sessions wrote to the tables the down migrations drop or alter since the snapshot could not be checked (" + e.err.Error() + "), and the downs could drop their writes"
+		}
 		return "whether other sessions wrote to the database since the snapshot could not be checked (" + e.err.Error() + "), and restoring it could lose their writes"
 	}
 	var parts []string
@@ -929,6 +935,9 @@ func (e *foreignWritesError) Error() string {
 		}
 		parts = append(parts, fmt.Sprintf("other sessions created, changed or unlinked the large object%s %s%s (a restore unlinks every large object and loads the snapshot's)",
 			plural(n), strings.Join(oids, ", "), more))
+	}
+	if e.downs {
+		return strings.Join(parts, "; ") + " since the snapshot, tables whose rows or columns the downs destroy (they drop, truncate, delete from or update them, or drop or change a column of them): the downs would destroy those writes"
 	}
 	return strings.Join(parts, "; ") + " since the snapshot, and restoring it would lose their writes"
 }
@@ -1017,4 +1026,122 @@ func sortedNames(m map[uint32]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// undoneTables are the application's tables, now, whose rows or values the downs of migs destroy, as
+// downLosesData reads them (analyze's losses): those they drop, truncate, delete from or update, or drop
+// or change the type of a column of, a partition or inheritance child of such a table included; and, as
+// rewrites finds them, every table for DROP SCHEMA, DROP OWNED, DROP EXTENSION and DROP TYPE or DOMAIN
+// ... CASCADE, and for a DO block or a CALL the tables whose name its text holds. A down that only
+// alters a table otherwise (a constraint, an index, a storage parameter) destroys nothing there. By name,
+// qualified, sorted.
+func undoneTables(ctx context.Context, conn *pgx.Conn, historySchema, searchPath string, migs []*migrate.Migration) ([]string, error) {
+	now, _, err := relStates(ctx, conn, historySchema, "r")
+	if err != nil {
+		return nil, err
+	}
+	tw := &writeWatch{tables: now}
+	q := qualifier(searchPath)
+	oids := map[uint32]bool{}
+	for _, m := range migs {
+		if m.Down == nil {
+			continue
+		}
+		for _, l := range analyze(m.Down).Losses {
+			switch l.what {
+			case "table", "column", "truncate", "delete", "update", "type":
+				if l.matview {
+					continue
+				}
+				parts := schema.SplitKey(q(l.relation))
+				sch, rel := parts[0], parts[len(parts)-1]
+				for o, t := range now {
+					if slices.ContainsFunc(t.under, func(u string) bool {
+						us, ur := splitQualified(u)
+						return us == sch && ur == rel
+					}) {
+						oids[o] = true
+					}
+				}
+			}
+		}
+		// What the losses do not name: the tables DROP SCHEMA, DROP OWNED, a DROP ... CASCADE, a
+		// TRUNCATE ... CASCADE, a DO block or a CALL reach. rewrites' ALTER TABLE, CLUSTER and VACUUM
+		// FULL destroy nothing the losses do not name.
+		down := *m.Down
+		down.Statements = nil
+		for _, st := range m.Down.Statements {
+			switch st.Node.GetNode().(type) {
+			case *pg_query.Node_AlterTableStmt, *pg_query.Node_ClusterStmt, *pg_query.Node_VacuumStmt:
+				continue
+			}
+			down.Statements = append(down.Statements, st)
+		}
+		for _, o := range tw.rewrites(&down) {
+			oids[o] = true
+		}
+	}
+	names := make([]string, 0, len(oids))
+	for o := range oids {
+		names = append(names, now[o].name)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// downWrites looks, before the downs of migs run, for writes of other sessions since the mark to the
+// tables whose rows or values those downs destroy (undoneTables: a table the run created and its down
+// drops, a column it added): the downs would destroy those writes with them. It reads them as foreignWrites
+// reads every table (the deploy's own transactions do not count), and adds what the watch found before
+// (the reads before a script that rewrote such a table, and its pauses). It returns nil when there is
+// none, or when the run marked no moment (no snapshot: there is nothing to compare with); a
+// *foreignWritesError naming the tables when there are, or when the check could not be made.
+func (d *deployer) downWrites(ctx context.Context, migs []*migrate.Migration) error {
+	ctx = context.WithoutCancel(ctx)
+	w := d.watch
+	if len(migs) == 0 || w == nil && d.watchErr == "" {
+		return nil
+	}
+	conn, err := checkConn(ctx, d.o.URL, d.checkSession())
+	if err != nil {
+		return &foreignWritesError{err: err, downs: true}
+	}
+	defer conn.Close(ctx)
+	tables, err := undoneTables(ctx, conn, d.hist.schema, d.o.Set.SearchPath, migs)
+	if err != nil {
+		return &foreignWritesError{err: err, downs: true}
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	if w == nil {
+		return &foreignWritesError{err: errors.New(d.watchErr), downs: true}
+	}
+	s, err := w.scanner(ctx, conn, d.ownXIDs)
+	if err != nil {
+		return &foreignWritesError{err: err, downs: true}
+	}
+	// What the scans below find, not what the watch found in other tables.
+	s.foreign, s.wrote = map[int64]bool{}, nil
+	for _, t := range tables {
+		if err := s.scan(ctx, conn, t, "xmin", true); err != nil {
+			return &foreignWritesError{err: fmt.Errorf("read %s: %w", t, err), downs: true}
+		}
+	}
+	if w.paused == nil {
+		if err := s.deleted(ctx, tables); err != nil {
+			return &foreignWritesError{err: err, downs: true}
+		}
+	}
+	wrote, unknown := s.wrote, false
+	for _, t := range append(slices.Clone(w.wrote), w.changed...) {
+		if slices.Contains(tables, t) && !slices.Contains(wrote, t) && len(wrote) < 5 {
+			wrote = append(wrote, t)
+			unknown = true
+		}
+	}
+	if len(wrote) == 0 {
+		return nil
+	}
+	return &foreignWritesError{xids: len(s.foreign), tables: wrote, unknown: unknown, downs: true}
 }
