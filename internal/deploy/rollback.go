@@ -204,6 +204,18 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		need, lost = lost, ""
 	}
 	if need == "" {
+		// The downs drop the tables the run created and the columns it added: other sessions' writes to
+		// them since the snapshot would go too, without a word. Neither the downs run then nor the
+		// snapshot is restored (which would lose them as well): the database is left as it is, for a
+		// person to decide, as when a restore is refused.
+		if err := d.downWrites(ctx, p.migs); err != nil {
+			var fw *foreignWritesError
+			if errors.As(err, &fw) {
+				rb.Error = "the down migrations were not run, nor the snapshot restored: " + fw.Error()
+				d.foreignWritesKept(rb)
+				return rb, fw
+			}
+		}
 		ap := d.applier()
 		for i := len(p.migs) - 1; i >= 0; i-- {
 			m := p.migs[i]

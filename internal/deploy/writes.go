@@ -52,6 +52,9 @@ type writeWatch struct {
 	runText strings.Builder
 	// gone are the tables of those that another session had already truncated, rewritten or dropped then.
 	gone []string
+	// los are the large objects (oids) that other sessions created, changed or unlinked, as far as the
+	// checks so far found (see writeScanner.largeObjects).
+	los []uint32
 }
 
 // relState is a table's or a sequence's state at the first mark: its qualified name, its bare name (lower
@@ -559,6 +562,9 @@ func (w *writeWatch) pause(ctx context.Context, url, session, historySchema stri
 	if err := s.deleted(ctx, tables); err != nil {
 		return err
 	}
+	if err := s.largeObjects(ctx); err != nil {
+		return err
+	}
 	w.keep(s)
 	if _, err := w.conn.Exec(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("end the transaction that marks the snapshot: %w", err)
@@ -631,6 +637,8 @@ type writeScanner struct {
 	xip32   []int64
 	foreign map[int64]bool
 	wrote   []string
+	// los are the large objects other sessions wrote (see largeObjects).
+	los []uint32
 }
 
 func (w *writeWatch) scanner(ctx context.Context, conn *pgx.Conn, own []int64) (*writeScanner, error) {
@@ -642,6 +650,7 @@ func (w *writeWatch) scanner(ctx context.Context, conn *pgx.Conn, own []int64) (
 		s.foreign[x] = true
 	}
 	s.wrote = append(s.wrote, w.wrote...)
+	s.los = slices.Clone(w.los)
 	if err := conn.QueryRow(ctx, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint").Scan(&s.now); err != nil {
 		return nil, err
 	}
@@ -657,6 +666,7 @@ func (w *writeWatch) scanner(ctx context.Context, conn *pgx.Conn, own []int64) (
 func (w *writeWatch) keep(s *writeScanner) {
 	maps.Copy(w.found, s.foreign)
 	w.wrote = s.wrote
+	w.los = s.los
 }
 
 // scan reads col (xmin or xmax) of table; committed tells an xmin (its transaction committed, or the row
@@ -682,18 +692,11 @@ func (s *writeScanner) scan(ctx context.Context, x interface {
 			continue
 		}
 		if !committed {
-			// An xmax: a delete that rolled back leaves it too. The full id, for pg_xact_status.
-			full := w.next + ((id-w.next%(1<<32))%(1<<32)+(1<<32))%(1<<32)
-			for _, f := range w.xip {
-				if f%(1<<32) == id {
-					full = f
+			// An xmax: a delete that rolled back leaves it too.
+			if aborted, err := s.aborted(ctx, x, id); err != nil || aborted {
+				if err != nil {
+					return err
 				}
-			}
-			var status *string
-			if err := x.QueryRow(ctx, "SELECT pg_xact_status($1::text::xid8)", fmt.Sprint(full)).Scan(&status); err != nil {
-				return err
-			}
-			if status != nil && *status == "aborted" {
 				continue
 			}
 		}
@@ -703,6 +706,154 @@ func (s *writeScanner) scan(ctx context.Context, x interface {
 		s.wrote = append(s.wrote, table)
 	}
 	return nil
+}
+
+// aborted tells whether the transaction of the 32-bit id id (an xmax the mark did not see) rolled back.
+func (s *writeScanner) aborted(ctx context.Context, x interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, id int64) (bool, error) {
+	w := s.w
+	// The full id, for pg_xact_status.
+	full := w.next + ((id-w.next%(1<<32))%(1<<32)+(1<<32))%(1<<32)
+	for _, f := range w.xip {
+		if f%(1<<32) == id {
+			full = f
+		}
+	}
+	var status *string
+	if err := x.QueryRow(ctx, "SELECT pg_xact_status($1::text::xid8)", fmt.Sprint(full)).Scan(&status); err != nil {
+		return false, err
+	}
+	return status != nil && *status == "aborted", nil
+}
+
+// largeObjects reads the large objects for other sessions' writes since the mark, keeping the oids of
+// those written in s.los: a snapshot restore unlinks every large object and loads the snapshot's, so it
+// would undo them. Large objects are rows of pg_largeobject_metadata (one per object: lo_create,
+// lo_from_bytea, lo_import insert it, lo_unlink deletes it, ALTER LARGE OBJECT and GRANT update it) and
+// pg_largeobject (their pages: lo_put, lo_write and lo_truncate insert, update or delete them); both are
+// read as tables are, now for row versions that transactions the mark did not see wrote (xmin), and as
+// the mark saw them for those such transactions deleted or replaced (xmax), the deploy's own transactions
+// left out. pg_largeobject is readable only by superusers (and pg_read_all_data): without that right the
+// content of every large object is compared instead, as the mark saw it and now (md5 of lo_get), and a
+// change counts as another session's even when a migration of the run made it, as the check cannot tell.
+func (s *writeScanner) largeObjects(ctx context.Context) error {
+	conn := s.conn
+	var pages bool
+	if err := conn.QueryRow(ctx, "SELECT has_table_privilege('pg_catalog.pg_largeobject', 'SELECT')").Scan(&pages); err != nil {
+		return err
+	}
+	found := map[uint32]bool{}
+	for _, o := range s.los {
+		found[o] = true
+	}
+	// Now: objects created, pages written.
+	if err := s.loScan(ctx, conn, "pg_catalog.pg_largeobject_metadata", "oid", "xmin", found); err != nil {
+		return err
+	}
+	if pages {
+		if err := s.loScan(ctx, conn, "pg_catalog.pg_largeobject", "loid", "xmin", found); err != nil {
+			return err
+		}
+	}
+	var now map[uint32]string
+	if !pages {
+		var err error
+		if now, err = loContent(ctx, conn); err != nil {
+			return err
+		}
+	}
+	// As the mark saw them: objects unlinked, pages overwritten or removed.
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLit(s.w.snap)); err != nil {
+		return fmt.Errorf("read the snapshot's view: %w", err)
+	}
+	if err := s.loScan(ctx, tx, "pg_catalog.pg_largeobject_metadata", "oid", "xmax", found); err != nil {
+		return err
+	}
+	if pages {
+		if err := s.loScan(ctx, tx, "pg_catalog.pg_largeobject", "loid", "xmax", found); err != nil {
+			return err
+		}
+	} else {
+		then, err := loContent(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for o, sum := range then {
+			if n, ok := now[o]; !ok || n != sum {
+				found[o] = true
+			}
+		}
+		for o := range now {
+			if _, ok := then[o]; !ok {
+				found[o] = true
+			}
+		}
+	}
+	s.los = slices.Sorted(maps.Keys(found))
+	return nil
+}
+
+// loScan reads col (xmin or xmax) of the large-object catalog table, whose column obj is the object's
+// oid, adding to found the objects of the row versions that other sessions' transactions wrote.
+func (s *writeScanner) loScan(ctx context.Context, x interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, table, obj, col string, found map[uint32]bool) error {
+	w := s.w
+	q := fmt.Sprintf("SELECT DISTINCT %s::bigint, %s::text::bigint FROM %s WHERE %s::text::bigint <> 0 AND %s", obj, col, table, col, unseen(col))
+	rows, err := x.Query(ctx, q, w.next%(1<<32), s.now-w.next, s.xip32)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", table, err)
+	}
+	type write struct{ obj, xid int64 }
+	ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (write, error) {
+		var v write
+		return v, r.Scan(&v.obj, &v.xid)
+	})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", table, err)
+	}
+	for _, v := range ws {
+		if s.own[v.xid] || found[uint32(v.obj)] {
+			continue
+		}
+		if col == "xmax" && !s.foreign[v.xid] {
+			if aborted, err := s.aborted(ctx, x, v.xid); err != nil {
+				return err
+			} else if aborted {
+				continue
+			}
+		}
+		found[uint32(v.obj)] = true
+	}
+	return nil
+}
+
+// loContent is the md5 of every large object's content, as q's snapshot sees them.
+func loContent(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) (map[uint32]string, error) {
+	rows, err := q.Query(ctx, "SELECT oid, md5(lo_get(oid)) FROM pg_catalog.pg_largeobject_metadata")
+	if err != nil {
+		return nil, fmt.Errorf("read the large objects: %w", err)
+	}
+	out := map[uint32]string{}
+	for rows.Next() {
+		var o uint32
+		var sum string
+		if err := rows.Scan(&o, &sum); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read the large objects: %w", err)
+		}
+		out[o] = sum
+	}
+	return out, rows.Err()
 }
 
 // deleted reads tables as the watch's mark saw them, for deletes and the old versions of updates.
@@ -742,12 +893,20 @@ type foreignWritesError struct {
 	// rewritten are tables that other sessions truncated, rewrote or dropped, sequences those they advanced
 	// (see writeWatch.unaccounted).
 	rewritten, sequences []string
+	// largeObjects are the large objects (oids) that other sessions created, changed or unlinked.
+	largeObjects []uint32
+	// downs is set when what was refused is the down migrations (see downWrites), which would drop the
+	// tables or columns those writes went to, not the restore.
+	downs bool
 	// err is set when the check itself failed: the restore is refused all the same.
 	err error
 }
 
 func (e *foreignWritesError) Error() string {
 	if e.err != nil {
+		if e.downs {
+			return "whether other sessions wrote to the tables the down migrations drop or alter since the snapshot could not be checked (" + e.err.Error() + "), and the downs could drop their writes"
+		}
 		return "whether other sessions wrote to the database since the snapshot could not be checked (" + e.err.Error() + "), and restoring it could lose their writes"
 	}
 	var parts []string
@@ -764,6 +923,21 @@ func (e *foreignWritesError) Error() string {
 	if len(e.sequences) > 0 {
 		parts = append(parts, fmt.Sprintf("other sessions advanced the sequence%s %s (a restore would hand out the same numbers again)",
 			plural(len(e.sequences)), strings.Join(e.sequences, ", ")))
+	}
+	if n := len(e.largeObjects); n > 0 {
+		oids := make([]string, 0, min(n, 10))
+		for _, o := range e.largeObjects[:min(n, 10)] {
+			oids = append(oids, fmt.Sprint(o))
+		}
+		more := ""
+		if n > 10 {
+			more = fmt.Sprintf(" and %d more", n-10)
+		}
+		parts = append(parts, fmt.Sprintf("other sessions created, changed or unlinked the large object%s %s%s (a restore unlinks every large object and loads the snapshot's)",
+			plural(n), strings.Join(oids, ", "), more))
+	}
+	if e.downs {
+		return strings.Join(parts, "; ") + " since the snapshot, tables whose rows or columns the downs destroy (they drop, truncate, delete from or update them, or drop or change a column of them): the downs would destroy those writes"
 	}
 	return strings.Join(parts, "; ") + " since the snapshot, and restoring it would lose their writes"
 }
@@ -825,6 +999,10 @@ func (d *deployer) foreignWrites(ctx context.Context) error {
 	if err := s.deleted(ctx, tables); err != nil {
 		return &foreignWritesError{err: err}
 	}
+	// Large objects: the restore unlinks them all and loads the snapshot's.
+	if err := s.largeObjects(ctx); err != nil {
+		return &foreignWritesError{err: err}
+	}
 	wrote := s.wrote
 	for _, t := range w.changed {
 		if len(wrote) < 5 && !slices.Contains(wrote, t) {
@@ -835,10 +1013,10 @@ func (d *deployer) foreignWrites(ctx context.Context) error {
 	if err != nil {
 		return &foreignWritesError{err: err}
 	}
-	if len(s.foreign) == 0 && len(w.changed) == 0 && len(rewritten) == 0 && len(seqs) == 0 {
+	if len(s.foreign) == 0 && len(w.changed) == 0 && len(rewritten) == 0 && len(seqs) == 0 && len(s.los) == 0 {
 		return nil
 	}
-	return &foreignWritesError{xids: len(s.foreign), tables: wrote, unknown: len(w.changed) > 0, rewritten: rewritten, sequences: seqs}
+	return &foreignWritesError{xids: len(s.foreign), tables: wrote, unknown: len(w.changed) > 0, rewritten: rewritten, sequences: seqs, largeObjects: s.los}
 }
 
 func sortedNames(m map[uint32]string) []string {
@@ -848,4 +1026,122 @@ func sortedNames(m map[uint32]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// undoneTables are the application's tables, now, whose rows or values the downs of migs destroy, as
+// downLosesData reads them (analyze's losses): those they drop, truncate, delete from or update, or drop
+// or change the type of a column of, a partition or inheritance child of such a table included; and, as
+// rewrites finds them, every table for DROP SCHEMA, DROP OWNED, DROP EXTENSION and DROP TYPE or DOMAIN
+// ... CASCADE, and for a DO block or a CALL the tables whose name its text holds. A down that only
+// alters a table otherwise (a constraint, an index, a storage parameter) destroys nothing there. By name,
+// qualified, sorted.
+func undoneTables(ctx context.Context, conn *pgx.Conn, historySchema, searchPath string, migs []*migrate.Migration) ([]string, error) {
+	now, _, err := relStates(ctx, conn, historySchema, "r")
+	if err != nil {
+		return nil, err
+	}
+	tw := &writeWatch{tables: now}
+	q := qualifier(searchPath)
+	oids := map[uint32]bool{}
+	for _, m := range migs {
+		if m.Down == nil {
+			continue
+		}
+		for _, l := range analyze(m.Down).Losses {
+			switch l.what {
+			case "table", "column", "truncate", "delete", "update", "type":
+				if l.matview {
+					continue
+				}
+				parts := schema.SplitKey(q(l.relation))
+				sch, rel := parts[0], parts[len(parts)-1]
+				for o, t := range now {
+					if slices.ContainsFunc(t.under, func(u string) bool {
+						us, ur := splitQualified(u)
+						return us == sch && ur == rel
+					}) {
+						oids[o] = true
+					}
+				}
+			}
+		}
+		// What the losses do not name: the tables DROP SCHEMA, DROP OWNED, a DROP ... CASCADE, a
+		// TRUNCATE ... CASCADE, a DO block or a CALL reach. rewrites' ALTER TABLE, CLUSTER and VACUUM
+		// FULL destroy nothing the losses do not name.
+		down := *m.Down
+		down.Statements = nil
+		for _, st := range m.Down.Statements {
+			switch st.Node.GetNode().(type) {
+			case *pg_query.Node_AlterTableStmt, *pg_query.Node_ClusterStmt, *pg_query.Node_VacuumStmt:
+				continue
+			}
+			down.Statements = append(down.Statements, st)
+		}
+		for _, o := range tw.rewrites(&down) {
+			oids[o] = true
+		}
+	}
+	names := make([]string, 0, len(oids))
+	for o := range oids {
+		names = append(names, now[o].name)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// downWrites looks, before the downs of migs run, for writes of other sessions since the mark to the
+// tables whose rows or values those downs destroy (undoneTables: a table the run created and its down
+// drops, a column it added): the downs would destroy those writes with them. It reads them as foreignWrites
+// reads every table (the deploy's own transactions do not count), and adds what the watch found before
+// (the reads before a script that rewrote such a table, and its pauses). It returns nil when there is
+// none, or when the run marked no moment (no snapshot: there is nothing to compare with); a
+// *foreignWritesError naming the tables when there are, or when the check could not be made.
+func (d *deployer) downWrites(ctx context.Context, migs []*migrate.Migration) error {
+	ctx = context.WithoutCancel(ctx)
+	w := d.watch
+	if len(migs) == 0 || w == nil && d.watchErr == "" {
+		return nil
+	}
+	conn, err := checkConn(ctx, d.o.URL, d.checkSession())
+	if err != nil {
+		return &foreignWritesError{err: err, downs: true}
+	}
+	defer conn.Close(ctx)
+	tables, err := undoneTables(ctx, conn, d.hist.schema, d.o.Set.SearchPath, migs)
+	if err != nil {
+		return &foreignWritesError{err: err, downs: true}
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	if w == nil {
+		return &foreignWritesError{err: errors.New(d.watchErr), downs: true}
+	}
+	s, err := w.scanner(ctx, conn, d.ownXIDs)
+	if err != nil {
+		return &foreignWritesError{err: err, downs: true}
+	}
+	// What the scans below find, not what the watch found in other tables.
+	s.foreign, s.wrote = map[int64]bool{}, nil
+	for _, t := range tables {
+		if err := s.scan(ctx, conn, t, "xmin", true); err != nil {
+			return &foreignWritesError{err: fmt.Errorf("read %s: %w", t, err), downs: true}
+		}
+	}
+	if w.paused == nil {
+		if err := s.deleted(ctx, tables); err != nil {
+			return &foreignWritesError{err: err, downs: true}
+		}
+	}
+	wrote, unknown := s.wrote, false
+	for _, t := range append(slices.Clone(w.wrote), w.changed...) {
+		if slices.Contains(tables, t) && !slices.Contains(wrote, t) && len(wrote) < 5 {
+			wrote = append(wrote, t)
+			unknown = true
+		}
+	}
+	if len(wrote) == 0 {
+		return nil
+	}
+	return &foreignWritesError{xids: len(s.foreign), tables: wrote, unknown: unknown, downs: true}
 }
