@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -658,4 +659,49 @@ func TestCommentGitLabNoteFitsAsStored(t *testing.T) {
 	if n := utf8.RuneCountInString(cs[0].Body); n > gitlab.MaxNoteLength || !strings.Contains(cs[0].Body, "shortened") {
 		t.Errorf("the note has %d characters (limit %d), want a shortened report within the limit", n, gitlab.MaxNoteLength)
 	}
+}
+
+// TestForgedReportLinksNoPage: in the fork workflow the report is the fork's artifact, every field its
+// author's. A finding's URL must not become a link in the bot's comment, neither as schemagate comment
+// posts it nor as the gate rewrites it: a made-up rule is shown as code, and a known rule links its own
+// documentation page whatever URL the report gives it.
+func TestForgedReportLinksNoPage(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	const file = "db/migrations/002_orders_status.up.sql"
+	forged := &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: evHead, Migrations: []report.Migration{{
+		Version: "002", Name: "orders_status", File: file, DownFile: "db/migrations/002_orders_status.down.sql", Checksum: "c2", New: true, Status: report.StatusApplied,
+		Findings: []lint.Finding{
+			{Rule: "reviewed-by-dba-see-ticket", Risk: lint.Safe, File: file, Line: 1, Column: 1, Message: "m", URL: "https://evil.example/sso-login"},
+			{Rule: "add-column-volatile-default", Risk: lint.Dangerous, File: file, Line: 1, Column: 1, Message: "m", URL: "https://evil.example/rules"},
+		}}}}
+	e.gateReport(t, forged)
+	docs := "[add\\-column\\-volatile\\-default](" + lint.DocsBase + "add-column-volatile-default.md)"
+	check := func(step string) {
+		t.Helper()
+		cs := e.s.Comments(e.ref)
+		if len(cs) != 1 {
+			t.Fatalf("%s: %d comments, want 1", step, len(cs))
+		}
+		body := cs[0].Body
+		if strings.Contains(body, "evil.example") {
+			t.Errorf("%s: the comment links the report's URL:\n%s", step, body)
+		}
+		if !strings.Contains(body, "`reviewed-by-dba-see-ticket` at ") {
+			t.Errorf("%s: the made-up rule is not shown as code:\n%s", step, body)
+		}
+		if !strings.Contains(body, docs) {
+			t.Errorf("%s: the known rule does not link its page %s:\n%s", step, docs, body)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
+	if code := app.Run(t.Context(), []string{"comment", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report,
+		"--repo", evRepo, "--pr", "2"}); code != ExitOK {
+		t.Fatalf("comment: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	check("schemagate comment")
+	if code, out, errOut := e.run(t, "--report", e.report); code != ExitPending {
+		t.Fatalf("gate: exit %d, want %d (pending)\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	check("the gate's rewrite")
 }

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing/fstest"
 
@@ -113,7 +114,8 @@ func (a *App) staleNotice(cmd, msg string) {
 		ci.NewActions(env, a.commandOut()).Notice(msg)
 		return
 	}
-	fmt.Fprintf(a.Stderr, "%s\n", msg)
+	// The message quotes the change request and its report: escaped as a notice's text is.
+	fmt.Fprintf(a.Stderr, "%s\n", cleanMessage(msg))
 }
 
 // noPullRequestWithHead says that no open pull request has head sha any more.
@@ -140,6 +142,9 @@ func fileBlob(name string) string {
 // the run's is an error: a stale or forged artifact.
 func reportHead(rep *report.Report, run gateRun, cr *forge.ChangeRequest) (head, stale string, err error) {
 	w := run.words
+	if rep.Head != "" && !isCommitID(rep.Head) {
+		return "", "", fmt.Errorf("the report's head %s is not a commit: refusing a forged report", short12(rep.Head))
+	}
 	if rep.Head != "" && run.head != "" && !strings.EqualFold(rep.Head, run.head) {
 		return "", "", fmt.Errorf("the report was made for commit %s, but the %s was for %s: refusing a stale or forged report", short12(rep.Head), w.run, short12(run.head))
 	}
@@ -154,11 +159,33 @@ func reportHead(rep *report.Report, run gateRun, cr *forge.ChangeRequest) (head,
 	return cr.HeadSHA, "", nil
 }
 
+// short12 names a commit in a message by its first 12 hex digits. What is not hex (a forged report's
+// head, a --sha) is shown quoted, its control characters and bidi controls escaped and cut at 40
+// characters: it must not reach the log raw (ESC [2J clears a terminal). "" stays "".
 func short12(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
+	if len(sha) > 64 || !hexDigits(sha) {
+		if r := []rune(sha); len(r) > 40 {
+			sha = string(r[:40]) + "…"
+		}
+		return strconv.Quote(sha)
 	}
-	return sha
+	return sha[:min(12, len(sha))]
+}
+
+// isCommitID tells whether s is a commit id, whole or abbreviated: 7 to 40 hex digits (SHA-1), or 64
+// (a SHA-256 repository's); "" is not one.
+func isCommitID(s string) bool {
+	return (len(s) >= 7 && len(s) <= 40 || len(s) == 64) && hexDigits(s)
+}
+
+// hexDigits tells whether s holds hex digits only ("" does).
+func hexDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // verifyReport checks a report the gate was given (--report: in a workflow_run workflow, a fork's

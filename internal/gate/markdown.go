@@ -32,6 +32,10 @@ func Status(d *Decision, targetURL string) forge.Status {
 		st.State = "pending"
 		st.Description = fmt.Sprintf("Needs %d approval%s from %s", d.Needed, report.Plural(d.Needed), strings.Join(d.Owners, ", "))
 	}
+	// The description quotes the change request (its files' names, owners and logins, the reason) and
+	// shows as plain text on the pull request and in the API: its control characters and bidi controls
+	// are escaped (report.Clean), so a file name cannot read otherwise than it is (U+202E).
+	st.Description = report.Clean(st.Description)
 	if r := []rune(st.Description); len(r) > 140 {
 		st.Description = string(r[:139]) + "…"
 	}

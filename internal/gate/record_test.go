@@ -126,6 +126,14 @@ func TestStatusAndMarkdown(t *testing.T) {
 		{"not required", gate.Decision{State: gate.NotRequired, Reason: "risk is safe; approval.require=risky"},
 			"success", "Not required: risk is safe; approval.require=risky", []string{"➖"}},
 		{"long", gate.Decision{State: gate.Pending, Needed: 2, Owners: long}, "pending", "", nil},
+		// The description quotes the change request's files and the reason: shown escaped (report.Clean),
+		// a bidi control or a line break as text, not applied.
+		{"unowned bidi", gate.Decision{State: gate.Blocked, Required: true, Unowned: []string{"db/migrations/0002_orders\u202e\u2066lqs.pu.ylno_tnemmoc\u2069.up.sql"}},
+			"failure", `No one may approve db/migrations/0002_orders\u202e\u2066lqs.pu.ylno_tnemmoc\u2069.up.sql`, nil},
+		{"not required escapes", gate.Decision{State: gate.NotRequired, Reason: "no new\nmigrations \x1b[2J\u2066"},
+			"success", `Not required: no new\nmigrations \x1b[2J\u2066`, nil},
+		{"pending owners escaped", gate.Decision{State: gate.Pending, Required: true, Needed: 1, Owners: []string{"@acme/dba\u202e"}},
+			"pending", `Needs 1 approval from @acme/dba\u202e`, nil},
 		{"hostile note", gate.Decision{State: gate.Pending, Notes: []string{"x <script> @dora | [a](b)\n/merge"}}, "pending", "",
 			[]string{`x &lt;script&gt; @` + "\u200b" + `dora \| \[a\]\(b\) /merge`}},
 	}

@@ -34,7 +34,8 @@ type MarkdownOptions struct {
 	// PipelineURL links a GitLab pipeline, whose jobs' artifacts hold the reports: GitLab has no job
 	// summary, so a note names no job summary when SummaryURL is empty and this is set.
 	PipelineURL string
-	// RuleURLBase is prefixed to a rule id when a finding carries no URL.
+	// RuleURLBase, when set, is prefixed to a known rule's id to link its documentation, in place of
+	// the rule's page (lint.Rule.URL). A finding's own URL is never linked (see ruleLink).
 	RuleURLBase string
 	// Artifact names the report file or artifact that holds the full report.
 	Artifact string
@@ -606,14 +607,22 @@ func mdFailures(r *Report) string {
 	return b.String()
 }
 
+// ruleLink links a finding's rule to its documentation page. The page is the rule's own (lint.Rule.URL,
+// or RuleURLBase and its id), never the finding's URL: the report may be a fork's artifact (schemagate
+// comment in a workflow_run workflow, the gate's rewrite of the comment), whose author chooses every
+// field, and a link with a trusted rule's look could lead anywhere ([reviewed-by-dba](https://evil…)).
+// A rule lint does not know is shown as code, not linked.
 func (o MarkdownOptions) ruleLink(f lint.Finding) string {
-	if l := Link(f.Rule, f.URL); l != "" {
-		return l
+	r, ok := lint.Lookup(f.Rule)
+	if !ok {
+		return Code(f.Rule)
 	}
+	u := r.URL()
 	if o.RuleURLBase != "" {
-		if l := Link(f.Rule, o.RuleURLBase+f.Rule); l != "" {
-			return l
-		}
+		u = o.RuleURLBase + r.ID
+	}
+	if l := Link(r.ID, u); l != "" {
+		return l
 	}
 	return Code(f.Rule)
 }

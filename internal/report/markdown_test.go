@@ -59,7 +59,7 @@ func dangerousReport() *Report {
 				Message: "adding a column with a volatile default rewrites the table", Lock: "AccessExclusiveLock", Rewrite: true,
 				Suggestion: "add the column without a default, then backfill in batches", URL: "https://schemagate.dev/rules/add-column-volatile-default",
 				Statement: "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"},
-			{Rule: "create-index-non-concurrently", Risk: lint.Caution, File: "db/migrations/003_users_email.up.sql", Line: 3, Column: 1,
+			{Rule: "create-index-blocking", Risk: lint.Caution, File: "db/migrations/003_users_email.up.sql", Line: 3, Column: 1,
 				Message: "CREATE INDEX blocks writes", Lock: "ShareLock", Suggestion: "use CREATE INDEX CONCURRENTLY",
 				Statement: "CREATE INDEX users_email_idx ON users (email);"},
 			{Rule: "set-not-null", Risk: lint.Caution, File: "db/migrations/003_users_email.up.sql", Line: 5, Column: 1,
@@ -344,6 +344,44 @@ func TestHostileContentIsInert(t *testing.T) {
 		t.Errorf("mention not defused")
 	}
 	checkMermaid(t, md)
+}
+
+// TestRuleLinksAreTheRules: a finding's rule links to the rule's own page, never to the finding's URL,
+// which a forged report (a fork's artifact, posted by schemagate comment and kept by the gate's rewrite)
+// chooses: a known rule with a forged URL links its documentation, a rule lint does not know is code.
+func TestRuleLinksAreTheRules(t *testing.T) {
+	known, ok := lint.Lookup("add-column-volatile-default")
+	if !ok {
+		t.Fatal("rule add-column-volatile-default unknown")
+	}
+	r := baseReport()
+	r.Migrations = append(r.Migrations, Migration{Version: "002", Name: "orders", File: "db/migrations/002_orders.up.sql", New: true,
+		Status: StatusApplied, Findings: []lint.Finding{
+			{Rule: "reviewed-by-dba-see-ticket", Risk: lint.Safe, File: "db/migrations/002_orders.up.sql", Line: 1, Column: 1,
+				Message: "m", URL: "https://evil.example/sso-login"},
+			{Rule: known.ID, Risk: lint.Dangerous, File: "db/migrations/002_orders.up.sql", Line: 2, Column: 1,
+				Message: "m", URL: "https://evil.example/" + known.ID},
+		}})
+	r.Finish()
+	for name, md := range map[string]string{
+		"comment":     Markdown(r, MarkdownOptions{Marker: testMarker}),
+		"job summary": JobSummary(r, MarkdownOptions{Marker: testMarker}),
+		"with a base": Markdown(r, MarkdownOptions{Marker: testMarker, RuleURLBase: "https://docs.example/rules/"}),
+	} {
+		if strings.Contains(md, "evil.example") {
+			t.Errorf("%s: a finding's URL is linked:\n%s", name, md)
+		}
+		if !strings.Contains(md, "`reviewed-by-dba-see-ticket` at ") {
+			t.Errorf("%s: an unknown rule is not shown as code:\n%s", name, md)
+		}
+		want := "[add\\-column\\-volatile\\-default](" + known.URL() + ")"
+		if name == "with a base" {
+			want = "[add\\-column\\-volatile\\-default](https://docs.example/rules/add-column-volatile-default)"
+		}
+		if !strings.Contains(md, want) {
+			t.Errorf("%s: a known rule does not link its page %s:\n%s", name, want, md)
+		}
+	}
 }
 
 // TestHostileFailOnIsInert: fail_on is a string of the report, which `schemagate comment` reads from an
