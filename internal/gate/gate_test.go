@@ -500,6 +500,9 @@ func TestNoFilesNeverApproves(t *testing.T) {
 			wantState(t, d, gate.Blocked, "no file")
 			d.Settle() // as a platform's rules settle it again
 			wantState(t, d, gate.Blocked, "no file")
+			if st := gate.Status(d, ""); st.State != "failure" || !strings.Contains(st.Description, "no file") {
+				t.Errorf("status %+v, want a failure that says why", st)
+			}
 		})
 	}
 }

@@ -23,10 +23,13 @@ func Status(d *Decision, targetURL string) forge.Status {
 		st.State, st.Description = "success", "Not required: "+d.Reason
 	case Blocked:
 		st.State = "failure"
-		if len(d.BlockedBy) > 0 {
+		switch {
+		case len(d.BlockedBy) > 0:
 			st.Description = "Changes requested by " + strings.Join(d.BlockedBy, ", ")
-		} else {
+		case len(d.Unowned) > 0:
 			st.Description = "No one may approve " + strings.Join(d.Unowned, ", ")
+		default:
+			st.Description = "Blocked: " + d.Reason
 		}
 	default:
 		st.State = "pending"
