@@ -562,8 +562,11 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 			notice("comment", err)
 		}
 	}
-	if p := a.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-		if err := appendFile(p, gate.Markdown(d)+"\n"); err != nil {
+	if env := ci.ReadGitHubEnv(a.Getenv); env.SummaryPath != "" {
+		// Within the runner's 1 MiB with what the step wrote before: over it, the runner drops the whole
+		// summary. A change of thousands of migration files would make the section larger.
+		acts := ci.NewActions(env, a.commandOut())
+		if err := acts.AddSummary(gate.MarkdownUpTo(d, acts.SummaryRoom())); err != nil {
 			notice("job summary", err)
 		}
 	}
@@ -902,18 +905,6 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-func appendFile(path, s string) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(s); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // updateReportComment keeps the approval section of the check's sticky comment current: it rewrites the
