@@ -60,6 +60,9 @@ type GateOptions struct {
 	// checkRunURL is the GitHub workflow run a workflow_run event reports on (the check's), runURL this
 	// run: the comment links the job summary of one of them, never TargetURL, the status's link.
 	checkRunURL, runURL string
+	// runPages are the prefixes of the workflow run pages whose job summary the comment may go on
+	// linking (see linkedSummary): this run's repository's and --repo's, on this server.
+	runPages []string
 	// reportName is how messages and the comment name the report: --report, or the file of the artifact.
 	reportName string
 	// noCheckRun is set when --report-artifact found no finished run of the check on the head: the
@@ -208,6 +211,11 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 	}
 	if o.Repo == "" || !strings.Contains(o.Repo, "/") {
 		return usageErr(fmt.Errorf("--repo owner/name is required outside GitHub Actions (got %q)", o.Repo))
+	}
+	for _, repo := range []string{env.Repository, o.Repo} {
+		if repo != "" {
+			o.runPages = append(o.runPages, env.ServerURL+"/"+repo+"/actions/runs/")
+		}
 	}
 	token := a.Getenv(o.TokenEnv)
 	if token == "" {
@@ -554,8 +562,11 @@ func (a *App) publishGate(ctx context.Context, o *GateOptions, f forge.Forge, re
 			notice("comment", err)
 		}
 	}
-	if p := a.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-		if err := appendFile(p, gate.Markdown(d)+"\n"); err != nil {
+	if env := ci.ReadGitHubEnv(a.Getenv); env.SummaryPath != "" {
+		// Within the runner's 1 MiB with what the step wrote before: over it, the runner drops the whole
+		// summary. A change of thousands of migration files would make the section larger.
+		acts := ci.NewActions(env, a.commandOut())
+		if err := acts.AddSummary(gate.MarkdownUpTo(d, acts.SummaryRoom())); err != nil {
 			notice("job summary", err)
 		}
 	}
@@ -896,18 +907,6 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-func appendFile(path, s string) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(s); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // updateReportComment keeps the approval section of the check's sticky comment current: it rewrites the
 // comment schemagate wrote for this folder, if there is one, from the check's report and the decision.
 // It never creates a comment: the check owns it.
@@ -928,7 +927,8 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 		// The job summary that holds the check's report: the run a workflow_run event reports on, else
 		// the one the comment links already (the check's, whichever workflow runs the gate), else this
 		// run (the check's job and the gate's in one workflow); none when no run is known.
-		opts.SummaryURL = firstNonEmpty(o.checkRunURL, linkedSummary(c.Body), o.runURL)
+		markers := append([]string{opts.Marker}, report.OldMarkers(rep.Dir)...)
+		opts.SummaryURL = firstNonEmpty(o.checkRunURL, linkedSummary(c.Body, markers, o.runPages), o.runURL)
 	}
 	withDecision := *rep
 	withDecision.Approval = d.Report()
@@ -939,14 +939,52 @@ func updateReportComment(ctx context.Context, f forge.Forge, ref forge.Ref, o *G
 	return f.UpdateComment(ctx, ref, c.ID, body)
 }
 
-// summaryLink is the job summary link of the footer report.Markdown writes.
-var summaryLink = regexp.MustCompile(`<sub>schemagate · \[job summary\]\((https?://[^()\s]+)\)`)
+// summaryLink is the job summary link of the footer report.Markdown writes, the whole line: its own
+// text and at most a job log link after the job summary's.
+var summaryLink = regexp.MustCompile(`^<sub>schemagate · \[job summary\]\((https?://[^()\s]+)\)(?: · \[job log\]\([^()\s]+\))?</sub>$`)
 
-// linkedSummary is the job summary a comment of schemagate's links in its footer, or "".
-func linkedSummary(body string) string {
-	m := summaryLink.FindAllStringSubmatch(body, -1)
-	if len(m) == 0 {
+// linkedSummary is the job summary a comment of schemagate's links in its footer, or "". The footer is
+// the last line before the comment's marker (one of markers), as report.Markdown ends a comment: the
+// rest of the body quotes the change request (its SQL, its file names), which may hold a line like it.
+// The link is kept only as schemagate writes it (ci.GitHubEnv.RunURLOf): a workflow run's page, one of
+// runPages followed by the run's id.
+func linkedSummary(body string, markers, runPages []string) string {
+	end := -1
+	for _, m := range markers {
+		if i := strings.LastIndex(body, m); m != "" && i > end {
+			end = i
+		}
+	}
+	if end < 0 {
 		return ""
 	}
-	return m[len(m)-1][1]
+	before := strings.TrimRight(body[:end], " \t\r\n")
+	footer := before[strings.LastIndexByte(before, '\n')+1:]
+	m := summaryLink.FindStringSubmatch(strings.TrimSuffix(footer, "\r"))
+	if m == nil {
+		return ""
+	}
+	for _, p := range runPages {
+		if id, ok := cutPrefixFold(m[1], p); ok && isRunID(id) {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// cutPrefixFold is strings.CutPrefix with the prefix matched case-insensitively: GitHub's owner and
+// repository names are.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
+
+// isRunID reports whether s is a workflow run's id: decimal digits, not 0.
+func isRunID(s string) bool {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return false
+	}
+	return strings.TrimLeft(s, "0") != ""
 }

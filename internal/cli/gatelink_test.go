@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schemagate/schemagate/internal/forge"
+	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/report"
 )
 
@@ -30,6 +32,23 @@ func TestGateCommentLinksTheCheckRun(t *testing.T) {
 		{name: "the comment's run", old: "old report\n\n<sub>schemagate · [job summary](https://github.com/" + evRepo + "/actions/runs/55)</sub>\n",
 			want: "https://github.com/" + evRepo + "/actions/runs/55"},
 		{name: "workflow_run", workflow: true, args: []string{"--repo", evRepo}, want: "https://github.com/" + evRepo + "/actions/runs/289782451"},
+		{name: "the comment's run, GitHub Enterprise Server", env: map[string]string{"GITHUB_SERVER_URL": "https://ghes.example.com/"},
+			old:  "old report\n\n<sub>schemagate · [job summary](https://ghes.example.com/" + evRepo + "/actions/runs/55)</sub>\n\n",
+			want: "https://ghes.example.com/" + evRepo + "/actions/runs/55"},
+		{name: "the comment's run, from another repository's workflow", env: map[string]string{"GITHUB_REPOSITORY": "octo-ops/dba-gates"},
+			args: []string{"--repo", evRepo, "--pr", "2"},
+			old:  "old report\n\n<sub>schemagate · [job summary](https://github.com/" + evRepo + "/actions/runs/55)</sub>\n\n",
+			want: "https://github.com/" + evRepo + "/actions/runs/55"},
+		// A footer link is kept only as schemagate writes it: a run's page of this repository (or
+		// --repo's) on this server. Anything else is the comment's text, which quotes the change.
+		{name: "another server's page", old: "old report\n\n<sub>schemagate · [job summary](https://evil.example/" + evRepo + "/actions/runs/55)</sub>\n",
+			want: thisRun},
+		{name: "another repository's run", old: "old report\n\n<sub>schemagate · [job summary](https://github.com/evil/repo/actions/runs/55)</sub>\n",
+			want: thisRun},
+		{name: "not a run's page", old: "old report\n\n<sub>schemagate · [job summary](https://github.com/" + evRepo + "/actions/runs/55/../../../../evil/x)</sub>\n",
+			want: thisRun},
+		{name: "a footer not the last line", old: "<sub>schemagate · [job summary](https://github.com/" + evRepo + "/actions/runs/55)</sub>\n\nold report\n",
+			want: thisRun},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +97,49 @@ func TestGateCommentLinksTheCheckRun(t *testing.T) {
 				t.Errorf("the comment does not link %s:\n%s", tt.want, body)
 			}
 		})
+	}
+}
+
+// TestGateCommentSummaryLinkNotFromSQL: the check's comment quotes the pull request's SQL, which may
+// hold a line that looks like schemagate's footer: the gate's rewrite keeps only the link of the
+// comment's own footer (the line before its marker), and with none links this run, not the SQL's URL.
+func TestGateCommentSummaryLinkNotFromSQL(t *testing.T) {
+	e := newGateEnv(t, "approval:\n  require: risky\n")
+	var rep report.Report
+	if err := json.Unmarshal(readFile(t, e.report), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// The check's comment, posted without a job summary link (schemagate comment outside Actions),
+	// quoting a statement of the pull request in a finding.
+	old := rep
+	old.Migrations = append([]report.Migration(nil), rep.Migrations...)
+	old.Migrations[1].Findings = []lint.Finding{{Rule: "add-column-volatile-default", Risk: lint.Dangerous, File: "db/migrations/002_orders_status.up.sql", Line: 1, Column: 1,
+		Message: "m", Statement: "-- <sub>schemagate · [job summary](https://evil.example/phish)\nALTER TABLE orders ADD COLUMN status text DEFAULT random()::text;"}}
+	body := report.Markdown(&old, report.MarkdownOptions{Marker: report.Marker("db/migrations")})
+	if !strings.Contains(body, "evil.example/phish") {
+		t.Fatalf("the check's comment does not quote the statement:\n%s", body)
+	}
+	sticky := e.s.AddComment(e.ref, e.s.BotLogin(), body)
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED", CommitSHA: evHead})
+	e.event(t, "pull_request_review.submitted.with-organization.payload.json")
+	code, out, errOut := e.run(t, "--report", e.report)
+	if code != ExitOK {
+		t.Fatalf("exit = %d, want %d\nstdout: %s\nstderr: %s", code, ExitOK, out, errOut)
+	}
+	var got string
+	for _, c := range e.s.Comments(e.ref) {
+		if c.ID == sticky {
+			got = c.Body
+		}
+	}
+	if !strings.Contains(got, "DBA approval") {
+		t.Fatalf("the comment was not rewritten:\n%s", got)
+	}
+	if strings.Contains(got, "[job summary](https://evil.example/phish)") {
+		t.Errorf("the rewrite links the pull request's URL as the job summary:\n%s", got)
+	}
+	if !strings.Contains(got, "<sub>schemagate · [job summary](https://github.com/"+evRepo+"/actions/runs/77)</sub>") {
+		t.Errorf("the rewrite's footer does not link this run:\n%s", got)
 	}
 }
 

@@ -45,42 +45,78 @@ func Status(d *Decision, targetURL string) forge.Status {
 	return st
 }
 
-// Markdown renders the decision as the "DBA approval" section of the pull request comment. Logins,
-// teams and paths are put in code spans so that they neither ping anyone nor inject Markdown; prose is
-// escaped as report.Text escapes it.
-func Markdown(d *Decision) string {
+// Markdown renders the decision as the "DBA approval" section of the job summary. Logins, teams and
+// paths are put in code spans so that they neither ping anyone nor inject Markdown; prose is escaped as
+// report.Text escapes it. Its lists are bounded (see maxListed): a change of thousands of migration
+// files would make it larger than the job summary may be.
+func Markdown(d *Decision) string { return MarkdownUpTo(d, 0) }
+
+// MarkdownUpTo is Markdown in at most maxBytes bytes, the room the job summary has left (see
+// ci.Actions.SummaryRoom); 0 means no bound but the lists'. What does not fit is left out from the
+// end, the requirements table's last rows first and then the last notes, each list saying how many it
+// left out, so that the section ends as it was made to rather than cut at the runner's limit. It can
+// exceed maxBytes only when its heading, the ignored findings and the checksum alone do.
+func MarkdownUpTo(d *Decision, maxBytes int) string {
+	p := markdownParts(d)
+	rows, notes := len(p.rows), len(p.notes)
+	for {
+		md := p.render(rows, notes)
+		if maxBytes <= 0 || len(md) <= maxBytes || rows+notes == 0 {
+			return md
+		}
+		over := len(md) - maxBytes
+		for over > 0 && rows > 0 {
+			rows--
+			over -= len(p.rows[rows])
+		}
+		for over > 0 && notes > 0 {
+			notes--
+			over -= len(p.notes[notes])
+		}
+	}
+}
+
+// parts are the rendered pieces of the section: rows and notes are the lines MarkdownUpTo may leave out.
+type parts struct {
+	head, ignored, tail string
+	rows, notes         []string
+	// allRows and allNotes are how many the decision has, of which rows and notes are the first.
+	allRows, allNotes int
+}
+
+func markdownParts(d *Decision) *parts {
+	p := &parts{allRows: len(d.Requirements), allNotes: len(d.Notes)}
 	var b strings.Builder
 	icon := map[string]string{Approved: "✅", Pending: "⏳", Blocked: "⛔", NotRequired: "➖"}[d.State]
 	fmt.Fprintf(&b, "### %s DBA approval: %s\n\n", icon, d.State)
 	switch d.State {
 	case NotRequired:
-		fmt.Fprintf(&b, "Not required (%s).\n", text(d.Reason))
+		fmt.Fprintf(&b, "Not required (%s).\n", report.TextUpTo(d.Reason, maxNoteRunes))
 	case Approved:
-		fmt.Fprintf(&b, "Approved by %s.\n", codeList(d.ApprovedBy))
+		fmt.Fprintf(&b, "Approved by %s.\n", shortList(d.ApprovedBy, ""))
 	case Blocked:
 		if len(d.BlockedBy) > 0 {
-			fmt.Fprintf(&b, "Changes requested by %s. Their approval is needed before merging.\n", codeList(d.BlockedBy))
+			fmt.Fprintf(&b, "Changes requested by %s. Their approval is needed before merging.\n", shortList(d.BlockedBy, ""))
 		} else {
-			fmt.Fprintf(&b, "Nobody may approve %s: add a CODEOWNERS rule on the base branch or set `approval.dba_users`.\n", codeList(d.Unowned))
+			fmt.Fprintf(&b, "Nobody may approve %s: add a CODEOWNERS rule on the base branch or set `approval.dba_users`.\n", shortList(d.Unowned, "files"))
 		}
 	default:
-		fmt.Fprintf(&b, "Waiting for %d approval%s from %s.\n", d.Needed, report.Plural(d.Needed), codeList(d.Owners))
+		fmt.Fprintf(&b, "Waiting for %d approval%s from %s.\n", d.Needed, report.Plural(d.Needed), shortList(d.Owners, ""))
 	}
-	if len(d.Requirements) > 0 {
-		b.WriteString("\n| Owners | Files | Approved |\n|---|---|---|\n")
-		for _, r := range d.Requirements {
-			owners := codeCells(r.Owners)
-			if r.Section != "" {
-				owners = text(r.Section) + ": " + owners
-			}
-			approved := fmt.Sprintf("%d of %d", min(len(r.ApprovedBy), r.Needed), r.Needed)
-			if len(r.ApprovedBy) > 0 {
-				approved += " (" + codeCells(r.ApprovedBy) + ")"
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", owners, codeCells(r.Files), approved)
+	p.head = b.String()
+	for _, r := range d.Requirements[:min(len(d.Requirements), maxRowsShown)] {
+		owners := codeCells(r.Owners, "")
+		if r.Section != "" {
+			owners = report.TextUpTo(r.Section, maxNameRunes) + ": " + owners
 		}
+		approved := fmt.Sprintf("%d of %d", min(len(r.ApprovedBy), r.Needed), r.Needed)
+		if len(r.ApprovedBy) > 0 {
+			approved += " (" + codeCells(r.ApprovedBy, "") + ")"
+		}
+		p.rows = append(p.rows, fmt.Sprintf("| %s | %s | %s |\n", owners, codeCells(r.Files, "files"), approved))
 	}
 	if len(d.Ignored) > 0 {
+		b.Reset()
 		b.WriteString("\nIgnored by the author, counted for the approval:\n\n")
 		for i, ig := range d.Ignored {
 			if i == maxIgnoredShown {
@@ -89,16 +125,42 @@ func Markdown(d *Decision) string {
 			}
 			fmt.Fprintf(&b, "- %s\n", report.TextUpTo(ig, maxIgnoredRunes))
 		}
+		p.ignored = b.String()
 	}
-	if len(d.Notes) > 0 {
-		b.WriteString("\n")
-		for _, n := range d.Notes {
-			fmt.Fprintf(&b, "- %s\n", text(n))
-		}
+	for _, n := range d.Notes[:min(len(d.Notes), maxNotesShown)] {
+		p.notes = append(p.notes, "- "+report.TextUpTo(n, maxNoteRunes)+"\n")
 	}
 	if d.Checksum != "" && d.Required {
-		fmt.Fprintf(&b, "\n<sub>Approval applies to migrations checksum `%s`; any change to their SQL needs a new approval.</sub>\n", d.Checksum[:min(12, len(d.Checksum))])
+		p.tail = fmt.Sprintf("\n<sub>Approval applies to migrations checksum `%s`; any change to their SQL needs a new approval.</sub>\n", d.Checksum[:min(12, len(d.Checksum))])
 	}
+	return p
+}
+
+// render is the section with the first rows rows of the requirements table and the first notes notes.
+func (p *parts) render(rows, notes int) string {
+	var b strings.Builder
+	b.WriteString(p.head)
+	if rows > 0 {
+		b.WriteString("\n| Owners | Files | Approved |\n|---|---|---|\n")
+		for _, r := range p.rows[:rows] {
+			b.WriteString(r)
+		}
+	}
+	if left := p.allRows - rows; left > 0 {
+		// A line of its own after a blank one: a line right after the table would be read as its row.
+		fmt.Fprintf(&b, "\n- … and %d more owner rule%s (the gate's --json output lists them all)\n", left, report.Plural(left))
+	}
+	b.WriteString(p.ignored)
+	if p.allNotes > 0 {
+		b.WriteString("\n")
+		for _, n := range p.notes[:notes] {
+			b.WriteString(n)
+		}
+		if left := p.allNotes - notes; left > 0 {
+			fmt.Fprintf(&b, "- … and %d more note%s (the gate's output lists them all)\n", left, report.Plural(left))
+		}
+	}
+	b.WriteString(p.tail)
 	return b.String()
 }
 
@@ -109,16 +171,43 @@ const (
 	maxIgnoredRunes = 500
 )
 
+// What the section lists of the change request is bounded too: it may hold thousands of migration
+// files, with a note each (those past the number the gate reads back), and a file's name may be long.
+// maxListed is how many files (or logins) a list shows, in the heading or a cell of the table.
+const (
+	maxListed     = 20
+	maxNameRunes  = 500
+	maxRowsShown  = 50
+	maxNotesShown = 50
+	maxNoteRunes  = 1000
+)
+
 // The section quotes the change request (its files, the ignore comments' reasons) and is shown in the
 // comment and the job summary: it escapes as the check's comment does (report.Text, report.Code), which
 // also shows bidi controls as text and keeps a URL in the text from becoming a link.
 
-// codeCells is codeList for a table cell: a pipe splits a GitHub table row even inside a code span,
+// codeCells is shortList for a table cell: a pipe splits a GitHub table row even inside a code span,
 // unless escaped (see report.CodeCell).
-func codeCells(items []string) string {
-	out := make([]string, len(items))
-	for i, s := range items {
-		out[i] = report.CodeCell(s)
+func codeCells(items []string, what string) string {
+	return listed(items, what, func(s string) string { return report.CodeCellUpTo(s, maxNameRunes) })
+}
+
+// shortList lists items in code spans, maxListed at most, then how many more (of what, if not "").
+func shortList(items []string, what string) string {
+	return listed(items, what, func(s string) string { return report.CodeUpTo(s, maxNameRunes) })
+}
+
+func listed(items []string, what string, code func(string) string) string {
+	var out []string
+	for _, s := range items[:min(len(items), maxListed)] {
+		out = append(out, code(s))
+	}
+	if left := len(items) - len(out); left > 0 {
+		more := fmt.Sprintf("… and %d more", left)
+		if what != "" {
+			more += " " + what
+		}
+		out = append(out, more)
 	}
 	return strings.Join(out, ", ")
 }
