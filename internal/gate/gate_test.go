@@ -503,6 +503,9 @@ func TestNoFilesNeverApproves(t *testing.T) {
 			if st := gate.Status(d, ""); st.State != "failure" || !strings.Contains(st.Description, "no file") {
 				t.Errorf("status %+v, want a failure that says why", st)
 			}
+			if md := gate.Markdown(d); !strings.Contains(md, "no file") || strings.Contains(md, "Nobody may approve") {
+				t.Errorf("markdown %q, want the reason, not an empty list of files nobody may approve", md)
+			}
 		})
 	}
 }

@@ -95,10 +95,13 @@ func markdownParts(d *Decision) *parts {
 	case Approved:
 		fmt.Fprintf(&b, "Approved by %s.\n", shortList(d.ApprovedBy, ""))
 	case Blocked:
-		if len(d.BlockedBy) > 0 {
+		switch {
+		case len(d.BlockedBy) > 0:
 			fmt.Fprintf(&b, "Changes requested by %s. Their approval is needed before merging.\n", shortList(d.BlockedBy, ""))
-		} else {
+		case len(d.Unowned) > 0:
 			fmt.Fprintf(&b, "Nobody may approve %s: add a CODEOWNERS rule on the base branch or set `approval.dba_users`.\n", shortList(d.Unowned, "files"))
+		default:
+			fmt.Fprintf(&b, "Blocked: %s.\n", text(d.Reason))
 		}
 	default:
 		fmt.Fprintf(&b, "Waiting for %d approval%s from %s.\n", d.Needed, report.Plural(d.Needed), shortList(d.Owners, ""))
