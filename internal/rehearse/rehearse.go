@@ -198,7 +198,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		}
 		sp.Mark(m, &rm)
 		_, edited := sp.Edited[m]
-		if _, early := sp.OutOfOrder[m]; edited || early {
+		if edited || sp.Refused(m) {
 			delete(nStatic, m) // its findings were replaced
 		}
 		rep.Migrations = append(rep.Migrations, rm)
@@ -316,7 +316,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		opts.Progress("[%d/%d] %s", i+1, len(fresh), m.ID())
 		r.step.Store("migration " + m.ID())
 		r.current, r.currentUp, r.inRoundtrip = rm, m.Up, false
-		if _, early := sp.OutOfOrder[m]; early {
+		if sp.Refused(m) {
 			// schemagate deploy refuses the folder with it (Split.Mark failed it): like an edited
 			// migration, it is not rehearsed, and the migrations after it run without it.
 			opts.Progress("  not run: it sorts before a migration the base applied (out-of-order-migration)")

@@ -192,9 +192,14 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 			Message:    fmt.Sprintf("%s is a goose Go migration: its code cannot run in the rehearsal, so what it does is not checked and later migrations run without it", m.ID()),
 			Suggestion: r.Suggestion, URL: r.URL()})
 	}
-	if last, ok := sp.OutOfOrder[m]; ok {
-		// As for an edited migration, its findings are the one that says why it fails: schemagate
-		// deploy refuses the folder, so the rehearsal does not run it (see rehearse).
+	if last, ok := sp.OutOfOrder[m]; ok && !sp.Refused(m) {
+		// The folder's tool applies it (after the later ones): rehearsed as it would run, with the finding
+		// that says where it runs and that schemagate deploy refuses it.
+		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.set))
+	} else if ok {
+		// As for an edited migration, its findings are the one that says why it fails: the folder's tool
+		// never runs it there or refuses it, and so does schemagate deploy, so the rehearsal does not
+		// run it (see rehearse).
 		f := outOfOrderFinding(m, last, sp.set)
 		rm.New, rm.Findings = true, []lint.Finding{f}
 		rm.Status = report.StatusFailed
@@ -304,6 +309,25 @@ func editedFinding(m, base *migrate.Migration, set *migrate.Set) lint.Finding {
 		}
 	}
 	return f
+}
+
+// Refused tells whether m is a new migration that sorts before the base's last one (OutOfOrder) and
+// that the folder's tool never runs there or refuses to run: golang-migrate only moves forward; goose
+// (without --allow-missing), Atlas (without --exec-order non-linear), sqitch and Flyway without outOfOrder
+// refuse it or skip it. Such a migration fails and is not rehearsed. dbmate, sql-migrate and Flyway with
+// outOfOrder apply it after the later ones: it is rehearsed, and its finding says that schemagate deploy
+// refuses it (a folder deployed by the tool itself runs it).
+func (sp Split) Refused(m *migrate.Migration) bool {
+	if _, ok := sp.OutOfOrder[m]; !ok {
+		return false
+	}
+	switch sp.format {
+	case migrate.FormatDbmate, migrate.FormatSQLMigrate:
+		return false
+	case migrate.FormatFlyway:
+		return sp.set == nil || !sp.set.OutOfOrder
+	}
+	return true
 }
 
 // raced tells whether m, a migration the base has at its version (or key) with another up, is another
