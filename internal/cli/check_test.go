@@ -1093,3 +1093,70 @@ func TestCheckVersionNotInstalled(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckBaseOutOfOrderAndTakenVersion: check predicts schemagate deploy. A new migration that sorts
+// before one the base applied (0003 below 0004) is drift to deploy's plan, which refuses the folder:
+// check fails it (exit 3), says what golang-migrate does with it and that deploy refuses it, and does
+// not run it. A new migration at a version the base gives another file (two changes took 0003) is no
+// edit to revert: check says the version is taken and to give it one after the base's last.
+func TestCheckBaseOutOfOrderAndTakenVersion(t *testing.T) {
+	requirePG(t)
+	type entry struct {
+		Version, Status string
+		Error           *struct{ Message, Phase string }
+		Findings        []struct{ Rule, Message, Suggestion string }
+	}
+	check := func(t *testing.T, mig string) (int, map[string]entry, string) {
+		jsonPath := filepath.Join(t.TempDir(), "r.json")
+		code, out, errOut := run(t, nil, "check", "--dir", mig, "--base", "main", "--report-json", jsonPath)
+		var rep struct{ Migrations []entry }
+		b, err := os.ReadFile(jsonPath)
+		if err != nil {
+			t.Fatalf("exit %d, no report: %v\n%s\n%s", code, err, out, errOut)
+		}
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		byVersion := map[string]entry{}
+		for _, m := range rep.Migrations {
+			byVersion[m.Version] = m
+		}
+		return code, byVersion, out + errOut
+	}
+	t.Run("out of order", func(t *testing.T) {
+		mig := shopRepo(t, []string{"0001", "0002", "0004"}, []string{"0003", "0005"})
+		code, got, out := check(t, mig)
+		m := got["3"]
+		if code != ExitBlocked || m.Status != "failed" || m.Error == nil || m.Error.Phase != "order" || got["5"].Status != "applied" {
+			t.Fatalf("exit %d, 3: %+v, 5: %s; want exit %d, 3 failed (not run), 5 applied\n%s", code, m, got["5"].Status, ExitBlocked, out)
+		}
+		if len(m.Findings) != 1 || m.Findings[0].Rule != "out-of-order-migration" || !strings.Contains(m.Findings[0].Message, "golang-migrate only moves forward, so it never applies it there") ||
+			!strings.Contains(m.Findings[0].Message, "schemagate deploy refuses it") ||
+			m.Findings[0].Suggestion != "rename it to sort after 0004_index_orders_by_status.up.sql, the last migration the base applied" {
+			t.Errorf("3: findings %+v", m.Findings)
+		}
+		if !strings.Contains(out, "not run: it sorts before a migration the base applied") {
+			t.Errorf("progress does not say 3 is not run:\n%s", out)
+		}
+	})
+	t.Run("version taken", func(t *testing.T) {
+		mig := shopRepo(t, []string{"0001", "0002", "0003"}, nil)
+		for _, f := range []string{"0003_add_order_note.up.sql", "0003_add_order_note.down.sql"} {
+			if err := os.Remove(filepath.Join(mig, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		writeFile(t, filepath.Join(mig, "0003_add_order_flags.up.sql"), []byte("ALTER TABLE orders ADD COLUMN flags int;\n"))
+		writeFile(t, filepath.Join(mig, "0003_add_order_flags.down.sql"), []byte("ALTER TABLE orders DROP COLUMN flags;\n"))
+		code, got, out := check(t, mig)
+		m := got["3"]
+		if code != ExitBlocked || m.Status != "failed" || len(m.Findings) != 1 {
+			t.Fatalf("exit %d, 3: %+v; want exit %d, 3 failed\n%s", code, m, ExitBlocked, out)
+		}
+		f := m.Findings[0]
+		if !strings.HasPrefix(f.Message, "version 3 is taken at the base by 0003_add_order_note.up.sql: migration 3_add_order_flags is another migration with the same version") ||
+			!strings.HasPrefix(f.Suggestion, "give this migration a version after the last one (the base's last is 0003_add_order_note.up.sql)") {
+			t.Errorf("3: %q\nsuggestion %q", f.Message, f.Suggestion)
+		}
+	})
+}

@@ -428,7 +428,7 @@ func readFile(t *testing.T, p string) []byte {
 
 // TestStaticReportAgainstBase: the gate's static report (no rehearsal) judges a folder against its base
 // as the rehearsal does: an edited applied migration is part of the change and failed, a new one before
-// the base's last is flagged, and a changed Flyway repeatable migration is new while an unchanged one is not.
+// the base's last is failed (schemagate deploy refuses it), and a changed Flyway repeatable migration is new while an unchanged one is not.
 func TestStaticReportAgainstBase(t *testing.T) {
 	read := func(files map[string]string, format migrate.Format) *migrate.Set {
 		fsys := fstest.MapFS{}
@@ -456,7 +456,7 @@ func TestStaticReportAgainstBase(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%s:%s:%v%v", m.Version, m.Status, m.New, rules))
 	}
-	want := "10:failed:true[edited-applied-migration@db/10_a.up.sql] 15:not-run:true[out-of-order-migration@db/15_c.up.sql] 20:base:false[]"
+	want := "10:failed:true[edited-applied-migration@db/10_a.up.sql] 15:failed:true[out-of-order-migration@db/15_c.up.sql] 20:base:false[]"
 	if strings.Join(got, " ") != want || rep.OK || rep.Risk != lint.Dangerous {
 		t.Errorf("static report %q (ok %v, risk %s), want %q, not ok, dangerous", strings.Join(got, " "), rep.OK, rep.Risk, want)
 	}

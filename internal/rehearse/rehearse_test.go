@@ -430,7 +430,8 @@ func folderOf(t *testing.T, format migrate.Format, files map[string]string) *mig
 
 // TestEditedAndOutOfOrderMigrations: against its base, a change that edits a migration the base has is
 // failed (databases keep the base's text, which the history replays), and a new migration that sorts
-// before the base's last one says what the owning tool does with it.
+// before the base's last one is failed too, not run (schemagate deploy refuses it), saying what the
+// owning tool does with it.
 func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 	baseFiles := map[string]string{
 		"10_a.up.sql": "CREATE TABLE a (id bigint PRIMARY KEY);", "10_a.down.sql": "DROP TABLE a;",
@@ -477,7 +478,7 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 			}
 		}
 	}
-	if want := "10:base:false 15:applied:true 20:failed:true 30:base:true 40:applied:true"; strings.Join(got, " ") != want {
+	if want := "10:base:false 15:failed:true 20:failed:true 30:base:true 40:applied:true"; strings.Join(got, " ") != want {
 		t.Fatalf("migrations %q, want %q", strings.Join(got, " "), want)
 	}
 	if rep.OK {
@@ -489,7 +490,8 @@ func TestEditedAndOutOfOrderMigrations(t *testing.T) {
 	if e := migration(t, rep, "20").Error; e == nil || e.File != "20_b.up.sql" || e.Line != 2 || e.Phase != "edit" {
 		t.Errorf("20 error %+v, want it at the statement that changed, 20_b.up.sql:2", e)
 	}
-	if r := rules["15"]; len(r) != 1 || !strings.HasPrefix(r[0], "out-of-order-migration dangerous: ") || !strings.Contains(r[0], "golang-migrate only moves forward") {
+	if r := rules["15"]; len(r) != 1 || !strings.HasPrefix(r[0], "out-of-order-migration dangerous: ") || !strings.Contains(r[0], "golang-migrate only moves forward") ||
+		!strings.Contains(r[0], "schemagate deploy refuses it") {
 		t.Errorf("15: %q, want one dangerous out-of-order-migration finding", r)
 	}
 	if r := rules["30"]; len(r) != 1 || !strings.HasPrefix(r[0], "edited-applied-migration caution: the down script of migration 30_c differs") {

@@ -25,16 +25,22 @@ type Split struct {
 	// script changed, to the base's migration. The migration is history (databases ran that up), and
 	// the change is part of the pull request: a fixed down is what a later rollback runs.
 	DownEdited map[*migrate.Migration]*migrate.Migration
-	// OutOfOrder maps a new migration that sorts before the last history migration to that one.
+	// OutOfOrder maps a new migration that sorts before the last history migration to that one. It is
+	// failed and not rehearsed, as for an edited one: schemagate deploy refuses a folder with an
+	// unapplied migration that sorts before an applied one (deploy's plan calls it drift), whatever the
+	// folder's tool would do with it.
 	OutOfOrder map[*migrate.Migration]*migrate.Migration
 	// Deleted are the base's migrations the folder no longer has, in the base's order. The history
 	// replays them where the base has them: databases ran them.
 	Deleted []*migrate.Migration
 	// Rerun maps a repeatable migration (Flyway R__) whose text changed to its base version: databases
 	// ran the base's, which the history replays, and the tool runs the new one again, which is new.
-	Rerun  map[*migrate.Migration]*migrate.Migration
-	format migrate.Format
-	set    *migrate.Set // the folder: what its tool's settings make of the findings (Flyway's validation)
+	Rerun map[*migrate.Migration]*migrate.Migration
+	// baseLast is the base's last migration (not repeatable), which a migration that takes a version the
+	// base gives another one is to sort after.
+	baseLast *migrate.Migration
+	format   migrate.Format
+	set      *migrate.Set // the folder: what its tool's settings make of the findings (Flyway's validation)
 }
 
 // SplitHistory sorts the folder into history (present at base with the same content) and new
@@ -51,6 +57,9 @@ func SplitHistory(cur, base *migrate.Set) Split {
 	old := map[string]*migrate.Migration{}
 	for _, m := range base.Migrations {
 		old[m.Key()] = m
+		if !m.Repeatable {
+			sp.baseLast = m
+		}
 	}
 	now := map[string]bool{}
 	for _, m := range cur.Migrations {
@@ -104,10 +113,9 @@ func SplitHistory(cur, base *migrate.Set) Split {
 	}
 	sp.History = append(sp.History, pending...)
 	// A new migration before the last history one in folder order: databases at the base's last version
-	// meet it after that one, if at all. Flyway with outOfOrder applies it there, as the rehearsal does.
-	if cur.Format == migrate.FormatFlyway && cur.OutOfOrder {
-		return sp
-	}
+	// meet it after that one, if at all, and schemagate deploy refuses it (deploy's plan: "is not applied
+	// but sorts before applied"), even where the tool would apply it (Flyway's outOfOrder, dbmate,
+	// sql-migrate).
 	seen := false
 	for i := len(cur.Migrations) - 1; i >= 0; i-- {
 		m := cur.Migrations[i]
@@ -184,8 +192,20 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 			Message:    fmt.Sprintf("%s is a goose Go migration: its code cannot run in the rehearsal, so what it does is not checked and later migrations run without it", m.ID()),
 			Suggestion: r.Suggestion, URL: r.URL()})
 	}
-	if last, ok := sp.OutOfOrder[m]; ok {
+	if last, ok := sp.OutOfOrder[m]; ok && !sp.Refused(m) {
+		// The folder's tool applies it (after the later ones): rehearsed as it would run, with the finding
+		// that says where it runs and that schemagate deploy refuses it.
 		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.set))
+	} else if ok {
+		// As for an edited migration, its findings are the one that says why it fails: the folder's tool
+		// never runs it there or refuses it, and so does schemagate deploy, so the rehearsal does not
+		// run it (see rehearse).
+		f := outOfOrderFinding(m, last, sp.set)
+		rm.New, rm.Findings = true, []lint.Finding{f}
+		rm.Status = report.StatusFailed
+		rm.Error = &report.SQLError{Message: "sorts before " + last.ID() + ", which the base applied: schemagate deploy refuses it, so it is not rehearsed (out-of-order-migration)",
+			File: f.File, Line: f.Line, Column: 1, Phase: "order"}
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
 	}
 	if b, ok := sp.DownEdited[m]; ok {
 		f := editedFinding(m, b, sp.set)
@@ -198,11 +218,16 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 	}
 	if _, ok := sp.Edited[m]; ok {
 		f := editedFinding(m, sp.Edited[m], sp.set)
+		if b := sp.Edited[m]; raced(m, b) {
+			f = racedFinding(f, m, b, sp.baseLast)
+		}
 		rm.New, rm.Findings = true, []lint.Finding{f}
 		rm.Status = report.StatusFailed
 		rm.Error = &report.SQLError{Message: "edited after the base applied it: the history replays the base's text (edited-applied-migration)",
 			File: f.File, Line: f.Line, Column: 1, Phase: "edit"}
 		switch b := sp.Edited[m]; {
+		case raced(m, b):
+			rm.Error.Message = fmt.Sprintf("version %s is taken at the base by %s: the history replays that migration in its place (edited-applied-migration)", m.Version, path.Base(b.Up.File))
 		case !migrate.SameScript(m.Up, b.Up):
 		case !m.SamePlanEntry(b):
 			rm.Error.Message = "its line or its place in the plan changed after the base deployed it, which moves sqitch's change IDs: the history replays it as the base has it (edited-applied-migration)"
@@ -283,6 +308,47 @@ func editedFinding(m, base *migrate.Migration, set *migrate.Set) lint.Finding {
 			break
 		}
 	}
+	return f
+}
+
+// Refused tells whether m is a new migration that sorts before the base's last one (OutOfOrder) and
+// that the folder's tool never runs there or refuses to run: golang-migrate only moves forward; goose
+// (without --allow-missing), Atlas (without --exec-order non-linear), sqitch and Flyway without outOfOrder
+// refuse it or skip it. Such a migration fails and is not rehearsed. dbmate, sql-migrate and Flyway with
+// outOfOrder apply it after the later ones: it is rehearsed, and its finding says that schemagate deploy
+// refuses it (a folder deployed by the tool itself runs it).
+func (sp Split) Refused(m *migrate.Migration) bool {
+	if _, ok := sp.OutOfOrder[m]; !ok {
+		return false
+	}
+	switch sp.format {
+	case migrate.FormatDbmate, migrate.FormatSQLMigrate:
+		return false
+	case migrate.FormatFlyway:
+		return sp.set == nil || !sp.set.OutOfOrder
+	}
+	return true
+}
+
+// raced tells whether m, a migration the base has at its version (or key) with another up, is another
+// migration than the base's: its up file has another name, as when two pull requests took the same next
+// version, and the one merged first is at the base. It is then no edit to revert.
+func raced(m, base *migrate.Migration) bool {
+	return m.Up != nil && base != nil && base.Up != nil && !migrate.SameScript(m.Up, base.Up) &&
+		path.Base(m.Up.File) != path.Base(base.Up.File)
+}
+
+// racedFinding is f, the edited-applied-migration finding on m, for a migration that raced another to
+// its version (see raced): base, at the base, took it first; last is the base's last migration.
+func racedFinding(f lint.Finding, m, base, last *migrate.Migration) lint.Finding {
+	after := ""
+	if last != nil {
+		after = fmt.Sprintf(" (the base's last is %s)", path.Base(last.Up.File))
+	}
+	f.Message = fmt.Sprintf("version %s is taken at the base by %s: migration %s is another migration with the same version (two changes took it), so databases that applied %s never run %s, and schemagate deploy refuses the changed checksum of version %s",
+		m.Version, path.Base(base.Up.File), m.ID(), base.ID(), m.ID(), m.Version)
+	f.Suggestion = "give this migration a version after the last one" + after + ", and keep " + path.Base(base.Up.File) + " as the base has it"
+	f.Line = 1
 	return f
 }
 
@@ -398,39 +464,44 @@ func outOfOrderFinding(m, last *migrate.Migration, set *migrate.Set) lint.Findin
 	format := set.Format
 	risk := r.Risk
 	what := "it runs after " + last.ID() + " there, not in folder order"
-	switch format {
-	case migrate.FormatGolangMigrate:
+	switch {
+	case format == migrate.FormatGolangMigrate:
 		risk = lint.Dangerous
 		what = "golang-migrate only moves forward, so it never applies it there"
-	case migrate.FormatGoose:
+	case format == migrate.FormatGoose:
 		what = "goose refuses it as a missing migration unless run with --allow-missing"
-	case migrate.FormatFlyway:
-		// Set.OutOfOrder (outOfOrder=true) leaves no finding. Without it the deploy fails loudly before
-		// it changes anything, which a reviewer must see, but no database is left behind or half done:
-		// a caution, as the catalog has it, not golang-migrate's silent skip.
-		what = "outOfOrder is off, so Flyway's migrate fails its validation (\"Detected resolved migration not applied to database: " + m.Version + "\") and applies nothing; turn outOfOrder on (flyway.outOfOrder=true) if it is meant to run there"
+	case format == migrate.FormatFlyway && set.OutOfOrder:
+		// With outOfOrder=true Flyway's migrate applies it after the later ones; schemagate deploy still
+		// refuses it (below).
+		what = "outOfOrder is on, so Flyway's migrate applies it there, after " + last.ID() + ", not in folder order"
+	case format == migrate.FormatFlyway:
+		// Without outOfOrder Flyway's migrate fails loudly before it changes anything, which a reviewer
+		// must see, but no database is left behind or half done: a caution, as the catalog has it, not
+		// golang-migrate's silent skip.
+		what = "outOfOrder is off, so Flyway's migrate fails its validation (\"Detected resolved migration not applied to database: " + m.Version + "\") and applies nothing"
 		if ok, why := set.FlywayPasses(false, "ignored"); ok {
 			// Its validation lets the ignored migration pass: migrate skips it without a word, and never
 			// applies it there, as golang-migrate does.
 			risk = lint.Dangerous
-			what = "outOfOrder is off and Flyway's validation lets it pass (" + why + "), so Flyway's migrate skips it there without a word and never applies it; turn outOfOrder on (flyway.outOfOrder=true) if it is meant to run there"
+			what = "outOfOrder is off and Flyway's validation lets it pass (" + why + "), so Flyway's migrate skips it there without a word and never applies it"
 		}
-	case migrate.FormatAtlas:
+	case format == migrate.FormatAtlas:
 		what = "atlas migrate apply refuses to run it unless --exec-order non-linear is given"
-	case migrate.FormatSqitch:
+	case format == migrate.FormatSqitch:
 		// A change planned before a deployed one changes the IDs of the changes after it (each ID
 		// covers the one planned before it): the edited-applied-migration finding says what sqitch does.
 		what = "sqitch's deploy refuses it, as the plan's changes after it are other changes to sqitch now; plan it after the base's last change"
-	case migrate.FormatSQLMigrate:
+	case format == migrate.FormatSQLMigrate:
 		// planMigrationCommon plans first, before the migrations after the last one applied, every
 		// migration that gorp_migrations lacks and that sorts before that one (ToCatchup).
 		what = "sql-migrate's up applies it all the same, before the migrations that sort after " + path.Base(last.Up.File) +
 			" (its plan first catches up on every migration missing from gorp_migrations that sorts before the last one applied), so it runs after " +
-			last.ID() + " there, not in folder order; schemagate deploy refuses it, as it does any unapplied migration that sorts before an applied one"
+			last.ID() + " there, not in folder order"
 	}
+	what += "; schemagate deploy refuses it, as it does any unapplied migration that sorts before an applied one"
 	f := lint.Finding{Rule: r.ID, Risk: risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("new migration %s sorts before %s, which the base already has: on a database at %s, %s", m.ID(), last.ID(), last.Version, what),
-		Suggestion: r.Suggestion, URL: r.URL()}
+		Suggestion: "rename it to sort after " + path.Base(last.Up.File) + ", the last migration the base applied", URL: r.URL()}
 	if m.Plan != nil {
 		f.File, f.Line = m.Plan.File, m.Plan.Line // a sqitch change's place is its line in the plan
 		f.Message = fmt.Sprintf("new change %s is planned before %s, which the base already deployed: %s", m.ID(), last.ID(), what)

@@ -47,7 +47,8 @@ func byFile(rep *report.Report) (string, map[string][]string) {
 // TestSQLMigrateNewFileSortingFirst: sql-migrate knows an applied migration by its file name. A change
 // that adds 1_a.sql to a base with 1_b.sql (which sorts after it, and used to lose the number 1 to it)
 // leaves 1_b.sql history, unchanged, and 1_a.sql new, out of order: sql-migrate's plan catches up on it
-// on a database at 1_b.sql, after 1_b.sql, as the rehearsal runs it.
+// on a database at 1_b.sql, after 1_b.sql, as the rehearsal runs it (its finding says that schemagate
+// deploy refuses it).
 func TestSQLMigrateNewFileSortingFirst(t *testing.T) {
 	base := folderOf(t, migrate.FormatSQLMigrate, map[string]string{"1_b.sql": sqlMigrateUp("b")})
 	set := folderOf(t, migrate.FormatSQLMigrate, map[string]string{"1_a.sql": sqlMigrateUp("a"), "1_b.sql": sqlMigrateUp("b")})
