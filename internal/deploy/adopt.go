@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"path"
 	"strings"
 	"time"
@@ -433,26 +432,8 @@ func flywaySource(s *migrate.Script) string {
 	return s.SQL
 }
 
-// flywayChecksum is Flyway's script checksum: a CRC-32 of the UTF-8 bytes of each line without its
-// line break (lines end at \n, \r or \r\n, as Java's BufferedReader reads them), a byte order mark
-// dropped, as a signed 32-bit number.
-func flywayChecksum(text string) int32 {
-	text = strings.TrimPrefix(text, "\uFEFF")
-	h := crc32.NewIEEE()
-	for len(text) > 0 {
-		i := strings.IndexAny(text, "\r\n")
-		if i < 0 {
-			h.Write([]byte(text))
-			break
-		}
-		h.Write([]byte(text[:i]))
-		if text[i] == '\r' && i+1 < len(text) && text[i+1] == '\n' {
-			i++
-		}
-		text = text[i+1:]
-	}
-	return int32(h.Sum32())
-}
+// flywayChecksum is Flyway's script checksum (see migrate.FlywayChecksum).
+func flywayChecksum(text string) int32 { return migrate.FlywayChecksum(text) }
 
 // importedBy starts the applied_by of an imported row: such a row is the other tool's work, which no
 // rollback or recovery of the importing run may undo.

@@ -375,6 +375,10 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 			drift = append(drift, fmt.Sprintf("version %s (%s) is applied but missing from the migration folder", r.Version, r.Name))
 		case m.Repeatable:
 		case m.ChecksumMatches(r.Checksum):
+		case m.UpChecksumMatches(r.UpChecksum) && set.Format == migrate.FormatFlyway:
+			// A Flyway up's checksum is of the lines Flyway's own checksum reads (migrate.FlywayChecksum):
+			// the up may have gained empty lines, which Flyway's validate takes for the same script too.
+			changed = append(changed, fmt.Sprintf("applied migration %s changed since it was applied, but not its up script as Flyway's checksum reads it (empty lines and line endings aside; or only its undo script changed), so this is no drift, and a rollback runs the scripts as they are now", m.ID()))
 		case m.UpChecksumMatches(r.UpChecksum):
 			changed = append(changed, fmt.Sprintf("the down or verify script of applied migration %s changed since it was applied; its up did not, so this is no drift, and a rollback runs the scripts as they are now", m.ID()))
 		case r.UpChecksum == "":

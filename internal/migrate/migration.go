@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"path"
 	"slices"
 	"strconv"
@@ -81,6 +82,9 @@ type Script struct {
 	// does; the other readers strip it). Checksums leave it out, as they did when every reader stripped
 	// it: a file deployed then has not changed.
 	bom bool
+	// flyway is set on the scripts of a Flyway folder: Flyway tells an applied script from an edited one
+	// by its own checksum (FlywayChecksum), which SameScript, SameText and ChecksumMatches then follow.
+	flyway bool
 }
 
 // Empty reports whether the script holds no statement.
@@ -220,19 +224,44 @@ func (m *Migration) computeChecksum() {
 //
 // Trailing blank space aside too (see sameTextForm): the recorded text may have ended with a newline
 // or without one, before the blank lines it has now.
+//
+// For a Flyway folder, only what Flyway's checksum leaves out too: line endings and line breaks at the
+// end, never blank space within a line (see FlywayChecksum).
 func (m *Migration) ChecksumMatches(recorded string) bool {
-	return recorded == m.Checksum || slices.Contains(m.ChecksumForms()[1:], recorded) ||
-		recorded == m.checksum(sameTextForm) || recorded == m.checksum(endsInNewline)
+	if recorded == m.Checksum || slices.Contains(m.ChecksumForms()[1:], recorded) {
+		return true
+	}
+	if m.flyway() {
+		return recorded == m.checksum(flywayTrimmed) || recorded == m.checksum(flywayEndsInNewline)
+	}
+	return recorded == m.checksum(sameTextForm) || recorded == m.checksum(endsInNewline)
 }
+
+// flyway tells whether the migration is read from a Flyway folder.
+func (m *Migration) flyway() bool { return m.Up != nil && m.Up.flyway }
+
+// flywayTrimmed is a script's text with LF line endings and no line break at its end: Flyway's checksum
+// is the same for any number of them, but not for blank space before them.
+func flywayTrimmed(s string) string {
+	return strings.TrimRight(strings.ReplaceAll(strings.TrimPrefix(s, "\uFEFF"), "\r\n", "\n"), "\r\n")
+}
+
+// flywayEndsInNewline is flywayTrimmed ending in one newline, as most files end.
+func flywayEndsInNewline(s string) string { return flywayTrimmed(s) + "\n" }
 
 // endsInNewline is sameTextForm ending in one newline, as most files end.
 func endsInNewline(s string) string { return sameTextForm(s) + "\n" }
 
 // SameText tells whether two migrations hold the same text, line endings and a byte order mark aside
 // (a checkout with core.autocrlf changes both, not the migration).
+//
+// For a Flyway folder each script is compared as SameScript does, as Flyway's checksum reads it.
 func (m *Migration) SameText(o *Migration) bool {
 	if m.Checksum == o.Checksum {
 		return true
+	}
+	if m.flyway() && o.flyway() {
+		return SameScript(m.Up, o.Up) && SameScript(m.Down, o.Down) && SameScript(m.Verify, o.Verify)
 	}
 	return m.checksum(sameTextForm) == o.checksum(sameTextForm)
 }
@@ -241,17 +270,45 @@ func (m *Migration) SameText(o *Migration) bool {
 // aside. Blank lines at a script's end change nothing any tool sends (Flyway's checksum leaves empty
 // lines out too), and a section of a file gains one when another section follows it: goose's template
 // puts a blank line before -- +goose Down, so adding a down to an applied migration must not read as
-// an edit of its up.
+// an edit of its up. A Flyway folder's scripts are compared as Flyway's checksum reads them instead
+// (flywayForm), which counts blank space at the end of a line.
 func sameTextForm(s string) string {
 	return strings.TrimRight(strings.ReplaceAll(strings.TrimPrefix(s, "\uFEFF"), "\r\n", "\n"), " \t\n")
 }
 
 // SameScript tells whether two scripts (either may be nil) hold the same text as SameText reads it.
+// Two scripts of a Flyway folder are the same when they hold the same lines but for empty ones (see
+// flywayForm): then Flyway's checksum is the same, and its validate takes one for the other.
 func SameScript(a, b *Script) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
+	if a.flyway && b.flyway {
+		return flywayForm(a.text()) == flywayForm(b.text())
+	}
 	return sameTextForm(a.text()) == sameTextForm(b.text())
+}
+
+// FlywayChecksum is the checksum Flyway records in flyway_schema_history for a script and compares on
+// validate: a CRC-32 of the UTF-8 bytes of each line of the file, without its line break, as a signed
+// 32-bit number (flyway-core ChecksumCalculator.calculateChecksumForResource: a BufferedReader's
+// readLine, which ends a line at \n, \r or \r\n and yields no line after a final break, the first line
+// rid of a byte order mark by BomFilter, then crc32.update(line.getBytes(UTF_8)) and (int)
+// crc32.getValue()). Lines are not trimmed, so blank space within a line counts; an empty line adds
+// no byte, so an empty line inserted anywhere, or line breaks added at the end, change nothing. text
+// is the file as written, before placeholders.
+func FlywayChecksum(text string) int32 {
+	return int32(crc32.ChecksumIEEE([]byte(strings.NewReplacer("\r", "", "\n", "").Replace(strings.TrimPrefix(text, "\uFEFF")))))
+}
+
+// flywayForm is a script's lines as Flyway's checksum reads them (see FlywayChecksum), its empty lines
+// left out, one a line: two scripts of the same form have the same checksum. It keeps the lines apart,
+// which the checksum does not: a line split in two ("-- note DROP TABLE t;" made "-- note" and "DROP
+// TABLE t;") keeps Flyway's checksum but not what a new database runs, and stays an edit; comparing
+// the text rather than the CRC also leaves no collision to take an edit for the applied text.
+func flywayForm(s string) string {
+	lines := strings.FieldsFunc(strings.TrimPrefix(s, "\uFEFF"), func(r rune) bool { return r == '\r' || r == '\n' })
+	return strings.Join(lines, "\n")
 }
 
 // text is what the checksum covers: the script as written (Source) when it differs from the SQL run.
@@ -268,20 +325,32 @@ func (s *Script) text() string {
 // UpChecksum is a SHA-256 of the up script's text alone. Deploy history records it beside Checksum: a
 // migration whose up is as applied has not drifted when only its down or verify script changed since
 // (a fixed down is what a later rollback should run), as golang-migrate, goose, Flyway and sqitch see it.
+// For a Flyway folder it is a SHA-256 of the up's flywayForm: the up is as applied when Flyway's
+// validate takes it for the applied one (empty lines and line endings aside).
 func (m *Migration) UpChecksum() string {
+	if m.flyway() {
+		return upChecksum(m.Up, flywayForm)
+	}
 	return upChecksum(m.Up, func(s string) string { return s })
 }
 
 // UpChecksumMatches is ChecksumMatches for UpChecksum: the same up text, line endings and trailing
-// blank space aside.
+// blank space aside. For a Flyway folder, UpChecksum's own form, or, for a row recorded before it
+// was (the up's text as written), the same text but for line endings and line breaks at the end.
 func (m *Migration) UpChecksumMatches(recorded string) bool {
 	if recorded == "" {
 		return false
 	}
+	same := func(s string) string { return s }
 	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 	crlf := func(s string) string { return strings.ReplaceAll(lf(s), "\n", "\r\n") }
-	return recorded == m.UpChecksum() || recorded == upChecksum(m.Up, lf) || recorded == upChecksum(m.Up, crlf) ||
-		recorded == upChecksum(m.Up, sameTextForm) || recorded == upChecksum(m.Up, endsInNewline)
+	if recorded == m.UpChecksum() || recorded == upChecksum(m.Up, same) || recorded == upChecksum(m.Up, lf) || recorded == upChecksum(m.Up, crlf) {
+		return true
+	}
+	if m.flyway() {
+		return recorded == upChecksum(m.Up, flywayTrimmed) || recorded == upChecksum(m.Up, flywayEndsInNewline)
+	}
+	return recorded == upChecksum(m.Up, sameTextForm) || recorded == upChecksum(m.Up, endsInNewline)
 }
 
 func upChecksum(s *Script, form func(string) string) string {

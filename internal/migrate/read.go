@@ -119,6 +119,13 @@ func ReadWith(fsys fs.FS, format Format, opts Options) (*Set, error) {
 				}
 			}
 		}
+		if format == FormatFlyway {
+			for _, sc := range []*Script{m.Up, m.Down, m.Verify} {
+				if sc != nil {
+					sc.flyway = true
+				}
+			}
+		}
 		m.computeChecksum()
 	}
 	if len(r.migrations) == 0 && len(r.errs) == 0 {
