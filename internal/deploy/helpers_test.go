@@ -115,6 +115,18 @@ func (tg *target) exec(t *testing.T, sql string) {
 	}
 }
 
+// writeAt has another session commit sql on tg when o's progress reaches a line that starts with at
+// (after the snapshot, before what fails); "" writes nothing.
+func (tg *target) writeAt(t *testing.T, o *Options, at, sql string) {
+	progress := o.Progress
+	o.Progress = func(msg string) {
+		progress(msg)
+		if strings.HasPrefix(msg, at) && sql != "" {
+			tg.exec(t, sql)
+		}
+	}
+}
+
 func (tg *target) value(t *testing.T, sql string, args ...any) string {
 	t.Helper()
 	var v string

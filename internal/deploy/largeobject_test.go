@@ -43,13 +43,7 @@ func TestDeployRestoreRefusedAfterOtherSessionsWroteLargeObjects(t *testing.T) {
 				"2_b.up.sql":   "CREATE TABLE lo_b (id int);\nSELECT 1/0;",
 				"2_b.down.sql": "DROP TABLE lo_b;",
 			}), "run-lo")
-			progress := o.Progress
-			o.Progress = func(msg string) {
-				progress(msg)
-				if strings.HasPrefix(msg, "applying 2/2") && tc.write != "" {
-					tg.exec(t, tc.write) // committed after the snapshot, before the failure
-				}
-			}
+			tg.writeAt(t, &o, "applying 2/2", tc.write) // committed after the snapshot, before the failure
 			res, err := Run(t.Context(), o)
 			if err == nil {
 				t.Fatal("deploy succeeded")

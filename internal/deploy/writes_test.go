@@ -44,14 +44,8 @@ func TestDeployRestoreRefusedAfterOtherSessionsWrote(t *testing.T) {
 				"2_broken.down.sql": "SELECT 1;",
 			})
 			o := tg.options(t, set, "run-writes")
-			o.Maintenance = nil // a maintenance mode that does not stop every writer
-			progress := o.Progress
-			o.Progress = func(msg string) {
-				progress(msg)
-				if strings.HasPrefix(msg, "applying 2/2") && tc.write != "" {
-					tg.exec(t, tc.write) // committed after the snapshot, before the failure
-				}
-			}
+			o.Maintenance = nil                         // a maintenance mode that does not stop every writer
+			tg.writeAt(t, &o, "applying 2/2", tc.write) // committed after the snapshot, before the failure
 			res, err := Run(t.Context(), o)
 			if err == nil {
 				t.Fatal("deploy succeeded")
