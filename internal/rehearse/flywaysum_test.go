@@ -18,10 +18,15 @@ func TestFlywayEditJudgedByFlywaysChecksum(t *testing.T) {
 	for _, tc := range []struct {
 		name, now string
 		edited    bool
+		says      string // what the edit finding says of Flyway
 	}{
-		{"empty line inserted", "CREATE TABLE a (id int);\n\nINSERT INTO a VALUES (1);\n", false},
-		{"trailing spaces on the last line", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);   \n", true},
-		{"CRLF", "CREATE TABLE a (id int);\r\nINSERT INTO a VALUES (1);\r\n", false},
+		{"empty line inserted", "CREATE TABLE a (id int);\n\nINSERT INTO a VALUES (1);\n", false, ""},
+		{"trailing spaces on the last line", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);   \n", true,
+			"schemagate deploy (like Flyway's validate) refuses the changed checksum"},
+		{"CRLF", "CREATE TABLE a (id int);\r\nINSERT INTO a VALUES (1);\r\n", false, ""},
+		// The same bytes but for the break: Flyway's checksum is the applied one, the statements are not.
+		{"a line split in two", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1)\n;\n", true,
+			"schemagate deploy refuses it, though Flyway's validate takes it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			base := folderOf(t, migrate.FormatFlyway, map[string]string{"V1__a.sql": applied})
@@ -34,8 +39,8 @@ func TestFlywayEditJudgedByFlywaysChecksum(t *testing.T) {
 				}
 			}
 			switch {
-			case tc.edited && (len(edits) != 1 || !strings.Contains(edits[0], "schemagate deploy (like Flyway's validate) refuses the changed checksum") || got.Status != report.StatusFailed):
-				t.Errorf("V1: %s, findings %+v; want failed, one edited-applied-migration finding saying Flyway's validate refuses it", got.Status, got.Findings)
+			case tc.edited && (len(edits) != 1 || !strings.Contains(edits[0], tc.says) || got.Status != report.StatusFailed):
+				t.Errorf("V1: %s, findings %+v; want failed, one edited-applied-migration finding saying %q", got.Status, got.Findings, tc.says)
 			case !tc.edited && (len(got.Findings) != 0 || got.Status == report.StatusFailed):
 				t.Errorf("V1: %s, findings %+v; want no finding: Flyway's checksum is the applied one", got.Status, got.Findings)
 			}

@@ -275,6 +275,11 @@ func editedFinding(m, base *migrate.Migration, set *migrate.Set) lint.Finding {
 		if ok, why := set.FlywayPasses(m.Repeatable, ""); ok {
 			refuses = "schemagate deploy refuses the changed checksum, though Flyway's migrate would not stop on it (" + why + "): it would go on without ever running the new text"
 		}
+		if base != nil && m.Up != nil && base.Up != nil && migrate.FlywayChecksum(m.Up.SQL) == migrate.FlywayChecksum(base.Up.SQL) {
+			// Lines split or joined: Flyway's checksum (the lines' bytes without their breaks) is the
+			// applied one, so its validate takes the script, but a new database runs other statements.
+			refuses = "schemagate deploy refuses it, though Flyway's validate takes it (its checksum, of the lines without their breaks, is the applied one): a new database would run the new text"
+		}
 	}
 	f := lint.Finding{Rule: r.ID, Risk: r.Risk, File: m.Up.File, Line: 1, Column: 1, Source: "history",
 		Message:    fmt.Sprintf("migration %s is at the base with other text: databases that applied it keep the old one, the tool never runs the edit, and %s", m.ID(), refuses),
