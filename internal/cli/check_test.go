@@ -567,26 +567,34 @@ func TestCheckSARIF(t *testing.T) {
 	}
 }
 
+// committedFolder is the migration folder m of a new git repository on branch main, holding files
+// (name -> text) in one commit with message msg: the base of a check --base.
+func committedFolder(t *testing.T, msg string, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	m := filepath.Join(root, "m")
+	if err := os.MkdirAll(m, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range files {
+		writeFile(t, filepath.Join(m, name), []byte(text))
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-qm", msg}} {
+		runGit(t, root, args...)
+	}
+	return m
+}
+
 // TestCheckFixesABrokenBase: the base's folder does not read (two migrations of version 2, as two
 // merges leave them) and the change renumbers one: the change is rehearsed, every migration new, and a
 // note says why.
 func TestCheckFixesABrokenBase(t *testing.T) {
 	requirePG(t)
-	root := t.TempDir()
-	git := func(args ...string) { t.Helper(); runGit(t, root, args...) }
-	m := filepath.Join(root, "m")
-	if err := os.MkdirAll(m, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(m, "1_t.up.sql"), []byte("CREATE TABLE t (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(m, "1_t.down.sql"), []byte("DROP TABLE t;\n"))
-	writeFile(t, filepath.Join(m, "2_x.up.sql"), []byte("CREATE TABLE x (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(m, "2_x.down.sql"), []byte("DROP TABLE x;\n"))
-	writeFile(t, filepath.Join(m, "2_y.up.sql"), []byte("CREATE TABLE y (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(m, "2_y.down.sql"), []byte("DROP TABLE y;\n"))
-	git("init", "-q", "-b", "main")
-	git("add", "-A")
-	git("commit", "-qm", "base with version 2 twice")
+	m := committedFolder(t, "base with version 2 twice", map[string]string{
+		"1_t.up.sql": "CREATE TABLE t (id bigint PRIMARY KEY);\n", "1_t.down.sql": "DROP TABLE t;\n",
+		"2_x.up.sql": "CREATE TABLE x (id bigint PRIMARY KEY);\n", "2_x.down.sql": "DROP TABLE x;\n",
+		"2_y.up.sql": "CREATE TABLE y (id bigint PRIMARY KEY);\n", "2_y.down.sql": "DROP TABLE y;\n",
+	})
 	for _, f := range []string{"up", "down"} {
 		if err := os.Rename(filepath.Join(m, "2_y."+f+".sql"), filepath.Join(m, "3_y."+f+".sql")); err != nil {
 			t.Fatal(err)
@@ -603,18 +611,10 @@ func TestCheckFixesABrokenBase(t *testing.T) {
 // an edit of an applied migration that databases never run.
 func TestCheckUpAddedToDownOnlyVersion(t *testing.T) {
 	requirePG(t)
-	root := t.TempDir()
-	git := func(args ...string) { t.Helper(); runGit(t, root, args...) }
-	m := filepath.Join(root, "m")
-	if err := os.MkdirAll(m, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(m, "1_t.up.sql"), []byte("CREATE TABLE t (id bigint PRIMARY KEY);\n"))
-	writeFile(t, filepath.Join(m, "1_t.down.sql"), []byte("DROP TABLE t;\n"))
-	writeFile(t, filepath.Join(m, "2_x.down.sql"), []byte("DROP TABLE IF EXISTS x;\n"))
-	git("init", "-q", "-b", "main")
-	git("add", "-A")
-	git("commit", "-qm", "base with a lone down")
+	m := committedFolder(t, "base with a lone down", map[string]string{
+		"1_t.up.sql": "CREATE TABLE t (id bigint PRIMARY KEY);\n", "1_t.down.sql": "DROP TABLE t;\n",
+		"2_x.down.sql": "DROP TABLE IF EXISTS x;\n",
+	})
 	writeFile(t, filepath.Join(m, "2_x.up.sql"), []byte("CREATE TABLE x (id bigint PRIMARY KEY);\n"))
 	code, out, errOut := run(t, nil, "check", "--dir", m, "--base", "main", "-q")
 	if code != ExitBlocked || !strings.Contains(out, "2_x.up.sql:1:1: dangerous edited-applied-migration") || strings.Contains(out+errOut, "does not read") {

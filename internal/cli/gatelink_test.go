@@ -75,12 +75,7 @@ func TestGateCommentLinksTheCheckRun(t *testing.T) {
 			if code != ExitPending {
 				t.Fatalf("exit = %d, want %d (pending)\nstdout: %s\nstderr: %s", code, ExitPending, out, errOut)
 			}
-			var body string
-			for _, c := range e.s.Comments(e.ref) {
-				if c.ID == sticky {
-					body = c.Body
-				}
-			}
+			body := e.commentBody(sticky)
 			if !strings.Contains(body, "DBA approval") {
 				t.Fatalf("the comment was not rewritten:\n%s", body)
 			}
@@ -126,12 +121,7 @@ func TestGateCommentSummaryLinkNotFromSQL(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit = %d, want %d\nstdout: %s\nstderr: %s", code, ExitOK, out, errOut)
 	}
-	var got string
-	for _, c := range e.s.Comments(e.ref) {
-		if c.ID == sticky {
-			got = c.Body
-		}
-	}
+	got := e.commentBody(sticky)
 	if !strings.Contains(got, "DBA approval") {
 		t.Fatalf("the comment was not rewritten:\n%s", got)
 	}
