@@ -208,13 +208,10 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 		// them since the snapshot would go too, without a word. Neither the downs run then nor the
 		// snapshot is restored (which would lose them as well): the database is left as it is, for a
 		// person to decide, as when a restore is refused.
-		if err := d.downWrites(ctx, p.migs); err != nil {
-			var fw *foreignWritesError
-			if errors.As(err, &fw) {
-				rb.Error = "the down migrations were not run, nor the snapshot restored: " + fw.Error()
-				d.foreignWritesKept(rb)
-				return rb, fw
-			}
+		if fw := d.downWrites(ctx, p.migs); fw != nil {
+			rb.Error = "the down migrations were not run, nor the snapshot restored: " + fw.Error()
+			d.foreignWritesKept(rb)
+			return rb, fw
 		}
 		ap := d.applier()
 		for i := len(p.migs) - 1; i >= 0; i-- {

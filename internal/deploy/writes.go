@@ -1094,9 +1094,9 @@ func undoneTables(ctx context.Context, conn *pgx.Conn, historySchema, searchPath
 // drops, a column it added): the downs would destroy those writes with them. It reads them as foreignWrites
 // reads every table (the deploy's own transactions do not count), and adds what the watch found before
 // (the reads before a script that rewrote such a table, and its pauses). It returns nil when there is
-// none, or when the run marked no moment (no snapshot: there is nothing to compare with); a
-// *foreignWritesError naming the tables when there are, or when the check could not be made.
-func (d *deployer) downWrites(ctx context.Context, migs []*migrate.Migration) error {
+// none, or when the run marked no moment (no snapshot: there is nothing to compare with); the error
+// naming the tables when there are, or saying why the check could not be made.
+func (d *deployer) downWrites(ctx context.Context, migs []*migrate.Migration) *foreignWritesError {
 	ctx = context.WithoutCancel(ctx)
 	w := d.watch
 	if len(migs) == 0 || w == nil && d.watchErr == "" {

@@ -101,7 +101,7 @@ func markdownParts(d *Decision) *parts {
 		case len(d.Unowned) > 0:
 			fmt.Fprintf(&b, "Nobody may approve %s: add a CODEOWNERS rule on the base branch or set `approval.dba_users`.\n", shortList(d.Unowned, "files"))
 		default:
-			fmt.Fprintf(&b, "Blocked: %s.\n", text(d.Reason))
+			fmt.Fprintf(&b, "Blocked: %s.\n", report.TextUpTo(d.Reason, maxNoteRunes))
 		}
 	default:
 		fmt.Fprintf(&b, "Waiting for %d approval%s from %s.\n", d.Needed, report.Plural(d.Needed), shortList(d.Owners, ""))

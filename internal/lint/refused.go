@@ -203,15 +203,8 @@ func refusedIn(e *pg_query.Node, place exprPlace) string {
 
 // callName is a call's function name and whether it names pg_catalog's (unqualified or pg_catalog.).
 func callName(fc *pg_query.FuncCall) (string, bool) {
-	var parts []string
-	for _, p := range fc.Funcname {
-		parts = append(parts, p.GetString_().GetSval())
-	}
-	if len(parts) == 0 {
-		return "", false
-	}
-	name := parts[len(parts)-1]
-	return name, len(parts) == 1 || len(parts) == 2 && parts[0] == "pg_catalog"
+	n := fc.Funcname
+	return lastName(n), len(n) == 1 || len(n) == 2 && n[0].GetString_().GetSval() == "pg_catalog"
 }
 
 // columnRefText is a column reference as written, its parts joined with dots.

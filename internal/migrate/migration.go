@@ -231,10 +231,18 @@ func (m *Migration) ChecksumMatches(recorded string) bool {
 	if recorded == m.Checksum || slices.Contains(m.ChecksumForms()[1:], recorded) {
 		return true
 	}
+	return slices.ContainsFunc(m.endForms(), func(form func(string) string) bool { return recorded == m.checksum(form) })
+}
+
+// endForms are the forms of a script's text that a recorded checksum may have been taken of, when the
+// file's end changed since: its end trimmed as the folder's tool reads it (sameTextForm, or for a
+// Flyway folder flywayTrimmed), and that ending in one newline, as most files end.
+func (m *Migration) endForms() []func(string) string {
+	trim := sameTextForm
 	if m.flyway() {
-		return recorded == m.checksum(flywayTrimmed) || recorded == m.checksum(flywayEndsInNewline)
+		trim = flywayTrimmed
 	}
-	return recorded == m.checksum(sameTextForm) || recorded == m.checksum(endsInNewline)
+	return []func(string) string{trim, func(s string) string { return trim(s) + "\n" }}
 }
 
 // flyway tells whether the migration is read from a Flyway folder.
@@ -245,12 +253,6 @@ func (m *Migration) flyway() bool { return m.Up != nil && m.Up.flyway }
 func flywayTrimmed(s string) string {
 	return strings.TrimRight(strings.ReplaceAll(strings.TrimPrefix(s, "\uFEFF"), "\r\n", "\n"), "\r\n")
 }
-
-// flywayEndsInNewline is flywayTrimmed ending in one newline, as most files end.
-func flywayEndsInNewline(s string) string { return flywayTrimmed(s) + "\n" }
-
-// endsInNewline is sameTextForm ending in one newline, as most files end.
-func endsInNewline(s string) string { return sameTextForm(s) + "\n" }
 
 // SameText tells whether two migrations hold the same text, line endings and a byte order mark aside
 // (a checkout with core.autocrlf changes both, not the migration).
@@ -347,10 +349,7 @@ func (m *Migration) UpChecksumMatches(recorded string) bool {
 	if recorded == m.UpChecksum() || recorded == upChecksum(m.Up, same) || recorded == upChecksum(m.Up, lf) || recorded == upChecksum(m.Up, crlf) {
 		return true
 	}
-	if m.flyway() {
-		return recorded == upChecksum(m.Up, flywayTrimmed) || recorded == upChecksum(m.Up, flywayEndsInNewline)
-	}
-	return recorded == upChecksum(m.Up, sameTextForm) || recorded == upChecksum(m.Up, endsInNewline)
+	return slices.ContainsFunc(m.endForms(), func(form func(string) string) bool { return recorded == upChecksum(m.Up, form) })
 }
 
 func upChecksum(s *Script, form func(string) string) string {

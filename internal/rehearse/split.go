@@ -192,20 +192,22 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 			Message:    fmt.Sprintf("%s is a goose Go migration: its code cannot run in the rehearsal, so what it does is not checked and later migrations run without it", m.ID()),
 			Suggestion: r.Suggestion, URL: r.URL()})
 	}
-	if last, ok := sp.OutOfOrder[m]; ok && !sp.Refused(m) {
-		// The folder's tool applies it (after the later ones): rehearsed as it would run, with the finding
-		// that says where it runs and that schemagate deploy refuses it.
-		rm.Findings = append(rm.Findings, outOfOrderFinding(m, last, sp.set))
-	} else if ok {
-		// As for an edited migration, its findings are the one that says why it fails: the folder's tool
-		// never runs it there or refuses it, and so does schemagate deploy, so the rehearsal does not
-		// run it (see rehearse).
+	if last, ok := sp.OutOfOrder[m]; ok {
 		f := outOfOrderFinding(m, last, sp.set)
-		rm.New, rm.Findings = true, []lint.Finding{f}
-		rm.Status = report.StatusFailed
-		rm.Error = &report.SQLError{Message: "sorts before " + last.ID() + ", which the base applied: schemagate deploy refuses it, so it is not rehearsed (out-of-order-migration)",
-			File: f.File, Line: f.Line, Column: 1, Phase: "order"}
-		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
+		if !sp.Refused(m) {
+			// The folder's tool applies it (after the later ones): rehearsed as it would run, with the
+			// finding that says where it runs and that schemagate deploy refuses it.
+			rm.Findings = append(rm.Findings, f)
+		} else {
+			// As for an edited migration, its findings are the one that says why it fails: the folder's
+			// tool never runs it there or refuses it, and so does schemagate deploy, so the rehearsal
+			// does not run it (see rehearse).
+			rm.New, rm.Findings = true, []lint.Finding{f}
+			rm.Status = report.StatusFailed
+			rm.Error = &report.SQLError{Message: "sorts before " + last.ID() + ", which the base applied: schemagate deploy refuses it, so it is not rehearsed (out-of-order-migration)",
+				File: f.File, Line: f.Line, Column: 1, Phase: "order"}
+			rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
+		}
 	}
 	if b, ok := sp.DownEdited[m]; ok {
 		f := editedFinding(m, b, sp.set)
