@@ -759,7 +759,7 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	case a.st.constrainedDomain(cd.TypeName):
 		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
 		flagged = true
-	case def != nil && refusedIn(def, placeDefault) != "":
+	case def != nil && refuses(def, placeDefault):
 		flagged = true // PostgreSQL refuses it: refused-expression says so (see refusedExpressions)
 	case def != nil:
 		// A function of the history is judged by its CREATE FUNCTION: VOLATILE unless it says otherwise.

@@ -46,8 +46,14 @@ type placedExpr struct {
 // n puts it (see exprPlace): the statement fails, and the deploy stops there.
 func (a *analyzer) refusedExpressions(n *pg_query.Node) {
 	for _, pe := range placedExprs(n) {
-		if what := refusedIn(pe.expr, pe.place); what != "" {
+		if what, loc := refusedIn(pe.expr, pe.place); what != "" {
+			// The finding stands where PostgreSQL's error points: at what it refuses.
+			saved := a.part
+			if off := a.stmt.Offset(loc); off > 0 {
+				a.part = off
+			}
 			a.add("refused-expression", fmt.Sprintf("PostgreSQL refuses %s in %s: the statement fails, and the deploy stops here", what, pe.place.withArticle()))
+			a.part = saved
 		}
 	}
 }
@@ -165,40 +171,49 @@ var setReturningNames = map[string]bool{"generate_series": true, "unnest": true,
 	"json_each_text": true, "jsonb_each_text": true, "json_object_keys": true, "jsonb_object_keys": true}
 
 // refusedIn says what in e PostgreSQL refuses at place ("a subquery", "the aggregate function count",
-// …), or "" when nothing is. Only what the parse tree tells for certain counts: a subquery; a call with
+// …), or "" when nothing is, and where it stands (its parse-tree location, -1 when unknown). Only what the parse tree tells for certain counts: a subquery; a call with
 // OVER (a window function); a call with *, DISTINCT, ORDER BY, FILTER or WITHIN GROUP, or one of
 // pg_catalog's aggregates or set-returning functions by its name (unqualified or pg_catalog.);
 // in a DEFAULT, a column reference ("cannot use column reference in DEFAULT expression").
-func refusedIn(e *pg_query.Node, place exprPlace) string {
-	var sub, agg, win, srf, col string
+func refusedIn(e *pg_query.Node, place exprPlace) (string, int32) {
+	type found struct {
+		what string
+		loc  int32
+	}
+	var sub, agg, win, srf, col found
+	first := func(f *found, what string, loc int32) { // of each kind, the first in the text
+		if f.what == "" || loc >= 0 && (f.loc < 0 || loc < f.loc) {
+			*f = found{what, loc}
+		}
+	}
 	walk(e, func(m proto.Message) {
 		switch x := m.(type) {
 		case *pg_query.SubLink:
-			sub = "a subquery"
+			first(&sub, "a subquery", x.Location)
 		case *pg_query.FuncCall:
 			name, builtin := callName(x)
 			switch {
 			case x.Over != nil:
-				win = "the window function " + name
+				first(&win, "the window function "+name, x.Location)
 			case x.AggStar || x.AggDistinct || len(x.AggOrder) > 0 || x.AggFilter != nil || x.AggWithinGroup:
-				agg = "the aggregate function " + name
+				first(&agg, "the aggregate function "+name, x.Location)
 			case builtin && aggregateNames[name] > 0 && len(x.Args) == aggregateNames[name]:
-				agg = "the aggregate function " + name
+				first(&agg, "the aggregate function "+name, x.Location)
 			case builtin && setReturningNames[name]:
-				srf = "the set-returning function " + name
+				first(&srf, "the set-returning function "+name, x.Location)
 			}
 		case *pg_query.ColumnRef:
-			if place == placeDefault && col == "" {
-				col = "a column reference (" + columnRefText(x) + ")"
+			if place == placeDefault {
+				first(&col, "a column reference ("+columnRefText(x)+")", x.Location)
 			}
 		}
 	})
-	for _, w := range []string{sub, agg, win, srf, col} {
-		if w != "" {
-			return w
+	for _, f := range []found{sub, agg, win, srf, col} {
+		if f.what != "" {
+			return f.what, f.loc
 		}
 	}
-	return ""
+	return "", -1
 }
 
 // callName is a call's function name and whether it names pg_catalog's (unqualified or pg_catalog.).
@@ -218,4 +233,10 @@ func columnRefText(cr *pg_query.ColumnRef) string {
 		}
 	}
 	return strings.Join(parts, ".")
+}
+
+// refuses tells whether PostgreSQL refuses something in e at place (see refusedIn).
+func refuses(e *pg_query.Node, place exprPlace) bool {
+	what, _ := refusedIn(e, place)
+	return what != ""
 }

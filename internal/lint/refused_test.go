@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
@@ -60,12 +61,27 @@ func TestRefusedExpressionMatchesServer(t *testing.T) {
 	conn := pgtest.Conn(t)
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
-			serverCase{name: tt.name, schema: schema, src: tt.src, fails: true, rule: rule, msg: tt.msg}.run(t, conn)
+			serverCase{name: tt.name, schema: schema, src: tt.src, fails: true, rule: rule, msg: tt.msg, atError: true, atText: refusedText(tt.src, tt.msg)}.run(t, conn)
 		})
 	}
 	for _, tt := range taken {
 		t.Run(tt.name, func(t *testing.T) {
 			serverCase{name: tt.name, schema: schema, src: tt.src, not: rule}.run(t, conn)
 		})
+	}
+}
+
+// refusedText is the text in src of what a refused-expression finding saying msg names: its subquery
+// ("(SELECT" or "EXISTS"), its column reference or its function's name.
+func refusedText(src, msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "a subquery") && strings.Contains(src, "EXISTS"):
+		return "EXISTS"
+	case strings.HasPrefix(msg, "a subquery"):
+		return "(SELECT"
+	case strings.HasPrefix(msg, "a column reference ("):
+		return strings.SplitN(strings.TrimPrefix(msg, "a column reference ("), ")", 2)[0]
+	default: // "the aggregate function count in ..."
+		return strings.Fields(strings.SplitN(msg, " function ", 2)[1])[0]
 	}
 }

@@ -1,10 +1,12 @@
 package lint
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // serverCase is a statement judged after a schema, with what the server does with it, for the tests
@@ -21,6 +23,10 @@ type serverCase struct {
 	probe                          string
 	rule, msg                      string // the finding lint must raise, with part of its message
 	not                            string // a rule lint must not raise
+	// rule's finding stands where the server's error points (atError) or, for the errors that give no
+	// position (most of those of DDL), at the first atText in src.
+	atError bool
+	atText  string
 }
 
 // run runs the case on conn, in a transaction it rolls back, and lints src after schema.
@@ -57,6 +63,19 @@ func (tt serverCase) run(t *testing.T, conn *pgx.Conn) {
 	if failed := err != nil; failed != tt.fails {
 		t.Fatalf("the server refused it: %v (%v), want %v: the case is wrong", failed, err, tt.fails)
 	}
+	var errLine, errColumn int // where the finding must stand in src, from 1
+	if tt.atError {
+		var before []rune
+		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Position > 0 {
+			before = []rune(tt.src)[:pe.Position-1]
+		} else if i := strings.Index(tt.src, tt.atText); tt.atText != "" && i >= 0 {
+			before = []rune(tt.src[:i])
+		} else {
+			t.Fatalf("the server's error gives no position (%v), and %q is not in the case", err, tt.atText)
+		}
+		errLine = 1 + strings.Count(string(before), "\n")
+		errColumn = len(before) - strings.LastIndex(string(before), "\n") // runes before, less the line's start
+	}
 	if tt.fails {
 		if _, err := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT src"); err != nil {
 			t.Fatal(err)
@@ -85,8 +104,11 @@ func (tt serverCase) run(t *testing.T, conn *pgx.Conn) {
 	}
 	fs := AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema})
 	if tt.rule != "" {
-		if f := find(fs, tt.rule); f == nil || !strings.Contains(f.Message, tt.msg) {
+		f := find(fs, tt.rule)
+		if f == nil || !strings.Contains(f.Message, tt.msg) {
 			t.Errorf("%s: %+v, want one saying %q (all: %v)", tt.rule, f, tt.msg, rulesOf(fs))
+		} else if tt.atError && (f.Line != errLine || f.Column != errColumn) {
+			t.Errorf("%s at %d:%d, want %d:%d, where the server's error points (or %q)", tt.rule, f.Line, f.Column, errLine, errColumn, tt.atText)
 		}
 	}
 	if tt.not != "" {
