@@ -72,6 +72,42 @@ func TestLocalStartAndClose(t *testing.T) {
 	}
 }
 
+// TestLocalTakesWhatAStockServerTakes: one transaction that creates 1,600 tables holds about 6,400
+// relation locks (each table's heap, TOAST table, TOAST index and primary key) until it ends. A stock
+// server (max_connections 100, max_locks_per_transaction 64: a lock table of about 7,800 entries) takes
+// it, as production does a pg_dump baseline of that size; the local server, with its fewer connections,
+// ran out of shared memory at about 1,300 tables ("out of shared memory", SQLSTATE 53200), failing the
+// migration in every pull request once it was history.
+func TestLocalTakesWhatAStockServerTakes(t *testing.T) {
+	l := requireLocal(t)
+	ctx := t.Context()
+	inst, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.WithoutCancel(ctx))
+	conn, err := pgx.Connect(ctx, inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, `BEGIN;
+CREATE TABLE t0 (id bigint PRIMARY KEY);
+DO $$ BEGIN FOR i IN 1..1600 LOOP
+  EXECUTE format('CREATE TABLE t%s (id bigint PRIMARY KEY, note text, prev bigint REFERENCES t%s)', i, i - 1);
+  EXECUTE format('CREATE INDEX ON t%s (prev)', i);
+END LOOP; END $$;
+`)
+	conn.Exec(ctx, "COMMIT")
+	if err != nil {
+		t.Fatalf("1,600 tables in one transaction: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&n); err != nil || n != 1601 {
+		t.Fatalf("%d tables (%v), want 1600", n, err)
+	}
+}
+
 func TestLocalInstancesAreIndependent(t *testing.T) {
 	l := requireLocal(t)
 	ctx := context.Background()
