@@ -345,7 +345,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			cfg := opts.Lint
 			// Never empty: a schema given says that what it does not describe does not exist (an
 			// empty one would leave CREATE ... IF NOT EXISTS in doubt).
-			cfg.Schema = "-- the rehearsal's catalog of what the migration names\n" + before.Catalog().SchemaSQL(mentionedIn(m.Up.SQL))
+			cfg.Schema = "-- the rehearsal's catalog of what the migration names\n" + before.Catalog().SchemaSQL(mentionedIn(statementsText(m.Up)))
 			cfg.ChangeCreated = r.change.created()
 			rest := slices.Clone(rm.Findings[n:])
 			rm.Findings = append(lint.Analyze(m, opts.Set.Format, cfg), rest...)
@@ -503,8 +503,9 @@ type run struct {
 	stall     context.CancelCauseFunc
 	step      atomic.Value
 	uncovered atomic.Bool
-	// unseen holds writesCatalog's answers.
+	// unseen holds writesCatalog's answers, code the text of each script it reads (statementsText).
 	unseen map[*migrate.Script]bool
+	code   map[*migrate.Script]string
 	// columnOrder describes the columns the current migration's round trip moved (see splitColumnOrder).
 	columnOrder []string
 	// quieted is set when the history's subscriptions were replayed without connecting (quietHistory).
@@ -908,6 +909,10 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 // it calls or that fires as a trigger (see Inspector.CallsUnseen). The answer for the text is kept: the up
 // is asked again after its round trip's down, and reading a seed script of 15 MB takes seconds. The
 // functions are asked each time, as the catalog before the down differs from that before the up.
+//
+// Both read the script's statements, not the rows of its COPY ... FROM stdin blocks: those are data,
+// never SQL (a pg_dump's rows that mention GRANT or dblink made every read after it whole), and a dump
+// of 50 MB took a minute to scan where its rows load in three seconds.
 func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) bool {
 	if s == nil {
 		return false
@@ -915,12 +920,27 @@ func (r *run) writesCatalog(s *migrate.Script, before *pg.Mark) bool {
 	w, ok := r.unseen[s]
 	if !ok {
 		if r.unseen == nil {
-			r.unseen = map[*migrate.Script]bool{}
+			r.unseen, r.code = map[*migrate.Script]bool{}, map[*migrate.Script]string{}
 		}
-		w = pg.UnseenChanges(s.SQL)
+		r.code[s] = statementsText(s)
+		w = pg.UnseenChanges(r.code[s])
 		r.unseen[s] = w
 	}
-	return w || r.insp.CallsUnseen(s.SQL, before)
+	return w || r.insp.CallsUnseen(r.code[s], before)
+}
+
+// statementsText is a script's SQL without the data rows of its COPY ... FROM stdin statements: its
+// statements' text, one after the other. A script without such a statement is its SQL as it is.
+func statementsText(s *migrate.Script) string {
+	if !slices.ContainsFunc(s.Statements, func(st sqlparse.Statement) bool { return st.FromStdin }) {
+		return s.SQL
+	}
+	var b strings.Builder
+	for _, st := range s.Statements {
+		b.WriteString(st.SQL)
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // isToolError tells a broken rehearsal (cancelled, connection lost) from a failing migration.
