@@ -314,7 +314,11 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return err
 	}
-	head, err := p.clearScript(toc)
+	owned, err := p.extensionSchemas(ctx, dumpedExtensions(toc))
+	if err != nil {
+		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
+	}
+	head, err := p.clearScript(toc, owned)
 	if err != nil {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed"}
 	}
@@ -477,10 +481,44 @@ func filterTOC(toc string) string {
 	return b.String()
 }
 
+// dumpedExtensions are the names of the extensions the dump holds (toc: its pg_restore --list).
+func dumpedExtensions(toc string) []string {
+	var names []string
+	for _, line := range strings.Split(toc, "\n") {
+		// "2; 3079 16407 EXTENSION - pgcrypto "
+		if f := strings.Fields(line); len(f) >= 6 && !strings.HasPrefix(f[0], ";") && f[3] == "EXTENSION" {
+			names = append(names, f[5])
+		}
+	}
+	return names
+}
+
+// extensionSchemas are the schemas that one of the extensions named dumped owns (pg_depend deptype 'e':
+// pg_cron's cron, postgis_topology's topology, TimescaleDB's): the extension stays through the restore,
+// and the server refuses to drop them without it. pg_dump writes no CREATE SCHEMA for them, only their
+// objects that are not the extension's.
+func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]string, error) {
+	c, err := pgx.Connect(ctx, p.URL)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	rows, err := c.Query(ctx, `
+		SELECT n.nspname FROM pg_namespace n
+		 WHERE EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+		                WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.refclassid = 'pg_extension'::regclass
+		                  AND d.deptype = 'e' AND e.extname = ANY ($1::text[]))
+		 ORDER BY 1`, dumped)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // clearScript is the SQL that opens the restore's transaction and drops what the dump recreates and what
 // was created after the snapshot: event triggers (first, so that none runs during the drops), extensions
-// the dump does not hold, every schema but public and the excluded ones, and, in public and outside
-// schemas, every object kind pg_dump writes that no extension owns (relations, routines, types,
+// the dump does not hold, every schema but public, the excluded ones and owned (those of extensions the
+// dump holds: see extensionSchemas), and, in public, owned and outside schemas, every object kind pg_dump writes that no extension owns (relations, routines, types,
 // collations, conversions, operators, operator classes and families, text search objects, statistics
 // objects, casts, languages, access methods, transforms, foreign-data wrappers and servers with their user
 // mappings, publications) and the large objects. The objects are found through the catalogs and dropped
@@ -493,22 +531,21 @@ func filterTOC(toc string) string {
 // clear deletes those rows (the tables' last first: a later one may refer to an earlier one), for the
 // tables whose data the dump has (not those in excluded schemas). Their COPY would otherwise add to the
 // rows still there, and fail on the first key that is.
-func (p *PGDump) clearScript(toc string) (string, error) {
-	var dumped, data []string
+func (p *PGDump) clearScript(toc string, owned []string) (string, error) {
+	dumped := dumpedExtensions(toc)
+	var data []string
 	for _, line := range strings.Split(toc, "\n") {
 		f := strings.Fields(line)
-		// "2; 3079 16407 EXTENSION - pgcrypto "
-		if len(f) >= 6 && f[3] == "EXTENSION" {
-			dumped = append(dumped, f[5])
-		}
 		// "3242; 0 22634 TABLE DATA public job postgres": schema, table and owner, unquoted.
 		if _, rest, ok := strings.Cut(line, " TABLE DATA "); ok && len(f) >= 7 && f[3] == "TABLE" && f[4] == "DATA" {
 			data = append(data, rest+" ")
 		}
 	}
-	keep := append([]string{"public"}, p.ExcludeSchemas...)
+	// The schemas the clear empties object by object instead of dropping them.
+	cleared := append([]string{"public"}, owned...)
+	keep := slices.Concat(cleared, p.ExcludeSchemas)
 	const tag = "$schemagate_clear$"
-	for _, n := range append(append(append([]string{}, dumped...), keep...), data...) {
+	for _, n := range slices.Concat(dumped, keep, data) {
 		if strings.Contains(n, tag) {
 			return "", fmt.Errorf("name %q holds %s", n, tag)
 		}
@@ -521,6 +558,8 @@ DECLARE
   keep text[] := %[2]s;
   dumped text[] := %[3]s;
   data text[] := %[4]s;
+  cleared text[] := %[5]s;
+  ns oid[];
   r record;
   o record;
   present boolean;
@@ -540,26 +579,27 @@ BEGIN
             WHERE nspname NOT LIKE 'pg\_%%' AND nspname <> 'information_schema' AND NOT nspname = ANY (keep) LOOP
     EXECUTE format('DROP SCHEMA IF EXISTS %%I CASCADE', r.nspname);
   END LOOP;
+  ns := ARRAY(SELECT oid FROM pg_namespace WHERE nspname = ANY (cleared));
   FOR r IN
     SELECT s.c, s.o FROM (
       SELECT 1 AS ord, 'pg_class'::regclass AS c, oid AS o FROM pg_class
-       WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r','p','v','m','f')
-      UNION ALL SELECT 2, 'pg_class'::regclass, oid FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'
-      UNION ALL SELECT 3, 'pg_proc'::regclass, oid FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+       WHERE relnamespace = ANY (ns) AND relkind IN ('r','p','v','m','f')
+      UNION ALL SELECT 2, 'pg_class'::regclass, oid FROM pg_class WHERE relnamespace = ANY (ns) AND relkind = 'S'
+      UNION ALL SELECT 3, 'pg_proc'::regclass, oid FROM pg_proc WHERE pronamespace = ANY (ns)
       UNION ALL SELECT 4, 'pg_type'::regclass, t.oid FROM pg_type t
-       WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('b','c','d','e','r','m','p')
+       WHERE t.typnamespace = ANY (ns) AND t.typtype IN ('b','c','d','e','r','m','p')
          AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
          AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
-      UNION ALL SELECT 5, 'pg_collation'::regclass, oid FROM pg_collation WHERE collnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_conversion'::regclass, oid FROM pg_conversion WHERE connamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_operator'::regclass, oid FROM pg_operator WHERE oprnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_opfamily'::regclass, oid FROM pg_opfamily WHERE opfnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_opclass'::regclass, oid FROM pg_opclass WHERE opcnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_ts_config'::regclass, oid FROM pg_ts_config WHERE cfgnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_ts_dict'::regclass, oid FROM pg_ts_dict WHERE dictnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_ts_parser'::regclass, oid FROM pg_ts_parser WHERE prsnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_ts_template'::regclass, oid FROM pg_ts_template WHERE tmplnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_statistic_ext'::regclass, oid FROM pg_statistic_ext WHERE stxnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_collation'::regclass, oid FROM pg_collation WHERE collnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_conversion'::regclass, oid FROM pg_conversion WHERE connamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_operator'::regclass, oid FROM pg_operator WHERE oprnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_opfamily'::regclass, oid FROM pg_opfamily WHERE opfnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_opclass'::regclass, oid FROM pg_opclass WHERE opcnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_ts_config'::regclass, oid FROM pg_ts_config WHERE cfgnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_ts_dict'::regclass, oid FROM pg_ts_dict WHERE dictnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_ts_parser'::regclass, oid FROM pg_ts_parser WHERE prsnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_ts_template'::regclass, oid FROM pg_ts_template WHERE tmplnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_statistic_ext'::regclass, oid FROM pg_statistic_ext WHERE stxnamespace = ANY (ns)
       UNION ALL SELECT 6, 'pg_publication'::regclass, oid FROM pg_publication
       UNION ALL SELECT 6, 'pg_cast'::regclass, oid FROM pg_cast WHERE oid >= 16384
       UNION ALL SELECT 7, 'pg_foreign_server'::regclass, oid FROM pg_foreign_server
@@ -588,7 +628,7 @@ BEGIN
   END LOOP;
 END
 %[1]s;
-`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data)), nil
+`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared)), nil
 }
 
 // sqlArray is a text[] literal of names (standard_conforming_strings on).

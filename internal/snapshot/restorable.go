@@ -77,6 +77,11 @@ WITH me AS (
 ), restored AS (
   SELECT oid FROM pg_namespace
    WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' AND NOT nspname = ANY (coalesce($1::text[], ARRAY[]::text[]))
+), kept AS (
+  -- The restored schemas the clear empties instead of dropping them: public and those an extension owns.
+  SELECT oid FROM restored r
+   WHERE r.oid = (SELECT oid FROM pg_namespace WHERE nspname = 'public')
+      OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = r.oid AND d.deptype = 'e')
 ), objs AS (
   SELECT 'pg_namespace'::regclass AS c, n.oid AS o, n.nspowner AS owner, false AS su, 0::oid AS ns FROM pg_namespace n
    WHERE n.oid IN (SELECT oid FROM restored) AND n.nspname <> 'public'
@@ -121,15 +126,15 @@ SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_user
    AND NOT me.super
    AND (s.su OR NOT (pg_has_role(s.owner, 'USAGE') AND CASE WHEN me.has_set THEN pg_has_role(s.owner, 'SET') ELSE true END))
 -- Giving an object back to another owner (ALTER ... OWNER TO) also takes the new owner's CREATE on the
--- object's schema (on the database for a publication). public keeps its grants through the restore; a
--- schema the restore creates again gets its grants back only after its objects went to their owners
+-- object's schema (on the database for a publication). public and the schemas of extensions keep their
+-- grants through the restore; a schema the restore creates again gets its grants back only after its objects went to their owners
 -- (pg_dump's ACLs come last), so there the owner must have the privileges of the schema's owner.
 UNION ALL
 SELECT current_user::text, pg_describe_object(s.c, s.o, 0), pg_get_userbyid(s.owner)::text, false, '',
        CASE WHEN s.c = 'pg_publication'::regclass THEN 'CREATE on database ' || quote_ident(current_database())
             ELSE 'CREATE on schema ' || quote_ident(n.nspname) END,
        CASE WHEN s.c = 'pg_publication'::regclass THEN format('GRANT CREATE ON DATABASE %I TO %I', current_database(), pg_get_userbyid(s.owner))
-            WHEN n.nspname = 'public' THEN format('GRANT CREATE ON SCHEMA public TO %I', pg_get_userbyid(s.owner))
+            WHEN n.oid IN (SELECT oid FROM kept) THEN format('GRANT CREATE ON SCHEMA %I TO %I', n.nspname, pg_get_userbyid(s.owner))
             ELSE format('give schema %I to %I (ALTER SCHEMA %I OWNER TO %I) or %s to the schema''s owner %I: the restore creates the schema again owned by %I and grants CREATE on it to others only after its objects',
                         n.nspname, pg_get_userbyid(s.owner), n.nspname, pg_get_userbyid(s.owner), pg_describe_object(s.c, s.o, 0), pg_get_userbyid(n.nspowner), pg_get_userbyid(n.nspowner)) END
   FROM objs s LEFT JOIN pg_namespace n ON n.oid = s.ns, me
@@ -140,19 +145,19 @@ SELECT current_user::text, pg_describe_object(s.c, s.o, 0), pg_get_userbyid(s.ow
    AND CASE WHEN s.c = 'pg_publication'::regclass
             THEN NOT has_database_privilege(s.owner, (SELECT oid FROM pg_database WHERE datname = current_database()), 'CREATE')
             WHEN n.oid IS NULL THEN false
-            WHEN n.nspname = 'public' THEN NOT has_schema_privilege(s.owner, n.oid, 'CREATE')
+            WHEN n.oid IN (SELECT oid FROM kept) THEN NOT has_schema_privilege(s.owner, n.oid, 'CREATE')
             ELSE NOT pg_has_role(s.owner, n.nspowner, 'USAGE') END
--- The objects of public are created again in it, the other schemas and the publications in the database.
+-- The objects of the kept schemas are created again in them, the other schemas and the publications in
+-- the database.
 UNION ALL
-SELECT current_user::text, 'schema public', pg_get_userbyid(n.nspowner)::text, false, 'CREATE on schema public', '', ''
+SELECT current_user::text, 'schema ' || quote_ident(n.nspname), pg_get_userbyid(n.nspowner)::text, false, 'CREATE on schema ' || quote_ident(n.nspname), '', ''
   FROM pg_namespace n, me
- WHERE n.nspname = 'public' AND NOT me.super AND NOT has_schema_privilege(n.oid, 'CREATE')
-   AND n.oid IN (SELECT oid FROM restored)
-   AND (EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = n.oid) OR EXISTS (SELECT 1 FROM pg_proc WHERE pronamespace = n.oid)
-        OR EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = n.oid))
+ WHERE n.oid IN (SELECT oid FROM kept) AND NOT me.super AND NOT has_schema_privilege(n.oid, 'CREATE')
+   AND EXISTS (SELECT 1 FROM objs s WHERE s.ns = n.oid
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = s.c AND d.objid = s.o AND d.deptype = 'e'))
 UNION ALL
 SELECT current_user::text, 'database ' || quote_ident(current_database()), pg_get_userbyid(d.datdba)::text, false, 'CREATE on database ' || quote_ident(current_database()), '', ''
   FROM pg_database d, me
  WHERE d.datname = current_database() AND NOT me.super AND NOT has_database_privilege(d.oid, 'CREATE')
-   AND (EXISTS (SELECT 1 FROM pg_namespace WHERE oid IN (SELECT oid FROM restored) AND nspname <> 'public') OR EXISTS (SELECT 1 FROM pg_publication))
+   AND (EXISTS (SELECT 1 FROM restored WHERE oid NOT IN (SELECT oid FROM kept)) OR EXISTS (SELECT 1 FROM pg_publication))
  ORDER BY 4 DESC, 5 DESC, 2`

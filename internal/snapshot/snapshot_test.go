@@ -875,6 +875,10 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 		{name: "member of an owner with a granted CREATE on a restored schema", setup: "CREATE SCHEMA ops AUTHORIZATION %dep; GRANT USAGE, CREATE ON SCHEMA ops TO %app; SET ROLE %app; CREATE TABLE ops.jobs (k text); RESET ROLE; GRANT %app TO %dep",
 			want: "table ops.jobs", lacks: "CREATE on schema ops"},
 		{name: "member of the owner of a restored schema and its table", setup: "GRANT %app TO %dep; CREATE SCHEMA ops AUTHORIZATION %app; SET ROLE %app; CREATE TABLE ops.jobs (k text); RESET ROLE"},
+		// A schema an extension owns stays: no CREATE on the database is needed to create it again.
+		{name: "schema of an extension", setup: "SET ROLE %dep; CREATE EXTENSION pgcrypto; RESET ROLE; CREATE SCHEMA cron AUTHORIZATION %dep; CREATE TABLE cron.job (id int); ALTER TABLE cron.job OWNER TO %dep; " +
+			"ALTER EXTENSION pgcrypto ADD SCHEMA cron; ALTER EXTENSION pgcrypto ADD TABLE cron.job; ALTER DATABASE %db OWNER TO CURRENT_USER; " +
+			"UPDATE pg_extension SET extconfig = ARRAY['cron.job'::regclass]::oid[], extcondition = ARRAY[''] WHERE extname = 'pgcrypto'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -1179,5 +1183,50 @@ func TestPGDumpRestoreExtensionConfigTables(t *testing.T) {
 	var kept string
 	if err := c.QueryRow(ctx, "SELECT string_agg(id::text, ',' ORDER BY id) FROM schemagate.ext_cfg").Scan(&kept); err != nil || kept != "1,2" {
 		t.Errorf("rows of the configuration table in the excluded schema: %q, %v; want 1,2", kept, err)
+	}
+}
+
+// TestPGDumpRestoreExtensionOwnedSchema: a schema an extension's script created (pg_cron's cron,
+// postgis_topology's topology, TimescaleDB's) belongs to the extension (pg_depend deptype 'e'), which the
+// clear keeps: dropping the schema failed with "cannot drop schema cron because extension pgcrypto
+// requires it" (2BP01), and so did every restore. The clear empties it object by object instead, as it
+// does public: its configuration table's rows come back, and a table of the user's in it too. The test
+// makes pgcrypto own the schema and its table (as TestPGDumpRestoreExtensionConfigTables does).
+func TestPGDumpRestoreExtensionOwnedSchema(t *testing.T) {
+	t.Parallel()
+	url, c := database(t)
+	ctx := t.Context()
+	seed(t, c)
+	mustExec(t, c, `
+		CREATE SCHEMA cron;
+		CREATE TABLE cron.job (id int PRIMARY KEY, cmd text);
+		ALTER EXTENSION pgcrypto ADD SCHEMA cron;
+		ALTER EXTENSION pgcrypto ADD TABLE cron.job;
+		UPDATE pg_extension SET extconfig = ARRAY['cron.job'::regclass]::oid[], extcondition = ARRAY[''] WHERE extname = 'pgcrypto';
+		INSERT INTO cron.job VALUES (1, 'VACUUM');
+		CREATE TABLE cron.notes (id int PRIMARY KEY, note text);
+		INSERT INTO cron.notes VALUES (1, 'mine');
+		CREATE TABLE orders (id int PRIMARY KEY, total int);
+		INSERT INTO orders SELECT g, g * 10 FROM generate_series(1, 10) g;`)
+	before := fingerprint(t, c)
+	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+	_, restore, err := p.Snapshot(ctx, "run-extschema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, `
+		UPDATE orders SET total = 0;
+		INSERT INTO cron.job VALUES (2, 'ANALYZE');
+		DELETE FROM cron.notes;
+		CREATE TABLE cron.later (x int);`)
+	if err := restore(ctx); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if after := fingerprint(t, c); after != before {
+		t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+	var owned bool
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_depend WHERE classid = 'pg_namespace'::regclass AND objid = 'cron'::regnamespace AND deptype = 'e')`).Scan(&owned); err != nil || !owned {
+		t.Errorf("schema cron still the extension's: %v, %v", owned, err)
 	}
 }
