@@ -318,7 +318,7 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
 	}
-	head, err := p.clearScript(toc, owned)
+	head, err := p.clearScript(toc, owned, !info.NoPublicSchema)
 	if err != nil {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed"}
 	}
@@ -517,8 +517,9 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]strin
 
 // clearScript is the SQL that opens the restore's transaction and drops what the dump recreates and what
 // was created after the snapshot: event triggers (first, so that none runs during the drops), extensions
-// the dump does not hold, every schema but public, the excluded ones and owned (those of extensions the
-// dump holds: see extensionSchemas), and, in public, owned and outside schemas, every object kind pg_dump writes that no extension owns (relations, routines, types,
+// the dump does not hold, every schema but public (unless public is false: the snapshot's database had
+// none), the excluded ones and owned (those of extensions the dump holds: see extensionSchemas), and, in
+// public, owned and outside schemas, every object kind pg_dump writes that no extension owns (relations, routines, types,
 // collations, conversions, operators, operator classes and families, text search objects, statistics
 // objects, casts, languages, access methods, transforms, foreign-data wrappers and servers with their user
 // mappings, publications) and the large objects. The objects are found through the catalogs and dropped
@@ -531,7 +532,7 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]strin
 // clear deletes those rows (the tables' last first: a later one may refer to an earlier one), for the
 // tables whose data the dump has (not those in excluded schemas). Their COPY would otherwise add to the
 // rows still there, and fail on the first key that is.
-func (p *PGDump) clearScript(toc string, owned []string) (string, error) {
+func (p *PGDump) clearScript(toc string, owned []string, public bool) (string, error) {
 	dumped := dumpedExtensions(toc)
 	var data []string
 	for _, line := range strings.Split(toc, "\n") {
@@ -542,7 +543,10 @@ func (p *PGDump) clearScript(toc string, owned []string) (string, error) {
 		}
 	}
 	// The schemas the clear empties object by object instead of dropping them.
-	cleared := append([]string{"public"}, owned...)
+	cleared := slices.Clone(owned)
+	if public {
+		cleared = append(cleared, "public")
+	}
 	keep := slices.Concat(cleared, p.ExcludeSchemas)
 	const tag = "$schemagate_clear$"
 	for _, n := range slices.Concat(dumped, keep, data) {
@@ -663,7 +667,7 @@ func (p *PGDump) list(ctx context.Context, cl Client, loc string) error {
 	return nil
 }
 
-// describe fills the database name, server and server version, and returns the server's major version.
+// describe fills the database name, server, server version and whether public is missing, and returns the server's major version.
 func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
@@ -671,7 +675,8 @@ func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	}
 	defer c.Close(context.WithoutCancel(ctx))
 	var num int
-	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version'), current_setting('server_version_num')::int`).Scan(&info.Database, &info.ServerVersion, &num); err != nil {
+	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version'), current_setting('server_version_num')::int,
+		NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public')`).Scan(&info.Database, &info.ServerVersion, &num, &info.NoPublicSchema); err != nil {
 		return 0, err
 	}
 	// pg_control_system() is for superusers and pg_monitor members unless granted: a role that may not

@@ -80,7 +80,7 @@ WITH me AS (
 ), kept AS (
   -- The restored schemas the clear empties instead of dropping them: public and those an extension owns.
   SELECT oid FROM restored r
-   WHERE r.oid = (SELECT oid FROM pg_namespace WHERE nspname = 'public')
+   WHERE r.oid IN (SELECT oid FROM pg_namespace WHERE nspname = 'public')
       OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = r.oid AND d.deptype = 'e')
 ), objs AS (
   SELECT 'pg_namespace'::regclass AS c, n.oid AS o, n.nspowner AS owner, false AS su, 0::oid AS ns FROM pg_namespace n
@@ -113,11 +113,11 @@ WITH me AS (
   -- Extensions: one in a kept schema stays, and the dump's COMMENT ON EXTENSION needs its owner; one in
   -- a restored schema goes with it, and only a superuser creates an untrusted one again.
   UNION ALL SELECT 'pg_extension'::regclass, e.oid, e.extowner,
-         e.extnamespace IN (SELECT oid FROM restored) AND e.extnamespace <> 'public'::regnamespace
+         e.extnamespace IN (SELECT oid FROM restored) AND e.extnamespace NOT IN (SELECT oid FROM kept)
          AND NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted),
          0::oid
     FROM pg_extension e
-   WHERE e.extname <> 'plpgsql' AND (e.extnamespace NOT IN (SELECT oid FROM restored) OR e.extnamespace = 'public'::regnamespace
+   WHERE e.extname <> 'plpgsql' AND (e.extnamespace NOT IN (SELECT oid FROM restored) OR e.extnamespace IN (SELECT oid FROM kept)
          OR NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted))
 )
 SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_userbyid(s.owner)::text, s.owner::text), s.su, '', '', ''

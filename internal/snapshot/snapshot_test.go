@@ -1230,3 +1230,47 @@ func TestPGDumpRestoreExtensionOwnedSchema(t *testing.T) {
 		t.Errorf("schema cron still the extension's: %v, %v", owned, err)
 	}
 }
+
+// TestPGDumpRestoreWithoutPublicSchema: a database whose public schema was dropped (a hardened setup).
+// Obstacles failed on 'public'::regnamespace ("schema "public" does not exist"), and so did the restore's
+// clear. The restore now also drops a public schema the failed migration created, which the snapshot did
+// not have: pg_dump writes nothing for a missing public, so the manifest says it was missing.
+func TestPGDumpRestoreWithoutPublicSchema(t *testing.T) {
+	t.Parallel()
+	url, c := database(t)
+	ctx := t.Context()
+	mustExec(t, c, `
+		DROP SCHEMA public CASCADE;
+		CREATE SCHEMA app;
+		CREATE EXTENSION pgcrypto SCHEMA app;
+		CREATE TABLE app.orders (id int PRIMARY KEY, total int);
+		INSERT INTO app.orders SELECT g, g * 10 FROM generate_series(1, 10) g;
+		CREATE SCHEMA schemagate;
+		CREATE TABLE schemagate.schemagate_history (id int);`)
+	before := fingerprint(t, c)
+	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+	if _, _, _, err := p.Obstacles(ctx, 3); err != nil {
+		t.Errorf("obstacles: %v", err)
+	}
+	info, restore, err := p.Snapshot(ctx, "run-nopublic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ReadManifest(info.Location); err != nil || !m.NoPublicSchema {
+		t.Errorf("manifest %+v, %v: want no_public_schema", m, err)
+	}
+	mustExec(t, c, `
+		UPDATE app.orders SET total = 0;
+		CREATE SCHEMA public;
+		CREATE TABLE public.leftover (x int);`)
+	if err := restore(ctx); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if after := fingerprint(t, c); after != before {
+		t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+	var public bool
+	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public')").Scan(&public); err != nil || public {
+		t.Errorf("public schema after the restore: %v, %v; want none, as in the snapshot", public, err)
+	}
+}
