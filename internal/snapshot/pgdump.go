@@ -327,7 +327,7 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
 	}
 	defer os.Remove(list.Name())
-	_, err = list.WriteString(filterTOC(toc))
+	_, err = list.WriteString(filterTOC(toc, owned))
 	if cerr := list.Close(); err == nil {
 		err = cerr
 	}
@@ -468,11 +468,17 @@ func (t *tail) errors() string {
 
 // filterTOC leaves out of a pg_restore --list what a restore does not touch: subscriptions, which the clear
 // cannot drop in a transaction (dropping one drops its replication slot on the publisher) and which a
-// restore would create disconnected.
-func filterTOC(toc string) string {
+// restore would create disconnected, and the CREATE SCHEMA of the schemas kept (those of extensions, see
+// extensionSchemas), which would fail on "already exists": the clear gives them their owner back.
+func filterTOC(toc string, kept []string) string {
 	var b strings.Builder
 	for _, line := range strings.Split(toc, "\n") {
-		if f := strings.Fields(line); len(f) >= 4 && !strings.HasPrefix(f[0], ";") && f[3] == "SUBSCRIPTION" {
+		f := strings.Fields(line)
+		if len(f) >= 4 && !strings.HasPrefix(f[0], ";") && f[3] == "SUBSCRIPTION" {
+			b.WriteString(";" + line + "\n")
+			continue
+		}
+		if _, _, ok := schemaEntry(line, kept); ok {
 			b.WriteString(";" + line + "\n")
 			continue
 		}
@@ -493,10 +499,33 @@ func dumpedExtensions(toc string) []string {
 	return names
 }
 
-// extensionSchemas are the schemas that one of the extensions named dumped owns (pg_depend deptype 'e':
-// pg_cron's cron, postgis_topology's topology, TimescaleDB's): the extension stays through the restore,
-// and the server refuses to drop them without it. pg_dump writes no CREATE SCHEMA for them, only their
-// objects that are not the extension's.
+// schemaEntry returns the schema and owner of a pg_restore --list line that creates one of the schemas
+// names ("9; 2615 16433 SCHEMA - ext postgres": names and owner unquoted, so the longest name that
+// starts the rest wins), and whether it is one.
+func schemaEntry(line string, names []string) (schema, owner string, ok bool) {
+	f := strings.Fields(line)
+	if len(f) < 6 || strings.HasPrefix(f[0], ";") || f[3] != "SCHEMA" || f[4] != "-" {
+		return "", "", false
+	}
+	_, rest, _ := strings.Cut(line, " SCHEMA - ")
+	for _, n := range names {
+		if strings.HasPrefix(rest, n+" ") && len(n) > len(schema) {
+			schema, owner, ok = n, strings.TrimSpace(rest[len(n)+1:]), true
+		}
+	}
+	return schema, owner, ok
+}
+
+// extensionSchemas are the schemas, besides public and the excluded ones, that the clear keeps and
+// empties object by object, because one of the extensions named dumped (those the dump holds, which
+// stay through the restore) is in them or owns them:
+//   - one an extension is in (pg_extension.extnamespace: CREATE EXTENSION pg_trgm SCHEMA ext): dropping
+//     the schema took the extension with it, and the dump's CREATE EXTENSION, which names no version,
+//     created it again at the newest version, owned by the restoring role. pg_dump writes the schema's
+//     CREATE SCHEMA, which the restore leaves out (filterTOC).
+//   - one an extension owns (pg_depend deptype 'e': pg_cron's cron, postgis_topology's topology,
+//     TimescaleDB's): the server refuses to drop it without its extension. pg_dump writes no CREATE
+//     SCHEMA for it, only its objects that are not the extension's.
 func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]string, error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
@@ -505,10 +534,12 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]strin
 	defer c.Close(context.WithoutCancel(ctx))
 	rows, err := c.Query(ctx, `
 		SELECT n.nspname FROM pg_namespace n
-		 WHERE EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
-		                WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.refclassid = 'pg_extension'::regclass
-		                  AND d.deptype = 'e' AND e.extname = ANY ($1::text[]))
-		 ORDER BY 1`, dumped)
+		 WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname NOT IN ('information_schema', 'public') AND NOT n.nspname = ANY ($2::text[])
+		   AND (EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = n.oid AND e.extname = ANY ($1::text[]))
+		        OR EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+		                    WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.refclassid = 'pg_extension'::regclass
+		                      AND d.deptype = 'e' AND e.extname = ANY ($1::text[])))
+		 ORDER BY 1`, dumped, append([]string{}, p.ExcludeSchemas...))
 	if err != nil {
 		return nil, err
 	}
@@ -532,10 +563,18 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]strin
 // clear deletes those rows (the tables' last first: a later one may refer to an earlier one), for the
 // tables whose data the dump has (not those in excluded schemas). Their COPY would otherwise add to the
 // rows still there, and fail on the first key that is.
+//
+// The schemas of owned whose CREATE SCHEMA the dump holds (and the restore leaves out: see filterTOC) get
+// back what that entry and those after it set from the defaults: their comment goes (the dump's COMMENT
+// puts the snapshot's back), their grants go back to the owner's default ones (the dump's GRANT and
+// REVOKE start from those) and the owner is the dump's again.
 func (p *PGDump) clearScript(toc string, owned []string, public bool) (string, error) {
 	dumped := dumpedExtensions(toc)
-	var data []string
+	var data, reset, owners []string
 	for _, line := range strings.Split(toc, "\n") {
+		if n, owner, ok := schemaEntry(line, owned); ok {
+			reset, owners = append(reset, n), append(owners, owner)
+		}
 		f := strings.Fields(line)
 		// "3242; 0 22634 TABLE DATA public job postgres": schema, table and owner, unquoted.
 		if _, rest, ok := strings.Cut(line, " TABLE DATA "); ok && len(f) >= 7 && f[3] == "TABLE" && f[4] == "DATA" {
@@ -549,7 +588,7 @@ func (p *PGDump) clearScript(toc string, owned []string, public bool) (string, e
 	}
 	keep := slices.Concat(cleared, p.ExcludeSchemas)
 	const tag = "$schemagate_clear$"
-	for _, n := range slices.Concat(dumped, keep, data) {
+	for _, n := range slices.Concat(dumped, keep, data, owners) {
 		if strings.Contains(n, tag) {
 			return "", fmt.Errorf("name %q holds %s", n, tag)
 		}
@@ -563,6 +602,8 @@ DECLARE
   dumped text[] := %[3]s;
   data text[] := %[4]s;
   cleared text[] := %[5]s;
+  reset text[] := %[6]s;
+  owners text[] := %[7]s;
   ns oid[];
   r record;
   o record;
@@ -584,6 +625,19 @@ BEGIN
     EXECUTE format('DROP SCHEMA IF EXISTS %%I CASCADE', r.nspname);
   END LOOP;
   ns := ARRAY(SELECT oid FROM pg_namespace WHERE nspname = ANY (cleared));
+  FOR r IN SELECT n.nspname, a.grantee FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a
+            WHERE n.nspname = ANY (reset) AND a.grantee <> n.nspowner GROUP BY 1, 2 ORDER BY 1, 2 LOOP
+    EXECUTE format('REVOKE ALL ON SCHEMA %%I FROM %%s CASCADE', r.nspname,
+                   CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+  END LOOP;
+  FOR r IN SELECT x.nspname, x.owner, n.nspacl IS NOT NULL AS granted
+             FROM unnest(reset, owners) AS x(nspname, owner) JOIN pg_namespace n ON n.nspname = x.nspname LOOP
+    IF r.granted THEN
+      EXECUTE format('GRANT ALL ON SCHEMA %%I TO %%I', r.nspname, (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = r.nspname));
+    END IF;
+    EXECUTE format('COMMENT ON SCHEMA %%I IS NULL', r.nspname);
+    EXECUTE format('ALTER SCHEMA %%I OWNER TO %%I', r.nspname, r.owner);
+  END LOOP;
   FOR r IN
     SELECT s.c, s.o FROM (
       SELECT 1 AS ord, 'pg_class'::regclass AS c, oid AS o FROM pg_class
@@ -632,7 +686,7 @@ BEGIN
   END LOOP;
 END
 %[1]s;
-`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared)), nil
+`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners)), nil
 }
 
 // sqlArray is a text[] literal of names (standard_conforming_strings on).

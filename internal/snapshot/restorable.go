@@ -31,9 +31,10 @@ type Obstacle struct {
 
 // Obstacles lists what would make a restore of a snapshot taken now fail for lack of privileges, as
 // restore performs it: role is the role the restore connects as. The clear drops every object of the
-// restored schemas (all but public and ExcludeSchemas, which it keeps, and the system's), and the dump's
-// SQL creates each again and gives it back to its owner (ALTER ... OWNER TO), restores the default
-// privileges of each role (ALTER DEFAULT PRIVILEGES FOR ROLE) and comments on the extensions it keeps.
+// restored schemas (all but ExcludeSchemas and the system's: public and the schemas of extensions it
+// keeps, setting back the owner, comment and grants of the latter), and the dump's SQL creates each
+// again and gives it back to its owner (ALTER ... OWNER TO), restores the default privileges of each role
+// (ALTER DEFAULT PRIVILEGES FOR ROLE) and comments on the extensions, which it keeps.
 // Each of these needs the restoring role to act as the owner: a superuser, or a member of the owner that
 // has its privileges (pg_has_role USAGE) and, from PostgreSQL 16, may SET ROLE to it; and the owner, when
 // it is another role, needs CREATE on the object's schema (on the database for a publication). It
@@ -82,6 +83,10 @@ WITH me AS (
   SELECT oid FROM restored r
    WHERE r.oid IN (SELECT oid FROM pg_namespace WHERE nspname = 'public')
       OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = r.oid AND d.deptype = 'e')
+), held AS (
+  -- The restored schemas the clear also keeps, as the extensions in them, but whose owner, comment and
+  -- grants it sets back: the restore needs no CREATE on the database for them.
+  SELECT oid FROM restored r WHERE EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = r.oid)
 ), objs AS (
   SELECT 'pg_namespace'::regclass AS c, n.oid AS o, n.nspowner AS owner, false AS su, 0::oid AS ns FROM pg_namespace n
    WHERE n.oid IN (SELECT oid FROM restored) AND n.nspname <> 'public'
@@ -110,15 +115,8 @@ WITH me AS (
   UNION ALL SELECT 'pg_language'::regclass, oid, lanowner, NOT lanpltrusted, 0::oid FROM pg_language WHERE oid >= 16384
   UNION ALL SELECT 'pg_event_trigger'::regclass, oid, evtowner, true, 0::oid FROM pg_event_trigger
   UNION ALL SELECT 'pg_am'::regclass, oid, 10, true, 0::oid FROM pg_am WHERE oid >= 16384
-  -- Extensions: one in a kept schema stays, and the dump's COMMENT ON EXTENSION needs its owner; one in
-  -- a restored schema goes with it, and only a superuser creates an untrusted one again.
-  UNION ALL SELECT 'pg_extension'::regclass, e.oid, e.extowner,
-         e.extnamespace IN (SELECT oid FROM restored) AND e.extnamespace NOT IN (SELECT oid FROM kept)
-         AND NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted),
-         0::oid
-    FROM pg_extension e
-   WHERE e.extname <> 'plpgsql' AND (e.extnamespace NOT IN (SELECT oid FROM restored) OR e.extnamespace IN (SELECT oid FROM kept)
-         OR NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted))
+  -- Extensions stay, with the schema they are in, and the dump's COMMENT ON EXTENSION needs their owner.
+  UNION ALL SELECT 'pg_extension'::regclass, e.oid, e.extowner, false, 0::oid FROM pg_extension e WHERE e.extname <> 'plpgsql'
 )
 SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_userbyid(s.owner)::text, s.owner::text), s.su, '', '', ''
   FROM objs s, me
@@ -159,5 +157,6 @@ UNION ALL
 SELECT current_user::text, 'database ' || quote_ident(current_database()), pg_get_userbyid(d.datdba)::text, false, 'CREATE on database ' || quote_ident(current_database()), '', ''
   FROM pg_database d, me
  WHERE d.datname = current_database() AND NOT me.super AND NOT has_database_privilege(d.oid, 'CREATE')
-   AND (EXISTS (SELECT 1 FROM restored WHERE oid NOT IN (SELECT oid FROM kept)) OR EXISTS (SELECT 1 FROM pg_publication))
+   AND (EXISTS (SELECT 1 FROM restored WHERE oid NOT IN (SELECT oid FROM kept) AND oid NOT IN (SELECT oid FROM held))
+        OR EXISTS (SELECT 1 FROM pg_publication))
  ORDER BY 4 DESC, 5 DESC, 2`

@@ -860,7 +860,10 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 		{name: "schema of another role", setup: "CREATE SCHEMA appschema AUTHORIZATION %app", want: "schema appschema"},
 		{name: "default privileges of another role", setup: "ALTER DEFAULT PRIVILEGES FOR ROLE %app GRANT SELECT ON TABLES TO %dep", want: "default privileges on new relations belonging to role %app"},
 		{name: "extension kept in public", setup: "CREATE EXTENSION pgcrypto", want: "extension pgcrypto"},
-		{name: "trusted extension in a restored schema", setup: "CREATE SCHEMA ext AUTHORIZATION %dep; CREATE EXTENSION pgcrypto SCHEMA ext"},
+		// An extension in a schema of its own stays too (it used to be dropped with its schema and created
+		// again, at another version), and so does its owner.
+		{name: "extension kept in its own schema", setup: "CREATE SCHEMA ext AUTHORIZATION %dep; CREATE EXTENSION pgcrypto SCHEMA ext", want: "extension pgcrypto"},
+		{name: "schema of an extension of the role", setup: "CREATE SCHEMA ext AUTHORIZATION %dep; SET ROLE %dep; CREATE EXTENSION pgcrypto SCHEMA ext; RESET ROLE; ALTER DATABASE %db OWNER TO CURRENT_USER"},
 		{name: "public owned by a superuser", setup: "ALTER SCHEMA public OWNER TO pg_database_owner"},
 		{name: "no CREATE on public", setup: "ALTER SCHEMA public OWNER TO pg_database_owner; ALTER DATABASE %db OWNER TO CURRENT_USER; GRANT CREATE ON SCHEMA public TO %dep",
 			revoke: "REVOKE CREATE ON SCHEMA public FROM %dep", want: "schema public"},
@@ -1272,5 +1275,75 @@ func TestPGDumpRestoreWithoutPublicSchema(t *testing.T) {
 	var public bool
 	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public')").Scan(&public); err != nil || public {
 		t.Errorf("public schema after the restore: %v, %v; want none, as in the snapshot", public, err)
+	}
+}
+
+// TestPGDumpRestoreExtensionInItsOwnSchema: extensions installed in a schema of their own (CREATE
+// EXTENSION pg_trgm SCHEMA ext VERSION '1.5'). The clear dropped the schema, and the extensions with it;
+// the dump's CREATE EXTENSION, which names no version, created them again at the newest (pg_trgm 1.6,
+// hstore 1.8, whose extra functions then failed the deploy's "schema as before"), owned by the restoring
+// role. The clear now keeps such a schema and empties it of the objects no extension owns, as it does
+// public; the schema's own CREATE SCHEMA is left out of the restore, and its owner, comment and grants
+// are set back to the snapshot's.
+func TestPGDumpRestoreExtensionInItsOwnSchema(t *testing.T) {
+	t.Parallel()
+	url, c := database(t)
+	ctx := t.Context()
+	var role string
+	if err := c.QueryRow(ctx, "SELECT 'sg_extowner_' || oid FROM pg_database WHERE datname = current_database()").Scan(&role); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "CREATE ROLE "+role)
+	t.Cleanup(func() {
+		_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
+	})
+	seed(t, c)
+	mustExec(t, c, `
+		CREATE SCHEMA ext AUTHORIZATION `+role+`;
+		COMMENT ON SCHEMA ext IS 'the extensions';
+		GRANT USAGE ON SCHEMA ext TO PUBLIC;
+		CREATE EXTENSION pg_trgm SCHEMA ext VERSION '1.5';
+		CREATE EXTENSION hstore SCHEMA ext VERSION '1.4';
+		CREATE TABLE ext.notes (id int PRIMARY KEY, attrs ext.hstore);
+		INSERT INTO ext.notes VALUES (1, 'a=>1');
+		CREATE TABLE orders (id int PRIMARY KEY, total int, body text);
+		INSERT INTO orders SELECT g, g * 10, 'order ' || g FROM generate_series(1, 10) g;
+		CREATE INDEX orders_body ON orders USING gin (body ext.gin_trgm_ops);`)
+	state := func() string {
+		t.Helper()
+		var s string
+		err := c.QueryRow(ctx, `
+			SELECT (SELECT string_agg(format('%s %s %s %s', extname, extversion, extnamespace::regnamespace, pg_get_userbyid(extowner)), ', ' ORDER BY extname) FROM pg_extension) || ' | ' ||
+			       (SELECT format('%s %s %s', pg_get_userbyid(nspowner), nspacl, obj_description(oid, 'pg_namespace')) FROM pg_namespace WHERE nspname = 'ext') || ' | ' ||
+			       (SELECT count(*) FROM pg_proc WHERE pronamespace = 'ext'::regnamespace)`).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before, beforeState := fingerprint(t, c), state()
+	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+	_, restore, err := p.Snapshot(ctx, "run-extns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, `
+		UPDATE orders SET total = 0;
+		DELETE FROM ext.notes;
+		CREATE TABLE ext.later (x int);
+		COMMENT ON SCHEMA ext IS 'changed';
+		GRANT CREATE ON SCHEMA ext TO PUBLIC;
+		ALTER SCHEMA ext OWNER TO CURRENT_USER;`)
+	if state() == beforeState {
+		t.Fatal("the changes did not change the schema")
+	}
+	if err := restore(ctx); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if after := state(); after != beforeState {
+		t.Errorf("extensions and their schema after the restore:\n%s\nwant\n%s", after, beforeState)
+	}
+	if after := fingerprint(t, c); after != before {
+		t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
 	}
 }
