@@ -124,9 +124,10 @@ SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_user
    AND NOT me.super
    AND (s.su OR NOT (pg_has_role(s.owner, 'USAGE') AND CASE WHEN me.has_set THEN pg_has_role(s.owner, 'SET') ELSE true END))
 -- Giving an object back to another owner (ALTER ... OWNER TO) also takes the new owner's CREATE on the
--- object's schema (on the database for a publication). public and the schemas of extensions keep their
--- grants through the restore; a schema the restore creates again gets its grants back only after its objects went to their owners
--- (pg_dump's ACLs come last), so there the owner must have the privileges of the schema's owner.
+-- object's schema (on the database for a publication). public and the schemas extensions own keep their
+-- grants through the restore; a schema the restore creates again, or one holding an extension, whose
+-- grants the clear sets back to the owner's, gets its grants back only after its objects went to their
+-- owners (pg_dump's ACLs come last), so there the owner must have the privileges of the schema's owner.
 UNION ALL
 SELECT current_user::text, pg_describe_object(s.c, s.o, 0), pg_get_userbyid(s.owner)::text, false, '',
        CASE WHEN s.c = 'pg_publication'::regclass THEN 'CREATE on database ' || quote_ident(current_database())

@@ -1347,3 +1347,25 @@ func TestPGDumpRestoreExtensionInItsOwnSchema(t *testing.T) {
 		t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
 	}
 }
+
+// TestSchemaEntry: pg_restore --list writes names and owners unquoted, so a schema's name may hold
+// spaces: the longest of the names looked for that starts the rest wins.
+func TestSchemaEntry(t *testing.T) {
+	t.Parallel()
+	names := []string{"my", "my ext", "ext"}
+	for _, tc := range []struct {
+		name, line, schema, owner string
+		ok                        bool
+	}{
+		{name: "plain", line: "9; 2615 16433 SCHEMA - ext postgres", schema: "ext", owner: "postgres", ok: true},
+		{name: "spaces", line: "9; 2615 16433 SCHEMA - my ext app owner", schema: "my ext", owner: "app owner", ok: true},
+		{name: "another schema", line: "9; 2615 16433 SCHEMA - other postgres"},
+		{name: "left out", line: ";9; 2615 16433 SCHEMA - ext postgres"},
+		{name: "its comment", line: "3453; 0 0 COMMENT - SCHEMA ext postgres"},
+	} {
+		schema, owner, ok := schemaEntry(tc.line, names)
+		if schema != tc.schema || owner != tc.owner || ok != tc.ok {
+			t.Errorf("%s: schemaEntry(%q) = %q, %q, %v; want %q, %q, %v", tc.name, tc.line, schema, owner, ok, tc.schema, tc.owner, tc.ok)
+		}
+	}
+}
