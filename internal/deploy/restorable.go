@@ -2,9 +2,12 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/snapshot"
@@ -107,7 +110,7 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 	role, obs, total, err := rc.Obstacles(ctx, shown)
 	if err != nil {
 		return &Blocked{Reason: "check that the snapshot can be restored (" + why[0] + "): " + err.Error() + "; nothing was changed",
-			Hint: "check the database URL and that the server is up, then deploy again"}
+			Hint: obstaclesHint(err)}
 	}
 	if total == 0 {
 		return nil
@@ -167,4 +170,17 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 	}
 	fix = append(fix, "or take a platform snapshot (snapshot.kind: command), whose restore_command restores it; snapshot.kind: none leaves a failure that no down undoes to a person")
 	return &Blocked{Reason: reason, Hint: strings.Join(fix, "; ")}
+}
+
+// obstaclesHint says what to do when the check of what would make the restore fail could not run: a
+// connection that failed or broke points at the URL and the server, but a query the server refused once
+// connected does not (the check's query failed on a database without a public schema: "schema "public"
+// does not exist", which a user sent to check the URL could not act on).
+func obstaclesHint(err error) string {
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	if !errors.As(err, &ce) && errors.As(err, &pe) {
+		return "the server refused the query that checks the role can restore the snapshot (see its error): report it to schemagate's maintainers; nothing was changed"
+	}
+	return "check the database URL and that the server is up, then deploy again"
 }

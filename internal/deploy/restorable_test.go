@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -177,5 +178,36 @@ func TestSnapshotOnly(t *testing.T) {
 	}
 	if got := mayStopHalfWay(goose.Migrations[1]); !strings.Contains(got, "2 statements outside a transaction") {
 		t.Errorf("two statements outside a transaction: %q", got)
+	}
+}
+
+// TestObstaclesHint: a check that could not connect points at the URL and the server; one whose query
+// the server refused does not (it said "check the database URL and that the server is up" for the
+// check's "schema "public" does not exist" on a database without public).
+func TestObstaclesHint(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var x string
+	refused := c.QueryRow(t.Context(), "SELECT 'no_such_schema'::regnamespace::text").Scan(&x)
+	_, unreachable := pgx.Connect(t.Context(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=5")
+	if refused == nil || unreachable == nil {
+		t.Fatalf("want two errors, got %v and %v", refused, unreachable)
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "refused query", err: fmt.Errorf("read owners: %w", refused), want: "the server refused the query"},
+		{name: "no connection", err: fmt.Errorf("connect: %w", unreachable), want: "check the database URL and that the server is up"},
+	} {
+		if got := obstaclesHint(tc.err); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: hint %q, want it to start with %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -314,7 +314,11 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return err
 	}
-	head, err := p.clearScript(toc)
+	owned, err := p.extensionSchemas(ctx, dumpedExtensions(toc))
+	if err != nil {
+		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
+	}
+	head, err := p.clearScript(toc, owned, !info.NoPublicSchema)
 	if err != nil {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed"}
 	}
@@ -323,7 +327,7 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
 	}
 	defer os.Remove(list.Name())
-	_, err = list.WriteString(filterTOC(toc))
+	_, err = list.WriteString(filterTOC(toc, owned))
 	if cerr := list.Close(); err == nil {
 		err = cerr
 	}
@@ -464,11 +468,17 @@ func (t *tail) errors() string {
 
 // filterTOC leaves out of a pg_restore --list what a restore does not touch: subscriptions, which the clear
 // cannot drop in a transaction (dropping one drops its replication slot on the publisher) and which a
-// restore would create disconnected.
-func filterTOC(toc string) string {
+// restore would create disconnected, and the CREATE SCHEMA of the schemas kept (those of extensions, see
+// extensionSchemas), which would fail on "already exists": the clear gives them their owner back.
+func filterTOC(toc string, kept []string) string {
 	var b strings.Builder
 	for _, line := range strings.Split(toc, "\n") {
-		if f := strings.Fields(line); len(f) >= 4 && !strings.HasPrefix(f[0], ";") && f[3] == "SUBSCRIPTION" {
+		f := strings.Fields(line)
+		if len(f) >= 4 && !strings.HasPrefix(f[0], ";") && f[3] == "SUBSCRIPTION" {
+			b.WriteString(";" + line + "\n")
+			continue
+		}
+		if _, _, ok := schemaEntry(line, kept); ok {
 			b.WriteString(";" + line + "\n")
 			continue
 		}
@@ -477,10 +487,70 @@ func filterTOC(toc string) string {
 	return b.String()
 }
 
+// dumpedExtensions are the names of the extensions the dump holds (toc: its pg_restore --list).
+func dumpedExtensions(toc string) []string {
+	var names []string
+	for _, line := range strings.Split(toc, "\n") {
+		// "2; 3079 16407 EXTENSION - pgcrypto "
+		if f := strings.Fields(line); len(f) >= 6 && !strings.HasPrefix(f[0], ";") && f[3] == "EXTENSION" {
+			names = append(names, f[5])
+		}
+	}
+	return names
+}
+
+// schemaEntry returns the schema and owner of a pg_restore --list line that creates one of the schemas
+// names ("9; 2615 16433 SCHEMA - ext postgres": names and owner unquoted, so the longest name that
+// starts the rest wins), and whether it is one.
+func schemaEntry(line string, names []string) (schema, owner string, ok bool) {
+	f := strings.Fields(line)
+	if len(f) < 6 || strings.HasPrefix(f[0], ";") || f[3] != "SCHEMA" || f[4] != "-" {
+		return "", "", false
+	}
+	_, rest, _ := strings.Cut(line, " SCHEMA - ")
+	for _, n := range names {
+		if strings.HasPrefix(rest, n+" ") && len(n) > len(schema) {
+			schema, owner, ok = n, strings.TrimSpace(rest[len(n)+1:]), true
+		}
+	}
+	return schema, owner, ok
+}
+
+// extensionSchemas are the schemas, besides public and the excluded ones, that the clear keeps and
+// empties object by object, because one of the extensions named dumped (those the dump holds, which
+// stay through the restore) is in them or owns them:
+//   - one an extension is in (pg_extension.extnamespace: CREATE EXTENSION pg_trgm SCHEMA ext): dropping
+//     the schema took the extension with it, and the dump's CREATE EXTENSION, which names no version,
+//     created it again at the newest version, owned by the restoring role. pg_dump writes the schema's
+//     CREATE SCHEMA, which the restore leaves out (filterTOC).
+//   - one an extension owns (pg_depend deptype 'e': pg_cron's cron, postgis_topology's topology,
+//     TimescaleDB's): the server refuses to drop it without its extension. pg_dump writes no CREATE
+//     SCHEMA for it, only its objects that are not the extension's.
+func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]string, error) {
+	c, err := pgx.Connect(ctx, p.URL)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	rows, err := c.Query(ctx, `
+		SELECT n.nspname FROM pg_namespace n
+		 WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname NOT IN ('information_schema', 'public') AND NOT n.nspname = ANY ($2::text[])
+		   AND (EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = n.oid AND e.extname = ANY ($1::text[]))
+		        OR EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+		                    WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.refclassid = 'pg_extension'::regclass
+		                      AND d.deptype = 'e' AND e.extname = ANY ($1::text[])))
+		 ORDER BY 1`, dumped, append([]string{}, p.ExcludeSchemas...))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // clearScript is the SQL that opens the restore's transaction and drops what the dump recreates and what
 // was created after the snapshot: event triggers (first, so that none runs during the drops), extensions
-// the dump does not hold, every schema but public and the excluded ones, and, in public and outside
-// schemas, every object kind pg_dump writes that no extension owns (relations, routines, types,
+// the dump does not hold, every schema but public (unless public is false: the snapshot's database had
+// none), the excluded ones and owned (those of extensions the dump holds: see extensionSchemas), and, in
+// public, owned and outside schemas, every object kind pg_dump writes that no extension owns (relations, routines, types,
 // collations, conversions, operators, operator classes and families, text search objects, statistics
 // objects, casts, languages, access methods, transforms, foreign-data wrappers and servers with their user
 // mappings, publications) and the large objects. The objects are found through the catalogs and dropped
@@ -493,22 +563,32 @@ func filterTOC(toc string) string {
 // clear deletes those rows (the tables' last first: a later one may refer to an earlier one), for the
 // tables whose data the dump has (not those in excluded schemas). Their COPY would otherwise add to the
 // rows still there, and fail on the first key that is.
-func (p *PGDump) clearScript(toc string) (string, error) {
-	var dumped, data []string
+//
+// The schemas of owned whose CREATE SCHEMA the dump holds (and the restore leaves out: see filterTOC) get
+// back what that entry and those after it set from the defaults: their comment goes (the dump's COMMENT
+// puts the snapshot's back), their grants go back to the owner's default ones (the dump's GRANT and
+// REVOKE start from those) and the owner is the dump's again.
+func (p *PGDump) clearScript(toc string, owned []string, public bool) (string, error) {
+	dumped := dumpedExtensions(toc)
+	var data, reset, owners []string
 	for _, line := range strings.Split(toc, "\n") {
-		f := strings.Fields(line)
-		// "2; 3079 16407 EXTENSION - pgcrypto "
-		if len(f) >= 6 && f[3] == "EXTENSION" {
-			dumped = append(dumped, f[5])
+		if n, owner, ok := schemaEntry(line, owned); ok {
+			reset, owners = append(reset, n), append(owners, owner)
 		}
+		f := strings.Fields(line)
 		// "3242; 0 22634 TABLE DATA public job postgres": schema, table and owner, unquoted.
 		if _, rest, ok := strings.Cut(line, " TABLE DATA "); ok && len(f) >= 7 && f[3] == "TABLE" && f[4] == "DATA" {
 			data = append(data, rest+" ")
 		}
 	}
-	keep := append([]string{"public"}, p.ExcludeSchemas...)
+	// The schemas the clear empties object by object instead of dropping them.
+	cleared := slices.Clone(owned)
+	if public {
+		cleared = append(cleared, "public")
+	}
+	keep := slices.Concat(cleared, p.ExcludeSchemas)
 	const tag = "$schemagate_clear$"
-	for _, n := range append(append(append([]string{}, dumped...), keep...), data...) {
+	for _, n := range slices.Concat(dumped, keep, data, owners) {
 		if strings.Contains(n, tag) {
 			return "", fmt.Errorf("name %q holds %s", n, tag)
 		}
@@ -521,6 +601,10 @@ DECLARE
   keep text[] := %[2]s;
   dumped text[] := %[3]s;
   data text[] := %[4]s;
+  cleared text[] := %[5]s;
+  reset text[] := %[6]s;
+  owners text[] := %[7]s;
+  ns oid[];
   r record;
   o record;
   present boolean;
@@ -540,26 +624,40 @@ BEGIN
             WHERE nspname NOT LIKE 'pg\_%%' AND nspname <> 'information_schema' AND NOT nspname = ANY (keep) LOOP
     EXECUTE format('DROP SCHEMA IF EXISTS %%I CASCADE', r.nspname);
   END LOOP;
+  ns := ARRAY(SELECT oid FROM pg_namespace WHERE nspname = ANY (cleared));
+  FOR r IN SELECT n.nspname, a.grantee FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a
+            WHERE n.nspname = ANY (reset) AND a.grantee <> n.nspowner GROUP BY 1, 2 ORDER BY 1, 2 LOOP
+    EXECUTE format('REVOKE ALL ON SCHEMA %%I FROM %%s CASCADE', r.nspname,
+                   CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+  END LOOP;
+  FOR r IN SELECT x.nspname, x.owner, n.nspacl IS NOT NULL AS granted
+             FROM unnest(reset, owners) AS x(nspname, owner) JOIN pg_namespace n ON n.nspname = x.nspname LOOP
+    IF r.granted THEN
+      EXECUTE format('GRANT ALL ON SCHEMA %%I TO %%I', r.nspname, (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = r.nspname));
+    END IF;
+    EXECUTE format('COMMENT ON SCHEMA %%I IS NULL', r.nspname);
+    EXECUTE format('ALTER SCHEMA %%I OWNER TO %%I', r.nspname, r.owner);
+  END LOOP;
   FOR r IN
     SELECT s.c, s.o FROM (
       SELECT 1 AS ord, 'pg_class'::regclass AS c, oid AS o FROM pg_class
-       WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r','p','v','m','f')
-      UNION ALL SELECT 2, 'pg_class'::regclass, oid FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'
-      UNION ALL SELECT 3, 'pg_proc'::regclass, oid FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+       WHERE relnamespace = ANY (ns) AND relkind IN ('r','p','v','m','f')
+      UNION ALL SELECT 2, 'pg_class'::regclass, oid FROM pg_class WHERE relnamespace = ANY (ns) AND relkind = 'S'
+      UNION ALL SELECT 3, 'pg_proc'::regclass, oid FROM pg_proc WHERE pronamespace = ANY (ns)
       UNION ALL SELECT 4, 'pg_type'::regclass, t.oid FROM pg_type t
-       WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('b','c','d','e','r','m','p')
+       WHERE t.typnamespace = ANY (ns) AND t.typtype IN ('b','c','d','e','r','m','p')
          AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
          AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
-      UNION ALL SELECT 5, 'pg_collation'::regclass, oid FROM pg_collation WHERE collnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_conversion'::regclass, oid FROM pg_conversion WHERE connamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_operator'::regclass, oid FROM pg_operator WHERE oprnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_opfamily'::regclass, oid FROM pg_opfamily WHERE opfnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_opclass'::regclass, oid FROM pg_opclass WHERE opcnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_ts_config'::regclass, oid FROM pg_ts_config WHERE cfgnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_ts_dict'::regclass, oid FROM pg_ts_dict WHERE dictnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_ts_parser'::regclass, oid FROM pg_ts_parser WHERE prsnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_ts_template'::regclass, oid FROM pg_ts_template WHERE tmplnamespace = 'public'::regnamespace
-      UNION ALL SELECT 5, 'pg_statistic_ext'::regclass, oid FROM pg_statistic_ext WHERE stxnamespace = 'public'::regnamespace
+      UNION ALL SELECT 5, 'pg_collation'::regclass, oid FROM pg_collation WHERE collnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_conversion'::regclass, oid FROM pg_conversion WHERE connamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_operator'::regclass, oid FROM pg_operator WHERE oprnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_opfamily'::regclass, oid FROM pg_opfamily WHERE opfnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_opclass'::regclass, oid FROM pg_opclass WHERE opcnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_ts_config'::regclass, oid FROM pg_ts_config WHERE cfgnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_ts_dict'::regclass, oid FROM pg_ts_dict WHERE dictnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_ts_parser'::regclass, oid FROM pg_ts_parser WHERE prsnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_ts_template'::regclass, oid FROM pg_ts_template WHERE tmplnamespace = ANY (ns)
+      UNION ALL SELECT 5, 'pg_statistic_ext'::regclass, oid FROM pg_statistic_ext WHERE stxnamespace = ANY (ns)
       UNION ALL SELECT 6, 'pg_publication'::regclass, oid FROM pg_publication
       UNION ALL SELECT 6, 'pg_cast'::regclass, oid FROM pg_cast WHERE oid >= 16384
       UNION ALL SELECT 7, 'pg_foreign_server'::regclass, oid FROM pg_foreign_server
@@ -588,7 +686,7 @@ BEGIN
   END LOOP;
 END
 %[1]s;
-`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data)), nil
+`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners)), nil
 }
 
 // sqlArray is a text[] literal of names (standard_conforming_strings on).
@@ -623,7 +721,7 @@ func (p *PGDump) list(ctx context.Context, cl Client, loc string) error {
 	return nil
 }
 
-// describe fills the database name, server and server version, and returns the server's major version.
+// describe fills the database name, server, server version and whether public is missing, and returns the server's major version.
 func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
@@ -631,7 +729,8 @@ func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	}
 	defer c.Close(context.WithoutCancel(ctx))
 	var num int
-	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version'), current_setting('server_version_num')::int`).Scan(&info.Database, &info.ServerVersion, &num); err != nil {
+	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version'), current_setting('server_version_num')::int,
+		NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public')`).Scan(&info.Database, &info.ServerVersion, &num, &info.NoPublicSchema); err != nil {
 		return 0, err
 	}
 	// pg_control_system() is for superusers and pg_monitor members unless granted: a role that may not

@@ -31,9 +31,10 @@ type Obstacle struct {
 
 // Obstacles lists what would make a restore of a snapshot taken now fail for lack of privileges, as
 // restore performs it: role is the role the restore connects as. The clear drops every object of the
-// restored schemas (all but public and ExcludeSchemas, which it keeps, and the system's), and the dump's
-// SQL creates each again and gives it back to its owner (ALTER ... OWNER TO), restores the default
-// privileges of each role (ALTER DEFAULT PRIVILEGES FOR ROLE) and comments on the extensions it keeps.
+// restored schemas (all but ExcludeSchemas and the system's: public and the schemas of extensions it
+// keeps, setting back the owner, comment and grants of the latter), and the dump's SQL creates each
+// again and gives it back to its owner (ALTER ... OWNER TO), restores the default privileges of each role
+// (ALTER DEFAULT PRIVILEGES FOR ROLE) and comments on the extensions, which it keeps.
 // Each of these needs the restoring role to act as the owner: a superuser, or a member of the owner that
 // has its privileges (pg_has_role USAGE) and, from PostgreSQL 16, may SET ROLE to it; and the owner, when
 // it is another role, needs CREATE on the object's schema (on the database for a publication). It
@@ -77,6 +78,15 @@ WITH me AS (
 ), restored AS (
   SELECT oid FROM pg_namespace
    WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' AND NOT nspname = ANY (coalesce($1::text[], ARRAY[]::text[]))
+), kept AS (
+  -- The restored schemas the clear empties instead of dropping them: public and those an extension owns.
+  SELECT oid FROM restored r
+   WHERE r.oid IN (SELECT oid FROM pg_namespace WHERE nspname = 'public')
+      OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = r.oid AND d.deptype = 'e')
+), held AS (
+  -- The restored schemas the clear also keeps, as the extensions in them, but whose owner, comment and
+  -- grants it sets back: the restore needs no CREATE on the database for them.
+  SELECT oid FROM restored r WHERE EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = r.oid)
 ), objs AS (
   SELECT 'pg_namespace'::regclass AS c, n.oid AS o, n.nspowner AS owner, false AS su, 0::oid AS ns FROM pg_namespace n
    WHERE n.oid IN (SELECT oid FROM restored) AND n.nspname <> 'public'
@@ -105,15 +115,8 @@ WITH me AS (
   UNION ALL SELECT 'pg_language'::regclass, oid, lanowner, NOT lanpltrusted, 0::oid FROM pg_language WHERE oid >= 16384
   UNION ALL SELECT 'pg_event_trigger'::regclass, oid, evtowner, true, 0::oid FROM pg_event_trigger
   UNION ALL SELECT 'pg_am'::regclass, oid, 10, true, 0::oid FROM pg_am WHERE oid >= 16384
-  -- Extensions: one in a kept schema stays, and the dump's COMMENT ON EXTENSION needs its owner; one in
-  -- a restored schema goes with it, and only a superuser creates an untrusted one again.
-  UNION ALL SELECT 'pg_extension'::regclass, e.oid, e.extowner,
-         e.extnamespace IN (SELECT oid FROM restored) AND e.extnamespace <> 'public'::regnamespace
-         AND NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted),
-         0::oid
-    FROM pg_extension e
-   WHERE e.extname <> 'plpgsql' AND (e.extnamespace NOT IN (SELECT oid FROM restored) OR e.extnamespace = 'public'::regnamespace
-         OR NOT EXISTS (SELECT 1 FROM pg_available_extension_versions v WHERE v.name = e.extname AND v.version = e.extversion AND v.trusted))
+  -- Extensions stay, with the schema they are in, and the dump's COMMENT ON EXTENSION needs their owner.
+  UNION ALL SELECT 'pg_extension'::regclass, e.oid, e.extowner, false, 0::oid FROM pg_extension e WHERE e.extname <> 'plpgsql'
 )
 SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_userbyid(s.owner)::text, s.owner::text), s.su, '', '', ''
   FROM objs s, me
@@ -121,15 +124,16 @@ SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_user
    AND NOT me.super
    AND (s.su OR NOT (pg_has_role(s.owner, 'USAGE') AND CASE WHEN me.has_set THEN pg_has_role(s.owner, 'SET') ELSE true END))
 -- Giving an object back to another owner (ALTER ... OWNER TO) also takes the new owner's CREATE on the
--- object's schema (on the database for a publication). public keeps its grants through the restore; a
--- schema the restore creates again gets its grants back only after its objects went to their owners
--- (pg_dump's ACLs come last), so there the owner must have the privileges of the schema's owner.
+-- object's schema (on the database for a publication). public and the schemas extensions own keep their
+-- grants through the restore; a schema the restore creates again, or one holding an extension, whose
+-- grants the clear sets back to the owner's, gets its grants back only after its objects went to their
+-- owners (pg_dump's ACLs come last), so there the owner must have the privileges of the schema's owner.
 UNION ALL
 SELECT current_user::text, pg_describe_object(s.c, s.o, 0), pg_get_userbyid(s.owner)::text, false, '',
        CASE WHEN s.c = 'pg_publication'::regclass THEN 'CREATE on database ' || quote_ident(current_database())
             ELSE 'CREATE on schema ' || quote_ident(n.nspname) END,
        CASE WHEN s.c = 'pg_publication'::regclass THEN format('GRANT CREATE ON DATABASE %I TO %I', current_database(), pg_get_userbyid(s.owner))
-            WHEN n.nspname = 'public' THEN format('GRANT CREATE ON SCHEMA public TO %I', pg_get_userbyid(s.owner))
+            WHEN n.oid IN (SELECT oid FROM kept) THEN format('GRANT CREATE ON SCHEMA %I TO %I', n.nspname, pg_get_userbyid(s.owner))
             ELSE format('give schema %I to %I (ALTER SCHEMA %I OWNER TO %I) or %s to the schema''s owner %I: the restore creates the schema again owned by %I and grants CREATE on it to others only after its objects',
                         n.nspname, pg_get_userbyid(s.owner), n.nspname, pg_get_userbyid(s.owner), pg_describe_object(s.c, s.o, 0), pg_get_userbyid(n.nspowner), pg_get_userbyid(n.nspowner)) END
   FROM objs s LEFT JOIN pg_namespace n ON n.oid = s.ns, me
@@ -140,19 +144,20 @@ SELECT current_user::text, pg_describe_object(s.c, s.o, 0), pg_get_userbyid(s.ow
    AND CASE WHEN s.c = 'pg_publication'::regclass
             THEN NOT has_database_privilege(s.owner, (SELECT oid FROM pg_database WHERE datname = current_database()), 'CREATE')
             WHEN n.oid IS NULL THEN false
-            WHEN n.nspname = 'public' THEN NOT has_schema_privilege(s.owner, n.oid, 'CREATE')
+            WHEN n.oid IN (SELECT oid FROM kept) THEN NOT has_schema_privilege(s.owner, n.oid, 'CREATE')
             ELSE NOT pg_has_role(s.owner, n.nspowner, 'USAGE') END
--- The objects of public are created again in it, the other schemas and the publications in the database.
+-- The objects of the kept schemas are created again in them, the other schemas and the publications in
+-- the database.
 UNION ALL
-SELECT current_user::text, 'schema public', pg_get_userbyid(n.nspowner)::text, false, 'CREATE on schema public', '', ''
+SELECT current_user::text, 'schema ' || quote_ident(n.nspname), pg_get_userbyid(n.nspowner)::text, false, 'CREATE on schema ' || quote_ident(n.nspname), '', ''
   FROM pg_namespace n, me
- WHERE n.nspname = 'public' AND NOT me.super AND NOT has_schema_privilege(n.oid, 'CREATE')
-   AND n.oid IN (SELECT oid FROM restored)
-   AND (EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = n.oid) OR EXISTS (SELECT 1 FROM pg_proc WHERE pronamespace = n.oid)
-        OR EXISTS (SELECT 1 FROM pg_type WHERE typnamespace = n.oid))
+ WHERE n.oid IN (SELECT oid FROM kept) AND NOT me.super AND NOT has_schema_privilege(n.oid, 'CREATE')
+   AND EXISTS (SELECT 1 FROM objs s WHERE s.ns = n.oid
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = s.c AND d.objid = s.o AND d.deptype = 'e'))
 UNION ALL
 SELECT current_user::text, 'database ' || quote_ident(current_database()), pg_get_userbyid(d.datdba)::text, false, 'CREATE on database ' || quote_ident(current_database()), '', ''
   FROM pg_database d, me
  WHERE d.datname = current_database() AND NOT me.super AND NOT has_database_privilege(d.oid, 'CREATE')
-   AND (EXISTS (SELECT 1 FROM pg_namespace WHERE oid IN (SELECT oid FROM restored) AND nspname <> 'public') OR EXISTS (SELECT 1 FROM pg_publication))
+   AND (EXISTS (SELECT 1 FROM restored WHERE oid NOT IN (SELECT oid FROM kept) AND oid NOT IN (SELECT oid FROM held))
+        OR EXISTS (SELECT 1 FROM pg_publication))
  ORDER BY 4 DESC, 5 DESC, 2`

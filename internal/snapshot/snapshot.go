@@ -46,6 +46,9 @@ type Info struct {
 	RunID string    `json:"run_id"`
 	// DurationMS is how long taking it took.
 	DurationMS int64 `json:"duration_ms"`
+	// NoPublicSchema is set when the database had no public schema (pg_dump only): the dump cannot say
+	// so (it writes nothing for a missing public), and the restore drops a public schema created since.
+	NoPublicSchema bool `json:"no_public_schema,omitempty"`
 }
 
 // Snapshotter takes snapshots.

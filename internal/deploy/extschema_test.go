@@ -1,0 +1,76 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDeployRollbackRestoresSchemasOfExtensionsAndNoPublic: a migration without a down zeroes a column,
+// the next fails, and the rollback restores the snapshot, in databases the restore used to fail on:
+//   - one with a schema an extension created (pg_cron's cron): the clear dropped it, and the server
+//     refused (2BP01), so the rollback failed, exit 1, the zeroed column left;
+//   - one with extensions in a schema of their own (pg_trgm 1.5, hstore 1.4 in ext): the clear dropped
+//     them with the schema, the dump created them again at the newest version, and hstore 1.8's extra
+//     functions failed "schema as before": the deploy ended "needs attention";
+//   - one without a public schema: the restorable check failed (schema "public" does not exist), and a
+//     public schema the migrations created stayed.
+func TestDeployRollbackRestoresSchemasOfExtensionsAndNoPublic(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, setup, up, check string
+	}{
+		{name: "schema of an extension", setup: `
+			CREATE EXTENSION pgcrypto;
+			CREATE SCHEMA cron;
+			CREATE TABLE cron.job (id int PRIMARY KEY, cmd text);
+			ALTER EXTENSION pgcrypto ADD SCHEMA cron;
+			ALTER EXTENSION pgcrypto ADD TABLE cron.job;
+			UPDATE pg_extension SET extconfig = ARRAY['cron.job'::regclass]::oid[], extcondition = ARRAY[''] WHERE extname = 'pgcrypto';
+			INSERT INTO cron.job VALUES (1, 'VACUUM');`,
+			up:    "INSERT INTO cron.job VALUES (2, 'ANALYZE');",
+			check: "SELECT string_agg(id || ' ' || cmd, ',' ORDER BY id) FROM cron.job"},
+		{name: "extensions in their own schema", setup: `
+			CREATE SCHEMA ext;
+			CREATE EXTENSION pg_trgm SCHEMA ext VERSION '1.5';
+			CREATE EXTENSION hstore SCHEMA ext VERSION '1.4';
+			CREATE INDEX orders_note_trgm ON orders USING gin (note ext.gin_trgm_ops);`,
+			check: "SELECT string_agg(extname || ' ' || extversion || ' ' || extnamespace::regnamespace, ',' ORDER BY extname) FROM pg_extension"},
+		{name: "no public schema", setup: `
+			CREATE SCHEMA app;
+			ALTER TABLE accounts SET SCHEMA app; ALTER TABLE orders SET SCHEMA app; ALTER TABLE app_settings SET SCHEMA app;
+			DROP SCHEMA public;
+			DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = app', current_database()); END $$;
+			SET search_path = app;`,
+			up:    "CREATE SCHEMA public;\nCREATE TABLE public.leftover (x int);",
+			check: "SELECT count(*)::text FROM pg_namespace WHERE nspname = 'public'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			tg.exec(t, tc.setup)
+			before, beforeCheck := tg.checksums(t), tg.value(t, tc.check)
+			o := tg.options(t, folder(t, map[string]string{
+				// No down: only the snapshot undoes it.
+				"1_a.up.sql":   "UPDATE orders SET total = 0;\n" + tc.up,
+				"2_b.up.sql":   "SELECT 1/0;",
+				"2_b.down.sql": "SELECT 1;",
+			}), "run-extschema")
+			res, err := Run(t.Context(), o)
+			if err == nil {
+				t.Fatal("deploy succeeded")
+			}
+			if rb := res.Rollback; res.Outcome != OutcomeRolledBack || rb == nil || rb.Method != "snapshot" || !rb.OK {
+				t.Fatalf("outcome %s, rollback %+v, notes %q: want the snapshot restored", res.Outcome, rb, res.Notes)
+			}
+			if after := tg.checksums(t); after != before {
+				t.Errorf("after the rollback:\n%s\nwant\n%s", after, before)
+			}
+			if got := tg.value(t, tc.check); got != beforeCheck {
+				t.Errorf("%s: %s after the rollback, want %s", tc.check, got, beforeCheck)
+			}
+			if strings.Contains(strings.Join(res.Notes, "\n"), "NOT ROLLED BACK") {
+				t.Errorf("notes %q", res.Notes)
+			}
+		})
+	}
+}
