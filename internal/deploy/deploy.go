@@ -274,7 +274,8 @@ func (d *deployer) deploy(ctx context.Context) error {
 		if r.Status == "running" || r.Status == runUnrecorded || r.Status == runHalfway {
 			running = append(running, r)
 			if pp, ok := o.Snapshotter.(pinner); ok && r.Snapshot != nil {
-				pp.Pin(r.Snapshot.ID) // its recovery needs it: no retention removes it
+				// Its recovery needs it: no retention removes it.
+				pp.Hold(r.Snapshot.ID, fmt.Sprintf("run %s did not finish, and deploy --recover restores it", r.RunID))
 			}
 		}
 	}
