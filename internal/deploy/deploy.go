@@ -279,6 +279,18 @@ func (d *deployer) deploy(ctx context.Context) error {
 			}
 		}
 	}
+	if pp, ok := o.Snapshotter.(pinner); ok {
+		d.step = "reading failed runs from history"
+		failed, err := d.hist.failedRuns(ctx, d.conn, o.RunID)
+		if err != nil {
+			return d.notStarted(ctx, lockBlocked(err))
+		}
+		for _, r := range failed {
+			// Its report may tell a person to restore it by hand: the only copy of the data from before.
+			pp.Hold(r.Snapshot.ID, fmt.Sprintf("run %s ended failed at %s, and a person may still restore it by hand as its report says; delete the folder once the database is repaired (see docs/deploy.md)",
+				r.RunID, r.Since.UTC().Format(time.RFC3339)))
+		}
+	}
 	if len(running) > 0 && !o.Recover {
 		// Maintenance mode stays as the dead run left it: turning it off would let writes in and so make
 		// its snapshot, which --recover may need, unsafe to restore.
