@@ -212,7 +212,11 @@ func TestOutsideSnapshot(t *testing.T) {
 		"GRANT USAGE, CREATE ON SCHEMA public TO r1":                             "GRANT ON SCHEMA public",
 		"ALTER SCHEMA public OWNER TO r1":                                        "ALTER SCHEMA public OWNER",
 		"COMMENT ON SCHEMA public IS 'x'":                                        "COMMENT ON SCHEMA public",
-		"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO r1": "ALTER DEFAULT PRIVILEGES IN SCHEMA",
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO r1": "ALTER DEFAULT PRIVILEGES IN SCHEMA public",
+		"ALTER DEFAULT PRIVILEGES FOR ROLE r2 IN SCHEMA billing, public REVOKE SELECT ON TABLES FROM r1": "ALTER DEFAULT PRIVILEGES IN SCHEMA public",
+		// A schema other than public goes and comes back with its default privileges (see
+		// TestDeploySnapshotRestoreSchemaDefaultPrivileges).
+		"ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA billing REVOKE SELECT ON TABLES FROM r1": "",
 		// Compared by the rehearsal, but the restore does not clear them.
 		"ALTER DEFAULT PRIVILEGES FOR ROLE r2 GRANT SELECT ON TABLES TO r1": "ALTER DEFAULT PRIVILEGES FOR ROLE r2",
 		"GRANT USAGE ON SCHEMA app TO r1":                                   "",
@@ -226,6 +230,41 @@ func TestOutsideSnapshot(t *testing.T) {
 		if got := outsideSnapshot(st[0].Node); !strings.HasPrefix(got, want) || (want == "") != (got == "") {
 			t.Errorf("%s: %q, want %q", sql, got, want)
 		}
+	}
+}
+
+// TestDeploySnapshotRestoreSchemaDefaultPrivileges: a snapshot restore listed every ALTER DEFAULT
+// PRIVILEGES ... IN SCHEMA as one it does not undo. Measured: the default privileges of schema billing
+// come back as they were (the restore drops the schema, and its pg_default_acl rows with it, and the dump
+// recreates them); those of public, which the restore keeps, keep what the migration granted (the dump
+// re-grants what it holds and revokes nothing). Only public's is named.
+func TestDeploySnapshotRestoreSchemaDefaultPrivileges(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	tg.exec(t, `CREATE SCHEMA billing; ALTER DEFAULT PRIVILEGES IN SCHEMA billing GRANT SELECT ON TABLES TO PUBLIC;
+		ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC`)
+	acl := func(schema string) string {
+		return tg.value(t, `SELECT coalesce((SELECT d.defaclacl::text FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace
+			WHERE n.nspname = $1 AND d.defaclobjtype = 'r'), 'none')`, schema)
+	}
+	billing, public := acl("billing"), acl("public")
+	o := tg.options(t, folder(t, map[string]string{"1_x.up.sql": "CREATE TABLE z (id int);\n" +
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA billing REVOKE SELECT ON TABLES FROM PUBLIC;\n" +
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA billing GRANT INSERT ON TABLES TO PUBLIC;\n" +
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO PUBLIC;\n"}), "run-1")
+	o.Config.Verify.Checks = []config.Check{{Name: "fails", SQL: "SELECT false"}}
+	res, _ := Run(t.Context(), o)
+	if res.Rollback == nil || res.Rollback.Method != "snapshot" || !res.Rollback.OK {
+		t.Fatalf("outcome %s, rollback %+v; want the snapshot restored", res.Outcome, res.Rollback)
+	}
+	if got := acl("billing"); got != billing {
+		t.Errorf("billing's default privileges %s after the restore, %s before: the restore did not undo them", got, billing)
+	}
+	if got := acl("public"); got == public {
+		t.Errorf("public's default privileges %s after the restore, as before: the restore undid them, and the note below is wrong", got)
+	}
+	if want := []string{"ALTER DEFAULT PRIVILEGES IN SCHEMA public at 1_x.up.sql:4"}; !slices.Equal(res.Rollback.NotRestored, want) {
+		t.Errorf("not restored %q; want %q", res.Rollback.NotRestored, want)
 	}
 }
 

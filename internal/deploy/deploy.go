@@ -274,8 +274,21 @@ func (d *deployer) deploy(ctx context.Context) error {
 		if r.Status == "running" || r.Status == runUnrecorded || r.Status == runHalfway {
 			running = append(running, r)
 			if pp, ok := o.Snapshotter.(pinner); ok && r.Snapshot != nil {
-				pp.Pin(r.Snapshot.ID) // its recovery needs it: no retention removes it
+				// Its recovery needs it: no retention removes it.
+				pp.Hold(r.Snapshot.ID, fmt.Sprintf("run %s did not finish, and deploy --recover restores it", r.RunID))
 			}
+		}
+	}
+	if pp, ok := o.Snapshotter.(pinner); ok {
+		d.step = "reading failed runs from history"
+		failed, err := d.hist.failedRuns(ctx, d.conn, o.RunID)
+		if err != nil {
+			return d.notStarted(ctx, lockBlocked(err))
+		}
+		for _, r := range failed {
+			// Its report may tell a person to restore it by hand: the only copy of the data from before.
+			pp.Hold(r.Snapshot.ID, fmt.Sprintf("run %s ended failed at %s, and a person may still restore it by hand as its report says; delete the folder once the database is repaired (see docs/deploy.md)",
+				r.RunID, r.Since.UTC().Format(time.RFC3339)))
 		}
 	}
 	if len(running) > 0 && !o.Recover {

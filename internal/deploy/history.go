@@ -495,6 +495,38 @@ func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([
 	return out, nil
 }
 
+// failedRuns returns the runs other than self that ended failed with a snapshot (outcome failed: the
+// database needed a person, and the report may tell them to restore the snapshot by hand), oldest first;
+// Since is when each ended. The retention keeps their snapshots (see pinner).
+func (h history) failedRuns(ctx context.Context, conn *pgx.Conn, self string) ([]deadRun, error) {
+	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT run_id, coalesce(finished_at, started_at), snapshot FROM %s
+		WHERE outcome = $2 AND snapshot IS NOT NULL AND snapshot <> 'null'::jsonb AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self, OutcomeFailed)
+	if err != nil {
+		if isUndefined(err) {
+			return nil, nil
+		}
+		return nil, h.fail(ctx, conn, err, "read failed runs", "AccessShareLock", "schemagate_runs")
+	}
+	defer rows.Close()
+	var out []deadRun
+	for rows.Next() {
+		var d deadRun
+		var snap []byte
+		if err := rows.Scan(&d.RunID, &d.Since, &snap); err != nil {
+			return nil, fmt.Errorf("read failed runs: %w", err)
+		}
+		d.Snapshot = &snapshot.Info{}
+		if err := json.Unmarshal(snap, d.Snapshot); err != nil {
+			return nil, fmt.Errorf("read snapshot of run %s: %w", d.RunID, err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, h.fail(ctx, conn, err, "read failed runs", "AccessShareLock", "schemagate_runs")
+	}
+	return out, nil
+}
+
 // runRow is the row of this run in schemagate_runs.
 type runRow struct {
 	h    history

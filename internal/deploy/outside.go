@@ -38,7 +38,7 @@ func (d *deployer) notRestored(rb *RollbackResult, p undoPlan) {
 		return
 	}
 	rb.NotRestored = out
-	d.note("the snapshot restore does not undo %s: roles, role membership, database-wide default privileges and database or server settings are outside the snapshot, and an extension stays at the version it has (the dump records none); undo them by hand",
+	d.note("the snapshot restore does not undo %s: roles, role membership, database-wide default privileges and database or server settings are outside the snapshot, schema public (its privileges, owner, comment and default privileges) is kept as it is, and an extension stays at the version it has (the dump records none); undo them by hand",
 		strings.Join(out, ", "))
 }
 
@@ -70,8 +70,11 @@ func outsideSnapshot(n *pg_query.Node) string {
 }
 
 // publicSchemaChange names a statement that changes schema public itself (its privileges, owner or
-// comment) or default privileges in a schema: the restore keeps the database's public schema as it is
-// and does not clear default privileges (see docs/deploy.md).
+// comment) or its default privileges (ALTER DEFAULT PRIVILEGES ... IN SCHEMA public): the restore keeps
+// the database's public schema, and with it the default privileges a migration set there (the dump's
+// own re-grant those it holds, and revoke nothing). Default privileges in another schema go and come back
+// with it (its pg_default_acl rows depend on the schema, which the restore drops and recreates), so
+// the restore undoes them.
 func publicSchemaChange(n *pg_query.Node) string {
 	isPublic := func(o *pg_query.Node) bool { return o.GetString_().GetSval() == "public" }
 	switch x := n.Node.(type) {
@@ -91,7 +94,11 @@ func publicSchemaChange(n *pg_query.Node) string {
 			return "COMMENT ON SCHEMA public"
 		}
 	case *pg_query.Node_AlterDefaultPrivilegesStmt:
-		return "ALTER DEFAULT PRIVILEGES IN SCHEMA"
+		for _, o := range x.AlterDefaultPrivilegesStmt.Options {
+			if d := o.GetDefElem(); d.GetDefname() == "schemas" && slices.ContainsFunc(d.GetArg().GetList().GetItems(), isPublic) {
+				return "ALTER DEFAULT PRIVILEGES IN SCHEMA public"
+			}
+		}
 	}
 	return ""
 }

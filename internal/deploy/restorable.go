@@ -23,9 +23,12 @@ type restoreChecker interface {
 var _ restoreChecker = (*snapshot.PGDump)(nil)
 
 // pinner is a snapshotter whose retention can be told to keep snapshots (snapshot.PGDump): those of the
-// runs that did not finish, which --recover restores.
+// runs that did not finish, which --recover restores, and those of runs that failed, which a person may
+// restore by hand (Hold, with why). RetentionNotes say what the retention of the last snapshot kept
+// that way, and what leftovers of runs that died it removed, for the progress.
 type pinner interface {
-	Pin(ids ...string)
+	Hold(id, why string)
+	RetentionNotes() []string
 }
 
 var _ pinner = (*snapshot.PGDump)(nil)

@@ -167,6 +167,11 @@ func (d *deployer) takeSnapshot(ctx context.Context) error {
 	default:
 		d.progress("snapshot %s taken in %s", where, took)
 	}
+	if pp, ok := d.o.Snapshotter.(pinner); ok {
+		for _, n := range pp.RetentionNotes() {
+			d.progress("%s", n)
+		}
+	}
 	return nil
 }
 

@@ -143,7 +143,7 @@ func sentinelTarget(url, adminURL string) (*pgx.ConnConfig, error) {
 // calls take the returned context, which that stop cancels. end, called once the run is over with what
 // it returns, stops the sentinel and says what the run must return instead: the stoppedError of that
 // stop, whatever a call returned after it (a lost connection, a canceled context, a rollback's error),
-// or, for a lost connection to a server that no longer answers, a stoppedError saying so.
+// the *capacityError of a session the server refused (see blame), or, for a lost connection to a server that no longer answers, a stoppedError saying so.
 func (r *run) guard(ctx context.Context) (_ context.Context, end func(error) error, err error) {
 	outer := ctx
 	ctx, stall := context.WithCancelCause(ctx)
@@ -159,6 +159,10 @@ func (r *run) guard(ctx context.Context) (_ context.Context, end func(error) err
 		var stopped *stoppedError
 		if errors.As(context.Cause(ctx), &stopped) && outer.Err() == nil {
 			return stopped
+		}
+		var refused *capacityError
+		if errors.As(context.Cause(ctx), &refused) && outer.Err() == nil {
+			return refused // a session the server refused for want of capacity (see blame)
 		}
 		// "reset session: unexpected EOF" says little: say that the server went away (a crash, an OOM
 		// kill, a container stopped from outside) when it no longer answers.

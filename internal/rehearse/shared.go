@@ -522,12 +522,53 @@ var errServerGone = errors.New("the shared server does not answer")
 // goneOr marks err as errServerGone when it says the server is going away: no answer at all (refused,
 // reset), or the server shutting down, crashed or starting (57P01, 57P02, 57P03). A refused login
 // (28...) or a refused query may be a migration's doing, and is not marked.
+//
+// A connection refused for want of capacity (class 53, insufficient resources: 53300 too many
+// connections for the role, the database or the server) is a *capacityError: the rehearsal's own
+// failure, which no migration is blamed for.
 func goneOr(err error) error {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08") {
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "53") {
+		return &capacityError{err: err, pe: pe}
+	}
+	if pe == nil || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08") {
 		return fmt.Errorf("%w: %w", errServerGone, err)
 	}
 	return err
+}
+
+// capacityError is a session of the rehearsal that the server refused for want of capacity (SQLSTATE
+// class 53): a connection limit of the role (CREATE ROLE ... CONNECTION LIMIT), of the database or of
+// the server (max_connections), or no memory or disk. The rehearsal stops and fails for it (the
+// tool's failure, exit 1); no migration is blamed.
+type capacityError struct {
+	err error
+	pe  *pgconn.PgError
+}
+
+func (e *capacityError) Error() string {
+	return fmt.Sprintf("the server refused one of the rehearsal's sessions for want of capacity, so the rehearsal stopped; no migration is to blame: %v (hint: %s)", e.err, e.hint())
+}
+
+func (e *capacityError) Unwrap() error { return e.err }
+
+// hint says which limit to raise: the rehearsal holds several sessions at once (the migrations', the
+// statement watchdog's, the shared-server guard's, the catalog reader's).
+func (e *capacityError) hint() string {
+	const needs = "the rehearsal holds several sessions at once (the migrations', the statement watchdog's, the shared-server guard's, the catalog reader's)"
+	switch {
+	case e.pe.Code != "53300":
+		return "the server is out of resources (" + e.pe.Code + "); free them or use another server, then check again"
+	case strings.Contains(e.pe.Message, "for role"):
+		role := "ROLE"
+		if _, r, ok := strings.Cut(e.pe.Message, "for role "); ok {
+			role = r
+		}
+		return needs + ": raise the role's limit (ALTER ROLE " + role + " CONNECTION LIMIT 10, or -1 for none), or use a role without one"
+	case strings.Contains(e.pe.Message, "for database"):
+		return needs + ": raise the database's limit (ALTER DATABASE ... CONNECTION LIMIT)"
+	}
+	return needs + ": the server is at max_connections; raise it or end idle sessions, then check again"
 }
 
 // fingerprint reads the server's fingerprint from a connection of the guard's own (the migrations'
@@ -691,6 +732,16 @@ func (r *run) blame(what []string, err error) {
 	if errors.Is(err, errServerGone) {
 		// The server went away: the rehearsal fails for that (see stoppedError); no migration changed it.
 		r.opts.Logger.Warn("the shared server could not be fingerprinted", "error", err)
+		return
+	}
+	var ce *capacityError
+	if errors.As(err, &ce) {
+		// The server is up, but refuses the guard's session: the rehearsal stops and fails for that
+		// (see guard); no migration changed the server.
+		r.opts.Logger.Error("the shared server could not be fingerprinted", "error", err)
+		if r.stall != nil {
+			r.stall(ce)
+		}
 		return
 	}
 	msg := ""

@@ -450,3 +450,31 @@ func TestSharedServerRenamedRole(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedServerConnectionLimit: the url provider's role may open 2 connections; the rehearsal needs
+// more (the migrations' session, the watchdog's, the guard's). The guard's refused connection (53300
+// too_many_connections) was taken for a change a migration made to the shared server: 2_b failed as
+// "changed the shared server", and check exited 3. It is the rehearsal's failure, which names the limit.
+func TestSharedServerConnectionLimit(t *testing.T) {
+	inst, _ := sharedServer(t, "CREATE ROLE sg_lim LOGIN CREATEDB CONNECTION LIMIT 2")
+	u, err := url.Parse(pgtest.AsRole(t, inst.AdminURL, "sg_lim"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := migrate.Read(fstest.MapFS{
+		"1_a.up.sql": {Data: []byte("CREATE TABLE a (id bigint);")}, "1_a.down.sql": {Data: []byte("DROP TABLE a;")},
+		"2_b.up.sql": {Data: []byte("CREATE TABLE b (id bigint);")}, "2_b.down.sql": {Data: []byte("DROP TABLE b;")},
+	}, migrate.FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := sandbox.NewURL(sandbox.Options{DatabaseURL: u.String()})
+	rep, err := Run(t.Context(), Options{Set: set, Provider: provider})
+	if rep != nil {
+		t.Errorf("a report (notes %q); want none: the rehearsal did not run through", rep.Notes)
+	}
+	if err == nil || errors.Is(err, ErrSharedServer) || !strings.Contains(err.Error(), "sg_lim") || !strings.Contains(err.Error(), "CONNECTION LIMIT") {
+		t.Errorf("error %v; want the rehearsal's failure naming role sg_lim's connection limit", err)
+	}
+	t.Log(err)
+}

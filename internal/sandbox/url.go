@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -379,7 +380,7 @@ func (p *URL) drop(ctx context.Context, server *url.URL, name string, version in
 	defer cancel()
 	shown := redacted(server)
 	server = withConnectTimeout(server)
-	admin, err := connect(ctx, server.String())
+	admin, err := p.connectWhenUp(ctx, server.String())
 	if err != nil {
 		return fmt.Errorf("connect to %s to drop database %s: %w (drop it by hand)", shown, name, scrub(err, server))
 	}
@@ -445,6 +446,37 @@ func (p *URL) endPrepared(ctx context.Context, admin *pgx.Conn, server *url.URL,
 }
 
 // connect opens a connection with a bounded wait: an unreachable host must not hang the run.
+// connectWhenUp connects to u as connect does, and again while the server is restarting (shutting
+// down, down, starting: see restarting) until ctx ends: the drop that follows a run must not give up on
+// a server that a fast restart has down for a few seconds, and leave the run's database behind.
+func (p *URL) connectWhenUp(ctx context.Context, u string) (*pgx.Conn, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := connect(ctx, u)
+		if err == nil || !restarting(err) {
+			return conn, err
+		}
+		if attempt == 0 {
+			p.opts.Logger.Info("the server is restarting: connecting again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// restarting tells whether a failed connection says the server is restarting: it is shutting down or
+// starting up (57P03 cannot_connect_now, 57P01 admin_shutdown), or it is down (a refused connection, a
+// socket file that is gone).
+func restarting(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "57P03" || pe.Code == "57P01"
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
+}
+
 func connect(ctx context.Context, u string) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(u)
 	if err != nil {

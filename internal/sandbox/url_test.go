@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -767,3 +769,90 @@ func TestURLStartCancelledWhileCreating(t *testing.T) {
 		t.Errorf("databases left on the server after a Start cancelled during CREATE DATABASE: %v", left)
 	}
 }
+
+// TestURLDropAcrossARestart: the server goes down (a fast shutdown) as the run ends, and comes back.
+// The drop of the run's database connected once, while the server was down, gave up, and left the
+// database behind; it now connects again until the server is back (within its minute).
+func TestURLDropAcrossARestart(t *testing.T) {
+	l := requireLocal(t)
+	server, err := l.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close(context.Background()) })
+	su, err := url.Parse(server.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(su.Query().Get("host"), "data")
+	opts, err := os.ReadFile(filepath.Join(data, "postmaster.opts")) // the server's command line
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, f := range strings.Fields(string(opts)) {
+		args = append(args, strings.Trim(f, `"`))
+	}
+	bin, err := l.binDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, err := currentRunAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var mu sync.Mutex
+	retried := make(chan struct{}, 1)
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.Contains(string(p), "connecting again") {
+			select {
+			case retried <- struct{}{}:
+			default:
+			}
+		}
+		return logs.Write(p)
+	}), nil))
+	p := NewURL(Options{DatabaseURL: server.AdminURL, Logger: logger})
+	inst, err := p.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(inst.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+
+	if out, err := ra.command(t.Context(), filepath.Join(bin, "pg_ctl"), "stop", "-D", data, "-m", "fast", "-w").CombinedOutput(); err != nil {
+		t.Fatalf("pg_ctl stop: %v: %s", err, out)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- inst.Close(context.Background()) }()
+	select {
+	case err := <-closed:
+		t.Fatalf("close with the server down: %v; want it to wait for the server", err)
+	case <-retried:
+	}
+	// Back up, as the server's own start had it (the old postmaster was the provider's child).
+	again := ra.command(context.Background(), args[0], args[1:]...)
+	if err := again.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = again.Process.Signal(syscall.SIGQUIT)
+		_ = again.Wait()
+	})
+	if err := <-closed; err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if slices.Contains(databases(t, server.AdminURL), name) {
+		t.Errorf("database %s is left after the restart", name)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -40,6 +40,12 @@ const DefaultLockWaitTimeout = 10 * time.Second
 // ManifestFile is the name of the manifest written beside each pg_dump snapshot.
 const ManifestFile = "manifest.json"
 
+// TakingFile is written in a snapshot's folder before pg_dump starts, and removed once the manifest is
+// written: the database, server and run the folder is for (an Info without the dump's size, checksum and
+// duration). A folder that holds it and no manifest is a snapshot its run never finished: killed
+// (SIGKILL) while dumping. The retention of a later run of the same database removes it (see retain).
+const TakingFile = "taking.json"
+
 // PGDump takes snapshots with pg_dump into Dir/<run id>-<time>/ and restores them with pg_restore and psql.
 //
 // Restore works in the same database and in one transaction: one psql session drops what the dump will
@@ -79,20 +85,36 @@ type PGDump struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 
-	// pinned are the ids of snapshots the retention keeps whatever it says (see Pin).
-	pinned map[string]bool
+	// pinned are the ids of snapshots the retention keeps whatever it says, with why (see Hold).
+	pinned map[string]string
+	// notes say what the retention of the last Snapshot did beyond its rule (see RetentionNotes).
+	notes []string
 }
 
 // Pin keeps the snapshots of these ids (Info.ID) whatever the retention says: those of runs that did not
 // finish, which their recovery (deploy --recover) restores.
 func (p *PGDump) Pin(ids ...string) {
-	if p.pinned == nil {
-		p.pinned = map[string]bool{}
-	}
 	for _, id := range ids {
-		p.pinned[id] = true
+		p.Hold(id, "")
 	}
 }
+
+// Hold keeps the snapshot of this id (Info.ID) whatever the retention says, as Pin does, and says why
+// (RetentionNotes) when the retention would have removed it: the snapshot a failed run's report tells a
+// person to restore by hand.
+func (p *PGDump) Hold(id, why string) {
+	if p.pinned == nil {
+		p.pinned = map[string]string{}
+	}
+	if _, ok := p.pinned[id]; !ok || why != "" {
+		p.pinned[id] = why
+	}
+}
+
+// RetentionNotes say what the retention of the last Snapshot did beyond its rule, one sentence each: a
+// snapshot it kept although the rule would remove it (Hold, and why), a folder it removed that a run
+// which died while taking its snapshot left (see TakingFile). Nil when there is nothing to say.
+func (p *PGDump) RetentionNotes() []string { return p.notes }
 
 var _ Snapshotter = (*PGDump)(nil)
 
@@ -144,6 +166,10 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	if err := os.MkdirAll(info.Location, 0o700); err != nil {
 		return nil, nil, &Error{Op: "create snapshot folder", Err: err, Hint: fsHint(err.Error())}
 	}
+	if err := writeInfo(info, TakingFile); err != nil {
+		os.RemoveAll(info.Location)
+		return nil, nil, &Error{Op: "write snapshot folder's " + TakingFile, Err: err, Hint: fsHint(err.Error())}
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -182,6 +208,7 @@ func (p *PGDump) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc
 	if err := writeManifest(info); err != nil {
 		return nil, nil, &Error{Op: "write snapshot manifest", Err: err, Hint: fsHint(err.Error())}
 	}
+	_ = os.Remove(filepath.Join(info.Location, TakingFile)) // the manifest says it all now
 	ok = true
 	if err := p.retain(info); err != nil {
 		p.logger().Warn("snapshot retention", "err", err)
@@ -942,12 +969,15 @@ func digest(path string) (int64, string, error) {
 	return size, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func writeManifest(info *Info) error {
+func writeManifest(info *Info) error { return writeInfo(info, ManifestFile) }
+
+// writeInfo writes info as JSON into file name of its folder.
+func writeInfo(info *Info, name string) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(info.Location, ManifestFile), append(b, '\n'), 0o600)
+	return os.WriteFile(filepath.Join(info.Location, name), append(b, '\n'), 0o600)
 }
 
 // ReadManifest reads the manifest of the snapshot in folder loc.
@@ -970,21 +1000,32 @@ func ReadManifest(loc string) (*Info, error) {
 // retain removes snapshots of the database of cur, the one just taken (which it keeps), beyond the
 // retention. Other databases' snapshots, in the same folder when several services share it, are theirs
 // to remove: they neither count nor go, and neither do those whose manifest does not say which server
-// they come from (older releases wrote none), which could be another database's. Pinned ones stay.
+// they come from (older releases wrote none), which could be another database's. Held ones stay (see
+// Hold), and a note says why when the retention would have removed them.
+//
+// It also removes, retention or not, the folders of this database's snapshots that their run never
+// finished (TakingFile and no manifest: the run was killed while dumping), of another run than cur's:
+// Snapshot runs under the database's deploy lock, so no other run of this database is taking one now.
+// A folder without either file cannot be told from another database's, or one being written by a run
+// of another database: it stays.
 func (p *PGDump) retain(cur *Info) error {
-	if p.Keep <= 0 && p.KeepDays <= 0 {
-		return nil
-	}
+	p.notes = nil
 	entries, err := os.ReadDir(p.Dir)
 	if err != nil {
 		return fmt.Errorf("list snapshots: %w", err)
 	}
 	var all []*Info
+	var errs []error
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		info, err := ReadManifest(filepath.Join(p.Dir, e.Name()))
+		loc := filepath.Join(p.Dir, e.Name())
+		info, err := ReadManifest(loc)
+		if errors.Is(err, ErrNotFound) {
+			errs = append(errs, p.leftover(cur, loc))
+			continue
+		}
 		if err != nil {
 			continue // not ours, or half-written: leave it alone
 		}
@@ -993,23 +1034,66 @@ func (p *PGDump) retain(cur *Info) error {
 		}
 		all = append(all, info)
 	}
+	if p.Keep <= 0 && p.KeepDays <= 0 {
+		return errors.Join(errs...)
+	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Time.After(all[j].Time) })
 	cutoff := p.now().Add(-time.Duration(p.KeepDays) * 24 * time.Hour)
-	var errs []error
 	for i, info := range all {
-		if info.ID == cur.ID || filepath.Base(info.Location) == cur.ID || p.pinned[info.ID] || p.pinned[filepath.Base(info.Location)] {
+		if info.ID == cur.ID || filepath.Base(info.Location) == cur.ID {
 			continue
 		}
 		old := p.KeepDays > 0 && info.Time.Before(cutoff)
 		many := p.Keep > 0 && i >= p.Keep
-		if old || many {
-			p.logger().Info("remove old snapshot", "location", info.Location, "time", info.Time)
-			if err := os.RemoveAll(info.Location); err != nil {
-				errs = append(errs, err)
+		if !old && !many {
+			continue
+		}
+		if why, held := p.held(info); held {
+			if why != "" {
+				p.notes = append(p.notes, fmt.Sprintf("kept snapshot %s beyond the retention: %s", info.Location, why))
 			}
+			continue
+		}
+		p.logger().Info("remove old snapshot", "location", info.Location, "time", info.Time)
+		if err := os.RemoveAll(info.Location); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// held tells whether info's snapshot is held (Pin, Hold), and why.
+func (p *PGDump) held(info *Info) (string, bool) {
+	for _, id := range []string{info.ID, filepath.Base(info.Location)} {
+		if why, ok := p.pinned[id]; ok {
+			return why, true
+		}
+	}
+	return "", false
+}
+
+// leftover removes the folder loc, which holds no manifest, when its TakingFile says it is a snapshot of
+// cur's database that another run began and never finished (see retain), and notes it.
+func (p *PGDump) leftover(cur *Info, loc string) error {
+	b, err := os.ReadFile(filepath.Join(loc, TakingFile))
+	if err != nil {
+		return nil // not a snapshot this release began: it cannot be told whose it is
+	}
+	var info Info
+	if json.Unmarshal(b, &info) != nil || cur.Server == "" || info.Server != cur.Server || info.Database != cur.Database ||
+		info.RunID == cur.RunID || info.ID == cur.ID || filepath.Base(loc) == cur.ID {
+		return nil
+	}
+	if _, held := p.held(&info); held {
+		return nil
+	}
+	p.logger().Info("remove unfinished snapshot", "location", loc, "run", info.RunID)
+	if err := os.RemoveAll(loc); err != nil {
+		return fmt.Errorf("remove unfinished snapshot %s: %w", loc, err)
+	}
+	p.notes = append(p.notes, fmt.Sprintf("removed %s, the snapshot run %s began at %s and never finished (no %s: the run died while taking it)",
+		loc, info.RunID, info.Time.UTC().Format(time.RFC3339), ManifestFile))
+	return nil
 }
 
 func sanitize(s string) string {

@@ -18,7 +18,12 @@ import (
 	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(killedSnapshotEnv); spec != "" {
+		takeAndWait(spec)
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // database is a database of its own on the test server: its URL and a connection to it, closed when the
 // test ends.
