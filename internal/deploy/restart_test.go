@@ -218,3 +218,58 @@ func TestDeploySurvivesRestartOutsideMigrations(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployRestartDuringMigrationSaysWhyNoRestore: the server restarts while migration 2 runs, with the
+// default pg_dump snapshot. The restart ends the session whose exported snapshot marked the moment of
+// the snapshot, so the write check failed ("read the snapshot's view: ERROR: invalid snapshot
+// identifier") and the run ended NOT ROLLED BACK with the hint "nothing was lost: the database was left as
+// it is, with the other sessions' writes", though no other session wrote. Deletes leave no row version
+// to find once that view is gone: the restore stays refused, but says why (the server restarted).
+// Downs lose no delete (they drop or empty what they undo), and inserts and updates are still found by
+// their xmin: downs that destroy data run after a restart, exit 3.
+func TestDeployRestartDuringMigrationSaysWhyNoRestore(t *testing.T) {
+	t.Parallel()
+	slow := "SELECT pg_sleep(60) FROM started WHERE at = pg_postmaster_start_time();\nINSERT INTO customers SELECT id, 'x' FROM accounts;"
+	tests := []struct {
+		name    string
+		files   map[string]string
+		outcome string
+		want    string // in the hint
+	}{
+		{name: "by snapshot", files: with(goodMigrations, map[string]string{"1_customers.down.sql": "", "2_backfill.up.sql": slow}),
+			outcome: OutcomeFailed, want: "the server restarted"},
+		{name: "by downs", files: with(goodMigrations, map[string]string{"2_backfill.up.sql": slow}), outcome: OutcomeRolledBack},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, url := newOwnServer(t)
+			tg := newTargetAt(t, url)
+			tg.exec(t, "CREATE TABLE started AS SELECT pg_postmaster_start_time() AS at")
+			o := tg.options(t, folder(t, tc.files), "run-restart")
+			type outcome struct {
+				res *Result
+				err error
+			}
+			done := make(chan outcome, 1)
+			go func() {
+				res, err := Run(t.Context(), o)
+				done <- outcome{res, err}
+			}()
+			waitForSleep(t, tg.url)
+			srv.restart(t, 3*time.Second)
+			out := <-done
+			res := out.res
+			all := res.Reason + " | " + res.Hint + " | " + strings.Join(res.Notes, " | ")
+			if res.Outcome != tc.outcome {
+				t.Errorf("outcome %s (%v); want %s: %s", res.Outcome, out.err, tc.outcome, all)
+			}
+			if strings.Contains(all, "other sessions' writes and") || strings.Contains(all, "invalid snapshot identifier") {
+				t.Errorf("the result speaks of other sessions' writes, which there were none of, or of the snapshot identifier: %s", all)
+			}
+			if !strings.Contains(all, tc.want) {
+				t.Errorf("the result does not say %q: %s", tc.want, all)
+			}
+		})
+	}
+}

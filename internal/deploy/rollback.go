@@ -112,6 +112,11 @@ func (d *deployer) dropCreatedSchemas(ctx context.Context) {
 // that it did; stop is undo's.
 func (d *deployer) rollbackHint(rb *RollbackResult, stop error) string {
 	var fw *foreignWritesError
+	if errors.As(stop, &fw) && fw.err != nil {
+		// The check could not be made: there may have been no other session's write at all.
+		return "the database was left as it is, with " + d.stillApplied() + " (history says so): " + fw.Error() +
+			". Decide with the application's owners: undo the migrations by hand (a down script), deploy a fix, or, once sure that no other session wrote since the snapshot, restore the snapshot by hand"
+	}
 	if errors.As(stop, &fw) {
 		return "nothing was lost: the database was left as it is, with the other sessions' writes and " + d.stillApplied() +
 			" (history says so). Decide with the application's owners: undo the migrations by hand (a down script), deploy a fix, or restore the snapshot by hand accepting the loss of those writes"
