@@ -50,7 +50,10 @@ func TestClosedStdoutDoesNotKill(t *testing.T) {
 }
 
 // TestSignalExitCodes: a run stopped by Ctrl-C or SIGTERM exits 130 or 143, as shells and CI runners
-// expect of an interrupted command, after cleaning up: no server of its own is left running.
+// expect of an interrupted command, after cleaning up: no server of its own is left running. SIGHUP (the
+// ssh session that ran it dropped) stops it the same way, exit 129: it used to kill the process at once,
+// leaving its server (a deploy: its run unfinished, its lock row, no rollback). Its terminal is gone
+// then: nobody reads its output, which must not stop the clean-up.
 func TestSignalExitCodes(t *testing.T) {
 	work := t.TempDir()
 	bin := filepath.Join(work, "schemagate")
@@ -68,7 +71,7 @@ func TestSignalExitCodes(t *testing.T) {
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		want int
-	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		cmd := exec.Command(bin, "check", "--dir", dir, "--format", "golang-migrate")
 		cmd.Env = append(os.Environ(), "TMPDIR="+work)
 		out, err := cmd.StderrPipe() // progress goes to stderr
@@ -85,7 +88,11 @@ func TestSignalExitCodes(t *testing.T) {
 		if err := cmd.Process.Signal(tc.sig); err != nil {
 			t.Fatal(err)
 		}
-		go io.Copy(io.Discard, out)
+		if tc.sig == syscall.SIGHUP {
+			out.Close() // the terminal hung up: its writes fail
+		} else {
+			go io.Copy(io.Discard, out)
+		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {

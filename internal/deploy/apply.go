@@ -250,6 +250,9 @@ func (a *applier) runStatement(ctx context.Context, m *migrate.Migration, s *mig
 			}
 			break
 		}
+		// A statement a signal stopped names it ("canceled: received SIGTERM"), before what follows wraps
+		// it: the report takes the statement's own message.
+		err = stoppedBy(ctx, err)
 		mayHaveCommitted := sqlparse.MayEndTransaction(stmt.Node)
 		if mayHaveCommitted {
 			// A DO block that commits or a CALL may have committed part of its work before it
@@ -269,7 +272,8 @@ func (a *applier) runStatement(ctx context.Context, m *migrate.Migration, s *mig
 		if table != "" {
 			// A failed CREATE INDEX or REINDEX ... CONCURRENTLY leaves an INVALID index behind, which
 			// every later write keeps up to date: drop it, before a retry too.
-			if derr := a.dropNewInvalid(ctx, table, valid); derr != nil {
+			// Clean-up: it runs when a signal stopped the statement too.
+			if derr := a.dropNewInvalid(context.WithoutCancel(ctx), table, valid); derr != nil {
 				return fmt.Errorf("%w; and dropping the INVALID index it left failed: %v", err, derr)
 			}
 		}

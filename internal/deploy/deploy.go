@@ -870,6 +870,14 @@ func (d *deployer) dryRun(ctx context.Context) error {
 // finish turns maintenance mode off, records the run, releases the lock and fills the outcome.
 func (d *deployer) finish(ctx context.Context, err error) {
 	ctx = context.WithoutCancel(ctx)
+	if !d.awaitRecover && d.conn != nil && (d.conn.IsClosed() || d.conn.Ping(ctx) != nil) {
+		// A server that restarted since the last step: what follows needs it (the run's end, maintenance
+		// mode off, the lock's release), as it would have without the restart. (A lock whose session
+		// alone ended stays lost: the run says so, and its row tells the next deploy.)
+		if rerr := d.revive(ctx); rerr != nil {
+			d.log.Warn("connect again", "err", rerr)
+		}
+	}
 	if d.maintOn && d.awaitRecover {
 		// Turning it off would let writes in and so make the snapshot that --recover may restore unsafe
 		// (the record that it is off could not reach the server either).
@@ -922,8 +930,9 @@ func (d *deployer) finish(ctx context.Context, err error) {
 }
 
 // recordEnd records the end of the run. The next deploy takes a run left "running" for one that died,
-// and its --recover would undo what the run did: a lock wait is retried as a migration's is, and a run
-// that still cannot be recorded says so in the result.
+// and its --recover would undo what the run did: a lock wait is retried as a migration's is, a lost
+// connection once connected again (revive), and a run that still cannot be recorded says so in the
+// result.
 func (d *deployer) recordEnd(ctx context.Context) {
 	retries, backoff := d.retryPolicy()
 	var err error
@@ -932,6 +941,9 @@ func (d *deployer) recordEnd(ctx context.Context) {
 			return
 		}
 		var lw *LockWaitError
+		if !errors.As(err, &lw) && attempt == 1 && (d.conn.IsClosed() || d.conn.Ping(ctx) != nil) && d.revive(ctx) == nil {
+			continue // its connection was gone (a server that restarted): connected again
+		}
 		if !errors.As(err, &lw) || attempt > retries {
 			break
 		}

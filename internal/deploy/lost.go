@@ -109,6 +109,27 @@ func (d *deployer) reconnect(ctx context.Context) error {
 	return nil
 }
 
+// revive connects again, as reconnect does (trying for reconnectWait, the deploy lock taken again),
+// when the work connection or the deploy lock's is gone: a server that restarted ends both, and every
+// step after the lock (the snapshot's record, the downs, maintenance mode off, the run's end, the lock's
+// release) carries on after a restart, as the migrations do. nil when both are there.
+func (d *deployer) revive(ctx context.Context) error {
+	if d.lock == nil || !d.connGone(ctx) {
+		return nil
+	}
+	if d.conn != nil {
+		d.conn.Close(context.WithoutCancel(ctx))
+	}
+	d.progress("lost the connection to the database server (a restart?): connecting again")
+	return d.reconnect(ctx)
+}
+
+// connGone tells whether the work connection or the deploy lock's is gone.
+func (d *deployer) connGone(ctx context.Context) bool {
+	gone := func(c *pgx.Conn) bool { return c == nil || c.IsClosed() || c.Ping(ctx) != nil }
+	return gone(d.conn) || d.lock != nil && gone(d.lock.conn)
+}
+
 // unreadable reports a run that, after migration m stopped (why), cannot read m's history row, which
 // tells whether its transaction committed: when another session holds a lock on history longer than
 // lock_timeout, the server is there and history still tells what the database holds (each row commits

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/snapshot"
 )
 
@@ -111,6 +112,11 @@ func (d *deployer) dropCreatedSchemas(ctx context.Context) {
 // that it did; stop is undo's.
 func (d *deployer) rollbackHint(rb *RollbackResult, stop error) string {
 	var fw *foreignWritesError
+	if errors.As(stop, &fw) && fw.err != nil {
+		// The check could not be made: there may have been no other session's write at all.
+		return "the database was left as it is, with " + d.stillApplied() + " (history says so): " + fw.Error() +
+			". Decide with the application's owners: undo the migrations by hand (a down script), deploy a fix, or, once sure that no other session wrote since the snapshot, restore the snapshot by hand"
+	}
 	if errors.As(stop, &fw) {
 		return "nothing was lost: the database was left as it is, with the other sessions' writes and " + d.stillApplied() +
 			" (history says so). Decide with the application's owners: undo the migrations by hand (a down script), deploy a fix, or restore the snapshot by hand accepting the loss of those writes"
@@ -221,6 +227,24 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 			st, err := ap.run(ctx, m, m.Down, func(tx pgx.Tx) error {
 				return d.hist.mark(ctx, tx, id, m.ID(), StatusRolledBack, 0, 0, "")
 			})
+			for tries := 0; err != nil && tries < 3 && !m.Down.NoTransaction && pg.ConnectionLost(err) && ctxErr(err) == nil && d.connGone(ctx); tries++ {
+				// The connection went during a down that runs in a transaction (a server that restarted):
+				// the server rolled it back, unless its COMMIT went through, which its history row,
+				// committed with it, tells. Connected again, it runs again.
+				d.progress("%s: lost the connection to the database server during its down: %v", m.ID(), err)
+				if rerr := d.revive(ctx); rerr != nil {
+					err = fmt.Errorf("%w; and connecting again failed: %v", err, rerr)
+					break
+				}
+				if status, serr := d.hist.status(ctx, d.conn, id, m.ID()); serr == nil && status == StatusRolledBack {
+					err = nil
+					break
+				}
+				ap = d.applier()
+				st, err = ap.run(ctx, m, m.Down, func(tx pgx.Tx) error {
+					return d.hist.mark(ctx, tx, id, m.ID(), StatusRolledBack, 0, 0, "")
+				})
+			}
 			mr := d.resultOf(m)
 			if mr != nil {
 				mr.RollbackMS = st.duration.Milliseconds()

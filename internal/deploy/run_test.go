@@ -70,47 +70,72 @@ func TestDeployCancelledRollsBack(t *testing.T) {
 
 // TestDeployCancelledMigrationErrorNamesCause: the deploy is cancelled with a cause (the signal that
 // stopped it, as main passes it) while a statement of migration 2 runs. The run's reason named it, but
-// the migration's own error, in the result and in history, read "timeout: context canceled".
+// the migration's own error, in the result and in history, read "timeout: context canceled". A
+// non-transactional CREATE INDEX CONCURRENTLY's still did in the JSON report ("context canceled"): the
+// drop of the INVALID index it left ran on the cancelled context, failed, and so left the index too.
 func TestDeployCancelledMigrationErrorNamesCause(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t)
-	files := with(goodMigrations, map[string]string{
-		"2_backfill.up.sql": "SELECT pg_sleep(60);\nINSERT INTO customers SELECT id, 'x' FROM accounts;",
-	})
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
-	type outcome struct {
-		res *Result
-		err error
+	tests := []struct {
+		name    string
+		up      string
+		line    int    // of the statement the cancel stopped
+		outcome string // "" for any: a non-transactional migration's rollback is the run's to choose
+	}{
+		{name: "transactional", up: "SELECT pg_sleep(60);\nINSERT INTO customers SELECT id, 'x' FROM accounts;", line: 1, outcome: OutcomeRolledBack},
+		{name: "non-transactional", up: "CREATE INDEX CONCURRENTLY accounts_slow ON accounts (slow(id /* pg_sleep(60) */));", line: 1},
 	}
-	done := make(chan outcome, 1)
-	o := tg.options(t, folder(t, files), "run-cancelled")
-	go func() {
-		res, err := Run(ctx, o)
-		done <- outcome{res, err}
-	}()
-	waitForSleep(t, tg.url)
-	cancel(errors.New("received SIGTERM"))
-	out := <-done
-	res := out.res
-	if out.err == nil || res.Outcome != OutcomeRolledBack || !strings.Contains(res.Reason, "received SIGTERM") {
-		t.Fatalf("err %v, outcome %s, reason %q; want rolled back, naming the signal", out.err, res.Outcome, res.Reason)
-	}
-	mr := res.Migrations[1]
-	if mr.Error == nil || !strings.Contains(mr.Error.Message, "received SIGTERM") || strings.Contains(mr.Error.Message, "context canceled") {
-		t.Errorf("migration 2's error %+v; want it to name the cause", mr.Error)
-	} else if mr.Error.File != "2_backfill.up.sql" || mr.Error.Line != 1 {
-		t.Errorf("migration 2's error at %s:%d; want 2_backfill.up.sql:1, the pg_sleep", mr.Error.File, mr.Error.Line)
-	}
-	if got := tg.value(t, "SELECT coalesce(string_agg(error, ' | '), '') FROM schemagate.schemagate_history WHERE version = '2'"); !strings.Contains(got, "received SIGTERM") {
-		t.Errorf("history records migration 2's error as %q", got)
-	}
-	var text strings.Builder
-	if err := res.WriteText(&text); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(text.String(), "2_backfill.up.sql:1:1: canceled: received SIGTERM") {
-		t.Errorf("the text does not name the cause at the statement:\n%s", text.String())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			tg.exec(t, "CREATE FUNCTION slow(bigint) RETURNS bigint IMMUTABLE LANGUAGE sql AS 'SELECT $1 FROM pg_sleep(60)'")
+			files := with(goodMigrations, map[string]string{"2_backfill.up.sql": tc.up})
+			ctx, cancel := context.WithCancelCause(t.Context())
+			defer cancel(nil)
+			type outcome struct {
+				res *Result
+				err error
+			}
+			done := make(chan outcome, 1)
+			o := tg.options(t, folder(t, files), "run-cancelled")
+			go func() {
+				res, err := Run(ctx, o)
+				done <- outcome{res, err}
+			}()
+			waitForSleep(t, tg.url)
+			cancel(errors.New("received SIGTERM"))
+			out := <-done
+			res := out.res
+			if out.err == nil || (tc.outcome != "" && res.Outcome != tc.outcome) || !strings.Contains(res.Reason, "received SIGTERM") {
+				t.Fatalf("err %v, outcome %s, reason %q; want rolled back, naming the signal", out.err, res.Outcome, res.Reason)
+			}
+			mr := res.Migrations[1]
+			if mr.Error == nil || !strings.Contains(mr.Error.Message, "received SIGTERM") || strings.Contains(mr.Error.Message, "context canceled") {
+				t.Errorf("migration 2's error %+v; want it to name the cause", mr.Error)
+			} else if mr.Error.File != "2_backfill.up.sql" || mr.Error.Line != tc.line {
+				t.Errorf("migration 2's error at %s:%d; want 2_backfill.up.sql, the pg_sleep", mr.Error.File, mr.Error.Line)
+			}
+			if got := tg.value(t, "SELECT coalesce(string_agg(error, ' | '), '') FROM schemagate.schemagate_history WHERE version = '2'"); !strings.Contains(got, "received SIGTERM") {
+				t.Errorf("history records migration 2's error as %q", got)
+			}
+			var text strings.Builder
+			if err := res.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(text.String(), fmt.Sprintf("2_backfill.up.sql:%d:1: canceled: received SIGTERM", tc.line)) {
+				t.Errorf("the text does not name the cause at the statement:\n%s", text.String())
+			}
+			var js strings.Builder
+			if err := res.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(js.String(), "context canceled") {
+				t.Errorf("the JSON report says \"context canceled\":\n%s", js.String())
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM pg_index WHERE NOT indisvalid"); got != "0" {
+				t.Errorf("%s INVALID indexes left", got)
+			}
+		})
 	}
 }
 

@@ -33,6 +33,9 @@ type writeWatch struct {
 	snap string
 	next int64
 	xip  []int64
+	// started is the server's start time (pg_postmaster_start_time) at the first mark: a server that
+	// restarted since has ended the session holding snap (see restarted).
+	started string
 	// found are the transactions of other sessions (32-bit ids) that pauses found writing, and wrote the
 	// tables they wrote (up to five); changed the tables whose rows other sessions deleted or updated
 	// while the watch was paused (which transactions did is not known then).
@@ -438,8 +441,26 @@ func (w *writeWatch) mark(ctx context.Context) (int64, error) {
 	}
 	if w.next == 0 {
 		w.next, w.xip = next, xip
+		if err := w.conn.QueryRow(ctx, "SELECT pg_postmaster_start_time()::text").Scan(&w.started); err != nil {
+			return 0, fmt.Errorf("mark the snapshot: %w", err)
+		}
 	}
 	return next, nil
+}
+
+// errServerRestarted is the write check's after a server restart since the mark.
+var errServerRestarted = errors.New("the server restarted since the snapshot, which ended the session that kept the snapshot's view: other sessions' writes since the snapshot cannot be ruled out (a delete leaves no row to find)")
+
+// restarted tells whether the server (conn's) restarted since the first mark. The transaction ids of
+// the mark (next, xip) stay valid across it: a row whose xmin the mark did not see is still another
+// session's insert or update (or the run's own); but the view of the moment, which the deletes are
+// read in, went with the session that exported it.
+func (w *writeWatch) restarted(ctx context.Context, conn *pgx.Conn) (bool, error) {
+	var now string
+	if err := conn.QueryRow(ctx, "SELECT pg_postmaster_start_time()::text").Scan(&now); err != nil {
+		return false, err
+	}
+	return w.started != "" && now != w.started, nil
 }
 
 // waitsForOlderSnapshots tells a statement that waits for every transaction of the database whose snapshot
@@ -489,6 +510,19 @@ func (d *deployer) endWatch(ctx context.Context, err error) {
 
 // checkSession is the SQL that sets up a session of the write check: lock waits bounded as the deploy's.
 func (d *deployer) checkSession() string { return lockTimeoutSQL(d.hist.lockTimeout) }
+
+// checkConnAgain is checkConn for the checks before a rollback: it tries for reconnectWait, as the deploy
+// connects again after it lost its connection (a restarting server).
+func (d *deployer) checkConnAgain(ctx context.Context) (*pgx.Conn, error) {
+	deadline := d.clock.Now().Add(reconnectWait)
+	for {
+		conn, err := checkConn(ctx, d.o.URL, d.checkSession())
+		if err == nil || ctx.Err() != nil || !d.clock.Now().Before(deadline) {
+			return conn, err
+		}
+		<-d.clock.After(reconnectEvery)
+	}
+}
 
 // checkConn connects a session for the write check.
 func checkConn(ctx context.Context, url, session string) (*pgx.Conn, error) {
@@ -976,11 +1010,19 @@ func (d *deployer) foreignWrites(ctx context.Context) error {
 		return nil
 	}
 	w := d.watch
-	conn, err := checkConn(ctx, d.o.URL, d.checkSession())
+	conn, err := d.checkConnAgain(ctx)
 	if err != nil {
 		return &foreignWritesError{err: err}
 	}
 	defer conn.Close(ctx)
+	// A restore brings back what other sessions deleted since the snapshot, which only the view of the
+	// moment shows: after a restart, that view is gone, and no restore is safe.
+	if restarted, err := w.restarted(ctx, conn); err != nil || restarted {
+		if err == nil {
+			err = errServerRestarted
+		}
+		return &foreignWritesError{err: err}
+	}
 	tables, err := appTables(ctx, conn, d.hist.schema)
 	if err != nil {
 		return &foreignWritesError{err: err}
@@ -1102,7 +1144,7 @@ func (d *deployer) downWrites(ctx context.Context, migs []*migrate.Migration) *f
 	if len(migs) == 0 || w == nil && d.watchErr == "" {
 		return nil
 	}
-	conn, err := checkConn(ctx, d.o.URL, d.checkSession())
+	conn, err := d.checkConnAgain(ctx)
 	if err != nil {
 		return &foreignWritesError{err: err, downs: true}
 	}
@@ -1128,7 +1170,14 @@ func (d *deployer) downWrites(ctx context.Context, migs []*migrate.Migration) *f
 			return &foreignWritesError{err: fmt.Errorf("read %s: %w", t, err), downs: true}
 		}
 	}
-	if w.paused == nil {
+	// A delete the downs do not lose (they drop or empty what they undo; it is the old version of an
+	// update that the new one, found by its xmin above, stands for): after a restart, which ended the
+	// session keeping the view of the moment, the downs need no view of it.
+	restarted, err := w.restarted(ctx, conn)
+	if err != nil {
+		return &foreignWritesError{err: err, downs: true}
+	}
+	if w.paused == nil && !restarted {
 		if err := s.deleted(ctx, tables); err != nil {
 			return &foreignWritesError{err: err, downs: true}
 		}
