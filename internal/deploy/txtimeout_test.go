@@ -1,0 +1,56 @@
+package deploy
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/snapshot"
+)
+
+// txTimeoutTarget is a fresh database of a PostgreSQL 17 server whose deploy role has
+// transaction_timeout = '2s' in it, and deploy options for migs: a snapshot hook that takes nothing
+// and cannot restore, so that the rollback is the downs', guarded by the write watch as with any
+// snapshot. (This machine's pg_dump is older than 17: see TestDeploySnapshotClientOfTheServerVersion.)
+func txTimeoutTarget(t *testing.T, migs map[string]string, runID string) (*target, Options, *[]string) {
+	t.Helper()
+	tg := newTargetAt(t, pgtest.TCPServerVersion(t, 17).URL)
+	db := pgx.Identifier{tg.value(t, "SELECT current_database()")}.Sanitize()
+	tg.exec(t, "ALTER ROLE CURRENT_USER IN DATABASE "+db+" SET transaction_timeout = '2s'")
+	o := tg.options(t, folder(t, migs), runID)
+	o.Snapshotter = &snapshot.Command{Take: "echo snap-1", Restore: "echo cannot restore >&2; exit 1", Timeout: time.Minute}
+	progress := &[]string{}
+	o.Progress = func(msg string) { t.Log(msg); *progress = append(*progress, msg) }
+	return tg, o, progress
+}
+
+// TestDeployOwnSessionsOutlastTransactionTimeout: PostgreSQL 17's transaction_timeout, set on the
+// deploy's role, ends a session whose transaction (idle or not) outlasts it. The write watch holds one
+// transaction for the whole deploy, to mark the snapshot's moment: two migrations of 1.5 s and 1.2 s
+// outlasted 2 s, the server ended the watch's session, and the rollback of the second's failure stopped
+// at "NOT ROLLED BACK: ... could not be checked (read the snapshot's view: ERROR: snapshot ... does not
+// exist)", the database left needing attention. The deploy's own sessions now turn transaction_timeout
+// off, as they do idle_session_timeout: the downs run, and the run is rolled back.
+func TestDeployOwnSessionsOutlastTransactionTimeout(t *testing.T) {
+	t.Parallel()
+	tg, o, progress := txTimeoutTarget(t, map[string]string{
+		"1_slow.up.sql":   "SELECT pg_sleep(1.5);\nCREATE TABLE t1 (id int);",
+		"1_slow.down.sql": "DROP TABLE t1;",
+		"2_fail.up.sql":   "SELECT pg_sleep(1.2);\nSELECT 1/0;",
+		"2_fail.down.sql": "SELECT 1;",
+	}, "run-own-sessions")
+	res, err := runBounded(t, o)
+	if err == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down" {
+		t.Fatalf("err %v, outcome %s, rollback %+v; want migration 2 failed and the run rolled back by the downs\n%s",
+			err, res.Outcome, res.Rollback, strings.Join(*progress, "\n"))
+	}
+	if e := res.Migrations[1].Error; e == nil || e.SQLState != "22012" {
+		t.Errorf("migration 2 error %+v, want 22012 (division by zero)", e)
+	}
+	if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename = 't1'"); got != "0" {
+		t.Error("t1 is still there after the rollback")
+	}
+}
