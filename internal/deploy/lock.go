@@ -257,9 +257,10 @@ func lostWhileWaiting(ctx context.Context, err error) error {
 // PostgreSQL 17+, which counts an idle transaction's time too): the deploy's connections wait idle while
 // a migration, a snapshot or another connection's work runs, the write watch holds one transaction for
 // the whole deploy, and hardened servers and managed services set them. Read from pg_settings, so that a
-// server without one of them skips it (SET transaction_timeout fails before 17). (The driver's dialer sends
-// TCP keepalives every 5 minutes, which tell the deploy of a dead server; keepaliveSQL tells the server
-// of a dead deploy.)
+// server without one of them skips it (SET transaction_timeout fails before 17). The work session sets
+// transaction_timeout again for each migration (see deployer.transactionTimeout). (The driver's dialer
+// sends TCP keepalives every 5 minutes, which tell the deploy of a dead server; keepaliveSQL tells the
+// server of a dead deploy.)
 const keepSessionSQL = `SELECT set_config(name, '0', false) FROM pg_settings
 	WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout', 'transaction_timeout')`
 

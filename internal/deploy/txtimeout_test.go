@@ -54,3 +54,51 @@ func TestDeployOwnSessionsOutlastTransactionTimeout(t *testing.T) {
 		t.Error("t1 is still there after the rollback")
 	}
 }
+
+// TestDeployTransactionTimeoutIsTheMigrationsLimit: the transaction_timeout the server gives the
+// deploy's role (PostgreSQL 17+) bounds each migration, as its statement_timeout does: the progress
+// output names it, a migration's own SET cannot lift it, and a migration that outlasts it, whose session
+// the server ends (SQLSTATE 25P04) and whose transaction it rolls back, is rolled back with the run.
+// Before, the deploy went on on the closed connection: "NOT ROLLED BACK: ... record the end of the run:
+// conn closed", the database needing attention.
+func TestDeployTransactionTimeoutIsTheMigrationsLimit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, up string
+		note     string
+	}{
+		{name: "a long migration", up: "SELECT pg_sleep(3);\n"},
+		{name: "a script that lifts it", up: "SET LOCAL transaction_timeout = 0;\nSELECT pg_sleep(3);\n",
+			note: "2_slow.up.sql:1 turns transaction_timeout off; the deploy kept it at 2s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg, o, progress := txTimeoutTarget(t, map[string]string{
+				"1_t1.up.sql":     "CREATE TABLE t1 (id int);",
+				"1_t1.down.sql":   "DROP TABLE t1;",
+				"2_slow.up.sql":   tc.up + "CREATE TABLE t2 (id int);",
+				"2_slow.down.sql": "DROP TABLE t2;",
+			}, "run-transaction-timeout")
+			res, err := runBounded(t, o)
+			all := strings.Join(*progress, "\n")
+			if err == nil || res.Outcome != OutcomeRolledBack || res.Rollback == nil || res.Rollback.Method != "down" {
+				t.Fatalf("err %v, outcome %s, rollback %+v; want migration 2 ended by transaction_timeout and the run rolled back by the downs\n%s",
+					err, res.Outcome, res.Rollback, all)
+			}
+			if e := res.Migrations[1].Error; e == nil || e.SQLState != "25P04" {
+				t.Errorf("migration 2 error %+v, want 25P04 (transaction timeout)", e)
+			}
+			for _, want := range []string{"transaction_timeout 2s (set on the role in this database)", "2_slow ran longer than transaction_timeout 2s"} {
+				if !strings.Contains(all, want) {
+					t.Errorf("progress does not say %q:\n%s", want, all)
+				}
+			}
+			if tc.note != "" && !strings.Contains(strings.Join(res.Notes, "\n"), tc.note) {
+				t.Errorf("notes lack %q:\n%s", tc.note, strings.Join(res.Notes, "\n"))
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM pg_tables WHERE tablename IN ('t1', 't2')"); got != "0" {
+				t.Errorf("%s of t1, t2 are still there after the rollback", got)
+			}
+		})
+	}
+}
