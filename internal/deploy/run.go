@@ -375,6 +375,18 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 				partial = m
 			}
 			told := false // the reason was printed as progress
+			if transactionTimedOut(err) && d.conn.IsClosed() && ctx.Err() == nil {
+				// A statement of a non-transactional m outlasted transaction_timeout: the server ended the
+				// session, rolling back that statement's transaction; those before it stay. The records and
+				// the rollback need a session: connect again.
+				tt, from := d.transactionTimeout()
+				why = fmt.Sprintf("%s failed: a statement ran longer than transaction_timeout %s (%s), and the server ended the session: %v", m.ID(), tt, from, err)
+				d.progress("%s", why)
+				told = true
+				if rerr := d.reconnect(ctx); rerr != nil {
+					return d.unreachable(pending[:i], m, false, rerr)
+				}
+			}
 			if ctx.Err() != nil {
 				// Stopped (a cancelled CI job) during the migration: the rollback is part of the clean-up
 				// the signal starts, so it runs on a context the signal does not cancel.
