@@ -19,6 +19,17 @@ import (
 // sqlstateLockNotAvailable is lock_timeout's error (and NOWAIT's).
 const sqlstateLockNotAvailable = "55P03"
 
+// sqlstateTransactionTimeout is transaction_timeout's error (PostgreSQL 17+), with which the server
+// ends the session: FATAL, the connection is closed.
+const sqlstateTransactionTimeout = "25P04"
+
+// transactionTimedOut tells whether the server ended the session of err because its transaction outlasted
+// transaction_timeout.
+func transactionTimedOut(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == sqlstateTransactionTimeout
+}
+
 // applier runs scripts on the work connection with the environment's timeouts and lock-timeout retries.
 type applier struct {
 	conn *pgx.Conn
@@ -28,9 +39,12 @@ type applier struct {
 	// statementTimeout is the limit in force (see deployer.statementTimeout); 0 for none, when the
 	// session's own, which the reset gives back, is none too.
 	statementTimeout time.Duration
-	retries          int
-	backoff          time.Duration
-	clock            Clock
+	// transactionTimeout is the transaction_timeout in force (see deployer.transactionTimeout); 0 for
+	// none, which the session's settings (keepSessionSQL) leave it at.
+	transactionTimeout time.Duration
+	retries            int
+	backoff            time.Duration
+	clock              Clock
 	// retrying is told about each retry.
 	retrying func(m *migrate.Migration, attempt int, wait time.Duration, err error)
 	// window, when set, is asked before each retry of migration m whether its attempt may still start
@@ -501,11 +515,16 @@ func (a *applier) reset(ctx context.Context, x execer) error {
 
 // setTimeouts sets the limits of a script. With no statement_timeout in force none is set: the session's
 // own, which the reset gave back, is none already, and SET statement_timeout = 0 is what used to lift a
-// DBA's limit.
+// DBA's limit. The transaction_timeout in force, which the deploy's own session settings turn off, is set
+// again for the script: in its transaction (SET LOCAL), from about its start, or for each statement and
+// block of a non-transactional one (SET).
 func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
 	q := fmt.Sprintf("%s lock_timeout = %d", set, a.lockTimeout.Milliseconds())
 	if a.statementTimeout > 0 {
 		q += fmt.Sprintf("; %s statement_timeout = %d", set, a.statementTimeout.Milliseconds())
+	}
+	if a.transactionTimeout > 0 {
+		q += fmt.Sprintf("; %s transaction_timeout = %d", set, a.transactionTimeout.Milliseconds())
 	}
 	if _, err := x.Exec(ctx, q); err != nil {
 		return fmt.Errorf("set timeouts: %w", err)
@@ -514,7 +533,7 @@ func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
 }
 
 // exec runs a script with the environment's timeouts as ceilings: a statement of the script that SETs or
-// RESETs lock_timeout or statement_timeout, or changes them any other way (set_config, a function that
+// RESETs lock_timeout, statement_timeout or transaction_timeout, or changes them any other way (set_config, a function that
 // calls it), may lower them, not lift or disable them (pg_dump's output starts with SET lock_timeout = 0).
 // The settings are read back after every statement that is not a plain SET of something else, and put
 // back under the ceiling before the next one runs. The rule is the deploy's promise that no statement
@@ -522,7 +541,7 @@ func (a *applier) setTimeouts(ctx context.Context, x execer, set string) error {
 // (A single statement that lifts the timeout and then waits, such as a DO block that calls set_config and
 // then ALTERs, is beyond it.)
 func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
-	if a.lockTimeout <= 0 && a.statementTimeout <= 0 {
+	if a.lockTimeout <= 0 && a.statementTimeout <= 0 && a.transactionTimeout <= 0 {
 		return pg.ApplyScript(ctx, a.conn, s, pg.ApplyOptions{})
 	}
 	return pg.ApplyScript(ctx, a.conn, s, pg.ApplyOptions{After: func(ctx context.Context, _ int, st *sqlparse.Statement, _ time.Duration) error {
@@ -530,19 +549,23 @@ func (a *applier) exec(ctx context.Context, s *migrate.Script) error {
 			return nil
 		}
 		if set := st.Node.GetVariableSetStmt(); set != nil && set.Kind != pg_query.VariableSetKind_VAR_RESET_ALL &&
-			set.Name != "lock_timeout" && set.Name != "statement_timeout" {
-			return nil // a SET of something else changes neither
+			set.Name != "lock_timeout" && set.Name != "statement_timeout" && set.Name != "transaction_timeout" {
+			return nil // a SET of something else changes none of them
 		}
-		// Both settings in one round trip, in milliseconds (0: no limit).
-		var now [2]int64
+		// The settings in one round trip, in milliseconds (0: no limit; transaction_timeout is 0 before
+		// PostgreSQL 17, which has none, and where no limit is in force).
+		var now [3]int64
 		if err := a.conn.QueryRow(ctx, `SELECT (SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'),
-			(SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout')`).Scan(&now[0], &now[1]); err != nil {
+			(SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout'),
+			coalesce((SELECT setting::bigint FROM pg_settings WHERE name = 'transaction_timeout'), 0)`).Scan(&now[0], &now[1], &now[2]); err != nil {
 			return pg.Positioned(s, st, fmt.Errorf("read the timeouts: %w", err))
 		}
+		// A transaction_timeout put back counts from then: the server starts its timer again when the
+		// setting goes from none to a limit in a transaction.
 		for i, c := range []struct {
 			name  string
 			limit time.Duration
-		}{{"lock_timeout", a.lockTimeout}, {"statement_timeout", a.statementTimeout}} {
+		}{{"lock_timeout", a.lockTimeout}, {"statement_timeout", a.statementTimeout}, {"transaction_timeout", a.transactionTimeout}} {
 			if c.limit <= 0 || (now[i] != 0 && now[i] <= c.limit.Milliseconds()) {
 				continue
 			}

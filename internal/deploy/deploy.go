@@ -192,6 +192,12 @@ type deployer struct {
 	// serverStatementSource where it came from (pg_settings.source); see statementTimeout.
 	serverStatementTimeout time.Duration
 	serverStatementSource  string
+	// serverTransactionTimeout is the transaction_timeout (PostgreSQL 17+) the work session started
+	// with, and serverTransactionSource where it came from; hasTransactionTimeout is false on an older
+	// server. See transactionTimeout.
+	serverTransactionTimeout time.Duration
+	serverTransactionSource  string
+	hasTransactionTimeout    bool
 }
 
 // unsettledRow is a history row whose migration failed but could not be recorded as failed.
@@ -613,6 +619,18 @@ func (d *deployer) connect(ctx context.Context) error {
 		session = append(session, "SELECT set_config('search_path', "+quoteLit(sp+", ")+" || current_setting('search_path'), false)")
 	}
 	d.session = strings.Join(session, "; ")
+	// The transaction_timeout the session starts with (PostgreSQL 17+), read before keepSessionSQL turns
+	// it off: the server's, the database's or the role's, each migration's limit (see transactionTimeout).
+	var txMS int64
+	var txSource string
+	switch err := d.conn.QueryRow(ctx, "SELECT setting::bigint, source FROM pg_settings WHERE name = 'transaction_timeout'").Scan(&txMS, &txSource); {
+	case err == nil:
+		d.serverTransactionTimeout, d.serverTransactionSource, d.hasTransactionTimeout = time.Duration(txMS)*time.Millisecond, txSource, true
+	case errors.Is(err, pgx.ErrNoRows): // before PostgreSQL 17
+		d.serverTransactionTimeout, d.serverTransactionSource, d.hasTransactionTimeout = 0, "", false
+	default:
+		return fmt.Errorf("read the session's transaction_timeout: %w", err)
+	}
 	if _, err := d.conn.Exec(ctx, d.session); err != nil {
 		return fmt.Errorf("set up the session: %w", err)
 	}
@@ -642,6 +660,20 @@ func (d *deployer) statementTimeout() (time.Duration, string) {
 	return d.serverStatementTimeout, settingSource(d.serverStatementSource)
 }
 
+// transactionTimeout is the transaction_timeout of each migration and down (PostgreSQL 17+), and where it
+// comes from: the one the server gives the deploy's session (a DBA's ALTER ROLE or ALTER DATABASE ...
+// SET transaction_timeout), which the deploy keeps rather than lift; 0 for none. The deploy's own
+// sessions run without it (keepSessionSQL): the server ends a session whose transaction outlasts it,
+// and the write watch's transaction lasts the whole deploy. A migration that outlasts it loses the work
+// session with its transaction, which the server rolls back, and the run is rolled back as after a lost
+// connection (see lostInTransaction).
+func (d *deployer) transactionTimeout() (time.Duration, string) {
+	if d.serverTransactionTimeout <= 0 {
+		return 0, "not set on the server"
+	}
+	return d.serverTransactionTimeout, settingSource(d.serverTransactionSource)
+}
+
 // timeoutsInForce says which limits each migration runs with, for the progress output.
 func (d *deployer) timeoutsInForce() string {
 	lock := "the deploy's default"
@@ -656,7 +688,16 @@ func (d *deployer) timeoutsInForce() string {
 	if st > 0 {
 		stmt = st.String()
 	}
-	return fmt.Sprintf("timeouts of each migration: lock_timeout %s (%s), statement_timeout %s (%s)", d.hist.lockTimeout, lock, stmt, from)
+	line := fmt.Sprintf("timeouts of each migration: lock_timeout %s (%s), statement_timeout %s (%s)", d.hist.lockTimeout, lock, stmt, from)
+	if d.hasTransactionTimeout {
+		tt, from := d.transactionTimeout()
+		tx := "none"
+		if tt > 0 {
+			tx = tt.String()
+		}
+		line += fmt.Sprintf(", transaction_timeout %s (%s)", tx, from)
+	}
+	return line
 }
 
 // preflight reads history, blocks on drift, on a missing snapshot client and checks the approval. It

@@ -252,14 +252,17 @@ func lostWhileWaiting(ctx context.Context, err error) error {
 }
 
 // keepSessionSQL turns off, for its session, the server's timeouts that end an idle session
-// (idle_session_timeout, PostgreSQL 14+) or a session idle in a transaction
-// (idle_in_transaction_session_timeout): the deploy's connections wait idle while a migration, a
-// snapshot or another connection's work runs, and hardened servers and managed services set them. Read
-// from pg_settings, so that a server without one of them skips it. (The driver's dialer sends TCP
-// keepalives every 5 minutes, which tell the deploy of a dead server; keepaliveSQL tells the server of a
-// dead deploy.)
+// (idle_session_timeout, PostgreSQL 14+), a session idle in a transaction
+// (idle_in_transaction_session_timeout) or a session whose transaction outlasts it (transaction_timeout,
+// PostgreSQL 17+, which counts an idle transaction's time too): the deploy's connections wait idle while
+// a migration, a snapshot or another connection's work runs, the write watch holds one transaction for
+// the whole deploy, and hardened servers and managed services set them. Read from pg_settings, so that a
+// server without one of them skips it (SET transaction_timeout fails before 17). The work session sets
+// transaction_timeout again for each migration (see deployer.transactionTimeout). (The driver's dialer
+// sends TCP keepalives every 5 minutes, which tell the deploy of a dead server; keepaliveSQL tells the
+// server of a dead deploy.)
 const keepSessionSQL = `SELECT set_config(name, '0', false) FROM pg_settings
-	WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')`
+	WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout', 'transaction_timeout')`
 
 // keepaliveSQL makes the server notice, within about two minutes, that the host at the other end of its
 // session is gone, and end the session (see pg.KeepalivesToSet): the deploy lock's, which would

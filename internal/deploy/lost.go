@@ -20,16 +20,23 @@ const (
 )
 
 // lostInTransaction handles the work connection breaking while pending[i], a transactional migration,
-// ran. The server rolls back the transaction of a connection it loses, so nothing of that migration is
-// applied, unless the break came during its COMMIT: its history row, written in the same transaction,
-// tells. The deploy connects again (waiting up to reconnectWait for a server that restarts) and rolls
+// ran, or the server ending its session because it outlasted transaction_timeout. The server rolls back
+// the transaction of a connection it loses, so nothing of that migration is applied, unless the break
+// came during its COMMIT: its history row, written in the same transaction, tells. The deploy connects again (waiting up to reconnectWait for a server that restarts) and rolls
 // back the run's earlier migrations as after any failure. When the server stays away, it says what is
 // known and leaves the run, still recorded as running, to deploy --recover: no snapshot restore and no
 // verification can run without a server.
 func (d *deployer) lostInTransaction(ctx context.Context, pending []*migrate.Migration, i int, ids map[string]int64, st step, cause error) error {
 	m := pending[i]
 	mr := &d.res.Migrations[i]
-	d.progress("%s: lost the connection to the database server: %v", m.ID(), cause)
+	lost := "lost the connection to the database server"
+	timedOut, limit := transactionTimedOut(cause), ""
+	if timedOut {
+		tt, from := d.transactionTimeout()
+		limit = "transaction_timeout " + tt.String()
+		lost = fmt.Sprintf("the server ended the session, as the migration's transaction outlasted %s (%s)", limit, from)
+	}
+	d.progress("%s: %s: %v", m.ID(), lost, cause)
 	if d.conn != nil {
 		d.conn.Close(context.WithoutCancel(ctx))
 	}
@@ -43,6 +50,9 @@ func (d *deployer) lostInTransaction(ctx context.Context, pending []*migrate.Mig
 	}
 	applied := pending[:i]
 	why := fmt.Sprintf("lost the connection to the database server during %s: the server rolled back its transaction, nothing of it is applied", m.ID())
+	if timedOut {
+		why = fmt.Sprintf("%s ran longer than %s: the server ended its session and rolled back its transaction, nothing of it is applied", m.ID(), limit)
+	}
 	if status == StatusApplied {
 		mr.Status = StatusApplied
 		applied = pending[:i+1]

@@ -249,7 +249,8 @@ func (d *deployer) applier() *applier {
 	lt := d.hist.lockTimeout
 	retries, backoff := d.retryPolicy()
 	st, _ := d.statementTimeout()
-	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: st, retries: retries,
+	tt, _ := d.transactionTimeout()
+	return &applier{conn: d.conn, session: d.session, lockTimeout: lt, statementTimeout: st, transactionTimeout: tt, retries: retries,
 		backoff: backoff, clock: d.clock, own: func(x int64) { d.ownXIDs = append(d.ownXIDs, x) }, unwatch: d.unwatch, before: d.beforeScript, ownStatements: d.o.Snapshotter != nil || enabled(d.env.Verify.RowCounts), files: d.o, retrying: func(m *migrate.Migration, attempt int, wait time.Duration, err error) {
 			d.progress("%s: lock timeout (attempt %d), retrying in %s", m.ID(), attempt, wait)
 		}, note: func(msg string) {
@@ -358,8 +359,9 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 			d.markFailed(ctx, id, m, st, err.Error())
 			return d.stopAtWindowEnd(ctx, pending, i, ids, we.Closed, true)
 		}
-		if err != nil && !m.NoTransaction && pg.ConnectionLost(err) && ctxErr(err) == nil && d.conn.IsClosed() {
-			// The server rolls back the transaction of a connection it loses.
+		if err != nil && !m.NoTransaction && (pg.ConnectionLost(err) || transactionTimedOut(err)) && ctxErr(err) == nil && d.conn.IsClosed() {
+			// The server rolls back the transaction of a connection it loses, and of a session it ends
+			// because the transaction outlasted transaction_timeout.
 			mr.Status, mr.Error = StatusFailed, sqlError(err, "up")
 			for j := i + 1; j < len(pending); j++ {
 				d.res.Migrations[j].Status = StatusNotRun
@@ -378,6 +380,18 @@ func (d *deployer) applyAll(ctx context.Context, pending []*migrate.Migration) e
 				partial = m
 			}
 			told := false // the reason was printed as progress
+			if transactionTimedOut(err) && d.conn.IsClosed() && ctx.Err() == nil {
+				// A statement of a non-transactional m outlasted transaction_timeout: the server ended the
+				// session, rolling back that statement's transaction; those before it stay. The records and
+				// the rollback need a session: connect again.
+				tt, from := d.transactionTimeout()
+				why = fmt.Sprintf("%s failed: a statement ran longer than transaction_timeout %s (%s), and the server ended the session: %v", m.ID(), tt, from, err)
+				d.progress("%s", why)
+				told = true
+				if rerr := d.reconnect(ctx); rerr != nil {
+					return d.unreachable(pending[:i], m, false, rerr)
+				}
+			}
 			if ctx.Err() != nil {
 				// Stopped (a cancelled CI job) during the migration: the rollback is part of the clean-up
 				// the signal starts, so it runs on a context the signal does not cancel.

@@ -508,8 +508,12 @@ func (d *deployer) endWatch(ctx context.Context, err error) {
 	d.note("%s: an automatic snapshot restore is refused, as it could not tell whether it would lose other sessions' writes", d.watchErr)
 }
 
-// checkSession is the SQL that sets up a session of the write check: lock waits bounded as the deploy's.
-func (d *deployer) checkSession() string { return lockTimeoutSQL(d.hist.lockTimeout) }
+// checkSession is the SQL that sets up a session of the write check: lock waits bounded as the deploy's,
+// and none of the server's timeouts that end a session (keepSessionSQL): a check reads the snapshot's
+// view of every table, which may outlast a transaction_timeout the server gives the deploy's role.
+func (d *deployer) checkSession() string {
+	return lockTimeoutSQL(d.hist.lockTimeout) + "; " + keepSessionSQL
+}
 
 // checkConnAgain is checkConn for the checks before a rollback: it tries for reconnectWait, as the deploy
 // connects again after it lost its connection (a restarting server).

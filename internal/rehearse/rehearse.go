@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/url"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -124,8 +125,8 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	}
 	defer closeInstance(ctx, inst, opts)
 	// The statement watchdog and the sentinel stop the run when the server stops answering (see
-	// run.frozen).
-	r := &run{opts: opts, inst: inst, rep: rep}
+	// run.frozen). Its sessions run without the server's transaction_timeout (see withoutTransactionTimeout).
+	r := &run{opts: opts, inst: withoutTransactionTimeout(inst), rep: rep}
 	ctx, end, err := r.guard(ctx)
 	if err != nil {
 		return nil, "", err
@@ -437,6 +438,31 @@ func runSetup(ctx context.Context, conn *pgx.Conn, opts Options, hook *pg.Statem
 }
 
 // closeInstance removes the throwaway database; what it could not clean up is reported, not fatal.
+// withoutTransactionTimeout is inst with URLs whose sessions turn PostgreSQL 17's transaction_timeout off
+// (-c transaction_timeout=0 in their options): on a server (the url provider's) whose role or database
+// sets it, the server would end the rehearsal's session once one of its transactions (a migration and
+// its catalog reads, a round trip's copy of the database) outlasted it. A startup option is the session's
+// own value, which every RESET ALL (pg.ResetSession) comes back to, as a SET would not; the rehearsal's
+// limits are its own (--statement-timeout, the watchdog). Older servers, which refuse the unknown setting
+// at connection, keep their URLs, as does a URL that cannot be parsed.
+func withoutTransactionTimeout(inst *sandbox.Instance) *sandbox.Instance {
+	if inst.ServerVersion < 170000 {
+		return inst
+	}
+	own := *inst
+	for _, u := range []*string{&own.URL, &own.AdminURL} {
+		p, err := url.Parse(*u)
+		if *u == "" || err != nil {
+			continue
+		}
+		q := p.Query()
+		q.Set("options", strings.TrimSpace(q.Get("options")+" -c transaction_timeout=0"))
+		p.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // the driver reads a + as itself, not as a space
+		*u = p.String()
+	}
+	return &own
+}
+
 func closeInstance(ctx context.Context, inst *sandbox.Instance, opts Options) {
 	if err := inst.Close(context.WithoutCancel(ctx)); err != nil {
 		opts.Progress("warning: cleaning up the throwaway database: %v", err)
