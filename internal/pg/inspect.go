@@ -803,8 +803,8 @@ SELECT json_build_object(
           || ': ' || (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(d.defaclacl) a), E'\n' ORDER BY 1), '')
         FROM pg_default_acl d WHERE d.defaclnamespace = ns.oid),
     'collations', (SELECT coalesce(string_agg(quote_ident(co.collname) || ': '
-          || CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' ELSE 'default' END || ' locale '
-          -- the ICU locale's column is colliculocale on 15 and 16, colllocale from 17
+          || CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'default' END || ' locale '
+          -- the ICU locale's column is colliculocale on 15 and 16, colllocale from 17 (the builtin provider's too, 17's)
           || coalesce(nullif(co.collcollate, ''), to_jsonb(co)->>'colliculocale', to_jsonb(co)->>'colllocale', '')
           || CASE WHEN co.collctype IS DISTINCT FROM co.collcollate AND co.collctype <> '' THEN ' ctype ' || co.collctype ELSE '' END
           || coalesce(' rules ' || (to_jsonb(co)->>'collicurules'), '')
