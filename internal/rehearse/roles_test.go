@@ -184,7 +184,10 @@ GRANT sg_g2 TO sg_x2 WITH ADMIN OPTION; GRANT sg_g2 TO sg_u2; GRANT sg_g2 TO sg_
 		"2": {"membership of sg_u3 in sg_g2 granted by sg_x2 is left behind by the down"},
 	})
 
-	gen := map[string]string{"20240101000001_by_x.sql": "-- migrate:up\nGRANT sg_g2 TO sg_u2 GRANTED BY sg_x2;\n-- migrate:down\n"}
+	gen := map[string]string{
+		"20240101000001_by_x.sql":    "-- migrate:up\nGRANT sg_g2 TO sg_u2 GRANTED BY sg_x2;\n-- migrate:down\n",
+		"20240101000002_options.sql": "-- migrate:up\nGRANT sg_g2 TO sg_u3 WITH INHERIT FALSE;\n-- migrate:down\n",
+	}
 	rep, err = rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, migrate.FormatDbmate, gen), Provider: p, Setup: setup,
 		GenerateDown: true})
 	if err != nil {
@@ -193,5 +196,10 @@ GRANT sg_g2 TO sg_x2 WITH ADMIN OPTION; GRANT sg_g2 TO sg_u2; GRANT sg_g2 TO sg_
 	m := migration(t, rep, "20240101000001")
 	if gd := m.GeneratedDown; gd == nil || !gd.Verified || !strings.Contains(gd.SQL, "REVOKE sg_g2 FROM sg_u2 GRANTED BY sg_x2") {
 		t.Errorf("%s %+v: generated down %+v; want REVOKE sg_g2 FROM sg_u2 GRANTED BY sg_x2, verified", m.Status, m.Error, gd)
+	}
+	// The option of the grant the setup made (a superuser's grants are the bootstrap superuser's).
+	m = migration(t, rep, "20240101000002")
+	if gd := m.GeneratedDown; gd == nil || !gd.Verified || !strings.Contains(gd.SQL, "GRANT sg_g2 TO sg_u3 WITH INHERIT TRUE GRANTED BY postgres") {
+		t.Errorf("%s %+v: generated down %+v; want GRANT sg_g2 TO sg_u3 WITH INHERIT TRUE GRANTED BY postgres, verified", m.Status, m.Error, gd)
 	}
 }
