@@ -756,8 +756,9 @@ var catalog = []Rule{
 	{ID: "event-trigger", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "CREATE EVENT TRIGGER, ALTER EVENT TRIGGER … ENABLE [ALWAYS | REPLICA] (dangerous); ALTER EVENT TRIGGER … DISABLE, OWNER TO and DROP EVENT TRIGGER (caution)",
 		Suggestion: "event triggers belong in the database's infrastructure code (the DBA-owned provisioning that installs audit and guard extensions), reviewed by DBAs; a migration should neither add nor remove them",
-		Why: "Risk: dangerous for creating or enabling one: an event trigger runs its function on every later DDL statement of every session in the database (ddl_command_start, ddl_command_end, sql_drop, table_rewrite, login), " +
-			"later deploys and a DBA's maintenance included, with the privileges of whoever runs that statement, so a function planted by one migration runs as a superuser the next time one changes the schema. " +
+		Why: "Risk: dangerous for creating or enabling one: an event trigger runs its function on every later DDL statement of every session in the database (ddl_command_start, ddl_command_end, sql_drop, table_rewrite), " +
+			"later deploys and a DBA's maintenance included, with the privileges of whoever runs that statement, so a function planted by one migration runs as a superuser the next time one changes the schema; " +
+			"one ON login (PostgreSQL 17) runs it at every login to the database instead, with the privileges of the role that logs in, and an error it raises refuses the login. " +
 			"ENABLE ALWAYS and ENABLE REPLICA make it fire on replicas too. Caution for DISABLE, DROP and OWNER TO: they switch off or hand over what the trigger enforced or recorded (a DDL audit, a guard against DROP TABLE).",
 		Bad:   "CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl();",
 		Good:  "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();",

@@ -69,8 +69,15 @@ func (a *analyzer) eventTrigger(n *pg_query.Node, where string) {
 	switch {
 	case n.GetCreateEventTrigStmt() != nil:
 		s := n.GetCreateEventTrigStmt()
+		fn := strings.Join(nameList(s.Funcname), ".")
+		if strings.EqualFold(s.Eventname, "login") {
+			// PostgreSQL 17: it fires as a session starts, not on DDL.
+			a.server("event-trigger", Dangerous, where, fmt.Sprintf("CREATE EVENT TRIGGER %s ON login runs %s() at every login to the database, the application's, deploys' and DBAs' included, with the privileges of the role that logs in; an error it raises refuses the login",
+				s.Trigname, fn))
+			return
+		}
 		a.server("event-trigger", Dangerous, where, fmt.Sprintf("CREATE EVENT TRIGGER %s ON %s runs %s() on every later DDL statement of every session in the database, deploys and DBAs' included, with the privileges of whoever runs that statement",
-			s.Trigname, s.Eventname, strings.Join(nameList(s.Funcname), ".")))
+			s.Trigname, s.Eventname, fn))
 	case n.GetAlterEventTrigStmt() != nil:
 		s := n.GetAlterEventTrigStmt()
 		if s.Tgenabled == "D" {
@@ -78,7 +85,7 @@ func (a *analyzer) eventTrigger(n *pg_query.Node, where string) {
 			return
 		}
 		mode := map[string]string{"O": "ENABLE", "A": "ENABLE ALWAYS", "R": "ENABLE REPLICA"}[s.Tgenabled]
-		a.server("event-trigger", Dangerous, where, fmt.Sprintf("ALTER EVENT TRIGGER %s %s makes its function run on later DDL statements of every session in the database", s.Trigname, mode))
+		a.server("event-trigger", Dangerous, where, fmt.Sprintf("ALTER EVENT TRIGGER %s %s makes its function run again on its event: later DDL statements of every session in the database, or every login to it (ON login)", s.Trigname, mode))
 	case n.GetDropStmt() != nil && n.GetDropStmt().RemoveType == pg_query.ObjectType_OBJECT_EVENT_TRIGGER:
 		var names []string
 		for _, o := range n.GetDropStmt().Objects {

@@ -63,6 +63,34 @@ CREATE EVENT TRIGGER t ON ddl_command_end EXECUTE FUNCTION f();`
 	}
 }
 
+// TestEventTriggerEvents: the finding says when the trigger's function runs. One ON login (PostgreSQL
+// 17) runs it as every session logs in, not on DDL, which the finding said of every event trigger.
+func TestEventTriggerEvents(t *testing.T) {
+	t.Parallel()
+	for sql, want := range map[string]string{
+		"CREATE EVENT TRIGGER t ON login EXECUTE FUNCTION f();":                                     "CREATE EVENT TRIGGER t ON login runs f() at every login to the database",
+		"DO $$ BEGIN CREATE EVENT TRIGGER t ON LOGIN EXECUTE FUNCTION app.f(); END $$;":             "runs app.f() at every login to the database",
+		"CREATE EVENT TRIGGER t ON ddl_command_start EXECUTE FUNCTION f();":                         "ON ddl_command_start runs f() on every later DDL statement",
+		"CREATE EVENT TRIGGER t ON ddl_command_end EXECUTE FUNCTION f();":                           "ON ddl_command_end runs f() on every later DDL statement",
+		"CREATE EVENT TRIGGER t ON sql_drop EXECUTE FUNCTION f();":                                  "ON sql_drop runs f() on every later DDL statement",
+		"CREATE EVENT TRIGGER t ON table_rewrite WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION f();": "ON table_rewrite runs f() on every later DDL statement",
+	} {
+		s := &migrate.Script{File: "m.sql", SQL: sql, Statements: sqlparse.Parse(sql)}
+		var msgs []string
+		for _, f := range AnalyzeScript(s, true, Config{Schema: testSchema(t)}) {
+			if f.Rule == "event-trigger" {
+				msgs = append(msgs, f.Message)
+			}
+		}
+		if len(msgs) != 1 || !strings.Contains(msgs[0], want) {
+			t.Errorf("%s: event-trigger findings %q, want one saying %q", sql, msgs, want)
+		}
+		if login := strings.Contains(strings.ToLower(sql), " on login "); login && len(msgs) == 1 && strings.Contains(msgs[0], "DDL") {
+			t.Errorf("%s: %q speaks of DDL", sql, msgs[0])
+		}
+	}
+}
+
 // TestReachRulesQuietOnOrdinarySQL: legitimate migration SQL raises none of this file's rules.
 func TestReachRulesQuietOnOrdinarySQL(t *testing.T) {
 	t.Parallel()

@@ -803,8 +803,8 @@ SELECT json_build_object(
           || ': ' || (SELECT coalesce(string_agg(a::text, ',' ORDER BY a::text), '') FROM unnest(d.defaclacl) a), E'\n' ORDER BY 1), '')
         FROM pg_default_acl d WHERE d.defaclnamespace = ns.oid),
     'collations', (SELECT coalesce(string_agg(quote_ident(co.collname) || ': '
-          || CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' ELSE 'default' END || ' locale '
-          -- the ICU locale's column is colliculocale on 15 and 16, colllocale from 17
+          || CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'default' END || ' locale '
+          -- the ICU locale's column is colliculocale on 15 and 16, colllocale from 17 (the builtin provider's too, 17's)
           || coalesce(nullif(co.collcollate, ''), to_jsonb(co)->>'colliculocale', to_jsonb(co)->>'colllocale', '')
           || CASE WHEN co.collctype IS DISTINCT FROM co.collcollate AND co.collctype <> '' THEN ' ctype ' || co.collctype ELSE '' END
           || coalesce(' rules ' || (to_jsonb(co)->>'collicurules'), '')
@@ -1223,8 +1223,8 @@ SELECT json_build_object(
 -- fingerprint, see stateSQL): the server's roles but the predefined pg_* ones, whether each has a
 -- password only when a superuser reads (pg_authid is theirs alone; read through query_to_xml, which
 -- only runs when asked, as the query itself may not name pg_authid), and the memberships of those roles
--- (on PostgreSQL 16 and later with their INHERIT and SET options, columns 15 lacks: read from the row
--- as JSON; grants of one membership by several grantors are one membership)
+-- (on PostgreSQL 16 and later, one per grantor, with their INHERIT and SET options, columns 15 lacks:
+-- read from the row as JSON; before 16 a member has one membership in a role, whoever granted it)
 'roles', (SELECT coalesce(json_agg(json_build_object(
     'oid', r.oid::int8, 'name', r.rolname, 'superuser', r.rolsuper, 'createdb', r.rolcreatedb, 'createrole', r.rolcreaterole,
     'inherit', r.rolinherit, 'login', r.rolcanlogin, 'replication', r.rolreplication, 'bypassrls', r.rolbypassrls,
@@ -1239,13 +1239,15 @@ SELECT json_build_object(
         query_to_xml('SELECT oid AS o FROM pg_catalog.pg_authid WHERE rolpassword IS NOT NULL', false, false, ''))) x), '{}') END AS oids) pw
   WHERE r.rolname NOT LIKE 'pg\_%'),
 'memberships', (SELECT coalesce(json_agg(json_build_object(
-    'role', m.role, 'member', m.member, 'role_oid', m.roleid::int8, 'member_oid', m.memberid::int8, 'admin', m.admin,
-    'inherit', m.inh, 'set', m.set)), '[]')
-  FROM (SELECT g.rolname AS role, u.rolname AS member, a.roleid, a.member AS memberid, bool_or(a.admin_option) AS admin,
+    'role', m.role, 'member', m.member, 'grantor', m.grantor, 'role_oid', m.roleid::int8, 'member_oid', m.memberid::int8,
+    'grantor_oid', m.grantorid, 'admin', m.admin, 'inherit', m.inh, 'set', m.set)), '[]')
+  FROM (SELECT g.rolname AS role, u.rolname AS member, a.roleid, a.member AS memberid,
+      CASE WHEN to_jsonb(a) ? 'inherit_option' THEN pg_get_userbyid(a.grantor) END AS grantor,
+      CASE WHEN to_jsonb(a) ? 'inherit_option' THEN a.grantor::int8 END AS grantorid, bool_or(a.admin_option) AS admin,
       bool_or((to_jsonb(a)->>'inherit_option')::bool)::text AS inh, bool_or((to_jsonb(a)->>'set_option')::bool)::text AS set
     FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles u ON u.oid = a.member
     WHERE u.rolname NOT LIKE 'pg\_%'
-    GROUP BY 1, 2, 3, 4) m),
+    GROUP BY 1, 2, 3, 4, 5, 6) m),
 -- whole reads only (a partial read keeps the mark's: any change to pg_default_acl changes the probe's
 -- defacl fingerprint, see stateSQL): the database-wide default privileges (ALTER DEFAULT PRIVILEGES
 -- without IN SCHEMA), one line per role and kind of object, each the whole ACL that replaces the

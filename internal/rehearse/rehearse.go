@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/lint"
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -133,6 +134,10 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	}
 	defer func() {
 		if err = end(err); err != nil {
+			if refused := r.refusedReport(err, started); refused != nil {
+				rep, missed, err = refused, "", nil
+				return
+			}
 			rep, missed = r.stoppedReport(err, started), ""
 		}
 	}()
@@ -602,10 +607,170 @@ func (r *run) stoppedReport(err error, started time.Time) *report.Report {
 func (r *run) connect(ctx context.Context) error {
 	conn, watch, err := connectPair(ctx, r.inst.URL)
 	if err != nil {
-		return err
+		return r.refusedAtLogin(ctx, err)
 	}
 	r.conn = conn
 	return r.startWatchdog(ctx, watch)
+}
+
+// loginRefusedError is a new session of the rehearsal's database that the server refused because a
+// login event trigger (PostgreSQL 17) raised as it started: a migration created it, and from then on
+// the database takes no new session, the rehearsal's (a round trip's copy, a reconnection) included.
+type loginRefusedError struct {
+	// triggers names the database's enabled ON login triggers, "" when they could not be read.
+	triggers string
+	err      error
+}
+
+func (e *loginRefusedError) Error() string { return e.message("its") }
+
+// message says what refused the session, the trigger being whose (its, the database's).
+func (e *loginRefusedError) message(whose string) string {
+	what := whose + " login event trigger"
+	if e.triggers != "" {
+		what += " " + e.triggers
+	}
+	// The server's words: the connection's own (user, host, port) say nothing of the migration.
+	msg := e.err.Error()
+	var pe *pgconn.PgError
+	if errors.As(e.err, &pe) {
+		msg = pe.Severity + ": " + pe.Message
+	}
+	return what + " refuses new sessions of the database (" + msg + ")"
+}
+
+func (e *loginRefusedError) Unwrap() error { return e.err }
+
+// refusedAtLogin is err, the refusal of a new session of the rehearsal's database, as a
+// *loginRefusedError when an event trigger ON login refused it: a session that may turn event triggers
+// off (a superuser's, event_triggers = off) gets in and finds one enabled, or, for a role that may not,
+// the database says it has one (pg_database.dathasloginevt, read on the maintenance connection).
+// Anything else is err as it is.
+func (r *run) refusedAtLogin(ctx context.Context, err error) error {
+	var pe *pgconn.PgError
+	if r.inst.ServerVersion < 170000 || !errors.As(err, &pe) || strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") {
+		return err
+	}
+	cfg, perr := pgx.ParseConfig(r.inst.URL)
+	if perr != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	cfg.RuntimeParams["event_triggers"] = "off"
+	if c, cerr := pgx.ConnectConfig(ctx, ownDeadline(cfg)); cerr == nil {
+		defer c.Close(ctx)
+		var names *string
+		if qerr := c.QueryRow(ctx, `SELECT string_agg(evtname, ', ' ORDER BY evtname) FROM pg_catalog.pg_event_trigger
+			WHERE evtevent = 'login' AND evtenabled <> 'D'`).Scan(&names); qerr != nil || names == nil {
+			return err
+		}
+		return &loginRefusedError{triggers: *names, err: err}
+	}
+	if r.inst.AdminURL == "" {
+		return err
+	}
+	admin, aerr := pgx.Connect(ctx, r.inst.AdminURL)
+	if aerr != nil {
+		return err
+	}
+	defer admin.Close(ctx)
+	var has bool
+	if qerr := admin.QueryRow(ctx, `SELECT coalesce((to_jsonb(d)->>'dathasloginevt')::bool, false) FROM pg_catalog.pg_database d
+		WHERE d.datname = $1`, cfg.Database).Scan(&has); qerr != nil || !has {
+		return err
+	}
+	return &loginRefusedError{err: err}
+}
+
+// loginTrigger matches CREATE EVENT TRIGGER ... ON login.
+var loginTrigger = regexp.MustCompile(`(?is)^\s*CREATE\s+EVENT\s+TRIGGER\s+("[^"]+"|\S+)\s+ON\s+login\b`)
+
+// loginTriggerStatement is the statement of up that creates an event trigger ON login, nil if none.
+func loginTriggerStatement(up *migrate.Script) *sqlparse.Statement {
+	if up == nil {
+		return nil
+	}
+	for i, s := range up.Statements {
+		if loginTrigger.MatchString(s.SQL) {
+			return &up.Statements[i]
+		}
+	}
+	return nil
+}
+
+// loginTriggerBefore is the last new migration applied before rm whose up creates an event trigger ON
+// login, with that statement; nil if none.
+func (r *run) loginTriggerBefore(rm *report.Migration) (*report.Migration, *sqlparse.Statement) {
+	var em *report.Migration
+	var es *sqlparse.Statement
+	for i := range r.rep.Migrations {
+		x := &r.rep.Migrations[i]
+		if x == rm {
+			break
+		}
+		if !x.New || x.Status != report.StatusApplied {
+			continue
+		}
+		for _, m := range r.opts.Set.Migrations {
+			if m.Version == x.Version && m.Up != nil && m.Up.File == x.File {
+				if s := loginTriggerStatement(m.Up); s != nil {
+					em, es = x, s
+				}
+			}
+		}
+	}
+	return em, es
+}
+
+// refusedReport is the report of a run stopped by a login event trigger that refuses the rehearsal's
+// new sessions (err, a loginRefusedError) while it rehearsed the new migrations: the migration under
+// way fails with it, its up having created the trigger, and the later ones are not run. It is nil for
+// any other error, or one before the new migrations (the setup, the history).
+func (r *run) refusedReport(err error, started time.Time) *report.Report {
+	var refused *loginRefusedError
+	rm := r.current
+	if rm == nil || !errors.As(err, &refused) {
+		return nil
+	}
+	var failed *report.SQLError
+	if rm.Status == report.StatusFailed {
+		failed = rm.Error
+	}
+	rm.Status = report.StatusFailed
+	rm.Error = &report.SQLError{Message: refused.Error(), Phase: "up", File: r.currentUp.File,
+		Hint: "An event trigger ON login runs its function as every session of the database starts, and an error it raises refuses that session: " +
+			"the application's, a deploy's, a DBA's. Catch the error in the function, or leave the trigger out of the migration."}
+	var pe *pgconn.PgError
+	if errors.As(refused.err, &pe) {
+		rm.Error.SQLState = pe.Code
+	}
+	// The statement that created the trigger, where the up has it in plain sight. An up without one
+	// may have created it otherwise (a DO block), or an earlier new migration did, in a transaction
+	// whose session the rehearsal kept: that one fails too, at its statement, and the trigger is said
+	// to be the database's.
+	if s := loginTriggerStatement(r.currentUp); s != nil {
+		rm.Error.Line, rm.Error.Column, rm.Error.Statement = s.Pos.Line, s.Pos.Column, shorten(s.SQL, 500)
+	} else {
+		rm.Error.Message = refused.message("the database's") + ": the rehearsal could not open one for this migration"
+		if em, s := r.loginTriggerBefore(rm); em != nil {
+			e := *rm.Error
+			e.Message, e.File, e.Line, e.Column, e.Statement = refused.Error(), em.File, s.Pos.Line, s.Pos.Column, shorten(s.SQL, 500)
+			em.Status, em.Error = report.StatusFailed, &e
+			rm.Error.Message += " (" + em.Label() + " created it)"
+		}
+	}
+	if failed != nil {
+		// The up failed first: its own error stays, the refusal is what followed it.
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("After %s failed, %s.", rm.Label(), rm.Error.Message))
+		rm.Error = failed
+	}
+	if r.inRoundtrip && (rm.Roundtrip == nil || rm.Roundtrip.Status == "") {
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{}}
+	}
+	rm.Risk = lint.Highest(rm.Findings)
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("The rehearsal's database refused new sessions after %s (a login event trigger): the rehearsal stopped there, and the later migrations were not run.", rm.Label()))
+	return r.finish(started)
 }
 
 // connectPair opens two connections to url at once: the rehearsal's and its statement watchdog's. Each
@@ -786,7 +951,7 @@ func (r *run) observer(ctx context.Context) (*pgx.Conn, error) {
 	}
 	c, err := pgx.Connect(ctx, r.inst.URL)
 	if err != nil {
-		return nil, fmt.Errorf("connect observer: %w", err)
+		return nil, fmt.Errorf("connect observer: %w", r.refusedAtLogin(ctx, err))
 	}
 	r.observe = c
 	return c, nil

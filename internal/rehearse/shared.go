@@ -469,7 +469,9 @@ func newServerGuard(ctx context.Context, r *run) (*serverGuard, error) {
 }
 
 // fingerprintSQL reads what a shared server keeps beyond the run: key and value per thing. $1 are the
-// run's own roles, $2 its database. {{PASSWORD}} is the password's hash where the guard's role may read
+// run's own roles, $2 its database. A membership's value is each grant of it (one per grantor from
+// PostgreSQL 16 on, which may each carry other options): its grantor and options, {{MEMBERSHIP}} the
+// INHERIT and SET options where the server has them (see fingerprintQuery). {{PASSWORD}} is the password's hash where the guard's role may read
 // pg_authid (see fingerprintQuery), and nothing elsewhere (a managed server's CREATEDB role):
 // PostgreSQL checks the privileges of every table a query names, also in a branch that never runs.
 const fingerprintSQL = `
@@ -479,9 +481,12 @@ SELECT 'role ' || quote_ident(rolname), concat_ws(' ', 'super=' || rolsuper, 'in
   'validuntil=' || rolvaliduntil, 'config=' || rolconfig::text, {{PASSWORD}})
 FROM pg_catalog.pg_roles r WHERE NOT rolname = ANY($1)
 UNION ALL
-SELECT 'membership of ' || quote_ident(m.rolname) || ' in ' || quote_ident(g.rolname), 'admin=' || am.admin_option
+SELECT 'membership of ' || quote_ident(m.rolname) || ' in ' || quote_ident(g.rolname),
+  string_agg(concat_ws(' ', 'grantor=' || pg_catalog.pg_get_userbyid(am.grantor), 'admin=' || am.admin_option{{MEMBERSHIP}}), '; '
+    ORDER BY pg_catalog.pg_get_userbyid(am.grantor))
 FROM pg_catalog.pg_auth_members am JOIN pg_catalog.pg_roles g ON g.oid = am.roleid JOIN pg_catalog.pg_roles m ON m.oid = am.member
 WHERE NOT (g.rolname = ANY($1) OR m.rolname = ANY($1))
+GROUP BY m.rolname, g.rolname
 UNION ALL
 SELECT 'database ' || quote_ident(datname), concat_ws(' ', 'owner=' || pg_catalog.pg_get_userbyid(datdba), 'allowconn=' || datallowconn,
   'connlimit=' || datconnlimit, 'template=' || datistemplate, 'acl=' || datacl::text)
@@ -512,7 +517,12 @@ func fingerprintQuery(passwords bool, version int) string {
 	if version >= 150000 {
 		params = parameterACLSQL
 	}
-	return strings.NewReplacer("{{PASSWORD}}", pw, "{{PARAMETERS}}", params).Replace(fingerprintSQL)
+	// PostgreSQL 16 gave memberships their INHERIT and SET options.
+	membership := ""
+	if version >= 160000 {
+		membership = ", 'inherit=' || am.inherit_option, 'set=' || am.set_option"
+	}
+	return strings.NewReplacer("{{PASSWORD}}", pw, "{{PARAMETERS}}", params, "{{MEMBERSHIP}}", membership).Replace(fingerprintSQL)
 }
 
 // errServerGone marks a fingerprint that failed because the server does not answer at all (no

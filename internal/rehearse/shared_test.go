@@ -478,3 +478,43 @@ func TestSharedServerConnectionLimit(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestSharedServerGuardMembershipOptions: on PostgreSQL 16 and later a membership has INHERIT and SET
+// options, and one grant per grantor. A migration that takes the options of a membership the server
+// has (WITH INHERIT FALSE, SET FALSE) or grants it again in another grantor's name (GRANTED BY) from
+// code run from text, past the static check, is caught by the fingerprint: the fingerprint held the
+// admin option alone, and both changes stayed on the server with check: ok.
+func TestSharedServerGuardMembershipOptions(t *testing.T) {
+	inst := pgtest.TCPServerVersion(t, 17)
+	admin, err := pgx.Connect(t.Context(), inst.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(t.Context(), "CREATE ROLE g_ex; CREATE ROLE u_ex LOGIN; CREATE ROLE x_ex; GRANT g_ex TO x_ex WITH ADMIN OPTION"); err != nil {
+		t.Fatal(err)
+	}
+	for sql, want := range map[string]string{
+		"DO $$BEGIN EXECUTE 'GR' || 'ANT g_ex TO u_ex WITH INHERIT FALSE, SET FALSE'; END$$;": "membership of u_ex in g_ex changed",
+		"DO $$BEGIN EXECUTE 'GR' || 'ANT g_ex TO u_ex GRANTED BY x_ex'; END$$;":               "membership of u_ex in g_ex changed",
+		"DO $$BEGIN EXECUTE 'GR' || 'ANT g_ex TO u_ex WITH ADMIN OPTION'; END$$;":             "membership of u_ex in g_ex changed",
+	} {
+		if _, err := admin.Exec(t.Context(), "REVOKE g_ex FROM u_ex CASCADE; REVOKE g_ex FROM u_ex GRANTED BY x_ex CASCADE; GRANT g_ex TO u_ex"); err != nil {
+			t.Fatal(err)
+		}
+		set, err := migrate.Read(fstest.MapFS{"1_a.up.sql": {Data: []byte(sql)}, "1_a.down.sql": {Data: []byte("SELECT 1;")}}, migrate.FormatGolangMigrate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sharedServerChanges(nil, set, nil, nil); err != nil {
+			t.Fatalf("the static check already refuses %q, the test needs one it misses: %v", sql, err)
+		}
+		rep, err := Run(t.Context(), Options{Set: set, Provider: sandbox.NewURL(sandbox.Options{DatabaseURL: inst.AdminURL}), NoTrace: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := rep.Migrations[0]; m.Status != report.StatusFailed || m.Error == nil || !strings.Contains(m.Error.Message, want) {
+			t.Errorf("%q: %s %+v; want failed naming %q", sql, m.Status, m.Error, want)
+		}
+	}
+}

@@ -56,7 +56,7 @@ type Catalog struct {
 	Languages     map[string]*Language     `json:"languages,omitempty"`
 	Conversions   map[string]*Conversion   `json:"conversions,omitempty"`
 	Transforms    map[string]*Transform    `json:"transforms,omitempty"`
-	// Roles are keyed by name, Memberships by "member in role" (see Membership.Key): they belong to the
+	// Roles are keyed by name, Memberships by "member in role [granted by grantor]" (see Membership.Key): they belong to the
 	// server, and only whole reads have them (see internal/pg). The predefined pg_* roles are left out.
 	Roles       map[string]*Role       `json:"roles,omitempty"`
 	Memberships map[string]*Membership `json:"memberships,omitempty"`

@@ -28,13 +28,19 @@ type Role struct {
 	Comment          string   `json:"comment,omitempty"`
 }
 
-// Membership is a role's membership in another (GRANT role TO member).
+// Membership is a role's membership in another (GRANT role TO member). From PostgreSQL 16 on each
+// grantor's grant is a membership of its own: a member may hold a role by several grants, each with its
+// own options, and REVOKE takes back one grantor's (GRANTED BY, the current role's by default) alone.
 type Membership struct {
 	Role   string `json:"role"`
 	Member string `json:"member"`
-	// RoleOID and MemberOID recognise the membership across a rename of either role.
-	RoleOID   uint32 `json:"role_oid,omitempty"`
-	MemberOID uint32 `json:"member_oid,omitempty"`
+	// Grantor is the role that granted it, on PostgreSQL 16 and later; "" before 16, where a member has
+	// one membership in a role whoever granted it.
+	Grantor string `json:"grantor,omitempty"`
+	// RoleOID, MemberOID and GrantorOID recognise the membership across a rename of any of its roles.
+	RoleOID    uint32 `json:"role_oid,omitempty"`
+	MemberOID  uint32 `json:"member_oid,omitempty"`
+	GrantorOID uint32 `json:"grantor_oid,omitempty"`
 	// Admin is WITH ADMIN OPTION. Inherit and Set are the INHERIT and SET options of PostgreSQL 16 and
 	// later ("true", "false"); "" before 16, where membership has no such options.
 	Admin   bool   `json:"admin,omitempty"`
@@ -42,8 +48,22 @@ type Membership struct {
 	Set     string `json:"set,omitempty"`
 }
 
-// Key is the membership's key in Catalog.Memberships: "member in role".
-func (m *Membership) Key() string { return m.Member + " in " + m.Role }
+// Key is the membership's key in Catalog.Memberships: "member in role", and " granted by grantor"
+// where the membership has a grantor (PostgreSQL 16 and later).
+func (m *Membership) Key() string {
+	if m.Grantor != "" {
+		return m.Member + " in " + m.Role + " granted by " + m.Grantor
+	}
+	return m.Member + " in " + m.Role
+}
+
+// grantedBy is the GRANTED BY clause that names the membership's grantor, "" where it has none.
+func (m *Membership) grantedBy() string {
+	if m.Grantor == "" {
+		return ""
+	}
+	return " GRANTED BY " + role(m.Grantor)
+}
 
 // keepRoles leaves in c only the roles ig.Roles names (all when it is nil), and the memberships of
 // those roles (in another role, or of another role in them).

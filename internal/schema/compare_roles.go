@@ -60,6 +60,9 @@ func (c *Catalog) roleObjects() []object {
 		id := ""
 		if x.RoleOID != 0 && x.MemberOID != 0 {
 			id = fmt.Sprintf("%d:%d", x.RoleOID, x.MemberOID)
+			if x.GrantorOID != 0 {
+				id += fmt.Sprintf(":%d", x.GrantorOID)
+			}
 		}
 		out = append(out, object{kind: KindMembership, key: k, id: id, def: membershipSummary(x),
 			props: []PropertyChange{prop("admin"+membershipOptionSuffix, boolStr(x.Admin)), prop("inherit"+membershipOptionSuffix, x.Inherit),
@@ -103,7 +106,7 @@ func roleSummary(x *Role) string {
 	return strings.Join(words, " ")
 }
 
-// membershipSummary is the GRANT of a membership, its options with it.
+// membershipSummary is the GRANT of a membership, its options and grantor with it.
 func membershipSummary(x *Membership) string {
 	s := "GRANT " + role(x.Role) + " TO " + role(x.Member)
 	var opts []string
@@ -119,7 +122,7 @@ func membershipSummary(x *Membership) string {
 	if len(opts) > 0 {
 		s += " WITH " + strings.Join(opts, ", ")
 	}
-	return s
+	return s + x.grantedBy()
 }
 
 // roleSentence words a change of a role's or membership's property ("role app is LOGIN after the

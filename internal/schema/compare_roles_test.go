@@ -61,3 +61,41 @@ func TestRolesFilter(t *testing.T) {
 		t.Error("the default ignore list left a role out")
 	}
 }
+
+// TestMembershipGrantors: from PostgreSQL 16 on a member may hold a role by several grants, one per
+// grantor, each with its own options. A grant the up added beside another reads as a membership of its
+// own, and the generated down revokes it, and restores another's options, GRANTED BY its grantor (a
+// REVOKE without it takes back the current role's grant alone).
+func TestMembershipGrantors(t *testing.T) {
+	before, after := NewCatalog(), NewCatalog()
+	for _, c := range []*Catalog{before, after} {
+		for i, n := range []string{"g", "u", "x", "postgres"} {
+			c.Roles[n] = &Role{OID: uint32(20000 + i), Name: n, Inherit: true, ConnectionLimit: -1}
+		}
+	}
+	byPostgres := &Membership{Role: "g", Member: "u", Grantor: "postgres", RoleOID: 20000, MemberOID: 20001, GrantorOID: 20003, Inherit: "true", Set: "true"}
+	before.Memberships[byPostgres.Key()] = byPostgres
+	changed := *byPostgres
+	changed.Inherit = "false"
+	after.Memberships[changed.Key()] = &changed
+	byX := &Membership{Role: "g", Member: "u", Grantor: "x", RoleOID: 20000, MemberOID: 20001, GrantorOID: 20002, Inherit: "true", Set: "true"}
+	after.Memberships[byX.Key()] = byX
+	if len(after.Memberships) != 2 {
+		t.Fatalf("memberships %v: want one per grantor", after.Memberships)
+	}
+	got := Describe(Compare(before, after), DownPhrasing)
+	for _, w := range []string{
+		"membership of u in g granted by x is left behind by the down",
+		"membership of u in g granted by postgres is without INHERIT after the down, was WITH INHERIT",
+	} {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+	down := GenerateDown(before, after).SQL
+	for _, w := range []string{"REVOKE g FROM u GRANTED BY x;", "GRANT g TO u WITH INHERIT TRUE GRANTED BY postgres;"} {
+		if !strings.Contains(down, w) {
+			t.Errorf("down lacks %q:\n%s", w, down)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func renameRoles(c *Catalog, pairs [][2]string) *Catalog {
 		case "roles":
 			names = []string{"name"}
 		case "memberships":
-			names = []string{"role", "member"}
+			names = []string{"role", "member", "grantor"}
 		}
 		for _, o := range om {
 			walk(o, names)
@@ -137,20 +137,24 @@ func (g *downGen) createRoles() {
 	}
 	for _, k := range sortedKeys(b.Memberships) {
 		bx, x := b.Memberships[k], a.Memberships[k]
-		grant := "GRANT " + role(bx.Role) + " TO " + role(bx.Member)
+		// From PostgreSQL 16 on, each statement names the grant it changes: its grantor's.
+		grant, by, of := "GRANT "+role(bx.Role)+" TO "+role(bx.Member), bx.grantedBy(), bx.Member+" in "+bx.Role
+		if bx.Grantor != "" {
+			of += " (granted by " + bx.Grantor + ")"
+		}
 		switch {
 		case x == nil:
 			g.add("grant "+bx.Role+" to "+bx.Member+" again", membershipSummary(bx))
 		case x.Admin && !bx.Admin:
-			g.add("take the admin option of "+bx.Member+" in "+bx.Role+" back", "REVOKE ADMIN OPTION FOR "+role(bx.Role)+" FROM "+role(bx.Member))
+			g.add("take the admin option of "+of+" back", "REVOKE ADMIN OPTION FOR "+role(bx.Role)+" FROM "+role(bx.Member)+by)
 		case !x.Admin && bx.Admin:
-			g.add("give "+bx.Member+" the admin option in "+bx.Role+" again", grant+" WITH ADMIN OPTION")
+			g.add("give "+bx.Member+" the admin option in "+bx.Role+" again", grant+" WITH ADMIN OPTION"+by)
 		}
 		if x != nil && bx.Inherit != "" && x.Inherit != bx.Inherit {
-			g.add("restore the inherit option of "+bx.Member+" in "+bx.Role, grant+" WITH INHERIT "+strings.ToUpper(bx.Inherit))
+			g.add("restore the inherit option of "+of, grant+" WITH INHERIT "+strings.ToUpper(bx.Inherit)+by)
 		}
 		if x != nil && bx.Set != "" && x.Set != bx.Set {
-			g.add("restore the set option of "+bx.Member+" in "+bx.Role, grant+" WITH SET "+strings.ToUpper(bx.Set))
+			g.add("restore the set option of "+of, grant+" WITH SET "+strings.ToUpper(bx.Set)+by)
 		}
 	}
 }
@@ -232,7 +236,7 @@ func (g *downGen) dropRoles() {
 		if b.Memberships[k] != nil || dropped(x.Role) || dropped(x.Member) {
 			continue // kept, or goes with a role dropped below
 		}
-		g.add("revoke "+x.Role+" from "+x.Member+" (granted by the up)", "REVOKE "+role(x.Role)+" FROM "+role(x.Member))
+		g.add("revoke "+x.Role+" from "+x.Member+" (granted by the up)", "REVOKE "+role(x.Role)+" FROM "+role(x.Member)+x.grantedBy())
 	}
 	for _, k := range sortedKeys(a.Roles) {
 		if x := a.Roles[k]; b.Roles[k] == nil {
