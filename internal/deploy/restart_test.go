@@ -177,15 +177,7 @@ func TestDeploySurvivesRestartOutsideMigrations(t *testing.T) {
 			if !tc.during {
 				o.Snapshotter = &restartingSnapshot{Snapshotter: o.Snapshotter, restart: func() { srv.restart(t, 3*time.Second) }}
 			}
-			type outcome struct {
-				res *Result
-				err error
-			}
-			done := make(chan outcome, 1)
-			go func() {
-				res, err := Run(t.Context(), o)
-				done <- outcome{res, err}
-			}()
+			done := runAsync(t, o)
 			if tc.during {
 				waitForSleep(t, tg.url)
 				srv.restart(t, 3*time.Second)
@@ -247,15 +239,7 @@ func TestDeployRestartDuringMigrationSaysWhyNoRestore(t *testing.T) {
 			tg := newTargetAt(t, url)
 			tg.exec(t, "CREATE TABLE started AS SELECT pg_postmaster_start_time() AS at")
 			o := tg.options(t, folder(t, tc.files), "run-restart")
-			type outcome struct {
-				res *Result
-				err error
-			}
-			done := make(chan outcome, 1)
-			go func() {
-				res, err := Run(t.Context(), o)
-				done <- outcome{res, err}
-			}()
+			done := runAsync(t, o)
 			waitForSleep(t, tg.url)
 			srv.restart(t, 3*time.Second)
 			out := <-done
@@ -272,4 +256,21 @@ func TestDeployRestartDuringMigrationSaysWhyNoRestore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outcome is what a Run returned.
+type outcome struct {
+	res *Result
+	err error
+}
+
+// runAsync starts Run(o) and returns where its outcome comes, for a test that acts on the server while
+// it runs.
+func runAsync(t *testing.T, o Options) <-chan outcome {
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := Run(t.Context(), o)
+		done <- outcome{res, err}
+	}()
+	return done
 }

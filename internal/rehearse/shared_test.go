@@ -405,20 +405,7 @@ func TestSharedServerGuardPrivileges(t *testing.T) {
 		"DO $$BEGIN EXECUTE 'GRANT CREATE ON TABLE' || 'SPACE pg_default TO sg_nocreate'; END$$;": "tablespace pg_default changed",
 		"DO $$BEGIN EXECUTE 'GRANT SET ON PARA' || 'METER work_mem TO sg_nocreate'; END$$;":       "privileges on parameter work_mem added",
 	} {
-		set, err := migrate.Read(fstest.MapFS{"1_a.up.sql": {Data: []byte(sql)}, "1_a.down.sql": {Data: []byte("SELECT 1;")}}, migrate.FormatGolangMigrate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sharedServerChanges(nil, set, nil, nil); err != nil {
-			t.Fatalf("the static check already refuses %q, the test needs one it misses: %v", sql, err)
-		}
-		rep, err := Run(t.Context(), Options{Set: set, Provider: sandbox.NewURL(sandbox.Options{DatabaseURL: inst.AdminURL}), NoTrace: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m := rep.Migrations[0]; m.Status != report.StatusFailed || m.Error == nil || !strings.Contains(m.Error.Message, want) {
-			t.Errorf("%q: %s %+v; want failed naming %q", sql, m.Status, m.Error, want)
-		}
+		guardCatches(t, inst, sql, want)
 		if _, err := admin.Exec(t.Context(), "REVOKE CREATE ON TABLESPACE pg_default FROM sg_nocreate; REVOKE SET ON PARAMETER work_mem FROM sg_nocreate"); err != nil {
 			t.Fatal(err)
 		}
@@ -502,19 +489,26 @@ func TestSharedServerGuardMembershipOptions(t *testing.T) {
 		if _, err := admin.Exec(t.Context(), "REVOKE g_ex FROM u_ex CASCADE; REVOKE g_ex FROM u_ex GRANTED BY x_ex CASCADE; GRANT g_ex TO u_ex"); err != nil {
 			t.Fatal(err)
 		}
-		set, err := migrate.Read(fstest.MapFS{"1_a.up.sql": {Data: []byte(sql)}, "1_a.down.sql": {Data: []byte("SELECT 1;")}}, migrate.FormatGolangMigrate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sharedServerChanges(nil, set, nil, nil); err != nil {
-			t.Fatalf("the static check already refuses %q, the test needs one it misses: %v", sql, err)
-		}
-		rep, err := Run(t.Context(), Options{Set: set, Provider: sandbox.NewURL(sandbox.Options{DatabaseURL: inst.AdminURL}), NoTrace: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m := rep.Migrations[0]; m.Status != report.StatusFailed || m.Error == nil || !strings.Contains(m.Error.Message, want) {
-			t.Errorf("%q: %s %+v; want failed naming %q", sql, m.Status, m.Error, want)
-		}
+		guardCatches(t, inst, sql, want)
+	}
+}
+
+// guardCatches rehearses sql, a migration the static check of shared-server changes lets through, on
+// inst's server as the url provider does: the fingerprint must fail it, naming want.
+func guardCatches(t *testing.T, inst *sandbox.Instance, sql, want string) {
+	t.Helper()
+	set, err := migrate.Read(fstest.MapFS{"1_a.up.sql": {Data: []byte(sql)}, "1_a.down.sql": {Data: []byte("SELECT 1;")}}, migrate.FormatGolangMigrate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sharedServerChanges(nil, set, nil, nil); err != nil {
+		t.Fatalf("the static check already refuses %q, the test needs one it misses: %v", sql, err)
+	}
+	rep, err := Run(t.Context(), Options{Set: set, Provider: sandbox.NewURL(sandbox.Options{DatabaseURL: inst.AdminURL}), NoTrace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := rep.Migrations[0]; m.Status != report.StatusFailed || m.Error == nil || !strings.Contains(m.Error.Message, want) {
+		t.Errorf("%q: %s %+v; want failed naming %q", sql, m.Status, m.Error, want)
 	}
 }
