@@ -142,7 +142,9 @@ const lockCode = `((CASE WHEN l.locktype = 'relation' THEN l.relation::int8 << 4
 // takes, in settings (see traceInput), the relations the state before knew locked, with where their
 // pg_class and pg_index rows were, and reads again only those:
 //   - newly locked, or whose pg_class row moved (an update: rename, rewrite, new column, first rule or
-//     trigger, row security): one TID scan of pg_class finds the rows still where they were;
+//     trigger, row security): a TID scan of pg_class for each finds the rows still where they were
+//     (one scan with ctid = ANY(array) is planned, in the session's generic plan, as a sequential
+//     scan testing each row against the whole array: quadratic again);
 //   - tables whose scan counter changed (pg_stat_get_xact_numscans, read for all of them, returned when
 //     it differs), which only their counter is taken from;
 //   - no longer locked (ROLLBACK TO SAVEPOINT released the lock and undid what was done under it);
@@ -198,8 +200,7 @@ known AS MATERIALIZED (
     current_setting('schemagate.trace_itid')::tid[], current_setting('schemagate.trace_scans')::int8[]) k(oid, tid, itid, scans)
 ),
 kept AS MATERIALIZED (
-  SELECT k.* FROM known k JOIN (SELECT c.oid, c.ctid FROM pg_class c WHERE c.ctid = ANY(current_setting('schemagate.trace_tid')::tid[])) s
-    ON s.oid = k.oid AND s.ctid = k.tid
+  SELECT k.* FROM known k CROSS JOIN LATERAL (SELECT c.oid FROM pg_class c WHERE c.ctid = k.tid OFFSET 0) s WHERE s.oid = k.oid
 ),
 todo AS MATERIALIZED (
   SELECT lk.oid FROM lk WHERE lk.oid NOT IN (SELECT oid FROM kept) OR (SELECT nsp FROM flag)
