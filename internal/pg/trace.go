@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +35,10 @@ type Tracer struct {
 	NoRepeat bool
 	// repeat is the INSERT that the next statement may repeat.
 	repeat *insertRun
+	// Verify reads every relation again after each traced statement and fails on a difference with
+	// what the incremental read (lockedTraceQuery) made of the state (tests).
+	Verify   bool
+	prevFull *traceState
 }
 
 type traceRel struct {
@@ -43,32 +50,69 @@ type traceRel struct {
 	// Schema and Table are the name's parts, unquoted.
 	Schema string `json:"nsp"`
 	Table  string `json:"rel"`
-	// Plain is set for an ordinary table that nothing of its own runs code or reaches other relations
-	// by data on an INSERT: no user trigger, rule or row security, no foreign key to a partitioned table.
-	Plain bool `json:"plain"`
 	// CTID and IndexCTID are where the relation's pg_class row and, for an index, its pg_index row
 	// were: an update of either (a rename, a rewrite, a change of validity) moves it (see lockedTraceQuery).
 	CTID      string `json:"ctid"`
 	IndexCTID string `json:"ictid"`
 }
 
+// traceLock is a lock the session holds: on a relation (OID) or on an object (ClassID, ObjID). Zero
+// is no OID.
 type traceLock struct {
-	Locktype string  `json:"locktype"`
-	OID      *uint32 `json:"oid"`
-	ClassID  *uint32 `json:"classid"`
-	ObjID    *uint32 `json:"objid"`
-	Mode     string  `json:"mode"`
+	Locktype string
+	OID      uint32
+	ClassID  uint32
+	ObjID    uint32
+	Mode     string
 }
+
+// lockModes are the lock modes by the code the trace queries give them (see lockCode).
+var lockModes = [...]string{"", "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
+	"ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock", "SIReadLock"}
+
+// decodeLock is the lock a trace query wrote as one number (see lockCode).
+func decodeLock(n int64) traceLock {
+	mode := "unknown"
+	if c := n & 15; c > 0 && int(c) < len(lockModes) {
+		mode = lockModes[c]
+	}
+	if n>>62&1 == 1 {
+		return traceLock{Locktype: "object", ClassID: uint32(n >> 36 & (1<<26 - 1)), ObjID: uint32(n >> 4 & (1<<32 - 1)), Mode: mode}
+	}
+	return traceLock{Locktype: "relation", OID: uint32(n >> 4 & (1<<32 - 1)), Mode: mode}
+}
+
+// traceCounts are the transaction's updates and deletes of pg_attribute, pg_index and pg_namespace
+// rows (pg_stat_get_xact_tuples_updated and _deleted, which count every write of the session's
+// transaction and never go down in it, a rolled-back subtransaction's included): while one stays the
+// same, no column was renamed or dropped (which changes a fast default's name or takes it away with no
+// update of the table's pg_class row), no index changed validity, no schema was renamed.
+type traceCounts [3]int64
 
 type traceState struct {
 	Rels []traceRel `json:"rels"`
-	// Present lists the locked relations that exist (lockedTraceQuery): those of them not in Rels are
-	// as the state before has them.
-	Present []uint32    `json:"present"`
-	Locks   []traceLock `json:"locks"`
-	Missing []traceItem `json:"missing"` // columns with a fast default (atthasmissing)
-	Invalid []traceItem `json:"invalid"` // invalid indexes
+	// Gone lists the relations lockedTraceQuery found locked, to be read again, and dropped.
+	Gone []uint32 `json:"gone"`
+	// Other lists the locked relations read again that the trace leaves out (TOAST tables, composite
+	// types, system relations), with where their pg_class row was, so that the next read skips them.
+	Other []struct {
+		OID  uint32 `json:"oid"`
+		CTID string `json:"ctid"`
+	} `json:"other"`
+	// Scans are the scan counters of tables read again for them only: [oid, count].
+	Scans [][2]int64 `json:"scans"`
+	// Plain lists the locked ordinary tables named as the INSERT the read was for (traceInput.target)
+	// that nothing of their own runs code or reaches other relations by data on an INSERT: no user
+	// trigger, rule or row security, no foreign key to a partitioned table.
+	Plain   []uint32     `json:"plain"`
+	Counts  *traceCounts `json:"counts"`  // nil: not known (a full read, another transaction's)
+	LockIDs []int64      `json:"locks"`   // see lockCode
+	Missing []traceItem  `json:"missing"` // columns with a fast default (atthasmissing)
+	Invalid []traceItem  `json:"invalid"` // invalid indexes
+	Locks   []traceLock  `json:"-"`
 	byOID   map[uint32]traceRel
+	// others are the relations left out of the trace that the state knows where they were (Other).
+	others map[uint32]string
 }
 
 // traceItem is a column or index of relation Rel; Kind is an index's relkind (i, or I for a
@@ -79,27 +123,49 @@ type traceItem struct {
 	Kind string `json:"kind,omitempty"`
 }
 
+// lockCode writes a lock of pg_locks l as one number, so that the list of a transaction's thousands
+// of locks costs little to build, send and read after every statement: the mode's index in lockModes
+// in the low 4 bits, then the relation's OID, or, with bit 62 set, the object's objid and (from bit
+// 36) its classid, a catalog's OID.
+const lockCode = `((CASE WHEN l.locktype = 'relation' THEN l.relation::int8 << 4 ELSE (1::int8 << 62) | (l.classid::int8 << 36) | (l.objid::int8 << 4) END)
+     | CASE l.mode WHEN 'AccessShareLock' THEN 1 WHEN 'RowShareLock' THEN 2 WHEN 'RowExclusiveLock' THEN 3 WHEN 'ShareUpdateExclusiveLock' THEN 4
+       WHEN 'ShareLock' THEN 5 WHEN 'ShareRowExclusiveLock' THEN 6 WHEN 'ExclusiveLock' THEN 7 WHEN 'AccessExclusiveLock' THEN 8 WHEN 'SIReadLock' THEN 9 ELSE 0 END)`
+
 // traceTemplate reads the trace state. The session's locks are read once (lks); {{REL}} is the
-// relations read: all of them in fullTraceQuery, only those the session holds a lock on in
-// lockedTraceQuery, the only ones a statement can have changed (a rewrite, a scan, a new column or index
-// all lock their relation until the transaction ends). Locked relations are looked up by OID, so a read
-// costs what the statement touched, not the size of the schema.
+// relations read: all of them in fullTraceQuery, in lockedTraceQuery only some of those the session
+// holds a lock on, the only ones a statement can have changed (a rewrite, a scan, a new column or index
+// all lock their relation until the transaction ends).
 //
-// A transaction keeps its locks to its end, so a script of a thousand CREATE INDEX holds a thousand by
-// its last statement, and reading each after every statement made the trace quadratic (25 s for 800
-// indexes, against 2 s untraced). lockedTraceQuery takes, in the setting schemagate.trace (see
-// readLocked), the relations the state before held locks on, with where their pg_class and pg_index rows
-// were ([[oid, ctid, index ctid], ...]), and reads again only those whose row moved (an update: rename,
-// rewrite, validity), those newly locked, and tables (their scan counters, fast defaults and triggers
-// change without an update of their row); "present" says which locked relations still exist. The
-// session's lock list is still read whole after every statement.
+// A transaction keeps its locks to its end, so a baseline of a thousand tables holds thousands by its
+// last statement, and reading each after every statement made the trace quadratic (25 s for 800
+// indexes against 2 s untraced; 5 min for 600 tables, 1,919 statements, against 15 s). lockedTraceQuery
+// takes, in settings (see traceInput), the relations the state before knew locked, with where their
+// pg_class and pg_index rows were, and reads again only those:
+//   - newly locked, or whose pg_class row moved (an update: rename, rewrite, new column, first rule or
+//     trigger, row security): a TID scan of pg_class for each finds the rows still where they were
+//     (one scan with ctid = ANY(array) is planned, in the session's generic plan, as a sequential
+//     scan testing each row against the whole array: quadratic again);
+//   - tables whose scan counter changed (pg_stat_get_xact_numscans, read for all of them, returned when
+//     it differs), which only their counter is taken from;
+//   - no longer locked (ROLLBACK TO SAVEPOINT released the lock and undid what was done under it);
+//   - with a fast default, when pg_attribute rows were updated or deleted (traceCounts): RENAME and DROP
+//     COLUMN leave the pg_class row where it was; an index, when pg_index rows were updated and its own
+//     moved (validity: ALTER INDEX … ATTACH PARTITION); all of them when a schema was renamed.
+//
+// Whether an INSERT's target is plain (nextRun) is read for that INSERT's target only (traceInput.target):
+// a second trigger on a table that has one, a foreign key or a trigger dropped, leave its row where it
+// was. The session's lock list is still read whole after every statement, one number a lock (lockCode).
 const traceTemplate = `WITH lks AS MATERIALIZED (
   SELECT l.locktype, l.relation, l.classid, l.objid, l.mode, l.granted FROM pg_locks l
   WHERE l.pid = pg_backend_pid() AND l.locktype IN ('relation', 'object') AND (l.relation IS NULL OR l.relation >= 16384)
 ),
-lk AS MATERIALIZED (SELECT DISTINCT relation AS oid FROM lks WHERE locktype = 'relation'),{{TODO}}
+lk AS MATERIALIZED (SELECT DISTINCT relation AS oid FROM lks WHERE locktype = 'relation'),
+cnt AS MATERIALIZED (SELECT ARRAY[
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_attribute'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_attribute'::regclass),
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_index'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_index'::regclass),
+    pg_stat_get_xact_tuples_updated('pg_catalog.pg_namespace'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_namespace'::regclass)] AS n),{{TODO}}
 rel AS MATERIALIZED (
-  SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname, c.relhasrules, c.relrowsecurity, c.ctid::text AS ctid
+  SELECT c.oid, c.relname, c.relkind, c.relfilenode, n.nspname, c.ctid::text AS ctid
   FROM {{REL}} JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.oid >= 16384 AND c.relkind IN ('r','i','m','p','I','S','t','v','f') AND n.nspname NOT IN ('pg_catalog','information_schema')
     AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'
@@ -109,36 +175,56 @@ SELECT json_build_object(
      'kind', c.relkind, 'filenode', nullif(c.relfilenode, 0)::bigint,
      'seq_scan', CASE WHEN c.relkind IN ('r', 'm', 't', 'p') THEN pg_stat_get_xact_numscans(c.oid) ELSE 0 END,
      'nsp', c.nspname, 'rel', c.relname, 'ctid', c.ctid,
-     'ictid', CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT i.ctid::text FROM pg_index i WHERE i.indexrelid = c.oid) END,
-     'plain', c.relkind = 'r' AND NOT c.relhasrules AND NOT c.relrowsecurity
-       AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
-       AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
-         WHERE k.conrelid = c.oid AND k.contype = 'f' AND r.relkind = 'p')))
+     'ictid', CASE WHEN c.relkind IN ('i', 'I') THEN (SELECT i.ctid::text FROM pg_index i WHERE i.indexrelid = c.oid) END))
    FROM rel c), '[]'),
- 'locks', COALESCE((SELECT json_agg(json_build_object('locktype', l.locktype, 'oid', l.relation::bigint, 'classid', l.classid::bigint, 'objid', l.objid::bigint, 'mode', l.mode))
-   FROM lks l WHERE l.granted), '[]'),
+ 'locks', COALESCE((SELECT json_agg(` + lockCode + `) FROM lks l WHERE l.granted), '[]'),
  'missing', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname)))
    FROM rel c JOIN pg_attribute a ON a.attrelid = c.oid
    WHERE c.relkind IN ('r', 'p') AND a.atthasmissing AND NOT a.attisdropped AND a.attnum > 0), '[]'),
  'invalid', COALESCE((SELECT json_agg(json_build_object('rel', c.oid::bigint, 'name', quote_ident(c.nspname) || '.' || quote_ident(c.relname), 'kind', c.relkind))
    FROM rel c JOIN pg_index i ON i.indexrelid = c.oid
    WHERE c.relkind IN ('i', 'I') AND NOT i.indisvalid), '[]'),
- 'present', {{PRESENT}})`
+ {{OUT}})`
 
 var (
-	fullTraceQuery   = strings.NewReplacer("{{REL}}", "pg_class c", "{{TODO}}", "", "{{PRESENT}}", "'[]'::json").Replace(traceTemplate)
+	fullTraceQuery = strings.NewReplacer("{{REL}}", "pg_class c", "{{TODO}}", "",
+		"{{OUT}}", `'counts', NULL`).Replace(traceTemplate)
 	lockedTraceQuery = strings.NewReplacer("{{REL}}", "todo CROSS JOIN LATERAL (SELECT *, ctid FROM pg_class c WHERE c.oid = todo.oid OFFSET 0) c",
 		"{{TODO}}", `
-known(oid, ctid, ictid) AS (SELECT (e->>0)::oid, e->>1, e->>2 FROM jsonb_array_elements(current_setting('schemagate.trace', true)::jsonb) e),
-present AS MATERIALIZED (
-  SELECT c.oid, c.ctid::text AS ctid, c.relkind FROM lk CROSS JOIN LATERAL (SELECT oid, ctid, relkind FROM pg_class c WHERE c.oid = lk.oid OFFSET 0) c
+flag AS MATERIALIZED (
+  SELECT c.n[1] IS DISTINCT FROM i.n[1] AS att, c.n[2] IS DISTINCT FROM i.n[2] AS idx, c.n[3] IS DISTINCT FROM i.n[3] AS nsp
+  FROM cnt c, (SELECT nullif(current_setting('schemagate.trace_counts', true), '')::int8[] AS n) i
+),
+known AS MATERIALIZED (
+  SELECT k.oid, k.tid, k.itid, k.scans FROM unnest(current_setting('schemagate.trace_oid')::oid[], current_setting('schemagate.trace_tid')::tid[],
+    current_setting('schemagate.trace_itid')::tid[], current_setting('schemagate.trace_scans')::int8[]) k(oid, tid, itid, scans)
+),
+kept AS MATERIALIZED (
+  SELECT k.* FROM known k CROSS JOIN LATERAL (SELECT c.oid FROM pg_class c WHERE c.ctid = k.tid OFFSET 0) s WHERE s.oid = k.oid
 ),
 todo AS MATERIALIZED (
-  SELECT p.oid FROM present p LEFT JOIN known k ON k.oid = p.oid
-  WHERE k.oid IS NULL OR p.relkind IN ('r', 'p', 'm', 't') OR k.ctid IS DISTINCT FROM p.ctid
-    OR (p.relkind IN ('i', 'I') AND k.ictid IS DISTINCT FROM (SELECT i.ctid::text FROM pg_index i WHERE i.indexrelid = p.oid))
+  SELECT lk.oid FROM lk WHERE lk.oid NOT IN (SELECT oid FROM kept) OR (SELECT nsp FROM flag)
+  UNION
+  SELECT k.oid FROM known k WHERE k.oid NOT IN (SELECT oid FROM lk)
+  UNION
+  SELECT k.oid FROM kept k WHERE (SELECT att FROM flag) AND k.oid = ANY(current_setting('schemagate.trace_missing')::oid[])
+  UNION
+  SELECT k.oid FROM kept k WHERE (SELECT idx FROM flag) AND k.itid <> '(0,0)'
+    AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.ctid = k.itid AND i.indexrelid = k.oid)
 ),`,
-		"{{PRESENT}}", "(SELECT coalesce(json_agg(oid::bigint), '[]') FROM present)").Replace(traceTemplate)
+		"{{OUT}}", `'counts', (SELECT to_json(n) FROM cnt),
+ 'gone', COALESCE((SELECT json_agg(t.oid::bigint) FROM todo t WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.oid)), '[]'),
+ 'other', COALESCE((SELECT json_agg(json_build_object('oid', c.oid::bigint, 'ctid', c.ctid::text))
+   FROM todo t JOIN pg_class c ON c.oid = t.oid WHERE t.oid NOT IN (SELECT oid FROM rel)), '[]'),
+ 'scans', COALESCE((SELECT json_agg(json_build_array(k.oid::bigint, s.n)) FROM kept k
+   CROSS JOIN LATERAL (SELECT pg_stat_get_xact_numscans(k.oid) AS n) s WHERE k.scans >= 0 AND s.n <> k.scans), '[]'),
+ 'plain', COALESCE((SELECT json_agg(c.oid::bigint) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relname = current_setting('schemagate.trace_target', true) AND c.oid IN (SELECT oid FROM lk)
+     AND (current_setting('schemagate.trace_target_nsp', true) = '' OR n.nspname = current_setting('schemagate.trace_target_nsp', true))
+     AND c.relkind = 'r' AND NOT c.relhasrules AND NOT c.relrowsecurity
+     AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
+       WHERE k.conrelid = c.oid AND k.contype = 'f' AND r.relkind = 'p')), '[]')`).Replace(traceTemplate)
 	// scanCountsQuery reads the scan counters of the session's transaction that are not zero: with a
 	// carried-over state, they are all a new transaction needs to know (the counters are per
 	// transaction, the rest of the state is catalog rows, which reads and rolled-back round trips leave
@@ -147,6 +233,15 @@ todo AS MATERIALIZED (
   CROSS JOIN LATERAL (SELECT pg_stat_get_xact_numscans(c.oid) AS n) s
   WHERE c.oid >= 16384 AND c.relkind IN ('r', 'm', 't', 'p') AND s.n > 0`
 )
+
+// traceInput is lockedTraceQuery's input, as settings of the transaction (see readSpared): the
+// relations the state before knew locked (oid, tid), where their pg_index rows were (itid, "(0,0)" for
+// a relation that is no index), their scan counters (scans, -1 for a relation that is no table), the
+// relations with a fast default (missing), the traceCounts then (counts, "" when not known), and the
+// table an INSERT of literal rows named (target, and its schema when the INSERT names one).
+type traceInput struct {
+	oid, tid, itid, scans, missing, counts, target, targetNsp string
+}
 
 func readTraceState(ctx context.Context, conn *pgx.Conn) (*traceState, error) {
 	return readTrace(ctx, conn, fullTraceQuery)
@@ -160,18 +255,22 @@ func readTrace(ctx context.Context, conn *pgx.Conn, query string) (*traceState, 
 	return decodeTrace(raw)
 }
 
-// readLocked runs lockedTraceQuery with known (see knownLocked), in one round trip. The input goes in a
-// setting of the transaction rather than as a parameter, so that the query has none and is planned once
-// per session, as the other trace queries are (with a parameter the server may plan it again on any run).
-func readLocked(ctx context.Context, conn *pgx.Conn, known string) (*traceState, error) {
-	return readSpared(ctx, conn, lockedTraceQuery, known)
+// readLocked runs lockedTraceQuery with in, in one round trip.
+func readLocked(ctx context.Context, conn *pgx.Conn, in traceInput) (*traceState, error) {
+	return readSpared(ctx, conn, lockedTraceQuery, in)
 }
 
-// readSpared runs a trace query on the migration's own connection, inside its transaction, with known
-// in schemagate.trace (readLocked) and without the migration's statement_timeout.
-func readSpared(ctx context.Context, conn *pgx.Conn, query, known string) (*traceState, error) {
+// readSpared runs a trace query on the migration's own connection, inside its transaction, with in
+// in settings of the transaction (schemagate.trace_*), without the migration's statement_timeout. The
+// input goes in settings rather than as parameters, so that the query has none and is planned once
+// per session, as the other trace queries are (with a parameter the server may plan it again on any run).
+func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput) (*traceState, error) {
 	batch := &pgx.Batch{}
-	batch.Queue("SELECT set_config('schemagate.trace', $1, true)", known)
+	batch.Queue(`SELECT set_config('schemagate.trace_oid', $1, true), set_config('schemagate.trace_tid', $2, true),
+  set_config('schemagate.trace_itid', $3, true), set_config('schemagate.trace_scans', $4, true),
+  set_config('schemagate.trace_missing', $5, true), set_config('schemagate.trace_counts', $6, true),
+  set_config('schemagate.trace_target', $7, true), set_config('schemagate.trace_target_nsp', $8, true)`,
+		orEmpty(in.oid), orEmpty(in.tid), orEmpty(in.itid), orEmpty(in.scans), orEmpty(in.missing), in.counts, in.target, in.targetNsp)
 	batch.Queue(spareTimeout) // the migration's statement_timeout is not the trace's (see spareTimeout)
 	batch.Queue(query)
 	batch.Queue("SELECT " + restoreTimeout)
@@ -196,11 +295,24 @@ func readSpared(ctx context.Context, conn *pgx.Conn, query, known string) (*trac
 	return decodeTrace(raw)
 }
 
+// orEmpty is an array's text, or the empty array's.
+func orEmpty(a string) string {
+	if a == "" {
+		return "{}"
+	}
+	return a
+}
+
 func decodeTrace(raw []byte) (*traceState, error) {
 	st := &traceState{}
 	if err := json.Unmarshal(raw, st); err != nil {
 		return nil, fmt.Errorf("trace: decode: %w", err)
 	}
+	st.Locks = make([]traceLock, len(st.LockIDs))
+	for i, n := range st.LockIDs {
+		st.Locks[i] = decodeLock(n)
+	}
+	st.LockIDs = nil
 	st.index()
 	return st, nil
 }
@@ -251,16 +363,16 @@ func NewTracerFrom(ctx context.Context, conn *pgx.Conn, file string, from *Trace
 			scans[uint32(c[0])] = c[1]
 		}
 		prev := from.st
-		st = &traceState{Missing: prev.Missing, Invalid: prev.Invalid, Rels: make([]traceRel, len(prev.Rels))}
-		for i, r := range prev.Rels {
+		// The traceCounts are the transaction's: a new one's are not known.
+		st = &traceState{Missing: prev.Missing, Invalid: prev.Invalid, byOID: make(map[uint32]traceRel, len(prev.byOID)), others: prev.others}
+		for _, r := range prev.byOID {
 			r.SeqScan = scans[r.OID]
-			st.Rels[i] = r
+			st.byOID[r.OID] = r
 		}
-		st.index()
 	}
-	pre := make(map[uint32]bool, len(st.Rels))
-	for _, r := range st.Rels {
-		pre[r.OID] = true
+	pre := make(map[uint32]bool, len(st.byOID))
+	for oid := range st.byOID {
+		pre[oid] = true
 	}
 	return &Tracer{conn: conn, file: file, prev: st, preexisting: pre}, nil
 }
@@ -282,17 +394,74 @@ func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d t
 			DurationMS: float64(d.Microseconds()) / 1000})
 		return nil
 	}
-	locked, err := readLocked(ctx, t.conn, t.prev.knownLocked())
+	shape := repeatedInsert(stmt)
+	in := t.prev.knownLocked()
+	if shape != nil {
+		in.target, in.targetNsp = shape.table, shape.schema
+	}
+	locked, err := readLocked(ctx, t.conn, in)
 	if err != nil {
 		return err
 	}
 	cur := mergeTrace(t.prev, locked)
 	ev := diffTrace(t.prev, cur, t.preexisting)
+	if t.Verify {
+		if err := t.verify(ctx, cur, ev); err != nil {
+			return err
+		}
+	}
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
 	ev.DurationMS = float64(d.Microseconds()) / 1000
 	t.Evidence = append(t.Evidence, ev)
 	t.prev = cur
-	t.repeat = nextRun(t.repeat, repeatedInsert(stmt), cur, ev)
+	t.repeat = nextRun(t.repeat, shape, cur, set(locked.Plain), ev)
+	return nil
+}
+
+// verify checks cur, the state an incremental read made, against a read of every relation.
+func (t *Tracer) verify(ctx context.Context, cur *traceState, ev lint.Evidence) error {
+	full, err := readSpared(ctx, t.conn, fullTraceQuery, traceInput{})
+	if err != nil {
+		return err
+	}
+	diff := func(what string, a, b any) error {
+		return fmt.Errorf("trace: verify: %s: incremental %+v, full read %+v", what, a, b)
+	}
+	for oid, r := range full.byOID {
+		if got, ok := cur.byOID[oid]; !ok || !reflect.DeepEqual(got, r) {
+			return diff(fmt.Sprint("relation ", oid), got, r)
+		}
+	}
+	for oid, r := range cur.byOID {
+		if _, ok := full.byOID[oid]; !ok {
+			return diff(fmt.Sprint("relation ", oid), r, "none")
+		}
+	}
+	sorted := func(items []traceItem) []traceItem {
+		return slices.SortedFunc(slices.Values(items), func(a, b traceItem) int {
+			return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+		})
+	}
+	if a, b := sorted(cur.Missing), sorted(full.Missing); !slices.Equal(a, b) {
+		return diff("fast defaults", a, b)
+	}
+	if a, b := sorted(cur.Invalid), sorted(full.Invalid); !slices.Equal(a, b) {
+		return diff("invalid indexes", a, b)
+	}
+	locks := func(l []traceLock) []traceLock {
+		return slices.SortedFunc(slices.Values(l), func(a, b traceLock) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	}
+	if a, b := locks(cur.Locks), locks(full.Locks); !slices.Equal(a, b) {
+		return diff("locks", a, b)
+	}
+	before := t.prevFull
+	if before == nil {
+		before = t.prev
+	}
+	if want := diffTrace(before, full, t.preexisting); !reflect.DeepEqual(ev, want) {
+		return diff("evidence", ev, want)
+	}
+	t.prevFull = full
 	return nil
 }
 
@@ -316,7 +485,7 @@ type insertRun struct {
 
 // repeatedInsert is the shape of an INSERT whose rows are only constants (VALUES of literals, casts of
 // literals, negative numbers): nothing in it runs code of its own or reads another relation, so into a
-// plain table (traceRel.Plain) it takes the same locks as the INSERT of that shape before it, and scans
+// plain table (traceState.Plain) it takes the same locks as the INSERT of that shape before it, and scans
 // and rewrites nothing. A seed migration of thousands of such INSERTs is then traced at its first ones,
 // not after each (a read costs about half a millisecond). nil for any other statement.
 func repeatedInsert(st *sqlparse.Statement) *insertShape {
@@ -376,8 +545,8 @@ func literal(n *pg_query.Node) bool {
 // evidence ev, the state being cur. The run holds while its target is a plain table that the statement
 // holds a RowExclusiveLock on (the one its name finds, unqualified: a single such table), and becomes
 // steady when a second INSERT of its shape took nothing new.
-func nextRun(run *insertRun, shape *insertShape, cur *traceState, ev lint.Evidence) *insertRun {
-	if shape == nil || !plainTarget(shape, cur) {
+func nextRun(run *insertRun, shape *insertShape, cur *traceState, plain map[uint32]bool, ev lint.Evidence) *insertRun {
+	if shape == nil || !plainTarget(shape, cur, plain) {
 		return nil
 	}
 	if run != nil && run.shape == *shape {
@@ -388,72 +557,111 @@ func nextRun(run *insertRun, shape *insertShape, cur *traceState, ev lint.Eviden
 	return &insertRun{shape: *shape}
 }
 
-// plainTarget tells whether the table an INSERT of shape wrote is plain, found among the tables the
-// transaction holds a RowExclusiveLock on by its name (and schema, when the statement names one).
-func plainTarget(shape *insertShape, cur *traceState) bool {
+// plainTarget tells whether the table an INSERT of shape wrote is plain (in plain, read for that
+// INSERT: see traceState.Plain), found among the tables the transaction holds a RowExclusiveLock on by
+// its name (and schema, when the statement names one).
+func plainTarget(shape *insertShape, cur *traceState, plain map[uint32]bool) bool {
 	var found []traceRel
 	seen := map[uint32]bool{}
 	for _, l := range cur.Locks {
-		if l.Locktype != "relation" || l.OID == nil || l.Mode != "RowExclusiveLock" || seen[*l.OID] {
+		if l.Locktype != "relation" || l.OID == 0 || l.Mode != "RowExclusiveLock" || seen[l.OID] {
 			continue
 		}
-		seen[*l.OID] = true
-		r, ok := cur.byOID[*l.OID]
+		seen[l.OID] = true
+		r, ok := cur.byOID[l.OID]
 		if ok && r.Table == shape.table && (shape.schema == "" || r.Schema == shape.schema) && r.Kind != "i" && r.Kind != "I" {
 			found = append(found, r)
 		}
 	}
-	return len(found) == 1 && found[0].Plain
+	return len(found) == 1 && plain[found[0].OID]
 }
 
 // mergeTrace is prev with the relations locked (and read) in locked brought up to date: their rows,
 // columns and indexes replaced, or removed when the relation is gone. Locks come from locked.
 // knownLocked is lockedTraceQuery's input: the relations st held locks on, with where their catalog
-// rows were.
-func (st *traceState) knownLocked() string {
-	var b strings.Builder
-	b.WriteByte('[')
+// rows were, their scan counters, those with a fast default, and st's traceCounts.
+func (st *traceState) knownLocked() traceInput {
+	var oid, tid, itid, scans, missing []byte
 	seen := map[uint32]bool{}
-	for _, l := range st.Locks {
-		if l.Locktype != "relation" || l.OID == nil || seen[*l.OID] {
-			continue
+	add := func(o uint32, ctid, ictid string, scan int64) {
+		if len(oid) > 0 {
+			oid, tid, itid, scans = append(oid, ','), append(tid, ','), append(itid, ','), append(scans, ',')
 		}
-		seen[*l.OID] = true
-		r, ok := st.byOID[*l.OID]
-		if !ok {
-			continue
+		oid = strconv.AppendUint(oid, uint64(o), 10)
+		tid = strconv.AppendQuote(tid, ctid)
+		if ictid == "" {
+			ictid = "(0,0)"
 		}
-		if b.Len() > 1 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `[%d,%q,%q]`, r.OID, r.CTID, r.IndexCTID)
+		itid = strconv.AppendQuote(itid, ictid)
+		scans = strconv.AppendInt(scans, scan, 10)
 	}
-	b.WriteByte(']')
-	return b.String()
+	for _, l := range st.Locks {
+		if l.Locktype != "relation" || l.OID == 0 || seen[l.OID] {
+			continue
+		}
+		seen[l.OID] = true
+		if r, ok := st.byOID[l.OID]; ok {
+			scan := int64(-1)
+			if r.Kind == "r" || r.Kind == "m" || r.Kind == "t" || r.Kind == "p" {
+				scan = r.SeqScan
+			}
+			add(r.OID, r.CTID, r.IndexCTID, scan)
+		} else if ctid, ok := st.others[l.OID]; ok {
+			add(l.OID, ctid, "", -1)
+		}
+	}
+	for _, m := range st.Missing {
+		if seen[m.Rel] {
+			if len(missing) > 0 {
+				missing = append(missing, ',')
+			}
+			missing = strconv.AppendUint(missing, uint64(m.Rel), 10)
+		}
+	}
+	array := func(b []byte) string { return "{" + string(b) + "}" }
+	in := traceInput{oid: array(oid), tid: array(tid), itid: array(itid), scans: array(scans), missing: array(missing)}
+	if st.Counts != nil {
+		in.counts = fmt.Sprintf("{%d,%d,%d}", st.Counts[0], st.Counts[1], st.Counts[2])
+	}
+	return in
 }
 
-// mergeTrace is the state after a statement: prev, with the relations locked read again (locked.Rels),
-// those dropped taken out, and the locked ones that lockedTraceQuery found unchanged kept.
+// mergeTrace is the state after a statement: prev, with the relations locked read again (locked.Rels)
+// replaced, those dropped (locked.Gone) taken out, the scan counters that changed (locked.Scans) and
+// the locked ones that lockedTraceQuery found unchanged kept.
 func mergeTrace(prev, locked *traceState) *traceState {
-	present := set(locked.Present)
 	covered := map[uint32]bool{}
 	for _, r := range locked.Rels {
 		covered[r.OID] = true
 	}
-	for _, l := range locked.Locks {
-		if l.Locktype == "relation" && l.OID != nil && !present[*l.OID] {
-			covered[*l.OID] = true // dropped
+	for _, oid := range locked.Gone {
+		covered[oid] = true
+	}
+	for _, o := range locked.Other {
+		covered[o.OID] = true
+	}
+	cur := &traceState{Locks: locked.Locks, Counts: locked.Counts, byOID: maps.Clone(prev.byOID), others: maps.Clone(prev.others)}
+	if cur.byOID == nil {
+		cur.byOID = map[uint32]traceRel{}
+	}
+	if cur.others == nil {
+		cur.others = map[uint32]string{}
+	}
+	for oid := range covered {
+		delete(cur.byOID, oid)
+		delete(cur.others, oid)
+	}
+	for _, sc := range locked.Scans {
+		if r, ok := cur.byOID[uint32(sc[0])]; ok {
+			r.SeqScan = sc[1]
+			cur.byOID[r.OID] = r
 		}
 	}
-	cur := &traceState{Locks: locked.Locks, byOID: make(map[uint32]traceRel, len(prev.Rels))}
-	for _, r := range prev.Rels {
-		if !covered[r.OID] {
-			cur.Rels = append(cur.Rels, r)
-		}
-	}
-	cur.Rels = append(cur.Rels, locked.Rels...)
-	for _, r := range cur.Rels {
+	for _, r := range locked.Rels {
 		cur.byOID[r.OID] = r
+	}
+	for _, o := range locked.Other {
+		cur.others[o.OID] = o.CTID
 	}
 	keep := func(prev, now []traceItem) []traceItem {
 		var out []traceItem
@@ -471,21 +679,20 @@ func mergeTrace(prev, locked *traceState) *traceState {
 
 func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evidence {
 	var ev lint.Evidence
-	held := map[string]bool{}
+	held := make(map[traceLock]bool, len(before.Locks))
 	for _, l := range before.Locks {
-		held[lockKey(l)] = true
+		held[l] = true
 	}
-	seen := map[string]bool{}
+	seen := map[traceLock]bool{}
 	for _, l := range after.Locks {
-		k := lockKey(l)
-		if held[k] || seen[k] || l.Locktype != "relation" || l.OID == nil {
+		if held[l] || seen[l] || l.Locktype != "relation" || l.OID == 0 {
 			continue
 		}
-		seen[k] = true
-		rel, ok := after.byOID[*l.OID]
+		seen[l] = true
+		rel, ok := after.byOID[l.OID]
 		dropped := false
 		if !ok {
-			rel, ok = before.byOID[*l.OID]
+			rel, ok = before.byOID[l.OID]
 			dropped = true
 		}
 		if !ok {
@@ -494,7 +701,7 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 		if sequenceNoise(rel.Kind, l.Mode) {
 			continue
 		}
-		ev.Locks = append(ev.Locks, lint.LockEvidence{Relation: rel.Name, Mode: l.Mode, Dropped: dropped, Preexisting: preexisting[*l.OID], Kind: rel.Kind})
+		ev.Locks = append(ev.Locks, lint.LockEvidence{Relation: rel.Name, Mode: l.Mode, Dropped: dropped, Preexisting: preexisting[l.OID], Kind: rel.Kind})
 	}
 	sort.Slice(ev.Locks, func(i, j int) bool {
 		if ev.Locks[i].Relation != ev.Locks[j].Relation {
@@ -502,7 +709,7 @@ func diffTrace(before, after *traceState, preexisting map[uint32]bool) lint.Evid
 		}
 		return ev.Locks[i].Mode < ev.Locks[j].Mode
 	})
-	for _, r := range after.Rels {
+	for _, r := range after.byOID {
 		b, ok := before.byOID[r.OID]
 		if !ok {
 			continue
@@ -567,20 +774,6 @@ func sequenceNoise(kind, mode string) bool {
 	return false
 }
 
-func lockKey(l traceLock) string {
-	var b strings.Builder
-	b.WriteString(l.Locktype)
-	for _, p := range []*uint32{l.OID, l.ClassID, l.ObjID} {
-		if p != nil {
-			fmt.Fprintf(&b, ":%d", *p)
-		} else {
-			b.WriteString(":-")
-		}
-	}
-	b.WriteString(":" + l.Mode)
-	return b.String()
-}
-
 // ConcurrentTracer traces statements that run outside a transaction (CREATE INDEX CONCURRENTLY and
 // friends): each runs in autocommit on the migration's connection while a second connection polls
 // pg_locks for that backend, and compares relations and indexes before and after.
@@ -608,9 +801,9 @@ func NewConcurrentTracer(ctx context.Context, run, observe *pgx.Conn, file strin
 	if err != nil {
 		return nil, err
 	}
-	pre := make(map[uint32]bool, len(st.Rels))
-	for _, r := range st.Rels {
-		pre[r.OID] = true
+	pre := make(map[uint32]bool, len(st.byOID))
+	for oid := range st.byOID {
+		pre[oid] = true
 	}
 	return &ConcurrentTracer{run: run, observe: observe, file: file, pid: run.PgConn().PID(), prev: st, preexisting: pre, PollEvery: 2 * time.Millisecond, BusyPoll: 20 * time.Millisecond}, nil
 }
@@ -704,7 +897,7 @@ func (t *ConcurrentTracer) evidence(ctx context.Context, stmt *sqlparse.Statemen
 		// ROLLBACK TO SAVEPOINT undid part of the block and released the locks taken since: what it
 		// undid is no change of its own, and relations no longer locked may be other than the state
 		// before says, so all of them are read again.
-		cur, err := readSpared(ctx, t.run, fullTraceQuery, "[]")
+		cur, err := readSpared(ctx, t.run, fullTraceQuery, traceInput{})
 		if err != nil {
 			return lint.Evidence{}, nil, err
 		}
@@ -757,8 +950,8 @@ func transactionKind(stmt *sqlparse.Statement) (pg_query.TransactionStmtKind, bo
 func (t *ConcurrentTracer) newLocks(seen map[string]lint.LockEvidence, oids map[string]uint32, after *traceState) []lint.LockEvidence {
 	held := map[string]bool{}
 	for _, l := range t.prev.Locks {
-		if l.Locktype == "relation" && l.OID != nil {
-			held[fmt.Sprint(*l.OID, "|", l.Mode)] = true
+		if l.Locktype == "relation" && l.OID != 0 {
+			held[fmt.Sprint(l.OID, "|", l.Mode)] = true
 		}
 	}
 	var out []lint.LockEvidence

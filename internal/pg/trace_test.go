@@ -621,3 +621,98 @@ func TestTraceSetAccessMethod(t *testing.T) {
 		t.Errorf("SET ACCESS METHOD of the method in use: want ACCESS EXCLUSIVE on a2 all the same, got %+v", ev[1].Locks)
 	}
 }
+
+// tablesScript is a baseline migration of n tables, as one transaction runs it: each with a primary key,
+// a few columns, an index and a foreign key to the table before it, and every tenth a view and a SQL
+// function.
+func tablesScript(n int) string {
+	var sql strings.Builder
+	for i := range n {
+		fmt.Fprintf(&sql, "CREATE TABLE t%d (id bigint PRIMARY KEY, name text NOT NULL, created_at timestamptz DEFAULT now(), prev_id bigint);\n", i)
+		fmt.Fprintf(&sql, "CREATE INDEX t%d_name_idx ON t%d (name);\n", i, i)
+		if i > 0 {
+			fmt.Fprintf(&sql, "ALTER TABLE t%d ADD CONSTRAINT t%d_prev_fk FOREIGN KEY (prev_id) REFERENCES t%d (id);\n", i, i, i-1)
+		}
+		if i%10 == 0 {
+			fmt.Fprintf(&sql, "CREATE VIEW v%d AS SELECT id, name FROM t%d;\n", i, i)
+			fmt.Fprintf(&sql, "CREATE FUNCTION f%d(bigint) RETURNS text LANGUAGE sql STABLE AS $$ SELECT name FROM t%d WHERE id = $1 $$;\n", i, i)
+		}
+	}
+	return sql.String()
+}
+
+// BenchmarkTraceTables traces a baseline migration of n tables in one transaction (tablesScript): a
+// statement's trace must cost what it touched, not what the transaction locked before it.
+func BenchmarkTraceTables(b *testing.B) {
+	for _, n := range []int{300, 600} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s := script(tablesScript(n))
+			b.ReportMetric(float64(len(s.Statements)), "statements")
+			benchTrace(b, pgtest.Conn(b), s, nil)
+		})
+	}
+}
+
+// TestTraceIncrementalMatchesFullRead: after every statement of a varied script, what the incremental
+// read made of the state and the evidence are what a read of every relation gives (Tracer.Verify):
+// changes that leave a table's pg_class row where it was (a fast-default column renamed or dropped, a
+// second trigger or rule, a trigger dropped, a scan under a held lock, an index made valid by ATTACH
+// PARTITION, a schema renamed), a rolled-back savepoint, drops, TOAST tables, runs of INSERTs.
+func TestTraceIncrementalMatchesFullRead(t *testing.T) {
+	const setup = `
+CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);
+CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);
+CREATE SCHEMA s;
+CREATE TABLE s.u (id int PRIMARY KEY, note text);
+`
+	const sql = `
+CREATE TABLE x (id int PRIMARY KEY, body text, parent_id bigint REFERENCES parent (id));
+ALTER TABLE x ADD COLUMN c int DEFAULT 5;
+ALTER TABLE x RENAME COLUMN c TO d;
+SELECT count(*) FROM x;
+SELECT count(*) FROM t;
+SELECT count(*) FROM t;
+ALTER TABLE x DROP COLUMN d;
+ALTER TABLE x ADD COLUMN e int DEFAULT 7;
+INSERT INTO x (id, body) VALUES (1, 'a');
+INSERT INTO x (id, body) VALUES (2, 'b');
+CREATE TRIGGER x_noop BEFORE INSERT ON x FOR EACH ROW EXECUTE FUNCTION noop();
+INSERT INTO x (id, body) VALUES (3, 'c');
+INSERT INTO x (id, body) VALUES (4, 'd');
+DROP TRIGGER x_noop ON x;
+INSERT INTO x (id, body) VALUES (5, 'e');
+INSERT INTO x (id, body) VALUES (6, 'f');
+INSERT INTO x (id, body) VALUES (7, 'g');
+CREATE RULE x_r1 AS ON UPDATE TO x DO ALSO NOTIFY x;
+CREATE RULE x_r2 AS ON DELETE TO x DO ALSO NOTIFY x;
+CREATE INDEX p_k_idx ON ONLY p (k);
+CREATE INDEX p1_k_idx ON p1 (k);
+ALTER INDEX p_k_idx ATTACH PARTITION p1_k_idx;
+CREATE INDEX u_note_idx ON s.u (lower(note));
+SELECT count(*) FROM s.u;
+ALTER SCHEMA s RENAME TO s2;
+ALTER INDEX s2.u_note_idx ALTER COLUMN 1 SET STATISTICS 100;
+SELECT count(*) FROM s2.u;
+SAVEPOINT a;
+ALTER TABLE t ALTER COLUMN a TYPE bigint;
+CREATE TABLE y (id int);
+ROLLBACK TO SAVEPOINT a;
+SELECT count(*) FROM t;
+ALTER TABLE t ADD COLUMN f int DEFAULT 1;
+ALTER TABLE t RENAME TO t_renamed;
+ALTER TABLE t_renamed RENAME COLUMN f TO g;
+DROP TABLE child;
+ALTER TABLE x ALTER COLUMN e TYPE bigint;
+`
+	tr := traceWith(t, traceSetup+setup, sql, func(tr *pg.Tracer) { tr.Verify = true })
+	var sawRename, sawScan, sawCleared bool
+	for _, ev := range tr.Evidence {
+		sawRename = sawRename || hasLock(ev, "s2.u_note_idx", "ShareUpdateExclusiveLock")
+		sawScan = sawScan || slices.Contains(ev.Scanned, "public.t")
+		sawCleared = sawCleared || slices.Contains(ev.ClearedIndexes, "public.p_k_idx")
+	}
+	if !sawRename || !sawScan || !sawCleared {
+		t.Fatalf("want a lock on the index by its schema's new name (%v), a scan of t (%v), p_k_idx made valid (%v): %+v", sawRename, sawScan, sawCleared, tr.Evidence)
+	}
+}
