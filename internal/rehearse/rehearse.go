@@ -442,7 +442,6 @@ func runSetup(ctx context.Context, conn *pgx.Conn, opts Options, hook *pg.Statem
 	return nil
 }
 
-// closeInstance removes the throwaway database; what it could not clean up is reported, not fatal.
 // withoutTransactionTimeout is inst with URLs whose sessions turn PostgreSQL 17's transaction_timeout off
 // (-c transaction_timeout=0 in their options): on a server (the url provider's) whose role or database
 // sets it, the server would end the rehearsal's session once one of its transactions (a migration and
@@ -468,6 +467,7 @@ func withoutTransactionTimeout(inst *sandbox.Instance) *sandbox.Instance {
 	return &own
 }
 
+// closeInstance removes the throwaway database; what it could not clean up is reported, not fatal.
 func closeInstance(ctx context.Context, inst *sandbox.Instance, opts Options) {
 	if err := inst.Close(context.WithoutCancel(ctx)); err != nil {
 		opts.Progress("warning: cleaning up the throwaway database: %v", err)
