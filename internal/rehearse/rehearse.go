@@ -683,16 +683,13 @@ func (r *run) refusedAtLogin(ctx context.Context, err error) error {
 	return &loginRefusedError{err: err}
 }
 
-// loginTrigger matches CREATE EVENT TRIGGER ... ON login.
-var loginTrigger = regexp.MustCompile(`(?is)^\s*CREATE\s+EVENT\s+TRIGGER\s+("[^"]+"|\S+)\s+ON\s+login\b`)
-
 // loginTriggerStatement is the statement of up that creates an event trigger ON login, nil if none.
 func loginTriggerStatement(up *migrate.Script) *sqlparse.Statement {
 	if up == nil {
 		return nil
 	}
 	for i, s := range up.Statements {
-		if loginTrigger.MatchString(s.SQL) {
+		if s.Node.GetCreateEventTrigStmt().GetEventname() == "login" { // CREATE EVENT TRIGGER ... ON login
 			return &up.Statements[i]
 		}
 	}
