@@ -91,17 +91,9 @@ type PGDump struct {
 	notes []string
 }
 
-// Pin keeps the snapshots of these ids (Info.ID) whatever the retention says: those of runs that did not
-// finish, which their recovery (deploy --recover) restores.
-func (p *PGDump) Pin(ids ...string) {
-	for _, id := range ids {
-		p.Hold(id, "")
-	}
-}
-
-// Hold keeps the snapshot of this id (Info.ID) whatever the retention says, as Pin does, and says why
-// (RetentionNotes) when the retention would have removed it: the snapshot a failed run's report tells a
-// person to restore by hand.
+// Hold keeps the snapshot of this id (Info.ID) whatever the retention says, and says why
+// (RetentionNotes) when the retention would have removed it: that of a run that did not finish, which its
+// recovery (deploy --recover) restores, and that a failed run's report tells a person to restore by hand.
 func (p *PGDump) Hold(id, why string) {
 	if p.pinned == nil {
 		p.pinned = map[string]string{}

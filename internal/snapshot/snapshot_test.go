@@ -269,7 +269,7 @@ func TestRetentionPerDatabase(t *testing.T) {
 		}
 	}
 	p := &PGDump{Dir: dir, Keep: 1, KeepDays: 0, Now: func() time.Time { return now }}
-	p.Pin("a-pinned")
+	p.Hold("a-pinned", "")
 	if err := p.retain(&Info{ID: "a-new", Database: "app", Server: "7301"}); err != nil {
 		t.Fatal(err)
 	}
