@@ -472,3 +472,20 @@ func TestDeployKilledRunWithoutDownKeptApplied(t *testing.T) {
 		t.Errorf("history %q, want %q", got, want)
 	}
 }
+
+// outcome is what a Run returned.
+type outcome struct {
+	res *Result
+	err error
+}
+
+// runAsync starts Run(ctx, o) and returns where its outcome comes, for a test that acts on the server
+// while it runs.
+func runAsync(ctx context.Context, o Options) <-chan outcome {
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := Run(ctx, o)
+		done <- outcome{res, err}
+	}()
+	return done
+}

@@ -104,15 +104,7 @@ func TestRecoverRefusesALiveRun(t *testing.T) {
 	files := with(goodMigrations, map[string]string{"2_backfill.up.sql": "SELECT pg_sleep(60);\n" + goodMigrations["2_backfill.up.sql"]})
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
-	type outcome struct {
-		res *Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := Run(ctx, tg.options(t, folder(t, files), "run-alive"))
-		done <- outcome{res, err}
-	}()
+	done := runAsync(ctx, tg.options(t, folder(t, files), "run-alive"))
 	waitForSleep(t, tg.url)
 	tg.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE application_name = 'schemagate deploy lock' AND datname = current_database()`)

@@ -166,17 +166,9 @@ func TestDeployHistoryRecordLockWaitBounded(t *testing.T) {
 	})
 	o := tg.options(t, folder(t, files), "run-1")
 	o.Config.LockTimeout = time.Second
-	type outcome struct {
-		res *Result
-		err error
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := Run(ctx, o)
-		done <- outcome{res, err}
-	}()
+	done := runAsync(ctx, o)
 	waitForQuery(t, tg.url, "WHILE NOT EXISTS")
 	release := tg.lockTable(t, "schemagate.schemagate_history", "ACCESS EXCLUSIVE", "history-reader")
 	tg.exec(t, "INSERT INTO app_settings VALUES ('go', 'now')")
@@ -368,17 +360,9 @@ func TestDeployUnrecordedFailureSettled(t *testing.T) {
 			release() // after the failed attempts to record migration 2, before the rollback
 		}
 	}
-	type outcome struct {
-		res *Result
-		err error
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := Run(ctx, o)
-		done <- outcome{res, err}
-	}()
+	done := runAsync(ctx, o)
 	waitForQuery(t, tg.url, "WHILE NOT EXISTS")
 	mu.Lock()
 	release = tg.lockTable(t, "schemagate.schemagate_history", "ACCESS EXCLUSIVE", "history-reader")
@@ -442,15 +426,7 @@ func TestDeployUnreadableCommitNamesTheLock(t *testing.T) {
 			o.Config.LockTimeout = time.Second
 			ctx, cancel := context.WithCancelCause(t.Context())
 			defer cancel(nil)
-			type outcome struct {
-				res *Result
-				err error
-			}
-			done := make(chan outcome, 1)
-			go func() {
-				res, err := Run(ctx, o)
-				done <- outcome{res, err}
-			}()
+			done := runAsync(ctx, o)
 			waitForSleep(t, tg.url)
 			release := tg.lockTable(t, "schemagate.schemagate_history", "ACCESS EXCLUSIVE", "history-reader")
 			tc.stop(t, tg, cancel)
@@ -536,15 +512,7 @@ func TestDeployStoppedSaysWhyOnce(t *testing.T) {
 	defer stop()
 	ctx, cancel := context.WithCancelCause(bound)
 	defer cancel(nil)
-	type outcome struct {
-		res *Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := Run(ctx, o)
-		done <- outcome{res, err}
-	}()
+	done := runAsync(ctx, o)
 	waitForSleep(t, tg.url)
 	cancel(sigterm)
 	out := <-done

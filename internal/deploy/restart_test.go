@@ -170,14 +170,11 @@ func TestDeploySurvivesRestartOutsideMigrations(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, url := newOwnServer(t)
-			tg := newTargetAt(t, url)
-			tg.exec(t, "CREATE TABLE started AS SELECT pg_postmaster_start_time() AS at")
-			o := tg.options(t, folder(t, tc.files), "run-restart")
+			srv, tg, o := restartTarget(t, tc.files)
 			if !tc.during {
 				o.Snapshotter = &restartingSnapshot{Snapshotter: o.Snapshotter, restart: func() { srv.restart(t, 3*time.Second) }}
 			}
-			done := runAsync(t, o)
+			done := runAsync(t.Context(), o)
 			if tc.during {
 				waitForSleep(t, tg.url)
 				srv.restart(t, 3*time.Second)
@@ -235,11 +232,8 @@ func TestDeployRestartDuringMigrationSaysWhyNoRestore(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, url := newOwnServer(t)
-			tg := newTargetAt(t, url)
-			tg.exec(t, "CREATE TABLE started AS SELECT pg_postmaster_start_time() AS at")
-			o := tg.options(t, folder(t, tc.files), "run-restart")
-			done := runAsync(t, o)
+			srv, tg, o := restartTarget(t, tc.files)
+			done := runAsync(t.Context(), o)
 			waitForSleep(t, tg.url)
 			srv.restart(t, 3*time.Second)
 			out := <-done
@@ -258,19 +252,12 @@ func TestDeployRestartDuringMigrationSaysWhyNoRestore(t *testing.T) {
 	}
 }
 
-// outcome is what a Run returned.
-type outcome struct {
-	res *Result
-	err error
-}
-
-// runAsync starts Run(o) and returns where its outcome comes, for a test that acts on the server while
-// it runs.
-func runAsync(t *testing.T, o Options) <-chan outcome {
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := Run(t.Context(), o)
-		done <- outcome{res, err}
-	}()
-	return done
+// restartTarget is a target on a server of the test's own, which it may restart, holding table started
+// (the server's start time, for scripts that act only before a restart), and the options of a deploy of
+// files to it.
+func restartTarget(t *testing.T, files map[string]string) (*ownServer, *target, Options) {
+	srv, url := newOwnServer(t)
+	tg := newTargetAt(t, url)
+	tg.exec(t, "CREATE TABLE started AS SELECT pg_postmaster_start_time() AS at")
+	return srv, tg, tg.options(t, folder(t, files), "run-restart")
 }

@@ -35,16 +35,7 @@ func TestDeployCancelledRollsBack(t *testing.T) {
 			})
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			type outcome struct {
-				res *Result
-				err error
-			}
-			done := make(chan outcome, 1)
-			o := tg.options(t, folder(t, files), "run-cancelled")
-			go func() {
-				res, err := Run(ctx, o)
-				done <- outcome{res, err}
-			}()
+			done := runAsync(ctx, tg.options(t, folder(t, files), "run-cancelled"))
 			waitForSleep(t, tg.url)
 			cancel()
 			out := <-done
@@ -92,16 +83,7 @@ func TestDeployCancelledMigrationErrorNamesCause(t *testing.T) {
 			files := with(goodMigrations, map[string]string{"2_backfill.up.sql": tc.up})
 			ctx, cancel := context.WithCancelCause(t.Context())
 			defer cancel(nil)
-			type outcome struct {
-				res *Result
-				err error
-			}
-			done := make(chan outcome, 1)
-			o := tg.options(t, folder(t, files), "run-cancelled")
-			go func() {
-				res, err := Run(ctx, o)
-				done <- outcome{res, err}
-			}()
+			done := runAsync(ctx, tg.options(t, folder(t, files), "run-cancelled"))
 			waitForSleep(t, tg.url)
 			cancel(errors.New("received SIGTERM"))
 			out := <-done
