@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -374,8 +375,20 @@ func NewTracerFrom(ctx context.Context, conn *pgx.Conn, file string, from *Trace
 	for oid := range st.byOID {
 		pre[oid] = true
 	}
-	return &Tracer{conn: conn, file: file, prev: st, preexisting: pre}, nil
+	t := &Tracer{conn: conn, file: file, prev: st, preexisting: pre, Verify: TraceVerifyFromEnv()}
+	if t.Verify && from != nil && from.st != nil {
+		// The state carried over must be what a read of every relation finds now.
+		if err := t.verifyState(ctx, st); err != nil {
+			return nil, fmt.Errorf("%w (the state carried over from the migration before)", err)
+		}
+	}
+	return t, nil
 }
+
+// TraceVerifyFromEnv tells whether SCHEMAGATE_TRACE=verify asks every Tracer to check its incremental
+// reads against reads of every relation (see Tracer.Verify): the test suites run that way (pgtest.Main),
+// as they run SCHEMAGATE_INSPECT=verify for catalog reads.
+func TraceVerifyFromEnv() bool { return os.Getenv("SCHEMAGATE_TRACE") == "verify" }
 
 // Quiet tells whether After would record st without a read: an INSERT of literal rows that repeats a
 // steady run (see repeatedInsert). Such statements may run together (ApplyOptions.Quiet).
@@ -418,23 +431,107 @@ func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d t
 	return nil
 }
 
-// verify checks cur, the state an incremental read made, against a read of every relation.
-func (t *Tracer) verify(ctx context.Context, cur *traceState, ev lint.Evidence) error {
-	full, err := readSpared(ctx, t.conn, fullTraceQuery, traceInput{})
+// Settled records what the transaction's deferred work did when it ran (SET CONSTRAINTS ALL IMMEDIATE
+// before the commit: deferred foreign-key checks and constraint triggers, which may lock, scan, rewrite
+// or drop) as part of the last statement's evidence, where an error of that work is reported too: a
+// deferred trigger that drops a table takes its ACCESS EXCLUSIVE lock there. It also keeps State, which
+// the next migration starts from, what the commit leaves.
+func (t *Tracer) Settled(ctx context.Context) error {
+	if len(t.Evidence) == 0 {
+		return nil
+	}
+	locked, err := readLocked(ctx, t.conn, t.prev.knownLocked())
 	if err != nil {
 		return err
 	}
+	cur := mergeTrace(t.prev, locked)
+	ev := diffTrace(t.prev, cur, t.preexisting)
+	if t.Verify {
+		if err := t.verify(ctx, cur, ev); err != nil {
+			return fmt.Errorf("%w (after the deferred work)", err)
+		}
+	}
+	last := &t.Evidence[len(t.Evidence)-1]
+	last.Locks = append(last.Locks, ev.Locks...)
+	last.Rewritten = append(last.Rewritten, ev.Rewritten...)
+	last.Scanned = append(last.Scanned, ev.Scanned...)
+	last.FastDefault = append(last.FastDefault, ev.FastDefault...)
+	last.InvalidIndexes = append(last.InvalidIndexes, ev.InvalidIndexes...)
+	last.InvalidPartitioned = append(last.InvalidPartitioned, ev.InvalidPartitioned...)
+	last.ClearedIndexes = append(last.ClearedIndexes, ev.ClearedIndexes...)
+	t.prev, t.repeat = cur, nil
+	return nil
+}
+
+// verify checks cur, the state an incremental read made, against a read of every relation, and ev, the
+// evidence drawn from it, against the evidence the full reads give.
+func (t *Tracer) verify(ctx context.Context, cur *traceState, ev lint.Evidence) error {
+	full, err := t.readFull(ctx, cur)
+	if err != nil {
+		return err
+	}
+	before := t.prevFull
+	if before == nil {
+		before = t.prev
+	}
+	if want := diffTrace(before, full, t.preexisting); !reflect.DeepEqual(ev, want) {
+		return fmt.Errorf("trace: verify: evidence: incremental %+v, full read %+v", ev, want)
+	}
+	t.prevFull = full
+	return nil
+}
+
+// verifyState checks cur against a read of every relation.
+func (t *Tracer) verifyState(ctx context.Context, cur *traceState) error {
+	_, err := t.readFull(ctx, cur)
+	return err
+}
+
+// readFull reads every relation and fails on a difference with cur.
+func (t *Tracer) readFull(ctx context.Context, cur *traceState) (*traceState, error) {
+	full, err := readSpared(ctx, t.conn, fullTraceQuery, traceInput{})
+	if err != nil {
+		return nil, err
+	}
+	return full, sameTraceState(cur, full)
+}
+
+// sameTraceState fails with what differs between cur, an incremental read's state, and full.
+func sameTraceState(cur, full *traceState) error {
 	diff := func(what string, a, b any) error {
 		return fmt.Errorf("trace: verify: %s: incremental %+v, full read %+v", what, a, b)
 	}
+	// Where a relation's pg_class and pg_index rows are matters only while the transaction holds a lock
+	// on it (the next read looks there for the rows of the relations it knew locked, and reads anew
+	// those it newly locks): a GRANT, which locks nothing, moves the row of its table unseen.
+	locked := make(map[uint32]bool, len(full.Locks))
+	for _, l := range full.Locks {
+		if l.Locktype == "relation" {
+			locked[l.OID] = true
+		}
+	}
+	show := func(r traceRel) string {
+		fn := "none"
+		if r.Filenode != nil {
+			fn = fmt.Sprint(*r.Filenode)
+		}
+		return fmt.Sprintf("%s (%s, filenode %s, %d scans, row at %s, index row at %q)", r.Name, r.Kind, fn, r.SeqScan, r.CTID, r.IndexCTID)
+	}
 	for oid, r := range full.byOID {
-		if got, ok := cur.byOID[oid]; !ok || !reflect.DeepEqual(got, r) {
-			return diff(fmt.Sprint("relation ", oid), got, r)
+		got, ok := cur.byOID[oid]
+		if !ok {
+			return diff(fmt.Sprint("relation ", oid), "none", show(r))
+		}
+		if !locked[oid] {
+			got.CTID, got.IndexCTID = r.CTID, r.IndexCTID
+		}
+		if !reflect.DeepEqual(got, r) {
+			return diff(fmt.Sprint("relation ", oid), show(got), show(r))
 		}
 	}
 	for oid, r := range cur.byOID {
 		if _, ok := full.byOID[oid]; !ok {
-			return diff(fmt.Sprint("relation ", oid), r, "none")
+			return diff(fmt.Sprint("relation ", oid), show(r), "none")
 		}
 	}
 	sorted := func(items []traceItem) []traceItem {
@@ -454,14 +551,6 @@ func (t *Tracer) verify(ctx context.Context, cur *traceState, ev lint.Evidence) 
 	if a, b := locks(cur.Locks), locks(full.Locks); !slices.Equal(a, b) {
 		return diff("locks", a, b)
 	}
-	before := t.prevFull
-	if before == nil {
-		before = t.prev
-	}
-	if want := diffTrace(before, full, t.preexisting); !reflect.DeepEqual(ev, want) {
-		return diff("evidence", ev, want)
-	}
-	t.prevFull = full
 	return nil
 }
 

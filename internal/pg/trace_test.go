@@ -508,6 +508,7 @@ CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO (
 // BenchmarkTraceInserts traces a seed migration of 5,000 literal INSERTs, read after every statement
 // (every) and as a rehearsal traces it (repeated: read until steady, then recorded without a read).
 func BenchmarkTraceInserts(b *testing.B) {
+	b.Setenv("SCHEMAGATE_TRACE", "off") // TestMain verifies every trace; measure the real thing
 	ctx := context.Background()
 	var sql strings.Builder
 	for i := range 5000 {
@@ -551,6 +552,7 @@ func benchTrace(b *testing.B, conn *pgx.Conn, s *migrate.Script, tune func(*pg.T
 // BenchmarkTraceIndexes traces a script of 800 CREATE INDEX statements on one table: each statement's
 // trace reads the relations it may have touched, so the cost must not grow with the indexes made before.
 func BenchmarkTraceIndexes(b *testing.B) {
+	b.Setenv("SCHEMAGATE_TRACE", "off") // TestMain verifies every trace; measure the real thing
 	ctx := context.Background()
 	var sql strings.Builder
 	for i := range 800 {
@@ -644,6 +646,7 @@ func tablesScript(n int) string {
 // BenchmarkTraceTables traces a baseline migration of n tables in one transaction (tablesScript): a
 // statement's trace must cost what it touched, not what the transaction locked before it.
 func BenchmarkTraceTables(b *testing.B) {
+	b.Setenv("SCHEMAGATE_TRACE", "off") // TestMain verifies every trace; measure the real thing
 	for _, n := range []int{300, 600} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			s := script(tablesScript(n))

@@ -32,7 +32,9 @@ var (
 // folder is only removed by a later run.
 //
 // It also turns on SCHEMAGATE_INSPECT=verify (unless set): every incremental catalog read is checked
-// against a full one, so each test that inspects a catalog also tests the incremental reader.
+// against a full one, so each test that inspects a catalog also tests the incremental reader; and
+// SCHEMAGATE_TRACE=verify (unless set), which does the same for the lock tracer's reads after each
+// statement.
 func Main(m *testing.M) int {
 	// The Docker daemon runs on this machine: testcontainers must reach published ports on 127.0.0.1,
 	// not through the bridge's gateway address, and no registry serves its reaper image (the providers
@@ -45,6 +47,9 @@ func Main(m *testing.M) int {
 	}
 	if os.Getenv("SCHEMAGATE_INSPECT") == "" {
 		os.Setenv("SCHEMAGATE_INSPECT", "verify")
+	}
+	if _, set := os.LookupEnv("SCHEMAGATE_TRACE"); !set {
+		os.Setenv("SCHEMAGATE_TRACE", "verify")
 	}
 	code := m.Run()
 	if inst != nil {

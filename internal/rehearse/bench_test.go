@@ -93,6 +93,7 @@ func globPsql() []string {
 // applied with tracing and round trips. Compare with BenchmarkPsqlApply500.
 func BenchmarkRehearse500With5New(b *testing.B) {
 	b.Setenv("SCHEMAGATE_INSPECT", envOr("BENCH_INSPECT", "incremental")) // TestMain verifies every read; measure the real thing
+	b.Setenv("SCHEMAGATE_TRACE", "off")
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	base := &migrate.Set{Format: set.Format, Migrations: set.Migrations[:495]}
@@ -113,6 +114,7 @@ func BenchmarkRehearse500With5New(b *testing.B) {
 // redone with catalog comparisons. Compare with BenchmarkPsqlApply500.
 func BenchmarkRoundtrip500(b *testing.B) {
 	b.Setenv("SCHEMAGATE_INSPECT", envOr("BENCH_INSPECT", "incremental")) // TestMain verifies every read; measure the real thing
+	b.Setenv("SCHEMAGATE_TRACE", "off")
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	p := provider(b)
@@ -132,6 +134,7 @@ func BenchmarkRoundtrip500(b *testing.B) {
 // catalog comparisons alone cost.
 func BenchmarkRoundtrip500NoTrace(b *testing.B) {
 	b.Setenv("SCHEMAGATE_INSPECT", "incremental")
+	b.Setenv("SCHEMAGATE_TRACE", "off")
 	dir := generateHistory(b, 500)
 	set := readDir(b, dir, migrate.FormatGolangMigrate)
 	p := provider(b)
@@ -299,6 +302,7 @@ func generateSeed(tb testing.TB, n int) string {
 // the report as JSON and Markdown. Compare with BenchmarkPsqlSeed.
 func BenchmarkRehearseSeed(b *testing.B) {
 	b.Setenv("SCHEMAGATE_INSPECT", envOr("BENCH_INSPECT", "incremental")) // TestMain verifies every read; measure the real thing
+	b.Setenv("SCHEMAGATE_TRACE", "off")
 	dir := generateSeed(b, 50000)
 	p := provider(b)
 	b.ReportAllocs()

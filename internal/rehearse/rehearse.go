@@ -1027,11 +1027,18 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			opts.After, opts.Quiet = tr.After, tr.Quiet
 		}
 		err = pg.ApplyScript(ctx, r.conn, m.Up, opts)
-		if tr != nil {
-			evidence = tr.Evidence
-		}
 		if err == nil {
 			err = settleTx(ctx, r.conn, m.Up)
+			if err == nil && tr != nil && deferredWork(before.Catalog(), m.Up) {
+				// What the deferred checks and triggers did counts as the last statement's.
+				if err := tr.Settled(ctx); err != nil {
+					rollbackTx(ctx, r.conn)
+					return nil, false, err
+				}
+			}
+		}
+		if tr != nil {
+			evidence = tr.Evidence
 		}
 		if err == nil {
 			// The locks the transaction holds name what it changed or dropped: the catalog read after
@@ -1302,6 +1309,22 @@ func settleTx(ctx context.Context, c *pgx.Conn, s *migrate.Script) error {
 		return err
 	}
 	return nil
+}
+
+// deferredWork tells whether s may leave work to the end of its transaction, which settleTx runs: a
+// constraint or constraint trigger INITIALLY DEFERRED in the catalog before it (c), or one that s
+// creates or defers itself, which it can only do with DEFERRABLE or SET CONSTRAINTS ... DEFERRED in
+// its text. Most migrations have none, and need no read of the trace after it.
+func deferredWork(c *schema.Catalog, s *migrate.Script) bool {
+	if anyDeferred(c) || strings.Contains(strings.ToUpper(s.SQL), "DEFERR") {
+		return true
+	}
+	for _, t := range c.Triggers {
+		if strings.Contains(t.Definition, "INITIALLY DEFERRED") {
+			return true
+		}
+	}
+	return false
 }
 
 // restoreDeferred puts the constraints declared INITIALLY DEFERRED back in deferred mode after settleTx,

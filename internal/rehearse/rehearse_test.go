@@ -1125,6 +1125,16 @@ CREATE CONSTRAINT TRIGGER q_drop AFTER INSERT ON q DEFERRABLE INITIALLY DEFERRED
 	if d := migration(t, rep, "3").SchemaDiff; d == nil || !strings.Contains(strings.Join(schema.Describe(d, schema.MigrationPhrasing), "\n"), "doomed") {
 		t.Errorf("03: schema diff does not show the table its deferred trigger dropped")
 	}
+	// The trace counts the deferred drop as the last statement's: its ACCESS EXCLUSIVE lock on the table.
+	var dropped bool
+	for _, tr := range migration(t, rep, "3").Trace {
+		for _, l := range tr.Locks {
+			dropped = dropped || (tr.Line == 1 && l.Relation == "public.doomed" && l.Mode == "AccessExclusiveLock" && l.Dropped)
+		}
+	}
+	if !dropped {
+		t.Errorf("03: trace %+v; want the deferred trigger's ACCESS EXCLUSIVE lock on public.doomed, dropped, at line 1", migration(t, rep, "3").Trace)
+	}
 	m := migration(t, rep, "4")
 	if rt := m.Roundtrip; rt == nil || rt.Status != report.RoundtripFailed || rt.Error == nil || rt.Error.File != "04_note.down.sql" ||
 		!strings.Contains(strings.Join(rt.Problems, "\n"), "the down fails") || rt.Error.SQLState != "23503" {
