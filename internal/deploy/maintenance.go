@@ -49,12 +49,18 @@ const (
 // that committed and changed no row (a *NoRowError) would change none again; SQL that the server
 // refused as wrong (a misspelt table or column, a syntax error, a missing privilege, a bad value, a
 // violated constraint), or a login it refused (a wrong password, a database that does not exist), would
-// be refused again. Everything else may pass: a connection refused or ended (a server restarting),
+// be refused again, and so would a webhook's 4xx answer (a wrong URL, token or method) other than 408
+// and 429. Everything else may pass: a connection refused or ended (a server restarting),
 // a lock wait that lock_timeout ended (the session holding it may end), a deadlock, too many
 // connections, a webhook's error answer, a command's non-zero exit, a timeout.
 func offRetryable(err error) bool {
 	var nr *NoRowError
 	if errors.As(err, &nr) {
+		return false
+	}
+	var he *httpStatusError
+	if errors.As(err, &he) && he.Code >= 400 && he.Code < 500 && he.Code != http.StatusRequestTimeout && he.Code != http.StatusTooManyRequests {
+		// The webhook refused the request itself (a wrong URL, token or method): it would again.
 		return false
 	}
 	var pe *pgconn.PgError
@@ -66,6 +72,14 @@ func offRetryable(err error) bool {
 	}
 	return true
 }
+
+// httpStatusError is a webhook's answer outside 2xx: Code, and the end of its body (secrets masked).
+type httpStatusError struct {
+	Code int
+	Body string
+}
+
+func (e *httpStatusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Code, e.Body) }
 
 // Action is one way of switching: a shell command, a webhook or SQL.
 type Action interface {
@@ -359,7 +373,7 @@ func (w *WebhookAction) Run(ctx context.Context) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, tail(snapshot.Mask(string(body), w.Secrets), 300))
+		return &httpStatusError{Code: resp.StatusCode, Body: tail(snapshot.Mask(string(body), w.Secrets), 300)}
 	}
 	return nil
 }

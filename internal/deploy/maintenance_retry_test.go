@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -101,6 +102,15 @@ func TestDeployMaintenanceOffRetried(t *testing.T) {
 			calls: 3, off: true, progress: retries[:2]},
 		{name: "always 503", answer: func(int) int { return 503 },
 			calls: 5, progress: retries, err: "(the last of 5 attempts)"},
+		// A refusal of the request itself (a wrong token) would come again: tried once.
+		{name: "401", answer: func(int) int { return 401 }, calls: 1, err: "upstream restarting"},
+		{name: "429, then 200", answer: func(n int) int {
+			if n == 1 {
+				return 429
+			}
+			return 200
+		},
+			calls: 2, off: true, progress: retries[:1]},
 		// The third attempt would start 66s after the first: no more.
 		{name: "always 503 after 20s", answer: func(int) int { return 503 }, took: 20 * time.Second,
 			calls: 3, progress: retries[:2], err: "(the last of 3 attempts)"},
@@ -126,7 +136,7 @@ func TestDeployMaintenanceOffRetried(t *testing.T) {
 				if got := strings.Count(out, want); got != 1 {
 					t.Errorf("progress says %q %d times, want once:\n%s", want, got, out)
 				}
-				if i == 0 && !strings.Contains(out, "turn maintenance mode off (webhook DELETE "+hook.srv.URL+"/off): HTTP 503: upstream restarting; "+want) {
+				if i == 0 && !strings.Contains(out, "turn maintenance mode off (webhook DELETE "+hook.srv.URL+"/off): HTTP "+strconv.Itoa(tc.answer(1))+": upstream restarting; "+want) {
 					t.Errorf("progress does not say why it retries:\n%s", out)
 				}
 			}
@@ -149,7 +159,7 @@ func TestDeployMaintenanceOffRetried(t *testing.T) {
 			if !m.LeftOn() {
 				t.Fatalf("maintenance %+v; want it reported as left on", m)
 			}
-			for _, want := range []string{"turn maintenance mode off (webhook DELETE", "HTTP 503: upstream restarting", tc.err} {
+			for _, want := range []string{"turn maintenance mode off (webhook DELETE", "HTTP " + strconv.Itoa(tc.answer(1)) + ": upstream restarting", tc.err} {
 				if !strings.Contains(m.Error, want) {
 					t.Errorf("maintenance error %q does not say %q", m.Error, want)
 				}
