@@ -90,6 +90,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress receives one line per step, for people watching the job.
 	Progress func(msg string)
+
+	// offPause is the first pause before turning maintenance mode off again (zero: offPause): tests
+	// shorten it, as they do the environment's retry_backoff.
+	offPause time.Duration
 }
 
 // file names file, a path in the migration folder, as the report does (see Dir).
@@ -910,6 +914,7 @@ func (d *deployer) dryRun(ctx context.Context) error {
 
 // finish turns maintenance mode off, records the run, releases the lock and fills the outcome.
 func (d *deployer) finish(ctx context.Context, err error) {
+	run := ctx
 	ctx = context.WithoutCancel(ctx)
 	if !d.awaitRecover && d.conn != nil && (d.conn.IsClosed() || d.conn.Ping(ctx) != nil) {
 		// A server that restarted since the last step: what follows needs it (the run's end, maintenance
@@ -924,7 +929,8 @@ func (d *deployer) finish(ctx context.Context, err error) {
 		// (the record that it is off could not reach the server either).
 		d.note("maintenance mode stays on until deploy --recover, which turns it off: turning it off now would make this run's snapshot unsafe to restore")
 	} else if d.maintOn {
-		d.maintenanceOff(ctx)
+		// The run's own context: a signal that cancelled it stops the off action's retries.
+		d.maintenanceOff(run)
 	}
 	var b *Blocked
 	switch {
@@ -1024,6 +1030,10 @@ func (d *deployer) settle(ctx context.Context) {
 	}
 }
 
+// maintenanceOff turns maintenance mode off, trying again (see offAttempts) when the off action fails in
+// a way that may pass: until it goes off, the application stays down. ctx is the run's context: a signal
+// that cancelled it stops the retries, but not the first attempt, which runs, as the rest of finish
+// does, without its cancellation.
 func (d *deployer) maintenanceOff(ctx context.Context) {
 	if d.res.Maintenance == nil {
 		d.res.Maintenance = &MaintenanceResult{}
@@ -1032,7 +1042,38 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 		d.maintOn = false
 		return
 	}
-	err := d.o.Maintenance.Off(ctx)
+	run := ctx
+	ctx = context.WithoutCancel(ctx)
+	pause := cmp.Or(d.o.offPause, offPause)
+	start := d.clock.Now()
+	var err, stop error
+	attempt := 1
+	for ; ; attempt++ {
+		if err = d.o.Maintenance.Off(ctx); err == nil || !offRetryable(err) || attempt == offAttempts {
+			break
+		}
+		if run.Err() != nil {
+			stop = context.Cause(run)
+			break
+		}
+		wait := pause << (attempt - 1)
+		if d.clock.Now().Sub(start)+wait > offRetryFor {
+			break
+		}
+		what := err.Error()
+		if !strings.HasPrefix(what, "turn maintenance mode off") { // a Switch's error says so already
+			what = "turn maintenance mode off: " + what
+		}
+		d.progress("%s; retrying in %s (attempt %d of %d)", what, wait, attempt+1, offAttempts)
+		select {
+		case <-run.Done():
+		case <-d.clock.After(wait):
+		}
+		if run.Err() != nil {
+			stop = context.Cause(run)
+			break
+		}
+	}
 	var nr *NoRowError
 	if errors.As(err, &nr) {
 		// The off SQL ran and committed, but moved nothing: a WHERE clause that matches no row, or the
@@ -1050,6 +1091,12 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 		// mode on, so the next deploy turns it off when it ends; until then the application is down.
 		mr := d.res.Maintenance
 		mr.Error = err.Error()
+		switch {
+		case stop != nil:
+			mr.Error += fmt.Sprintf(" (attempt %d of %d; not tried again: %v)", attempt, offAttempts, stop)
+		case attempt > 1:
+			mr.Error += fmt.Sprintf(" (the last of %d attempts)", attempt)
+		}
 		state := "may still be on"
 		mr.Hint = "turn it off by hand: " + byHand(d.o.Maintenance) + " (the next deploy also turns it off, when it ends)"
 		var lw *LockWaitError
@@ -1058,8 +1105,8 @@ func (d *deployer) maintenanceOff(ctx context.Context) {
 			state = "is still on"
 			mr.Hint = "once the session holding the lock has ended (the error names it), " + mr.Hint
 		}
-		d.note("maintenance mode %s: %v; %s", state, err, mr.Hint)
-		d.progress("could not turn maintenance mode off, it %s: %v", state, err)
+		d.note("maintenance mode %s: %s; %s", state, mr.Error, mr.Hint)
+		d.progress("could not turn maintenance mode off, it %s: %s", state, mr.Error)
 		return
 	}
 	if d.res.Maintenance.Warning == "" {

@@ -190,6 +190,7 @@ func (tg *target) options(t *testing.T, set *migrate.Set, runID string) Options 
 		Snapshotter: &snapshot.PGDump{URL: tg.url, Dir: t.TempDir(), Jobs: 2, ExcludeSchemas: []string{"schemagate"}},
 		Maintenance: maint,
 		Progress:    func(msg string) { t.Log(msg) },
+		offPause:    10 * time.Millisecond,
 	}
 }
 

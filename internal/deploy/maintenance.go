@@ -31,6 +31,56 @@ type Maintenance interface {
 	Off(ctx context.Context) error
 }
 
+// Turning maintenance mode off is tried up to offAttempts times, pausing offPause before the second
+// attempt and twice as long before each next one (2s, 4s, 8s, 16s: 30s in all), but no attempt starts
+// more than offRetryFor after the first did. Until the switch goes off the application is down, and what
+// fails it is often brief: a proxy answering 502 or 503 while the service behind it restarts, a
+// PostgreSQL server restarting or failing over, an application session holding the flag's row a few
+// seconds. Off is idempotent, so trying again is safe. Longer would keep the deploy (its lock, its CI
+// job) waiting on a switch that a person has to look at anyway, and offRetryFor bounds the retries of
+// an action that hangs until maintenance.timeout each time.
+const (
+	offAttempts = 5
+	offPause    = 2 * time.Second
+	offRetryFor = time.Minute
+)
+
+// offRetryable tells whether an off action that failed with err may go through when tried again. SQL
+// that committed and changed no row (a *NoRowError) would change none again; SQL that the server
+// refused as wrong (a misspelt table or column, a syntax error, a missing privilege, a bad value, a
+// violated constraint), or a login it refused (a wrong password, a database that does not exist), would
+// be refused again, and so would a webhook's 4xx answer (a wrong URL, token or method) other than 408
+// and 429. Everything else may pass: a connection refused or ended (a server restarting),
+// a lock wait that lock_timeout ended (the session holding it may end), a deadlock, too many
+// connections, a webhook's error answer, a command's non-zero exit, a timeout.
+func offRetryable(err error) bool {
+	var nr *NoRowError
+	if errors.As(err, &nr) {
+		return false
+	}
+	var he *httpStatusError
+	if errors.As(err, &he) && he.Code >= 400 && he.Code < 500 && he.Code != http.StatusRequestTimeout && he.Code != http.StatusTooManyRequests {
+		// The webhook refused the request itself (a wrong URL, token or method): it would again.
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && len(pe.Code) == 5 {
+		switch pe.Code[:2] {
+		case "0A", "22", "23", "28", "3D", "3F", "42":
+			return false
+		}
+	}
+	return true
+}
+
+// httpStatusError is a webhook's answer outside 2xx: Code, and the end of its body (secrets masked).
+type httpStatusError struct {
+	Code int
+	Body string
+}
+
+func (e *httpStatusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Code, e.Body) }
+
 // Action is one way of switching: a shell command, a webhook or SQL.
 type Action interface {
 	Run(ctx context.Context) error
@@ -323,7 +373,7 @@ func (w *WebhookAction) Run(ctx context.Context) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, tail(snapshot.Mask(string(body), w.Secrets), 300))
+		return &httpStatusError{Code: resp.StatusCode, Body: tail(snapshot.Mask(string(body), w.Secrets), 300)}
 	}
 	return nil
 }
