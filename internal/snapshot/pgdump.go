@@ -640,7 +640,8 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string, homes ma
 // with pg_identify_object's names, one at a time after checking they are still there (a cascade may have
 // taken them). Whatever it misses makes pg_restore fail on "already exists", which rolls everything back.
 //
-// Before it drops the schemas, it moves back each extension the dump holds that a migration moved to
+// Before it drops the schemas, it creates public again when a migration dropped it and the snapshot's
+// database had it (see publicAsInitdb), and moves back each extension the dump holds that a migration moved to
 // another schema (ALTER EXTENSION ... SET SCHEMA) to the one of homes it was in (see extensionHomes),
 // creating that schema when it went: the dump's CREATE EXTENSION IF NOT EXISTS would leave it where it
 // is, and the objects that refer to it by that schema (a column of type ext.hstore) would fail.
@@ -680,6 +681,10 @@ func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string
 		cleared = append(cleared, "public")
 	}
 	keep := slices.Concat(cleared, p.ExcludeSchemas)
+	createPublic := ""
+	if public {
+		createPublic = publicAsInitdb
+	}
 	const tag = "$schemagate_clear$"
 	for _, n := range slices.Concat(dumped, keep, data, owners, exthomes) {
 		if strings.Contains(n, tag) {
@@ -715,6 +720,7 @@ BEGIN
   FOR r IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' AND NOT extname = ANY (dumped) LOOP
     EXECUTE format('DROP EXTENSION IF EXISTS %%I CASCADE', r.extname);
   END LOOP;
+  %[10]s
   FOR r IN SELECT x.extname, x.home FROM unnest(extnames, exthomes) AS x(extname, home) JOIN pg_extension e ON e.extname = x.extname
             WHERE e.extnamespace IS DISTINCT FROM (SELECT oid FROM pg_namespace WHERE nspname = x.home) LOOP
     EXECUTE format('CREATE SCHEMA IF NOT EXISTS %%I', r.home);
@@ -786,8 +792,28 @@ BEGIN
   END LOOP;
 END
 %[1]s;
-`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners), sqlArray(extnames), sqlArray(exthomes)), nil
+`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners), sqlArray(extnames), sqlArray(exthomes), createPublic), nil
 }
+
+// publicAsInitdb is the clear's PL/pgSQL that creates schema public again, when a migration dropped it,
+// as initdb leaves it, from which pg_dump writes what the snapshot's differed by: owned by
+// pg_database_owner (from PostgreSQL 15; the bootstrap superuser before), its comment "standard public
+// schema" and its grants those of the owner and USAGE to PUBLIC (USAGE and CREATE before 15), granted by
+// the owner. The dump's SCHEMA, COMMENT and ACL entries of public then give back the snapshot's owner,
+// comment and grants; without it, the dump's first object in public failed (schema "public" does not
+// exist) and the restore with it. The server drops public's pg_init_privs row with the schema, which does
+// not come back: the next snapshot's dump writes public's grants from the owner's defaults instead.
+const publicAsInitdb = `IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public') THEN
+    CREATE SCHEMA public;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pg_database_owner') THEN
+      ALTER SCHEMA public OWNER TO pg_database_owner;
+      GRANT USAGE ON SCHEMA public TO PUBLIC;
+    ELSE
+      EXECUTE format('ALTER SCHEMA public OWNER TO %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
+      GRANT USAGE, CREATE ON SCHEMA public TO PUBLIC;
+    END IF;
+    COMMENT ON SCHEMA public IS 'standard public schema';
+  END IF;`
 
 // sqlArray is a text[] literal of names (standard_conforming_strings on).
 func sqlArray(names []string) string {
