@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
 // schemaState is what a test compares of schema name: its owner, comment and grants (sorted, each
@@ -88,4 +90,57 @@ func TestDeployRollbackRecreatesDroppedPublic(t *testing.T) {
 			rollbackBySnapshot(t, tg, "DROP SCHEMA public CASCADE;", strings.ReplaceAll(schemaState, "$1", "'public'"))
 		})
 	}
+}
+
+// TestDeployRollbackRevokesGrantsOnKeptSchemas: a migration without a down changes the grants on a
+// schema the restore keeps (public, one an extension owns, one an extension is in): it gives a role USAGE
+// with the grant option, which that role passes on, a role that held the grant option already passes it
+// on too, and a grant the snapshot had is revoked. The restore left public's and the extension's
+// schema's grants as the migration made them (the dump writes what to grant on top of the initial
+// grants, and revokes nothing else); it now sets them back to the snapshot's.
+func TestDeployRollbackRevokesGrantsOnKeptSchemas(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, schema, setup string }{
+		{name: "public", schema: "public"},
+		{name: "schema an extension owns", schema: "cron", setup: `CREATE EXTENSION pgcrypto; CREATE SCHEMA cron;
+			CREATE TABLE cron.job (id int PRIMARY KEY); ALTER EXTENSION pgcrypto ADD SCHEMA cron; ALTER EXTENSION pgcrypto ADD TABLE cron.job;`},
+		{name: "schema an extension is in", schema: "ext", setup: "CREATE SCHEMA ext; CREATE EXTENSION hstore SCHEMA ext;"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			r := testRoles(t, tg, 5)
+			if tc.setup != "" {
+				tg.exec(t, tc.setup)
+			}
+			s := tc.schema
+			tg.exec(t, fmt.Sprintf("GRANT USAGE ON SCHEMA %[1]s TO %[2]s WITH GRANT OPTION; GRANT USAGE ON SCHEMA %[1]s TO %[3]s; SET ROLE %[2]s; GRANT USAGE ON SCHEMA %[1]s TO %[4]s; RESET ROLE",
+				s, r[0], r[1], r[2]))
+			rollbackBySnapshot(t, tg, fmt.Sprintf(`GRANT USAGE ON SCHEMA %[1]s TO %[2]s WITH GRANT OPTION;
+				SET ROLE %[2]s; GRANT USAGE ON SCHEMA %[1]s TO %[3]s; RESET ROLE;
+				SET ROLE %[4]s; GRANT USAGE ON SCHEMA %[1]s TO %[3]s; RESET ROLE;
+				REVOKE USAGE ON SCHEMA %[1]s FROM %[5]s;
+				GRANT CREATE ON SCHEMA %[1]s TO PUBLIC;`, s, r[3], r[4], r[0], r[1]),
+				strings.ReplaceAll(schemaState, "$1", "'"+s+"'"))
+		})
+	}
+}
+
+// TestDeployRollbackRevokesGrantsOnPublicAsOwner: TestDeployRollbackRevokesGrantsOnKeptSchemas with a
+// deploy role that is no superuser but owns the database and public, and may act as app, which owns a
+// table in public. The migration takes CREATE on public from app, which the restore needs app to have
+// when it gives app_cache back to it (ALTER TABLE ... OWNER TO app): the dump's grant comes after the
+// tables, and the restore failed (permission denied for schema public); public's grants now come back
+// before the tables.
+func TestDeployRollbackRevokesGrantsOnPublicAsOwner(t *testing.T) {
+	t.Parallel()
+	tg, dep, app := newTargetAsOwner(t)
+	admin := pgtest.Conn(t) // another database of the same server: roles are the server's
+	if _, err := admin.Exec(t.Context(), "GRANT "+app+" TO "+dep); err != nil {
+		t.Fatal(err)
+	}
+	rollbackBySnapshot(t, tg, fmt.Sprintf(`REVOKE CREATE ON SCHEMA public FROM %[1]s;
+		GRANT USAGE ON SCHEMA public TO %[1]s WITH GRANT OPTION;
+		SET ROLE %[1]s; GRANT USAGE ON SCHEMA public TO PUBLIC; RESET ROLE;`, app),
+		strings.ReplaceAll(schemaState, "$1", "'public'"))
 }

@@ -341,7 +341,7 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
 	}
-	head, err := p.clearScript(toc, owned, homes, !info.NoPublicSchema)
+	head, err := p.clearScript(toc, owned, homes, info.KeptSchemas, !info.NoPublicSchema)
 	if err != nil {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed"}
 	}
@@ -653,11 +653,19 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string, homes ma
 // tables whose data the dump has (not those in excluded schemas). Their COPY would otherwise add to the
 // rows still there, and fail on the first key that is.
 //
+// The schemas it keeps whose CREATE SCHEMA the dump does not hold (public, those an extension owns) get
+// back the owner, comment and grants states records of them (Info.KeptSchemas), where they differ: the
+// dump writes their grants as changes from the initial ones (pg_init_privs) and revokes nothing else, so
+// a grant a migration made there stayed. The grants are revoked whole (CASCADE takes those made on the
+// strength of a grant option) and made again, each by its grantor: the owner, or a role the owner gave
+// the grant option (SET ROLE). This comes before the dump creates any object there, which the grants
+// of its owner may be needed for.
+//
 // The schemas of owned whose CREATE SCHEMA the dump holds (and the restore leaves out: see filterTOC) get
 // back what that entry and those after it set from the defaults: their comment goes (the dump's COMMENT
 // puts the snapshot's back), their grants go back to the owner's default ones (the dump's GRANT and
 // REVOKE start from those) and the owner is the dump's again.
-func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string, public bool) (string, error) {
+func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string, states []SchemaState, public bool) (string, error) {
 	dumped := dumpedExtensions(toc)
 	extnames := slices.Sorted(maps.Keys(homes))
 	exthomes := make([]string, len(extnames))
@@ -685,8 +693,21 @@ func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string
 	if public {
 		createPublic = publicAsInitdb
 	}
+	var kept []SchemaState
+	for _, st := range states {
+		if slices.Contains(cleared, st.Name) && !slices.Contains(reset, st.Name) {
+			kept = append(kept, st)
+		}
+	}
+	if kept == nil {
+		kept = []SchemaState{}
+	}
+	keptJSON, err := json.Marshal(kept)
+	if err != nil {
+		return "", err
+	}
 	const tag = "$schemagate_clear$"
-	for _, n := range slices.Concat(dumped, keep, data, owners, exthomes) {
+	for _, n := range slices.Concat(dumped, keep, data, owners, exthomes, []string{string(keptJSON)}) {
 		if strings.Contains(n, tag) {
 			return "", fmt.Errorf("name %q holds %s", n, tag)
 		}
@@ -704,7 +725,9 @@ DECLARE
   owners text[] := %[7]s;
   extnames text[] := %[8]s;
   exthomes text[] := %[9]s;
+  states jsonb := '%[11]s';
   ns oid[];
+  prev text;
   r record;
   o record;
   present boolean;
@@ -743,6 +766,34 @@ BEGIN
     END IF;
     EXECUTE format('COMMENT ON SCHEMA %%I IS NULL', r.nspname);
     EXECUTE format('ALTER SCHEMA %%I OWNER TO %%I', r.nspname, r.owner);
+  END LOOP;
+  FOR r IN SELECT x.name, x.owner, x.comment, x.acl, n.oid FROM jsonb_to_recordset(states) AS x(name text, owner text, comment text, acl text[])
+             JOIN pg_namespace n ON n.nspname = x.name LOOP
+    IF pg_get_userbyid((SELECT nspowner FROM pg_namespace WHERE oid = r.oid)) <> r.owner THEN
+      EXECUTE format('ALTER SCHEMA %%I OWNER TO %%I', r.name, r.owner);
+    END IF;
+    IF obj_description(r.oid, 'pg_namespace') IS DISTINCT FROM r.comment THEN
+      EXECUTE format('COMMENT ON SCHEMA %%I IS %%L', r.name, r.comment);
+    END IF;
+    CONTINUE WHEN ARRAY(SELECT a FROM unnest(r.acl) a ORDER BY 1) =
+      ARRAY(SELECT a::text FROM pg_namespace n, unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))) a WHERE n.oid = r.oid ORDER BY 1);
+    FOR o IN SELECT DISTINCT a.grantee FROM pg_namespace n CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+              WHERE n.oid = r.oid ORDER BY 1 LOOP
+      EXECUTE format('REVOKE ALL ON SCHEMA %%I FROM %%s CASCADE', r.name,
+                     CASE WHEN o.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.grantee)) END);
+    END LOOP;
+    prev := current_setting('role');
+    FOR o IN SELECT a.grantor, a.grantee, a.privilege_type, a.is_grantable, x.ord
+               FROM unnest(r.acl::aclitem[]) WITH ORDINALITY AS x(item, ord) CROSS JOIN LATERAL aclexplode(ARRAY[x.item]) a
+              ORDER BY x.ord, a.privilege_type LOOP
+      -- A grant made by another role than the owner (one the owner gave the grant option) is made
+      -- by that role again.
+      PERFORM set_config('role', CASE WHEN o.grantor = (SELECT nspowner FROM pg_namespace WHERE oid = r.oid) THEN prev ELSE pg_get_userbyid(o.grantor) END, true);
+      EXECUTE format('GRANT %%s ON SCHEMA %%I TO %%s%%s', o.privilege_type, r.name,
+                     CASE WHEN o.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.grantee)) END,
+                     CASE WHEN o.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+      PERFORM set_config('role', prev, true);
+    END LOOP;
   END LOOP;
   FOR r IN
     SELECT s.c, s.o FROM (
@@ -792,15 +843,15 @@ BEGIN
   END LOOP;
 END
 %[1]s;
-`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners), sqlArray(extnames), sqlArray(exthomes), createPublic), nil
+`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners), sqlArray(extnames), sqlArray(exthomes), createPublic, strings.ReplaceAll(string(keptJSON), "'", "''")), nil
 }
 
 // publicAsInitdb is the clear's PL/pgSQL that creates schema public again, when a migration dropped it,
 // as initdb leaves it, from which pg_dump writes what the snapshot's differed by: owned by
 // pg_database_owner (from PostgreSQL 15; the bootstrap superuser before), its comment "standard public
 // schema" and its grants those of the owner and USAGE to PUBLIC (USAGE and CREATE before 15), granted by
-// the owner. The dump's SCHEMA, COMMENT and ACL entries of public then give back the snapshot's owner,
-// comment and grants; without it, the dump's first object in public failed (schema "public" does not
+// the owner. The snapshot's owner, comment and grants then come back from its manifest (see clearScript)
+// or, for a manifest of an older release, from the dump's SCHEMA, COMMENT and ACL entries; without it, the dump's first object in public failed (schema "public" does not
 // exist) and the restore with it. The server drops public's pg_init_privs row with the schema, which does
 // not come back: the next snapshot's dump writes public's grants from the owner's defaults instead.
 const publicAsInitdb = `IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public') THEN
@@ -847,7 +898,8 @@ func (p *PGDump) list(ctx context.Context, cl Client, loc string) error {
 	return nil
 }
 
-// describe fills the database name, server, server version and whether public is missing, and returns the server's major version.
+// describe fills the database name, server, server version, whether public is missing and the state of
+// the schemas the restore keeps (Info.KeptSchemas), and returns the server's major version.
 func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
@@ -857,6 +909,24 @@ func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	var num int
 	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version'), current_setting('server_version_num')::int,
 		NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public')`).Scan(&info.Database, &info.ServerVersion, &num, &info.NoPublicSchema); err != nil {
+		return 0, err
+	}
+	rows, err := c.Query(ctx, `
+		SELECT n.nspname, pg_get_userbyid(n.nspowner), obj_description(n.oid, 'pg_namespace'), coalesce(n.nspacl, acldefault('n', n.nspowner))::text[]
+		  FROM pg_namespace n
+		 WHERE (n.nspname = 'public' OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
+		                                          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'))
+		   AND NOT n.nspname = ANY ($1::text[])
+		 ORDER BY 1`, append([]string{}, p.ExcludeSchemas...))
+	if err != nil {
+		return 0, err
+	}
+	info.KeptSchemas, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (SchemaState, error) {
+		var st SchemaState
+		err := r.Scan(&st.Name, &st.Owner, &st.Comment, &st.ACL)
+		return st, err
+	})
+	if err != nil {
 		return 0, err
 	}
 	// pg_control_system() is for superusers and pg_monitor members unless granted: a role that may not
