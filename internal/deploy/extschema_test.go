@@ -12,6 +12,10 @@ import (
 //   - one with extensions in a schema of their own (pg_trgm 1.5, hstore 1.4 in ext): the clear dropped
 //     them with the schema, the dump created them again at the newest version, and hstore 1.8's extra
 //     functions failed "schema as before": the deploy ended "needs attention";
+//   - one whose extensions a migration moved to another schema (ALTER EXTENSION ... SET SCHEMA), and
+//     dropped the schema one was in: the dump's CREATE EXTENSION IF NOT EXISTS left them where they were
+//     moved, and its column of type ext.hstore failed (type "ext.hstore" does not exist), so the deploy
+//     ended "needs attention"; the clear now moves them back, creating the schema again;
 //   - one without a public schema: the restorable check failed (schema "public" does not exist), and a
 //     public schema the migrations created stayed.
 func TestDeployRollbackRestoresSchemasOfExtensionsAndNoPublic(t *testing.T) {
@@ -35,6 +39,16 @@ func TestDeployRollbackRestoresSchemasOfExtensionsAndNoPublic(t *testing.T) {
 			CREATE EXTENSION hstore SCHEMA ext VERSION '1.4';
 			CREATE INDEX orders_note_trgm ON orders USING gin (note ext.gin_trgm_ops);`,
 			check: "SELECT string_agg(extname || ' ' || extversion || ' ' || extnamespace::regnamespace, ',' ORDER BY extname) FROM pg_extension"},
+		{name: "extensions moved to another schema", setup: `
+			CREATE SCHEMA ext;
+			CREATE EXTENSION hstore SCHEMA ext;
+			CREATE EXTENSION pg_trgm;
+			CREATE TABLE kv (h ext.hstore, s text);
+			INSERT INTO kv VALUES ('a=>1', 'x');
+			CREATE INDEX kv_s_trgm ON kv USING gin (s gin_trgm_ops);`,
+			up: "CREATE SCHEMA other;\nALTER EXTENSION hstore SET SCHEMA other;\nALTER EXTENSION pg_trgm SET SCHEMA other;\nDROP SCHEMA ext;",
+			check: `SELECT (SELECT string_agg(extname || ' ' || extnamespace::regnamespace, ',' ORDER BY extname) FROM pg_extension) || ' ' ||
+				(SELECT string_agg(nspname || ' ' || nspowner::regrole, ',' ORDER BY nspname) FROM pg_namespace WHERE nspname IN ('ext', 'other'))`},
 		{name: "no public schema", setup: `
 			CREATE SCHEMA app;
 			ALTER TABLE accounts SET SCHEMA app; ALTER TABLE orders SET SCHEMA app; ALTER TABLE app_settings SET SCHEMA app;

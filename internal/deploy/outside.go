@@ -38,7 +38,7 @@ func (d *deployer) notRestored(rb *RollbackResult, p undoPlan) {
 		return
 	}
 	rb.NotRestored = out
-	d.note("the snapshot restore does not undo %s: roles, role membership, database-wide default privileges and database or server settings are outside the snapshot, schema public (its privileges, owner, comment and default privileges) is kept as it is, and an extension stays at the version it has (the dump records none); undo them by hand",
+	d.note("the snapshot restore does not undo %s: roles, role membership, database-wide default privileges and database or server settings are outside the snapshot, schema public's default privileges are kept as they are, and an extension stays at the version it has (the dump records none); undo them by hand",
 		strings.Join(out, ", "))
 }
 
@@ -69,31 +69,15 @@ func outsideSnapshot(n *pg_query.Node) string {
 	return publicSchemaChange(n)
 }
 
-// publicSchemaChange names a statement that changes schema public itself (its privileges, owner or
-// comment) or its default privileges (ALTER DEFAULT PRIVILEGES ... IN SCHEMA public): the restore keeps
-// the database's public schema, and with it the default privileges a migration set there (the dump's
-// own re-grant those it holds, and revoke nothing). Default privileges in another schema go and come back
-// with it (its pg_default_acl rows depend on the schema, which the restore drops and recreates), so
-// the restore undoes them.
+// publicSchemaChange names a statement that changes the default privileges of schema public (ALTER
+// DEFAULT PRIVILEGES ... IN SCHEMA public): the restore keeps the database's public schema, and with it
+// the default privileges a migration set there (the dump's own re-grant those it holds, and revoke
+// nothing). Default privileges in another schema go and come back with it (its pg_default_acl rows
+// depend on the schema, which the restore drops and recreates), so the restore undoes them. Public's own
+// privileges, owner and comment the restore sets back to the snapshot's (snapshot.Info.KeptSchemas).
 func publicSchemaChange(n *pg_query.Node) string {
 	isPublic := func(o *pg_query.Node) bool { return o.GetString_().GetSval() == "public" }
-	switch x := n.Node.(type) {
-	case *pg_query.Node_GrantStmt:
-		if x.GrantStmt.Objtype == pg_query.ObjectType_OBJECT_SCHEMA && slices.ContainsFunc(x.GrantStmt.Objects, isPublic) {
-			if x.GrantStmt.IsGrant {
-				return "GRANT ON SCHEMA public"
-			}
-			return "REVOKE ON SCHEMA public"
-		}
-	case *pg_query.Node_AlterOwnerStmt:
-		if x.AlterOwnerStmt.ObjectType == pg_query.ObjectType_OBJECT_SCHEMA && isPublic(x.AlterOwnerStmt.Object) {
-			return "ALTER SCHEMA public OWNER"
-		}
-	case *pg_query.Node_CommentStmt:
-		if x.CommentStmt.Objtype == pg_query.ObjectType_OBJECT_SCHEMA && isPublic(x.CommentStmt.Object) {
-			return "COMMENT ON SCHEMA public"
-		}
-	case *pg_query.Node_AlterDefaultPrivilegesStmt:
+	if x, ok := n.Node.(*pg_query.Node_AlterDefaultPrivilegesStmt); ok {
 		for _, o := range x.AlterDefaultPrivilegesStmt.Options {
 			if d := o.GetDefElem(); d.GetDefname() == "schemas" && slices.ContainsFunc(d.GetArg().GetList().GetItems(), isPublic) {
 				return "ALTER DEFAULT PRIVILEGES IN SCHEMA public"

@@ -333,11 +333,15 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return err
 	}
-	owned, err := p.extensionSchemas(ctx, dumpedExtensions(toc))
+	homes, err := p.extensionHomes(ctx, cl, path, toc)
+	if err != nil {
+		return err
+	}
+	owned, err := p.extensionSchemas(ctx, dumpedExtensions(toc), homes)
 	if err != nil {
 		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
 	}
-	head, err := p.clearScript(toc, owned, !info.NoPublicSchema)
+	head, err := p.clearScript(toc, owned, homes, info.KeptSchemas, !info.NoPublicSchema)
 	if err != nil {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed"}
 	}
@@ -518,6 +522,56 @@ func dumpedExtensions(toc string) []string {
 	return names
 }
 
+// extensionHome matches the dump's CREATE EXTENSION of an extension (group 1) in its schema (group 2),
+// each a name as pg_dump writes it: in double quotes when it needs them.
+var extensionHome = regexp.MustCompile(`(?m)^CREATE EXTENSION IF NOT EXISTS ("(?:[^"]|"")+"|[^\s"]+) WITH SCHEMA ("(?:[^"]|"")+"|[^\s";]+);$`)
+
+// unquoteIdent is the name of an identifier as pg_dump writes it (fmtId): in double quotes, doubled
+// within them, when it needs them.
+func unquoteIdent(id string) string {
+	if len(id) >= 2 && strings.HasPrefix(id, `"`) && strings.HasSuffix(id, `"`) {
+		return strings.ReplaceAll(id[1:len(id)-1], `""`, `"`)
+	}
+	return id
+}
+
+// extensionHomes returns the schema each extension the dump holds was in (toc: its pg_restore --list),
+// read from the dump's CREATE EXTENSION IF NOT EXISTS ... WITH SCHEMA (pg_restore of client cl prints
+// those entries alone): the clear moves back an extension a migration moved (ALTER EXTENSION ... SET
+// SCHEMA), which that statement, finding the extension there, would leave where the migration put it.
+func (p *PGDump) extensionHomes(ctx context.Context, cl Client, path, toc string) (map[string]string, error) {
+	var b strings.Builder
+	for _, line := range strings.Split(toc, "\n") {
+		if f := strings.Fields(line); len(f) >= 6 && !strings.HasPrefix(f[0], ";") && f[3] == "EXTENSION" {
+			b.WriteString(line + "\n")
+		}
+	}
+	homes := map[string]string{}
+	if b.Len() == 0 {
+		return homes, nil
+	}
+	list, err := os.CreateTemp("", "schemagate-extensions-*.list")
+	if err != nil {
+		return nil, &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
+	}
+	defer os.Remove(list.Name())
+	_, err = list.WriteString(b.String())
+	if cerr := list.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
+	}
+	out, err := run(ctx, nil, cl.Tool("pg_restore"), "-L", list.Name(), "-f", "-", path)
+	if err != nil {
+		return nil, &Error{Op: "read snapshot's extensions", Err: fmt.Errorf("%w: %s", err, out), Hint: "nothing was changed; the dump is unreadable; do not rely on it"}
+	}
+	for _, m := range extensionHome.FindAllStringSubmatch(out, -1) {
+		homes[unquoteIdent(m[1])] = unquoteIdent(m[2])
+	}
+	return homes, nil
+}
+
 // schemaEntry returns the schema and owner of a pg_restore --list line that creates one of the schemas
 // names ("9; 2615 16433 SCHEMA - ext postgres": names and owner unquoted, so the longest name that
 // starts the rest wins), and whether it is one.
@@ -538,14 +592,16 @@ func schemaEntry(line string, names []string) (schema, owner string, ok bool) {
 // extensionSchemas are the schemas, besides public and the excluded ones, that the clear keeps and
 // empties object by object, because one of the extensions named dumped (those the dump holds, which
 // stay through the restore) is in them or owns them:
-//   - one an extension is in (pg_extension.extnamespace: CREATE EXTENSION pg_trgm SCHEMA ext): dropping
-//     the schema took the extension with it, and the dump's CREATE EXTENSION, which names no version,
-//     created it again at the newest version, owned by the restoring role. pg_dump writes the schema's
-//     CREATE SCHEMA, which the restore leaves out (filterTOC).
+//   - one an extension was in when the snapshot was taken (homes, see extensionHomes: CREATE EXTENSION
+//     pg_trgm SCHEMA ext): dropping the schema took the extension with it, and the dump's CREATE
+//     EXTENSION, which names no version, created it again at the newest version, owned by the restoring
+//     role. pg_dump writes the schema's CREATE SCHEMA, which the restore leaves out (filterTOC). The
+//     schema the extension is in now does not count: the clear moves back one a migration moved, and the
+//     schema it was moved to goes like any other (or stays, when it is one of these).
 //   - one an extension owns (pg_depend deptype 'e': pg_cron's cron, postgis_topology's topology,
 //     TimescaleDB's): the server refuses to drop it without its extension. pg_dump writes no CREATE
 //     SCHEMA for it, only its objects that are not the extension's.
-func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]string, error) {
+func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string, homes map[string]string) ([]string, error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
 		return nil, err
@@ -554,15 +610,23 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]strin
 	rows, err := c.Query(ctx, `
 		SELECT n.nspname FROM pg_namespace n
 		 WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname NOT IN ('information_schema', 'public') AND NOT n.nspname = ANY ($2::text[])
-		   AND (EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = n.oid AND e.extname = ANY ($1::text[]))
-		        OR EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
-		                    WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.refclassid = 'pg_extension'::regclass
-		                      AND d.deptype = 'e' AND e.extname = ANY ($1::text[])))
-		 ORDER BY 1`, dumped, append([]string{}, p.ExcludeSchemas...))
+		   AND EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+		                WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.refclassid = 'pg_extension'::regclass
+		                  AND d.deptype = 'e' AND e.extname = ANY ($1::text[]))`, dumped, append([]string{}, p.ExcludeSchemas...))
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	owned, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range homes {
+		if !strings.HasPrefix(n, "pg_") && n != "information_schema" && n != "public" && !slices.Contains(p.ExcludeSchemas, n) && !slices.Contains(owned, n) {
+			owned = append(owned, n)
+		}
+	}
+	slices.Sort(owned)
+	return owned, nil
 }
 
 // clearScript is the SQL that opens the restore's transaction and drops what the dump recreates and what
@@ -576,6 +640,12 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]strin
 // with pg_identify_object's names, one at a time after checking they are still there (a cascade may have
 // taken them). Whatever it misses makes pg_restore fail on "already exists", which rolls everything back.
 //
+// Before it drops the schemas, it creates public again when a migration dropped it and the snapshot's
+// database had it (see publicAsInitdb), and moves back each extension the dump holds that a migration moved to
+// another schema (ALTER EXTENSION ... SET SCHEMA) to the one of homes it was in (see extensionHomes),
+// creating that schema when it went: the dump's CREATE EXTENSION IF NOT EXISTS would leave it where it
+// is, and the objects that refer to it by that schema (a column of type ext.hstore) would fail.
+//
 // The extensions the dump holds stay, and with them their configuration tables (pg_extension_config_dump:
 // pg_cron's cron.job, pg_partman's part_config, PostGIS's spatial_ref_sys), whose rows the dump holds
 // as far as their condition selects them (the users' rows, not those the extension's script inserts): the
@@ -583,12 +653,25 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string) ([]strin
 // tables whose data the dump has (not those in excluded schemas). Their COPY would otherwise add to the
 // rows still there, and fail on the first key that is.
 //
+// The schemas it keeps whose CREATE SCHEMA the dump does not hold (public, those an extension owns) get
+// back the owner, comment and grants states records of them (Info.KeptSchemas), where they differ: the
+// dump writes their grants as changes from the initial ones (pg_init_privs) and revokes nothing else, so
+// a grant a migration made there stayed. The grants are revoked whole (CASCADE takes those made on the
+// strength of a grant option) and made again, each by its grantor: the owner, or a role the owner gave
+// the grant option (SET ROLE). This comes before the dump creates any object there, which the grants
+// of its owner may be needed for.
+//
 // The schemas of owned whose CREATE SCHEMA the dump holds (and the restore leaves out: see filterTOC) get
 // back what that entry and those after it set from the defaults: their comment goes (the dump's COMMENT
 // puts the snapshot's back), their grants go back to the owner's default ones (the dump's GRANT and
 // REVOKE start from those) and the owner is the dump's again.
-func (p *PGDump) clearScript(toc string, owned []string, public bool) (string, error) {
+func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string, states []SchemaState, public bool) (string, error) {
 	dumped := dumpedExtensions(toc)
+	extnames := slices.Sorted(maps.Keys(homes))
+	exthomes := make([]string, len(extnames))
+	for i, e := range extnames {
+		exthomes[i] = homes[e]
+	}
 	var data, reset, owners []string
 	for _, line := range strings.Split(toc, "\n") {
 		if n, owner, ok := schemaEntry(line, owned); ok {
@@ -606,8 +689,25 @@ func (p *PGDump) clearScript(toc string, owned []string, public bool) (string, e
 		cleared = append(cleared, "public")
 	}
 	keep := slices.Concat(cleared, p.ExcludeSchemas)
+	createPublic := ""
+	if public {
+		createPublic = publicAsInitdb
+	}
+	var kept []SchemaState
+	for _, st := range states {
+		if slices.Contains(cleared, st.Name) && !slices.Contains(reset, st.Name) {
+			kept = append(kept, st)
+		}
+	}
+	if kept == nil {
+		kept = []SchemaState{}
+	}
+	keptJSON, err := json.Marshal(kept)
+	if err != nil {
+		return "", err
+	}
 	const tag = "$schemagate_clear$"
-	for _, n := range slices.Concat(dumped, keep, data, owners) {
+	for _, n := range slices.Concat(dumped, keep, data, owners, exthomes, []string{string(keptJSON)}) {
 		if strings.Contains(n, tag) {
 			return "", fmt.Errorf("name %q holds %s", n, tag)
 		}
@@ -623,7 +723,11 @@ DECLARE
   cleared text[] := %[5]s;
   reset text[] := %[6]s;
   owners text[] := %[7]s;
+  extnames text[] := %[8]s;
+  exthomes text[] := %[9]s;
+  states jsonb := '%[11]s';
   ns oid[];
+  prev text;
   r record;
   o record;
   present boolean;
@@ -638,6 +742,12 @@ BEGIN
   END LOOP;
   FOR r IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' AND NOT extname = ANY (dumped) LOOP
     EXECUTE format('DROP EXTENSION IF EXISTS %%I CASCADE', r.extname);
+  END LOOP;
+  %[10]s
+  FOR r IN SELECT x.extname, x.home FROM unnest(extnames, exthomes) AS x(extname, home) JOIN pg_extension e ON e.extname = x.extname
+            WHERE e.extnamespace IS DISTINCT FROM (SELECT oid FROM pg_namespace WHERE nspname = x.home) LOOP
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %%I', r.home);
+    EXECUTE format('ALTER EXTENSION %%I SET SCHEMA %%I', r.extname, r.home);
   END LOOP;
   FOR r IN SELECT nspname FROM pg_namespace
             WHERE nspname NOT LIKE 'pg\_%%' AND nspname <> 'information_schema' AND NOT nspname = ANY (keep) LOOP
@@ -656,6 +766,34 @@ BEGIN
     END IF;
     EXECUTE format('COMMENT ON SCHEMA %%I IS NULL', r.nspname);
     EXECUTE format('ALTER SCHEMA %%I OWNER TO %%I', r.nspname, r.owner);
+  END LOOP;
+  FOR r IN SELECT x.name, x.owner, x.comment, x.acl, n.oid FROM jsonb_to_recordset(states) AS x(name text, owner text, comment text, acl text[])
+             JOIN pg_namespace n ON n.nspname = x.name LOOP
+    IF pg_get_userbyid((SELECT nspowner FROM pg_namespace WHERE oid = r.oid)) <> r.owner THEN
+      EXECUTE format('ALTER SCHEMA %%I OWNER TO %%I', r.name, r.owner);
+    END IF;
+    IF obj_description(r.oid, 'pg_namespace') IS DISTINCT FROM r.comment THEN
+      EXECUTE format('COMMENT ON SCHEMA %%I IS %%L', r.name, r.comment);
+    END IF;
+    CONTINUE WHEN ARRAY(SELECT a FROM unnest(r.acl) a ORDER BY 1) =
+      ARRAY(SELECT a::text FROM pg_namespace n, unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))) a WHERE n.oid = r.oid ORDER BY 1);
+    FOR o IN SELECT DISTINCT a.grantee FROM pg_namespace n CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+              WHERE n.oid = r.oid ORDER BY 1 LOOP
+      EXECUTE format('REVOKE ALL ON SCHEMA %%I FROM %%s CASCADE', r.name,
+                     CASE WHEN o.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.grantee)) END);
+    END LOOP;
+    prev := current_setting('role');
+    FOR o IN SELECT a.grantor, a.grantee, a.privilege_type, a.is_grantable, x.ord
+               FROM unnest(r.acl::aclitem[]) WITH ORDINALITY AS x(item, ord) CROSS JOIN LATERAL aclexplode(ARRAY[x.item]) a
+              ORDER BY x.ord, a.privilege_type LOOP
+      -- A grant made by another role than the owner (one the owner gave the grant option) is made
+      -- by that role again.
+      PERFORM set_config('role', CASE WHEN o.grantor = (SELECT nspowner FROM pg_namespace WHERE oid = r.oid) THEN prev ELSE pg_get_userbyid(o.grantor) END, true);
+      EXECUTE format('GRANT %%s ON SCHEMA %%I TO %%s%%s', o.privilege_type, r.name,
+                     CASE WHEN o.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.grantee)) END,
+                     CASE WHEN o.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+      PERFORM set_config('role', prev, true);
+    END LOOP;
   END LOOP;
   FOR r IN
     SELECT s.c, s.o FROM (
@@ -705,8 +843,28 @@ BEGIN
   END LOOP;
 END
 %[1]s;
-`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners)), nil
+`, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners), sqlArray(extnames), sqlArray(exthomes), createPublic, strings.ReplaceAll(string(keptJSON), "'", "''")), nil
 }
+
+// publicAsInitdb is the clear's PL/pgSQL that creates schema public again, when a migration dropped it,
+// as initdb leaves it, from which pg_dump writes what the snapshot's differed by: owned by
+// pg_database_owner (from PostgreSQL 15; the bootstrap superuser before), its comment "standard public
+// schema" and its grants those of the owner and USAGE to PUBLIC (USAGE and CREATE before 15), granted by
+// the owner. The snapshot's owner, comment and grants then come back from its manifest (see clearScript)
+// or, for a manifest of an older release, from the dump's SCHEMA, COMMENT and ACL entries; without it, the dump's first object in public failed (schema "public" does not
+// exist) and the restore with it. The server drops public's pg_init_privs row with the schema, which does
+// not come back: the next snapshot's dump writes public's grants from the owner's defaults instead.
+const publicAsInitdb = `IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public') THEN
+    CREATE SCHEMA public;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pg_database_owner') THEN
+      ALTER SCHEMA public OWNER TO pg_database_owner;
+      GRANT USAGE ON SCHEMA public TO PUBLIC;
+    ELSE
+      EXECUTE format('ALTER SCHEMA public OWNER TO %I', (SELECT rolname FROM pg_roles WHERE oid = 10));
+      GRANT USAGE, CREATE ON SCHEMA public TO PUBLIC;
+    END IF;
+    COMMENT ON SCHEMA public IS 'standard public schema';
+  END IF;`
 
 // sqlArray is a text[] literal of names (standard_conforming_strings on).
 func sqlArray(names []string) string {
@@ -740,7 +898,8 @@ func (p *PGDump) list(ctx context.Context, cl Client, loc string) error {
 	return nil
 }
 
-// describe fills the database name, server, server version and whether public is missing, and returns the server's major version.
+// describe fills the database name, server, server version, whether public is missing and the state of
+// the schemas the restore keeps (Info.KeptSchemas), and returns the server's major version.
 func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
@@ -750,6 +909,24 @@ func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	var num int
 	if err := c.QueryRow(ctx, `SELECT current_database(), current_setting('server_version'), current_setting('server_version_num')::int,
 		NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public')`).Scan(&info.Database, &info.ServerVersion, &num, &info.NoPublicSchema); err != nil {
+		return 0, err
+	}
+	rows, err := c.Query(ctx, `
+		SELECT n.nspname, pg_get_userbyid(n.nspowner), obj_description(n.oid, 'pg_namespace'), coalesce(n.nspacl, acldefault('n', n.nspowner))::text[]
+		  FROM pg_namespace n
+		 WHERE (n.nspname = 'public' OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
+		                                          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'))
+		   AND NOT n.nspname = ANY ($1::text[])
+		 ORDER BY 1`, append([]string{}, p.ExcludeSchemas...))
+	if err != nil {
+		return 0, err
+	}
+	info.KeptSchemas, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (SchemaState, error) {
+		var st SchemaState
+		err := r.Scan(&st.Name, &st.Owner, &st.Comment, &st.ACL)
+		return st, err
+	})
+	if err != nil {
 		return 0, err
 	}
 	// pg_control_system() is for superusers and pg_monitor members unless granted: a role that may not

@@ -32,7 +32,7 @@ type Obstacle struct {
 // Obstacles lists what would make a restore of a snapshot taken now fail for lack of privileges, as
 // restore performs it: role is the role the restore connects as. The clear drops every object of the
 // restored schemas (all but ExcludeSchemas and the system's: public and the schemas of extensions it
-// keeps, setting back the owner, comment and grants of the latter), and the dump's SQL creates each
+// keeps, setting back their owner, comment and grants to the snapshot's where a migration changed them), and the dump's SQL creates each
 // again and gives it back to its owner (ALTER ... OWNER TO), restores the default privileges of each role
 // (ALTER DEFAULT PRIVILEGES FOR ROLE) and comments on the extensions, which it keeps.
 // Each of these needs the restoring role to act as the owner: a superuser, or a member of the owner that

@@ -49,6 +49,22 @@ type Info struct {
 	// NoPublicSchema is set when the database had no public schema (pg_dump only): the dump cannot say
 	// so (it writes nothing for a missing public), and the restore drops a public schema created since.
 	NoPublicSchema bool `json:"no_public_schema,omitempty"`
+	// KeptSchemas are the owner, comment and grants of the schemas the restore keeps instead of dropping
+	// them and whose CREATE SCHEMA the dump does not hold (public, and the schemas extensions own), when
+	// the snapshot was taken (pg_dump only): the dump writes their grants as changes from the initial ones
+	// (pg_init_privs), which a migration may have changed, or dropped with public; the restore sets them
+	// back to these first. A manifest of an older release has none.
+	KeptSchemas []SchemaState `json:"kept_schemas,omitempty"`
+}
+
+// SchemaState is a schema's owner, comment and grants.
+type SchemaState struct {
+	Name  string `json:"name"`
+	Owner string `json:"owner"`
+	// Comment is nil when it has none.
+	Comment *string `json:"comment,omitempty"`
+	// ACL are its grants as aclitems ("app=U/postgres"), the owner's defaults when it has none of its own.
+	ACL []string `json:"acl"`
 }
 
 // Snapshotter takes snapshots.
