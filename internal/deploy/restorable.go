@@ -80,9 +80,11 @@ func mayStopHalfWay(m *migrate.Migration) string {
 
 // restorable blocks, before anything changes, a deploy whose rollback would have to restore the snapshot
 // (a pending migration without a usable down, or one that can stop half way) when the deploy role could
-// not restore it: the restore drops and recreates every object and gives each back to its owner, which the
-// role can only do as a superuser or a member of the owner, and only to an owner with CREATE on the
-// object's schema (snapshot.Obstacle says which is missing). It used to find out during the rollback, with
+// not restore it: the restore drops and recreates every object and gives each back to its owner, and
+// grants again on the objects of the extensions it keeps what differs from their scripts' grants, which
+// the role can only do as a superuser or a member of the owner, and only to an owner with CREATE on the
+// object's schema (snapshot.Obstacle says which is missing). The extensions themselves need nothing of
+// their owner (see snapshot.PGDump.Obstacles). It used to find out during the rollback, with
 // the migrations applied and no way back. Migrations whose downs undo them need no restore, and are not
 // held up by objects the role does not own.
 func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration) error {
@@ -150,7 +152,7 @@ func (d *deployer) restorable(ctx context.Context, pending []*migrate.Migration)
 		because += fmt.Sprintf("; and %d more", len(why)-shown)
 	}
 	reason := fmt.Sprintf("a rollback of this deploy may have to restore the snapshot (%s), and role %s could not restore it: the restore drops every object, creates it "+
-		"again and gives it back to its owner, and cannot for %s; nothing was changed", because, role, list)
+		"again and gives it back to its owner (and grants again on the objects of the extensions it keeps), and cannot for %s; nothing was changed", because, role, list)
 	var fix []string
 	for _, p := range privileges {
 		if f := strings.SplitN(p, " ", 4); len(f) == 4 { // "CREATE on schema public"

@@ -19,27 +19,39 @@ import (
 // owns a table of its own, app_cache, which the deploy role may read.
 func newTargetAsOwner(t *testing.T) (tg *target, dep, app string) {
 	t.Helper()
+	return newTargetAsOwnerWith(t, "")
+}
+
+// newTargetAsOwnerWith is newTargetAsOwner whose superuser runs admin in the database once the roles
+// are there (%dep and %app in it name them), before the deploy role creates the tables.
+func newTargetAsOwnerWith(t *testing.T, admin string) (tg *target, dep, app string) {
+	t.Helper()
 	url := pgtest.URL(t)
 	ctx := t.Context()
-	admin, err := pgx.Connect(ctx, url)
+	su, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	t.Cleanup(func() { su.Close(context.Background()) })
 	var db, oid string
-	if err := admin.QueryRow(ctx, "SELECT current_database(), oid::text FROM pg_database WHERE datname = current_database()").Scan(&db, &oid); err != nil {
+	if err := su.QueryRow(ctx, "SELECT current_database(), oid::text FROM pg_database WHERE datname = current_database()").Scan(&db, &oid); err != nil {
 		t.Fatal(err)
 	}
 	dep, app = "sg_deployer_"+oid, "sg_app_"+oid
 	r := strings.NewReplacer("%dep", dep, "%app", app, "%db", pgx.Identifier{db}.Sanitize())
-	if _, err := admin.Exec(ctx, r.Replace(`CREATE ROLE %dep LOGIN; CREATE ROLE %app;
+	if _, err := su.Exec(ctx, r.Replace(`CREATE ROLE %dep LOGIN; CREATE ROLE %app;
 		ALTER DATABASE %db OWNER TO %dep; ALTER SCHEMA public OWNER TO %dep;
 		GRANT CREATE ON SCHEMA public TO %app; SET ROLE %app; CREATE TABLE app_cache (k text); GRANT SELECT ON app_cache TO %dep; RESET ROLE`)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), r.Replace("REASSIGN OWNED BY %dep, %app TO CURRENT_USER; DROP OWNED BY %dep, %app; DROP ROLE %dep; DROP ROLE %app"))
+		_, _ = su.Exec(context.Background(), r.Replace("REASSIGN OWNED BY %dep, %app TO CURRENT_USER; DROP OWNED BY %dep, %app; DROP ROLE %dep; DROP ROLE %app"))
 	})
+	if admin != "" {
+		if _, err := su.Exec(ctx, r.Replace(admin)); err != nil {
+			t.Fatalf("%s: %v", admin, err)
+		}
+	}
 	u := pgtest.AsRole(t, url, dep)
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {

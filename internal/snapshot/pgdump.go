@@ -333,11 +333,15 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 	if err != nil {
 		return err
 	}
-	homes, err := p.extensionHomes(ctx, cl, path, toc)
+	homes, comments, err := p.extensionHomes(ctx, cl, path, toc)
 	if err != nil {
 		return err
 	}
 	owned, err := p.extensionSchemas(ctx, dumpedExtensions(toc), homes)
+	if err != nil {
+		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
+	}
+	same, err := p.sameComments(ctx, comments)
 	if err != nil {
 		return &Error{Op: "connect for restore", Err: err, Hint: "nothing was changed; check the database URL and that the server is up"}
 	}
@@ -350,7 +354,7 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
 	}
 	defer os.Remove(list.Name())
-	_, err = list.WriteString(filterTOC(toc, owned))
+	_, err = list.WriteString(filterTOC(toc, owned, same))
 	if cerr := list.Close(); err == nil {
 		err = cerr
 	}
@@ -491,9 +495,13 @@ func (t *tail) errors() string {
 
 // filterTOC leaves out of a pg_restore --list what a restore does not touch: subscriptions, which the clear
 // cannot drop in a transaction (dropping one drops its replication slot on the publisher) and which a
-// restore would create disconnected, and the CREATE SCHEMA of the schemas kept (those of extensions, see
-// extensionSchemas), which would fail on "already exists": the clear gives them their owner back.
-func filterTOC(toc string, kept []string) string {
+// restore would create disconnected, the CREATE SCHEMA of the schemas kept (those of extensions, see
+// extensionSchemas), which would fail on "already exists": the clear gives them their owner back, and
+// the COMMENT ON EXTENSION of the extensions named same, which the restore keeps and whose comment is
+// still the dump's (see sameComments): replaying it would change nothing, and COMMENT ON EXTENSION takes
+// the privileges of the extension's owner, which the deploy role often lacks (an admin created the
+// extension), where a comment that changed since the snapshot could only have been changed with them.
+func filterTOC(toc string, kept, same []string) string {
 	var b strings.Builder
 	for _, line := range strings.Split(toc, "\n") {
 		f := strings.Fields(line)
@@ -505,9 +513,25 @@ func filterTOC(toc string, kept []string) string {
 			b.WriteString(";" + line + "\n")
 			continue
 		}
+		if name, ok := extensionCommentEntry(line); ok && slices.Contains(same, name) {
+			b.WriteString(";" + line + "\n")
+			continue
+		}
 		b.WriteString(line + "\n")
 	}
 	return b.String()
+}
+
+// extensionCommentEntry returns the extension whose comment a pg_restore --list line sets ("3494; 0 0
+// COMMENT - EXTENSION hstore ": its name as pg_dump writes it, in double quotes when it needs them, and
+// no owner), and whether it is one.
+func extensionCommentEntry(line string) (string, bool) {
+	f := strings.Fields(line)
+	if len(f) < 7 || strings.HasPrefix(f[0], ";") || f[3] != "COMMENT" || f[4] != "-" || f[5] != "EXTENSION" {
+		return "", false
+	}
+	_, rest, _ := strings.Cut(line, " COMMENT - EXTENSION ")
+	return unquoteIdent(strings.TrimSpace(rest)), true
 }
 
 // dumpedExtensions are the names of the extensions the dump holds (toc: its pg_restore --list).
@@ -526,6 +550,11 @@ func dumpedExtensions(toc string) []string {
 // each a name as pg_dump writes it: in double quotes when it needs them.
 var extensionHome = regexp.MustCompile(`(?m)^CREATE EXTENSION IF NOT EXISTS ("(?:[^"]|"")+"|[^\s"]+) WITH SCHEMA ("(?:[^"]|"")+"|[^\s";]+);$`)
 
+// extensionComment matches the dump's COMMENT ON EXTENSION of an extension (group 1, as pg_dump writes
+// it) and the comment (group 2, a string literal as pg_dump writes it with standard_conforming_strings
+// on: quotes doubled, nothing else escaped; it may span lines).
+var extensionComment = regexp.MustCompile(`(?m)^COMMENT ON EXTENSION ("(?:[^"]|"")+"|[^\s"]+) IS '((?:[^']|'')*)';$`)
+
 // unquoteIdent is the name of an identifier as pg_dump writes it (fmtId): in double quotes, doubled
 // within them, when it needs them.
 func unquoteIdent(id string) string {
@@ -539,20 +568,24 @@ func unquoteIdent(id string) string {
 // read from the dump's CREATE EXTENSION IF NOT EXISTS ... WITH SCHEMA (pg_restore of client cl prints
 // those entries alone): the clear moves back an extension a migration moved (ALTER EXTENSION ... SET
 // SCHEMA), which that statement, finding the extension there, would leave where the migration put it.
-func (p *PGDump) extensionHomes(ctx context.Context, cl Client, path, toc string) (map[string]string, error) {
+// It also returns the comment the dump gives each extension (COMMENT ON EXTENSION, see sameComments);
+// an extension without one, or whose comment it cannot read, has none there.
+func (p *PGDump) extensionHomes(ctx context.Context, cl Client, path, toc string) (homes, comments map[string]string, err error) {
 	var b strings.Builder
 	for _, line := range strings.Split(toc, "\n") {
 		if f := strings.Fields(line); len(f) >= 6 && !strings.HasPrefix(f[0], ";") && f[3] == "EXTENSION" {
 			b.WriteString(line + "\n")
+		} else if _, ok := extensionCommentEntry(line); ok {
+			b.WriteString(line + "\n")
 		}
 	}
-	homes := map[string]string{}
+	homes, comments = map[string]string{}, map[string]string{}
 	if b.Len() == 0 {
-		return homes, nil
+		return homes, comments, nil
 	}
 	list, err := os.CreateTemp("", "schemagate-extensions-*.list")
 	if err != nil {
-		return nil, &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
+		return nil, nil, &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
 	}
 	defer os.Remove(list.Name())
 	_, err = list.WriteString(b.String())
@@ -560,16 +593,46 @@ func (p *PGDump) extensionHomes(ctx context.Context, cl Client, path, toc string
 		err = cerr
 	}
 	if err != nil {
-		return nil, &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
+		return nil, nil, &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
 	}
 	out, err := run(ctx, nil, cl.Tool("pg_restore"), "-L", list.Name(), "-f", "-", path)
 	if err != nil {
-		return nil, &Error{Op: "read snapshot's extensions", Err: fmt.Errorf("%w: %s", err, out), Hint: "nothing was changed; the dump is unreadable; do not rely on it"}
+		return nil, nil, &Error{Op: "read snapshot's extensions", Err: fmt.Errorf("%w: %s", err, out), Hint: "nothing was changed; the dump is unreadable; do not rely on it"}
 	}
 	for _, m := range extensionHome.FindAllStringSubmatch(out, -1) {
 		homes[unquoteIdent(m[1])] = unquoteIdent(m[2])
 	}
-	return homes, nil
+	for _, m := range extensionComment.FindAllStringSubmatch(out, -1) {
+		comments[unquoteIdent(m[1])] = strings.ReplaceAll(m[2], "''", "'")
+	}
+	return homes, comments, nil
+}
+
+// sameComments are the extensions of comments (name: the comment the dump gives it) that are there with
+// that comment: the restore keeps them, and leaves out their COMMENT ON EXTENSION (see filterTOC). One a
+// migration commented on (which takes the privileges of its owner) gets the dump's comment back, and so
+// does one that went, which the dump's CREATE EXTENSION creates again owned by the restoring role.
+func (p *PGDump) sameComments(ctx context.Context, comments map[string]string) ([]string, error) {
+	if len(comments) == 0 {
+		return nil, nil
+	}
+	names := slices.Sorted(maps.Keys(comments))
+	texts := make([]string, len(names))
+	for i, n := range names {
+		texts[i] = comments[n]
+	}
+	c, err := pgx.Connect(ctx, p.URL)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	rows, err := c.Query(ctx, `
+		SELECT e.extname::text FROM pg_extension e JOIN unnest($1::text[], $2::text[]) AS x(name, comment) ON x.name = e.extname
+		 WHERE obj_description(e.oid, 'pg_extension') IS NOT DISTINCT FROM x.comment ORDER BY 1`, names, texts)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // schemaEntry returns the schema and owner of a pg_restore --list line that creates one of the schemas

@@ -34,7 +34,9 @@ type Obstacle struct {
 // restored schemas (all but ExcludeSchemas and the system's: public and the schemas of extensions it
 // keeps, setting back their owner, comment and grants to the snapshot's where a migration changed them), and the dump's SQL creates each
 // again and gives it back to its owner (ALTER ... OWNER TO), restores the default privileges of each role
-// (ALTER DEFAULT PRIVILEGES FOR ROLE) and comments on the extensions, which it keeps.
+// (ALTER DEFAULT PRIVILEGES FOR ROLE) and the grants on the objects of the extensions, which it keeps
+// (with their comments: the restore comments only on one whose comment changed since the snapshot,
+// which took the privileges of its owner).
 // Each of these needs the restoring role to act as the owner: a superuser, or a member of the owner that
 // has its privileges (pg_has_role USAGE) and, from PostgreSQL 16, may SET ROLE to it; and the owner, when
 // it is another role, needs CREATE on the object's schema (on the database for a publication). It
@@ -69,9 +71,10 @@ func (p *PGDump) Obstacles(ctx context.Context, limit int) (role string, obs []O
 	return role, obs, total, err
 }
 
-// obstaclesSQL lists the objects the restore drops and recreates, or keeps and comments on, that the
+// obstaclesSQL lists the objects the restore drops and recreates, or keeps and grants on, that the
 // current role cannot act as the owner of ($1: the excluded schemas). Objects of extensions are left
-// out: the extension recreates them. It follows clearScript and what pg_dump writes.
+// out, but for their grants: the extension, which stays, keeps them. It follows clearScript, filterTOC
+// and what pg_dump writes.
 const obstaclesSQL = `
 WITH me AS (
   SELECT rolsuper AS super, current_setting('server_version_num')::int >= 160000 AS has_set FROM pg_roles WHERE rolname = current_user
@@ -115,14 +118,41 @@ WITH me AS (
   UNION ALL SELECT 'pg_language'::regclass, oid, lanowner, NOT lanpltrusted, 0::oid FROM pg_language WHERE oid >= 16384
   UNION ALL SELECT 'pg_event_trigger'::regclass, oid, evtowner, true, 0::oid FROM pg_event_trigger
   UNION ALL SELECT 'pg_am'::regclass, oid, 10, true, 0::oid FROM pg_am WHERE oid >= 16384
-  -- Extensions stay, with the schema they are in, and the dump's COMMENT ON EXTENSION needs their owner.
-  UNION ALL SELECT 'pg_extension'::regclass, e.oid, e.extowner, false, 0::oid FROM pg_extension e WHERE e.extname <> 'plpgsql'
+), granted AS (
+  -- The objects of the extensions the dump holds (which stay) whose grants differ from those the
+  -- extension's script left (pg_init_privs), or whose columns' do: pg_dump writes nothing else of them,
+  -- but grants and revokes the difference again, which takes the privileges of their owner. The
+  -- extensions themselves need none: the restore leaves out the dump's COMMENT ON EXTENSION of those
+  -- whose comment is still the snapshot's, which only a role with their owner's privileges can change.
+  SELECT s.c, s.o, s.owner FROM (
+    SELECT 'pg_class'::regclass AS c, oid AS o, relowner AS owner, relacl AS acl, (CASE relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char" AS k FROM pg_class
+    UNION ALL SELECT 'pg_proc'::regclass, oid, proowner, proacl, 'f' FROM pg_proc
+    UNION ALL SELECT 'pg_type'::regclass, oid, typowner, typacl, 'T' FROM pg_type
+    UNION ALL SELECT 'pg_namespace'::regclass, oid, nspowner, nspacl, 'n' FROM pg_namespace
+    UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid, fdwowner, fdwacl, 'F' FROM pg_foreign_data_wrapper
+    UNION ALL SELECT 'pg_foreign_server'::regclass, oid, srvowner, srvacl, 'S' FROM pg_foreign_server
+    UNION ALL SELECT 'pg_language'::regclass, oid, lanowner, lanacl, 'l' FROM pg_language
+  ) s
+  JOIN pg_depend d ON d.classid = s.c AND d.objid = s.o AND d.objsubid = 0 AND d.deptype = 'e'
+   AND d.refclassid = 'pg_extension'::regclass AND d.refobjid >= 16384
+  LEFT JOIN pg_init_privs i ON i.classoid = s.c AND i.objoid = s.o AND i.objsubid = 0
+  WHERE ARRAY(SELECT a::text FROM unnest(coalesce(s.acl, acldefault(s.k, s.owner))) a ORDER BY 1)
+        <> ARRAY(SELECT a::text FROM unnest(coalesce(i.initprivs, acldefault(s.k, s.owner))) a ORDER BY 1)
+     OR s.c = 'pg_class'::regclass AND EXISTS (
+          SELECT 1 FROM pg_attribute t LEFT JOIN pg_init_privs ci ON ci.classoid = s.c AND ci.objoid = s.o AND ci.objsubid = t.attnum
+           WHERE t.attrelid = s.o AND t.attnum > 0 AND NOT t.attisdropped
+             AND ARRAY(SELECT a::text FROM unnest(coalesce(t.attacl, '{}')) a ORDER BY 1)
+                 <> ARRAY(SELECT a::text FROM unnest(coalesce(ci.initprivs, '{}')) a ORDER BY 1))
 )
 SELECT current_user::text, pg_describe_object(s.c, s.o, 0), coalesce(pg_get_userbyid(s.owner)::text, s.owner::text), s.su, '', '', ''
   FROM objs s, me
  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = s.c AND d.objid = s.o AND d.deptype = 'e')
    AND NOT me.super
    AND (s.su OR NOT (pg_has_role(s.owner, 'USAGE') AND CASE WHEN me.has_set THEN pg_has_role(s.owner, 'SET') ELSE true END))
+UNION ALL
+SELECT current_user::text, pg_describe_object(g.c, g.o, 0), coalesce(pg_get_userbyid(g.owner)::text, g.owner::text), false, '', '', ''
+  FROM granted g, me
+ WHERE NOT me.super AND NOT pg_has_role(g.owner, 'USAGE')
 -- Giving an object back to another owner (ALTER ... OWNER TO) also takes the new owner's CREATE on the
 -- object's schema (on the database for a publication). public and the schemas extensions own keep their
 -- grants through the restore; a schema the restore creates again, or one holding an extension, whose
