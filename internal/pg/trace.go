@@ -266,12 +266,15 @@ func readLocked(ctx context.Context, conn *pgx.Conn, in traceInput) (*traceState
 // per session, as the other trace queries are (with a parameter the server may plan it again on any run).
 func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput) (*traceState, error) {
 	batch := &pgx.Batch{}
+	// The migration's statement_timeout is not the trace's (see spareTimeout). spareTimeout goes first,
+	// so that it is the trace's one statement to run under it: the input's went before it, and under a
+	// short one (1 ms) on a busy machine was canceled now and then, failing the migration at "trace".
+	batch.Queue(spareTimeout)
 	batch.Queue(`SELECT set_config('schemagate.trace_oid', $1, true), set_config('schemagate.trace_tid', $2, true),
   set_config('schemagate.trace_itid', $3, true), set_config('schemagate.trace_scans', $4, true),
   set_config('schemagate.trace_missing', $5, true), set_config('schemagate.trace_counts', $6, true),
   set_config('schemagate.trace_target', $7, true), set_config('schemagate.trace_target_nsp', $8, true)`,
 		orEmpty(in.oid), orEmpty(in.tid), orEmpty(in.itid), orEmpty(in.scans), orEmpty(in.missing), in.counts, in.target, in.targetNsp)
-	batch.Queue(spareTimeout) // the migration's statement_timeout is not the trace's (see spareTimeout)
 	batch.Queue(query)
 	batch.Queue("SELECT " + restoreTimeout)
 	res := conn.SendBatch(ctx, batch)
