@@ -164,21 +164,15 @@ func queryWithInput(ctx context.Context, q Querier, path *string, input any, que
 	if err != nil {
 		return nil, err
 	}
+	if err := prepareSpared(ctx, q, readStatements()...); err != nil {
+		return nil, err
+	}
 	batch := &pgx.Batch{}
 	// First, alone and quick, spareTimeout: no statement_timeout of the migration's cancels the read.
 	batch.Queue(spareTimeout)
-	batch.Queue(`SELECT set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE (SELECT reset_val FROM pg_settings WHERE name = 'search_path') END, false)
--- in this order: save the session's settings, pin them, then the search path
-FROM (SELECT `+pinSettings+`, saved.* FROM (SELECT set_config('schemagate.inspect', $1, false), set_config('jit', 'off', false),
-  set_config('schemagate.search_path', current_setting('search_path'), false),
-  set_config('schemagate.session', json_build_array(`+pinnedSettings+`)::text, false) OFFSET 0) saved OFFSET 0) pinned`,
-		string(in), *path)
+	batch.Queue(pinInputSQL, string(in), *path)
 	batch.Queue(query)
-	// An input with a token starts the session's change log afresh under it (see Inspector.TrackChanges).
-	batch.Queue(`SELECT set_config('search_path', current_setting('schemagate.search_path'), false), ` + restoreSettings + `,
-  CASE WHEN current_setting('schemagate.inspect')::jsonb ? 'token'
-    THEN set_config('` + changeLog + `', (current_setting('schemagate.inspect')::jsonb->>'token') || '|', false) END,
-  ` + restoreTimeout + ``)
+	batch.Queue(unpinSQL)
 	res := q.SendBatch(ctx, batch)
 	defer res.Close()
 	if _, err := res.Exec(); err != nil {
@@ -228,6 +222,52 @@ const spareTimeout = `SELECT set_config('schemagate.statement_timeout', current_
 
 // restoreTimeout is the SQL expression that puts back the statement_timeout spareTimeout kept.
 const restoreTimeout = `set_config('statement_timeout', current_setting('schemagate.statement_timeout'), true)`
+
+// pinInputSQL is what queryWithInput runs before its query: in this order, it saves the session's
+// settings, pins them, then sets the search path. unpinSQL, run after the query, puts them back; an
+// input with a token starts the session's change log afresh under it (see Inspector.TrackChanges).
+var pinInputSQL = `SELECT set_config('search_path', CASE WHEN $2 <> '' THEN $2 ELSE (SELECT reset_val FROM pg_settings WHERE name = 'search_path') END, false)
+FROM (SELECT ` + pinSettings + `, saved.* FROM (SELECT set_config('schemagate.inspect', $1, false), set_config('jit', 'off', false),
+  set_config('schemagate.search_path', current_setting('search_path'), false),
+  set_config('schemagate.session', json_build_array(` + pinnedSettings + `)::text, false) OFFSET 0) saved OFFSET 0) pinned`
+
+var unpinSQL = `SELECT set_config('search_path', current_setting('schemagate.search_path'), false), ` + restoreSettings + `,
+  CASE WHEN current_setting('schemagate.inspect')::jsonb ? 'token'
+    THEN set_config('` + changeLog + `', (current_setting('schemagate.inspect')::jsonb->>'token') || '|', false) END,
+  ` + restoreTimeout
+
+// readStatements are the statements of the catalog reads that run behind spareTimeout (see
+// prepareSpared): those queryWithInput runs around its query, and its queries (a function: init
+// completes some of them).
+func readStatements() []string {
+	return []string{spareTimeout, pinInputSQL, unpinSQL, fullInspectSQL, partialInspectSQL, leanInspectSQL, probeSQL, loggedProbeSQL}
+}
+
+// prepareSpared prepares on q's session those of sqls it has not prepared yet, each named by its text as
+// Warm names its queries, so that a batch finds them prepared and only binds and runs them. A statement
+// a batch has not prepared is parsed in a first round trip of its own, before the batch's spareTimeout
+// runs: under a migration's statement_timeout, which canceled the parse of a large read after SET LOCAL
+// statement_timeout = '1ms' every time. Called before the migration's first statement (the first read
+// or trace of a session comes before it), it parses them under no limit of the migration's; after that,
+// each call costs a lookup per statement and no round trip (pgx.Conn.Prepare). A Querier that is
+// neither a connection nor a transaction prepares nothing.
+func prepareSpared(ctx context.Context, q Querier, sqls ...string) error {
+	var conn *pgx.Conn
+	switch c := q.(type) {
+	case *pgx.Conn:
+		conn = c
+	case pgx.Tx:
+		conn = c.Conn()
+	default:
+		return nil
+	}
+	for _, sql := range sqls {
+		if _, err := conn.Prepare(ctx, sql, sql); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // sessionSettings are the settings besides search_path by which deparsed text differs: a migration that
 // sets the time zone (SET TIME ZONE 'Asia/Tokyo') would otherwise have the objects read after it print

@@ -267,12 +267,13 @@ func readLocked(ctx context.Context, conn *pgx.Conn, in traceInput) (*traceState
 // per session, as the other trace queries are (with a parameter the server may plan it again on any run).
 func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput) (*traceState, error) {
 	batch := &pgx.Batch{}
-	batch.Queue(`SELECT set_config('schemagate.trace_oid', $1, true), set_config('schemagate.trace_tid', $2, true),
-  set_config('schemagate.trace_itid', $3, true), set_config('schemagate.trace_scans', $4, true),
-  set_config('schemagate.trace_missing', $5, true), set_config('schemagate.trace_counts', $6, true),
-  set_config('schemagate.trace_target', $7, true), set_config('schemagate.trace_target_nsp', $8, true)`,
+	// The migration's statement_timeout is not the trace's (see spareTimeout). spareTimeout goes first,
+	// so that it is the trace's one statement to run under it: the input's went before it, and under a
+	// short one (1 ms) on a busy machine was canceled now and then, failing the migration at "trace".
+	// The statements are prepared (see prepareSpared) when the Tracer starts.
+	batch.Queue(spareTimeout)
+	batch.Queue(traceInputSQL,
 		orEmpty(in.oid), orEmpty(in.tid), orEmpty(in.itid), orEmpty(in.scans), orEmpty(in.missing), in.counts, in.target, in.targetNsp)
-	batch.Queue(spareTimeout) // the migration's statement_timeout is not the trace's (see spareTimeout)
 	batch.Queue(query)
 	batch.Queue("SELECT " + restoreTimeout)
 	res := conn.SendBatch(ctx, batch)
@@ -294,6 +295,17 @@ func readSpared(ctx context.Context, conn *pgx.Conn, query string, in traceInput
 		return nil, fmt.Errorf("trace: %w", err)
 	}
 	return decodeTrace(raw)
+}
+
+// traceInputSQL puts readSpared's input in settings of the transaction.
+const traceInputSQL = `SELECT set_config('schemagate.trace_oid', $1, true), set_config('schemagate.trace_tid', $2, true),
+  set_config('schemagate.trace_itid', $3, true), set_config('schemagate.trace_scans', $4, true),
+  set_config('schemagate.trace_missing', $5, true), set_config('schemagate.trace_counts', $6, true),
+  set_config('schemagate.trace_target', $7, true), set_config('schemagate.trace_target_nsp', $8, true)`
+
+// traceStatements are the statements readSpared runs, prepared when a Tracer starts (see prepareSpared).
+func traceStatements() []string {
+	return []string{spareTimeout, traceInputSQL, fullTraceQuery, lockedTraceQuery, "SELECT " + restoreTimeout}
 }
 
 // orEmpty is an array's text, or the empty array's.
@@ -344,6 +356,10 @@ func NewTracer(ctx context.Context, conn *pgx.Conn, file string) (*Tracer, error
 // its relations, file nodes, fast defaults and index validity are the ones the state describes; only
 // the per-transaction scan counters are read again.
 func NewTracerFrom(ctx context.Context, conn *pgx.Conn, file string, from *TraceState) (*Tracer, error) {
+	// Before the migration's first statement, so that no statement_timeout it sets cancels their parse.
+	if err := prepareSpared(ctx, conn, traceStatements()...); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
 	var st *traceState
 	if from == nil || from.st == nil {
 		var err error
@@ -886,6 +902,10 @@ type ConcurrentTracer struct {
 
 // NewConcurrentTracer starts tracing statements run on run, observed from observe.
 func NewConcurrentTracer(ctx context.Context, run, observe *pgx.Conn, file string) (*ConcurrentTracer, error) {
+	// Before the migration's first statement, so that no statement_timeout it sets cancels their parse.
+	if err := prepareSpared(ctx, run, traceStatements()...); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
 	st, err := readTraceState(ctx, observe)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/pg"
 	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/schema"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
@@ -717,5 +719,55 @@ ALTER TABLE x ALTER COLUMN e TYPE bigint;
 	}
 	if !sawRename || !sawScan || !sawCleared {
 		t.Fatalf("want a lock on the index by its schema's new name (%v), a scan of t (%v), p_k_idx made valid (%v): %+v", sawRename, sawScan, sawCleared, tr.Evidence)
+	}
+}
+
+// TestTraceAfterAShortStatementTimeout: a migration whose first statement sets a short statement_timeout
+// (SET LOCAL statement_timeout = '1ms') is traced, and so are its statements after it. The lock trace's
+// query, first run after that statement, was parsed before the statement that lifts the migration's
+// limit for it, under the 1 ms, and canceled every time ("trace: ... canceling statement due to
+// statement timeout"): the Tracer prepares its statements when it starts.
+func TestTraceAfterAShortStatementTimeout(t *testing.T) {
+	tr := traceWith(t, "CREATE TABLE a (id int)", "SET LOCAL statement_timeout = '1ms';", nil)
+	if len(tr.Evidence) != 1 {
+		t.Fatalf("evidence %+v; want the SET's", tr.Evidence)
+	}
+}
+
+// TestCatalogReadAfterAShortStatementTimeout: the catalog read after a migration whose transaction set
+// a short statement_timeout (SET LOCAL statement_timeout = '1ms') is not canceled, though it is the
+// session's first partial read: its queries, but the whole read's, were parsed before the statement that
+// lifts the limit, under it. The session's first read (before the migration) prepares them all.
+func TestCatalogReadAfterAShortStatementTimeout(t *testing.T) {
+	ctx := context.Background()
+	conn := pgtest.Conn(t)
+	insp, err := pg.NewInspector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := insp.Inspect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "ROLLBACK")
+	if _, err := conn.Exec(ctx, "CREATE TABLE b (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "SET LOCAL statement_timeout = '1ms'"); err != nil {
+		t.Fatal(err)
+	}
+	locks, err := insp.Locks(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := insp.Since(ctx, conn, before, locks, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := after.Catalog().Tables[schema.Key("public", "b")]; !ok {
+		t.Errorf("tables %v; want public.b", slices.Collect(maps.Keys(after.Catalog().Tables)))
 	}
 }

@@ -274,6 +274,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 	}
 	if err != nil {
 		failed := history[n]
+		if out := r.ranOut(err); out != nil {
+			return nil, "", fmt.Errorf("replay history migration %s: %w", failed.ID(), out)
+		}
 		if isToolError(ctx, err) {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, "", ctxErr
@@ -1071,6 +1074,9 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		rm.Findings = lint.ApplyEvidenceWith(r.opts.Lint, rm.Findings, ev, lint.IgnoresOf(m.Up)...)
 	}
 	if err != nil {
+		if out := r.ranOut(err); out != nil {
+			return nil, false, out
+		}
 		if isToolError(ctx, err) {
 			return nil, false, err
 		}

@@ -65,6 +65,9 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	}
 	done()
 	if err != nil {
+		if out := r.ranOut(err); out != nil {
+			return out
+		}
 		if isToolError(ctx, err) {
 			return err
 		}
@@ -93,6 +96,9 @@ func (r *run) downUp(ctx context.Context, m *migrate.Migration, rt *report.Round
 	}
 	done()
 	if err != nil {
+		if out := r.ranOut(err); out != nil {
+			return out
+		}
 		if isToolError(ctx, err) {
 			return err
 		}

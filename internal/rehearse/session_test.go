@@ -328,22 +328,43 @@ func TestCopyRowsAreNotReadAsSQL(t *testing.T) {
 // TestMigrationsStatementTimeoutSparesTheCatalogReads: a migration that sets a short statement_timeout
 // for its own transaction (SET LOCAL) gets it for its statements, not for the catalog reads of its round
 // trip and the lock traces between its statements, which used to be canceled (exit 1, "inspect
-// catalog after re-up"), and it still has it after them.
+// catalog after re-up"), and it still has it after them. The migrations' own statements under the limit
+// are one cheap SELECT each, as its CREATE TABLE ran before the SET: one that a busy machine still delays
+// past 1 ms fails its migration at that SELECT (57014 there), which says nothing of the reads, and the
+// rehearsal runs again, a few times at most. A read canceled fails the run (an error), and the test.
 func TestMigrationsStatementTimeoutSparesTheCatalogReads(t *testing.T) {
 	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
 		"1_a.up.sql":   "CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id bigint PRIMARY KEY, a bigint REFERENCES a);\nSET LOCAL statement_timeout = '1ms';",
 		"1_a.down.sql": "DROP TABLE b;\nDROP TABLE a;",
-		"2_c.up.sql":   "SET LOCAL statement_timeout = '1ms';\nCREATE TABLE c (id bigint);\nSELECT 1 / (current_setting('statement_timeout') = '1ms')::int;",
+		"2_c.up.sql":   "CREATE TABLE c (id bigint);\nSET LOCAL statement_timeout = '1ms';\nSELECT 1 / (current_setting('statement_timeout') = '1ms')::int;",
 		"2_c.down.sql": "DROP TABLE c;\nSELECT 1 / (current_setting('statement_timeout') = '0')::int;",
 	})
-	rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t)})
-	if err != nil {
-		t.Fatal(err)
+	// ownLimit tells an error of the migration's own SELECT under its 1 ms limit.
+	ownLimit := func(e *report.SQLError) bool {
+		return e != nil && e.SQLState == "57014" && strings.HasPrefix(e.Statement, "SELECT 1 /")
 	}
-	for _, v := range []string{"1", "2"} {
-		if m := migration(t, rep, v); m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
-			t.Errorf("%s: %s, error %+v, round trip %+v; want applied, round trip ok", v, m.Status, m.Error, m.Roundtrip)
+	for attempt := 1; ; attempt++ {
+		rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Provider: provider(t)})
+		if err != nil {
+			t.Fatal(err)
 		}
+		again := false
+		for _, v := range []string{"1", "2"} {
+			m := migration(t, rep, v)
+			if ownLimit(m.Error) || m.Roundtrip != nil && ownLimit(m.Roundtrip.Error) {
+				again = true
+			}
+		}
+		if again && attempt < 5 {
+			t.Logf("attempt %d: a migration's own SELECT outlasted its 1 ms statement_timeout; again", attempt)
+			continue
+		}
+		for _, v := range []string{"1", "2"} {
+			if m := migration(t, rep, v); m.Status != report.StatusApplied || m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK {
+				t.Errorf("%s: %s, error %+v, round trip %+v; want applied, round trip ok", v, m.Status, m.Error, m.Roundtrip)
+			}
+		}
+		return
 	}
 }
 

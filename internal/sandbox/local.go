@@ -558,7 +558,7 @@ func (l *Local) startFrom(ctx context.Context, t clusterTemplate, ra runAs, work
 		network = NetworkNone
 	}
 	u := socketURL(root, port, "postgres", password)
-	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn, Network: network,
+	return &Instance{URL: u, AdminURL: u, ServerVersion: version, Close: closeFn, Network: network, DataDir: data,
 		Stalled: func(context.Context) string { return serverStalled("/proc", pid) }}, nil, nil
 }
 

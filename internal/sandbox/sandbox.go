@@ -59,6 +59,11 @@ type Instance struct {
 	// (the local provider's where no namespace may be created: the machine's network), "" when the
 	// provider does not say (docker: the container's network; url: the server's own).
 	Network string
+	// DataDir, when set, is the folder on this machine where the server keeps its data (the local
+	// provider's data directory): a statement that fails for want of disk space (SQLSTATE 53100) failed
+	// for want of room there, which a person frees. "" when the data is not in a folder of this
+	// machine the provider knows (docker: the daemon's storage; url: the server's host).
+	DataDir string
 	// ServerRoles, when not nil (a server shared with others: the url provider), are the roles the
 	// server had when the run started: none of them is the run's to create, alter or drop.
 	ServerRoles []string

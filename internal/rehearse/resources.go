@@ -1,0 +1,90 @@
+package rehearse
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/pg"
+)
+
+// resourceError is a statement of the rehearsal that the throwaway server could not run for want of
+// the machine's resources: no disk space left where it keeps its data (SQLSTATE 53100), or no memory
+// (53200 "out of memory"). On an empty throwaway database that is the machine's lack (a CI runner's
+// full disk, a small /dev/shm), not the migration's fault: the rehearsal stops as the tool's failure
+// (exit 1), and no migration is failed for it.
+//
+// The other errors of class 53 that a statement meets stay the migration's: "out of shared memory"
+// (53200) is a fixed table its own transaction filled, the lock table (max_locks_per_transaction,
+// which the local provider sets to hold as many locks as a stock server does) or the predicate locks,
+// and production fails alike with the same settings; 53400 configuration_limit_exceeded is a limit of
+// what one statement or transaction may do (grouping sets, commands in a transaction); 53300, too
+// many connections, comes from a statement only when it connects itself (dblink).
+type resourceError struct {
+	// what ran out: "disk space" or "memory".
+	what string
+	se   *pg.StatementError
+	// dir is the migration folder, which the statement is named in; provider and dataDir say where
+	// the server keeps its data.
+	dir, provider, dataDir string
+}
+
+// ranOut is err as a *resourceError when the statement it is failed for want of the machine's disk
+// or memory (see resourceError), nil otherwise.
+func (r *run) ranOut(err error) error {
+	var se *pg.StatementError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	e := &resourceError{se: se, dir: r.opts.Dir, provider: r.opts.Provider.Name()}
+	if r.inst != nil {
+		e.dataDir = r.inst.DataDir
+	}
+	switch {
+	case se.SQLState == "53100":
+		e.what = "disk space"
+	case se.SQLState == "53200" && !strings.Contains(se.Message, "shared memory"):
+		e.what = "memory"
+	default:
+		return nil
+	}
+	return e
+}
+
+func (e *resourceError) Error() string {
+	file := e.se.File
+	if e.dir != "" && file != "" && !path.IsAbs(file) {
+		file = path.Join(filepath.ToSlash(e.dir), file)
+	}
+	return fmt.Sprintf("the throwaway PostgreSQL ran out of %s at %s:%d:%d (%s, SQLSTATE %s), so the rehearsal stopped: "+
+		"this is the machine's lack, not a fault of the migration, which is not failed for it\nhint: %s",
+		e.what, file, e.se.Line, e.se.Column, e.se.Message, e.se.SQLState, e.hint())
+}
+
+func (e *resourceError) Unwrap() error { return e.se }
+
+// hint says what to free, and where.
+func (e *resourceError) hint() string {
+	if e.what == "memory" {
+		return "free memory on the machine that runs the server (the CI runner, for the local and docker providers), or run the check on one with more, then check again; " +
+			"a statement that needs more memory than that (a large sort, hash or array) may need it in production too"
+	}
+	switch {
+	case e.dataDir != "":
+		where := ""
+		switch {
+		case strings.HasPrefix(e.dataDir, "/dev/shm/"):
+			where = " (in /dev/shm, which is memory: the local provider uses it when it has 1 GB free, else the temp folder, $TMPDIR)"
+		case strings.HasPrefix(e.dataDir, filepath.Clean(os.TempDir())+"/"):
+			where = " (in the temp folder, $TMPDIR, else /tmp: the local provider uses it when /dev/shm has less than 1 GB free)"
+		}
+		return fmt.Sprintf("free space where the server keeps its data, %s on this machine%s, then check again: "+
+			"the migrations' data must fit there, beside a copy of an empty cluster", e.dataDir, where)
+	case e.provider == "docker":
+		return "free space where Docker keeps its containers (docker system df shows it, docker system prune frees it), then check again"
+	}
+	return "free space on the server's data directory (SHOW data_directory, on the server's host), then check again"
+}

@@ -1,0 +1,86 @@
+package rehearse_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/pgtest"
+	"github.com/schemagate/schemagate/internal/rehearse"
+	"github.com/schemagate/schemagate/internal/report"
+	"github.com/schemagate/schemagate/internal/sandbox"
+)
+
+// smallDisk mounts a tmpfs of the given size (as mount -o size= takes it) for the local provider's
+// instance folders, unmounted when the test ends, failed or not. Mounting needs root, which CI
+// (.ci/run) has.
+func smallDisk(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		pgtest.Unavailable(t, "mounting a small tmpfs for the server's data needs root")
+	}
+	dir, err := os.MkdirTemp("", "schemagate-smalldisk-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	// mode=0755: the server runs as the postgres user, who must reach its instance folder in it.
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0755", "tmpfs", dir).CombinedOutput(); err != nil {
+		pgtest.Unavailable(t, "mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("unmount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// TestDiskFullIsTheMachines: a migration whose statement fills the disk the throwaway server keeps its
+// data on (SQLSTATE 53100, here a tmpfs of 160 MB) is not failed for it, as if its SQL were wrong
+// (status failed, exit 3): the rehearsal stops as the tool's failure, naming what ran out, the
+// statement's file:line, and the folder to free space in.
+func TestDiskFullIsTheMachines(t *testing.T) {
+	disk := smallDisk(t, "160m")
+	set := folderOf(t, migrate.FormatGolangMigrate, map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);",
+		"1_a.down.sql": "DROP TABLE a;",
+		"2_big.up.sql": "CREATE TABLE big (id bigint, pad text);\n" +
+			"INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 2000000) g;",
+		"2_big.down.sql": "DROP TABLE big;",
+	})
+	prov := sandbox.NewLocal(sandbox.Options{WorkDir: disk})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Dir: "db", Provider: prov})
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) || pe.Code != "53100" {
+		var failed []string
+		if rep != nil {
+			for _, m := range rep.Migrations {
+				if m.Status == report.StatusFailed {
+					failed = append(failed, m.Version+": "+m.Error.Message)
+				}
+			}
+		}
+		t.Fatalf("run error %v, failed migrations %q; want the run to fail with the server's 53100", err, failed)
+	}
+	msg := err.Error()
+	for _, want := range []string{"ran out of disk space at db/2_big.up.sql:2:1", "not a fault of the migration",
+		"free space where the server keeps its data, " + disk + "/schemagate-pg-"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q; want it to say %q", msg, want)
+		}
+	}
+	if rep != nil {
+		for _, m := range rep.Migrations {
+			if m.Status == report.StatusFailed {
+				t.Errorf("%s is failed (%+v); want no migration blamed", m.Version, m.Error)
+			}
+		}
+	}
+}
