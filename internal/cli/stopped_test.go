@@ -10,7 +10,8 @@ import (
 
 // TestCheckReportsWhenItsServerDies: the throwaway server killed from outside while a migration runs
 // (kill -9 of its postmaster; here started by the migration, from a process of its own that outlives
-// the statement) fails the check as the tool's (exit 1, saying so), and the reports are written all
+// the statement, once it has read what COPY writes to it: a shell that went before would break COPY's
+// pipe, failing the statement on its own) fails the check as the tool's (exit 1, saying so), and the reports are written all
 // the same, with what was done: the migration under way failed with that error, the later ones not
 // run. They used to be missing, leaving the comment and the gate without a report.
 func TestCheckReportsWhenItsServerDies(t *testing.T) {
@@ -19,7 +20,7 @@ func TestCheckReportsWhenItsServerDies(t *testing.T) {
 	for name, sql := range map[string]string{
 		"1_a.up.sql": "CREATE TABLE a (id bigint);\n", "1_a.down.sql": "DROP TABLE a;\n",
 		"2_b.up.sql": "DO $$ BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', " +
-			"'(sleep 0.5; kill -9 $(head -1 ' || current_setting('data_directory') || '/postmaster.pid)) >/dev/null 2>&1 &'); END $$;\n" +
+			"'cat >/dev/null; (sleep 0.5; kill -9 $(head -1 ' || current_setting('data_directory') || '/postmaster.pid)) >/dev/null 2>&1 &'); END $$;\n" +
 			"SELECT pg_sleep(30);\n",
 		"3_c.up.sql": "CREATE TABLE c (id bigint);\n",
 	} {
