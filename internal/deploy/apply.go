@@ -212,7 +212,7 @@ func (a *applier) runOutside(ctx context.Context, m *migrate.Migration, s *migra
 		if sqlparse.OpensOrCommits(stmt.Node) || sqlparse.EndsTransaction(stmt.Node) {
 			// The script's own BEGIN, COMMIT or ROLLBACK runs as written (as golang-migrate and psql run
 			// it); a.exec would take a COMMIT inside the block BEGIN opened for its caller's and skip it.
-			if err := pg.ExecStatement(ctx, a.conn.PgConn(), stmt); err != nil {
+			if err := pg.ExecStatement(ctx, a.conn, stmt); err != nil {
 				return a.abandonBlock(pg.Positioned(s, stmt, err))
 			}
 			if a.conn.PgConn().TxStatus() == 'I' {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -276,7 +277,7 @@ func applyStatements(ctx context.Context, conn *pgx.Conn, s *migrate.Script, opt
 			}
 		}
 		start := time.Now()
-		err := ExecStatement(ctx, conn.PgConn(), st)
+		err := ExecStatement(ctx, conn, st)
 		d := time.Since(start)
 		if err != nil {
 			return positioned(s, st, err)
@@ -382,16 +383,57 @@ func applyRun(ctx context.Context, conn *pgx.Conn, s *migrate.Script, from, n in
 // ExecStatement runs one statement of a script with the simple query protocol, as psql does, so any
 // statement works, including those the extended protocol refuses; a COPY … FROM STDIN is sent the data
 // that follows it in the file.
-func ExecStatement(ctx context.Context, conn *pgconn.PgConn, st *sqlparse.Statement) error {
+func ExecStatement(ctx context.Context, conn *pgx.Conn, st *sqlparse.Statement) error {
 	if err := nulError(st); err != nil {
 		return err
 	}
 	if st.FromStdin {
-		_, err := conn.CopyFrom(ctx, strings.NewReader(st.CopyData), st.SQL)
+		_, err := conn.PgConn().CopyFrom(ctx, strings.NewReader(st.CopyData), st.SQL)
 		return err
 	}
-	_, err := conn.Exec(ctx, st.SQL).ReadAll()
+	_, err := conn.PgConn().Exec(ctx, st.SQL).ReadAll()
+	if err == nil && forgetsPrepared(st) {
+		err = forgetPrepared(ctx, conn)
+	}
 	return err
+}
+
+// forgetsPrepared tells whether st removes prepared statements of its session: DEALLOCATE (one, or
+// ALL) or DISCARD ALL.
+func forgetsPrepared(st *sqlparse.Statement) bool {
+	if st.Node == nil {
+		return false
+	}
+	if st.Node.GetDeallocateStmt() != nil {
+		return true
+	}
+	d := st.Node.GetDiscardStmt()
+	return d != nil && d.GetTarget() == pg_query.DiscardMode_DISCARD_ALL
+}
+
+// anyForgetsPrepared tells whether a statement of scripts removes prepared statements (forgetsPrepared).
+func anyForgetsPrepared(scripts []*migrate.Script) bool {
+	for _, s := range scripts {
+		for i := range s.Statements {
+			if forgetsPrepared(&s.Statements[i]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// forgetPrepared tells conn that a migration's statement removed the session's prepared statements
+// (see forgetsPrepared): pgx keeps its own list of those it prepared (the rehearsal's and the deploy's
+// catalog reads, traces and bookkeeping are), and the next use of one failed (prepared statement
+// "stmt_..." does not exist), blamed on the migration at no line, or failing a deploy after its
+// migration committed. It forgets them all (DEALLOCATE ALL, which a transaction block allows and does
+// not undo), and they are prepared again at their next use.
+func forgetPrepared(ctx context.Context, conn *pgx.Conn) error {
+	if err := conn.DeallocateAll(ctx); err != nil {
+		return fmt.Errorf("forget the session's prepared statements after the migration's DEALLOCATE or DISCARD ALL: %w", err)
+	}
+	return nil
 }
 
 // nulError is the server's error for a statement with a NUL byte, which is not sent: PostgreSQL refuses
@@ -699,7 +741,14 @@ func applyJoined(ctx context.Context, conn *pgx.Conn, scripts []*migrate.Script,
 	}
 	results, err := conn.PgConn().Exec(ctx, b.String()).ReadAll()
 	if err == nil {
+		if anyForgetsPrepared(scripts) {
+			return len(scripts), forgetPrepared(ctx, conn)
+		}
 		return len(scripts), nil
+	}
+	if anyForgetsPrepared(scripts) && !ConnectionLost(err) {
+		// DEALLOCATE is not undone by a rollback: what ran before the failure stays forgotten.
+		defer func() { _ = forgetPrepared(context.WithoutCancel(ctx), conn) }()
 	}
 	done := 0 // statements that completed: the next one failed
 	for _, r := range results {

@@ -961,7 +961,7 @@ func (t *ConcurrentTracer) Exec(ctx context.Context, stmt *sqlparse.Statement) e
 	before := t.run.PgConn().TxStatus()
 	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- ExecStatement(ctx, t.run.PgConn(), stmt) }()
+	go func() { done <- ExecStatement(ctx, t.run, stmt) }()
 	var execErr error
 	for polling := true; polling; {
 		select {

@@ -408,3 +408,38 @@ func TestProgressOfAnEndedSession(t *testing.T) {
 		t.Errorf("after 2's up ended its session: %q; want that 3_c is not run\n%s", afterUp, strings.Join(lines, "\n"))
 	}
 }
+
+// TestMigrationsThatForgetPreparedStatements: a migration's DEALLOCATE ALL removes the session's
+// prepared statements, among them the rehearsal's own catalog reads and traces, which pgx kept a list
+// of: the next one failed (prepared statement "stmt_..." does not exist), and the migration was failed
+// at no line for it. Traced statement by statement, round-tripped, and replayed as history (its scripts
+// joined in one query), such migrations now rehearse as any other.
+func TestMigrationsThatForgetPreparedStatements(t *testing.T) {
+	files := map[string]string{
+		"1_a.up.sql":   "CREATE TABLE a (id bigint);\nDEALLOCATE ALL;\nCREATE INDEX a_id ON a (id);",
+		"1_a.down.sql": "DEALLOCATE ALL;\nDROP TABLE a;",
+		"2_b.up.sql":   "CREATE TABLE b (id bigint);\nDEALLOCATE ALL;",
+		"2_b.down.sql": "DROP TABLE b;\nDEALLOCATE ALL;",
+		"3_c.up.sql":   "CREATE TABLE c (id bigint);",
+		"3_c.down.sql": "DROP TABLE c;",
+	}
+	set := folderOf(t, migrate.FormatGolangMigrate, files)
+	for _, base := range []*migrate.Set{nil, {Format: set.Format, Migrations: set.Migrations[:2]}} {
+		rep, err := rehearse.Run(t.Context(), rehearse.Options{Set: set, Base: base, Provider: provider(t)})
+		if err != nil {
+			t.Fatalf("base %v: %v", base != nil, err)
+		}
+		for _, m := range rep.Migrations {
+			want := report.StatusApplied
+			if m.New && (m.Roundtrip == nil || m.Roundtrip.Status != report.RoundtripOK) {
+				t.Errorf("base %v: %s: round trip %+v; want ok", base != nil, m.Version, m.Roundtrip)
+			}
+			if !m.New {
+				want = report.StatusBase
+			}
+			if m.Status != want {
+				t.Errorf("base %v: %s: %s %+v; want %s", base != nil, m.Version, m.Status, m.Error, want)
+			}
+		}
+	}
+}
