@@ -787,9 +787,9 @@ func connectPair(ctx context.Context, url string) (conn, watch *pgx.Conn, err er
 	<-opened
 	switch {
 	case err != nil:
-		err = fmt.Errorf("connect to throwaway database: %w", err)
+		err = fmt.Errorf("connect to throwaway database: %w", asCapacity(err))
 	case werr != nil:
-		err = fmt.Errorf("connect the statement watchdog: %w", werr)
+		err = fmt.Errorf("connect the statement watchdog: %w", asCapacity(werr))
 	default:
 		return conn, watch, nil
 	}

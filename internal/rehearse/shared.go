@@ -537,12 +537,23 @@ var errServerGone = errors.New("the shared server does not answer")
 // connections for the role, the database or the server) is a *capacityError: the rehearsal's own
 // failure, which no migration is blamed for.
 func goneOr(err error) error {
+	if ce := asCapacity(err); ce != err {
+		return ce
+	}
+	var pe *pgconn.PgError
+	errors.As(err, &pe)
+	if pe == nil || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08") {
+		return fmt.Errorf("%w: %w", errServerGone, err)
+	}
+	return err
+}
+
+// asCapacity is err as a *capacityError when it is the server's refusal of a session for want of
+// capacity (SQLSTATE class 53), and err otherwise.
+func asCapacity(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "53") {
 		return &capacityError{err: err, pe: pe}
-	}
-	if pe == nil || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08") {
-		return fmt.Errorf("%w: %w", errServerGone, err)
 	}
 	return err
 }
