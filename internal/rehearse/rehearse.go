@@ -561,30 +561,47 @@ type run struct {
 // that error, the later ones not run, so that a CI keeps a report as for any other failure; the run
 // still fails with err, the tool's failure. It is nil for any other error, or a stop before the new
 // migrations (the setup, the history), of which there is nothing to report.
+//
+// So is the report of a run stopped because the server ran out of the machine's disk or memory (a
+// *resourceError): the statement that met it failed with what ran out, and what to free.
 func (r *run) stoppedReport(err error, started time.Time) *report.Report {
 	var stopped *stoppedError
+	var out *resourceError
 	rm := r.current
-	if rm == nil || !errors.As(err, &stopped) {
+	if rm == nil {
+		return nil
+	}
+	var cause error
+	var prefix, hint, note string
+	switch {
+	case errors.As(err, &stopped):
+		cause, hint = stopped.err, stopped.hint
+		if hint == "" {
+			hint = "The server went away under the rehearsal (killed, out of memory, its container stopped): this migration may be what did it, or the machine. Run the check again; if it stops here again, look at what the migration runs."
+		}
+		prefix = "the throwaway PostgreSQL (" + stopped.provider + " provider) stopped answering: "
+		note = "The throwaway PostgreSQL stopped answering during %s: the rehearsal stopped there, and the later migrations were not run."
+	case errors.As(err, &out):
+		cause, hint = out.se, out.hint()
+		prefix = "the throwaway PostgreSQL ran out of " + out.what + " (the machine's lack, not a fault of the migration): "
+		note = "The throwaway PostgreSQL ran out of " + out.what + " during %s: the rehearsal stopped there, and the later migrations were not run."
+	default:
 		return nil
 	}
 	phase := "up"
 	if r.inRoundtrip {
 		phase = "" // the down or the re-up: the error's file and line say which
 	}
-	hint := stopped.hint
-	if hint == "" {
-		hint = "The server went away under the rehearsal (killed, out of memory, its container stopped): this migration may be what did it, or the machine. Run the check again; if it stops here again, look at what the migration runs."
-	}
 	// says makes e the server's stop: a new error, or the one the step failed with when its session
 	// was lost (the server's "terminating connection due to unexpected postmaster exit") before the
 	// run found that the server no longer answers. Another failure stays as it is.
 	says := func(e *report.SQLError) *report.SQLError {
 		if e == nil {
-			e = sqlError(stopped.err, phase)
+			e = sqlError(cause, phase)
 		} else if e.SQLState != "" && e.SQLState != "57P01" && !strings.HasPrefix(e.SQLState, "08") {
 			return e
 		}
-		e.Message = "the throwaway PostgreSQL (" + stopped.provider + " provider) stopped answering: " + e.Message
+		e.Message = prefix + e.Message
 		e.Hint = hint
 		return e
 	}
@@ -603,7 +620,7 @@ func (r *run) stoppedReport(err error, started time.Time) *report.Report {
 		rm.Roundtrip.Error = says(rm.Roundtrip.Error)
 	}
 	rm.Risk = lint.Highest(rm.Findings)
-	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("The throwaway PostgreSQL stopped answering during %s: the rehearsal stopped there, and the later migrations were not run.", rm.Label()))
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(note, rm.Label()))
 	return r.finish(started)
 }
 

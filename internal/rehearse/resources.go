@@ -15,7 +15,7 @@ import (
 // the machine's resources: no disk space left where it keeps its data (SQLSTATE 53100), or no memory
 // (53200 "out of memory"). On an empty throwaway database that is the machine's lack (a CI runner's
 // full disk, a small /dev/shm), not the migration's fault: the rehearsal stops as the tool's failure
-// (exit 1), and no migration is failed for it.
+// (exit 1), and its report (see stoppedReport) says that the migration under way met it.
 //
 // The other errors of class 53 that a statement meets stay the migration's: "out of shared memory"
 // (53200) is a fixed table its own transaction filled, the lock table (max_locks_per_transaction,
@@ -60,7 +60,7 @@ func (e *resourceError) Error() string {
 		file = path.Join(filepath.ToSlash(e.dir), file)
 	}
 	return fmt.Sprintf("the throwaway PostgreSQL ran out of %s at %s:%d:%d (%s, SQLSTATE %s), so the rehearsal stopped: "+
-		"this is the machine's lack, not a fault of the migration, which is not failed for it\nhint: %s",
+		"this is the machine's lack, not a fault of the migration\nhint: %s",
 		e.what, file, e.se.Line, e.se.Column, e.se.Message, e.se.SQLState, e.hint())
 }
 
