@@ -742,7 +742,11 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string, homes ma
 // database had it (see publicAsInitdb), and moves back each extension the dump holds that a migration moved to
 // another schema (ALTER EXTENSION ... SET SCHEMA) to the one of homes it was in (see extensionHomes),
 // creating that schema when it went: the dump's CREATE EXTENSION IF NOT EXISTS would leave it where it
-// is, and the objects that refer to it by that schema (a column of type ext.hstore) would fail.
+// is, and the objects that refer to it by that schema (a column of type ext.hstore) would fail. It also
+// creates again a schema of homes that went with its extension (DROP SCHEMA ext CASCADE), whose CREATE
+// SCHEMA the restore leaves out (see filterTOC): the dump's CREATE EXTENSION, and all it held there,
+// failed (schema "ext" does not exist). Its owner, comment and grants are then set back as those of the
+// other schemas it keeps.
 //
 // The extensions the dump holds stay, and with them their configuration tables (pg_extension_config_dump:
 // pg_cron's cron.job, pg_partman's part_config, PostGIS's spatial_ref_sys), whose rows the dump holds
@@ -846,6 +850,10 @@ BEGIN
             WHERE e.extnamespace IS DISTINCT FROM (SELECT oid FROM pg_namespace WHERE nspname = x.home) LOOP
     EXECUTE format('CREATE SCHEMA IF NOT EXISTS %%I', r.home);
     EXECUTE format('ALTER EXTENSION %%I SET SCHEMA %%I', r.extname, r.home);
+  END LOOP;
+  FOR r IN SELECT DISTINCT x.home FROM unnest(exthomes) AS x(home)
+            WHERE x.home = ANY (cleared) AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = x.home) LOOP
+    EXECUTE format('CREATE SCHEMA %%I', r.home);
   END LOOP;
   FOR r IN SELECT nspname FROM pg_namespace
             WHERE nspname NOT LIKE 'pg\_%%' AND nspname <> 'information_schema' AND NOT nspname = ANY (keep) LOOP

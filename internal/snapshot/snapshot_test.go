@@ -1388,6 +1388,67 @@ func TestPGDumpRestoreExtensionInItsOwnSchema(t *testing.T) {
 	}
 }
 
+// TestPGDumpRestoreDroppedSchemaOfExtension: a migration drops the schema an extension is in, and the
+// extension with it (DROP SCHEMA ext CASCADE). The restore left out the dump's CREATE SCHEMA ext, as it
+// keeps that schema, and created it nowhere else: the dump's CREATE EXTENSION failed (schema "ext" does
+// not exist). The clear now creates it again, and its owner, comment and grants come back from the
+// manifest or, for a manifest of an older release, from the dump.
+func TestPGDumpRestoreDroppedSchemaOfExtension(t *testing.T) {
+	t.Parallel()
+	for _, older := range []bool{false, true} {
+		t.Run(map[bool]string{false: "manifest", true: "manifest of an older release"}[older], func(t *testing.T) {
+			t.Parallel()
+			url, c := database(t)
+			ctx := t.Context()
+			var role string
+			if err := c.QueryRow(ctx, "SELECT 'sg_extdrop_' || oid FROM pg_database WHERE datname = current_database()").Scan(&role); err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, c, "CREATE ROLE "+role)
+			t.Cleanup(func() {
+				_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
+			})
+			seed(t, c)
+			mustExec(t, c, `
+				CREATE SCHEMA ext AUTHORIZATION `+role+`;
+				COMMENT ON SCHEMA ext IS 'the extensions';
+				GRANT USAGE ON SCHEMA ext TO PUBLIC;
+				CREATE EXTENSION hstore SCHEMA ext;
+				CREATE TABLE kv (id int PRIMARY KEY, h ext.hstore);
+				INSERT INTO kv VALUES (1, 'a=>1');`)
+			const state = `SELECT coalesce((SELECT format('%s %s %s', pg_get_userbyid(nspowner), nspacl, obj_description(oid, 'pg_namespace')) FROM pg_namespace WHERE nspname = 'ext'), 'missing') || ' | ' ||
+				coalesce((SELECT string_agg(extname || ' ' || extnamespace::regnamespace, ', ' ORDER BY extname) FROM pg_extension), '')`
+			var beforeState string
+			if err := c.QueryRow(ctx, state).Scan(&beforeState); err != nil {
+				t.Fatal(err)
+			}
+			before := fingerprint(t, c)
+			p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+			info, restore, err := p.Snapshot(ctx, "run-extdrop")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if older {
+				info.KeptSchemas = slices.DeleteFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == "ext" })
+			}
+			mustExec(t, c, "DROP SCHEMA ext CASCADE")
+			if err := restore(ctx); err != nil {
+				t.Fatalf("restore: %v", err)
+			}
+			var afterState string
+			if err := c.QueryRow(ctx, state).Scan(&afterState); err != nil {
+				t.Fatal(err)
+			}
+			if afterState != beforeState {
+				t.Errorf("schema ext and the extensions after the restore:\n%s\nwant\n%s", afterState, beforeState)
+			}
+			if after := fingerprint(t, c); after != before {
+				t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+			}
+		})
+	}
+}
+
 // TestSchemaPropertyEntry: the comment and grants of a schema in pg_restore --list name it as pg_dump
 // writes it (in double quotes when it needs them), then its owner.
 func TestSchemaPropertyEntry(t *testing.T) {
