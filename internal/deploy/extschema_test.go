@@ -88,3 +88,43 @@ func TestDeployRollbackRestoresSchemasOfExtensionsAndNoPublic(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployRestoresWithExtensionSchemaOfAnotherOwner: a superuser created schema extensions, commented
+// on it, put pg_trgm in it and gave the deploy role USAGE there (as Supabase and many managed setups
+// do); the deploy role is not a superuser, owns the application's tables and indexes words with the
+// extension's operator class. A migration without a down damages data and the next fails, so the
+// rollback restores the snapshot. The restorable check used to block the deploy ("schema extensions
+// (owner ...)"), as the clear set the schema's comment, grants and owner back to the defaults and the
+// dump gave them back, which takes the privileges of its owner, although nothing about the schema
+// changed. The restore now sets back only what differs from the snapshot's manifest:
+//   - with nothing changed, the database and the schema (owner, comment, grants, the extension in it)
+//     are the snapshot's;
+//   - with the schema's grants changed by the migration (the deploy role holds the grant option, and
+//     revokes a grant it made and grants USAGE to PUBLIC), the deploy role makes and revokes them again
+//     as their grantor, and the grants are the snapshot's.
+func TestDeployRestoresWithExtensionSchemaOfAnotherOwner(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, admin, up string }{
+		{name: "schema unchanged", admin: "GRANT USAGE ON SCHEMA extensions TO %dep;"},
+		{name: "grants the migration changed",
+			admin: "GRANT USAGE ON SCHEMA extensions TO %dep WITH GRANT OPTION; SET ROLE %dep; GRANT USAGE ON SCHEMA extensions TO %app; RESET ROLE;",
+			up:    "REVOKE USAGE ON SCHEMA extensions FROM %app; GRANT USAGE ON SCHEMA extensions TO PUBLIC;"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// app_cache goes to the deploy role: the schema and its extension are all it does not own.
+			tg, dep, app := newTargetAsOwnerWith(t, `ALTER TABLE app_cache OWNER TO %dep;
+				CREATE SCHEMA extensions; COMMENT ON SCHEMA extensions IS 'kept by the platform team';
+				CREATE EXTENSION pg_trgm SCHEMA extensions;`+tc.admin)
+			tg.exec(t, `CREATE TABLE words (id int PRIMARY KEY, w text);
+				INSERT INTO words SELECT g, 'word ' || g FROM generate_series(1, 50) g;
+				CREATE INDEX words_trgm ON words USING gin (w extensions.gin_trgm_ops);`)
+			up := strings.NewReplacer("%dep", dep, "%app", app).Replace(tc.up)
+			rollbackBySnapshot(t, tg, "UPDATE words SET w = 'x';\n"+up,
+				strings.ReplaceAll(schemaState, "$1", "'extensions'"),
+				"SELECT e.oid::text || ' ' || e.extnamespace::regnamespace::text || ' ' || e.extversion FROM pg_extension e WHERE e.extname = 'pg_trgm'",
+				"SELECT md5(string_agg(id || ' ' || w, '|' ORDER BY id)) FROM words",
+				"SELECT count(*) FROM words WHERE w OPERATOR(extensions.%) 'word 7'")
+		})
+	}
+}

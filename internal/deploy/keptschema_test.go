@@ -13,11 +13,12 @@ import (
 )
 
 // schemaState is what a test compares of schema name: its owner, comment and grants (sorted, each
-// grantee=privilege/grantor*), or "missing".
+// grantee=privilege/grantor*: the restore may make them again in another order), or "missing".
 const schemaState = `SELECT coalesce((SELECT n.nspowner::regrole::text || ' ' || coalesce(obj_description(n.oid, 'pg_namespace'), '-') || ' ' ||
-	coalesce((SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END || '=' || a.privilege_type || '/' || a.grantor::regrole::text ||
-	          CASE WHEN a.is_grantable THEN '*' ELSE '' END, ',' ORDER BY 1)
-	            FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a), '')
+	coalesce((SELECT string_agg(g, ',' ORDER BY g) FROM (
+	            SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END || '=' || a.privilege_type || '/' || a.grantor::regrole::text ||
+	                   CASE WHEN a.is_grantable THEN '*' ELSE '' END AS g
+	              FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a) x), '')
 	FROM pg_namespace n WHERE n.nspname = $1), 'missing')`
 
 // rollbackBySnapshot deploys up (no down: only the snapshot undoes it) and a migration that fails after

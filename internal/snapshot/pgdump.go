@@ -354,7 +354,7 @@ func (p *PGDump) restore(ctx context.Context, info *Info) error {
 		return &Error{Op: "prepare restore", Err: err, Hint: "nothing was changed; check the temporary folder (TMPDIR)"}
 	}
 	defer os.Remove(list.Name())
-	_, err = list.WriteString(filterTOC(toc, owned, same))
+	_, err = list.WriteString(filterTOC(toc, owned, same, stateNames(keptStates(info.KeptSchemas, owned, !info.NoPublicSchema))))
 	if cerr := list.Close(); err == nil {
 		err = cerr
 	}
@@ -496,12 +496,17 @@ func (t *tail) errors() string {
 // filterTOC leaves out of a pg_restore --list what a restore does not touch: subscriptions, which the clear
 // cannot drop in a transaction (dropping one drops its replication slot on the publisher) and which a
 // restore would create disconnected, the CREATE SCHEMA of the schemas kept (those of extensions, see
-// extensionSchemas), which would fail on "already exists": the clear gives them their owner back, and
-// the COMMENT ON EXTENSION of the extensions named same, which the restore keeps and whose comment is
+// extensionSchemas), which would fail on "already exists": the clear gives them their owner back, the
+// COMMENT ON EXTENSION of the extensions named same, which the restore keeps and whose comment is
 // still the dump's (see sameComments): replaying it would change nothing, and COMMENT ON EXTENSION takes
 // the privileges of the extension's owner, which the deploy role often lacks (an admin created the
-// extension), where a comment that changed since the snapshot could only have been changed with them.
-func filterTOC(toc string, kept, same []string) string {
+// extension), where a comment that changed since the snapshot could only have been changed with them,
+// and the COMMENT ON SCHEMA and the grants (ACL) of the schemas named stated, kept with the owner,
+// comment and grants of the snapshot's manifest, which the clear sets back (see keptStates): they
+// would change nothing either, and take the privileges of the schema's owner (pg_dump's ACL of a
+// schema an extension is in starts with REVOKE ALL ... FROM the owner when the owner's own grants
+// differ from the defaults), which the deploy role lacks where an admin owns the schema.
+func filterTOC(toc string, kept, same, stated []string) string {
 	var b strings.Builder
 	for _, line := range strings.Split(toc, "\n") {
 		f := strings.Fields(line)
@@ -514,6 +519,10 @@ func filterTOC(toc string, kept, same []string) string {
 			continue
 		}
 		if name, ok := extensionCommentEntry(line); ok && slices.Contains(same, name) {
+			b.WriteString(";" + line + "\n")
+			continue
+		}
+		if name, ok := schemaPropertyEntry(line); ok && slices.Contains(stated, name) {
 			b.WriteString(";" + line + "\n")
 			continue
 		}
@@ -532,6 +541,32 @@ func extensionCommentEntry(line string) (string, bool) {
 	}
 	_, rest, _ := strings.Cut(line, " COMMENT - EXTENSION ")
 	return unquoteIdent(strings.TrimSpace(rest)), true
+}
+
+// schemaPropertyEntry returns the schema whose comment or grants a pg_restore --list line sets ("3501;
+// 0 0 ACL - SCHEMA extensions postgres", "3500; 0 0 COMMENT - SCHEMA "my ext" postgres": its name as
+// pg_dump writes it, in double quotes when it needs them, then the owner), and whether it is one.
+func schemaPropertyEntry(line string) (string, bool) {
+	f := strings.Fields(line)
+	if len(f) < 7 || strings.HasPrefix(f[0], ";") || f[3] != "COMMENT" && f[3] != "ACL" || f[4] != "-" || f[5] != "SCHEMA" {
+		return "", false
+	}
+	_, rest, _ := strings.Cut(line, " - SCHEMA ")
+	if !strings.HasPrefix(rest, `"`) {
+		name, _, _ := strings.Cut(rest, " ")
+		return name, true
+	}
+	for i := 1; i < len(rest); i++ {
+		if rest[i] != '"' {
+			continue
+		}
+		if i+1 < len(rest) && rest[i+1] == '"' {
+			i++
+			continue
+		}
+		return unquoteIdent(rest[:i+1]), true
+	}
+	return "", false
 }
 
 // dumpedExtensions are the names of the extensions the dump holds (toc: its pg_restore --list).
@@ -707,7 +742,11 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string, homes ma
 // database had it (see publicAsInitdb), and moves back each extension the dump holds that a migration moved to
 // another schema (ALTER EXTENSION ... SET SCHEMA) to the one of homes it was in (see extensionHomes),
 // creating that schema when it went: the dump's CREATE EXTENSION IF NOT EXISTS would leave it where it
-// is, and the objects that refer to it by that schema (a column of type ext.hstore) would fail.
+// is, and the objects that refer to it by that schema (a column of type ext.hstore) would fail. It also
+// creates again a schema of homes that went with its extension (DROP SCHEMA ext CASCADE), whose CREATE
+// SCHEMA the restore leaves out (see filterTOC): the dump's CREATE EXTENSION, and all it held there,
+// failed (schema "ext" does not exist). Its owner, comment and grants are then set back as those of the
+// other schemas it keeps.
 //
 // The extensions the dump holds stay, and with them their configuration tables (pg_extension_config_dump:
 // pg_cron's cron.job, pg_partman's part_config, PostGIS's spatial_ref_sys), whose rows the dump holds
@@ -716,18 +755,22 @@ func (p *PGDump) extensionSchemas(ctx context.Context, dumped []string, homes ma
 // tables whose data the dump has (not those in excluded schemas). Their COPY would otherwise add to the
 // rows still there, and fail on the first key that is.
 //
-// The schemas it keeps whose CREATE SCHEMA the dump does not hold (public, those an extension owns) get
-// back the owner, comment and grants states records of them (Info.KeptSchemas), where they differ: the
-// dump writes their grants as changes from the initial ones (pg_init_privs) and revokes nothing else, so
-// a grant a migration made there stayed. The grants are revoked whole (CASCADE takes those made on the
-// strength of a grant option) and made again, each by its grantor: the owner, or a role the owner gave
-// the grant option (SET ROLE). This comes before the dump creates any object there, which the grants
-// of its owner may be needed for.
+// The schemas it keeps (public, those an extension owns or is in) get back the owner, comment and grants
+// states records of them (Info.KeptSchemas, see keptStates), where they differ, and the restore leaves
+// out the dump's comment and grants of them: the dump writes the grants of public and of the schemas
+// extensions own as changes from the initial ones (pg_init_privs) and revokes nothing else, so a grant a
+// migration made there stayed, and replaying its entries takes the privileges of the schema's owner,
+// which the deploy role lacks where an admin owns a schema of extensions. Only the grants that differ
+// are revoked (CASCADE takes those made on the strength of a grant option) and made again, each by its
+// grantor: the owner, or a role the owner gave the grant option (SET ROLE). So a schema nothing changed
+// needs nothing of its owner. This comes before the dump creates any object there, which the grants of
+// its owner may be needed for.
 //
-// The schemas of owned whose CREATE SCHEMA the dump holds (and the restore leaves out: see filterTOC) get
-// back what that entry and those after it set from the defaults: their comment goes (the dump's COMMENT
-// puts the snapshot's back), their grants go back to the owner's default ones (the dump's GRANT and
-// REVOKE start from those) and the owner is the dump's again.
+// The schemas of owned without a state (a manifest of an older release) whose CREATE SCHEMA the dump
+// holds (and the restore leaves out: see filterTOC) get back what that entry and those after it set from
+// the defaults: their comment goes (the dump's COMMENT puts the snapshot's back), their grants go back
+// to the owner's default ones (the dump's GRANT and REVOKE start from those) and the owner is the dump's
+// again.
 func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string, states []SchemaState, public bool) (string, error) {
 	dumped := dumpedExtensions(toc)
 	extnames := slices.Sorted(maps.Keys(homes))
@@ -735,9 +778,11 @@ func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string
 	for i, e := range extnames {
 		exthomes[i] = homes[e]
 	}
+	kept := keptStates(states, owned, public)
+	stated := stateNames(kept)
 	var data, reset, owners []string
 	for _, line := range strings.Split(toc, "\n") {
-		if n, owner, ok := schemaEntry(line, owned); ok {
+		if n, owner, ok := schemaEntry(line, owned); ok && !slices.Contains(stated, n) {
 			reset, owners = append(reset, n), append(owners, owner)
 		}
 		f := strings.Fields(line)
@@ -755,12 +800,6 @@ func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string
 	createPublic := ""
 	if public {
 		createPublic = publicAsInitdb
-	}
-	var kept []SchemaState
-	for _, st := range states {
-		if slices.Contains(cleared, st.Name) && !slices.Contains(reset, st.Name) {
-			kept = append(kept, st)
-		}
 	}
 	if kept == nil {
 		kept = []SchemaState{}
@@ -812,6 +851,10 @@ BEGIN
     EXECUTE format('CREATE SCHEMA IF NOT EXISTS %%I', r.home);
     EXECUTE format('ALTER EXTENSION %%I SET SCHEMA %%I', r.extname, r.home);
   END LOOP;
+  FOR r IN SELECT DISTINCT x.home FROM unnest(exthomes) AS x(home)
+            WHERE x.home = ANY (cleared) AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = x.home) LOOP
+    EXECUTE format('CREATE SCHEMA %%I', r.home);
+  END LOOP;
   FOR r IN SELECT nspname FROM pg_namespace
             WHERE nspname NOT LIKE 'pg\_%%' AND nspname <> 'information_schema' AND NOT nspname = ANY (keep) LOOP
     EXECUTE format('DROP SCHEMA IF EXISTS %%I CASCADE', r.nspname);
@@ -840,18 +883,39 @@ BEGIN
     END IF;
     CONTINUE WHEN ARRAY(SELECT a FROM unnest(r.acl) a ORDER BY 1) =
       ARRAY(SELECT a::text FROM pg_namespace n, unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))) a WHERE n.oid = r.oid ORDER BY 1);
-    FOR o IN SELECT DISTINCT a.grantee FROM pg_namespace n CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
-              WHERE n.oid = r.oid ORDER BY 1 LOOP
-      EXECUTE format('REVOKE ALL ON SCHEMA %%I FROM %%s CASCADE', r.name,
-                     CASE WHEN o.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.grantee)) END);
-    END LOOP;
+    -- Only the grants that differ are revoked and made, each by its grantor: the owner, or a role the
+    -- owner gave the grant option, acted as by SET ROLE unless it is the restoring role (or the owner
+    -- and the restoring role a superuser, whose grants PostgreSQL records as the owner's). The restoring
+    -- role need not act as the owner of a schema whose grants only a role with the grant option changed
+    -- (an admin's schema of extensions where the deploy role may grant USAGE). CASCADE takes the grants
+    -- made on the strength of a grant option revoked; a grant already gone with one is skipped.
     prev := current_setting('role');
+    FOR o IN SELECT a.grantor, a.grantee, a.privilege_type, a.is_grantable,
+                    EXISTS (SELECT 1 FROM aclexplode(r.acl::aclitem[]) w
+                             WHERE (w.grantor, w.grantee, w.privilege_type) = (a.grantor, a.grantee, a.privilege_type)) AS option_only
+               FROM pg_namespace n CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+              WHERE n.oid = r.oid
+                AND NOT EXISTS (SELECT 1 FROM aclexplode(r.acl::aclitem[]) w
+                                 WHERE (w.grantor, w.grantee, w.privilege_type, w.is_grantable) = (a.grantor, a.grantee, a.privilege_type, a.is_grantable)) LOOP
+      CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_namespace n CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+                                 WHERE n.oid = r.oid AND (a.grantor, a.grantee, a.privilege_type) = (o.grantor, o.grantee, o.privilege_type));
+      PERFORM set_config('role', CASE WHEN o.grantor = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                                        OR o.grantor = (SELECT nspowner FROM pg_namespace WHERE oid = r.oid) AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                                      THEN prev ELSE pg_get_userbyid(o.grantor) END, true);
+      -- A grant that the snapshot has without the grant option loses only the option.
+      EXECUTE format('REVOKE %%s%%s ON SCHEMA %%I FROM %%s CASCADE', CASE WHEN o.option_only THEN 'GRANT OPTION FOR ' ELSE '' END, o.privilege_type, r.name,
+                     CASE WHEN o.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.grantee)) END);
+      PERFORM set_config('role', prev, true);
+    END LOOP;
     FOR o IN SELECT a.grantor, a.grantee, a.privilege_type, a.is_grantable, x.ord
                FROM unnest(r.acl::aclitem[]) WITH ORDINALITY AS x(item, ord) CROSS JOIN LATERAL aclexplode(ARRAY[x.item]) a
               ORDER BY x.ord, a.privilege_type LOOP
-      -- A grant made by another role than the owner (one the owner gave the grant option) is made
-      -- by that role again.
-      PERFORM set_config('role', CASE WHEN o.grantor = (SELECT nspowner FROM pg_namespace WHERE oid = r.oid) THEN prev ELSE pg_get_userbyid(o.grantor) END, true);
+      CONTINUE WHEN EXISTS (SELECT 1 FROM pg_namespace n CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) c
+                             WHERE n.oid = r.oid
+                               AND (c.grantor, c.grantee, c.privilege_type, c.is_grantable) = (o.grantor, o.grantee, o.privilege_type, o.is_grantable));
+      PERFORM set_config('role', CASE WHEN o.grantor = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                                        OR o.grantor = (SELECT nspowner FROM pg_namespace WHERE oid = r.oid) AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                                      THEN prev ELSE pg_get_userbyid(o.grantor) END, true);
       EXECUTE format('GRANT %%s ON SCHEMA %%I TO %%s%%s', o.privilege_type, r.name,
                      CASE WHEN o.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.grantee)) END,
                      CASE WHEN o.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
@@ -909,6 +973,30 @@ END
 `, tag, sqlArray(keep), sqlArray(dumped), sqlArray(data), sqlArray(cleared), sqlArray(reset), sqlArray(owners), sqlArray(extnames), sqlArray(exthomes), createPublic, strings.ReplaceAll(string(keptJSON), "'", "''")), nil
 }
 
+// keptStates are the states of states (Info.KeptSchemas) of the schemas the clear keeps: owned (see
+// extensionSchemas) and public, unless public is false (the snapshot's database had none). The clear
+// sets those schemas back to them, and the restore leaves out the dump's comment and grants of each
+// (see filterTOC). A schema the clear keeps without a state (a manifest of an older release) is reset
+// to the defaults the dump's entries start from instead.
+func keptStates(states []SchemaState, owned []string, public bool) []SchemaState {
+	var kept []SchemaState
+	for _, st := range states {
+		if slices.Contains(owned, st.Name) || public && st.Name == "public" {
+			kept = append(kept, st)
+		}
+	}
+	return kept
+}
+
+// stateNames are the names of the schemas of states.
+func stateNames(states []SchemaState) []string {
+	names := make([]string, len(states))
+	for i, st := range states {
+		names[i] = st.Name
+	}
+	return names
+}
+
 // publicAsInitdb is the clear's PL/pgSQL that creates schema public again, when a migration dropped it,
 // as initdb leaves it, from which pg_dump writes what the snapshot's differed by: owned by
 // pg_database_owner (from PostgreSQL 15; the bootstrap superuser before), its comment "standard public
@@ -962,7 +1050,8 @@ func (p *PGDump) list(ctx context.Context, cl Client, loc string) error {
 }
 
 // describe fills the database name, server, server version, whether public is missing and the state of
-// the schemas the restore keeps (Info.KeptSchemas), and returns the server's major version.
+// the schemas the restore keeps (Info.KeptSchemas: public, those an extension owns and those an
+// extension is in), and returns the server's major version.
 func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 	c, err := pgx.Connect(ctx, p.URL)
 	if err != nil {
@@ -978,8 +1067,9 @@ func (p *PGDump) describe(ctx context.Context, info *Info) (int, error) {
 		SELECT n.nspname, pg_get_userbyid(n.nspowner), obj_description(n.oid, 'pg_namespace'), coalesce(n.nspacl, acldefault('n', n.nspowner))::text[]
 		  FROM pg_namespace n
 		 WHERE (n.nspname = 'public' OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
-		                                          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'))
-		   AND NOT n.nspname = ANY ($1::text[])
+		                                          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e')
+		        OR EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = n.oid))
+		   AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema' AND NOT n.nspname = ANY ($1::text[])
 		 ORDER BY 1`, append([]string{}, p.ExcludeSchemas...))
 	if err != nil {
 		return 0, err

@@ -31,8 +31,9 @@ type Obstacle struct {
 
 // Obstacles lists what would make a restore of a snapshot taken now fail for lack of privileges, as
 // restore performs it: role is the role the restore connects as. The clear drops every object of the
-// restored schemas (all but ExcludeSchemas and the system's: public and the schemas of extensions it
-// keeps, setting back their owner, comment and grants to the snapshot's where a migration changed them), and the dump's SQL creates each
+// restored schemas (all but ExcludeSchemas and the system's: public and the schemas extensions own or are
+// in it keeps, setting back their owner, comment and grants to the snapshot's where a migration changed
+// them, which a schema nothing changed needs nothing of its owner for), and the dump's SQL creates each
 // again and gives it back to its owner (ALTER ... OWNER TO), restores the default privileges of each role
 // (ALTER DEFAULT PRIVILEGES FOR ROLE) and the grants on the objects of the extensions, which it keeps
 // (with their comments: the restore comments only on one whose comment changed since the snapshot,
@@ -82,17 +83,17 @@ WITH me AS (
   SELECT oid FROM pg_namespace
    WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' AND NOT nspname = ANY (coalesce($1::text[], ARRAY[]::text[]))
 ), kept AS (
-  -- The restored schemas the clear empties instead of dropping them: public and those an extension owns.
+  -- The restored schemas the clear empties instead of dropping them: public and those an extension owns
+  -- or is in. Their owner, comment and grants come back from the snapshot's manifest where a migration
+  -- changed them, and the dump's are left out: one nothing changed needs nothing of its owner (an
+  -- admin's schema of extensions), nor CREATE on the database.
   SELECT oid FROM restored r
    WHERE r.oid IN (SELECT oid FROM pg_namespace WHERE nspname = 'public')
       OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = r.oid AND d.deptype = 'e')
-), held AS (
-  -- The restored schemas the clear also keeps, as the extensions in them, but whose owner, comment and
-  -- grants it sets back: the restore needs no CREATE on the database for them.
-  SELECT oid FROM restored r WHERE EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = r.oid)
+      OR EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = r.oid)
 ), objs AS (
   SELECT 'pg_namespace'::regclass AS c, n.oid AS o, n.nspowner AS owner, false AS su, 0::oid AS ns FROM pg_namespace n
-   WHERE n.oid IN (SELECT oid FROM restored) AND n.nspname <> 'public'
+   WHERE n.oid IN (SELECT oid FROM restored) AND n.oid NOT IN (SELECT oid FROM kept)
   UNION ALL SELECT 'pg_class'::regclass, oid, relowner, false, relnamespace FROM pg_class
    WHERE relnamespace IN (SELECT oid FROM restored) AND relkind IN ('r','p','v','m','f','S','c')
   UNION ALL SELECT 'pg_proc'::regclass, oid, proowner, false, pronamespace FROM pg_proc WHERE pronamespace IN (SELECT oid FROM restored)
@@ -154,10 +155,10 @@ SELECT current_user::text, pg_describe_object(g.c, g.o, 0), coalesce(pg_get_user
   FROM granted g, me
  WHERE NOT me.super AND NOT pg_has_role(g.owner, 'USAGE')
 -- Giving an object back to another owner (ALTER ... OWNER TO) also takes the new owner's CREATE on the
--- object's schema (on the database for a publication). public and the schemas extensions own keep their
--- grants through the restore; a schema the restore creates again, or one holding an extension, whose
--- grants the clear sets back to the owner's, gets its grants back only after its objects went to their
--- owners (pg_dump's ACLs come last), so there the owner must have the privileges of the schema's owner.
+-- object's schema (on the database for a publication). public and the schemas extensions own or are in
+-- keep their grants through the restore; a schema the restore creates again gets its grants back only
+-- after its objects went to their owners (pg_dump's ACLs come last), so there the owner must have the
+-- privileges of the schema's owner.
 UNION ALL
 SELECT current_user::text, pg_describe_object(s.c, s.o, 0), pg_get_userbyid(s.owner)::text, false, '',
        CASE WHEN s.c = 'pg_publication'::regclass THEN 'CREATE on database ' || quote_ident(current_database())
@@ -188,6 +189,6 @@ UNION ALL
 SELECT current_user::text, 'database ' || quote_ident(current_database()), pg_get_userbyid(d.datdba)::text, false, 'CREATE on database ' || quote_ident(current_database()), '', ''
   FROM pg_database d, me
  WHERE d.datname = current_database() AND NOT me.super AND NOT has_database_privilege(d.oid, 'CREATE')
-   AND (EXISTS (SELECT 1 FROM restored WHERE oid NOT IN (SELECT oid FROM kept) AND oid NOT IN (SELECT oid FROM held))
+   AND (EXISTS (SELECT 1 FROM restored WHERE oid NOT IN (SELECT oid FROM kept))
         OR EXISTS (SELECT 1 FROM pg_publication))
  ORDER BY 4 DESC, 5 DESC, 2`

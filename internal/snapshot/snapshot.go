@@ -50,10 +50,12 @@ type Info struct {
 	// so (it writes nothing for a missing public), and the restore drops a public schema created since.
 	NoPublicSchema bool `json:"no_public_schema,omitempty"`
 	// KeptSchemas are the owner, comment and grants of the schemas the restore keeps instead of dropping
-	// them and whose CREATE SCHEMA the dump does not hold (public, and the schemas extensions own), when
-	// the snapshot was taken (pg_dump only): the dump writes their grants as changes from the initial ones
-	// (pg_init_privs), which a migration may have changed, or dropped with public; the restore sets them
-	// back to these first. A manifest of an older release has none.
+	// them (public, the schemas extensions own and those extensions are in), when the snapshot was taken
+	// (pg_dump only): the dump writes the grants of the first two as changes from the initial ones
+	// (pg_init_privs), which a migration may have changed, or dropped with public, and those of the
+	// others as changes from the owner's defaults, which only the owner may make again; the restore sets
+	// them back to these first, where they differ, and leaves out the dump's comment and grants of each.
+	// A manifest of an older release has none, or none of the schemas extensions are in.
 	KeptSchemas []SchemaState `json:"kept_schemas,omitempty"`
 }
 

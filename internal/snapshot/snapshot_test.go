@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -878,6 +879,14 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 			want: "function digest(text,text)"},
 		{name: "grants changed on a column of an extension's table", setup: "CREATE EXTENSION pgcrypto; CREATE TABLE cfg (k text, v text); ALTER EXTENSION pgcrypto ADD TABLE cfg; GRANT SELECT (k) ON cfg TO %app",
 			want: "table cfg"},
+		// A schema an extension is in stays, and its owner, comment and grants come back from the
+		// manifest where they differ (the dump's are left out): the role need not act as the owner of a
+		// superuser's schema of extensions nothing changed (it had to), but creates its objects there.
+		{name: "schema of extensions of a superuser", setup: `CREATE SCHEMA "Platform Ext"; COMMENT ON SCHEMA "Platform Ext" IS 'kept by the platform team';
+			CREATE EXTENSION pg_trgm SCHEMA "Platform Ext"; GRANT USAGE ON SCHEMA "Platform Ext" TO %dep WITH GRANT OPTION; REVOKE CREATE ON SCHEMA "Platform Ext" FROM CURRENT_USER`},
+		{name: "table in a schema of extensions without CREATE there", setup: "CREATE SCHEMA extensions; CREATE EXTENSION pg_trgm SCHEMA extensions; GRANT USAGE, CREATE ON SCHEMA extensions TO %dep; " +
+			"SET ROLE %dep; CREATE TABLE extensions.words (w text); RESET ROLE",
+			revoke: "REVOKE CREATE ON SCHEMA extensions FROM %dep", want: "schema extensions"},
 		{name: "schema of an extension of the role", setup: "CREATE SCHEMA ext AUTHORIZATION %dep; SET ROLE %dep; CREATE EXTENSION pgcrypto SCHEMA ext; RESET ROLE; ALTER DATABASE %db OWNER TO CURRENT_USER"},
 		{name: "public owned by a superuser", setup: "ALTER SCHEMA public OWNER TO pg_database_owner"},
 		{name: "no CREATE on public", setup: "ALTER SCHEMA public OWNER TO pg_database_owner; ALTER DATABASE %db OWNER TO CURRENT_USER; GRANT CREATE ON SCHEMA public TO %dep",
@@ -931,6 +940,9 @@ func TestPGDumpObstaclesMatchRestore(t *testing.T) {
 			rerr := restore(ctx)
 			if (rerr == nil) != (n == 0) {
 				t.Fatalf("obstacles %+v (%d), but the restore returned %v", obs, n, rerr)
+			}
+			if tc.want == "" && n != 0 {
+				t.Errorf("obstacles %+v (%d), want none", obs, n)
 			}
 			if want := r.Replace(tc.want); want != "" && (len(obs) == 0 || obs[0].Object != want) {
 				t.Errorf("obstacles %+v, want %q first", obs, want)
@@ -1299,67 +1311,164 @@ func TestPGDumpRestoreWithoutPublicSchema(t *testing.T) {
 // hstore 1.8, whose extra functions then failed the deploy's "schema as before"), owned by the restoring
 // role. The clear now keeps such a schema and empties it of the objects no extension owns, as it does
 // public; the schema's own CREATE SCHEMA is left out of the restore, and its owner, comment and grants
-// are set back to the snapshot's.
+// are set back to the snapshot's: from the manifest, where they differ (the dump's comment and grants of
+// the schema are left out too), or, for a manifest of an older release, from the dump.
 func TestPGDumpRestoreExtensionInItsOwnSchema(t *testing.T) {
 	t.Parallel()
-	url, c := database(t)
-	ctx := t.Context()
-	var role string
-	if err := c.QueryRow(ctx, "SELECT 'sg_extowner_' || oid FROM pg_database WHERE datname = current_database()").Scan(&role); err != nil {
-		t.Fatal(err)
+	for _, older := range []bool{false, true} {
+		t.Run(map[bool]string{false: "manifest", true: "manifest of an older release"}[older], func(t *testing.T) {
+			t.Parallel()
+			url, c := database(t)
+			ctx := t.Context()
+			var role string
+			if err := c.QueryRow(ctx, "SELECT 'sg_extowner_' || oid FROM pg_database WHERE datname = current_database()").Scan(&role); err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, c, "CREATE ROLE "+role)
+			t.Cleanup(func() {
+				_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
+			})
+			seed(t, c)
+			mustExec(t, c, `
+			CREATE SCHEMA ext AUTHORIZATION `+role+`;
+			COMMENT ON SCHEMA ext IS 'the extensions';
+			GRANT USAGE ON SCHEMA ext TO PUBLIC;
+			CREATE EXTENSION pg_trgm SCHEMA ext VERSION '1.5';
+			CREATE EXTENSION hstore SCHEMA ext VERSION '1.4';
+			CREATE TABLE ext.notes (id int PRIMARY KEY, attrs ext.hstore);
+			INSERT INTO ext.notes VALUES (1, 'a=>1');
+			CREATE TABLE orders (id int PRIMARY KEY, total int, body text);
+			INSERT INTO orders SELECT g, g * 10, 'order ' || g FROM generate_series(1, 10) g;
+			CREATE INDEX orders_body ON orders USING gin (body ext.gin_trgm_ops);`)
+			state := func() string {
+				t.Helper()
+				var s string
+				err := c.QueryRow(ctx, `
+				SELECT (SELECT string_agg(format('%s %s %s %s', extname, extversion, extnamespace::regnamespace, pg_get_userbyid(extowner)), ', ' ORDER BY extname) FROM pg_extension) || ' | ' ||
+				       (SELECT format('%s %s %s', pg_get_userbyid(nspowner), nspacl, obj_description(oid, 'pg_namespace')) FROM pg_namespace WHERE nspname = 'ext') || ' | ' ||
+				       (SELECT count(*) FROM pg_proc WHERE pronamespace = 'ext'::regnamespace)`).Scan(&s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			before, beforeState := fingerprint(t, c), state()
+			p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+			info, restore, err := p.Snapshot(ctx, "run-extns")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, c, `
+			UPDATE orders SET total = 0;
+			DELETE FROM ext.notes;
+			CREATE TABLE ext.later (x int);
+			COMMENT ON SCHEMA ext IS 'changed';
+			GRANT CREATE ON SCHEMA ext TO PUBLIC;
+			ALTER SCHEMA ext OWNER TO CURRENT_USER;`)
+			if state() == beforeState {
+				t.Fatal("the changes did not change the schema")
+			}
+			if older {
+				// A manifest of an older release records no state of ext: the clear sets the schema back to
+				// the defaults the dump's comment and grants start from, and the dump gives them back.
+				info.KeptSchemas = slices.DeleteFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == "ext" })
+			} else if !slices.ContainsFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == "ext" }) {
+				t.Fatalf("manifest's kept schemas %+v: want ext", info.KeptSchemas)
+			}
+			if err := restore(ctx); err != nil {
+				t.Fatalf("restore: %v", err)
+			}
+			if after := state(); after != beforeState {
+				t.Errorf("extensions and their schema after the restore:\n%s\nwant\n%s", after, beforeState)
+			}
+			if after := fingerprint(t, c); after != before {
+				t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+			}
+		})
 	}
-	mustExec(t, c, "CREATE ROLE "+role)
-	t.Cleanup(func() {
-		_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
-	})
-	seed(t, c)
-	mustExec(t, c, `
-		CREATE SCHEMA ext AUTHORIZATION `+role+`;
-		COMMENT ON SCHEMA ext IS 'the extensions';
-		GRANT USAGE ON SCHEMA ext TO PUBLIC;
-		CREATE EXTENSION pg_trgm SCHEMA ext VERSION '1.5';
-		CREATE EXTENSION hstore SCHEMA ext VERSION '1.4';
-		CREATE TABLE ext.notes (id int PRIMARY KEY, attrs ext.hstore);
-		INSERT INTO ext.notes VALUES (1, 'a=>1');
-		CREATE TABLE orders (id int PRIMARY KEY, total int, body text);
-		INSERT INTO orders SELECT g, g * 10, 'order ' || g FROM generate_series(1, 10) g;
-		CREATE INDEX orders_body ON orders USING gin (body ext.gin_trgm_ops);`)
-	state := func() string {
-		t.Helper()
-		var s string
-		err := c.QueryRow(ctx, `
-			SELECT (SELECT string_agg(format('%s %s %s %s', extname, extversion, extnamespace::regnamespace, pg_get_userbyid(extowner)), ', ' ORDER BY extname) FROM pg_extension) || ' | ' ||
-			       (SELECT format('%s %s %s', pg_get_userbyid(nspowner), nspacl, obj_description(oid, 'pg_namespace')) FROM pg_namespace WHERE nspname = 'ext') || ' | ' ||
-			       (SELECT count(*) FROM pg_proc WHERE pronamespace = 'ext'::regnamespace)`).Scan(&s)
-		if err != nil {
-			t.Fatal(err)
+}
+
+// TestPGDumpRestoreDroppedSchemaOfExtension: a migration drops the schema an extension is in, and the
+// extension with it (DROP SCHEMA ext CASCADE). The restore left out the dump's CREATE SCHEMA ext, as it
+// keeps that schema, and created it nowhere else: the dump's CREATE EXTENSION failed (schema "ext" does
+// not exist). The clear now creates it again, and its owner, comment and grants come back from the
+// manifest or, for a manifest of an older release, from the dump.
+func TestPGDumpRestoreDroppedSchemaOfExtension(t *testing.T) {
+	t.Parallel()
+	for _, older := range []bool{false, true} {
+		t.Run(map[bool]string{false: "manifest", true: "manifest of an older release"}[older], func(t *testing.T) {
+			t.Parallel()
+			url, c := database(t)
+			ctx := t.Context()
+			var role string
+			if err := c.QueryRow(ctx, "SELECT 'sg_extdrop_' || oid FROM pg_database WHERE datname = current_database()").Scan(&role); err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, c, "CREATE ROLE "+role)
+			t.Cleanup(func() {
+				_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
+			})
+			seed(t, c)
+			mustExec(t, c, `
+				CREATE SCHEMA ext AUTHORIZATION `+role+`;
+				COMMENT ON SCHEMA ext IS 'the extensions';
+				GRANT USAGE ON SCHEMA ext TO PUBLIC;
+				CREATE EXTENSION hstore SCHEMA ext;
+				CREATE TABLE kv (id int PRIMARY KEY, h ext.hstore);
+				INSERT INTO kv VALUES (1, 'a=>1');`)
+			const state = `SELECT coalesce((SELECT format('%s %s %s', pg_get_userbyid(nspowner), nspacl, obj_description(oid, 'pg_namespace')) FROM pg_namespace WHERE nspname = 'ext'), 'missing') || ' | ' ||
+				coalesce((SELECT string_agg(extname || ' ' || extnamespace::regnamespace, ', ' ORDER BY extname) FROM pg_extension), '')`
+			var beforeState string
+			if err := c.QueryRow(ctx, state).Scan(&beforeState); err != nil {
+				t.Fatal(err)
+			}
+			before := fingerprint(t, c)
+			p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+			info, restore, err := p.Snapshot(ctx, "run-extdrop")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if older {
+				info.KeptSchemas = slices.DeleteFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == "ext" })
+			}
+			mustExec(t, c, "DROP SCHEMA ext CASCADE")
+			if err := restore(ctx); err != nil {
+				t.Fatalf("restore: %v", err)
+			}
+			var afterState string
+			if err := c.QueryRow(ctx, state).Scan(&afterState); err != nil {
+				t.Fatal(err)
+			}
+			if afterState != beforeState {
+				t.Errorf("schema ext and the extensions after the restore:\n%s\nwant\n%s", afterState, beforeState)
+			}
+			if after := fingerprint(t, c); after != before {
+				t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+			}
+		})
+	}
+}
+
+// TestSchemaPropertyEntry: the comment and grants of a schema in pg_restore --list name it as pg_dump
+// writes it (in double quotes when it needs them), then its owner.
+func TestSchemaPropertyEntry(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, line, schema string
+		ok                 bool
+	}{
+		{name: "grants", line: "4001; 0 0 ACL - SCHEMA extensions postgres", schema: "extensions", ok: true},
+		{name: "comment", line: "4000; 0 0 COMMENT - SCHEMA extensions app owner", schema: "extensions", ok: true},
+		{name: "quoted", line: `4001; 0 0 ACL - SCHEMA "My ""Ext""" postgres`, schema: `My "Ext"`, ok: true},
+		{name: "left out", line: ";4001; 0 0 ACL - SCHEMA extensions postgres"},
+		{name: "the schema itself", line: "9; 2615 16433 SCHEMA - extensions postgres"},
+		{name: "an extension's comment", line: "3494; 0 0 COMMENT - EXTENSION hstore "},
+		{name: "a table's grants", line: "4002; 0 0 ACL public TABLE orders app"},
+	} {
+		schema, ok := schemaPropertyEntry(tc.line)
+		if schema != tc.schema || ok != tc.ok {
+			t.Errorf("%s: schemaPropertyEntry(%q) = %q, %v; want %q, %v", tc.name, tc.line, schema, ok, tc.schema, tc.ok)
 		}
-		return s
-	}
-	before, beforeState := fingerprint(t, c), state()
-	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
-	_, restore, err := p.Snapshot(ctx, "run-extns")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustExec(t, c, `
-		UPDATE orders SET total = 0;
-		DELETE FROM ext.notes;
-		CREATE TABLE ext.later (x int);
-		COMMENT ON SCHEMA ext IS 'changed';
-		GRANT CREATE ON SCHEMA ext TO PUBLIC;
-		ALTER SCHEMA ext OWNER TO CURRENT_USER;`)
-	if state() == beforeState {
-		t.Fatal("the changes did not change the schema")
-	}
-	if err := restore(ctx); err != nil {
-		t.Fatalf("restore: %v", err)
-	}
-	if after := state(); after != beforeState {
-		t.Errorf("extensions and their schema after the restore:\n%s\nwant\n%s", after, beforeState)
-	}
-	if after := fingerprint(t, c); after != before {
-		t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
 	}
 }
 
