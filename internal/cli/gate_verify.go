@@ -245,7 +245,7 @@ func verifyReport(ctx context.Context, fl forge.FileLister, f forge.Forge, cfg *
 		}
 	}
 	format, _ := migrate.ParseFormat(cmp.Or(cfg.Format, rep.Format))
-	lcfg := lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules, Deploy: deployTimeouts(cfg)}
+	lcfg := lint.Config{PGVersion: cfg.Database.PGVersion, Rules: cfg.Lint.Rules, Deploy: deployTimeouts(cfg), Format: format}
 	if lcfg.Validate() != nil {
 		lcfg.Rules = nil
 	}

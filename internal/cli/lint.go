@@ -109,6 +109,9 @@ Exit codes: 0 nothing reaches --fail-on, 3 a finding does, 2 usage or bad input,
 type lintUnit struct {
 	script *migrate.Script
 	inTx   bool
+	// format is the format the script was read in ("" when unknown): its tool decides what a script
+	// left inside a transaction block does (lint.Config.Format).
+	format migrate.Format
 	// extra are the findings of the migration's tool (lint.ToolFindings).
 	extra []lint.Finding
 	// quiet units are analysed for what the later ones see, their findings not reported (lint --dir
@@ -154,12 +157,20 @@ func (a *App) runLint(o *LintOptions) error {
 		results[i] = make(chan []lint.Finding, 1)
 	}
 	next := make(chan int)
-	analyze := func(u lintUnit) []lint.Finding { return lint.AnalyzeScript(u.script, u.inTx, cfg) }
+	analyze := func(u lintUnit) []lint.Finding {
+		c := cfg
+		c.Format = u.format
+		return lint.AnalyzeScript(u.script, u.inTx, c)
+	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(units)))
 	if o.Dir != "" {
 		// A folder's migrations build on each other, as check replays them: judge them in order, each
 		// seeing what the earlier ones made (a CHECK validated two migrations back proves a SET NOT NULL).
-		seq := lint.NewSequence(cfg)
+		seqCfg := cfg
+		if len(units) > 0 {
+			seqCfg.Format = units[0].format // one folder, one format
+		}
+		seq := lint.NewSequence(seqCfg)
 		analyze = func(u lintUnit) []lint.Finding { return seq.AnalyzeScript(u.script, u.inTx) }
 		workers = 1
 	}
@@ -422,7 +433,7 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 			for i := range extra {
 				extra[i].File = filepath.ToSlash(filepath.Join(o.Dir, extra[i].File))
 			}
-			units = append(units, lintUnit{script: &s, inTx: lint.ToolTransaction(m, set.Format), extra: extra, quiet: quiet})
+			units = append(units, lintUnit{script: &s, inTx: lint.ToolTransaction(m, set.Format), format: set.Format, extra: extra, quiet: quiet})
 			if !quiet {
 				last = len(units) - 1
 				for _, sc := range []*migrate.Script{m.Up, m.Down, m.Verify} {
@@ -593,7 +604,7 @@ func lintSQL(name string, b []byte, format migrate.Format, opts migrate.Options,
 		if strings.TrimSpace(src) == "" {
 			return nil, &migrate.Error{File: name, Msg: "empty file", Hint: "write the migration's SQL or give another file"}
 		}
-		return []lintUnit{{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: inTx}}, nil
+		return []lintUnit{{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: inTx, format: format}}, nil
 	}
 	set, err := migrate.ReadWith(fsys, format, opts)
 	if err != nil {
@@ -610,7 +621,7 @@ func lintSQL(name string, b []byte, format migrate.Format, opts migrate.Options,
 		for i := range extra {
 			extra[i].File = filepath.ToSlash(name) // the folder holds this one file
 		}
-		units = append(units, lintUnit{script: &s, inTx: inTx && lint.ToolTransaction(m, set.Format), extra: extra})
+		units = append(units, lintUnit{script: &s, inTx: inTx && lint.ToolTransaction(m, set.Format), format: set.Format, extra: extra})
 	}
 	return units, nil
 }

@@ -22,6 +22,7 @@ func Analyze(m *migrate.Migration, format migrate.Format, cfg Config) []Finding 
 	if m == nil || m.Up == nil {
 		return nil
 	}
+	cfg.Format = format
 	return AnalyzeScript(m.Up, ToolTransaction(m, format), cfg)
 }
 
@@ -98,7 +99,7 @@ func (q *Sequence) Analyze(m *migrate.Migration, format migrate.Format) []Findin
 	if m == nil || m.Up == nil {
 		return nil
 	}
-	return q.analyze(m.Up, ToolTransaction(m, format), m.ID())
+	return q.analyze(m.Up, ToolTransaction(m, format), m.ID(), format)
 }
 
 // AnalyzeScript judges the next script of the sequence like AnalyzeScript does; a later finding that
@@ -107,17 +108,18 @@ func (q *Sequence) AnalyzeScript(s *migrate.Script, inTx bool) []Finding {
 	if s == nil {
 		return nil
 	}
-	return q.analyze(s, inTx, s.File)
+	return q.analyze(s, inTx, s.File, q.cfg.Format)
 }
 
-// analyze judges script s of migration id.
-func (q *Sequence) analyze(s *migrate.Script, inTx bool, id string) []Finding {
+// analyze judges script s of migration id, of a folder in format.
+func (q *Sequence) analyze(s *migrate.Script, inTx bool, id string, format migrate.Format) []Finding {
 	// What the earlier migrations created is pre-existing now, or the change's (see StartChange); each
 	// migration starts on the default search path.
 	q.st.created, q.st.gone = map[string]bool{}, map[string]string{}
 	q.st.schema = defaultSchema
 	q.st.forgetTemp()
 	a := newAnalyzerState(s, inTx, q.cfg, q.st)
+	a.format = format
 	for i := range s.Statements {
 		a.statement(i, &s.Statements[i])
 	}
@@ -149,6 +151,9 @@ type analyzer struct {
 	cfg    Config
 	script *migrate.Script
 	toolTx bool
+	// format is the format of the folder the script comes from (Config.Format, or the format Analyze
+	// was given): what its tool does with a transaction the script leaves open (leftOpen).
+	format migrate.Format
 	st     *state
 	out    []Finding
 
@@ -284,7 +289,7 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 }
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
-	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
+	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, format: cfg.Format, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
 		prepared: map[string]int{}, lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
 	if inTx {
 		a.block = 1
@@ -788,13 +793,63 @@ func (a *analyzer) finish() {
 	a.dropPendingEnum()
 	if a.explicitTx && a.beginStmt != nil {
 		a.stmt, a.first = a.beginStmt, len(a.out)
-		msg := "BEGIN without COMMIT: the transaction is never committed, so the migration silently does not apply"
-		if isChain(a.beginStmt.Node) {
-			msg = "the transaction this AND CHAIN starts is never committed: what the migration does after it silently does not apply"
+		msg, applies := a.leftOpen()
+		f := a.add("transaction-boundaries", msg)
+		if applies {
+			f.Risk = Caution
 		}
-		a.add("transaction-boundaries", msg)
 		a.ignoreFindings(false) // the BEGIN's comments were already checked for reasons
 	}
+}
+
+// leftOpen is what transaction-boundaries says of a script that ends inside the transaction its BEGIN
+// (or a COMMIT/ROLLBACK AND CHAIN) opened, and whether the migration applies all the same: what then
+// happens is the tool's doing, and differs.
+//   - goose, dbmate, sql-migrate and Flyway (and Atlas, taken to do alike) run the migration in a
+//     transaction of their own and commit it, with their version row, when the script ends:
+//     PostgreSQL ignored the BEGIN (with a warning), so that COMMIT commits what the script did. The
+//     migration applies; the BEGIN only misleads (caution).
+//   - golang-migrate sends the file as one query, then records the version in a transaction of its own
+//     on the same connection: its postgres driver (lib/pq) refuses to begin that transaction in one
+//     already open ("pq: unexpected transaction status"), so migrate fails with the migration rolled
+//     back and its version left dirty; its pgx drivers send the BEGIN, which PostgreSQL ignores, and
+//     the version's COMMIT commits the migration.
+//   - psql (sqitch, plain folders) rolls the open transaction back when the script ends and still
+//     exits 0 (sqitch then records the change as deployed); a tool running the migration outside a
+//     transaction may record it in that transaction (goose's NO TRANSACTION runs its version INSERT
+//     on its connection pool, which hands back the connection the script left in it) and lose the
+//     record with it: the migration silently does not apply.
+func (a *analyzer) leftOpen() (msg string, applies bool) {
+	chain := isChain(a.beginStmt.Node)
+	switch {
+	case a.format == migrate.FormatGolangMigrate:
+		what := "BEGIN without COMMIT leaves the transaction open after the file"
+		if chain {
+			what = "the transaction this AND CHAIN starts is never committed by the file"
+		}
+		return what + ", and golang-migrate then records the version in a transaction of its own on the same connection: " +
+			"with its postgres driver (lib/pq) that fails (pq: unexpected transaction status), the migration is rolled back and the version is left dirty until `migrate force`; " +
+			"with its pgx driver PostgreSQL ignores that BEGIN with a warning and the version's COMMIT commits the migration; end the transaction with COMMIT", false
+	case a.toolTx && a.format != migrate.FormatSqitch && a.format != migrate.FormatPlain:
+		what := "BEGIN without COMMIT inside the transaction the tool runs the migration in: PostgreSQL ignores the BEGIN with a warning, and"
+		if chain {
+			what = "the transaction this AND CHAIN starts is never committed by the script:"
+		}
+		return what + " the tool's own COMMIT at the end commits the migration with its version row, so it applies; " +
+			"run by psql the same file would be rolled back: remove the BEGIN, or end it with COMMIT", true
+	}
+	// sqitch writes its registry on a connection of its own once psql exits 0 (Engine.pm deploy_change):
+	// the change is recorded as deployed though nothing of it is, unless its verify script runs.
+	recorded := ""
+	if a.format == migrate.FormatSqitch {
+		recorded = "; sqitch records the change as deployed all the same (on a connection of its own), unless deploy --verify runs a verify script that notices"
+	}
+	if chain {
+		return "the transaction this AND CHAIN starts is never committed: psql rolls it back when the script ends (and still exits 0), and a tool running the migration outside a transaction " +
+			"may record it in that transaction and lose the record with it, so what the migration does after it silently does not apply" + recorded, false
+	}
+	return "BEGIN without COMMIT: the transaction is never committed: psql rolls it back when the script ends (and still exits 0), and a tool running the migration outside a transaction " +
+		"may record it in that transaction and lose the record with it, so the migration silently does not apply" + recorded, false
 }
 
 // result is the script's findings in the order of the text, as a compiler lists them (one raised at the

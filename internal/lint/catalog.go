@@ -555,14 +555,18 @@ var catalog = []Rule{
 	{ID: "transaction-boundaries", Risk: Dangerous, Lock: "", Rewrite: false, Scan: false,
 		Summary:    "nested BEGIN, COMMIT without BEGIN, BEGIN without COMMIT, BEGIN/COMMIT inside a tool-managed tx",
 		Suggestion: "fix boundaries / split files",
-		Why:        "Risk: dangerous (uncommitted = silently not applied). Rewrite/scan: —. Also flagged by: S transaction-nesting, ban-uncommitted-transaction (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
-		Bad:        "BEGIN; CREATE TABLE t6 (id int);",
+		Why:        "Risk: dangerous (a transaction left open is rolled back by psql: silently not applied; golang-migrate fails with its version dirty), caution where the tool's own transaction commits it. Rewrite/scan: —. Also flagged by: S transaction-nesting, ban-uncommitted-transaction (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
+		Bad:        "-- +goose NO TRANSACTION\n-- +goose Up\nBEGIN; CREATE TABLE t6 (id int);",
 		Good:       "BEGIN; CREATE TABLE t6 (id int); COMMIT;",
 		Notes: "COMMIT AND CHAIN and ROLLBACK AND CHAIN (PostgreSQL 12+) end the transaction and at once start another with the same characteristics: its locks and SET LOCAL end there (ROLLBACK also undoes SET), but what follows still runs in a transaction block, " +
 			"where CREATE INDEX CONCURRENTLY and a DO block that commits fail, and a later COMMIT has to end it (without one, this rule points at the AND CHAIN). Outside a transaction block PostgreSQL refuses them. " +
 			"PREPARE TRANSACTION also ends the block, without committing: see prepared-transaction. " +
 			"A BEGIN inside the transaction the tool runs a migration in (goose, sql-migrate, dbmate, Flyway; not golang-migrate, which opens none) starts none: " +
-			"the COMMIT that closes it ends the tool's transaction, and when statements follow it they run outside it, so a failure among them leaves the migration half applied (ROLLBACK there undoes the statements before the BEGIN too)."},
+			"the COMMIT that closes it ends the tool's transaction, and when statements follow it they run outside it, so a failure among them leaves the migration half applied (ROLLBACK there undoes the statements before the BEGIN too). " +
+			"A script that ends inside a transaction it opened (BEGIN without COMMIT) fares as its tool makes it: psql (sqitch, plain folders) rolls the transaction back when the script ends and still exits 0, " +
+			"and a tool running a migration outside a transaction may record it in that transaction and lose the record with it (goose NO TRANSACTION does), so the migration silently does not apply (dangerous; the rehearsal fails it at the BEGIN); " +
+			"golang-migrate then records the version in a transaction of its own on the same connection, which its postgres driver (lib/pq) refuses to begin (pq: unexpected transaction status): migrate fails, the migration rolled back and the version dirty (with its pgx driver the version's COMMIT commits the migration; dangerous, and the rehearsal fails it as lib/pq does); " +
+			"goose, dbmate, sql-migrate and Flyway running it in their transaction ignore the BEGIN (PostgreSQL warns) and commit the migration with its version row at the end: it applies (caution)."},
 	{ID: "prepared-transaction", Risk: Dangerous, Lock: "every lock the transaction took, held until COMMIT PREPARED", Rewrite: false, Scan: false,
 		Summary:    "PREPARE TRANSACTION (two-phase commit) in a migration",
 		Suggestion: "end the migration's transaction with COMMIT; leave two-phase commit to a transaction manager outside the migration",

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/suggest"
 )
 
@@ -42,6 +43,10 @@ type Config struct {
 	// NothingDone are the statements the rehearsal saw do nothing (see DidNothing): the rules judge
 	// them so, where the schema left in doubt whether what they name exists.
 	NothingDone []Position
+	// Format is the format of the folder the scripts come from, whose tool runs them: it decides what
+	// a script that ends inside a transaction it opened does (transaction-boundaries). Empty when
+	// unknown; Analyze and Sequence.Analyze take the format they are given.
+	Format migrate.Format
 }
 
 // Position is where a statement starts: its file, line and column.

@@ -246,3 +246,60 @@ func TestBeginInsideTransactionKeepsIt(t *testing.T) {
 			rule: "missing-lock-timeout", absent: true},
 	})
 }
+
+// TestBeginWithoutCommitPerFormat: what becomes of a migration that ends inside the transaction its
+// BEGIN opened is its tool's doing. goose, dbmate, sql-migrate and Flyway run it in a transaction of
+// their own, which PostgreSQL carries on at the BEGIN (with a warning) and which their COMMIT ends: it
+// applies, with its version row. golang-migrate's postgres driver (lib/pq) refuses to begin the
+// transaction that records the version on a connection already in one, so migrate fails, the
+// migration rolled back and its version dirty (its pgx driver commits it). psql (plain folders,
+// sqitch) rolls the transaction back when the script ends and exits 0, and goose outside a
+// transaction records the version in that transaction: the migration silently does not apply.
+func TestBeginWithoutCommitPerFormat(t *testing.T) {
+	t.Parallel()
+	const body = "BEGIN;\nCREATE TABLE x (id bigint);\n"
+	for _, tt := range []struct {
+		name   string
+		format migrate.Format
+		files  fstest.MapFS
+		risk   Risk
+		says   string
+	}{
+		{"goose", migrate.FormatGoose, fstest.MapFS{"00001_a.sql": {Data: []byte("-- +goose Up\n" + body)}},
+			Caution, "the tool's own COMMIT at the end commits the migration with its version row, so it applies"},
+		{"dbmate", migrate.FormatDbmate, fstest.MapFS{"20240101000000_a.sql": {Data: []byte("-- migrate:up\n" + body + "-- migrate:down\nDROP TABLE x;\n")}},
+			Caution, "the tool's own COMMIT at the end commits the migration"},
+		{"sql-migrate", migrate.FormatSQLMigrate, fstest.MapFS{"1_a.sql": {Data: []byte("-- +migrate Up\n" + body)}},
+			Caution, "the tool's own COMMIT at the end commits the migration"},
+		{"flyway", migrate.FormatFlyway, fstest.MapFS{"V1__a.sql": {Data: []byte(body)}},
+			Caution, "the tool's own COMMIT at the end commits the migration"},
+		{"golang-migrate", migrate.FormatGolangMigrate, fstest.MapFS{"1_a.up.sql": {Data: []byte(body)}, "1_a.down.sql": {Data: []byte("DROP TABLE x;\n")}},
+			Dangerous, "with its postgres driver (lib/pq) that fails (pq: unexpected transaction status), the migration is rolled back and the version is left dirty"},
+		{"plain", migrate.FormatPlain, fstest.MapFS{"001_a.sql": {Data: []byte(body)}},
+			Dangerous, "psql rolls it back when the script ends (and still exits 0)"},
+		{"sqitch", migrate.FormatSqitch, fstest.MapFS{"sqitch.plan": {Data: []byte("%project=p\n\nx 2024-01-01T00:00:00Z A <a@example.com>\n")},
+			"deploy/x.sql": {Data: []byte(body)}, "revert/x.sql": {Data: []byte("DROP TABLE x;\n")}},
+			Dangerous, "so the migration silently does not apply; sqitch records the change as deployed all the same"},
+		{"goose NO TRANSACTION", migrate.FormatGoose, fstest.MapFS{"00001_a.sql": {Data: []byte("-- +goose NO TRANSACTION\n-- +goose Up\n" + body)}},
+			Dangerous, "so the migration silently does not apply"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			set, err := migrate.Read(tt.files, tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := set.Migrations[0]
+			for what, fs := range map[string][]Finding{
+				"Analyze":          Analyze(m, set.Format, Config{}),
+				"Sequence.Analyze": NewSequence(Config{}).Analyze(m, set.Format),
+				"AnalyzeScript":    AnalyzeScript(m.Up, ToolTransaction(m, set.Format), Config{Format: set.Format}),
+			} {
+				f := find(fs, "transaction-boundaries")
+				if f == nil || f.Line != m.Up.Statements[0].Pos.Line || f.Risk != tt.risk || !strings.Contains(f.Message, tt.says) {
+					t.Errorf("%s: transaction-boundaries %+v, want %s at the BEGIN saying %q; findings: %v", what, f, tt.risk, tt.says, fs)
+				}
+			}
+		})
+	}
+}

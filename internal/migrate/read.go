@@ -418,10 +418,11 @@ func naturalCompare(a, b string) int {
 // one transaction would fail where psql succeeds, or succeed where it fails: a statement that refuses a
 // transaction block, one that acts only in one (onlyInABlock: LOCK TABLE, SET LOCAL...), or an
 // enum value added and then used (ALTER TYPE ... ADD VALUE followed by more statements), a DO block
-// that commits or a CALL (a procedure may commit), or a COMMIT of the script's own followed by more
-// statements (what follows it runs after that commit). (Other scripts stay in one transaction, their
-// own BEGIN and COMMIT skipped: they do the same when they succeed, a failure leaves nothing half
-// done, and their round trip needs no copy of the database.)
+// that commits or a CALL (a procedure may commit), a COMMIT of the script's own followed by more
+// statements (what follows it runs after that commit), or a BEGIN the script never commits (psql rolls
+// that block back when the script ends). (Other scripts stay in one transaction, their own BEGIN and
+// COMMIT skipped: they do the same when they succeed, a failure leaves nothing half done, and their
+// round trip needs no copy of the database.)
 func inferAutocommit(format Format, m *Migration) {
 	for _, s := range []*Script{m.Up, m.Down} {
 		if s == nil || s.NoTransaction || len(s.Statements) == 0 {
@@ -475,7 +476,30 @@ func psqlAutocommit(sts []sqlparse.Statement) bool {
 		}
 		split = split || (more && sqlparse.Commits(st.Node))
 	}
-	return needs || split
+	// A script that ends inside a block it opened runs statement by statement too: psql rolls that
+	// block back when the script ends (and exits 0), where one transaction of the rehearsal's, its BEGIN
+	// skipped, would commit it and prove a migration that never reaches the database. Run so, it
+	// fails at that BEGIN (pg.EndsIdle).
+	return needs || split || open
+}
+
+// leavesBlockOpen tells whether a script run statement by statement ends inside a transaction block
+// it opened: a BEGIN (or a COMMIT or ROLLBACK AND CHAIN) with no COMMIT or ROLLBACK after it.
+func leavesBlockOpen(sts []sqlparse.Statement) bool {
+	open := false
+	for _, st := range sts {
+		if t := st.Node.GetTransactionStmt(); t != nil {
+			switch t.Kind {
+			case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
+				open = true
+			case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+				open = t.Chain
+			case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE:
+				open = false
+			}
+		}
+	}
+	return open
 }
 
 // checkSavepoints reports a SAVEPOINT, RELEASE or ROLLBACK TO outside a transaction block of the
@@ -577,7 +601,17 @@ func commitsHalfWay(sts []sqlparse.Statement) bool {
 //     one transaction, where it fails as it does under golang-migrate; so does one that rolls back
 //     (ROLLBACK discards what the query did before it, which autocommit would keep: the rehearsal
 //     refuses it).
+//
+// A file that ends inside a block it opened (BEGIN with no COMMIT after it) runs statement by
+// statement too, and fails at that BEGIN (pg.EndsIdle): the query leaves the block open, and the
+// driver then refuses to begin the transaction that records the version on that connection (lib/pq:
+// "unexpected transaction status"), so migrate fails with the migration rolled back. (Its pgx driver
+// sends that BEGIN, which PostgreSQL ignores, and commits the migration with the version; the
+// rehearsal follows the postgres driver, which the documentation's URLs use.)
 func golangMigrateAutocommit(sts []sqlparse.Statement) bool {
+	if leavesBlockOpen(sts) {
+		return true
+	}
 	if len(sts) == 1 {
 		n := sts[0].Node
 		return sqlparse.NeedsAutocommit(n) || sqlparse.MayEndTransaction(n)

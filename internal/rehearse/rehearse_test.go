@@ -1226,6 +1226,42 @@ func TestScriptLeavingBlockOpenFails(t *testing.T) {
 	}
 }
 
+// TestBeginWithoutCommitRehearsed: a migration that ends inside the transaction its BEGIN opened (no
+// COMMIT anywhere) is rehearsed as its tool runs it. psql (plain folders, sqitch) rolls the
+// transaction back when the script ends and exits 0, and golang-migrate's postgres driver refuses to
+// begin the transaction that records the version: it fails at the BEGIN. It was run in one
+// transaction of the rehearsal's, its BEGIN skipped, and reported applied, while the tool drops it.
+// goose runs it in its transaction, whose COMMIT commits it: applied, as before.
+func TestBeginWithoutCommitRehearsed(t *testing.T) {
+	const body = "BEGIN;\nCREATE TABLE x (id bigint);\n"
+	for _, tt := range []struct {
+		name   string
+		format migrate.Format
+		files  map[string]string
+		fails  bool
+	}{
+		{"plain", migrate.FormatPlain, map[string]string{"001_a.sql": body}, true},
+		{"sqitch", migrate.FormatSqitch, map[string]string{"sqitch.plan": "%project=p\n\nx 2024-01-01T00:00:00Z A <a@example.com>\n",
+			"deploy/x.sql": body, "revert/x.sql": "DROP TABLE x;\n"}, true},
+		{"golang-migrate", migrate.FormatGolangMigrate, map[string]string{"1_a.up.sql": body, "1_a.down.sql": "DROP TABLE x;\n"}, true},
+		{"goose", migrate.FormatGoose, map[string]string{"00001_a.sql": "-- +goose Up\n" + body + "-- +goose Down\nDROP TABLE x;\n"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: folderOf(t, tt.format, tt.files), Provider: provider(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := rep.Migrations[0]
+			switch {
+			case tt.fails && (m.Status != report.StatusFailed || m.Error == nil || m.Error.SQLState != "25001" || m.Error.Line != 1):
+				t.Fatalf("%s %+v; want failed at the BEGIN on line 1 (25001)", m.Status, m.Error)
+			case !tt.fails && m.Status != report.StatusApplied:
+				t.Fatalf("%s %+v; want applied", m.Status, m.Error)
+			}
+		})
+	}
+}
+
 // TestPsqlScriptsHoldNoLockAcrossStatements: psql runs sqitch scripts and plain folders statement by
 // statement, each committing by itself outside the script's own BEGIN … COMMIT, so an UPDATE after
 // SET NOT NULL does not run under its ACCESS EXCLUSIVE, though the rehearsal runs the script in one
