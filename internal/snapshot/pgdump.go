@@ -798,8 +798,17 @@ func (p *PGDump) clearScript(toc string, owned []string, homes map[string]string
 	}
 	keep := slices.Concat(cleared, p.ExcludeSchemas)
 	createPublic := ""
-	if public {
-		createPublic = publicAsInitdb
+	switch {
+	case public && slices.Contains(stated, "public"):
+		// The manifest's owner, comment and grants of public follow (see the states below): made
+		// as initdb makes it, it took acting as its owner then (pg_database_owner, or the bootstrap
+		// superuser before 15), which a deploy role that owns public without owning the database
+		// cannot.
+		createPublic = `IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public') THEN
+    CREATE SCHEMA public;
+  END IF;`
+	case public:
+		createPublic = publicAsInitdb // a manifest of an older release: the dump's entries follow
 	}
 	if kept == nil {
 		kept = []SchemaState{}

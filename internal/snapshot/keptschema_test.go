@@ -1,0 +1,54 @@
+package snapshot
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+// TestPGDumpRestoreDroppedPublicOfItsOwner: a deploy role that owns public, but not the database, and
+// is no superuser (public given to the application's role, common before PostgreSQL 15) runs a
+// migration that drops public. The restore made public again as initdb does, owned by
+// pg_database_owner, which that role may not act as: the restore failed (must be member of role
+// "pg_database_owner"), though the restorable check had found nothing in its way. With the manifest's
+// state of public it creates it as the role and sets back the snapshot's owner, comment and grants.
+func TestPGDumpRestoreDroppedPublicOfItsOwner(t *testing.T) {
+	url, c := database(t)
+	ctx := t.Context()
+	var role, db string
+	if err := c.QueryRow(ctx, "SELECT 'sg_pubowner_' || oid, current_database() FROM pg_database WHERE datname = current_database()").Scan(&role, &db); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "CREATE ROLE "+role+" LOGIN; GRANT CREATE ON DATABASE "+db+" TO "+role+"; ALTER SCHEMA public OWNER TO "+role+
+		"; COMMENT ON SCHEMA public IS 'the app''s'; GRANT USAGE ON SCHEMA public TO pg_monitor")
+	t.Cleanup(func() {
+		_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
+	})
+	p := &PGDump{URL: pgtest.AsRole(t, url, role), Dir: t.TempDir()}
+	if _, obs, _, err := p.Obstacles(ctx, 10); err != nil || len(obs) > 0 {
+		t.Fatalf("obstacles %+v, %v; want none", obs, err)
+	}
+	mustExec(t, c, "SET ROLE "+role+"; CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t VALUES (1); RESET ROLE")
+	const state = `SELECT format('%s %s %s', pg_get_userbyid(nspowner), array(SELECT a::text FROM unnest(nspacl) a ORDER BY 1),
+		obj_description(oid, 'pg_namespace')) || ' ' || (SELECT string_agg(id::text, ',') FROM public.t) FROM pg_namespace WHERE nspname = 'public'`
+	var before, after string
+	if err := c.QueryRow(ctx, state).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	_, restore, err := p.Snapshot(ctx, "run-pubowner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "SET ROLE "+role+"; DROP SCHEMA public CASCADE; RESET ROLE")
+	if err := restore(ctx); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if err := c.QueryRow(ctx, state).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before || !strings.HasPrefix(after, role+" ") {
+		t.Errorf("public after the restore: %s\nwant %s", after, before)
+	}
+}
