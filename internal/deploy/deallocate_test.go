@@ -7,13 +7,13 @@ import "testing"
 // which pgx kept a list of; the next one failed (prepared statement "stmt_..." does not exist) after
 // the migration had committed. Run alone, and as one statement of a script with others, in a
 // migration and in a down (the failing third migration rolls the others back), they deploy and roll
-// back as any other.
+// back as any other; a DEALLOCATE of one of the migration's own statements leaves its others be.
 func TestDeployMigrationsThatForgetPreparedStatements(t *testing.T) {
 	t.Parallel()
 	files := with(goodMigrations, map[string]string{
 		"1_customers.up.sql":   goodMigrations["1_customers.up.sql"] + "\nDEALLOCATE ALL;",
 		"1_customers.down.sql": "DEALLOCATE ALL;\n" + goodMigrations["1_customers.down.sql"],
-		"2_backfill.up.sql":    "DEALLOCATE ALL;",
+		"2_backfill.up.sql":    "DEALLOCATE ALL;\nPREPARE keep AS SELECT 1;\nPREPARE gone AS SELECT 2;\nDEALLOCATE gone;\nEXECUTE keep;\nDEALLOCATE keep;",
 		"2_backfill.down.sql":  "DEALLOCATE ALL;",
 	})
 	tg := newTarget(t)

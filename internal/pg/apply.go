@@ -398,14 +398,15 @@ func ExecStatement(ctx context.Context, conn *pgx.Conn, st *sqlparse.Statement) 
 	return err
 }
 
-// forgetsPrepared tells whether st removes prepared statements of its session: DEALLOCATE (one, or
-// ALL) or DISCARD ALL.
+// forgetsPrepared tells whether st removes every prepared statement of its session: DEALLOCATE ALL or
+// DISCARD ALL. (A DEALLOCATE of one name removes the migration's own statement: it cannot name one of
+// pgx's, whose names it does not know, and the migration's others must stay.)
 func forgetsPrepared(st *sqlparse.Statement) bool {
 	if st.Node == nil {
 		return false
 	}
-	if st.Node.GetDeallocateStmt() != nil {
-		return true
+	if d := st.Node.GetDeallocateStmt(); d != nil {
+		return d.GetIsall()
 	}
 	d := st.Node.GetDiscardStmt()
 	return d != nil && d.GetTarget() == pg_query.DiscardMode_DISCARD_ALL
@@ -423,12 +424,12 @@ func anyForgetsPrepared(scripts []*migrate.Script) bool {
 	return false
 }
 
-// forgetPrepared tells conn that a migration's statement removed the session's prepared statements
+// forgetPrepared tells conn that a migration's statement removed all the session's prepared statements
 // (see forgetsPrepared): pgx keeps its own list of those it prepared (the rehearsal's and the deploy's
 // catalog reads, traces and bookkeeping are), and the next use of one failed (prepared statement
 // "stmt_..." does not exist), blamed on the migration at no line, or failing a deploy after its
-// migration committed. It forgets them all (DEALLOCATE ALL, which a transaction block allows and does
-// not undo), and they are prepared again at their next use.
+// migration committed. It forgets them all (pgx's DeallocateAll, whose DEALLOCATE ALL finds none left
+// on the server), and they are prepared again at their next use.
 func forgetPrepared(ctx context.Context, conn *pgx.Conn) error {
 	if err := conn.DeallocateAll(ctx); err != nil {
 		return fmt.Errorf("forget the session's prepared statements after the migration's DEALLOCATE or DISCARD ALL: %w", err)

@@ -413,12 +413,13 @@ func TestProgressOfAnEndedSession(t *testing.T) {
 // prepared statements, among them the rehearsal's own catalog reads and traces, which pgx kept a list
 // of: the next one failed (prepared statement "stmt_..." does not exist), and the migration was failed
 // at no line for it. Traced statement by statement, round-tripped, and replayed as history (its scripts
-// joined in one query), such migrations now rehearse as any other.
+// joined in one query), such migrations now rehearse as any other; a DEALLOCATE of one of the
+// migration's own statements leaves its others be.
 func TestMigrationsThatForgetPreparedStatements(t *testing.T) {
 	files := map[string]string{
 		"1_a.up.sql":   "CREATE TABLE a (id bigint);\nDEALLOCATE ALL;\nCREATE INDEX a_id ON a (id);",
 		"1_a.down.sql": "DEALLOCATE ALL;\nDROP TABLE a;",
-		"2_b.up.sql":   "CREATE TABLE b (id bigint);\nDEALLOCATE ALL;",
+		"2_b.up.sql":   "CREATE TABLE b (id bigint);\nDEALLOCATE ALL;\nPREPARE keep AS SELECT 1;\nPREPARE gone AS SELECT 2;\nDEALLOCATE gone;\nEXECUTE keep;\nDEALLOCATE keep;",
 		"2_b.down.sql": "DROP TABLE b;\nDEALLOCATE ALL;",
 		"3_c.up.sql":   "CREATE TABLE c (id bigint);",
 		"3_c.down.sql": "DROP TABLE c;",
