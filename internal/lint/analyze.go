@@ -830,13 +830,22 @@ func (a *analyzer) leftOpen() (msg string, applies bool) {
 		return what + ", and golang-migrate then records the version in a transaction of its own on the same connection: " +
 			"with its postgres driver (lib/pq) that fails (pq: unexpected transaction status), the migration is rolled back and the version is left dirty until `migrate force`; " +
 			"with its pgx driver PostgreSQL ignores that BEGIN with a warning and the version's COMMIT commits the migration; end the transaction with COMMIT", false
-	case a.toolTx && a.format != migrate.FormatSqitch && a.format != migrate.FormatPlain:
+	case a.toolTx && (a.format == migrate.FormatGoose || a.format == migrate.FormatDbmate || a.format == migrate.FormatSQLMigrate ||
+		a.format == migrate.FormatFlyway || a.format == migrate.FormatAtlas):
 		what := "BEGIN without COMMIT inside the transaction the tool runs the migration in: PostgreSQL ignores the BEGIN with a warning, and"
 		if chain {
 			what = "the transaction this AND CHAIN starts is never committed by the script:"
 		}
 		return what + " the tool's own COMMIT at the end commits the migration with its version row, so it applies; " +
 			"run by psql the same file would be rolled back: remove the BEGIN, or end it with COMMIT", true
+	case a.format == "" || a.format == migrate.FormatAuto:
+		// A script of no known folder (lint of standard input): which tool runs it decides.
+		what := "BEGIN without COMMIT"
+		if chain {
+			what = "the transaction this AND CHAIN starts is never committed"
+		}
+		return what + ": run by psql (sqitch, a plain folder) or golang-migrate's postgres driver the migration silently does not apply or fails, " +
+			"while goose, dbmate, sql-migrate and Flyway commit it with their own transaction; end the transaction with COMMIT", false
 	}
 	// sqitch writes its registry on a connection of its own once psql exits 0 (Engine.pm deploy_change):
 	// the change is recorded as deployed though nothing of it is, unless its verify script runs.

@@ -6,6 +6,7 @@ import (
 	"testing/fstest"
 
 	"github.com/schemagate/schemagate/internal/migrate"
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // txCase is one script and what the analysis must (or must not) say of it.
@@ -301,5 +302,22 @@ func TestBeginWithoutCommitPerFormat(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBeginWithoutCommitOfNoKnownFolder: a script read with no folder to say its tool (schemagate lint
+// of standard input) was judged as if its tool committed it (caution, "so it applies"), which holds
+// for goose, dbmate, sql-migrate and Flyway only; under psql or golang-migrate it is lost. It stays
+// dangerous, saying that the tool decides.
+func TestBeginWithoutCommitOfNoKnownFolder(t *testing.T) {
+	t.Parallel()
+	const body = "BEGIN;\nCREATE TABLE x (id bigint);\n"
+	s := &migrate.Script{File: "-", SQL: body, Statements: sqlparse.Parse(body)}
+	for _, format := range []migrate.Format{"", migrate.FormatAuto} {
+		f := find(AnalyzeScript(s, true, Config{Format: format}), "transaction-boundaries")
+		if f == nil || f.Risk != Dangerous || !strings.Contains(f.Message, "goose, dbmate, sql-migrate and Flyway commit it") ||
+			!strings.Contains(f.Message, "psql") {
+			t.Errorf("format %q: transaction-boundaries %+v; want dangerous, saying which tools drop it and which commit it", format, f)
+		}
 	}
 }
