@@ -261,3 +261,82 @@ func restartTarget(t *testing.T, files map[string]string) (*ownServer, *target, 
 	tg.exec(t, "CREATE TABLE started AS SELECT pg_postmaster_start_time() AS at")
 	return srv, tg, tg.options(t, folder(t, files), "run-restart")
 }
+
+// restartAfterSnapshot is a snapshotter that takes its snapshot, then, once the deploy's sessions are
+// idle (the baseline, taken beside the snapshot, is done), restarts the server before the deploy records
+// the snapshot.
+type restartAfterSnapshot struct {
+	snapshot.Snapshotter
+	url     string
+	restart func()
+}
+
+func (r *restartAfterSnapshot) Snapshot(ctx context.Context, runID string) (*snapshot.Info, snapshot.RestoreFunc, error) {
+	info, restore, err := r.Snapshotter.Snapshot(ctx, runID)
+	if err != nil {
+		return info, restore, err
+	}
+	conn, err := pgx.Connect(ctx, r.url)
+	if err != nil {
+		return nil, nil, err
+	}
+	for idle := 0; idle < 3; {
+		var active int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'schemagate deploy' AND state = 'active'`).Scan(&active); err != nil {
+			conn.Close(context.Background())
+			return nil, nil, err
+		}
+		if active > 0 {
+			idle = 0
+		} else {
+			idle++
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	conn.Close(context.Background())
+	r.restart()
+	return info, restore, nil
+}
+
+// TestDeployRestartAfterSnapshotBeforeItIsRecorded: the server restarts once the snapshot is taken and
+// before the run's row records it (or, with the snapshot before maintenance mode, records maintenance
+// mode on). Recording it ran on the connection the restart ended: the run ended failed, with no hint,
+// though nothing had changed. It now connects again, as the other steps after the lock do, records the
+// snapshot and deploys.
+func TestDeployRestartAfterSnapshotBeforeItIsRecorded(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		before bool // snapshot.before_maintenance
+	}{
+		{name: "maintenance first"},
+		{name: "snapshot first", before: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, tg, o := restartTarget(t, goodMigrations)
+			o.Config.Snapshot.BeforeMaintenance = tc.before
+			o.Snapshotter = &restartAfterSnapshot{Snapshotter: o.Snapshotter, url: tg.url, restart: func() { srv.restart(t, 3*time.Second) }}
+			out := <-runAsync(t.Context(), o)
+			res := out.res
+			if res.Outcome != OutcomeDeployed {
+				t.Errorf("outcome %s (%v), reason %q, hint %q, notes %q; want %s", res.Outcome, out.err, res.Reason, res.Hint, res.Notes, OutcomeDeployed)
+			}
+			reconnectTarget(t, tg)
+			if got := tg.maintenance(t); got != "off" {
+				t.Errorf("maintenance mode %s after the run", got)
+			}
+			if got := tg.value(t, "SELECT status || ' ' || (snapshot IS NOT NULL) FROM schemagate.schemagate_runs WHERE run_id = 'run-restart'"); got != "finished true" {
+				t.Errorf("run recorded as %q, want finished, with its snapshot", got)
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_lock"); got != "0" {
+				t.Errorf("the lock row is left: %s", tg.value(t, "SELECT row_to_json(l)::text FROM schemagate.schemagate_lock l"))
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_history WHERE status = 'applied'"); got != "4" {
+				t.Errorf("history: %s", tg.historyOf(t))
+			}
+		})
+	}
+}

@@ -35,6 +35,9 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		if err := d.takeSnapshot(ctx); err != nil {
 			return err
 		}
+		if err := d.reviveAfterSnapshot(ctx); err != nil {
+			return err
+		}
 		d.step = "turning maintenance mode on"
 		if err := d.maintenanceOn(ctx); err != nil {
 			return err
@@ -81,18 +84,40 @@ func (d *deployer) protect(ctx context.Context, pending []*migrate.Migration) er
 		if br.err != nil {
 			return baselineBlocked(br.err)
 		}
+		if err := d.reviveAfterSnapshot(ctx); err != nil {
+			return err
+		}
 		d.base, d.snapOK = br.b, true
 		d.base.checksOK = d.verifier().checksBefore(ctx)
 	}
 	if d.res.Snapshot != nil {
 		// Recorded before any migration runs, for the recovery of a run that dies.
 		d.step = "recording the snapshot"
+		if err := d.reviveAfterSnapshot(ctx); err != nil {
+			return err
+		}
 		if err := d.run.set(ctx, "snapshot", snapshotJSON(d.res.Snapshot)); err != nil {
 			return err
 		}
 		if err := d.run.set(ctx, "snapshot_safe", d.snapOK); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// reviveAfterSnapshot connects again (revive) when a server restart took the work connection or the
+// deploy lock's between the snapshot and its record in the run's row: the restart changes no data, and
+// maintenance mode stays as it was, so the snapshot still holds the database as it is, and the deploy
+// carries on as after a restart in any other step. A server that does not come back blocks the run:
+// nothing was changed (finish tries once more to connect, to turn maintenance mode off and record the run).
+func (d *deployer) reviveAfterSnapshot(ctx context.Context) error {
+	if err := d.revive(ctx); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return &Blocked{Reason: fmt.Sprintf("lost the connection to the database server after the snapshot (a restart?) and could not connect again: %v; nothing was changed", err),
+			Hint: "check that the database server is up and accepts connections, then deploy again"}
 	}
 	return nil
 }
