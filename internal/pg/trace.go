@@ -428,16 +428,9 @@ func (t *Tracer) After(ctx context.Context, _ int, stmt *sqlparse.Statement, d t
 	if shape != nil {
 		in.target, in.targetNsp = shape.table, shape.schema
 	}
-	locked, err := readLocked(ctx, t.conn, in)
+	locked, cur, ev, err := t.read(ctx, in)
 	if err != nil {
 		return err
-	}
-	cur := mergeTrace(t.prev, locked)
-	ev := diffTrace(t.prev, cur, t.preexisting)
-	if t.Verify {
-		if err := t.verify(ctx, cur, ev); err != nil {
-			return err
-		}
 	}
 	ev.File, ev.Line, ev.Column = t.file, stmt.Pos.Line, stmt.Pos.Column
 	ev.DurationMS = float64(d.Microseconds()) / 1000
@@ -456,16 +449,9 @@ func (t *Tracer) Settled(ctx context.Context) error {
 	if len(t.Evidence) == 0 {
 		return nil
 	}
-	locked, err := readLocked(ctx, t.conn, t.prev.knownLocked())
+	_, cur, ev, err := t.read(ctx, t.prev.knownLocked())
 	if err != nil {
-		return err
-	}
-	cur := mergeTrace(t.prev, locked)
-	ev := diffTrace(t.prev, cur, t.preexisting)
-	if t.Verify {
-		if err := t.verify(ctx, cur, ev); err != nil {
-			return fmt.Errorf("%w (after the deferred work)", err)
-		}
+		return fmt.Errorf("%w (after the deferred work)", err)
 	}
 	last := &t.Evidence[len(t.Evidence)-1]
 	last.Locks = append(last.Locks, ev.Locks...)
@@ -477,6 +463,21 @@ func (t *Tracer) Settled(ctx context.Context) error {
 	last.ClearedIndexes = append(last.ClearedIndexes, ev.ClearedIndexes...)
 	t.prev, t.repeat = cur, nil
 	return nil
+}
+
+// read reads again the relations in says (see lockedTraceQuery) and returns what it read, the state
+// after it and the evidence of what changed since the state before, checked against a read of every
+// relation in Verify mode.
+func (t *Tracer) read(ctx context.Context, in traceInput) (locked, cur *traceState, ev lint.Evidence, err error) {
+	if locked, err = readLocked(ctx, t.conn, in); err != nil {
+		return nil, nil, ev, err
+	}
+	cur = mergeTrace(t.prev, locked)
+	ev = diffTrace(t.prev, cur, t.preexisting)
+	if t.Verify {
+		err = t.verify(ctx, cur, ev)
+	}
+	return locked, cur, ev, err
 }
 
 // verify checks cur, the state an incremental read made, against a read of every relation, and ev, the
