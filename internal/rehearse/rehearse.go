@@ -664,9 +664,13 @@ func (e *loginRefusedError) Unwrap() error { return e.err }
 // refusedAtLogin is err, the refusal of a new session of the rehearsal's database, as a
 // *loginRefusedError when an event trigger ON login refused it: a session that may turn event triggers
 // off (a superuser's, event_triggers = off) gets in and finds one enabled, or, for a role that may not,
-// the database says it has one (pg_database.dathasloginevt, read on the maintenance connection).
-// Anything else is err as it is.
+// the database says it has one (pg_database.dathasloginevt, read on the maintenance connection). A
+// refusal for want of capacity (SQLSTATE class 53: a connection limit) is a *capacityError, which names
+// the limit to raise. Anything else is err as it is.
 func (r *run) refusedAtLogin(ctx context.Context, err error) error {
+	if ce := asCapacity(err); ce != err {
+		return ce
+	}
 	var pe *pgconn.PgError
 	if r.inst.ServerVersion < 170000 || !errors.As(err, &pe) || strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") {
 		return err
@@ -804,9 +808,9 @@ func connectPair(ctx context.Context, url string) (conn, watch *pgx.Conn, err er
 	<-opened
 	switch {
 	case err != nil:
-		err = fmt.Errorf("connect to throwaway database: %w", asCapacity(err))
+		err = fmt.Errorf("connect to throwaway database: %w", err)
 	case werr != nil:
-		err = fmt.Errorf("connect the statement watchdog: %w", asCapacity(werr))
+		err = fmt.Errorf("connect the statement watchdog: %w", werr)
 	default:
 		return conn, watch, nil
 	}
