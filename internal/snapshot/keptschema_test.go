@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
@@ -17,15 +19,9 @@ import (
 func TestPGDumpRestoreDroppedPublicOfItsOwner(t *testing.T) {
 	url, c := database(t)
 	ctx := t.Context()
-	var role, db string
-	if err := c.QueryRow(ctx, "SELECT 'sg_pubowner_' || oid, current_database() FROM pg_database WHERE datname = current_database()").Scan(&role, &db); err != nil {
-		t.Fatal(err)
-	}
-	mustExec(t, c, "CREATE ROLE "+role+" LOGIN; GRANT CREATE ON DATABASE "+db+" TO "+role+"; ALTER SCHEMA public OWNER TO "+role+
+	role := databaseRole(t, c, "sg_pubowner", "LOGIN")
+	mustExec(t, c, "GRANT CREATE ON DATABASE "+pgx.Identifier{c.Config().Database}.Sanitize()+" TO "+role+"; ALTER SCHEMA public OWNER TO "+role+
 		"; COMMENT ON SCHEMA public IS 'the app''s'; GRANT USAGE ON SCHEMA public TO pg_monitor")
-	t.Cleanup(func() {
-		_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
-	})
 	p := &PGDump{URL: pgtest.AsRole(t, url, role), Dir: t.TempDir()}
 	if _, obs, _, err := p.Obstacles(ctx, 10); err != nil || len(obs) > 0 {
 		t.Fatalf("obstacles %+v, %v; want none", obs, err)

@@ -39,6 +39,22 @@ func database(t *testing.T) (string, *pgx.Conn) {
 	return url, c
 }
 
+// databaseRole creates a role for the test's database, named prefix and the database's OID (roles are
+// the server's, shared by the tests' databases), with options (LOGIN...), and drops it with what it owns
+// when the test ends.
+func databaseRole(t *testing.T, c *pgx.Conn, prefix, options string) string {
+	t.Helper()
+	var role string
+	if err := c.QueryRow(t.Context(), "SELECT $1::text || '_' || oid FROM pg_database WHERE datname = current_database()", prefix).Scan(&role); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "CREATE ROLE "+role+" "+options)
+	t.Cleanup(func() {
+		_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
+	})
+	return role
+}
+
 func mustExec(t *testing.T, c *pgx.Conn, sql string) {
 	t.Helper()
 	if _, err := c.Exec(t.Context(), sql); err != nil {
@@ -1320,14 +1336,7 @@ func TestPGDumpRestoreExtensionInItsOwnSchema(t *testing.T) {
 			t.Parallel()
 			url, c := database(t)
 			ctx := t.Context()
-			var role string
-			if err := c.QueryRow(ctx, "SELECT 'sg_extowner_' || oid FROM pg_database WHERE datname = current_database()").Scan(&role); err != nil {
-				t.Fatal(err)
-			}
-			mustExec(t, c, "CREATE ROLE "+role)
-			t.Cleanup(func() {
-				_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
-			})
+			role := databaseRole(t, c, "sg_extowner", "")
 			seed(t, c)
 			mustExec(t, c, `
 			CREATE SCHEMA ext AUTHORIZATION `+role+`;
@@ -1400,14 +1409,7 @@ func TestPGDumpRestoreDroppedSchemaOfExtension(t *testing.T) {
 			t.Parallel()
 			url, c := database(t)
 			ctx := t.Context()
-			var role string
-			if err := c.QueryRow(ctx, "SELECT 'sg_extdrop_' || oid FROM pg_database WHERE datname = current_database()").Scan(&role); err != nil {
-				t.Fatal(err)
-			}
-			mustExec(t, c, "CREATE ROLE "+role)
-			t.Cleanup(func() {
-				_, _ = c.Exec(context.Background(), "REASSIGN OWNED BY "+role+" TO CURRENT_USER; DROP OWNED BY "+role+"; DROP ROLE "+role)
-			})
+			role := databaseRole(t, c, "sg_extdrop", "")
 			seed(t, c)
 			mustExec(t, c, `
 				CREATE SCHEMA ext AUTHORIZATION `+role+`;
