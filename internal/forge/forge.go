@@ -77,6 +77,21 @@ type Review struct {
 	Role string
 }
 
+// TeamAccess is a team's standing in a repository, as a forge that asks it of a team CODEOWNERS names
+// says (see gate.TeamStanding): GitHub counts a team as code owner only when it is visible and has write
+// access to the repository itself, whatever access its members have of their own.
+type TeamAccess struct {
+	// Role is the team's role on the repository (GitHub's role_name: admin, maintain, write, triage, read
+	// or a custom role), "" when the team has no access to it.
+	Role string
+	// Writes is set when the role lets the team push: admin, maintain or write, or a custom role built
+	// on one of them.
+	Writes bool
+	// Secret is set when only the team's members and the organization's owners can see the team (GitHub
+	// privacy "secret"; "closed" is visible).
+	Secret bool
+}
+
 // ChangedFile is a file a change request adds, modifies, renames or removes, as the forge lists it.
 type ChangedFile struct {
 	Path string

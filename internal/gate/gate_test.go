@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -655,4 +656,106 @@ func TestMarkdownKeepsToItsTableAndBounds(t *testing.T) {
 	if strings.Contains(md, strings.Repeat("r", 501)) {
 		t.Error("an ignored finding's text is not cut at 500 characters")
 	}
+}
+
+// TestTeamOwnerNeedsStanding: GitHub counts a team CODEOWNERS names as code owner only when the team is
+// visible and has write access to the repository itself, even if its members have write access of their
+// own: a secret team, or one with read, triage or no access, is asked for no review and its members'
+// approvals are no code owner's. The gate reads each such team's standing and counts its members no more
+// than GitHub does, saying which team, for which files, why and what to do; the other owners still
+// count.
+func TestTeamOwnerNeedsStanding(t *testing.T) {
+	const files = "db/migrations/002_orders_status.up.sql, db/migrations/002_orders_status.down.sql"
+	for _, tt := range []struct {
+		name   string
+		role   string
+		secret bool
+		want   string
+		has    []string
+	}{
+		{"write", "write", false, gate.Approved, []string{"approved by dan"}},
+		{"maintain", "maintain", false, gate.Approved, []string{"approved by dan"}},
+		{"admin", "admin", false, gate.Approved, []string{"approved by dan"}},
+		{"read", "read", false, gate.Pending, []string{
+			"@acme/dba, which CODEOWNERS names as an owner of " + files + ", has the read role on acme/shop, without write access",
+			"give it write access to acme/shop", "dan approved and is in @acme/dba, which GitHub does not count as a code owner",
+			"needs 1 more approval from @dora; GitHub counts no code owner's approval through @acme/dba"}},
+		{"triage", "triage", false, gate.Pending, []string{"has the triage role on acme/shop, without write access"}},
+		{"no access", "", false, gate.Pending, []string{"@acme/dba, which CODEOWNERS names as an owner of " + files + ", has no access to acme/shop",
+			"give it write access to acme/shop"}},
+		{"secret", "write", true, gate.Pending, []string{"@acme/dba, which CODEOWNERS names as an owner of " + files + ", is secret",
+			"make it visible", "dan approved and is in @acme/dba"}},
+		{"secret and read", "read", true, gate.Pending, []string{"is secret and has the read role on acme/shop, without write access",
+			"make it visible and give it write access to acme/shop"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, owners)
+			e.s.SetTeamRole("acme/dba", tt.role)
+			e.s.SetTeamSecret("acme/dba", tt.secret)
+			e.s.Expect("GET /orgs/{org}/teams/{team}/repos/{owner}/{repo}")
+			e.review("dan", "APPROVED") // owns the migrations through @acme/dba only
+			d := e.decide(t, config.Approval{})
+			wantState(t, d, tt.want, tt.has...)
+			if tt.want != gate.Approved && strings.Contains(strings.Join(d.Owners, " "), "@acme/dba") {
+				t.Errorf("owners who may still approve %q name @acme/dba, which GitHub does not count", d.Owners)
+			}
+			// A direct owner's approval counts all the same.
+			e.review("dora", "APPROVED")
+			wantState(t, e.decide(t, config.Approval{}), gate.Approved)
+		})
+	}
+	t.Run("the only owner", func(t *testing.T) {
+		e := newEnv(t, "/db/migrations/ @acme/dba\n")
+		e.s.SetTeamRole("acme/dba", "read")
+		e.review("dan", "APPROVED")
+		d := e.decide(t, config.Approval{})
+		wantState(t, d, gate.Blocked, "nobody may approve "+files, "GitHub counts no code owner's approval through @acme/dba",
+			"has the read role on acme/shop")
+		// approval.dba_users approve what GitHub's code owners cannot.
+		wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dora"}}), gate.Pending, "needs 1 more approval from @dora")
+	})
+	t.Run("approval.dba_teams are the policy's", func(t *testing.T) {
+		e := newEnv(t, owners)
+		e.s.SetTeamRole("acme/dba", "read")
+		e.review("dan", "APPROVED")
+		wantState(t, e.decide(t, config.Approval{DBATeams: []string{"acme/dba"}}), gate.Approved, "approved by dan")
+	})
+}
+
+// TestTeamStandingUnreadable: a token that may not read a team's standing (the Actions GITHUB_TOKEN: 404;
+// an App token without Members: read: 403) neither counts its members' approvals nor drops them as a
+// team without access: as for membership it cannot read, the decision says what it could not read and
+// which permission reads it, and approval.dba_users still count.
+func TestTeamStandingUnreadable(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(s *githubtest.Server)
+	}{
+		{"GITHUB_TOKEN (404)", func(s *githubtest.Server) { s.SetMembershipForbidden(true) }},
+		{"App token without Members (403)", func(s *githubtest.Server) { s.SetOrgForbidden(true) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, owners)
+			tt.setup(e.s)
+			e.review("dan", "APPROVED")
+			d := e.decide(t, config.Approval{})
+			wantState(t, d, gate.Pending, "cannot read team membership (@acme/dba)",
+				"cannot read the members of @acme/dba, nor whether it is visible and has write access to acme/shop", "read:org",
+				"list the DBAs in approval.dba_users")
+			if !slices.Contains(d.Owners, "@acme/dba") {
+				t.Errorf("owners %q: a team the token cannot read may still be one GitHub counts", d.Owners)
+			}
+			wantState(t, e.decide(t, config.Approval{DBAUsers: []string{"dan"}}), gate.Approved, "dba_users still count")
+		})
+	}
+	t.Run("other failures fail", func(t *testing.T) {
+		e := newEnv(t, owners)
+		e.s.RateLimitNextOn("GET /orgs/{org}/teams/{team}/repos/{owner}/{repo}", 100)
+		e.review("dan", "APPROVED")
+		_, _, err := gate.Evaluate(t.Context(), e.f, gate.Request{Ref: e.ref, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+		var rl *forge.RateLimitError
+		if !errors.As(err, &rl) || !strings.Contains(err.Error(), "@acme/dba") {
+			t.Errorf("Evaluate with the team's access rate-limited throughout: err = %v, want a RateLimitError naming @acme/dba", err)
+		}
+	})
 }

@@ -35,6 +35,18 @@ type Membership interface {
 	IsMember(ctx context.Context, team, user string) (bool, error)
 }
 
+// TeamStanding answers a team's standing in a repository; the GitHub forge is one. GitHub counts a team
+// CODEOWNERS names as code owner only when the team is visible and has write access to the repository
+// itself ("even if all the individual members of the team already have write permissions directly",
+// GitHub Docs, "About code owners"): a secret team, or one with read or triage access only, is asked
+// for no review and its members' approvals are no code owner's. Decide reads it, on GitHub, of every
+// team CODEOWNERS names as an owner of the files: a Membership that does not implement it leaves those
+// teams unread, as one that cannot read their members does. TeamAccess returns a wrapped
+// forge.ErrForbidden when the token may not read the team.
+type TeamStanding interface {
+	TeamAccess(ctx context.Context, repo, team string) (forge.TeamAccess, error)
+}
+
 // Input is everything a decision depends on.
 type Input struct {
 	Policy  config.Approval
@@ -105,8 +117,10 @@ type Decision struct {
 	Current []string `json:"-"`
 	// Author opened the change: never one of the Owners who may still approve.
 	Author string `json:"-"`
-	// forbidden are the teams whose members the token could not read.
+	// forbidden are the teams whose members, or standing, the token could not read.
 	forbidden []string
+	// unfit are the teams CODEOWNERS names that own nothing on GitHub (secret, or without write access).
+	unfit []string
 }
 
 // Report converts the decision into the report model's approval section.
@@ -180,7 +194,24 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 		}
 		d.Notes = append(d.Notes, note)
 	}
-	e := &eligibility{ctx: ctx, m: m, dialect: in.Dialect, cache: map[string]bool{}, forbidden: map[string]bool{}}
+	e := &eligibility{ctx: ctx, m: m, dialect: in.Dialect, cache: map[string]bool{}, forbidden: map[string]bool{}, unread: map[string]bool{}}
+	var unfit []unfitTeam
+	if in.Dialect == codeowners.GitHub {
+		var err error
+		if reqs, unfit, err = e.teamStanding(in, reqs); err != nil {
+			return nil, err
+		}
+		for _, r := range reqs {
+			if len(r.Owners) == 0 {
+				// Every owner CODEOWNERS names is a team GitHub does not count: nobody may approve.
+				d.Unowned = append(d.Unowned, r.Files...)
+			}
+		}
+		reqs = slices.DeleteFunc(reqs, func(r Requirement) bool { return len(r.Owners) == 0 })
+		for _, u := range unfit {
+			d.Notes = append(d.Notes, u.note(in.Repo))
+		}
+	}
 
 	for _, rv := range latestDecisive(in.Reviews) {
 		who := rv.Author
@@ -227,6 +258,14 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 				d.Notes = append(d.Notes, fmt.Sprintf("%s approved, is not named as an owner of the migration files, and may belong to %s, whose members the token cannot read",
 					who, strings.Join(sortedKeys(e.forbidden), ", ")))
 			case len(owns) == 0:
+				through, err := e.memberOfUnfit(who, unfit)
+				if err != nil {
+					return nil, err
+				}
+				if through != "" {
+					d.Notes = append(d.Notes, fmt.Sprintf("%s approved and is in %s, which GitHub does not count as a code owner (see the note on %s): their approval is no code owner's", who, through, through))
+					continue
+				}
 				d.Notes = append(d.Notes, fmt.Sprintf("%s approved but owns none of the migration files", who))
 			default:
 				d.ApprovedBy = append(d.ApprovedBy, who)
@@ -242,6 +281,12 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 			how = "a token of a member of the group, with read_api, can"
 		}
 		note := fmt.Sprintf("the token cannot read the members of %s (%s); its members' approvals were not counted", team, how)
+		if e.unread[team] {
+			// GitHub's own rule needs the team's standing, which the same permission reads.
+			note = fmt.Sprintf("the token cannot read the members of %s, nor whether it is visible and has write access to %s, which GitHub "+
+				"requires of a team to count it as code owner (%s; or the team is secret, or does not exist); its members' approvals were not counted",
+				team, cmp.Or(in.Repo, "the repository"), how)
+		}
 		if len(in.Policy.DBAUsers) > 0 {
 			note += "; approval.dba_users still count"
 		} else {
@@ -251,6 +296,9 @@ func Decide(ctx context.Context, in Input, m Membership) (*Decision, error) {
 	}
 	d.Requirements = reqs
 	d.forbidden = sortedKeys(e.forbidden)
+	for _, u := range unfit {
+		d.unfit = append(d.unfit, u.team)
+	}
 	d.Settle()
 	return d, nil
 }
@@ -301,6 +349,9 @@ func (d *Decision) Settle() {
 	}
 	if len(d.forbidden) > 0 && d.State != Approved {
 		d.Reason += fmt.Sprintf("; the token cannot read team membership (%s)", strings.Join(d.forbidden, ", "))
+	}
+	if len(d.unfit) > 0 && d.State != Approved {
+		d.Reason += fmt.Sprintf("; GitHub counts no code owner's approval through %s (a team must be visible and have write access)", strings.Join(d.unfit, ", "))
 	}
 }
 
@@ -452,6 +503,113 @@ type eligibility struct {
 	dialect   codeowners.Dialect
 	cache     map[string]bool
 	forbidden map[string]bool
+	// unread are the teams of forbidden whose standing (TeamStanding) the token could not read.
+	unread map[string]bool
+}
+
+// unfitTeam is a team CODEOWNERS names that owns nothing on GitHub, and the files it was named for.
+type unfitTeam struct {
+	team   string
+	access forge.TeamAccess
+	files  []string
+}
+
+// note says which team owns nothing, for which files, why and what to do.
+func (u unfitTeam) note(repo string) string {
+	where := cmp.Or(repo, "the repository")
+	var why, fix []string
+	if u.access.Secret {
+		why = append(why, "is secret")
+		fix = append(fix, "make it visible")
+	}
+	switch {
+	case u.access.Role == "":
+		why = append(why, "has no access to "+where)
+		fix = append(fix, "give it write access to "+where)
+	case !u.access.Writes:
+		why = append(why, fmt.Sprintf("has the %s role on %s, without write access", u.access.Role, where))
+		fix = append(fix, "give it write access to "+where)
+	}
+	return fmt.Sprintf("%s, which CODEOWNERS names as an owner of %s, %s: GitHub counts a team as code owner only when it is visible and has "+
+		"write access to the repository, even if its members have write access of their own, so it requests no review of it and counts "+
+		"its members' approvals as no code owner's, nor does the gate; %s, or name owners in CODEOWNERS who may write",
+		u.team, strings.Join(u.files, ", "), strings.Join(why, " and "), strings.Join(fix, " and "))
+}
+
+// teamStanding reads the standing (TeamStanding) of every team CODEOWNERS names as an owner of the files
+// and takes those GitHub does not count (secret, or without write access) out of the requirements'
+// owners, returning them. A team the token cannot read stays an owner, whose members' approvals count
+// no more than those of a team whose members it cannot read (forbidden). approval.dba_teams are the
+// policy's own approvers, not code owners: GitHub's rule for code owners is not theirs, and they are
+// not read.
+func (e *eligibility) teamStanding(in Input, reqs []Requirement) ([]Requirement, []unfitTeam, error) {
+	policy := map[string]bool{}
+	for _, t := range in.Policy.DBATeams {
+		policy[strings.ToLower("@"+strings.TrimPrefix(t, "@"))] = true
+	}
+	ts, _ := e.m.(TeamStanding)
+	standing := map[string]*forge.TeamAccess{} // lower-cased team → its access; nil: unread
+	var unfit []unfitTeam
+	for i := range reqs {
+		var keep []string
+		for _, o := range reqs[i].Owners {
+			if !strings.HasPrefix(o, "@") || strings.HasPrefix(o, "@@") || !strings.Contains(o, "/") || policy[strings.ToLower(o)] {
+				keep = append(keep, o)
+				continue
+			}
+			k := strings.ToLower(o)
+			a, read := standing[k]
+			if !read {
+				switch {
+				case ts == nil:
+					e.forbidden[o], e.unread[o] = true, true
+				default:
+					got, err := ts.TeamAccess(e.ctx, in.Repo, o)
+					switch {
+					case errors.Is(err, forge.ErrForbidden):
+						e.forbidden[o], e.unread[o] = true, true
+					case err != nil:
+						return nil, nil, fmt.Errorf("check whether %s may own files of %s: %w", o, cmp.Or(in.Repo, "the repository"), err)
+					default:
+						a = &got
+					}
+				}
+				standing[k] = a
+			}
+			if a == nil || (a.Writes && !a.Secret) {
+				keep = append(keep, o)
+				continue
+			}
+			j := slices.IndexFunc(unfit, func(u unfitTeam) bool { return strings.EqualFold(u.team, o) })
+			if j < 0 {
+				j = len(unfit)
+				unfit = append(unfit, unfitTeam{team: o, access: *a})
+			}
+			unfit[j].files = appendNew(unfit[j].files, reqs[i].Files...)
+		}
+		reqs[i].Owners = keep
+	}
+	return reqs, unfit, nil
+}
+
+// memberOfUnfit returns the first of the unfit teams login is a member of ("" for none), so that their
+// approval's note says why it is no code owner's. A team whose members the token cannot read is passed
+// over: the note on the team says what GitHub does with it.
+func (e *eligibility) memberOfUnfit(login string, unfit []unfitTeam) (string, error) {
+	if e.m == nil {
+		return "", nil
+	}
+	for _, u := range unfit {
+		ok, err := e.m.IsMember(e.ctx, strings.TrimPrefix(u.team, "@"), login)
+		switch {
+		case errors.Is(err, forge.ErrForbidden):
+		case err != nil:
+			return "", fmt.Errorf("check whether %s is in %s: %w", login, u.team, err)
+		case ok:
+			return u.team, nil
+		}
+	}
+	return "", nil
 }
 
 // owns reports whether login is one of owners, directly or through a team.
@@ -487,6 +645,10 @@ func (e *eligibility) member(team, login string, maybeUser bool) (bool, error) {
 	}
 	if e.m == nil {
 		e.forbidden["@"+team] = true
+		return false, nil
+	}
+	if e.unread["@"+team] {
+		// Its members would count only if its standing did, which the token could not read.
 		return false, nil
 	}
 	ok, err := e.m.IsMember(e.ctx, team, login)

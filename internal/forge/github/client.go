@@ -794,6 +794,65 @@ func (c *Client) IsMember(ctx context.Context, team, user string) (bool, error) 
 	return false, nil
 }
 
+// TeamAccess returns team's ("org/team-slug") standing in repo: its privacy (GET /orgs/{org}/teams/
+// {team_slug}: secret or closed, which is visible) and its role on the repository (GET /orgs/{org}/teams/
+// {team_slug}/repos/{owner}/{repo} with the application/vnd.github.v3.repository+json media type, which
+// answers the repository with the team's permissions and role_name, or 404 when the team has no access
+// to it). GitHub answers 404 for a team the token may not see (the Actions GITHUB_TOKEN cannot read
+// organization teams; a secret team is hidden from whoever is neither its member nor an owner of the
+// organization, and a team CODEOWNERS misspells does not exist) and 403 for a GitHub App token without
+// the Members permission: a wrapped forge.ErrForbidden either way, so that the gate never takes a team it
+// could not read for one without access.
+func (c *Client) TeamAccess(ctx context.Context, repo, team string) (forge.TeamAccess, error) {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return forge.TeamAccess{}, err
+	}
+	org, slug, ok := strings.Cut(strings.TrimPrefix(team, "@"), "/")
+	if !ok || org == "" || slug == "" {
+		return forge.TeamAccess{}, fmt.Errorf("team %q: want org/team-slug", team)
+	}
+	op := fmt.Sprintf("read the access of @%s/%s to %s", org, slug, repo)
+	forbidden := func(err error) error {
+		return fmt.Errorf("%s: %w: reading a team's visibility and access to a repository needs a token with read:org (PAT) or "+
+			"Members: read (GitHub App), the Actions GITHUB_TOKEN has neither; or the team is secret and the token's user not in it, "+
+			"or the team does not exist (%v)", op, forge.ErrForbidden, err)
+	}
+	t, _, err := c.gh.Teams.GetTeamBySlug(ctx, org, slug)
+	if err != nil {
+		err = mapErr(err, false)
+		if errors.Is(err, forge.ErrNotFound) || errors.Is(err, forge.ErrForbidden) {
+			return forge.TeamAccess{}, forbidden(err)
+		}
+		return forge.TeamAccess{}, fmt.Errorf("%s: read the team: %w", op, err)
+	}
+	out := forge.TeamAccess{Secret: t.GetPrivacy() == "secret"}
+	r, _, err := c.gh.Teams.IsTeamRepoBySlug(ctx, org, slug, owner, name)
+	err = mapErr(err, false)
+	switch {
+	case errors.Is(err, forge.ErrNotFound):
+		return out, nil // the team, which the token sees, has no access to the repository
+	case errors.Is(err, forge.ErrForbidden):
+		return forge.TeamAccess{}, forbidden(err)
+	case err != nil:
+		return forge.TeamAccess{}, fmt.Errorf("%s: %w", op, err)
+	}
+	p := r.GetPermissions()
+	out.Writes = p["admin"] || p["maintain"] || p["push"]
+	out.Role = r.GetRoleName()
+	if out.Role == "" {
+		// An older GitHub Enterprise Server gives permissions only: name the highest.
+		for _, rl := range []string{"admin", "maintain", "push", "triage", "pull"} {
+			if p[rl] {
+				out.Role = map[string]string{"push": "write", "pull": "read"}[rl]
+				out.Role = cmp.Or(out.Role, rl)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 // SetStatus sets a commit status on sha. GitHub rejects descriptions over 140 characters, so longer
 // ones are cut with an ellipsis.
 func (c *Client) SetStatus(ctx context.Context, repo, sha string, st forge.Status) error {

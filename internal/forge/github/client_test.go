@@ -307,3 +307,58 @@ func TestReviewsReadApproversRole(t *testing.T) {
 		t.Errorf("roles asked %v, want each approver's once, never the owner's nor a commenter's", asked)
 	}
 }
+
+// TestTeamAccess: a team's standing in a repository is read from GET /orgs/{org}/teams/{team_slug} (its
+// privacy) and GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} with the repository media type
+// (its role; 404 for no access). A team the token may not read (404 on the team, as for the Actions
+// GITHUB_TOKEN; 403, as for an App token without Members: read) is forge.ErrForbidden saying which
+// permission reads it, never a team without access.
+func TestTeamAccess(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		role   string
+		secret bool
+		want   forge.TeamAccess
+	}{
+		{"write", "write", false, forge.TeamAccess{Role: "write", Writes: true}},
+		{"maintain", "maintain", false, forge.TeamAccess{Role: "maintain", Writes: true}},
+		{"admin", "admin", false, forge.TeamAccess{Role: "admin", Writes: true}},
+		{"triage", "triage", false, forge.TeamAccess{Role: "triage"}},
+		{"read", "read", false, forge.TeamAccess{Role: "read"}},
+		{"no access", "", false, forge.TeamAccess{}},
+		{"secret with write", "write", true, forge.TeamAccess{Role: "write", Writes: true, Secret: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := githubtest.New(t)
+			s.AddTeamMember("acme/dba", "dan")
+			s.SetTeamRole("acme/dba", tt.role)
+			s.SetTeamSecret("acme/dba", tt.secret)
+			s.Expect("GET /orgs/{org}/teams/{team}")
+			s.Expect("GET /orgs/{org}/teams/{team}/repos/{owner}/{repo}")
+			got, err := newClient(t, s, github.Options{}).TeamAccess(t.Context(), "acme/shop", "@acme/dba")
+			if err != nil || got != tt.want {
+				t.Errorf("TeamAccess = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		name  string
+		setup func(s *githubtest.Server)
+	}{
+		{"GITHUB_TOKEN (404)", func(s *githubtest.Server) { s.SetMembershipForbidden(true) }},
+		{"App token without Members (403)", func(s *githubtest.Server) { s.SetOrgForbidden(true) }},
+		{"no such team", func(s *githubtest.Server) {}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := githubtest.New(t)
+			if tt.name != "no such team" {
+				s.AddTeamMember("acme/dba", "dan")
+			}
+			tt.setup(s)
+			_, err := newClient(t, s, github.Options{}).TeamAccess(t.Context(), "acme/shop", "@acme/dba")
+			if !errors.Is(err, forge.ErrForbidden) || !strings.Contains(err.Error(), "read:org") || !strings.Contains(err.Error(), "@acme/dba") {
+				t.Errorf("TeamAccess: err = %v, want ErrForbidden naming @acme/dba and read:org", err)
+			}
+		})
+	}
+}

@@ -104,6 +104,9 @@ type Server struct {
 	files               map[string][]byte    // repo \x00 ref \x00 path
 	history             map[string][]*commit // repo: oldest first
 	teams               map[string]map[string]bool
+	teamRoles           map[string]string // team → its role on every repository ("": no access, 404); write when not set
+	secretTeams         map[string]bool
+	orgForbidden        bool
 	associations        map[string]string // lower-cased login → author_association of their reviews
 	roles               map[string]string // lower-cased login → role_name on every repository ("": none, 404)
 	membershipForbidden bool
@@ -129,7 +132,7 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		t: t, bot: "schemagate-bot",
 		pulls: map[string]*pull{}, nextNumber: map[string]int{}, nextID: 1000,
-		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{}, history: map[string][]*commit{},
+		users: map[string]int64{}, files: map[string][]byte{}, teams: map[string]map[string]bool{}, teamRoles: map[string]string{}, secretTeams: map[string]bool{}, history: map[string][]*commit{},
 		associations: map[string]string{}, roles: map[string]string{}, rateLimitOn: map[string]int{}, fileLimit: MaxFiles, clock: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
 	}
 	s.mux = http.NewServeMux()
@@ -381,6 +384,34 @@ func (s *Server) AddTeamMember(team, user string) {
 	if user != "" {
 		s.teams[team][user] = true
 	}
+}
+
+// SetTeamRole sets team's ("org/team") role on every repository, as GET /orgs/{org}/teams/{team_slug}/
+// repos/{owner}/{repo} answers it: admin, maintain, write, triage or read; "" makes it answer 404, as
+// GitHub does for a team without access. A team without a role set has write access.
+func (s *Server) SetTeamRole(team, role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := roles[role]; !ok && role != "" {
+		s.t.Fatalf("githubtest: role %q is not modelled (admin, maintain, write, triage, read or \"\")", role)
+	}
+	s.teamRoles[strings.TrimPrefix(team, "@")] = role
+}
+
+// SetTeamSecret makes team ("org/team") secret (privacy "secret") or visible ("closed", the default).
+// The token's user is taken to be an owner of the organization, who sees secret teams too.
+func (s *Server) SetTeamSecret(team string, secret bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secretTeams[strings.TrimPrefix(team, "@")] = secret
+}
+
+// SetOrgForbidden makes team, team repository and membership reads answer 403 "Resource not accessible
+// by integration", as GitHub does for a GitHub App's token without the Members organization permission.
+func (s *Server) SetOrgForbidden(forbidden bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.orgForbidden = forbidden
 }
 
 // SetMembershipForbidden makes team and membership reads answer 404, as GitHub does for a token

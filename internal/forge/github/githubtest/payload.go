@@ -312,21 +312,37 @@ func (s *Server) statusJSON(st *status) map[string]any {
 	}
 }
 
-func teamJSON(org, slug string, id int64) map[string]any {
+// teamJSON is GitHub's team object; privacy is "closed" (visible) or "secret".
+func teamJSON(org, slug, privacy string, id int64) map[string]any {
 	return map[string]any{
-		"id":               id,
-		"node_id":          fmt.Sprintf("MDQ6VGVhbTE%d", id),
-		"url":              fmt.Sprintf("https://api.github.com/teams/%d", id),
-		"html_url":         fmt.Sprintf("https://github.com/orgs/%s/teams/%s", org, slug),
-		"name":             slug,
-		"slug":             slug,
-		"description":      "",
-		"privacy":          "closed",
-		"permission":       "pull",
-		"members_url":      fmt.Sprintf("https://api.github.com/teams/%d/members{/member}", id),
-		"repositories_url": fmt.Sprintf("https://api.github.com/teams/%d/repos", id),
-		"parent":           nil,
+		"id":                   id,
+		"node_id":              fmt.Sprintf("MDQ6VGVhbTE%d", id),
+		"url":                  fmt.Sprintf("https://api.github.com/teams/%d", id),
+		"html_url":             fmt.Sprintf("https://github.com/orgs/%s/teams/%s", org, slug),
+		"name":                 slug,
+		"slug":                 slug,
+		"description":          "",
+		"privacy":              privacy,
+		"notification_setting": "notifications_enabled",
+		"permission":           "pull",
+		"members_url":          fmt.Sprintf("https://api.github.com/teams/%d/members{/member}", id),
+		"repositories_url":     fmt.Sprintf("https://api.github.com/teams/%d/repos", id),
+		"parent":               nil,
 	}
+}
+
+// teamRepoJSON is GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} with the
+// application/vnd.github.v3.repository+json media type: the repository, with the team's permissions hash
+// and role_name on it.
+func teamRepoJSON(fullName, role string) map[string]any {
+	r := repoJSON(fullName, 186853002+int64(len(fullName)))
+	rank := map[string]int{"read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}[role]
+	r["permissions"] = map[string]any{
+		"pull": rank >= 1, "triage": rank >= 2, "push": rank >= 3, "maintain": rank >= 4, "admin": rank >= 5,
+	}
+	r["role_name"] = role
+	r["visibility"] = "private"
+	return r
 }
 
 // commitJSON is an entry of GET /repos/{owner}/{repo}/commits; parent is the commit before it ("" for

@@ -33,6 +33,7 @@ func (s *Server) routes() {
 	h("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
 	h("GET /orgs/{org}/teams/{team}/memberships/{user}", s.getMembership)
 	h("GET /orgs/{org}/teams/{team}", s.getTeam)
+	h("GET /orgs/{org}/teams/{team}/repos/{owner}/{repo}", s.getTeamRepo)
 	h("GET /repos/{owner}/{repo}/collaborators/{username}/permission", s.getPermission)
 	h("GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs", s.listWorkflowRuns)
 	h("GET /repos/{owner}/{repo}/actions/runs/{run}/artifacts", s.listRunArtifacts)
@@ -513,9 +514,24 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
+// orgRefused answers 403 as GitHub does for an App token without the Members permission (see
+// SetOrgForbidden) and reports whether it did.
+func (s *Server) orgRefused(w http.ResponseWriter, doc string) bool {
+	s.mu.Lock()
+	refused := s.orgForbidden
+	s.mu.Unlock()
+	if refused {
+		writeError(w, http.StatusForbidden, "Resource not accessible by integration", docsBase+doc)
+	}
+	return refused
+}
+
 func (s *Server) getMembership(w http.ResponseWriter, r *http.Request) {
 	team := r.PathValue("org") + "/" + r.PathValue("team")
 	user := r.PathValue("user")
+	if s.orgRefused(w, "/teams/members#get-team-membership-for-a-user") {
+		return
+	}
 	s.mu.Lock()
 	forbidden := s.membershipForbidden
 	member := s.teams[team][user]
@@ -533,15 +549,51 @@ func (s *Server) getMembership(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
 	org, slug := r.PathValue("org"), r.PathValue("team")
+	if s.orgRefused(w, "/teams/teams#get-a-team-by-name") {
+		return
+	}
 	s.mu.Lock()
 	forbidden := s.membershipForbidden
 	_, exists := s.teams[org+"/"+slug]
+	privacy := "closed"
+	if s.secretTeams[org+"/"+slug] {
+		privacy = "secret"
+	}
 	s.mu.Unlock()
 	if forbidden || !exists {
 		writeError(w, http.StatusNotFound, "Not Found", docsBase+"/teams/teams#get-a-team-by-name")
 		return
 	}
-	writeJSON(w, http.StatusOK, teamJSON(org, slug, int64(len(org)*1000+len(slug))))
+	writeJSON(w, http.StatusOK, teamJSON(org, slug, privacy, int64(len(org)*1000+len(slug))))
+}
+
+// getTeamRepo answers GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}: with the
+// application/vnd.github.v3.repository+json media type, the repository with the team's permissions and
+// role_name (see SetTeamRole); without it, 204 No Content, as GitHub does; 404 for a team without
+// access, a team that does not exist or one the token may not see (SetMembershipForbidden); 403 with
+// SetOrgForbidden.
+func (s *Server) getTeamRepo(w http.ResponseWriter, r *http.Request) {
+	const doc = "/teams/teams#check-team-permissions-for-a-repository"
+	team := r.PathValue("org") + "/" + r.PathValue("team")
+	if s.orgRefused(w, doc) {
+		return
+	}
+	s.mu.Lock()
+	forbidden := s.membershipForbidden
+	_, exists := s.teams[team]
+	role, set := s.teamRoles[team]
+	s.mu.Unlock()
+	if !set {
+		role = "write"
+	}
+	switch {
+	case forbidden || !exists || role == "":
+		writeError(w, http.StatusNotFound, "Not Found", docsBase+doc)
+	case !strings.Contains(r.Header.Get("Accept"), "application/vnd.github.v3.repository+json"):
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeJSON(w, http.StatusOK, teamRepoJSON(repoOf(r), role))
+	}
 }
 
 // getPermission answers GET /repos/{owner}/{repo}/collaborators/{username}/permission: the user's role
