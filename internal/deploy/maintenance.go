@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/proc"
 	"github.com/schemagate/schemagate/internal/snapshot"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
@@ -283,15 +283,15 @@ const (
 )
 
 // Run runs the command; a non-zero exit is an error carrying its output's tail. The command runs in a
-// process group of its own: when ctx ends (the action's timeout, a signal), the whole group gets SIGTERM
-// and, commandGrace later, SIGKILL, so that a child it started (a sleep, a curl in a wrapper script) does
-// not keep it, and the deploy, waiting.
+// process group of its own (proc.Shell): when ctx ends (the action's timeout, a signal), the whole group
+// gets SIGTERM and, commandGrace later, SIGKILL, so that a child it started (a sleep, a curl in a
+// wrapper script) does not keep it, and the deploy, waiting; when the deploy is killed, the group dies
+// with it.
 func (c *CommandAction) Run(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, "sh", "-c", c.Command)
+	cmd := proc.Shell(ctx, c.Command)
 	cmd.Env = append(os.Environ(), c.Env...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		pgid := cmd.Process.Pid
 		err := syscall.Kill(-pgid, syscall.SIGTERM)
@@ -299,7 +299,7 @@ func (c *CommandAction) Run(ctx context.Context) error {
 		return err
 	}
 	cmd.WaitDelay = commandWaitDelay
-	err := cmd.Run()
+	err := proc.Run(cmd)
 	if ctx.Err() != nil {
 		return &commandStoppedError{cause: context.Cause(ctx), output: tail(snapshot.Mask(out.String(), c.Secrets), 500)}
 	}

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/schemagate/schemagate/internal/proc"
 )
 
 // Command takes platform snapshots (a cloud provider's volume or instance snapshot) through shell hooks.
@@ -139,18 +140,17 @@ func (c *Command) run(ctx context.Context, script string, env ...string) (string
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", script)
+	// The hook and what it starts (pg_restore, a cloud CLI) are one process group (proc.Shell), ended
+	// together when the hook times out, or when schemagate dies: killing sh alone left its children
+	// running, holding the output pipes open, and the run waiting for them.
+	cmd := proc.Shell(ctx, script)
 	cmd.Env = append(append(os.Environ(), c.Env...), env...)
-	// The hook and what it starts (pg_restore, a cloud CLI) are one process group, ended together when
-	// the hook times out: killing sh alone left its children running, holding the output pipes open,
-	// and the run waiting for them.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	if err := proc.Run(cmd); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = strings.TrimSpace(stdout.String())
