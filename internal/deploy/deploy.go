@@ -552,8 +552,13 @@ func (d *deployer) acquire(ctx context.Context) error {
 	}
 	if c, ok := d.o.Snapshotter.(*snapshot.Command); ok {
 		// So does a restore_command's psql, which keeps the server's keepalives as the deploy's sessions
-		// do (see boundCommand).
-		d.o.Snapshotter = boundCommand(c, d.hist.lockTimeout, l.keep)
+		// do, and both hooks' sessions are spared the server's timeouts as the deploy's are (see
+		// boundCommand).
+		var untimed string
+		if err := l.conn.QueryRow(ctx, hookUntimedSQL).Scan(&untimed); err != nil {
+			return setupStopped(ctx, fmt.Errorf("read the server's timeouts for the snapshot hooks: %w", err), "reading the server's timeouts", false, d.hist.schema)
+		}
+		d.o.Snapshotter = boundCommand(c, d.hist.lockTimeout, l.keep, untimed)
 	}
 	if bound, settings, ok := deadHostBound(ctx, l.conn); ok {
 		d.progress("holding the deploy lock: should this host die, the server frees the deploy lock within about %s (%s)", bound, settings)

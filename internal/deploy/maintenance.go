@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/config"
+	"github.com/schemagate/schemagate/internal/proc"
 	"github.com/schemagate/schemagate/internal/snapshot"
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
@@ -50,9 +50,13 @@ const (
 // refused as wrong (a misspelt table or column, a syntax error, a missing privilege, a bad value, a
 // violated constraint), or a login it refused (a wrong password, a database that does not exist), would
 // be refused again, and so would a webhook's 4xx answer (a wrong URL, token or method) other than 408
-// and 429. Everything else may pass: a connection refused or ended (a server restarting),
-// a lock wait that lock_timeout ended (the session holding it may end), a deadlock, too many
-// connections, a webhook's error answer, a command's non-zero exit, a timeout.
+// and 429. So would SQL whose functions fail by their own code, which runs the same way on the same
+// rows within the half minute of the retries: a PL/pgSQL RAISE EXCEPTION or ASSERT (class P0), a
+// function that ended without RETURN (2F), a routine or trigger that broke its protocol (38, 39), a
+// DROP that other objects depend on (2B). Everything else may pass: a connection refused or ended (a
+// server restarting, 08, 57), a lock wait that lock_timeout ended (the session holding it may end, 55),
+// a deadlock or serialization failure (40), too many connections or a full disk (53), an I/O error
+// (58), a webhook's error answer, a command's non-zero exit, a timeout.
 func offRetryable(err error) bool {
 	var nr *NoRowError
 	if errors.As(err, &nr) {
@@ -66,7 +70,7 @@ func offRetryable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && len(pe.Code) == 5 {
 		switch pe.Code[:2] {
-		case "0A", "22", "23", "28", "3D", "3F", "42":
+		case "0A", "22", "23", "28", "2B", "2F", "38", "39", "3D", "3F", "42", "P0":
 			return false
 		}
 	}
@@ -279,15 +283,15 @@ const (
 )
 
 // Run runs the command; a non-zero exit is an error carrying its output's tail. The command runs in a
-// process group of its own: when ctx ends (the action's timeout, a signal), the whole group gets SIGTERM
-// and, commandGrace later, SIGKILL, so that a child it started (a sleep, a curl in a wrapper script) does
-// not keep it, and the deploy, waiting.
+// process group of its own (proc.Shell): when ctx ends (the action's timeout, a signal), the whole group
+// gets SIGTERM and, commandGrace later, SIGKILL, so that a child it started (a sleep, a curl in a
+// wrapper script) does not keep it, and the deploy, waiting; when the deploy is killed, the group dies
+// with it.
 func (c *CommandAction) Run(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, "sh", "-c", c.Command)
+	cmd := proc.Shell(ctx, c.Command)
 	cmd.Env = append(os.Environ(), c.Env...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		pgid := cmd.Process.Pid
 		err := syscall.Kill(-pgid, syscall.SIGTERM)
@@ -295,7 +299,7 @@ func (c *CommandAction) Run(ctx context.Context) error {
 		return err
 	}
 	cmd.WaitDelay = commandWaitDelay
-	err := cmd.Run()
+	err := proc.Run(cmd)
 	if ctx.Err() != nil {
 		return &commandStoppedError{cause: context.Cause(ctx), output: tail(snapshot.Mask(out.String(), c.Secrets), 500)}
 	}

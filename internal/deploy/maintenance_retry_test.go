@@ -179,8 +179,9 @@ func TestDeployMaintenanceOffRetried(t *testing.T) {
 
 // TestDeployMaintenanceOffSQLRetried: an off SQL action that waits for a lock an application session
 // holds on the flag's row gives up after lock_timeout; it is tried again, and goes through once the
-// session has ended. SQL that the server refuses as wrong (a misspelt table) and SQL that changed no row
-// are not tried again: they would fail, or change nothing, again. The sequence off_calls counts the
+// session has ended. SQL that the server refuses as wrong (a misspelt table), SQL whose PL/pgSQL raises
+// an exception and SQL that changed no row are not tried again: they would fail, or change nothing,
+// again. The sequence off_calls counts the
 // attempts (nextval is not rolled back).
 func TestDeployMaintenanceOffSQLRetried(t *testing.T) {
 	t.Parallel()
@@ -200,6 +201,14 @@ func TestDeployMaintenanceOffSQLRetried(t *testing.T) {
 		{name: "misspelt table", off: count + "UPDATE app_setings SET value = 'off' WHERE key = 'maintenance'", calls: "1",
 			check: func(t *testing.T, m *MaintenanceResult) {
 				if !m.LeftOn() || !strings.Contains(m.Error, "app_setings") || strings.Contains(m.Error, "attempts") {
+					t.Errorf("maintenance %+v; want left on after one attempt", m)
+				}
+			}},
+		// A PL/pgSQL RAISE (class P0) raises again on the same data: it used to be tried five times,
+		// half a minute lost before the deploy said so.
+		{name: "raise exception", off: count + "DO $$ BEGIN RAISE EXCEPTION 'the flag service is down'; END $$", calls: "1",
+			check: func(t *testing.T, m *MaintenanceResult) {
+				if !m.LeftOn() || !strings.Contains(m.Error, "the flag service is down") || strings.Contains(m.Error, "attempts") {
 					t.Errorf("maintenance %+v; want left on after one attempt", m)
 				}
 			}},

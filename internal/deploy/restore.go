@@ -34,7 +34,9 @@ func boundRestore(p *snapshot.PGDump, wait time.Duration) *snapshot.PGDump {
 //
 // keep are the -c options of the TCP keepalives the deploy's sessions set (pg.KeepaliveOptions, read on
 // the deploy lock's session): the hook's sessions get them too, unless c has options of its own.
-func boundCommand(c *snapshot.Command, wait time.Duration, keep string) *snapshot.Command {
+// untimed are the -c options that turn off the server's timeouts that end a session (hookUntimedSQL),
+// which both hooks' sessions get unless c has session options of its own.
+func boundCommand(c *snapshot.Command, wait time.Duration, keep, untimed string) *snapshot.Command {
 	b := *c
 	if b.RestoreLockTimeout <= 0 && wait > 0 {
 		b.RestoreLockTimeout = wait
@@ -42,8 +44,21 @@ func boundCommand(c *snapshot.Command, wait time.Duration, keep string) *snapsho
 	if b.RestoreOptions == "" {
 		b.RestoreOptions = keep
 	}
+	if b.SessionOptions == "" {
+		b.SessionOptions = untimed
+	}
 	return &b
 }
+
+// hookUntimedSQL returns the -c options that turn off, for the sessions of the snapshot hooks, the
+// server's timeouts that end a session or its statement or transaction on their own: those the deploy's
+// own sessions turn off (keepSessionSQL), and statement_timeout, which pg_dump and pg_restore turn off for
+// theirs. A role or database that sets them (a hardened server, a managed service) would otherwise end a
+// hook's pg_dump or psql half way through the snapshot or its restore. Only those the server knows are
+// given: a session asking for one it does not know (transaction_timeout before PostgreSQL 17) is
+// refused at connection.
+const hookUntimedSQL = `SELECT coalesce(string_agg('-c ' || name || '=0', ' ' ORDER BY name), '') FROM pg_settings
+	WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'transaction_timeout')`
 
 // restoreLocked runs restore, trying again after a lock timeout as a migration is (the restore is one
 // transaction, which the timeout rolled back whole), with the same backoff. Waits for the backoff are

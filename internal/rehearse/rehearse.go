@@ -324,7 +324,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		rm := &rep.Migrations[index[m]]
 		opts.Progress("[%d/%d] %s", i+1, len(fresh), m.ID())
 		r.step.Store("migration " + m.ID())
-		r.current, r.currentUp, r.inRoundtrip = rm, m.Up, false
+		r.current, r.currentUp, r.inRoundtrip, r.inVerify = rm, m.Up, false, false
 		if sp.Refused(m) {
 			// schemagate deploy refuses the folder with it (Split.Mark failed it): like an edited
 			// migration, it is not rehearsed, and the migrations after it run without it.
@@ -381,7 +381,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 			break // later migrations stay not-run
 		}
 		rm.SchemaDiff = schema.Compare(before.Catalog(), after.Catalog())
-		r.inRoundtrip = true
+		r.inRoundtrip, r.inVerify = true, false
 		if !opts.NoRoundtrip {
 			if err := r.roundtrip(ctx, m, rm, before, after); err != nil {
 				return nil, "", err
@@ -550,10 +550,12 @@ type run struct {
 	// name when swapped back in (roundtripWithCopy).
 	db string
 	// current is the new migration under way (its up script currentUp), in its round trip when
-	// inRoundtrip is set: the one a server that stops answering fails (see stoppedReport).
+	// inRoundtrip is set, in its sqitch verify script when inVerify is: the one a server that stops
+	// answering fails (see stoppedReport).
 	current     *report.Migration
 	currentUp   *migrate.Script
 	inRoundtrip bool
+	inVerify    bool
 }
 
 // stoppedReport is the report of a run whose server stopped answering (err, a stoppedError) while it
@@ -589,6 +591,9 @@ func (r *run) stoppedReport(err error, started time.Time) *report.Report {
 		return nil
 	}
 	phase := "up"
+	if r.inVerify {
+		phase = "verify"
+	}
 	if r.inRoundtrip {
 		phase = "" // the down or the re-up: the error's file and line say which
 	}
@@ -1106,7 +1111,14 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 		return nil, false, nil
 	}
 	if m.Verify != nil && !m.Verify.Empty() {
-		if err := r.verify(ctx, m); err != nil {
+		r.inVerify = true // until the next migration: a stop met here is reported after this returns
+		err := r.verify(ctx, m)
+		if err != nil {
+			// A verify script that the machine's disk or memory stops is no more at fault than a deploy
+			// script: the verify would have passed on a machine with room.
+			if out := r.ranOut(err); out != nil {
+				return nil, false, out
+			}
 			if isToolError(ctx, err) {
 				return nil, false, err
 			}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/schemagate/schemagate/internal/pg"
 )
 
@@ -18,7 +20,7 @@ import (
 // (exit 1), and its report (see stoppedReport) says that the migration under way met it.
 //
 // The other errors of class 53 that a statement meets stay the migration's: "out of shared memory"
-// (53200) is a fixed table its own transaction filled, the lock table (max_locks_per_transaction,
+// (53200, told from "out of memory" by sharedMemoryFull) is a fixed table its own transaction filled, the lock table (max_locks_per_transaction,
 // which the local provider sets to hold as many locks as a stock server does) or the predicate locks,
 // and production fails alike with the same settings; 53400 configuration_limit_exceeded is a limit of
 // what one statement or transaction may do (grouping sets, commands in a transaction); 53300, too
@@ -46,12 +48,36 @@ func (r *run) ranOut(err error) error {
 	switch {
 	case se.SQLState == "53100":
 		e.what = "disk space"
-	case se.SQLState == "53200" && !strings.Contains(se.Message, "shared memory"):
+	case se.SQLState == "53200" && !sharedMemoryFull(se):
 		e.what = "memory"
 	default:
 		return nil
 	}
 	return e
+}
+
+// sharedMemoryFiles are the files of PostgreSQL's source that raise "out of shared memory" (53200) when
+// a fixed table in shared memory is full: the lock table (lock.c), the predicate locks (predicate.c), the
+// server's fixed allocations (shmem.c) and the buffer table (buf_table.c).
+var sharedMemoryFiles = map[string]bool{"lock.c": true, "predicate.c": true, "shmem.c": true, "buf_table.c": true}
+
+// sharedMemoryFull tells whether a 53200 error is "out of shared memory", a fixed table the statement's
+// transaction filled, rather than "out of memory", the machine's. The message is in the server's
+// lc_messages language (a url provider's server may speak German: "Shared Memory aufgebraucht" and
+// "Speicher aufgebraucht"), so it is told first by what is never translated: the source file that raised
+// it (the error's File field) and the setting its hint names (max_locks_per_transaction,
+// max_pred_locks_per_transaction). The English message is the last resort, for a shared hash table that
+// dynahash.c itself reports full (it reports a local one's failed allocation, the machine's, from the
+// same routine), an extension's table, and a server that sends no File.
+func sharedMemoryFull(se *pg.StatementError) bool {
+	var pe *pgconn.PgError
+	if errors.As(se, &pe) && sharedMemoryFiles[pe.File] {
+		return true
+	}
+	if strings.Contains(se.Hint, "max_locks_per_transaction") || strings.Contains(se.Hint, "max_pred_locks_per_transaction") {
+		return true
+	}
+	return strings.Contains(se.Message, "shared memory")
 }
 
 func (e *resourceError) Error() string {

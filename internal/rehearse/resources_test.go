@@ -94,3 +94,53 @@ func TestDiskFullIsTheMachines(t *testing.T) {
 		t.Errorf("notes %q; want one saying the server ran out of disk space", rep.Notes)
 	}
 }
+
+// TestDiskFullInVerifyIsTheMachines: a sqitch verify script that fills the disk the throwaway server
+// keeps its data on (SQLSTATE 53100) meets the machine's lack as a deploy script does: the rehearsal
+// stops as the tool's failure, naming what ran out at the verify script's file:line. It used to fail
+// the change, as if its verify script had found the deploy wrong.
+func TestDiskFullInVerifyIsTheMachines(t *testing.T) {
+	disk := smallDisk(t, "160m")
+	set := folderOf(t, migrate.FormatSqitch, map[string]string{
+		"sqitch.conf": "[core]\n\tengine = pg\n",
+		"sqitch.plan": "%syntax-version=1.0.0\n%project=p\n\n" +
+			"a 2024-01-01T00:00:00Z Me <me@example.com> # a\n" +
+			"big [a] 2024-01-01T00:01:00Z Me <me@example.com> # big\n",
+		"deploy/a.sql":   "CREATE TABLE a (id bigint);\n",
+		"revert/a.sql":   "DROP TABLE a;\n",
+		"deploy/big.sql": "CREATE TABLE big (id bigint, pad text);\n",
+		"revert/big.sql": "DROP TABLE big;\n",
+		// The verify's transaction is rolled back, but its rows fill the disk first: those of a table it
+		// creates, which wal_level=minimal does not write to the WAL (WAL that fills the disk stops the
+		// server instead).
+		"verify/big.sql": "CREATE TEMP TABLE pad AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 2000000) g;\n",
+	})
+	prov := sandbox.NewLocal(sandbox.Options{WorkDir: disk})
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Dir: "db", Provider: prov})
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) || pe.Code != "53100" {
+		var failed []string
+		if rep != nil {
+			for _, m := range rep.Migrations {
+				if m.Status == report.StatusFailed {
+					failed = append(failed, m.Version+": "+m.Error.Phase+": "+m.Error.Message)
+				}
+			}
+		}
+		t.Fatalf("run error %v, failed migrations %q; want the run to fail with the server's 53100", err, failed)
+	}
+	for _, want := range []string{"ran out of disk space at db/verify/big.sql:1:1", "not a fault of the migration"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q; want it to say %q", err, want)
+		}
+	}
+	if rep == nil || len(rep.Migrations) != 2 {
+		t.Fatalf("report %+v; want one of the two changes", rep)
+	}
+	m := rep.Migrations[1]
+	if m.Status != report.StatusFailed || m.Error == nil || m.Error.Phase != "verify" || m.Error.File != "verify/big.sql" || m.Error.SQLState != "53100" ||
+		!strings.HasPrefix(m.Error.Message, "the throwaway PostgreSQL ran out of disk space (the machine's lack, not a fault of the migration): ") ||
+		!strings.Contains(m.Error.Hint, disk) {
+		t.Errorf("big: %s %+v; want its verify failed with the machine's lack of disk space and where to free it", m.Status, m.Error)
+	}
+}

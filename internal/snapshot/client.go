@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/schemagate/schemagate/internal/proc"
 )
 
 // DebianClientRoot is where Debian and Ubuntu install the client programs of each PostgreSQL major
@@ -116,7 +118,7 @@ var pgVersion = regexp.MustCompile(`\(PostgreSQL\) (\d+)(\.\d+)?`)
 
 // toolVersion runs bin --version and returns its version ("17.6") and major version (17).
 func toolVersion(ctx context.Context, bin string) (string, int, error) {
-	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	out, err := proc.Output(exec.CommandContext(ctx, bin, "--version"))
 	if err != nil {
 		return "", 0, fmt.Errorf("%s --version: %w", bin, err)
 	}

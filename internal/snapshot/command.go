@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/schemagate/schemagate/internal/proc"
 )
 
 // Command takes platform snapshots (a cloud provider's volume or instance snapshot) through shell hooks.
@@ -40,6 +41,14 @@ type Command struct {
 	// deploy's host die mid-restore, the server ends the restore's session, and frees the locks of all
 	// it drops, within minutes instead of hours.
 	RestoreOptions string
+	// SessionOptions are -c options for the libpq sessions of both hooks, in PGOPTIONS in front of the
+	// PGOPTIONS they would have had otherwise (from Env or schemagate's own environment), which is kept
+	// and still wins, and behind the restore hook's own bounds: the deploy turns off there the server's
+	// timeouts that end a long session or its transaction (statement_timeout,
+	// idle_in_transaction_session_timeout, idle_session_timeout, transaction_timeout), as it does for
+	// its own sessions and pg_dump for its own, so that a role or database that sets them (a hardened
+	// server, a managed service) does not cut off a hook's pg_dump or psql half way.
+	SessionOptions string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -56,7 +65,11 @@ func (c *Command) now() time.Time {
 // Snapshot runs the snapshot hook and returns the id it printed.
 func (c *Command) Snapshot(ctx context.Context, runID string) (*Info, RestoreFunc, error) {
 	start := c.now()
-	out, err := c.run(ctx, c.Take, "SCHEMAGATE_RUN_ID="+runID)
+	env := []string{"SCHEMAGATE_RUN_ID=" + runID}
+	if opts := c.pgOptions(false); opts != "" {
+		env = append(env, opts)
+	}
+	out, err := c.run(ctx, c.Take, env...)
 	if err != nil {
 		return nil, nil, &Error{Op: "run snapshot command", Err: err, Hint: "the command must exit 0 and print the snapshot id last"}
 	}
@@ -80,7 +93,7 @@ func (c *Command) Reopen(_ context.Context, info *Info) (RestoreFunc, error) {
 		// Once started, a restore runs to its end (bounded by Timeout): a signal that cancels the deploy
 		// must not stop it half way.
 		env := []string{"SCHEMAGATE_SNAPSHOT_ID=" + id, "SCHEMAGATE_RUN_ID=" + run}
-		if opts := c.boundOptions(); opts != "" {
+		if opts := c.pgOptions(true); opts != "" {
 			env = append(env, opts)
 		}
 		if _, err := c.run(context.WithoutCancel(ctx), c.Restore, env...); err != nil {
@@ -90,15 +103,18 @@ func (c *Command) Reopen(_ context.Context, info *Info) (RestoreFunc, error) {
 	}, nil
 }
 
-// boundOptions is the PGOPTIONS of the restore hook: -c lock_timeout and RestoreOptions in front of the
-// PGOPTIONS the hook would otherwise get (the last one set wins, as exec.Cmd's environment does); ""
-// when there are neither.
-func (c *Command) boundOptions() string {
+// pgOptions is the PGOPTIONS of a hook: for the restore hook -c lock_timeout and RestoreOptions, then
+// SessionOptions, in front of the PGOPTIONS the hook would otherwise get (the last one set wins, as
+// exec.Cmd's environment does); "" when there are none.
+func (c *Command) pgOptions(restore bool) string {
 	var own []string
-	if c.RestoreLockTimeout > 0 {
+	if restore && c.RestoreLockTimeout > 0 {
 		own = append(own, fmt.Sprintf("-c lock_timeout=%d", c.RestoreLockTimeout.Milliseconds()))
 	}
-	if o := strings.TrimSpace(c.RestoreOptions); o != "" {
+	if o := strings.TrimSpace(c.RestoreOptions); restore && o != "" {
+		own = append(own, o)
+	}
+	if o := strings.TrimSpace(c.SessionOptions); o != "" {
 		own = append(own, o)
 	}
 	if len(own) == 0 {
@@ -124,18 +140,17 @@ func (c *Command) run(ctx context.Context, script string, env ...string) (string
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", script)
+	// The hook and what it starts (pg_restore, a cloud CLI) are one process group (proc.Shell), ended
+	// together when the hook times out, or when schemagate dies: killing sh alone left its children
+	// running, holding the output pipes open, and the run waiting for them.
+	cmd := proc.Shell(ctx, script)
 	cmd.Env = append(append(os.Environ(), c.Env...), env...)
-	// The hook and what it starts (pg_restore, a cloud CLI) are one process group, ended together when
-	// the hook times out: killing sh alone left its children running, holding the output pipes open,
-	// and the run waiting for them.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	if err := proc.Run(cmd); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = strings.TrimSpace(stdout.String())

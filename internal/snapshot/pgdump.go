@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schemagate/schemagate/internal/pg"
+	"github.com/schemagate/schemagate/internal/proc"
 )
 
 // Formats of a pg_dump snapshot.
@@ -403,10 +404,12 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 	psql.Stdout = io.Discard
 	var psqlErr tail
 	psql.Stderr = &psqlErr
-	if err := dump.Start(); err != nil {
+	// Both die with schemagate (proc.Start): psql's session then ends, and the server rolls the restore
+	// back, instead of holding the locks of all it dropped on for as long as psql runs.
+	if err := proc.Start(dump); err != nil {
 		return &Error{Op: "run pg_restore", Err: err, Hint: "nothing was changed"}
 	}
-	perr := psql.Run()
+	perr := proc.Run(psql)
 	sqlOut.Close() // a psql that stopped early must not leave pg_restore blocked on a full pipe
 	derr := dump.Wait()
 	manual := "restore by hand: pg_restore --clean --if-exists -d <url> " + path
@@ -1271,7 +1274,9 @@ func run(ctx context.Context, env []string, bin string, args ...string) (string,
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	err := cmd.Run()
+	// It dies with schemagate (proc.Run): a pg_dump left running would hold its snapshot, and its locks
+	// on every table it dumps, on the database.
+	err := proc.Run(cmd)
 	return strings.TrimSpace(out.String()), err
 }
 
