@@ -444,9 +444,9 @@ func (h history) importRows(ctx context.Context, conn *pgx.Conn, o *Options, im 
 	by := fmt.Sprintf(importedBy+"%s (%s)", im.Tool, im.Table)
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		for _, r := range im.rows {
-			_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, up_checksum, status, no_transaction, applied_at, applied_by, pr, commit)
-				VALUES ($1, $2, $3, $4, $10, 'applied', $5, $6, $7, $8, $9)`, h.table("schemagate_history")),
-				o.RunID, r.m.Key(), r.m.Name, r.m.Checksum, r.m.NoTransaction, r.at, by, o.PR, o.Commit, r.m.UpChecksum())
+			_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, up_checksum, statements_checksum, status, no_transaction, applied_at, applied_by, pr, commit)
+				VALUES ($1, $2, $3, $4, $10, nullif($11, ''), 'applied', $5, $6, $7, $8, $9)`, h.table("schemagate_history")),
+				o.RunID, r.m.Key(), r.m.Name, r.m.Checksum, r.m.NoTransaction, r.at, by, o.PR, o.Commit, r.m.UpChecksum(), r.m.StatementsChecksum())
 			if err != nil {
 				return h.fail(ctx, tx, err, "record imported migration "+r.m.ID(), "RowExclusiveLock", "schemagate_history")
 			}

@@ -413,6 +413,7 @@ func TestPlanDrift(t *testing.T) {
 	set := folderB(t, map[string]string{"1_a.up.sql": "SELECT 1;", "2_b.up.sql": "SELECT 2;", "3_c.up.sql": "SELECT 3;"})
 	sum := func(v string) string { return set.Find(v).Checksum }
 	up := func(v string) string { return set.Find(v).UpChecksum() }
+	stmts := func(v string) string { return set.Find(v).StatementsChecksum() }
 	tests := []struct {
 		name    string
 		history []appliedRow
@@ -425,6 +426,9 @@ func TestPlanDrift(t *testing.T) {
 		{"rolled back is pending", []appliedRow{{Version: "1", Checksum: sum("1"), Status: StatusRolledBack}}, "1 2 3", "", ""},
 		{"changed, history without the up's checksum", []appliedRow{{Version: "1", Checksum: "x", Status: StatusApplied}}, "2 3", "cannot tell a changed down", ""},
 		{"up changed", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: "y", Status: StatusApplied}}, "2 3", "its up script differs", ""},
+		{"only comments changed in the up", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: "y", StatementsChecksum: stmts("1"), Status: StatusApplied}}, "2 3", "", "but not the statements its up runs"},
+		{"up changed, history without the statements' checksum", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: "y", Status: StatusApplied}}, "2 3", "cannot tell an edit of its comments from one of its statements", ""},
+		{"up statements changed", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: "y", StatementsChecksum: stmts("2"), Status: StatusApplied}}, "2 3", "its up script differs (checksum", ""},
 		{"only the down changed", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: up("1"), Status: StatusApplied}}, "2 3", "", "down or verify script of applied migration 1_a changed"},
 		{"one down changed, another up", []appliedRow{{Version: "1", Checksum: "x", UpChecksum: up("1"), Status: StatusApplied}, {Version: "2", Checksum: "x", UpChecksum: up("1"), Status: StatusApplied}}, "3", "2_b (2_b.up.sql) changed", "1_a"},
 		{"missing", []appliedRow{{Version: "0", Name: "gone", Checksum: "x", Status: StatusApplied}}, "1 2 3", "missing from the migration folder", ""},

@@ -732,7 +732,8 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 		if imported != nil {
 			d.res.Imported = imported
 			for _, r := range imported.rows {
-				latest = append(latest, appliedRow{Version: r.m.Key(), Name: r.m.Name, Checksum: r.m.Checksum, Status: StatusApplied, UpChecksum: r.m.UpChecksum()})
+				latest = append(latest, appliedRow{Version: r.m.Key(), Name: r.m.Name, Checksum: r.m.Checksum, Status: StatusApplied, UpChecksum: r.m.UpChecksum(),
+					StatementsChecksum: r.m.StatementsChecksum()})
 			}
 		}
 	}

@@ -325,9 +325,9 @@ func TestDeployChangedDownIsNoDrift(t *testing.T) {
 	if !errors.As(err, &b) || !strings.Contains(strings.Join(res.Drift, "\n"), "3_fk (3_fk.up.sql) changed after it was applied: its up script differs") {
 		t.Errorf("changed up: err %v, drift %q; want blocked", err, res.Drift)
 	}
-	// History of an earlier release: no up_checksum column. The deploy adds it; the old rows cannot
-	// vouch for the up alone.
-	tg.exec(t, "ALTER TABLE schemagate.schemagate_history DROP COLUMN up_checksum")
+	// History of an earlier release: no up_checksum column (nor statements_checksum, which came later).
+	// The deploy adds it; the old rows cannot vouch for the up alone.
+	tg.exec(t, "ALTER TABLE schemagate.schemagate_history DROP COLUMN up_checksum, DROP COLUMN statements_checksum")
 	res, err = Run(t.Context(), tg.options(t, folder(t, fixed), "run-4"))
 	if !errors.As(err, &b) || !strings.Contains(strings.Join(res.Drift, "\n"), "cannot tell a changed down from a changed up") {
 		t.Errorf("old history, changed down: err %v, drift %q; want blocked", err, res.Drift)

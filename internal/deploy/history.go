@@ -92,6 +92,7 @@ func (h history) ensure(ctx context.Context, conn *pgx.Conn) (created bool, err 
 	if err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL
 		AND to_regclass($4) IS NOT NULL
 		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'up_checksum' AND NOT attisdropped)
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'statements_checksum' AND NOT attisdropped)
 		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'statement' AND NOT attisdropped)
 		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2)::oid AND attname = 'before_run' AND NOT attisdropped)`,
 		h.table("schemagate_history"), h.table("schemagate_runs"), h.table("schemagate_lock"), h.table("schemagate_history_version_idx")).Scan(&complete); err != nil {
@@ -109,6 +110,7 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_history (
   name           text NOT NULL,
   checksum       text NOT NULL,
   up_checksum    text,
+  statements_checksum text,
   status         text NOT NULL,
   no_transaction boolean NOT NULL DEFAULT false,
   applied_at     timestamptz,
@@ -123,6 +125,8 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_history (
 );
 -- up_checksum came in a later release: history written before has none (see plan).
 ALTER TABLE %[1]s.schemagate_history ADD COLUMN IF NOT EXISTS up_checksum text;
+-- statements_checksum too (see plan).
+ALTER TABLE %[1]s.schemagate_history ADD COLUMN IF NOT EXISTS statements_checksum text;
 -- statement too (see history.started).
 ALTER TABLE %[1]s.schemagate_history ADD COLUMN IF NOT EXISTS statement int;
 CREATE INDEX IF NOT EXISTS schemagate_history_version_idx ON %[1]s.schemagate_history (version, id);
@@ -175,16 +179,21 @@ type appliedRow struct {
 	// UpChecksum is the up script's checksum (Migration.UpChecksum); empty in rows written before
 	// schemagate recorded it.
 	UpChecksum string
+	// StatementsChecksum is the checksum of what the up runs (Migration.StatementsChecksum); empty in
+	// rows written before schemagate recorded it, and for an up that has none.
+	StatementsChecksum string
 }
 
 // latest returns the latest row of every version, in first-applied order; nil when the tables are missing.
 func (h history) latest(ctx context.Context, conn *pgx.Conn) ([]appliedRow, error) {
 	rows, err := conn.Query(ctx, fmt.Sprintf(`
-		SELECT version, name, checksum, status, run_id, up_checksum FROM (
-		  SELECT DISTINCT ON (version) version, name, checksum, status, run_id, up_checksum, id,
+		SELECT version, name, checksum, status, run_id, up_checksum, statements_checksum FROM (
+		  SELECT DISTINCT ON (version) version, name, checksum, status, run_id, up_checksum, statements_checksum, id,
 		         min(id) OVER (PARTITION BY version) AS first
-		    -- up_checksum through to_jsonb: a table of an earlier release, read before ensure adds it, has none
-		    FROM (SELECT `+legacyVersion+` AS version, name, checksum, status, run_id, coalesce(to_jsonb(x)->>'up_checksum', '') AS up_checksum, id
+		    -- up_checksum and statements_checksum through to_jsonb: a table of an earlier release, read
+		    -- before ensure adds them, has none
+		    FROM (SELECT `+legacyVersion+` AS version, name, checksum, status, run_id, coalesce(to_jsonb(x)->>'up_checksum', '') AS up_checksum,
+		      coalesce(to_jsonb(x)->>'statements_checksum', '') AS statements_checksum, id
 		      FROM %s x) h
 		    ORDER BY version, id DESC) t
 		ORDER BY first`, h.table("schemagate_history")))
@@ -361,7 +370,9 @@ func (h history) rename(ctx context.Context, conn *pgx.Conn, rks []rekey) error 
 
 // plan compares history with the folder: the pending migrations in order and every drift found.
 // An applied migration whose up is as it was applied has not drifted when only its down or verify
-// script changed: plan lists those in changed, for a note (a rollback runs the down as it is now).
+// script changed, nor, for a folder whose tool records no checksum (migrate.ChecksumFree), when its up
+// still runs the statements it ran (only comments or blank space changed: Migration.StatementsChecksum):
+// plan lists those in changed, for a note (a rollback runs the down as it is now).
 func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, drift, changed []string) {
 	byVersion := map[string]appliedRow{}
 	for _, r := range latest {
@@ -381,9 +392,16 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 			changed = append(changed, fmt.Sprintf("applied migration %s changed since it was applied, but not its up script as Flyway's checksum reads it (empty lines and line endings aside; or only its undo script changed), so this is no drift, and a rollback runs the scripts as they are now", m.ID()))
 		case m.UpChecksumMatches(r.UpChecksum):
 			changed = append(changed, fmt.Sprintf("the down or verify script of applied migration %s changed since it was applied; its up did not, so this is no drift, and a rollback runs the scripts as they are now", m.ID()))
+		case migrate.ChecksumFree(set.Format) && r.StatementsChecksum != "" && r.StatementsChecksum == m.StatementsChecksum():
+			// Comments or blank space changed: every database runs the same statements, and the
+			// folder's tool, which records no checksum, takes the file as it is.
+			changed = append(changed, fmt.Sprintf("applied migration %s changed since it was applied, but not the statements its up runs (only comments or blank space; %s records no checksum of applied migrations), so this is no drift, and a rollback runs the scripts as they are now", m.ID(), set.Format))
 		case r.UpChecksum == "":
 			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied (checksum %s, applied %s; history from before schemagate recorded the up's own checksum cannot tell a changed down from a changed up)",
 				m.ID(), fileOf(m), short(m.Checksum), short(r.Checksum)))
+		case migrate.ChecksumFree(set.Format) && r.StatementsChecksum == "" && m.StatementsChecksum() != "":
+			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied: its up script differs (checksum %s, applied %s; history from before schemagate recorded the checksum of the statements the up runs cannot tell an edit of its comments from one of its statements)",
+				m.ID(), fileOf(m), short(m.UpChecksum()), short(r.UpChecksum)))
 		default:
 			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied: its up script differs (checksum %s, applied %s)",
 				m.ID(), fileOf(m), short(m.UpChecksum()), short(r.UpChecksum)))
@@ -629,9 +647,9 @@ func (h history) markRun(ctx context.Context, conn *pgx.Conn, runID, status stri
 // begin records a migration as running and returns its history row id.
 func (h history) begin(ctx context.Context, conn *pgx.Conn, o *Options, m *migrate.Migration) (int64, error) {
 	var id int64
-	err := conn.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, up_checksum, status, no_transaction, applied_by, pr, commit)
-		VALUES ($1, $2, $3, $4, $9, 'running', $5, $6, $7, $8) RETURNING id`, h.table("schemagate_history")),
-		o.RunID, m.Key(), m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit, m.UpChecksum()).Scan(&id)
+	err := conn.QueryRow(ctx, fmt.Sprintf(`INSERT INTO %s (run_id, version, name, checksum, up_checksum, statements_checksum, status, no_transaction, applied_by, pr, commit)
+		VALUES ($1, $2, $3, $4, $9, nullif($10, ''), 'running', $5, $6, $7, $8) RETURNING id`, h.table("schemagate_history")),
+		o.RunID, m.Key(), m.Name, m.Checksum, m.NoTransaction, o.Holder, o.PR, o.Commit, m.UpChecksum(), m.StatementsChecksum()).Scan(&id)
 	if err != nil {
 		return 0, h.fail(ctx, conn, err, "record migration "+m.ID()+" as running", "RowExclusiveLock", "schemagate_history")
 	}

@@ -215,6 +215,9 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		if base, ok := sp.Edited[m]; ok {
 			index[base] = i
 		}
+		if base, ok := sp.SameStatements[m]; ok {
+			index[base] = i
+		}
 		if base, ok := sp.Rerun[m]; ok {
 			index[base] = i
 		}

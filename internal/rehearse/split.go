@@ -25,6 +25,13 @@ type Split struct {
 	// script changed, to the base's migration. The migration is history (databases ran that up), and
 	// the change is part of the pull request: a fixed down is what a later rollback runs.
 	DownEdited map[*migrate.Migration]*migrate.Migration
+	// SameStatements maps a migration whose up the base has with other text but the same statements
+	// (migrate.Migration.SameStatements: comments or blank space changed) to the base's migration, for a
+	// folder whose tool records no checksum of what it applied (migrate.ChecksumFree). The history
+	// replays the base's text, which runs the same statements: the tool runs the edit nowhere and
+	// refuses it nowhere, and neither does schemagate deploy (its history records the statements'
+	// checksum), so it is no failure.
+	SameStatements map[*migrate.Migration]*migrate.Migration
 	// OutOfOrder maps a new migration that sorts before the last history migration to that one. It is
 	// failed and not rehearsed, as for an edited one: schemagate deploy refuses a folder with an
 	// unapplied migration that sorts before an applied one (deploy's plan calls it drift), whatever the
@@ -48,7 +55,7 @@ type Split struct {
 // whose text changed is new (the tool runs it again) while its base version stays in the history
 // (databases ran it). With no base, every migration is new.
 func SplitHistory(cur, base *migrate.Set) Split {
-	sp := Split{Edited: map[*migrate.Migration]*migrate.Migration{}, DownEdited: map[*migrate.Migration]*migrate.Migration{},
+	sp := Split{Edited: map[*migrate.Migration]*migrate.Migration{}, DownEdited: map[*migrate.Migration]*migrate.Migration{}, SameStatements: map[*migrate.Migration]*migrate.Migration{},
 		OutOfOrder: map[*migrate.Migration]*migrate.Migration{}, Rerun: map[*migrate.Migration]*migrate.Migration{}, format: cur.Format, set: cur}
 	if base == nil {
 		sp.Fresh = cur.Migrations
@@ -95,6 +102,11 @@ func SplitHistory(cur, base *migrate.Set) Split {
 		case ok && !m.Repeatable && migrate.SameScript(m.Up, b.Up):
 			sp.History = append(sp.History, m)
 			sp.DownEdited[m] = b
+		case ok && !m.Repeatable && migrate.ChecksumFree(cur.Format) && m.SameStatements(b):
+			// Only comments or blank space changed in the up (and maybe its down): the base's text runs
+			// the same statements, as databases ran them.
+			sp.History = append(sp.History, b)
+			sp.SameStatements[m] = b
 		case ok && !m.Repeatable:
 			sp.History = append(sp.History, b)
 			sp.Edited[m] = b
@@ -149,9 +161,9 @@ func sameRecord(m, b *migrate.Migration, format migrate.Format) bool {
 //
 //	2 migrations, and 1 deleted since the base: 3 history to replay (2 unchanged, 1 deleted, as the base has it), 0 new to rehearse; the change: 0 added, 0 edited, 1 deleted
 func (sp Split) Counts(total int) string {
-	edited, downEdited, deleted, rerun := len(sp.Edited), len(sp.DownEdited), len(sp.Deleted), len(sp.Rerun)
+	edited, downEdited, deleted, rerun, same := len(sp.Edited), len(sp.DownEdited), len(sp.Deleted), len(sp.Rerun), len(sp.SameStatements)
 	head := fmt.Sprintf("%d migration%s", total, report.Plural(total))
-	if edited+downEdited+deleted+rerun == 0 {
+	if edited+downEdited+deleted+rerun+same == 0 {
 		return fmt.Sprintf("%s: %d history, %d new", head, len(sp.History), len(sp.Fresh))
 	}
 	if deleted > 0 {
@@ -164,8 +176,9 @@ func (sp Split) Counts(total int) string {
 		n    int
 		what string
 	}{
-		{len(sp.History) - edited - downEdited - deleted - rerun, "unchanged"},
+		{len(sp.History) - edited - downEdited - deleted - rerun - same, "unchanged"},
 		{downEdited, "with only a changed down or verify script"},
+		{same, "with an up changed outside its statements (comments, blank space), as the base has it"},
 		{edited, "edited, as the base has it"},
 		{deleted, "deleted, as the base has it"},
 		{rerun, "changed repeatable, as the base has it"},
@@ -179,7 +192,7 @@ func (sp Split) Counts(total int) string {
 		fresh += fmt.Sprintf(" (%d added, %d changed repeatable run again)", len(sp.Fresh)-rerun, rerun)
 	}
 	return fmt.Sprintf("%s: %d history to replay (%s), %s; the change: %d added, %d edited, %d deleted",
-		head, len(sp.History), strings.Join(kinds, ", "), fresh, len(sp.Fresh)-rerun, edited+downEdited+rerun, deleted)
+		head, len(sp.History), strings.Join(kinds, ", "), fresh, len(sp.Fresh)-rerun, edited+downEdited+rerun+same, deleted)
 }
 
 // Mark adds to m's report entry what comparing the folder with its base found: an edited migration is
@@ -215,6 +228,17 @@ func (sp Split) Mark(m *migrate.Migration, rm *report.Migration) {
 		problem := "the down changed after the base applied the migration: the history replays it, so the new down is not rehearsed here; `schemagate check` without --base rehearses every migration's down"
 		if migrate.SameScript(m.Down, b.Down) {
 			problem = "the verify script changed after the base applied the migration: the history replays it, so the new verify script is not run here; the next deploy's verify runs it"
+		}
+		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{problem}}
+	}
+	if b, ok := sp.SameStatements[m]; ok {
+		rm.New, rm.Findings = true, []lint.Finding{sameStatementsFinding(m, b, sp.format)}
+		problem := "the up changed after the base applied the migration, outside its statements only: the history replays the base's text, which runs the same statements, so the round trip is not rehearsed here; `schemagate check` without --base rehearses every migration's down"
+		if !migrate.SameScript(m.Down, b.Down) || !migrate.SameScript(m.Verify, b.Verify) {
+			// Its down changed too: the caution editedFinding gives a down-only edit, which a rollback runs.
+			if f, ok := scriptFinding(lint.Finding{}, m, b); ok {
+				rm.Findings = append(rm.Findings, f)
+			}
 		}
 		rm.Roundtrip = &report.Roundtrip{Status: report.RoundtripSkipped, Problems: []string{problem}}
 	}
@@ -295,27 +319,57 @@ func editedFinding(m, base *migrate.Migration, set *migrate.Set) lint.Finding {
 	// Name the script that changed: when only the down (or verify) script did, the up databases ran is
 	// the same, and the finding points at the file the change is in.
 	if base != nil && migrate.SameScript(m.Up, base.Up) {
-		for _, p := range []struct {
-			what     string
-			now, was *migrate.Script
-		}{{"down", m.Down, base.Down}, {"verify", m.Verify, base.Verify}} {
-			if migrate.SameScript(p.now, p.was) {
-				continue
-			}
-			if p.now != nil {
-				f.File = p.now.File
-			}
-			f.Risk = lint.Caution
-			runs, tried := "a rollback runs the new down script", "check without --base rehearses every down"
-			if p.what == "verify" {
-				runs, tried = "the next deploy's verification runs the new verify script", "check without --base runs every verify script"
-			}
-			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; the up is the same, so databases that applied it are unaffected and %s (schemagate deploy accepts the change, as golang-migrate, goose, Flyway and sqitch do)", p.what, m.ID(), runs)
-			f.Suggestion = "review the new " + p.what + " script: against --base the rehearsal replays this migration as history and does not run it; " + tried
-			break
+		if d, ok := scriptFinding(f, m, base); ok {
+			return d
 		}
 	}
 	return f
+}
+
+// scriptFinding is f made the caution on m's down or verify script, the first of them that differs
+// from base's (ok false when neither does): databases that applied the up are unaffected, and a
+// rollback or the next deploy's verification runs the new script.
+func scriptFinding(f lint.Finding, m, base *migrate.Migration) (lint.Finding, bool) {
+	r, _ := lint.Lookup("edited-applied-migration")
+	f.Rule, f.URL, f.Source, f.Line, f.Column = r.ID, r.URL(), "history", 1, 1
+	for _, p := range []struct {
+		what     string
+		now, was *migrate.Script
+	}{{"down", m.Down, base.Down}, {"verify", m.Verify, base.Verify}} {
+		if migrate.SameScript(p.now, p.was) {
+			continue
+		}
+		f.File = m.Up.File
+		if p.now != nil {
+			f.File = p.now.File
+		}
+		f.Risk = lint.Caution
+		runs, tried := "a rollback runs the new down script", "check without --base rehearses every down"
+		if p.what == "verify" {
+			runs, tried = "the next deploy's verification runs the new verify script", "check without --base runs every verify script"
+		}
+		f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; the up is the same, so databases that applied it are unaffected and %s (schemagate deploy accepts the change, as golang-migrate, goose, Flyway and sqitch do)", p.what, m.ID(), runs)
+		if !migrate.SameScript(m.Up, base.Up) {
+			f.Message = fmt.Sprintf("the %s script of migration %s differs from the base's; its up runs the same statements, so databases that applied it are unaffected and %s (schemagate deploy accepts the change)", p.what, m.ID(), runs)
+		}
+		f.Suggestion = "review the new " + p.what + " script: against --base the rehearsal replays this migration as history and does not run it; " + tried
+		return f, true
+	}
+	return f, false
+}
+
+// sameStatementsFinding says that m's up differs from the base's only outside its statements (see
+// Split.SameStatements), at the first line that changed. It is safe: no database runs anything else
+// for it, the folder's tool records no checksum that would refuse it, and schemagate deploy takes it
+// (its history records the statements' checksum); a caution would ask for an approval (the default
+// policy asks one for caution) of an edit that changes nothing a database runs.
+func sameStatementsFinding(m, base *migrate.Migration, format migrate.Format) lint.Finding {
+	r, _ := lint.Lookup("edited-applied-migration")
+	return lint.Finding{Rule: r.ID, Risk: lint.Safe, File: m.Up.File, Line: migrate.FirstChangedLine(m.Up, base.Up), Column: 1, Source: "history",
+		Message: fmt.Sprintf("migration %s is at the base with other text, but the edit changes no statement (only comments or blank space outside string literals and function bodies): databases that applied it are unaffected and every new database runs the same statements; %s records no checksum of applied migrations, and schemagate deploy takes it for the applied one (where its history recorded the statements' checksum: rows an earlier release wrote lack it)",
+			m.ID(), format),
+		Suggestion: "nothing to do for databases: the rehearsal replays the base's text, which runs the same statements; an edit of a statement would fail as edited-applied-migration",
+		URL:        r.URL()}
 }
 
 // Refused tells whether m is a new migration that sorts before the base's last one (OutOfOrder) and
