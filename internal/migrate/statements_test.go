@@ -91,6 +91,7 @@ func FuzzStatementsForm(f *testing.F) {
 		f.Add(s, "-- c\n")
 		f.Add(s, "/* c /* d */ */")
 	}
+	f.Add("''--", "/*\r*/") // a statement that ends the file in a -- comment
 	f.Fuzz(func(t *testing.T, sql, comment string) {
 		if strings.ContainsRune(sql+comment, 0) || !utf8.ValidString(sql+comment) {
 			return
@@ -119,7 +120,9 @@ func FuzzStatementsForm(f *testing.F) {
 			b.WriteString(sql[last:st.Pos.Offset])
 			b.WriteString(" " + comment + " ")
 			b.WriteString(st.SQL)
-			b.WriteString(" " + comment + " ")
+			// After a line break: a statement that ends the file may end with a -- comment of its own,
+			// which would take in what follows on its line (a lone \r ends it too).
+			b.WriteString("\n" + comment + " ")
 			last = st.Pos.Offset + len(st.SQL)
 		}
 		b.WriteString(sql[last:])
