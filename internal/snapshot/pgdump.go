@@ -1269,13 +1269,15 @@ func EncodeQuery(q url.Values) string {
 func queryEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 func run(ctx context.Context, env []string, bin string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, bin, args...)
+	// It runs in a process group of its own (proc.Group), with the parallel workers pg_dump forks: all of
+	// them end at once when ctx does (a signal), and when schemagate dies. A pg_dump worker left running
+	// would hold the dump's snapshot, and its locks on every table it dumps, on the database, and kept
+	// the deploy waiting, maintenance mode on, until it had dumped its table.
+	cmd := proc.Group(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	// It dies with schemagate (proc.Run): a pg_dump left running would hold its snapshot, and its locks
-	// on every table it dumps, on the database.
 	err := proc.Run(cmd)
 	return strings.TrimSpace(out.String()), err
 }
