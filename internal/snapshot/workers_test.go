@@ -2,6 +2,8 @@ package snapshot
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,4 +203,88 @@ func TestPGDumpWorkersDieWithSchemagate(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	waitWorkersGone(t, c, db, pids)
+}
+
+// TestPGDumpRestoreBrokenPartWay: the server ends the restore's session (pg_terminate_backend) while it
+// copies a big table. The hint said that the restore "may have gone through" if the connection broke
+// during the final COMMIT, and proposed pg_restore --clean by hand, which is neither one transaction nor
+// the deploy's clear: a failure part way would leave the database half cleared. It now says that
+// nothing was changed (the COMMIT had not been sent), and gives the command that restores as the deploy
+// does; that command, run here, brings the snapshot back.
+func TestPGDumpRestoreBrokenPartWay(t *testing.T) {
+	t.Parallel()
+	url, c, db := bigDatabase(t)
+	ctx := t.Context()
+	p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+	info, restore, err := p.Snapshot(ctx, "broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapped := fingerprint(t, c)
+	mustExec(t, c, "DELETE FROM big WHERE id <= 10; CREATE TABLE later (x int)")
+	changed := fingerprint(t, c)
+
+	done := make(chan error, 1)
+	go func() { done <- restore(ctx) }()
+	for {
+		var pid int
+		err := c.QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'schemagate restore'
+			AND state = 'active' AND query LIKE 'COPY public.big %'`, db).Scan(&pid)
+		if err == nil {
+			mustExec(t, c, "SELECT pg_terminate_backend("+strconv.Itoa(pid)+")")
+			break
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the restore ended (%v) before it copied table big", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	err = <-done
+	var se *Error
+	if !errors.As(err, &se) {
+		t.Fatalf("restore broken part way: %v, want a snapshot error", err)
+	}
+	if !strings.HasPrefix(se.Hint, "nothing was changed") || strings.Contains(se.Hint, "may have gone through") || strings.Contains(se.Hint, "--clean") {
+		t.Errorf("hint %q; want that nothing was changed, and no pg_restore --clean", se.Hint)
+	}
+	if got := fingerprint(t, c); got != changed {
+		t.Errorf("the broken restore changed the database:\n--- before\n%s\n--- after\n%s", changed, got)
+	}
+
+	// The command the hint gives, run as a person would, with the database's URL.
+	sql, list, dump := filepath.Join(info.Location, "restore.sql"), filepath.Join(info.Location, "restore.list"), filepath.Join(info.Location, "dump")
+	cmd := fmt.Sprintf("(cat %s; pg_restore --single-transaction -L %s -f - %s) | psql -X -v ON_ERROR_STOP=1 -d <url>", sql, list, dump)
+	if !strings.Contains(se.Hint, cmd) {
+		t.Fatalf("hint %q lacks %q", se.Hint, cmd)
+	}
+	script := "set -o pipefail 2>/dev/null; " + strings.ReplaceAll(cmd, "<url>", "'"+url+"'")
+	if out, err := exec.CommandContext(ctx, "bash", "-c", script).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	if got := fingerprint(t, c); got != snapped {
+		t.Errorf("the hint's command did not restore the snapshot:\n--- snapshot\n%s\n--- after\n%s", snapped, got)
+	}
+}
+
+// TestCommitSent: the restore may have committed only when the last statement psql sent is the final
+// COMMIT.
+func TestCommitSent(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, echo string
+		want       bool
+	}{
+		{"final commit", "BEGIN;\nCOPY public.big (id, a, b) FROM stdin;\nCOMMIT;\n", true},
+		{"copy under way", "BEGIN;\nCOPY public.big (id, a, b) FROM stdin;\n", false},
+		{"commit inside a procedure", "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$\nBEGIN\nCOMMIT;\nEND $$;\n", false},
+		{"nothing sent", "", false},
+	} {
+		if got := commitSent(tc.echo); got != tc.want {
+			t.Errorf("%s: commitSent = %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
