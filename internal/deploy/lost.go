@@ -181,7 +181,7 @@ func (d *deployer) unreachable(applied []*migrate.Migration, m *migrate.Migratio
 	if committing {
 		tx = fmt.Sprintf("%s ran in a transaction whose COMMIT was under way: whether it committed is unknown (its row in schemagate_history says applied if it did)", m.ID())
 	}
-	before := "nothing before it"
+	before := "applied nothing before it"
 	if len(applied) > 0 {
 		ids := make([]string, len(applied))
 		for i, a := range applied {

@@ -109,33 +109,7 @@ func TestDeployLostServerInTransaction(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t)
 	before := tg.checksums(t)
-	// A database that takes no new connection stands for a server that stays away; the test's own
-	// connection and the deploy lock's stay.
-	db := pgx.Identifier{tg.value(t, "SELECT current_database()")}.Sanitize()
-	cfg, err := pgx.ParseConfig(tg.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Database = "postgres"
-	admin, err := pgx.ConnectConfig(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	allow := func() {
-		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS true"); err != nil {
-			t.Error(err)
-		}
-	}
-	t.Cleanup(allow)
-	o := tg.options(t, folder(t, sleeper), "run-cut")
-	o.Clock = &fakeClock{now: time.Now()} // the reconnection's waits pass at once
-	res, err := tg.runCut(t, o, func() {
-		if _, err := admin.Exec(t.Context(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS false"); err != nil {
-			t.Fatal(err)
-		}
-	})
-	allow()
+	res, err := tg.runLost(t, tg.options(t, folder(t, sleeper), "run-cut"))
 	if err == nil || res.Outcome != OutcomeFailed {
 		t.Fatalf("outcome %s, err %v", res.Outcome, err)
 	}
@@ -171,7 +145,7 @@ func TestDeployLostServerInTransaction(t *testing.T) {
 		t.Error("maintenance mode was turned off before --recover")
 	}
 
-	o = tg.options(t, folder(t, with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})), "run-recover")
+	o := tg.options(t, folder(t, with(sleeper, map[string]string{"2_backfill.up.sql": "CREATE TABLE k9 (id int);"})), "run-recover")
 	o.Recover = true
 	res, err = Run(t.Context(), o)
 	if err != nil || res.Recovered == nil || strings.Join(res.Recovered.Undone, ",") != "1" {
@@ -190,4 +164,68 @@ func TestDeployLostServerInTransaction(t *testing.T) {
 	if after := tg.checksums(t); after == before {
 		t.Error("the database is as before the runs; want the migrations applied")
 	}
+}
+
+// TestDeployLostServerReportReadsWhole: the report of a run whose server stayed away during its first
+// migration, maintenance mode left on for --recover. It read "Maintenance mode: still on: " (the reason
+// of a failed off action, which there was none of) and "this run nothing before it."; each is a whole
+// sentence now.
+func TestDeployLostServerReportReadsWhole(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	files := with(sleeper, map[string]string{"1_customers.up.sql": "", "1_customers.down.sql": ""})
+	res, err := tg.runLost(t, tg.options(t, folder(t, files), "run-cut-first"))
+	if err == nil || res.Outcome != OutcomeFailed {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	if want := "2_backfill ran in a transaction, which cannot have committed: the server rolls back the transaction of a connection it loses; this run applied nothing before it. Once the server is back"; !strings.HasPrefix(res.Hint, want) {
+		t.Errorf("hint %q; want it to start with %q", res.Hint, want)
+	}
+	if tg.maintenance(t) != "on" {
+		t.Error("maintenance mode was turned off before --recover")
+	}
+	var text strings.Builder
+	if err := res.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	want := "Maintenance mode: still on, for deploy --recover to turn off once the server is back"
+	found := false
+	for _, l := range strings.Split(text.String(), "\n") {
+		found = found || strings.Join(strings.Fields(l), " ") == want
+	}
+	if !found {
+		t.Errorf("report lacks the line %q:\n%s", want, text.String())
+	}
+}
+
+// runLost deploys o and, once migration 2 sleeps, makes the server unreachable (the database takes no
+// new connection: a server that stays away; the test's own connection and the deploy lock's stay) and
+// terminates the deploy's work connection.
+func (tg *target) runLost(t *testing.T, o Options) (*Result, error) {
+	t.Helper()
+	db := pgx.Identifier{tg.value(t, "SELECT current_database()")}.Sanitize()
+	cfg, err := pgx.ParseConfig(tg.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database = "postgres"
+	admin, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	allow := func() {
+		if _, err := admin.Exec(context.Background(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS true"); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(allow)
+	o.Clock = &fakeClock{now: time.Now()} // the reconnection's waits pass at once
+	res, err := tg.runCut(t, o, func() {
+		if _, err := admin.Exec(t.Context(), "ALTER DATABASE "+db+" ALLOW_CONNECTIONS false"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	allow()
+	return res, err
 }

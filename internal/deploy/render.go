@@ -124,8 +124,12 @@ func (r *Result) facts() [][2]string {
 	}
 	if m := r.Maintenance; m != nil && m.On != nil {
 		v := fmt.Sprintf("%s (%s beyond the migrations)", ms(m.DurationMS), ms(m.OverheadMS))
-		if m.Off == nil {
+		switch {
+		case m.Off == nil && m.Error != "":
 			v = "still on: " + m.Error
+		case m.Off == nil:
+			// Nothing failed: the run left it on for --recover, its server gone (see unreachable).
+			v = "still on, for deploy --recover to turn off once the server is back"
 		}
 		if m.Warning != "" {
 			v += "; WARNING: " + m.Warning

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"runtime"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,5 +89,31 @@ wait $!`
 func Shell(ctx context.Context, script string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "sh", "-c", shellGuard, "sh", script)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGHUP}
+	return cmd
+}
+
+// groupGuard runs the program and arguments in "$@" as shellGuard runs a script: in the background,
+// its process group killed (kill 0) when the hangup of schemagate's death comes.
+const groupGuard = `trap 'kill -KILL 0' HUP
+"$@" &
+wait $!`
+
+// GroupWaitDelay is how long Wait waits for the output pipes of a Group command once its group is
+// killed: only a process that left the group can hold them open then.
+const GroupWaitDelay = 5 * time.Second
+
+// Group returns the command that runs program name with args in a process group of its own, under the
+// guard Shell uses, for Start: the processes the program forks (pg_dump's parallel workers) are in its
+// group, not schemagate's children, and a parent-death signal does not reach them. When ctx ends, the
+// whole group is killed (SIGKILL) at once, and Wait waits at most GroupWaitDelay more for the output;
+// when schemagate dies, the guard kills the group. Killing the program alone left its workers running:
+// a pg_dump worker carried on dumping its table, holding the output pipe open and Wait with it. The
+// program's standard input is /dev/null, and so is SIGINT ignored by it, as by a background job of sh
+// (a Ctrl-C in a terminal goes to schemagate alone, which ends ctx); its exit status is sh's.
+func Group(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", groupGuard, "sh", name}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGHUP}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = GroupWaitDelay
 	return cmd
 }

@@ -398,10 +398,13 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 	}
 	// VERBOSITY=verbose puts the SQLSTATE beside each message (see sqlState): the messages themselves are
 	// in the server's lc_messages language.
-	psql := exec.CommandContext(ctx, psqlBin, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-d", conn, "-f", "-")
+	// ECHO=queries writes each statement to standard output as psql sends it: the last one tells whether
+	// the restore's COMMIT had been sent when the connection broke (see commitSent).
+	psql := exec.CommandContext(ctx, psqlBin, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-v", "ECHO=queries", "-d", conn, "-f", "-")
 	psql.Env = append(append(os.Environ(), "PGAPPNAME=schemagate restore"), env...)
 	psql.Stdin = io.MultiReader(strings.NewReader(head), sqlOut)
-	psql.Stdout = io.Discard
+	var sent tail
+	psql.Stdout = &sent
 	var psqlErr tail
 	psql.Stderr = &psqlErr
 	// Both die with schemagate (proc.Start): psql's session then ends, and the server rolls the restore
@@ -412,13 +415,19 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 	perr := proc.Run(psql)
 	sqlOut.Close() // a psql that stopped early must not leave pg_restore blocked on a full pipe
 	derr := dump.Wait()
-	manual := "restore by hand: pg_restore --clean --if-exists -d <url> " + path
+	if perr == nil && derr == nil {
+		return nil
+	}
+	manual := byHand(path, list, head)
 	switch {
+	case perr != nil && lostConnection(psqlErr.String()) && commitSent(sent.String()):
+		return &Error{Op: "restore snapshot", Err: fmt.Errorf("%w: %s", perr, psqlErr.errors()),
+			Hint: "the connection to the server broke during the restore's final COMMIT: the restore may have gone through, or nothing was changed; check the database (the tables the migrations changed) before you " + manual}
 	case perr != nil && lostConnection(psqlErr.String()):
 		return &Error{Op: "restore snapshot", Err: fmt.Errorf("%w: %s", perr, psqlErr.errors()),
-			Hint: "the connection to the server broke: if it broke during the final COMMIT, the restore may have gone through, otherwise nothing was changed; check the database, then " + manual}
+			Hint: "nothing was changed: the connection to the server broke before the restore's COMMIT was sent, and the server rolls back the transaction of a connection it loses; once the server is back, " + manual}
 	case perr != nil:
-		hint := "nothing was changed: the restore runs in one transaction, which was rolled back; fix the cause, or " + manual
+		hint := "nothing was changed: the restore runs in one transaction, which was rolled back; fix the cause, then " + manual
 		state := sqlState(psqlErr.String())
 		if state == "42501" { // insufficient_privilege: "must be owner of", "permission denied", in any language
 			hint = "the deploy role must own the objects it restores; " + hint
@@ -431,6 +440,50 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 			Hint: "nothing was changed: the restore runs in one transaction, which never committed; " + manual}
 	}
 	return nil
+}
+
+// commitSent tells whether the last statement psql sent (echo: its standard output under ECHO=queries)
+// is the COMMIT that pg_restore --single-transaction writes last: a connection that broke then may have
+// committed the restore; one that broke before cannot have.
+func commitSent(echo string) bool {
+	lines := strings.Split(strings.TrimSpace(echo), "\n")
+	return strings.TrimSpace(lines[len(lines)-1]) == "COMMIT;"
+}
+
+// byHand says how to restore the snapshot at path by hand as the restore does it, with the same
+// guarantee: the clear (head) and the dump's SQL of the list the restore used, in one transaction, so
+// that a failure part way changes nothing. It writes both beside the dump (restore.sql, restore.list),
+// where they stay for the person. pg_restore --clean alone, without --single-transaction, leaves the
+// database half cleared when it fails part way, and drops neither what the migrations created nor the
+// objects pg_dump's own drops miss. The clear is the one this restore ran: it reads the database as it
+// is, so it still holds after other failed attempts.
+func byHand(path, list, head string) string {
+	dir := filepath.Dir(path)
+	sql, keptList := filepath.Join(dir, "restore.sql"), filepath.Join(dir, "restore.list")
+	err := os.WriteFile(sql, []byte(head), 0o600)
+	if err == nil {
+		var b []byte
+		if b, err = os.ReadFile(list); err == nil {
+			err = os.WriteFile(keptList, b, 0o600)
+		}
+	}
+	if err != nil {
+		// Without the clear, the closest is pg_restore's own drops, in one transaction.
+		return fmt.Sprintf("restore by hand in one transaction: pg_restore --single-transaction --exit-on-error --clean --if-exists -d <url> %s (the deploy's clear, which also drops what the migrations created, could not be written beside the dump: %v)",
+			shellQuote(path), err)
+	}
+	return fmt.Sprintf("restore it as the deploy does, in one transaction that changes nothing unless all of it goes through: (cat %s; pg_restore --single-transaction -L %s -f - %s) | psql -X -v ON_ERROR_STOP=1 -d <url>, then run ANALYZE",
+		shellQuote(sql), shellQuote(keptList), shellQuote(path))
+}
+
+// shellQuote quotes s for sh when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // verboseMessage matches a server message as psql prints it with VERBOSITY=verbose: "psql:<stdin>:12:
@@ -1269,13 +1322,15 @@ func EncodeQuery(q url.Values) string {
 func queryEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 func run(ctx context.Context, env []string, bin string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, bin, args...)
+	// It runs in a process group of its own (proc.Group), with the parallel workers pg_dump forks: all of
+	// them end at once when ctx does (a signal), and when schemagate dies. A pg_dump worker left running
+	// would hold the dump's snapshot, and its locks on every table it dumps, on the database, and kept
+	// the deploy waiting, maintenance mode on, until it had dumped its table.
+	cmd := proc.Group(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	// It dies with schemagate (proc.Run): a pg_dump left running would hold its snapshot, and its locks
-	// on every table it dumps, on the database.
 	err := proc.Run(cmd)
 	return strings.TrimSpace(out.String()), err
 }
