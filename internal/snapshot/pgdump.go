@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -407,6 +408,11 @@ func (p *PGDump) replay(ctx context.Context, restoreBin, psqlBin, list, path, he
 	psql.Stdout = &sent
 	var psqlErr tail
 	psql.Stderr = &psqlErr
+	// Both run in a process group of their own: a Ctrl-C in the deploy's terminal goes to the terminal's
+	// whole foreground group, and psql would cancel the statement under way and roll the restore back,
+	// where the deploy catches the signal and lets a started restore run to its end.
+	dump.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	psql.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Both die with schemagate (proc.Start): psql's session then ends, and the server rolls the restore
 	// back, instead of holding the locks of all it dropped on for as long as psql runs.
 	if err := proc.Start(dump); err != nil {

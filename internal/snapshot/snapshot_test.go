@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(killedSnapshotEnv); spec != "" {
 		takeAndWait(spec)
 	}
+	if spec := os.Getenv(interruptedRestoreEnv); spec != "" {
+		restoreThroughInterrupt(spec)
+	}
 	os.Exit(pgtest.Main(m))
 }
 
