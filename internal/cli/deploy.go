@@ -74,7 +74,10 @@ SCHEMAGATE_<NAME>_DATABASE_URL).
 Exit codes: 0 deployed or up to date, 3 blocked or rolled back (the database is as it was),
 2 usage, 1 a person must act: the deploy or its rollback failed, the window closed part-way (what
 was applied stays, the rest waits for the next window), the deploy lost its deploy lock, or
-maintenance mode could not be turned off (whatever else happened).`,
+maintenance mode could not be turned off (whatever else happened); 130 (Ctrl-C), 143 (SIGTERM) or
+129 (SIGHUP): a signal stopped the run and it ended as 1 does, a person must act (a migration left
+half applied, a rollback that failed, maintenance mode left on: the report says which). A run a
+signal stopped before its first change, or that rolled back, exits 3: the database is as it was.`,
 		Example: `  schemagate deploy --env production
   schemagate deploy --env staging --dry-run
   schemagate deploy --env production --recover
