@@ -93,7 +93,7 @@ signal stopped before its first change, or that rolled back, exits 3: the databa
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml)")
 	f.StringVar(&o.Dir, "dir", "", "migration folder (default: dir from schemagate.yml, else ./migrations)")
 	f.StringVar(&o.Format, "format", "", "migration format (default auto)")
-	f.BoolVar(&o.DryRun, "dry-run", false, "check window, history, drift and approval, print the plan, change nothing")
+	f.BoolVar(&o.DryRun, "dry-run", false, "check window, history, drift and approval, print the plan, change nothing; exit as the deploy would now (3 when it would be blocked)")
 	f.BoolVar(&o.Recover, "recover", false, "roll back an earlier run that died, turn maintenance mode off, then deploy")
 	f.BoolVar(&o.KeepApplied, "keep-applied", false, "with --recover: keep what the dead run applied instead of rolling it back (no down and no snapshot), a migration it left half applied included, once finished by hand")
 	f.StringVar(&o.Undone, "undone", "", "with --recover: the migration (`VERSION`) the dead run left half applied, outside a transaction, has been undone by hand: record it as rolled back")
