@@ -190,6 +190,15 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if err != nil {
 		return usageErr(fmt.Errorf("read %s: %w", dir, err))
 	}
+	// Files the folder's tool would not read, or would read otherwise than one expects, are said as check
+	// and lint say them, and kept in the report: a migration saved without .up never ships, and the
+	// deploy would otherwise call the database up to date.
+	var readNotes []string
+	for _, w := range set.Warnings {
+		n := fmt.Sprintf("read %s: %s", dir, w)
+		readNotes = append(readNotes, n)
+		a.deployWarning(clean(n))
+	}
 	maint, err := deploy.NewMaintenance(env.Maintenance, url, a.Getenv)
 	if err != nil {
 		return usageErr(fmt.Errorf("environments.%s.%w", o.Env, err))
@@ -219,6 +228,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		opts.Downs = a.generatedDowns(cfg, set)
 	}
 	res, runErr := deploy.Run(ctx, opts)
+	res.Notes = append(readNotes, res.Notes...)
 	if err := a.writeDeployReports(ctx, o, res, f, ref, env); err != nil {
 		a.deployWarning(fmt.Sprintf("the deploy's reports were not all written: %s (the deploy is not affected: its exit code says how it went)", cleanError(err)))
 	}
