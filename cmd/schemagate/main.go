@@ -23,7 +23,7 @@ func main() {
 	// would end the process at once, a deploy half done, with no rollback. Its output then goes nowhere:
 	// writes fail (EIO, or EPIPE, SIGPIPE being ignored) and the run carries on regardless.
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(signals, cli.StopSignals...)
 	got := make(chan os.Signal, 1)
 	go func() {
 		s := <-signals
@@ -35,7 +35,7 @@ func main() {
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	select {
 	case s := <-got:
-		code = exitCode(s, code)
+		code = cli.SignalExit(s, code)
 	default:
 	}
 	os.Exit(code)
@@ -55,16 +55,4 @@ func signalName(s os.Signal) string {
 		}
 	}
 	return s.String()
-}
-
-// exitCode is the exit code of a run that a signal stopped: 128 plus the signal's number (130 for
-// Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), as shells and CI runners expect of an interrupted command,
-// when the run ended as a tool failure (1), which is how a cancelled run ends. A run that finished its own way
-// (0 done, 3 a deploy rolled back, ...) keeps its code: it says what the database is like.
-func exitCode(s os.Signal, code int) int {
-	n, ok := s.(syscall.Signal)
-	if !ok || code != 1 {
-		return code
-	}
-	return 128 + int(n)
 }

@@ -74,7 +74,10 @@ SCHEMAGATE_<NAME>_DATABASE_URL).
 Exit codes: 0 deployed or up to date, 3 blocked or rolled back (the database is as it was),
 2 usage, 1 a person must act: the deploy or its rollback failed, the window closed part-way (what
 was applied stays, the rest waits for the next window), the deploy lost its deploy lock, or
-maintenance mode could not be turned off (whatever else happened).`,
+maintenance mode could not be turned off (whatever else happened); 130 (Ctrl-C), 143 (SIGTERM) or
+129 (SIGHUP): a signal stopped the run and it ended as 1 does, a person must act (a migration left
+half applied, a rollback that failed, maintenance mode left on: the report says which). A run a
+signal stopped before its first change, or that rolled back, exits 3: the database is as it was.`,
 		Example: `  schemagate deploy --env production
   schemagate deploy --env staging --dry-run
   schemagate deploy --env production --recover
@@ -90,7 +93,7 @@ maintenance mode could not be turned off (whatever else happened).`,
 	f.StringVar(&o.ConfigFile, "config", "", "configuration file (default ./schemagate.yml)")
 	f.StringVar(&o.Dir, "dir", "", "migration folder (default: dir from schemagate.yml, else ./migrations)")
 	f.StringVar(&o.Format, "format", "", "migration format (default auto)")
-	f.BoolVar(&o.DryRun, "dry-run", false, "check window, history, drift and approval, print the plan, change nothing")
+	f.BoolVar(&o.DryRun, "dry-run", false, "check window, history, drift and approval, print the plan, change nothing; exit as the deploy would now (3 when it would be blocked)")
 	f.BoolVar(&o.Recover, "recover", false, "roll back an earlier run that died, turn maintenance mode off, then deploy")
 	f.BoolVar(&o.KeepApplied, "keep-applied", false, "with --recover: keep what the dead run applied instead of rolling it back (no down and no snapshot), a migration it left half applied included, once finished by hand")
 	f.StringVar(&o.Undone, "undone", "", "with --recover: the migration (`VERSION`) the dead run left half applied, outside a transaction, has been undone by hand: record it as rolled back")
@@ -187,6 +190,15 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	if err != nil {
 		return usageErr(fmt.Errorf("read %s: %w", dir, err))
 	}
+	// Files the folder's tool would not read, or would read otherwise than one expects, are said as check
+	// and lint say them, and kept in the report: a migration saved without .up never ships, and the
+	// deploy would otherwise call the database up to date.
+	var readNotes []string
+	for _, w := range set.Warnings {
+		n := fmt.Sprintf("read %s: %s", dir, w)
+		readNotes = append(readNotes, n)
+		a.deployWarning(clean(n))
+	}
 	maint, err := deploy.NewMaintenance(env.Maintenance, url, a.Getenv)
 	if err != nil {
 		return usageErr(fmt.Errorf("environments.%s.%w", o.Env, err))
@@ -216,6 +228,7 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 		opts.Downs = a.generatedDowns(cfg, set)
 	}
 	res, runErr := deploy.Run(ctx, opts)
+	res.Notes = append(readNotes, res.Notes...)
 	if err := a.writeDeployReports(ctx, o, res, f, ref, env); err != nil {
 		a.deployWarning(fmt.Sprintf("the deploy's reports were not all written: %s (the deploy is not affected: its exit code says how it went)", cleanError(err)))
 	}

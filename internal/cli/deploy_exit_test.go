@@ -2,6 +2,15 @@ package cli
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/deploy"
@@ -51,4 +60,101 @@ func TestDeployExit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDeployExitCodesDocumented: every exit code a deploy can return is in `deploy --help`'s list and in
+// the summaries of docs/deploy.md and the README. The codes are those deployExit gives for every outcome
+// of internal/deploy (read from its source, so a new outcome is covered), usage, and each of those a
+// stop signal turns into 128 plus its number (SignalExit): 130 and 143 were only in a paragraph on
+// signals, and a CI job stopped with 143 left its reader to guess what state the database was in.
+func TestDeployExitCodesDocumented(t *testing.T) {
+	t.Parallel()
+	codes := map[int]bool{ExitUsage: true} // flags, the configuration, the folder
+	leftOn := &deploy.MaintenanceResult{Error: "turn maintenance mode off: exit status 7", Hint: "turn it off by hand"}
+	for _, outcome := range deployOutcomes(t) {
+		for _, ok := range []bool{true, false} {
+			for _, maint := range []*deploy.MaintenanceResult{nil, leftOn} {
+				for _, runErr := range []error{nil, errors.New(outcome), &deploy.Blocked{Reason: "too old", Err: &deploy.ServerVersionError{Version: "12.18", Num: 120018}}} {
+					res := &deploy.Result{Outcome: outcome, OK: ok, Maintenance: maint}
+					code := ExitOK
+					var ee *ExitError
+					if err := deployExit(res, runErr); errors.As(err, &ee) {
+						code = ee.Code
+					}
+					codes[code] = true
+				}
+			}
+		}
+	}
+	for code := range maps.Clone(codes) {
+		for _, s := range StopSignals {
+			codes[SignalExit(s, code)] = true
+		}
+	}
+	if len(codes) < 7 { // 0 1 2 3 129 130 143 as of writing: fewer means this test reads nothing
+		t.Fatalf("only exit codes %v found", slices.Sorted(maps.Keys(codes)))
+	}
+	_, help, _ := run(t, nil, "deploy", "--help")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := os.ReadFile("../../docs/deploy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range []struct{ name, text, start string }{
+		{"deploy --help", help, "Exit codes: 0 deployed"},
+		{"docs/deploy.md", string(docs), "Exit codes: 0 deployed"},
+		{"README.md", string(readme), "Exit codes: `0` deployed"},
+	} {
+		_, list, found := strings.Cut(doc.text, doc.start)
+		if !found {
+			t.Errorf("%s has no exit code list starting %q", doc.name, doc.start)
+			continue
+		}
+		list, _, _ = strings.Cut(doc.start+list, "\n\n") // the paragraph
+		said := map[int]bool{}
+		for _, w := range regexp.MustCompile(`\d+`).FindAllString(list, -1) {
+			n, _ := strconv.Atoi(w)
+			said[n] = true
+		}
+		for _, code := range slices.Sorted(maps.Keys(codes)) {
+			if !said[code] {
+				t.Errorf("%s's exit codes lack %d:\n%s", doc.name, code, list)
+			}
+		}
+	}
+}
+
+// deployOutcomes reads the values of the Outcome constants from internal/deploy's source.
+func deployOutcomes(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "../deploy/result.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			v := spec.(*ast.ValueSpec)
+			for i, name := range v.Names {
+				if lit, ok := v.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(name.Name, "Outcome") {
+					s, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					outcomes = append(outcomes, s)
+				}
+			}
+		}
+	}
+	if len(outcomes) < 5 {
+		t.Fatalf("only outcomes %v in ../deploy/result.go", outcomes)
+	}
+	return outcomes
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,24 @@ const (
 	ExitBlocked = 3 // a migration or round trip failed, or policy blocks the change
 	ExitPending = 4 // DBA approval pending
 )
+
+// StopSignals are the signals that stop a run and let it clean up (main catches them): Ctrl-C, SIGTERM
+// (a cancelled CI job) and SIGHUP (the terminal or ssh session that ran it went away), whose Go default
+// would end the process at once, a deploy half done.
+var StopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// SignalExit is the exit code of a run that signal s stopped and that ended with code: 128 plus the
+// signal's number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), as shells and CI runners expect
+// of an interrupted command, when the run ended as a failure (1), which is how a cancelled run ends. A
+// run that finished its own way (0 done, 3 a deploy rolled back, ...) keeps its code: it says what the
+// database is like.
+func SignalExit(s os.Signal, code int) int {
+	n, ok := s.(syscall.Signal)
+	if !ok || code != ExitFailure {
+		return code
+	}
+	return 128 + int(n)
+}
 
 // ExitError carries an exit code through cobra to Main.
 type ExitError struct {

@@ -76,7 +76,7 @@ func TestDeployKilledThenRecovered(t *testing.T) {
 	writeFolder(t, dir, files)
 
 	seen := startAndKill(t, tg.url, dir, nil)
-	if !strings.HasPrefix(seen, "maintenance mode on") {
+	if !strings.HasPrefix(seen, "turning maintenance mode on\nmaintenance mode on") {
 		t.Fatalf("child output: %q", seen)
 	}
 	if tg.maintenance(t) != "on" {

@@ -186,6 +186,9 @@ type deployer struct {
 	// to them.
 	created, rekeyed bool
 	imported         *Imported
+	// closed is, in a dry run, what the deploy would be blocked by now for want of a window: the dry run
+	// goes on to show the plan and what else would stop the deploy, then ends with it.
+	closed *Blocked
 	// stop is the *Blocked of a run that a signal stopped before its first change; finish completes its
 	// reason with what the run did (see account).
 	stop *Blocked
@@ -436,28 +439,33 @@ func (d *deployer) window(ctx context.Context) error {
 		d.progress("%s; breaking it: %s", closed, d.o.Reason)
 		return nil
 	}
+	var blocked *Blocked
+	if len(next) == 0 {
+		blocked = &Blocked{Reason: closed + " and no window opens in the next two years", Hint: "check windows and blackouts"}
+	} else if wait := next[0].Start.Sub(now); d.env.OutsideWindow != "wait" || wait > d.env.MaxWait {
+		blocked = &Blocked{Reason: fmt.Sprintf("%s; the next window opens at %s (in %s)",
+			closed, next[0].Start.Format(time.RFC3339), wait.Round(time.Second)),
+			Hint: "wait for it (outside_window: wait with a max_wait covering it) or break it with --break-window --reason"}
+	}
 	if d.o.DryRun {
-		// The verdict the deploy would reach now, without waiting for it.
+		// The verdict the deploy would reach now, without waiting for it. A block ends the dry run as it
+		// would the deploy (exit 3), once the plan is shown (see dryRun).
 		switch {
 		case len(next) == 0:
 			d.note("%s and no window opens in the next two years; the deploy would be blocked", closed)
-		case d.env.OutsideWindow != "wait" || next[0].Start.Sub(now) > d.env.MaxWait:
+		case blocked != nil:
 			d.note("%s; the next window opens at %s (in %s); the deploy would be blocked (outside_window: %s)",
 				closed, next[0].Start.Format(time.RFC3339), next[0].Start.Sub(now).Round(time.Second), cmp.Or(d.env.OutsideWindow, "fail"))
 		default:
 			d.note("%s; the deploy would wait until %s (%s), then go on", closed, next[0].Start.Format(time.RFC3339), next[0].Start.Sub(now).Round(time.Second))
 		}
+		d.closed = blocked
 		return nil
 	}
-	if len(next) == 0 {
-		return &Blocked{Reason: closed + " and no window opens in the next two years", Hint: "check windows and blackouts"}
+	if blocked != nil {
+		return blocked
 	}
 	wait := next[0].Start.Sub(now)
-	if d.env.OutsideWindow != "wait" || wait > d.env.MaxWait {
-		return &Blocked{Reason: fmt.Sprintf("%s; the next window opens at %s (in %s)",
-			closed, next[0].Start.Format(time.RFC3339), wait.Round(time.Second)),
-			Hint: "wait for it (outside_window: wait with a max_wait covering it) or break it with --break-window --reason"}
-	}
 	d.progress("%s; waiting until %s (%s)", closed, next[0].Start.Format(time.RFC3339), wait.Round(time.Second))
 	select {
 	case <-ctx.Done():
@@ -894,10 +902,17 @@ func (d *deployer) dryRun(ctx context.Context) error {
 			return d.halfwayBlocked(ctx, r)
 		}
 		if !d.o.Recover {
-			return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
+			b := &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
 				Hint: "run again with --recover to roll back what it applied and turn maintenance mode off"}
+			if d.maintenanceLeftOn(dead, true) {
+				b.Hint = "run again with --recover to roll back what it applied and turn maintenance mode off; maintenance mode stays on until then, so that its snapshot can still be restored"
+			}
+			return b
 		}
 		d.note("--recover would first roll back what run %s applied", r.RunID)
+	}
+	if free {
+		d.maintenanceLeftOn(dead, false)
 	}
 	pending, err := d.preflight(ctx)
 	if err != nil {
@@ -915,7 +930,40 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	if len(pending) == 0 {
 		d.progress("nothing to deploy")
 	}
+	if len(pending) > 0 { // with nothing pending the deploy records no run, and so cannot clash
+		used, err := d.hist.runUsed(ctx, conn, d.o.RunID)
+		if err != nil {
+			return lockBlocked(err)
+		}
+		if used {
+			return runIDUsed(d.o.RunID)
+		}
+	}
+	if d.closed != nil {
+		return d.closed
+	}
 	return nil
+}
+
+// maintenanceLeftOn notes, in a dry run, maintenance mode that earlier runs (dead) left on, as the deploy
+// would find it: the deploy turns it off as it ends, whatever happens, unless a run that did not finish
+// left it on (unfinished) and this is no --recover, which leaves it on for that run's snapshot. It
+// reports whether any run left it on.
+func (d *deployer) maintenanceLeftOn(dead []deadRun, unfinished bool) bool {
+	on := false
+	for _, r := range dead {
+		if !r.MaintenanceOn {
+			continue
+		}
+		on = true
+		if unfinished {
+			d.note("maintenance mode, left on by run %s, stays on until --recover: turning it off would make its snapshot unsafe to restore", r.RunID)
+		} else {
+			d.note("maintenance mode is on, left on by run %s (%s, started %s): the deploy would turn it off as it ends, whatever happens",
+				r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339))
+		}
+	}
+	return on
 }
 
 // finish turns maintenance mode off, records the run, releases the lock and fills the outcome.

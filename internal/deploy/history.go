@@ -567,12 +567,30 @@ func (h history) startRun(ctx context.Context, conn *pgx.Conn, o *Options, broke
 		o.RunID, o.Env, o.Holder, o.Commit, o.PR, o.JobURL, brokeWindow, o.Reason, string(before))
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
-		return nil, &Blocked{Reason: fmt.Sprintf("run id %s was used by an earlier run", o.RunID), Hint: "pass a new --run-id"}
+		return nil, runIDUsed(o.RunID)
 	}
 	if err != nil {
 		return nil, h.fail(ctx, conn, err, "record the run", "RowExclusiveLock", "schemagate_runs")
 	}
 	return &runRow{h: h, conn: conn, id: o.RunID}, nil
+}
+
+// runIDUsed blocks a run whose id an earlier run has: history keys its records by it.
+func runIDUsed(id string) *Blocked {
+	return &Blocked{Reason: fmt.Sprintf("run id %s was used by an earlier run", id), Hint: "pass a new --run-id"}
+}
+
+// runUsed reports whether history has a run with id, which startRun would refuse (a dry run asks).
+func (h history) runUsed(ctx context.Context, conn *pgx.Conn, id string) (bool, error) {
+	var used bool
+	err := conn.QueryRow(ctx, fmt.Sprintf("SELECT EXISTS (SELECT FROM %s WHERE run_id = $1)", h.table("schemagate_runs")), id).Scan(&used)
+	if isUndefined(err) { // never deployed to (a dry run does not create the tables)
+		return false, nil
+	}
+	if err != nil {
+		return false, h.fail(ctx, conn, err, "read runs", "AccessShareLock", "schemagate_runs")
+	}
+	return used, nil
 }
 
 func (r *runRow) set(ctx context.Context, column string, value any) error {

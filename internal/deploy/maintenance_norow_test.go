@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,5 +138,69 @@ func TestMaintenanceSQLWithoutRowCount(t *testing.T) {
 	merge := "MERGE INTO app_settings t USING (SELECT 'maintenance' AS k) s ON t.key = s.k WHEN MATCHED THEN UPDATE SET value = 'on'"
 	if err := (&SQLAction{URL: tg.url, SQL: merge}).Run(t.Context()); err != nil {
 		t.Errorf("%s: %v", merge, err)
+	}
+}
+
+// TestDeployMaintenanceOnNoRowLeavesItOff: an on SQL that changes no row (a misspelt key) put nothing in
+// maintenance mode, and the deploy says so: its progress said "maintenance mode on" before the action
+// ran, and then, running the off action on the way out, warned that maintenance mode "may still be on"
+// when an off SQL that checks the flag (AND value <> 'off') changed no row either. The off action is not
+// run now, unless an earlier run had left maintenance mode on, which must still go off.
+func TestDeployMaintenanceOnNoRowLeavesItOff(t *testing.T) {
+	t.Parallel()
+	const on = "UPDATE app_settings SET value = 'on' WHERE key = 'maintenence'"
+	for _, tc := range []struct {
+		name      string
+		off       string
+		inherited bool // an earlier run left maintenance mode on
+	}{
+		{"off SQL that checks the flag", "UPDATE app_settings SET value = 'off' WHERE key = 'maintenance' AND value <> 'off'", false},
+		{"off SQL that leaves a trace", "INSERT INTO off_log VALUES (now()); UPDATE app_settings SET value = 'off' WHERE key = 'maintenance'", false},
+		{"left on by an earlier run", "INSERT INTO off_log VALUES (now()); UPDATE app_settings SET value = 'off' WHERE key = 'maintenance'", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t)
+			tg.exec(t, "CREATE TABLE off_log (at timestamptz)")
+			if tc.inherited {
+				deployed(t, tg, folder(t, map[string]string{"1_customers.up.sql": goodMigrations["1_customers.up.sql"]}), "run-0")
+				tg.exec(t, "UPDATE schemagate.schemagate_runs SET maintenance_on = true WHERE run_id = 'run-0'")
+				tg.exec(t, "UPDATE app_settings SET value = 'on' WHERE key = 'maintenance'")
+			}
+			o := tg.options(t, folder(t, goodMigrations), "run-1")
+			sqlSwitch(t, tg, &o, on, tc.off)
+			var progress []string
+			o.Progress = func(msg string) { t.Log(msg); progress = append(progress, msg) }
+			res, err := runBounded(t, o)
+			var b *Blocked
+			if !errors.As(err, &b) || !strings.Contains(b.Reason, "maintenance mode did not go on") {
+				t.Fatalf("err %v; want blocked: maintenance mode did not go on", err)
+			}
+			said := strings.Join(progress, "\n")
+			if slices.Contains(progress, "maintenance mode on") {
+				t.Errorf("progress says maintenance mode is on, though the on action failed:\n%s", said)
+			}
+			if !slices.Contains(progress, "turning maintenance mode on") {
+				t.Errorf("progress does not say the on action runs:\n%s", said)
+			}
+			m := res.Maintenance
+			if m == nil || m.LeftOn() || m.Warning != "" || strings.Contains(said+strings.Join(res.Notes, "\n"), "may still be on") {
+				t.Errorf("maintenance %+v, notes %q, progress:\n%s\nwant no warning that maintenance mode may be on", m, res.Notes, said)
+			}
+			offRan := tg.value(t, "SELECT count(*)::text FROM off_log") != "0"
+			switch {
+			case tc.inherited && !offRan:
+				t.Error("maintenance mode, left on by an earlier run, was not turned off")
+			case tc.inherited && tg.maintenance(t) != "off":
+				t.Errorf("maintenance flag %q after its off action", tg.maintenance(t))
+			case !tc.inherited && offRan:
+				t.Error("the off action ran, though nothing had turned maintenance mode on")
+			case !tc.inherited && tg.maintenance(t) != "off":
+				t.Errorf("maintenance flag %q", tg.maintenance(t))
+			}
+			if got := tg.value(t, "SELECT count(*)::text FROM schemagate.schemagate_runs WHERE maintenance_on"); got != "0" {
+				t.Errorf("%s runs are recorded with maintenance mode on", got)
+			}
+		})
 	}
 }

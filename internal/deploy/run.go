@@ -134,7 +134,8 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 	if d.res.Maintenance == nil {
 		d.res.Maintenance = &MaintenanceResult{}
 	}
-	d.progress("maintenance mode on")
+	// Said once done: an action that fails has not put the application in maintenance mode.
+	d.progress("turning maintenance mode on")
 	if err := d.o.Maintenance.On(ctx); err != nil {
 		d.res.Maintenance.Error = err.Error()
 		// Blocked: the database is as it was (maintenance mode is switched off again on the way out).
@@ -145,27 +146,39 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 		b := &Blocked{Reason: reason + "; nothing was changed",
 			Hint: "check the maintenance.on action (and that what it calls is up), then deploy again"}
 		var nr *NoRowError
-		if errors.As(err, &nr) {
+		var lw *LockWaitError
+		switch {
+		case errors.As(err, &nr):
 			// The switch did not move: migrating now would change the schema under an application that
-			// still serves. Its off action runs on the way out, as after any failed on action.
+			// still serves. Nothing turned maintenance mode on, so the off action is not run (unless an
+			// earlier run left it on): after an on SQL whose WHERE clause matches no row, an off SQL
+			// that checks the flag changes no row either, and the run warned that maintenance mode
+			// "may still be on", as if it had gone on.
 			b.Reason = reason + "; maintenance mode did not go on, so no migration ran; nothing was changed"
 			b.Hint = "fix the maintenance.on SQL so that it changes the row that puts the application in maintenance mode (its WHERE clause, the key's spelling, that the row exists), then deploy again"
-		}
-		var lw *LockWaitError
-		if errors.As(err, &lw) {
+			d.maintenanceNeverOn(ctx)
+		case errors.As(err, &lw):
 			// Its SQL waited for a lock and its transaction was rolled back: maintenance mode did not go
 			// on, and the off action would only wait for the same lock (unless an earlier run left it on).
 			b.Hint = lw.Hint + ", then deploy again (lock_timeout bounds how long the maintenance SQL waits)"
-			if !d.res.Maintenance.Inherited {
-				d.maintOn = false
-				_ = d.run.set(ctx, "maintenance_on", false)
-			}
+			d.maintenanceNeverOn(ctx)
 		}
 		return b
 	}
 	now := d.clock.Now().UTC()
 	d.res.Maintenance.On = &now
+	d.progress("maintenance mode on")
 	return nil
+}
+
+// maintenanceNeverOn records that the on action left maintenance mode as it was, off, so that the run
+// does not turn it off on the way out, unless an earlier run had left it on, which must go off.
+func (d *deployer) maintenanceNeverOn(ctx context.Context) {
+	if d.res.Maintenance.Inherited {
+		return
+	}
+	d.maintOn = false
+	_ = d.run.set(ctx, "maintenance_on", false)
 }
 
 func (d *deployer) takeSnapshot(ctx context.Context) error {

@@ -101,7 +101,11 @@ func (r *reader) readFlyway() {
 		case problem.msg != "":
 			// SqlMigrationResolver skips a name ResourceNameParser finds invalid; only
 			// validateMigrationNaming=true has ResourceNameValidator refuse it.
-			r.warnf(p, 0, namingHint+"; with flyway.validateMigrationNaming=true Flyway refuses such a name instead",
+			hint := namingHint
+			if problem.rename != "" {
+				hint = "rename it " + problem.rename + " if it is a migration: " + hint
+			}
+			r.warnf(p, 0, hint+"; with flyway.validateMigrationNaming=true Flyway refuses such a name instead",
 				"ignored: %s: Flyway skips such a name (validateMigrationNaming is false)", problem.msg)
 			continue
 		case kind == 0 && naming.callback(base):
@@ -113,7 +117,11 @@ func (r *reader) readFlyway() {
 			r.errorf(p, 0, namingHint, "not a Flyway migration file name: Flyway refuses it (validateMigrationNaming=true)")
 			continue
 		case kind == 0:
-			r.warnf(p, 0, "Flyway reads "+naming.describe(), "ignored: not a Flyway migration file name")
+			hint := "Flyway reads " + naming.describe()
+			if leadingDigits(base) != "" { // 4__add_users.sql: the prefix is missing
+				hint = "rename it " + path.Join(path.Dir(p), naming.versioned+base) + " if it is a migration: " + hint
+			}
+			r.warnf(p, 0, hint, "ignored: not a Flyway migration file name")
 			continue
 		}
 		src, ok := r.load(p)
@@ -276,6 +284,9 @@ type nameProblem struct {
 	// validateMigrationNaming=true, refuses the folder). Otherwise Flyway runs the file and schemagate
 	// cannot read it.
 	skipped bool
+	// rename is the name Flyway would read the file by, when the mistake is plain (a lower-case prefix,
+	// one _ for the separator).
+	rename string
 }
 
 // parse splits a script name as Flyway's ResourceNameParser does: the first suffix the name ends with is
@@ -333,7 +344,12 @@ func (n flywayNaming) parse(base string) (kind byte, version, desc string, probl
 		case !looksVersioned:
 			return 0, "", "", problem
 		case !found:
-			return 0, "", "", nameProblem{msg: "Flyway file name has no " + n.separator + " between version and description", skipped: true}
+			pb := nameProblem{msg: "Flyway file name has no " + n.separator + " between version and description", skipped: true}
+			// V3_add_users: one _ where the separator goes (after the version's digits and dots).
+			if i := strings.IndexFunc(raw, func(c rune) bool { return c != '.' && (c < '0' || c > '9') }); i > 0 && raw[i] == n.separator[0] {
+				pb.rename = p.prefix + raw[:i] + n.separator + strings.TrimLeft(raw[i:], n.separator[:1]) + suffix
+			}
+			return 0, "", "", pb
 		}
 		return 0, "", "", nameProblem{msg: "invalid Flyway version " + raw + " (want numbers separated by . or _)", skipped: true}
 	}
@@ -342,7 +358,8 @@ func (n flywayNaming) parse(base string) (kind byte, version, desc string, probl
 			continue
 		}
 		if c := stem[len(p.prefix)]; strings.EqualFold(stem[:len(p.prefix)], p.prefix) && c >= '0' && c <= '9' {
-			return 0, "", "", nameProblem{msg: fmt.Sprintf("Flyway prefixes are case-sensitive: %s, %s and %s", n.versioned, n.undo, n.repeatable), skipped: true}
+			return 0, "", "", nameProblem{msg: fmt.Sprintf("Flyway prefixes are case-sensitive: %s, %s and %s", n.versioned, n.undo, n.repeatable), skipped: true,
+				rename: p.prefix + stem[len(p.prefix):] + suffix}
 		}
 	}
 	return 0, "", "", problem

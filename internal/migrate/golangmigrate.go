@@ -140,8 +140,21 @@ func golangMigrateNameHint(name string) string {
 		return "golang-migrate matches .up. and .down. in lower case only: rename it " +
 			m[1] + "_" + m[2] + "." + strings.ToLower(m[3]) + "." + m[4] + " if it is a migration"
 	}
+	// A name with a version but no .up. or .down. (0013_noup.sql, 13-x.up.sql): the rename it needs.
+	if m := golangMigrateNearName.FindStringSubmatch(name); m != nil && m[2] != "" {
+		base := m[1] + "_" + m[2]
+		if m[3] != "" {
+			return "golang-migrate reads {version}_{title}.up.sql and .down.sql, with _ after the version: rename it " + base + m[3] + ".sql if it is a migration"
+		}
+		return "golang-migrate reads {version}_{title}.up.sql and .down.sql: rename it " + base + ".up.sql (its down, if any, " +
+			base + ".down.sql) if it is a migration; otherwise move it out of the migration folder"
+	}
 	return "if it is a migration, name it {version}_{title}.up.sql (with a {version}_{title}.down.sql); otherwise move it out of the migration folder"
 }
+
+// golangMigrateNearName is a .sql name with a leading version that golang-migrate does not read: the
+// version, the title after the separators, and the .up.sql or .down.sql it ends with, if any.
+var golangMigrateNearName = regexp.MustCompile(`^([0-9]+)[-_. ]*(.*?)(\.up|\.down)?\.(?i:sql)$`)
 
 // golangMigrateBOM is the hint on a file that starts with a byte-order mark.
 const golangMigrateBOM = "golang-migrate sends the byte-order mark to PostgreSQL, which rejects it: save the file as UTF-8 without BOM"

@@ -157,7 +157,7 @@ func TestGolangMigrateSkippedNames(t *testing.T) {
 	}
 	want := []string{
 		"2_Add_B.UP.sql: ignored: not a golang-migrate file name: golang-migrate never runs it (it skips the names it cannot parse) (hint: golang-migrate matches .up. and .down. in lower case only: rename it 2_Add_B.up.sql if it is a migration)",
-		"3_notes.sql: ignored: not a golang-migrate file name: golang-migrate never runs it (it skips the names it cannot parse) (hint: if it is a migration, name it {version}_{title}.up.sql (with a {version}_{title}.down.sql); otherwise move it out of the migration folder)",
+		"3_notes.sql: ignored: not a golang-migrate file name: golang-migrate never runs it (it skips the names it cannot parse) (hint: golang-migrate reads {version}_{title}.up.sql and .down.sql: rename it 3_notes.up.sql (its down, if any, 3_notes.down.sql) if it is a migration; otherwise move it out of the migration folder)",
 	}
 	var got []string
 	for _, w := range set.Warnings {
