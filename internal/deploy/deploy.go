@@ -192,6 +192,10 @@ type deployer struct {
 	// awaitRecover is set when the server went away for good (see unreachable): the run stays recorded
 	// as running, and maintenance mode as it is, for deploy --recover to undo the run.
 	awaitRecover bool
+	// afterRecovery is, in a dry run with --recover, the status that the recovery of the runs that did not
+	// finish records for history keys (planRecoveries): the plan of the deploy that follows reads history
+	// as the recovery leaves it, as the real deploy does.
+	afterRecovery map[string]string
 	// serverStatementTimeout is the statement_timeout the work session started with, and
 	// serverStatementSource where it came from (pg_settings.source); see statementTimeout.
 	serverStatementTimeout time.Duration
@@ -717,6 +721,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 	if err != nil {
 		return nil, err
 	}
+	applyRecovery(latest, d.afterRecovery)
 	var imported *Imported
 	var importDrift []string
 	if len(latest) == 0 {
@@ -879,6 +884,7 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	if err != nil {
 		return lockBlocked(err)
 	}
+	var running []deadRun
 	for _, r := range dead {
 		if !free {
 			break
@@ -896,7 +902,13 @@ func (d *deployer) dryRun(ctx context.Context) error {
 			return &Blocked{Reason: fmt.Sprintf("run %s (%s, started %s) did not finish", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339)),
 				Hint: "run again with --recover to roll back what it applied and turn maintenance mode off"}
 		}
-		d.note("--recover would first roll back what run %s applied", r.RunID)
+		running = append(running, r)
+	}
+	if len(running) > 0 || (free && d.o.Undone != "") {
+		// The plan the recovery follows, and the deploy after it, which applies again what it rolls back.
+		if err := d.planRecoveries(ctx, running); err != nil {
+			return err
+		}
 	}
 	pending, err := d.preflight(ctx)
 	if err != nil {

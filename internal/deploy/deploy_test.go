@@ -830,8 +830,8 @@ func TestDeployDryRunSeesWhatBlocksTheDeploy(t *testing.T) {
 	}
 	o.Recover = true
 	res, err := Run(t.Context(), o)
-	if err != nil || !strings.Contains(strings.Join(res.Notes, "\n"), "--recover would first roll back what run run-dead applied") {
-		t.Errorf("dry run with --recover: %v, notes %q", err, res.Notes)
+	if err != nil || res.Recovered == nil || res.Recovered.Plan != "run run-dead: nothing of it to roll back (no migration of it had been applied); then deploy the pending migrations" {
+		t.Errorf("dry run with --recover: %v, recovery %+v", err, res.Recovered)
 	}
 	o = tg.options(t, set, "run-dry-2")
 	o.DryRun, o.URL = true, "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"

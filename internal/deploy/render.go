@@ -182,6 +182,8 @@ func (r *Result) facts() [][2]string {
 			byHand = "; " + rc.ByHand
 		}
 		switch {
+		case rc.Plan != "":
+			add("Recovery plan", rc.Plan)
 		case rc.Failed != "":
 			add("Recovery", fmt.Sprintf("run %s: FAILED: %s%s", rc.RunID, rc.Failed, notRestored))
 		case len(rc.Kept) > 0:

@@ -199,8 +199,13 @@ type Recovery struct {
 	// ByHand says what a person did by hand to the migration the run left half applied, as they told
 	// --recover ("4_nt finished by hand (--keep-applied)", "4_nt undone by hand (--undone 4)").
 	ByHand string `json:"by_hand,omitempty"`
+	// Why says why only the snapshot could undo the run (Method snapshot), as RollbackResult.Why.
+	Why string `json:"why,omitempty"`
 	// Failed says why the recovery could not undo the run; nothing after it ran.
 	Failed string `json:"failed,omitempty"`
+	// Plan is set by a dry run with --recover, whose recovery has not run: what it would do (or where it
+	// would stop), read from history as the recovery reads it; the fields above say the same.
+	Plan string `json:"plan,omitempty"`
 	// MaintenanceOff is set when the run had left maintenance mode on and this run turned it off.
 	MaintenanceOff bool `json:"maintenance_off,omitempty"`
 }
