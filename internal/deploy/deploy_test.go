@@ -274,6 +274,8 @@ func TestDeployDrift(t *testing.T) {
 		want  string
 	}{
 		{"changed file", with(goodMigrations, map[string]string{"2_backfill.up.sql": "SELECT 2;"}), "2_backfill (2_backfill.up.sql) changed after it was applied"},
+		{"another migration under the version", with(goodMigrations, map[string]string{"2_backfill.up.sql": "", "2_backfill.down.sql": "", "2_other.up.sql": "SELECT 2;"}),
+			"version 2 was applied as backfill; the folder has other (2_other.up.sql) under that version instead"},
 		{"missing file", with(goodMigrations, map[string]string{"3_fk.up.sql": "", "3_fk.down.sql": ""}), "version 3 (fk) is applied but missing"},
 		{"inserted before applied", with(goodMigrations, map[string]string{"0_early.up.sql": "SELECT 1;"}), "sorts before applied"},
 	}

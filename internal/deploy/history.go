@@ -381,6 +381,10 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 			changed = append(changed, fmt.Sprintf("applied migration %s changed since it was applied, but not its up script as Flyway's checksum reads it (empty lines and line endings aside; or only its undo script changed), so this is no drift, and a rollback runs the scripts as they are now", m.ID()))
 		case m.UpChecksumMatches(r.UpChecksum):
 			changed = append(changed, fmt.Sprintf("the down or verify script of applied migration %s changed since it was applied; its up did not, so this is no drift, and a rollback runs the scripts as they are now", m.ID()))
+		case r.Name != "" && r.Name != m.Name:
+			// Another migration took the version: "m changed" would name one that was never applied.
+			drift = append(drift, fmt.Sprintf("version %s was applied as %s; the folder has %s (%s) under that version instead (checksum %s, applied %s)",
+				r.Version, r.Name, m.Name, fileOf(m), short(m.Checksum), short(r.Checksum)))
 		case r.UpChecksum == "":
 			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied (checksum %s, applied %s; history from before schemagate recorded the up's own checksum cannot tell a changed down from a changed up)",
 				m.ID(), fileOf(m), short(m.Checksum), short(r.Checksum)))
