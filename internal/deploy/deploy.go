@@ -331,11 +331,11 @@ func (d *deployer) deploy(ctx context.Context) error {
 		return b
 	}
 	for _, r := range dead {
-		if r.MaintenanceOn {
+		if r.MaintenanceOn && !d.maintOn {
 			// An earlier run left maintenance mode on (it died, or could not turn it off): it must go off
-			// whatever happens next.
+			// whatever happens next. It has been on since that run turned it on (the oldest such run).
 			d.maintOn = true
-			d.res.Maintenance = &MaintenanceResult{Inherited: true}
+			d.res.Maintenance = &MaintenanceResult{Inherited: true, InheritedFrom: r.RunID, Since: r.MaintenanceSince}
 		}
 	}
 	if len(running) > 0 || o.Undone != "" {
@@ -586,7 +586,10 @@ func (d *deployer) acquire(ctx context.Context) error {
 			// cannot clear the row: it goes on to its end, without the lock.
 			d.note("the deploy lock row of %s was left by that run, which lost the deploy lock and then ended (%s)", stale, ended)
 		} else {
-			d.note("the deploy lock row of %s was left by a process that died", stale)
+			// Its run recorded no end. Its process may have died, but a run whose database server stayed
+			// away ends (exit 1) leaving the row and its run recorded running as well, and a run that lost
+			// its lock's session may still be at work (a deploy stops at such a run, see deadRunGone).
+			d.note("the deploy lock row of %s was left by that run, which did not record its end: it ended without reaching the database server to record its outcome (its server went away, or its process died), or lost its lock and is still running", stale)
 		}
 	}
 	if err := d.connect(ctx); err != nil {
@@ -972,6 +975,9 @@ func (d *deployer) finish(ctx context.Context, err error) {
 	}
 	for _, m := range d.res.Migrations {
 		d.res.MigrationsMS += m.DurationMS
+	}
+	if mr := d.res.Maintenance; mr != nil && mr.On == nil && mr.Since != nil {
+		mr.On = mr.Since // nothing to deploy after the recovery: on since the earlier run, off now
 	}
 	if mr := d.res.Maintenance; mr != nil && mr.On != nil && mr.Off != nil {
 		mr.DurationMS = mr.Off.Sub(*mr.On).Milliseconds()

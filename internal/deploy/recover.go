@@ -29,10 +29,6 @@ type recoveryPlan struct {
 	ended     bool
 	// keys are the history keys of undo's migrations, by migration key.
 	keys map[string]string
-	// died are the migrations whose transaction died with the run (recorded failed; nothing to undo).
-	died []string
-	// hand is the key of the half-applied migration a person undid by hand (--undone).
-	hand string
 	// after is the status of each history key the recovery changes, as history will record it: the plan
 	// of the deploy that follows reads history so.
 	after map[string]string
@@ -56,7 +52,7 @@ func (d *deployer) planRecovery(ctx context.Context, r deadRun) (*recoveryPlan, 
 	if r.Status == runUnrecorded {
 		// It restored its snapshot: what history still says applied (or running outside a transaction) is
 		// restored; one still running in a transaction did not commit (failed). See halfway.go.
-		pl.rec.Method = "snapshot"
+		pl.rec.Method, pl.rec.Why = "snapshot", "run "+r.RunID+" restored it before it ended; history now records that"
 		for j := len(rows) - 1; j >= 0; j-- {
 			row := rows[j]
 			status := StatusRestored
@@ -86,7 +82,7 @@ func (d *deployer) planRecovery(ctx context.Context, r deadRun) (*recoveryPlan, 
 				label = m.ID()
 			}
 			pl.marks = append(pl.marks, historyMark{id: row.ID, label: label, status: StatusFailed, error: "run died"})
-			pl.died = append(pl.died, label)
+			pl.rec.Died = append(pl.rec.Died, label)
 			pl.after[row.Version] = StatusFailed
 			continue
 		case row.Status != StatusApplied && row.Status != StatusRunning && row.Status != StatusHalfApplied:
@@ -119,10 +115,7 @@ func (d *deployer) planRecovery(ctx context.Context, r deadRun) (*recoveryPlan, 
 		if status != "" {
 			pl.marks = append(pl.marks, historyMark{id: p.ids[m.Key()], label: m.ID(), status: status})
 			pl.after[pl.keys[m.Key()]] = status
-			pl.rec.ByHand = what
-			if status == StatusRolledBack {
-				pl.hand = m.Key()
-			}
+			pl.rec.ByHand, pl.rec.Hand = what, m.Key()
 			p.partial = nil
 			if status == StatusApplied {
 				// Applied now, as the run's other migrations are: --keep-applied keeps it with them.
@@ -235,10 +228,8 @@ func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
 			return fmt.Errorf("recover run %s: %w", r.RunID, err)
 		}
 		d.res.Recovered = rec
-		if len(rec.Kept) > 0 {
-			d.note("recovered run %s: kept %s as applied (--keep-applied)", r.RunID, strings.Join(rec.Kept, ", "))
-		} else {
-			d.note("recovered run %s: undid %d migrations", r.RunID, len(rec.Undone))
+		if did := rec.account(true); did != rec.ByHand { // else the note above says it
+			d.note("recovered run %s: %s", r.RunID, did)
 		}
 	}
 	return nil
@@ -308,36 +299,47 @@ func (d *deployer) planRecoveries(ctx context.Context, dead []deadRun) error {
 
 // plan says what the recovery would do before the deploy that follows (Recovery.Plan).
 func (pl *recoveryPlan) plan() string {
-	rc := pl.rec
+	return fmt.Sprintf("run %s: %s; then deploy the pending migrations", pl.rec.RunID, pl.rec.account(false))
+}
+
+// account says what the recovery did (done) or would do: what a person did by hand, what it rolled
+// back and how, what it kept, what it recorded failed, or that there was nothing to undo.
+func (rc *Recovery) account(done bool) string {
+	tense := func(did, would string) string {
+		if done {
+			return did
+		}
+		return would
+	}
 	var do []string
 	if rc.ByHand != "" {
-		do = append(do, "record "+rc.ByHand)
+		do = append(do, tense("", "record ")+rc.ByHand)
 	}
 	undone := rc.Undone
-	if pl.hand != "" {
-		undone = without(slices.Clone(undone), pl.hand) // the person undid it
+	if rc.Hand != "" {
+		undone = without(slices.Clone(undone), rc.Hand) // the person undid it
 	}
 	switch {
 	case len(undone) == 0:
 	case rc.Method == "snapshot":
-		v := fmt.Sprintf("roll back %s by restoring its snapshot", strings.Join(undone, ", "))
+		v := tense("rolled back ", "roll back ") + strings.Join(undone, ", ") + " by restoring its snapshot"
 		if rc.Why != "" {
 			v += " (" + rc.Why + ")"
 		}
 		do = append(do, v)
 	default:
-		do = append(do, fmt.Sprintf("roll back %s by %s down migration%s, newest first", strings.Join(undone, ", "), pronoun(len(undone)), plural(len(undone))))
+		do = append(do, fmt.Sprintf("%s %s by %s down migration%s, newest first", tense("rolled back", "roll back"), strings.Join(undone, ", "), pronoun(len(undone)), plural(len(undone))))
 	}
 	if len(rc.Kept) > 0 {
-		do = append(do, "keep "+strings.Join(rc.Kept, ", ")+" as applied (--keep-applied)")
+		do = append(do, tense("kept ", "keep ")+strings.Join(rc.Kept, ", ")+" as applied (--keep-applied)")
 	}
-	if len(pl.died) > 0 {
-		do = append(do, fmt.Sprintf("record %s failed (%s transaction died with the run: nothing to undo)", strings.Join(pl.died, ", "), pronoun(len(pl.died))))
-	}
-	if len(undone) == 0 && len(rc.Kept) == 0 {
+	if len(undone) == 0 && len(rc.Kept) == 0 && rc.ByHand == "" {
 		do = append(do, "nothing of it to roll back (no migration of it had been applied)")
 	}
-	return fmt.Sprintf("run %s: %s; then deploy the pending migrations", rc.RunID, strings.Join(do, "; "))
+	if len(rc.Died) > 0 {
+		do = append(do, fmt.Sprintf("%s %s failed (%s transaction died with the run: nothing to undo)", tense("recorded", "record"), strings.Join(rc.Died, ", "), pronoun(len(rc.Died))))
+	}
+	return strings.Join(do, "; ")
 }
 
 // pronoun is "its" for one, "their" for more.

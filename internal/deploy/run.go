@@ -134,6 +134,22 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 	if d.res.Maintenance == nil {
 		d.res.Maintenance = &MaintenanceResult{}
 	}
+	if mr := d.res.Maintenance; mr.Inherited && mr.Since != nil {
+		// The earlier run recorded that its on action went through, and nobody has turned it off since
+		// (the off action would have recorded that): on, as this run needs it. The action runs once.
+		if err := d.run.set(ctx, "maintenance_since", *mr.Since); err != nil {
+			return err
+		}
+		mr.On = mr.Since
+		d.progress("maintenance mode already on since %s, when run %s turned it on: the on action does not run again", mr.Since.UTC().Format(time.RFC3339), mr.InheritedFrom)
+		return nil
+	}
+	if mr := d.res.Maintenance; mr.Inherited {
+		// Run X recorded maintenance mode going on but not that its on action went through: it may have
+		// died before, and then maintenance mode is off. On again, to be sure.
+		mr.OnAgain = fmt.Sprintf("run %s recorded turning maintenance mode on, but not that its on action went through (it may have died before, or was of an earlier release), so the on action ran again", mr.InheritedFrom)
+		d.note("maintenance mode: %s", mr.OnAgain)
+	}
 	d.progress("maintenance mode on")
 	if err := d.o.Maintenance.On(ctx); err != nil {
 		d.res.Maintenance.Error = err.Error()
@@ -165,6 +181,12 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 	}
 	now := d.clock.Now().UTC()
 	d.res.Maintenance.On = &now
+	// When it went on: a run that dies from here on leaves it on, and the next deploy need not run the
+	// on action again, and counts maintenance mode from now.
+	// Only a help to the next deploy (without it, that one runs the on action again): no reason to stop.
+	if err := d.run.set(ctx, "maintenance_since", now); err != nil {
+		d.log.Warn("record when maintenance mode went on", "err", err)
+	}
 	return nil
 }
 
