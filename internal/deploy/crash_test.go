@@ -121,6 +121,11 @@ func TestDeployKilledThenRecovered(t *testing.T) {
 	if tg.maintenance(t) != "off" {
 		t.Error("maintenance mode left on")
 	}
+	// The killed run recorded when its on action went through: maintenance mode counts from then, and the
+	// on action did not run again.
+	if mr := res.Maintenance; mr == nil || mr.InheritedFrom != "run-killed" || mr.Since == nil || mr.On == nil || !mr.On.Equal(*mr.Since) || mr.OnAgain != "" {
+		t.Errorf("maintenance %+v, want on since the killed run turned it on", res.Maintenance)
+	}
 }
 
 // TestDeployRecoverJudgesCodeAsBeforeTheDeadRun: --recover judged the functions the dead run's
@@ -207,7 +212,7 @@ func TestDeployRecoverJudgesCodeAsBeforeTheDeadRun(t *testing.T) {
 			mu.Lock()
 			recovery := strings.Join(said, "\n")
 			mu.Unlock()
-			recovery, _, _ = strings.Cut(recovery, "\nmaintenance mode on") // what the recovery said, before the deploy that follows it
+			recovery, _, _ = strings.Cut(recovery, "\nmaintenance mode ") // what the recovery said, before the deploy that follows it
 			if res.Recovered == nil || res.Recovered.Method != tc.method || res.Recovered.Failed != "" || !strings.Contains(recovery, tc.said) {
 				t.Fatalf("recovery %+v, progress:\n%s\nwant it undone by %s, saying %q", res.Recovered, recovery, tc.method, tc.said)
 			}

@@ -195,6 +195,10 @@ type deployer struct {
 	// awaitRecover is set when the server went away for good (see unreachable): the run stays recorded
 	// as running, and maintenance mode as it is, for deploy --recover to undo the run.
 	awaitRecover bool
+	// afterRecovery is, in a dry run with --recover, the status that the recovery of the runs that did not
+	// finish records for history keys (planRecoveries): the plan of the deploy that follows reads history
+	// as the recovery leaves it, as the real deploy does.
+	afterRecovery map[string]string
 	// serverStatementTimeout is the statement_timeout the work session started with, and
 	// serverStatementSource where it came from (pg_settings.source); see statementTimeout.
 	serverStatementTimeout time.Duration
@@ -330,11 +334,11 @@ func (d *deployer) deploy(ctx context.Context) error {
 		return b
 	}
 	for _, r := range dead {
-		if r.MaintenanceOn {
+		if r.MaintenanceOn && !d.maintOn {
 			// An earlier run left maintenance mode on (it died, or could not turn it off): it must go off
-			// whatever happens next.
+			// whatever happens next. It has been on since that run turned it on (the oldest such run).
 			d.maintOn = true
-			d.res.Maintenance = &MaintenanceResult{Inherited: true}
+			d.res.Maintenance = &MaintenanceResult{Inherited: true, InheritedFrom: r.RunID, Since: r.MaintenanceSince}
 		}
 	}
 	if len(running) > 0 || o.Undone != "" {
@@ -590,7 +594,10 @@ func (d *deployer) acquire(ctx context.Context) error {
 			// cannot clear the row: it goes on to its end, without the lock.
 			d.note("the deploy lock row of %s was left by that run, which lost the deploy lock and then ended (%s)", stale, ended)
 		} else {
-			d.note("the deploy lock row of %s was left by a process that died", stale)
+			// Its run recorded no end. Its process may have died, but a run whose database server stayed
+			// away ends (exit 1) leaving the row and its run recorded running as well, and a run that lost
+			// its lock's session may still be at work (a deploy stops at such a run, see deadRunGone).
+			d.note("the deploy lock row of %s was left by that run, which did not record its end: it ended without reaching the database server to record its outcome (its server went away, or its process died), or lost its lock and is still running", stale)
 		}
 	}
 	if err := d.connect(ctx); err != nil {
@@ -725,6 +732,7 @@ func (d *deployer) preflight(ctx context.Context) ([]*migrate.Migration, error) 
 	if err != nil {
 		return nil, err
 	}
+	applyRecovery(latest, d.afterRecovery)
 	var imported *Imported
 	var importDrift []string
 	if len(latest) == 0 {
@@ -888,6 +896,7 @@ func (d *deployer) dryRun(ctx context.Context) error {
 	if err != nil {
 		return lockBlocked(err)
 	}
+	var running []deadRun
 	for _, r := range dead {
 		if !free {
 			break
@@ -909,7 +918,13 @@ func (d *deployer) dryRun(ctx context.Context) error {
 			}
 			return b
 		}
-		d.note("--recover would first roll back what run %s applied", r.RunID)
+		running = append(running, r)
+	}
+	if len(running) > 0 || (free && d.o.Undone != "") {
+		// The plan the recovery follows, and the deploy after it, which applies again what it rolls back.
+		if err := d.planRecoveries(ctx, running); err != nil {
+			return err
+		}
 	}
 	if free {
 		d.maintenanceLeftOn(dead, false)
@@ -1009,6 +1024,9 @@ func (d *deployer) finish(ctx context.Context, err error) {
 	}
 	for _, m := range d.res.Migrations {
 		d.res.MigrationsMS += m.DurationMS
+	}
+	if mr := d.res.Maintenance; mr != nil && mr.On == nil && mr.Since != nil {
+		mr.On = mr.Since // nothing to deploy after the recovery: on since the earlier run, off now
 	}
 	if mr := d.res.Maintenance; mr != nil && mr.On != nil && mr.Off != nil {
 		mr.DurationMS = mr.Off.Sub(*mr.On).Milliseconds()

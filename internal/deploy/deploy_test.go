@@ -274,6 +274,8 @@ func TestDeployDrift(t *testing.T) {
 		want  string
 	}{
 		{"changed file", with(goodMigrations, map[string]string{"2_backfill.up.sql": "SELECT 2;"}), "2_backfill (2_backfill.up.sql) changed after it was applied"},
+		{"another migration under the version", with(goodMigrations, map[string]string{"2_backfill.up.sql": "", "2_backfill.down.sql": "", "2_other.up.sql": "SELECT 2;"}),
+			"version 2 was applied as backfill; the folder has other (2_other.up.sql) under that version instead"},
 		{"missing file", with(goodMigrations, map[string]string{"3_fk.up.sql": "", "3_fk.down.sql": ""}), "version 3 (fk) is applied but missing"},
 		{"inserted before applied", with(goodMigrations, map[string]string{"0_early.up.sql": "SELECT 1;"}), "sorts before applied"},
 	}
@@ -831,8 +833,8 @@ func TestDeployDryRunSeesWhatBlocksTheDeploy(t *testing.T) {
 	}
 	o.Recover = true
 	res, err := Run(t.Context(), o)
-	if err != nil || !strings.Contains(strings.Join(res.Notes, "\n"), "--recover would first roll back what run run-dead applied") {
-		t.Errorf("dry run with --recover: %v, notes %q", err, res.Notes)
+	if err != nil || res.Recovered == nil || res.Recovered.Plan != "run run-dead: nothing of it to roll back (no migration of it had been applied); then deploy the pending migrations" {
+		t.Errorf("dry run with --recover: %v, recovery %+v", err, res.Recovered)
 	}
 	o = tg.options(t, set, "run-dry-2")
 	o.DryRun, o.URL = true, "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"

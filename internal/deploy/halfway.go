@@ -256,38 +256,6 @@ func (d *deployer) byHand(ctx context.Context, r deadRun, p *undoPlan, id int64,
 	return nil
 }
 
-// recordRestore records in history what run r, which ended after restoring its snapshot but could not
-// record the restore (runUnrecorded), undid: every migration of r that history still says applied, or
-// running outside a transaction, is restored (one still running in a transaction did not commit: failed).
-func (d *deployer) recordRestore(ctx context.Context, r deadRun) (*Recovery, error) {
-	rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)
-	if err != nil {
-		return nil, fmt.Errorf("recover run %s: %w", r.RunID, err)
-	}
-	rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format("2006-01-02T15:04:05Z07:00"), Holder: r.Holder, Method: "snapshot", MaintenanceOff: r.MaintenanceOn}
-	for j := len(rows) - 1; j >= 0; j-- {
-		row := rows[j]
-		status := StatusRestored
-		switch {
-		case row.Status == StatusRunning && !row.NoTransaction:
-			status = StatusFailed
-		case row.Status != StatusApplied && row.Status != StatusRunning:
-			continue
-		}
-		if err := d.hist.mark(ctx, d.conn, row.ID, row.Version, status, 0, 0, ""); err != nil {
-			return nil, fmt.Errorf("recover run %s: %w", r.RunID, err)
-		}
-		if status == StatusRestored {
-			rec.Undone = append(rec.Undone, row.Version)
-		}
-	}
-	if err := d.hist.markRun(ctx, d.conn, r.RunID, "recovered", r.MaintenanceOn); err != nil {
-		return nil, fmt.Errorf("recover run %s: %w", r.RunID, err)
-	}
-	d.note("recovered run %s: its snapshot restore, which it could not record, is now recorded: %s restored", r.RunID, strings.Join(rec.Undone, ", "))
-	return rec, nil
-}
-
 // unrecordedBlocked is what a deploy without --recover says of run r, which restored its snapshot but
 // could not record it (runUnrecorded): history still says applied for what the restore undid.
 func (d *deployer) unrecordedBlocked(ctx context.Context, r deadRun) *Blocked {

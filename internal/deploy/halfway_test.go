@@ -31,11 +31,16 @@ func TestDeployKilledHalfwayWithoutSnapshotResolvedByHand(t *testing.T) {
 		history string
 		outcome string
 		byHandS string // in Recovered.ByHand
+		// said is the report's Recovered line: who did what (it said "1 migrations undone by hand", and
+		// a note "undid 1 migrations", of the one the person undid).
+		said string
 	}{
 		{"finished by hand", "CREATE TABLE nt2 (id int)", func(o *Options) { o.KeepApplied = true },
-			"1:applied 2:applied", OutcomeNothing, "2_nt finished by hand (--keep-applied)"},
+			"1:applied 2:applied", OutcomeNothing, "2_nt finished by hand (--keep-applied)",
+			"Recovered: run run-killed: 2_nt finished by hand (--keep-applied); kept 1, 2 as applied (--keep-applied) Duration:"},
 		{"undone by hand", "DROP TABLE nt1", func(o *Options) { o.Undone = "2" },
-			"1:rolled-back 2:rolled-back 1:applied 2:applied", OutcomeDeployed, "2_nt undone by hand (--undone 2)"},
+			"1:rolled-back 2:rolled-back 1:applied 2:applied", OutcomeDeployed, "2_nt undone by hand (--undone 2)",
+			"Recovered: run run-killed: 2_nt undone by hand (--undone 2); rolled back 1 by its down migration, newest first Duration:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -105,6 +110,10 @@ func TestDeployKilledHalfwayWithoutSnapshotResolvedByHand(t *testing.T) {
 			}
 			if got := tg.historyOf(t); got != tc.history {
 				t.Errorf("history %q, want %q", got, tc.history)
+			}
+			var text strings.Builder
+			if err := res.WriteText(&text); err != nil || !strings.Contains(strings.Join(strings.Fields(text.String()), " "), tc.said) || strings.Contains(text.String(), "undid") {
+				t.Errorf("report (%v):\n%s\nwant it to say %q", err, text.String(), tc.said)
 			}
 			if got := tg.value(t, "SELECT status FROM schemagate.schemagate_runs WHERE run_id = 'run-killed'"); got != "recovered" {
 				t.Errorf("dead run recorded as %q", got)

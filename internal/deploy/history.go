@@ -94,7 +94,8 @@ func (h history) ensure(ctx context.Context, conn *pgx.Conn) (created bool, err 
 		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'up_checksum' AND NOT attisdropped)
 		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'statements_checksum' AND NOT attisdropped)
 		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1)::oid AND attname = 'statement' AND NOT attisdropped)
-		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2)::oid AND attname = 'before_run' AND NOT attisdropped)`,
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2)::oid AND attname = 'before_run' AND NOT attisdropped)
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2)::oid AND attname = 'maintenance_since' AND NOT attisdropped)`,
 		h.table("schemagate_history"), h.table("schemagate_runs"), h.table("schemagate_lock"), h.table("schemagate_history_version_idx")).Scan(&complete); err != nil {
 		return false, fmt.Errorf("read the history schema %s: %w", h.schema, err)
 	}
@@ -149,10 +150,14 @@ CREATE TABLE IF NOT EXISTS %[1]s.schemagate_runs (
   outcome        text,
   reason         text,
   result         jsonb,
-  before_run     jsonb
+  before_run     jsonb,
+  maintenance_since timestamptz
 );
 -- before_run came in a later release (see beforeRun).
 ALTER TABLE %[1]s.schemagate_runs ADD COLUMN IF NOT EXISTS before_run jsonb;
+-- maintenance_since too: when the on action had turned maintenance mode on (maintenance_on is recorded
+-- before it runs, so that a run that dies during it still has it turned off).
+ALTER TABLE %[1]s.schemagate_runs ADD COLUMN IF NOT EXISTS maintenance_since timestamptz;
 CREATE TABLE IF NOT EXISTS %[1]s.schemagate_lock (
   id          int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
   holder      text,
@@ -396,6 +401,10 @@ func plan(set *migrate.Set, latest []appliedRow) (pending []*migrate.Migration, 
 			// Comments or blank space changed: every database runs the same statements, and the
 			// folder's tool, which records no checksum, takes the file as it is.
 			changed = append(changed, fmt.Sprintf("applied migration %s changed since it was applied, but not the statements its up runs (only comments or blank space; %s records no checksum of applied migrations), so this is no drift, and a rollback runs the scripts as they are now", m.ID(), set.Format))
+		case r.Name != "" && r.Name != m.Name:
+			// Another migration took the version: "m changed" would name one that was never applied.
+			drift = append(drift, fmt.Sprintf("version %s was applied as %s; the folder has %s (%s) under that version instead (checksum %s, applied %s)",
+				r.Version, r.Name, m.Name, fileOf(m), short(m.Checksum), short(r.Checksum)))
 		case r.UpChecksum == "":
 			drift = append(drift, fmt.Sprintf("migration %s (%s) changed after it was applied (checksum %s, applied %s; history from before schemagate recorded the up's own checksum cannot tell a changed down from a changed up)",
 				m.ID(), fileOf(m), short(m.Checksum), short(r.Checksum)))
@@ -464,9 +473,12 @@ type deadRun struct {
 	Holder        string
 	BackendPID    int
 	MaintenanceOn bool
-	Snapshot      *snapshot.Info
-	SnapshotSafe  bool
-	Status        string
+	// MaintenanceSince is when the run's on action turned maintenance mode on, nil when the run did not
+	// record it (it died before the action had completed, or was of an earlier release).
+	MaintenanceSince *time.Time
+	Snapshot         *snapshot.Info
+	SnapshotSafe     bool
+	Status           string
 }
 
 // runUnrecorded is the status of a run that ended after restoring its snapshot but could not record
@@ -482,8 +494,10 @@ const runHalfway = "half-applied"
 // unfinished returns the runs left running, those whose snapshot restore history does not record
 // (runUnrecorded) and those with maintenance mode on, oldest first.
 func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([]deadRun, error) {
+	// maintenance_since through to_jsonb: a table of an earlier release, read by a dry run (which does not
+	// bring the tables up to date), has none.
 	rows, err := conn.Query(ctx, fmt.Sprintf(`SELECT run_id, started_at, coalesce(holder,''), coalesce(backend_pid,0),
-		maintenance_on, snapshot, snapshot_safe, status FROM %s
+		maintenance_on, (to_jsonb(x)->>'maintenance_since')::timestamptz, snapshot, snapshot_safe, status FROM %s x
 		WHERE (status IN ('running', $2, $3) OR maintenance_on) AND run_id <> $1 ORDER BY started_at`, h.table("schemagate_runs")), self, runUnrecorded, runHalfway)
 	if err != nil {
 		if isUndefined(err) { // never deployed to (a dry run does not create the tables)
@@ -496,7 +510,7 @@ func (h history) unfinished(ctx context.Context, conn *pgx.Conn, self string) ([
 	for rows.Next() {
 		var d deadRun
 		var snap []byte
-		if err := rows.Scan(&d.RunID, &d.Since, &d.Holder, &d.BackendPID, &d.MaintenanceOn, &snap, &d.SnapshotSafe, &d.Status); err != nil {
+		if err := rows.Scan(&d.RunID, &d.Since, &d.Holder, &d.BackendPID, &d.MaintenanceOn, &d.MaintenanceSince, &snap, &d.SnapshotSafe, &d.Status); err != nil {
 			return nil, fmt.Errorf("read unfinished runs: %w", err)
 		}
 		if len(snap) > 0 && string(snap) != "null" {

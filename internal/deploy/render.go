@@ -124,6 +124,9 @@ func (r *Result) facts() [][2]string {
 	}
 	if m := r.Maintenance; m != nil && m.On != nil {
 		v := fmt.Sprintf("%s (%s beyond the migrations)", ms(m.DurationMS), ms(m.OverheadMS))
+		if m.Inherited && m.Since != nil && m.On.Equal(*m.Since) {
+			v = fmt.Sprintf("%s, on since run %s turned it on at %s (%s beyond the migrations)", ms(m.DurationMS), m.InheritedFrom, m.Since.UTC().Format(time.RFC3339), ms(m.OverheadMS))
+		}
 		switch {
 		case m.Off == nil && m.Error != "":
 			v = "still on: " + m.Error
@@ -131,21 +134,20 @@ func (r *Result) facts() [][2]string {
 			// Nothing failed: the run left it on for --recover, its server gone (see unreachable).
 			v = "still on, for deploy --recover to turn off once the server is back"
 		}
+		if m.OnAgain != "" {
+			v += "; " + m.OnAgain
+		}
 		if m.Warning != "" {
 			v += "; WARNING: " + m.Warning
 		}
 		add("Maintenance mode", v)
 	}
-	if m := r.Maintenance; m != nil && m.Inherited {
+	if m := r.Maintenance; m != nil && m.Inherited && m.On == nil { // else the line above tells it
 		v := "left on by an earlier run; turned off"
-		switch {
-		case m.Off != nil:
-		case m.On != nil: // the line above says it is still on
-			v = "left on by an earlier run"
-		case m.Error != "":
+		if m.Error != "" && m.Off == nil {
 			v = "left on by an earlier run; still on: " + m.Error
 		}
-		if m.Warning != "" && m.On == nil { // else the line above warns
+		if m.Warning != "" {
 			v += "; WARNING: " + m.Warning
 		}
 		add("Maintenance mode", v)
@@ -181,17 +183,13 @@ func (r *Result) facts() [][2]string {
 		if len(rc.NotRestored) > 0 {
 			notRestored = "; the snapshot does not undo " + strings.Join(rc.NotRestored, ", ")
 		}
-		byHand := ""
-		if rc.ByHand != "" {
-			byHand = "; " + rc.ByHand
-		}
 		switch {
+		case rc.Plan != "":
+			add("Recovery plan", rc.Plan)
 		case rc.Failed != "":
 			add("Recovery", fmt.Sprintf("run %s: FAILED: %s%s", rc.RunID, rc.Failed, notRestored))
-		case len(rc.Kept) > 0:
-			add("Recovered", fmt.Sprintf("run %s (%d migrations kept as applied: %s)%s", rc.RunID, len(rc.Kept), strings.Join(rc.Kept, ", "), byHand))
 		default:
-			add("Recovered", fmt.Sprintf("run %s (%d migrations undone by %s)%s%s", rc.RunID, len(rc.Undone), orDash(rc.Method), notRestored, byHand))
+			add("Recovered", fmt.Sprintf("run %s: %s%s", rc.RunID, rc.account(true), notRestored))
 		}
 	}
 	add("Duration", ms(r.DurationMS))

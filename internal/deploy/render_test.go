@@ -433,7 +433,7 @@ func TestCommentMarkdownKeepsFailedChecksOverRows(t *testing.T) {
 		t.Fatalf("comment of %d characters", n)
 	}
 	for _, want := range []string{
-		"| Recovered | run r0 ", " characters in all)* |", // cut as a message
+		`| Recovered | run r0\: `, " characters in all)* |", // cut as a message
 		"| Duration | 0s |", "division by zero",
 	} {
 		if !strings.Contains(md, want) {

@@ -98,7 +98,8 @@ type LockResult struct {
 	WaitMS int64 `json:"wait_ms"`
 	// WaitedFor names the holder the deploy waited for, if any.
 	WaitedFor string `json:"waited_for,omitempty"`
-	// Stale describes a lock row left by a process that died.
+	// Stale describes a lock row left by a run that ended without clearing it (its process died, or it
+	// lost its lock's session or its server), with the run's id.
 	Stale string `json:"stale,omitempty"`
 }
 
@@ -111,8 +112,15 @@ type MaintenanceResult struct {
 	OverheadMS int64 `json:"overhead_ms"`
 	// Inherited is set when an earlier run had left maintenance mode on (it crashed, or could not turn
 	// it off).
-	Inherited bool   `json:"inherited,omitempty"`
-	Error     string `json:"error,omitempty"`
+	Inherited bool `json:"inherited,omitempty"`
+	// InheritedFrom is the earlier run that left it on; Since when that run's on action turned it on,
+	// when that run recorded it. On is then Since: the on action does not run again, and DurationMS
+	// counts from then.
+	InheritedFrom string     `json:"inherited_from,omitempty"`
+	Since         *time.Time `json:"since,omitempty"`
+	// OnAgain says why the on action ran again although an earlier run had left maintenance mode on.
+	OnAgain string `json:"on_again,omitempty"`
+	Error   string `json:"error,omitempty"`
 	// Hint says how to turn maintenance mode off by hand when the deploy could not.
 	Hint string `json:"hint,omitempty"`
 	// Warning says that the off action ran but may not have turned maintenance mode off (its SQL changed
@@ -199,8 +207,17 @@ type Recovery struct {
 	// ByHand says what a person did by hand to the migration the run left half applied, as they told
 	// --recover ("4_nt finished by hand (--keep-applied)", "4_nt undone by hand (--undone 4)").
 	ByHand string `json:"by_hand,omitempty"`
+	// Hand is the key of the migration ByHand is about.
+	Hand string `json:"hand,omitempty"`
+	// Died lists the migrations whose transaction died with the run: recorded failed, nothing to undo.
+	Died []string `json:"died,omitempty"`
+	// Why says why only the snapshot could undo the run (Method snapshot), as RollbackResult.Why.
+	Why string `json:"why,omitempty"`
 	// Failed says why the recovery could not undo the run; nothing after it ran.
 	Failed string `json:"failed,omitempty"`
+	// Plan is set by a dry run with --recover, whose recovery has not run: what it would do (or where it
+	// would stop), read from history as the recovery reads it; the fields above say the same.
+	Plan string `json:"plan,omitempty"`
 	// MaintenanceOff is set when the run had left maintenance mode on and this run turned it off.
 	MaintenanceOff bool `json:"maintenance_off,omitempty"`
 }

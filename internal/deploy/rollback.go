@@ -178,6 +178,29 @@ func (d *deployer) restoreRefusal() string {
 	return ""
 }
 
+// undoNeed decides how undo rolls p back, before anything runs: need says why only the snapshot can (a
+// down missing or losing data, a migration half applied; "" when the downs can), lost what the downs
+// cannot bring back when the snapshot cannot be restored (refusal says why not). A dry run of --recover
+// reports the same decision (recoveryPlan.method).
+func (d *deployer) undoNeed(ctx context.Context, p undoPlan, refusal string) (need, lost string) {
+	if p.partial != nil {
+		return p.partial.ID() + " stopped half way outside a transaction", ""
+	}
+	code := d.funcCode(ctx, p.migs)
+	for i := len(p.migs) - 1; i >= 0 && need == ""; i-- {
+		need = snapshotOnly(p.migs[i], p.migs[:i], d.o.Set.SearchPath, code, d.cascades) // as restorable expects
+	}
+	// An up that destroyed data its down does not bring back: the snapshot has it. Without a snapshot
+	// that can be restored the downs still bring the schema back, and the rollback says what is lost.
+	for i := len(p.migs) - 1; i >= 0 && need == "" && lost == ""; i-- {
+		lost = upDestroyed(p.migs[i], p.migs[:i], d.o.Set.SearchPath, code, d.cascades)
+	}
+	if lost != "" && refusal == "" {
+		need, lost = lost, ""
+	}
+	return need, lost
+}
+
 // undo rolls migrations back: their downs newest first, or the snapshot when a down is missing, would lose
 // data or fails, or when a non-transactional migration stopped half way. stop is set when it stopped
 // because history could not be written: a *LockWaitError when a down could not be recorded (it was
@@ -189,26 +212,7 @@ func (d *deployer) undo(ctx context.Context, p undoPlan, restore snapshot.Restor
 	start := d.clock.Now()
 	rb = &RollbackResult{Method: "down"}
 	defer func() { rb.DurationMS = d.clock.Now().Sub(start).Milliseconds() }()
-	need := ""
-	if p.partial != nil {
-		need = p.partial.ID() + " stopped half way outside a transaction"
-	}
-	var code map[string][]codeDef
-	if need == "" {
-		code = d.funcCode(ctx, p.migs)
-	}
-	for i := len(p.migs) - 1; i >= 0 && need == ""; i-- {
-		need = snapshotOnly(p.migs[i], p.migs[:i], d.o.Set.SearchPath, code, d.cascades) // as restorable expects
-	}
-	// An up that destroyed data its down does not bring back: the snapshot has it. Without a snapshot
-	// that can be restored the downs still bring the schema back, and the rollback says what is lost.
-	lost := ""
-	for i := len(p.migs) - 1; i >= 0 && need == "" && lost == ""; i-- {
-		lost = upDestroyed(p.migs[i], p.migs[:i], d.o.Set.SearchPath, code, d.cascades)
-	}
-	if lost != "" && refusal == "" {
-		need, lost = lost, ""
-	}
+	need, lost := d.undoNeed(ctx, p, refusal)
 	if need == "" {
 		// The downs drop the tables the run created and the columns it added: other sessions' writes to
 		// them since the snapshot would go too, without a word. Neither the downs run then nor the

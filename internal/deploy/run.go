@@ -134,6 +134,22 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 	if d.res.Maintenance == nil {
 		d.res.Maintenance = &MaintenanceResult{}
 	}
+	if mr := d.res.Maintenance; mr.Inherited && mr.Since != nil {
+		// The earlier run recorded that its on action went through, and nobody has turned it off since
+		// (the off action would have recorded that): on, as this run needs it. The action runs once.
+		if err := d.run.set(ctx, "maintenance_since", *mr.Since); err != nil {
+			return err
+		}
+		mr.On = mr.Since
+		d.progress("maintenance mode already on since %s, when run %s turned it on: the on action does not run again", mr.Since.UTC().Format(time.RFC3339), mr.InheritedFrom)
+		return nil
+	}
+	if mr := d.res.Maintenance; mr.Inherited {
+		// Run X recorded maintenance mode going on but not that its on action went through: it may have
+		// died before, and then maintenance mode is off. On again, to be sure.
+		mr.OnAgain = fmt.Sprintf("run %s recorded turning maintenance mode on, but not that its on action went through (it may have died before, or was of an earlier release), so the on action ran again", mr.InheritedFrom)
+		d.note("maintenance mode: %s", mr.OnAgain)
+	}
 	// Said once done: an action that fails has not put the application in maintenance mode.
 	d.progress("turning maintenance mode on")
 	if err := d.o.Maintenance.On(ctx); err != nil {
@@ -167,6 +183,12 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 	}
 	now := d.clock.Now().UTC()
 	d.res.Maintenance.On = &now
+	// When it went on: a run that dies from here on leaves it on, and the next deploy need not run the
+	// on action again, and counts maintenance mode from now.
+	// Only a help to the next deploy (without it, that one runs the on action again): no reason to stop.
+	if err := d.run.set(ctx, "maintenance_since", now); err != nil {
+		d.log.Warn("record when maintenance mode went on", "err", err)
+	}
 	d.progress("maintenance mode on")
 	return nil
 }
@@ -691,135 +713,6 @@ func (d *deployer) nextWindow() (Interval, bool) {
 		}
 	}
 	return Interval{}, false
-}
-
-// recoverRuns cleans up after runs that died: it waits for their work connection to go, then rolls back
-// what they applied (downs, or their snapshot when maintenance mode has stayed on since it was taken),
-// judged as the dead run would have judged it, by what it read of the database before its first
-// migration (loadBefore).
-func (d *deployer) recoverRuns(ctx context.Context, dead []deadRun) error {
-	if err := d.checkUndone(ctx, dead); err != nil {
-		return err
-	}
-	// Each dead run's rollback judges by what that run read before its first migration (loadBefore); the
-	// deploy that follows reads the database again.
-	defer d.forgetBefore()
-	for i := len(dead) - 1; i >= 0; i-- {
-		r := dead[i]
-		d.progress("recovering run %s of %s (started %s)", r.RunID, r.Holder, r.Since.UTC().Format(time.RFC3339))
-		if err := d.deadRunGone(ctx, r); err != nil {
-			return err
-		}
-		if r.Status == runUnrecorded { // it restored its snapshot: record that (see halfway.go)
-			rec, err := d.recordRestore(ctx, r)
-			if err != nil {
-				return err
-			}
-			d.res.Recovered = rec
-			continue
-		}
-		rows, err := d.hist.runMigrations(ctx, d.conn, r.RunID)
-		if err != nil {
-			return fmt.Errorf("recover run %s: %w", r.RunID, err)
-		}
-		p := undoPlan{ids: map[string]int64{}}
-		partialAt, ended := -1, false
-		rec := &Recovery{RunID: r.RunID, Since: r.Since.UTC().Format(time.RFC3339), Holder: r.Holder, MaintenanceOff: r.MaintenanceOn}
-		for j := len(rows) - 1; j >= 0; j-- { // oldest first
-			row := rows[j]
-			m := recordedMigration(d.o.Set, row.Version, row.Checksum) // perhaps under an earlier release's key
-			switch {
-			case row.Status == StatusRunning && !row.NoTransaction:
-				// Its transaction died with the connection: nothing to undo.
-				label := row.Version
-				if m != nil {
-					label = m.ID()
-				}
-				if err := d.hist.mark(ctx, d.conn, row.ID, label, StatusFailed, 0, 0, "run died"); err != nil {
-					return fmt.Errorf("recover run %s: %w", r.RunID, err)
-				}
-				continue
-			case row.Status != StatusApplied && row.Status != StatusRunning && row.Status != StatusHalfApplied:
-				continue
-			case m == nil:
-				return &Blocked{Reason: fmt.Sprintf("cannot recover run %s: version %s it applied is not in the migration folder", r.RunID, row.Version),
-					Hint: "deploy from the commit that run deployed, with --recover"}
-			}
-			p.ids[m.Key()] = row.ID
-			if row.Status == StatusRunning || row.Status == StatusHalfApplied {
-				p.partial, partialAt = m, row.Statement
-				ended = row.Status == StatusHalfApplied
-			} else {
-				p.migs = append(p.migs, m)
-			}
-			rec.Undone = append(rec.Undone, m.Key())
-		}
-		half := p.partial
-		if half != nil {
-			if err := d.byHand(ctx, r, &p, p.ids[half.Key()], rec); err != nil {
-				return err
-			}
-		}
-		if d.o.KeepApplied && len(p.migs) > 0 {
-			for _, m := range p.migs {
-				rec.Kept = append(rec.Kept, m.Key())
-				rec.Undone = without(rec.Undone, m.Key())
-			}
-			p.migs = nil
-		}
-		if len(p.migs) > 0 || p.partial != nil {
-			var restore snapshot.RestoreFunc
-			refusal := "run " + r.RunID + " recorded no snapshot"
-			if r.Snapshot != nil && d.o.Snapshotter != nil {
-				switch rf, err := d.o.Snapshotter.Reopen(ctx, r.Snapshot); {
-				case err != nil:
-					refusal = "its snapshot cannot be opened: " + err.Error()
-				case !r.SnapshotSafe || !r.MaintenanceOn:
-					refusal = "writes may have reached the database since its snapshot"
-				default:
-					restore, refusal = rf, ""
-				}
-			}
-			if err := d.loadBefore(ctx, r); err != nil {
-				return err
-			}
-			rb, stop := d.undo(ctx, p, restore, refusal)
-			rec.Method, rec.NotRestored = rb.Method, rb.NotRestored
-			if rb.OK && rb.Lost != "" {
-				d.note("recovering run %s, the downs brought the schema back, but not the data: %s", r.RunID, rb.Lost)
-			}
-			if stop != nil {
-				rec.Failed, rec.Undone = rb.Error, nil
-				d.res.Recovered = rec
-				d.recoverUnrecorded(ctx, r, stop)
-				return fmt.Errorf("recover run %s: %w", r.RunID, stop)
-			}
-			if !rb.OK {
-				rec.Failed, rec.Undone = rb.Error, nil
-				d.res.Recovered = rec
-				if p.partial != nil {
-					rec.Failed += "; " + halfway(d.o, p.partial, partialAt, ended)
-					d.res.Hint = halfwayHint(p.partial)
-					return fmt.Errorf("recover run %s: %s", r.RunID, rec.Failed)
-				}
-				if restore == nil && p.partial == nil {
-					return &Blocked{Reason: fmt.Sprintf("recover run %s: %s", r.RunID, rb.Error),
-						Hint: "if what it applied should stay (check the database), run again with --recover --keep-applied; otherwise restore a backup"}
-				}
-				return fmt.Errorf("recover run %s: %s", r.RunID, rb.Error)
-			}
-		}
-		if err := d.hist.markRun(ctx, d.conn, r.RunID, "recovered", r.MaintenanceOn); err != nil {
-			return fmt.Errorf("recover run %s: %w", r.RunID, err)
-		}
-		d.res.Recovered = rec
-		if len(rec.Kept) > 0 {
-			d.note("recovered run %s: kept %s as applied (--keep-applied)", r.RunID, strings.Join(rec.Kept, ", "))
-		} else {
-			d.note("recovered run %s: undid %d migrations", r.RunID, len(rec.Undone))
-		}
-	}
-	return nil
 }
 
 // waitGone waits until a dead run's work connection has left the server, terminating it if it lingers
