@@ -38,6 +38,20 @@ func (c *RunCache) StoredBody(body string) string { return StoredBody(c.Forge, b
 // MaxCommentRunes passes the wrapped forge's comment limit through (see CommentLimiter).
 func (c *RunCache) MaxCommentRunes() int { return MaxCommentRunes(c.Forge) }
 
+// TeamAccess passes the wrapped forge's reading of a team's standing through (the gate's TeamStanding:
+// GitHub counts a CODEOWNERS team only when it is visible and may write): without it, every team the
+// gate reads through the cache went unread, and its members' approvals uncounted. A forge that cannot
+// tell answers ErrForbidden, as for a token that may not read it.
+func (c *RunCache) TeamAccess(ctx context.Context, repo, team string) (TeamAccess, error) {
+	ts, ok := c.Forge.(interface {
+		TeamAccess(ctx context.Context, repo, team string) (TeamAccess, error)
+	})
+	if !ok {
+		return TeamAccess{}, fmt.Errorf("read the standing of team %s: %w", team, ErrForbidden)
+	}
+	return ts.TeamAccess(ctx, repo, team)
+}
+
 // Comments returns the change request's comments, read once until a comment is written through c.
 func (c *RunCache) Comments(ctx context.Context, ref Ref) ([]Comment, error) {
 	c.mu.Lock()

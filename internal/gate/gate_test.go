@@ -759,3 +759,25 @@ func TestTeamStandingUnreadable(t *testing.T) {
 		}
 	})
 }
+
+// TestTeamOwnerThroughRunCache: schemagate gate evaluates through the run's cache of the forge
+// (forge.WithRunCache), which passed on only the Forge interface: the team's standing went unread, and
+// no member of a team with write access could approve ("the token cannot read team membership").
+func TestTeamOwnerThroughRunCache(t *testing.T) {
+	e := newEnv(t, owners)
+	e.s.SetTeamRole("acme/dba", "write")
+	e.s.Expect("GET /orgs/{org}/teams/{team}/repos/{owner}/{repo}")
+	e.review("dan", "APPROVED") // owns the migrations through @acme/dba only
+	d, _, err := gate.Evaluate(t.Context(), forge.WithRunCache(e.f), gate.Request{Ref: e.ref, Policy: config.Approval{}, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	wantState(t, d, gate.Approved, "approved by dan")
+	// Read as a team with read access through the cache too.
+	e.s.SetTeamRole("acme/dba", "read")
+	d, _, err = gate.Evaluate(t.Context(), forge.WithRunCache(e.f), gate.Request{Ref: e.ref, Policy: config.Approval{}, Dialect: codeowners.GitHub, Report: testReport(lint.Dangerous)})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	wantState(t, d, gate.Pending, "has the read role on acme/shop, without write access")
+}
