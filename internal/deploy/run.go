@@ -134,20 +134,17 @@ func (d *deployer) maintenanceOn(ctx context.Context) error {
 	if d.res.Maintenance == nil {
 		d.res.Maintenance = &MaintenanceResult{}
 	}
-	if mr := d.res.Maintenance; mr.Inherited && mr.Since != nil {
-		// The earlier run recorded that its on action went through, and nobody has turned it off since
-		// (the off action would have recorded that): on, as this run needs it. The action runs once.
-		if err := d.run.set(ctx, "maintenance_since", *mr.Since); err != nil {
-			return err
-		}
-		mr.On = mr.Since
-		d.progress("maintenance mode already on since %s, when run %s turned it on: the on action does not run again", mr.Since.UTC().Format(time.RFC3339), mr.InheritedFrom)
-		return nil
-	}
 	if mr := d.res.Maintenance; mr.Inherited {
-		// Run X recorded maintenance mode going on but not that its on action went through: it may have
-		// died before, and then maintenance mode is off. On again, to be sure.
+		// An earlier run left maintenance mode on, as far as history tells: the on action runs again all
+		// the same. History cannot tell that nobody turned it off since: a person brings the application
+		// back by hand before --recover, and an off action that reported failure (the run then ends
+		// "finished", maintenance_on still set) may have gone through. Migrating on that word would
+		// change the schema under an application that serves, and take a snapshot that writes make unsafe.
 		mr.OnAgain = fmt.Sprintf("run %s recorded turning maintenance mode on, but not that its on action went through (it may have died before, or was of an earlier release), so the on action ran again", mr.InheritedFrom)
+		if mr.Since != nil {
+			mr.OnAgain = fmt.Sprintf("run %s turned maintenance mode on at %s and did not record turning it off; the on action ran again, as it may have been turned off since (by hand, or by an off action that reported a failure)",
+				mr.InheritedFrom, mr.Since.UTC().Format(time.RFC3339))
+		}
 		d.note("maintenance mode: %s", mr.OnAgain)
 	}
 	// Said once done: an action that fails has not put the application in maintenance mode.
