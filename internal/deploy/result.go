@@ -114,8 +114,8 @@ type MaintenanceResult struct {
 	// it off).
 	Inherited bool `json:"inherited,omitempty"`
 	// InheritedFrom is the earlier run that left it on; Since when that run's on action turned it on,
-	// when that run recorded it. On is then Since: the on action does not run again, and DurationMS
-	// counts from then.
+	// when that run recorded it. The on action runs again all the same (it may have been turned off by
+	// hand since); only a deploy with nothing to apply after a recovery reports On as Since.
 	InheritedFrom string     `json:"inherited_from,omitempty"`
 	Since         *time.Time `json:"since,omitempty"`
 	// OnAgain says why the on action ran again although an earlier run had left maintenance mode on.
