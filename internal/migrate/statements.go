@@ -3,6 +3,7 @@ package migrate
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/sqlparse"
@@ -54,7 +55,22 @@ func (s *Script) StatementsForm() (form string, ok bool) {
 	} else {
 		b.WriteString("transaction")
 	}
+	// What lies between the statements must be nothing the server reads: semicolons, comments, blank
+	// space. The splitter passes over an unclosed /* (to the end of the script, statements included),
+	// which the server refuses: such a script has no form, and an edit that adds one is an edit.
+	prev := s.Start
+	gap := func(end int) bool {
+		if end < prev || end-s.Start > len(s.SQL) {
+			return false
+		}
+		toks, err := sqlparse.Tokens(s.SQL[prev-s.Start : end-s.Start])
+		return err == nil && !slices.ContainsFunc(toks, func(t string) bool { return t != ";" })
+	}
 	for _, st := range s.Statements {
+		if !gap(st.Pos.Offset) {
+			return "", false
+		}
+		prev = st.End
 		toks, err := sqlparse.Tokens(st.SQL)
 		if err != nil {
 			return "", false
@@ -71,6 +87,9 @@ func (s *Script) StatementsForm() (form string, ok bool) {
 			b.WriteString("\x00stdin\x00")
 			b.WriteString(strings.ReplaceAll(st.CopyData, "\r\n", "\n"))
 		}
+	}
+	if !gap(s.Start + len(s.SQL)) {
+		return "", false
 	}
 	return b.String(), true
 }

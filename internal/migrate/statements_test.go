@@ -54,6 +54,14 @@ func TestSameStatements(t *testing.T) {
 		{"dbmate comment", FormatDbmate, "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\n", "-- migrate:up\n-- the a table\nCREATE TABLE a (id int);\n\n-- migrate:down\n", true},
 		{"dbmate transaction:false", FormatDbmate, "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\n", "-- migrate:up transaction:false\nCREATE TABLE a (id int);\n-- migrate:down\n", false},
 		{"sql-migrate notransaction", FormatSQLMigrate, "-- +migrate Up\nCREATE TABLE a (id int);\n", "-- +migrate Up notransaction\nCREATE TABLE a (id int);\n", false},
+		// An unclosed /* the splitter passes over (the server refuses the file: "unterminated /* comment").
+		{"unclosed comment added at the end", FormatGolangMigrate, "CREATE TABLE a (id int);\n", "CREATE TABLE a (id int);\n/* TODO: index a later\n", false},
+		{"unclosed comment over a statement", FormatGolangMigrate, "SELECT 1;\n", "SELECT 1;\n/* oops\nDROP TABLE x;\n", false},
+		{"dbmate unclosed comment", FormatDbmate, "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\n", "-- migrate:up\nCREATE TABLE a (id int);\n/* todo\n-- migrate:down\n", false},
+		// String constants continue each other across a line break only: 'a' /* x */ 'b' is a syntax error.
+		{"comment between continued strings", FormatGolangMigrate, "SELECT 'a'\n'b';\n", "SELECT 'a' /* x */ 'b';\n", false},
+		{"line comment between continued strings made a block comment", FormatGolangMigrate, "SELECT 'a' -- x\n'b';\n", "SELECT 'a' /* x */ 'b';\n", false},
+		{"continued strings made one line", FormatGolangMigrate, "SELECT 'a'\n'b';\n", "SELECT 'a' 'b';\n", false},
 		{"sql-migrate comment", FormatSQLMigrate, "-- +migrate Up\n-- x\nCREATE TABLE a (id int);\n", "-- +migrate Up\n-- y\nCREATE TABLE a (\n  id int);\n", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
