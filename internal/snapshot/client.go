@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/schemagate/schemagate/internal/proc"
 )
@@ -118,7 +119,11 @@ var pgVersion = regexp.MustCompile(`\(PostgreSQL\) (\d+)(\.\d+)?`)
 
 // toolVersion runs bin --version and returns its version ("17.6") and major version (17).
 func toolVersion(ctx context.Context, bin string) (string, int, error) {
-	out, err := proc.Output(exec.CommandContext(ctx, bin, "--version"))
+	cmd := exec.CommandContext(ctx, bin, "--version")
+	// In a process group of its own, as the restore's pg_restore and psql: the restore reads its client
+	// first, and a Ctrl-C in the deploy's terminal must not stop a restore that has started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := proc.Output(cmd)
 	if err != nil {
 		return "", 0, fmt.Errorf("%s --version: %w", bin, err)
 	}

@@ -103,3 +103,28 @@ func TestPGDumpRestoreOutlivesCtrlC(t *testing.T) {
 		t.Errorf("the restore did not bring the snapshot back:\n--- snapshot\n%s\n--- after\n%s", snapped, got)
 	}
 }
+
+// TestToolVersionOutOfTheTerminalsGroup: the restore first reads its client's version (pg_dump
+// --version), which ran in the deploy's process group: a Ctrl-C at that moment killed it, and the restore
+// failed as if the client did not run ("reinstall it"). It runs in a process group of its own, as
+// pg_restore and psql do.
+func TestToolVersionOutOfTheTerminalsGroup(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bin := dir + "/pg_dump"
+	script := "#!/bin/sh\nps -o pgid= -p $$ > " + dir + "/pgid\necho 'pg_dump (PostgreSQL) 15.18'\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	version, major, err := toolVersion(t.Context(), bin)
+	if err != nil || version != "15.18" || major != 15 {
+		t.Fatalf("toolVersion: %q %d %v", version, major, err)
+	}
+	b, err := os.ReadFile(dir + "/pgid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pgid := strings.TrimSpace(string(b)); pgid == fmt.Sprint(syscall.Getpgrp()) {
+		t.Errorf("pg_dump --version ran in the deploy's process group %s, which a Ctrl-C in its terminal signals", pgid)
+	}
+}
