@@ -102,8 +102,8 @@ func (r *reader) readFlyway() {
 			// SqlMigrationResolver skips a name ResourceNameParser finds invalid; only
 			// validateMigrationNaming=true has ResourceNameValidator refuse it.
 			hint := namingHint
-			if problem.rename != "" {
-				hint = "rename it " + problem.rename + " if it is a migration: " + hint
+			if rename := naming.readable(problem.rename); rename != "" {
+				hint = "rename it " + rename + " if it is a migration: " + hint
 			}
 			r.warnf(p, 0, hint+"; with flyway.validateMigrationNaming=true Flyway refuses such a name instead",
 				"ignored: %s: Flyway skips such a name (validateMigrationNaming is false)", problem.msg)
@@ -118,8 +118,9 @@ func (r *reader) readFlyway() {
 			continue
 		case kind == 0:
 			hint := "Flyway reads " + naming.describe()
-			if leadingDigits(base) != "" { // 4__add_users.sql: the prefix is missing
-				hint = "rename it " + path.Join(path.Dir(p), naming.versioned+base) + " if it is a migration: " + hint
+			// 4__add_users.sql: the prefix is missing (4_add_users.sql: the separator too).
+			if rename := naming.readable(naming.versioned + base); leadingDigits(base) != "" && rename != "" {
+				hint = "rename it " + path.Join(path.Dir(p), rename) + " if it is a migration: " + hint
 			}
 			r.warnf(p, 0, hint, "ignored: not a Flyway migration file name")
 			continue
@@ -294,6 +295,26 @@ type nameProblem struct {
 // split at the first separator into version and description. kind is 0 for a name that is no migration
 // (then problem says why when the name looks like a versioned one: Flyway skips such a file, which is
 // rarely what its author meant).
+// readable returns name when Flyway reads it as a migration, or else the rename its problem proposes
+// when Flyway reads that one (v2_b.sql: V2_b.sql, which lacks the separator, then V2__b.sql); "" when
+// neither is read: a rename hint must not propose a name Flyway skips too.
+func (n flywayNaming) readable(name string) string {
+	for range 3 {
+		if name == "" {
+			return ""
+		}
+		kind, _, _, pb := n.parse(name)
+		if pb.msg == "" && kind != 0 {
+			return name
+		}
+		if pb.rename == name {
+			return ""
+		}
+		name = pb.rename
+	}
+	return ""
+}
+
 func (n flywayNaming) parse(base string) (kind byte, version, desc string, problem nameProblem) {
 	suffix := n.suffix(base)
 	if suffix == "" || n.callback(base) {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/schemagate/schemagate/internal/repofs"
@@ -520,5 +521,34 @@ func TestFlywayLocationsWorkingDirectory(t *testing.T) {
 	t.Setenv("FLYWAY_LOCATIONS", "filesystem:"+filepath.Join(top, "db", "h2"))
 	if got := versions(t, "db"); !slices.Equal(got, []string{"2"}) {
 		t.Errorf("FLYWAY_LOCATIONS (absolute) over the file: %v, want [2]", got)
+	}
+}
+
+// TestFlywayRenameHintsNameWhatFlywayReads: a rename hint for a file Flyway skips proposed names Flyway
+// skips too: 4_d.sql "rename it V4_d.sql" (one _ where __ goes), 5-e.sql "V5-e.sql", v2_b.sql
+// "V2_b.sql". A hint names a file Flyway reads, or no new name.
+func TestFlywayRenameHintsNameWhatFlywayReads(t *testing.T) {
+	t.Parallel()
+	set, err := Read(mapFS(map[string]string{"V1__a.sql": "SELECT 1;", "4_d.sql": "SELECT 4;", "5-e.sql": "SELECT 5;", "v2_b.sql": "SELECT 2;"}), FormatFlyway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, w := range set.Warnings {
+		lines = append(lines, w.Error())
+	}
+	got := strings.Join(lines, "\n")
+	for file, want := range map[string]string{"4_d.sql": "rename it V4__d.sql", "v2_b.sql": "rename it V2__b.sql"} {
+		if !strings.Contains(got, file) || !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q for %s:\n%s", want, file, got)
+		}
+	}
+	for _, bad := range []string{"V4_d.sql", "V5-e.sql", "V2_b.sql", "rename it V5"} {
+		if strings.Contains(got, bad+" if") || strings.Contains(got, "rename it "+bad) || (bad == "rename it V5" && strings.Contains(got, bad)) {
+			t.Errorf("a hint proposes %s, which Flyway skips too:\n%s", bad, got)
+		}
+	}
+	if !strings.Contains(got, "5-e.sql") {
+		t.Errorf("5-e.sql is not warned of:\n%s", got)
 	}
 }
