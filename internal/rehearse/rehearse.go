@@ -1129,6 +1129,7 @@ func (r *run) up(ctx context.Context, m *migrate.Migration, rm *report.Migration
 			rm.Error = r.sqlError(err, "verify")
 			return nil, false, nil
 		}
+		r.inVerify = false // it passed: a stop met in the catalog read that follows is not the verify's
 	}
 	rm.Status = report.StatusApplied
 	if !incremental {
