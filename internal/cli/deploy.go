@@ -193,11 +193,22 @@ func (a *App) runDeploy(ctx context.Context, o *DeployOptions) error {
 	// Files the folder's tool would not read, or would read otherwise than one expects, are said as check
 	// and lint say them, and kept in the report: a migration saved without .up never ships, and the
 	// deploy would otherwise call the database up to date.
+	// GitHub shows AnnotationCap warnings a step: as many of these are annotated as leave room for the
+	// one that says how many more the log holds and for the deploy's own (ci.OwnAnnotations: a report
+	// not written, a comment not posted), which would be dropped otherwise.
 	var readNotes []string
-	for _, w := range set.Warnings {
+	annotate := ci.AnnotationCap - ci.OwnAnnotations - 1
+	for i, w := range set.Warnings {
 		n := fmt.Sprintf("read %s: %s", dir, w)
 		readNotes = append(readNotes, n)
-		a.deployWarning(clean(n))
+		if i < annotate || len(set.Warnings) == annotate+1 {
+			a.deployWarning(clean(n))
+		} else {
+			fmt.Fprintf(a.Stderr, "schemagate: warning: %s\n", clean(n))
+		}
+	}
+	if more := len(set.Warnings) - annotate; more > 1 {
+		a.deployAnnotation(fmt.Sprintf("%d more warnings on the migration folder %s: the log and the report's notes have them all", more, dir))
 	}
 	maint, err := deploy.NewMaintenance(env.Maintenance, url, a.Getenv)
 	if err != nil {
@@ -640,6 +651,11 @@ func (a *App) deployCommentNotPosted(ref forge.Ref, err error) {
 // run's page shows, as a line in a long deploy log is easy to miss.
 func (a *App) deployWarning(msg string) {
 	fmt.Fprintf(a.Stderr, "schemagate: warning: %s\n", msg)
+	a.deployAnnotation(msg)
+}
+
+// deployAnnotation writes msg as a warning annotation on GitHub Actions (nothing elsewhere).
+func (a *App) deployAnnotation(msg string) {
 	if env, ok := ci.DetectGitHub(a.Getenv); ok {
 		ci.NewActions(env, a.commandOut()).Warning("schemagate deploy: " + msg)
 	}

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/schemagate/schemagate/internal/ci"
 	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
@@ -118,4 +120,38 @@ func warned(text, file, want string) bool {
 		}
 	}
 	return false
+}
+
+// TestDeployReadWarningsLeaveRoomForItsOwn: the deploy annotated every warning on its migration folder,
+// and GitHub shows 10 warnings a step: a folder of 10 misnamed files pushed the deploy's own later
+// warnings (a report not written, a comment not posted) out of the annotations. It annotates as many as
+// leave room for its own, then one that says how many more the log holds.
+func TestDeployReadWarningsLeaveRoomForItsOwn(t *testing.T) {
+	requirePG(t)
+	work := t.TempDir()
+	dir := filepath.Join(work, "migrations")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "1_a.up.sql"), []byte("CREATE TABLE a (id bigint);\n"))
+	for i := 2; i <= 13; i++ {
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("%d_m.sql", i)), []byte("SELECT 1;\n"))
+	}
+	cfg := filepath.Join(work, "schemagate.yml")
+	writeFile(t, cfg, []byte("dir: "+dir+"\nformat: golang-migrate\nenvironments:\n  prod:\n    snapshot: {kind: none}\n"))
+	env := map[string]string{"SCHEMAGATE_PROD_DATABASE_URL": pgtest.URL(t), "USER": "ci", "GITHUB_ACTIONS": "true"}
+	code, out, errOut := runCLI(t, env, "deploy", "--env", "prod", "--config", cfg, "--dry-run")
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if n := strings.Count(errOut, "_m.sql: ignored"); n != 12 {
+		t.Errorf("stderr names %d of the 12 misnamed files:\n%s", n, errOut)
+	}
+	annotations := strings.Count(out, "::warning")
+	if annotations > ci.AnnotationCap-ci.OwnAnnotations {
+		t.Errorf("%d warning annotations, more than the %d that leave room for the deploy's own:\n%s", annotations, ci.AnnotationCap-ci.OwnAnnotations, out)
+	}
+	if !strings.Contains(out, "more warnings on the migration folder") {
+		t.Errorf("no annotation says how many more warnings the log holds:\n%s", out)
+	}
 }
