@@ -115,8 +115,15 @@ func TestDeployExitCodesDocumented(t *testing.T) {
 		}
 		list, _, _ = strings.Cut(doc.start+list, "\n\n") // the paragraph
 		said := map[int]bool{}
-		for _, w := range regexp.MustCompile(`\d+`).FindAllString(list, -1) {
-			n, _ := strconv.Atoi(w)
+		// A code as the list gives one: after the list's start, a comma, a semicolon, "or" or a line
+		// break, before a word, a comma or a parenthesis ("0 deployed", "`130`, `143` or `129`"), not
+		// any number of the paragraph ("PostgreSQL 13", "exit status 7").
+		for _, m := range exitCodeEntry.FindAllStringSubmatchIndex(list, -1) {
+			rest := strings.TrimPrefix(list[m[3]:], "`")
+			if rest == "" || !strings.ContainsRune(" ,:;)\n", rune(rest[0])) {
+				continue
+			}
+			n, _ := strconv.Atoi(list[m[2]:m[3]])
 			said[n] = true
 		}
 		for _, code := range slices.Sorted(maps.Keys(codes)) {
@@ -158,3 +165,6 @@ func deployOutcomes(t *testing.T) []string {
 	}
 	return outcomes
 }
+
+// exitCodeEntry matches a code in an exit code list (see TestDeployExitCodesDocumented).
+var exitCodeEntry = regexp.MustCompile("(?:: |, |; | or |\n)`?(\\d+)")
