@@ -224,38 +224,6 @@ func (d *deployer) checkUndone(ctx context.Context, dead []deadRun) error {
 		Hint: "--undone names the migration that a run which died left half applied, once a person has undone it by hand"}
 }
 
-// byHand applies what the person running --recover says of the migration that run r left half applied
-// (p.partial, history row id): undone by hand (--undone), it is recorded as rolled back; finished by hand
-// (--keep-applied), as applied. It is then no longer part of the plan. Without either, p is unchanged.
-func (d *deployer) byHand(ctx context.Context, r deadRun, p *undoPlan, id int64, rec *Recovery) error {
-	m := p.partial
-	if m == nil {
-		return nil
-	}
-	status, what := "", ""
-	switch {
-	case undoneMatches(d.o.Undone, m):
-		status, what = StatusRolledBack, fmt.Sprintf("%s undone by hand (--undone %s)", m.ID(), d.o.Undone)
-	case d.o.KeepApplied:
-		status, what = StatusApplied, m.ID()+" finished by hand (--keep-applied)"
-	default:
-		return nil
-	}
-	if err := d.hist.mark(ctx, d.conn, id, m.ID(), status, 0, 0, ""); err != nil {
-		return fmt.Errorf("recover run %s: %w", r.RunID, err)
-	}
-	rec.ByHand = what
-	d.note("recovered run %s: %s, as its history row %d now says", r.RunID, what, id)
-	p.partial = nil
-	if status == StatusApplied {
-		// Applied now, as the run's other migrations are: --keep-applied keeps it with them.
-		p.migs = append(p.migs, m)
-	} else if rec.Method == "" {
-		rec.Method = "hand"
-	}
-	return nil
-}
-
 // unrecordedBlocked is what a deploy without --recover says of run r, which restored its snapshot but
 // could not record it (runUnrecorded): history still says applied for what the restore undid.
 func (d *deployer) unrecordedBlocked(ctx context.Context, r deadRun) *Blocked {

@@ -42,6 +42,25 @@ func smallDisk(t *testing.T, size string) string {
 	return dir
 }
 
+// wantDiskFull fails the test unless the run failed with the server's 53100 (disk full), naming the
+// migrations it failed instead.
+func wantDiskFull(t *testing.T, rep *report.Report, err error) {
+	t.Helper()
+	var pe *pgconn.PgError
+	if err != nil && errors.As(err, &pe) && pe.Code == "53100" {
+		return
+	}
+	var failed []string
+	if rep != nil {
+		for _, m := range rep.Migrations {
+			if m.Status == report.StatusFailed {
+				failed = append(failed, m.Version+": "+m.Error.Phase+": "+m.Error.Message)
+			}
+		}
+	}
+	t.Fatalf("run error %v, failed migrations %q; want the run to fail with the server's 53100", err, failed)
+}
+
 // TestDiskFullIsTheMachines: a migration whose statement fills the disk the throwaway server keeps its
 // data on (SQLSTATE 53100, here a tmpfs of 160 MB) is not failed for it, as if its SQL were wrong
 // (status failed, exit 3): the rehearsal stops as the tool's failure, naming what ran out, the
@@ -57,18 +76,7 @@ func TestDiskFullIsTheMachines(t *testing.T) {
 	})
 	prov := sandbox.NewLocal(sandbox.Options{WorkDir: disk})
 	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Dir: "db", Provider: prov})
-	var pe *pgconn.PgError
-	if err == nil || !errors.As(err, &pe) || pe.Code != "53100" {
-		var failed []string
-		if rep != nil {
-			for _, m := range rep.Migrations {
-				if m.Status == report.StatusFailed {
-					failed = append(failed, m.Version+": "+m.Error.Message)
-				}
-			}
-		}
-		t.Fatalf("run error %v, failed migrations %q; want the run to fail with the server's 53100", err, failed)
-	}
+	wantDiskFull(t, rep, err)
 	msg := err.Error()
 	for _, want := range []string{"ran out of disk space at db/2_big.up.sql:2:1", "not a fault of the migration",
 		"free space where the server keeps its data, " + disk + "/schemagate-pg-"} {
@@ -117,18 +125,7 @@ func TestDiskFullInVerifyIsTheMachines(t *testing.T) {
 	})
 	prov := sandbox.NewLocal(sandbox.Options{WorkDir: disk})
 	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Dir: "db", Provider: prov})
-	var pe *pgconn.PgError
-	if err == nil || !errors.As(err, &pe) || pe.Code != "53100" {
-		var failed []string
-		if rep != nil {
-			for _, m := range rep.Migrations {
-				if m.Status == report.StatusFailed {
-					failed = append(failed, m.Version+": "+m.Error.Phase+": "+m.Error.Message)
-				}
-			}
-		}
-		t.Fatalf("run error %v, failed migrations %q; want the run to fail with the server's 53100", err, failed)
-	}
+	wantDiskFull(t, rep, err)
 	for _, want := range []string{"ran out of disk space at db/verify/big.sql:1:1", "not a fault of the migration"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q; want it to say %q", err, want)
