@@ -25,6 +25,7 @@ type RunCache struct {
 var (
 	_ Forge      = (*RunCache)(nil)
 	_ FileLister = (*RunCache)(nil)
+	_ TeamReader = (*RunCache)(nil)
 )
 
 // WithRunCache returns f behind a RunCache.
@@ -43,9 +44,7 @@ func (c *RunCache) MaxCommentRunes() int { return MaxCommentRunes(c.Forge) }
 // gate reads through the cache went unread, and its members' approvals uncounted. A forge that cannot
 // tell answers ErrForbidden, as for a token that may not read it.
 func (c *RunCache) TeamAccess(ctx context.Context, repo, team string) (TeamAccess, error) {
-	ts, ok := c.Forge.(interface {
-		TeamAccess(ctx context.Context, repo, team string) (TeamAccess, error)
-	})
+	ts, ok := c.Forge.(TeamReader)
 	if !ok {
 		return TeamAccess{}, fmt.Errorf("read the standing of team %s: %w", team, ErrForbidden)
 	}

@@ -92,6 +92,13 @@ type TeamAccess struct {
 	Secret bool
 }
 
+// TeamReader is implemented by forges that read a team's standing in a repository (GitHub); the gate
+// asks it of every team CODEOWNERS names (see gate.TeamStanding). TeamAccess returns a wrapped
+// ErrForbidden when the token may not read the team.
+type TeamReader interface {
+	TeamAccess(ctx context.Context, repo, team string) (TeamAccess, error)
+}
+
 // ChangedFile is a file a change request adds, modifies, renames or removes, as the forge lists it.
 type ChangedFile struct {
 	Path string

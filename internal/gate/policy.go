@@ -43,9 +43,7 @@ type Membership interface {
 // team CODEOWNERS names as an owner of the files: a Membership that does not implement it leaves those
 // teams unread, as one that cannot read their members does. TeamAccess returns a wrapped
 // forge.ErrForbidden when the token may not read the team.
-type TeamStanding interface {
-	TeamAccess(ctx context.Context, repo, team string) (forge.TeamAccess, error)
-}
+type TeamStanding = forge.TeamReader
 
 // Input is everything a decision depends on.
 type Input struct {

@@ -26,6 +26,7 @@ import (
 var _ forge.Forge = (*Client)(nil)
 var _ forge.FileLister = (*Client)(nil)
 var _ forge.CommentLimiter = (*Client)(nil)
+var _ forge.TeamReader = (*Client)(nil)
 
 // DefaultBaseURL is GitHub.com's REST API.
 const DefaultBaseURL = "https://api.github.com/"
