@@ -1324,6 +1324,22 @@ func TestPGDumpRestoreWithoutPublicSchema(t *testing.T) {
 	}
 }
 
+// eachManifest runs f as a subtest for a snapshot's manifest as this release writes it (older false) and
+// as an older release wrote it, which records no state of the kept schemas (see forgetKept).
+func eachManifest(t *testing.T, f func(t *testing.T, older bool)) {
+	for _, older := range []bool{false, true} {
+		t.Run(map[bool]string{false: "manifest", true: "manifest of an older release"}[older], func(t *testing.T) {
+			t.Parallel()
+			f(t, older)
+		})
+	}
+}
+
+// forgetKept makes info's manifest one of an older release for schema name: it records no state of it.
+func forgetKept(info *Info, name string) {
+	info.KeptSchemas = slices.DeleteFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == name })
+}
+
 // TestPGDumpRestoreExtensionInItsOwnSchema: extensions installed in a schema of their own (CREATE
 // EXTENSION pg_trgm SCHEMA ext VERSION '1.5'). The clear dropped the schema, and the extensions with it;
 // the dump's CREATE EXTENSION, which names no version, created them again at the newest (pg_trgm 1.6,
@@ -1334,14 +1350,12 @@ func TestPGDumpRestoreWithoutPublicSchema(t *testing.T) {
 // the schema are left out too), or, for a manifest of an older release, from the dump.
 func TestPGDumpRestoreExtensionInItsOwnSchema(t *testing.T) {
 	t.Parallel()
-	for _, older := range []bool{false, true} {
-		t.Run(map[bool]string{false: "manifest", true: "manifest of an older release"}[older], func(t *testing.T) {
-			t.Parallel()
-			url, c := database(t)
-			ctx := t.Context()
-			role := databaseRole(t, c, "sg_extowner", "")
-			seed(t, c)
-			mustExec(t, c, `
+	eachManifest(t, func(t *testing.T, older bool) {
+		url, c := database(t)
+		ctx := t.Context()
+		role := databaseRole(t, c, "sg_extowner", "")
+		seed(t, c)
+		mustExec(t, c, `
 			CREATE SCHEMA ext AUTHORIZATION `+role+`;
 			COMMENT ON SCHEMA ext IS 'the extensions';
 			GRANT USAGE ON SCHEMA ext TO PUBLIC;
@@ -1352,52 +1366,51 @@ func TestPGDumpRestoreExtensionInItsOwnSchema(t *testing.T) {
 			CREATE TABLE orders (id int PRIMARY KEY, total int, body text);
 			INSERT INTO orders SELECT g, g * 10, 'order ' || g FROM generate_series(1, 10) g;
 			CREATE INDEX orders_body ON orders USING gin (body ext.gin_trgm_ops);`)
-			state := func() string {
-				t.Helper()
-				var s string
-				err := c.QueryRow(ctx, `
+		state := func() string {
+			t.Helper()
+			var s string
+			err := c.QueryRow(ctx, `
 				SELECT (SELECT string_agg(format('%s %s %s %s', extname, extversion, extnamespace::regnamespace, pg_get_userbyid(extowner)), ', ' ORDER BY extname) FROM pg_extension) || ' | ' ||
 				       (SELECT format('%s %s %s', pg_get_userbyid(nspowner), nspacl, obj_description(oid, 'pg_namespace')) FROM pg_namespace WHERE nspname = 'ext') || ' | ' ||
 				       (SELECT count(*) FROM pg_proc WHERE pronamespace = 'ext'::regnamespace)`).Scan(&s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return s
-			}
-			before, beforeState := fingerprint(t, c), state()
-			p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
-			info, restore, err := p.Snapshot(ctx, "run-extns")
 			if err != nil {
 				t.Fatal(err)
 			}
-			mustExec(t, c, `
+			return s
+		}
+		before, beforeState := fingerprint(t, c), state()
+		p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+		info, restore, err := p.Snapshot(ctx, "run-extns")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, c, `
 			UPDATE orders SET total = 0;
 			DELETE FROM ext.notes;
 			CREATE TABLE ext.later (x int);
 			COMMENT ON SCHEMA ext IS 'changed';
 			GRANT CREATE ON SCHEMA ext TO PUBLIC;
 			ALTER SCHEMA ext OWNER TO CURRENT_USER;`)
-			if state() == beforeState {
-				t.Fatal("the changes did not change the schema")
-			}
-			if older {
-				// A manifest of an older release records no state of ext: the clear sets the schema back to
-				// the defaults the dump's comment and grants start from, and the dump gives them back.
-				info.KeptSchemas = slices.DeleteFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == "ext" })
-			} else if !slices.ContainsFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == "ext" }) {
-				t.Fatalf("manifest's kept schemas %+v: want ext", info.KeptSchemas)
-			}
-			if err := restore(ctx); err != nil {
-				t.Fatalf("restore: %v", err)
-			}
-			if after := state(); after != beforeState {
-				t.Errorf("extensions and their schema after the restore:\n%s\nwant\n%s", after, beforeState)
-			}
-			if after := fingerprint(t, c); after != before {
-				t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
-			}
-		})
-	}
+		if state() == beforeState {
+			t.Fatal("the changes did not change the schema")
+		}
+		if older {
+			// A manifest of an older release records no state of ext: the clear sets the schema back to
+			// the defaults the dump's comment and grants start from, and the dump gives them back.
+			forgetKept(info, "ext")
+		} else if !slices.ContainsFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == "ext" }) {
+			t.Fatalf("manifest's kept schemas %+v: want ext", info.KeptSchemas)
+		}
+		if err := restore(ctx); err != nil {
+			t.Fatalf("restore: %v", err)
+		}
+		if after := state(); after != beforeState {
+			t.Errorf("extensions and their schema after the restore:\n%s\nwant\n%s", after, beforeState)
+		}
+		if after := fingerprint(t, c); after != before {
+			t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+		}
+	})
 }
 
 // TestPGDumpRestoreDroppedSchemaOfExtension: a migration drops the schema an extension is in, and the
@@ -1407,51 +1420,48 @@ func TestPGDumpRestoreExtensionInItsOwnSchema(t *testing.T) {
 // manifest or, for a manifest of an older release, from the dump.
 func TestPGDumpRestoreDroppedSchemaOfExtension(t *testing.T) {
 	t.Parallel()
-	for _, older := range []bool{false, true} {
-		t.Run(map[bool]string{false: "manifest", true: "manifest of an older release"}[older], func(t *testing.T) {
-			t.Parallel()
-			url, c := database(t)
-			ctx := t.Context()
-			role := databaseRole(t, c, "sg_extdrop", "")
-			seed(t, c)
-			mustExec(t, c, `
+	eachManifest(t, func(t *testing.T, older bool) {
+		url, c := database(t)
+		ctx := t.Context()
+		role := databaseRole(t, c, "sg_extdrop", "")
+		seed(t, c)
+		mustExec(t, c, `
 				CREATE SCHEMA ext AUTHORIZATION `+role+`;
 				COMMENT ON SCHEMA ext IS 'the extensions';
 				GRANT USAGE ON SCHEMA ext TO PUBLIC;
 				CREATE EXTENSION hstore SCHEMA ext;
 				CREATE TABLE kv (id int PRIMARY KEY, h ext.hstore);
 				INSERT INTO kv VALUES (1, 'a=>1');`)
-			const state = `SELECT coalesce((SELECT format('%s %s %s', pg_get_userbyid(nspowner), nspacl, obj_description(oid, 'pg_namespace')) FROM pg_namespace WHERE nspname = 'ext'), 'missing') || ' | ' ||
+		const state = `SELECT coalesce((SELECT format('%s %s %s', pg_get_userbyid(nspowner), nspacl, obj_description(oid, 'pg_namespace')) FROM pg_namespace WHERE nspname = 'ext'), 'missing') || ' | ' ||
 				coalesce((SELECT string_agg(extname || ' ' || extnamespace::regnamespace, ', ' ORDER BY extname) FROM pg_extension), '')`
-			var beforeState string
-			if err := c.QueryRow(ctx, state).Scan(&beforeState); err != nil {
-				t.Fatal(err)
-			}
-			before := fingerprint(t, c)
-			p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
-			info, restore, err := p.Snapshot(ctx, "run-extdrop")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if older {
-				info.KeptSchemas = slices.DeleteFunc(info.KeptSchemas, func(st SchemaState) bool { return st.Name == "ext" })
-			}
-			mustExec(t, c, "DROP SCHEMA ext CASCADE")
-			if err := restore(ctx); err != nil {
-				t.Fatalf("restore: %v", err)
-			}
-			var afterState string
-			if err := c.QueryRow(ctx, state).Scan(&afterState); err != nil {
-				t.Fatal(err)
-			}
-			if afterState != beforeState {
-				t.Errorf("schema ext and the extensions after the restore:\n%s\nwant\n%s", afterState, beforeState)
-			}
-			if after := fingerprint(t, c); after != before {
-				t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
-			}
-		})
-	}
+		var beforeState string
+		if err := c.QueryRow(ctx, state).Scan(&beforeState); err != nil {
+			t.Fatal(err)
+		}
+		before := fingerprint(t, c)
+		p := &PGDump{URL: url, Dir: t.TempDir(), ExcludeSchemas: []string{"schemagate"}}
+		info, restore, err := p.Snapshot(ctx, "run-extdrop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if older {
+			forgetKept(info, "ext")
+		}
+		mustExec(t, c, "DROP SCHEMA ext CASCADE")
+		if err := restore(ctx); err != nil {
+			t.Fatalf("restore: %v", err)
+		}
+		var afterState string
+		if err := c.QueryRow(ctx, state).Scan(&afterState); err != nil {
+			t.Fatal(err)
+		}
+		if afterState != beforeState {
+			t.Errorf("schema ext and the extensions after the restore:\n%s\nwant\n%s", afterState, beforeState)
+		}
+		if after := fingerprint(t, c); after != before {
+			t.Errorf("restore differs:\n--- before\n%s\n--- after\n%s", before, after)
+		}
+	})
 }
 
 // TestSchemaPropertyEntry: the comment and grants of a schema in pg_restore --list name it as pg_dump
