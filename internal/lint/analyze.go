@@ -213,6 +213,10 @@ type analyzer struct {
 	alters        map[string]int
 	roles         map[string]bool // roles created earlier in the migration
 	facts         *scriptFacts
+
+	// added are the columns the migration adds to pre-existing tables, by colKey: a SET NOT NULL of one
+	// later in the migration is better written in its ADD COLUMN (see addedColumn).
+	added map[string]*addedColumn
 }
 
 // scriptFacts is what the static analysis knows about each statement of a script that the rehearsal's
@@ -289,7 +293,7 @@ func newAnalyzer(s *migrate.Script, inTx bool, cfg Config) *analyzer {
 }
 
 func newAnalyzerState(s *migrate.Script, inTx bool, cfg Config, st *state) *analyzer {
-	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, format: cfg.Format, st: st, alters: map[string]int{}, txNotValid: map[string]bool{},
+	a := &analyzer{cfg: cfg, script: s, toolTx: inTx, format: cfg.Format, st: st, alters: map[string]int{}, added: map[string]*addedColumn{}, txNotValid: map[string]bool{},
 		prepared: map[string]int{}, lockTimeoutAt: -1, facts: &scriptFacts{file: s.File, stmts: map[[2]int]stmtFacts{}}}
 	if inTx {
 		a.block = 1

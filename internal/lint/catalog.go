@@ -123,9 +123,14 @@ var catalog = []Rule{
 		Suggestion: "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID → VALIDATE CONSTRAINT c → SET NOT NULL (no scan) → DROP CONSTRAINT c, each in its own transaction (a migration of its own, or COMMIT between them): a statement after an ACCESS EXCLUSIVE one in the same transaction keeps that lock held; PG18: ADD CONSTRAINT c NOT NULL col NOT VALID → VALIDATE",
 		Why:        "Risk: dangerous. Rewrite/scan: n, full scan. Also flagged by: S adding-not-nullable-field; SM change_column_null; E E2; A PG303*, MF104 (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Bad:        "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
-		Good:       "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;"},
+		Good:       "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;",
+		Notes: "A column the same migration adds (in an earlier statement, an earlier transaction of it, or the same ALTER TABLE) needs none of that: NOT NULL belongs in its ADD COLUMN, which the finding then writes out with the column's type and DEFAULT as the migration has them. " +
+			"`ADD COLUMN flag int DEFAULT 0` followed by `SET NOT NULL` scans the table once, in one ALTER TABLE or two, where `ADD COLUMN flag int NOT NULL DEFAULT 0` scans nothing on PostgreSQL 11+: a non-volatile DEFAULT (a constant, or a stable call such as now()) is stored once, and every row has it (measured on PostgreSQL 15; add-column-default-nonvolatile rates it safe). " +
+			"An ADD COLUMN that reads every row anyway (a volatile DEFAULT, GENERATED … STORED or a domain with constraints rewrite the table; a CHECK of the column scans it; before PostgreSQL 11 any DEFAULT rewrites it) checks NOT NULL in that same pass: SET NOT NULL in a later statement reads the table a second time, and NOT NULL written in the ADD COLUMN saves it, though the rewrite or scan stays; SET NOT NULL in the same ALTER TABLE as such an ADD COLUMN costs nothing more, and is set-not-null-proven. " +
+			"Without a DEFAULT (or with DEFAULT NULL) every row holds NULL in the new column, and SET NOT NULL fails on a table that has rows, unless a statement between may have filled it (an UPDATE, a DO block, a function call): then the advice above stands. " +
+			"So does it for a column whose type a statement between changes, or that one renames."},
 	{ID: "set-not-null-proven", Risk: Safe, Lock: "ACCESS EXCLUSIVE brief", Rewrite: false, Scan: false,
-		Summary:    "SET NOT NULL when a validated CHECK proves it, or on a column that is already NOT NULL",
+		Summary:    "SET NOT NULL when a validated CHECK proves it, or on a column that is already NOT NULL, or in the ALTER TABLE that adds the column with a rewrite or a scan of the table, which checks it",
 		Suggestion: "",
 		Why:        "Risk: safe. Rewrite/scan: n, no scan. Also flagged by: S/SM/E recognise it (S heuristic, SM exact expression match, E trace) (S = squawk, SM = strong_migrations, E = eugene, A = Atlas).",
 		Given:      "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;",

@@ -434,6 +434,11 @@ func utcSetting(arg *pg_query.Node) bool {
 
 func (a *analyzer) rename(r *pg_query.RenameStmt) {
 	key := a.st.rel(r.Relation)
+	if r.RenameType == pg_query.ObjectType_OBJECT_COLUMN {
+		// Under either name the column is no longer the one an ADD COLUMN of the migration made.
+		delete(a.added, colKey(key, r.Subname))
+		delete(a.added, colKey(key, r.Newname))
+	}
 	if r.Relation == nil || a.st.isNew(key) {
 		a.renameEffects(r)
 		return

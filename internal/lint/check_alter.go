@@ -135,7 +135,11 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				a.newTableForeignKeys(key, foreignKeyRefs(cd.Constraints))
 			} else {
 				from := len(a.out)
-				a.addColumn(rv, cd)
+				added := a.addColumn(rv, cd)
+				// ADD COLUMN IF NOT EXISTS of a column the table may have already adds nothing.
+				if t := a.st.known(key); added != nil && (!cmd.MissingOk || t != nil && t.cols[cd.Colname] == nil) {
+					a.added[colKey(key, cd.Colname)] = added
+				}
 				// IF NOT EXISTS does not help a partition (measured on 15: it fails even for a column it has).
 				_, partition := a.st.partOf[key]
 				if why := a.st.partitionColumnFailure(rv, key); why != "" && (partition || !cmd.MissingOk) && len(a.out) > from {
@@ -147,6 +151,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			}
 		}
 	case pg_query.AlterTableType_AT_AlterColumnType:
+		delete(a.added, colKey(key, name)) // its rows hold what the type change made of them
 		if cd := cmd.Def.GetColumnDef(); cd != nil {
 			if n, _ := typeName(cd.TypeName); n == "json" {
 				a.add("json-column", fmt.Sprintf("column %s changes to type json: prefer jsonb (json has no equality operator, breaking DISTINCT, UNION and unique indexes)", name))
@@ -198,6 +203,9 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			}
 			return
 		}
+		if ac := a.added[colKey(key, name)]; ac != nil && a.setNotNullAdded(rv, key, name, ac) {
+			return
+		}
 		f := a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE", rel, name))
 		f.subject = rel + "." + name
 		if rv.GetInh() {
@@ -236,6 +244,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			a.add("column-statistics", "")
 		}
 	case pg_query.AlterTableType_AT_DropColumn:
+		delete(a.added, colKey(key, name))
 		if a.partialRun() && !cmd.MissingOk {
 			a.add("non-idempotent-ddl", "DROP COLUMN without IF EXISTS in a migration that runs outside a transaction")
 		}
@@ -705,7 +714,10 @@ func impliesBound(expr *pg_query.Node, keys []string, t *table) bool {
 	return true
 }
 
-func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
+// addColumn judges ADD COLUMN cd on the pre-existing relation rv, and returns what a later SET NOT NULL
+// of the column needs to know of it: nil for a column that is NOT NULL already (identity, serial) or one
+// PostgreSQL refuses.
+func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) *addedColumn {
 	rel, col := relName(rv), cd.Colname
 	typ, _ := typeName(cd.TypeName)
 	var def *pg_query.Node
@@ -745,26 +757,32 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 			ofDomain = fmt.Sprintf(" (the DEFAULT of its domain %s)", typ)
 		}
 	}
+	head, notNullText := columnText(a.stmt, cd)
+	added := &addedColumn{stmtIdx: a.stmtIdx, line: a.stmt.PosOf(a.stmt.Offset(cd.Location)).Line, head: head, notNull: notNullText,
+		filled: def != nil || generated}
 	flagged := false
 	switch {
 	case serialTypes[typ]:
 		a.add("add-column-serial", fmt.Sprintf("ADD COLUMN %s %s fills every row from a sequence: the table and its indexes are rewritten under ACCESS EXCLUSIVE", col, typ))
-		flagged = true
+		flagged, added = true, nil
 	case identity:
 		a.add("add-column-identity", fmt.Sprintf("ADD COLUMN %s … AS IDENTITY rewrites %s and its indexes under ACCESS EXCLUSIVE", col, rel))
-		flagged = true
+		flagged, added = true, nil
 	case generated:
 		a.add("add-column-generated-stored", fmt.Sprintf("ADD COLUMN %s … GENERATED ALWAYS AS (…) STORED rewrites %s under ACCESS EXCLUSIVE", col, rel))
 		flagged = true
+		added.pass, added.passFor = "rewrite", "its GENERATED … STORED expression"
 	case a.st.constrainedDomain(cd.TypeName):
 		a.add("add-column-constrained-domain", fmt.Sprintf("ADD COLUMN %s of constrained domain %s rewrites %s to check every row", col, typ, rel))
 		flagged = true
+		added.pass, added.passFor = "rewrite", "the constraints of its domain "+typ
 	case def != nil && refuses(def, placeDefault):
-		flagged = true // PostgreSQL refuses it: refused-expression says so (see refusedExpressions)
+		flagged, added = true, nil // PostgreSQL refuses it: refused-expression says so (see refusedExpressions)
 	case def != nil:
 		// A function of the history is judged by its CREATE FUNCTION: VOLATILE unless it says otherwise.
 		switch c := a.st.defaultVolatility(def); c.verdict {
 		case volVolatile:
+			added.pass, added.passFor = "rewrite", fmt.Sprintf("its volatile DEFAULT %s()", c.fn)
 			a.add("add-column-volatile-default", fmt.Sprintf("ADD COLUMN %s with volatile DEFAULT %s()%s rewrites %s and all its indexes under ACCESS EXCLUSIVE%s", col, c.fn, ofDomain, rel, because(c.why)))
 		case volUnknown:
 			why := fmt.Sprintf("the parser does not know whether %s() is volatile", c.fn)
@@ -775,12 +793,14 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 			f.Risk = Caution
 			f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
 			f.undecidedDefault = true
+			added.undecided = true
 		default:
 			f := a.add("add-column-default-nonvolatile", fmt.Sprintf("ADD COLUMN %s with a non-volatile DEFAULT%s is metadata-only on PostgreSQL 11+%s", col, ofDomain, because(c.why)))
 			f.Suggestion = ""
 			// A judgement from a function's CREATE FUNCTION is the parser's reading: the trace may correct it.
 			f.knownDefault = !c.user
 			if a.cfg.Major() <= 10 {
+				added.pass, added.passFor = "rewrite", fmt.Sprintf("its DEFAULT, which PostgreSQL %d stores in every row", a.cfg.Major())
 				f.Suggestion = "add the column without a default, then ALTER COLUMN … SET DEFAULT, then backfill in batches"
 				f.Risk, f.Rewrite = Dangerous, true
 				f.Message = fmt.Sprintf("ADD COLUMN %s with a DEFAULT rewrites %s on PostgreSQL %d (fast defaults arrived in 11)", col, rel, a.cfg.Major())
@@ -803,6 +823,9 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if checkC {
 		a.add("add-column-inline-check", fmt.Sprintf("ADD COLUMN %s with CHECK scans %s under ACCESS EXCLUSIVE", col, rel))
 		flagged = true
+		if added != nil && added.pass == "" {
+			added.pass, added.passFor = "scan", "its CHECK"
+		}
 	}
 	if refs := a.referenced(foreignKeyRefs(cd.Constraints), nil); len(refs) > 0 {
 		f := a.add("add-column-inline-fk", fmt.Sprintf("ADD COLUMN %s REFERENCES %s also locks the referenced table (SHARE ROW EXCLUSIVE)", col, andList(refs)))
@@ -822,6 +845,7 @@ func (a *analyzer) addColumn(rv *pg_query.RangeVar, cd *pg_query.ColumnDef) {
 	if !flagged {
 		a.add("add-column-nullable", fmt.Sprintf("ADD COLUMN %s without default or constraints is metadata-only (brief ACCESS EXCLUSIVE)", col))
 	}
+	return added
 }
 
 // because is why, for the end of a message: " (why)", or "" without one.

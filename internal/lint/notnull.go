@@ -1,10 +1,14 @@
 package lint
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
 )
 
 // provesNotNull tells whether a validated CHECK whose expression is n proves column col NOT NULL, so
@@ -128,4 +132,201 @@ func (t *table) nullProof(col string) *check {
 		}
 	}
 	return nil
+}
+
+// addedColumn is an ADD COLUMN of the migration on a pre-existing table, as a later SET NOT NULL of the
+// column in the same migration needs it: NOT NULL written in the ADD COLUMN costs no pass over the
+// table of its own (measured on 15: ADD COLUMN c int NOT NULL DEFAULT 0 scans nothing, ADD COLUMN c int
+// DEFAULT 0 then SET NOT NULL scans the table once, in one ALTER TABLE or two), where SET NOT NULL
+// afterwards scans every row for a NULL the DEFAULT cannot have put there.
+type addedColumn struct {
+	stmtIdx int // the statement that adds it
+	line    int // where its ADD COLUMN stands
+	// head is its name and type as written (what comes before its first constraint), notNull its whole
+	// definition with NOT NULL written in; both "" when the text cannot be read (see columnText).
+	head, notNull string
+	// filled says every row the table has gets a value: a DEFAULT of its own (not DEFAULT NULL) or of
+	// its domain, or GENERATED … STORED. Without one they all hold NULL, and SET NOT NULL fails.
+	filled bool
+	// pass is "rewrite" or "scan" when the ADD COLUMN reads every row of the table, and passFor why:
+	// that pass checks NOT NULL in each row too, so NOT NULL in the ADD COLUMN (or a SET NOT NULL in the
+	// same ALTER TABLE) adds none (measured on 15), but a SET NOT NULL in a later statement reads the
+	// table a second time.
+	pass, passFor string
+	// undecided says the parser cannot tell whether the DEFAULT is volatile (see defaultVolatility).
+	undecided bool
+}
+
+// quietStatement tells whether a statement leaves the values of a table's rows as they are, as far as
+// its parse tree tells: DDL, settings and transaction control. (An ALTER COLUMN … TYPE, whose USING may
+// fill the column, makes the analyzer forget the column it changes: see alterCmd.) DML, a DO block, a
+// CALL or a SELECT (which may call a function that writes) may fill a column; a statement that did not
+// parse may be anything.
+func quietStatement(st *sqlparse.Statement) bool {
+	n := st.Node
+	switch {
+	case n == nil:
+		return false
+	case n.GetAlterTableStmt() != nil, n.GetIndexStmt() != nil, n.GetCreateStmt() != nil, n.GetCommentStmt() != nil,
+		n.GetVariableSetStmt() != nil, n.GetTransactionStmt() != nil, n.GetGrantStmt() != nil, n.GetRenameStmt() != nil,
+		n.GetLockStmt() != nil, n.GetCreateSeqStmt() != nil, n.GetViewStmt() != nil, n.GetCreateTrigStmt() != nil,
+		n.GetCreateFunctionStmt() != nil:
+		return true
+	}
+	return false
+}
+
+// columnText reads the definition of column cd, added by statement st, from the statement's text: head
+// is its name and type as written (all before its first constraint), notNull the definition with NOT
+// NULL written in (in place of a NULL constraint, or before its first constraint, or at its end). Blank
+// space and comments between tokens read as one space, so the text fits on one line. Both are "" when
+// the text cannot be matched to cd.
+func columnText(st *sqlparse.Statement, cd *pg_query.ColumnDef) (head, notNull string) {
+	start := st.Offset(cd.Location)
+	if start < 0 {
+		return "", ""
+	}
+	res, err := pg_query.Scan(st.SQL[start:])
+	if err != nil {
+		return "", ""
+	}
+	first, null := -1, -1 // offsets in st.SQL of the first constraint and of a NULL constraint
+	for _, n := range cd.Constraints {
+		c := n.GetConstraint()
+		off := st.Offset(c.GetLocation())
+		if c == nil || off < start {
+			return "", ""
+		}
+		if first < 0 || off < first {
+			first = off
+		}
+		if c.Contype == pg_query.ConstrType_CONSTR_NULL {
+			null = off
+		}
+	}
+	var h, full strings.Builder
+	space := func(b *strings.Builder) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+	}
+	inserted, spaced := false, false
+	depth, prevEnd := 0, start
+	for _, t := range res.Tokens {
+		if t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT {
+			continue
+		}
+		from, to := start+int(t.Start), start+int(t.End)
+		switch t.Token {
+		case pg_query.Token_ASCII_40, pg_query.Token_ASCII_91:
+			depth++
+		case pg_query.Token_ASCII_41, pg_query.Token_ASCII_93:
+			depth--
+		}
+		if depth < 0 || depth == 0 && (t.Token == pg_query.Token_ASCII_44 || t.Token == pg_query.Token_ASCII_59) {
+			break // the end of the subcommand, or of the statement
+		}
+		// Blank space or a comment between two tokens reads as one space; none stays none (numeric(10,2)).
+		gap := from > prevEnd
+		prevEnd = to
+		tok := st.SQL[from:to]
+		if first < 0 || from < first {
+			if gap {
+				space(&h)
+			}
+			h.WriteString(tok)
+		}
+		switch {
+		case from == null:
+			if !strings.EqualFold(tok, "NULL") {
+				return "", "" // CONSTRAINT name NULL: rare enough to go without the text
+			}
+			space(&full)
+			full.WriteString("NOT NULL")
+			inserted, spaced = true, true
+			continue
+		case from == first && !inserted:
+			space(&full)
+			full.WriteString("NOT NULL")
+			inserted, gap = true, true
+		}
+		if gap || spaced {
+			space(&full)
+		}
+		spaced = false
+		full.WriteString(tok)
+	}
+	if !inserted {
+		space(&full)
+		full.WriteString("NOT NULL")
+	}
+	return strings.TrimSpace(h.String()), full.String()
+}
+
+// setNotNullAdded judges SET NOT NULL of column name of rv (key is its state key), which the migration
+// added (ac), and tells whether it did: not when a statement between the two may have filled a column
+// added without a DEFAULT, which leaves SET NOT NULL's usual advice.
+//
+// NOT NULL belongs in the ADD COLUMN. With a DEFAULT that fills every row and stores no value in them
+// (PostgreSQL 11+, a non-volatile DEFAULT), ADD COLUMN … NOT NULL DEFAULT scans nothing, where SET NOT
+// NULL afterwards scans the whole table, in the same ALTER TABLE or a later one. An ADD COLUMN that
+// rewrites (or scans) the table checks NOT NULL in each row it reads: a SET NOT NULL in the same ALTER
+// TABLE costs nothing more, one in a later statement reads the table again (measured on 15). Without a
+// DEFAULT every row holds NULL, and SET NOT NULL fails on a table that has rows, whatever the pass.
+func (a *analyzer) setNotNullAdded(rv *pg_query.RangeVar, key, name string, ac *addedColumn) bool {
+	rel, same := relName(rv), ac.stmtIdx == a.stmtIdx
+	adds := fmt.Sprintf("the ADD COLUMN of line %d", ac.line)
+	if same {
+		adds = "the ADD COLUMN of this statement"
+	}
+	if ac.pass != "" && same && ac.filled {
+		a.add("set-not-null-proven", fmt.Sprintf("SET NOT NULL on %s.%s is checked row by row in the %s %s makes for %s: no scan of its own", rel, name, ac.pass, adds, ac.passFor))
+		return true
+	}
+	if !ac.filled && !same {
+		for i := ac.stmtIdx + 1; i < a.stmtIdx; i++ {
+			if !quietStatement(&a.script.Statements[i]) {
+				return false // an UPDATE (a function, a DO block) between may have filled it
+			}
+		}
+	}
+	var f *Finding
+	if !ac.filled {
+		f = a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s fails on a table that has rows: %s adds %s without a DEFAULT, so every row holds NULL in it, and the deploy stops here",
+			rel, name, adds, quoteIdent(name)))
+		head := ac.head
+		if head == "" {
+			head = quoteIdent(name) + " …"
+		}
+		f.Suggestion = fmt.Sprintf("give the column a DEFAULT and write NOT NULL in its ADD COLUMN, without the SET NOT NULL: ALTER TABLE %s ADD COLUMN %s NOT NULL DEFAULT <value>; "+
+			"with a non-volatile value PostgreSQL 11+ scans nothing. To fill it from other columns instead, add it nullable, backfill it in batches, then ADD CONSTRAINT … CHECK (%s IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT and SET NOT NULL, each in its own transaction",
+			relIdent(rv), head, quoteIdent(name))
+	} else {
+		write := fmt.Sprintf("drop the SET NOT NULL and write NOT NULL in the ADD COLUMN of line %d;", ac.line)
+		if ac.notNull != "" {
+			write = fmt.Sprintf("drop the SET NOT NULL and write NOT NULL in the ADD COLUMN: ALTER TABLE %s ADD COLUMN %s;", relIdent(rv), ac.notNull)
+		}
+		if ac.pass != "" {
+			did := map[string]string{"rewrite": "rewrote", "scan": "scanned"}[ac.pass]
+			f = a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE, after %s %s it for %s: NOT NULL written in that ADD COLUMN is checked in its %s, row by row, with no second pass",
+				rel, name, adds, did, ac.passFor, ac.pass))
+			f.Suggestion = fmt.Sprintf("%s one pass over the table instead of two. The %s stays (the ADD COLUMN's own finding says how to go without it)", write, ac.pass)
+		} else {
+			costs := "scans nothing"
+			if ac.undecided {
+				costs = "costs no pass over the table of its own"
+			}
+			f = a.add("set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans the whole table while holding ACCESS EXCLUSIVE, though %s gave every row its DEFAULT: NOT NULL written in that ADD COLUMN %s",
+				rel, name, adds, costs))
+			f.Suggestion = write + " PostgreSQL 11+ stores a non-volatile DEFAULT once, for every row, and knows none of them is NULL, so it scans nothing"
+			if ac.undecided {
+				f.Suggestion += "; were the DEFAULT volatile, the ADD COLUMN would rewrite the table and check NOT NULL in each row it writes, still without a second pass"
+			}
+		}
+	}
+	f.subject = rel + "." + name
+	if rv.GetInh() {
+		f.below = a.tracedBelow(key)
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -249,5 +250,173 @@ func TestSetNotNullReachesTheTablesBelow(t *testing.T) {
 				t.Errorf("set-not-null raised too: %s", find(fs, "set-not-null").Message)
 			}
 		})
+	}
+}
+
+// TestSetNotNullOfAddedColumn: SET NOT NULL of a column the migration added to a pre-existing table, in a
+// later statement or in the same ALTER TABLE, is told to go into the ADD COLUMN, written with the
+// column's type and DEFAULT as the migration has them. Each case runs on the server, on a table of 100
+// rows, which counts the scans and rewrites of the table (or refuses the migration), and so does the
+// ADD COLUMN the suggestion gives: with a non-volatile DEFAULT it scans nothing, and lint rates it safe;
+// with a volatile one its rewrite reads the table once, where ADD COLUMN then SET NOT NULL read it twice,
+// and a SET NOT NULL in the same ALTER TABLE as such an ADD COLUMN reads it no more than the rewrite does.
+// Without a DEFAULT every row holds NULL and SET NOT NULL fails. A column the table had before, or one a
+// statement between may have filled or changed, keeps the CHECK NOT VALID → VALIDATE → SET NOT NULL advice.
+func TestSetNotNullOfAddedColumn(t *testing.T) {
+	const items = "CREATE TABLE items (id int);\n"
+	tests := []struct {
+		name, schema, src string
+		perStatement      bool // each statement a transaction of its own (as psql runs a plain folder)
+		scans             int  // the scans of items the server counts for src, the rewrites' reads included
+		rewrites, fails   bool // src rewrites items; the server refuses src (a NULL in the column)
+		rule, msg         string
+		suggestion        string // part of the suggestion
+		fix               string // the ADD COLUMN the suggestion gives, "" for none
+		fixScans          int    // the scans of items the server counts for fix
+	}{
+		{name: "later statement", src: "ALTER TABLE items ADD COLUMN flag int DEFAULT 0;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null", msg: "scans the whole table while holding ACCESS EXCLUSIVE, though the ADD COLUMN of line 1 gave every row its DEFAULT",
+			suggestion: "drop the SET NOT NULL and write NOT NULL in the ADD COLUMN", fix: "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT 0;"},
+		{name: "later transaction", perStatement: true, src: "ALTER TABLE items ADD COLUMN flag int DEFAULT 0;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null", msg: "though the ADD COLUMN of line 1 gave every row its DEFAULT", fix: "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT 0;"},
+		{name: "same statement", src: "ALTER TABLE items ADD COLUMN flag int DEFAULT 0, ALTER COLUMN flag SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null", msg: "though the ADD COLUMN of this statement gave every row its DEFAULT", fix: "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT 0;"},
+		{name: "stable default", src: "ALTER TABLE items ADD COLUMN seen timestamptz DEFAULT now();\nALTER TABLE items ALTER COLUMN seen SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null", msg: "gave every row its DEFAULT", fix: "ALTER TABLE items ADD COLUMN seen timestamptz NOT NULL DEFAULT now();"},
+		{name: "as written", src: "ALTER TABLE public.items ADD COLUMN \"Price\" numeric(10,2) -- in euros\n  DEFAULT 1.5, ALTER COLUMN \"Price\" SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null", msg: "gave every row its DEFAULT", fix: "ALTER TABLE public.items ADD COLUMN \"Price\" numeric(10,2) NOT NULL DEFAULT 1.5;"},
+		// A CHECK of the column has the table scanned, in the pass SET NOT NULL's check shares when it
+		// is in the same ALTER TABLE.
+		{name: "column check", src: "ALTER TABLE items ADD COLUMN flag int DEFAULT 0 CHECK (flag >= 0);\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", scans: 2,
+			rule: "set-not-null", msg: "after the ADD COLUMN of line 1 scanned it for its CHECK: NOT NULL written in that ADD COLUMN is checked in its scan",
+			suggestion: "The scan stays", fix: "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT 0 CHECK (flag >= 0);", fixScans: 1},
+		{name: "column check, same statement", src: "ALTER TABLE items ADD COLUMN flag int DEFAULT 0 CHECK (flag >= 0), ALTER COLUMN flag SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null-proven", msg: "is checked row by row in the scan the ADD COLUMN of this statement makes for its CHECK"},
+		{name: "explicit NULL", src: "ALTER TABLE items ADD COLUMN flag int NULL DEFAULT 0;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null", msg: "gave every row its DEFAULT", fix: "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT 0;"},
+		{name: "volatile default", src: "ALTER TABLE items ADD COLUMN seen timestamptz DEFAULT clock_timestamp();\nALTER TABLE items ALTER COLUMN seen SET NOT NULL;\n", scans: 2, rewrites: true,
+			rule: "set-not-null", msg: "after the ADD COLUMN of line 1 rewrote it for its volatile DEFAULT clock_timestamp(): NOT NULL written in that ADD COLUMN is checked in its rewrite",
+			suggestion: "one pass over the table instead of two. The rewrite stays", fix: "ALTER TABLE items ADD COLUMN seen timestamptz NOT NULL DEFAULT clock_timestamp();", fixScans: 1},
+		{name: "volatile default, same statement", src: "ALTER TABLE items ADD COLUMN seen timestamptz DEFAULT clock_timestamp(), ALTER COLUMN seen SET NOT NULL;\n", scans: 1, rewrites: true,
+			rule: "set-not-null-proven", msg: "is checked row by row in the rewrite the ADD COLUMN of this statement makes for its volatile DEFAULT clock_timestamp(): no scan of its own"},
+		{name: "generated", src: "ALTER TABLE items ADD COLUMN twice int GENERATED ALWAYS AS (id * 2) STORED;\nALTER TABLE items ALTER COLUMN twice SET NOT NULL;\n", scans: 2, rewrites: true,
+			rule: "set-not-null", msg: "after the ADD COLUMN of line 1 rewrote it for its GENERATED … STORED expression",
+			fix: "ALTER TABLE items ADD COLUMN twice int NOT NULL GENERATED ALWAYS AS (id * 2) STORED;", fixScans: 1},
+		{name: "generated, same statement", src: "ALTER TABLE items ADD COLUMN twice int GENERATED ALWAYS AS (id * 2) STORED, ALTER COLUMN twice SET NOT NULL;\n", scans: 1, rewrites: true,
+			rule: "set-not-null-proven", msg: "is checked row by row in the rewrite the ADD COLUMN of this statement makes for its GENERATED … STORED expression"},
+		{name: "constrained domain", schema: items + "CREATE DOMAIN posint AS int CHECK (VALUE > 0);\n",
+			src: "ALTER TABLE items ADD COLUMN n posint DEFAULT 1;\nALTER TABLE items ALTER COLUMN n SET NOT NULL;\n", scans: 2, rewrites: true,
+			rule: "set-not-null", msg: "after the ADD COLUMN of line 1 rewrote it for the constraints of its domain posint",
+			fix: "ALTER TABLE items ADD COLUMN n posint NOT NULL DEFAULT 1;", fixScans: 1},
+		{name: "constrained domain, same statement", schema: items + "CREATE DOMAIN posint AS int CHECK (VALUE > 0);\n",
+			src: "ALTER TABLE items ADD COLUMN n posint DEFAULT 1, ALTER COLUMN n SET NOT NULL;\n", scans: 1, rewrites: true,
+			rule: "set-not-null-proven", msg: "in the rewrite the ADD COLUMN of this statement makes for the constraints of its domain posint"},
+		{name: "no default", src: "ALTER TABLE items ADD COLUMN flag int;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", fails: true,
+			rule: "set-not-null", msg: "fails on a table that has rows: the ADD COLUMN of line 1 adds flag without a DEFAULT, so every row holds NULL in it",
+			suggestion: "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT <value>;"},
+		{name: "no default, same statement", src: "ALTER TABLE items ADD COLUMN flag int, ALTER COLUMN flag SET NOT NULL;\n", fails: true,
+			rule: "set-not-null", msg: "fails on a table that has rows: the ADD COLUMN of this statement adds flag without a DEFAULT"},
+		{name: "no default, column check, same statement", src: "ALTER TABLE items ADD COLUMN flag int CHECK (flag > 0), ALTER COLUMN flag SET NOT NULL;\n", fails: true,
+			rule: "set-not-null", msg: "fails on a table that has rows: the ADD COLUMN of this statement adds flag without a DEFAULT"},
+		{name: "default null", src: "ALTER TABLE items ADD COLUMN flag int DEFAULT NULL;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", fails: true,
+			rule: "set-not-null", msg: "fails on a table that has rows", suggestion: "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT <value>;"},
+		{name: "default set afterwards", src: "ALTER TABLE items ADD COLUMN flag int;\nALTER TABLE items ALTER COLUMN flag SET DEFAULT 0;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", fails: true,
+			rule: "set-not-null", msg: "fails on a table that has rows"},
+		{name: "filled by an update", src: "ALTER TABLE items ADD COLUMN flag int;\nUPDATE items SET flag = id;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", scans: 2,
+			rule: "set-not-null", msg: "SET NOT NULL on items.flag scans the whole table while holding ACCESS EXCLUSIVE", suggestion: "CHECK (flag IS NOT NULL) NOT VALID"},
+		{name: "type changed between", src: "ALTER TABLE items ADD COLUMN flag int DEFAULT 0;\nALTER TABLE items ALTER COLUMN flag TYPE bigint;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", scans: 2, rewrites: true,
+			rule: "set-not-null", msg: "SET NOT NULL on items.flag scans the whole table while holding ACCESS EXCLUSIVE", suggestion: "CHECK (flag IS NOT NULL) NOT VALID"},
+		{name: "column of the table before", schema: "CREATE TABLE items (id int, flag int DEFAULT 0);\n", src: "ALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null", msg: "SET NOT NULL on items.flag scans the whole table while holding ACCESS EXCLUSIVE", suggestion: "CHECK (flag IS NOT NULL) NOT VALID"},
+		{name: "if not exists of a column it has", schema: "CREATE TABLE items (id int, flag int);\n",
+			src: "ALTER TABLE items ADD COLUMN IF NOT EXISTS flag int DEFAULT 0;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", fails: true,
+			rule: "set-not-null", msg: "SET NOT NULL on items.flag scans the whole table while holding ACCESS EXCLUSIVE", suggestion: "CHECK (flag IS NOT NULL) NOT VALID"},
+	}
+	conn := pgtest.Conn(t)
+	ctx := t.Context()
+	// run runs sql on items of 100 rows (id only) in a transaction it rolls back, and tells how many
+	// times the server scanned items, whether it rewrote it, and its error.
+	run := func(t *testing.T, schema, sql string) (scans int64, rewrote bool, err error) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		if _, err := conn.Exec(ctx, schema+"INSERT INTO items (id) SELECT g FROM generate_series(1, 100) g;"); err != nil {
+			t.Fatal(err)
+		}
+		const read = "SELECT pg_stat_get_xact_numscans('items'::regclass), pg_relation_filenode('items')"
+		var before, after int64
+		var node, node2 uint32
+		if err := conn.QueryRow(ctx, read).Scan(&before, &node); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return 0, false, err
+		}
+		if err := conn.QueryRow(ctx, read).Scan(&after, &node2); err != nil {
+			t.Fatal(err)
+		}
+		return after - before, node2 != node, nil
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			schema := items
+			if tt.schema != "" {
+				schema = tt.schema
+			}
+			scans, rewrote, err := run(t, schema, tt.src)
+			switch {
+			case tt.fails:
+				if !strings.Contains(fmt.Sprint(err), "contains null values") {
+					t.Fatalf("the server: %v, want it to refuse the NULLs: the case is wrong", err)
+				}
+			case err != nil:
+				t.Fatalf("the server: %v: the case is wrong", err)
+			case scans != int64(tt.scans) || rewrote != tt.rewrites:
+				t.Fatalf("the server scanned items %d times, rewrote it: %v; want %d, %v: the case is wrong", scans, rewrote, tt.scans, tt.rewrites)
+			}
+			fs := AnalyzeScript(script(tt.src), !tt.perStatement, Config{Schema: schema})
+			f := find(fs, tt.rule)
+			if f == nil || !strings.Contains(f.Message, tt.msg) || !strings.Contains(f.Suggestion, tt.suggestion) || !strings.Contains(f.Suggestion, tt.fix) {
+				t.Fatalf("%s: %+v, want one saying %q, suggesting %q %q (all: %v)", tt.rule, f, tt.msg, tt.suggestion, tt.fix, rulesOf(fs))
+			}
+			if tt.rule == "set-not-null-proven" && find(fs, "set-not-null") != nil {
+				t.Errorf("set-not-null raised too: %s", find(fs, "set-not-null").Message)
+			}
+			if tt.fix == "" {
+				return
+			}
+			scans, rewrote, err = run(t, schema, tt.fix)
+			if err != nil || scans != int64(tt.fixScans) || rewrote != tt.rewrites {
+				t.Errorf("the suggested %s: scanned items %d times, rewrote it: %v, error %v; want %d, %v", tt.fix, scans, rewrote, err, tt.fixScans, tt.rewrites)
+			}
+			fixed := AnalyzeScript(script(tt.fix+"\n"), true, Config{Schema: schema})
+			if f := find(fixed, "set-not-null"); f != nil {
+				t.Errorf("the suggested %s: %s", tt.fix, f.Message)
+			}
+			if !tt.rewrites {
+				if f := find(fixed, "add-column-default-nonvolatile"); f == nil || f.Risk != Safe {
+					t.Errorf("the suggested %s: %+v, want a safe add-column-default-nonvolatile (all: %v)", tt.fix, f, rulesOf(fixed))
+				}
+			}
+		})
+	}
+}
+
+// TestSetNotNullOfAddedColumnBefore11: before PostgreSQL 11 any DEFAULT of ADD COLUMN is written into
+// every row, so SET NOT NULL in a later statement reads the table a second time, and in the same ALTER
+// TABLE costs nothing more than the rewrite.
+func TestSetNotNullOfAddedColumnBefore11(t *testing.T) {
+	t.Parallel()
+	cfg := Config{PGVersion: 10, Schema: "CREATE TABLE items (id int);\n"}
+	fs := AnalyzeScript(script("ALTER TABLE items ADD COLUMN flag int DEFAULT 0;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n"), true, cfg)
+	if f := find(fs, "set-not-null"); f == nil || !strings.Contains(f.Message, "rewrote it for its DEFAULT, which PostgreSQL 10 stores in every row") ||
+		!strings.Contains(f.Suggestion, "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT 0; one pass over the table instead of two") {
+		t.Errorf("set-not-null: %+v (all: %v)", f, rulesOf(fs))
+	}
+	fs = AnalyzeScript(script("ALTER TABLE items ADD COLUMN flag int DEFAULT 0, ALTER COLUMN flag SET NOT NULL;\n"), true, cfg)
+	if f := find(fs, "set-not-null-proven"); f == nil || find(fs, "set-not-null") != nil {
+		t.Errorf("set-not-null-proven: %+v (all: %v)", f, rulesOf(fs))
 	}
 }

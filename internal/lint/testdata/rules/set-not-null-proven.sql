@@ -73,3 +73,13 @@ ALTER TABLE users ADD COLUMN score int CHECK (score IS NOT NULL);
 ALTER TABLE users DROP CONSTRAINT users_score_check;
 -- want-none
 ALTER TABLE users ALTER COLUMN score SET NOT NULL;
+
+-- case
+-- The rewrite of an ADD COLUMN in the same ALTER TABLE checks NOT NULL in every row it writes.
+-- want: set-not-null-proven
+ALTER TABLE users ADD COLUMN seen timestamptz DEFAULT clock_timestamp(), ALTER COLUMN seen SET NOT NULL;
+
+-- case
+-- A fast default is no rewrite: the SET NOT NULL scans (set-not-null.sql has the finding).
+-- want-none
+ALTER TABLE users ADD COLUMN flag int DEFAULT 0, ALTER COLUMN flag SET NOT NULL;

@@ -20,3 +20,13 @@ COMMIT;
 ALTER TABLE users VALIDATE CONSTRAINT email_nn;
 -- want: set-not-null
 ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- case
+-- A column added earlier in the migration: NOT NULL belongs in its ADD COLUMN (the finding says how).
+ALTER TABLE users ADD COLUMN flag int DEFAULT 0;
+-- want: set-not-null
+ALTER TABLE users ALTER COLUMN flag SET NOT NULL;
+
+-- case
+-- want: set-not-null
+ALTER TABLE users ADD COLUMN flag int DEFAULT 0, ALTER COLUMN flag SET NOT NULL;
