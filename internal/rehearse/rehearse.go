@@ -230,6 +230,7 @@ func rehearse(ctx context.Context, opts Options) (rep *report.Report, missed str
 		index[b] = len(rep.Migrations)
 		rep.Migrations = append(rep.Migrations, sp.DeletedEntry(b))
 	}
+	r.sp, r.index, r.nStatic = sp, index, nStatic
 
 	// History: applied once, fast (pg.ApplyHistory), so not timed migration by migration.
 	if len(history) > 0 {
@@ -543,6 +544,11 @@ type run struct {
 	// unseen holds writesCatalog's answers, code the text of each script it reads (statementsText).
 	unseen map[*migrate.Script]bool
 	code   map[*migrate.Script]string
+	// sp, index and nStatic are the rehearsal's split of the folder, each migration's place in the
+	// report, and how many of a new migration's findings lint.Analyze gave, for judgeNotRun.
+	sp      Split
+	index   map[*migrate.Migration]int
+	nStatic map[*migrate.Migration]int
 	// columnOrder describes the columns the current migration's round trip moved (see splitColumnOrder).
 	columnOrder []string
 	// quieted is set when the history's subscriptions were replayed without connecting (quietHistory).
@@ -987,6 +993,7 @@ func (r *run) observer(ctx context.Context) (*pgx.Conn, error) {
 }
 
 func (r *run) finish(started time.Time) *report.Report {
+	r.judgeNotRun()
 	for i := range r.rep.Migrations {
 		r.rep.Migrations[i].Findings = lint.Fold(r.rep.Migrations[i].Findings)
 	}
