@@ -70,10 +70,14 @@ func (a *App) newLintCmd() *cobra.Command {
 compiler-style (file:line:col: risk rule: message) with a safer alternative. With --dir it reads a
 migration folder in any supported format (and knows which tool runs a file in a transaction: psql runs
 sqitch scripts and plain folders statement by statement, outside their own BEGIN … COMMIT); with
-FILE arguments each file is one migration that the tool runs in a transaction (--no-transaction to
-say otherwise), but for a goose, dbmate or sql-migrate file (told by its annotations, or --format),
-whose up section alone is judged, as --dir judges it. With --dir and FILE arguments, the folder is
-read as a whole and only the migrations whose up files are among the FILE arguments are judged, with
+FILE arguments each file is one migration of its format (--format, else format in schemagate.yml,
+else told by its name, 1_x.up.sql or V1__x.sql, or its annotations), read as that format's tool reads
+it and judged in the transaction mode the tool gives it, as --dir judges it: a golang-migrate or
+Flyway file of one CREATE INDEX CONCURRENTLY runs outside a transaction, a plain or sqitch script
+statement by statement, and a goose, dbmate or sql-migrate file is judged by its up section alone; a
+file whose name that tool does not read is bad input. A file of no known format is taken to run in a
+transaction, as most tools run a migration file (--no-transaction to say otherwise). With --dir and
+FILE arguments, the folder is read as a whole and only the migrations whose up files are among the FILE arguments are judged, with
 what the earlier migrations made (a down or verify file, or another file of the folder, picks
 nothing; a file outside the folder, a missing one, or an SQL file that is no migration's, such as a
 misnamed one, is bad input): what a pre-commit hook passes. The FILE - is standard input (an editor's buffer, a file from git show),
@@ -126,6 +130,7 @@ func (a *App) runLint(o *LintOptions) error {
 	}
 	cfg, failOn, err := lintConfig(o)
 	cfg.Deploy = deploy
+	cfg.FormatHint = "if its tool runs it outside one, give lint the format with --format (golang-migrate, flyway, plain...) or format in schemagate.yml, or pass --no-transaction"
 	if err != nil {
 		return usageErr(err)
 	}
@@ -477,6 +482,7 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		return nil, usageErr(err)
 	}
 	units := make([][]lintUnit, len(o.Files))
+	warnings := make([][]string, len(o.Files))
 	errs := make([]error, len(o.Files))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -486,16 +492,22 @@ func lintUnits(o *LintOptions, lintCfg lint.Config) ([]lintUnit, error) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			if name == "-" {
-				units[i], errs[i] = lintSQL(o.stdinName(), o.stdin, format, o.read, !o.NoTransaction, lintCfg)
+				units[i], warnings[i], errs[i] = lintSQL(o.stdinName(), o.stdin, format, o.read, !o.NoTransaction, lintCfg)
+				if errs[i] != nil && o.StdinName == "" && format != migrate.FormatAuto {
+					errs[i] = errors.Join(errs[i], fmt.Errorf("a %s migration is read by its file name: give it with --stdin-name", format))
+				}
 				return
 			}
-			units[i], errs[i] = lintFileArg(name, format, o.read, !o.NoTransaction, lintCfg)
+			units[i], warnings[i], errs[i] = lintFileArg(name, format, o.read, !o.NoTransaction, lintCfg)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if errs = slices.DeleteFunc(errs, func(err error) bool { return err == nil }); len(errs) == 1 {
+		return nil, usageErr(errs[0]) // not a join of one: its own problems keep a line each
+	} else if err := errors.Join(errs...); err != nil {
 		return nil, usageErr(err)
 	}
+	o.warnings = slices.Concat(warnings...)
 	return slices.Concat(units...), nil
 }
 
@@ -512,21 +524,22 @@ func absPath(name string) string {
 	return abs
 }
 
-// lintFileArg reads the FILE argument name as a migration of format (auto: told from its annotations, as
-// the folder reader tells a folder's). A goose, dbmate or sql-migrate file holds its down after its up,
-// in sections its annotations mark: it is read as lint --dir reads it, its up section judged as the
-// migration (in a transaction unless its annotations say otherwise), its down not, as the down does not
-// run after the up. Any other file is one migration, the whole of it, in a transaction when inTx.
-func lintFileArg(name string, format migrate.Format, opts migrate.Options, inTx bool, cfg lint.Config) ([]lintUnit, error) {
+// lintFileArg reads the FILE argument name as a migration of format (auto: told from its name or
+// annotations, as the folder reader tells a folder's) with that format's folder reader, so that it is
+// judged as lint --dir judges it: in the transaction mode the format's tool gives it, and for a goose,
+// dbmate or sql-migrate file, which holds its down after its up, by its up section alone (the down does
+// not run after the up). A file of no known format is one migration, the whole of it, in a
+// transaction when inTx. warnings are the read's notes.
+func lintFileArg(name string, format migrate.Format, opts migrate.Options, inTx bool, cfg lint.Config) ([]lintUnit, []string, error) {
 	b, err := repofs.ReadFile(name)
 	if err != nil {
 		if st, serr := os.Stat(name); serr == nil && st.IsDir() {
-			return nil, fmt.Errorf("%s is a folder: lint takes a migration folder with --dir %s", name, name)
+			return nil, nil, fmt.Errorf("%s is a folder: lint takes a migration folder with --dir %s", name, name)
 		}
 		if errors.Unwrap(err) != nil {
 			err = errors.Unwrap(err)
 		}
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return lintSQL(name, b, format, opts, inTx, cfg)
 }
@@ -574,43 +587,55 @@ func (o *LintOptions) stdinName() string {
 	return "<stdin>"
 }
 
-// lintSQL reads b, the content of the FILE argument name, as lintFileArg says.
-func lintSQL(name string, b []byte, format migrate.Format, opts migrate.Options, inTx bool, cfg lint.Config) ([]lintUnit, error) {
-	// The folder reader, on a folder of this one file (by its base name: the readers take the tools'
-	// file names, {version}_{name}.sql).
+// lintSQL reads b, the content of the FILE argument name, as lintFileArg says. warnings are the read's
+// notes (an empty up file, a name the tool does not read as given).
+func lintSQL(name string, b []byte, format migrate.Format, opts migrate.Options, inTx bool, cfg lint.Config) (units []lintUnit, warnings []string, err error) {
 	base := filepath.Base(name)
-	fsys := fstest.MapFS{base: &fstest.MapFile{Data: b, Mode: 0o644}}
 	if format == migrate.FormatAuto {
+		// Told as a folder of this one file is told (by its base name: the readers take the tools' file
+		// names, {version}_{name}.up.sql): by the name (golang-migrate, Flyway) or the annotations
+		// (goose, dbmate, sql-migrate). Plain is no evidence, only what detection falls back to for any
+		// .sql file: the format stays unknown.
 		format = ""
-		if f, err := migrate.Detect(fsys); err == nil {
+		if f, err := migrate.Detect(fstest.MapFS{base: &fstest.MapFile{Data: b, Mode: 0o644}}); err == nil && f != migrate.FormatPlain {
 			format = f
 		} else if me := (*migrate.Error)(nil); errors.As(err, &me) && strings.HasPrefix(me.Msg, "ambiguous") {
-			return nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, nil, fmt.Errorf("read %s: %w", name, err)
 		}
 	}
-	switch format {
-	case migrate.FormatGoose, migrate.FormatDbmate, migrate.FormatSQLMigrate:
-	default:
-		// As the folder readers refuse them: the parser would report a stray byte as a syntax error
-		// somewhere after it, and an empty file would pass as a migration without a finding.
+	if format == "" {
+		// No format known: the file is taken to run in a transaction (unless --no-transaction), as most
+		// tools run a migration file (Rails, Django, Alembic, Liquibase, goose, dbmate...), so that a
+		// statement that refuses one is flagged rather than passed; the finding says how to tell lint the
+		// format (lint.Config.FormatHint). A file that is not UTF-8, or empty, is refused as the folder
+		// readers refuse it: the parser would report a stray byte as a syntax error somewhere after it,
+		// and an empty file would pass as a migration without a finding.
 		if !utf8.Valid(b) {
 			bad := migrate.FirstInvalidUTF8(b)
-			return nil, &migrate.Error{File: name, Line: 1 + bytes.Count(b[:bad], []byte{'\n'}), Hint: "save the file as UTF-8",
+			return nil, nil, &migrate.Error{File: name, Line: 1 + bytes.Count(b[:bad], []byte{'\n'}), Hint: "save the file as UTF-8",
 				Msg: fmt.Sprintf("file is not valid UTF-8 (byte 0x%02x at offset %d)", b[bad], bad)}
 		}
 		// psql skips a byte-order mark at the start of a file (so do most tools): the statements start
 		// after it.
 		src := strings.TrimPrefix(string(b), "\uFEFF")
 		if strings.TrimSpace(src) == "" {
-			return nil, &migrate.Error{File: name, Msg: "empty file", Hint: "write the migration's SQL or give another file"}
+			return nil, nil, &migrate.Error{File: name, Msg: "empty file", Hint: "write the migration's SQL or give another file"}
 		}
-		return []lintUnit{{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: inTx, format: format}}, nil
+		return []lintUnit{{script: &migrate.Script{File: filepath.ToSlash(name), SQL: src, Statements: sqlparse.Parse(src)}, inTx: inTx}}, nil, nil
 	}
-	set, err := migrate.ReadWith(fsys, format, opts)
+	// The folder reader of the format, on this one file: the file runs in the transaction mode its tool
+	// gives it (a golang-migrate file of one CREATE INDEX CONCURRENTLY outside a transaction, a plain
+	// or sqitch script statement by statement, a goose file as its annotations say), by the rules lint
+	// --dir applies.
+	set, err := migrate.ReadFile(name, b, format, opts)
 	if err != nil {
-		return nil, fmt.Errorf("read %s as a %s migration: %w", name, format, err)
+		nameFile(err, base, name)
+		return nil, nil, fmt.Errorf("read %s as a %s migration: %w", name, format, err)
 	}
-	var units []lintUnit
+	for _, w := range set.Warnings {
+		nameFile(w, base, name)
+		warnings = append(warnings, w.Error())
+	}
 	for _, m := range set.Migrations {
 		if m.Up == nil || m.External != "" {
 			continue
@@ -623,5 +648,24 @@ func lintSQL(name string, b []byte, format migrate.Format, opts migrate.Options,
 		}
 		units = append(units, lintUnit{script: &s, inTx: inTx && lint.ToolTransaction(m, set.Format), format: set.Format, extra: extra})
 	}
-	return units, nil
+	return units, warnings, nil
+}
+
+// nameFile gives the problems of migrate.ReadFile the FILE argument's name, where the reader, which
+// reads the file by its base name, gave them that.
+func nameFile(err error, base, name string) {
+	var me *migrate.Error
+	switch e := err.(type) { // the tree errors.As walks, to reach every problem of a joined error
+	case interface{ Unwrap() []error }:
+		for _, c := range e.Unwrap() {
+			nameFile(c, base, name)
+		}
+	case *migrate.Error:
+		me = e
+	case interface{ Unwrap() error }:
+		nameFile(e.Unwrap(), base, name)
+	}
+	if me != nil && me.File == base {
+		me.File = filepath.ToSlash(name)
+	}
 }

@@ -142,3 +142,98 @@ func TestImageIgnoredWarns(t *testing.T) {
 		t.Errorf("a warning with --provider docker:\n%s", errs)
 	}
 }
+
+// TestLintFileToolTransaction: a FILE argument of a known format (--format, format in schemagate.yml, or
+// told by its name) runs in the transaction mode that format's tool gives it, by the folder readers'
+// rules, as lint --dir judges it: a file that is one CREATE INDEX CONCURRENTLY runs outside a transaction
+// under golang-migrate (one query), Flyway (a script of only non-transactional statements) and psql
+// (plain, sqitch), so it is no concurrently-in-transaction, where it was one (exit 3). Where the tool
+// runs it in a transaction, it still is; and with no format known, the file is taken to run in one, and
+// the finding says how to tell lint the format.
+func TestLintFileToolTransaction(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const cic = "SET statement_timeout = '1h';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (a);\n"
+	for _, sub := range []string{"gm", "fw"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gm := writeSQL(t, dir, "gm/0005_idx.up.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (a);\n")
+	gmDown := writeSQL(t, dir, "gm/0005_idx.down.sql", "DROP INDEX CONCURRENTLY IF EXISTS i;\n")
+	gmTwo := writeSQL(t, dir, "gm/0006_two.up.sql", cic)                                                  // one query of two statements: an implicit transaction
+	fw := writeSQL(t, dir, "fw/V5__idx.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (a);\n") // a SET would be a transactional statement: Flyway refuses the mix
+	fwUndo := writeSQL(t, dir, "fw/U5__idx.sql", "DROP INDEX CONCURRENTLY IF EXISTS i;\n")
+	plain := writeSQL(t, dir, "idx.sql", cic)
+	goose := writeSQL(t, dir, "00007_idx.sql", "-- +goose Up\n"+cic)
+	conf := writeSQL(t, dir, "plain.yml", "format: plain\n")
+
+	outside := []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"golang-migrate, told by its name", "", []string{gm}},
+		{"--format golang-migrate", "", []string{"--format", "golang-migrate", gm}},
+		{"golang-migrate on standard input", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (a);\n",
+			[]string{"-", "--stdin-name", "db/migrations/0005_idx.up.sql", "--format", "golang-migrate"}},
+		{"golang-migrate down file", "", []string{gmDown}},
+		{"Flyway, told by its name", "", []string{fw}},
+		{"--format flyway", "", []string{"--format", "flyway", fw}},
+		{"Flyway undo script", "", []string{"--format", "flyway", fwUndo}},
+		{"--format plain", "", []string{"--format", "plain", fw}},
+		{"--format sqitch", "", []string{"--format", "sqitch", plain}},
+		{"format: plain in schemagate.yml", "", []string{"--config", conf, plain}},
+	}
+	for _, tt := range outside {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errs := runStdin(t, tt.stdin, append([]string{"lint"}, tt.args...)...)
+			if code != ExitOK || strings.Contains(out, "concurrently-in-transaction") {
+				t.Errorf("exit %d, want 0: its tool runs the file outside a transaction\n%s%s", code, out, errs)
+			}
+		})
+	}
+
+	inside := []struct {
+		name string
+		args []string
+	}{
+		{"golang-migrate file of two statements", []string{gmTwo}},
+		{"--format atlas", []string{"--format", "atlas", plain}},
+		{"goose without NO TRANSACTION", []string{goose}},
+	}
+	for _, tt := range inside {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errs := lintRun(t, tt.args...)
+			if code != ExitBlocked || !strings.Contains(out, ":1: dangerous concurrently-in-transaction: CREATE INDEX CONCURRENTLY cannot run inside a transaction block: the deploy fails\n") {
+				t.Errorf("exit %d, want %d: its tool runs the file in a transaction\n%s%s", code, ExitBlocked, out, errs)
+			}
+		})
+	}
+
+	t.Run("no format known", func(t *testing.T) {
+		t.Parallel()
+		code, out, errs := lintRun(t, plain)
+		if code != ExitBlocked || !strings.Contains(out, "idx.sql:2:1: dangerous concurrently-in-transaction:") ||
+			!strings.Contains(out, "not knowing its format; if its tool runs it outside one, give lint the format with --format") ||
+			!strings.Contains(out, "or pass --no-transaction") {
+			t.Errorf("exit %d, want %d saying how to tell lint the format\n%s%s", code, ExitBlocked, out, errs)
+		}
+		if code, out, errs := lintRun(t, "--no-transaction", plain); code != ExitOK {
+			t.Errorf("--no-transaction: exit %d\n%s%s", code, out, errs)
+		}
+	})
+	t.Run("a name the format's tool does not read", func(t *testing.T) {
+		t.Parallel()
+		code, out, errs := lintRun(t, "--format", "golang-migrate", plain)
+		if code != ExitUsage || !strings.Contains(errs, "read "+plain+" as a golang-migrate migration:") ||
+			!strings.Contains(errs, filepath.ToSlash(plain)+": ignored: not a golang-migrate file name") {
+			t.Errorf("exit %d, want %d: golang-migrate never runs idx.sql\n%s%s", code, ExitUsage, out, errs)
+		}
+		code, out, errs = runStdin(t, "select 1;\n", "lint", "-", "--format", "golang-migrate")
+		if code != ExitUsage || !strings.Contains(errs, "give it with --stdin-name") {
+			t.Errorf("standard input without --stdin-name: exit %d, want %d\n%s%s", code, ExitUsage, out, errs)
+		}
+	})
+}

@@ -387,6 +387,23 @@ func (a *analyzer) restoreTimeouts(t timeouts) {
 
 func (a *analyzer) inTx() bool { return a.toolTx || a.explicitTx }
 
+// refusesTx raises concurrently-in-transaction for what, a statement that cannot run inside a
+// transaction block, when one is open, and tells whether it did. When the block is only the transaction
+// a script of no known format is taken to run in (a FILE given to lint alone), the finding says so, and
+// how to tell its format (Config.FormatHint): its tool may well run it outside one.
+func (a *analyzer) refusesTx(what string) bool {
+	if !a.inTx() {
+		return false
+	}
+	msg := what + " cannot run inside a transaction block: the deploy fails"
+	if !a.explicitTx && (a.format == "" || a.format == migrate.FormatAuto) && a.cfg.FormatHint != "" {
+		msg = what + " cannot run inside a transaction block: the deploy fails if the migration's tool runs the file in one, " +
+			"as lint takes it to, not knowing its format; " + a.cfg.FormatHint
+	}
+	a.add("concurrently-in-transaction", msg)
+	return true
+}
+
 // add records a finding of rule id on the current statement. msg replaces the rule's summary when set.
 func (a *analyzer) add(id, msg string) *Finding {
 	r, ok := Lookup(id)

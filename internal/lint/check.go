@@ -103,8 +103,8 @@ func (a *analyzer) check(n *pg_query.Node) {
 	case n.GetVacuumStmt() != nil:
 		v := n.GetVacuumStmt()
 		full := sqlparse.OptionBool(v.Options, "full", false) // VACUUM (FULL false) rewrites nothing
-		if v.IsVacuumcmd && a.inTx() {
-			a.add("concurrently-in-transaction", "VACUUM cannot run inside a transaction block: the deploy fails")
+		if v.IsVacuumcmd {
+			a.refusesTx("VACUUM")
 		}
 		fresh := len(v.Rels) > 0
 		for _, r := range v.Rels {
@@ -570,9 +570,7 @@ func (a *analyzer) index(is *pg_query.IndexStmt) {
 
 // concurrent raises the rules every CONCURRENTLY operation shares.
 func (a *analyzer) concurrent(what string) {
-	if a.inTx() {
-		a.add("concurrently-in-transaction", what+" cannot run inside a transaction block: the deploy fails")
-	}
+	a.refusesTx(what)
 	if num, minorKnown := a.cfg.versionNum(); minorKnown && num >= 140000 && num < 140004 {
 		a.add("concurrent-index-buggy-version", fmt.Sprintf("%s on PostgreSQL 14.%d can silently corrupt the index (fixed in 14.4)", what, num%10000))
 	}
@@ -591,9 +589,7 @@ func (a *analyzer) reindex(r *pg_query.ReindexStmt) {
 	}
 	switch r.Kind {
 	case pg_query.ReindexObjectType_REINDEX_OBJECT_SCHEMA, pg_query.ReindexObjectType_REINDEX_OBJECT_DATABASE, pg_query.ReindexObjectType_REINDEX_OBJECT_SYSTEM:
-		if a.inTx() {
-			a.add("concurrently-in-transaction", "REINDEX SCHEMA/DATABASE/SYSTEM cannot run inside a transaction block: the deploy fails")
-		}
+		a.refusesTx("REINDEX SCHEMA/DATABASE/SYSTEM")
 	}
 	a.takes(lockSH)
 	a.add("reindex-blocking", "REINDEX without CONCURRENTLY blocks writes to the table and reads through the index while it rebuilds")

@@ -365,9 +365,7 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 			if a.cfg.Major() < 14 {
 				a.add("version-unsupported", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY is not available on PostgreSQL %d (it arrived in 14): the statement fails", a.cfg.Major()))
 			}
-			if a.inTx() {
-				a.add("concurrently-in-transaction", "DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block: the deploy fails")
-			} else if def != "" && a.cfg.Major() >= 14 {
+			if refused := a.refusesTx("DETACH PARTITION … CONCURRENTLY"); !refused && def != "" && a.cfg.Major() >= 14 {
 				f := a.add("detach-partition-blocking", fmt.Sprintf("DETACH PARTITION … CONCURRENTLY fails: %s has a DEFAULT partition %s, and PostgreSQL refuses to detach concurrently while one exists (\"cannot detach partitions concurrently when a default partition exists\"), so the deploy stops here", rel, bare(def)))
 				f.Risk, f.Lock = Dangerous, "— (ERROR)"
 				f.Suggestion = fmt.Sprintf("DETACH PARTITION without CONCURRENTLY (ACCESS EXCLUSIVE on %s, the partition and %s) under a short lock_timeout, with retries", rel, bare(def))

@@ -47,6 +47,10 @@ type Config struct {
 	// a script that ends inside a transaction it opened does (transaction-boundaries). Empty when
 	// unknown; Analyze and Sequence.Analyze take the format they are given.
 	Format migrate.Format
+	// FormatHint, for scripts of no known format (Format empty), says how to tell their format (lint's
+	// "--format or format in schemagate.yml"): a statement that refuses a transaction block, flagged only
+	// because such a script is taken to run in its tool's transaction, says so and gives it.
+	FormatHint string
 }
 
 // Position is where a statement starts: its file, line and column.

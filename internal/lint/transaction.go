@@ -79,8 +79,7 @@ func (a *analyzer) transaction(t *pg_query.TransactionStmt) {
 		if t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED {
 			word = "ROLLBACK PREPARED"
 		}
-		if a.inTx() {
-			a.add("concurrently-in-transaction", word+" cannot run inside a transaction block: the deploy fails")
+		if a.refusesTx(word) {
 			return
 		}
 		if k, ok := a.prepared[t.Gid]; ok {

@@ -68,7 +68,9 @@ func (r *reader) readAtlas() {
 		r.migrations = append(r.migrations, m)
 	}
 	r.checkDuplicates(func(m *Migration) string { return m.Version })
-	r.checkAtlasSum(names, contents)
+	if !r.lone { // atlas.sum sums the whole folder
+		r.checkAtlasSum(names, contents)
+	}
 }
 
 type atlasDirectiveLine struct {

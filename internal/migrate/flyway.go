@@ -179,6 +179,10 @@ func (r *reader) readFlyway() {
 	}
 	slices.SortFunc(byVersion, func(a, b *versioned) int { return compareFlywayVersions(a.parts, b.parts) })
 	for _, v := range byVersion {
+		if v.up == nil && r.lone {
+			// An undo script given on its own: Flyway runs it as it runs a V script.
+			v.up, v.down = v.down, nil
+		}
 		if v.up == nil {
 			r.errorf(v.down.Up.File, 0, "add the V script it undoes or delete it", "undo script without a versioned migration")
 			continue

@@ -108,6 +108,10 @@ func (r *reader) readGolangMigrate() {
 			continue
 		}
 		m := e.up
+		if m == nil && r.lone {
+			// A down file given on its own: golang-migrate sends it as it sends an up file.
+			m, e.down = e.down, nil
+		}
 		if m == nil {
 			// A version with a down file alone: golang-migrate's ReadUp finds no up, so it makes an
 			// "empty" migration (migrate.go newMigration: NewMigration(nil, ...)), which runMigrations

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"testing/fstest"
 	"unicode/utf8"
 
 	"github.com/schemagate/schemagate/internal/repofs"
@@ -69,6 +71,25 @@ type Options struct {
 // ReadWith is Read with the settings of the folder's tool that the folder does not hold; Set.Options
 // records them.
 func ReadWith(fsys fs.FS, format Format, opts Options) (*Set, error) {
+	return read(&reader{fsys: fsys, opts: opts}, format)
+}
+
+// ReadFile reads src, the content of one migration file called name, as the reader of format reads
+// that file in its folder (FormatAuto: the format told by the file's name and annotations, as Detect
+// tells a folder's), and so runs it in the transaction mode the folder's tool would give it (see
+// inferAutocommit), without what only the folder holds: the files beside it (a Flyway script's .conf
+// too), atlas.sum (not checked), sqitch.plan (a sqitch script is read as psql runs it, as a plain
+// folder's is). A down file alone (golang-migrate's .down.sql, a Flyway U script) is read as a
+// migration whose Up is that file, since its tool runs it alike. The Set's scripts are named by name's
+// base name, as the readers take the tools' file names ({version}_{name}.up.sql).
+func ReadFile(name string, src []byte, format Format, opts Options) (*Set, error) {
+	fsys := fstest.MapFS{filepath.Base(name): &fstest.MapFile{Data: src, Mode: 0o644}}
+	return read(&reader{fsys: fsys, opts: opts, lone: true}, format)
+}
+
+// read reads r's folder in format, as ReadWith says.
+func read(r *reader, format Format) (*Set, error) {
+	fsys, opts := r.fsys, r.opts
 	if format == "" || format == FormatAuto {
 		f, err := Detect(fsys)
 		if err != nil {
@@ -76,7 +97,6 @@ func ReadWith(fsys fs.FS, format Format, opts Options) (*Set, error) {
 		}
 		format = f
 	}
-	r := &reader{fsys: fsys, opts: opts}
 	switch format {
 	case FormatGolangMigrate:
 		r.readGolangMigrate()
@@ -87,7 +107,13 @@ func ReadWith(fsys fs.FS, format Format, opts Options) (*Set, error) {
 	case FormatFlyway:
 		r.readFlyway()
 	case FormatSqitch:
-		r.readSqitch()
+		if r.lone {
+			// Without its plan, a sqitch script is read as psql runs it: sqitch runs it with psql --file,
+			// as a plain folder's files are run.
+			r.readPlain()
+		} else {
+			r.readSqitch()
+		}
 	case FormatSQLMigrate:
 		r.readSQLMigrate()
 	case FormatPlain:
@@ -132,7 +158,11 @@ func ReadWith(fsys fs.FS, format Format, opts Options) (*Set, error) {
 		if dir := sqitchTopDir(r.fsys); format == FormatSqitch && dir != "" {
 			r.errorf(sqitchConf, 0, "point the migration folder at "+dir+", where sqitch keeps sqitch.plan and the scripts", "no sqitch migrations found here: sqitch.conf sets top_dir = %s", dir)
 		} else {
-			r.errorf("", 0, "schemagate looked for "+lookedFor[format], "no %s migrations found", format)
+			looked := lookedFor[format]
+			if r.lone {
+				looked = lookedForFile[format]
+			}
+			r.errorf("", 0, "schemagate looked for "+looked, "no %s migrations found", format)
 		}
 		// The notes on the files skipped say why none was found, and a failed read shows its errors
 		// alone: they go with the error.
@@ -164,6 +194,18 @@ var lookedFor = map[Format]string{
 	FormatAtlas:         "{version}_{name}.sql files and atlas.sum at the top of the folder",
 }
 
+// lookedForFile says, per format, what ReadFile takes a file for; it is the hint when the file is none.
+var lookedForFile = map[Format]string{
+	FormatGolangMigrate: "a {version}_{title}.up.sql or .down.sql file",
+	FormatGoose:         "a {version}_{name}.sql file with -- +goose Up",
+	FormatDbmate:        "a {timestamp}_{name}.sql file with -- migrate:up",
+	FormatFlyway:        "a V{version}__{description}.sql, U{version}__{description}.sql or R__{description}.sql file",
+	FormatSqitch:        "a .sql file",
+	FormatSQLMigrate:    "a .sql file with -- +migrate Up",
+	FormatPlain:         "a .sql file",
+	FormatAtlas:         "a {version}_{name}.sql file",
+}
+
 // reader collects what one Read finds: migrations, errors and warnings.
 type reader struct {
 	fsys       fs.FS
@@ -176,6 +218,9 @@ type reader struct {
 	planned    []*PlannedChange // sqitch: every change line of the plan that reads
 	errs       []*Error
 	warnings   []*Error
+	// lone is set when the folder is one file given on its own (ReadFile): what only a folder holds
+	// (atlas.sum, sqitch.plan, the up file a down goes with) is not asked of it.
+	lone bool
 }
 
 func (r *reader) errorf(file string, line int, hint, format string, args ...any) {

@@ -515,3 +515,45 @@ func TestNonUTF8FileName(t *testing.T) {
 		t.Errorf("error %v, want the file named with its bytes escaped and its name said not to be UTF-8", err)
 	}
 }
+
+// TestReadFile: one file read on its own gets the transaction mode its folder's reader gives it, and
+// what only a folder holds is not asked of it: an atlas file without atlas.sum, a sqitch script without
+// its plan, a golang-migrate down file or a Flyway undo script without its up.
+func TestReadFile(t *testing.T) {
+	t.Parallel()
+	const cic = "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (a);\n"
+	for _, tt := range []struct {
+		name, file, src string
+		format          Format
+		noTx            bool
+	}{
+		{"golang-migrate up", "db/0005_idx.up.sql", cic, FormatGolangMigrate, true},
+		{"golang-migrate down alone", "0005_idx.down.sql", cic, FormatGolangMigrate, true},
+		{"golang-migrate, two statements", "0006_x.up.sql", "SELECT 1;\n" + cic, FormatGolangMigrate, false},
+		{"flyway", "V5__idx.sql", cic, FormatFlyway, true},
+		{"flyway undo alone", "U5__idx.sql", cic, FormatFlyway, true},
+		{"plain", "idx.sql", cic, FormatPlain, true},
+		{"sqitch without a plan", "deploy/idx.sql", cic, FormatSqitch, true},
+		{"atlas without atlas.sum", "1_idx.sql", cic, FormatAtlas, false},
+		{"atlas txmode none", "1_idx.sql", "-- atlas:txmode none\n\n" + cic, FormatAtlas, true},
+		{"auto", "0005_idx.up.sql", cic, FormatAuto, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			set, err := ReadFile(tt.file, []byte(tt.src), tt.format, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(set.Migrations) != 1 || set.Migrations[0].Up == nil || set.Migrations[0].Up.Empty() {
+				t.Fatalf("want one migration of the file, got %+v", set.Migrations)
+			}
+			if m := set.Migrations[0]; m.NoTransaction != tt.noTx || m.Up.File != filepath.Base(tt.file) {
+				t.Errorf("NoTransaction %v, file %s; want %v, %s", m.NoTransaction, m.Up.File, tt.noTx, filepath.Base(tt.file))
+			}
+		})
+	}
+	// In a folder, an undo script without its V script is still an error.
+	if _, err := Read(mapFS(map[string]string{"U5__idx.sql": cic}), FormatFlyway); err == nil || !strings.Contains(err.Error(), "undo script without a versioned migration") {
+		t.Errorf("a folder's lone undo script: %v", err)
+	}
+}
