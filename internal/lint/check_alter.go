@@ -254,10 +254,8 @@ func (a *analyzer) alterCmd(rv *pg_query.RangeVar, kind, key string, fresh bool,
 				f.Risk = Dangerous
 				f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s, so the deploy stops here", rel, name, why)
 				f.Suggestion = "drop the column from the partitioned table, without ONLY: PostgreSQL drops it from every partition"
-			} else if views := a.st.viewsUsing(key, name); len(views) > 0 && cmd.Behavior != pg_query.DropBehavior_DROP_CASCADE {
-				f.Risk = Dangerous
-				f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s uses it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, name, andList(views))
-				f.Suggestion = fmt.Sprintf("drop or replace %s without the column first, in an earlier step", andList(views))
+			} else {
+				a.dropColumnUsers(f, rv, key, name, cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE)
 			}
 		}
 	case pg_query.AlterTableType_AT_AddConstraint:

@@ -38,6 +38,9 @@ func (s *state) renameColumn(key, old, nw string) {
 				used[k] = renamed(cols, old, nw)
 			}
 		}
+		for _, tr := range s.triggers[k] {
+			tr.cols = renamed(tr.cols, old, nw)
+		}
 		t := s.tables[k]
 		if t == nil {
 			continue

@@ -95,6 +95,11 @@ type state struct {
 	// userFuncs are the functions the history defines, by name, each overload by its key (funcKey):
 	// what a DEFAULT calling one makes of ADD COLUMN (see defaultVolatility).
 	userFuncs map[string]map[string]*userFunc
+	// routines are the functions (not procedures) the history defines, by key (funcKey), with their bodies:
+	// what the columns a body names, which PostgreSQL does not track, make of DROP COLUMN (see trigger.go).
+	routines map[string]*routine
+	// triggers are the triggers the history creates, by table key, then by name.
+	triggers map[string]map[string]*trigger
 	// opaque says code ran whose effect cannot be told from any text the state saw (a DO block or a
 	// function that builds SQL at run time, a function the history does not define, a table moved to
 	// another schema with its indexes): any object may exist.
@@ -144,7 +149,8 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
-		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{}}
+		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
+		routines: map[string]*routine{}, triggers: map[string]map[string]*trigger{}}
 }
 
 func (s *state) table(name string) *table {
@@ -202,6 +208,7 @@ func (s *state) drops(name string) []string {
 	delete(s.indexTable, name)
 	delete(s.viewCols, name)
 	delete(s.viewOut, name)
+	delete(s.triggers, name) // a table's triggers go with it
 	// It leaves its parents first, so that no table below it finds it below itself again (two tables
 	// attached to or inheriting from each other, which PostgreSQL refuses: see inheritors).
 	delete(s.partOf, name)
@@ -611,15 +618,34 @@ func (s *state) learnStatement(st *sqlparse.Statement, created bool) {
 		// Its body runs when it is called (or fires as a trigger): what it names may exist from then on.
 		s.functions[lastName(n.GetCreateFunctionStmt().Funcname)] = dynamicCode(st.SQL)
 		s.defineFunction(n.GetCreateFunctionStmt())
+		s.defineRoutine(n.GetCreateFunctionStmt())
 	case n.GetAlterFunctionStmt() != nil:
 		s.alterFunction(n.GetAlterFunctionStmt())
 	case n.GetDropStmt() != nil && n.GetDropStmt().RemoveType == pg_query.ObjectType_OBJECT_FUNCTION:
 		for _, o := range n.GetDropStmt().Objects {
 			s.forgetFunction(o.GetObjectWithArgs())
+			s.dropRoutines(o.GetObjectWithArgs())
 		}
 	case n.GetRenameStmt() != nil && n.GetRenameStmt().RenameType == pg_query.ObjectType_OBJECT_FUNCTION:
 		s.forgetFunction(n.GetRenameStmt().Object.GetObjectWithArgs())
+		s.moveRoutines(n.GetRenameStmt().Object.GetObjectWithArgs(), "", n.GetRenameStmt().Newname)
 		s.noteUnmodeled(st.SQL)
+	case n.GetAlterObjectSchemaStmt() != nil && n.GetAlterObjectSchemaStmt().ObjectType == pg_query.ObjectType_OBJECT_FUNCTION:
+		s.moveRoutines(n.GetAlterObjectSchemaStmt().Object.GetObjectWithArgs(), n.GetAlterObjectSchemaStmt().Newschema, "")
+	case n.GetCreateTrigStmt() != nil:
+		s.createTrigger(n.GetCreateTrigStmt())
+	case n.GetDropStmt() != nil && n.GetDropStmt().RemoveType == pg_query.ObjectType_OBJECT_TRIGGER:
+		for _, o := range n.GetDropStmt().Objects {
+			s.dropTrigger(o.GetList().GetItems())
+		}
+	case n.GetRenameStmt() != nil && n.GetRenameStmt().RenameType == pg_query.ObjectType_OBJECT_TRIGGER:
+		r := n.GetRenameStmt()
+		if ts := s.triggers[s.rel(r.Relation)]; ts != nil {
+			rekey(ts, r.Subname, r.Newname)
+			if tr := ts[r.Newname]; tr != nil {
+				tr.name = r.Newname
+			}
+		}
 	case n.GetCallStmt() != nil, n.GetSelectStmt() != nil:
 		walk(n, func(m proto.Message) {
 			if fc, ok := m.(*pg_query.FuncCall); ok {
@@ -942,6 +968,10 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				dropColumnConstraints(t, col)
 				delete(t.cols, col)
 				s.dropsOwnedBy(name, cmd.Name)
+			case pg_query.AlterTableType_AT_EnableTrig, pg_query.AlterTableType_AT_EnableAlwaysTrig, pg_query.AlterTableType_AT_EnableReplicaTrig,
+				pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_EnableTrigAll, pg_query.AlterTableType_AT_DisableTrigAll,
+				pg_query.AlterTableType_AT_EnableTrigUser, pg_query.AlterTableType_AT_DisableTrigUser:
+				s.enableTrigger(name, cmd)
 			case pg_query.AlterTableType_AT_AddInherit:
 				if parent := s.rel(cmd.Def.GetRangeVar()); !slices.Contains(s.inherits[name], parent) {
 					s.inherits[name] = append(s.inherits[name], parent)
@@ -1052,6 +1082,7 @@ func (s *state) moves(old, nw string) {
 	revalue(s.indexTable, old, nw)
 	rekey(s.viewCols, old, nw)
 	rekey(s.viewOut, old, nw)
+	rekey(s.triggers, old, nw)
 	for _, used := range s.viewCols {
 		rekey(used, old, nw)
 	}

@@ -68,16 +68,7 @@ func (s *state) defineFunction(cf *pg_query.CreateFunctionStmt) {
 	if cf.IsProcedure {
 		return
 	}
-	var types []string
-	for _, p := range cf.Parameters {
-		fp := p.GetFunctionParameter()
-		switch fp.GetMode() {
-		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT, pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
-			continue
-		}
-		name, _ := typeName(fp.GetArgType())
-		types = append(types, name)
-	}
+	types := inputTypes(cf.Parameters)
 	f := &userFunc{volatility: "volatile"}
 	var language, body string
 	inlinable := !cf.GetReturnType().GetSetof()

@@ -279,13 +279,6 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 			b.WriteString(createDomainSQL(d) + ";\n")
 		}
 	}
-	// Functions (not procedures or aggregates) as pg_get_functiondef writes them: the rules judge a
-	// DEFAULT calling one by its volatility and, for LANGUAGE sql, its body.
-	for _, k := range sortedKeys(c.Functions) {
-		if f := c.Functions[k]; (f.Kind == "f" || f.Kind == "w") && f.Range == nil && f.Definition != "" && keep(f.Name) {
-			b.WriteString(strings.TrimRight(f.Definition, "\n") + ";\n")
-		}
-	}
 	tables := map[string]bool{}
 	for _, k := range sortedKeys(c.Tables) {
 		if t := c.Tables[k]; keep(t.Name) {
@@ -297,6 +290,23 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 	for k, t := range c.Tables {
 		if t.PartitionBound == "DEFAULT" && tables[t.PartitionOf] {
 			tables[k] = true
+		}
+	}
+	// The triggers of the kept tables, and the functions they execute, come along too, as do the
+	// functions whose body names a kept table: PostgreSQL does not track the columns such a body
+	// names, so the rules read it to tell what a DROP COLUMN breaks.
+	triggerFuncs := map[string]bool{}
+	for _, tr := range c.Triggers {
+		if tables[tr.QTable()] {
+			triggerFuncs[tr.Function] = true
+		}
+	}
+	// Functions (not procedures or aggregates) as pg_get_functiondef writes them: the rules judge a
+	// DEFAULT calling one by its volatility and, for LANGUAGE sql, its body.
+	for _, k := range sortedKeys(c.Functions) {
+		f := c.Functions[k]
+		if (f.Kind == "f" || f.Kind == "w") && f.Range == nil && f.Definition != "" && (keep(f.Name) || triggerFuncs[f.Signature()] || namesTable(f.Definition, c.Tables, tables)) {
+			b.WriteString(strings.TrimRight(f.Definition, "\n") + ";\n")
 		}
 	}
 	for _, k := range sortedKeys(c.Tables) {
@@ -320,6 +330,21 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 			b.WriteString(x.Definition + ";\n")
 		}
 	}
+	for _, k := range sortedKeys(c.Triggers) {
+		tr := c.Triggers[k]
+		if !tables[tr.QTable()] || tr.Definition == "" {
+			continue
+		}
+		b.WriteString(tr.Definition + ";\n")
+		switch target := Ident(tr.Schema) + "." + Ident(tr.Table); tr.Enabled {
+		case "D":
+			b.WriteString("ALTER TABLE " + target + " DISABLE TRIGGER " + Ident(tr.Name) + ";\n")
+		case "R":
+			b.WriteString("ALTER TABLE " + target + " ENABLE REPLICA TRIGGER " + Ident(tr.Name) + ";\n")
+		case "A":
+			b.WriteString("ALTER TABLE " + target + " ENABLE ALWAYS TRIGGER " + Ident(tr.Name) + ";\n")
+		}
+	}
 	// A serial column's sequence belongs to it (moving the sequence alone fails, dropping the column
 	// drops it).
 	for _, k := range sortedKeys(c.Sequences) {
@@ -329,4 +354,33 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 		}
 	}
 	return b.String()
+}
+
+// namesTable tells whether text (a function's definition) has the name of one of the kept tables as a
+// word, in any letter case: the body may name its columns.
+func namesTable(text string, all map[string]*Table, kept map[string]bool) bool {
+	lower := strings.ToLower(text)
+	for k := range kept {
+		t := all[k]
+		if t == nil {
+			continue
+		}
+		name := strings.ToLower(t.Name)
+		for i := 0; ; {
+			j := strings.Index(lower[i:], name)
+			if j < 0 {
+				break
+			}
+			start, end := i+j, i+j+len(name)
+			if (start == 0 || !wordByte(lower[start-1])) && (end == len(lower) || !wordByte(lower[end])) {
+				return true
+			}
+			i = start + 1
+		}
+	}
+	return false
+}
+
+func wordByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 0x80
 }

@@ -60,3 +60,37 @@ func TestSchemaSQLFunctions(t *testing.T) {
 		t.Errorf("a function left out written:\n%s", got)
 	}
 }
+
+// TestSchemaSQLTriggers: the schema the rules read has the triggers of the tables kept, with how they
+// are enabled, and the functions they run though the migration does not name them, as well as the
+// functions whose body names a kept table (PostgreSQL does not track the columns such a body names);
+// the trigger of a table left out, and a function naming none kept, are not written.
+func TestSchemaSQLTriggers(t *testing.T) {
+	c := NewCatalog()
+	c.Tables["public.items"] = &Table{Schema: "public", Name: "items", Columns: []*Column{{Num: 1, Name: "qty", Type: "integer"}}}
+	c.Tables["public.other"] = &Table{Schema: "public", Name: "other", Columns: []*Column{{Num: 1, Name: "id", Type: "integer"}}}
+	fn := func(name, body string) *Function {
+		return &Function{Schema: "public", Name: name, Kind: "f",
+			Definition: "CREATE OR REPLACE FUNCTION public." + name + "()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$ BEGIN " + body + " END $function$\n"}
+	}
+	c.Functions["public.items_chk()"] = fn("items_chk", "RETURN NEW;")
+	c.Functions["public.other_chk()"] = fn("other_chk", "RETURN NEW;")
+	c.Functions["public.total()"] = fn("total", "RETURN (SELECT sum(Items.qty) FROM items);")
+	c.Functions["public.lone()"] = fn("lone", "RETURN (SELECT count(*) FROM items_log);")
+	c.Triggers["public.items.items_chk"] = &Trigger{Schema: "public", Table: "items", Name: "items_chk", Enabled: "D", Function: "public.items_chk()",
+		Definition: "CREATE TRIGGER items_chk BEFORE INSERT ON public.items FOR EACH ROW EXECUTE FUNCTION items_chk()"}
+	c.Triggers["public.other.other_chk"] = &Trigger{Schema: "public", Table: "other", Name: "other_chk", Enabled: "O", Function: "public.other_chk()",
+		Definition: "CREATE TRIGGER other_chk BEFORE INSERT ON public.other FOR EACH ROW EXECUTE FUNCTION other_chk()"}
+	got := c.SchemaSQL(func(n string) bool { return n == "items" })
+	for _, want := range []string{"CREATE OR REPLACE FUNCTION public.items_chk()", "CREATE OR REPLACE FUNCTION public.total()",
+		"CREATE TRIGGER items_chk BEFORE INSERT ON public.items FOR EACH ROW EXECUTE FUNCTION items_chk();\nALTER TABLE public.items DISABLE TRIGGER items_chk;\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("schema SQL has no\n%s\nin\n%s", want, got)
+		}
+	}
+	for _, not := range []string{"other_chk", "lone"} {
+		if strings.Contains(got, not) {
+			t.Errorf("schema SQL has %s, of no table kept:\n%s", not, got)
+		}
+	}
+}

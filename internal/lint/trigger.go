@@ -1,0 +1,471 @@
+package lint
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/schemagate/schemagate/internal/sqlparse"
+)
+
+// PostgreSQL records no dependency on the columns a PL/pgSQL body names, nor a LANGUAGE sql body
+// written as a string (only BEGIN ATOMIC and RETURN bodies are parsed when the function is created):
+// DROP COLUMN goes through, and the function fails when it next reaches the column. For a row trigger's
+// function that is the first INSERT, UPDATE or DELETE of the table that fires it (measured on 15:
+// 42703 record "new" has no field "qty"). The state follows the functions and triggers the history
+// defines so that drop-column can name them.
+
+// routine is a function the history defines (one signature), with what its body names.
+type routine struct {
+	key      string // funcKey: schema-qualified name and input types
+	language string // lower-cased: plpgsql, sql, …
+	// tokens are the body's tokens as PostgreSQL's scanner reads them, comments left out (see
+	// sqlparse.Tokens); nil for a body the state does not read: a BEGIN ATOMIC or RETURN body, whose
+	// columns PostgreSQL tracks, a language other than plpgsql and sql, or one that does not scan.
+	tokens []string
+}
+
+// trigger is a trigger the history creates on a table.
+type trigger struct {
+	name string
+	// fn is the function it executes, nil when the history does not define it. A CREATE OR REPLACE
+	// FUNCTION changes it in place: PostgreSQL keeps the function's OID, which the trigger points to.
+	fn  *routine
+	row bool // FOR EACH ROW
+	// off says it does not fire in an ordinary session: ALTER TABLE … DISABLE TRIGGER, or ENABLE
+	// REPLICA TRIGGER (it fires only under session_replication_role = replica).
+	off bool
+	// events are the events it fires on, as PostgreSQL's tgtype bits (triggerInsert …).
+	events int32
+	// cols are the columns of UPDATE OF and those WHEN names: PostgreSQL records a dependency on them,
+	// so it refuses to drop one without CASCADE.
+	cols []string
+}
+
+// The event bits of CreateTrigStmt.Events (TRIGGER_TYPE_INSERT …).
+const (
+	triggerInsert int32 = 1 << 2
+	triggerDelete int32 = 1 << 3
+	triggerUpdate int32 = 1 << 4
+)
+
+// inputTypes are the types of a function's input parameters, as funcKey takes them.
+func inputTypes(params []*pg_query.Node) []string {
+	var types []string
+	for _, p := range params {
+		fp := p.GetFunctionParameter()
+		switch fp.GetMode() {
+		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT, pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
+			continue
+		}
+		name, _ := typeName(fp.GetArgType())
+		types = append(types, name)
+	}
+	return types
+}
+
+// defineRoutine notes a CREATE [OR REPLACE] FUNCTION and its body. A replacement changes the known
+// function in place, so the triggers that execute it see the new body, as PostgreSQL's do.
+func (s *state) defineRoutine(cf *pg_query.CreateFunctionStmt) {
+	if cf.IsProcedure {
+		return
+	}
+	key := funcKey(s.qual(cf.Funcname), inputTypes(cf.Parameters))
+	r := s.routines[key]
+	if r == nil {
+		r = &routine{key: key}
+		s.routines[key] = r
+	}
+	r.language, r.tokens = readBody(cf)
+}
+
+// readBody is a CREATE FUNCTION's language, lower-cased, and the tokens of its body (see routine.tokens).
+func readBody(cf *pg_query.CreateFunctionStmt) (language string, tokens []string) {
+	body := ""
+	for _, o := range cf.Options {
+		d := o.GetDefElem()
+		switch d.GetDefname() {
+		case "language":
+			language = strings.ToLower(d.GetArg().GetString_().GetSval())
+		case "as":
+			if items := d.GetArg().GetList().GetItems(); len(items) == 1 { // two are a C function's file and symbol
+				body = items[0].GetString_().GetSval()
+			}
+		}
+	}
+	if cf.SqlBody != nil || language != "plpgsql" && language != "sql" {
+		return language, nil
+	}
+	if toks, err := sqlparse.Tokens(body); err == nil {
+		tokens = toks
+	}
+	return language, tokens
+}
+
+// routinesNamed lists the keys of the known functions o names: one signature, or every overload of the
+// name when o gives no argument list.
+func (s *state) routinesNamed(o *pg_query.ObjectWithArgs) []string {
+	if o == nil {
+		return nil
+	}
+	_, key, all := s.funcSignature(o)
+	if !all {
+		if _, ok := s.routines[key]; ok {
+			return []string{key}
+		}
+		return nil
+	}
+	prefix := funcKey(s.qual(o.GetObjname()), nil)
+	prefix = prefix[:len(prefix)-1] // "schema.name("
+	var keys []string
+	for k := range s.routines {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// dropRoutines forgets the functions a DROP FUNCTION names, and the triggers that execute them: with
+// CASCADE PostgreSQL drops those too, without it the DROP fails and the deploy stops.
+func (s *state) dropRoutines(o *pg_query.ObjectWithArgs) {
+	for _, key := range s.routinesNamed(o) {
+		r := s.routines[key]
+		delete(s.routines, key)
+		for _, ts := range s.triggers {
+			maps.DeleteFunc(ts, func(_ string, tr *trigger) bool { return tr.fn == r })
+		}
+	}
+}
+
+// moveRoutines follows ALTER FUNCTION … RENAME TO name or SET SCHEMA schema (the other one ""): the
+// triggers keep executing the function under its new name.
+func (s *state) moveRoutines(o *pg_query.ObjectWithArgs, schema, name string) {
+	for _, key := range s.routinesNamed(o) {
+		r := s.routines[key]
+		sch, rest, _ := strings.Cut(key, "(")
+		newSch, newName := keySchema(sch), bare(sch)
+		if schema != "" {
+			newSch = schema
+		}
+		if name != "" {
+			newName = name
+		}
+		delete(s.routines, key)
+		r.key = relKey(newSch, newName) + "(" + rest
+		s.routines[r.key] = r
+	}
+}
+
+// createTrigger notes a CREATE [OR REPLACE] TRIGGER.
+func (s *state) createTrigger(ct *pg_query.CreateTrigStmt) {
+	table := s.rel(ct.Relation)
+	if s.triggers[table] == nil {
+		s.triggers[table] = map[string]*trigger{}
+	}
+	tr := &trigger{name: ct.Trigname, fn: s.routines[funcKey(s.qual(ct.Funcname), nil)], row: ct.Row, events: ct.Events,
+		cols: append(colNames(ct.Columns), exprColumns(ct.WhenClause)...)}
+	s.triggers[table][ct.Trigname] = tr
+}
+
+// enableTrigger follows ALTER TABLE table ENABLE / DISABLE TRIGGER name (ALL, USER).
+func (s *state) enableTrigger(table string, cmd *pg_query.AlterTableCmd) {
+	off := false
+	all := false
+	switch cmd.Subtype {
+	case pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_EnableReplicaTrig:
+		off = true
+	case pg_query.AlterTableType_AT_DisableTrigAll, pg_query.AlterTableType_AT_DisableTrigUser:
+		off, all = true, true
+	case pg_query.AlterTableType_AT_EnableTrigAll, pg_query.AlterTableType_AT_EnableTrigUser:
+		all = true
+	}
+	for name, tr := range s.triggers[table] {
+		if all || name == cmd.Name {
+			tr.off = off
+		}
+	}
+}
+
+// dropTrigger follows DROP TRIGGER name ON table (items: the table's name, then the trigger's).
+func (s *state) dropTrigger(items []*pg_query.Node) {
+	if len(items) < 2 {
+		return
+	}
+	delete(s.triggers[s.qual(items[:len(items)-1])], lastName(items))
+}
+
+// triggerRef is a row trigger whose function's body names a column of its table through NEW or OLD.
+type triggerRef struct {
+	table string // the table's key
+	tr    *trigger
+	ref   string // as the message shows it: NEW.qty, OLD.qty
+	rec   string // the record of ref, lower-cased: new, old
+	// events are the trigger's events that reach the reference: INSERT and UPDATE for NEW, UPDATE and
+	// DELETE for OLD (the other record is NULL there, and was before the drop too).
+	events int32
+}
+
+// triggerBodiesUsing lists the row triggers of tables (state keys) whose function's body names column
+// col as NEW.col or OLD.col, by table and trigger name.
+func (s *state) triggerBodiesUsing(tables []string, col string) []triggerRef {
+	var out []triggerRef
+	for _, table := range tables {
+		for _, name := range slices.Sorted(maps.Keys(s.triggers[table])) {
+			tr := s.triggers[table][name]
+			if !tr.row || tr.off || tr.fn == nil || tr.fn.language != "plpgsql" {
+				continue
+			}
+			var events int32
+			ref, rec := "", ""
+			for _, r := range []struct {
+				name   string
+				events int32
+			}{{"new", triggerInsert | triggerUpdate}, {"old", triggerUpdate | triggerDelete}} {
+				if e := tr.events & r.events; e != 0 && namesField(tr.fn.tokens, r.name, col) {
+					events |= e
+					if ref == "" {
+						ref, rec = strings.ToUpper(r.name)+"."+col, r.name
+					}
+				}
+			}
+			if events != 0 {
+				out = append(out, triggerRef{table: table, tr: tr, ref: ref, rec: rec, events: events})
+			}
+		}
+	}
+	return out
+}
+
+// triggersUsing names the triggers of table key that PostgreSQL records as depending on column col
+// (UPDATE OF, WHEN): it refuses to drop the column without CASCADE while they exist.
+func (s *state) triggersUsing(key, col string) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(s.triggers[key])) {
+		if slices.Contains(s.triggers[key][name].cols, col) {
+			out = append(out, fmt.Sprintf("trigger %s on %s", name, bare(key)))
+		}
+	}
+	return out
+}
+
+// routinesNaming names the functions the history defines, other than those of skip, whose body names
+// column col of table key qualified by the table's name (items.qty, public.items.qty): PostgreSQL does
+// not check them when the column goes. The name may stand for something else there (an alias, a
+// variable), so this is what the text says, not a proof.
+func (s *state) routinesNaming(key, col string, skip map[*routine]bool) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(s.routines)) {
+		r := s.routines[k]
+		if skip[r] {
+			continue
+		}
+		for i := 2; i < len(r.tokens); i++ {
+			if r.tokens[i-1] != "." || !identIs(r.tokens[i], col) || !identIs(r.tokens[i-2], bare(key)) {
+				continue
+			}
+			// schema.items.qty must name the table's schema; a bare items.qty is taken at its word.
+			if i >= 4 && r.tokens[i-3] == "." && !identIs(r.tokens[i-4], keySchema(key)) {
+				continue
+			}
+			out = append(out, funcShown(k))
+			break
+		}
+	}
+	return out
+}
+
+// namesField tells whether tokens name field col of record rec (new, old) as rec.col: the words as
+// PostgreSQL folds them, whatever blank space or comments stand between them, not after another dot
+// (x.new.col is a field of something else).
+func namesField(tokens []string, rec, col string) bool {
+	for i := 2; i < len(tokens); i++ {
+		if tokens[i-1] == "." && identIs(tokens[i], col) && identIs(tokens[i-2], rec) && (i < 3 || tokens[i-3] != ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// identIs tells whether token tok is an identifier that names name: a quoted one exactly, an unquoted
+// one folded to lower case as PostgreSQL folds it (ASCII letters only).
+func identIs(tok, name string) bool {
+	if len(tok) >= 2 && tok[0] == '"' && tok[len(tok)-1] == '"' {
+		return strings.ReplaceAll(tok[1:len(tok)-1], `""`, `"`) == name
+	}
+	if tok == "" || !(tok[0] == '_' || tok[0] >= 'a' && tok[0] <= 'z' || tok[0] >= 'A' && tok[0] <= 'Z' || tok[0] >= 0x80) {
+		return false // a string, a number, punctuation
+	}
+	return asciiLower(tok) == name
+}
+
+// asciiLower folds ASCII letters to lower case and leaves other bytes, as PostgreSQL's
+// downcase_identifier does in a multibyte encoding.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// eventWords says events as prose: "INSERT or UPDATE", "UPDATE or DELETE".
+func eventWords(events int32) string {
+	var words []string
+	for _, e := range []struct {
+		bit  int32
+		word string
+	}{{triggerInsert, "INSERT"}, {triggerUpdate, "UPDATE"}, {triggerDelete, "DELETE"}} {
+		if events&e.bit != 0 {
+			words = append(words, e.word)
+		}
+	}
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// funcShown is a function's key as messages show it: its name and input types, without the schema.
+func funcShown(key string) string {
+	name, rest, _ := strings.Cut(key, "(")
+	return bare(name) + "(" + rest
+}
+
+// trigFix tells whether a later statement of the transaction that runs the current one takes away
+// what makes trigger ref fail after DROP COLUMN col: it drops the trigger, its function or its table,
+// replaces the trigger, adds col again, or replaces the function with a body that no longer names
+// the column. No INSERT or UPDATE of another session sees the table between the two: the transaction
+// holds ACCESS EXCLUSIVE on it from the DROP COLUMN on. Outside a transaction block there is a
+// moment when it does, so nothing counts.
+func (a *analyzer) trigFix(ref triggerRef, col string) bool {
+	if !a.inTx() {
+		return false
+	}
+	s := a.st
+	for _, st := range a.script.Statements[a.stmtIdx+1:] {
+		n := st.Node
+		if n == nil {
+			continue
+		}
+		switch {
+		case n.GetTransactionStmt() != nil:
+			return false
+		case n.GetCreateTrigStmt() != nil:
+			if c := n.GetCreateTrigStmt(); c.Replace && c.Trigname == ref.tr.name && s.rel(c.Relation) == ref.table {
+				return true
+			}
+		case n.GetCreateFunctionStmt() != nil:
+			cf := n.GetCreateFunctionStmt()
+			if funcKey(s.qual(cf.Funcname), inputTypes(cf.Parameters)) == ref.tr.fn.key {
+				lang, toks := readBody(cf)
+				if lang != "plpgsql" || !namesField(toks, "new", col) && !namesField(toks, "old", col) {
+					return true
+				}
+			}
+		case n.GetDropStmt() != nil:
+			d := n.GetDropStmt()
+			for _, o := range d.Objects {
+				switch d.RemoveType {
+				case pg_query.ObjectType_OBJECT_TRIGGER:
+					if items := o.GetList().GetItems(); len(items) >= 2 && lastName(items) == ref.tr.name && s.qual(items[:len(items)-1]) == ref.table {
+						return true
+					}
+				case pg_query.ObjectType_OBJECT_FUNCTION:
+					if slices.Contains(s.routinesNamed(o.GetObjectWithArgs()), ref.tr.fn.key) {
+						return true
+					}
+				case pg_query.ObjectType_OBJECT_TABLE:
+					if s.qual(o.GetList().GetItems()) == ref.table {
+						return true
+					}
+				}
+			}
+		case n.GetAlterTableStmt() != nil:
+			if at := n.GetAlterTableStmt(); s.rel(at.Relation) == ref.table {
+				for _, c := range at.Cmds {
+					if cmd := c.GetAlterTableCmd(); cmd.GetSubtype() == pg_query.AlterTableType_AT_AddColumn && cmd.Def.GetColumnDef().GetColname() == col {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// dropColumnUsers makes drop-column's finding f, of DROP COLUMN col of table key (rv, cascade with
+// CASCADE), say what uses the column: views and triggers PostgreSQL records as depending on it make the
+// drop fail without CASCADE; row triggers whose function's body names it as NEW.col or OLD.col let it
+// go through and fail afterwards, CASCADE or not; other functions whose body names table.col may fail
+// when called, which the message mentions without changing the class.
+func (a *analyzer) dropColumnUsers(f *Finding, rv *pg_query.RangeVar, key, col string, cascade bool) {
+	rel := relName(rv)
+	tables := []string{key}
+	if rv.GetInh() {
+		// PostgreSQL drops the column from the partitions too, and with it what their own triggers read.
+		for _, k := range a.st.inheritors(key) {
+			if _, part := a.st.partOf[k]; part {
+				tables = append(tables, k)
+			}
+		}
+	}
+	var fixes []string
+	deps := a.st.viewsUsing(key, col)
+	for _, t := range tables {
+		deps = append(deps, a.st.triggersUsing(t, col)...)
+	}
+	fails := len(deps) > 0 && !cascade
+	if fails {
+		f.Risk = Dangerous
+		f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s uses it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, col, andList(deps))
+		fixes = append(fixes, fmt.Sprintf("drop or replace %s without the column", andList(deps)))
+	}
+	var refs []triggerRef
+	for _, r := range a.st.triggerBodiesUsing(tables, col) {
+		if !a.trigFix(r, col) {
+			refs = append(refs, r)
+		}
+	}
+	skip := map[*routine]bool{}
+	if len(refs) > 0 {
+		f.Risk = Dangerous
+		var whose, funcs, trigs []string
+		var events int32
+		for _, r := range refs {
+			whose = append(whose, fmt.Sprintf("trigger %s on %s runs %s, whose body names %s", r.tr.name, bare(r.table), funcShown(r.tr.fn.key), r.ref))
+			if !slices.Contains(funcs, funcShown(r.tr.fn.key)) {
+				funcs = append(funcs, funcShown(r.tr.fn.key))
+			}
+			trigs = append(trigs, fmt.Sprintf("trigger %s on %s", r.tr.name, bare(r.table)))
+			events |= r.events
+			skip[r.tr.fn] = true
+		}
+		fires := "fires it fails when its function reaches"
+		if len(refs) > 1 {
+			fires = "fires one of them fails when its function reaches"
+		}
+		after := fmt.Sprintf("%s; PostgreSQL does not track the columns a PL/pgSQL body names, so from then on each %s that %s the column (42703: record \"%s\" has no field \"%s\")",
+			andList(whose), eventWords(events), fires, refs[0].rec, col)
+		if fails {
+			f.Message += "; without them it would go through, but " + after
+		} else {
+			f.Message = fmt.Sprintf("DROP COLUMN %s.%s goes through, but %s", rel, col, after)
+		}
+		fixes = append(fixes, fmt.Sprintf("change %s so that it no longer names %s (CREATE OR REPLACE FUNCTION), or drop %s", andList(funcs), col, andList(trigs)))
+	}
+	if len(fixes) > 0 {
+		f.Suggestion = fmt.Sprintf("in an earlier step: %s; then drop the column", strings.Join(fixes, "; "))
+	}
+	if others := a.st.routinesNaming(key, col, skip); len(others) == 1 {
+		f.Message += fmt.Sprintf("; function %s names %s.%s in its body, which PostgreSQL does not track: if that is this column, calling the function fails after the drop", others[0], bare(key), col)
+	} else if len(others) > 1 {
+		f.Message += fmt.Sprintf("; functions %s name %s.%s in their bodies, which PostgreSQL does not track: if that is this column, calling them fails after the drop", andList(others), bare(key), col)
+	}
+}

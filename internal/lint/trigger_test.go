@@ -1,0 +1,148 @@
+package lint
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
+)
+
+// TestDropColumnATriggerReadsMatchesServer: PostgreSQL records no dependency on the columns a PL/pgSQL
+// body names, so DROP COLUMN of one that a row trigger's function reads as NEW.col or OLD.col goes
+// through, CASCADE or not, and the next write that fires the trigger fails (42703). drop-column is
+// dangerous then, naming the trigger and its function, and caution when the body only mentions the
+// column in a comment or a string, names another column (a quoted name exactly, an unquoted one in any
+// letter case), when the trigger is gone or disabled, or the function replaced without it, before, or
+// later in the same transaction. Triggers whose UPDATE OF or WHEN names the column make the drop fail,
+// as views do. Each case runs on the server: the drop, then write, which must fail with 42703 exactly
+// when breaks says so.
+func TestDropColumnATriggerReadsMatchesServer(t *testing.T) {
+	const items = "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int);\nINSERT INTO items VALUES (1, 'a', 1);\n"
+	fn := func(name, body string) string {
+		return "CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " + body + " END $$;\n"
+	}
+	const check = "IF NEW.qty < 0 THEN RAISE EXCEPTION 'neg'; END IF; RETURN NEW;"
+	const trig = "CREATE TRIGGER items_chk BEFORE INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION items_chk();\n"
+	const insert = "INSERT INTO items (id, name) VALUES (2, 'b')"
+	tests := []struct {
+		name, schema, src string
+		fails             bool   // the server refuses src
+		write             string // run after src
+		breaks            bool   // write fails with 42703
+		risk              Risk
+		msg               []string // drop-column's message (or suggestion) says each
+		not               string   // … and not this
+	}{
+		{name: "NEW.col in a BEFORE INSERT OR UPDATE trigger",
+			schema: items + fn("items_chk", check) + trig, src: "ALTER TABLE items DROP COLUMN qty;",
+			write: insert, breaks: true, risk: Dangerous,
+			msg: []string{"DROP COLUMN items.qty goes through, but trigger items_chk on items runs items_chk(), whose body names NEW.qty",
+				"each INSERT or UPDATE that fires it fails", `record "new" has no field "qty"`,
+				"in an earlier step: change items_chk() so that it no longer names qty (CREATE OR REPLACE FUNCTION), or drop trigger items_chk on items; then drop the column"}},
+		{name: "CASCADE does not drop the trigger",
+			schema: items + fn("items_chk", check) + trig, src: "ALTER TABLE items DROP COLUMN qty CASCADE;",
+			write: insert, breaks: true, risk: Dangerous, msg: []string{"goes through, but trigger items_chk on items"}},
+		{name: "unquoted in another letter case, spaced and commented",
+			schema: items + fn("items_chk", "IF new . /* x */ QTY < 0 THEN RAISE EXCEPTION 'neg'; END IF; RETURN NEW;") + trig, src: "ALTER TABLE items DROP COLUMN qty;",
+			write: insert, breaks: true, risk: Dangerous, msg: []string{"whose body names NEW.qty"}},
+		{name: "OLD.col in an AFTER DELETE trigger",
+			schema: items + fn("items_log", "RAISE NOTICE '%', OLD.qty; RETURN NULL;") +
+				"CREATE TRIGGER items_log AFTER DELETE ON items FOR EACH ROW EXECUTE FUNCTION items_log();\n",
+			src: "ALTER TABLE items DROP COLUMN qty;", write: "DELETE FROM items", breaks: true, risk: Dangerous,
+			msg: []string{"trigger items_log on items runs items_log(), whose body names OLD.qty", "each DELETE that fires it fails", `record "old" has no field "qty"`}},
+		{name: "the column only in a comment and a string",
+			schema: items + fn("items_chk", "-- NEW.qty is checked elsewhere\nRAISE NOTICE 'NEW.qty'; /* NEW.qty */ RETURN NEW;") + trig,
+			src:    "ALTER TABLE items DROP COLUMN qty;", write: insert, risk: Caution, msg: []string{"running code that still reads or writes it fails"}},
+		{name: "a quoted name is another column",
+			schema: "CREATE TABLE items (id bigint PRIMARY KEY, \"Qty\" int, qty int);\n" + fn("items_chk", `IF NEW."Qty" < 0 THEN RAISE EXCEPTION 'neg'; END IF; RETURN NEW;`) + trig,
+			src:    "ALTER TABLE items DROP COLUMN qty;", write: "INSERT INTO items (id) VALUES (2)", risk: Caution, not: "trigger"},
+		{name: "the quoted name itself",
+			schema: "CREATE TABLE items (id bigint PRIMARY KEY, \"Qty\" int, qty int);\n" + fn("items_chk", `IF NEW."Qty" < 0 THEN RAISE EXCEPTION 'neg'; END IF; RETURN NEW;`) + trig,
+			src:    `ALTER TABLE items DROP COLUMN "Qty";`, write: "INSERT INTO items (id) VALUES (2)", breaks: true, risk: Dangerous, msg: []string{"whose body names NEW.Qty"}},
+		{name: "another column of the body",
+			schema: items + fn("items_chk", check) + trig, src: "ALTER TABLE items DROP COLUMN name;",
+			write: "INSERT INTO items (id) VALUES (2)", risk: Caution, not: "trigger"},
+		{name: "the trigger dropped earlier",
+			schema: items + fn("items_chk", check) + trig + "DROP TRIGGER items_chk ON items;\n", src: "ALTER TABLE items DROP COLUMN qty;",
+			write: insert, risk: Caution, not: "trigger"},
+		{name: "the function replaced earlier",
+			schema: items + fn("items_chk", check) + trig + strings.Replace(fn("items_chk", "RETURN NEW;"), "CREATE", "CREATE OR REPLACE", 1),
+			src:    "ALTER TABLE items DROP COLUMN qty;", write: insert, risk: Caution, not: "trigger"},
+		{name: "the function replaced later in the transaction",
+			schema: items + fn("items_chk", check) + trig,
+			src:    "BEGIN;\nALTER TABLE items DROP COLUMN qty;\n" + strings.Replace(fn("items_chk", "RETURN NEW;"), "CREATE", "CREATE OR REPLACE", 1) + "COMMIT;",
+			write:  insert, risk: Caution, not: "trigger"},
+		{name: "the function replaced later, still naming the column",
+			schema: items + fn("items_chk", check) + trig,
+			src:    "BEGIN;\nALTER TABLE items DROP COLUMN qty;\n" + strings.Replace(fn("items_chk", "NEW.qty := 0; RETURN NEW;"), "CREATE", "CREATE OR REPLACE", 1) + "COMMIT;",
+			write:  insert, breaks: true, risk: Dangerous, msg: []string{"whose body names NEW.qty"}},
+		{name: "the function renamed, the trigger still runs it",
+			schema: items + fn("items_chk", check) + trig + "ALTER FUNCTION items_chk() RENAME TO qty_check;\n", src: "ALTER TABLE items DROP COLUMN qty;",
+			write: insert, breaks: true, risk: Dangerous, msg: []string{"trigger items_chk on items runs qty_check()"}},
+		{name: "the table renamed",
+			schema: items + fn("items_chk", check) + trig + "ALTER TABLE items RENAME TO goods;\n", src: "ALTER TABLE goods DROP COLUMN qty;",
+			write: "INSERT INTO goods (id) VALUES (2)", breaks: true, risk: Dangerous, msg: []string{"trigger items_chk on goods"}},
+		{name: "a disabled trigger",
+			schema: items + fn("items_chk", check) + trig + "ALTER TABLE items DISABLE TRIGGER items_chk;\n", src: "ALTER TABLE items DROP COLUMN qty;",
+			write: insert, risk: Caution, not: "trigger"},
+		{name: "a trigger of the partitioned table",
+			schema: "CREATE TABLE ev (id bigint, qty int) PARTITION BY RANGE (id);\nCREATE TABLE ev_0 PARTITION OF ev FOR VALUES FROM (0) TO (100);\n" +
+				fn("items_chk", check) + "CREATE TRIGGER ev_chk BEFORE INSERT ON ev FOR EACH ROW EXECUTE FUNCTION items_chk();\n",
+			src: "ALTER TABLE ev DROP COLUMN qty;", write: "INSERT INTO ev (id) VALUES (1)", breaks: true, risk: Dangerous,
+			msg: []string{"trigger ev_chk on ev runs items_chk()", "each INSERT that fires it fails"}},
+		{name: "UPDATE OF the column",
+			schema: items + fn("nop", "RETURN NEW;") + "CREATE TRIGGER items_upd BEFORE UPDATE OF qty ON items FOR EACH ROW EXECUTE FUNCTION nop();\n",
+			src:    "ALTER TABLE items DROP COLUMN qty;", fails: true, risk: Dangerous,
+			msg: []string{"DROP COLUMN items.qty fails: trigger items_upd on items uses it", "drop or replace trigger items_upd on items without the column"}},
+		{name: "WHEN names the column, and the body too",
+			schema: items + fn("items_chk", check) + "CREATE TRIGGER items_chk BEFORE UPDATE ON items FOR EACH ROW WHEN (NEW.qty IS NOT NULL) EXECUTE FUNCTION items_chk();\n",
+			src:    "ALTER TABLE items DROP COLUMN qty;", fails: true, risk: Dangerous,
+			msg: []string{"fails: trigger items_chk on items uses it", "without them it would go through, but trigger items_chk on items runs items_chk()"}},
+		{name: "a plain function names table.col",
+			schema: items + "CREATE FUNCTION total_qty() RETURNS bigint LANGUAGE sql AS $$ SELECT sum(items.qty) FROM items $$;\n",
+			src:    "ALTER TABLE items DROP COLUMN qty;", write: "SELECT total_qty()", breaks: true, risk: Caution,
+			msg: []string{"running code", "function total_qty() names items.qty in its body, which PostgreSQL does not track"}},
+	}
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			inRolledBackTx(t, conn, tt.schema)
+			if _, err := conn.Exec(ctx, "SAVEPOINT src"); err != nil {
+				t.Fatal(err)
+			}
+			// The transaction control of src stays the script's: on the server it runs in the test's
+			// own transaction.
+			src := strings.NewReplacer("BEGIN;\n", "", "COMMIT;", "").Replace(tt.src)
+			if _, err := conn.Exec(ctx, src); (err != nil) != tt.fails {
+				t.Fatalf("the server refused it: %v (%v), want %v: the case is wrong", err != nil, err, tt.fails)
+			}
+			if tt.write != "" {
+				_, err := conn.Exec(ctx, tt.write)
+				var pe *pgconn.PgError
+				if broke := errors.As(err, &pe) && pe.Code == "42703"; broke != tt.breaks || (err != nil && !broke) {
+					t.Fatalf("%s after it: %v, want it to fail with 42703: %v: the case is wrong", tt.write, err, tt.breaks)
+				}
+			}
+			f := find(AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema}), "drop-column")
+			if f == nil {
+				t.Fatal("no drop-column")
+			}
+			said := f.Message + "\n" + f.Suggestion
+			if f.Risk != tt.risk {
+				t.Errorf("drop-column is %s, want %s: %s", f.Risk, tt.risk, said)
+			}
+			for _, m := range tt.msg {
+				if !strings.Contains(said, m) {
+					t.Errorf("drop-column says\n%s\nwant it to say %q", said, m)
+				}
+			}
+			if tt.not != "" && strings.Contains(said, tt.not) {
+				t.Errorf("drop-column says\n%s\nwant it not to say %q", said, tt.not)
+			}
+		})
+	}
+}
