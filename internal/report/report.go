@@ -115,7 +115,9 @@ type SQLError struct {
 	Line     int    `json:"line"`
 	Column   int    `json:"column"`
 	// Phase says which step failed: "up", "down" or "re-up".
-	Phase     string `json:"phase,omitempty"`
+	Phase string `json:"phase,omitempty"`
+	// Statement is the failed statement whole, as it was sent: the Markdown shows up to 4,000
+	// characters of it and says where it cuts, pointing here and to the file for the rest.
 	Statement string `json:"statement,omitempty"`
 }
 
@@ -155,9 +157,11 @@ func (rt *Roundtrip) PlaceOf(i int) *ProblemPlace {
 
 // StatementTrace is what one statement did in the throwaway database.
 type StatementTrace struct {
-	File       string  `json:"file"`
-	Line       int     `json:"line"`
-	Column     int     `json:"column"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	// Statement is an excerpt: the statement's first 200 characters, ending in "…" where cut (a trace
+	// is one per statement run, a seed's INSERTs included); File, Line and Column find the whole.
 	Statement  string  `json:"statement"`
 	DurationMS float64 `json:"duration_ms"`
 	Locks      []Lock  `json:"locks,omitempty"`
