@@ -209,7 +209,10 @@ func (a *App) action(ctx context.Context, env *ci.GitHubEnv, acts *ci.Actions) e
 		fmt.Fprintf(a.Stderr, "schemagate: %s\n", printed)
 		acts.Resume(stop)
 		acts.Error("schemagate: " + msg)
-		acts.Annotate(configAnnotations(err, repoPaths(ctx)))
+		if dropped := acts.Annotate(configAnnotations(err, repoPaths(ctx))); dropped > 0 {
+			// GitHub shows 10 error annotations a step: the error above lists every problem.
+			acts.Notice(fmt.Sprintf("schemagate: the error lists %d more configuration problem%s, not annotated at their lines: GitHub shows %d error annotations per step", dropped, report.Plural(dropped), ci.AnnotationCap))
+		}
 		code := ExitFailure
 		var ee *ExitError
 		if errors.As(err, &ee) {

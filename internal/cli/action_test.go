@@ -3,13 +3,16 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/schemagate/schemagate/internal/ci"
 	"github.com/schemagate/schemagate/internal/forge"
 	"github.com/schemagate/schemagate/internal/forge/github/githubtest"
 	"github.com/schemagate/schemagate/internal/report"
@@ -603,5 +606,70 @@ func TestActionAnnotatesConfigProblems(t *testing.T) {
 				t.Errorf("no error that says every problem:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestActionSaysHowManyConfigProblemsWentUnannotated: GitHub shows 10 error annotations a step, and the
+// action writes its own error first and keeps room for its later messages, so a schemagate.yml of many
+// problems gets 7 annotations at their lines; a notice says how many more the error lists (nothing
+// did), as for findings. A key set twice with a value of the wrong type is both problems.
+func TestActionSaysHowManyConfigProblemsWentUnannotated(t *testing.T) {
+	config := `dir: db
+formt: goose
+database:
+  provider: lokal
+  pg_version: fifteen
+lint:
+  fail_on: sometimes
+approval:
+  require: sometimes
+  approvals: 2
+  approvals: "3"
+  dba_users: dora
+  stale_on_push: true
+  stale_on_push: false
+environments:
+  prod:
+    database_url_env: PROD_URL
+    outside_window: later
+    lock_timeout: 2x
+    windows:
+      - cron: "0 25 * * *"
+        duration: 1h
+`
+	root := prRepo(t, map[string]string{"app/schemagate.yml": config, "app/db/.keep": ""}, nil)
+	t.Chdir(root)
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_dispatch", "INPUT_CONFIG": "app/schemagate.yml"}
+	code, out, errOut := run(t, env, "action")
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	out = strings.ReplaceAll(out, "%3A", ":") // the runner unescapes a property's colon
+	var all string
+	annotated := 0
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "::error::schemagate: invalid configuration ("):
+			all = l
+		case strings.HasPrefix(l, "::error ") && strings.Contains(l, "file=app/schemagate.yml"):
+			annotated++
+		}
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(regexp.MustCompile(`\(\d+`).FindString(all), "("))
+	if err != nil || n <= ci.AnnotationCap {
+		t.Fatalf("the error lists %d problems, want more than %d to test the cap:\n%s", n, ci.AnnotationCap, out)
+	}
+	for _, w := range []string{"11:3: approval.approvals: set twice", "11:14: approval.approvals: cannot unmarshal", "14:3: approval.stale_on_push: set twice"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("the error lacks %q:\n%s", w, all)
+		}
+	}
+	want := ci.AnnotationCap - ci.OwnAnnotations - 1 // the error that lists them all is one
+	if annotated != want {
+		t.Errorf("%d annotations at their lines, want %d:\n%s", annotated, want, out)
+	}
+	notice := fmt.Sprintf("::notice::schemagate: the error lists %d more configuration problems, not annotated at their lines", n-want)
+	if !strings.Contains(out, notice) {
+		t.Errorf("no notice %q:\n%s", notice, out)
 	}
 }

@@ -464,9 +464,7 @@ func (a *App) runCheck(ctx context.Context, o *CheckOptions) (rep *report.Report
 	rep.Head = o.head
 	if o.FailOn != "" && o.FailOn != "never" {
 		rep.FailOn = o.FailOn
-		if limit, err := lint.ParseRisk(o.FailOn); err == nil && len(rep.New()) > 0 && rep.Risk >= limit {
-			rep.FailOnReached = true
-		}
+		rep.FailOnReached = rep.ReachesFailOn()
 	}
 	writeCheckText(a.Stdout, rep, o.failOnFrom)
 	var errs []error // each report is written even when another cannot be

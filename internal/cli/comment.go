@@ -61,7 +61,8 @@ In GitLab CI (GITLAB_CI=true) it writes the merge request note instead: the proj
 come from the job's predefined variables (or --repo and --pr), the token from GITLAB_TOKEN, which must
 be a project or group access token with api scope (CI_JOB_TOKEN cannot write notes). No line of the
 note starts with a slash outside a code block, so nothing in the report can run a quick action.
-The report is untrusted data: everything in it is escaped in the comment. The folder it is for, which
+The report is untrusted data: everything in it is escaped in the comment, and its pass or fail and
+risks are computed again from its migrations' statuses, round trips and findings. The folder it is for, which
 picks the comment to update (one per folder), is taken from this side, as the gate takes it: dir in
 ./schemagate.yml (or --config; in a workflow_run workflow, check out the default branch for it), --dir,
 SCHEMAGATE_DIR, else the default; a report for another folder is refused (exit 2).`,
@@ -156,6 +157,10 @@ func (a *App) readCommentReport(ctx context.Context, o *CommentOptions) (*report
 	rep, err := readReport(o.Report)
 	if err != nil {
 		return nil, usageErr(err)
+	}
+	// The headline and the risks are the migrations', not a summary the report's author wrote.
+	if note := rep.Rederive(); note != "" {
+		rep.Notes = append(rep.Notes, note)
 	}
 	if err := otherFolder(rep, folder, o.Report, "this comment is for", "dir in schemagate.yml", "overwrite that folder's comment",
 		"give the check and the comment the same folder (set dir in schemagate.yml on the default branch and check it out for the comment, or pass --dir)"); err != nil {

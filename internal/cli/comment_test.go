@@ -705,3 +705,70 @@ func TestForgedReportLinksNoPage(t *testing.T) {
 	}
 	check("the gate's rewrite")
 }
+
+// TestForgedSummaryRecomputed: a fork's artifact whose summary contradicts its migrations (it says it
+// passed, risk safe, over a failed migration it rates safe with no finding) is shown as its migrations
+// give it, by schemagate comment and by the gate's rewrite of the comment, with a note of what it said:
+// the headline read "✅ schemagate: passed, risk safe" over a table row "❌ failed". A report whose
+// risk alone is forged was said to be riskier "for the DBA approval, which counts the findings the
+// author ignored", though nothing was ignored.
+func TestForgedSummaryRecomputed(t *testing.T) {
+	const file = "db/migrations/002_orders_status.up.sql"
+	failed := func() *report.Report {
+		r := &report.Report{Tool: "schemagate", Dir: "db/migrations", Format: "golang-migrate", Head: evHead, Migrations: []report.Migration{{
+			Version: "002", Name: "orders_status", File: file, DownFile: "db/migrations/002_orders_status.down.sql", Checksum: "c2", New: true,
+			Status: report.StatusFailed, Findings: []lint.Finding{},
+			Error: &report.SQLError{Message: `relation "orders" does not exist`, SQLState: "42P01", File: file, Line: 1, Column: 13, Phase: "up"}}}}
+		r.Finish()
+		if r.OK || r.Risk != lint.Dangerous {
+			t.Fatalf("the real report: ok %v, risk %s; want a failed, dangerous one", r.OK, r.Risk)
+		}
+		return r
+	}
+	all := failed()
+	all.OK, all.Risk, all.ApprovalRisk, all.Migrations[0].Risk = true, lint.Safe, lint.Safe, lint.Safe
+	riskOnly := failed()
+	riskOnly.Risk = lint.Safe
+	const headline = "## ❌ schemagate: failed, risk **dangerous**\n"
+	for _, tt := range []struct {
+		name   string
+		forged *report.Report
+		said   string
+	}{
+		{"everything forged", all, "it said passed; risk safe; 002_orders_status risk safe."},
+		{"risk forged", riskOnly, "it said risk safe."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGateEnv(t, "approval:\n  require: risky\n")
+			writeFile(t, e.report, mustJSON(t, tt.forged)) // as forged: no Finish
+			check := func(step string) {
+				t.Helper()
+				cs := e.s.Comments(e.ref)
+				if len(cs) != 1 {
+					t.Fatalf("%s: %d comments, want 1", step, len(cs))
+				}
+				body := cs[0].Body
+				if !strings.HasPrefix(body, headline) || strings.Contains(body, "for the DBA approval") {
+					t.Errorf("%s: the headline is not %q alone:\n%s", step, headline, body)
+				}
+				if !strings.Contains(body, "| 🛑 dangerous | ❌ failed |") {
+					t.Errorf("%s: the failed migration is not rated dangerous:\n%s", step, body)
+				}
+				if !strings.Contains(body, report.Text(tt.said)) {
+					t.Errorf("%s: no note that the report said %q:\n%s", step, tt.said, body)
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
+			if code := app.Run(t.Context(), []string{"comment", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report,
+				"--repo", evRepo, "--pr", "2"}); code != ExitOK {
+				t.Fatalf("comment: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+			}
+			check("schemagate comment")
+			if code, out, errOut := e.run(t, "--report", e.report); code != ExitPending {
+				t.Fatalf("gate: exit %d, want %d (pending)\n%s\n%s", code, ExitPending, out, errOut)
+			}
+			check("the gate's rewrite")
+		})
+	}
+}

@@ -633,6 +633,11 @@ func (a *App) gateReport(ctx context.Context, o *GateOptions, cfg *config.Config
 		if strings.TrimSpace(rep.Dir) == "" {
 			rep.Dir = folder
 		}
+		// The comment the gate rewrites shows the migrations' pass or fail and risks, not a summary the
+		// report's author wrote; verifyReport then raises them by the gate's own lint.
+		if note := rep.Rederive(); note != "" {
+			rep.Notes = append(rep.Notes, note)
+		}
 		return &rep, nil
 	}
 	var notes []string

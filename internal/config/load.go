@@ -166,11 +166,12 @@ func Parse(file string, data []byte, cfg *Config) error {
 	// A key set twice makes the decoder drop its whole mapping, and with it every other problem there:
 	// each duplicate is a problem of its own, and its entry is blanked out so the rest decodes.
 	if dups := duplicateKeys(&root, ""); len(dups) > 0 {
-		data = blankLines(data, dups)
 		for _, d := range dups {
 			probs = append(probs, Problem{File: file, Line: d.line, Column: d.col, Path: d.path,
 				Msg: fmt.Sprintf("set twice (line %d and line %d): keep one", d.first, d.line)})
 		}
+		probs = append(probs, repeatedProblems(file, data, dups)...)
+		data = blankLines(data, dups)
 		if err := yaml.Unmarshal(data, &root); err != nil {
 			return append(probs, syntaxProblem(file, blankLines(written, dups), err))
 		}
@@ -405,11 +406,11 @@ func placeOf(places map[string]place, path string, atKey bool) (line, col int) {
 	return 0, 0
 }
 
-// duplicate is a mapping key set again: its path, the line of its first setting, and the lines of the
-// repeated entry (key to the end of its value).
+// duplicate is a mapping key set again: its path, the lines of its first setting (first to firstEnd),
+// and the lines of the repeated entry (key to the end of its value).
 type duplicate struct {
-	path                  string
-	first, line, col, end int
+	path                            string
+	first, firstEnd, line, col, end int
 }
 
 // duplicateKeys finds the keys set twice in a block mapping below n. (A duplicate in a flow mapping,
@@ -426,7 +427,15 @@ func duplicateKeys(n *yaml.Node, prefix string) []duplicate {
 			out = append(out, duplicateKeys(c, p)...)
 		}
 	case yaml.MappingNode:
-		seen := map[string]int{}
+		// entryEnd is the last line of the entry whose key is n.Content[i].
+		entryEnd := func(i int) int {
+			end := lastLine(n.Content[i+1])
+			if i+2 < len(n.Content) {
+				end = n.Content[i+2].Line - 1
+			}
+			return max(end, n.Content[i].Line)
+		}
+		seen := map[string]int{} // the index of each key's first setting
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			p := k.Value
@@ -434,15 +443,38 @@ func duplicateKeys(n *yaml.Node, prefix string) []duplicate {
 				p = prefix + "." + k.Value
 			}
 			if first, ok := seen[k.Value]; ok && n.Style&yaml.FlowStyle == 0 && k.Kind == yaml.ScalarNode {
-				end := lastLine(n.Content[i+1])
-				if i+2 < len(n.Content) {
-					end = n.Content[i+2].Line - 1
-				}
-				out = append(out, duplicate{path: p, first: first, line: k.Line, col: k.Column, end: max(end, k.Line)})
+				out = append(out, duplicate{path: p, first: n.Content[first].Line, firstEnd: entryEnd(first), line: k.Line, col: k.Column, end: entryEnd(i)})
 				continue
 			}
-			seen[k.Value] = k.Line
+			seen[k.Value] = i
 			out = append(out, duplicateKeys(n.Content[i+1], p)...)
+		}
+	}
+	return out
+}
+
+// repeatedProblems are the problems of each duplicate's own value, which Parse blanks out to read the
+// rest: approvals: 2 then approvals: "3" is a key set twice and a number written as text. Each is found
+// by parsing data (the file as Parse reads it) with the duplicate in place of its first setting and every
+// other duplicate blanked, and keeping what is said of the duplicate's lines.
+func repeatedProblems(file string, data []byte, dups []duplicate) Problems {
+	var out Problems
+	for i, d := range dups {
+		others := []duplicate{{line: d.first, end: d.firstEnd}}
+		for j, o := range dups {
+			if j != i {
+				others = append(others, o)
+			}
+		}
+		err := Parse(file, blankLines(data, others), Default())
+		var ps Problems
+		if !errors.As(err, &ps) {
+			continue
+		}
+		for _, p := range ps {
+			if p.Line >= d.line && p.Line <= d.end {
+				out = append(out, p)
+			}
 		}
 	}
 	return out

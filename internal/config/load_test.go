@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,46 @@ environments:
 	}
 }
 
+// TestLoadDuplicateKeyValueProblems: a key set twice is that problem and every problem of the repeat's
+// own value, which used to go unsaid: approvals: 2 then approvals: "3" said only "set twice". A repeat
+// holding a key set twice says that too; a valid repeat says nothing more.
+func TestLoadDuplicateKeyValueProblems(t *testing.T) {
+	src := `approval:
+  approvals: 2
+  approvals: "3"
+database:
+  provider: local
+  provider: lokal
+lint:
+  fail_on: caution
+lint:
+  fail_on: dangerous
+  fail_on: sometimes
+  rules: {prefer-text: off}
+`
+	err := Parse("schemagate.yml", []byte(src), Default())
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want Problems, got %v", err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Error())
+	}
+	want := []string{
+		"schemagate.yml:3:3: approval.approvals: set twice (line 2 and line 3): keep one",
+		"schemagate.yml:3:14: approval.approvals: cannot unmarshal !!str `3` into int",
+		"schemagate.yml:6:3: database.provider: set twice (line 5 and line 6): keep one",
+		"schemagate.yml:6:13: database.provider: unknown provider \"lokal\" (want auto, local, docker or url)",
+		"schemagate.yml:9:1: lint: set twice (line 7 and line 9): keep one",
+		"schemagate.yml:11:3: lint.fail_on: set twice (line 10 and line 11): keep one",
+		"schemagate.yml:11:12: lint.fail_on: unknown value \"sometimes\" (want dangerous, caution, safe or never)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // A key set twice used to make the decoder drop its whole mapping: only the duplicate was reported, and
 // the other problems of that mapping (and its settings) were lost.
 func TestLoadDuplicateKeysReportedWithTheRest(t *testing.T) {
@@ -100,6 +141,8 @@ lint:
 		"schemagate.yml:8:19: environments.prod.lock_timeout: want a duration such as 90s, 5m or 2h30m, got 2x",
 		"schemagate.yml:12:5: environments.prod.windows: set twice (line 9 and line 12): keep one",
 		"schemagate.yml:15:5: environments.prod.lock_timeout: set twice (line 8 and line 15): keep one",
+		// The repeat's own value is a problem too.
+		"schemagate.yml:15:19: environments.prod.lock_timeout: want a duration such as 90s, 5m or 2h30m, got 5s",
 		"schemagate.yml:19:12: lint.fail_on: unknown value \"sometimes\"",
 	}
 	msg := err.Error()

@@ -785,12 +785,12 @@ func (r *run) refusedReport(err error, started time.Time) *report.Report {
 	// whose session the rehearsal kept: that one fails too, at its statement, and the trigger is said
 	// to be the database's.
 	if s := loginTriggerStatement(r.currentUp); s != nil {
-		rm.Error.Line, rm.Error.Column, rm.Error.Statement = s.Pos.Line, s.Pos.Column, shorten(s.SQL, 500)
+		rm.Error.Line, rm.Error.Column, rm.Error.Statement = s.Pos.Line, s.Pos.Column, s.SQL
 	} else {
 		rm.Error.Message = refused.message("the database's") + ": the rehearsal could not open one for this migration"
 		if em, s := r.loginTriggerBefore(rm); em != nil {
 			e := *rm.Error
-			e.Message, e.File, e.Line, e.Column, e.Statement = refused.Error(), em.File, s.Pos.Line, s.Pos.Column, shorten(s.SQL, 500)
+			e.Message, e.File, e.Line, e.Column, e.Statement = refused.Error(), em.File, s.Pos.Line, s.Pos.Column, s.SQL
 			em.Status, em.Error = report.StatusFailed, &e
 			rm.Error.Message += " (" + em.Label() + " created it)"
 		}
@@ -1281,7 +1281,7 @@ func sqlError(err error, phase string) *report.SQLError {
 	var se *pg.StatementError
 	if errors.As(err, &se) {
 		out := &report.SQLError{Message: se.Message, SQLState: se.SQLState, Detail: se.Detail, Hint: se.Hint,
-			File: se.File, Line: se.Line, Column: se.Column, Phase: phase, Statement: shorten(se.Statement, 500)}
+			File: se.File, Line: se.Line, Column: se.Column, Phase: phase, Statement: se.Statement}
 		if m := missingExtension.FindStringSubmatch(se.Message); m != nil && se.SQLState == "0A000" {
 			// The migration is fine; the throwaway server lacks what production has.
 			out.Hint = strings.TrimSpace(out.Hint + " The throwaway PostgreSQL does not have " + m[1] +

@@ -1413,3 +1413,45 @@ func TestRoundtripProblemPlaces(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedStatementKeptWhole: the report keeps a failed statement whole, an up's and a down's alike,
+// so that the comment can show 4,000 characters of it and say where it cuts (it showed 500 with no
+// word of a cut, the JSON report the same 500).
+func TestFailedStatementKeptWhole(t *testing.T) {
+	long := func(n int) string {
+		var b strings.Builder
+		b.WriteString("DO $$\nDECLARE\n  total int := 0;\nBEGIN\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  total := total + %d; -- step %d of the long block\n", i, i)
+		}
+		b.WriteString("  RAISE EXCEPTION 'stopped after %', total;\nEND\n$$")
+		return b.String()
+	}
+	up, down := long(120), long(80)
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "1_a.up.sql"), "CREATE TABLE a (id int);\n")
+	writeTestFile(t, filepath.Join(dir, "1_a.down.sql"), down+";\nDROP TABLE a;\n")
+	writeTestFile(t, filepath.Join(dir, "2_b.up.sql"), "CREATE TABLE b (id int);\n"+up+";\n")
+	writeTestFile(t, filepath.Join(dir, "2_b.down.sql"), "DROP TABLE b;\n")
+	rep := rehearseDir(t, dir)
+	for _, c := range []struct {
+		name string
+		e    *report.SQLError
+		want string
+	}{
+		{"up of 2", migration(t, rep, "2").Error, up},
+		{"down of 1", migration(t, rep, "1").Roundtrip.Error, down},
+	} {
+		if c.e == nil || c.e.SQLState != "P0001" {
+			t.Fatalf("%s: error %+v, want SQLSTATE P0001", c.name, c.e)
+		}
+		if c.e.Statement != c.want {
+			t.Errorf("%s: statement of %d characters, want the whole %d:\n%s", c.name, len(c.e.Statement), len(c.want), c.e.Statement)
+		}
+	}
+	md := report.Markdown(rep, report.MarkdownOptions{})
+	note := fmt.Sprintf("the statement is cut here: %d characters in all", len(up))
+	if !strings.Contains(md, note) || !strings.Contains(md, "step 60 of the long block") {
+		t.Errorf("comment lacks %q or the statement's first 4,000 characters:\n%s", note, md)
+	}
+}

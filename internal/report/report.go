@@ -115,7 +115,9 @@ type SQLError struct {
 	Line     int    `json:"line"`
 	Column   int    `json:"column"`
 	// Phase says which step failed: "up", "down" or "re-up".
-	Phase     string `json:"phase,omitempty"`
+	Phase string `json:"phase,omitempty"`
+	// Statement is the failed statement whole, as it was sent: the Markdown shows up to 4,000
+	// characters of it and says where it cuts, pointing here and to the file for the rest.
 	Statement string `json:"statement,omitempty"`
 }
 
@@ -155,9 +157,11 @@ func (rt *Roundtrip) PlaceOf(i int) *ProblemPlace {
 
 // StatementTrace is what one statement did in the throwaway database.
 type StatementTrace struct {
-	File       string  `json:"file"`
-	Line       int     `json:"line"`
-	Column     int     `json:"column"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	// Statement is an excerpt: the statement's first 200 characters, ending in "…" where cut (a trace
+	// is one per statement run, a seed's INSERTs included); File, Line and Column find the whole.
 	Statement  string  `json:"statement"`
 	DurationMS float64 `json:"duration_ms"`
 	Locks      []Lock  `json:"locks,omitempty"`
@@ -329,6 +333,71 @@ func (r *Report) Finish() {
 			r.OK = false
 		}
 	}
+}
+
+// ReachesFailOn reports whether the risk reaches FailOn, the lowest risk that fails the check, with a new
+// migration to judge: what FailOnReached records.
+func (r *Report) ReachesFailOn() bool {
+	limit, err := lint.ParseRisk(r.FailOn)
+	return err == nil && len(r.New()) > 0 && r.Risk >= limit
+}
+
+// Rederive computes again, as the check computed them (Finish, ReachesFailOn), what a report read from a
+// file says of its migrations: whether it passed, its risk and approval risk, and each new migration's
+// risk. The file may be a fork's artifact (schemagate comment, the gate), whose author could write any
+// JSON, and a summary that contradicts the migrations it sums up ("ok": true over a failed migration,
+// "risk": "safe" over a dangerous finding) would be posted as the bot's word. What cannot be computed
+// again, the migrations' statuses, round trips and findings, stays the report's own, and so does its
+// fail-on (the fork's configuration): a fail-on it says was reached stays reached.
+//
+// It returns a note naming what the report said that its migrations do not, or "" when it said what they
+// say (as every report the check wrote does).
+func (r *Report) Rederive() string {
+	ok, risk, reached := r.OK, r.Risk, r.FailOnReached
+	said := make([]lint.Risk, len(r.Migrations))
+	for i, m := range r.Migrations {
+		said[i] = m.Risk
+	}
+	r.Finish()
+	r.FailOnReached = reached || r.ReachesFailOn()
+	var parts []string
+	switch {
+	case ok && !r.OK:
+		parts = append(parts, "passed")
+	case !ok && r.OK:
+		parts = append(parts, "failed")
+	}
+	if risk != r.Risk {
+		parts = append(parts, "risk "+risk.String())
+	}
+	if reached != r.FailOnReached {
+		parts = append(parts, "the risk does not reach its fail-on")
+	}
+	const listed = 10 // migrations named in the note; a forged report may have thousands
+	named, more := 0, 0
+	for i, m := range r.Migrations {
+		if !m.New || said[i] == m.Risk {
+			continue
+		}
+		if named == listed {
+			more++
+			continue
+		}
+		named++
+		label, cut := clipRunes(m.Label(), maxFieldRunes)
+		if cut {
+			label += "…"
+		}
+		parts = append(parts, label+" risk "+said[i].String())
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if more > 0 {
+		parts = append(parts, fmt.Sprintf("%d more migration%s' risks", more, Plural(more)))
+	}
+	return "The report's own summary is not what its migrations give, which this comment shows (computed from their statuses, round trips and findings, which are the report's): it said " +
+		strings.Join(parts, "; ") + "."
 }
 
 // Label names the migration for people: "version_name", or the one of them that says it all (a sqitch
