@@ -339,9 +339,10 @@ func funcShown(key string) string {
 }
 
 // trigFix tells whether a later statement of the transaction that runs the current one takes away
-// what makes trigger ref fail after DROP COLUMN col: it drops the trigger, its function or its table,
-// replaces the trigger, adds col again, or replaces the function with a body that no longer names
-// the column. No INSERT or UPDATE of another session sees the table between the two: the transaction
+// what makes trigger ref fail once column col is gone (DROP COLUMN, RENAME COLUMN): it drops the
+// trigger, its function or its table, replaces the trigger, gives the table a column col again (ADD
+// COLUMN, or RENAME COLUMN … TO col), or replaces the function with a body that no longer names the
+// column. No INSERT or UPDATE of another session sees the table between the two: the transaction
 // holds ACCESS EXCLUSIVE on it from the DROP COLUMN on. Outside a transaction block there is a
 // moment when it does, so nothing counts.
 func (a *analyzer) trigFix(ref triggerRef, col string) bool {
@@ -387,6 +388,10 @@ func (a *analyzer) trigFix(ref triggerRef, col string) bool {
 					}
 				}
 			}
+		case n.GetRenameStmt() != nil:
+			if r := n.GetRenameStmt(); r.RenameType == pg_query.ObjectType_OBJECT_COLUMN && r.Newname == col && s.rel(r.Relation) == ref.table {
+				return true
+			}
 		case n.GetAlterTableStmt() != nil:
 			if at := n.GetAlterTableStmt(); s.rel(at.Relation) == ref.table {
 				for _, c := range at.Cmds {
@@ -427,32 +432,11 @@ func (a *analyzer) dropColumnUsers(f *Finding, rv *pg_query.RangeVar, key, col s
 		f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s uses it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, col, andList(deps))
 		fixes = append(fixes, fmt.Sprintf("drop or replace %s without the column", andList(deps)))
 	}
-	var refs []triggerRef
-	for _, r := range a.st.triggerBodiesUsing(tables, col) {
-		if !a.trigFix(r, col) {
-			refs = append(refs, r)
-		}
-	}
+	refs := a.unfixed(a.st.triggerBodiesUsing(tables, col), col)
 	skip := map[*routine]bool{}
 	if len(refs) > 0 {
 		f.Risk = Dangerous
-		var whose, funcs, trigs []string
-		var events int32
-		for _, r := range refs {
-			whose = append(whose, fmt.Sprintf("trigger %s on %s runs %s, whose body names %s", r.tr.name, bare(r.table), funcShown(r.tr.fn.key), r.ref))
-			if !slices.Contains(funcs, funcShown(r.tr.fn.key)) {
-				funcs = append(funcs, funcShown(r.tr.fn.key))
-			}
-			trigs = append(trigs, fmt.Sprintf("trigger %s on %s", r.tr.name, bare(r.table)))
-			events |= r.events
-			skip[r.tr.fn] = true
-		}
-		fires := "fires it fails when its function reaches"
-		if len(refs) > 1 {
-			fires = "fires one of them fails when its function reaches"
-		}
-		after := fmt.Sprintf("%s; PostgreSQL does not track the columns a PL/pgSQL body names, so from then on each %s that %s the column (42703: record \"%s\" has no field \"%s\")",
-			andList(whose), eventWords(events), fires, refs[0].rec, col)
+		after, funcs, trigs := bodiesBreak(refs, col, skip)
 		if fails {
 			f.Message += "; without them it would go through, but " + after
 		} else {
@@ -463,9 +447,79 @@ func (a *analyzer) dropColumnUsers(f *Finding, rv *pg_query.RangeVar, key, col s
 	if len(fixes) > 0 {
 		f.Suggestion = fmt.Sprintf("in an earlier step: %s; then drop the column", strings.Join(fixes, "; "))
 	}
-	if others := a.st.routinesNaming(key, col, skip); len(others) == 1 {
-		f.Message += fmt.Sprintf("; function %s names %s.%s in its body, which PostgreSQL does not track: if that is this column, calling the function fails after the drop", others[0], bare(key), col)
-	} else if len(others) > 1 {
-		f.Message += fmt.Sprintf("; functions %s name %s.%s in their bodies, which PostgreSQL does not track: if that is this column, calling them fails after the drop", andList(others), bare(key), col)
+	f.Message += a.st.namingNote(key, col, skip, "drop")
+}
+
+// renameColumnUsers makes rename-column's finding f, of RENAME COLUMN old TO nw of table key (rv), say
+// which row triggers of the table, or of a table below it (PostgreSQL renames the column there too),
+// run a PL/pgSQL function whose body names the column as NEW.old or OLD.old: PostgreSQL rewrites no
+// function body, so from the rename on each write that fires one fails (measured on 15: 42703 record
+// "new" has no field "qty"), unless a later statement of the same transaction takes that away (see
+// trigFix). Views, constraints, indexes, UPDATE OF and WHEN, and BEGIN ATOMIC bodies refer to the
+// column by number and follow the rename. Functions whose body names table.old are mentioned.
+func (a *analyzer) renameColumnUsers(f *Finding, rv *pg_query.RangeVar, key, old, nw string) {
+	tables := []string{key}
+	if rv.GetInh() {
+		tables = append(tables, a.st.inheritors(key)...)
+	}
+	refs := a.unfixed(a.st.triggerBodiesUsing(tables, old), old)
+	skip := map[*routine]bool{}
+	if len(refs) > 0 {
+		f.Risk = Dangerous
+		after, funcs, trigs := bodiesBreak(refs, old, skip)
+		f.Message += ", and " + after
+		f.Suggestion = fmt.Sprintf("in the transaction of the rename, change %s to name %s where it names %s (CREATE OR REPLACE FUNCTION), or drop %s; for running code: %s",
+			andList(funcs), quoteIdent(nw), quoteIdent(old), andList(trigs), f.Suggestion)
+	}
+	f.Message += a.st.namingNote(key, old, skip, "rename")
+}
+
+// unfixed is refs without those a later statement of the transaction fixes (see trigFix) once column
+// col is gone.
+func (a *analyzer) unfixed(refs []triggerRef, col string) []triggerRef {
+	var out []triggerRef
+	for _, r := range refs {
+		if !a.trigFix(r, col) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// bodiesBreak says what the row triggers refs do once column col is gone from their tables (dropped or
+// renamed): the clause of the message that says so, and the functions and triggers a fix changes or
+// drops. It adds the functions to skip, which namingNote then leaves out.
+func bodiesBreak(refs []triggerRef, col string, skip map[*routine]bool) (after string, funcs, trigs []string) {
+	var whose []string
+	var events int32
+	for _, r := range refs {
+		whose = append(whose, fmt.Sprintf("trigger %s on %s runs %s, whose body names %s", r.tr.name, bare(r.table), funcShown(r.tr.fn.key), r.ref))
+		if !slices.Contains(funcs, funcShown(r.tr.fn.key)) {
+			funcs = append(funcs, funcShown(r.tr.fn.key))
+		}
+		trigs = append(trigs, fmt.Sprintf("trigger %s on %s", r.tr.name, bare(r.table)))
+		events |= r.events
+		skip[r.tr.fn] = true
+	}
+	fires := "fires it fails when its function reaches"
+	if len(refs) > 1 {
+		fires = "fires one of them fails when its function reaches"
+	}
+	after = fmt.Sprintf("%s; PostgreSQL does not track the columns a PL/pgSQL body names, so from then on each %s that %s the column (42703: record \"%s\" has no field \"%s\")",
+		andList(whose), eventWords(events), fires, refs[0].rec, col)
+	return after, funcs, trigs
+}
+
+// namingNote is what a finding on the drop or rename (what) of column col of table key adds about the
+// functions, other than those of skip, whose body names key's table.col (see routinesNaming), "" when
+// there are none.
+func (s *state) namingNote(key, col string, skip map[*routine]bool, what string) string {
+	switch others := s.routinesNaming(key, col, skip); len(others) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; function %s names %s.%s in its body, which PostgreSQL does not track: if that is this column, calling the function fails after the %s", others[0], bare(key), col, what)
+	default:
+		return fmt.Sprintf("; functions %s name %s.%s in their bodies, which PostgreSQL does not track: if that is this column, calling them fails after the %s", andList(others), bare(key), col, what)
 	}
 }
