@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
@@ -26,6 +27,10 @@ type routine struct {
 	// sqlparse.Tokens); nil for a body the state does not read: a BEGIN ATOMIC or RETURN body, whose
 	// columns PostgreSQL tracks, a language other than plpgsql and sql, or one that does not scan.
 	tokens []string
+	// cols are the columns of known tables a BEGIN ATOMIC or RETURN body (PostgreSQL 14 and later) uses,
+	// by table key: PostgreSQL records a dependency on each (see bodyColumns), so it refuses to drop one
+	// without CASCADE, and drops the function with CASCADE.
+	cols map[string][]string
 }
 
 // trigger is a trigger the history creates on a table.
@@ -80,6 +85,110 @@ func (s *state) defineRoutine(cf *pg_query.CreateFunctionStmt) {
 		s.routines[key] = r
 	}
 	r.language, r.tokens = readBody(cf)
+	r.cols = nil
+	if cf.SqlBody != nil {
+		r.cols = s.bodyColumns(cf)
+	}
+}
+
+// bodyColumns lists the columns of known tables that the BEGIN ATOMIC or RETURN body of cf uses, by
+// table key, as PostgreSQL records them when it creates the function (measured on 15): those its
+// queries read (usedColumns), the target columns of an INSERT, an UPDATE … SET and an ON CONFLICT DO
+// UPDATE SET, and a field of a parameter of a table's row type (i.qty, (i).qty, $1.qty). An INSERT
+// without a column list depends on as many columns as it has values, in the table's order, which the
+// state does not keep: those are left out.
+func (s *state) bodyColumns(cf *pg_query.CreateFunctionStmt) map[string][]string {
+	used := s.usedColumns(cf.SqlBody)
+	add := func(key, col string) {
+		if t := s.known(key); t != nil && t.cols[col] != nil && !slices.Contains(used[key], col) {
+			used[key] = append(used[key], col)
+		}
+	}
+	params := map[string]string{} // a parameter of a table's row type, by name and by $n: the table's key
+	n := 0
+	for _, p := range cf.Parameters {
+		fp := p.GetFunctionParameter()
+		switch fp.GetMode() {
+		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT, pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
+			continue // $n counts the input parameters only
+		}
+		n++
+		t := fp.GetArgType()
+		if t == nil || len(t.ArrayBounds) > 0 || t.PctType || s.known(s.qual(t.Names)) == nil {
+			continue
+		}
+		params[fmt.Sprintf("$%d", n)] = s.qual(t.Names)
+		if fp.Name != "" {
+			params[fp.Name] = s.qual(t.Names)
+		}
+	}
+	rels := map[string]bool{} // the names a query's FROM gives: i.qty is a column of the table i there, not a parameter's field
+	walk(cf.SqlBody, func(m proto.Message) {
+		if rv, ok := m.(*pg_query.RangeVar); ok {
+			rels[rv.Relname] = true
+			if rv.Alias != nil {
+				rels[rv.Alias.Aliasname] = true
+			}
+		}
+	})
+	param := func(name string) string {
+		if rels[name] {
+			return ""
+		}
+		return params[name]
+	}
+	walk(cf.SqlBody, func(m proto.Message) {
+		switch m := m.(type) {
+		case *pg_query.InsertStmt:
+			key := s.rel(m.Relation)
+			for _, c := range m.Cols {
+				add(key, c.GetResTarget().GetName())
+			}
+			for _, c := range m.GetOnConflictClause().GetTargetList() {
+				add(key, c.GetResTarget().GetName())
+			}
+		case *pg_query.UpdateStmt:
+			key := s.rel(m.Relation)
+			for _, c := range m.TargetList {
+				add(key, c.GetResTarget().GetName())
+			}
+		case *pg_query.ColumnRef:
+			if len(m.Fields) == 2 {
+				if key := param(m.Fields[0].GetString_().GetSval()); key != "" {
+					add(key, m.Fields[1].GetString_().GetSval())
+				}
+			}
+		case *pg_query.A_Indirection:
+			key := ""
+			if cr := m.Arg.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
+				key = param(cr.Fields[0].GetString_().GetSval())
+			} else if pr := m.Arg.GetParamRef(); pr != nil {
+				key = params[fmt.Sprintf("$%d", pr.Number)]
+			}
+			if key != "" && len(m.Indirection) > 0 {
+				add(key, m.Indirection[0].GetString_().GetSval())
+			}
+		}
+	})
+	return used
+}
+
+// routinesUsing names the functions whose BEGIN ATOMIC or RETURN body PostgreSQL records as depending
+// on column col of table key: it refuses to drop the column without CASCADE while they exist.
+func (s *state) routinesUsing(key, col string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(s.routines)) {
+		if slices.Contains(s.routines[k].cols[key], col) {
+			out = append(out, "function "+funcShown(k))
+		}
+	}
+	return out
+}
+
+// dropRoutinesUsing follows DROP COLUMN col of table key … CASCADE, which drops the functions whose
+// body depends on the column (see routinesUsing).
+func (s *state) dropRoutinesUsing(key, col string) {
+	maps.DeleteFunc(s.routines, func(_ string, r *routine) bool { return slices.Contains(r.cols[key], col) })
 }
 
 // readBody is a CREATE FUNCTION's language, lower-cased, and the tokens of its body (see routine.tokens).
@@ -406,8 +515,8 @@ func (a *analyzer) trigFix(ref triggerRef, col string) bool {
 }
 
 // dropColumnUsers makes drop-column's finding f, of DROP COLUMN col of table key (rv, cascade with
-// CASCADE), say what uses the column: views and triggers PostgreSQL records as depending on it make the
-// drop fail without CASCADE; row triggers whose function's body names it as NEW.col or OLD.col let it
+// CASCADE), say what uses the column: views, triggers and BEGIN ATOMIC or RETURN functions PostgreSQL
+// records as depending on it make the drop fail without CASCADE, and go with it with CASCADE; row triggers whose function's body names it as NEW.col or OLD.col let it
 // go through and fail afterwards, CASCADE or not; other functions whose body names table.col may fail
 // when called, which the message mentions without changing the class.
 func (a *analyzer) dropColumnUsers(f *Finding, rv *pg_query.RangeVar, key, col string, cascade bool) {
@@ -421,16 +530,34 @@ func (a *analyzer) dropColumnUsers(f *Finding, rv *pg_query.RangeVar, key, col s
 			}
 		}
 	}
-	var fixes []string
-	deps := a.st.viewsUsing(key, col)
+	var fixes, deps []string
+	for _, v := range a.st.viewsUsing(key, col) {
+		// With the kind, as PostgreSQL's DETAIL says it: the list may name triggers and functions too.
+		kind := "view"
+		if a.st.kinds[v] == "m" {
+			kind = "materialized view"
+		}
+		deps = append(deps, kind+" "+bare(v))
+	}
 	for _, t := range tables {
 		deps = append(deps, a.st.triggersUsing(t, col)...)
+	}
+	if a.cfg.Major() >= 14 { // BEGIN ATOMIC and RETURN bodies came with 14
+		for _, t := range tables {
+			deps = append(deps, a.st.routinesUsing(t, col)...)
+		}
 	}
 	fails := len(deps) > 0 && !cascade
 	if fails {
 		f.Risk = Dangerous
-		f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s uses it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, col, andList(deps))
+		uses := "uses"
+		if len(deps) > 1 {
+			uses = "use"
+		}
+		f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s %s it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, col, andList(deps), uses)
 		fixes = append(fixes, fmt.Sprintf("drop or replace %s without the column", andList(deps)))
+	} else if len(deps) > 0 {
+		f.Message += fmt.Sprintf("; CASCADE drops %s with it: code that uses them fails from then on", andList(deps))
 	}
 	refs := a.unfixed(a.st.triggerBodiesUsing(tables, col), col)
 	skip := map[*routine]bool{}

@@ -2,6 +2,8 @@ package lint
 
 import (
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -280,5 +282,128 @@ func TestRenameColumnATriggerReadsMatchesServer(t *testing.T) {
 				t.Errorf("rename-column says\n%s\nwant it not to say %q", said, tt.not)
 			}
 		})
+	}
+}
+
+// TestDropColumnAFunctionBodyUsesMatchesServer: PostgreSQL 14 and later parse a LANGUAGE sql function's
+// BEGIN ATOMIC or RETURN body when it is created, and record a dependency on each column it uses (read in
+// a query, set by INSERT or UPDATE, a field of a parameter of the table's row type): DROP COLUMN of one
+// fails without CASCADE, and CASCADE drops the function. drop-column is dangerous then, naming each
+// function the server names (the error's DETAIL), and with CASCADE names those the server drops; it
+// stays caution for a body that uses other columns, a count(*), or a body written as a string, which
+// PostgreSQL does not parse. Each case runs on the server first.
+func TestDropColumnAFunctionBodyUsesMatchesServer(t *testing.T) {
+	const items = "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int);\nINSERT INTO items VALUES (1, 'a', 1);\n"
+	const sum = "CREATE FUNCTION f4() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT sum(qty) FROM items; END;\n"
+	const drop = "ALTER TABLE items DROP COLUMN qty;"
+	tests := []struct {
+		name, schema, src string
+		fails             bool // the server refuses src: drop-column must name the functions it names
+		not               string
+	}{
+		{name: "BEGIN ATOMIC reads it", schema: items + sum, src: drop, fails: true},
+		{name: "RETURN a field of a row-type parameter",
+			schema: items + "CREATE FUNCTION f5(i items) RETURNS int LANGUAGE sql RETURN i.qty;\n", src: drop, fails: true},
+		{name: "RETURN (param).field",
+			schema: items + "CREATE FUNCTION f5(i items) RETURNS int LANGUAGE sql RETURN (i).qty;\n", src: drop, fails: true},
+		{name: "RETURN $1.field",
+			schema: items + "CREATE FUNCTION f5(items) RETURNS int LANGUAGE sql RETURN $1.qty;\n", src: drop, fails: true},
+		{name: "RETURN a subquery",
+			schema: items + "CREATE FUNCTION f6() RETURNS bigint LANGUAGE sql RETURN (SELECT sum(qty) FROM items);\n", src: drop, fails: true},
+		{name: "UPDATE … SET the column",
+			schema: items + "CREATE FUNCTION f9(n int) RETURNS int LANGUAGE sql BEGIN ATOMIC UPDATE items SET qty = n; SELECT 1; END;\n", src: drop, fails: true},
+		{name: "INSERT's column list",
+			schema: items + "CREATE FUNCTION f11() RETURNS int LANGUAGE sql BEGIN ATOMIC INSERT INTO items (id, qty) VALUES (5, 1); SELECT 1; END;\n", src: drop, fails: true},
+		{name: "ON CONFLICT DO UPDATE SET the column",
+			schema: items + "CREATE FUNCTION f12() RETURNS int LANGUAGE sql BEGIN ATOMIC INSERT INTO items (id) VALUES (5) ON CONFLICT (id) DO UPDATE SET qty = 0; SELECT 1; END;\n", src: drop, fails: true},
+		{name: "a parameter of the column's name is not the column",
+			schema: items + "CREATE FUNCTION f13(i items) RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM items i WHERE i.name = 'a'; END;\n",
+			src:    drop, not: "function"},
+		{name: "count(*)",
+			schema: items + "CREATE FUNCTION f7() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM items; END;\n", src: drop, not: "function"},
+		{name: "another column",
+			schema: items + "CREATE FUNCTION f8() RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT max(name) FROM items; END;\n", src: drop, not: "function"},
+		{name: "a body written as a string",
+			schema: items + "CREATE FUNCTION f4() RETURNS bigint LANGUAGE sql AS $$ SELECT sum(qty) FROM items $$;\n", src: drop, not: "function"},
+		{name: "CASCADE", schema: items + sum + "CREATE FUNCTION f5(i items) RETURNS int LANGUAGE sql RETURN i.qty;\n",
+			src: "ALTER TABLE items DROP COLUMN qty CASCADE;"},
+		{name: "the function dropped earlier", schema: items + sum + "DROP FUNCTION f4();\n", src: drop, not: "function"},
+		{name: "the function replaced by a string body earlier",
+			schema: items + sum + "CREATE OR REPLACE FUNCTION f4() RETURNS bigint LANGUAGE sql AS $$ SELECT sum(qty) FROM items $$;\n", src: drop, not: "function"},
+		{name: "an earlier CASCADE dropped it",
+			schema: items + sum + "ALTER TABLE items DROP COLUMN qty CASCADE;\nALTER TABLE items ADD COLUMN qty int;\n", src: drop, not: "function"},
+		{name: "the function renamed", schema: items + sum + "ALTER FUNCTION f4() RENAME TO f14;\n", src: drop, fails: true},
+		{name: "the table renamed", schema: items + sum + "ALTER TABLE items RENAME TO goods;\n", src: "ALTER TABLE goods DROP COLUMN qty;", fails: true},
+		{name: "the column renamed", schema: items + sum + "ALTER TABLE items RENAME COLUMN qty TO quantity;\n", src: "ALTER TABLE items DROP COLUMN quantity;", fails: true},
+		{name: "a view and a function",
+			schema: items + sum + "CREATE VIEW v AS SELECT id, qty FROM items;\n", src: drop, fails: true},
+		{name: "a partition's column",
+			schema: "CREATE TABLE ev (id bigint, qty int) PARTITION BY RANGE (id);\nCREATE TABLE ev_0 (id bigint, qty int);\nALTER TABLE ev ATTACH PARTITION ev_0 FOR VALUES FROM (0) TO (100);\n" +
+				"CREATE FUNCTION f15() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT sum(qty) FROM ev_0; END;\n",
+			src: "ALTER TABLE ev DROP COLUMN qty;", fails: true},
+	}
+	funcName := regexp.MustCompile(`(?:function|view) (\w+)`)
+	conn := pgtest.Conn(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			inRolledBackTx(t, conn, tt.schema)
+			var before []string
+			if err := conn.QueryRow(ctx, "SELECT coalesce(array_agg(proname::text ORDER BY proname), '{}') FROM pg_proc WHERE pronamespace = 'public'::regnamespace").Scan(&before); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Exec(ctx, "SAVEPOINT src"); err != nil {
+				t.Fatal(err)
+			}
+			// What the server names: the objects of the error's DETAIL, or the functions CASCADE dropped.
+			var named []string
+			_, err := conn.Exec(ctx, tt.src)
+			var pe *pgconn.PgError
+			switch {
+			case err == nil && tt.fails, err != nil && !(tt.fails && errors.As(err, &pe) && pe.Code == "2BP01"):
+				t.Fatalf("the server: %v, want it to refuse the drop (2BP01): %v: the case is wrong", err, tt.fails)
+			case err != nil:
+				for _, m := range funcName.FindAllStringSubmatch(pe.Detail, -1) {
+					named = append(named, m[0])
+				}
+			default:
+				var after []string
+				if err := conn.QueryRow(ctx, "SELECT coalesce(array_agg(proname::text ORDER BY proname), '{}') FROM pg_proc WHERE pronamespace = 'public'::regnamespace").Scan(&after); err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range before {
+					if !slices.Contains(after, p) {
+						named = append(named, "function "+p)
+					}
+				}
+			}
+			f := find(AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema}), "drop-column")
+			if f == nil {
+				t.Fatal("no drop-column")
+			}
+			said := f.Message + "\n" + f.Suggestion
+			if want := map[bool]Risk{true: Dangerous, false: Caution}[tt.fails]; f.Risk != want {
+				t.Errorf("drop-column is %s, want %s (the server refuses it: %v): %s", f.Risk, want, tt.fails, said)
+			}
+			if tt.fails && !strings.Contains(f.Message, "fails: ") {
+				t.Errorf("drop-column says\n%s\nwant it to say the drop fails", said)
+			}
+			if !tt.fails && len(named) > 0 && !strings.Contains(f.Message, "; CASCADE drops ") {
+				t.Errorf("drop-column says\n%s\nwant it to say what CASCADE drops: %v", said, named)
+			}
+			for _, n := range named {
+				if !strings.Contains(f.Message, n) {
+					t.Errorf("drop-column says\n%s\nwant it to name %s, as the server does", said, n)
+				}
+			}
+			if tt.not != "" && strings.Contains(said, tt.not) {
+				t.Errorf("drop-column says\n%s\nwant it not to say %q", said, tt.not)
+			}
+		})
+	}
+	// PostgreSQL 13 and earlier refuse a BEGIN ATOMIC or RETURN body: a function of the history that has
+	// one was not made there, and is not named.
+	if f := find(AnalyzeScript(script(drop+"\n"), true, Config{Schema: items + sum, PGVersion: 13}), "drop-column"); f == nil || f.Risk != Caution || strings.Contains(f.Message, "function") {
+		t.Errorf("with PostgreSQL 13, drop-column is %+v, want caution, naming no function", f)
 	}
 }
