@@ -737,7 +737,7 @@ func TestRiskClasses(t *testing.T) {
 		{"type change of a column no view uses", "CREATE TABLE users (id bigint, name varchar(50), age int);\nCREATE VIEW ids AS SELECT id FROM users;\nCREATE TABLE orgs (id bigint, name text);\nCREATE VIEW org_names AS SELECT name FROM orgs;\n",
 			"ALTER TABLE users ALTER COLUMN name TYPE varchar(100);\n", 0, "change-column-type-coercible", Caution, "binary-coercible"},
 		{"drop of a column a view uses fails", "CREATE TABLE users (id bigint, name varchar(50));\nCREATE VIEW named AS SELECT id, name FROM users;\n",
-			"ALTER TABLE users DROP COLUMN name;\n", 0, "drop-column", Dangerous, "fails: named uses it"},
+			"ALTER TABLE users DROP COLUMN name;\n", 0, "drop-column", Dangerous, "fails: view named uses it"},
 		{"drop of a column a dropped view used", "CREATE TABLE users (id bigint, name varchar(50));\nCREATE VIEW named AS SELECT id, name FROM users;\nDROP VIEW named;\n",
 			"ALTER TABLE users DROP COLUMN name;\n", 0, "drop-column", Caution, "running code"},
 		{"add column to a partition fails", parts + "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n",

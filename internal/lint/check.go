@@ -479,7 +479,8 @@ func (a *analyzer) renameEffects(r *pg_query.RenameStmt) {
 	switch r.RenameType {
 	case pg_query.ObjectType_OBJECT_COLUMN:
 		a.takesOn(lockAE, a.relkindOf(r.Relation, r.RelationType))
-		a.add("rename-column", fmt.Sprintf("RENAME COLUMN %s.%s TO %s breaks running code that uses the old name", rel, r.Subname, r.Newname))
+		f := a.add("rename-column", fmt.Sprintf("RENAME COLUMN %s.%s TO %s breaks running code that uses the old name", rel, r.Subname, r.Newname))
+		a.renameColumnUsers(f, r.Relation, a.st.rel(r.Relation), r.Subname, r.Newname)
 	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_SEQUENCE, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 		// ALTER TABLE also renames a view or a sequence: the kind the state knows speaks.
 		kind := a.relkindOf(r.Relation, r.RenameType)

@@ -1178,6 +1178,9 @@ func (a *analyzer) alterType(rel, key, name string, cd *pg_query.ColumnDef) {
 		f.subject = fmt.Sprintf("%s.%s changing type to %s", rel, name, shownNew)
 	}
 	if views := a.st.viewsUsing(key, col); len(views) > 0 {
+		for i, v := range views {
+			views[i] = bare(v)
+		}
 		f.Risk = Dangerous
 		f.Message += fmt.Sprintf("; but it fails: %s uses the column, and PostgreSQL cannot alter type of a column used by a view or rule, so the deploy stops here", andList(views))
 		f.Suggestion = fmt.Sprintf("in one transaction: DROP %s, change the type, CREATE it again; or leave the column and add a new one", andList(views))

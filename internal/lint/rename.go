@@ -41,6 +41,11 @@ func (s *state) renameColumn(key, old, nw string) {
 		for _, tr := range s.triggers[k] {
 			tr.cols = renamed(tr.cols, old, nw)
 		}
+		for _, r := range s.routines {
+			if cols, ok := r.cols[k]; ok {
+				r.cols[k] = renamed(cols, old, nw)
+			}
+		}
 		t := s.tables[k]
 		if t == nil {
 			continue

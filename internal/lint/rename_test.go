@@ -44,7 +44,7 @@ func TestRenamedColumnFindingsMatchServer(t *testing.T) {
 		{name: "view, drop column",
 			schema: "CREATE TABLE m (x int, d int);\nCREATE VIEW v AS SELECT x FROM m;\nALTER TABLE m RENAME COLUMN x TO b;\n",
 			src:    "ALTER TABLE m DROP COLUMN b;", fails: true,
-			rule: "drop-column", msg: "DROP COLUMN m.b fails: v uses it"},
+			rule: "drop-column", msg: "DROP COLUMN m.b fails: view v uses it"},
 		{name: "view, type change",
 			schema: "CREATE TABLE m (x int, d int);\nCREATE VIEW v AS SELECT x FROM m;\nALTER TABLE m RENAME COLUMN x TO b;\n",
 			src:    "ALTER TABLE m ALTER COLUMN b TYPE bigint;", fails: true,

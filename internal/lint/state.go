@@ -209,6 +209,9 @@ func (s *state) drops(name string) []string {
 	delete(s.viewCols, name)
 	delete(s.viewOut, name)
 	delete(s.triggers, name) // a table's triggers go with it
+	for _, r := range s.routines {
+		delete(r.cols, name) // a table of that name made later is another table
+	}
 	// It leaves its parents first, so that no table below it finds it below itself again (two tables
 	// attached to or inheriting from each other, which PostgreSQL refuses: see inheritors).
 	delete(s.partOf, name)
@@ -454,12 +457,12 @@ func (s *state) partitionColumnFailure(rv *pg_query.RangeVar, key string) string
 	return ""
 }
 
-// viewsUsing names the views and materialized views known to use column col of table key.
+// viewsUsing lists the keys of the views and materialized views known to use column col of table key.
 func (s *state) viewsUsing(key, col string) []string {
 	var views []string
 	for _, v := range slices.Sorted(maps.Keys(s.viewCols)) {
 		if slices.Contains(s.viewCols[v][key], col) {
-			views = append(views, bare(v))
+			views = append(views, v)
 		}
 	}
 	return views
@@ -968,6 +971,9 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				dropColumnConstraints(t, col)
 				delete(t.cols, col)
 				s.dropsOwnedBy(name, cmd.Name)
+				if cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+					s.dropRoutinesUsing(name, col)
+				}
 			case pg_query.AlterTableType_AT_EnableTrig, pg_query.AlterTableType_AT_EnableAlwaysTrig, pg_query.AlterTableType_AT_EnableReplicaTrig,
 				pg_query.AlterTableType_AT_DisableTrig, pg_query.AlterTableType_AT_EnableTrigAll, pg_query.AlterTableType_AT_DisableTrigAll,
 				pg_query.AlterTableType_AT_EnableTrigUser, pg_query.AlterTableType_AT_DisableTrigUser:
@@ -1085,6 +1091,9 @@ func (s *state) moves(old, nw string) {
 	rekey(s.triggers, old, nw)
 	for _, used := range s.viewCols {
 		rekey(used, old, nw)
+	}
+	for _, r := range s.routines {
+		rekey(r.cols, old, nw)
 	}
 	rekey(s.partitioned, old, nw)
 	rekey(s.boundable, old, nw)

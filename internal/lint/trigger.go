@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/schemagate/schemagate/internal/sqlparse"
 )
@@ -26,6 +27,10 @@ type routine struct {
 	// sqlparse.Tokens); nil for a body the state does not read: a BEGIN ATOMIC or RETURN body, whose
 	// columns PostgreSQL tracks, a language other than plpgsql and sql, or one that does not scan.
 	tokens []string
+	// cols are the columns of known tables a BEGIN ATOMIC or RETURN body (PostgreSQL 14 and later) uses,
+	// by table key: PostgreSQL records a dependency on each (see bodyColumns), so it refuses to drop one
+	// without CASCADE, and drops the function with CASCADE.
+	cols map[string][]string
 }
 
 // trigger is a trigger the history creates on a table.
@@ -80,6 +85,110 @@ func (s *state) defineRoutine(cf *pg_query.CreateFunctionStmt) {
 		s.routines[key] = r
 	}
 	r.language, r.tokens = readBody(cf)
+	r.cols = nil
+	if cf.SqlBody != nil {
+		r.cols = s.bodyColumns(cf)
+	}
+}
+
+// bodyColumns lists the columns of known tables that the BEGIN ATOMIC or RETURN body of cf uses, by
+// table key, as PostgreSQL records them when it creates the function (measured on 15): those its
+// queries read (usedColumns), the target columns of an INSERT, an UPDATE … SET and an ON CONFLICT DO
+// UPDATE SET, and a field of a parameter of a table's row type (i.qty, (i).qty, $1.qty). An INSERT
+// without a column list depends on as many columns as it has values, in the table's order, which the
+// state does not keep: those are left out.
+func (s *state) bodyColumns(cf *pg_query.CreateFunctionStmt) map[string][]string {
+	used := s.usedColumns(cf.SqlBody)
+	add := func(key, col string) {
+		if t := s.known(key); t != nil && t.cols[col] != nil && !slices.Contains(used[key], col) {
+			used[key] = append(used[key], col)
+		}
+	}
+	params := map[string]string{} // a parameter of a table's row type, by name and by $n: the table's key
+	n := 0
+	for _, p := range cf.Parameters {
+		fp := p.GetFunctionParameter()
+		switch fp.GetMode() {
+		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT, pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
+			continue // $n counts the input parameters only
+		}
+		n++
+		t := fp.GetArgType()
+		if t == nil || len(t.ArrayBounds) > 0 || t.PctType || s.known(s.qual(t.Names)) == nil {
+			continue
+		}
+		params[fmt.Sprintf("$%d", n)] = s.qual(t.Names)
+		if fp.Name != "" {
+			params[fp.Name] = s.qual(t.Names)
+		}
+	}
+	rels := map[string]bool{} // the names a query's FROM gives: i.qty is a column of the table i there, not a parameter's field
+	walk(cf.SqlBody, func(m proto.Message) {
+		if rv, ok := m.(*pg_query.RangeVar); ok {
+			rels[rv.Relname] = true
+			if rv.Alias != nil {
+				rels[rv.Alias.Aliasname] = true
+			}
+		}
+	})
+	param := func(name string) string {
+		if rels[name] {
+			return ""
+		}
+		return params[name]
+	}
+	walk(cf.SqlBody, func(m proto.Message) {
+		switch m := m.(type) {
+		case *pg_query.InsertStmt:
+			key := s.rel(m.Relation)
+			for _, c := range m.Cols {
+				add(key, c.GetResTarget().GetName())
+			}
+			for _, c := range m.GetOnConflictClause().GetTargetList() {
+				add(key, c.GetResTarget().GetName())
+			}
+		case *pg_query.UpdateStmt:
+			key := s.rel(m.Relation)
+			for _, c := range m.TargetList {
+				add(key, c.GetResTarget().GetName())
+			}
+		case *pg_query.ColumnRef:
+			if len(m.Fields) == 2 {
+				if key := param(m.Fields[0].GetString_().GetSval()); key != "" {
+					add(key, m.Fields[1].GetString_().GetSval())
+				}
+			}
+		case *pg_query.A_Indirection:
+			key := ""
+			if cr := m.Arg.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
+				key = param(cr.Fields[0].GetString_().GetSval())
+			} else if pr := m.Arg.GetParamRef(); pr != nil {
+				key = params[fmt.Sprintf("$%d", pr.Number)]
+			}
+			if key != "" && len(m.Indirection) > 0 {
+				add(key, m.Indirection[0].GetString_().GetSval())
+			}
+		}
+	})
+	return used
+}
+
+// routinesUsing names the functions whose BEGIN ATOMIC or RETURN body PostgreSQL records as depending
+// on column col of table key: it refuses to drop the column without CASCADE while they exist.
+func (s *state) routinesUsing(key, col string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(s.routines)) {
+		if slices.Contains(s.routines[k].cols[key], col) {
+			out = append(out, "function "+funcShown(k))
+		}
+	}
+	return out
+}
+
+// dropRoutinesUsing follows DROP COLUMN col of table key … CASCADE, which drops the functions whose
+// body depends on the column (see routinesUsing).
+func (s *state) dropRoutinesUsing(key, col string) {
+	maps.DeleteFunc(s.routines, func(_ string, r *routine) bool { return slices.Contains(r.cols[key], col) })
 }
 
 // readBody is a CREATE FUNCTION's language, lower-cased, and the tokens of its body (see routine.tokens).
@@ -339,9 +448,10 @@ func funcShown(key string) string {
 }
 
 // trigFix tells whether a later statement of the transaction that runs the current one takes away
-// what makes trigger ref fail after DROP COLUMN col: it drops the trigger, its function or its table,
-// replaces the trigger, adds col again, or replaces the function with a body that no longer names
-// the column. No INSERT or UPDATE of another session sees the table between the two: the transaction
+// what makes trigger ref fail once column col is gone (DROP COLUMN, RENAME COLUMN): it drops the
+// trigger, its function or its table, replaces the trigger, gives the table a column col again (ADD
+// COLUMN, or RENAME COLUMN … TO col), or replaces the function with a body that no longer names the
+// column. No INSERT or UPDATE of another session sees the table between the two: the transaction
 // holds ACCESS EXCLUSIVE on it from the DROP COLUMN on. Outside a transaction block there is a
 // moment when it does, so nothing counts.
 func (a *analyzer) trigFix(ref triggerRef, col string) bool {
@@ -387,6 +497,10 @@ func (a *analyzer) trigFix(ref triggerRef, col string) bool {
 					}
 				}
 			}
+		case n.GetRenameStmt() != nil:
+			if r := n.GetRenameStmt(); r.RenameType == pg_query.ObjectType_OBJECT_COLUMN && r.Newname == col && s.rel(r.Relation) == ref.table {
+				return true
+			}
 		case n.GetAlterTableStmt() != nil:
 			if at := n.GetAlterTableStmt(); s.rel(at.Relation) == ref.table {
 				for _, c := range at.Cmds {
@@ -401,8 +515,8 @@ func (a *analyzer) trigFix(ref triggerRef, col string) bool {
 }
 
 // dropColumnUsers makes drop-column's finding f, of DROP COLUMN col of table key (rv, cascade with
-// CASCADE), say what uses the column: views and triggers PostgreSQL records as depending on it make the
-// drop fail without CASCADE; row triggers whose function's body names it as NEW.col or OLD.col let it
+// CASCADE), say what uses the column: views, triggers and BEGIN ATOMIC or RETURN functions PostgreSQL
+// records as depending on it make the drop fail without CASCADE, and go with it with CASCADE; row triggers whose function's body names it as NEW.col or OLD.col let it
 // go through and fail afterwards, CASCADE or not; other functions whose body names table.col may fail
 // when called, which the message mentions without changing the class.
 func (a *analyzer) dropColumnUsers(f *Finding, rv *pg_query.RangeVar, key, col string, cascade bool) {
@@ -416,43 +530,40 @@ func (a *analyzer) dropColumnUsers(f *Finding, rv *pg_query.RangeVar, key, col s
 			}
 		}
 	}
-	var fixes []string
-	deps := a.st.viewsUsing(key, col)
+	var fixes, deps []string
+	for _, v := range a.st.viewsUsing(key, col) {
+		// With the kind, as PostgreSQL's DETAIL says it: the list may name triggers and functions too.
+		kind := "view"
+		if a.st.kinds[v] == "m" {
+			kind = "materialized view"
+		}
+		deps = append(deps, kind+" "+bare(v))
+	}
 	for _, t := range tables {
 		deps = append(deps, a.st.triggersUsing(t, col)...)
+	}
+	if a.cfg.Major() >= 14 { // BEGIN ATOMIC and RETURN bodies came with 14
+		for _, t := range tables {
+			deps = append(deps, a.st.routinesUsing(t, col)...)
+		}
 	}
 	fails := len(deps) > 0 && !cascade
 	if fails {
 		f.Risk = Dangerous
-		f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s uses it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, col, andList(deps))
-		fixes = append(fixes, fmt.Sprintf("drop or replace %s without the column", andList(deps)))
-	}
-	var refs []triggerRef
-	for _, r := range a.st.triggerBodiesUsing(tables, col) {
-		if !a.trigFix(r, col) {
-			refs = append(refs, r)
+		uses := "uses"
+		if len(deps) > 1 {
+			uses = "use"
 		}
+		f.Message = fmt.Sprintf("DROP COLUMN %s.%s fails: %s %s it, and PostgreSQL drops no column other objects depend on without CASCADE, so the deploy stops here", rel, col, andList(deps), uses)
+		fixes = append(fixes, fmt.Sprintf("drop or replace %s without the column", andList(deps)))
+	} else if len(deps) > 0 {
+		f.Message += fmt.Sprintf("; CASCADE drops %s with it: code that uses them fails from then on", andList(deps))
 	}
+	refs := a.unfixed(a.st.triggerBodiesUsing(tables, col), col)
 	skip := map[*routine]bool{}
 	if len(refs) > 0 {
 		f.Risk = Dangerous
-		var whose, funcs, trigs []string
-		var events int32
-		for _, r := range refs {
-			whose = append(whose, fmt.Sprintf("trigger %s on %s runs %s, whose body names %s", r.tr.name, bare(r.table), funcShown(r.tr.fn.key), r.ref))
-			if !slices.Contains(funcs, funcShown(r.tr.fn.key)) {
-				funcs = append(funcs, funcShown(r.tr.fn.key))
-			}
-			trigs = append(trigs, fmt.Sprintf("trigger %s on %s", r.tr.name, bare(r.table)))
-			events |= r.events
-			skip[r.tr.fn] = true
-		}
-		fires := "fires it fails when its function reaches"
-		if len(refs) > 1 {
-			fires = "fires one of them fails when its function reaches"
-		}
-		after := fmt.Sprintf("%s; PostgreSQL does not track the columns a PL/pgSQL body names, so from then on each %s that %s the column (42703: record \"%s\" has no field \"%s\")",
-			andList(whose), eventWords(events), fires, refs[0].rec, col)
+		after, funcs, trigs := bodiesBreak(refs, col, skip)
 		if fails {
 			f.Message += "; without them it would go through, but " + after
 		} else {
@@ -463,9 +574,79 @@ func (a *analyzer) dropColumnUsers(f *Finding, rv *pg_query.RangeVar, key, col s
 	if len(fixes) > 0 {
 		f.Suggestion = fmt.Sprintf("in an earlier step: %s; then drop the column", strings.Join(fixes, "; "))
 	}
-	if others := a.st.routinesNaming(key, col, skip); len(others) == 1 {
-		f.Message += fmt.Sprintf("; function %s names %s.%s in its body, which PostgreSQL does not track: if that is this column, calling the function fails after the drop", others[0], bare(key), col)
-	} else if len(others) > 1 {
-		f.Message += fmt.Sprintf("; functions %s name %s.%s in their bodies, which PostgreSQL does not track: if that is this column, calling them fails after the drop", andList(others), bare(key), col)
+	f.Message += a.st.namingNote(key, col, skip, "drop")
+}
+
+// renameColumnUsers makes rename-column's finding f, of RENAME COLUMN old TO nw of table key (rv), say
+// which row triggers of the table, or of a table below it (PostgreSQL renames the column there too),
+// run a PL/pgSQL function whose body names the column as NEW.old or OLD.old: PostgreSQL rewrites no
+// function body, so from the rename on each write that fires one fails (measured on 15: 42703 record
+// "new" has no field "qty"), unless a later statement of the same transaction takes that away (see
+// trigFix). Views, constraints, indexes, UPDATE OF and WHEN, and BEGIN ATOMIC bodies refer to the
+// column by number and follow the rename. Functions whose body names table.old are mentioned.
+func (a *analyzer) renameColumnUsers(f *Finding, rv *pg_query.RangeVar, key, old, nw string) {
+	tables := []string{key}
+	if rv.GetInh() {
+		tables = append(tables, a.st.inheritors(key)...)
+	}
+	refs := a.unfixed(a.st.triggerBodiesUsing(tables, old), old)
+	skip := map[*routine]bool{}
+	if len(refs) > 0 {
+		f.Risk = Dangerous
+		after, funcs, trigs := bodiesBreak(refs, old, skip)
+		f.Message += ", and " + after
+		f.Suggestion = fmt.Sprintf("in the transaction of the rename, change %s to name %s where it names %s (CREATE OR REPLACE FUNCTION), or drop %s; for running code: %s",
+			andList(funcs), quoteIdent(nw), quoteIdent(old), andList(trigs), f.Suggestion)
+	}
+	f.Message += a.st.namingNote(key, old, skip, "rename")
+}
+
+// unfixed is refs without those a later statement of the transaction fixes (see trigFix) once column
+// col is gone.
+func (a *analyzer) unfixed(refs []triggerRef, col string) []triggerRef {
+	var out []triggerRef
+	for _, r := range refs {
+		if !a.trigFix(r, col) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// bodiesBreak says what the row triggers refs do once column col is gone from their tables (dropped or
+// renamed): the clause of the message that says so, and the functions and triggers a fix changes or
+// drops. It adds the functions to skip, which namingNote then leaves out.
+func bodiesBreak(refs []triggerRef, col string, skip map[*routine]bool) (after string, funcs, trigs []string) {
+	var whose []string
+	var events int32
+	for _, r := range refs {
+		whose = append(whose, fmt.Sprintf("trigger %s on %s runs %s, whose body names %s", r.tr.name, bare(r.table), funcShown(r.tr.fn.key), r.ref))
+		if !slices.Contains(funcs, funcShown(r.tr.fn.key)) {
+			funcs = append(funcs, funcShown(r.tr.fn.key))
+		}
+		trigs = append(trigs, fmt.Sprintf("trigger %s on %s", r.tr.name, bare(r.table)))
+		events |= r.events
+		skip[r.tr.fn] = true
+	}
+	fires := "fires it fails when its function reaches"
+	if len(refs) > 1 {
+		fires = "fires one of them fails when its function reaches"
+	}
+	after = fmt.Sprintf("%s; PostgreSQL does not track the columns a PL/pgSQL body names, so from then on each %s that %s the column (42703: record \"%s\" has no field \"%s\")",
+		andList(whose), eventWords(events), fires, refs[0].rec, col)
+	return after, funcs, trigs
+}
+
+// namingNote is what a finding on the drop or rename (what) of column col of table key adds about the
+// functions, other than those of skip, whose body names key's table.col (see routinesNaming), "" when
+// there are none.
+func (s *state) namingNote(key, col string, skip map[*routine]bool, what string) string {
+	switch others := s.routinesNaming(key, col, skip); len(others) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; function %s names %s.%s in its body, which PostgreSQL does not track: if that is this column, calling the function fails after the %s", others[0], bare(key), col, what)
+	default:
+		return fmt.Sprintf("; functions %s name %s.%s in their bodies, which PostgreSQL does not track: if that is this column, calling them fails after the %s", andList(others), bare(key), col, what)
 	}
 }
