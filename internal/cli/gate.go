@@ -88,7 +88,9 @@ organization member's review says CONTRIBUTOR or NONE).
 
 It sets the commit status schemagate/dba-approval on the head commit (make it required in branch
 protection), records an approval bound to the migrations' checksum for the deploy job, and appends
-the decision to the job summary. Without --report it analyses the new migrations statically
+the decision to the job summary. The status is the commit's: on GitHub it is success only when every
+other open pull request with the same head (the branch opened against a second base) is approved too,
+each judged on its own reviews and its base's CODEOWNERS; else it stays pending, naming them (exit 4). Without --report it analyses the new migrations statically
 (those absent at --base).
 
 Reading team membership needs a token with read:org (PAT) or Members: read (GitHub App); the
@@ -298,7 +300,8 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		notes = append(notes, "the pull request changes no migration file (the check's workflow did not run on it)")
 	}
 	notes = append(notes, more...)
-	d, cr, err := gate.Evaluate(ctx, f, gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger})
+	req := gate.Request{Ref: ref, Policy: cfg.Approval, Dialect: codeowners.GitHub, Report: rep, Logger: a.Logger}
+	d, cr, err := gate.Evaluate(ctx, f, req)
 	if err != nil {
 		if errors.Is(err, forge.ErrNotFound) {
 			return usageErr(err)
@@ -310,6 +313,11 @@ func (a *App) runGate(ctx context.Context, o *GateOptions) error {
 		return nil
 	}
 	d.Notes = append(d.Notes, notes...)
+	// The commit status is the head commit's: another open pull request with that head (the branch
+	// opened against a second base) shows it too, so it is a success only when that one is satisfied.
+	if err := gate.SameHead(ctx, f, req, cr, d); err != nil {
+		return err
+	}
 	return a.finishGate(ctx, o, f, ref, cr, rep, d)
 }
 
@@ -515,7 +523,8 @@ func (a *App) finishGate(ctx context.Context, o *GateOptions, f forge.Forge, ref
 	switch {
 	case o.StatusOnly:
 		return nil
-	case d.State == gate.Pending:
+	case d.HeadState() == gate.Pending:
+		// Approved here but waiting for another pull request with the same head, whose status this is too.
 		return exitCode(ExitPending, nil)
 	case d.State == gate.Blocked:
 		return exitCode(ExitBlocked, nil)
@@ -580,6 +589,9 @@ func (a *App) writeGate(o *GateOptions, d *gate.Decision) {
 		return
 	}
 	fmt.Fprintf(a.Stdout, "schemagate gate: %s — %s\n", d.State, clean(d.Reason))
+	if d.HeadState() != d.State {
+		fmt.Fprintf(a.Stdout, "  the commit status stays %s: %s\n", d.HeadState(), clean(d.HeadWaits()))
+	}
 	for _, ig := range d.Ignored {
 		fmt.Fprintf(a.Stdout, "  counted for the approval: %s\n", clean(ig))
 	}

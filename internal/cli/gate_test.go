@@ -575,6 +575,9 @@ func TestGateRelintsTheChangeAsOne(t *testing.T) {
 	indexSQL := []byte("CREATE INDEX orders_customer_idx ON orders (customer_id);\n")
 	e := newGateEnv(t, "approval:\n  require: risky\n")
 	delete(e.env, "GITHUB_EVENT_PATH")
+	// #3 takes the harness's head commit: #2 moves off it, or its migration, which nobody approved,
+	// would keep the status that #3 shares with it pending (TestGateSameHeadNeedsEachApproval).
+	e.s.SetHead(e.ref, "0123456789abcdef0123456789abcdef01234567")
 	e.s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: evRepo, Number: 3}, Title: "orders", Author: "Codertocat",
 		HeadSHA: evHead, BaseSHA: evBase, BaseRef: "master"}, []string{create, index})
 	e.s.SetFile(evRepo, create, evHead, createSQL)

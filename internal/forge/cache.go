@@ -23,9 +23,10 @@ type RunCache struct {
 }
 
 var (
-	_ Forge      = (*RunCache)(nil)
-	_ FileLister = (*RunCache)(nil)
-	_ TeamReader = (*RunCache)(nil)
+	_ Forge          = (*RunCache)(nil)
+	_ FileLister     = (*RunCache)(nil)
+	_ TeamReader     = (*RunCache)(nil)
+	_ SameHeadLister = (*RunCache)(nil)
 )
 
 // WithRunCache returns f behind a RunCache.
@@ -49,6 +50,18 @@ func (c *RunCache) TeamAccess(ctx context.Context, repo, team string) (TeamAcces
 		return TeamAccess{}, fmt.Errorf("read the standing of team %s: %w", team, ErrForbidden)
 	}
 	return ts.TeamAccess(ctx, repo, team)
+}
+
+// SameHead passes the wrapped forge's listing of the open change requests that share cr's head through
+// (see SameHeadLister): without it, the gate would never see them, as it once never saw a team's
+// standing. A forge that has none answers an error wrapping errors.ErrUnsupported: its statuses are
+// not shared that way (GitLab sets them on the merge request's own pipeline).
+func (c *RunCache) SameHead(ctx context.Context, cr *ChangeRequest) ([]*ChangeRequest, error) {
+	sl, ok := c.Forge.(SameHeadLister)
+	if !ok {
+		return nil, fmt.Errorf("list the change requests whose head is %s: %T cannot: %w", cr.HeadSHA, c.Forge, errors.ErrUnsupported)
+	}
+	return sl.SameHead(ctx, cr)
 }
 
 // Comments returns the change request's comments, read once until a comment is written through c.

@@ -43,6 +43,10 @@ type ChangeRequest struct {
 	Merged  bool
 	// Fork is set when the head lives in another repository (its token is read-only).
 	Fork bool
+	// HeadBranch is the branch the head is on (GitHub head.ref, GitLab source_branch), and HeadRepo
+	// the repository that holds it (owner/name; "" when the forge does not say, or a fork was deleted).
+	HeadBranch string
+	HeadRepo   string
 }
 
 // Comment is a conversation comment (GitHub issue comment, GitLab MR note).
@@ -97,6 +101,17 @@ type TeamAccess struct {
 // ErrForbidden when the token may not read the team.
 type TeamReader interface {
 	TeamAccess(ctx context.Context, repo, team string) (TeamAccess, error)
+}
+
+// SameHeadLister is implemented by forges whose commit status belongs to a commit, not to a change
+// request (GitHub): every open pull request whose head is that commit shows the same status, so the
+// gate must not set success on it for one pull request while another with that head lacks its own
+// approval.
+type SameHeadLister interface {
+	// SameHead lists the open change requests of cr's repository, cr left out, whose head is
+	// cr.HeadSHA, all pages, in the order of their numbers; a wrapped ErrForbidden when the token may
+	// not list them.
+	SameHead(ctx context.Context, cr *ChangeRequest) ([]*ChangeRequest, error)
 }
 
 // ChangedFile is a file a change request adds, modifies, renames or removes, as the forge lists it.

@@ -12,16 +12,19 @@ import (
 // protection to enforce the gate.
 const StatusContext = "schemagate/dba-approval"
 
-// Status is the commit status for the decision; its description (at most 140 characters) says who must
-// approve.
+// Status is the commit status for the decision, in its HeadState; its description (at most 140
+// characters) says who must approve.
 func Status(d *Decision, targetURL string) forge.Status {
 	st := forge.Status{Context: StatusContext, TargetURL: targetURL}
-	switch d.State {
-	case Approved:
+	switch {
+	case d.HeadState() != d.State:
+		// Satisfied here, but the status is the commit's, which another open pull request shows too.
+		st.State, st.Description = "pending", d.HeadWaits()
+	case d.State == Approved:
 		st.State, st.Description = "success", "Approved by "+strings.Join(d.ApprovedBy, ", ")
-	case NotRequired:
+	case d.State == NotRequired:
 		st.State, st.Description = "success", "Not required: "+d.Reason
-	case Blocked:
+	case d.State == Blocked:
 		st.State = "failure"
 		switch {
 		case len(d.BlockedBy) > 0:
@@ -105,6 +108,9 @@ func markdownParts(d *Decision) *parts {
 		}
 	default:
 		fmt.Fprintf(&b, "Waiting for %d approval%s from %s.\n", d.Needed, report.Plural(d.Needed), shortList(d.Owners, ""))
+	}
+	if w := d.HeadWaits(); w != "" && d.HeadState() != d.State {
+		fmt.Fprintf(&b, "\nThe commit status `%s` stays pending: %s.\n", StatusContext, report.TextUpTo(w, maxNoteRunes))
 	}
 	p.head = b.String()
 	for _, r := range d.Requirements[:min(len(d.Requirements), maxRowsShown)] {

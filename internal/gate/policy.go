@@ -110,6 +110,11 @@ type Decision struct {
 	Risk     lint.Risk `json:"risk"`
 	HeadSHA  string    `json:"head_sha,omitempty"`
 	Checksum string    `json:"checksum,omitempty"`
+	// SharedHead are the other open change requests whose head is this one's, as SameHead judged them:
+	// the commit status is the commit's, so it is a success only when each is satisfied (HeadState).
+	SharedHead []Sharer `json:"shared_head,omitempty"`
+	// SharedHeadUnread says why they could not be listed ("" when they were, or were not asked for).
+	SharedHeadUnread string `json:"shared_head_unread,omitempty"`
 	// Current are the reviewers whose approval stands under the policy (their latest decision, not the
 	// author's, not stale), owners of the files or not: who a platform's own code-owner rule may count.
 	Current []string `json:"-"`

@@ -27,6 +27,7 @@ var _ forge.Forge = (*Client)(nil)
 var _ forge.FileLister = (*Client)(nil)
 var _ forge.CommentLimiter = (*Client)(nil)
 var _ forge.TeamReader = (*Client)(nil)
+var _ forge.SameHeadLister = (*Client)(nil)
 
 // DefaultBaseURL is GitHub.com's REST API.
 const DefaultBaseURL = "https://api.github.com/"
@@ -168,7 +169,68 @@ func toChangeRequest(repo string, pr *gh.PullRequest) *forge.ChangeRequest {
 	head, base := pr.GetHead().GetRepo(), pr.GetBase().GetRepo()
 	// A deleted fork leaves head.repo null; it was a fork all the same.
 	cr.Fork = head == nil || (base != nil && !strings.EqualFold(head.GetFullName(), base.GetFullName()))
+	cr.HeadBranch, cr.HeadRepo = pr.GetHead().GetRef(), head.GetFullName()
 	return cr
+}
+
+// SameHead lists the open pull requests other than cr whose head is cr's head commit, in the order of
+// their numbers. GitHub keeps a commit status per commit, so they all show the status a gate sets for
+// one of them. Two listings, all pages of each: the pull requests of the commit (GET
+// /repos/{owner}/{repo}/commits/{sha}/pulls, which finds those of other branches at the same commit;
+// GitHub documents it as the merged pull request that brought a commit of the default branch in, open
+// ones only for other commits), and the open pull requests of cr's head branch (GET
+// /repos/{owner}/{repo}/pulls?state=open&head=OWNER:BRANCH, which finds the same branch opened
+// against another base whatever that first list holds). A 403 is a wrapped forge.ErrForbidden.
+func (c *Client) SameHead(ctx context.Context, cr *forge.ChangeRequest) ([]*forge.ChangeRequest, error) {
+	owner, name, err := splitRepo(cr.Repo)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int]bool{cr.Number: true}
+	var out []*forge.ChangeRequest
+	keep := func(prs []*gh.PullRequest) {
+		for _, pr := range prs {
+			if pr.GetState() != "open" || pr.GetHead().GetSHA() != cr.HeadSHA || seen[pr.GetNumber()] {
+				continue
+			}
+			seen[pr.GetNumber()] = true
+			out = append(out, toChangeRequest(cr.Repo, pr))
+		}
+	}
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		prs, resp, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, name, cr.HeadSHA, opts)
+		if err != nil {
+			// An unknown commit answers 422 "No commit found for SHA"; the branch's listing still counts.
+			if statusOf(err) == http.StatusUnprocessableEntity {
+				break
+			}
+			return nil, fmt.Errorf("list the pull requests of commit %s: %w", cr.HeadSHA, mapErr(err, false))
+		}
+		keep(prs)
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if cr.HeadBranch != "" && cr.HeadRepo != "" {
+		headOwner, _, _ := strings.Cut(cr.HeadRepo, "/")
+		label := headOwner + ":" + cr.HeadBranch
+		lopts := &gh.PullRequestListOptions{State: "open", Head: label, ListOptions: gh.ListOptions{PerPage: 100}}
+		for {
+			prs, resp, err := c.gh.PullRequests.List(ctx, owner, name, lopts)
+			if err != nil {
+				return nil, fmt.Errorf("list the open pull requests of %s in %s: %w", label, cr.Repo, mapErr(err, false))
+			}
+			keep(prs)
+			if resp.NextPage == 0 {
+				break
+			}
+			lopts.Page = resp.NextPage
+		}
+	}
+	slices.SortFunc(out, func(a, b *forge.ChangeRequest) int { return a.Number - b.Number })
+	return out, nil
 }
 
 // FindChangeRequestBySHA returns the open pull request whose head is sha, else the most recently merged

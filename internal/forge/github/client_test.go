@@ -362,3 +362,59 @@ func TestTeamAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestSameHead lists the open pull requests that share a head commit, whichever listing finds them and
+// however many pages each takes: the same branch against another base, another branch at that commit.
+// Closed ones and those of another head are left out, and so is the pull request asked about.
+func TestSameHead(t *testing.T) {
+	const repo, head, other = "acme/shop", "5555555555555555555555555555555555555555", "6666666666666666666666666666666666666666"
+	s := githubtest.New(t)
+	add := func(branch, base, sha, state string) forge.Ref {
+		return s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: repo}, Author: "alice", HeadSHA: sha, BaseSHA: "b", BaseRef: base,
+			HeadBranch: branch, State: state}, nil)
+	}
+	main := add("shared", "main", head, "")
+	release := add("shared", "release/1.x", head, "")
+	copied := add("copy", "main", head, "")
+	add("elsewhere", "main", other, "")
+	add("old", "release/0.9", head, "closed")
+	s.SetPageSize(1)
+	s.Expect("GET /repos/{owner}/{repo}/commits/{sha}/pulls")
+	s.Expect("GET /repos/{owner}/{repo}/pulls")
+	c := newClient(t, s, github.Options{})
+	cr, err := c.ChangeRequest(t.Context(), main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.HeadBranch != "shared" || cr.HeadRepo != repo {
+		t.Fatalf("ChangeRequest head = %s of %s, want shared of %s", cr.HeadBranch, cr.HeadRepo, repo)
+	}
+	got, err := c.SameHead(t.Context(), cr)
+	if err != nil {
+		t.Fatalf("SameHead: %v", err)
+	}
+	var nums []int
+	for _, g := range got {
+		nums = append(nums, g.Number)
+	}
+	if fmt.Sprint(nums) != fmt.Sprint([]int{release.Number, copied.Number}) {
+		t.Errorf("SameHead of #%d = %v, want [%d %d]", main.Number, nums, release.Number, copied.Number)
+	}
+	if len(got) > 0 && (got[0].BaseRef != "release/1.x" || got[0].Author != "alice") {
+		t.Errorf("SameHead's first = %+v, want the release/1.x pull request by alice", *got[0])
+	}
+	var pages int
+	for _, r := range s.Requests() {
+		if strings.Contains(r, "/pulls?") && strings.Contains(r, "page=") {
+			pages++
+		}
+	}
+	if pages < 4 {
+		t.Errorf("SameHead read %d later pages, want every page of both listings:\n%s", pages, strings.Join(s.Requests(), "\n"))
+	}
+
+	s.SetPullListForbidden(true)
+	if _, err := c.SameHead(t.Context(), cr); !errors.Is(err, forge.ErrForbidden) {
+		t.Errorf("SameHead with a token that may not list pull requests: err = %v, want ErrForbidden", err)
+	}
+}

@@ -110,6 +110,7 @@ type Server struct {
 	associations        map[string]string // lower-cased login → author_association of their reviews
 	roles               map[string]string // lower-cased login → role_name on every repository ("": none, 404)
 	membershipForbidden bool
+	pullsForbidden      bool
 	permissionForbidden bool
 	readOnly            bool
 	pageSize            int
@@ -215,8 +216,9 @@ func (s *Server) commentAuthor() string {
 
 func key(repo string, n int) string { return repo + "#" + strconv.Itoa(n) }
 
-// AddChangeRequest stores an open pull request whose head is a branch of the same repository. files
-// are the paths it changes: "-path" lists a removed file, "new\x00old" a file renamed from old.
+// AddChangeRequest stores an open pull request whose head is a branch of the same repository (of the
+// author's fork with Fork): cr.HeadBranch, else feature-N. files are the paths it changes: "-path" lists
+// a removed file, "new\x00old" a file renamed from old.
 func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.Ref {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -232,6 +234,9 @@ func (s *Server) AddChangeRequest(cr forge.ChangeRequest, files []string) forge.
 	}
 	if cr.Fork {
 		p.headRepo = cr.Author + "/" + strings.SplitN(cr.Repo, "/", 2)[1]
+	}
+	if cr.HeadBranch != "" {
+		p.headRef = cr.HeadBranch
 	}
 	if cr.State != "" {
 		p.state = cr.State
@@ -420,6 +425,15 @@ func (s *Server) SetMembershipForbidden(forbidden bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.membershipForbidden = forbidden
+}
+
+// SetPullListForbidden makes the lists of pull requests (GET /repos/{owner}/{repo}/pulls and GET
+// /repos/{owner}/{repo}/commits/{sha}/pulls) answer 403 "Resource not accessible by integration", as
+// GitHub does for a token without the Pull requests permission.
+func (s *Server) SetPullListForbidden(forbidden bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pullsForbidden = forbidden
 }
 
 // SetReadOnly makes every write answer 403 "Resource not accessible by integration".

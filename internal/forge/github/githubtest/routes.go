@@ -109,17 +109,26 @@ func (s *Server) writePulls(w http.ResponseWriter, r *http.Request, ps []*pull) 
 	writeJSON(w, http.StatusOK, out)
 }
 
-// listPulls answers GET /repos/{owner}/{repo}/pulls?state=&base=&sort=&direction=: newest first by
+// listPulls answers GET /repos/{owner}/{repo}/pulls?state=&base=&head=&sort=&direction=: newest first by
 // default; sort=updated orders by the last change (a merge updates a pull request), ascending unless
-// direction=desc, as GitHub defaults.
+// direction=desc, as GitHub defaults. head is OWNER:BRANCH, the owner of the repository holding the head
+// branch and the branch.
 func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) {
+	if s.pullListRefused(w, "/pulls/pulls#list-pull-requests") {
+		return
+	}
 	q := r.URL.Query()
-	state, base := q.Get("state"), q.Get("base")
+	state, base, head := q.Get("state"), q.Get("base"), q.Get("head")
 	if state == "" {
 		state = "open"
 	}
+	headOwner, headRef, ok := strings.Cut(head, ":")
+	if head != "" && !ok {
+		s.t.Errorf("githubtest: list pulls with head=%q (no OWNER:BRANCH) is not modelled", head)
+	}
 	ps := s.pullsWhere(repoOf(r), func(p *pull) bool {
-		return (state == "all" || p.state == state) && (base == "" || p.baseRef == base)
+		return (state == "all" || p.state == state) && (base == "" || p.baseRef == base) &&
+			(head == "" || (strings.EqualFold(strings.Split(p.headRepo+"/", "/")[0], headOwner) && p.headRef == headRef))
 	})
 	switch q.Get("sort") {
 	case "", "created":
@@ -142,6 +151,18 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) {
 	s.writePulls(w, r, ps)
 }
 
+// pullListRefused answers 403 as GitHub does for a token without the Pull requests permission (see
+// SetPullListForbidden) and reports whether it did.
+func (s *Server) pullListRefused(w http.ResponseWriter, doc string) bool {
+	s.mu.Lock()
+	refused := s.pullsForbidden
+	s.mu.Unlock()
+	if refused {
+		writeError(w, http.StatusForbidden, "Resource not accessible by integration", docsBase+doc)
+	}
+	return refused
+}
+
 // updatedAt is a pull request's updated_at: its merge, else its creation.
 func (s *Server) updatedAt(p *pull) time.Time {
 	if p.merged {
@@ -155,6 +176,9 @@ func (s *Server) updatedAt(p *pull) time.Time {
 // default branch, will only return open pull requests associated with the commit." A commit is off the
 // default branch here when the merged pull requests holding it were all merged into other branches.
 func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request) {
+	if s.pullListRefused(w, "/commits/commits#list-pull-requests-associated-with-a-commit") {
+		return
+	}
 	sha, repo := r.PathValue("sha"), repoOf(r)
 	known := len(s.pullsWhere(repo, func(p *pull) bool { return p.headSHA == sha || p.baseSHA == sha })) > 0 ||
 		s.commitIndex(repo, sha) >= 0
