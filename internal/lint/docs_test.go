@@ -49,7 +49,7 @@ func TestRuleDocs(t *testing.T) {
 // (dangerous, caution, or safe advice such as prefer-text) still say so.
 func TestRuleDocsSaferForm(t *testing.T) {
 	t.Parallel()
-	for id, safer := range map[string]bool{"validate-constraint": false, "add-column-nullable": false, "prefer-text": true, "add-column-required": true} {
+	for id, safer := range map[string]bool{"validate-constraint": false, "add-column-nullable": false, "prefer-text": true, "add-column-required": true, "change-column-type-coercible": false} {
 		r, ok := Lookup(id)
 		if !ok {
 			t.Fatalf("no rule %s", id)

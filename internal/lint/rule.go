@@ -25,11 +25,18 @@ type Rule struct {
 	// Bad and Good are example SQL for the documentation: one that triggers and one that does not. They
 	// run on the example schema of risk-rules.md §5 (users, orgs, status…) in a transaction, unless one
 	// is a goose file with "-- +goose NO TRANSACTION", on the version a first line "-- with pg_version N"
-	// names; TestRuleExamples runs them so.
+	// names; a line "-- next migration…" begins a migration of its own, run after the one before it.
+	// TestRuleExamples runs them so, and a Good the page calls the safer form must lint no worse than
+	// the rule's class and never dangerous: it sets lock_timeout where it locks a table, as a user
+	// copying it should.
 	Bad, Good string
 	// Given is SQL of earlier migrations both examples assume beyond the example schema (a constraint
 	// they validate), shown on the rule's page.
 	Given string
+	// AsIs marks a rule that warns of a form to use as it stands, with care (change-column-type-coercible:
+	// keep the change, set lock_timeout): no form is safer, and the page shows Good as another form,
+	// which other rules judge, not as the safer one.
+	AsIs bool
 	// Off marks opt-in rules, silent unless configuration gives them a class.
 	Off bool
 	// Dynamic marks rules raised only from rehearsal evidence (ApplyEvidence), never from the parse tree.
@@ -52,19 +59,19 @@ var extraRules = []Rule{
 		Suggestion: "fix the syntax; if it is newer-than-PG17 syntax, the rehearsal on the target server decides",
 		Why:        "Risk: dangerous when the text is not valid SQL (the deploy will fail); caution when it looks like syntax newer than the embedded grammar (PG18 NOT NULL … NOT VALID, VIRTUAL generated columns, NOT ENFORCED, REPACK), which the rehearsal's trace judges.",
 		Bad:        "ALTER TABLE users ADD COLUMN x int DEFALT 0;",
-		Good:       "ALTER TABLE users ADD COLUMN x int DEFAULT 0;"},
+		Good:       "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN x int DEFAULT 0;"},
 	{ID: "ignore-without-reason", Risk: Caution,
 		Summary:    "schemagate:ignore comment without a reason; the finding is not suppressed",
 		Suggestion: "write why the risk is accepted after the rule id: -- schemagate:ignore <rule-id> <reason>",
 		Why:        "Risk: caution. A suppression is a reviewed decision; without a reason reviewers cannot judge it.",
 		Bad:        "-- schemagate:ignore set-not-null\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
-		Good:       "-- schemagate:ignore set-not-null users has 200 rows\nALTER TABLE users ALTER COLUMN email SET NOT NULL;"},
+		Good:       "SET lock_timeout = '2s';\n-- schemagate:ignore set-not-null users has 200 rows\nALTER TABLE users ALTER COLUMN email SET NOT NULL;"},
 	{ID: "ignore-unknown-rule", Risk: Caution,
 		Summary:    "schemagate:ignore names a rule that does not exist; nothing is suppressed for it",
 		Suggestion: "use the rule id the finding shows (see docs/rules/)",
 		Why:        "Risk: caution. A misspelled id suppresses nothing, so the finding it meant stays while the comment suggests it was reviewed.",
 		Bad:        "-- schemagate:ignore set-not-nul users has 200 rows\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
-		Good:       "-- schemagate:ignore set-not-null users has 200 rows\nALTER TABLE users ALTER COLUMN email SET NOT NULL;"},
+		Good:       "SET lock_timeout = '2s';\n-- schemagate:ignore set-not-null users has 200 rows\nALTER TABLE users ALTER COLUMN email SET NOT NULL;"},
 	{ID: "table-rewrite", Risk: Dangerous, Lock: "as observed", Rewrite: true, Dynamic: true,
 		Summary:    "the rehearsal saw a pre-existing table rewritten (new relfilenode) that no static rule explains",
 		Suggestion: "split the change so no step rewrites the table (new column + batched backfill + swap)",

@@ -40,11 +40,12 @@ func (r Rule) Doc() []byte {
 		b.WriteString("## Given\n\nThe examples below follow an earlier migration:\n\n```sql\n" + r.Given + "\n```\n\n")
 	}
 	b.WriteString("## Triggers\n\n```sql\n" + r.Bad + "\n```\n\n")
-	if r.Risk == Safe && !strings.Contains(r.Why, "(advisory") {
-		// A safe rule that is no advice (the catalog marks those "advisory": prefer-text...) names a form
-		// that is fine as it is (ADD COLUMN without a default, VALIDATE in a transaction of its own): what
-		// does not trigger it is no safer, and often another rule's (a VALIDATE after a strong lock).
-		b.WriteString("## Does not trigger\n\nThis rule names a form that is safe as it is; the statement below is another form, which it leaves to other rules (`schemagate lint` on it says how they judge it).\n\n```sql\n" + r.Good + "\n```\n\n")
+	if !r.hasSaferForm() {
+		form := "a form that is safe as it is"
+		if r.AsIs {
+			form = "a form to keep as it is, with the care its safe alternative asks for"
+		}
+		b.WriteString("## Does not trigger\n\nThis rule names " + form + "; the statement below is another form, which it leaves to other rules (`schemagate lint` on it says how they judge it).\n\n```sql\n" + r.Good + "\n```\n\n")
 	} else {
 		b.WriteString("## Does not trigger (safer form)\n\n```sql\n" + r.Good + "\n```\n\n")
 	}
@@ -58,4 +59,12 @@ func (r Rule) Doc() []byte {
 	fmt.Fprintf(&b, "```sql\n-- schemagate:ignore %s <why this is acceptable here>\n```\n\n", r.ID)
 	fmt.Fprintf(&b, "or change its class for the whole repository in `schemagate.yml`:\n\n```yaml\nlint:\n  rules:\n    %s: off   # or safe, caution, dangerous\n```\n", r.ID)
 	return b.Bytes()
+}
+
+// hasSaferForm tells whether the rule's page calls its Good example the safer form. A rule marked AsIs
+// has none, nor has a safe rule that is no advice (the catalog marks those "advisory": prefer-text...):
+// it names a form that is fine as it is (ADD COLUMN without a default, VALIDATE in a transaction of its
+// own), so what does not trigger it is no safer, and often another rule's (a VALIDATE after a strong lock).
+func (r Rule) hasSaferForm() bool {
+	return !r.AsIs && (r.Risk != Safe || strings.Contains(r.Why, "(advisory"))
 }
