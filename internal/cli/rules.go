@@ -244,9 +244,13 @@ func (a *App) writeRulesJSON(rules []ruleClass) error {
 		Why          string `json:"why"`
 		Given        string `json:"given,omitempty"`
 		Triggers     string `json:"triggers"`
-		Safer        string `json:"safer"`
-		Notes        string `json:"notes,omitempty"`
-		URL          string `json:"url"`
+		// Safer is the example the page calls the safer form; DoesNotTrigger is the example that does not
+		// raise the rule, which is the same but for rules whose page names no safer form (see
+		// lint.Rule.HasSaferForm): a safe rule's advice, or change-column-type-coercible's shrink.
+		Safer          string `json:"safer,omitempty"`
+		DoesNotTrigger string `json:"does_not_trigger"`
+		Notes          string `json:"notes,omitempty"`
+		URL            string `json:"url"`
 	}
 	doc := struct {
 		Rules []jsonRule `json:"rules"`
@@ -256,9 +260,13 @@ func (a *App) writeRulesJSON(rules []ruleClass) error {
 		if r.Off {
 			def = "off"
 		}
+		safer := ""
+		if r.HasSaferForm() {
+			safer = r.Good
+		}
 		doc.Rules = append(doc.Rules, jsonRule{ID: r.ID, Class: r.Class, DefaultClass: def, SetBy: r.Where, OptIn: r.Off,
 			From: r.source(), Lock: r.Lock, Rewrite: r.Rewrite, Scan: r.Scan, Summary: r.Summary, Suggestion: r.Suggestion,
-			Why: r.Why, Given: r.Given, Triggers: r.Bad, Safer: r.Good, Notes: r.Notes, URL: r.URL()})
+			Why: r.Why, Given: r.Given, Triggers: r.Bad, Safer: safer, DoesNotTrigger: r.Good, Notes: r.Notes, URL: r.URL()})
 	}
 	enc := json.NewEncoder(a.Stdout)
 	enc.SetIndent("", "  ")

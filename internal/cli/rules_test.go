@@ -157,7 +157,8 @@ func TestRulesConfigured(t *testing.T) {
 	var doc struct {
 		Rules []struct {
 			ID, Class, DefaultClass, SetBy, From, Lock, Summary, Triggers, Safer, URL string
-			OptIn                                                                     bool `json:"opt_in"`
+			DoesNotTrigger                                                            string `json:"does_not_trigger"`
+			OptIn                                                                     bool   `json:"opt_in"`
 		}
 	}
 	if code != ExitOK || json.Unmarshal([]byte(strings.ReplaceAll(strings.ReplaceAll(out, `"default_class"`, `"defaultclass"`), `"set_by"`, `"setby"`)), &doc) != nil {
@@ -185,6 +186,19 @@ func TestRulesConfigured(t *testing.T) {
 			if r.Class != "dangerous" || r.SetBy != "" {
 				t.Errorf("--json add-check-constraint: %+v", r)
 			}
+		}
+		// safer holds the example the rule's page calls the safer form, and only that one: the page of
+		// change-column-type-coercible (whose advice is to keep the statement) and of a safe rule's advice
+		// calls its example another form, which does_not_trigger holds for every rule.
+		rule, _ := lint.Lookup(r.ID)
+		if r.DoesNotTrigger == "" || r.DoesNotTrigger != rule.Good {
+			t.Errorf("--json %s: does_not_trigger %q, want the page's example %q", r.ID, r.DoesNotTrigger, rule.Good)
+		}
+		if want := rule.HasSaferForm(); (r.Safer != "") != want || want && r.Safer != rule.Good {
+			t.Errorf("--json %s: safer %q, want it only when the page calls its example the safer form (%v)", r.ID, r.Safer, want)
+		}
+		if r.ID == "change-column-type-coercible" && r.Safer != "" {
+			t.Errorf("--json change-column-type-coercible: safer %q, but its page names no safer form", r.Safer)
 		}
 	}
 }

@@ -48,7 +48,7 @@ func TestRuleExamples(t *testing.T) {
 					t.Errorf("the Does-not-trigger example %q gives %s %v", r.Good, r.ID, f.Risk)
 				}
 			}
-			if !r.hasSaferForm() {
+			if !r.HasSaferForm() {
 				return
 			}
 			if why, ok := saferFormExempt[r.ID]; ok {

@@ -40,7 +40,7 @@ func (r Rule) Doc() []byte {
 		b.WriteString("## Given\n\nThe examples below follow an earlier migration:\n\n```sql\n" + r.Given + "\n```\n\n")
 	}
 	b.WriteString("## Triggers\n\n```sql\n" + r.Bad + "\n```\n\n")
-	if !r.hasSaferForm() {
+	if !r.HasSaferForm() {
 		form := "a form that is safe as it is"
 		if r.AsIs {
 			form = "a form to keep as it is, with the care its safe alternative asks for"
@@ -61,10 +61,10 @@ func (r Rule) Doc() []byte {
 	return b.Bytes()
 }
 
-// hasSaferForm tells whether the rule's page calls its Good example the safer form. A rule marked AsIs
+// HasSaferForm tells whether the rule's page calls its Good example the safer form. A rule marked AsIs
 // has none, nor has a safe rule that is no advice (the catalog marks those "advisory": prefer-text...):
 // it names a form that is fine as it is (ADD COLUMN without a default, VALIDATE in a transaction of its
 // own), so what does not trigger it is no safer, and often another rule's (a VALIDATE after a strong lock).
-func (r Rule) hasSaferForm() bool {
+func (r Rule) HasSaferForm() bool {
 	return !r.AsIs && (r.Risk != Safe || strings.Contains(r.Why, "(advisory"))
 }
