@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -49,8 +51,10 @@ changed: init prints the lines to add to it.
 The folder is one whose own files read as a migration folder of a known format (golang-migrate,
 goose, dbmate, Flyway, sqitch, sql-migrate, Atlas), or a plain folder of .sql files whose path says
 migrations, found at most seven levels down (a module's src/main/resources/db/migration too); hidden
-folders, node_modules, vendor, testdata, target, dist, build and __pycache__ are left out. Several
-such folders, or none, is bad input that lists them: give --dir.
+folders, node_modules, vendor, testdata, target, dist, build and __pycache__ are left out. Sibling
+Flyway folders (sql/v1, sql/v2) are the versioned subfolders of their parent, the location, unless two
+hold one version or they or their parent are a module's root (a build file) or the repository's.
+Several such folders, or none, is bad input that lists them: give --dir.
 
 init writes nothing when a file it would write exists (--force overwrites it) and, with --dry-run,
 prints the files instead.
@@ -208,7 +212,11 @@ func (a *App) runInit(o *InitOptions) error {
 		}
 		return refusal
 	}
-	fmt.Fprintf(out, "\nmigration folder: %s\nnext:\n", found.String())
+	fmt.Fprintf(out, "\nmigration folder: %s\n", found.String())
+	if len(found.parts) > 0 {
+		fmt.Fprintf(out, "  one Flyway location: its subfolders %s hold the versions of one history, which Flyway reads together\n", strings.Join(found.parts, ", "))
+	}
+	fmt.Fprintf(out, "next:\n")
 	fmt.Fprintf(out, "  schemagate check            rehearse the folder on a throwaway PostgreSQL, as the CI job will\n")
 	fmt.Fprintf(out, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
 	switch ci {
@@ -295,6 +303,9 @@ type migrationFolder struct {
 	format     migrate.Format
 	migrations int
 	err        error // the folder does not read (yet)
+	// parts are the versioned subfolders of a Flyway location that init found them under (sql/v1 and
+	// sql/v2 of sql), for the user to see why the location is their parent.
+	parts []string
 }
 
 func (m migrationFolder) String() string {
@@ -377,7 +388,98 @@ func findMigrationFolders(root string) ([]migrationFolder, error) {
 			return o.format == migrate.FormatFlyway && o.dir != m.dir && (o.dir == "." || strings.HasPrefix(m.dir, o.dir+"/"))
 		})
 	})
-	return out, err
+	return mergeFlywaySiblings(out), err
+}
+
+// mergeFlywaySiblings takes sibling Flyway folders whose versions make one sequence for the versioned
+// subfolders of their parent, a location that holds no script of its own (sql/v1 and sql/v2 are sql):
+// Flyway reads a location with all its subfolders, so either alone is half a history. Siblings are
+// separate histories instead when two of them hold one version (Flyway refuses such a location: the
+// vendor folders postgres/ and h2/ of one history, two databases' folders), when the parent is the
+// repository's root or a module's (a build file: two modules' src/main/resources/db/migration are two
+// applications), when a sibling is a module of its own, or when another migration folder lies under the
+// parent. Merging repeats upward: sql/2023/{q1,q2} and sql/2024/{q1,q2} are sql.
+func mergeFlywaySiblings(folders []migrationFolder) []migrationFolder {
+	refused := map[string]bool{} // parents tried and left apart: reading them again gives the same answer
+	for {
+		byParent := map[string][]int{}
+		for i, m := range folders {
+			if m.format == migrate.FormatFlyway && m.dir != "." {
+				byParent[path.Dir(m.dir)] = append(byParent[path.Dir(m.dir)], i)
+			}
+		}
+		var parents []string
+		for p, siblings := range byParent {
+			if len(siblings) > 1 && p != "." && !refused[p] {
+				parents = append(parents, p)
+			}
+		}
+		// The deepest first: a parent's subfolders are merged before the parent is compared with its siblings.
+		slices.SortFunc(parents, func(a, b string) int {
+			return cmp.Or(strings.Count(b, "/")-strings.Count(a, "/"), strings.Compare(a, b))
+		})
+		merged := false
+		for _, p := range parents {
+			siblings := byParent[p]
+			apart := moduleRoot(p)
+			for i, o := range folders {
+				under := strings.HasPrefix(o.dir, p+"/")
+				sibling := slices.Contains(siblings, i)
+				apart = apart || under && !sibling || sibling && moduleRoot(o.dir)
+			}
+			if apart {
+				refused[p] = true
+				continue
+			}
+			m := readMigrationFolder(p, migrate.FormatFlyway)
+			if duplicateVersion(m.err) {
+				refused[p] = true
+				continue
+			}
+			for _, i := range siblings {
+				m.parts = append(m.parts, folders[i].dir)
+			}
+			folders = slices.DeleteFunc(folders, func(o migrationFolder) bool { return strings.HasPrefix(o.dir, p+"/") })
+			folders = append(folders, m)
+			merged = true
+			break
+		}
+		if !merged {
+			slices.SortFunc(folders, func(a, b migrationFolder) int { return strings.Compare(a.dir, b.dir) })
+			return folders
+		}
+	}
+}
+
+// moduleBuildFiles mark the root of a module (a build of its own): the folders under it are its.
+var moduleBuildFiles = []string{"pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts",
+	"build.sbt", "package.json", "go.mod", "Cargo.toml", "pyproject.toml", "setup.py", "composer.json", "Gemfile", "mix.exs", ".git"}
+
+// moduleRoot tells whether dir is a module's root: it holds a build file, or is a submodule.
+func moduleRoot(dir string) bool {
+	return slices.ContainsFunc(moduleBuildFiles, func(name string) bool {
+		_, err := os.Lstat(filepath.Join(dir, name))
+		return err == nil
+	})
+}
+
+// duplicateVersion tells whether a Flyway folder does not read because two of its scripts hold one
+// version or one repeatable description.
+func duplicateVersion(err error) bool {
+	if err == nil {
+		return false
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var me *migrate.Error
+		if errors.As(e, &me) && strings.HasPrefix(me.Msg, "duplicate ") {
+			return true
+		}
+	}
+	return false
 }
 
 // ownFiles is a folder without its subfolders, for Detect to tell its format by its own files.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -531,5 +532,77 @@ func checkWorkflowChain(t *testing.T) {
 	}
 	if v, _ := cmd.Flags().GetBool("status-only"); !v {
 		t.Error("the gate job fails while approval is pending: give --status-only")
+	}
+}
+
+// TestInitFlywaySiblingFolders: sibling Flyway folders whose versions make one sequence are the
+// versioned subfolders of one location, their parent, which init proposes (at any depth of nesting);
+// siblings that hold one version twice (vendor folders), are modules, or sit in a module's root or the
+// repository's are separate histories, listed apart.
+func TestInitFlywaySiblingFolders(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string   // the folder line; "" for several
+		apart []string // the folders listed when several
+	}{
+		{"interleaved versions", map[string]string{
+			"sql/v1/V1_1__a.sql":  "CREATE TABLE a (id int);\n",
+			"sql/v1/V1_10__b.sql": "CREATE TABLE b (id int);\n",
+			"sql/v2/V1_2__c.sql":  "CREATE TABLE c (id int);\n",
+			"sql/v2/V1_20__d.sql": "CREATE TABLE d (id int);\n",
+		}, "sql (flyway, 4 migrations)", nil},
+		{"nested by year and quarter", map[string]string{
+			"db/migration/2023/q1/V1__a.sql": "CREATE TABLE a (id int);\n",
+			"db/migration/2023/q2/V2__b.sql": "CREATE TABLE b (id int);\n",
+			"db/migration/2024/q1/V3__c.sql": "CREATE TABLE c (id int);\n",
+			"db/migration/2024/q2/V4__d.sql": "CREATE TABLE d (id int);\n",
+		}, "db/migration (flyway, 4 migrations)", nil},
+		{"vendor folders share versions", map[string]string{
+			"db/migration/postgres/V1__a.sql": "CREATE TABLE a (id int);\n",
+			"db/migration/h2/V1__a.sql":       "CREATE TABLE a (id int);\n",
+			"db/migration/h2/V2__b.sql":       "CREATE TABLE b (id int);\n",
+		}, "", []string{"db/migration/h2 (flyway, 2 migrations)", "db/migration/postgres (flyway, 1 migration)"}},
+		{"sibling modules", map[string]string{
+			"services/a/pom.xml":   "<project/>\n",
+			"services/a/V1__a.sql": "CREATE TABLE a (id int);\n",
+			"services/b/pom.xml":   "<project/>\n",
+			"services/b/V2__b.sql": "CREATE TABLE b (id int);\n",
+		}, "", []string{"services/a (flyway, 1 migration)", "services/b (flyway, 1 migration)"}},
+		{"in a module's root", map[string]string{
+			"app/build.gradle": "plugins {}\n",
+			"app/v1/V1__a.sql": "CREATE TABLE a (id int);\n",
+			"app/v2/V2__b.sql": "CREATE TABLE b (id int);\n",
+		}, "", []string{"app/v1 (flyway, 1 migration)", "app/v2 (flyway, 1 migration)"}},
+		{"another migration folder beside them", map[string]string{
+			"db/v1/V1__a.sql":        "CREATE TABLE a (id int);\n",
+			"db/v2/V2__b.sql":        "CREATE TABLE b (id int);\n",
+			"db/legacy/1_a.up.sql":   "CREATE TABLE a (id int);\n",
+			"db/legacy/1_a.down.sql": "DROP TABLE a;\n",
+		}, "", []string{"db/legacy (golang-migrate, 1 migration)", "db/v1 (flyway, 1 migration)", "db/v2 (flyway, 1 migration)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			writeTree(t, tc.files)
+			code, out, errOut := runStdin(t, "", "init", "--ci", "none")
+			if tc.want == "" {
+				if code != ExitUsage || !strings.Contains(errOut, fmt.Sprintf("%d migration folders found", len(tc.apart))) {
+					t.Fatalf("exit %d, want %d folders listed\n%s%s", code, len(tc.apart), out, errOut)
+				}
+				for _, f := range tc.apart {
+					if !strings.Contains(errOut, "  "+f+"\n") && !strings.HasSuffix(errOut, "  "+f) {
+						t.Errorf("%s not listed:\n%s", f, errOut)
+					}
+				}
+				return
+			}
+			if code != ExitOK || !strings.Contains(out, "migration folder: "+tc.want+"\n  one Flyway location: its subfolders ") {
+				t.Fatalf("exit %d, want folder %s\n%s%s", code, tc.want, out, errOut)
+			}
+			cfg := config.Default()
+			if err := config.LoadOver("schemagate.yml", true, cfg); err != nil || cfg.Dir != strings.SplitN(tc.want, " (", 2)[0] || cfg.Format != "flyway" {
+				t.Errorf("schemagate.yml: dir %q format %q (%v)", cfg.Dir, cfg.Format, err)
+			}
+		})
 	}
 }
