@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/schemagate/schemagate/internal/gitfs"
 	"github.com/schemagate/schemagate/internal/migrate"
 )
 
@@ -51,7 +53,8 @@ changed: init prints the lines to add to it.
 The folder is one whose own files read as a migration folder of a known format (golang-migrate,
 goose, dbmate, Flyway, sqitch, sql-migrate, Atlas), or a plain folder of .sql files whose path says
 migrations, found at most seven levels down (a module's src/main/resources/db/migration too); hidden
-folders, node_modules, vendor, testdata, target, dist, build and __pycache__ are left out. Sibling
+folders, node_modules, vendor, testdata, target, dist, build and __pycache__ are left out, and in a git
+repository the folders git ignores (.gitignore: an IDE's bin/ or out/ copy of the migrations). Sibling
 Flyway folders (sql/v1, sql/v2) are the versioned subfolders of their parent, the location, unless two
 hold one version or they or their parent are a module's root (a build file) or the repository's.
 Several such folders, or none, is bad input that lists them: give --dir.
@@ -65,8 +68,8 @@ not be written.`,
   schemagate init --dir db/migrations --ci gitlab --pg-version 16
   schemagate init --dry-run`,
 		Args: cobra.NoArgs,
-		RunE: func(_ *cobra.Command, _ []string) error {
-			return a.runInit(o)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runInit(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -87,7 +90,7 @@ type initFile struct {
 	keep bool
 }
 
-func (a *App) runInit(o *InitOptions) error {
+func (a *App) runInit(ctx context.Context, o *InitOptions) error {
 	var errs []error
 	ci := strings.ToLower(strings.TrimSpace(o.CI))
 	if !slices.Contains([]string{"auto", "github", "gitlab", "none"}, ci) {
@@ -119,7 +122,12 @@ func (a *App) runInit(o *InitOptions) error {
 	dir := filepath.ToSlash(filepath.Clean(o.Dir))
 	var found migrationFolder
 	if o.Dir == "" {
-		folders, err := findMigrationFolders(".")
+		ignored, err := gitfs.Ignored(ctx, ".", ".")
+		if err != nil && !errors.Is(err, gitfs.ErrNotRepository) {
+			// Without git's answer the folders it ignores are looked into: one more folder listed, not a wrong one.
+			fmt.Fprintf(a.Stderr, "schemagate init: warning: the folders git ignores are looked into: %v\n", err)
+		}
+		folders, err := findMigrationFolders(".", ignored)
 		if err != nil {
 			return err
 		}
@@ -342,8 +350,14 @@ const initDepth = 7
 // initSkipped are folders init does not look into.
 var initSkipped = map[string]bool{"node_modules": true, "vendor": true, "testdata": true, "target": true, "dist": true, "build": true, "__pycache__": true}
 
-// findMigrationFolders lists the migration folders under root, at most initDepth levels down.
-func findMigrationFolders(root string) ([]migrationFolder, error) {
+// findMigrationFolders lists the migration folders under root, at most initDepth levels down, leaving out
+// the folders in ignored (relative to root, each with a trailing slash: what git ignores, see
+// gitfs.Ignored), such as an IDE's build output (bin/, out/) that copies the migrations.
+func findMigrationFolders(root string, ignored []string) ([]migrationFolder, error) {
+	skipped := map[string]bool{}
+	for _, p := range ignored {
+		skipped[p] = true
+	}
 	var out []migrationFolder
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -356,7 +370,7 @@ func findMigrationFolders(root string) ([]migrationFolder, error) {
 			return nil
 		}
 		rel := filepath.ToSlash(path)
-		if path != root && (strings.HasPrefix(d.Name(), ".") || initSkipped[d.Name()]) {
+		if path != root && (strings.HasPrefix(d.Name(), ".") || initSkipped[d.Name()] || skipped[rel+"/"]) {
 			return filepath.SkipDir
 		}
 		if strings.Count(rel, "/") >= initDepth {

@@ -606,3 +606,43 @@ func TestInitFlywaySiblingFolders(t *testing.T) {
 		})
 	}
 }
+
+// TestInitSkipsWhatGitIgnores: in a git repository, folders git ignores (an IDE's bin/ and out/ copies of
+// a module's migrations) are not migration folders; an untracked folder no rule ignores still is (a new
+// repository tracks nothing), and so is one that git would ignore but that holds a tracked file.
+// Outside a repository the .gitignore is not read.
+func TestInitSkipsWhatGitIgnores(t *testing.T) {
+	flyway := map[string]string{"V1__a.sql": "CREATE TABLE a (id int);\n", "V2__b.sql": "CREATE TABLE b (id int);\n"}
+	tree := func(dirs ...string) map[string]string {
+		files := map[string]string{".gitignore": "bin/\nout/\n"}
+		for _, d := range dirs {
+			for name, text := range flyway {
+				files[d+"/"+name] = text
+			}
+		}
+		return files
+	}
+	root := t.TempDir()
+	t.Chdir(root)
+	writeTree(t, tree("app/src/main/resources/db/migration", "app/bin/main/db/migration", "app/out/production/resources/db/migration"))
+	runGit(t, root, "init", "-q")
+	code, out, errOut := runStdin(t, "", "init", "--dry-run", "--ci", "none")
+	if code != ExitOK || !strings.Contains(out, "migration folder: app/src/main/resources/db/migration (flyway, 2 migrations)\n") {
+		t.Errorf("ignored copies: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A tracked file in an ignored folder: git tracks the folder, and so does init.
+	runGit(t, root, "add", "-f", "app/out/production/resources/db/migration/V1__a.sql")
+	code, out, errOut = runStdin(t, "", "init", "--dry-run", "--ci", "none")
+	if code != ExitUsage || !strings.Contains(errOut, "2 migration folders found") || !strings.Contains(errOut, "app/out/production/resources/db/migration (flyway") {
+		t.Errorf("a tracked file under out/: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Outside a repository: no git, the .gitignore read by nobody.
+	t.Chdir(t.TempDir())
+	writeTree(t, tree("app/src/main/resources/db/migration", "app/bin/main/db/migration"))
+	code, _, errOut = runStdin(t, "", "init", "--dry-run", "--ci", "none")
+	if code != ExitUsage || !strings.Contains(errOut, "2 migration folders found") {
+		t.Errorf("outside a repository: exit %d\n%s", code, errOut)
+	}
+}
