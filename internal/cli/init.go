@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/schemagate/schemagate/internal/gitfs"
 	"github.com/schemagate/schemagate/internal/migrate"
@@ -48,7 +49,8 @@ risk that fails the check) and the CI file that checks every pull or merge reque
 pull requests from forks and runs the DBA approval gate after each check, and schemagate-approval.yml,
 whose runs on each push and review start that gate), .gitlab-ci.yml for GitLab (--ci; by default told from the
 repository: a .gitlab-ci.yml or a GitLab remote means GitLab). An existing .gitlab-ci.yml is never
-changed: init prints the lines to add to it.
+changed: init prints the lines to add to it, the jobs in a stage its stages: has, and the workflow: rules
+of the file it writes when it has none.
 
 The folder is one whose own files read as a migration folder of a known format (golang-migrate,
 goose, dbmate, Flyway, sqitch, sql-migrate, Atlas), or a plain folder of .sql files whose path says
@@ -175,9 +177,13 @@ func (a *App) runInit(ctx context.Context, o *InitOptions) error {
 			initFile{path: ".github/workflows/schemagate-comment.yml", text: githubCommentWorkflow},
 			initFile{path: ".github/workflows/schemagate-approval.yml", text: githubApprovalWorkflow})
 	case "gitlab":
-		f := initFile{path: ".gitlab-ci.yml", text: gitlabCI(dir, o.PGVersion, true)}
+		f := initFile{path: ".gitlab-ci.yml", text: gitlabCI(dir, o.PGVersion)}
 		if _, err := os.Stat(f.path); err == nil { // never changed, --force or not: its jobs are the user's
-			f.keep, f.text = true, gitlabCI(dir, o.PGVersion, false)
+			existing, err := os.ReadFile(f.path)
+			if err != nil {
+				return exitCode(ExitFailure, fmt.Errorf("read %s, to say what to add to it: %w", f.path, err))
+			}
+			f.keep, f.text = true, gitlabAddition(dir, o.PGVersion, existing)
 		}
 		files = append(files, f)
 	}
@@ -723,36 +729,109 @@ jobs:
       - run: echo "schemagate-comment.yml runs the DBA gate when this run completes."
 `
 
-// gitlabCI is the .gitlab-ci.yml init writes (whole), or the include to add to an existing one.
-func gitlabCI(dir string, pgVersion int, whole bool) string {
-	include := fmt.Sprintf(`include:
-  - component: $CI_SERVER_FQDN/schemagate/schemagate/check@1.0.0
-    inputs:
-      dir: %[1]s
-      pg-version: "%[2]d"
-      changes: [%[3]s, "schemagate.yml"]
-  - component: $CI_SERVER_FQDN/schemagate/schemagate/gate@1.0.0
-    inputs:
-      dir: %[1]s
-      changes: [%[3]s, "schemagate.yml"]
-`, yamlString(dir), pgVersion, quoted(globOf(dir, "**/*")))
-	if !whole {
-		return include
-	}
-	return `# .gitlab-ci.yml: every merge request that touches the migrations gets a rehearsal on a throwaway
-# PostgreSQL, one report note and a DBA approval gate. Needs a CI/CD variable GITLAB_TOKEN (a project or
-# group access token with api scope, masked); see docs/gitlab.md for the deploy.
-workflow:
+// gitlabWorkflow runs one pipeline per push: a merge request pipeline for a branch with an open merge
+// request (the check and the gate run in those only), a branch pipeline otherwise.
+const gitlabWorkflow = `workflow:
   rules:
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
     - if: $CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS
       when: never
     - if: $CI_COMMIT_BRANCH
+`
 
+// gitlabCI is the .gitlab-ci.yml init writes.
+func gitlabCI(dir string, pgVersion int) string {
+	return `# .gitlab-ci.yml: every merge request that touches the migrations gets a rehearsal on a throwaway
+# PostgreSQL, one report note and a DBA approval gate. Needs a CI/CD variable GITLAB_TOKEN (a project or
+# group access token with api scope, masked); see docs/gitlab.md for the deploy.
+` + gitlabWorkflow + `
 stages:
   - test
 
-` + include
+` + gitlabInclude(dir, pgVersion, "")
+}
+
+// gitlabInclude is the include of the check and gate components for dir, their jobs in stage (empty:
+// the components' default, test).
+func gitlabInclude(dir string, pgVersion int, stage string) string {
+	stageInput := ""
+	if stage != "" {
+		stageInput = "\n      stage: " + yamlString(stage)
+	}
+	return fmt.Sprintf(`include:
+  - component: $CI_SERVER_FQDN/schemagate/schemagate/check@1.0.0
+    inputs:%[4]s
+      dir: %[1]s
+      pg-version: "%[2]d"
+      changes: [%[3]s, "schemagate.yml"]
+  - component: $CI_SERVER_FQDN/schemagate/schemagate/gate@1.0.0
+    inputs:%[4]s
+      dir: %[1]s
+      changes: [%[3]s, "schemagate.yml"]
+`, yamlString(dir), pgVersion, quoted(globOf(dir, "**/*")), stageInput)
+}
+
+// gitlabAddition is what to add to the existing .gitlab-ci.yml, whose text is existing: the include,
+// its jobs in a stage the file has (GitLab refuses a pipeline with a job in a stage its stages: lacks, and
+// the components' jobs run in test by default), and the workflow of the file init writes, or what to
+// check in the file's own.
+func gitlabAddition(dir string, pgVersion int, existing []byte) string {
+	var file struct {
+		Stages   []string  `yaml:"stages"`
+		Workflow yaml.Node `yaml:"workflow"` // Kind 0: absent
+		Include  yaml.Node `yaml:"include"`
+	}
+	var b strings.Builder
+	if err := yaml.Unmarshal(existing, &file); err != nil {
+		fmt.Fprintf(&b, "# .gitlab-ci.yml does not read as YAML (%s). The jobs below run in stage test: check\n"+
+			"# that its stages: has test (GitLab's default stages do), or give both components the input stage: with one it has.\n",
+			clean(strings.Join(strings.Fields(err.Error()), " ")))
+		return b.String() + gitlabInclude(dir, pgVersion, "")
+	}
+	stage := ""
+	switch {
+	case len(file.Stages) == 0 && file.Include.Kind != 0:
+		b.WriteString("# The jobs below run in stage test: if a file it includes sets stages:, check that it has test, or give\n" +
+			"# both components the input stage: with one it has (without stages: GitLab's defaults, which have test, apply).\n")
+	case len(file.Stages) == 0 || slices.Contains(file.Stages, "test"):
+	default:
+		stage = pickStage(file.Stages)
+		fmt.Fprintf(&b, "# Its stages: has no test, the stage the components' jobs run in by default (GitLab refuses a job whose\n"+
+			"# stage does not exist): they run in %s (or add test to its stages: and drop the two stage: inputs).\n", clean(stage))
+	}
+	if file.Workflow.Kind == 0 {
+		b.WriteString("# One pipeline per push: a merge request pipeline while the branch has an open merge request (the check and\n" +
+			"# the gate run in those only), else a branch pipeline; without it a push to such a branch runs both. A job of\n" +
+			"# yours without rules: runs in branch pipelines only: give it rules: (- if: $CI_PIPELINE_SOURCE ==\n" +
+			"# \"merge_request_event\" and - if: $CI_COMMIT_BRANCH) for it to run on merge requests too.\n" + gitlabWorkflow)
+	} else {
+		b.WriteString("# Its workflow: stays as it is: check that its rules let merge request pipelines run\n" +
+			"# ($CI_PIPELINE_SOURCE == \"merge_request_event\"), the only ones the check and the gate run in, and that a\n" +
+			"# branch with an open merge request runs no branch pipeline beside them (- if: $CI_COMMIT_BRANCH &&\n" +
+			"# $CI_OPEN_MERGE_REQUESTS with when: never), as the .gitlab-ci.yml init writes does.\n")
+	}
+	if file.Include.Kind != 0 {
+		b.WriteString("# It has an include: already: add the two entries below to its list.\n")
+	}
+	return b.String() + gitlabInclude(dir, pgVersion, stage)
+}
+
+// pickStage is the stage of stages (which has no test) the check and the gate run in: the first whose
+// name says it checks (tests, verify, validate, lint, check), else the first of the file's own (.pre and
+// .post are GitLab's).
+func pickStage(stages []string) string {
+	for _, s := range stages {
+		l := strings.ToLower(s)
+		if slices.ContainsFunc([]string{"test", "check", "verif", "validat", "lint"}, func(w string) bool { return strings.Contains(l, w) }) {
+			return s
+		}
+	}
+	for _, s := range stages {
+		if s != ".pre" && s != ".post" {
+			return s
+		}
+	}
+	return stages[0]
 }
 
 // quoted is s as a double-quoted YAML string.
