@@ -1,19 +1,24 @@
 package cli
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
+	"github.com/schemagate/schemagate/internal/gitfs"
 	"github.com/schemagate/schemagate/internal/migrate"
 )
 
@@ -44,13 +49,17 @@ risk that fails the check) and the CI file that checks every pull or merge reque
 pull requests from forks and runs the DBA approval gate after each check, and schemagate-approval.yml,
 whose runs on each push and review start that gate), .gitlab-ci.yml for GitLab (--ci; by default told from the
 repository: a .gitlab-ci.yml or a GitLab remote means GitLab). An existing .gitlab-ci.yml is never
-changed: init prints the lines to add to it.
+changed: init prints the lines to add to it, the jobs in a stage its stages: has, and the workflow: rules
+of the file it writes when it has none.
 
 The folder is one whose own files read as a migration folder of a known format (golang-migrate,
 goose, dbmate, Flyway, sqitch, sql-migrate, Atlas), or a plain folder of .sql files whose path says
 migrations, found at most seven levels down (a module's src/main/resources/db/migration too); hidden
-folders, node_modules, vendor, testdata, target, dist, build and __pycache__ are left out. Several
-such folders, or none, is bad input that lists them: give --dir.
+folders, node_modules, vendor, testdata, target, dist, build and __pycache__ are left out, and in a git
+repository the folders git ignores (.gitignore: an IDE's bin/ or out/ copy of the migrations). Sibling
+Flyway folders (sql/v1, sql/v2) are the versioned subfolders of their parent, the location, unless two
+hold one version or they or their parent are a module's root (a build file) or the repository's.
+Several such folders, or none, is bad input that lists them: give --dir.
 
 init writes nothing when a file it would write exists (--force overwrites it) and, with --dry-run,
 prints the files instead.
@@ -61,8 +70,8 @@ not be written.`,
   schemagate init --dir db/migrations --ci gitlab --pg-version 16
   schemagate init --dry-run`,
 		Args: cobra.NoArgs,
-		RunE: func(_ *cobra.Command, _ []string) error {
-			return a.runInit(o)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runInit(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -83,7 +92,7 @@ type initFile struct {
 	keep bool
 }
 
-func (a *App) runInit(o *InitOptions) error {
+func (a *App) runInit(ctx context.Context, o *InitOptions) error {
 	var errs []error
 	ci := strings.ToLower(strings.TrimSpace(o.CI))
 	if !slices.Contains([]string{"auto", "github", "gitlab", "none"}, ci) {
@@ -115,7 +124,12 @@ func (a *App) runInit(o *InitOptions) error {
 	dir := filepath.ToSlash(filepath.Clean(o.Dir))
 	var found migrationFolder
 	if o.Dir == "" {
-		folders, err := findMigrationFolders(".")
+		ignored, err := gitfs.Ignored(ctx, ".", ".")
+		if err != nil && !errors.Is(err, gitfs.ErrNotRepository) {
+			// Without git's answer the folders it ignores are looked into: one more folder listed, not a wrong one.
+			fmt.Fprintf(a.Stderr, "schemagate init: warning: the folders git ignores are looked into: %v\n", err)
+		}
+		folders, err := findMigrationFolders(".", ignored)
 		if err != nil {
 			return err
 		}
@@ -163,9 +177,13 @@ func (a *App) runInit(o *InitOptions) error {
 			initFile{path: ".github/workflows/schemagate-comment.yml", text: githubCommentWorkflow},
 			initFile{path: ".github/workflows/schemagate-approval.yml", text: githubApprovalWorkflow})
 	case "gitlab":
-		f := initFile{path: ".gitlab-ci.yml", text: gitlabCI(dir, o.PGVersion, true)}
+		f := initFile{path: ".gitlab-ci.yml", text: gitlabCI(dir, o.PGVersion)}
 		if _, err := os.Stat(f.path); err == nil { // never changed, --force or not: its jobs are the user's
-			f.keep, f.text = true, gitlabCI(dir, o.PGVersion, false)
+			existing, err := os.ReadFile(f.path)
+			if err != nil {
+				return exitCode(ExitFailure, fmt.Errorf("read %s, to say what to add to it: %w", f.path, err))
+			}
+			f.keep, f.text = true, gitlabAddition(dir, o.PGVersion, existing)
 		}
 		files = append(files, f)
 	}
@@ -208,7 +226,11 @@ func (a *App) runInit(o *InitOptions) error {
 		}
 		return refusal
 	}
-	fmt.Fprintf(out, "\nmigration folder: %s\nnext:\n", found.String())
+	fmt.Fprintf(out, "\nmigration folder: %s\n", found.String())
+	if len(found.parts) > 0 {
+		fmt.Fprintf(out, "  one Flyway location: its subfolders %s hold the versions of one history, which Flyway reads together\n", strings.Join(found.parts, ", "))
+	}
+	fmt.Fprintf(out, "next:\n")
 	fmt.Fprintf(out, "  schemagate check            rehearse the folder on a throwaway PostgreSQL, as the CI job will\n")
 	fmt.Fprintf(out, "  schemagate lint             the risk rules alone, no database (schemagate rules lists them)\n")
 	switch ci {
@@ -295,6 +317,9 @@ type migrationFolder struct {
 	format     migrate.Format
 	migrations int
 	err        error // the folder does not read (yet)
+	// parts are the versioned subfolders of a Flyway location that init found them under (sql/v1 and
+	// sql/v2 of sql), for the user to see why the location is their parent.
+	parts []string
 }
 
 func (m migrationFolder) String() string {
@@ -331,8 +356,14 @@ const initDepth = 7
 // initSkipped are folders init does not look into.
 var initSkipped = map[string]bool{"node_modules": true, "vendor": true, "testdata": true, "target": true, "dist": true, "build": true, "__pycache__": true}
 
-// findMigrationFolders lists the migration folders under root, at most initDepth levels down.
-func findMigrationFolders(root string) ([]migrationFolder, error) {
+// findMigrationFolders lists the migration folders under root, at most initDepth levels down, leaving out
+// the folders in ignored (relative to root, each with a trailing slash: what git ignores, see
+// gitfs.Ignored), such as an IDE's build output (bin/, out/) that copies the migrations.
+func findMigrationFolders(root string, ignored []string) ([]migrationFolder, error) {
+	skipped := map[string]bool{}
+	for _, p := range ignored {
+		skipped[p] = true
+	}
 	var out []migrationFolder
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -345,7 +376,7 @@ func findMigrationFolders(root string) ([]migrationFolder, error) {
 			return nil
 		}
 		rel := filepath.ToSlash(path)
-		if path != root && (strings.HasPrefix(d.Name(), ".") || initSkipped[d.Name()]) {
+		if path != root && (strings.HasPrefix(d.Name(), ".") || initSkipped[d.Name()] || skipped[rel+"/"]) {
 			return filepath.SkipDir
 		}
 		if strings.Count(rel, "/") >= initDepth {
@@ -377,7 +408,98 @@ func findMigrationFolders(root string) ([]migrationFolder, error) {
 			return o.format == migrate.FormatFlyway && o.dir != m.dir && (o.dir == "." || strings.HasPrefix(m.dir, o.dir+"/"))
 		})
 	})
-	return out, err
+	return mergeFlywaySiblings(out), err
+}
+
+// mergeFlywaySiblings takes sibling Flyway folders whose versions make one sequence for the versioned
+// subfolders of their parent, a location that holds no script of its own (sql/v1 and sql/v2 are sql):
+// Flyway reads a location with all its subfolders, so either alone is half a history. Siblings are
+// separate histories instead when two of them hold one version (Flyway refuses such a location: the
+// vendor folders postgres/ and h2/ of one history, two databases' folders), when the parent is the
+// repository's root or a module's (a build file: two modules' src/main/resources/db/migration are two
+// applications), when a sibling is a module of its own, or when another migration folder lies under the
+// parent. Merging repeats upward: sql/2023/{q1,q2} and sql/2024/{q1,q2} are sql.
+func mergeFlywaySiblings(folders []migrationFolder) []migrationFolder {
+	refused := map[string]bool{} // parents tried and left apart: reading them again gives the same answer
+	for {
+		byParent := map[string][]int{}
+		for i, m := range folders {
+			if m.format == migrate.FormatFlyway && m.dir != "." {
+				byParent[path.Dir(m.dir)] = append(byParent[path.Dir(m.dir)], i)
+			}
+		}
+		var parents []string
+		for p, siblings := range byParent {
+			if len(siblings) > 1 && p != "." && !refused[p] {
+				parents = append(parents, p)
+			}
+		}
+		// The deepest first: a parent's subfolders are merged before the parent is compared with its siblings.
+		slices.SortFunc(parents, func(a, b string) int {
+			return cmp.Or(strings.Count(b, "/")-strings.Count(a, "/"), strings.Compare(a, b))
+		})
+		merged := false
+		for _, p := range parents {
+			siblings := byParent[p]
+			apart := moduleRoot(p)
+			for i, o := range folders {
+				under := strings.HasPrefix(o.dir, p+"/")
+				sibling := slices.Contains(siblings, i)
+				apart = apart || under && !sibling || sibling && moduleRoot(o.dir)
+			}
+			if apart {
+				refused[p] = true
+				continue
+			}
+			m := readMigrationFolder(p, migrate.FormatFlyway)
+			if duplicateVersion(m.err) {
+				refused[p] = true
+				continue
+			}
+			for _, i := range siblings {
+				m.parts = append(m.parts, folders[i].dir)
+			}
+			folders = slices.DeleteFunc(folders, func(o migrationFolder) bool { return strings.HasPrefix(o.dir, p+"/") })
+			folders = append(folders, m)
+			merged = true
+			break
+		}
+		if !merged {
+			slices.SortFunc(folders, func(a, b migrationFolder) int { return strings.Compare(a.dir, b.dir) })
+			return folders
+		}
+	}
+}
+
+// moduleBuildFiles mark the root of a module (a build of its own): the folders under it are its.
+var moduleBuildFiles = []string{"pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts",
+	"build.sbt", "package.json", "go.mod", "Cargo.toml", "pyproject.toml", "setup.py", "composer.json", "Gemfile", "mix.exs", ".git"}
+
+// moduleRoot tells whether dir is a module's root: it holds a build file, or is a submodule.
+func moduleRoot(dir string) bool {
+	return slices.ContainsFunc(moduleBuildFiles, func(name string) bool {
+		_, err := os.Lstat(filepath.Join(dir, name))
+		return err == nil
+	})
+}
+
+// duplicateVersion tells whether a Flyway folder does not read because two of its scripts hold one
+// version or one repeatable description.
+func duplicateVersion(err error) bool {
+	if err == nil {
+		return false
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var me *migrate.Error
+		if errors.As(e, &me) && strings.HasPrefix(me.Msg, "duplicate ") {
+			return true
+		}
+	}
+	return false
 }
 
 // ownFiles is a folder without its subfolders, for Detect to tell its format by its own files.
@@ -607,36 +729,109 @@ jobs:
       - run: echo "schemagate-comment.yml runs the DBA gate when this run completes."
 `
 
-// gitlabCI is the .gitlab-ci.yml init writes (whole), or the include to add to an existing one.
-func gitlabCI(dir string, pgVersion int, whole bool) string {
-	include := fmt.Sprintf(`include:
-  - component: $CI_SERVER_FQDN/schemagate/schemagate/check@1.0.0
-    inputs:
-      dir: %[1]s
-      pg-version: "%[2]d"
-      changes: [%[3]s, "schemagate.yml"]
-  - component: $CI_SERVER_FQDN/schemagate/schemagate/gate@1.0.0
-    inputs:
-      dir: %[1]s
-      changes: [%[3]s, "schemagate.yml"]
-`, yamlString(dir), pgVersion, quoted(globOf(dir, "**/*")))
-	if !whole {
-		return include
-	}
-	return `# .gitlab-ci.yml: every merge request that touches the migrations gets a rehearsal on a throwaway
-# PostgreSQL, one report note and a DBA approval gate. Needs a CI/CD variable GITLAB_TOKEN (a project or
-# group access token with api scope, masked); see docs/gitlab.md for the deploy.
-workflow:
+// gitlabWorkflow runs one pipeline per push: a merge request pipeline for a branch with an open merge
+// request (the check and the gate run in those only), a branch pipeline otherwise.
+const gitlabWorkflow = `workflow:
   rules:
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
     - if: $CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS
       when: never
     - if: $CI_COMMIT_BRANCH
+`
 
+// gitlabCI is the .gitlab-ci.yml init writes.
+func gitlabCI(dir string, pgVersion int) string {
+	return `# .gitlab-ci.yml: every merge request that touches the migrations gets a rehearsal on a throwaway
+# PostgreSQL, one report note and a DBA approval gate. Needs a CI/CD variable GITLAB_TOKEN (a project or
+# group access token with api scope, masked); see docs/gitlab.md for the deploy.
+` + gitlabWorkflow + `
 stages:
   - test
 
-` + include
+` + gitlabInclude(dir, pgVersion, "")
+}
+
+// gitlabInclude is the include of the check and gate components for dir, their jobs in stage (empty:
+// the components' default, test).
+func gitlabInclude(dir string, pgVersion int, stage string) string {
+	stageInput := ""
+	if stage != "" {
+		stageInput = "\n      stage: " + yamlString(stage)
+	}
+	return fmt.Sprintf(`include:
+  - component: $CI_SERVER_FQDN/schemagate/schemagate/check@1.0.0
+    inputs:%[4]s
+      dir: %[1]s
+      pg-version: "%[2]d"
+      changes: [%[3]s, "schemagate.yml"]
+  - component: $CI_SERVER_FQDN/schemagate/schemagate/gate@1.0.0
+    inputs:%[4]s
+      dir: %[1]s
+      changes: [%[3]s, "schemagate.yml"]
+`, yamlString(dir), pgVersion, quoted(globOf(dir, "**/*")), stageInput)
+}
+
+// gitlabAddition is what to add to the existing .gitlab-ci.yml, whose text is existing: the include,
+// its jobs in a stage the file has (GitLab refuses a pipeline with a job in a stage its stages: lacks, and
+// the components' jobs run in test by default), and the workflow of the file init writes, or what to
+// check in the file's own.
+func gitlabAddition(dir string, pgVersion int, existing []byte) string {
+	var file struct {
+		Stages   []string  `yaml:"stages"`
+		Workflow yaml.Node `yaml:"workflow"` // Kind 0: absent
+		Include  yaml.Node `yaml:"include"`
+	}
+	var b strings.Builder
+	if err := yaml.Unmarshal(existing, &file); err != nil {
+		fmt.Fprintf(&b, "# .gitlab-ci.yml does not read as YAML (%s). The jobs below run in stage test: check\n"+
+			"# that its stages: has test (GitLab's default stages do), or give both components the input stage: with one it has.\n",
+			clean(strings.Join(strings.Fields(err.Error()), " ")))
+		return b.String() + gitlabInclude(dir, pgVersion, "")
+	}
+	stage := ""
+	switch {
+	case len(file.Stages) == 0 && file.Include.Kind != 0:
+		b.WriteString("# The jobs below run in stage test: if a file it includes sets stages:, check that it has test, or give\n" +
+			"# both components the input stage: with one it has (without stages: GitLab's defaults, which have test, apply).\n")
+	case len(file.Stages) == 0 || slices.Contains(file.Stages, "test"):
+	default:
+		stage = pickStage(file.Stages)
+		fmt.Fprintf(&b, "# Its stages: has no test, the stage the components' jobs run in by default (GitLab refuses a job whose\n"+
+			"# stage does not exist): they run in %s (or add test to its stages: and drop the two stage: inputs).\n", clean(stage))
+	}
+	if file.Workflow.Kind == 0 {
+		b.WriteString("# One pipeline per push: a merge request pipeline while the branch has an open merge request (the check and\n" +
+			"# the gate run in those only), else a branch pipeline; without it a push to such a branch runs both. A job of\n" +
+			"# yours without rules: runs in branch pipelines only: give it rules: (- if: $CI_PIPELINE_SOURCE ==\n" +
+			"# \"merge_request_event\" and - if: $CI_COMMIT_BRANCH) for it to run on merge requests too.\n" + gitlabWorkflow)
+	} else {
+		b.WriteString("# Its workflow: stays as it is: check that its rules let merge request pipelines run\n" +
+			"# ($CI_PIPELINE_SOURCE == \"merge_request_event\"), the only ones the check and the gate run in, and that a\n" +
+			"# branch with an open merge request runs no branch pipeline beside them (- if: $CI_COMMIT_BRANCH &&\n" +
+			"# $CI_OPEN_MERGE_REQUESTS with when: never), as the .gitlab-ci.yml init writes does.\n")
+	}
+	if file.Include.Kind != 0 {
+		b.WriteString("# It has an include: already: add the two entries below to its list.\n")
+	}
+	return b.String() + gitlabInclude(dir, pgVersion, stage)
+}
+
+// pickStage is the stage of stages (which has no test) the check and the gate run in: the first whose
+// name says it checks (tests, verify, validate, lint, check), else the first of the file's own (.pre and
+// .post are GitLab's).
+func pickStage(stages []string) string {
+	for _, s := range stages {
+		l := strings.ToLower(s)
+		if slices.ContainsFunc([]string{"test", "check", "verif", "validat", "lint"}, func(w string) bool { return strings.Contains(l, w) }) {
+			return s
+		}
+	}
+	for _, s := range stages {
+		if s != ".pre" && s != ".post" {
+			return s
+		}
+	}
+	return stages[0]
 }
 
 // quoted is s as a double-quoted YAML string.

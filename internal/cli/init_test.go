@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,7 +207,7 @@ func TestInitGitLab(t *testing.T) {
 	})
 	code, out, errOut := runStdin(t, "", "init")
 	if code != ExitOK || readText(t, ".gitlab-ci.yml") != "test:\n  script: [make test]\n" ||
-		!strings.Contains(out, "# add to the existing .gitlab-ci.yml:\ninclude:\n  - component: $CI_SERVER_FQDN/schemagate/schemagate/check@1.0.0") {
+		!strings.Contains(out, "# add to the existing .gitlab-ci.yml:\n") || !strings.Contains(out, "\ninclude:\n  - component: $CI_SERVER_FQDN/schemagate/schemagate/check@1.0.0") {
 		t.Errorf("existing .gitlab-ci.yml: exit %d\n%s%s", code, out, errOut)
 	}
 	if !strings.Contains(readText(t, "schemagate.yml"), "format: sql-migrate\n") {
@@ -531,5 +532,223 @@ func checkWorkflowChain(t *testing.T) {
 	}
 	if v, _ := cmd.Flags().GetBool("status-only"); !v {
 		t.Error("the gate job fails while approval is pending: give --status-only")
+	}
+}
+
+// TestInitFlywaySiblingFolders: sibling Flyway folders whose versions make one sequence are the
+// versioned subfolders of one location, their parent, which init proposes (at any depth of nesting);
+// siblings that hold one version twice (vendor folders), are modules, or sit in a module's root or the
+// repository's are separate histories, listed apart.
+func TestInitFlywaySiblingFolders(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string   // the folder line; "" for several
+		apart []string // the folders listed when several
+	}{
+		{"interleaved versions", map[string]string{
+			"sql/v1/V1_1__a.sql":  "CREATE TABLE a (id int);\n",
+			"sql/v1/V1_10__b.sql": "CREATE TABLE b (id int);\n",
+			"sql/v2/V1_2__c.sql":  "CREATE TABLE c (id int);\n",
+			"sql/v2/V1_20__d.sql": "CREATE TABLE d (id int);\n",
+		}, "sql (flyway, 4 migrations)", nil},
+		{"nested by year and quarter", map[string]string{
+			"db/migration/2023/q1/V1__a.sql": "CREATE TABLE a (id int);\n",
+			"db/migration/2023/q2/V2__b.sql": "CREATE TABLE b (id int);\n",
+			"db/migration/2024/q1/V3__c.sql": "CREATE TABLE c (id int);\n",
+			"db/migration/2024/q2/V4__d.sql": "CREATE TABLE d (id int);\n",
+		}, "db/migration (flyway, 4 migrations)", nil},
+		{"vendor folders share versions", map[string]string{
+			"db/migration/postgres/V1__a.sql": "CREATE TABLE a (id int);\n",
+			"db/migration/h2/V1__a.sql":       "CREATE TABLE a (id int);\n",
+			"db/migration/h2/V2__b.sql":       "CREATE TABLE b (id int);\n",
+		}, "", []string{"db/migration/h2 (flyway, 2 migrations)", "db/migration/postgres (flyway, 1 migration)"}},
+		{"sibling modules", map[string]string{
+			"services/a/pom.xml":   "<project/>\n",
+			"services/a/V1__a.sql": "CREATE TABLE a (id int);\n",
+			"services/b/pom.xml":   "<project/>\n",
+			"services/b/V2__b.sql": "CREATE TABLE b (id int);\n",
+		}, "", []string{"services/a (flyway, 1 migration)", "services/b (flyway, 1 migration)"}},
+		{"in a module's root", map[string]string{
+			"app/build.gradle": "plugins {}\n",
+			"app/v1/V1__a.sql": "CREATE TABLE a (id int);\n",
+			"app/v2/V2__b.sql": "CREATE TABLE b (id int);\n",
+		}, "", []string{"app/v1 (flyway, 1 migration)", "app/v2 (flyway, 1 migration)"}},
+		{"another migration folder beside them", map[string]string{
+			"db/v1/V1__a.sql":        "CREATE TABLE a (id int);\n",
+			"db/v2/V2__b.sql":        "CREATE TABLE b (id int);\n",
+			"db/legacy/1_a.up.sql":   "CREATE TABLE a (id int);\n",
+			"db/legacy/1_a.down.sql": "DROP TABLE a;\n",
+		}, "", []string{"db/legacy (golang-migrate, 1 migration)", "db/v1 (flyway, 1 migration)", "db/v2 (flyway, 1 migration)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			writeTree(t, tc.files)
+			code, out, errOut := runStdin(t, "", "init", "--ci", "none")
+			if tc.want == "" {
+				if code != ExitUsage || !strings.Contains(errOut, fmt.Sprintf("%d migration folders found", len(tc.apart))) {
+					t.Fatalf("exit %d, want %d folders listed\n%s%s", code, len(tc.apart), out, errOut)
+				}
+				for _, f := range tc.apart {
+					if !strings.Contains(errOut, "  "+f+"\n") && !strings.HasSuffix(errOut, "  "+f) {
+						t.Errorf("%s not listed:\n%s", f, errOut)
+					}
+				}
+				return
+			}
+			if code != ExitOK || !strings.Contains(out, "migration folder: "+tc.want+"\n  one Flyway location: its subfolders ") {
+				t.Fatalf("exit %d, want folder %s\n%s%s", code, tc.want, out, errOut)
+			}
+			cfg := config.Default()
+			if err := config.LoadOver("schemagate.yml", true, cfg); err != nil || cfg.Dir != strings.SplitN(tc.want, " (", 2)[0] || cfg.Format != "flyway" {
+				t.Errorf("schemagate.yml: dir %q format %q (%v)", cfg.Dir, cfg.Format, err)
+			}
+		})
+	}
+}
+
+// TestInitSkipsWhatGitIgnores: in a git repository, folders git ignores (an IDE's bin/ and out/ copies of
+// a module's migrations) are not migration folders; an untracked folder no rule ignores still is (a new
+// repository tracks nothing), and so is one that git would ignore but that holds a tracked file.
+// Outside a repository the .gitignore is not read.
+func TestInitSkipsWhatGitIgnores(t *testing.T) {
+	flyway := map[string]string{"V1__a.sql": "CREATE TABLE a (id int);\n", "V2__b.sql": "CREATE TABLE b (id int);\n"}
+	tree := func(dirs ...string) map[string]string {
+		files := map[string]string{".gitignore": "bin/\nout/\n"}
+		for _, d := range dirs {
+			for name, text := range flyway {
+				files[d+"/"+name] = text
+			}
+		}
+		return files
+	}
+	root := t.TempDir()
+	t.Chdir(root)
+	writeTree(t, tree("app/src/main/resources/db/migration", "app/bin/main/db/migration", "app/out/production/resources/db/migration"))
+	runGit(t, root, "init", "-q")
+	code, out, errOut := runStdin(t, "", "init", "--dry-run", "--ci", "none")
+	if code != ExitOK || !strings.Contains(out, "migration folder: app/src/main/resources/db/migration (flyway, 2 migrations)\n") {
+		t.Errorf("ignored copies: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A tracked file in an ignored folder: git tracks the folder, and so does init.
+	runGit(t, root, "add", "-f", "app/out/production/resources/db/migration/V1__a.sql")
+	code, out, errOut = runStdin(t, "", "init", "--dry-run", "--ci", "none")
+	if code != ExitUsage || !strings.Contains(errOut, "2 migration folders found") || !strings.Contains(errOut, "app/out/production/resources/db/migration (flyway") {
+		t.Errorf("a tracked file under out/: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Outside a repository: no git, the .gitignore read by nobody.
+	t.Chdir(t.TempDir())
+	writeTree(t, tree("app/src/main/resources/db/migration", "app/bin/main/db/migration"))
+	code, _, errOut = runStdin(t, "", "init", "--dry-run", "--ci", "none")
+	if code != ExitUsage || !strings.Contains(errOut, "2 migration folders found") {
+		t.Errorf("outside a repository: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestInitGitLabExistingStages: what init says to add to an existing .gitlab-ci.yml, pasted into it, makes
+// a configuration whose check and gate jobs run in a stage it has (the stage input the components
+// declare, else their default, test; GitLab refuses a job whose stage does not exist), with a workflow: that
+// runs one pipeline per push, the file's own when it has one; where init cannot tell (stages: from an
+// include, a file that does not parse), it says what to check.
+func TestInitGitLabExistingStages(t *testing.T) {
+	specs := map[string]map[string]struct{ Default any }{}
+	for _, name := range []string{"check", "gate"} {
+		spec := readText(t, filepath.Join("..", "..", "templates", name+".yml"))
+		var doc struct {
+			Spec struct {
+				Inputs map[string]struct{ Default any }
+			}
+		}
+		if err := yaml.Unmarshal([]byte(spec[:strings.Index(spec, "\n---\n")]), &doc); err != nil || len(doc.Spec.Inputs) == 0 {
+			t.Fatalf("templates/%s.yml: %v", name, err)
+		}
+		specs[name] = doc.Spec.Inputs
+	}
+	for _, tc := range []struct {
+		name, file string
+		stage      string   // the stage input init gives; "" none
+		pastes     bool     // the addition pasted after the file is a configuration
+		says       []string // in the advice
+	}{
+		{"stages without test", "stages: [build, deploy]\nbuild:\n  stage: build\n  script: [make]\n", "build", true,
+			[]string{"Its stages: has no test", "they run in build", "A job of\n# yours without rules: runs in branch pipelines only"}},
+		{"a stage that checks", "stages:\n  - build\n  - verify\n  - deploy\nbuild:\n  stage: build\n  script: [make]\n", "verify", true, nil},
+		{"GitLab's default stages", "build:\n  script: [make]\n", "", true, nil},
+		{"stages with test", "stages: [build, test]\nunit:\n  stage: test\n  script: [make test]\n", "", true, nil},
+		{"its own workflow", "workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\nstages: [lint, build]\nlint:\n  stage: lint\n  script: [make lint]\n", "lint", true,
+			[]string{"Its workflow: stays as it is: check that its rules let merge request pipelines run"}},
+		{"stages from an include", "include:\n  - local: ci/base.yml\n", "", false,
+			[]string{"if a file it includes sets stages:, check that it has test", "It has an include: already: add the two entries below to its list"}},
+		{"not YAML", "stages: [build\n", "", false, []string{".gitlab-ci.yml does not read as YAML", "check\n# that its stages: has test"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			writeTree(t, map[string]string{"db/migrations/1_a.up.sql": "CREATE TABLE a (id int);\n", ".gitlab-ci.yml": tc.file})
+			code, out, errOut := runStdin(t, "", "init", "--dry-run")
+			const head = "# add to the existing .gitlab-ci.yml:\n"
+			at, end := strings.Index(out, head), strings.Index(out, "\n\nmigration folder:")
+			if code != ExitOK || at < 0 || end < at {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			addition := out[at+len(head) : end]
+			for _, s := range tc.says {
+				if !strings.Contains(addition, s) {
+					t.Errorf("the advice does not say %q:\n%s", s, addition)
+				}
+			}
+			var added struct {
+				Include []struct {
+					Component string
+					Inputs    map[string]any
+				}
+			}
+			if err := yaml.Unmarshal([]byte(addition), &added); err != nil || len(added.Include) != 2 {
+				t.Fatalf("the addition does not read: %v\n%s", err, addition)
+			}
+			for _, inc := range added.Include {
+				name := strings.TrimSuffix(inc.Component[strings.LastIndex(inc.Component, "/")+1:], "@1.0.0")
+				if got, _ := inc.Inputs["stage"].(string); got != tc.stage {
+					t.Errorf("%s: stage input %q, want %q", name, got, tc.stage)
+				}
+				for in := range inc.Inputs {
+					if _, ok := specs[name][in]; !ok {
+						t.Errorf("component %s has no input %q", name, in)
+					}
+				}
+			}
+			if !tc.pastes {
+				return
+			}
+			var pasted struct {
+				Stages   []string
+				Workflow map[string]any
+				Include  []struct {
+					Component string
+					Inputs    map[string]any
+				}
+			}
+			if err := yaml.Unmarshal([]byte(tc.file+addition), &pasted); err != nil {
+				t.Fatalf("the file with the addition does not read: %v\n%s%s", err, tc.file, addition)
+			}
+			stages := pasted.Stages
+			if len(stages) == 0 {
+				stages = []string{".pre", "build", "test", "deploy", ".post"}
+			}
+			for _, inc := range pasted.Include {
+				name := strings.TrimSuffix(inc.Component[strings.LastIndex(inc.Component, "/")+1:], "@1.0.0")
+				stage, given := inc.Inputs["stage"]
+				if !given {
+					stage = specs[name]["stage"].Default
+				}
+				if s, _ := stage.(string); !slices.Contains(stages, s) {
+					t.Errorf("%s's job runs in stage %v, which stages %v lacks", name, stage, stages)
+				}
+			}
+			if rules, _ := pasted.Workflow["rules"].([]any); len(rules) == 0 {
+				t.Errorf("no workflow rules after pasting:\n%s%s", tc.file, addition)
+			}
+		})
 	}
 }

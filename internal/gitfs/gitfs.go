@@ -1,5 +1,5 @@
-// Package gitfs reads a folder of a git repository as it is at some commit, and lists the files a change
-// adds or modifies, with the git command-line tool. The rehearsal uses it to compare the migration folder
+// Package gitfs reads a folder of a git repository as it is at some commit, lists the files a change
+// adds or modifies, and those git ignores, with the git command-line tool. The rehearsal uses it to compare the migration folder
 // of the target branch with the working tree of a pull request.
 package gitfs
 
@@ -156,6 +156,48 @@ func ChangedFiles(ctx context.Context, repoDir, base, subdir string) ([]string, 
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// Ignored lists what git ignores under subdir (relative to repoDir) among the files it does not track
+// (.gitignore, .git/info/exclude, core.excludesFile): paths relative to subdir, with forward slashes,
+// sorted; a folder whose every file is ignored once, with a trailing slash, and nothing under it. A file
+// git tracks is never listed, whatever the ignore rules say, nor a folder that holds one; an untracked
+// file that no rule ignores neither (a new repository tracks nothing yet).
+func Ignored(ctx context.Context, repoDir, subdir string) ([]string, error) {
+	repo, err := open(ctx, repoDir, subdir)
+	if err != nil {
+		return nil, err
+	}
+	spec := []string{"--"}
+	if repo.sub != "" {
+		spec = append(spec, repo.sub)
+	}
+	listed, err := repo.git(ctx, nil, append([]string{"ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"}, spec...)...)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, p := range strings.Split(string(listed), "\x00") {
+		if rel, inside := repo.relative(strings.TrimSuffix(p, "/")); inside && rel != "" {
+			if strings.HasSuffix(p, "/") {
+				rel += "/"
+			}
+			paths = append(paths, rel)
+		}
+	}
+	slices.Sort(paths)
+	// A folder listed covers what is under it (git lists a/ and a/db/ when a rule ignores every file of both).
+	var out []string
+	for _, p := range paths {
+		covered := false
+		for d := path.Dir(strings.TrimSuffix(p, "/")); d != "." && !covered; d = path.Dir(d) {
+			_, covered = slices.BinarySearch(paths, d+"/")
+		}
+		if !covered {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // repo is a work tree: its top folder and the folder of interest relative to it.

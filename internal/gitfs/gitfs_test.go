@@ -277,3 +277,35 @@ func TestChangedFilesUnrelatedHistory(t *testing.T) {
 		t.Errorf("err = %v, want a merge-base error with a fetch-depth hint", err)
 	}
 }
+
+// TestIgnored: what .gitignore ignores is listed, a folder of ignored files once; tracked files (even
+// under an ignored folder) and untracked files no rule ignores are not; paths are relative to subdir.
+func TestIgnored(t *testing.T) {
+	t.Parallel()
+	dir := newRepo(t)
+	write(t, dir, map[string]string{
+		".gitignore":                             "bin/\nout/\n*.log\n",
+		"app/bin/main/db/migration/V1__a.sql":    "select 1;\n",
+		"app/out/keep.txt":                       "tracked\n",
+		"app/out/production/db/migration/V1.sql": "select 1;\n",
+		"app/src/main/resources/db/V1__a.sql":    "select 1;\n",
+		"app/run.log":                            "x\n",
+		"new/V1__a.sql":                          "select 1;\n",
+	})
+	git(t, dir, "add", "-f", ".gitignore", "app/out/keep.txt")
+	git(t, dir, "commit", "-q", "-m", "init")
+	got, err := Ignored(t.Context(), dir, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"app/bin/", "app/out/production/", "app/run.log"}; !slices.Equal(got, want) {
+		t.Errorf("Ignored = %q, want %q", got, want)
+	}
+	got, err = Ignored(t.Context(), dir, "app/out")
+	if err != nil || !slices.Equal(got, []string{"production/"}) {
+		t.Errorf("Ignored under app/out = %q (%v)", got, err)
+	}
+	if _, err := Ignored(t.Context(), t.TempDir(), "."); !errors.Is(err, ErrNotRepository) {
+		t.Errorf("outside a repository: %v, want ErrNotRepository", err)
+	}
+}
