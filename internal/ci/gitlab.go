@@ -57,6 +57,9 @@ type GitLabEnv struct {
 	JobURL string
 	// PipelineID is CI_PIPELINE_ID.
 	PipelineID string
+	// PipelineProject is the project the pipeline runs in: CI_PROJECT_PATH, else CI_PROJECT_ID. A fork's
+	// merge request pipeline may run in the fork, where ProjectPath is the target project.
+	PipelineProject string
 	// PipelineURL is CI_PIPELINE_URL.
 	PipelineURL string
 	// ProjectDir is CI_PROJECT_DIR, where the repository is checked out.
@@ -103,6 +106,7 @@ func DetectGitLab(getenv func(string) string) (env *GitLabEnv, ok bool) {
 		CommitBranch:    get("CI_COMMIT_BRANCH"),
 		JobURL:          get("CI_JOB_URL"),
 		PipelineID:      get("CI_PIPELINE_ID"),
+		PipelineProject: first("CI_PROJECT_PATH", "CI_PROJECT_ID"),
 		PipelineURL:     get("CI_PIPELINE_URL"),
 		ProjectDir:      get("CI_PROJECT_DIR"),
 		Token:           get("GITLAB_TOKEN"),

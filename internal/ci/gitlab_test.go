@@ -107,12 +107,17 @@ func TestDetectGitLab(t *testing.T) {
 			name: "fork merge request targets the parent project",
 			edit: func(m map[string]string) {
 				m["CI_PROJECT_ID"] = "999"
+				m["CI_PROJECT_PATH"] = "dev/shop"
 				m["CI_MERGE_REQUEST_SOURCE_PROJECT_ID"] = "999"
 			},
 			detect: true,
 			check: func(t *testing.T, e *GitLabEnv) {
 				if !e.IsFork() || e.ProjectID != "278964" {
 					t.Errorf("fork=%v project=%s, want a fork targeting 278964", e.IsFork(), e.ProjectID)
+				}
+				// The pipeline runs in the fork: its ID names no pipeline of the target project.
+				if e.Project() != "acme/shop" || e.PipelineProject != "dev/shop" || e.PipelineID != "1000" {
+					t.Errorf("project %s, pipeline %s of %s; want acme/shop, pipeline 1000 of dev/shop", e.Project(), e.PipelineID, e.PipelineProject)
 				}
 			},
 		},

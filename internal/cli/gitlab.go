@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/schemagate/schemagate/internal/ci"
@@ -23,7 +24,9 @@ func (a *App) gitlabJob() (*ci.GitLabEnv, bool) {
 
 // newGitLab returns a GitLab client for the job: GITLAB_TOKEN (a project or group access token with
 // api scope) when set, else CI_JOB_TOKEN, which reads but cannot write notes or statuses. It talks to
-// apiURL, else the job's own instance (ci.GitLabEnv.APIURL), never to a default host.
+// apiURL, else the job's own instance (ci.GitLabEnv.APIURL), never to a default host. It knows the job's
+// pipeline, so that a status on the pipeline's commit goes into this pipeline, not the newest of the
+// commit's pipelines.
 func newGitLab(env *ci.GitLabEnv, apiURL string) (*gitlab.Client, error) {
 	if env.Token == "" && env.JobToken == "" {
 		return nil, errors.New("no GitLab token: set GITLAB_TOKEN (a project or group access token with api scope) as a masked CI/CD variable")
@@ -33,7 +36,10 @@ func newGitLab(env *ci.GitLabEnv, apiURL string) (*gitlab.Client, error) {
 		// Never the client's gitlab.com default: the token belongs to the instance running the job.
 		return nil, errors.New("no GitLab API URL: CI_API_V4_URL and CI_SERVER_URL are empty; pass --api-url https://HOST/api/v4")
 	}
-	return gitlab.New(gitlab.Options{Token: env.Token, JobToken: env.JobToken, BaseURL: base})
+	// An unreadable CI_PIPELINE_ID is none: the status then goes where GitLab puts one without it.
+	id, _ := strconv.ParseInt(env.PipelineID, 10, 64)
+	return gitlab.New(gitlab.Options{Token: env.Token, JobToken: env.JobToken, BaseURL: base,
+		Pipeline: gitlab.Pipeline{ID: id, Project: env.PipelineProject, SHA: env.CommitSHA}})
 }
 
 // applyGitLabRules adds the merge request's own approval state to a decision taken from CODEOWNERS (read

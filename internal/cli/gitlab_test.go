@@ -3,9 +3,11 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,11 +35,13 @@ var (
 )
 
 type glEnv struct {
-	s      *gitlabtest.Server
-	ref    forge.Ref
-	dir    string
-	env    map[string]string
-	report string
+	s   *gitlabtest.Server
+	ref forge.Ref
+	// pipeline is the job's pipeline (CI_PIPELINE_ID), the merge request pipeline of glHead.
+	pipeline int64
+	dir      string
+	env      map[string]string
+	report   string
 }
 
 // newGLEnv is a GitLab merge request pipeline: the predefined variables GitLab sets, a project access
@@ -62,7 +66,8 @@ func newGLEnv(t *testing.T, migrationName string) *glEnv {
 				Message: "/close\n/merge\n@all look", File: "db/migrations/2_orders_status.up.sql", Line: 1, Column: 1}}},
 	}}
 	rep.Finish()
-	e := &glEnv{s: s, ref: ref, dir: dir, report: filepath.Join(dir, "report.json")}
+	e := &glEnv{s: s, ref: ref, dir: dir, report: filepath.Join(dir, "report.json"),
+		pipeline: s.AddPipeline(glProject, glHead, "refs/merge-requests/7/head")}
 	writeFile(t, e.report, mustJSON(t, rep))
 	writeFile(t, filepath.Join(dir, "schemagate.yml"), []byte("dir: db/migrations\napproval:\n  require: risky\n"))
 	e.env = map[string]string{
@@ -75,6 +80,7 @@ func newGLEnv(t *testing.T, migrationName string) *glEnv {
 		"CI_MERGE_REQUEST_IID":           "7",
 		"CI_MERGE_REQUEST_DIFF_BASE_SHA": glBase,
 		"CI_COMMIT_SHA":                  glHead,
+		"CI_PIPELINE_ID":                 strconv.FormatInt(e.pipeline, 10),
 		"CI_JOB_URL":                     "https://gitlab.example.com/acme/shop/-/jobs/99",
 		"CI_PIPELINE_URL":                "https://gitlab.example.com/acme/shop/-/pipelines/5",
 		"CI_JOB_TOKEN":                   gitlabtest.JobToken,
@@ -88,6 +94,13 @@ func (e *glEnv) push(sha string) {
 	e.s.Push(e.ref, sha, time.Time{})
 	e.s.SetFile(glProject, glUp, sha, glUpSQL)
 	e.s.SetFile(glProject, glDown, sha, glDownSQL)
+}
+
+// runIn makes the job one of a new merge request pipeline of sha, as a push starts one.
+func (e *glEnv) runIn(sha string) {
+	e.pipeline = e.s.AddPipeline(glProject, sha, fmt.Sprintf("refs/merge-requests/%d/head", e.ref.Number))
+	e.env["CI_COMMIT_SHA"] = sha
+	e.env["CI_PIPELINE_ID"] = strconv.FormatInt(e.pipeline, 10)
 }
 
 func (e *glEnv) run(t *testing.T, args ...string) (int, string, string) {
@@ -258,7 +271,7 @@ func TestGitLabGateApprovalBeforeAPushIsStale(t *testing.T) {
 	// The author pushes another commit: a new pipeline on the new head.
 	const pushed = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4"
 	e.push(pushed)
-	e.env["CI_COMMIT_SHA"] = pushed
+	e.runIn(pushed)
 	code, out, errOut := e.run(t, gateArgs...)
 	if code != ExitPending || !strings.Contains(out, "dora approved commit 1f3ad6c") || !strings.Contains(out, "renewed after a push") {
 		t.Errorf("after a push exit %d, want pending with a note on dora's earlier approval\n%s\n%s", code, out, errOut)
@@ -363,15 +376,60 @@ func TestGitLabGateReportTiedToHead(t *testing.T) {
 		e.env["CI_MERGE_REQUEST_EVENT_TYPE"] = "merged_result"
 		e.env["CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"] = glHead
 		e.env["CI_MERGE_REQUEST_TARGET_BRANCH_SHA"] = glBase
-		e.env["CI_COMMIT_SHA"] = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+		const merge = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+		e.env["CI_COMMIT_SHA"] = merge
+		// The job's pipeline is the merge commit's: its ID names no pipeline of the head, where the
+		// status goes, and GitLab would refuse it there (404).
+		mergePipeline := e.s.AddPipeline(glProject, merge, "refs/merge-requests/7/merge")
+		e.env["CI_PIPELINE_ID"] = strconv.FormatInt(mergePipeline, 10)
 		code, out, errOut := e.run(t, "gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report)
-		if code != ExitOK || !strings.Contains(out, "not-required") || strings.Contains(out, "counted as dangerous") {
-			t.Errorf("exit %d, want 0, not required\n%s\n%s", code, out, errOut)
+		if code != ExitOK || !strings.Contains(out, "not-required") || strings.Contains(out, "counted as dangerous") || errOut != "" {
+			t.Errorf("exit %d, want 0, not required, nothing on stderr\n%s\n%s", code, out, errOut)
 		}
 		if sts := e.s.Statuses(glProject, glHead); len(sts) != 1 || sts[0].State != "success" {
 			t.Errorf("statuses on the head %+v, want one success", sts)
 		}
+		if sts := e.s.PipelineStatuses(mergePipeline); len(sts) != 0 {
+			t.Errorf("statuses of the merged results pipeline %+v, want none (they are the head's)", sts)
+		}
 	})
+}
+
+// TestGitLabGateStatusGoesIntoItsOwnPipeline: one branch opened as two merge requests (into main, !7, and
+// into release/1.x, !8) has two pipelines of one head commit. Without a pipeline_id GitLab puts a commit
+// status into the newest, !8's: !7's gate job put its pending there, holding up !8's pipeline, and its
+// own pipeline never got a status. The gate job sends its pipeline's ID (CI_PIPELINE_ID) for a status on
+// its pipeline's commit (CI_COMMIT_SHA), so each decision lands in the pipeline of the job that took it.
+func TestGitLabGateStatusGoesIntoItsOwnPipeline(t *testing.T) {
+	e := newGLEnv(t, "orders_status")
+	e.s.AddChangeRequest(forge.ChangeRequest{
+		Ref: forge.Ref{Repo: glProject, Number: 8}, Title: "Orders status (1.x)", Author: "dev",
+		HeadSHA: glHead, BaseSHA: glBase, BaseRef: "release/1.x",
+	}, []string{glUp, glDown})
+	other := e.s.AddPipeline(glProject, glHead, "refs/merge-requests/8/head")
+	gateArgs := []string{"gate", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report}
+
+	check := func(step, want string) {
+		t.Helper()
+		if sts := e.s.PipelineStatuses(e.pipeline); len(sts) == 0 || sts[len(sts)-1].State != want {
+			t.Errorf("%s: statuses of !7's pipeline %d: %+v, want the last %s", step, e.pipeline, sts, want)
+		}
+		if sts := e.s.PipelineStatuses(other); len(sts) != 0 {
+			t.Errorf("%s: statuses of !8's pipeline %d: %+v, want none", step, other, sts)
+		}
+		if got := e.s.Pipelines(glProject, glHead); !slices.Equal(got, []int64{e.pipeline, other}) {
+			t.Errorf("%s: pipelines of the head %v, want %v (none created for a status)", step, got, []int64{e.pipeline, other})
+		}
+	}
+	if code, out, errOut := e.run(t, gateArgs...); code != ExitPending {
+		t.Fatalf("gate exit %d, want %d\n%s\n%s", code, ExitPending, out, errOut)
+	}
+	check("no approval", "pending")
+	e.s.AddReview(e.ref, forge.Review{Author: "dora", State: "APPROVED"})
+	if code, out, errOut := e.run(t, gateArgs...); code != ExitOK {
+		t.Fatalf("gate after dora's approval exit %d, want 0\n%s\n%s", code, out, errOut)
+	}
+	check("approved", "success")
 }
 
 // TestGitLabStaticGateOfAnOlderHeadDecidesNothing: without a report the gate judges the working tree, the
@@ -584,7 +642,7 @@ func TestGitLabGateRoleAndEmailOwnersThroughGitLabRules(t *testing.T) {
 			// An approval given before the latest push does not stand, whatever GitLab still counts.
 			const pushed = "77e2b5e1d0b4c3a29f8e6d5c4b3a2918f7e6d5c4"
 			e.push(pushed)
-			e.env["CI_COMMIT_SHA"] = pushed
+			e.runIn(pushed)
 			if code, out, _ := e.run(t, gateArgs...); code != ExitPending {
 				t.Errorf("after a push: exit %d, want pending\n%s", code, out)
 			}

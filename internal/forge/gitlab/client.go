@@ -64,6 +64,31 @@ type Options struct {
 	MaxRetries int
 	// MaxWait is the longest single wait accepted (default 2 minutes); a longer one fails at once.
 	MaxWait time.Duration
+	// Pipeline is the CI pipeline the job runs in; the zero value outside GitLab CI.
+	Pipeline Pipeline
+}
+
+// Pipeline is the GitLab CI pipeline a job runs in, from its predefined variables. SetStatus puts a
+// status on the pipeline's own commit into this pipeline: without pipeline_id GitLab adds it to the
+// newest pipeline of the commit, which may be another's (a second merge request from the same branch, a
+// branch pipeline created after the merge request pipeline, a scheduled run), where a pending status of
+// this job can hold that pipeline up while this one never gets it.
+type Pipeline struct {
+	// ID is CI_PIPELINE_ID; 0 means none.
+	ID int64
+	// Project is the project the pipeline runs in (CI_PROJECT_PATH), as SetStatus's repo names it: a
+	// fork's merge request pipeline may run in the fork while the status goes to the target project.
+	Project string
+	// SHA is the commit the pipeline runs on (CI_COMMIT_SHA). In a merged results or merge train
+	// pipeline it is the temporary merge commit, not the merge request's head the status goes to:
+	// GitLab answers 404 for a pipeline_id that is not a pipeline of the commit (older releases created
+	// a new pipeline), so none is sent there.
+	SHA string
+}
+
+// holds reports whether a status on sha in project repo belongs in the pipeline.
+func (p Pipeline) holds(repo, sha string) bool {
+	return p.ID > 0 && p.SHA != "" && strings.EqualFold(p.SHA, sha) && p.Project != "" && strings.EqualFold(p.Project, repo)
 }
 
 // Client talks to one GitLab instance.
@@ -73,6 +98,8 @@ type Client struct {
 	anonymous bool
 	// jobToken is set when the client sends CI_JOB_TOKEN.
 	jobToken bool
+	// pipeline is the job's pipeline, where statuses on its commit go.
+	pipeline Pipeline
 
 	mu    sync.Mutex
 	login string
@@ -103,7 +130,7 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create GitLab client: %w", err)
 	}
-	return &Client{api: api, anonymous: opts.Token == "", jobToken: opts.Token == "" && opts.JobToken != ""}, nil
+	return &Client{api: api, anonymous: opts.Token == "", jobToken: opts.Token == "" && opts.JobToken != "", pipeline: opts.Pipeline}, nil
 }
 
 // APIError is a refusal by GitLab, mapped onto forge's errors (Unwrap) with what to do about it (Hint).
@@ -571,7 +598,9 @@ func (c *Client) isUser(ctx context.Context, name string) bool {
 }
 
 // SetStatus sets an external commit status on sha: Context is the status name, forge's "failure" and
-// "error" both become GitLab's "failed". A status already in the state asked for is left as it is.
+// "error" both become GitLab's "failed". A status already in the state asked for is left as it is. A
+// status on the commit of the client's Pipeline goes into that pipeline (pipeline_id); any other into
+// the newest pipeline of sha, or a new one GitLab creates when sha has none.
 func (c *Client) SetStatus(ctx context.Context, repo, sha string, st forge.Status) error {
 	var state gl.BuildStateValue
 	switch st.State {
@@ -590,6 +619,9 @@ func (c *Client) SetStatus(ctx context.Context, repo, sha string, st forge.Statu
 	}
 	if st.TargetURL != "" {
 		opt.TargetURL = gl.Ptr(st.TargetURL)
+	}
+	if c.pipeline.holds(repo, sha) {
+		opt.PipelineID = gl.Ptr(c.pipeline.ID)
 	}
 	_, _, err := c.api.Commits.SetCommitStatus(repo, sha, opt, ctxOpt(ctx))
 	var er *gl.ErrorResponse

@@ -620,6 +620,74 @@ func TestSetStatusAlreadyPending(t *testing.T) {
 	}
 }
 
+// TestSetStatusGoesIntoTheJobsPipeline: a commit with several pipelines (two merge requests from one
+// branch, a branch pipeline) gets a status without pipeline_id in the newest. A job of the older one
+// puts a status on its own commit into its own pipeline; a status on another commit (the merge request's
+// head from a merged results pipeline, whose commit is the temporary merge) or in another project (a
+// fork's pipeline) carries no pipeline_id, which GitLab would refuse there, and lands in the newest.
+func TestSetStatusGoesIntoTheJobsPipeline(t *testing.T) {
+	t.Parallel()
+	const merge = "3333333333333333333333333333333333333333"
+	tests := []struct {
+		name string
+		// pipeline makes the client's pipeline from the job's (older), the newer one of the head and a
+		// pipeline of the merge commit and of the fork.
+		pipeline  func(older, mergePL, forkPL int64, head string) gitlab.Pipeline
+		wantOlder bool // the status lands in the older pipeline, else the newer
+	}{
+		{name: "the job's own commit", wantOlder: true, pipeline: func(older, _, _ int64, head string) gitlab.Pipeline {
+			return gitlab.Pipeline{ID: older, Project: "acme/shop", SHA: head}
+		}},
+		{name: "the project named in another case", wantOlder: true, pipeline: func(older, _, _ int64, head string) gitlab.Pipeline {
+			return gitlab.Pipeline{ID: older, Project: "Acme/Shop", SHA: head}
+		}},
+		{name: "outside a pipeline", pipeline: func(int64, int64, int64, string) gitlab.Pipeline { return gitlab.Pipeline{} }},
+		{name: "merged results pipeline", pipeline: func(_, mergePL, _ int64, _ string) gitlab.Pipeline {
+			return gitlab.Pipeline{ID: mergePL, Project: "acme/shop", SHA: merge}
+		}},
+		{name: "a fork's pipeline", pipeline: func(_, _, forkPL int64, head string) gitlab.Pipeline {
+			return gitlab.Pipeline{ID: forkPL, Project: "dev/shop", SHA: head}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := gitlabtest.New(t)
+			_, cr := newMR(srv)
+			older := srv.AddPipeline("acme/shop", cr.HeadSHA, "refs/merge-requests/1/head")
+			newer := srv.AddPipeline("acme/shop", cr.HeadSHA, "refs/merge-requests/2/head")
+			mergePL := srv.AddPipeline("acme/shop", merge, "refs/merge-requests/1/merge")
+			forkPL := srv.AddPipeline("dev/shop", cr.HeadSHA, "feature")
+			c := newClient(t, srv, gitlab.Options{Pipeline: tc.pipeline(older, mergePL, forkPL, cr.HeadSHA)})
+			sts := []forge.Status{
+				{Context: "schemagate/dba-approval", State: "pending", Description: "waiting"},
+				{Context: "schemagate/dba-approval", State: "pending", Description: "waiting"}, // a re-run: left as it is
+				{Context: "schemagate/dba-approval", State: "success", Description: "approved by dora"},
+			}
+			for _, st := range sts {
+				if err := c.SetStatus(t.Context(), "acme/shop", cr.HeadSHA, st); err != nil {
+					t.Fatalf("SetStatus %s: %v", st.State, err)
+				}
+			}
+			in, notIn := newer, older
+			if tc.wantOlder {
+				in, notIn = older, newer
+			}
+			if got, want := srv.PipelineStatuses(in), []forge.Status{sts[0], sts[2]}; !slices.Equal(got, want) {
+				t.Errorf("statuses of pipeline %d = %+v, want %+v", in, got, want)
+			}
+			for _, id := range []int64{notIn, mergePL, forkPL} {
+				if got := srv.PipelineStatuses(id); len(got) != 0 {
+					t.Errorf("statuses of pipeline %d = %+v, want none", id, got)
+				}
+			}
+			if got := srv.Pipelines("acme/shop", cr.HeadSHA); !slices.Equal(got, []int64{older, newer}) {
+				t.Errorf("pipelines of the head %v, want %v: none created for the status", got, []int64{older, newer})
+			}
+		})
+	}
+}
+
 // TestErrorsNameTheProjectAndTheToken: a project the token cannot see answers 404; the error says so
 // and names the project, once. A token GitLab refuses gets one hint naming that token.
 func TestErrorsNameTheProjectAndTheToken(t *testing.T) {

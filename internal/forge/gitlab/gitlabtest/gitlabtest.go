@@ -1,6 +1,6 @@
 // Package gitlabtest is an httptest fake of the part of GitLab's REST API v4 schemagate uses. It keeps
-// projects, merge requests, notes, approvals, reviewers, approval rules, files, groups and commit statuses in
-// memory, answers with GitLab's payload shapes (X-Page / X-Next-Page / X-Total-Pages and Link
+// projects, merge requests, notes, approvals, reviewers, approval rules, files, groups, pipelines and the
+// commit statuses of each pipeline in memory, answers with GitLab's payload shapes (X-Page / X-Next-Page / X-Total-Pages and Link
 // pagination, {"message": "403 Forbidden"} refusals, 429 with Retry-After), tells a project access token
 // from a CI job token, fails the test on a request it has no route for and, at cleanup, on an expected
 // request that never came.
@@ -99,6 +99,7 @@ type reviewer struct {
 
 type status struct {
 	id                                  int64
+	pipeline                            int64
 	project, sha                        string
 	name, state, description, targetURL string
 	created                             time.Time
@@ -117,6 +118,12 @@ type Rule struct {
 	Eligible   []string
 	ApprovedBy []string
 	Groups     []string
+}
+
+// pipeline is a CI pipeline of a commit: GitLab keeps each commit status in one pipeline.
+type pipeline struct {
+	id                int64
+	project, sha, ref string
 }
 
 type expectation struct {
@@ -145,6 +152,7 @@ type Server struct {
 	rateLimit           int
 	failNext, failCode  int
 	statuses            []*status
+	pipelines           []*pipeline // oldest first
 	actions             []string
 	expects             []*expectation
 	log                 []string
@@ -609,14 +617,18 @@ func (s *Server) Comments(ref forge.Ref) []forge.Comment {
 	return out
 }
 
-// Statuses returns the commit statuses set on sha, oldest first, with GitLab's "failed" read back as
-// forge's "failure".
+// Statuses returns the commit statuses set on sha, in whichever of its pipelines, oldest first, with
+// GitLab's "failed" read back as forge's "failure".
 func (s *Server) Statuses(repo, sha string) []forge.Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.statusesWhere(func(st *status) bool { return st.project == repo && st.sha == sha })
+}
+
+func (s *Server) statusesWhere(keep func(*status) bool) []forge.Status {
 	var out []forge.Status
 	for _, st := range s.statuses {
-		if st.project != repo || st.sha != sha {
+		if !keep(st) {
 			continue
 		}
 		state := st.state
@@ -626,6 +638,40 @@ func (s *Server) Statuses(repo, sha string) []forge.Status {
 		out = append(out, forge.Status{Context: st.name, State: state, Description: st.description, TargetURL: st.targetURL})
 	}
 	return out
+}
+
+// AddPipeline records a pipeline of repo for commit sha on ref, newer than every pipeline before it, as
+// a push, a merge request, a schedule or a re-run creates one, and returns its ID (CI_PIPELINE_ID). One
+// commit may have several: two merge requests from one branch, a branch pipeline and a merge request
+// pipeline.
+func (s *Server) AddPipeline(repo, sha, ref string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project(repo)
+	pl := &pipeline{id: s.id(), project: repo, sha: sha, ref: ref}
+	s.pipelines = append(s.pipelines, pl)
+	return pl.id
+}
+
+// Pipelines returns the IDs of the pipelines of sha, oldest first, those GitLab created for a commit
+// status included.
+func (s *Server) Pipelines(repo, sha string) []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []int64
+	for _, pl := range s.pipelines {
+		if pl.project == repo && pl.sha == sha {
+			out = append(out, pl.id)
+		}
+	}
+	return out
+}
+
+// PipelineStatuses returns the commit statuses set in pipeline id, oldest first, as Statuses does.
+func (s *Server) PipelineStatuses(id int64) []forge.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statusesWhere(func(st *status) bool { return st.pipeline == id })
 }
 
 func sortedNotes(ns []*note, asc bool) []*note {

@@ -228,3 +228,65 @@ func TestNoteLength(t *testing.T) {
 		t.Errorf("update to 1,000,000 characters: %d %.200s", code, resp)
 	}
 }
+
+// TestStatusPipeline: as Ci::CreateCommitStatusService, the fake puts a commit status into the newest
+// pipeline of the commit (of ref when given, the one pipeline_id names when given), creates one for a
+// commit without pipelines, and refuses a pipeline_id of another commit (404).
+func TestStatusPipeline(t *testing.T) {
+	const head, other = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	s := New(t)
+	s.AddChangeRequest(forge.ChangeRequest{Ref: forge.Ref{Repo: "acme/shop"}, Author: "dev", HeadSHA: head}, nil)
+	older := s.AddPipeline("acme/shop", head, "feature")
+	newer := s.AddPipeline("acme/shop", head, "refs/merge-requests/1/head")
+	ofOther := s.AddPipeline("acme/shop", other, "main")
+	post := func(sha, body string) (int, string) {
+		t.Helper()
+		code, _, b := call(t, s, "POST", "/projects/acme%2Fshop/statuses/"+sha, "PRIVATE-TOKEN: "+Token, body)
+		return code, b
+	}
+	tests := []struct {
+		name, sha, body string
+		code            int
+		into            int64 // the pipeline the status lands in; 0: a new one
+	}{
+		{"newest", head, `{"state":"pending","name":"a"}`, http.StatusCreated, newer},
+		{"by ref", head, `{"state":"pending","name":"b","ref":"feature"}`, http.StatusCreated, older},
+		{"by pipeline_id", head, fmt.Sprintf(`{"state":"pending","name":"c","pipeline_id":%d}`, older), http.StatusCreated, older},
+		{"pipeline_id of another commit", head, fmt.Sprintf(`{"state":"pending","name":"d","pipeline_id":%d}`, ofOther), http.StatusNotFound, -1},
+		{"no pipeline of the commit", "3333333333333333333333333333333333333333", `{"state":"success","name":"e"}`, http.StatusCreated, 0},
+	}
+	for _, tc := range tests {
+		code, body := post(tc.sha, tc.body)
+		if code != tc.code {
+			t.Errorf("%s: %d %s, want %d", tc.name, code, body, tc.code)
+			continue
+		}
+		if code == http.StatusNotFound {
+			if !strings.Contains(body, "404 Pipeline for pipeline_id, sha and ref Not Found") {
+				t.Errorf("%s: %s, want GitLab's message", tc.name, body)
+			}
+			continue
+		}
+		var st struct {
+			Pipeline int64 `json:"pipeline_id"`
+		}
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if pls := s.Pipelines("acme/shop", tc.sha); tc.into == 0 && (len(pls) != 1 || st.Pipeline != pls[0]) {
+			t.Errorf("%s: status in pipeline %d, pipelines of the commit %v: want one created for it", tc.name, st.Pipeline, pls)
+		} else if tc.into != 0 && st.Pipeline != tc.into {
+			t.Errorf("%s: status in pipeline %d, want %d", tc.name, st.Pipeline, tc.into)
+		}
+	}
+	if got := s.PipelineStatuses(ofOther); len(got) != 0 {
+		t.Errorf("statuses of the other commit's pipeline %+v, want none", got)
+	}
+	// The state machine is per pipeline: pending again in another pipeline is a new status.
+	if code, body := post(head, fmt.Sprintf(`{"state":"pending","name":"a","pipeline_id":%d}`, older)); code != http.StatusCreated {
+		t.Errorf("pending in another pipeline: %d %s", code, body)
+	}
+	if code, body := post(head, `{"state":"pending","name":"a"}`); code != http.StatusBadRequest || !strings.Contains(body, "Cannot transition status via :enqueue from :pending") {
+		t.Errorf("pending again in the same pipeline: %d %s, want 400", code, body)
+	}
+}

@@ -229,6 +229,7 @@ func (s *Server) statusPayload(st *status) map[string]any {
 	o["sha"] = st.sha
 	o["name"] = st.name
 	o["status"] = st.state
+	o["pipeline_id"] = st.pipeline
 	o["description"] = nilIfEmpty(st.description)
 	o["target_url"] = nilIfEmpty(st.targetURL)
 	o["author"] = s.basicUser(s.bot)

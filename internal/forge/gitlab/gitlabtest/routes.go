@@ -413,11 +413,15 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project, s
 	if name == "" {
 		name = "default"
 	}
+	pl, ok := s.statusPipeline(w, p, sha, params)
+	if !ok {
+		return
+	}
 	for i := len(s.statuses) - 1; i >= 0; i-- {
-		// GitLab updates the latest status of the name on the commit; its state machine refuses to move
+		// GitLab updates the latest status of the name in the pipeline; its state machine refuses to move
 		// pending to pending or running to running (lib/api/commit_statuses.rb renders the
 		// StateMachines::InvalidTransition as a 400).
-		if old := s.statuses[i]; old.project == p.path && old.sha == sha && old.name == name {
+		if old := s.statuses[i]; old.pipeline == pl.id && old.name == name {
 			if event, ok := sameStateEvents[state]; ok && old.state == state {
 				message(w, http.StatusBadRequest, fmt.Sprintf("Cannot transition status via :%s from :%s (Reason(s): Status cannot transition via \"%s\")", event, state, event))
 				return
@@ -426,11 +430,41 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project, s
 		}
 	}
 	st := &status{
-		id: s.id(), project: p.path, sha: sha, name: name, state: state,
+		id: s.id(), pipeline: pl.id, project: p.path, sha: sha, name: name, state: state,
 		description: params["description"], targetURL: params["target_url"], created: s.tick(),
 	}
 	s.statuses = append(s.statuses, st)
 	writeJSON(w, http.StatusCreated, s.statusPayload(st))
+}
+
+// statusPipeline is the pipeline a commit status goes into, as Ci::CreateCommitStatusService picks it:
+// the newest pipeline of the commit, of the ref when one is given and with the ID pipeline_id when one
+// is given. A pipeline_id that names no pipeline of the commit (another commit's pipeline) is a 404, as
+// the service's validate answers it (the releases before it created a new pipeline instead); with none
+// given and no pipeline of the commit, GitLab creates one (source "external") to hold the status.
+func (s *Server) statusPipeline(w http.ResponseWriter, p *project, sha string, params map[string]string) (*pipeline, bool) {
+	var id int64
+	if raw := params["pipeline_id"]; raw != "" {
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "pipeline_id is invalid"})
+			return nil, false
+		}
+		id = n
+	}
+	ref := params["ref"]
+	for i := len(s.pipelines) - 1; i >= 0; i-- {
+		if pl := s.pipelines[i]; pl.project == p.path && pl.sha == sha && (ref == "" || pl.ref == ref) && (id == 0 || pl.id == id) {
+			return pl, true
+		}
+	}
+	if id != 0 {
+		message(w, http.StatusNotFound, "404 Pipeline for pipeline_id, sha and ref Not Found")
+		return nil, false
+	}
+	pl := &pipeline{id: s.id(), project: p.path, sha: sha, ref: ref}
+	s.pipelines = append(s.pipelines, pl)
+	return pl, true
 }
 
 // groupMembers answers GET /groups/:id/members (direct members) and, with all, /members/all, which
