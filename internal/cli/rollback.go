@@ -42,6 +42,13 @@ deploy snapshot instead. For goose and sql-migrate the script goes under the mig
 annotation: a statement the tool would cut at a line ending in ';' (a function body) is written inside
 StatementBegin/StatementEnd, and the script is verified as the tool reads it.
 
+-o does not write over a file of the migration folder (an up, another migration's down, a sqitch plan):
+that is bad input. The one it writes is the migration's own down file (golang-migrate's .down.sql, a
+Flyway undo script, a sqitch revert script) while it holds no statement but BEGIN and COMMIT; one that
+holds a down is kept (--force writes a down that did not verify, it does not overwrite one). goose,
+dbmate and sql-migrate keep the down in the up's file: print the script and paste it under the file's
+Down annotation.
+
 Exit codes: 0 written and verified, 3 generated but not verified (written only with --force),
 2 usage or bad input, 1 the tool failed.`,
 		Example: `  schemagate rollback-script --dir db/migrations --version 20240101120000
@@ -82,6 +89,9 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			}
 			if target.External == migrate.ExternalGo {
 				return usageErr(fmt.Errorf("migration %s is a goose Go migration: schemagate cannot run its code, so it cannot write its rollback", target.ID()))
+			}
+			if err := rollbackOutputClash(cfg.Dir, set, target, o.Output); err != nil {
+				return usageErr(fmt.Errorf("--output %s: %w", clean(o.Output), err))
 			}
 			prov, err := a.newProvider(cfg.Database.Provider, sandbox.Options{PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL, BinDir: o.PGBinDir, Logger: a.Logger})
 			if err != nil {

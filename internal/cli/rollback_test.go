@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,99 @@ func TestRollbackScriptGooseNameInHeader(t *testing.T) {
 	writeFile(t, filepath.Join(dir, name), []byte(up+out))
 	if code, out2, errOut := run(t, nil, "check", "--format", "goose", "--dir", dir, "-q"); code != ExitOK {
 		t.Errorf("check with the written down: exit %d\n%s%s\n%s", code, out2, errOut, out)
+	}
+}
+
+// TestRollbackScriptOutputKeepsTheMigrations: -o naming a file of the migration folder overwrote it
+// without a word (exit 0): -o 2_b.up.sql left the migration holding only its down, and for goose, whose
+// down lives in the up's file, -o 00002_b.sql replaced the whole migration. Such an output is now bad
+// input (exit 2, the file untouched), however the path is spelled (relative, ./, absolute, through a
+// symbolic link); the message of a single-file format says where the script goes. The one file of the
+// folder it writes is the migration's own down file while it holds nothing to lose (empty); one that
+// holds a down is refused, --force or not.
+func TestRollbackScriptOutputKeepsTheMigrations(t *testing.T) {
+	requirePG(t)
+	root := t.TempDir()
+	t.Chdir(root)
+	if err := os.Mkdir("m", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, "m", "1_a.up.sql", "CREATE TABLE users (id int);\n")
+	writeSQL(t, "m", "1_a.down.sql", "DROP TABLE users;\n")
+	writeSQL(t, "m", "2_b.up.sql", "ALTER TABLE users ADD COLUMN z int;\n")
+	if err := os.Symlink(filepath.Join("m", "2_b.up.sql"), "link.sql"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir("g", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, "g", "00001_a.sql", "-- +goose Up\nCREATE TABLE users (id int);\n-- +goose Down\nDROP TABLE users;\n")
+	writeSQL(t, "g", "00002_b.sql", "-- +goose Up\nALTER TABLE users ADD COLUMN z int;\n")
+	snapshot := func() map[string]string {
+		files := map[string]string{}
+		for _, d := range []string{"m", "g"} {
+			entries, err := os.ReadDir(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				b, err := os.ReadFile(filepath.Join(d, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files[filepath.Join(d, e.Name())] = string(b)
+			}
+		}
+		return files
+	}
+	for _, tc := range []struct {
+		name, dir, output, want string
+		force                   bool
+	}{
+		{"own up", "m", "m/2_b.up.sql", "m/2_b.up.sql is migration 2_b's own file", false},
+		{"own up, ./", "m", "./m/../m/2_b.up.sql", "m/2_b.up.sql is migration 2_b's own file", false},
+		{"own up, absolute", "m", filepath.Join(root, "m", "2_b.up.sql"), "m/2_b.up.sql is migration 2_b's own file", false},
+		{"own up, symbolic link", "m", "link.sql", "m/2_b.up.sql is migration 2_b's own file", false},
+		{"own up, forced", "m", "m/2_b.up.sql", "m/2_b.up.sql is migration 2_b's own file", true},
+		{"another's down", "m", "m/1_a.down.sql", "m/1_a.down.sql is the down of migration 1_a", false},
+		{"another's up", "m", "m/1_a.up.sql", "m/1_a.up.sql is the up of migration 1_a", false},
+		{"goose own file", "g", "g/00002_b.sql", "g/00002_b.sql is migration 2_b's own file: writing the rollback there would replace its up (goose keeps the down in the up's file): print the script (leave out -o) or write it to another file, and paste it into that file under its -- +goose Down annotation", false},
+		{"goose another's file", "g", "g/00001_a.sql", "g/00001_a.sql is the file (up and down) of migration 1_a", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot()
+			args := []string{"rollback-script", "-q", "--dir", tc.dir, "2", "-o", tc.output}
+			if tc.force {
+				args = append(args, "--force")
+			}
+			code, out, errOut := run(t, nil, args...)
+			if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, want %d saying %q\nstdout: %s\nstderr: %s", code, ExitUsage, tc.want, out, errOut)
+			}
+			if after := snapshot(); !maps.Equal(before, after) {
+				t.Errorf("the folder changed:\nbefore: %q\nafter:  %q", before, after)
+			}
+		})
+	}
+
+	// The migration's own down file, empty, is what the tool reads: written, once.
+	writeSQL(t, "m", "2_b.down.sql", "")
+	code, out, errOut := run(t, nil, "rollback-script", "-q", "--dir", "m", "2", "-o", "m/2_b.down.sql")
+	if code != ExitOK {
+		t.Fatalf("into the empty down file: exit %d\n%s\n%s", code, out, errOut)
+	}
+	down, err := os.ReadFile(filepath.Join("m", "2_b.down.sql"))
+	if err != nil || !strings.Contains(string(down), "ALTER TABLE users DROP COLUMN z;\n") {
+		t.Fatalf("the down file holds %q (%v)", down, err)
+	}
+	for _, force := range []bool{false, true} {
+		args := []string{"rollback-script", "-q", "--dir", "m", "2", "-o", "m/2_b.down.sql"}
+		if force {
+			args = append(args, "--force")
+		}
+		code, out, errOut = run(t, nil, args...)
+		if want := "m/2_b.down.sql already holds the down of migration 2_b"; code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("over the written down (--force %v): exit %d, want %d saying %q\nstdout: %s\nstderr: %s", force, code, ExitUsage, want, out, errOut)
+		}
 	}
 }
