@@ -276,3 +276,53 @@ func TestRollbackScriptOutputKeepsTheMigrations(t *testing.T) {
 		}
 	}
 }
+
+// TestRollbackScriptUndoesWhatAttachMade: ATTACH PARTITION makes on the partition an index for each of
+// the parent's partitioned indexes it has no match for, a key constraint for the parent's key and a
+// clone of each foreign key; DETACH PARTITION keeps them all as the partition's own. The generated down
+// only detached, so it did not verify ("index ev_old_at_idx is left behind by the down"). It now drops
+// them after the DETACH, and keeps what the partition had before the up: its own index ev_old_own,
+// which the ATTACH took as ev_at_idx's, and its CHECK constraint. Verified means the catalog after the
+// down is the one before the up, on PostgreSQL.
+func TestRollbackScriptUndoesWhatAttachMade(t *testing.T) {
+	requirePG(t)
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, dir, "1_a.up.sql", "CREATE TABLE ref (id bigint PRIMARY KEY);\n"+
+		"CREATE TABLE ev (id bigint, at timestamptz NOT NULL, r bigint REFERENCES ref, CHECK (id > 0), PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\n"+
+		"CREATE TABLE ev_old (id bigint NOT NULL, at timestamptz NOT NULL, r bigint, CONSTRAINT ev_id_check CHECK (id > 0));\n"+
+		"CREATE INDEX ev_at_idx ON ev (at);\nCREATE INDEX ev_r_idx ON ev (r);\nCREATE INDEX ev_old_own ON ev_old (at);\n")
+	writeSQL(t, dir, "2_b.up.sql", "ALTER TABLE ev ATTACH PARTITION ev_old FOR VALUES FROM ('2000-01-01') TO ('2024-01-01');\n")
+	code, out, errOut := run(t, nil, "rollback-script", "-q", "--dir", dir, "2")
+	if code != ExitOK || !strings.Contains(out, "verified on a throwaway database") {
+		t.Fatalf("rollback-script: exit %d, want %d, verified\nstdout: %s\nstderr: %s", code, ExitOK, out, errOut)
+	}
+	for _, want := range []string{
+		"ALTER TABLE ev DETACH PARTITION ev_old;\n",
+		"ALTER TABLE ev_old DROP CONSTRAINT ev_r_fkey;\n",
+		"ALTER TABLE ev_old DROP CONSTRAINT ev_old_pkey;\n",
+		"DROP INDEX ev_old_r_idx;\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the rollback lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "DETACH PARTITION") > strings.Index(out, "DROP INDEX") {
+		t.Errorf("the index is dropped before the DETACH, which PostgreSQL refuses:\n%s", out)
+	}
+	for _, not := range []string{"ev_old_own", "ev_id_check"} {
+		if strings.Contains(out, not) {
+			t.Errorf("the rollback touches %s, which the partition had before the up:\n%s", not, out)
+		}
+	}
+
+	// The brief's case: the parent's plain partitioned index alone.
+	writeSQL(t, dir, "1_a.up.sql", "CREATE TABLE ev (id bigint, at timestamptz NOT NULL) PARTITION BY RANGE (at);\n"+
+		"CREATE TABLE ev_old (id bigint, at timestamptz NOT NULL);\nCREATE INDEX ev_at_idx ON ev (at);\n")
+	code, out, errOut = run(t, nil, "rollback-script", "-q", "--dir", dir, "2")
+	if code != ExitOK || !strings.Contains(out, "DROP INDEX ev_old_at_idx;\n") {
+		t.Errorf("rollback-script: exit %d, want %d dropping ev_old_at_idx\nstdout: %s\nstderr: %s", code, ExitOK, out, errOut)
+	}
+}
