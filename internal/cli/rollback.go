@@ -40,7 +40,10 @@ UPDATE of t.col, a dropped table or column, a DO block or function call that may
 deploy judges an up); verified then means the schema, not the data, and such a rollback should use the
 deploy snapshot instead. For goose and sql-migrate the script goes under the migration's Down
 annotation: a statement the tool would cut at a line ending in ';' (a function body) is written inside
-StatementBegin/StatementEnd, and the script is verified as the tool reads it.
+StatementBegin/StatementEnd, and the script is verified as the tool reads it. A sqitch revert is one
+BEGIN … COMMIT, as sqitch's templates write (psql runs it in autocommit, so a failing step would leave
+the steps before it done), unless its deploy script runs outside a transaction (CREATE INDEX
+CONCURRENTLY); it is verified as psql runs it.
 
 -o does not write over a file of the migration folder (an up, another migration's down, a sqitch plan):
 that is bad input. The one it writes is the migration's own down file (golang-migrate's .down.sql, a

@@ -3,9 +3,14 @@ package cli
 import (
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
 // TestRollbackScriptNamesTheFailingFile: a migration that fails to apply (the one rolled back, or one
@@ -325,4 +330,98 @@ func TestRollbackScriptUndoesWhatAttachMade(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "DROP INDEX ev_old_at_idx;\n") {
 		t.Errorf("rollback-script: exit %d, want %d dropping ev_old_at_idx\nstdout: %s\nstderr: %s", code, ExitOK, out, errOut)
 	}
+}
+
+// TestRollbackScriptSqitchRevertInATransaction: sqitch runs a revert script with psql in autocommit, and
+// its templates wrap every script in BEGIN … COMMIT; the generated revert had none, so a step that
+// failed left the steps before it done. The revert of a deploy that runs in a transaction is now wrapped
+// (an index it re-creates is built without CONCURRENTLY, which a block refuses), and run as sqitch runs
+// it, psql --file with ON_ERROR_STOP, on a database where its last step fails, it leaves the schema as
+// it was (the column it dropped first is still there). A deploy that psql runs outside a transaction (CREATE INDEX CONCURRENTLY) gets a revert
+// without, as the deploy is.
+func TestRollbackScriptSqitchRevertInATransaction(t *testing.T) {
+	requirePG(t)
+	psql := ""
+	for _, p := range append([]string{"/usr/bin/psql"}, globFiles("/usr/lib/postgresql/*/bin/psql")...) {
+		if _, err := os.Stat(p); err == nil {
+			psql = p
+			break
+		}
+	}
+	if psql == "" {
+		t.Fatal("psql not found: install postgresql-client (scripts/setup-machine.sh)")
+	}
+	dir := filepath.Join(t.TempDir(), "s")
+	for _, d := range []string{"deploy", "revert"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeSQL(t, dir, "sqitch.plan", "%syntax-version=1.0.0\n%project=p\n\n"+
+		"a 2024-01-01T00:00:00Z A <a@example.com> # a\nb 2024-01-02T00:00:00Z A <a@example.com> # b\n")
+	deployA := "BEGIN;\nCREATE TABLE users (id int, email text);\nCREATE INDEX users_email ON users (email);\nCOMMIT;\n"
+	deployB := "BEGIN;\nDROP INDEX users_email;\nALTER TABLE users ADD COLUMN z int;\nCOMMIT;\n"
+	writeSQL(t, dir, "deploy/a.sql", deployA)
+	writeSQL(t, dir, "revert/a.sql", "BEGIN;\nDROP TABLE users;\nCOMMIT;\n")
+	writeSQL(t, dir, "deploy/b.sql", deployB)
+	out := filepath.Join(dir, "revert", "b.sql")
+	code, stdout, errOut := run(t, nil, "rollback-script", "-q", "--dir", dir, "b", "-o", out)
+	if code != ExitOK {
+		t.Fatalf("rollback-script: exit %d\nstdout: %s\nstderr: %s", code, stdout, errOut)
+	}
+	revert, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.TrimSpace(string(revert))
+	if i := strings.Index(body, "\nBEGIN;\n"); i < 0 || strings.Contains(body[:i], ";") || !strings.HasSuffix(body, "\nCOMMIT;") ||
+		!strings.Contains(body, "CREATE INDEX users_email ON public.users USING btree (email);") {
+		t.Fatalf("the revert is not one transaction that re-creates the index without CONCURRENTLY:\n%s", revert)
+	}
+
+	// As sqitch runs it, on a database where its last step fails (a table took the index's name): the
+	// column it dropped first is back with the rollback of the whole.
+	if i, j := strings.Index(body, "DROP COLUMN z;"), strings.Index(body, "CREATE INDEX users_email"); i < 0 || i > j {
+		t.Fatalf("the test wants the column dropped before the index is re-created:\n%s", revert)
+	}
+	url := pgtest.URL(t)
+	psqlFile := func(file string) (string, error) {
+		b, err := exec.Command(psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", file).CombinedOutput()
+		return string(b), err
+	}
+	for _, f := range []string{"deploy/a.sql", "deploy/b.sql"} {
+		if msg, err := psqlFile(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("psql %s: %v\n%s", f, err, msg)
+		}
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), "CREATE TABLE users_email (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := psqlFile(out); err == nil || !strings.Contains(msg, `relation "users_email" already exists`) {
+		t.Fatalf("psql of the revert: %v, want the CREATE INDEX refused\n%s", err, msg)
+	}
+	var columns int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'z'").Scan(&columns); err != nil {
+		t.Fatal(err)
+	}
+	if columns != 1 {
+		t.Errorf("the failed revert left users.z dropped: a half-reverted schema\n%s", revert)
+	}
+
+	// A deploy psql runs outside a transaction: its revert is not wrapped either.
+	writeSQL(t, dir, "deploy/b.sql", "CREATE INDEX CONCURRENTLY users_id ON users (id);\n")
+	code, stdout, errOut = run(t, nil, "rollback-script", "-q", "--dir", dir, "b")
+	if code != ExitOK || strings.Contains(stdout, "BEGIN") || !strings.Contains(stdout, "DROP INDEX users_id;\n") {
+		t.Errorf("rollback-script of a CONCURRENTLY deploy: exit %d, want %d without BEGIN\nstdout: %s\nstderr: %s", code, ExitOK, stdout, errOut)
+	}
+}
+
+func globFiles(pattern string) []string {
+	m, _ := filepath.Glob(pattern)
+	return m
 }
