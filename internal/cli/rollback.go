@@ -40,7 +40,17 @@ UPDATE of t.col, a dropped table or column, a DO block or function call that may
 deploy judges an up); verified then means the schema, not the data, and such a rollback should use the
 deploy snapshot instead. For goose and sql-migrate the script goes under the migration's Down
 annotation: a statement the tool would cut at a line ending in ';' (a function body) is written inside
-StatementBegin/StatementEnd, and the script is verified as the tool reads it.
+StatementBegin/StatementEnd, and the script is verified as the tool reads it. A sqitch revert is one
+BEGIN … COMMIT, as sqitch's templates write (psql runs it in autocommit, so a failing step would leave
+the steps before it done), unless its deploy script runs outside a transaction (CREATE INDEX
+CONCURRENTLY); it is verified as psql runs it.
+
+-o does not write over a file of the migration folder (an up, another migration's down, a sqitch plan):
+that is bad input. The one it writes is the migration's own down file (golang-migrate's .down.sql, a
+Flyway undo script, a sqitch revert script) while it holds no statement but BEGIN and COMMIT; one that
+holds a down is kept (--force writes a down that did not verify, it does not overwrite one). goose,
+dbmate and sql-migrate keep the down in the up's file: print the script and paste it under the file's
+Down annotation.
 
 Exit codes: 0 written and verified, 3 generated but not verified (written only with --force),
 2 usage or bad input, 1 the tool failed.`,
@@ -82,6 +92,9 @@ Exit codes: 0 written and verified, 3 generated but not verified (written only w
 			}
 			if target.External == migrate.ExternalGo {
 				return usageErr(fmt.Errorf("migration %s is a goose Go migration: schemagate cannot run its code, so it cannot write its rollback", target.ID()))
+			}
+			if err := rollbackOutputClash(cfg.Dir, set, target, o.Output); err != nil {
+				return usageErr(fmt.Errorf("--output %s: %w", clean(o.Output), err))
 			}
 			prov, err := a.newProvider(cfg.Database.Provider, sandbox.Options{PGVersion: cfg.Database.PGVersion, Image: cfg.Database.Image, DatabaseURL: cfg.Database.URL, BinDir: o.PGBinDir, Logger: a.Logger})
 			if err != nil {

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/schemagate/schemagate/internal/pgtest"
 )
 
 // TestRollbackScriptNamesTheFailingFile: a migration that fails to apply (the one rolled back, or one
@@ -180,4 +186,242 @@ func TestRollbackScriptGooseNameInHeader(t *testing.T) {
 	if code, out2, errOut := run(t, nil, "check", "--format", "goose", "--dir", dir, "-q"); code != ExitOK {
 		t.Errorf("check with the written down: exit %d\n%s%s\n%s", code, out2, errOut, out)
 	}
+}
+
+// TestRollbackScriptOutputKeepsTheMigrations: -o naming a file of the migration folder overwrote it
+// without a word (exit 0): -o 2_b.up.sql left the migration holding only its down, and for goose, whose
+// down lives in the up's file, -o 00002_b.sql replaced the whole migration. Such an output is now bad
+// input (exit 2, the file untouched), however the path is spelled (relative, ./, absolute, through a
+// symbolic link); the message of a single-file format says where the script goes. The one file of the
+// folder it writes is the migration's own down file while it holds nothing to lose (empty); one that
+// holds a down is refused, --force or not.
+func TestRollbackScriptOutputKeepsTheMigrations(t *testing.T) {
+	requirePG(t)
+	root := t.TempDir()
+	t.Chdir(root)
+	if err := os.Mkdir("m", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, "m", "1_a.up.sql", "CREATE TABLE users (id int);\n")
+	writeSQL(t, "m", "1_a.down.sql", "DROP TABLE users;\n")
+	writeSQL(t, "m", "2_b.up.sql", "ALTER TABLE users ADD COLUMN z int;\n")
+	if err := os.Symlink(filepath.Join("m", "2_b.up.sql"), "link.sql"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir("g", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, "g", "00001_a.sql", "-- +goose Up\nCREATE TABLE users (id int);\n-- +goose Down\nDROP TABLE users;\n")
+	writeSQL(t, "g", "00002_b.sql", "-- +goose Up\nALTER TABLE users ADD COLUMN z int;\n")
+	snapshot := func() map[string]string {
+		files := map[string]string{}
+		for _, d := range []string{"m", "g"} {
+			entries, err := os.ReadDir(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				b, err := os.ReadFile(filepath.Join(d, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files[filepath.Join(d, e.Name())] = string(b)
+			}
+		}
+		return files
+	}
+	for _, tc := range []struct {
+		name, dir, output, want string
+		force                   bool
+	}{
+		{"own up", "m", "m/2_b.up.sql", "m/2_b.up.sql is migration 2_b's own file", false},
+		{"own up, ./", "m", "./m/../m/2_b.up.sql", "m/2_b.up.sql is migration 2_b's own file", false},
+		{"own up, absolute", "m", filepath.Join(root, "m", "2_b.up.sql"), "m/2_b.up.sql is migration 2_b's own file", false},
+		{"own up, symbolic link", "m", "link.sql", "m/2_b.up.sql is migration 2_b's own file", false},
+		{"own up, forced", "m", "m/2_b.up.sql", "m/2_b.up.sql is migration 2_b's own file", true},
+		{"another's down", "m", "m/1_a.down.sql", "m/1_a.down.sql is the down of migration 1_a", false},
+		{"another's up", "m", "m/1_a.up.sql", "m/1_a.up.sql is the up of migration 1_a", false},
+		{"goose own file", "g", "g/00002_b.sql", "g/00002_b.sql is migration 2_b's own file: writing the rollback there would replace its up (goose keeps the down in the up's file): print the script (leave out -o) or write it to another file, and paste it into that file under its -- +goose Down annotation", false},
+		{"goose another's file", "g", "g/00001_a.sql", "g/00001_a.sql is the file (up and down) of migration 1_a", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot()
+			args := []string{"rollback-script", "-q", "--dir", tc.dir, "2", "-o", tc.output}
+			if tc.force {
+				args = append(args, "--force")
+			}
+			code, out, errOut := run(t, nil, args...)
+			if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, want %d saying %q\nstdout: %s\nstderr: %s", code, ExitUsage, tc.want, out, errOut)
+			}
+			if after := snapshot(); !maps.Equal(before, after) {
+				t.Errorf("the folder changed:\nbefore: %q\nafter:  %q", before, after)
+			}
+		})
+	}
+
+	// The migration's own down file, empty, is what the tool reads: written, once.
+	writeSQL(t, "m", "2_b.down.sql", "")
+	code, out, errOut := run(t, nil, "rollback-script", "-q", "--dir", "m", "2", "-o", "m/2_b.down.sql")
+	if code != ExitOK {
+		t.Fatalf("into the empty down file: exit %d\n%s\n%s", code, out, errOut)
+	}
+	down, err := os.ReadFile(filepath.Join("m", "2_b.down.sql"))
+	if err != nil || !strings.Contains(string(down), "ALTER TABLE users DROP COLUMN z;\n") {
+		t.Fatalf("the down file holds %q (%v)", down, err)
+	}
+	for _, force := range []bool{false, true} {
+		args := []string{"rollback-script", "-q", "--dir", "m", "2", "-o", "m/2_b.down.sql"}
+		if force {
+			args = append(args, "--force")
+		}
+		code, out, errOut = run(t, nil, args...)
+		if want := "m/2_b.down.sql already holds the down of migration 2_b"; code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("over the written down (--force %v): exit %d, want %d saying %q\nstdout: %s\nstderr: %s", force, code, ExitUsage, want, out, errOut)
+		}
+	}
+}
+
+// TestRollbackScriptUndoesWhatAttachMade: ATTACH PARTITION makes on the partition an index for each of
+// the parent's partitioned indexes it has no match for, a key constraint for the parent's key and a
+// clone of each foreign key; DETACH PARTITION keeps them all as the partition's own. The generated down
+// only detached, so it did not verify ("index ev_old_at_idx is left behind by the down"). It now drops
+// them after the DETACH, and keeps what the partition had before the up: its own index ev_old_own,
+// which the ATTACH took as ev_at_idx's, and its CHECK constraint. Verified means the catalog after the
+// down is the one before the up, on PostgreSQL.
+func TestRollbackScriptUndoesWhatAttachMade(t *testing.T) {
+	requirePG(t)
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, dir, "1_a.up.sql", "CREATE TABLE ref (id bigint PRIMARY KEY);\n"+
+		"CREATE TABLE ev (id bigint, at timestamptz NOT NULL, r bigint REFERENCES ref, CHECK (id > 0), PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\n"+
+		"CREATE TABLE ev_old (id bigint NOT NULL, at timestamptz NOT NULL, r bigint, CONSTRAINT ev_id_check CHECK (id > 0));\n"+
+		"CREATE INDEX ev_at_idx ON ev (at);\nCREATE INDEX ev_r_idx ON ev (r);\nCREATE INDEX ev_old_own ON ev_old (at);\n")
+	writeSQL(t, dir, "2_b.up.sql", "ALTER TABLE ev ATTACH PARTITION ev_old FOR VALUES FROM ('2000-01-01') TO ('2024-01-01');\n")
+	code, out, errOut := run(t, nil, "rollback-script", "-q", "--dir", dir, "2")
+	if code != ExitOK || !strings.Contains(out, "verified on a throwaway database") {
+		t.Fatalf("rollback-script: exit %d, want %d, verified\nstdout: %s\nstderr: %s", code, ExitOK, out, errOut)
+	}
+	for _, want := range []string{
+		"ALTER TABLE ev DETACH PARTITION ev_old;\n",
+		"ALTER TABLE ev_old DROP CONSTRAINT ev_r_fkey;\n",
+		"ALTER TABLE ev_old DROP CONSTRAINT ev_old_pkey;\n",
+		"DROP INDEX ev_old_r_idx;\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the rollback lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "DETACH PARTITION") > strings.Index(out, "DROP INDEX") {
+		t.Errorf("the index is dropped before the DETACH, which PostgreSQL refuses:\n%s", out)
+	}
+	for _, not := range []string{"ev_old_own", "ev_id_check"} {
+		if strings.Contains(out, not) {
+			t.Errorf("the rollback touches %s, which the partition had before the up:\n%s", not, out)
+		}
+	}
+
+	// The brief's case: the parent's plain partitioned index alone.
+	writeSQL(t, dir, "1_a.up.sql", "CREATE TABLE ev (id bigint, at timestamptz NOT NULL) PARTITION BY RANGE (at);\n"+
+		"CREATE TABLE ev_old (id bigint, at timestamptz NOT NULL);\nCREATE INDEX ev_at_idx ON ev (at);\n")
+	code, out, errOut = run(t, nil, "rollback-script", "-q", "--dir", dir, "2")
+	if code != ExitOK || !strings.Contains(out, "DROP INDEX ev_old_at_idx;\n") {
+		t.Errorf("rollback-script: exit %d, want %d dropping ev_old_at_idx\nstdout: %s\nstderr: %s", code, ExitOK, out, errOut)
+	}
+}
+
+// TestRollbackScriptSqitchRevertInATransaction: sqitch runs a revert script with psql in autocommit, and
+// its templates wrap every script in BEGIN … COMMIT; the generated revert had none, so a step that
+// failed left the steps before it done. The revert of a deploy that runs in a transaction is now wrapped
+// (an index it re-creates is built without CONCURRENTLY, which a block refuses), and run as sqitch runs
+// it, psql --file with ON_ERROR_STOP, on a database where its last step fails, it leaves the schema as
+// it was (the column it dropped first is still there). A deploy that psql runs outside a transaction (CREATE INDEX CONCURRENTLY) gets a revert
+// without, as the deploy is.
+func TestRollbackScriptSqitchRevertInATransaction(t *testing.T) {
+	requirePG(t)
+	psql := ""
+	for _, p := range append([]string{"/usr/bin/psql"}, globFiles("/usr/lib/postgresql/*/bin/psql")...) {
+		if _, err := os.Stat(p); err == nil {
+			psql = p
+			break
+		}
+	}
+	if psql == "" {
+		t.Fatal("psql not found: install postgresql-client (scripts/setup-machine.sh)")
+	}
+	dir := filepath.Join(t.TempDir(), "s")
+	for _, d := range []string{"deploy", "revert"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeSQL(t, dir, "sqitch.plan", "%syntax-version=1.0.0\n%project=p\n\n"+
+		"a 2024-01-01T00:00:00Z A <a@example.com> # a\nb 2024-01-02T00:00:00Z A <a@example.com> # b\n")
+	deployA := "BEGIN;\nCREATE TABLE users (id int, email text);\nCREATE INDEX users_email ON users (email);\nCOMMIT;\n"
+	deployB := "BEGIN;\nDROP INDEX users_email;\nALTER TABLE users ADD COLUMN z int;\nCOMMIT;\n"
+	writeSQL(t, dir, "deploy/a.sql", deployA)
+	writeSQL(t, dir, "revert/a.sql", "BEGIN;\nDROP TABLE users;\nCOMMIT;\n")
+	writeSQL(t, dir, "deploy/b.sql", deployB)
+	out := filepath.Join(dir, "revert", "b.sql")
+	code, stdout, errOut := run(t, nil, "rollback-script", "-q", "--dir", dir, "b", "-o", out)
+	if code != ExitOK {
+		t.Fatalf("rollback-script: exit %d\nstdout: %s\nstderr: %s", code, stdout, errOut)
+	}
+	revert, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.TrimSpace(string(revert))
+	if i := strings.Index(body, "\nBEGIN;\n"); i < 0 || strings.Contains(body[:i], ";") || !strings.HasSuffix(body, "\nCOMMIT;") ||
+		!strings.Contains(body, "CREATE INDEX users_email ON public.users USING btree (email);") {
+		t.Fatalf("the revert is not one transaction that re-creates the index without CONCURRENTLY:\n%s", revert)
+	}
+
+	// As sqitch runs it, on a database where its last step fails (a table took the index's name): the
+	// column it dropped first is back with the rollback of the whole.
+	if i, j := strings.Index(body, "DROP COLUMN z;"), strings.Index(body, "CREATE INDEX users_email"); i < 0 || i > j {
+		t.Fatalf("the test wants the column dropped before the index is re-created:\n%s", revert)
+	}
+	url := pgtest.URL(t)
+	psqlFile := func(file string) (string, error) {
+		b, err := exec.Command(psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", file).CombinedOutput()
+		return string(b), err
+	}
+	for _, f := range []string{"deploy/a.sql", "deploy/b.sql"} {
+		if msg, err := psqlFile(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("psql %s: %v\n%s", f, err, msg)
+		}
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), "CREATE TABLE users_email (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := psqlFile(out); err == nil || !strings.Contains(msg, `relation "users_email" already exists`) {
+		t.Fatalf("psql of the revert: %v, want the CREATE INDEX refused\n%s", err, msg)
+	}
+	var columns int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'z'").Scan(&columns); err != nil {
+		t.Fatal(err)
+	}
+	if columns != 1 {
+		t.Errorf("the failed revert left users.z dropped: a half-reverted schema\n%s", revert)
+	}
+
+	// A deploy psql runs outside a transaction: its revert is not wrapped either.
+	writeSQL(t, dir, "deploy/b.sql", "CREATE INDEX CONCURRENTLY users_id ON users (id);\n")
+	code, stdout, errOut = run(t, nil, "rollback-script", "-q", "--dir", dir, "b")
+	if code != ExitOK || strings.Contains(stdout, "BEGIN") || !strings.Contains(stdout, "DROP INDEX users_id;\n") {
+		t.Errorf("rollback-script of a CONCURRENTLY deploy: exit %d, want %d without BEGIN\nstdout: %s\nstderr: %s", code, ExitOK, stdout, errOut)
+	}
+}
+
+func globFiles(pattern string) []string {
+	m, _ := filepath.Glob(pattern)
+	return m
 }

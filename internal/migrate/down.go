@@ -51,12 +51,19 @@ func StatementBlock(format Format, stmt string) (begin, end string) {
 // under the migration's Down annotation (goose's -- +goose Down, sql-migrate's -- +migrate Down): the
 // statements it sends (sql-migrate leaves out every line that starts with "-- ", a body's too) and, as
 // the error, what the reader finds wrong with it (a statement the tool would cut, an annotation in a
-// comment). For the other formats it is sql's statements as PostgreSQL reads them, and no error. Lines
+// comment). For the other formats it is sql's statements as PostgreSQL reads them, and no error; for
+// sqitch and plain folders, run by psql, marked NoTransaction where psql runs them outside one. Lines
 // are sql's own; file names the script.
 func ReadDown(format Format, file, sql string) (*Script, error) {
 	d, ok := annotatedDialect(format)
 	if !ok {
-		return &Script{File: file, SQL: sql, Statements: sqlparse.Parse(sql)}, nil
+		s := &Script{File: file, SQL: sql, Statements: sqlparse.Parse(sql)}
+		if format == FormatSqitch || format == FormatPlain {
+			// psql runs it statement by statement, in the transaction of its own BEGIN … COMMIT where
+			// it has one, as the folder's reader marks a script (inferAutocommit).
+			s.NoTransaction = psqlAutocommit(s.Statements)
+		}
+		return s, nil
 	}
 	// goose wants its Up section first; the Up section's emptiness is no concern of the down.
 	prefix := d.down + "\n"

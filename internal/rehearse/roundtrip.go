@@ -322,10 +322,20 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 	// with ';', a function body's too) is written inside the lines that keep it whole.
 	format := r.opts.Set.Format
 	opts := schema.DownOptions{Block: func(stmt string) (string, string) { return migrate.StatementBlock(format, stmt) }}
+	// sqitch runs a revert script with psql in autocommit, as it runs the deploy script: without a
+	// BEGIN … COMMIT of its own (which sqitch's templates write in every script), a step that fails
+	// leaves the steps before it done, a schema half reverted. The revert of a deploy that runs in a
+	// transaction is wrapped so (its indexes built without CONCURRENTLY); one whose deploy psql runs
+	// outside a transaction (CREATE INDEX CONCURRENTLY) follows it.
+	wrap := format == migrate.FormatSqitch && !m.NoTransaction
+	opts.InTransaction = wrap
 	ds := schema.GenerateDownWith(before.Catalog(), after.Catalog(), opts)
 	if ds.NoTransaction && !concurrentDownRuns(format, m, ds) {
 		opts.InTransaction = true
 		ds = schema.GenerateDownWith(before.Catalog(), after.Catalog(), opts)
+	}
+	if wrap && strings.TrimSpace(ds.SQL) != "" {
+		ds.SQL = "BEGIN;\n\n" + strings.TrimRight(ds.SQL, "\n") + "\n\nCOMMIT;\n"
 	}
 	gd := &report.GeneratedDown{SQL: ds.SQL, DataLoss: ds.DataLoss, Warnings: ds.Warnings, NoTransaction: ds.NoTransaction}
 	rm.GeneratedDown = gd
@@ -347,7 +357,7 @@ func (r *run) generateDown(ctx context.Context, m *migrate.Migration, rm *report
 		outside = append(outside, why)
 		gd.Problems = append(gd.Problems, why)
 	}
-	down.NoTransaction = ds.NoTransaction
+	down.NoTransaction = down.NoTransaction || ds.NoTransaction
 	gm := &migrate.Migration{Version: m.Version, Name: m.Name, Up: m.Up, Down: down, NoTransaction: m.NoTransaction}
 	rt := &report.Roundtrip{Status: report.RoundtripOK, Problems: []string{}}
 	if gm.NoTransaction || gm.Down.NoTransaction {

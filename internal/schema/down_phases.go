@@ -190,6 +190,7 @@ func (g *downGen) dropTablesAndColumns() {
 		if t.PartitionOf != "" && (t.PartitionOf != bt.PartitionOf || t.PartitionBound != bt.PartitionBound) {
 			g.add(fmt.Sprintf("detach partition %s from %s", display(k), display(t.PartitionOf)),
 				"ALTER TABLE "+qkey(t.PartitionOf)+" DETACH PARTITION "+qkey(k))
+			g.dropAttachClones(k)
 		}
 		for _, p := range t.Inherits {
 			if !slices.Contains(bt.Inherits, p) {
@@ -232,6 +233,36 @@ func (g *downGen) dropTablesAndColumns() {
 				"DROP "+functionRef(f))
 			delete(a.Functions, k)
 		}
+	}
+}
+
+// dropAttachClones drops, right after the DETACH of partition k, what ATTACH PARTITION made on it for
+// its parent: an index of the parent's partitioned indexes the partition had no match for (ev_old_at_idx
+// for ev_at_idx), a key or unique constraint with its index, and a clone of a foreign key. DETACH keeps
+// them all, as the partition's own (PostgreSQL 15: DetachPartitionFinalize), where the up found none;
+// it drops only the cloned triggers. Before the DETACH they could not go ("cannot drop index
+// ev_old_at_idx because index ev_at_idx requires it"), so the drop of indexes and constraints passes
+// them over (they are Inherited). Whatever existed before the up, the partition's own index or CHECK
+// constraint that the ATTACH took as the parent's, is the partition's again and stays.
+func (g *downGen) dropAttachClones(k string) {
+	a, b := g.a, g.b
+	for _, foreign := range []bool{true, false} {
+		for _, ck := range sortedKeys(a.Constraints) {
+			x := a.Constraints[ck]
+			if x.QTable() != k || !x.Inherited || (x.Type == "f") != foreign || b.Constraints[ck] != nil {
+				continue
+			}
+			g.dropCons[ck] = true
+			g.add(fmt.Sprintf("drop constraint %s on %s (made by the attach)", KeyPart(x.Name), display(k)), dropConstraintSQL(x))
+		}
+	}
+	for _, ik := range sortedKeys(a.Indexes) {
+		x := a.Indexes[ik]
+		if x.QTable() != k || !x.Inherited || x.Constraint != "" || b.Indexes[ik] != nil {
+			continue
+		}
+		g.dropIdx[ik] = true
+		g.add("drop index "+display(ik)+" (made by the attach)", "DROP INDEX "+qkey(ik))
 	}
 }
 
