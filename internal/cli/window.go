@@ -80,6 +80,10 @@ func (a *App) runWindow(o *WindowOptions) error {
 		fmt.Fprintf(a.Stdout, "%s has no maintenance windows: deploys may run at any time but in its blackouts\n", o.Env)
 	case sched.Always():
 		fmt.Fprintf(a.Stdout, "%s has no maintenance windows, but it is in the %s\n", o.Env, bo)
+	case open && iv.OpenAfter:
+		// Its end is the horizon, not where it closes: the deploy reads the same end.
+		fmt.Fprintf(a.Stdout, "open now, and stays open for at least %s (until %s): the windows run back to back, and schemagate looks no further ahead\n",
+			days(iv.End.Sub(now)), iv.End.In(zone(iv)).Format(time.RFC3339))
 	case open:
 		fmt.Fprintf(a.Stdout, "open now, until %s (%s left)\n", iv.End.In(zone(iv)).Format(time.RFC3339), iv.End.Sub(now).Round(time.Second))
 		if _, ok, _ := sched.Startable(now); !ok {
@@ -96,16 +100,38 @@ func (a *App) runWindow(o *WindowOptions) error {
 	}
 	for _, iv := range next {
 		z := zone(iv)
-		if sched.Always() && iv.End.Sub(iv.Start) > 400*24*time.Hour {
+		if sched.Always() && iv.OpenAfter {
 			fmt.Fprintf(a.Stdout, "%s  on  (UTC %s)\n", iv.Start.In(z).Format("Mon 2006-01-02 15:04 MST"), iv.Start.UTC().Format("2006-01-02 15:04"))
+			continue
+		}
+		if iv.OpenBefore || iv.OpenAfter {
+			// Windows that run back to back, followed as far as schemagate looks: a bound is not an
+			// opening or a closing, nor its distance a length.
+			from, to := iv.Start.In(z).Format("Mon 2006-01-02 15:04 MST"), iv.End.In(z).Format("Mon 2006-01-02 15:04 MST")
+			if iv.OpenBefore {
+				from = "before " + from
+			}
+			if iv.OpenAfter {
+				to = "beyond " + to
+			}
+			fmt.Fprintf(a.Stdout, "%s  to  %s  (the windows run back to back; UTC %s)\n", from, to, iv.Start.UTC().Format("2006-01-02 15:04"))
 			continue
 		}
 		// A period that starts now lasts a fraction of a second more or less: whole seconds are shown.
 		fmt.Fprintf(a.Stdout, "%s  to  %s  (%s; UTC %s)\n", iv.Start.In(z).Format("Mon 2006-01-02 15:04 MST"),
 			iv.End.In(z).Format("Mon 2006-01-02 15:04 MST"), iv.End.Sub(iv.Start).Round(time.Second), iv.Start.UTC().Format("2006-01-02 15:04"))
 	}
-	if len(next) < o.Count && !sched.Always() {
+	// A window open past the horizon leaves no room for another: no shortage.
+	if len(next) < o.Count && !sched.Always() && !next[len(next)-1].OpenAfter {
 		fmt.Fprintf(a.Stdout, "(only %d of the %d windows asked for open in the next two years; schemagate looks no further ahead)\n", len(next), o.Count)
 	}
 	return nil
+}
+
+// days says a long duration in whole days.
+func days(d time.Duration) string {
+	if n := int(d / (24 * time.Hour)); n != 1 {
+		return fmt.Sprintf("%d days", n)
+	}
+	return "1 day"
 }

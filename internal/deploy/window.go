@@ -30,6 +30,12 @@ var RealClock Clock = realClock{}
 type Interval struct {
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
+	// OpenBefore and OpenAfter tell that the window was open before Start already, or is still open after
+	// End: windows that run back to back (or overlap) were followed as far as the schedule looks, horizon
+	// before and after the time asked about, and Start or End is that bound, not where the window opens
+	// or closes.
+	OpenBefore bool `json:"open_before,omitempty"`
+	OpenAfter  bool `json:"open_after,omitempty"`
 }
 
 // Contains reports whether t is inside [Start, End).
@@ -40,7 +46,9 @@ func (i Interval) Contains(t time.Time) bool { return !t.Before(i.Start) && t.Be
 // same wall-clock offset after the gap, a start in a repeated hour (fall back) opens once, at its first
 // occurrence. Durations are elapsed time.
 type Schedule struct {
-	windows   []window
+	windows []window
+	// longest is the longest window's duration: a window open at a time opened at most that long before.
+	longest   time.Duration
 	blackouts []Blackout
 	// minLeft is how much of a window must be left for a migration to start in it (min_window_left).
 	minLeft time.Duration
@@ -67,10 +75,33 @@ type window struct {
 	dur  time.Duration
 	loc  *time.Location
 	src  string
+	// day is the window's occurrences of a day without a change of offset, merged, from its midnight.
+	day []Interval
 }
 
-// searchDays bounds how far ahead Next looks for an open window.
+// dayRuns merges the occurrences of a day that opens at midnight (time zero) and has no change of offset.
+func dayRuns(spec *cron.SpecSchedule, dur time.Duration) []Interval {
+	var raw []Interval
+	for h := 0; h < 24; h++ {
+		for m := 0; m < 60; m++ {
+			if spec.Hour&(1<<uint(h)) != 0 && spec.Minute&(1<<uint(m)) != 0 {
+				st := time.Time{}.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+				raw = append(raw, Interval{Start: st, End: st.Add(dur)})
+			}
+		}
+	}
+	return mergeIntervals(raw)
+}
+
+// searchDays bounds how far ahead Next looks for an open window, and how far before and after the time
+// asked about a window whose occurrences run back to back is followed (horizon): one that never closes
+// ends there, OpenAfter, in Open, Next, Startable and Period alike. A bound is sound because a deploy
+// lasts no longer than its timeouts, far less than that, and the same one everywhere keeps the deploy
+// and schemagate window saying the same end. (About two years, as they say.)
 const searchDays = 800
+
+// horizon is searchDays as a duration.
+const horizon = searchDays * 24 * time.Hour
 
 // NewSchedule builds the schedule of env. An environment without windows is always open.
 func NewSchedule(env *config.Environment) (*Schedule, error) {
@@ -94,7 +125,8 @@ func NewSchedule(env *config.Environment) (*Schedule, error) {
 				return nil, fmt.Errorf("windows[%d]: %w", i, err)
 			}
 		}
-		s.windows = append(s.windows, window{spec: spec, dur: w.Duration, loc: loc, src: src})
+		s.windows = append(s.windows, window{spec: spec, dur: w.Duration, loc: loc, src: src, day: dayRuns(spec, w.Duration)})
+		s.longest = max(s.longest, w.Duration)
 	}
 	for i, b := range env.Blackouts {
 		from, err := time.ParseInLocation(time.DateOnly, b.From, envLoc)
@@ -125,11 +157,7 @@ func (s *Schedule) Open(t time.Time) (Interval, bool) {
 		}
 		return Interval{Start: t, End: t}, true
 	}
-	var longest time.Duration
-	for _, w := range s.windows {
-		longest = max(longest, w.dur)
-	}
-	for _, iv := range s.intervals(t.Add(-longest-48*time.Hour), t.Add(48*time.Hour), t.Add(searchDays*24*time.Hour)) {
+	for _, iv := range s.intervals(t.Add(-s.longest-48*time.Hour), t.Add(48*time.Hour), t.Add(-horizon), t.Add(horizon)) {
 		if iv.Contains(t) {
 			return iv, true
 		}
@@ -149,7 +177,7 @@ func (s *Schedule) Startable(t time.Time) (iv Interval, ok bool, left time.Durat
 	}
 	end := iv.End
 	if s.Always() {
-		end = t.Add(searchDays * 24 * time.Hour)
+		end = t.Add(horizon)
 		if p := s.between(t, 1); len(p) > 0 {
 			end = p[0].End
 		}
@@ -170,7 +198,7 @@ func (s *Schedule) Period(t time.Time) (Interval, bool) {
 	if p := s.between(t, 1); len(p) > 0 {
 		return p[0], true
 	}
-	return Interval{Start: t, End: t.Add(searchDays * 24 * time.Hour)}, true
+	return Interval{Start: t, End: t.Add(horizon), OpenAfter: true}, true
 }
 
 // StartableLater tells whether a migration may start at the later time at in the open period that holds
@@ -211,19 +239,23 @@ func (s *Schedule) Next(t time.Time, n int) []Interval {
 	if s.Always() {
 		return s.between(t, n)
 	}
-	var longest time.Duration
-	for _, w := range s.windows {
-		longest = max(longest, w.dur)
-	}
 	var out []Interval
-	horizon := t.Add(searchDays * 24 * time.Hour)
-	from := t.Add(-longest - 48*time.Hour) // a window open at t may have opened that long ago
+	limit := t.Add(horizon)
+	from := t.Add(-s.longest - 48*time.Hour) // a window open at t opened at most longest before (or runs on from further back)
+	back := t.Add(-horizon)
 	for day := 0; day < searchDays && len(out) < n; day += 7 {
 		to := t.Add(time.Duration(day+7) * 24 * time.Hour)
-		if !from.Before(horizon) {
+		if to.After(limit) {
+			to = limit // no window that opens past the horizon either
+		}
+		if !from.Before(limit) {
 			break
 		}
-		ivs := s.intervals(from, to, horizon)
+		if !from.Before(to) {
+			continue // a window read already lasts past to
+		}
+		ivs := s.intervals(from, to, back, limit)
+		back = from // only the first window may have opened before what is read
 		for _, iv := range ivs {
 			if !iv.End.After(t) {
 				continue
@@ -231,7 +263,9 @@ func (s *Schedule) Next(t time.Time, n int) []Interval {
 			if k := len(out) - 1; k >= 0 && !iv.Start.After(out[k].End) {
 				// The rest of a window already listed (intervals follows a chain of overlapping
 				// occurrences past the range it was asked for).
-				out[k].End = maxTime(out[k].End, iv.End)
+				if iv.End.After(out[k].End) {
+					out[k].End, out[k].OpenAfter = iv.End, iv.OpenAfter
+				}
 				continue
 			}
 			if len(out) == n {
@@ -248,11 +282,11 @@ func (s *Schedule) Next(t time.Time, n int) []Interval {
 }
 
 // between returns up to n periods outside every blackout, from t on, for a schedule without windows; the
-// last one ends at the far future (searchDays ahead). Empty when no blackout touches [t, far future).
+// last one ends at the horizon (searchDays ahead), OpenAfter. Empty when no blackout touches [t, horizon).
 func (s *Schedule) between(t time.Time, n int) []Interval {
-	far := t.Add(searchDays * 24 * time.Hour)
-	bs := s.cut([]Interval{{Start: t, End: far}})
-	if len(bs) == 1 && bs[0] == (Interval{Start: t, End: far}) {
+	all := Interval{Start: t, End: t.Add(horizon), OpenAfter: true}
+	bs := s.cut([]Interval{all})
+	if len(bs) == 1 && bs[0] == all {
 		return nil
 	}
 	return bs[:min(n, len(bs))]
@@ -269,52 +303,97 @@ func (s *Schedule) Blackout(t time.Time) (Blackout, bool) {
 }
 
 // intervals returns the open intervals whose start falls in [from, to), merged and with blackouts
-// removed. Occurrences that overlap (every 2 hours for 3 hours) make one window: the last one is followed
-// past to while later occurrences start before it ends, up to limit (searchDays after the time asked
-// about), so that it ends where the chain ends whatever range it was asked for (Open and Next agree).
-func (s *Schedule) intervals(from, to, limit time.Time) []Interval {
-	var raw []Interval
-	add := func(from, to time.Time) {
-		for _, w := range s.windows {
-			for _, st := range w.starts(from, to) {
-				raw = append(raw, Interval{Start: st, End: st.Add(w.dur)})
-			}
+// removed. Occurrences that overlap or touch (every 2 hours for 3 hours, every hour for an hour) make one
+// window: the first one is followed back before from, down to back, and the last one past to, up to limit,
+// while further occurrences overlap or touch it, so that it begins and ends where the chain does whatever
+// range it was asked for (Open and Next agree). A window still open at limit ends there, OpenAfter; one
+// open at back already starts there, OpenBefore.
+func (s *Schedule) intervals(from, to, back, limit time.Time) []Interval {
+	merged := mergeIntervals(s.occurrences(from, to))
+	if len(merged) == 0 {
+		return nil
+	}
+	first, last := &merged[0], &merged[len(merged)-1]
+	if back.Before(from) {
+		first.Start = s.followBack(first.Start, from, back)
+		if s.reaches(back.Add(-s.longest), back, first.Start) {
+			first.Start, first.OpenBefore = back, true
 		}
 	}
-	add(from, to)
-	asked := to
-	for {
-		merged := mergeIntervals(raw)
-		if len(merged) == 0 {
-			return nil
+	last.End = s.follow(last.End, to, limit)
+	if last.End.After(limit) || last.End.Equal(limit) && len(s.occurrences(limit, limit.Add(time.Nanosecond))) > 0 {
+		last.End, last.OpenAfter = limit, true
+	}
+	return s.cut(merged)
+}
+
+// reaches tells whether an occurrence that starts in [from, to) is open at t or ends there.
+func (s *Schedule) reaches(from, to, t time.Time) bool {
+	for _, iv := range s.occurrences(from, to) {
+		if !iv.End.Before(t) && !iv.Start.After(t) {
+			return true
 		}
-		// The chain is the window of the last start asked about: only while it reaches past what was
-		// read do later occurrences lengthen it. (The last window read ends past to whenever one
-		// starts shortly before it, chain or not: following that took every minute of two years for
-		// a window that opens every minute.)
-		last := merged[len(merged)-1].End
-		for k := len(merged) - 1; k >= 0; k-- {
-			if merged[k].Start.Before(asked) {
-				last = merged[k].End
-				break
-			}
-		}
-		if !last.After(to) || !to.Before(limit) {
-			return s.cut(merged)
-		}
-		// First to the chain's end, where most windows that open often end (the next one opens after
-		// it); then, for a chain that goes on, a week at a time: a chain of short windows would otherwise
-		// take one step per occurrence.
-		next := last
-		if !to.Equal(asked) {
-			next = maxTime(last, to.Add(7*24*time.Hour))
-		}
+	}
+	return false
+}
+
+// occurrences returns the windows' occurrences that start in [from, to); those of a whole day in it,
+// away from a change of offset, already merged (the union is the same, which is all that is asked).
+func (s *Schedule) occurrences(from, to time.Time) []Interval {
+	var raw []Interval
+	for _, w := range s.windows {
+		raw = w.occurrences(from, to, raw)
+	}
+	return raw
+}
+
+// followStep is how much of the schedule follow and followBack read after the occurrences that can touch
+// the window, twice as much each time: a chain that never closes is followed to the horizon in 7 steps,
+// each with no more than two days read occurrence by occurrence (see window.occurrences).
+const followStep = 7 * 24 * time.Hour
+
+// follow returns where a window open until end closes, the occurrences that start before cursor being
+// read: one that starts before it ends, or as it ends, lengthens it. It reads no occurrence that starts at
+// limit or later (the end it returns may then lie past limit).
+func (s *Schedule) follow(end, cursor, limit time.Time) time.Time {
+	for step := time.Duration(0); !end.Before(cursor) && cursor.Before(limit); step = max(2*step, followStep) {
+		// First what can touch it (most windows end there), then a week, two, four...
+		next := maxTime(cursor.Add(step), end.Add(time.Nanosecond))
 		if next.After(limit) {
 			next = limit
 		}
-		add(to, next)
-		to = next
+		for _, iv := range mergeIntervals(s.occurrences(cursor, next)) {
+			if iv.Start.After(end) {
+				return end
+			}
+			end = maxTime(end, iv.End)
+		}
+		cursor = next
 	}
+	return end
+}
+
+// followBack returns where a window that opens at start opened, the occurrences that start at cursor or
+// later being read: one that starts before it and ends at it or later lengthens it. It reads no occurrence
+// that starts before back.
+func (s *Schedule) followBack(start, cursor, back time.Time) time.Time {
+	// An occurrence that starts before cursor ends before cursor+longest.
+	for step := time.Duration(0); cursor.After(back) && start.Before(cursor.Add(s.longest)); step = max(2*step, followStep) {
+		// First what can reach it (most windows open there), then a week, two, four...
+		prev := minTime(cursor.Add(-step), start.Add(-s.longest))
+		if prev.Before(back) {
+			prev = back
+		}
+		// Merged occurrences are apart: only the last one can reach start.
+		ivs := mergeIntervals(s.occurrences(prev, cursor))
+		k := len(ivs) - 1
+		if k < 0 || ivs[k].End.Before(start) {
+			return start
+		}
+		start = minTime(start, ivs[k].Start)
+		cursor = prev
+	}
+	return start
 }
 
 // mergeIntervals sorts intervals by start and merges those that overlap or touch.
@@ -343,11 +422,11 @@ func (s *Schedule) cut(ivs []Interval) []Interval {
 				continue
 			}
 			if iv.Start.Before(b.Start) {
-				out = append(out, Interval{Start: iv.Start, End: b.Start})
+				out = append(out, Interval{Start: iv.Start, End: b.Start, OpenBefore: iv.OpenBefore})
 			}
 			if iv.End.After(b.End) {
 				// In the window's zone, which shows it.
-				out = append(out, Interval{Start: b.End.In(iv.Start.Location()), End: iv.End})
+				out = append(out, Interval{Start: b.End.In(iv.Start.Location()), End: iv.End, OpenAfter: iv.OpenAfter})
 			}
 		}
 		ivs = out
@@ -362,6 +441,13 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 func (s *Schedule) blackedOut(t time.Time) bool {
 	_, in := s.Blackout(t)
 	return in
@@ -369,29 +455,53 @@ func (s *Schedule) blackedOut(t time.Time) bool {
 
 const starBit = 1 << 63
 
-// starts lists the window's start times in [from, to), computed on the local calendar of its zone.
-func (w window) starts(from, to time.Time) []time.Time {
-	var out []time.Time
+// occurrences appends the window's occurrences that start in [from, to) to out, their starts computed on
+// the local calendar of its zone. Those of a whole day in [from, to) are appended merged (w.day).
+func (w window) occurrences(from, to time.Time, out []Interval) []Interval {
 	lf := from.In(w.loc)
 	day := time.Date(lf.Year(), lf.Month(), lf.Day(), 12, 0, 0, 0, w.loc)
-	for !day.After(to.Add(24 * time.Hour)) {
-		if w.dayMatches(day) {
-			for h := 0; h < 24; h++ {
-				if w.spec.Hour&(1<<uint(h)) == 0 {
+	for ; !day.After(to.Add(24 * time.Hour)); day = time.Date(day.Year(), day.Month(), day.Day()+1, 12, 0, 0, 0, w.loc) {
+		if !w.dayMatches(day) {
+			continue
+		}
+		// A day further than a day from a change of offset shows each of its wall times once, at its
+		// offset: its starts are its midnight plus the time of day, and a day outside [from, to) is
+		// passed over, one inside it taken whole (a window that opens every minute has 1,440 starts a
+		// day, and follow reads two years of them). Near a change, wallTime finds each start.
+		y, mo, d := day.Date()
+		_, off := day.Zone()
+		midnight := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Add(-time.Duration(off) * time.Second)
+		zoneStart, zoneEnd := day.ZoneBounds()
+		uniform := (zoneStart.IsZero() || zoneStart.Before(midnight.Add(-48*time.Hour))) &&
+			(zoneEnd.IsZero() || zoneEnd.After(midnight.Add(72*time.Hour)))
+		if uniform && (!midnight.Add(24*time.Hour).After(from) || !midnight.Before(to)) {
+			continue
+		}
+		if uniform && !midnight.Before(from) && !midnight.Add(24*time.Hour).After(to) {
+			for _, r := range w.day {
+				out = append(out, Interval{Start: midnight.Add(r.Start.Sub(time.Time{})).In(w.loc), End: midnight.Add(r.End.Sub(time.Time{})).In(w.loc)})
+			}
+			continue
+		}
+		for h := 0; h < 24; h++ {
+			if w.spec.Hour&(1<<uint(h)) == 0 {
+				continue
+			}
+			for m := 0; m < 60; m++ {
+				if w.spec.Minute&(1<<uint(m)) == 0 {
 					continue
 				}
-				for m := 0; m < 60; m++ {
-					if w.spec.Minute&(1<<uint(m)) == 0 {
-						continue
-					}
-					st := wallTime(day.Year(), day.Month(), day.Day(), h, m, w.loc)
-					if !st.Before(from) && st.Before(to) {
-						out = append(out, st)
-					}
+				var st time.Time
+				if uniform {
+					st = midnight.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute).In(w.loc)
+				} else {
+					st = wallTime(y, mo, d, h, m, w.loc)
+				}
+				if !st.Before(from) && st.Before(to) {
+					out = append(out, Interval{Start: st, End: st.Add(w.dur)})
 				}
 			}
 		}
-		day = time.Date(day.Year(), day.Month(), day.Day()+1, 12, 0, 0, 0, w.loc)
 	}
 	return out
 }

@@ -352,3 +352,86 @@ func BenchmarkScheduleFrequentWindows(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScheduleBackToBackWindows: one Open of a window that opens every minute for a minute, which
+// never closes: it is followed to the horizon, both ways.
+func BenchmarkScheduleBackToBackWindows(b *testing.B) {
+	s, err := NewSchedule(&config.Environment{TimeZone: "UTC", Windows: []config.Window{{Cron: "* * * * *", Duration: time.Minute}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 12, 4, 5, 44, 30, 0, time.UTC)
+	for b.Loop() {
+		if iv, ok := s.Open(now); !ok || !iv.OpenAfter {
+			b.Fatalf("Open = %v %v, want open past the horizon", iv, ok)
+		}
+	}
+}
+
+// TestScheduleBackToBackWindows: a window that opens as the one before closes (every hour for an hour,
+// every five minutes for five, every minute for a minute) never closes: Open, which the deploy asks,
+// and Next, which schemagate window lists, end it at the same time, the horizon, and say that it is
+// open past it and was open before the first occurrence read. A blackout still cuts it; in a zone with
+// daylight saving time the hour repeated in autumn has no start, and the window closes there.
+func TestScheduleBackToBackWindows(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 14, 47, 17, 0, time.UTC)
+	far := now.Add(searchDays * 24 * time.Hour)
+	for _, tc := range []struct {
+		cron string
+		dur  time.Duration
+	}{{"0 * * * *", time.Hour}, {"*/5 * * * *", 5 * time.Minute}, {"* * * * *", time.Minute}} {
+		s, err := NewSchedule(&config.Environment{TimeZone: "UTC", Windows: []config.Window{{Cron: tc.cron, Duration: tc.dur}}, MinWindowLeft: 15 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, ok := s.Open(now)
+		if !ok || !open.End.Equal(far) || !open.OpenAfter {
+			t.Errorf("%s for %s: Open = %v %v, want open past the horizon, %v", tc.cron, tc.dur, open, ok, far)
+		}
+		if !open.Start.Equal(now.Add(-searchDays*24*time.Hour)) || !open.OpenBefore {
+			t.Errorf("%s for %s: Open starts %v (open before: %v), want open since before the horizon back", tc.cron, tc.dur, open.Start, open.OpenBefore)
+		}
+		if next := s.Next(now, 2); len(next) != 1 || next[0] != open {
+			t.Errorf("%s for %s: Next = %v, want only the open window, %v", tc.cron, tc.dur, next, open)
+		}
+		if _, ok, left := s.Startable(now); !ok || left != far.Sub(now) {
+			t.Errorf("%s for %s: Startable %v with %s left, want the horizon", tc.cron, tc.dur, ok, left)
+		}
+	}
+
+	s, err := NewSchedule(&config.Environment{TimeZone: "UTC", Windows: []config.Window{{Cron: "0 * * * *", Duration: time.Hour}},
+		Blackouts: []config.Blackout{{From: "2026-12-10", To: "2026-12-11", Reason: "freeze"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC) }
+	open, ok := s.Open(now)
+	if !ok || !open.End.Equal(day(10)) || open.OpenAfter {
+		t.Errorf("before a blackout: Open = %v %v, want it closing at the blackout, %v", open, ok, day(10))
+	}
+	after := Interval{Start: day(12), End: far, OpenAfter: true}
+	if next := s.Next(now, 3); len(next) != 2 || next[0] != open || next[1] != after {
+		t.Errorf("around a blackout: Next = %v, want %v then %v", next, open, after)
+	}
+	if _, ok := s.Open(day(10).Add(12 * time.Hour)); ok {
+		t.Error("open in the blackout")
+	}
+	later := day(12).Add(5 * time.Hour)
+	if open, ok := s.Open(later); !ok || open != (Interval{Start: day(12), End: later.Add(searchDays * 24 * time.Hour), OpenAfter: true}) {
+		t.Errorf("after the blackout: Open = %v %v, want from its end past the horizon", open, ok)
+	}
+
+	s, err = NewSchedule(&config.Environment{TimeZone: "Europe/Berlin", Windows: []config.Window{{Cron: "* * * * *", Duration: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Interval{Start: time.Date(2026, 10, 25, 2, 0, 0, 0, time.UTC), End: time.Date(2027, 10, 31, 1, 0, 0, 0, time.UTC)}
+	open, ok = s.Open(now)
+	if !ok || !open.Start.Equal(want.Start) || !open.End.Equal(want.End) || open.OpenBefore || open.OpenAfter {
+		t.Errorf("every minute in Berlin: Open = %v %v, want %v, between the autumn hours repeated", open, ok, want)
+	}
+	if next := s.Next(now, 2); len(next) != 2 || next[0] != open || !next[1].Start.Equal(want.End.Add(time.Hour)) {
+		t.Errorf("every minute in Berlin: Next = %v, want %v, then from an hour later", next, open)
+	}
+}
