@@ -52,6 +52,11 @@ holds a down is kept (--force writes a down that did not verify, it does not ove
 dbmate and sql-migrate keep the down in the up's file: print the script and paste it under the file's
 Down annotation.
 
+Run the script as the role that runs the migrations: it restores owners and privileges by revoking
+and granting only what V changed, and names the role the throwaway database ran the migrations as
+(postgres) CURRENT_USER, as owner (ALTER TABLE t OWNER TO CURRENT_USER), grantee and role of default
+privileges; its first line then says so.
+
 Exit codes: 0 written and verified, 3 generated but not verified (written only with --force),
 2 usage or bad input, 1 the tool failed.`,
 		Example: `  schemagate rollback-script --dir db/migrations --version 20240101120000

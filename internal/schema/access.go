@@ -105,8 +105,9 @@ func (g *downGen) properties() {
 				g.add(fmt.Sprintf("restore the statistics target of column %s", display(subKey(k, c.Name))),
 					"ALTER TABLE "+target+" ALTER COLUMN "+Ident(c.Name)+" SET STATISTICS "+n)
 			}
-			if ac.Privileges != c.Privileges {
-				g.columnPrivileges(k, target, c.Name, c.Privileges, ac.Privileges)
+			// The table's owner, restored above, took the old one's place in its columns' ACLs too.
+			if have := newOwnerACL(ac.Privileges, cur.Owner, t.Owner); have != c.Privileges {
+				g.columnPrivileges(k, target, c.Name, c.Privileges, have)
 			}
 			if c.Identity != "" {
 				g.identitySequence(t, c, at, ac)
@@ -145,8 +146,10 @@ func (g *downGen) properties() {
 		if v.Materialized {
 			word = "MATERIALIZED VIEW"
 		}
-		g.access(kindOfView(v), k, "TABLE", qkey(k), v.Access, cur.Access, fresh)
+		// The owner first, as access does it for other kinds: the privileges are restored on the ACL the
+		// owner's change leaves.
 		g.ownerAs(kindOfView(v), k, word, qkey(k), v.Owner, cur.Owner, fresh)
+		g.access(kindOfView(v), k, "TABLE", qkey(k), v.Access, cur.Access, fresh)
 		g.options(kindOfView(v), k, word, qkey(k), v.Options, cur.Options)
 		if !fresh && v.Materialized && cur.AccessMethod != v.AccessMethod {
 			g.add(fmt.Sprintf("restore the access method of materialized view %s", display(k)),
@@ -263,24 +266,28 @@ func (g *downGen) access(kind, key, keyword, target string, want, have Access, f
 	if want.Privileges == "" {
 		return
 	}
-	if fresh {
-		if defaultACL(want, kind) {
-			return
+	what := fmt.Sprintf("restore the privileges on %s %s", kind, display(key))
+	if !fresh {
+		// ALTER ... OWNER TO, just above (or, for views, before), put the new owner in the old one's
+		// place in the ACL.
+		if want.Owner != "" && have.Owner != want.Owner {
+			have.Privileges = newOwnerACL(have.Privileges, have.Owner, want.Owner)
 		}
-		have = Access{Owner: want.Owner}
-	} else if have.Privileges == want.Privileges {
+		if have.Privileges != want.Privileges {
+			g.aclDiff("", what, want.Privileges, have.Privileges, "", keyword+" "+target)
+		}
 		return
 	}
+	if defaultACL(want, kind) {
+		return
+	}
+	// An object the down made again has the defaults of its kind, which depend on the server's
+	// version (MAINTAIN on tables from 17 on): they are revoked from PUBLIC and the owner, and the
+	// ACL it had granted whole.
 	from := []string{"PUBLIC"}
-	for _, it := range strings.Split(have.Privileges, ",") {
-		if grantee, _, ok := strings.Cut(it, "="); ok && grantee != "" && !slices.Contains(from, role(grantee)) {
-			from = append(from, role(grantee))
-		}
+	if want.Owner != "" {
+		from = append(from, g.roleIn(want.Owner))
 	}
-	if want.Owner != "" && !slices.Contains(from, role(want.Owner)) {
-		from = append(from, role(want.Owner))
-	}
-	what := fmt.Sprintf("restore the privileges on %s %s", kind, display(key))
 	g.add(what, fmt.Sprintf("REVOKE ALL ON %s %s FROM %s", keyword, target, strings.Join(from, ", ")))
 	g.grants(what, want.Privileges, "", keyword+" "+target)
 }
@@ -300,10 +307,7 @@ func (g *downGen) grantsAs(prefix, what, acl, columns, on string) {
 		}
 		privs, _, _ := strings.Cut(rest, "/")
 		plain, option := aclPrivileges(privs)
-		to := "PUBLIC"
-		if grantee != "" {
-			to = role(grantee)
-		}
+		to := g.roleIn(grantee)
 		for _, p := range []struct {
 			privs []string
 			tail  string
@@ -345,36 +349,45 @@ func (g *downGen) defaultPrivileges(schema, want, have string) {
 		if wok == hok && wacl == hacl {
 			continue
 		}
-		prefix := "ALTER DEFAULT PRIVILEGES FOR ROLE " + role(k[0]) + " "
+		prefix := "ALTER DEFAULT PRIVILEGES FOR ROLE " + g.roleIn(k[0]) + " "
 		comment := fmt.Sprintf("restore the database-wide default privileges of %s on %s", k[0], k[1])
 		if schema != "" {
 			prefix += "IN SCHEMA " + Ident(schema) + " "
 			comment = fmt.Sprintf("restore the default privileges of %s on %s in schema %s", k[0], k[1], display(schema))
 		}
 		on := strings.ToUpper(k[1])
+		// A schema's role and kind without an entry grant nothing; database-wide, they have the built-in
+		// defaults, which read as the entry that gives the role every privilege the other side's entry
+		// gives it, when that is every privilege of the kind on some version.
+		if schema == "" && !hok {
+			hacl, hok = builtInACL(k[0], k[1], wacl)
+		}
+		if schema == "" && !wok {
+			wacl, wok = builtInACL(k[0], k[1], hacl)
+		}
+		if schema != "" || wok && hok {
+			g.aclDiff(prefix, comment, wacl, hacl, "", on)
+			continue
+		}
+		// Every privilege on one version is not on another (MAINTAIN on tables from 17 on): revoked
+		// all, then given back whole.
 		var from []string
-		if !hok && schema == "" {
-			from = append(from, role(k[0]))
+		if !hok {
+			from = append(from, g.roleIn(k[0]))
 			if k[1] == "functions" || k[1] == "types" {
 				from = append(from, "PUBLIC")
 			}
 		}
-		for _, it := range strings.Split(hacl, ",") {
-			if grantee, _, ok := strings.Cut(it, "="); ok {
-				to := "PUBLIC"
-				if grantee != "" {
-					to = role(grantee)
-				}
-				if !slices.Contains(from, to) {
-					from = append(from, to)
-				}
+		for _, it := range aclItems(hacl) {
+			if to := g.roleIn(it.grantee); !slices.Contains(from, to) {
+				from = append(from, to)
 			}
 		}
 		if len(from) > 0 {
 			g.add(comment+": revoke from "+strings.Join(from, ", "), prefix+"REVOKE ALL ON "+on+" FROM "+strings.Join(from, ", "))
 		}
-		if !wok && schema == "" {
-			for _, grant := range builtInGrants(k[0], k[1]) {
+		if !wok {
+			for _, grant := range builtInGrants(g.roleIn(k[0]), k[1]) {
 				g.add(comment+": the built-in ones", prefix+grant)
 			}
 			continue
@@ -384,28 +397,10 @@ func (g *downGen) defaultPrivileges(schema, want, have string) {
 }
 
 // columnPrivileges restores the column-level privileges of one column (GRANT SELECT (col) ON ...):
-// those it has now are revoked from their grantees, those it had are granted again.
+// each grantee loses what the up gave it on the column and gets back what the up took.
 func (g *downGen) columnPrivileges(key, target, column, want, have string) {
-	col := "(" + Ident(column) + ")"
-	var from []string
-	for _, it := range strings.Split(have, ",") {
-		grantee, _, ok := strings.Cut(it, "=")
-		if !ok {
-			continue
-		}
-		to := "PUBLIC"
-		if grantee != "" {
-			to = role(grantee)
-		}
-		if !slices.Contains(from, to) {
-			from = append(from, to)
-		}
-	}
 	what := fmt.Sprintf("restore the privileges on column %s", display(subKey(key, column)))
-	if len(from) > 0 {
-		g.add(what, fmt.Sprintf("REVOKE ALL %s ON TABLE %s FROM %s", col, target, strings.Join(from, ", ")))
-	}
-	g.grants(what, want, col, "TABLE "+target)
+	g.aclDiff("", what, want, have, "("+Ident(column)+")", "TABLE "+target)
 }
 
 // notes restores the owners and comments of the objects kept as lines of another's definitions (a
@@ -444,7 +439,7 @@ func (g *downGen) ownerAs(kind, key, keyword, target, want, have string, fresh b
 	if fresh && want == g.a.User {
 		return // a re-created object is its creator's
 	}
-	g.add(fmt.Sprintf("restore the owner of %s %s", kind, display(key)), fmt.Sprintf("ALTER %s %s OWNER TO %s", keyword, target, role(want)))
+	g.add(fmt.Sprintf("restore the owner of %s %s", kind, display(key)), fmt.Sprintf("ALTER %s %s OWNER TO %s", keyword, target, g.roleIn(want)))
 }
 
 // options restores storage parameters (or view options): what the up set is reset, what it changed or

@@ -58,11 +58,42 @@ func defaultPrivilegesSentence(pc PropertyChange, when string) string {
 		or(pc.New, builtInDefault), when, or(pc.Old, builtInDefault))
 }
 
+// everyPrivilege are, by kind of default privileges, the privileges a role has on what it creates by
+// the built-in defaults, on each version that has them.
+var everyPrivilege = map[string][]string{
+	"tables": {"arwdDxt", "arwdDxtm"}, "sequences": {"rwU"}, "functions": {"X"}, "types": {"U"}, "schemas": {"UC"},
+	"large objects": {"rw"},
+}
+
+// builtInACL is the built-in database-wide default privileges of roleName on kind as an entry, when
+// other, the entry of the same role and kind it is compared with, tells which: the role's own privileges
+// there are every privilege of the kind on some version, taken as the server's. ok is false when they
+// are not (the built-in ones may then hold privileges this version's other does not name).
+func builtInACL(roleName, kind, other string) (acl string, ok bool) {
+	for _, it := range aclItems(other) {
+		if role(it.grantee) != role(roleName) || it.grantee == "" {
+			continue
+		}
+		if !slices.Contains(everyPrivilege[kind], it.privs) {
+			return "", false
+		}
+		acl = it.grantee + "=" + it.privs + "/" + it.grantee
+		switch kind {
+		case "functions":
+			acl += ",=X/" + it.grantee
+		case "types":
+			acl += ",=U/" + it.grantee
+		}
+		return acl, true
+	}
+	return "", false
+}
+
 // builtInGrants are the grants that give a role and kind back PostgreSQL's built-in database-wide
-// default privileges, as ACL entries for grantsAs: every privilege to the role itself (ALL, whatever the
+// default privileges, as ACL entries for grantsAs (roleName as the statement names it): every privilege to the role itself (ALL, whatever the
 // server's version counts in it) and, on functions and types, EXECUTE or USAGE to PUBLIC.
 func builtInGrants(roleName, kind string) []string {
-	out := []string{"GRANT ALL ON " + strings.ToUpper(kind) + " TO " + role(roleName)}
+	out := []string{"GRANT ALL ON " + strings.ToUpper(kind) + " TO " + roleName}
 	switch kind {
 	case "functions":
 		out = append(out, "GRANT EXECUTE ON FUNCTIONS TO PUBLIC")

@@ -32,24 +32,33 @@ func TestDefaultPrivilegesSentences(t *testing.T) {
 }
 
 // TestDefaultPrivilegesDown: a generated down gives every role and kind the up changed its database-wide
-// default privileges back: the entry's grantees lose what they have and get what they had; where the
-// up made an entry, the role and PUBLIC lose the built-in defaults first, and where it took one away,
-// they get them back (ALL, and EXECUTE or USAGE for PUBLIC on functions and types).
+// default privileges back, and names only what the up changed: each grantee loses what the up gave it
+// and gets back what the up took; where the up made an entry (or took one away), the built-in defaults
+// read as the entry that gives the role what the other side gives it (every privilege of the kind) and
+// PUBLIC EXECUTE or USAGE on functions and types.
 func TestDefaultPrivilegesDown(t *testing.T) {
 	before, after := NewCatalog(), NewCatalog()
 	before.DefaultPrivileges = "app: tables: app=arwdDxt/app,reader=r/app\napp: types: app=U/app\nowner: schemas: owner=UC/owner"
 	after.DefaultPrivileges = "app: functions: app=X/app\napp: tables: app=arwdDxt/app,\"read er\"=r*w/app\nowner: schemas: "
 	got := GenerateDown(before, after).Statements()
 	want := []string{
-		"ALTER DEFAULT PRIVILEGES FOR ROLE app REVOKE ALL ON FUNCTIONS FROM app",
-		"ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT ALL ON FUNCTIONS TO app",
 		"ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT EXECUTE ON FUNCTIONS TO PUBLIC",
-		`ALTER DEFAULT PRIVILEGES FOR ROLE app REVOKE ALL ON TABLES FROM app, "read er"`,
-		"ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT INSERT, SELECT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLES TO app",
+		`ALTER DEFAULT PRIVILEGES FOR ROLE app REVOKE SELECT, UPDATE ON TABLES FROM "read er"`,
 		"ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT SELECT ON TABLES TO reader",
-		"ALTER DEFAULT PRIVILEGES FOR ROLE app REVOKE ALL ON TYPES FROM app, PUBLIC",
-		"ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT USAGE ON TYPES TO app",
+		"ALTER DEFAULT PRIVILEGES FOR ROLE app REVOKE USAGE ON TYPES FROM PUBLIC",
 		"ALTER DEFAULT PRIVILEGES FOR ROLE owner GRANT USAGE, CREATE ON SCHEMAS TO owner",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("down:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A role's own privileges that are not every privilege of the kind on some version: revoked
+	// all and given back whole.
+	before.DefaultPrivileges = ""
+	after.DefaultPrivileges = "app: tables: app=arwxt/app"
+	got = GenerateDown(before, after).Statements()
+	want = []string{
+		"ALTER DEFAULT PRIVILEGES FOR ROLE app REVOKE ALL ON TABLES FROM app",
+		"ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT ALL ON TABLES TO app",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("down:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -79,6 +79,8 @@ type downGen struct {
 	// the up, before it.
 	operatorMoves [][2]string
 	opts          DownOptions
+	// asUser is set once a step names the role the catalogs were read as CURRENT_USER (see roleIn).
+	asUser bool
 }
 
 func (g *downGen) add(comment, sql string) *Step {
@@ -219,11 +221,14 @@ func (g *downGen) script() *DownScript {
 	if s.DataLoss {
 		s.Warnings = append(s.Warnings, "this down cannot restore data ("+strings.Join(lost, "; ")+"): roll back from the snapshot instead")
 	}
+	if g.asUser {
+		b.WriteString(asUserLine + "\n")
+	}
 	if s.NoTransaction {
 		b.WriteString("-- Run outside a transaction block: CREATE INDEX CONCURRENTLY cannot run inside one.\n")
 	}
 	for i, st := range g.steps {
-		if i > 0 || s.NoTransaction {
+		if i > 0 || s.NoTransaction || g.asUser {
 			b.WriteString("\n")
 		}
 		// The comment names objects as they are named, and a name may hold a line break: written raw,
@@ -253,6 +258,11 @@ func (g *downGen) script() *DownScript {
 	s.SQL = b.String()
 	return s
 }
+
+// asUserLine heads a down that names the role the migrations ran as on the throwaway database
+// CURRENT_USER (the owner of what they created, a grantee of its privileges): run as another role, it
+// would give that role what was the migrations' role's.
+const asUserLine = "-- Run it as the role that ran the migrations: CURRENT_USER below stands for that role."
 
 // commentLine makes text safe in a -- comment of SQL: control characters (line breaks above all, which
 // would end the comment and run the rest as SQL), line and paragraph separators and invisible format

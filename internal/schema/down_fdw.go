@@ -10,12 +10,13 @@ import "fmt"
 // whose function, context or method changed is dropped and created again; a server whose type or
 // wrapper changed cannot be (its foreign tables and mappings hold it), and is left to a person.
 
-// mappingUser is the SQL of a user mapping's role: PUBLIC, or the role's name.
-func mappingUser(m *UserMapping) string {
+// mappingUser is the SQL of a user mapping's role: PUBLIC, CURRENT_USER for the role the catalogs were
+// read as (see roleIn), or the role's name.
+func (g *downGen) mappingUser(m *UserMapping) string {
 	if m.User == "public" {
 		return "PUBLIC"
 	}
-	return role(m.User)
+	return g.roleIn(m.User)
 }
 
 // foreignRenames undoes renames of wrappers and servers, recognised by OID: the server's foreign tables and
@@ -63,7 +64,7 @@ func (g *downGen) dropForeign() {
 	for _, k := range sortedKeys(a.UserMappings) {
 		if x := a.UserMappings[k]; b.UserMappings[k] == nil {
 			g.add("drop user mapping for "+x.User+" on server "+x.Server+" (added by the up)",
-				"DROP USER MAPPING FOR "+mappingUser(x)+" SERVER "+Ident(x.Server))
+				"DROP USER MAPPING FOR "+g.mappingUser(x)+" SERVER "+Ident(x.Server))
 			delete(a.UserMappings, k)
 		}
 	}
@@ -157,7 +158,7 @@ func (g *downGen) createForeign() {
 	}
 	for _, k := range sortedKeys(b.UserMappings) {
 		bx, x := b.UserMappings[k], a.UserMappings[k]
-		on := "FOR " + mappingUser(bx) + " SERVER " + Ident(bx.Server)
+		on := "FOR " + g.mappingUser(bx) + " SERVER " + Ident(bx.Server)
 		if x == nil {
 			g.add("re-create user mapping for "+bx.User+" on server "+bx.Server, "CREATE USER MAPPING "+on+foreignOptionsSQL(bx.Options))
 			continue
