@@ -245,7 +245,9 @@ func columnText(st *sqlparse.Statement, cd *pg_query.ColumnDef) (head, notNull s
 			full.WriteString("NOT NULL")
 			inserted, spaced = true, true
 			continue
-		case from == first && !inserted:
+		case from == first && null < 0:
+			// Before the first constraint only when there is no NULL constraint, which NOT NULL replaces
+			// where it stands (DEFAULT '{}' NULL): written here as well, it came out twice.
 			space(&full)
 			full.WriteString("NOT NULL")
 			inserted, gap = true, true

@@ -294,6 +294,10 @@ func TestSetNotNullOfAddedColumn(t *testing.T) {
 			rule: "set-not-null-proven", msg: "is checked row by row in the scan the ADD COLUMN of this statement makes for its CHECK"},
 		{name: "explicit NULL", src: "ALTER TABLE items ADD COLUMN flag int NULL DEFAULT 0;\nALTER TABLE items ALTER COLUMN flag SET NOT NULL;\n", scans: 1,
 			rule: "set-not-null", msg: "gave every row its DEFAULT", fix: "ALTER TABLE items ADD COLUMN flag int NOT NULL DEFAULT 0;"},
+		// NOT NULL takes the NULL constraint's place, wherever it stands, and is not written again before
+		// the first constraint.
+		{name: "explicit NULL after the default", src: "ALTER TABLE items ADD COLUMN arr int[] DEFAULT '{}' NULL;\nALTER TABLE items ALTER COLUMN arr SET NOT NULL;\n", scans: 1,
+			rule: "set-not-null", msg: "gave every row its DEFAULT", fix: "ALTER TABLE items ADD COLUMN arr int[] DEFAULT '{}' NOT NULL;"},
 		{name: "volatile default", src: "ALTER TABLE items ADD COLUMN seen timestamptz DEFAULT clock_timestamp();\nALTER TABLE items ALTER COLUMN seen SET NOT NULL;\n", scans: 2, rewrites: true,
 			rule: "set-not-null", msg: "after the ADD COLUMN of line 1 rewrote it for its volatile DEFAULT clock_timestamp(): NOT NULL written in that ADD COLUMN is checked in its rewrite",
 			suggestion: "one pass over the table instead of two. The rewrite stays", fix: "ALTER TABLE items ADD COLUMN seen timestamptz NOT NULL DEFAULT clock_timestamp();", fixScans: 1},

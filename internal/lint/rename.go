@@ -41,7 +41,7 @@ func (s *state) renameColumn(key, old, nw string) {
 		for _, tr := range s.triggers[k] {
 			tr.cols = renamed(tr.cols, old, nw)
 		}
-		for _, r := range s.routines {
+		for r := range s.colUsers[k] {
 			if cols, ok := r.cols[k]; ok {
 				r.cols[k] = renamed(cols, old, nw)
 			}

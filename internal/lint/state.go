@@ -98,6 +98,11 @@ type state struct {
 	// routines are the functions (not procedures) the history defines, by key (funcKey), with their bodies:
 	// what the columns a body names, which PostgreSQL does not track, make of DROP COLUMN (see trigger.go).
 	routines map[string]*routine
+	// naming and colUsers index routines for each DROP and RENAME COLUMN, which would otherwise read
+	// every function of the history (see indexRoutine): the routines whose body names name.col (in
+	// routine.refs), and those whose routine.cols has a table's key.
+	naming   map[dotted]map[*routine]bool
+	colUsers map[string]map[*routine]bool
 	// triggers are the triggers the history creates, by table key, then by name.
 	triggers map[string]map[string]*trigger
 	// opaque says code ran whose effect cannot be told from any text the state saw (a DO block or a
@@ -150,7 +155,7 @@ func newState() *state {
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
 		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
-		routines: map[string]*routine{}, triggers: map[string]map[string]*trigger{}}
+		routines: map[string]*routine{}, naming: map[dotted]map[*routine]bool{}, colUsers: map[string]map[*routine]bool{}, triggers: map[string]map[string]*trigger{}}
 }
 
 func (s *state) table(name string) *table {
@@ -209,9 +214,10 @@ func (s *state) drops(name string) []string {
 	delete(s.viewCols, name)
 	delete(s.viewOut, name)
 	delete(s.triggers, name) // a table's triggers go with it
-	for _, r := range s.routines {
+	for r := range s.colUsers[name] {
 		delete(r.cols, name) // a table of that name made later is another table
 	}
+	delete(s.colUsers, name)
 	// It leaves its parents first, so that no table below it finds it below itself again (two tables
 	// attached to or inheriting from each other, which PostgreSQL refuses: see inheritors).
 	delete(s.partOf, name)
@@ -1092,9 +1098,11 @@ func (s *state) moves(old, nw string) {
 	for _, used := range s.viewCols {
 		rekey(used, old, nw)
 	}
-	for _, r := range s.routines {
+	for r := range s.colUsers[old] {
 		rekey(r.cols, old, nw)
+		addUser(s.colUsers, nw, r)
 	}
+	delete(s.colUsers, old)
 	rekey(s.partitioned, old, nw)
 	rekey(s.boundable, old, nw)
 	// A partition and an inheritance child keep their parent under its new name, and their own; so does

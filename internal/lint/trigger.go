@@ -23,14 +23,104 @@ import (
 type routine struct {
 	key      string // funcKey: schema-qualified name and input types
 	language string // lower-cased: plpgsql, sql, …
-	// tokens are the body's tokens as PostgreSQL's scanner reads them, comments left out (see
-	// sqlparse.Tokens); nil for a body the state does not read: a BEGIN ATOMIC or RETURN body, whose
-	// columns PostgreSQL tracks, a language other than plpgsql and sql, or one that does not scan.
-	tokens []string
+	// refs are what the body names as name.col (see bodyRefs), read once from its tokens as
+	// PostgreSQL's scanner reads them, comments left out (see sqlparse.Tokens); nil for a body the
+	// state does not read: a BEGIN ATOMIC or RETURN body, whose columns PostgreSQL tracks, a language
+	// other than plpgsql and sql, or one that does not scan.
+	refs map[dotted]qualifiers
 	// cols are the columns of known tables a BEGIN ATOMIC or RETURN body (PostgreSQL 14 and later) uses,
 	// by table key: PostgreSQL records a dependency on each (see bodyColumns), so it refuses to drop one
 	// without CASCADE, and drops the function with CASCADE.
 	cols map[string][]string
+}
+
+// dotted is a name.col a body writes, each word as PostgreSQL folds it (see ident): a record's field
+// (NEW.qty) or a table's column (items.qty).
+type dotted struct{ name, col string }
+
+// qualifiers say what stands before the name of a dotted reference, over its occurrences in a body.
+type qualifiers struct {
+	// field: an occurrence without a dot before it (NEW.qty, not x.new.qty), which namesField reads as
+	// a record's field.
+	field bool
+	// unqualified: an occurrence that names no schema (items.qty), which routinesNaming takes at its
+	// word.
+	unqualified bool
+	// schemas are the schemas of schema.items.qty.
+	schemas []string
+}
+
+// bodyRefs reads what tokens name as name.col, with what stands before each (see qualifiers). A body is
+// read once, when the function is defined: each DROP and RENAME COLUMN then looks its column up, where
+// reading every body of the history again made `lint --dir` quadratic.
+func bodyRefs(tokens []string) map[dotted]qualifiers {
+	var refs map[dotted]qualifiers
+	for i := 2; i < len(tokens); i++ {
+		if tokens[i-1] != "." {
+			continue
+		}
+		col, ok := ident(tokens[i])
+		if !ok {
+			continue
+		}
+		name, ok := ident(tokens[i-2])
+		if !ok {
+			continue
+		}
+		if refs == nil {
+			refs = map[dotted]qualifiers{}
+		}
+		d := dotted{name, col}
+		q := refs[d]
+		q.field = q.field || i < 3 || tokens[i-3] != "."
+		if i >= 4 && tokens[i-3] == "." {
+			if sch, ok := ident(tokens[i-4]); ok && !slices.Contains(q.schemas, sch) {
+				q.schemas = append(q.schemas, sch)
+			}
+		} else {
+			q.unqualified = true
+		}
+		refs[d] = q
+	}
+	return refs
+}
+
+// indexRoutine adds r to the state's indexes of the functions whose bodies name name.col and use a
+// table's columns (naming, colUsers), as it reads now; unindexRoutine takes it out of them, before r
+// changes or goes.
+func (s *state) indexRoutine(r *routine) {
+	for d := range r.refs {
+		if s.naming[d] == nil {
+			s.naming[d] = map[*routine]bool{}
+		}
+		s.naming[d][r] = true
+	}
+	for key := range r.cols {
+		addUser(s.colUsers, key, r)
+	}
+}
+
+func (s *state) unindexRoutine(r *routine) {
+	for d := range r.refs {
+		delete(s.naming[d], r)
+		if len(s.naming[d]) == 0 {
+			delete(s.naming, d)
+		}
+	}
+	for key := range r.cols {
+		delete(s.colUsers[key], r)
+		if len(s.colUsers[key]) == 0 {
+			delete(s.colUsers, key)
+		}
+	}
+}
+
+// addUser records in index that routine r uses columns of table key.
+func addUser(index map[string]map[*routine]bool, key string, r *routine) {
+	if index[key] == nil {
+		index[key] = map[*routine]bool{}
+	}
+	index[key][r] = true
 }
 
 // trigger is a trigger the history creates on a table.
@@ -84,11 +174,15 @@ func (s *state) defineRoutine(cf *pg_query.CreateFunctionStmt) {
 		r = &routine{key: key}
 		s.routines[key] = r
 	}
-	r.language, r.tokens = readBody(cf)
+	s.unindexRoutine(r)
+	var tokens []string
+	r.language, tokens = readBody(cf)
+	r.refs = bodyRefs(tokens)
 	r.cols = nil
 	if cf.SqlBody != nil {
 		r.cols = s.bodyColumns(cf)
 	}
+	s.indexRoutine(r)
 }
 
 // bodyColumns lists the columns of known tables that the BEGIN ATOMIC or RETURN body of cf uses, by
@@ -176,11 +270,16 @@ func (s *state) bodyColumns(cf *pg_query.CreateFunctionStmt) map[string][]string
 // routinesUsing names the functions whose BEGIN ATOMIC or RETURN body PostgreSQL records as depending
 // on column col of table key: it refuses to drop the column without CASCADE while they exist.
 func (s *state) routinesUsing(key, col string) []string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(s.routines)) {
-		if slices.Contains(s.routines[k].cols[key], col) {
-			out = append(out, "function "+funcShown(k))
+	var keys []string
+	for r := range s.colUsers[key] {
+		if slices.Contains(r.cols[key], col) {
+			keys = append(keys, r.key)
 		}
+	}
+	slices.Sort(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = "function " + funcShown(k)
 	}
 	return out
 }
@@ -188,10 +287,15 @@ func (s *state) routinesUsing(key, col string) []string {
 // dropRoutinesUsing follows DROP COLUMN col of table key … CASCADE, which drops the functions whose
 // body depends on the column (see routinesUsing).
 func (s *state) dropRoutinesUsing(key, col string) {
-	maps.DeleteFunc(s.routines, func(_ string, r *routine) bool { return slices.Contains(r.cols[key], col) })
+	for r := range s.colUsers[key] {
+		if slices.Contains(r.cols[key], col) {
+			delete(s.routines, r.key)
+			s.unindexRoutine(r)
+		}
+	}
 }
 
-// readBody is a CREATE FUNCTION's language, lower-cased, and the tokens of its body (see routine.tokens).
+// readBody is a CREATE FUNCTION's language, lower-cased, and the tokens of its body (see routine.refs).
 func readBody(cf *pg_query.CreateFunctionStmt) (language string, tokens []string) {
 	body := ""
 	for _, o := range cf.Options {
@@ -245,6 +349,7 @@ func (s *state) dropRoutines(o *pg_query.ObjectWithArgs) {
 	for _, key := range s.routinesNamed(o) {
 		r := s.routines[key]
 		delete(s.routines, key)
+		s.unindexRoutine(r)
 		for _, ts := range s.triggers {
 			maps.DeleteFunc(ts, func(_ string, tr *trigger) bool { return tr.fn == r })
 		}
@@ -266,6 +371,9 @@ func (s *state) moveRoutines(o *pg_query.ObjectWithArgs, schema, name string) {
 		}
 		delete(s.routines, key)
 		r.key = relKey(newSch, newName) + "(" + rest
+		if other := s.routines[r.key]; other != nil {
+			s.unindexRoutine(other) // PostgreSQL refuses the move; the state keeps one function of the key
+		}
 		s.routines[r.key] = r
 	}
 }
@@ -335,7 +443,7 @@ func (s *state) triggerBodiesUsing(tables []string, col string) []triggerRef {
 				name   string
 				events int32
 			}{{"new", triggerInsert | triggerUpdate}, {"old", triggerUpdate | triggerDelete}} {
-				if e := tr.events & r.events; e != 0 && namesField(tr.fn.tokens, r.name, col) {
+				if e := tr.events & r.events; e != 0 && namesField(tr.fn.refs, r.name, col) {
 					events |= e
 					if ref == "" {
 						ref, rec = strings.ToUpper(r.name)+"."+col, r.name
@@ -367,49 +475,43 @@ func (s *state) triggersUsing(key, col string) []string {
 // not check them when the column goes. The name may stand for something else there (an alias, a
 // variable), so this is what the text says, not a proof.
 func (s *state) routinesNaming(key, col string, skip map[*routine]bool) []string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(s.routines)) {
-		r := s.routines[k]
+	d := dotted{bare(key), col}
+	var keys []string
+	for r := range s.naming[d] {
 		if skip[r] {
 			continue
 		}
-		for i := 2; i < len(r.tokens); i++ {
-			if r.tokens[i-1] != "." || !identIs(r.tokens[i], col) || !identIs(r.tokens[i-2], bare(key)) {
-				continue
-			}
-			// schema.items.qty must name the table's schema; a bare items.qty is taken at its word.
-			if i >= 4 && r.tokens[i-3] == "." && !identIs(r.tokens[i-4], keySchema(key)) {
-				continue
-			}
-			out = append(out, funcShown(k))
-			break
+		// schema.items.qty must name the table's schema; a bare items.qty is taken at its word.
+		if q := r.refs[d]; q.unqualified || slices.Contains(q.schemas, keySchema(key)) {
+			keys = append(keys, r.key)
 		}
+	}
+	slices.Sort(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = funcShown(k)
 	}
 	return out
 }
 
-// namesField tells whether tokens name field col of record rec (new, old) as rec.col: the words as
-// PostgreSQL folds them, whatever blank space or comments stand between them, not after another dot
-// (x.new.col is a field of something else).
-func namesField(tokens []string, rec, col string) bool {
-	for i := 2; i < len(tokens); i++ {
-		if tokens[i-1] == "." && identIs(tokens[i], col) && identIs(tokens[i-2], rec) && (i < 3 || tokens[i-3] != ".") {
-			return true
-		}
-	}
-	return false
+// namesField tells whether a body whose references are refs (see bodyRefs) names field col of record
+// rec (new, old) as rec.col: the words as PostgreSQL folds them, whatever blank space or comments stand
+// between them, not after another dot (x.new.col is a field of something else).
+func namesField(refs map[dotted]qualifiers, rec, col string) bool {
+	return refs[dotted{rec, col}].field
 }
 
-// identIs tells whether token tok is an identifier that names name: a quoted one exactly, an unquoted
-// one folded to lower case as PostgreSQL folds it (ASCII letters only).
-func identIs(tok, name string) bool {
+// ident is the name identifier token tok stands for: a quoted one exactly, an unquoted one folded to
+// lower case as PostgreSQL folds it (ASCII letters only); ok is false for a token that is no
+// identifier.
+func ident(tok string) (name string, ok bool) {
 	if len(tok) >= 2 && tok[0] == '"' && tok[len(tok)-1] == '"' {
-		return strings.ReplaceAll(tok[1:len(tok)-1], `""`, `"`) == name
+		return strings.ReplaceAll(tok[1:len(tok)-1], `""`, `"`), true
 	}
 	if tok == "" || !(tok[0] == '_' || tok[0] >= 'a' && tok[0] <= 'z' || tok[0] >= 'A' && tok[0] <= 'Z' || tok[0] >= 0x80) {
-		return false // a string, a number, punctuation
+		return "", false // a string, a number, punctuation
 	}
-	return asciiLower(tok) == name
+	return asciiLower(tok), true
 }
 
 // asciiLower folds ASCII letters to lower case and leaves other bytes, as PostgreSQL's
@@ -475,7 +577,7 @@ func (a *analyzer) trigFix(ref triggerRef, col string) bool {
 			cf := n.GetCreateFunctionStmt()
 			if funcKey(s.qual(cf.Funcname), inputTypes(cf.Parameters)) == ref.tr.fn.key {
 				lang, toks := readBody(cf)
-				if lang != "plpgsql" || !namesField(toks, "new", col) && !namesField(toks, "old", col) {
+				if refs := bodyRefs(toks); lang != "plpgsql" || !namesField(refs, "new", col) && !namesField(refs, "old", col) {
 					return true
 				}
 			}

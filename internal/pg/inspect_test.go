@@ -759,3 +759,27 @@ func TestSchemaSQLTypedAndForeignTables(t *testing.T) {
 	}
 	exec(t, pgtest.Conn(t), server+";\n"+got)
 }
+
+// TestSchemaSQLFunctionBodyAfterItsTable: a LANGUAGE sql function with a BEGIN ATOMIC or RETURN body
+// (PostgreSQL 14 and later) is resolved when it is created, so the schema SQL writes it after the
+// tables it names (in its body, or as a parameter's row type), and the schema runs on an empty
+// database; a PL/pgSQL body, which PostgreSQL reads only when the function runs, stays before them.
+func TestSchemaSQLFunctionBodyAfterItsTable(t *testing.T) {
+	t.Parallel()
+	conn := pgtest.Conn(t)
+	exec(t, conn, `CREATE TABLE items (id int, price numeric, qty int);
+		CREATE FUNCTION total_price() RETURNS numeric LANGUAGE sql BEGIN ATOMIC SELECT sum(price) FROM items; END;
+		CREATE FUNCTION item_qty(i items) RETURNS int LANGUAGE sql RETURN i.qty;
+		CREATE FUNCTION count_items() RETURNS bigint LANGUAGE plpgsql AS 'BEGIN RETURN (SELECT count(*) FROM items); END'`)
+	got := inspect(t, conn).SchemaSQL(nil)
+	table := strings.Index(got, "CREATE TABLE items")
+	for _, fn := range []string{"total_price()", "item_qty(i items)"} {
+		if i := strings.Index(got, "FUNCTION public."+fn); i < table {
+			t.Errorf("schema SQL writes %s before table items:\n%s", fn, got)
+		}
+	}
+	if i := strings.Index(got, "FUNCTION public.count_items()"); i < 0 || i > table {
+		t.Errorf("schema SQL writes count_items(), a PL/pgSQL function, after table items, or not at all:\n%s", got)
+	}
+	exec(t, pgtest.Conn(t), got)
+}

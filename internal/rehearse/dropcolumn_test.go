@@ -47,3 +47,35 @@ func TestDropColumnATriggerOfAnEarlierMigrationReads(t *testing.T) {
 		t.Errorf("line 3: %s drop-column: %s, want it caution, the trigger being disabled", f.Risk, f.Message)
 	}
 }
+
+// TestDropColumnAFunctionOfAnEarlierMigrationUses: a LANGUAGE sql function with a BEGIN ATOMIC or
+// RETURN body, created by an earlier migration, depends on the columns it uses (PostgreSQL 14 and
+// later), so the new migration's DROP COLUMN fails on the server (2BP01), and drop-column says so,
+// dangerous, naming the functions, as lint --dir does. The rehearsal's catalog wrote the functions
+// before the tables, and the rules, which learn a body's columns only of tables they know, took the
+// drop for a generic caution: one function reads items.price in its body, the other takes the table's
+// row type as a parameter.
+func TestDropColumnAFunctionOfAnEarlierMigrationUses(t *testing.T) {
+	files := map[string]string{
+		"001_base.sql": "CREATE TABLE items (id int, price numeric, qty int);\n" +
+			"CREATE FUNCTION total_price() RETURNS numeric LANGUAGE sql BEGIN ATOMIC SELECT sum(price) FROM items; END;\n" +
+			"CREATE FUNCTION item_qty(i items) RETURNS int LANGUAGE sql RETURN i.qty;\n",
+		"002_drop.sql": "SET lock_timeout = '2s';\nALTER TABLE items DROP COLUMN price;\nALTER TABLE items DROP COLUMN qty;\n",
+	}
+	set := folderOf(t, migrate.FormatPlain, files)
+	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}, Provider: provider(t), NoRoundtrip: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]lint.Finding{}
+	for _, f := range rep.Migrations[1].Findings {
+		if f.Rule == "drop-column" {
+			got[f.Line] = f
+		}
+	}
+	for line, fn := range map[int]string{2: "function total_price() uses it", 3: "function item_qty(items) uses it"} {
+		if f := got[line]; f.Risk != lint.Dangerous || !strings.Contains(f.Message, "fails: "+fn) {
+			t.Errorf("line %d: %s drop-column: %s, want it dangerous, saying the drop fails: %s (all: %v)", line, f.Risk, f.Message, fn, rep.Migrations[1].Findings)
+		}
+	}
+}

@@ -302,11 +302,20 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 		}
 	}
 	// Functions (not procedures or aggregates) as pg_get_functiondef writes them: the rules judge a
-	// DEFAULT calling one by its volatility and, for LANGUAGE sql, its body.
+	// DEFAULT calling one by its volatility and, for LANGUAGE sql, its body. One with a BEGIN ATOMIC or
+	// RETURN body that names a kept table (in its body or as a parameter's row type) comes after the
+	// tables and views: PostgreSQL resolves such a body when it creates the function, and records a
+	// dependency on each column it uses, which the rules learn only for a table they already know.
+	var after []string
 	for _, k := range sortedKeys(c.Functions) {
 		f := c.Functions[k]
 		if (f.Kind == "f" || f.Kind == "w") && f.Range == nil && f.Definition != "" && (keep(f.Name) || triggerFuncs[f.Signature()] || namesTable(f.Definition, c.Tables, tables)) {
-			b.WriteString(strings.TrimRight(f.Definition, "\n") + ";\n")
+			def := strings.TrimRight(f.Definition, "\n") + ";\n"
+			if sqlBody(f.Definition) && namesTable(f.Definition, c.Tables, tables) {
+				after = append(after, def)
+				continue
+			}
+			b.WriteString(def)
 		}
 	}
 	for _, k := range sortedKeys(c.Tables) {
@@ -324,6 +333,9 @@ func (c *Catalog) SchemaSQL(keep func(name string) bool) string {
 			b.WriteString(createViewSQL(v) + ";\n")
 			tables[k] = true // a materialized view's indexes
 		}
+	}
+	for _, def := range after {
+		b.WriteString(def)
 	}
 	for _, k := range sortedKeys(c.Indexes) {
 		if x := c.Indexes[k]; tables[x.QTable()] && x.Constraint == "" {
@@ -376,6 +388,20 @@ func namesTable(text string, all map[string]*Table, kept map[string]bool) bool {
 				return true
 			}
 			i = start + 1
+		}
+	}
+	return false
+}
+
+// sqlBody tells whether def, as pg_get_functiondef writes a function, has a BEGIN ATOMIC or RETURN
+// body (PostgreSQL 14 and later), which PostgreSQL parses when it creates the function, rather than
+// one written as a string (AS $function$ …): the lines of its attributes start with a space, the
+// body's first line does not.
+func sqlBody(def string) bool {
+	lines := strings.Split(def, "\n")
+	for _, l := range lines[min(1, len(lines)):] {
+		if l != "" && l[0] != ' ' {
+			return strings.HasPrefix(l, "BEGIN ATOMIC") || strings.HasPrefix(l, "RETURN ")
 		}
 	}
 	return false
