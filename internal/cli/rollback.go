@@ -45,10 +45,13 @@ BEGIN … COMMIT, as sqitch's templates write (psql runs it in autocommit, so a 
 the steps before it done), unless its deploy script runs outside a transaction (CREATE INDEX
 CONCURRENTLY); it is verified as psql runs it.
 
--o does not write over a file of the migration folder (an up, another migration's down, a sqitch plan):
-that is bad input. The one it writes is the migration's own down file (golang-migrate's .down.sql, a
-Flyway undo script, a sqitch revert script) while it holds no statement but BEGIN and COMMIT; one that
-holds a down is kept (--force writes a down that did not verify, it does not overwrite one). goose,
+-o does not write over a file of the migration folder, at any depth (an up, another migration's down,
+a sqitch plan or sqitch.conf, a Flyway callback or .conf, dbmate's schema.sql, a README), nor create one
+there that the folder's tool would read as another migration's script (3_c.down.sql, V9__x.sql) or that
+reading the folder would report (a new Flyway callback): that is bad input. The one it writes is the
+migration's own down file (golang-migrate's .down.sql, a Flyway undo script, a sqitch revert script),
+new or holding no statement but BEGIN and COMMIT; one that holds a down is kept (--force writes a down
+that did not verify, it does not overwrite one). goose,
 dbmate and sql-migrate keep the down in the up's file: print the script and paste it under the file's
 Down annotation.
 

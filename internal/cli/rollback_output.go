@@ -2,8 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
+	"testing/fstest"
 
 	"github.com/schemagate/schemagate/internal/migrate"
 	"github.com/schemagate/schemagate/internal/repofs"
@@ -18,6 +23,8 @@ import (
 // down. The one such file it may write is the down file the tool reads for target itself
 // (golang-migrate's 2_b.down.sql, a Flyway undo script, a sqitch revert script) while it holds nothing
 // to lose: no statement but BEGIN and COMMIT, as an empty file or the template sqitch add writes.
+// Every other file of the folder, at any depth, is refused too (a Flyway callback or .conf, sqitch.conf,
+// dbmate's schema.sql, a README), and so is a new one the folder's tool would read (see newFileClash).
 // --force does not lift this: it writes a down that did not verify, it does not overwrite one.
 func rollbackOutputClash(dir string, set *migrate.Set, target *migrate.Migration, output string) error {
 	if output == "" || output == "-" {
@@ -75,7 +82,132 @@ func rollbackOutputClash(dir string, set *migrate.Set, target *migrate.Migration
 	if set.Format == migrate.FormatAtlas && is("atlas.sum") {
 		return fmt.Errorf("%s is the folder's checksum file: writing the rollback there would replace it; write it to another file", shown("atlas.sum"))
 	}
+	// Any other file of the folder, at any depth, is the folder's too: a Flyway callback or a script's
+	// .conf, sqitch.conf, dbmate's schema.sql, a README. Walked rather than judged by path, so that a
+	// hard link to one is found as the files above are.
+	realDir := real(dir)
+	var found string
+	_ = filepath.WalkDir(realDir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return nil
+		}
+		if rel, err := filepath.Rel(realDir, p); err == nil && is(rel) {
+			found = filepath.ToSlash(rel)
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	if found != "" {
+		return fmt.Errorf("%s is a file of the migration folder %s: rollback-script does not write over one; write the script to another file", shown(found), clean(dir))
+	}
+	rel, under := inFolder(dir, realDir, output, out)
+	if !under || outInfo != nil {
+		return nil
+	}
+	return newFileClash(dir, set, target, rel)
+}
+
+// inFolder tells whether output (as given; out with its links followed) names a path under the
+// migration folder dir (realDir with its links followed), and which, relative to the folder.
+func inFolder(dir, realDir, output, out string) (string, bool) {
+	for _, p := range [][2]string{{realDir, out}, {dir, output}} {
+		base, err := filepath.Abs(p[0])
+		if err != nil {
+			continue
+		}
+		target, err := filepath.Abs(p[1])
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(base, target); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return filepath.ToSlash(rel), true
+		}
+	}
+	return "", false
+}
+
+// newFileClash is why rollback-script must not create rel, a file of the migration folder dir that does
+// not exist yet, nil when it may: the folder read with rel in it (holding a statement) has the tool run
+// it as another migration's script (golang-migrate's 3_c.down.sql, a new V9__x.sql), fails to read,
+// or warns about it (a Flyway callback, which Flyway runs after every migrate). The one such file it
+// may create is the down file the tool then reads for target.
+func newFileClash(dir string, set *migrate.Set, target *migrate.Migration, rel string) error {
+	fsys, err := repofs.Open(dir)
+	if err != nil {
+		return nil // the read before this one opened it; the write will say what is wrong
+	}
+	defer fsys.Close()
+	with, err := migrate.ReadWith(withFile{FS: fsys, name: rel, file: fstest.MapFS{rel: {Data: []byte("SELECT 1;\n"), Mode: 0o644}}}, set.Format, set.Options)
+	shown := clean(filepath.ToSlash(filepath.Join(dir, filepath.FromSlash(rel))))
+	refuse := func(why string) error {
+		return fmt.Errorf("%s would be a file of the migration folder %s that %s: rollback-script writes there only the migration's own down; write the script to another file", shown, clean(dir), why)
+	}
+	if err != nil {
+		return refuse(fmt.Sprintf("the folder's tool reads, and with it the folder no longer reads (%v)", err))
+	}
+	for _, m := range with.Migrations {
+		for _, s := range []*migrate.Script{m.Up, m.Down, m.Verify} {
+			if s == nil || s.File != rel {
+				continue
+			}
+			if m.ID() == target.ID() && s == m.Down && m.Up != nil && target.Up != nil && m.Up.File == target.Up.File {
+				return nil
+			}
+			return refuse(fmt.Sprintf("the folder's tool reads as a script of migration %s", clean(m.ID())))
+		}
+		if m.Plan != nil && m.Plan.File == rel {
+			return refuse("the folder's tool reads as its plan")
+		}
+	}
+	for _, w := range with.Warnings {
+		if w.File == rel {
+			return refuse(fmt.Sprintf("reading the folder reports (%s)", w.Msg))
+		}
+	}
 	return nil
+}
+
+// withFile is a migration folder with one more file, name, that file holds: what the folder's tool
+// would read once the script is written there.
+type withFile struct {
+	*repofs.FS
+	name string
+	file fstest.MapFS
+}
+
+func (w withFile) Open(name string) (fs.File, error) {
+	if name == w.name {
+		return w.file.Open(name)
+	}
+	return w.FS.Open(name)
+}
+
+func (w withFile) ReadFile(name string) ([]byte, error) {
+	if name == w.name {
+		return w.file.ReadFile(name)
+	}
+	return fs.ReadFile(w.FS, name)
+}
+
+func (w withFile) Stat(name string) (fs.FileInfo, error) {
+	if name == w.name {
+		return w.file.Stat(name)
+	}
+	return fs.Stat(w.FS, name)
+}
+
+func (w withFile) ReadDir(name string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(w.FS, name)
+	if err != nil || name != path.Dir(w.name) {
+		return entries, err
+	}
+	extra, err := w.file.ReadDir(name)
+	if err != nil {
+		return nil, err
+	}
+	entries = append(entries, extra...)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, nil
 }
 
 // nothingToLose reports whether a down script holds nothing that writing over it would destroy: no

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -192,9 +193,13 @@ func TestRollbackScriptGooseNameInHeader(t *testing.T) {
 // without a word (exit 0): -o 2_b.up.sql left the migration holding only its down, and for goose, whose
 // down lives in the up's file, -o 00002_b.sql replaced the whole migration. Such an output is now bad
 // input (exit 2, the file untouched), however the path is spelled (relative, ./, absolute, through a
-// symbolic link); the message of a single-file format says where the script goes. The one file of the
-// folder it writes is the migration's own down file while it holds nothing to lose (empty); one that
-// holds a down is refused, --force or not.
+// symbolic link, a hard link); the message of a single-file format says where the script goes. Files of
+// the folder that are no migration's were still overwritten (a Flyway callback, a script's .conf, a
+// README, one in a subfolder): they are refused too, and so is a new file the tool would read as
+// another migration's script (3_c.down.sql, V9__x.sql) or report on (a new Flyway callback, which
+// Flyway would run after every migrate). The files of the folder it writes are the migration's own down
+// file, new (a Flyway undo script) or holding nothing to lose (empty); one that holds a down is refused,
+// --force or not.
 func TestRollbackScriptOutputKeepsTheMigrations(t *testing.T) {
 	requirePG(t)
 	root := t.TempDir()
@@ -213,19 +218,39 @@ func TestRollbackScriptOutputKeepsTheMigrations(t *testing.T) {
 	}
 	writeSQL(t, "g", "00001_a.sql", "-- +goose Up\nCREATE TABLE users (id int);\n-- +goose Down\nDROP TABLE users;\n")
 	writeSQL(t, "g", "00002_b.sql", "-- +goose Up\nALTER TABLE users ADD COLUMN z int;\n")
+	// Files of the folders that are no migration: a README, one in a subfolder, a Flyway callback and
+	// a script's .conf; reached also through a hard link and a symbolic link from outside.
+	writeSQL(t, "m", "README.md", "# migrations\n")
+	if err := os.MkdirAll(filepath.Join("m", "docs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, filepath.Join("m", "docs"), "notes.md", "notes\n")
+	if err := os.Link(filepath.Join("m", "README.md"), "hard.md"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("m", "docs", "notes.md"), "notes-link.md"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir("f", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSQL(t, "f", "V1__a.sql", "CREATE TABLE users (id int);\n")
+	writeSQL(t, "f", "V2__b.sql", "ALTER TABLE users ADD COLUMN z int;\n")
+	writeSQL(t, "f", "V2__b.sql.conf", "executeInTransaction=true\n")
+	writeSQL(t, "f", "afterMigrate.sql", "SELECT 1;\n")
 	snapshot := func() map[string]string {
 		files := map[string]string{}
-		for _, d := range []string{"m", "g"} {
-			entries, err := os.ReadDir(d)
+		for _, d := range []string{"m", "g", "f"} {
+			err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+				if err != nil || e.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(p)
+				files[p] = string(b)
+				return err
+			})
 			if err != nil {
 				t.Fatal(err)
-			}
-			for _, e := range entries {
-				b, err := os.ReadFile(filepath.Join(d, e.Name()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				files[filepath.Join(d, e.Name())] = string(b)
 			}
 		}
 		return files
@@ -243,6 +268,15 @@ func TestRollbackScriptOutputKeepsTheMigrations(t *testing.T) {
 		{"another's up", "m", "m/1_a.up.sql", "m/1_a.up.sql is the up of migration 1_a", false},
 		{"goose own file", "g", "g/00002_b.sql", "g/00002_b.sql is migration 2_b's own file: writing the rollback there would replace its up (goose keeps the down in the up's file): print the script (leave out -o) or write it to another file, and paste it into that file under its -- +goose Down annotation", false},
 		{"goose another's file", "g", "g/00001_a.sql", "g/00001_a.sql is the file (up and down) of migration 1_a", false},
+		{"README", "m", "./m/README.md", "m/README.md is a file of the migration folder m: rollback-script does not write over one", false},
+		{"README, hard link", "m", "hard.md", "m/README.md is a file of the migration folder m", false},
+		{"subfolder, absolute", "m", filepath.Join(root, "m", "docs", "notes.md"), "m/docs/notes.md is a file of the migration folder m", false},
+		{"subfolder, symbolic link", "m", "notes-link.md", "m/docs/notes.md is a file of the migration folder m", true},
+		{"flyway callback", "f", "f/afterMigrate.sql", "f/afterMigrate.sql is a file of the migration folder f", false},
+		{"flyway script's conf", "f", "f/V2__b.sql.conf", "f/V2__b.sql.conf is a file of the migration folder f", false},
+		{"new down of another migration", "m", "m/3_c.down.sql", "m/3_c.down.sql would be a file of the migration folder m that the folder's tool reads as a script of migration 3_c", false},
+		{"new flyway migration", "f", "./f/V9__x.sql", "f/V9__x.sql would be a file of the migration folder f that the folder's tool reads as a script of migration 9_x", false},
+		{"new flyway callback", "f", "f/beforeMigrate.sql", "f/beforeMigrate.sql would be a file of the migration folder f that reading the folder reports (ignored: Flyway callback script)", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot()
@@ -260,9 +294,15 @@ func TestRollbackScriptOutputKeepsTheMigrations(t *testing.T) {
 		})
 	}
 
+	// A new file the tool reads as the migration's own down: written.
+	code, out, errOut := run(t, nil, "rollback-script", "-q", "--dir", "f", "2", "-o", "f/U2__b.sql")
+	if undo, err := os.ReadFile(filepath.Join("f", "U2__b.sql")); code != ExitOK || err != nil || !strings.Contains(string(undo), "ALTER TABLE users DROP COLUMN z;\n") {
+		t.Fatalf("into a new Flyway undo script: exit %d, file %q (%v)\n%s\n%s", code, undo, err, out, errOut)
+	}
+
 	// The migration's own down file, empty, is what the tool reads: written, once.
 	writeSQL(t, "m", "2_b.down.sql", "")
-	code, out, errOut := run(t, nil, "rollback-script", "-q", "--dir", "m", "2", "-o", "m/2_b.down.sql")
+	code, out, errOut = run(t, nil, "rollback-script", "-q", "--dir", "m", "2", "-o", "m/2_b.down.sql")
 	if code != ExitOK {
 		t.Fatalf("into the empty down file: exit %d\n%s\n%s", code, out, errOut)
 	}
