@@ -309,13 +309,24 @@ func (s *Schedule) Blackout(t time.Time) (Blackout, bool) {
 // range it was asked for (Open and Next agree). A window still open at limit ends there, OpenAfter; one
 // open at back already starts there, OpenBefore.
 func (s *Schedule) intervals(from, to, back, limit time.Time) []Interval {
-	merged := mergeIntervals(s.occurrences(from, to))
+	read := from
+	if back.Before(from) {
+		// What opened in the longest window's duration before from can still be open at from and join
+		// occurrences after it, not only the first: a 25-hour window that opens at 05:00 the day before
+		// holds the 20:00 one of that day and the 05:00 one of from's day together. Read with the rest,
+		// they are merged with it; a run of them alone that closes by from is no window of [from, to).
+		read = maxTime(from.Add(-s.longest), back)
+	}
+	merged := mergeIntervals(s.occurrences(read, to))
+	for len(merged) > 0 && !merged[0].End.After(from) {
+		merged = merged[1:]
+	}
 	if len(merged) == 0 {
 		return nil
 	}
 	first, last := &merged[0], &merged[len(merged)-1]
 	if back.Before(from) {
-		first.Start = s.followBack(first.Start, from, back)
+		first.Start = s.followBack(first.Start, read, back)
 		if s.reaches(back.Add(-s.longest), back, first.Start) {
 			first.Start, first.OpenBefore = back, true
 		}
