@@ -306,8 +306,9 @@ func (s *Schedule) Blackout(t time.Time) (Blackout, bool) {
 // removed. Occurrences that overlap or touch (every 2 hours for 3 hours, every hour for an hour) make one
 // window: the first one is followed back before from, down to back, and the last one past to, up to limit,
 // while further occurrences overlap or touch it, so that it begins and ends where the chain does whatever
-// range it was asked for (Open and Next agree). A window still open at limit ends there, OpenAfter; one
-// open at back already starts there, OpenBefore.
+// range it was asked for (Open and Next agree). A window that occurrences from limit on still lengthen ends
+// there, OpenAfter (one that opened before limit and just closes after it keeps its end); one open at back
+// already starts there, OpenBefore.
 func (s *Schedule) intervals(from, to, back, limit time.Time) []Interval {
 	read := from
 	if back.Before(from) {
@@ -332,7 +333,10 @@ func (s *Schedule) intervals(from, to, back, limit time.Time) []Interval {
 		}
 	}
 	last.End = s.follow(last.End, to, limit)
-	if last.End.After(limit) || last.End.Equal(limit) && len(s.occurrences(limit, limit.Add(time.Nanosecond))) > 0 {
+	// Only an occurrence that opens at limit or later, before it closes, keeps it open past limit, the chain
+	// going on where no more is read. One that opened before limit and closes after it, touching none,
+	// is an ordinary window with its own end.
+	if !last.End.Before(limit) && len(s.occurrences(limit, last.End.Add(time.Nanosecond))) > 0 {
 		last.End, last.OpenAfter = limit, true
 	}
 	return s.cut(merged)

@@ -32,10 +32,27 @@ func TestScheduleBackToBackWindowHoldsAShorterOne(t *testing.T) {
 	}
 }
 
-// TestScheduleMatchesEveryOccurrence compares Open and Next on random schedules (fixed seed) with every
-// occurrence over the range read one by one with cron's own Next, merged, followed to the horizon either
-// way and cut by the blackouts: windows of a few minutes to two days, some running back to back, some
-// holding others, around blackouts.
+// TestScheduleWindowAcrossTheHorizon: a window that opens before the horizon and closes after it, touching
+// no other, keeps its end and is not said to run back to back: 0 0 * * * for 3 hours, 800 days after
+// 2026-01-05 01:00, ends at 03:00.
+func TestScheduleWindowAcrossTheHorizon(t *testing.T) {
+	t.Parallel()
+	s, err := NewSchedule(&config.Environment{TimeZone: "UTC", Windows: []config.Window{{Cron: "0 0 * * *", Duration: 3 * time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 5, 1, 0, 0, 0, time.UTC)
+	want := Interval{Start: time.Date(2028, 3, 15, 0, 0, 0, 0, time.UTC), End: time.Date(2028, 3, 15, 3, 0, 0, 0, time.UTC)}
+	next := s.Next(now, 900)
+	if len(next) != searchDays+1 || !sameInterval(next[len(next)-1], want) {
+		t.Fatalf("Next: %d windows, the last %v; want %d, the last %v", len(next), next[len(next)-1], searchDays+1, want)
+	}
+}
+
+// TestScheduleMatchesEveryOccurrence compares Open and Next (once all of them) on random schedules (fixed
+// seed) with every occurrence over the range read one by one with cron's own Next, merged, followed to
+// the horizon either way and cut by the blackouts: windows of a few minutes to two days, some running
+// back to back, some holding others, around blackouts.
 func TestScheduleMatchesEveryOccurrence(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(20261206, 2))
@@ -79,6 +96,9 @@ func TestScheduleMatchesEveryOccurrence(t *testing.T) {
 				t.Errorf("%s at %s: Open = %v %v, want %v %v", name, now, got, ok, open, isOpen)
 			}
 			n := 6
+			if now.Equal(base) {
+				n = len(want) + 1 // all of them, to the horizon
+			}
 			got := s.Next(now, n)
 			want = want[:min(n, len(want))]
 			if len(got) != len(want) {
