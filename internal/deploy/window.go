@@ -306,22 +306,37 @@ func (s *Schedule) Blackout(t time.Time) (Blackout, bool) {
 // removed. Occurrences that overlap or touch (every 2 hours for 3 hours, every hour for an hour) make one
 // window: the first one is followed back before from, down to back, and the last one past to, up to limit,
 // while further occurrences overlap or touch it, so that it begins and ends where the chain does whatever
-// range it was asked for (Open and Next agree). A window still open at limit ends there, OpenAfter; one
-// open at back already starts there, OpenBefore.
+// range it was asked for (Open and Next agree). A window that occurrences from limit on still lengthen ends
+// there, OpenAfter (one that opened before limit and just closes after it keeps its end); one open at back
+// already starts there, OpenBefore.
 func (s *Schedule) intervals(from, to, back, limit time.Time) []Interval {
-	merged := mergeIntervals(s.occurrences(from, to))
+	read := from
+	if back.Before(from) {
+		// What opened in the longest window's duration before from can still be open at from and join
+		// occurrences after it, not only the first: a 25-hour window that opens at 05:00 the day before
+		// holds the 20:00 one of that day and the 05:00 one of from's day together. Read with the rest,
+		// they are merged with it; a run of them alone that closes by from is no window of [from, to).
+		read = maxTime(from.Add(-s.longest), back)
+	}
+	merged := mergeIntervals(s.occurrences(read, to))
+	for len(merged) > 0 && !merged[0].End.After(from) {
+		merged = merged[1:]
+	}
 	if len(merged) == 0 {
 		return nil
 	}
 	first, last := &merged[0], &merged[len(merged)-1]
 	if back.Before(from) {
-		first.Start = s.followBack(first.Start, from, back)
+		first.Start = s.followBack(first.Start, read, back)
 		if s.reaches(back.Add(-s.longest), back, first.Start) {
 			first.Start, first.OpenBefore = back, true
 		}
 	}
 	last.End = s.follow(last.End, to, limit)
-	if last.End.After(limit) || last.End.Equal(limit) && len(s.occurrences(limit, limit.Add(time.Nanosecond))) > 0 {
+	// Only an occurrence that opens at limit or later, before it closes, keeps it open past limit, the chain
+	// going on where no more is read. One that opened before limit and closes after it, touching none,
+	// is an ordinary window with its own end.
+	if !last.End.Before(limit) && len(s.occurrences(limit, last.End.Add(time.Nanosecond))) > 0 {
 		last.End, last.OpenAfter = limit, true
 	}
 	return s.cut(merged)
