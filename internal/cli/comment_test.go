@@ -693,6 +693,13 @@ func TestForgedReportLinksNoPage(t *testing.T) {
 			t.Errorf("%s: the known rule does not link its page %s:\n%s", step, docs, body)
 		}
 	}
+	commentThenGate(t, e, check)
+}
+
+// commentThenGate posts e's report with schemagate comment and checks the comment, then runs the gate,
+// which must stay pending, and checks the comment it rewrote.
+func commentThenGate(t *testing.T, e *gateEnv, check func(step string)) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
 	if code := app.Run(t.Context(), []string{"comment", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report,
@@ -758,17 +765,7 @@ func TestForgedSummaryRecomputed(t *testing.T) {
 					t.Errorf("%s: no note that the report said %q:\n%s", step, tt.said, body)
 				}
 			}
-			var stdout, stderr bytes.Buffer
-			app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
-			if code := app.Run(t.Context(), []string{"comment", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report,
-				"--repo", evRepo, "--pr", "2"}); code != ExitOK {
-				t.Fatalf("comment: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
-			}
-			check("schemagate comment")
-			if code, out, errOut := e.run(t, "--report", e.report); code != ExitPending {
-				t.Fatalf("gate: exit %d, want %d (pending)\n%s\n%s", code, ExitPending, out, errOut)
-			}
-			check("the gate's rewrite")
+			commentThenGate(t, e, check)
 		})
 	}
 }

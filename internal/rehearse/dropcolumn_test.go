@@ -28,20 +28,10 @@ func TestDropColumnATriggerOfAnEarlierMigrationReads(t *testing.T) {
 			"ALTER TABLE parts DISABLE TRIGGER parts_chk;\n",
 		"002_drop.sql": "SET lock_timeout = '2s';\nALTER TABLE items DROP COLUMN qty;\nALTER TABLE parts DROP COLUMN qty;\n",
 	}
-	set := folderOf(t, migrate.FormatPlain, files)
-	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}, Provider: provider(t), NoRoundtrip: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[int]lint.Finding{}
-	for _, f := range rep.Migrations[1].Findings {
-		if f.Rule == "drop-column" {
-			got[f.Line] = f
-		}
-	}
+	got, all := newDropColumnFindings(t, files)
 	if f := got[2]; f.Risk != lint.Dangerous || !strings.Contains(f.Message, "trigger items_chk on items runs items_chk(), whose body names NEW.qty") ||
 		!strings.Contains(f.Message, "function total_qty() names items.qty") {
-		t.Errorf("line 2: %s drop-column: %s, want it dangerous, naming trigger items_chk and function total_qty() (all: %v)", f.Risk, f.Message, rep.Migrations[1].Findings)
+		t.Errorf("line 2: %s drop-column: %s, want it dangerous, naming trigger items_chk and function total_qty() (all: %v)", f.Risk, f.Message, all)
 	}
 	if f := got[3]; f.Risk != lint.Caution || strings.Contains(f.Message, "trigger") {
 		t.Errorf("line 3: %s drop-column: %s, want it caution, the trigger being disabled", f.Risk, f.Message)
@@ -62,6 +52,19 @@ func TestDropColumnAFunctionOfAnEarlierMigrationUses(t *testing.T) {
 			"CREATE FUNCTION item_qty(i items) RETURNS int LANGUAGE sql RETURN i.qty;\n",
 		"002_drop.sql": "SET lock_timeout = '2s';\nALTER TABLE items DROP COLUMN price;\nALTER TABLE items DROP COLUMN qty;\n",
 	}
+	got, all := newDropColumnFindings(t, files)
+	for line, fn := range map[int]string{2: "function total_price() uses it", 3: "function item_qty(items) uses it"} {
+		if f := got[line]; f.Risk != lint.Dangerous || !strings.Contains(f.Message, "fails: "+fn) {
+			t.Errorf("line %d: %s drop-column: %s, want it dangerous, saying the drop fails: %s (all: %v)", line, f.Risk, f.Message, fn, all)
+		}
+	}
+}
+
+// newDropColumnFindings rehearses files (plain, in name order) with the first as history and the second
+// new, without round trips, and returns the new migration's drop-column findings by line, and all its
+// findings.
+func newDropColumnFindings(t *testing.T, files map[string]string) (map[int]lint.Finding, []lint.Finding) {
+	t.Helper()
 	set := folderOf(t, migrate.FormatPlain, files)
 	rep, err := rehearse.Run(context.Background(), rehearse.Options{Set: set, Base: &migrate.Set{Format: set.Format, Migrations: set.Migrations[:1]}, Provider: provider(t), NoRoundtrip: true})
 	if err != nil {
@@ -73,9 +76,5 @@ func TestDropColumnAFunctionOfAnEarlierMigrationUses(t *testing.T) {
 			got[f.Line] = f
 		}
 	}
-	for line, fn := range map[int]string{2: "function total_price() uses it", 3: "function item_qty(items) uses it"} {
-		if f := got[line]; f.Risk != lint.Dangerous || !strings.Contains(f.Message, "fails: "+fn) {
-			t.Errorf("line %d: %s drop-column: %s, want it dangerous, saying the drop fails: %s (all: %v)", line, f.Risk, f.Message, fn, rep.Migrations[1].Findings)
-		}
-	}
+	return got, rep.Migrations[1].Findings
 }
