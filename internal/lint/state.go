@@ -81,6 +81,10 @@ type state struct {
 	// gone are the objects the migration being judged dropped, renamed or moved to another schema, each
 	// with what says which ("drops it", "renames it", "moves it to another schema").
 	gone map[string]string
+	// temps are the keys of s.exists in the temporary schema (keySchema is tempSchema), kept by know:
+	// forgetTemp runs after every migration, and walking every key the history made there made lint
+	// quadratic in its length.
+	temps map[string]bool
 	// autoNames are the indexes whose name PostgreSQL chose (CREATE INDEX without a name, an unnamed
 	// PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING INDEXES, the indexes a partition gets from its
 	// parent), as far as the state can tell how (see autoIndex).
@@ -154,7 +158,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
-		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
+		gone: map[string]string{}, temps: map[string]bool{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
 		routines: map[string]*routine{}, naming: map[dotted]map[*routine]bool{}, colUsers: map[string]map[*routine]bool{}, triggers: map[string]map[string]*trigger{}}
 }
 
@@ -271,8 +275,13 @@ func (s *state) know(key string, exists bool) {
 	case exists && !s.exists[key]:
 		s.exists[key] = true
 		s.bareExists[bare(key)]++
+		// A key whose schema is pg_temp holds those bytes, quoted or not: most keys skip cutting it.
+		if strings.Contains(key, tempSchema) && keySchema(key) == tempSchema {
+			s.temps[key] = true
+		}
 	case !exists && s.exists[key]:
 		delete(s.exists, key)
+		delete(s.temps, key)
 		s.bareExists[bare(key)]--
 	}
 }
@@ -376,8 +385,8 @@ func (s *state) unqualified(name string) string {
 // forgetTemp forgets the temporary relations: a migration runs in a session of its own, where those of
 // an earlier one (or of the schema) do not exist.
 func (s *state) forgetTemp() {
-	for key := range s.exists {
-		if keySchema(key) == tempSchema && s.exists[key] {
+	for key := range s.temps {
+		if s.exists[key] { // drops may have dropped it with an earlier one
 			s.drops(key)
 		}
 	}
