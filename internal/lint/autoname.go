@@ -82,7 +82,46 @@ func objectNameLengths(l1, l2 int, label string) (n1, n2 int) {
 // autoIndex records that table t has an index whose name PostgreSQL chose, as n describes it.
 func (s *state) autoIndex(t string, n autoName) {
 	n.table, n.named = t, bare(t)
-	s.autoNames[n] = true
+	s.addAutoName(n)
+}
+
+// autoPrefixLen is how many bytes of the name a table had autoByPrefix indexes its autoNames by: no
+// more than makeObjectName keeps of it beside any name2 and a label of autoMaxNum digits (objectNameLengths
+// keeps at least 23 bytes of a name1 that long, clipName cuts up to 3 more), so the name PostgreSQL gives
+// an index starts with that prefix.
+const autoPrefixLen = 16
+
+// autoMaxNum is the longest number after the label the prefix index answers for: ChooseRelationName's
+// are ints, of at most 10 digits. A longer one leaves less of the table's name (autoOwners walks all).
+const autoMaxNum = 10
+
+// autoPrefix is the prefix of the name a table had that autoByPrefix indexes its indexes by.
+func autoPrefix(named string) string { return named[:min(len(named), autoPrefixLen)] }
+
+// addAutoName records autoName n in both indexes.
+func (s *state) addAutoName(n autoName) {
+	addAutoTo(s.autoNames, n.table, n)
+	addAutoTo(s.autoByPrefix, autoPrefix(n.named), n)
+}
+
+func addAutoTo(m map[string]map[autoName]bool, k string, n autoName) {
+	if m[k] == nil {
+		m[k] = map[autoName]bool{}
+	}
+	m[k][n] = true
+}
+
+// forgetAutoName removes autoName n from both indexes.
+func (s *state) forgetAutoName(n autoName) {
+	forgetAutoFrom(s.autoNames, n.table, n)
+	forgetAutoFrom(s.autoByPrefix, autoPrefix(n.named), n)
+}
+
+func forgetAutoFrom(m map[string]map[autoName]bool, k string, n autoName) {
+	delete(m[k], n)
+	if len(m[k]) == 0 {
+		delete(m, k)
+	}
 }
 
 // autoOwners lists the tables (by key) that PostgreSQL may have named an index of key's name for, in
@@ -91,13 +130,26 @@ func (s *state) autoOwners(key string, qualified bool) []string {
 	schema := keySchema(key)
 	name := bare(key)
 	var owners []string
-	for n := range s.autoNames {
-		if ts := keySchema(n.table); qualified && ts != schema || slices.Contains(owners, n.table) {
-			continue
+	look := func(names map[autoName]bool) {
+		for n := range names {
+			if ts := keySchema(n.table); qualified && ts != schema || slices.Contains(owners, n.table) {
+				continue
+			}
+			if n.namedAs(name) {
+				owners = append(owners, n.table)
+			}
 		}
-		if n.namedAs(name) {
-			owners = append(owners, n.table)
+	}
+	if len(name)-len(strings.TrimRight(name, "0123456789")) > autoMaxNum {
+		for _, names := range s.autoNames {
+			look(names)
 		}
+		return owners
+	}
+	// The name starts with the autoPrefix of the name the table had: one of name's first
+	// autoPrefixLen+1 prefixes, each a key of its own.
+	for l := 0; l <= min(len(name), autoPrefixLen); l++ {
+		look(s.autoByPrefix[name[:l]])
 	}
 	return owners
 }

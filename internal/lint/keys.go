@@ -1,6 +1,10 @@
 package lint
 
-import "github.com/schemagate/schemagate/internal/schema"
+import (
+	"strings"
+
+	"github.com/schemagate/schemagate/internal/schema"
+)
 
 // The state keys relations, types and other objects of a schema as the catalog does (schema.Key):
 // "schema.name", a name quoted only when it holds a dot, a double quote or an opening parenthesis, so
@@ -15,6 +19,14 @@ func colKey(rel, col string) string { return rel + "." + schema.KeyPart(col) }
 
 // keySchema is the schema of a key.
 func keySchema(key string) string {
+	// Without a quoted part or a function's arguments, every dot ends a part: the state asks this of
+	// many keys, which then need not be read part by part.
+	if !strings.ContainsAny(key, `"(`) {
+		if i := strings.IndexByte(key, '.'); i >= 0 {
+			return key[:i]
+		}
+		return key
+	}
 	sch, _, _ := schema.CutKey(key)
 	return sch
 }
@@ -28,6 +40,18 @@ func bare(key string) string {
 // splitOwner cuts an owned entry (the key of a column: schema.table.column) into the table's key and
 // the column.
 func splitOwner(col string) (table, column string) {
+	// Without a quoted part or a function's arguments, every dot ends a part, and the table's key is
+	// what comes before the last one as it is, unless a part there is empty (Key quotes it): drops and
+	// moves ask this of every owned sequence.
+	if !strings.ContainsAny(col, `"(`) && !strings.HasPrefix(col, ".") {
+		i := strings.LastIndexByte(col, '.')
+		if i < 0 {
+			return col, ""
+		}
+		if !strings.Contains(col[:i+1], "..") {
+			return col[:i], col[i+1:]
+		}
+	}
 	parts := schema.SplitKey(col)
 	if len(parts) < 2 {
 		return col, ""

@@ -81,10 +81,18 @@ type state struct {
 	// gone are the objects the migration being judged dropped, renamed or moved to another schema, each
 	// with what says which ("drops it", "renames it", "moves it to another schema").
 	gone map[string]string
+	// temps are the keys of s.exists in the temporary schema (keySchema is tempSchema), kept by know:
+	// forgetTemp runs after every migration, and walking every key the history made there made lint
+	// quadratic in its length.
+	temps map[string]bool
 	// autoNames are the indexes whose name PostgreSQL chose (CREATE INDEX without a name, an unnamed
 	// PRIMARY KEY / UNIQUE / EXCLUDE, LIKE … INCLUDING INDEXES, the indexes a partition gets from its
-	// parent), as far as the state can tell how (see autoIndex).
-	autoNames map[autoName]bool
+	// parent), as far as the state can tell how (see autoIndex): by table key, which a DROP or a move of
+	// the table reads, and by autoPrefix of the name it had, which autoOwners reads for every name that
+	// may be such an index (each is in both; walking them all there and for each DROP made lint
+	// quadratic in the history's length).
+	autoNames    map[string]map[autoName]bool
+	autoByPrefix map[string]map[autoName]bool
 	// unmodeled are the lower-cased words of statements that may create objects the state does not
 	// follow: DO blocks and function bodies that build no SQL at run time, statements that do not parse.
 	// A name among them may exist (see noteUnmodeled).
@@ -154,7 +162,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
-		gone: map[string]string{}, autoNames: map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
+		gone: map[string]string{}, temps: map[string]bool{}, autoNames: map[string]map[autoName]bool{}, autoByPrefix: map[string]map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
 		routines: map[string]*routine{}, naming: map[dotted]map[*routine]bool{}, colUsers: map[string]map[*routine]bool{}, triggers: map[string]map[string]*trigger{}}
 }
 
@@ -241,7 +249,9 @@ func (s *state) drops(name string) []string {
 		maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
 	}
 	delete(s.owned, name)
-	maps.DeleteFunc(s.autoNames, func(n autoName, _ bool) bool { return n.table == name })
+	for n := range s.autoNames[name] {
+		s.forgetAutoName(n)
+	}
 	along := s.children(name)
 	for seq, col := range s.owned {
 		if t, _ := splitOwner(col); t == name {
@@ -271,8 +281,13 @@ func (s *state) know(key string, exists bool) {
 	case exists && !s.exists[key]:
 		s.exists[key] = true
 		s.bareExists[bare(key)]++
+		// A key whose schema is pg_temp holds those bytes, quoted or not: most keys skip cutting it.
+		if strings.Contains(key, tempSchema) && keySchema(key) == tempSchema {
+			s.temps[key] = true
+		}
 	case !exists && s.exists[key]:
 		delete(s.exists, key)
+		delete(s.temps, key)
 		s.bareExists[bare(key)]--
 	}
 }
@@ -376,8 +391,8 @@ func (s *state) unqualified(name string) string {
 // forgetTemp forgets the temporary relations: a migration runs in a session of its own, where those of
 // an earlier one (or of the schema) do not exist.
 func (s *state) forgetTemp() {
-	for key := range s.exists {
-		if keySchema(key) == tempSchema && s.exists[key] {
+	for key := range s.temps {
+		if s.exists[key] { // drops may have dropped it with an earlier one
 			s.drops(key)
 		}
 	}
@@ -1081,12 +1096,10 @@ func (s *state) moves(old, nw string) {
 		}
 	}
 	rekey(s.tables, old, nw)
-	for _, n := range slices.Collect(maps.Keys(s.autoNames)) {
-		if n.table == old {
-			delete(s.autoNames, n)
-			n.table = nw // its indexes keep their names
-			s.autoNames[n] = true
-		}
+	for _, n := range slices.Collect(maps.Keys(s.autoNames[old])) {
+		s.forgetAutoName(n)
+		n.table = nw // its indexes keep their names
+		s.addAutoName(n)
 	}
 	s.movesKey(old, nw)
 	rekey(s.indexCols, old, nw)
