@@ -589,14 +589,7 @@ func TestActionAnnotatesConfigProblems(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := prRepo(t, map[string]string{"app/schemagate.yml": tc.config, "app/db/.keep": ""}, nil)
-			t.Chdir(root)
-			env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_dispatch", "INPUT_CONFIG": "app/schemagate.yml"}
-			code, out, errOut := run(t, env, "action")
-			if code != ExitUsage {
-				t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
-			}
-			out = strings.ReplaceAll(out, "%3A", ":") // the runner unescapes a property's colon
+			out := actionOnConfig(t, tc.config)
 			for _, w := range tc.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("no annotation %s\n%s", w, out)
@@ -607,6 +600,21 @@ func TestActionAnnotatesConfigProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// actionOnConfig runs the action on a workflow_dispatch with config as app/schemagate.yml, which must be
+// bad input (exit 2), and returns its output with the colons of annotation properties unescaped, as the
+// runner shows them.
+func actionOnConfig(t *testing.T, config string) string {
+	t.Helper()
+	root := prRepo(t, map[string]string{"app/schemagate.yml": config, "app/db/.keep": ""}, nil)
+	t.Chdir(root)
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_dispatch", "INPUT_CONFIG": "app/schemagate.yml"}
+	code, out, errOut := run(t, env, "action")
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
+	}
+	return strings.ReplaceAll(out, "%3A", ":") // the runner unescapes a property's colon
 }
 
 // TestActionSaysHowManyConfigProblemsWentUnannotated: GitHub shows 10 error annotations a step, and the
@@ -637,14 +645,7 @@ environments:
       - cron: "0 25 * * *"
         duration: 1h
 `
-	root := prRepo(t, map[string]string{"app/schemagate.yml": config, "app/db/.keep": ""}, nil)
-	t.Chdir(root)
-	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "workflow_dispatch", "INPUT_CONFIG": "app/schemagate.yml"}
-	code, out, errOut := run(t, env, "action")
-	if code != ExitUsage {
-		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitUsage, out, errOut)
-	}
-	out = strings.ReplaceAll(out, "%3A", ":") // the runner unescapes a property's colon
+	out := actionOnConfig(t, config)
 	var all string
 	annotated := 0
 	for _, l := range strings.Split(out, "\n") {

@@ -676,13 +676,8 @@ func TestForgedReportLinksNoPage(t *testing.T) {
 		}}}}
 	e.gateReport(t, forged)
 	docs := "[add\\-column\\-volatile\\-default](" + lint.DocsBase + "add-column-volatile-default.md)"
-	check := func(step string) {
+	check := func(step, body string) {
 		t.Helper()
-		cs := e.s.Comments(e.ref)
-		if len(cs) != 1 {
-			t.Fatalf("%s: %d comments, want 1", step, len(cs))
-		}
-		body := cs[0].Body
 		if strings.Contains(body, "evil.example") {
 			t.Errorf("%s: the comment links the report's URL:\n%s", step, body)
 		}
@@ -696,21 +691,29 @@ func TestForgedReportLinksNoPage(t *testing.T) {
 	commentThenGate(t, e, check)
 }
 
-// commentThenGate posts e's report with schemagate comment and checks the comment, then runs the gate,
-// which must stay pending, and checks the comment it rewrote.
-func commentThenGate(t *testing.T, e *gateEnv, check func(step string)) {
+// commentThenGate posts e's report with schemagate comment and checks the comment, the pull request's
+// only one, then runs the gate, which must stay pending, and checks the comment it rewrote.
+func commentThenGate(t *testing.T, e *gateEnv, check func(step, body string)) {
 	t.Helper()
+	only := func(step string) {
+		t.Helper()
+		cs := e.s.Comments(e.ref)
+		if len(cs) != 1 {
+			t.Fatalf("%s: %d comments, want 1", step, len(cs))
+		}
+		check(step, cs[0].Body)
+	}
 	var stdout, stderr bytes.Buffer
 	app := &App{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return e.env[k] }, Version: "test"}
 	if code := app.Run(t.Context(), []string{"comment", "--config", filepath.Join(e.dir, "schemagate.yml"), "--report", e.report,
 		"--repo", evRepo, "--pr", "2"}); code != ExitOK {
 		t.Fatalf("comment: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
-	check("schemagate comment")
+	only("schemagate comment")
 	if code, out, errOut := e.run(t, "--report", e.report); code != ExitPending {
 		t.Fatalf("gate: exit %d, want %d (pending)\n%s\n%s", code, ExitPending, out, errOut)
 	}
-	check("the gate's rewrite")
+	only("the gate's rewrite")
 }
 
 // TestForgedSummaryRecomputed: a fork's artifact whose summary contradicts its migrations (it says it
@@ -748,13 +751,8 @@ func TestForgedSummaryRecomputed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newGateEnv(t, "approval:\n  require: risky\n")
 			writeFile(t, e.report, mustJSON(t, tt.forged)) // as forged: no Finish
-			check := func(step string) {
+			check := func(step, body string) {
 				t.Helper()
-				cs := e.s.Comments(e.ref)
-				if len(cs) != 1 {
-					t.Fatalf("%s: %d comments, want 1", step, len(cs))
-				}
-				body := cs[0].Body
 				if !strings.HasPrefix(body, headline) || strings.Contains(body, "for the DBA approval") {
 					t.Errorf("%s: the headline is not %q alone:\n%s", step, headline, body)
 				}

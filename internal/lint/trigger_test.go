@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/schemagate/schemagate/internal/pgtest"
@@ -127,11 +128,7 @@ func TestDropColumnATriggerReadsMatchesServer(t *testing.T) {
 				t.Fatalf("the server refused it: %v (%v), want %v: the case is wrong", err != nil, err, tt.fails)
 			}
 			if tt.write != "" {
-				_, err := conn.Exec(ctx, tt.write)
-				var pe *pgconn.PgError
-				if broke := errors.As(err, &pe) && pe.Code == "42703"; broke != tt.breaks || (err != nil && !broke) {
-					t.Fatalf("%s after it: %v, want it to fail with 42703: %v: the case is wrong", tt.write, err, tt.breaks)
-				}
+				wantUndefinedColumn(t, conn, tt.write, tt.breaks)
 			}
 			f := find(AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema}), "drop-column")
 			if f == nil {
@@ -141,14 +138,7 @@ func TestDropColumnATriggerReadsMatchesServer(t *testing.T) {
 			if f.Risk != tt.risk {
 				t.Errorf("drop-column is %s, want %s: %s", f.Risk, tt.risk, said)
 			}
-			for _, m := range tt.msg {
-				if !strings.Contains(said, m) {
-					t.Errorf("drop-column says\n%s\nwant it to say %q", said, m)
-				}
-			}
-			if tt.not != "" && strings.Contains(said, tt.not) {
-				t.Errorf("drop-column says\n%s\nwant it not to say %q", said, tt.not)
-			}
+			wantSaid(t, "drop-column", said, tt.msg, tt.not)
 		})
 	}
 }
@@ -257,11 +247,7 @@ func TestRenameColumnATriggerReadsMatchesServer(t *testing.T) {
 			if _, err := conn.Exec(ctx, src); err != nil {
 				t.Fatalf("the server refused it: %v: the case is wrong", err)
 			}
-			_, err := conn.Exec(ctx, tt.write)
-			var pe *pgconn.PgError
-			if broke := errors.As(err, &pe) && pe.Code == "42703"; broke != tt.breaks || (err != nil && !broke) {
-				t.Fatalf("%s after it: %v, want it to fail with 42703: %v: the case is wrong", tt.write, err, tt.breaks)
-			}
+			wantUndefinedColumn(t, conn, tt.write, tt.breaks)
 			f := find(AnalyzeScript(script(tt.src+"\n"), true, Config{Schema: tt.schema}), "rename-column")
 			if f == nil {
 				t.Fatal("no rename-column")
@@ -273,14 +259,7 @@ func TestRenameColumnATriggerReadsMatchesServer(t *testing.T) {
 			if f.Risk != Dangerous {
 				t.Errorf("rename-column is %s, want dangerous: %s", f.Risk, said)
 			}
-			for _, m := range tt.msg {
-				if !strings.Contains(said, m) {
-					t.Errorf("rename-column says\n%s\nwant it to say %q", said, m)
-				}
-			}
-			if tt.not != "" && strings.Contains(said, tt.not) {
-				t.Errorf("rename-column says\n%s\nwant it not to say %q", said, tt.not)
-			}
+			wantSaid(t, "rename-column", said, tt.msg, tt.not)
 		})
 	}
 }
@@ -396,14 +375,37 @@ func TestDropColumnAFunctionBodyUsesMatchesServer(t *testing.T) {
 					t.Errorf("drop-column says\n%s\nwant it to name %s, as the server does", said, n)
 				}
 			}
-			if tt.not != "" && strings.Contains(said, tt.not) {
-				t.Errorf("drop-column says\n%s\nwant it not to say %q", said, tt.not)
-			}
+			wantSaid(t, "drop-column", said, nil, tt.not)
 		})
 	}
 	// PostgreSQL 13 and earlier refuse a BEGIN ATOMIC or RETURN body: a function of the history that has
 	// one was not made there, and is not named.
 	if f := find(AnalyzeScript(script(drop+"\n"), true, Config{Schema: items + sum, PGVersion: 13}), "drop-column"); f == nil || f.Risk != Caution || strings.Contains(f.Message, "function") {
 		t.Errorf("with PostgreSQL 13, drop-column is %+v, want caution, naming no function", f)
+	}
+}
+
+// wantUndefinedColumn runs write on conn, which must fail with 42703 (undefined column) when breaks says
+// so and succeed otherwise: a case whose server disagrees is wrong, not lint.
+func wantUndefinedColumn(t *testing.T, conn *pgx.Conn, write string, breaks bool) {
+	t.Helper()
+	_, err := conn.Exec(t.Context(), write)
+	var pe *pgconn.PgError
+	if broke := errors.As(err, &pe) && pe.Code == "42703"; broke != breaks || (err != nil && !broke) {
+		t.Fatalf("%s after it: %v, want it to fail with 42703: %v: the case is wrong", write, err, breaks)
+	}
+}
+
+// wantSaid checks that a finding of rule, whose message and suggestion are said, says each of msg and
+// not not.
+func wantSaid(t *testing.T, rule, said string, msg []string, not string) {
+	t.Helper()
+	for _, m := range msg {
+		if !strings.Contains(said, m) {
+			t.Errorf("%s says\n%s\nwant it to say %q", rule, said, m)
+		}
+	}
+	if not != "" && strings.Contains(said, not) {
+		t.Errorf("%s says\n%s\nwant it not to say %q", rule, said, not)
 	}
 }
