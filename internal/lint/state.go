@@ -75,6 +75,11 @@ type state struct {
 	// column, "table key.column": PostgreSQL refuses to move such a sequence to another schema, and
 	// drops it with its column.
 	owned map[string]string
+	// ownedBy, indexesOf, viewUsers, exprIxOf and refBy index owned, indexTable, viewCols, the tables'
+	// exprIndexes and their foreign keys' references by what they name (see refIndex).
+	ownedBy, indexesOf, viewUsers, exprIxOf, refBy refIndex
+	// conNamed indexes the tables' key constraints by schema and name (see constraintKey).
+	conNamed refIndex
 
 	// What absent needs to tell that an object does not exist (with complete):
 	//
@@ -162,6 +167,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
+		ownedBy: refIndex{}, indexesOf: refIndex{}, viewUsers: refIndex{}, exprIxOf: refIndex{}, refBy: refIndex{}, conNamed: refIndex{},
 		gone: map[string]string{}, temps: map[string]bool{}, autoNames: map[string]map[autoName]bool{}, autoByPrefix: map[string]map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
 		routines: map[string]*routine{}, naming: map[dotted]map[*routine]bool{}, colUsers: map[string]map[*routine]bool{}, triggers: map[string]map[string]*trigger{}}
 }
@@ -230,8 +236,8 @@ func (s *state) drops(name string) []string {
 	// attached to or inheriting from each other, which PostgreSQL refuses: see inheritors).
 	delete(s.partOf, name)
 	delete(s.inherits, name)
-	for _, t := range s.tables {
-		delete(t.exprIndexes, name)
+	for _, tkey := range s.exprIndexTables(name) {
+		delete(s.tables[tkey].exprIndexes, name)
 	}
 	delete(s.partitioned, name)
 	delete(s.boundable, name)
@@ -243,31 +249,19 @@ func (s *state) drops(name string) []string {
 	delete(s.domainDefaults, name)
 	delete(s.domainBase, name)
 	delete(s.domainChecks, name)
-	for _, t := range s.tables {
+	for _, tkey := range s.referencing(name) {
 		// The foreign keys that reference a table go with it: PostgreSQL drops a referenced table only
 		// with CASCADE.
-		maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
+		maps.DeleteFunc(s.tables[tkey].constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
 	}
 	delete(s.owned, name)
 	for n := range s.autoNames[name] {
 		s.forgetAutoName(n)
 	}
 	along := s.children(name)
-	for seq, col := range s.owned {
-		if t, _ := splitOwner(col); t == name {
-			along = append(along, seq)
-		}
-	}
-	for ix, t := range s.indexTable {
-		if t == name {
-			along = append(along, ix)
-		}
-	}
-	for v, used := range s.viewCols {
-		if _, ok := used[name]; ok {
-			along = append(along, v)
-		}
-	}
+	along = append(along, s.ownedSeqs(name)...)
+	along = append(along, s.indexesOn(name)...)
+	along = append(along, s.viewsOf(name)...)
 	dropped := []string{name}
 	for _, k := range along {
 		dropped = append(dropped, s.drops(k)...)
@@ -481,7 +475,7 @@ func (s *state) partitionColumnFailure(rv *pg_query.RangeVar, key string) string
 // viewsUsing lists the keys of the views and materialized views known to use column col of table key.
 func (s *state) viewsUsing(key, col string) []string {
 	var views []string
-	for _, v := range slices.Sorted(maps.Keys(s.viewCols)) {
+	for _, v := range s.viewsOf(key) {
 		if slices.Contains(s.viewCols[v][key], col) {
 			views = append(views, v)
 		}
@@ -793,7 +787,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				return // CREATE INDEX IF NOT EXISTS of an index that (may) exist
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
-			s.indexTable[ix] = rel
+			s.setIndexTable(ix, rel)
 		} else {
 			s.autoIndex(rel, indexAutoName(is))
 		}
@@ -812,6 +806,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				ix = sibling(rel, is.Idxname)
 			}
 			t.exprIndexes[ix] = append(t.exprIndexes[ix], exprCols...)
+			s.exprIxOf.add(ix, rel)
 		}
 		if is.WhereClause == nil {
 			t := s.table(rel)
@@ -827,7 +822,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 		// CREATE OR REPLACE VIEW of a view that (may) exist creates nothing.
 		s.createsRel(s.rel(n.GetViewStmt().View), "v", n.GetViewStmt().Replace, created)
-		s.viewCols[s.rel(n.GetViewStmt().View)] = s.usedColumns(n.GetViewStmt().Query)
+		s.setViewCols(s.rel(n.GetViewStmt().View), s.usedColumns(n.GetViewStmt().Query))
 		if out := viewOutput(n.GetViewStmt().Query, n.GetViewStmt().Aliases); out != nil {
 			s.viewOut[s.rel(n.GetViewStmt().View)] = out
 		} else {
@@ -841,7 +836,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			}
 			switch isNew := s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created); {
 			case isNew && kind == "m":
-				s.viewCols[s.rel(c.Into.Rel)] = s.usedColumns(c.Query)
+				s.setViewCols(s.rel(c.Into.Rel), s.usedColumns(c.Query))
 			case isNew && !c.Into.SkipData:
 				s.filled[s.rel(c.Into.Rel)] = "CREATE TABLE … AS"
 			}
@@ -1062,17 +1057,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				return // PostgreSQL refuses to move an owned sequence: it stays
 			}
 			// A table's owned sequences and its indexes move with it.
-			var along []string
-			for seq, col := range s.owned {
-				if t, _ := splitOwner(col); t == old {
-					along = append(along, seq)
-				}
-			}
-			for ix, t := range s.indexTable {
-				if t == old {
-					along = append(along, ix)
-				}
-			}
+			along := append(s.ownedSeqs(old), s.indexesOn(old)...)
 			s.goneAway(created, "moves it to another schema", append([]string{old}, along...)...)
 			s.moves(old, relKey(a.Newschema, bare(old)))
 			for _, k := range along {
@@ -1089,13 +1074,24 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 func (s *state) moves(old, nw string) {
 	rekey(s.kinds, old, nw)
 	rekey(s.filled, old, nw)
+	seqs := s.ownedSeqs(old)
 	rekey(s.owned, old, nw)
-	for seq, col := range s.owned {
-		if t, c := splitOwner(col); t == old {
-			s.owned[seq] = colKey(nw, c)
+	if col, ok := s.owned[nw]; ok {
+		t, _ := splitOwner(col)
+		s.ownedBy.add(t, nw)
+	}
+	for _, seq := range seqs {
+		if seq == old {
+			seq = nw
+		}
+		if t, c := splitOwner(s.owned[seq]); t == old {
+			s.setOwned(seq, nw, c)
 		}
 	}
 	rekey(s.tables, old, nw)
+	if t := s.tables[nw]; t != nil {
+		s.indexTableKey(nw, t)
+	}
 	for _, n := range slices.Collect(maps.Keys(s.autoNames[old])) {
 		s.forgetAutoName(n)
 		n.table = nw // its indexes keep their names
@@ -1103,13 +1099,36 @@ func (s *state) moves(old, nw string) {
 	}
 	s.movesKey(old, nw)
 	rekey(s.indexCols, old, nw)
+	ixs := s.indexesOn(old)
 	rekey(s.indexTable, old, nw)
-	revalue(s.indexTable, old, nw)
+	if t, ok := s.indexTable[nw]; ok {
+		s.indexesOf.add(t, nw)
+	}
+	for _, ix := range ixs {
+		if ix == old {
+			ix = nw
+		}
+		if s.indexTable[ix] == old {
+			s.setIndexTable(ix, nw)
+		}
+	}
+	views := s.viewsOf(old)
 	rekey(s.viewCols, old, nw)
+	if used, ok := s.viewCols[nw]; ok {
+		s.setViewCols(nw, used)
+	}
 	rekey(s.viewOut, old, nw)
 	rekey(s.triggers, old, nw)
-	for _, used := range s.viewCols {
-		rekey(used, old, nw)
+	for _, v := range views {
+		if v == old {
+			v = nw
+		}
+		if used := s.viewCols[v]; used != nil {
+			if _, ok := used[old]; ok {
+				rekey(used, old, nw)
+				s.viewUsers.add(nw, v)
+			}
+		}
 	}
 	for r := range s.colUsers[old] {
 		rekey(r.cols, old, nw)
@@ -1130,15 +1149,19 @@ func (s *state) moves(old, nw string) {
 			s.inherits[child] = slices.Replace(slices.Clone(parents), i, i+1, nw)
 		}
 	}
-	for _, t := range s.tables {
-		if old != "" {
-			rekey(t.exprIndexes, old, nw)
+	if old != "" {
+		for _, tkey := range s.exprIndexTables(old) {
+			rekey(s.tables[tkey].exprIndexes, old, nw)
+			s.exprIxOf.add(nw, tkey)
 		}
-		for _, kc := range t.constraints {
+	}
+	for _, tkey := range s.referencing(old) {
+		for _, kc := range s.tables[tkey].constraints {
 			if kc.ref == old {
 				kc.ref = nw
 			}
 		}
+		s.refBy.add(nw, tkey)
 	}
 }
 
