@@ -28,7 +28,7 @@ func TestRefIndexesAnswerAsScans(t *testing.T) {
 	}
 	col := func() string { return pick("id", "a", "b", "ref") }
 	statement := func() string {
-		switch rng.Intn(18) {
+		switch rng.Intn(23) {
 		case 0, 1:
 			return fmt.Sprintf("CREATE TABLE %s (id %s PRIMARY KEY, a int, b text, ref int REFERENCES %s)", rel(), pick("serial", "bigserial", "int GENERATED ALWAYS AS IDENTITY", "int"), rel())
 		case 2:
@@ -61,12 +61,32 @@ func TestRefIndexesAnswerAsScans(t *testing.T) {
 			return fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s UNIQUE (%s)", rel(), pick("uq1", "uq2", "fk1"), col())
 		case 16:
 			return fmt.Sprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel(), pick("fk1", "uq1", "t1_pkey"), pick("fk2", "uq2", "ix1"))
+		case 17:
+			return fmt.Sprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES IN (%d)", rel(), rel(), rng.Intn(9))
+		case 18:
+			return fmt.Sprintf("CREATE TABLE %s (c int) INHERITS (%s, %s)", rel(), rel(), rel())
+		case 19:
+			return fmt.Sprintf("ALTER TABLE %s %sINHERIT %s", rel(), pick("", "NO "), rel())
+		case 20:
+			return fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s %s", rel(), rel(), pick("DEFAULT", "FOR VALUES IN (1)"))
+		case 21:
+			return fmt.Sprintf("ALTER TABLE %s DETACH PARTITION %s", rel(), rel())
 		default:
 			return fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY IF EXISTS", rel(), col())
 		}
 	}
 	scans := func(s *state) map[string]map[string][]string {
-		out := map[string]map[string][]string{"owned": {}, "indexes": {}, "views": {}, "expr": {}, "refs": {}, "constraints": {}}
+		out := map[string]map[string][]string{"owned": {}, "indexes": {}, "views": {}, "expr": {}, "refs": {}, "constraints": {}, "children": {}}
+		for part, parent := range s.partOf {
+			out["children"][parent] = append(out["children"][parent], part)
+		}
+		for child, parents := range s.inherits {
+			for _, parent := range parents {
+				if !slices.Contains(out["children"][parent], child) {
+					out["children"][parent] = append(out["children"][parent], child)
+				}
+			}
+		}
 		for seq, owner := range s.owned {
 			tk, _ := splitOwner(owner)
 			out["owned"][tk] = append(out["owned"][tk], seq)
@@ -127,7 +147,7 @@ func TestRefIndexesAnswerAsScans(t *testing.T) {
 			for _, k := range slices.Sorted(maps.Keys(keys)) {
 				got := map[string][]string{
 					"owned": s.ownedSeqs(k), "indexes": s.indexesOn(k), "views": s.viewsOf(k),
-					"expr": s.exprIndexTables(k), "refs": s.referencing(k),
+					"expr": s.exprIndexTables(k), "refs": s.referencing(k), "children": s.children(k),
 				}
 				if sch, name, ok := strings.Cut(k, "\x00"); ok {
 					got = map[string][]string{"constraints": s.constraintTables(sch, name)}

@@ -80,6 +80,8 @@ type state struct {
 	ownedBy, indexesOf, viewUsers, exprIxOf, refBy refIndex
 	// conNamed indexes the tables' key constraints by schema and name (see constraintKey).
 	conNamed refIndex
+	// childIx indexes partOf and inherits by parent: a table's partitions and inheritance children.
+	childIx refIndex
 
 	// What absent needs to tell that an object does not exist (with complete):
 	//
@@ -167,7 +169,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
-		ownedBy: refIndex{}, indexesOf: refIndex{}, viewUsers: refIndex{}, exprIxOf: refIndex{}, refBy: refIndex{}, conNamed: refIndex{},
+		ownedBy: refIndex{}, indexesOf: refIndex{}, viewUsers: refIndex{}, exprIxOf: refIndex{}, refBy: refIndex{}, conNamed: refIndex{}, childIx: refIndex{},
 		gone: map[string]string{}, temps: map[string]bool{}, autoNames: map[string]map[autoName]bool{}, autoByPrefix: map[string]map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
 		routines: map[string]*routine{}, naming: map[dotted]map[*routine]bool{}, colUsers: map[string]map[*routine]bool{}, triggers: map[string]map[string]*trigger{}}
 }
@@ -466,7 +468,7 @@ func (s *state) partitionColumnFailure(rv *pg_query.RangeVar, key string) string
 	if parent, ok := s.partOf[key]; ok {
 		return fmt.Sprintf("%s is a partition of %s, and PostgreSQL changes a partition's columns only through its partitioned table", bare(key), bare(parent))
 	}
-	if _, partitioned := s.partitioned[key]; partitioned && !rv.GetInh() && slices.Contains(slices.Collect(maps.Values(s.partOf)), key) {
+	if _, partitioned := s.partitioned[key]; partitioned && !rv.GetInh() && s.hasPartitions(key) {
 		return fmt.Sprintf("ALTER TABLE ONLY %s leaves out its partitions, and PostgreSQL changes a partitioned table's columns only together with them", bare(key))
 	}
 	return ""
@@ -731,11 +733,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		t := s.table(name)
 		if cs.Partbound != nil {
 			if len(cs.InhRelations) == 1 {
-				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
+				s.setPartOf(name, s.rel(cs.InhRelations[0].GetRangeVar()))
 			}
 		} else {
 			for _, p := range cs.InhRelations {
-				s.inherits[name] = append(s.inherits[name], s.rel(p.GetRangeVar()))
+				s.addInherits(name, s.rel(p.GetRangeVar()))
 			}
 		}
 		// A partition or an inheritance child has its parents' CHECKs before its own, valid (it is empty).
@@ -996,7 +998,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				s.enableTrigger(name, cmd)
 			case pg_query.AlterTableType_AT_AddInherit:
 				if parent := s.rel(cmd.Def.GetRangeVar()); !slices.Contains(s.inherits[name], parent) {
-					s.inherits[name] = append(s.inherits[name], parent)
+					s.addInherits(name, parent)
 					s.inheritChecks(name, parent, true)
 				}
 			case pg_query.AlterTableType_AT_DropInherit:
@@ -1010,7 +1012,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					delete(s.defaultPart, name) // a later ATTACH or PARTITION OF scans it no more
 				}
 			case pg_query.AlterTableType_AT_AttachPartition:
-				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
+				s.setPartOf(s.rel(cmd.Def.GetPartitionCmd().GetName()), name)
 				s.inheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name, true)
 				if pb := cmd.Def.GetPartitionCmd().GetBound(); pb != nil && pb.IsDefault {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
@@ -1141,12 +1143,26 @@ func (s *state) moves(old, nw string) {
 	// a partitioned table its DEFAULT partition.
 	rekey(s.defaultPart, old, nw)
 	revalue(s.defaultPart, old, nw)
+	kids := s.children(old)
 	rekey(s.partOf, old, nw)
-	revalue(s.partOf, old, nw)
+	if parent, ok := s.partOf[nw]; ok {
+		s.childIx.add(parent, nw)
+	}
 	rekey(s.inherits, old, nw)
-	for child, parents := range s.inherits {
-		if i := slices.Index(parents, old); i >= 0 {
+	for _, parent := range s.inherits[nw] {
+		s.childIx.add(parent, nw)
+	}
+	for _, child := range kids {
+		if child == old {
+			child = nw
+		}
+		if s.partOf[child] == old {
+			s.setPartOf(child, nw)
+		}
+		if parents := s.inherits[child]; slices.Contains(parents, old) {
+			i := slices.Index(parents, old)
 			s.inherits[child] = slices.Replace(slices.Clone(parents), i, i+1, nw)
+			s.childIx.add(nw, child)
 		}
 	}
 	if old != "" {
