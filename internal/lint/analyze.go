@@ -159,6 +159,9 @@ type analyzer struct {
 
 	stmt    *sqlparse.Statement // the statement being judged
 	stmtIdx int
+	// excerptOf and excerpt keep shorten's answer for the last statement a finding was added on: a
+	// statement often has several findings.
+	excerptOf, excerpt string
 	// part is the offset in the statement's SQL of the part being judged (a column of CREATE TABLE, a
 	// subcommand of ALTER TABLE), where its findings stand; 0 while the statement as a whole is. parts is
 	// where the first of its parts starts (what comes before is the statement's head).
@@ -404,6 +407,14 @@ func (a *analyzer) refusesTx(what string) bool {
 	return true
 }
 
+// stmtExcerpt is shorten of the current statement.
+func (a *analyzer) stmtExcerpt() string {
+	if a.excerptOf != a.stmt.SQL || a.excerpt == "" {
+		a.excerptOf, a.excerpt = a.stmt.SQL, shorten(a.stmt.SQL)
+	}
+	return a.excerpt
+}
+
 // add records a finding of rule id on the current statement. msg replaces the rule's summary when set.
 func (a *analyzer) add(id, msg string) *Finding {
 	r, ok := Lookup(id)
@@ -415,7 +426,7 @@ func (a *analyzer) add(id, msg string) *Finding {
 	}
 	f := Finding{Rule: r.ID, Risk: r.Risk, File: a.script.File, Line: a.stmt.Pos.Line, Column: a.stmt.Pos.Column,
 		Message: msg, Lock: r.Lock, Rewrite: r.Rewrite, Scan: r.Scan, Suggestion: r.Suggestion, URL: r.URL(),
-		Source: "static", Statement: shorten(a.stmt.SQL), facts: a.facts}
+		Source: "static", Statement: a.stmtExcerpt(), facts: a.facts}
 	if a.part > 0 {
 		if p := a.stmt.PosOf(a.part); p.Line != f.Line || p.Column != f.Column {
 			f.moveTo(p.Line, p.Column)

@@ -62,7 +62,22 @@ func (s *state) addKeyConstraint(t *table, tname string, c *pg_query.Constraint,
 		t.constraints = map[string]*keyConstraint{}
 	}
 	t.constraints[name] = kc
+	if kc.ref != "" {
+		s.refBy.add(kc.ref, tname)
+	}
+	s.conNamed.add(constraintKey(keySchema(tname), name), tname)
 }
+
+// constraintTables lists the tables of schema with a key constraint named name.
+func (s *state) constraintTables(schema, name string) []string {
+	return s.conNamed.lookup(constraintKey(schema, name), func(key string) bool {
+		t := s.tables[key]
+		return t != nil && keySchema(key) == schema && t.constraints[name] != nil
+	})
+}
+
+// constraintKey is where conNamed lists the tables of schema with a key constraint named name.
+func constraintKey(schema, name string) string { return schema + "\x00" + name }
 
 // dropConstraint follows DROP CONSTRAINT name of table key (only: ALTER TABLE ONLY).
 func (s *state) dropConstraint(key, name string, only bool) {
@@ -80,6 +95,7 @@ func (s *state) renameConstraint(key, old, nw string) {
 			delete(t.constraints, old)
 			kc.name = nw
 			t.constraints[nw] = kc
+			s.conNamed.add(constraintKey(keySchema(key), nw), key)
 		}
 	}
 }
@@ -89,11 +105,8 @@ func (s *state) renameConstraint(key, old, nw string) {
 // schema, so at most one constraint of the schema is named after it.
 func (s *state) renameConstraintIndex(old, nw string) {
 	schema, name := keySchema(old), bare(old)
-	for key, t := range s.tables {
-		if keySchema(key) != schema {
-			continue
-		}
-		if kc := t.constraints[name]; kc != nil && kc.indexed && kc.name == name {
+	for _, key := range s.constraintTables(schema, name) {
+		if kc := s.tables[key].constraints[name]; kc.indexed && kc.name == name {
 			s.renameConstraint(key, name, bare(nw))
 			return
 		}

@@ -29,19 +29,26 @@ func (s *state) inheritors(key string) []string {
 
 // children lists the partitions and inheritance children of table key, in order of their keys.
 func (s *state) children(key string) []string {
-	var out []string
-	for part, parent := range s.partOf {
-		if parent == key {
-			out = append(out, part)
-		}
-	}
-	for child, parents := range s.inherits {
-		if slices.Contains(parents, key) && !slices.Contains(out, child) {
-			out = append(out, child)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return s.childIx.lookup(key, func(child string) bool {
+		return s.partOf[child] == key || slices.Contains(s.inherits[child], key)
+	})
+}
+
+// hasPartitions tells whether table key has partitions.
+func (s *state) hasPartitions(key string) bool {
+	return slices.ContainsFunc(s.children(key), func(child string) bool { return s.partOf[child] == key })
+}
+
+// setPartOf records that part is a partition of parent.
+func (s *state) setPartOf(part, parent string) {
+	s.partOf[part] = parent
+	s.childIx.add(parent, part)
+}
+
+// addInherits records that child inherits from parent too.
+func (s *state) addInherits(child, parent string) {
+	s.inherits[child] = append(s.inherits[child], parent)
+	s.childIx.add(parent, child)
 }
 
 // tracedBelow lists the tables below table key (see inheritors) as the rehearsal's trace names them.

@@ -20,23 +20,22 @@ func (s *state) renameColumn(key, old, nw string) {
 		s.viewOut[key] = renamed(out, old, nw)
 	}
 	for _, k := range append([]string{key}, s.inheritors(key)...) {
-		for seq, owner := range s.owned {
-			if t, c := splitOwner(owner); t == k && c == old {
-				s.owned[seq] = colKey(k, nw)
+		for _, seq := range s.ownedSeqs(k) {
+			if _, c := splitOwner(s.owned[seq]); c == old {
+				s.setOwned(seq, k, nw)
 			}
 		}
-		for ix, t := range s.indexTable {
-			if cols, ok := s.indexCols[ix]; ok && t == k {
+		for _, ix := range s.indexesOn(k) {
+			if cols, ok := s.indexCols[ix]; ok {
 				s.indexCols[ix] = renamed(cols, old, nw)
 			}
 		}
 		if keys, ok := s.partitioned[k]; ok {
 			s.partitioned[k] = renamed(keys, old, nw)
 		}
-		for _, used := range s.viewCols {
-			if cols, ok := used[k]; ok {
-				used[k] = renamed(cols, old, nw)
-			}
+		for _, v := range s.viewsOf(k) {
+			used := s.viewCols[v]
+			used[k] = renamed(used[k], old, nw)
 		}
 		for _, tr := range s.triggers[k] {
 			tr.cols = renamed(tr.cols, old, nw)

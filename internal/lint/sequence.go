@@ -28,9 +28,12 @@ func (s *state) ownerName(key string) (string, bool) {
 
 // dropsOwnedBy drops the sequences column col of table tkey owns ("" for every column).
 func (s *state) dropsOwnedBy(tkey, col string) {
-	for seq, owner := range s.owned {
-		if t, c := splitOwner(owner); t == tkey && (col == "" || c == col) {
-			s.drops(seq)
+	for _, seq := range s.ownedSeqs(tkey) {
+		// A drop of one may have dropped another.
+		if owner, ok := s.owned[seq]; ok {
+			if t, c := splitOwner(owner); t == tkey && (col == "" || c == col) {
+				s.drops(seq)
+			}
 		}
 	}
 }
@@ -53,7 +56,7 @@ func (s *state) ownsSequence(tkey, col string, options []*pg_query.Node, created
 		}
 	}
 	s.createsRel(seq, "S", false, created)
-	s.owned[seq] = colKey(tkey, col)
+	s.setOwned(seq, tkey, col)
 }
 
 // makeObjectName builds a name as PostgreSQL's makeObjectName does: name1_name2_label, the longer of
@@ -80,7 +83,7 @@ func (s *state) seqOwnedBy(key string, options []*pg_query.Node) {
 			continue
 		}
 		col := items[len(items)-1].GetString_().GetSval()
-		s.owned[key] = colKey(s.qual(items[:len(items)-1]), col)
+		s.setOwned(key, s.qual(items[:len(items)-1]), col)
 	}
 }
 

@@ -75,6 +75,13 @@ type state struct {
 	// column, "table key.column": PostgreSQL refuses to move such a sequence to another schema, and
 	// drops it with its column.
 	owned map[string]string
+	// ownedBy, indexesOf, viewUsers, exprIxOf and refBy index owned, indexTable, viewCols, the tables'
+	// exprIndexes and their foreign keys' references by what they name (see refIndex).
+	ownedBy, indexesOf, viewUsers, exprIxOf, refBy refIndex
+	// conNamed indexes the tables' key constraints by schema and name (see constraintKey).
+	conNamed refIndex
+	// childIx indexes partOf and inherits by parent: a table's partitions and inheritance children.
+	childIx refIndex
 
 	// What absent needs to tell that an object does not exist (with complete):
 	//
@@ -162,6 +169,7 @@ func newState() *state {
 		indexTable: map[string]string{}, partitioned: map[string][]string{}, boundable: map[string]bool{}, defaultPart: map[string]string{}, partOf: map[string]string{},
 		inherits: map[string][]string{}, schema: defaultSchema,
 		kinds: map[string]string{}, filled: map[string]string{}, owned: map[string]string{},
+		ownedBy: refIndex{}, indexesOf: refIndex{}, viewUsers: refIndex{}, exprIxOf: refIndex{}, refBy: refIndex{}, conNamed: refIndex{}, childIx: refIndex{},
 		gone: map[string]string{}, temps: map[string]bool{}, autoNames: map[string]map[autoName]bool{}, autoByPrefix: map[string]map[autoName]bool{}, functions: map[string]bool{}, userFuncs: map[string]map[string]*userFunc{},
 		routines: map[string]*routine{}, naming: map[dotted]map[*routine]bool{}, colUsers: map[string]map[*routine]bool{}, triggers: map[string]map[string]*trigger{}}
 }
@@ -230,8 +238,8 @@ func (s *state) drops(name string) []string {
 	// attached to or inheriting from each other, which PostgreSQL refuses: see inheritors).
 	delete(s.partOf, name)
 	delete(s.inherits, name)
-	for _, t := range s.tables {
-		delete(t.exprIndexes, name)
+	for _, tkey := range s.exprIndexTables(name) {
+		delete(s.tables[tkey].exprIndexes, name)
 	}
 	delete(s.partitioned, name)
 	delete(s.boundable, name)
@@ -243,31 +251,19 @@ func (s *state) drops(name string) []string {
 	delete(s.domainDefaults, name)
 	delete(s.domainBase, name)
 	delete(s.domainChecks, name)
-	for _, t := range s.tables {
+	for _, tkey := range s.referencing(name) {
 		// The foreign keys that reference a table go with it: PostgreSQL drops a referenced table only
 		// with CASCADE.
-		maps.DeleteFunc(t.constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
+		maps.DeleteFunc(s.tables[tkey].constraints, func(_ string, kc *keyConstraint) bool { return kc.ref == name })
 	}
 	delete(s.owned, name)
 	for n := range s.autoNames[name] {
 		s.forgetAutoName(n)
 	}
 	along := s.children(name)
-	for seq, col := range s.owned {
-		if t, _ := splitOwner(col); t == name {
-			along = append(along, seq)
-		}
-	}
-	for ix, t := range s.indexTable {
-		if t == name {
-			along = append(along, ix)
-		}
-	}
-	for v, used := range s.viewCols {
-		if _, ok := used[name]; ok {
-			along = append(along, v)
-		}
-	}
+	along = append(along, s.ownedSeqs(name)...)
+	along = append(along, s.indexesOn(name)...)
+	along = append(along, s.viewsOf(name)...)
 	dropped := []string{name}
 	for _, k := range along {
 		dropped = append(dropped, s.drops(k)...)
@@ -472,7 +468,7 @@ func (s *state) partitionColumnFailure(rv *pg_query.RangeVar, key string) string
 	if parent, ok := s.partOf[key]; ok {
 		return fmt.Sprintf("%s is a partition of %s, and PostgreSQL changes a partition's columns only through its partitioned table", bare(key), bare(parent))
 	}
-	if _, partitioned := s.partitioned[key]; partitioned && !rv.GetInh() && slices.Contains(slices.Collect(maps.Values(s.partOf)), key) {
+	if _, partitioned := s.partitioned[key]; partitioned && !rv.GetInh() && s.hasPartitions(key) {
 		return fmt.Sprintf("ALTER TABLE ONLY %s leaves out its partitions, and PostgreSQL changes a partitioned table's columns only together with them", bare(key))
 	}
 	return ""
@@ -481,7 +477,7 @@ func (s *state) partitionColumnFailure(rv *pg_query.RangeVar, key string) string
 // viewsUsing lists the keys of the views and materialized views known to use column col of table key.
 func (s *state) viewsUsing(key, col string) []string {
 	var views []string
-	for _, v := range slices.Sorted(maps.Keys(s.viewCols)) {
+	for _, v := range s.viewsOf(key) {
 		if slices.Contains(s.viewCols[v][key], col) {
 			views = append(views, v)
 		}
@@ -737,11 +733,11 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		t := s.table(name)
 		if cs.Partbound != nil {
 			if len(cs.InhRelations) == 1 {
-				s.partOf[name] = s.rel(cs.InhRelations[0].GetRangeVar())
+				s.setPartOf(name, s.rel(cs.InhRelations[0].GetRangeVar()))
 			}
 		} else {
 			for _, p := range cs.InhRelations {
-				s.inherits[name] = append(s.inherits[name], s.rel(p.GetRangeVar()))
+				s.addInherits(name, s.rel(p.GetRangeVar()))
 			}
 		}
 		// A partition or an inheritance child has its parents' CHECKs before its own, valid (it is empty).
@@ -793,7 +789,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				return // CREATE INDEX IF NOT EXISTS of an index that (may) exist
 			}
 			s.indexCols[ix] = colNames(is.IndexParams)
-			s.indexTable[ix] = rel
+			s.setIndexTable(ix, rel)
 		} else {
 			s.autoIndex(rel, indexAutoName(is))
 		}
@@ -812,6 +808,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				ix = sibling(rel, is.Idxname)
 			}
 			t.exprIndexes[ix] = append(t.exprIndexes[ix], exprCols...)
+			s.exprIxOf.add(ix, rel)
 		}
 		if is.WhereClause == nil {
 			t := s.table(rel)
@@ -827,7 +824,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 		}
 		// CREATE OR REPLACE VIEW of a view that (may) exist creates nothing.
 		s.createsRel(s.rel(n.GetViewStmt().View), "v", n.GetViewStmt().Replace, created)
-		s.viewCols[s.rel(n.GetViewStmt().View)] = s.usedColumns(n.GetViewStmt().Query)
+		s.setViewCols(s.rel(n.GetViewStmt().View), s.usedColumns(n.GetViewStmt().Query))
 		if out := viewOutput(n.GetViewStmt().Query, n.GetViewStmt().Aliases); out != nil {
 			s.viewOut[s.rel(n.GetViewStmt().View)] = out
 		} else {
@@ -841,7 +838,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 			}
 			switch isNew := s.createsRel(s.rel(c.Into.Rel), kind, c.IfNotExists, created); {
 			case isNew && kind == "m":
-				s.viewCols[s.rel(c.Into.Rel)] = s.usedColumns(c.Query)
+				s.setViewCols(s.rel(c.Into.Rel), s.usedColumns(c.Query))
 			case isNew && !c.Into.SkipData:
 				s.filled[s.rel(c.Into.Rel)] = "CREATE TABLE … AS"
 			}
@@ -1001,7 +998,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				s.enableTrigger(name, cmd)
 			case pg_query.AlterTableType_AT_AddInherit:
 				if parent := s.rel(cmd.Def.GetRangeVar()); !slices.Contains(s.inherits[name], parent) {
-					s.inherits[name] = append(s.inherits[name], parent)
+					s.addInherits(name, parent)
 					s.inheritChecks(name, parent, true)
 				}
 			case pg_query.AlterTableType_AT_DropInherit:
@@ -1015,7 +1012,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 					delete(s.defaultPart, name) // a later ATTACH or PARTITION OF scans it no more
 				}
 			case pg_query.AlterTableType_AT_AttachPartition:
-				s.partOf[s.rel(cmd.Def.GetPartitionCmd().GetName())] = name
+				s.setPartOf(s.rel(cmd.Def.GetPartitionCmd().GetName()), name)
 				s.inheritChecks(s.rel(cmd.Def.GetPartitionCmd().GetName()), name, true)
 				if pb := cmd.Def.GetPartitionCmd().GetBound(); pb != nil && pb.IsDefault {
 					s.defaultPart[name] = s.rel(cmd.Def.GetPartitionCmd().GetName())
@@ -1062,17 +1059,7 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 				return // PostgreSQL refuses to move an owned sequence: it stays
 			}
 			// A table's owned sequences and its indexes move with it.
-			var along []string
-			for seq, col := range s.owned {
-				if t, _ := splitOwner(col); t == old {
-					along = append(along, seq)
-				}
-			}
-			for ix, t := range s.indexTable {
-				if t == old {
-					along = append(along, ix)
-				}
-			}
+			along := append(s.ownedSeqs(old), s.indexesOn(old)...)
 			s.goneAway(created, "moves it to another schema", append([]string{old}, along...)...)
 			s.moves(old, relKey(a.Newschema, bare(old)))
 			for _, k := range along {
@@ -1089,13 +1076,24 @@ func (s *state) learn(n *pg_query.Node, created bool) {
 func (s *state) moves(old, nw string) {
 	rekey(s.kinds, old, nw)
 	rekey(s.filled, old, nw)
+	seqs := s.ownedSeqs(old)
 	rekey(s.owned, old, nw)
-	for seq, col := range s.owned {
-		if t, c := splitOwner(col); t == old {
-			s.owned[seq] = colKey(nw, c)
+	if col, ok := s.owned[nw]; ok {
+		t, _ := splitOwner(col)
+		s.ownedBy.add(t, nw)
+	}
+	for _, seq := range seqs {
+		if seq == old {
+			seq = nw
+		}
+		if t, c := splitOwner(s.owned[seq]); t == old {
+			s.setOwned(seq, nw, c)
 		}
 	}
 	rekey(s.tables, old, nw)
+	if t := s.tables[nw]; t != nil {
+		s.indexTableKey(nw, t)
+	}
 	for _, n := range slices.Collect(maps.Keys(s.autoNames[old])) {
 		s.forgetAutoName(n)
 		n.table = nw // its indexes keep their names
@@ -1103,13 +1101,36 @@ func (s *state) moves(old, nw string) {
 	}
 	s.movesKey(old, nw)
 	rekey(s.indexCols, old, nw)
+	ixs := s.indexesOn(old)
 	rekey(s.indexTable, old, nw)
-	revalue(s.indexTable, old, nw)
+	if t, ok := s.indexTable[nw]; ok {
+		s.indexesOf.add(t, nw)
+	}
+	for _, ix := range ixs {
+		if ix == old {
+			ix = nw
+		}
+		if s.indexTable[ix] == old {
+			s.setIndexTable(ix, nw)
+		}
+	}
+	views := s.viewsOf(old)
 	rekey(s.viewCols, old, nw)
+	if used, ok := s.viewCols[nw]; ok {
+		s.setViewCols(nw, used)
+	}
 	rekey(s.viewOut, old, nw)
 	rekey(s.triggers, old, nw)
-	for _, used := range s.viewCols {
-		rekey(used, old, nw)
+	for _, v := range views {
+		if v == old {
+			v = nw
+		}
+		if used := s.viewCols[v]; used != nil {
+			if _, ok := used[old]; ok {
+				rekey(used, old, nw)
+				s.viewUsers.add(nw, v)
+			}
+		}
 	}
 	for r := range s.colUsers[old] {
 		rekey(r.cols, old, nw)
@@ -1122,23 +1143,41 @@ func (s *state) moves(old, nw string) {
 	// a partitioned table its DEFAULT partition.
 	rekey(s.defaultPart, old, nw)
 	revalue(s.defaultPart, old, nw)
+	kids := s.children(old)
 	rekey(s.partOf, old, nw)
-	revalue(s.partOf, old, nw)
+	if parent, ok := s.partOf[nw]; ok {
+		s.childIx.add(parent, nw)
+	}
 	rekey(s.inherits, old, nw)
-	for child, parents := range s.inherits {
-		if i := slices.Index(parents, old); i >= 0 {
+	for _, parent := range s.inherits[nw] {
+		s.childIx.add(parent, nw)
+	}
+	for _, child := range kids {
+		if child == old {
+			child = nw
+		}
+		if s.partOf[child] == old {
+			s.setPartOf(child, nw)
+		}
+		if parents := s.inherits[child]; slices.Contains(parents, old) {
+			i := slices.Index(parents, old)
 			s.inherits[child] = slices.Replace(slices.Clone(parents), i, i+1, nw)
+			s.childIx.add(nw, child)
 		}
 	}
-	for _, t := range s.tables {
-		if old != "" {
-			rekey(t.exprIndexes, old, nw)
+	if old != "" {
+		for _, tkey := range s.exprIndexTables(old) {
+			rekey(s.tables[tkey].exprIndexes, old, nw)
+			s.exprIxOf.add(nw, tkey)
 		}
-		for _, kc := range t.constraints {
+	}
+	for _, tkey := range s.referencing(old) {
+		for _, kc := range s.tables[tkey].constraints {
 			if kc.ref == old {
 				kc.ref = nw
 			}
 		}
+		s.refBy.add(nw, tkey)
 	}
 }
 
